@@ -1,0 +1,81 @@
+"""The `irish-tune` command line: everything a user runs besides training."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+__all__ = ["main"]
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(name: str, help_text: str, target: str):
+    """Register a sub-command: ``target`` is ``"module:function"`` taking the parsed args."""
+
+    def decorate(add_arguments: Callable[[argparse.ArgumentParser], None]):
+        _COMMANDS[name] = (help_text, add_arguments, target)
+        return add_arguments
+
+    return decorate
+
+
+@command("check", "read, tokenize and round-trip every tune of ABC files", "modeling_irish.cli:run_check")
+def _check_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", help="ABC files or folders of .abc files")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument("--max-failures", type=int, default=20, help="failures listed in text mode")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures."""
+    from tokenization.check import check_files
+
+    report = check_files(args.files)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+        return 0
+    print(f"tunes: {report.tunes}  parsed: {report.parsed}  round-trip ok: {report.round_trip_ok}")
+    for failure in report.failures[: args.max_failures]:
+        print(f"  FAIL {failure['tune']}: {failure['error']}")
+    hidden = len(report.failures) - args.max_failures
+    if hidden > 0:
+        print(f"  ... and {hidden} more failures (use --json for all)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="irish-tune",
+        description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, target) in _COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(child)
+        child.set_defaults(_target=target)
+    return parser
+
+
+def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
+    import importlib
+
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``irish-tune`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_resolve(args._target)(args) or 0)
+    except FileNotFoundError as err:
+        print(f"irish-tune {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""ABC reading, normalisation, MeasureNote feature rows and the `AbcTokenizer`."""
