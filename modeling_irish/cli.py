@@ -22,7 +22,9 @@ def command(name: str, help_text: str, target: str):
     return decorate
 
 
-@command("check", "read, tokenize and round-trip every tune of ABC files", "modeling_irish.cli:run_check")
+@command(
+    "check", "read, tokenize and round-trip every tune of ABC files", "modeling_irish.cli:run_check"
+)
 def _check_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", help="ABC files or folders of .abc files")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")

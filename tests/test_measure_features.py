@@ -1,0 +1,197 @@
+"""Golden tests of the causal position tracker, the 20 feature rows and the vocabulary."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from tokenization.features import FEATURE_NAMES, HeaderInfo, tune_to_rows
+from tokenization.measure import MeasureTracker, bar_length_in_eighths, tuplet_factor
+from tokenization.vocabulary import AbcVocab, value_sort_key
+
+
+class Tok(NamedTuple):
+    kind: str
+    text: str
+    pitch: int | None
+    dur: Fraction | None
+
+
+def note(pitch: int, eighths: str = "1") -> Tok:
+    return Tok("note", "", pitch, Fraction(eighths) / 8)
+
+
+def bar(text: str = "|") -> Tok:
+    return Tok("bar", text, None, None)
+
+
+JIG = HeaderInfo("C major", "C", "major", 0, "6/8", "jig")
+
+
+def positions(tokens, header=JIG):
+    rows = tune_to_rows(tokens, header)
+    return [
+        (r[0], p[0], p[2], m)
+        for r, p, m in zip(rows.token_rows, rows.position_rows, rows.measure_numbers)
+    ]
+
+
+def test_reference_worked_example_pickup_is_merged():
+    # reference-measurenote.md 2.2, tune 00100: |:=d|=e2=e=g=e=d|=d...
+    toks = [
+        bar("|:"),
+        note(74),
+        bar(),
+        note(76, "2"),
+        note(76),
+        note(79),
+        note(76),
+        note(74),
+        bar(),
+        note(74),
+    ]
+    got = positions(toks)
+    assert got[:10] == [
+        ("<start>", "0", "0", 0),
+        ("|:", "0", "0", 0),
+        ("pitch74", "0", "1", 0),  # the next token is the pickup's bar, at offset 1
+        ("|", "0", "0", 0),  # pickup merged: same index and group as the first full bar
+        ("pitch76", "0", "2", 0),
+        ("pitch76", "0", "3", 0),
+        ("pitch79", "0", "4", 0),
+        ("pitch76", "0", "5", 0),
+        ("pitch74", "0", "6", 0),  # the next token is the bar closing a full 6/8 bar
+        ("|", "1", "0", 1),
+    ]
+    assert got[-1] == ("<end>", "<end>", "<end>", 1)
+
+
+def test_endings_share_index_and_repeat_start_resets():
+    toks = [
+        note(72, "6"),
+        bar(),
+        note(72, "6"),
+        bar("|1"),
+        note(72, "6"),
+        bar(":|2"),
+        note(72, "6"),
+    ]
+    toks += [bar("|:"), note(72, "6"), bar()]
+    got = positions(toks)
+    idx = {i: row[1] for i, row in enumerate(got)}
+    # after "|1" (row 4) the index is 2; after ":|2" (row 6) it is restored to 2
+    assert idx[4] == "2" and idx[6] == "2"
+    assert idx[8] == "0"  # |: restarts the section count
+    measures = [row[3] for row in got]
+    assert measures[:10] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+
+
+def test_tuplet_members_share_the_start_offset():
+    header = HeaderInfo("C major", "C", "major", 0, "2/4", "polka")
+    toks = [Tok("tuplet", "(3", None, Fraction(2, 3)), note(72), note(74), note(76), note(77, "2")]
+    got = positions(toks, header)
+    offsets = [row[2] for row in got]
+    # <start>, (3, three members: offset stays 0 until the tuplet completes (3 x 1 x 2/3 = 2)
+    assert offsets[:5] == ["0", "0", "0", "0", "2"]
+    assert offsets[5] == "4"
+
+
+def test_chord_advances_by_its_first_note():
+    toks = [
+        Tok("chord_start", "[", None, None),
+        note(72, "2"),
+        note(76, "1"),
+        Tok("chord_end", "]", None, None),
+    ]
+    toks += [note(79)]
+    got = positions(toks)
+    assert [row[2] for row in got[:6]] == ["0", "0", "0", "0", "2", "3"]
+
+
+def test_beat_flags_in_four_four():
+    header = HeaderInfo("C major", "C", "major", 0, "4/4", "reel")
+    rows = tune_to_rows([note(72)] * 8 + [bar()], header)
+    onbeat = [p[3] for p in rows.position_rows[:9]]
+    middle = [p[4] for p in rows.position_rows[:9]]
+    # the 9th row predicts the bar line at offset 8, which is the end of the bar, not a beat
+    assert onbeat == ["True", "False", "True", "False", "True", "False", "True", "False", "False"]
+    assert rows.position_rows[9][3] == "True"  # after the bar line: offset 0
+    assert middle == ["False"] * 4 + ["True"] + ["False"] * 4
+
+
+@pytest.mark.parametrize(
+    ("meter", "length"),
+    [
+        ("4/4", 8),
+        ("6/8", 6),
+        ("3/4", 6),
+        ("2/4", 4),
+        ("9/8", 9),
+        ("12/8", 12),
+        ("3/2", 12),
+        ("2/2", 8),
+    ],
+)
+def test_bar_lengths(meter, length):
+    assert bar_length_in_eighths(meter) == length
+
+
+def test_tuplet_factors():
+    assert tuplet_factor("(3") == Fraction(2, 3)
+    assert tuplet_factor("(2") == Fraction(3, 2)
+    assert tuplet_factor("(4") == Fraction(3, 4)
+    assert tuplet_factor("(5") == Fraction(2, 5)
+    assert tuplet_factor("(3:2:3") == Fraction(2, 3)
+    assert tuplet_factor("(5:4:5") == Fraction(4, 5)
+
+
+def test_tracker_free_meter_counts_every_nonempty_bar():
+    tracker = MeasureTracker(None)
+    for tok in [note(72), bar(), bar(), note(72), bar()]:
+        tracker.push(tok)
+    assert tracker.measure == 2
+
+
+def test_header_values_and_row_width():
+    rows = tune_to_rows([note(72), bar()], JIG)
+    assert rows.header == (
+        "C major",
+        "6/8",
+        "1/8",
+        "jig",
+        "C",
+        "major",
+        "0",
+        "6",
+        "8",
+        "True",
+        "False",
+    )
+    assert all(len(r) == len(FEATURE_NAMES) == 20 for r in rows.rows())
+
+
+def test_vocab_natural_order_and_json_round_trip(tmp_path):
+    rows = tune_to_rows([note(72, "3/2"), note(74, "1/2"), note(100), bar()], JIG)
+    vocab = AbcVocab.build([rows])
+    durs = vocab.values["dur"][4:]
+    assert durs == sorted(durs, key=value_sort_key) and durs[0] == "1/2"
+    pitches = [v for v in vocab.values["main"] if v.startswith("pitch")]
+    assert pitches[0] == "pitch65" and pitches[-1] == "pitch107"  # widened by 7 each side
+    assert "A minor" in vocab.values["key"] or "C major" in vocab.values["key"]
+    path = tmp_path / "vocab.json"
+    vocab.save(path)
+    assert AbcVocab.load(path) == vocab
+    ids = vocab.encode(rows)
+    assert ids.shape == (len(rows), 20) and ids.dtype == np.int64
+    assert vocab.token("main", int(ids[1, 0])) == "pitch72"
+    assert vocab.id("main", "never-seen") == 3
+
+
+def test_vocab_rejects_missing_specials():
+    values = {name: ["<pad>", "<start>", "<end>", "<unk>"] for name in FEATURE_NAMES}
+    values["dur"] = ["1"]
+    with pytest.raises(ValueError, match="dur"):
+        AbcVocab(values)

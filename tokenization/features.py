@@ -1,0 +1,233 @@
+"""The 20 MeasureNote features of a tune: header features and one row of strings per token."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from .measure import EIGHTHS_PER_WHOLE, MeasureTracker, Position, bar_length_in_eighths
+
+__all__ = [
+    "END",
+    "FEATURE_NAMES",
+    "HEADER_FEATURES",
+    "PAD",
+    "POSITION_FEATURES",
+    "START",
+    "TOKEN_FEATURES",
+    "HeaderInfo",
+    "TuneRows",
+    "position_features",
+    "token_features",
+    "tune_to_rows",
+]
+
+PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
+
+#: Token columns (what was read), position columns (where the next token goes), header columns.
+TOKEN_FEATURES = ("main", "dur", "pitch_class", "octave")
+POSITION_FEATURES = ("m_idx", "m_idx_mod4", "m_offset", "is_onbeat", "is_middle_beat")
+HEADER_FEATURES = (
+    "key",
+    "meter",
+    "unit_length",
+    "rhythm",
+    "root",
+    "mode",
+    "key_sig",
+    "numer",
+    "denom",
+    "is_compound",
+    "is_triple",
+)
+#: The 20 features of the specification, in column order.
+FEATURE_NAMES = TOKEN_FEATURES + POSITION_FEATURES + HEADER_FEATURES
+
+#: Bar indices above this share one id (the reference's m_idx was sparse beyond ~40).
+MAX_M_IDX = 63
+
+# Beats and mid-bar points per meter numerator, in units of the meter's denominator
+# (reference-measurenote.md 2.3); other numerators have a beat on every denominator unit.
+_BEATS = {4: (0, 1, 2, 3), 2: (0, 1), 3: (0, 1, 2), 6: (0, 3), 9: (0, 3, 6), 12: (0, 3, 6, 9)}
+_MIDDLE = {4: (2,), 12: (6,)}
+
+_FRACTION_STR: dict[Fraction, str] = {}
+
+
+def fraction_str(value: Fraction) -> str:
+    """Canonical text of an exact length or offset (``3/2``, ``1``), cached."""
+    text = _FRACTION_STR.get(value)
+    if text is None:
+        text = _FRACTION_STR[value] = str(value)
+    return text
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What a tune's header contributes to every row (after normalisation).
+
+    Attributes:
+        key_name: key as ``"<tonic> <mode>"``, e.g. ``"D dorian"``.
+        tonic: tonic spelling, e.g. ``"D"``.
+        mode: mode name, e.g. ``"dorian"``.
+        key_sig: sharps (> 0) or flats (< 0) of the key.
+        meter: ``"6/8"`` or ``None`` for free meter.
+        rhythm: tune type (``"reel"``), ``"unspecified"`` when unknown.
+    """
+
+    key_name: str
+    tonic: str
+    mode: str
+    key_sig: int
+    meter: str | None
+    rhythm: str = "unspecified"
+
+    @classmethod
+    def from_tune(cls, tune: Any, rhythm: str | None = None) -> HeaderInfo:
+        """Header of a parsed (normally already normalised) `AbcTune`."""
+        key = tune.key
+        if rhythm is None:
+            values = tune.fields.get("R") or [""]
+            rhythm = values[0]
+        rhythm = rhythm.strip().lower() or "unspecified"
+        return cls(key.name, key.tonic, key.mode, key.signature, tune.meter, rhythm)
+
+    @property
+    def bar_length(self) -> Fraction | None:
+        """Full bar in eighth notes."""
+        return bar_length_in_eighths(self.meter)
+
+    def values(self) -> tuple[str, ...]:
+        """The 11 header feature values, in `HEADER_FEATURES` order."""
+        numer, denom = _meter_parts(self.meter)
+        top = int(numer) if numer.isdigit() else 0
+        return (
+            self.key_name,
+            self.meter or "none",
+            "1/8",  # durations are always counted in eighths (the corpus's L:1/8)
+            self.rhythm,
+            self.tonic,
+            self.mode,
+            str(self.key_sig),
+            numer,
+            denom,
+            str(top in (6, 9, 12)),
+            str(top in (3, 9)),
+        )
+
+
+def _meter_parts(meter: str | None) -> tuple[str, str]:
+    if not meter or "/" not in meter:
+        return "none", "none"
+    numer, denom = meter.split("/", 1)
+    return numer, denom
+
+
+@lru_cache(maxsize=64)
+def _beat_points(meter: str | None) -> tuple[frozenset[Fraction], frozenset[Fraction]]:
+    """On-beat and mid-bar offsets (in eighths) of a meter."""
+    numer, denom = _meter_parts(meter)
+    if not numer.isdigit() or not denom.isdigit():
+        return frozenset({Fraction(0)}), frozenset()
+    top, unit = int(numer), Fraction(EIGHTHS_PER_WHOLE, int(denom))
+    beats = _BEATS.get(top, tuple(range(top)))
+    middle = _MIDDLE.get(top, ())
+    return frozenset(b * unit for b in beats), frozenset(m * unit for m in middle)
+
+
+def position_features(
+    position: Position, onbeats: frozenset[Fraction], middles: frozenset[Fraction]
+) -> tuple[str, str, str, str, str]:
+    """The five position columns of a row.
+
+    >>> on, mid = _beat_points("4/4")
+    >>> position_features(Position(5, Fraction(4), 5), on, mid)
+    ('5', '1', '4', 'True', 'True')
+    """
+    m_idx = min(position.m_idx, MAX_M_IDX)
+    offset = position.m_offset
+    return (
+        str(m_idx),
+        str(m_idx % 4),
+        fraction_str(offset),
+        str(offset in onbeats),
+        str(offset in middles),
+    )
+
+
+def token_features(token: Any) -> tuple[str, str, str, str]:
+    """The four token columns (main, dur, pitch_class, octave) of a parsed token.
+
+    >>> from tokenization.abc_parser import Token
+    >>> token_features(Token("note", "", 62, Fraction(3, 16)))
+    ('pitch62', '3/2', '2', '5')
+    >>> token_features(Token("bar", ":|2", None, None))
+    (':|2', '<pad>', '<pad>', '<pad>')
+    """
+    kind = token.kind
+    if kind == "note":
+        pitch = token.pitch
+        dur = fraction_str(token.dur * EIGHTHS_PER_WHOLE)
+        return f"pitch{pitch}", dur, str(pitch % 12), str(pitch // 12)
+    if kind == "rest":
+        return "z", fraction_str(token.dur * EIGHTHS_PER_WHOLE), PAD, PAD
+    return token.text, PAD, PAD, PAD
+
+
+@dataclass
+class TuneRows:
+    """String rows of one tune.
+
+    Attributes:
+        token_rows: ``(n_rows, 4)`` main, dur, pitch_class, octave.
+        position_rows: ``(n_rows, 5)`` position columns (of the *next* token).
+        header: the 11 header values shared by every row.
+        measure_numbers: measure group of each row's next token.
+    """
+
+    token_rows: list[tuple[str, ...]]
+    position_rows: list[tuple[str, ...]]
+    header: tuple[str, ...]
+    measure_numbers: list[int]
+
+    def __len__(self) -> int:
+        return len(self.token_rows)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Full 20-column rows (for inspection and tests; encoding uses the parts)."""
+        return [t + p + self.header for t, p in zip(self.token_rows, self.position_rows)]
+
+
+_START_TOKEN = (START, PAD, PAD, PAD)
+_END_TOKEN = (END, PAD, PAD, PAD)
+_END_POSITION = (END,) * 5
+
+
+def tune_to_rows(tokens: Sequence[Any], header: HeaderInfo) -> TuneRows:
+    """Rows ``<start>, t1..tN, <end>``; row k holds token k and the position of token k+1.
+
+    Example:
+        >>> from tokenization.abc_parser import Token
+        >>> header = HeaderInfo("C major", "C", "major", 0, "2/4", "polka")
+        >>> toks = [Token("note", "", 72, Fraction(1, 4)), Token("bar", "|", None, None)]
+        >>> r = tune_to_rows(toks, header)
+        >>> [row[0] for row in r.token_rows], [row[2] for row in r.position_rows]
+        (['<start>', 'pitch72', '|', '<end>'], ['0', '2', '0', '<end>'])
+    """
+    tracker = MeasureTracker(header.bar_length)
+    onbeats, middles = _beat_points(header.meter)
+    token_rows = [_START_TOKEN]
+    position_rows = [position_features(tracker.position, onbeats, middles)]
+    measures = [tracker.measure]
+    for token in tokens:
+        token_rows.append(token_features(token))
+        tracker.push(token)
+        position_rows.append(position_features(tracker.position, onbeats, middles))
+        measures.append(tracker.measure)
+    token_rows.append(_END_TOKEN)
+    position_rows.append(_END_POSITION)
+    measures.append(tracker.measure)
+    return TuneRows(token_rows, position_rows, header.values(), measures)

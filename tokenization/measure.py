@@ -1,0 +1,184 @@
+"""Causal bar, offset and measure-group bookkeeping shared by the tokenizer and the sampler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+__all__ = [
+    "EIGHTHS_PER_WHOLE",
+    "MeasureTracker",
+    "Position",
+    "bar_length_in_eighths",
+    "tuplet_factor",
+    "tuplet_size",
+]
+
+#: Positions and feature durations are counted in eighth notes (the corpus's ``L:1/8``).
+EIGHTHS_PER_WHOLE = 8
+_ZERO = Fraction(0)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the next token goes: repeat-relative bar index, offset in the bar, measure group.
+
+    Attributes:
+        m_idx: bar index inside the current repeated section (reset by ``|:``; endings share it).
+        m_offset: offset from the start of the bar, in eighth notes (exact).
+        measure: measure-group number (a pickup shares group 0 with the first full bar).
+    """
+
+    m_idx: int
+    m_offset: Fraction
+    measure: int
+
+
+def bar_length_in_eighths(meter: str | None) -> Fraction | None:
+    """Length of a full bar in eighth notes, or ``None`` for free meter.
+
+    >>> bar_length_in_eighths("6/8"), bar_length_in_eighths("3/2"), bar_length_in_eighths(None)
+    (Fraction(6, 1), Fraction(12, 1), None)
+    """
+    if not meter or "/" not in meter:
+        return None
+    numerator, denominator = meter.split("/", 1)
+    total = sum(int(part) for part in numerator.split("+"))
+    return Fraction(total * EIGHTHS_PER_WHOLE, int(denominator))
+
+
+def tuplet_size(text: str) -> int:
+    """Number of notes a tuplet token covers: ``(3`` -> 3, ``(3:2:4`` -> 4, ``(5:4`` -> 5.
+
+    >>> tuplet_size("(3"), tuplet_size("(3:2:4"), tuplet_size("(6:4")
+    (3, 4, 6)
+    """
+    parts = text[1:].split(":")
+    if len(parts) >= 3 and parts[2]:
+        return int(parts[2])
+    return int(parts[0])
+
+
+def _bar_ending(text: str) -> str:
+    """The ending label of a canonical bar text (``":|2"`` -> ``"2"``, ``"|"`` -> ``""``)."""
+    return text.lstrip(":|]").lstrip("[")
+
+
+class MeasureTracker:
+    """Consume tokens one at a time and tell the position of the next one.
+
+    The rules (a causal variant of the reference semantics, used both to build training rows and
+    while sampling, so the two can never disagree):
+
+    - notes and rests advance the offset by their length; members of a tuplet advance nothing
+      until the last member, which adds ``q/p`` times the members' written lengths; chord members
+      advance nothing and the chord end adds the first chord note's length;
+    - a bar line sits at the end of the measure it closes (its offset is the measure's length); the
+      offset then restarts at 0;
+    - a bar line advances ``m_idx`` and ``measure`` only when the measure it closes is longer than
+      half a bar: a pickup therefore shares group 0 and index 0 with the first full bar;
+    - ``|:`` (and ``:|:``) restart ``m_idx`` at 0; a first ending remembers ``m_idx`` and later
+      endings restore it, so endings share bar indices.
+
+    Args:
+        bar_length: length of a full bar in eighth notes, ``None`` for free meter.
+
+    Example:
+        >>> from tokenization.abc_parser import Token
+        >>> t = MeasureTracker(Fraction(6))
+        >>> t.push(Token("bar", "|:", None, None)); t.position
+        Position(m_idx=0, m_offset=Fraction(0, 1), measure=0)
+        >>> t.push(Token("note", "", 62, Fraction(1, 8))); t.position.m_offset
+        Fraction(1, 1)
+    """
+
+    def __init__(self, bar_length: Fraction | None) -> None:
+        self.bar_length = bar_length
+        self.half_bar = bar_length / 2 if bar_length else _ZERO
+        self.offset = _ZERO
+        self.m_idx = 0
+        self.measure = 0
+        self.ending_idx: int | None = None
+        self.tuplet_left = 0
+        self.tuplet_factor = Fraction(1)
+        self.tuplet_sum = _ZERO
+        self.in_chord = False
+        self.chord_length: Fraction | None = None
+
+    @property
+    def position(self) -> Position:
+        """Position of the next token."""
+        return Position(self.m_idx, self.offset, self.measure)
+
+    @property
+    def in_tuplet(self) -> bool:
+        """Whether a tuplet is open (some of its notes are still to come)."""
+        return self.tuplet_left > 0
+
+    def push(self, token: Any) -> None:
+        """Advance past ``token`` (a `tokenization.abc_parser.Token` or any object with
+        ``kind``, ``text`` and ``dur``; ``dur`` is a fraction of a whole note)."""
+        kind = token.kind
+        if kind == "note" or kind == "rest":
+            length = token.dur * EIGHTHS_PER_WHOLE
+            if self.in_chord:
+                if self.chord_length is None:
+                    self.chord_length = length
+            else:
+                self._advance(length)
+        elif kind == "chord_start":
+            self.in_chord, self.chord_length = True, None
+        elif kind == "chord_end":
+            self.in_chord = False
+            if self.chord_length is not None:
+                self._advance(self.chord_length)
+        elif kind == "tuplet":
+            self.tuplet_left = tuplet_size(token.text)
+            self.tuplet_factor = token.dur
+            self.tuplet_sum = _ZERO
+        elif kind == "bar":
+            self._close_bar(token.text)
+
+    def _advance(self, length: Fraction) -> None:
+        if self.tuplet_left <= 0:
+            self.offset += length
+            return
+        self.tuplet_sum += length
+        self.tuplet_left -= 1
+        if self.tuplet_left == 0:
+            self.offset += self.tuplet_sum * self.tuplet_factor
+
+    def _close_bar(self, text: str) -> None:
+        if self.offset > self.half_bar:
+            self.m_idx += 1
+            self.measure += 1
+        self.offset = _ZERO
+        self.tuplet_left = 0
+        ending = _bar_ending(text)
+        if ending.startswith("1"):
+            self.ending_idx = self.m_idx
+        elif ending and self.ending_idx is not None:
+            self.m_idx = self.ending_idx
+        if text.endswith(":") and not ending:
+            self.m_idx = 0
+            self.ending_idx = None
+
+
+def tuplet_factor(text: str, compound: bool = False) -> Fraction:
+    """Time factor ``q/p`` of a tuplet token, with the ABC 2.1 default ``q`` when it is absent.
+
+    >>> tuplet_factor("(3"), tuplet_factor("(2"), tuplet_factor("(5", compound=True)
+    (Fraction(2, 3), Fraction(3, 2), Fraction(3, 5))
+    """
+    parts = text[1:].split(":")
+    p = int(parts[0])
+    if len(parts) >= 2 and parts[1]:
+        q = int(parts[1])
+    elif p in (2, 4, 8):
+        q = 3
+    elif p in (3, 6):
+        q = 2
+    else:
+        q = 3 if compound else 2
+    return Fraction(q, p)

@@ -1,0 +1,180 @@
+"""Per-feature vocabularies of the 20 MeasureNote features: build, save as JSON, encode."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from fractions import Fraction
+
+import numpy as np
+
+from .features import (
+    END,
+    FEATURE_NAMES,
+    HEADER_FEATURES,
+    MAX_M_IDX,
+    PAD,
+    POSITION_FEATURES,
+    START,
+    TOKEN_FEATURES,
+    UNK,
+    TuneRows,
+)
+
+__all__ = ["SPECIALS", "AbcVocab", "value_sort_key"]
+
+SPECIALS = (PAD, START, END, UNK)
+PAD_ID, START_ID, END_ID, UNK_ID = 0, 1, 2, 3
+VOCAB_FORMAT_VERSION = 1
+
+_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_BARS = ("|", "||", "|]", "|:", ":|", ":|:", "|1", "|2", ":|1", ":|2")
+_OTHER_TOKENS = ("-", "[", "]", "z", "(2", "(3", "(4", "(5", "(6", "(7", "(9")
+# Values every vocabulary holds, whatever the corpus: they keep ids stable across corpora and
+# leave room for key augmentation and generation in any key.
+_BASE_VALUES: dict[str, tuple[str, ...]] = {
+    "main": _BARS + _OTHER_TOKENS,
+    "pitch_class": tuple(str(i) for i in range(12)),
+    "m_idx": tuple(str(i) for i in range(MAX_M_IDX + 1)),
+    "m_idx_mod4": ("0", "1", "2", "3"),
+    "is_onbeat": ("False", "True"),
+    "is_middle_beat": ("False", "True"),
+    "root": _TONICS,
+    "key_sig": tuple(str(i) for i in range(-7, 8)),
+    "is_compound": ("False", "True"),
+    "is_triple": ("False", "True"),
+    "rhythm": ("unspecified",),
+}
+#: Semitones of room kept above and below the corpus's pitch range (key augmentation).
+PITCH_MARGIN = 7
+
+
+def value_sort_key(value: str) -> tuple[int, Fraction, str]:
+    """Natural order of feature values: numbers by value, then pitches by number, then text.
+
+    >>> sorted(["pitch100", "pitch29", "10", "2", "3/2", "|"], key=value_sort_key)
+    ['3/2', '2', '10', 'pitch29', 'pitch100', '|']
+    """
+    try:
+        return (0, Fraction(value), "")
+    except (ValueError, ZeroDivisionError):
+        pass
+    if value.startswith("pitch") and value[5:].isdigit():
+        return (1, Fraction(int(value[5:])), "")
+    return (2, Fraction(0), value)
+
+
+class AbcVocab:
+    """Vocabularies of the 20 features; ids 0-3 of every feature are ``<pad> <start> <end> <unk>``.
+
+    Args:
+        values: for each feature name, its values in id order (specials first).
+
+    Example:
+        >>> vocab = AbcVocab.from_values({name: [] for name in FEATURE_NAMES})
+        >>> vocab.sizes["main"] > 4, vocab.id("main", "|:") > 3, vocab.id("main", "???")
+        (True, True, 3)
+    """
+
+    def __init__(self, values: dict[str, list[str]]) -> None:
+        missing = [name for name in FEATURE_NAMES if name not in values]
+        if missing:
+            raise ValueError(f"vocabulary lacks features {missing}")
+        for name in FEATURE_NAMES:
+            if tuple(values[name][:4]) != SPECIALS:
+                raise ValueError(f"vocabulary of {name!r} must start with {SPECIALS}")
+        self.values = {name: list(values[name]) for name in FEATURE_NAMES}
+        self.index = {
+            name: {v: i for i, v in enumerate(vals)} for name, vals in self.values.items()
+        }
+
+    @classmethod
+    def from_values(cls, observed: dict[str, Iterable[str]]) -> AbcVocab:
+        """Vocabulary from observed values per feature, plus the fixed base values, sorted."""
+        values = {}
+        for name in FEATURE_NAMES:
+            seen = set(observed.get(name, ())) | set(_BASE_VALUES.get(name, ()))
+            seen -= set(SPECIALS)
+            if name == "main":
+                seen |= _widened_pitches(seen)
+            values[name] = list(SPECIALS) + sorted(seen, key=value_sort_key)
+        return cls(values)
+
+    @classmethod
+    def build(cls, tunes: Iterable[TuneRows]) -> AbcVocab:
+        """Build from the rows of a corpus (see `tokenization.features.tune_to_rows`)."""
+        observed: dict[str, set[str]] = {name: set() for name in FEATURE_NAMES}
+        for rows in tunes:
+            for j, name in enumerate(TOKEN_FEATURES):
+                observed[name].update(row[j] for row in rows.token_rows)
+            for j, name in enumerate(POSITION_FEATURES):
+                observed[name].update(row[j] for row in rows.position_rows)
+            for name, value in zip(HEADER_FEATURES, rows.header):
+                observed[name].add(value)
+        observed["key"] |= {f"{t} {m}" for t in _TONICS for m in observed["mode"] - set(SPECIALS)}
+        return cls.from_values(observed)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Number of ids of each feature."""
+        return {name: len(vals) for name, vals in self.values.items()}
+
+    def id(self, feature: str, value: str) -> int:
+        """Id of ``value`` in ``feature``; ``<unk>`` (3) when unknown."""
+        return self.index[feature].get(value, UNK_ID)
+
+    def token(self, feature: str, index: int) -> str:
+        """Value of id ``index`` in ``feature``."""
+        return self.values[feature][index]
+
+    def encode(self, rows: TuneRows) -> np.ndarray:
+        """Encode a tune's rows into an ``(n_rows, 20)`` int64 array."""
+        n = len(rows)
+        out = np.empty((n, len(FEATURE_NAMES)), dtype=np.int64)
+        tables = [self.index[name] for name in TOKEN_FEATURES + POSITION_FEATURES]
+        width = len(TOKEN_FEATURES)
+        for j, table in enumerate(tables[:width]):
+            out[:, j] = [table.get(row[j], UNK_ID) for row in rows.token_rows]
+        for j, table in enumerate(tables[width:]):
+            out[:, width + j] = [table.get(row[j], UNK_ID) for row in rows.position_rows]
+        out[:, width + len(POSITION_FEATURES) :] = self.encode_header(rows.header)
+        return out
+
+    def encode_header(self, header: tuple[str, ...]) -> np.ndarray:
+        """Ids of the 11 header values."""
+        return np.array([self.id(n, v) for n, v in zip(HEADER_FEATURES, header)], dtype=np.int64)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"format_version": VOCAB_FORMAT_VERSION, "features": self.values}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the vocabulary as JSON."""
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(self.to_dict(), handle, indent=1, ensure_ascii=False)
+            handle.write("\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> AbcVocab:
+        """Read a vocabulary written by `save`."""
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("format_version") != VOCAB_FORMAT_VERSION:
+            raise ValueError(f"{path}: unsupported vocabulary format {data.get('format_version')}")
+        return cls(data["features"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AbcVocab) and self.values == other.values
+
+    def __repr__(self) -> str:
+        return f"AbcVocab(sizes={self.sizes})"
+
+
+def _widened_pitches(values: set[str]) -> set[str]:
+    pitches = [int(v[5:]) for v in values if v.startswith("pitch") and v[5:].isdigit()]
+    if not pitches:
+        return {f"pitch{p}" for p in range(48, 97)}
+    low = max(0, min(pitches) - PITCH_MARGIN)
+    high = min(127, max(pitches) + PITCH_MARGIN)
+    return {f"pitch{p}" for p in range(low, high + 1)}
