@@ -1,0 +1,620 @@
+"""Load ABC tunebooks, folders, thesession.org dumps or music21 books as a leak-free DatasetDict."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+from tqdm.auto import tqdm
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CORPUS_FEATURES",
+    "MUSIC21_COLLECTIONS",
+    "SPLIT_NAMES",
+    "iter_abc_tunes",
+    "load_abc_corpus",
+    "split_groups",
+    "title_key",
+]
+
+SourceLike = Union[str, os.PathLike, None]
+
+SPLIT_NAMES = ("train", "validation", "test")
+#: music21's bundled Irish collections: name -> folder under ``music21.common.getCorpusFilePath()``.
+MUSIC21_COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryansMammoth"}
+#: Collections numbered through the whole book (``X:`` is the tune number in the printed book), so
+#: two transcriptions of one number in different files are settings of one tune.
+_BOOK_NUMBERED = {"oneills1850"}
+# Normalised titles that mean "no title": they never link two tunes.
+_UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
+_SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
+_FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$")
+_KEY_LIKE = re.compile(r"^[A-G][#b]?\s*[A-Za-z]*$")
+_LOADER_VERSION = "1"
+
+
+def _features():
+    from datasets import Features, Value
+
+    string = Value("string")
+    return Features(
+        {
+            "tune_id": string,
+            "setting_id": string,
+            "title": string,
+            "rhythm": string,
+            "meter": string,
+            "mode": string,
+            "key": string,
+            "abc": string,
+            "source": string,
+            "x": Value("int64"),
+            "n_notes": Value("int64"),
+        }
+    )
+
+
+#: Column names of every split, in order.
+CORPUS_FEATURES = (
+    "tune_id",
+    "setting_id",
+    "title",
+    "rhythm",
+    "meter",
+    "mode",
+    "key",
+    "abc",
+    "source",
+    "x",
+    "n_notes",
+)
+
+
+# ----------------------------------------------------------------------------- titles
+
+
+def title_key(title: str) -> str:
+    """Normalise a title for matching: "" for untitled tunes (``x``, ``Gan Ainm``, empty).
+
+    Accents are dropped, case folded, a trailing ", The" / ", A" / ", An" moved to the front,
+    apostrophes removed and every other run of punctuation or spaces made one space.
+
+    >>> title_key("Mason's Apron, The"), title_key("The Masons  Apron"), title_key("Gan Ainm")
+    ('the masons apron', 'the masons apron', '')
+    >>> title_key("Seán Ó Duibhir a' Ghleanna")
+    'sean o duibhir a ghleanna'
+    """
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
+    article = re.match(r"^(.*?),\s*(the|an|a)$", text)
+    if article:
+        text = f"{article.group(2)} {article.group(1)}"
+    text = re.sub(r"['\u2019`]", "", text)
+    text = re.sub(r"[\W_]+", " ", text).strip()
+    return "" if text in _UNTITLED else text
+
+
+# ----------------------------------------------------------------------------- reading sources
+
+
+@dataclass(frozen=True)
+class _RawTune:
+    """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``)."""
+
+    source: str
+    prefix: str
+    text: str
+    line: int
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # old ABC files are often Latin-1
+        return data.decode("latin-1")
+
+
+def _split_tunebook(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(line, tune_text)`` for each tune: from an ``X:`` line up to the next one.
+
+    Text before the first ``X:`` (the file header) is not part of any tune.
+    """
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("X:")]
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        yield start + 1, "\n".join(lines[start:end]).strip() + "\n"
+
+
+def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
+    for line, text in _split_tunebook(_read_text(path)):
+        yield _RawTune(source, prefix, text, line)
+
+
+def _folder_tunes(folder: Path) -> Iterator[_RawTune]:
+    for path in sorted(folder.rglob("*.abc"), key=lambda p: p.relative_to(folder).as_posix()):
+        rel = path.relative_to(folder).with_suffix("").as_posix()
+        yield from _tunebook_tunes(path, str(path), f"{folder.name}/{rel}")
+
+
+def _music21_folder(name: str) -> Path:
+    try:
+        from music21 import common
+    except ImportError as err:  # pragma: no cover - music21 is a dependency
+        raise ImportError(
+            "the embedded default corpus needs music21 (pip install music21)"
+        ) from err
+    return Path(common.getCorpusFilePath()) / MUSIC21_COLLECTIONS[name]
+
+
+def _music21_tunes(name: str) -> Iterator[_RawTune]:
+    folder = _music21_folder(name)
+    for path in sorted(folder.glob("*.abc")):
+        prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
+        yield from _tunebook_tunes(path, name, prefix)
+
+
+def _session_mode(mode: str) -> str:
+    """thesession's ``"Edorian"`` -> ``"E dorian"`` (the dumps glue tonic and mode together)."""
+    found = re.match(r"^\s*([A-Ga-g][#b]?)\s*(.*?)\s*$", mode or "")
+    if not found:
+        return "C"
+    tonic, name = found.group(1), found.group(2)
+    return f"{tonic[0].upper()}{tonic[1:]} {name}".strip()
+
+
+def session_tune_text(row: dict[str, Any], x: int) -> str:
+    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body).
+
+    >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
+    ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
+    X:1
+    T:Kesh, The
+    S:https://thesession.org/tunes/1#setting1
+    R:jig
+    M:6/8
+    L:1/8
+    K:G major
+    GAG GAB|
+    """
+    head = [f"X:{x}", f"T:{(row.get('name') or '').strip()}"]
+    tune_id, setting_id = row.get("tune_id"), row.get("setting_id")
+    if tune_id not in (None, ""):
+        setting = f"#setting{setting_id}" if setting_id not in (None, "") else ""
+        head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
+    if row.get("type"):
+        head.append(f"R:{row['type']}")
+    head += [f"M:{row.get('meter') or '4/4'}", "L:1/8", f"K:{_session_mode(row.get('mode', ''))}"]
+    body = (row.get("abc") or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "\n".join(head) + "\n" + body + "\n"
+
+
+def _session_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix.lower() == ".json":
+        rows = json.loads(_read_text(path))
+        if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
+            rows = next((v for v in rows.values() if isinstance(v, list)), [])
+    else:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    if rows and not (isinstance(rows[0], dict) and "abc" in rows[0]):
+        raise ValueError(f"{path} is not a thesession.org dump (no 'abc' field)")
+    return rows
+
+
+def _session_tunes(path: Path) -> Iterator[_RawTune]:
+    for x, row in enumerate(_session_rows(path), start=1):
+        yield _RawTune(str(path), path.stem, session_tune_text(row, x), x)
+
+
+def _one_source(source: str | os.PathLike | None) -> Iterator[_RawTune]:
+    if source is None or source == "music21":
+        for name in MUSIC21_COLLECTIONS:
+            yield from _music21_tunes(name)
+        return
+    path = Path(source)
+    if path.is_dir():
+        yield from _folder_tunes(path)
+    elif path.is_file():
+        if path.suffix.lower() in (".json", ".csv"):
+            yield from _session_tunes(path)
+        else:
+            yield from _tunebook_tunes(path, str(path), path.stem)
+    elif str(source) in MUSIC21_COLLECTIONS:
+        yield from _music21_tunes(str(source))
+    else:
+        raise FileNotFoundError(
+            f"ABC source {source!r} is neither a file, a folder, 'music21' nor one of "
+            f"{sorted(MUSIC21_COLLECTIONS)}"
+        )
+
+
+def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
+    if isinstance(source, (list, tuple)):
+        return list(source)
+    return [source]
+
+
+def _iter_raw(source: SourceLike | Sequence[SourceLike]) -> Iterator[_RawTune]:
+    for one in _sources(source):
+        yield from _one_source(one)
+
+
+def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator[tuple[str, str]]:
+    """Yield ``(source_name, abc_text)`` for every tune of one or several sources, unparsed.
+
+    ``source`` is a tunebook file, a folder (``*.abc`` found recursively), a thesession.org dump
+    (``tunes.json`` / ``tunes.csv``, turned into full tunes with X/T/S/R/M/L/K headers),
+    ``"oneills1850"``, ``"ryansMammoth"``, ``"music21"`` or ``None`` (both music21 books), or a
+    list of these.
+
+    >>> name, text = next(iter_abc_tunes("oneills1850"))
+    >>> name, text.splitlines()[0]
+    ('oneills1850', 'X: 1')
+    """
+    for raw in _iter_raw(source):
+        yield raw.source, raw.text
+
+
+# ----------------------------------------------------------------------------- parsing one tune
+
+
+def _body_of(text: str) -> str:
+    """The text after the first ``K:`` line, whitespace-normalised (the duplicate key)."""
+    found = re.search(r"^K:.*$", text, flags=re.MULTILINE)
+    body = text[found.end() :] if found else text
+    return " ".join(body.split())
+
+
+def _first(fields: dict[str, list[str]], letter: str) -> str:
+    values = fields.get(letter) or [""]
+    return values[0].strip()
+
+
+def _reference_number(fields: dict[str, list[str]]) -> int:
+    found = re.match(r"\s*(\d+)", _first(fields, "X"))
+    return int(found.group(1)) if found else 0
+
+
+def _original_key(tune: Any) -> str:
+    """Key as written; for the corpus's ``K: C <mode>`` placeholder, ``Z:`` (the key before
+    transposition) when it names a key of the same mode, else the white-key mode of the parse."""
+    written = _first(tune.fields, "K")
+    original = _first(tune.fields, "Z")
+    if re.match(r"^C\s*[A-Za-z]", written) and _KEY_LIKE.match(original):
+        from tokenization.keys import parse_key
+
+        try:
+            key = parse_key(original)
+        except ValueError:
+            key = None
+        if key is not None and key.mode == tune.key.mode:
+            return key.name
+    return tune.key.name
+
+
+def _skip_reason(err: Exception) -> str:
+    """A short reason shared by similar failures: numbers and quoted text are masked."""
+    message = str(err.args[0]) if err.args else str(err)
+    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message.splitlines()[0] if message else "")
+    message = re.sub(r"\d+", "N", message).strip()
+    return f"{type(err).__name__}: {message}"[:120]
+
+
+def _parse_raw(raw: _RawTune, min_notes: int) -> tuple[dict[str, Any] | None, str]:
+    """Parse one tune into a row, or return ``(None, reason)``; every tune is parsed once."""
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    try:
+        tune = parse_abc(raw.text)
+        n_notes = sum(1 for token in tune.tokens if token.kind == "note")
+        key, mode = _original_key(tune), tune.key.mode
+    except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
+        return None, _skip_reason(err)
+    except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
+        logger.debug("unexpected %r in %s line %d", err, raw.source, raw.line)
+        return None, f"internal {_skip_reason(err)}"
+    if n_notes < min_notes:
+        return None, f"fewer than {min_notes} notes"
+    x = _reference_number(tune.fields)
+    url = _SESSION_URL.search(" ".join(tune.fields.get("S", [])))
+    if url:
+        tune_id, setting_id = url.group(1), url.group(2) or ""
+    else:
+        tune_id, setting_id = f"{raw.prefix}:{_first(tune.fields, 'X') or raw.line}", ""
+    row = {
+        "tune_id": tune_id,
+        "setting_id": setting_id,
+        "title": tune.title,
+        "rhythm": _first(tune.fields, "R").lower(),
+        "meter": tune.meter or "",
+        "mode": mode,
+        "key": key,
+        "abc": raw.text,
+        "source": raw.source,
+        "x": x,
+        "n_notes": n_notes,
+    }
+    return row, ""
+
+
+# ----------------------------------------------------------------------------- grouping and splits
+
+
+def _components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
+    """Union-find: records sharing any key get the same root (a record index)."""
+    parent = list(range(len(keys)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]  # path halving
+            a = parent[a]
+        return a
+
+    owner: dict[Hashable, int] = {}
+    for i, record_keys in enumerate(keys):
+        for key in record_keys:
+            j = owner.setdefault(key, i)
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    return [find(i) for i in range(len(keys))]
+
+
+def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
+    ratios = [float(r) for r in split_ratios]
+    if len(ratios) != len(SPLIT_NAMES) or min(ratios) < 0 or sum(ratios) <= 0:
+        raise ValueError(f"split_ratios must be 3 non-negative numbers, got {split_ratios!r}")
+    return [r / sum(ratios) for r in ratios]
+
+
+def split_groups(
+    keys: Sequence[Iterable[Hashable]],
+    split_ratios: Sequence[float] = (0.9, 0.05, 0.05),
+    seed: int = 0,
+) -> list[int]:
+    """Assign records to splits so that records sharing any key land in the same split.
+
+    ``keys[i]`` are record ``i``'s linking keys (tune id, normalised title, body hash ...).
+    Records are joined into connected components (union-find); the components are sorted by
+    their smallest key (as a string), shuffled with ``random.Random(seed)``, then placed one by
+    one in the split ``s`` that minimises ``(count[s] + size / 2) / target[s]`` (Sainte-Laguë
+    apportionment), so split sizes in records follow ``split_ratios`` to within about one
+    component. Splits with ratio 0 stay empty. Returns the split index of each record.
+
+    >>> split_groups([["a"], ["a", "b"], ["b"], ["c"], ["d"]], (0.6, 0.2, 0.2), seed=0)
+    [0, 0, 0, 2, 1]
+    """
+    ratios = _check_ratios(split_ratios)
+    roots = _components(keys)
+    members: dict[int, list[int]] = {}
+    for i, root in enumerate(roots):
+        members.setdefault(root, []).append(i)
+
+    def label(root: int) -> str:
+        names = [str(k) for i in members[root] for k in keys[i]]
+        return min(names) if names else f"\uffff#{root:012d}"  # keyless records sort last
+
+    order = sorted(members, key=label)
+    random.Random(seed).shuffle(order)
+    targets = [r * len(keys) for r in ratios]
+    counts = [0] * len(ratios)
+    assignment = [0] * len(keys)
+    for root in order:
+        size = len(members[root])
+        split = min(
+            (s for s in range(len(ratios)) if targets[s] > 0),
+            key=lambda s: ((counts[s] + size / 2) / targets[s], -targets[s], s),
+        )
+        counts[split] += size
+        for i in members[root]:
+            assignment[i] = split
+    return assignment
+
+
+def _link_keys(row: dict[str, Any], body: str) -> set[str]:
+    digest = hashlib.sha1(body.encode("utf-8")).hexdigest()[:20]
+    keys = {f"id:{row['tune_id']}", f"body:{digest}"}
+    normalised = title_key(row["title"])
+    if normalised:
+        keys.add(f"title:{normalised}")
+    return keys
+
+
+def _dedupe(
+    rows: list[dict[str, Any]], bodies: list[str], dedupe: bool
+) -> tuple[list[dict[str, Any]], list[set[str]], int]:
+    """Drop byte-identical bodies (keep the first, or the first titled copy), merging the
+    dropped copies' ids and titles into the kept row's linking keys."""
+    kept: list[dict[str, Any]] = []
+    keys: list[set[str]] = []
+    first: dict[str, int] = {}
+    duplicates = 0
+    for row, body in zip(rows, bodies):
+        j = first.get(body) if dedupe else None
+        if j is None:
+            first.setdefault(body, len(kept))
+            kept.append(row)
+            keys.append(_link_keys(row, body))
+            continue
+        duplicates += 1
+        keys[j] |= _link_keys(row, body)
+        if not title_key(kept[j]["title"]) and title_key(row["title"]):
+            kept[j] = row
+    return kept, keys, duplicates
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _parse_all(
+    raws: list[_RawTune], min_notes: int, num_proc: int | None
+) -> list[tuple[dict[str, Any] | None, str]]:
+    bar = {"total": len(raws), "desc": "Parsing ABC tunes", "unit": "tune", "disable": None}
+    if not num_proc or num_proc <= 1 or len(raws) < 2000:
+        return [_parse_raw(raw, min_notes) for raw in tqdm(raws, **bar)]
+    import functools
+    import multiprocessing
+
+    work = functools.partial(_parse_raw, min_notes=min_notes)
+    chunksize = max(64, len(raws) // (num_proc * 8))
+    with multiprocessing.get_context("fork").Pool(num_proc) as pool:
+        return list(tqdm(pool.imap(work, raws, chunksize=chunksize), **bar))
+
+
+def _build_rows(
+    raws: list[_RawTune], min_notes: int, num_proc: int | None, dedupe: bool, report: dict
+) -> tuple[list[dict[str, Any]], list[set[str]]]:
+    rows, bodies, reasons = [], [], Counter()
+    for raw, (row, reason) in zip(raws, _parse_all(raws, min_notes, num_proc)):
+        if row is None:
+            reasons[reason] += 1
+        else:
+            rows.append(row)
+            bodies.append(_body_of(raw.text))
+    kept, keys, duplicates = _dedupe(rows, bodies, dedupe)
+    report.update(
+        read=len(raws),
+        parsed=len(rows),
+        skipped=sum(reasons.values()),
+        skip_reasons=dict(reasons.most_common()),
+        duplicates=duplicates,
+    )
+    return kept, keys
+
+
+def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
+    """Hash of the inputs' paths, sizes and mtimes, the parser's file and the parameters."""
+    parts: list[Any] = [_LOADER_VERSION, params]
+    for source in sources:
+        path = Path(source) if source not in (None, "music21") else None
+        if path is None or not path.exists():
+            names = list(MUSIC21_COLLECTIONS) if source in (None, "music21") else [str(source)]
+            paths = [p for name in names for p in sorted(_music21_folder(name).glob("*.abc"))]
+        else:
+            paths = sorted(path.rglob("*.abc")) if path.is_dir() else [path]
+        parts += [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    import tokenization.abc_parser as parser
+
+    stat = Path(parser.__file__).stat()
+    parts.append((stat.st_size, stat.st_mtime_ns))
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def _make_dataset_dict(rows: list[dict[str, Any]], split_of: list[int], report: dict):
+    from datasets import Dataset, DatasetDict, DatasetInfo
+
+    features = _features()
+    description = "ABC tune corpus loaded by modeling_irish.load_abc_corpus; report: "
+    description += json.dumps(report, sort_keys=True)
+    splits = {}
+    for index, name in enumerate(SPLIT_NAMES):
+        chosen = [row for row, split in zip(rows, split_of) if split == index]
+        info = DatasetInfo(description=description, features=features)
+        splits[name] = Dataset.from_list(chosen, features=features, info=info, split=name)
+    dataset = DatasetDict(splits)
+    dataset.report = report
+    return dataset
+
+
+def _load_cached(path: Path, report: dict | None):
+    from datasets import load_from_disk
+
+    dataset = load_from_disk(str(path))
+    cached = json.loads((path / "abc_corpus_report.json").read_text())
+    if report is not None:
+        report.clear()
+        report.update(cached)
+    dataset.report = report if report is not None else cached
+    logger.info("Loaded ABC corpus from cache %s", path)
+    return dataset
+
+
+def load_abc_corpus(
+    source: SourceLike | Sequence[SourceLike] = None,
+    *,
+    split_ratios: Sequence[float] = (0.9, 0.05, 0.05),
+    seed: int = 0,
+    dedupe: bool = True,
+    min_notes: int = 8,
+    num_proc: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    report: dict | None = None,
+):
+    """Read ABC tunes into a ``DatasetDict`` with leak-free train / validation / test splits.
+
+    Args:
+        source: a tunebook file; a folder (``*.abc``, recursive); a thesession.org dump
+            ``tunes.json`` / ``tunes.csv`` (fields tune_id, setting_id, name, type, meter, mode,
+            abc, ...); ``"oneills1850"`` or ``"ryansMammoth"`` (bundled with music21); ``None`` or
+            ``"music21"`` for both music21 books (the default needs no data path); or a list.
+        split_ratios: train, validation and test shares, counted in tunes.
+        seed: seeds the order in which tune groups are dealt to the splits.
+        dedupe: drop tunes whose body (the text after ``K:``, whitespace-normalised) repeats an
+            earlier one; a titled copy is kept in preference to an untitled one.
+        min_notes: tunes with fewer notes are skipped.
+        num_proc: parse with this many processes (worth it only for large sources; 1 by default).
+        cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths,
+            sizes, mtimes, parameters, parser file) and reloaded on the next identical call.
+        report: a dict filled with ``read, parsed, skipped, skip_reasons, duplicates, splits``.
+
+    Every tune is parsed once by ``tokenization.abc_parser.parse_abc``; tunes that fail (or have
+    fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the
+    thesession id from ``S: https://thesession.org/tunes/<id>#setting<setting>``, else
+    ``<file or collection>:<X>``), ``setting_id`` ("" if none), ``title``, ``rhythm`` (``R:``
+    lower-case, "" if none), ``meter``, ``mode``, ``key`` (original key as written, e.g.
+    ``"D major"``; the corpus's ``K: C <mode>`` placeholder is resolved from ``Z:`` when present,
+    else to the white-key mode), ``abc`` (the tune's full text), ``source``, ``x``, ``n_notes``.
+
+    Split rule: two tunes are linked when they share a ``tune_id``, a normalised title
+    (:func:`title_key`; untitled ``x`` / ``Gan Ainm`` / "" link nothing) or a body (a dropped
+    duplicate's id and title stay linked to the copy kept). The connected components are dealt
+    to the splits by :func:`split_groups`, so no tune id, normalised title or body appears in two
+    splits, and the same ``seed`` always gives the same splits.
+
+    The report is logged, stored as ``dataset.report`` and in each split's ``info.description``;
+    ``read == parsed + skipped`` and ``parsed == duplicates + sum(splits.values())``.
+
+    >>> corpus = load_abc_corpus("oneills1850")  # doctest: +SKIP
+    >>> corpus["train"][0]["tune_id"], corpus.report["read"]  # doctest: +SKIP
+    ('oneills1850:1', 2009)
+    """
+    ratios = _check_ratios(split_ratios)
+    sources = _sources(source)
+    params = {"ratios": ratios, "seed": seed, "dedupe": dedupe, "min_notes": min_notes}
+    params["sources"] = [str(s) for s in sources]
+    cached = None
+    if cache_dir is not None:
+        cached = Path(cache_dir) / f"abc_corpus-{_fingerprint(sources, params)}"
+        if (cached / "abc_corpus_report.json").is_file():
+            return _load_cached(cached, report)
+    report = {} if report is None else report
+    report.clear()
+    raws = list(_iter_raw(sources))
+    rows, keys = _build_rows(raws, min_notes, num_proc, dedupe, report)
+    split_of = split_groups(keys, ratios, seed)
+    report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
+    dataset = _make_dataset_dict(rows, split_of, report)
+    logger.info(
+        "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s",
+        report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
+        report["duplicates"], report["splits"],
+    )  # fmt: skip
+    if cached is not None:
+        dataset.save_to_disk(str(cached))
+        (cached / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
+    return dataset
