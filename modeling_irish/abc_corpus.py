@@ -510,8 +510,9 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
         parts += [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
     import tokenization.abc_parser as parser
 
-    stat = Path(parser.__file__).stat()
-    parts.append((stat.st_size, stat.st_mtime_ns))
+    if getattr(parser, "__file__", None):
+        stat = Path(parser.__file__).stat()
+        parts.append((stat.st_size, stat.st_mtime_ns))
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
@@ -524,8 +525,10 @@ def _make_dataset_dict(rows: list[dict[str, Any]], split_of: list[int], report: 
     splits = {}
     for index, name in enumerate(SPLIT_NAMES):
         chosen = [row for row, split in zip(rows, split_of) if split == index]
+        columns = {column: [row[column] for row in chosen] for column in CORPUS_FEATURES}
         info = DatasetInfo(description=description, features=features)
-        splits[name] = Dataset.from_list(chosen, features=features, info=info, split=name)
+        # from_dict (not from_list) so that an empty split still has its columns
+        splits[name] = Dataset.from_dict(columns, features=features, info=info, split=name)
     dataset = DatasetDict(splits)
     dataset.report = report
     return dataset
@@ -615,6 +618,8 @@ def load_abc_corpus(
         report["duplicates"], report["splits"],
     )  # fmt: skip
     if cached is not None:
-        dataset.save_to_disk(str(cached))
+        # one shard per split: datasets writes no arrow file for an empty split otherwise, and
+        # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
+        dataset.save_to_disk(str(cached), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
         (cached / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
     return dataset

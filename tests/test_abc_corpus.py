@@ -1,0 +1,399 @@
+"""Tests for the corpus loader: sources, columns, dedup, skip counts and leak-free splits."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from modeling_irish.abc_corpus import (
+    SPLIT_NAMES,
+    iter_abc_tunes,
+    load_abc_corpus,
+    session_tune_text,
+    split_groups,
+    title_key,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", REPO / ".." / "shared/data/thesession-c.abc"))
+
+
+def _has_parser() -> bool:
+    try:
+        import tokenization.abc_parser  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_parser = pytest.mark.skipif(not _has_parser(), reason="tokenization.abc_parser is missing")
+
+
+# ----------------------------------------------------------------------------- synthetic ABC
+
+
+def body(i: int, accidentals: str = "") -> str:
+    """A 12-note body unique to ``i`` (its base-7 digits spell the first four notes)."""
+    digits = [(i // 7**k) % 7 for k in range(4)]
+    head = "".join(accidentals + "CDEFGAB"[d] for d in digits)
+    tail = "".join(accidentals + n for n in "ABcdefgf")
+    return f"|:{head} {tail}:|"
+
+
+def tune(x: int, title: str, *, sid: tuple[int, int] | None = None, rhythm: str = "reel",
+         key: str = "D", notes: str | None = None, extra: str = "") -> str:  # fmt: skip
+    lines = [f"X: {x}", f"T: {title}"]
+    if sid:
+        lines.append(f"S: https://thesession.org/tunes/{sid[0]}#setting{sid[1]}")
+        lines.append(f"R: {rhythm}")
+    lines += [extra] if extra else []
+    lines += ["M: 4/4", "L: 1/8", f"K: {key}", notes if notes is not None else body(x)]
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path, tunes: list[str], header: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + "\n".join(tunes))
+    return path
+
+
+def rows(dataset) -> list[dict]:
+    return [row for name in SPLIT_NAMES for row in dataset[name]]
+
+
+def split_sets(dataset, column: str, fn=lambda v: v) -> dict[str, set]:
+    return {name: {fn(v) for v in dataset[name][column]} - {""} for name in SPLIT_NAMES}
+
+
+def assert_no_leak(dataset) -> None:
+    """No tune id, normalised title or body in two splits."""
+    from modeling_irish.abc_corpus import _body_of
+
+    for column, fn in (("tune_id", str), ("title", title_key), ("abc", _body_of)):
+        sets = split_sets(dataset, column, fn)
+        for i, a in enumerate(SPLIT_NAMES):
+            for b in SPLIT_NAMES[i + 1 :]:
+                assert not sets[a] & sets[b], (column, a, b, sorted(sets[a] & sets[b])[:5])
+
+
+def assert_report_sums(report: dict) -> None:
+    assert report["read"] == report["parsed"] + report["skipped"]
+    assert report["skipped"] == sum(report["skip_reasons"].values())
+    assert report["parsed"] == report["duplicates"] + sum(report["splits"].values())
+
+
+# ----------------------------------------------------------------------------- pure helpers
+
+
+def test_title_key_normalises_articles_case_punctuation_and_untitled():
+    assert title_key("Mason's Apron, The") == "the masons apron"
+    assert title_key("The Mason's  Apron") == "the masons apron"
+    assert title_key("Lark In The Morning, The") == title_key("the lark in the morning")
+    assert title_key("Páidín Ó Raifeartaigh") == "paidin o raifeartaigh"
+    assert title_key("Rolling-In The Ryegrass!") == "rolling in the ryegrass"
+    assert title_key("Humours of Ennistymon, An") == "an humours of ennistymon"
+    for untitled in ("x", "X", "Gan Ainm", "gan ainm.", "", "  "):
+        assert title_key(untitled) == ""
+
+
+def test_split_groups_keeps_components_whole_and_follows_ratios():
+    # 1000 singletons + a 30-record chain linked pairwise (a-b, b-c, ...).
+    keys = [[f"s{i}"] for i in range(1000)] + [[f"c{i}", f"c{i + 1}"] for i in range(30)]
+    split = split_groups(keys, (0.8, 0.1, 0.1), seed=3)
+    assert len({split[i] for i in range(1000, 1030)}) == 1
+    counts = [split.count(s) for s in range(3)]
+    assert sum(counts) == 1030
+    assert abs(counts[1] - 103) <= 15 and abs(counts[2] - 103) <= 15, counts
+
+
+def test_split_groups_deterministic_and_seeded():
+    keys = [[f"k{i}"] for i in range(200)]
+    assert split_groups(keys, seed=7) == split_groups(keys, seed=7)
+    assert split_groups(keys, seed=7) != split_groups(keys, seed=8)
+    # independent of record order: the assignment follows the keys, not the positions
+    reordered = split_groups(keys[::-1], seed=7)[::-1]
+    assert reordered == split_groups(keys, seed=7)
+
+
+def test_split_groups_zero_ratio_and_bad_ratios():
+    keys = [[i] for i in range(50)]
+    assert set(split_groups(keys, (1, 0, 0))) == {0}
+    assert split_groups(keys, (2, 1, 1)) == split_groups(keys, (0.5, 0.25, 0.25))
+    with pytest.raises(ValueError):
+        split_groups(keys, (0.9, 0.1))
+    with pytest.raises(ValueError):
+        split_groups(keys, (1.0, -0.5, 0.5))
+
+
+def test_iter_abc_tunes_splits_a_tunebook_and_ignores_the_file_header(tmp_path):
+    book = write(tmp_path / "book.abc", [tune(1, "A"), tune(2, "B")], header="% header\nL:1/8\n\n")
+    got = list(iter_abc_tunes(book))
+    assert [name for name, _ in got] == [str(book)] * 2
+    assert [text.splitlines()[:2] for _, text in got] == [["X: 1", "T: A"], ["X: 2", "T: B"]]
+
+
+def test_session_tune_text_builds_headers_from_dump_fields():
+    row = {"tune_id": "27", "setting_id": "12", "name": "Banshee, The", "type": "reel",
+           "meter": "4/4", "mode": "Gmajor", "abc": "GAB|\r\ncde|"}  # fmt: skip
+    text = session_tune_text(row, 5)
+    assert text.splitlines() == [
+        "X:5",
+        "T:Banshee, The",
+        "S:https://thesession.org/tunes/27#setting12",
+        "R:reel",
+        "M:4/4",
+        "L:1/8",
+        "K:G major",
+        "GAB|",
+        "cde|",
+    ]
+    assert "K:F# dorian" in session_tune_text(dict(row, mode="F#dorian"), 1)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@needs_parser
+def test_tunebook_file_columns_ids_and_keys(tmp_path):
+    wk = lambda i: body(i, "=")  # noqa: E731 - corpus format: an explicit accidental on each note
+    book = write(tmp_path / "book.abc", [
+        tune(1, "Devil In The Kitchen, The", sid=(1746, 1746), rhythm="Strathspey",
+             key="C Mixolydian", extra="Z: A Mixolydian", notes=wk(1)),
+        tune(2, "x", key="C Dorian", notes=wk(2)),
+        tune(3, "Kesh, The", sid=(55, 901), rhythm="jig", key="G"),
+    ])  # fmt: skip
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
+    assert [len(data[name]) for name in SPLIT_NAMES] == [3, 0, 0]
+    assert data["validation"].column_names == data["train"].column_names
+    by_x = {row["x"]: row for row in rows(data)}
+    assert by_x[1]["tune_id"] == "1746" and by_x[1]["setting_id"] == "1746"
+    assert (by_x[1]["rhythm"], by_x[1]["mode"], by_x[1]["key"]) == (
+        "strathspey", "mixolydian", "A mixolydian")  # fmt: skip
+    # no S: -> "<file stem>:<X>"; placeholder without Z: -> the white-key mode
+    assert (by_x[2]["tune_id"], by_x[2]["setting_id"], by_x[2]["rhythm"]) == ("book:2", "", "")
+    assert (by_x[2]["key"], by_x[2]["mode"]) == ("D dorian", "dorian")
+    assert (by_x[3]["tune_id"], by_x[3]["setting_id"], by_x[3]["key"]) == ("55", "901", "G major")
+    assert by_x[3]["title"] == "Kesh, The" and by_x[3]["meter"] == "4/4"
+    assert by_x[3]["abc"].startswith("X: 3\nT: Kesh, The\n") and by_x[3]["source"] == str(book)
+    assert by_x[3]["n_notes"] == 12
+    assert report == {"read": 3, "parsed": 3, "skipped": 0, "skip_reasons": {}, "duplicates": 0,
+                      "splits": {"train": 3, "validation": 0, "test": 0}}  # fmt: skip
+    assert data.report is report
+    assert json.dumps(report, sort_keys=True) in data["test"].info.description
+
+
+@needs_parser
+def test_folder_is_read_recursively_with_path_based_ids(tmp_path):
+    folder = tmp_path / "tunes"
+    write(folder / "a.abc", [tune(1, "One"), tune(2, "Two")])
+    write(folder / "sub" / "b.abc", [tune(1, "Three", notes=body(3))])
+    write(folder / "notes.txt", [tune(9, "Ignored")])
+    data = load_abc_corpus(folder, split_ratios=(1, 0, 0))
+    assert sorted(data["train"]["tune_id"]) == ["tunes/a:1", "tunes/a:2", "tunes/sub/b:1"]
+    assert sorted(data["train"]["source"]) == sorted(
+        [str(folder / "a.abc")] * 2 + [str(folder / "sub" / "b.abc")]
+    )
+
+
+def dump_rows() -> list[dict[str, str]]:
+    def row(tune_id, setting_id, name, kind, meter, mode, abc):
+        return {"tune_id": tune_id, "setting_id": setting_id, "name": name, "type": kind,
+                "meter": meter, "mode": mode, "abc": abc, "date": "2020-01-01 10:00:00",
+                "username": "someone"}  # fmt: skip
+
+    return [
+        row(
+            "1", "1", "Cooley's", "reel", "4/4", "Edorian", "|:EBBA B2 EB|B2 AB dBAG:|\r\nFDAD ..."
+        ),
+        row("1", "7", "Cooley's", "reel", "4/4", "Edorian", "|:E2 BE dEBE|E2 BE AFDF:|"),
+        row("2", "2", "Kesh, The", "jig", "6/8", "Gmajor", "|:GAG GAB|ABA ABd:|"),
+        row("3", "3", "Sí Bheag, Sí Mhór", "waltz", "3/4", "Dmajor", "de|f2 e2 d2|B4 A2|d2 e2 f2|"),
+    ]
+
+
+@needs_parser
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_thesession_dump(tmp_path, fmt):
+    path = tmp_path / f"tunes.{fmt}"
+    if fmt == "json":
+        path.write_text(json.dumps(dump_rows(), ensure_ascii=False))
+    else:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(dump_rows()[0]))
+            writer.writeheader()
+            writer.writerows(dump_rows())
+    report = {}
+    data = load_abc_corpus(path, split_ratios=(1, 0, 0), report=report)
+    by_setting = {row["setting_id"]: row for row in rows(data)}
+    assert set(by_setting) == {"1", "7", "2", "3"}
+    cooley = by_setting["7"]
+    assert (cooley["tune_id"], cooley["title"], cooley["rhythm"]) == ("1", "Cooley's", "reel")
+    assert (cooley["key"], cooley["mode"], cooley["meter"]) == ("E dorian", "dorian", "4/4")
+    assert "K:E dorian\n|:E2 BE dEBE|E2 BE AFDF:|" in cooley["abc"]
+    assert "L:1/8" in cooley["abc"] and cooley["source"] == str(path)
+    assert (by_setting["2"]["key"], by_setting["2"]["meter"]) == ("G major", "6/8")
+    assert by_setting["3"]["title"] == "Sí Bheag, Sí Mhór"
+    assert_report_sums(report)
+
+
+@needs_parser
+def test_dedup_keeps_titled_copy_and_counts(tmp_path):
+    same = body(40)
+    book = write(tmp_path / "dups.abc", [
+        tune(1, "x", notes=same),                       # untitled first ...
+        tune(2, "Bucks Of Oranmore, The", sid=(9, 9), notes="  " + same.replace(" ", "  ")),
+        tune(3, "Another Name", sid=(10, 10), notes=same),  # 3rd copy, titled: dropped
+        tune(4, "Other", sid=(11, 11)),
+    ])  # fmt: skip
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
+    kept = rows(data)
+    assert report["duplicates"] == 2 and len(kept) == 2
+    assert {row["title"] for row in kept} == {"Bucks Of Oranmore, The", "Other"}
+    assert_report_sums(report)
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(0.34, 0.33, 0.33), dedupe=False, report=report)
+    assert report["duplicates"] == 0 and report["parsed"] == 4
+    # the three copies share a body, so they share a split
+    where = {row["x"]: name for name in SPLIT_NAMES for row in data[name]}
+    assert where[1] == where[2] == where[3]
+
+
+@needs_parser
+def test_skipped_tunes_are_counted_with_reasons(tmp_path):
+    book = write(tmp_path / "bad.abc", [
+        tune(1, "Good"),
+        tune(2, "Short", notes="ABc|"),
+        "X: 3\nT: No key field\nM: 4/4\nABcd efga|\n",
+        tune(4, "Also good"),
+    ])  # fmt: skip
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
+    assert [row["x"] for row in rows(data)] == [1, 4]
+    assert report["read"] == 4 and report["parsed"] == 2 and report["skipped"] == 2
+    assert report["skip_reasons"]["fewer than 8 notes"] == 1
+    assert sum(report["skip_reasons"].values()) == 2
+    assert_report_sums(report)
+    report = {}
+    load_abc_corpus(book, split_ratios=(1, 0, 0), min_notes=1, report=report)
+    assert report["parsed"] == 3
+
+
+def leaky_corpus(tmp_path: Path) -> Path:
+    """60 tunes built to leak under a naive split: settings of one id under different titles,
+    one title under different ids, a title written two ways, "x" and "Gan Ainm" titles that must
+    not link anything."""
+    tunes = []
+
+    def add(title, sid=None):
+        x = len(tunes) + 1
+        tunes.append(tune(x, title, sid=sid and (sid, x)))
+
+    for group in range(6):
+        a, b = 100 + 2 * group, 101 + 2 * group
+        add(f"Chain {group} One", a)
+        add(f"Chain {group} Two", a)  # same id as One, other title
+        add(f"Chain {group} Two", b)  # same title as Two, other id
+        add(f"Reel Chain {group}, The", b)
+        add(f"The Reel Chain {group}")  # no id, linked only by the normalised title
+    for n in range(12):
+        add("x" if n % 2 else "Gan Ainm")
+    for n in range(18):
+        add(f"Solo {n}", 500 + n)
+    return write(tmp_path / "leaky.abc", tunes)
+
+
+@needs_parser
+def test_splits_do_not_leak_ids_titles_or_bodies(tmp_path):
+    book = leaky_corpus(tmp_path)
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=1, report=report)
+    assert_no_leak(data)
+    assert_report_sums(report)
+    assert report["parsed"] == 60 and all(report["splits"].values())
+    where = {row["x"]: name for name in SPLIT_NAMES for row in data[name]}
+    for group in range(6):  # each 5-tune chain sits in one split
+        assert len({where[5 * group + k] for k in range(1, 6)}) == 1
+    # untitled tunes link nothing: with 12 of them, they are spread over the splits
+    untitled = [name for name in SPLIT_NAMES for row in data[name] if not title_key(row["title"])]
+    assert len(untitled) == 12 and len(set(untitled)) > 1
+
+
+@needs_parser
+def test_splits_are_deterministic_from_the_seed(tmp_path):
+    book = leaky_corpus(tmp_path)
+
+    def ids(seed):
+        data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=seed)
+        return [data[name]["tune_id"] for name in SPLIT_NAMES]
+
+    assert ids(0) == ids(0)
+    assert ids(0) != ids(1)
+
+
+@needs_parser
+def test_mixed_sources_and_cache(tmp_path):
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    folder = tmp_path / "more"
+    write(folder / "b.abc", [tune(3, "Three")])
+    report = {}
+    data = load_abc_corpus([book, folder], split_ratios=(1, 0, 0), cache_dir=tmp_path / "c",
+                           report=report)  # fmt: skip
+    assert sorted(data["train"]["tune_id"]) == ["more/b:3", "one:1", "one:2"]
+    cached_report = {}
+    again = load_abc_corpus([book, folder], split_ratios=(1, 0, 0), cache_dir=tmp_path / "c",
+                            report=cached_report)  # fmt: skip
+    assert cached_report == report and again["train"].to_list() == data["train"].to_list()
+    assert len(list((tmp_path / "c").iterdir())) == 1
+
+
+def test_unknown_source_raises(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        list(iter_abc_tunes(tmp_path / "missing.abc"))
+
+
+def test_embedded_collections_are_found():
+    names = {name for name, _ in iter_abc_tunes("music21")}
+    assert names == {"oneills1850", "ryansMammoth"}
+    assert sum(1 for _ in iter_abc_tunes("ryansMammoth")) > 1000
+
+
+@needs_parser
+@pytest.mark.slow
+def test_embedded_default_loads_without_arguments():
+    report = {}
+    data = load_abc_corpus(report=report)
+    assert sum(len(data[name]) for name in SPLIT_NAMES) > 1000
+    assert {"oneills1850", "ryansMammoth"} <= set(data["train"]["source"])
+    assert "oneills1850:1" in set(rows_ids(data))
+    assert_report_sums(report)
+    assert_no_leak(data)
+
+
+def rows_ids(data) -> list[str]:
+    return [tune_id for name in SPLIT_NAMES for tune_id in data[name]["tune_id"]]
+
+
+@needs_parser
+@pytest.mark.slow
+def test_shared_corpus_loads_fast_without_leaks():
+    if not CORPUS.is_file():
+        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
+    report = {}
+    start = time.perf_counter()
+    data = load_abc_corpus(CORPUS, report=report)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 60, elapsed
+    assert report["read"] == 20721
+    assert_report_sums(report)
+    assert_no_leak(data)
+    total = sum(report["splits"].values())
+    for name, ratio in zip(SPLIT_NAMES, (0.9, 0.05, 0.05)):
+        assert abs(report["splits"][name] - ratio * total) < 0.01 * total
+    assert set(data["train"]["mode"]) == {"major", "minor", "dorian", "mixolydian"}
