@@ -1,0 +1,320 @@
+"""Configuration of the MeasureNote model (note GRU, measure attention pooling, final GRU)."""
+
+import copy
+from typing import Any, Optional
+
+from transformers import PretrainedConfig
+from transformers.utils import logging
+
+logger = logging.get_logger(__name__)
+
+# The 20 row features, in the column order of `input_ids` (docs/DESIGN.md section 4).
+MEASURENOTE_FEATURE_NAMES = (
+    "main",
+    "dur",
+    "pitch_class",
+    "octave",
+    "m_idx",
+    "m_idx_mod4",
+    "m_offset",
+    "is_onbeat",
+    "is_middle_beat",
+    "key",
+    "meter",
+    "unit_length",
+    "rhythm",
+    "root",
+    "mode",
+    "key_sig",
+    "numer",
+    "denom",
+    "is_compound",
+    "is_triple",
+)
+
+# Embedding width of each feature as a fraction of `embedding_size` (the reference's ratios; at
+# `embedding_size=512` the concatenated embedding is 2,624 wide).
+MEASURENOTE_EMBEDDING_RATIOS = {
+    "main": 0.75,
+    "dur": 0.75,
+    "pitch_class": 0.125,
+    "octave": 0.125,
+    "m_idx": 0.5,
+    "m_idx_mod4": 0.25,
+    "m_offset": 0.5,
+    "is_onbeat": 0.125,
+    "is_middle_beat": 0.125,
+    "key": 0.25,
+    "meter": 0.25,
+    "unit_length": 0.25,
+    "rhythm": 0.25,
+    "root": 0.125,
+    "mode": 0.125,
+    "key_sig": 0.125,
+    "numer": 0.125,
+    "denom": 0.125,
+    "is_compound": 0.125,
+    "is_triple": 0.125,
+}
+
+# Vocabulary sizes of the reference's shipped `vocab.json`. Used only when no `vocab_sizes` are
+# given (shape checks, parameter counts); real models take the sizes from the tokenizer.
+REFERENCE_VOCAB_SIZES = {
+    "main": 95,
+    "dur": 18,
+    "pitch_class": 15,
+    "octave": 15,
+    "m_idx": 181,
+    "m_idx_mod4": 7,
+    "m_offset": 44,
+    "is_onbeat": 5,
+    "is_middle_beat": 5,
+    "key": 48,
+    "meter": 7,
+    "unit_length": 1,
+    "rhythm": 13,
+    "root": 12,
+    "mode": 4,
+    "key_sig": 17,
+    "numer": 6,
+    "denom": 3,
+    "is_compound": 2,
+    "is_triple": 2,
+}
+
+# Named sizes for `MeasureNoteConfig.from_preset`. "base" is the reference model (~18.7 M
+# parameters); "small" (~1.7 M) trains at several thousand rows per second on two CPU cores.
+MEASURENOTE_PRESETS = {
+    "base": {
+        "embedding_size": 512,
+        "note_hidden_size": 512,
+        "note_num_layers": 3,
+        "note_dropout": 0.2,
+        "measure_hidden_size": 512,
+        "measure_num_layers": 3,
+        "measure_num_heads": 8,
+        "measure_dropout": 0.2,
+        "final_hidden_size": 512,
+        "final_num_layers": 3,
+        "final_dropout": 0.2,
+    },
+    "small": {
+        "embedding_size": 128,
+        "note_hidden_size": 192,
+        "note_num_layers": 2,
+        "note_dropout": 0.1,
+        "measure_hidden_size": 192,
+        "measure_num_layers": 2,
+        "measure_num_heads": 4,
+        "measure_dropout": 0.1,
+        "final_hidden_size": 192,
+        "final_num_layers": 2,
+        "final_dropout": 0.1,
+    },
+}
+
+
+class MeasureNoteConfig(PretrainedConfig):
+    r"""
+    Configuration of [`MeasureNoteModel`] and [`MeasureNoteForCausalLM`].
+
+    The model embeds the 20 features of every row and concatenates them, runs a note-level GRU,
+    pools the note states of each measure group with multi-head context attention, runs a GRU
+    over the measure vectors, gives every row the summary of the *previous* measures, and runs a
+    final GRU over `[note state, measure context]`.
+
+    Args:
+        feature_names (`list[str]`, *optional*):
+            Names of the `input_ids` columns, in order. Defaults to the 20 features of
+            `docs/DESIGN.md` section 4. Must contain `"main"` and `"dur"` (the two predicted ones).
+        vocab_sizes (`dict[str, int]`, *optional*):
+            Vocabulary size of every feature (take it from the tokenizer). Defaults to the sizes of
+            the reference's shipped vocabulary, which is only useful for shape checks.
+        embedding_sizes (`dict[str, int]`, *optional*):
+            Explicit embedding width of every feature. When given, `embedding_size` and
+            `embedding_ratios` are ignored.
+        embedding_size (`int`, *optional*, defaults to 512):
+            Base width; feature `f` gets `int(embedding_size * embedding_ratios[f])` dimensions.
+        embedding_ratios (`dict[str, float]`, *optional*):
+            Width ratio per feature. Defaults to the reference's ratios (2,624 wide at 512).
+        note_hidden_size (`int`, *optional*, defaults to 512):
+            Hidden size of the note GRU; also the size of a pooled measure vector.
+        note_num_layers (`int`, *optional*, defaults to 3):
+            Number of layers of the note GRU.
+        note_dropout (`float`, *optional*, defaults to 0.2):
+            Dropout between the layers of the note GRU.
+        measure_hidden_size (`int`, *optional*, defaults to 512):
+            Hidden size of the GRU that runs over measure vectors.
+        measure_num_layers (`int`, *optional*, defaults to 3):
+            Number of layers of the measure GRU.
+        measure_num_heads (`int`, *optional*, defaults to 8):
+            Heads of the context-attention pooling; must divide `note_hidden_size`.
+        measure_dropout (`float`, *optional*, defaults to 0.2):
+            Dropout between the layers of the measure GRU.
+        final_hidden_size (`int`, *optional*, defaults to 512):
+            Hidden size of the final GRU (the input of the output heads).
+        final_num_layers (`int`, *optional*, defaults to 3):
+            Number of layers of the final GRU.
+        final_dropout (`float`, *optional*, defaults to 0.2):
+            Dropout between the layers of the final GRU.
+        dur_loss_weight (`float`, *optional*, defaults to 1.0):
+            Weight of the duration cross-entropy in the total loss.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialiser of linear layers.
+        use_cache (`bool`, *optional*, defaults to `True`):
+            Whether the model returns its recurrent `state` (outside training).
+        pad_token_id (`int`, *optional*, defaults to 0):
+            Id of `<pad>` in every feature vocabulary.
+        bos_token_id (`int`, *optional*, defaults to 1):
+            Id of `<start>`.
+        eos_token_id (`int`, *optional*, defaults to 2):
+            Id of `<end>`.
+
+    Example:
+
+    ```python
+    >>> from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    >>> config = MeasureNoteConfig.from_preset("base")
+    >>> config.total_embedding_size
+    2624
+    >>> MeasureNoteConfig(note_hidden_size=30, measure_num_heads=8)
+    Traceback (most recent call last):
+    ...
+    ValueError: note_hidden_size (30) must be divisible by measure_num_heads (8)
+
+    ```"""
+
+    model_type = "measurenote"
+
+    def __init__(
+        self,
+        feature_names: Optional[list[str]] = None,
+        vocab_sizes: Optional[dict[str, int]] = None,
+        embedding_sizes: Optional[dict[str, int]] = None,
+        embedding_size: int = 512,
+        embedding_ratios: Optional[dict[str, float]] = None,
+        note_hidden_size: int = 512,
+        note_num_layers: int = 3,
+        note_dropout: float = 0.2,
+        measure_hidden_size: int = 512,
+        measure_num_layers: int = 3,
+        measure_num_heads: int = 8,
+        measure_dropout: float = 0.2,
+        final_hidden_size: int = 512,
+        final_num_layers: int = 3,
+        final_dropout: float = 0.2,
+        dur_loss_weight: float = 1.0,
+        initializer_range: float = 0.02,
+        use_cache: bool = True,
+        pad_token_id: int = 0,
+        bos_token_id: int = 1,
+        eos_token_id: int = 2,
+        **kwargs: Any,
+    ):
+        self.feature_names = list(feature_names or MEASURENOTE_FEATURE_NAMES)
+        self.vocab_sizes = dict(vocab_sizes or REFERENCE_VOCAB_SIZES)
+        self.embedding_size = embedding_size
+        self.embedding_ratios = dict(embedding_ratios or MEASURENOTE_EMBEDDING_RATIOS)
+        if embedding_sizes is None:
+            embedding_sizes = _sizes_from_ratios(
+                self.feature_names, embedding_size, self.embedding_ratios
+            )
+        self.embedding_sizes = {name: int(size) for name, size in embedding_sizes.items()}
+        self.note_hidden_size = note_hidden_size
+        self.note_num_layers = note_num_layers
+        self.note_dropout = note_dropout
+        self.measure_hidden_size = measure_hidden_size
+        self.measure_num_layers = measure_num_layers
+        self.measure_num_heads = measure_num_heads
+        self.measure_dropout = measure_dropout
+        self.final_hidden_size = final_hidden_size
+        self.final_num_layers = final_num_layers
+        self.final_dropout = final_dropout
+        self.dur_loss_weight = dur_loss_weight
+        self.initializer_range = initializer_range
+        self.use_cache = use_cache
+        self._check()
+        super().__init__(
+            pad_token_id=pad_token_id,
+            bos_token_id=bos_token_id,
+            eos_token_id=eos_token_id,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_preset(
+        cls, name: str, vocab_sizes: Optional[dict[str, int]] = None, **kwargs: Any
+    ) -> "MeasureNoteConfig":
+        """Build a config from a named size (`"base"` or `"small"`); `kwargs` override it.
+
+        >>> MeasureNoteConfig.from_preset("small").note_hidden_size
+        192
+        """
+        if name not in MEASURENOTE_PRESETS:
+            raise ValueError(
+                f"unknown preset {name!r}; choose one of {sorted(MEASURENOTE_PRESETS)}"
+            )
+        values = copy.deepcopy(MEASURENOTE_PRESETS[name])
+        values.update(kwargs)
+        return cls(vocab_sizes=vocab_sizes, **values)
+
+    @property
+    def total_embedding_size(self) -> int:
+        """Width of the concatenated feature embeddings (the note GRU's input size)."""
+        return sum(self.embedding_sizes[name] for name in self.feature_names)
+
+    @property
+    def main_vocab_size(self) -> int:
+        """Number of classes of the `main` head."""
+        return self.vocab_sizes["main"]
+
+    @property
+    def dur_vocab_size(self) -> int:
+        """Number of classes of the `dur` head."""
+        return self.vocab_sizes["dur"]
+
+    def _check(self) -> None:
+        names = self.feature_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"feature_names has duplicates: {names}")
+        for needed in ("main", "dur"):
+            if needed not in names:
+                raise ValueError(f"feature_names must contain {needed!r}")
+        for what, table in (
+            ("vocab_sizes", self.vocab_sizes),
+            ("embedding_sizes", self.embedding_sizes),
+        ):
+            missing = [name for name in names if name not in table]
+            if missing:
+                raise ValueError(f"{what} has no entry for {missing}")
+            bad = {name: table[name] for name in names if int(table[name]) < 1}
+            if bad:
+                raise ValueError(f"{what} must be >= 1, got {bad}")
+        for name in ("note", "measure", "final"):
+            if getattr(self, f"{name}_hidden_size") < 1 or getattr(self, f"{name}_num_layers") < 1:
+                raise ValueError(f"{name}_hidden_size and {name}_num_layers must be >= 1")
+            if not 0.0 <= getattr(self, f"{name}_dropout") < 1.0:
+                raise ValueError(f"{name}_dropout must be in [0, 1)")
+        if self.measure_num_heads < 1 or self.note_hidden_size % self.measure_num_heads:
+            raise ValueError(
+                f"note_hidden_size ({self.note_hidden_size}) must be divisible by "
+                f"measure_num_heads ({self.measure_num_heads})"
+            )
+        if self.dur_loss_weight < 0:
+            raise ValueError(f"dur_loss_weight must be >= 0, got {self.dur_loss_weight}")
+
+
+def _sizes_from_ratios(
+    names: list[str], embedding_size: int, ratios: dict[str, float]
+) -> dict[str, int]:
+    missing = [name for name in names if name not in ratios]
+    if missing:
+        raise ValueError(f"embedding_ratios has no entry for {missing}")
+    sizes = {name: int(embedding_size * ratios[name]) for name in names}
+    too_small = [name for name, size in sizes.items() if size < 1]
+    if too_small:
+        raise ValueError(f"embedding_size {embedding_size} gives width 0 for {too_small}")
+    return sizes
+
+
+__all__ = ["MeasureNoteConfig"]

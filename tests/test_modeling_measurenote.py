@@ -1,0 +1,493 @@
+"""Tests of MeasureNoteConfig, MeasureNoteModel and MeasureNoteForCausalLM (tiny, CPU, offline)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from modeling_irish.configuration_measurenote import (
+    MEASURENOTE_FEATURE_NAMES,
+    REFERENCE_VOCAB_SIZES,
+    MeasureNoteConfig,
+)
+from modeling_irish.modeling_measurenote import (
+    MeasureNoteCausalLMOutput,
+    MeasureNoteForCausalLM,
+    MeasureNoteModel,
+    MeasureNoteState,
+    measurenote_loss,
+)
+
+ATOL = 1e-5
+
+
+def random_measure_numbers(batch: int, seq: int, generator: torch.Generator) -> torch.Tensor:
+    """Valid measure numbers: start at 0, steps of 0 or +1 (about one new measure in three)."""
+    steps = (torch.rand(batch, seq, generator=generator) < 0.35).long()
+    steps[:, 0] = 0
+    return steps.cumsum(1)
+
+
+class MeasureNoteModelTester:
+    """Builds a tiny config and random valid inputs (the transformers tester pattern)."""
+
+    def __init__(self, batch_size: int = 4, seq_length: int = 13, seed: int = 0):
+        self.batch_size = batch_size
+        self.seq_length = seq_length
+        self.generator = torch.Generator().manual_seed(seed)
+        self.vocab_sizes = {
+            name: 9 + (i * 5) % 12 for i, name in enumerate(MEASURENOTE_FEATURE_NAMES)
+        }
+
+    def get_config(self, **overrides) -> MeasureNoteConfig:
+        values = dict(
+            vocab_sizes=self.vocab_sizes,
+            embedding_size=32,
+            note_hidden_size=32,
+            note_num_layers=2,
+            measure_hidden_size=24,
+            measure_num_layers=2,
+            measure_num_heads=4,
+            final_hidden_size=32,
+            final_num_layers=2,
+        )
+        values.update(overrides)
+        return MeasureNoteConfig(**values)
+
+    def random_ids(self, batch: int, seq: int) -> torch.Tensor:
+        columns = [
+            torch.randint(0, size, (batch, seq, 1), generator=self.generator)
+            for size in self.vocab_sizes.values()
+        ]
+        return torch.cat(columns, dim=-1)
+
+    def random_labels(self, batch: int, seq: int) -> torch.Tensor:
+        main = torch.randint(0, self.vocab_sizes["main"], (batch, seq), generator=self.generator)
+        dur = torch.randint(3, self.vocab_sizes["dur"], (batch, seq), generator=self.generator)
+        dur = dur.masked_fill(torch.rand(batch, seq, generator=self.generator) < 0.3, -100)
+        return torch.stack([main, dur], dim=-1)
+
+    def prepare_config_and_inputs(self):
+        batch, seq = self.batch_size, self.seq_length
+        inputs = {
+            "input_ids": self.random_ids(batch, seq),
+            "measure_numbers": random_measure_numbers(batch, seq, self.generator),
+        }
+        return self.get_config(), inputs, self.random_labels(batch, seq)
+
+    def model(self, cls=MeasureNoteForCausalLM, **overrides):
+        torch.manual_seed(0)
+        return cls(self.get_config(**overrides)).eval()
+
+    def create_and_check_model(self, config, inputs):
+        model = MeasureNoteModel(config).eval()
+        out = model(**inputs, use_cache=True)
+        batch, seq = self.batch_size, self.seq_length
+        assert out.last_hidden_state.shape == (batch, seq, config.final_hidden_size)
+        assert out.note_hidden_states.shape == (batch, seq, config.note_hidden_size)
+        assert out.measure_context.shape == (batch, seq, config.measure_hidden_size)
+        state = out.state
+        assert state.note_hidden.shape == (2, batch, 32)
+        assert state.measure_hidden.shape == (2, batch, 24)
+        assert state.pool_max.shape == state.pool_denom.shape == (batch, 4)
+        assert state.pool_sum.shape == (batch, 32)
+        assert torch.equal(state.measure_number, inputs["measure_numbers"][:, -1])
+
+    def create_and_check_causal_lm(self, config, inputs, labels):
+        model = MeasureNoteForCausalLM(config).eval()
+        out = model(**inputs, labels=labels)
+        batch, seq = self.batch_size, self.seq_length
+        assert isinstance(out, MeasureNoteCausalLMOutput)
+        assert out.logits.shape == (batch, seq, self.vocab_sizes["main"])
+        assert out.dur_logits.shape == (batch, seq, self.vocab_sizes["dur"])
+        assert out.hidden_states.shape == (batch, seq, config.final_hidden_size)
+        assert out.loss.shape == ()
+        assert torch.isfinite(out.loss)
+        assert out.loss_main.shape == out.loss_dur.shape == ()
+
+
+@pytest.fixture
+def tester() -> MeasureNoteModelTester:
+    return MeasureNoteModelTester()
+
+
+def test_model_shapes(tester):
+    config, inputs, _ = tester.prepare_config_and_inputs()
+    tester.create_and_check_model(config, inputs)
+
+
+def test_causal_lm_shapes(tester):
+    tester.create_and_check_causal_lm(*tester.prepare_config_and_inputs())
+
+
+def test_use_cache_defaults_off_in_training(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model().train()
+    assert model(**inputs).state is None
+    assert model.eval()(**inputs).state is not None
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_config_embedding_widths_follow_reference_ratios():
+    config = MeasureNoteConfig.from_preset("base")
+    assert config.total_embedding_size == 2624
+    assert config.embedding_sizes["main"] == 384 and config.embedding_sizes["is_triple"] == 64
+    assert config.vocab_sizes == REFERENCE_VOCAB_SIZES
+    small = MeasureNoteConfig.from_preset("small", note_dropout=0.0)
+    assert small.total_embedding_size == 656 and small.note_dropout == 0.0
+
+
+def test_config_explicit_embedding_sizes_win(tester):
+    sizes = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 3)
+    config = MeasureNoteConfig(vocab_sizes=tester.vocab_sizes, embedding_sizes=sizes)
+    assert config.total_embedding_size == 60
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"note_hidden_size": 30, "measure_num_heads": 8}, "divisible"),
+        ({"vocab_sizes": {"main": 5}}, "vocab_sizes has no entry"),
+        ({"embedding_size": 4}, "width 0"),
+        ({"final_num_layers": 0}, "final_hidden_size"),
+        ({"note_dropout": 1.0}, "note_dropout"),
+        ({"feature_names": ["main", "main", "dur"]}, "duplicates"),
+        ({"feature_names": ["main"], "embedding_sizes": {"main": 2}}, "'dur'"),
+        ({"dur_loss_weight": -1.0}, "dur_loss_weight"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MeasureNoteConfig(**kwargs)
+
+
+def test_config_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset"):
+        MeasureNoteConfig.from_preset("huge")
+
+
+def test_config_round_trip(tmp_path, tester):
+    config = tester.get_config(dur_loss_weight=0.5)
+    config.save_pretrained(tmp_path)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path)
+    assert loaded.to_dict() == config.to_dict()
+    assert (loaded.pad_token_id, loaded.bos_token_id, loaded.eos_token_id) == (0, 1, 2)
+
+
+def test_base_preset_parameter_count():
+    """The reference's MeasureNote with its shipped vocabulary has 18,651,249 parameters."""
+    with torch.device("meta"):  # shapes only: skips 27 slow QR decompositions of the init
+        model = MeasureNoteForCausalLM(MeasureNoteConfig.from_preset("base"))
+    # embeddings 116,224 + note GRU 7,971,840 + measure GRU 4,727,808 + attention 263,168
+    # + final GRU 5,514,240 + heads 57,969 (see reference-measurenote.md section 4.9)
+    assert sum(p.numel() for p in model.parameters()) == 18_651_249
+
+
+def test_small_preset_parameter_count():
+    with torch.device("meta"):
+        model = MeasureNoteForCausalLM(MeasureNoteConfig.from_preset("small"))
+    assert 1_500_000 <= sum(p.numel() for p in model.parameters()) <= 2_500_000
+
+
+# ---------------------------------------------------------------- causality and state
+
+
+def _changed_future(tester, input_ids, measure_numbers, k):
+    """Copy with every row >= k replaced, and valid measure numbers re-drawn from row k on."""
+    ids, numbers = input_ids.clone(), measure_numbers.clone()
+    batch, seq, _ = ids.shape
+    ids[:, k:] = tester.random_ids(batch, seq - k)
+    steps = (torch.rand(batch, seq - k, generator=tester.generator) < 0.6).long()
+    numbers[:, k:] = numbers[:, k - 1 : k] + steps.cumsum(1)
+    return ids, numbers
+
+
+@pytest.mark.parametrize("k", [1, 4, 9, 12])
+def test_no_future_leak(tester, k):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    ids, numbers = _changed_future(tester, inputs["input_ids"], inputs["measure_numbers"], k)
+    assert not torch.equal(numbers, inputs["measure_numbers"])
+    with torch.no_grad():
+        before = model(**inputs)
+        after = model(ids, numbers)
+    torch.testing.assert_close(after.logits[:, :k], before.logits[:, :k], rtol=0, atol=ATOL)
+    torch.testing.assert_close(after.dur_logits[:, :k], before.dur_logits[:, :k], rtol=0, atol=ATOL)
+    assert not torch.allclose(after.logits[:, k:], before.logits[:, k:])
+
+
+def test_measure_context_uses_only_previous_measures(tester):
+    """Rows of measure 0 get a zero context; rows of measure m the GRU after measure m - 1."""
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model(MeasureNoteModel)
+    with torch.no_grad():
+        out = model(**inputs)
+    numbers = inputs["measure_numbers"]
+    assert torch.all(out.measure_context[numbers == 0] == 0)
+    for b in range(tester.batch_size):
+        rows = numbers[b] == 1
+        if rows.any():
+            context = out.measure_context[b, rows]
+            assert torch.allclose(context, context[:1].expand_as(context))
+            assert context.abs().sum() > 0
+
+
+def _split_run(model, inputs, cuts):
+    """Run `inputs` in chunks ending at `cuts`, carrying the state."""
+    state, logits, start = None, [], 0
+    for end in [*cuts, inputs["input_ids"].shape[1]]:
+        out = model(
+            inputs["input_ids"][:, start:end],
+            inputs["measure_numbers"][:, start:end],
+            state=state,
+            use_cache=True,
+        )
+        logits.append(out.logits)
+        state, start = out.state, end
+    return torch.cat(logits, dim=1), state
+
+
+def _assert_same_state(a: MeasureNoteState, b: MeasureNoteState):
+    for name, x, y in zip(a._fields, a, b):
+        torch.testing.assert_close(x, y, rtol=1e-5, atol=ATOL, msg=name)
+
+
+@pytest.mark.parametrize("cuts", [[6], [1], [3, 7, 8], [12]])
+def test_state_continuation_equals_whole_sequence(tester, cuts):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    with torch.no_grad():
+        whole = model(**inputs, use_cache=True)
+        logits, state = _split_run(model, inputs, cuts)
+    torch.testing.assert_close(logits, whole.logits, rtol=1e-5, atol=ATOL)
+    _assert_same_state(state, whole.state)
+
+
+def test_state_split_mid_measure_and_at_boundary(tester):
+    """Cut inside a measure (accumulators carried) and right at a measure's first row."""
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    numbers = torch.tensor([0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4])
+    inputs["measure_numbers"] = numbers.expand(tester.batch_size, -1).clone()
+    model = tester.model()
+    with torch.no_grad():
+        whole = model(**inputs, use_cache=True)
+        for cut in (5, 7):  # 5: measure 1 is half done; 7: measure 2 starts the second chunk
+            logits, state = _split_run(model, inputs, [cut])
+            torch.testing.assert_close(logits, whole.logits, rtol=1e-5, atol=ATOL)
+            _assert_same_state(state, whole.state)
+
+
+def test_one_row_at_a_time_equals_whole_sequence(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    with torch.no_grad():
+        whole = model(**inputs, use_cache=True)
+        logits, state = _split_run(model, inputs, list(range(1, tester.seq_length)))
+    torch.testing.assert_close(logits, whole.logits, rtol=1e-5, atol=ATOL)
+    _assert_same_state(state, whole.state)
+
+
+def test_state_select_repeats_rows(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    with torch.no_grad():
+        state = model(**inputs, use_cache=True).state
+    chosen = state.select(torch.tensor([2, 2]))
+    assert chosen.note_hidden.shape[1] == 2 and torch.equal(chosen.pool_sum[0], state.pool_sum[2])
+
+
+def test_measure_numbers_below_state_are_rejected(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    inputs["measure_numbers"][:, -1] = inputs["measure_numbers"][:, -2] + 1
+    model = tester.model()
+    with torch.no_grad():
+        state = model(**inputs, use_cache=True).state
+        with pytest.raises(ValueError, match="measure_numbers"):
+            model(inputs["input_ids"][:, :1], torch.zeros(4, 1, dtype=torch.long), state=state)
+
+
+# ---------------------------------------------------------------- padding and loss
+
+
+def _padded_batch(tester, lengths):
+    """Tunes of different lengths, right-padded as the collator does."""
+    seq = max(lengths)
+    ids = tester.random_ids(len(lengths), seq)
+    numbers = random_measure_numbers(len(lengths), seq, tester.generator)
+    labels = tester.random_labels(len(lengths), seq)
+    mask = torch.zeros(len(lengths), seq, dtype=torch.long)
+    for b, n in enumerate(lengths):
+        mask[b, :n] = 1
+        ids[b, n:] = 0
+        numbers[b, n:] = numbers[b, n - 1]
+        labels[b, n:] = -100
+    return ids, numbers, mask, labels
+
+
+def _token_loss_sum(logits, dur_logits, labels):
+    """Sum (not mean) of the token losses, computed independently of the model's loss code."""
+    main_t, dur_t = labels[:, 1:, 0], labels[:, 1:, 1]
+    total = F.cross_entropy(logits[:, :-1].flatten(0, 1), main_t.flatten(), reduction="sum")
+    dur = F.cross_entropy(dur_logits[:, :-1].flatten(0, 1), dur_t.flatten(), reduction="sum")
+    return total, dur
+
+
+def test_padded_batch_equals_each_tune_alone(tester):
+    lengths = [13, 7, 10, 1]
+    ids, numbers, mask, labels = _padded_batch(tester, lengths)
+    model = tester.model()
+    with torch.no_grad():
+        batch_out = model(ids, numbers, attention_mask=mask, labels=labels, use_cache=True)
+        main_sum = dur_sum = 0.0
+        for b, n in enumerate(lengths):
+            alone = model(ids[b : b + 1, :n], numbers[b : b + 1, :n], use_cache=True)
+            torch.testing.assert_close(batch_out.logits[b, :n], alone.logits[0], atol=ATOL, rtol=0)
+            _assert_same_state(batch_out.state.select(torch.tensor([b])), alone.state)
+            m, d = _token_loss_sum(alone.logits, alone.dur_logits, labels[b : b + 1, :n])
+            main_sum, dur_sum = main_sum + m, dur_sum + d
+    n_main = (labels[:, 1:, 0] != -100).sum()
+    n_dur = (labels[:, 1:, 1] != -100).sum()
+    assert math.isclose(batch_out.loss_main.item(), (main_sum / n_main).item(), rel_tol=1e-5)
+    assert math.isclose(batch_out.loss_dur.item(), (dur_sum / n_dur).item(), rel_tol=1e-5)
+    expected = main_sum / n_main + dur_sum / n_dur
+    assert math.isclose(batch_out.loss.item(), expected.item(), rel_tol=1e-5)
+
+
+def test_padded_state_continues_like_unpadded(tester):
+    """A state taken from a right-padded batch continues each tune from its own last row."""
+    lengths = [9, 4, 6]
+    ids, numbers, mask, _ = _padded_batch(tester, lengths)
+    more_ids = tester.random_ids(3, 5)
+    more_numbers = numbers.gather(1, torch.tensor(lengths).unsqueeze(1) - 1) + torch.tensor(
+        [0, 1, 1, 2, 2]
+    )
+    model = tester.model()
+    with torch.no_grad():
+        state = model(ids, numbers, attention_mask=mask, use_cache=True).state
+        continued = model(more_ids, more_numbers, state=state).logits
+        for b, n in enumerate(lengths):
+            whole_ids = torch.cat([ids[b, :n], more_ids[b]]).unsqueeze(0)
+            whole_numbers = torch.cat([numbers[b, :n], more_numbers[b]]).unsqueeze(0)
+            alone = model(whole_ids, whole_numbers).logits[0, n:]
+            torch.testing.assert_close(continued[b], alone, atol=ATOL, rtol=0)
+
+
+def test_loss_matches_hand_computation_and_ignores_minus_100(tester):
+    logits = torch.tensor([[[0.0, 1.0, 2.0], [1.0, 0.0, 0.0], [0.0, 0.0, 3.0]]])
+    dur_logits = torch.tensor([[[0.0, 0.0, 0.0, 0.0, 2.0], [0.0] * 5, [0.0] * 5]])
+    # Row 0's labels are never used (nothing predicts them); row 2's dur is ignored.
+    labels = torch.tensor([[[7, 7], [2, 4], [0, -100]]])
+    loss, loss_main, loss_dur = measurenote_loss(logits, dur_logits, labels)
+    lse = math.log(1 + math.e + math.e**2)
+    expected_main = ((lse - 2.0) + (math.log(math.e + 2) - 1.0)) / 2
+    expected_dur = math.log(4 + math.e**2) - 2.0
+    assert math.isclose(loss_main.item(), expected_main, rel_tol=1e-6)
+    assert math.isclose(loss_dur.item(), expected_dur, rel_tol=1e-6)
+    assert math.isclose(loss.item(), expected_main + expected_dur, rel_tol=1e-6)
+    # An ignored target can hold anything; dur targets that are specials count as ignored.
+    for changed in ([[7, 7], [2, 4], [-100, 1]], [[-100, -100], [2, 4], [0, 0]]):
+        other = measurenote_loss(logits, dur_logits, torch.tensor([changed]))
+        assert math.isclose(other[2].item(), expected_dur, rel_tol=1e-6)
+    only_first = measurenote_loss(logits, dur_logits, torch.tensor([[[7, 7], [2, 4], [-100, 0]]]))
+    assert math.isclose(only_first[1].item(), lse - 2.0, rel_tol=1e-6)
+
+
+def test_loss_without_dur_targets_is_zero_not_nan():
+    labels = torch.tensor([[[1, -100], [3, -100]]])
+    _, _, loss_dur = measurenote_loss(torch.zeros(1, 2, 4), torch.zeros(1, 2, 5), labels)
+    assert loss_dur.item() == 0.0
+
+
+def test_dur_loss_weight(tester):
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    out = tester.model(dur_loss_weight=0.25)(**inputs, labels=labels)
+    assert math.isclose(
+        out.loss.item(), out.loss_main.item() + 0.25 * out.loss_dur.item(), rel_tol=1e-6
+    )
+
+
+def test_gradients_reach_every_parameter(tester):
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    model = tester.model().train()
+    model(**inputs, labels=labels).loss.backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None, name
+        assert param.grad.abs().sum() > 0, name
+
+
+def test_optimizer_groups_cover_all_parameters(tester):
+    model = tester.model()
+    decay, no_decay = model.configure_optimizer_groups(0.1)
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    names = {id(p): n for n, p in model.named_parameters()}
+    decayed = {names[id(p)] for p in decay["params"]}
+    kept = {names[id(p)] for p in no_decay["params"]}
+    assert decayed | kept == set(names.values()) and not decayed & kept
+    assert "measurenote.note_rnn.weight_hh_l1" in decayed and "main_head.weight" in decayed
+    assert "measurenote.embeddings.layers.0.weight" in kept
+    assert "measurenote.measure.context_vector" in kept and "dur_head.bias" in kept
+    assert not any("bias" in name or "embeddings" in name for name in decayed)
+
+
+# ---------------------------------------------------------------- init and serialisation
+
+
+def test_init_gru_orthogonal_xavier_zero_bias(tester):
+    model = tester.model()
+    gru = model.measurenote.note_rnn
+    hidden = gru.hidden_size
+    for layer in range(gru.num_layers):
+        w_hh = getattr(gru, f"weight_hh_l{layer}").detach()
+        for gate in w_hh.chunk(3):
+            torch.testing.assert_close(gate @ gate.T, torch.eye(hidden), atol=1e-5, rtol=0)
+        w_ih = getattr(gru, f"weight_ih_l{layer}").detach()
+        bound = math.sqrt(6.0 / (w_ih.shape[1] + hidden))
+        assert w_ih.abs().max() <= bound
+        assert w_ih.std() > 0.8 * bound / math.sqrt(3)  # uniform(-b, b) has std b / sqrt(3)
+        assert torch.all(getattr(gru, f"bias_ih_l{layer}") == 0)
+        assert torch.all(getattr(gru, f"bias_hh_l{layer}") == 0)
+    context = model.measurenote.measure.context_vector
+    assert context.abs().max() <= 1.0 and context.std() > 0.3
+    assert torch.all(model.main_head.bias == 0) and model.main_head.weight.std() < 0.03
+
+
+def test_save_and_load_pretrained(tmp_path, tester):
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    model = tester.model()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file()
+    loaded = MeasureNoteForCausalLM.from_pretrained(tmp_path).eval()
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**inputs).logits, model(**inputs).logits)
+    backbone = MeasureNoteModel.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            backbone(**inputs).last_hidden_state, model(**inputs).hidden_states
+        )
+
+
+def test_measure_context_matches_naive_loop_oracle(tester):
+    """The vectorised segment softmax equals a per-tune, per-measure loop (the reference's way)."""
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model(MeasureNoteModel)
+    module = model.measure
+    with torch.no_grad():
+        out = model(**inputs)
+        for b in range(tester.batch_size):
+            hidden, numbers = out.note_hidden_states[b], inputs["measure_numbers"][b]
+            nodes = []
+            for m in range(int(numbers.max()) + 1):
+                rows = hidden[numbers == m]  # (rows, hidden)
+                weights = torch.softmax(module.scores(rows), dim=0)  # (rows, heads)
+                slices = rows.view(len(rows), module.num_heads, module.head_size)
+                nodes.append((weights.unsqueeze(-1) * slices).sum(0).flatten())
+            measure_out, _ = module.rnn(torch.stack(nodes).unsqueeze(0))
+            table = torch.cat([torch.zeros(1, measure_out.shape[-1]), measure_out[0]])
+            torch.testing.assert_close(out.measure_context[b], table[numbers], atol=ATOL, rtol=0)
