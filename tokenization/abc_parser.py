@@ -1,0 +1,729 @@
+"""ABC 2.1 reader: one tune or a tunebook -> `AbcTune` with exact `Fraction` durations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import NamedTuple
+
+from tokenization.keys import LETTER_PC, Key, parse_key_field
+
+__all__ = ["AbcParseError", "AbcTune", "Token", "parse_abc", "parse_tunebook"]
+
+CORPUS_FORMATS = ("auto", "corpus", "standard")
+
+
+class AbcParseError(ValueError):
+    """Malformed ABC; names the tune, the 1-based line and column in the source text.
+
+    `internal` is True when an unexpected error (a parser bug) was converted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tune: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        internal: bool = False,
+    ) -> None:
+        self.message = message
+        self.tune = tune
+        self.line = line
+        self.column = column
+        self.internal = internal
+        super().__init__(f"{tune or 'tune'}: line {line}, column {column}: {message}")
+
+
+class Token(NamedTuple):
+    """One body token; see DESIGN.md section 1 for the meaning of each field by kind."""
+
+    kind: str
+    text: str
+    pitch: int | None
+    dur: Fraction | None
+
+
+@dataclass
+class AbcTune:
+    """One parsed tune: header fields, key, meter, unit and the body tokens."""
+
+    fields: dict[str, list[str]]
+    title: str
+    key: Key
+    meter: str | None
+    unit: Fraction
+    tokens: list[Token]
+    warnings: list[str]
+    line: int
+    x: int | None = None
+    original_key: Key | None = None
+    voice_count: int = 1
+    corpus_format: bool = False
+    accidentals: dict[str, int] = field(default_factory=dict)
+
+
+_BODY_RE = re.compile(
+    r"""
+ (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
+|(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|[\]|:]*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
+|(?P<ws>[\s\\`y$*]+)
+|(?P<brk>[<>]{1,3})
+|(?P<tup>\((?P<tp>\d+)(?::(?P<tq>\d*)(?::(?P<tr>\d*))?)?)
+|(?P<tie>\.?-)
+|(?P<deco>[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)
+|(?P<rest>[zx](?P<rl>\d*(?:/+\d*)?))
+|(?P<cs>\[(?![A-Za-z]:|\d|\|))
+|(?P<ce>\](?P<cl>\d*(?:/+\d*)?))
+|(?P<end>\[?(?P<en>\d+(?:[,-]\d+)*))
+|(?P<field>\[(?P<fk>[A-Za-z]):(?P<fv>[^\]]*)\])
+|(?P<slur>[()])
+|(?P<grace>\{[^}]*\})
+|(?P<text>"[^"]*"?)
+|(?P<mrest>[ZX](?P<mn>\d*))
+|(?P<lone>!)
+|(?P<bad>.)
+""",
+    re.X,
+)
+_FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
+_MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-g]:[|:]")
+_VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
+_X_RE = re.compile(r"X:")
+_QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
+_CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
+_ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
+_ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+_DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
+_ONE = Fraction(1)
+_NOTE_BASE: dict[str, tuple[int, str]] = {}
+_LEN_CACHE: dict[Fraction, dict[str, Fraction]] = {}
+_BAR_CACHE: dict[tuple[str, str | None], str] = {}
+_BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
+
+
+def _note_base(nk: str) -> tuple[int, str]:
+    """Natural MIDI pitch and upper-case letter of a note name with octave marks (`c'` -> 84)."""
+    base = _NOTE_BASE.get(nk)
+    if base is None:
+        letter = nk[0].upper()
+        nat = 60 + LETTER_PC[letter] + (12 if nk[0].islower() else 0)
+        nat += 12 * nk.count("'") - 12 * nk.count(",")
+        base = (nat, letter)
+        if len(_NOTE_BASE) < 4096:
+            _NOTE_BASE[nk] = base
+    return base
+
+
+def _length(text: str) -> Fraction:
+    """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2` (raises on zero)."""
+    num, slashes, den = re.fullmatch(r"(\d*)(/*)(\d*)", text).groups()
+    n = int(num) if num else 1
+    d = (int(den) if den else 2) * 2 ** (len(slashes) - 1) if slashes else 1
+    if n == 0 or d == 0:
+        raise ValueError(f"zero note length {text!r}")
+    return Fraction(n, d)
+
+
+def _canonical_bar(raw: str, ending: str | None) -> str:
+    """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts."""
+    key = (raw, ending)
+    text = _BAR_CACHE.get(key)
+    if text is None:
+        core = raw.replace("[", "")
+        if core in (":", ":]"):
+            _BAR_CACHE[key] = text = "" if core == ":" else ":|"
+            return text
+        end_rep, start_rep = core.startswith(":"), core.endswith(":")
+        if ending:
+            text = (":|" if end_rep else "|") + ending
+        elif (end_rep and start_rep) or set(core) == {":"}:
+            text = ":|:"
+        elif start_rep:
+            text = "|:"
+        elif end_rep:
+            text = ":|"
+        elif "]" in core:
+            text = "|]"
+        elif core.count("|") > 1:
+            text = "||"
+        else:
+            text = "|"
+        _BAR_CACHE[key] = text
+    return text
+
+
+def _bar_token(raw: str, ending: str | None) -> Token:
+    tok = _BAR_TOKENS.get((raw, ending))
+    if tok is None:
+        tok = Token("bar", _canonical_bar(raw, ending), None, None)
+        if len(_BAR_TOKENS) < 1024:
+            _BAR_TOKENS[(raw, ending)] = tok
+    return tok
+
+
+def _merge_bar_texts(prev: str, new: str) -> str:
+    """One canonical bar for two adjacent ones: `|`+`|:` -> `|:`, `:|`+`|:` -> `:|:`..."""
+    if new == "|":
+        return prev
+    if prev == "|":
+        return new
+    end_rep = prev.startswith(":") or new.startswith(":")
+    start_rep = prev.endswith(":") or new.endswith(":")
+    ending = new.lstrip(":|") or prev.lstrip(":|")
+    if ending and ending[0].isdigit():
+        return (":|" if end_rep else "|") + ending
+    if end_rep and start_rep:
+        return ":|:"
+    if start_rep or end_rep:
+        return "|:" if start_rep else ":|"
+    return "|]" if "|]" in (prev, new) else "||"
+
+
+def _parse_meter(value: str) -> str | None:
+    """`4/4`, `C` -> `4/4`, `C|` -> `2/2`, `none` -> None, `2+3/8` -> `5/8`."""
+    v = value.replace(" ", "")
+    if v in ("", "none", "None", "NONE"):
+        return None
+    if v == "C":
+        return "4/4"
+    if v == "C|":
+        return "2/2"
+    m = re.fullmatch(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)", v)
+    if m is None:
+        raise ValueError(f"cannot read meter {value.strip()!r}")
+    num = sum(int(p) for p in m[1].split("+"))
+    if num == 0 or int(m[2]) == 0:
+        raise ValueError(f"zero meter {value.strip()!r}")
+    return f"{num}/{int(m[2])}"
+
+
+def _parse_unit(value: str) -> Fraction:
+    m = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+))?\s*", value)
+    if m is None or int(m[1]) == 0 or (m[2] is not None and int(m[2]) == 0):
+        raise ValueError(f"cannot read unit length {value.strip()!r}")
+    return Fraction(int(m[1]), int(m[2] or 1))
+
+
+def _default_q(p: int, meter: str | None) -> int:
+    if p in _DEFAULT_Q:
+        return _DEFAULT_Q[p]
+    num = int(meter.split("/")[0]) if meter else 4
+    return 3 if num % 3 == 0 and num > 3 else 2
+
+
+def _strip_comment(line: str) -> str:
+    i = line.find("%")
+    return line if i < 0 else line[:i]
+
+
+class _TuneParser:
+    """Parser state for one tune. Use `parse_abc`, not this class."""
+
+    def __init__(self, corpus_format: str, line_offset: int, tune_name: str | None) -> None:
+        self.corpus_format = corpus_format
+        self.line_offset = line_offset
+        self.name = tune_name
+        self.lineno = line_offset + 1
+        self.col = 1
+        self.fields: dict[str, list[str]] = {}
+        self.warnings: list[str] = []
+        self.tokens: list[Token] = []
+        self.key = Key("C", "major")
+        self.keysig: dict[str, int] = self.key.accidentals
+        self.key_text = ""
+        self.meter: str | None = None
+        self.unit: Fraction | None = None
+        self.x: int | None = None
+        self.x_line = line_offset + 1
+        self.voices: list[str] = []
+        self.voice: str | None = None
+        self.skipping = False
+        self.n_bare = 0
+        self.n_notes = 0
+        self.used_flat = False
+        self.key_changed = False
+
+    # ---------------------------------------------------------------- errors
+    def error(self, message: str, column: int | None = None, internal: bool = False):
+        title = (self.fields.get("T") or [""])[0]
+        name = self.name or title or (f"X:{self.x}" if self.x is not None else None)
+        col = self.col if column is None else column
+        return AbcParseError(message, tune=name, line=self.lineno, column=col, internal=internal)
+
+    # ---------------------------------------------------------------- header
+    def parse(self, text: str) -> AbcTune:
+        lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        body_start = self._parse_header(lines)
+        self._finish_header()
+        self._parse_body(lines, body_start)
+        return self._build()
+
+    def _parse_header(self, lines: list[str]) -> int:
+        seen_x = False  # only the first X: gives the tune number
+        for i, raw in enumerate(lines):
+            self.lineno, self.col = self.line_offset + i + 1, 1
+            line = _strip_comment(raw)
+            if not line.strip():
+                continue
+            m = _FIELD_RE.match(line)
+            if m is None or _MUSIC_NOT_FIELD_RE.match(line):
+                self.warnings.append("no K: field; C major assumed")
+                return i
+            letter, value = m[1], m[2].strip()
+            self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
+            if letter == "X" and not seen_x:
+                seen_x, self.x_line = True, self.lineno
+                self.x = int(value) if value.isdigit() else None
+            if letter == "+" and self.fields:
+                last = list(self.fields)[-1]
+                self.fields[last][-1] += " " + value
+                continue
+            self.fields.setdefault(letter, []).append(value)
+            self._header_field(letter, value)
+            if letter == "K":
+                return i + 1
+        return len(lines)
+
+    def _header_field(self, letter: str, value: str) -> None:
+        try:
+            if letter == "M":
+                self.meter = _parse_meter(value)
+            elif letter == "L":
+                self.unit = _parse_unit(value)
+            elif letter == "K":
+                self.key_text = value
+                self._set_key(value, header=True)
+            elif letter == "V":
+                self._declare_voice(value)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+
+    def _finish_header(self) -> None:
+        if self.unit is None:
+            short = self.meter is not None and Fraction(self.meter) < Fraction(3, 4)
+            self.unit = Fraction(1, 16) if short else Fraction(1, 8)
+        self._set_unit(self.unit)
+        self.pending: Fraction | None = None
+        self.in_chord = False
+        self.chord_start = 0
+        self.chord_col = 0
+        self.last_group = 0  # index of the first token of the last note, rest or chord
+        self.carry: dict[int, int] = {}
+        self.next_carry: dict[int, int] = {}
+        self.last_note: tuple[int, int] = (0, 0)
+        self.chord_notes: list[tuple[int, int]] = []
+        self.bar_acc: dict[int, int] = {}
+
+    def _set_key(self, value: str, header: bool) -> None:
+        spec = parse_key_field(value)
+        self.warnings.extend(spec.warnings)
+        is_corpus_key = _CORPUS_KEY_RE.fullmatch(value.split("%")[0]) is not None
+        if header:
+            self.key = spec.key
+            if self.corpus_format == "corpus" and is_corpus_key:
+                self.key = spec.key.white
+                self.keysig = self.key.accidentals
+                return
+        else:
+            self.key_changed = True
+            self.warnings.append(f"mid-tune key change to {spec.key.name}")
+        self.keysig = spec.accidentals
+
+    def _set_unit(self, unit: Fraction) -> None:
+        self.unit = unit
+        cache = _LEN_CACHE.get(unit)
+        if cache is None:
+            if len(_LEN_CACHE) > 64:
+                _LEN_CACHE.clear()
+            cache = _LEN_CACHE[unit] = {"": unit}
+        self.lens = cache
+
+    def _declare_voice(self, value: str) -> None:
+        vid = value.split()[0] if value.split() else ""
+        if vid not in self.voices:
+            self.voices.append(vid)
+        if self.voice is None:
+            self.voice = vid
+
+    def _switch_voice(self, value: str) -> None:
+        vid = value.split()[0] if value.split() else ""
+        if vid not in self.voices:
+            self.voices.append(vid)
+        if self.voice is None:
+            self.voice = vid
+        self.skipping = vid != self.voice
+
+    # ---------------------------------------------------------------- body
+    def _parse_body(self, lines: list[str], start: int) -> None:
+        started = False
+        for i in range(start, len(lines)):
+            self.lineno, self.col = self.line_offset + i + 1, 1
+            line = _strip_comment(lines[i])
+            if not line.strip():
+                if started:
+                    break  # a blank line ends the tune (ABC 2.1)
+                continue
+            started = True
+            if line.endswith("=") or line.endswith("=20"):
+                line = _QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
+            m = _FIELD_RE.match(line)
+            if m is not None and m[1] != "+" and not _MUSIC_NOT_FIELD_RE.match(line):
+                self._body_field(m[1], m[2], m.start(2) + 1)
+            elif "[V:" in line:
+                self._voice_segments(line)
+            elif not self.skipping:
+                self._lex(line, 0, len(line))
+
+    def _body_field(self, letter: str, value: str, column: int) -> None:
+        self.col = column
+        if letter == "V":
+            self._switch_voice(value.strip())
+            return
+        if self.skipping:
+            return
+        self._inline_field(letter, value)
+
+    def _inline_field(self, letter: str, value: str) -> None:
+        try:
+            if letter == "K":
+                self._set_key(value, header=False)
+            elif letter == "L":
+                self._set_unit(_parse_unit(value))
+            elif letter == "M":
+                meter = _parse_meter(value)
+                if meter != self.meter:
+                    self.warnings.append(f"mid-tune meter change to {meter} ignored")
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+
+    def _voice_segments(self, line: str) -> None:
+        pos = 0
+        for m in _VOICE_RE.finditer(line):
+            if not self.skipping:
+                self._lex(line, pos, m.start())
+            self.col = m.start() + 1
+            self._switch_voice(m[1])
+            pos = m.end()
+        if not self.skipping:
+            self._lex(line, pos, len(line))
+
+    def _lex(self, line: str, start: int, end: int) -> None:  # noqa: C901 (the hot loop)
+        # State lives in locals inside the loop (this is the parser's hot path); it is
+        # written back to `self` around the rare tokens that are handled by methods.
+        tokens = self.tokens
+        append, note_get, new = tokens.append, _NOTE_BASE.get, tuple.__new__
+        lens, keysig, bar_acc = self.lens, self.keysig, self.bar_acc
+        in_chord, pending = self.in_chord, self.pending
+        carry, next_carry = self.carry, self.next_carry
+        last_nat, last_pitch = self.last_note
+        n_notes = n_bare = 0
+        for m in _BODY_RE.finditer(line, start, end):
+            kind = m.lastgroup
+            if kind == "note":
+                acc, nk, nl = m.group(2, 3, 4)
+                nat, letter = note_get(nk) or _note_base(nk)
+                if not in_chord:
+                    carry = next_carry
+                    if next_carry:
+                        next_carry = {}
+                if acc:
+                    alt = _ACC[acc]
+                    bar_acc[nat] = alt
+                    if alt < 0:
+                        self.used_flat = True
+                    pitch = nat + alt
+                elif carry and nat in carry:
+                    pitch = carry[nat]
+                else:
+                    n_bare += 1
+                    alt = bar_acc.get(nat)
+                    pitch = nat + (keysig[letter] if alt is None else alt)
+                dur = lens.get(nl)
+                if dur is None:
+                    dur = self._len(nl, m)
+                n_notes += 1
+                if pitch < 0 or pitch > 127:
+                    self.col = m.start() + 1
+                    raise self.error(f"pitch {pitch} outside the MIDI range")
+                if in_chord:
+                    self.chord_notes.append((nat, pitch))
+                else:
+                    if pending is not None:
+                        dur, pending = dur * pending, None
+                    self.last_group = len(tokens)
+                last_nat, last_pitch = nat, pitch
+                append(new(Token, ("note", "", pitch, dur)))
+            elif kind == "bar":
+                if in_chord:
+                    self.col = m.start() + 1
+                    raise self.error("bar line inside a chord")
+                bar_acc = {}
+                tok = _bar_token(*m.group(6, 7))
+                if tokens and tokens[-1].kind == "bar" or tok.text == "":
+                    tok = self._merged_bar(tok)
+                append(tok)
+            elif kind in _IGNORED:
+                continue
+            else:
+                self.col = m.start() + 1
+                self.in_chord, self.pending, self.bar_acc = in_chord, pending, bar_acc
+                self.carry, self.next_carry = carry, next_carry
+                self.last_note = (last_nat, last_pitch)
+                getattr(self, "_" + kind)(m, line)
+                lens, keysig, bar_acc = self.lens, self.keysig, self.bar_acc
+                in_chord, pending = self.in_chord, self.pending
+                carry, next_carry = self.carry, self.next_carry
+        self.in_chord, self.pending, self.bar_acc = in_chord, pending, bar_acc
+        self.carry, self.next_carry = carry, next_carry
+        self.last_note = (last_nat, last_pitch)
+        self.n_notes += n_notes
+        self.n_bare += n_bare
+
+    def _len(self, text: str, m: re.Match) -> Fraction:
+        try:
+            dur = self.unit * _length(text)
+        except ValueError as exc:
+            self.col = m.start() + 1
+            raise self.error(str(exc)) from None
+        if len(self.lens) < 256:
+            self.lens[text] = dur
+        return dur
+
+    def _bar(self, raw: str, ending: str | None, m: re.Match) -> None:
+        if self.in_chord:
+            raise self.error("bar line inside a chord")
+        self.bar_acc = {}
+        tok = _bar_token(raw, ending)
+        if self.tokens and self.tokens[-1].kind == "bar":
+            tok = self._merged_bar(tok)
+        self.tokens.append(tok)
+
+    def _end(self, m: re.Match, line: str) -> None:
+        if m[0][0] != "[" and (not self.tokens or self.tokens[-1].kind != "bar"):
+            raise self.error(f"unexpected number {m[0]!r}")
+        self._bar("|", m["en"], m)
+
+    def _merged_bar(self, tok: Token) -> Token:
+        """Merge a bar with the bar just before it (`|` at a line end and `|` at the next
+        line start, `||\\` + `:` ...), so that no measure is empty."""
+        tokens = self.tokens
+        prev = tokens[-1].text if tokens and tokens[-1].kind == "bar" else None
+        text = tok.text
+        if text == "":  # a lone `:` (its bar is on the other side of a line break)
+            text = "|:" if prev is not None or not tokens else ":|"
+        if prev is None:
+            return Token("bar", text, None, None)
+        tokens.pop()
+        return Token("bar", _merge_bar_texts(prev, text), None, None)
+
+    def _brk(self, m: re.Match, line: str) -> None:
+        if self.in_chord or not self.tokens or self.tokens[-1].kind not in _BRK_AFTER:
+            raise self.error(f"broken rhythm {m[0]!r} without a preceding note")
+        short = Fraction(1, 2 ** len(m[0]))
+        first, second = (2 - short, short) if m[0][0] == ">" else (short, 2 - short)
+        tokens = self.tokens
+        for i in range(self.last_group, len(tokens)):
+            if tokens[i].dur is not None:
+                tokens[i] = tokens[i]._replace(dur=tokens[i].dur * first)
+        self.pending = second
+
+    def _tup(self, m: re.Match, line: str) -> None:
+        p = int(m["tp"])
+        if p < 2 or p > 64:
+            raise self.error(f"bad tuplet ({p}")
+        q = int(m["tq"]) if m["tq"] else _default_q(p, self.meter)
+        r = int(m["tr"]) if m["tr"] else p
+        if q == 0 or r == 0:
+            raise self.error(f"bad tuplet {m[0]}")
+        text = f"({p}" if q == _default_q(p, self.meter) and r == p else f"({p}:{q}:{r}"
+        self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
+
+    def _tie(self, m: re.Match, line: str) -> None:
+        prev = self.tokens[-1].kind if self.tokens else None
+        if prev == "note":
+            nat, pitch = self.last_note
+            self.next_carry[nat] = pitch
+        elif prev == "chord_end":
+            self.next_carry.update(self.chord_notes)
+        else:
+            self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
+            return
+        self.tokens.append(Token("tie", "-", None, None))
+
+    def _rest(self, m: re.Match, line: str) -> None:
+        if self.in_chord:
+            self.warnings.append(f"rest inside a chord dropped (line {self.lineno})")
+            return
+        dur = self.lens.get(m["rl"]) or self._len(m["rl"], m)
+        self._append_rest(dur)
+
+    def _append_rest(self, dur: Fraction) -> None:
+        self.carry, self.next_carry = {}, {}
+        if self.pending is not None:
+            dur, self.pending = dur * self.pending, None
+        self.last_group = len(self.tokens)
+        self.tokens.append(Token("rest", "z", None, dur))
+
+    def _mrest(self, m: re.Match, line: str) -> None:
+        count = int(m["mn"]) if m["mn"] else 1
+        alone = (not self.tokens or self.tokens[-1].kind == "bar") and _ZBAR_AFTER_RE.match(
+            line, m.end()
+        )
+        if self.in_chord or count == 0:
+            raise self.error(f"bad multi-measure rest {m[0]!r}")
+        if not alone or self.meter is None or count > 256:
+            self.warnings.append(f"{m[0]} read as a rest of {count} units (line {self.lineno})")
+            self._append_rest(self.unit * count)
+            return
+        for i in range(count):
+            if i:
+                self.tokens.append(Token("bar", "|", None, None))
+            self._append_rest(Fraction(self.meter))
+
+    def _cs(self, m: re.Match, line: str) -> None:
+        if self.in_chord:
+            raise self.error("nested chord")
+        self.carry, self.next_carry = self.next_carry, {}
+        self.in_chord, self.chord_start, self.chord_notes = True, len(self.tokens), []
+        self.chord_col = self.col
+        self.tokens.append(Token("chord_start", "[", None, None))
+
+    def _ce(self, m: re.Match, line: str) -> None:
+        if not self.in_chord:
+            raise self.error("']' without a chord")
+        if not self.chord_notes:
+            raise self.error("empty chord")
+        factor = self.lens.get(m["cl"]) or self._len(m["cl"], m)
+        factor /= self.unit
+        if self.pending is not None:
+            factor, self.pending = factor * self.pending, None
+        tokens = self.tokens
+        if factor != 1:
+            for i in range(self.chord_start, len(tokens)):
+                if tokens[i].kind == "note":
+                    tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
+        self.in_chord, self.last_group = False, self.chord_start
+        self.tokens.append(Token("chord_end", "]", None, None))
+
+    def _field(self, m: re.Match, line: str) -> None:
+        self._inline_field(m["fk"], m["fv"])
+
+    def _bad(self, m: re.Match, line: str) -> None:
+        raise self.error(f"unexpected character {m[0]!r}")
+
+    # ---------------------------------------------------------------- result
+    def _build(self) -> AbcTune:
+        if self.in_chord:
+            raise self.error("unclosed chord", self.chord_col)
+        if not self.tokens:
+            raise self.error("tune has no notes")
+        if self.pending is not None:
+            self.warnings.append("broken rhythm at the end of the tune ignored")
+        if len(self.voices) > 1:
+            dropped = ", ".join(f"V:{v}" for v in self.voices if v != self.voice)
+            self.warnings.append(f"voice {dropped} dropped")
+        key, corpus = self.key, self.corpus_format == "corpus"
+        if self.corpus_format == "auto" and self._looks_like_corpus():
+            key, corpus = self.key.white, True
+        return AbcTune(
+            fields=self.fields,
+            title=(self.fields.get("T") or [""])[0],
+            key=key,
+            meter=self.meter,
+            unit=self.unit,
+            tokens=self.tokens,
+            warnings=self.warnings,
+            line=self.x_line,
+            x=self.x,
+            original_key=key,
+            voice_count=max(1, len(self.voices)),
+            corpus_format=corpus,
+            accidentals=dict(self.keysig),
+        )
+
+    def _looks_like_corpus(self) -> bool:
+        return (
+            self.n_bare == 0
+            and self.n_notes > 0
+            and not self.used_flat
+            and not self.key_changed
+            and _CORPUS_KEY_RE.fullmatch(self.key_text.split("%")[0]) is not None
+        )
+
+
+_BRK_AFTER = ("note", "rest", "chord_end", "tie")
+_IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
+
+
+def parse_abc(
+    text: str,
+    *,
+    tune_name: str | None = None,
+    corpus_format: str = "auto",
+    line_offset: int = 0,
+) -> AbcTune:
+    """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input.
+
+    `corpus_format`: `"auto"` detects the shared corpus's `K: C <mode>` placeholder (every
+    note with an explicit accidental, no flats) and reads the key as the white-key mode;
+    `"corpus"` always does so for `K: C <mode>`; `"standard"` never does.
+    `line_offset` is added to line numbers (for tunes cut out of a larger text).
+
+    >>> t = parse_abc("X:1\\nT:Demo\\nM:6/8\\nK:D\\nFA>B c/d/e|")
+    >>> t.title, t.meter, t.unit
+    ('Demo', '6/8', Fraction(1, 8))
+    >>> [(k.kind, k.pitch, str(k.dur)) for k in t.tokens][:3]
+    [('note', 66, '1/8'), ('note', 69, '3/16'), ('note', 71, '1/16')]
+    """
+    if corpus_format not in CORPUS_FORMATS:
+        raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
+    parser = _TuneParser(corpus_format, line_offset, tune_name)
+    try:
+        return parser.parse(text)
+    except AbcParseError:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, ZeroDivisionError, AttributeError) as exc:
+        # A parser bug, not bad input: still an AbcParseError (with position) for callers,
+        # flagged `internal` so that tests can tell the two apart.
+        message = f"internal error {type(exc).__name__}: {exc}"
+        raise parser.error(message, internal=True) from exc
+
+
+def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
+    """Split a tunebook on `X:` lines and yield each tune, or the `AbcParseError` it raised.
+
+    Free text between tunes is ignored; a blank line ends a tune. Without any `X:` line,
+    every blank-line separated block holding a `K:` line is a tune.
+
+    >>> book = "X:1\\nK:G\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
+    >>> [len(t.tokens) for t in parse_tunebook(book)]
+    [4, 3]
+    """
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if _X_RE.match(line)]
+    if not starts:
+        starts = _blocks_with_key(lines)
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        chunk = "\n".join(lines[start:stop])
+        try:
+            yield parse_abc(chunk, line_offset=start)
+        except AbcParseError as err:
+            yield err
+
+
+def _blocks_with_key(lines: list[str]) -> list[int]:
+    starts, block_start, has_key = [], None, False
+    for i, line in enumerate([*lines, ""]):
+        if not line.strip():
+            if block_start is not None and has_key:
+                starts.append(block_start)
+            block_start, has_key = None, False
+        else:
+            block_start = i if block_start is None else block_start
+            has_key = has_key or line.startswith("K:")
+    return starts

@@ -1,0 +1,267 @@
+"""Keys (tonic + mode), ABC `K:` parsing, transposition and white-key normalisation."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tokenization.abc_parser import AbcTune, Token
+
+__all__ = [
+    "MODES",
+    "Key",
+    "KeySpec",
+    "normalise_tune",
+    "parse_key",
+    "parse_key_field",
+    "transpose_shift",
+    "transpose_tokens",
+]
+
+#: Modes in canonical spelling, with their offset on the circle of fifths relative to major.
+MODES: dict[str, int] = {
+    "major": 0,
+    "minor": -3,
+    "dorian": -2,
+    "mixolydian": -1,
+    "phrygian": -4,
+    "lydian": 1,
+    "locrian": -5,
+}
+_WHITE_TONIC = {
+    "major": "C",
+    "minor": "A",
+    "dorian": "D",
+    "mixolydian": "G",
+    "phrygian": "E",
+    "lydian": "F",
+    "locrian": "B",
+}
+_ABC_SUFFIX = {
+    "major": "",
+    "minor": "m",
+    "dorian": "dor",
+    "mixolydian": "mix",
+    "phrygian": "phr",
+    "lydian": "lyd",
+    "locrian": "loc",
+}
+# ABC 2.1: only the first three letters of a mode name count, case-insensitively.
+_MODE_PREFIX = {
+    "": "major",
+    "maj": "major",
+    "ion": "major",
+    "m": "minor",
+    "min": "minor",
+    "aeo": "minor",
+    "dor": "dorian",
+    "mix": "mixolydian",
+    "phr": "phrygian",
+    "lyd": "lydian",
+    "loc": "locrian",
+}
+LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
+_SHARP_ORDER = "FCGDAEB"
+_ACC_VALUE = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+
+_KEY_RE = re.compile(r"(?P<tonic>[A-Ga-g])(?P<acc>[#b]?)\s*(?P<mode>[A-Za-z]*)")
+_EXTRA_RE = re.compile(r"(\^\^|\^|__|_|=)([A-Ga-g])")
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key: tonic spelled like `C`, `F#`, `Bb`, and one of the seven modes.
+
+    >>> k = Key("E", "dorian")
+    >>> k.name, k.abc, k.signature, k.white_tonic
+    ('E dorian', 'Edor', 2, 'D')
+    """
+
+    tonic: str
+    mode: str
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}")
+        if not re.fullmatch(r"[A-G][#b]?", self.tonic):
+            raise ValueError(f"bad tonic {self.tonic!r}")
+
+    @property
+    def tonic_pc(self) -> int:
+        """Pitch class of the tonic (C = 0)."""
+        return (LETTER_PC[self.tonic[0]] + _tonic_alter(self.tonic)) % 12
+
+    @property
+    def signature(self) -> int:
+        """Number of sharps (> 0) or flats (< 0) of the key signature."""
+        return _LETTER_FIFTHS[self.tonic[0]] + 7 * _tonic_alter(self.tonic) + MODES[self.mode]
+
+    @property
+    def accidentals(self) -> dict[str, int]:
+        """Alteration of every letter (`C`..`B`) under the key signature: `{"F": 1, ...}`."""
+        sig = self.signature
+        alter = dict.fromkeys("CDEFGAB", 0)
+        order = _SHARP_ORDER if sig > 0 else _SHARP_ORDER[::-1]
+        step = 1 if sig > 0 else -1
+        for i in range(abs(sig)):
+            alter[order[i % 7]] += step
+        return alter
+
+    @property
+    def white_tonic(self) -> str:
+        """Tonic of this mode on the white keys: major C, minor A, dorian D, mixolydian G..."""
+        return _WHITE_TONIC[self.mode]
+
+    @property
+    def white(self) -> Key:
+        """The same mode on the white keys (empty key signature)."""
+        return Key(self.white_tonic, self.mode)
+
+    @property
+    def name(self) -> str:
+        """Readable name, e.g. `"D dorian"`."""
+        return f"{self.tonic} {self.mode}"
+
+    @property
+    def abc(self) -> str:
+        """ABC `K:` value, e.g. `"Ddor"`, `"Am"`, `"G"`."""
+        return self.tonic + _ABC_SUFFIX[self.mode]
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A parsed `K:` field: the key, the letter alterations to apply, and any warnings."""
+
+    key: Key
+    accidentals: dict[str, int]
+    warnings: tuple[str, ...] = ()
+
+
+def _tonic_alter(tonic: str) -> int:
+    return {"#": 1, "b": -1}.get(tonic[1:], 0)
+
+
+def _mode_name(word: str) -> str:
+    low = word.lower()
+    if word == "M":  # `K:EM` is read as minor by abc2midi as well; keep the ABC rule (case-free)
+        low = "m"
+    if low in _MODE_PREFIX:
+        return _MODE_PREFIX[low]
+    prefix = low[:3]
+    if len(low) >= 3 and prefix in _MODE_PREFIX:
+        return _MODE_PREFIX[prefix]
+    raise ValueError(f"unknown mode {word!r}")
+
+
+def parse_key_field(text: str) -> KeySpec:
+    """Parse a whole `K:` value, with extra accidentals (`K:D ^g`, `K:D exp ^f`) and clefs.
+
+    `none`, `HP` and `Hp` give sensible defaults and a warning.
+
+    >>> spec = parse_key_field("Dmix =c")
+    >>> spec.key.name, spec.accidentals["F"], spec.accidentals["C"]
+    ('D mixolydian', 1, 0)
+    """
+    value = text.split("%", 1)[0].strip()
+    value = re.sub(r"\b(clef|middle|transpose|octave|stafflines)\s*=\s*\S+", "", value).strip()
+    value = re.sub(r"\b(treble|bass|alto|tenor|perc)\b", "", value).strip()
+    if not value or value.lower() == "none":
+        key = Key("C", "major")
+        warn = () if not value else ("K:none read as C major",)
+        return KeySpec(key, key.accidentals, warn)
+    if value in ("HP", "Hp"):
+        key = Key("A", "mixolydian")
+        return KeySpec(key, key.accidentals, (f"K:{value} read as A mixolydian",))
+    m = _KEY_RE.match(value)
+    if m is None:
+        raise ValueError(f"cannot read key {text!r}")
+    tonic = m["tonic"].upper() + m["acc"]
+    key = Key(tonic, _mode_name(m["mode"]))
+    rest = value[m.end() :].strip()
+    explicit = rest.lower().startswith("exp")
+    if explicit:
+        rest = rest[3:]
+    extras = _EXTRA_RE.findall(rest)
+    if _EXTRA_RE.sub("", rest).strip():
+        raise ValueError(f"cannot read key {text!r}")
+    alter = dict.fromkeys("CDEFGAB", 0) if explicit else key.accidentals
+    for acc, letter in extras:
+        alter[letter.upper()] = _ACC_VALUE[acc]
+    return KeySpec(key, alter)
+
+
+def parse_key(text: str) -> Key:
+    """Read a key from ABC `K:` text or a name such as `"E Dorian"` or `"F# minor"`.
+
+    >>> parse_key("E Dorian"), parse_key("Bm").name, parse_key("Bb").signature
+    (Key(tonic='E', mode='dorian'), 'B minor', -2)
+    """
+    return parse_key_field(text).key
+
+
+def transpose_shift(src: Key, dst: Key) -> int:
+    """Semitones (in -6..+5, nearest to 0) that move the tonic of `src` onto that of `dst`.
+
+    >>> transpose_shift(Key("E", "dorian"), Key("D", "dorian"))
+    -2
+    >>> transpose_shift(Key("F#", "minor"), Key("A", "minor"))
+    3
+    """
+    r = (dst.tonic_pc - src.tonic_pc) % 12
+    return r - 12 if r >= 6 else r
+
+
+def transpose_tokens(tokens: list[Token], semitones: int) -> list[Token]:
+    """Shift every note pitch by `semitones`; other tokens are unchanged.
+
+    >>> from tokenization.abc_parser import Token
+    >>> from fractions import Fraction
+    >>> transpose_tokens([Token("note", "", 62, Fraction(1, 8))], -2)[0].pitch
+    60
+    """
+    if semitones == 0:
+        return list(tokens)
+    return [t._replace(pitch=t.pitch + semitones) if t.pitch is not None else t for t in tokens]
+
+
+def normalise_tune(tune: AbcTune) -> AbcTune:
+    """Transpose a tune so that its tonic lands on the white-key tonic of its mode.
+
+    The original key is kept in `original_key` and written in front of `fields["Z"]`.
+    A tune already on the white keys (the shared corpus) keeps its fields; its
+    `original_key` is read from `Z:` when that names a key of the same mode.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> t = normalise_tune(parse_abc("X:1\\nK:Edor\\nE2 ^F"))
+    >>> t.key.name, [tok.pitch for tok in t.tokens], t.original_key.name
+    ('D dorian', [62, 64], 'E dorian')
+    """
+    white = tune.key.white
+    if tune.key == white:
+        original = _key_from_z(tune.fields.get("Z", []), white.mode) or tune.original_key
+        return dataclasses.replace(tune, original_key=original or white)
+    shift = transpose_shift(tune.key, white)
+    fields = {k: list(v) for k, v in tune.fields.items()}
+    fields["Z"] = [tune.key.name] + fields.get("Z", [])
+    return dataclasses.replace(
+        tune,
+        tokens=transpose_tokens(tune.tokens, shift),
+        key=white,
+        original_key=tune.key,
+        fields=fields,
+    )
+
+
+def _key_from_z(values: list[str], mode: str) -> Key | None:
+    for value in values:
+        try:
+            key = parse_key(value)
+        except ValueError:
+            continue
+        if key.mode == mode and re.fullmatch(r"\s*[A-G][#b]?\s+[A-Za-z]+\s*", value):
+            return key
+    return None
