@@ -8,7 +8,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from .measure import EIGHTHS_PER_WHOLE, MeasureTracker, Position, bar_length_in_eighths
+from .measure import (
+    EIGHTHS_PER_WHOLE,
+    TICKS_PER_EIGHTH,
+    MeasureTracker,
+    bar_length_in_eighths,
+)
 
 __all__ = [
     "END",
@@ -55,6 +60,8 @@ _BEATS = {4: (0, 1, 2, 3), 2: (0, 1), 3: (0, 1, 2), 6: (0, 3), 9: (0, 3, 6), 12:
 _MIDDLE = {4: (2,), 12: (6,)}
 
 _FRACTION_STR: dict[Fraction, str] = {}
+_TICKS_STR: dict[int | Fraction, str] = {}
+_DUR_STR: dict[tuple[int, int], str] = {}
 
 
 def fraction_str(value: Fraction) -> str:
@@ -62,6 +69,27 @@ def fraction_str(value: Fraction) -> str:
     text = _FRACTION_STR.get(value)
     if text is None:
         text = _FRACTION_STR[value] = str(value)
+    return text
+
+
+def ticks_str(ticks: int | Fraction) -> str:
+    """Text of an offset given in ticks, in eighth notes (``3/2``), cached."""
+    text = _TICKS_STR.get(ticks)
+    if text is None:
+        text = _TICKS_STR[ticks] = str(Fraction(ticks) / TICKS_PER_EIGHTH)
+    return text
+
+
+def dur_str(length: Fraction) -> str:
+    """Text of a length given as a fraction of a whole note, in eighth notes, cached.
+
+    >>> dur_str(Fraction(3, 16)), dur_str(Fraction(1, 4))
+    ('3/2', '2')
+    """
+    key = (length.numerator, length.denominator)
+    text = _DUR_STR.get(key)
+    if text is None:
+        text = _DUR_STR[key] = str(Fraction(key[0] * EIGHTHS_PER_WHOLE, key[1]))
     return text
 
 
@@ -127,35 +155,37 @@ def _meter_parts(meter: str | None) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=64)
-def _beat_points(meter: str | None) -> tuple[frozenset[Fraction], frozenset[Fraction]]:
-    """On-beat and mid-bar offsets (in eighths) of a meter."""
+def beat_points(meter: str | None) -> tuple[frozenset[int], frozenset[int]]:
+    """On-beat and mid-bar offsets of a meter, in ticks (see `tokenization.measure`)."""
     numer, denom = _meter_parts(meter)
     if not numer.isdigit() or not denom.isdigit():
-        return frozenset({Fraction(0)}), frozenset()
-    top, unit = int(numer), Fraction(EIGHTHS_PER_WHOLE, int(denom))
+        return frozenset({0}), frozenset()
+    top, unit = int(numer), EIGHTHS_PER_WHOLE * TICKS_PER_EIGHTH // int(denom)
     beats = _BEATS.get(top, tuple(range(top)))
     middle = _MIDDLE.get(top, ())
     return frozenset(b * unit for b in beats), frozenset(m * unit for m in middle)
 
 
-def position_features(
-    position: Position, onbeats: frozenset[Fraction], middles: frozenset[Fraction]
-) -> tuple[str, str, str, str, str]:
-    """The five position columns of a row.
+_M_IDX_STR = [(str(i), str(i % 4)) for i in range(MAX_M_IDX + 1)]
 
-    >>> on, mid = _beat_points("4/4")
-    >>> position_features(Position(5, Fraction(4), 5), on, mid)
+
+def position_features(
+    m_idx: int, offset: int | Fraction, onbeats: frozenset[int], middles: frozenset[int]
+) -> tuple[str, str, str, str, str]:
+    """The five position columns of a row; ``offset`` in ticks (`MeasureTracker.offset`).
+
+    >>> on, mid = beat_points("4/4")
+    >>> position_features(5, 4 * TICKS_PER_EIGHTH, on, mid)
     ('5', '1', '4', 'True', 'True')
     """
-    m_idx = min(position.m_idx, MAX_M_IDX)
-    offset = position.m_offset
-    return (
-        str(m_idx),
-        str(m_idx % 4),
-        fraction_str(offset),
-        str(offset in onbeats),
-        str(offset in middles),
-    )
+    idx, mod4 = _M_IDX_STR[min(m_idx, MAX_M_IDX)]
+    return (idx, mod4, ticks_str(offset), str(offset in onbeats), str(offset in middles))
+
+
+def tracker_features(tracker: MeasureTracker, meter: str | None) -> tuple[str, str, str, str, str]:
+    """Position columns of the next token of a `MeasureTracker` (the sampler's entry point)."""
+    onbeats, middles = beat_points(meter)
+    return position_features(tracker.m_idx, tracker.offset, onbeats, middles)
 
 
 def token_features(token: Any) -> tuple[str, str, str, str]:
@@ -170,10 +200,13 @@ def token_features(token: Any) -> tuple[str, str, str, str]:
     kind = token.kind
     if kind == "note":
         pitch = token.pitch
-        dur = fraction_str(token.dur * EIGHTHS_PER_WHOLE)
-        return f"pitch{pitch}", dur, str(pitch % 12), str(pitch // 12)
+        if 0 <= pitch < 128:
+            name, pitch_class, octave = _PITCH_STR[pitch]
+        else:
+            name, pitch_class, octave = f"pitch{pitch}", str(pitch % 12), str(pitch // 12)
+        return name, dur_str(token.dur), pitch_class, octave
     if kind == "rest":
-        return "z", fraction_str(token.dur * EIGHTHS_PER_WHOLE), PAD, PAD
+        return "z", dur_str(token.dur), PAD, PAD
     return token.text, PAD, PAD, PAD
 
 
@@ -201,6 +234,7 @@ class TuneRows:
         return [t + p + self.header for t, p in zip(self.token_rows, self.position_rows)]
 
 
+_PITCH_STR = [(f"pitch{p}", str(p % 12), str(p // 12)) for p in range(128)]
 _START_TOKEN = (START, PAD, PAD, PAD)
 _END_TOKEN = (END, PAD, PAD, PAD)
 _END_POSITION = (END,) * 5
@@ -218,14 +252,15 @@ def tune_to_rows(tokens: Sequence[Any], header: HeaderInfo) -> TuneRows:
         (['<start>', 'pitch72', '|', '<end>'], ['0', '2', '0', '<end>'])
     """
     tracker = MeasureTracker(header.bar_length)
-    onbeats, middles = _beat_points(header.meter)
+    onbeats, middles = beat_points(header.meter)
     token_rows = [_START_TOKEN]
-    position_rows = [position_features(tracker.position, onbeats, middles)]
-    measures = [tracker.measure]
+    position_rows = [position_features(0, 0, onbeats, middles)]
+    measures = [0]
+    push = tracker.push
     for token in tokens:
         token_rows.append(token_features(token))
-        tracker.push(token)
-        position_rows.append(position_features(tracker.position, onbeats, middles))
+        push(token)
+        position_rows.append(position_features(tracker.m_idx, tracker.offset, onbeats, middles))
         measures.append(tracker.measure)
     token_rows.append(_END_TOKEN)
     position_rows.append(_END_POSITION)

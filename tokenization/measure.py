@@ -8,8 +8,10 @@ from typing import Any
 
 __all__ = [
     "EIGHTHS_PER_WHOLE",
+    "TICKS_PER_EIGHTH",
     "MeasureTracker",
     "Position",
+    "to_ticks",
     "bar_length_in_eighths",
     "tuplet_factor",
     "tuplet_size",
@@ -17,7 +19,28 @@ __all__ = [
 
 #: Positions and feature durations are counted in eighth notes (the corpus's ``L:1/8``).
 EIGHTHS_PER_WHOLE = 8
+#: Internally, time is an integer count of ticks: exact for lengths down to 1/32 of an eighth and
+#: for triplets, quintuplets, septuplets and nonuplets, and much faster than `Fraction` arithmetic.
+TICKS_PER_EIGHTH = 2**5 * 3**2 * 5 * 7
+TICKS_PER_WHOLE = TICKS_PER_EIGHTH * EIGHTHS_PER_WHOLE
 _ZERO = Fraction(0)
+_TICKS: dict[tuple[int, int], int | Fraction] = {}
+
+
+def to_ticks(length: Fraction) -> int | Fraction:
+    """Ticks of a length given as a fraction of a whole note (an int whenever exact), cached.
+
+    >>> to_ticks(Fraction(1, 8)) == TICKS_PER_EIGHTH
+    True
+    >>> to_ticks(Fraction(1, 12)) * 3 == 2 * TICKS_PER_EIGHTH
+    True
+    """
+    key = (length.numerator, length.denominator)
+    ticks = _TICKS.get(key)
+    if ticks is None:
+        exact = Fraction(key[0] * TICKS_PER_WHOLE, key[1])
+        ticks = _TICKS[key] = int(exact) if exact.denominator == 1 else exact
+    return ticks
 
 
 @dataclass(frozen=True)
@@ -94,22 +117,23 @@ class MeasureTracker:
     """
 
     def __init__(self, bar_length: Fraction | None) -> None:
-        self.bar_length = bar_length
-        self.half_bar = bar_length / 2 if bar_length else _ZERO
-        self.offset = _ZERO
+        #: full bar and current offset in ticks (`TICKS_PER_EIGHTH` per eighth note)
+        self.bar_length = None if bar_length is None else to_ticks(bar_length / EIGHTHS_PER_WHOLE)
+        self.half_bar = self.bar_length / 2 if self.bar_length else 0
+        self.offset: int | Fraction = 0
         self.m_idx = 0
         self.measure = 0
         self.ending_idx: int | None = None
         self.tuplet_left = 0
         self.tuplet_factor = Fraction(1)
-        self.tuplet_sum = _ZERO
+        self.tuplet_sum: int | Fraction = 0
         self.in_chord = False
-        self.chord_length: Fraction | None = None
+        self.chord_length: int | Fraction | None = None
 
     @property
     def position(self) -> Position:
-        """Position of the next token."""
-        return Position(self.m_idx, self.offset, self.measure)
+        """Position of the next token (offset in eighth notes)."""
+        return Position(self.m_idx, Fraction(self.offset) / TICKS_PER_EIGHTH, self.measure)
 
     @property
     def in_tuplet(self) -> bool:
@@ -121,7 +145,7 @@ class MeasureTracker:
         ``kind``, ``text`` and ``dur``; ``dur`` is a fraction of a whole note)."""
         kind = token.kind
         if kind == "note" or kind == "rest":
-            length = token.dur * EIGHTHS_PER_WHOLE
+            length = to_ticks(token.dur)
             if self.in_chord:
                 if self.chord_length is None:
                     self.chord_length = length
@@ -136,24 +160,25 @@ class MeasureTracker:
         elif kind == "tuplet":
             self.tuplet_left = tuplet_size(token.text)
             self.tuplet_factor = token.dur
-            self.tuplet_sum = _ZERO
+            self.tuplet_sum = 0
         elif kind == "bar":
             self._close_bar(token.text)
 
-    def _advance(self, length: Fraction) -> None:
+    def _advance(self, length: int | Fraction) -> None:
         if self.tuplet_left <= 0:
             self.offset += length
             return
         self.tuplet_sum += length
         self.tuplet_left -= 1
         if self.tuplet_left == 0:
-            self.offset += self.tuplet_sum * self.tuplet_factor
+            total = self.tuplet_sum * self.tuplet_factor
+            self.offset += int(total) if total.denominator == 1 else total
 
     def _close_bar(self, text: str) -> None:
         if self.offset > self.half_bar:
             self.m_idx += 1
             self.measure += 1
-        self.offset = _ZERO
+        self.offset = 0
         self.tuplet_left = 0
         ending = _bar_ending(text)
         if ending.startswith("1"):
