@@ -1,0 +1,1 @@
+"""Training entry point (`accelerate launch training/train.py`) and its shared helpers."""

@@ -1,0 +1,600 @@
+"""Train MeasureNote (or, via `--task`, the tune-title model) with accelerate.
+
+Usage (any of these; with no arguments the small preset trains for a short budget on the
+corpus bundled with music21, O'Neill's 1850 + Ryan's Mammoth, and leaves a loadable folder in
+``runs/measurenote-small``)::
+
+    accelerate launch training/train.py
+    python training/train.py --corpus ../shared/data/thesession-c.abc --max_train_steps 20000
+    accelerate launch training/train.py --preset base --config_overrides "note_dropout=0.3"
+
+Two-process data parallelism on CPU (gloo; the script builds ``Accelerator(cpu=True)`` when no
+CUDA device exists, which is what makes the processes share one model)::
+
+    torchrun --nproc_per_node 2 training/train.py
+    accelerate launch --multi_gpu --num_processes 2 training/train.py
+
+(``accelerate launch --cpu --num_processes 2`` starts only one process with accelerate 1.x.)
+
+Resume a killed run where it stopped, ending with the same weights as an uninterrupted run::
+
+    accelerate launch training/train.py --checkpointing_steps 500 --resume_from_checkpoint
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import math
+import os
+import sys
+import time
+from typing import Any
+
+if __package__ in (None, ""):  # `python training/train.py`: make the repository importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch  # noqa: E402
+from accelerate import Accelerator  # noqa: E402
+from accelerate.logging import get_logger  # noqa: E402
+from accelerate.utils import set_seed  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from training.common import (  # noqa: E402
+    KeyAugmenter,
+    LengthGroupedBatchSampler,
+    TuneRowsDataset,
+    check_hub_reachable,
+    evaluate_lm,
+    latest_checkpoint,
+    learning_rate_at,
+    parse_config_overrides,
+    push_to_hub,
+    read_training_state,
+    save_checkpoint,
+    set_learning_rate,
+    write_json,
+    write_model_card,
+)
+
+logger = get_logger(__name__)
+
+TASKS = ("measurenote", "tune_title")
+SPLIT_RULE = (
+    "Tunes are split 90/5/5 into train/validation/test by `load_abc_corpus`: tunes sharing a "
+    "thesession tune id, a normalised title or an identical body are linked, and whole linked "
+    "groups are dealt to the splits with a fixed seed, so no tune, title or body is in two splits."
+)
+
+
+# ----- arguments ---------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line flags (snake_case, as in transformers' ``run_*_no_trainer.py``)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--task", choices=TASKS, default="measurenote", help="Which model to train.")
+    p.add_argument(
+        "--corpus",
+        "--train_file",
+        dest="corpus",
+        nargs="+",
+        default=None,
+        help="ABC sources for load_abc_corpus (tunebook, folder, thesession dump, "
+        "'oneills1850', 'ryansMammoth'); default: both music21 books.",
+    )
+    p.add_argument(
+        "--split_ratios",
+        type=float,
+        nargs=3,
+        default=(0.9, 0.05, 0.05),
+        help="Train/validation/test shares of the corpus (in tunes).",
+    )
+    p.add_argument("--split_seed", type=int, default=0, help="Seed of the corpus split.")
+    p.add_argument(
+        "--cache_dir",
+        default=None,
+        help="Cache of the parsed corpus, vocabulary and tokenized splits "
+        "(default: <parent of output_dir>/.cache).",
+    )
+    p.add_argument(
+        "--max_length",
+        type=int,
+        default=None,
+        help="Drop tunes with more rows than this (counted in all_results.json).",
+    )
+    p.add_argument("--num_proc", type=int, default=None, help="Processes for tokenization.")
+    p.add_argument("--preset", choices=("small", "base"), default="small", help="Model size.")
+    p.add_argument(
+        "--config_overrides",
+        default=None,
+        help='Config overrides, e.g. "note_hidden_size=128,measure_num_heads=4".',
+    )
+    p.add_argument("--output_dir", default="runs/measurenote-small", help="Where to write.")
+    p.add_argument(
+        "--per_device_train_batch_size",
+        type=int,
+        default=32,
+        help="Tunes per batch and process (the reference uses 32).",
+    )
+    p.add_argument("--per_device_eval_batch_size", type=int, default=32, help="Eval batch size.")
+    p.add_argument("--learning_rate", type=float, default=3e-4, help="Peak Adam learning rate.")
+    p.add_argument(
+        "--weight_decay",
+        type=float,
+        default=0.0,
+        help="Decoupled weight decay of matrices (0 = plain Adam, the reference).",
+    )
+    p.add_argument(
+        "--lr_scheduler_type",
+        choices=("step", "cosine", "constant"),
+        default="step",
+        help="step: multiply by lr_gamma every lr_step_size updates (reference).",
+    )
+    p.add_argument("--lr_step_size", type=int, default=10_000, help="Updates per lr step.")
+    p.add_argument("--lr_gamma", type=float, default=0.5, help="Factor of each lr step.")
+    p.add_argument("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
+    p.add_argument("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
+    p.add_argument(
+        "--max_train_steps",
+        type=int,
+        default=300,
+        help="Optimizer updates (overrides --num_train_epochs when both are set).",
+    )
+    p.add_argument(
+        "--num_train_epochs",
+        type=int,
+        default=None,
+        help="Epochs, used when --max_train_steps is 0.",
+    )
+    p.add_argument(
+        "--gradient_accumulation_steps",
+        type=int,
+        default=1,
+        help="Batches accumulated per optimizer update.",
+    )
+    p.add_argument(
+        "--mixed_precision",
+        choices=("no", "fp16", "bf16"),
+        default="no",
+        help="Autocast precision (bf16 works on recent CPUs, fp16 needs a GPU).",
+    )
+    p.add_argument(
+        "--checkpointing_steps",
+        default=None,
+        help="Save the training state every N updates, or 'epoch'.",
+    )
+    p.add_argument(
+        "--resume_from_checkpoint",
+        nargs="?",
+        const="latest",
+        default=None,
+        help="Checkpoint folder to resume from; no value or 'latest' = newest step_N "
+        "/ epoch_N in output_dir (starts fresh if there is none).",
+    )
+    p.add_argument(
+        "--eval_steps",
+        type=int,
+        default=100,
+        help="Validate every N updates (and always at the end); 0 = only at the end.",
+    )
+    p.add_argument("--logging_steps", type=int, default=10, help="Log train loss every N updates.")
+    p.add_argument("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
+    p.add_argument(
+        "--report_to",
+        default="tensorboard",
+        help="accelerate tracker(s): tensorboard, wandb, all ...",
+    )
+    p.add_argument("--push_to_hub", action="store_true", help="Upload output_dir at the end.")
+    p.add_argument("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote.")
+    p.add_argument("--hub_token", default=None, help="Hub token (default: the cached login).")
+    p.add_argument("--seed", type=int, default=42, help="Seed of init, dropout and batch order.")
+    p.add_argument(
+        "--key_augmentation",
+        action="store_true",
+        help="Transpose each training tune by a random -5..+6 semitones every epoch.",
+    )
+    module = _tune_title_module()
+    if module is not None and hasattr(module, "add_arguments"):
+        module.add_arguments(p)
+    args = p.parse_args(argv)
+    _check_args(args, p)
+    return args
+
+
+def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if not args.max_train_steps and not args.num_train_epochs:
+        parser.error("set --max_train_steps or --num_train_epochs")
+    steps = args.checkpointing_steps
+    if steps is not None and steps != "epoch":
+        if not steps.isdigit() or int(steps) < 1:
+            parser.error("--checkpointing_steps must be a positive integer or 'epoch'")
+        args.checkpointing_steps = int(steps)
+    if args.push_to_hub and not args.hub_model_id:
+        parser.error("--push_to_hub needs --hub_model_id")
+    for name in (
+        "per_device_train_batch_size",
+        "per_device_eval_batch_size",
+        "gradient_accumulation_steps",
+        "lr_step_size",
+        "logging_steps",
+    ):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1")
+    if args.learning_rate <= 0 or args.max_grad_norm <= 0 or args.num_warmup_steps < 0:
+        parser.error("--learning_rate and --max_grad_norm must be > 0, --num_warmup_steps >= 0")
+    if sum(args.split_ratios) <= 0 or min(args.split_ratios) < 0:
+        parser.error("--split_ratios must be non-negative with a positive sum")
+    if args.corpus is not None and len(args.corpus) == 1:
+        args.corpus = args.corpus[0]
+
+
+# ----- data --------------------------------------------------------------------------------------
+def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
+    """The vocabulary of the training split, cached under a hash of its ABC texts."""
+    import hashlib
+
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    digest = hashlib.sha1("\x00".join(train_split["abc"]).encode("utf-8")).hexdigest()[:16]
+    path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
+    if os.path.isdir(path):
+        return AbcTokenizer.from_pretrained(path)
+    tokenizer = AbcTokenizer.train(train_split["abc"])
+    tmp = f"{path}.tmp-{os.getpid()}"
+    tokenizer.save_pretrained(tmp)
+    os.replace(tmp, path)
+    return tokenizer
+
+
+def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
+    """Load the corpus, build the tokenizer on its train split and tokenize every split; the
+    main process goes first and fills the cache, the others read it."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from tokenization.dataset import tokenize_dataset
+
+    cache_dir = args.cache_dir or os.path.join(
+        os.path.dirname(os.path.abspath(args.output_dir)), ".cache"
+    )
+    with accelerator.main_process_first():
+        os.makedirs(cache_dir, exist_ok=True)
+        corpus = load_abc_corpus(
+            args.corpus, split_ratios=args.split_ratios, seed=args.split_seed, cache_dir=cache_dir
+        )
+        tokenizer = load_or_train_tokenizer(corpus["train"], cache_dir)
+        splits = tokenize_dataset(
+            corpus,
+            tokenizer,
+            num_proc=args.num_proc,
+            cache_dir=cache_dir,
+            max_length=args.max_length,
+        )
+    report = {"corpus": getattr(corpus, "report", {}), "tokenize": splits.tokenize_report}
+    return tokenizer, splits, report
+
+
+def build_dataloaders(args, splits, tokenizer) -> tuple[DataLoader, DataLoader, list]:
+    """Length-grouped training batches (order a function of seed and epoch) and length-sorted
+    validation batches; returns the loaders and the objects whose ``set_epoch`` must be called."""
+    from tokenization.tokenization_abc import AbcDataCollator
+
+    augmenter = KeyAugmenter(tokenizer.abc_vocab) if args.key_augmentation else None
+    train_set = TuneRowsDataset(splits["train"], augmenter, seed=args.seed)
+    sampler = LengthGroupedBatchSampler(
+        splits["train"]["length"], args.per_device_train_batch_size, seed=args.seed
+    )
+    eval_sampler = LengthGroupedBatchSampler(
+        splits["validation"]["length"], args.per_device_eval_batch_size, shuffle=False
+    )
+    collator = AbcDataCollator()
+    # Own generators: creating a loader iterator must not consume the global torch RNG (dropout),
+    # or a resumed run would drift from an uninterrupted one.
+    train_dl = DataLoader(
+        train_set,
+        batch_sampler=sampler,
+        collate_fn=collator,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    eval_dl = DataLoader(
+        TuneRowsDataset(splits["validation"]),
+        batch_sampler=eval_sampler,
+        collate_fn=collator,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    return train_dl, eval_dl, [train_set, sampler]
+
+
+def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
+    """MeasureNote from a preset, with the tokenizer's vocabulary sizes and the overrides."""
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    overrides = parse_config_overrides(args.config_overrides)
+    config = MeasureNoteConfig.from_preset(
+        args.preset, vocab_sizes=tokenizer.abc_vocab.sizes, **overrides
+    )
+    return MeasureNoteForCausalLM(config)
+
+
+# ----- training ----------------------------------------------------------------------------------
+def resume_state(args, accelerator: Accelerator) -> int:
+    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done."""
+    path = args.resume_from_checkpoint
+    if path is None:
+        return 0
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir)
+        if path is None:
+            logger.warning("No checkpoint in %s: starting from scratch", args.output_dir)
+            return 0
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"--resume_from_checkpoint {path!r} is not a folder")
+    accelerator.print(f"Resuming from checkpoint {path}")
+    accelerator.load_state(path)
+    return int(read_training_state(path)["completed_steps"])
+
+
+def lr_for(args: argparse.Namespace, step: int) -> float:
+    """`learning_rate_at` with this run's flags."""
+    return learning_rate_at(
+        step,
+        base_lr=args.learning_rate,
+        scheduler_type=args.lr_scheduler_type,
+        warmup_steps=args.num_warmup_steps,
+        step_size=args.lr_step_size,
+        gamma=args.lr_gamma,
+        total_steps=args.max_train_steps,
+    )
+
+
+def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_objects) -> dict:
+    """The optimisation loop; returns running statistics for all_results.json."""
+    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
+    completed = resume_state(args, accelerator)
+    first_epoch, resume_batches = divmod(completed, steps_per_epoch)
+    resume_batches *= args.gradient_accumulation_steps
+    ignored = (0, 1, 2)  # pad, start, end: dur targets that are not notes or rests
+    stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
+    window: list[torch.Tensor] = []
+    progress = tqdm(
+        total=args.max_train_steps, initial=completed, disable=not accelerator.is_local_main_process
+    )
+    start = time.perf_counter()
+    model.train()
+    for epoch in range(first_epoch, args.num_train_epochs):
+        for obj in epoch_objects:
+            obj.set_epoch(epoch)
+        active = train_dl
+        if epoch == first_epoch and resume_batches:
+            active = accelerator.skip_first_batches(train_dl, resume_batches)
+        active.set_epoch(epoch)
+        for batch in active:
+            with accelerator.accumulate(model):
+                out = model(**batch)
+                accelerator.backward(out.loss)
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                    set_learning_rate(optimizer, lr_for(args, completed))
+                optimizer.step()
+                optimizer.zero_grad()
+            stats["tokens"] += int(batch["attention_mask"].sum())
+            window.append(torch.stack([out.loss, out.loss_main, out.loss_dur]).detach())
+            if not accelerator.sync_gradients:
+                continue
+            completed += 1
+            progress.update(1)
+            if completed % args.logging_steps == 0 or completed == args.max_train_steps:
+                _log_train(accelerator, window, stats, lr_for(args, completed - 1), completed)
+                window = []
+            if args.eval_steps and completed % args.eval_steps == 0:
+                _timed_eval(accelerator, model, eval_dl, ignored, stats, completed)
+            every = args.checkpointing_steps
+            if isinstance(every, int) and completed % every == 0:
+                _checkpoint(args, accelerator, f"step_{completed}", completed, epoch)
+            if completed >= args.max_train_steps:
+                break
+        if args.checkpointing_steps == "epoch":
+            _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch)
+        if completed >= args.max_train_steps:
+            break
+    progress.close()
+    if window:
+        _log_train(accelerator, window, stats, lr_for(args, completed - 1), completed)
+    stats.update(completed_steps=completed, seconds=time.perf_counter() - start)
+    return stats
+
+
+def _log_train(accelerator, window, stats, lr, step) -> None:
+    mean = accelerator.reduce(torch.stack(window).mean(0), "mean").tolist()
+    stats["loss_sum"] += mean[0] * len(window)
+    stats["loss_steps"] += len(window)
+    stats["last"] = {"train_loss": mean[0], "train_loss_main": mean[1], "train_loss_dur": mean[2]}
+    accelerator.log({**stats["last"], "lr": lr}, step=step)
+
+
+def _timed_eval(accelerator, model, eval_dl, ignored, stats, step) -> dict:
+    begin = time.perf_counter()
+    metrics = evaluate_lm(model, eval_dl, accelerator, ignored)
+    stats["eval_seconds"] += time.perf_counter() - begin
+    accelerator.log({f"eval_{k}": v for k, v in metrics.items()}, step=step)
+    logger.info("step %d: %s", step, {k: round(v, 4) for k, v in metrics.items()})
+    return metrics
+
+
+def _checkpoint(args, accelerator, name: str, completed: int, epoch: int) -> None:
+    state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
+    save_checkpoint(accelerator, args.output_dir, name, state)
+
+
+# ----- end of training ---------------------------------------------------------------------------
+def finish(args, accelerator, model, tokenizer, stats, metrics, data_report, corpus_sizes) -> dict:
+    """Save model, tokenizer, all_results.json and the model card; push if asked."""
+    unwrapped = accelerator.unwrap_model(model)
+    unwrapped.save_pretrained(
+        args.output_dir, is_main_process=accelerator.is_main_process, save_function=accelerator.save
+    )
+    tokens = accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item()
+    train_seconds = max(stats["seconds"] - stats["eval_seconds"], 1e-9)
+    results = {f"eval_{k}": v for k, v in metrics.items()}
+    results.update(
+        train_loss=stats["loss_sum"] / max(stats["loss_steps"], 1),
+        train_loss_last=stats["last"].get("train_loss", float("nan")),
+        train_steps=stats["completed_steps"],
+        train_tokens=int(tokens),
+        train_tokens_per_second=tokens / train_seconds,
+        train_runtime_seconds=stats["seconds"],
+        wall_time_seconds=time.perf_counter() - stats["wall_start"],
+        num_processes=accelerator.num_processes,
+        total_batch_size=args.per_device_train_batch_size
+        * accelerator.num_processes
+        * args.gradient_accumulation_steps,
+        num_parameters=sum(p.numel() for p in unwrapped.parameters()),
+        **{f"corpus_{k}_tunes": v for k, v in corpus_sizes.items()},
+        tokenize_report=data_report["tokenize"],
+    )
+    if accelerator.is_main_process:
+        tokenizer.save_pretrained(args.output_dir)
+        write_json(os.path.join(args.output_dir, "all_results.json"), results)
+        _write_card(args, unwrapped, results, data_report)
+    accelerator.wait_for_everyone()
+    if args.push_to_hub and accelerator.is_main_process:
+        url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
+        accelerator.print(f"Pushed to {url}")
+    return results
+
+
+def _write_card(args, model, results, data_report) -> None:
+    sources = args.corpus or "music21's O'Neill's 1850 and Ryan's Mammoth collections"
+    keep = (
+        "learning_rate",
+        "lr_scheduler_type",
+        "lr_step_size",
+        "lr_gamma",
+        "num_warmup_steps",
+        "weight_decay",
+        "max_grad_norm",
+        "per_device_train_batch_size",
+        "gradient_accumulation_steps",
+        "max_train_steps",
+        "preset",
+        "config_overrides",
+        "key_augmentation",
+        "max_length",
+        "seed",
+        "mixed_precision",
+    )
+    hyper = {k: getattr(args, k) for k in keep}
+    hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
+    metric_names = (
+        "eval_nll",
+        "eval_nll_main",
+        "eval_nll_dur",
+        "eval_perplexity",
+        "eval_main_acc",
+        "eval_dur_acc",
+        "train_loss_last",
+        "num_parameters",
+    )
+    sizes = ", ".join(
+        f"{k.split('_')[1]} {v}" for k, v in results.items() if k.startswith("corpus_")
+    )
+    write_model_card(
+        args.output_dir,
+        title=f"MeasureNote ({args.preset}) for Irish traditional tunes in ABC",
+        description=(
+            "A MeasureNote language model (note GRU, measure attention pooling, final GRU) that "
+            "predicts the next ABC token and its duration from 20 per-row features, after the "
+            "VirtuosoTune model, trained with `training/train.py` of modeling-irish. "
+            f"{model.num_parameters():,} parameters. Validation `nll` is the summed NLL of main "
+            "token and duration per predicted row; perplexity = exp(nll)."
+        ),
+        data=f"Source: {sources}. Tunes per split: {sizes}. {SPLIT_RULE} "
+        f"Tokenizer drops: {data_report['tokenize']}.",
+        hyperparameters=hyper,
+        metrics={k: results[k] for k in metric_names if k in results},
+        usage=(
+            "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
+            f'path = "{args.hub_model_id or args.output_dir}"\n'
+            "model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)\n"
+            "tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)\n"
+            'batch = tokenizer("X:1\\nT:Tune\\nR:reel\\nM:4/4\\nL:1/8\\nK:D\\nDFAd fdAF|]")\n'
+            "out = model(**batch)  # out.loss, out.logits (batch, seq, main vocab), out.dur_logits"
+        ),
+    )
+
+
+# ----- tasks -------------------------------------------------------------------------------------
+def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
+    """Train MeasureNote; returns the dict written to all_results.json."""
+    wall_start = time.perf_counter()
+    if args.push_to_hub and accelerator.is_main_process:
+        check_hub_reachable()  # fail before training, not after
+    set_seed(args.seed, device_specific=True)
+    if accelerator.is_main_process:
+        os.makedirs(args.output_dir, exist_ok=True)
+    tokenizer, splits, data_report = prepare_corpus(args, accelerator)
+    corpus_sizes = {name: len(ds) for name, ds in splits.items()}
+    accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
+    model = build_model(args, tokenizer)
+    train_dl, eval_dl, epoch_objects = build_dataloaders(args, splits, tokenizer)
+    # AdamW with weight_decay 0 is exactly Adam (the reference); with decay, matrices only.
+    optimizer = torch.optim.AdamW(
+        model.configure_optimizer_groups(args.weight_decay), lr=args.learning_rate
+    )
+    model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
+    # The dataloader length changes once sharded across processes: recompute the step counts.
+    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
+    if not args.max_train_steps:
+        args.max_train_steps = args.num_train_epochs * steps_per_epoch
+    args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
+    if args.with_tracking:
+        config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}
+        accelerator.init_trackers("measurenote", config)
+    stats = train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_objects)
+    metrics = {}
+    if len(splits["validation"]):
+        step = stats["completed_steps"]
+        metrics = _timed_eval(accelerator, model, eval_dl, (0, 1, 2), stats, step)
+    stats["wall_start"] = wall_start
+    results = finish(args, accelerator, model, tokenizer, stats, metrics, data_report, corpus_sizes)
+    accelerator.end_training()
+    return results
+
+
+def _tune_title_module() -> Any:
+    """`training.train_tune_title` if it exists, else None."""
+    if importlib.util.find_spec("training.train_tune_title") is None:
+        return None
+    return importlib.import_module("training.train_tune_title")
+
+
+def run_tune_title(args: argparse.Namespace, accelerator: Accelerator) -> dict:
+    """Train the tune-title dual encoder: ``run(args, accelerator)`` of train_tune_title.py."""
+    module = _tune_title_module()
+    if module is None:
+        raise NotImplementedError(
+            "--task tune_title needs training/train_tune_title.py with run(args, accelerator); "
+            "it is not written yet. Use --task measurenote."
+        )
+    return module.run(args, accelerator)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Parse ``argv``, build the `Accelerator` and run the task; returns its results dict."""
+    args = parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=args.mixed_precision,
+        log_with=args.report_to if args.with_tracking else None,
+        project_dir=args.output_dir,
+        # Without cpu=True, processes launched on a CPU-only machine each train their own copy.
+        cpu=not torch.cuda.is_available(),
+    )
+    runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
+    return runners[args.task](args, accelerator)
+
+
+if __name__ == "__main__":
+    main()
