@@ -1,0 +1,135 @@
+"""A saved MeasureNote folder loads via the Auto classes with trust_remote_code, package absent."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import torch
+
+from modeling_irish.configuration_measurenote import MEASURENOTE_FEATURE_NAMES, MeasureNoteConfig
+from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Runs in a fresh interpreter whose sys.path holds neither the repository nor PYTHONPATH.
+LOADER = textwrap.dedent(
+    """
+    import importlib.abc, importlib.util, json, os, sys
+    import torch
+
+    repo, folder, workdir = sys.argv[1:4]
+    report = {"repo_on_path": any(os.path.abspath(p or os.getcwd()) == repo for p in sys.path)}
+    # An editable install would make the package importable from site-packages: hide it, so
+    # that loading below can only use the files copied into the folder.
+    report["package_installed"] = importlib.util.find_spec("modeling_irish") is not None
+
+    class Hide(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("modeling_irish", "tokenization"):
+                raise ImportError(f"{name} is hidden in this test")
+            return None
+
+    sys.meta_path.insert(0, Hide())
+    try:
+        import modeling_irish  # noqa: F401
+        report["package_importable"] = True
+    except ImportError:
+        report["package_importable"] = False
+
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(folder, trust_remote_code=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True).eval()
+    backbone = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+    inputs = torch.load(os.path.join(workdir, "inputs.pt"))
+    with torch.no_grad():
+        logits = model(**inputs).logits
+        hidden = backbone(**inputs).last_hidden_state
+    torch.save({"logits": logits, "hidden": hidden}, os.path.join(workdir, "outputs.pt"))
+    report.update(
+        config_class=type(config).__name__,
+        model_class=type(model).__name__,
+        model_module=type(model).__module__,
+        backbone_class=type(backbone).__name__,
+        loaded_modules=sorted(m for m in sys.modules if m.split(".")[0] == "modeling_irish"),
+    )
+    print(json.dumps(report))
+    """
+)
+
+
+def _tiny_config() -> MeasureNoteConfig:
+    vocab_sizes = {name: 11 for name in MEASURENOTE_FEATURE_NAMES}
+    return MeasureNoteConfig(
+        vocab_sizes=vocab_sizes,
+        embedding_size=16,
+        note_hidden_size=16,
+        note_num_layers=1,
+        measure_hidden_size=8,
+        measure_num_layers=1,
+        measure_num_heads=2,
+        final_hidden_size=16,
+        final_num_layers=1,
+    )
+
+
+def test_trust_remote_code_round_trip(tmp_path):
+    MeasureNoteConfig.register_for_auto_class()
+    MeasureNoteModel.register_for_auto_class("AutoModel")
+    MeasureNoteForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+    torch.manual_seed(0)
+    model = MeasureNoteForCausalLM(_tiny_config()).eval()
+    folder = tmp_path / "saved"
+    # save_pretrained records only the saved class in auto_map; the backbone loads from the same
+    # weights (base_model_prefix), so list it too.
+    model.config.auto_map = {"AutoModel": "modeling_measurenote.MeasureNoteModel"}
+    model.save_pretrained(folder)
+
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["auto_map"] == {
+        "AutoConfig": "configuration_measurenote.MeasureNoteConfig",
+        "AutoModel": "modeling_measurenote.MeasureNoteModel",
+        "AutoModelForCausalLM": "modeling_measurenote.MeasureNoteForCausalLM",
+    }
+    for name in ("configuration_measurenote.py", "modeling_measurenote.py", "model.safetensors"):
+        assert (folder / name).is_file(), name
+
+    generator = torch.Generator().manual_seed(1)
+    inputs = {
+        "input_ids": torch.randint(0, 11, (2, 9, 20), generator=generator),
+        "measure_numbers": torch.tensor([[0, 0, 0, 1, 1, 2, 2, 2, 3]] * 2),
+    }
+    torch.save(inputs, tmp_path / "inputs.pt")
+    script = tmp_path / "load.py"
+    script.write_text(LOADER)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    result = subprocess.run(
+        [sys.executable, str(script), str(REPO_ROOT), str(folder), str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert not report["repo_on_path"]
+    assert not report["package_importable"]
+    assert report["loaded_modules"] == []
+    assert report["config_class"] == "MeasureNoteConfig"
+    assert report["model_class"] == "MeasureNoteForCausalLM"
+    assert report["backbone_class"] == "MeasureNoteModel"
+    assert report["model_module"].startswith("transformers_modules.")
+
+    outputs = torch.load(tmp_path / "outputs.pt")
+    with torch.no_grad():
+        expected = model(**inputs)
+    torch.testing.assert_close(outputs["logits"], expected.logits, rtol=0, atol=1e-6)
+    torch.testing.assert_close(outputs["hidden"], expected.hidden_states, rtol=0, atol=1e-6)
