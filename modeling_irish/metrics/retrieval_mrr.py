@@ -1,0 +1,99 @@
+"""`evaluate` metric: MRR@k, R@k and mean/median rank of a retrieval (e.g. tune -> title)."""
+
+from __future__ import annotations
+
+import datasets
+import evaluate
+import numpy as np
+
+from modeling_irish.retrieval import rank_of_targets, retrieval_metrics
+
+_CITATION = """\
+@inproceedings{voorhees1999trec,
+  title={The TREC-8 Question Answering Track Report},
+  author={Voorhees, Ellen M.},
+  booktitle={TREC},
+  year={1999}
+}
+"""
+
+_DESCRIPTION = """\
+Mean reciprocal rank over the top k (MRR@k, 0 for a correct item ranked below k), recall at k
+(R@k: the fraction of queries whose best correct item is in the top k), and the mean and median
+rank of the best correct item. Ties are broken against the model: a correct item tied with wrong
+items is ranked after all of them, so a constant scorer cannot look good.
+
+Two configurations:
+
+- `"scores"` (default): one row of gallery scores per query (higher is better) and the index
+  (or list of indices) of the correct gallery item(s); the metric ranks them.
+- `"ranks"`: the 1-based ranks are already computed (cheap for big galleries, e.g. with
+  `modeling_irish.retrieval.cosine_ranks`); pass them as `predictions`, with no references.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list[list[float]]` for `"scores"`, `list[int]` for `"ranks"`):
+        `"scores"`: for each query, the scores of every gallery item (all rows the same length,
+        the gallery size), higher is better. `"ranks"`: the 1-based rank of each query's best
+        correct item.
+    references (`list[int]` or `list[list[int]]`, `"scores"` only):
+        for each query, the index of its correct gallery item, or a list of indices when several
+        gallery items count as correct (e.g. settings of the same tune). Every row uses the same
+        form within one `compute` call.
+    k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k.
+    mrr_k (`int`, *optional*, defaults to 20): cut-off of the MRR; `None` for the plain MRR.
+Returns:
+    `mrr_at_{mrr_k}` (`float`), `r_at_{k}` (`float`) for each k, `mean_rank` (`float`),
+    `median_rank` (`float`), `queries` (`int`), and for `"scores"` also `gallery_size` (`int`).
+Examples:
+    >>> metric = evaluate.load("modeling_irish/metrics/retrieval_mrr.py")  # doctest: +SKIP
+    >>> metric.compute(predictions=[[0.1, 0.9, 0.5], [0.8, 0.2, 0.3]], references=[2, 0])
+    {'mrr_at_20': 0.75, 'r_at_1': 0.5, 'r_at_5': 1.0, 'r_at_10': 1.0, 'mean_rank': 1.5,
+     'median_rank': 1.5, 'queries': 2, 'gallery_size': 3}
+    >>> ranks = evaluate.load("modeling_irish/metrics/retrieval_mrr.py", "ranks")  # doctest: +SKIP
+    >>> ranks.compute(predictions=[1, 4], k_values=[1], mrr_k=3)["mrr_at_3"]
+    0.5
+"""
+
+
+def _scores_features() -> list[datasets.Features]:
+    scores = datasets.List(datasets.Value("float32"))
+    return [
+        datasets.Features({"predictions": scores, "references": datasets.Value("int64")}),
+        datasets.Features(
+            {"predictions": scores, "references": datasets.List(datasets.Value("int64"))}
+        ),
+    ]
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class RetrievalMRR(evaluate.Metric):
+    """Retrieval ranks metric; see `_KWARGS_DESCRIPTION`."""
+
+    def _info(self) -> evaluate.MetricInfo:
+        if self.config_name in ("default", "scores"):
+            features = _scores_features()
+        elif self.config_name == "ranks":
+            features = datasets.Features({"predictions": datasets.Value("int64")})
+        else:
+            raise KeyError(f"config_name must be 'scores' or 'ranks', got {self.config_name!r}")
+        return evaluate.MetricInfo(
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=features,
+            reference_urls=["https://en.wikipedia.org/wiki/Mean_reciprocal_rank"],
+        )
+
+    def _compute(self, predictions, references=None, k_values=(1, 5, 10), mrr_k=20):
+        if self.config_name == "ranks":
+            return retrieval_metrics(np.asarray(predictions), k_values=k_values, mrr_k=mrr_k)
+        lengths = {len(row) for row in predictions}
+        if len(lengths) != 1:
+            raise ValueError(f"every score row must have the gallery size; got lengths {lengths}")
+        scores = np.asarray(predictions, dtype=np.float32)  # (n_queries, n_gallery)
+        ranks = rank_of_targets(scores, list(references))
+        out = retrieval_metrics(ranks, k_values=k_values, mrr_k=mrr_k)
+        out["gallery_size"] = int(scores.shape[1])
+        return out
