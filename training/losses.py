@@ -1,0 +1,229 @@
+"""Contrastive losses for the tune-title dual encoder and a cross-process gathering module."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "ClipLoss",
+    "clip_loss",
+    "cosine_embedding_loss",
+    "gather_features",
+    "hinge_loss",
+    "multi_positive_cross_entropy",
+]
+
+
+def multi_positive_cross_entropy(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
+    """Mean over rows of -log(total softmax probability of the row's positive columns).
+
+    Every positive counts as a right answer and none is pushed down as a negative; with exactly
+    one positive per row this is `F.cross_entropy`.
+
+    >>> logits = torch.tensor([[0.0, 0.0, 0.0]])
+    >>> round(multi_positive_cross_entropy(logits, torch.tensor([[True, True, False]])).item(), 4)
+    0.4055
+    """
+    if not positives.any(dim=1).all():
+        raise ValueError("every row needs at least one positive")
+    pos_logits = logits.masked_fill(~positives, float("-inf"))
+    return (logits.logsumexp(dim=1) - pos_logits.logsumexp(dim=1)).mean()
+
+
+def _positives(
+    n_rows: int, n_cols: int, targets: torch.Tensor, extra: Optional[torch.Tensor]
+) -> torch.Tensor:
+    pos = torch.zeros(n_rows, n_cols, dtype=torch.bool, device=targets.device)
+    pos[torch.arange(n_rows, device=targets.device), targets] = True
+    return pos if extra is None else pos | extra.to(pos.device, torch.bool)
+
+
+def _infonce_rows(
+    logits: torch.Tensor, targets: torch.Tensor, positives_mask: Optional[torch.Tensor]
+) -> torch.Tensor:
+    if positives_mask is None:
+        return F.cross_entropy(logits, targets)
+    pos = _positives(logits.shape[0], logits.shape[1], targets, positives_mask)
+    return multi_positive_cross_entropy(logits, pos)
+
+
+def _hinge_rows(
+    similarity: torch.Tensor,
+    targets: torch.Tensor,
+    positives_mask: Optional[torch.Tensor],
+    margin: float,
+) -> torch.Tensor:
+    """Mean over (row, negative column) of relu(margin - s[row, target] + s[row, negative])."""
+    pos = _positives(similarity.shape[0], similarity.shape[1], targets, positives_mask)
+    matching = similarity.gather(1, targets[:, None])  # (rows, 1)
+    violation = (margin - matching + similarity).clamp_min(0.0)  # (rows, cols)
+    negatives = ~pos
+    return (violation * negatives).sum() / negatives.sum().clamp_min(1)
+
+
+def clip_loss(
+    logits_per_tune: torch.Tensor, positives_mask: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """Symmetric InfoNCE: mean of tune->title and title->tune cross-entropy (CLIP's loss).
+
+    Args:
+        logits_per_tune: `(n, n)` scaled similarities, tune i vs title j; pair (i, i) matches.
+        positives_mask: optional `(n, n)` bool, True where tune i and title j also match (another
+            setting of the same tune, the same title); those are never negatives.
+
+    >>> round(clip_loss(torch.zeros(2, 2)).item(), 4)  # log(2): no preference at all
+    0.6931
+    """
+    n = logits_per_tune.shape[0]
+    targets = torch.arange(n, device=logits_per_tune.device)
+    mask_t = None if positives_mask is None else positives_mask.T
+    tune_to_title = _infonce_rows(logits_per_tune, targets, positives_mask)
+    title_to_tune = _infonce_rows(logits_per_tune.T, targets, mask_t)
+    return (tune_to_title + title_to_tune) / 2
+
+
+def hinge_loss(
+    similarity: torch.Tensor, margin: float = 0.4, positives_mask: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """Batch hinge loss on cosine similarities (the tune-title write-up's loss, margin 0.4).
+
+    Every non-matching pair is pushed below the matching pair of its row (tune -> titles) and of
+    its column (title -> tunes) by `margin`; the loss is the mean violation over non-matching
+    pairs, averaged over the two directions. Pairs in `positives_mask` are not negatives.
+
+    >>> sim = torch.tensor([[0.9, 0.6], [0.2, 0.5]])
+    >>> round(hinge_loss(sim, margin=0.4).item(), 4)  # rows (0.1 + 0.1) / 2, columns (0 + 0.5) / 2
+    0.175
+    """
+    n = similarity.shape[0]
+    targets = torch.arange(n, device=similarity.device)
+    mask_t = None if positives_mask is None else positives_mask.T
+    rows = _hinge_rows(similarity, targets, positives_mask, margin)
+    cols = _hinge_rows(similarity.T, targets, mask_t, margin)
+    return (rows + cols) / 2
+
+
+def cosine_embedding_loss(
+    tune_embeds: torch.Tensor,
+    title_embeds: torch.Tensor,
+    margin: float = 0.0,
+    shift: int = 1,
+    positives_mask: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
+    """`torch.nn.CosineEmbeddingLoss` on matching pairs (target 1) and shifted negatives (-1).
+
+    The negatives pair tune i with title (i + shift) mod n; a shifted pair that `positives_mask`
+    marks as matching is left out. Loss: 1 - cos for pairs, max(0, cos - margin) for negatives.
+
+    >>> e = torch.eye(2)
+    >>> cosine_embedding_loss(e, e).item()  # matching pairs identical, negatives orthogonal
+    0.0
+    """
+    n = tune_embeds.shape[0]
+    neg_idx = (torch.arange(n, device=tune_embeds.device) + shift) % n
+    keep = neg_idx != torch.arange(n, device=tune_embeds.device)
+    if positives_mask is not None:
+        keep &= ~positives_mask.to(keep.device, torch.bool)[torch.arange(n), neg_idx]
+    x1 = torch.cat([tune_embeds, tune_embeds[keep]])
+    x2 = torch.cat([title_embeds, title_embeds[neg_idx[keep]]])
+    y = torch.cat([x1.new_ones(n), -x1.new_ones(int(keep.sum()))])
+    return nn.CosineEmbeddingLoss(margin=margin)(x1, x2, y)
+
+
+def _is_distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def gather_features(x: torch.Tensor, gather_with_grad: bool = False) -> torch.Tensor:
+    """Concatenate `x` from every process along dim 0 (identity when not distributed).
+
+    Without `gather_with_grad` the other processes' chunks are constants and the local chunk is
+    put back in the list so that gradient still flows to it (open_clip's `gather_features`).
+    Every process must pass the same shape.
+    """
+    if not _is_distributed():
+        return x
+    if gather_with_grad:
+        from torch.distributed.nn.functional import all_gather  # autograd-aware collective
+
+        return torch.cat(all_gather(x), dim=0)
+    chunks = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+    dist.all_gather(chunks, x.contiguous())
+    chunks[dist.get_rank()] = x
+    return torch.cat(chunks, dim=0)
+
+
+class ClipLoss(nn.Module):
+    """Contrastive loss over the batch of every process (InfoNCE or the batch hinge loss).
+
+    Args:
+        loss_type (`str`, *optional*, defaults to `"infonce"`): `"infonce"` (`clip_loss`) or
+            `"hinge"` (`hinge_loss` on cosine similarities; `logit_scale` is then unused).
+        margin (`float`, *optional*, defaults to 0.4): hinge margin.
+        local_loss (`bool`, *optional*, defaults to `False`): each process scores only its own
+            rows against the gathered batch, with labels `arange(n) + rank * n` (less memory);
+            otherwise every process computes the full `(N, N)` loss.
+        gather_with_grad (`bool`, *optional*, defaults to `False`): see `gather_features`.
+
+    `forward(tune_embeds, title_embeds, logit_scale=None, labels=None)`: embeddings `(n, dim)`
+    (L2-normalised here), `logit_scale` the multiplier (already `exp`-ed, as in open_clip), and
+    optional `labels` `(n,)` group ids (e.g. tune ids): pairs with equal labels are extra
+    positives, never negatives. Without torch.distributed initialised it is the plain loss.
+
+    >>> loss = ClipLoss()
+    >>> round(loss(torch.eye(2), torch.eye(2), logit_scale=torch.tensor(1.0)).item(), 4)
+    0.3133
+    """
+
+    def __init__(
+        self,
+        loss_type: str = "infonce",
+        margin: float = 0.4,
+        local_loss: bool = False,
+        gather_with_grad: bool = False,
+    ):
+        super().__init__()
+        if loss_type not in ("infonce", "hinge"):
+            raise ValueError(f"loss_type must be 'infonce' or 'hinge', got {loss_type!r}")
+        self.loss_type = loss_type
+        self.margin = margin
+        self.local_loss = local_loss
+        self.gather_with_grad = gather_with_grad
+
+    def forward(
+        self,
+        tune_embeds: torch.Tensor,
+        title_embeds: torch.Tensor,
+        logit_scale: Optional[torch.Tensor] = None,
+        labels: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        tune = F.normalize(tune_embeds, dim=-1)
+        title = F.normalize(title_embeds, dim=-1)
+        n = tune.shape[0]
+        all_tune = gather_features(tune, self.gather_with_grad)  # (N, dim)
+        all_title = gather_features(title, self.gather_with_grad)
+        all_labels = None if labels is None else gather_features(labels)
+        if self.local_loss and _is_distributed():
+            rows = slice(dist.get_rank() * n, (dist.get_rank() + 1) * n)
+        else:
+            rows = slice(0, all_tune.shape[0])
+        targets = torch.arange(all_tune.shape[0], device=tune.device)[rows]
+        mask = None
+        if all_labels is not None:
+            mask = all_labels[rows, None] == all_labels[None, :]  # (rows, N)
+        sim_tune = all_tune[rows] @ all_title.T  # (rows, N): these tunes vs every title
+        sim_title = all_title[rows] @ all_tune.T  # (rows, N): these titles vs every tune
+        if self.loss_type == "hinge":
+            a = _hinge_rows(sim_tune, targets, mask, self.margin)
+            b = _hinge_rows(sim_title, targets, mask, self.margin)
+        else:
+            if logit_scale is None:
+                raise ValueError("infonce needs logit_scale")
+            a = _infonce_rows(logit_scale * sim_tune, targets, mask)
+            b = _infonce_rows(logit_scale * sim_title, targets, mask)
+        return (a + b) / 2
