@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
+from datasets import Dataset, DatasetDict, DatasetInfo, Features, Value, load_from_disk
 from tqdm.auto import tqdm
 
 logger = logging.getLogger(__name__)
@@ -41,46 +42,21 @@ _BOOK_NUMBERED = {"oneills1850"}
 # Normalised titles that mean "no title": they never link two tunes.
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
-_FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$")
 _KEY_LIKE = re.compile(r"^[A-G][#b]?\s*[A-Za-z]*$")
 _LOADER_VERSION = "1"
 
 
-def _features():
-    from datasets import Features, Value
-
-    string = Value("string")
-    return Features(
-        {
-            "tune_id": string,
-            "setting_id": string,
-            "title": string,
-            "rhythm": string,
-            "meter": string,
-            "mode": string,
-            "key": string,
-            "abc": string,
-            "source": string,
-            "x": Value("int64"),
-            "n_notes": Value("int64"),
-        }
-    )
-
-
+_COLUMNS = {
+    **dict.fromkeys(("tune_id", "setting_id", "title", "rhythm", "meter", "mode"), "string"),
+    **dict.fromkeys(("key", "abc", "source"), "string"),
+    **dict.fromkeys(("x", "n_notes"), "int64"),
+}
 #: Column names of every split, in order.
-CORPUS_FEATURES = (
-    "tune_id",
-    "setting_id",
-    "title",
-    "rhythm",
-    "meter",
-    "mode",
-    "key",
-    "abc",
-    "source",
-    "x",
-    "n_notes",
-)
+CORPUS_FEATURES = tuple(_COLUMNS)
+
+
+def _features() -> Features:
+    return Features({name: Value(dtype) for name, dtype in _COLUMNS.items()})
 
 
 # ----------------------------------------------------------------------------- titles
@@ -147,8 +123,15 @@ def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
         yield _RawTune(source, prefix, text, line)
 
 
+def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
+    """``*.abc`` files (any case) of a folder, sorted by relative path."""
+    found = folder.rglob("*") if recursive else folder.glob("*")
+    paths = [p for p in found if p.suffix.lower() == ".abc" and p.is_file()]
+    return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
+
+
 def _folder_tunes(folder: Path) -> Iterator[_RawTune]:
-    for path in sorted(folder.rglob("*.abc"), key=lambda p: p.relative_to(folder).as_posix()):
+    for path in _abc_files(folder):
         rel = path.relative_to(folder).with_suffix("").as_posix()
         yield from _tunebook_tunes(path, str(path), f"{folder.name}/{rel}")
 
@@ -165,7 +148,7 @@ def _music21_folder(name: str) -> Path:
 
 def _music21_tunes(name: str) -> Iterator[_RawTune]:
     folder = _music21_folder(name)
-    for path in sorted(folder.glob("*.abc")):
+    for path in _abc_files(folder, recursive=False):
         prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
         yield from _tunebook_tunes(path, name, prefix)
 
@@ -517,27 +500,27 @@ def _build_rows(
 
 
 def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
-    """Hash of the inputs' paths, sizes and mtimes, the parser's file and the parameters."""
+    """Hash of the inputs' paths, sizes and mtimes, the parameters and the code."""
     parts: list[Any] = [_LOADER_VERSION, params]
     for source in sources:
         path = Path(source) if source not in (None, "music21") else None
         if path is None or not path.exists():
             names = list(MUSIC21_COLLECTIONS) if source in (None, "music21") else [str(source)]
-            paths = [p for name in names for p in sorted(_music21_folder(name).glob("*.abc"))]
+            paths = [p for name in names for p in _abc_files(_music21_folder(name), False)]
         else:
-            paths = sorted(path.rglob("*.abc")) if path.is_dir() else [path]
+            paths = _abc_files(path) if path.is_dir() else [path]
         parts += [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
     import tokenization.abc_parser as parser
 
-    if getattr(parser, "__file__", None):
-        stat = Path(parser.__file__).stat()
-        parts.append((stat.st_size, stat.st_mtime_ns))
+    for code in (getattr(parser, "__file__", None), __file__):  # a new parser or loader
+        if code:
+            parts.append((Path(code).stat().st_size, Path(code).stat().st_mtime_ns))
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def _make_dataset_dict(rows: list[dict[str, Any]], split_of: list[int], report: dict):
-    from datasets import Dataset, DatasetDict, DatasetInfo
-
+def _make_dataset_dict(
+    rows: list[dict[str, Any]], split_of: list[int], report: dict
+) -> DatasetDict:
     features = _features()
     description = "ABC tune corpus loaded by modeling_irish.load_abc_corpus; report: "
     description += json.dumps(report, sort_keys=True)
@@ -553,9 +536,7 @@ def _make_dataset_dict(rows: list[dict[str, Any]], split_of: list[int], report: 
     return dataset
 
 
-def _load_cached(path: Path, report: dict | None):
-    from datasets import load_from_disk
-
+def _load_cached(path: Path, report: dict | None) -> DatasetDict:
     dataset = load_from_disk(str(path))
     cached = json.loads((path / "abc_corpus_report.json").read_text())
     if report is not None:
@@ -576,7 +557,7 @@ def load_abc_corpus(
     num_proc: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     report: dict | None = None,
-):
+) -> DatasetDict:
     """Read ABC tunes into a ``DatasetDict`` with leak-free train / validation / test splits.
 
     Args:

@@ -344,6 +344,15 @@ def test_splits_are_deterministic_from_the_seed(tmp_path):
 
 
 @needs_parser
+def test_forked_parsing_gives_the_same_corpus(tmp_path):
+    book = leaky_corpus(tmp_path)
+    one = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), num_proc=1)
+    two = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), num_proc=2)
+    for name in SPLIT_NAMES:
+        assert one[name].to_list() == two[name].to_list()
+
+
+@needs_parser
 def test_mixed_sources_and_cache(tmp_path):
     book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
     folder = tmp_path / "more"
