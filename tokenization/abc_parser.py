@@ -620,7 +620,8 @@ class _TuneParser:
         if self.in_chord:
             raise self.error("unclosed chord", self.chord_col)
         if not self.tokens:
-            raise self.error("tune has no notes")
+            self.lineno = self.x_line
+            raise self.error("tune has no notes", 1)
         if self.pending is not None:
             self.warnings.append("broken rhythm at the end of the tune ignored")
         if len(self.voices) > 1:

@@ -180,8 +180,11 @@ def parse_key_field(text: str) -> KeySpec:
     if m is None:
         raise ValueError(f"cannot read key {text!r}")
     tonic = m["tonic"].upper() + m["acc"]
-    key = Key(tonic, _mode_name(m["mode"]))
-    rest = value[m.end() :].strip()
+    mode, end = m["mode"], m.end()
+    if mode.lower() == "exp":  # `K:D exp ^f`: no mode word, explicit accidentals follow
+        mode, end = "", m.start("mode")
+    key = Key(tonic, _mode_name(mode))
+    rest = value[end:].strip()
     explicit = rest.lower().startswith("exp")
     if explicit:
         rest = rest[3:]

@@ -1,0 +1,413 @@
+"""Tests for tokenization.abc_parser: golden rows per ABC feature, errors, fuzzing, corpora."""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokenization.abc_parser import AbcParseError, AbcTune, Token, parse_abc, parse_tunebook
+from tokenization.keys import Key
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", ROOT / "../shared/data/thesession-c.abc"))
+
+
+def rows(body: str, header: str = "L:1/8\nK:C") -> list[tuple]:
+    """(kind, text, pitch, dur) rows of a tune body, durations as strings."""
+    tune = parse_abc(f"X:1\n{header}\n{body}", corpus_format="standard")
+    return [(t.kind, t.text, t.pitch, None if t.dur is None else str(t.dur)) for t in tune.tokens]
+
+
+def notes(body: str, header: str = "L:1/8\nK:C") -> list[tuple]:
+    return [(p, d) for k, _, p, d in rows(body, header) if k == "note"]
+
+
+def n(pitch: int, dur: str = "1/8") -> tuple:
+    return ("note", "", pitch, dur)
+
+
+BAR = ("bar", "|", None, None)
+CS, CE = ("chord_start", "[", None, None), ("chord_end", "]", None, None)
+
+
+# ---------------------------------------------------------------- header
+def test_header_fields_any_order_and_spacing():
+    tune = parse_abc("X: 3\nR:reel\nT: My Tune\nT:Alt\nC:Trad.\nM: 4/4\nL:  1/8\nK: G\nGA")
+    assert tune.x == 3 and tune.line == 1 and tune.title == "My Tune"
+    assert tune.fields["T"] == ["My Tune", "Alt"] and tune.fields["R"] == ["reel"]
+    assert tune.fields["C"] == ["Trad."] and tune.meter == "4/4" and tune.unit == F(1, 8)
+    assert tune.key == Key("G", "major")
+    assert [t.pitch for t in tune.tokens] == [67, 69]
+
+
+@pytest.mark.parametrize(
+    ("header", "unit"),
+    [("M:2/4", F(1, 16)), ("M:6/8", F(1, 8)), ("M:3/4", F(1, 8)), ("", F(1, 8)),
+     ("M:2/4\nL:1/4", F(1, 4)), ("L:1", F(1))],
+)  # fmt: skip
+def test_unit_length_default_rule(header, unit):
+    assert parse_abc(f"X:1\n{header}\nK:C\nA").unit == unit
+
+
+@pytest.mark.parametrize(
+    ("meter", "expected"),
+    [("C", "4/4"), ("C|", "2/2"), ("none", None), ("2+3/8", "5/8"), (" 6/8 ", "6/8"),
+     ("3/4 % waltz", "3/4")],
+)  # fmt: skip
+def test_meter_forms(meter, expected):
+    assert parse_abc(f"X:1\nM:{meter}\nK:C\nA").meter == expected
+
+
+def test_plus_field_continuation_and_comments():
+    tune = parse_abc("X:1\n% a comment\nT:Long\n+:Title\nK:D % key\nA % note\n")
+    assert tune.title == "Long Title" and tune.key == Key("D", "major")
+
+
+# ---------------------------------------------------------------- notes and lengths
+def test_accidentals_and_octaves():
+    assert notes("^C _D __E ^^F =G c' C, c, b") == [
+        (61, "1/8"),
+        (61, "1/8"),
+        (62, "1/8"),
+        (67, "1/8"),
+        (67, "1/8"),
+        (84, "1/8"),
+        (48, "1/8"),
+        (61, "1/8"),
+        (83, "1/8"),
+    ]  # fmt: skip  (`c,` is the `C` sharpened earlier in the bar)
+
+
+def test_all_length_forms():
+    assert [d for _, d in notes("A2 A/2 A/ A// A3/2 A/4 A3 A3/")] == [
+        "1/4", "1/16", "1/16", "1/32", "3/16", "1/32", "3/8", "3/16",
+    ]  # fmt: skip
+    assert [d for _, d in notes("A2 A/", "L:1/16\nK:C")] == ["1/8", "1/32"]
+
+
+def test_broken_rhythm_local_factors():
+    assert [d for _, d in notes("A>B A<B A>>B A<<B c2>d2")] == [
+        "3/16", "1/16", "1/16", "3/16", "7/32", "1/32", "1/32", "7/32", "3/8", "1/8",
+    ]  # fmt: skip
+    # the old pyabc bug: a later `<` must not reverse an earlier `>`
+    assert [d for _, d in notes("A>B C<D")] == ["3/16", "1/16", "1/16", "3/16"]
+
+
+def test_broken_rhythm_across_chord():
+    assert rows("[CE]>G A<[ce]") == [
+        CS, n(60, "3/16"), n(64, "3/16"), CE, n(67, "1/16"), n(69, "1/16"),
+        CS, n(72, "3/16"), n(76, "3/16"), CE,
+    ]  # fmt: skip
+
+
+def test_ties_and_dotted_ties_carry_pitch_across_bar():
+    assert rows("^c-|c c .-c") == [
+        n(73), ("tie", "-", None, None), BAR, n(73), n(72), ("tie", "-", None, None), n(72),
+    ]  # fmt: skip
+
+
+def test_key_signature_and_bar_scoped_accidentals():
+    # D major: F and C sharp; `=F` holds to the bar end for that octave only
+    assert [p for p, _ in notes("F =F F f | F ^c c C", "L:1/8\nK:D")] == [
+        66, 65, 65, 78, 66, 73, 73, 61,
+    ]  # fmt: skip
+    assert [p for p, _ in notes("B E _A A", "L:1/8\nK:Bb")] == [70, 63, 68, 68]
+
+
+def test_tuplets_with_defaults():
+    r = rows("(3abc (3:2:3abc (3::2ab (2ab (3:4:3abc (4abcd")
+    tuplets = [(t, d) for k, t, _, d in r if k == "tuplet"]
+    assert tuplets == [
+        ("(3", "2/3"), ("(3", "2/3"), ("(3:2:2", "2/3"), ("(2", "3/2"), ("(3:4:3", "4/3"),
+        ("(4", "3/4"),
+    ]  # fmt: skip
+    assert all(d == "1/8" for k, _, _, d in r if k == "note")  # written lengths kept
+
+
+@pytest.mark.parametrize(("meter", "dur"), [("6/8", "3/5"), ("4/4", "2/5"), ("9/8", "3/5")])
+def test_tuplet_default_q_depends_on_meter(meter, dur):
+    r = rows("(5abcde", f"M:{meter}\nL:1/8\nK:C")
+    assert r[0] == ("tuplet", "(5", None, dur)
+
+
+def test_chords_inner_times_outer_length():
+    assert rows("[CEG]2 [C2E]/2") == [
+        ("chord_start", "[", None, None), n(60, "1/4"), n(64, "1/4"), n(67, "1/4"),
+        ("chord_end", "]", None, None),
+        ("chord_start", "[", None, None), n(60, "1/8"), n(64, "1/16"),
+        ("chord_end", "]", None, None),
+    ]  # fmt: skip
+
+
+def test_rests_invisible_and_multimeasure():
+    assert rows("z2 x/") == [("rest", "z", None, "1/4"), ("rest", "z", None, "1/16")]
+    r = rows("A4 B4 | Z3 | c8", "M:4/4\nL:1/8\nK:C")
+    assert r == [
+        n(69, "1/2"), n(71, "1/2"), BAR, ("rest", "z", None, "1"), BAR, ("rest", "z", None, "1"),
+        BAR, ("rest", "z", None, "1"), BAR, n(72, "1"),
+    ]  # fmt: skip
+
+
+def test_bar_lines_canonical():
+    r = rows("A|A||A|]A[|A|:A:|A::A:|:A:||:A||:A|||A")
+    assert [t for k, t, _, _ in r if k == "bar"] == [
+        "|", "||", "|]", "|", "|:", ":|", ":|:", ":|:", ":|:", "|:", "||",
+    ]  # fmt: skip
+
+
+def test_endings_canonical():
+    r = rows("A|1 B:|2 c|[1 d:|[2 e| [1 f:||2 g|1,3 a [2 b")
+    assert [t for k, t, _, _ in r if k == "bar"] == [
+        "|1", ":|2", "|1", ":|2", "|1", ":|2", "|1,3", "|2",
+    ]  # fmt: skip
+
+
+def test_adjacent_bars_across_lines_merge():
+    r = rows("A B |\n| c d :|\n|: e f ||\n:g")
+    assert [t for k, t, _, _ in r if k == "bar"] == ["|", ":|:", "|:"]
+
+
+def test_decorations_dropped():
+    body = "~A .B HC !trill!D +fermata+E uF vG TA !4!B MC"
+    assert [p for p, _ in notes(body)] == [69, 71, 60, 62, 64, 65, 67, 69, 71, 60]
+
+
+def test_user_defined_symbols_and_letter_decorations():
+    header = "U: T = !trill!\nU: k = !accent!\nL:1/8\nK:D"
+    assert [p for p, _ in notes("kf2 Tg nA", header)] == [78, 79, 69]
+
+
+def test_grace_notes_annotations_spacers_dropped():
+    assert rows('{gab}A "Am"B "^text"c y `d ! e $ f') == [
+        n(69), n(71), n(72), n(74), n(76), n(77),
+    ]  # fmt: skip
+
+
+def test_multiline_comments_continuations_blank_line_end():
+    text = "X:1\nL:1/8\nK:C\nA B % comment\\\nc \\\nd|\n\nthis is free text e f g\n"
+    tune = parse_abc(text)
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [69, 71, 72, 74]
+
+
+def test_body_field_lines_and_inline_fields():
+    body = "A B|\nK:D\nF c|\nL:1/4\nF [L:1/8] F [K:Bb] B [M:3/4] E|\nP:B\nW:words\nw:lyr ics\nE"
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:C\n{body}")
+    ns = [(t.pitch, str(t.dur)) for t in tune.tokens if t.kind == "note"]
+    assert ns == [
+        (69, "1/8"), (71, "1/8"), (66, "1/8"), (73, "1/8"), (66, "1/4"), (66, "1/8"),
+        (70, "1/8"), (63, "1/8"), (63, "1/8"),
+    ]  # fmt: skip
+    assert tune.key == Key("C", "major") and tune.meter == "4/4"
+    assert any("key change" in w for w in tune.warnings)
+    assert any("meter change" in w for w in tune.warnings)
+
+
+def test_voices_keep_first():
+    text = "X:1\nL:1/8\nK:C\nV:1\nAB|\nV:2\ncd|\nV:1\nef|[V:2] ga|"
+    tune = parse_abc(text)
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [69, 71, 76, 77]
+    assert tune.voice_count == 2 and any("V:2" in w for w in tune.warnings)
+
+
+def test_key_none_and_highland_pipes():
+    assert notes("F c", "L:1/8\nK:HP") == [(66, "1/8"), (73, "1/8")]
+    tune = parse_abc("X:1\nK:none\nF")
+    assert tune.key == Key("C", "major") and tune.warnings
+
+
+# ---------------------------------------------------------------- corpus format
+CORPUS_TUNE_2 = """X: 2
+T: Devil In The Kitchen, The
+S: https://thesession.org/tunes/1746#setting1746
+Z: A Mixolydian
+R: strathspey
+M:4/4
+L:1/8
+K: C Mixolydian
+|:=d=D=D/2=D/2=D=A=D=D/2=D/2=D|=d=D=D/2=D/2=D=c2=B=c|=d=D=D/2=D/2=D=A=G^F=A|"""
+
+CORPUS_TUNE_3 = """X: 3
+T: 10th Bat Crossing Rhine
+S: https://thesession.org/tunes/7078#setting18649
+Z: A Mixolydian
+R: jig
+M:6/8
+L:1/8
+K: C Mixolydian
+=c>=e=G=c2=e|=e>=f=g=e>=d=c|"""
+
+
+def test_corpus_format_detected_on_real_tunes():
+    t2 = parse_abc(CORPUS_TUNE_2)
+    assert t2.corpus_format and t2.key == Key("G", "mixolydian")
+    ps = [t.pitch for t in t2.tokens if t.kind == "note"]
+    assert ps[:4] == [74, 62, 62, 62] and 66 in ps and 70 not in ps  # ^F kept; no B flat
+    assert t2.fields["R"] == ["strathspey"] and t2.title == "Devil In The Kitchen, The"
+    t3 = parse_abc(CORPUS_TUNE_3)
+    assert t3.corpus_format and t3.key == Key("G", "mixolydian")
+    assert [(t.pitch, str(t.dur)) for t in t3.tokens[:3]] == [
+        (72, "3/16"), (76, "1/16"), (67, "1/8"),
+    ]  # fmt: skip
+
+
+def test_corpus_format_standard_and_not_detected_for_real_keys():
+    assert parse_abc(CORPUS_TUNE_2, corpus_format="standard").key == Key("C", "mixolydian")
+    assert parse_abc("X:1\nK: C minor\n_E_B").key == Key("C", "minor")  # flats: a real C minor
+    assert parse_abc("X:1\nK: C minor\n=A=B c").key == Key("C", "minor")  # a bare note
+    forced = parse_abc("X:1\nK: C Dorian\nF B", corpus_format="corpus")
+    assert forced.key == Key("D", "dorian") and [t.pitch for t in forced.tokens] == [65, 71]
+
+
+# ---------------------------------------------------------------- tunebook
+def test_tunebook_splits_and_yields_errors():
+    book = "header text\n\nX:1\nT:One\nK:G\nGAB|\n\nfree text\n\nX:2\nT:Two\nK:G\nG#A|\nX:3\nK:D\nd"
+    out = list(parse_tunebook(book))
+    assert isinstance(out[0], AbcTune) and out[0].title == "One" and out[0].line == 3
+    assert isinstance(out[1], AbcParseError)
+    assert (out[1].tune, out[1].line, out[1].column) == ("Two", 13, 2)
+    assert isinstance(out[2], AbcTune) and out[2].line == 14 and out[2].tokens[0].pitch == 74
+
+
+def test_tunebook_without_x_lines():
+    out = list(parse_tunebook("T:a\nK:C\nCD\n\nnot a tune\n\nK:G\nG"))
+    assert [len(t.tokens) for t in out] == [2, 1]
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragment"),
+    [
+        ("X:1\nT:Bad\nK:C\nABc|\nde#f|", 5, 3, "unexpected character '#'"),
+        ("X:1\nK:C\nA [CE", 3, 3, "unclosed chord"),
+        ("X:1\nK:C\nA ]", 3, 3, "without a chord"),
+        ("X:1\nK:Qrs\nA", 2, 3, "cannot read key"),
+        ("X:1\nL:1/0\nK:C\nA", 2, 3, "unit length"),
+        ("X:1\nM:7/x\nK:C\nA", 2, 3, "meter"),
+        ("X:1\nK:C\n| >A", 3, 3, "broken rhythm"),
+        ("X:1\nK:C\nA0", 3, 1, "zero note length"),
+        ("X:1\nK:C\n(1abc", 3, 1, "tuplet"),
+        ("X:1\nK:C\nc,,,,,,,", 3, 1, "MIDI range"),
+        ("\nX:1\nT:Empty\nK:C\n", 2, 1, "no notes"),
+    ],
+)
+def test_error_positions(text, line, column, fragment):
+    with pytest.raises(AbcParseError) as info:
+        parse_abc(text)
+    err = info.value
+    assert (err.line, err.column) == (line, column) and fragment in err.message
+    assert not err.internal
+    assert f"line {line}, column {column}" in str(err)
+
+
+def test_error_names_tune_by_x_and_line_offset():
+    with pytest.raises(AbcParseError) as info:
+        parse_abc("X:12\nK:C\nA&B", line_offset=100)
+    assert (info.value.tune, info.value.line, info.value.column) == ("X:12", 103, 2)
+
+
+# ---------------------------------------------------------------- fuzzing
+def _check_any(text: str) -> None:
+    try:
+        tune = parse_abc(text)
+    except AbcParseError as err:
+        assert not err.internal, err  # a converted bug, not bad input
+        assert err.line is not None and err.column is not None
+        return
+    assert isinstance(tune, AbcTune) and tune.tokens
+    for tok in tune.tokens:
+        assert isinstance(tok, Token)
+        if tok.kind in ("note", "rest"):
+            assert tok.dur > 0
+        if tok.kind == "note":
+            assert 0 <= tok.pitch <= 127
+
+
+ABC_ALPHABET = "ABCDEFGabcdefgzxZ^_=',/23456789<>()[]{}|:-~.!+\"%\\ \nKLMV:TuvH&#;"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80))
+def test_fuzz_random_text(text):
+    _check_any(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ABC_ALPHABET, max_size=60))
+def test_fuzz_abc_alphabet(body):
+    _check_any("X:1\nM:6/8\nL:1/8\nK:D\n" + body)
+    _check_any(body)
+
+
+REAL_TUNE = (
+    'X:5\nT:Real\nM:C|\nL:1/8\nK:Ador\n|:~E2 AB cBAG|[1 (3efg {a}ge d2 "Am"cB:|'
+    "[2 e>d BG A2|]\nK:G\nV:1\n[CE]2 z2 (3::2GA Z|]"
+)
+SNIPPETS = [CORPUS_TUNE_2, CORPUS_TUNE_3, REAL_TUNE]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(SNIPPETS),
+    st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 3), st.sampled_from(ABC_ALPHABET)),
+        max_size=6,
+    ),
+)
+def test_fuzz_mutated_real_abc(snippet, edits):
+    text = snippet
+    for pos, op, ch in edits:
+        pos %= len(text) + 1
+        if op == 0:
+            text = text[:pos] + ch + text[pos:]  # insert
+        elif op == 1:
+            text = text[:pos] + text[pos + 1 :]  # delete
+        elif op == 2:
+            text = text[:pos] + ch + text[pos + 1 :]  # replace
+        else:
+            text = text[:pos] + text[pos : pos + 5] * 2 + text[pos + 5 :]  # duplicate a run
+    _check_any(text)
+
+
+# ---------------------------------------------------------------- whole corpora (slow)
+def _parse_files(paths: list[str]) -> list:
+    out = []
+    for path in paths:
+        out += list(parse_tunebook(Path(path).read_text(encoding="latin-1")))
+    return out
+
+
+@pytest.mark.slow
+def test_whole_shared_corpus_parses_fast():
+    if not CORPUS.exists():
+        pytest.skip(f"corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
+    text = CORPUS.read_text(encoding="utf-8")
+    start = time.process_time()
+    results = list(parse_tunebook(text))
+    seconds = time.process_time() - start
+    ok = [r for r in results if isinstance(r, AbcTune)]
+    rate = len(ok) / len(results)
+    print(f"shared corpus: {len(ok)}/{len(results)} parse ({rate:.2%}), {seconds:.1f} s CPU, "
+          f"{len(results) / seconds:.0f} tunes/s")  # fmt: skip
+    assert len(results) == 20721 and rate >= 0.995
+    assert seconds < 20
+    assert not any(r.internal for r in results if isinstance(r, AbcParseError))
+    assert sum(t.corpus_format for t in ok) == len(ok)
+
+
+@pytest.mark.slow
+def test_music21_oneills_and_ryans_parse():
+    music21 = pytest.importorskip("music21")
+    base = Path(music21.__path__[0]) / "corpus"
+    for folder, minimum in (("oneills1850", 0.99), ("ryansMammoth", 0.98)):
+        results = _parse_files(sorted(glob.glob(str(base / folder / "*.abc"))))
+        ok = [r for r in results if isinstance(r, AbcTune)]
+        print(f"{folder}: {len(ok)}/{len(results)} parse")
+        assert len(ok) / len(results) >= minimum
+        assert not any(r.internal for r in results if isinstance(r, AbcParseError))

@@ -1,0 +1,142 @@
+"""Tests for tokenization.keys: key parsing, signatures, white-key normalisation, transposition."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from tokenization.abc_parser import Token, parse_abc
+from tokenization.keys import (
+    Key,
+    normalise_tune,
+    parse_key,
+    parse_key_field,
+    transpose_shift,
+    transpose_tokens,
+)
+
+# text, tonic, mode, signature, white tonic, shift onto the white tonic (hand-computed)
+KEY_TABLE = [
+    ("D", "D", "major", 2, "C", -2),
+    ("Dmaj", "D", "major", 2, "C", -2),
+    ("G", "G", "major", 1, "C", 5),
+    ("A", "A", "major", 3, "C", 3),
+    ("Edor", "E", "dorian", 2, "D", -2),
+    ("E Dorian", "E", "dorian", 2, "D", -2),
+    ("Ador", "A", "dorian", 1, "D", 5),
+    ("Amix", "A", "mixolydian", 2, "G", -2),
+    ("Dmix", "D", "mixolydian", 1, "G", 5),
+    ("Bm", "B", "minor", 2, "A", -2),
+    ("Em", "E", "minor", 1, "A", 5),
+    ("F#m", "F#", "minor", 3, "A", 3),
+    ("Bb", "Bb", "major", -2, "C", 2),
+    ("F", "F", "major", -1, "C", -5),
+    ("C", "C", "major", 0, "C", 0),
+    ("Eb", "Eb", "major", -3, "C", -3),
+    ("Gdor", "G", "dorian", -1, "D", -5),
+    ("Bmin", "B", "minor", 2, "A", -2),
+    ("Aaeolian", "A", "minor", 0, "A", 0),
+    ("Cion", "C", "major", 0, "C", 0),
+    ("Dphr", "D", "phrygian", -2, "E", 2),
+    ("Flyd", "F", "lydian", 0, "F", 0),
+    ("Bbm", "Bb", "minor", -5, "A", -1),
+    ("Cm", "C", "minor", -3, "A", -3),
+    ("G#m", "G#", "minor", 5, "A", 1),
+    ("Bloc", "B", "locrian", 0, "B", 0),
+    ("A Minor", "A", "minor", 0, "A", 0),
+    ("C Mixolydian", "C", "mixolydian", -1, "G", -5),
+    ("Gm clef=treble", "G", "minor", -2, "A", 2),
+]
+
+
+@pytest.mark.parametrize(("text", "tonic", "mode", "sig", "white", "shift"), KEY_TABLE)
+def test_key_table(text, tonic, mode, sig, white, shift):
+    key = parse_key(text)
+    assert key == Key(tonic, mode)
+    assert key.signature == sig
+    assert key.white_tonic == white
+    assert transpose_shift(key, key.white) == shift
+    assert sum(key.accidentals.values()) == sig
+
+
+def test_accidentals_names_and_abc():
+    assert Key("D", "major").accidentals == {
+        "C": 1, "D": 0, "E": 0, "F": 1, "G": 0, "A": 0, "B": 0
+    }  # fmt: skip
+    assert {k: v for k, v in Key("Eb", "major").accidentals.items() if v} == {
+        "B": -1, "E": -1, "A": -1
+    }  # fmt: skip
+    assert Key("E", "dorian").name == "E dorian"
+    assert [Key(t, m).abc for t, m in [("E", "dorian"), ("B", "minor"), ("G", "major")]] == [
+        "Edor",
+        "Bm",
+        "G",
+    ]
+    assert Key("F#", "minor").tonic_pc == 6 and Key("Bb", "major").tonic_pc == 10
+
+
+def test_key_field_extras_and_defaults():
+    assert parse_key_field("D ^g").accidentals["G"] == 1
+    exp = parse_key_field("D exp ^f").accidentals
+    assert exp == {"C": 0, "D": 0, "E": 0, "F": 1, "G": 0, "A": 0, "B": 0}
+    assert parse_key_field("Dmix=c").accidentals["C"] == 0
+    none = parse_key_field("none")
+    assert none.key == Key("C", "major") and none.warnings
+    for hp in ("HP", "Hp"):
+        spec = parse_key_field(hp)
+        assert spec.key == Key("A", "mixolydian") and spec.warnings
+        assert spec.accidentals["F"] == 1 and spec.accidentals["C"] == 1
+
+
+@pytest.mark.parametrize("bad", ["H", "Xyz", "Dfoo", "D ^", "12"])
+def test_parse_key_rejects_nonsense(bad):
+    with pytest.raises(ValueError):
+        parse_key(bad)
+
+
+def test_key_validates_fields():
+    with pytest.raises(ValueError):
+        Key("H", "major")
+    with pytest.raises(ValueError):
+        Key("C", "bebop")
+
+
+def test_transpose_shift_range():
+    tonics = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+    for a in tonics:
+        for b in tonics:
+            s = transpose_shift(Key(a, "major"), Key(b, "major"))
+            assert -6 <= s <= 5
+            assert (Key(a, "major").tonic_pc + s - Key(b, "major").tonic_pc) % 12 == 0
+
+
+def test_transpose_tokens_moves_only_pitches():
+    toks = [
+        Token("note", "", 62, Fraction(1, 8)),
+        Token("bar", "|", None, None),
+        Token("rest", "z", None, Fraction(1, 4)),
+    ]
+    out = transpose_tokens(toks, 3)
+    assert out == [Token("note", "", 65, Fraction(1, 8)), toks[1], toks[2]]
+    assert transpose_tokens(toks, 0) == toks
+
+
+def test_normalise_tune_transposes_to_white_key():
+    tune = parse_abc("X:1\nT:t\nZ:someone\nK:Amix\nA2 ^c =c g|")
+    norm = normalise_tune(tune)
+    assert norm.key == Key("G", "mixolydian")
+    assert norm.original_key == Key("A", "mixolydian")
+    assert [t.pitch for t in norm.tokens if t.kind == "note"] == [67, 71, 70, 77]
+    assert norm.fields["Z"] == ["A mixolydian", "someone"]
+    assert tune.key == Key("A", "mixolydian")  # input untouched
+
+
+def test_normalise_corpus_tune_keeps_pitches_and_reads_z():
+    text = "X: 7\nT: t\nZ: A Mixolydian\nM:4/4\nL:1/8\nK: C Mixolydian\n=G=A=B^c|"
+    tune = parse_abc(text)
+    norm = normalise_tune(tune)
+    assert norm.key == Key("G", "mixolydian")
+    assert norm.tokens == tune.tokens
+    assert norm.original_key == Key("A", "mixolydian")
+    assert norm.fields == tune.fields
