@@ -1,3 +1,45 @@
-"""modeling-irish: Hugging Face-style models, tokenizer and datasets loader for Irish traditional music."""
+"""modeling-irish: Hugging Face-style models, tokenizer and loader for Irish traditional music.
+
+Importing the package registers the models and the tokenizer with the transformers Auto classes:
+
+>>> import modeling_irish
+>>> from transformers import AutoConfig
+>>> AutoConfig.for_model("measurenote").model_type
+'measurenote'
+"""
+
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+from tokenization.tokenization_abc import AbcTokenizer
+
+from .configuration_measurenote import MeasureNoteConfig
+from .modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
 
 __version__ = "0.1.0"
+
+AutoConfig.register("measurenote", MeasureNoteConfig, exist_ok=True)
+AutoModel.register(MeasureNoteConfig, MeasureNoteModel, exist_ok=True)
+AutoModelForCausalLM.register(MeasureNoteConfig, MeasureNoteForCausalLM, exist_ok=True)
+AutoTokenizer.register(MeasureNoteConfig, slow_tokenizer_class=AbcTokenizer, exist_ok=True)
+
+# Saved folders carry the code (auto_map) so that `trust_remote_code=True` loads them anywhere.
+MeasureNoteConfig.register_for_auto_class()
+MeasureNoteModel.register_for_auto_class("AutoModel")
+MeasureNoteForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+
+
+def load_abc_corpus(*args, **kwargs):
+    """Lazy alias of `modeling_irish.abc_corpus.load_abc_corpus` (keeps `import` light)."""
+    from .abc_corpus import load_abc_corpus as _load
+
+    return _load(*args, **kwargs)
+
+
+__all__ = [
+    "AbcTokenizer",
+    "MeasureNoteConfig",
+    "MeasureNoteForCausalLM",
+    "MeasureNoteModel",
+    "__version__",
+    "load_abc_corpus",
+]

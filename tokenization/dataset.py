@@ -1,0 +1,125 @@
+"""The tokenized view of a corpus `DatasetDict`: batched, parallel `.map`, cached as Arrow."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from typing import Any
+
+import numpy as np
+from datasets import Array2D, Dataset, DatasetDict, Features, Sequence, Value
+
+from .abc_parser import AbcParseError
+from .features import FEATURE_NAMES
+from .tokenization_abc import AbcTokenizer
+
+__all__ = ["TOKENIZED_FEATURES", "tokenize_batch", "tokenize_dataset"]
+
+logger = logging.getLogger(__name__)
+
+#: Columns added by `tokenize_dataset` (ids fit in int16: every vocabulary is far below 32k).
+TOKENIZED_FEATURES = {
+    "input_ids": Array2D(shape=(None, len(FEATURE_NAMES)), dtype="int16"),
+    "measure_numbers": Sequence(Value("int32")),
+    "length": Value("int32"),
+    "token_error": Value("string"),
+}
+
+
+def tokenize_batch(batch: dict[str, list], tokenizer: AbcTokenizer) -> dict[str, list]:
+    """`datasets.map` function: encode the ``abc`` column; unreadable tunes get an empty row
+    list and their error text in ``token_error`` (filtered and counted by `tokenize_dataset`)."""
+    out: dict[str, list[Any]] = {
+        "input_ids": [],
+        "measure_numbers": [],
+        "length": [],
+        "token_error": [],
+    }
+    empty = np.zeros((0, len(FEATURE_NAMES)), dtype=np.int16)
+    for text in batch["abc"]:
+        try:
+            enc = tokenizer.encode_tune(text)
+        except AbcParseError as err:
+            out["input_ids"].append(empty)
+            out["measure_numbers"].append([])
+            out["length"].append(0)
+            out["token_error"].append(str(err))
+            continue
+        out["input_ids"].append(enc.input_ids.astype(np.int16))
+        out["measure_numbers"].append(enc.measure_numbers.astype(np.int32))
+        out["length"].append(len(enc.input_ids))
+        out["token_error"].append("")
+    return out
+
+
+def _tokenizer_hash(tokenizer: AbcTokenizer) -> str:
+    return hashlib.sha1(tokenizer.to_json().encode()).hexdigest()[:12]
+
+
+def _map_split(
+    ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str | None
+) -> Dataset:
+    features = Features({**ds.features, **TOKENIZED_FEATURES})
+    return ds.map(
+        tokenize_batch,
+        batched=True,
+        batch_size=256,
+        num_proc=num_proc,
+        fn_kwargs={"tokenizer": tokenizer},
+        features=features,
+        cache_file_name=cache_file,
+        load_from_cache_file=cache_file is not None,
+        desc="Tokenizing ABC",
+    )
+
+
+def tokenize_dataset(
+    corpus: DatasetDict | Dataset,
+    tokenizer: AbcTokenizer,
+    *,
+    num_proc: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    max_length: int | None = None,
+) -> DatasetDict | Dataset:
+    """Add ``input_ids`` ``(n_rows, 20)``, ``measure_numbers`` and ``length`` to every tune.
+
+    Tunes the tokenizer cannot read are removed and counted (logged, and stored in the returned
+    object's ``tokenize_report``); ``max_length`` drops tunes longer than that many rows (also
+    counted). With ``cache_dir`` the result is cached as Arrow files keyed by the data fingerprint
+    and the vocabulary, so a second call is a cache hit.
+
+    Example:
+        >>> from modeling_irish.abc_corpus import load_abc_corpus  # doctest: +SKIP
+        >>> corpus = load_abc_corpus()  # doctest: +SKIP
+        >>> tok = AbcTokenizer.train(corpus["train"]["abc"])  # doctest: +SKIP
+        >>> tokenized = tokenize_dataset(corpus, tok, num_proc=2)  # doctest: +SKIP
+    """
+    single = isinstance(corpus, Dataset)
+    splits = DatasetDict({"data": corpus}) if single else corpus
+    vocab_hash = _tokenizer_hash(tokenizer)
+    report: dict[str, dict[str, int]] = {}
+    out = DatasetDict()
+    for name, ds in splits.items():
+        cache_file = None
+        if cache_dir is not None:
+            os.makedirs(cache_dir, exist_ok=True)
+            cache_file = os.path.join(
+                str(cache_dir), f"tokenized-{name}-{ds._fingerprint}-{vocab_hash}.arrow"
+            )
+        mapped = _map_split(ds, tokenizer, num_proc, cache_file)
+        lengths = np.asarray(mapped["length"])
+        keep = lengths > 0
+        too_long = keep & (lengths > max_length) if max_length else np.zeros_like(keep)
+        report[name] = {
+            "tunes": len(mapped),
+            "unreadable": int((~keep).sum()),
+            "too_long": int(too_long.sum()),
+        }
+        selected = np.flatnonzero(keep & ~too_long)
+        out[name] = mapped if len(selected) == len(mapped) else mapped.select(selected)
+        if report[name]["unreadable"] or report[name]["too_long"]:
+            logger.warning("tokenize %s: %s", name, report[name])
+    result = out["data"] if single else out
+    result.tokenize_report = report
+    return result

@@ -1,0 +1,354 @@
+"""`AbcTokenizer`: ABC text to MeasureNote feature rows and back, a `PreTrainedTokenizer`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import BatchEncoding, PreTrainedTokenizer
+
+from .abc_parser import AbcTune, Token, parse_abc
+from .abc_writer import write_abc
+from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
+from .keys import Key, normalise_tune, parse_key, transpose_shift, transpose_tokens
+from .measure import EIGHTHS_PER_WHOLE, tuplet_factor
+from .vocabulary import END_ID, PAD_ID, START_ID, AbcVocab
+
+__all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune"]
+
+VOCAB_FILE = "abc_vocab.json"
+IGNORE_INDEX = -100
+_MAIN, _DUR = FEATURE_NAMES.index("main"), FEATURE_NAMES.index("dur")
+_KEY, _METER = FEATURE_NAMES.index("key"), FEATURE_NAMES.index("meter")
+_RHYTHM = FEATURE_NAMES.index("rhythm")
+
+
+@dataclass
+class EncodedTune:
+    """One tune read, normalised and encoded.
+
+    Attributes:
+        input_ids: ``(n_rows, 20)`` feature ids.
+        measure_numbers: ``(n_rows,)`` measure group of each row's next token.
+        tune: the normalised `AbcTune` (white-key mode).
+        original_key: the key as written in the source.
+        rows: the string rows the ids encode.
+    """
+
+    input_ids: np.ndarray
+    measure_numbers: np.ndarray
+    tune: AbcTune
+    original_key: Key
+    rows: TuneRows = field(repr=False)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """``(n_rows, 2)`` main and dur ids of each row, -100 where nothing is predicted."""
+        return make_labels(self.input_ids)
+
+
+def make_labels(input_ids: np.ndarray) -> np.ndarray:
+    """Labels for `MeasureNoteForCausalLM` (it shifts them): main everywhere but the ``<start>``
+    row, dur only on note and rest rows."""
+    labels = input_ids[:, [_MAIN, _DUR]].copy()
+    labels[labels[:, 0] == START_ID, 0] = IGNORE_INDEX
+    labels[input_ids[:, _DUR] == PAD_ID, 1] = IGNORE_INDEX
+    return labels
+
+
+def read_tune(text: str) -> tuple[AbcTune, AbcTune]:
+    """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised)."""
+    tune = parse_abc(text)
+    return tune, normalise_tune(tune)
+
+
+class AbcTokenizer(PreTrainedTokenizer):
+    """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
+
+    Each tune is read (`tokenization.abc_parser`), transposed onto the white keys of its mode
+    (`tokenization.keys.normalise_tune`), and turned into rows ``<start>, tokens..., <end>``
+    (`tokenization.features`). The transformers-facing "vocabulary" (``get_vocab``,
+    ``convert_tokens_to_ids``) is the ``main`` feature; the full per-feature vocabulary is saved
+    as ``abc_vocab.json``.
+
+    Args:
+        vocab_file (`str`, *optional*):
+            Path of an ``abc_vocab.json``. When absent, a vocabulary with only the fixed base values
+            is used (build a real one with `AbcTokenizer.train`).
+        vocab (`AbcVocab`, *optional*):
+            A vocabulary object (takes precedence over ``vocab_file``).
+
+    Example:
+        >>> tok = AbcTokenizer.train(["X:1\\nT:t\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|]"])
+        >>> enc = tok("X:1\\nT:t\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|]")
+        >>> enc["input_ids"].shape, enc["labels"].shape
+        (torch.Size([1, 10, 20]), torch.Size([1, 10, 2]))
+        >>> print(tok.decode(enc["input_ids"][0], key="D", title="t").splitlines()[-1])
+        DFAd|f2d2|]
+    """
+
+    vocab_files_names = {"vocab_file": VOCAB_FILE}
+    model_input_names = ["input_ids", "measure_numbers", "attention_mask"]
+
+    def __init__(self, vocab_file: str | None = None, vocab: AbcVocab | None = None, **kwargs):
+        # The vocabulary must exist before PreTrainedTokenizer.__init__ (STYLE.md).
+        if vocab is None:
+            if vocab_file is not None:
+                vocab = AbcVocab.load(vocab_file)
+            else:
+                vocab = AbcVocab.from_values({})
+        self.abc_vocab = vocab
+        for name, token in (
+            ("pad", "<pad>"),
+            ("bos", "<start>"),
+            ("eos", "<end>"),
+            ("unk", "<unk>"),
+        ):
+            kwargs.setdefault(f"{name}_token", token)
+        super().__init__(**kwargs)
+
+    # ----- construction --------------------------------------------------------------------
+    @classmethod
+    def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
+        """Build the vocabulary from ABC tunes (one tune per string); unreadable tunes are skipped.
+
+        Use `tokenization.features` / `AbcVocab.build` directly to count what was skipped.
+        """
+        from .abc_parser import AbcParseError
+
+        def rows() -> Iterable[TuneRows]:
+            for text in abc_texts:
+                try:
+                    _, tune = read_tune(text)
+                except AbcParseError:
+                    continue
+                yield tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
+
+        return cls(vocab=AbcVocab.build(rows()), **kwargs)
+
+    # ----- the transformers slow-tokenizer interface (on the main feature) -------------------
+    @property
+    def vocab_size(self) -> int:
+        return len(self.abc_vocab.values["main"])
+
+    def get_vocab(self) -> dict[str, int]:
+        return dict(self.abc_vocab.index["main"])
+
+    def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
+        """Main tokens of one ABC tune (normalised), without ``<start>``/``<end>``."""
+        _, tune = read_tune(text)
+        return [
+            row[0] for row in tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune)).token_rows[1:-1]
+        ]
+
+    def _convert_token_to_id(self, token: str) -> int:
+        return self.abc_vocab.id("main", token)
+
+    def _convert_id_to_token(self, index: int) -> str:
+        return self.abc_vocab.token("main", index)
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        return " ".join(tokens)
+
+    def build_inputs_with_special_tokens(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        if token_ids_1 is not None:
+            raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
+        return [START_ID] + token_ids_0 + [END_ID]
+
+    def save_vocabulary(
+        self, save_directory: str, filename_prefix: str | None = None
+    ) -> tuple[str]:
+        name = (filename_prefix + "-" if filename_prefix else "") + VOCAB_FILE
+        path = os.path.join(save_directory, name)
+        self.abc_vocab.save(path)
+        return (path,)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AbcTokenizer) and self.abc_vocab == other.abc_vocab
+
+    __hash__ = None  # mutable, compared by vocabulary
+
+    # ----- ABC -> rows -----------------------------------------------------------------------
+    def encode_tune(self, text: str, *, rhythm: str | None = None) -> EncodedTune:
+        """Read one ABC tune into feature ids (raises `AbcParseError` on bad input)."""
+        original, tune = read_tune(text)
+        rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
+        ids = self.abc_vocab.encode(rows)
+        measures = np.asarray(rows.measure_numbers, dtype=np.int64)
+        return EncodedTune(ids, measures, tune, original.key, rows)
+
+    def __call__(
+        self,
+        text: str | Sequence[str],
+        *,
+        return_tensors: str | None = "pt",
+        max_length: int | None = None,
+        **kwargs: Any,
+    ) -> BatchEncoding:
+        """Encode one ABC tune or a batch; returns padded ``input_ids (batch, seq, 20)``,
+        ``measure_numbers``, ``attention_mask`` and ``labels (batch, seq, 2)``.
+
+        ``max_length`` truncates each tune to its first rows. Any other keyword is refused.
+        """
+        if kwargs:
+            raise TypeError(f"AbcTokenizer.__call__ got unsupported arguments {sorted(kwargs)}")
+        texts = [text] if isinstance(text, str) else list(text)
+        features = []
+        for item in texts:
+            enc = self.encode_tune(item)
+            features.append(
+                {
+                    "input_ids": enc.input_ids[:max_length],
+                    "measure_numbers": enc.measure_numbers[:max_length],
+                }
+            )
+        batch = AbcDataCollator()(features)
+        if return_tensors != "pt":
+            batch = {k: v.tolist() for k, v in batch.items()}
+        return BatchEncoding(batch)
+
+    # ----- rows -> ABC -----------------------------------------------------------------------
+    def ids_to_tokens(self, input_ids: Any) -> list[Token]:
+        """Parser tokens (in the normalised key) of a tune's feature rows; specials and padding
+        rows are skipped."""
+        ids = _as_numpy(input_ids)
+        meter = self.abc_vocab.token("meter", int(ids[0, _METER])) if len(ids) else None
+        compound = (meter or "").split("/")[0] in ("6", "9", "12")
+        tokens = []
+        for main_id, dur_id in ids[:, [_MAIN, _DUR]]:
+            if main_id < 4:
+                continue
+            main = self.abc_vocab.token("main", int(main_id))
+            dur = self.abc_vocab.token("dur", int(dur_id))
+            tokens.append(_row_token(main, dur, compound))
+        return tokens
+
+    def decode(
+        self,
+        token_ids: Any,
+        *,
+        key: str | Key | None = None,
+        title: str = "",
+        x: int = 1,
+        **kwargs: Any,
+    ) -> str:
+        """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
+
+        Args:
+            token_ids: ``(n_rows, 20)`` ids (tensor, array or nested list).
+            key: the real key to write in (e.g. ``"D"``, ``"E dorian"``, or a `Key`); its mode
+                must be the tune's. Defaults to the normalised white key.
+            title: the ``T:`` field.
+            x: the ``X:`` number.
+        """
+        ids = _as_numpy(token_ids)
+        if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
+            raise ValueError(f"decode expects (n_rows, {len(FEATURE_NAMES)}) ids, got {ids.shape}")
+        ids = ids[ids[:, _MAIN] != PAD_ID]
+        tokens = self.ids_to_tokens(ids)
+        white = parse_key(self.abc_vocab.token("key", int(ids[0, _KEY])))
+        target = parse_key(key) if isinstance(key, str) else (key or white)
+        if target.mode != white.mode:
+            raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
+        # the exact inverse of normalise_tune's shift, so a tune read back lands on the same rows
+        tokens = transpose_tokens(tokens, -transpose_shift(target, white))
+        meter = self.abc_vocab.token("meter", int(ids[0, _METER]))
+        rhythm = self.abc_vocab.token("rhythm", int(ids[0, _RHYTHM]))
+        return write_abc(
+            tokens,
+            key=target,
+            meter=None if meter == "none" else meter,
+            title=title,
+            x=x,
+            rhythm=None if rhythm in ("unspecified", "<unk>") else rhythm,
+        )
+
+    def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
+        return [self.decode(seq, **kwargs) for seq in sequences]
+
+    def to_json(self) -> str:
+        """The vocabulary as JSON text."""
+        return json.dumps(self.abc_vocab.to_dict())
+
+
+def _row_token(main: str, dur: str, compound: bool) -> Token:
+    if main.startswith("pitch"):
+        return Token("note", "", int(main[5:]), Fraction(dur) / EIGHTHS_PER_WHOLE)
+    if main == "z":
+        return Token("rest", "z", None, Fraction(dur) / EIGHTHS_PER_WHOLE)
+    if main.startswith("("):
+        return Token("tuplet", main, None, tuplet_factor(main, compound))
+    if main == "-":
+        return Token("tie", "-", None, None)
+    if main == "[":
+        return Token("chord_start", "[", None, None)
+    if main == "]":
+        return Token("chord_end", "]", None, None)
+    return Token("bar", main, None, None)
+
+
+def _as_numpy(ids: Any) -> np.ndarray:
+    if isinstance(ids, torch.Tensor):
+        return ids.detach().cpu().numpy()
+    return np.asarray(ids)
+
+
+class AbcDataCollator:
+    """Pad a list of encoded tunes into a batch for MeasureNote.
+
+    Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``);
+    padding rows are all ``<pad>`` (0), padded measure numbers repeat the last value, and padded
+    labels are -100.
+
+    Example:
+        >>> import numpy as np
+        >>> a = {"input_ids": np.ones((3, 20), int), "measure_numbers": [0, 0, 1]}
+        >>> b = {"input_ids": np.ones((2, 20), int), "measure_numbers": [0, 1]}
+        >>> batch = AbcDataCollator()([a, b])
+        >>> batch["input_ids"].shape, batch["measure_numbers"][1].tolist()
+        (torch.Size([2, 3, 20]), [0, 1, 1])
+        >>> batch["attention_mask"][1].tolist()
+        [1, 1, 0]
+    """
+
+    def __init__(self, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        arrays = [
+            np.asarray(f["input_ids"], dtype=np.int64).reshape(-1, len(FEATURE_NAMES))
+            for f in features
+        ]
+        lengths = [len(a) for a in arrays]
+        seq = max(lengths)
+        if self.pad_to_multiple_of:
+            seq = -(-seq // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        batch = len(arrays)
+        input_ids = np.zeros((batch, seq, len(FEATURE_NAMES)), dtype=np.int64)
+        measures = np.zeros((batch, seq), dtype=np.int64)
+        mask = np.zeros((batch, seq), dtype=np.int64)
+        labels = np.full((batch, seq, 2), IGNORE_INDEX, dtype=np.int64)
+        for i, (ids, n) in enumerate(zip(arrays, lengths)):
+            input_ids[i, :n] = ids
+            m = np.asarray(features[i]["measure_numbers"], dtype=np.int64)
+            measures[i, :n] = m
+            measures[i, n:] = m[-1] if n else 0
+            mask[i, :n] = 1
+            labels[i, :n] = make_labels(ids)
+        return {
+            "input_ids": torch.from_numpy(input_ids),
+            "measure_numbers": torch.from_numpy(measures),
+            "attention_mask": torch.from_numpy(mask),
+            "labels": torch.from_numpy(labels),
+        }
+
+
+AbcTokenizer.register_for_auto_class("AutoTokenizer")
