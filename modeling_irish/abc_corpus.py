@@ -387,6 +387,7 @@ def split_groups(
     [0, 0, 0, 2, 1]
     """
     ratios = _check_ratios(split_ratios)
+    keys = [list(record_keys) for record_keys in keys]  # iterated twice below
     roots = _components(keys)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):

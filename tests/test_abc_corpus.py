@@ -114,6 +114,7 @@ def test_split_groups_keeps_components_whole_and_follows_ratios():
 def test_split_groups_deterministic_and_seeded():
     keys = [[f"k{i}"] for i in range(200)]
     assert split_groups(keys, seed=7) == split_groups(keys, seed=7)
+    assert split_groups([iter(k) for k in keys], seed=7) == split_groups(keys, seed=7)
     assert split_groups(keys, seed=7) != split_groups(keys, seed=8)
     # independent of record order: the assignment follows the keys, not the positions
     reordered = split_groups(keys[::-1], seed=7)[::-1]
