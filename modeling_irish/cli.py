@@ -48,12 +48,25 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_module_commands() -> None:
+    """Sub-commands whose code lives in their own modules (``add_<name>_args`` / ``run_<name>``)."""
+    for name, module, help_text in (
+        ("evaluate-lm", "modeling_irish.lm_evaluation", "per-token NLL and perplexity of a model"),
+    ):
+        import importlib
+
+        snake = name.replace("-", "_")
+        add = getattr(importlib.import_module(module), f"add_{snake}_args")
+        _COMMANDS[name] = (help_text, add, f"{module}:run_{snake}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(
         prog="irish-tune",
         description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
     )
+    _register_module_commands()
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, target) in _COMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
