@@ -1,0 +1,240 @@
+"""Retrieval metrics against a naive oracle, hand-computed values and the evaluate module."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from modeling_irish.retrieval import (
+    cosine_ranks,
+    random_baseline,
+    rank_of_targets,
+    retrieval_metrics,
+    retrieval_metrics_from_embeddings,
+    target_mask,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+METRIC_PATH = str(REPO / "modeling_irish" / "metrics" / "retrieval_mrr.py")
+
+
+# --- naive oracles (STYLE 9: the optimised versions are checked against these) ---------------
+
+
+def naive_rank(scores: list[float], correct: set[int]) -> int:
+    """Sort by score, wrong items first among ties; 1-based position of the first correct one."""
+    order = sorted(range(len(scores)), key=lambda j: (-scores[j], j in correct))
+    return next(pos for pos, j in enumerate(order, start=1) if j in correct)
+
+
+def naive_metrics(ranks: list[int], k_values=(1, 5, 10), mrr_k=20) -> dict[str, float]:
+    n = len(ranks)
+    out = {f"mrr_at_{mrr_k}": sum(1 / r if r <= mrr_k else 0 for r in ranks) / n}
+    for k in k_values:
+        out[f"r_at_{k}"] = sum(r <= k for r in ranks) / n
+    srt = sorted(ranks)
+    median = srt[n // 2] if n % 2 else (srt[n // 2 - 1] + srt[n // 2]) / 2
+    out.update(mean_rank=sum(ranks) / n, median_rank=median, queries=n)
+    return out
+
+
+# --- ranks ---------------------------------------------------------------------------------
+
+
+def test_rank_hand_example_ties_against_the_model():
+    scores = [[0.1, 0.9, 0.5], [0.3, 0.3, 0.3], [0.7, 0.7, 0.1]]
+    # query 0: correct item 2 is behind 1; query 1: all tied -> last; query 2: tie -> second
+    assert rank_of_targets(scores, [2, 0, 1]).tolist() == [2, 3, 2]
+
+
+def test_rank_with_several_correct_items_counts_only_wrong_ones_ahead():
+    scores = [[0.9, 0.8, 0.7, 0.1]]
+    assert rank_of_targets(scores, [[1, 0]]).tolist() == [1]
+    assert rank_of_targets(scores, [[2, 3]]).tolist() == [3]
+    # a tie between two correct items does not push either down
+    assert rank_of_targets([[0.5, 0.5, 0.1]], [[0, 1]]).tolist() == [1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_matches_naive_oracle_with_many_ties(seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, size=(30, 12)).astype(float)  # few values: many ties
+    single = rng.integers(0, 12, size=30)
+    sets = [set(rng.choice(12, size=rng.integers(1, 4), replace=False).tolist()) for _ in range(30)]
+    expected_single = [naive_rank(list(s), {int(t)}) for s, t in zip(scores, single)]
+    expected_sets = [naive_rank(list(s), c) for s, c in zip(scores, sets)]
+    assert rank_of_targets(scores, single).tolist() == expected_single
+    assert rank_of_targets(torch.tensor(scores), torch.tensor(single)).tolist() == expected_single
+    assert rank_of_targets(scores, sets).tolist() == expected_sets
+    mask = target_mask(sets, 30, 12)
+    assert rank_of_targets(scores, mask).tolist() == expected_sets
+
+
+def test_rank_rejects_bad_input():
+    with pytest.raises(ValueError):
+        rank_of_targets([0.1, 0.2], [0])  # 1-d scores
+    with pytest.raises(ValueError):
+        rank_of_targets([[0.1, 0.2]], [0, 1])  # too many targets
+    with pytest.raises(ValueError):
+        rank_of_targets([[0.1, 0.2]], np.zeros((1, 2), dtype=bool))  # no correct item
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def test_metrics_hand_values():
+    m = retrieval_metrics([1, 2, 4, 40], k_values=(1, 5, 10), mrr_k=20)
+    assert m["mrr_at_20"] == pytest.approx((1 + 0.5 + 0.25 + 0) / 4)
+    assert m["r_at_1"] == 0.25 and m["r_at_5"] == 0.75 and m["r_at_10"] == 0.75
+    assert m["mean_rank"] == pytest.approx(47 / 4)
+    assert m["median_rank"] == 3.0 and m["queries"] == 4
+    assert list(m) == [
+        "mrr_at_20",
+        "r_at_1",
+        "r_at_5",
+        "r_at_10",
+        "mean_rank",
+        "median_rank",
+        "queries",
+    ]
+
+
+def test_metrics_prefix_and_plain_mrr():
+    m = retrieval_metrics([1, 40], k_values=(1,), mrr_k=None, prefix="tune_to_title_")
+    assert m["tune_to_title_mrr"] == pytest.approx((1 + 1 / 40) / 2)
+    assert set(m) == {
+        f"tune_to_title_{k}" for k in ("mrr", "r_at_1", "mean_rank", "median_rank", "queries")
+    }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_metrics_match_naive_oracle(seed):
+    ranks = np.random.default_rng(seed).integers(1, 60, size=int(17 + seed)).tolist()
+    got, want = retrieval_metrics(ranks), naive_metrics(ranks)
+    assert got.keys() == want.keys()
+    for key in want:
+        assert got[key] == pytest.approx(want[key])
+
+
+def test_metrics_reject_zero_rank():
+    with pytest.raises(ValueError):
+        retrieval_metrics([0, 1])
+
+
+# --- random baseline -----------------------------------------------------------------------
+
+
+def test_random_baseline_closed_form():
+    b = random_baseline(4, mrr_k=2, k_values=(1, 10))
+    assert b["mrr_at_2"] == pytest.approx((1 + 1 / 2) / 4)
+    assert b["r_at_1"] == pytest.approx(1 / 4) and b["r_at_10"] == 1.0
+    assert b["mean_rank"] == pytest.approx(2.5) and b["median_rank"] == 2.5
+    g = 10_000
+    assert random_baseline(g)["mrr_at_20"] == pytest.approx(sum(1 / r for r in range(1, 21)) / g)
+
+
+@pytest.mark.parametrize("n_correct", [1, 2, 3])
+def test_random_baseline_equals_exhaustive_enumeration(n_correct):
+    """Average the naive metrics over every placement of the correct items in a gallery of 7."""
+    g = 7
+    ranks = [min(c) + 1 for c in itertools.combinations(range(g), n_correct)]
+    want = naive_metrics(ranks, k_values=(1, 2, 5), mrr_k=3)
+    got = random_baseline(g, mrr_k=3, k_values=(1, 2, 5), n_correct=n_correct)
+    for key in ("mrr_at_3", "r_at_1", "r_at_2", "r_at_5", "mean_rank"):
+        assert got[key] == pytest.approx(want[key]), key
+
+
+def test_constant_scorer_gets_worst_rank_not_random():
+    m = retrieval_metrics(rank_of_targets(np.zeros((5, 50)), np.arange(5)))
+    assert m["mean_rank"] == 50 and m["mrr_at_20"] == 0.0
+
+
+# --- embeddings ----------------------------------------------------------------------------
+
+
+def test_cosine_ranks_match_explicit_similarity_and_chunking():
+    gen = torch.Generator().manual_seed(0)
+    q, g = torch.randn(23, 8, generator=gen), torch.randn(31, 8, generator=gen) * 3
+    targets = torch.randint(0, 31, (23,), generator=gen)
+    sims = torch.nn.functional.normalize(q, dim=1) @ torch.nn.functional.normalize(g, dim=1).T
+    expected = [naive_rank(s.tolist(), {int(t)}) for s, t in zip(sims, targets)]
+    assert cosine_ranks(q, g, targets).tolist() == expected
+    assert cosine_ranks(q, g, targets, chunk_size=4).tolist() == expected
+
+
+def test_cosine_ranks_by_labels_equal_mask():
+    gen = torch.Generator().manual_seed(1)
+    q, g = torch.randn(10, 4, generator=gen), torch.randn(12, 4, generator=gen)
+    gl = ["reel", "jig", "polka"] * 4
+    ql = ["jig", "reel", "polka", "jig", "reel"] * 2
+    mask = torch.tensor([[a == b for b in gl] for a in ql])
+    by_mask = cosine_ranks(q, g, mask)
+    by_labels = cosine_ranks(q, g, query_labels=ql, gallery_labels=gl, chunk_size=3)
+    assert by_labels.tolist() == by_mask.tolist()
+
+
+def test_metrics_from_embeddings_diagonal_default():
+    e = torch.eye(6)
+    m = retrieval_metrics_from_embeddings(e, e * 2)
+    assert m["mrr_at_20"] == 1.0 and m["r_at_1"] == 1.0 and m["gallery_size"] == 6
+
+
+# --- evaluate module -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def metric():
+    evaluate = pytest.importorskip("evaluate")
+    evaluate.config.HF_EVALUATE_OFFLINE = True
+    return evaluate
+
+
+def test_evaluate_module_scores_with_index_and_lists(metric):
+    m = metric.load(METRIC_PATH)
+    scores = [[0.1, 0.9, 0.5], [0.3, 0.3, 0.3]]
+    out = m.compute(predictions=scores, references=[2, 0])
+    want = retrieval_metrics([2, 3])
+    want["gallery_size"] = 3
+    assert out == pytest.approx(want)
+    out = m.compute(predictions=scores, references=[[2, 1], [0]], k_values=[1], mrr_k=2)
+    assert out["mrr_at_2"] == pytest.approx(1 / 2) and out["r_at_1"] == 0.5
+
+
+def test_evaluate_module_ranks_config(metric):
+    m = metric.load(METRIC_PATH, "ranks")
+    out = m.compute(predictions=[1, 4, 30], k_values=[1, 5], mrr_k=20)
+    assert out == pytest.approx(retrieval_metrics([1, 4, 30], k_values=(1, 5)))
+
+
+def test_evaluate_module_rejects_unknown_config(metric):
+    with pytest.raises(KeyError):
+        metric.load(METRIC_PATH, "nope")
+
+
+def test_evaluate_load_works_fully_offline(tmp_path):
+    """A fresh process with every HF offline switch on and an empty module cache."""
+    pytest.importorskip("evaluate")
+    code = (
+        "import json, sys, evaluate\n"
+        f"m = evaluate.load({METRIC_PATH!r})\n"
+        "print(json.dumps(m.compute(predictions=[[0.2, 0.8]], references=[1])))\n"
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_EVALUATE_OFFLINE="1")
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_MODULES_CACHE=str(tmp_path / "modules"))
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["mrr_at_20"] == 1.0 and out["gallery_size"] == 2
+    assert not math.isnan(out["mean_rank"])
