@@ -1,0 +1,122 @@
+"""Semi-global edit distance: vectorised scans against a naive DP oracle, and the ranker."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modeling_irish.edit_distance import (
+    EditDistanceRanker,
+    PaddedGallery,
+    pitch_sequence,
+    semiglobal_distances,
+    semiglobal_distances_dp,
+)
+
+
+def naive_semiglobal(query: list[int], target: list[int]) -> int:
+    """Textbook DP: free start (row 0 all zeros) and free end (minimum of the last row)."""
+    m, n = len(query), len(target)
+    d = [[0] * (n + 1) for _ in range(m + 1)]
+    for i in range(1, m + 1):
+        d[i][0] = i
+        for j in range(1, n + 1):
+            d[i][j] = min(
+                d[i - 1][j - 1] + (query[i - 1] != target[j - 1]),  # match / substitution
+                d[i - 1][j] + 1,  # query note missing from the target
+                d[i][j - 1] + 1,  # extra target note
+            )
+    return min(d[m])
+
+
+def both(query, gallery):
+    g = PaddedGallery(gallery)
+    return semiglobal_distances(query, g).tolist(), semiglobal_distances_dp(query, g).tolist()
+
+
+def test_hand_examples():
+    gallery = [[7, 1, 2, 3, 9], [1, 3], [5, 5, 5], [], [1, 2, 4, 3]]
+    # exact substring 0; one deletion 1; nothing shared 3 (= len); empty target 3; one insertion 1
+    assert both([1, 2, 3], gallery) == ([0, 1, 3, 3, 1], [0, 1, 3, 3, 1])
+    # the excerpt may end anywhere: the suffix after the match is free
+    assert both([7, 1], [[7, 1, 9, 9, 9, 9]])[0] == [0]
+
+
+@pytest.mark.parametrize("m", [1, 31, 32, 33, 63, 64, 65, 80])
+def test_word_size_boundaries_match_oracle(m):
+    """uint32 words up to 32 notes, uint64 up to 64, the row DP beyond."""
+    rng = np.random.default_rng(m)
+    gallery = [rng.integers(0, 3, rng.integers(0, 90)).tolist() for _ in range(6)]
+    query = rng.integers(0, 3, m).tolist()
+    expected = [naive_semiglobal(query, t) for t in gallery]
+    assert both(query, gallery) == (expected, expected)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    query=st.lists(st.integers(0, 3), min_size=1, max_size=12),
+    gallery=st.lists(st.lists(st.integers(0, 3), max_size=14), min_size=1, max_size=6),
+)
+def test_vectorised_equals_naive_dp(query, gallery):
+    expected = [naive_semiglobal(query, t) for t in gallery]
+    assert both(query, gallery) == (expected, expected)
+
+
+def test_symbol_range_is_checked():
+    with pytest.raises(ValueError):
+        PaddedGallery([[1, 255]])
+    with pytest.raises(ValueError):
+        semiglobal_distances([300], PaddedGallery([[1]]))
+    with pytest.raises(ValueError):
+        semiglobal_distances([], PaddedGallery([[1]]))
+
+
+def test_pitch_sequence_options():
+    pitches = [62, 62, None, 74, 76, 64]
+    assert pitch_sequence(pitches, fold_octave=False) == [62, 62, 74, 76, 64]
+    assert pitch_sequence(pitches, fold_octave=True) == [2, 2, 2, 4, 4]
+    assert pitch_sequence(pitches, fold_octave=True, collapse_repeats=True) == [2, 4]
+
+
+def test_ranker_scores_in_gallery_order_and_titles_deduplicated():
+    gallery = [[60, 62, 64, 65, 67], [72, 74, 71], [60, 62, 64, 65, 69], [55, 57, 59]]
+    labels = ["Reel A", "Jig B", "Reel A", "Polka C"]
+    ranker = EditDistanceRanker(gallery, labels)
+    # pitch classes: query [2, 4, 5] is inside both "Reel A" settings; [0, 2, 11] shares the 2
+    # (2 edits); [7, 9, 11] shares nothing (3 edits)
+    scores = ranker.scores([62, 64, 65])
+    assert scores.tolist() == pytest.approx([0.0, -2 / 3, 0.0, -1.0])
+    top = ranker.rank_titles([62, 64, 65], k=2)
+    assert top == [("Reel A", 0.0), ("Jig B", pytest.approx(-2 / 3))]
+    # octave folding: the same tune an octave up is still an exact match
+    assert ranker.scores([74, 76, 77])[0] == 0.0
+    assert EditDistanceRanker(gallery, labels, fold_octave=False).scores([74, 76, 77])[0] < 0
+
+
+def test_ranker_finds_a_crop_among_random_tunes():
+    rng = np.random.default_rng(0)
+    gallery = [rng.integers(55, 80, 120).tolist() for _ in range(300)]
+    ranker = EditDistanceRanker(gallery, list(range(300)))
+    query = gallery[123][40:70]
+    query[5] = query[5] + 1  # one wrong note
+    del query[17]  # one missed note
+    label, score = ranker.rank_titles(query, k=1)[0]
+    assert label == 123 and score >= -2 / 29 - 1e-12
+
+
+@pytest.mark.slow
+def test_speed_20k_gallery():
+    """~20k tunes x ~120 notes, a 30-note query: well under 50 ms on one core."""
+    rng = np.random.default_rng(0)
+    gallery = [rng.integers(55, 80, int(rng.integers(90, 150))).tolist() for _ in range(20_000)]
+    ranker = EditDistanceRanker(gallery, list(range(20_000)))
+    query = rng.integers(55, 80, 30).tolist()
+    ranker.scores(query)
+    start = time.perf_counter()
+    for _ in range(10):
+        ranker.scores(query)
+    assert (time.perf_counter() - start) / 10 < 0.05
