@@ -42,7 +42,7 @@ def tokenize_batch(batch: dict[str, list], tokenizer: AbcTokenizer) -> dict[str,
             enc = tokenizer.encode_tune(text)
         except AbcParseError as err:
             out["input_ids"].append(empty)
-            out["measure_numbers"].append([])
+            out["measure_numbers"].append(np.zeros(0, dtype=np.int32))
             out["length"].append(0)
             out["token_error"].append(str(err))
             continue

@@ -1,0 +1,56 @@
+"""The tokenized `datasets` view: counts unreadable tunes, caches as Arrow, works with num_proc."""
+
+from __future__ import annotations
+
+import numpy as np
+from datasets import Dataset
+
+from tokenization.dataset import tokenize_dataset
+from tokenization.tokenization_abc import AbcTokenizer
+
+GOOD = "X:1\nT:A\nM:2/4\nL:1/8\nK:G\n|:GA Bd|ef ge|dB AG|A2 A2:|\n"
+OTHER = "X:3\nT:C\nM:6/8\nL:1/8\nK:Em\n|:EFG B2A|GFE E3:|\n"
+BAD = "X:2\nT:B\nK:G\nA]B|\n"
+
+
+def _data() -> Dataset:
+    return Dataset.from_dict({"abc": [GOOD, BAD, OTHER, GOOD], "title": ["A", "B", "C", "A"]})
+
+
+def test_tokenized_rows_equal_the_tokenizer_and_bad_tunes_are_counted():
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    out = tokenize_dataset(_data(), tok)
+    assert out.tokenize_report["data"] == {"tunes": 4, "unreadable": 1, "too_long": 0}
+    assert out["title"] == ["A", "C", "A"]
+    row = out.with_format("numpy")[1]
+    enc = tok.encode_tune(OTHER)
+    np.testing.assert_array_equal(row["input_ids"], enc.input_ids)
+    np.testing.assert_array_equal(row["measure_numbers"], enc.measure_numbers)
+    assert row["length"] == len(enc.input_ids)
+
+
+def test_max_length_drops_and_counts_long_tunes():
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    out = tokenize_dataset(_data(), tok, max_length=15)
+    assert out.tokenize_report["data"]["too_long"] == 2
+    assert all(n <= 15 for n in out["length"])
+
+
+def test_cache_files_are_written_and_reused(tmp_path):
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    ds = _data()
+    first = tokenize_dataset(ds, tok, cache_dir=tmp_path)
+    files = sorted(p.name for p in tmp_path.glob("tokenized-*.arrow"))
+    assert len(files) == 1
+    second = tokenize_dataset(ds, tok, cache_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("tokenized-*.arrow")) == files
+    assert second["length"] == first["length"]
+
+
+def test_two_processes_give_the_same_rows():
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 6})
+    one = tokenize_dataset(ds, tok)
+    two = tokenize_dataset(ds, tok, num_proc=2)
+    assert one["length"] == two["length"]
+    assert one["measure_numbers"] == two["measure_numbers"]
