@@ -1,0 +1,430 @@
+"""Batched, seeded, measure-aware sampling of whole tunes from a `MeasureNoteForCausalLM`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import torch
+
+from tokenization.abc_parser import Token
+from tokenization.abc_writer import write_abc
+from tokenization.features import FEATURE_NAMES, HeaderInfo, beat_points, position_features
+from tokenization.keys import Key, parse_key, transpose_shift, transpose_tokens
+from tokenization.tokenization_abc import read_tune
+from tokenization.vocabulary import END_ID, PAD_ID, START_ID
+
+from .constraints import (
+    ConstraintTables,
+    MaskBank,
+    TuneConstraint,
+    build_dur_mask,
+    build_main_mask,
+    validate_tune,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RHYTHM_METERS", "GeneratedTune", "TuneGenerator", "filter_logits"]
+
+#: Default meter of each tune type (the corpus's usual one).
+RHYTHM_METERS = {
+    "reel": "4/4",
+    "hornpipe": "4/4",
+    "barndance": "4/4",
+    "strathspey": "4/4",
+    "jig": "6/8",
+    "slide": "12/8",
+    "slip jig": "9/8",
+    "polka": "2/4",
+    "march": "2/4",
+    "waltz": "3/4",
+    "mazurka": "3/4",
+    "three-two": "3/2",
+}
+_N_TOKEN, _N_POS = 4, 5
+
+
+@dataclass
+class GeneratedTune:
+    """One sampled tune.
+
+    Attributes:
+        abc: ABC text (headers X, T, R, M, L, K) in the requested key.
+        tokens: parser tokens in the requested key (what `abc` writes).
+        rows: ``(n_rows, 20)`` feature ids in the normalised key, ``<start>`` ... ``<end>``
+            (what `AbcTokenizer.encode_tune(abc)` gives back).
+        measure_numbers: ``(n_rows,)`` measure group of each row's next token.
+        valid: `validate_tune` found no problem.
+        errors: the problems found.
+        truncated: the sample hit the hard row limit before ``<end>``.
+        key: the key written; meter, rhythm as conditioned.
+    """
+
+    abc: str
+    tokens: list[Token]
+    rows: np.ndarray
+    measure_numbers: np.ndarray
+    valid: bool
+    errors: list[str] = field(default_factory=list)
+    truncated: bool = False
+    key: Key | None = None
+    meter: str = ""
+    rhythm: str = ""
+
+
+def filter_logits(
+    logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
+) -> torch.Tensor:
+    """Temperature, top-k and nucleus (top-p) filtering of ``(batch, vocab)`` scores; removed
+    entries become ``-inf``.
+
+    >>> filter_logits(torch.tensor([[0.0, 1.0, 2.0]]), top_k=2).isinf().tolist()
+    [[True, False, False]]
+    """
+    if temperature != 1.0:
+        logits = logits / max(temperature, 1e-6)
+    if top_k and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cumulative - sorted_logits.softmax(-1) >= top_p  # keep the first one past top_p
+        drop = torch.zeros_like(drop).scatter(-1, order, drop)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+class _Batch:
+    """Per-step row construction shared by every sample of one call."""
+
+    def __init__(self, tokenizer: Any, header: HeaderInfo) -> None:
+        vocab = tokenizer.abc_vocab
+        self.vocab, self.meter = vocab, header.meter
+        self.header_ids = torch.from_numpy(vocab.encode_header(header.values()))
+        pc = torch.zeros(len(vocab.values["main"]), dtype=torch.long)
+        octave = torch.zeros_like(pc)
+        for i, value in enumerate(vocab.values["main"]):
+            if value.startswith("pitch") and value[5:].isdigit():
+                pitch = int(value[5:])
+                pc[i] = vocab.id("pitch_class", str(pitch % 12))
+                octave[i] = vocab.id("octave", str(pitch // 12))
+        self.pc, self.octave = pc, octave
+        self.onbeats, self.middles = beat_points(header.meter)
+        self._positions: dict[tuple[int, Any], tuple[int, ...]] = {}
+        self._names = FEATURE_NAMES[_N_TOKEN : _N_TOKEN + _N_POS]
+
+    def position_ids(self, m_idx: int, offset: Any) -> tuple[int, ...]:
+        """Ids of the five position columns (cached): the shared `position_features`."""
+        key = (m_idx, offset)
+        ids = self._positions.get(key)
+        if ids is None:
+            strings = position_features(m_idx, offset, self.onbeats, self.middles)
+            ids = tuple(self.vocab.id(n, s) for n, s in zip(self._names, strings))
+            self._positions[key] = ids
+        return ids
+
+    def rows(self, main: torch.Tensor, dur: torch.Tensor, positions: list) -> torch.Tensor:
+        """``(batch, 1, 20)`` input rows from main/dur ids and position id tuples."""
+        batch = main.shape[0]
+        token = torch.stack([main, dur, self.pc[main], self.octave[main]], dim=1)
+        pos = torch.tensor(positions, dtype=torch.long).view(batch, _N_POS)
+        header = self.header_ids.expand(batch, -1)
+        return torch.cat([token, pos, header], dim=1).unsqueeze(1)
+
+
+@dataclass
+class _Request:
+    """Resolved conditioning of one `TuneGenerator.generate` call."""
+
+    key: Key
+    meter: str
+    rhythm: str
+    prompt_tokens: list[Token]
+    unit: Any
+
+
+def _draw(
+    logits: torch.Tensor, mask: torch.Tensor, generator: torch.Generator, sampling: dict
+) -> torch.Tensor:
+    logits = filter_logits(logits.masked_fill(~mask, float("-inf")), **sampling)
+    probs = logits.float().softmax(-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+class TuneGenerator:
+    """Sample whole tunes, optionally constrained to scan (`modeling_irish.constraints`).
+
+    Every step feeds one row per unfinished sample with the carried recurrent state (the prefix
+    is never recomputed); positions of the next row come from the shared `MeasureTracker`.
+
+    Args:
+        model: a `MeasureNoteForCausalLM`.
+        tokenizer: its `AbcTokenizer`.
+
+    Example:
+        >>> gen = TuneGenerator(model, tokenizer)  # doctest: +SKIP
+        >>> tunes = gen.generate(4, rhythm="jig", key="G", seed=0)  # doctest: +SKIP
+        >>> print(tunes[0].abc)  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.vocab = tokenizer.abc_vocab
+        self._masks: dict[str, tuple[ConstraintTables, MaskBank, MaskBank]] = {}
+
+    def tables(self, meter: str) -> tuple[ConstraintTables, MaskBank, MaskBank]:
+        """Constraint tables and mask banks of a meter (built once, then reused)."""
+        if meter not in self._masks:
+            tables = ConstraintTables(self.vocab, meter)
+            main = MaskBank(lambda key: build_main_mask(tables, key))
+            dur = MaskBank(lambda key: build_dur_mask(tables, key))
+            self._masks[meter] = (tables, main, dur)
+        return self._masks[meter]
+
+    @torch.no_grad()
+    def generate(
+        self,
+        num_tunes: int = 1,
+        rhythm: str | None = "reel",
+        meter: str | None = None,
+        mode: str | None = None,
+        key: str | Key | None = None,
+        unit_length: str = "1/8",
+        prompt: str | None = None,
+        num_bars: int | None = 16,
+        max_rows: int | None = 600,
+        min_bars: int = 4,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        constrained: bool = True,
+        title: str | None = None,
+    ) -> list[GeneratedTune]:
+        """Sample ``num_tunes`` tunes in one batch.
+
+        Args:
+            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...).
+            meter: defaults to the usual meter of ``rhythm`` (`RHYTHM_METERS`).
+            mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
+            key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
+                the model is conditioned on the same mode on the white keys.
+            unit_length: the ``L:`` of the written ABC.
+            prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
+                arguments are ``None``).
+            num_bars: bars after which the tune is steered to close (repeats, final bar).
+            max_rows: soft row cap (the tune closes before it); twice it is a hard limit.
+            min_bars: fewest bars before the model may end a tune by itself.
+            temperature, top_k, top_p: sampling filters.
+            seed: seed of the `torch.Generator`: the same seed gives the same tunes.
+            constrained: mask tokens that would break the bar/repeat grammar.
+        """
+        req = self._request(rhythm, meter, mode, key, unit_length, prompt)
+        white = req.key.white
+        header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
+        tables, main_bank, dur_bank = self.tables(req.meter)
+        cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
+        batch = _Batch(self.tokenizer, header)
+        first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)
+        generator = torch.Generator().manual_seed(seed)
+        sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        hard_max = 2 * (max_rows or 600)
+        records = self._loop(
+            cons,
+            batch,
+            first_rows,
+            first_meas,
+            (main_bank, dur_bank),
+            generator,
+            sampling,
+            constrained,
+            hard_max,
+        )
+        return [
+            self._finish(i, cons[i], records, first_rows, first_meas, batch, req, title)
+            for i in range(num_tunes)
+        ]
+
+    def _request(
+        self,
+        rhythm: str | None,
+        meter: str | None,
+        mode: str | None,
+        key: str | Key | None,
+        unit_length: str,
+        prompt: str | None,
+    ) -> _Request:
+        tokens: list[Token] = []
+        prompt_key = None
+        if prompt:
+            original, tune = read_tune(prompt)
+            prompt_key, meter = original.key, meter or tune.meter
+            rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
+            tokens = list(tune.tokens)
+            while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
+                tokens.pop()
+        target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key
+        target = target or Key("D", "major")
+        if mode:
+            target = Key(target.tonic, mode)
+        if prompt_key is not None and prompt_key.mode != target.mode:
+            raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
+        rhythm = (rhythm or "unspecified").lower()
+        meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
+        return _Request(target, meter, rhythm, tokens, Fraction(unit_length))
+
+    def _first_rows(
+        self, batch: _Batch, header: HeaderInfo, prompt: list[Token], cons: list[TuneConstraint]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(1, n, 20)`` rows and ``(1, n)`` measure numbers fed before sampling: ``<start>``,
+        then the prompt's tokens (pushed into every sample's constraint)."""
+        from tokenization.features import tune_to_rows
+
+        encoded = self.vocab.encode(tune_to_rows(prompt, header))[:-1]  # drop <end>
+        measures = tune_to_rows(prompt, header).measure_numbers[:-1]
+        if (encoded[1:, 0] == 3).any():
+            raise ValueError("the prompt has tokens outside the model's vocabulary")
+        for c in cons:
+            for main_id, dur_id in encoded[1:, :2].tolist():
+                c.push(main_id, dur_id)
+        rows = torch.from_numpy(encoded).unsqueeze(0)
+        return rows, torch.tensor([measures], dtype=torch.long)
+
+    def _free_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Masks without constraints: any token but ``<pad>``, ``<start>``, ``<unk>``."""
+        main = torch.ones(len(self.vocab.values["main"]), dtype=torch.bool)
+        main[[PAD_ID, START_ID, 3]] = False
+        dur = torch.ones(len(self.vocab.values["dur"]), dtype=torch.bool)
+        dur[:4] = False
+        return main, dur
+
+    def _loop(
+        self,
+        cons: list[TuneConstraint],
+        batch: _Batch,
+        first_rows: torch.Tensor,
+        first_meas: torch.Tensor,
+        banks: tuple[MaskBank, MaskBank],
+        generator: torch.Generator,
+        sampling: dict,
+        constrained: bool,
+        hard_max: int,
+    ) -> dict:
+        """The sampling loop; returns every sample's rows, measure numbers and tokens."""
+        n, model = len(cons), self.model
+        kind = cons[0].tables.kind
+        free_main, free_dur = self._free_masks()
+        out = model(first_rows, measure_numbers=first_meas, use_cache=True)
+        state = out.state.select(torch.zeros(n, dtype=torch.long))
+        logits = out.logits[:, -1].expand(n, -1)
+        dur_logits = out.dur_logits[:, -1].expand(n, -1)
+        active = list(range(n))
+        tokens: list[list[Token]] = [[] for _ in range(n)]
+        steps: list[tuple[torch.Tensor, list[int], list[int]]] = []
+        for _ in range(hard_max):
+            if constrained:
+                keys = [cons[i].keys() for i in active]
+                main_mask = banks[0].gather([k[0] for k in keys])
+                dur_mask = banks[1].gather([k[1] for k in keys])
+            else:
+                main_mask = free_main.expand(len(active), -1)
+                dur_mask = free_dur.expand(len(active), -1)
+            main = _draw(logits, main_mask, generator, sampling)
+            dur = _draw(dur_logits, dur_mask, generator, sampling)
+            main_ids, dur_ids = main.tolist(), dur.tolist()
+            keep, positions, measures = [], [], []
+            for j, i in enumerate(active):
+                c, m = cons[i], main_ids[j]
+                if m == END_ID:
+                    c.done = True
+                    continue
+                if kind[m] != "note" and kind[m] != "rest":
+                    dur_ids[j] = PAD_ID
+                tokens[i].append(c.push(m, dur_ids[j]))
+                tr = c.tracker
+                positions.append(batch.position_ids(tr.m_idx, tr.offset))
+                measures.append(tr.measure)
+                keep.append(j)
+            if not keep:
+                break
+            index = torch.tensor(keep, dtype=torch.long)
+            if len(keep) < len(active):
+                state = state.select(index)
+            active = [active[j] for j in keep]
+            rows = batch.rows(main[index], torch.tensor(dur_ids)[index], positions)
+            steps.append((rows[:, 0], active, measures))
+            meas = torch.tensor(measures, dtype=torch.long).view(-1, 1)
+            out = model(rows, measure_numbers=meas, state=state, use_cache=True)
+            state, logits, dur_logits = out.state, out.logits[:, -1], out.dur_logits[:, -1]
+        for i in active:
+            cons[i].truncated = not cons[i].done
+        return _collect(steps, tokens, n)
+
+    def _finish(
+        self,
+        i: int,
+        c: TuneConstraint,
+        records: dict,
+        first_rows: torch.Tensor,
+        first_meas: torch.Tensor,
+        batch: _Batch,
+        req: _Request,
+        title: str | None,
+    ) -> GeneratedTune:
+        rows, meas = records["rows"][i], records["measures"][i]
+        parts = [first_rows[0].numpy(), rows]
+        meas_parts = [first_meas[0].numpy(), meas]
+        truncated = c.truncated
+        if not truncated:
+            end = np.concatenate([[END_ID, PAD_ID, PAD_ID, PAD_ID], [END_ID] * _N_POS])
+            parts.append(np.concatenate([end, batch.header_ids.numpy()])[None])
+            meas_parts.append([int(meas_parts[-1][-1]) if len(meas_parts[-1]) else 0])
+        tokens = req.prompt_tokens + records["tokens"][i]
+        real = transpose_tokens(tokens, transpose_shift(req.key.white, req.key))
+        rhythm = None if req.rhythm == "unspecified" else req.rhythm
+        abc = write_abc(
+            real,
+            key=req.key,
+            meter=req.meter,
+            unit=req.unit,
+            title=title or f"Generated {req.rhythm} {i + 1}",
+            rhythm=rhythm,
+            x=i + 1,
+        )
+        check = validate_tune(tokens, req.meter)
+        errors = check.errors + (["truncated at the hard row limit"] if truncated else [])
+        return GeneratedTune(
+            abc=abc,
+            tokens=real,
+            rows=np.concatenate(parts).astype(np.int64),
+            measure_numbers=np.concatenate(meas_parts).astype(np.int64),
+            valid=not errors,
+            errors=errors,
+            truncated=truncated,
+            key=req.key,
+            meter=req.meter,
+            rhythm=req.rhythm,
+        )
+
+
+def _collect(steps: list, tokens: list[list[Token]], n: int) -> dict:
+    """Regroup the per-step rows by sample, in order."""
+    if not steps:
+        empty = np.zeros((0, len(FEATURE_NAMES)), dtype=np.int64)
+        return {"rows": [empty] * n, "measures": [np.zeros(0, np.int64)] * n, "tokens": tokens}
+    rows = torch.cat([s[0] for s in steps]).numpy()
+    owner = np.concatenate([np.asarray(s[1]) for s in steps])
+    measures = np.concatenate([np.asarray(s[2]) for s in steps])
+    order = np.argsort(owner, kind="stable")
+    bounds = np.cumsum(np.bincount(owner, minlength=n))[:-1]
+    return {
+        "rows": np.split(rows[order], bounds),
+        "measures": np.split(measures[order], bounds),
+        "tokens": tokens,
+    }
