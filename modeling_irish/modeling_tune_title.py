@@ -1,0 +1,527 @@
+"""Tune-title dual encoder: a MeasureNote tune tower and a MiniLM / char-GRU title tower (CLIP)."""
+
+import os
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput, logging
+
+from .configuration_measurenote import MeasureNoteConfig
+from .configuration_tune_title import TuneTitleConfig, TuneTitleTextConfig, TuneTitleTuneConfig
+from .modeling_measurenote import MeasureNoteEmbeddings, MeasureNoteModel, MeasureNoteModelOutput
+from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
+
+logger = logging.get_logger(__name__)
+
+TITLE_TOKENIZER_DIR = "title_tokenizer"
+
+
+# ----- losses (pure functions; training/losses.py has the cross-process version) ---------------
+def contrastive_loss(
+    logits: torch.Tensor, positives: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """Cross-entropy of each row against its diagonal item; with a `(n, n)` bool `positives`
+    mask every positive counts as right (-log of their total probability), none as a negative."""
+    if positives is None:
+        return F.cross_entropy(logits, torch.arange(len(logits), device=logits.device))
+    pos = positives | torch.eye(len(logits), dtype=torch.bool, device=logits.device)
+    return (logits.logsumexp(1) - logits.masked_fill(~pos, float("-inf")).logsumexp(1)).mean()
+
+
+def clip_loss(similarity: torch.Tensor, positives: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Symmetric InfoNCE over `(n_tunes, n_titles)` scaled similarities (CLIP's `clip_loss`).
+
+    >>> round(clip_loss(torch.zeros(2, 2)).item(), 4)
+    0.6931
+    """
+    pos_t = None if positives is None else positives.T
+    return (contrastive_loss(similarity, positives) + contrastive_loss(similarity.T, pos_t)) / 2
+
+
+def hinge_loss(
+    cosine: torch.Tensor, margin: float = 0.4, positives: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """Batch hinge loss: mean of relu(margin - cos(match) + cos(negative)) over both directions.
+
+    >>> round(hinge_loss(torch.tensor([[0.9, 0.6], [0.2, 0.5]])).item(), 4)
+    0.175
+    """
+    n = len(cosine)
+    eye = torch.eye(n, dtype=torch.bool, device=cosine.device)
+    negatives = ~(eye if positives is None else positives | eye)
+    diag = cosine.diagonal()
+    rows = (margin - diag[:, None] + cosine).clamp_min(0)  # tune -> titles
+    cols = (margin - diag[None, :] + cosine).clamp_min(0)  # title -> tunes
+    count = negatives.sum().clamp_min(1)
+    return ((rows * negatives).sum() / count + (cols * negatives).sum() / count) / 2
+
+
+def cosine_pair_loss(
+    tune_embeds: torch.Tensor, title_embeds: torch.Tensor, positives: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """`nn.CosineEmbeddingLoss` with the matching pairs (+1) and tune i vs title i+1 (-1)."""
+    n = len(tune_embeds)
+    shifted = (torch.arange(n, device=tune_embeds.device) + 1) % n
+    keep = shifted != torch.arange(n, device=tune_embeds.device)
+    if positives is not None:
+        keep &= ~positives[torch.arange(n, device=tune_embeds.device), shifted]
+    x1 = torch.cat([tune_embeds, tune_embeds[keep]])
+    x2 = torch.cat([title_embeds, title_embeds[shifted[keep]]])
+    target = torch.cat([x1.new_ones(n), -x1.new_ones(int(keep.sum()))])
+    return F.cosine_embedding_loss(x1, x2, target)
+
+
+@dataclass
+class TuneTitleOutput(ModelOutput):
+    """Output of [`TuneTitleModel`].
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`, *optional*): the contrastive loss
+            (`return_loss=True`).
+        logits_per_tune (`torch.FloatTensor` of shape `(n_tunes, n_titles)`):
+            `exp(logit_scale)` x cosine similarity of every tune with every title.
+        logits_per_title (`torch.FloatTensor` of shape `(n_titles, n_tunes)`): its transpose.
+        tune_embeds (`torch.FloatTensor` of shape `(n_tunes, projection_dim)`): L2-normalised.
+        title_embeds (`torch.FloatTensor` of shape `(n_titles, projection_dim)`): L2-normalised.
+        tune_model_output (`torch.FloatTensor` of shape `(n_tunes, tune output size)`): the tune
+            tower's pooled output before the projection.
+        title_model_output (`torch.FloatTensor` of shape `(n_titles, title output size)`): the
+            title tower's pooled output before the projection.
+    """
+
+    loss: Optional[torch.FloatTensor] = None
+    logits_per_tune: Optional[torch.FloatTensor] = None
+    logits_per_title: Optional[torch.FloatTensor] = None
+    tune_embeds: Optional[torch.FloatTensor] = None
+    title_embeds: Optional[torch.FloatTensor] = None
+    tune_model_output: Optional[torch.FloatTensor] = None
+    title_model_output: Optional[torch.FloatTensor] = None
+
+
+# ----- tune tower ------------------------------------------------------------------------------
+def _last_valid(out: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """`out[b, lengths[b] - 1]`: (batch, seq, dim) -> (batch, dim)."""
+    index = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
+    return out.gather(1, index).squeeze(1)
+
+
+def _reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each sequence within its own length (padding stays on the right)."""
+    seq = x.shape[1]
+    pos = torch.arange(seq, device=x.device).unsqueeze(0)  # (1, seq)
+    idx = torch.where(pos < lengths[:, None], lengths[:, None] - 1 - pos, pos)  # (batch, seq)
+    return x.gather(1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
+class TuneTitleGRUSummary(nn.Module):
+    """Bidirectional stacked GRU; returns the last state of both directions of every layer.
+
+    Each direction is a one-layer forward GRU on a padded batch (the backward one reads each
+    sequence reversed within its length), which is exact and avoids PackedSequence, whose
+    backward pass is 10-18x slower on CPU.
+    """
+
+    def __init__(self, config: TuneTitleTuneConfig):
+        super().__init__()
+        size, layers = config.summary_hidden_size, config.summary_num_layers
+        inputs = [config.backbone_config.final_hidden_size] + [2 * size] * (layers - 1)
+        self.forward_rnns = nn.ModuleList(nn.GRU(i, size, batch_first=True) for i in inputs)
+        self.backward_rnns = nn.ModuleList(nn.GRU(i, size, batch_first=True) for i in inputs)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, hidden: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        finals = []
+        x = hidden  # (batch, seq, dim)
+        for i, (fwd, bwd) in enumerate(zip(self.forward_rnns, self.backward_rnns)):
+            if i:
+                x = self.dropout(x)
+            out_f, _ = fwd(x)
+            out_b_rev, _ = bwd(_reverse_valid(x, lengths))
+            finals += [_last_valid(out_f, lengths), _last_valid(out_b_rev, lengths)]
+            x = torch.cat([out_f, _reverse_valid(out_b_rev, lengths)], dim=-1)
+        return torch.cat(finals, dim=-1)  # (batch, 2 * layers * size)
+
+
+class TuneTitleCNN(nn.Module):
+    """1x1 conv from the concatenated feature embedding, conv blocks, global max-pool, linear."""
+
+    def __init__(self, config: TuneTitleTuneConfig):
+        super().__init__()
+        ch, k = config.cnn_channels, config.cnn_kernel_size
+        self.input_conv = nn.Conv1d(config.backbone_config.total_embedding_size, ch, 1)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(
+                nn.Conv1d(ch, ch, k, padding=k // 2),
+                nn.BatchNorm1d(ch),
+                nn.ReLU(),
+                nn.Dropout(config.dropout),
+            )
+            for _ in range(config.cnn_num_blocks)
+        )
+        self.output = nn.Linear(ch, ch)
+
+    def forward(self, embedded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = self.input_conv(embedded.transpose(1, 2))  # (batch, ch, seq)
+        keep = mask[:, None, :].to(x.dtype)  # (batch, 1, seq)
+        for block in self.blocks:
+            x = block(x * keep)
+            if x.shape[-1] >= 2:  # halve the length; a window counts if any row in it is real
+                x = F.max_pool1d(x, 2, ceil_mode=True)
+                keep = F.max_pool1d(keep, 2, ceil_mode=True)
+        x = x.masked_fill(keep == 0, float("-inf")).amax(-1)  # (batch, ch)
+        return self.output(x)
+
+
+class TuneTitleTuneModel(nn.Module):
+    """The tune tower: MeasureNote backbone + GRU summariser, or feature embeddings + CNN."""
+
+    def __init__(self, config: TuneTitleTuneConfig):
+        super().__init__()
+        self.config = config
+        if config.encoder_type == "gru":
+            self.backbone = MeasureNoteModel(config.backbone_config)
+            self.summary = TuneTitleGRUSummary(config)
+        else:
+            self.embeddings = MeasureNoteEmbeddings(config.backbone_config)
+            self.cnn = TuneTitleCNN(config)
+        self.set_backbone_frozen(config.freeze_backbone)
+
+    def backbone_modules(self) -> nn.Module:
+        """The part shared with MeasureNote (the whole backbone, or only its embeddings)."""
+        return self.backbone if self.config.encoder_type == "gru" else self.embeddings
+
+    def set_backbone_frozen(self, frozen: bool) -> None:
+        self.config.freeze_backbone = frozen
+        self.backbone_modules().requires_grad_(not frozen)
+
+    def train(self, mode: bool = True) -> "TuneTitleTuneModel":
+        super().train(mode)
+        if self.config.freeze_backbone:
+            self.backbone_modules().eval()  # a frozen backbone keeps its dropout off
+        return self
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        measure_numbers: torch.LongTensor,
+        attention_mask: Optional[torch.LongTensor] = None,
+    ) -> torch.Tensor:
+        """`(batch, output_size)` pooled tune vectors from right-padded rows."""
+        if attention_mask is None:
+            attention_mask = torch.ones(
+                input_ids.shape[:2], dtype=torch.long, device=input_ids.device
+            )
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_backbone):
+            if self.config.encoder_type == "cnn":
+                embedded = self.embeddings(input_ids)  # (batch, seq, total_embedding_size)
+            else:
+                out: MeasureNoteModelOutput = self.backbone(
+                    input_ids, measure_numbers, attention_mask=attention_mask, use_cache=False
+                )
+                hidden = out.last_hidden_state  # (batch, seq, final_hidden_size)
+        if self.config.encoder_type == "cnn":
+            return self.cnn(embedded, attention_mask)
+        return self.summary(hidden, attention_mask.sum(1).clamp_min(1))
+
+
+# ----- title tower -----------------------------------------------------------------------------
+class TuneTitleTextModel(nn.Module):
+    """The title tower: all-MiniLM-L6-v2 (mean pooling) or a byte-level GRU.
+
+    A frozen MiniLM's pooled outputs are cached per title string (they never change), which makes
+    training with a frozen title encoder as cheap as training the projection alone.
+    """
+
+    def __init__(self, config: TuneTitleTextConfig):
+        super().__init__()
+        self.config = config
+        if config.encoder_type == "minilm":
+            self.encoder = MiniLMTitleEncoder(
+                model_name_or_path=config.minilm_path,
+                config=config.minilm_config,
+                freeze=config.freeze,
+                max_length=config.max_length,
+            )
+            if config.minilm_config is None:  # pretrained weights were read: remember the shape
+                config.minilm_config = self.encoder.bert.config.to_dict()
+        else:
+            self.encoder = CharGRUTitleEncoder(
+                embed_dim=config.char_embed_dim,
+                hidden_size=config.char_hidden_size,
+                num_layers=config.char_num_layers,
+                dropout=config.dropout,
+                max_length=config.max_length,
+            )
+        self._cache: dict[str, torch.Tensor] = {}
+
+    @property
+    def cached(self) -> bool:
+        return self.config.encoder_type == "minilm" and self.config.freeze
+
+    def tokenize(self, titles: list[str]) -> dict[str, torch.Tensor]:
+        return self.encoder.tokenize(titles)
+
+    def forward(
+        self,
+        titles: Optional[list[str]] = None,
+        input_ids: Optional[torch.LongTensor] = None,
+        attention_mask: Optional[torch.LongTensor] = None,
+    ) -> torch.Tensor:
+        """`(n, output_size)` pooled title vectors from strings or from tokenised ids."""
+        if titles is None:
+            return self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        titles = list(titles)
+        if not self.cached:
+            return self.encoder.encode(titles)
+        missing = list(dict.fromkeys(t for t in titles if t not in self._cache))
+        if missing:
+            with torch.no_grad():
+                for start in range(0, len(missing), 256):
+                    chunk = missing[start : start + 256]
+                    for title, vec in zip(chunk, self.encoder.encode(chunk)):
+                        self._cache[title] = vec.detach()
+        return torch.stack([self._cache[t] for t in titles])
+
+
+# ----- the dual encoder ------------------------------------------------------------------------
+class TuneTitlePreTrainedModel(PreTrainedModel):
+    """Weight initialisation and the config class of the tune-title models."""
+
+    config_class = TuneTitleConfig
+    base_model_prefix = "tune_title"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = False
+    _no_split_modules = ["TuneTitleTuneModel", "TuneTitleTextModel"]
+    # MiniLM ships its own attention implementation; nothing here needs an attention backend.
+    _supports_sdpa = False
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        """GRUs: xavier input, orthogonal recurrent weights per gate, zero biases; linear normal.
+
+        Modules of the pretrained MiniLM are left alone (they hold its weights)."""
+        if getattr(module, "_tune_title_pretrained", False):
+            return
+        std = self.config.initializer_range if hasattr(self.config, "initializer_range") else 0.02
+        if isinstance(module, nn.GRU):
+            for name, param in module.named_parameters():
+                if getattr(param, "_is_hf_initialized", False):
+                    continue
+                if name.startswith("weight_ih"):
+                    for gate in param.chunk(3, dim=0):  # reset, update, new
+                        nn.init.xavier_uniform_(gate)
+                elif name.startswith("weight_hh"):
+                    for gate in param.chunk(3, dim=0):
+                        nn.init.orthogonal_(gate)
+                else:
+                    nn.init.zeros_(param)
+        elif isinstance(module, nn.Linear):
+            init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            init.normal_(module.weight, mean=0.0, std=1.0)
+            if module.padding_idx is not None and not getattr(
+                module.weight, "_is_hf_initialized", False
+            ):
+                module.weight[module.padding_idx].zero_()
+        elif isinstance(module, nn.Conv1d):
+            init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm1d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+        elif isinstance(module, TuneTitleModel):
+            init.constant_(module.logit_scale, self.config.logit_scale_init_value)
+        else:
+            name = type(module).__name__
+            if name == "MeasureNoteMeasureModule":
+                init.uniform_(module.context_vector, -1.0, 1.0)
+
+
+def _mark_pretrained(module: nn.Module) -> None:
+    for sub in module.modules():
+        sub._tune_title_pretrained = True
+
+
+class TuneTitleModel(TuneTitlePreTrainedModel):
+    """Dual encoder of tunes (MeasureNote rows) and titles, trained so a tune lands near its title.
+
+    Example:
+
+    ```python
+    >>> import torch
+    >>> from modeling_irish.configuration_tune_title import TuneTitleConfig
+    >>> config = TuneTitleConfig(title_config={"encoder_type": "char_gru", "char_hidden_size": 16})
+    >>> model = TuneTitleModel(config).eval()
+    >>> ids, measures = torch.zeros(2, 5, 20, dtype=torch.long), torch.zeros(2, 5, dtype=torch.long)
+    >>> out = model(ids, measures, titles=["The Kesh", "Morrison's"], return_loss=True)
+    >>> out.logits_per_tune.shape, out.tune_embeds.shape, out.loss.ndim
+    (torch.Size([2, 2]), torch.Size([2, 256]), 0)
+
+    ```
+    """
+
+    config_class = TuneTitleConfig
+
+    def __init__(self, config: TuneTitleConfig):
+        super().__init__(config)
+        if not isinstance(config.tune_config, TuneTitleTuneConfig):
+            raise TypeError(
+                f"tune_config must be a TuneTitleTuneConfig, got {type(config.tune_config)}"
+            )
+        if not isinstance(config.title_config, TuneTitleTextConfig):
+            raise TypeError(
+                f"title_config must be a TuneTitleTextConfig, got {type(config.title_config)}"
+            )
+        self.tune_model = TuneTitleTuneModel(config.tune_config)
+        self.title_model = TuneTitleTextModel(config.title_config)
+        if config.title_config.encoder_type == "minilm":
+            _mark_pretrained(self.title_model.encoder.bert)
+        self.tune_projection = nn.Linear(
+            config.tune_config.output_size, config.projection_dim, bias=False
+        )
+        self.title_projection = nn.Linear(
+            config.title_config.output_size, config.projection_dim, bias=False
+        )
+        self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
+        self.post_init()
+
+    # ----- construction helpers ----------------------------------------------------------------
+    @classmethod
+    def from_measurenote(
+        cls,
+        measurenote_path: Union[str, os.PathLike],
+        config: Optional[TuneTitleConfig] = None,
+        freeze_backbone: Optional[bool] = None,
+        **config_kwargs: Any,
+    ) -> "TuneTitleModel":
+        """A dual encoder whose tune backbone starts from a trained MeasureNote folder.
+
+        The folder may hold a `MeasureNoteModel` or a `MeasureNoteForCausalLM`; its config
+        replaces `tune_config.backbone_config`. With the CNN tower only the embeddings transfer.
+
+        >>> model = TuneTitleModel.from_measurenote("runs/measurenote-small")  # doctest: +SKIP
+        """
+        backbone = MeasureNoteModel.from_pretrained(measurenote_path)
+        config = config or TuneTitleConfig(**config_kwargs)
+        config.tune_config.backbone_config = MeasureNoteConfig(**backbone.config.to_dict())
+        if freeze_backbone is not None:
+            config.tune_config.freeze_backbone = freeze_backbone
+        model = cls(config)
+        target = model.tune_model.backbone_modules()
+        source = backbone if config.tune_config.encoder_type == "gru" else backbone.embeddings
+        target.load_state_dict(source.state_dict())
+        return model
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any):
+        """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights."""
+        model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        folder = os.path.join(str(pretrained_model_name_or_path), TITLE_TOKENIZER_DIR)
+        if model.config.title_config.encoder_type == "minilm" and os.path.isdir(folder):
+            from transformers import AutoTokenizer
+
+            model.title_model.encoder._tokenizer = AutoTokenizer.from_pretrained(folder)
+        return model
+
+    def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:
+        """Save the MiniLM tokenizer in `save_directory/title_tokenizer` (no-op for char GRU)."""
+        if self.config.title_config.encoder_type == "minilm":
+            self.title_model.encoder.tokenizer.save_pretrained(
+                os.path.join(str(save_directory), TITLE_TOKENIZER_DIR)
+            )
+
+    # ----- features ----------------------------------------------------------------------------
+    def get_tune_features(
+        self,
+        input_ids: torch.LongTensor,
+        measure_numbers: torch.LongTensor,
+        attention_mask: Optional[torch.LongTensor] = None,
+        normalize: bool = True,
+    ) -> torch.FloatTensor:
+        """`(batch, projection_dim)` tune embeddings (L2-normalised unless `normalize=False`)."""
+        pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
+        embeds = self.tune_projection(pooled)
+        return F.normalize(embeds, dim=-1) if normalize else embeds
+
+    def get_title_features(
+        self,
+        titles: Optional[list[str]] = None,
+        title_input_ids: Optional[torch.LongTensor] = None,
+        title_attention_mask: Optional[torch.LongTensor] = None,
+        normalize: bool = True,
+    ) -> torch.FloatTensor:
+        """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids."""
+        pooled = self.title_model(titles, title_input_ids, title_attention_mask)
+        embeds = self.title_projection(pooled.to(self.title_projection.weight.device))
+        return F.normalize(embeds, dim=-1) if normalize else embeds
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        measure_numbers: torch.LongTensor,
+        attention_mask: Optional[torch.LongTensor] = None,
+        titles: Optional[list[str]] = None,
+        title_input_ids: Optional[torch.LongTensor] = None,
+        title_attention_mask: Optional[torch.LongTensor] = None,
+        positives_mask: Optional[torch.BoolTensor] = None,
+        return_loss: Optional[bool] = None,
+        **kwargs: Any,
+    ) -> TuneTitleOutput:
+        """Embed tunes and titles; `logits_per_tune[i, j]` scores tune i against title j.
+
+        Args:
+            positives_mask: `(n, n)` bool, True where tune i also matches title j (settings of
+                one tune, equal titles); those pairs are never negatives in the loss.
+            return_loss: compute `config.loss_type` over this batch (single process).
+        """
+        tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
+        title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)
+        tune_embeds = F.normalize(self.tune_projection(tune_pooled), dim=-1)
+        title_embeds = F.normalize(self.title_projection(title_pooled), dim=-1)
+        cosine = tune_embeds @ title_embeds.T  # (n_tunes, n_titles)
+        logits_per_tune = self.logit_scale.exp() * cosine
+        loss = None
+        if return_loss:
+            loss = self.contrastive_loss(tune_embeds, title_embeds, cosine, positives_mask)
+        return TuneTitleOutput(
+            loss=loss,
+            logits_per_tune=logits_per_tune,
+            logits_per_title=logits_per_tune.T,
+            tune_embeds=tune_embeds,
+            title_embeds=title_embeds,
+            tune_model_output=tune_pooled,
+            title_model_output=title_pooled,
+        )
+
+    def contrastive_loss(
+        self,
+        tune_embeds: torch.Tensor,
+        title_embeds: torch.Tensor,
+        cosine: torch.Tensor,
+        positives_mask: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        """`config.loss_type` of a batch of normalised embeddings and their cosine matrix."""
+        if self.config.loss_type == "hinge":
+            return hinge_loss(cosine, self.config.hinge_margin, positives_mask)
+        if self.config.loss_type == "cosine":
+            return cosine_pair_loss(tune_embeds, title_embeds, positives_mask)
+        return clip_loss(self.logit_scale.exp() * cosine, positives_mask)
+
+
+__all__ = [
+    "TuneTitleModel",
+    "TuneTitleOutput",
+    "TuneTitlePreTrainedModel",
+    "clip_loss",
+    "contrastive_loss",
+    "cosine_pair_loss",
+    "hinge_loss",
+]

@@ -1,0 +1,406 @@
+"""Name that tune: a title index over a corpus, `identify`, and the two retrieval protocols."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Sequence
+from typing import Any, Optional, Union
+
+import numpy as np
+import torch
+
+from tokenization.abc_parser import AbcParseError
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+
+from .abc_corpus import iter_abc_tunes, title_key
+from .edit_distance import EditDistanceRanker
+from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
+from .tune_title_data import NoteCropper
+
+__all__ = [
+    "TuneIndex",
+    "embed_titles",
+    "embed_tunes",
+    "evaluate_retrieval",
+    "identify",
+    "read_tunes",
+]
+
+INDEX_FILE = "tune_index.json"
+PROTOCOLS = ("known", "unseen")
+SCORERS = (None, "edit-distance", "hybrid")
+_S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
+_TITLE = re.compile(r"^T:\s*(.*)$", re.MULTILINE)
+
+Corpus = Union[str, os.PathLike, Sequence[Any]]
+
+
+# ----- reading ---------------------------------------------------------------------------------
+def _record(text: str) -> dict[str, str]:
+    title = _TITLE.search(text)
+    tune_id = _S_URL.search(text)
+    return {
+        "title": title.group(1).strip() if title else "",
+        "tune_id": tune_id.group(1) if tune_id else "",
+        "abc": text,
+    }
+
+
+def read_tunes(corpus: Corpus) -> list[dict[str, str]]:
+    """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
+    of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
+
+    >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
+    '55'
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        return [_record(text) for _, text in iter_abc_tunes(str(corpus))]
+    items = list(corpus)
+    if items and isinstance(items[0], dict):
+        return [
+            {"title": r.get("title", ""), "tune_id": str(r.get("tune_id", "")), "abc": r["abc"]}
+            for r in items
+        ]
+    if items and isinstance(items[0], str) and "\n" in items[0]:
+        return [_record(text) for text in items]
+    return [_record(text) for _, text in iter_abc_tunes(items)]
+
+
+def _encode_all(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list[int]]:
+    """Encoded ids of every readable record, and the indices of those records."""
+    ids, kept = [], []
+    for i, record in enumerate(records):
+        try:
+            ids.append(tokenizer.encode_tune(record["abc"]).input_ids)
+        except AbcParseError:
+            continue
+        kept.append(i)
+    return ids, kept
+
+
+# ----- embedding -------------------------------------------------------------------------------
+@torch.no_grad()
+def embed_tunes(
+    model: Any,
+    rows: Sequence[tuple[np.ndarray, np.ndarray]],
+    batch_size: int = 64,
+    max_rows: Optional[int] = None,
+) -> np.ndarray:
+    """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
+    pairs, batched by length (`max_rows` cuts long tunes to their first rows)."""
+    model.eval()
+    collate = AbcDataCollator()
+    device = next(model.parameters()).device
+    order = np.argsort([len(r[0]) for r in rows], kind="stable")
+    out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
+    for start in range(0, len(rows), batch_size):
+        idx = order[start : start + batch_size]
+        feats = [
+            {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
+            for i in idx
+        ]
+        batch = collate(feats)
+        emb = model.get_tune_features(
+            batch["input_ids"].to(device),
+            batch["measure_numbers"].to(device),
+            batch["attention_mask"].to(device),
+        )
+        out[idx] = emb.float().cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def embed_titles(model: Any, titles: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    """`(n, projection_dim)` float32 normalised title embeddings."""
+    model.eval()
+    chunks = [
+        model.get_title_features(list(titles[s : s + batch_size])).float().cpu().numpy()
+        for s in range(0, len(titles), batch_size)
+    ]
+    return (
+        np.concatenate(chunks) if chunks else np.zeros((0, model.config.projection_dim), np.float32)
+    )
+
+
+def _gallery(records: list[dict[str, str]]) -> tuple[list[str], list[str], dict[str, int]]:
+    """Distinct normalised titles in order of first appearance: (display titles, keys, index)."""
+    index: dict[str, int] = {}
+    display: list[str] = []
+    for record in records:
+        key = title_key(record["title"])
+        if key and key not in index:
+            index[key] = len(display)
+            display.append(record["title"])
+    return display, list(index), index
+
+
+# ----- the index -------------------------------------------------------------------------------
+class TuneIndex:
+    """Title embeddings, per-setting tune embeddings and pitch sequences of a corpus.
+
+    Saved as `.npy` arrays and one JSON file (no pickle), normally beside the model.
+
+    >>> index = TuneIndex.build(model, tokenizer, ["tunes.abc"])  # doctest: +SKIP
+    >>> index.save("runs/tune-title/index")  # doctest: +SKIP
+    >>> index = TuneIndex.load("runs/tune-title/index")  # doctest: +SKIP
+    >>> identify(model, index, "X:1\\nK:D\\nFAA2 dAFA|", k=3)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        titles: list[str],
+        title_embeds: np.ndarray,
+        setting_embeds: np.ndarray,
+        setting_title: np.ndarray,
+        pitch_flat: np.ndarray,
+        pitch_offsets: np.ndarray,
+        meta: Optional[dict[str, Any]] = None,
+    ):
+        self.titles = list(titles)
+        self.title_embeds = np.asarray(title_embeds, dtype=np.float32)
+        self.setting_embeds = np.asarray(setting_embeds, dtype=np.float32)
+        self.setting_title = np.asarray(setting_title, dtype=np.int64)
+        self.pitch_flat = np.asarray(pitch_flat, dtype=np.int16)
+        self.pitch_offsets = np.asarray(pitch_offsets, dtype=np.int64)
+        self.meta = dict(meta or {})
+        self._ranker: Optional[EditDistanceRanker] = None
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+    @classmethod
+    def build(
+        cls,
+        model: Any,
+        tokenizer: AbcTokenizer,
+        corpus_sources: Corpus,
+        max_rows: Optional[int] = 512,
+        batch_size: int = 64,
+    ) -> TuneIndex:
+        """Embed every distinct title and every titled, readable setting of `corpus_sources`."""
+        records = [r for r in read_tunes(corpus_sources) if title_key(r["title"])]
+        ids, kept = _encode_all(tokenizer, records)
+        records = [records[i] for i in kept]
+        display, _, key_index = _gallery(records)
+        cropper = NoteCropper(tokenizer)
+        rows = [(x, cropper._measures_of_whole(x, None)) for x in ids]
+        pitches = [cropper.pitches(x) for x in ids]
+        offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
+        meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
+        return cls(
+            display,
+            embed_titles(model, display),
+            embed_tunes(model, rows, batch_size, max_rows),
+            np.array([key_index[title_key(r["title"])] for r in records], dtype=np.int64),
+            np.concatenate(pitches) if pitches else np.zeros(0, np.int16),
+            offsets,
+            meta,
+        )
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        os.makedirs(path, exist_ok=True)
+        for name in (
+            "title_embeds",
+            "setting_embeds",
+            "setting_title",
+            "pitch_flat",
+            "pitch_offsets",
+        ):
+            np.save(os.path.join(path, f"{name}.npy"), getattr(self, name), allow_pickle=False)
+        with open(os.path.join(path, INDEX_FILE), "w", encoding="utf-8") as handle:
+            json.dump({"titles": self.titles, "meta": self.meta}, handle, ensure_ascii=False)
+
+    @classmethod
+    def load(cls, path: Union[str, os.PathLike]) -> TuneIndex:
+        with open(os.path.join(path, INDEX_FILE), encoding="utf-8") as handle:
+            info = json.load(handle)
+        arrays = {
+            name: np.load(os.path.join(path, f"{name}.npy"), allow_pickle=False)
+            for name in (
+                "title_embeds",
+                "setting_embeds",
+                "setting_title",
+                "pitch_flat",
+                "pitch_offsets",
+            )
+        }
+        return cls(info["titles"], meta=info.get("meta"), **arrays)
+
+    def pitch_sequences(self) -> list[np.ndarray]:
+        o = self.pitch_offsets
+        return [self.pitch_flat[o[i] : o[i + 1]] for i in range(len(o) - 1)]
+
+    def edit_distance_scores(self, pitches: Sequence[int]) -> np.ndarray:
+        """`(n_titles,)` best edit-distance score of each title over its settings (-inf: none)."""
+        if self._ranker is None:
+            self._ranker = EditDistanceRanker(self.pitch_sequences(), self.setting_title.tolist())
+        return _best_per_title(self._ranker.scores(pitches), self.setting_title, len(self.titles))
+
+
+def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
+    best = np.full(n_titles, -np.inf)
+    np.maximum.at(best, owner, scores)
+    return best
+
+
+def identify(
+    model: Any,
+    index: TuneIndex,
+    abc_snippet: str,
+    k: int = 10,
+    tokenizer: Optional[AbcTokenizer] = None,
+    scoring: str = "title",
+    hybrid_weight: float = 1.0,
+) -> list[tuple[str, float]]:
+    """Top-`k` `(title, score)` for an ABC snippet or tune.
+
+    `scoring`: `"title"` (cosine with the title embeddings: the dual encoder), `"setting"` (best
+    cosine with the indexed settings' tune embeddings), or `"hybrid"` (title cosine +
+    `hybrid_weight` x the edit-distance score of the best setting, -distance / query length).
+    `tokenizer` defaults to the one saved in the index's model folder.
+    """
+    if tokenizer is None:
+        tokenizer = AbcTokenizer.from_pretrained(index.meta["model"])
+    enc = tokenizer.encode_tune(abc_snippet)
+    measures = NoteCropper(tokenizer)._measures_of_whole(enc.input_ids, None)
+    query = embed_tunes(model, [(enc.input_ids, measures)])[0]
+    if scoring == "setting":
+        scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
+    elif scoring in ("title", "hybrid"):
+        scores = index.title_embeds @ query
+        if scoring == "hybrid":
+            pitches = NoteCropper(tokenizer).pitches(enc.input_ids)
+            ed = index.edit_distance_scores(pitches)
+            scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -1.0)
+    else:
+        raise ValueError(f"scoring must be 'title', 'setting' or 'hybrid', got {scoring!r}")
+    top = np.argsort(-scores, kind="stable")[:k]
+    return [(index.titles[i], float(scores[i])) for i in top]
+
+
+# ----- evaluation ------------------------------------------------------------------------------
+def _protocol_queries(
+    train: list[dict[str, str]], queries: list[dict[str, str]], protocol: str
+) -> tuple[list[str], dict[str, int], list[dict[str, str]], int]:
+    """Gallery titles, key index, the kept queries, and how many were dropped."""
+    if protocol == "known":
+        display, _, index = _gallery(train)
+        kept = [q for q in queries if title_key(q["title"]) in index]
+    else:
+        seen_ids = {r["tune_id"] for r in train if r["tune_id"]}
+        train_keys = {title_key(r["title"]) for r in train}
+        kept = [
+            q
+            for q in queries
+            if title_key(q["title"])
+            and q["tune_id"] not in seen_ids
+            and title_key(q["title"]) not in train_keys
+        ]
+        display, _, index = _gallery(kept)
+    return display, index, kept, len(queries) - len(kept)
+
+
+def _query_rows(tokenizer, queries, excerpt_notes, seed) -> tuple[list, list[int]]:
+    """(ids, measures) of each readable query's excerpt and the indices of those queries."""
+    cropper = NoteCropper(tokenizer)
+    ids, kept = _encode_all(tokenizer, queries)
+    rows = [
+        cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i))) for x, i in zip(ids, kept)
+    ]
+    return rows, kept
+
+
+def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
+    """`(n_queries, n_gallery)` cosines, one query at a time; returns scores and ms per query."""
+    embed_tunes(model, rows[:1])  # warm-up (first call allocates)
+    begin = time.perf_counter()
+    scores = np.stack([embed_tunes(model, [r])[0] @ gallery_embeds.T for r in rows])
+    return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
+
+
+def _edit_scores(tokenizer, train, key_index, rows) -> tuple[np.ndarray, float]:
+    """Best edit-distance score of each gallery title over its training settings."""
+    cropper = NoteCropper(tokenizer)
+    titled = [r for r in train if title_key(r["title"]) in key_index]
+    ids, kept = _encode_all(tokenizer, titled)
+    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
+    ranker = EditDistanceRanker([cropper.pitches(x) for x in ids], owner.tolist())
+    begin = time.perf_counter()
+    scores = np.stack(
+        [_best_per_title(ranker.scores(cropper.pitches(r[0])), owner, len(key_index)) for r in rows]
+    )
+    return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
+
+
+def evaluate_retrieval(
+    model: Any,
+    tokenizer: AbcTokenizer,
+    train_corpus: Corpus,
+    queries: Corpus,
+    protocol: str = "known",
+    excerpt_notes: int = 30,
+    seed: int = 0,
+    baseline: Optional[str] = None,
+    hybrid_weight: float = 1.0,
+) -> dict[str, Any]:
+    """Rank gallery titles for every query excerpt and return a flat metrics dict.
+
+    Protocols: `"known"`, each query is an `excerpt_notes`-note excerpt (random start, seeded by
+    `(seed, query number)`) of a held-out setting whose title is in training; the gallery is
+    every distinct (normalised) training title. `"unseen"`, each query is an excerpt of a tune
+    whose tune id and title are not in training; the gallery is the queries' distinct titles.
+    `excerpt_notes=0` uses whole tunes. Ties are broken against the scorer.
+
+    `baseline`: None (the model's title cosine), `"edit-distance"` (each gallery title scored by
+    its best training setting; under `"unseen"` no title has a setting, so every query ranks
+    last), or `"hybrid"` (cosine + `hybrid_weight` x edit-distance score, -1 where none).
+
+    Keys: `mrr_at_20`, `r_at_1`, `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
+    `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
+    `excerpt_notes`.
+
+    >>> m = evaluate_retrieval(model, tok, "train.abc", "known_queries.abc")  # doctest: +SKIP
+    >>> sorted(m)[:3]  # doctest: +SKIP
+    ['dropped_queries', 'excerpt_notes', 'gallery']
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if baseline not in SCORERS:
+        raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
+    train = read_tunes(train_corpus)
+    display, key_index, kept, dropped = _protocol_queries(train, read_tunes(queries), protocol)
+    rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed)
+    if not rows or not display:
+        raise ValueError(f"no usable queries for protocol {protocol!r}")
+    targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
+    if baseline is None or baseline == "hybrid":
+        scores, ms = _model_scores(model, rows, embed_titles(model, display))
+    if baseline in ("edit-distance", "hybrid"):
+        ed_train = train if protocol == "known" else []
+        ed, ms_ed = (
+            _edit_scores(tokenizer, ed_train, key_index, rows)
+            if ed_train
+            else (
+                np.full((len(rows), len(display)), -np.inf),
+                0.0,
+            )
+        )
+        if baseline == "hybrid":
+            scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -1.0), ms + ms_ed
+        else:
+            scores, ms = ed, ms_ed
+    scores = np.where(np.isfinite(scores), scores, -1e9)  # ties with -inf broken against us too
+    out: dict[str, Any] = retrieval_metrics(rank_of_targets(scores, targets), (1, 5, 10), 20)
+    out.update(
+        gallery=len(display),
+        random_mrr_at_20=random_baseline(len(display), 20)["mrr_at_20"],
+        ms_per_query=ms,
+        dropped_queries=dropped + len(kept) - len(readable),
+        protocol=protocol,
+        scorer=baseline or "model",
+        excerpt_notes=excerpt_notes,
+    )
+    return out

@@ -1,0 +1,291 @@
+"""(tune, title) pairs for the dual encoder: note crops re-drawn each epoch, positives, batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from tokenization.features import FEATURE_NAMES, HeaderInfo, tune_to_rows
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+
+from .abc_corpus import title_key
+
+__all__ = [
+    "NoteCropper",
+    "TitleGroupBatchSampler",
+    "TuneTitleCollator",
+    "TuneTitleDataset",
+    "group_ids",
+    "known_tune_holdout",
+    "titled_indices",
+]
+
+_MAIN = FEATURE_NAMES.index("main")
+_HEADER = {
+    name: FEATURE_NAMES.index(name)
+    for name in ("key", "meter", "rhythm", "root", "mode", "key_sig")
+}
+
+
+def titled_indices(titles: Sequence[str]) -> list[int]:
+    """Indices of tunes with a real title (untitled `x`, `Gan Ainm` and "" are left out).
+
+    >>> titled_indices(["The Kesh", "x", "Gan Ainm", "", "Kesh, The"])
+    [0, 4]
+    """
+    return [i for i, t in enumerate(titles) if title_key(t)]
+
+
+def group_ids(titles: Sequence[str], tune_ids: Sequence[str]) -> np.ndarray:
+    """One id per tune such that tunes sharing a tune id or a normalised title share the id.
+
+    Such tunes are positives of each other (settings of one tune, the same title spelt two ways).
+
+    >>> group_ids(["A", "B", "a", "C"], ["1", "2", "3", "2"]).tolist()
+    [0, 1, 0, 1]
+    """
+    parent = list(range(len(titles)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    first: dict[tuple[str, str], int] = {}
+    for i, (title, tune_id) in enumerate(zip(titles, tune_ids)):
+        for key in (("title", title_key(title)), ("id", str(tune_id))):
+            if not key[1]:
+                continue
+            if key in first:
+                parent[find(i)] = find(first[key])
+            else:
+                first[key] = i
+    roots = [find(i) for i in range(len(titles))]
+    _, ids = np.unique(roots, return_inverse=True)
+    # renumber in order of first appearance, so ids are stable and readable
+    order = {}
+    return np.array([order.setdefault(r, len(order)) for r in ids], dtype=np.int64)
+
+
+def known_tune_holdout(
+    titles: Sequence[str], tune_ids: Sequence[str], seed: int = 0, max_queries: int | None = None
+) -> tuple[list[int], list[int]]:
+    """Split titled training tunes for the *known tunes* protocol: (train indices, query indices).
+
+    For each tune id with two or more titled settings, one setting (chosen by `seed`) is held
+    out as a query, at most `max_queries` of them; every other setting of that tune stays in
+    training, so the query's title is in the training gallery. Untitled tunes are dropped.
+
+    >>> known_tune_holdout(["A", "A", "B", "x"], ["1", "1", "2", "3"], seed=0)[1]
+    [1]
+    """
+    titled = titled_indices(titles)
+    by_id: dict[str, list[int]] = {}
+    for i in titled:
+        by_id.setdefault(str(tune_ids[i]), []).append(i)
+    multi = sorted(k for k, v in by_id.items() if len(v) >= 2)
+    rng = np.random.default_rng(seed)
+    rng.shuffle(multi)
+    if max_queries is not None:
+        multi = multi[:max_queries]
+    queries = sorted(int(by_id[k][rng.integers(len(by_id[k]))]) for k in multi)
+    held = set(queries)
+    return [i for i in titled if i not in held], queries
+
+
+class NoteCropper:
+    """Crops encoded tunes to N notes and re-derives the crop's rows as if it were a whole tune.
+
+    A crop starts at a note (or rest, or chord) and holds `n_notes` of them with the bar lines,
+    ties and tuplet marks between. Its tokens are read back from the ids and run through
+    `tune_to_rows` again, so positions, bar indices and measure numbers (from 0) are those a
+    user's ABC snippet with the same notes would get.
+
+    >>> rng = np.random.default_rng(0)  # doctest: +SKIP
+    >>> ids, measures = NoteCropper(tokenizer).crop(encoded.input_ids, 30, rng)  # doctest: +SKIP
+    """
+
+    def __init__(self, tokenizer: AbcTokenizer):
+        self.tokenizer = tokenizer
+        vocab = tokenizer.abc_vocab
+        mains = vocab.values["main"]
+        self.kind = np.zeros(len(mains), dtype=np.int8)  # 1 note/rest, 2 chord start, 3 chord end
+        for i, value in enumerate(mains):
+            if value.startswith("pitch") or value == "z":
+                self.kind[i] = 1
+            elif value == "[":
+                self.kind[i] = 2
+            elif value == "]":
+                self.kind[i] = 3
+        self.pitch = np.full(len(mains), -1, dtype=np.int64)
+        for i, value in enumerate(mains):
+            if value.startswith("pitch"):
+                self.pitch[i] = int(value[5:])
+
+    def event_rows(self, ids: np.ndarray) -> np.ndarray:
+        """Row indices where a note event starts (a note or rest outside a chord, or a chord)."""
+        kind = self.kind[np.asarray(ids)[:, _MAIN].astype(np.int64)]
+        depth = np.cumsum(kind == 2) - np.cumsum(kind == 3)
+        inside = (depth > 0) & (kind != 2)
+        return np.flatnonzero(((kind == 1) & ~inside) | (kind == 2))
+
+    def pitches(self, ids: np.ndarray) -> np.ndarray:
+        """MIDI pitches of the note rows of `ids` (rests, bars and specials dropped)."""
+        p = self.pitch[np.asarray(ids)[:, _MAIN].astype(np.int64)]
+        return p[p >= 0]
+
+    def header(self, ids: np.ndarray) -> HeaderInfo:
+        """The `HeaderInfo` encoded in a row's header columns."""
+        vocab, row = self.tokenizer.abc_vocab, np.asarray(ids)[0]
+        value = {name: vocab.token(name, int(row[col])) for name, col in _HEADER.items()}
+        try:
+            key_sig = int(value["key_sig"])
+        except ValueError:
+            key_sig = 0
+        meter = None if value["meter"] in ("none", "<unk>") else value["meter"]
+        return HeaderInfo(
+            value["key"], value["root"], value["mode"], key_sig, meter, value["rhythm"]
+        )
+
+    def crop_at(
+        self, ids: np.ndarray, start: int, n_notes: int, header: HeaderInfo | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and measure numbers of the `n_notes` events from event number `start`."""
+        events = self.event_rows(ids)
+        if n_notes <= 0 or len(events) <= n_notes:
+            rows = np.asarray(ids, dtype=np.int64)
+            return rows, self._measures_of_whole(rows, header)
+        first = events[start]
+        stop = events[start + n_notes] if start + n_notes < len(events) else len(ids) - 1
+        tokens = self.tokenizer.ids_to_tokens(np.asarray(ids)[first:stop])
+        rows = tune_to_rows(tokens, header or self.header(ids))
+        return self.tokenizer.abc_vocab.encode(rows), np.asarray(rows.measure_numbers, np.int64)
+
+    def crop(
+        self,
+        ids: np.ndarray,
+        n_notes: int,
+        rng: np.random.Generator,
+        header: HeaderInfo | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A crop of `n_notes` events at a uniformly random start (the whole tune if shorter)."""
+        n_events = len(self.event_rows(ids))
+        start = int(rng.integers(0, max(n_events - n_notes, 0) + 1))
+        return self.crop_at(ids, start, n_notes, header)
+
+    def _measures_of_whole(self, rows: np.ndarray, header: HeaderInfo | None) -> np.ndarray:
+        tokens = self.tokenizer.ids_to_tokens(rows)
+        return np.asarray(tune_to_rows(tokens, header or self.header(rows)).measure_numbers)
+
+
+class TuneTitleDataset(Dataset):
+    """(crop, title) items; the crop of item i in epoch e is drawn from seed (seed, e, i).
+
+    Args:
+        input_ids: one `(n_rows, 20)` id array per tune (whole encoded tunes).
+        titles: one title per tune.
+        groups: positive-group id per tune (`group_ids`).
+        tokenizer: the `AbcTokenizer` the ids come from.
+        crop_notes: notes per crop (0 = whole tunes).
+        seed: base seed of the crops.
+    """
+
+    def __init__(
+        self,
+        input_ids: Sequence[np.ndarray],
+        titles: Sequence[str],
+        groups: Sequence[int],
+        tokenizer: AbcTokenizer,
+        crop_notes: int = 30,
+        seed: int = 0,
+    ):
+        if not len(input_ids) == len(titles) == len(groups):
+            raise ValueError("input_ids, titles and groups must have the same length")
+        self.input_ids = list(input_ids)
+        self.titles = list(titles)
+        self.groups = np.asarray(groups, dtype=np.int64)
+        self.cropper = NoteCropper(tokenizer)
+        self.crop_notes = crop_notes
+        self.seed = seed
+        self.epoch = 0
+        self._headers: dict[int, HeaderInfo] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        ids = np.asarray(self.input_ids[index])
+        if index not in self._headers:
+            self._headers[index] = self.cropper.header(ids)
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        rows, measures = self.cropper.crop(ids, self.crop_notes, rng, self._headers[index])
+        return {
+            "input_ids": rows,
+            "measure_numbers": measures,
+            "title": self.titles[index],
+            "group": int(self.groups[index]),
+        }
+
+
+class TitleGroupBatchSampler:
+    """Batches in which no title group appears twice: each epoch takes one random member of
+    every group, shuffles them and cuts batches, so no title is ever a negative of itself.
+
+    >>> sampler = TitleGroupBatchSampler([0, 0, 1, 2, 2, 3], batch_size=2, seed=0)
+    >>> batches = list(sampler)
+    >>> len(batches), sorted(len(b) for b in batches)
+    (2, [2, 2])
+    """
+
+    def __init__(
+        self, groups: Sequence[int], batch_size: int, seed: int = 0, drop_last: bool = False
+    ):
+        self.groups = np.asarray(groups, dtype=np.int64)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.drop_last = drop_last
+        self.epoch = 0
+        order = np.argsort(self.groups, kind="stable")
+        _, starts, counts = np.unique(self.groups[order], return_index=True, return_counts=True)
+        self._members = [order[s : s + c] for s, c in zip(starts, counts)]
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        n = len(self._members)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng((self.seed, self.epoch))
+        picks = np.array([m[rng.integers(len(m))] for m in self._members], dtype=np.int64)
+        rng.shuffle(picks)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            batch = picks[start : start + self.batch_size]
+            if len(batch):
+                yield batch.tolist()
+
+
+class TuneTitleCollator:
+    """Pads crops (`AbcDataCollator`, labels dropped) and adds `titles`, `group_ids` and the
+    `(n, n)` `positives_mask` (True where two items share a group)."""
+
+    def __init__(self) -> None:
+        self.rows = AbcDataCollator()
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        batch = self.rows(features)
+        batch.pop("labels")
+        groups = torch.tensor([f["group"] for f in features], dtype=torch.long)
+        batch["titles"] = [f["title"] for f in features]
+        batch["group_ids"] = groups
+        batch["positives_mask"] = groups[:, None] == groups[None, :]
+        return batch

@@ -1,0 +1,355 @@
+"""`--task tune_title` of training/train.py: the tune-title dual encoder on note crops."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.logging import get_logger
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+
+from training.common import (
+    learning_rate_at,
+    push_to_hub,
+    save_checkpoint,
+    set_learning_rate,
+    write_json,
+    write_model_card,
+)
+from training.losses import ClipLoss, cosine_embedding_loss
+
+logger = get_logger(__name__)
+
+KNOWN_QUERIES_FILE = "known_queries.abc"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the tune-title task (train.py adds them to its parser)."""
+    g = parser.add_argument_group("tune_title")
+    g.add_argument(
+        "--crop_notes", type=int, default=30, help="Notes per training crop (0 = whole)."
+    )
+    g.add_argument("--tune_encoder", choices=("gru", "cnn"), default="gru", help="Tune tower.")
+    g.add_argument(
+        "--title_encoder", choices=("minilm", "char_gru"), default="minilm", help="Title tower."
+    )
+    g.add_argument(
+        "--finetune_title_encoder",
+        action="store_true",
+        help="Train the MiniLM weights too (default: frozen, only its projection trains).",
+    )
+    g.add_argument("--freeze_backbone", action="store_true", help="No gradient to MeasureNote.")
+    g.add_argument(
+        "--measurenote_path", default=None, help="Trained MeasureNote folder for the tune backbone."
+    )
+    g.add_argument(
+        "--loss_type", choices=("infonce", "hinge", "cosine"), default="infonce", help="Loss."
+    )
+    g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin.")
+    g.add_argument("--projection_dim", type=int, default=256, help="Joint embedding size.")
+    g.add_argument(
+        "--known_queries",
+        type=int,
+        default=500,
+        help="Held-out settings of multi-setting training tunes (known-tunes protocol queries).",
+    )
+    g.add_argument(
+        "--retrieval_eval_queries",
+        type=int,
+        default=300,
+        help="Queries per protocol in the final retrieval evaluation (0 = skip it).",
+    )
+
+
+def _pairs(splits: Any, args: argparse.Namespace) -> tuple[dict, list[int]]:
+    """Training pairs (titled tunes minus the known-tune holdout) and the holdout indices."""
+    from modeling_irish.tune_title_data import group_ids, known_tune_holdout
+
+    train = splits["train"]
+    titles, tune_ids = train["title"], train["tune_id"]
+    keep, held = known_tune_holdout(
+        titles, tune_ids, seed=args.split_seed, max_queries=args.known_queries
+    )
+    ids_column = train.with_format("numpy")["input_ids"]
+    pairs = {
+        "input_ids": [np.asarray(ids_column[i]) for i in keep],
+        "titles": [titles[i] for i in keep],
+        "groups": group_ids([titles[i] for i in keep], [tune_ids[i] for i in keep]),
+    }
+    return pairs, held
+
+
+def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
+    """A `TuneTitleModel` from the flags (backbone from a preset or a MeasureNote folder)."""
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from modeling_irish.configuration_tune_title import TuneTitleConfig
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+    from training.common import parse_config_overrides
+
+    backbone = MeasureNoteConfig.from_preset(
+        args.preset,
+        vocab_sizes=tokenizer.abc_vocab.sizes,
+        **parse_config_overrides(args.config_overrides),
+    )
+    config = TuneTitleConfig(
+        tune_config={
+            "backbone_config": backbone,
+            "encoder_type": args.tune_encoder,
+            "freeze_backbone": args.freeze_backbone,
+        },
+        title_config={
+            "encoder_type": args.title_encoder,
+            "freeze": not args.finetune_title_encoder,
+        },
+        projection_dim=args.projection_dim,
+        loss_type=args.loss_type,
+        hinge_margin=args.hinge_margin,
+    )
+    if args.measurenote_path:
+        return TuneTitleModel.from_measurenote(args.measurenote_path, config=config)
+    return TuneTitleModel(config)
+
+
+def _optimizer(model: torch.nn.Module, args: argparse.Namespace) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            (decay if param.dim() >= 2 and "embeddings" not in name else no_decay).append(param)
+    groups = [
+        {"params": decay, "weight_decay": args.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=args.learning_rate)
+
+
+def _loss(model: Any, loss_fn: ClipLoss, batch: dict) -> torch.Tensor:
+    out = model(
+        batch["input_ids"],
+        batch["measure_numbers"],
+        batch["attention_mask"],
+        titles=batch["titles"],
+    )
+    unwrapped = getattr(model, "module", model)
+    if unwrapped.config.loss_type == "cosine":
+        return cosine_embedding_loss(
+            out.tune_embeds, out.title_embeds, positives_mask=batch["positives_mask"]
+        )
+    return loss_fn(
+        out.tune_embeds, out.title_embeds, unwrapped.logit_scale.exp(), batch["group_ids"]
+    )
+
+
+def _lr(args: argparse.Namespace, step: int) -> float:
+    return learning_rate_at(
+        step,
+        base_lr=args.learning_rate,
+        scheduler_type=args.lr_scheduler_type,
+        warmup_steps=args.num_warmup_steps,
+        step_size=args.lr_step_size,
+        gamma=args.lr_gamma,
+        total_steps=args.max_train_steps,
+    )
+
+
+def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, loss_fn) -> dict:
+    """Optimisation loop with accumulation, clipping, logging, checkpoints and exact resume."""
+    from training.train import resume_state
+
+    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
+    completed = resume_state(args, accelerator)
+    first_epoch, resume_batches = divmod(completed, steps_per_epoch)
+    stats = {"losses": [], "start": time.perf_counter()}
+    model.train()
+    for epoch in range(first_epoch, args.num_train_epochs):
+        for obj in epoch_objects:
+            obj.set_epoch(epoch)
+        active = train_dl
+        if epoch == first_epoch and resume_batches:
+            active = accelerator.skip_first_batches(
+                train_dl, resume_batches * args.gradient_accumulation_steps
+            )
+        for batch in active:
+            with accelerator.accumulate(model):
+                loss = _loss(model, loss_fn, batch)
+                accelerator.backward(loss)
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                    set_learning_rate(optimizer, _lr(args, completed))
+                optimizer.step()
+                optimizer.zero_grad()
+                with torch.no_grad():  # CLIP: keep exp(logit_scale) <= 100
+                    accelerator.unwrap_model(model).logit_scale.clamp_(0, math.log(100))
+            if not accelerator.sync_gradients:
+                continue
+            completed += 1
+            stats["losses"].append(float(loss.detach()))
+            if completed % args.logging_steps == 0:
+                mean = float(np.mean(stats["losses"][-args.logging_steps :]))
+                accelerator.log(
+                    {"train_loss": mean, "lr": _lr(args, completed - 1)}, step=completed
+                )
+                logger.info("step %d: train_loss %.4f", completed, mean)
+            if (
+                isinstance(args.checkpointing_steps, int)
+                and completed % args.checkpointing_steps == 0
+            ):
+                state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
+                save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
+            if completed >= args.max_train_steps:
+                break
+        if args.checkpointing_steps == "epoch":
+            state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
+            save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
+        if completed >= args.max_train_steps:
+            break
+    stats.update(completed_steps=completed, seconds=time.perf_counter() - stats["start"])
+    return stats
+
+
+def _write_queries(path: str, split: Any, indices: list[int]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n\n".join(split[i]["abc"].strip() for i in indices) + "\n")
+
+
+def retrieval_results(args, model, tokenizer, splits, train_keep: list, held: list[int]) -> dict:
+    """Both protocols on capped query sets: known (the holdout) and unseen (validation split)."""
+    from modeling_irish.name_that_tune import evaluate_retrieval
+
+    n = args.retrieval_eval_queries
+    train = splits["train"].select(train_keep)
+    results = {}
+    known = splits["train"].select(held[:n])
+    unseen = splits["validation"].select(range(min(n, len(splits["validation"]))))
+    for name, queries in (("known", known), ("unseen", unseen)):
+        if len(queries):
+            metrics = evaluate_retrieval(
+                model, tokenizer, train, queries, name, args.crop_notes or 30
+            )
+            results.update(
+                {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
+            )
+    return results
+
+
+def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
+    """Train the dual encoder; saves model, both tokenizers, known_queries.abc, all_results.json."""
+    from modeling_irish.tune_title_data import (
+        TitleGroupBatchSampler,
+        TuneTitleCollator,
+        TuneTitleDataset,
+        titled_indices,
+    )
+    from training.train import prepare_corpus
+
+    set_seed(args.seed, device_specific=True)
+    if args.output_dir == "runs/measurenote-small":
+        args.output_dir = "runs/tune-title"
+    if accelerator.is_main_process:
+        os.makedirs(args.output_dir, exist_ok=True)
+    tokenizer, splits, data_report = prepare_corpus(args, accelerator)
+    pairs, held = _pairs(splits, args)
+    if accelerator.is_main_process:
+        _write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
+    dataset = TuneTitleDataset(
+        pairs["input_ids"], pairs["titles"], pairs["groups"], tokenizer, args.crop_notes, args.seed
+    )
+    sampler = TitleGroupBatchSampler(pairs["groups"], args.per_device_train_batch_size, args.seed)
+    train_dl = DataLoader(dataset, batch_sampler=sampler, collate_fn=TuneTitleCollator())
+    model = build_model(args, tokenizer)
+    optimizer = _optimizer(model, args)
+    model, optimizer, train_dl = accelerator.prepare(model, optimizer, train_dl)
+    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
+    if not args.max_train_steps:
+        args.max_train_steps = args.num_train_epochs * steps_per_epoch
+    args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
+    if args.with_tracking:
+        config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}
+        accelerator.init_trackers("tune_title", config)
+    loss_fn = ClipLoss(
+        loss_type="hinge" if args.loss_type == "hinge" else "infonce", margin=args.hinge_margin
+    )
+    stats = train_loop(args, accelerator, model, optimizer, train_dl, [dataset, sampler], loss_fn)
+    unwrapped = accelerator.unwrap_model(model)
+    unwrapped.save_pretrained(
+        args.output_dir, is_main_process=accelerator.is_main_process, save_function=accelerator.save
+    )
+    results = {
+        "train_loss_last": float(np.mean(stats["losses"][-args.logging_steps :]))
+        if stats["losses"]
+        else None,
+        "train_steps": stats["completed_steps"],
+        "train_runtime_seconds": stats["seconds"],
+        "train_pairs": len(dataset),
+        "train_titles": int(len(set(pairs["groups"].tolist()))),
+        "known_queries_held_out": len(held),
+        "untitled_left_out": len(splits["train"]) - len(titled_indices(splits["train"]["title"])),
+        "tokenize_report": data_report["tokenize"],
+    }
+    if accelerator.is_main_process:
+        tokenizer.save_pretrained(args.output_dir)
+        unwrapped.save_title_tokenizer(args.output_dir)
+        if args.retrieval_eval_queries:
+            titled = set(titled_indices(splits["train"]["title"])) - set(held)
+            results.update(
+                retrieval_results(args, unwrapped, tokenizer, splits, sorted(titled), held)
+            )
+        write_json(os.path.join(args.output_dir, "all_results.json"), results)
+        _write_card(args, unwrapped, results)
+    accelerator.wait_for_everyone()
+    if args.push_to_hub and accelerator.is_main_process:
+        accelerator.print(
+            f"Pushed to {push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)}"
+        )
+    accelerator.end_training()
+    return results
+
+
+def _write_card(args: argparse.Namespace, model: Any, results: dict) -> None:
+    hyper = {
+        k: getattr(args, k)
+        for k in (
+            "crop_notes",
+            "tune_encoder",
+            "title_encoder",
+            "finetune_title_encoder",
+            "freeze_backbone",
+            "measurenote_path",
+            "loss_type",
+            "projection_dim",
+            "preset",
+            "learning_rate",
+            "per_device_train_batch_size",
+            "max_train_steps",
+            "seed",
+        )
+    }
+    write_model_card(
+        args.output_dir,
+        title="Tune-title dual encoder for Irish traditional tunes in ABC",
+        description=(
+            "A CLIP-shaped dual encoder (MeasureNote tune tower, "
+            f"{args.title_encoder} title tower) trained on random {args.crop_notes}-note crops "
+            f"with modeling-irish. {model.num_parameters():,} parameters. Retrieval metrics: "
+            "`known_*` = excerpts of held-out settings of training tunes against every training "
+            "title; `unseen_*` = excerpts of validation tunes against the validation titles."
+        ),
+        data=f"Source: {args.corpus}. Untitled tunes (x, Gan Ainm) left out; split by tune id.",
+        hyperparameters=hyper,
+        metrics={k: v for k, v in results.items() if isinstance(v, (int, float))},
+        usage=(
+            "from transformers import AutoModel\n"
+            f'model = AutoModel.from_pretrained("{args.hub_model_id or args.output_dir}", '
+            "trust_remote_code=True)\n"
+            'emb = model.get_title_features(["The Silver Spear"])'
+        ),
+    )
+
+
+__all__ = ["add_arguments", "build_model", "run", "train_loop"]
