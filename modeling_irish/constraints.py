@@ -35,6 +35,11 @@ SAMPLED_BARS = ("|", "||", "|]", "|:", ":|", ":|:", "|1", ":|2")
 FINAL_BARS = ("|]", "||", ":|")
 #: Longest first ending, in bars (the second ending then has the same length).
 MAX_ENDING_BARS = 2
+#: Written lengths (in eighths) a tuplet member may have: music21 and abc2midi refuse others.
+TUPLET_MEMBER_EIGHTHS = (Fraction(1, 2), Fraction(1), Fraction(2))
+#: Tuplets the sampler writes: readers disagree on the default ``q`` of the others (abc2midi
+#: reads ``(9`` in 9/8 differently from the ABC 2.1 rule that music21 and our parser follow).
+SAMPLED_TUPLETS = ("(2", "(3", "(4")
 #: Most notes in a chord.
 MAX_CHORD_NOTES = 3
 _EIGHTHS = 8
@@ -69,9 +74,9 @@ def allowed_bar_texts(
     """Bar lines that keep repeats and endings balanced, given the section state.
 
     ``ending`` is 0 (none), 1 (in a first ending) or 2 (in a second ending); ``implicit_ok``
-    says that a ``:|`` may repeat from the start of the tune (or from the last ``||``) without
-    a ``|:`` (abc2midi warns "Assuming repeat" otherwise). ``final`` asks for bars that close
-    the tune (or, in a first ending, lead to the last bar).
+    says that a ``:|`` or ``|1`` may repeat from the start of the tune without a ``|:`` (only
+    true before any other bar line but ``|``: abc2midi reports an error otherwise). ``final``
+    asks for bars that close the tune (or, in a first ending, lead to the last bar).
 
     >>> allowed_bar_texts(True, False, 0, 0, 0, False, True)
     (':|',)
@@ -118,7 +123,12 @@ class ConstraintTables:
             None if d is None else Fraction(d) / (_EIGHTHS * TICKS_PER_EIGHTH) for d in self.durs
         ]
         self.dur_size = len(self.durs)
+        # Only dyadic written lengths (abc2midi refuses `A/3`: "3 b is not a power of 2").
+        for j, v in enumerate(vocab.values["dur"]):
+            if self.durs[j] is not None and not _dyadic(Fraction(v)):
+                self.durs[j] = None
         self.plain_durs = sorted({d for d in self.durs if d is not None and d > 0})
+        self.member_durs = {e * TICKS_PER_EIGHTH for e in TUPLET_MEMBER_EIGHTHS}
         offsets = {_ticks(v): i for i, v in enumerate(vocab.values["m_offset"])}
         self.offset_id = {o: i for o, i in offsets.items() if o is not None and 0 <= o <= bar}
         if bar not in self.offset_id:
@@ -139,7 +149,7 @@ class ConstraintTables:
         self.main_size = len(values)
         self.kind = ["special"] * len(values)
         self.protos: list[Token | None] = [None] * len(values)
-        self.pitch_ids, self.tuplets, self.bar_id = [], {}, {}
+        self.pitch_ids, self.tuplets, self.advance, self.bar_id = [], {}, {}, {}
         for i, value in enumerate(values):
             if i < 4:
                 continue
@@ -148,7 +158,9 @@ class ConstraintTables:
             if kind == "note":
                 self.pitch_ids.append(i)
             elif kind == "tuplet":
-                self.tuplets[i] = proto.dur * tuplet_size(value)  # advance per unit member
+                self.advance[i] = proto.dur * tuplet_size(value)  # per tick of member length
+                if value in SAMPLED_TUPLETS:
+                    self.tuplets[i] = self.advance[i]
             elif kind == "bar":
                 self.bar_id[value] = i
         self.pitch_ids = np.asarray(self.pitch_ids, dtype=np.int64)
@@ -166,10 +178,15 @@ class ConstraintTables:
             good = self.good.get(target, ())
             mask = np.zeros(self.dur_size, dtype=bool)
             for j, d in enumerate(self.durs):
-                if d is not None and d > 0 and offset + factor * d in good:
-                    mask[j] = True
+                if d is None or d <= 0 or offset + factor * d not in good:
+                    continue
+                mask[j] = factor == 1 or d in self.member_durs
             self._dur_cache[key] = mask
         return mask
+
+
+def _dyadic(value: Fraction) -> bool:
+    return value > 0 and value.denominator & (value.denominator - 1) == 0
 
 
 def _ticks(text: str) -> int | Fraction | None:
@@ -256,9 +273,11 @@ class _Sections:
         elif text in ("|:", ":|:"):
             self.rep_open, self.ending = True, 0
         elif text == ":|":
-            self.rep_open, self.implicit_ok, self.ending = False, False, 0
+            self.rep_open, self.ending = False, 0
         elif text in ("||", "|]"):
-            self.implicit_ok, self.ending = True, 0
+            self.ending = 0
+        # abc2midi accepts a repeat without `|:` only from the start of the tune.
+        self.implicit_ok = self.implicit_ok and text == "|"
 
     @property
     def closed(self) -> bool:
@@ -401,7 +420,7 @@ class TuneConstraint:
         elif kind == "bar":
             self._push_bar(token.text)
         elif kind == "tuplet":
-            self.fixed_dur, self.tuplet_total = None, tables.tuplets[main_id]
+            self.fixed_dur, self.tuplet_total = None, tables.advance[main_id]
         elif kind == "tie":
             self.tie_main, self.tie_ok = self.last_main, False
         elif kind == "chord_start":
@@ -522,7 +541,8 @@ def _set_bars(tables: ConstraintTables, mask: np.ndarray, texts: tuple[str, ...]
 
 @dataclass
 class TuneValidity:
-    """Result of `validate_tune`: ``ok`` and the problems found (empty when ok)."""
+    """Result of `validate_tune`: ``ok``, the problems found (empty when ok), the number of
+    bars and the pickup length in eighths."""
 
     ok: bool
     errors: list[str] = field(default_factory=list)
@@ -644,4 +664,5 @@ def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
     s = checker.sections
     if s.rep_open or s.ending == 1:
         checker.errors.append("a repeat or first ending is left open")
-    return TuneValidity(not checker.errors, checker.errors, checker.bars, checker.pickup)
+    pickup = Fraction(checker.pickup) / TICKS_PER_EIGHTH
+    return TuneValidity(not checker.errors, checker.errors, checker.bars, pickup)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -46,6 +47,7 @@ RHYTHM_METERS = {
     "three-two": "3/2",
 }
 _N_TOKEN, _N_POS = 4, 5
+_HEADER = re.compile(r"[A-Za-z]:")
 
 
 @dataclass
@@ -191,7 +193,7 @@ class TuneGenerator:
     def generate(
         self,
         num_tunes: int = 1,
-        rhythm: str | None = "reel",
+        rhythm: str | None = None,
         meter: str | None = None,
         mode: str | None = None,
         key: str | Key | None = None,
@@ -210,7 +212,8 @@ class TuneGenerator:
         """Sample ``num_tunes`` tunes in one batch.
 
         Args:
-            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...).
+            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...; default reel, or the
+                prompt's).
             meter: defaults to the usual meter of ``rhythm`` (`RHYTHM_METERS`).
             mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
@@ -275,7 +278,7 @@ class TuneGenerator:
             target = Key(target.tonic, mode)
         if prompt_key is not None and prompt_key.mode != target.mode:
             raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
-        rhythm = (rhythm or "unspecified").lower()
+        rhythm = (rhythm or ("unspecified" if prompt else "reel")).lower()
         meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
         return _Request(target, meter, rhythm, tokens, Fraction(unit_length))
 
@@ -396,6 +399,11 @@ class TuneGenerator:
             title=title or f"Generated {req.rhythm} {i + 1}",
             rhythm=rhythm,
             x=i + 1,
+        )
+        # abc2midi misreads a written `:|:` before an ending ("found [1 before |:") but reads
+        # `:||:`, which every reader maps onto the same bar: write that until abc_writer does.
+        abc = "\n".join(
+            line if _HEADER.match(line) else line.replace(":|:", ":||:") for line in abc.split("\n")
         )
         check = validate_tune(tokens, req.meter)
         errors = check.errors + (["truncated at the hard row limit"] if truncated else [])

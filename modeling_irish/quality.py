@@ -1,0 +1,317 @@
+"""Quality of generated tunes: validity, structure, tonic endings, copying, histogram distances."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from typing import Any
+
+from tokenization.keys import Key, transpose_shift, transpose_tokens
+
+from .constraints import validate_tune
+
+__all__ = [
+    "BarIndex",
+    "ends_on_tonic",
+    "generation_metrics",
+    "histogram_distances",
+    "jensen_shannon",
+    "music21_events",
+    "reread_abc2midi",
+    "reread_music21",
+    "reread_ours",
+    "split_bars",
+    "token_events",
+    "total_variation",
+]
+
+_STRUCTURE_WORDS = ("unbalanced", "unsupported bar", "left open")
+
+
+# ----- structure ---------------------------------------------------------------------------
+def repeats_balanced(tokens: Sequence[Any], meter: str | None) -> bool:
+    """Whether `validate_tune` finds no repeat/ending problem (bar lengths aside)."""
+    errors = validate_tune(list(tokens), meter).errors
+    return not any(word in e for e in errors for word in _STRUCTURE_WORDS)
+
+
+def ends_on_tonic(tokens: Sequence[Any], key: Key) -> bool:
+    """Whether the last note (the lowest of a final chord) is the key's tonic.
+
+    >>> from tokenization.abc_parser import Token
+    >>> ends_on_tonic([Token("note", "", 62, Fraction(1, 4))], Key("D", "major"))
+    True
+    """
+    for tok in reversed(tokens):
+        if tok.kind == "note":
+            return tok.pitch % 12 == key.tonic_pc
+        if tok.kind == "rest":
+            return False
+    return False
+
+
+# ----- copying -----------------------------------------------------------------------------
+def split_bars(tokens: Sequence[Any]) -> list[tuple]:
+    """Bars as hashable tuples of ``(kind, pitch, dur)`` (bar lines and ties dropped); empty
+    bars are skipped.
+
+    >>> from tokenization.abc_parser import Token
+    >>> n = Token("note", "", 60, Fraction(1, 8))
+    >>> len(split_bars([n, Token("bar", "|", None, None), n, n]))
+    2
+    """
+    bars, current = [], []
+    for tok in tokens:
+        if tok.kind == "bar":
+            if current:
+                bars.append(tuple(current))
+            current = []
+        elif tok.kind != "tie":
+            current.append((tok.kind, tok.pitch, tok.dur))
+    if current:
+        bars.append(tuple(current))
+    return bars
+
+
+class BarIndex:
+    """Index of the training tunes' bars by 2-bar hashes, for the longest copied run of bars.
+
+    Args:
+        tunes: token lists of the training tunes (in the same, normalised, key as the samples).
+        max_postings: postings kept per 2-bar hash (very common pairs are truncated).
+
+    Example:
+        >>> from tokenization.abc_parser import Token
+        >>> bar = lambda p: [Token("note", "", p, Fraction(1, 2)), Token("bar", "|", None, None)]
+        >>> index = BarIndex([sum((bar(p) for p in (60, 62, 64, 65, 67)), [])])
+        >>> index.longest_copy(sum((bar(p) for p in (50, 62, 64, 65, 52)), []))
+        3
+    """
+
+    def __init__(self, tunes: Iterable[Sequence[Any]], max_postings: int = 5000) -> None:
+        self.tunes: list[list[tuple]] = []
+        self.postings: dict[int, list[tuple[int, int]]] = {}
+        for tokens in tunes:
+            bars = split_bars(tokens)
+            t = len(self.tunes)
+            self.tunes.append(bars)
+            for k in range(len(bars) - 1):
+                posting = self.postings.setdefault(hash((bars[k], bars[k + 1])), [])
+                if len(posting) < max_postings:
+                    posting.append((t, k))
+
+    def longest_copy(self, tokens: Sequence[Any]) -> int:
+        """Longest run of consecutive bars of ``tokens`` equal to a run of one training tune
+        (1 when only single bars are shared, 0 when no bar pair is)."""
+        bars = split_bars(tokens)
+        best = 0
+        for j in range(len(bars) - 1):
+            for t, k in self.postings.get(hash((bars[j], bars[j + 1])), ()):
+                other = self.tunes[t]
+                if j and k and other[k - 1] == bars[j - 1]:
+                    continue  # not the left end of a run: counted from its start
+                n = 0
+                while j + n < len(bars) and k + n < len(other) and other[k + n] == bars[j + n]:
+                    n += 1
+                best = max(best, n)
+        return best
+
+
+# ----- histograms --------------------------------------------------------------------------
+def _histograms(token_lists: Iterable[Sequence[Any]]) -> dict[str, Counter]:
+    pcs, intervals, durs = Counter(), Counter(), Counter()
+    for tokens in token_lists:
+        prev = None
+        for tok in tokens:
+            if tok.kind == "note":
+                pcs[tok.pitch % 12] += 1
+                durs[tok.dur] += 1
+                if prev is not None:
+                    intervals[max(-12, min(12, tok.pitch - prev))] += 1
+                prev = tok.pitch
+            elif tok.kind == "rest":
+                durs[tok.dur] += 1
+    return {"pitch_class": pcs, "interval": intervals, "duration": durs}
+
+
+def _normalise(counts: Counter, support: set) -> dict:
+    total = sum(counts.values()) or 1
+    return {k: counts.get(k, 0) / total for k in support}
+
+
+def total_variation(p: Counter, q: Counter) -> float:
+    """Total variation distance of two count histograms (0 equal, 1 disjoint).
+
+    >>> total_variation(Counter({1: 1}), Counter({2: 3}))
+    1.0
+    """
+    support = set(p) | set(q)
+    a, b = _normalise(p, support), _normalise(q, support)
+    return 0.5 * sum(abs(a[k] - b[k]) for k in support)
+
+
+def jensen_shannon(p: Counter, q: Counter) -> float:
+    """Jensen-Shannon divergence (base 2, in [0, 1]) of two count histograms.
+
+    >>> jensen_shannon(Counter({1: 2}), Counter({1: 5}))
+    0.0
+    >>> jensen_shannon(Counter({1: 1}), Counter({2: 1}))
+    1.0
+    """
+    support = set(p) | set(q)
+    a, b = _normalise(p, support), _normalise(q, support)
+
+    def kl(x: dict, m: dict) -> float:
+        return sum(x[k] * math.log2(x[k] / m[k]) for k in support if x[k] > 0)
+
+    mid = {k: (a[k] + b[k]) / 2 for k in support}
+    return 0.5 * kl(a, mid) + 0.5 * kl(b, mid)
+
+
+def histogram_distances(
+    samples: Iterable[Sequence[Any]], corpus: Iterable[Sequence[Any]]
+) -> dict[str, float]:
+    """``{pitch_class,interval,duration}_{tv,js}`` between samples and corpus (same key frame)."""
+    ours, theirs = _histograms(samples), _histograms(corpus)
+    out = {}
+    for name in ours:
+        out[f"{name}_tv"] = total_variation(ours[name], theirs[name])
+        out[f"{name}_js"] = jensen_shannon(ours[name], theirs[name])
+    return out
+
+
+# ----- re-reading with three readers -------------------------------------------------------
+def reread_ours(tune: Any, tokenizer: Any) -> bool:
+    """Our reader gives back exactly the generated rows."""
+    try:
+        enc = tokenizer.encode_tune(tune.abc)
+    except ValueError:
+        return False
+    rows = tune.rows
+    return enc.input_ids.shape == rows.shape and bool((enc.input_ids == rows).all())
+
+
+def token_events(tokens: Sequence[Any], compound: bool = False) -> list[tuple]:
+    """``(midi pitches, quarter length)`` of every sounding event (chords as one event), with
+    tuplet members scaled by their tuplet's factor (music21's view)."""
+    events, chord, factor, left = [], None, Fraction(1), 0
+    for tok in tokens:
+        kind = tok.kind
+        if kind == "tuplet":
+            from tokenization.measure import tuplet_size
+
+            factor, left = tok.dur, tuplet_size(tok.text)
+        elif kind == "chord_start":
+            chord = []
+        elif kind == "note" and chord is not None:
+            chord.append(tok)
+        elif kind in ("note", "rest", "chord_end"):
+            members = chord if kind == "chord_end" else [tok]
+            chord = None
+            if not members:
+                continue
+            scale = factor if left > 0 else Fraction(1)
+            left -= 1 if left > 0 else 0
+            pitches = tuple(sorted(m.pitch for m in members if m.pitch is not None))
+            events.append((pitches, members[0].dur * 4 * scale))
+    return events
+
+
+def music21_events(abc: str) -> list[tuple]:
+    """``(midi pitches, quarter length)`` of every note, chord and rest music21 reads."""
+    import music21
+
+    score = music21.converter.parse(abc, format="abc")
+    events = []
+    for item in score.recurse().notesAndRests:
+        if isinstance(item, music21.chord.Chord):
+            pitches = tuple(sorted(p.midi for p in item.pitches))
+        elif isinstance(item, music21.note.Note):
+            pitches = (item.pitch.midi,)
+        else:
+            pitches = ()
+        events.append((pitches, Fraction(item.quarterLength).limit_denominator(10000)))
+    return events
+
+
+def reread_music21(tune: Any) -> bool:
+    """music21 reads the same pitches and durations, in order."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = music21_events(tune.abc)
+    except Exception:  # noqa: BLE001 (music21 raises many kinds on bad input)
+        return False
+    return theirs == token_events(tune.tokens)
+
+
+def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
+    """abc2midi converts the tune with exit status 0 and no error line; ``None`` when the
+    program is not installed."""
+    program = shutil.which("abc2midi")
+    if program is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "tune.abc")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(tune.abc)
+        result = subprocess.run(
+            [program, path, "-o", os.path.join(tmp, "tune.mid")],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    output = result.stdout + result.stderr
+    return result.returncode == 0 and "Error" not in output
+
+
+# ----- the report --------------------------------------------------------------------------
+def normalised_tokens(tune: Any) -> list[Any]:
+    """A generated tune's tokens moved back onto the white keys (the corpus's frame)."""
+    return transpose_tokens(tune.tokens, transpose_shift(tune.key, tune.key.white))
+
+
+def generation_metrics(
+    tunes: Sequence[Any],
+    corpus: Sequence[Sequence[Any]] | None = None,
+    index: BarIndex | None = None,
+    tokenizer: Any = None,
+    readers: bool = True,
+) -> dict[str, float]:
+    """Flat dict of the quality measures of a set of generated tunes.
+
+    ``corpus`` (normalised token lists of training tunes) adds the copy and histogram measures;
+    ``tokenizer`` and ``readers`` add the re-reading rates of our reader, music21 and abc2midi.
+    """
+    n = max(len(tunes), 1)
+    out = {
+        "num_tunes": float(len(tunes)),
+        "validity_rate": sum(t.valid for t in tunes) / n,
+        "repeats_balanced_share": sum(repeats_balanced(t.tokens, t.meter) for t in tunes) / n,
+        "tonic_end_share": sum(ends_on_tonic(t.tokens, t.key) for t in tunes) / n,
+        "mean_rows": sum(len(t.rows) for t in tunes) / n,
+    }
+    if readers:
+        if tokenizer is not None:
+            out["reread_ours_rate"] = sum(reread_ours(t, tokenizer) for t in tunes) / n
+        out["reread_music21_rate"] = sum(reread_music21(t) for t in tunes) / n
+        midi = [reread_abc2midi(t) for t in tunes]
+        if all(m is not None for m in midi):
+            out["reread_abc2midi_rate"] = sum(bool(m) for m in midi) / n
+    if corpus is not None:
+        samples = [normalised_tokens(t) for t in tunes]
+        index = index or BarIndex(corpus)
+        copies = [index.longest_copy(s) for s in samples]
+        out["copy_longest_mean"] = sum(copies) / n
+        out["copy_share_ge4"] = sum(c >= 4 for c in copies) / n
+        out.update(histogram_distances(samples, corpus))
+    return out

@@ -1,0 +1,166 @@
+"""Tests of the sampling grammar: reachability, bar choices, random walks, the checker."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from modeling_irish.constraints import (
+    ConstraintTables,
+    MaskBank,
+    TuneConstraint,
+    allowed_bar_texts,
+    build_dur_mask,
+    build_main_mask,
+    reachable_offsets,
+    validate_tune,
+)
+from tokenization.abc_parser import parse_abc
+from tokenization.features import HeaderInfo, tune_to_rows
+from tokenization.measure import TICKS_PER_EIGHTH
+from tokenization.vocabulary import AbcVocab
+
+F = Fraction
+
+
+def parse(body: str, meter: str = "4/4"):
+    return parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{body}").tokens
+
+
+def test_reachable_offsets_golden():
+    grid = {F(0), F(1), F(2), F(3), F(4), F(7, 2)}
+    # With lengths 2 only, 4 is reached from 0 and 2 (and itself); 7/2 is a dead end.
+    assert reachable_offsets(grid, [F(2)], F(4)) == {F(0), F(2), F(4)}
+    assert reachable_offsets(grid, [F(1, 2), F(1)], F(4)) == grid
+    assert reachable_offsets(grid, [F(1)], F(5)) == set()
+
+
+@pytest.mark.parametrize(
+    "state, expected",
+    [
+        ((False, True, 0, 0, 0, False, False), ("|", ":|", ":|:", "|1", "||", "|:", "|]")),
+        ((False, False, 0, 0, 0, False, False), ("|", "||", "|:", "|]")),
+        ((True, False, 0, 0, 0, False, True), (":|",)),
+        ((False, False, 1, 1, 0, False, False), (":|2",)),  # a first ending has 2 bars at most
+        ((False, False, 2, 2, 0, False, False), ("|",)),  # second ending as long as the first
+        ((False, False, 2, 1, 0, False, True), ("|]", "||")),
+        ((True, False, 0, 0, 0, True, False), ("|",)),  # a tie crosses only a plain bar line
+        ((True, False, 0, 0, 0, True, True), ()),
+    ],
+)
+def test_allowed_bar_texts(state, expected):
+    assert allowed_bar_texts(*state) == expected
+
+
+@pytest.mark.parametrize(
+    "body, meter",
+    [
+        ("|:CDEF GABc|1c8:|2c4 c4|]", "4/4"),
+        ("G|:c2e g2e|1dBG G3:|2dBG G2|]", "6/8"),  # pickup of 1 and a last bar of 5
+        ("CDEF|G4-|G2 (3ABc|c4||", "2/4"),
+        ("CD|[CE]2 z2|E2 F2|G2:|", "2/4"),
+    ],
+)
+def test_validate_accepts_tunes_that_scan(body, meter):
+    result = validate_tune(parse(body, meter), meter)
+    assert result.ok, result.errors
+
+
+@pytest.mark.parametrize(
+    "body, meter, error",
+    [
+        ("CDEF|GAB|c4|]", "2/4", "bar 2 lasts 3"),
+        ("G|c2e g2e|dBG G3|]", "6/8", "does not complete the pickup"),
+        ("|:CDEF|GABc|]", "2/4", "unbalanced '|]'"),
+        ("CDEF|1GABc|]", "2/4", "unbalanced '|]'"),
+        ("CDEF|1GABc|", "2/4", "first ending is left open"),
+        ("CDEF|GABc:|2cBAG|]", "2/4", "unbalanced ':|2'"),
+        ("CDE F-|G4|]", "2/4", "tie to a different pitch"),
+        ("CD(3EF|G c4|]", "2/4", "bar line inside a tuplet"),
+        ("CDEF|GABc", "2/4", "does not end with a bar line"),
+        ("CDEF|G|c4|]", "2/4", "bar 2 lasts 1"),
+    ],
+)
+def test_validate_rejects(body, meter, error):
+    result = validate_tune(parse(body, meter), meter)
+    assert not result.ok
+    assert any(error in e for e in result.errors), result.errors
+
+
+def test_mask_bank_builds_each_key_once():
+    built = []
+
+    def build(key):
+        built.append(key)
+        return np.array([key == "a", True])
+
+    bank = MaskBank(build)
+    assert bank.gather(["a", "b", "a", "b"]).tolist() == [[1, 1], [0, 1], [1, 1], [0, 1]]
+    bank.gather(["b"])
+    assert built == ["a", "b"]
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    offsets = [str(F(i, 4)) for i in range(0, 49)]  # every sixteenth up to 12 eighths
+    durs = ["1/2", "1", "3/2", "2", "3", "4", "1/3", "6"]
+    pitches = [f"pitch{p}" for p in range(60, 80)]
+    return AbcVocab.from_values({"m_offset": offsets, "dur": durs, "main": pitches})
+
+
+METERS = ["4/4", "6/8", "9/8", "2/4", "3/4", "3/2", "12/8"]
+
+
+def random_walk(tables, rng, num_bars, max_steps=3000):
+    """Drive a TuneConstraint with uniform choices among the allowed tokens (no model)."""
+    c = TuneConstraint(tables, num_bars=num_bars, max_rows=400, min_bars=2)
+    tokens = []
+    for _ in range(max_steps):
+        main_key, dur_key = c.keys()
+        main = build_main_mask(tables, main_key).nonzero()[0]
+        dur = build_dur_mask(tables, dur_key).nonzero()[0]
+        assert len(main), f"dead end at {main_key}"
+        m = int(rng.choice(main))
+        if m == 2:
+            return tokens, c
+        d = int(rng.choice(dur)) if tables.kind[m] in ("note", "rest") else 0
+        tokens.append(c.push(m, d))
+    raise AssertionError("no <end> within the step limit")
+
+
+@pytest.mark.parametrize("meter", METERS)
+def test_random_walks_always_scan(vocab, meter):
+    tables = ConstraintTables(vocab, meter)
+    rng = random.Random(meter)
+    header = HeaderInfo("C major", "C", "major", 0, meter, "reel")
+    for trial in range(25):
+        tokens, c = random_walk(tables, rng, num_bars=rng.choice([2, 4, 8]))
+        result = validate_tune(tokens, meter)
+        assert result.ok, (trial, result.errors)
+        # Every position the tracker reports is in the vocabulary: no <unk> position id.
+        ids = vocab.encode(tune_to_rows(tokens, header))
+        assert (ids[:-1, 4:9] != 3).all()
+        assert c.bars_done <= 8 + 4  # closes near its target (+ endings)
+
+
+def test_never_samples_a_third_length(vocab):
+    tables = ConstraintTables(vocab, "4/4")
+    third = vocab.id("dur", "1/3")
+    for offset in tables.good[tables.bar]:
+        assert not tables.dur_allowed(tables.bar, offset)[third]
+
+
+def test_pickup_closes_with_its_complement(vocab):
+    tables = ConstraintTables(vocab, "6/8")
+    rng = random.Random(1)
+    seen_pickup = 0
+    for _ in range(60):
+        tokens, c = random_walk(tables, rng, num_bars=4)
+        if c.pickup:
+            seen_pickup += 1
+            assert validate_tune(tokens, "6/8").ok
+            assert validate_tune(tokens, "6/8").pickup == F(c.pickup) / TICKS_PER_EIGHTH
+    assert seen_pickup > 0
