@@ -1,0 +1,151 @@
+"""Tests of TuneGenerator on a tiny random model: seeds, validity by three readers, prompts, state."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from modeling_irish.configuration_measurenote import MeasureNoteConfig
+from modeling_irish.generation import RHYTHM_METERS, TuneGenerator, filter_logits
+from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
+from tokenization.tokenization_abc import AbcTokenizer
+
+TRAIN = [
+    "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 (3cBA B4|d3e f2ed|[DA]4 z4:|\n",
+    "X:2\nT:b\nR:jig\nM:6/8\nL:1/8\nK:G\nD|:GBd gdB|A3/2B/2c A2D|GBd g2e|1dBA G3:|2dBA G2||\n",
+    "X:3\nT:c\nR:slip jig\nM:9/8\nL:1/8\nK:Em\nE2B B2A B2c|d2B A2F D3|E2B B2A B2c|d2B A3 E3|]\n",
+    "X:4\nT:d\nR:polka\nM:2/4\nL:1/8\nK:A\nAB c/d/e|f2 e2|AB c/d/e-|e2 a2|]\n",
+    "X:5\nT:e\nR:waltz\nM:3/4\nL:1/8\nK:F\nF2 A2 c2|f4 e2|d3 c B2|A6|]\n",
+    "X:6\nT:f\nR:hornpipe\nM:4/4\nL:1/8\nK:Ador\n(3EFG|A2 A>B c2 B>A|G>E D>E G4|]\n",
+]
+
+
+@pytest.fixture(scope="module")
+def generator():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one-row steps of a tiny model: threads only add overhead
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.train(TRAIN)
+    config = MeasureNoteConfig.from_preset(
+        "small",
+        vocab_sizes=tokenizer.abc_vocab.sizes,
+        embedding_size=16,
+        note_hidden_size=32,
+        note_num_layers=1,
+        measure_hidden_size=32,
+        measure_num_layers=1,
+        measure_num_heads=2,
+        final_hidden_size=32,
+        final_num_layers=1,
+    )
+    yield TuneGenerator(MeasureNoteForCausalLM(config), tokenizer)
+    torch.set_num_threads(threads)
+
+
+def test_same_seed_same_tunes(generator):
+    a = generator.generate(3, rhythm="jig", key="G", seed=7, num_bars=8)
+    b = generator.generate(3, rhythm="jig", key="G", seed=7, num_bars=8)
+    c = generator.generate(3, rhythm="jig", key="G", seed=8, num_bars=8)
+    assert [t.abc for t in a] == [t.abc for t in b]
+    assert [t.abc for t in a] != [t.abc for t in c]
+    assert len({t.abc for t in a}) == 3  # the samples of one batch differ
+
+
+@pytest.mark.parametrize(
+    "rhythm, key",
+    [
+        ("reel", "D"),
+        ("jig", "E dorian"),
+        ("slip jig", "B minor"),
+        ("polka", "A"),
+        ("waltz", "F"),
+        ("hornpipe", "Bb mixolydian"),
+    ],
+)
+def test_constrained_random_model_is_always_valid(generator, rhythm, key):
+    tunes = generator.generate(32, rhythm=rhythm, key=key, seed=1, num_bars=8)
+    assert len(tunes) == 32
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert tune.meter == RHYTHM_METERS[rhythm]
+        assert f"M:{tune.meter}" in tune.abc and f"R:{rhythm}" in tune.abc
+        assert tune.tokens[-1].kind == "bar"
+        assert reread_ours(tune, generator.tokenizer), tune.abc
+    # music21 and abc2midi are slower: check a third of the batch.
+    for tune in tunes[::3]:
+        assert reread_music21(tune), tune.abc
+        assert reread_abc2midi(tune) in (True, None), tune.abc
+
+
+def test_written_in_the_requested_real_key(generator):
+    tune = generator.generate(1, rhythm="reel", key="E dorian", seed=2, num_bars=4)[0]
+    assert "K:Edor" in tune.abc
+    # Tokens sound in E dorian: the rows (white-key D dorian) are two semitones lower.
+    rows_pitches = [
+        int(generator.vocab.token("main", int(i))[5:])
+        for i in tune.rows[:, 0]
+        if generator.vocab.token("main", int(i)).startswith("pitch")
+    ]
+    pitches = [t.pitch for t in tune.tokens if t.kind == "note"]
+    assert [p - 2 for p in pitches] == rows_pitches
+
+
+def test_unconstrained_reports_a_low_validity_rate(generator):
+    tunes = generator.generate(16, rhythm="reel", seed=3, constrained=False, max_rows=120)
+    rate = sum(t.valid for t in tunes) / len(tunes)
+    assert rate < 0.5
+    assert all(t.errors for t in tunes if not t.valid)
+
+
+def test_prompt_is_continued(generator):
+    prompt = "X:1\nT:p\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG"
+    tunes = generator.generate(4, prompt=prompt, seed=0, num_bars=6)
+    for tune in tunes:
+        assert tune.meter == "6/8" and tune.rhythm == "jig" and "K:G" in tune.abc
+        notes = [t.pitch for t in tune.tokens if t.kind == "note"]
+        assert notes[:7] == [67, 69, 71, 74, 76, 74, 71]
+        assert tune.tokens[0].text == "|:"
+        assert tune.valid, tune.errors
+    assert len({t.abc for t in tunes}) > 1
+
+
+def test_prompt_in_another_mode_is_refused(generator):
+    with pytest.raises(ValueError, match="dorian"):
+        generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:G\nGAB", mode="dorian")
+
+
+def test_carried_state_matches_a_full_forward(generator, monkeypatch):
+    """The logits seen at every sampling step equal those of one pass over the generated rows:
+    no recomputation is needed and nothing drifts."""
+    import modeling_irish.generation as generation
+
+    seen = []
+    real_draw = generation._draw
+
+    def spy(logits, mask, gen, sampling):
+        seen.append(logits.clone())
+        return real_draw(logits, mask, gen, sampling)
+
+    monkeypatch.setattr(generation, "_draw", spy)
+    tune = generator.generate(1, rhythm="reel", seed=4, num_bars=4)[0]
+    main_seen = torch.cat(seen[0::2])  # main, then dur, at every step
+    rows = torch.from_numpy(tune.rows[:-1]).unsqueeze(0)
+    measures = torch.from_numpy(tune.measure_numbers[:-1]).unsqueeze(0)
+    with torch.no_grad():
+        full = generator.model(rows, measure_numbers=measures).logits[0]
+    assert main_seen.shape == full.shape
+    torch.testing.assert_close(main_seen, full, atol=1e-5, rtol=1e-5)
+
+
+def test_decode_of_the_rows_gives_the_abc(generator):
+    tune = generator.generate(1, rhythm="polka", key="A", seed=5, num_bars=4)[0]
+    text = generator.tokenizer.decode(tune.rows, key="A", title="Generated polka 1")
+    assert text.replace(":|:", ":||:") == tune.abc
+
+
+def test_filter_logits_top_p_keeps_the_nucleus():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    kept = ~filter_logits(logits, top_p=0.7).isinf()
+    assert kept.tolist() == [[True, True, False, False]]
+    assert (~filter_logits(logits, top_k=3).isinf()).sum() == 3

@@ -1,0 +1,117 @@
+"""Tests of the generation quality measures on hand-made tunes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from modeling_irish.generation import GeneratedTune
+from modeling_irish.quality import (
+    BarIndex,
+    ends_on_tonic,
+    generation_metrics,
+    histogram_distances,
+    jensen_shannon,
+    repeats_balanced,
+    split_bars,
+    token_events,
+    total_variation,
+)
+from tokenization.abc_parser import parse_abc
+from tokenization.keys import Key
+
+
+def body(text: str, meter: str = "4/4", key: str = "C"):
+    return parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:{key}\n{text}").tokens
+
+
+CORPUS = [
+    body("CDEF GABc|dcBA GFED|C2E2 G2c2|B2G2 D4|cBAG FEDC|E2G2 c4|]"),
+    body("cdef gfed|c2e2 g4|f2d2 B2G2|c8|]"),
+]
+
+
+def test_split_bars_drops_bar_lines_and_ties():
+    bars = split_bars(body("C4- C4|D8|]"))
+    assert len(bars) == 2
+    assert [len(b) for b in bars] == [2, 1]
+
+
+def test_copy_detection_finds_a_planted_four_bar_copy():
+    index = BarIndex(CORPUS)
+    # Bars 2-5 of the first corpus tune, framed by bars that occur nowhere.
+    sample = body("A,8|dcBA GFED|C2E2 G2c2|B2G2 D4|cBAG FEDC|^F8|]")
+    assert index.longest_copy(sample) == 4
+    # Shared bars that are not consecutive in any one tune are not a copy of 2.
+    mixed = body("C2E2 G2c2|c2e2 g4|A,8|]")
+    assert index.longest_copy(mixed) == 0
+    assert index.longest_copy(body("dcBA GFED|C2E2 G2c2|A,8|]")) == 2
+
+
+def test_copy_is_the_longest_of_several_runs():
+    index = BarIndex(CORPUS)
+    sample = body("cdef gfed|c2e2 g4|A,8|dcBA GFED|C2E2 G2c2|B2G2 D4|^F8|]")
+    assert index.longest_copy(sample) == 3
+
+
+def test_histogram_distances_golden():
+    p, q = Counter({0: 1, 1: 1}), Counter({0: 1})
+    assert total_variation(p, q) == pytest.approx(0.5)
+    # JS(p, q) with m = (3/4, 1/4): 0.5*[0.5 log2(2/3) + 0.5 log2(2)] + 0.5*[log2(4/3)]
+    expected = 0.5 * (0.5 * np.log2(0.5 / 0.75) + 0.5 * np.log2(2)) + 0.5 * np.log2(1 / 0.75)
+    assert jensen_shannon(p, q) == pytest.approx(expected)
+    same = histogram_distances(CORPUS, CORPUS)
+    assert all(v == pytest.approx(0.0) for v in same.values())
+    assert set(same) == {
+        f"{h}_{d}" for h in ("pitch_class", "interval", "duration") for d in ("tv", "js")
+    }
+    far = histogram_distances([body("^C8|^F8|]")], CORPUS)
+    assert far["pitch_class_tv"] == pytest.approx(1.0)
+
+
+def test_tonic_and_repeats():
+    assert ends_on_tonic(body("GABc|d4|G4|]", key="G"), Key("G", "major"))
+    assert not ends_on_tonic(body("GABc|d4|]", key="G"), Key("G", "major"))
+    assert not ends_on_tonic(body("GABc|z4|]", key="G"), Key("G", "major"))
+    assert repeats_balanced(body("|:CDEF|1G4:|2c4|]", "2/4"), "2/4")
+    # Bar lengths are wrong here, but the repeats are balanced.
+    assert repeats_balanced(body("|:CDE|1G4:|2c4|]", "2/4"), "2/4")
+    assert not repeats_balanced(body("|:CDEF|G4|]", "2/4"), "2/4")
+
+
+def test_token_events_scale_tuplets_and_group_chords():
+    events = token_events(body("(3CDE [CEG]2 z|", "2/4"))
+    third = Fraction(1, 3)
+    assert events == [
+        ((60,), third),
+        ((62,), third),
+        ((64,), third),
+        ((60, 64, 67), 1),
+        ((), Fraction(1, 2)),
+    ]
+
+
+def test_generation_metrics_on_hand_made_tunes():
+    def tune(text, valid=True):
+        tokens = body(text, key="D")
+        return GeneratedTune(
+            abc="",
+            tokens=tokens,
+            rows=np.zeros((len(tokens) + 2, 20), np.int64),
+            measure_numbers=np.zeros(0),
+            valid=valid,
+            key=Key("D", "major"),
+            meter="4/4",
+        )
+
+    tunes = [tune("D8|A4 D4|]"), tune("|:D8|F8|]", valid=False)]
+    corpus = [body("C8|G4 C4|E8|]")]  # the first tune moved to C: a 2-bar copy
+    out = generation_metrics(tunes, corpus=corpus, readers=False)
+    assert out["validity_rate"] == 0.5
+    assert out["repeats_balanced_share"] == 0.5
+    assert out["tonic_end_share"] == 0.5
+    assert out["copy_longest_mean"] == pytest.approx(1.0)  # 2 and 0
+    assert out["copy_share_ge4"] == 0.0
