@@ -1,4 +1,4 @@
-"""Tests of TuneGenerator on a tiny random model: seeds, validity by three readers, prompts, state."""
+"""Tests of TuneGenerator on a tiny random model: seeds, three readers, prompts, carried state."""
 
 from __future__ import annotations
 
