@@ -372,14 +372,17 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
 
     def __init__(self, config: TuneTitleConfig):
         super().__init__(config)
-        if not isinstance(config.tune_config, TuneTitleTuneConfig):
-            raise TypeError(
-                f"tune_config must be a TuneTitleTuneConfig, got {type(config.tune_config)}"
-            )
-        if not isinstance(config.title_config, TuneTitleTextConfig):
-            raise TypeError(
-                f"title_config must be a TuneTitleTextConfig, got {type(config.title_config)}"
-            )
+        # Sub-configs must be this module's classes; with remote code the config may come from
+        # another copy of configuration_tune_title (a different module), so rebuild by value.
+        for name, cls in (
+            ("tune_config", TuneTitleTuneConfig),
+            ("title_config", TuneTitleTextConfig),
+        ):
+            sub = getattr(config, name)
+            if not isinstance(sub, cls):
+                if type(sub).__name__ != cls.__name__:
+                    raise TypeError(f"{name} must be a {cls.__name__}, got {type(sub).__name__}")
+                setattr(config, name, cls(**sub.to_dict()))
         self.tune_model = TuneTitleTuneModel(config.tune_config)
         self.title_model = TuneTitleTextModel(config.title_config)
         if config.title_config.encoder_type == "minilm":

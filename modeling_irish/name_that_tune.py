@@ -352,7 +352,8 @@ def evaluate_retrieval(
     `(seed, query number)`) of a held-out setting whose title is in training; the gallery is
     every distinct (normalised) training title. `"unseen"`, each query is an excerpt of a tune
     whose tune id and title are not in training; the gallery is the queries' distinct titles.
-    `excerpt_notes=0` uses whole tunes. Ties are broken against the scorer.
+    `excerpt_notes=0` uses whole tunes. Ties are broken against the scorer. Training tunes whose
+    text is identical to a query's are left out (so `train_corpus` may contain the queries).
 
     `baseline`: None (the model's title cosine), `"edit-distance"` (each gallery title scored by
     its best training setting; under `"unseen"` no title has a setting, so every query ranks
@@ -370,8 +371,11 @@ def evaluate_retrieval(
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if baseline not in SCORERS:
         raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
-    train = read_tunes(train_corpus)
-    display, key_index, kept, dropped = _protocol_queries(train, read_tunes(queries), protocol)
+    query_records = read_tunes(queries)
+    # a query is held out: drop any identical copy of it from the training side
+    held = {q["abc"].strip() for q in query_records}
+    train = [r for r in read_tunes(train_corpus) if r["abc"].strip() not in held]
+    display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
     rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed)
     if not rows or not display:
         raise ValueError(f"no usable queries for protocol {protocol!r}")

@@ -1,0 +1,127 @@
+"""`irish-tune index | identify | evaluate-retrieval`: argument builders and runners."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = [
+    "add_evaluate_retrieval_args",
+    "add_identify_args",
+    "add_index_args",
+    "run_evaluate_retrieval",
+    "run_identify",
+    "run_index",
+]
+
+
+def _load(model_dir: str) -> tuple[Any, Any]:
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    from .modeling_tune_title import TuneTitleModel
+
+    return TuneTitleModel.from_pretrained(model_dir).eval(), AbcTokenizer.from_pretrained(model_dir)
+
+
+def add_index_args(parser: argparse.ArgumentParser) -> None:
+    """`index --model DIR CORPUS... --out INDEX`."""
+    parser.add_argument("--model", required=True, help="Trained tune-title model folder.")
+    parser.add_argument("corpus", nargs="+", help="ABC sources to index (files, folders, dumps).")
+    parser.add_argument("--out", default=None, help="Index folder (default: MODEL/index).")
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """Build and save the index; prints its size."""
+    import os
+
+    from .name_that_tune import TuneIndex
+
+    model, tokenizer = _load(args.model)
+    index = TuneIndex.build(model, tokenizer, args.corpus)
+    index.meta["model"] = os.path.abspath(args.model)
+    out = args.out or os.path.join(args.model, "index")
+    index.save(out)
+    print(f"indexed {len(index)} titles, {len(index.setting_title)} settings -> {out}")
+    return 0
+
+
+def add_identify_args(parser: argparse.ArgumentParser) -> None:
+    """`identify --model DIR --index INDEX [FILE|-] [-k 10]`."""
+    parser.add_argument("--model", required=True, help="Trained tune-title model folder.")
+    parser.add_argument("--index", default=None, help="Index folder (default: MODEL/index).")
+    parser.add_argument("file", nargs="?", default="-", help="ABC file or - for stdin.")
+    parser.add_argument("-k", type=int, default=10, help="How many titles to print.")
+    parser.add_argument(
+        "--scoring", choices=("title", "setting", "hybrid"), default="title", help="Scorer."
+    )
+
+
+def run_identify(args: argparse.Namespace) -> int:
+    """Print the top-k titles with their scores, one per line."""
+    import os
+
+    from .name_that_tune import TuneIndex, identify
+
+    text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    if not text.lstrip().startswith("X:"):
+        text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
+    model, tokenizer = _load(args.model)
+    index = TuneIndex.load(args.index or os.path.join(args.model, "index"))
+    for rank, (title, score) in enumerate(
+        identify(model, index, text, k=args.k, tokenizer=tokenizer, scoring=args.scoring), 1
+    ):
+        print(f"{rank:3d}  {score:7.4f}  {title}")
+    return 0
+
+
+def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
+    """`evaluate-retrieval --model DIR --train CORPUS --queries FILE.abc --protocol ...`."""
+    parser.add_argument("--model", default=None, help="Model folder (not needed for the baseline).")
+    parser.add_argument("--tokenizer", default=None, help="Tokenizer folder (default: --model).")
+    parser.add_argument("--train", required=True, nargs="+", help="Training corpus sources.")
+    parser.add_argument("--queries", required=True, help="ABC file of query tunes.")
+    parser.add_argument(
+        "--protocol", choices=("known", "unseen"), default="known", help="Protocol."
+    )
+    parser.add_argument("--excerpt-notes", type=int, default=30, help="Notes per query excerpt.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
+    parser.add_argument(
+        "--baseline", choices=("edit-distance", "hybrid"), default=None, help="Other scorer."
+    )
+    parser.add_argument("--json", action="store_true", help="Print exactly one JSON object.")
+
+
+def run_evaluate_retrieval(args: argparse.Namespace) -> int:
+    """Evaluate one protocol; prints a table or (`--json`) one JSON object."""
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    from .name_that_tune import evaluate_retrieval
+
+    model = None
+    if args.baseline != "edit-distance":
+        if args.model is None:
+            raise SystemExit("--model is needed unless --baseline edit-distance")
+        model, _ = _load(args.model)
+    tok_dir = args.tokenizer or args.model
+    if tok_dir is None:
+        raise SystemExit("--tokenizer (or --model) is needed")
+    tokenizer = AbcTokenizer.from_pretrained(tok_dir)
+    train = args.train[0] if len(args.train) == 1 else args.train
+    metrics = evaluate_retrieval(
+        model,
+        tokenizer,
+        train,
+        args.queries,
+        args.protocol,
+        args.excerpt_notes,
+        args.seed,
+        args.baseline,
+    )
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        for key, value in metrics.items():
+            print(f"{key:>18}  {value:.4f}" if isinstance(value, float) else f"{key:>18}  {value}")
+    return 0

