@@ -149,3 +149,48 @@ def test_filter_logits_top_p_keeps_the_nucleus():
     kept = ~filter_logits(logits, top_p=0.7).isinf()
     assert kept.tolist() == [[True, True, False, False]]
     assert (~filter_logits(logits, top_k=3).isinf()).sum() == 3
+
+
+def test_cli_generate_render_and_evaluate(generator, tmp_path, capsys):
+    import argparse
+    import json
+
+    from modeling_irish.generation_cli import (
+        add_evaluate_generation_args,
+        add_generate_args,
+        add_render_args,
+        run_evaluate_generation,
+        run_generate,
+        run_render,
+    )
+
+    model_dir = tmp_path / "model"
+    generator.model.save_pretrained(model_dir)
+    generator.tokenizer.save_pretrained(model_dir)
+
+    def parse(add, argv):
+        parser = argparse.ArgumentParser()
+        add(parser)
+        return parser.parse_args(argv)
+
+    out = tmp_path / "out"
+    argv = ["--model", str(model_dir), "--rhythm", "jig", "--key", "A", "--num-tunes", "2"]
+    assert (
+        run_generate(parse(add_generate_args, [*argv, "--num-bars", "4", "--out", str(out)])) == 0
+    )
+    abc = (out / "tune_1.abc").read_text()
+    assert "K:A" in abc and "M:6/8" in abc
+    assert (
+        run_render(
+            parse(
+                add_render_args, [str(out / "tune_1.abc"), "--out", str(out), "--formats", "midi"]
+            )
+        )
+        == 0
+    )
+    assert (out / "tune_1.mid").stat().st_size > 0
+    capsys.readouterr()
+    evaluate = parse(add_evaluate_generation_args, [*argv, "--num-bars", "4", "--json"])
+    assert run_evaluate_generation(evaluate) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["validity_rate"] == 1.0 and metrics["reread_ours_rate"] == 1.0
