@@ -57,6 +57,15 @@ def cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core CI they lose a lot."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_accelerate_state():
     """Each `main` call builds its own Accelerator; accelerate keeps singletons between them."""
@@ -100,6 +109,9 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     card = (out / "README.md").read_text()
     assert "trust_remote_code=True" in card and "Training data" in card
     assert any(name.startswith("events.out.tfevents") for _, _, f in os.walk(out) for name in f)
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "eval_nll" in r] == [2, 4]  # --eval_steps 2, no repeat
+    assert [r["step"] for r in log if "train_loss" in r] == [1, 2, 3, 4]
 
     # Reload through the Auto classes and re-score the validation tunes from their ABC text.
     model = AutoModelForCausalLM.from_pretrained(out).eval()
@@ -137,6 +149,22 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
         assert torch.equal(full[name], resumed[name]), name
     assert any(not torch.equal(early[n], full[n]) for n in full)  # steps 3-6 did change weights
     assert (tmp_path / "b" / "step_6").is_dir() and not list((tmp_path / "b").glob(".tmp-*"))
+
+
+def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp_path):
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "train_fixed_budget.py"
+    spec = importlib.util.spec_from_file_location("train_fixed_budget", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "budget"
+    argv = _argv(tunebook, cache_dir, out)
+    # the tiny-model flags of _argv, without its logging/eval cadence (the last four items)
+    summary = bench.main(["--minutes", "0.01", "--output_dir", str(out), "--", *argv[:-4]])
+    assert 1 <= summary["train_steps"] < 10**9  # stopped by the clock, not by the step count
+    assert (out / "learning_curve.png").stat().st_size > 1000
+    assert json.loads((out / "fixed_budget.json").read_text())["budget_minutes"] == 0.01
 
 
 def test_tune_title_task_is_dispatched(tunebook, cache_dir, tmp_path):

@@ -24,6 +24,7 @@ from tokenization.vocabulary import AbcVocab
 
 __all__ = [
     "KeyAugmenter",
+    "append_jsonl",
     "LengthGroupedBatchSampler",
     "TuneRowsDataset",
     "check_hub_reachable",
@@ -415,6 +416,12 @@ def latest_checkpoint(output_dir: str) -> str | None:
 
 
 # ----- artefacts ---------------------------------------------------------------------------------
+def append_jsonl(path: str, record: dict[str, Any]) -> None:
+    """Append ``record`` as one JSON line."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+
 def write_json(path: str, data: dict[str, Any]) -> None:
     """Write ``data`` as indented JSON."""
     with open(path, "w", encoding="utf-8") as handle:

@@ -24,6 +24,7 @@ Resume a killed run where it stopped, ending with the same weights as an uninter
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -47,6 +48,7 @@ from training.common import (  # noqa: E402
     KeyAugmenter,
     LengthGroupedBatchSampler,
     TuneRowsDataset,
+    append_jsonl,
     check_hub_reachable,
     evaluate_lm,
     latest_checkpoint,
@@ -63,6 +65,8 @@ from training.common import (  # noqa: E402
 logger = get_logger(__name__)
 
 TASKS = ("measurenote", "tune_title")
+#: Default budget of a bare `accelerate launch training/train.py` (a few minutes on 2 CPU cores).
+DEFAULT_MAX_TRAIN_STEPS = 300
 SPLIT_RULE = (
     "Tunes are split 90/5/5 into train/validation/test by `load_abc_corpus`: tunes sharing a "
     "thesession tune id, a normalised title or an identical body are linked, and whole linked "
@@ -71,130 +75,61 @@ SPLIT_RULE = (
 
 
 # ----- arguments ---------------------------------------------------------------------------------
+# fmt: off
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags (snake_case, as in transformers' ``run_*_no_trainer.py``)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--task", choices=TASKS, default="measurenote", help="Which model to train.")
-    p.add_argument(
-        "--corpus",
-        "--train_file",
-        dest="corpus",
-        nargs="+",
-        default=None,
-        help="ABC sources for load_abc_corpus (tunebook, folder, thesession dump, "
-        "'oneills1850', 'ryansMammoth'); default: both music21 books.",
-    )
-    p.add_argument(
-        "--split_ratios",
-        type=float,
-        nargs=3,
-        default=(0.9, 0.05, 0.05),
-        help="Train/validation/test shares of the corpus (in tunes).",
-    )
-    p.add_argument("--split_seed", type=int, default=0, help="Seed of the corpus split.")
-    p.add_argument(
-        "--cache_dir",
-        default=None,
-        help="Cache of the parsed corpus, vocabulary and tokenized splits "
-        "(default: <parent of output_dir>/.cache).",
-    )
-    p.add_argument(
-        "--max_length",
-        type=int,
-        default=None,
-        help="Drop tunes with more rows than this (counted in all_results.json).",
-    )
-    p.add_argument("--num_proc", type=int, default=None, help="Processes for tokenization.")
-    p.add_argument("--preset", choices=("small", "base"), default="small", help="Model size.")
-    p.add_argument(
-        "--config_overrides",
-        default=None,
-        help='Config overrides, e.g. "note_hidden_size=128,measure_num_heads=4".',
-    )
-    p.add_argument("--output_dir", default="runs/measurenote-small", help="Where to write.")
-    p.add_argument(
-        "--per_device_train_batch_size",
-        type=int,
-        default=32,
-        help="Tunes per batch and process (the reference uses 32).",
-    )
-    p.add_argument("--per_device_eval_batch_size", type=int, default=32, help="Eval batch size.")
-    p.add_argument("--learning_rate", type=float, default=3e-4, help="Peak Adam learning rate.")
-    p.add_argument(
-        "--weight_decay",
-        type=float,
-        default=0.0,
-        help="Decoupled weight decay of matrices (0 = plain Adam, the reference).",
-    )
-    p.add_argument(
-        "--lr_scheduler_type",
-        choices=("step", "cosine", "constant"),
-        default="step",
-        help="step: multiply by lr_gamma every lr_step_size updates (reference).",
-    )
-    p.add_argument("--lr_step_size", type=int, default=10_000, help="Updates per lr step.")
-    p.add_argument("--lr_gamma", type=float, default=0.5, help="Factor of each lr step.")
-    p.add_argument("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
-    p.add_argument("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
-    p.add_argument(
-        "--max_train_steps",
-        type=int,
-        default=300,
-        help="Optimizer updates (overrides --num_train_epochs when both are set).",
-    )
-    p.add_argument(
-        "--num_train_epochs",
-        type=int,
-        default=None,
-        help="Epochs, used when --max_train_steps is 0.",
-    )
-    p.add_argument(
-        "--gradient_accumulation_steps",
-        type=int,
-        default=1,
-        help="Batches accumulated per optimizer update.",
-    )
-    p.add_argument(
-        "--mixed_precision",
-        choices=("no", "fp16", "bf16"),
-        default="no",
-        help="Autocast precision (bf16 works on recent CPUs, fp16 needs a GPU).",
-    )
-    p.add_argument(
-        "--checkpointing_steps",
-        default=None,
-        help="Save the training state every N updates, or 'epoch'.",
-    )
-    p.add_argument(
-        "--resume_from_checkpoint",
-        nargs="?",
-        const="latest",
-        default=None,
-        help="Checkpoint folder to resume from; no value or 'latest' = newest step_N "
-        "/ epoch_N in output_dir (starts fresh if there is none).",
-    )
-    p.add_argument(
-        "--eval_steps",
-        type=int,
-        default=100,
-        help="Validate every N updates (and always at the end); 0 = only at the end.",
-    )
-    p.add_argument("--logging_steps", type=int, default=10, help="Log train loss every N updates.")
-    p.add_argument("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
-    p.add_argument(
-        "--report_to",
-        default="tensorboard",
-        help="accelerate tracker(s): tensorboard, wandb, all ...",
-    )
-    p.add_argument("--push_to_hub", action="store_true", help="Upload output_dir at the end.")
-    p.add_argument("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote.")
-    p.add_argument("--hub_token", default=None, help="Hub token (default: the cached login).")
-    p.add_argument("--seed", type=int, default=42, help="Seed of init, dropout and batch order.")
-    p.add_argument(
-        "--key_augmentation",
-        action="store_true",
-        help="Transpose each training tune by a random -5..+6 semitones every epoch.",
-    )
+    add = p.add_argument
+    add("--task", choices=TASKS, default="measurenote", help="Which model to train.")
+    # data
+    add("--corpus", "--train_file", dest="corpus", nargs="+", default=None,
+        help="Sources for load_abc_corpus (tunebook, folder, thesession dump, 'oneills1850', "
+             "'ryansMammoth'); default: both music21 books.")
+    add("--split_ratios", type=float, nargs=3, default=(0.9, 0.05, 0.05),
+        help="Train/validation/test shares of the corpus, in tunes.")
+    add("--split_seed", type=int, default=0, help="Seed of the corpus split.")
+    add("--cache_dir", default=None,
+        help="Cache of corpus, vocabulary and tokenized splits (default <output_dir>/../.cache).")
+    add("--max_length", type=int, default=None, help="Drop (and count) tunes with more rows.")
+    add("--num_proc", type=int, default=None, help="Processes for tokenization.")
+    add("--key_augmentation", action="store_true",
+        help="Transpose each training tune by a random -5..+6 semitones every epoch.")
+    # model
+    add("--preset", choices=("small", "base"), default="small", help="Model size.")
+    add("--config_overrides", default=None,
+        help='Config overrides, e.g. "note_hidden_size=128,measure_num_heads=4".')
+    # optimisation (defaults: reference-measurenote.md 5.2)
+    add("--per_device_train_batch_size", type=int, default=32, help="Tunes per batch, process.")
+    add("--per_device_eval_batch_size", type=int, default=32, help="Validation batch size.")
+    add("--learning_rate", type=float, default=3e-4, help="Peak Adam learning rate.")
+    add("--weight_decay", type=float, default=0.0, help="Decoupled decay of matrices (0: Adam).")
+    add("--lr_scheduler_type", choices=("step", "cosine", "constant"), default="step",
+        help="step: multiply the lr by --lr_gamma every --lr_step_size updates.")
+    add("--lr_step_size", type=int, default=10_000, help="Updates per lr step.")
+    add("--lr_gamma", type=float, default=0.5, help="Factor of each lr step.")
+    add("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
+    add("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
+    add("--max_train_steps", type=int, default=DEFAULT_MAX_TRAIN_STEPS,
+        help="Optimizer updates (0: use --num_train_epochs).")
+    add("--num_train_epochs", type=int, default=None, help="Epochs when --max_train_steps is 0.")
+    add("--max_train_minutes", type=float, default=None,
+        help="Also stop after this much training time (validation excluded).")
+    add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
+    add("--mixed_precision", choices=("no", "fp16", "bf16"), default="no",
+        help="Autocast precision (bf16 runs on recent CPUs, fp16 needs a GPU).")
+    add("--seed", type=int, default=42, help="Seed of init, dropout, batch order, augmentation.")
+    # checkpoints, evaluation, logging, outputs
+    add("--output_dir", default="runs/measurenote-small", help="Where everything is written.")
+    add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
+    add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
+        help="Checkpoint to resume; no value or 'latest': newest step_N/epoch_N of output_dir.")
+    add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
+    add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
+    add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
+    add("--report_to", default="tensorboard", help="accelerate tracker(s): tensorboard, wandb...")
+    add("--push_to_hub", action="store_true", help="Upload output_dir to the Hub at the end.")
+    add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
+    add("--hub_token", default=None, help="Hub token (default: the cached login).")
     module = _tune_title_module()
     if module is not None and hasattr(module, "add_arguments"):
         module.add_arguments(p)
@@ -203,6 +138,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# fmt: on
 def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if not args.max_train_steps and not args.num_train_epochs:
         parser.error("set --max_train_steps or --num_train_epochs")
@@ -354,15 +290,14 @@ def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_obj
     completed = resume_state(args, accelerator)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     resume_batches *= args.gradient_accumulation_steps
-    ignored = (0, 1, 2)  # pad, start, end: dur targets that are not notes or rests
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
+    stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
     window: list[torch.Tensor] = []
     progress = tqdm(
         total=args.max_train_steps, initial=completed, disable=not accelerator.is_local_main_process
     )
-    start = time.perf_counter()
     model.train()
-    for epoch in range(first_epoch, args.num_train_epochs):
+    for epoch in range(first_epoch, args.num_train_epochs if not stats["stop"] else 0):
         for obj in epoch_objects:
             obj.set_epoch(epoch)
         active = train_dl
@@ -380,46 +315,71 @@ def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_obj
                 optimizer.zero_grad()
             stats["tokens"] += int(batch["attention_mask"].sum())
             window.append(torch.stack([out.loss, out.loss_main, out.loss_dur]).detach())
-            if not accelerator.sync_gradients:
-                continue
-            completed += 1
-            progress.update(1)
-            if completed % args.logging_steps == 0 or completed == args.max_train_steps:
-                _log_train(accelerator, window, stats, lr_for(args, completed - 1), completed)
-                window = []
-            if args.eval_steps and completed % args.eval_steps == 0:
-                _timed_eval(accelerator, model, eval_dl, ignored, stats, completed)
-            every = args.checkpointing_steps
-            if isinstance(every, int) and completed % every == 0:
-                _checkpoint(args, accelerator, f"step_{completed}", completed, epoch)
-            if completed >= args.max_train_steps:
-                break
+            if accelerator.sync_gradients:
+                completed += 1
+                progress.update(1)
+                if _after_update(
+                    args, accelerator, model, eval_dl, stats, window, completed, epoch
+                ):
+                    break
         if args.checkpointing_steps == "epoch":
             _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch)
-        if completed >= args.max_train_steps:
+        if stats["stop"]:
             break
     progress.close()
     if window:
-        _log_train(accelerator, window, stats, lr_for(args, completed - 1), completed)
-    stats.update(completed_steps=completed, seconds=time.perf_counter() - start)
+        _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
+    stats.update(completed_steps=completed, seconds=time.perf_counter() - stats["start"])
     return stats
 
 
-def _log_train(accelerator, window, stats, lr, step) -> None:
+def _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch) -> bool:
+    """Log, validate and checkpoint after update number ``completed``; True when training ends
+    (``--max_train_steps`` reached or ``--max_train_minutes`` spent, agreed by all processes)."""
+    if completed % args.logging_steps == 0 or completed == args.max_train_steps:
+        _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
+        window.clear()
+    if args.eval_steps and completed % args.eval_steps == 0:
+        _timed_eval(args, accelerator, model, eval_dl, stats, completed)
+    if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
+        _checkpoint(args, accelerator, f"step_{completed}", completed, epoch)
+    stop = completed >= args.max_train_steps
+    if args.max_train_minutes is not None:
+        spent = time.perf_counter() - stats["start"] - stats["eval_seconds"]
+        late = spent > 60 * args.max_train_minutes
+        stop = stop or bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
+    stats["stop"] = stop
+    return stop
+
+
+def _log_train(args, accelerator, window, stats, lr, step) -> None:
     mean = accelerator.reduce(torch.stack(window).mean(0), "mean").tolist()
     stats["loss_sum"] += mean[0] * len(window)
     stats["loss_steps"] += len(window)
     stats["last"] = {"train_loss": mean[0], "train_loss_main": mean[1], "train_loss_dur": mean[2]}
     accelerator.log({**stats["last"], "lr": lr}, step=step)
+    _history(args, accelerator, stats, step, {**stats["last"], "lr": lr})
 
 
-def _timed_eval(accelerator, model, eval_dl, ignored, stats, step) -> dict:
+def _timed_eval(args, accelerator, model, eval_dl, stats, step) -> dict:
+    if step in stats["evals"]:  # the final validation right after a periodic one
+        return stats["evals"][step]
     begin = time.perf_counter()
-    metrics = evaluate_lm(model, eval_dl, accelerator, ignored)
+    metrics = evaluate_lm(model, eval_dl, accelerator, ignored_dur_ids=(0, 1, 2))  # pad/start/end
     stats["eval_seconds"] += time.perf_counter() - begin
+    stats["evals"][step] = metrics
     accelerator.log({f"eval_{k}": v for k, v in metrics.items()}, step=step)
+    _history(args, accelerator, stats, step, {f"eval_{k}": v for k, v in metrics.items()})
     logger.info("step %d: %s", step, {k: round(v, 4) for k, v in metrics.items()})
     return metrics
+
+
+def _history(args, accelerator, stats, step: int, record: dict) -> None:
+    """Append to ``output_dir/train_log.jsonl`` (the learning curve, kept by a killed run too)."""
+    if accelerator.is_main_process:
+        seconds = time.perf_counter() - stats["start"] - stats["eval_seconds"]
+        record = {"step": step, "train_seconds": round(seconds, 3), **record}
+        append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), record)
 
 
 def _checkpoint(args, accelerator, name: str, completed: int, epoch: int) -> None:
@@ -531,8 +491,15 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     if args.push_to_hub and accelerator.is_main_process:
         check_hub_reachable()  # fail before training, not after
     set_seed(args.seed, device_specific=True)
+    accelerator.print(
+        f"{accelerator.distributed_type}: {accelerator.num_processes} process(es) on "
+        f"{accelerator.device}, {torch.get_num_threads()} torch thread(s) each"
+    )
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
+        if args.resume_from_checkpoint is None:  # a fresh run starts a fresh learning curve
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(args.output_dir, "train_log.jsonl"))
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     corpus_sizes = {name: len(ds) for name, ds in splits.items()}
     accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
@@ -555,7 +522,7 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     metrics = {}
     if len(splits["validation"]):
         step = stats["completed_steps"]
-        metrics = _timed_eval(accelerator, model, eval_dl, (0, 1, 2), stats, step)
+        metrics = _timed_eval(args, accelerator, model, eval_dl, stats, step)
     stats["wall_start"] = wall_start
     results = finish(args, accelerator, model, tokenizer, stats, metrics, data_report, corpus_sizes)
     accelerator.end_training()
