@@ -6,7 +6,8 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "evaluate_retrieval",
     "identify",
     "read_tunes",
+    "single_thread",
 ]
 
 INDEX_FILE = "tune_index.json"
@@ -266,7 +268,8 @@ def identify(
         tokenizer = AbcTokenizer.from_pretrained(index.meta["model"])
     enc = tokenizer.encode_tune(abc_snippet)
     measures = NoteCropper(tokenizer)._measures_of_whole(enc.input_ids, None)
-    query = embed_tunes(model, [(enc.input_ids, measures)])[0]
+    with single_thread():
+        query = embed_tunes(model, [(enc.input_ids, measures)])[0]
     if scoring == "setting":
         scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
     elif scoring in ("title", "hybrid"):
@@ -313,12 +316,26 @@ def _query_rows(tokenizer, queries, excerpt_notes, seed) -> tuple[list, list[int
     return rows, kept
 
 
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread: a batch of one small query gains nothing from intra-op threads,
+    and on a busy 2-core machine their spin-waiting made a query 50x slower (4 ms vs 250 ms)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
     """`(n_queries, n_gallery)` cosines, one query at a time; returns scores and ms per query."""
-    embed_tunes(model, rows[:1])  # warm-up (first call allocates)
-    begin = time.perf_counter()
-    scores = np.stack([embed_tunes(model, [r])[0] @ gallery_embeds.T for r in rows])
-    return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
+    with single_thread():
+        embed_tunes(model, rows[:1])  # warm-up (first call allocates)
+        begin = time.perf_counter()
+        scores = np.stack([embed_tunes(model, [r])[0] @ gallery_embeds.T for r in rows])
+        elapsed = time.perf_counter() - begin
+    return scores, 1000 * elapsed / max(len(rows), 1)
 
 
 def _edit_scores(tokenizer, train, key_index, rows) -> tuple[np.ndarray, float]:

@@ -64,7 +64,11 @@ def run_identify(args: argparse.Namespace) -> int:
 
     from .name_that_tune import TuneIndex, identify
 
-    text = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
     if not text.lstrip().startswith("X:"):
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model)

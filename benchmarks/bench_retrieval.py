@@ -1,0 +1,148 @@
+"""Tune-title retrieval ablations side by side with the edit-distance baseline (and a hybrid).
+
+Each configuration trains `--steps` updates with `training/train.py --task tune_title` (a SHORT
+budget: the table compares ablations, it does not show converged models), then runs both
+protocols on the same queries: *known* (30-note excerpts of held-out settings of training tunes,
+gallery = every training title) and *unseen* (excerpts of validation tunes, gallery = their
+titles). The test split is never used. Run::
+
+    python benchmarks/bench_retrieval.py                       # ~20-25 min on 2 cores
+    python benchmarks/bench_retrieval.py --corpus small.abc --steps 3 --queries 20 \\
+        --only default cnn                                     # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
+
+from training import train  # noqa: E402
+
+# name -> extra train.py flags (everything else as in the default row)
+ABLATIONS = {
+    "default": [],  # GRU tower from scratch, frozen MiniLM, InfoNCE, 30-note crops
+    "crop_15": ["--crop_notes", "15"],
+    "crop_60": ["--crop_notes", "60"],
+    "whole_tunes": ["--crop_notes", "0"],
+    "hinge": ["--loss_type", "hinge"],
+    "cosine_loss": ["--loss_type", "cosine"],
+    "minilm_finetuned": ["--finetune_title_encoder"],
+    "char_gru_titles": ["--title_encoder", "char_gru"],
+    "cnn_tower": ["--tune_encoder", "cnn"],
+    "measurenote_transfer": ["--measurenote_path", "{measurenote}"],
+    "measurenote_frozen": ["--measurenote_path", "{measurenote}", "--freeze_backbone"],
+}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--corpus",
+        default=os.environ.get("MODELING_IRISH_CORPUS", "../shared/data/thesession-c.abc"),
+    )
+    p.add_argument("--steps", type=int, default=80, help="Updates per configuration.")
+    p.add_argument("--batch_size", type=int, default=64, help="Pairs per batch.")
+    p.add_argument("--queries", type=int, default=200, help="Queries per protocol.")
+    p.add_argument(
+        "--measurenote", default=None, help="Trained MeasureNote folder (transfer rows)."
+    )
+    p.add_argument("--only", nargs="*", default=None, help="Run only these rows.")
+    p.add_argument("--out", default="runs/bench-retrieval", help="Where runs and results go.")
+    return p.parse_args()
+
+
+def run_row(name: str, flags: list[str], args: argparse.Namespace) -> dict:
+    argv = [
+        "--task",
+        "tune_title",
+        "--corpus",
+        args.corpus,
+        "--output_dir",
+        f"{args.out}/{name}",
+        "--cache_dir",
+        f"{args.out}/.cache",
+        "--max_train_steps",
+        str(args.steps),
+        "--per_device_train_batch_size",
+        str(args.batch_size),
+        "--learning_rate",
+        "1e-3",
+        "--lr_scheduler_type",
+        "constant",
+        "--logging_steps",
+        "10",
+        "--known_queries",
+        str(args.queries),
+        "--retrieval_eval_queries",
+        str(args.queries),
+    ]
+    begin = time.perf_counter()
+    results = train.main(argv + [f.format(measurenote=args.measurenote) for f in flags])
+    results["wall_seconds"] = time.perf_counter() - begin
+    return results
+
+
+def baseline_rows(args: argparse.Namespace, model_dir: str) -> dict[str, dict]:
+    """Edit distance and hybrid on the queries of `model_dir`'s run (same split, same seed)."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+    from modeling_irish.name_that_tune import evaluate_retrieval
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    corpus = load_abc_corpus(args.corpus, cache_dir=f"{args.out}/.cache")
+    tok = AbcTokenizer.from_pretrained(model_dir)
+    model = TuneTitleModel.from_pretrained(model_dir).eval()
+    known = os.path.join(model_dir, "known_queries.abc")  # removed from the training side
+    unseen = corpus["validation"].select(range(min(args.queries, len(corpus["validation"]))))
+    rows = {}
+    for scorer in ("edit-distance", "hybrid"):
+        row = {}
+        for protocol, queries in (("known", known), ("unseen", unseen)):
+            m = evaluate_retrieval(model, tok, corpus["train"], queries, protocol, 30, 0, scorer)
+            row.update({f"{protocol}_{k}": v for k, v in m.items() if isinstance(v, (int, float))})
+        rows[scorer] = row
+    return rows
+
+
+def table(rows: dict[str, dict]) -> str:
+    cols = (
+        "known_mrr_at_20",
+        "known_r_at_1",
+        "known_ms_per_query",
+        "unseen_mrr_at_20",
+        "unseen_random_mrr_at_20",
+        "train_loss_last",
+        "wall_seconds",
+    )
+    lines = ["| row | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, r in rows.items():
+        cells = [f"{r[c]:.4g}" if isinstance(r.get(c), (int, float)) else "-" for c in cols]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = parse_args()
+    names = args.only or list(ABLATIONS)
+    rows: dict[str, dict] = {}
+    for name in names:
+        if "{measurenote}" in " ".join(ABLATIONS[name]) and not args.measurenote:
+            print(f"skip {name}: no --measurenote folder given")
+            continue
+        rows[name] = run_row(name, ABLATIONS[name], args)
+        print(table({name: rows[name]}), flush=True)
+    if rows:
+        rows.update(baseline_rows(args, f"{args.out}/{next(iter(rows))}"))
+    os.makedirs(args.out, exist_ok=True)
+    Path(args.out, "results.json").write_text(json.dumps(rows, indent=2, default=str))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Name that tune: index build/save/load/identify and the known/unseen retrieval protocols."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from modeling_irish.configuration_tune_title import TuneTitleConfig
+from modeling_irish.modeling_tune_title import TuneTitleModel
+from modeling_irish.name_that_tune import TuneIndex, evaluate_retrieval, identify, read_tunes
+from modeling_irish.retrieval import random_baseline
+from tokenization.tokenization_abc import AbcTokenizer
+
+NOTES = "CDEFGABcde"
+
+
+def tune(x: int, title: str, tune_id: int, seed: int, bars: int = 8) -> str:
+    rng = np.random.default_rng(seed)
+    body = "|".join("".join(NOTES[i] for i in rng.integers(0, 10, 8)) for _ in range(bars))
+    return (
+        f"X:{x}\nT:{title}\nS: https://thesession.org/tunes/{tune_id}#setting{x}\n"
+        f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}|]\n"
+    )
+
+
+# 8 training tunes (tune ids 1..8), each with a second setting that is a copy (the query);
+# 5 unseen tunes (ids 20..24) with titles of their own; one untitled tune.
+TRAIN = [tune(i, f"Reel {i}", i, i) for i in range(1, 9)] + [tune(99, "x", 99, 99)]
+KNOWN = [tune(100 + i, f"Reel {i}", i, i) for i in range(1, 9)]
+UNSEEN = [tune(200 + i, f"New {i}", 20 + i, 50 + i) for i in range(5)]
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> AbcTokenizer:
+    return AbcTokenizer.train(TRAIN + UNSEEN)
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer) -> TuneTitleModel:
+    torch.manual_seed(0)
+    backbone = {
+        "vocab_sizes": tokenizer.abc_vocab.sizes,
+        "embedding_size": 16,
+        "note_hidden_size": 16,
+        "note_num_layers": 1,
+        "measure_hidden_size": 16,
+        "measure_num_layers": 1,
+        "measure_num_heads": 2,
+        "final_hidden_size": 16,
+        "final_num_layers": 1,
+    }
+    config = TuneTitleConfig(
+        tune_config={"backbone_config": backbone, "summary_hidden_size": 8},
+        title_config={"encoder_type": "char_gru", "char_embed_dim": 8, "char_hidden_size": 8},
+        projection_dim=8,
+    )
+    return TuneTitleModel(config).eval()
+
+
+def test_read_tunes_fields():
+    rec = read_tunes(TRAIN[:1])[0]
+    assert rec["title"] == "Reel 1" and rec["tune_id"] == "1" and rec["abc"] == TRAIN[0]
+
+
+def test_index_build_save_load_identify(model, tokenizer, tmp_path):
+    path = tmp_path / "corpus.abc"
+    path.write_text("\n".join(TRAIN))
+    index = TuneIndex.build(model, tokenizer, str(path))
+    assert len(index) == 8  # the untitled tune is left out
+    assert index.setting_embeds.shape == (8, 8) and index.title_embeds.shape == (8, 8)
+    index.save(tmp_path / "index")
+    assert not list((tmp_path / "index").glob("*.pkl"))
+    loaded = TuneIndex.load(tmp_path / "index")
+    assert loaded.titles == index.titles
+    assert np.array_equal(loaded.setting_embeds, index.setting_embeds)
+    top = identify(model, loaded, KNOWN[2], k=3, tokenizer=tokenizer)
+    assert len(top) == 3 and all(t in index.titles for t, _ in top)
+    assert top[0][1] >= top[1][1] >= top[2][1]
+    # with the edit distance added, an exact copy of an indexed setting comes first
+    hybrid = identify(model, loaded, KNOWN[2], k=1, tokenizer=tokenizer, scoring="hybrid")
+    assert hybrid[0][0] == "Reel 3"
+    # "setting" scoring: a copy of a setting has cosine 1 with that setting's embedding
+    setting = identify(model, loaded, KNOWN[2], k=1, tokenizer=tokenizer, scoring="setting")
+    assert setting == [("Reel 3", pytest.approx(1.0, abs=1e-4))]
+
+
+def test_known_protocol_gallery_and_edit_distance_rank_one(tokenizer):
+    m = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    assert m["gallery"] == 8 and m["queries"] == 8
+    assert m["random_mrr_at_20"] == pytest.approx(sum(1 / r for r in range(1, 9)) / 8)
+    assert m["mrr_at_20"] == 1.0 and m["r_at_1"] == 1.0  # exact excerpts of a training setting
+    assert set(m) >= {"mrr_at_20", "r_at_1", "r_at_10", "queries", "gallery", "ms_per_query"}
+
+
+def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
+    m = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN + KNOWN[:2], "unseen", 20, 0)
+    assert m["gallery"] == 5 and m["queries"] == 5 and m["dropped_queries"] == 2
+    assert m["random_mrr_at_20"] == pytest.approx(random_baseline(5, 20)["mrr_at_20"])
+    assert 1 <= m["mean_rank"] <= 5
+    # the edit distance has no training setting for unseen titles: every query ranks last
+    ed = evaluate_retrieval(None, tokenizer, TRAIN, UNSEEN, "unseen", 20, 0, "edit-distance")
+    assert ed["mean_rank"] == 5 and ed["mrr_at_20"] == pytest.approx(1 / 5)
+
+
+def test_identical_query_copies_are_removed_from_training(tokenizer):
+    m = evaluate_retrieval(
+        None, tokenizer, TRAIN + KNOWN[:1], KNOWN[:1], "known", 20, 0, "edit-distance"
+    )
+    assert m["queries"] == 1 and m["r_at_1"] == 1.0  # still found through the other setting
