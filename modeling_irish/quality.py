@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
 import shutil
@@ -244,8 +246,8 @@ def reread_music21(tune: Any) -> bool:
     """music21 reads the same pitches and durations, in order."""
     import warnings
 
-    try:
-        with warnings.catch_warnings():
+    try:  # music21 writes beam warnings straight to stderr: keep them out of our output
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             theirs = music21_events(tune.abc)
     except Exception:  # noqa: BLE001 (music21 raises many kinds on bad input)

@@ -1,0 +1,158 @@
+"""Generation throughput (complete tunes per second) and validity of constrained samples.
+
+Usage:
+    python benchmarks/bench_generation.py [--corpus PATH | --vocab abc_vocab.json]
+        [--presets small,base] [--batches 1,64] [--validity-samples 1000] [--threads 2]
+        [--model DIR]
+
+Models are randomly initialised presets with a vocabulary built from the corpus (throughput does
+not depend on training), unless ``--model`` names a trained folder. Prints a markdown table of
+tunes/s and rows/s per preset and batch size (reels, constraints on, 16 bars), then the validity
+rate of ``--validity-samples`` constrained samples (six tune types) by our checker and by the
+three readers: our parser (same rows), music21 (same pitches and durations), abc2midi (exit 0,
+no error line; "n/a" when not installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+DEFAULT_CORPUS = os.environ.get(
+    "MODELING_IRISH_CORPUS",
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "thesession-c.abc"),
+)
+RHYTHMS = [
+    ("reel", "D"),
+    ("jig", "G"),
+    ("slip jig", "E minor"),
+    ("polka", "A"),
+    ("waltz", "F"),
+    ("hornpipe", "E dorian"),
+]
+
+
+def build_vocab(corpus: str):
+    from tokenization.abc_parser import AbcParseError, parse_tunebook
+    from tokenization.features import HeaderInfo, tune_to_rows
+    from tokenization.keys import normalise_tune
+    from tokenization.vocabulary import AbcVocab
+
+    with open(corpus, encoding="utf-8") as handle:
+        text = handle.read()
+
+    def rows():
+        for tune in parse_tunebook(text):
+            if isinstance(tune, AbcParseError):
+                continue
+            tune = normalise_tune(tune)
+            yield tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
+
+    return AbcVocab.build(rows())
+
+
+def make_generator(preset: str, tokenizer, seed: int = 0):
+    import torch
+
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from modeling_irish.generation import TuneGenerator
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    torch.manual_seed(seed)
+    config = MeasureNoteConfig.from_preset(preset, vocab_sizes=tokenizer.abc_vocab.sizes)
+    return TuneGenerator(MeasureNoteForCausalLM(config), tokenizer)
+
+
+def time_generation(generator, batch: int, total: int) -> tuple[float, float, float]:
+    """(tunes/s, rows/s, validity) over ``total`` reels sampled ``batch`` at a time."""
+    generator.generate(min(batch, 4), rhythm="reel", key="D", seed=999)  # warm the mask tables
+    tunes, start = [], time.perf_counter()
+    for seed in range(max(1, total // batch)):
+        tunes += generator.generate(batch, rhythm="reel", key="D", seed=seed, num_bars=16)
+    elapsed = time.perf_counter() - start
+    rows = sum(len(t.rows) for t in tunes)
+    return len(tunes) / elapsed, rows / elapsed, sum(t.valid for t in tunes) / len(tunes)
+
+
+def validity(generator, n: int, batch: int = 100) -> dict[str, float | None]:
+    from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
+
+    tunes = []
+    for i in range(0, n, batch):
+        rhythm, key = RHYTHMS[(i // batch) % len(RHYTHMS)]
+        size = min(batch, n - i)
+        tunes += generator.generate(size, rhythm=rhythm, key=key, seed=10_000 + i, num_bars=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = sum(reread_ours(t, generator.tokenizer) for t in tunes)
+        m21 = sum(reread_music21(t) for t in tunes)
+    midi = [reread_abc2midi(t) for t in tunes]
+    return {
+        "samples": len(tunes),
+        "checker": sum(t.valid for t in tunes) / len(tunes),
+        "ours": ours / len(tunes),
+        "music21": m21 / len(tunes),
+        "abc2midi": None if None in midi else sum(midi) / len(tunes),
+        "mean_rows": sum(len(t.rows) for t in tunes) / len(tunes),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS, help="ABC corpus for the vocabulary")
+    parser.add_argument("--vocab", default=None, help="abc_vocab.json (skips the corpus build)")
+    parser.add_argument("--model", default=None, help="a trained model folder instead of presets")
+    parser.add_argument("--presets", default="small,base", help="comma list of presets")
+    parser.add_argument("--batches", default="1,64", help="comma list of batch sizes")
+    parser.add_argument("--tunes", type=int, default=128, help="tunes timed per batch size >1")
+    parser.add_argument("--validity-samples", type=int, default=1000, help="0 to skip")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from tokenization.tokenization_abc import AbcTokenizer
+    from tokenization.vocabulary import AbcVocab
+
+    torch.set_num_threads(args.threads)
+    if args.model:
+        from modeling_irish.generation_cli import load_generator
+
+        generators = {"model": load_generator(args.model)}
+    else:
+        start = time.perf_counter()
+        vocab = AbcVocab.load(args.vocab) if args.vocab else build_vocab(args.corpus)
+        print(
+            f"vocabulary ready in {time.perf_counter() - start:.0f} s: {vocab.sizes['main']} "
+            f"main, {vocab.sizes['dur']} dur, {vocab.sizes['m_offset']} m_offset values\n"
+        )
+        tokenizer = AbcTokenizer(vocab=vocab)
+        generators = {p: make_generator(p, tokenizer) for p in args.presets.split(",")}
+
+    print(f"torch threads: {args.threads}; reels, 16 bars, constraints on\n")
+    print("| model | batch | tunes/s | rows/s | valid |")
+    print("|---|---|---|---|---|")
+    for name, generator in generators.items():
+        for batch in (int(b) for b in args.batches.split(",")):
+            total = 8 if batch == 1 else max(args.tunes, batch)
+            tps, rps, valid = time_generation(generator, batch, total)
+            print(f"| {name} | {batch} | {tps:.2f} | {rps:.0f} | {valid:.3f} |", flush=True)
+    if args.validity_samples:
+        name = "model" if args.model else args.presets.split(",")[0]
+        result = validity(generators[name], args.validity_samples)
+        print(
+            f"\nvalidity of {result['samples']} constrained samples ({name}, six tune types, "
+            f"mean {result['mean_rows']:.0f} rows):"
+        )
+        for reader in ("checker", "ours", "music21", "abc2midi"):
+            value = result[reader]
+            print(f"  {reader:9s} {'n/a' if value is None else f'{value:.4f}'}")
+
+
+if __name__ == "__main__":
+    main()
