@@ -50,11 +50,25 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _register_module_commands() -> None:
     """Sub-commands whose code lives in their own modules (``add_<name>_args`` / ``run_<name>``)."""
+    import importlib
+
     for name, module, help_text in (
         ("evaluate-lm", "modeling_irish.lm_evaluation", "per-token NLL and perplexity of a model"),
+        ("generate", "modeling_irish.generation_cli", "sample tunes that scan, in a real key"),
+        ("render", "modeling_irish.generation_cli", "render ABC tunes to SVG, MIDI and WAV"),
+        (
+            "evaluate-generation",
+            "modeling_irish.generation_cli",
+            "validity, structure, copying and histogram distances of samples",
+        ),
+        ("index", "modeling_irish.retrieval_cli", "build a name-that-tune index over a corpus"),
+        ("identify", "modeling_irish.retrieval_cli", "name a tune from an ABC snippet"),
+        (
+            "evaluate-retrieval",
+            "modeling_irish.retrieval_cli",
+            "MRR@k and R@k of title retrieval (known or unseen tunes)",
+        ),
     ):
-        import importlib
-
         snake = name.replace("-", "_")
         add = getattr(importlib.import_module(module), f"add_{snake}_args")
         _COMMANDS[name] = (help_text, add, f"{module}:run_{snake}")

@@ -400,11 +400,6 @@ class TuneGenerator:
             rhythm=rhythm,
             x=i + 1,
         )
-        # abc2midi misreads a written `:|:` before an ending ("found [1 before |:") but reads
-        # `:||:`, which every reader maps onto the same bar: write that until abc_writer does.
-        abc = "\n".join(
-            line if _HEADER.match(line) else line.replace(":|:", ":||:") for line in abc.split("\n")
-        )
         check = validate_tune(tokens, req.meter)
         errors = check.errors + (["truncated at the hard row limit"] if truncated else [])
         return GeneratedTune(

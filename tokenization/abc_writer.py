@@ -136,7 +136,9 @@ def tokens_to_body(
             speller.reset_bar()
             bars += 1
             sep = "\n" if bars_per_line and bars % bars_per_line == 0 else " "
-            out.append(" " + tok.text + sep)
+            # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending, and
+            # every reader (ours included) maps both spellings onto the same bar.
+            out.append(" " + (":||:" if tok.text == ":|:" else tok.text) + sep)
         elif kind == "tuplet":
             out.append(_tuplet_text(tok, meter))
         elif kind == "chord_start":
