@@ -91,7 +91,7 @@ def test_tuplets_rests_bars_and_endings():
         Token("tuplet", "(3:4:3", None, F(4, 3)), note(69), note(71), note(72),
         Token("bar", ":|:", None, None), Token("tuplet", "(5", None, F(3, 5)),
     ]  # fmt: skip
-    assert body(toks, "C major", meter="6/8") == "(3ABcz3 :|2 (3:4:3ABc :|: (5"
+    assert body(toks, "C major", meter="6/8") == "(3ABcz3 :|2 (3:4:3ABc :||: (5"
     assert body(toks[-1:], "C major", meter="4/4") == "(5:3:5"
 
 
