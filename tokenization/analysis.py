@@ -1,0 +1,117 @@
+"""Measure analysis of a parsed tune: where every token sits in the bar, the phrase and the form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+from .features import beat_points
+from .measure import TICKS_PER_EIGHTH, MeasureTracker, bar_length_in_eighths
+
+__all__ = ["TokenPosition", "analyse_measures"]
+
+
+@dataclass(frozen=True)
+class TokenPosition:
+    """Where one token of a tune sits.
+
+    Attributes:
+        token: the parser token.
+        bar: absolute bar number (0 = the first bar, a pickup included).
+        m_idx: bar index inside the repeated section (the MeasureNote ``m_idx`` feature).
+        m_idx_mod4: ``m_idx`` modulo 4: position in a four-bar phrase.
+        offset: offset from the start of the bar in eighth notes, as the ``m_offset`` feature
+            sees it (tuplet members share the tuplet's start, as in the reference).
+        onset: exact sounding onset from the start of the bar, in eighth notes (tuplet members
+            at their scaled positions: ``(3`` members of an eighth at 0, 2/3, 4/3).
+        is_onbeat: whether ``offset`` falls on a beat of the meter (compound meters by the
+            dotted beat).
+        is_middle_beat: whether ``offset`` is the middle of the bar (4/4 and 12/8 only).
+        measure: measure-group number (a pickup shares group 0 with the first full bar).
+        is_pickup: the token belongs to an anacrusis (a first bar shorter than the meter).
+        ending: the ending this token belongs to (``"1"``, ``"2"``, ``"1,3"``) or ``""``.
+        in_tuplet: the token is a member of a tuplet.
+        in_chord: the token is a note inside ``[...]``.
+    """
+
+    token: Any
+    bar: int
+    m_idx: int
+    m_idx_mod4: int
+    offset: Fraction
+    onset: Fraction
+    is_onbeat: bool
+    is_middle_beat: bool
+    measure: int
+    is_pickup: bool
+    ending: str
+    in_tuplet: bool
+    in_chord: bool
+
+
+def _ending_after(text: str, current: str) -> str:
+    """The ending in force after a bar line."""
+    label = text.lstrip(":|]").lstrip("[")
+    if label:
+        return label
+    if ":" in text or text in ("||", "|]"):
+        return ""
+    return current
+
+
+def analyse_measures(tokens: Sequence[Any], meter: str | None) -> list[TokenPosition]:
+    """Position of every token of a tune (see `TokenPosition`), with the tokenizer's own tracker.
+
+    Example:
+        >>> from tokenization.abc_parser import parse_abc
+        >>> tune = parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nD|GAG (3Bcd e|1 d3 d2D:|2 d3 d3|]")
+        >>> rows = analyse_measures(tune.tokens, tune.meter)
+        >>> [(p.bar, str(p.offset), p.is_pickup) for p in rows[:3]]
+        [(0, '0', True), (0, '1', True), (1, '0', False)]
+        >>> [p.ending for p in rows if p.token.kind == "note"][-4:]
+        ['1', '1', '2', '2']
+        >>> rows[5].token.text, rows[5].in_tuplet, rows[6].in_tuplet, str(rows[9].offset)
+        ('(3', False, True, '5')
+    """
+    tracker = MeasureTracker(bar_length_in_eighths(meter))
+    onbeats, middles = beat_points(meter)
+    out: list[TokenPosition] = []
+    bar, ending = 0, ""
+    for token in tokens:
+        member = token.kind in ("note", "rest", "chord_start") and tracker.tuplet_left > 0
+        offset = tracker.offset
+        onset = offset
+        if tracker.tuplet_left > 0:
+            onset = offset + tracker.tuplet_sum * tracker.tuplet_factor
+        out.append(
+            TokenPosition(
+                token=token,
+                bar=bar,
+                m_idx=tracker.m_idx,
+                m_idx_mod4=tracker.m_idx % 4,
+                offset=Fraction(offset) / TICKS_PER_EIGHTH,
+                onset=Fraction(onset) / TICKS_PER_EIGHTH,
+                is_onbeat=offset in onbeats,
+                is_middle_beat=offset in middles,
+                measure=tracker.measure,
+                is_pickup=False,
+                ending=ending,
+                in_tuplet=member or (tracker.in_chord and tracker.tuplet_left > 0),
+                in_chord=tracker.in_chord and token.kind in ("note", "rest"),
+            )
+        )
+        if token.kind == "bar":
+            length = tracker.bar_length
+            first_bar_short = bar == 0 and length is not None and 0 < tracker.offset < length
+            if first_bar_short:
+                out = [_as_pickup(p) for p in out]
+            ending = _ending_after(token.text, ending)
+            bar += 1 if tracker.offset > 0 else 0
+        tracker.push(token)
+    return out
+
+
+def _as_pickup(position: TokenPosition) -> TokenPosition:
+    return replace(position, is_pickup=True)
