@@ -477,6 +477,17 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         self.dur_head = nn.Linear(config.final_hidden_size, config.dur_vocab_size)
         self.post_init()
 
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """`PreTrainedModel.save_pretrained`; with remote code on, the saved ``auto_map`` also
+        names the backbone, so `AutoModel` (not only `AutoModelForCausalLM`) loads the folder."""
+        if self._auto_class is not None:
+            auto_map = dict(getattr(self.config, "auto_map", None) or {})
+            auto_map.setdefault(
+                "AutoModel", f"{MeasureNoteModel.__module__.split('.')[-1]}.MeasureNoteModel"
+            )
+            self.config.auto_map = auto_map
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
     def forward(
         self,
         input_ids: torch.LongTensor,

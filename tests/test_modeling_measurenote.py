@@ -491,3 +491,16 @@ def test_measure_context_matches_naive_loop_oracle(tester):
             measure_out, _ = module.rnn(torch.stack(nodes).unsqueeze(0))
             table = torch.cat([torch.zeros(1, measure_out.shape[-1]), measure_out[0]])
             torch.testing.assert_close(out.measure_context[b], table[numbers], atol=ATOL, rtol=0)
+
+
+def test_auto_model_loads_the_backbone_of_a_saved_lm(tmp_path):
+    from transformers import AutoModel
+
+    import modeling_irish  # noqa: F401  (registers the Auto classes and remote-code auto_map)
+
+    lm = MeasureNoteForCausalLM(MeasureNoteModelTester().get_config())
+    lm.save_pretrained(tmp_path)
+    backbone = AutoModel.from_pretrained(tmp_path)
+    assert type(backbone).__name__ == "MeasureNoteModel"
+    expected = lm.measurenote.state_dict()
+    assert all(torch.equal(v, expected[k]) for k, v in backbone.state_dict().items())
