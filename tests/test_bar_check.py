@@ -1,0 +1,110 @@
+"""Tests for tokenization.bar_check: golden bars and rule cases, and O'Neill's/Ryan's shares."""
+
+from __future__ import annotations
+
+import glob
+from collections import Counter
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+
+from tokenization.abc_parser import AbcParseError, AbcTune, parse_abc, parse_tunebook
+from tokenization.bar_check import bar_report, bars_of
+
+
+def tune(body: str, meter: str = "6/8", unit: str = "1/8") -> AbcTune:
+    return parse_abc(f"X:1\nM:{meter}\nL:{unit}\nK:D\n{body}")
+
+
+def problems(body: str, meter: str = "6/8", unit: str = "1/8") -> list[str]:
+    return bar_report(tune(body, meter, unit)).problems
+
+
+def test_bar_lengths_with_tuplets_chords_broken_rhythm():
+    # 2/4 L:1/16: (3 triplet of eighths = one quarter; [df]2 counts its first note; A>B
+    bars = bars_of(tune("(3A2B2c2 [d2f2]2|A>B c6|]", meter="2/4", unit="1/16"))
+    assert [(b.length, b.opened_by, b.closed_by) for b in bars] == [
+        (F(4), None, "|"),
+        (F(4), "|", "|]"),
+    ]
+
+
+def test_pickup_and_complement_pass():
+    assert problems("A|:dfa agf|e3 E2:|") == []
+    assert problems("AB|dfa agf|e3 e||fg|a3 a3|]") == []  # pickup after ||, short before ||
+
+
+def test_long_and_short_bars_are_flagged_with_lengths():
+    assert problems("|:dfa agf a|e3 e3:|") == ["bar 1: 7 of 6 eighths in 6/8 (long)"]
+    assert problems("|:dfa agf|e3 E|e3 e3:|") == ["bar 2: 4 of 6 eighths in 6/8 (short)"]
+
+
+def test_long_pickup_is_a_problem():
+    assert problems("ABcdefg|dfa agf|]") == ["bar 1: 7 of 6 eighths in 6/8 (long)"]
+
+
+def test_last_bar_may_be_short_after_a_plain_bar_line():
+    assert problems("A|dfa agf|e3 e2|") == []
+
+
+def test_endings_last_bar_short_other_bars_compared():
+    assert problems("|:dfa agf|1 e3 e2:|2 e3 e3||") == []
+    assert problems("|:dfa agf|1 e3 e|e3 e3:|2 e3 e3||") == ["bar 2: 4 of 6 eighths in 6/8 (short)"]
+
+
+def test_ending_that_starts_mid_bar():
+    body = "F2D DFD DFD DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||"
+    assert problems(body, meter="12/8") == []
+    # a short bar before an ending that the ending does not complete is still a problem
+    assert problems("F2D DFD DFD DFD|Bcd ed [1 d2B A2G:|[2 d2z d2z||", meter="12/8") == [
+        "bar 2: 5 of 12 eighths in 12/8 (short)"
+    ]
+
+
+def test_free_meter_is_skipped():
+    report = bar_report(parse_abc("X:1\nM:none\nL:1/8\nK:D\nABC|DEFGAB|"))
+    assert report.ok and report.skipped == "free meter"
+    assert bar_report(tune("A|dfa agf|]")).skipped is None
+
+
+def test_mid_tune_meter_change_is_honoured():
+    body = "dfa agf|dfa agf|\nM:9/8\ndfa agf edc|dfa agf edc|[M:2/4] d2f2|]"
+    t = tune(body)
+    assert t.meter == "6/8"
+    assert [b.meter for b in bars_of(t)] == ["6/8", "6/8", "9/8", "9/8", "2/4"]
+    assert bar_report(t).ok
+    # the same bars with the change dropped are too long
+    assert not bar_report(tune(body.replace("M:9/8", "N:9/8"))).ok
+
+
+def test_unfinished_tuplet_at_a_bar_line():
+    assert problems("|:(3ab|dfa agf:|") == ["bar 1: tuplet open at the bar line"]
+
+
+# ---------------------------------------------------------------- music21's books (slow)
+#: Shares honestly reached (2007 and 1052 tunes parsed); every remaining failure is an
+#: error in the transcription, see the module report in the commit message and the lead's notes.
+SHARES = {"oneills1850": 0.905, "ryansMammoth": 0.955}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", sorted(SHARES))
+def test_music21_books_bars_fit_the_meter(folder):
+    music21 = pytest.importorskip("music21")
+    base = Path(music21.common.getCorpusFilePath())
+    paths = sorted(glob.glob(str(base / folder / "*.abc")))
+    if not paths:
+        pytest.skip(f"music21 corpus folder {folder} not found under {base}")
+    results = [r for p in paths for r in parse_tunebook(Path(p).read_text(encoding="latin-1"))]
+    tunes = [r for r in results if isinstance(r, AbcTune)]
+    reports = [bar_report(t) for t in tunes]
+    checked = [r for r in reports if r.skipped is None]
+    share = sum(r.ok for r in checked) / len(checked)
+    reasons = Counter(p.rsplit("(", 1)[-1] for r in checked for p in r.problems[:1])
+    print(f"{folder}: {len(tunes)}/{len(results)} parse, {len(reports) - len(checked)} free meter,")
+    print(f"  bars fit the meter in {sum(r.ok for r in checked)}/{len(checked)} = {share:.2%}")
+    print(f"  first problem of failing tunes: {dict(reasons)}")
+    assert len(tunes) / len(results) >= 0.99
+    assert share >= SHARES[folder]
+    assert not any(r.internal for r in results if isinstance(r, AbcParseError))

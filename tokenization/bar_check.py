@@ -1,0 +1,186 @@
+"""Bar check: does every full bar of a tune sum to its meter (pickups, endings aside)?
+
+The rule (lengths are exact, summed by `tokenization.measure.MeasureTracker`, so tuplets, chords
+and broken rhythm count exactly as the tokenizer counts them):
+
+- The tune is cut into bars at its bar tokens; a bar holding no note or rest is skipped. The
+  meter of a bar is the one in force at its closing bar line: the header's ``M:``, then each
+  mid-tune change the parser recorded in `AbcTune.meter_changes`.
+- A bar longer than its meter is always a problem.
+- A bar shorter than its meter is allowed only
+  (a) as a pickup: the first bar of the tune, or the first bar after a section line
+  (``||``, ``|:``, ``:|``, ``:|:``, ``|]``) or after a meter change;
+  (b) before a section end: a bar closed by a section line, by the end of the tune or by a
+  meter change (it complements the pickup or is simply cut short by the boundary);
+  (c) as the last bar of an ending: a bar closed by the start of a later ending (``|2``,
+  ``:|2``); other bars inside endings are compared the usual way, except that an ending may
+  start mid-bar (``Bcd edc [1 d2B A2G :|``, legal ABC that our tokens write as a bar line): a
+  short bar before a first ending and a short first bar of any of its endings are allowed when
+  the two sum to the meter.
+- The last bar of the tune may be short even when closed by a plain ``|``.
+- A tuplet still open at a bar line is a problem (its notes would be lost).
+- (d) Tunes in free meter (``M:none`` or no ``M:``) are not checked: `BarReport.skipped` says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from tokenization.abc_parser import AbcTune
+from tokenization.measure import TICKS_PER_EIGHTH, MeasureTracker, to_ticks
+
+__all__ = ["SECTION_BARS", "Bar", "BarReport", "bar_report", "bars_of"]
+
+#: Bar lines that end one section and start the next.
+SECTION_BARS = frozenset(("||", "|:", ":|", ":|:", "|]"))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its number (1-based, empty bars not counted), length in eighth notes, meter,
+    the bar lines that open and close it (``None`` at the tune's start or end), the index of
+    its first token, and why it is not a plain bar (``"meter"`` when it starts or ends at a
+    meter change, ``"tuplet"`` when a tuplet is open at its closing line)."""
+
+    number: int
+    length: Fraction
+    meter: str
+    opened_by: str | None
+    closed_by: str | None
+    start: int
+    flags: frozenset[str] = frozenset()
+
+
+@dataclass
+class BarReport:
+    """Result of `bar_report`: ``ok`` when every bar follows the rule, the ``problems`` found,
+    and ``skipped`` (a reason) for tunes that are not checked."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def _meter_at(tune: AbcTune, index: int) -> str | None:
+    meter = tune.meter
+    for at, changed in tune.meter_changes:
+        if at > index:
+            break
+        meter = changed
+    return meter
+
+
+def bars_of(tune: AbcTune) -> list[Bar]:
+    """Every bar of a tune that holds a note or rest, with its length and meter.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:D\\nA|B2c2|]")
+    >>> [(b.length, b.closed_by) for b in bars_of(tune)]
+    [(Fraction(1, 1), '|'), (Fraction(4, 1), '|]')]
+    """
+    tracker, bars = MeasureTracker(None), []
+    opened: str | None = None
+    start, counted = 0, False
+    for i, tok in enumerate(tune.tokens):
+        if tok.kind != "bar":
+            counted = counted or tok.kind in ("note", "rest")
+            tracker.push(tok)
+            continue
+        if counted:
+            bars.append(_bar(tune, tracker, len(bars) + 1, opened, tok.text, start, i))
+            opened = tok.text
+        elif not (tok.text == "|" and opened in SECTION_BARS):
+            opened = tok.text  # an empty bar: keep the stronger of its two lines
+        tracker.push(tok)
+        start, counted = i + 1, False
+    if counted:
+        bars.append(_bar(tune, tracker, len(bars) + 1, opened, None, start, len(tune.tokens)))
+    return bars
+
+
+def _bar(
+    tune: AbcTune,
+    tracker: MeasureTracker,
+    number: int,
+    opened: str | None,
+    closed: str | None,
+    start: int,
+    end: int,
+) -> Bar:
+    flags = set()
+    if tracker.tuplet_left > 0:
+        flags.add("tuplet")
+    if any(start <= at <= end + 1 for at, _ in tune.meter_changes):
+        flags.add("meter")
+    length = Fraction(tracker.offset) / TICKS_PER_EIGHTH
+    meter = _meter_at(tune, end) or "none"
+    return Bar(number, length, meter, opened, closed, start, frozenset(flags))
+
+
+def _full(meter: str) -> Fraction:
+    return Fraction(to_ticks(Fraction(meter))) / TICKS_PER_EIGHTH
+
+
+def _ending(text: str | None) -> str:
+    return (text or "").lstrip(":|")
+
+
+def _short_allowed(bar: Bar, first: bool, last: bool) -> bool:
+    if first or last or bar.opened_by in SECTION_BARS or bar.closed_by in SECTION_BARS:
+        return True
+    if bar.closed_by is None or "meter" in bar.flags:
+        return True
+    closing = _ending(bar.closed_by)
+    return bool(closing) and not closing.startswith("1")
+
+
+def _mid_bar_endings(bars: list[Bar]) -> set[int]:
+    """Indices of the two halves of bars cut by an ending that starts mid-bar (``Bcd [1 efg``):
+    the bar before a first ending and the first bar of each ending sum to the meter."""
+    halves, before = set(), None
+    for k, bar in enumerate(bars):
+        ending = _ending(bar.opened_by)
+        if ending and before is not None:
+            if before[1] + bar.length == _full(bar.meter):
+                halves |= {before[0], k}
+        elif bar.opened_by in SECTION_BARS:
+            before = None
+        if _ending(bar.closed_by).startswith("1"):
+            before = (k, bar.length)
+    return halves
+
+
+def bar_report(tune: AbcTune) -> BarReport:
+    """Check every bar of ``tune`` against its meter by the rule of the module docstring.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> bar_report(parse_abc("X:1\\nM:6/8\\nK:D\\nA|:dfa agf|e3 E2:|")).ok
+    True
+    >>> bar_report(parse_abc("X:1\\nM:6/8\\nK:D\\n|:dfa agf|e3 E|e3 e3:|")).problems
+    ['bar 2: 4 of 6 eighths in 6/8 (short)']
+    """
+    if tune.meter is None and not any(m for _, m in tune.meter_changes):
+        return BarReport(ok=True, skipped="free meter")
+    problems = []
+    bars = bars_of(tune)
+    halves = _mid_bar_endings(bars)
+    for k, bar in enumerate(bars):
+        if bar.meter == "none":
+            continue
+        full = _full(bar.meter)
+        if "tuplet" in bar.flags:
+            problems.append(f"bar {bar.number}: tuplet open at the bar line")
+        elif bar.length > full:
+            problems.append(_describe(bar, full, "long"))
+        elif (
+            bar.length < full
+            and k not in halves
+            and not _short_allowed(bar, k == 0, k == len(bars) - 1)
+        ):
+            problems.append(_describe(bar, full, "short"))
+    return BarReport(ok=not problems, problems=problems)
+
+
+def _describe(bar: Bar, full: Fraction, what: str) -> str:
+    return f"bar {bar.number}: {bar.length} of {full} eighths in {bar.meter} ({what})"
