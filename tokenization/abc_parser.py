@@ -64,6 +64,9 @@ class AbcTune:
     voice_count: int = 1
     corpus_format: bool = False
     accidentals: dict[str, int] = field(default_factory=dict)
+    #: mid-tune meter changes, informational: ``(index of the first token under the new meter,
+    #: meter)``; `meter` stays the header's and the tokens do not change.
+    meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
 
 
 _BODY_RE = re.compile(
@@ -74,6 +77,7 @@ _BODY_RE = re.compile(
 |(?P<brk>[<>]{1,3})
 |(?P<tup>\((?P<tp>\d+)(?::(?P<tq>\d*)(?::(?P<tr>\d*))?)?)
 |(?P<tie>\.?-)
+|(?P<oldchord>\+(?!f+\+)(?P<oc>(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*(?:/+\d*)?){2,})\+)
 |(?P<deco>[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)
 |(?P<rest>[zx](?P<rl>\d*(?:/+\d*)?))
 |(?P<cs>\[(?![A-Za-z]:|\d|\|))
@@ -94,6 +98,7 @@ _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-g]:[|:]")
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 _X_RE = re.compile(r"X:")
 _QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
+_QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 _ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
 _ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
@@ -236,6 +241,8 @@ class _TuneParser:
         self.keysig: dict[str, int] = self.key.accidentals
         self.key_text = ""
         self.meter: str | None = None
+        self.header_meter: str | None = None
+        self.meter_changes: list[tuple[int, str | None]] = []
         self.unit: Fraction | None = None
         self.x: int | None = None
         self.x_line = line_offset + 1
@@ -307,7 +314,9 @@ class _TuneParser:
             short = self.meter is not None and Fraction(self.meter) < Fraction(3, 4)
             self.unit = Fraction(1, 16) if short else Fraction(1, 8)
         self._set_unit(self.unit)
+        self.header_meter = self.meter
         self.pending: Fraction | None = None
+        self.pended: tuple[int, Fraction] = (-1, _ONE)  # (group, factor) of the last `pending`
         self.in_chord = False
         self.chord_start = 0
         self.chord_col = 0
@@ -364,12 +373,14 @@ class _TuneParser:
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(lines[i])
             if not line.strip():
-                if started:
-                    break  # a blank line ends the tune (ABC 2.1)
+                if started and "%" not in lines[i]:
+                    break  # a blank line ends the tune (ABC 2.1); a `%` comment line does not
                 continue
             started = True
             if line.endswith("=") or line.endswith("=20"):
                 line = _QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
+            if "=3D" in line:
+                line = _QP_EQUALS_RE.sub("=", line)  # a quoted-printable `=` before a note
             m = _FIELD_RE.match(line)
             if m is not None and m[1] != "+" and not _MUSIC_NOT_FIELD_RE.match(line):
                 self._body_field(m[1], m[2], m.start(2) + 1)
@@ -397,8 +408,17 @@ class _TuneParser:
                 meter = _parse_meter(value)
                 if meter != self.meter:
                     self.warnings.append(f"mid-tune meter change to {meter} ignored")
+                    self._change_meter(meter)
         except ValueError as exc:
             raise self.error(str(exc)) from None
+
+    def _change_meter(self, meter: str | None) -> None:
+        """Record a meter change (a later change at the same token replaces it)."""
+        changes, at = self.meter_changes, len(self.tokens)
+        if changes and changes[-1][0] == at:
+            changes.pop()
+        changes.append((at, meter))
+        self.meter = meter
 
     def _voice_segments(self, line: str) -> None:
         pos = 0
@@ -453,6 +473,7 @@ class _TuneParser:
                     self.chord_notes.append((nat, pitch))
                 else:
                     if pending is not None:
+                        self.pended = (len(tokens), pending)
                         dur, pending = dur * pending, None
                     self.last_group = len(tokens)
                 last_nat, last_pitch = nat, pitch
@@ -526,9 +547,16 @@ class _TuneParser:
         short = Fraction(1, 2 ** len(m[0]))
         first, second = (2 - short, short) if m[0][0] == ">" else (short, 2 - short)
         tokens = self.tokens
+        factor = first
+        if self.pended[0] == self.last_group:
+            # a chain `a>b>c`: b already took the first pair's factor p; the two pairs each
+            # move a share of b's written length, so b gets p + first - 1 (not p * first)
+            applied = self.pended[1]
+            if applied + first > 1:
+                factor = (applied + first - 1) / applied
         for i in range(self.last_group, len(tokens)):
             if tokens[i].dur is not None:
-                tokens[i] = tokens[i]._replace(dur=tokens[i].dur * first)
+                tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
         self.pending = second
 
     def _tup(self, m: re.Match, line: str) -> None:
@@ -564,6 +592,7 @@ class _TuneParser:
     def _append_rest(self, dur: Fraction) -> None:
         self.carry, self.next_carry = {}, {}
         if self.pending is not None:
+            self.pended = (len(self.tokens), self.pending)
             dur, self.pending = dur * self.pending, None
         self.last_group = len(self.tokens)
         self.tokens.append(Token("rest", "z", None, dur))
@@ -592,14 +621,24 @@ class _TuneParser:
         self.chord_col = self.col
         self.tokens.append(Token("chord_start", "[", None, None))
 
+    def _oldchord(self, m: re.Match, line: str) -> None:
+        """An ABC 1.x chord `+CEG+` (`+ff+` and other names stay decorations)."""
+        self._cs(m, line)
+        self._lex(line, m.start("oc"), m.end("oc"))
+        self._close_chord("", m)
+
     def _ce(self, m: re.Match, line: str) -> None:
+        self._close_chord(m["cl"], m)
+
+    def _close_chord(self, length: str, m: re.Match) -> None:
         if not self.in_chord:
             raise self.error("']' without a chord")
         if not self.chord_notes:
             raise self.error("empty chord")
-        factor = self.lens.get(m["cl"]) or self._len(m["cl"], m)
+        factor = self.lens.get(length) or self._len(length, m)
         factor /= self.unit
         if self.pending is not None:
+            self.pended = (self.chord_start, self.pending)
             factor, self.pending = factor * self.pending, None
         tokens = self.tokens
         if factor != 1:
@@ -634,7 +673,7 @@ class _TuneParser:
             fields=self.fields,
             title=(self.fields.get("T") or [""])[0],
             key=key,
-            meter=self.meter,
+            meter=self.header_meter,
             unit=self.unit,
             tokens=self.tokens,
             warnings=self.warnings,
@@ -644,6 +683,7 @@ class _TuneParser:
             voice_count=max(1, len(self.voices)),
             corpus_format=corpus,
             accidentals=dict(self.keysig),
+            meter_changes=self.meter_changes,
         )
 
     def _looks_like_corpus(self) -> bool:
