@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -397,14 +396,11 @@ def rows_ids(data) -> list[str]:
 
 @needs_parser
 @pytest.mark.slow
-def test_shared_corpus_loads_fast_without_leaks():
+def test_shared_corpus_loads_without_leaks():
     if not CORPUS.is_file():
         pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
     report = {}
-    start = time.perf_counter()
-    data = load_abc_corpus(CORPUS, report=report)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 60, elapsed
+    data = load_abc_corpus(CORPUS, report=report)  # timing: benchmarks, not tests
     assert report["read"] == 20721
     assert_report_sums(report)
     assert_no_leak(data)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import time
 from collections import Counter
 from fractions import Fraction as F
 from pathlib import Path
@@ -385,19 +384,14 @@ def _parse_files(paths: list[str]) -> list:
 
 
 @pytest.mark.slow
-def test_whole_shared_corpus_parses_fast():
+def test_whole_shared_corpus_parses():
     if not CORPUS.exists():
         pytest.skip(f"corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
     text = CORPUS.read_text(encoding="utf-8")
-    start = time.process_time()
-    results = list(parse_tunebook(text))
-    seconds = time.process_time() - start
+    results = list(parse_tunebook(text))  # speed: benchmarks/bench_tokenization.py
     ok = [r for r in results if isinstance(r, AbcTune)]
     rate = len(ok) / len(results)
-    print(f"shared corpus: {len(ok)}/{len(results)} parse ({rate:.2%}), {seconds:.1f} s CPU, "
-          f"{len(results) / seconds:.0f} tunes/s")  # fmt: skip
     assert len(results) == 20721 and rate >= 0.995
-    assert seconds < 20
     assert not any(r.internal for r in results if isinstance(r, AbcParseError))
     assert sum(t.corpus_format for t in ok) == len(ok)
 
