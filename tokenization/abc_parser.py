@@ -8,7 +8,28 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
-from tokenization.keys import LETTER_PC, Key, parse_key_field
+from .abc_header import (
+    _FIELD_RE,
+    _MUSIC_NOT_FIELD_RE,
+    _HeaderFields,
+    _strip_comment,
+    default_unit,
+    split_tunebook,
+)
+from .abc_lexer import (
+    _ACC,
+    _BODY_RE,
+    _IGNORED,
+    _NOTE_BASE,
+    _QP_EQUALS_RE,
+    _QP_TAIL_RE,
+    _ZBAR_AFTER_RE,
+    _canonical_bar,
+    _length,
+    _merge_bar_texts,
+    _note_base,
+)
+from .keys import Key
 
 __all__ = ["AbcParseError", "AbcTune", "Token", "parse_abc", "parse_tunebook"]
 
@@ -69,96 +90,10 @@ class AbcTune:
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
 
 
-_BODY_RE = re.compile(
-    r"""
- (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
-|(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|[\]|:]*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
-|(?P<ws>[\s\\`y$*]+)
-|(?P<brk>[<>]{1,3})
-|(?P<tup>\((?P<tp>\d+)(?::(?P<tq>\d*)(?::(?P<tr>\d*))?)?)
-|(?P<tie>\.?-)
-|(?P<oldchord>\+(?!f+\+)(?P<oc>(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*(?:/+\d*)?){2,})\+)
-|(?P<deco>[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)
-|(?P<rest>[zx](?P<rl>\d*(?:/+\d*)?))
-|(?P<cs>\[(?![A-Za-z]:|\d|\|))
-|(?P<ce>\](?P<cl>\d*(?:/+\d*)?))
-|(?P<end>\[?(?P<en>\d+(?:[,-]\d+)*))
-|(?P<field>\[(?P<fk>[A-Za-z]):(?P<fv>[^\]]*)\])
-|(?P<slur>[()])
-|(?P<grace>\{[^}]*\})
-|(?P<text>"[^"]*"?)
-|(?P<mrest>[ZX](?P<mn>\d*))
-|(?P<lone>!)
-|(?P<bad>.)
-""",
-    re.X,
-)
-_FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
-_MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-g]:[|:]")
-_VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
-_X_RE = re.compile(r"X:")
-_QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
-_QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
-_CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
-_ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
-_ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
 _ONE = Fraction(1)
-_NOTE_BASE: dict[str, tuple[int, str]] = {}
 _LEN_CACHE: dict[Fraction, dict[str, Fraction]] = {}
-_BAR_CACHE: dict[tuple[str, str | None], str] = {}
 _BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
-
-
-def _note_base(nk: str) -> tuple[int, str]:
-    """Natural MIDI pitch and upper-case letter of a note name with octave marks (`c'` -> 84)."""
-    base = _NOTE_BASE.get(nk)
-    if base is None:
-        letter = nk[0].upper()
-        nat = 60 + LETTER_PC[letter] + (12 if nk[0].islower() else 0)
-        nat += 12 * nk.count("'") - 12 * nk.count(",")
-        base = (nat, letter)
-        if len(_NOTE_BASE) < 4096:
-            _NOTE_BASE[nk] = base
-    return base
-
-
-def _length(text: str) -> Fraction:
-    """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2` (raises on zero)."""
-    num, slashes, den = re.fullmatch(r"(\d*)(/*)(\d*)", text).groups()
-    n = int(num) if num else 1
-    d = (int(den) if den else 2) * 2 ** (len(slashes) - 1) if slashes else 1
-    if n == 0 or d == 0:
-        raise ValueError(f"zero note length {text!r}")
-    return Fraction(n, d)
-
-
-def _canonical_bar(raw: str, ending: str | None) -> str:
-    """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts."""
-    key = (raw, ending)
-    text = _BAR_CACHE.get(key)
-    if text is None:
-        core = raw.replace("[", "")
-        if core in (":", ":]"):
-            _BAR_CACHE[key] = text = "" if core == ":" else ":|"
-            return text
-        end_rep, start_rep = core.startswith(":"), core.endswith(":")
-        if ending:
-            text = (":|" if end_rep else "|") + ending
-        elif (end_rep and start_rep) or set(core) == {":"}:
-            text = ":|:"
-        elif start_rep:
-            text = "|:"
-        elif end_rep:
-            text = ":|"
-        elif "]" in core:
-            text = "|]"
-        elif core.count("|") > 1:
-            text = "||"
-        else:
-            text = "|"
-        _BAR_CACHE[key] = text
-    return text
 
 
 def _bar_token(raw: str, ending: str | None) -> Token:
@@ -170,49 +105,6 @@ def _bar_token(raw: str, ending: str | None) -> Token:
     return tok
 
 
-def _merge_bar_texts(prev: str, new: str) -> str:
-    """One canonical bar for two adjacent ones: `|`+`|:` -> `|:`, `:|`+`|:` -> `:|:`..."""
-    if new == "|":
-        return prev
-    if prev == "|":
-        return new
-    end_rep = prev.startswith(":") or new.startswith(":")
-    start_rep = prev.endswith(":") or new.endswith(":")
-    ending = new.lstrip(":|") or prev.lstrip(":|")
-    if ending and ending[0].isdigit():
-        return (":|" if end_rep else "|") + ending
-    if end_rep and start_rep:
-        return ":|:"
-    if start_rep or end_rep:
-        return "|:" if start_rep else ":|"
-    return "|]" if "|]" in (prev, new) else "||"
-
-
-def _parse_meter(value: str) -> str | None:
-    """`4/4`, `C` -> `4/4`, `C|` -> `2/2`, `none` -> None, `2+3/8` -> `5/8`."""
-    v = value.replace(" ", "")
-    if v in ("", "none", "None", "NONE"):
-        return None
-    if v == "C":
-        return "4/4"
-    if v == "C|":
-        return "2/2"
-    m = re.fullmatch(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)", v)
-    if m is None:
-        raise ValueError(f"cannot read meter {value.strip()!r}")
-    num = sum(int(p) for p in m[1].split("+"))
-    if num == 0 or int(m[2]) == 0:
-        raise ValueError(f"zero meter {value.strip()!r}")
-    return f"{num}/{int(m[2])}"
-
-
-def _parse_unit(value: str) -> Fraction:
-    m = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+))?\s*", value)
-    if m is None or int(m[1]) == 0 or (m[2] is not None and int(m[2]) == 0):
-        raise ValueError(f"cannot read unit length {value.strip()!r}")
-    return Fraction(int(m[1]), int(m[2] or 1))
-
-
 def _default_q(p: int, meter: str | None) -> int:
     if p in _DEFAULT_Q:
         return _DEFAULT_Q[p]
@@ -220,13 +112,8 @@ def _default_q(p: int, meter: str | None) -> int:
     return 3 if num % 3 == 0 and num > 3 else 2
 
 
-def _strip_comment(line: str) -> str:
-    i = line.find("%")
-    return line if i < 0 else line[:i]
-
-
-class _TuneParser:
-    """Parser state for one tune. Use `parse_abc`, not this class."""
+class _TuneParser(_HeaderFields):
+    """Parser state for one tune (header and field methods: `_HeaderFields`). Use `parse_abc`."""
 
     def __init__(self, corpus_format: str, line_offset: int, tune_name: str | None) -> None:
         self.corpus_format = corpus_format
@@ -269,50 +156,9 @@ class _TuneParser:
         self._parse_body(lines, body_start)
         return self._build()
 
-    def _parse_header(self, lines: list[str]) -> int:
-        seen_x = False  # only the first X: gives the tune number
-        for i, raw in enumerate(lines):
-            self.lineno, self.col = self.line_offset + i + 1, 1
-            line = _strip_comment(raw)
-            if not line.strip():
-                continue
-            m = _FIELD_RE.match(line)
-            if m is None or _MUSIC_NOT_FIELD_RE.match(line):
-                self.warnings.append("no K: field; C major assumed")
-                return i
-            letter, value = m[1], m[2].strip()
-            self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
-            if letter == "X" and not seen_x:
-                seen_x, self.x_line = True, self.lineno
-                self.x = int(value) if value.isdigit() else None
-            if letter == "+" and self.fields:
-                last = list(self.fields)[-1]
-                self.fields[last][-1] += " " + value
-                continue
-            self.fields.setdefault(letter, []).append(value)
-            self._header_field(letter, value)
-            if letter == "K":
-                return i + 1
-        return len(lines)
-
-    def _header_field(self, letter: str, value: str) -> None:
-        try:
-            if letter == "M":
-                self.meter = _parse_meter(value)
-            elif letter == "L":
-                self.unit = _parse_unit(value)
-            elif letter == "K":
-                self.key_text = value
-                self._set_key(value, header=True)
-            elif letter == "V":
-                self._declare_voice(value)
-        except ValueError as exc:
-            raise self.error(str(exc)) from None
-
     def _finish_header(self) -> None:
         if self.unit is None:
-            short = self.meter is not None and Fraction(self.meter) < Fraction(3, 4)
-            self.unit = Fraction(1, 16) if short else Fraction(1, 8)
+            self.unit = default_unit(self.meter)
         self._set_unit(self.unit)
         self.header_meter = self.meter
         self.pending: Fraction | None = None
@@ -327,21 +173,6 @@ class _TuneParser:
         self.chord_notes: list[tuple[int, int]] = []
         self.bar_acc: dict[int, int] = {}
 
-    def _set_key(self, value: str, header: bool) -> None:
-        spec = parse_key_field(value)
-        self.warnings.extend(spec.warnings)
-        is_corpus_key = _CORPUS_KEY_RE.fullmatch(value.split("%")[0]) is not None
-        if header:
-            self.key = spec.key
-            if self.corpus_format == "corpus" and is_corpus_key:
-                self.key = spec.key.white
-                self.keysig = self.key.accidentals
-                return
-        else:
-            self.key_changed = True
-            self.warnings.append(f"mid-tune key change to {spec.key.name}")
-        self.keysig = spec.accidentals
-
     def _set_unit(self, unit: Fraction) -> None:
         self.unit = unit
         cache = _LEN_CACHE.get(unit)
@@ -350,21 +181,6 @@ class _TuneParser:
                 _LEN_CACHE.clear()
             cache = _LEN_CACHE[unit] = {"": unit}
         self.lens = cache
-
-    def _declare_voice(self, value: str) -> None:
-        vid = value.split()[0] if value.split() else ""
-        if vid not in self.voices:
-            self.voices.append(vid)
-        if self.voice is None:
-            self.voice = vid
-
-    def _switch_voice(self, value: str) -> None:
-        vid = value.split()[0] if value.split() else ""
-        if vid not in self.voices:
-            self.voices.append(vid)
-        if self.voice is None:
-            self.voice = vid
-        self.skipping = vid != self.voice
 
     # ---------------------------------------------------------------- body
     def _parse_body(self, lines: list[str], start: int) -> None:
@@ -388,48 +204,6 @@ class _TuneParser:
                 self._voice_segments(line)
             elif not self.skipping:
                 self._lex(line, 0, len(line))
-
-    def _body_field(self, letter: str, value: str, column: int) -> None:
-        self.col = column
-        if letter == "V":
-            self._switch_voice(value.strip())
-            return
-        if self.skipping:
-            return
-        self._inline_field(letter, value)
-
-    def _inline_field(self, letter: str, value: str) -> None:
-        try:
-            if letter == "K":
-                self._set_key(value, header=False)
-            elif letter == "L":
-                self._set_unit(_parse_unit(value))
-            elif letter == "M":
-                meter = _parse_meter(value)
-                if meter != self.meter:
-                    self.warnings.append(f"mid-tune meter change to {meter} ignored")
-                    self._change_meter(meter)
-        except ValueError as exc:
-            raise self.error(str(exc)) from None
-
-    def _change_meter(self, meter: str | None) -> None:
-        """Record a meter change (a later change at the same token replaces it)."""
-        changes, at = self.meter_changes, len(self.tokens)
-        if changes and changes[-1][0] == at:
-            changes.pop()
-        changes.append((at, meter))
-        self.meter = meter
-
-    def _voice_segments(self, line: str) -> None:
-        pos = 0
-        for m in _VOICE_RE.finditer(line):
-            if not self.skipping:
-                self._lex(line, pos, m.start())
-            self.col = m.start() + 1
-            self._switch_voice(m[1])
-            pos = m.end()
-        if not self.skipping:
-            self._lex(line, pos, len(line))
 
     def _lex(self, line: str, start: int, end: int) -> None:  # noqa: C901 (the hot loop)
         # State lives in locals inside the loop (this is the parser's hot path); it is
@@ -686,18 +460,8 @@ class _TuneParser:
             meter_changes=self.meter_changes,
         )
 
-    def _looks_like_corpus(self) -> bool:
-        return (
-            self.n_bare == 0
-            and self.n_notes > 0
-            and not self.used_flat
-            and not self.key_changed
-            and _CORPUS_KEY_RE.fullmatch(self.key_text.split("%")[0]) is not None
-        )
-
 
 _BRK_AFTER = ("note", "rest", "chord_end", "tie")
-_IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
 
 
 def parse_abc(
@@ -744,27 +508,8 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     >>> [len(t.tokens) for t in parse_tunebook(book)]
     [4, 3]
     """
-    lines = text.split("\n")
-    starts = [i for i, line in enumerate(lines) if _X_RE.match(line)]
-    if not starts:
-        starts = _blocks_with_key(lines)
-    for n, start in enumerate(starts):
-        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        chunk = "\n".join(lines[start:stop])
+    for start, chunk in split_tunebook(text):
         try:
             yield parse_abc(chunk, line_offset=start)
         except AbcParseError as err:
             yield err
-
-
-def _blocks_with_key(lines: list[str]) -> list[int]:
-    starts, block_start, has_key = [], None, False
-    for i, line in enumerate([*lines, ""]):
-        if not line.strip():
-            if block_start is not None and has_key:
-                starts.append(block_start)
-            block_start, has_key = None, False
-        else:
-            block_start = i if block_start is None else block_start
-            has_key = has_key or line.startswith("K:")
-    return starts

@@ -1,0 +1,111 @@
+"""Body lexer tables of the ABC reader: the token regex, note names, lengths, bar-line texts."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from .keys import LETTER_PC
+
+_BODY_RE = re.compile(
+    r"""
+ (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
+|(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|[\]|:]*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
+|(?P<ws>[\s\\`y$*]+)
+|(?P<brk>[<>]{1,3})
+|(?P<tup>\((?P<tp>\d+)(?::(?P<tq>\d*)(?::(?P<tr>\d*))?)?)
+|(?P<tie>\.?-)
+|(?P<oldchord>\+(?!f+\+)(?P<oc>(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*(?:/+\d*)?){2,})\+)
+|(?P<deco>[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)
+|(?P<rest>[zx](?P<rl>\d*(?:/+\d*)?))
+|(?P<cs>\[(?![A-Za-z]:|\d|\|))
+|(?P<ce>\](?P<cl>\d*(?:/+\d*)?))
+|(?P<end>\[?(?P<en>\d+(?:[,-]\d+)*))
+|(?P<field>\[(?P<fk>[A-Za-z]):(?P<fv>[^\]]*)\])
+|(?P<slur>[()])
+|(?P<grace>\{[^}]*\})
+|(?P<text>"[^"]*"?)
+|(?P<mrest>[ZX](?P<mn>\d*))
+|(?P<lone>!)
+|(?P<bad>.)
+""",
+    re.X,
+)
+
+_QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
+_QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
+_ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
+_ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+#: `_BODY_RE` groups that make no token
+_IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
+_NOTE_BASE: dict[str, tuple[int, str]] = {}
+_BAR_CACHE: dict[tuple[str, str | None], str] = {}
+
+
+def _note_base(nk: str) -> tuple[int, str]:
+    """Natural MIDI pitch and upper-case letter of a note name with octave marks (`c'` -> 84)."""
+    base = _NOTE_BASE.get(nk)
+    if base is None:
+        letter = nk[0].upper()
+        nat = 60 + LETTER_PC[letter] + (12 if nk[0].islower() else 0)
+        nat += 12 * nk.count("'") - 12 * nk.count(",")
+        base = (nat, letter)
+        if len(_NOTE_BASE) < 4096:
+            _NOTE_BASE[nk] = base
+    return base
+
+
+def _length(text: str) -> Fraction:
+    """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2` (raises on zero)."""
+    num, slashes, den = re.fullmatch(r"(\d*)(/*)(\d*)", text).groups()
+    n = int(num) if num else 1
+    d = (int(den) if den else 2) * 2 ** (len(slashes) - 1) if slashes else 1
+    if n == 0 or d == 0:
+        raise ValueError(f"zero note length {text!r}")
+    return Fraction(n, d)
+
+
+def _canonical_bar(raw: str, ending: str | None) -> str:
+    """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts."""
+    key = (raw, ending)
+    text = _BAR_CACHE.get(key)
+    if text is None:
+        core = raw.replace("[", "")
+        if core in (":", ":]"):
+            _BAR_CACHE[key] = text = "" if core == ":" else ":|"
+            return text
+        end_rep, start_rep = core.startswith(":"), core.endswith(":")
+        if ending:
+            text = (":|" if end_rep else "|") + ending
+        elif (end_rep and start_rep) or set(core) == {":"}:
+            text = ":|:"
+        elif start_rep:
+            text = "|:"
+        elif end_rep:
+            text = ":|"
+        elif "]" in core:
+            text = "|]"
+        elif core.count("|") > 1:
+            text = "||"
+        else:
+            text = "|"
+        _BAR_CACHE[key] = text
+    return text
+
+
+def _merge_bar_texts(prev: str, new: str) -> str:
+    """One canonical bar for two adjacent ones: `|`+`|:` -> `|:`, `:|`+`|:` -> `:|:`..."""
+    if new == "|":
+        return prev
+    if prev == "|":
+        return new
+    end_rep = prev.startswith(":") or new.startswith(":")
+    start_rep = prev.endswith(":") or new.endswith(":")
+    ending = new.lstrip(":|") or prev.lstrip(":|")
+    if ending and ending[0].isdigit():
+        return (":|" if end_rep else "|") + ending
+    if end_rep and start_rep:
+        return ":|:"
+    if start_rep or end_rep:
+        return "|:" if start_rep else ":|"
+    return "|]" if "|]" in (prev, new) else "||"
