@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
-from tokenization.abc_parser import Token, _default_q
-from tokenization.keys import LETTER_PC, Key
+from .abc_parser import Token, _default_q
+from .keys import LETTER_PC, Key
 
 __all__ = ["length_text", "tokens_to_body", "write_abc"]
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from tokenization.abc_parser import AbcTune
-from tokenization.measure import TICKS_PER_EIGHTH, MeasureTracker, to_ticks
+from .abc_parser import AbcTune
+from .measure import TICKS_PER_EIGHTH, MeasureTracker, to_ticks
 
 __all__ = ["SECTION_BARS", "Bar", "BarReport", "bar_report", "bars_of"]
 

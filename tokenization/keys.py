@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tokenization.abc_parser import AbcTune, Token
+    from .abc_parser import AbcTune, Token
 
 __all__ = [
     "MODES",
