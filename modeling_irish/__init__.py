@@ -13,7 +13,9 @@ from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokeni
 from tokenization.tokenization_abc import AbcTokenizer
 
 from .configuration_measurenote import MeasureNoteConfig
+from .configuration_tune_title import TuneTitleConfig
 from .modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
+from .modeling_tune_title import TuneTitleModel
 
 __version__ = "0.1.0"
 
@@ -21,11 +23,16 @@ AutoConfig.register("measurenote", MeasureNoteConfig, exist_ok=True)
 AutoModel.register(MeasureNoteConfig, MeasureNoteModel, exist_ok=True)
 AutoModelForCausalLM.register(MeasureNoteConfig, MeasureNoteForCausalLM, exist_ok=True)
 AutoTokenizer.register(MeasureNoteConfig, slow_tokenizer_class=AbcTokenizer, exist_ok=True)
+AutoConfig.register("tune_title", TuneTitleConfig, exist_ok=True)
+AutoModel.register(TuneTitleConfig, TuneTitleModel, exist_ok=True)
+AutoTokenizer.register(TuneTitleConfig, slow_tokenizer_class=AbcTokenizer, exist_ok=True)
 
 # Saved folders carry the code (auto_map) so that `trust_remote_code=True` loads them anywhere.
 MeasureNoteConfig.register_for_auto_class()
 MeasureNoteModel.register_for_auto_class("AutoModel")
 MeasureNoteForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+TuneTitleConfig.register_for_auto_class()
+TuneTitleModel.register_for_auto_class("AutoModel")
 
 
 def load_abc_corpus(*args, **kwargs):
@@ -40,6 +47,8 @@ __all__ = [
     "MeasureNoteConfig",
     "MeasureNoteForCausalLM",
     "MeasureNoteModel",
+    "TuneTitleConfig",
+    "TuneTitleModel",
     "__version__",
     "load_abc_corpus",
 ]
