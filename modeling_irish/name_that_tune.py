@@ -160,6 +160,7 @@ class TuneIndex:
         pitch_flat: np.ndarray,
         pitch_offsets: np.ndarray,
         meta: Optional[dict[str, Any]] = None,
+        dur_flat: Optional[np.ndarray] = None,
     ):
         self.titles = list(titles)
         self.title_embeds = np.asarray(title_embeds, dtype=np.float32)
@@ -167,6 +168,8 @@ class TuneIndex:
         self.setting_title = np.asarray(setting_title, dtype=np.int64)
         self.pitch_flat = np.asarray(pitch_flat, dtype=np.int16)
         self.pitch_offsets = np.asarray(pitch_offsets, dtype=np.int64)
+        # note lengths in eighths beside pitch_flat (None in an index saved without them)
+        self.dur_flat = None if dur_flat is None else np.asarray(dur_flat, dtype=np.float32)
         self.meta = dict(meta or {})
         self._ranker: Optional[EditDistanceRanker] = None
 
@@ -189,7 +192,8 @@ class TuneIndex:
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
         rows = [(x, cropper._measures_of_whole(x, None)) for x in ids]
-        pitches = [cropper.pitches(x) for x in ids]
+        notes = [cropper.notes(x) for x in ids]
+        pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
         return cls(
@@ -200,6 +204,7 @@ class TuneIndex:
             np.concatenate(pitches) if pitches else np.zeros(0, np.int16),
             offsets,
             meta,
+            np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -210,8 +215,10 @@ class TuneIndex:
             "setting_title",
             "pitch_flat",
             "pitch_offsets",
+            "dur_flat",
         ):
-            np.save(os.path.join(path, f"{name}.npy"), getattr(self, name), allow_pickle=False)
+            if getattr(self, name) is not None:
+                np.save(os.path.join(path, f"{name}.npy"), getattr(self, name), allow_pickle=False)
         with open(os.path.join(path, INDEX_FILE), "w", encoding="utf-8") as handle:
             json.dump({"titles": self.titles, "meta": self.meta}, handle, ensure_ascii=False)
 
@@ -229,17 +236,34 @@ class TuneIndex:
                 "pitch_offsets",
             )
         }
+        durations = os.path.join(path, "dur_flat.npy")  # absent from older indices
+        if os.path.exists(durations):
+            arrays["dur_flat"] = np.load(durations, allow_pickle=False)
         return cls(info["titles"], meta=info.get("meta"), **arrays)
 
     def pitch_sequences(self) -> list[np.ndarray]:
         o = self.pitch_offsets
         return [self.pitch_flat[o[i] : o[i + 1]] for i in range(len(o) - 1)]
 
-    def edit_distance_scores(self, pitches: Sequence[int]) -> np.ndarray:
-        """`(n_titles,)` best edit-distance score of each title over its settings (-inf: none)."""
+    def duration_sequences(self) -> Optional[list[np.ndarray]]:
+        if self.dur_flat is None:
+            return None
+        o = self.pitch_offsets
+        return [self.dur_flat[o[i] : o[i + 1]] for i in range(len(o) - 1)]
+
+    def edit_distance_scores(
+        self, pitches: Sequence[int], durations: Optional[Sequence[float]] = None
+    ) -> np.ndarray:
+        """`(n_titles,)` best edit-distance score of each title over its settings (-inf: none);
+        per note, plus per eighth note when `durations` are given and the index has them."""
         if self._ranker is None:
-            self._ranker = EditDistanceRanker(self.pitch_sequences(), self.setting_title.tolist())
-        return _best_per_title(self._ranker.scores(pitches), self.setting_title, len(self.titles))
+            self._ranker = EditDistanceRanker(
+                self.pitch_sequences(),
+                self.setting_title.tolist(),
+                gallery_durations=self.duration_sequences(),
+            )
+        scores = self._ranker.scores(pitches, durations)
+        return _best_per_title(scores, self.setting_title, len(self.titles))
 
 
 def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
@@ -261,7 +285,8 @@ def identify(
 
     `scoring`: `"title"` (cosine with the title embeddings: the dual encoder), `"setting"` (best
     cosine with the indexed settings' tune embeddings), or `"hybrid"` (title cosine +
-    `hybrid_weight` x the edit-distance score of the best setting, -distance / query length).
+    `hybrid_weight` x the edit-distance score of the best setting: -distance / query length per
+    note plus the same per eighth note, 0 for an exact excerpt, -2 at worst).
     `tokenizer` defaults to the one saved in the index's model folder.
     """
     if tokenizer is None:
@@ -275,9 +300,9 @@ def identify(
     elif scoring in ("title", "hybrid"):
         scores = index.title_embeds @ query
         if scoring == "hybrid":
-            pitches = NoteCropper(tokenizer).pitches(enc.input_ids)
-            ed = index.edit_distance_scores(pitches)
-            scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -1.0)
+            pitches, durations = NoteCropper(tokenizer).notes(enc.input_ids)
+            ed = index.edit_distance_scores(pitches, durations)
+            scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
     else:
         raise ValueError(f"scoring must be 'title', 'setting' or 'hybrid', got {scoring!r}")
     top = np.argsort(-scores, kind="stable")[:k]
@@ -344,10 +369,13 @@ def _edit_scores(tokenizer, train, key_index, rows) -> tuple[np.ndarray, float]:
     titled = [r for r in train if title_key(r["title"]) in key_index]
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
-    ranker = EditDistanceRanker([cropper.pitches(x) for x in ids], owner.tolist())
+    notes = [cropper.notes(x) for x in ids]
+    ranker = EditDistanceRanker(
+        [p for p, _ in notes], owner.tolist(), gallery_durations=[d for _, d in notes]
+    )
     begin = time.perf_counter()
     scores = np.stack(
-        [_best_per_title(ranker.scores(cropper.pitches(r[0])), owner, len(key_index)) for r in rows]
+        [_best_per_title(ranker.scores(*cropper.notes(r[0])), owner, len(key_index)) for r in rows]
     )
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
@@ -374,7 +402,7 @@ def evaluate_retrieval(
 
     `baseline`: None (the model's title cosine), `"edit-distance"` (each gallery title scored by
     its best training setting; under `"unseen"` no title has a setting, so every query ranks
-    last), or `"hybrid"` (cosine + `hybrid_weight` x edit-distance score, -1 where none).
+    last), or `"hybrid"` (cosine + `hybrid_weight` x edit-distance score, -2 where none).
 
     Keys: `mrr_at_20`, `r_at_1`, `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
     `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
@@ -410,7 +438,7 @@ def evaluate_retrieval(
             )
         )
         if baseline == "hybrid":
-            scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -1.0), ms + ms_ed
+            scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0), ms + ms_ed
         else:
             scores, ms = ed, ms_ed
     scores = np.where(np.isfinite(scores), scores, -1e9)  # ties with -inf broken against us too

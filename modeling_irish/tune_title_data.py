@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 _MAIN = FEATURE_NAMES.index("main")
+_DUR = FEATURE_NAMES.index("dur")
 _HEADER = {
     name: FEATURE_NAMES.index(name)
     for name in ("key", "meter", "rhythm", "root", "mode", "key_sig")
@@ -126,6 +128,10 @@ class NoteCropper:
         for i, value in enumerate(mains):
             if value.startswith("pitch"):
                 self.pitch[i] = int(value[5:])
+        # dur id -> length in eighth notes (0 for specials such as <pad>)
+        self.eighths = np.array(
+            [float(Fraction(v)) if v[:1].isdigit() else 0.0 for v in vocab.values["dur"]]
+        )
 
     def event_rows(self, ids: np.ndarray) -> np.ndarray:
         """Row indices where a note event starts (a note or rest outside a chord, or a chord)."""
@@ -138,6 +144,13 @@ class NoteCropper:
         """MIDI pitches of the note rows of `ids` (rests, bars and specials dropped)."""
         p = self.pitch[np.asarray(ids)[:, _MAIN].astype(np.int64)]
         return p[p >= 0]
+
+    def notes(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MIDI pitches and lengths in eighth notes of the note rows of `ids` (as `pitches`)."""
+        ids = np.asarray(ids)
+        p = self.pitch[ids[:, _MAIN].astype(np.int64)]
+        keep = p >= 0
+        return p[keep], self.eighths[ids[keep, _DUR].astype(np.int64)]
 
     def header(self, ids: np.ndarray) -> HeaderInfo:
         """The `HeaderInfo` encoded in a row's header columns."""

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from modeling_irish.edit_distance import (
     EditDistanceRanker,
     PaddedGallery,
+    eighth_sequence,
     pitch_sequence,
     semiglobal_distances,
     semiglobal_distances_dp,
@@ -104,3 +105,48 @@ def test_ranker_finds_a_crop_among_random_tunes():
     del query[17]  # one missed note
     label, score = ranker.rank_titles(query, k=1)[0]
     assert label == 123 and score >= -2 / 29 - 1e-12
+
+
+@pytest.mark.parametrize("m", [5, 32, 64])
+def test_windowed_gallery_is_exact_for_queries_up_to_half_the_overlap(m):
+    """Long sequences cut into windows give the unwindowed distances (min over the windows)."""
+    rng = np.random.default_rng(100 + m)
+    gallery = [rng.integers(0, 4, rng.integers(0, 700)).tolist() for _ in range(12)]
+    gallery[0] = rng.integers(0, 4, 1000).tolist()
+    query = gallery[0][700 : 700 + m]  # across window boundaries 640 / 768
+    query[m // 2] = (query[m // 2] + 1) % 4
+    whole = semiglobal_distances(query, PaddedGallery(gallery)).tolist()
+    windowed = PaddedGallery(gallery, window=256, overlap=128)
+    assert windowed.codes.shape[0] == 256 and len(windowed) == 12
+    assert semiglobal_distances(query, windowed).tolist() == whole
+    assert whole[0] <= 1
+
+
+def test_windowed_gallery_refuses_queries_longer_than_half_the_overlap():
+    with pytest.raises(ValueError):
+        semiglobal_distances([1] * 65, PaddedGallery([[1] * 300], window=256, overlap=128))
+
+
+def test_eighth_sequence_repeats_by_length():
+    # a dotted quarter (3 eighths), an eighth, a sixteenth (still one symbol), a half (4)
+    assert eighth_sequence([62, 64, 66, 67], [3, 1, 0.5, 4]) == [2, 2, 2, 4, 6, 7, 7, 7, 7]
+    assert eighth_sequence([62, None], [1, 2], fold_octave=False) == [62]
+    with pytest.raises(ValueError):
+        eighth_sequence([62], [1, 2])
+
+
+def test_ranker_adds_the_per_eighth_part_when_durations_are_given():
+    # "A2 B" vs "A B B": one note per symbol both read [9, 11] / [9, 11, 11]; per eighth both
+    # read [9, 9, 11] / [9, 11, 11]
+    gallery, durations = [[69, 71], [69, 71, 71]], [[2, 1], [1, 1, 1]]
+    ranker = EditDistanceRanker(gallery, ["A", "B"], gallery_durations=durations)
+    # query "A B B": per note 1 edit (/3) to A, 0 to B; per eighth 1 edit (/3) to A, 0 to B
+    assert ranker.scores([69, 71, 71], [1, 1, 1]).tolist() == pytest.approx([-2 / 3, 0.0])
+    # query "A2 B": per note 0 to A, 0 to B (A B is inside A B B); per eighth 0 to A, 1/3 to B
+    assert ranker.scores([69, 71], [2, 1]).tolist() == pytest.approx([0.0, -1 / 3])
+    assert ranker.rank_titles([69, 71], k=1, durations=[2, 1]) == [("A", 0.0)]
+    # without query durations only the per-note part is used
+    assert ranker.scores([69, 71]).tolist() == [0.0, 0.0]
+    # queries are cut to 64 symbols
+    long_query = [69] * 100
+    assert ranker.distances(long_query).tolist() == [63, 63]
