@@ -150,3 +150,19 @@ def test_ranker_adds_the_per_eighth_part_when_durations_are_given():
     # queries are cut to 64 symbols
     long_query = [69] * 100
     assert ranker.distances(long_query).tolist() == [63, 63]
+
+
+def test_rerank_keeps_the_best_and_puts_the_rest_below():
+    rng = np.random.default_rng(1)
+    gallery = [rng.integers(60, 72, 80).tolist() for _ in range(40)]
+    durations = [rng.choice([1, 2, 3], 80).tolist() for _ in range(40)]
+    query, qdur = gallery[7][10:40], durations[7][10:40]
+    full = EditDistanceRanker(gallery, list(range(40)), gallery_durations=durations, rerank=None)
+    few = EditDistanceRanker(gallery, list(range(40)), gallery_durations=durations, rerank=3)
+    s_full, s_few = full.scores(query, qdur), few.scores(query, qdur)
+    top = np.argsort(-s_few, kind="stable")[:3]
+    assert top[0] == 7 and s_few[7] == 0.0
+    assert np.allclose(s_few[top], s_full[top])  # reranked ones get their exact score
+    rest = np.setdiff1d(np.arange(40), top)
+    assert s_few[rest].max() <= s_few[top].min()
+    assert np.all(s_few[rest] <= s_full[rest])  # the others get the worst per-eighth part
