@@ -363,15 +363,21 @@ def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
     return scores, 1000 * elapsed / max(len(rows), 1)
 
 
-def _edit_scores(tokenizer, train, key_index, rows) -> tuple[np.ndarray, float]:
-    """Best edit-distance score of each gallery title over its training settings."""
+def _edit_scores(
+    tokenizer, train, key_index, rows, eighths_weight: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """Best edit-distance score of each gallery title over its training settings (per note,
+    plus `eighths_weight` x per eighth note unless it is 0)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
     notes = [cropper.notes(x) for x in ids]
     ranker = EditDistanceRanker(
-        [p for p, _ in notes], owner.tolist(), gallery_durations=[d for _, d in notes]
+        [p for p, _ in notes],
+        owner.tolist(),
+        gallery_durations=[d for _, d in notes] if eighths_weight else None,
+        eighths_weight=eighths_weight,
     )
     begin = time.perf_counter()
     scores = np.stack(
@@ -390,6 +396,7 @@ def evaluate_retrieval(
     seed: int = 0,
     baseline: Optional[str] = None,
     hybrid_weight: float = 1.0,
+    eighths_weight: float = 1.0,
 ) -> dict[str, Any]:
     """Rank gallery titles for every query excerpt and return a flat metrics dict.
 
@@ -403,6 +410,8 @@ def evaluate_retrieval(
     `baseline`: None (the model's title cosine), `"edit-distance"` (each gallery title scored by
     its best training setting; under `"unseen"` no title has a setting, so every query ranks
     last), or `"hybrid"` (cosine + `hybrid_weight` x edit-distance score, -2 where none).
+    `eighths_weight`: weight of the edit distance's per-eighth-note part (0: per note only, the
+    representation before the per-eighth part was added).
 
     Keys: `mrr_at_20`, `r_at_1`, `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
     `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
@@ -430,7 +439,7 @@ def evaluate_retrieval(
     if baseline in ("edit-distance", "hybrid"):
         ed_train = train if protocol == "known" else []
         ed, ms_ed = (
-            _edit_scores(tokenizer, ed_train, key_index, rows)
+            _edit_scores(tokenizer, ed_train, key_index, rows, eighths_weight)
             if ed_train
             else (
                 np.full((len(rows), len(display)), -np.inf),

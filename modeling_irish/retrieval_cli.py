@@ -94,6 +94,18 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline", choices=("edit-distance", "hybrid"), default=None, help="Other scorer."
     )
+    parser.add_argument(
+        "--hybrid-weight",
+        type=float,
+        default=1.0,
+        help="Weight of the edit-distance score in the hybrid (choose it on validation queries).",
+    )
+    parser.add_argument(
+        "--eighths-weight",
+        type=float,
+        default=1.0,
+        help="Weight of the per-eighth-note edit distance (0: per note only).",
+    )
     parser.add_argument("--json", action="store_true", help="Print exactly one JSON object.")
 
 
@@ -122,6 +134,8 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         args.excerpt_notes,
         args.seed,
         args.baseline,
+        hybrid_weight=args.hybrid_weight,
+        eighths_weight=args.eighths_weight,
     )
     if args.json:
         print(json.dumps(metrics))

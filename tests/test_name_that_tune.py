@@ -108,3 +108,22 @@ def test_identical_query_copies_are_removed_from_training(tokenizer):
         None, tokenizer, TRAIN + KNOWN[:1], KNOWN[:1], "known", 20, 0, "edit-distance"
     )
     assert m["queries"] == 1 and m["r_at_1"] == 1.0  # still found through the other setting
+
+
+def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
+    notes_only = evaluate_retrieval(
+        None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=0.0
+    )
+    both = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    assert notes_only["r_at_1"] == both["r_at_1"] == 1.0
+
+
+def test_index_keeps_note_lengths_for_the_per_eighth_distance(model, tokenizer, tmp_path):
+    index = TuneIndex.build(model, tokenizer, TRAIN)
+    # every tune is 8 bars of 8 eighth notes
+    assert index.dur_flat is not None and index.dur_flat.tolist() == [1.0] * 64 * 8
+    index.save(tmp_path / "index")
+    loaded = TuneIndex.load(tmp_path / "index")
+    assert np.array_equal(loaded.dur_flat, index.dur_flat)
+    (tmp_path / "index" / "dur_flat.npy").unlink()  # an index saved before durations
+    assert TuneIndex.load(tmp_path / "index").dur_flat is None
