@@ -53,6 +53,12 @@ def parse_args() -> argparse.Namespace:
         "--measurenote", default=None, help="Trained MeasureNote folder (transfer rows)."
     )
     p.add_argument("--only", nargs="*", default=None, help="Run only these rows.")
+    p.add_argument(
+        "--hybrid_weight",
+        type=float,
+        default=1.0,
+        help="Edit-distance weight of the hybrid row (choose it on validation queries).",
+    )
     p.add_argument("--out", default="runs/bench-retrieval", help="Where runs and results go.")
     return p.parse_args()
 
@@ -101,12 +107,28 @@ def baseline_rows(args: argparse.Namespace, model_dir: str) -> dict[str, dict]:
     known = os.path.join(model_dir, "known_queries.abc")  # removed from the training side
     unseen = corpus["validation"].select(range(min(args.queries, len(corpus["validation"]))))
     rows = {}
-    for scorer in ("edit-distance", "hybrid"):
+    # edit distance per note only (the first representation), per note + per eighth, hybrid
+    for name, scorer, eighths in (
+        ("edit-distance-notes", "edit-distance", 0.0),
+        ("edit-distance", "edit-distance", 1.0),
+        ("hybrid", "hybrid", 1.0),
+    ):
         row = {}
         for protocol, queries in (("known", known), ("unseen", unseen)):
-            m = evaluate_retrieval(model, tok, corpus["train"], queries, protocol, 30, 0, scorer)
+            m = evaluate_retrieval(
+                model,
+                tok,
+                corpus["train"],
+                queries,
+                protocol,
+                30,
+                0,
+                scorer,
+                hybrid_weight=args.hybrid_weight,
+                eighths_weight=eighths,
+            )
             row.update({f"{protocol}_{k}": v for k, v in m.items() if isinstance(v, (int, float))})
-        rows[scorer] = row
+        rows[name] = row
     return rows
 
 
