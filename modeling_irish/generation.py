@@ -14,7 +14,7 @@ import torch
 from tokenization.abc_parser import Token
 from tokenization.abc_writer import write_abc
 from tokenization.features import FEATURE_NAMES, HeaderInfo, beat_points, position_features
-from tokenization.keys import Key, parse_key, transpose_shift, transpose_tokens
+from tokenization.keys import Key, output_shift, parse_key, transpose_tokens
 from tokenization.tokenization_abc import read_tune
 from tokenization.vocabulary import END_ID, PAD_ID, START_ID
 
@@ -58,12 +58,14 @@ class GeneratedTune:
         abc: ABC text (headers X, T, R, M, L, K) in the requested key.
         tokens: parser tokens in the requested key (what `abc` writes).
         rows: ``(n_rows, 20)`` feature ids in the normalised key, ``<start>`` ... ``<end>``
-            (what `AbcTokenizer.encode_tune(abc)` gives back).
+            (what `AbcTokenizer.encode_tune(abc)` gives back, up to whole octaves: the written
+            tune is centred on the playing register, `tokenization.keys.output_shift`).
         measure_numbers: ``(n_rows,)`` measure group of each row's next token.
         valid: `validate_tune` found no problem.
         errors: the problems found.
         truncated: the sample hit the hard row limit before ``<end>``.
         key: the key written; meter, rhythm as conditioned.
+        normalised_tokens: the tokens on the white keys, as sampled (the corpus's frame).
     """
 
     abc: str
@@ -76,6 +78,7 @@ class GeneratedTune:
     key: Key | None = None
     meter: str = ""
     rhythm: str = ""
+    normalised_tokens: list[Token] = field(default_factory=list)
 
 
 def filter_logits(
@@ -389,7 +392,8 @@ class TuneGenerator:
             parts.append(np.concatenate([end, batch.header_ids.numpy()])[None])
             meas_parts.append([int(meas_parts[-1][-1]) if len(meas_parts[-1]) else 0])
         tokens = req.prompt_tokens + records["tokens"][i]
-        real = transpose_tokens(tokens, transpose_shift(req.key.white, req.key))
+        pitches = [t.pitch for t in tokens if t.kind == "note"]
+        real = transpose_tokens(tokens, output_shift(req.key.white, req.key, pitches))
         rhythm = None if req.rhythm == "unspecified" else req.rhythm
         abc = write_abc(
             real,
@@ -413,6 +417,7 @@ class TuneGenerator:
             key=req.key,
             meter=req.meter,
             rhythm=req.rhythm,
+            normalised_tokens=tokens,
         )
 
 

@@ -14,6 +14,9 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
+from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key, transpose_shift, transpose_tokens
 
 from .constraints import validate_tune
@@ -36,7 +39,15 @@ __all__ = [
 _STRUCTURE_WORDS = ("unbalanced", "unsupported bar", "left open")
 
 
+# Columns that do not depend on the octave a tune is written in (all but main, pitch_class, octave).
+_NON_PITCH_COLUMNS = [
+    i for i, n in enumerate(FEATURE_NAMES) if n not in ("main", "pitch_class", "octave")
+]
+
+
 # ----- structure ---------------------------------------------------------------------------
+
+
 def repeats_balanced(tokens: Sequence[Any], meter: str | None) -> bool:
     """Whether `validate_tune` finds no repeat/ending problem (bar lengths aside)."""
     errors = validate_tune(list(tokens), meter).errors
@@ -190,13 +201,24 @@ def histogram_distances(
 
 # ----- re-reading with three readers -------------------------------------------------------
 def reread_ours(tune: Any, tokenizer: Any) -> bool:
-    """Our reader gives back exactly the generated rows."""
+    """Our reader gives back the same notes (pitches, lengths, bars, tuplets, ties, chords as
+    written) and the same rows in every column but the pitch ones: reading normalises to the
+    nearest octave, while the writer centres a new tune on the playing register
+    (`tokenization.keys.output_shift`)."""
+    from tokenization.abc_parser import parse_abc
+
     try:
+        read = parse_abc(tune.abc)
         enc = tokenizer.encode_tune(tune.abc)
     except ValueError:
         return False
-    rows = tune.rows
-    return enc.input_ids.shape == rows.shape and bool((enc.input_ids == rows).all())
+    if list(read.tokens) != list(tune.tokens):
+        return False
+    rows = np.asarray(tune.rows)
+    if enc.input_ids.shape != rows.shape:
+        return False
+    cols = _NON_PITCH_COLUMNS
+    return bool((enc.input_ids[:, cols] == rows[:, cols]).all())
 
 
 def token_events(tokens: Sequence[Any], compound: bool = False) -> list[tuple]:
@@ -278,7 +300,9 @@ def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
 
 # ----- the report --------------------------------------------------------------------------
 def normalised_tokens(tune: Any) -> list[Any]:
-    """A generated tune's tokens moved back onto the white keys (the corpus's frame)."""
+    """A generated tune's tokens on the white keys (the corpus's frame), in the octave sampled."""
+    if getattr(tune, "normalised_tokens", None):
+        return tune.normalised_tokens
     return transpose_tokens(tune.tokens, transpose_shift(tune.key, tune.key.white))
 
 

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from .abc_parser import AbcTune, Token
 
 __all__ = [
+    "PLAYING_CENTRE",
+    "output_shift",
     "MODES",
     "Key",
     "KeySpec",
@@ -216,6 +218,31 @@ def transpose_shift(src: Key, dst: Key) -> int:
     """
     r = (dst.tonic_pc - src.tonic_pc) % 12
     return r - 12 if r >= 6 else r
+
+
+#: MIDI pitch around which `output_shift` centres a tune written out in a real key (c, C5).
+PLAYING_CENTRE = 72
+
+
+def output_shift(white: Key, target: Key, pitches: list[int] | None = None) -> int:
+    """Semitones that move a normalised (white-key) tune into ``target``.
+
+    Without ``pitches`` this is the exact inverse of `normalise_tune`'s shift, so a tune written
+    back and read again gives the same rows. With ``pitches`` (the tune's normalised note
+    pitches) the octave is chosen instead so that their median lands nearest `PLAYING_CENTRE`:
+    the register in which traditional tunes are played and written (a new tune has no original
+    octave to return to).
+
+    >>> output_shift(Key("C", "major"), Key("G", "major"))
+    -5
+    >>> output_shift(Key("C", "major"), Key("G", "major"), [60, 62, 64, 65, 67, 69, 71, 72])
+    7
+    """
+    base = -transpose_shift(target, white)
+    if not pitches:
+        return base
+    median = sorted(pitches)[len(pitches) // 2]
+    return min((base - 12, base, base + 12), key=lambda s: abs(median + s - PLAYING_CENTRE))
 
 
 def transpose_tokens(tokens: list[Token], semitones: int) -> list[Token]:

@@ -16,7 +16,7 @@ from transformers import BatchEncoding, PreTrainedTokenizer
 from .abc_parser import AbcTune, Token, parse_abc
 from .abc_writer import write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
-from .keys import Key, normalise_tune, parse_key, transpose_shift, transpose_tokens
+from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, tuplet_factor
 from .vocabulary import END_ID, PAD_ID, START_ID, AbcVocab
 
@@ -238,6 +238,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         key: str | Key | None = None,
         title: str = "",
         x: int = 1,
+        register: str = "inverse",
         **kwargs: Any,
     ) -> str:
         """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
@@ -248,7 +249,12 @@ class AbcTokenizer(PreTrainedTokenizer):
                 must be the tune's. Defaults to the normalised white key.
             title: the ``T:`` field.
             x: the ``X:`` number.
+            register: ``"inverse"`` (default) undoes the normalisation exactly, so the written
+                tune reads back to the same rows; ``"auto"`` picks the octave that centres the
+                tune on the usual playing register (for generated tunes).
         """
+        if register not in ("inverse", "auto"):
+            raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
         ids = _as_numpy(token_ids)
         if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
             raise ValueError(f"decode expects (n_rows, {len(FEATURE_NAMES)}) ids, got {ids.shape}")
@@ -258,8 +264,8 @@ class AbcTokenizer(PreTrainedTokenizer):
         target = parse_key(key) if isinstance(key, str) else (key or white)
         if target.mode != white.mode:
             raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
-        # the exact inverse of normalise_tune's shift, so a tune read back lands on the same rows
-        tokens = transpose_tokens(tokens, -transpose_shift(target, white))
+        pitches = [t.pitch for t in tokens if t.kind == "note"] if register == "auto" else None
+        tokens = transpose_tokens(tokens, output_shift(white, target, pitches))
         meter = self.abc_vocab.token("meter", int(ids[0, _METER]))
         rhythm = self.abc_vocab.token("rhythm", int(ids[0, _RHYTHM]))
         return write_abc(
