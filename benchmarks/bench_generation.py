@@ -71,11 +71,13 @@ def make_generator(preset: str, tokenizer, seed: int = 0):
 
 def time_generation(generator, batch: int, total: int) -> tuple[float, float, float]:
     """(tunes/s, rows/s, validity) over ``total`` reels sampled ``batch`` at a time."""
-    generator.generate(min(batch, 4), rhythm="reel", key="D", seed=999)  # warm the mask tables
+    generator.generate(
+        min(batch, 4), rhythm="reel", key="D", seed=999, num_threads=None
+    )  # warm the mask tables
     tunes, start = [], time.perf_counter()
     for seed in range(max(1, total // batch)):
         tunes += generator.generate(
-            batch, rhythm="reel", key="D", seed=seed, num_bars=16, min_bars=16
+            batch, rhythm="reel", key="D", seed=seed, num_bars=16, min_bars=16, num_threads=None
         )
     elapsed = time.perf_counter() - start
     rows = sum(len(t.rows) for t in tunes)

@@ -26,6 +26,7 @@ from .constraints import (
     build_main_mask,
     validate_tune,
 )
+from .threads import torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ class TuneGenerator:
         seed: int = 0,
         constrained: bool = True,
         title: str | None = None,
+        num_threads: int | None = 1,
     ) -> list[GeneratedTune]:
         """Sample ``num_tunes`` tunes in one batch.
 
@@ -230,32 +232,35 @@ class TuneGenerator:
             temperature, top_k, top_p: sampling filters.
             seed: seed of the `torch.Generator`: the same seed gives the same tunes.
             constrained: mask tokens that would break the bar/repeat grammar.
+            num_threads: torch threads while sampling (default 1: robust on busy machines,
+                see `modeling_irish.threads`); ``None`` keeps torch's setting.
         """
-        req = self._request(rhythm, meter, mode, key, unit_length, prompt)
-        white = req.key.white
-        header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
-        tables, main_bank, dur_bank = self.tables(req.meter)
-        cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
-        batch = _Batch(self.tokenizer, header)
-        first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)
-        generator = torch.Generator().manual_seed(seed)
-        sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-        hard_max = 2 * (max_rows or 600)
-        records = self._loop(
-            cons,
-            batch,
-            first_rows,
-            first_meas,
-            (main_bank, dur_bank),
-            generator,
-            sampling,
-            constrained,
-            hard_max,
-        )
-        return [
-            self._finish(i, cons[i], records, first_rows, first_meas, batch, req, title)
-            for i in range(num_tunes)
-        ]
+        with torch_threads(num_threads):
+            req = self._request(rhythm, meter, mode, key, unit_length, prompt)
+            white = req.key.white
+            header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
+            tables, main_bank, dur_bank = self.tables(req.meter)
+            cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
+            batch = _Batch(self.tokenizer, header)
+            first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)
+            generator = torch.Generator().manual_seed(seed)
+            sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+            hard_max = 2 * (max_rows or 600)
+            records = self._loop(
+                cons,
+                batch,
+                first_rows,
+                first_meas,
+                (main_bank, dur_bank),
+                generator,
+                sampling,
+                constrained,
+                hard_max,
+            )
+            return [
+                self._finish(i, cons[i], records, first_rows, first_meas, batch, req, title)
+                for i in range(num_tunes)
+            ]
 
     def _request(
         self,
