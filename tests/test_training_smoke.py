@@ -167,13 +167,17 @@ def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp
     assert json.loads((out / "fixed_budget.json").read_text())["budget_minutes"] == 0.01
 
 
-def test_tune_title_task_is_dispatched(tunebook, cache_dir, tmp_path):
-    from training.train import _tune_title_module
+def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
+    from transformers import AutoModel
 
-    if _tune_title_module() is not None:
-        pytest.skip("training/train_tune_title.py exists; its own tests cover it")
-    with pytest.raises(NotImplementedError, match="train_tune_title.py"):
-        main(_argv(tunebook, cache_dir, tmp_path, "--task", "tune_title"))
+    import modeling_irish  # noqa: F401  (Auto registrations)
+
+    out = tmp_path / "tt"
+    argv = _argv(tunebook, cache_dir, out, "--task", "tune_title", "--max_train_steps", "2")
+    main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8"])
+    assert (out / "model.safetensors").exists() and (out / "all_results.json").exists()
+    model = AutoModel.from_pretrained(out)
+    assert type(model).__name__ == "TuneTitleModel"
 
 
 # ----- arguments ---------------------------------------------------------------------------------
