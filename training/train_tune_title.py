@@ -158,6 +158,15 @@ def _lr(args: argparse.Namespace, step: int) -> float:
     )
 
 
+def _should_stop(args, accelerator, completed: int, start: float) -> bool:
+    """`--max_train_steps` reached or `--max_train_minutes` spent (agreed by all processes)."""
+    stop = completed >= args.max_train_steps
+    if getattr(args, "max_train_minutes", None) is not None:
+        late = time.perf_counter() - start > 60 * args.max_train_minutes
+        stop = stop or bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
+    return stop
+
+
 def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, loss_fn) -> dict:
     """Optimisation loop with accumulation, clipping, logging, checkpoints and exact resume."""
     from training.train import resume_state
@@ -202,12 +211,12 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
             ):
                 state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
                 save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
-            if completed >= args.max_train_steps:
+            if _should_stop(args, accelerator, completed, stats["start"]):
                 break
         if args.checkpointing_steps == "epoch":
             state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
             save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
-        if completed >= args.max_train_steps:
+        if _should_stop(args, accelerator, completed, stats["start"]):
             break
     stats.update(completed_steps=completed, seconds=time.perf_counter() - stats["start"])
     return stats
