@@ -195,3 +195,10 @@ def test_vocab_rejects_missing_specials():
     values["dur"] = ["1"]
     with pytest.raises(ValueError, match="dur"):
         AbcVocab(values)
+
+
+def test_vocab_order_does_not_depend_on_set_order():
+    # "6/8" and "3/4" (and "12/8", "3/2") are equal as numbers: ties must not follow set order
+    values = ["12/8", "3/2", "6/8", "3/4", "2/2", "4/4"]
+    orders = {tuple(sorted(p, key=value_sort_key)) for p in (values, values[::-1])}
+    assert orders == {("3/4", "6/8", "2/2", "4/4", "12/8", "3/2")}

@@ -56,12 +56,12 @@ def value_sort_key(value: str) -> tuple[int, Fraction, str]:
     >>> sorted(["pitch100", "pitch29", "10", "2", "3/2", "|"], key=value_sort_key)
     ['3/2', '2', '10', 'pitch29', 'pitch100', '|']
     """
-    try:
-        return (0, Fraction(value), "")
+    try:  # the text breaks ties of equal values ("6/8" and "3/4"), so the order is total
+        return (0, Fraction(value), value)
     except (ValueError, ZeroDivisionError):
         pass
     if value.startswith("pitch") and value[5:].isdigit():
-        return (1, Fraction(int(value[5:])), "")
+        return (1, Fraction(int(value[5:])), value)
     return (2, Fraction(0), value)
 
 

@@ -185,8 +185,9 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
 
 
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
-    """Load the corpus, build the tokenizer on its train split and tokenize every split; the
-    main process goes first and fills the cache, the others read it."""
+    """Load the corpus, build the tokenizer on its train split (or take the tokenizer of
+    ``--measurenote_path``) and tokenize every split; the main process goes first and fills the
+    cache, the others read it."""
     from modeling_irish.abc_corpus import load_abc_corpus
     from tokenization.dataset import tokenize_dataset
 
@@ -198,7 +199,13 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
         corpus = load_abc_corpus(
             args.corpus, split_ratios=args.split_ratios, seed=args.split_seed, cache_dir=cache_dir
         )
-        tokenizer = load_or_train_tokenizer(corpus["train"], cache_dir)
+        backbone = getattr(args, "measurenote_path", None)
+        if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
+            from tokenization.tokenization_abc import AbcTokenizer
+
+            tokenizer = AbcTokenizer.from_pretrained(backbone)
+        else:
+            tokenizer = load_or_train_tokenizer(corpus["train"], cache_dir)
         splits = tokenize_dataset(
             corpus,
             tokenizer,
