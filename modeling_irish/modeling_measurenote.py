@@ -264,6 +264,23 @@ class MeasureNoteMeasureModule(nn.Module):
         return maxima, denom, weighted
 
 
+@torch.no_grad()
+def init_gru_(gru: nn.GRU) -> None:
+    """Xavier input weights and orthogonal recurrent weights per gate, zero biases (transformers
+    does not initialise GRUs); parameters loaded from a checkpoint are left alone."""
+    for name, param in gru.named_parameters():
+        if getattr(param, "_is_hf_initialized", False):
+            continue  # loaded from a checkpoint; slicing below would lose the flag
+        if name.startswith("weight_ih"):
+            for gate in param.chunk(3, dim=0):  # reset, update, new
+                nn.init.xavier_uniform_(gate)
+        elif name.startswith("weight_hh"):
+            for gate in param.chunk(3, dim=0):
+                nn.init.orthogonal_(gate)
+        else:
+            nn.init.zeros_(param)
+
+
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -277,17 +294,7 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
     def _init_weights(self, module: nn.Module) -> None:
         """GRUs: xavier input weights and orthogonal recurrent weights per gate, zero biases."""
         if isinstance(module, nn.GRU):
-            for name, param in module.named_parameters():
-                if getattr(param, "_is_hf_initialized", False):
-                    continue  # loaded from a checkpoint; slicing below would lose the flag
-                if name.startswith("weight_ih"):
-                    for gate in param.chunk(3, dim=0):  # reset, update, new
-                        nn.init.xavier_uniform_(gate)
-                elif name.startswith("weight_hh"):
-                    for gate in param.chunk(3, dim=0):
-                        nn.init.orthogonal_(gate)
-                else:
-                    nn.init.zeros_(param)
+            init_gru_(module)
         elif isinstance(module, nn.Linear):
             init.normal_(module.weight, mean=0.0, std=self.config.initializer_range)
             if module.bias is not None:

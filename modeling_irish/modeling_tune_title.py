@@ -13,7 +13,12 @@ from transformers.utils import ModelOutput, logging
 
 from .configuration_measurenote import MeasureNoteConfig
 from .configuration_tune_title import TuneTitleConfig, TuneTitleTextConfig, TuneTitleTuneConfig
-from .modeling_measurenote import MeasureNoteEmbeddings, MeasureNoteModel, MeasureNoteModelOutput
+from .modeling_measurenote import (
+    MeasureNoteEmbeddings,
+    MeasureNoteModel,
+    MeasureNoteModelOutput,
+    init_gru_,
+)
 from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
 
 logger = logging.get_logger(__name__)
@@ -309,17 +314,7 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
             return
         std = self.config.initializer_range if hasattr(self.config, "initializer_range") else 0.02
         if isinstance(module, nn.GRU):
-            for name, param in module.named_parameters():
-                if getattr(param, "_is_hf_initialized", False):
-                    continue
-                if name.startswith("weight_ih"):
-                    for gate in param.chunk(3, dim=0):  # reset, update, new
-                        nn.init.xavier_uniform_(gate)
-                elif name.startswith("weight_hh"):
-                    for gate in param.chunk(3, dim=0):
-                        nn.init.orthogonal_(gate)
-                else:
-                    nn.init.zeros_(param)
+            init_gru_(module)
         elif isinstance(module, nn.Linear):
             init.normal_(module.weight, mean=0.0, std=std)
             if module.bias is not None:

@@ -16,7 +16,6 @@ from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 
 from training.common import (
-    learning_rate_at,
     push_to_hub,
     save_checkpoint,
     set_learning_rate,
@@ -146,18 +145,6 @@ def _loss(model: Any, loss_fn: ClipLoss, batch: dict) -> torch.Tensor:
     )
 
 
-def _lr(args: argparse.Namespace, step: int) -> float:
-    return learning_rate_at(
-        step,
-        base_lr=args.learning_rate,
-        scheduler_type=args.lr_scheduler_type,
-        warmup_steps=args.num_warmup_steps,
-        step_size=args.lr_step_size,
-        gamma=args.lr_gamma,
-        total_steps=args.max_train_steps,
-    )
-
-
 def _should_stop(args, accelerator, completed: int, start: float) -> bool:
     """`--max_train_steps` reached or `--max_train_minutes` spent (agreed by all processes)."""
     stop = completed >= args.max_train_steps
@@ -169,7 +156,7 @@ def _should_stop(args, accelerator, completed: int, start: float) -> bool:
 
 def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, loss_fn) -> dict:
     """Optimisation loop with accumulation, clipping, logging, checkpoints and exact resume."""
-    from training.train import resume_state
+    from training.train import lr_for, resume_state
 
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     completed = resume_state(args, accelerator)
@@ -190,7 +177,7 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                    set_learning_rate(optimizer, _lr(args, completed))
+                    set_learning_rate(optimizer, lr_for(args, completed))
                 optimizer.step()
                 optimizer.zero_grad()
                 with torch.no_grad():  # CLIP: keep exp(logit_scale) <= 100
@@ -202,7 +189,7 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
             if completed % args.logging_steps == 0:
                 mean = float(np.mean(stats["losses"][-args.logging_steps :]))
                 accelerator.log(
-                    {"train_loss": mean, "lr": _lr(args, completed - 1)}, step=completed
+                    {"train_loss": mean, "lr": lr_for(args, completed - 1)}, step=completed
                 )
                 logger.info("step %d: train_loss %.4f", completed, mean)
             if (
