@@ -302,6 +302,22 @@ def _pitch_of(value: str) -> int:
     return int(value[5:]) if value.startswith("pitch") and value[5:].isdigit() else -1
 
 
+# ----- after accelerator.prepare ---------------------------------------------------------------
+def recompute_steps_and_start_tracking(
+    args: Any, accelerator: Any, train_dl: Any, project: str
+) -> None:
+    """The dataloader length changes once sharded across processes: recompute
+    ``max_train_steps`` / ``num_train_epochs`` from it, then start the trackers (with the run's
+    scalar flags as the tracked config) when ``--with_tracking``."""
+    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
+    if not args.max_train_steps:
+        args.max_train_steps = args.num_train_epochs * steps_per_epoch
+    args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
+    if args.with_tracking:
+        config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}
+        accelerator.init_trackers(project, config)
+
+
 # ----- evaluation --------------------------------------------------------------------------------
 def per_tune_nll(
     logits: torch.Tensor,

@@ -56,6 +56,7 @@ from training.common import (  # noqa: E402
     parse_config_overrides,
     push_to_hub,
     read_training_state,
+    recompute_steps_and_start_tracking,
     save_checkpoint,
     set_learning_rate,
     write_json,
@@ -517,14 +518,7 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         model.configure_optimizer_groups(args.weight_decay), lr=args.learning_rate
     )
     model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
-    # The dataloader length changes once sharded across processes: recompute the step counts.
-    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
-    if not args.max_train_steps:
-        args.max_train_steps = args.num_train_epochs * steps_per_epoch
-    args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
-    if args.with_tracking:
-        config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}
-        accelerator.init_trackers("measurenote", config)
+    recompute_steps_and_start_tracking(args, accelerator, train_dl, "measurenote")
     stats = train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_objects)
     metrics = {}
     if len(splits["validation"]):

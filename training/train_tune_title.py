@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from training.common import (
     push_to_hub,
+    recompute_steps_and_start_tracking,
     save_checkpoint,
     set_learning_rate,
     write_json,
@@ -261,13 +262,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     model = build_model(args, tokenizer)
     optimizer = _optimizer(model, args)
     model, optimizer, train_dl = accelerator.prepare(model, optimizer, train_dl)
-    steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
-    if not args.max_train_steps:
-        args.max_train_steps = args.num_train_epochs * steps_per_epoch
-    args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
-    if args.with_tracking:
-        config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}
-        accelerator.init_trackers("tune_title", config)
+    recompute_steps_and_start_tracking(args, accelerator, train_dl, "tune_title")
     loss_fn = ClipLoss(
         loss_type="hinge" if args.loss_type == "hinge" else "infonce", margin=args.hinge_margin
     )
