@@ -5,14 +5,70 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
-__all__ = ["add_evaluate_lm_args", "evaluate_lm_on_texts", "load_lm", "run_evaluate_lm"]
+__all__ = [
+    "add_evaluate_lm_args",
+    "evaluate_lm_on_texts",
+    "load_lm",
+    "per_tune_nll",
+    "run_evaluate_lm",
+    "summarise_nll",
+]
 
 logger = logging.getLogger(__name__)
+
+
+def per_tune_nll(
+    logits: torch.Tensor,
+    dur_logits: torch.Tensor,
+    labels: torch.LongTensor,
+    ignored_dur_ids: Sequence[int] = (0, 1, 2),
+) -> torch.Tensor:
+    """``(batch, 6)`` per tune: summed NLL of main, main targets, summed NLL of dur, dur targets,
+    correct main argmax, correct dur argmax. Same targets as the model's loss: the scores at row t
+    predict the labels of row t+1; -100 and special dur ids are ignored."""
+    main_t = labels[:, 1:, 0]  # (batch, seq - 1)
+    dur_t = labels[:, 1:, 1]
+    for special in ignored_dur_ids:
+        dur_t = dur_t.masked_fill(dur_t == special, -100)
+    sums = []
+    for scores, target in ((logits[:, :-1], main_t), (dur_logits[:, :-1], dur_t)):
+        valid = target != -100
+        nll = F.cross_entropy(scores.transpose(1, 2).float(), target, reduction="none")
+        correct = (scores.argmax(-1) == target) & valid
+        sums.append((nll.sum(1), valid.sum(1), correct.sum(1)))
+    (main_nll, n_main, ok_main), (dur_nll, n_dur, ok_dur) = sums
+    return torch.stack([main_nll, n_main, dur_nll, n_dur, ok_main, ok_dur], dim=1).double()
+
+
+def summarise_nll(sums: torch.Tensor) -> dict[str, float]:
+    """Token-weighted metrics from stacked `per_tune_nll` rows.
+
+    - ``nll_main`` = sum of main NLL / main targets; ``nll_dur`` = sum of dur NLL / dur targets;
+    - ``nll`` = (sum of main NLL + sum of dur NLL) / main targets: the NLL of a whole event
+      (a token, with its duration when it is a note or rest), per predicted row;
+    - ``perplexity`` = exp(nll); ``loss`` = nll_main + nll_dur (the training objective);
+    - ``main_acc`` / ``dur_acc``: argmax accuracy over the same targets.
+    """
+    main_nll, n_main, dur_nll, n_dur, ok_main, ok_dur = sums.sum(0).tolist()
+    n_main, n_dur = max(n_main, 1.0), max(n_dur, 1.0)
+    nll = (main_nll + dur_nll) / n_main
+    return {
+        "nll": nll,
+        "nll_main": main_nll / n_main,
+        "nll_dur": dur_nll / n_dur,
+        "perplexity": math.exp(min(nll, 700.0)),
+        "loss": main_nll / n_main + dur_nll / n_dur,
+        "main_acc": ok_main / n_main,
+        "dur_acc": ok_dur / n_dur,
+        "tokens": n_main,
+    }
 
 
 def load_lm(model_dir: str) -> tuple[Any, Any]:
@@ -35,7 +91,7 @@ def evaluate_lm_on_texts(
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
     (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows) and ``skipped``; the definitions are
-    those of the training script's validation (`training.common.summarise_nll`).
+    those of the training script's validation (`summarise_nll`).
 
     Example:
         >>> model, tok = load_lm("runs/measurenote-small")  # doctest: +SKIP
@@ -43,7 +99,6 @@ def evaluate_lm_on_texts(
     """
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
-    from training.common import per_tune_nll, summarise_nll
 
     collator, features, skipped, rows = AbcDataCollator(), [], 0, []
 
