@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import torch
+from helpers import tiny_measurenote_config
 
 from modeling_irish.configuration_measurenote import MEASURENOTE_FEATURE_NAMES, MeasureNoteConfig
 from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
@@ -65,17 +66,7 @@ LOADER = textwrap.dedent(
 
 def _tiny_config() -> MeasureNoteConfig:
     vocab_sizes = {name: 11 for name in MEASURENOTE_FEATURE_NAMES}
-    return MeasureNoteConfig(
-        vocab_sizes=vocab_sizes,
-        embedding_size=16,
-        note_hidden_size=16,
-        note_num_layers=1,
-        measure_hidden_size=8,
-        measure_num_layers=1,
-        measure_num_heads=2,
-        final_hidden_size=16,
-        final_num_layers=1,
-    )
+    return tiny_measurenote_config(vocab_sizes=vocab_sizes, measure_hidden_size=8)
 
 
 def test_trust_remote_code_round_trip(tmp_path):

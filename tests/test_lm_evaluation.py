@@ -7,10 +7,10 @@ import math
 
 import pytest
 import torch
+from helpers import tiny_measurenote_config
 
 import modeling_irish  # noqa: F401  (Auto registrations)
 from modeling_irish.cli import main
-from modeling_irish.configuration_measurenote import MeasureNoteConfig
 from modeling_irish.lm_evaluation import evaluate_lm_on_texts
 from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
 from tokenization.tokenization_abc import AbcTokenizer
@@ -27,17 +27,7 @@ TUNES = [
 def model_dir(tmp_path_factory):
     torch.manual_seed(0)
     tokenizer = AbcTokenizer.train(TUNES)
-    config = MeasureNoteConfig(
-        vocab_sizes=tokenizer.abc_vocab.sizes,
-        embedding_size=16,
-        note_hidden_size=16,
-        note_num_layers=1,
-        measure_hidden_size=16,
-        measure_num_layers=1,
-        measure_num_heads=2,
-        final_hidden_size=16,
-        final_num_layers=1,
-    )
+    config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
     model = MeasureNoteForCausalLM(config).eval()
     folder = tmp_path_factory.mktemp("lm")
     model.save_pretrained(folder)

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 import torch
+from helpers import tiny_measurenote_config
 
 from modeling_irish.configuration_measurenote import MeasureNoteConfig
 from modeling_irish.configuration_tune_title import (
@@ -26,16 +27,7 @@ class TuneTitleModelTester:
     batch, seq = 4, 9
 
     def get_config(self, **kwargs) -> TuneTitleConfig:
-        backbone = MeasureNoteConfig(
-            embedding_size=16,
-            note_hidden_size=16,
-            note_num_layers=1,
-            measure_hidden_size=16,
-            measure_num_layers=1,
-            measure_num_heads=2,
-            final_hidden_size=16,
-            final_num_layers=1,
-        )
+        backbone = tiny_measurenote_config()
         tune = {"backbone_config": backbone, "summary_hidden_size": 8, "cnn_channels": 8}
         tune.update(kwargs.pop("tune", {}))
         title = {"encoder_type": "char_gru", "char_embed_dim": 8, "char_hidden_size": 8}

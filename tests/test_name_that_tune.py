@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import synthetic_tune
 
 from modeling_irish.configuration_tune_title import TuneTitleConfig
 from modeling_irish.modeling_tune_title import TuneTitleModel
@@ -12,16 +13,9 @@ from modeling_irish.name_that_tune import TuneIndex, evaluate_retrieval, identif
 from modeling_irish.retrieval import random_baseline
 from tokenization.tokenization_abc import AbcTokenizer
 
-NOTES = "CDEFGABcde"
-
 
 def tune(x: int, title: str, tune_id: int, seed: int, bars: int = 8) -> str:
-    rng = np.random.default_rng(seed)
-    body = "|".join("".join(NOTES[i] for i in rng.integers(0, 10, 8)) for _ in range(bars))
-    return (
-        f"X:{x}\nT:{title}\nS: https://thesession.org/tunes/{tune_id}#setting{x}\n"
-        f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}|]\n"
-    )
+    return synthetic_tune(x, title, tune_id, seed, bars, notes="CDEFGABcde")
 
 
 # 8 training tunes (tune ids 1..8), each with a second setting that is a copy (the query);

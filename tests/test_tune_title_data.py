@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import synthetic_tune
 
 from modeling_irish.tune_title_data import (
     NoteCropper,
@@ -15,17 +16,6 @@ from modeling_irish.tune_title_data import (
     titled_indices,
 )
 from tokenization.tokenization_abc import AbcTokenizer
-
-NOTES = "CDEFGABc"
-
-
-def synthetic_tune(x: int, title: str, tune_id: int, seed: int, bars: int = 8) -> str:
-    rng = np.random.default_rng(seed)
-    body = "|".join("".join(NOTES[i] for i in rng.integers(0, 8, 8)) for _ in range(bars))
-    return (
-        f"X:{x}\nT:{title}\nS: https://thesession.org/tunes/{tune_id}#setting{x}\n"
-        f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}|]\n"
-    )
 
 
 @pytest.fixture(scope="module")
