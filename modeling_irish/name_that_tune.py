@@ -161,6 +161,8 @@ class TuneIndex:
         pitch_offsets: np.ndarray,
         meta: Optional[dict[str, Any]] = None,
         dur_flat: Optional[np.ndarray] = None,
+        setting_meters: Optional[Sequence[Optional[str]]] = None,
+        setting_modes: Optional[Sequence[Optional[str]]] = None,
     ):
         self.titles = list(titles)
         self.title_embeds = np.asarray(title_embeds, dtype=np.float32)
@@ -170,6 +172,9 @@ class TuneIndex:
         self.pitch_offsets = np.asarray(pitch_offsets, dtype=np.int64)
         # note lengths in eighths beside pitch_flat (None in an index saved without them)
         self.dur_flat = None if dur_flat is None else np.asarray(dur_flat, dtype=np.float32)
+        # meter and mode of each setting for the edit distance's penalties (None: older index)
+        self.setting_meters = None if setting_meters is None else list(setting_meters)
+        self.setting_modes = None if setting_modes is None else list(setting_modes)
         self.meta = dict(meta or {})
         self._ranker: Optional[EditDistanceRanker] = None
 
@@ -193,6 +198,7 @@ class TuneIndex:
         cropper = NoteCropper(tokenizer)
         rows = [(x, cropper._measures_of_whole(x, None)) for x in ids]
         notes = [cropper.notes(x) for x in ids]
+        headers = [cropper.header(x) for x in ids]
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
@@ -205,6 +211,8 @@ class TuneIndex:
             offsets,
             meta,
             np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
+            [h.meter for h in headers],
+            [h.mode for h in headers],
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -220,7 +228,12 @@ class TuneIndex:
             if getattr(self, name) is not None:
                 np.save(os.path.join(path, f"{name}.npy"), getattr(self, name), allow_pickle=False)
         with open(os.path.join(path, INDEX_FILE), "w", encoding="utf-8") as handle:
-            json.dump({"titles": self.titles, "meta": self.meta}, handle, ensure_ascii=False)
+            info = {"titles": self.titles, "meta": self.meta}
+            if self.setting_meters is not None:
+                info["setting_meters"] = self.setting_meters
+            if self.setting_modes is not None:
+                info["setting_modes"] = self.setting_modes
+            json.dump(info, handle, ensure_ascii=False)
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike]) -> TuneIndex:
@@ -239,7 +252,13 @@ class TuneIndex:
         durations = os.path.join(path, "dur_flat.npy")  # absent from older indices
         if os.path.exists(durations):
             arrays["dur_flat"] = np.load(durations, allow_pickle=False)
-        return cls(info["titles"], meta=info.get("meta"), **arrays)
+        return cls(
+            info["titles"],
+            meta=info.get("meta"),
+            setting_meters=info.get("setting_meters"),  # absent from older indices
+            setting_modes=info.get("setting_modes"),
+            **arrays,
+        )
 
     def pitch_sequences(self) -> list[np.ndarray]:
         o = self.pitch_offsets
@@ -252,17 +271,24 @@ class TuneIndex:
         return [self.dur_flat[o[i] : o[i + 1]] for i in range(len(o) - 1)]
 
     def edit_distance_scores(
-        self, pitches: Sequence[int], durations: Optional[Sequence[float]] = None
+        self,
+        pitches: Sequence[int],
+        durations: Optional[Sequence[float]] = None,
+        meter: Optional[str] = None,
+        mode: Optional[str] = None,
     ) -> np.ndarray:
         """`(n_titles,)` best edit-distance score of each title over its settings (-inf: none);
-        per note, plus per eighth note when `durations` are given and the index has them."""
+        per note, plus per eighth note when `durations` are given and the index has them, less
+        the meter / mode penalties of settings unlike the query (see `EditDistanceRanker`)."""
         if self._ranker is None:
             self._ranker = EditDistanceRanker(
                 self.pitch_sequences(),
                 self.setting_title.tolist(),
                 gallery_durations=self.duration_sequences(),
+                gallery_meters=self.setting_meters,
+                gallery_modes=self.setting_modes,
             )
-        scores = self._ranker.scores(pitches, durations)
+        scores = self._ranker.scores(pitches, durations, meter, mode)
         return _best_per_title(scores, self.setting_title, len(self.titles))
 
 
@@ -300,8 +326,10 @@ def identify(
     elif scoring in ("title", "hybrid"):
         scores = index.title_embeds @ query
         if scoring == "hybrid":
-            pitches, durations = NoteCropper(tokenizer).notes(enc.input_ids)
-            ed = index.edit_distance_scores(pitches, durations)
+            cropper = NoteCropper(tokenizer)
+            pitches, durations = cropper.notes(enc.input_ids)
+            header = cropper.header(enc.input_ids)
+            ed = index.edit_distance_scores(pitches, durations, header.meter, header.mode)
             scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
     else:
         raise ValueError(f"scoring must be 'title', 'setting' or 'hybrid', got {scoring!r}")
@@ -358,25 +386,32 @@ def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
 
 
 def _edit_scores(
-    tokenizer, train, key_index, rows, eighths_weight: float = 1.0
+    tokenizer, train, key_index, rows, eighths_weight: float = 1.0, meter_mode: bool = True
 ) -> tuple[np.ndarray, float]:
     """Best edit-distance score of each gallery title over its training settings (per note,
-    plus `eighths_weight` x per eighth note unless it is 0)."""
+    plus `eighths_weight` x per eighth note unless it is 0, less the meter and mode penalties
+    unless `meter_mode` is False)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
     notes = [cropper.notes(x) for x in ids]
+    headers = [cropper.header(x) for x in ids] if meter_mode else None
     ranker = EditDistanceRanker(
         [p for p, _ in notes],
         owner.tolist(),
         gallery_durations=[d for _, d in notes] if eighths_weight else None,
         eighths_weight=eighths_weight,
+        gallery_meters=[h.meter for h in headers] if headers else None,
+        gallery_modes=[h.mode for h in headers] if headers else None,
     )
+
+    def score(rows: np.ndarray) -> np.ndarray:
+        header = cropper.header(rows)
+        return ranker.scores(*cropper.notes(rows), header.meter, header.mode)
+
     begin = time.perf_counter()
-    scores = np.stack(
-        [_best_per_title(ranker.scores(*cropper.notes(r[0])), owner, len(key_index)) for r in rows]
-    )
+    scores = np.stack([_best_per_title(score(r[0]), owner, len(key_index)) for r in rows])
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
@@ -391,6 +426,7 @@ def evaluate_retrieval(
     baseline: Optional[str] = None,
     hybrid_weight: float = 1.0,
     eighths_weight: float = 1.0,
+    meter_mode: bool = True,
 ) -> dict[str, Any]:
     """Rank gallery titles for every query excerpt and return a flat metrics dict.
 
@@ -405,7 +441,9 @@ def evaluate_retrieval(
     its best training setting; under `"unseen"` no title has a setting, so every query ranks
     last), or `"hybrid"` (cosine + `hybrid_weight` x edit-distance score, -2 where none).
     `eighths_weight`: weight of the edit distance's per-eighth-note part (0: per note only, the
-    representation before the per-eighth part was added).
+    representation before the per-eighth part was added). `meter_mode`: the edit distance's
+    penalties for training settings in another meter or mode than the query (False: without,
+    the scorer before they were added).
 
     Keys: `mrr_at_20`, `r_at_1`, `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
     `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
@@ -433,7 +471,7 @@ def evaluate_retrieval(
     if baseline in ("edit-distance", "hybrid"):
         ed_train = train if protocol == "known" else []
         ed, ms_ed = (
-            _edit_scores(tokenizer, ed_train, key_index, rows, eighths_weight)
+            _edit_scores(tokenizer, ed_train, key_index, rows, eighths_weight, meter_mode)
             if ed_train
             else (
                 np.full((len(rows), len(display)), -np.inf),

@@ -106,6 +106,12 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="Weight of the per-eighth-note edit distance (0: per note only).",
     )
+    parser.add_argument(
+        "--no-meter-mode-penalty",
+        dest="meter_mode",
+        action="store_false",
+        help="Edit distance without its penalties for settings in another meter or mode.",
+    )
     parser.add_argument("--json", action="store_true", help="Print exactly one JSON object.")
 
 
@@ -136,6 +142,7 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         args.baseline,
         hybrid_weight=args.hybrid_weight,
         eighths_weight=args.eighths_weight,
+        meter_mode=args.meter_mode,
     )
     if args.json:
         print(json.dumps(metrics))

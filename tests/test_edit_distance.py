@@ -166,3 +166,42 @@ def test_rerank_keeps_the_best_and_puts_the_rest_below():
     rest = np.setdiff1d(np.arange(40), top)
     assert s_few[rest].max() <= s_few[top].min()
     assert np.all(s_few[rest] <= s_full[rest])  # the others get the worst per-eighth part
+
+
+def test_meter_and_mode_penalties_apply_only_where_both_sides_are_known():
+    gallery = [[60, 62, 64]] * 4
+    ranker = EditDistanceRanker(
+        gallery,
+        ["jig", "reel", "unknown", "reel minor"],
+        gallery_meters=["6/8", "4/4", None, "4/4"],
+        gallery_modes=["major", "major", None, "minor"],
+        meter_penalty=0.2,
+        mode_penalty=0.1,
+    )
+    scores = ranker.scores([60, 62, 64], meter="4/4", mode="major")
+    assert scores.tolist() == pytest.approx([-0.2, 0.0, 0.0, -0.1])
+    # an unknown query meter or mode costs nothing; an unseen one costs every known setting
+    assert ranker.scores([60, 62, 64]).tolist() == [0.0] * 4
+    assert ranker.scores([60, 62, 64], meter="3/2").tolist() == pytest.approx([-0.2, -0.2, 0, -0.2])
+    assert ranker.rank_titles([60, 62, 64], k=2, meter="6/8", mode="minor") == [
+        ("unknown", 0.0),
+        ("jig", pytest.approx(-0.1)),
+    ]
+    with pytest.raises(ValueError, match="one meter"):
+        EditDistanceRanker(gallery, list("abcd"), gallery_meters=["4/4"])
+
+
+def test_penalties_come_before_the_rerank_cut():
+    # the best per-note match is in another meter: with rerank=1 the per-eighth part must go
+    # to the setting that is best after the penalty
+    gallery, durations = [[60, 62, 64], [60, 62, 65]], [[1, 1, 1], [1, 1, 1]]
+    ranker = EditDistanceRanker(
+        gallery,
+        ["a", "b"],
+        gallery_durations=durations,
+        rerank=1,
+        gallery_meters=["6/8", "4/4"],
+        meter_penalty=1.0,
+    )
+    scores = ranker.scores([60, 62, 64], [1, 1, 1], meter="4/4")
+    assert scores.tolist() == pytest.approx([-1.0 - 1.0, -1 / 3 - 1 / 3])

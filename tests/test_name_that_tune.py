@@ -68,6 +68,8 @@ def test_index_build_save_load_identify(model, tokenizer, tmp_path):
     loaded = TuneIndex.load(tmp_path / "index")
     assert loaded.titles == index.titles
     assert np.array_equal(loaded.setting_embeds, index.setting_embeds)
+    assert loaded.setting_meters == index.setting_meters and len(index.setting_meters) == 8
+    assert loaded.setting_modes == index.setting_modes and None not in index.setting_modes
     top = identify(model, loaded, KNOWN[2], k=3, tokenizer=tokenizer)
     assert len(top) == 3 and all(t in index.titles for t, _ in top)
     assert top[0][1] >= top[1][1] >= top[2][1]
