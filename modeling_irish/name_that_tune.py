@@ -36,6 +36,7 @@ PROTOCOLS = ("known", "unseen")
 SCORERS = (None, "edit-distance", "hybrid")
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
 _TITLE = re.compile(r"^T:\s*(.*)$", re.MULTILINE)
+_KEY_FIELD = re.compile(r"^\s*K:|\[K:", re.MULTILINE)
 
 Corpus = Union[str, os.PathLike, Sequence[Any]]
 
@@ -198,7 +199,7 @@ class TuneIndex:
         cropper = NoteCropper(tokenizer)
         rows = [(x, cropper._measures_of_whole(x, None)) for x in ids]
         notes = [cropper.notes(x) for x in ids]
-        headers = [cropper.header(x) for x in ids]
+        metas = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)]
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
@@ -211,8 +212,8 @@ class TuneIndex:
             offsets,
             meta,
             np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
-            [h.meter for h in headers],
-            [h.mode for h in headers],
+            [m for m, _ in metas],
+            [k for _, k in metas],
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -292,6 +293,13 @@ class TuneIndex:
         return _best_per_title(scores, self.setting_title, len(self.titles))
 
 
+def _meter_mode(meter: Optional[str], mode: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """Meter and mode for the edit distance's penalties: None where the vocabulary does not
+    know the value (read as `<unk>`) or the tune has none."""
+    known = [None if not v or v.startswith("<") or v == "none" else v for v in (meter, mode)]
+    return known[0], known[1]
+
+
 def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
     best = np.full(n_titles, -np.inf)
     np.maximum.at(best, owner, scores)
@@ -329,7 +337,9 @@ def identify(
             cropper = NoteCropper(tokenizer)
             pitches, durations = cropper.notes(enc.input_ids)
             header = cropper.header(enc.input_ids)
-            ed = index.edit_distance_scores(pitches, durations, header.meter, header.mode)
+            # a snippet without K: reads as C major: no evidence of its mode, so no penalty
+            mode = header.mode if _KEY_FIELD.search(abc_snippet) else None
+            ed = index.edit_distance_scores(pitches, durations, *_meter_mode(header.meter, mode))
             scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
     else:
         raise ValueError(f"scoring must be 'title', 'setting' or 'hybrid', got {scoring!r}")
@@ -396,19 +406,20 @@ def _edit_scores(
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
     notes = [cropper.notes(x) for x in ids]
-    headers = [cropper.header(x) for x in ids] if meter_mode else None
+    metas = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)] if meter_mode else []
     ranker = EditDistanceRanker(
         [p for p, _ in notes],
         owner.tolist(),
         gallery_durations=[d for _, d in notes] if eighths_weight else None,
         eighths_weight=eighths_weight,
-        gallery_meters=[h.meter for h in headers] if headers else None,
-        gallery_modes=[h.mode for h in headers] if headers else None,
+        gallery_meters=[m for m, _ in metas] if meter_mode else None,
+        gallery_modes=[k for _, k in metas] if meter_mode else None,
     )
 
     def score(rows: np.ndarray) -> np.ndarray:
         header = cropper.header(rows)
-        return ranker.scores(*cropper.notes(rows), header.meter, header.mode)
+        meta = _meter_mode(header.meter, header.mode) if meter_mode else (None, None)
+        return ranker.scores(*cropper.notes(rows), *meta)
 
     begin = time.perf_counter()
     scores = np.stack([_best_per_title(score(r[0]), owner, len(key_index)) for r in rows])

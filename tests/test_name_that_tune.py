@@ -123,3 +123,24 @@ def test_index_keeps_note_lengths_for_the_per_eighth_distance(model, tokenizer, 
     assert np.array_equal(loaded.dur_flat, index.dur_flat)
     (tmp_path / "index" / "dur_flat.npy").unlink()  # an index saved before durations
     assert TuneIndex.load(tmp_path / "index").dur_flat is None
+
+
+def test_identify_passes_the_snippet_meter_and_mode_only_when_written(model, tokenizer, tmp_path):
+    path = tmp_path / "corpus.abc"
+    path.write_text("\n".join(TRAIN))
+    index = TuneIndex.build(model, tokenizer, str(path))
+    assert set(index.setting_meters) == {"4/4"} and set(index.setting_modes) == {"major"}
+    seen = []
+    real = index.edit_distance_scores
+
+    def spy(pitches, durations=None, meter=None, mode=None):
+        seen.append((meter, mode))
+        return real(pitches, durations, meter, mode)
+
+    index.edit_distance_scores = spy
+    body = KNOWN[2].split("K:D\n")[1]
+    for head in ("M:4/4\nK:D\n", "M:6/8\nK:Ador\n", ""):
+        identify(model, index, "X:1\n" + head + body, k=1, tokenizer=tokenizer, scoring="hybrid")
+    # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
+    # reads as C major, but that is no evidence of a mode; no M: is no meter
+    assert seen == [("4/4", "major"), (None, None), (None, None)]

@@ -1,0 +1,88 @@
+"""How far a known-tunes query is from the training settings of its own tune, in edits.
+
+For each query of the *known* protocol (an N-note excerpt of a held-out setting whose title is
+in training), the semi-global edit distance (pitch class per note, the first part of the
+baseline) to the nearest training setting of the SAME title and to the nearest setting of any
+OTHER title. A scorer that only compares notes cannot name a tune whose own settings are further
+from the excerpt than another tune's, so this bounds what note matching can reach. Run::
+
+    python benchmarks/retrieval_ceiling.py --train train.abc --queries known_queries.abc \\
+        --tokenizer runs/fixed-budget-small
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
+
+from modeling_irish.abc_corpus import title_key  # noqa: E402
+from modeling_irish.edit_distance import (  # noqa: E402
+    MAX_WORD_QUERY,
+    PaddedGallery,
+    pitch_sequence,
+    semiglobal_distances,
+)
+from modeling_irish.name_that_tune import (  # noqa: E402
+    _encode_all,
+    _protocol_queries,
+    _query_rows,
+    read_tunes,
+)
+from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
+from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--train", required=True, help="Training corpus (ABC file).")
+    p.add_argument("--queries", required=True, help="Held-out settings of training tunes (ABC).")
+    p.add_argument("--tokenizer", required=True, help="Tokenizer folder.")
+    p.add_argument("--excerpt-notes", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args()
+
+
+def nearest_distances(train, key_index, rows, tokenizer) -> tuple[np.ndarray, np.ndarray]:
+    """Per query: edits per query note to the nearest setting of its own title / of another."""
+    cropper = NoteCropper(tokenizer)
+    titled = [r for r in train if title_key(r["title"]) in key_index]
+    ids, kept = _encode_all(tokenizer, titled)
+    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept])
+    gallery = PaddedGallery([pitch_sequence(cropper.pitches(x)) for x in ids], 256, 128)
+    own, other = [], []
+    for query_rows, target in rows:
+        sym = pitch_sequence(cropper.pitches(query_rows[0]))[:MAX_WORD_QUERY]
+        d = semiglobal_distances(sym, gallery) / len(sym)
+        own.append(d[owner == target].min())
+        other.append(d[owner != target].min())
+    return np.array(own), np.array(other)
+
+
+def main() -> None:
+    args = parse_args()
+    tokenizer = AbcTokenizer.from_pretrained(args.tokenizer)
+    queries = read_tunes(args.queries)
+    held = {q["abc"].strip() for q in queries}
+    train = [r for r in read_tunes(args.train) if r["abc"].strip() not in held]
+    _, key_index, kept, _ = _protocol_queries(train, queries, "known")
+    rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
+    targets = [key_index[title_key(kept[i]["title"])] for i in readable]
+    own, other = nearest_distances(train, key_index, list(zip(rows, targets)), tokenizer)
+    out = {
+        "queries": len(own),
+        "own_within": {f"{t:.1f}": float((own <= t + 1e-9).mean()) for t in (0.1, 0.2, 0.3, 0.4)},
+        "own_strictly_nearest": float((own < other).mean()),
+        "own_tied_nearest": float((own == other).mean()),
+        "median_edits_per_note": {"own": float(np.median(own)), "other": float(np.median(other))},
+    }
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
