@@ -54,7 +54,18 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", default="-", help="ABC file or - for stdin.")
     parser.add_argument("-k", type=int, default=10, help="How many titles to print.")
     parser.add_argument(
-        "--scoring", choices=("title", "setting", "hybrid"), default="title", help="Scorer."
+        "--scoring",
+        choices=("title", "setting", "hybrid"),
+        default="hybrid",
+        help="hybrid (default): title cosine + the edit distance to the indexed settings, which "
+        "names tunes with settings in the index; title: the dual encoder alone (tunes whose "
+        "titles are indexed without settings); setting: cosine with the indexed settings.",
+    )
+    parser.add_argument(
+        "--hybrid-weight",
+        type=float,
+        default=None,
+        help="Edit-distance weight of the hybrid (default: the one chosen on held-out settings).",
     )
 
 
@@ -62,7 +73,7 @@ def run_identify(args: argparse.Namespace) -> int:
     """Print the top-k titles with their scores, one per line."""
     import os
 
-    from .name_that_tune import TuneIndex, identify
+    from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
     if args.file == "-":
         text = sys.stdin.read()
@@ -73,8 +84,9 @@ def run_identify(args: argparse.Namespace) -> int:
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model)
     index = TuneIndex.load(args.index or os.path.join(args.model, "index"))
+    weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     for rank, (title, score) in enumerate(
-        identify(model, index, text, k=args.k, tokenizer=tokenizer, scoring=args.scoring), 1
+        identify(model, index, text, args.k, tokenizer, args.scoring, weight), 1
     ):
         print(f"{rank:3d}  {score:7.4f}  {title}")
     return 0
@@ -97,8 +109,9 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hybrid-weight",
         type=float,
-        default=1.0,
-        help="Weight of the edit-distance score in the hybrid (choose it on validation queries).",
+        default=8.0,
+        help="Weight of the edit-distance score in the hybrid (default 8, chosen on held-out "
+        "settings that are not the reported queries; choose it on validation queries).",
     )
     parser.add_argument(
         "--eighths-weight",

@@ -70,12 +70,13 @@ def test_index_build_save_load_identify(model, tokenizer, tmp_path):
     assert np.array_equal(loaded.setting_embeds, index.setting_embeds)
     assert loaded.setting_meters == index.setting_meters and len(index.setting_meters) == 8
     assert loaded.setting_modes == index.setting_modes and None not in index.setting_modes
-    top = identify(model, loaded, KNOWN[2], k=3, tokenizer=tokenizer)
+    top = identify(model, loaded, KNOWN[2], k=3, tokenizer=tokenizer, scoring="title")
     assert len(top) == 3 and all(t in index.titles for t, _ in top)
     assert top[0][1] >= top[1][1] >= top[2][1]
     # with the edit distance added, an exact copy of an indexed setting comes first
     hybrid = identify(model, loaded, KNOWN[2], k=1, tokenizer=tokenizer, scoring="hybrid")
     assert hybrid[0][0] == "Reel 3"
+    assert identify(model, loaded, KNOWN[2], k=1, tokenizer=tokenizer) == hybrid  # the default
     # "setting" scoring: a copy of a setting has cosine 1 with that setting's embedding
     setting = identify(model, loaded, KNOWN[2], k=1, tokenizer=tokenizer, scoring="setting")
     assert setting == [("Reel 3", pytest.approx(1.0, abs=1e-4))]
@@ -144,3 +145,20 @@ def test_identify_passes_the_snippet_meter_and_mode_only_when_written(model, tok
     # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
     # reads as C major, but that is no evidence of a mode; no M: is no meter
     assert seen == [("4/4", "major"), (None, None), (None, None)]
+
+
+def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    assert main(["index", "--model", str(tmp_path / "model"), str(corpus)]) == 0
+    assert "indexed 8 titles, 8 settings" in capsys.readouterr().out
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text("M:4/4\nL:1/8\nK:D\n" + KNOWN[4].split("K:D\n")[1])  # no X: line
+    assert main(["identify", "--model", str(tmp_path / "model"), str(snippet), "-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # the default (hybrid) scorer names the indexed tune of an exact copy first
+    assert len(lines) == 2 and lines[0].split()[0] == "1" and lines[0].endswith("Reel 5")
