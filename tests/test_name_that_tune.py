@@ -162,3 +162,19 @@ def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     # the default (hybrid) scorer names the indexed tune of an exact copy first
     assert len(lines) == 2 and lines[0].split()[0] == "1" and lines[0].endswith("Reel 5")
+
+
+def test_an_index_saved_without_meters_and_modes_still_loads(model, tokenizer, tmp_path):
+    import json
+
+    path = tmp_path / "corpus.abc"
+    path.write_text("\n".join(TRAIN))
+    TuneIndex.build(model, tokenizer, str(path)).save(tmp_path / "index")
+    info_file = tmp_path / "index" / "tune_index.json"
+    info = json.loads(info_file.read_text())
+    del info["setting_meters"], info["setting_modes"]  # as an index of an earlier version
+    info_file.write_text(json.dumps(info))
+    old = TuneIndex.load(tmp_path / "index")
+    assert old.setting_meters is None and old.setting_modes is None
+    top = identify(model, old, KNOWN[5], k=1, tokenizer=tokenizer)
+    assert top[0][0] == "Reel 6"
