@@ -37,6 +37,7 @@ INDEX_FILE = "tune_index.json"
 HYBRID_WEIGHT = 8.0
 PROTOCOLS = ("known", "unseen")
 SCORERS = (None, "edit-distance", "hybrid")
+IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
 _TITLE = re.compile(r"^T:\s*(.*)$", re.MULTILINE)
 _KEY_FIELD = re.compile(r"^\s*K:|\[K:", re.MULTILINE)
@@ -194,7 +195,11 @@ class TuneIndex:
         max_rows: Optional[int] = 512,
         batch_size: int = 64,
     ) -> TuneIndex:
-        """Embed every distinct title and every titled, readable setting of `corpus_sources`."""
+        """Embed every distinct title and every titled, readable setting of `corpus_sources`.
+
+        `model=None` builds an index for the edit-distance scorer alone (no embeddings): it
+        names tunes without any trained model (`identify(None, index, ..., scoring=
+        "edit-distance")`)."""
         records = [r for r in read_tunes(corpus_sources) if title_key(r["title"])]
         ids, kept = _encode_all(tokenizer, records)
         records = [records[i] for i in kept]
@@ -206,10 +211,15 @@ class TuneIndex:
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
+        if model is None:
+            titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
+        else:
+            titles = embed_titles(model, display)
+            settings = embed_tunes(model, rows, batch_size, max_rows)
         return cls(
             display,
-            embed_titles(model, display),
-            embed_tunes(model, rows, batch_size, max_rows),
+            titles,
+            settings,
             np.array([key_index[title_key(r["title"])] for r in records], dtype=np.int64),
             np.concatenate(pitches) if pitches else np.zeros(0, np.int16),
             offsets,
@@ -296,6 +306,18 @@ class TuneIndex:
         return _best_per_title(scores, self.setting_title, len(self.titles))
 
 
+def _snippet_edit_scores(
+    tokenizer: AbcTokenizer, index: TuneIndex, ids: np.ndarray, abc_snippet: str
+) -> np.ndarray:
+    """`(n_titles,)` edit-distance score of a snippet's notes against the index's settings."""
+    cropper = NoteCropper(tokenizer)
+    pitches, durations = cropper.notes(ids)
+    header = cropper.header(ids)
+    # a snippet without K: reads as C major: no evidence of its mode, so no penalty
+    mode = header.mode if _KEY_FIELD.search(abc_snippet) else None
+    return index.edit_distance_scores(pitches, durations, *_meter_mode(header.meter, mode))
+
+
 def _meter_mode(meter: Optional[str], mode: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     """Meter and mode for the edit distance's penalties: None where the vocabulary does not
     know the value (read as `<unk>`) or the tune has none."""
@@ -326,28 +348,33 @@ def identify(
     note plus the same per eighth note, 0 for an exact excerpt, -2 at worst, less the meter and
     mode penalties). The hybrid is the default: on held-out settings of indexed tunes it names
     the tune (MRR@20 0.68) where the title cosine alone does not (0.04); "title" is for titles
-    indexed without settings. `tokenizer` defaults to the one saved in the index's model folder.
+    indexed without settings. `"edit-distance"` ranks by the edit-distance score alone and needs
+    no model (`model=None`, an index built without one). `tokenizer` defaults to the one saved
+    in the index's model (or tokenizer) folder.
     """
+    if scoring not in IDENTIFY_SCORERS:
+        raise ValueError(f"scoring must be one of {IDENTIFY_SCORERS}, got {scoring!r}")
+    if scoring != "edit-distance" and (model is None or index.title_embeds.shape[1] == 0):
+        raise ValueError(
+            f"scoring {scoring!r} needs a tune-title model and an index built with it; "
+            "use scoring='edit-distance' without one"
+        )
     if tokenizer is None:
-        tokenizer = AbcTokenizer.from_pretrained(index.meta["model"])
+        tokenizer = AbcTokenizer.from_pretrained(index.meta.get("tokenizer") or index.meta["model"])
     enc = tokenizer.encode_tune(abc_snippet)
-    measures = NoteCropper(tokenizer)._measures_of_whole(enc.input_ids, None)
-    with single_thread():
-        query = embed_tunes(model, [(enc.input_ids, measures)])[0]
-    if scoring == "setting":
-        scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
-    elif scoring in ("title", "hybrid"):
-        scores = index.title_embeds @ query
-        if scoring == "hybrid":
-            cropper = NoteCropper(tokenizer)
-            pitches, durations = cropper.notes(enc.input_ids)
-            header = cropper.header(enc.input_ids)
-            # a snippet without K: reads as C major: no evidence of its mode, so no penalty
-            mode = header.mode if _KEY_FIELD.search(abc_snippet) else None
-            ed = index.edit_distance_scores(pitches, durations, *_meter_mode(header.meter, mode))
-            scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
+    if scoring == "edit-distance":
+        scores = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet)
     else:
-        raise ValueError(f"scoring must be 'title', 'setting' or 'hybrid', got {scoring!r}")
+        measures = NoteCropper(tokenizer)._measures_of_whole(enc.input_ids, None)
+        with single_thread():
+            query = embed_tunes(model, [(enc.input_ids, measures)])[0]
+        if scoring == "setting":
+            scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
+        else:
+            scores = index.title_embeds @ query
+        if scoring == "hybrid":
+            ed = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet)
+            scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
     top = np.argsort(-scores, kind="stable")[:k]
     return [(index.titles[i], float(scores[i])) for i in top]
 

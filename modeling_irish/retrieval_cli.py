@@ -26,8 +26,14 @@ def _load(model_dir: str) -> tuple[Any, Any]:
 
 
 def add_index_args(parser: argparse.ArgumentParser) -> None:
-    """`index --model DIR CORPUS... --out INDEX`."""
-    parser.add_argument("--model", required=True, help="Trained tune-title model folder.")
+    """`index --model DIR CORPUS... --out INDEX` (or `--tokenizer DIR` without a model)."""
+    parser.add_argument("--model", default=None, help="Trained tune-title model folder.")
+    parser.add_argument(
+        "--tokenizer",
+        default=None,
+        help="Without --model: a tokenizer folder (e.g. a MeasureNote model); the index then "
+        "serves the edit-distance scorer alone.",
+    )
     parser.add_argument("corpus", nargs="+", help="ABC sources to index (files, folders, dumps).")
     parser.add_argument("--out", default=None, help="Index folder (default: MODEL/index).")
 
@@ -36,11 +42,21 @@ def run_index(args: argparse.Namespace) -> int:
     """Build and save the index; prints its size."""
     import os
 
+    from tokenization.tokenization_abc import AbcTokenizer
+
     from .name_that_tune import TuneIndex
 
-    model, tokenizer = _load(args.model)
+    if args.model is None and (args.tokenizer is None or args.out is None):
+        raise SystemExit("index: give --model, or --tokenizer and --out for an edit-distance index")
+    if args.model is not None:
+        model, tokenizer = _load(args.model)
+    else:
+        model, tokenizer = None, AbcTokenizer.from_pretrained(args.tokenizer)
     index = TuneIndex.build(model, tokenizer, args.corpus)
-    index.meta["model"] = os.path.abspath(args.model)
+    if args.model is not None:
+        index.meta["model"] = os.path.abspath(args.model)
+    if args.tokenizer is not None:
+        index.meta["tokenizer"] = os.path.abspath(args.tokenizer)
     out = args.out or os.path.join(args.model, "index")
     index.save(out)
     print(f"indexed {len(index)} titles, {len(index.setting_title)} settings -> {out}")
@@ -48,18 +64,23 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def add_identify_args(parser: argparse.ArgumentParser) -> None:
-    """`identify --model DIR --index INDEX [FILE|-] [-k 10]`."""
-    parser.add_argument("--model", required=True, help="Trained tune-title model folder.")
+    """`identify --model DIR --index INDEX [FILE|-] [-k 10]` (or `--index INDEX` alone)."""
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="Trained tune-title model folder (without it: the edit-distance scorer alone).",
+    )
     parser.add_argument("--index", default=None, help="Index folder (default: MODEL/index).")
     parser.add_argument("file", nargs="?", default="-", help="ABC file or - for stdin.")
     parser.add_argument("-k", type=int, default=10, help="How many titles to print.")
     parser.add_argument(
         "--scoring",
-        choices=("title", "setting", "hybrid"),
-        default="hybrid",
-        help="hybrid (default): title cosine + the edit distance to the indexed settings, which "
-        "names tunes with settings in the index; title: the dual encoder alone (tunes whose "
-        "titles are indexed without settings); setting: cosine with the indexed settings.",
+        choices=("hybrid", "title", "setting", "edit-distance"),
+        default=None,
+        help="hybrid (the default with --model): title cosine + the edit distance to the indexed "
+        "settings, which names tunes with settings in the index; title: the dual encoder alone "
+        "(tunes whose titles are indexed without settings); setting: cosine with the indexed "
+        "settings; edit-distance (the default without --model): no model at all.",
     )
     parser.add_argument(
         "--hybrid-weight",
@@ -75,6 +96,8 @@ def run_identify(args: argparse.Namespace) -> int:
 
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
+    if args.model is None and args.index is None:
+        raise SystemExit("identify: give --model (and optionally --index) or --index")
     if args.file == "-":
         text = sys.stdin.read()
     else:
@@ -82,12 +105,15 @@ def run_identify(args: argparse.Namespace) -> int:
             text = handle.read()
     if not text.lstrip().startswith("X:"):
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
-    model, tokenizer = _load(args.model)
+    model, tokenizer = _load(args.model) if args.model is not None else (None, None)
     index = TuneIndex.load(args.index or os.path.join(args.model, "index"))
+    scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
-    for rank, (title, score) in enumerate(
-        identify(model, index, text, args.k, tokenizer, args.scoring, weight), 1
-    ):
+    try:
+        top = identify(model, index, text, args.k, tokenizer, scoring, weight)
+    except ValueError as err:
+        raise SystemExit(f"identify: {err}") from None
+    for rank, (title, score) in enumerate(top, 1):
         print(f"{rank:3d}  {score:7.4f}  {title}")
     return 0
 

@@ -178,3 +178,31 @@ def test_an_index_saved_without_meters_and_modes_still_loads(model, tokenizer, t
     assert old.setting_meters is None and old.setting_modes is None
     top = identify(model, old, KNOWN[5], k=1, tokenizer=tokenizer)
     assert top[0][0] == "Reel 6"
+
+
+def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    index = TuneIndex.build(None, tokenizer, str(corpus))
+    assert len(index) == 8 and index.title_embeds.shape == (8, 0)
+    top = identify(None, index, KNOWN[6], k=2, tokenizer=tokenizer, scoring="edit-distance")
+    assert top[0] == ("Reel 7", 0.0) and top[1][1] < 0  # an exact copy scores 0, others less
+    with pytest.raises(ValueError, match="needs a tune-title model"):
+        identify(None, index, KNOWN[6], tokenizer=tokenizer)  # the default, hybrid
+    with pytest.raises(ValueError, match="needs a tune-title model"):
+        identify(model, index, KNOWN[6], tokenizer=tokenizer)  # an index built without one
+    # the same from the command line: a tokenizer folder instead of a model
+    tokenizer.save_pretrained(tmp_path / "tok")
+    out = str(tmp_path / "ed-index")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    capsys.readouterr()
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[6])
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+    with pytest.raises(SystemExit, match="needs a tune-title model"):
+        main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)])
+    with pytest.raises(SystemExit, match="--tokenizer and --out"):
+        main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)])
