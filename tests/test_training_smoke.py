@@ -288,3 +288,25 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE"):
         common.push_to_hub(str(tmp_path), "someone/model")
+
+
+def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
+    from training.common import TrainingProgress
+
+    timed = TrainingProgress(total=10**9, initial=5, max_minutes=30, enabled=True)
+    now = [timed.start + 600.0]  # ten minutes in
+    timed._clock = lambda: now[0]
+    timed.update(loss=2.5)
+    assert timed.bar.n == 6 and "loss=2.500" in timed.bar.postfix
+    assert "min_left=20.0" in timed.bar.postfix
+    now[0] += 600.0  # ten more minutes, of which six evaluating: they do not count
+    timed.update(paused_seconds=360.0)
+    assert "min_left=16.0" in timed.bar.postfix and "loss" not in timed.bar.postfix
+    now[0] += 3600.0
+    timed.update()
+    assert "min_left=0.0" in timed.bar.postfix
+    timed.close()
+    plain = TrainingProgress(total=10, initial=0, max_minutes=None, enabled=True)
+    plain.update()
+    assert plain.bar.n == 1 and not plain.bar.postfix
+    plain.close()

@@ -337,6 +337,37 @@ def evaluate_lm(
 
 
 # ----- checkpoints -------------------------------------------------------------------------------
+class TrainingProgress:
+    """A tqdm bar over updates (main process only) that also shows the minutes left of a
+    `--max_train_minutes` budget, whose end the step count alone does not tell.
+
+    >>> bar = TrainingProgress(total=100, initial=0, max_minutes=None, enabled=False)
+    >>> bar.update(loss=2.5); bar.close()
+    """
+
+    def __init__(self, total: int, initial: int, max_minutes: float | None, enabled: bool):
+        import time
+
+        from tqdm.auto import tqdm
+
+        self._clock = time.perf_counter
+        self.start, self.max_minutes = self._clock(), max_minutes
+        self.bar = tqdm(total=total, initial=initial, disable=not enabled, unit="step")
+
+    def update(self, loss: float | None = None, paused_seconds: float = 0.0) -> None:
+        """One update done; `paused_seconds` (evaluation time) do not count against the budget."""
+        self.bar.update(1)
+        postfix = {} if loss is None else {"loss": f"{loss:.3f}"}
+        if self.max_minutes is not None:
+            spent = (self._clock() - self.start - paused_seconds) / 60
+            postfix["min_left"] = f"{max(self.max_minutes - spent, 0.0):.1f}"
+        if postfix:
+            self.bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[str, Any]) -> str:
     """`accelerator.save_state` into ``output_dir/name``, atomically.
 

@@ -42,11 +42,11 @@ from accelerate import Accelerator  # noqa: E402
 from accelerate.logging import get_logger  # noqa: E402
 from accelerate.utils import set_seed  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
 
 from training.common import (  # noqa: E402
     KeyAugmenter,
     LengthGroupedBatchSampler,
+    TrainingProgress,
     TuneRowsDataset,
     append_jsonl,
     check_hub_reachable,
@@ -301,8 +301,8 @@ def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_obj
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
     stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
     window: list[torch.Tensor] = []
-    progress = tqdm(
-        total=args.max_train_steps, initial=completed, disable=not accelerator.is_local_main_process
+    progress = TrainingProgress(
+        args.max_train_steps, completed, args.max_train_minutes, accelerator.is_local_main_process
     )
     model.train()
     for epoch in range(first_epoch, args.num_train_epochs if not stats["stop"] else 0):
@@ -325,7 +325,7 @@ def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_obj
             window.append(torch.stack([out.loss, out.loss_main, out.loss_dur]).detach())
             if accelerator.sync_gradients:
                 completed += 1
-                progress.update(1)
+                progress.update(paused_seconds=stats["eval_seconds"])
                 if _after_update(
                     args, accelerator, model, eval_dl, stats, window, completed, epoch
                 ):

@@ -16,6 +16,7 @@ from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 
 from training.common import (
+    TrainingProgress,
     push_to_hub,
     recompute_steps_and_start_tracking,
     save_checkpoint,
@@ -163,6 +164,12 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
     completed = resume_state(args, accelerator)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     stats = {"losses": [], "start": time.perf_counter()}
+    progress = TrainingProgress(
+        args.max_train_steps,
+        completed,
+        getattr(args, "max_train_minutes", None),
+        accelerator.is_local_main_process,
+    )
     model.train()
     for epoch in range(first_epoch, args.num_train_epochs):
         for obj in epoch_objects:
@@ -187,6 +194,7 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
                 continue
             completed += 1
             stats["losses"].append(float(loss.detach()))
+            progress.update(loss=stats["losses"][-1])
             if completed % args.logging_steps == 0:
                 mean = float(np.mean(stats["losses"][-args.logging_steps :]))
                 accelerator.log(
@@ -206,6 +214,7 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
             save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
         if _should_stop(args, accelerator, completed, stats["start"]):
             break
+    progress.close()
     stats.update(completed_steps=completed, seconds=time.perf_counter() - stats["start"])
     return stats
 
