@@ -76,16 +76,24 @@ def read_tunes(corpus: Corpus) -> list[dict[str, str]]:
     return [_record(text) for _, text in iter_abc_tunes(items)]
 
 
-def _encode_all(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list[int]]:
-    """Encoded ids of every readable record, and the indices of those records."""
-    ids, kept = [], []
+def _encode_records(
+    tokenizer: AbcTokenizer, records: list[dict[str, str]]
+) -> tuple[list, list[int]]:
+    """`EncodedTune` of every readable record, and the indices of those records."""
+    encoded, kept = [], []
     for i, record in enumerate(records):
         try:
-            ids.append(tokenizer.encode_tune(record["abc"]).input_ids)
+            encoded.append(tokenizer.encode_tune(record["abc"]))
         except AbcParseError:
             continue
         kept.append(i)
-    return ids, kept
+    return encoded, kept
+
+
+def _encode_all(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list[int]]:
+    """Encoded ids of every readable record, and the indices of those records."""
+    encoded, kept = _encode_records(tokenizer, records)
+    return [e.input_ids for e in encoded], kept
 
 
 # ----- embedding -------------------------------------------------------------------------------
@@ -201,11 +209,11 @@ class TuneIndex:
         names tunes without any trained model (`identify(None, index, ..., scoring=
         "edit-distance")`)."""
         records = [r for r in read_tunes(corpus_sources) if title_key(r["title"])]
-        ids, kept = _encode_all(tokenizer, records)
+        encoded, kept = _encode_records(tokenizer, records)
         records = [records[i] for i in kept]
+        ids = [e.input_ids for e in encoded]
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
-        rows = [(x, cropper._measures_of_whole(x, None)) for x in ids]
         notes = [cropper.notes(x) for x in ids]
         metas = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)]
         pitches = [p for p, _ in notes]
@@ -215,6 +223,7 @@ class TuneIndex:
             titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
         else:
             titles = embed_titles(model, display)
+            rows = [(e.input_ids, e.measure_numbers) for e in encoded]
             settings = embed_tunes(model, rows, batch_size, max_rows)
         return cls(
             display,
@@ -365,9 +374,8 @@ def identify(
     if scoring == "edit-distance":
         scores = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet)
     else:
-        measures = NoteCropper(tokenizer)._measures_of_whole(enc.input_ids, None)
         with single_thread():
-            query = embed_tunes(model, [(enc.input_ids, measures)])[0]
+            query = embed_tunes(model, [(enc.input_ids, enc.measure_numbers)])[0]
         if scoring == "setting":
             scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
         else:
@@ -402,13 +410,20 @@ def _protocol_queries(
 
 
 def _query_rows(tokenizer, queries, excerpt_notes, seed) -> tuple[list, list[int]]:
-    """(ids, measures) of each readable query's excerpt and the indices of those queries."""
+    """(ids, measures) of each readable query's excerpt and the indices of those queries.
+
+    A query whose excerpt holds a value the tokenizer's vocabulary does not know where the crop
+    must read it back (a note length read as `<unk>`) is left out like an unreadable one."""
     cropper = NoteCropper(tokenizer)
     ids, kept = _encode_all(tokenizer, queries)
-    rows = [
-        cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i))) for x, i in zip(ids, kept)
-    ]
-    return rows, kept
+    rows, readable = [], []
+    for x, i in zip(ids, kept):
+        try:
+            rows.append(cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i))))
+        except ValueError:
+            continue
+        readable.append(i)
+    return rows, readable
 
 
 def single_thread():

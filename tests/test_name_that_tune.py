@@ -206,3 +206,18 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
         main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)])
     with pytest.raises(SystemExit, match="--tokenizer and --out"):
         main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)])
+
+
+def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path):
+    # the fixture tokenizer saw only eighth notes: "A2" and "B/" read as <unk> lengths
+    odd = "X:300\nT:Reel 2\nS: https://thesession.org/tunes/2#setting300\nR:reel\nM:4/4\nL:1/8\n"
+    odd += "K:D\nA2 B/B/ CDEF GABc|dcBA GFED|]\n"
+    path = tmp_path / "corpus.abc"
+    path.write_text("\n".join(TRAIN + [odd]))
+    index = TuneIndex.build(model, tokenizer, str(path))  # encodes without reading tokens back
+    assert len(index.setting_title) == 9
+    top = identify(model, index, odd, k=1, tokenizer=tokenizer)
+    assert top[0][0] == "Reel 2"
+    # as a query, its excerpt cannot be read back: it is dropped and counted, not an error
+    m = evaluate_retrieval(None, tokenizer, TRAIN, [odd, KNOWN[0]], "known", 0, 0, "edit-distance")
+    assert m["queries"] == 1 and m["dropped_queries"] == 1 and m["r_at_1"] == 1.0
