@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 
 from tokenization.features import FEATURE_NAMES, HeaderInfo, tune_to_rows
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+from tokenization.vocabulary import UNK_ID
 
 from .abc_corpus import title_key
 
@@ -132,6 +133,15 @@ class NoteCropper:
         self.eighths = np.array(
             [float(Fraction(v)) if v[:1].isdigit() else 0.0 for v in vocab.values["dur"]]
         )
+
+    def readable(self, ids: np.ndarray) -> bool:
+        """Whether every row can be read back for a crop: no note or rest whose length, and no
+        token that, the tokenizer's vocabulary reads as `<unk>` (possible when the ids come
+        from another vocabulary's corpus, e.g. a MeasureNote backbone trained elsewhere)."""
+        ids = np.asarray(ids)
+        main, dur = ids[:, _MAIN].astype(np.int64), ids[:, _DUR].astype(np.int64)
+        unknown_length = (self.kind[main] == 1) & (dur == UNK_ID)
+        return not (unknown_length.any() or (main == UNK_ID).any())
 
     def event_rows(self, ids: np.ndarray) -> np.ndarray:
         """Row indices where a note event starts (a note or rest outside a chord, or a chord)."""

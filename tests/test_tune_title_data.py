@@ -100,3 +100,42 @@ def test_collator_positives_mask():
         [True, False, True],
     ]
     assert "labels" not in batch and batch["input_ids"].shape == (3, 3, 20)
+
+
+def test_rows_with_unknown_note_lengths_are_refused_clearly_and_left_out(tokenizer):
+    # the fixture tokenizer saw only eighth notes: "A2" reads as an <unk> length
+    odd = synthetic_tune(50, "Odd", 50, 50).replace("|]", "|A2B2c2d2|]")
+    ids = tokenizer.encode_tune(odd).input_ids
+    cropper = NoteCropper(tokenizer)
+    assert cropper.readable(tokenizer.encode_tune(synthetic_tune(1, "T1", 1, 1)).input_ids)
+    assert not cropper.readable(ids)
+    with pytest.raises(ValueError, match="row .*not in this tokenizer's vocabulary"):
+        tokenizer.ids_to_tokens(ids)
+
+
+def test_training_pairs_leave_out_and_count_unreadable_tunes(tokenizer):
+    import argparse
+
+    from accelerate import PartialState
+    from datasets import Dataset
+
+    from training.train_tune_title import _pairs
+
+    PartialState(cpu=True)  # the training script's logger needs the accelerate state
+
+    texts = [synthetic_tune(i, f"T{i}", i, i) for i in range(6)]
+    texts[2] = texts[2].replace("|]", "|A2B2c2d2|]")  # one tune with <unk> lengths
+    encoded = [tokenizer.encode_tune(t).input_ids.tolist() for t in texts]
+    train = Dataset.from_dict(
+        {
+            "title": [f"T{i}" for i in range(6)],
+            "tune_id": [str(i) for i in range(6)],
+            "input_ids": encoded,
+        }
+    )
+    args = argparse.Namespace(split_seed=0, known_queries=0)
+    pairs, held = _pairs({"train": train}, args, tokenizer)
+    assert pairs["unknown_left_out"] == 1 and held == []
+    assert pairs["titles"] == ["T0", "T1", "T3", "T4", "T5"]
+    kept = [0, 1, 3, 4, 5]
+    assert all(np.array_equal(x, encoded[i]) for x, i in zip(pairs["input_ids"], kept))

@@ -223,11 +223,16 @@ class AbcTokenizer(PreTrainedTokenizer):
         meter = self.abc_vocab.token("meter", int(ids[0, _METER])) if len(ids) else None
         compound = (meter or "").split("/")[0] in ("6", "9", "12")
         tokens = []
-        for main_id, dur_id in ids[:, [_MAIN, _DUR]]:
+        for row, (main_id, dur_id) in enumerate(ids[:, [_MAIN, _DUR]]):
             if main_id < 4:
                 continue
             main = self.abc_vocab.token("main", int(main_id))
             dur = self.abc_vocab.token("dur", int(dur_id))
+            if dur == "<unk>" and (main.startswith("pitch") or main == "z"):
+                raise ValueError(
+                    f"row {row}: the length of {main!r} is not in this tokenizer's vocabulary "
+                    "(<unk>), so the rows cannot be read back"
+                )
             tokens.append(_row_token(main, dur, compound))
         return tokens
 

@@ -69,9 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _pairs(splits: Any, args: argparse.Namespace) -> tuple[dict, list[int]]:
-    """Training pairs (titled tunes minus the known-tune holdout) and the holdout indices."""
-    from modeling_irish.tune_title_data import group_ids, known_tune_holdout
+def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
+    """Training pairs (titled tunes minus the known-tune holdout, minus tunes whose rows hold
+    values the tokenizer's vocabulary does not know, counted in `pairs["unknown_left_out"]`)
+    and the holdout indices."""
+    from modeling_irish.tune_title_data import NoteCropper, group_ids, known_tune_holdout
 
     train = splits["train"]
     titles, tune_ids = train["title"], train["tune_id"]
@@ -79,10 +81,21 @@ def _pairs(splits: Any, args: argparse.Namespace) -> tuple[dict, list[int]]:
         titles, tune_ids, seed=args.split_seed, max_queries=args.known_queries
     )
     ids_column = train.with_format("numpy")["input_ids"]
+    cropper = NoteCropper(tokenizer)
+    readable = [i for i in keep if cropper.readable(ids_column[i])]
+    if len(readable) < len(keep):
+        logger.info(
+            "left out %d of %d training tunes: notes or tokens outside the tokenizer's "
+            "vocabulary (<unk>) cannot be cropped",
+            len(keep) - len(readable),
+            len(keep),
+        )
+    unknown_left_out, keep = len(keep) - len(readable), readable
     pairs = {
         "input_ids": [np.asarray(ids_column[i]) for i in keep],
         "titles": [titles[i] for i in keep],
         "groups": group_ids([titles[i] for i in keep], [tune_ids[i] for i in keep]),
+        "unknown_left_out": unknown_left_out,
     }
     return pairs, held
 
@@ -260,7 +273,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
-    pairs, held = _pairs(splits, args)
+    pairs, held = _pairs(splits, args, tokenizer)
     if accelerator.is_main_process:
         _write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
     dataset = TuneTitleDataset(
@@ -290,6 +303,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "train_titles": int(len(set(pairs["groups"].tolist()))),
         "known_queries_held_out": len(held),
         "untitled_left_out": len(splits["train"]) - len(titled_indices(splits["train"]["title"])),
+        "unknown_values_left_out": pairs["unknown_left_out"],
         "tokenize_report": data_report["tokenize"],
     }
     if accelerator.is_main_process:
