@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(_resolve(args._target)(args) or 0)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:  # bad input (AbcParseError is a ValueError)
         print(f"irish-tune {args.command}: {err}", file=sys.stderr)
         return 2
 

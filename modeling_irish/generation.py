@@ -16,7 +16,7 @@ from tokenization.abc_writer import write_abc
 from tokenization.features import FEATURE_NAMES, HeaderInfo, beat_points, position_features
 from tokenization.keys import Key, output_shift, parse_key, transpose_tokens
 from tokenization.tokenization_abc import read_tune
-from tokenization.vocabulary import END_ID, PAD_ID, START_ID
+from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
 from .constraints import (
     ConstraintTables,
@@ -299,8 +299,15 @@ class TuneGenerator:
 
         encoded = self.vocab.encode(tune_to_rows(prompt, header))[:-1]  # drop <end>
         measures = tune_to_rows(prompt, header).measure_numbers[:-1]
-        if (encoded[1:, 0] == 3).any():
-            raise ValueError("the prompt has tokens outside the model's vocabulary")
+        unknown = np.flatnonzero((encoded[1:, :2] == UNK_ID).any(axis=1))
+        if unknown.size:
+            rows = tune_to_rows(prompt, header).token_rows[1:]
+            main, dur = rows[int(unknown[0])][:2]
+            raise ValueError(
+                f"the prompt has {unknown.size} token(s) outside the model's vocabulary; the "
+                f"first is token {int(unknown[0]) + 1} of the prompt body ({main}, lasting "
+                f"{dur} eighth notes)"
+            )
         for c in cons:
             for main_id, dur_id in encoded[1:, :2].tolist():
                 c.push(main_id, dur_id)
@@ -310,7 +317,7 @@ class TuneGenerator:
     def _free_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Masks without constraints: any token but ``<pad>``, ``<start>``, ``<unk>``."""
         main = torch.ones(len(self.vocab.values["main"]), dtype=torch.bool)
-        main[[PAD_ID, START_ID, 3]] = False
+        main[[PAD_ID, START_ID, UNK_ID]] = False
         dur = torch.ones(len(self.vocab.values["dur"]), dtype=torch.bool)
         dur[:4] = False
         return main, dur

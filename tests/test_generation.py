@@ -200,3 +200,18 @@ def test_cli_generate_render_and_evaluate(generator, tmp_path, capsys):
     assert run_evaluate_generation(evaluate) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["validity_rate"] == 1.0 and metrics["reread_ours_rate"] == 1.0
+
+
+def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    prompt = "X:1\nT:p\nM:4/4\nL:1/8\nK:D\nA7B|d15/2e/|"  # lengths the training tunes never had
+    with pytest.raises(ValueError, match="outside the model's vocabulary; the first is token 1"):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    model_dir = tmp_path / "model"
+    generator.model.save_pretrained(model_dir)
+    generator.tokenizer.save_pretrained(model_dir)
+    (tmp_path / "prompt.abc").write_text(prompt)
+    argv = ["generate", "--model", str(model_dir), "--prompt", str(tmp_path / "prompt.abc")]
+    assert main(argv) == 2  # a clear message, no traceback
+    assert "irish-tune generate: the prompt has" in capsys.readouterr().err
