@@ -28,6 +28,7 @@ from modeling_irish.name_that_tune import (  # noqa: E402
     _best_per_title,
     _encode_all,
     _meter_mode,
+    _setting_meters_modes,
     read_tunes,
 )
 from modeling_irish.threads import torch_threads  # noqa: E402
@@ -58,14 +59,14 @@ def main() -> None:
     index = {k: n for n, k in enumerate(dict.fromkeys(keys))}
     owner = np.array([index[k] for k in keys])
     notes = [cropper.notes(x) for x in ids]
-    metas = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)]
+    meters, modes = _setting_meters_modes(cropper, ids)
     build = time.perf_counter()
     ranker = EditDistanceRanker(
         [p for p, _ in notes],
         owner.tolist(),
         gallery_durations=[d for _, d in notes],
-        gallery_meters=[m for m, _ in metas],
-        gallery_modes=[k for _, k in metas],
+        gallery_meters=meters,
+        gallery_modes=modes,
     )
     build = time.perf_counter() - build
     rng = np.random.default_rng(args.seed)

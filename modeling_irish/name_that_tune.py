@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from tokenization.abc_parser import AbcParseError
-from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, UnreadableRowsError
 
 from .abc_corpus import iter_abc_tunes, title_key
 from .edit_distance import EditDistanceRanker
@@ -215,7 +215,7 @@ class TuneIndex:
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
         notes = [cropper.notes(x) for x in ids]
-        metas = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)]
+        meters, modes = _setting_meters_modes(cropper, ids)
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
@@ -234,8 +234,8 @@ class TuneIndex:
             offsets,
             meta,
             np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
-            [m for m, _ in metas],
-            [k for _, k in metas],
+            meters,
+            modes,
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -334,6 +334,12 @@ def _meter_mode(meter: Optional[str], mode: Optional[str]) -> tuple[Optional[str
     return known[0], known[1]
 
 
+def _setting_meters_modes(cropper: NoteCropper, ids: Sequence[np.ndarray]) -> tuple[list, list]:
+    """Meter and mode of each encoded setting, for the edit distance's penalties."""
+    pairs = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)]
+    return [m for m, _ in pairs], [k for _, k in pairs]
+
+
 def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
     best = np.full(n_titles, -np.inf)
     np.maximum.at(best, owner, scores)
@@ -420,7 +426,7 @@ def _query_rows(tokenizer, queries, excerpt_notes, seed) -> tuple[list, list[int
     for x, i in zip(ids, kept):
         try:
             rows.append(cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i))))
-        except ValueError:
+        except UnreadableRowsError:
             continue
         readable.append(i)
     return rows, readable
@@ -453,14 +459,14 @@ def _edit_scores(
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
     notes = [cropper.notes(x) for x in ids]
-    metas = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)] if meter_mode else []
+    meters, modes = _setting_meters_modes(cropper, ids) if meter_mode else (None, None)
     ranker = EditDistanceRanker(
         [p for p, _ in notes],
         owner.tolist(),
         gallery_durations=[d for _, d in notes] if eighths_weight else None,
         eighths_weight=eighths_weight,
-        gallery_meters=[m for m, _ in metas] if meter_mode else None,
-        gallery_modes=[k for _, k in metas] if meter_mode else None,
+        gallery_meters=meters,
+        gallery_modes=modes,
     )
 
     def score(rows: np.ndarray) -> np.ndarray:

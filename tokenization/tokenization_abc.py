@@ -20,7 +20,13 @@ from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, tuplet_factor
 from .vocabulary import END_ID, PAD_ID, START_ID, AbcVocab
 
-__all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune"]
+__all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
+
+
+class UnreadableRowsError(ValueError):
+    """Feature rows that cannot be read back into tokens: a note or rest whose length the
+    tokenizer's vocabulary reads as `<unk>` (the ids came from a corpus it was not built on)."""
+
 
 VOCAB_FILE = "abc_vocab.json"
 IGNORE_INDEX = -100
@@ -229,7 +235,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             main = self.abc_vocab.token("main", int(main_id))
             dur = self.abc_vocab.token("dur", int(dur_id))
             if dur == "<unk>" and (main.startswith("pitch") or main == "z"):
-                raise ValueError(
+                raise UnreadableRowsError(
                     f"row {row}: the length of {main!r} is not in this tokenizer's vocabulary "
                     "(<unk>), so the rows cannot be read back"
                 )
