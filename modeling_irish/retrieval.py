@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -12,6 +13,7 @@ ArrayLike = Union[np.ndarray, torch.Tensor, Sequence[float]]
 Targets = Union[np.ndarray, torch.Tensor, Sequence[int], Sequence[Iterable[int]]]
 
 __all__ = [
+    "METRIC_PATH",
     "cosine_ranks",
     "random_baseline",
     "rank_of_targets",
@@ -19,6 +21,11 @@ __all__ = [
     "retrieval_metrics_from_embeddings",
     "target_mask",
 ]
+
+#: Path of the `evaluate` module shipped in the package (installed or not), for
+#: ``evaluate.load(METRIC_PATH)``: a relative ``"modeling_irish/metrics/..."`` path only works
+#: from the repository's root.
+METRIC_PATH = str(Path(__file__).resolve().parent / "metrics" / "retrieval_mrr.py")
 
 
 def _as_tensor(x: Any, dtype: Optional[torch.dtype] = None) -> torch.Tensor:

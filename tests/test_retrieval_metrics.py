@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from modeling_irish.retrieval import (
+    METRIC_PATH,
     cosine_ranks,
     random_baseline,
     rank_of_targets,
@@ -24,7 +25,6 @@ from modeling_irish.retrieval import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-METRIC_PATH = str(REPO / "modeling_irish" / "metrics" / "retrieval_mrr.py")
 
 
 # --- naive oracles (STYLE 9: the optimised versions are checked against these) ---------------
@@ -220,12 +220,18 @@ def test_evaluate_module_rejects_unknown_config(metric):
         metric.load(METRIC_PATH, "nope")
 
 
+def test_metric_path_points_at_the_shipped_module():
+    assert Path(METRIC_PATH).is_absolute() and Path(METRIC_PATH).is_file()
+    assert Path(METRIC_PATH).parent.parent == Path(sys.modules["modeling_irish"].__file__).parent
+
+
 def test_evaluate_load_works_fully_offline(tmp_path):
     """A fresh process with every HF offline switch on and an empty module cache."""
     pytest.importorskip("evaluate")
     code = (
         "import json, sys, evaluate\n"
-        f"m = evaluate.load({METRIC_PATH!r})\n"
+        "from modeling_irish.retrieval import METRIC_PATH\n"
+        "m = evaluate.load(METRIC_PATH)\n"
         "print(json.dumps(m.compute(predictions=[[0.2, 0.8]], references=[1])))\n"
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_EVALUATE_OFFLINE="1")
