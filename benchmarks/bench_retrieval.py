@@ -8,7 +8,10 @@ titles). The test split is never used. Run::
 
     python benchmarks/bench_retrieval.py                       # ~20-25 min on 2 cores
     python benchmarks/bench_retrieval.py --corpus small.abc --steps 3 --queries 20 \\
-        --only default cnn                                     # a smoke run
+        --only default cnn_tower                               # a smoke run
+    python benchmarks/bench_retrieval.py --minutes 5 --queries 300 --unseen_queries 0 \\
+        --measurenote runs/fixed-budget-small --only ... --out A   # a fixed CPU budget per row;
+    python benchmarks/bench_retrieval.py --merge A B           # rows run side by side, one table
 """
 
 from __future__ import annotations
@@ -47,8 +50,33 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("MODELING_IRISH_CORPUS", "../shared/data/thesession-c.abc"),
     )
     p.add_argument("--steps", type=int, default=80, help="Updates per configuration.")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="Training minutes per configuration instead of --steps (a fixed CPU budget: rows "
+        "whose updates cost more, e.g. a fine-tuned title encoder, get fewer).",
+    )
     p.add_argument("--batch_size", type=int, default=64, help="Pairs per batch.")
-    p.add_argument("--queries", type=int, default=200, help="Queries per protocol.")
+    p.add_argument(
+        "--queries", type=int, default=200, help="Known-tune queries (held-out settings)."
+    )
+    p.add_argument(
+        "--unseen_queries",
+        type=int,
+        default=None,
+        help="Validation tunes used as unseen-tune queries (default: --queries; 0: all).",
+    )
+    p.add_argument(
+        "--no_baselines", action="store_true", help="Skip the edit-distance and hybrid rows."
+    )
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        help="Only print one table from the results.json of these --out folders (rows run in "
+        "several processes side by side).",
+    )
     p.add_argument(
         "--measurenote", default=None, help="Trained MeasureNote folder (transfer rows)."
     )
@@ -75,7 +103,7 @@ def run_row(name: str, flags: list[str], args: argparse.Namespace) -> dict:
         "--cache_dir",
         f"{args.out}/.cache",
         "--max_train_steps",
-        str(args.steps),
+        str(args.steps if args.minutes is None else 10**9),
         "--per_device_train_batch_size",
         str(args.batch_size),
         "--learning_rate",
@@ -87,12 +115,20 @@ def run_row(name: str, flags: list[str], args: argparse.Namespace) -> dict:
         "--known_queries",
         str(args.queries),
         "--retrieval_eval_queries",
-        str(args.queries),
+        str(max(args.queries, _unseen_count(args))),
     ]
+    if args.minutes is not None:
+        argv += ["--max_train_minutes", str(args.minutes)]
     begin = time.perf_counter()
     results = train.main(argv + [f.format(measurenote=args.measurenote) for f in flags])
     results["wall_seconds"] = time.perf_counter() - begin
     return results
+
+
+def _unseen_count(args: argparse.Namespace) -> int:
+    """Validation tunes to use as unseen queries (a huge number stands for all of them)."""
+    n = args.queries if args.unseen_queries is None else args.unseen_queries
+    return n if n > 0 else 10**9
 
 
 def baseline_rows(args: argparse.Namespace, model_dir: str) -> dict[str, dict]:
@@ -106,7 +142,7 @@ def baseline_rows(args: argparse.Namespace, model_dir: str) -> dict[str, dict]:
     tok = AbcTokenizer.from_pretrained(model_dir)
     model = TuneTitleModel.from_pretrained(model_dir).eval()
     known = os.path.join(model_dir, "known_queries.abc")  # removed from the training side
-    unseen = corpus["validation"].select(range(min(args.queries, len(corpus["validation"]))))
+    unseen = corpus["validation"].select(range(min(_unseen_count(args), len(corpus["validation"]))))
     rows = {}
     # edit distance per note only (the first representation), per note + per eighth, hybrid
     for name, scorer, eighths in (
@@ -136,10 +172,14 @@ def baseline_rows(args: argparse.Namespace, model_dir: str) -> dict[str, dict]:
 def table(rows: dict[str, dict]) -> str:
     cols = (
         "known_mrr_at_20",
+        "known_mrr_at_20_stderr",
         "known_r_at_1",
         "known_ms_per_query",
         "unseen_mrr_at_20",
+        "unseen_mrr_at_20_stderr",
+        "unseen_gallery",
         "unseen_random_mrr_at_20",
+        "train_steps",
         "train_loss_last",
         "wall_seconds",
     )
@@ -152,6 +192,12 @@ def table(rows: dict[str, dict]) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.merge:
+        rows = {}
+        for folder in args.merge:
+            rows.update(json.loads(Path(folder, "results.json").read_text()))
+        print(table(rows))
+        return
     names = args.only or list(ABLATIONS)
     rows: dict[str, dict] = {}
     for name in names:
@@ -160,7 +206,7 @@ def main() -> None:
             continue
         rows[name] = run_row(name, ABLATIONS[name], args)
         print(table({name: rows[name]}), flush=True)
-    if rows:
+    if rows and not args.no_baselines:
         rows.update(baseline_rows(args, f"{args.out}/{next(iter(rows))}"))
     os.makedirs(args.out, exist_ok=True)
     Path(args.out, "results.json").write_text(json.dumps(rows, indent=2, default=str))

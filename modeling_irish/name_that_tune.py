@@ -479,6 +479,14 @@ def _edit_scores(
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
+def _mrr_stderr(ranks: Any, k: int) -> float:
+    """Standard error of MRR@k over the queries (sample std of the reciprocal ranks / sqrt n):
+    how far two scorers' MRR@k must differ on one query set before the difference means much."""
+    r = np.asarray(ranks, dtype=np.float64).reshape(-1)
+    reciprocal = np.where(r <= k, 1.0 / r, 0.0)
+    return float(reciprocal.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan")
+
+
 def evaluate_retrieval(
     model: Any,
     tokenizer: AbcTokenizer,
@@ -509,7 +517,8 @@ def evaluate_retrieval(
     penalties for training settings in another meter or mode than the query (False: without,
     the scorer before they were added).
 
-    Keys: `mrr_at_20`, `r_at_1`, `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
+    Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
+    `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
     `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
     `excerpt_notes`.
 
@@ -547,8 +556,10 @@ def evaluate_retrieval(
         else:
             scores, ms = ed, ms_ed
     scores = np.where(np.isfinite(scores), scores, -1e9)  # ties with -inf broken against us too
-    out: dict[str, Any] = retrieval_metrics(rank_of_targets(scores, targets), (1, 5, 10), 20)
+    ranks = rank_of_targets(scores, targets)
+    out: dict[str, Any] = retrieval_metrics(ranks, (1, 5, 10), 20)
     out.update(
+        mrr_at_20_stderr=_mrr_stderr(ranks, 20),
         gallery=len(display),
         random_mrr_at_20=random_baseline(len(display), 20)["mrr_at_20"],
         ms_per_query=ms,

@@ -62,6 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Held-out settings of multi-setting training tunes (known-tunes protocol queries).",
     )
     g.add_argument(
+        "--eval_excerpt_notes",
+        type=int,
+        default=30,
+        help="Notes per query excerpt in the final retrieval evaluation (the issue's protocol: "
+        "30), whatever --crop_notes the model trained on.",
+    )
+    g.add_argument(
         "--retrieval_eval_queries",
         type=int,
         default=300,
@@ -249,7 +256,7 @@ def retrieval_results(args, model, tokenizer, splits, train_keep: list, held: li
     for name, queries in (("known", known), ("unseen", unseen)):
         if len(queries):
             metrics = evaluate_retrieval(
-                model, tokenizer, train, queries, name, args.crop_notes or 30
+                model, tokenizer, train, queries, name, args.eval_excerpt_notes
             )
             results.update(
                 {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
