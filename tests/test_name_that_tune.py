@@ -9,7 +9,13 @@ from helpers import synthetic_tune
 
 from modeling_irish.configuration_tune_title import TuneTitleConfig
 from modeling_irish.modeling_tune_title import TuneTitleModel
-from modeling_irish.name_that_tune import TuneIndex, evaluate_retrieval, identify, read_tunes
+from modeling_irish.name_that_tune import (
+    TuneIndex,
+    _mrr_stderr,
+    evaluate_retrieval,
+    identify,
+    read_tunes,
+)
 from modeling_irish.retrieval import random_baseline
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -98,6 +104,13 @@ def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
     # the edit distance has no training setting for unseen titles: every query ranks last
     ed = evaluate_retrieval(None, tokenizer, TRAIN, UNSEEN, "unseen", 20, 0, "edit-distance")
     assert ed["mean_rank"] == 5 and ed["mrr_at_20"] == pytest.approx(1 / 5)
+    assert ed["mrr_at_20_stderr"] == 0.0  # every query has the same reciprocal rank
+
+
+def test_mrr_standard_error():
+    # reciprocal ranks 1, 1/2 and 0 (rank 40 is beyond 20): sample std 0.5, over sqrt(3)
+    assert _mrr_stderr(np.array([1, 2, 40]), 20) == pytest.approx(0.5 / np.sqrt(3))
+    assert np.isnan(_mrr_stderr(np.array([3]), 20))
 
 
 def test_identical_query_copies_are_removed_from_training(tokenizer):
