@@ -299,14 +299,21 @@ def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
     timed.update(loss=2.5)
     assert timed.bar.n == 6 and "loss=2.500" in timed.bar.postfix
     assert "min_left=20.0" in timed.bar.postfix
+    assert timed.bar.total == 8  # 1 update in 10 min, 20 min left: 2 more, not 10**9
     now[0] += 600.0  # ten more minutes, of which six evaluating: they do not count
     timed.update(paused_seconds=360.0)
     assert "min_left=16.0" in timed.bar.postfix and "loss" not in timed.bar.postfix
+    assert timed.bar.total == 9  # 7 + 16 min x 2 updates / 14 min
     now[0] += 3600.0
     timed.update()
-    assert "min_left=0.0" in timed.bar.postfix
+    assert "min_left=0.0" in timed.bar.postfix and timed.bar.total == timed.bar.n == 8
     timed.close()
+    capped = TrainingProgress(total=7, initial=0, max_minutes=30, enabled=True)
+    capped._clock = lambda: capped.start + 60.0
+    capped.update()
+    assert capped.bar.total == 7  # the step cap comes first
+    capped.close()
     plain = TrainingProgress(total=10, initial=0, max_minutes=None, enabled=True)
     plain.update()
-    assert plain.bar.n == 1 and not plain.bar.postfix
+    assert plain.bar.n == 1 and not plain.bar.postfix and plain.bar.total == 10
     plain.close()

@@ -339,7 +339,9 @@ def evaluate_lm(
 # ----- checkpoints -------------------------------------------------------------------------------
 class TrainingProgress:
     """A tqdm bar over updates (main process only) that also shows the minutes left of a
-    `--max_train_minutes` budget, whose end the step count alone does not tell.
+    `--max_train_minutes` budget, whose end the step count alone does not tell. With a budget,
+    the bar's total is the number of updates the budget is projected to allow at the rate so far
+    (never above `total`), so its bar and ETA follow the clock rather than a far-off step cap.
 
     >>> bar = TrainingProgress(total=100, initial=0, max_minutes=None, enabled=False)
     >>> bar.update(loss=2.5); bar.close()
@@ -351,7 +353,8 @@ class TrainingProgress:
         from tqdm.auto import tqdm
 
         self._clock = time.perf_counter
-        self.start, self.max_minutes = self._clock(), max_minutes
+        self.start, self.max_minutes, self.cap = self._clock(), max_minutes, total
+        self.initial = initial
         self.bar = tqdm(total=total, initial=initial, disable=not enabled, unit="step")
 
     def update(self, loss: float | None = None, paused_seconds: float = 0.0) -> None:
@@ -359,8 +362,11 @@ class TrainingProgress:
         self.bar.update(1)
         postfix = {} if loss is None else {"loss": f"{loss:.3f}"}
         if self.max_minutes is not None:
-            spent = (self._clock() - self.start - paused_seconds) / 60
-            postfix["min_left"] = f"{max(self.max_minutes - spent, 0.0):.1f}"
+            spent = max(self._clock() - self.start - paused_seconds, 1e-9)  # seconds
+            left = max(60 * self.max_minutes - spent, 0.0)
+            postfix["min_left"] = f"{left / 60:.1f}"
+            projected = self.bar.n + left * (self.bar.n - self.initial) / spent
+            self.bar.total = int(min(self.cap, max(projected, self.bar.n)))
         if postfix:
             self.bar.set_postfix(postfix, refresh=False)
 
