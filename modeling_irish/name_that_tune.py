@@ -479,12 +479,13 @@ def _edit_scores(
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
-def _mrr_stderr(ranks: Any, k: int) -> float:
+def _mrr_stderr(ranks: Any, k: int) -> Optional[float]:
     """Standard error of MRR@k over the queries (sample std of the reciprocal ranks / sqrt n):
-    how far two scorers' MRR@k must differ on one query set before the difference means much."""
+    how far two scorers' MRR@k must differ on one query set before the difference means much.
+    None for a single query (JSON ``null``, not ``NaN``)."""
     r = np.asarray(ranks, dtype=np.float64).reshape(-1)
     reciprocal = np.where(r <= k, 1.0 / r, 0.0)
-    return float(reciprocal.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else float("nan")
+    return float(reciprocal.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else None
 
 
 def evaluate_retrieval(
