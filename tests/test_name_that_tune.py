@@ -156,8 +156,9 @@ def test_identify_passes_the_snippet_meter_and_mode_only_when_written(model, tok
     for head in ("M:4/4\nK:D\n", "M:6/8\nK:Ador\n", ""):
         identify(model, index, "X:1\n" + head + body, k=1, tokenizer=tokenizer, scoring="hybrid")
     # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
-    # reads as C major, but that is no evidence of a mode; no M: is no meter
-    assert seen == [("4/4", "major"), (None, None), (None, None)]
+    # reads as C major, but that is no evidence of a mode (and it is tried in all 12
+    # transpositions); no M: is no meter
+    assert seen == [("4/4", "major"), (None, None)] + [(None, None)] * 12
 
 
 def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
@@ -191,6 +192,29 @@ def test_an_index_saved_without_meters_and_modes_still_loads(model, tokenizer, t
     assert old.setting_meters is None and old.setting_modes is None
     top = identify(model, old, KNOWN[5], k=1, tokenizer=tokenizer)
     assert top[0][0] == "Reel 6"
+
+
+def test_a_snippet_without_a_key_is_matched_in_any_transposition(tmp_path):
+    from tokenization.abc_parser import parse_abc
+    from tokenization.abc_writer import write_abc
+    from tokenization.keys import normalise_tune, parse_key, transpose_tokens
+
+    # "Reel 3" moved up a fourth and written out with explicit accidentals, with no K: field
+    # (notes typed as heard): the reader takes it as C major, 5 semitones from the index
+    normal = normalise_tune(parse_abc(KNOWN[2]))
+    moved = write_abc(transpose_tokens(normal.tokens, 5), key=parse_key("C"), meter="4/4")
+    headerless = "\n".join(
+        line for line in moved.splitlines() if not line.startswith(("X:", "T:", "K:"))
+    )
+    tok = AbcTokenizer.train(TRAIN + [moved])
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    index = TuneIndex.build(None, tok, str(corpus))
+    top = identify(None, index, headerless, k=1, tokenizer=tok, scoring="edit-distance")
+    assert top == [("Reel 3", 0.0)]
+    # with K:C written, the snippet is taken at its word: a fourth away, no longer exact
+    keyed = dict(identify(None, index, moved, k=8, tokenizer=tok, scoring="edit-distance"))
+    assert keyed["Reel 3"] < 0
 
 
 def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_path, capsys):
