@@ -71,7 +71,9 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
         help="Trained tune-title model folder (without it: the edit-distance scorer alone).",
     )
     parser.add_argument("--index", default=None, help="Index folder (default: MODEL/index).")
-    parser.add_argument("file", nargs="?", default="-", help="ABC file or - for stdin.")
+    parser.add_argument(
+        "file", nargs="?", default="-", help="ABC file or - for stdin (each tune is named)."
+    )
     parser.add_argument("-k", type=int, default=10, help="How many titles to print.")
     parser.add_argument(
         "--scoring",
@@ -91,9 +93,11 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
 
 
 def run_identify(args: argparse.Namespace) -> int:
-    """Print the top-k titles with their scores, one per line."""
+    """Print the top-k titles with their scores, one per line; for a file of several tunes,
+    each tune's list under its ``X:`` and ``T:`` lines."""
     import os
 
+    from .abc_corpus import _split_tunebook
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
     if args.model is None and args.index is None:
@@ -109,12 +113,17 @@ def run_identify(args: argparse.Namespace) -> int:
     index = TuneIndex.load(args.index or os.path.join(args.model, "index"))
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
-    try:
-        top = identify(model, index, text, args.k, tokenizer, scoring, weight)
-    except ValueError as err:
-        raise SystemExit(f"identify: {err}") from None
-    for rank, (title, score) in enumerate(top, 1):
-        print(f"{rank:3d}  {score:7.4f}  {title}")
+    tunes = [tune for _, tune in _split_tunebook(text)]
+    for n, tune in enumerate(tunes):
+        try:
+            top = identify(model, index, tune, args.k, tokenizer, scoring, weight)
+        except ValueError as err:
+            raise SystemExit(f"identify: {err}") from None
+        if len(tunes) > 1:  # several tunes: name each, under its X: and T: lines
+            heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
+            print(("\n" if n else "") + " ".join(heading[:2]))
+        for rank, (title, score) in enumerate(top, 1):
+            print(f"{rank:3d}  {score:7.4f}  {title}")
     return 0
 
 

@@ -239,6 +239,14 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     snippet.write_text(KNOWN[6])
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
     assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+    # a file of several tunes: each is named, under its X: and T: lines
+    snippet.write_text(KNOWN[6] + "\n" + KNOWN[2])
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    blocks = [b.splitlines() for b in capsys.readouterr().out.strip().split("\n\n")]
+    assert blocks == [
+        ["X:107 T:Reel 7", "  1   0.0000  Reel 7"],
+        ["X:103 T:Reel 3", "  1   0.0000  Reel 3"],
+    ]
     with pytest.raises(SystemExit, match="needs a tune-title model"):
         main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)])
     with pytest.raises(SystemExit, match="--tokenizer and --out"):
