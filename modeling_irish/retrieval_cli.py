@@ -97,6 +97,8 @@ def run_identify(args: argparse.Namespace) -> int:
     each tune's list under its ``X:`` and ``T:`` lines."""
     import os
 
+    from tokenization.abc_parser import AbcParseError
+
     from .abc_corpus import _split_tunebook
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
@@ -113,18 +115,27 @@ def run_identify(args: argparse.Namespace) -> int:
     index = TuneIndex.load(args.index or os.path.join(args.model, "index"))
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
-    tunes = [tune for _, tune in _split_tunebook(text)]
-    for n, tune in enumerate(tunes):
+    found = list(_split_tunebook(text))
+    tunes = [tune for _, tune in found]
+    failed = 0
+    for n, (start, tune) in enumerate(found):
         try:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight)
         except ValueError as err:
-            raise SystemExit(f"identify: {err}") from None
+            if len(tunes) == 1 or not isinstance(err, AbcParseError):
+                raise SystemExit(f"identify: {err}") from None
+            failed += 1  # one unreadable tune of a file: say so, name the others
+            where = "stdin" if args.file == "-" else args.file
+            print(f"identify: the tune at line {start} of {where}: {err}", file=sys.stderr)
+            continue
         if len(tunes) > 1:  # several tunes: name each, under its X: and T: lines
             heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
             print(("\n" if n else "") + " ".join(heading[:2]))
         for rank, (title, score) in enumerate(top, 1):
             print(f"{rank:3d}  {score:7.4f}  {title}")
-    return 0
+    if failed:
+        print(f"identify: {failed} of {len(tunes)} tunes could not be read", file=sys.stderr)
+    return 2 if failed else 0
 
 
 def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:

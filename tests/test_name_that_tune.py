@@ -247,6 +247,13 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
         ["X:107 T:Reel 7", "  1   0.0000  Reel 7"],
         ["X:103 T:Reel 3", "  1   0.0000  Reel 3"],
     ]
+    # one unreadable tune of a file is reported (exit status 2); the others are still named
+    snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n>A|\n\n" + KNOWN[2])
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 2
+    captured = capsys.readouterr()
+    assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
+    assert "1 of 3 tunes could not be read" in captured.err
+    assert "tune at line 10 of" in captured.err and "Broken: line 4, column 1" in captured.err
     with pytest.raises(SystemExit, match="needs a tune-title model"):
         main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)])
     with pytest.raises(SystemExit, match="--tokenizer and --out"):
