@@ -408,3 +408,35 @@ def test_shared_corpus_loads_without_leaks():
     for name, ratio in zip(SPLIT_NAMES, (0.9, 0.05, 0.05)):
         assert abs(report["splits"][name] - ratio * total) < 0.01 * total
     assert set(data["train"]["mode"]) == {"major", "minor", "dorian", "mixolydian"}
+
+
+@needs_parser
+def test_link_incipits_keeps_one_melody_under_two_names_in_one_split(tmp_path):
+    from tokenization.abc_parser import parse_abc
+    from tokenization.abc_writer import write_abc
+    from tokenization.keys import parse_key, transpose_tokens
+
+    tunes = [tune(x, f"Tune {x}", sid=(x, x)) for x in range(1, 31)]
+    # tune 5's melody moved from D to G, under another title, tune id and body text
+    alias = write_abc(
+        transpose_tokens(parse_abc(tunes[4]).tokens, 5),
+        key=parse_key("G"),
+        meter="4/4",
+        x=99,
+        title="An Alias",
+    ).replace("K:", "S: https://thesession.org/tunes/999#setting999\nK:")
+    book = write(tmp_path / "book.abc", tunes + [alias])
+    apart = 0
+    for seed in range(6):
+        report = {}
+        linked = load_abc_corpus(
+            book, split_ratios=(0.6, 0.2, 0.2), seed=seed, report=report, link_incipits=8
+        )
+        where = {row["title"]: name for name in SPLIT_NAMES for row in linked[name]}
+        assert where["Tune 5"] == where["An Alias"]
+        assert report["shared_incipits"] == 2 and report["parsed"] == 31
+        plain = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=seed)
+        where = {row["title"]: name for name in SPLIT_NAMES for row in plain[name]}
+        apart += where["Tune 5"] != where["An Alias"]
+        assert "shared_incipits" not in plain.report
+    assert apart  # without the option the two tunes are dealt independently

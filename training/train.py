@@ -89,6 +89,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--split_ratios", type=float, nargs=3, default=(0.9, 0.05, 0.05),
         help="Train/validation/test shares of the corpus, in tunes.")
     add("--split_seed", type=int, default=0, help="Seed of the corpus split.")
+    add("--link_incipits", type=int, default=0,
+        help="Also keep tunes whose first N notes match (one melody under two tune ids and "
+             "titles) in one split; e.g. 24. Default 0: off.")
     add("--cache_dir", default=None,
         help="Cache of corpus, vocabulary and tokenized splits (default <output_dir>/../.cache).")
     add("--max_length", type=int, default=None, help="Drop (and count) tunes with more rows.")
@@ -198,7 +201,11 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     with accelerator.main_process_first():
         os.makedirs(cache_dir, exist_ok=True)
         corpus = load_abc_corpus(
-            args.corpus, split_ratios=args.split_ratios, seed=args.split_seed, cache_dir=cache_dir
+            args.corpus,
+            split_ratios=args.split_ratios,
+            seed=args.split_seed,
+            cache_dir=cache_dir,
+            link_incipits=getattr(args, "link_incipits", 0),
         )
         backbone = getattr(args, "measurenote_path", None)
         if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
