@@ -639,7 +639,8 @@ def load_abc_corpus(
 
     Split rule: two tunes are linked when they share a ``tune_id``, a normalised title
     (:func:`title_key`; untitled ``x`` / ``Gan Ainm`` / "" link nothing) or a body (a dropped
-    duplicate's id and title stay linked to the copy kept). The connected components are dealt
+    duplicate's id and title stay linked to the copy kept), and with ``link_incipits`` an
+    incipit. The connected components are dealt
     to the splits by :func:`split_groups`, so no tune id, normalised title or body appears in two
     splits, and the same ``seed`` always gives the same splits.
 
