@@ -23,13 +23,12 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
 from modeling_irish.name_that_tune import (  # noqa: E402
     _best_per_title,
     _encode_all,
     _meter_mode,
-    _setting_meters_modes,
     read_tunes,
+    settings_ranker,
 )
 from modeling_irish.threads import torch_threads  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
@@ -58,16 +57,8 @@ def main() -> None:
     keys = [title_key(records[i]["title"]) or f"#{i}" for i in kept]
     index = {k: n for n, k in enumerate(dict.fromkeys(keys))}
     owner = np.array([index[k] for k in keys])
-    notes = [cropper.notes(x) for x in ids]
-    meters, modes = _setting_meters_modes(cropper, ids)
     build = time.perf_counter()
-    ranker = EditDistanceRanker(
-        [p for p, _ in notes],
-        owner.tolist(),
-        gallery_durations=[d for _, d in notes],
-        gallery_meters=meters,
-        gallery_modes=modes,
-    )
+    ranker = settings_ranker(cropper, ids, owner.tolist())
     build = time.perf_counter() - build
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(ids), size=min(args.queries, len(ids)), replace=False)

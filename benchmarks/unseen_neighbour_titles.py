@@ -36,11 +36,11 @@ from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
 from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
 from modeling_irish.name_that_tune import (  # noqa: E402
     _encode_all,
-    _meter_mode,
     _protocol_queries,
     _query_rows,
-    _setting_meters_modes,
+    query_edit_scores,
     read_tunes,
+    settings_ranker,
 )
 from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics  # noqa: E402
 from modeling_irish.title_encoders import MiniLMTitleEncoder  # noqa: E402
@@ -80,20 +80,9 @@ def setting_scores(tokenizer, train, rows) -> tuple[np.ndarray, list[int], float
     """`(queries, settings)` edit-distance scores, the record index of each setting, ms/query."""
     cropper = NoteCropper(tokenizer)
     ids, kept = _encode_all(tokenizer, train)
-    notes = [cropper.notes(x) for x in ids]
-    meters, modes = _setting_meters_modes(cropper, ids)
-    ranker = EditDistanceRanker(
-        [p for p, _ in notes],
-        list(range(len(ids))),
-        gallery_durations=[d for _, d in notes],
-        gallery_meters=meters,
-        gallery_modes=modes,
-    )
+    ranker = settings_ranker(cropper, ids, range(len(ids)))
     begin = time.perf_counter()
-    scores = []
-    for r in rows:
-        header = cropper.header(r[0])
-        scores.append(ranker.scores(*cropper.notes(r[0]), *_meter_mode(header.meter, header.mode)))
+    scores = [query_edit_scores(ranker, cropper, r[0]) for r in rows]
     ms = 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
     return np.stack(scores), kept, ms
 

@@ -462,34 +462,58 @@ def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
     return scores, 1000 * elapsed / max(len(rows), 1)
 
 
-def _edit_scores(
-    tokenizer, train, key_index, rows, eighths_weight: float = 1.0, meter_mode: bool = True
-) -> tuple[np.ndarray, float]:
-    """Best edit-distance score of each gallery title over its training settings (per note,
-    plus `eighths_weight` x per eighth note unless it is 0, less the meter and mode penalties
-    unless `meter_mode` is False)."""
-    cropper = NoteCropper(tokenizer)
-    titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = _encode_all(tokenizer, titled)
-    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
+def settings_ranker(
+    cropper: NoteCropper,
+    ids: Sequence[np.ndarray],
+    owner: Sequence[Any],
+    eighths_weight: float = 1.0,
+    meter_mode: bool = True,
+) -> EditDistanceRanker:
+    """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
+    pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter
+    and mode penalties unless `meter_mode` is False. Shared by the evaluation and the
+    benchmarks, so that they measure one scorer."""
     notes = [cropper.notes(x) for x in ids]
     meters, modes = _setting_meters_modes(cropper, ids) if meter_mode else (None, None)
-    ranker = EditDistanceRanker(
+    return EditDistanceRanker(
         [p for p, _ in notes],
-        owner.tolist(),
+        list(owner),
         gallery_durations=[d for _, d in notes] if eighths_weight else None,
         eighths_weight=eighths_weight,
         gallery_meters=meters,
         gallery_modes=modes,
     )
 
-    def score(rows: np.ndarray) -> np.ndarray:
-        header = cropper.header(rows)
-        meta = _meter_mode(header.meter, header.mode) if meter_mode else (None, None)
-        return ranker.scores(*cropper.notes(rows), *meta)
 
+def query_edit_scores(
+    ranker: EditDistanceRanker, cropper: NoteCropper, rows: np.ndarray, meter_mode: bool = True
+) -> np.ndarray:
+    """`(n_settings,)` scores of one query's encoded `rows` (its meter and mode read from its
+    header columns for the penalties unless `meter_mode` is False)."""
+    header = cropper.header(rows)
+    meta = _meter_mode(header.meter, header.mode) if meter_mode else (None, None)
+    return ranker.scores(*cropper.notes(rows), *meta)
+
+
+def _edit_scores(
+    tokenizer, train, key_index, rows, eighths_weight: float = 1.0, meter_mode: bool = True
+) -> tuple[np.ndarray, float]:
+    """Best edit-distance score of each gallery title over its training settings (see
+    `settings_ranker`)."""
+    cropper = NoteCropper(tokenizer)
+    titled = [r for r in train if title_key(r["title"]) in key_index]
+    ids, kept = _encode_all(tokenizer, titled)
+    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
+    ranker = settings_ranker(cropper, ids, owner.tolist(), eighths_weight, meter_mode)
     begin = time.perf_counter()
-    scores = np.stack([_best_per_title(score(r[0]), owner, len(key_index)) for r in rows])
+    scores = np.stack(
+        [
+            _best_per_title(
+                query_edit_scores(ranker, cropper, r[0], meter_mode), owner, len(key_index)
+            )
+            for r in rows
+        ]
+    )
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 

@@ -116,25 +116,24 @@ def run_identify(args: argparse.Namespace) -> int:
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     found = list(_split_tunebook(text))
-    tunes = [tune for _, tune in found]
     failed = 0
     for n, (start, tune) in enumerate(found):
         try:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight)
         except ValueError as err:
-            if len(tunes) == 1 or not isinstance(err, AbcParseError):
+            if len(found) == 1 or not isinstance(err, AbcParseError):
                 raise SystemExit(f"identify: {err}") from None
             failed += 1  # one unreadable tune of a file: say so, name the others
             where = "stdin" if args.file == "-" else args.file
             print(f"identify: the tune at line {start} of {where}: {err}", file=sys.stderr)
             continue
-        if len(tunes) > 1:  # several tunes: name each, under its X: and T: lines
+        if len(found) > 1:  # several tunes: name each, under its X: and T: lines
             heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
             print(("\n" if n else "") + " ".join(heading[:2]))
         for rank, (title, score) in enumerate(top, 1):
             print(f"{rank:3d}  {score:7.4f}  {title}")
     if failed:
-        print(f"identify: {failed} of {len(tunes)} tunes could not be read", file=sys.stderr)
+        print(f"identify: {failed} of {len(found)} tunes could not be read", file=sys.stderr)
     return 2 if failed else 0
 
 
