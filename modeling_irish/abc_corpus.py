@@ -27,6 +27,7 @@ __all__ = [
     "SPLIT_NAMES",
     "iter_abc_tunes",
     "load_abc_corpus",
+    "music21_collection_files",
     "split_groups",
     "title_key",
 ]
@@ -97,11 +98,9 @@ class _RawTune:
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:  # old ABC files are often Latin-1
-        return data.decode("latin-1")
+    from tokenization.check import read_abc_file  # UTF-8, else Latin-1 (old tunebooks)
+
+    return read_abc_file(path)
 
 
 def _split_tunebook(text: str) -> Iterator[tuple[int, str]]:
@@ -146,9 +145,22 @@ def _music21_folder(name: str) -> Path:
     return Path(common.getCorpusFilePath()) / MUSIC21_COLLECTIONS[name]
 
 
+def music21_collection_files(name: str) -> list[Path]:
+    """The ``*.abc`` files of one of music21's bundled collections, or of both for
+    ``"music21"``.
+
+    >>> len(music21_collection_files("oneills1850")) > 10
+    True
+    """
+    if name == "music21":
+        return [p for one in MUSIC21_COLLECTIONS for p in music21_collection_files(one)]
+    if name not in MUSIC21_COLLECTIONS:
+        raise ValueError(f"{name!r} is not one of 'music21', {sorted(MUSIC21_COLLECTIONS)}")
+    return _abc_files(_music21_folder(name), recursive=False)
+
+
 def _music21_tunes(name: str) -> Iterator[_RawTune]:
-    folder = _music21_folder(name)
-    for path in _abc_files(folder, recursive=False):
+    for path in music21_collection_files(name):
         prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
         yield from _tunebook_tunes(path, name, prefix)
 

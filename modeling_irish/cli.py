@@ -26,26 +26,65 @@ def command(name: str, help_text: str, target: str):
     "check", "read, tokenize and round-trip every tune of ABC files", "modeling_irish.cli:run_check"
 )
 def _check_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", help="ABC files or folders of .abc files")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        help="ABC files, folders of .abc files, or the books bundled with music21: "
+        "oneills1850, ryansMammoth, music21 (both)",
+    )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument(
+        "--bars",
+        action="store_true",
+        help="also check that every full bar sums to its meter (pickups, section ends and "
+        'endings aside); JSON gets a "bars" object',
+    )
     parser.add_argument("--max-failures", type=int, default=20, help="failures listed in text mode")
 
 
+def _check_paths(names: Sequence[str]) -> list[str]:
+    """Files and folders as given, with music21's bundled books named by their collection."""
+    from pathlib import Path
+
+    from modeling_irish.abc_corpus import MUSIC21_COLLECTIONS, music21_collection_files
+
+    paths: list[str] = []
+    for name in names:
+        if name in (*MUSIC21_COLLECTIONS, "music21") and not Path(name).exists():
+            paths += map(str, music21_collection_files(name))
+        else:
+            paths.append(name)
+    return paths
+
+
 def run_check(args: argparse.Namespace) -> int:
-    """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures."""
+    """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures (and with
+    ``--bars``, how many tunes have every full bar fitting the meter)."""
     from tokenization.check import check_files
 
-    report = check_files(args.files)
+    report = check_files(_check_paths(args.files), bars=args.bars)
     if args.json:
         print(json.dumps(report.to_dict()))
         return 0
     print(f"tunes: {report.tunes}  parsed: {report.parsed}  round-trip ok: {report.round_trip_ok}")
-    for failure in report.failures[: args.max_failures]:
-        print(f"  FAIL {failure['tune']}: {failure['error']}")
-    hidden = len(report.failures) - args.max_failures
-    if hidden > 0:
-        print(f"  ... and {hidden} more failures (use --json for all)")
+    _print_listed([f"FAIL {f['tune']}: {f['error']}" for f in report.failures], args.max_failures)
+    if report.bars is not None:
+        bars = report.bars
+        share = f" ({bars.fit / bars.checked:.1%})" if bars.checked else ""
+        print(
+            f"bars fit the meter in {bars.fit} of {bars.checked} tunes{share}; "
+            f"{bars.free_meter} in free meter not checked"
+        )
+        lines = [f"BARS {p['tune']}: {'; '.join(p['problems'][:3])}" for p in bars.problems]
+        _print_listed(lines, args.max_failures)
     return 0
+
+
+def _print_listed(lines: list[str], limit: int) -> None:
+    for line in lines[:limit]:
+        print(f"  {line}")
+    if len(lines) > limit:
+        print(f"  ... and {len(lines) - limit} more (use --json for all)")
 
 
 def _register_module_commands() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import glob
-from collections import Counter
+import json
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
 
-from tokenization.abc_parser import AbcParseError, AbcTune, parse_abc, parse_tunebook
+from modeling_irish.cli import main
+from tokenization.abc_parser import AbcTune, parse_abc
 from tokenization.bar_check import bar_report, bars_of
 
 
@@ -90,21 +89,18 @@ SHARES = {"oneills1850": 0.905, "ryansMammoth": 0.955}
 
 @pytest.mark.slow
 @pytest.mark.parametrize("folder", sorted(SHARES))
-def test_music21_books_bars_fit_the_meter(folder):
-    music21 = pytest.importorskip("music21")
-    base = Path(music21.common.getCorpusFilePath())
-    paths = sorted(glob.glob(str(base / folder / "*.abc")))
-    if not paths:
-        pytest.skip(f"music21 corpus folder {folder} not found under {base}")
-    results = [r for p in paths for r in parse_tunebook(Path(p).read_text(encoding="latin-1"))]
-    tunes = [r for r in results if isinstance(r, AbcTune)]
-    reports = [bar_report(t) for t in tunes]
-    checked = [r for r in reports if r.skipped is None]
-    share = sum(r.ok for r in checked) / len(checked)
-    reasons = Counter(p.rsplit("(", 1)[-1] for r in checked for p in r.problems[:1])
-    print(f"{folder}: {len(tunes)}/{len(results)} parse, {len(reports) - len(checked)} free meter,")
-    print(f"  bars fit the meter in {sum(r.ok for r in checked)}/{len(checked)} = {share:.2%}")
-    print(f"  first problem of failing tunes: {dict(reasons)}")
-    assert len(tunes) / len(results) >= 0.99
+def test_music21_books_bars_fit_the_meter(folder, capsys):
+    pytest.importorskip("music21")
+    # the command a user runs: irish-tune check --bars oneills1850 --json
+    assert main(["check", "--bars", folder, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    bars = report["bars"]
+    share = bars["fit"] / bars["checked"]
+    with capsys.disabled():
+        print(f"{folder}: {report['parsed']}/{report['tunes']} parse, {bars['free_meter']} free")
+        print(f"  bars fit the meter in {bars['fit']}/{bars['checked']} = {share:.2%}")
+    assert report["parsed"] / report["tunes"] >= 0.99
+    assert bars["checked"] + bars["free_meter"] == report["parsed"]
+    assert len(bars["problems"]) == bars["checked"] - bars["fit"]
     assert share >= SHARES[folder]
-    assert not any(r.internal for r in results if isinstance(r, AbcParseError))
+    assert all("internal error" not in f["error"] for f in report["failures"])

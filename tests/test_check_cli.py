@@ -72,3 +72,46 @@ def test_whole_shared_corpus_parses_and_round_trips():
     assert report.round_trip_ok / report.tunes >= 0.995
     assert report.tunes - report.round_trip_ok == len(report.failures)
     assert all(f["error"] for f in report.failures)
+
+
+SHORT_BAR = """X:4
+T:Short Bar
+M:2/4
+L:1/8
+K:G
+|:GABc|dBG|GABc|d2B2:|
+"""
+
+
+def test_check_bars_counts_tunes_whose_bars_fit(tmp_path, capsys):
+    path = tmp_path / "bars.abc"
+    path.write_text(GOOD + "\n" + SHORT_BAR + "\n" + BAD)
+    assert main(["check", "--bars", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"tunes", "parsed", "round_trip_ok", "failures", "bars"}
+    bars = data["bars"]
+    assert (bars["checked"], bars["fit"], bars["free_meter"]) == (2, 1, 0)
+    (problem,) = bars["problems"]
+    assert "Short Bar" in problem["tune"]
+    assert problem["problems"] == ["bar 2: 3 of 4 eighths in 2/4 (short)"]
+    main(["check", "--bars", str(path)])
+    out = capsys.readouterr().out
+    assert "bars fit the meter in 1 of 2 tunes (50.0%)" in out
+    assert "BARS" in out and "bar 2: 3 of 4 eighths" in out
+
+
+def test_check_reads_latin1_files(tmp_path, capsys):
+    path = tmp_path / "old.abc"
+    path.write_bytes(GOOD.replace("Good One", "Cailín Óg").encode("latin-1"))
+    assert main(["check", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["round_trip_ok"] == 1 and data["failures"] == []
+
+
+def test_check_names_music21_books():
+    pytest.importorskip("music21")
+    from modeling_irish.cli import _check_paths
+
+    paths = _check_paths(["oneills1850", "ryansMammoth"])
+    assert len(paths) > 100 and all(p.endswith(".abc") and os.path.isfile(p) for p in paths)
+    assert any("oneills1850" in p for p in paths) and any("ryansMammoth" in p for p in paths)

@@ -8,29 +8,76 @@ from dataclasses import dataclass, field
 
 from .abc_parser import AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
+from .bar_check import bar_report
 from .features import HeaderInfo, TuneRows, tune_to_rows
 from .keys import normalise_tune, transpose_shift, transpose_tokens
 
-__all__ = ["CheckReport", "check_files", "check_text", "round_trip_rows"]
+__all__ = [
+    "BarCounts",
+    "CheckReport",
+    "check_files",
+    "check_text",
+    "read_abc_file",
+    "round_trip_rows",
+]
+
+
+@dataclass
+class BarCounts:
+    """The bar check of a run (``irish-tune check --bars``): of the parsed tunes, how many were
+    ``checked`` (``free_meter`` ones are not), how many ``fit`` (every full bar sums to its
+    meter, by the rule of `tokenization.bar_check`), and the ``problems`` of the others as
+    ``{"tune": name, "problems": ["bar 5: 7 of 8 eighths in 4/4 (short)", ...]}``."""
+
+    checked: int = 0
+    fit: int = 0
+    free_meter: int = 0
+    problems: list[dict] = field(default_factory=list)
+
+    def add(self, name: str, tune: AbcTune) -> None:
+        """Check one parsed tune."""
+        report = bar_report(tune)
+        if report.skipped:
+            self.free_meter += 1
+            return
+        self.checked += 1
+        if report.ok:
+            self.fit += 1
+        else:
+            self.problems.append({"tune": name, "problems": list(report.problems)})
+
+    def to_dict(self) -> dict:
+        return {
+            "checked": self.checked,
+            "fit": self.fit,
+            "free_meter": self.free_meter,
+            "problems": list(self.problems),
+        }
 
 
 @dataclass
 class CheckReport:
-    """Counts of a check run; ``failures`` holds ``{"tune": name, "error": reason}`` items."""
+    """Counts of a check run; ``failures`` holds ``{"tune": name, "error": reason}`` items, and
+    ``bars`` the bar check when it was asked for (``None`` otherwise)."""
 
     tunes: int = 0
     parsed: int = 0
     round_trip_ok: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    bars: BarCounts | None = None
 
     def to_dict(self) -> dict:
-        """The JSON form printed by ``irish-tune check --json``."""
-        return {
+        """The JSON form printed by ``irish-tune check --json`` (``"bars"`` only with
+        ``--bars``)."""
+        out = {
             "tunes": self.tunes,
             "parsed": self.parsed,
             "round_trip_ok": self.round_trip_ok,
             "failures": list(self.failures),
         }
+        if self.bars is not None:
+            out["bars"] = self.bars.to_dict()
+        return out
 
 
 def _rows(tune: AbcTune) -> TuneRows:
@@ -77,9 +124,20 @@ def _first_difference(a: TuneRows, b: TuneRows) -> str:
     return f"{len(rows_a)} rows became {len(rows_b)} after the round trip"
 
 
-def check_text(text: str, source: str = "<text>", report: CheckReport | None = None) -> CheckReport:
-    """Check every tune of one tunebook text, adding to ``report``."""
+def check_text(
+    text: str, source: str = "<text>", report: CheckReport | None = None, bars: bool = False
+) -> CheckReport:
+    """Check every tune of one tunebook text, adding to ``report``; with ``bars``, also check
+    that every full bar of each parsed tune sums to its meter.
+
+    >>> abc = "X:1\\nT:Short Bar\\nM:2/4\\nL:1/8\\nK:G\\n|:GABc|dBG|GABc|d2B2:|\\n"
+    >>> report = check_text(abc, "book.abc", bars=True)
+    >>> report.round_trip_ok, report.bars.fit, report.bars.problems[0]["problems"]
+    (1, 0, ['bar 2: 3 of 4 eighths in 2/4 (short)'])
+    """
     report = report or CheckReport()
+    if bars and report.bars is None:
+        report.bars = BarCounts()
     for tune in parse_tunebook(text):
         report.tunes += 1
         name = _tune_name(source, tune)
@@ -87,6 +145,8 @@ def check_text(text: str, source: str = "<text>", report: CheckReport | None = N
             report.failures.append({"tune": name, "error": f"parse: {tune}"})
             continue
         report.parsed += 1
+        if bars:
+            report.bars.add(name, tune)
         try:
             rows, again, _ = round_trip_rows(tune)
         except (AbcParseError, ValueError) as err:
@@ -99,13 +159,24 @@ def check_text(text: str, source: str = "<text>", report: CheckReport | None = N
     return report
 
 
-def check_files(paths: Iterable[str | os.PathLike]) -> CheckReport:
-    """Check every tune of ABC files (folders are searched for ``*.abc``)."""
-    report = CheckReport()
+def check_files(paths: Iterable[str | os.PathLike], bars: bool = False) -> CheckReport:
+    """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
+    bar check (see `check_text`)."""
+    report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            check_text(handle.read(), str(path), report)
+        check_text(read_abc_file(path), str(path), report, bars=bars)
     return report
+
+
+def read_abc_file(path: str | os.PathLike) -> str:
+    """The text of an ABC file: UTF-8 (a BOM is dropped), else Latin-1, the encoding of many
+    older tunebooks (O'Neill's and Ryan's in music21's corpus among them)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> list[str]:
