@@ -42,19 +42,23 @@ def _check_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-failures", type=int, default=20, help="failures listed in text mode")
 
 
-def _check_paths(names: Sequence[str]) -> list[str]:
-    """Files and folders as given, with music21's bundled books named by their collection."""
+def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Files and folders as given, with music21's bundled books named by their collection;
+    and the short names (``oneills1850/0001-0050.abc``) shown for the books' files."""
     from pathlib import Path
 
     from modeling_irish.abc_corpus import MUSIC21_COLLECTIONS, music21_collection_files
 
     paths: list[str] = []
+    labels: dict[str, str] = {}
     for name in names:
         if name in (*MUSIC21_COLLECTIONS, "music21") and not Path(name).exists():
-            paths += map(str, music21_collection_files(name))
+            for path in music21_collection_files(name):
+                paths.append(str(path))
+                labels[str(path)] = f"{path.parent.name}/{path.name}"
         else:
             paths.append(name)
-    return paths
+    return paths, labels
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -62,7 +66,8 @@ def run_check(args: argparse.Namespace) -> int:
     ``--bars``, how many tunes have every full bar fitting the meter)."""
     from tokenization.check import check_files
 
-    report = check_files(_check_paths(args.files), bars=args.bars)
+    paths, labels = _check_paths(args.files)
+    report = check_files(paths, bars=args.bars, labels=labels)
     if args.json:
         print(json.dumps(report.to_dict()))
         return 0

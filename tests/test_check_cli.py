@@ -112,6 +112,8 @@ def test_check_names_music21_books():
     pytest.importorskip("music21")
     from modeling_irish.cli import _check_paths
 
-    paths = _check_paths(["oneills1850", "ryansMammoth"])
+    paths, labels = _check_paths(["oneills1850", "ryansMammoth"])
     assert len(paths) > 100 and all(p.endswith(".abc") and os.path.isfile(p) for p in paths)
     assert any("oneills1850" in p for p in paths) and any("ryansMammoth" in p for p in paths)
+    assert labels[paths[0]] == "oneills1850/" + os.path.basename(paths[0])
+    assert _check_paths(["book.abc"]) == (["book.abc"], {})

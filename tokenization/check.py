@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .abc_parser import AbcParseError, AbcTune, parse_tunebook
@@ -159,12 +159,15 @@ def check_text(
     return report
 
 
-def check_files(paths: Iterable[str | os.PathLike], bars: bool = False) -> CheckReport:
+def check_files(
+    paths: Iterable[str | os.PathLike], bars: bool = False, labels: Mapping[str, str] | None = None
+) -> CheckReport:
     """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
-    bar check (see `check_text`)."""
+    bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
-        check_text(read_abc_file(path), str(path), report, bars=bars)
+        label = (labels or {}).get(path, path)
+        check_text(read_abc_file(path), label, report, bars=bars)
     return report
 
 
