@@ -412,7 +412,7 @@ class TuneGenerator:
             key=req.key,
             meter=req.meter,
             unit=req.unit,
-            title=title or f"Generated {req.rhythm} {i + 1}",
+            title=title or f"Generated {rhythm or 'tune'} {i + 1}",
             rhythm=rhythm,
             x=i + 1,
         )

@@ -1,7 +1,7 @@
 """MeasureNote: a hierarchical GRU language model over ABC rows (notes, measures, final GRU)."""
 
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -494,6 +494,39 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             )
             self.config.auto_map = auto_map
         return super().save_pretrained(save_directory, *args, **kwargs)
+
+    def generate(self, tokenizer: Any = None, num_tunes: int = 1, **kwargs: Any) -> list:
+        """Sample whole tunes that scan: a shortcut for `modeling_irish.generation.TuneGenerator`.
+
+        Not transformers' token-id ``generate(input_ids=...)``: a MeasureNote row has 20
+        features, and sampling keeps every bar inside the meter with the tokenizer's own position
+        tracker. Give the model's `AbcTokenizer` and the arguments of `TuneGenerator.generate`:
+        ``rhythm``, ``key``, ``meter``, ``mode``, ``prompt`` (an ABC incipit to continue),
+        ``num_bars``, ``temperature``, ``top_k``, ``top_p``, ``seed``, ``constrained``...
+        Returns `GeneratedTune` objects (``.abc`` is the tune in its real key). Needs the
+        ``modeling-irish`` package (a folder loaded with ``trust_remote_code`` carries the model
+        code only).
+
+        Example:
+
+        ```python
+        >>> tunes = model.generate(tok, 2, rhythm="jig", key="G", seed=0)  # doctest: +SKIP
+        >>> print(tunes[0].abc)  # doctest: +SKIP
+        ```
+        """
+        if tokenizer is None or not hasattr(tokenizer, "abc_vocab") or "input_ids" in kwargs:
+            raise TypeError(
+                "MeasureNote samples whole tunes with its AbcTokenizer, not from input_ids: "
+                "model.generate(tokenizer, num_tunes=4, rhythm='jig', key='G', seed=0), or "
+                "prompt='<ABC incipit>' to continue a tune"
+            )
+        try:  # (inside try: a remote-code folder does not require the package to import)
+            from modeling_irish.generation import TuneGenerator
+        except ImportError as err:
+            raise ImportError(
+                "model.generate needs the modeling-irish package (pip install modeling-irish)"
+            ) from err
+        return TuneGenerator(self, tokenizer).generate(num_tunes, **kwargs)
 
     def forward(
         self,

@@ -215,3 +215,20 @@ def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator
     argv = ["generate", "--model", str(model_dir), "--prompt", str(tmp_path / "prompt.abc")]
     assert main(argv) == 2  # a clear message, no traceback
     assert "irish-tune generate: the prompt has" in capsys.readouterr().err
+
+
+def test_model_generate_is_the_tune_generator(generator):
+    model, tok = generator.model, generator.tokenizer
+    tunes = model.generate(tok, 2, rhythm="jig", key="G", seed=7, num_bars=8)
+    same = generator.generate(2, rhythm="jig", key="G", seed=7, num_bars=8)
+    assert [t.abc for t in tunes] == [t.abc for t in same]
+    assert not type(model).can_generate()  # transformers' GenerationMixin is not involved
+
+
+def test_model_generate_with_input_ids_says_how_to_call_it(generator):
+    model, tok = generator.model, generator.tokenizer
+    enc = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"], return_tensors="pt")
+    with pytest.raises(TypeError, match="AbcTokenizer, not from input_ids"):
+        model.generate(enc["input_ids"])
+    with pytest.raises(TypeError, match="prompt="):
+        model.generate(tok, input_ids=enc["input_ids"])
