@@ -440,3 +440,22 @@ def test_link_incipits_keeps_one_melody_under_two_names_in_one_split(tmp_path):
         apart += where["Tune 5"] != where["An Alias"]
         assert "shared_incipits" not in plain.report
     assert apart  # without the option the two tunes are dealt independently
+
+
+@needs_parser
+def test_require_bars_fit_skips_and_counts_tunes_with_a_wrong_bar(tmp_path):
+    fit = [body(x).replace(" ABcdefgf", "ABcd|efgfedcB") for x in range(1, 9)]  # 2 bars of 8
+    good = [tune(x, f"Tune {x}", notes=fit[x - 1]) for x in range(1, 9)]
+    wrong = tune(9, "Long Bar", notes="|:DFAd fdAF|DFAd fdAFG|DFAd fdAF|DEFG A4:|")
+    book = write(tmp_path / "book.abc", good + [wrong])
+    report = {}
+    strict = load_abc_corpus(book, split_ratios=(0.5, 0.25, 0.25), report=report,
+                             require_bars_fit=True)  # fmt: skip
+    assert_report_sums(report)
+    assert report["skipped"] == 1 and report["parsed"] == 8
+    (reason,) = report["skip_reasons"]
+    assert "does not fit the meter" in reason
+    assert "Long Bar" not in {row["title"] for row in rows(strict)}
+    plain = load_abc_corpus(book, split_ratios=(0.5, 0.25, 0.25))
+    assert "Long Bar" in {row["title"] for row in rows(plain)}
+    assert plain.report["skipped"] == 0

@@ -92,6 +92,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--link_incipits", type=int, default=0,
         help="Also keep tunes whose first N notes match (one melody under two tune ids and "
              "titles) in one split; e.g. 24. Default 0: off.")
+    add("--require_bars_fit", action="store_true",
+        help="Skip (and count) tunes with a full bar that does not fit the meter "
+             "(irish-tune check --bars).")
     add("--cache_dir", default=None,
         help="Cache of corpus, vocabulary and tokenized splits (default <output_dir>/../.cache).")
     add("--max_length", type=int, default=None, help="Drop (and count) tunes with more rows.")
@@ -206,6 +209,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
             seed=args.split_seed,
             cache_dir=cache_dir,
             link_incipits=getattr(args, "link_incipits", 0),
+            require_bars_fit=getattr(args, "require_bars_fit", False),
         )
         backbone = getattr(args, "measurenote_path", None)
         if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
