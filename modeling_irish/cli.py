@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "require_folder"]
 
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
 
@@ -92,6 +92,20 @@ def _print_listed(lines: list[str], limit: int) -> None:
         print(f"  ... and {len(lines) - limit} more (use --json for all)")
 
 
+def require_folder(path: str, what: str = "model") -> str:
+    """``path`` if it is a local folder, else a `FileNotFoundError` that says so. The command line
+    loads saved folders only (nothing is downloaded at run time); a Hub model is fetched first,
+    e.g. ``huggingface-cli download user/name --local-dir DIR``."""
+    import os
+
+    if not os.path.isdir(path):
+        raise FileNotFoundError(
+            f"no {what} folder {path!r} (the command line loads local folders; fetch a Hub "
+            "model first: huggingface-cli download USER/NAME --local-dir DIR)"
+        )
+    return path
+
+
 def _register_module_commands() -> None:
     """Sub-commands whose code lives in their own modules (``add_<name>_args`` / ``run_<name>``)."""
     import importlib
@@ -145,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(_resolve(args._target)(args) or 0)
-    except (FileNotFoundError, ValueError) as err:  # bad input (AbcParseError is a ValueError)
-        print(f"irish-tune {args.command}: {err}", file=sys.stderr)
+    except (OSError, ValueError) as err:  # bad input (AbcParseError is a ValueError); OSError:
+        # missing files, folders that are not saved models (transformers raises OSError)
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"irish-tune {args.command}: {message}", file=sys.stderr)
         return 2
 
 

@@ -105,6 +105,17 @@ def filter_logits(
     return logits
 
 
+def _check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float) -> None:
+    if num_tunes < 1:
+        raise ValueError(f"num_tunes must be at least 1, got {num_tunes}")
+    if not temperature >= 0:
+        raise ValueError(f"temperature must be >= 0 (0: greedy), got {temperature}")
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0 (0: off), got {top_k}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+
+
 class _Batch:
     """Per-step row construction shared by every sample of one call."""
 
@@ -229,12 +240,14 @@ class TuneGenerator:
             num_bars: bars after which the tune is steered to close (repeats, final bar).
             max_rows: soft row cap (the tune closes before it); twice it is a hard limit.
             min_bars: fewest bars before the model may end a tune by itself.
-            temperature, top_k, top_p: sampling filters.
+            temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
+                allowed token; top_k 0 and top_p 1 are off).
             seed: seed of the `torch.Generator`: the same seed gives the same tunes.
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
                 see `modeling_irish.threads`); ``None`` keeps torch's setting.
         """
+        _check_sampling(num_tunes, temperature, top_k, top_p)
         with torch_threads(num_threads):
             req = self._request(rhythm, meter, mode, key, unit_length, prompt)
             white = req.key.white

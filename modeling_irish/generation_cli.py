@@ -73,12 +73,12 @@ def load_generator(model_dir: str):
     import modeling_irish  # noqa: F401 (registers the Auto classes)
     from tokenization.tokenization_abc import AbcTokenizer
 
+    from .cli import require_folder
     from .generation import TuneGenerator
 
-    if not os.path.isdir(model_dir):
-        raise FileNotFoundError(f"no model folder {model_dir!r}")
-    model = AutoModelForCausalLM.from_pretrained(model_dir)
-    return TuneGenerator(model, AbcTokenizer.from_pretrained(model_dir))
+    require_folder(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
+    return TuneGenerator(model, AbcTokenizer.from_pretrained(model_dir, local_files_only=True))
 
 
 def _sample(args: argparse.Namespace, generator, prompt: str | None = None):

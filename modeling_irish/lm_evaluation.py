@@ -78,6 +78,9 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
     import modeling_irish  # noqa: F401  (registers the Auto classes)
     from tokenization.tokenization_abc import AbcTokenizer
 
+    from .cli import require_folder
+
+    require_folder(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True).eval()
     tokenizer = AbcTokenizer.from_pretrained(model_dir, local_files_only=True)
     return model, tokenizer

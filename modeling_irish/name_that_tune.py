@@ -359,6 +359,17 @@ def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.
     return best
 
 
+def _index_tokenizer(index: TuneIndex) -> AbcTokenizer:
+    """The tokenizer of the folder the index was built from (its path is in the index)."""
+    folder = index.meta.get("tokenizer") or index.meta.get("model")
+    if not folder or not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"the tokenizer folder this index was built with ({folder!r}) is gone: pass the "
+            "tokenizer (irish-tune identify --model DIR) or rebuild the index"
+        )
+    return AbcTokenizer.from_pretrained(folder, local_files_only=True)
+
+
 def identify(
     model: Any,
     index: TuneIndex,
@@ -389,7 +400,7 @@ def identify(
             "use scoring='edit-distance' without one"
         )
     if tokenizer is None:
-        tokenizer = AbcTokenizer.from_pretrained(index.meta.get("tokenizer") or index.meta["model"])
+        tokenizer = _index_tokenizer(index)
     enc = tokenizer.encode_tune(abc_snippet)
     if scoring == "edit-distance":
         scores = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet)

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from .cli import require_folder
+
 __all__ = [
     "add_evaluate_retrieval_args",
     "add_identify_args",
@@ -18,11 +20,16 @@ __all__ = [
 
 
 def _load(model_dir: str) -> tuple[Any, Any]:
-    from tokenization.tokenization_abc import AbcTokenizer
-
     from .modeling_tune_title import TuneTitleModel
 
-    return TuneTitleModel.from_pretrained(model_dir).eval(), AbcTokenizer.from_pretrained(model_dir)
+    model = TuneTitleModel.from_pretrained(require_folder(model_dir), local_files_only=True)
+    return model.eval(), _tokenizer(model_dir)
+
+
+def _tokenizer(folder: str) -> Any:
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    return AbcTokenizer.from_pretrained(require_folder(folder, "tokenizer"), local_files_only=True)
 
 
 def add_index_args(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +49,6 @@ def run_index(args: argparse.Namespace) -> int:
     """Build and save the index; prints its size."""
     import os
 
-    from tokenization.tokenization_abc import AbcTokenizer
-
     from .name_that_tune import TuneIndex
 
     if args.model is None and (args.tokenizer is None or args.out is None):
@@ -51,7 +56,7 @@ def run_index(args: argparse.Namespace) -> int:
     if args.model is not None:
         model, tokenizer = _load(args.model)
     else:
-        model, tokenizer = None, AbcTokenizer.from_pretrained(args.tokenizer)
+        model, tokenizer = None, _tokenizer(args.tokenizer)
     index = TuneIndex.build(model, tokenizer, args.corpus)
     if args.model is not None:
         index.meta["model"] = os.path.abspath(args.model)
@@ -175,7 +180,6 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
 
 def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     """Evaluate one protocol; prints a table or (`--json`) one JSON object."""
-    from tokenization.tokenization_abc import AbcTokenizer
 
     from .name_that_tune import evaluate_retrieval
 
@@ -187,7 +191,7 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     tok_dir = args.tokenizer or args.model
     if tok_dir is None:
         raise SystemExit("--tokenizer (or --model) is needed")
-    tokenizer = AbcTokenizer.from_pretrained(tok_dir)
+    tokenizer = _tokenizer(tok_dir)
     train = args.train[0] if len(args.train) == 1 else args.train
     metrics = evaluate_retrieval(
         model,

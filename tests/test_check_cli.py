@@ -117,3 +117,31 @@ def test_check_names_music21_books():
     assert any("oneills1850" in p for p in paths) and any("ryansMammoth" in p for p in paths)
     assert labels[paths[0]] == "oneills1850/" + os.path.basename(paths[0])
     assert _check_paths(["book.abc"]) == (["book.abc"], {})
+
+
+def test_check_reports_a_file_without_tunes(tmp_path, capsys):
+    path = tmp_path / "notes.abc"
+    path.write_text("just some notes about tunes\n")
+    assert main(["check", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tunes"] == 0
+    assert data["failures"] == [
+        {"tune": str(path), "error": "no tune found (each tune starts with an X: line)"}
+    ]
+
+
+def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    abc = tmp_path / "s.abc"
+    abc.write_text(GOOD)
+    for argv, expected in (
+        (["evaluate-lm", "--model", str(tmp_path / "nope"), str(abc)], "no model folder"),
+        (["generate", "--model", str(tmp_path / "nope")], "no model folder"),
+        (["index", "--tokenizer", str(empty), str(abc), "--out", str(tmp_path / "i")],
+         "holds no abc_vocab.json"),
+        (["evaluate-lm", "--model", str(empty), str(abc)], "Unrecognized model"),
+    ):  # fmt: skip
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err

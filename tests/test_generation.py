@@ -232,3 +232,23 @@ def test_model_generate_with_input_ids_says_how_to_call_it(generator):
         model.generate(enc["input_ids"])
     with pytest.raises(TypeError, match="prompt="):
         model.generate(tok, input_ids=enc["input_ids"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature": -1.0}, "temperature must be >= 0"),
+        ({"top_p": 0.0}, "top_p must be in"),
+        ({"top_k": -2}, "top_k must be >= 0"),
+        ({"num_tunes": 0}, "num_tunes must be at least 1"),
+    ],
+)
+def test_bad_sampling_settings_are_refused(generator, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generator.generate(**{"num_tunes": 1, **kwargs})
+
+
+def test_temperature_zero_is_greedy(generator):
+    a = generator.generate(2, rhythm="reel", seed=1, num_bars=4, temperature=0.0)
+    b = generator.generate(2, rhythm="reel", seed=2, num_bars=4, temperature=0.0)
+    assert [t.abc for t in a] == [t.abc for t in b]  # no randomness left

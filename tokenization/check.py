@@ -138,6 +138,7 @@ def check_text(
     report = report or CheckReport()
     if bars and report.bars is None:
         report.bars = BarCounts()
+    before = report.tunes
     for tune in parse_tunebook(text):
         report.tunes += 1
         name = _tune_name(source, tune)
@@ -156,6 +157,9 @@ def check_text(
             report.round_trip_ok += 1
         else:
             report.failures.append({"tune": name, "error": _first_difference(rows, again)})
+    if report.tunes == before and text.strip():
+        error = "no tune found (each tune starts with an X: line)"
+        report.failures.append({"tune": source, "error": error})
     return report
 
 

@@ -110,6 +110,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             else:
                 vocab = AbcVocab.from_values({})
         self.abc_vocab = vocab
+        self.vocab_file = vocab_file
         for name, token in (
             ("pad", "<pad>"),
             ("bos", "<start>"),
@@ -120,6 +121,18 @@ class AbcTokenizer(PreTrainedTokenizer):
         super().__init__(**kwargs)
 
     # ----- construction --------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any):
+        """`PreTrainedTokenizer.from_pretrained`, refusing a folder without ``abc_vocab.json``
+        (transformers would otherwise build a tokenizer with an empty vocabulary)."""
+        tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if tokenizer.vocab_file is None:
+            raise OSError(
+                f"{pretrained_model_name_or_path} holds no {VOCAB_FILE}: not a saved AbcTokenizer "
+                "(a MeasureNote or tune-title model folder has one)"
+            )
+        return tokenizer
+
     @classmethod
     def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
         """Build the vocabulary from ABC tunes (one tune per string); unreadable tunes are skipped.
