@@ -214,7 +214,9 @@ def _session_rows(path: Path) -> list[dict[str, Any]]:
     if path.suffix.lower() == ".json":
         rows = json.loads(_read_text(path))
         if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
-            rows = next((v for v in rows.values() if isinstance(v, list)), [])
+            rows = next((v for v in rows.values() if isinstance(v, list)), None)
+        if not isinstance(rows, list):
+            raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
     else:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -258,7 +260,11 @@ def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
 
 def _iter_raw(source: SourceLike | Sequence[SourceLike]) -> Iterator[_RawTune]:
     for one in _sources(source):
-        yield from _one_source(one)
+        found = 0
+        for found, raw in enumerate(_one_source(one), start=1):  # noqa: B007 - counted
+            yield raw
+        if not found:
+            logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)
 
 
 def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator[tuple[str, str]]:
@@ -696,6 +702,11 @@ def load_abc_corpus(
     report = {} if report is None else report
     report.clear()
     raws = list(_iter_raw(sources))
+    if not raws:
+        raise ValueError(
+            f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "
+            "line; folders are searched for *.abc files)"
+        )
     options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
     rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
     split_of = split_groups(keys, ratios, seed)

@@ -459,3 +459,18 @@ def test_require_bars_fit_skips_and_counts_tunes_with_a_wrong_bar(tmp_path):
     plain = load_abc_corpus(book, split_ratios=(0.5, 0.25, 0.25))
     assert "Long Bar" in {row["title"] for row in rows(plain)}
     assert plain.report["skipped"] == 0
+
+
+def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = write(tmp_path / "notes.abc", ["just words, no X: line"])
+    with pytest.raises(ValueError, match="no ABC tunes found"):
+        load_abc_corpus(empty)
+    with pytest.raises(ValueError, match="not a thesession.org dump"):
+        load_abc_corpus(write(tmp_path / "x.json", ['{"x": 1}']))
+    book = write(tmp_path / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus([notes, book])
+    assert corpus.report["read"] == 4
+    assert "no ABC tunes found in" in caplog.text and "notes.abc" in caplog.text
