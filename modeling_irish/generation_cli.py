@@ -144,8 +144,7 @@ def run_render(args: argparse.Namespace) -> int:
         text = handle.read()
     tunes = [t.strip() + "\n" for t in re.split(r"\n(?=X:)", text) if t.strip().startswith("X:")]
     if not tunes:
-        print(f"irish-tune render: no tune (X: line) in {args.file}", file=sys.stderr)
-        return 1
+        raise ValueError(f"no tune (X: line) in {args.file}")
     os.makedirs(args.out, exist_ok=True)
     base = os.path.splitext(os.path.basename(args.file))[0]
     for i, abc in enumerate(tunes, 1):

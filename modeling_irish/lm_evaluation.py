@@ -151,6 +151,11 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     model, tokenizer = load_lm(args.model)
     texts = (text for _, text in iter_abc_tunes(list(args.files)))
     result = evaluate_lm_on_texts(model, tokenizer, texts, args.batch_size)
+    if not result["tunes"]:
+        raise ValueError(
+            f"nothing to score: no readable tune in {' '.join(args.files)} "
+            f"({result['skipped']} skipped)"
+        )
     if args.json:
         print(
             json.dumps(

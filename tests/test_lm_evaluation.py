@@ -59,3 +59,11 @@ def test_nll_main_matches_the_model_loss_on_one_tune(model_dir):
     assert result["nll_dur"] == pytest.approx(out.loss_dur.item(), rel=1e-5)
     # every row but the last predicts one main token
     assert result["tokens"] == int(batch["attention_mask"].sum()) - 1
+
+
+def test_evaluate_lm_with_nothing_readable_is_an_error(model_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.abc"
+    bad.write_text("X:9\nT:bad\nK:G\nA]B|\n")
+    assert main(["evaluate-lm", "--model", str(model_dir), str(bad), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "nothing to score" in captured.err
