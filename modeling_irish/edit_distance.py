@@ -155,25 +155,29 @@ def _myers_scan(q: np.ndarray, gallery: PaddedGallery) -> np.ndarray:
 
     One machine word per gallery column holds the vertical deltas of a DP column (the query is
     the pattern, |q| <= 64); each text step is ~20 in-place numpy ops over the still-active
-    columns, on preallocated buffers (no temporaries). Returns per-column minima, sorted order.
+    columns, on preallocated buffers (no temporaries). The pattern fills the word exactly: it is
+    preceded by ``k = word - |q|`` symbols that match nothing, which adds exactly k to every
+    distance (the first k rows of the DP are the constant rows 1..k) and makes the last row's
+    bit the word's top bit, so a shift alone extracts it. Returns per-column minima, sorted order.
     """
     m = q.size
-    dtype, signed = (np.uint32, np.int32) if m <= 32 else (np.uint64, np.int64)
-    one, hb = dtype(1), dtype(m - 1)
-    peq = np.zeros(256, dtype=dtype)  # symbol -> bitmask of the query positions holding it
+    dtype, signed, width = (np.uint32, np.int32, 32) if m <= 32 else (np.uint64, np.int64, 64)
+    k = width - m  # leading never-matching pattern symbols
+    one, hb = dtype(1), dtype(width - 1)
+    peq = np.zeros(256, dtype=dtype)  # symbol -> bitmask of the pattern positions holding it
     for i, sym in enumerate(q):
-        peq[sym] |= dtype(1 << i)
+        peq[sym] |= dtype(1 << (k + i))
     n = gallery.codes.shape[1]
     pv = np.full(n, np.iinfo(dtype).max, dtype=dtype)  # vertical +1 deltas (column 0: D[i] = i)
     mv = np.zeros(n, dtype=dtype)  # vertical -1 deltas
-    score = np.full(n, m, dtype=signed)  # D[m][j] of the current column j
-    best = score.copy()  # D[m][0] = m: the empty alignment
+    score = np.full(n, width, dtype=signed)  # D[width][j] of the current column j
+    best = score.copy()  # D[width][0] = width: the empty alignment
     buf = np.empty((5, n), dtype=dtype)
     for j in range(gallery.codes.shape[0]):
         a = int(gallery.active[j])
         eq, xv, xh, ph, mh = buf[0, :a], buf[1, :a], buf[2, :a], buf[3, :a], buf[4, :a]
         p, mm, sc = pv[:a], mv[:a], score[:a]
-        np.take(peq, gallery.codes[j, :a], out=eq)
+        np.take(peq, gallery.codes[j, :a], out=eq, mode="wrap")  # codes < 256: no check
         np.bitwise_or(eq, mm, out=xv)
         np.bitwise_and(eq, p, out=xh)
         xh += p
@@ -183,12 +187,10 @@ def _myers_scan(q: np.ndarray, gallery: PaddedGallery) -> np.ndarray:
         np.invert(ph, out=ph)
         ph |= mm
         np.bitwise_and(p, xh, out=mh)
-        # score moves by the horizontal delta of the last row: +1, -1 or 0 (eq is free now)
+        # score moves by the horizontal delta of the last row (the top bit): +1, -1 or 0
         np.right_shift(ph, hb, out=eq)
-        eq &= one
         sc += eq.view(signed)
         np.right_shift(mh, hb, out=eq)
-        eq &= one
         sc -= eq.view(signed)
         np.minimum(best[:a], sc, out=best[:a])
         # semi-global: the top row is all zeros, so no +1 is shifted into ph (unlike global)
@@ -198,7 +200,7 @@ def _myers_scan(q: np.ndarray, gallery: PaddedGallery) -> np.ndarray:
         np.invert(p, out=p)
         p |= mh
         np.bitwise_and(ph, xv, out=mm)
-    return best.astype(np.int64)
+    return best.astype(np.int64) - k
 
 
 def semiglobal_distances_dp(query: Sequence[int], gallery: PaddedGallery) -> np.ndarray:
