@@ -7,14 +7,22 @@ score per title, as `identify` does. One thread. Run::
 
     python benchmarks/bench_name_that_tune.py --tokenizer runs/fixed-budget-small
     python benchmarks/bench_name_that_tune.py --tokenizer DIR --corpus small.abc --queries 20
+    python benchmarks/bench_name_that_tune.py --tokenizer DIR --ab-commit ea44cb7
+
+``--ab-commit`` times the bit-parallel scan of ``modeling_irish/edit_distance.py`` at that git
+commit against the current one in the same process, alternating query by query (a fair ratio on
+a noisy machine), and checks that both give identical scores.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +30,7 @@ import numpy as np
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
+from modeling_irish import edit_distance  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
 from modeling_irish.name_that_tune import (  # noqa: E402
     _best_per_title,
@@ -45,7 +54,24 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--queries", type=int, default=300)
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ab-commit", default=None, help="Also time the scan of this git commit.")
     return p.parse_args()
+
+
+def scan_at_commit(commit: str):
+    """`_myers_scan` of ``modeling_irish/edit_distance.py`` as it was at a git commit."""
+    repo = Path(__file__).resolve().parents[1]
+    source = subprocess.run(
+        ["git", "show", f"{commit}:modeling_irish/edit_distance.py"],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(source)
+    spec = importlib.util.spec_from_file_location(f"edit_distance_{commit}", handle.name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    os.unlink(handle.name)
+    return module._myers_scan
 
 
 def main() -> None:
@@ -63,28 +89,40 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(ids), size=min(args.queries, len(ids)), replace=False)
     queries = [cropper.crop(ids[i], args.excerpt_notes, rng) for i in picks]
-    times = []
+    scans = {"current": edit_distance._myers_scan}
+    if args.ab_commit:
+        scans[args.ab_commit] = scan_at_commit(args.ab_commit)
+    times: dict[str, list[float]] = {name: [] for name in scans}
+    identical = True
     with torch_threads(1):
-        for rows, _ in queries:
+        for n, (rows, _) in enumerate(queries):
             header = cropper.header(rows)
-            begin = time.perf_counter()
-            scores = ranker.scores(*cropper.notes(rows), *_meter_mode(header.meter, header.mode))
-            _best_per_title(scores, owner, len(index))
-            times.append(1000 * (time.perf_counter() - begin))
-    times = np.array(times)
-    print(
-        json.dumps(
-            {
-                "gallery_settings": len(ids),
-                "gallery_titles": len(index),
-                "queries": len(times),
-                "ms_per_query_mean": round(float(times.mean()), 2),
-                "ms_per_query_median": round(float(np.median(times)), 2),
-                "ms_per_query_p90": round(float(np.percentile(times, 90)), 2),
-                "build_s": round(build, 1),
-            }
-        )
-    )
+            order = list(scans) if n % 2 == 0 else list(reversed(scans))
+            results = []
+            for name in order:
+                edit_distance._myers_scan = scans[name]
+                begin = time.perf_counter()
+                scores = ranker.scores(
+                    *cropper.notes(rows), *_meter_mode(header.meter, header.mode)
+                )
+                _best_per_title(scores, owner, len(index))
+                times[name].append(1000 * (time.perf_counter() - begin))
+                results.append(scores)
+            identical &= all(np.array_equal(results[0], r) for r in results[1:])
+    edit_distance._myers_scan = scans["current"]
+    out = {"gallery_settings": len(ids), "gallery_titles": len(index), "queries": len(queries)}
+    for name, values in times.items():
+        values = np.array(values)
+        prefix = "" if name == "current" else f"{name}_"
+        out[f"{prefix}ms_per_query_mean"] = round(float(values.mean()), 2)
+        out[f"{prefix}ms_per_query_median"] = round(float(np.median(values)), 2)
+        out[f"{prefix}ms_per_query_p90"] = round(float(np.percentile(values, 90)), 2)
+    if args.ab_commit:
+        ratio = np.array(times[args.ab_commit]) / np.array(times["current"])
+        out["speedup_median_pairwise"] = round(float(np.median(ratio)), 3)
+        out["identical_scores"] = bool(identical)
+    out["build_s"] = round(build, 1)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
