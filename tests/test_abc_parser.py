@@ -336,7 +336,7 @@ def test_fuzz_random_text(text):
     _check_any(text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=ABC_ALPHABET, max_size=60))
 def test_fuzz_abc_alphabet(body):
     _check_any("X:1\nM:6/8\nL:1/8\nK:D\n" + body)
@@ -350,7 +350,7 @@ REAL_TUNE = (
 SNIPPETS = [CORPUS_TUNE_2, CORPUS_TUNE_3, REAL_TUNE]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(SNIPPETS),
     st.lists(

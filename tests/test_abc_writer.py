@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokenization.abc_parser import Token, _default_q, parse_abc
@@ -149,7 +149,7 @@ def tunes(draw):
     return key, meter, unit, tokens
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tunes())
 def test_round_trip_property(case):
     key, meter, unit, tokens = case

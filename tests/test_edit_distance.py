@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modeling_irish.edit_distance import (
@@ -55,7 +55,7 @@ def test_word_size_boundaries_match_oracle(m):
     assert both(query, gallery) == (expected, expected)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     query=st.lists(st.integers(0, 3), min_size=1, max_size=12),
     gallery=st.lists(st.lists(st.integers(0, 3), max_size=14), min_size=1, max_size=6),
