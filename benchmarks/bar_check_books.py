@@ -21,41 +21,29 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from fractions import Fraction
 
 from modeling_irish.abc_corpus import music21_collection_files
 from tokenization.abc_parser import AbcTune, parse_tunebook
-from tokenization.bar_check import bar_report, bars_of
+from tokenization.bar_check import Bar, bar_report, bars_of, full_bar
 from tokenization.check import read_abc_file
 
 BOOKS = ("oneills1850", "ryansMammoth")
 KINDS = ("header meter", "missing bar line", "one eighth or less", "tuplet left open", "other")
 
 
-def _full(meter: str) -> Fraction:
-    return Fraction(meter) * 8
-
-
-def classify(tune: AbcTune, problems: list[str]) -> str:
-    """The most likely kind of transcription error behind a tune's bar problems."""
-    bars = [b for b in bars_of(tune) if b.meter != "none"]
-    if any("tuplet" in p for p in problems):
+def classify(tune: AbcTune, bad: list[Bar]) -> str:
+    """The most likely kind of transcription error behind a tune's wrong bars (``bad``)."""
+    if any("tuplet" in b.flags for b in bad):
         return "tuplet left open"
+    bars = [b for b in bars_of(tune) if b.meter != "none"]
     inner = bars[1:-1] or bars
     common, count = Counter(b.length for b in inner).most_common(1)[0]
-    if common != _full(inner[0].meter) and count * 2 >= len(inner):
+    if common != full_bar(inner[0].meter) and count * 2 >= len(inner):
         return "header meter"
-    wrong = [b for b in inner if b.length > _full(b.meter)]
-    if any((b.length / _full(b.meter)).denominator == 1 for b in wrong):
+    if any(b.length > full_bar(b.meter) and b.length % full_bar(b.meter) == 0 for b in bad):
         return "missing bar line"
-    offs = [
-        abs(Fraction(p.split(": ", 1)[1].split(" of ")[0]) - _full(_meter_of(p))) for p in problems
-    ]
-    return "one eighth or less" if max(offs) <= 1 else "other"
-
-
-def _meter_of(problem: str) -> str:
-    return problem.split(" in ", 1)[1].split(" ", 1)[0]
+    off = max(abs(b.length - full_bar(b.meter)) for b in bad)
+    return "one eighth or less" if off <= 1 else "other"
 
 
 def main() -> None:
@@ -81,7 +69,7 @@ def main() -> None:
                 if report.ok:
                     fit += 1
                     continue
-                kind = classify(tune, report.problems)
+                kind = classify(tune, report.bad_bars)
                 kinds[kind] += 1
                 examples[kind].append(
                     f"{book} {path.name} X:{tune.fields['X'][0]} {tune.title}: {report.problems[0]}"

@@ -260,8 +260,9 @@ def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
 
 def _iter_raw(source: SourceLike | Sequence[SourceLike]) -> Iterator[_RawTune]:
     for one in _sources(source):
-        found = 0
-        for found, raw in enumerate(_one_source(one), start=1):  # noqa: B007 - counted
+        found = False
+        for raw in _one_source(one):
+            found = True
             yield raw
         if not found:
             logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)

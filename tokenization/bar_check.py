@@ -30,7 +30,7 @@ from fractions import Fraction
 from .abc_parser import AbcTune
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, to_ticks
 
-__all__ = ["SECTION_BARS", "Bar", "BarReport", "bar_report", "bars_of"]
+__all__ = ["SECTION_BARS", "Bar", "BarReport", "bar_report", "bars_of", "full_bar"]
 
 #: Bar lines that end one section and start the next.
 SECTION_BARS = frozenset(("||", "|:", ":|", ":|:", "|]"))
@@ -54,12 +54,14 @@ class Bar:
 
 @dataclass
 class BarReport:
-    """Result of `bar_report`: ``ok`` when every bar follows the rule, the ``problems`` found,
-    and ``skipped`` (a reason) for tunes that are not checked."""
+    """Result of `bar_report`: ``ok`` when every bar follows the rule, the ``problems`` found
+    (and ``bad_bars``, the `Bar` of each), and ``skipped`` (a reason) for tunes that are not
+    checked."""
 
     ok: bool
     problems: list[str] = field(default_factory=list)
     skipped: str | None = None
+    bad_bars: list[Bar] = field(default_factory=list)  # the bars behind ``problems``, in order
 
 
 def _meter_at(tune: AbcTune, index: int) -> str | None:
@@ -118,7 +120,12 @@ def _bar(
     return Bar(number, length, meter, opened, closed, start, frozenset(flags))
 
 
-def _full(meter: str) -> Fraction:
+def full_bar(meter: str) -> Fraction:
+    """Length of a full bar of ``meter`` in eighth notes.
+
+    >>> full_bar("6/8"), full_bar("2/2")
+    (Fraction(6, 1), Fraction(8, 1))
+    """
     return Fraction(to_ticks(Fraction(meter))) / TICKS_PER_EIGHTH
 
 
@@ -142,7 +149,7 @@ def _mid_bar_endings(bars: list[Bar]) -> set[int]:
     for k, bar in enumerate(bars):
         ending = _ending(bar.opened_by)
         if ending and before is not None:
-            if before[1] + bar.length == _full(bar.meter):
+            if before[1] + bar.length == full_bar(bar.meter):
                 halves |= {before[0], k}
         elif bar.opened_by in SECTION_BARS:
             before = None
@@ -162,24 +169,28 @@ def bar_report(tune: AbcTune) -> BarReport:
     """
     if tune.meter is None and not any(m for _, m in tune.meter_changes):
         return BarReport(ok=True, skipped="free meter")
-    problems = []
+    problems, bad = [], []
     bars = bars_of(tune)
     halves = _mid_bar_endings(bars)
     for k, bar in enumerate(bars):
         if bar.meter == "none":
             continue
-        full = _full(bar.meter)
+        full = full_bar(bar.meter)
         if "tuplet" in bar.flags:
-            problems.append(f"bar {bar.number}: tuplet open at the bar line")
+            problem = f"bar {bar.number}: tuplet open at the bar line"
         elif bar.length > full:
-            problems.append(_describe(bar, full, "long"))
+            problem = _describe(bar, full, "long")
         elif (
             bar.length < full
             and k not in halves
             and not _short_allowed(bar, k == 0, k == len(bars) - 1)
         ):
-            problems.append(_describe(bar, full, "short"))
-    return BarReport(ok=not problems, problems=problems)
+            problem = _describe(bar, full, "short")
+        else:
+            continue
+        problems.append(problem)
+        bad.append(bar)
+    return BarReport(ok=not problems, problems=problems, bad_bars=bad)
 
 
 def _describe(bar: Bar, full: Fraction, what: str) -> str:
