@@ -470,7 +470,7 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
     with pytest.raises(ValueError, match="not a thesession.org dump"):
         load_abc_corpus(write(tmp_path / "x.json", ['{"x": 1}']))
     book = write(tmp_path / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
-    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
         corpus = load_abc_corpus([notes, book])
     assert corpus.report["read"] == 4
     assert "no ABC tunes found in" in caplog.text and "notes.abc" in caplog.text

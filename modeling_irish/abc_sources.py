@@ -1,0 +1,242 @@
+"""Reading ABC sources into raw tune texts: tunebook files, folders, thesession.org dumps and
+music21's bundled books (O'Neill's 1850, Ryan's Mammoth). Used by `modeling_irish.abc_corpus`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MUSIC21_COLLECTIONS",
+    "SourceLike",
+    "iter_abc_tunes",
+    "music21_collection_files",
+    "session_tune_text",
+    "source_files",
+]
+
+SourceLike = Union[str, os.PathLike, None]
+
+#: music21's bundled Irish collections: name -> folder under ``music21.common.getCorpusFilePath()``.
+MUSIC21_COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryansMammoth"}
+#: Collections numbered through the whole book (``X:`` is the tune number in the printed book), so
+#: two transcriptions of one number in different files are settings of one tune.
+_BOOK_NUMBERED = {"oneills1850"}
+
+
+@dataclass(frozen=True)
+class _RawTune:
+    """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``)."""
+
+    source: str
+    prefix: str
+    text: str
+    line: int
+
+
+def _read_text(path: Path) -> str:
+    from tokenization.check import read_abc_file  # UTF-8, else Latin-1 (old tunebooks)
+
+    return read_abc_file(path)
+
+
+def _split_tunebook(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(line, tune_text)`` for each tune: from an ``X:`` line to the first blank line.
+
+    As in ABC 2.1, a blank line ends a tune; the file header before the first ``X:`` and free
+    text between tunes belong to no tune.
+    """
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("X:")]
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        blank = next((i for i in range(start, end) if not lines[i].strip()), end)
+        yield start + 1, "\n".join(lines[start:blank]) + "\n"
+
+
+def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
+    for line, text in _split_tunebook(_read_text(path)):
+        yield _RawTune(source, prefix, text, line)
+
+
+def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
+    """``*.abc`` files (any case) of a folder, sorted by relative path."""
+    found = folder.rglob("*") if recursive else folder.glob("*")
+    paths = [p for p in found if p.suffix.lower() == ".abc" and p.is_file()]
+    return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _folder_tunes(folder: Path) -> Iterator[_RawTune]:
+    for path in _abc_files(folder):
+        rel = path.relative_to(folder).with_suffix("").as_posix()
+        yield from _tunebook_tunes(path, str(path), f"{folder.name}/{rel}")
+
+
+def _music21_folder(name: str) -> Path:
+    try:
+        from music21 import common
+    except ImportError as err:  # pragma: no cover - music21 is a dependency
+        raise ImportError(
+            "the embedded default corpus needs music21 (pip install music21)"
+        ) from err
+    return Path(common.getCorpusFilePath()) / MUSIC21_COLLECTIONS[name]
+
+
+def music21_collection_files(name: str) -> list[Path]:
+    """The ``*.abc`` files of one of music21's bundled collections, or of both for
+    ``"music21"``.
+
+    >>> len(music21_collection_files("oneills1850")) > 10
+    True
+    """
+    if name == "music21":
+        return [p for one in MUSIC21_COLLECTIONS for p in music21_collection_files(one)]
+    if name not in MUSIC21_COLLECTIONS:
+        raise ValueError(f"{name!r} is not one of 'music21', {sorted(MUSIC21_COLLECTIONS)}")
+    return _abc_files(_music21_folder(name), recursive=False)
+
+
+def _music21_tunes(name: str) -> Iterator[_RawTune]:
+    for path in music21_collection_files(name):
+        prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
+        yield from _tunebook_tunes(path, name, prefix)
+
+
+def _session_mode(mode: str) -> str:
+    """thesession's ``"Edorian"`` -> ``"E dorian"`` (the dumps glue tonic and mode together)."""
+    found = re.match(r"^\s*([A-Ga-g][#b]?)\s*(.*?)\s*$", mode or "")
+    if not found:
+        return "C"
+    tonic, name = found.group(1), found.group(2)
+    return f"{tonic[0].upper()}{tonic[1:]} {name}".strip()
+
+
+def session_tune_text(row: dict[str, Any], x: int) -> str:
+    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body).
+
+    >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
+    ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
+    X:1
+    T:Kesh, The
+    S:https://thesession.org/tunes/1#setting1
+    R:jig
+    M:6/8
+    L:1/8
+    K:G major
+    GAG GAB|
+    """
+    head = [f"X:{x}", f"T:{(row.get('name') or '').strip()}"]
+    tune_id, setting_id = row.get("tune_id"), row.get("setting_id")
+    if tune_id not in (None, ""):
+        setting = f"#setting{setting_id}" if setting_id not in (None, "") else ""
+        head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
+    if row.get("type"):
+        head.append(f"R:{row['type']}")
+    head += [f"M:{row.get('meter') or '4/4'}", "L:1/8", f"K:{_session_mode(row.get('mode', ''))}"]
+    body = (row.get("abc") or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "\n".join(head) + "\n" + body + "\n"
+
+
+def _session_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix.lower() == ".json":
+        rows = json.loads(_read_text(path))
+        if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
+            rows = next((v for v in rows.values() if isinstance(v, list)), None)
+        if not isinstance(rows, list):
+            raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
+    else:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    if rows and not (isinstance(rows[0], dict) and "abc" in rows[0]):
+        raise ValueError(f"{path} is not a thesession.org dump (no 'abc' field)")
+    return rows
+
+
+def _session_tunes(path: Path) -> Iterator[_RawTune]:
+    for x, row in enumerate(_session_rows(path), start=1):
+        yield _RawTune(str(path), path.stem, session_tune_text(row, x), x)
+
+
+def _one_source(source: str | os.PathLike | None) -> Iterator[_RawTune]:
+    if source is None or source == "music21":
+        for name in MUSIC21_COLLECTIONS:
+            yield from _music21_tunes(name)
+        return
+    path = Path(source)
+    if path.is_dir():
+        yield from _folder_tunes(path)
+    elif path.is_file():
+        if path.suffix.lower() in (".json", ".csv"):
+            yield from _session_tunes(path)
+        else:
+            yield from _tunebook_tunes(path, str(path), path.stem)
+    elif str(source) in MUSIC21_COLLECTIONS:
+        yield from _music21_tunes(str(source))
+    else:
+        raise _missing(source)
+
+
+def _missing(source: Any) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"ABC source {source!r} is neither a file, a folder, 'music21' nor one of "
+        f"{sorted(MUSIC21_COLLECTIONS)}"
+    )
+
+
+def source_files(source: SourceLike) -> list[Path]:
+    """The files one source reads, resolved as `iter_abc_tunes` resolves it (for cache keys).
+
+    >>> [p.name for p in source_files("oneills1850")][:1]
+    ['0001-0050.abc']
+    """
+    if source is None or str(source) == "music21":
+        return music21_collection_files("music21")
+    path = Path(source)
+    if path.is_dir():
+        return _abc_files(path)
+    if path.is_file():
+        return [path]
+    if str(source) in MUSIC21_COLLECTIONS:
+        return music21_collection_files(str(source))
+    raise _missing(source)
+
+
+def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
+    if isinstance(source, (list, tuple)):
+        return list(source)
+    return [source]
+
+
+def _iter_raw(source: SourceLike | Sequence[SourceLike]) -> Iterator[_RawTune]:
+    for one in _sources(source):
+        found = False
+        for raw in _one_source(one):
+            found = True
+            yield raw
+        if not found:
+            logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)
+
+
+def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator[tuple[str, str]]:
+    """Yield ``(source_name, abc_text)`` for every tune of one or several sources, unparsed.
+
+    ``source`` is a tunebook file, a folder (``*.abc`` found recursively), a thesession.org dump
+    (``tunes.json`` / ``tunes.csv``, turned into full tunes with X/T/S/R/M/L/K headers),
+    ``"oneills1850"``, ``"ryansMammoth"``, ``"music21"`` or ``None`` (both music21 books), or a
+    list of these.
+
+    >>> name, text = next(iter_abc_tunes("oneills1850"))
+    >>> name, text.splitlines()[0]
+    ('oneills1850', 'X: 1')
+    """
+    for raw in _iter_raw(source):
+        yield raw.source, raw.text
