@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from modeling_irish.abc_corpus import (
@@ -474,3 +475,17 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
         corpus = load_abc_corpus([notes, book])
     assert corpus.report["read"] == 4
     assert "no ABC tunes found in" in caplog.text and "notes.abc" in caplog.text
+
+
+def test_split_groups_deals_large_and_small_groups_alike():
+    # 100 groups of 10 records and 1000 singletons: every split should hold about half of each
+    # (choosing a split by group size would fill validation and test with singletons)
+    keys = [[f"g{i // 10}"] for i in range(1000)] + [[f"s{i}"] for i in range(1000)]
+    for seed in range(3):
+        split = np.array(split_groups(keys, (0.8, 0.1, 0.1), seed=seed))
+        singleton = np.arange(len(keys)) >= 1000
+        for s in range(3):
+            share = singleton[split == s].mean()
+            assert 0.25 < share < 0.75, (seed, s, share)
+        sizes = np.bincount(split, minlength=3)
+        assert abs(sizes[1] - 200) <= 5 and abs(sizes[2] - 200) <= 5, sizes

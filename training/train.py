@@ -70,8 +70,9 @@ TASKS = ("measurenote", "tune_title")
 DEFAULT_MAX_TRAIN_STEPS = 300
 SPLIT_RULE = (
     "Tunes are split 90/5/5 into train/validation/test by `load_abc_corpus`: tunes sharing a "
-    "thesession tune id, a normalised title or an identical body are linked, and whole linked "
-    "groups are dealt to the splits with a fixed seed, so no tune, title or body is in two splits."
+    "thesession tune id, a normalised title or an identical body are linked, and the linked "
+    "groups are shuffled with a fixed seed and cut 90/5/5 (each whole), so no tune, title or "
+    "body is in two splits and each split has the same mix of popular and rare tunes."
 )
 
 
