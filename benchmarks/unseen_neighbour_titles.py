@@ -38,9 +38,9 @@ from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
 from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
 from modeling_irish.name_that_tune import (  # noqa: E402
     _encode_all,
+    _known,
     _protocol_queries,
     _query_rows,
-    _rhythm,
     query_edit_scores,
     read_tunes,
     settings_ranker,
@@ -88,7 +88,7 @@ def setting_scores(tokenizer, train, rows) -> tuple[np.ndarray, list[int], list,
     begin = time.perf_counter()
     scores = [query_edit_scores(ranker, cropper, r[0]) for r in rows]
     ms = 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
-    rhythms = [_rhythm(cropper.header(x).rhythm) for x in ids]
+    rhythms = [_known(cropper.header(x).rhythm) for x in ids]
     return np.stack(scores), kept, rhythms, ms
 
 
@@ -115,7 +115,7 @@ def main() -> None:
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
     scores, settings, rhythms, ms = setting_scores(tokenizer, train, rows)
     cropper = NoteCropper(tokenizer)
-    query_rhythms = [_rhythm(cropper.header(r[0]).rhythm) for r in rows]
+    query_rhythms = [_known(cropper.header(r[0]).rhythm) for r in rows]
     names = [train[i]["title"] for i in settings]
     embeds = minilm_title_embeddings(names + display)
     setting_titles, gallery = embeds[: len(names)], embeds[len(names) :]

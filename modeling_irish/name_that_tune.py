@@ -340,11 +340,15 @@ def _snippet_edit_scores(
     return np.max(shifted, axis=0)
 
 
+def _known(value: Optional[str]) -> Optional[str]:
+    """A header value, or None where the vocabulary does not know it (read as `<unk>`) or the
+    tune has none."""
+    return None if not value or value.startswith("<") or value == "none" else value
+
+
 def _meter_mode(meter: Optional[str], mode: Optional[str]) -> tuple[Optional[str], Optional[str]]:
-    """Meter and mode for the edit distance's penalties: None where the vocabulary does not
-    know the value (read as `<unk>`) or the tune has none."""
-    known = [None if not v or v.startswith("<") or v == "none" else v for v in (meter, mode)]
-    return known[0], known[1]
+    """Meter and mode for the edit distance's penalties (None where unknown)."""
+    return _known(meter), _known(mode)
 
 
 def _setting_meters_modes(cropper: NoteCropper, ids: Sequence[np.ndarray]) -> tuple[list, list]:
@@ -528,11 +532,6 @@ def _edit_scores(
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
-def _rhythm(value: Optional[str]) -> Optional[str]:
-    """A header's rhythm for the neighbour-title scorer: None where unknown."""
-    return None if not value or value.startswith("<") or value == "none" else value
-
-
 def _neighbour_title_scores(
     tokenizer, train, display, rows, eighths_weight: float = 1.0, meter_mode: bool = True
 ) -> tuple[np.ndarray, float]:
@@ -551,7 +550,7 @@ def _neighbour_title_scores(
     embeds = minilm_title_embeddings(names + list(display))
     predictor = NeighbourTitles(
         embeds[: len(names)],
-        [_rhythm(cropper.header(x).rhythm) for x in ids],
+        [_known(cropper.header(x).rhythm) for x in ids],
         [title_key(n) for n in names],
     )
     gallery = embeds[len(names) :]
@@ -560,7 +559,7 @@ def _neighbour_title_scores(
         [
             predictor.predict(
                 query_edit_scores(ranker, cropper, r[0], meter_mode),
-                _rhythm(cropper.header(r[0]).rhythm),
+                _known(cropper.header(r[0]).rhythm),
             )
             @ gallery.T
             for r in rows
