@@ -154,7 +154,11 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--excerpt-notes", type=int, default=30, help="Notes per query excerpt.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
     parser.add_argument(
-        "--baseline", choices=("edit-distance", "hybrid"), default=None, help="Other scorer."
+        "--baseline",
+        choices=("edit-distance", "hybrid"),
+        default=None,
+        help="Other scorer: edit-distance (no model; under --protocol unseen it names a query by "
+        "the titles of its nearest training tunes) or hybrid (model + edit distance).",
     )
     parser.add_argument(
         "--hybrid-weight",
