@@ -43,7 +43,7 @@ from modeling_irish.name_that_tune import (  # noqa: E402
     _query_rows,
     query_edit_scores,
     read_tunes,
-    settings_ranker,
+    titled_settings,
 )
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings  # noqa: E402
 from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics  # noqa: E402
@@ -79,17 +79,15 @@ def development_split(train: list[dict], seed: int, n_queries: int = 900) -> tup
     return side, [r for r in train if r["tune_id"] in held][:n_queries]
 
 
-def setting_scores(tokenizer, train, rows) -> tuple[np.ndarray, list[int], list, float]:
-    """`(queries, settings)` edit-distance scores, each setting's record index and rhythm, and
-    the ms per query of the scan."""
-    cropper = NoteCropper(tokenizer)
-    ids, kept = _encode_all(tokenizer, train)
-    ranker = settings_ranker(cropper, ids, range(len(ids)))
+def setting_scores(tokenizer, train, rows) -> tuple[np.ndarray, list[str], list, list, float]:
+    """`(queries, settings)` edit-distance scores, each setting's title and rhythm, each query's
+    rhythm, and the ms per query of the scan (the package's `titled_settings`)."""
+    cropper, ranker, names, rhythms = titled_settings(tokenizer, train)
     begin = time.perf_counter()
     scores = [query_edit_scores(ranker, cropper, r[0]) for r in rows]
     ms = 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
-    rhythms = [_known(cropper.header(x).rhythm) for x in ids]
-    return np.stack(scores), kept, rhythms, ms
+    query_rhythms = [_known(cropper.header(r[0]).rhythm) for r in rows]
+    return np.stack(scores), names, rhythms, query_rhythms, ms
 
 
 def nearest_edits_per_note(tokenizer, train, rows) -> np.ndarray:
@@ -113,10 +111,7 @@ def main() -> None:
     display, key_index, kept, _ = _protocol_queries(train, queries, "unseen")
     rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
-    scores, settings, rhythms, ms = setting_scores(tokenizer, train, rows)
-    cropper = NoteCropper(tokenizer)
-    query_rhythms = [_known(cropper.header(r[0]).rhythm) for r in rows]
-    names = [train[i]["title"] for i in settings]
+    scores, names, rhythms, query_rhythms, ms = setting_scores(tokenizer, train, rows)
     embeds = minilm_title_embeddings(names + display)
     setting_titles, gallery = embeds[: len(names)], embeds[len(names) :]
     parts = {
@@ -125,7 +120,7 @@ def main() -> None:
         "rest": np.flatnonzero(np.array(readable) >= args.first),
     }
     where = "validation" if args.dev is None else f"development set {args.dev}"
-    print(f"{where}: queries {len(rows)}, gallery {len(display)} titles, {len(settings)} settings,")
+    print(f"{where}: queries {len(rows)}, gallery {len(display)} titles, {len(names)} settings,")
     print(f"edit-distance scan {ms:.1f} ms/query; random MRR@20 on the whole gallery", end=" ")
     print(f"{random_baseline(len(display), 20)['mrr_at_20']:.4f}")
     nearest = nearest_edits_per_note(tokenizer, train, rows)

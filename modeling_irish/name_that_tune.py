@@ -532,6 +532,25 @@ def _edit_scores(
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
+def titled_settings(
+    tokenizer: AbcTokenizer,
+    train: list[dict[str, str]],
+    eighths_weight: float = 1.0,
+    meter_mode: bool = True,
+) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[Optional[str]]]:
+    """The readable titled training settings as the neighbour-title scorer sees them: a cropper,
+    the edit-distance ranker over them (`settings_ranker`, one owner per setting), their titles
+    and their rhythms (None where unknown). Shared with the benchmark that tunes the scorer."""
+    cropper = NoteCropper(tokenizer)
+    titled = [r for r in train if title_key(r["title"])]
+    ids, kept = _encode_all(tokenizer, titled)
+    if not ids:
+        raise ValueError("the training corpus has no readable titled tune to take titles from")
+    ranker = settings_ranker(cropper, ids, range(len(ids)), eighths_weight, meter_mode)
+    rhythms = [_known(cropper.header(x).rhythm) for x in ids]
+    return cropper, ranker, [titled[i]["title"] for i in kept], rhythms
+
+
 def _neighbour_title_scores(
     tokenizer, train, display, rows, eighths_weight: float = 1.0, meter_mode: bool = True
 ) -> tuple[np.ndarray, float]:
@@ -540,19 +559,9 @@ def _neighbour_title_scores(
     (`neighbour_titles.NeighbourTitles`); the edit-distance baseline of the unseen protocol."""
     from .neighbour_titles import NeighbourTitles, minilm_title_embeddings
 
-    cropper = NoteCropper(tokenizer)
-    titled = [r for r in train if title_key(r["title"])]
-    ids, kept = _encode_all(tokenizer, titled)
-    if not ids:
-        raise ValueError("the training corpus has no readable titled tune to take titles from")
-    ranker = settings_ranker(cropper, ids, range(len(ids)), eighths_weight, meter_mode)
-    names = [titled[i]["title"] for i in kept]
+    cropper, ranker, names, rhythms = titled_settings(tokenizer, train, eighths_weight, meter_mode)
     embeds = minilm_title_embeddings(names + list(display))
-    predictor = NeighbourTitles(
-        embeds[: len(names)],
-        [_known(cropper.header(x).rhythm) for x in ids],
-        [title_key(n) for n in names],
-    )
+    predictor = NeighbourTitles(embeds[: len(names)], rhythms, [title_key(n) for n in names])
     gallery = embeds[len(names) :]
     begin = time.perf_counter()
     scores = np.stack(
