@@ -5,14 +5,18 @@ query's 30-note excerpt is compared with every titled training setting by the pa
 distance (per note + per eighth note, meter and mode penalties); the all-MiniLM-L6-v2 embeddings
 of the titles of its `--k` nearest settings are averaged (softmax weights on the edit score,
 `--temperature`), the mean title of the query's rhythm is added (`--rhythm-weight`), and the
-gallery titles are ranked by cosine to the result. What it scores comes from tunes that resemble
-the query (related titles, the same melody filed under another name) and from words a rhythm's
-titles share ("Polka", "Waltz", "Slide").
+gallery titles are ranked by `--neighbour-weight` x their cosine to the result + log P(the query's
+rhythm, mode and meter | title words) (`modeling_irish/title_prior.py`, logistic regressions
+fitted on the training titles; each line also gives the neighbours alone, `*_neighbours_only`).
+What it scores comes from tunes that resemble the query (related titles, the same melody filed
+under another name) and from words that go with a rhythm, mode or meter ("Polka", "Waltz",
+"Slide", "Lament").
 
 Run (a few minutes on one core)::
 
     python benchmarks/unseen_neighbour_titles.py --tokenizer runs/fixed-budget-small \\
         [--corpus ../shared/data/thesession-c.abc] [--k 5 --temperature 0.02 --rhythm-weight 2]
+        [--neighbour-weight 3]
     python benchmarks/unseen_neighbour_titles.py --tokenizer runs/fixed-budget-small --dev 1
 
 Without `--dev` the queries are the validation split's tunes that are unseen in training (the
@@ -38,15 +42,16 @@ from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
 from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
 from modeling_irish.name_that_tune import (  # noqa: E402
     _encode_all,
-    _known,
     _protocol_queries,
     _query_rows,
+    header_values,
     query_edit_scores,
     read_tunes,
     titled_settings,
 )
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings  # noqa: E402
 from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics  # noqa: E402
+from modeling_irish.title_prior import HeaderTitlePrior  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 
@@ -63,6 +68,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--k", type=int, nargs="+", default=[5], help="Nearest settings to use.")
     p.add_argument("--temperature", type=float, nargs="+", default=[0.02])
     p.add_argument("--rhythm-weight", type=float, nargs="+", default=[2.0])
+    p.add_argument(
+        "--neighbour-weight",
+        type=float,
+        nargs="+",
+        default=[3.0],
+        help="Weight of the neighbour-title cosine beside the header prior.",
+    )
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
     p.add_argument("--dev", type=int, default=None, help="Development set from the training split.")
@@ -80,14 +92,14 @@ def development_split(train: list[dict], seed: int, n_queries: int = 900) -> tup
 
 
 def setting_scores(tokenizer, train, rows) -> tuple[np.ndarray, list[str], list, list, float]:
-    """`(queries, settings)` edit-distance scores, each setting's title and rhythm, each query's
-    rhythm, and the ms per query of the scan (the package's `titled_settings`)."""
-    cropper, ranker, names, rhythms = titled_settings(tokenizer, train)
+    """`(queries, settings)` edit-distance scores, each setting's title and header values, each
+    query's header values, and the ms per query of the scan (the package's `titled_settings`)."""
+    cropper, ranker, names, headers = titled_settings(tokenizer, train)
     begin = time.perf_counter()
     scores = [query_edit_scores(ranker, cropper, r[0]) for r in rows]
     ms = 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
-    query_rhythms = [_known(cropper.header(r[0]).rhythm) for r in rows]
-    return np.stack(scores), names, rhythms, query_rhythms, ms
+    query_headers = [header_values(cropper, r[0]) for r in rows]
+    return np.stack(scores), names, headers, query_headers, ms
 
 
 def nearest_edits_per_note(tokenizer, train, rows) -> np.ndarray:
@@ -111,7 +123,10 @@ def main() -> None:
     display, key_index, kept, _ = _protocol_queries(train, queries, "unseen")
     rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
-    scores, names, rhythms, query_rhythms, ms = setting_scores(tokenizer, train, rows)
+    scores, names, headers, query_headers, ms = setting_scores(tokenizer, train, rows)
+    rhythms = [h["rhythm"] for h in headers]
+    query_rhythms = [h["rhythm"] for h in query_headers]
+    prior = HeaderTitlePrior(names, headers).log_probs(display, query_headers)
     embeds = minilm_title_embeddings(names + display)
     setting_titles, gallery = embeds[: len(names)], embeds[len(names) :]
     parts = {
@@ -132,14 +147,18 @@ def main() -> None:
             for weight in args.rhythm_weight:
                 nt = NeighbourTitles(setting_titles, rhythms, keys, k, temperature, weight)
                 predicted = np.stack([nt.predict(s, r) for s, r in zip(scores, query_rhythms)])
-                ranked = np.asarray(rank_of_targets(predicted @ gallery.T, targets))
-                row = {"k": k, "temperature": temperature, "rhythm_weight": weight}
-                for name, idx in parts.items():
-                    if len(idx):
-                        m = retrieval_metrics(ranked[idx], (1, 10), 20)
-                        row[f"{name}_mrr_at_20"] = round(m["mrr_at_20"], 4)
-                        row[f"{name}_queries"] = m["queries"]
-                print(json.dumps(row))
+                cosines = predicted @ gallery.T
+                for w in args.neighbour_weight:
+                    row = {"k": k, "temperature": temperature, "rhythm_weight": weight}
+                    row["neighbour_weight"] = w
+                    for suffix, total in (("", w * cosines + prior), ("_neighbours_only", cosines)):
+                        ranked = np.asarray(rank_of_targets(total, targets))
+                        for name, idx in parts.items():
+                            if len(idx):
+                                m = retrieval_metrics(ranked[idx], (1, 10), 20)
+                                row[f"{name}_mrr_at_20{suffix}"] = round(m["mrr_at_20"], 4)
+                                row[f"{name}_queries"] = m["queries"]
+                    print(json.dumps(row))
 
 
 if __name__ == "__main__":

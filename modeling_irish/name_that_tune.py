@@ -35,6 +35,9 @@ INDEX_FILE = "tune_index.json"
 # weight of the edit-distance score beside the title cosine in the "hybrid" scorer, chosen on
 # 587 held-out settings of training tunes that are not the reported queries (docs/BENCHMARKS.md)
 HYBRID_WEIGHT = 8.0
+# unseen protocol, edit-distance baseline: weight of the neighbour-title cosine beside the header
+# prior's log-probabilities, chosen on two development sets drawn from the training split
+NEIGHBOUR_WEIGHT = 3.0
 PROTOCOLS = ("known", "unseen")
 SCORERS = (None, "edit-distance", "hybrid")
 IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
@@ -537,50 +540,65 @@ def titled_settings(
     train: list[dict[str, str]],
     eighths_weight: float = 1.0,
     meter_mode: bool = True,
-) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[Optional[str]]]:
+) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[dict[str, Optional[str]]]]:
     """The readable titled training settings as the neighbour-title scorer sees them: a cropper,
     the edit-distance ranker over them (`settings_ranker`, one owner per setting), their titles
-    and their rhythms (None where unknown). Shared with the benchmark that tunes the scorer."""
+    and their headers (`header_values`). Shared with the benchmark that tunes the scorer."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"])]
     ids, kept = _encode_all(tokenizer, titled)
     if not ids:
         raise ValueError("the training corpus has no readable titled tune to take titles from")
     ranker = settings_ranker(cropper, ids, range(len(ids)), eighths_weight, meter_mode)
-    rhythms = [_known(cropper.header(x).rhythm) for x in ids]
-    return cropper, ranker, [titled[i]["title"] for i in kept], rhythms
+    headers = [header_values(cropper, x) for x in ids]
+    return cropper, ranker, [titled[i]["title"] for i in kept], headers
+
+
+def header_values(cropper: NoteCropper, ids: np.ndarray) -> dict[str, Optional[str]]:
+    """Rhythm, mode and meter of a tune's rows (None where unknown), as the title prior reads
+    them (`title_prior.HeaderTitlePrior`)."""
+    header = cropper.header(ids)
+    return {
+        "rhythm": _known(header.rhythm),
+        "mode": _known(header.mode),
+        "meter": _known(header.meter),
+    }
 
 
 def _neighbour_title_scores(
     tokenizer, train, display, rows, eighths_weight: float = 1.0, meter_mode: bool = True
 ) -> tuple[np.ndarray, float]:
-    """`(queries, gallery)` cosines of the gallery titles to each query's predicted title: the
-    titles of its nearest training settings by edit distance and its rhythm's mean title
-    (`neighbour_titles.NeighbourTitles`); the edit-distance baseline of the unseen protocol."""
+    """`(queries, gallery)` scores of the edit-distance baseline under the unseen protocol:
+    `NEIGHBOUR_WEIGHT` x the cosine of each gallery title to the query's predicted title (the
+    titles of its nearest training settings by edit distance and its rhythm's mean title,
+    `neighbour_titles.NeighbourTitles`) + log P(the query's rhythm, mode and meter | title
+    words) (`title_prior.HeaderTitlePrior`, fitted on the training titles)."""
     from .neighbour_titles import NeighbourTitles, minilm_title_embeddings
+    from .title_prior import HeaderTitlePrior
 
-    cropper, ranker, names, rhythms = titled_settings(tokenizer, train, eighths_weight, meter_mode)
+    cropper, ranker, names, headers = titled_settings(tokenizer, train, eighths_weight, meter_mode)
     embeds = minilm_title_embeddings(names + list(display))
+    rhythms = [h["rhythm"] for h in headers]
     predictor = NeighbourTitles(embeds[: len(names)], rhythms, [title_key(n) for n in names])
+    prior = HeaderTitlePrior(names, headers)
     gallery = embeds[len(names) :]
     begin = time.perf_counter()
-    scores = np.stack(
+    query_headers = [header_values(cropper, r[0]) for r in rows]
+    cosines = np.stack(
         [
-            predictor.predict(
-                query_edit_scores(ranker, cropper, r[0], meter_mode),
-                _known(cropper.header(r[0]).rhythm),
-            )
+            predictor.predict(query_edit_scores(ranker, cropper, r[0], meter_mode), h["rhythm"])
             @ gallery.T
-            for r in rows
+            for r, h in zip(rows, query_headers)
         ]
     )
+    scores = NEIGHBOUR_WEIGHT * cosines + prior.log_probs(display, query_headers)
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
 def _scorer_name(baseline: Optional[str], protocol: str) -> str:
     """What ranked the titles, as reported in the metrics."""
     if baseline == "edit-distance" and protocol == "unseen":
-        return "edit-distance (neighbour titles)"
+        return "edit-distance (neighbour titles + header prior)"
     if baseline == "hybrid" and protocol == "unseen":
         return "hybrid (model alone: no gallery title has a setting)"
     return baseline or "model"
@@ -620,7 +638,8 @@ def evaluate_retrieval(
     `baseline`: None (the model's title cosine), `"edit-distance"` (under `"known"` each gallery
     title is scored by its best training setting; under `"unseen"`, where no gallery title has a
     setting, by its MiniLM cosine to the titles of the query's nearest training settings and
-    the mean title of its rhythm, see `neighbour_titles`), or `"hybrid"` (cosine +
+    the mean title of its rhythm, see `neighbour_titles`, plus log P(the query's rhythm, mode and
+    meter | title words), see `title_prior`), or `"hybrid"` (cosine +
     `hybrid_weight` x edit-distance score under `"known"`, -2 where none; the model alone under
     `"unseen"`).
     `eighths_weight`: weight of the edit distance's per-eighth-note part (0: per note only, the

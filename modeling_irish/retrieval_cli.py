@@ -158,7 +158,8 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         choices=("edit-distance", "hybrid"),
         default=None,
         help="Other scorer: edit-distance (no model; under --protocol unseen it names a query by "
-        "the titles of its nearest training tunes) or hybrid (model + edit distance).",
+        "the titles of its nearest training tunes and by the title words that go with its "
+        "rhythm, mode and meter) or hybrid (model + edit distance).",
     )
     parser.add_argument(
         "--hybrid-weight",

@@ -128,7 +128,7 @@ RENAMED[1] = RENAMED[1].replace("T:Lark in the Morning", "T:A Lark at Morning")
 def test_unseen_edit_distance_names_the_query_by_its_nearest_tunes_titles(tokenizer):
     m = evaluate_retrieval(None, tokenizer, NAMED_TRAIN, RENAMED, "unseen", 20, 0, "edit-distance")
     assert m["queries"] == 4 and m["gallery"] == 4
-    assert m["scorer"] == "edit-distance (neighbour titles)"
+    assert m["scorer"] == "edit-distance (neighbour titles + header prior)"
     assert m["r_at_1"] == 1.0  # every renamed copy is named by its training twin's title
     # with the training titles shuffled against their melodies, the copies are misnamed
     shuffled = [
