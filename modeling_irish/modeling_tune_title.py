@@ -127,8 +127,8 @@ class TuneTitleGRUSummary(nn.Module):
     """Bidirectional stacked GRU; returns the last state of both directions of every layer.
 
     Each direction is a one-layer forward GRU on a padded batch (the backward one reads each
-    sequence reversed within its length), which is exact and avoids PackedSequence, whose
-    backward pass is 10-18x slower on CPU.
+    sequence reversed within its length), which is exact and avoids PackedSequence, which is
+    1.3-3.6x slower on CPU here (forward + backward, `benchmarks/bench_gru_packed.py`).
     """
 
     def __init__(self, config: TuneTitleTuneConfig):

@@ -1,0 +1,81 @@
+"""One `nn.GRU`, forward + backward: a padded batch with a masked loss against a `PackedSequence`.
+
+STYLE.md says a packed GRU's backward is 10-18x slower on CPU; this measures the ratio on this
+machine for the GRU alone, without the rest of MeasureNote, so that the whole-model ratio of
+`bench_training_throughput.py` can be read against it. Both variants see the same batch
+(lengths drawn uniformly from `--min-len`..`--max-len`); they are timed alternately, `--repeats`
+rounds of `--steps` steps each, after one warm-up step each.
+
+Usage::
+
+    python benchmarks/bench_gru_packed.py [--threads 1] [--shape small|base] [--repeats 3]
+
+Shapes: `small` is MeasureNote's `small` note GRU (656 -> 192, 3 layers), `base` the
+reference's (2,624 -> 512, 3 layers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+SHAPES = {"small": (656, 192, 3), "base": (2624, 512, 3)}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--shape", choices=sorted(SHAPES), default="small")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--min-len", type=int, default=60)
+    p.add_argument("--max-len", type=int, default=260)
+    p.add_argument("--steps", type=int, default=3, help="steps per timed round")
+    p.add_argument("--repeats", type=int, default=3, help="alternating rounds per variant")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    size, hidden, layers = SHAPES[args.shape]
+    gru = torch.nn.GRU(size, hidden, layers, batch_first=True)
+    lengths = torch.randint(args.min_len, args.max_len + 1, (args.batch,))
+    x = torch.randn(args.batch, int(lengths.max()), size)
+    mask = (torch.arange(x.shape[1])[None] < lengths[:, None]).float()[..., None]
+
+    def padded() -> None:
+        out, _ = gru(x)
+        (out * mask).sum().backward()
+
+    def packed() -> None:
+        seq = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = gru(seq)
+        pad_packed_sequence(out, batch_first=True)[0].sum().backward()
+
+    times: dict[str, list[float]] = {"padded": [], "packed": []}
+    padded(), packed()  # warm-up
+    for _ in range(args.repeats):
+        for name, step in (("padded", padded), ("packed", packed)):
+            begin = time.perf_counter()
+            for _ in range(args.steps):
+                step()
+            times[name].append((time.perf_counter() - begin) / args.steps)
+    real = int(lengths.sum())
+    print(
+        f"shape {args.shape} ({size}->{hidden} x{layers}), batch {args.batch}, lengths "
+        f"{args.min_len}-{args.max_len} (padded to {x.shape[1]}; {real} real rows), "
+        f"{args.threads} thread(s)"
+    )
+    for name, values in times.items():
+        print(f"{name}: " + " ".join(f"{v:.3f}" for v in values) + " s/step")
+    ratios = [b / a for a, b in zip(times["padded"], times["packed"])]
+    print("packed / padded per round: " + " ".join(f"{r:.2f}x" for r in ratios))
+
+
+if __name__ == "__main__":
+    main()
