@@ -144,6 +144,24 @@ def test_chords_inner_times_outer_length():
     ]  # fmt: skip
 
 
+def test_decorated_invisible_rest_before_a_bar_line_is_a_bar_decoration():
+    # O'Neill's puts a fermata on a double bar as `Hx||`: the x only carries the symbol
+    cases = {
+        "G2 Hx||c": ["note", "bar", "note"],
+        "G2 !fermata!x :|c": ["note", "bar", "note"],
+        'G2 Hx "D.C." |]': ["note", "bar"],
+    }
+    for body, kinds in cases.items():
+        assert [k for k, *_ in rows(body)] == kinds, body
+    tune = parse_abc("X:1\nL:1/8\nK:C\nG2 Hx||c", corpus_format="standard")
+    assert any("decorated invisible rest" in w for w in tune.warnings)
+    # everywhere else an x keeps its length, as ABC says
+    assert rows("G2 x||c")[1] == ("rest", "z", None, "1/8")
+    assert rows("G2 Hx c|")[1] == ("rest", "z", None, "1/8")
+    assert rows("G2 Hx\n|c")[1] == ("rest", "z", None, "1/8")  # a line break is not a bar line
+    assert rows('G2 "D.C."x|')[1] == ("rest", "z", None, "1/8")
+
+
 def test_rests_invisible_and_multimeasure():
     assert rows("z2 x/") == [("rest", "z", None, "1/4"), ("rest", "z", None, "1/16")]
     r = rows("A4 B4 | Z3 | c8", "M:4/4\nL:1/8\nK:C")
@@ -156,7 +174,7 @@ def test_rests_invisible_and_multimeasure():
 def test_bar_lines_canonical():
     r = rows("A|A||A|]A[|A|:A:|A::A:|:A:||:A||:A|||A")
     assert [t for k, t, _, _ in r if k == "bar"] == [
-        "|", "||", "|]", "|", "|:", ":|", ":|:", ":|:", ":|:", "|:", "||",
+        "|", "||", "|]", "||", "|:", ":|", ":|:", ":|:", ":|:", "|:", "||",
     ]  # fmt: skip
 
 

@@ -35,6 +35,9 @@ _BODY_RE = re.compile(
 _QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
 _QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
 _ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
+#: a decoration just before an invisible rest, and what may follow one that stands for a bar line
+_DECO_BEFORE_RE = re.compile(r"(?:[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)$")
+_XBAR_AFTER_RE = re.compile(r'(?:[ \t]|"[^"]*")*(?:\[?\||:)')
 _ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 #: `_BODY_RE` groups that make no token
 _IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
@@ -85,7 +88,7 @@ def _canonical_bar(raw: str, ending: str | None) -> str:
             text = ":|"
         elif "]" in core:
             text = "|]"
-        elif core.count("|") > 1:
+        elif core.count("|") > 1 or raw.startswith("[|"):  # `[|` is the thick-thin double bar
             text = "||"
         else:
             text = "|"

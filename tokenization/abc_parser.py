@@ -19,10 +19,12 @@ from .abc_header import (
 from .abc_lexer import (
     _ACC,
     _BODY_RE,
+    _DECO_BEFORE_RE,
     _IGNORED,
     _NOTE_BASE,
     _QP_EQUALS_RE,
     _QP_TAIL_RE,
+    _XBAR_AFTER_RE,
     _ZBAR_AFTER_RE,
     _canonical_bar,
     _length,
@@ -361,7 +363,23 @@ class _TuneParser(_HeaderFields):
             self.warnings.append(f"rest inside a chord dropped (line {self.lineno})")
             return
         dur = self.lens.get(m["rl"]) or self._len(m["rl"], m)
+        if m[0][0] == "x" and self._decorates_bar(m, line):
+            self.warnings.append(
+                f"decorated invisible rest {m[0]!r} before a bar line read as a decoration of "
+                f"the bar line, with no length (line {self.lineno})"
+            )
+            return
         self._append_rest(dur)
+
+    @staticmethod
+    def _decorates_bar(m: re.Match, line: str) -> bool:
+        """Whether an invisible rest is the old way of putting a decoration on a bar line: a
+        decorated `x` with nothing but spaces or annotations before the next bar line on its line
+        (O'Neill's `G2 Hx||`, a fermata over the double bar). ABC gives `x` a
+        length, but there it only carries the symbol: counted, it would lengthen the bar."""
+        return bool(_DECO_BEFORE_RE.search(line, 0, m.start())) and bool(
+            _XBAR_AFTER_RE.match(line, m.end())
+        )
 
     def _append_rest(self, dur: Fraction) -> None:
         self.carry, self.next_carry = {}, {}
