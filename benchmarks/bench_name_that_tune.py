@@ -1,9 +1,9 @@
 """Query time of the edit-distance scorer of "name that tune" against a whole corpus.
 
 Every readable tune of the corpus is a gallery setting (pitch classes per note and per eighth
-note, with its meter and mode, as `TuneIndex` holds them); each query is a 30-note excerpt of a
-random corpus tune with its header, scored against the whole gallery and reduced to the best
-score per title, as `identify` does. One thread. Run::
+note, with its meter, mode and tune type, as `TuneIndex` holds them); each query is a 30-note
+excerpt of a random corpus tune with its header, scored against the whole gallery and reduced to
+the best score per title, as `identify` does. One thread. Run::
 
     python benchmarks/bench_name_that_tune.py --tokenizer runs/fixed-budget-small
     python benchmarks/bench_name_that_tune.py --tokenizer DIR --corpus small.abc --queries 20
@@ -35,7 +35,7 @@ from modeling_irish.abc_corpus import title_key  # noqa: E402
 from modeling_irish.name_that_tune import (  # noqa: E402
     _best_per_title,
     _encode_all,
-    _meter_mode,
+    query_edit_scores,
     read_tunes,
     settings_ranker,
 )
@@ -96,15 +96,12 @@ def main() -> None:
     identical = True
     with torch_threads(1):
         for n, (rows, _) in enumerate(queries):
-            header = cropper.header(rows)
             order = list(scans) if n % 2 == 0 else list(reversed(scans))
             results = []
             for name in order:
                 edit_distance._myers_scan = scans[name]
                 begin = time.perf_counter()
-                scores = ranker.scores(
-                    *cropper.notes(rows), *_meter_mode(header.meter, header.mode)
-                )
+                scores = query_edit_scores(ranker, cropper, rows)
                 _best_per_title(scores, owner, len(index))
                 times[name].append(1000 * (time.perf_counter() - begin))
                 results.append(scores)

@@ -18,6 +18,7 @@ __all__ = [
 
 METER_PENALTY = 0.2  # score lost by a gallery tune in another meter than the query's
 MODE_PENALTY = 0.1  # ... in another mode (both chosen on held-out settings, see the ranker)
+RHYTHM_PENALTY = 0.2  # ... of another tune type (R:), chosen on two other held-out sets
 _PAD = 255  # gallery padding code: never equal to a query code (codes are 0..254)
 MAX_WORD_QUERY = 64  # longest query the one-word bit-vector scan takes
 
@@ -275,6 +276,10 @@ class EditDistanceRanker:
             query's loses `meter_penalty` (`mode_penalty`); nothing when either side is unknown.
             Settings of one tune nearly always share both, so this breaks near-ties between
             tunes of other types.
+        gallery_rhythms: one tune type ("reel") per gallery sequence, None where unknown; a
+            sequence of another type than the query's loses `rhythm_penalty` (thesession files
+            the type per tune, so all settings of a tune share it; it tells apart reels,
+            hornpipes and barndances, which share a meter).
 
     Chosen on 300 held-out settings of TRAINING tunes (30-note excerpts, gallery 7,070 titles
     with all of their 14,842 settings): MRR@20 per note 0.628, per eighth 0.652, both summed
@@ -282,6 +287,9 @@ class EditDistanceRanker:
     collapsed repeats 0.571. Windows of 256 made a scan 2.5-3x faster, with equal results.
     Meter and mode penalties were chosen on 587 other held-out settings (gallery 7,075 titles /
     15,142 settings): 0.695 without, meter 0.2 alone 0.702, meter 0.2 + mode 0.1 0.708.
+    The rhythm penalty on two further sets of ~300 held-out settings (other holdout seeds, the
+    reported tune ids left out; gallery 7,501 titles): 0.685 / 0.709 without, 0.695 / 0.722 with
+    0.2 (0.05: 0.691 / 0.715, 0.1: 0.692 / 0.719, 0.4: 0.695 / 0.723).
 
     >>> ranker = EditDistanceRanker([[60, 62, 64, 65], [67, 69, 71]], ["Reel A", "Jig B"])
     >>> ranker.rank_titles([62, 64], k=1)
@@ -302,15 +310,23 @@ class EditDistanceRanker:
         gallery_modes: Optional[Sequence[Optional[str]]] = None,
         meter_penalty: float = METER_PENALTY,
         mode_penalty: float = MODE_PENALTY,
+        gallery_rhythms: Optional[Sequence[Optional[str]]] = None,
+        rhythm_penalty: float = RHYTHM_PENALTY,
     ):
         if len(gallery_pitch_seqs) != len(gallery_labels):
             raise ValueError("one label per gallery sequence")
-        for name, values in (("meter", gallery_meters), ("mode", gallery_modes)):
+        for name, values in (
+            ("meter", gallery_meters),
+            ("mode", gallery_modes),
+            ("rhythm", gallery_rhythms),
+        ):
             if values is not None and len(values) != len(gallery_pitch_seqs):
                 raise ValueError(f"one {name} (or None) per gallery sequence")
         self.meters = None if gallery_meters is None else _codes(gallery_meters)
         self.modes = None if gallery_modes is None else _codes(gallery_modes)
+        self.rhythms = None if gallery_rhythms is None else _codes(gallery_rhythms)
         self.meter_penalty, self.mode_penalty = meter_penalty, mode_penalty
+        self.rhythm_penalty = rhythm_penalty
         if gallery_durations is not None and len(gallery_durations) != len(gallery_pitch_seqs):
             raise ValueError("one duration sequence per gallery sequence")
         self.fold_octave = fold_octave
@@ -344,15 +360,18 @@ class EditDistanceRanker:
         durations: Optional[Sequence[float]] = None,
         meter: Optional[str] = None,
         mode: Optional[str] = None,
+        rhythm: Optional[str] = None,
     ) -> np.ndarray:
         """`(n_gallery,)` similarity, higher is better: -distance / query length per part (0 =
         exact); the per-eighth part is added when the query's `durations` are given and the
-        gallery has them (for the `rerank` best after the penalties); the meter and mode
-        penalties apply where the query's `meter` / `mode` is given and a sequence's differs."""
+        gallery has them (for the `rerank` best after the penalties); the meter, mode and rhythm
+        penalties apply where the query's `meter` / `mode` / `rhythm` is given and a sequence's
+        differs."""
         sym = self._symbols(query)[: self.max_query]
         out = (-semiglobal_distances(sym, self.gallery)).astype(np.float64) / len(sym)
         out -= self._penalty(self.meters, meter, self.meter_penalty)
         out -= self._penalty(self.modes, mode, self.mode_penalty)
+        out -= self._penalty(self.rhythms, rhythm, self.rhythm_penalty)
         if durations is not None and self.eighths is not None:
             out = self._add_eighths(out, query, durations)
         return out
@@ -383,9 +402,10 @@ class EditDistanceRanker:
         durations: Optional[Sequence[float]] = None,
         meter: Optional[str] = None,
         mode: Optional[str] = None,
+        rhythm: Optional[str] = None,
     ) -> list[tuple[Hashable, float]]:
         """Top-k distinct labels with their best score; equal scores keep gallery order."""
-        s = self.scores(query, durations, meter, mode)
+        s = self.scores(query, durations, meter, mode, rhythm)
         order = np.argsort(-s, kind="stable")
         out: list[tuple[Hashable, float]] = []
         seen: set = set()

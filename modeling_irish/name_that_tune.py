@@ -179,6 +179,7 @@ class TuneIndex:
         dur_flat: Optional[np.ndarray] = None,
         setting_meters: Optional[Sequence[Optional[str]]] = None,
         setting_modes: Optional[Sequence[Optional[str]]] = None,
+        setting_rhythms: Optional[Sequence[Optional[str]]] = None,
     ):
         self.titles = list(titles)
         self.title_embeds = np.asarray(title_embeds, dtype=np.float32)
@@ -188,9 +189,11 @@ class TuneIndex:
         self.pitch_offsets = np.asarray(pitch_offsets, dtype=np.int64)
         # note lengths in eighths beside pitch_flat (None in an index saved without them)
         self.dur_flat = None if dur_flat is None else np.asarray(dur_flat, dtype=np.float32)
-        # meter and mode of each setting for the edit distance's penalties (None: older index)
+        # meter, mode and rhythm of each setting for the edit distance's penalties (None: an
+        # older index without them)
         self.setting_meters = None if setting_meters is None else list(setting_meters)
         self.setting_modes = None if setting_modes is None else list(setting_modes)
+        self.setting_rhythms = None if setting_rhythms is None else list(setting_rhythms)
         self.meta = dict(meta or {})
         self._ranker: Optional[EditDistanceRanker] = None
 
@@ -219,6 +222,7 @@ class TuneIndex:
         cropper = NoteCropper(tokenizer)
         notes = [cropper.notes(x) for x in ids]
         meters, modes = _setting_meters_modes(cropper, ids)
+        rhythms = _setting_rhythms(cropper, ids)
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
@@ -239,6 +243,7 @@ class TuneIndex:
             np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
             meters,
             modes,
+            rhythms,
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -259,6 +264,8 @@ class TuneIndex:
                 info["setting_meters"] = self.setting_meters
             if self.setting_modes is not None:
                 info["setting_modes"] = self.setting_modes
+            if self.setting_rhythms is not None:
+                info["setting_rhythms"] = self.setting_rhythms
             json.dump(info, handle, ensure_ascii=False)
 
     @classmethod
@@ -283,6 +290,7 @@ class TuneIndex:
             meta=info.get("meta"),
             setting_meters=info.get("setting_meters"),  # absent from older indices
             setting_modes=info.get("setting_modes"),
+            setting_rhythms=info.get("setting_rhythms"),
             **arrays,
         )
 
@@ -302,10 +310,12 @@ class TuneIndex:
         durations: Optional[Sequence[float]] = None,
         meter: Optional[str] = None,
         mode: Optional[str] = None,
+        rhythm: Optional[str] = None,
     ) -> np.ndarray:
         """`(n_titles,)` best edit-distance score of each title over its settings (-inf: none);
         per note, plus per eighth note when `durations` are given and the index has them, less
-        the meter / mode penalties of settings unlike the query (see `EditDistanceRanker`)."""
+        the meter / mode / rhythm penalties of settings unlike the query (see
+        `EditDistanceRanker`)."""
         if self._ranker is None:
             self._ranker = EditDistanceRanker(
                 self.pitch_sequences(),
@@ -313,8 +323,9 @@ class TuneIndex:
                 gallery_durations=self.duration_sequences(),
                 gallery_meters=self.setting_meters,
                 gallery_modes=self.setting_modes,
+                gallery_rhythms=self.setting_rhythms,
             )
-        scores = self._ranker.scores(pitches, durations, meter, mode)
+        scores = self._ranker.scores(pitches, durations, meter, mode, rhythm)
         return _best_per_title(scores, self.setting_title, len(self.titles))
 
 
@@ -331,13 +342,14 @@ def _snippet_edit_scores(
     cropper = NoteCropper(tokenizer)
     pitches, durations = cropper.notes(ids)
     header = cropper.header(ids)
+    rhythm = _rhythm(header.rhythm)
     if _KEY_FIELD.search(abc_snippet):
         return index.edit_distance_scores(
-            pitches, durations, *_meter_mode(header.meter, header.mode)
+            pitches, durations, *_meter_mode(header.meter, header.mode), rhythm
         )
     meter, _ = _meter_mode(header.meter, None)
     shifted = [
-        index.edit_distance_scores(np.asarray(pitches) + shift, durations, meter, None)
+        index.edit_distance_scores(np.asarray(pitches) + shift, durations, meter, None, rhythm)
         for shift in range(12)
     ]
     return np.max(shifted, axis=0)
@@ -352,6 +364,17 @@ def _known(value: Optional[str]) -> Optional[str]:
 def _meter_mode(meter: Optional[str], mode: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     """Meter and mode for the edit distance's penalties (None where unknown)."""
     return _known(meter), _known(mode)
+
+
+def _rhythm(value: Optional[str]) -> Optional[str]:
+    """A tune type (`R:`), or None where unknown (no `R:` reads as "unspecified")."""
+    value = _known(value)
+    return None if value == "unspecified" else value
+
+
+def _setting_rhythms(cropper: NoteCropper, ids: Sequence[np.ndarray]) -> list[Optional[str]]:
+    """Tune type of each encoded setting, for the edit distance's rhythm penalty."""
+    return [_rhythm(cropper.header(x).rhythm) for x in ids]
 
 
 def _setting_meters_modes(cropper: NoteCropper, ids: Sequence[np.ndarray]) -> tuple[list, list]:
@@ -488,11 +511,12 @@ def settings_ranker(
     meter_mode: bool = True,
 ) -> EditDistanceRanker:
     """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
-    pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter
-    and mode penalties unless `meter_mode` is False. Shared by the evaluation and the
+    pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter,
+    mode and rhythm penalties unless `meter_mode` is False. Shared by the evaluation and the
     benchmarks, so that they measure one scorer."""
     notes = [cropper.notes(x) for x in ids]
     meters, modes = _setting_meters_modes(cropper, ids) if meter_mode else (None, None)
+    rhythms = _setting_rhythms(cropper, ids) if meter_mode else None
     return EditDistanceRanker(
         [p for p, _ in notes],
         list(owner),
@@ -500,17 +524,20 @@ def settings_ranker(
         eighths_weight=eighths_weight,
         gallery_meters=meters,
         gallery_modes=modes,
+        gallery_rhythms=rhythms,
     )
 
 
 def query_edit_scores(
     ranker: EditDistanceRanker, cropper: NoteCropper, rows: np.ndarray, meter_mode: bool = True
 ) -> np.ndarray:
-    """`(n_settings,)` scores of one query's encoded `rows` (its meter and mode read from its
-    header columns for the penalties unless `meter_mode` is False)."""
+    """`(n_settings,)` scores of one query's encoded `rows` (its meter, mode and rhythm read
+    from its header columns for the penalties unless `meter_mode` is False)."""
     header = cropper.header(rows)
-    meta = _meter_mode(header.meter, header.mode) if meter_mode else (None, None)
-    return ranker.scores(*cropper.notes(rows), *meta)
+    if not meter_mode:
+        return ranker.scores(*cropper.notes(rows))
+    meter, mode = _meter_mode(header.meter, header.mode)
+    return ranker.scores(*cropper.notes(rows), meter, mode, _rhythm(header.rhythm))
 
 
 def _edit_scores(
@@ -559,7 +586,7 @@ def header_values(cropper: NoteCropper, ids: np.ndarray) -> dict[str, Optional[s
     them (`title_prior.HeaderTitlePrior`)."""
     header = cropper.header(ids)
     return {
-        "rhythm": _known(header.rhythm),
+        "rhythm": _rhythm(header.rhythm),
         "mode": _known(header.mode),
         "meter": _known(header.meter),
     }
@@ -644,8 +671,8 @@ def evaluate_retrieval(
     `"unseen"`).
     `eighths_weight`: weight of the edit distance's per-eighth-note part (0: per note only, the
     representation before the per-eighth part was added). `meter_mode`: the edit distance's
-    penalties for training settings in another meter or mode than the query (False: without,
-    the scorer before they were added).
+    penalties for training settings in another meter, mode or rhythm than the query (False:
+    without, the scorer before they were added).
 
     Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
     `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,

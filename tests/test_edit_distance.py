@@ -191,6 +191,20 @@ def test_meter_and_mode_penalties_apply_only_where_both_sides_are_known():
         EditDistanceRanker(gallery, list("abcd"), gallery_meters=["4/4"])
 
 
+def test_rhythm_penalty_parts_tunes_of_one_meter_by_type():
+    gallery = [[60, 62, 64]] * 3
+    ranker = EditDistanceRanker(
+        gallery, ["reel", "hornpipe", "untyped"], gallery_rhythms=["reel", "hornpipe", None]
+    )
+    assert ranker.scores([60, 62, 64], rhythm="hornpipe").tolist() == pytest.approx(
+        [-0.2, 0.0, 0.0]
+    )
+    assert ranker.scores([60, 62, 64]).tolist() == [0.0] * 3  # no rhythm given: no penalty
+    assert ranker.rank_titles([60, 62, 64], k=1, rhythm="reel") == [("reel", 0.0)]
+    with pytest.raises(ValueError, match="one rhythm"):
+        EditDistanceRanker(gallery, list("abc"), gallery_rhythms=["reel"])
+
+
 def test_penalties_come_before_the_rerank_cut():
     # the best per-note match is in another meter: with rerank=1 the per-eighth part must go
     # to the setting that is best after the penalty

@@ -76,6 +76,7 @@ def test_index_build_save_load_identify(model, tokenizer, tmp_path):
     assert np.array_equal(loaded.setting_embeds, index.setting_embeds)
     assert loaded.setting_meters == index.setting_meters and len(index.setting_meters) == 8
     assert loaded.setting_modes == index.setting_modes and None not in index.setting_modes
+    assert loaded.setting_rhythms == index.setting_rhythms == ["reel"] * 8
     top = identify(model, loaded, KNOWN[2], k=3, tokenizer=tokenizer, scoring="title")
     assert len(top) == 3 and all(t in index.titles for t, _ in top)
     assert top[0][1] >= top[1][1] >= top[2][1]
@@ -175,7 +176,9 @@ def test_index_keeps_note_lengths_for_the_per_eighth_distance(model, tokenizer, 
     assert TuneIndex.load(tmp_path / "index").dur_flat is None
 
 
-def test_identify_passes_the_snippet_meter_and_mode_only_when_written(model, tokenizer, tmp_path):
+def test_identify_passes_the_snippet_meter_mode_and_rhythm_only_when_written(
+    model, tokenizer, tmp_path
+):
     path = tmp_path / "corpus.abc"
     path.write_text("\n".join(TRAIN))
     index = TuneIndex.build(model, tokenizer, str(path))
@@ -183,18 +186,18 @@ def test_identify_passes_the_snippet_meter_and_mode_only_when_written(model, tok
     seen = []
     real = index.edit_distance_scores
 
-    def spy(pitches, durations=None, meter=None, mode=None):
-        seen.append((meter, mode))
-        return real(pitches, durations, meter, mode)
+    def spy(pitches, durations=None, meter=None, mode=None, rhythm=None):
+        seen.append((meter, mode, rhythm))
+        return real(pitches, durations, meter, mode, rhythm)
 
     index.edit_distance_scores = spy
     body = KNOWN[2].split("K:D\n")[1]
-    for head in ("M:4/4\nK:D\n", "M:6/8\nK:Ador\n", ""):
+    for head in ("R:reel\nM:4/4\nK:D\n", "M:6/8\nK:Ador\n", ""):
         identify(model, index, "X:1\n" + head + body, k=1, tokenizer=tokenizer, scoring="hybrid")
     # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
     # reads as C major, but that is no evidence of a mode (and it is tried in all 12
-    # transpositions); no M: is no meter
-    assert seen == [("4/4", "major"), (None, None)] + [(None, None)] * 12
+    # transpositions); no M: is no meter, no R: no rhythm
+    assert seen == [("4/4", "major", "reel"), (None, None, None)] + [(None, None, None)] * 12
 
 
 def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
@@ -222,10 +225,12 @@ def test_an_index_saved_without_meters_and_modes_still_loads(model, tokenizer, t
     TuneIndex.build(model, tokenizer, str(path)).save(tmp_path / "index")
     info_file = tmp_path / "index" / "tune_index.json"
     info = json.loads(info_file.read_text())
-    del info["setting_meters"], info["setting_modes"]  # as an index of an earlier version
+    # as an index of an earlier version
+    del info["setting_meters"], info["setting_modes"], info["setting_rhythms"]
     info_file.write_text(json.dumps(info))
     old = TuneIndex.load(tmp_path / "index")
     assert old.setting_meters is None and old.setting_modes is None
+    assert old.setting_rhythms is None
     top = identify(model, old, KNOWN[5], k=1, tokenizer=tokenizer)
     assert top[0][0] == "Reel 6"
 
