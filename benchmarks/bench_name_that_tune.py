@@ -32,13 +32,8 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish import edit_distance  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.name_that_tune import (  # noqa: E402
-    _best_per_title,
-    _encode_all,
-    query_edit_scores,
-    read_tunes,
-    settings_ranker,
-)
+from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
+from modeling_irish.retrieval_evaluation import query_edit_scores, settings_ranker  # noqa: E402
 from modeling_irish.threads import torch_threads  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402

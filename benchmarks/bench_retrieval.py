@@ -135,7 +135,7 @@ def baseline_rows(args: argparse.Namespace, model_dir: str) -> dict[str, dict]:
     """Edit distance and hybrid on the queries of `model_dir`'s run (same split, same seed)."""
     from modeling_irish.abc_corpus import load_abc_corpus
     from modeling_irish.modeling_tune_title import TuneTitleModel
-    from modeling_irish.name_that_tune import evaluate_retrieval
+    from modeling_irish.retrieval_evaluation import evaluate_retrieval
     from tokenization.tokenization_abc import AbcTokenizer
 
     corpus = load_abc_corpus(args.corpus, cache_dir=f"{args.out}/.cache")

@@ -28,12 +28,8 @@ from modeling_irish.edit_distance import (  # noqa: E402
     pitch_sequence,
     semiglobal_distances,
 )
-from modeling_irish.name_that_tune import (  # noqa: E402
-    _encode_all,
-    _protocol_queries,
-    _query_rows,
-    read_tunes,
-)
+from modeling_irish.name_that_tune import _encode_all, read_tunes  # noqa: E402
+from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 

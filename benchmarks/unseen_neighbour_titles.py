@@ -40,17 +40,15 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
 from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
-from modeling_irish.name_that_tune import (  # noqa: E402
-    _encode_all,
-    _protocol_queries,
-    _query_rows,
-    header_values,
-    query_edit_scores,
-    read_tunes,
-    titled_settings,
-)
+from modeling_irish.name_that_tune import _encode_all, header_values, read_tunes  # noqa: E402
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings  # noqa: E402
 from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics  # noqa: E402
+from modeling_irish.retrieval_evaluation import (  # noqa: E402
+    _protocol_queries,
+    _query_rows,
+    query_edit_scores,
+    titled_settings,
+)
 from modeling_irish.title_prior import HeaderTitlePrior  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402

@@ -253,10 +253,11 @@ class EditDistanceRanker:
     """Non-learned "name that tune" baseline: rank gallery tunes by semi-global edit distance.
 
     Two representations, summed when durations are given (the default of the callers in
-    `name_that_tune`): pitch classes one per note (`pitch_sequence`), plus `eighths_weight` x
-    the Tunepal time-normalised sequence, one pitch class per eighth note (`eighth_sequence`).
-    Each part scores -distance / query length, so an exact excerpt scores 0. Queries are cut to
-    their first 64 symbols (one machine word; 64 eighths is 8 bars of a reel).
+    `name_that_tune` and `retrieval_evaluation`): pitch classes one per note
+    (`pitch_sequence`), plus `eighths_weight` x the Tunepal time-normalised sequence, one pitch
+    class per eighth note (`eighth_sequence`). Each part scores -distance / query length, so an
+    exact excerpt scores 0. Queries are cut to their first 64 symbols (one machine word; 64
+    eighths is 8 bars of a reel).
 
     Args:
         gallery_pitch_seqs: one MIDI pitch sequence per gallery tune (or setting).

@@ -1,11 +1,11 @@
-"""Name that tune: a title index over a corpus, `identify`, and the two retrieval protocols."""
+"""Name that tune: a title index over a corpus and `identify`; the helpers both share with the
+retrieval protocols (`retrieval_evaluation`)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import time
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
@@ -13,11 +13,10 @@ import numpy as np
 import torch
 
 from tokenization.abc_parser import AbcParseError
-from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, UnreadableRowsError
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 
 from .abc_corpus import iter_abc_tunes, title_key
 from .edit_distance import EditDistanceRanker
-from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
 
@@ -25,7 +24,7 @@ __all__ = [
     "TuneIndex",
     "embed_titles",
     "embed_tunes",
-    "evaluate_retrieval",
+    "header_values",
     "identify",
     "read_tunes",
     "single_thread",
@@ -35,11 +34,6 @@ INDEX_FILE = "tune_index.json"
 # weight of the edit-distance score beside the title cosine in the "hybrid" scorer, chosen on
 # 587 held-out settings of training tunes that are not the reported queries (docs/BENCHMARKS.md)
 HYBRID_WEIGHT = 8.0
-# unseen protocol, edit-distance baseline: weight of the neighbour-title cosine beside the header
-# prior's log-probabilities, chosen on two development sets drawn from the training split
-NEIGHBOUR_WEIGHT = 3.0
-PROTOCOLS = ("known", "unseen")
-SCORERS = (None, "edit-distance", "hybrid")
 IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
 _TITLE = re.compile(r"^T:\s*(.*)$", re.MULTILINE)
@@ -221,8 +215,7 @@ class TuneIndex:
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
         notes = [cropper.notes(x) for x in ids]
-        meters, modes = _setting_meters_modes(cropper, ids)
-        rhythms = _setting_rhythms(cropper, ids)
+        headers = _header_lists([header_values(cropper, x) for x in ids])
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
@@ -241,9 +234,9 @@ class TuneIndex:
             offsets,
             meta,
             np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
-            meters,
-            modes,
-            rhythms,
+            headers["meter"],
+            headers["mode"],
+            headers["rhythm"],
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
@@ -372,15 +365,10 @@ def _rhythm(value: Optional[str]) -> Optional[str]:
     return None if value == "unspecified" else value
 
 
-def _setting_rhythms(cropper: NoteCropper, ids: Sequence[np.ndarray]) -> list[Optional[str]]:
-    """Tune type of each encoded setting, for the edit distance's rhythm penalty."""
-    return [_rhythm(cropper.header(x).rhythm) for x in ids]
-
-
-def _setting_meters_modes(cropper: NoteCropper, ids: Sequence[np.ndarray]) -> tuple[list, list]:
-    """Meter and mode of each encoded setting, for the edit distance's penalties."""
-    pairs = [_meter_mode(h.meter, h.mode) for h in map(cropper.header, ids)]
-    return [m for m, _ in pairs], [k for _, k in pairs]
+def _header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list[Optional[str]]]:
+    """`header_values` of many settings as one list per field, for the edit distance's
+    penalties."""
+    return {name: [h[name] for h in headers] for name in ("meter", "mode", "rhythm")}
 
 
 def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
@@ -448,137 +436,10 @@ def identify(
     return [(index.titles[i], float(scores[i])) for i in top]
 
 
-# ----- evaluation ------------------------------------------------------------------------------
-def _protocol_queries(
-    train: list[dict[str, str]], queries: list[dict[str, str]], protocol: str
-) -> tuple[list[str], dict[str, int], list[dict[str, str]], int]:
-    """Gallery titles, key index, the kept queries, and how many were dropped."""
-    if protocol == "known":
-        display, _, index = _gallery(train)
-        kept = [q for q in queries if title_key(q["title"]) in index]
-    else:
-        seen_ids = {r["tune_id"] for r in train if r["tune_id"]}
-        train_keys = {title_key(r["title"]) for r in train}
-        kept = [
-            q
-            for q in queries
-            if title_key(q["title"])
-            and q["tune_id"] not in seen_ids
-            and title_key(q["title"]) not in train_keys
-        ]
-        display, _, index = _gallery(kept)
-    return display, index, kept, len(queries) - len(kept)
-
-
-def _query_rows(tokenizer, queries, excerpt_notes, seed) -> tuple[list, list[int]]:
-    """(ids, measures) of each readable query's excerpt and the indices of those queries.
-
-    A query whose excerpt holds a value the tokenizer's vocabulary does not know where the crop
-    must read it back (a note length read as `<unk>`) is left out like an unreadable one."""
-    cropper = NoteCropper(tokenizer)
-    ids, kept = _encode_all(tokenizer, queries)
-    rows, readable = [], []
-    for x, i in zip(ids, kept):
-        try:
-            rows.append(cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i))))
-        except UnreadableRowsError:
-            continue
-        readable.append(i)
-    return rows, readable
-
-
 def single_thread():
     """Run torch on one thread: a batch of one small query gains nothing from intra-op threads,
     and on a busy 2-core machine their spin-waiting made a query 50x slower (4 ms vs 250 ms)."""
     return torch_threads(1)
-
-
-def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
-    """`(n_queries, n_gallery)` cosines, one query at a time; returns scores and ms per query."""
-    with single_thread():
-        embed_tunes(model, rows[:1])  # warm-up (first call allocates)
-        begin = time.perf_counter()
-        scores = np.stack([embed_tunes(model, [r])[0] @ gallery_embeds.T for r in rows])
-        elapsed = time.perf_counter() - begin
-    return scores, 1000 * elapsed / max(len(rows), 1)
-
-
-def settings_ranker(
-    cropper: NoteCropper,
-    ids: Sequence[np.ndarray],
-    owner: Sequence[Any],
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
-) -> EditDistanceRanker:
-    """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
-    pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter,
-    mode and rhythm penalties unless `meter_mode` is False. Shared by the evaluation and the
-    benchmarks, so that they measure one scorer."""
-    notes = [cropper.notes(x) for x in ids]
-    meters, modes = _setting_meters_modes(cropper, ids) if meter_mode else (None, None)
-    rhythms = _setting_rhythms(cropper, ids) if meter_mode else None
-    return EditDistanceRanker(
-        [p for p, _ in notes],
-        list(owner),
-        gallery_durations=[d for _, d in notes] if eighths_weight else None,
-        eighths_weight=eighths_weight,
-        gallery_meters=meters,
-        gallery_modes=modes,
-        gallery_rhythms=rhythms,
-    )
-
-
-def query_edit_scores(
-    ranker: EditDistanceRanker, cropper: NoteCropper, rows: np.ndarray, meter_mode: bool = True
-) -> np.ndarray:
-    """`(n_settings,)` scores of one query's encoded `rows` (its meter, mode and rhythm read
-    from its header columns for the penalties unless `meter_mode` is False)."""
-    header = cropper.header(rows)
-    if not meter_mode:
-        return ranker.scores(*cropper.notes(rows))
-    meter, mode = _meter_mode(header.meter, header.mode)
-    return ranker.scores(*cropper.notes(rows), meter, mode, _rhythm(header.rhythm))
-
-
-def _edit_scores(
-    tokenizer, train, key_index, rows, eighths_weight: float = 1.0, meter_mode: bool = True
-) -> tuple[np.ndarray, float]:
-    """Best edit-distance score of each gallery title over its training settings (see
-    `settings_ranker`)."""
-    cropper = NoteCropper(tokenizer)
-    titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = _encode_all(tokenizer, titled)
-    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
-    ranker = settings_ranker(cropper, ids, owner.tolist(), eighths_weight, meter_mode)
-    begin = time.perf_counter()
-    scores = np.stack(
-        [
-            _best_per_title(
-                query_edit_scores(ranker, cropper, r[0], meter_mode), owner, len(key_index)
-            )
-            for r in rows
-        ]
-    )
-    return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
-
-
-def titled_settings(
-    tokenizer: AbcTokenizer,
-    train: list[dict[str, str]],
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
-) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[dict[str, Optional[str]]]]:
-    """The readable titled training settings as the neighbour-title scorer sees them: a cropper,
-    the edit-distance ranker over them (`settings_ranker`, one owner per setting), their titles
-    and their headers (`header_values`). Shared with the benchmark that tunes the scorer."""
-    cropper = NoteCropper(tokenizer)
-    titled = [r for r in train if title_key(r["title"])]
-    ids, kept = _encode_all(tokenizer, titled)
-    if not ids:
-        raise ValueError("the training corpus has no readable titled tune to take titles from")
-    ranker = settings_ranker(cropper, ids, range(len(ids)), eighths_weight, meter_mode)
-    headers = [header_values(cropper, x) for x in ids]
-    return cropper, ranker, [titled[i]["title"] for i in kept], headers
 
 
 def header_values(cropper: NoteCropper, ids: np.ndarray) -> dict[str, Optional[str]]:
@@ -590,135 +451,3 @@ def header_values(cropper: NoteCropper, ids: np.ndarray) -> dict[str, Optional[s
         "mode": _known(header.mode),
         "meter": _known(header.meter),
     }
-
-
-def _neighbour_title_scores(
-    tokenizer, train, display, rows, eighths_weight: float = 1.0, meter_mode: bool = True
-) -> tuple[np.ndarray, float]:
-    """`(queries, gallery)` scores of the edit-distance baseline under the unseen protocol:
-    `NEIGHBOUR_WEIGHT` x the cosine of each gallery title to the query's predicted title (the
-    titles of its nearest training settings by edit distance and its rhythm's mean title,
-    `neighbour_titles.NeighbourTitles`) + log P(the query's rhythm, mode and meter | title
-    words) (`title_prior.HeaderTitlePrior`, fitted on the training titles)."""
-    from .neighbour_titles import NeighbourTitles, minilm_title_embeddings
-    from .title_prior import HeaderTitlePrior
-
-    cropper, ranker, names, headers = titled_settings(tokenizer, train, eighths_weight, meter_mode)
-    embeds = minilm_title_embeddings(names + list(display))
-    rhythms = [h["rhythm"] for h in headers]
-    predictor = NeighbourTitles(embeds[: len(names)], rhythms, [title_key(n) for n in names])
-    prior = HeaderTitlePrior(names, headers)
-    gallery = embeds[len(names) :]
-    begin = time.perf_counter()
-    query_headers = [header_values(cropper, r[0]) for r in rows]
-    cosines = np.stack(
-        [
-            predictor.predict(query_edit_scores(ranker, cropper, r[0], meter_mode), h["rhythm"])
-            @ gallery.T
-            for r, h in zip(rows, query_headers)
-        ]
-    )
-    scores = NEIGHBOUR_WEIGHT * cosines + prior.log_probs(display, query_headers)
-    return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
-
-
-def _scorer_name(baseline: Optional[str], protocol: str) -> str:
-    """What ranked the titles, as reported in the metrics."""
-    if baseline == "edit-distance" and protocol == "unseen":
-        return "edit-distance (neighbour titles + header prior)"
-    if baseline == "hybrid" and protocol == "unseen":
-        return "hybrid (model alone: no gallery title has a setting)"
-    return baseline or "model"
-
-
-def _mrr_stderr(ranks: Any, k: int) -> Optional[float]:
-    """Standard error of MRR@k over the queries (sample std of the reciprocal ranks / sqrt n):
-    how far two scorers' MRR@k must differ on one query set before the difference means much.
-    None for a single query (JSON ``null``, not ``NaN``)."""
-    r = np.asarray(ranks, dtype=np.float64).reshape(-1)
-    reciprocal = np.where(r <= k, 1.0 / r, 0.0)
-    return float(reciprocal.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else None
-
-
-def evaluate_retrieval(
-    model: Any,
-    tokenizer: AbcTokenizer,
-    train_corpus: Corpus,
-    queries: Corpus,
-    protocol: str = "known",
-    excerpt_notes: int = 30,
-    seed: int = 0,
-    baseline: Optional[str] = None,
-    hybrid_weight: float = HYBRID_WEIGHT,
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
-) -> dict[str, Any]:
-    """Rank gallery titles for every query excerpt and return a flat metrics dict.
-
-    Protocols: `"known"`, each query is an `excerpt_notes`-note excerpt (random start, seeded by
-    `(seed, query number)`) of a held-out setting whose title is in training; the gallery is
-    every distinct (normalised) training title. `"unseen"`, each query is an excerpt of a tune
-    whose tune id and title are not in training; the gallery is the queries' distinct titles.
-    `excerpt_notes=0` uses whole tunes. Ties are broken against the scorer. Training tunes whose
-    text is identical to a query's are left out (so `train_corpus` may contain the queries).
-
-    `baseline`: None (the model's title cosine), `"edit-distance"` (under `"known"` each gallery
-    title is scored by its best training setting; under `"unseen"`, where no gallery title has a
-    setting, by its MiniLM cosine to the titles of the query's nearest training settings and
-    the mean title of its rhythm, see `neighbour_titles`, plus log P(the query's rhythm, mode and
-    meter | title words), see `title_prior`), or `"hybrid"` (cosine +
-    `hybrid_weight` x edit-distance score under `"known"`, -2 where none; the model alone under
-    `"unseen"`).
-    `eighths_weight`: weight of the edit distance's per-eighth-note part (0: per note only, the
-    representation before the per-eighth part was added). `meter_mode`: the edit distance's
-    penalties for training settings in another meter, mode or rhythm than the query (False:
-    without, the scorer before they were added).
-
-    Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
-    `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
-    `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
-    `excerpt_notes`.
-
-    >>> m = evaluate_retrieval(model, tok, "train.abc", "known_queries.abc")  # doctest: +SKIP
-    >>> sorted(m)[:3]  # doctest: +SKIP
-    ['dropped_queries', 'excerpt_notes', 'gallery']
-    """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    if baseline not in SCORERS:
-        raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
-    query_records = read_tunes(queries)
-    # a query is held out: drop any identical copy of it from the training side
-    held = {q["abc"].strip() for q in query_records}
-    train = [r for r in read_tunes(train_corpus) if r["abc"].strip() not in held]
-    display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
-    rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed)
-    if not rows or not display:
-        raise ValueError(f"no usable queries for protocol {protocol!r}")
-    targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
-    if baseline is None or baseline == "hybrid":
-        scores, ms = _model_scores(model, rows, embed_titles(model, display))
-    if baseline == "edit-distance" and protocol == "unseen":
-        scores, ms = _neighbour_title_scores(
-            tokenizer, train, display, rows, eighths_weight, meter_mode
-        )
-    elif baseline == "edit-distance" or (baseline == "hybrid" and protocol == "known"):
-        ed, ms_ed = _edit_scores(tokenizer, train, key_index, rows, eighths_weight, meter_mode)
-        if baseline == "hybrid":
-            scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0), ms + ms_ed
-        else:
-            scores, ms = ed, ms_ed
-    scores = np.where(np.isfinite(scores), scores, -1e9)  # ties with -inf broken against us too
-    ranks = rank_of_targets(scores, targets)
-    out: dict[str, Any] = retrieval_metrics(ranks, (1, 5, 10), 20)
-    out.update(
-        mrr_at_20_stderr=_mrr_stderr(ranks, 20),
-        gallery=len(display),
-        random_mrr_at_20=random_baseline(len(display), 20)["mrr_at_20"],
-        ms_per_query=ms,
-        dropped_queries=dropped + len(kept) - len(readable),
-        protocol=protocol,
-        scorer=_scorer_name(baseline, protocol),
-        excerpt_notes=excerpt_notes,
-    )
-    return out

@@ -186,7 +186,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
 def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     """Evaluate one protocol; prints a table or (`--json`) one JSON object."""
 
-    from .name_that_tune import evaluate_retrieval
+    from .retrieval_evaluation import evaluate_retrieval
 
     model = None
     if args.baseline != "edit-distance":

@@ -8,7 +8,7 @@ multinomial logistic regression per header field on the title's words (scikit-le
 scores a gallery title for a query by the sum over fields of log P(query's value | title).
 Titles with no telling word get the field's base rate, so the prior mostly reorders the titles
 that do; the neighbour-title cosine breaks the remaining ties
-(`name_that_tune._neighbour_title_scores`).
+(`retrieval_evaluation._neighbour_title_scores`).
 
 >>> prior = HeaderTitlePrior(
 ...     ["Kerry Polka", "Ballydesmond Polka", "Silver Spear", "Maid Behind the Bar"],

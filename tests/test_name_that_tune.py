@@ -9,14 +9,9 @@ from helpers import synthetic_tune
 
 from modeling_irish.configuration_tune_title import TuneTitleConfig
 from modeling_irish.modeling_tune_title import TuneTitleModel
-from modeling_irish.name_that_tune import (
-    TuneIndex,
-    _mrr_stderr,
-    evaluate_retrieval,
-    identify,
-    read_tunes,
-)
+from modeling_irish.name_that_tune import TuneIndex, identify, read_tunes
 from modeling_irish.retrieval import random_baseline
+from modeling_irish.retrieval_evaluation import _mrr_stderr, evaluate_retrieval
 from tokenization.tokenization_abc import AbcTokenizer
 
 

@@ -246,7 +246,7 @@ def _write_queries(path: str, split: Any, indices: list[int]) -> None:
 
 def retrieval_results(args, model, tokenizer, splits, train_keep: list, held: list[int]) -> dict:
     """Both protocols on capped query sets: known (the holdout) and unseen (validation split)."""
-    from modeling_irish.name_that_tune import evaluate_retrieval
+    from modeling_irish.retrieval_evaluation import evaluate_retrieval
 
     n = args.retrieval_eval_queries
     train = splits["train"].select(train_keep)
