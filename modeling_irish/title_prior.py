@@ -103,8 +103,7 @@ class HeaderTitlePrior:
         for name, model in self.models.items():
             table = model.predict_log_proba(words)  # (gallery, classes)
             column = {value: j for j, value in enumerate(model.classes_)}
-            for q, header in enumerate(queries):
-                j = column.get(header.get(name))
-                if j is not None:
-                    out[q] += table[:, j]
+            wanted = np.array([column.get(h.get(name), -1) for h in queries], dtype=np.int64)
+            known = wanted >= 0
+            out[known] += table[:, wanted[known]].T
         return out
