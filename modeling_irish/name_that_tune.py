@@ -334,15 +334,13 @@ def _snippet_edit_scores(
     penalty."""
     cropper = NoteCropper(tokenizer)
     pitches, durations = cropper.notes(ids)
-    header = cropper.header(ids)
-    rhythm = _rhythm(header.rhythm)
+    h = header_values(cropper, ids)
     if _KEY_FIELD.search(abc_snippet):
-        return index.edit_distance_scores(
-            pitches, durations, *_meter_mode(header.meter, header.mode), rhythm
-        )
-    meter, _ = _meter_mode(header.meter, None)
+        return index.edit_distance_scores(pitches, durations, h["meter"], h["mode"], h["rhythm"])
     shifted = [
-        index.edit_distance_scores(np.asarray(pitches) + shift, durations, meter, None, rhythm)
+        index.edit_distance_scores(
+            np.asarray(pitches) + shift, durations, h["meter"], None, h["rhythm"]
+        )
         for shift in range(12)
     ]
     return np.max(shifted, axis=0)
@@ -352,11 +350,6 @@ def _known(value: Optional[str]) -> Optional[str]:
     """A header value, or None where the vocabulary does not know it (read as `<unk>`) or the
     tune has none."""
     return None if not value or value.startswith("<") or value == "none" else value
-
-
-def _meter_mode(meter: Optional[str], mode: Optional[str]) -> tuple[Optional[str], Optional[str]]:
-    """Meter and mode for the edit distance's penalties (None where unknown)."""
-    return _known(meter), _known(mode)
 
 
 def _rhythm(value: Optional[str]) -> Optional[str]:

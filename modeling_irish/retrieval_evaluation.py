@@ -120,13 +120,18 @@ def settings_ranker(
 
 
 def query_edit_scores(
-    ranker: EditDistanceRanker, cropper: NoteCropper, rows: np.ndarray, meter_mode: bool = True
+    ranker: EditDistanceRanker,
+    cropper: NoteCropper,
+    rows: np.ndarray,
+    meter_mode: bool = True,
+    header: Optional[dict[str, Optional[str]]] = None,
 ) -> np.ndarray:
     """`(n_settings,)` scores of one query's encoded `rows` (its meter, mode and rhythm read
-    from its header columns for the penalties unless `meter_mode` is False)."""
+    from its header columns for the penalties unless `meter_mode` is False; `header`: its
+    `header_values`, when the caller has them already)."""
     if not meter_mode:
         return ranker.scores(*cropper.notes(rows))
-    header = header_values(cropper, rows)
+    header = header or header_values(cropper, rows)
     return ranker.scores(*cropper.notes(rows), header["meter"], header["mode"], header["rhythm"])
 
 
@@ -192,7 +197,7 @@ def _neighbour_title_scores(
     query_headers = [header_values(cropper, r[0]) for r in rows]
     cosines = np.stack(
         [
-            predictor.predict(query_edit_scores(ranker, cropper, r[0], meter_mode), h["rhythm"])
+            predictor.predict(query_edit_scores(ranker, cropper, r[0], meter_mode, h), h["rhythm"])
             @ gallery.T
             for r, h in zip(rows, query_headers)
         ]
