@@ -8,10 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modeling_irish.edit_distance import (
+    ROTATION_PENALTY,
     EditDistanceRanker,
     PaddedGallery,
     eighth_sequence,
+    letter_sequence,
     pitch_sequence,
+    rotation_distances,
     semiglobal_distances,
     semiglobal_distances_dp,
 )
@@ -219,3 +222,77 @@ def test_penalties_come_before_the_rerank_cut():
     )
     scores = ranker.scores([60, 62, 64], [1, 1, 1], meter="4/4")
     assert scores.tolist() == pytest.approx([-1.0 - 1.0, -1 / 3 - 1 / 3])
+
+
+def rotated(seq, r):
+    return [(x + r) % 7 for x in seq]
+
+
+@pytest.mark.parametrize("sizes", [(5,), (30, 31), (12, 50), (64, 64)])
+def test_rotation_distances_equal_the_dp_on_every_rotated_sequence(sizes):
+    """One scan for one or two parts (32- and 64-bit words, windows) x 7 rotations."""
+    rng = np.random.default_rng(sum(sizes))
+    seqs = [rng.integers(0, 7, rng.integers(0, 400)).tolist() for _ in range(9)]
+    seqs[2] = rotated(seqs[1][:300], 3)  # a rotated copy, to have small distances too
+    galleries = [PaddedGallery(seqs, window=256, overlap=128) for _ in sizes]
+    queries = [np.asarray(seqs[1][40 : 40 + m] or [0] * m) for m in sizes]
+    keep = np.array([True, True, True, False, True, True, True, True, False])
+    out = rotation_distances(queries, galleries, keep)
+    assert out.shape == (len(sizes), 9, 7)
+    for p, q in enumerate(queries):
+        for j in range(9):
+            for r in range(7):
+                want = naive_semiglobal(q.tolist(), rotated(seqs[j], r)) if keep[j] else None
+                assert out[p, j, r] == (np.iinfo(np.int64).max if want is None else want)
+    with pytest.raises(ValueError, match="1..64"):
+        rotation_distances([np.zeros(65, dtype=int)], galleries[:1], keep)
+
+
+def test_letter_sequence_per_note_and_per_eighth():
+    # C C# D | F# G | B: sharps count as the letter below; octaves and rests are dropped
+    assert letter_sequence([60, 61, 62, None, 66, 79, 95]).tolist() == [0, 0, 1, 3, 4, 6]
+    assert letter_sequence([62, None, 64], [3, 2, 0.5]).tolist() == [1, 1, 1, 2]
+    with pytest.raises(ValueError):
+        letter_sequence([62], [1, 2])
+
+
+def test_transpose_finds_a_setting_with_the_tonic_on_another_white_key():
+    """The same tune, once in D dorian and once a fourth up in G mixolydian (both on the white
+    keys, as the corpus stores tunes whose transcribers disagreed on the tonic): the default
+    scorer misses it, the transposing one finds it at the cost of the rotation penalty."""
+    rng = np.random.default_rng(7)
+    white = np.array([0, 2, 4, 5, 7, 9, 11])
+    steps = rng.integers(0, 14, 120)  # diatonic steps above the D below middle C
+    d_dorian = (50 + 12 * ((steps + 1) // 7) + white[(steps + 1) % 7]).tolist()
+    g_mixo = (55 + 12 * ((steps + 4) // 7) + white[(steps + 4) % 7]).tolist()
+    decoys = [(48 + white[rng.integers(0, 7, 120)]).tolist() for _ in range(30)]
+    gallery = [g_mixo] + decoys
+    durations = [rng.choice([1, 2], 120).tolist() for _ in gallery]
+    query, qdur = d_dorian[30:60], durations[0][30:60]
+    labels = ["the tune"] + [f"decoy {i}" for i in range(30)]
+    plain = EditDistanceRanker(gallery, labels, gallery_durations=durations)
+    assert plain.rank_titles(query, 1, qdur)[0][0] != "the tune"
+    ranker = EditDistanceRanker(gallery, labels, gallery_durations=durations, transpose=True)
+    assert ranker.rank_titles(query, 1, qdur) == [("the tune", -ROTATION_PENALTY)]
+    # an excerpt in the setting's own key matches exactly, with no penalty
+    assert ranker.rank_titles(g_mixo[30:60], 1, qdur) == [("the tune", 0.0)]
+
+
+def test_transpose_candidates_come_first_and_penalties_apply():
+    rng = np.random.default_rng(3)
+    gallery = [rng.integers(60, 72, 80).tolist() for _ in range(40)]
+    durations = [rng.choice([1, 2, 3], 80).tolist() for _ in range(40)]
+    meters = ["4/4"] * 20 + ["6/8"] * 20
+    query, qdur = gallery[25][10:40], durations[25][10:40]
+    kwargs = dict(gallery_durations=durations, gallery_meters=meters, transpose=True)
+    full = EditDistanceRanker(gallery, list(range(40)), candidates=40, **kwargs)
+    few = EditDistanceRanker(gallery, list(range(40)), candidates=5, **kwargs)
+    s_full, s_few = full.scores(query, qdur, meter="4/4"), few.scores(query, qdur, meter="4/4")
+    top = np.argsort(-s_few, kind="stable")[:5]
+    # the excerpt's own setting is in 6/8: first, less the meter penalty
+    assert top[0] == 25 and s_few[25] == pytest.approx(-0.2)
+    assert np.allclose(s_few[top], s_full[top])
+    rest = np.setdiff1d(np.arange(40), top)
+    assert s_few[rest].max() < s_few[top].min()
+    # a one-note query has no step to compare: every sequence is scored in all rotations
+    assert few.scores([64]).max() == 0.0
