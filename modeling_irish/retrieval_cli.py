@@ -95,6 +95,18 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Edit-distance weight of the hybrid (default: the one chosen on held-out settings).",
     )
+    _add_transpose_arg(parser)
+
+
+def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
+    """`--transpose`, shared by `identify` and `evaluate-retrieval`."""
+    parser.add_argument(
+        "--transpose",
+        action="store_true",
+        help="Edit distance that also finds settings whose tonic sits on another white key "
+        "(a setting transcribed in D dorian, another a fourth up in G mixolydian): named more "
+        "often, about 1.5x slower (docs/BENCHMARKS.md).",
+    )
 
 
 def run_identify(args: argparse.Namespace) -> int:
@@ -124,7 +136,7 @@ def run_identify(args: argparse.Namespace) -> int:
     failed = 0
     for n, (start, tune) in enumerate(found):
         try:
-            top = identify(model, index, tune, args.k, tokenizer, scoring, weight)
+            top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
             if len(found) == 1 or not isinstance(err, AbcParseError):
                 raise SystemExit(f"identify: {err}") from None
@@ -180,6 +192,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="Edit distance without its penalties for settings in another meter or mode.",
     )
+    _add_transpose_arg(parser)
     parser.add_argument("--json", action="store_true", help="Print exactly one JSON object.")
 
 
@@ -210,6 +223,7 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         hybrid_weight=args.hybrid_weight,
         eighths_weight=args.eighths_weight,
         meter_mode=args.meter_mode,
+        transpose=args.transpose,
     )
     if args.json:
         print(json.dumps(metrics))

@@ -98,12 +98,14 @@ def settings_ranker(
     eighths_weight: float = 1.0,
     meter_mode: bool = True,
     headers: Optional[Sequence[dict[str, Optional[str]]]] = None,
+    transpose: bool = False,
 ) -> EditDistanceRanker:
     """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
     pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter,
     mode and rhythm penalties unless `meter_mode` is False (`headers`: each setting's
-    `header_values`, when the caller has them already). Shared by the evaluation and the
-    benchmarks, so that they measure one scorer."""
+    `header_values`, when the caller has them already); `transpose`: the scorer that also
+    finds settings whose tonic sits on another white key (`EditDistanceRanker`). Shared by the
+    evaluation and the benchmarks, so that they measure one scorer."""
     notes = [cropper.notes(x) for x in ids]
     fields: dict[str, Any] = {"meter": None, "mode": None, "rhythm": None}
     if meter_mode:
@@ -116,6 +118,7 @@ def settings_ranker(
         gallery_meters=fields["meter"],
         gallery_modes=fields["mode"],
         gallery_rhythms=fields["rhythm"],
+        transpose=transpose,
     )
 
 
@@ -136,7 +139,13 @@ def query_edit_scores(
 
 
 def _edit_scores(
-    tokenizer, train, key_index, rows, eighths_weight: float = 1.0, meter_mode: bool = True
+    tokenizer,
+    train,
+    key_index,
+    rows,
+    eighths_weight: float = 1.0,
+    meter_mode: bool = True,
+    transpose: bool = False,
 ) -> tuple[np.ndarray, float]:
     """Best edit-distance score of each gallery title over its training settings (see
     `settings_ranker`)."""
@@ -144,7 +153,9 @@ def _edit_scores(
     titled = [r for r in train if title_key(r["title"]) in key_index]
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
-    ranker = settings_ranker(cropper, ids, owner.tolist(), eighths_weight, meter_mode)
+    ranker = settings_ranker(
+        cropper, ids, owner.tolist(), eighths_weight, meter_mode, transpose=transpose
+    )
     begin = time.perf_counter()
     scores = np.stack(
         [
@@ -162,6 +173,7 @@ def titled_settings(
     train: list[dict[str, str]],
     eighths_weight: float = 1.0,
     meter_mode: bool = True,
+    transpose: bool = False,
 ) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[dict[str, Optional[str]]]]:
     """The readable titled training settings as the neighbour-title scorer sees them: a cropper,
     the edit-distance ranker over them (`settings_ranker`, one owner per setting), their titles
@@ -172,12 +184,20 @@ def titled_settings(
     if not ids:
         raise ValueError("the training corpus has no readable titled tune to take titles from")
     headers = [header_values(cropper, x) for x in ids]
-    ranker = settings_ranker(cropper, ids, range(len(ids)), eighths_weight, meter_mode, headers)
+    ranker = settings_ranker(
+        cropper, ids, range(len(ids)), eighths_weight, meter_mode, headers, transpose
+    )
     return cropper, ranker, [titled[i]["title"] for i in kept], headers
 
 
 def _neighbour_title_scores(
-    tokenizer, train, display, rows, eighths_weight: float = 1.0, meter_mode: bool = True
+    tokenizer,
+    train,
+    display,
+    rows,
+    eighths_weight: float = 1.0,
+    meter_mode: bool = True,
+    transpose: bool = False,
 ) -> tuple[np.ndarray, float]:
     """`(queries, gallery)` scores of the edit-distance baseline under the unseen protocol:
     `NEIGHBOUR_WEIGHT` x the cosine of each gallery title to the query's predicted title (the
@@ -187,7 +207,9 @@ def _neighbour_title_scores(
     from .neighbour_titles import NeighbourTitles, minilm_title_embeddings
     from .title_prior import HeaderTitlePrior
 
-    cropper, ranker, names, headers = titled_settings(tokenizer, train, eighths_weight, meter_mode)
+    cropper, ranker, names, headers = titled_settings(
+        tokenizer, train, eighths_weight, meter_mode, transpose
+    )
     embeds = minilm_title_embeddings(names + list(display))
     rhythms = [h["rhythm"] for h in headers]
     predictor = NeighbourTitles(embeds[: len(names)], rhythms, [title_key(n) for n in names])
@@ -236,6 +258,7 @@ def evaluate_retrieval(
     hybrid_weight: float = HYBRID_WEIGHT,
     eighths_weight: float = 1.0,
     meter_mode: bool = True,
+    transpose: bool = False,
 ) -> dict[str, Any]:
     """Rank gallery titles for every query excerpt and return a flat metrics dict.
 
@@ -256,7 +279,8 @@ def evaluate_retrieval(
     `eighths_weight`: weight of the edit distance's per-eighth-note part (0: per note only, the
     representation before the per-eighth part was added). `meter_mode`: the edit distance's
     penalties for training settings in another meter, mode or rhythm than the query (False:
-    without, the scorer before they were added).
+    without, the scorer before they were added). `transpose`: the edit distance that also finds
+    training settings whose tonic sits on another white key (`EditDistanceRanker`), slower.
 
     Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
     `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
@@ -284,10 +308,12 @@ def evaluate_retrieval(
         scores, ms = _model_scores(model, rows, embed_titles(model, display))
     if baseline == "edit-distance" and protocol == "unseen":
         scores, ms = _neighbour_title_scores(
-            tokenizer, train, display, rows, eighths_weight, meter_mode
+            tokenizer, train, display, rows, eighths_weight, meter_mode, transpose
         )
     elif baseline == "edit-distance" or (baseline == "hybrid" and protocol == "known"):
-        ed, ms_ed = _edit_scores(tokenizer, train, key_index, rows, eighths_weight, meter_mode)
+        ed, ms_ed = _edit_scores(
+            tokenizer, train, key_index, rows, eighths_weight, meter_mode, transpose
+        )
         if baseline == "hybrid":
             scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0), ms + ms_ed
         else:
