@@ -8,6 +8,10 @@ the best score per title, as `identify` does. One thread. Run::
     python benchmarks/bench_name_that_tune.py --tokenizer runs/fixed-budget-small
     python benchmarks/bench_name_that_tune.py --tokenizer DIR --corpus small.abc --queries 20
     python benchmarks/bench_name_that_tune.py --tokenizer DIR --ab-commit ea44cb7
+    python benchmarks/bench_name_that_tune.py --tokenizer DIR --transpose
+
+``--transpose`` also times the transposing scorer (``EditDistanceRanker(transpose=True)``) on the
+same queries, alternating with the default one query by query; ``transpose_*`` keys.
 
 ``--ab-commit`` times the bit-parallel scan of ``modeling_irish/edit_distance.py`` at that git
 commit against the current one in the same process, alternating query by query (a fair ratio on
@@ -50,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ab-commit", default=None, help="Also time the scan of this git commit.")
+    p.add_argument("--transpose", action="store_true", help="Also time the transposing scorer.")
     return p.parse_args()
 
 
@@ -81,6 +86,11 @@ def main() -> None:
     build = time.perf_counter()
     ranker = settings_ranker(cropper, ids, owner.tolist())
     build = time.perf_counter() - build
+    transposing = None
+    if args.transpose:
+        begin = time.perf_counter()
+        transposing = settings_ranker(cropper, ids, owner.tolist(), transpose=True)
+        transpose_build = time.perf_counter() - begin
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(ids), size=min(args.queries, len(ids)), replace=False)
     queries = [cropper.crop(ids[i], args.excerpt_notes, rng) for i in picks]
@@ -88,18 +98,23 @@ def main() -> None:
     if args.ab_commit:
         scans[args.ab_commit] = scan_at_commit(args.ab_commit)
     times: dict[str, list[float]] = {name: [] for name in scans}
+    if transposing is not None:
+        times["transpose"] = []
     identical = True
     with torch_threads(1):
         for n, (rows, _) in enumerate(queries):
-            order = list(scans) if n % 2 == 0 else list(reversed(scans))
+            order = list(times) if n % 2 == 0 else list(reversed(times))
             results = []
             for name in order:
-                edit_distance._myers_scan = scans[name]
+                edit_distance._myers_scan = scans.get(name, scans["current"])
                 begin = time.perf_counter()
-                scores = query_edit_scores(ranker, cropper, rows)
+                scores = query_edit_scores(
+                    transposing if name == "transpose" else ranker, cropper, rows
+                )
                 _best_per_title(scores, owner, len(index))
                 times[name].append(1000 * (time.perf_counter() - begin))
-                results.append(scores)
+                if name in scans:
+                    results.append(scores)
             identical &= all(np.array_equal(results[0], r) for r in results[1:])
     edit_distance._myers_scan = scans["current"]
     out = {"gallery_settings": len(ids), "gallery_titles": len(index), "queries": len(queries)}
@@ -113,6 +128,10 @@ def main() -> None:
         ratio = np.array(times[args.ab_commit]) / np.array(times["current"])
         out["speedup_median_pairwise"] = round(float(np.median(ratio)), 3)
         out["identical_scores"] = bool(identical)
+    if transposing is not None:
+        ratio = np.array(times["transpose"]) / np.array(times["current"])
+        out["transpose_slowdown_median_pairwise"] = round(float(np.median(ratio)), 3)
+        out["transpose_build_s"] = round(transpose_build, 1)
     out["build_s"] = round(build, 1)
     print(json.dumps(out))
 
