@@ -13,6 +13,10 @@ the best score per title, as `identify` does. One thread. Run::
 ``--transpose`` also times the transposing scorer (``EditDistanceRanker(transpose=True)``) on the
 same queries, alternating with the default one query by query; ``transpose_*`` keys.
 
+``--compare-window W`` also times the default scorer with gallery windows of W symbols instead of
+``edit_distance.WINDOW`` (alternating, and checks that the scores are identical); ``window_W_*``
+keys.
+
 ``--ab-commit`` times the bit-parallel scan of ``modeling_irish/edit_distance.py`` at that git
 commit against the current one in the same process, alternating query by query (a fair ratio on
 a noisy machine), and checks that both give identical scores.
@@ -55,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ab-commit", default=None, help="Also time the scan of this git commit.")
     p.add_argument("--transpose", action="store_true", help="Also time the transposing scorer.")
+    p.add_argument("--compare-window", type=int, default=None, help="Also time these windows.")
     return p.parse_args()
 
 
@@ -86,6 +91,11 @@ def main() -> None:
     build = time.perf_counter()
     ranker = settings_ranker(cropper, ids, owner.tolist())
     build = time.perf_counter() - build
+    others = {}
+    if args.compare_window:
+        others[f"window_{args.compare_window}"] = settings_ranker(
+            cropper, ids, owner.tolist(), window=args.compare_window
+        )
     transposing = None
     if args.transpose:
         begin = time.perf_counter()
@@ -100,6 +110,8 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in scans}
     if transposing is not None:
         times["transpose"] = []
+        others["transpose"] = transposing
+    times.update({name: [] for name in others if name != "transpose"})
     identical = True
     with torch_threads(1):
         for n, (rows, _) in enumerate(queries):
@@ -108,12 +120,10 @@ def main() -> None:
             for name in order:
                 edit_distance._myers_scan = scans.get(name, scans["current"])
                 begin = time.perf_counter()
-                scores = query_edit_scores(
-                    transposing if name == "transpose" else ranker, cropper, rows
-                )
+                scores = query_edit_scores(others.get(name, ranker), cropper, rows)
                 _best_per_title(scores, owner, len(index))
                 times[name].append(1000 * (time.perf_counter() - begin))
-                if name in scans:
+                if name != "transpose":
                     results.append(scores)
             identical &= all(np.array_equal(results[0], r) for r in results[1:])
     edit_distance._myers_scan = scans["current"]
@@ -127,6 +137,11 @@ def main() -> None:
     if args.ab_commit:
         ratio = np.array(times[args.ab_commit]) / np.array(times["current"])
         out["speedup_median_pairwise"] = round(float(np.median(ratio)), 3)
+        out["identical_scores"] = bool(identical)
+    if args.compare_window:
+        name = f"window_{args.compare_window}"
+        ratio = np.array(times[name]) / np.array(times["current"])
+        out[f"{name}_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)
         out["identical_scores"] = bool(identical)
     if transposing is not None:
         ratio = np.array(times["transpose"]) / np.array(times["current"])

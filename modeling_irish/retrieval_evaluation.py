@@ -17,7 +17,7 @@ import numpy as np
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 
 from .abc_corpus import title_key
-from .edit_distance import EditDistanceRanker
+from .edit_distance import WINDOW, EditDistanceRanker
 from .name_that_tune import (
     HYBRID_WEIGHT,
     Corpus,
@@ -99,13 +99,15 @@ def settings_ranker(
     meter_mode: bool = True,
     headers: Optional[Sequence[dict[str, Optional[str]]]] = None,
     transpose: bool = False,
+    window: Optional[int] = WINDOW,
 ) -> EditDistanceRanker:
     """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
     pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter,
     mode and rhythm penalties unless `meter_mode` is False (`headers`: each setting's
     `header_values`, when the caller has them already); `transpose`: the scorer that also
-    finds settings whose tonic sits on another white key (`EditDistanceRanker`). Shared by the
-    evaluation and the benchmarks, so that they measure one scorer."""
+    finds settings whose tonic sits on another white key (`EditDistanceRanker`; `window`: its
+    gallery windows). Shared by the evaluation and the benchmarks, so that they measure one
+    scorer."""
     notes = [cropper.notes(x) for x in ids]
     fields: dict[str, Any] = {"meter": None, "mode": None, "rhythm": None}
     if meter_mode:
@@ -119,6 +121,7 @@ def settings_ranker(
         gallery_modes=fields["mode"],
         gallery_rhythms=fields["rhythm"],
         transpose=transpose,
+        window=window,
     )
 
 
