@@ -41,7 +41,11 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 from modeling_irish import edit_distance  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
 from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
-from modeling_irish.retrieval_evaluation import query_edit_scores, settings_ranker  # noqa: E402
+from modeling_irish.retrieval_evaluation import (  # noqa: E402
+    EditScorerOptions,
+    query_edit_scores,
+    settings_ranker,
+)
 from modeling_irish.threads import torch_threads  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
@@ -99,7 +103,8 @@ def main() -> None:
     transposing = None
     if args.transpose:
         begin = time.perf_counter()
-        transposing = settings_ranker(cropper, ids, owner.tolist(), transpose=True)
+        options = EditScorerOptions(transpose=True)
+        transposing = settings_ranker(cropper, ids, owner.tolist(), options)
         transpose_build = time.perf_counter() - begin
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(ids), size=min(args.queries, len(ids)), replace=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
@@ -34,13 +35,40 @@ from .name_that_tune import (
 from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from .tune_title_data import NoteCropper
 
-__all__ = ["evaluate_retrieval", "query_edit_scores", "settings_ranker", "titled_settings"]
+__all__ = [
+    "EditScorerOptions",
+    "evaluate_retrieval",
+    "query_edit_scores",
+    "settings_ranker",
+    "titled_settings",
+]
 
 # unseen protocol, edit-distance baseline: weight of the neighbour-title cosine beside the header
 # prior's log-probabilities, chosen on two development sets drawn from the training split
 NEIGHBOUR_WEIGHT = 3.0
 PROTOCOLS = ("known", "unseen")
 SCORERS = (None, "edit-distance", "hybrid")
+
+
+@dataclass(frozen=True)
+class EditScorerOptions:
+    """How the edit-distance baseline scores, passed whole from `evaluate_retrieval` down to
+    `settings_ranker`.
+
+    Attributes:
+        eighths_weight: weight of the per-eighth-note part (0: per note only).
+        meter_mode: the penalties for settings in another meter, mode or tune type (False:
+            without them, the scorer before they were added).
+        transpose: the scorer that also finds settings whose tonic sits on another white key
+            (`EditDistanceRanker(transpose=True)`), about 1.3x slower.
+
+    >>> EditScorerOptions(transpose=True)
+    EditScorerOptions(eighths_weight=1.0, meter_mode=True, transpose=True)
+    """
+
+    eighths_weight: float = 1.0
+    meter_mode: bool = True
+    transpose: bool = False
 
 
 def _protocol_queries(
@@ -95,32 +123,28 @@ def settings_ranker(
     cropper: NoteCropper,
     ids: Sequence[np.ndarray],
     owner: Sequence[Any],
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
+    options: EditScorerOptions = EditScorerOptions(),
     headers: Optional[Sequence[dict[str, Optional[str]]]] = None,
-    transpose: bool = False,
     window: Optional[int] = WINDOW,
 ) -> EditDistanceRanker:
     """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
-    pitch classes per note, plus `eighths_weight` x per eighth note unless it is 0, and the meter,
-    mode and rhythm penalties unless `meter_mode` is False (`headers`: each setting's
-    `header_values`, when the caller has them already); `transpose`: the scorer that also
-    finds settings whose tonic sits on another white key (`EditDistanceRanker`; `window`: its
-    gallery windows). Shared by the evaluation and the benchmarks, so that they measure one
-    scorer."""
+    pitch classes per note, plus the per-eighth part, the penalties and the transposition as
+    `options` say (`headers`: each setting's `header_values`, when the caller has them
+    already; `window`: the gallery windows of `EditDistanceRanker`). Shared by the evaluation
+    and the benchmarks, so that they measure one scorer."""
     notes = [cropper.notes(x) for x in ids]
     fields: dict[str, Any] = {"meter": None, "mode": None, "rhythm": None}
-    if meter_mode:
+    if options.meter_mode:
         fields = _header_lists(headers or [header_values(cropper, x) for x in ids])
     return EditDistanceRanker(
         [p for p, _ in notes],
         list(owner),
-        gallery_durations=[d for _, d in notes] if eighths_weight else None,
-        eighths_weight=eighths_weight,
+        gallery_durations=[d for _, d in notes] if options.eighths_weight else None,
+        eighths_weight=options.eighths_weight,
         gallery_meters=fields["meter"],
         gallery_modes=fields["mode"],
         gallery_rhythms=fields["rhythm"],
-        transpose=transpose,
+        transpose=options.transpose,
         window=window,
     )
 
@@ -142,13 +166,7 @@ def query_edit_scores(
 
 
 def _edit_scores(
-    tokenizer,
-    train,
-    key_index,
-    rows,
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
-    transpose: bool = False,
+    tokenizer, train, key_index, rows, options: EditScorerOptions
 ) -> tuple[np.ndarray, float]:
     """Best edit-distance score of each gallery title over its training settings (see
     `settings_ranker`)."""
@@ -156,14 +174,14 @@ def _edit_scores(
     titled = [r for r in train if title_key(r["title"]) in key_index]
     ids, kept = _encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
-    ranker = settings_ranker(
-        cropper, ids, owner.tolist(), eighths_weight, meter_mode, transpose=transpose
-    )
+    ranker = settings_ranker(cropper, ids, owner.tolist(), options)
     begin = time.perf_counter()
     scores = np.stack(
         [
             _best_per_title(
-                query_edit_scores(ranker, cropper, r[0], meter_mode), owner, len(key_index)
+                query_edit_scores(ranker, cropper, r[0], options.meter_mode),
+                owner,
+                len(key_index),
             )
             for r in rows
         ]
@@ -174,9 +192,7 @@ def _edit_scores(
 def titled_settings(
     tokenizer: AbcTokenizer,
     train: list[dict[str, str]],
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
-    transpose: bool = False,
+    options: EditScorerOptions = EditScorerOptions(),
 ) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[dict[str, Optional[str]]]]:
     """The readable titled training settings as the neighbour-title scorer sees them: a cropper,
     the edit-distance ranker over them (`settings_ranker`, one owner per setting), their titles
@@ -187,20 +203,12 @@ def titled_settings(
     if not ids:
         raise ValueError("the training corpus has no readable titled tune to take titles from")
     headers = [header_values(cropper, x) for x in ids]
-    ranker = settings_ranker(
-        cropper, ids, range(len(ids)), eighths_weight, meter_mode, headers, transpose
-    )
+    ranker = settings_ranker(cropper, ids, range(len(ids)), options, headers)
     return cropper, ranker, [titled[i]["title"] for i in kept], headers
 
 
 def _neighbour_title_scores(
-    tokenizer,
-    train,
-    display,
-    rows,
-    eighths_weight: float = 1.0,
-    meter_mode: bool = True,
-    transpose: bool = False,
+    tokenizer, train, display, rows, options: EditScorerOptions
 ) -> tuple[np.ndarray, float]:
     """`(queries, gallery)` scores of the edit-distance baseline under the unseen protocol:
     `NEIGHBOUR_WEIGHT` x the cosine of each gallery title to the query's predicted title (the
@@ -210,9 +218,7 @@ def _neighbour_title_scores(
     from .neighbour_titles import NeighbourTitles, minilm_title_embeddings
     from .title_prior import HeaderTitlePrior
 
-    cropper, ranker, names, headers = titled_settings(
-        tokenizer, train, eighths_weight, meter_mode, transpose
-    )
+    cropper, ranker, names, headers = titled_settings(tokenizer, train, options)
     embeds = minilm_title_embeddings(names + list(display))
     rhythms = [h["rhythm"] for h in headers]
     predictor = NeighbourTitles(embeds[: len(names)], rhythms, [title_key(n) for n in names])
@@ -222,7 +228,9 @@ def _neighbour_title_scores(
     query_headers = [header_values(cropper, r[0]) for r in rows]
     cosines = np.stack(
         [
-            predictor.predict(query_edit_scores(ranker, cropper, r[0], meter_mode, h), h["rhythm"])
+            predictor.predict(
+                query_edit_scores(ranker, cropper, r[0], options.meter_mode, h), h["rhythm"]
+            )
             @ gallery.T
             for r, h in zip(rows, query_headers)
         ]
@@ -296,6 +304,7 @@ def evaluate_retrieval(
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    options = EditScorerOptions(eighths_weight, meter_mode, transpose)
     if baseline not in SCORERS:
         raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
     query_records = read_tunes(queries)
@@ -310,13 +319,9 @@ def evaluate_retrieval(
     if baseline is None or baseline == "hybrid":
         scores, ms = _model_scores(model, rows, embed_titles(model, display))
     if baseline == "edit-distance" and protocol == "unseen":
-        scores, ms = _neighbour_title_scores(
-            tokenizer, train, display, rows, eighths_weight, meter_mode, transpose
-        )
+        scores, ms = _neighbour_title_scores(tokenizer, train, display, rows, options)
     elif baseline == "edit-distance" or (baseline == "hybrid" and protocol == "known"):
-        ed, ms_ed = _edit_scores(
-            tokenizer, train, key_index, rows, eighths_weight, meter_mode, transpose
-        )
+        ed, ms_ed = _edit_scores(tokenizer, train, key_index, rows, options)
         if baseline == "hybrid":
             scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0), ms + ms_ed
         else:
