@@ -199,7 +199,7 @@ class TuneTitleConfig(PretrainedConfig):
     >>> type(config.title_config).__name__, config.projection_dim
     ('TuneTitleTextConfig', 256)
     >>> round(config.logit_scale_init_value, 4)
-    2.6592
+    2.6593
 
     ```"""
 
