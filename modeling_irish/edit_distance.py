@@ -396,7 +396,7 @@ class EditDistanceRanker:
             then the `candidates` best scored on diatonic letters in all 7 rotations
             (`letter_sequence`, `rotation_distances`), a rotation costing `ROTATION_PENALTY`.
             On two development sets of ~300 held-out settings MRR@20 0.695 -> 0.730 and
-            0.722 -> 0.757, at about 1.5x the time of a query (docs/BENCHMARKS.md).
+            0.722 -> 0.757, at about 1.3x the time of a query (docs/BENCHMARKS.md).
 
     Chosen on 300 held-out settings of TRAINING tunes (30-note excerpts, gallery 7,070 titles
     with all of their 14,842 settings): MRR@20 per note 0.628, per eighth 0.652, both summed

@@ -414,7 +414,7 @@ def identify(
     no model (`model=None`, an index built without one). A snippet without `K:` is compared in
     all 12 transpositions (see `_snippet_edit_scores`). `transpose`: the edit distance that also
     finds settings whose tonic sits on another white key (`EditDistanceRanker(transpose=True)`:
-    MRR@20 of held-out settings 0.73 -> 0.76, about 1.5x the time). `tokenizer` defaults to the
+    MRR@20 of held-out settings 0.730 -> 0.744, about 1.3x the time). `tokenizer` defaults to the
     one saved in the index's model (or tokenizer) folder.
     """
     if scoring not in IDENTIFY_SCORERS:

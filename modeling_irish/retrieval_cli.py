@@ -105,7 +105,7 @@ def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Edit distance that also finds settings whose tonic sits on another white key "
         "(a setting transcribed in D dorian, another a fourth up in G mixolydian): named more "
-        "often, about 1.5x slower (docs/BENCHMARKS.md).",
+        "often, about 1.3x slower (docs/BENCHMARKS.md).",
     )
 
 
