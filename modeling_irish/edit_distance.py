@@ -495,19 +495,22 @@ class EditDistanceRanker:
         meter: Optional[str] = None,
         mode: Optional[str] = None,
         rhythm: Optional[str] = None,
+        key_known: bool = True,
     ) -> np.ndarray:
         """`(n_gallery,)` similarity, higher is better: -distance / query length per part (0 =
         exact); the per-eighth part is added when the query's `durations` are given and the
         gallery has them (for the `rerank` best after the penalties); the meter, mode and rhythm
         penalties apply where the query's `meter` / `mode` / `rhythm` is given and a sequence's
-        differs."""
+        differs. `key_known=False` (a snippet without `K:`, its notes as typed): with
+        `transpose`, no rotation costs anything, since none is where the query's key put it."""
         penalty = (
             self._penalty(self.meters, meter, self.meter_penalty)
             + self._penalty(self.modes, mode, self.mode_penalty)
             + self._penalty(self.rhythms, rhythm, self.rhythm_penalty)
         )
         if self.transpose:
-            return self._transposed_scores(query, durations, penalty)
+            rotation_penalty = self.rotation_penalty if key_known else 0.0
+            return self._transposed_scores(query, durations, penalty, rotation_penalty)
         sym = self._symbols(query)[: self.max_query]
         out = (-semiglobal_distances(sym, self.gallery)).astype(np.float64) / len(sym) - penalty
         if durations is not None and self.eighths is not None:
@@ -515,13 +518,17 @@ class EditDistanceRanker:
         return out
 
     def _transposed_scores(
-        self, query: Sequence[Optional[int]], durations: Optional[Sequence[float]], penalty
+        self,
+        query: Sequence[Optional[int]],
+        durations: Optional[Sequence[float]],
+        penalty,
+        rotation_penalty: float,
     ) -> np.ndarray:
         """`transpose=True`: a first pass ranks every sequence by the edit distance of the
         query's diatonic steps (blind to where the tonic sits); the `candidates` best are
         then scored like the default scorer, on letters per note + `eighths_weight` x
         letters per eighth, in each of the 7 rotations, keeping the best less
-        `ROTATION_PENALTY` for a rotation. The others keep their first-pass score, shifted
+        `rotation_penalty` for a rotation. The others keep their first-pass score, shifted
         below every candidate's."""
         letters = letter_sequence(query)
         if letters.size == 0:
@@ -542,12 +549,12 @@ class EditDistanceRanker:
             keep[np.argsort(-first, kind="stable")[: self.candidates]] = True
         dist = rotation_distances(parts, self.letters[: len(parts)], keep)[:, keep]
         weights = [1.0, self.eighths_weight][: len(parts)]
-        total = -self.rotation_penalty * (np.arange(7) > 0)
+        total = -rotation_penalty * (np.arange(7) > 0)
         for d, q, w in zip(dist, parts, weights):
             total = total - w * np.minimum(d, q.size).astype(np.float64) / q.size
         # below every candidate: a candidate loses at most 1 + eighths_weight + the rotation
         # penalty + its own penalties, and the penalties of two sequences differ by less than 1
-        out = first - (2.0 + self.eighths_weight + self.rotation_penalty)
+        out = first - (2.0 + self.eighths_weight + rotation_penalty)
         out[keep] = total.max(axis=1) - np.broadcast_to(penalty, (n,))[keep]
         return out
 

@@ -305,12 +305,14 @@ class TuneIndex:
         mode: Optional[str] = None,
         rhythm: Optional[str] = None,
         transpose: bool = False,
+        key_known: bool = True,
     ) -> np.ndarray:
         """`(n_titles,)` best edit-distance score of each title over its settings (-inf: none);
         per note, plus per eighth note when `durations` are given and the index has them, less
         the meter / mode / rhythm penalties of settings unlike the query (see
         `EditDistanceRanker`; `transpose`: its scorer that also finds settings with the tonic
-        on another white key)."""
+        on another white key; `key_known=False`: a snippet without `K:`, see
+        `EditDistanceRanker.scores`)."""
         if transpose not in self._rankers:
             self._rankers[transpose] = EditDistanceRanker(
                 self.pitch_sequences(),
@@ -321,7 +323,8 @@ class TuneIndex:
                 gallery_rhythms=self.setting_rhythms,
                 transpose=transpose,
             )
-        scores = self._rankers[transpose].scores(pitches, durations, meter, mode, rhythm)
+        ranker = self._rankers[transpose]
+        scores = ranker.scores(pitches, durations, meter, mode, rhythm, key_known)
         return _best_per_title(scores, self.setting_title, len(self.titles))
 
 
@@ -338,15 +341,16 @@ def _snippet_edit_scores(
     the same way. A snippet without `K:` (notes typed as heard) has no key to move it by, so it
     is compared in all 12 transpositions and each title keeps its best (12 scans instead of one,
     still well under a second for thesession's 20,700 tunes), or, with `transpose`, once by the
-    transposing scorer (its letters and steps do not depend on the key); its mode is unknown,
-    so no mode penalty."""
+    transposing scorer (its letters and steps do not depend on the key; no rotation is
+    preferred); its mode is unknown, so no mode penalty."""
     cropper = NoteCropper(tokenizer)
     pitches, durations = cropper.notes(ids)
     h = header_values(cropper, ids)
-    if _KEY_FIELD.search(abc_snippet) or transpose:
-        mode = h["mode"] if _KEY_FIELD.search(abc_snippet) else None
+    key_known = bool(_KEY_FIELD.search(abc_snippet))
+    if key_known or transpose:
+        mode = h["mode"] if key_known else None
         return index.edit_distance_scores(
-            pitches, durations, h["meter"], mode, h["rhythm"], transpose=transpose
+            pitches, durations, h["meter"], mode, h["rhythm"], transpose, key_known
         )
     shifted = [
         index.edit_distance_scores(

@@ -276,6 +276,8 @@ def test_transpose_finds_a_setting_with_the_tonic_on_another_white_key():
     assert ranker.rank_titles(query, 1, qdur) == [("the tune", -ROTATION_PENALTY)]
     # an excerpt in the setting's own key matches exactly, with no penalty
     assert ranker.rank_titles(g_mixo[30:60], 1, qdur) == [("the tune", 0.0)]
+    # a query whose key is unknown (a snippet without K:) prefers no rotation
+    assert ranker.scores(query, qdur, key_known=False)[0] == 0.0
 
 
 def test_transpose_candidates_come_first_and_penalties_apply():

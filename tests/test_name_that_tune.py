@@ -181,9 +181,9 @@ def test_identify_passes_the_snippet_meter_mode_and_rhythm_only_when_written(
     seen = []
     real = index.edit_distance_scores
 
-    def spy(pitches, durations=None, meter=None, mode=None, rhythm=None, transpose=False):
-        seen.append((meter, mode, rhythm, transpose))
-        return real(pitches, durations, meter, mode, rhythm, transpose=transpose)
+    def spy(pitches, durations=None, meter=None, mode=None, rhythm=None, transpose=False, key=True):
+        seen.append((meter, mode, rhythm, transpose, key))
+        return real(pitches, durations, meter, mode, rhythm, transpose, key)
 
     index.edit_distance_scores = spy
     body = KNOWN[2].split("K:D\n")[1]
@@ -192,14 +192,16 @@ def test_identify_passes_the_snippet_meter_mode_and_rhythm_only_when_written(
     # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
     # reads as C major, but that is no evidence of a mode (and it is tried in all 12
     # transpositions); no M: is no meter, no R: no rhythm
-    none = (None, None, None, False)
-    assert seen == [("4/4", "major", "reel", False), none] + [none] * 12
-    # the transposing scorer needs no 12 transpositions: its letters do not depend on the key
+    none = (None, None, None, False, True)
+    assert seen == [("4/4", "major", "reel", False, True), none] + [none] * 12
+    # the transposing scorer needs no 12 transpositions: its letters do not depend on the key;
+    # without K: the key is unknown, so no rotation is preferred
     seen.clear()
     for head in ("R:reel\nM:4/4\nK:D\n", ""):
         top = identify(model, index, "X:1\n" + head + body, 1, tokenizer, "hybrid", transpose=True)
         assert top[0][0] == identify(model, index, "X:1\n" + head + body, 1, tokenizer)[0][0]
-    assert [x for x in seen if x[3]] == [("4/4", "major", "reel", True), (None, None, None, True)]
+    transposed = [x for x in seen if x[3]]
+    assert transposed == [("4/4", "major", "reel", True, True), (None, None, None, True, False)]
 
 
 def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
