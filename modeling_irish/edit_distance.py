@@ -79,7 +79,9 @@ def letter_sequence(
     Tunes on the white keys of their mode differ only by a rotation of the letters when two
     transcribers put the tonic on different white keys (one setting in D dorian, another the
     same notes a fourth up in G mixolydian), which `transpose=True` of `EditDistanceRanker`
-    undoes. Sharps count as their letter (F# is F).
+    undoes. Pitch classes are spelled with sharps (F# is F, and a Bb reads as A# so A): right
+    for tunes moved onto the white keys, whose few accidentals are mostly sharps, not for a tune
+    left in a flat key.
 
     >>> letter_sequence([60, 62, None, 66, 83]).tolist()
     [0, 1, 3, 6]
