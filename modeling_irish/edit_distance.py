@@ -222,7 +222,7 @@ def _pattern_table(q: np.ndarray, width: Optional[int] = None) -> np.ndarray:
 
 def _myers_scan_table(peq: np.ndarray, m: int, gallery: PaddedGallery) -> np.ndarray:
     """`_myers_scan` with the pattern given as its symbol table `peq` (`_pattern_table`), so
-    that gallery codes may stand for other symbols than the pattern's (see `rotation_codes`)."""
+    that gallery codes may stand for other symbols than the pattern's (`rotation_distances`)."""
     dtype, signed, width = _word(m)
     k = width - m  # leading never-matching pattern symbols
     one, hb = dtype(1), dtype(width - 1)
@@ -458,15 +458,17 @@ class EditDistanceRanker:
         self.max_query = MAX_WORD_QUERY if window is not None else None
         self.labels = list(gallery_labels)
         overlap = 2 * MAX_WORD_QUERY
-        self.gallery = PaddedGallery(
-            [self._symbols(s) for s in gallery_pitch_seqs], window, overlap
-        )
+        self.gallery: Optional[PaddedGallery] = None  # pitch classes per note (not transpose)
         self.eighths: Optional[PaddedGallery] = None
         self.transpose, self.candidates = transpose, candidates
         self.rotation_penalty = ROTATION_PENALTY
         if transpose:
             self._init_letters(gallery_pitch_seqs, gallery_durations, window, overlap)
-        elif gallery_durations is not None:
+            return
+        self.gallery = PaddedGallery(
+            [self._symbols(s) for s in gallery_pitch_seqs], window, overlap
+        )
+        if gallery_durations is not None:
             seqs = [
                 eighth_sequence(p, d, fold_octave)
                 for p, d in zip(gallery_pitch_seqs, gallery_durations)
@@ -487,7 +489,10 @@ class EditDistanceRanker:
         return pitch_sequence(pitches, self.fold_octave, self.collapse_repeats)
 
     def distances(self, query: Sequence[Optional[int]]) -> np.ndarray:
-        """`(n_gallery,)` semi-global edit distances of the (cut) query's notes to each sequence."""
+        """`(n_gallery,)` semi-global edit distances of the (cut) query's notes to each sequence
+        (pitch classes; a `transpose=True` ranker holds letters instead: use `scores`)."""
+        if self.gallery is None:
+            raise ValueError("distances() compares pitch classes; this ranker has transpose=True")
         return semiglobal_distances(self._symbols(query)[: self.max_query], self.gallery)
 
     def scores(
@@ -554,8 +559,9 @@ class EditDistanceRanker:
         total = -rotation_penalty * (np.arange(7) > 0)
         for d, q, w in zip(dist, parts, weights):
             total = total - w * np.minimum(d, q.size).astype(np.float64) / q.size
-        # below every candidate: a candidate loses at most 1 + eighths_weight + the rotation
-        # penalty + its own penalties, and the penalties of two sequences differ by less than 1
+        # below every candidate: a candidate scores at least -(1 + eighths_weight + rotation
+        # penalty) - its penalties, minus its penalties is at least its first-pass score, and
+        # that is at least any other sequence's
         out = first - (2.0 + self.eighths_weight + rotation_penalty)
         out[keep] = total.max(axis=1) - np.broadcast_to(penalty, (n,))[keep]
         return out

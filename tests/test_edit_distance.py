@@ -298,3 +298,10 @@ def test_transpose_candidates_come_first_and_penalties_apply():
     assert s_few[rest].max() < s_few[top].min()
     # a one-note query has no step to compare: every sequence is scored in all rotations
     assert few.scores([64]).max() == 0.0
+    # penalties larger than the scores' range keep the candidates first too
+    heavy = EditDistanceRanker(gallery, list(range(40)), candidates=5, meter_penalty=3, **kwargs)
+    s_heavy = heavy.scores(query, qdur, meter="6/8")
+    top = np.argsort(-s_heavy, kind="stable")[:5]
+    assert s_heavy[np.setdiff1d(np.arange(40), top)].max() < s_heavy[top].min()
+    with pytest.raises(ValueError, match="transpose"):
+        few.distances(query)
