@@ -11,6 +11,8 @@ from modeling_irish.edit_distance import (
     ROTATION_PENALTY,
     EditDistanceRanker,
     PaddedGallery,
+    _myers_scan_table,
+    _myers_scan_table_numpy,
     eighth_sequence,
     letter_sequence,
     pitch_sequence,
@@ -66,6 +68,29 @@ def test_word_size_boundaries_match_oracle(m):
 def test_vectorised_equals_naive_dp(query, gallery):
     expected = [naive_semiglobal(query, t) for t in gallery]
     assert both(query, gallery) == (expected, expected)
+
+
+@pytest.mark.parametrize("width", [32, 64])
+def test_compiled_scan_equals_the_numpy_scan_bit_for_bit(width):
+    """Any symbol table (as `rotation_distances` builds: codes standing for other symbols, codes
+    that match nothing), patterns of every size up to the word, ragged and empty columns."""
+    rng = np.random.default_rng(width)
+    for m in [1, 2, width // 2, width - 1, width]:
+        gallery = PaddedGallery(
+            [rng.integers(0, 12, rng.integers(0, 300)).tolist() for _ in range(40)], window=96,
+            overlap=64,
+        )  # fmt: skip
+        dtype = np.uint32 if width == 32 else np.uint64
+        peq = np.zeros(256, dtype=dtype)
+        bits = rng.integers(0, 2, (12, m)).astype(bool)  # symbol s at pattern position i
+        for sym in range(12):
+            for i in np.flatnonzero(bits[sym]):
+                peq[sym] |= dtype(1 << (width - m + i))
+        compiled = _myers_scan_table(peq, m, gallery)
+        assert compiled.dtype == np.int64
+        assert np.array_equal(compiled, _myers_scan_table_numpy(peq, m, gallery))
+    empty = PaddedGallery([[], []])
+    assert _myers_scan_table(np.zeros(256, np.uint32), 3, empty).tolist() == [3, 3]
 
 
 def test_symbol_range_is_checked():
