@@ -1,25 +1,28 @@
 """Query time of the edit-distance scorer of "name that tune" against a whole corpus.
 
-Every readable tune of the corpus is a gallery setting (pitch classes per note and per eighth
-note, with its meter, mode and tune type, as `TuneIndex` holds them); each query is a 30-note
+Every readable tune of the corpus is a gallery setting (its notes and durations, with its meter,
+mode and tune type, as `TuneIndex` holds them); each query is a 30-note
 excerpt of a random corpus tune with its header, scored against the whole gallery and reduced to
 the best score per title, as `identify` does. One thread. Run::
 
     python benchmarks/bench_name_that_tune.py --tokenizer runs/fixed-budget-small
     python benchmarks/bench_name_that_tune.py --tokenizer DIR --corpus small.abc --queries 20
     python benchmarks/bench_name_that_tune.py --tokenizer DIR --ab-commit ea44cb7
-    python benchmarks/bench_name_that_tune.py --tokenizer DIR --transpose
+    python benchmarks/bench_name_that_tune.py --tokenizer DIR --pitch-classes
 
-``--transpose`` also times the transposing scorer (``EditDistanceRanker(transpose=True)``) on the
-same queries, alternating with the default one query by query; ``transpose_*`` keys.
+The default scorer is the transposing one (``EditScorerOptions()``, as ``identify`` and
+``evaluate-retrieval`` use). ``--pitch-classes`` also times the scorer without transposition
+(``EditScorerOptions(transpose=False)``, ``--no-transpose``) on the same queries, alternating with
+the default one query by query; ``pitch_classes_*`` keys.
 
 ``--compare-window W`` also times the default scorer with gallery windows of W symbols instead of
 ``edit_distance.WINDOW`` (alternating, and checks that the scores are identical); ``window_W_*``
 keys.
 
 ``--ab-commit`` times the bit-parallel scan of ``modeling_irish/edit_distance.py`` at that git
-commit against the current one in the same process, alternating query by query (a fair ratio on
-a noisy machine), and checks that both give identical scores.
+commit (its ``_myers_scan_table``, else its ``_myers_scan``) against the current one in the same
+process, alternating query by query (a fair ratio on a noisy machine), and checks that both give
+identical scores.
 """
 
 from __future__ import annotations
@@ -62,13 +65,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ab-commit", default=None, help="Also time the scan of this git commit.")
-    p.add_argument("--transpose", action="store_true", help="Also time the transposing scorer.")
+    p.add_argument(
+        "--pitch-classes", action="store_true", help="Also time the scorer without transposition."
+    )
     p.add_argument("--compare-window", type=int, default=None, help="Also time these windows.")
     return p.parse_args()
 
 
-def scan_at_commit(commit: str):
-    """`_myers_scan` of ``modeling_irish/edit_distance.py`` as it was at a git commit."""
+def scan_at_commit(commit: str) -> tuple[str, object]:
+    """The scan of ``modeling_irish/edit_distance.py`` as it was at a git commit: the name of the
+    function to swap in (``_myers_scan_table``, which every scan of the current module goes
+    through, or ``_myers_scan`` at commits without it) and that function."""
     repo = Path(__file__).resolve().parents[1]
     source = subprocess.run(
         ["git", "show", f"{commit}:modeling_irish/edit_distance.py"],
@@ -80,7 +87,8 @@ def scan_at_commit(commit: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     os.unlink(handle.name)
-    return module._myers_scan
+    name = "_myers_scan_table" if hasattr(module, "_myers_scan_table") else "_myers_scan"
+    return name, getattr(module, name)
 
 
 def main() -> None:
@@ -100,36 +108,43 @@ def main() -> None:
         others[f"window_{args.compare_window}"] = settings_ranker(
             cropper, ids, owner.tolist(), window=args.compare_window
         )
-    if args.transpose:
-        transpose_build = time.perf_counter()
-        options = EditScorerOptions(transpose=True)
-        others["transpose"] = settings_ranker(cropper, ids, owner.tolist(), options)
-        transpose_build = time.perf_counter() - transpose_build
+    if args.pitch_classes:
+        pitch_build = time.perf_counter()
+        options = EditScorerOptions(transpose=False)
+        others["pitch_classes"] = settings_ranker(cropper, ids, owner.tolist(), options)
+        pitch_build = time.perf_counter() - pitch_build
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(ids), size=min(args.queries, len(ids)), replace=False)
     queries = [cropper.crop(ids[i], args.excerpt_notes, rng) for i in picks]
-    scans = {"current": edit_distance._myers_scan}
+    current = {n: getattr(edit_distance, n) for n in ("_myers_scan_table", "_myers_scan")}
+    scans = {"current": current}
     if args.ab_commit:
-        scans[args.ab_commit] = scan_at_commit(args.ab_commit)
+        swapped, function = scan_at_commit(args.ab_commit)
+        scans[args.ab_commit] = {**current, swapped: function}
     times: dict[str, list[float]] = {name: [] for name in [*scans, *others]}
     identical = True
+
+    def use(name: str) -> None:
+        for attr, function in scans.get(name, current).items():
+            setattr(edit_distance, attr, function)
+
     with torch_threads(1):
         for name in times:  # untimed: numba compiles (or loads its cache) on the first scan
-            edit_distance._myers_scan = scans.get(name, scans["current"])
+            use(name)
             query_edit_scores(others.get(name, ranker), cropper, queries[0][0])
         for n, (rows, _) in enumerate(queries):
             order = list(times) if n % 2 == 0 else list(reversed(times))
             results = []
             for name in order:
-                edit_distance._myers_scan = scans.get(name, scans["current"])
+                use(name)
                 begin = time.perf_counter()
                 scores = query_edit_scores(others.get(name, ranker), cropper, rows)
                 _best_per_title(scores, owner, len(index))
                 times[name].append(1000 * (time.perf_counter() - begin))
-                if name != "transpose":  # every other variant must give the same scores
+                if name != "pitch_classes":  # every other variant must give the same scores
                     results.append(scores)
             identical &= all(np.array_equal(results[0], r) for r in results[1:])
-    edit_distance._myers_scan = scans["current"]
+    use("current")
     out = {"gallery_settings": len(ids), "gallery_titles": len(index), "queries": len(queries)}
     for name, values in times.items():
         values = np.array(values)
@@ -146,10 +161,10 @@ def main() -> None:
         ratio = np.array(times[name]) / np.array(times["current"])
         out[f"{name}_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)
         out["identical_scores"] = bool(identical)
-    if args.transpose:
-        ratio = np.array(times["transpose"]) / np.array(times["current"])
-        out["transpose_slowdown_median_pairwise"] = round(float(np.median(ratio)), 3)
-        out["transpose_build_s"] = round(transpose_build, 1)
+    if args.pitch_classes:
+        ratio = np.array(times["pitch_classes"]) / np.array(times["current"])
+        out["pitch_classes_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)
+        out["pitch_classes_build_s"] = round(pitch_build, 1)
     out["build_s"] = round(build, 1)
     print(json.dumps(out))
 

@@ -28,6 +28,14 @@ TRANSPOSE_CANDIDATES = 300  # settings the transposing scorer compares in every 
 # diatonic letter (C=0 .. B=6) of each pitch class, sharps spelled up from the letter below
 _LETTER = np.array([0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6], dtype=np.int64)
 _BLOCK = 8  # code block of one rotation: letter + 8 x rotation (slot 7 never matches)
+# letters of each pitch class spelled with flats (Bb is B), for notes left in a flat key
+_FLAT_LETTER = np.array([0, 1, 1, 2, 2, 3, 4, 4, 5, 5, 6, 6], dtype=np.int64)
+_MAJOR = np.array([0, 2, 4, 5, 7, 9, 11], dtype=np.int64)  # the major scale's pitch classes
+# major key of each tonic pitch class: its tonic's letter (C Db D Eb E F F# G Ab A Bb B), the
+# number of sharps or flats of its signature, and which tonics take flats
+_TONIC_LETTER = np.array([0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6], dtype=np.int64)
+_KEY_ACCIDENTALS = np.array([0, 5, 2, 3, 4, 1, 6, 1, 4, 3, 2, 5], dtype=np.int64)
+_FLAT_TONICS = frozenset({1, 3, 5, 8, 10})
 
 
 def pitch_sequence(
@@ -71,7 +79,9 @@ def eighth_sequence(
 
 
 def letter_sequence(
-    pitches: Sequence[Optional[int]], durations: Optional[Sequence[float]] = None
+    pitches: Sequence[Optional[int]],
+    durations: Optional[Sequence[float]] = None,
+    spelling: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Diatonic letters (C=0, D=1, .. B=6) of MIDI pitches, octave and accidentals dropped,
     one per note or, with `durations` (in eighth notes), one per eighth as `eighth_sequence`.
@@ -79,23 +89,49 @@ def letter_sequence(
     Tunes on the white keys of their mode differ only by a rotation of the letters when two
     transcribers put the tonic on different white keys (one setting in D dorian, another the
     same notes a fourth up in G mixolydian), which `transpose=True` of `EditDistanceRanker`
-    undoes. Pitch classes are spelled with sharps (F# is F, and a Bb reads as A# so A): right
-    for tunes moved onto the white keys, whose few accidentals are mostly sharps, not for a tune
-    left in a flat key.
+    undoes. By default pitch classes are spelled with sharps (F# is F, and a Bb reads as A# so
+    A): right for tunes moved onto the white keys, whose few accidentals are mostly sharps.
+    `spelling` (12 letters, one per pitch class) spells otherwise: `heard_spelling` for notes
+    left in their key.
 
     >>> letter_sequence([60, 62, None, 66, 83]).tolist()
     [0, 1, 3, 6]
     >>> letter_sequence([62, 64], [2, 1]).tolist()
     [1, 1, 2]
     """
+    table = _LETTER if spelling is None else np.asarray(spelling, dtype=np.int64)
     keep = [i for i, p in enumerate(pitches) if p is not None]
-    letters = _LETTER[np.asarray([pitches[i] for i in keep], dtype=np.int64) % 12]
+    letters = table[np.asarray([pitches[i] for i in keep], dtype=np.int64) % 12]
     if durations is None:
         return letters
     if len(durations) != len(pitches):
         raise ValueError("one duration per pitch")
     reps = np.maximum(1, np.rint(np.asarray([durations[i] for i in keep], dtype=np.float64)))
     return np.repeat(letters, reps.astype(np.int64))
+
+
+def heard_spelling(pitches: Sequence[Optional[int]]) -> np.ndarray:
+    """`(12,)` letter of each pitch class for notes in their own key (a snippet typed as heard,
+    with no `K:` to move it onto the white keys), spelled in the major scale that holds most of
+    the notes (of several, the one with the fewest sharps or flats): its seven notes get seven
+    letters, the others sharps in a sharp key and flats in a flat key. In F or Bb major a Bb is
+    a B (with sharps it would read A#, an A); in D major C# and F# stay C and F.
+
+    >>> int(heard_spelling([65, 67, 69, 70, 72, 74, 76])[10])  # F major: Bb is B (6)
+    6
+    >>> heard_spelling([62, 64, 66, 67, 69, 71, 73])[[1, 6]].tolist()  # D major: C# C, F# F
+    [0, 3]
+    >>> int(heard_spelling([62, 65, 67, 70, 72])[10])  # no A nor B natural: still B
+    6
+    """
+    counts = np.bincount(
+        np.asarray([p for p in pitches if p is not None], dtype=np.int64) % 12, minlength=12
+    )
+    fit = counts[(np.arange(12)[:, None] + _MAJOR[None, :]) % 12].sum(axis=1)  # per tonic
+    tonic = int(np.lexsort((_KEY_ACCIDENTALS, -fit))[0])
+    table = (_FLAT_LETTER if tonic in _FLAT_TONICS else _LETTER).copy()
+    table[(tonic + _MAJOR) % 12] = (_TONIC_LETTER[tonic] + np.arange(7)) % 7
+    return table
 
 
 def _steps(letters: np.ndarray) -> np.ndarray:
@@ -521,15 +557,17 @@ class EditDistanceRanker:
         gallery has them (for the `rerank` best after the penalties); the meter, mode and rhythm
         penalties apply where the query's `meter` / `mode` / `rhythm` is given and a sequence's
         differs. `key_known=False` (a snippet without `K:`, its notes as typed): with
-        `transpose`, no rotation costs anything, since none is where the query's key put it."""
+        `transpose`, no rotation costs anything, since none is where the query's key put it,
+        and the notes are spelled by `heard_spelling` (a Bb in F major is a B, not an A#)."""
         penalty = (
             self._penalty(self.meters, meter, self.meter_penalty)
             + self._penalty(self.modes, mode, self.mode_penalty)
             + self._penalty(self.rhythms, rhythm, self.rhythm_penalty)
         )
         if self.transpose:
-            rotation_penalty = self.rotation_penalty if key_known else 0.0
-            return self._transposed_scores(query, durations, penalty, rotation_penalty)
+            if key_known:
+                return self._transposed_scores(query, durations, penalty, self.rotation_penalty)
+            return self._transposed_scores(query, durations, penalty, 0.0, heard_spelling(query))
         sym = self._symbols(query)[: self.max_query]
         out = (-semiglobal_distances(sym, self.gallery)).astype(np.float64) / len(sym) - penalty
         if durations is not None and self.eighths is not None:
@@ -542,19 +580,20 @@ class EditDistanceRanker:
         durations: Optional[Sequence[float]],
         penalty,
         rotation_penalty: float,
+        spelling: Optional[np.ndarray] = None,
     ) -> np.ndarray:
         """`transpose=True`: a first pass ranks every sequence by the edit distance of the
         query's diatonic steps (blind to where the tonic sits); the `candidates` best are
         then scored like the default scorer, on letters per note + `eighths_weight` x
         letters per eighth, in each of the 7 rotations, keeping the best less
         `rotation_penalty` for a rotation. The others keep their first-pass score, shifted
-        below every candidate's."""
-        letters = letter_sequence(query)
+        below every candidate's. `spelling`: see `letter_sequence`."""
+        letters = letter_sequence(query, spelling=spelling)
         if letters.size == 0:
             raise ValueError("empty query")
         parts = [letters[:MAX_WORD_QUERY]]
         if durations is not None and len(self.letters) == 2:
-            parts.append(letter_sequence(query, durations)[:MAX_WORD_QUERY])
+            parts.append(letter_sequence(query, durations, spelling)[:MAX_WORD_QUERY])
         n = len(self.labels)
         steps = _steps(letters[: MAX_WORD_QUERY + 1])
         if steps.size:
@@ -568,7 +607,7 @@ class EditDistanceRanker:
             keep[np.argsort(-first, kind="stable")[: self.candidates]] = True
         dist = rotation_distances(parts, self.letters[: len(parts)], keep)[:, keep]
         weights = [1.0, self.eighths_weight][: len(parts)]
-        total = -rotation_penalty * (np.arange(7) > 0)
+        total = np.where(np.arange(7) > 0, -rotation_penalty, 0.0)  # +0.0, not -0.0, at 0
         for d, q, w in zip(dist, parts, weights):
             total = total - w * np.minimum(d, q.size).astype(np.float64) / q.size
         # below every candidate: a candidate scores at least -(1 + eighths_weight + rotation

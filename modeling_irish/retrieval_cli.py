@@ -99,13 +99,15 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
-    """`--transpose`, shared by `identify` and `evaluate-retrieval`."""
+    """`--transpose / --no-transpose`, shared by `identify` and `evaluate-retrieval`."""
     parser.add_argument(
         "--transpose",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="Edit distance that also finds settings whose tonic sits on another white key "
-        "(a setting transcribed in D dorian, another a fourth up in G mixolydian): named more "
-        "often, about 1.3x slower (docs/BENCHMARKS.md).",
+        "(a setting transcribed in D dorian, another a fourth up in G mixolydian); the default. "
+        "--no-transpose: pitch classes only, the earlier scorer, named less often and about "
+        "0.6x the time (docs/BENCHMARKS.md).",
     )
 
 

@@ -181,27 +181,30 @@ def test_identify_passes_the_snippet_meter_mode_and_rhythm_only_when_written(
     seen = []
     real = index.edit_distance_scores
 
-    def spy(pitches, durations=None, meter=None, mode=None, rhythm=None, transpose=False, key=True):
+    def spy(pitches, durations=None, meter=None, mode=None, rhythm=None, transpose=True, key=True):
         seen.append((meter, mode, rhythm, transpose, key))
         return real(pitches, durations, meter, mode, rhythm, transpose, key)
 
     index.edit_distance_scores = spy
     body = KNOWN[2].split("K:D\n")[1]
     for head in ("R:reel\nM:4/4\nK:D\n", "M:6/8\nK:Ador\n", ""):
-        identify(model, index, "X:1\n" + head + body, k=1, tokenizer=tokenizer, scoring="hybrid")
+        snippet = "X:1\n" + head + body
+        identify(model, index, snippet, k=1, tokenizer=tokenizer, transpose=False)
     # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
-    # reads as C major, but that is no evidence of a mode (and it is tried in all 12
-    # transpositions); no M: is no meter, no R: no rhythm
+    # reads as C major, but that is no evidence of a mode (and the pitch-class scorer tries it
+    # in all 12 transpositions); no M: is no meter, no R: no rhythm
     none = (None, None, None, False, True)
     assert seen == [("4/4", "major", "reel", False, True), none] + [none] * 12
-    # the transposing scorer needs no 12 transpositions: its letters do not depend on the key;
-    # without K: the key is unknown, so no rotation is preferred
+    # the default transposing scorer takes a snippet with K:; one without K: is still tried in
+    # all 12 transpositions by pitch classes
     seen.clear()
     for head in ("R:reel\nM:4/4\nK:D\n", ""):
-        top = identify(model, index, "X:1\n" + head + body, 1, tokenizer, "hybrid", transpose=True)
-        assert top[0][0] == identify(model, index, "X:1\n" + head + body, 1, tokenizer)[0][0]
-    transposed = [x for x in seen if x[3]]
-    assert transposed == [("4/4", "major", "reel", True, True), (None, None, None, True, False)]
+        top = identify(model, index, "X:1\n" + head + body, 1, tokenizer, "hybrid")
+        plain = identify(model, index, "X:1\n" + head + body, 1, tokenizer, transpose=False)
+        assert top[0][0] == plain[0][0]
+    assert seen[0] == ("4/4", "major", "reel", True, True)
+    assert seen[1] == ("4/4", "major", "reel", False, True)
+    assert seen[2:] == [none] * 24
 
 
 def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
