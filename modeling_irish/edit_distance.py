@@ -263,7 +263,9 @@ def _myers_scan_table(peq: np.ndarray, m: int, gallery: PaddedGallery) -> np.nda
     instead of ~20 numpy passes; the same results as `_myers_scan_table_numpy`)."""
     from . import myers_kernels  # numba compiles (or loads its cache) on first use
 
-    width = _word(m)[2]
+    dtype, _, width = _word(m)
+    if peq.dtype != dtype:  # the kernels read the word size from the table
+        raise ValueError(f"a {m}-symbol pattern needs a {dtype.__name__} table, not {peq.dtype}")
     kernel = myers_kernels.scan_words32 if width == 32 else myers_kernels.scan_words64
     return kernel(peq, gallery.codes, gallery.active, width - m)
 
@@ -446,7 +448,9 @@ class EditDistanceRanker:
             then the `candidates` best scored on diatonic letters in all 7 rotations
             (`letter_sequence`, `rotation_distances`), a rotation costing `ROTATION_PENALTY`.
             On two development sets of ~300 held-out settings MRR@20 0.695 -> 0.730 and
-            0.722 -> 0.757, at about 1.3x the time of a query (docs/BENCHMARKS.md).
+            0.722 -> 0.757, at about 1.8x the time of a query (docs/BENCHMARKS.md). False
+            here, for the plain scorer; the package's callers (`identify`,
+            `evaluate_retrieval`, `EditScorerOptions`, the command line) default to True.
 
     Chosen on 300 held-out settings of TRAINING tunes (30-note excerpts, gallery 7,070 titles
     with all of their 14,842 settings): MRR@20 per note 0.628, per eighth 0.652, both summed

@@ -75,7 +75,7 @@ def test_compiled_scan_equals_the_numpy_scan_bit_for_bit(width):
     """Any symbol table (as `rotation_distances` builds: codes standing for other symbols, codes
     that match nothing), patterns of every size up to the word, ragged and empty columns."""
     rng = np.random.default_rng(width)
-    for m in [1, 2, width // 2, width - 1, width]:
+    for m in [1, 2, 16, 31, 32] if width == 32 else [33, 40, 63, 64]:  # the word of m symbols
         gallery = PaddedGallery(
             [rng.integers(0, 12, rng.integers(0, 300)).tolist() for _ in range(40)], window=96,
             overlap=64,
@@ -91,6 +91,8 @@ def test_compiled_scan_equals_the_numpy_scan_bit_for_bit(width):
         assert np.array_equal(compiled, _myers_scan_table_numpy(peq, m, gallery))
     empty = PaddedGallery([[], []])
     assert _myers_scan_table(np.zeros(256, np.uint32), 3, empty).tolist() == [3, 3]
+    with pytest.raises(ValueError, match="uint32 table"):  # the word follows the pattern size
+        _myers_scan_table(np.zeros(256, np.uint64), 3, empty)
 
 
 def test_symbol_range_is_checked():
