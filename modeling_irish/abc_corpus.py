@@ -33,6 +33,7 @@ from .abc_sources import (  # noqa: F401 - re-exported: the loader's public read
     session_tune_text,
     source_files,
 )
+from .file_utils import publish_directory
 
 logger = logging.getLogger(__name__)
 
@@ -539,8 +540,11 @@ def load_abc_corpus(
         report["duplicates"], report["splits"],
     )  # fmt: skip
     if cached is not None:
+        # written aside and renamed: two processes may fill one cache folder at once
+        tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
         # one shard per split: datasets writes no arrow file for an empty split otherwise, and
         # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
-        dataset.save_to_disk(str(cached), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
-        (cached / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
+        dataset.save_to_disk(str(tmp), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
+        (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
+        publish_directory(tmp, cached, "abc_corpus_report.json")
     return dataset

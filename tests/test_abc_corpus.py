@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -367,6 +368,34 @@ def test_mixed_sources_and_cache(tmp_path):
                             report=cached_report)  # fmt: skip
     assert cached_report == report and again["train"].to_list() == data["train"].to_list()
     assert len(list((tmp_path / "c").iterdir())) == 1
+
+
+@needs_parser
+def test_cache_written_aside_survives_a_dead_writer_and_a_concurrent_one(tmp_path):
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    (cached,) = (tmp_path / "c").iterdir()
+    # a writer that died before its report: the folder is rebuilt, not trusted nor fatal
+    (cached / "abc_corpus_report.json").unlink()
+    load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert (cached / "abc_corpus_report.json").is_file()
+    # another process publishes the same cache while this one builds it: its copy is kept
+    import modeling_irish.abc_corpus as abc_corpus
+
+    real_publish = abc_corpus.publish_directory
+    published = []
+
+    def race(tmp, final, marker):
+        shutil.copytree(tmp, final)  # the other process, complete, a moment sooner
+        published.append(real_publish(tmp, final, marker))
+
+    shutil.rmtree(cached)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(abc_corpus, "publish_directory", race)
+        raced = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert published == [False]  # this process's copy was dropped, the other's kept
+    assert raced["train"].to_list() == data["train"].to_list()
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [cached.name]  # no temporary left
 
 
 def test_unknown_source_raises(tmp_path):

@@ -179,6 +179,7 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     """The vocabulary of the training split, cached under a hash of its ABC texts."""
     import hashlib
 
+    from modeling_irish.file_utils import publish_directory
     from tokenization.tokenization_abc import AbcTokenizer
 
     digest = hashlib.sha1("\x00".join(train_split["abc"]).encode("utf-8")).hexdigest()[:16]
@@ -188,7 +189,7 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     tokenizer = AbcTokenizer.train(train_split["abc"])
     tmp = f"{path}.tmp-{os.getpid()}"
     tokenizer.save_pretrained(tmp)
-    os.replace(tmp, path)
+    publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
     return tokenizer
 
 

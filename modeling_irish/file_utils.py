@@ -1,0 +1,42 @@
+"""Filesystem helpers shared by the caches of the loader and the training script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: str) -> bool:
+    """Move the finished directory `tmp` to `final` in one rename, for caches that several
+    processes may fill at once (two training runs started together on one cache folder).
+
+    `marker` names the file whose presence makes a directory complete. If another process
+    published `final` first, `tmp` is deleted and `final` kept (caches are keyed by a hash of
+    their inputs, so both hold the same thing); a `final` without its marker, left by a process
+    that died while writing, is replaced. Returns True if `tmp` was published.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for n in (1, 2):
+    ...     (root / f"tmp{n}").mkdir(); _ = (root / f"tmp{n}" / "done").write_text(str(n))
+    >>> publish_directory(root / "tmp1", root / "cache", "done")
+    True
+    >>> publish_directory(root / "tmp2", root / "cache", "done")  # a second writer: kept first
+    False
+    >>> (root / "cache" / "done").read_text()
+    '1'
+    >>> sorted(p.name for p in root.iterdir())
+    ['cache']
+    """
+    tmp, final = Path(tmp), Path(final)
+    if final.is_dir() and not (final / marker).exists():
+        shutil.rmtree(final, ignore_errors=True)  # an incomplete copy: nobody will finish it
+    try:
+        os.replace(tmp, final)
+        return True
+    except OSError:
+        if not (final / marker).exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # another process published it first
+        return False
