@@ -53,6 +53,9 @@ def _step32(eq_row, pv, mv, score, best):  # pragma: no cover - compiled
         mv[c] = np.uint32(ph & xv)
 
 
+# The same step in 64 bits. Written out twice on purpose: one kernel built per word size by a
+# factory closure runs as fast but is recompiled in every process (~3 s; numba's disk cache
+# does not reload the closures), where these module-level kernels load from the cache.
 @numba.njit(inline="always", error_model="numpy")
 def _step64(eq_row, pv, mv, score, best):  # pragma: no cover - compiled
     for c in range(eq_row.size):
