@@ -30,7 +30,13 @@ from .threads import torch_threads
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RHYTHM_METERS", "GeneratedTune", "TuneGenerator", "filter_logits"]
+__all__ = [
+    "RHYTHM_METERS",
+    "GeneratedTune",
+    "TuneGenerator",
+    "check_tokenizer_fits",
+    "filter_logits",
+]
 
 #: Default meter of each tune type (the corpus's usual one).
 RHYTHM_METERS = {
@@ -173,6 +179,31 @@ def _draw(
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
+def check_tokenizer_fits(config: Any, tokenizer: Any) -> None:
+    """Raise `ValueError` unless `tokenizer`'s vocabulary has the sizes the model was built with.
+
+    A model samples ids of the tokenizer it was trained with; another tokenizer would decode them
+    as other tokens (or index past its tables).
+
+    >>> from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tok = AbcTokenizer.train(["X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|]"])
+    >>> check_tokenizer_fits(MeasureNoteConfig(vocab_sizes=tok.abc_vocab.sizes), tok)
+    >>> check_tokenizer_fits(MeasureNoteConfig(), tok)
+    Traceback (most recent call last):
+    ...
+    ValueError: the tokenizer does not fit this model: feature 'main' has ... ids in the ...
+    """
+    sizes = tokenizer.abc_vocab.sizes
+    for name in config.feature_names:
+        if sizes.get(name) != config.vocab_sizes[name]:
+            raise ValueError(
+                f"the tokenizer does not fit this model: feature {name!r} has {sizes.get(name)} "
+                f"ids in the tokenizer and {config.vocab_sizes[name]} in the model; load the "
+                "tokenizer saved with the model (AbcTokenizer.from_pretrained(model_folder))"
+            )
+
+
 class TuneGenerator:
     """Sample whole tunes, optionally constrained to scan (`modeling_irish.constraints`).
 
@@ -190,6 +221,7 @@ class TuneGenerator:
     """
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
+        check_tokenizer_fits(model.config, tokenizer)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.vocab = tokenizer.abc_vocab

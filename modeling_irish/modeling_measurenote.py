@@ -145,6 +145,7 @@ class MeasureNoteEmbeddings(nn.Module):
 
     def __init__(self, config: MeasureNoteConfig):
         super().__init__()
+        self.feature_names = list(config.feature_names)
         self.layers = nn.ModuleList(
             nn.Embedding(config.vocab_sizes[name], config.embedding_sizes[name])
             for name in config.feature_names
@@ -152,7 +153,32 @@ class MeasureNoteEmbeddings(nn.Module):
 
     def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
         # (batch, seq, n_features) -> (batch, seq, total_embedding_size)
-        return torch.cat([layer(input_ids[..., i]) for i, layer in enumerate(self.layers)], dim=-1)
+        if input_ids.shape[-1] != len(self.layers):
+            raise ValueError(
+                f"input_ids has {input_ids.shape[-1]} features per row, the model "
+                f"{len(self.layers)} ({', '.join(self.feature_names)})"
+            )
+        try:
+            return torch.cat(
+                [layer(input_ids[..., i]) for i, layer in enumerate(self.layers)], dim=-1
+            )
+        except IndexError as err:  # torch says only "index out of range in self"
+            raise ValueError(self._out_of_range(input_ids)) from err
+
+    def _out_of_range(self, input_ids: torch.LongTensor) -> str:
+        """Which feature holds an id its table lacks, and where (checked only after a failure)."""
+        for i, layer in enumerate(self.layers):
+            column = input_ids[..., i]
+            bad = ((column < 0) | (column >= layer.num_embeddings)).nonzero()
+            if len(bad):
+                where = tuple(bad[0].tolist())
+                return (
+                    f"feature {self.feature_names[i]!r} has id {int(column[where])} at "
+                    f"{where} (batch, row), outside the model's vocabulary of "
+                    f"{layer.num_embeddings}: was input_ids made by the tokenizer saved with this "
+                    f"model? (padding rows take id 0, not -100)"
+                )
+        return "an embedding index is out of range"
 
 
 class MeasureNoteMeasureModule(nn.Module):

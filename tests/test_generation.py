@@ -234,6 +234,13 @@ def test_model_generate_with_input_ids_says_how_to_call_it(generator):
         model.generate(tok, input_ids=enc["input_ids"])
 
 
+def test_a_tokenizer_of_another_model_is_refused(generator):
+    other = AbcTokenizer.train(TRAIN[:2])
+    assert other.abc_vocab.sizes != generator.tokenizer.abc_vocab.sizes
+    with pytest.raises(ValueError, match="the tokenizer does not fit this model: feature"):
+        generator.model.generate(other, 1, rhythm="jig")
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

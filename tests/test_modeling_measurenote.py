@@ -311,6 +311,22 @@ def test_measure_numbers_below_state_are_rejected(tester):
             model(inputs["input_ids"][:, :1], torch.zeros(4, 1, dtype=torch.long), state=state)
 
 
+@pytest.mark.parametrize("bad_id", [-100, 10_000])
+def test_ids_outside_the_vocabulary_are_named(tester, bad_id):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    column = model.config.feature_names.index("octave")
+    inputs["input_ids"][2, 5, column] = bad_id
+    with pytest.raises(ValueError, match=rf"feature 'octave' has id {bad_id} at \(2, 5\)"):
+        model(**inputs)
+
+
+def test_rows_with_the_wrong_number_of_features_are_refused(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    with pytest.raises(ValueError, match="19 features per row, the model 20"):
+        tester.model()(inputs["input_ids"][..., :19], inputs["measure_numbers"])
+
+
 # ---------------------------------------------------------------- padding and loss
 
 
