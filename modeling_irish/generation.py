@@ -13,7 +13,13 @@ import torch
 
 from tokenization.abc_parser import Token
 from tokenization.abc_writer import write_abc
-from tokenization.features import FEATURE_NAMES, HeaderInfo, beat_points, position_features
+from tokenization.features import (
+    FEATURE_NAMES,
+    HEADER_FEATURES,
+    HeaderInfo,
+    beat_points,
+    position_features,
+)
 from tokenization.keys import Key, output_shift, parse_key, transpose_tokens
 from tokenization.tokenization_abc import read_tune
 from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
@@ -342,12 +348,13 @@ class TuneGenerator:
         then the prompt's tokens (pushed into every sample's constraint)."""
         from tokenization.features import tune_to_rows
 
-        encoded = self.vocab.encode(tune_to_rows(prompt, header))[:-1]  # drop <end>
-        measures = tune_to_rows(prompt, header).measure_numbers[:-1]
+        rows = tune_to_rows(prompt, header)
+        encoded = self.vocab.encode(rows)[:-1]  # drop <end>
+        measures = rows.measure_numbers[:-1]
+        self._warn_unknown_header(rows.header, encoded[0, -len(rows.header) :])
         unknown = np.flatnonzero((encoded[1:, :2] == UNK_ID).any(axis=1))
         if unknown.size:
-            rows = tune_to_rows(prompt, header).token_rows[1:]
-            main, dur = rows[int(unknown[0])][:2]
+            main, dur = rows.token_rows[1:][int(unknown[0])][:2]
             raise ValueError(
                 f"the prompt has {unknown.size} token(s) outside the model's vocabulary; the "
                 f"first is token {int(unknown[0]) + 1} of the prompt body ({main}, lasting "
@@ -358,6 +365,21 @@ class TuneGenerator:
                 c.push(main_id, dur_id)
         rows = torch.from_numpy(encoded).unsqueeze(0)
         return rows, torch.tensor([measures], dtype=torch.long)
+
+    @staticmethod
+    def _warn_unknown_header(values: tuple[str, ...], ids: np.ndarray) -> None:
+        """Say which header values the model never saw (it is conditioned on ``<unk>`` there)."""
+        unknown = [
+            f"{name}={value!r}"
+            for name, value, i in zip(HEADER_FEATURES, values, ids.tolist())
+            if i == UNK_ID
+        ]
+        if unknown:
+            logger.warning(
+                "the model's tokenizer has never seen %s: it is conditioned on <unk> there, so "
+                "the tunes may not sound like the request (bars still fit the meter)",
+                ", ".join(unknown),
+            )
 
     def _free_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Masks without constraints: any token but ``<pad>``, ``<start>``, ``<unk>``."""

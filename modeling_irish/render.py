@@ -37,6 +37,7 @@ def to_svg(abc: str, path: str) -> list[str]:
         import verovio
     except ImportError as err:
         raise RenderError("SVG needs verovio: pip install verovio") from err
+    verovio.enableLog(verovio.LOG_ERROR)  # not "Information field R is ignored" on every tune
     toolkit = verovio.toolkit()
     toolkit.setOptions({"adjustPageHeight": True, "breaks": "auto", "scale": 50})
     if not toolkit.loadData(abc):

@@ -234,6 +234,17 @@ def test_model_generate_with_input_ids_says_how_to_call_it(generator):
         model.generate(tok, input_ids=enc["input_ids"])
 
 
+def test_a_header_the_model_never_saw_is_named(generator, caplog):
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        tunes = generator.generate(1, rhythm="fandango", meter="7/8", num_bars=4)
+    assert "never seen meter='7/8', rhythm='fandango'" in caplog.text
+    assert tunes[0].abc  # it still samples, every bar in 7/8
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, rhythm="reel", key="D", num_bars=4)
+    assert "never seen" not in caplog.text
+
+
 def test_a_tokenizer_of_another_model_is_refused(generator):
     other = AbcTokenizer.train(TRAIN[:2])
     assert other.abc_vocab.sizes != generator.tokenizer.abc_vocab.sizes
