@@ -15,6 +15,10 @@ The default scorer is the transposing one (``EditScorerOptions()``, as ``identif
 (``EditScorerOptions(transpose=False)``, ``--no-transpose``) on the same queries, alternating with
 the default one query by query; ``pitch_classes_*`` keys.
 
+``--written`` also times the scorer over the settings as written (``EditScorerOptions(
+unfold_repeats=False)``, ``--no-unfold-repeats``; the default compares them in played order,
+repeats and endings unfolded), alternating query by query; ``written_*`` keys.
+
 ``--compare-window W`` also times the default scorer with gallery windows of W symbols instead of
 ``edit_distance.WINDOW`` (alternating, and checks that the scores are identical); ``window_W_*``
 keys.
@@ -68,6 +72,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--pitch-classes", action="store_true", help="Also time the scorer without transposition."
     )
+    p.add_argument(
+        "--written",
+        action="store_true",
+        help="Also time the scorer over the settings as written (repeats not unfolded).",
+    )
     p.add_argument("--compare-window", type=int, default=None, help="Also time these windows.")
     return p.parse_args()
 
@@ -108,6 +117,9 @@ def main() -> None:
         others[f"window_{args.compare_window}"] = settings_ranker(
             cropper, ids, owner.tolist(), window=args.compare_window
         )
+    if args.written:
+        options = EditScorerOptions(unfold_repeats=False)
+        others["written"] = settings_ranker(cropper, ids, owner.tolist(), options)
     if args.pitch_classes:
         pitch_build = time.perf_counter()
         options = EditScorerOptions(transpose=False)
@@ -141,7 +153,7 @@ def main() -> None:
                 scores = query_edit_scores(others.get(name, ranker), cropper, rows)
                 _best_per_title(scores, owner, len(index))
                 times[name].append(1000 * (time.perf_counter() - begin))
-                if name != "pitch_classes":  # every other variant must give the same scores
+                if name not in ("pitch_classes", "written"):  # the others: the same scores
                     results.append(scores)
             identical &= all(np.array_equal(results[0], r) for r in results[1:])
     use("current")
@@ -161,6 +173,9 @@ def main() -> None:
         ratio = np.array(times[name]) / np.array(times["current"])
         out[f"{name}_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)
         out["identical_scores"] = bool(identical)
+    if args.written:
+        ratio = np.array(times["written"]) / np.array(times["current"])
+        out["written_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)
     if args.pitch_classes:
         ratio = np.array(times["pitch_classes"]) / np.array(times["current"])
         out["pitch_classes_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)

@@ -202,23 +202,31 @@ class TuneIndex:
         corpus_sources: Corpus,
         max_rows: Optional[int] = 512,
         batch_size: int = 64,
+        unfold_repeats: bool = True,
     ) -> TuneIndex:
         """Embed every distinct title and every titled, readable setting of `corpus_sources`.
 
         `model=None` builds an index for the edit-distance scorer alone (no embeddings): it
         names tunes without any trained model (`identify(None, index, ..., scoring=
-        "edit-distance")`)."""
+        "edit-distance")`). `unfold_repeats`: the edit distance sees each setting in the order
+        it is played, repeats and endings unfolded (`NoteCropper.played`), and a snippet is
+        unfolded the same way; False: as written (the index before; ``meta["order"]`` says
+        which)."""
         records = [r for r in read_tunes(corpus_sources) if title_key(r["title"])]
         encoded, kept = _encode_records(tokenizer, records)
         records = [records[i] for i in kept]
         ids = [e.input_ids for e in encoded]
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
-        notes = [cropper.notes(x) for x in ids]
+        notes = [cropper.notes(cropper.played(x) if unfold_repeats else x) for x in ids]
         headers = _header_lists([header_values(cropper, x) for x in ids])
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
-        meta = {"model": str(getattr(model, "name_or_path", "") or ""), "settings": len(ids)}
+        meta = {
+            "model": str(getattr(model, "name_or_path", "") or ""),
+            "settings": len(ids),
+            "order": "played" if unfold_repeats else "written",
+        }
         if model is None:
             titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
         else:
@@ -341,12 +349,14 @@ def _snippet_edit_scores(
     the same way; `transpose` (the default) then also finds settings whose tonic sits on another
     white key. A snippet without `K:` (notes typed as heard) has no key to move it by, so its
     pitch classes are compared in all 12 transpositions and each title keeps its best (12 scans,
-    about 50 ms against thesession's 20,700 tunes). One pass of the transposing scorer would also
-    do, its letters and steps being the same in any key, in a fifth of the time, but it names
-    fewer tunes: letters are coarser than pitch classes (300 held-out settings written in random
-    keys without `K:`, MRR@20 0.764 against 0.783). Its mode is unknown, so no mode penalty."""
+    about 120 ms against thesession's tunes in played order). One pass of the transposing
+    scorer would also do, its letters and steps being the same in any key, in a fifth of the
+    time, but it names fewer tunes: letters are coarser than pitch classes (300 held-out
+    settings written in random keys without `K:`, MRR@20 0.764 against 0.783). Its mode is
+    unknown, so no mode penalty."""
     cropper = NoteCropper(tokenizer)
-    pitches, durations = cropper.notes(ids)
+    played = index.meta.get("order") == "played"  # an index saved before holds written order
+    pitches, durations = cropper.notes(cropper.played(ids) if played else ids)
     h = header_values(cropper, ids)
     if _KEY_FIELD.search(abc_snippet):
         return index.edit_distance_scores(

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from tokenization.analysis import played_order
 from tokenization.features import FEATURE_NAMES, HeaderInfo, tune_to_rows
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 from tokenization.vocabulary import UNK_ID
@@ -125,6 +126,8 @@ class NoteCropper:
                 self.kind[i] = 2
             elif value == "]":
                 self.kind[i] = 3
+        # canonical bar text of each main id ("" for what is not a bar line)
+        self.bar_text = np.array([v if v[:1] in ("|", ":") else "" for v in mains], dtype=object)
         self.pitch = np.full(len(mains), -1, dtype=np.int64)
         for i, value in enumerate(mains):
             if value.startswith("pitch"):
@@ -149,6 +152,32 @@ class NoteCropper:
         depth = np.cumsum(kind == 2) - np.cumsum(kind == 3)
         inside = (depth > 0) & (kind != 2)
         return np.flatnonzero(((kind == 1) & ~inside) | (kind == 2))
+
+    def played(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of an encoded tune in the order they are played: repeats and endings
+        unfolded (`tokenization.analysis.played_order`), ``<start>`` and ``<end>`` kept first and
+        last. A tune without repeats or endings comes back as it is."""
+        ids = np.asarray(ids)
+        bars = self.bar_text[ids[1:-1, _MAIN].astype(np.int64)]
+        at = np.flatnonzero(bars != "")
+        texts = bars[at].tolist()
+        if not any(t[0] == ":" or t[-1] == ":" or t[-1].isdigit() for t in texts):
+            return ids
+        # One item per bar line and per run of rows between two bar lines.
+        spans, items, previous = [], [], 0
+        for row, text in zip(at.tolist(), texts):
+            if row > previous:
+                spans.append((previous, row))
+                items.append("")
+            spans.append((row, row + 1))
+            items.append(text)
+            previous = row + 1
+        if previous < len(bars):
+            spans.append((previous, len(bars)))
+            items.append("")
+        inner = [np.arange(*spans[k]) + 1 for k in played_order(items)]
+        order = np.concatenate([[0], *inner, [len(ids) - 1]]).astype(np.int64)
+        return ids[order]
 
     def pitches(self, ids: np.ndarray) -> np.ndarray:
         """MIDI pitches of the note rows of `ids` (rests, bars and specials dropped)."""

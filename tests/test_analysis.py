@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
+
 from tokenization.abc_parser import parse_abc
-from tokenization.analysis import analyse_measures
+from tokenization.analysis import analyse_measures, played_order
 
 
 def _notes(text: str):
@@ -46,3 +48,40 @@ def test_pickup_endings_tuplets_and_chords():
 def test_three_two_beats():
     notes = _notes("X:1\nM:3/2\nL:1/8\nK:G\nG2A2 B2c2 d2e2|]")
     assert [p.is_onbeat for p in notes] == [True, False, True, False, True, False]
+
+
+# ---------------------------------------------------------------- played order
+
+_NAMES = {67: "G", 69: "A", 71: "B", 72: "c", 74: "d", 76: "e", 78: "f", 79: "g", 81: "a", 83: "b"}
+
+
+def _played(body: str) -> str:
+    tune = parse_abc("X:1\nM:2/4\nL:1/8\nK:G\n" + body)
+    bars = [t.text if t.kind == "bar" else "" for t in tune.tokens]
+    return "".join(_NAMES[tune.tokens[i].pitch] for i in played_order(bars) if not bars[i])
+
+
+@pytest.mark.parametrize(
+    "body, played",
+    [
+        ("GA|Bc|]", "GABc"),
+        ("|:GA:|", "GAGA"),
+        ("GA:|", "GAGA"),  # no start repeat: back to the beginning
+        ("GA:|Bc::de:|", "GAGABcBcdede"),  # `::` ends one section and starts the next
+        ("|:GA|1 Bc:|2 de||fg:|", "GABcGAdefgfg"),
+        ("|:GA|[1 Bc:|[2 de||", "GABcGAde"),
+        ("|:GA|1Bc:|2de|:fg|1ab:|2ga|]", "GABcGAdefgabfgga"),
+        ("|:GA|1Bc:|2de|fg|1ab:|2ga|]", "GABcGAdefgabfgga"),  # a last ending lasts one bar
+        ("|:GA|1Bc:|2de|fg:|", "GABcGAdefgfg"),
+        ("|:GA|[1 Bc:|[2 de:|[3 fg|]", "GABcGAdeGAfg"),  # three endings, three passes
+        ("|:GA|1,3Bc:|2de:|", "GABcGAdeGABc"),  # ending 1,3; the third pass ends the tune
+        ("GA||Bc:|", "GABcBc"),  # a section line is where a repeat goes back to
+    ],
+)
+def test_played_order_unfolds_repeats_and_endings(body, played):
+    assert _played(body) == played
+
+
+def test_played_order_of_a_tune_without_bars_is_its_order():
+    assert played_order(["", "", ""]) == [0, 1, 2]
+    assert played_order([]) == []

@@ -321,3 +321,38 @@ def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path
     # as a query, its excerpt cannot be read back: it is dropped and counted, not an error
     m = evaluate_retrieval(None, tokenizer, TRAIN, [odd, KNOWN[0]], "known", 0, 0, "edit-distance")
     assert m["queries"] == 1 and m["dropped_queries"] == 1 and m["r_at_1"] == 1.0
+
+
+def test_a_snippet_played_across_a_repeat_is_found_in_played_order(tmp_path):
+    rng = np.random.default_rng(7)
+    bars = ["".join(rng.choice(list("CDEFGABcde"), 8)) for _ in range(8)]
+    repeated = (
+        "X:50\nT:Round Again\nS: https://thesession.org/tunes/50#setting50\nR:reel\nM:4/4\n"
+        f"L:1/8\nK:D\n|:{bars[0]}|{bars[1]}|{bars[2]}|{bars[3]}:|"
+        f"{bars[4]}|{bars[5]}|{bars[6]}|{bars[7]}|]\n"
+    )
+    # as heard: the end of the repeated part, then its start again
+    snippet = f"M:4/4\nL:1/8\nK:D\n{bars[2]}|{bars[3]}|{bars[0]}|{bars[1]}|"
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN + [repeated]))
+    tok = AbcTokenizer.train(TRAIN + [repeated])
+    played = TuneIndex.build(None, tok, str(corpus))
+    written = TuneIndex.build(None, tok, str(corpus), unfold_repeats=False)
+    assert (played.meta["order"], written.meta["order"]) == ("played", "written")
+    assert len(played.pitch_flat) == len(written.pitch_flat) + 32  # the part, twice
+    top = identify(None, played, snippet, k=1, tokenizer=tok, scoring="edit-distance")
+    assert top == [("Round Again", 0.0)]
+    as_written = dict(identify(None, written, snippet, k=9, tokenizer=tok, scoring="edit-distance"))
+    assert as_written["Round Again"] < 0  # the jump back is not in the written text
+
+
+def test_played_order_excerpts_of_the_queries(tokenizer):
+    from modeling_irish.retrieval_evaluation import _query_rows
+
+    queries = read_tunes(KNOWN[:3])
+    written, _ = _query_rows(tokenizer, queries, 30, 0)
+    played, _ = _query_rows(tokenizer, queries, 30, 0, "played")
+    assert len(written) == len(played) == 3  # synthetic reels have no repeats: the same crops
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(written, played))
+    with pytest.raises(ValueError, match="query_order must be one of"):
+        _query_rows(tokenizer, queries, 30, 0, "backwards")

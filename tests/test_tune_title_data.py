@@ -139,3 +139,16 @@ def test_training_pairs_leave_out_and_count_unreadable_tunes(tokenizer):
     assert pairs["titles"] == ["T0", "T1", "T3", "T4", "T5"]
     kept = [0, 1, 3, 4, 5]
     assert all(np.array_equal(x, encoded[i]) for x, i in zip(pairs["input_ids"], kept))
+
+
+def test_played_rows_unfold_repeats_and_keep_start_and_end():
+    tune = "X:1\nM:2/4\nL:1/8\nK:C\n|:GA|1 Bc:|2 de||fg:|"  # in C: pitches as written
+    tok = AbcTokenizer.train([tune])
+    cropper = NoteCropper(tok)
+    ids = np.asarray(tok([tune])["input_ids"][0])
+    played = cropper.played(ids)
+    assert np.array_equal(played[0], ids[0]) and np.array_equal(played[-1], ids[-1])
+    names = {67: "G", 69: "A", 71: "B", 72: "c", 74: "d", 76: "e", 77: "f", 79: "g"}
+    assert "".join(names[int(p)] for p in cropper.pitches(played)) == "GABcGAdefgfg"
+    plain = np.asarray(tok(["X:1\nM:2/4\nL:1/8\nK:C\nGA|Bc|]"])["input_ids"][0])
+    assert np.array_equal(cropper.played(plain), plain)

@@ -10,7 +10,7 @@ from typing import Any
 from .features import beat_points
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, bar_length_in_eighths
 
-__all__ = ["TokenPosition", "analyse_measures"]
+__all__ = ["TokenPosition", "analyse_measures", "played_order"]
 
 
 @dataclass(frozen=True)
@@ -115,3 +115,95 @@ def analyse_measures(tokens: Sequence[Any], meter: str | None) -> list[TokenPosi
 
 def _as_pickup(position: TokenPosition) -> TokenPosition:
     return replace(position, is_pickup=True)
+
+
+_SECTION_LINES = ("||", "|]", "|:")
+
+
+def _ending_passes(label: str) -> frozenset[int]:
+    """The passes an ending label plays on: ``"1"``, ``"1,3"``, ``"1-3"`` (ABC 2.1)."""
+    passes: set[int] = set()
+    for part in label.split(","):
+        low, _, high = part.partition("-")
+        if low.isdigit() and (not high or high.isdigit()):
+            passes.update(range(int(low), int(high or low) + 1))
+    return frozenset(passes)
+
+
+def _bar_parts(text: str) -> tuple[bool, frozenset[int]]:
+    """Whether a canonical bar text ends a repeat, and the passes of the ending it starts."""
+    label = text.lstrip(":|]").lstrip("[")
+    return text.startswith(":"), _ending_passes(label) if label else frozenset()
+
+
+def played_order(bars: Sequence[str]) -> list[int]:
+    """Indices of a tune's tokens in the order they are played, repeats and endings unfolded.
+
+    `bars` holds each token's canonical bar text (``"|:"``, ``":|"``, ``":|2"``, ``"||"``...;
+    anything else, e.g. ``""``, for a token that is not a bar line). A ``:|`` goes back to the
+    last ``|:``, section line (``||``, ``|]``) or passed ``:|``, or to the start; a section is
+    played twice, or as many times as its highest ending number; on each pass an ending whose
+    numbers do not include it is skipped, up to the ending that does. Non-bar tokens are kept in
+    order and each bar line is kept where it is passed through.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:G\\n|:GA|1 Bc:|2 de||fg:|")
+    >>> bars = [t.text if t.kind == "bar" else "" for t in tune.tokens]
+    >>> names = {67: "G", 69: "A", 71: "B", 72: "c", 74: "d", 76: "e", 78: "f", 79: "g"}
+    >>> " ".join(bars[i] or names[tune.tokens[i].pitch] for i in played_order(bars))
+    '|: G A |1 B c G A :|2 d e || f g f g :|'
+    """
+    n, order = len(bars), []
+    i, start, passes_done, last_ending = 0, 0, 1, False
+    while i < n and len(order) <= 8 * n:
+        ends_repeat, ending = _bar_parts(bars[i]) if bars[i] else (False, frozenset())
+        if ends_repeat and passes_done < _section_passes(bars, start, i):
+            i, passes_done = start, passes_done + 1  # back to the start of the section
+            continue
+        if ending and passes_done not in ending:
+            j = _next_ending(bars, i + 1, passes_done)
+            if j is None:  # no ending of this pass: skip this one to its end
+                i = _ending_end(bars, i + 1) + 1
+                start, passes_done, last_ending = i, 1, False
+                continue
+            i, ending = j, _bar_parts(bars[j])[1]  # go on inside the ending of this pass
+        order.append(i)
+        if ends_repeat or bars[i] in _SECTION_LINES or (last_ending and bars[i] and not ending):
+            start, passes_done, last_ending = i + 1, 1, False  # the section is over
+        elif ending and passes_done >= _section_passes(bars, start, i):
+            last_ending = True  # the section ends with the bar this last ending opens
+        i += 1
+    return order
+
+
+def _next_ending(bars: Sequence[str], begin: int, pass_number: int) -> int | None:
+    """The next bar whose ending includes `pass_number`, before the section ends."""
+    for j in range(begin, len(bars)):
+        if not bars[j]:
+            continue
+        ends_repeat, ending = _bar_parts(bars[j])
+        if pass_number in ending:
+            return j
+        if bars[j] in _SECTION_LINES or (ends_repeat and not ending):
+            return None
+    return None
+
+
+def _ending_end(bars: Sequence[str], begin: int) -> int:
+    """Index of the bar line that closes an ending (a repeat end or section line), or the end."""
+    for j in range(begin, len(bars)):
+        if bars[j] and (bars[j].startswith(":") or bars[j] in _SECTION_LINES):
+            return j
+    return len(bars) - 1
+
+
+def _section_passes(bars: Sequence[str], start: int, here: int) -> int:
+    """How often the section from `start` is played: 2, or its highest ending number."""
+    highest = 2
+    for j in range(start, len(bars)):
+        if bars[j]:
+            _, ending = _bar_parts(bars[j])
+            highest = max(highest, *ending) if ending else highest
+            if j > here and (bars[j] in _SECTION_LINES or bars[j].startswith(":")):
+                break
+    return highest
