@@ -76,6 +76,8 @@ def _played(body: str) -> str:
         ("|:GA|[1 Bc:|[2 de:|[3 fg|]", "GABcGAdeGAfg"),  # three endings, three passes
         ("|:GA|1,3Bc:|2de:|", "GABcGAdeGABc"),  # ending 1,3; the third pass ends the tune
         ("GA||Bc:|", "GABcBc"),  # a section line is where a repeat goes back to
+        ("GA|Bc|2 de|fg|]", "GABcdefg"),  # an ending never returned to is played through
+        ("GA|1 Bc|2 de|]", "GABcde"),  # endings without a repeat: as written
     ],
 )
 def test_played_order_unfolds_repeats_and_endings(body, played):

@@ -142,9 +142,11 @@ def played_order(bars: Sequence[str]) -> list[int]:
     `bars` holds each token's canonical bar text (``"|:"``, ``":|"``, ``":|2"``, ``"||"``...;
     anything else, e.g. ``""``, for a token that is not a bar line). A ``:|`` goes back to the
     last ``|:``, section line (``||``, ``|]``) or passed ``:|``, or to the start; a section is
-    played twice, or as many times as its highest ending number; on each pass an ending whose
-    numbers do not include it is skipped, up to the ending that does. Non-bar tokens are kept in
-    order and each bar line is kept where it is passed through.
+    played twice, or as many times as its highest ending number; on each later pass an ending
+    whose numbers do not include it is skipped, up to the ending that does. Endings the text
+    never comes back to (a ``|2`` with no ``:|`` before it, as some transcriptions have) are
+    played through, so no note is lost. Non-bar tokens are kept in order and each bar line is
+    kept where it is passed through.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:G\\n|:GA|1 Bc:|2 de||fg:|")
@@ -160,13 +162,16 @@ def played_order(bars: Sequence[str]) -> list[int]:
         if ends_repeat and passes_done < _section_passes(bars, start, i):
             i, passes_done = start, passes_done + 1  # back to the start of the section
             continue
-        if ending and passes_done not in ending:
+        if ending and passes_done > 1 and passes_done not in ending:
             j = _next_ending(bars, i + 1, passes_done)
-            if j is None:  # no ending of this pass: skip this one to its end
-                i = _ending_end(bars, i + 1) + 1
-                start, passes_done, last_ending = i, 1, False
-                continue
-            i, ending = j, _bar_parts(bars[j])[1]  # go on inside the ending of this pass
+            if j is None:  # no ending of this pass: skip this one to its close
+                close = _ending_end(bars, i + 1)
+                if close is not None:
+                    i = close + 1
+                    start, passes_done, last_ending = i, 1, False
+                    continue
+            else:
+                i, ending = j, _bar_parts(bars[j])[1]  # go on inside the ending of this pass
         order.append(i)
         if ends_repeat or bars[i] in _SECTION_LINES or (last_ending and bars[i] and not ending):
             start, passes_done, last_ending = i + 1, 1, False  # the section is over
@@ -189,12 +194,12 @@ def _next_ending(bars: Sequence[str], begin: int, pass_number: int) -> int | Non
     return None
 
 
-def _ending_end(bars: Sequence[str], begin: int) -> int:
-    """Index of the bar line that closes an ending (a repeat end or section line), or the end."""
+def _ending_end(bars: Sequence[str], begin: int) -> int | None:
+    """Index of the bar line that closes an ending (a repeat end or section line), if any."""
     for j in range(begin, len(bars)):
         if bars[j] and (bars[j].startswith(":") or bars[j] in _SECTION_LINES):
             return j
-    return len(bars) - 1
+    return None
 
 
 def _section_passes(bars: Sequence[str], start: int, here: int) -> int:
