@@ -332,3 +332,52 @@ def test_transpose_candidates_come_first_and_penalties_apply():
     assert s_heavy[np.setdiff1d(np.arange(40), top)].max() < s_heavy[top].min()
     with pytest.raises(ValueError, match="transpose"):
         few.distances(query)
+
+
+# ---------------------------------------------------------------- notes in an unknown key
+
+
+def _shift_free_gallery(seed: int = 3):
+    rng = np.random.default_rng(seed)
+    pitches = [rng.integers(55, 80, int(rng.integers(20, 90))).tolist() for _ in range(40)]
+    durations = [rng.choice([0.5, 1.0, 1.0, 2.0, 3.0], len(p)).tolist() for p in pitches]
+    meters = [["4/4", "6/8"][i % 2] for i in range(40)]
+    return pitches, durations, meters
+
+
+def test_shift_free_scores_equal_the_best_of_twelve_shifts_when_all_are_candidates():
+    pitches, durations, meters = _shift_free_gallery()
+    ranker = EditDistanceRanker(pitches, list(range(40)), gallery_meters=meters)
+    query = (np.asarray(pitches[7][10:40]) + 5).tolist()  # setting 7, a fourth up
+    got = ranker.shift_free_scores(query, meter="6/8", candidates=40)
+    brute = np.max([ranker.scores(np.asarray(query) + s, meter="6/8") for s in range(12)], axis=0)
+    np.testing.assert_allclose(got, brute)
+    assert got[7] == 0.0 and int(np.argmax(got)) == 7
+
+
+def test_shift_free_scores_add_the_eighths_at_each_settings_best_shift():
+    pitches, durations, _ = _shift_free_gallery()
+    ranker = EditDistanceRanker(pitches, list(range(40)), gallery_durations=durations)
+    query, qdur = (np.asarray(pitches[3][5:45]) - 2).tolist(), durations[3][5:45]
+    got = ranker.shift_free_scores(query, qdur, candidates=40)
+    note = np.stack([ranker.scores(np.asarray(query) + s) for s in range(12)])  # per note only
+    best = note.argmax(axis=0)
+    eighths = np.asarray(eighth_sequence(query, qdur))[:64]
+    want = np.empty(40)
+    for i, s in enumerate(best):
+        d = semiglobal_distances((eighths + s) % 12, ranker.eighths)[i]
+        want[i] = note[s, i] - min(d, eighths.size) / eighths.size
+    np.testing.assert_allclose(got, want)
+    assert got[3] == 0.0
+
+
+def test_shift_free_candidates_rank_below_the_compared_settings():
+    pitches, durations, _ = _shift_free_gallery()
+    ranker = EditDistanceRanker(pitches, list(range(40)), gallery_durations=durations)
+    query = (np.asarray(pitches[11][:30]) + 3).tolist()
+    got = ranker.shift_free_scores(query, durations[11][:30], candidates=5)
+    compared = np.argsort(-got)[:5]
+    assert 11 in compared and got[11] == 0.0
+    assert got[np.setdiff1d(np.arange(40), compared)].max() < got[compared].min()
+    with pytest.raises(ValueError, match="this ranker transposes"):
+        EditDistanceRanker(pitches, list(range(40)), transpose=True).shift_free_scores(query)
