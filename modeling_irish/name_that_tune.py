@@ -11,6 +11,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
@@ -74,14 +75,24 @@ def read_tunes(corpus: Corpus) -> list[dict[str, str]]:
 
 
 def _encode_records(
-    tokenizer: AbcTokenizer, records: list[dict[str, str]]
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    failures: Optional[list[tuple[int, str]]] = None,
+    desc: Optional[str] = None,
 ) -> tuple[list, list[int]]:
-    """`EncodedTune` of every readable record, and the indices of those records."""
+    """`EncodedTune` of every readable record, and the indices of those records; each record
+    that cannot be read is appended to `failures` as (index, error) when given. `desc`: show a
+    progress bar with this description."""
     encoded, kept = [], []
-    for i, record in enumerate(records):
+    items = enumerate(records)
+    if desc is not None:
+        items = tqdm(items, total=len(records), desc=desc, unit="tune")
+    for i, record in items:
         try:
             encoded.append(tokenizer.encode_tune(record["abc"]))
-        except AbcParseError:
+        except AbcParseError as err:
+            if failures is not None:
+                failures.append((i, str(err)))
             continue
         kept.append(i)
     return encoded, kept
@@ -212,8 +223,15 @@ class TuneIndex:
         it is played, repeats and endings unfolded (`NoteCropper.played`), so that a snippet
         played from the end of a part back to its start is found (a snippet is compared as
         typed); False: as written (the index before; ``meta["order"]`` says which)."""
-        records = [r for r in read_tunes(corpus_sources) if title_key(r["title"])]
-        encoded, kept = _encode_records(tokenizer, records)
+        read = read_tunes(corpus_sources)
+        records = [r for r in read if title_key(r["title"])]
+        failures: list[tuple[int, str]] = []
+        encoded, kept = _encode_records(tokenizer, records, failures, "Indexing tunes")
+        report = {
+            "read": len(read),
+            "untitled": len(read) - len(records),  # `x`, `Gan Ainm` or no title: nothing to name
+            "unreadable": [error for _, error in failures],  # each names its tune and line
+        }
         records = [records[i] for i in kept]
         ids = [e.input_ids for e in encoded]
         display, _, key_index = _gallery(records)
@@ -226,6 +244,7 @@ class TuneIndex:
             "model": str(getattr(model, "name_or_path", "") or ""),
             "settings": len(ids),
             "order": "played" if unfold_repeats else "written",
+            "report": report,
         }
         if model is None:
             titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))

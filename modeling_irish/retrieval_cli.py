@@ -58,7 +58,7 @@ def run_index(args: argparse.Namespace) -> int:
     """Build and save the index; prints its size."""
     import os
 
-    from .name_that_tune import TuneIndex
+    from .name_that_tune import INDEX_FILE, TuneIndex
 
     if args.model is None and (args.tokenizer is None or args.out is None):
         raise SystemExit("index: give --model, or --tokenizer and --out for an edit-distance index")
@@ -74,6 +74,16 @@ def run_index(args: argparse.Namespace) -> int:
     out = args.out or os.path.join(args.model, "index")
     index.save(out)
     print(f"indexed {len(index)} titles, {len(index.setting_title)} settings -> {out}")
+    report = index.meta["report"]
+    unreadable = report["unreadable"]
+    print(
+        f"read {report['read']} tunes; left out {report['untitled']} without a title and "
+        f"{len(unreadable)} that could not be read"
+    )
+    for line in unreadable[:10]:
+        print(f"  {line}")
+    if len(unreadable) > 10:
+        print(f"  ... and {len(unreadable) - 10} more (the index's meta: {out}/{INDEX_FILE})")
     return 0
 
 

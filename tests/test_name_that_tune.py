@@ -364,3 +364,27 @@ def test_played_order_excerpts_of_the_queries(tokenizer):
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(written, played))
     with pytest.raises(ValueError, match="query_order must be one of"):
         _query_rows(tokenizer, queries, 30, 0, "backwards")
+
+
+def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    bad = "X:77\nT:Broken Reel\nM:4/4\nL:1/8\nK:D\nAB]c|\n"  # a chord closed, never opened
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN + [bad]))
+    index = TuneIndex.build(None, tokenizer, str(corpus))
+    report = index.meta["report"]
+    assert report["read"] == len(TRAIN) + 1 and report["untitled"] == 1  # the tune titled `x`
+    assert len(report["unreadable"]) == 1 and "Broken Reel" in report["unreadable"][0]
+    assert len(index.setting_title) == len(TRAIN) - 1
+    tok_dir = tmp_path / "tok"
+    tokenizer.save_pretrained(tok_dir)
+    assert (
+        main(["index", "--tokenizer", str(tok_dir), str(corpus), "--out", str(tmp_path / "i")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert (
+        f"read {len(TRAIN) + 1} tunes; left out 1 without a title and 1 that could not be read"
+        in out
+    )
+    assert "Broken Reel" in out and "line 6" in out
