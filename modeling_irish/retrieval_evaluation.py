@@ -8,6 +8,7 @@ tune id and title are not in training; the gallery is the queries' distinct titl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .name_that_tune import (
     Corpus,
     _best_per_title,
     _encode_all,
+    _encode_records,
     _gallery,
     _header_lists,
     embed_titles,
@@ -134,6 +136,23 @@ def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
     return scores, 1000 * elapsed / max(len(rows), 1)
 
 
+logger = logging.getLogger(__name__)
+
+
+def _encode_training(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list]:
+    """`_encode_all` of the training side, saying how many settings it could not read."""
+    failures: list[tuple[int, str]] = []
+    encoded, kept = _encode_records(tokenizer, records, failures)
+    if failures:
+        logger.warning(
+            "left out %d of %d training settings that could not be read (the first: %s)",
+            len(failures),
+            len(records),
+            failures[0][1],
+        )
+    return [e.input_ids for e in encoded], kept
+
+
 def settings_ranker(
     cropper: NoteCropper,
     ids: Sequence[np.ndarray],
@@ -187,7 +206,7 @@ def _edit_scores(
     `settings_ranker`)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = _encode_all(tokenizer, titled)
+    ids, kept = _encode_training(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
     ranker = settings_ranker(cropper, ids, owner.tolist(), options)
     begin = time.perf_counter()
@@ -214,7 +233,7 @@ def titled_settings(
     and their headers (`header_values`). Shared with the benchmark that tunes the scorer."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"])]
-    ids, kept = _encode_all(tokenizer, titled)
+    ids, kept = _encode_training(tokenizer, titled)
     if not ids:
         raise ValueError("the training corpus has no readable titled tune to take titles from")
     headers = [header_values(cropper, x) for x in ids]

@@ -388,3 +388,14 @@ def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
         in out
     )
     assert "Broken Reel" in out and "line 6" in out
+
+
+def test_evaluation_says_which_training_settings_it_could_not_read(tokenizer, caplog):
+    bad = "X:77\nT:Reel 1\nM:4/4\nL:1/8\nK:D\nAB]c|\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.retrieval_evaluation"):
+        m = evaluate_retrieval(
+            None, tokenizer, TRAIN + [bad], KNOWN, "known", 30, 0, "edit-distance"
+        )
+    assert m["queries"] == len(KNOWN)
+    assert "left out 1 of 9 training settings that could not be read" in caplog.text
+    assert "']' without a chord" in caplog.text
