@@ -196,13 +196,23 @@ class PaddedGallery:
         keep = np.zeros(self.n_sequences, dtype=bool)
         keep[np.asarray(sequences, dtype=np.int64)] = True
         cols = np.flatnonzero(keep[self.owner])  # still sorted longest first
-        sub = object.__new__(PaddedGallery)
-        sub.window, sub.overlap, sub.n_sequences = self.window, self.overlap, self.n_sequences
-        sub.order, sub.owner, sub.lengths = self.order[cols], self.owner[cols], self.lengths[cols]
-        max_len = int(sub.lengths[0]) if cols.size else 0
-        sub.codes = self.codes[:max_len, cols]
-        sub.active = np.searchsorted(-sub.lengths, -np.arange(max_len), side="left")
-        return sub
+        lengths = self.lengths[cols]
+        max_len = int(lengths[0]) if cols.size else 0
+        return self.with_columns(
+            self.codes[:max_len, cols], lengths, self.order[cols], self.owner[cols]
+        )
+
+    def with_columns(
+        self, codes: np.ndarray, lengths: np.ndarray, order: np.ndarray, owner: np.ndarray
+    ) -> PaddedGallery:
+        """A gallery of the same sequences with other `(steps, n_columns)` uint8 columns (their
+        `lengths` sorted longest first, as `order` and `owner` say): a subset, or the same
+        columns re-coded."""
+        out = object.__new__(PaddedGallery)
+        out.window, out.overlap, out.n_sequences = self.window, self.overlap, self.n_sequences
+        out.codes, out.lengths, out.order, out.owner = codes, lengths, order, owner
+        out.active = np.searchsorted(-lengths, -np.arange(codes.shape[0]), side="left")
+        return out
 
     def unsort(self, values: np.ndarray) -> np.ndarray:
         """Per-column distances in sorted column order -> the minimum per original sequence."""
@@ -630,10 +640,11 @@ class EditDistanceRanker:
             # moved down by the shift instead of moving the query up
             moved = np.zeros(n, dtype=np.int16)
             moved[keep] = shift
-            gallery = self.eighths.subset(keep)
-            codes = gallery.codes.astype(np.int16)
-            down = (codes - moved[gallery.owner][None, :]) % 12
-            gallery.codes = np.where(codes == _PAD, _PAD, down).astype(np.uint8)
+            sub = self.eighths.subset(keep)
+            codes = sub.codes.astype(np.int16)
+            down = (codes - moved[sub.owner][None, :]) % 12
+            down = np.where(codes == _PAD, _PAD, down).astype(np.uint8)
+            gallery = sub.with_columns(down, sub.lengths, sub.order, sub.owner)
             d = np.minimum(semiglobal_distances(eighths, gallery)[keep], eighths.size)
             best = best - self.eighths_weight * d.astype(np.float64) / eighths.size
         out = first - (2.0 + self.eighths_weight)  # below every candidate (see _transposed_scores)
@@ -647,13 +658,8 @@ class EditDistanceRanker:
             codes = g.codes.astype(np.int16)
             inner = (codes[1:] != _PAD) & (codes[:-1] != _PAD)
             steps = np.where(inner, (codes[1:] - codes[:-1]) % 12, _PAD).astype(np.uint8)
-            sub = object.__new__(PaddedGallery)
-            sub.window, sub.overlap, sub.n_sequences = g.window, g.overlap, g.n_sequences
-            sub.order, sub.owner = g.order, g.owner
-            sub.lengths = np.maximum(g.lengths - 1, 0)  # still sorted longest first
-            sub.codes = steps
-            sub.active = np.searchsorted(-sub.lengths, -np.arange(steps.shape[0]), side="left")
-            self._interval_gallery = sub
+            lengths = np.maximum(g.lengths - 1, 0)  # still sorted longest first
+            self._interval_gallery = g.with_columns(steps, lengths, g.order, g.owner)
         return self._interval_gallery
 
     def _transposed_scores(

@@ -98,9 +98,14 @@ def _encode_records(
     return encoded, kept
 
 
-def _encode_all(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list[int]]:
-    """Encoded ids of every readable record, and the indices of those records."""
-    encoded, kept = _encode_records(tokenizer, records)
+def _encode_all(
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    failures: Optional[list[tuple[int, str]]] = None,
+) -> tuple[list, list[int]]:
+    """Encoded ids of every readable record, and the indices of those records (`failures`: see
+    `_encode_records`)."""
+    encoded, kept = _encode_records(tokenizer, records, failures)
     return [e.input_ids for e in encoded], kept
 
 

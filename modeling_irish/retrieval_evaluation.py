@@ -25,7 +25,6 @@ from .name_that_tune import (
     Corpus,
     _best_per_title,
     _encode_all,
-    _encode_records,
     _gallery,
     _header_lists,
     embed_titles,
@@ -142,7 +141,7 @@ logger = logging.getLogger(__name__)
 def _encode_training(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list]:
     """`_encode_all` of the training side, saying how many settings it could not read."""
     failures: list[tuple[int, str]] = []
-    encoded, kept = _encode_records(tokenizer, records, failures)
+    ids, kept = _encode_all(tokenizer, records, failures)
     if failures:
         logger.warning(
             "left out %d of %d training settings that could not be read (the first: %s)",
@@ -150,7 +149,7 @@ def _encode_training(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> 
             len(records),
             failures[0][1],
         )
-    return [e.input_ids for e in encoded], kept
+    return ids, kept
 
 
 def settings_ranker(
