@@ -52,15 +52,21 @@ def _read_text(path: Path) -> str:
 def _split_tunebook(text: str) -> Iterator[tuple[int, str]]:
     """Yield ``(line, tune_text)`` for each tune: from an ``X:`` line to the first blank line.
 
-    As in ABC 2.1, a blank line ends a tune; the file header before the first ``X:`` and free
-    text between tunes belong to no tune.
+    As in ABC 2.1, a blank line ends a tune and free text between tunes belongs to no tune; the
+    fields of the file header before the first ``X:`` (``M:``, ``L:``, ``R:``...) are written
+    into every tune that does not set them (`tokenization.abc_header.with_file_header`), so
+    that each tune's text reads alone as it reads in its book.
     """
+    from tokenization.abc_header import file_header_fields, with_file_header
+
+    text = text.removeprefix("\ufeff")
+    header = file_header_fields(text)
     lines = text.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("X:")]
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         blank = next((i for i in range(start, end) if not lines[i].strip()), end)
-        yield start + 1, "\n".join(lines[start:blank]) + "\n"
+        yield start + 1, with_file_header("\n".join(lines[start:blank]) + "\n", header)
 
 
 def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:

@@ -155,17 +155,23 @@ def run_render(args: argparse.Namespace) -> int:
 
 def _read_corpus(path: str, limit: int | None) -> list[list]:
     from tokenization.abc_parser import AbcParseError, parse_tunebook
+    from tokenization.check import read_abc_file
     from tokenization.keys import normalise_tune
 
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
-    tunes = []
-    for item in parse_tunebook(text):
+    tunes, skipped = [], []
+    for item in parse_tunebook(read_abc_file(path)):
         if isinstance(item, AbcParseError):
+            skipped.append(item)
             continue
         tunes.append(normalise_tune(item).tokens)
         if limit and len(tunes) >= limit:
             break
+    if skipped:
+        print(
+            f"evaluate-generation: {len(skipped)} unreadable tunes of {path} left out of the "
+            f"training side (first: {skipped[0]})",
+            file=sys.stderr,
+        )
     return tunes
 
 

@@ -136,6 +136,7 @@ def run_identify(args: argparse.Namespace) -> int:
     import os
 
     from tokenization.abc_parser import AbcParseError
+    from tokenization.check import read_abc_file
 
     from .abc_corpus import _split_tunebook
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
@@ -145,9 +146,9 @@ def run_identify(args: argparse.Namespace) -> int:
     if args.file == "-":
         text = sys.stdin.read()
     else:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-    if not text.lstrip().startswith("X:"):
+        text = read_abc_file(args.file)
+    text = text.removeprefix("\ufeff")
+    if not any(line.startswith("X:") for line in text.splitlines()):
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model) if args.model is not None else (None, None)
     index = TuneIndex.load(args.index or os.path.join(args.model, "index"))

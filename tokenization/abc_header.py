@@ -8,9 +8,11 @@ from fractions import Fraction
 
 from .keys import parse_key_field
 
-__all__ = ["default_unit", "split_tunebook"]
+__all__ = ["default_unit", "file_header_fields", "split_tunebook", "with_file_header"]
 
 _FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
+#: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
+_NOT_INHERITED = frozenset("XTKPVWw+")
 _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-g]:[|:]")
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 _X_RE = re.compile(r"X:")
@@ -43,8 +45,25 @@ def _parse_unit(value: str) -> Fraction:
 
 
 def _strip_comment(line: str) -> str:
+    """``line`` without its ``%`` comment (``\\%`` is an escaped, literal percent sign)."""
     i = line.find("%")
+    while i > 0 and line[i - 1] == "\\":
+        i = line.find("%", i + 1)
     return line if i < 0 else line[:i]
+
+
+def _field_value(value: str) -> str:
+    """A field's value as text: stripped, with ``\\%`` unescaped."""
+    return value.strip().replace("\\%", "%")
+
+
+def _field_match(line: str) -> re.Match | None:
+    """The ``letter:value`` match of a field line (leading blanks allowed), or None for music
+    (``A:|`` is a note and a repeat sign, not a field)."""
+    m = _FIELD_RE.match(line, len(line) - len(line.lstrip()))
+    if m is None or _MUSIC_NOT_FIELD_RE.match(line, m.start()):
+        return None
+    return m
 
 
 def default_unit(meter: str | None) -> Fraction:
@@ -65,17 +84,29 @@ class _HeaderFields:
     """
 
     def _parse_header(self, lines: list[str]) -> int:
-        seen_x = False  # only the first X: gives the tune number
+        """Read the header's field lines; return the index of the first line of music.
+
+        The header runs to the first line that is not a field: fields after ``K:`` and before
+        the music (``K:G`` then ``T:``, ``M:``) are header fields too. A blank line before
+        ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text after it is
+        free text, not music); `ended` says so."""
+        seen_x = seen_k = False  # only the first X: gives the tune number
         for i, raw in enumerate(lines):
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(raw)
             if not line.strip():
+                if not seen_k and "%" not in raw and not self._fields_follow(lines, i):
+                    self.ended = True
+                    return len(lines)
                 continue
-            m = _FIELD_RE.match(line)
-            if m is None or _MUSIC_NOT_FIELD_RE.match(line):
-                self.warnings.append("no K: field; C major assumed")
+            m = _field_match(line)
+            if m is None:
+                if not seen_k:
+                    self.warnings.append("no K: field; C major assumed")
                 return i
-            letter, value = m[1], m[2].strip()
+            letter, value = m[1], _field_value(m[2])
+            if seen_k and letter == "V":
+                return i  # after K:, V: switches voice: the body's business
             self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
             if letter == "X" and not seen_x:
                 seen_x, self.x_line = True, self.lineno
@@ -86,9 +117,25 @@ class _HeaderFields:
                 continue
             self.fields.setdefault(letter, []).append(value)
             self._header_field(letter, value)
-            if letter == "K":
-                return i + 1
+            seen_k = seen_k or letter == "K"
         return len(lines)
+
+    @staticmethod
+    def _fields_follow(lines: list[str], blank: int) -> bool:
+        """Whether the next non-blank line after ``lines[blank]`` is a field line."""
+        for raw in lines[blank + 1 :]:
+            line = _strip_comment(raw)
+            if line.strip():
+                return _field_match(line) is not None
+        return False
+
+    def _inherit(self, defaults: list[tuple[str, str]]) -> None:
+        """Apply a tunebook's file-header fields the tune does not set itself."""
+        for letter, value in defaults:
+            if letter in self.fields:
+                continue
+            self.fields[letter] = [value]
+            self._header_field(letter, value)
 
     def _header_field(self, letter: str, value: str) -> None:
         try:
@@ -126,6 +173,12 @@ class _HeaderFields:
         if self.voice is None:
             self.voice = vid
 
+    def _implicit_voice(self) -> None:
+        """Music before any ``V:`` belongs to the first voice, ``V:1`` (ABC 2.1 §7)."""
+        if self.voice is None:
+            self.voice = "1"
+            self.voices.append("1")
+
     def _switch_voice(self, value: str) -> None:
         vid = value.split()[0] if value.split() else ""
         if vid not in self.voices:
@@ -138,6 +191,8 @@ class _HeaderFields:
         pos = 0
         for m in _VOICE_RE.finditer(line):
             if not self.skipping:
+                if line[pos : m.start()].strip():
+                    self._implicit_voice()
                 self._lex(line, pos, m.start())
             self.col = m.start() + 1
             self._switch_voice(m[1])
@@ -184,6 +239,66 @@ class _HeaderFields:
             and not self.key_changed
             and _CORPUS_KEY_RE.fullmatch(self.key_text.split("%")[0]) is not None
         )
+
+
+def file_header_fields(text: str) -> list[tuple[str, str]]:
+    """The fields of a tunebook's file header, which apply to every tune that does not set them
+    (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
+    field and comment lines (free text around them is not a header). ``X T K P V W w`` do not
+    carry over.
+
+    >>> file_header_fields("%abc-2.1\\nM:2/4\\nL:1/16\\nR:polka\\n\\nX:1\\nK:G\\nGA|")
+    [('M', '2/4'), ('L', '1/16'), ('R', 'polka')]
+    """
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if _X_RE.match(line)), None)
+    if not first:
+        return []
+    found: list[tuple[str, str]] = []
+    block: list[tuple[str, str]] = []
+    prose = False
+    for raw in [*lines[:first], ""]:
+        if not raw.strip():  # a blank line closes a block
+            found += [] if prose else block
+            block, prose = [], False
+            continue
+        line = _strip_comment(raw).rstrip("\r")
+        if not line.strip():  # a comment or `%%` directive
+            continue
+        m = _field_match(line)
+        if m is None:
+            prose = True
+        elif m[1] not in _NOT_INHERITED:
+            block.append((m[1], _field_value(m[2])))
+    return found
+
+
+def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
+    """``tune``'s text with the file-header fields it does not set itself written in after its
+    first line (its ``X:``), so that the text reads alone as it reads in its tunebook (the
+    lines after them move down by as many lines).
+
+    >>> print(with_file_header("X:1\\nR:reel\\nK:G\\nGA|", [("L", "1/16"), ("R", "polka")]))
+    X:1
+    L:1/16
+    R:reel
+    K:G
+    GA|
+    """
+    own = set()
+    for raw in tune.split("\n"):
+        line = _strip_comment(raw)
+        if not line.strip():
+            continue
+        m = _field_match(line)
+        if m is None:
+            break
+        own.add(m[1])
+    missing = [f"{letter}:{value}" for letter, value in header if letter not in own]
+    if not missing:
+        return tune
+    first, _, rest = tune.partition("\n")
+    return "\n".join([first, *missing, rest])
 
 
 def split_tunebook(text: str) -> Iterator[tuple[int, str]]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
 from .abc_header import (
-    _FIELD_RE,
-    _MUSIC_NOT_FIELD_RE,
+    _field_match,
     _HeaderFields,
     _strip_comment,
     default_unit,
+    file_header_fields,
     split_tunebook,
 )
 from .abc_lexer import (
@@ -117,8 +117,16 @@ def _default_q(p: int, meter: str | None) -> int:
 class _TuneParser(_HeaderFields):
     """Parser state for one tune (header and field methods: `_HeaderFields`). Use `parse_abc`."""
 
-    def __init__(self, corpus_format: str, line_offset: int, tune_name: str | None) -> None:
+    def __init__(
+        self,
+        corpus_format: str,
+        line_offset: int,
+        tune_name: str | None,
+        file_header: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.corpus_format = corpus_format
+        self.file_header = list(file_header)
+        self.ended = False
         self.line_offset = line_offset
         self.name = tune_name
         self.lineno = line_offset + 1
@@ -153,9 +161,12 @@ class _TuneParser(_HeaderFields):
     # ---------------------------------------------------------------- header
     def parse(self, text: str) -> AbcTune:
         lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark saved by some editors
         body_start = self._parse_header(lines)
+        self._inherit(self.file_header)
         self._finish_header()
-        self._parse_body(lines, body_start)
+        if not self.ended:
+            self._parse_body(lines, body_start)
         return self._build()
 
     def _finish_header(self) -> None:
@@ -199,12 +210,14 @@ class _TuneParser(_HeaderFields):
                 line = _QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
             if "=3D" in line:
                 line = _QP_EQUALS_RE.sub("=", line)  # a quoted-printable `=` before a note
-            m = _FIELD_RE.match(line)
-            if m is not None and m[1] != "+" and not _MUSIC_NOT_FIELD_RE.match(line):
-                self._body_field(m[1], m[2], m.start(2) + 1)
+            m = _field_match(line)
+            if m is not None:
+                if m[1] != "+":  # `+:` continues a body field (lyrics, words): nothing to do
+                    self._body_field(m[1], m[2], m.start(2) + 1)
             elif "[V:" in line:
                 self._voice_segments(line)
             elif not self.skipping:
+                self._implicit_voice()
                 self._lex(line, 0, len(line))
 
     def _lex(self, line: str, start: int, end: int) -> None:  # noqa: C901 (the hot loop)
@@ -410,7 +423,7 @@ class _TuneParser(_HeaderFields):
             raise self.error("nested chord")
         self.carry, self.next_carry = self.next_carry, {}
         self.in_chord, self.chord_start, self.chord_notes = True, len(self.tokens), []
-        self.chord_col = self.col
+        self.chord_col, self.chord_line = self.col, self.lineno
         self.tokens.append(Token("chord_start", "[", None, None))
 
     def _oldchord(self, m: re.Match, line: str) -> None:
@@ -449,6 +462,7 @@ class _TuneParser(_HeaderFields):
     # ---------------------------------------------------------------- result
     def _build(self) -> AbcTune:
         if self.in_chord:
+            self.lineno = self.chord_line
             raise self.error("unclosed chord", self.chord_col)
         if not self.tokens:
             self.lineno = self.x_line
@@ -488,6 +502,7 @@ def parse_abc(
     tune_name: str | None = None,
     corpus_format: str = "auto",
     line_offset: int = 0,
+    file_header: Sequence[tuple[str, str]] = (),
 ) -> AbcTune:
     """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input.
 
@@ -495,6 +510,8 @@ def parse_abc(
     note with an explicit accidental, no flats) and reads the key as the white-key mode;
     `"corpus"` always does so for `K: C <mode>`; `"standard"` never does.
     `line_offset` is added to line numbers (for tunes cut out of a larger text).
+    `file_header`: the ``(letter, value)`` fields of the tunebook's file header
+    (`file_header_fields`), applied where the tune does not set them itself.
 
     >>> t = parse_abc("X:1\\nT:Demo\\nM:6/8\\nK:D\\nFA>B c/d/e|")
     >>> t.title, t.meter, t.unit
@@ -504,7 +521,7 @@ def parse_abc(
     """
     if corpus_format not in CORPUS_FORMATS:
         raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
-    parser = _TuneParser(corpus_format, line_offset, tune_name)
+    parser = _TuneParser(corpus_format, line_offset, tune_name, file_header)
     try:
         return parser.parse(text)
     except AbcParseError:
@@ -520,14 +537,17 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     """Split a tunebook on `X:` lines and yield each tune, or the `AbcParseError` it raised.
 
     Free text between tunes is ignored; a blank line ends a tune. Without any `X:` line,
-    every blank-line separated block holding a `K:` line is a tune.
+    every blank-line separated block holding a `K:` line is a tune. The fields of a file header
+    (before the first `X:`, e.g. ``M:`` or ``L:``) apply to every tune that does not set them.
 
     >>> book = "X:1\\nK:G\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
     >>> [len(t.tokens) for t in parse_tunebook(book)]
     [4, 3]
     """
+    text = text.removeprefix("\ufeff")
+    header = file_header_fields(text)
     for start, chunk in split_tunebook(text):
         try:
-            yield parse_abc(chunk, line_offset=start)
+            yield parse_abc(chunk, line_offset=start, file_header=header)
         except AbcParseError as err:
             yield err

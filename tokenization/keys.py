@@ -159,6 +159,13 @@ def _mode_name(word: str) -> str:
     raise ValueError(f"unknown mode {word!r}")
 
 
+#: clef names in a `K:` value without ``clef=`` (ABC 2.1 §4.6: a name, an optional staff line,
+#: an optional octave ``+8`` / ``-8``), at the start or after a blank; `none` only after one
+_CLEF_RE = re.compile(
+    r"(?:^|(?<=\s))(?:treble|bass|alto|tenor|baritone|perc|(?<=\s)none)[1-5]?(?:[+-]8)?(?=\s|$)"
+)
+
+
 def parse_key_field(text: str) -> KeySpec:
     """Parse a whole `K:` value, with extra accidentals (`K:D ^g`, `K:D exp ^f`) and clefs.
 
@@ -170,7 +177,7 @@ def parse_key_field(text: str) -> KeySpec:
     """
     value = text.split("%", 1)[0].strip()
     value = re.sub(r"\b(clef|middle|transpose|octave|stafflines)\s*=\s*\S+", "", value).strip()
-    value = re.sub(r"\b(treble|bass|alto|tenor|perc)\b", "", value).strip()
+    value = _CLEF_RE.sub("", value).strip()
     if not value or value.lower() == "none":
         key = Key("C", "major")
         warn = () if not value else ("K:none read as C major",)

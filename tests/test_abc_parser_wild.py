@@ -1,0 +1,118 @@
+"""Golden tests for ABC as it is found in files written by hand or by other programs: byte-order
+marks, file headers, fields after `K:`, indented fields, voices, clef names, escapes."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from modeling_irish.abc_sources import _split_tunebook
+from tokenization.abc_header import file_header_fields, with_file_header
+from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
+from tokenization.keys import parse_key_field
+
+
+def pitches(tune) -> list[int]:
+    return [t.pitch for t in tune.tokens if t.kind == "note"]
+
+
+def test_byte_order_mark_is_ignored():
+    book = "\ufeffX:1\nT:a\nK:G\nGAB|\n\nX:2\nT:b\nK:G\nGAB|\n"
+    assert [t.title for t in parse_tunebook(book)] == ["a", "b"]
+    assert parse_abc("\ufeffX:1\nT:a\nK:G\nGAB|").title == "a"
+    assert [text.split("\n")[0] for _, text in _split_tunebook(book)] == ["X:1", "X:2"]
+
+
+def test_file_header_fields_apply_to_every_tune_that_lacks_them():
+    book = (
+        "%abc-2.1\nM:2/4\nL:1/16\nR:polka\n\n"
+        "X:1\nT:a\nK:G\nGA B2|\n\n"
+        "X:2\nT:b\nM:6/8\nR:jig\nK:G\nGAB|\n"
+    )
+    first, second = parse_tunebook(book)
+    assert (first.meter, first.unit, first.fields["R"]) == ("2/4", F(1, 16), ["polka"])
+    assert [t.dur for t in first.tokens if t.kind == "note"] == [F(1, 16), F(1, 16), F(1, 8)]
+    # the tune's own fields win; the file header's L: still holds (the tune has none)
+    assert (second.meter, second.unit, second.fields["R"]) == ("6/8", F(1, 16), ["jig"])
+
+
+def test_file_header_is_only_a_block_of_fields():
+    # free text before the first tune is not a header; X, T and K never carry over
+    assert file_header_fields("Some notes: about\nM:3/4\n\nX:1\nK:G\nG|") == []
+    assert file_header_fields("T:Book\nK:D\nL:1/16\n\nX:1\nK:G\nG|") == [("L", "1/16")]
+    assert file_header_fields("X:1\nK:G\nG|") == []
+
+
+def test_loader_texts_carry_their_file_header():
+    book = "M:2/4\nL:1/16\n\nX:1\nT:a\nK:G\nGA B2|\n\nX:2\nT:b\nL:1/8\nK:G\nGA B2|\n"
+    (_, one), (_, two) = _split_tunebook(book)
+    assert one.startswith("X:1\nM:2/4\nL:1/16\nT:a")
+    assert parse_abc(one).unit == F(1, 16) and parse_abc(two).unit == F(1, 8)
+    assert with_file_header("X:3\nK:G\nG|", []) == "X:3\nK:G\nG|"
+
+
+def test_fields_after_k_and_before_the_music_are_header_fields():
+    tune = parse_abc("X:1\nK:G\nT:Title\nR:reel\nM:2/4\nGA B2|")
+    assert (tune.title, tune.meter, tune.unit, tune.fields["R"]) == (
+        "Title",
+        "2/4",
+        F(1, 16),
+        ["reel"],
+    )
+    assert not any("meter" in w for w in tune.warnings)
+
+
+def test_indented_header_fields():
+    tune = parse_abc("X:1\n T:t\n  M:6/8\nK:G\nGAB|")
+    assert (tune.title, tune.meter, tune.key.name) == ("t", "6/8", "G major")
+    assert pitches(tune) == [67, 69, 71]
+
+
+def test_music_before_the_first_voice_is_voice_one():
+    tune = parse_abc("X:1\nT:t\nK:C\nAB|\nV:2\nCD|\nV:1\nEF|\n")
+    assert pitches(tune) == [69, 71, 64, 65]
+    assert tune.voice_count == 2 and "voice V:2 dropped" in tune.warnings
+    inline = parse_abc("X:1\nT:t\nK:C\nAB|[V:2]CD|[V:1]EF|\n")
+    assert pitches(inline) == [69, 71, 64, 65]
+
+
+def test_voice_lines_after_k_switch_voices():
+    # declared after K:, then music for voice 2 first: the kept voice is the first declared
+    tune = parse_abc('X:1\nT:t\nK:C\nV:1 name="a"\nV:2 name="b"\nV:2\nCD|\nV:1\nAB|\n')
+    assert pitches(tune) == [69, 71]
+
+
+def test_continuation_of_a_body_field():
+    tune = parse_abc("X:1\nT:t\nK:G\nGA|\nw: la la\n+: la\nBc|")
+    assert pitches(tune) == [67, 69, 71, 72]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["G treble-8", "G bass3", "G alto1", "G treble+8", "G baritone", "G none", "Gmaj clef=bass"],
+)
+def test_clef_names_in_the_key_field(value):
+    assert parse_key_field(value).key.name == "G major"
+
+
+def test_key_none_is_still_c():
+    assert parse_key_field("none").key.name == "C major"
+
+
+def test_unclosed_chord_is_reported_where_it_opens():
+    with pytest.raises(AbcParseError) as err:
+        parse_abc("X:1\nT:t\nK:C\nAB [CE\nAB\n")
+    assert (err.value.line, err.value.column) == (4, 4)
+
+
+def test_escaped_percent_sign():
+    tune = parse_abc("X:1\nT:100\\% Irish % a comment\nK:G\nG|")
+    assert tune.title == "100% Irish"
+
+
+def test_free_text_after_a_blank_line_is_not_music():
+    with pytest.raises(AbcParseError, match="no notes"):
+        parse_abc("X:1\nT:a\nM:4/4\n\nThis is some free text about the tune\n")
+    # a blank line followed by more fields stays lenient
+    assert parse_abc("X:1\nT:a\n\nK:G\nGA|").key.name == "G major"
