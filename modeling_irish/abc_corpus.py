@@ -195,7 +195,8 @@ def _parse_raw(raw: _RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | 
     if url:
         tune_id, setting_id = url.group(1), url.group(2) or ""
     else:
-        tune_id, setting_id = f"{raw.prefix}:{_first(tune.fields, 'X') or raw.line}", ""
+        number = _first(tune.fields, "X") if raw.x_unique else ""
+        tune_id, setting_id = f"{raw.prefix}:{number or f'line{raw.line}'}", ""
     row = {
         "tune_id": tune_id,
         "setting_id": setting_id,
@@ -401,11 +402,15 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     for source in sources:
         paths = source_files(source)
         parts += [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    import tokenization.abc_header as header
+    import tokenization.abc_lexer as lexer
     import tokenization.abc_parser as parser
+    import tokenization.keys as keys
 
     from . import abc_sources
 
-    for code in (getattr(parser, "__file__", None), __file__, abc_sources.__file__):  # new code
+    reader = (parser, header, lexer, keys, abc_sources)
+    for code in (*(getattr(m, "__file__", None) for m in reader), __file__):  # new code
         if code:
             parts.append((Path(code).stat().st_size, Path(code).stat().st_mtime_ns))
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +36,15 @@ _BOOK_NUMBERED = {"oneills1850"}
 
 @dataclass(frozen=True)
 class _RawTune:
-    """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``)."""
+    """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``:
+    ``prefix:X``, or ``prefix:lineN`` when ``x_unique`` is false, i.e. another tune of its file
+    has the same ``X:`` number)."""
 
     source: str
     prefix: str
     text: str
     line: int
+    x_unique: bool = True
 
 
 def _read_text(path: Path) -> str:
@@ -70,8 +74,22 @@ def _split_tunebook(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
-    for line, text in _split_tunebook(_read_text(path)):
-        yield _RawTune(source, prefix, text, line)
+    """The tunes of one file. ``X:`` numbers name tunes only when the file keeps them unique;
+    many hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line
+    (else they would all be one tune, in one split)."""
+    found = list(_split_tunebook(_read_text(path)))
+    numbers = Counter(text.split("\n", 1)[0].strip() for _, text in found)
+    repeated = sum(n for n in numbers.values() if n > 1)
+    if repeated:
+        logger.warning(
+            "%s: %d tunes share their X: number with another tune of the file; their ids come "
+            "from their line numbers",
+            path,
+            repeated,
+        )
+    for line, text in found:
+        unique = numbers[text.split("\n", 1)[0].strip()] == 1
+        yield _RawTune(source, prefix, text, line, unique)
 
 
 def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
@@ -118,10 +136,12 @@ def _music21_tunes(name: str) -> Iterator[_RawTune]:
 
 
 def _session_mode(mode: str) -> str:
-    """thesession's ``"Edorian"`` -> ``"E dorian"`` (the dumps glue tonic and mode together)."""
+    """thesession's ``"Edorian"`` -> ``"E dorian"`` (the dumps glue tonic and mode together).
+    A mode that names no tonic is returned as it is (``"missing"`` when empty): the reader then
+    rejects the tune and the loader counts it, rather than reading it in C major."""
     found = re.match(r"^\s*([A-Ga-g][#b]?)\s*(.*?)\s*$", mode or "")
-    if not found:
-        return "C"
+    if not found:  # left as it is, so that the reader rejects it and the tune is counted
+        return (mode or "").strip() or "missing"
     tonic, name = found.group(1), found.group(2)
     return f"{tonic[0].upper()}{tonic[1:]} {name}".strip()
 

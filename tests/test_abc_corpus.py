@@ -518,3 +518,38 @@ def test_split_groups_deals_large_and_small_groups_alike():
             assert 0.25 < share < 0.75, (seed, s, share)
         sizes = np.bincount(split, minlength=3)
         assert abs(sizes[1] - 200) <= 5 and abs(sizes[2] - 200) <= 5, sizes
+
+
+@needs_parser
+def test_file_header_fields_reach_every_tune(tmp_path):
+    plain = [line for line in tune(1, "Polka").splitlines() if not line.startswith(("M:", "L:"))]
+    book = write(tmp_path / "polkas.abc", ["\n".join(plain) + "\n"], header="M:2/4\nL:1/16\n\n")
+    (row,) = rows(load_abc_corpus(book, split_ratios=(1, 0, 0)))
+    assert row["meter"] == "2/4"
+    assert row["abc"].splitlines()[:3] == ["X: 1", "M:2/4", "L:1/16"]  # the text reads alone
+
+
+@needs_parser
+def test_repeated_x_numbers_are_different_tunes(tmp_path, caplog):
+    book = write(tmp_path / "allx1.abc", [tune(1, f"Tune {n}", notes=body(n)) for n in range(30)])
+    with caplog.at_level("WARNING"):
+        data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2))
+    ids = {row["tune_id"] for row in rows(data)}
+    assert len(ids) == 30 and all(":line" in i for i in ids)
+    assert all(len(data[name]) > 0 for name in SPLIT_NAMES)
+    assert "30 tunes share their X: number" in caplog.text
+    assert_no_leak(data)
+
+
+@needs_parser
+def test_dump_rows_with_an_unreadable_mode_are_skipped_and_counted(tmp_path):
+    bad = [
+        dict(dump_rows()[0], setting_id=90 + n, mode=mode) for n, mode in enumerate(["Hmajor", ""])
+    ]
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps(dump_rows() + bad))
+    report = {}
+    data = load_abc_corpus(path, split_ratios=(1, 0, 0), report=report)
+    assert {row["setting_id"] for row in rows(data)} == {"1", "7", "2", "3"}
+    assert report["skipped"] == 2
+    assert all("key" in reason for reason in report["skip_reasons"]), report["skip_reasons"]

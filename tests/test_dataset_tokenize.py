@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 
 from tokenization.dataset import tokenize_dataset
 from tokenization.tokenization_abc import AbcTokenizer
@@ -27,6 +27,14 @@ def test_tokenized_rows_equal_the_tokenizer_and_bad_tunes_are_counted():
     np.testing.assert_array_equal(row["input_ids"], enc.input_ids)
     np.testing.assert_array_equal(row["measure_numbers"], enc.measure_numbers)
     assert row["length"] == len(enc.input_ids)
+
+
+def test_an_empty_split_comes_back_empty_with_the_new_columns():
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    empty = _data().select([])
+    out = tokenize_dataset(DatasetDict({"train": _data(), "test": empty}), tok)
+    assert len(out["test"]) == 0 and out.tokenize_report["test"]["tunes"] == 0
+    assert set(out["test"].column_names) == set(out["train"].column_names)
 
 
 def test_max_length_drops_and_counts_long_tunes():

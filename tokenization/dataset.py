@@ -61,6 +61,8 @@ def _map_split(
     ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str | None
 ) -> Dataset:
     features = Features({**ds.features, **TOKENIZED_FEATURES})
+    if len(ds) == 0:  # `map` adds no columns to an empty split: build them
+        return Dataset.from_dict({name: [] for name in features}, features=features)
     return ds.map(
         tokenize_batch,
         batched=True,
