@@ -174,7 +174,10 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
 
 def _session_rows(path: Path) -> list[dict[str, Any]]:
     if path.suffix.lower() == ".json":
-        rows = json.loads(_read_text(path))
+        try:
+            rows = json.loads(_read_text(path))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not a thesession.org dump (invalid JSON: {err})") from None
         if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
             rows = next((v for v in rows.values() if isinstance(v, list)), None)
         if not isinstance(rows, list):

@@ -241,6 +241,14 @@ class MeasureNoteConfig(PretrainedConfig):
             **kwargs,
         )
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "embedding_size" and "embedding_sizes" in self.__dict__:
+            # a new base width (e.g. `from_pretrained(path, embedding_size=64)`) resizes every
+            # feature by its ratio, so the two never disagree
+            sizes = _sizes_from_ratios(self.feature_names, value, self.embedding_ratios)
+            super().__setattr__("embedding_sizes", sizes)
+
     @classmethod
     def from_preset(
         cls, name: str, vocab_sizes: Optional[dict[str, int]] = None, **kwargs: Any

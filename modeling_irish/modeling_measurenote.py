@@ -1,7 +1,7 @@
 """MeasureNote: a hierarchical GRU language model over ABC rows (notes, measures, final GRU)."""
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -307,6 +307,11 @@ def init_gru_(gru: nn.GRU) -> None:
             nn.init.zeros_(param)
 
 
+def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
+    """`return_dict` as transformers reads it: the argument, else `config.return_dict`."""
+    return getattr(config, "return_dict", True) if return_dict is None else return_dict
+
+
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -369,6 +374,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
     """
 
     def __init__(self, config: MeasureNoteConfig):
+        config._check()  # attributes set after the config was made are checked here
         super().__init__(config)
         self.embeddings = MeasureNoteEmbeddings(config)
         self.note_rnn = _make_gru(
@@ -393,8 +399,9 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         attention_mask: Optional[torch.LongTensor] = None,
         state: Optional[MeasureNoteState] = None,
         use_cache: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
         **kwargs,
-    ) -> MeasureNoteModelOutput:
+    ) -> Union[MeasureNoteModelOutput, tuple]:
         """Encode rows.
 
         Args:
@@ -404,6 +411,8 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             attention_mask: `(batch, seq)`, 1 for real rows; padding must be on the right.
             state: state returned by an earlier call, to continue those sequences.
             use_cache: return the state (default `config.use_cache`, off in training).
+            return_dict: a `MeasureNoteModelOutput` (default `config.return_dict`), else its
+                fields that are not None, as a tuple.
         """
         if use_cache is None:
             use_cache = self.config.use_cache and not self.training
@@ -427,12 +436,13 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             new_state = MeasureNoteState(
                 note_hidden, pooled[0], final_hidden, *pooled[1:], start + n_complete
             )
-        return MeasureNoteModelOutput(
+        output = MeasureNoteModelOutput(
             last_hidden_state=final_out,
             state=new_state,
             note_hidden_states=note_out,
             measure_context=context,
         )
+        return output if _wants_dict(self.config, return_dict) else output.to_tuple()
 
     @staticmethod
     def _segments(
@@ -562,8 +572,9 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         state: Optional[MeasureNoteState] = None,
         use_cache: Optional[bool] = None,
         labels: Optional[torch.LongTensor] = None,
+        return_dict: Optional[bool] = None,
         **kwargs,
-    ) -> MeasureNoteCausalLMOutput:
+    ) -> Union[MeasureNoteCausalLMOutput, tuple]:
         """Scores of the next row; with `labels` `(batch, seq, 2)` (main, dur) also the loss.
 
         Labels are the rows' own `main` and `dur` ids (-100 where ignored); the model shifts
@@ -575,6 +586,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             attention_mask=attention_mask,
             state=state,
             use_cache=use_cache,
+            return_dict=True,
         )
         hidden = outputs.last_hidden_state
         logits = self.main_head(hidden)
@@ -585,7 +597,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             loss, loss_main, loss_dur = measurenote_loss(
                 logits, dur_logits, labels, self.config.dur_loss_weight, special
             )
-        return MeasureNoteCausalLMOutput(
+        output = MeasureNoteCausalLMOutput(
             loss=loss,
             loss_main=loss_main,
             loss_dur=loss_dur,
@@ -594,6 +606,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             state=outputs.state,
             hidden_states=hidden,
         )
+        return output if _wants_dict(self.config, return_dict) else output.to_tuple()
 
 
 __all__ = [

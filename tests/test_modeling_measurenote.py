@@ -179,6 +179,32 @@ def test_config_round_trip(tmp_path, tester):
     assert (loaded.pad_token_id, loaded.bos_token_id, loaded.eos_token_id) == (0, 1, 2)
 
 
+def test_a_new_embedding_size_resizes_every_feature(tmp_path, tester):
+    config = tester.get_config()
+    config.save_pretrained(tmp_path)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path, embedding_size=64)
+    assert loaded.embedding_sizes == MeasureNoteConfig(embedding_size=64).embedding_sizes
+    assert MeasureNoteConfig.from_pretrained(tmp_path).embedding_sizes == config.embedding_sizes
+
+
+def test_attributes_set_after_the_config_are_checked_when_the_model_is_built(tester):
+    config = tester.get_config()
+    config.measure_num_heads = 5
+    with pytest.raises(ValueError, match="divisible by measure_num_heads"):
+        MeasureNoteForCausalLM(config)
+
+
+def test_return_dict_false_gives_tuples(tester):
+    config, inputs, labels = tester.prepare_config_and_inputs()
+    model = MeasureNoteForCausalLM(config).eval()
+    as_dict = model(**inputs, labels=labels)
+    as_tuple = model(**inputs, labels=labels, return_dict=False)
+    assert isinstance(as_tuple, tuple)
+    assert torch.equal(as_tuple[0], as_dict.loss) and torch.equal(as_tuple[3], as_dict.logits)
+    backbone = model.measurenote(**inputs, return_dict=False)
+    assert isinstance(backbone, tuple) and backbone[0].shape == as_dict.hidden_states.shape
+
+
 def test_base_preset_parameter_count():
     """The reference's MeasureNote with its shipped vocabulary has 18,651,249 parameters."""
     with torch.device("meta"):  # shapes only: skips 27 slow QR decompositions of the init

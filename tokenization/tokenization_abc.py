@@ -215,11 +215,25 @@ class AbcTokenizer(PreTrainedTokenizer):
         """Encode one ABC tune or a batch; returns padded ``input_ids (batch, seq, 20)``,
         ``measure_numbers``, ``attention_mask`` and ``labels (batch, seq, 2)``.
 
-        ``max_length`` truncates each tune to its first rows. Any other keyword is refused.
+        ``return_tensors``: ``"pt"`` (torch tensors, the default), ``"np"`` (numpy arrays) or
+        None (lists). ``max_length`` truncates each tune to its first rows. Padding is always on
+        the right (MeasureNote's GRUs read every tune from its first row). Any other keyword is
+        refused.
         """
         if kwargs:
             raise TypeError(f"AbcTokenizer.__call__ got unsupported arguments {sorted(kwargs)}")
+        if return_tensors not in ("pt", "np", None):
+            raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be >= 1, got {max_length}")
+        if self.padding_side != "right":
+            raise ValueError(
+                f"AbcTokenizer pads on the right only (padding_side={self.padding_side!r}): "
+                "MeasureNote's GRUs read every tune from its first row"
+            )
         texts = [text] if isinstance(text, str) else list(text)
+        if not texts:
+            raise ValueError("AbcTokenizer got no tunes to encode (an empty list)")
         features = []
         for item in texts:
             enc = self.encode_tune(item)
@@ -230,7 +244,9 @@ class AbcTokenizer(PreTrainedTokenizer):
                 }
             )
         batch = AbcDataCollator()(features)
-        if return_tensors != "pt":
+        if return_tensors == "np":
+            batch = {k: v.numpy() for k, v in batch.items()}
+        elif return_tensors is None:
             batch = {k: v.tolist() for k, v in batch.items()}
         return BatchEncoding(batch)
 
@@ -283,6 +299,8 @@ class AbcTokenizer(PreTrainedTokenizer):
         if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
             raise ValueError(f"decode expects (n_rows, {len(FEATURE_NAMES)}) ids, got {ids.shape}")
         ids = ids[ids[:, _MAIN] != PAD_ID]
+        if not len(ids):
+            raise ValueError("decode got no rows besides padding: there is no tune to write")
         tokens = self.ids_to_tokens(ids)
         white = parse_key(self.abc_vocab.token("key", int(ids[0, _KEY])))
         target = parse_key(key) if isinstance(key, str) else (key or white)

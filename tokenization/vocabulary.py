@@ -159,9 +159,13 @@ class AbcVocab:
     def load(cls, path: str | os.PathLike) -> AbcVocab:
         """Read a vocabulary written by `save`."""
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        if data.get("format_version") != VOCAB_FORMAT_VERSION:
-            raise ValueError(f"{path}: unsupported vocabulary format {data.get('format_version')}")
+            try:
+                data = json.load(handle)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}: not a vocabulary JSON file ({err})") from None
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != VOCAB_FORMAT_VERSION:
+            raise ValueError(f"{path}: unsupported vocabulary format {version}")
         return cls(data["features"])
 
     def __eq__(self, other: object) -> bool:

@@ -509,8 +509,6 @@ def _write_card(args, model, results, data_report) -> None:
 def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     """Train MeasureNote; returns the dict written to all_results.json."""
     wall_start = time.perf_counter()
-    if args.push_to_hub and accelerator.is_main_process:
-        check_hub_reachable()  # fail before training, not after
     set_seed(args.seed, device_specific=True)
     accelerator.print(
         f"{accelerator.distributed_type}: {accelerator.num_processes} process(es) on "
@@ -573,6 +571,8 @@ def main(argv: list[str] | None = None) -> dict:
         # Without cpu=True, processes launched on a CPU-only machine each train their own copy.
         cpu=not torch.cuda.is_available(),
     )
+    if args.push_to_hub and accelerator.is_main_process:
+        check_hub_reachable()  # fail before training (either task), not after
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
 
