@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-__all__ = ["main", "require_folder"]
+__all__ = ["main", "positive_int", "read_input", "require_folder"]
 
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
 
@@ -29,8 +30,8 @@ def _check_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files",
         nargs="+",
-        help="ABC files, folders of .abc files, or the books bundled with music21: "
-        "oneills1850, ryansMammoth, music21 (both)",
+        help="ABC files, folders of .abc files, - for stdin, or the books bundled with "
+        "music21: oneills1850, ryansMammoth, music21 (both)",
     )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
     parser.add_argument(
@@ -40,6 +41,12 @@ def _check_args(parser: argparse.ArgumentParser) -> None:
         'endings aside); JSON gets a "bars" object',
     )
     parser.add_argument("--max-failures", type=int, default=20, help="failures listed in text mode")
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when tunes fail (by default the exit status is 1 when any tune cannot "
+        "be read or round-tripped, or with --bars has a bar that does not fit, as linters do)",
+    )
 
 
 def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -68,9 +75,11 @@ def run_check(args: argparse.Namespace) -> int:
 
     paths, labels = _check_paths(args.files)
     report = check_files(paths, bars=args.bars, labels=labels)
+    failed = bool(report.failures) or bool(report.bars is not None and report.bars.problems)
+    status = 1 if failed and not args.exit_zero else 0
     if args.json:
         print(json.dumps(report.to_dict()))
-        return 0
+        return status
     print(f"tunes: {report.tunes}  parsed: {report.parsed}  round-trip ok: {report.round_trip_ok}")
     _print_listed([f"FAIL {f['tune']}: {f['error']}" for f in report.failures], args.max_failures)
     if report.bars is not None:
@@ -82,7 +91,7 @@ def run_check(args: argparse.Namespace) -> int:
         )
         lines = [f"BARS {p['tune']}: {'; '.join(p['problems'][:3])}" for p in bars.problems]
         _print_listed(lines, args.max_failures)
-    return 0
+    return status
 
 
 def _print_listed(lines: list[str], limit: int) -> None:
@@ -92,12 +101,34 @@ def _print_listed(lines: list[str], limit: int) -> None:
         print(f"  ... and {len(lines) - limit} more (use --json for all)")
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def read_input(path: str) -> str:
+    """The text of an ABC file, or of stdin for ``-`` (UTF-8, else Latin-1; a BOM dropped)."""
+    from tokenization.check import read_abc_file
+
+    if path == "-":
+        return sys.stdin.read().removeprefix("\ufeff")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder; give an ABC file")
+    return read_abc_file(path)
+
+
 def require_folder(path: str, what: str = "model") -> str:
     """``path`` if it is a local folder, else a `FileNotFoundError` that says so. The command line
     loads saved folders only (nothing is downloaded at run time); a Hub model is fetched first,
     e.g. ``huggingface-cli download user/name --local-dir DIR``."""
-    import os
-
     if not os.path.isdir(path):
         raise FileNotFoundError(
             f"no {what} folder {path!r} (the command line loads local folders; fetch a Hub "

@@ -6,11 +6,13 @@ import argparse
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from .cli import positive_int
 
 __all__ = [
     "add_evaluate_lm_args",
@@ -139,17 +141,30 @@ def evaluate_lm_on_texts(
 def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune evaluate-lm``."""
     parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
-    parser.add_argument("files", nargs="+", help="ABC tunebooks or folders to score")
-    parser.add_argument("--batch-size", type=int, default=16, help="tunes per forward pass")
+    parser.add_argument("files", nargs="+", help="ABC tunebooks or folders to score, - for stdin")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=16, help="tunes per forward pass"
+    )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
+def _texts(files: list[str]) -> Iterator[str]:
+    """Every tune's text of the files, folders (and ``-``, stdin) in order."""
+    from modeling_irish.abc_corpus import iter_abc_tunes
+    from modeling_irish.abc_sources import _split_tunebook
+    from modeling_irish.cli import read_input
+
+    for name in files:
+        if name == "-":
+            yield from (text for _, text in _split_tunebook(read_input("-")))
+        else:
+            yield from (text for _, text in iter_abc_tunes(name))
 
 
 def run_evaluate_lm(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-lm``: NLL per token (main, duration, total), perplexity, counts."""
-    from modeling_irish.abc_corpus import iter_abc_tunes
-
     model, tokenizer = load_lm(args.model)
-    texts = (text for _, text in iter_abc_tunes(list(args.files)))
+    texts = _texts(args.files)
     result = evaluate_lm_on_texts(model, tokenizer, texts, args.batch_size)
     if not result["tunes"]:
         raise ValueError(

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .cli import require_folder
+from .cli import positive_int, read_input, require_folder
 
 __all__ = [
     "add_evaluate_retrieval_args",
@@ -22,8 +22,26 @@ __all__ = [
 def _load(model_dir: str) -> tuple[Any, Any]:
     from .modeling_tune_title import TuneTitleModel
 
-    model = TuneTitleModel.from_pretrained(require_folder(model_dir), local_files_only=True)
+    _require_model_type(require_folder(model_dir), "tune_title")
+    model = TuneTitleModel.from_pretrained(model_dir, local_files_only=True)
     return model.eval(), _tokenizer(model_dir)
+
+
+def _require_model_type(folder: str, wanted: str) -> None:
+    """A clear error when ``folder`` holds another kind of model (a MeasureNote folder given as
+    ``--model``, which wants a tune-title model)."""
+    import os
+
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json)")
+    with open(path, encoding="utf-8") as handle:
+        found = json.load(handle).get("model_type")
+    if found != wanted:
+        raise ValueError(
+            f"{folder!r} holds a {found!r} model; --model wants a {wanted!r} model (a "
+            "MeasureNote folder serves as --tokenizer for the edit distance alone)"
+        )
 
 
 def _tokenizer(folder: str) -> Any:
@@ -61,7 +79,7 @@ def run_index(args: argparse.Namespace) -> int:
     from .name_that_tune import INDEX_FILE, TuneIndex
 
     if args.model is None and (args.tokenizer is None or args.out is None):
-        raise SystemExit("index: give --model, or --tokenizer and --out for an edit-distance index")
+        raise ValueError("give --model, or --tokenizer and --out for an edit-distance index")
     if args.model is not None:
         model, tokenizer = _load(args.model)
     else:
@@ -72,9 +90,16 @@ def run_index(args: argparse.Namespace) -> int:
     if args.tokenizer is not None:
         index.meta["tokenizer"] = os.path.abspath(args.tokenizer)
     out = args.out or os.path.join(args.model, "index")
+    report = index.meta["report"]
+    if len(index.setting_title) == 0:
+        raise ValueError(
+            f"nothing to index in {' '.join(args.corpus)}: {report['read']} tunes read, "
+            f"{report['untitled']} without a title, {len(report['unreadable'])} unreadable"
+        )
+    if os.path.isfile(out):
+        raise FileExistsError(f"--out {out!r} is a file; the index is a folder")
     index.save(out)
     print(f"indexed {len(index)} titles, {len(index.setting_title)} settings -> {out}")
-    report = index.meta["report"]
     unreadable = report["unreadable"]
     print(
         f"read {report['read']} tunes; left out {report['untitled']} without a title and "
@@ -98,7 +123,7 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", nargs="?", default="-", help="ABC file or - for stdin (each tune is named)."
     )
-    parser.add_argument("-k", type=int, default=10, help="How many titles to print.")
+    parser.add_argument("-k", type=positive_int, default=10, help="How many titles to print.")
     parser.add_argument(
         "--scoring",
         choices=("hybrid", "title", "setting", "edit-distance"),
@@ -136,22 +161,21 @@ def run_identify(args: argparse.Namespace) -> int:
     import os
 
     from tokenization.abc_parser import AbcParseError
-    from tokenization.check import read_abc_file
 
     from .abc_corpus import _split_tunebook
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
     if args.model is None and args.index is None:
-        raise SystemExit("identify: give --model (and optionally --index) or --index")
-    if args.file == "-":
-        text = sys.stdin.read()
-    else:
-        text = read_abc_file(args.file)
-    text = text.removeprefix("\ufeff")
+        raise ValueError("give --model (and optionally --index) or --index")
+    where = "stdin" if args.file == "-" else args.file
+    text = read_input(args.file)
+    if not text.strip():
+        raise ValueError(f"{where} is empty: give an ABC tune or snippet")
     if not any(line.startswith("X:") for line in text.splitlines()):
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model) if args.model is not None else (None, None)
-    index = TuneIndex.load(args.index or os.path.join(args.model, "index"))
+    index_dir = require_folder(args.index or os.path.join(args.model, "index"), "index")
+    index = TuneIndex.load(index_dir)
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     found = list(_split_tunebook(text))
@@ -161,9 +185,8 @@ def run_identify(args: argparse.Namespace) -> int:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
             if len(found) == 1 or not isinstance(err, AbcParseError):
-                raise SystemExit(f"identify: {err}") from None
+                raise ValueError(f"{where}: {err}") from None
             failed += 1  # one unreadable tune of a file: say so, name the others
-            where = "stdin" if args.file == "-" else args.file
             print(f"identify: the tune at line {start} of {where}: {err}", file=sys.stderr)
             continue
         if len(found) > 1:  # several tunes: name each, under its X: and T: lines
@@ -185,7 +208,9 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--protocol", choices=("known", "unseen"), default="known", help="Protocol."
     )
-    parser.add_argument("--excerpt-notes", type=int, default=30, help="Notes per query excerpt.")
+    parser.add_argument(
+        "--excerpt-notes", type=positive_int, default=30, help="Notes per query excerpt."
+    )
     parser.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
     parser.add_argument(
         "--baseline",
@@ -240,11 +265,11 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     model = None
     if args.baseline != "edit-distance":
         if args.model is None:
-            raise SystemExit("--model is needed unless --baseline edit-distance")
+            raise ValueError("--model is needed unless --baseline edit-distance")
         model, _ = _load(args.model)
     tok_dir = args.tokenizer or args.model
     if tok_dir is None:
-        raise SystemExit("--tokenizer (or --model) is needed")
+        raise ValueError("--tokenizer (or --model) is needed")
     tokenizer = _tokenizer(tok_dir)
     train = args.train[0] if len(args.train) == 1 else args.train
     metrics = evaluate_retrieval(

@@ -347,9 +347,13 @@ def evaluate_retrieval(
     if baseline not in SCORERS:
         raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
     query_records = read_tunes(queries)
+    if not query_records:
+        raise ValueError(f"no tunes in the queries {queries!r}")
     # a query is held out: drop any identical copy of it from the training side
     held = {q["abc"].strip() for q in query_records}
     train = [r for r in read_tunes(train_corpus) if r["abc"].strip() not in held]
+    if not train:
+        raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
     rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order)
     if not rows or not display:

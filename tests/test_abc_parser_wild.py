@@ -116,3 +116,12 @@ def test_free_text_after_a_blank_line_is_not_music():
         parse_abc("X:1\nT:a\nM:4/4\n\nThis is some free text about the tune\n")
     # a blank line followed by more fields stays lenient
     assert parse_abc("X:1\nT:a\n\nK:G\nGA|").key.name == "G major"
+
+
+def test_text_without_a_key_is_not_read_as_music():
+    with pytest.raises(AbcParseError, match="'think' reads as text"):
+        parse_abc("X:1\nT:x\nI think this reel is nice\n")
+    # a bare snippet, decorations and chord symbols are music
+    assert len(parse_abc('X:1\n!trill!GAG "Gmaj"GAB|uvBc|').tokens) == 10
+    # with a K: field, letters are left to the reader as before (O'Neill's `kB,4` decorations)
+    assert pitches(parse_abc("X:1\nK:G\nkB,4 kA,4|")) == [59, 57]

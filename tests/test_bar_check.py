@@ -92,7 +92,7 @@ SHARES = {"oneills1850": 0.905, "ryansMammoth": 0.955}
 def test_music21_books_bars_fit_the_meter(folder, capsys):
     pytest.importorskip("music21")
     # the command a user runs: irish-tune check --bars oneills1850 --json
-    assert main(["check", "--bars", folder, "--json"]) == 0
+    assert main(["check", "--bars", folder, "--json"]) == 1  # some bars do not fit (below)
     report = json.loads(capsys.readouterr().out)
     bars = report["bars"]
     share = bars["fit"] / bars["checked"]

@@ -42,7 +42,7 @@ def tunebook(tmp_path: Path) -> Path:
 
 
 def test_check_json_prints_exactly_one_object(tunebook, capsys):
-    assert main(["check", str(tunebook), "--json"]) == 0
+    assert main(["check", str(tunebook), "--json"]) == 1  # one tune fails, as a linter says
     out = capsys.readouterr().out
     data = json.loads(out)  # exactly one JSON document
     assert set(data) == {"tunes", "parsed", "round_trip_ok", "failures"}
@@ -86,7 +86,7 @@ K:G
 def test_check_bars_counts_tunes_whose_bars_fit(tmp_path, capsys):
     path = tmp_path / "bars.abc"
     path.write_text(GOOD + "\n" + SHORT_BAR + "\n" + BAD)
-    assert main(["check", "--bars", str(path), "--json"]) == 0
+    assert main(["check", "--bars", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"tunes", "parsed", "round_trip_ok", "failures", "bars"}
     bars = data["bars"]
@@ -122,7 +122,7 @@ def test_check_names_music21_books():
 def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     path = tmp_path / "notes.abc"
     path.write_text("just some notes about tunes\n")
-    assert main(["check", str(path), "--json"]) == 0
+    assert main(["check", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["tunes"] == 0
     assert data["failures"] == [
@@ -145,3 +145,31 @@ def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err
+
+
+def test_check_exit_status_follows_the_findings(tmp_path, capsys, monkeypatch):
+    clean = tmp_path / "clean.abc"
+    clean.write_text(GOOD)
+    assert main(["check", str(clean)]) == 0
+    short = tmp_path / "short.abc"
+    short.write_text(SHORT_BAR)
+    assert main(["check", str(short)]) == 0  # the bars are only checked with --bars
+    assert main(["check", "--bars", str(short)]) == 1
+    assert main(["check", "--bars", "--exit-zero", str(short)]) == 0
+    empty = tmp_path / "empty.abc"
+    empty.write_text("")
+    assert main(["check", str(empty), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["failures"] == [
+        {"tune": str(empty), "error": "empty file"}
+    ]
+    (tmp_path / "nothing").mkdir()
+    assert main(["check", str(tmp_path / "nothing")]) == 2
+    assert "no .abc files" in capsys.readouterr().err
+
+
+def test_check_reads_stdin(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(GOOD))
+    assert main(["check", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["round_trip_ok"] == 1

@@ -310,10 +310,40 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
     assert "1 of 3 tunes could not be read" in captured.err
     assert "tune at line 10 of" in captured.err and "Broken: line 4, column 1" in captured.err
-    with pytest.raises(SystemExit, match="needs a tune-title model"):
-        main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)])
-    with pytest.raises(SystemExit, match="--tokenizer and --out"):
-        main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)])
+    assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
+    assert "needs a tune-title model" in capsys.readouterr().err
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)]) == 2
+    assert "--tokenizer and --out" in capsys.readouterr().err
+
+
+def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}')
+    out = str(tmp_path / "idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    empty = tmp_path / "empty.abc"
+    empty.write_text("")
+    prose = tmp_path / "notes.txt"
+    prose.write_text("This is a list of the tunes I like\n")
+    cases = [
+        (["index", "--model", str(tmp_path / "tok"), str(corpus)], "holds a 'measurenote' model"),
+        (["index", "--tokenizer", str(tmp_path / "tok"), str(empty), "--out", out + "2"],
+         "nothing to index"),
+        (["identify", "--index", out, str(empty)], "is empty"),
+        (["identify", "--index", out, str(prose)], "reads as text, not music"),
+        (["identify", "--index", str(tmp_path / "nope"), str(corpus)], "no index folder"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        assert message in capsys.readouterr().err, argv
+    for bad in (["-k", "0"], ["-k", "-2"]):
+        with pytest.raises(SystemExit):  # argparse: exit status 2 and the usage
+            main(["identify", "--index", out, str(corpus), *bad])
 
 
 def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path):

@@ -66,6 +66,20 @@ def _field_match(line: str) -> re.Match | None:
     return m
 
 
+_NOT_NOTES_RE = re.compile(r'"[^"]*"|![^!]*!|\+[^+]*\+|\[[A-Za-z]:[^\]]*\]')
+_WORD_RE = re.compile(r"[A-Za-z]{4,}")
+_MUSIC_LETTERS = frozenset("ABCDEFGabcdefgzxZXHLMOPSTuv")  # notes, rests, decorations
+
+
+def _prose_word(line: str) -> re.Match | None:
+    """The first word of ``line`` that no line of music holds (see `_refuse_prose`)."""
+    masked = _NOT_NOTES_RE.sub(lambda m: " " * len(m[0]), line)
+    for word in _WORD_RE.finditer(masked):
+        if sum(ch not in _MUSIC_LETTERS for ch in word[0]) >= 2:
+            return word
+    return None
+
+
 def default_unit(meter: str | None) -> Fraction:
     """Unit note length when a tune has no `L:` field: 1/16 below 3/4, else 1/8 (ABC 2.1).
 
@@ -102,6 +116,7 @@ class _HeaderFields:
             m = _field_match(line)
             if m is None:
                 if not seen_k:
+                    self._refuse_prose(lines, i)
                     self.warnings.append("no K: field; C major assumed")
                 return i
             letter, value = m[1], _field_value(m[2])
@@ -119,6 +134,19 @@ class _HeaderFields:
             self._header_field(letter, value)
             seen_k = seen_k or letter == "K"
         return len(lines)
+
+    def _refuse_prose(self, lines: list[str], start: int) -> None:
+        """A tune without ``K:`` whose body holds words is text, not a snippet of music: raise
+        (a word is 4+ letters with 2+ that no note, rest or decoration is written with;
+        quoted text, !..! decorations and inline fields aside)."""
+        for i in range(start, len(lines)):
+            line = _strip_comment(lines[i])
+            if not line.strip():
+                break
+            word = _prose_word(line)
+            if word is not None:
+                self.lineno, self.col = self.line_offset + i + 1, word.start() + 1
+                raise self.error(f"no K: field, and {word[0]!r} reads as text, not music")
 
     @staticmethod
     def _fields_follow(lines: list[str], blank: int) -> bool:

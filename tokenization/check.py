@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -170,8 +171,14 @@ def check_files(
     bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
+        if path == "-":
+            check_text(sys.stdin.read().removeprefix("\ufeff"), "stdin", report, bars=bars)
+            continue
         label = (labels or {}).get(path, path)
-        check_text(read_abc_file(path), label, report, bars=bars)
+        text = read_abc_file(path)
+        if not text.strip():
+            report.failures.append({"tune": label, "error": "empty file"})
+        check_text(text, label, report, bars=bars)
     return report
 
 
@@ -190,9 +197,16 @@ def _expand(paths: Iterable[str | os.PathLike]) -> list[str]:
     files = []
     for path in map(str, paths):
         if os.path.isdir(path):
-            for root, _, names in sorted(os.walk(path)):
-                files += [os.path.join(root, n) for n in sorted(names) if n.endswith(".abc")]
-        elif os.path.exists(path):
+            found = [
+                os.path.join(root, n)
+                for root, _, names in sorted(os.walk(path))
+                for n in sorted(names)
+                if n.lower().endswith(".abc")
+            ]
+            if not found:
+                raise FileNotFoundError(f"no .abc files in the folder {path}")
+            files += found
+        elif path == "-" or os.path.exists(path):
             files.append(path)
         else:
             raise FileNotFoundError(f"no such file: {path}")
