@@ -9,6 +9,9 @@ import os
 import re
 import sys
 
+from .cli import read_input
+from .render import FORMATS
+
 __all__ = [
     "add_evaluate_generation_args",
     "add_generate_args",
@@ -21,11 +24,58 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_MAX_DENOMINATOR = 64
+
+
+def meter_arg(text: str) -> str:
+    """``--meter``: ``N/D`` with positive whole numbers, ``D`` a power of two up to 64 (the
+    note values a bar of the tokenizer's tick grid can hold). Whether the model's tokenizer has
+    seen the meter is checked when sampling (a warning names what it never saw).
+
+    >>> meter_arg("6/8"), meter_arg(" 3/2 ")
+    ('6/8', '3/2')
+    >>> meter_arg("0/8")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '0/8' is not a meter: ...
+    """
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
+    power_of_two = denominator > 0 and denominator & (denominator - 1) == 0
+    if numerator < 1 or not power_of_two or denominator > _MAX_DENOMINATOR:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a meter: give N/D with N a positive whole number and D one of "
+            "1, 2, 4, 8, 16, 32, 64 (e.g. 4/4, 6/8, 3/2)"
+        )
+    return f"{numerator}/{denominator}"
+
+
+def formats_arg(text: str) -> list[str]:
+    """``--render`` / ``--formats``: a comma list of ``svg``, ``midi``, ``wav`` (checked when
+    the arguments are read, before anything is sampled or written).
+
+    >>> formats_arg("svg, midi"), formats_arg("")
+    (['svg', 'midi'], [])
+    """
+    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(map(repr, unknown))}; choose from {', '.join(FORMATS)} "
+            "(comma-separated)"
+        )
+    return formats
+
 
 def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
     parser.add_argument("--rhythm", default=None, help="tune type: reel, jig, slip jig... (reel)")
-    parser.add_argument("--meter", default=None, help="meter, e.g. 6/8 (default: the rhythm's)")
+    parser.add_argument(
+        "--meter",
+        type=meter_arg,
+        default=None,
+        help="meter N/D, D a power of two, e.g. 6/8 (default: the rhythm's)",
+    )
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
     parser.add_argument("--num-tunes", type=int, default=4, help="tunes sampled in one batch")
@@ -43,17 +93,32 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
 def add_generate_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune generate``."""
     _sampling_args(parser)
-    parser.add_argument("--prompt", default=None, help="ABC file whose incipit is continued")
+    parser.add_argument(
+        "--prompt",
+        default=None,
+        help="ABC file ('-': stdin) whose incipit is continued",
+    )
     parser.add_argument("--out", default=None, help="folder for .abc and renderings (stdout)")
-    parser.add_argument("--render", default="", help="comma list of svg,midi,wav")
+    parser.add_argument(
+        "--render",
+        type=formats_arg,
+        default=[],
+        help="comma list of svg,midi,wav (needs --out)",
+    )
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 
 
 def add_render_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune render``."""
-    parser.add_argument("file", help="ABC file (one or several tunes)")
+    parser.add_argument("file", help="ABC file (one or several tunes; '-': stdin)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--formats", default="svg,midi,wav", help="comma list of svg,midi,wav")
+    parser.add_argument(
+        "--formats",
+        type=formats_arg,
+        default=list(FORMATS),
+        help="comma list of svg,midi,wav (default: all; wav is skipped, with one note, when "
+        "fluidsynth or a soundfont is missing)",
+    )
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 
 
@@ -99,73 +164,141 @@ def _sample(args: argparse.Namespace, generator, prompt: str | None = None):
     )
 
 
-def _formats(text: str) -> list[str]:
-    return [f.strip() for f in text.split(",") if f.strip()]
+def _out_folder(path: str) -> str:
+    """Create the ``--out`` folder (before any work), or say clearly why it cannot be."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise FileExistsError(f"--out {path} is a file, not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise OSError(f"--out {path}: cannot create the folder ({err.strerror or err})") from err
+    return path
+
+
+def _usable_formats(
+    formats: list[str], soundfont: str | None, command: str, require: bool = False
+) -> list[str]:
+    """``formats`` less those this machine cannot make, each named once on stderr (not once
+    per tune); with ``require``, a `ValueError` when none is left."""
+    from .render import unavailable_formats
+
+    missing = unavailable_formats(formats, soundfont)
+    usable = [f for f in formats if f not in missing]
+    if require and formats and not usable:
+        raise ValueError("; ".join(missing.values()))
+    for fmt, why in missing.items():
+        print(f"irish-tune {command}: skipping {fmt}: {why}", file=sys.stderr)
+    return usable
+
+
+def _read_prompt(path: str) -> str:
+    """The text of ``--prompt``, refused (`ValueError` naming the file) when it is empty or
+    holds no notes the reader can take (text without a ``K:`` line that reads as prose is an
+    `AbcParseError` of the reader)."""
+    from tokenization.abc_parser import AbcParseError
+    from tokenization.tokenization_abc import read_tune
+
+    where = "stdin" if path == "-" else path
+    text = read_input(path)
+    if not text.strip():
+        raise ValueError(f"--prompt {where} is empty; give an ABC incipit to continue")
+    try:
+        read_tune(text)
+    except AbcParseError as err:
+        raise ValueError(f"--prompt {where}: {err}") from err
+    return text
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    """``irish-tune generate``: sample tunes, write ``tune_N.abc`` (and renderings)."""
+    """``irish-tune generate``: sample tunes, write ``tune_N.abc`` (and renderings).
+
+    Returns 1 when a tune could not be rendered (its ``.abc`` is written all the same)."""
+    formats = list(args.render)
+    if formats and not args.out:
+        raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
+    prompt = _read_prompt(args.prompt) if args.prompt else None
+    if args.out:
+        _out_folder(args.out)
+        formats = _usable_formats(formats, args.soundfont, "generate")
     generator = load_generator(args.model)
-    prompt = None
-    if args.prompt:
-        with open(args.prompt, encoding="utf-8") as handle:
-            prompt = handle.read()
     tunes = _sample(args, generator, prompt)
     if not args.out:
         print("\n".join(t.abc for t in tunes))
         return 0
-    os.makedirs(args.out, exist_ok=True)
+    failed = 0
     for i, tune in enumerate(tunes, 1):
         stem = os.path.join(args.out, f"tune_{i}")
         with open(stem + ".abc", "w", encoding="utf-8") as handle:
             handle.write(tune.abc)
         status = "valid" if tune.valid else "INVALID: " + "; ".join(tune.errors[:3])
         print(f"{stem}.abc  {status}")
-        _render_one(tune.abc, stem, _formats(args.render), args.soundfont)
-    return 0
+        failed += not _render_one(tune.abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
+    return 1 if failed else 0
 
 
-def _render_one(abc: str, stem: str, formats: list[str], soundfont: str | None) -> None:
+def _render_one(abc: str, stem: str, formats: list[str], soundfont: str | None, name: str) -> bool:
+    """Render one tune and print the paths; on failure print ``irish-tune NAME: reason`` on
+    stderr and return ``False`` (`render_abc` leaves no partial files)."""
     if not formats:
-        return
-    from .render import render_abc
+        return True
+    from .render import RenderError, render_abc
 
-    out = render_abc(abc, stem, formats, soundfont=soundfont)
+    try:
+        out = render_abc(abc, stem, formats, soundfont=soundfont)
+    except RenderError as err:
+        print(f"irish-tune {name}: {err}", file=sys.stderr)
+        return False
     for fmt in formats:
         if fmt in out:
             print(f"  {fmt}: {out[fmt]}")
     for skipped in out["skipped"]:
         print(f"  skipped {skipped}", file=sys.stderr)
+    return True
 
 
 def run_render(args: argparse.Namespace) -> int:
-    """``irish-tune render``: SVG, MIDI and WAV of every tune of an ABC file."""
-    with open(args.file, encoding="utf-8") as handle:
-        text = handle.read()
-    tunes = [t.strip() + "\n" for t in re.split(r"\n(?=X:)", text) if t.strip().startswith("X:")]
-    if not tunes:
-        raise ValueError(f"no tune (X: line) in {args.file}")
-    os.makedirs(args.out, exist_ok=True)
-    base = os.path.splitext(os.path.basename(args.file))[0]
-    for i, abc in enumerate(tunes, 1):
-        stem = os.path.join(args.out, base if len(tunes) == 1 else f"{base}_{i}")
-        _render_one(abc, stem, _formats(args.formats), args.soundfont)
-    return 0
+    """``irish-tune render``: SVG, MIDI and WAV of every tune of an ABC file (``-``: stdin).
+
+    A tune music21 or verovio cannot read is named on stderr and left out (no partial files);
+    the others are rendered, and the exit status is 1."""
+    from .abc_sources import _split_tunebook
+    from .render import tune_label
+
+    where = "stdin" if args.file == "-" else args.file
+    if not args.formats:
+        raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
+    text = read_input(args.file)
+    found = list(_split_tunebook(text))
+    if not found:
+        raise ValueError(f"no tune (X: line) in {where}")
+    formats = _usable_formats(list(args.formats), args.soundfont, "render", require=True)
+    _out_folder(args.out)
+    base = "stdin" if args.file == "-" else os.path.splitext(os.path.basename(args.file))[0]
+    failed = 0
+    for i, (line, abc) in enumerate(found, 1):
+        stem = os.path.join(args.out, base if len(found) == 1 else f"{base}_{i}")
+        name = f"render: {where} line {line} ({tune_label(abc)})"
+        failed += not _render_one(abc, stem, formats, args.soundfont, name)
+    if failed:
+        print(f"irish-tune render: {failed} of {len(found)} tunes not rendered", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _read_corpus(path: str, limit: int | None) -> list[list]:
     from tokenization.abc_parser import AbcParseError, parse_tunebook
-    from tokenization.check import read_abc_file
     from tokenization.keys import normalise_tune
 
     tunes, skipped = [], []
-    for item in parse_tunebook(read_abc_file(path)):
+    for item in parse_tunebook(read_input(path)):
         if isinstance(item, AbcParseError):
             skipped.append(item)
             continue
         tunes.append(normalise_tune(item).tokens)
         if limit and len(tunes) >= limit:
             break
+    if not tunes:
+        reason = f" ({len(skipped)} unreadable; first: {skipped[0]})" if skipped else ""
+        raise ValueError(f"--train {path} has no readable tunes{reason}")
     if skipped:
         print(
             f"evaluate-generation: {len(skipped)} unreadable tunes of {path} left out of the "
@@ -179,9 +312,9 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-generation``: sample, then report the quality measures."""
     from .quality import generation_metrics
 
+    corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
     generator = load_generator(args.model)
     tunes = _sample(args, generator)
-    corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
     metrics = generation_metrics(
         tunes, corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
     )

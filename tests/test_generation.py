@@ -270,3 +270,104 @@ def test_temperature_zero_is_greedy(generator):
     a = generator.generate(2, rhythm="reel", seed=1, num_bars=4, temperature=0.0)
     b = generator.generate(2, rhythm="reel", seed=2, num_bars=4, temperature=0.0)
     assert [t.abc for t in a] == [t.abc for t in b]  # no randomness left
+
+
+@pytest.fixture(scope="module")
+def model_dir(generator, tmp_path_factory):
+    """The tiny model saved as a folder, for the command line."""
+    path = tmp_path_factory.mktemp("model")
+    generator.model.save_pretrained(path)
+    generator.tokenizer.save_pretrained(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("meter", ["0/8", "7/x", "6/7", "4/0", "4/128", "reel"])
+def test_cli_meter_is_checked_when_the_arguments_are_read(meter, capsys):
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--model", "unused", "--meter", meter])
+    assert exit_info.value.code == 2
+    assert f"argument --meter: {meter!r} is not a meter" in capsys.readouterr().err
+
+
+def test_cli_meter_keeps_the_unseen_header_warning(model_dir, caplog, capsys):
+    from modeling_irish.cli import main
+
+    argv = ["generate", "--model", model_dir, "--meter", "7/8", "--num-tunes", "1"]
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        assert main([*argv, "--num-bars", "2"]) == 0
+    assert "never seen meter='7/8'" in caplog.text
+    assert "M:7/8" in capsys.readouterr().out
+
+
+def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    # "missing" is no model folder: each refusal comes before the model is loaded.
+    assert main(["generate", "--model", "missing", "--render", "svg"]) == 2
+    assert "irish-tune generate: --render needs --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["generate", "--model", "missing", "--out", str(out), "--render", "pdf"])
+    assert "argument --render: unknown format 'pdf'" in capsys.readouterr().err
+    assert not out.exists()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    assert main(["generate", "--model", "missing", "--out", str(a_file)]) == 2
+    assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "is empty"),
+        (" \n\n", "is empty"),
+        ("This is some text about a tune\n", "'This' reads as text, not music"),
+        ("X:1\nT:Notes\nThis is some text about a tune\n", "'This' reads as text, not music"),
+        ("X:1\nT:t\nM:6/8\nK:G\n", "tune has no notes"),
+    ],
+)
+def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, message):
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text(text)
+    assert main(["generate", "--model", "missing", "--prompt", str(prompt)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"irish-tune generate: --prompt {prompt}") and message in err
+
+
+def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatch, capsys):
+    import io
+
+    from modeling_irish.cli import main
+
+    monkeypatch.setattr("modeling_irish.render.SOUNDFONT_PATHS", ())  # WAV cannot be made
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("X:1\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG"))
+    out = tmp_path / "out"
+    argv = ["generate", "--model", model_dir, "--prompt", "-", "--num-tunes", "2"]
+    assert main([*argv, "--num-bars", "4", "--out", str(out), "--render", "midi,wav"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("WAV needs") == 1
+    abc = (out / "tune_1.abc").read_text()
+    assert "M:6/8" in abc and "K:G" in abc and "|: GAB" in abc  # the prompt, continued
+    assert (out / "tune_2.mid").exists() and not (out / "tune_2.wav").exists()
+
+
+def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
+    import json
+
+    from modeling_irish.cli import main
+
+    empty = tmp_path / "empty.abc"
+    empty.write_text("")
+    argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
+    assert main([*argv, "--train", str(empty)]) == 2
+    assert f"--train {empty} has no readable tunes" in capsys.readouterr().err
+    latin = tmp_path / "latin.abc"
+    latin.write_bytes(TRAIN[1].replace("T:b", "T:Café").encode("latin-1"))
+    assert main([*argv, "--train", str(latin), "--num-tunes", "2", "--num-bars", "4"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["num_tunes"] == 2 and "pitch_class_tv" in metrics

@@ -57,3 +57,105 @@ def test_missing_soundfont_is_explained(tmp_path, monkeypatch):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown formats"):
         render_abc(ABC, str(tmp_path / "tune"), formats=["png"])
+
+
+def _midi_pitches(path) -> list[int]:
+    import music21
+
+    score = music21.converter.parse(str(path))
+    return [p.midi for n in score.recurse().notes for p in n.pitches]
+
+
+BOOK = (
+    "X:1\nT:First\nM:6/8\nL:1/8\nK:G\nGAG GAB|]\n\n"
+    "X:2\nT:Broken\nM:6/8\nL:1/8\nK:G\n[[AF]\n\n"
+    "X:3\nT:Third\nM:6/8\nL:1/8\nK:G\nBAB GAB|]\n"
+)
+
+
+def _write(path, text: str, encoding: str = "utf-8") -> str:
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def _has_verovio() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("verovio") is not None
+
+
+def _no_wav(monkeypatch) -> None:
+    """No soundfont anywhere: WAV cannot be made, whether fluidsynth is installed or not."""
+    monkeypatch.setattr("modeling_irish.render.SOUNDFONT_PATHS", ())
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+
+
+def test_repeats_music21_cannot_expand_are_written_once(tmp_path, caplog):
+    abc = "X:1\nT:t\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\n"  # |: never closed
+    with caplog.at_level("WARNING", logger="modeling_irish.render"):
+        out = render_abc(abc, str(tmp_path / "tune"), formats=["midi"])
+    assert "could not expand the repeats of X:1 T:t" in caplog.text
+    assert _midi_pitches(out["midi"]) == [67, 69, 67, 67, 69, 71, 69, 71, 69, 69, 71, 74]
+
+
+def test_an_unreadable_tune_leaves_no_file(tmp_path):
+    formats = ["svg", "midi"] if _has_verovio() else ["midi"]
+    with pytest.raises(RenderError, match="music21 could not read the tune: Bad chord"):
+        render_abc("X:1\nT:b\nM:6/8\nL:1/8\nK:G\n[[AF]\n", str(tmp_path / "tune"), formats)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "book.abc", BOOK)
+    formats = "svg,midi" if _has_verovio() else "midi"
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", formats]) == 1
+    err = capsys.readouterr().err.splitlines()
+    (line,) = [e for e in err if "Bad chord" in e]
+    assert line.startswith(f"irish-tune render: {book} line 8 (X:2 T:Broken): music21 could not")
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "book_1.mid" in names and "book_3.mid" in names
+    assert not [n for n in names if n.startswith("book_2")]  # no partial svg either
+
+
+def test_render_cli_says_once_that_wav_cannot_be_made(tmp_path, capsys, monkeypatch):
+    from modeling_irish.cli import main
+
+    _no_wav(monkeypatch)
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi,wav"]) == 0
+    assert capsys.readouterr().err.count("WAV needs") == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"two_{i}.mid" for i in (1, 2, 3)
+    ]
+    # Only WAV asked for and none can be made: an error before any work.
+    assert main(["render", book, "--out", str(tmp_path / "wav"), "--formats", "wav"]) == 2
+    assert "irish-tune render: WAV needs" in capsys.readouterr().err
+    assert not (tmp_path / "wav").exists()
+
+
+def test_render_cli_checks_formats_and_out_up_front(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    abc = _write(tmp_path / "t.abc", ABC)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["render", abc, "--out", str(tmp_path / "out"), "--formats", "svg,pdf"])
+    assert exit_info.value.code == 2
+    assert "unknown format 'pdf'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert main(["render", abc, "--out", abc, "--formats", "midi"]) == 2
+    assert f"irish-tune render: --out {abc} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_render_cli_reads_stdin_and_latin1(tmp_path, monkeypatch, capsys):
+    import io
+
+    from modeling_irish.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(ABC))
+    assert main(["render", "-", "--out", str(tmp_path), "--formats", "midi"]) == 0
+    assert (tmp_path / "stdin.mid").stat().st_size > 0
+    latin = _write(tmp_path / "cafe.abc", ABC.replace("T:Test", "T:Café"), "latin-1")
+    assert main(["render", latin, "--out", str(tmp_path), "--formats", "midi"]) == 0
+    assert (tmp_path / "cafe.mid").stat().st_size > 0
