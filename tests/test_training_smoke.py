@@ -181,7 +181,7 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
 
 
 # ----- arguments ---------------------------------------------------------------------------------
-def test_parse_args_defaults_and_sanity_checks():
+def test_parse_args_defaults_and_sanity_checks(tunebook):
     args = parse_args([])
     assert (args.task, args.preset, args.learning_rate, args.per_device_train_batch_size) == (
         "measurenote", "small", 3e-4, 32
@@ -189,12 +189,167 @@ def test_parse_args_defaults_and_sanity_checks():
     assert (args.lr_scheduler_type, args.lr_step_size, args.lr_gamma) == ("step", 10_000, 0.5)
     assert parse_args(["--checkpointing_steps", "7"]).checkpointing_steps == 7
     assert parse_args(["--resume_from_checkpoint"]).resume_from_checkpoint == "latest"
-    assert parse_args(["--corpus", "a.abc"]).corpus == "a.abc"
-    assert parse_args(["--train_file", "a.abc", "b"]).corpus == ["a.abc", "b"]
+    assert parse_args(["--corpus", tunebook]).corpus == tunebook
+    assert parse_args(["--train_file", tunebook, "oneills1850"]).corpus == [tunebook, "oneills1850"]
+    assert parse_args(["--max_train_steps", "0", "--num_train_epochs", "2"]).max_train_steps == 0
+    assert parse_args(["--split_ratios", "8", "1", "1"]).split_ratios == [8, 1, 1]  # normalised
+    assert parse_args([]).output_dir == "runs/measurenote-small"
+    assert parse_args(["--task", "tune_title"]).output_dir == "runs/tune-title"
     for bad in (["--checkpointing_steps", "often"], ["--push_to_hub"],
                 ["--max_train_steps", "0"], ["--per_device_train_batch_size", "0"]):  # fmt: skip
         with pytest.raises(SystemExit):
             parse_args(bad)
+
+
+def _refusal(capsys, argv: list[str]) -> str:
+    """The last stderr line of a `parse_args` that must exit with argparse's status 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tunebook):
+    empty, text, folder = tmp_path / "empty.abc", tmp_path / "notes.txt", tmp_path / "no_abc"
+    empty.write_text("")
+    text.write_text("Some notes\nabout tunes, not a tune.\n")
+    folder.mkdir()
+    missing = str(tmp_path / "nope.abc")
+    assert f"--corpus {missing}: no such file" in _refusal(capsys, ["--corpus", missing])
+    for path in (empty, text):
+        assert f"--corpus {path}: no ABC tunes found" in _refusal(capsys, ["--corpus", str(path)])
+    assert "no *.abc files" in _refusal(capsys, ["--corpus", str(folder)])
+    assert "no ABC tunes found" in _refusal(capsys, ["--corpus", tunebook, str(empty)])
+    bom = tmp_path / "bom.abc"
+    bom.write_bytes(b"\xef\xbb\xbfX:1\nT:t\nK:D\nDFA|\n")
+    assert parse_args(["--corpus", str(bom)]).corpus == str(bom)  # X: after a BOM is a tune
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_parse_args_refuses_bad_config_overrides(capsys, task):
+    def refused(text: str) -> str:
+        return _refusal(capsys, ["--task", task, "--config_overrides", text])
+
+    assert "'note_hidden_size' is not of the form name=value" in refused("note_hidden_size")
+    line = refused("bogus=3")
+    assert "--config_overrides 'bogus=3': unknown config key 'bogus'" in line
+    assert "note_hidden_size" in line  # the valid keys are listed
+    assert "did you mean measure_num_heads" in refused("measure_num_head=4")
+    assert "vocab_sizes" in refused("vocab_sizes=3") and "tokenizer" in refused("vocab_sizes=3")
+    assert "divisible by measure_num_heads" in refused("note_hidden_size=30")
+    assert parse_args(["--task", task, "--config_overrides", _TINY_MODEL]).config_overrides
+
+
+def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    line = _refusal(capsys, ["--output_dir", str(afile)])
+    assert f"--output_dir {afile}: it is an existing file" in line
+    assert f"{afile} is a file" in _refusal(capsys, ["--output_dir", str(afile / "run")])
+    assert "--cache_dir" in _refusal(capsys, ["--cache_dir", str(afile)])
+    nockpt = str(tmp_path / "nockpt")
+    line = _refusal(capsys, ["--resume_from_checkpoint", nockpt])
+    assert f"--resume_from_checkpoint {nockpt}: no such folder" in line
+    line = _refusal(capsys, ["--resume_from_checkpoint", str(tmp_path)])
+    assert "not a checkpoint (no training_state.json)" in line
+    (tmp_path / "step_2").mkdir()
+    common.write_json(str(tmp_path / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
+    resumed = parse_args(["--resume_from_checkpoint", str(tmp_path / "step_2")])
+    assert resumed.resume_from_checkpoint == str(tmp_path / "step_2")
+    # 'latest' with no checkpoint yet keeps its meaning: a fresh start, decided at run time
+    assert parse_args(["--resume_from_checkpoint", "latest", "--output_dir", str(afile.parent)])
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--max_train_steps", "-1"], "--max_train_steps must be >= 1 (or 0 with"),
+        (["--max_train_steps", "0"], "--num_train_epochs, which is not set"),
+        (["--num_train_epochs", "-2"], "--num_train_epochs must be >= 1, got -2"),
+        (["--max_train_minutes", "0"], "--max_train_minutes must be > 0, got 0.0"),
+        (["--max_train_minutes", "-5"], "--max_train_minutes must be > 0, got -5.0"),
+        (["--per_device_eval_batch_size", "0"], "--per_device_eval_batch_size must be >= 1"),
+        (["--gradient_accumulation_steps", "0"], "--gradient_accumulation_steps must be >= 1"),
+        (["--eval_steps", "-1"], "--eval_steps must be >= 0, got -1"),
+        (["--learning_rate", "nan"], "--learning_rate must be > 0, got nan"),
+        (["--split_ratios", "0", "0.5", "0.5"], "--split_ratios must be non-negative with a"),
+        (["--split_ratios", "0.5", "-0.5", "0.5"], "got 0.5 -0.5 0.5"),
+        (["--checkpointing_steps", "0"], "--checkpointing_steps must be a positive integer"),
+        (["--task", "tune_title", "--crop_notes", "-1"], "--crop_notes must be >= 0, got -1"),
+        (["--task", "tune_title", "--projection_dim", "0"], "--projection_dim must be >= 1"),
+    ],
+)
+def test_parse_args_refuses_out_of_range_numbers(capsys, flags, message):
+    assert message in _refusal(capsys, flags)
+
+
+def test_cli_prints_runtime_input_errors_in_one_line(capsys, tmp_path):
+    from training import train
+
+    dump = tmp_path / "tunes.json"
+    dump.write_text('[{"name": "not a dump row"}]')  # exists, so only the loader can tell
+    argv = ["--corpus", str(dump), "--output_dir", str(tmp_path / "out"),
+            "--cache_dir", str(tmp_path / "cache")]  # fmt: skip
+    with pytest.raises(train.UsageError, match="not a thesession.org dump"):
+        train.main(argv)  # tests and scripts get the exception ...
+    capsys.readouterr()
+    assert train.cli(argv) == 2  # ... the command line one line and status 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("train.py: error: --corpus: ")
+    assert "Traceback" not in err
+
+
+def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path, cache_dir):
+    from training import train
+
+    noteless = tmp_path / "noteless.abc"
+    noteless.write_text("X:1\nT:No notes\nK:D\n\nX:2\nT:None here\nK:G\n")
+    argv = ["--corpus", str(noteless), "--output_dir", str(tmp_path / "out"),
+            "--cache_dir", cache_dir]  # fmt: skip
+    with pytest.raises(train.UsageError, match="no training tunes left"):
+        train.main(argv)
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_command_line_exits_2_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).parents[1] / "training" / "train.py"
+    missing = str(tmp_path / "nope.abc")
+    done = subprocess.run([sys.executable, str(script), "--corpus", missing],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"train.py: error: --corpus {missing}: no such file or folder "
+        "(nor 'music21', 'oneills1850' or 'ryansMammoth')"
+    )
+
+
+def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
+    monkeypatch, tmp_path, caplog
+):
+    from training import train
+
+    monkeypatch.setattr(train, "run_measurenote", lambda *a: {})
+    out = tmp_path / "run"
+    out.mkdir()
+    train.main(["--output_dir", str(out)])  # no model yet: no warning
+    assert "will be replaced" not in caplog.text
+    (out / "model.safetensors").write_bytes(b"")
+    train.main(["--output_dir", str(out)])
+    assert f"--output_dir {out} already holds a trained model" in caplog.text
+    assert "will be replaced" in caplog.text
+    caplog.clear()
+    train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # 'latest', none there
+    assert "will be replaced" in caplog.text
+    caplog.clear()
+    (out / "step_2").mkdir()
+    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
+    train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # continues, no warning
+    assert "will be replaced" not in caplog.text
 
 
 def test_parse_config_overrides_types():
@@ -301,7 +456,7 @@ def test_either_task_refuses_to_push_offline_before_training(monkeypatch, tmp_pa
     monkeypatch.setattr(train, "run_measurenote", lambda *a: read.append("trained"))
     monkeypatch.setattr(train, "run_tune_title", lambda *a: read.append("trained"))
     argv = ["--task", task, "--push_to_hub", "--hub_model_id", "someone/model"]
-    with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE"):
+    with pytest.raises(train.UsageError, match="HF_HUB_OFFLINE"):  # one line, exit status 2
         train.main([*argv, "--output_dir", str(tmp_path / "out")])
     assert read == []
 

@@ -44,13 +44,17 @@ from accelerate.utils import set_seed  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 from training.common import (  # noqa: E402
+    TRAINING_STATE_FILE,
     KeyAugmenter,
     LengthGroupedBatchSampler,
     TrainingProgress,
     TuneRowsDataset,
     append_jsonl,
+    check_config_overrides,
     check_hub_reachable,
+    corpus_source_problem,
     evaluate_lm,
+    folder_path_problem,
     latest_checkpoint,
     learning_rate_at,
     parse_config_overrides,
@@ -66,6 +70,8 @@ from training.common import (  # noqa: E402
 logger = get_logger(__name__)
 
 TASKS = ("measurenote", "tune_title")
+#: ``--output_dir`` of each task when the flag is not given.
+DEFAULT_OUTPUT_DIRS = {"measurenote": "runs/measurenote-small", "tune_title": "runs/tune-title"}
 #: Default budget of a bare `accelerate launch training/train.py` (a few minutes on 2 CPU cores).
 DEFAULT_MAX_TRAIN_STEPS = 300
 SPLIT_RULE = (
@@ -74,6 +80,13 @@ SPLIT_RULE = (
     "groups are shuffled with a fixed seed and cut 90/5/5 (each whole), so no tune, title or "
     "body is in two splits and each split has the same mix of popular and rare tunes."
 )
+#: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
+_CORPUS_INPUT_ERRORS = ("ABC source ", "no ABC tunes found", "is not a thesession.org dump")
+
+
+class UsageError(ValueError):
+    """Bad input found once the run has started (e.g. a thesession dump that is not one): the
+    command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
 
 
 # ----- arguments ---------------------------------------------------------------------------------
@@ -88,7 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Sources for load_abc_corpus (tunebook, folder, thesession dump, 'oneills1850', "
              "'ryansMammoth'); default: both music21 books.")
     add("--split_ratios", type=float, nargs=3, default=(0.9, 0.05, 0.05),
-        help="Train/validation/test shares of the corpus, in tunes.")
+        help="Train/validation/test shares of the corpus, in tunes; divided by their sum, so "
+             "'8 1 1' is '0.8 0.1 0.1'. A 0 leaves that split empty; the train share must be > 0.")
     add("--split_seed", type=int, default=0, help="Seed of the corpus split.")
     add("--link_incipits", type=int, default=0,
         help="Also keep tunes whose first N notes match (one melody under two tune ids and "
@@ -105,7 +119,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # model
     add("--preset", choices=("small", "base"), default="small", help="Model size.")
     add("--config_overrides", default=None,
-        help='Config overrides, e.g. "note_hidden_size=128,measure_num_heads=4".')
+        help='MeasureNoteConfig overrides (with --task tune_title: of its backbone), e.g. '
+             '"note_hidden_size=128,measure_num_heads=4"; an unknown key is refused.')
     # optimisation (defaults: reference-measurenote.md 5.2)
     add("--per_device_train_batch_size", type=int, default=32, help="Tunes per batch, process.")
     add("--per_device_eval_batch_size", type=int, default=32, help="Validation batch size.")
@@ -118,19 +133,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
     add("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
     add("--max_train_steps", type=int, default=DEFAULT_MAX_TRAIN_STEPS,
-        help="Optimizer updates (0: use --num_train_epochs).")
-    add("--num_train_epochs", type=int, default=None, help="Epochs when --max_train_steps is 0.")
+        help="Optimizer updates (0: train for --num_train_epochs instead).")
+    add("--num_train_epochs", type=int, default=None,
+        help="Epochs when --max_train_steps is 0 (else ignored).")
     add("--max_train_minutes", type=float, default=None,
-        help="Also stop after this much training time (validation excluded).")
+        help="Also stop after this much training time (validation excluded); > 0.")
     add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
     add("--mixed_precision", choices=("no", "fp16", "bf16"), default="no",
         help="Autocast precision (bf16 runs on recent CPUs, fp16 needs a GPU).")
     add("--seed", type=int, default=42, help="Seed of init, dropout, batch order, augmentation.")
     # checkpoints, evaluation, logging, outputs
-    add("--output_dir", default="runs/measurenote-small", help="Where everything is written.")
+    add("--output_dir", default=None,
+        help="Where everything is written; a model already there is replaced (default "
+             "runs/measurenote-small, or runs/tune-title with --task tune_title).")
     add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
-        help="Checkpoint to resume; no value or 'latest': newest step_N/epoch_N of output_dir.")
+        help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
+             "one of output_dir, or a fresh start when it has none.")
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
     add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
     add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
@@ -143,35 +162,92 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         module.add_arguments(p)
     args = p.parse_args(argv)
     _check_args(args, p)
+    if module is not None and hasattr(module, "check_arguments"):
+        module.check_arguments(args, p)
     return args
 
 
 # fmt: on
+#: Flags that must be >= 1, >= 1 when given (None: unset), and >= 0.
+_AT_LEAST_ONE = (
+    "per_device_train_batch_size",
+    "per_device_eval_batch_size",
+    "gradient_accumulation_steps",
+    "lr_step_size",
+    "logging_steps",
+)
+_AT_LEAST_ONE_IF_SET = ("num_train_epochs", "max_length", "num_proc")
+_AT_LEAST_ZERO = ("num_warmup_steps", "eval_steps", "link_incipits", "weight_decay")
+
+
 def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    if not args.max_train_steps and not args.num_train_epochs:
-        parser.error("set --max_train_steps or --num_train_epochs")
+    """Sanity checks of the parsed flags, all before any data is read: a bad value ends the run
+    with argparse's one-line error (exit status 2) naming the flag and the value."""
+    if args.output_dir is None:
+        args.output_dir = DEFAULT_OUTPUT_DIRS[args.task]
+    _check_numbers(args, parser)
     steps = args.checkpointing_steps
     if steps is not None and steps != "epoch":
         if not steps.isdigit() or int(steps) < 1:
-            parser.error("--checkpointing_steps must be a positive integer or 'epoch'")
+            parser.error(
+                f"--checkpointing_steps must be a positive integer or 'epoch', got {steps!r}"
+            )
         args.checkpointing_steps = int(steps)
     if args.push_to_hub and not args.hub_model_id:
         parser.error("--push_to_hub needs --hub_model_id")
-    for name in (
-        "per_device_train_batch_size",
-        "per_device_eval_batch_size",
-        "gradient_accumulation_steps",
-        "lr_step_size",
-        "logging_steps",
-    ):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1")
-    if args.learning_rate <= 0 or args.max_grad_norm <= 0 or args.num_warmup_steps < 0:
-        parser.error("--learning_rate and --max_grad_norm must be > 0, --num_warmup_steps >= 0")
-    if sum(args.split_ratios) <= 0 or min(args.split_ratios) < 0:
-        parser.error("--split_ratios must be non-negative with a positive sum")
+    ratios = args.split_ratios
+    if min(ratios) < 0 or ratios[0] <= 0:
+        shown = " ".join(f"{r:g}" for r in ratios)
+        parser.error(f"--split_ratios must be non-negative with a train share > 0, got {shown}")
+    if args.config_overrides:
+        try:
+            check_config_overrides(parse_config_overrides(args.config_overrides), args.preset)
+        except ValueError as err:
+            parser.error(f"--config_overrides {args.config_overrides!r}: {err}")
+    _check_paths(args, parser)
     if args.corpus is not None and len(args.corpus) == 1:
         args.corpus = args.corpus[0]
+
+
+def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Ranges of the numeric flags (``None`` keeps its meaning: unset)."""
+    if args.max_train_steps < 0:
+        steps = args.max_train_steps
+        parser.error(f"--max_train_steps must be >= 1 (or 0 with --num_train_epochs), got {steps}")
+    if not args.max_train_steps and not args.num_train_epochs:
+        parser.error("--max_train_steps 0 trains for --num_train_epochs, which is not set")
+    for names, low in ((_AT_LEAST_ONE, 1), (_AT_LEAST_ONE_IF_SET, 1), (_AT_LEAST_ZERO, 0)):
+        for name in names:
+            value = getattr(args, name)
+            if value is not None and value < low:
+                parser.error(f"--{name} must be >= {low}, got {value}")
+    for name in ("learning_rate", "max_grad_norm", "lr_gamma", "max_train_minutes"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:  # `not >` also refuses nan
+            parser.error(f"--{name} must be > 0, got {value}")
+
+
+def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Corpus sources that give tunes, output and cache folders that can be folders, and a
+    ``--resume_from_checkpoint`` folder that holds a checkpoint."""
+    for source in args.corpus or ():
+        problem = corpus_source_problem(source)
+        if problem:
+            parser.error(f"--corpus {source}: {problem}")
+    for flag in ("output_dir", "cache_dir"):
+        path = getattr(args, flag)
+        problem = folder_path_problem(path) if path is not None else None
+        if problem:
+            parser.error(f"--{flag} {path}: {problem}")
+    resume = args.resume_from_checkpoint
+    if resume not in (None, "latest"):
+        if not os.path.isdir(resume):
+            parser.error(f"--resume_from_checkpoint {resume}: no such folder")
+        if not os.path.isfile(os.path.join(resume, TRAINING_STATE_FILE)):
+            parser.error(
+                f"--resume_from_checkpoint {resume}: not a checkpoint (no {TRAINING_STATE_FILE}); "
+                "give a step_N or epoch_N folder saved with --checkpointing_steps, or 'latest'"
+            )
 
 
 # ----- data --------------------------------------------------------------------------------------
@@ -205,14 +281,19 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     )
     with accelerator.main_process_first():
         os.makedirs(cache_dir, exist_ok=True)
-        corpus = load_abc_corpus(
-            args.corpus,
-            split_ratios=args.split_ratios,
-            seed=args.split_seed,
-            cache_dir=cache_dir,
-            link_incipits=getattr(args, "link_incipits", 0),
-            require_bars_fit=getattr(args, "require_bars_fit", False),
-        )
+        try:
+            corpus = load_abc_corpus(
+                args.corpus,
+                split_ratios=args.split_ratios,
+                seed=args.split_seed,
+                cache_dir=cache_dir,
+                link_incipits=getattr(args, "link_incipits", 0),
+                require_bars_fit=getattr(args, "require_bars_fit", False),
+            )
+        except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
+            if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):
+                raise
+            raise UsageError(f"--corpus: {err}") from err
         backbone = getattr(args, "measurenote_path", None)
         if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
             from tokenization.tokenization_abc import AbcTokenizer
@@ -228,6 +309,11 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
             max_length=args.max_length,
         )
     report = {"corpus": getattr(corpus, "report", {}), "tokenize": splits.tokenize_report}
+    if not len(splits["train"]):  # every tune skipped, dropped or split off: nothing to train on
+        raise UsageError(
+            f"--corpus {args.corpus or 'music21'}: no training tunes left (corpus report: "
+            f"{report['corpus']}; tokenizer report: {report['tokenize'].get('train')})"
+        )
     return tokenizer, splits, report
 
 
@@ -285,8 +371,8 @@ def resume_state(args, accelerator: Accelerator) -> int:
         if path is None:
             logger.warning("No checkpoint in %s: starting from scratch", args.output_dir)
             return 0
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"--resume_from_checkpoint {path!r} is not a folder")
+    if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
+        raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     accelerator.print(f"Resuming from checkpoint {path}")
     accelerator.load_state(path)
     return int(read_training_state(path)["completed_steps"])
@@ -572,10 +658,43 @@ def main(argv: list[str] | None = None) -> dict:
         cpu=not torch.cuda.is_available(),
     )
     if args.push_to_hub and accelerator.is_main_process:
-        check_hub_reachable()  # fail before training (either task), not after
+        try:
+            check_hub_reachable()  # fail before training (either task), not after
+        except RuntimeError as err:
+            raise UsageError(str(err)) from err
+    _warn_if_replacing(args)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
 
 
+def _warn_if_replacing(args: argparse.Namespace) -> None:
+    """Warn when a run that starts from scratch (no ``--resume_from_checkpoint``, or 'latest'
+    with no checkpoint) will overwrite a saved model; not an error, so that the same command can
+    simply be run again."""
+    resume = args.resume_from_checkpoint
+    fresh = resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
+    if fresh and os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
+        hint = " (or --resume_from_checkpoint to continue it)" if resume is None else ""
+        logger.warning(
+            "--output_dir %s already holds a trained model (model.safetensors) and this run "
+            "starts from scratch: the model will be replaced; pass another --output_dir to keep "
+            "it%s",
+            args.output_dir,
+            hint,
+        )
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """`main` for the command line: a `UsageError` (bad input found after argument parsing) is
+    printed as ``train.py: error: <message>`` on stderr, without a traceback, and gives exit
+    status 2 like argparse's own errors; any other exception is a bug and keeps its traceback."""
+    try:
+        main(argv)
+    except UsageError as err:
+        print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

@@ -76,6 +76,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Ranges of the tune-title flags (train.py calls it after its own checks)."""
+    for name, low in (
+        ("crop_notes", 0),
+        ("projection_dim", 1),
+        ("known_queries", 0),
+        ("eval_excerpt_notes", 0),
+        ("retrieval_eval_queries", 0),
+    ):
+        value = getattr(args, name)
+        if value < low:
+            parser.error(f"--{name} must be >= {low}, got {value}")
+
+
 def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
     """Training pairs (titled tunes minus the known-tune holdout, minus tunes whose rows hold
     values the tokenizer's vocabulary does not know, counted in `pairs["unknown_left_out"]`)
@@ -275,8 +289,6 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     from training.train import prepare_corpus
 
     set_seed(args.seed, device_specific=True)
-    if args.output_dir == "runs/measurenote-small":
-        args.output_dir = "runs/tune-title"
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
@@ -373,4 +385,4 @@ def _write_card(args: argparse.Namespace, model: Any, results: dict) -> None:
     )
 
 
-__all__ = ["add_arguments", "build_model", "run", "train_loop"]
+__all__ = ["add_arguments", "build_model", "check_arguments", "run", "train_loop"]
