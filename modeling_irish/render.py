@@ -129,7 +129,10 @@ def _first_line(err: Exception) -> str:
 
 
 def find_soundfont(explicit: str | None = None) -> str | None:
-    """A General MIDI soundfont: ``explicit``, ``$SOUNDFONT``, or a Debian package's file."""
+    """A General MIDI soundfont: ``explicit``, ``$SOUNDFONT``, or a Debian package's file.
+    An ``explicit`` file that does not exist is an error, not a reason to use another."""
+    if explicit and not os.path.isfile(explicit):
+        raise FileNotFoundError(f"--soundfont {explicit}: no such file")
     for candidate in (explicit, os.environ.get("SOUNDFONT"), *SOUNDFONT_PATHS):
         if candidate and os.path.isfile(candidate):
             return candidate

@@ -159,3 +159,13 @@ def test_render_cli_reads_stdin_and_latin1(tmp_path, monkeypatch, capsys):
     latin = _write(tmp_path / "cafe.abc", ABC.replace("T:Test", "T:Café"), "latin-1")
     assert main(["render", latin, "--out", str(tmp_path), "--formats", "midi"]) == 0
     assert (tmp_path / "cafe.mid").stat().st_size > 0
+
+
+def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
+    from modeling_irish.render import find_soundfont
+
+    with pytest.raises(FileNotFoundError, match="--soundfont"):
+        find_soundfont(str(tmp_path / "missing.sf2"))
+    font = tmp_path / "gm.sf2"
+    font.write_bytes(b"RIFF")
+    assert find_soundfont(str(font)) == str(font)

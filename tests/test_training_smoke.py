@@ -192,6 +192,9 @@ def test_parse_args_defaults_and_sanity_checks(tunebook):
     assert parse_args(["--corpus", tunebook]).corpus == tunebook
     assert parse_args(["--train_file", tunebook, "oneills1850"]).corpus == [tunebook, "oneills1850"]
     assert parse_args(["--max_train_steps", "0", "--num_train_epochs", "2"]).max_train_steps == 0
+    # --num_train_epochs alone is the budget (not silently capped by the default step count)
+    assert parse_args(["--num_train_epochs", "2"]).max_train_steps == 0
+    assert parse_args([]).max_train_steps == 300
     assert parse_args(["--split_ratios", "8", "1", "1"]).split_ratios == [8, 1, 1]  # normalised
     assert parse_args([]).output_dir == "runs/measurenote-small"
     assert parse_args(["--task", "tune_title"]).output_dir == "runs/tune-title"
@@ -488,3 +491,32 @@ def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
     plain.update()
     assert plain.bar.n == 1 and not plain.bar.postfix and plain.bar.total == 10
     plain.close()
+
+
+def test_steps_and_epochs_budget_whichever_comes_first():
+    from types import SimpleNamespace
+
+    loader = list(range(10))  # 10 batches an epoch
+    for steps, epochs, expected in ((0, 2, (20, 2)), (300, 2, (20, 2)), (15, 5, (15, 2))):
+        args = SimpleNamespace(
+            max_train_steps=steps, num_train_epochs=epochs, gradient_accumulation_steps=1,
+            with_tracking=False,
+        )  # fmt: skip
+        common.recompute_steps_and_start_tracking(args, None, loader, "x")
+        assert (args.max_train_steps, args.num_train_epochs) == expected
+
+
+def test_split_rule_names_the_run_ratios():
+    from training.train import split_rule
+
+    assert "split 90/5/5" in split_rule()
+    assert "split 80/10/10" in split_rule((0.8, 0.1, 0.1))
+
+
+def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_path, capsys):
+    from training.train import parse_args
+
+    argv = ["--task", "tune_title", "--measurenote_path", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        parse_args([*argv, "--config_overrides", "note_hidden_size=64"])
+    assert "--measurenote_path brings a trained backbone" in capsys.readouterr().err

@@ -415,8 +415,9 @@ def recompute_steps_and_start_tracking(
     ``max_train_steps`` / ``num_train_epochs`` from it, then start the trackers (with the run's
     scalar flags as the tracked config) when ``--with_tracking``."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
-    if not args.max_train_steps:
-        args.max_train_steps = args.num_train_epochs * steps_per_epoch
+    if args.num_train_epochs:  # alone, the budget; with --max_train_steps, a cap on it
+        by_epochs = args.num_train_epochs * steps_per_epoch
+        args.max_train_steps = min(args.max_train_steps or by_epochs, by_epochs)
     args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
     if args.with_tracking:
         config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}

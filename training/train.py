@@ -74,12 +74,25 @@ TASKS = ("measurenote", "tune_title")
 DEFAULT_OUTPUT_DIRS = {"measurenote": "runs/measurenote-small", "tune_title": "runs/tune-title"}
 #: Default budget of a bare `accelerate launch training/train.py` (a few minutes on 2 CPU cores).
 DEFAULT_MAX_TRAIN_STEPS = 300
-SPLIT_RULE = (
-    "Tunes are split 90/5/5 into train/validation/test by `load_abc_corpus`: tunes sharing a "
-    "thesession tune id, a normalised title or an identical body are linked, and the linked "
-    "groups are shuffled with a fixed seed and cut 90/5/5 (each whole), so no tune, title or "
-    "body is in two splits and each split has the same mix of popular and rare tunes."
-)
+
+
+def split_rule(ratios: tuple[float, float, float] = (0.9, 0.05, 0.05)) -> str:
+    """The model card's sentence on the split, with the run's ``--split_ratios``.
+
+    >>> split_rule((8, 1, 1))[:55]
+    'Tunes are split 80/10/10 into train/validation/test by '
+    """
+    total = sum(ratios)
+    shares = "/".join(f"{100 * r / total:g}" for r in ratios)
+    return (
+        f"Tunes are split {shares} into train/validation/test by `load_abc_corpus`: tunes "
+        "sharing a thesession tune id, a normalised title or an identical body are linked, and "
+        f"the linked groups are shuffled with a fixed seed and cut {shares} (each whole), so no "
+        "tune, title or body is in two splits and each split has the same mix of popular and "
+        "rare tunes."
+    )
+
+
 #: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
 _CORPUS_INPUT_ERRORS = ("ABC source ", "no ABC tunes found", "is not a thesession.org dump")
 
@@ -132,10 +145,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--lr_gamma", type=float, default=0.5, help="Factor of each lr step.")
     add("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
     add("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
-    add("--max_train_steps", type=int, default=DEFAULT_MAX_TRAIN_STEPS,
-        help="Optimizer updates (0: train for --num_train_epochs instead).")
+    add("--max_train_steps", type=int, default=None,
+        help=f"Optimizer updates (default {DEFAULT_MAX_TRAIN_STEPS}, or as many as "
+             "--num_train_epochs takes when only that is given; with both, the first reached).")
     add("--num_train_epochs", type=int, default=None,
-        help="Epochs when --max_train_steps is 0 (else ignored).")
+        help="Epochs over the training split (alone: the budget; with --max_train_steps: a cap).")
     add("--max_train_minutes", type=float, default=None,
         help="Also stop after this much training time (validation excluded); > 0.")
     add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
@@ -211,6 +225,8 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
 
 def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Ranges of the numeric flags (``None`` keeps its meaning: unset)."""
+    if args.max_train_steps is None:  # 0: as many updates as --num_train_epochs takes
+        args.max_train_steps = DEFAULT_MAX_TRAIN_STEPS if args.num_train_epochs is None else 0
     if args.max_train_steps < 0:
         steps = args.max_train_steps
         parser.error(f"--max_train_steps must be >= 1 (or 0 with --num_train_epochs), got {steps}")
@@ -576,7 +592,7 @@ def _write_card(args, model, results, data_report) -> None:
             f"{model.num_parameters():,} parameters. Validation `nll` is the summed NLL of main "
             "token and duration per predicted row; perplexity = exp(nll)."
         ),
-        data=f"Source: {sources}. Tunes per split: {sizes}. {SPLIT_RULE} "
+        data=f"Source: {sources}. Tunes per split: {sizes}. {split_rule(args.split_ratios)} "
         f"Tokenizer drops: {data_report['tokenize']}.",
         hyperparameters=hyper,
         metrics={k: results[k] for k in metric_names if k in results},
@@ -602,7 +618,7 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     )
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
-        if args.resume_from_checkpoint is None:  # a fresh run starts a fresh learning curve
+        if starts_fresh(args):  # a fresh run starts a fresh learning curve
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(args.output_dir, "train_log.jsonl"))
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
@@ -667,13 +683,19 @@ def main(argv: list[str] | None = None) -> dict:
     return runners[args.task](args, accelerator)
 
 
+def starts_fresh(args: argparse.Namespace) -> bool:
+    """Whether the run starts from scratch: no ``--resume_from_checkpoint``, or ``latest`` with
+    no checkpoint in ``output_dir``."""
+    resume = args.resume_from_checkpoint
+    return resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
+
+
 def _warn_if_replacing(args: argparse.Namespace) -> None:
     """Warn when a run that starts from scratch (no ``--resume_from_checkpoint``, or 'latest'
     with no checkpoint) will overwrite a saved model; not an error, so that the same command can
     simply be run again."""
     resume = args.resume_from_checkpoint
-    fresh = resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
-    if fresh and os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
+    if starts_fresh(args) and os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
         hint = " (or --resume_from_checkpoint to continue it)" if resume is None else ""
         logger.warning(
             "--output_dir %s already holds a trained model (model.safetensors) and this run "

@@ -88,6 +88,11 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         value = getattr(args, name)
         if value < low:
             parser.error(f"--{name} must be >= {low}, got {value}")
+    if args.measurenote_path and args.config_overrides:
+        parser.error(
+            "--config_overrides changes the backbone's config, but --measurenote_path brings a "
+            "trained backbone with its own: give one or the other"
+        )
 
 
 def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
