@@ -4,6 +4,7 @@ retrieval protocols (`retrieval_evaluation`)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "TuneIndex",
     "embed_titles",
@@ -32,6 +35,9 @@ __all__ = [
 ]
 
 INDEX_FILE = "tune_index.json"
+#: Version of the saved index: 2 adds ``format`` itself (1, or no field: earlier indices, read
+#: alike; those without ``dur_flat.npy`` or settings' meters score with less information).
+INDEX_FORMAT = 2
 # weight of the edit-distance score beside the title cosine in the "hybrid" scorer, chosen on
 # 587 held-out settings of training tunes that are not the reported queries (docs/BENCHMARKS.md)
 HYBRID_WEIGHT = 8.0
@@ -284,7 +290,7 @@ class TuneIndex:
             if getattr(self, name) is not None:
                 np.save(os.path.join(path, f"{name}.npy"), getattr(self, name), allow_pickle=False)
         with open(os.path.join(path, INDEX_FILE), "w", encoding="utf-8") as handle:
-            info = {"titles": self.titles, "meta": self.meta}
+            info = {"format": INDEX_FORMAT, "titles": self.titles, "meta": self.meta}
             if self.setting_meters is not None:
                 info["setting_meters"] = self.setting_meters
             if self.setting_modes is not None:
@@ -295,29 +301,32 @@ class TuneIndex:
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike]) -> TuneIndex:
-        with open(os.path.join(path, INDEX_FILE), encoding="utf-8") as handle:
-            info = json.load(handle)
-        arrays = {
-            name: np.load(os.path.join(path, f"{name}.npy"), allow_pickle=False)
-            for name in (
-                "title_embeds",
-                "setting_embeds",
-                "setting_title",
-                "pitch_flat",
-                "pitch_offsets",
-            )
-        }
+        """Read an index saved by `save`. A file missing, unreadable or at odds with the others
+        is a `ValueError` naming the folder (rebuild it with ``irish-tune index``); an index of an
+        earlier version without some fields still loads, with a warning for what it lacks."""
+        info = _read_index_json(path)
+        arrays = {}
+        for name in ("title_embeds", "setting_embeds", "setting_title", "pitch_flat"):
+            arrays[name] = _read_index_array(path, name)
+        arrays["pitch_offsets"] = _read_index_array(path, "pitch_offsets")
         durations = os.path.join(path, "dur_flat.npy")  # absent from older indices
         if os.path.exists(durations):
-            arrays["dur_flat"] = np.load(durations, allow_pickle=False)
-        return cls(
-            info["titles"],
-            meta=info.get("meta"),
-            setting_meters=info.get("setting_meters"),  # absent from older indices
-            setting_modes=info.get("setting_modes"),
-            setting_rhythms=info.get("setting_rhythms"),
-            **arrays,
-        )
+            arrays["dur_flat"] = _read_index_array(path, "dur_flat")
+        try:
+            index = cls(
+                info["titles"],
+                meta=info.get("meta"),
+                setting_meters=info.get("setting_meters"),  # absent from older indices
+                setting_modes=info.get("setting_modes"),
+                setting_rhythms=info.get("setting_rhythms"),
+                **arrays,
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(
+                f"the index {os.fspath(path)!r} is damaged ({err}); rebuild it"
+            ) from None
+        _check_index(index, os.fspath(path))
+        return index
 
     def pitch_sequences(self) -> list[np.ndarray]:
         o = self.pitch_offsets
@@ -435,13 +444,69 @@ def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.
     return best
 
 
+def _read_index_json(path: Union[str, os.PathLike]) -> dict[str, Any]:
+    where = os.path.join(path, INDEX_FILE)
+    if not os.path.isfile(where):
+        raise FileNotFoundError(f"{os.fspath(path)!r} is not an index folder (no {INDEX_FILE})")
+    try:
+        with open(where, encoding="utf-8") as handle:
+            info = json.load(handle)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{where} is damaged ({err}); rebuild the index") from None
+    found = info.get("format", 1) if isinstance(info, dict) else None
+    if not isinstance(found, int) or found > INDEX_FORMAT:
+        raise ValueError(
+            f"{where}: index format {found!r}, this modeling-irish reads up to {INDEX_FORMAT} "
+            "(upgrade the package or rebuild the index)"
+        )
+    return info
+
+
+def _read_index_array(path: Union[str, os.PathLike], name: str) -> np.ndarray:
+    where = os.path.join(path, f"{name}.npy")
+    if not os.path.isfile(where):
+        raise FileNotFoundError(f"the index {os.fspath(path)!r} is incomplete: no {name}.npy")
+    try:
+        return np.load(where, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{where} is damaged ({err}); rebuild the index") from None
+
+
+def _check_index(index: TuneIndex, path: str) -> None:
+    """The saved arrays must agree: one setting_title, offset span, meter... per setting."""
+    n_settings, n_titles = len(index.setting_title), len(index.titles)
+    offsets = index.pitch_offsets
+    problems = []
+    if len(offsets) != n_settings + 1 or (len(offsets) and offsets[-1] != len(index.pitch_flat)):
+        problems.append("the pitch offsets do not match the settings")
+    if n_settings and (index.setting_title.min() < 0 or index.setting_title.max() >= n_titles):
+        problems.append(f"settings refer to titles beyond the {n_titles} listed")
+    if len(index.title_embeds) != n_titles or len(index.setting_embeds) != n_settings:
+        problems.append("the embeddings do not match the titles and settings")
+    if index.dur_flat is not None and len(index.dur_flat) != len(index.pitch_flat):
+        problems.append("the note lengths do not match the pitches")
+    for name in ("setting_meters", "setting_modes", "setting_rhythms"):
+        values = getattr(index, name)
+        if values is not None and len(values) != n_settings:
+            problems.append(f"{name} has {len(values)} entries for {n_settings} settings")
+    if problems:
+        raise ValueError(f"the index {path!r} is damaged: {'; '.join(problems)}; rebuild it")
+    if index.dur_flat is None or index.setting_meters is None:
+        logger.warning(
+            "the index %r was built by an earlier version (no note lengths or meters): it still "
+            "works, with a weaker edit distance; rebuild it with irish-tune index for the full one",
+            path,
+        )
+
+
 def _index_tokenizer(index: TuneIndex) -> AbcTokenizer:
     """The tokenizer of the folder the index was built from (its path is in the index)."""
     folder = index.meta.get("tokenizer") or index.meta.get("model")
     if not folder or not os.path.isdir(folder):
         raise FileNotFoundError(
-            f"the tokenizer folder this index was built with ({folder!r}) is gone: pass the "
-            "tokenizer (irish-tune identify --model DIR) or rebuild the index"
+            f"the tokenizer folder this index was built with ({folder!r}) is gone: pass one "
+            "(identify(..., tokenizer=...), irish-tune identify --tokenizer DIR) or rebuild "
+            "the index"
         )
     return AbcTokenizer.from_pretrained(folder, local_files_only=True)
 
@@ -452,11 +517,13 @@ def identify(
     abc_snippet: str,
     k: int = 10,
     tokenizer: Optional[AbcTokenizer] = None,
-    scoring: str = "hybrid",
+    scoring: Optional[str] = None,
     hybrid_weight: float = HYBRID_WEIGHT,
     transpose: bool = True,
 ) -> list[tuple[str, float]]:
     """Top-`k` `(title, score)` for an ABC snippet or tune.
+
+    `scoring` defaults to `"hybrid"` with a model and `"edit-distance"` without one.
 
     `scoring`: `"title"` (cosine with the title embeddings: the dual encoder), `"setting"` (best
     cosine with the indexed settings' tune embeddings), or `"hybrid"` (title cosine +
@@ -472,8 +539,12 @@ def identify(
     transpositions instead (see `_snippet_edit_scores`). `tokenizer` defaults to the one saved
     in the index's model (or tokenizer) folder.
     """
+    if scoring is None:
+        scoring = "hybrid" if model is not None else "edit-distance"
     if scoring not in IDENTIFY_SCORERS:
         raise ValueError(f"scoring must be one of {IDENTIFY_SCORERS}, got {scoring!r}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
     if scoring != "edit-distance" and (model is None or index.title_embeds.shape[1] == 0):
         raise ValueError(
             f"scoring {scoring!r} needs a tune-title model and an index built with it; "

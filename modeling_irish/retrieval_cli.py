@@ -121,6 +121,12 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--index", default=None, help="Index folder (default: MODEL/index).")
     parser.add_argument(
+        "--tokenizer",
+        default=None,
+        help="Tokenizer folder, when the one the index was built with has moved (default: the "
+        "model's, or the folder recorded in the index).",
+    )
+    parser.add_argument(
         "file", nargs="?", default="-", help="ABC file or - for stdin (each tune is named)."
     )
     parser.add_argument("-k", type=positive_int, default=10, help="How many titles to print.")
@@ -174,6 +180,8 @@ def run_identify(args: argparse.Namespace) -> int:
     if not any(line.startswith("X:") for line in text.splitlines()):
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model) if args.model is not None else (None, None)
+    if args.tokenizer is not None:
+        tokenizer = _tokenizer(args.tokenizer)
     index_dir = require_folder(args.index or os.path.join(args.model, "index"), "index")
     index = TuneIndex.load(index_dir)
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")

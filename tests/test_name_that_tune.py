@@ -283,7 +283,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     top = identify(None, index, KNOWN[6], k=2, tokenizer=tokenizer, scoring="edit-distance")
     assert top[0] == ("Reel 7", 0.0) and top[1][1] < 0  # an exact copy scores 0, others less
     with pytest.raises(ValueError, match="needs a tune-title model"):
-        identify(None, index, KNOWN[6], tokenizer=tokenizer)  # the default, hybrid
+        identify(None, index, KNOWN[6], tokenizer=tokenizer, scoring="hybrid")
     with pytest.raises(ValueError, match="needs a tune-title model"):
         identify(model, index, KNOWN[6], tokenizer=tokenizer)  # an index built without one
     # the same from the command line: a tokenizer folder instead of a model
@@ -429,3 +429,72 @@ def test_evaluation_says_which_training_settings_it_could_not_read(tokenizer, ca
     assert m["queries"] == len(KNOWN)
     assert "left out 1 of 9 training settings that could not be read" in caplog.text
     assert "']' without a chord" in caplog.text
+
+
+def test_identify_without_a_model_defaults_to_the_edit_distance(tokenizer, tmp_path):
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    index = TuneIndex.build(None, tokenizer, str(corpus))
+    assert identify(None, index, KNOWN[6], k=1, tokenizer=tokenizer) == [("Reel 7", 0.0)]
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        identify(None, index, KNOWN[6], k=0, tokenizer=tokenizer)
+
+
+def test_a_damaged_or_newer_index_is_named_not_a_traceback(tokenizer, tmp_path, caplog):
+    import json
+    import shutil
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    good = tmp_path / "idx"
+    TuneIndex.build(None, tokenizer, str(corpus)).save(good)
+    assert json.loads((good / "tune_index.json").read_text())["format"] == 2
+
+    def damaged(edit) -> str:
+        bad = tmp_path / f"bad{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(good, bad)
+        edit(bad)
+        return str(bad)
+
+    def rewrite(folder, change):
+        info = json.loads((folder / "tune_index.json").read_text())
+        change(info)
+        (folder / "tune_index.json").write_text(json.dumps(info))
+
+    cases = [
+        (lambda f: (f / "pitch_flat.npy").unlink(), FileNotFoundError, "no pitch_flat.npy"),
+        (lambda f: (f / "tune_index.json").write_text('{"titles": ["a'), ValueError, "damaged"),
+        (lambda f: rewrite(f, lambda i: i.update(titles=i["titles"][:2])), ValueError,
+         "titles beyond"),
+        (lambda f: rewrite(f, lambda i: i.update(setting_meters=["4/4"])), ValueError,
+         "setting_meters has 1 entries"),
+        (lambda f: rewrite(f, lambda i: i.update(format=99)), ValueError, "format 99"),
+    ]  # fmt: skip
+    for edit, error, message in cases:
+        with pytest.raises(error, match=message):
+            TuneIndex.load(damaged(edit))
+    older = damaged(lambda f: (f / "dur_flat.npy").unlink())
+    with caplog.at_level("WARNING"):
+        assert len(TuneIndex.load(older)) == 8
+    assert "built by an earlier version" in caplog.text
+
+
+def test_identify_takes_a_tokenizer_when_the_index_lost_its_own(tokenizer, tmp_path, capsys):
+    import shutil
+
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    out = str(tmp_path / "idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    shutil.move(tmp_path / "tok", tmp_path / "moved")
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[6])
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    assert "--tokenizer DIR" in capsys.readouterr().err
+    argv = ["identify", "--index", out, "--tokenizer", str(tmp_path / "moved"), str(snippet)]
+    assert main([*argv, "-k", "1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
