@@ -59,6 +59,8 @@ def target_mask(targets: Targets, n_queries: int, n_gallery: int) -> torch.Tenso
         idx = [int(tgt)] if isinstance(tgt, (int, np.integer)) else [int(i) for i in tgt]
         if not idx:
             raise ValueError(f"query {q} has no correct gallery item")
+        if min(idx) < 0 or max(idx) >= n_gallery:
+            raise ValueError(f"query {q}: target {idx} outside the gallery of {n_gallery}")
         mask[q, idx] = True
     return mask
 
@@ -69,6 +71,8 @@ def rank_of_targets(scores: ArrayLike, targets: Targets) -> np.ndarray:
     Ties are broken against the model: a correct item tied with k wrong items is ranked after all
     of them, so a constant scorer gets the worst rank, never the best. Other correct items never
     push a correct item down (rank = 1 + number of wrong items scoring >= the best correct one).
+    A NaN score counts against the model too: a NaN wrong item ranks ahead, a NaN correct one
+    behind everything. Scores are compared in float64 (float32 would tie 1.0 and 1.0 + 1e-9).
 
     Args:
         scores: `(n_queries, n_gallery)` similarities, higher is better.
@@ -80,23 +84,28 @@ def rank_of_targets(scores: ArrayLike, targets: Targets) -> np.ndarray:
     >>> rank_of_targets([[0.1, 0.9, 0.5]], [[0, 2]]).tolist()
     [2]
     """
-    s = _as_tensor(scores, torch.float32)
-    if s.ndim != 2:
-        raise ValueError(f"scores must be 2-d (n_queries, n_gallery), got shape {tuple(s.shape)}")
+    s = _as_tensor(scores, torch.float64)
+    if s.ndim != 2 or 0 in s.shape:
+        raise ValueError(
+            f"scores must be 2-d (n_queries, n_gallery) and not empty, got shape {tuple(s.shape)}"
+        )
     n_q, n_g = s.shape
+    nan = torch.isnan(s)
     simple = isinstance(targets, (np.ndarray, torch.Tensor)) and _as_tensor(targets).ndim == 1
     if simple or (isinstance(targets, Sequence) and all(_is_int(t) for t in targets)):
         idx = _as_tensor(targets, torch.long).reshape(-1)
         if idx.numel() != n_q:
             raise ValueError(f"{idx.numel()} targets for {n_q} queries")
-        best = s.gather(1, idx[:, None])  # (n_q, 1)
-        # the correct item itself is counted by >=, which makes the rank 1-based
-        return (s >= best).sum(dim=1).numpy().astype(np.int64)
+        if bool(((idx < 0) | (idx >= n_g)).any()):
+            raise ValueError(f"targets outside the gallery of {n_g}: {idx.tolist()[:10]}")
+        best = s.gather(1, idx[:, None]).nan_to_num(nan=float("-inf"))  # (n_q, 1)
+        # the correct item itself is counted by >= (or as a NaN), which makes the rank 1-based
+        return ((s >= best) | nan).sum(dim=1).numpy().astype(np.int64)
     mask = target_mask(targets, n_q, n_g)
     if not mask.any(dim=1).all():
         raise ValueError("every query needs at least one correct gallery item")
-    best = s.masked_fill(~mask, float("-inf")).amax(dim=1, keepdim=True)  # (n_q, 1)
-    return (1 + ((s >= best) & ~mask).sum(dim=1)).numpy().astype(np.int64)
+    best = s.masked_fill(~mask | nan, float("-inf")).amax(dim=1, keepdim=True)  # (n_q, 1)
+    return (1 + (((s >= best) | nan) & ~mask).sum(dim=1)).numpy().astype(np.int64)
 
 
 def _is_int(x: Any) -> bool:
@@ -167,6 +176,8 @@ def random_baseline(
     """
     if not 1 <= n_correct <= gallery_size:
         raise ValueError(f"need 1 <= n_correct <= gallery_size, got {n_correct}, {gallery_size}")
+    if any(k < 1 for k in k_values) or (mrr_k is not None and mrr_k < 1):
+        raise ValueError(f"k values must be >= 1, got {list(k_values)} and mrr_k={mrr_k}")
     p = _best_rank_distribution(gallery_size, n_correct)
     r = np.arange(1, gallery_size + 1, dtype=np.float64)
     kk = gallery_size if mrr_k is None else min(mrr_k, gallery_size)

@@ -91,6 +91,30 @@ def test_rank_rejects_bad_input():
 # --- metrics -------------------------------------------------------------------------------
 
 
+def test_nan_scores_count_against_the_model():
+    nan = float("nan")
+    # a NaN correct item ranks last; a NaN wrong item ranks ahead of the correct one
+    assert rank_of_targets([[nan, 0.9, 0.1]], [0]).tolist() == [3]
+    assert rank_of_targets([[0.5, nan, 0.1]], [0]).tolist() == [2]
+    assert rank_of_targets([[nan, 0.9, 0.1]], [[0, 2]]).tolist() == [2]
+    assert rank_of_targets([[nan, 0.9, nan]], [[0, 2]]).tolist() == [2]
+
+
+def test_close_float64_scores_do_not_tie():
+    assert rank_of_targets(np.array([[1.0 + 1e-9, 1.0]]), [0]).tolist() == [1]
+
+
+def test_targets_outside_the_gallery_and_empty_scores_are_refused():
+    with pytest.raises(ValueError, match="outside the gallery"):
+        rank_of_targets([[0.1, 0.2]], [-1])
+    with pytest.raises(ValueError, match="outside the gallery"):
+        rank_of_targets([[0.1, 0.2]], [[0, 5]])
+    with pytest.raises(ValueError, match="not empty"):
+        rank_of_targets(np.zeros((0, 3)), [])
+    with pytest.raises(ValueError, match=">= 1"):
+        random_baseline(10, k_values=(0,))
+
+
 def test_metrics_hand_values():
     m = retrieval_metrics([1, 2, 4, 40], k_values=(1, 5, 10), mrr_k=20)
     assert m["mrr_at_20"] == pytest.approx((1 + 0.5 + 0.25 + 0) / 4)

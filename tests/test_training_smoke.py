@@ -180,6 +180,29 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     assert type(model).__name__ == "TuneTitleModel"
 
 
+def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):
+    # 3 updates an epoch: resuming at step 2 continues mid-epoch and crosses two epochs; the
+    # crops and the batch order depend on the epoch, dropout on the torch RNG. A '.old-step_2'
+    # left by a run killed between its renames must not break the next save of that name.
+    extra = ("--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
+             "--crop_notes", "8", "--checkpointing_steps", "2", "--known_queries", "0")  # fmt: skip
+    main(_argv(tunebook, cache_dir, tmp_path / "a", "--max_train_steps", "7", *extra))
+    main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "2", *extra))
+    (tmp_path / "b" / ".old-step_4").mkdir()
+    (tmp_path / "b" / ".old-step_4" / "stale").write_text("left by a killed run")
+    main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "7", *extra,
+               "--resume_from_checkpoint"))  # fmt: skip
+    full, resumed = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    for name in full:
+        assert torch.equal(full[name], resumed[name]), name
+    # resumed from step_6 with a budget of 6: no further update
+    main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "6", *extra,
+               "--resume_from_checkpoint"))  # fmt: skip
+    assert json.loads((tmp_path / "b" / "all_results.json").read_text())["train_steps"] == 6
+    at_six = _weights(tmp_path / "b" / "step_6")
+    assert all(torch.equal(w, at_six[n]) for n, w in _weights(tmp_path / "b").items())
+
+
 # ----- arguments ---------------------------------------------------------------------------------
 def test_parse_args_defaults_and_sanity_checks(tunebook):
     args = parse_args([])

@@ -497,6 +497,7 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
         write_json(os.path.join(tmp, TRAINING_STATE_FILE), state)
         old = os.path.join(output_dir, f".old-{name}")
         if os.path.exists(final):
+            shutil.rmtree(old, ignore_errors=True)  # left by a run killed after its last rename
             os.replace(final, old)
         os.replace(tmp, final)
         shutil.rmtree(old, ignore_errors=True)

@@ -203,6 +203,8 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
     completed = resume_state(args, accelerator)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     stats = {"losses": [], "start": time.perf_counter()}
+    if completed >= args.max_train_steps:  # resumed at the budget: nothing left to do
+        first_epoch = args.num_train_epochs
     progress = TrainingProgress(
         args.max_train_steps,
         completed,
@@ -218,6 +220,9 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
             active = accelerator.skip_first_batches(
                 train_dl, resume_batches * args.gradient_accumulation_steps
             )
+        # accelerate's loader sets its own epoch on every pass (to 0 for a fresh or skipping
+        # loader), which would override the sampler's and crops' epoch set above
+        active.set_epoch(epoch)
         for batch in active:
             with accelerator.accumulate(model):
                 loss = _loss(model, loss_fn, batch)
@@ -304,7 +309,14 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         pairs["input_ids"], pairs["titles"], pairs["groups"], tokenizer, args.crop_notes, args.seed
     )
     sampler = TitleGroupBatchSampler(pairs["groups"], args.per_device_train_batch_size, args.seed)
-    train_dl = DataLoader(dataset, batch_sampler=sampler, collate_fn=TuneTitleCollator())
+    # its own generator: creating the loader's iterator must not draw from the global torch RNG
+    # (dropout), or a resumed run would drift from an uninterrupted one
+    train_dl = DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        collate_fn=TuneTitleCollator(),
+        generator=torch.Generator().manual_seed(args.seed),
+    )
     model = build_model(args, tokenizer)
     optimizer = _optimizer(model, args)
     model, optimizer, train_dl = accelerator.prepare(model, optimizer, train_dl)

@@ -92,7 +92,7 @@ class RetrievalMRR(evaluate.Metric):
         lengths = {len(row) for row in predictions}
         if len(lengths) != 1:
             raise ValueError(f"every score row must have the gallery size; got lengths {lengths}")
-        scores = np.asarray(predictions, dtype=np.float32)  # (n_queries, n_gallery)
+        scores = np.asarray(predictions, dtype=np.float64)  # (n_queries, n_gallery)
         ranks = rank_of_targets(scores, list(references))
         out = retrieval_metrics(ranks, k_values=k_values, mrr_k=mrr_k)
         out["gallery_size"] = int(scores.shape[1])
