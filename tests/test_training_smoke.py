@@ -148,6 +148,9 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     for name in full:
         assert torch.equal(full[name], resumed[name]), name
     assert any(not torch.equal(early[n], full[n]) for n in full)  # steps 3-6 did change weights
+    log = (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()
+    steps = [json.loads(line)["step"] for line in log]
+    assert steps == sorted(steps)  # one learning curve across the two runs, no step again
     assert (tmp_path / "b" / "step_6").is_dir() and not list((tmp_path / "b").glob(".tmp-*"))
 
 
@@ -543,3 +546,12 @@ def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_pat
     with pytest.raises(SystemExit):
         parse_args([*argv, "--config_overrides", "note_hidden_size=64"])
     assert "--measurenote_path brings a trained backbone" in capsys.readouterr().err
+
+
+def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
+    from training.train import _trim_log
+
+    log = tmp_path / "train_log.jsonl"
+    log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))
+    _trim_log(str(log), 4)
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]

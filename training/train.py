@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import importlib
 import importlib.util
+import json
 import logging
 import math
 import os
@@ -391,7 +392,24 @@ def resume_state(args, accelerator: Accelerator) -> int:
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     accelerator.print(f"Resuming from checkpoint {path}")
     accelerator.load_state(path)
-    return int(read_training_state(path)["completed_steps"])
+    completed = int(read_training_state(path)["completed_steps"])
+    if accelerator.is_main_process:
+        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
+    return completed
+
+
+def _trim_log(path: str, completed: int) -> None:
+    """Drop the learning-curve records after the checkpoint (a killed run logged steps it then
+    lost), so that the resumed run does not log them twice."""
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip()]
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= completed]
+    if len(kept) < len(lines):
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            handle.writelines(kept)
+        os.replace(path + ".tmp", path)
 
 
 def lr_for(args: argparse.Namespace, step: int) -> float:
