@@ -136,14 +136,18 @@ class ConstraintTables:
         if bar not in self.offset_id:
             raise ValueError(f"bar length {bar} of {meter} is not an m_offset of the vocabulary")
         grid = set(self.offset_id)
-        targets = [bar] + sorted(bar - p for p in grid if 0 < p <= bar / 2 and bar - p in grid)
+        # closing bars for any pickup shorter than a bar (a prompt may bring a long one) ...
+        targets = [bar] + sorted(bar - p for p in grid if 0 < p < bar and bar - p in grid)
         self.good = {t: reachable_offsets(grid, self.plain_durs, t) for t in targets}
         self.good = {t: good for t, good in self.good.items() if 0 in good}
         if bar not in self.good:
             raise ValueError(f"no note lengths of the vocabulary fill a bar of {meter}")
-        # A pickup p is allowed when the closing bar of length bar - p can be filled.
+        # ... but a sampled pickup p is at most half a bar, and allowed when the closing bar of
+        # length bar - p can be filled.
         self.pickups = frozenset(
-            bar - t for t in self.good if t != bar and bar - t in self.good[bar]
+            bar - t
+            for t in self.good
+            if t != bar and bar - t <= bar / 2 and bar - t in self.good[bar]
         )
         self._dur_cache: dict[tuple, np.ndarray] = {}
 

@@ -20,7 +20,7 @@ from tokenization.features import (
     beat_points,
     position_features,
 )
-from tokenization.keys import Key, output_shift, parse_key, transpose_tokens
+from tokenization.keys import Key, mode_name, output_shift, parse_key, transpose_tokens
 from tokenization.tokenization_abc import read_tune
 from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
@@ -120,12 +120,35 @@ def filter_logits(
 def _check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float) -> None:
     if num_tunes < 1:
         raise ValueError(f"num_tunes must be at least 1, got {num_tunes}")
-    if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0 (0: greedy), got {temperature}")
+    if not 0 <= temperature < float("inf"):
+        raise ValueError(f"temperature must be finite and >= 0 (0: greedy), got {temperature}")
     if top_k < 0:
         raise ValueError(f"top_k must be >= 0 (0: off), got {top_k}")
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+
+
+def _check_spelling(key: Key) -> None:
+    """Refuse a key whose signature needs more than 7 sharps or flats (``Db minor``, ``E#``):
+    ABC readers disagree on it (music21 reads other notes). Name the usual spelling."""
+    if abs(key.signature) <= 7:
+        return
+    spellings = [Key(t + a, key.mode) for t in "CDEFGAB" for a in ("", "#", "b")]
+    same = [k for k in spellings if k.tonic_pc == key.tonic_pc and abs(k.signature) <= 7]
+    usual = min(same, key=lambda k: abs(k.signature)).name if same else "another spelling"
+    raise ValueError(
+        f"{key.name} needs {abs(key.signature)} {'sharps' if key.signature > 0 else 'flats'} "
+        f"in its signature; write it as {usual}"
+    )
+
+
+def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
+    if num_bars is not None and num_bars < 1:
+        raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
+    if max_rows is not None and max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1 (or None), got {max_rows}")
+    if min_bars < 0:
+        raise ValueError(f"min_bars must be >= 0, got {min_bars}")
 
 
 class _Batch:
@@ -175,6 +198,9 @@ class _Request:
     rhythm: str
     prompt_tokens: list[Token]
     unit: Any
+    #: median written pitch of the prompt (None without one): the tune is written in the octave
+    #: that keeps the prompt where it was typed
+    prompt_centre: int | None = None
 
 
 def _draw(
@@ -286,6 +312,7 @@ class TuneGenerator:
                 see `modeling_irish.threads`); ``None`` keeps torch's setting.
         """
         _check_sampling(num_tunes, temperature, top_k, top_p)
+        _check_lengths(num_bars, max_rows, min_bars)
         with torch_threads(num_threads):
             req = self._request(rhythm, meter, mode, key, unit_length, prompt)
             white = req.key.white
@@ -323,23 +350,31 @@ class TuneGenerator:
         prompt: str | None,
     ) -> _Request:
         tokens: list[Token] = []
-        prompt_key = None
+        prompt_key = centre = None
         if prompt:
             original, tune = read_tune(prompt)
+            if meter and tune.meter and Fraction(meter) != Fraction(tune.meter):
+                raise ValueError(
+                    f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "
+                    "(leave meter out to keep the prompt's)"
+                )
             prompt_key, meter = original.key, meter or tune.meter
             rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
             tokens = list(tune.tokens)
             while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
                 tokens.pop()
+            written = sorted(t.pitch for t in original.tokens if t.kind == "note")
+            centre = written[len(written) // 2] if written else None
         target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key
         target = target or Key("D", "major")
         if mode:
-            target = Key(target.tonic, mode)
+            target = Key(target.tonic, mode_name(mode))
+        _check_spelling(target)
         if prompt_key is not None and prompt_key.mode != target.mode:
             raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
         rhythm = (rhythm or ("unspecified" if prompt else "reel")).lower()
         meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
-        return _Request(target, meter, rhythm, tokens, Fraction(unit_length))
+        return _Request(target, meter, rhythm, tokens, Fraction(unit_length), centre)
 
     def _first_rows(
         self, batch: _Batch, header: HeaderInfo, prompt: list[Token], cons: list[TuneConstraint]
@@ -420,6 +455,12 @@ class TuneGenerator:
             else:
                 main_mask = free_main.expand(len(active), -1)
                 dur_mask = free_dur.expand(len(active), -1)
+            if not bool(main_mask.any(1).all()):
+                stuck = active[int((~main_mask.any(1)).nonzero()[0])]
+                raise ValueError(
+                    f"tune {stuck + 1}: no token fits the bar and repeat grammar after "
+                    f"{cons[stuck].rows} rows; the prompt's bars may not fit {batch.meter}"
+                )
             main = _draw(logits, main_mask, generator, sampling)
             dur = _draw(dur_logits, dur_mask, generator, sampling)
             main_ids, dur_ids = main.tolist(), dur.tolist()
@@ -471,8 +512,13 @@ class TuneGenerator:
             parts.append(np.concatenate([end, batch.header_ids.numpy()])[None])
             meas_parts.append([int(meas_parts[-1][-1]) if len(meas_parts[-1]) else 0])
         tokens = req.prompt_tokens + records["tokens"][i]
-        pitches = [t.pitch for t in tokens if t.kind == "note"]
-        real = transpose_tokens(tokens, output_shift(req.key.white, req.key, pitches))
+        if req.prompt_centre is None:  # a new tune: centred on the playing register
+            pitches = [t.pitch for t in tokens if t.kind == "note"]
+            shift = output_shift(req.key.white, req.key, pitches)
+        else:  # a continued prompt: in the octave that leaves the prompt where it was typed
+            pitches = [t.pitch for t in req.prompt_tokens if t.kind == "note"]
+            shift = output_shift(req.key.white, req.key, pitches, centre=req.prompt_centre)
+        real = transpose_tokens(tokens, shift)
         rhythm = None if req.rhythm == "unspecified" else req.rhythm
         abc = write_abc(
             real,

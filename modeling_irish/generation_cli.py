@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from .cli import read_input
+from .cli import positive_int, read_input
 from .render import FORMATS
 
 __all__ = [
@@ -79,8 +79,10 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
     parser.add_argument("--num-tunes", type=int, default=4, help="tunes sampled in one batch")
-    parser.add_argument("--num-bars", type=int, default=16, help="bars before closing the tune")
-    parser.add_argument("--max-rows", type=int, default=600, help="soft cap on the rows")
+    parser.add_argument(
+        "--num-bars", type=positive_int, default=16, help="bars before closing the tune"
+    )
+    parser.add_argument("--max-rows", type=positive_int, default=600, help="soft cap on the rows")
     parser.add_argument("--temperature", type=float, default=1.0, help="softmax temperature")
     parser.add_argument("--top-k", type=int, default=0, help="keep the k best tokens (0: all)")
     parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
@@ -224,6 +226,10 @@ def run_generate(args: argparse.Namespace) -> int:
     tunes = _sample(args, generator, prompt)
     if not args.out:
         print("\n".join(t.abc for t in tunes))
+        for i, tune in enumerate(tunes, 1):
+            if not tune.valid:  # the text is printed all the same: say what is wrong with it
+                print(f"irish-tune generate: tune {i} INVALID: {'; '.join(tune.errors[:3])}",
+                      file=sys.stderr)  # fmt: skip
         return 0
     failed = 0
     for i, tune in enumerate(tunes, 1):

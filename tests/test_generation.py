@@ -255,10 +255,16 @@ def test_a_tokenizer_of_another_model_is_refused(generator):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"temperature": -1.0}, "temperature must be >= 0"),
+        ({"temperature": -1.0}, "temperature must be finite and >= 0"),
         ({"top_p": 0.0}, "top_p must be in"),
         ({"top_k": -2}, "top_k must be >= 0"),
         ({"num_tunes": 0}, "num_tunes must be at least 1"),
+        ({"temperature": float("inf")}, "temperature must be finite"),
+        ({"num_bars": 0}, "num_bars must be at least 1"),
+        ({"max_rows": -5}, "max_rows must be at least 1"),
+        ({"min_bars": -1}, "min_bars must be >= 0"),
+        ({"key": "Db minor"}, "8 flats in its signature; write it as C# minor"),
+        ({"key": "E#"}, "11 sharps in its signature; write it as F major"),
     ],
 )
 def test_bad_sampling_settings_are_refused(generator, kwargs, message):
@@ -371,3 +377,51 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     assert main([*argv, "--train", str(latin), "--num-tunes", "2", "--num-bars", "4"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["num_tunes"] == 2 and "pitch_class_tv" in metrics
+
+
+@pytest.mark.parametrize(
+    "meter, incipit",
+    [("3/4", "A2 B2|d4 c2|B4 A2|"), ("4/4", "ABcde|f2 e2 d2 c2|"), ("6/8", "ABcd|e2f g2e|")],
+)
+def test_a_prompt_with_a_long_pickup_is_continued(generator, meter, incipit):
+    from tokenization.abc_parser import parse_abc
+
+    prompt = f"X:1\nT:Long pickup\nM:{meter}\nL:1/8\nK:D\n{incipit}"
+    typed = [(t.pitch, t.dur) for t in parse_abc(prompt).tokens if t.kind == "note"]
+    tunes = generator.generate(4, prompt=prompt, num_bars=8, seed=3)
+    for tune in tunes:
+        assert tune.valid, tune.errors
+        notes = [(t.pitch, t.dur) for t in parse_abc(tune.abc).tokens if t.kind == "note"]
+        assert notes[: len(typed)] == typed
+
+
+def test_a_prompt_in_another_meter_is_refused(generator):
+    prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
+    with pytest.raises(ValueError, match="the prompt is in 6/8"):
+        generator.generate(1, prompt=prompt, meter="4/4")
+
+
+def test_a_continued_prompt_stays_in_the_octave_it_was_typed(generator):
+    from tokenization.abc_parser import parse_abc
+
+    prompt = "X:1\nT:t\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|"
+    typed = [t.pitch for t in parse_abc(prompt).tokens if t.kind == "note"]
+    for tune in generator.generate(16, prompt=prompt, seed=1):
+        notes = [t.pitch for t in parse_abc(tune.abc).tokens if t.kind == "note"]
+        assert notes[: len(typed)] == typed
+
+
+def test_mode_synonyms_are_read_as_abc_reads_them(generator):
+    (tune,) = generator.generate(1, key="A", mode="aeolian", seed=0)
+    assert "K:Am" in tune.abc
+
+
+def test_cli_says_on_stderr_which_printed_tunes_are_invalid(model_dir, capsys):
+    from modeling_irish.cli import main
+
+    # 2 rows (twice --max-rows) cannot hold a closed tune: it is cut at the hard row limit
+    argv = ["generate", "--model", str(model_dir), "--num-tunes", "1", "--max-rows", "1"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "X:1" in captured.out
+    assert "tune 1 INVALID:" in captured.err and "truncated" in captured.err

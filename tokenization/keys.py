@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PLAYING_CENTRE",
     "output_shift",
+    "mode_name",
     "MODES",
     "Key",
     "KeySpec",
@@ -147,7 +148,12 @@ def _tonic_alter(tonic: str) -> int:
     return {"#": 1, "b": -1}.get(tonic[1:], 0)
 
 
-def _mode_name(word: str) -> str:
+def mode_name(word: str) -> str:
+    """The mode a word names, as ABC reads it (case-free, 3 letters enough; ``m`` is minor).
+
+    >>> mode_name("Aeolian"), mode_name("ion"), mode_name("Mix")
+    ('minor', 'major', 'mixolydian')
+    """
     low = word.lower()
     if word == "M":  # `K:EM` is read as minor by abc2midi as well; keep the ABC rule (case-free)
         low = "m"
@@ -192,7 +198,7 @@ def parse_key_field(text: str) -> KeySpec:
     mode, end = m["mode"], m.end()
     if mode.lower() == "exp":  # `K:D exp ^f`: no mode word, explicit accidentals follow
         mode, end = "", m.start("mode")
-    key = Key(tonic, _mode_name(mode))
+    key = Key(tonic, mode_name(mode))
     rest = value[end:].strip()
     explicit = rest.lower().startswith("exp")
     if explicit:
@@ -231,14 +237,16 @@ def transpose_shift(src: Key, dst: Key) -> int:
 PLAYING_CENTRE = 72
 
 
-def output_shift(white: Key, target: Key, pitches: list[int] | None = None) -> int:
+def output_shift(
+    white: Key, target: Key, pitches: list[int] | None = None, centre: int = PLAYING_CENTRE
+) -> int:
     """Semitones that move a normalised (white-key) tune into ``target``.
 
     Without ``pitches`` this is the exact inverse of `normalise_tune`'s shift, so a tune written
     back and read again gives the same rows. With ``pitches`` (the tune's normalised note
-    pitches) the octave is chosen instead so that their median lands nearest `PLAYING_CENTRE`:
+    pitches) the octave is chosen instead so that their median lands nearest `PLAYING_CENTRE`,
     the register in which traditional tunes are played and written (a new tune has no original
-    octave to return to).
+    octave to return to), or nearest ``centre`` (a continued prompt: where it was typed).
 
     >>> output_shift(Key("C", "major"), Key("G", "major"))
     -5
@@ -249,7 +257,7 @@ def output_shift(white: Key, target: Key, pitches: list[int] | None = None) -> i
     if not pitches:
         return base
     median = sorted(pitches)[len(pitches) // 2]
-    return min((base - 12, base, base + 12), key=lambda s: abs(median + s - PLAYING_CENTRE))
+    return min((base - 12, base, base + 12), key=lambda s: abs(median + s - centre))
 
 
 def transpose_tokens(tokens: list[Token], semitones: int) -> list[Token]:
