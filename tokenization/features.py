@@ -166,19 +166,24 @@ def beat_points(meter: str | None) -> tuple[frozenset[int], frozenset[int]]:
     return frozenset(b * unit for b in beats), frozenset(m * unit for m in middle)
 
 
-_M_IDX_STR = [(str(i), str(i % 4)) for i in range(MAX_M_IDX + 1)]
+_M_IDX_STR = [str(i) for i in range(MAX_M_IDX + 1)]
+_MOD4 = ("0", "1", "2", "3")
 
 
 def position_features(
     m_idx: int, offset: int | Fraction, onbeats: frozenset[int], middles: frozenset[int]
 ) -> tuple[str, str, str, str, str]:
     """The five position columns of a row; ``offset`` in ticks (`MeasureTracker.offset`).
+    ``m_idx`` is capped at `MAX_M_IDX`; ``m_idx_mod4`` is taken of the uncapped index, so it
+    keeps cycling through long sections.
 
     >>> on, mid = beat_points("4/4")
     >>> position_features(5, 4 * TICKS_PER_EIGHTH, on, mid)
     ('5', '1', '4', 'True', 'True')
+    >>> position_features(MAX_M_IDX + 1, 0, on, mid)[:2]
+    ('63', '0')
     """
-    idx, mod4 = _M_IDX_STR[min(m_idx, MAX_M_IDX)]
+    idx, mod4 = _M_IDX_STR[min(m_idx, MAX_M_IDX)], _MOD4[m_idx % 4]
     return (idx, mod4, ticks_str(offset), str(offset in onbeats), str(offset in middles))
 
 
