@@ -1,0 +1,203 @@
+"""Command-line flags of `training/train.py` and their checks: every bad value ends the run with
+argparse's one-line error (exit status 2) naming the flag, before any data is read."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+from typing import Any
+
+from training.common import (
+    TRAINING_STATE_FILE,
+    check_config_overrides,
+    corpus_source_problem,
+    folder_path_problem,
+    parse_config_overrides,
+)
+
+__all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
+
+DESCRIPTION = "Train MeasureNote (or, via `--task`, the tune-title model) with accelerate."
+TASKS = ("measurenote", "tune_title")
+#: ``--output_dir`` of each task when the flag is not given.
+DEFAULT_OUTPUT_DIRS = {"measurenote": "runs/measurenote-small", "tune_title": "runs/tune-title"}
+#: Default budget of a bare `accelerate launch training/train.py` (a few minutes on 2 CPU cores).
+DEFAULT_MAX_TRAIN_STEPS = 300
+
+
+class UsageError(ValueError):
+    """Bad input found once the run has started (e.g. a thesession dump that is not one): the
+    command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
+
+
+# ----- arguments ---------------------------------------------------------------------------------
+# fmt: off
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line flags (snake_case, as in transformers' ``run_*_no_trainer.py``)."""
+    p = argparse.ArgumentParser(description=DESCRIPTION)
+    add = p.add_argument
+    add("--task", choices=TASKS, default="measurenote", help="Which model to train.")
+    # data
+    add("--corpus", "--train_file", dest="corpus", nargs="+", default=None,
+        help="Sources for load_abc_corpus (tunebook, folder, thesession dump, 'oneills1850', "
+             "'ryansMammoth'); default: both music21 books.")
+    add("--split_ratios", type=float, nargs=3, default=(0.9, 0.05, 0.05),
+        help="Train/validation/test shares of the corpus, in tunes; divided by their sum, so "
+             "'8 1 1' is '0.8 0.1 0.1'. A 0 leaves that split empty; the train share must be > 0.")
+    add("--split_seed", type=int, default=0, help="Seed of the corpus split.")
+    add("--link_incipits", type=int, default=0,
+        help="Also keep tunes whose first N notes match (one melody under two tune ids and "
+             "titles) in one split; e.g. 24. Default 0: off.")
+    add("--require_bars_fit", action="store_true",
+        help="Skip (and count) tunes with a full bar that does not fit the meter "
+             "(irish-tune check --bars).")
+    add("--cache_dir", default=None,
+        help="Cache of corpus, vocabulary and tokenized splits (default <output_dir>/../.cache).")
+    add("--max_length", type=int, default=None, help="Drop (and count) tunes with more rows.")
+    add("--num_proc", type=int, default=None, help="Processes for tokenization.")
+    add("--key_augmentation", action="store_true",
+        help="Transpose each training tune by a random -5..+6 semitones every epoch.")
+    # model
+    add("--preset", choices=("small", "base"), default="small", help="Model size.")
+    add("--config_overrides", default=None,
+        help='MeasureNoteConfig overrides (with --task tune_title: of its backbone), e.g. '
+             '"note_hidden_size=128,measure_num_heads=4"; an unknown key is refused.')
+    # optimisation (defaults: reference-measurenote.md 5.2)
+    add("--per_device_train_batch_size", type=int, default=32, help="Tunes per batch, process.")
+    add("--per_device_eval_batch_size", type=int, default=32, help="Validation batch size.")
+    add("--learning_rate", type=float, default=3e-4, help="Peak Adam learning rate.")
+    add("--weight_decay", type=float, default=0.0, help="Decoupled decay of matrices (0: Adam).")
+    add("--lr_scheduler_type", choices=("step", "cosine", "constant"), default="step",
+        help="step: multiply the lr by --lr_gamma every --lr_step_size updates.")
+    add("--lr_step_size", type=int, default=10_000, help="Updates per lr step.")
+    add("--lr_gamma", type=float, default=0.5, help="Factor of each lr step.")
+    add("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
+    add("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
+    add("--max_train_steps", type=int, default=None,
+        help=f"Optimizer updates (default {DEFAULT_MAX_TRAIN_STEPS}, or as many as "
+             "--num_train_epochs takes when only that is given; with both, the first reached).")
+    add("--num_train_epochs", type=int, default=None,
+        help="Epochs over the training split (alone: the budget; with --max_train_steps: a cap).")
+    add("--max_train_minutes", type=float, default=None,
+        help="Also stop after this much training time (validation excluded); > 0.")
+    add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
+    add("--mixed_precision", choices=("no", "fp16", "bf16"), default="no",
+        help="Autocast precision (bf16 runs on recent CPUs, fp16 needs a GPU).")
+    add("--seed", type=int, default=42, help="Seed of init, dropout, batch order, augmentation.")
+    # checkpoints, evaluation, logging, outputs
+    add("--output_dir", default=None,
+        help="Where everything is written; a model already there is replaced (default "
+             "runs/measurenote-small, or runs/tune-title with --task tune_title).")
+    add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
+    add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
+        help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
+             "one of output_dir, or a fresh start when it has none.")
+    add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
+    add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
+    add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
+    add("--report_to", default="tensorboard", help="accelerate tracker(s): tensorboard, wandb...")
+    add("--push_to_hub", action="store_true", help="Upload output_dir to the Hub at the end.")
+    add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
+    add("--hub_token", default=None, help="Hub token (default: the cached login).")
+    module = tune_title_module()
+    if module is not None and hasattr(module, "add_arguments"):
+        module.add_arguments(p)
+    args = p.parse_args(argv)
+    _check_args(args, p)
+    if module is not None and hasattr(module, "check_arguments"):
+        module.check_arguments(args, p)
+    return args
+
+
+# fmt: on
+#: Flags that must be >= 1, >= 1 when given (None: unset), and >= 0.
+_AT_LEAST_ONE = (
+    "per_device_train_batch_size",
+    "per_device_eval_batch_size",
+    "gradient_accumulation_steps",
+    "lr_step_size",
+    "logging_steps",
+)
+_AT_LEAST_ONE_IF_SET = ("num_train_epochs", "max_length", "num_proc")
+_AT_LEAST_ZERO = ("num_warmup_steps", "eval_steps", "link_incipits", "weight_decay")
+
+
+def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Sanity checks of the parsed flags, all before any data is read: a bad value ends the run
+    with argparse's one-line error (exit status 2) naming the flag and the value."""
+    if args.output_dir is None:
+        args.output_dir = DEFAULT_OUTPUT_DIRS[args.task]
+    _check_numbers(args, parser)
+    steps = args.checkpointing_steps
+    if steps is not None and steps != "epoch":
+        if not steps.isdigit() or int(steps) < 1:
+            parser.error(
+                f"--checkpointing_steps must be a positive integer or 'epoch', got {steps!r}"
+            )
+        args.checkpointing_steps = int(steps)
+    if args.push_to_hub and not args.hub_model_id:
+        parser.error("--push_to_hub needs --hub_model_id")
+    ratios = args.split_ratios
+    if min(ratios) < 0 or ratios[0] <= 0:
+        shown = " ".join(f"{r:g}" for r in ratios)
+        parser.error(f"--split_ratios must be non-negative with a train share > 0, got {shown}")
+    if args.config_overrides:
+        try:
+            check_config_overrides(parse_config_overrides(args.config_overrides), args.preset)
+        except ValueError as err:
+            parser.error(f"--config_overrides {args.config_overrides!r}: {err}")
+    _check_paths(args, parser)
+    if args.corpus is not None and len(args.corpus) == 1:
+        args.corpus = args.corpus[0]
+
+
+def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Ranges of the numeric flags (``None`` keeps its meaning: unset)."""
+    if args.max_train_steps is None:  # 0: as many updates as --num_train_epochs takes
+        args.max_train_steps = DEFAULT_MAX_TRAIN_STEPS if args.num_train_epochs is None else 0
+    if args.max_train_steps < 0:
+        steps = args.max_train_steps
+        parser.error(f"--max_train_steps must be >= 1 (or 0 with --num_train_epochs), got {steps}")
+    if not args.max_train_steps and not args.num_train_epochs:
+        parser.error("--max_train_steps 0 trains for --num_train_epochs, which is not set")
+    for names, low in ((_AT_LEAST_ONE, 1), (_AT_LEAST_ONE_IF_SET, 1), (_AT_LEAST_ZERO, 0)):
+        for name in names:
+            value = getattr(args, name)
+            if value is not None and value < low:
+                parser.error(f"--{name} must be >= {low}, got {value}")
+    for name in ("learning_rate", "max_grad_norm", "lr_gamma", "max_train_minutes"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:  # `not >` also refuses nan
+            parser.error(f"--{name} must be > 0, got {value}")
+
+
+def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Corpus sources that give tunes, output and cache folders that can be folders, and a
+    ``--resume_from_checkpoint`` folder that holds a checkpoint."""
+    for source in args.corpus or ():
+        problem = corpus_source_problem(source)
+        if problem:
+            parser.error(f"--corpus {source}: {problem}")
+    for flag in ("output_dir", "cache_dir"):
+        path = getattr(args, flag)
+        problem = folder_path_problem(path) if path is not None else None
+        if problem:
+            parser.error(f"--{flag} {path}: {problem}")
+    resume = args.resume_from_checkpoint
+    if resume not in (None, "latest"):
+        if not os.path.isdir(resume):
+            parser.error(f"--resume_from_checkpoint {resume}: no such folder")
+        if not os.path.isfile(os.path.join(resume, TRAINING_STATE_FILE)):
+            parser.error(
+                f"--resume_from_checkpoint {resume}: not a checkpoint (no {TRAINING_STATE_FILE}); "
+                "give a step_N or epoch_N folder saved with --checkpointing_steps, or 'latest'"
+            )
+
+
+def tune_title_module() -> Any:
+    """`training.train_tune_title` if it exists, else None."""
+    if importlib.util.find_spec("training.train_tune_title") is None:
+        return None
+    return importlib.import_module("training.train_tune_title")
