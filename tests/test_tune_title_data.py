@@ -56,6 +56,24 @@ def test_crop_counts_notes_and_restarts_measures(tokenizer):
     assert ids[0, 0] == 1 and ids[-1, 0] == 2  # <start> ... <end>
 
 
+def test_a_crop_keeps_its_tuplets_whole():
+    tune = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:(3ABc d2 A|B2 A (3GFE D|d2 c B2 A|G2 F E2 D:|\n"
+    tok = AbcTokenizer.train([tune])
+    ids = tok.encode_tune(tune).input_ids
+    cropper = NoteCropper(tok)
+    mains = [tok.abc_vocab.token("main", int(i)) for i in ids[:, 0]]
+    # event 1 (B) is the second note of the first triplet: the crop starts at its mark instead
+    crop, _ = cropper.crop_at(ids, 1, 6)
+    cropped = [tok.abc_vocab.token("main", int(i)) for i in crop[:, 0]]
+    assert cropped[1] == "(3" and len(cropper.event_rows(crop)) == 6
+    assert cropper.pitches(crop).tolist() == cropper.pitches(ids)[:6].tolist()
+    # a crop whose next event opens a tuplet does not end on the bare mark
+    before = mains.index("(3", 2)  # the second triplet's mark
+    ends_there = int(np.searchsorted(cropper.event_rows(ids), before))
+    crop, _ = cropper.crop_at(ids, ends_there - 4, 4)
+    assert [tok.abc_vocab.token("main", int(i)) for i in crop[-2:, 0]][0] != "(3"
+
+
 def test_whole_tune_when_shorter_than_crop(tokenizer):
     enc = tokenizer.encode_tune(synthetic_tune(1, "A", 1, 7, bars=2))
     ids, measures = NoteCropper(tokenizer).crop(enc.input_ids, 30, np.random.default_rng(0))
