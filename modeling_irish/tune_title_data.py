@@ -317,6 +317,12 @@ class TitleGroupBatchSampler:
     """Batches in which no title group appears twice: each epoch takes one random member of
     every group, shuffles them and cuts batches, so no title is ever a negative of itself.
 
+    An epoch therefore holds one pair per group, not every pair: on the shared corpus's default
+    training split 7,195 of 14,822 pairs (groups chain tune ids and titles; the largest holds 83
+    settings under 15 titles, each drawn about once in 83 epochs). Settings of one tune are
+    never in one batch, so `positives_mask` has positives off the diagonal only across
+    processes.
+
     >>> sampler = TitleGroupBatchSampler([0, 0, 1, 2, 2, 3], batch_size=2, seed=0)
     >>> batches = list(sampler)
     >>> len(batches), sorted(len(b) for b in batches)

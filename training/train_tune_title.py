@@ -337,6 +337,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "train_runtime_seconds": stats["seconds"],
         "train_pairs": len(dataset),
         "train_titles": int(len(set(pairs["groups"].tolist()))),
+        # one pair per title group an epoch (TitleGroupBatchSampler): fewer than train_pairs
+        "pairs_per_epoch": int(len(set(pairs["groups"].tolist()))),
         "known_queries_held_out": len(held),
         "untitled_left_out": len(splits["train"]) - len(titled_indices(splits["train"]["title"])),
         "unknown_values_left_out": pairs["unknown_left_out"],
