@@ -148,6 +148,11 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     for name in full:
         assert torch.equal(full[name], resumed[name]), name
     assert any(not torch.equal(early[n], full[n]) for n in full)  # steps 3-6 did change weights
+    straight, resumed_results = (
+        json.loads((tmp_path / run / "all_results.json").read_text()) for run in ("a", "b")
+    )
+    for key in ("train_loss", "train_tokens"):  # the whole run's totals, not the last segment's
+        assert resumed_results[key] == pytest.approx(straight[key], rel=1e-6), key
     log = (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()
     steps = [json.loads(line)["step"] for line in log]
     assert steps == sorted(steps)  # one learning curve across the two runs, no step again

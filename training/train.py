@@ -202,8 +202,9 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
 
 
 # ----- training ----------------------------------------------------------------------------------
-def resume_state(args, accelerator: Accelerator) -> int:
-    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done."""
+def resume_state(args, accelerator: Accelerator, saved: dict | None = None) -> int:
+    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
+    (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
     path = args.resume_from_checkpoint
     if path is None:
         return 0
@@ -216,7 +217,10 @@ def resume_state(args, accelerator: Accelerator) -> int:
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     accelerator.print(f"Resuming from checkpoint {path}")
     accelerator.load_state(path)
-    completed = int(read_training_state(path)["completed_steps"])
+    state = read_training_state(path)
+    if saved is not None:
+        saved.update(state)
+    completed = int(state["completed_steps"])
     if accelerator.is_main_process:
         _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
     return completed
@@ -252,10 +256,12 @@ def lr_for(args: argparse.Namespace, step: int) -> float:
 def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_objects) -> dict:
     """The optimisation loop; returns running statistics for all_results.json."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
-    completed = resume_state(args, accelerator)
+    saved: dict = {}
+    completed = resume_state(args, accelerator, saved)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     resume_batches *= args.gradient_accumulation_steps
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
+    stats.update(saved.get("totals", {}))  # a resumed run reports the whole run's totals
     stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
     window: list[torch.Tensor] = []
     progress = TrainingProgress(
@@ -288,7 +294,7 @@ def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_obj
                 ):
                     break
         if args.checkpointing_steps == "epoch":
-            _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch)
+            _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch, stats, window)
         if stats["stop"]:
             break
     progress.close()
@@ -307,7 +313,7 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
     if args.eval_steps and completed % args.eval_steps == 0:
         _timed_eval(args, accelerator, model, eval_dl, stats, completed)
     if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
-        _checkpoint(args, accelerator, f"step_{completed}", completed, epoch)
+        _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
     stop = completed >= args.max_train_steps
     if args.max_train_minutes is not None:
         spent = time.perf_counter() - stats["start"] - stats["eval_seconds"]
@@ -347,8 +353,14 @@ def _history(args, accelerator, stats, step: int, record: dict) -> None:
         append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), record)
 
 
-def _checkpoint(args, accelerator, name: str, completed: int, epoch: int) -> None:
-    state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
+def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats, window) -> None:
+    """Save the state; the running totals go with it (the loss window logged first, so that the
+    totals hold every update up to the checkpoint), for a resumed run's all_results.json."""
+    if window:
+        _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
+        window.clear()
+    totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "tokens")}
+    state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 
