@@ -212,7 +212,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="Model folder (not needed for the baseline).")
     parser.add_argument("--tokenizer", default=None, help="Tokenizer folder (default: --model).")
     parser.add_argument("--train", required=True, nargs="+", help="Training corpus sources.")
-    parser.add_argument("--queries", required=True, help="ABC file of query tunes.")
+    parser.add_argument("--queries", required=True, help="ABC file of query tunes (- for stdin).")
     parser.add_argument(
         "--protocol", choices=("known", "unseen"), default="known", help="Protocol."
     )
@@ -280,11 +280,16 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         raise ValueError("--tokenizer (or --model) is needed")
     tokenizer = _tokenizer(tok_dir)
     train = args.train[0] if len(args.train) == 1 else args.train
+    queries: Any = args.queries
+    if queries == "-":  # the query tunes' texts, as evaluate_retrieval takes them
+        from .abc_sources import _split_tunebook
+
+        queries = [text for _, text in _split_tunebook(read_input("-"))]
     metrics = evaluate_retrieval(
         model,
         tokenizer,
         train,
-        args.queries,
+        queries,
         args.protocol,
         args.excerpt_notes,
         args.seed,

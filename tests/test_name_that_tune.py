@@ -498,3 +498,20 @@ def test_identify_takes_a_tokenizer_when_the_index_lost_its_own(tokenizer, tmp_p
     argv = ["identify", "--index", out, "--tokenizer", str(tmp_path / "moved"), str(snippet)]
     assert main([*argv, "-k", "1"]) == 0
     assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+
+
+def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, monkeypatch, capsys):
+    import io
+    import json
+
+    from modeling_irish.cli import main
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(KNOWN)))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", "-", "--protocol", "known",
+            "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["queries"] == 8 and metrics["mrr_at_20"] == 1.0
