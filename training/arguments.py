@@ -7,15 +7,10 @@ import argparse
 import importlib
 import importlib.util
 import os
+from pathlib import Path
 from typing import Any
 
-from training.common import (
-    TRAINING_STATE_FILE,
-    check_config_overrides,
-    corpus_source_problem,
-    folder_path_problem,
-    parse_config_overrides,
-)
+from training.common import TRAINING_STATE_FILE, parse_config_overrides
 
 __all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
 
@@ -30,6 +25,107 @@ DEFAULT_MAX_TRAIN_STEPS = 300
 class UsageError(ValueError):
     """Bad input found once the run has started (e.g. a thesession dump that is not one): the
     command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
+
+
+#: MeasureNoteConfig arguments that ``--config_overrides`` may not set, and why.
+_FIXED_CONFIG_KEYS = {
+    "vocab_sizes": "it is taken from the tokenizer",
+    "feature_names": "it is a list; the tokenizer's 20 features are used",
+    "embedding_sizes": "it is a dict; set embedding_size instead",
+    "embedding_ratios": "it is a dict; set embedding_size instead",
+    "pad_token_id": "it is fixed by the tokenizer",
+    "bos_token_id": "it is fixed by the tokenizer",
+    "eos_token_id": "it is fixed by the tokenizer",
+}
+
+
+def check_config_overrides(overrides: dict[str, Any], preset: str) -> None:
+    """Raise `ValueError` when ``overrides`` (from `parse_config_overrides`) names a key that
+    `MeasureNoteConfig` does not take, or that the command line may not set, or when the config
+    refuses a value. Both tasks apply the overrides to a MeasureNote config (the tune-title task
+    to its backbone), and an unknown key would otherwise be written silently into config.json.
+
+    >>> check_config_overrides({"embeding_size": 64}, "small")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown config key 'embeding_size'; did you mean embedding_size?
+    """
+    import difflib
+    import inspect
+
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+
+    params = inspect.signature(MeasureNoteConfig.__init__).parameters
+    valid = sorted(set(params) - {"self", "kwargs"} - set(_FIXED_CONFIG_KEYS))
+    for name in overrides:
+        if name in _FIXED_CONFIG_KEYS:
+            raise ValueError(f"config key {name!r} cannot be set: {_FIXED_CONFIG_KEYS[name]}")
+        if name not in valid:
+            near = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(near)}?" if near else f"valid keys: {', '.join(valid)}"
+            raise ValueError(f"unknown config key {name!r}; {hint}")
+    try:
+        MeasureNoteConfig.from_preset(preset, **overrides)  # the config's own range checks
+    except TypeError as err:  # e.g. note_hidden_size=abc compared with a number
+        raise ValueError(f"a value has the wrong type ({err})") from None
+
+
+def corpus_source_problem(source: str) -> str | None:
+    """Why one ``--corpus`` source cannot give any tune, or None when it can (or when only the
+    loader can tell: thesession dumps are parsed, not scanned). Cheap: a tunebook is read only up
+    to its first ``X:`` line, which is where `load_abc_corpus` starts a tune.
+
+    >>> corpus_source_problem("oneills1850") is None
+    True
+    >>> corpus_source_problem("no/such.abc")
+    "no such file or folder (nor 'music21', 'oneills1850' or 'ryansMammoth')"
+    """
+    from modeling_irish.abc_sources import MUSIC21_COLLECTIONS, source_files
+
+    path = Path(source)
+    if not path.is_file() and not path.is_dir():  # the order in which the loader resolves it
+        if source == "music21" or source in MUSIC21_COLLECTIONS:
+            return None
+        names = [repr(name) for name in ("music21", *MUSIC21_COLLECTIONS)]
+        return f"no such file or folder (nor {', '.join(names[:-1])} or {names[-1]})"
+    if path.is_file() and path.suffix.lower() in (".json", ".csv"):
+        return None
+    files = source_files(path)
+    if not files:
+        return "no *.abc files in this folder"
+    try:
+        if any(_has_tune_start(file) for file in files):
+            return None
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    return "no ABC tunes found (a tune starts with an X: line)"
+
+
+def _has_tune_start(path: Path) -> bool:
+    """Whether a line of the file starts with ``X:`` (after a UTF-8 BOM, if any)."""
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.removeprefix(b"\xef\xbb\xbf").startswith(b"X:"):
+                return True
+    return False
+
+
+def folder_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be (or become, with `os.makedirs`) a folder, or None: it, or the
+    nearest of its parents that exists, is a file.
+
+    >>> folder_path_problem(__file__)
+    'it is an existing file, not a folder'
+    """
+    target = Path(path).absolute()
+    for existing in (target, *target.parents):
+        if existing.exists():
+            if existing.is_dir():
+                return None
+            if existing == target:
+                return "it is an existing file, not a folder"
+            return f"{existing} is a file, not a folder"
+    return None
 
 
 # ----- arguments ---------------------------------------------------------------------------------
