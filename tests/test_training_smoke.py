@@ -560,3 +560,23 @@ def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
     log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))
     _trim_log(str(log), 4)
     assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+
+
+def test_save_model_renames_each_file_into_place(tmp_path):
+    from types import SimpleNamespace
+
+    from modeling_irish import MeasureNoteConfig, MeasureNoteForCausalLM
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"an older model")
+    (out / "step_2").mkdir()  # checkpoints and logs beside the model are left alone
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
+                                  save=torch.save)  # fmt: skip
+    config = MeasureNoteConfig(**common.parse_config_overrides(_TINY_MODEL))
+    model = MeasureNoteForCausalLM(config)
+    common.save_model(model, str(out), accelerator)
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", "model.safetensors", "step_2"} <= names and ".tmp-model" not in names
+    reloaded = MeasureNoteForCausalLM.from_pretrained(out)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reloaded.parameters()))

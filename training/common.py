@@ -36,6 +36,8 @@ __all__ = [
     "push_to_hub",
     "read_training_state",
     "save_checkpoint",
+    "save_model",
+    "save_model",
     "set_learning_rate",
     "summarise_nll",
     "write_json",
@@ -398,6 +400,24 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
         shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
     return final
+
+
+def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
+    """``model.save_pretrained(output_dir)``, each file written aside and renamed into place,
+    so that a run killed while saving never leaves a half-written ``model.safetensors`` over
+    a good one (checkpoints are atomic the same way, `save_checkpoint`)."""
+    staging = os.path.join(output_dir, ".tmp-model")
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    model.save_pretrained(
+        staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save
+    )
+    if accelerator.is_main_process:
+        for name in sorted(os.listdir(staging)):
+            os.replace(os.path.join(staging, name), os.path.join(output_dir, name))
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
 
 
 def read_training_state(checkpoint: str) -> dict[str, Any]:

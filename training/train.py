@@ -62,6 +62,7 @@ from training.common import (  # noqa: E402
     read_training_state,
     recompute_steps_and_start_tracking,
     save_checkpoint,
+    save_model,
     set_learning_rate,
     write_json,
     write_model_card,
@@ -368,9 +369,7 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
 def finish(args, accelerator, model, tokenizer, stats, metrics, data_report, corpus_sizes) -> dict:
     """Save model, tokenizer, all_results.json and the model card; push if asked."""
     unwrapped = accelerator.unwrap_model(model)
-    unwrapped.save_pretrained(
-        args.output_dir, is_main_process=accelerator.is_main_process, save_function=accelerator.save
-    )
+    save_model(unwrapped, args.output_dir, accelerator)
     tokens = accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item()
     train_seconds = max(stats["seconds"] - stats["eval_seconds"], 1e-9)
     results = {f"eval_{k}": v for k, v in metrics.items()}

@@ -20,6 +20,7 @@ from training.common import (
     push_to_hub,
     recompute_steps_and_start_tracking,
     save_checkpoint,
+    save_model,
     set_learning_rate,
     write_json,
     write_model_card,
@@ -326,9 +327,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     )
     stats = train_loop(args, accelerator, model, optimizer, train_dl, [dataset, sampler], loss_fn)
     unwrapped = accelerator.unwrap_model(model)
-    unwrapped.save_pretrained(
-        args.output_dir, is_main_process=accelerator.is_main_process, save_function=accelerator.save
-    )
+    save_model(unwrapped, args.output_dir, accelerator)
     results = {
         "train_loss_last": float(np.mean(stats["losses"][-args.logging_steps :]))
         if stats["losses"]
