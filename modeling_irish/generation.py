@@ -386,7 +386,7 @@ class TuneGenerator:
         rows = tune_to_rows(prompt, header)
         encoded = self.vocab.encode(rows)[:-1]  # drop <end>
         measures = rows.measure_numbers[:-1]
-        self._warn_unknown_header(rows.header, encoded[0, -len(rows.header) :])
+        self._warn_unknown_header(rows.header, encoded[0, -len(rows.header) :], batch.vocab)
         unknown = np.flatnonzero((encoded[1:, :2] == UNK_ID).any(axis=1))
         if unknown.size:
             main, dur = rows.token_rows[1:][int(unknown[0])][:2]
@@ -402,13 +402,19 @@ class TuneGenerator:
         return rows, torch.tensor([measures], dtype=torch.long)
 
     @staticmethod
-    def _warn_unknown_header(values: tuple[str, ...], ids: np.ndarray) -> None:
-        """Say which header values the model never saw (it is conditioned on ``<unk>`` there)."""
-        unknown = [
-            f"{name}={value!r}"
-            for name, value, i in zip(HEADER_FEATURES, values, ids.tolist())
-            if i == UNK_ID
-        ]
+    def _warn_unknown_header(values: tuple[str, ...], ids: np.ndarray, vocab: Any) -> None:
+        """Say which header values the model never saw (it is conditioned on ``<unk>`` there),
+        with the known values nearest in spelling (``slipjig`` -> ``slip jig``)."""
+        import difflib
+
+        unknown = []
+        for name, value, i in zip(HEADER_FEATURES, values, ids.tolist()):
+            if i != UNK_ID:
+                continue
+            known = [v for v in vocab.values[name] if not v.startswith("<")]
+            near = difflib.get_close_matches(str(value), known, n=2, cutoff=0.7)
+            hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+            unknown.append(f"{name}={value!r}{hint}")
         if unknown:
             logger.warning(
                 "the model's tokenizer has never seen %s: it is conditioned on <unk> there, so "

@@ -425,3 +425,11 @@ def test_cli_says_on_stderr_which_printed_tunes_are_invalid(model_dir, capsys):
     captured = capsys.readouterr()
     assert "X:1" in captured.out
     assert "tune 1 INVALID:" in captured.err and "truncated" in captured.err
+
+
+def test_a_misspelled_rhythm_is_warned_with_the_nearest_known_one(generator, caplog):
+    known = [v for v in generator.tokenizer.abc_vocab.values["rhythm"] if not v.startswith("<")]
+    assert "reel" in known
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, rhythm="reell", meter="4/4", num_bars=2)
+    assert "rhythm='reell' (did you mean 'reel'" in caplog.text
