@@ -369,7 +369,8 @@ class TrainingProgress:
             left = max(60 * self.max_minutes - spent, 0.0)
             postfix["min_left"] = f"{left / 60:.1f}"
             projected = self.bar.n + left * (self.bar.n - self.initial) / spent
-            self.bar.total = int(min(self.cap, max(projected, self.bar.n)))
+            # + 1e-6: 7.9999999 updates (the clock's float noise) are 8, not 7
+            self.bar.total = int(min(self.cap, max(projected + 1e-6, self.bar.n)))
         if postfix:
             self.bar.set_postfix(postfix, refresh=False)
 
