@@ -268,9 +268,6 @@ class TuneTitleTextModel(nn.Module):
     def cached(self) -> bool:
         return self.config.encoder_type == "minilm" and self.config.freeze
 
-    def _dtype(self) -> torch.dtype:
-        return next(self.encoder.parameters()).dtype
-
     def _apply(self, fn, *args, **kwargs):
         self._cache.clear()  # `.to(dtype or device)`: the cached vectors would be stale
         return super()._apply(fn, *args, **kwargs)
@@ -294,8 +291,6 @@ class TuneTitleTextModel(nn.Module):
         titles = list(titles)
         if not self.cached:
             return self.encoder.encode(titles)
-        if self._cache and next(iter(self._cache.values())).dtype != self._dtype():
-            self._cache.clear()  # the tower changed dtype (`.to`) since the vectors were made
         missing = list(dict.fromkeys(t for t in titles if t not in self._cache))
         if missing:
             with torch.no_grad():
