@@ -314,44 +314,69 @@ class TuneTitleDataset(Dataset):
 
 
 class TitleGroupBatchSampler:
-    """Batches in which no title group appears twice: each epoch takes one random member of
-    every group, shuffles them and cuts batches, so no title is ever a negative of itself.
+    """Batches in which settings of one tune are extra positives and no title is ever a
+    negative of itself.
 
-    An epoch therefore holds one pair per group, not every pair: on the shared corpus's default
-    training split 7,195 of 14,822 pairs (groups chain tune ids and titles; the largest holds 83
-    settings under 15 titles, each drawn about once in 83 epochs). Settings of one tune are
-    never in one batch, so `positives_mask` has positives off the diagonal only across
-    processes.
+    Each epoch takes up to `settings_per_group` random members of every title group (groups
+    chain tune ids and titles, `group_ids`), keeps the members of a group next to each other,
+    shuffles the groups and cuts batches of `batch_size`. Members of one group that share a batch
+    are positives of each other in the loss (`TuneTitleCollator`'s `positives_mask`), so the tune
+    tower learns that two settings of a tune go together; a group cut by a batch boundary just
+    has fewer positives there. With `settings_per_group=1` no group appears twice in a batch.
+
+    An epoch therefore holds at most `settings_per_group` pairs per group, not every pair: on the
+    shared corpus's default training split 7,195 groups hold 14,822 pairs (the largest 83
+    settings under 15 titles), so 2 a group give 9,765 pairs an epoch.
 
     >>> sampler = TitleGroupBatchSampler([0, 0, 1, 2, 2, 3], batch_size=2, seed=0)
     >>> batches = list(sampler)
     >>> len(batches), sorted(len(b) for b in batches)
-    (2, [2, 2])
+    (3, [2, 2, 2])
+    >>> one = TitleGroupBatchSampler([0, 0, 1, 2, 2, 3], batch_size=2, settings_per_group=1)
+    >>> len(list(one))
+    2
     """
 
     def __init__(
-        self, groups: Sequence[int], batch_size: int, seed: int = 0, drop_last: bool = False
+        self,
+        groups: Sequence[int],
+        batch_size: int,
+        seed: int = 0,
+        drop_last: bool = False,
+        settings_per_group: int = 2,
     ):
+        if batch_size < 1 or settings_per_group < 1:
+            raise ValueError(
+                f"batch_size and settings_per_group must be >= 1, got {batch_size} and "
+                f"{settings_per_group}"
+            )
         self.groups = np.asarray(groups, dtype=np.int64)
         self.batch_size = batch_size
         self.seed = seed
         self.drop_last = drop_last
+        self.settings_per_group = settings_per_group
         self.epoch = 0
         order = np.argsort(self.groups, kind="stable")
         _, starts, counts = np.unique(self.groups[order], return_index=True, return_counts=True)
         self._members = [order[s : s + c] for s, c in zip(starts, counts)]
+        self.pairs_per_epoch = int(np.minimum(counts, settings_per_group).sum())
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        n = len(self._members)
+        n = self.pairs_per_epoch
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def _picks(self) -> np.ndarray:
+        """This epoch's pairs: a random subset of each group, groups in random order."""
         rng = np.random.default_rng((self.seed, self.epoch))
-        picks = np.array([m[rng.integers(len(m))] for m in self._members], dtype=np.int64)
-        rng.shuffle(picks)
+        k = self.settings_per_group
+        chosen = [m if len(m) == 1 else rng.permutation(m)[:k] for m in self._members]
+        return np.concatenate([chosen[g] for g in rng.permutation(len(chosen))])
+
+    def __iter__(self) -> Iterator[list[int]]:
+        picks = self._picks()
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             batch = picks[start : start + self.batch_size]
             if len(batch):

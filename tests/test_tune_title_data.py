@@ -94,7 +94,7 @@ def test_crops_redrawn_each_epoch_and_reproducible(tokenizer):
 
 def test_batches_never_repeat_a_title_group():
     groups = [0, 0, 0, 1, 2, 2, 3, 4, 4, 5]
-    sampler = TitleGroupBatchSampler(groups, batch_size=4, seed=0)
+    sampler = TitleGroupBatchSampler(groups, batch_size=4, seed=0, settings_per_group=1)
     for epoch in range(5):
         sampler.set_epoch(epoch)
         batches = list(sampler)
@@ -103,6 +103,35 @@ def test_batches_never_repeat_a_title_group():
         assert sorted(groups[i] for i in flat) == [0, 1, 2, 3, 4, 5]
         for b in batches:
             assert len({groups[i] for i in b}) == len(b)
+
+
+def test_batches_keep_settings_of_a_group_together_as_positives():
+    groups = [0, 0, 0, 1, 2, 2, 3, 4, 4, 5]
+    sampler = TitleGroupBatchSampler(groups, batch_size=4, seed=0, settings_per_group=2)
+    assert sampler.pairs_per_epoch == 2 + 1 + 2 + 1 + 2 + 1
+    seen, orders = set(), []
+    for epoch in range(8):
+        sampler.set_epoch(epoch)
+        batches = list(sampler)
+        flat = [i for b in batches for i in b]
+        assert len(batches) == len(sampler) == 3 and len(flat) == 9 == len(set(flat))
+        picked = [groups[i] for i in flat]
+        assert sorted(picked) == [0, 0, 1, 2, 2, 3, 4, 4, 5]
+        # the members of a group are drawn next to each other, so they share a batch unless a
+        # batch boundary cuts them
+        for g in (0, 2, 4):
+            at = [k for k, p in enumerate(picked) if p == g]
+            assert at[1] == at[0] + 1
+        seen.update(flat)
+        orders.append(flat)
+        assert list(sampler) == batches  # the same epoch gives the same batches
+    assert seen == set(range(len(groups)))  # group 0's third setting is drawn in some epoch
+    assert len({tuple(o) for o in orders}) > 1
+
+
+def test_sampler_rejects_empty_batches():
+    with pytest.raises(ValueError, match="settings_per_group"):
+        TitleGroupBatchSampler([0, 1], batch_size=2, settings_per_group=0)
 
 
 def test_collator_positives_mask():

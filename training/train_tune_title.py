@@ -54,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--loss_type", choices=("infonce", "hinge", "cosine"), default="infonce", help="Loss."
     )
+    g.add_argument(
+        "--settings_per_group",
+        type=int,
+        default=2,
+        help="Settings of one tune (title group) drawn into an epoch, kept in one batch as extra "
+        "positives of each other (1 = one pair per group, never two in a batch).",
+    )
     g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin.")
     g.add_argument("--projection_dim", type=int, default=256, help="Joint embedding size.")
     g.add_argument(
@@ -82,6 +89,7 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     for name, low in (
         ("crop_notes", 0),
         ("projection_dim", 1),
+        ("settings_per_group", 1),
         ("known_queries", 0),
         ("eval_excerpt_notes", 0),
         ("retrieval_eval_queries", 0),
@@ -309,7 +317,12 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     dataset = TuneTitleDataset(
         pairs["input_ids"], pairs["titles"], pairs["groups"], tokenizer, args.crop_notes, args.seed
     )
-    sampler = TitleGroupBatchSampler(pairs["groups"], args.per_device_train_batch_size, args.seed)
+    sampler = TitleGroupBatchSampler(
+        pairs["groups"],
+        args.per_device_train_batch_size,
+        args.seed,
+        settings_per_group=args.settings_per_group,
+    )
     # its own generator: creating the loader's iterator must not draw from the global torch RNG
     # (dropout), or a resumed run would drift from an uninterrupted one
     train_dl = DataLoader(
@@ -336,8 +349,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "train_runtime_seconds": stats["seconds"],
         "train_pairs": len(dataset),
         "train_titles": int(len(set(pairs["groups"].tolist()))),
-        # one pair per title group an epoch (TitleGroupBatchSampler): fewer than train_pairs
-        "pairs_per_epoch": int(len(set(pairs["groups"].tolist()))),
+        # up to --settings_per_group pairs per title group an epoch: fewer than train_pairs
+        "pairs_per_epoch": sampler.pairs_per_epoch,
         "known_queries_held_out": len(held),
         "untitled_left_out": len(splits["train"]) - len(titled_indices(splits["train"]["title"])),
         "unknown_values_left_out": pairs["unknown_left_out"],
