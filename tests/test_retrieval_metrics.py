@@ -239,6 +239,13 @@ def test_evaluate_module_ranks_config(metric):
     assert out == pytest.approx(retrieval_metrics([1, 4, 30], k_values=(1, 5)))
 
 
+def test_evaluate_module_refuses_no_queries_by_name(metric):
+    for config in ("scores", "ranks"):
+        m = metric.load(METRIC_PATH, config)
+        with pytest.raises(ValueError, match="no queries"):
+            m.compute(predictions=[], references=[] if config == "scores" else None)
+
+
 def test_evaluate_module_rejects_unknown_config(metric):
     with pytest.raises(KeyError):
         metric.load(METRIC_PATH, "nope")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import datasets
 import evaluate
 import numpy as np
@@ -85,6 +87,13 @@ class RetrievalMRR(evaluate.Metric):
             features=features,
             reference_urls=["https://en.wikipedia.org/wiki/Mean_reciprocal_rank"],
         )
+
+    def compute(self, *, predictions=None, references=None, **kwargs) -> Optional[dict]:
+        """`evaluate`'s compute, with an empty query list refused by name (evaluate itself
+        fails on one with a bare IndexError while inferring the features)."""
+        if predictions is not None and len(predictions) == 0:
+            raise ValueError("no queries: predictions is empty (one entry per query is needed)")
+        return super().compute(predictions=predictions, references=references, **kwargs)
 
     def _compute(self, predictions, references=None, k_values=(1, 5, 10), mrr_k=20):
         if self.config_name == "ranks":
