@@ -27,7 +27,6 @@ from .abc_sources import (  # noqa: F401 - re-exported: the loader's public read
     _iter_raw,
     _RawTune,
     _sources,
-    _split_tunebook,
     iter_abc_tunes,
     music21_collection_files,
     session_tune_text,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
+from tokenization.abc_header import split_tunebook
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -53,31 +55,11 @@ def _read_text(path: Path) -> str:
     return read_abc_file(path)
 
 
-def _split_tunebook(text: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(line, tune_text)`` for each tune: from an ``X:`` line to the first blank line.
-
-    As in ABC 2.1, a blank line ends a tune and free text between tunes belongs to no tune; the
-    fields of the file header before the first ``X:`` (``M:``, ``L:``, ``R:``...) are written
-    into every tune that does not set them (`tokenization.abc_header.with_file_header`), so
-    that each tune's text reads alone as it reads in its book.
-    """
-    from tokenization.abc_header import file_header_fields, with_file_header
-
-    text = text.removeprefix("\ufeff")
-    header = file_header_fields(text)
-    lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.startswith("X:")]
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        blank = next((i for i in range(start, end) if not lines[i].strip()), end)
-        yield start + 1, with_file_header("\n".join(lines[start:blank]) + "\n", header)
-
-
 def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
     """The tunes of one file. ``X:`` numbers name tunes only when the file keeps them unique;
     many hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line
     (else they would all be one tune, in one split)."""
-    found = list(_split_tunebook(_read_text(path)))
+    found = [(line + 1, text) for line, text in split_tunebook(_read_text(path), standalone=True)]
     numbers = Counter(text.split("\n", 1)[0].strip() for _, text in found)
     repeated = sum(n for n in numbers.values() if n > 1)
     if repeated:

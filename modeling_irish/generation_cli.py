@@ -267,14 +267,15 @@ def run_render(args: argparse.Namespace) -> int:
 
     A tune music21 or verovio cannot read is named on stderr and left out (no partial files);
     the others are rendered, and the exit status is 1."""
-    from .abc_sources import _split_tunebook
+    from tokenization.abc_header import split_tunebook
+
     from .render import tune_label
 
     where = "stdin" if args.file == "-" else args.file
     if not args.formats:
         raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
     text = read_input(args.file)
-    found = list(_split_tunebook(text))
+    found = [(line + 1, abc) for line, abc in split_tunebook(text, standalone=True)]
     if not found:
         raise ValueError(f"no tune (X: line) in {where}")
     formats = _usable_formats(list(args.formats), args.soundfont, "render", require=True)

@@ -151,12 +151,12 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
 def _texts(files: list[str]) -> Iterator[str]:
     """Every tune's text of the files, folders (and ``-``, stdin) in order."""
     from modeling_irish.abc_corpus import iter_abc_tunes
-    from modeling_irish.abc_sources import _split_tunebook
     from modeling_irish.cli import read_input
+    from tokenization.abc_header import split_tunebook
 
     for name in files:
         if name == "-":
-            yield from (text for _, text in _split_tunebook(read_input("-")))
+            yield from (text for _, text in split_tunebook(read_input("-"), standalone=True))
         else:
             yield from (text for _, text in iter_abc_tunes(name))
 

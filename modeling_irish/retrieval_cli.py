@@ -166,9 +166,9 @@ def run_identify(args: argparse.Namespace) -> int:
     each tune's list under its ``X:`` and ``T:`` lines."""
     import os
 
+    from tokenization.abc_header import split_tunebook
     from tokenization.abc_parser import AbcParseError
 
-    from .abc_corpus import _split_tunebook
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
     if args.model is None and args.index is None:
@@ -186,7 +186,7 @@ def run_identify(args: argparse.Namespace) -> int:
     index = TuneIndex.load(index_dir)
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
-    found = list(_split_tunebook(text))
+    found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
     failed = 0
     for n, (start, tune) in enumerate(found):
         try:
@@ -282,9 +282,9 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     train = args.train[0] if len(args.train) == 1 else args.train
     queries: Any = args.queries
     if queries == "-":  # the query tunes' texts, as evaluate_retrieval takes them
-        from .abc_sources import _split_tunebook
+        from tokenization.abc_header import split_tunebook
 
-        queries = [text for _, text in _split_tunebook(read_input("-"))]
+        queries = [text for _, text in split_tunebook(read_input("-"), standalone=True)]
     metrics = evaluate_retrieval(
         model,
         tokenizer,

@@ -19,6 +19,7 @@ from modeling_irish.abc_corpus import (
     split_groups,
     title_key,
 )
+from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", REPO / ".." / "shared/data/thesession-c.abc"))
@@ -137,6 +138,34 @@ def test_iter_abc_tunes_splits_a_tunebook_and_ignores_the_file_header(tmp_path):
     got = list(iter_abc_tunes(book))
     assert [name for name, _ in got] == [str(book)] * 2
     assert [text.splitlines()[:2] for _, text in got] == [["X: 1", "T: A"], ["X: 2", "T: B"]]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_loader_and_parser_cut_a_tunebook_into_the_same_tunes(tmp_path, newline):
+    # blank lines in the header before more fields, and between K: and the music, do not end
+    # a tune for the parser; the loader (which stores each tune's text) must cut the same way
+    book = (
+        "X:1\nT:a\nK:G\n\nGAB|\n\nsome free text\n\n"
+        "X:2\nT:b\n\nM:3/4\nK:G\nGAB|\n\n"
+        "X:3\nT:c\nK:G\n% a comment\ncde|\n\ndef|\n"
+    ).replace("\n", newline)
+    path = tmp_path / "book.abc"
+    path.write_bytes(book.encode())
+    texts = [text for _, text in iter_abc_tunes(path)]
+    from_file = [t for t in parse_tunebook(book) if not isinstance(t, AbcParseError)]
+    alone = [parse_abc(text) for text in texts]
+    assert [t.title for t in alone] == [t.title for t in from_file] == ["a", "b", "c"]
+    for one, other in zip(alone, from_file):
+        assert [(k.kind, k.pitch) for k in one.tokens] == [(k.kind, k.pitch) for k in other.tokens]
+    assert [sum(k.kind == "note" for k in t.tokens) for t in alone] == [3, 3, 3]
+    assert "free text" not in texts[0] and "def|" not in texts[2]
+
+
+def test_loader_reads_a_tunebook_without_x_lines_like_the_parser(tmp_path):
+    path = tmp_path / "snippets.abc"
+    path.write_text("T:a\nK:C\nCD\n\nnot a tune\n\nK:G\nG\n")
+    assert [text for _, text in iter_abc_tunes(path)] == ["T:a\nK:C\nCD\n", "K:G\nG\n"]
+    assert len(list(parse_tunebook(path.read_text()))) == 2
 
 
 def test_session_tune_text_builds_headers_from_dump_fields():

@@ -7,8 +7,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from modeling_irish.abc_sources import _split_tunebook
-from tokenization.abc_header import file_header_fields, with_file_header
+from tokenization.abc_header import file_header_fields, split_tunebook, with_file_header
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 from tokenization.keys import parse_key_field
 
@@ -21,7 +20,8 @@ def test_byte_order_mark_is_ignored():
     book = "\ufeffX:1\nT:a\nK:G\nGAB|\n\nX:2\nT:b\nK:G\nGAB|\n"
     assert [t.title for t in parse_tunebook(book)] == ["a", "b"]
     assert parse_abc("\ufeffX:1\nT:a\nK:G\nGAB|").title == "a"
-    assert [text.split("\n")[0] for _, text in _split_tunebook(book)] == ["X:1", "X:2"]
+    firsts = [text.split("\n")[0] for _, text in split_tunebook(book, standalone=True)]
+    assert firsts == ["X:1", "X:2"]
 
 
 def test_file_header_fields_apply_to_every_tune_that_lacks_them():
@@ -46,7 +46,7 @@ def test_file_header_is_only_a_block_of_fields():
 
 def test_loader_texts_carry_their_file_header():
     book = "M:2/4\nL:1/16\n\nX:1\nT:a\nK:G\nGA B2|\n\nX:2\nT:b\nL:1/8\nK:G\nGA B2|\n"
-    (_, one), (_, two) = _split_tunebook(book)
+    (_, one), (_, two) = split_tunebook(book, standalone=True)
     assert one.startswith("X:1\nM:2/4\nL:1/16\nT:a")
     assert parse_abc(one).unit == F(1, 16) and parse_abc(two).unit == F(1, 8)
     assert with_file_header("X:3\nK:G\nG|", []) == "X:3\nK:G\nG|"

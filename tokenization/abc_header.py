@@ -8,7 +8,13 @@ from fractions import Fraction
 
 from .keys import parse_key_field
 
-__all__ = ["default_unit", "file_header_fields", "split_tunebook", "with_file_header"]
+__all__ = [
+    "default_unit",
+    "file_header_fields",
+    "split_tunebook",
+    "tune_end",
+    "with_file_header",
+]
 
 _FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
 #: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
@@ -80,6 +86,16 @@ def _prose_word(line: str) -> re.Match | None:
     return None
 
 
+def _fields_follow(lines: list[str], blank: int, stop: int) -> bool:
+    """Whether the next non-blank line after ``lines[blank]`` (before ``lines[stop]``) is a
+    field line."""
+    for i in range(blank + 1, stop):
+        line = _strip_comment(lines[i])
+        if line.strip():
+            return _field_match(line) is not None
+    return False
+
+
 def default_unit(meter: str | None) -> Fraction:
     """Unit note length when a tune has no `L:` field: 1/16 below 3/4, else 1/8 (ABC 2.1).
 
@@ -109,7 +125,7 @@ class _HeaderFields:
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(raw)
             if not line.strip():
-                if not seen_k and "%" not in raw and not self._fields_follow(lines, i):
+                if not seen_k and "%" not in raw and not _fields_follow(lines, i, len(lines)):
                     self.ended = True
                     return len(lines)
                 continue
@@ -147,15 +163,6 @@ class _HeaderFields:
             if word is not None:
                 self.lineno, self.col = self.line_offset + i + 1, word.start() + 1
                 raise self.error(f"no K: field, and {word[0]!r} reads as text, not music")
-
-    @staticmethod
-    def _fields_follow(lines: list[str], blank: int) -> bool:
-        """Whether the next non-blank line after ``lines[blank]`` is a field line."""
-        for raw in lines[blank + 1 :]:
-            line = _strip_comment(raw)
-            if line.strip():
-                return _field_match(line) is not None
-        return False
 
     def _inherit(self, defaults: list[tuple[str, str]]) -> None:
         """Apply a tunebook's file-header fields the tune does not set itself."""
@@ -329,19 +336,59 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
     return "\n".join([first, *missing, rest])
 
 
-def split_tunebook(text: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(line offset, text)`` of each tune of a tunebook (see `parse_tunebook`).
+def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, str]]:
+    """Yield ``(line offset, text)`` of each tune of a tunebook: the 0-based index of its first
+    line and its text, from its ``X:`` line to where the tune ends (`tune_end`; free text between
+    tunes belongs to no tune). Without any ``X:`` line, every blank-line separated block holding
+    a ``K:`` line is a tune. A byte-order mark is dropped and CR LF or CR line ends read as LF.
 
-    >>> [start for start, _ in split_tunebook("X:1\\nK:G\\nGAB|\\n\\nX:2\\nK:G\\nG<<A|")]
-    [0, 4]
+    Args:
+        text: the tunebook.
+        standalone: write the file header's fields (`file_header_fields`) into every tune that
+            does not set them (`with_file_header`), so that each text reads alone as it reads in
+            its book; the parser, which is given the header, does not need them.
+
+    >>> book = "M:6/8\\nX:1\\nK:G\\n\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
+    >>> list(split_tunebook(book))
+    [(1, 'X:1\\nK:G\\n\\nGAB|\\n'), (8, 'X:2\\nK:G\\nG<<A|\\n')]
+    >>> [text for _, text in split_tunebook(book, standalone=True)][1]
+    'X:2\\nM:6/8\\nK:G\\nG<<A|\\n'
     """
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
+    header = file_header_fields(text) if standalone else []
     starts = [i for i, line in enumerate(lines) if _X_RE.match(line)]
     if not starts:
         starts = _blocks_with_key(lines)
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        yield start, "\n".join(lines[start:stop])
+        tune = "\n".join(lines[start : tune_end(lines, start, stop)]) + "\n"
+        yield start, with_file_header(tune, header) if header else tune
+
+
+def tune_end(lines: list[str], start: int, stop: int) -> int:
+    """Index of the line after the last line of the tune that starts at ``lines[start]`` and
+    cannot run past ``lines[stop]``, by the parser's rule: a blank line ends a tune (ABC 2.1),
+    except a blank line in the header that more fields follow, or one between the header and the
+    first line of music; a line holding only a ``%`` comment is not blank.
+
+    >>> tune_end(["X:1", "T:a", "", "K:G", "", "GA|", "", "words"], 0, 8)
+    6
+    """
+    seen_k = started = False
+    for i in range(start, stop):
+        line = _strip_comment(lines[i])
+        if not line.strip():
+            if "%" in lines[i]:
+                continue
+            if started or (not seen_k and not _fields_follow(lines, i, stop)):
+                return i
+            continue
+        if not started:
+            m = _field_match(line)
+            started = m is None or (seen_k and m[1] == "V")
+            seen_k = seen_k or (m is not None and m[1] == "K")
+    return stop
 
 
 def _blocks_with_key(lines: list[str]) -> list[int]:
