@@ -4,12 +4,11 @@ argparse's one-line error (exit status 2) naming the flag, before any data is re
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
 
+from training import train_tune_title
 from training.common import TRAINING_STATE_FILE, parse_config_overrides
 
 __all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
@@ -197,13 +196,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--push_to_hub", action="store_true", help="Upload output_dir to the Hub at the end.")
     add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
-    module = tune_title_module()
-    if module is not None and hasattr(module, "add_arguments"):
-        module.add_arguments(p)
+    train_tune_title.add_arguments(p)
     args = p.parse_args(argv)
     _check_args(args, p)
-    if module is not None and hasattr(module, "check_arguments"):
-        module.check_arguments(args, p)
+    train_tune_title.check_arguments(args, p)
     return args
 
 
@@ -290,10 +286,3 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
                 f"--resume_from_checkpoint {resume}: not a checkpoint (no {TRAINING_STATE_FILE}); "
                 "give a step_N or epoch_N folder saved with --checkpointing_steps, or 'latest'"
             )
-
-
-def tune_title_module() -> Any:
-    """`training.train_tune_title` if it exists, else None."""
-    if importlib.util.find_spec("training.train_tune_title") is None:
-        return None
-    return importlib.import_module("training.train_tune_title")

@@ -42,10 +42,10 @@ from accelerate.logging import get_logger  # noqa: E402
 from accelerate.utils import set_seed  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
+from training import train_tune_title  # noqa: E402
 from training.arguments import (  # noqa: E402
     UsageError,
     parse_args,
-    tune_title_module,
 )
 from training.common import (  # noqa: E402
     KeyAugmenter,
@@ -498,13 +498,7 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
 
 def run_tune_title(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     """Train the tune-title dual encoder: ``run(args, accelerator)`` of train_tune_title.py."""
-    module = tune_title_module()
-    if module is None:
-        raise NotImplementedError(
-            "--task tune_title needs training/train_tune_title.py with run(args, accelerator); "
-            "it is not written yet. Use --task measurenote."
-        )
-    return module.run(args, accelerator)
+    return train_tune_title.run(args, accelerator)
 
 
 def main(argv: list[str] | None = None) -> dict:
