@@ -59,17 +59,8 @@ MAX_M_IDX = 63
 _BEATS = {4: (0, 1, 2, 3), 2: (0, 1), 3: (0, 1, 2), 6: (0, 3), 9: (0, 3, 6), 12: (0, 3, 6, 9)}
 _MIDDLE = {4: (2,), 12: (6,)}
 
-_FRACTION_STR: dict[Fraction, str] = {}
 _TICKS_STR: dict[int | Fraction, str] = {}
 _DUR_STR: dict[tuple[int, int], str] = {}
-
-
-def fraction_str(value: Fraction) -> str:
-    """Canonical text of an exact length or offset (``3/2``, ``1``), cached."""
-    text = _FRACTION_STR.get(value)
-    if text is None:
-        text = _FRACTION_STR[value] = str(value)
-    return text
 
 
 def ticks_str(ticks: int | Fraction) -> str:
