@@ -37,7 +37,6 @@ class TuneTitleTuneConfig(PretrainedConfig):
         cnn_channels (`int`, *optional*, defaults to 128): channels of the CNN tower.
         cnn_num_blocks (`int`, *optional*, defaults to 3): conv blocks of the CNN tower.
         cnn_kernel_size (`int`, *optional*, defaults to 3): kernel size of those blocks (odd).
-        initializer_range (`float`, *optional*, defaults to 0.02): std of linear layers.
 
     Example:
 
@@ -67,7 +66,6 @@ class TuneTitleTuneConfig(PretrainedConfig):
         cnn_channels: int = 128,
         cnn_num_blocks: int = 3,
         cnn_kernel_size: int = 3,
-        initializer_range: float = 0.02,
         **kwargs: Any,
     ):
         if encoder_type not in TUNE_ENCODER_TYPES:
@@ -93,7 +91,6 @@ class TuneTitleTuneConfig(PretrainedConfig):
         self.cnn_channels = cnn_channels
         self.cnn_num_blocks = cnn_num_blocks
         self.cnn_kernel_size = cnn_kernel_size
-        self.initializer_range = initializer_range
         super().__init__(**kwargs)
 
     @property

@@ -15,6 +15,7 @@ from .configuration_measurenote import MeasureNoteConfig
 from .configuration_tune_title import TuneTitleConfig, TuneTitleTextConfig, TuneTitleTuneConfig
 from .modeling_measurenote import (
     MeasureNoteEmbeddings,
+    MeasureNoteMeasureModule,
     MeasureNoteModel,
     MeasureNoteModelOutput,
     init_gru_,
@@ -343,7 +344,7 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
         Modules of the pretrained MiniLM are left alone (they hold its weights)."""
         if getattr(module, "_tune_title_pretrained", False):
             return
-        std = self.config.initializer_range if hasattr(self.config, "initializer_range") else 0.02
+        std = self.config.initializer_range
         if isinstance(module, nn.GRU):
             init_gru_(module)
         elif isinstance(module, nn.Linear):
@@ -365,10 +366,8 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
             init.zeros_(module.bias)
         elif isinstance(module, TuneTitleModel):
             init.constant_(module.logit_scale, self.config.logit_scale_init_value)
-        else:
-            name = type(module).__name__
-            if name == "MeasureNoteMeasureModule":
-                init.uniform_(module.context_vector, -1.0, 1.0)
+        elif isinstance(module, MeasureNoteMeasureModule):
+            init.uniform_(module.context_vector, -1.0, 1.0)
 
 
 def _mark_pretrained(module: nn.Module) -> None:
@@ -393,8 +392,6 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
 
     ```
     """
-
-    config_class = TuneTitleConfig
 
     def __init__(self, config: TuneTitleConfig):
         super().__init__(config)
