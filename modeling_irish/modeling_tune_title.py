@@ -68,9 +68,19 @@ def hinge_loss(
 
 
 def cosine_pair_loss(
-    tune_embeds: torch.Tensor, title_embeds: torch.Tensor, positives: Optional[torch.Tensor] = None
+    tune_embeds: torch.Tensor,
+    title_embeds: torch.Tensor,
+    positives: Optional[torch.Tensor] = None,
+    margin: float = 0.0,
 ) -> torch.Tensor:
-    """`nn.CosineEmbeddingLoss` with the matching pairs (+1) and tune i vs title i+1 (-1)."""
+    """`nn.CosineEmbeddingLoss` with the matching pairs (+1) and tune i vs title i+1 (-1), a
+    shifted pair that `positives` marks as matching left out: 1 - cos for pairs,
+    max(0, cos - margin) for negatives.
+
+    >>> e = torch.eye(2)
+    >>> cosine_pair_loss(e, e).item()  # matching pairs identical, negatives orthogonal
+    0.0
+    """
     n = len(tune_embeds)
     shifted = (torch.arange(n, device=tune_embeds.device) + 1) % n
     keep = shifted != torch.arange(n, device=tune_embeds.device)
@@ -79,7 +89,7 @@ def cosine_pair_loss(
     x1 = torch.cat([tune_embeds, tune_embeds[keep]])
     x2 = torch.cat([title_embeds, title_embeds[shifted[keep]]])
     target = torch.cat([x1.new_ones(n), -x1.new_ones(int(keep.sum()))])
-    return F.cosine_embedding_loss(x1, x2, target)
+    return F.cosine_embedding_loss(x1, x2, target, margin=margin)
 
 
 @dataclass

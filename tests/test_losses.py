@@ -12,14 +12,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-from training.losses import (
-    ClipLoss,
-    clip_loss,
-    cosine_embedding_loss,
-    gather_features,
-    hinge_loss,
-    multi_positive_cross_entropy,
-)
+from modeling_irish.modeling_tune_title import clip_loss, cosine_pair_loss, hinge_loss
+from training.losses import ClipLoss, gather_features, multi_positive_cross_entropy
 
 
 def lse(*xs: float) -> float:
@@ -84,25 +78,25 @@ def test_hinge_zero_when_separated_by_margin_and_mask_removes_negatives():
     assert hinge_loss(sim, margin=0.6).item() == pytest.approx(0.1, abs=1e-6)
     close = torch.tensor([[1.0, 0.95], [0.95, 1.0]])  # two settings of one tune
     assert hinge_loss(close).item() > 0
-    assert hinge_loss(close, positives_mask=torch.ones(2, 2, dtype=torch.bool)).item() == 0.0
+    assert hinge_loss(close, positives=torch.ones(2, 2, dtype=torch.bool)).item() == 0.0
 
 
 # --- CosineEmbeddingLoss -------------------------------------------------------------------
 
 
-def test_cosine_embedding_loss_matches_formula():
+def test_cosine_pair_loss_matches_formula():
     gen = torch.Generator().manual_seed(3)
     a, b = torch.randn(4, 6, generator=gen), torch.randn(4, 6, generator=gen)
     cos = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T
     pos = [1 - cos[i, i] for i in range(4)]
     neg = [max(0.0, cos[i, (i + 1) % 4].item() - 0.1) for i in range(4)]
     want = (sum(pos) + sum(neg)) / 8
-    got = cosine_embedding_loss(a, b, margin=0.1)
+    got = cosine_pair_loss(a, b, margin=0.1)
     assert got.item() == pytest.approx(float(want), abs=1e-6)
     mask = torch.zeros(4, 4, dtype=torch.bool)
     mask[0, 1] = True  # the shifted pair (0, 1) is another setting: not a negative
     want_masked = (sum(pos) + sum(neg[1:])) / 7
-    got = cosine_embedding_loss(a, b, margin=0.1, positives_mask=mask)
+    got = cosine_pair_loss(a, b, margin=0.1, positives=mask)
     assert got.item() == pytest.approx(float(want_masked), abs=1e-6)
 
 

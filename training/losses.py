@@ -1,4 +1,5 @@
-"""Contrastive losses for the tune-title dual encoder and a cross-process gathering module."""
+"""The tune-title contrastive loss over the batches of every process (the pure, one-batch losses
+are in `modeling_irish.modeling_tune_title`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = [
-    "ClipLoss",
-    "clip_loss",
-    "cosine_embedding_loss",
-    "gather_features",
-    "hinge_loss",
-    "multi_positive_cross_entropy",
-]
+__all__ = ["ClipLoss", "gather_features", "multi_positive_cross_entropy"]
 
 
 def multi_positive_cross_entropy(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:
@@ -66,75 +60,6 @@ def _hinge_rows(
     return (violation * negatives).sum() / negatives.sum().clamp_min(1)
 
 
-def clip_loss(
-    logits_per_tune: torch.Tensor, positives_mask: Optional[torch.Tensor] = None
-) -> torch.Tensor:
-    """Symmetric InfoNCE: mean of tune->title and title->tune cross-entropy (CLIP's loss).
-
-    Args:
-        logits_per_tune: `(n, n)` scaled similarities, tune i vs title j; pair (i, i) matches.
-        positives_mask: optional `(n, n)` bool, True where tune i and title j also match (another
-            setting of the same tune, the same title); those are never negatives.
-
-    >>> round(clip_loss(torch.zeros(2, 2)).item(), 4)  # log(2): no preference at all
-    0.6931
-    """
-    n = logits_per_tune.shape[0]
-    targets = torch.arange(n, device=logits_per_tune.device)
-    mask_t = None if positives_mask is None else positives_mask.T
-    tune_to_title = _infonce_rows(logits_per_tune, targets, positives_mask)
-    title_to_tune = _infonce_rows(logits_per_tune.T, targets, mask_t)
-    return (tune_to_title + title_to_tune) / 2
-
-
-def hinge_loss(
-    similarity: torch.Tensor, margin: float = 0.4, positives_mask: Optional[torch.Tensor] = None
-) -> torch.Tensor:
-    """Batch hinge loss on cosine similarities (the tune-title write-up's loss, margin 0.4).
-
-    Every non-matching pair is pushed below the matching pair of its row (tune -> titles) and of
-    its column (title -> tunes) by `margin`; the loss is the mean violation over non-matching
-    pairs, averaged over the two directions. Pairs in `positives_mask` are not negatives.
-
-    >>> sim = torch.tensor([[0.9, 0.6], [0.2, 0.5]])
-    >>> round(hinge_loss(sim, margin=0.4).item(), 4)  # rows (0.1 + 0.1) / 2, columns (0 + 0.5) / 2
-    0.175
-    """
-    n = similarity.shape[0]
-    targets = torch.arange(n, device=similarity.device)
-    mask_t = None if positives_mask is None else positives_mask.T
-    rows = _hinge_rows(similarity, targets, positives_mask, margin)
-    cols = _hinge_rows(similarity.T, targets, mask_t, margin)
-    return (rows + cols) / 2
-
-
-def cosine_embedding_loss(
-    tune_embeds: torch.Tensor,
-    title_embeds: torch.Tensor,
-    margin: float = 0.0,
-    shift: int = 1,
-    positives_mask: Optional[torch.Tensor] = None,
-) -> torch.Tensor:
-    """`torch.nn.CosineEmbeddingLoss` on matching pairs (target 1) and shifted negatives (-1).
-
-    The negatives pair tune i with title (i + shift) mod n; a shifted pair that `positives_mask`
-    marks as matching is left out. Loss: 1 - cos for pairs, max(0, cos - margin) for negatives.
-
-    >>> e = torch.eye(2)
-    >>> cosine_embedding_loss(e, e).item()  # matching pairs identical, negatives orthogonal
-    0.0
-    """
-    n = tune_embeds.shape[0]
-    neg_idx = (torch.arange(n, device=tune_embeds.device) + shift) % n
-    keep = neg_idx != torch.arange(n, device=tune_embeds.device)
-    if positives_mask is not None:
-        keep &= ~positives_mask.to(keep.device, torch.bool)[torch.arange(n), neg_idx]
-    x1 = torch.cat([tune_embeds, tune_embeds[keep]])
-    x2 = torch.cat([title_embeds, title_embeds[neg_idx[keep]]])
-    y = torch.cat([x1.new_ones(n), -x1.new_ones(int(keep.sum()))])
-    return nn.CosineEmbeddingLoss(margin=margin)(x1, x2, y)
-
-
 def _is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
@@ -162,8 +87,9 @@ class ClipLoss(nn.Module):
     """Contrastive loss over the batch of every process (InfoNCE or the batch hinge loss).
 
     Args:
-        loss_type (`str`, *optional*, defaults to `"infonce"`): `"infonce"` (`clip_loss`) or
-            `"hinge"` (`hinge_loss` on cosine similarities; `logit_scale` is then unused).
+        loss_type (`str`, *optional*, defaults to `"infonce"`): `"infonce"` (`clip_loss` of
+            `modeling_tune_title`) or `"hinge"` (its `hinge_loss` on cosine similarities;
+            `logit_scale` is then unused).
         margin (`float`, *optional*, defaults to 0.4): hinge margin.
         local_loss (`bool`, *optional*, defaults to `False`): each process scores only its own
             rows against the gathered batch, with labels `arange(n) + rank * n` (less memory);

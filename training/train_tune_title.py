@@ -25,7 +25,7 @@ from training.common import (
     write_json,
     write_model_card,
 )
-from training.losses import ClipLoss, cosine_embedding_loss
+from training.losses import ClipLoss
 
 logger = get_logger(__name__)
 
@@ -178,18 +178,18 @@ def _optimizer(model: torch.nn.Module, args: argparse.Namespace) -> torch.optim.
     return torch.optim.AdamW(groups, lr=args.learning_rate)
 
 
-def _loss(model: Any, loss_fn: ClipLoss, batch: dict) -> torch.Tensor:
+def _loss(model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict) -> torch.Tensor:
+    """The batch's loss; `unwrapped` is `model` without its accelerate/DDP wrapper."""
+    from modeling_irish.modeling_tune_title import cosine_pair_loss
+
     out = model(
         batch["input_ids"],
         batch["measure_numbers"],
         batch["attention_mask"],
         titles=batch["titles"],
     )
-    unwrapped = getattr(model, "module", model)
     if unwrapped.config.loss_type == "cosine":
-        return cosine_embedding_loss(
-            out.tune_embeds, out.title_embeds, positives_mask=batch["positives_mask"]
-        )
+        return cosine_pair_loss(out.tune_embeds, out.title_embeds, batch["positives_mask"])
     return loss_fn(
         out.tune_embeds, out.title_embeds, unwrapped.logit_scale.exp(), batch["group_ids"]
     )
@@ -221,6 +221,8 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
         accelerator.is_local_main_process,
     )
     model.train()
+    unwrapped = accelerator.unwrap_model(model)
+    micro: list[torch.Tensor] = []  # the losses of this update's micro-batches
     for epoch in range(first_epoch, args.num_train_epochs):
         for obj in epoch_objects:
             obj.set_epoch(epoch)
@@ -234,7 +236,8 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
         active.set_epoch(epoch)
         for batch in active:
             with accelerator.accumulate(model):
-                loss = _loss(model, loss_fn, batch)
+                loss = _loss(model, unwrapped, loss_fn, batch)
+                micro.append(loss.detach())
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
                     accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
@@ -242,11 +245,12 @@ def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, los
                 optimizer.step()
                 optimizer.zero_grad()
                 with torch.no_grad():  # CLIP: keep exp(logit_scale) <= 100
-                    accelerator.unwrap_model(model).logit_scale.clamp_(0, math.log(100))
+                    unwrapped.logit_scale.clamp_(0, math.log(100))
             if not accelerator.sync_gradients:
                 continue
             completed += 1
-            stats["losses"].append(float(loss.detach()))
+            stats["losses"].append(float(torch.stack(micro).mean()))  # the update's mean loss
+            micro = []
             progress.update(loss=stats["losses"][-1])
             if completed % args.logging_steps == 0:
                 mean = float(np.mean(stats["losses"][-args.logging_steps :]))
