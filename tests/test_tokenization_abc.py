@@ -85,6 +85,24 @@ def test_save_and_load_give_an_equal_tokenizer(tokenizer, tmp_path):
     assert torch.equal(a["input_ids"], b["input_ids"])
 
 
+def test_saved_tokenizer_records_the_package_version(tokenizer, tmp_path):
+    import json
+
+    import modeling_irish
+
+    assert tokenizer.saved_with_version is None
+    tokenizer.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert config["modeling_irish_version"] == modeling_irish.__version__
+    config["modeling_irish_version"] = "0.0.1"  # a folder saved by an older release
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    again = AbcTokenizer.from_pretrained(tmp_path)
+    assert again.saved_with_version == "0.0.1"
+    again.save_pretrained(tmp_path / "resaved")
+    resaved = json.loads((tmp_path / "resaved" / "tokenizer_config.json").read_text())
+    assert resaved["modeling_irish_version"] == modeling_irish.__version__
+
+
 def test_auto_tokenizer_loads_the_saved_folder(tokenizer, tmp_path):
     from transformers import AutoTokenizer
 

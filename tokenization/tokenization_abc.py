@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -68,6 +70,16 @@ def make_labels(input_ids: np.ndarray) -> np.ndarray:
     return labels
 
 
+@functools.cache
+def package_version() -> str:
+    """Version of the installed ``modeling-irish`` that saves a tokenizer (``"unknown"`` where the
+    code runs without the package, e.g. as remote code from the Hub)."""
+    try:
+        return importlib.metadata.version("modeling-irish")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def read_tune(text: str) -> tuple[AbcTune, AbcTune]:
     """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised)."""
     tune = parse_abc(text)
@@ -90,6 +102,10 @@ class AbcTokenizer(PreTrainedTokenizer):
         vocab (`AbcVocab`, *optional*):
             A vocabulary object (takes precedence over ``vocab_file``).
 
+    ``tokenizer_config.json`` records the package version that saved it as
+    ``modeling_irish_version``; a loaded tokenizer keeps it in ``saved_with_version`` (None for
+    one built here).
+
     Example:
         >>> tok = AbcTokenizer.train(["X:1\\nT:t\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|]"])
         >>> enc = tok("X:1\\nT:t\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|]")
@@ -111,6 +127,8 @@ class AbcTokenizer(PreTrainedTokenizer):
                 vocab = AbcVocab.from_values({})
         self.abc_vocab = vocab
         self.vocab_file = vocab_file
+        self.saved_with_version = kwargs.pop("modeling_irish_version", None)
+        kwargs["modeling_irish_version"] = package_version()  # written by save_pretrained
         for name, token in (
             ("pad", "<pad>"),
             ("bos", "<start>"),
