@@ -8,6 +8,8 @@ Importing the package registers the models and the tokenizer with the transforme
 'measurenote'
 """
 
+from typing import TYPE_CHECKING, Any
+
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
 from tokenization.tokenization_abc import AbcTokenizer
@@ -16,6 +18,9 @@ from .configuration_measurenote import MeasureNoteConfig
 from .configuration_tune_title import TuneTitleConfig
 from .modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
 from .modeling_tune_title import TuneTitleModel
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 __version__ = "0.1.0"
 
@@ -35,8 +40,9 @@ TuneTitleConfig.register_for_auto_class()
 TuneTitleModel.register_for_auto_class("AutoModel")
 
 
-def load_abc_corpus(*args, **kwargs):
-    """Lazy alias of `modeling_irish.abc_corpus.load_abc_corpus` (keeps `import` light)."""
+def load_abc_corpus(*args: Any, **kwargs: Any) -> "DatasetDict":
+    """Lazy alias of `modeling_irish.abc_corpus.load_abc_corpus` (keeps `import` light); see
+    there for the arguments."""
     from .abc_corpus import load_abc_corpus as _load
 
     return _load(*args, **kwargs)

@@ -10,13 +10,14 @@ from collections.abc import Callable, Sequence
 
 __all__ = ["main", "positive_int", "read_input", "require_folder"]
 
+_AddArguments = Callable[[argparse.ArgumentParser], None]
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
 
 
-def command(name: str, help_text: str, target: str):
+def command(name: str, help_text: str, target: str) -> Callable[[_AddArguments], _AddArguments]:
     """Register a sub-command: ``target`` is ``"module:function"`` taking the parsed args."""
 
-    def decorate(add_arguments: Callable[[argparse.ArgumentParser], None]):
+    def decorate(add_arguments: _AddArguments) -> _AddArguments:
         _COMMANDS[name] = (help_text, add_arguments, target)
         return add_arguments
 

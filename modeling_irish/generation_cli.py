@@ -8,9 +8,13 @@ import logging
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from .cli import positive_int, read_input
 from .render import FORMATS
+
+if TYPE_CHECKING:
+    from .generation import TuneGenerator
 
 __all__ = [
     "add_evaluate_generation_args",
@@ -133,7 +137,7 @@ def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
-def load_generator(model_dir: str):
+def load_generator(model_dir: str) -> TuneGenerator:
     """`TuneGenerator` of a saved model folder (model and tokenizer)."""
     from transformers import AutoModelForCausalLM
 

@@ -1,5 +1,6 @@
 """MeasureNote: a hierarchical GRU language model over ABC rows (notes, measures, final GRU)."""
 
+import os
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional, Union
 
@@ -520,7 +521,9 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         self.dur_head = nn.Linear(config.final_hidden_size, config.dur_vocab_size)
         self.post_init()
 
-    def save_pretrained(self, save_directory, *args, **kwargs):
+    def save_pretrained(
+        self, save_directory: Union[str, os.PathLike], *args: Any, **kwargs: Any
+    ) -> Any:
         """`PreTrainedModel.save_pretrained`; with remote code on, the saved ``auto_map`` also
         names the backbone, so `AutoModel` (not only `AutoModelForCausalLM`) loads the folder."""
         if self._auto_class is not None:

@@ -457,7 +457,9 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         return model
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any):
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "TuneTitleModel":
         """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights."""
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         if model.config.title_config.encoder_type == "minilm":

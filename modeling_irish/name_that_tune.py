@@ -8,6 +8,7 @@ import logging
 import os
 import re
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -569,7 +570,7 @@ def identify(
     return [(index.titles[i], float(scores[i])) for i in top]
 
 
-def single_thread():
+def single_thread() -> AbstractContextManager[None]:
     """Run torch on one thread: a batch of one small query gains nothing from intra-op threads,
     and on a busy 2-core machine their spin-waiting made a query 50x slower (4 ms vs 250 ms)."""
     return torch_threads(1)

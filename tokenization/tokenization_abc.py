@@ -140,7 +140,9 @@ class AbcTokenizer(PreTrainedTokenizer):
 
     # ----- construction --------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any):
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> AbcTokenizer:
         """`PreTrainedTokenizer.from_pretrained`, refusing a folder without ``abc_vocab.json``
         (transformers would otherwise build a tokenizer with an empty vocabulary)."""
         tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)

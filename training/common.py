@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import re
@@ -44,7 +43,6 @@ __all__ = [
     "write_model_card",
 ]
 
-logger = logging.getLogger(__name__)
 
 TRAINING_STATE_FILE = "training_state.json"
 _CHECKPOINT_RE = re.compile(r"^(step|epoch)_(\d+)$")

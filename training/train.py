@@ -31,7 +31,7 @@ import math
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):  # `python training/train.py`: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,6 +67,11 @@ from training.common import (  # noqa: E402
     write_json,
     write_model_card,
 )
+
+if TYPE_CHECKING:  # annotations only: the real imports stay lazy
+    from datasets import DatasetDict
+
+    from tokenization.tokenization_abc import AbcTokenizer
 
 logger = get_logger(__name__)
 
@@ -159,7 +164,9 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     return tokenizer, splits, report
 
 
-def build_dataloaders(args, splits, tokenizer) -> tuple[DataLoader, DataLoader, list]:
+def build_dataloaders(
+    args: argparse.Namespace, splits: DatasetDict, tokenizer: AbcTokenizer
+) -> tuple[DataLoader, DataLoader, list]:
     """Length-grouped training batches (order a function of seed and epoch) and length-sorted
     validation batches; returns the loaders and the objects whose ``set_epoch`` must be called."""
     from tokenization.tokenization_abc import AbcDataCollator
@@ -203,7 +210,9 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
 
 
 # ----- training ----------------------------------------------------------------------------------
-def resume_state(args, accelerator: Accelerator, saved: dict | None = None) -> int:
+def resume_state(
+    args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
+) -> int:
     """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
     (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
     path = args.resume_from_checkpoint
@@ -254,7 +263,15 @@ def lr_for(args: argparse.Namespace, step: int) -> float:
     )
 
 
-def train_loop(args, accelerator, model, optimizer, train_dl, eval_dl, epoch_objects) -> dict:
+def train_loop(
+    args: argparse.Namespace,
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_dl: DataLoader,
+    eval_dl: DataLoader,
+    epoch_objects: list[Any],
+) -> dict:
     """The optimisation loop; returns running statistics for all_results.json."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     saved: dict = {}
@@ -366,7 +383,16 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
 
 
 # ----- end of training ---------------------------------------------------------------------------
-def finish(args, accelerator, model, tokenizer, stats, metrics, data_report, corpus_sizes) -> dict:
+def finish(
+    args: argparse.Namespace,
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    tokenizer: AbcTokenizer,
+    stats: dict,
+    metrics: dict,
+    data_report: dict,
+    corpus_sizes: dict,
+) -> dict:
     """Save model, tokenizer, all_results.json and the model card; push if asked."""
     unwrapped = accelerator.unwrap_model(model)
     save_model(unwrapped, args.output_dir, accelerator)

@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,6 +26,11 @@ from training.common import (
     write_model_card,
 )
 from training.losses import ClipLoss
+
+if TYPE_CHECKING:  # annotations only: the real imports stay lazy
+    from datasets import DatasetDict
+
+    from tokenization.tokenization_abc import AbcTokenizer
 
 logger = get_logger(__name__)
 
@@ -204,7 +209,15 @@ def _should_stop(args, accelerator, completed: int, start: float) -> bool:
     return stop
 
 
-def train_loop(args, accelerator, model, optimizer, train_dl, epoch_objects, loss_fn) -> dict:
+def train_loop(
+    args: argparse.Namespace,
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_dl: DataLoader,
+    epoch_objects: list[Any],
+    loss_fn: ClipLoss,
+) -> dict:
     """Optimisation loop with accumulation, clipping, logging, checkpoints and exact resume."""
     from training.train import lr_for, resume_state
 
@@ -281,7 +294,14 @@ def _write_queries(path: str, split: Any, indices: list[int]) -> None:
         handle.write("\n\n".join(split[i]["abc"].strip() for i in indices) + "\n")
 
 
-def retrieval_results(args, model, tokenizer, splits, train_keep: list, held: list[int]) -> dict:
+def retrieval_results(
+    args: argparse.Namespace,
+    model: torch.nn.Module,
+    tokenizer: AbcTokenizer,
+    splits: DatasetDict,
+    train_keep: list,
+    held: list[int],
+) -> dict:
     """Both protocols on capped query sets: known (the holdout) and unseen (validation split)."""
     from modeling_irish.retrieval_evaluation import evaluate_retrieval
 
