@@ -20,10 +20,18 @@ __all__ = [
     "load_lm",
     "per_tune_nll",
     "run_evaluate_lm",
+    "special_ids",
     "summarise_nll",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def special_ids(model: Any) -> tuple[int, int, int]:
+    """The pad, start and end ids of a MeasureNote model: `dur` targets that are not a note or a
+    rest, which the loss and the NLL leave out."""
+    config = model.config
+    return (config.pad_token_id, config.bos_token_id, config.eos_token_id)
 
 
 def per_tune_nll(
@@ -110,7 +118,7 @@ def evaluate_lm_on_texts(
     def flush() -> None:
         batch = collator(features)
         out = model(**{k: v for k, v in batch.items() if k != "labels"})
-        rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"]))
+        rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model)))
         features.clear()
 
     for text in texts:

@@ -42,6 +42,7 @@ from accelerate.logging import get_logger  # noqa: E402
 from accelerate.utils import set_seed  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
+from modeling_irish.lm_evaluation import special_ids  # noqa: E402
 from training import train_tune_title  # noqa: E402
 from training.arguments import (  # noqa: E402
     UsageError,
@@ -354,7 +355,8 @@ def _timed_eval(args, accelerator, model, eval_dl, stats, step) -> dict:
     if step in stats["evals"]:  # the final validation right after a periodic one
         return stats["evals"][step]
     begin = time.perf_counter()
-    metrics = evaluate_lm(model, eval_dl, accelerator, ignored_dur_ids=(0, 1, 2))  # pad/start/end
+    special = special_ids(accelerator.unwrap_model(model))  # pad/start/end: no duration
+    metrics = evaluate_lm(model, eval_dl, accelerator, ignored_dur_ids=special)
     stats["eval_seconds"] += time.perf_counter() - begin
     stats["evals"][step] = metrics
     accelerator.log({f"eval_{k}": v for k, v in metrics.items()}, step=step)
