@@ -186,6 +186,9 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     assert (out / "model.safetensors").exists() and (out / "all_results.json").exists()
     model = AutoModel.from_pretrained(out)
     assert type(model).__name__ == "TuneTitleModel"
+    card = (out / "README.md").read_text()
+    assert "trust_remote_code=True" in card and "Tunes are split" in card
+    assert "| settings_per_group | 2 |" in card and "MeasureNote + bidirectional GRU" in card
 
 
 def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):
@@ -538,7 +541,7 @@ def test_steps_and_epochs_budget_whichever_comes_first():
 
 
 def test_split_rule_names_the_run_ratios():
-    from training.train import split_rule
+    from training.model_card import split_rule
 
     assert "split 90/5/5" in split_rule()
     assert "split 80/10/10" in split_rule((0.8, 0.1, 0.1))

@@ -40,7 +40,6 @@ __all__ = [
     "set_learning_rate",
     "summarise_nll",
     "write_json",
-    "write_model_card",
 ]
 
 
@@ -454,38 +453,6 @@ def write_json(path: str, data: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, sort_keys=True)
         handle.write("\n")
-
-
-def write_model_card(
-    output_dir: str,
-    *,
-    title: str,
-    description: str,
-    data: str,
-    hyperparameters: dict[str, Any],
-    metrics: dict[str, Any],
-    usage: str,
-    tags: Sequence[str] = ("music", "abc-notation", "irish-traditional-music"),
-) -> str:
-    """Write ``output_dir/README.md``: YAML front matter, then description, training data,
-    hyper-parameters and metrics tables, and a usage snippet. Returns the path."""
-    front = "---\nlibrary_name: transformers\ntags:\n" + "".join(f"- {t}\n" for t in tags) + "---"
-    lines = [front, f"# {title}", "", description, "", "## Training data", "", data, ""]
-    lines += ["## Training hyper-parameters", "", "| name | value |", "|---|---|"]
-    lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
-    lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
-    lines += ["", "## Usage", "", "```python", usage.strip(), "```", ""]
-    path = os.path.join(output_dir, "README.md")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
-    return path
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
 
 
 def check_hub_reachable(timeout: float = 5.0) -> None:

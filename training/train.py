@@ -66,8 +66,8 @@ from training.common import (  # noqa: E402
     save_model,
     set_learning_rate,
     write_json,
-    write_model_card,
 )
+from training.model_card import write_measurenote_card  # noqa: E402
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -75,23 +75,6 @@ if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from tokenization.tokenization_abc import AbcTokenizer
 
 logger = get_logger(__name__)
-
-
-def split_rule(ratios: tuple[float, float, float] = (0.9, 0.05, 0.05)) -> str:
-    """The model card's sentence on the split, with the run's ``--split_ratios``.
-
-    >>> split_rule((8, 1, 1))[:55]
-    'Tunes are split 80/10/10 into train/validation/test by '
-    """
-    total = sum(ratios)
-    shares = "/".join(f"{100 * r / total:g}" for r in ratios)
-    return (
-        f"Tunes are split {shares} into train/validation/test by `load_abc_corpus`: tunes "
-        "sharing a thesession tune id, a normalised title or an identical body are linked, and "
-        f"the linked groups are shuffled with a fixed seed and cut {shares} (each whole), so no "
-        "tune, title or body is in two splits and each split has the same mix of popular and "
-        "rare tunes."
-    )
 
 
 #: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
@@ -420,72 +403,12 @@ def finish(
     if accelerator.is_main_process:
         tokenizer.save_pretrained(args.output_dir)
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
-        _write_card(args, unwrapped, results, data_report)
+        write_measurenote_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()
     if args.push_to_hub and accelerator.is_main_process:
         url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
         accelerator.print(f"Pushed to {url}")
     return results
-
-
-def _write_card(args, model, results, data_report) -> None:
-    sources = args.corpus or "music21's O'Neill's 1850 and Ryan's Mammoth collections"
-    keep = (
-        "learning_rate",
-        "lr_scheduler_type",
-        "lr_step_size",
-        "lr_gamma",
-        "num_warmup_steps",
-        "weight_decay",
-        "max_grad_norm",
-        "per_device_train_batch_size",
-        "gradient_accumulation_steps",
-        "max_train_steps",
-        "preset",
-        "config_overrides",
-        "key_augmentation",
-        "max_length",
-        "seed",
-        "mixed_precision",
-    )
-    hyper = {k: getattr(args, k) for k in keep}
-    hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
-    metric_names = (
-        "eval_nll",
-        "eval_nll_main",
-        "eval_nll_dur",
-        "eval_perplexity",
-        "eval_main_acc",
-        "eval_dur_acc",
-        "train_loss_last",
-        "num_parameters",
-    )
-    sizes = ", ".join(
-        f"{k.split('_')[1]} {v}" for k, v in results.items() if k.startswith("corpus_")
-    )
-    write_model_card(
-        args.output_dir,
-        title=f"MeasureNote ({args.preset}) for Irish traditional tunes in ABC",
-        description=(
-            "A MeasureNote language model (note GRU, measure attention pooling, final GRU) that "
-            "predicts the next ABC token and its duration from 20 per-row features, after the "
-            "VirtuosoTune model, trained with `training/train.py` of modeling-irish. "
-            f"{model.num_parameters():,} parameters. Validation `nll` is the summed NLL of main "
-            "token and duration per predicted row; perplexity = exp(nll)."
-        ),
-        data=f"Source: {sources}. Tunes per split: {sizes}. {split_rule(args.split_ratios)} "
-        f"Tokenizer drops: {data_report['tokenize']}.",
-        hyperparameters=hyper,
-        metrics={k: results[k] for k in metric_names if k in results},
-        usage=(
-            "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
-            f'path = "{args.hub_model_id or args.output_dir}"\n'
-            "model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)\n"
-            "tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)\n"
-            'batch = tokenizer("X:1\\nT:Tune\\nR:reel\\nM:4/4\\nL:1/8\\nK:D\\nDFAd fdAF|]")\n'
-            "out = model(**batch)  # out.loss, out.logits (batch, seq, main vocab), out.dur_logits"
-        ),
-    )
 
 
 # ----- tasks -------------------------------------------------------------------------------------

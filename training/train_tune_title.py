@@ -23,9 +23,9 @@ from training.common import (
     save_model,
     set_learning_rate,
     write_json,
-    write_model_card,
 )
 from training.losses import ClipLoss
+from training.model_card import write_tune_title_card
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -389,7 +389,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
                 retrieval_results(args, unwrapped, tokenizer, splits, sorted(titled), held)
             )
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
-        _write_card(args, unwrapped, results)
+        write_tune_title_card(args, unwrapped, results)
     accelerator.wait_for_everyone()
     if args.push_to_hub and accelerator.is_main_process:
         accelerator.print(
@@ -397,47 +397,6 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         )
     accelerator.end_training()
     return results
-
-
-def _write_card(args: argparse.Namespace, model: Any, results: dict) -> None:
-    hyper = {
-        k: getattr(args, k)
-        for k in (
-            "crop_notes",
-            "tune_encoder",
-            "title_encoder",
-            "finetune_title_encoder",
-            "freeze_backbone",
-            "measurenote_path",
-            "loss_type",
-            "projection_dim",
-            "preset",
-            "learning_rate",
-            "per_device_train_batch_size",
-            "max_train_steps",
-            "seed",
-        )
-    }
-    write_model_card(
-        args.output_dir,
-        title="Tune-title dual encoder for Irish traditional tunes in ABC",
-        description=(
-            "A CLIP-shaped dual encoder (MeasureNote tune tower, "
-            f"{args.title_encoder} title tower) trained on random {args.crop_notes}-note crops "
-            f"with modeling-irish. {model.num_parameters():,} parameters. Retrieval metrics: "
-            "`known_*` = excerpts of held-out settings of training tunes against every training "
-            "title; `unseen_*` = excerpts of validation tunes against the validation titles."
-        ),
-        data=f"Source: {args.corpus}. Untitled tunes (x, Gan Ainm) left out; split by tune id.",
-        hyperparameters=hyper,
-        metrics={k: v for k, v in results.items() if isinstance(v, (int, float))},
-        usage=(
-            "from transformers import AutoModel\n"
-            f'model = AutoModel.from_pretrained("{args.hub_model_id or args.output_dir}", '
-            "trust_remote_code=True)\n"
-            'emb = model.get_title_features(["The Silver Spear"])'
-        ),
-    )
 
 
 __all__ = ["add_arguments", "build_model", "check_arguments", "run", "train_loop"]

@@ -1,0 +1,175 @@
+"""Model cards (``README.md`` of an output folder) for both training tasks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["split_rule", "write_measurenote_card", "write_model_card", "write_tune_title_card"]
+
+_EMBEDDED = "music21's O'Neill's 1850 and Ryan's Mammoth collections"
+
+
+def write_model_card(
+    output_dir: str,
+    *,
+    title: str,
+    description: str,
+    data: str,
+    hyperparameters: dict[str, Any],
+    metrics: dict[str, Any],
+    usage: str,
+    tags: Sequence[str] = ("music", "abc-notation", "irish-traditional-music"),
+) -> str:
+    """Write ``output_dir/README.md``: YAML front matter, then description, training data,
+    hyper-parameters and metrics tables, and a usage snippet. Returns the path."""
+    front = "---\nlibrary_name: transformers\ntags:\n" + "".join(f"- {t}\n" for t in tags) + "---"
+    lines = [front, f"# {title}", "", description, "", "## Training data", "", data, ""]
+    lines += ["## Training hyper-parameters", "", "| name | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
+    lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
+    lines += ["", "## Usage", "", "```python", usage.strip(), "```", ""]
+    path = os.path.join(output_dir, "README.md")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    return path
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def split_rule(ratios: tuple[float, float, float] = (0.9, 0.05, 0.05)) -> str:
+    """The model card's sentence on the split, with the run's ``--split_ratios``.
+
+    >>> split_rule((8, 1, 1))[:55]
+    'Tunes are split 80/10/10 into train/validation/test by '
+    """
+    total = sum(ratios)
+    shares = "/".join(f"{100 * r / total:g}" for r in ratios)
+    return (
+        f"Tunes are split {shares} into train/validation/test by `load_abc_corpus`: tunes "
+        "sharing a thesession tune id, a normalised title or an identical body are linked, and "
+        f"the linked groups are shuffled with a fixed seed and cut {shares} (each whole), so no "
+        "tune, title or body is in two splits and each split has the same mix of popular and "
+        "rare tunes."
+    )
+
+
+def write_measurenote_card(
+    args: argparse.Namespace, model: Any, results: dict, data_report: dict
+) -> None:
+    """``README.md`` of a MeasureNote run: its data, split, hyper-parameters and metrics."""
+    sources = args.corpus or _EMBEDDED
+    keep = (
+        "learning_rate",
+        "lr_scheduler_type",
+        "lr_step_size",
+        "lr_gamma",
+        "num_warmup_steps",
+        "weight_decay",
+        "max_grad_norm",
+        "per_device_train_batch_size",
+        "gradient_accumulation_steps",
+        "max_train_steps",
+        "preset",
+        "config_overrides",
+        "key_augmentation",
+        "max_length",
+        "seed",
+        "mixed_precision",
+    )
+    hyper = {k: getattr(args, k) for k in keep}
+    hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
+    metric_names = (
+        "eval_nll",
+        "eval_nll_main",
+        "eval_nll_dur",
+        "eval_perplexity",
+        "eval_main_acc",
+        "eval_dur_acc",
+        "train_loss_last",
+        "num_parameters",
+    )
+    sizes = ", ".join(
+        f"{k.split('_')[1]} {v}" for k, v in results.items() if k.startswith("corpus_")
+    )
+    write_model_card(
+        args.output_dir,
+        title=f"MeasureNote ({args.preset}) for Irish traditional tunes in ABC",
+        description=(
+            "A MeasureNote language model (note GRU, measure attention pooling, final GRU) that "
+            "predicts the next ABC token and its duration from 20 per-row features, after the "
+            "VirtuosoTune model, trained with `training/train.py` of modeling-irish. "
+            f"{model.num_parameters():,} parameters. Validation `nll` is the summed NLL of main "
+            "token and duration per predicted row; perplexity = exp(nll)."
+        ),
+        data=f"Source: {sources}. Tunes per split: {sizes}. {split_rule(args.split_ratios)} "
+        f"Tokenizer drops: {data_report['tokenize']}.",
+        hyperparameters=hyper,
+        metrics={k: results[k] for k in metric_names if k in results},
+        usage=(
+            "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
+            f'path = "{args.hub_model_id or args.output_dir}"\n'
+            "model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)\n"
+            "tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)\n"
+            'batch = tokenizer("X:1\\nT:Tune\\nR:reel\\nM:4/4\\nL:1/8\\nK:D\\nDFAd fdAF|]")\n'
+            "out = model(**batch)  # out.loss, out.logits (batch, seq, vocab), out.dur_logits\n"
+            "# remote code runs on your machine: pin it with revision=<commit> once you trust it"
+        ),
+    )
+
+
+def write_tune_title_card(
+    args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
+) -> None:
+    """``README.md`` of a tune-title run: towers, crops, data, split, hyper-parameters, metrics."""
+    sources = args.corpus or _EMBEDDED
+    hyper = {
+        k: getattr(args, k)
+        for k in (
+            "crop_notes",
+            "tune_encoder",
+            "title_encoder",
+            "finetune_title_encoder",
+            "freeze_backbone",
+            "measurenote_path",
+            "loss_type",
+            "hinge_margin",
+            "settings_per_group",
+            "projection_dim",
+            "preset",
+            "learning_rate",
+            "per_device_train_batch_size",
+            "max_train_steps",
+            "seed",
+        )
+    }
+    tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
+    write_model_card(
+        args.output_dir,
+        title="Tune-title dual encoder for Irish traditional tunes in ABC",
+        description=(
+            f"A CLIP-shaped dual encoder ({tower} tune tower, {args.title_encoder} title tower) "
+            f"trained on random {args.crop_notes}-note crops "
+            f"with modeling-irish. {model.num_parameters():,} parameters. Retrieval metrics: "
+            "`known_*` = excerpts of held-out settings of training tunes against every training "
+            "title; `unseen_*` = excerpts of validation tunes against the validation titles."
+        ),
+        data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
+        f"{split_rule(args.split_ratios)}",
+        hyperparameters=hyper,
+        metrics={k: v for k, v in results.items() if isinstance(v, (int, float))},
+        usage=(
+            "from transformers import AutoModel\n"
+            f'model = AutoModel.from_pretrained("{args.hub_model_id or args.output_dir}", '
+            "trust_remote_code=True)\n"
+            'emb = model.get_title_features(["The Silver Spear"])\n'
+            "# remote code runs on your machine: pin it with revision=<commit> once you trust it"
+        ),
+    )
