@@ -401,7 +401,6 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         state: Optional[MeasureNoteState] = None,
         use_cache: Optional[bool] = None,
         return_dict: Optional[bool] = None,
-        **kwargs,
     ) -> Union[MeasureNoteModelOutput, tuple]:
         """Encode rows.
 
@@ -576,7 +575,6 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         use_cache: Optional[bool] = None,
         labels: Optional[torch.LongTensor] = None,
         return_dict: Optional[bool] = None,
-        **kwargs,
     ) -> Union[MeasureNoteCausalLMOutput, tuple]:
         """Scores of the next row; with `labels` `(batch, seq, 2)` (main, dur) also the loss.
 

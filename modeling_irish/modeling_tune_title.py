@@ -509,15 +509,17 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         title_input_ids: Optional[torch.LongTensor] = None,
         title_attention_mask: Optional[torch.LongTensor] = None,
         positives_mask: Optional[torch.BoolTensor] = None,
+        group_ids: Optional[torch.LongTensor] = None,
         return_loss: Optional[bool] = None,
         return_dict: Optional[bool] = None,
-        **kwargs: Any,
     ) -> Union[TuneTitleOutput, tuple]:
         """Embed tunes and titles; `logits_per_tune[i, j]` scores tune i against title j.
 
         Args:
             positives_mask: `(n, n)` bool, True where tune i also matches title j (settings of
                 one tune, equal titles); those pairs are never negatives in the loss.
+            group_ids: `(n,)` title-group id of each pair (`TuneTitleCollator`); when
+                `positives_mask` is not given, pairs of one group are positives of each other.
             return_loss: compute `config.loss_type` over this batch (single process).
             return_dict: a `TuneTitleOutput` (default `config.return_dict`), else its fields
                 that are not None, as a tuple.
@@ -530,6 +532,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         logits_per_tune = self.logit_scale.exp() * cosine
         loss = None
         if return_loss:
+            if positives_mask is None and group_ids is not None:
+                positives_mask = group_ids[:, None] == group_ids[None, :]
             loss = self.contrastive_loss(tune_embeds, title_embeds, cosine, positives_mask)
         output = TuneTitleOutput(
             loss=loss,

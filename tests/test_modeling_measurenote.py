@@ -194,6 +194,15 @@ def test_attributes_set_after_the_config_are_checked_when_the_model_is_built(tes
         MeasureNoteForCausalLM(config)
 
 
+def test_a_misspelled_argument_is_an_error_not_a_silent_no_loss(tester):
+    config, inputs, labels = tester.prepare_config_and_inputs()
+    model = MeasureNoteForCausalLM(config).eval()
+    with pytest.raises(TypeError, match="label"):
+        model(**inputs, label=labels)
+    with pytest.raises(TypeError):
+        model.measurenote(**inputs, labels=labels)  # the backbone has no head: no loss
+
+
 def test_return_dict_false_gives_tuples(tester):
     config, inputs, labels = tester.prepare_config_and_inputs()
     model = MeasureNoteForCausalLM(config).eval()

@@ -102,6 +102,24 @@ def test_logit_scale_init(tester):
     assert TuneTitleConfig().logit_scale_init_value == pytest.approx(math.log(1 / 0.07))
 
 
+def test_group_ids_give_the_positives_mask_of_the_collator(tester):
+    torch.manual_seed(0)
+    config = tester.get_config()
+    model = TuneTitleModel(config).eval()
+    inputs = tester.prepare_inputs(config)
+    n = inputs["input_ids"].shape[0]
+    groups = torch.arange(n) // 2  # pairs of settings
+    with torch.no_grad():
+        by_mask = model(
+            **inputs, positives_mask=groups[:, None] == groups[None, :], return_loss=True
+        )
+        by_ids = model(**inputs, group_ids=groups, return_loss=True)
+        alone = model(**inputs, return_loss=True)
+    assert torch.equal(by_ids.loss, by_mask.loss) and not torch.equal(by_ids.loss, alone.loss)
+    with pytest.raises(TypeError):
+        model(**inputs, group=groups)
+
+
 def test_loss_decreases_on_tiny_overfit(tester):
     torch.manual_seed(0)
     config = tester.get_config()
