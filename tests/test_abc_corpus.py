@@ -397,6 +397,8 @@ def test_mixed_sources_and_cache(tmp_path):
                             report=cached_report)  # fmt: skip
     assert cached_report == report and again["train"].to_list() == data["train"].to_list()
     assert len(list((tmp_path / "c").iterdir())) == 1
+    # the first call returns what later calls load, so caches keyed on the fingerprint hold
+    assert again["train"]._fingerprint == data["train"]._fingerprint
 
 
 @needs_parser
