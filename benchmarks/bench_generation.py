@@ -107,6 +107,26 @@ def validity(generator, n: int, batch: int = 100) -> dict[str, float | None]:
     }
 
 
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """One-line errors (exit status 2) for what would otherwise fail with a traceback later."""
+    from modeling_irish.configuration_measurenote import MEASURENOTE_PRESETS
+
+    if args.model is not None:
+        if not os.path.isdir(args.model):
+            parser.error(f"--model {args.model}: no such folder (give a trained model folder)")
+        return
+    unknown = [p for p in args.presets.split(",") if p not in MEASURENOTE_PRESETS]
+    if unknown:
+        parser.error(
+            f"--presets: unknown preset(s) {', '.join(unknown)} "
+            f"(choose from {', '.join(sorted(MEASURENOTE_PRESETS))})"
+        )
+    if args.vocab is not None and not os.path.isfile(args.vocab):
+        parser.error(f"--vocab {args.vocab}: no such file")
+    if args.vocab is None and not os.path.isfile(args.corpus):
+        parser.error(f"--corpus {args.corpus}: no such file (or give --vocab abc_vocab.json)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", default=DEFAULT_CORPUS, help="ABC corpus for the vocabulary")
@@ -118,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--validity-samples", type=int, default=1000, help="0 to skip")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     args = parser.parse_args(argv)
+    check_args(parser, args)
 
     import torch
 

@@ -78,7 +78,26 @@ def parse_args() -> argparse.Namespace:
         help="Also time the scorer over the settings as written (repeats not unfolded).",
     )
     p.add_argument("--compare-window", type=int, default=None, help="Also time these windows.")
-    return p.parse_args()
+    args = p.parse_args()
+    # checked before any work: a missing folder would be taken for a Hub repo id (minutes of
+    # network retries), a bad commit would fail only after the index is built
+    if not os.path.isdir(args.tokenizer):
+        p.error(
+            f"--tokenizer {args.tokenizer}: no such folder (train one with "
+            "benchmarks/train_fixed_budget.py, or give a saved model or tokenizer folder)"
+        )
+    if args.ab_commit and not commit_exists(args.ab_commit):
+        p.error(f"--ab-commit {args.ab_commit}: no such commit in this repository")
+    return args
+
+
+def commit_exists(commit: str) -> bool:
+    """Whether ``commit`` names a commit of the repository (``git cat-file -e``)."""
+    repo = Path(__file__).resolve().parents[1]
+    check = subprocess.run(
+        ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=repo, capture_output=True
+    )
+    return check.returncode == 0
 
 
 def scan_at_commit(commit: str) -> tuple[str, object]:

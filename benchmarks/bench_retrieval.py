@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
+from modeling_irish.name_that_tune import HYBRID_WEIGHT  # noqa: E402
 from training import train  # noqa: E402
 
 # name -> extra train.py flags (everything else as in the default row)
@@ -41,6 +42,7 @@ ABLATIONS = {
     "measurenote_transfer": ["--measurenote_path", "{measurenote}"],
     "measurenote_frozen": ["--measurenote_path", "{measurenote}", "--freeze_backbone"],
 }
+RESULTS = "results.json"  # in --out: the rows so far, rewritten after each row
 
 
 def parse_args() -> argparse.Namespace:
@@ -80,16 +82,34 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--measurenote", default=None, help="Trained MeasureNote folder (transfer rows)."
     )
-    p.add_argument("--only", nargs="*", default=None, help="Run only these rows.")
+    p.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        choices=list(ABLATIONS),
+        metavar="ROW",
+        help=f"Run only these rows ({', '.join(ABLATIONS)}).",
+    )
     p.add_argument(
         "--hybrid_weight",
         type=float,
-        default=8.0,
-        help="Edit-distance weight of the hybrid row (default: the package's, chosen on held-out "
-        "settings; choose it on validation queries).",
+        default=HYBRID_WEIGHT,
+        help="Edit-distance weight of the hybrid row (default: the package's, %(default)s, chosen "
+        "on held-out settings; choose it on validation queries).",
     )
     p.add_argument("--out", default="runs/bench-retrieval", help="Where runs and results go.")
-    return p.parse_args()
+    args = p.parse_args()
+    # checked before any training: a missing folder would be taken for a Hub repo id (minutes of
+    # network retries) and would fail only at the first transfer row
+    if args.measurenote is not None and not os.path.isdir(args.measurenote):
+        p.error(
+            f"--measurenote {args.measurenote}: no such folder (train one with "
+            "benchmarks/train_fixed_budget.py, or give a saved MeasureNote folder)"
+        )
+    for folder in args.merge or ():
+        if not Path(folder, RESULTS).is_file():
+            p.error(f"--merge: no {Path(folder, RESULTS)} (a folder that --out wrote)")
+    return args
 
 
 def run_row(name: str, flags: list[str], args: argparse.Namespace) -> dict:
@@ -195,21 +215,26 @@ def main() -> None:
     if args.merge:
         rows = {}
         for folder in args.merge:
-            rows.update(json.loads(Path(folder, "results.json").read_text()))
+            rows.update(json.loads(Path(folder, RESULTS).read_text()))
         print(table(rows))
         return
     names = args.only or list(ABLATIONS)
     rows: dict[str, dict] = {}
+    os.makedirs(args.out, exist_ok=True)
+
+    def save() -> None:  # after each row: a crash in a later row keeps the earlier ones
+        Path(args.out, RESULTS).write_text(json.dumps(rows, indent=2, default=str))
+
     for name in names:
         if "{measurenote}" in " ".join(ABLATIONS[name]) and not args.measurenote:
             print(f"skip {name}: no --measurenote folder given")
             continue
         rows[name] = run_row(name, ABLATIONS[name], args)
+        save()
         print(table({name: rows[name]}), flush=True)
     if rows and not args.no_baselines:
         rows.update(baseline_rows(args, f"{args.out}/{next(iter(rows))}"))
-    os.makedirs(args.out, exist_ok=True)
-    Path(args.out, "results.json").write_text(json.dumps(rows, indent=2, default=str))
+    save()
     print(table(rows))
 
 

@@ -90,6 +90,10 @@ def main() -> None:
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not os.path.isfile(args.corpus):
+        parser.error(f"--corpus {args.corpus}: no such file")
+    if args.sample < 1:
+        parser.error("--sample must be at least 1")
     if args.child:
         peak_memory_child(args.corpus)
         return

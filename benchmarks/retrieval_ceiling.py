@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -47,7 +48,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rotations", action="store_true", help="Letters, best of 7 rotations.")
-    return p.parse_args()
+    args = p.parse_args()
+    if not os.path.isdir(args.tokenizer):  # else taken for a Hub repo id: minutes of retries
+        p.error(
+            f"--tokenizer {args.tokenizer}: no such folder (train one with "
+            "benchmarks/train_fixed_budget.py, or give a saved model or tokenizer folder)"
+        )
+    return args
 
 
 def nearest_distances(

@@ -77,7 +77,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
     p.add_argument("--dev", type=int, default=None, help="Development set from the training split.")
     p.add_argument("--first", type=int, default=300, help="Size of the first part reported.")
-    return p.parse_args()
+    args = p.parse_args()
+    if not os.path.isdir(args.tokenizer):  # else taken for a Hub repo id: minutes of retries
+        p.error(
+            f"--tokenizer {args.tokenizer}: no such folder (train one with "
+            "benchmarks/train_fixed_budget.py, or give a saved model or tokenizer folder)"
+        )
+    return args
 
 
 def development_split(train: list[dict], seed: int, n_queries: int = 900) -> tuple[list, list]:
