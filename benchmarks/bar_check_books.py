@@ -110,7 +110,7 @@ def cross_check(tune: AbcTune, text: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--examples", type=int, default=3, help="tunes named per kind")
     parser.add_argument("--music21", action="store_true", help="cross-check with music21")
     parser.add_argument(

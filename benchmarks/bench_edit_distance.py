@@ -4,7 +4,9 @@ Usage:
     python benchmarks/bench_edit_distance.py [--gallery 20000] [--query-notes 30] [--repeats 20]
 
 Random pitch sequences of 90-150 notes stand in for the corpus (the cost depends only on the
-lengths); prints milliseconds per query (median of the repeats) with one thread.
+lengths); prints milliseconds per query (median of the repeats). The scan runs on one thread
+by construction (numpy and numba kernels without parallel loops; no torch), so no thread count
+is set.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def main() -> None:
     parser.add_argument("--query-notes", type=int, default=30, help="notes per query")
     parser.add_argument("--repeats", type=int, default=20, help="timed queries")
     args = parser.parse_args()
+    for name in ("gallery", "query_notes", "repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     rng = np.random.default_rng(0)
     gallery = [
         rng.integers(55, 80, int(rng.integers(90, 150))).tolist() for _ in range(args.gallery)

@@ -35,7 +35,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=3, help="steps per timed round")
     p.add_argument("--repeats", type=int, default=3, help="alternating rounds per variant")
     p.add_argument("--seed", type=int, default=0)
-    return p.parse_args()
+    args = p.parse_args()
+    for name in ("threads", "batch", "min_len", "steps", "repeats"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.min_len > args.max_len:
+        p.error(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")
+    return args
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.configuration_measurenote import (  # noqa: E402
+    MEASURENOTE_PRESETS,
     REFERENCE_VOCAB_SIZES,
     MeasureNoteConfig,
 )
@@ -213,14 +214,26 @@ def run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", default=["small", "base"], help="config presets")
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        default=["small", "base"],
+        choices=sorted(MEASURENOTE_PRESETS),
+        help="config presets",
+    )
     parser.add_argument("--steps", type=int, default=3, help="timed training steps (small)")
     parser.add_argument("--base_steps", type=int, default=1, help="timed steps for base")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
     parser.add_argument("--batch_size", type=int, default=32, help="tunes per batch")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     parser.add_argument("--bucketed", action="store_true", help="also length-bucketed batches")
-    run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    for name in ("steps", "base_steps", "batch_size", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be at least 0")
+    run(args)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,14 @@ def summarise(results: dict, evals: list[dict], minutes: float) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     """Run the budgeted training, then plot; returns the summary."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        usage="%(prog)s [-h] [--minutes MINUTES] [--output_dir OUTPUT_DIR] "
+        "[--eval_steps EVAL_STEPS] [-- TRAIN_FLAGS ...]",
+        epilog="Arguments after -- (and any flag this script does not know) go to "
+        "training/train.py, e.g. -- --preset small --max_length 400 (see python "
+        "training/train.py --help).",
+    )
     parser.add_argument("--minutes", type=float, default=30.0, help="Training time budget.")
     parser.add_argument("--output_dir", default="runs/fixed-budget", help="Run folder.")
     parser.add_argument("--eval_steps", type=int, default=250, help="Validate every N updates.")
