@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from training import common
+from training import common, data
 from training.train import main, parse_args
 
 # Bars of reels and jigs; each synthetic tune is a different rotation of one bar list, so the 12
@@ -410,7 +410,7 @@ def test_learning_rate_halves_every_step_size_updates():
 
 def test_length_grouped_sampler_is_a_seeded_permutation():
     lengths = np.random.default_rng(0).integers(5, 500, size=103)
-    sampler = common.LengthGroupedBatchSampler(lengths, 4, seed=3, mega_batch_mult=5)
+    sampler = data.LengthGroupedBatchSampler(lengths, 4, seed=3, mega_batch_mult=5)
     epoch0 = list(sampler)
     assert sorted(i for b in epoch0 for i in b) == list(range(103))
     assert [len(b) for b in epoch0] == [4] * 25 + [3] and len(sampler) == 26
@@ -446,7 +446,7 @@ def test_key_augmentation_moves_notes_and_key_together(tunebook):
     tokenizer = AbcTokenizer.train([text])
     vocab: AbcVocab = tokenizer.abc_vocab
     ids = tokenizer.encode_tune(text).input_ids
-    aug = common.KeyAugmenter(vocab, shifts=(-3, 2, 60))
+    aug = data.KeyAugmenter(vocab, shifts=(-3, 2, 60))
     up = aug.transpose(ids, 2)
     col = {name: i for i, name in enumerate(vocab.values)}
 
@@ -470,7 +470,7 @@ def test_key_augmentation_moves_notes_and_key_together(tunebook):
                  ("main", "pitch_class", "octave", "key", "root", "key_sig")]  # fmt: skip
     assert np.array_equal(up[:, unchanged], ids[:, unchanged])
     assert aug.transpose(ids, 60) is None  # leaves the pitch vocabulary
-    only_bad = common.KeyAugmenter(vocab, shifts=(60,))
+    only_bad = data.KeyAugmenter(vocab, shifts=(60,))
     assert np.array_equal(only_bad(ids, np.random.default_rng(0)), ids)
 
 
@@ -557,7 +557,7 @@ def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_pat
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
-    from training.train import _trim_log
+    from training.common import _trim_log
 
     log = tmp_path / "train_log.jsonl"
     log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))

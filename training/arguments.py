@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from training import train_tune_title
-from training.common import TRAINING_STATE_FILE, parse_config_overrides
+from training.common import TRAINING_STATE_FILE, UsageError, parse_config_overrides
 
 __all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
 
@@ -19,11 +19,6 @@ TASKS = ("measurenote", "tune_title")
 DEFAULT_OUTPUT_DIRS = {"measurenote": "runs/measurenote-small", "tune_title": "runs/tune-title"}
 #: Default budget of a bare `accelerate launch training/train.py` (a few minutes on 2 CPU cores).
 DEFAULT_MAX_TRAIN_STEPS = 300
-
-
-class UsageError(ValueError):
-    """Bad input found once the run has started (e.g. a thesession dump that is not one): the
-    command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
 
 
 #: MeasureNoteConfig arguments that ``--config_overrides`` may not set, and why.

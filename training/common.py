@@ -2,45 +2,51 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
 import re
 import shutil
 import socket
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import numpy as np
 import torch
-from torch.utils.data import Dataset
+from accelerate.logging import get_logger
 
 from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
-from tokenization.features import FEATURE_NAMES
-from tokenization.keys import Key
-from tokenization.vocabulary import AbcVocab
 
 __all__ = [
-    "KeyAugmenter",
     "append_jsonl",
-    "LengthGroupedBatchSampler",
-    "TuneRowsDataset",
     "check_hub_reachable",
     "evaluate_lm",
     "latest_checkpoint",
     "learning_rate_at",
+    "lr_for",
     "parse_config_overrides",
     "per_tune_nll",
     "push_to_hub",
     "read_training_state",
+    "resume_state",
     "save_checkpoint",
-    "save_model",
     "save_model",
     "set_learning_rate",
     "summarise_nll",
     "write_json",
+    "UsageError",
 ]
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+
+logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+
+
+class UsageError(ValueError):
+    """Bad input found once the run has started (e.g. a thesession dump that is not one): the
+    command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
 
 
 TRAINING_STATE_FILE = "training_state.json"
@@ -116,189 +122,6 @@ def _parse_scalar(value: str) -> Any:
         except ValueError:
             pass
     return value
-
-
-# ----- batching ----------------------------------------------------------------------------------
-class LengthGroupedBatchSampler:
-    """Batches of tunes of similar length, in an order that depends only on ``(seed, epoch)``.
-
-    With ``shuffle`` the indices are permuted, cut into mega-batches of ``mega_batch_mult *
-    batch_size``, each mega-batch is sorted by length (longest first) and cut into batches, and
-    the batch order is permuted again; so padding stays small while every epoch differs. Without
-    ``shuffle`` all tunes are sorted by length (evaluation). Like `torch.utils.data.BatchSampler`,
-    every batch is full except the last, which is what accelerate's sharding expects.
-
-    >>> sampler = LengthGroupedBatchSampler([5, 1, 4, 2, 3], batch_size=2, shuffle=False)
-    >>> list(sampler)
-    [[0, 2], [4, 3], [1]]
-    """
-
-    def __init__(
-        self,
-        lengths: Sequence[int],
-        batch_size: int,
-        *,
-        shuffle: bool = True,
-        seed: int = 0,
-        mega_batch_mult: int = 50,
-    ) -> None:
-        self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
-        self.mega_batch_mult = mega_batch_mult
-        self.drop_last = False
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose order `__iter__` yields."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
-
-    def _batches(self) -> list[np.ndarray]:
-        size = self.batch_size
-        if not self.shuffle:
-            order = np.argsort(-self.lengths, kind="stable")
-            return [order[i : i + size] for i in range(0, len(order), size)]
-        rng = np.random.default_rng([self.seed, self.epoch])
-        order = rng.permutation(len(self.lengths))
-        mega = size * self.mega_batch_mult
-        order = np.concatenate(
-            [
-                chunk[np.argsort(-self.lengths[chunk], kind="stable")]
-                for chunk in np.split(order, range(mega, len(order), mega))
-            ]
-        )
-        batches = [order[i : i + size] for i in range(0, len(order), size)]
-        full = [b for b in batches if len(b) == size]
-        last = [b for b in batches if len(b) < size]  # at most one, kept at the end
-        return [full[i] for i in rng.permutation(len(full))] + last
-
-    def __iter__(self) -> Iterator[list[int]]:
-        for batch in self._batches():
-            yield batch.tolist()
-
-
-class TuneRowsDataset(Dataset):
-    """Map-style view of a tokenized split: ``{"input_ids": (n, 20), "measure_numbers": (n,)}``.
-
-    With an `augmenter` every tune is transposed by a shift drawn from ``(seed, epoch, index)``,
-    so the augmentation of a resumed run equals that of an uninterrupted one.
-    """
-
-    def __init__(self, data: Any, augmenter: KeyAugmenter | None = None, seed: int = 0) -> None:
-        self.data = data.with_format("numpy", columns=["input_ids", "measure_numbers"])
-        self.augmenter = augmenter
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose transpositions `__getitem__` applies."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
-        item = self.data[int(index)]
-        ids = np.asarray(item["input_ids"], dtype=np.int64).reshape(-1, len(FEATURE_NAMES))
-        if self.augmenter is not None:
-            rng = np.random.default_rng([self.seed, self.epoch, int(index)])
-            ids = self.augmenter(ids, rng)
-        return {"input_ids": ids, "measure_numbers": np.asarray(item["measure_numbers"])}
-
-
-# ----- key augmentation --------------------------------------------------------------------------
-# One spelling per pitch class, the same as the vocabulary's fixed `root` values.
-_TONIC_SPELLING = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
-
-class KeyAugmenter:
-    """Transpose encoded tunes by whole semitones on the id level (reference-measurenote.md 5.4).
-
-    Notes move by the shift (``main``, ``pitch_class`` and ``octave`` columns); the header's
-    ``key``, ``root`` and ``key_sig`` are rewritten to the transposed key (same mode; ``key_sig``
-    is the signature of the spelling in ``_TONIC_SPELLING``, wrapped by 12 fifths into -7..7).
-    A shift that would leave the pitch, octave or key vocabulary is re-drawn; after
-    ``max_draws`` failures the tune is left unchanged.
-
-    Args:
-        vocab: the tokenizer's `AbcVocab`.
-        shifts: semitone shifts to draw from, uniformly (default -5..+6, twelve keys).
-    """
-
-    def __init__(
-        self, vocab: AbcVocab, shifts: Sequence[int] = tuple(range(-5, 7)), max_draws: int = 8
-    ) -> None:
-        names = list(vocab.values)
-        self.cols = {name: names.index(name) for name in ("main", "pitch_class", "octave")}
-        self.cols.update({name: names.index(name) for name in ("key", "root", "key_sig")})
-        self.shifts = np.asarray(shifts, dtype=np.int64)
-        self.max_draws = max_draws
-        main = vocab.values["main"]
-        # midi pitch of every main id (-1: not a note), and main id of every midi pitch (-1: none)
-        self.main_pitch = np.array([_pitch_of(v) for v in main], dtype=np.int64)
-        self.pitch_main = np.full(256, -1, dtype=np.int64)
-        notes = self.main_pitch >= 0
-        self.pitch_main[self.main_pitch[notes]] = np.flatnonzero(notes)
-        self.pc_id = np.array([vocab.index["pitch_class"].get(str(i), -1) for i in range(12)])
-        self.octave_id = np.array([vocab.index["octave"].get(str(i), -1) for i in range(22)])
-        self.key_tables = {int(s): self._key_tables(vocab, int(s)) for s in self.shifts}
-
-    @staticmethod
-    def _key_tables(vocab: AbcVocab, shift: int) -> np.ndarray:
-        """``(3, key_vocab)`` new key, root and key_sig ids per key id (-1: not representable)."""
-        keys = vocab.values["key"]
-        table = np.full((3, len(keys)), -1, dtype=np.int64)
-        for key_id, value in enumerate(keys):
-            tonic, _, mode = value.partition(" ")
-            try:
-                old = Key(tonic, mode)
-            except ValueError:  # specials and <unk>: not transposable
-                continue
-            new = Key(_TONIC_SPELLING[(old.tonic_pc + shift) % 12], mode)
-            sig = new.signature
-            sig = sig - 12 if sig > 7 else sig + 12 if sig < -7 else sig
-            table[0, key_id] = vocab.index["key"].get(new.name, -1)
-            table[1, key_id] = vocab.index["root"].get(new.tonic, -1)
-            table[2, key_id] = vocab.index["key_sig"].get(str(sig), -1)
-        return table
-
-    def transpose(self, ids: np.ndarray, shift: int) -> np.ndarray | None:
-        """``ids`` ``(n, 20)`` moved by ``shift`` semitones, or None if that leaves the vocab."""
-        c = self.cols
-        out = ids.copy()
-        if shift == 0:
-            return out
-        pitch = self.main_pitch[ids[:, c["main"]]]
-        notes = pitch >= 0
-        moved = pitch[notes] + shift
-        if moved.size and (moved.min() < 0 or moved.max() >= len(self.pitch_main)):
-            return None
-        new_main = self.pitch_main[moved]
-        new_octave = self.octave_id[np.minimum(moved // 12, len(self.octave_id) - 1)]
-        header = self.key_tables[shift][:, ids[:, c["key"]]]  # (3, n)
-        if (new_main < 0).any() or (new_octave < 0).any() or (header < 0).any():
-            return None
-        out[notes, c["main"]] = new_main
-        out[notes, c["pitch_class"]] = self.pc_id[moved % 12]
-        out[notes, c["octave"]] = new_octave
-        out[:, c["key"]], out[:, c["root"]], out[:, c["key_sig"]] = header
-        return out
-
-    def __call__(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Transpose by a random shift (re-drawn while it leaves the vocabulary)."""
-        for _ in range(self.max_draws):
-            out = self.transpose(ids, int(rng.choice(self.shifts)))
-            if out is not None:
-                return out
-        return ids
-
-
-def _pitch_of(value: str) -> int:
-    return int(value[5:]) if value.startswith("pitch") and value[5:].isdigit() else -1
 
 
 # ----- after accelerator.prepare ---------------------------------------------------------------
@@ -490,3 +313,57 @@ def push_to_hub(
         ignore_patterns=["step_*", "epoch_*", ".tmp-*", ".old-*", "runs/*", "*.pkl"],
     )
     return str(info)
+
+
+# ----- resuming and the learning rate (both tasks) ---------------------------------------------
+def resume_state(
+    args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
+) -> int:
+    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
+    (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
+    path = args.resume_from_checkpoint
+    if path is None:
+        return 0
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir)
+        if path is None:
+            logger.warning("No checkpoint in %s: starting from scratch", args.output_dir)
+            return 0
+    if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
+        raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
+    accelerator.print(f"Resuming from checkpoint {path}")
+    accelerator.load_state(path)
+    state = read_training_state(path)
+    if saved is not None:
+        saved.update(state)
+    completed = int(state["completed_steps"])
+    if accelerator.is_main_process:
+        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
+    return completed
+
+
+def _trim_log(path: str, completed: int) -> None:
+    """Drop the learning-curve records after the checkpoint (a killed run logged steps it then
+    lost), so that the resumed run does not log them twice."""
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip()]
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= completed]
+    if len(kept) < len(lines):
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            handle.writelines(kept)
+        os.replace(path + ".tmp", path)
+
+
+def lr_for(args: argparse.Namespace, step: int) -> float:
+    """`learning_rate_at` with this run's flags."""
+    return learning_rate_at(
+        step,
+        base_lr=args.learning_rate,
+        scheduler_type=args.lr_scheduler_type,
+        warmup_steps=args.num_warmup_steps,
+        step_size=args.lr_step_size,
+        gamma=args.lr_gamma,
+        total_steps=args.max_train_steps,
+    )

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import math
 import os
@@ -49,23 +48,26 @@ from training.arguments import (  # noqa: E402
     parse_args,
 )
 from training.common import (  # noqa: E402
-    KeyAugmenter,
-    LengthGroupedBatchSampler,
     TrainingProgress,
-    TuneRowsDataset,
     append_jsonl,
     check_hub_reachable,
     evaluate_lm,
     latest_checkpoint,
-    learning_rate_at,
+    lr_for,
     parse_config_overrides,
     push_to_hub,
-    read_training_state,
     recompute_steps_and_start_tracking,
+    resume_state,
     save_checkpoint,
     save_model,
     set_learning_rate,
     write_json,
+)
+from training.data import (  # noqa: E402
+    KeyAugmenter,
+    LengthGroupedBatchSampler,
+    TuneRowsDataset,
+    prepare_corpus,
 )
 from training.model_card import write_measurenote_card  # noqa: E402
 
@@ -77,77 +79,7 @@ if TYPE_CHECKING:  # annotations only: the real imports stay lazy
 logger = get_logger(__name__)
 
 
-#: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
-_CORPUS_INPUT_ERRORS = ("ABC source ", "no ABC tunes found", "is not a thesession.org dump")
-
-
 # ----- data --------------------------------------------------------------------------------------
-def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
-    """The vocabulary of the training split, cached under a hash of its ABC texts."""
-    import hashlib
-
-    from modeling_irish.file_utils import publish_directory
-    from tokenization.tokenization_abc import AbcTokenizer
-
-    digest = hashlib.sha1("\x00".join(train_split["abc"]).encode("utf-8")).hexdigest()[:16]
-    path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
-    if os.path.isdir(path):
-        return AbcTokenizer.from_pretrained(path)
-    tokenizer = AbcTokenizer.train(train_split["abc"])
-    tmp = f"{path}.tmp-{os.getpid()}"
-    tokenizer.save_pretrained(tmp)
-    publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
-    return tokenizer
-
-
-def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
-    """Load the corpus, build the tokenizer on its train split (or take the tokenizer of
-    ``--measurenote_path``) and tokenize every split; the main process goes first and fills the
-    cache, the others read it."""
-    from modeling_irish.abc_corpus import load_abc_corpus
-    from tokenization.dataset import tokenize_dataset
-
-    cache_dir = args.cache_dir or os.path.join(
-        os.path.dirname(os.path.abspath(args.output_dir)), ".cache"
-    )
-    with accelerator.main_process_first():
-        os.makedirs(cache_dir, exist_ok=True)
-        try:
-            corpus = load_abc_corpus(
-                args.corpus,
-                split_ratios=args.split_ratios,
-                seed=args.split_seed,
-                cache_dir=cache_dir,
-                link_incipits=getattr(args, "link_incipits", 0),
-                require_bars_fit=getattr(args, "require_bars_fit", False),
-            )
-        except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
-            if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):
-                raise
-            raise UsageError(f"--corpus: {err}") from err
-        backbone = getattr(args, "measurenote_path", None)
-        if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
-            from tokenization.tokenization_abc import AbcTokenizer
-
-            tokenizer = AbcTokenizer.from_pretrained(backbone)
-        else:
-            tokenizer = load_or_train_tokenizer(corpus["train"], cache_dir)
-        splits = tokenize_dataset(
-            corpus,
-            tokenizer,
-            num_proc=args.num_proc,
-            cache_dir=cache_dir,
-            max_length=args.max_length,
-        )
-    report = {"corpus": getattr(corpus, "report", {}), "tokenize": splits.tokenize_report}
-    if not len(splits["train"]):  # every tune skipped, dropped or split off: nothing to train on
-        raise UsageError(
-            f"--corpus {args.corpus or 'music21'}: no training tunes left (corpus report: "
-            f"{report['corpus']}; tokenizer report: {report['tokenize'].get('train')})"
-        )
-    return tokenizer, splits, report
-
-
 def build_dataloaders(
     args: argparse.Namespace, splits: DatasetDict, tokenizer: AbcTokenizer
 ) -> tuple[DataLoader, DataLoader, list]:
@@ -191,60 +123,6 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
         args.preset, vocab_sizes=tokenizer.abc_vocab.sizes, **overrides
     )
     return MeasureNoteForCausalLM(config)
-
-
-# ----- training ----------------------------------------------------------------------------------
-def resume_state(
-    args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
-) -> int:
-    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
-    (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
-    path = args.resume_from_checkpoint
-    if path is None:
-        return 0
-    if path == "latest":
-        path = latest_checkpoint(args.output_dir)
-        if path is None:
-            logger.warning("No checkpoint in %s: starting from scratch", args.output_dir)
-            return 0
-    if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
-        raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
-    accelerator.print(f"Resuming from checkpoint {path}")
-    accelerator.load_state(path)
-    state = read_training_state(path)
-    if saved is not None:
-        saved.update(state)
-    completed = int(state["completed_steps"])
-    if accelerator.is_main_process:
-        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
-    return completed
-
-
-def _trim_log(path: str, completed: int) -> None:
-    """Drop the learning-curve records after the checkpoint (a killed run logged steps it then
-    lost), so that the resumed run does not log them twice."""
-    if not os.path.isfile(path):
-        return
-    with open(path, encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip()]
-    kept = [line for line in lines if json.loads(line).get("step", 0) <= completed]
-    if len(kept) < len(lines):
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            handle.writelines(kept)
-        os.replace(path + ".tmp", path)
-
-
-def lr_for(args: argparse.Namespace, step: int) -> float:
-    """`learning_rate_at` with this run's flags."""
-    return learning_rate_at(
-        step,
-        base_lr=args.learning_rate,
-        scheduler_type=args.lr_scheduler_type,
-        warmup_steps=args.num_warmup_steps,
-        step_size=args.lr_step_size,
-        gamma=args.lr_gamma,
-        total_steps=args.max_train_steps,
-    )
 
 
 def train_loop(

@@ -17,13 +17,16 @@ from torch.utils.data import DataLoader
 
 from training.common import (
     TrainingProgress,
+    lr_for,
     push_to_hub,
     recompute_steps_and_start_tracking,
+    resume_state,
     save_checkpoint,
     save_model,
     set_learning_rate,
     write_json,
 )
+from training.data import prepare_corpus
 from training.losses import ClipLoss
 from training.model_card import write_tune_title_card
 
@@ -219,7 +222,6 @@ def train_loop(
     loss_fn: ClipLoss,
 ) -> dict:
     """Optimisation loop with accumulation, clipping, logging, checkpoints and exact resume."""
-    from training.train import lr_for, resume_state
 
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     completed = resume_state(args, accelerator)
@@ -329,7 +331,6 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         TuneTitleDataset,
         titled_indices,
     )
-    from training.train import prepare_corpus
 
     set_seed(args.seed, device_specific=True)
     if accelerator.is_main_process:

@@ -1,0 +1,278 @@
+"""The data of a training run: corpus, tokenizer and tokenized splits (both tasks), and the
+MeasureNote batches (length-grouped sampling, key augmentation)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from accelerate import Accelerator
+from torch.utils.data import Dataset
+
+from tokenization.features import FEATURE_NAMES
+from tokenization.keys import Key
+from tokenization.vocabulary import AbcVocab
+from training.common import UsageError
+
+__all__ = [
+    "KeyAugmenter",
+    "LengthGroupedBatchSampler",
+    "TuneRowsDataset",
+    "load_or_train_tokenizer",
+    "prepare_corpus",
+]
+
+#: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
+_CORPUS_INPUT_ERRORS = ("ABC source ", "no ABC tunes found", "is not a thesession.org dump")
+
+
+def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
+    """The vocabulary of the training split, cached under a hash of its ABC texts."""
+    import hashlib
+
+    from modeling_irish.file_utils import publish_directory
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    digest = hashlib.sha1("\x00".join(train_split["abc"]).encode("utf-8")).hexdigest()[:16]
+    path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
+    if os.path.isdir(path):
+        return AbcTokenizer.from_pretrained(path)
+    tokenizer = AbcTokenizer.train(train_split["abc"])
+    tmp = f"{path}.tmp-{os.getpid()}"
+    tokenizer.save_pretrained(tmp)
+    publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
+    return tokenizer
+
+
+def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
+    """Load the corpus, build the tokenizer on its train split (or take the tokenizer of
+    ``--measurenote_path``) and tokenize every split; the main process goes first and fills the
+    cache, the others read it."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from tokenization.dataset import tokenize_dataset
+
+    cache_dir = args.cache_dir or os.path.join(
+        os.path.dirname(os.path.abspath(args.output_dir)), ".cache"
+    )
+    with accelerator.main_process_first():
+        os.makedirs(cache_dir, exist_ok=True)
+        try:
+            corpus = load_abc_corpus(
+                args.corpus,
+                split_ratios=args.split_ratios,
+                seed=args.split_seed,
+                cache_dir=cache_dir,
+                link_incipits=getattr(args, "link_incipits", 0),
+                require_bars_fit=getattr(args, "require_bars_fit", False),
+            )
+        except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
+            if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):
+                raise
+            raise UsageError(f"--corpus: {err}") from err
+        backbone = getattr(args, "measurenote_path", None)
+        if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
+            from tokenization.tokenization_abc import AbcTokenizer
+
+            tokenizer = AbcTokenizer.from_pretrained(backbone)
+        else:
+            tokenizer = load_or_train_tokenizer(corpus["train"], cache_dir)
+        splits = tokenize_dataset(
+            corpus,
+            tokenizer,
+            num_proc=args.num_proc,
+            cache_dir=cache_dir,
+            max_length=args.max_length,
+        )
+    report = {"corpus": getattr(corpus, "report", {}), "tokenize": splits.tokenize_report}
+    if not len(splits["train"]):  # every tune skipped, dropped or split off: nothing to train on
+        raise UsageError(
+            f"--corpus {args.corpus or 'music21'}: no training tunes left (corpus report: "
+            f"{report['corpus']}; tokenizer report: {report['tokenize'].get('train')})"
+        )
+    return tokenizer, splits, report
+
+
+# ----- batching ----------------------------------------------------------------------------------
+class LengthGroupedBatchSampler:
+    """Batches of tunes of similar length, in an order that depends only on ``(seed, epoch)``.
+
+    With ``shuffle`` the indices are permuted, cut into mega-batches of ``mega_batch_mult *
+    batch_size``, each mega-batch is sorted by length (longest first) and cut into batches, and
+    the batch order is permuted again; so padding stays small while every epoch differs. Without
+    ``shuffle`` all tunes are sorted by length (evaluation). Like `torch.utils.data.BatchSampler`,
+    every batch is full except the last, which is what accelerate's sharding expects.
+
+    >>> sampler = LengthGroupedBatchSampler([5, 1, 4, 2, 3], batch_size=2, shuffle=False)
+    >>> list(sampler)
+    [[0, 2], [4, 3], [1]]
+    """
+
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        seed: int = 0,
+        mega_batch_mult: int = 50,
+    ) -> None:
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.mega_batch_mult = mega_batch_mult
+        self.drop_last = False
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose order `__iter__` yields."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def _batches(self) -> list[np.ndarray]:
+        size = self.batch_size
+        if not self.shuffle:
+            order = np.argsort(-self.lengths, kind="stable")
+            return [order[i : i + size] for i in range(0, len(order), size)]
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(len(self.lengths))
+        mega = size * self.mega_batch_mult
+        order = np.concatenate(
+            [
+                chunk[np.argsort(-self.lengths[chunk], kind="stable")]
+                for chunk in np.split(order, range(mega, len(order), mega))
+            ]
+        )
+        batches = [order[i : i + size] for i in range(0, len(order), size)]
+        full = [b for b in batches if len(b) == size]
+        last = [b for b in batches if len(b) < size]  # at most one, kept at the end
+        return [full[i] for i in rng.permutation(len(full))] + last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for batch in self._batches():
+            yield batch.tolist()
+
+
+class TuneRowsDataset(Dataset):
+    """Map-style view of a tokenized split: ``{"input_ids": (n, 20), "measure_numbers": (n,)}``.
+
+    With an `augmenter` every tune is transposed by a shift drawn from ``(seed, epoch, index)``,
+    so the augmentation of a resumed run equals that of an uninterrupted one.
+    """
+
+    def __init__(self, data: Any, augmenter: KeyAugmenter | None = None, seed: int = 0) -> None:
+        self.data = data.with_format("numpy", columns=["input_ids", "measure_numbers"])
+        self.augmenter = augmenter
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose transpositions `__getitem__` applies."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        item = self.data[int(index)]
+        ids = np.asarray(item["input_ids"], dtype=np.int64).reshape(-1, len(FEATURE_NAMES))
+        if self.augmenter is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, int(index)])
+            ids = self.augmenter(ids, rng)
+        return {"input_ids": ids, "measure_numbers": np.asarray(item["measure_numbers"])}
+
+
+# ----- key augmentation --------------------------------------------------------------------------
+# One spelling per pitch class, the same as the vocabulary's fixed `root` values.
+_TONIC_SPELLING = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+class KeyAugmenter:
+    """Transpose encoded tunes by whole semitones on the id level (reference-measurenote.md 5.4).
+
+    Notes move by the shift (``main``, ``pitch_class`` and ``octave`` columns); the header's
+    ``key``, ``root`` and ``key_sig`` are rewritten to the transposed key (same mode; ``key_sig``
+    is the signature of the spelling in ``_TONIC_SPELLING``, wrapped by 12 fifths into -7..7).
+    A shift that would leave the pitch, octave or key vocabulary is re-drawn; after
+    ``max_draws`` failures the tune is left unchanged.
+
+    Args:
+        vocab: the tokenizer's `AbcVocab`.
+        shifts: semitone shifts to draw from, uniformly (default -5..+6, twelve keys).
+    """
+
+    def __init__(
+        self, vocab: AbcVocab, shifts: Sequence[int] = tuple(range(-5, 7)), max_draws: int = 8
+    ) -> None:
+        names = list(vocab.values)
+        self.cols = {name: names.index(name) for name in ("main", "pitch_class", "octave")}
+        self.cols.update({name: names.index(name) for name in ("key", "root", "key_sig")})
+        self.shifts = np.asarray(shifts, dtype=np.int64)
+        self.max_draws = max_draws
+        main = vocab.values["main"]
+        # midi pitch of every main id (-1: not a note), and main id of every midi pitch (-1: none)
+        self.main_pitch = np.array([_pitch_of(v) for v in main], dtype=np.int64)
+        self.pitch_main = np.full(256, -1, dtype=np.int64)
+        notes = self.main_pitch >= 0
+        self.pitch_main[self.main_pitch[notes]] = np.flatnonzero(notes)
+        self.pc_id = np.array([vocab.index["pitch_class"].get(str(i), -1) for i in range(12)])
+        self.octave_id = np.array([vocab.index["octave"].get(str(i), -1) for i in range(22)])
+        self.key_tables = {int(s): self._key_tables(vocab, int(s)) for s in self.shifts}
+
+    @staticmethod
+    def _key_tables(vocab: AbcVocab, shift: int) -> np.ndarray:
+        """``(3, key_vocab)`` new key, root and key_sig ids per key id (-1: not representable)."""
+        keys = vocab.values["key"]
+        table = np.full((3, len(keys)), -1, dtype=np.int64)
+        for key_id, value in enumerate(keys):
+            tonic, _, mode = value.partition(" ")
+            try:
+                old = Key(tonic, mode)
+            except ValueError:  # specials and <unk>: not transposable
+                continue
+            new = Key(_TONIC_SPELLING[(old.tonic_pc + shift) % 12], mode)
+            sig = new.signature
+            sig = sig - 12 if sig > 7 else sig + 12 if sig < -7 else sig
+            table[0, key_id] = vocab.index["key"].get(new.name, -1)
+            table[1, key_id] = vocab.index["root"].get(new.tonic, -1)
+            table[2, key_id] = vocab.index["key_sig"].get(str(sig), -1)
+        return table
+
+    def transpose(self, ids: np.ndarray, shift: int) -> np.ndarray | None:
+        """``ids`` ``(n, 20)`` moved by ``shift`` semitones, or None if that leaves the vocab."""
+        c = self.cols
+        out = ids.copy()
+        if shift == 0:
+            return out
+        pitch = self.main_pitch[ids[:, c["main"]]]
+        notes = pitch >= 0
+        moved = pitch[notes] + shift
+        if moved.size and (moved.min() < 0 or moved.max() >= len(self.pitch_main)):
+            return None
+        new_main = self.pitch_main[moved]
+        new_octave = self.octave_id[np.minimum(moved // 12, len(self.octave_id) - 1)]
+        header = self.key_tables[shift][:, ids[:, c["key"]]]  # (3, n)
+        if (new_main < 0).any() or (new_octave < 0).any() or (header < 0).any():
+            return None
+        out[notes, c["main"]] = new_main
+        out[notes, c["pitch_class"]] = self.pc_id[moved % 12]
+        out[notes, c["octave"]] = new_octave
+        out[:, c["key"]], out[:, c["root"]], out[:, c["key_sig"]] = header
+        return out
+
+    def __call__(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Transpose by a random shift (re-drawn while it leaves the vocabulary)."""
+        for _ in range(self.max_draws):
+            out = self.transpose(ids, int(rng.choice(self.shifts)))
+            if out is not None:
+                return out
+        return ids
+
+
+def _pitch_of(value: str) -> int:
+    return int(value[5:]) if value.startswith("pitch") and value[5:].isdigit() else -1
