@@ -157,6 +157,12 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     steps = [json.loads(line)["step"] for line in log]
     assert steps == sorted(steps)  # one learning curve across the two runs, no step again
     assert (tmp_path / "b" / "step_6").is_dir() and not list((tmp_path / "b").glob(".tmp-*"))
+    # other model or data flags than the checkpoint's: a one-line error before any data is read
+    changed = _argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "8", *extra,
+                    "--split_seed", "3", "--resume_from_checkpoint")  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(changed)
+    assert exit_info.value.code == 2
 
 
 def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp_path):
@@ -554,6 +560,22 @@ def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_pat
     with pytest.raises(SystemExit):
         parse_args([*argv, "--config_overrides", "note_hidden_size=64"])
     assert "--measurenote_path brings a trained backbone" in capsys.readouterr().err
+
+
+def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
+    # what a checkpoint of `--preset base` on thesession records (written by save_checkpoint)
+    out = tmp_path / "base"
+    (out / "step_2").mkdir(parents=True)
+    common.write_json(
+        str(out / "step_2" / common.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": {"task": "measurenote", "preset": "base", "corpus": None}},
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])  # preset small
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--preset 'base' (now 'small')" in err and "step_2" in err
+    assert parse_args(["--output_dir", str(out), "--preset", "base", "--resume_from_checkpoint"])
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):

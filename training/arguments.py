@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from training import train_tune_title
-from training.common import TRAINING_STATE_FILE, UsageError, parse_config_overrides
+from training.common import (
+    TRAINING_STATE_FILE,
+    UsageError,
+    latest_checkpoint,
+    parse_config_overrides,
+    read_training_state,
+    run_flag_changes,
+)
 
 __all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
 
@@ -195,6 +202,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     _check_args(args, p)
     train_tune_title.check_arguments(args, p)
+    _check_resume_matches(args, p)
     return args
 
 
@@ -258,6 +266,23 @@ def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         value = getattr(args, name)
         if value is not None and not value > 0:  # `not >` also refuses nan
             parser.error(f"--{name} must be > 0, got {value}")
+
+
+def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """A checkpoint resumes only under the flags that shaped its model and data (`RUN_FLAGS`):
+    otherwise loading it would fail on mismatched tensor shapes, or quietly go on with other
+    data. Checked before any data is read."""
+    path = args.resume_from_checkpoint
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir)
+    if path is None:
+        return
+    changes = run_flag_changes(read_training_state(path).get("run", {}), args)
+    if changes:
+        parser.error(
+            f"--resume_from_checkpoint {path} was saved by a run with other settings: "
+            f"{'; '.join(changes)}. Resume with the flags of that run"
+        )
 
 
 def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -30,6 +30,8 @@ __all__ = [
     "push_to_hub",
     "read_training_state",
     "resume_state",
+    "run_flag_changes",
+    "run_flags",
     "save_checkpoint",
     "save_model",
     "set_learning_rate",
@@ -239,6 +241,51 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
             os.replace(os.path.join(staging, name), os.path.join(output_dir, name))
         shutil.rmtree(staging, ignore_errors=True)
     accelerator.wait_for_everyone()
+
+
+#: Flags that fix the model's shape or the data it trains on: a resumed run must repeat them.
+RUN_FLAGS = (
+    "task",
+    "corpus",
+    "split_ratios",
+    "split_seed",
+    "preset",
+    "config_overrides",
+    "max_length",
+    "tune_encoder",
+    "title_encoder",
+    "finetune_title_encoder",
+    "freeze_backbone",
+    "measurenote_path",
+    "projection_dim",
+    "loss_type",
+    "crop_notes",
+    "settings_per_group",
+)
+
+
+def run_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The `RUN_FLAGS` of a run, as JSON values (corpus paths made absolute), for its checkpoints.
+
+    >>> run_flags(argparse.Namespace(task="measurenote", preset="small", split_ratios=(8, 1, 1)))
+    {'task': 'measurenote', 'split_ratios': [8, 1, 1], 'preset': 'small'}
+    """
+    flags = {name: getattr(args, name) for name in RUN_FLAGS if hasattr(args, name)}
+    if flags.get("corpus") is not None:
+        sources = [flags["corpus"]] if isinstance(flags["corpus"], str) else flags["corpus"]
+        flags["corpus"] = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
+    return json.loads(json.dumps(flags))
+
+
+def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """``--flag saved (now value)`` for each run flag a checkpoint was saved with that this run
+    sets otherwise (flags a checkpoint does not record are not compared)."""
+    now = run_flags(args)
+    return [
+        f"--{name} {saved[name]!r} (now {now[name]!r})"
+        for name in saved
+        if name in now and saved[name] != now[name]
+    ]
 
 
 def read_training_state(checkpoint: str) -> dict[str, Any]:

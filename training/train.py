@@ -58,6 +58,7 @@ from training.common import (  # noqa: E402
     push_to_hub,
     recompute_steps_and_start_tracking,
     resume_state,
+    run_flags,
     save_checkpoint,
     save_model,
     set_learning_rate,
@@ -242,6 +243,7 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
         window.clear()
     totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "tokens")}
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
+    state["run"] = run_flags(args)
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 

@@ -21,6 +21,7 @@ from training.common import (
     push_to_hub,
     recompute_steps_and_start_tracking,
     resume_state,
+    run_flags,
     save_checkpoint,
     save_model,
     set_learning_rate,
@@ -278,11 +279,13 @@ def train_loop(
                 and completed % args.checkpointing_steps == 0
             ):
                 state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
+                state["run"] = run_flags(args)
                 save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
             if _should_stop(args, accelerator, completed, stats["start"]):
                 break
         if args.checkpointing_steps == "epoch":
             state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
+            state["run"] = run_flags(args)
             save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
         if _should_stop(args, accelerator, completed, stats["start"]):
             break
