@@ -123,15 +123,18 @@ def embed_tunes(
     rows: Sequence[tuple[np.ndarray, np.ndarray]],
     batch_size: int = 64,
     max_rows: Optional[int] = None,
+    desc: Optional[str] = None,
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
-    pairs, batched by length (`max_rows` cuts long tunes to their first rows)."""
+    pairs, batched by length (`max_rows` cuts long tunes to their first rows; `desc`: show a
+    progress bar with that label)."""
     model.eval()
     collate = AbcDataCollator()
     device = next(model.parameters()).device
     order = np.argsort([len(r[0]) for r in rows], kind="stable")
     out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
-    for start in range(0, len(rows), batch_size):
+    starts = range(0, len(rows), batch_size)
+    for start in tqdm(starts, desc=desc, unit="batch", disable=desc is None):
         idx = order[start : start + batch_size]
         feats = [
             {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
@@ -263,7 +266,7 @@ class TuneIndex:
         else:
             titles = embed_titles(model, display)
             rows = [(e.input_ids, e.measure_numbers) for e in encoded]
-            settings = embed_tunes(model, rows, batch_size, max_rows)
+            settings = embed_tunes(model, rows, batch_size, max_rows, "Embedding settings")
         return cls(
             display,
             titles,
