@@ -49,11 +49,12 @@ Returns:
     `mrr_at_{mrr_k}` (`float`), `r_at_{k}` (`float`) for each k, `mean_rank` (`float`),
     `median_rank` (`float`), `queries` (`int`), and for `"scores"` also `gallery_size` (`int`).
 Examples:
-    >>> metric = evaluate.load("modeling_irish/metrics/retrieval_mrr.py")  # doctest: +SKIP
+    >>> from modeling_irish.retrieval import METRIC_PATH  # this file, wherever it is installed
+    >>> metric = evaluate.load(METRIC_PATH)
     >>> metric.compute(predictions=[[0.1, 0.9, 0.5], [0.8, 0.2, 0.3]], references=[2, 0])
     {'mrr_at_20': 0.75, 'r_at_1': 0.5, 'r_at_5': 1.0, 'r_at_10': 1.0, 'mean_rank': 1.5,
      'median_rank': 1.5, 'queries': 2, 'gallery_size': 3}
-    >>> ranks = evaluate.load("modeling_irish/metrics/retrieval_mrr.py", "ranks")  # doctest: +SKIP
+    >>> ranks = evaluate.load(METRIC_PATH, "ranks")
     >>> ranks.compute(predictions=[1, 4], k_values=[1], mrr_k=3)["mrr_at_3"]
     0.5
 """
