@@ -374,6 +374,9 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
     ```
     """
 
+    # the heads of a MeasureNoteForCausalLM folder, which the backbone alone leaves out on purpose
+    _keys_to_ignore_on_load_unexpected = [r"^(main|dur)_head\."]
+
     def __init__(self, config: MeasureNoteConfig):
         config._check()  # attributes set after the config was made are checked here
         super().__init__(config)
