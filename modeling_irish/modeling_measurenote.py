@@ -565,7 +565,8 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             from modeling_irish.generation import TuneGenerator
         except ImportError as err:
             raise ImportError(
-                "model.generate needs the modeling-irish package (pip install modeling-irish)"
+                "model.generate needs the modeling-irish package installed (not only the model's "
+                "remote code): `pip install -e .` in a clone of its repository"
             ) from err
         return TuneGenerator(self, tokenizer).generate(num_tunes, **kwargs)
 
