@@ -40,13 +40,25 @@ _BOOK_NUMBERED = {"oneills1850"}
 class _RawTune:
     """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``:
     ``prefix:X``, or ``prefix:lineN`` when ``x_unique`` is false, i.e. another tune of its file
-    has the same ``X:`` number)."""
+    has the same ``X:`` number). ``line``: the file line of its ``X:``; ``header_lines``: the
+    file-header fields written into ``text`` after that line (see `file_line`)."""
 
     source: str
     prefix: str
     text: str
     line: int
     x_unique: bool = True
+    header_lines: int = 0
+
+    def file_line(self, tune_line: int) -> int:
+        """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
+        the file header written into the text maps to the tune's first line.
+
+        >>> _RawTune("b.abc", "b", "X:1\\nL:1/16\\nK:G\\nGA|", 10, header_lines=1).file_line(4)
+        12
+        """
+        past_header = tune_line - 1 - self.header_lines
+        return self.line + max(past_header, 0)
 
 
 def _read_text(path: Path) -> str:
@@ -59,8 +71,10 @@ def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
     """The tunes of one file. ``X:`` numbers name tunes only when the file keeps them unique;
     many hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line
     (else they would all be one tune, in one split)."""
-    found = [(line + 1, text) for line, text in split_tunebook(_read_text(path), standalone=True)]
-    numbers = Counter(text.split("\n", 1)[0].strip() for _, text in found)
+    text = _read_text(path)
+    found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
+    written = [tune.count("\n") for _, tune in split_tunebook(text)]  # without the file header
+    numbers = Counter(tune.split("\n", 1)[0].strip() for _, tune in found)
     repeated = sum(n for n in numbers.values() if n > 1)
     if repeated:
         logger.warning(
@@ -69,9 +83,9 @@ def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
             path,
             repeated,
         )
-    for line, text in found:
-        unique = numbers[text.split("\n", 1)[0].strip()] == 1
-        yield _RawTune(source, prefix, text, line, unique)
+    for (line, tune), own in zip(found, written):
+        unique = numbers[tune.split("\n", 1)[0].strip()] == 1
+        yield _RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
 
 
 def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:

@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 
-from .abc_corpus import iter_abc_tunes, title_key
+from .abc_corpus import title_key
+from .abc_sources import _iter_raw, _RawTune
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
@@ -51,17 +52,34 @@ Corpus = Union[str, os.PathLike, Sequence[Any]]
 
 
 # ----- reading ---------------------------------------------------------------------------------
-def _record(text: str) -> dict[str, str]:
+def _record(text: str, raw: Optional[_RawTune] = None) -> dict[str, Any]:
+    """`{"title", "tune_id", "abc"}` of a tune's text, and `"where"` (its `_RawTune`: file and
+    line) when it was read from a file, so that an error can name the file's line."""
     title = _TITLE.search(text)
     tune_id = _S_URL.search(text)
-    return {
+    record: dict[str, Any] = {
         "title": title.group(1).strip() if title else "",
         "tune_id": tune_id.group(1) if tune_id else "",
         "abc": text,
     }
+    if raw is not None:
+        record["where"] = raw
+    return record
 
 
-def read_tunes(corpus: Corpus) -> list[dict[str, str]]:
+def _located(err: AbcParseError, record: dict[str, Any]) -> str:
+    """The error with the line of the file it was read from (the parser counts from the tune's
+    `X:` line), and the file's name."""
+    raw = record.get("where")
+    if raw is None or err.line is None:
+        return str(err)
+    moved = AbcParseError(
+        err.message, tune=err.tune, line=raw.file_line(err.line), column=err.column
+    )
+    return f"{raw.source}: {moved}"
+
+
+def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
     """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
     of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
 
@@ -69,7 +87,7 @@ def read_tunes(corpus: Corpus) -> list[dict[str, str]]:
     '55'
     """
     if isinstance(corpus, (str, os.PathLike)):
-        return [_record(text) for _, text in iter_abc_tunes(str(corpus))]
+        return [_record(raw.text, raw) for raw in _iter_raw(str(corpus))]
     items = list(corpus)
     if items and isinstance(items[0], dict):
         return [
@@ -78,7 +96,7 @@ def read_tunes(corpus: Corpus) -> list[dict[str, str]]:
         ]
     if items and isinstance(items[0], str) and "\n" in items[0]:
         return [_record(text) for text in items]
-    return [_record(text) for _, text in iter_abc_tunes(items)]
+    return [_record(raw.text, raw) for raw in _iter_raw(items)]
 
 
 def _encode_records(
@@ -99,7 +117,7 @@ def _encode_records(
             encoded.append(tokenizer.encode_tune(record["abc"]))
         except AbcParseError as err:
             if failures is not None:
-                failures.append((i, str(err)))
+                failures.append((i, _located(err, record)))
             continue
         kept.append(i)
     return encoded, kept

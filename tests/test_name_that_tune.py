@@ -406,6 +406,10 @@ def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
     report = index.meta["report"]
     assert report["read"] == len(TRAIN) + 1 and report["untitled"] == 1  # the tune titled `x`
     assert len(report["unreadable"]) == 1 and "Broken Reel" in report["unreadable"][0]
+    # the line of the file, as `irish-tune check` names it, not the line within the tune
+    text = corpus.read_text()
+    body_line = text[: text.index("AB]c|")].count("\n") + 1
+    assert f"{corpus}: Broken Reel: line {body_line}, column 3" in report["unreadable"][0]
     assert len(index.setting_title) == len(TRAIN) - 1
     tok_dir = tmp_path / "tok"
     tokenizer.save_pretrained(tok_dir)
@@ -417,7 +421,7 @@ def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
         f"read {len(TRAIN) + 1} tunes; left out 1 without a title and 1 that could not be read"
         in out
     )
-    assert "Broken Reel" in out and "line 6" in out
+    assert "Broken Reel" in out and f"line {body_line}, column 3" in out
 
 
 def test_evaluation_says_which_training_settings_it_could_not_read(tokenizer, caplog):
