@@ -62,3 +62,34 @@ def test_two_processes_give_the_same_rows():
     two = tokenize_dataset(ds, tok, num_proc=2)
     assert one["length"] == two["length"]
     assert one["measure_numbers"] == two["measure_numbers"]
+
+
+def test_a_damaged_cache_file_is_tokenized_again(tmp_path, caplog):
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 3})
+    want = tokenize_dataset(ds, tok)["measure_numbers"]
+    tokenize_dataset(ds, tok, cache_dir=tmp_path / "c")
+    (cached,) = (tmp_path / "c").glob("tokenized-*.arrow")
+    # a readable file with fewer tunes (a copy cut at a record batch), then a truncated one
+    tokenize_dataset(ds.select(range(2)), tok, cache_dir=tmp_path / "short")
+    (short,) = (tmp_path / "short").glob("tokenized-*.arrow")
+    for damage in (lambda: cached.write_bytes(short.read_bytes()),
+                   lambda: cached.write_bytes(cached.read_bytes()[:100])):  # fmt: skip
+        damage()
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="tokenization.dataset"):
+            again = tokenize_dataset(ds, tok, cache_dir=tmp_path / "c")
+        assert again["measure_numbers"] == want
+        assert "tokenizing again" in caplog.text
+    assert tokenize_dataset(ds, tok, cache_dir=tmp_path / "c")["measure_numbers"] == want
+
+
+def test_changed_tokenization_code_gets_its_own_cache_file(tmp_path, monkeypatch):
+    import tokenization.dataset as dataset
+
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    tokenize_dataset(_data(), tok, cache_dir=tmp_path)
+    monkeypatch.setattr(dataset, "tokenization_code_hash", lambda: "0123456789ab")
+    tokenize_dataset(_data(), tok, cache_dir=tmp_path)
+    names = sorted(p.name for p in tmp_path.glob("tokenized-*.arrow"))
+    assert len(names) == 2 and any(n.endswith("-0123456789ab.arrow") for n in names)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from datasets import Array2D, Dataset, DatasetDict, Features, Sequence, Value
 
 from .abc_parser import AbcParseError
@@ -57,8 +60,24 @@ def _tokenizer_hash(tokenizer: AbcTokenizer) -> str:
     return hashlib.sha1(tokenizer.to_json().encode()).hexdigest()[:12]
 
 
+@functools.cache
+def tokenization_code_hash() -> str:
+    """Hash of the source of every module of the `tokenization` package (reader, features,
+    vocabulary, tokenizer): part of every cache key of tokenized data and vocabularies, so that
+    changed code never reads rows that older code wrote."""
+    folder = Path(__file__).parent
+    digest = hashlib.sha1()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _map_split(
-    ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str | None
+    ds: Dataset,
+    tokenizer: AbcTokenizer,
+    num_proc: int | None,
+    cache_file: str | None,
+    reuse: bool = True,
 ) -> Dataset:
     features = Features({**ds.features, **TOKENIZED_FEATURES})
     if len(ds) == 0:  # `map` adds no columns to an empty split: build them
@@ -71,9 +90,27 @@ def _map_split(
         fn_kwargs={"tokenizer": tokenizer},
         features=features,
         cache_file_name=cache_file,
-        load_from_cache_file=cache_file is not None,
+        load_from_cache_file=cache_file is not None and reuse,
         desc="Tokenizing ABC",
     )
+
+
+def _cached_map(
+    name: str, ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str | None
+) -> Dataset:
+    """`_map_split`, tokenizing again when the cached file is damaged (unreadable, or holding
+    fewer tunes than the split: a run killed while writing it, a truncated copy)."""
+    try:
+        mapped = _map_split(ds, tokenizer, num_proc, cache_file)
+        problem = None if len(mapped) == len(ds) else f"holds {len(mapped)} of {len(ds)} tunes"
+    except (OSError, pa.ArrowException) as err:
+        if cache_file is None:
+            raise
+        problem = f"cannot be read ({type(err).__name__}: {err})"
+    if problem is None:
+        return mapped
+    logger.warning("tokenize %s: the cached %s %s; tokenizing again", name, cache_file, problem)
+    return _map_split(ds, tokenizer, num_proc, cache_file, reuse=False)
 
 
 def tokenize_dataset(
@@ -106,10 +143,9 @@ def tokenize_dataset(
         cache_file = None
         if cache_dir is not None:
             os.makedirs(cache_dir, exist_ok=True)
-            cache_file = os.path.join(
-                str(cache_dir), f"tokenized-{name}-{ds._fingerprint}-{vocab_hash}.arrow"
-            )
-        mapped = _map_split(ds, tokenizer, num_proc, cache_file)
+            key = f"{ds._fingerprint}-{vocab_hash}-{tokenization_code_hash()}"
+            cache_file = os.path.join(str(cache_dir), f"tokenized-{name}-{key}.arrow")
+        mapped = _cached_map(name, ds, tokenizer, num_proc, cache_file)
         lengths = np.asarray(mapped["length"])
         keep = lengths > 0
         too_long = keep & (lengths > max_length) if max_length else np.zeros_like(keep)

@@ -30,15 +30,19 @@ _CORPUS_INPUT_ERRORS = ("ABC source ", "no ABC tunes found", "is not a thesessio
 
 
 def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
-    """The vocabulary of the training split, cached under a hash of its ABC texts."""
+    """The vocabulary of the training split, cached under a hash of its ABC texts and of the
+    tokenization code (a folder without its ``abc_vocab.json``, left by a killed run, is built
+    again)."""
     import hashlib
 
     from modeling_irish.file_utils import publish_directory
+    from tokenization.dataset import tokenization_code_hash
     from tokenization.tokenization_abc import AbcTokenizer
 
-    digest = hashlib.sha1("\x00".join(train_split["abc"]).encode("utf-8")).hexdigest()[:16]
+    texts = "\x00".join(train_split["abc"]) + "\x00" + tokenization_code_hash()
+    digest = hashlib.sha1(texts.encode("utf-8")).hexdigest()[:16]
     path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
-    if os.path.isdir(path):
+    if os.path.isfile(os.path.join(path, "abc_vocab.json")):
         return AbcTokenizer.from_pretrained(path)
     tokenizer = AbcTokenizer.train(train_split["abc"])
     tmp = f"{path}.tmp-{os.getpid()}"
