@@ -11,6 +11,7 @@ import math
 import os
 import random
 import re
+import shutil
 import unicodedata
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
@@ -396,11 +397,12 @@ def _build_rows(
 
 
 def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
-    """Hash of the inputs' paths, sizes and mtimes, the parameters and the code."""
+    """Hash of the inputs' paths and contents (not their mtimes: a copy that keeps an old mtime
+    must not hit a stale cache), the parameters and the code."""
     parts: list[Any] = [_LOADER_VERSION, params]
     for source in sources:
         paths = source_files(source)
-        parts += [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+        parts += [(str(p.resolve()), hashlib.sha1(p.read_bytes()).hexdigest()) for p in paths]
     import tokenization.abc_header as header
     import tokenization.abc_lexer as lexer
     import tokenization.abc_parser as parser
@@ -433,9 +435,36 @@ def _make_dataset_dict(
     return dataset
 
 
-def _load_cached(path: Path, report: dict | None) -> DatasetDict:
-    dataset = load_from_disk(str(path))
-    cached = json.loads((path / "abc_corpus_report.json").read_text())
+def _remove_dead_writers(cached: Path) -> None:
+    """Delete the ``<cache>.tmp-<pid>`` folders of writers that died (killed mid-save)."""
+    for tmp in cached.parent.glob(f"{cached.name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            pass
+
+
+def _load_cached(path: Path, report: dict | None) -> DatasetDict | None:
+    """The cached corpus, or None (after a warning) when its files are damaged: unreadable, or
+    a split with another number of tunes than the saved report says."""
+    try:
+        cached = json.loads((path / "abc_corpus_report.json").read_text())
+        dataset = load_from_disk(str(path))
+        sizes = {name: len(dataset[name]) for name in SPLIT_NAMES}
+    except (OSError, ValueError, KeyError) as err:  # pyarrow's errors are OSError / ValueError
+        logger.warning("ABC corpus cache %s cannot be read (%s); reading it again", path, err)
+        return None
+    if sizes != cached.get("splits", sizes):
+        logger.warning(
+            "ABC corpus cache %s holds %s tunes per split, its report %s; reading the corpus again",
+            path, sizes, cached["splits"],
+        )  # fmt: skip
+        return None
     if report is not None:
         report.clear()
         report.update(cached)
@@ -523,8 +552,12 @@ def load_abc_corpus(
     cached = None
     if cache_dir is not None:
         cached = Path(cache_dir) / f"abc_corpus-{_fingerprint(sources, params)}"
+        _remove_dead_writers(cached)
         if (cached / "abc_corpus_report.json").is_file():
-            return _load_cached(cached, report)
+            loaded = _load_cached(cached, report)
+            if loaded is not None:
+                return loaded
+            shutil.rmtree(cached, ignore_errors=True)  # damaged: built again below
     report = {} if report is None else report
     report.clear()
     raws = list(_iter_raw(sources))
@@ -553,5 +586,6 @@ def load_abc_corpus(
         publish_directory(tmp, cached, "abc_corpus_report.json")
         # the saved copy, as every later call gets it: the same splits with the same datasets
         # fingerprints, so the tokenized cache keyed on them is hit from the second run on too
-        return _load_cached(cached, report)
+        loaded = _load_cached(cached, report)
+        return dataset if loaded is None else loaded
     return dataset

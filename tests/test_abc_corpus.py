@@ -584,3 +584,34 @@ def test_dump_rows_with_an_unreadable_mode_are_skipped_and_counted(tmp_path):
     assert {row["setting_id"] for row in rows(data)} == {"1", "7", "2", "3"}
     assert report["skipped"] == 2
     assert all("key" in reason for reason in report["skip_reasons"]), report["skip_reasons"]
+
+
+@needs_parser
+def test_a_damaged_corpus_cache_is_read_again_not_trusted(tmp_path, caplog):
+    book = write(tmp_path / "one.abc", [tune(i, f"T{i}") for i in range(1, 9)])
+    loaded = load_abc_corpus(book, cache_dir=tmp_path / "c")
+    want = {name: loaded[name].to_list() for name in loaded}  # (memory-mapped: read it now)
+    (cached,) = (tmp_path / "c").iterdir()
+    (arrow,) = (cached / "train").glob("*.arrow")
+    good = arrow.read_bytes()
+    (cached.parent / f"{cached.name}.tmp-999999999").mkdir()  # a writer that died mid-save
+    for damaged in (good[:200], b""):
+        arrow.write_bytes(damaged)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+            again = load_abc_corpus(book, cache_dir=tmp_path / "c")
+        assert "reading" in caplog.text and "again" in caplog.text
+        assert {name: again[name].to_list() for name in again} == want
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [cached.name]  # dead writer removed
+
+
+@needs_parser
+def test_the_corpus_cache_key_follows_the_contents_not_the_mtime(tmp_path):
+    book = write(tmp_path / "one.abc", [tune(1, "Aaa"), tune(2, "Bbb")])
+    first = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    stat = book.stat()
+    book.write_text(book.read_text().replace("T: Bbb", "T: Ccc"))  # same size
+    os.utime(book, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime (cp -p)
+    second = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert sorted(first["train"]["title"]) == ["Aaa", "Bbb"]
+    assert sorted(second["train"]["title"]) == ["Aaa", "Ccc"]
