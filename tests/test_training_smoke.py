@@ -202,7 +202,8 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
     # crops and the batch order depend on the epoch, dropout on the torch RNG. A '.old-step_2'
     # left by a run killed between its renames must not break the next save of that name.
     extra = ("--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
-             "--crop_notes", "8", "--checkpointing_steps", "2", "--known_queries", "0")  # fmt: skip
+             "--crop_notes", "8", "--checkpointing_steps", "2", "--known_queries", "0",
+             "--logging_steps", "4")  # fmt: skip
     main(_argv(tunebook, cache_dir, tmp_path / "a", "--max_train_steps", "7", *extra))
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "2", *extra))
     (tmp_path / "b" / ".old-step_4").mkdir()
@@ -218,6 +219,12 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
     assert json.loads((tmp_path / "b" / "all_results.json").read_text())["train_steps"] == 6
     at_six = _weights(tmp_path / "b" / "step_6")
     assert all(torch.equal(w, at_six[n]) for n, w in _weights(tmp_path / "b").items())
+    # one update after step_6: train_loss_last still averages the run's last 4 updates
+    main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "7", *extra,
+               "--resume_from_checkpoint"))  # fmt: skip
+    straight, resumed = (json.loads((tmp_path / r / "all_results.json").read_text()) for r in "ab")
+    assert resumed["train_loss_last"] == pytest.approx(straight["train_loss_last"], rel=1e-6)
+    assert straight["num_processes"] == 1 and straight["total_batch_size"] == 2
 
 
 # ----- arguments ---------------------------------------------------------------------------------
@@ -605,3 +612,16 @@ def test_save_model_renames_each_file_into_place(tmp_path):
     assert {"config.json", "model.safetensors", "step_2"} <= names and ".tmp-model" not in names
     reloaded = MeasureNoteForCausalLM.from_pretrained(out)
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reloaded.parameters()))
+
+
+def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_path):
+    from datasets import Dataset
+
+    from training.data import load_or_train_tokenizer
+
+    split = Dataset.from_dict({"abc": ["X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"]})
+    first = load_or_train_tokenizer(split, str(tmp_path))
+    (folder,) = tmp_path.glob("abc-tokenizer-*")
+    (folder / "abc_vocab.json").unlink()  # a run killed while writing it
+    again = load_or_train_tokenizer(split, str(tmp_path))
+    assert again == first and (folder / "abc_vocab.json").is_file()

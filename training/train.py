@@ -143,6 +143,8 @@ def train_loop(
     resume_batches *= args.gradient_accumulation_steps
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
     stats.update(saved.get("totals", {}))  # a resumed run reports the whole run's totals
+    if not accelerator.is_main_process:
+        stats["tokens"] = 0  # the saved count is every process's: the main process carries it
     stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
     window: list[torch.Tensor] = []
     progress = TrainingProgress(
@@ -241,7 +243,9 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     if window:
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
         window.clear()
-    totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "tokens")}
+    totals = {key: stats[key] for key in ("loss_sum", "loss_steps")}
+    # each process counts its own tokens; the checkpoint keeps all of them (finish sums them too)
+    totals["tokens"] = int(accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item())
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
     state["run"] = run_flags(args)
     save_checkpoint(accelerator, args.output_dir, name, state)

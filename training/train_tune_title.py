@@ -213,6 +213,17 @@ def _should_stop(args, accelerator, completed: int, start: float) -> bool:
     return stop
 
 
+def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) -> dict:
+    """What a checkpoint records besides the accelerate state (see `resume_state`)."""
+    return {
+        "completed_steps": completed,
+        "epoch": epoch,
+        "seed": args.seed,
+        "recent_losses": stats["losses"][-args.logging_steps :],
+        "run": run_flags(args),
+    }
+
+
 def train_loop(
     args: argparse.Namespace,
     accelerator: Accelerator,
@@ -225,9 +236,12 @@ def train_loop(
     """Optimisation loop with accumulation, clipping, logging, checkpoints and exact resume."""
 
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
-    completed = resume_state(args, accelerator)
+    saved: dict = {}
+    completed = resume_state(args, accelerator, saved)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
-    stats = {"losses": [], "start": time.perf_counter()}
+    # a resumed run starts with the checkpoint's last losses, so that train_loss_last is the
+    # same as an uninterrupted run's
+    stats = {"losses": list(saved.get("recent_losses", [])), "start": time.perf_counter()}
     if completed >= args.max_train_steps:  # resumed at the budget: nothing left to do
         first_epoch = args.num_train_epochs
     progress = TrainingProgress(
@@ -278,14 +292,12 @@ def train_loop(
                 isinstance(args.checkpointing_steps, int)
                 and completed % args.checkpointing_steps == 0
             ):
-                state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
-                state["run"] = run_flags(args)
+                state = _state(args, completed, epoch, stats)
                 save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
             if _should_stop(args, accelerator, completed, stats["start"]):
                 break
         if args.checkpointing_steps == "epoch":
-            state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed}
-            state["run"] = run_flags(args)
+            state = _state(args, completed, epoch, stats)
             save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
         if _should_stop(args, accelerator, completed, stats["start"]):
             break
@@ -375,6 +387,10 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         else None,
         "train_steps": stats["completed_steps"],
         "train_runtime_seconds": stats["seconds"],
+        "num_processes": accelerator.num_processes,
+        "total_batch_size": args.per_device_train_batch_size
+        * accelerator.num_processes
+        * args.gradient_accumulation_steps,
         "train_pairs": len(dataset),
         "train_titles": int(len(set(pairs["groups"].tolist()))),
         # up to --settings_per_group pairs per title group an epoch: fewer than train_pairs
