@@ -191,6 +191,17 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
     return path
 
 
+def _check_readable(abc: str) -> None:
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    try:
+        tune = parse_abc(abc)
+    except AbcParseError as err:
+        raise RenderError(f"not readable ABC, nothing rendered: {err}") from None
+    if not any(token.kind == "note" for token in tune.tokens):
+        raise RenderError("the tune has no notes, nothing rendered")
+
+
 def render_abc(
     abc: str,
     stem: str,
@@ -203,11 +214,15 @@ def render_abc(
     Returns ``{format: path(s)}``. A WAV that cannot be made (no fluidsynth, or it failed) is
     reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``) instead of raising,
     and not logged: the caller says it once. Any other failure raises `RenderError` and removes
-    the files this call wrote, so that no partial rendering of the tune is left.
+    the files this call wrote, so that no partial rendering of the tune is left. A tune that our
+    reader refuses (`irish-tune check` names why) is refused before any engraver sees it:
+    verovio aborts the whole process on some malformed ABC (unbalanced chords) instead of
+    raising.
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
+    _check_readable(abc)
     out: dict = {"skipped": []}
     written: list[str] = []
     try:

@@ -98,11 +98,33 @@ def test_repeats_music21_cannot_expand_are_written_once(tmp_path, caplog):
     assert _midi_pitches(out["midi"]) == [67, 69, 67, 67, 69, 71, 69, 71, 69, 69, 71, 74]
 
 
-def test_an_unreadable_tune_leaves_no_file(tmp_path):
+def test_a_tune_music21_cannot_read_leaves_no_file(tmp_path, monkeypatch):
+    import modeling_irish.render as render
+
+    def fails(*args, **kwargs):  # after the SVG is written: that file must go too
+        raise RenderError("music21 could not read the tune: Bad chord")
+
+    monkeypatch.setattr(render, "to_midi", fails)
     formats = ["svg", "midi"] if _has_verovio() else ["midi"]
     with pytest.raises(RenderError, match="music21 could not read the tune: Bad chord"):
-        render_abc("X:1\nT:b\nM:6/8\nL:1/8\nK:G\n[[AF]\n", str(tmp_path / "tune"), formats)
+        render_abc("X:1\nT:b\nM:6/8\nL:1/8\nK:G\nGAB cde|\n", str(tmp_path / "tune"), formats)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_abc_our_reader_refuses_never_reaches_the_engravers(tmp_path, monkeypatch):
+    # verovio aborts the process (SIGSEGV / std::out_of_range) on some malformed chords
+    import modeling_irish.render as render
+
+    def boom(*args, **kwargs):
+        raise AssertionError("an engraver was called")
+
+    monkeypatch.setattr(render, "to_svg", boom)
+    monkeypatch.setattr(render, "to_midi", boom)
+    for bad, why in (("|: DFAF ] dFAF) | [A2B2 |", "without a chord"),
+                     ("[[[DF]A]B] c|", "nested chord"), ("z4 | z4 |", "no notes")):  # fmt: skip
+        with pytest.raises(RenderError, match=why):
+            render_abc(f"X:1\nT:Bad\nM:4/4\nL:1/8\nK:D\n{bad}\n", str(tmp_path / "t"))
+    assert not list(tmp_path.iterdir())
 
 
 def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, capsys):
@@ -112,8 +134,8 @@ def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, c
     formats = "svg,midi" if _has_verovio() else "midi"
     assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", formats]) == 1
     err = capsys.readouterr().err.splitlines()
-    (line,) = [e for e in err if "Bad chord" in e]
-    assert line.startswith(f"irish-tune render: {book} line 8 (X:2 T:Broken): music21 could not")
+    (line,) = [e for e in err if "nested chord" in e]
+    assert line.startswith(f"irish-tune render: {book} line 8 (X:2 T:Broken): not readable ABC")
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "book_1.mid" in names and "book_3.mid" in names
     assert not [n for n in names if n.startswith("book_2")]  # no partial svg either
