@@ -227,3 +227,14 @@ def test_a_broken_vocabulary_file_is_named(tmp_path):
     (tmp_path / "abc_vocab.json").write_text("{not json")
     with pytest.raises(ValueError, match="abc_vocab.json: not a vocabulary JSON"):
         AbcVocab.load(tmp_path / "abc_vocab.json")
+
+
+def test_a_text_with_several_tunes_is_refused_not_cut_to_the_first(tokenizer):
+    from tokenization.abc_parser import AbcParseError
+
+    book = KESH + "\n\n" + KESH.replace("X:1", "X:2", 1)
+    with pytest.raises(AbcParseError, match="2 tunes in one text"):
+        tokenizer.encode_tune(book)
+    with pytest.raises(AbcParseError, match="give one tune per string"):
+        tokenizer(book)
+    assert len(tokenizer([KESH, KESH])["input_ids"]) == 2

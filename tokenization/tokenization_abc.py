@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from transformers import BatchEncoding, PreTrainedTokenizer
 
-from .abc_parser import AbcTune, Token, parse_abc
+from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
 from .abc_writer import write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
@@ -81,8 +81,21 @@ def package_version() -> str:
 
 
 def read_tune(text: str) -> tuple[AbcTune, AbcTune]:
-    """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised)."""
+    """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised).
+
+    A text holding several tunes (a second ``X:`` line) is an `AbcParseError`: the parser reads
+    one tune, and the others would be dropped without a word (`parse_tunebook` reads a book)."""
     tune = parse_abc(text)
+    if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
+        starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
+        if len(starts) > 1:
+            raise AbcParseError(
+                f"{len(starts)} tunes in one text (X: lines {', '.join(map(str, starts[:5]))}"
+                f"{', ...' if len(starts) > 5 else ''}); give one tune per string, e.g. a list",
+                tune=tune.title or None,
+                line=starts[1],
+                column=1,
+            )
     return tune, normalise_tune(tune)
 
 
