@@ -115,15 +115,19 @@ def positive_int(text: str) -> int:
 
 def read_input(path: str) -> str:
     """The text of an ABC file, or of stdin for ``-`` (UTF-8, else Latin-1; a BOM dropped)."""
-    from tokenization.check import read_abc_file
+    from tokenization.check import read_abc_file, read_stdin
 
     if path == "-":
-        return sys.stdin.read().removeprefix("\ufeff")
-    if not os.path.exists(path):
+        text = read_stdin()
+    elif not os.path.exists(path):
         raise FileNotFoundError(f"no such file: {path}")
-    if os.path.isdir(path):
+    elif os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a folder; give an ABC file")
-    return read_abc_file(path)
+    else:
+        text = read_abc_file(path)
+    if "\x00" in text:
+        raise ValueError(f"{'stdin' if path == '-' else path} is not a text file (NUL bytes)")
+    return text
 
 
 def require_folder(path: str, what: str = "model") -> str:

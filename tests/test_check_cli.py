@@ -125,9 +125,8 @@ def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     assert main(["check", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["tunes"] == 0
-    assert data["failures"] == [
-        {"tune": str(path), "error": "no tune found (each tune starts with an X: line)"}
-    ]
+    why = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
+    assert data["failures"] == [{"tune": str(path), "error": why}]
 
 
 def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):
@@ -173,3 +172,19 @@ def test_check_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(GOOD))
     assert main(["check", "-", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["round_trip_ok"] == 1
+
+
+def test_utf16_files_empty_stdin_and_binary_files(tmp_path, monkeypatch):
+    import io
+
+    from tokenization.check import check_files
+
+    tune = "X:1\nT:Café\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"
+    (tmp_path / "u16.abc").write_bytes(tune.encode("utf-16"))  # Windows "Unicode", with a BOM
+    report = check_files([tmp_path / "u16.abc"])
+    assert report.parsed == 1 and not report.failures
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert check_files(["-"]).failures == [{"tune": "stdin", "error": "empty input"}]
+    (tmp_path / "bin.abc").write_bytes(b"\x7fELF\x00\x00\x01X:1\n")
+    (failure,) = check_files([tmp_path / "bin.abc"]).failures
+    assert "not a text file" in failure["error"]

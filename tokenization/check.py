@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,9 @@ __all__ = [
     "CheckReport",
     "check_files",
     "check_text",
+    "decode_abc",
     "read_abc_file",
+    "read_stdin",
     "round_trip_rows",
 ]
 
@@ -159,7 +162,7 @@ def check_text(
         else:
             report.failures.append({"tune": name, "error": _first_difference(rows, again)})
     if report.tunes == before and text.strip():
-        error = "no tune found (each tune starts with an X: line)"
+        error = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
         report.failures.append({"tune": source, "error": error})
     return report
 
@@ -171,22 +174,46 @@ def check_files(
     bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
-        if path == "-":
-            check_text(sys.stdin.read().removeprefix("\ufeff"), "stdin", report, bars=bars)
-            continue
-        label = (labels or {}).get(path, path)
-        text = read_abc_file(path)
+        label = "stdin" if path == "-" else (labels or {}).get(path, path)
+        text = read_stdin() if path == "-" else read_abc_file(path)
         if not text.strip():
-            report.failures.append({"tune": label, "error": "empty file"})
+            error = "empty input" if path == "-" else "empty file"
+            report.failures.append({"tune": label, "error": error})
+        elif "\x00" in text:
+            report.failures.append({"tune": label, "error": "not a text file (it holds NUL bytes)"})
+            continue
         check_text(text, label, report, bars=bars)
     return report
 
 
 def read_abc_file(path: str | os.PathLike) -> str:
-    """The text of an ABC file: UTF-8 (a BOM is dropped), else Latin-1, the encoding of many
-    older tunebooks (O'Neill's and Ryan's in music21's corpus among them)."""
+    """The text of an ABC file (see `decode_abc`)."""
     with open(path, "rb") as handle:
-        data = handle.read()
+        return decode_abc(handle.read())
+
+
+def read_stdin() -> str:
+    """The text on standard input (see `decode_abc`)."""
+    buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (tests) may be text only
+    return sys.stdin.read().removeprefix("\ufeff") if buffer is None else decode_abc(buffer.read())
+
+
+def decode_abc(data: bytes) -> str:
+    """ABC text from bytes: UTF-16 or UTF-32 when a byte-order mark says so (Windows editors
+    save "Unicode" that way), else UTF-8 (a BOM is dropped), else Latin-1, the encoding of many
+    older tunebooks (O'Neill's and Ryan's in music21's corpus among them).
+
+    >>> decode_abc("X:1".encode("utf-16")), decode_abc(b"T:Caf\\xe9")
+    ('X:1', 'T:Café')
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
