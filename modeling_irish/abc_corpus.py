@@ -568,10 +568,17 @@ def load_abc_corpus(
         )
     options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
     rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
+    if not rows:
+        raise ValueError(
+            f"no readable ABC tunes in {', '.join(map(str, sources))}: {report['read']} read, "
+            f"{report['skipped']} skipped {report['skip_reasons']}"
+        )
     split_of = split_groups(keys, ratios, seed)
     report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
     dataset = _make_dataset_dict(rows, split_of, report)
-    logger.info(
+    # a warning when tunes were skipped, so that a default logging setup shows it
+    logger.log(
+        logging.WARNING if report["skipped"] else logging.INFO,
         "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s",
         report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
         report["duplicates"], report["splits"],

@@ -615,3 +615,15 @@ def test_the_corpus_cache_key_follows_the_contents_not_the_mtime(tmp_path):
     second = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
     assert sorted(first["train"]["title"]) == ["Aaa", "Bbb"]
     assert sorted(second["train"]["title"]) == ["Aaa", "Ccc"]
+
+
+@needs_parser
+def test_skipped_tunes_are_a_warning_and_nothing_readable_is_an_error(tmp_path, caplog):
+    bad = "X:9\nT:Broken\nM:4/4\nL:1/8\nK:D\n[[DF]A]B c|\n"
+    book = write(tmp_path / "one.abc", [tune(1, "One"), bad])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(1, 0, 0))
+    assert "skipped 1" in caplog.text
+    only_bad = write(tmp_path / "bad.abc", [bad])
+    with pytest.raises(ValueError, match=r"no readable ABC tunes .*1 read, 1 skipped"):
+        load_abc_corpus(only_bad)

@@ -358,7 +358,7 @@ def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path,
     noteless.write_text("X:1\nT:No notes\nK:D\n\nX:2\nT:None here\nK:G\n")
     argv = ["--corpus", str(noteless), "--output_dir", str(tmp_path / "out"),
             "--cache_dir", cache_dir]  # fmt: skip
-    with pytest.raises(train.UsageError, match="no training tunes left"):
+    with pytest.raises(train.UsageError, match="no readable ABC tunes .*2 skipped"):
         train.main(argv)
     assert not (tmp_path / "out" / "model.safetensors").exists()
 

@@ -26,7 +26,12 @@ __all__ = [
 ]
 
 #: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
-_CORPUS_INPUT_ERRORS = ("ABC source ", "no ABC tunes found", "is not a thesession.org dump")
+_CORPUS_INPUT_ERRORS = (
+    "ABC source ",
+    "no ABC tunes found",
+    "no readable ABC tunes",
+    "is not a thesession.org dump",
+)
 
 
 def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
