@@ -41,7 +41,9 @@ def _check_args(parser: argparse.ArgumentParser) -> None:
         help="also check that every full bar sums to its meter (pickups, section ends and "
         'endings aside); JSON gets a "bars" object',
     )
-    parser.add_argument("--max-failures", type=int, default=20, help="failures listed in text mode")
+    parser.add_argument(
+        "--max-failures", type=positive_int, default=20, help="failures listed in text mode"
+    )
     parser.add_argument(
         "--exit-zero",
         action="store_true",

@@ -188,3 +188,11 @@ def test_utf16_files_empty_stdin_and_binary_files(tmp_path, monkeypatch):
     (tmp_path / "bin.abc").write_bytes(b"\x7fELF\x00\x00\x01X:1\n")
     (failure,) = check_files([tmp_path / "bin.abc"]).failures
     assert "not a text file" in failure["error"]
+
+
+def test_max_failures_must_be_positive(tmp_path):
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "--max-failures", "-1", str(tmp_path)])
+    assert exit_info.value.code == 2

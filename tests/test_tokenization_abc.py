@@ -238,3 +238,12 @@ def test_a_text_with_several_tunes_is_refused_not_cut_to_the_first(tokenizer):
     with pytest.raises(AbcParseError, match="give one tune per string"):
         tokenizer(book)
     assert len(tokenizer([KESH, KESH])["input_ids"]) == 2
+
+
+def test_clear_errors_for_a_missing_folder_a_bad_vocabulary_file_and_an_unknown_id(tokenizer):
+    with pytest.raises(OSError, match="/no/such/folder: no such folder"):
+        AbcTokenizer.from_pretrained("/no/such/folder")
+    with pytest.raises(ValueError, match="not a vocabulary JSON file"):
+        AbcTokenizer(vocab_file="/bin/ls")
+    with pytest.raises(ValueError, match="is not in the vocabulary"):
+        tokenizer.decode([[999999] * 20])

@@ -157,7 +157,13 @@ class AbcTokenizer(PreTrainedTokenizer):
         cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
     ) -> AbcTokenizer:
         """`PreTrainedTokenizer.from_pretrained`, refusing a folder without ``abc_vocab.json``
-        (transformers would otherwise build a tokenizer with an empty vocabulary)."""
+        (transformers would otherwise build a tokenizer with an empty vocabulary), and a path
+        that can only be local (absolute, ``./``, ``../``, ``~``) but does not exist (transformers
+        would take it for a Hub repository name)."""
+        name = os.fspath(pretrained_model_name_or_path)
+        local = isinstance(name, str) and name.startswith(("/", "./", "../", "~"))
+        if local and not os.path.exists(os.path.expanduser(name)):
+            raise OSError(f"{name}: no such folder (give a saved AbcTokenizer folder)")
         tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         if tokenizer.vocab_file is None:
             raise OSError(

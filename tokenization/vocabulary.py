@@ -126,7 +126,11 @@ class AbcVocab:
 
     def token(self, feature: str, index: int) -> str:
         """Value of id ``index`` in ``feature``."""
-        return self.values[feature][index]
+        values = self.values[feature]
+        if not 0 <= index < len(values):
+            raise ValueError(f"id {index} of feature {feature!r} is not in the vocabulary "
+                             f"(0..{len(values) - 1})")  # fmt: skip
+        return values[index]
 
     def encode(self, rows: TuneRows) -> np.ndarray:
         """Encode a tune's rows into an ``(n_rows, 20)`` int64 array."""
@@ -161,7 +165,7 @@ class AbcVocab:
         with open(path, encoding="utf-8") as handle:
             try:
                 data = json.load(handle)
-            except json.JSONDecodeError as err:
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise ValueError(f"{path}: not a vocabulary JSON file ({err})") from None
         version = data.get("format_version") if isinstance(data, dict) else None
         if version != VOCAB_FORMAT_VERSION:
