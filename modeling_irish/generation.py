@@ -288,6 +288,7 @@ class TuneGenerator:
         constrained: bool = True,
         title: str | None = None,
         num_threads: int | None = 1,
+        first_number: int = 1,
     ) -> list[GeneratedTune]:
         """Sample ``num_tunes`` tunes in one batch.
 
@@ -310,6 +311,8 @@ class TuneGenerator:
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
                 see `modeling_irish.threads`); ``None`` keeps torch's setting.
+            first_number: the ``X:`` (and default title number) of the first tune; the others
+                follow (a caller sampling in several batches numbers them through).
         """
         _check_sampling(num_tunes, temperature, top_k, top_p)
         _check_lengths(num_bars, max_rows, min_bars)
@@ -335,8 +338,9 @@ class TuneGenerator:
                 constrained,
                 hard_max,
             )
+            finish = (first_rows, first_meas, batch, req, title)
             return [
-                self._finish(i, cons[i], records, first_rows, first_meas, batch, req, title)
+                self._finish(first_number + i, cons[i], records, i, *finish)
                 for i in range(num_tunes)
             ]
 
@@ -500,9 +504,10 @@ class TuneGenerator:
 
     def _finish(
         self,
-        i: int,
+        number: int,
         c: TuneConstraint,
         records: dict,
+        i: int,
         first_rows: torch.Tensor,
         first_meas: torch.Tensor,
         batch: _Batch,
@@ -531,9 +536,9 @@ class TuneGenerator:
             key=req.key,
             meter=req.meter,
             unit=req.unit,
-            title=title or f"Generated {rhythm or 'tune'} {i + 1}",
+            title=title or f"Generated {rhythm or 'tune'} {number}",
             rhythm=rhythm,
-            x=i + 1,
+            x=number,
         )
         check = validate_tune(tokens, req.meter)
         errors = check.errors + (["truncated at the hard row limit"] if truncated else [])

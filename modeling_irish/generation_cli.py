@@ -82,7 +82,13 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
-    parser.add_argument("--num-tunes", type=int, default=4, help="tunes sampled in one batch")
+    parser.add_argument("--num-tunes", type=positive_int, default=4, help="tunes to sample")
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=64,
+        help="tunes sampled at once (memory grows with it); more tunes come in further batches",
+    )
     parser.add_argument(
         "--num-bars", type=positive_int, default=16, help="bars before closing the tune"
     )
@@ -132,7 +138,9 @@ def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune evaluate-generation``."""
     _sampling_args(parser)
     parser.add_argument("--train", default=None, help="training corpus (ABC) for copy/histograms")
-    parser.add_argument("--max-train-tunes", type=int, default=None, help="read at most N tunes")
+    parser.add_argument(
+        "--max-train-tunes", type=positive_int, default=None, help="read at most N tunes"
+    )
     parser.add_argument("--no-readers", action="store_true", help="skip music21/abc2midi checks")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
@@ -152,9 +160,33 @@ def load_generator(model_dir: str) -> TuneGenerator:
     return TuneGenerator(model, AbcTokenizer.from_pretrained(model_dir, local_files_only=True))
 
 
-def _sample(args: argparse.Namespace, generator, prompt: str | None = None):
+def _batch_seed(seed: int, batch: int) -> int:
+    """The seed of batch ``batch``: the run's seed for the first (so a run of at most
+    ``--batch-size`` tunes is what one batch was before), then one drawn from (seed, batch)."""
+    if batch == 0:
+        return seed
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, batch]).generate_state(1)[0])
+
+
+def _sample_all(args: argparse.Namespace, generator, prompt: str | None = None):
+    """Every tune asked for, in batches of ``--batch-size`` (yielded as each batch is done)."""
+    for batch, start in enumerate(range(0, args.num_tunes, args.batch_size)):
+        size = min(args.batch_size, args.num_tunes - start)
+        yield from _sample(args, generator, prompt, size, _batch_seed(args.seed, batch), start + 1)
+
+
+def _sample(
+    args: argparse.Namespace,
+    generator,
+    prompt: str | None,
+    num_tunes: int,
+    seed: int,
+    first_number: int = 1,
+) -> list:
     return generator.generate(
-        args.num_tunes,
+        num_tunes,
         rhythm=args.rhythm,
         meter=args.meter,
         mode=args.mode,
@@ -165,8 +197,9 @@ def _sample(args: argparse.Namespace, generator, prompt: str | None = None):
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,
-        seed=args.seed,
+        seed=seed,
         constrained=not args.unconstrained,
+        first_number=first_number,
     )
 
 
@@ -227,10 +260,10 @@ def run_generate(args: argparse.Namespace) -> int:
         _out_folder(args.out)
         formats = _usable_formats(formats, args.soundfont, "generate")
     generator = load_generator(args.model)
-    tunes = _sample(args, generator, prompt)
+    tunes = _sample_all(args, generator, prompt)
     if not args.out:
-        print("\n".join(t.abc for t in tunes))
         for i, tune in enumerate(tunes, 1):
+            print(tune.abc, flush=True)
             if not tune.valid:  # the text is printed all the same: say what is wrong with it
                 print(f"irish-tune generate: tune {i} INVALID: {'; '.join(tune.errors[:3])}",
                       file=sys.stderr)  # fmt: skip
@@ -325,7 +358,7 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
 
     corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
     generator = load_generator(args.model)
-    tunes = _sample(args, generator)
+    tunes = list(_sample_all(args, generator))
     metrics = generation_metrics(
         tunes, corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
     )

@@ -433,3 +433,20 @@ def test_a_misspelled_rhythm_is_warned_with_the_nearest_known_one(generator, cap
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         generator.generate(1, rhythm="reell", meter="4/4", num_bars=2)
     assert "rhythm='reell' (did you mean 'reel'" in caplog.text
+
+
+def test_cli_samples_many_tunes_in_batches(model_dir, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    def run(*extra: str) -> list[str]:
+        assert main(["generate", "--model", model_dir, "--num-bars", "4", *extra]) == 0
+        return [t for t in capsys.readouterr().out.split("X:") if t.strip()]
+
+    two = run("--num-tunes", "2")
+    five = run("--num-tunes", "5", "--batch-size", "2")  # batches of 2, 2 and 1
+    assert len(five) == 5 and five[:2] == two  # the first batch keeps the run's seed
+    assert five == run("--num-tunes", "5", "--batch-size", "2")  # the same seed, the same tunes
+    assert len(set(five)) == 5  # later batches have seeds of their own
+    assert [t.split("\n", 1)[0] for t in five] == ["1", "2", "3", "4", "5"]  # X: numbered through
+    with pytest.raises(SystemExit):
+        main(["generate", "--model", model_dir, "--num-tunes", "0"])
