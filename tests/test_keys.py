@@ -81,6 +81,9 @@ def test_key_field_extras_and_defaults():
     exp = parse_key_field("D exp ^f").accidentals
     assert exp == {"C": 0, "D": 0, "E": 0, "F": 1, "G": 0, "A": 0, "B": 0}
     assert parse_key_field("Dmix=c").accidentals["C"] == 0
+    no_tonic = parse_key_field("exp _b _e")  # the accidentals alone
+    assert no_tonic.key == Key("C", "major") and no_tonic.warnings
+    assert no_tonic.accidentals == {"C": 0, "D": 0, "E": -1, "F": 0, "G": 0, "A": 0, "B": -1}
     none = parse_key_field("none")
     assert none.key == Key("C", "major") and none.warnings
     for hp in ("HP", "Hp"):

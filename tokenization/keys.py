@@ -191,6 +191,9 @@ def parse_key_field(text: str) -> KeySpec:
     if value in ("HP", "Hp"):
         key = Key("A", "mixolydian")
         return KeySpec(key, key.accidentals, (f"K:{value} read as A mixolydian",))
+    if re.match(r"(?i)exp\b", value):  # `K:exp _b _e`: the accidentals alone, no tonic
+        spec = parse_key_field("C " + value)
+        return KeySpec(spec.key, spec.accidentals, (*spec.warnings, "K:exp with no tonic: C"))
     m = _KEY_RE.match(value)
     if m is None:
         raise ValueError(f"cannot read key {text!r}")
