@@ -125,3 +125,11 @@ def test_text_without_a_key_is_not_read_as_music():
     assert len(parse_abc('X:1\n!trill!GAG "Gmaj"GAB|uvBc|').tokens) == 10
     # with a K: field, letters are left to the reader as before (O'Neill's `kB,4` decorations)
     assert pitches(parse_abc("X:1\nK:G\nkB,4 kA,4|")) == [59, 57]
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_windows_and_old_mac_line_ends_read_like_unix_ones(newline):
+    text = "X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|\nef ge|\n"
+    want = parse_abc(text)
+    got = parse_abc(text.replace("\n", newline))
+    assert got.title == "a" and got.tokens == want.tokens

@@ -160,7 +160,9 @@ class _TuneParser(_HeaderFields):
 
     # ---------------------------------------------------------------- header
     def parse(self, text: str) -> AbcTune:
-        lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        if "\r" in text:  # CR LF (Windows) or CR alone (old Mac files) end lines too
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
         lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark saved by some editors
         body_start = self._parse_header(lines)
         self._inherit(self.file_header)
