@@ -60,6 +60,17 @@ class _RawTune:
         past_header = tune_line - 1 - self.header_lines
         return self.line + max(past_header, 0)
 
+    def locate(self, err: Exception) -> str:
+        """``err`` (an `AbcParseError` of `text`) with this file's name and the file's line."""
+        from tokenization.abc_parser import AbcParseError
+
+        if not isinstance(err, AbcParseError) or err.line is None:
+            return f"{self.source}: {err}"
+        moved = AbcParseError(
+            err.message, tune=err.tune, line=self.file_line(err.line), column=err.column
+        )
+        return f"{self.source}: {moved}"
+
 
 def _read_text(path: Path) -> str:
     from tokenization.check import read_abc_file  # UTF-8, else Latin-1 (old tunebooks)

@@ -121,12 +121,13 @@ def evaluate_lm_on_texts(
         rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model)))
         features.clear()
 
-    for text in texts:
+    for item in texts:  # a text, or a `_RawTune` of the command line (which knows its file line)
         try:
-            enc = tokenizer.encode_tune(text)
+            enc = tokenizer.encode_tune(getattr(item, "text", item))
         except AbcParseError as err:
             skipped += 1
-            logger.warning("skipped a tune: %s", err)
+            where = item.locate(err) if hasattr(item, "locate") else str(err)
+            logger.warning("skipped a tune: %s", where)
             continue
         features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
         if len(features) == batch_size:
@@ -156,9 +157,10 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
-def _texts(files: list[str]) -> Iterator[str]:
-    """Every tune's text of the files, folders (and ``-``, stdin) in order."""
-    from modeling_irish.abc_corpus import iter_abc_tunes
+def _texts(files: list[str]) -> Iterator[Any]:
+    """Every tune of the files and folders (`_RawTune`: text, file and line) and of ``-``
+    (stdin: the text alone), in order."""
+    from modeling_irish.abc_sources import _iter_raw
     from modeling_irish.cli import read_input
     from tokenization.abc_header import split_tunebook
 
@@ -166,7 +168,7 @@ def _texts(files: list[str]) -> Iterator[str]:
         if name == "-":
             yield from (text for _, text in split_tunebook(read_input("-"), standalone=True))
         else:
-            yield from (text for _, text in iter_abc_tunes(name))
+            yield from _iter_raw(name)
 
 
 def run_evaluate_lm(args: argparse.Namespace) -> int:
@@ -184,7 +186,15 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     k: result[k]
-                    for k in ("nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens")
+                    for k in (
+                        "nll",
+                        "nll_main",
+                        "nll_dur",
+                        "perplexity",
+                        "tunes",
+                        "tokens",
+                        "skipped",
+                    )
                 }
             )
         )

@@ -71,12 +71,7 @@ def _located(err: AbcParseError, record: dict[str, Any]) -> str:
     """The error with the line of the file it was read from (the parser counts from the tune's
     `X:` line), and the file's name."""
     raw = record.get("where")
-    if raw is None or err.line is None:
-        return str(err)
-    moved = AbcParseError(
-        err.message, tune=err.tune, line=raw.file_line(err.line), column=err.column
-    )
-    return f"{raw.source}: {moved}"
+    return str(err) if raw is None else raw.locate(err)
 
 
 def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:

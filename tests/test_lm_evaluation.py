@@ -13,6 +13,7 @@ import modeling_irish  # noqa: F401  (Auto registrations)
 from modeling_irish.cli import main
 from modeling_irish.lm_evaluation import evaluate_lm_on_texts
 from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+from tokenization.check import check_files
 from tokenization.tokenization_abc import AbcTokenizer
 
 TUNES = [
@@ -37,15 +38,18 @@ def model_dir(tmp_path_factory):
     return folder
 
 
-def test_evaluate_lm_json(model_dir, capsys):
-    assert (
-        main(["evaluate-lm", "--model", str(model_dir), str(model_dir / "tunes.abc"), "--json"])
-        == 0
-    )
+def test_evaluate_lm_json(model_dir, capsys, caplog):
+    path = model_dir / "tunes.abc"
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens"}
-    assert data["tunes"] == 3  # the broken fourth tune is skipped
+    assert set(data) == {"nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped"}
+    assert data["tunes"] == 3 and data["skipped"] == 1  # the broken fourth tune is skipped
     assert math.isclose(data["perplexity"], math.exp(data["nll"]), rel_tol=1e-9)
+    # named by its file and the file's line, as `irish-tune check` names it
+    (bad,) = check_files([path]).failures
+    where = bad["error"][bad["error"].index("line ") :]
+    assert f"{path}: " in caplog.text and where in caplog.text
 
 
 def test_nll_main_matches_the_model_loss_on_one_tune(model_dir):
