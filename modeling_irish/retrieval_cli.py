@@ -72,6 +72,21 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_out(out: str) -> None:
+    """Fail at once when the index folder ``out`` cannot be written."""
+    import os
+
+    if os.path.isfile(out):
+        raise FileExistsError(f"--out {out!r} is a file; the index is a folder")
+    parent = os.path.dirname(os.path.abspath(out))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as err:
+        raise OSError(f"--out {out}: cannot create {parent} ({err.strerror or err})") from err
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"--out {out}: {parent} is not writable")
+
+
 def run_index(args: argparse.Namespace) -> int:
     """Build and save the index; prints its size."""
     import os
@@ -80,6 +95,7 @@ def run_index(args: argparse.Namespace) -> int:
 
     if args.model is None and (args.tokenizer is None or args.out is None):
         raise ValueError("give --model, or --tokenizer and --out for an edit-distance index")
+    _check_out(args.out or os.path.join(args.model, "index"))  # before the minutes of work
     if args.model is not None:
         model, tokenizer = _load(args.model)
     else:

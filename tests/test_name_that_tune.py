@@ -519,3 +519,19 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
     assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["queries"] == 8 and metrics["mrr_at_20"] == 1.0
+
+
+def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkeypatch):
+    from modeling_irish.cli import main
+    from modeling_irish.name_that_tune import TuneIndex
+
+    def never(*args, **kwargs):
+        raise AssertionError("the index was built before --out was checked")
+
+    monkeypatch.setattr(TuneIndex, "build", never)
+    tok_dir = tmp_path / "tok"
+    tokenizer.save_pretrained(tok_dir)
+    (tmp_path / "a_file").write_text("")
+    for out in (tmp_path / "a_file", tmp_path / "a_file" / "index"):
+        argv = ["index", "--tokenizer", str(tok_dir), str(tmp_path), "--out", str(out)]
+        assert main(argv) == 2
