@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from tokenization.abc_header import split_tunebook
+from tokenization.abc_header import file_header_fields, split_tunebook
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,11 @@ def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
     (else they would all be one tune, in one split)."""
     text = _read_text(path)
     found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
-    written = [tune.count("\n") for _, tune in split_tunebook(text)]  # without the file header
+    unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
+    if file_header_fields(unix):  # lines of each tune as written, without the file header
+        written = [tune.count("\n") for _, tune in split_tunebook(text)]
+    else:  # (most books: no file header, nothing written in)
+        written = [tune.count("\n") for _, tune in found]
     numbers = Counter(tune.split("\n", 1)[0].strip() for _, tune in found)
     repeated = sum(n for n in numbers.values() if n > 1)
     if repeated:
