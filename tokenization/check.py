@@ -147,7 +147,8 @@ def check_text(
         report.tunes += 1
         name = _tune_name(source, tune)
         if isinstance(tune, AbcParseError):
-            report.failures.append({"tune": name, "error": f"parse: {tune}"})
+            where = f"line {tune.line}, column {tune.column}: " if tune.line is not None else ""
+            report.failures.append({"tune": name, "error": f"parse: {where}{tune.message}"})
             continue
         report.parsed += 1
         if bars:
