@@ -301,6 +301,8 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         from tokenization.abc_header import split_tunebook
 
         queries = [text for _, text in split_tunebook(read_input("-"), standalone=True)]
+        if not queries:
+            raise ValueError("--queries -: no tune on stdin (a tune starts with an X: line)")
     metrics = evaluate_retrieval(
         model,
         tokenizer,

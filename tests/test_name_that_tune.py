@@ -519,6 +519,9 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
     assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["queries"] == 8 and metrics["mrr_at_20"] == 1.0
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))  # nothing piped in
+    assert main(argv) == 2
+    assert "--queries -: no tune on stdin" in capsys.readouterr().err
 
 
 def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkeypatch):
