@@ -189,6 +189,10 @@ def run_identify(args: argparse.Namespace) -> int:
 
     if args.model is None and args.index is None:
         raise ValueError("give --model (and optionally --index) or --index")
+    if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
+        raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
+    if args.hybrid_weight is not None and args.model is None:
+        raise ValueError("--hybrid-weight needs --model: the hybrid adds the model's title cosine")
     where = "stdin" if args.file == "-" else args.file
     text = read_input(args.file)
     if not text.strip():

@@ -538,3 +538,12 @@ def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkey
     for out in (tmp_path / "a_file", tmp_path / "a_file" / "index"):
         argv = ["index", "--tokenizer", str(tok_dir), str(tmp_path), "--out", str(out)]
         assert main(argv) == 2
+
+
+def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    (tmp_path / "q.abc").write_text("X:1\nK:D\nFAAB AFED|\n")
+    argv = ["identify", "--index", str(tmp_path), str(tmp_path / "q.abc"), "--hybrid-weight", "5"]
+    assert main(argv) == 2
+    assert "--hybrid-weight needs --model" in capsys.readouterr().err
