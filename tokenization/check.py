@@ -195,6 +195,8 @@ def read_abc_file(path: str | os.PathLike) -> str:
 
 def read_stdin() -> str:
     """The text on standard input (see `decode_abc`)."""
+    if sys.stdin.isatty():  # nothing piped in: say what the wait is for
+        print("reading ABC from the terminal; end with Ctrl-D", file=sys.stderr)
     buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (tests) may be text only
     return sys.stdin.read().removeprefix("\ufeff") if buffer is None else decode_abc(buffer.read())
 
