@@ -47,6 +47,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish import edit_distance  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
+from modeling_irish.cli import existing_folder  # noqa: E402
 from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
 from modeling_irish.retrieval_evaluation import (  # noqa: E402
     EditScorerOptions,
@@ -64,7 +65,12 @@ def parse_args() -> argparse.Namespace:
         "--corpus",
         default=os.environ.get("MODELING_IRISH_CORPUS", "../shared/data/thesession-c.abc"),
     )
-    p.add_argument("--tokenizer", required=True, help="Tokenizer folder (e.g. a model folder).")
+    p.add_argument(
+        "--tokenizer",
+        required=True,
+        type=existing_folder,
+        help="Tokenizer folder (e.g. a model folder).",
+    )
     p.add_argument("--queries", type=int, default=300)
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
@@ -79,13 +85,7 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--compare-window", type=int, default=None, help="Also time these windows.")
     args = p.parse_args()
-    # checked before any work: a missing folder would be taken for a Hub repo id (minutes of
-    # network retries), a bad commit would fail only after the index is built
-    if not os.path.isdir(args.tokenizer):
-        p.error(
-            f"--tokenizer {args.tokenizer}: no such folder (train one with "
-            "benchmarks/train_fixed_budget.py, or give a saved model or tokenizer folder)"
-        )
+    # checked before any work: a bad commit would fail only after the index is built
     if args.ab_commit and not commit_exists(args.ab_commit):
         p.error(f"--ab-commit {args.ab_commit}: no such commit in this repository")
     return args

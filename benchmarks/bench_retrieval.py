@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
+from modeling_irish.cli import existing_folder  # noqa: E402
 from modeling_irish.name_that_tune import HYBRID_WEIGHT  # noqa: E402
 from training import train  # noqa: E402
 
@@ -80,7 +81,10 @@ def parse_args() -> argparse.Namespace:
         "several processes side by side).",
     )
     p.add_argument(
-        "--measurenote", default=None, help="Trained MeasureNote folder (transfer rows)."
+        "--measurenote",
+        default=None,
+        type=existing_folder,  # checked before any training, not at the first transfer row
+        help="Trained MeasureNote folder (transfer rows).",
     )
     p.add_argument(
         "--only",
@@ -99,13 +103,6 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--out", default="runs/bench-retrieval", help="Where runs and results go.")
     args = p.parse_args()
-    # checked before any training: a missing folder would be taken for a Hub repo id (minutes of
-    # network retries) and would fail only at the first transfer row
-    if args.measurenote is not None and not os.path.isdir(args.measurenote):
-        p.error(
-            f"--measurenote {args.measurenote}: no such folder (train one with "
-            "benchmarks/train_fixed_budget.py, or give a saved MeasureNote folder)"
-        )
     for folder in args.merge or ():
         if not Path(folder, RESULTS).is_file():
             p.error(f"--merge: no {Path(folder, RESULTS)} (a folder that --out wrote)")

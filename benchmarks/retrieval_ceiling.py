@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_corpus import title_key  # noqa: E402
+from modeling_irish.cli import existing_folder  # noqa: E402
 from modeling_irish.edit_distance import (  # noqa: E402
     MAX_WORD_QUERY,
     PaddedGallery,
@@ -44,16 +44,11 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", required=True, help="Training corpus (ABC file).")
     p.add_argument("--queries", required=True, help="Held-out settings of training tunes (ABC).")
-    p.add_argument("--tokenizer", required=True, help="Tokenizer folder.")
+    p.add_argument("--tokenizer", required=True, type=existing_folder, help="Tokenizer folder.")
     p.add_argument("--excerpt-notes", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rotations", action="store_true", help="Letters, best of 7 rotations.")
     args = p.parse_args()
-    if not os.path.isdir(args.tokenizer):  # else taken for a Hub repo id: minutes of retries
-        p.error(
-            f"--tokenizer {args.tokenizer}: no such folder (train one with "
-            "benchmarks/train_fixed_budget.py, or give a saved model or tokenizer folder)"
-        )
     return args
 
 

@@ -39,6 +39,7 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
+from modeling_irish.cli import existing_folder  # noqa: E402
 from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
 from modeling_irish.name_that_tune import _encode_all, header_values, read_tunes  # noqa: E402
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings  # noqa: E402
@@ -62,7 +63,9 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--cache-dir", default=None, help="Corpus cache folder.")
-    p.add_argument("--tokenizer", required=True, help="Tokenizer folder (any model folder).")
+    p.add_argument(
+        "--tokenizer", required=True, type=existing_folder, help="Tokenizer (any model) folder."
+    )
     p.add_argument("--k", type=int, nargs="+", default=[5], help="Nearest settings to use.")
     p.add_argument("--temperature", type=float, nargs="+", default=[0.02])
     p.add_argument("--rhythm-weight", type=float, nargs="+", default=[2.0])
@@ -78,11 +81,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dev", type=int, default=None, help="Development set from the training split.")
     p.add_argument("--first", type=int, default=300, help="Size of the first part reported.")
     args = p.parse_args()
-    if not os.path.isdir(args.tokenizer):  # else taken for a Hub repo id: minutes of retries
-        p.error(
-            f"--tokenizer {args.tokenizer}: no such folder (train one with "
-            "benchmarks/train_fixed_budget.py, or give a saved model or tokenizer folder)"
-        )
     return args
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-__all__ = ["main", "positive_int", "read_input", "require_folder"]
+__all__ = ["existing_folder", "main", "positive_int", "read_input", "require_folder"]
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
@@ -113,6 +113,14 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def existing_folder(text: str) -> str:
+    """argparse type: a local folder that exists (checked when the arguments are read: a
+    missing one would otherwise be taken for a Hub repository name, with minutes of retries)."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"no such folder: {text}")
+    return text
 
 
 def read_input(path: str) -> str:

@@ -196,3 +196,13 @@ def test_max_failures_must_be_positive(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "--max-failures", "-1", str(tmp_path)])
     assert exit_info.value.code == 2
+
+
+def test_existing_folder_argument_type(tmp_path):
+    import argparse
+
+    from modeling_irish.cli import existing_folder
+
+    assert existing_folder(str(tmp_path)) == str(tmp_path)
+    with pytest.raises(argparse.ArgumentTypeError, match="no such folder"):
+        existing_folder(str(tmp_path / "missing"))
