@@ -23,10 +23,10 @@ repeats and endings unfolded), alternating query by query; ``written_*`` keys.
 ``edit_distance.WINDOW`` (alternating, and checks that the scores are identical); ``window_W_*``
 keys.
 
-``--ab-commit`` times the bit-parallel scan of ``modeling_irish/edit_distance.py`` at that git
-commit (its ``_myers_scan_table``, else its ``_myers_scan``) against the current one in the same
-process, alternating query by query (a fair ratio on a noisy machine), and checks that both give
-identical scores.
+``--ab-commit`` times the bit-parallel scan at that git commit (``_myers_scan_table``, else
+``_myers_scan``, of ``modeling_irish/semiglobal.py``, or of ``edit_distance.py`` at commits before
+the scans moved there) against the current one in the same process, alternating query by query (a
+fair ratio on a noisy machine), and checks that both give identical scores.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import numpy as np
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
-from modeling_irish import edit_distance  # noqa: E402
+from modeling_irish import semiglobal  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
 from modeling_irish.cli import existing_folder  # noqa: E402
 from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
@@ -101,18 +101,24 @@ def commit_exists(commit: str) -> bool:
 
 
 def scan_at_commit(commit: str) -> tuple[str, object]:
-    """The scan of ``modeling_irish/edit_distance.py`` as it was at a git commit: the name of the
-    function to swap in (``_myers_scan_table``, which every scan of the current module goes
-    through, or ``_myers_scan`` at commits without it) and that function."""
+    """The scan as it was at a git commit (in ``modeling_irish/semiglobal.py``, or in
+    ``edit_distance.py`` before it moved): the name of the function to swap into the current
+    ``semiglobal`` (``_myers_scan_table``, which every scan goes through, or ``_myers_scan`` at
+    commits without it) and that function."""
     repo = Path(__file__).resolve().parents[1]
-    source = subprocess.run(
-        ["git", "show", f"{commit}:modeling_irish/edit_distance.py"],
-        cwd=repo, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+    source = ""
+    for path in ("modeling_irish/semiglobal.py", "modeling_irish/edit_distance.py"):
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:{path}"], cwd=repo, capture_output=True, text=True
+        )
+        if shown.returncode == 0:
+            source = shown.stdout
+            break
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(source)
     spec = importlib.util.spec_from_file_location(f"edit_distance_{commit}", handle.name)
     module = importlib.util.module_from_spec(spec)
+    module.__package__ = "modeling_irish"  # its relative imports (the compiled kernels) resolve
     spec.loader.exec_module(module)
     os.unlink(handle.name)
     name = "_myers_scan_table" if hasattr(module, "_myers_scan_table") else "_myers_scan"
@@ -147,7 +153,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(ids), size=min(args.queries, len(ids)), replace=False)
     queries = [cropper.crop(ids[i], args.excerpt_notes, rng) for i in picks]
-    current = {n: getattr(edit_distance, n) for n in ("_myers_scan_table", "_myers_scan")}
+    current = {n: getattr(semiglobal, n) for n in ("_myers_scan_table", "_myers_scan")}
     scans = {"current": current}
     if args.ab_commit:
         swapped, function = scan_at_commit(args.ab_commit)
@@ -157,7 +163,7 @@ def main() -> None:
 
     def use(name: str) -> None:
         for attr, function in scans.get(name, current).items():
-            setattr(edit_distance, attr, function)
+            setattr(semiglobal, attr, function)
 
     with torch_threads(1):
         for name in times:  # untimed: numba compiles (or loads its cache) on the first scan

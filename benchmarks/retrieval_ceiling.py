@@ -26,16 +26,15 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish.abc_corpus import title_key  # noqa: E402
 from modeling_irish.cli import existing_folder  # noqa: E402
-from modeling_irish.edit_distance import (  # noqa: E402
+from modeling_irish.edit_distance import letter_sequence, pitch_sequence  # noqa: E402
+from modeling_irish.name_that_tune import _encode_all, read_tunes  # noqa: E402
+from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows  # noqa: E402
+from modeling_irish.semiglobal import (  # noqa: E402
     MAX_WORD_QUERY,
     PaddedGallery,
-    letter_sequence,
-    pitch_sequence,
     rotation_distances,
     semiglobal_distances,
 )
-from modeling_irish.name_that_tune import _encode_all, read_tunes  # noqa: E402
-from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 

@@ -1,6 +1,6 @@
-"""Compiled (numba) kernels of the bit-parallel edit-distance scan of `edit_distance`.
+"""Compiled (numba) kernels of the bit-parallel edit-distance scan of `semiglobal`.
 
-The numpy scan of `edit_distance._myers_scan_table_numpy` makes ~20 passes over the active
+The numpy scan of `semiglobal._myers_scan_table_numpy` makes ~20 passes over the active
 gallery columns at each text step, one per bit operation. The kernels here make one: a gather
 of the pattern bits of each column's symbol, then Myers' (1999) step for all active columns in
 one loop that LLVM vectorises (16 columns an AVX-512 instruction with 32-bit words). Same

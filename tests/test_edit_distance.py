@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 from modeling_irish.edit_distance import (
     ROTATION_PENALTY,
     EditDistanceRanker,
-    PaddedGallery,
-    _myers_scan_table,
-    _myers_scan_table_numpy,
     eighth_sequence,
     letter_sequence,
     pitch_sequence,
+)
+from modeling_irish.semiglobal import (
+    PaddedGallery,
+    _myers_scan_table,
+    _myers_scan_table_numpy,
     rotation_distances,
     semiglobal_distances,
     semiglobal_distances_dp,
