@@ -191,9 +191,103 @@ def test_collator_pads_measure_numbers_with_the_last_value():
     assert batch["attention_mask"].sum().item() == 6
 
 
-def test_unsupported_call_arguments_are_refused(tokenizer):
-    with pytest.raises(TypeError, match="truncation"):
-        tokenizer(KESH, truncation=True)
+def test_transformers_keywords_that_describe_what_it_does_are_accepted(tokenizer):
+    plain = tokenizer(TUNES, max_length=12)
+    same = tokenizer(
+        TUNES,
+        max_length=12,
+        padding=True,
+        truncation=True,
+        return_attention_mask=True,
+        add_special_tokens=True,
+    )
+    for key in plain:
+        assert torch.equal(plain[key], same[key])
+    assert (
+        tokenizer(KESH, padding="longest")["input_ids"].shape == tokenizer(KESH)["input_ids"].shape
+    )
+    assert tokenizer([KESH, KESH], padding=False)["input_ids"].shape[0] == 2  # nothing to pad
+
+
+def test_padding_to_max_length(tokenizer):
+    enc = tokenizer([KESH, DORIAN_REEL], padding="max_length", max_length=40)
+    assert enc["input_ids"].shape == (2, 40, len(FEATURE_NAMES))
+    short = tokenizer(KESH, max_length=40)
+    n = int(short["attention_mask"].sum())
+    assert torch.equal(enc["input_ids"][0, :n], short["input_ids"][0, :n])
+    assert enc["attention_mask"][0, n:].sum() == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"padding": False}, "different lengths"),
+        ({"padding": "max_length"}, "needs max_length"),
+        ({"padding": "everything"}, "padding must be"),
+        ({"truncation": False, "max_length": 5}, "contradicts"),
+        ({"return_attention_mask": False}, "always returned"),
+        ({"add_special_tokens": False}, "<start>"),
+    ],
+)
+def test_keywords_it_cannot_honour_are_refused_with_the_reason(tokenizer, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tokenizer(TUNES, **kwargs)
+
+
+def test_unknown_keywords_and_non_text_items_are_refused(tokenizer):
+    with pytest.raises(TypeError, match="text_pair"):
+        tokenizer(KESH, text_pair=KESH)
+    with pytest.raises(TypeError, match="item 1 of the batch is a list"):
+        tokenizer([KESH, [KESH]])
+
+
+def test_pad_batches_encoded_tunes_like_the_call(tokenizer):
+    whole = tokenizer(TUNES)
+    singles = [{k: v[0] for k, v in tokenizer(t).items()} for t in TUNES]
+    padded = tokenizer.pad(singles, return_tensors="pt")
+    for key in whole:
+        assert torch.equal(padded[key], whole[key]), key
+    # rows padded earlier (a batch of the dataset's map) are dropped first, as the mask says
+    rows = [{k: v[i] for k, v in whole.items()} for i in range(len(TUNES))]
+    again = tokenizer.pad(rows, pad_to_multiple_of=8, return_tensors="pt")
+    assert again["input_ids"].shape[1] % 8 == 0
+    assert torch.equal(again["attention_mask"].sum(1), whole["attention_mask"].sum(1))
+    as_dict = tokenizer.pad({k: [r[k] for r in singles] for k in singles[0]}, return_tensors="pt")
+    assert torch.equal(as_dict["input_ids"], whole["input_ids"])
+    assert isinstance(tokenizer.pad(singles)["input_ids"], list)  # no return_tensors: lists
+
+
+def test_pad_refuses_main_token_ids_and_left_padding(tokenizer):
+    with pytest.raises(ValueError, match="main tokens only"):
+        tokenizer.pad([{"input_ids": tokenizer.encode(KESH), "measure_numbers": [0]}])
+    one = {k: v[0] for k, v in tokenizer(KESH).items()}
+    with pytest.raises(ValueError, match="encoded tune 1 needs 'input_ids' and 'measure_numbers'"):
+        tokenizer.pad([one, {"input_ids": one["input_ids"]}])
+    # the main-token view (encode) is padded by transformers as before
+    main = tokenizer.pad([{"input_ids": [4, 5, 6]}, {"input_ids": [4]}], return_tensors="pt")
+    assert main["input_ids"].tolist() == [[4, 5, 6], [4, 0, 0]]
+    with pytest.raises(ValueError, match="right only"):
+        tokenizer.pad([{k: v[0] for k, v in tokenizer(KESH).items()}], padding_side="left")
+
+
+def test_transformers_padding_collator_uses_the_tokenizer_pad(tokenizer):
+    from transformers import DataCollatorWithPadding
+
+    singles = [{k: v[0].tolist() for k, v in tokenizer(t).items()} for t in TUNES]
+    batch = DataCollatorWithPadding(tokenizer)(singles)
+    assert torch.equal(batch["input_ids"], tokenizer(TUNES)["input_ids"])
+    assert torch.equal(batch["labels"], tokenizer(TUNES)["labels"])
+
+
+def test_decode_says_what_to_give_it(tokenizer):
+    with pytest.raises(ValueError, match="main tokens alone"):
+        tokenizer.decode(tokenizer.encode(KESH))
+    with pytest.raises(ValueError, match="batch_decode"):
+        tokenizer.decode(tokenizer(TUNES)["input_ids"])
+    texts = tokenizer.batch_decode(tokenizer(TUNES)["input_ids"])
+    assert [tokenizer(t)["input_ids"].shape[1] for t in texts] == [
+        int(n) for n in tokenizer(TUNES)["attention_mask"].sum(1)
+    ]
 
 
 def test_return_tensors_np_none_and_bad(tokenizer):

@@ -85,6 +85,8 @@ def read_tune(text: str) -> tuple[AbcTune, AbcTune]:
 
     A text holding several tunes (a second ``X:`` line) is an `AbcParseError`: the parser reads
     one tune, and the others would be dropped without a word (`parse_tunebook` reads a book)."""
+    if not isinstance(text, str):
+        raise TypeError(f"an ABC tune is a string of text, got {type(text).__name__}")
     tune = parse_abc(text)
     if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
         starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
@@ -249,22 +251,35 @@ class AbcTokenizer(PreTrainedTokenizer):
         *,
         return_tensors: str | None = "pt",
         max_length: int | None = None,
-        **kwargs: Any,
+        padding: bool | str = True,
+        truncation: bool | str | None = None,
+        return_attention_mask: bool | None = None,
+        add_special_tokens: bool = True,
     ) -> BatchEncoding:
         """Encode one ABC tune or a batch; returns padded ``input_ids (batch, seq, 20)``,
         ``measure_numbers``, ``attention_mask`` and ``labels (batch, seq, 2)``.
 
         ``return_tensors``: ``"pt"`` (torch tensors, the default), ``"np"`` (numpy arrays) or
-        None (lists). ``max_length`` truncates each tune to its first rows. Padding is always on
-        the right (MeasureNote's GRUs read every tune from its first row). Any other keyword is
-        refused.
+        None (lists). ``max_length`` truncates each tune to its first rows (``truncation=True``
+        is implied, unlike `transformers`, where ``max_length`` alone does not truncate).
+        Padding is always on the right, to the longest tune (MeasureNote's GRUs read every tune
+        from its first row); ``padding="max_length"`` pads to ``max_length`` instead. The other
+        `transformers` keywords are accepted where they describe what this tokenizer does
+        (``padding=True``, ``truncation=True``, ``return_attention_mask=True``,
+        ``add_special_tokens=True``) and refused, with the reason, where they do not.
+
+        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+        >>> tok(["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"], padding=True)["attention_mask"].tolist()
+        [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]
         """
-        if kwargs:
-            raise TypeError(f"AbcTokenizer.__call__ got unsupported arguments {sorted(kwargs)}")
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
-        if max_length is not None and max_length < 1:
-            raise ValueError(f"max_length must be >= 1, got {max_length}")
+        _check_call_options(max_length, padding, truncation, return_attention_mask)
+        if not add_special_tokens:
+            raise ValueError(
+                "add_special_tokens=False: every tune's rows start with <start> and end with <end>"
+                " (the model reads its header from the <start> row)"
+            )
         if self.padding_side != "right":
             raise ValueError(
                 f"AbcTokenizer pads on the right only (padding_side={self.padding_side!r}): "
@@ -274,7 +289,12 @@ class AbcTokenizer(PreTrainedTokenizer):
         if not texts:
             raise ValueError("AbcTokenizer got no tunes to encode (an empty list)")
         features = []
-        for item in texts:
+        for n, item in enumerate(texts):
+            if not isinstance(item, str):
+                raise TypeError(
+                    f"AbcTokenizer encodes ABC text, one string a tune; item {n} of the batch is a "
+                    f"{type(item).__name__}"
+                )
             enc = self.encode_tune(item)
             features.append(
                 {
@@ -282,7 +302,83 @@ class AbcTokenizer(PreTrainedTokenizer):
                     "measure_numbers": enc.measure_numbers[:max_length],
                 }
             )
-        batch = AbcDataCollator()(features)
+        return self._collate(features, padding, max_length, None, return_tensors)
+
+    def pad(
+        self,
+        encoded_inputs: Any,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | None = None,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Pad encoded tunes (dicts with ``input_ids`` ``(n, 20)`` and ``measure_numbers``, or one
+        dict of such lists) into a batch, as `AbcDataCollator` does, with ``labels``.
+
+        So `transformers.DataCollatorWithPadding(tokenizer)`, and `Trainer`'s default collator
+        with ``processing_class=tokenizer``, batch a tokenized dataset. An ``attention_mask`` in
+        a feature marks rows padded earlier, which are dropped first; given ``labels`` are
+        recomputed from the rows. ``return_tensors`` as in ``__call__`` (None: lists, as in
+        `transformers`). Encodings without ``measure_numbers`` are the main-token view
+        (``encode``, ``convert_tokens_to_ids``) and are padded by `transformers` as usual.
+
+        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+        >>> tunes = ["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"]
+        >>> rows = [{k: v[0] for k, v in tok(t).items()} for t in tunes]
+        >>> tok.pad(rows, return_tensors="pt")["input_ids"].shape
+        torch.Size([2, 6, 20])
+        """
+        if not _holds_feature_rows(encoded_inputs):
+            return super().pad(
+                encoded_inputs,
+                padding=padding,
+                max_length=max_length,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_attention_mask=return_attention_mask,
+                return_tensors=return_tensors,
+                verbose=verbose,
+            )
+        if return_tensors not in ("pt", "np", None):
+            raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
+        _check_call_options(max_length, padding, None, return_attention_mask, pad=True)
+        if (padding_side or self.padding_side) != "right":
+            raise ValueError(
+                "AbcTokenizer pads on the right only: the GRUs read every tune from its start"
+            )
+        if isinstance(encoded_inputs, dict):  # a dict of lists -> a list of dicts
+            keys = list(encoded_inputs)
+            encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
+        features = [_unpadded(f, n) for n, f in enumerate(encoded_inputs)]
+        if not features:
+            raise ValueError("AbcTokenizer.pad got no encoded tunes")
+        return self._collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
+
+    def _collate(
+        self,
+        features: list[dict[str, Any]],
+        padding: bool | str,
+        max_length: int | None,
+        pad_to_multiple_of: int | None,
+        return_tensors: str | None,
+    ) -> BatchEncoding:
+        lengths = [len(f["input_ids"]) for f in features]
+        if (padding is False or padding == "do_not_pad") and len(set(lengths)) > 1:
+            raise ValueError(
+                f"padding=False, but the tunes have different lengths ({min(lengths)} to "
+                f"{max(lengths)} rows): a batch of them is padded (padding=True)"
+            )
+        if padding == "max_length":
+            if max(lengths) > max_length:
+                raise ValueError(
+                    f"a tune of {max(lengths)} rows is longer than max_length={max_length}"
+                )
+            unit = pad_to_multiple_of or 1
+            pad_to_multiple_of = -(-max_length // unit) * unit  # the batch is exactly this long
+        batch = AbcDataCollator(pad_to_multiple_of)(features)
         if return_tensors == "np":
             batch = {k: v.numpy() for k, v in batch.items()}
         elif return_tensors is None:
@@ -336,7 +432,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
         ids = _as_numpy(token_ids)
         if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
-            raise ValueError(f"decode expects (n_rows, {len(FEATURE_NAMES)}) ids, got {ids.shape}")
+            raise ValueError(_decode_shape_error(ids.shape))
         ids = ids[ids[:, _MAIN] != PAD_ID]
         if not len(ids):
             raise ValueError("decode got no rows besides padding: there is no tune to write")
@@ -366,6 +462,19 @@ class AbcTokenizer(PreTrainedTokenizer):
         return json.dumps(self.abc_vocab.to_dict())
 
 
+def _decode_shape_error(shape: tuple[int, ...]) -> str:
+    """Why `decode` cannot write ids of this shape, and what to give it instead."""
+    wanted = f"decode expects one tune's (n_rows, {len(FEATURE_NAMES)}) feature rows"
+    if len(shape) == 1:
+        return (
+            f"{wanted}, as tokenizer(abc)['input_ids'][0] gives; got 1-D ids {shape}: the main "
+            "tokens alone (tokenizer.encode) hold no header to write the tune with"
+        )
+    if len(shape) == 3:
+        return f"{wanted}; got a batch {shape}: use batch_decode"
+    return f"{wanted}; got {shape}"
+
+
 def _row_token(main: str, dur: str, compound: bool) -> Token:
     if main.startswith("pitch"):
         return Token("note", "", int(main[5:]), Fraction(dur) / EIGHTHS_PER_WHOLE)
@@ -380,6 +489,67 @@ def _row_token(main: str, dur: str, compound: bool) -> Token:
     if main == "]":
         return Token("chord_end", "]", None, None)
     return Token("bar", main, None, None)
+
+
+def _check_call_options(
+    max_length: int | None,
+    padding: bool | str,
+    truncation: bool | str | None,
+    return_attention_mask: bool | None,
+    pad: bool = False,
+) -> None:
+    """Refuse, with the reason, the `transformers` options this tokenizer cannot honour."""
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
+    if padding not in (True, False, "longest", "max_length", "do_not_pad"):
+        raise ValueError(f"padding must be True, 'longest', 'max_length' or False, got {padding!r}")
+    if padding == "max_length" and max_length is None:
+        raise ValueError("padding='max_length' needs max_length")
+    if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
+        raise ValueError(f"truncation must be True or False, got {truncation!r}")
+    if truncation in (False, "do_not_truncate") and max_length is not None and not pad:
+        raise ValueError(
+            "max_length truncates each tune to its first rows here; truncation=False contradicts it"
+        )
+    if return_attention_mask is False:
+        raise ValueError(
+            "return_attention_mask=False: the attention mask is always returned (the model needs "
+            "it to skip padded rows)"
+        )
+
+
+def _holds_feature_rows(encoded_inputs: Any) -> bool:
+    """Whether `pad` got encoded tunes (with ``measure_numbers``), not main-token ids."""
+    if isinstance(encoded_inputs, dict):
+        return "measure_numbers" in encoded_inputs
+    first = next(iter(encoded_inputs), None) if isinstance(encoded_inputs, (list, tuple)) else None
+    return isinstance(first, dict) and "measure_numbers" in first
+
+
+def _unpadded(feature: Any, n: int) -> dict[str, Any]:
+    """One encoded tune's ``input_ids`` ``(rows, 20)`` and ``measure_numbers``, without rows its
+    ``attention_mask`` marks as padding."""
+    if (
+        not isinstance(feature, dict)
+        or "input_ids" not in feature
+        or "measure_numbers" not in feature
+    ):
+        raise ValueError(
+            f"AbcTokenizer.pad: encoded tune {n} needs 'input_ids' and 'measure_numbers', as "
+            "the others have (what the tokenizer returns for one tune)"
+        )
+    ids = _as_numpy(feature["input_ids"])
+    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
+        raise ValueError(
+            f"AbcTokenizer.pad: encoded tune {n} has input_ids of shape {ids.shape}, not "
+            f"(rows, {len(FEATURE_NAMES)}) feature rows as tokenizer(abc) gives ("
+            "tokenizer.encode gives the main tokens only, which the model cannot read)"
+        )
+    measures = _as_numpy(feature["measure_numbers"]).reshape(-1)
+    if feature.get("attention_mask") is not None:
+        keep = int(_as_numpy(feature["attention_mask"]).sum())
+        ids, measures = ids[:keep], measures[:keep]
+    return {"input_ids": ids, "measure_numbers": measures}
 
 
 def _as_numpy(ids: Any) -> np.ndarray:
