@@ -185,6 +185,9 @@ class MeasureNoteConfig(PretrainedConfig):
     ```"""
 
     model_type = "measurenote"
+    # What `transformers.Trainer` leaves out of predictions: `EvalPrediction.predictions` is then
+    # (logits, dur_logits), not the per-batch losses and every hidden state of the eval set.
+    keys_to_ignore_at_inference = ["loss_main", "loss_dur", "state", "hidden_states"]
 
     def __init__(
         self,

@@ -338,6 +338,15 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
         elif isinstance(module, MeasureNoteMeasureModule):
             init.uniform_(module.context_vector, -1.0, 1.0)
 
+    def get_input_embeddings(self) -> nn.Module:
+        """Not one table: MeasureNote embeds each of the 20 features with its own (see
+        `MeasureNoteEmbeddings`), so `resize_token_embeddings` has nothing to resize."""
+        raise NotImplementedError(
+            "MeasureNote has one embedding table per feature (model.measurenote.embeddings), sized "
+            "by config.vocab_sizes from the tokenizer's vocabulary; to change the vocabulary, "
+            "train a tokenizer (AbcTokenizer.train) and a model whose config takes its sizes"
+        )
+
     def configure_optimizer_groups(self, weight_decay: float) -> list[dict]:
         """Parameter groups for `torch.optim.AdamW`: decay matrices, not biases or embeddings.
 
@@ -422,6 +431,11 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         valid = attention_mask.bool() if attention_mask is not None else None
         if valid is not None and bool(valid.all()):
             valid = None
+        if valid is not None and bool((valid[:, 1:] & ~valid[:, :-1]).any()):
+            raise ValueError(
+                "attention_mask must be 1s then 0s (padding on the right): the GRUs read every "
+                "tune from its first row"
+            )
         lengths = valid.sum(1) if (use_cache and valid is not None) else None
         segment, n_complete = self._segments(measure_numbers, valid, state)
 
@@ -461,6 +475,14 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             segment = segment.masked_fill(~valid, 0)
         if segment.numel() and int(segment.min()) < 0:
             raise ValueError("measure_numbers must not go below the state's (or 0) measure number")
+        steps = segment.diff(dim=1)
+        if valid is not None:  # right padding: a valid row's predecessor is valid too
+            steps = steps.masked_fill(~valid[:, 1:], 0)
+        if steps.numel() and bool(((steps < 0) | (steps > 1)).any()):
+            raise ValueError(
+                "measure_numbers must step by 0 or +1 from row to row (as the tokenizer makes "
+                "them); they go back or jump in this batch"
+            )
         # Numbers never decrease, so the largest valid one is the last segment (the open measure).
         n_complete = segment.amax(1) if segment.shape[1] else segment.new_zeros(segment.shape[0])
         return segment, n_complete
@@ -490,6 +512,16 @@ def measurenote_loss(
     loss_main = _mean_cross_entropy(logits[:, :-1], main_target)
     loss_dur = _mean_cross_entropy(dur_logits[:, :-1], dur_target)
     return loss_main + dur_loss_weight * loss_dur, loss_main, loss_dur
+
+
+def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor) -> None:
+    """Labels are `(batch, seq, 2)`, the rows' (main, dur) ids, as the tokenizer returns them."""
+    if labels.dim() != 3 or labels.shape[-1] != 2 or labels.shape[:2] != input_ids.shape[:2]:
+        raise ValueError(
+            f"labels must be (batch, seq, 2): the main and dur ids of each row of input_ids "
+            f"{tuple(input_ids.shape)}, -100 where ignored (the tokenizer's 'labels'); got "
+            f"{tuple(labels.shape)}"
+        )
 
 
 def _mean_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -598,6 +630,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         dur_logits = self.dur_head(hidden)
         loss = loss_main = loss_dur = None
         if labels is not None:
+            _check_labels(labels, input_ids)
             special = (self.config.pad_token_id, self.config.bos_token_id, self.config.eos_token_id)
             loss, loss_main, loss_dur = measurenote_loss(
                 logits, dur_logits, labels, self.config.dur_loss_weight, special

@@ -346,6 +346,74 @@ def test_measure_numbers_below_state_are_rejected(tester):
             model(inputs["input_ids"][:, :1], torch.zeros(4, 1, dtype=torch.long), state=state)
 
 
+@pytest.mark.parametrize("change", ["back", "jump"])
+def test_measure_numbers_that_go_back_or_jump_are_rejected(tester, change):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    numbers = inputs["measure_numbers"]
+    numbers[1, 7:] += -1 - numbers[1, 7] + numbers[1, 6] if change == "back" else 2
+    with pytest.raises(ValueError, match="step by 0 or \\+1"):
+        tester.model()(**inputs)
+
+
+def test_measure_numbers_of_padding_rows_are_not_checked(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    mask = torch.ones_like(inputs["measure_numbers"])
+    mask[0, 9:] = 0
+    inputs["measure_numbers"][0, 9:] = 0  # padding may hold anything
+    with torch.no_grad():
+        out = tester.model()(**inputs, attention_mask=mask)
+    assert torch.isfinite(out.logits).all()
+
+
+def test_left_padding_is_refused(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    mask = torch.ones_like(inputs["measure_numbers"])
+    mask[1, :3] = 0
+    with pytest.raises(ValueError, match="padding on the right"):
+        tester.model()(**inputs, attention_mask=mask)
+
+
+@pytest.mark.parametrize("shape", ["input_ids", "2d", "three"])
+def test_labels_of_the_wrong_shape_are_refused(tester, shape):
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    wrong = {
+        "input_ids": inputs["input_ids"],  # the causal-LM habit, labels=input_ids
+        "2d": labels[..., 0],
+        "three": torch.cat([labels, labels[..., :1]], dim=-1),
+    }[shape]
+    with pytest.raises(ValueError, match=r"labels must be \(batch, seq, 2\)"):
+        tester.model()(**inputs, labels=wrong)
+
+
+def test_resizing_embeddings_says_why_not(tester):
+    with pytest.raises(NotImplementedError, match="one embedding table per feature"):
+        tester.model().resize_token_embeddings(100)
+
+
+def test_trainer_predictions_are_the_two_logits(tester, tmp_path):
+    from datasets import Dataset
+    from transformers import Trainer, TrainingArguments
+
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    rows = [
+        {"input_ids": inputs["input_ids"][i], "measure_numbers": inputs["measure_numbers"][i],
+         "labels": labels[i]}
+        for i in range(tester.batch_size)
+    ]  # fmt: skip
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_eval_batch_size=2, report_to=[], use_cpu=True
+    )
+    trainer = Trainer(model=tester.model(), args=args)
+    predictions = trainer.predict(Dataset.from_list(rows).with_format("torch")).predictions
+    assert isinstance(predictions, tuple) and len(predictions) == 2
+    assert predictions[0].shape == (
+        tester.batch_size,
+        tester.seq_length,
+        tester.vocab_sizes["main"],
+    )
+    assert predictions[1].shape == (tester.batch_size, tester.seq_length, tester.vocab_sizes["dur"])
+
+
 @pytest.mark.parametrize("bad_id", [-100, 10_000])
 def test_ids_outside_the_vocabulary_are_named(tester, bad_id):
     _, inputs, _ = tester.prepare_config_and_inputs()
