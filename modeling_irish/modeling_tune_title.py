@@ -296,10 +296,13 @@ class TuneTitleTextModel(nn.Module):
         input_ids: Optional[torch.LongTensor] = None,
         attention_mask: Optional[torch.LongTensor] = None,
     ) -> torch.Tensor:
-        """`(n, output_size)` pooled title vectors from strings or from tokenised ids."""
+        """`(n, output_size)` pooled title vectors from strings or from tokenised ids (one string
+        is one title, not a list of characters)."""
         if titles is None:
+            if input_ids is None:
+                raise ValueError("no titles: give titles (strings) or title_input_ids")
             return self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        titles = list(titles)
+        titles = [titles] if isinstance(titles, str) else list(titles)
         if not self.cached:
             return self.encoder.encode(titles)
         missing = list(dict.fromkeys(t for t in titles if t not in self._cache))
@@ -481,9 +484,13 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         input_ids: torch.LongTensor,
         measure_numbers: torch.LongTensor,
         attention_mask: Optional[torch.LongTensor] = None,
+        labels: Optional[torch.LongTensor] = None,
         normalize: bool = True,
     ) -> torch.FloatTensor:
-        """`(batch, projection_dim)` tune embeddings (L2-normalised unless `normalize=False`)."""
+        """`(batch, projection_dim)` tune embeddings (L2-normalised unless `normalize=False`;
+        CLIP's getters return the projection unnormalised). `labels` is ignored: it is the
+        language-model labels the tokenizer returns, so `get_tune_features(**tokenizer(abc))`
+        works."""
         pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         embeds = self.tune_projection(pooled)
         return F.normalize(embeds, dim=-1) if normalize else embeds
@@ -512,10 +519,13 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         group_ids: Optional[torch.LongTensor] = None,
         return_loss: Optional[bool] = None,
         return_dict: Optional[bool] = None,
+        labels: Optional[torch.LongTensor] = None,
     ) -> Union[TuneTitleOutput, tuple]:
         """Embed tunes and titles; `logits_per_tune[i, j]` scores tune i against title j.
 
         Args:
+            titles: the titles as strings (one string is one title), or `title_input_ids` /
+                `title_attention_mask` from the title tokenizer.
             positives_mask: `(n, n)` bool, True where tune i also matches title j (settings of
                 one tune, equal titles); those pairs are never negatives in the loss.
             group_ids: `(n,)` title-group id of each pair (`TuneTitleCollator`); when
@@ -523,9 +533,16 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             return_loss: compute `config.loss_type` over this batch (single process).
             return_dict: a `TuneTitleOutput` (default `config.return_dict`), else its fields
                 that are not None, as a tuple.
+            labels: ignored: the language-model labels the tune tokenizer returns, accepted so
+                that `model(**tokenizer(tunes), titles=titles)` works.
         """
         tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)
+        if return_loss and len(tune_pooled) != len(title_pooled):
+            raise ValueError(
+                f"the loss pairs tune i with title i: got {len(tune_pooled)} tunes and "
+                f"{len(title_pooled)} titles"
+            )
         tune_embeds = F.normalize(self.tune_projection(tune_pooled), dim=-1)
         title_embeds = F.normalize(self.title_projection(title_pooled), dim=-1)
         cosine = tune_embeds @ title_embeds.T  # (n_tunes, n_titles)

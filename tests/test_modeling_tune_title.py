@@ -73,6 +73,42 @@ def test_forward_shapes_and_finite_loss(tester, encoder_type, loss_type):
     assert model(**tester.prepare_inputs(config)).loss is None
 
 
+def test_one_string_is_one_title_not_its_characters(tester):
+    model = TuneTitleModel(tester.get_config()).eval()
+    with torch.no_grad():
+        one = model.get_title_features("The Kesh")
+        listed = model.get_title_features(["The Kesh"])
+    assert one.shape == (1, 12)
+    assert torch.equal(one, listed)
+
+
+def test_misuse_of_the_forward_says_what_is_wrong(tester):
+    config = tester.get_config()
+    model = TuneTitleModel(config)
+    inputs = tester.prepare_inputs(config)
+    with pytest.raises(ValueError, match="no titles"):
+        model(**{**inputs, "titles": None})
+    with pytest.raises(ValueError, match="got 4 tunes and 3 titles"):
+        model(**{**inputs, "titles": TITLES[:3]}, return_loss=True)
+    assert model(**{**inputs, "titles": TITLES[:3]}).logits_per_tune.shape == (4, 3)  # ranking
+
+
+def test_the_tokenizer_output_goes_straight_in(tester):
+    """`model(**tokenizer(tunes), titles=...)`: the tokenizer's language-model labels are
+    accepted and change nothing."""
+    config = tester.get_config()
+    model = TuneTitleModel(config).eval()
+    inputs = tester.prepare_inputs(config)
+    labels = torch.zeros(*inputs["measure_numbers"].shape, 2, dtype=torch.long)
+    with torch.no_grad():
+        plain = model(**inputs).logits_per_tune
+        with_labels = model(**inputs, labels=labels).logits_per_tune
+        tune_only = {k: v for k, v in inputs.items() if k != "titles"}
+        features = model.get_tune_features(**tune_only, labels=labels)
+    assert torch.equal(plain, with_labels)
+    assert torch.equal(features, model.get_tune_features(**tune_only))
+
+
 def test_padding_does_not_change_embeddings(tester):
     config = tester.get_config()
     model = TuneTitleModel(config).eval()
