@@ -576,13 +576,23 @@ def load_abc_corpus(
     split_of = split_groups(keys, ratios, seed)
     report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
     dataset = _make_dataset_dict(rows, split_of, report)
-    # a warning when tunes were skipped, so that a default logging setup shows it
+    empty = [
+        n for n, size in report["splits"].items() if size == 0 and ratios[SPLIT_NAMES.index(n)]
+    ]
+    # a warning when tunes were skipped or a split came out empty, so that default logging shows it
     logger.log(
-        logging.WARNING if report["skipped"] else logging.INFO,
+        logging.WARNING if report["skipped"] or empty else logging.INFO,
         "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s",
         report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
         report["duplicates"], report["splits"],
     )  # fmt: skip
+    if empty:
+        logger.warning(
+            "ABC corpus: the %s split%s %s empty: %d tunes in %d groups are too few for ratios %s "
+            "(a group, the tunes linked by tune id, title or body, goes whole to one split)",
+            " and ".join(empty), "s" if len(empty) > 1 else "", "are" if len(empty) > 1 else "is",
+            len(rows), len(set(_components(keys))), tuple(ratios),
+        )  # fmt: skip
     if cached is not None:
         # written aside and renamed: two processes may fill one cache folder at once
         tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")

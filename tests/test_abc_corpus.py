@@ -537,6 +537,21 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
     assert "no ABC tunes found in" in caplog.text and "notes.abc" in caplog.text
 
 
+def test_a_corpus_too_small_for_its_splits_says_so(tmp_path, caplog):
+    book = write(tmp_path / "three.abc", [tune(x, f"Tune {x}") for x in range(1, 4)])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus(book)
+    empty = [name for name in SPLIT_NAMES if len(corpus[name]) == 0]
+    assert empty  # 3 tunes cannot fill 90/5/5
+    assert (
+        f"the {' and '.join(empty)} split" in caplog.text and "3 tunes in 3 groups" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(1.0, 0.0, 0.0))  # asked for: no warning
+    assert "split" not in caplog.text
+
+
 def test_split_groups_deals_large_and_small_groups_alike():
     # 100 groups of 10 records and 1000 singletons: every split should hold about half of each
     # (choosing a split by group size would fill validation and test with singletons)
