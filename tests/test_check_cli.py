@@ -34,6 +34,18 @@ CORPUS = Path(
 )
 
 
+def require_corpus() -> Path:
+    """The shared corpus: a skip when it is missing from its default place, a failure when
+    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
+    if not CORPUS.is_file():
+        if "MODELING_IRISH_CORPUS" in os.environ:
+            pytest.fail(
+                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
+            )
+        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
+    return CORPUS
+
+
 @pytest.fixture
 def tunebook(tmp_path: Path) -> Path:
     path = tmp_path / "book.abc"
@@ -53,9 +65,82 @@ def test_check_json_prints_exactly_one_object(tunebook, capsys):
 
 
 def test_check_text_mode_lists_failures(tunebook, capsys):
-    main(["check", str(tunebook)])
+    assert main(["check", str(tunebook)]) == 1
     out = capsys.readouterr().out
-    assert "tunes: 3" in out and "FAIL" in out
+    assert "tunes: 3  parsed: 2  round-trip ok: 2" in out
+    assert "FAIL " in out and "Broken One: parse: line 14, column 6" in out
+
+
+def _spoiled_round_trip(monkeypatch, spoil):
+    """Make every round trip of `check` come back changed by ``spoil(rows_again)``."""
+    import tokenization.check as check
+
+    real = check.round_trip_rows
+
+    def changed(tune):
+        rows, again, text = real(tune)
+        spoil(again)
+        return rows, again, text
+
+    monkeypatch.setattr(check, "round_trip_rows", changed)
+    return real
+
+
+def test_check_reports_a_row_the_round_trip_changed(tmp_path, monkeypatch, capsys):
+    from tokenization.abc_parser import parse_abc
+
+    path = tmp_path / "good.abc"
+    path.write_text(GOOD)
+    real = _spoiled_round_trip(
+        monkeypatch, lambda again: again.token_rows.__setitem__(3, ("pitch76", "1", "4", "6"))
+    )
+    rows, _, _ = real(parse_abc(GOOD))
+    before = rows.rows()[3][:9]
+    after = ("pitch76", "1", "4", "6") + before[4:]
+    why = f"row 3 differs after the round trip: {before} != {after}"
+    assert main(["check", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tunes"], data["parsed"], data["round_trip_ok"]) == (1, 1, 0)
+    assert data["failures"] == [{"tune": f"{path}: X:1 Good One", "error": why}]
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "round-trip ok: 0" in out and f"FAIL {path}: X:1 Good One: {why}" in out
+    assert main(["check", "--exit-zero", str(path)]) == 0
+
+
+def test_check_reports_rows_the_round_trip_lost(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "good.abc"
+    path.write_text(GOOD)
+
+    def lose_the_end(again):  # the <end> row, in both halves of the rows
+        again.token_rows.pop()
+        again.position_rows.pop()
+
+    _spoiled_round_trip(monkeypatch, lose_the_end)
+    assert main(["check", str(path), "--json"]) == 1
+    (failure,) = json.loads(capsys.readouterr().out)["failures"]
+    assert failure["error"] == "34 rows became 33 after the round trip"
+
+
+def test_check_reports_a_round_trip_that_raises(tmp_path, monkeypatch, capsys):
+    import tokenization.check as check
+
+    def broken(tune):
+        raise ValueError("the writer lost its way")
+
+    path = tmp_path / "book.abc"
+    path.write_text(GOOD + "\n" + GOOD.replace("X:1", "X:2"))
+    monkeypatch.setattr(check, "round_trip_rows", broken)
+    assert main(["check", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tunes"], data["parsed"], data["round_trip_ok"]) == (2, 2, 0)
+    assert data["failures"] == [
+        {"tune": f"{path}: X:{x} Good One", "error": "round trip: the writer lost its way"}
+        for x in (1, 2)
+    ]
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL {path}: X:2 Good One: round trip: the writer lost its way" in out
 
 
 def test_check_missing_file_is_a_clear_error(tmp_path, capsys):
@@ -65,9 +150,7 @@ def test_check_missing_file_is_a_clear_error(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_whole_shared_corpus_parses_and_round_trips():
-    if not CORPUS.exists():
-        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
-    report = check_files([CORPUS])
+    report = check_files([require_corpus()])
     assert report.tunes == 20721
     assert report.round_trip_ok / report.tunes >= 0.995
     assert report.tunes - report.round_trip_ok == len(report.failures)
