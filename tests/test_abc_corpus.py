@@ -25,6 +25,18 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", REPO / ".." / "shared/data/thesession-c.abc"))
 
 
+def require_corpus() -> Path:
+    """The shared corpus: a skip when it is missing from its default place, a failure when
+    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
+    if not CORPUS.is_file():
+        if "MODELING_IRISH_CORPUS" in os.environ:
+            pytest.fail(
+                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
+            )
+        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
+    return CORPUS
+
+
 def _has_parser() -> bool:
     try:
         import tokenization.abc_parser  # noqa: F401
@@ -458,10 +470,8 @@ def rows_ids(data) -> list[str]:
 @needs_parser
 @pytest.mark.slow
 def test_shared_corpus_loads_without_leaks():
-    if not CORPUS.is_file():
-        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
     report = {}
-    data = load_abc_corpus(CORPUS, report=report)  # timing: benchmarks, not tests
+    data = load_abc_corpus(require_corpus(), report=report)  # timing: benchmarks, not tests
     assert report["read"] == 20721
     assert_report_sums(report)
     assert_no_leak(data)

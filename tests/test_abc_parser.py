@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", ROOT / "../shared/data/thesession-c.abc"))
 
 
+def require_corpus() -> Path:
+    """The shared corpus: a skip when it is missing from its default place, a failure when
+    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
+    if not CORPUS.is_file():
+        if "MODELING_IRISH_CORPUS" in os.environ:
+            pytest.fail(
+                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
+            )
+        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
+    return CORPUS
+
+
 def rows(body: str, header: str = "L:1/8\nK:C") -> list[tuple]:
     """(kind, text, pitch, dur) rows of a tune body, durations as strings."""
     tune = parse_abc(f"X:1\n{header}\n{body}", corpus_format="standard")
@@ -394,9 +406,7 @@ def test_fuzz_mutated_real_abc(snippet, edits):
 # ---------------------------------------------------------------- whole corpora (slow)
 @pytest.mark.slow
 def test_whole_shared_corpus_parses():
-    if not CORPUS.exists():
-        pytest.skip(f"corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
-    text = CORPUS.read_text(encoding="utf-8")
+    text = require_corpus().read_text(encoding="utf-8")
     results = list(parse_tunebook(text))  # speed: benchmarks/bench_tokenization.py
     ok = [r for r in results if isinstance(r, AbcTune)]
     rate = len(ok) / len(results)
