@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from tests.helpers import tiny_measurenote_config
+from helpers import tiny_measurenote_config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)

@@ -218,8 +218,10 @@ def test_metrics_from_embeddings_diagonal_default():
 @pytest.fixture(scope="module")
 def metric():
     evaluate = pytest.importorskip("evaluate")
+    before = evaluate.config.HF_EVALUATE_OFFLINE
     evaluate.config.HF_EVALUATE_OFFLINE = True
-    return evaluate
+    yield evaluate
+    evaluate.config.HF_EVALUATE_OFFLINE = before
 
 
 def test_evaluate_module_scores_with_index_and_lists(metric):

@@ -45,7 +45,8 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
     # -I: isolated mode, so the working directory is not on sys.path
     result = subprocess.run(
-        [sys.executable, "-I", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+        [sys.executable, "-I", "-c", script],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == expected

@@ -1,0 +1,39 @@
+"""Settings for the whole test session: nothing written outside temporary folders, no network,
+reproducible fuzzing in CI, and no accelerate state carried from one test to the next."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+import pytest
+from hypothesis import settings
+
+# transformers reads HF_MODULES_CACHE when it is imported, which no test module has done yet:
+# remote-code loads copy the model code there instead of into ~/.cache/huggingface/modules.
+_MODULES_CACHE = tempfile.mkdtemp(prefix="modeling-irish-tests-modules-")
+os.environ["HF_MODULES_CACHE"] = _MODULES_CACHE
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# `HYPOTHESIS_PROFILE=ci` (set by .ci/run): the same examples on every run, so that a red CI run
+# is the code's doing and not the draw's; no example database written into the tree.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_MODULES_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_accelerate_state():
+    """accelerate keeps its state in singletons: a test that made one (a training run, a
+    `PartialState` for the training script's logger) must not hand it to the next."""
+    yield
+    state = sys.modules.get("accelerate.state")  # only if some test imported accelerate
+    if state is not None:
+        state.AcceleratorState._reset_state(reset_partial_state=True)
+        state.GradientState._reset_state()
