@@ -85,6 +85,23 @@ def test_save_and_load_give_an_equal_tokenizer(tokenizer, tmp_path):
     assert torch.equal(a["input_ids"], b["input_ids"])
 
 
+def test_the_remote_code_copy_of_the_tokenizer_compares_equal(tokenizer, tmp_path):
+    """A model folder loaded with trust_remote_code gives the tokenizer class of its own code copy
+    (transformers_modules...), not this one: still the same vocabulary, so equal."""
+    from helpers import tiny_measurenote_config
+    from transformers import AutoTokenizer
+
+    from modeling_irish import MeasureNoteForCausalLM
+
+    MeasureNoteForCausalLM(tiny_measurenote_config()).save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    remote = AutoTokenizer.from_pretrained(tmp_path / "model", trust_remote_code=True)
+    assert not isinstance(remote, AbcTokenizer)  # the copy, or this test proves nothing
+    assert remote == tokenizer and tokenizer == remote
+    other = AbcTokenizer.train([KESH])
+    assert remote != other and other != tokenizer
+
+
 def test_saved_tokenizer_records_the_package_version(tokenizer, tmp_path):
     import json
 

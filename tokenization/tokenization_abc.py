@@ -232,7 +232,11 @@ class AbcTokenizer(PreTrainedTokenizer):
         return (path,)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, AbcTokenizer) and self.abc_vocab == other.abc_vocab
+        # by name (see AbcVocab.__eq__): the remote-code copy of this class compares equal too
+        vocab = getattr(other, "abc_vocab", None)
+        return (
+            type(other).__name__ == "AbcTokenizer" and vocab is not None and self.abc_vocab == vocab
+        )
 
     __hash__ = None  # mutable, compared by vocabulary
 

@@ -173,7 +173,9 @@ class AbcVocab:
         return cls(data["features"])
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, AbcVocab) and self.values == other.values
+        # by name, not isinstance: a tokenizer loaded with trust_remote_code has its own copy
+        # of this class (transformers_modules...), and its vocabulary is still the same
+        return type(other).__name__ == "AbcVocab" and self.values == getattr(other, "values", None)
 
     def __repr__(self) -> str:
         return f"AbcVocab(sizes={self.sizes})"
