@@ -296,6 +296,18 @@ def test_transformers_padding_collator_uses_the_tokenizer_pad(tokenizer):
     assert torch.equal(batch["labels"], tokenizer(TUNES)["labels"])
 
 
+def test_ids_to_tokens_takes_rows_tensors_and_ints(tokenizer):
+    enc = tokenizer(KESH)
+    rows = enc["input_ids"][0]
+    main = rows[:, 0].tolist()
+    expected = tokenizer.convert_ids_to_tokens(main)
+    assert expected[0] == "<start>" and expected[-1] == "<end>"
+    assert tokenizer.convert_ids_to_tokens(rows) == expected  # feature rows: their main column
+    assert tokenizer.convert_ids_to_tokens(rows[:, 0]) == expected  # a tensor of main ids
+    assert tokenizer.convert_ids_to_tokens(rows[0, 0]) == "<start>"  # a 0-d tensor
+    assert tokenizer.convert_ids_to_tokens(main[1]) == expected[1]
+
+
 def test_decode_says_what_to_give_it(tokenizer):
     with pytest.raises(ValueError, match="main tokens alone"):
         tokenizer.decode(tokenizer.encode(KESH))

@@ -213,6 +213,23 @@ class AbcTokenizer(PreTrainedTokenizer):
     def _convert_id_to_token(self, index: int) -> str:
         return self.abc_vocab.token("main", index)
 
+    def convert_ids_to_tokens(
+        self, ids: int | list[int] | Any, skip_special_tokens: bool = False
+    ) -> str | list[str]:
+        """``main`` tokens of ids: an int, a list, a tensor or array of ``main`` ids, or feature
+        rows ``(n, 20)`` as ``tok(abc)["input_ids"][0]`` gives (their ``main`` column).
+
+        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+        >>> tok.convert_ids_to_tokens(tok("X:1\\nK:D\\nDFA|")["input_ids"][0][:3])
+        ['<start>', 'pitch60', 'pitch64']
+        """
+        if not isinstance(ids, (int, list)):
+            array = _as_numpy(ids)
+            if array.ndim == 2 and array.shape[1] == len(FEATURE_NAMES):
+                array = array[:, _MAIN]
+            ids = array.tolist()  # a 0-d array gives an int
+        return super().convert_ids_to_tokens(ids, skip_special_tokens)
+
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
         return " ".join(tokens)
 
