@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -52,19 +55,28 @@ def test_same_seed_same_tunes(generator):
     assert len({t.abc for t in a}) == 3  # the samples of one batch differ
 
 
-@pytest.mark.parametrize(
-    "rhythm, key",
-    [
-        ("reel", "D"),
-        ("jig", "E dorian"),
-        ("slip jig", "B minor"),
-        ("polka", "A"),
-        ("waltz", "F"),
-        ("hornpipe", "Bb mixolydian"),
-    ],
-)
-def test_constrained_random_model_is_always_valid(generator, rhythm, key):
-    tunes = generator.generate(32, rhythm=rhythm, key=key, seed=1, num_bars=8)
+SAMPLED = [
+    ("reel", "D"),
+    ("jig", "E dorian"),
+    ("slip jig", "B minor"),
+    ("polka", "A"),
+    ("waltz", "F"),
+    ("hornpipe", "Bb mixolydian"),
+]
+
+
+@pytest.fixture(scope="module")
+def constrained_samples(generator):
+    """32 constrained samples of each (rhythm, key) of `SAMPLED`, shared by the reader tests."""
+    return {
+        (rhythm, key): generator.generate(32, rhythm=rhythm, key=key, seed=1, num_bars=8)
+        for rhythm, key in SAMPLED
+    }
+
+
+@pytest.mark.parametrize("rhythm, key", SAMPLED)
+def test_constrained_random_model_is_always_valid(generator, constrained_samples, rhythm, key):
+    tunes = constrained_samples[(rhythm, key)]
     assert len(tunes) == 32
     for tune in tunes:
         assert tune.valid, (tune.errors, tune.abc)
@@ -72,10 +84,43 @@ def test_constrained_random_model_is_always_valid(generator, rhythm, key):
         assert f"M:{tune.meter}" in tune.abc and f"R:{rhythm}" in tune.abc
         assert tune.tokens[-1].kind == "bar"
         assert reread_ours(tune, generator.tokenizer), tune.abc
-    # music21 and abc2midi are slower: check a third of the batch.
+    # music21 is slower: check a third of the batch.
     for tune in tunes[::3]:
         assert reread_music21(tune), tune.abc
-        assert reread_abc2midi(tune) in (True, None), tune.abc
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize("rhythm, key", SAMPLED)
+def test_abc2midi_reads_constrained_samples(constrained_samples, rhythm, key):
+    for tune in constrained_samples[(rhythm, key)][::3]:  # a third of the batch: it is slower
+        assert reread_abc2midi(tune) is True, tune.abc
+
+
+def test_the_readers_reject_a_tune_that_is_not_what_was_sampled(generator):
+    from modeling_irish.quality import music21_events
+
+    (tune,) = generator.generate(1, rhythm="reel", key="D", seed=1, num_bars=4)
+    tokenizer = generator.tokenizer
+    assert reread_ours(tune, tokenizer) and reread_music21(tune)  # as sampled: read back
+    # one note more in the text than in the tokens: both readers see the difference
+    extra = replace(tune, abc=tune.abc.replace("\nK:D\n", "\nK:D\nC2 ", 1))
+    assert extra.abc != tune.abc
+    assert not reread_ours(extra, tokenizer)
+    assert not reread_music21(extra)
+    # text neither reader can read: our parser raises, and so does music21
+    unreadable = replace(tune, abc=tune.abc + "[V:1\n")
+    assert not reread_ours(unreadable, tokenizer)
+    with pytest.raises(Exception, match="no closing bracket"):
+        music21_events(unreadable.abc)
+    assert not reread_music21(unreadable)
+    # rows that are not the text's: a row short, or a duration changed
+    assert not reread_ours(replace(tune, rows=tune.rows[:-1]), tokenizer)
+    rows = tune.rows.copy()
+    rows[1, 1] += 1  # the dur column of the first token
+    assert not reread_ours(replace(tune, rows=rows), tokenizer)
+    rows = tune.rows.copy()
+    rows[1, 3] += 1  # the octave column is left out: reading normalises the octave
+    assert reread_ours(replace(tune, rows=rows), tokenizer)
 
 
 def test_written_in_the_requested_real_key(generator):
@@ -235,10 +280,22 @@ def test_model_generate_with_input_ids_says_how_to_call_it(generator):
 
 
 def test_a_header_the_model_never_saw_is_named(generator, caplog):
+    from tokenization.abc_parser import parse_abc
+    from tokenization.bar_check import bar_report, bars_of
+
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         tunes = generator.generate(1, rhythm="fandango", meter="7/8", num_bars=4)
     assert "never seen meter='7/8', rhythm='fandango'" in caplog.text
-    assert tunes[0].abc  # it still samples, every bar in 7/8
+    # it still samples, every bar in 7/8
+    (tune,) = tunes
+    assert tune.valid, tune.errors
+    assert tune.meter == "7/8" and "\nM:7/8\n" in tune.abc
+    read = parse_abc(tune.abc)
+    report = bar_report(read)
+    assert report.ok and report.skipped is None, (report.problems, tune.abc)
+    bars = bars_of(read)  # bar_report allows short bars at section ends: ask for full ones
+    assert len(bars) >= 3 and {b.meter for b in bars} == {"7/8"}
+    assert all(b.length == 7 for b in bars[1:-1]) and all(b.length <= 7 for b in bars), tune.abc
     caplog.clear()
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         generator.generate(1, rhythm="reel", key="D", num_bars=4)
@@ -314,8 +371,9 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
     # "missing" is no model folder: each refusal comes before the model is loaded.
     assert main(["generate", "--model", "missing", "--render", "svg"]) == 2
     assert "irish-tune generate: --render needs --out" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         main(["generate", "--model", "missing", "--out", str(out), "--render", "pdf"])
+    assert exit_info.value.code == 2
     assert "argument --render: unknown format 'pdf'" in capsys.readouterr().err
     assert not out.exists()
     a_file = tmp_path / "a_file"
@@ -448,5 +506,6 @@ def test_cli_samples_many_tunes_in_batches(model_dir, tmp_path, capsys):
     assert five == run("--num-tunes", "5", "--batch-size", "2")  # the same seed, the same tunes
     assert len(set(five)) == 5  # later batches have seeds of their own
     assert [t.split("\n", 1)[0] for t in five] == ["1", "2", "3", "4", "5"]  # X: numbered through
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_info:
         main(["generate", "--model", model_dir, "--num-tunes", "0"])
+    assert exit_info.value.code == 2
