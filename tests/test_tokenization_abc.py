@@ -308,6 +308,14 @@ def test_ids_to_tokens_takes_rows_tensors_and_ints(tokenizer):
     assert tokenizer.convert_ids_to_tokens(main[1]) == expected[1]
 
 
+def test_adding_words_to_the_vocabulary_is_refused(tokenizer):
+    size = len(tokenizer)
+    with pytest.raises(NotImplementedError, match="AbcTokenizer.train"):
+        tokenizer.add_tokens(["newtok"])
+    assert len(tokenizer) == size
+    assert tokenizer.add_tokens([]) == 0
+
+
 def test_decode_says_what_to_give_it(tokenizer):
     with pytest.raises(ValueError, match="main tokens alone"):
         tokenizer.decode(tokenizer.encode(KESH))

@@ -213,6 +213,16 @@ class AbcTokenizer(PreTrainedTokenizer):
     def _convert_id_to_token(self, index: int) -> str:
         return self.abc_vocab.token("main", index)
 
+    def add_tokens(self, new_tokens: Any, special_tokens: bool = False) -> int:
+        """Refused for ordinary tokens: they would get ids past the model's ``main`` table and
+        never come out of ``tok(abc)``; special tokens go to `transformers` as usual."""
+        if new_tokens and not special_tokens:
+            raise NotImplementedError(
+                "AbcTokenizer's tokens are what its ABC reader makes (notes, rests, bar lines...), "
+                "counted from a corpus by AbcTokenizer.train; words cannot be added"
+            )
+        return super().add_tokens(new_tokens, special_tokens=special_tokens)
+
     def convert_ids_to_tokens(
         self, ids: int | list[int] | Any, skip_special_tokens: bool = False
     ) -> str | list[str]:
