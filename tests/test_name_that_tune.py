@@ -9,9 +9,9 @@ from helpers import synthetic_tune
 
 from modeling_irish.configuration_tune_title import TuneTitleConfig
 from modeling_irish.modeling_tune_title import TuneTitleModel
-from modeling_irish.name_that_tune import TuneIndex, identify, read_tunes
+from modeling_irish.name_that_tune import TuneIndex, embed_titles, embed_tunes, identify, read_tunes
 from modeling_irish.retrieval import random_baseline
-from modeling_irish.retrieval_evaluation import _mrr_stderr, evaluate_retrieval
+from modeling_irish.retrieval_evaluation import _mrr_stderr, _query_rows, evaluate_retrieval
 from tokenization.tokenization_abc import AbcTokenizer
 
 
@@ -96,11 +96,84 @@ def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
     m = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN + KNOWN[:2], "unseen", 20, 0)
     assert m["gallery"] == 5 and m["queries"] == 5 and m["dropped_queries"] == 2
     assert m["random_mrr_at_20"] == pytest.approx(random_baseline(5, 20)["mrr_at_20"])
-    assert 1 <= m["mean_rank"] <= 5
+    # the ranks, computed here: each query's title among the 5, ties counted against it
+    rows, readable = _query_rows(tokenizer, read_tunes(UNSEEN), 20, 0)
+    assert readable == [0, 1, 2, 3, 4]
+    titles = embed_titles(model, [f"New {i}" for i in range(5)])
+    scores = np.stack([embed_tunes(model, [r])[0] @ titles.T for r in rows])
+    # query i is "New i": its rank is 1 + the wrong titles scoring at least as high
+    ranks = (scores >= np.diag(scores)[:, None]).sum(axis=1)
+    assert ranks.min() >= 1 and len(set(ranks.tolist())) > 1  # not all one rank
+    assert m["mean_rank"] == pytest.approx(ranks.mean())
+    assert m["r_at_1"] == pytest.approx((ranks == 1).mean())
+    assert m["mrr_at_20"] == pytest.approx((1 / ranks).mean())
     # the hybrid has no edit-distance score for unseen titles: it is the model alone
     hybrid = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN, "unseen", 20, 0, "hybrid")
     assert hybrid["mrr_at_20"] == pytest.approx(m["mrr_at_20"])
     assert hybrid["scorer"].startswith("hybrid (model alone")
+
+
+def _scores_ranked(monkeypatch) -> list:
+    """Record the `(queries, gallery)` scores `evaluate_retrieval` ranks, one array a call."""
+    import modeling_irish.retrieval_evaluation as evaluation
+
+    seen, real = [], evaluation.rank_of_targets
+
+    def record(scores, targets):
+        seen.append(np.array(scores))
+        return real(scores, targets)
+
+    monkeypatch.setattr(evaluation, "rank_of_targets", record)
+    return seen
+
+
+def test_known_protocol_hybrid_ranks_exact_copies_first(model, tokenizer, monkeypatch):
+    seen = _scores_ranked(monkeypatch)
+    alone = evaluate_retrieval(model, tokenizer, TRAIN, KNOWN, "known", 20, 0)
+    hybrid = evaluate_retrieval(model, tokenizer, TRAIN, KNOWN, "known", 20, 0, "hybrid")
+    assert alone["r_at_1"] < 1.0  # the random model alone does not find them
+    assert hybrid["scorer"] == "hybrid" and hybrid["gallery"] == 8 and hybrid["queries"] == 8
+    assert hybrid["r_at_1"] == 1.0 and hybrid["mrr_at_20"] == 1.0  # exact excerpts: first
+    # the weight of the edit distance is a keyword: at 0 the hybrid is the model's cosine
+    zero = evaluate_retrieval(
+        model, tokenizer, TRAIN, KNOWN, "known", 20, 0, "hybrid", hybrid_weight=0.0
+    )
+    model_scores, hybrid_scores, zero_scores = seen
+    np.testing.assert_allclose(zero_scores, model_scores, atol=1e-6)
+    assert not np.allclose(hybrid_scores, model_scores)
+    for key in ("mrr_at_20", "r_at_1", "r_at_10", "mean_rank"):
+        assert zero[key] == pytest.approx(alone[key]), key
+
+
+def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, capsys):
+    import json
+
+    from modeling_irish.cli import main
+
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    argv = ["evaluate-retrieval", "--model", str(tmp_path / "model"),
+            "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
+            "--protocol", "known", "--excerpt-notes", "20", "--baseline", "hybrid",
+            "--json"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics) == {
+        "mrr_at_20", "mrr_at_20_stderr", "r_at_1", "r_at_5", "r_at_10", "mean_rank",
+        "median_rank", "queries", "gallery", "random_mrr_at_20", "ms_per_query",
+        "dropped_queries", "protocol", "scorer", "excerpt_notes", "query_order",
+    }  # fmt: skip
+    assert (metrics["queries"], metrics["gallery"], metrics["dropped_queries"]) == (8, 8, 0)
+    assert metrics["mrr_at_20"] == metrics["r_at_1"] == metrics["r_at_10"] == 1.0
+    assert metrics["random_mrr_at_20"] == pytest.approx(sum(1 / r for r in range(1, 9)) / 8)
+    assert metrics["ms_per_query"] > 0
+    assert (metrics["protocol"], metrics["scorer"], metrics["excerpt_notes"]) == (
+        "known",
+        "hybrid",
+        20,
+    )
 
 
 # Unseen tunes whose melodies are in training under other, related names (as on thesession,
@@ -342,8 +415,10 @@ def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path
         assert main(argv) == 2, argv
         assert message in capsys.readouterr().err, argv
     for bad in (["-k", "0"], ["-k", "-2"]):
-        with pytest.raises(SystemExit):  # argparse: exit status 2 and the usage
+        with pytest.raises(SystemExit) as exit_info:  # argparse: exit status 2 and the usage
             main(["identify", "--index", out, str(corpus), *bad])
+        assert exit_info.value.code == 2
+        assert "argument -k: must be at least 1" in capsys.readouterr().err
 
 
 def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path):
