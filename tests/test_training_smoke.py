@@ -228,7 +228,7 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
 
 
 # ----- arguments ---------------------------------------------------------------------------------
-def test_parse_args_defaults_and_sanity_checks(tunebook):
+def test_parse_args_defaults_and_sanity_checks(tunebook, capsys):
     args = parse_args([])
     assert (args.task, args.preset, args.learning_rate, args.per_device_train_batch_size) == (
         "measurenote", "small", 3e-4, 32
@@ -245,10 +245,13 @@ def test_parse_args_defaults_and_sanity_checks(tunebook):
     assert parse_args(["--split_ratios", "8", "1", "1"]).split_ratios == [8, 1, 1]  # normalised
     assert parse_args([]).output_dir == "runs/measurenote-small"
     assert parse_args(["--task", "tune_title"]).output_dir == "runs/tune-title"
-    for bad in (["--checkpointing_steps", "often"], ["--push_to_hub"],
-                ["--max_train_steps", "0"], ["--per_device_train_batch_size", "0"]):  # fmt: skip
-        with pytest.raises(SystemExit):
-            parse_args(bad)
+    for bad, message in (
+        (["--checkpointing_steps", "often"], "--checkpointing_steps must be a positive integer"),
+        (["--push_to_hub"], "--push_to_hub needs --hub_model_id"),
+        (["--max_train_steps", "0"], "trains for --num_train_epochs, which is not set"),
+        (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be >= 1"),
+    ):
+        assert message in _refusal(capsys, bad), bad
 
 
 def _refusal(capsys, argv: list[str]) -> str:
@@ -561,12 +564,9 @@ def test_split_rule_names_the_run_ratios():
 
 
 def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_path, capsys):
-    from training.train import parse_args
-
     argv = ["--task", "tune_title", "--measurenote_path", str(tmp_path)]
-    with pytest.raises(SystemExit):
-        parse_args([*argv, "--config_overrides", "note_hidden_size=64"])
-    assert "--measurenote_path brings a trained backbone" in capsys.readouterr().err
+    refusal = _refusal(capsys, [*argv, "--config_overrides", "note_hidden_size=64"])
+    assert "--measurenote_path brings a trained backbone" in refusal
 
 
 def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
