@@ -125,10 +125,10 @@ def test_clip_loss_module_equals_pure_functions_single_process(local_loss):
 
 
 def test_clip_loss_module_rejects_bad_options():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="loss_type must be 'infonce' or 'hinge', got 'triplet'"):
         ClipLoss("triplet")
-    with pytest.raises(ValueError):
-        ClipLoss()(torch.randn(2, 3), torch.randn(2, 3))  # infonce needs logit_scale
+    with pytest.raises(ValueError, match="infonce needs logit_scale"):
+        ClipLoss()(torch.randn(2, 3), torch.randn(2, 3))
 
 
 # --- ClipLoss module, two gloo processes ---------------------------------------------------
