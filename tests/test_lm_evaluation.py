@@ -71,3 +71,79 @@ def test_evaluate_lm_with_nothing_readable_is_an_error(model_dir, tmp_path, caps
     assert main(["evaluate-lm", "--model", str(model_dir), str(bad), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "nothing to score" in captured.err
+
+
+def test_evaluate_lm_reads_stdin_and_prints_text(model_dir, monkeypatch, capsys):
+    import io
+
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    expected = evaluate_lm_on_texts(model, AbcTokenizer.from_pretrained(model_dir), TUNES)
+    assert expected["tunes"] == 3
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(TUNES)))
+    assert main(["evaluate-lm", "--model", str(model_dir), "-"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"tunes: 3 (skipped 0)  tokens: {expected['tokens']}",
+        f"nll: {expected['nll']:.4f}  nll_main: {expected['nll_main']:.4f}  "
+        f"nll_dur: {expected['nll_dur']:.4f}  perplexity: {expected['perplexity']:.3f}",
+    ]
+
+
+def test_evaluate_lm_scores_the_same_in_batches(model_dir, monkeypatch, capsys):
+    import modeling_irish.lm_evaluation as lm_evaluation
+
+    batch_sizes = []  # the tunes of each forward pass
+    real = lm_evaluation.per_tune_nll
+
+    def counted(logits, *args, **kwargs):
+        batch_sizes.append(len(logits))
+        return real(logits, *args, **kwargs)
+
+    monkeypatch.setattr(lm_evaluation, "per_tune_nll", counted)
+    argv = ["evaluate-lm", "--model", str(model_dir), str(model_dir / "tunes.abc"), "--json"]
+    results, passes = [], []
+    for size in ("16", "2", "1"):
+        batch_sizes.clear()
+        assert main([*argv, "--batch-size", size]) == 0
+        results.append(json.loads(capsys.readouterr().out))
+        passes.append(list(batch_sizes))
+    assert passes == [[3], [2, 1], [1, 1, 1]]  # the unreadable fourth tune takes no place
+    one, *batched = results
+    assert (one["tunes"], one["skipped"]) == (3, 1)
+    for other in batched:
+        assert (other["tunes"], other["tokens"], other["skipped"]) == (3, one["tokens"], 1)
+        for key in ("nll", "nll_main", "nll_dur", "perplexity"):
+            assert other[key] == pytest.approx(one[key], rel=1e-5), key
+
+
+def test_read_input_refuses_what_is_not_an_abc_file(tmp_path, monkeypatch):
+    import io
+
+    from modeling_irish.cli import read_input
+
+    with pytest.raises(FileNotFoundError, match="no such file: .*nope.abc"):
+        read_input(str(tmp_path / "nope.abc"))
+    with pytest.raises(IsADirectoryError, match="is a folder; give an ABC file"):
+        read_input(str(tmp_path))
+    binary = tmp_path / "tune.mid"
+    binary.write_bytes(b"MThd\x00\x00\x00\x06X:1\n")
+    with pytest.raises(ValueError, match=r"tune.mid is not a text file \(NUL bytes\)"):
+        read_input(str(binary))
+    monkeypatch.setattr("sys.stdin", io.StringIO("X:1\x00\n"))
+    with pytest.raises(ValueError, match=r"^stdin is not a text file"):
+        read_input("-")
+    bom = tmp_path / "bom.abc"
+    bom.write_bytes("\ufeffX:1\nT:Café\n".encode())
+    assert read_input(str(bom)) == "X:1\nT:Café\n"  # UTF-8, the BOM dropped
+    latin = tmp_path / "latin.abc"
+    latin.write_bytes("X:1\nT:Café\n".encode("latin-1"))
+    assert read_input(str(latin)) == "X:1\nT:Café\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO("\ufeffX:2\n"))
+    assert read_input("-") == "X:2\n"
+
+
+def test_commands_name_an_unreadable_input_file(model_dir, tmp_path, capsys):
+    (tmp_path / "folder.abc").mkdir()
+    argv = ["generate", "--model", str(model_dir), "--prompt", str(tmp_path / "folder.abc")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "is a folder; give an ABC file" in err and "Traceback" not in err
