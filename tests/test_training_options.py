@@ -1,0 +1,234 @@
+"""Options of `training/train.py` the smoke tests leave out: a pretrained backbone for the
+tune-title task, its cosine loss and time budget, checkpoints at epoch ends, the schedulers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from training import common
+from training.train import main, parse_args
+
+_BARS = [
+    ["DFAd fdAF", "GBdg fdAF", "A2FA DAFA", "EFGA B2A2"],
+    ["d2fd edcB", "A2FA DFAF", "G2BG FGAF", "E2DE F2E2"],
+    ["FAAB AFED", "FAAB A2dB", "ABde fded", "BABc d2d2"],
+]
+_TINY_MODEL = (
+    "embedding_size=16,note_hidden_size=16,measure_hidden_size=16,final_hidden_size=16,"
+    "measure_num_heads=2"
+)
+_TUNE_TITLE = (
+    "--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
+    "--crop_notes", "8", "--known_queries", "0", "--retrieval_eval_queries", "0",
+)  # fmt: skip
+
+
+def _tunebook() -> str:
+    """12 reels in D with distinct bodies, titles and thesession ids (rotations of 3 bar lists)."""
+    tunes = []
+    for bars in _BARS:
+        for turn in range(4):
+            x = len(tunes) + 1
+            body = "|".join(bars[turn:] + bars[:turn]) + "|]"
+            tunes.append(
+                f"X:{x}\nT:Reel number {x}\nS: https://thesession.org/tunes/{500 + x}\n"
+                f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}\n"
+            )
+    return "\n".join(tunes)
+
+
+@pytest.fixture(scope="module")
+def tunebook(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("data") / "reels.abc"
+    path.write_text(_tunebook(), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core CI they lose a lot."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str, model: bool = True) -> list:
+    """6 training tunes in batches of 2: 3 updates an epoch."""
+    return [
+        "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
+        "--cache_dir", cache_dir, "--output_dir", str(output_dir),
+        *(["--config_overrides", _TINY_MODEL] if model else []),
+        "--per_device_train_batch_size", "2", "--per_device_eval_batch_size", "4",
+        "--logging_steps", "1", "--eval_steps", "0", *extra,
+    ]  # fmt: skip
+
+
+def _results(folder) -> dict:
+    return json.loads((folder / "all_results.json").read_text())
+
+
+# ----- tune title on a pretrained MeasureNote ----------------------------------------------------
+@pytest.fixture(scope="module")
+def backbone(tmp_path_factory, tunebook):
+    """A saved tiny MeasureNote whose tokenizer also knows a dotted rhythm and Bb, values the
+    tokenizer built from the tunebook alone would not have."""
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    folder = tmp_path_factory.mktemp("backbone")
+    extra = "X:99\nT:Other\nM:6/8\nL:1/8\nK:Bb\nB3/2c/d fdB|]\n"
+    tokenizer = AbcTokenizer.train(_tunebook().split("\n\n") + [extra])
+    torch.manual_seed(3)
+    config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
+    MeasureNoteForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder, tokenizer
+
+
+def test_tune_title_on_a_pretrained_backbone_uses_its_weights_and_tokenizer(
+    tunebook, cache_dir, tmp_path, backbone
+):
+    from modeling_irish import MeasureNoteModel, TuneTitleModel
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    folder, tokenizer = backbone
+    out = tmp_path / "tt"
+    argv = _argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2", model=False)
+    results = main([*argv, "--measurenote_path", str(folder), "--freeze_backbone"])
+    assert results["train_steps"] == 2 and results["unknown_values_left_out"] == 0
+
+    # the backbone's tokenizer, not one trained on the corpus (which has no 3/2 length)
+    saved = AbcTokenizer.from_pretrained(out)
+    assert saved == tokenizer and "3/2" in saved.abc_vocab.values["dur"]
+    # the backbone's config (not the small preset's) and, frozen, exactly its weights
+    model = TuneTitleModel.from_pretrained(out)
+    assert model.config.tune_config.backbone_config.note_hidden_size == 16
+    expected = MeasureNoteModel.from_pretrained(folder).state_dict()
+    trained = model.tune_model.backbone_modules().state_dict()
+    assert expected.keys() == trained.keys()
+    for name, weight in expected.items():
+        assert torch.equal(weight, trained[name]), name
+
+
+# ----- cosine loss, time budget ------------------------------------------------------------------
+def test_tune_title_trains_with_the_cosine_loss(tunebook, cache_dir, tmp_path, monkeypatch):
+    import modeling_irish.modeling_tune_title as tt
+    from modeling_irish import TuneTitleModel
+    from training.losses import ClipLoss
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        loss = real(*args, **kwargs)
+        calls.append(float(loss.detach()))
+        return loss
+
+    real = tt.cosine_pair_loss
+    monkeypatch.setattr(tt, "cosine_pair_loss", spy)
+    monkeypatch.setattr(ClipLoss, "forward", lambda *a, **k: pytest.fail("CLIP loss used"))
+    out = tmp_path / "cos"
+    argv = _argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "3")
+    results = main([*argv, "--loss_type", "cosine"])
+    assert len(calls) == 3  # one batch per update
+    assert results["train_loss_last"] == pytest.approx(calls[-1])
+    model = TuneTitleModel.from_pretrained(out)
+    assert model.config.loss_type == "cosine"
+    # the cosine loss does not use the logit scale: it keeps CLIP's initial value
+    assert model.logit_scale.item() == pytest.approx(math.log(1 / 0.07), abs=1e-6)
+
+
+def test_tune_title_stops_when_its_time_budget_is_spent(tunebook, cache_dir, tmp_path):
+    out = tmp_path / "budget"
+    argv = _argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "50")
+    # the budget is checked after each update: a microsecond ends the run after the first one
+    results = main([*argv, "--max_train_minutes", "1e-8", "--checkpointing_steps", "epoch"])
+    assert results["train_steps"] == 1 and _results(out)["train_steps"] == 1
+    assert (out / "model.safetensors").is_file()
+    # the epoch cut short by the clock still ends with its checkpoint
+    (epoch,) = [p.name for p in out.iterdir() if p.name.startswith("epoch_")]
+    state = common.read_training_state(str(out / epoch))
+    assert (epoch, state["completed_steps"]) == ("epoch_0", 1)
+
+
+# ----- checkpoints at epoch ends -----------------------------------------------------------------
+def _checkpoints(folder) -> dict[str, int]:
+    return {
+        p.name: common.read_training_state(str(p))["completed_steps"]
+        for p in folder.iterdir()
+        if p.name.startswith(("step_", "epoch_"))
+    }
+
+
+def _weights(folder) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / "model.safetensors"))
+
+
+def _same_weights(a, b) -> None:
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for name in wa:
+        assert torch.equal(wa[name], wb[name]), name
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(tunebook, cache_dir, tmp_path, task):
+    extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--checkpointing_steps", "epoch")
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    # 3 updates an epoch; 7 updates end one update into the third epoch
+    main(_argv(tunebook, cache_dir, straight, *extra, "--max_train_steps", "7"))
+    assert _checkpoints(straight) == {"epoch_0": 3, "epoch_1": 6, "epoch_2": 7}
+    state = common.read_training_state(str(straight / "epoch_1"))
+    assert state["epoch"] == 1 and state["run"]["task"] == task
+
+    main(_argv(tunebook, cache_dir, resumed, *extra, "--max_train_steps", "3"))
+    assert _checkpoints(resumed) == {"epoch_0": 3}
+    main(_argv(tunebook, cache_dir, resumed, *extra, "--max_train_steps", "7",
+               "--resume_from_checkpoint", str(resumed / "epoch_0")))  # fmt: skip
+    _same_weights(straight, resumed)
+    assert _results(resumed)["train_steps"] == 7
+
+
+# ----- learning-rate schedulers ------------------------------------------------------------------
+def test_constant_schedule_keeps_the_rate_after_warmup_and_unknown_names_are_refused():
+    constant = [
+        common.learning_rate_at(
+            s, base_lr=2.0, scheduler_type="constant", warmup_steps=2, step_size=1, total_steps=5
+        )  # fmt: skip
+        for s in range(6)
+    ]
+    assert constant == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match="unknown scheduler_type 'linear'"):
+        common.learning_rate_at(5, base_lr=1.0, scheduler_type="linear")
+    # during warmup every schedule is the same ramp, so the name is only checked after it
+    assert common.learning_rate_at(0, base_lr=1.0, scheduler_type="linear", warmup_steps=2) == 0.5
+
+
+def test_the_command_line_refuses_an_unknown_scheduler(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--lr_scheduler_type", "linear"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--lr_scheduler_type: invalid choice: 'linear'" in err and "Traceback" not in err
+
+
+def test_training_with_the_constant_schedule_logs_one_rate(tunebook, cache_dir, tmp_path):
+    out = tmp_path / "constant"
+    # with the default step schedule, --lr_step_size 1 would halve the rate at every update
+    argv = _argv(tunebook, cache_dir, out, "--max_train_steps", "4", "--lr_step_size", "1",
+                 "--learning_rate", "0.001")  # fmt: skip
+    main([*argv, "--lr_scheduler_type", "constant"])
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["lr"] for r in log if "lr" in r] == [0.001] * 4
