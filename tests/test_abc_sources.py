@@ -1,0 +1,77 @@
+"""Reading thesession.org dumps that are not valid JSON: a one-line error that names the file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modeling_irish.abc_sources import iter_abc_tunes
+
+ROW = {
+    "tune_id": 1, "setting_id": 2, "name": "Kesh, The", "type": "jig", "meter": "6/8",
+    "mode": "Gmajor", "abc": "GAG GAB|ABA ABd|GAG GAB|d2e dBA|",
+}  # fmt: skip
+DUMP = json.dumps([ROW])
+
+BROKEN = {
+    "truncated": (DUMP[:-5], "Unterminated string starting at: line 1 column"),
+    "empty": ("", "Expecting value: line 1 column 1 (char 0)"),
+    "tunebook": ("X:1\nT:Kesh\nK:G\nGAG GAB|\n", "Expecting value: line 1 column 1"),
+    "trailing comma": (DUMP[:-1] + ",]", "Expecting value: line 1 column"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_a_dump_that_is_not_json_is_named_in_one_line(tmp_path, name):
+    text, detail = BROKEN[name]
+    path = tmp_path / "tunes.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        list(iter_abc_tunes(str(path)))
+    message = str(info.value)
+    assert message.startswith(f"{path} is not a thesession.org dump (invalid JSON: ")
+    assert detail in message and "\n" not in message
+    # the JSON decoder's own traceback is not chained onto it
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_the_same_rows_as_valid_json_are_read(tmp_path):
+    # the control of the test above: the file name and suffix are not what is refused
+    for name, text in (("plain.json", DUMP), ("wrapped.JSON", json.dumps({"tunes": [ROW]}))):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        ((source, abc),) = list(iter_abc_tunes(str(path)))
+        assert source == str(path) and abc.startswith("X:1\nT:Kesh, The\n")
+        assert "S:https://thesession.org/tunes/1#setting2\n" in abc and "K:G major\n" in abc
+
+
+def test_an_invalid_dump_among_sources_names_that_file(tmp_path):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    good = tmp_path / "good.json"
+    good.write_text(DUMP, encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text(DUMP.replace('"abc":', '"abc"'), encoding="utf-8")  # a missing colon
+    with pytest.raises(ValueError, match=r"bad\.json is not a thesession\.org dump \(invalid"):
+        load_abc_corpus([str(good), str(bad)], cache_dir=tmp_path / "cache")
+
+
+def test_the_training_command_line_prints_it_without_a_traceback(tmp_path, capsys):
+    from training import train
+
+    dump = tmp_path / "tunes.json"
+    dump.write_text(DUMP[:-5], encoding="utf-8")
+    argv = ["--corpus", str(dump), "--output_dir", str(tmp_path / "out"),
+            "--cache_dir", str(tmp_path / "cache")]  # fmt: skip
+    assert train.cli(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"train.py: error: --corpus: {dump} is not a thesession.org dump (invalid JSON: "
+        )
+    )
+    assert not (tmp_path / "out" / "model.safetensors").exists()
