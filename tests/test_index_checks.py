@@ -1,0 +1,184 @@
+"""`TuneIndex.load` refuses a damaged or inconsistent saved index with an error that names the
+folder and says to rebuild it, instead of failing later inside a query."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from helpers import synthetic_tune
+
+from modeling_irish.name_that_tune import INDEX_FILE, TuneIndex, identify
+from tokenization.tokenization_abc import AbcTokenizer
+
+TUNES = [synthetic_tune(i, f"Reel {i}", i, i, bars=4) for i in range(1, 6)]
+TUNES.append(synthetic_tune(6, "Reel 1", 1, 1, bars=4, notes="CDEFG"))  # a 2nd setting of 1
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> AbcTokenizer:
+    return AbcTokenizer.train(TUNES)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory, tokenizer):
+    """An edit-distance index (no model) of 5 titles and 6 settings, saved."""
+    folder = tmp_path_factory.mktemp("index") / "good"
+    corpus = folder.parent / "corpus.abc"
+    corpus.write_text("\n".join(TUNES))
+    TuneIndex.build(None, tokenizer, str(corpus)).save(folder)
+    return folder
+
+
+def _copy(good, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(good, bad)
+    return bad
+
+
+def _edit_json(folder, change) -> None:
+    info = json.loads((folder / INDEX_FILE).read_text())
+    change(info)
+    (folder / INDEX_FILE).write_text(json.dumps(info))
+
+
+def _edit_array(folder, name: str, change) -> None:
+    np.save(folder / f"{name}.npy", change(np.load(folder / f"{name}.npy")), allow_pickle=False)
+
+
+def test_the_saved_index_loads_and_names_tunes(good, tokenizer):
+    # the control of every refusal below: the unedited copy is accepted
+    index = TuneIndex.load(good)
+    assert (len(index), len(index.setting_title), len(index.pitch_offsets)) == (5, 6, 7)
+    assert identify(None, index, TUNES[2], k=1, tokenizer=tokenizer) == [("Reel 3", 0.0)]
+
+
+# each edit leaves every file readable: only the consistency check can tell
+INCONSISTENT = {
+    "offsets one short": (
+        lambda f: _edit_array(f, "pitch_offsets", lambda a: a[:-1]),
+        "the pitch offsets do not match the settings",
+    ),
+    "no offsets at all": (
+        lambda f: _edit_array(f, "pitch_offsets", lambda a: a[:0]),
+        "the pitch offsets do not match the settings",
+    ),
+    "notes cut short": (
+        lambda f: [_edit_array(f, name, lambda a: a[:-3]) for name in ("pitch_flat", "dur_flat")],
+        "the pitch offsets do not match the settings",
+    ),
+    "a negative title": (
+        lambda f: _edit_array(f, "setting_title", lambda a: np.where(a == a.max(), -1, a)),
+        "settings refer to titles beyond the 5 listed",
+    ),
+    "a title embedding too many": (
+        lambda f: _edit_array(f, "title_embeds", lambda a: np.zeros((6, 0), a.dtype)),
+        "the embeddings do not match the titles and settings",
+    ),
+    "a setting embedding short": (
+        lambda f: _edit_array(f, "setting_embeds", lambda a: a[:-1]),
+        "the embeddings do not match the titles and settings",
+    ),
+    "note lengths cut short": (
+        lambda f: _edit_array(f, "dur_flat", lambda a: a[:-1]),
+        "the note lengths do not match the pitches",
+    ),
+    "a mode too many": (
+        lambda f: _edit_json(f, lambda i: i["setting_modes"].append("major")),
+        "setting_modes has 7 entries for 6 settings",
+    ),
+    "a rhythm short": (
+        lambda f: _edit_json(f, lambda i: i["setting_rhythms"].pop()),
+        "setting_rhythms has 5 entries for 6 settings",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", INCONSISTENT)
+def test_an_inconsistent_index_is_refused(good, tmp_path, case):
+    edit, problem = INCONSISTENT[case]
+    bad = _copy(good, tmp_path)
+    edit(bad)
+    with pytest.raises(ValueError) as info:
+        TuneIndex.load(bad)
+    assert str(info.value) == f"the index {str(bad)!r} is damaged: {problem}; rebuild it"
+
+
+def test_every_problem_is_listed_in_one_message(good, tmp_path):
+    bad = _copy(good, tmp_path)
+    _edit_array(bad, "dur_flat", lambda a: a[:-1])
+    _edit_json(bad, lambda i: i.update(setting_meters=["4/4"], titles=i["titles"][:1]))
+    with pytest.raises(ValueError) as info:
+        TuneIndex.load(bad)
+    message = str(info.value)
+    for problem in ("settings refer to titles beyond the 1 listed",
+                    "the embeddings do not match the titles and settings",
+                    "the note lengths do not match the pitches",
+                    "setting_meters has 1 entries for 6 settings"):  # fmt: skip
+        assert problem in message
+    assert message.count("; ") == 4 and message.endswith("; rebuild it")
+
+
+DAMAGED = {
+    "no index file": (
+        lambda f: (f / INDEX_FILE).unlink(),
+        FileNotFoundError,
+        r"'{bad}' is not an index folder \(no tune_index\.json\)",
+    ),
+    "a list, not an object": (
+        lambda f: (f / INDEX_FILE).write_text("[1, 2]"),
+        ValueError,
+        r"tune_index\.json: index format None, this modeling-irish reads up to 2",
+    ),
+    "a format that is not a number": (
+        lambda f: _edit_json(f, lambda i: i.update(format="2")),
+        ValueError,
+        r"tune_index\.json: index format '2'",
+    ),
+    "no titles": (
+        lambda f: _edit_json(f, lambda i: i.pop("titles")),
+        ValueError,
+        r"the index '{bad}' is damaged \('titles'\); rebuild it",
+    ),
+    "titles that are not a list": (
+        lambda f: _edit_json(f, lambda i: i.update(titles=7)),
+        ValueError,
+        r"the index '{bad}' is damaged \(.*\); rebuild it",
+    ),
+    "an array file of garbage": (
+        lambda f: (f / "pitch_flat.npy").write_bytes(b"\x93NUMPY garbage"),
+        ValueError,
+        r"pitch_flat\.npy is damaged \(.*\); rebuild the index",
+    ),
+    "an array of Python objects": (
+        lambda f: np.save(f / "setting_title.npy", np.array([{}], dtype=object)),
+        ValueError,
+        r"setting_title\.npy is damaged \(.*allow_pickle.*\); rebuild the index",
+    ),
+    "no offsets file": (
+        lambda f: (f / "pitch_offsets.npy").unlink(),
+        FileNotFoundError,
+        r"the index '{bad}' is incomplete: no pitch_offsets\.npy",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED)
+def test_a_damaged_index_is_named_not_a_traceback(good, tmp_path, case):
+    edit, error, pattern = DAMAGED[case]
+    bad = _copy(good, tmp_path)
+    edit(bad)
+    with pytest.raises(error, match=pattern.format(bad=bad)) as info:
+        TuneIndex.load(bad)
+    assert str(bad) in str(info.value)
+    assert info.value.__cause__ is None  # the reader's own exception is not chained on
+
+
+def test_an_index_of_no_tunes_saves_and_loads(tmp_path, tokenizer):
+    corpus = tmp_path / "untitled.abc"
+    corpus.write_text(synthetic_tune(1, "x", 1, 1))  # `x`: nothing to name
+    TuneIndex.build(None, tokenizer, str(corpus)).save(tmp_path / "empty")
+    index = TuneIndex.load(tmp_path / "empty")  # no settings: nothing to disagree
+    assert len(index) == 0 and index.pitch_offsets.tolist() == [0]
