@@ -122,6 +122,20 @@ def test_check_reports_rows_the_round_trip_lost(tmp_path, monkeypatch, capsys):
     assert failure["error"] == "34 rows became 33 after the round trip"
 
 
+def test_check_reports_a_measure_number_the_round_trip_changed(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "good.abc"
+    path.write_text(GOOD)
+
+    def shift_the_last(again):
+        again.measure_numbers[-1] += 1
+
+    _spoiled_round_trip(monkeypatch, shift_the_last)
+    assert main(["check", str(path), "--json"]) == 1
+    (failure,) = json.loads(capsys.readouterr().out)["failures"]
+    assert failure["error"].startswith("row 33: measure number ")
+    assert failure["error"].endswith("after the round trip")
+
+
 def test_check_reports_a_round_trip_that_raises(tmp_path, monkeypatch, capsys):
     import tokenization.check as check
 

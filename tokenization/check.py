@@ -125,7 +125,12 @@ def _first_difference(a: TuneRows, b: TuneRows) -> str:
     for i, (ra, rb) in enumerate(zip(rows_a, rows_b)):
         if ra != rb:
             return f"row {i} differs after the round trip: {ra[:9]} != {rb[:9]}"
-    return f"{len(rows_a)} rows became {len(rows_b)} after the round trip"
+    if len(rows_a) != len(rows_b):
+        return f"{len(rows_a)} rows became {len(rows_b)} after the round trip"
+    for i, (ma, mb) in enumerate(zip(a.measure_numbers, b.measure_numbers)):
+        if ma != mb:
+            return f"row {i}: measure number {ma} became {mb} after the round trip"
+    return "the rows differ after the round trip"
 
 
 def check_text(
