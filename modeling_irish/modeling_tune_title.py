@@ -18,6 +18,7 @@ from .modeling_measurenote import (
     MeasureNoteMeasureModule,
     MeasureNoteModel,
     MeasureNoteModelOutput,
+    _wants_dict,
     init_gru_,
 )
 from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
@@ -561,10 +562,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             tune_model_output=tune_pooled,
             title_model_output=title_pooled,
         )
-        wants_dict = (
-            getattr(self.config, "return_dict", True) if return_dict is None else return_dict
-        )
-        return output if wants_dict else output.to_tuple()
+        return output if _wants_dict(self.config, return_dict) else output.to_tuple()
 
     def contrastive_loss(
         self,

@@ -109,6 +109,20 @@ def test_the_tokenizer_output_goes_straight_in(tester):
     assert torch.equal(features, model.get_tune_features(**tune_only))
 
 
+def test_return_dict_false_by_argument_or_config_gives_tuples(tester):
+    config = tester.get_config()
+    model = TuneTitleModel(config).eval()
+    inputs = tester.prepare_inputs(config)
+    with torch.no_grad():
+        as_dict = model(**inputs, return_loss=True)
+        by_argument = model(**inputs, return_loss=True, return_dict=False)
+        model.config.return_dict = False
+        by_config = model(**inputs, return_loss=True)
+    for out in (by_argument, by_config):
+        assert isinstance(out, tuple)
+        assert torch.equal(out[0], as_dict.loss) and torch.equal(out[1], as_dict.logits_per_tune)
+
+
 def test_padding_does_not_change_embeddings(tester):
     config = tester.get_config()
     model = TuneTitleModel(config).eval()
