@@ -406,11 +406,14 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_header as header
     import tokenization.abc_lexer as lexer
     import tokenization.abc_parser as parser
+    import tokenization.bar_check as bar_check
     import tokenization.keys as keys
+    import tokenization.measure as measure
 
     from . import abc_sources
 
-    reader = (parser, header, lexer, keys, abc_sources)
+    # the reader, and the bar rule of `require_bars_fit` (bar_check, measure)
+    reader = (parser, header, lexer, keys, abc_sources, bar_check, measure)
     for code in (*(getattr(m, "__file__", None) for m in reader), __file__):  # new code
         if code:
             parts.append((Path(code).stat().st_size, Path(code).stat().st_mtime_ns))
@@ -501,8 +504,9 @@ def load_abc_corpus(
         num_proc: parse with this many forked processes. ``None`` uses up to 4 (as many as
             there are cores) for sources of 4,000 tunes or more, else 1; parsing is the only
             costly step, and 2 processes halve it on 2 cores.
-        cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths,
-            sizes, mtimes, parameters, parser file) and reloaded on the next identical call.
+        cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
+            and contents, not mtimes), the parameters and the reader's code, and reloaded on
+            the next identical call.
         report: a dict filled with ``read, parsed, skipped, skip_reasons, duplicates, splits``
             (and ``shared_incipits`` with `link_incipits`).
         link_incipits: if > 0, also link tunes whose first `link_incipits` notes have the same

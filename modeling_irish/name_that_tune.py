@@ -545,15 +545,16 @@ def identify(
     `scoring`: `"title"` (cosine with the title embeddings: the dual encoder), `"setting"` (best
     cosine with the indexed settings' tune embeddings), or `"hybrid"` (title cosine +
     `hybrid_weight` x the edit-distance score of the best setting: -distance / query length per
-    note plus the same per eighth note, 0 for an exact excerpt, -2 at worst, less the meter and
-    mode penalties). The hybrid is the default: on held-out settings of indexed tunes it names
-    the tune (MRR@20 0.68) where the title cosine alone does not (0.04); "title" is for titles
-    indexed without settings. `"edit-distance"` ranks by the edit-distance score alone and needs
-    no model (`model=None`, an index built without one). `transpose` (default): the edit
-    distance that also finds settings whose tonic sits on another white key
-    (`EditDistanceRanker(transpose=True)`: MRR@20 of held-out settings 0.744 against 0.730 with
-    `transpose=False`, pitch classes only). A snippet without `K:` is compared in all 12
-    transpositions instead (see `_snippet_edit_scores`). `tokenizer` defaults to the one saved
+    note plus the same per eighth note, 0 for an exact excerpt, about -2 for nothing alike, less
+    the meter, mode and tune-type penalties; settings the scorer did not compare closely score
+    below all that it did). "title" is for titles indexed without settings. `"edit-distance"`
+    ranks by the edit-distance score alone and needs no model (`model=None`, an index built
+    without one); on held-out settings of indexed tunes it names the tune far better than any
+    title cosine we trained (docs/BENCHMARKS.md, issue 5), and the hybrid adds little to it.
+    `transpose` (default): the edit distance that also finds settings whose tonic sits on
+    another white key (`EditDistanceRanker(transpose=True)`). A snippet without `K:` is
+    compared in all 12 transpositions, on the settings its intervals pick first
+    (`TuneIndex.shift_free_scores`). `tokenizer` defaults to the one saved
     in the index's model (or tokenizer) folder.
     """
     if scoring is None:

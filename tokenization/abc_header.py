@@ -253,7 +253,10 @@ class _HeaderFields:
             elif letter == "M":
                 meter = _parse_meter(value)
                 if meter != self.meter:
-                    self.warnings.append(f"mid-tune meter change to {meter} ignored")
+                    self.warnings.append(
+                        f"mid-tune meter change to {meter}: read (tuplets, rests, bar checks), "
+                        "but the measure features keep the header's M:"
+                    )
                     self._change_meter(meter)
         except ValueError as exc:
             raise self.error(str(exc)) from None

@@ -87,8 +87,9 @@ class AbcTune:
     voice_count: int = 1
     corpus_format: bool = False
     accidentals: dict[str, int] = field(default_factory=dict)
-    #: mid-tune meter changes, informational: ``(index of the first token under the new meter,
-    #: meter)``; `meter` stays the header's and the tokens do not change.
+    #: mid-tune meter changes: ``(index of the first token under the new meter, meter)``. The
+    #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
+    #: header's, and so do the measure features of the rows.
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
 
 
@@ -508,8 +509,9 @@ def parse_abc(
 ) -> AbcTune:
     """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input.
 
-    `corpus_format`: `"auto"` detects the shared corpus's `K: C <mode>` placeholder (every
-    note with an explicit accidental, no flats) and reads the key as the white-key mode;
+    `corpus_format`: `"auto"` detects the shared corpus's `K: C <mode>` placeholder (mode
+    major, minor, dorian or mixolydian; every note with an explicit accidental, no flats, no
+    mid-tune `K:`) and reads the key as the white-key mode;
     `"corpus"` always does so for `K: C <mode>`; `"standard"` never does.
     `line_offset` is added to line numbers (for tunes cut out of a larger text).
     `file_header`: the ``(letter, value)`` fields of the tunebook's file header

@@ -125,8 +125,9 @@ def tokenize_dataset(
 
     Tunes the tokenizer cannot read are removed and counted (logged, and stored in the returned
     object's ``tokenize_report``); ``max_length`` drops tunes longer than that many rows (also
-    counted). With ``cache_dir`` the result is cached as Arrow files keyed by the data fingerprint
-    and the vocabulary, so a second call is a cache hit.
+    counted). With ``cache_dir`` the result is cached as Arrow files keyed by the data
+    fingerprint, the vocabulary and the tokenization code (`tokenization_code_hash`), so a
+    second call is a cache hit and a changed tokenizer is not.
 
     Example:
         >>> from modeling_irish.abc_corpus import load_abc_corpus  # doctest: +SKIP

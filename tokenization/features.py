@@ -178,12 +178,6 @@ def position_features(
     return (idx, mod4, ticks_str(offset), str(offset in onbeats), str(offset in middles))
 
 
-def tracker_features(tracker: MeasureTracker, meter: str | None) -> tuple[str, str, str, str, str]:
-    """Position columns of the next token of a `MeasureTracker` (the sampler's entry point)."""
-    onbeats, middles = beat_points(meter)
-    return position_features(tracker.m_idx, tracker.offset, onbeats, middles)
-
-
 def token_features(token: Any) -> tuple[str, str, str, str]:
     """The four token columns (main, dur, pitch_class, octave) of a parsed token.
 
