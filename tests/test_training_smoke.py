@@ -66,16 +66,6 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_accelerate_state():
-    """Each `main` call builds its own Accelerator; accelerate keeps singletons between them."""
-    from accelerate.state import AcceleratorState, GradientState
-
-    yield
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
-
-
 def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> list[str]:
     return [
         "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
