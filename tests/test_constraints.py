@@ -164,3 +164,74 @@ def test_pickup_closes_with_its_complement(vocab):
             assert validate_tune(tokens, "6/8").ok
             assert validate_tune(tokens, "6/8").pickup == F(c.pickup) / TICKS_PER_EIGHTH
     assert seen_pickup > 0
+
+
+# ----- tables a vocabulary cannot give, and a prompt that leaves no token to sample -------------
+def _vocab(offsets, durs):
+    pitches = [f"pitch{p}" for p in range(60, 80)]
+    return AbcVocab.from_values({"m_offset": offsets, "dur": durs, "main": pitches})
+
+
+SIXTEENTHS = [str(F(i, 4)) for i in range(0, 49)]  # every sixteenth up to 12 eighths
+THIRDS = [str(F(i, 3)) for i in range(0, 13)]  # every third of an eighth up to 4 eighths
+
+
+@pytest.mark.parametrize(
+    "offsets, durs, meter, message",
+    [
+        (SIXTEENTHS, ["1"], None, "constrained sampling needs a meter such as 4/4"),
+        (SIXTEENTHS, ["1"], "none", "constrained sampling needs a meter such as 4/4"),
+        # offsets up to half a 4/4 bar only: the bar line's offset is not in the vocabulary
+        ([str(i) for i in range(5)], ["1"], "4/4",
+         f"bar length {8 * TICKS_PER_EIGHTH} of 4/4 is not an m_offset of the vocabulary"),
+        # dotted quarters only: 3 + 3 overshoots a bar of 4 eighths
+        (SIXTEENTHS, ["3"], "2/4", "no note lengths of the vocabulary fill a bar of 2/4"),
+        # a third (a triplet's member) is never a written length, though 12 would fill the bar
+        (THIRDS, ["1/3"], "2/4", "no note lengths of the vocabulary fill a bar of 2/4"),
+    ],
+)  # fmt: skip
+def test_constraint_tables_refuse_what_the_vocabulary_cannot_fill(offsets, durs, meter, message):
+    with pytest.raises(ValueError) as info:
+        ConstraintTables(_vocab(offsets, durs), meter)
+    assert str(info.value) == message
+
+
+def test_constraint_tables_of_the_same_vocabularies_with_a_length_that_fits():
+    # the controls of the refusals above: one more length, or a meter they fill
+    assert ConstraintTables(_vocab(THIRDS, ["1/3", "1"]), "2/4").bar_eighths == 4
+    assert ConstraintTables(_vocab([str(i) for i in range(5)], ["1"]), "2/4").bar_eighths == 4
+    assert ConstraintTables(_vocab(SIXTEENTHS, ["3"]), "6/8").bar_eighths == 6
+
+
+@pytest.fixture(scope="module")
+def tiny_generator():
+    import torch
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish.generation import TuneGenerator
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tokenizer = AbcTokenizer.train(
+        ["X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 cB A4:|\n"]
+    )
+    torch.manual_seed(0)
+    config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
+    return TuneGenerator(MeasureNoteForCausalLM(config), tokenizer)
+
+
+def test_a_prompt_whose_open_bar_is_already_too_long_is_a_dead_end(tiny_generator):
+    # 10 eighths into a 4/4 bar: no note fits it, and a bar line would close a bar of 10
+    prompt = "X:1\nM:4/4\nL:1/8\nK:D\nFAdAFAdAdA"
+    with pytest.raises(ValueError) as info:
+        tiny_generator.generate(2, prompt=prompt, num_bars=4, seed=0)
+    assert str(info.value) == (
+        "tune 1: no token fits the bar and repeat grammar after 10 rows; the prompt's bars "
+        "may not fit 4/4"
+    )  # stuck before sampling anything: the 10 rows are the prompt's notes
+    # unconstrained, the same prompt is continued (the grammar is what has no way out)
+    (free,) = tiny_generator.generate(1, prompt=prompt, num_bars=4, max_rows=40, constrained=False)
+    assert free.abc.count("FAdAFAdAdA") == 1 and not free.valid
+    # and a prompt two eighths shorter still has a way to close its bar
+    (fits,) = tiny_generator.generate(1, prompt=prompt[:-2], num_bars=2, seed=0)
+    assert fits.valid, fits.errors
