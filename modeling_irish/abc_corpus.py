@@ -24,11 +24,11 @@ from tqdm.auto import tqdm
 
 from .abc_sources import (  # noqa: F401 - re-exported: the loader's public reading API
     MUSIC21_COLLECTIONS,
+    RawTune,
     SourceLike,
-    _iter_raw,
-    _RawTune,
     _sources,
     iter_abc_tunes,
+    iter_raw_tunes,
     music21_collection_files,
     session_tune_text,
     source_files,
@@ -168,7 +168,7 @@ def _incipit(tune: Any, notes: int) -> str:
     return f"{tune.meter or ''}|" + " ".join(str(p % 12) for p in pitches)
 
 
-def _parse_raw(raw: _RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | None, str]:
+def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | None, str]:
     """Parse one tune into a row, or return ``(None, reason)``; every tune is parsed once.
     With ``options.incipit_notes``, the row also holds its incipit under ``"_incipit"``."""
     from tokenization.abc_parser import AbcParseError, parse_abc
@@ -340,7 +340,7 @@ def _workers(num_proc: int | None, n_tunes: int) -> int:
 
 
 def _parse_all(
-    raws: list[_RawTune], options: _ParseOptions, num_proc: int | None
+    raws: list[RawTune], options: _ParseOptions, num_proc: int | None
 ) -> list[tuple[dict[str, Any] | None, str]]:
     import tokenization.abc_parser  # noqa: F401 - imported once here, before any fork
 
@@ -368,7 +368,7 @@ def _shared_incipits(rows: list[dict[str, Any]]) -> int:
 
 
 def _build_rows(
-    raws: list[_RawTune],
+    raws: list[RawTune],
     options: _ParseOptions,
     num_proc: int | None,
     dedupe: bool,
@@ -564,7 +564,7 @@ def load_abc_corpus(
             shutil.rmtree(cached, ignore_errors=True)  # damaged: built again below
     report = {} if report is None else report
     report.clear()
-    raws = list(_iter_raw(sources))
+    raws = list(iter_raw_tunes(sources))
     if not raws:
         raise ValueError(
             f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "

@@ -20,8 +20,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "MUSIC21_COLLECTIONS",
+    "RawTune",
     "SourceLike",
     "iter_abc_tunes",
+    "iter_raw_tunes",
     "music21_collection_files",
     "session_tune_text",
     "source_files",
@@ -37,7 +39,7 @@ _BOOK_NUMBERED = {"oneills1850"}
 
 
 @dataclass(frozen=True)
-class _RawTune:
+class RawTune:
     """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``:
     ``prefix:X``, or ``prefix:lineN`` when ``x_unique`` is false, i.e. another tune of its file
     has the same ``X:`` number). ``line``: the file line of its ``X:``; ``header_lines``: the
@@ -54,7 +56,7 @@ class _RawTune:
         """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
         the file header written into the text maps to the tune's first line.
 
-        >>> _RawTune("b.abc", "b", "X:1\\nL:1/16\\nK:G\\nGA|", 10, header_lines=1).file_line(4)
+        >>> RawTune("b.abc", "b", "X:1\\nL:1/16\\nK:G\\nGA|", 10, header_lines=1).file_line(4)
         12
         """
         past_header = tune_line - 1 - self.header_lines
@@ -78,7 +80,7 @@ def _read_text(path: Path) -> str:
     return read_abc_file(path)
 
 
-def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
+def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[RawTune]:
     """The tunes of one file. ``X:`` numbers name tunes only when the file keeps them unique;
     many hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line
     (else they would all be one tune, in one split)."""
@@ -100,7 +102,7 @@ def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[_RawTune]:
         )
     for (line, tune), own in zip(found, written):
         unique = numbers[tune.split("\n", 1)[0].strip()] == 1
-        yield _RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
+        yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
 
 
 def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
@@ -110,7 +112,7 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
     return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def _folder_tunes(folder: Path) -> Iterator[_RawTune]:
+def _folder_tunes(folder: Path) -> Iterator[RawTune]:
     for path in _abc_files(folder):
         rel = path.relative_to(folder).with_suffix("").as_posix()
         yield from _tunebook_tunes(path, str(path), f"{folder.name}/{rel}")
@@ -140,7 +142,7 @@ def music21_collection_files(name: str) -> list[Path]:
     return _abc_files(_music21_folder(name), recursive=False)
 
 
-def _music21_tunes(name: str) -> Iterator[_RawTune]:
+def _music21_tunes(name: str) -> Iterator[RawTune]:
     for path in music21_collection_files(name):
         prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
         yield from _tunebook_tunes(path, name, prefix)
@@ -201,12 +203,12 @@ def _session_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _session_tunes(path: Path) -> Iterator[_RawTune]:
+def _session_tunes(path: Path) -> Iterator[RawTune]:
     for x, row in enumerate(_session_rows(path), start=1):
-        yield _RawTune(str(path), path.stem, session_tune_text(row, x), x)
+        yield RawTune(str(path), path.stem, session_tune_text(row, x), x)
 
 
-def _one_source(source: str | os.PathLike | None) -> Iterator[_RawTune]:
+def _one_source(source: str | os.PathLike | None) -> Iterator[RawTune]:
     if source is None or source == "music21":
         for name in MUSIC21_COLLECTIONS:
             yield from _music21_tunes(name)
@@ -256,7 +258,10 @@ def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
     return [source]
 
 
-def _iter_raw(source: SourceLike | Sequence[SourceLike]) -> Iterator[_RawTune]:
+def iter_raw_tunes(source: SourceLike | Sequence[SourceLike]) -> Iterator[RawTune]:
+    """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
+    text, file, line and id prefix (`RawTune`), so that errors can name the file line. A source
+    that holds no tune is logged as a warning."""
     for one in _sources(source):
         found = False
         for raw in _one_source(one):
@@ -278,5 +283,5 @@ def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator
     >>> name, text.splitlines()[0]
     ('oneills1850', 'X: 1')
     """
-    for raw in _iter_raw(source):
+    for raw in iter_raw_tunes(source):
         yield raw.source, raw.text

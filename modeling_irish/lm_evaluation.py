@@ -121,7 +121,7 @@ def evaluate_lm_on_texts(
         rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model)))
         features.clear()
 
-    for item in texts:  # a text, or a `_RawTune` of the command line (which knows its file line)
+    for item in texts:  # a text, or a `RawTune` of the command line (which knows its file line)
         try:
             enc = tokenizer.encode_tune(getattr(item, "text", item))
         except AbcParseError as err:
@@ -158,9 +158,9 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _texts(files: list[str]) -> Iterator[Any]:
-    """Every tune of the files and folders (`_RawTune`: text, file and line) and of ``-``
+    """Every tune of the files and folders (`RawTune`: text, file and line) and of ``-``
     (stdin: the text alone), in order."""
-    from modeling_irish.abc_sources import _iter_raw
+    from modeling_irish.abc_sources import iter_raw_tunes
     from modeling_irish.cli import read_input
     from tokenization.abc_header import split_tunebook
 
@@ -168,7 +168,7 @@ def _texts(files: list[str]) -> Iterator[Any]:
         if name == "-":
             yield from (text for _, text in split_tunebook(read_input("-"), standalone=True))
         else:
-            yield from _iter_raw(name)
+            yield from iter_raw_tunes(name)
 
 
 def run_evaluate_lm(args: argparse.Namespace) -> int:

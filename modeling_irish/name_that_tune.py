@@ -19,7 +19,7 @@ from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 
 from .abc_corpus import title_key
-from .abc_sources import _iter_raw, _RawTune
+from .abc_sources import RawTune, iter_raw_tunes
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
@@ -52,8 +52,8 @@ Corpus = Union[str, os.PathLike, Sequence[Any]]
 
 
 # ----- reading ---------------------------------------------------------------------------------
-def _record(text: str, raw: Optional[_RawTune] = None) -> dict[str, Any]:
-    """`{"title", "tune_id", "abc"}` of a tune's text, and `"where"` (its `_RawTune`: file and
+def _record(text: str, raw: Optional[RawTune] = None) -> dict[str, Any]:
+    """`{"title", "tune_id", "abc"}` of a tune's text, and `"where"` (its `RawTune`: file and
     line) when it was read from a file, so that an error can name the file's line."""
     title = _TITLE.search(text)
     tune_id = _S_URL.search(text)
@@ -82,7 +82,7 @@ def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
     '55'
     """
     if isinstance(corpus, (str, os.PathLike)):
-        return [_record(raw.text, raw) for raw in _iter_raw(str(corpus))]
+        return [_record(raw.text, raw) for raw in iter_raw_tunes(str(corpus))]
     items = list(corpus)
     if items and isinstance(items[0], dict):
         return [
@@ -91,7 +91,7 @@ def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
         ]
     if items and isinstance(items[0], str) and "\n" in items[0]:
         return [_record(text) for text in items]
-    return [_record(raw.text, raw) for raw in _iter_raw(items)]
+    return [_record(raw.text, raw) for raw in iter_raw_tunes(items)]
 
 
 def _encode_records(

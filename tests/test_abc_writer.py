@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokenization.abc_parser import Token, _default_q, parse_abc
+from tokenization.abc_parser import Token, default_tuplet_q, parse_abc
 from tokenization.abc_writer import length_text, tokens_to_body, write_abc
 from tokenization.keys import MODES, Key, transpose_shift, transpose_tokens
 
@@ -142,9 +142,9 @@ def tunes(draw):
             tokens.append(Token("bar", draw(st.sampled_from(BARS)), None, None))
         elif kind == "tuplet":
             p = draw(st.integers(2, 9))
-            q = draw(st.sampled_from([_default_q(p, meter), 2, 3, 4]))
+            q = draw(st.sampled_from([default_tuplet_q(p, meter), 2, 3, 4]))
             r = draw(st.sampled_from([p, p, 2, 3]))
-            text = f"({p}" if q == _default_q(p, meter) and r == p else f"({p}:{q}:{r}"
+            text = f"({p}" if q == default_tuplet_q(p, meter) and r == p else f"({p}:{q}:{r}"
             tokens.append(Token("tuplet", text, None, F(q, p)))
     return key, meter, unit, tokens
 

@@ -108,7 +108,12 @@ def _bar_token(raw: str, ending: str | None) -> Token:
     return tok
 
 
-def _default_q(p: int, meter: str | None) -> int:
+def default_tuplet_q(p: int, meter: str | None) -> int:
+    """The ABC 2.1 default q of a tuplet ``(p`` (p notes in the time of q) in ``meter``.
+
+    >>> default_tuplet_q(3, "6/8"), default_tuplet_q(5, "4/4"), default_tuplet_q(5, "6/8")
+    (2, 2, 3)
+    """
     if p in _DEFAULT_Q:
         return _DEFAULT_Q[p]
     num = int(meter.split("/")[0]) if meter else 4
@@ -355,11 +360,11 @@ class _TuneParser(_HeaderFields):
         p = int(m["tp"])
         if p < 2 or p > 64:
             raise self.error(f"bad tuplet ({p}")
-        q = int(m["tq"]) if m["tq"] else _default_q(p, self.meter)
+        q = int(m["tq"]) if m["tq"] else default_tuplet_q(p, self.meter)
         r = int(m["tr"]) if m["tr"] else p
         if q == 0 or r == 0:
             raise self.error(f"bad tuplet {m[0]}")
-        text = f"({p}" if q == _default_q(p, self.meter) and r == p else f"({p}:{q}:{r}"
+        text = f"({p}" if q == default_tuplet_q(p, self.meter) and r == p else f"({p}:{q}:{r}"
         self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
 
     def _tie(self, m: re.Match, line: str) -> None:

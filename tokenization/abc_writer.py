@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
-from .abc_parser import Token, _default_q
+from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key
 
 __all__ = ["length_text", "tokens_to_body", "write_abc"]
@@ -169,7 +169,7 @@ def _tuplet_text(tok: Token, meter: str | None) -> str:
     r = int(parts[2]) if len(parts) == 3 and parts[2] else p
     if q.denominator != 1:
         raise ValueError(f"tuplet {tok} has a non-integer q")
-    if q == _default_q(p, meter) and r == p:
+    if q == default_tuplet_q(p, meter) and r == p:
         return f"({p}"
     return f"({p}:{q.numerator}:{r}"
 
