@@ -191,3 +191,93 @@ def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
     font = tmp_path / "gm.sf2"
     font.write_bytes(b"RIFF")
     assert find_soundfont(str(font)) == str(font)
+
+
+# ----- no partial file after a failed MIDI write or WAV synthesis --------------------------------
+def test_a_midi_writer_failure_removes_its_partial_file(tmp_path, monkeypatch):
+    import music21
+
+    from modeling_irish.render import to_midi
+
+    def half_written(self, fmt, fp=None, **kwargs):
+        with open(fp, "wb") as handle:
+            handle.write(b"MThd\x00\x00")  # a header, then the writer gives up
+        raise music21.exceptions21.StreamException("cannot write this\nsecond line")
+
+    monkeypatch.setattr(music21.stream.Score, "write", half_written)
+    path = tmp_path / "tune.mid"
+    with pytest.raises(RenderError) as info:
+        to_midi(ABC, str(path))
+    assert str(info.value) == "music21 could not write MIDI: cannot write this"
+    assert list(tmp_path.iterdir()) == []
+    # the same failure before anything is written: still the error, nothing to remove
+    monkeypatch.setattr(music21.stream.Score, "write", lambda *a, **k: 1 / 0)
+    with pytest.raises(RenderError, match="music21 could not write MIDI: division by zero"):
+        to_midi(ABC, str(path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _fake_fluidsynth(monkeypatch, returncode: int, writes: bool, stderr: str = ""):
+    """fluidsynth and a soundfont 'found'; the program writes part of its WAV (or not) and
+    exits with ``returncode``. Returns the list of commands it was given."""
+    import subprocess
+
+    import modeling_irish.render as render
+
+    commands = []
+
+    def run(command, **kwargs):
+        commands.append(command)
+        if writes:
+            with open(command[command.index("-F") + 1], "wb") as handle:
+                handle.write(b"RIFF\x00\x00")
+        return subprocess.CompletedProcess(command, returncode, "", stderr)
+
+    monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
+    monkeypatch.setattr(render.subprocess, "run", run)
+    return commands
+
+
+def test_a_fluidsynth_failure_removes_its_partial_wav(tmp_path, monkeypatch):
+    commands = _fake_fluidsynth(monkeypatch, 1, writes=True, stderr="x" * 600 + "bad font")
+    (tmp_path / "in.mid").write_bytes(b"MThd")
+    with pytest.raises(RenderError) as info:
+        to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
+    assert str(info.value) == "fluidsynth failed: " + ("x" * 600 + "bad font")[-500:]
+    assert commands[0][-3:] == [str(tmp_path / "out.wav"), "gm.sf2", str(tmp_path / "in.mid")]
+    assert [p.name for p in tmp_path.iterdir()] == ["in.mid"]
+
+
+def test_fluidsynth_exiting_0_without_a_wav_is_a_failure(tmp_path, monkeypatch):
+    _fake_fluidsynth(monkeypatch, 0, writes=False, stderr="no audio driver")
+    with pytest.raises(RenderError, match="fluidsynth failed: no audio driver"):
+        to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_wav_is_skipped_and_its_midi_kept_only_when_asked_for(tmp_path, monkeypatch):
+    _fake_fluidsynth(monkeypatch, 1, writes=True, stderr="bad font")
+    out = render_abc(ABC, str(tmp_path / "asked"), formats=["midi", "wav"])
+    assert out["skipped"] == ["wav: fluidsynth failed: bad font"] and "wav" not in out
+    assert [p.name for p in tmp_path.iterdir()] == ["asked.mid"]
+    # WAV alone: the MIDI it was made from is not left either
+    out = render_abc(ABC, str(tmp_path / "wav_only"), formats=["wav"])
+    assert out == {"skipped": ["wav: fluidsynth failed: bad font"]}
+    assert [p.name for p in tmp_path.iterdir()] == ["asked.mid"]
+
+
+def test_an_interrupted_render_removes_what_it_wrote(tmp_path, monkeypatch):
+    import modeling_irish.render as render
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while synthesising: not an Exception
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "to_wav", interrupted)
+    formats = ["svg", "midi", "wav"] if _has_verovio() else ["midi", "wav"]
+    with pytest.raises(KeyboardInterrupt):
+        render_abc(ABC, str(tmp_path / "tune"), formats)
+    assert list(tmp_path.iterdir()) == []
+    # the control: without the interruption the same call leaves its files
+    monkeypatch.setattr(render, "to_wav", lambda midi, path, font: path)
+    assert render_abc(ABC, str(tmp_path / "tune"), formats)["midi"] == str(tmp_path / "tune.mid")
+    assert (tmp_path / "tune.mid").is_file()
