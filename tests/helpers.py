@@ -1,10 +1,35 @@
-"""Small builders shared by several test files: a tiny MeasureNote config and synthetic reels."""
+"""Small builders shared by several test files: a tiny MeasureNote config, synthetic reels, and
+the shared corpus for the slow tests."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from modeling_irish.configuration_measurenote import MeasureNoteConfig
+
+#: The shared corpus (../shared beside the repository), or MODELING_IRISH_CORPUS.
+CORPUS = Path(
+    os.environ.get(
+        "MODELING_IRISH_CORPUS",
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc",
+    )
+)
+
+
+def require_corpus() -> Path:
+    """The shared corpus: a skip when it is missing from its default place, a failure when
+    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
+    if not CORPUS.is_file():
+        if "MODELING_IRISH_CORPUS" in os.environ:
+            pytest.fail(
+                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
+            )
+        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
+    return CORPUS
 
 
 def tiny_measurenote_config(**overrides) -> MeasureNoteConfig:

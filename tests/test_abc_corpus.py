@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import require_corpus
 
 from modeling_irish.abc_corpus import (
     SPLIT_NAMES,
@@ -20,21 +21,6 @@ from modeling_irish.abc_corpus import (
     title_key,
 )
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", REPO / ".." / "shared/data/thesession-c.abc"))
-
-
-def require_corpus() -> Path:
-    """The shared corpus: a skip when it is missing from its default place, a failure when
-    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
-    if not CORPUS.is_file():
-        if "MODELING_IRISH_CORPUS" in os.environ:
-            pytest.fail(
-                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
-            )
-        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
-    return CORPUS
 
 
 def _has_parser() -> bool:

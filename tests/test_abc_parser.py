@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
+from helpers import require_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokenization.abc_parser import AbcParseError, AbcTune, Token, parse_abc, parse_tunebook
 from tokenization.keys import Key
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("MODELING_IRISH_CORPUS", ROOT / "../shared/data/thesession-c.abc"))
-
-
-def require_corpus() -> Path:
-    """The shared corpus: a skip when it is missing from its default place, a failure when
-    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
-    if not CORPUS.is_file():
-        if "MODELING_IRISH_CORPUS" in os.environ:
-            pytest.fail(
-                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
-            )
-        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
-    return CORPUS
 
 
 def rows(body: str, header: str = "L:1/8\nK:C") -> list[tuple]:

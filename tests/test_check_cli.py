@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import require_corpus
 
 from modeling_irish.cli import main
 from tokenization.check import check_files
@@ -26,24 +27,6 @@ L:1/8
 K:G
 GABc ]d|
 """
-CORPUS = Path(
-    os.environ.get(
-        "MODELING_IRISH_CORPUS",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc",
-    )
-)
-
-
-def require_corpus() -> Path:
-    """The shared corpus: a skip when it is missing from its default place, a failure when
-    MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""
-    if not CORPUS.is_file():
-        if "MODELING_IRISH_CORPUS" in os.environ:
-            pytest.fail(
-                f"MODELING_IRISH_CORPUS={os.environ['MODELING_IRISH_CORPUS']!r}: no such file"
-            )
-        pytest.skip(f"shared corpus not found at {CORPUS} (set MODELING_IRISH_CORPUS)")
-    return CORPUS
 
 
 @pytest.fixture
