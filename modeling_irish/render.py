@@ -183,12 +183,23 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
     if problem:
         raise RenderError(problem)
     command = [program, "-ni", "-g", "0.8", "-r", str(rate), "-F", path, font, midi_path]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        _remove(path)
+        raise RenderError(f"fluidsynth took more than 300 s on {midi_path}") from None
+    except BaseException:  # interrupted: no half-written WAV is left
+        _remove(path)
+        raise
     if result.returncode != 0 or not os.path.isfile(path):
-        if os.path.exists(path):
-            os.remove(path)
+        _remove(path)
         raise RenderError(f"fluidsynth failed: {result.stderr.strip()[-500:]}")
     return path
+
+
+def _remove(path: str) -> None:
+    if os.path.exists(path):
+        os.remove(path)
 
 
 def _check_readable(abc: str) -> None:
@@ -236,6 +247,7 @@ def render_abc(
                 out["midi"] = midi_path
         if "wav" in formats:
             try:
+                written.append(stem + ".wav")
                 out["wav"] = to_wav(midi_path, stem + ".wav", soundfont)
             except RenderError as err:
                 out["skipped"].append(f"wav: {err}")
@@ -243,7 +255,6 @@ def render_abc(
                 os.remove(midi_path)
     except BaseException:
         for path in written:
-            if os.path.exists(path):
-                os.remove(path)
+            _remove(path)
         raise
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -253,6 +254,31 @@ def test_fluidsynth_exiting_0_without_a_wav_is_a_failure(tmp_path, monkeypatch):
     with pytest.raises(RenderError, match="fluidsynth failed: no audio driver"):
         to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("stop", ["timeout", "interrupt"])
+def test_fluidsynth_stopped_mid_write_leaves_no_wav(tmp_path, monkeypatch, stop):
+    import subprocess
+
+    import modeling_irish.render as render
+
+    def stopped(command, **kwargs):  # half a WAV written, then the clock or Ctrl-C
+        Path(command[command.index("-F") + 1]).write_bytes(b"RIFF partial")
+        if stop == "timeout":
+            raise subprocess.TimeoutExpired(command, kwargs.get("timeout"))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
+    monkeypatch.setattr(render.subprocess, "run", stopped)
+    stem = str(tmp_path / "tune")
+    if stop == "timeout":  # a RenderError like any other failure: the WAV is skipped, said why
+        out = render_abc(ABC, stem, formats=["midi", "wav"])
+        assert out["skipped"] == [f"wav: fluidsynth took more than 300 s on {stem}.mid"]
+        assert [p.name for p in tmp_path.iterdir()] == ["tune.mid"]
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            render_abc(ABC, stem, formats=["midi", "wav"])
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failed_wav_is_skipped_and_its_midi_kept_only_when_asked_for(tmp_path, monkeypatch):
