@@ -156,6 +156,7 @@ def test_tune_title_stops_when_its_time_budget_is_spent(tunebook, cache_dir, tmp
     # the budget is checked after each update: a microsecond ends the run after the first one
     results = main([*argv, "--max_train_minutes", "1e-8", "--checkpointing_steps", "epoch"])
     assert results["train_steps"] == 1 and _results(out)["train_steps"] == 1
+    assert _results(out)["stopped_by"] == "max_train_minutes"
     assert (out / "model.safetensors").is_file()
     # the epoch cut short by the clock still ends with its checkpoint
     (epoch,) = [p.name for p in out.iterdir() if p.name.startswith("epoch_")]

@@ -92,6 +92,7 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
         assert (out / name).is_file(), name
     saved = json.loads((out / "all_results.json").read_text())
     assert saved["train_steps"] == 4 and saved["num_processes"] == 1
+    assert saved["stopped_by"] == "max_train_steps"
     for key in ("eval_nll", "eval_nll_main", "eval_nll_dur", "eval_perplexity", "train_loss"):
         assert math.isfinite(saved[key]) and saved[key] > 0, key
     assert saved["eval_perplexity"] == pytest.approx(math.exp(saved["eval_nll"]))
@@ -167,6 +168,7 @@ def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp
     # the tiny-model flags of _argv, without its logging/eval cadence (the last four items)
     summary = bench.main(["--minutes", "0.01", "--output_dir", str(out), "--", *argv[:-4]])
     assert 1 <= summary["train_steps"] < 10**9  # stopped by the clock, not by the step count
+    assert json.loads((out / "all_results.json").read_text())["stopped_by"] == "max_train_minutes"
     assert (out / "learning_curve.png").stat().st_size > 1000
     assert json.loads((out / "fixed_budget.json").read_text())["budget_minutes"] == 0.01
 

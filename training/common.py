@@ -403,6 +403,27 @@ def _trim_log(path: str, completed: int) -> None:
         os.replace(path + ".tmp", path)
 
 
+def log_time_budget(args: argparse.Namespace, completed: int) -> None:
+    """Say that ``--max_train_minutes`` ended the run, and where."""
+    logger.info(
+        "--max_train_minutes %g spent: training stops after %d of %d updates",
+        args.max_train_minutes, completed, args.max_train_steps,
+    )  # fmt: skip
+
+
+def stopped_by(args: argparse.Namespace, completed: int) -> str:
+    """Why a run ended, for all_results.json: ``"max_train_minutes"`` when the time budget ran
+    out before ``max_train_steps`` (which already counts ``--num_train_epochs``), else
+    ``"max_train_steps"``.
+
+    >>> stopped_by(argparse.Namespace(max_train_steps=100, max_train_minutes=30), 62)
+    'max_train_minutes'
+    """
+    if getattr(args, "max_train_minutes", None) is not None and completed < args.max_train_steps:
+        return "max_train_minutes"
+    return "max_train_steps"
+
+
 def lr_for(args: argparse.Namespace, step: int) -> float:
     """`learning_rate_at` with this run's flags."""
     return learning_rate_at(

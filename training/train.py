@@ -53,6 +53,7 @@ from training.common import (  # noqa: E402
     check_hub_reachable,
     evaluate_lm,
     latest_checkpoint,
+    log_time_budget,
     lr_for,
     parse_config_overrides,
     push_to_hub,
@@ -62,6 +63,7 @@ from training.common import (  # noqa: E402
     save_checkpoint,
     save_model,
     set_learning_rate,
+    stopped_by,
     write_json,
 )
 from training.data import (  # noqa: E402
@@ -198,10 +200,12 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
     if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
         _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
     stop = completed >= args.max_train_steps
-    if args.max_train_minutes is not None:
+    if args.max_train_minutes is not None and not stop:
         spent = time.perf_counter() - stats["start"] - stats["eval_seconds"]
         late = spent > 60 * args.max_train_minutes
-        stop = stop or bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
+        stop = bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
+        if stop:
+            log_time_budget(args, completed)
     stats["stop"] = stop
     return stop
 
@@ -272,6 +276,7 @@ def finish(
         train_loss=stats["loss_sum"] / max(stats["loss_steps"], 1),
         train_loss_last=stats["last"].get("train_loss", float("nan")),
         train_steps=stats["completed_steps"],
+        stopped_by=stopped_by(args, stats["completed_steps"]),
         train_tokens=int(tokens),
         train_tokens_per_second=tokens / train_seconds,
         train_runtime_seconds=stats["seconds"],

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 
 from training.common import (
     TrainingProgress,
+    log_time_budget,
     lr_for,
     push_to_hub,
     recompute_steps_and_start_tracking,
@@ -25,6 +26,7 @@ from training.common import (
     save_checkpoint,
     save_model,
     set_learning_rate,
+    stopped_by,
     write_json,
 )
 from training.data import prepare_corpus
@@ -207,9 +209,11 @@ def _loss(model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict) -> torch.T
 def _should_stop(args, accelerator, completed: int, start: float) -> bool:
     """`--max_train_steps` reached or `--max_train_minutes` spent (agreed by all processes)."""
     stop = completed >= args.max_train_steps
-    if getattr(args, "max_train_minutes", None) is not None:
+    if getattr(args, "max_train_minutes", None) is not None and not stop:
         late = time.perf_counter() - start > 60 * args.max_train_minutes
-        stop = stop or bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
+        stop = bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
+        if stop:
+            log_time_budget(args, completed)
     return stop
 
 
@@ -386,6 +390,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         if stats["losses"]
         else None,
         "train_steps": stats["completed_steps"],
+        "stopped_by": stopped_by(args, stats["completed_steps"]),
         "train_runtime_seconds": stats["seconds"],
         "num_processes": accelerator.num_processes,
         "total_batch_size": args.per_device_train_batch_size
