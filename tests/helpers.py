@@ -32,6 +32,25 @@ def require_corpus() -> Path:
     return CORPUS
 
 
+#: `--config_overrides` of the training scripts' tests: widths of 16 and 2 attention heads.
+TINY_MODEL_OVERRIDES = (
+    "embedding_size=16,note_hidden_size=16,measure_hidden_size=16,final_hidden_size=16,"
+    "measure_num_heads=2"
+)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core CI they lose a lot
+    (use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")`` and import it)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def tiny_measurenote_config(**overrides) -> MeasureNoteConfig:
     """A MeasureNote config with one-layer GRUs of 16 (and 2 attention heads)."""
     values = dict(

@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
 from safetensors.torch import load_file
 
 from training import common
@@ -18,10 +19,6 @@ _BARS = [
     ["d2fd edcB", "A2FA DFAF", "G2BG FGAF", "E2DE F2E2"],
     ["FAAB AFED", "FAAB A2dB", "ABde fded", "BABc d2d2"],
 ]
-_TINY_MODEL = (
-    "embedding_size=16,note_hidden_size=16,measure_hidden_size=16,final_hidden_size=16,"
-    "measure_num_heads=2"
-)
 _TUNE_TITLE = (
     "--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
     "--crop_notes", "8", "--known_queries", "0", "--retrieval_eval_queries", "0",
@@ -54,13 +51,7 @@ def cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("cache"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy 2-core CI they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str, model: bool = True) -> list:
@@ -68,7 +59,7 @@ def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str, model: bool = 
     return [
         "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
         "--cache_dir", cache_dir, "--output_dir", str(output_dir),
-        *(["--config_overrides", _TINY_MODEL] if model else []),
+        *(["--config_overrides", TINY_MODEL_OVERRIDES] if model else []),
         "--per_device_train_batch_size", "2", "--per_device_eval_batch_size", "4",
         "--logging_steps", "1", "--eval_steps", "0", *extra,
     ]  # fmt: skip

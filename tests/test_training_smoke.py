@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
 from safetensors.torch import load_file
 
 from training import common, data
@@ -24,10 +25,6 @@ _BARS = {
                      ["FGA AFD", "GFE EFG", "dcB AFA", "B3 A3"]],
 }  # fmt: skip
 _KEYS = ["D", "G", "Ador", "Em"]
-_TINY_MODEL = (
-    "embedding_size=16,note_hidden_size=16,measure_hidden_size=16,final_hidden_size=16,"
-    "measure_num_heads=2"
-)
 
 
 def _tunebook() -> str:
@@ -57,20 +54,14 @@ def cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("cache"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy 2-core CI they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> list[str]:
     return [
         "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
         "--cache_dir", cache_dir, "--output_dir", str(output_dir),
-        "--config_overrides", _TINY_MODEL, "--per_device_train_batch_size", "2",
+        "--config_overrides", TINY_MODEL_OVERRIDES, "--per_device_train_batch_size", "2",
         "--per_device_eval_batch_size", "4", "--logging_steps", "1", "--eval_steps", "2",
         *extra,
     ]  # fmt: skip
@@ -284,7 +275,7 @@ def test_parse_args_refuses_bad_config_overrides(capsys, task):
     assert "did you mean measure_num_heads" in refused("measure_num_head=4")
     assert "vocab_sizes" in refused("vocab_sizes=3") and "tokenizer" in refused("vocab_sizes=3")
     assert "divisible by measure_num_heads" in refused("note_hidden_size=30")
-    assert parse_args(["--task", task, "--config_overrides", _TINY_MODEL]).config_overrides
+    assert parse_args(["--task", task, "--config_overrides", TINY_MODEL_OVERRIDES]).config_overrides
 
 
 def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_path):
@@ -597,7 +588,7 @@ def test_save_model_renames_each_file_into_place(tmp_path):
     (out / "step_2").mkdir()  # checkpoints and logs beside the model are left alone
     accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
                                   save=torch.save)  # fmt: skip
-    config = MeasureNoteConfig(**common.parse_config_overrides(_TINY_MODEL))
+    config = MeasureNoteConfig(**common.parse_config_overrides(TINY_MODEL_OVERRIDES))
     model = MeasureNoteForCausalLM(config)
     common.save_model(model, str(out), accelerator)
     names = {p.name for p in out.iterdir()}
