@@ -7,10 +7,20 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-__all__ = ["existing_folder", "main", "positive_int", "read_input", "require_folder"]
+__all__ = [
+    "existing_folder",
+    "load_saved",
+    "main",
+    "positive_int",
+    "read_input",
+    "require_folder",
+    "require_model_type",
+]
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
+_T = TypeVar("_T")
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
 
 
@@ -144,12 +154,50 @@ def require_folder(path: str, what: str = "model") -> str:
     """``path`` if it is a local folder, else a `FileNotFoundError` that says so. The command line
     loads saved folders only (nothing is downloaded at run time); a Hub model is fetched first,
     e.g. ``huggingface-cli download user/name --local-dir DIR``."""
+    if os.path.isfile(path):
+        raise FileNotFoundError(f"{path!r} is a file; give the {what} folder")
     if not os.path.isdir(path):
-        raise FileNotFoundError(
-            f"no {what} folder {path!r} (the command line loads local folders; fetch a Hub "
-            "model first: huggingface-cli download USER/NAME --local-dir DIR)"
+        hint = (
+            "build one with irish-tune index"
+            if what == "index"
+            else "the command line loads local folders; fetch a Hub model first: "
+            "huggingface-cli download USER/NAME --local-dir DIR"
         )
+        raise FileNotFoundError(f"no {what} folder {path!r} ({hint})")
     return path
+
+
+def require_model_type(folder: str, wanted: str, hint: str = "", flag: str = "--model") -> str:
+    """``folder`` if it is a saved model of type ``wanted`` (its config.json's ``model_type``),
+    else an error that names what it holds: a tune-title folder given to a command that wants a
+    MeasureNote model, an empty folder, ... ``hint`` is added to the message, which names the
+    option as ``flag``."""
+    require_folder(folder)
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json)")
+    with open(path, encoding="utf-8") as handle:
+        found = json.load(handle).get("model_type")
+    if found != wanted:
+        raise ValueError(
+            f"{folder!r} holds a {found!r} model; {flag} wants a {wanted!r} model{hint}"
+        )
+    return folder
+
+
+def load_saved(load: Callable[[], _T], folder: str) -> _T:
+    """``load()`` (a ``from_pretrained``), with a damaged or inconsistent folder reported as one
+    `ValueError` naming it: safetensors and torch raise their own errors (a truncated weights
+    file, a config whose sizes do not match the weights), which would end in a traceback."""
+    try:
+        return load()
+    except (OSError, ValueError):
+        raise
+    except Exception as err:  # noqa: BLE001 (SafetensorError, RuntimeError: size mismatch)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ValueError(
+            f"cannot load the model in {folder!r}: {type(err).__name__}: {first[:300]}"
+        ) from None
 
 
 def _register_module_commands() -> None:
@@ -205,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(_resolve(args._target)(args) or 0)
+    except KeyboardInterrupt:
+        print(f"irish-tune {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (OSError, ValueError) as err:  # bad input (AbcParseError is a ValueError); OSError:
         # missing files, folders that are not saved models (transformers raises OSError)
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

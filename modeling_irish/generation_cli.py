@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -82,21 +83,42 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
-    parser.add_argument("--num-tunes", type=positive_int, default=4, help="tunes to sample")
+    parser.add_argument(
+        "--num-tunes", type=positive_int, default=4, help="tunes to sample (default 4)"
+    )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
         default=64,
-        help="tunes sampled at once (memory grows with it); more tunes come in further batches",
+        help="tunes sampled at once (memory grows with it; default 64); more tunes come in "
+        "further batches",
     )
     parser.add_argument(
-        "--num-bars", type=positive_int, default=16, help="bars before closing the tune"
+        "--num-bars", type=positive_int, default=16, help="bars before closing the tune (16)"
     )
-    parser.add_argument("--max-rows", type=positive_int, default=600, help="soft cap on the rows")
-    parser.add_argument("--temperature", type=float, default=1.0, help="softmax temperature")
-    parser.add_argument("--top-k", type=int, default=0, help="keep the k best tokens (0: all)")
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
-    parser.add_argument("--seed", type=int, default=0, help="seed: the same seed, the same tunes")
+    parser.add_argument(
+        "--max-rows",
+        type=positive_int,
+        default=600,
+        help="rows before which the tune closes (600); one still open at twice that is cut and "
+        "reported as truncated",
+    )
+    parser.add_argument(
+        "--temperature", type=_temperature, default=1.0, help="softmax temperature (1.0; 0: greedy)"
+    )
+    parser.add_argument(
+        "--top-k", type=_top_k, default=0, help="keep the k best tokens (default 0: all)"
+    )
+    parser.add_argument(
+        "--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1] (1.0: all)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed (default 0): the same seed gives the same tunes, so two runs without --seed "
+        "print the same ones",
+    )
     parser.add_argument(
         "--unconstrained", action="store_true", help="sample without the bar/repeat masks"
     )
@@ -152,11 +174,13 @@ def load_generator(model_dir: str) -> TuneGenerator:
     import modeling_irish  # noqa: F401 (registers the Auto classes)
     from tokenization.tokenization_abc import AbcTokenizer
 
-    from .cli import require_folder
+    from .cli import load_saved, require_model_type
     from .generation import TuneGenerator
 
-    require_folder(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
+    require_model_type(model_dir, "measurenote")
+    model = load_saved(
+        lambda: AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True), model_dir
+    )
     return TuneGenerator(model, AbcTokenizer.from_pretrained(model_dir, local_files_only=True))
 
 
@@ -246,6 +270,37 @@ def _read_prompt(path: str) -> str:
     except AbcParseError as err:
         raise ValueError(f"--prompt {where}: {err}") from err
     return text
+
+
+def _temperature(text: str) -> float:
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (0: greedy), got {text}")
+    return value
+
+
+def _top_k(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0: all tokens), got {value}")
+    return value
+
+
+def _top_p(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -88,11 +88,15 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
     import modeling_irish  # noqa: F401  (registers the Auto classes)
     from tokenization.tokenization_abc import AbcTokenizer
 
-    from .cli import require_folder
+    from .cli import load_saved, require_model_type
+    from .generation import check_tokenizer_fits
 
-    require_folder(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True).eval()
+    require_model_type(model_dir, "measurenote")
+    model = load_saved(
+        lambda: AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True), model_dir
+    ).eval()
     tokenizer = AbcTokenizer.from_pretrained(model_dir, local_files_only=True)
+    check_tokenizer_fits(model.config, tokenizer)
     return model, tokenizer
 
 

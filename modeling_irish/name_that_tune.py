@@ -316,6 +316,22 @@ class TuneIndex:
                 info["setting_rhythms"] = self.setting_rhythms
             json.dump(info, handle, ensure_ascii=False)
 
+    def check_model(self, model: Any, where: str = "the index") -> None:
+        """Raise `ValueError` unless this index was built with ``model``: its first title, embedded
+        again, must give the stored vector (a model trained further, or another of the same
+        size, would score against vectors it did not make). Costs one title's embedding."""
+        stored = self.title_embeds
+        if stored.shape[1] == 0:
+            return  # an edit-distance index: `identify` says what the model's scorers need
+        wanted = getattr(model.config, "projection_dim", None)
+        if stored.shape[1] != wanted or not np.allclose(
+            embed_titles(model, self.titles[:1])[0], stored[0], atol=1e-3
+        ):
+            raise ValueError(
+                f"{where} was built with another model ({self.meta.get('model') or 'unknown'}, "
+                f"{stored.shape[1]}-wide vectors): rebuild it with irish-tune index --model"
+            )
+
     @classmethod
     def load(cls, path: Union[str, os.PathLike]) -> TuneIndex:
         """Read an index saved by `save`. A file missing, unreadable or at odds with the others

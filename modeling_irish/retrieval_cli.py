@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .cli import positive_int, read_input, require_folder
+from .cli import load_saved, positive_int, read_input, require_folder, require_model_type
 
 __all__ = [
     "add_evaluate_retrieval_args",
@@ -22,26 +22,12 @@ __all__ = [
 def _load(model_dir: str) -> tuple[Any, Any]:
     from .modeling_tune_title import TuneTitleModel
 
-    _require_model_type(require_folder(model_dir), "tune_title")
-    model = TuneTitleModel.from_pretrained(model_dir, local_files_only=True)
+    hint = " (a MeasureNote folder serves as --tokenizer for the edit distance alone)"
+    require_model_type(model_dir, "tune_title", hint)
+    model = load_saved(
+        lambda: TuneTitleModel.from_pretrained(model_dir, local_files_only=True), model_dir
+    )
     return model.eval(), _tokenizer(model_dir)
-
-
-def _require_model_type(folder: str, wanted: str) -> None:
-    """A clear error when ``folder`` holds another kind of model (a MeasureNote folder given as
-    ``--model``, which wants a tune-title model)."""
-    import os
-
-    path = os.path.join(folder, "config.json")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json)")
-    with open(path, encoding="utf-8") as handle:
-        found = json.load(handle).get("model_type")
-    if found != wanted:
-        raise ValueError(
-            f"{folder!r} holds a {found!r} model; --model wants a {wanted!r} model (a "
-            "MeasureNote folder serves as --tokenizer for the edit distance alone)"
-        )
 
 
 def _tokenizer(folder: str) -> Any:
@@ -95,6 +81,8 @@ def run_index(args: argparse.Namespace) -> int:
 
     if args.model is None and (args.tokenizer is None or args.out is None):
         raise ValueError("give --model, or --tokenizer and --out for an edit-distance index")
+    if args.model is not None and args.tokenizer is not None:
+        raise ValueError("--tokenizer is for an index without --model: a model reads its own")
     _check_out(args.out or os.path.join(args.model, "index"))  # before the minutes of work
     if args.model is not None:
         model, tokenizer = _load(args.model)
@@ -139,8 +127,8 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tokenizer",
         default=None,
-        help="Tokenizer folder, when the one the index was built with has moved (default: the "
-        "model's, or the folder recorded in the index).",
+        help="Without --model: the tokenizer folder, when the one the index was built with has "
+        "moved (default: the folder recorded in the index; a model reads its own).",
     )
     parser.add_argument(
         "file", nargs="?", default="-", help="ABC file or - for stdin (each tune is named)."
@@ -193,17 +181,24 @@ def run_identify(args: argparse.Namespace) -> int:
         raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
     if args.hybrid_weight is not None and args.model is None:
         raise ValueError("--hybrid-weight needs --model: the hybrid adds the model's title cosine")
+    if args.tokenizer is not None and args.model is not None:
+        raise ValueError(
+            "--tokenizer is for an index without --model: a model reads its own tokenizer's ids"
+        )
     where = "stdin" if args.file == "-" else args.file
     text = read_input(args.file)
     if not text.strip():
         raise ValueError(f"{where} is empty: give an ABC tune or snippet")
-    if not any(line.startswith("X:") for line in text.splitlines()):
+    bare = not any(line.startswith("X:") for line in text.splitlines())
+    if bare:
         text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model) if args.model is not None else (None, None)
     if args.tokenizer is not None:
         tokenizer = _tokenizer(args.tokenizer)
     index_dir = require_folder(args.index or os.path.join(args.model, "index"), "index")
     index = TuneIndex.load(index_dir)
+    if model is not None:
+        index.check_model(model, f"index {index_dir!r}")
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
@@ -212,25 +207,38 @@ def run_identify(args: argparse.Namespace) -> int:
         try:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
+            if bare and isinstance(err, AbcParseError) and err.line is not None:
+                # the lines the user typed, without the X: line added above
+                err = f"line {err.line - 1}, column {err.column}: {err.message}"
             if len(found) == 1 or not isinstance(err, AbcParseError):
                 raise ValueError(f"{where}: {err}") from None
             failed += 1  # one unreadable tune of a file: say so, name the others
-            print(f"identify: the tune at line {start} of {where}: {err}", file=sys.stderr)
+            print(
+                f"irish-tune identify: the tune at line {start} of {where}: {err}", file=sys.stderr
+            )
             continue
         if len(found) > 1:  # several tunes: name each, under its X: and T: lines
             heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
             print(("\n" if n else "") + " ".join(heading[:2]))
         for rank, (title, score) in enumerate(top, 1):
             print(f"{rank:3d}  {score:7.4f}  {title}")
-    if failed:
-        print(f"identify: {failed} of {len(found)} tunes could not be read", file=sys.stderr)
-    return 2 if failed else 0
+    if failed:  # as `check`: 1 when some tunes could not be read, 2 for usage errors
+        print(
+            f"irish-tune identify: {failed} of {len(found)} tunes could not be read",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     """`evaluate-retrieval --model DIR --train CORPUS --queries FILE.abc --protocol ...`."""
     parser.add_argument("--model", default=None, help="Model folder (not needed for the baseline).")
-    parser.add_argument("--tokenizer", default=None, help="Tokenizer folder (default: --model).")
+    parser.add_argument(
+        "--tokenizer",
+        default=None,
+        help="Without --model: the tokenizer folder of the edit-distance baseline (a model reads "
+        "its own).",
+    )
     parser.add_argument("--train", required=True, nargs="+", help="Training corpus sources.")
     parser.add_argument("--queries", required=True, help="ABC file of query tunes (- for stdin).")
     parser.add_argument(
@@ -295,6 +303,11 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         if args.model is None:
             raise ValueError("--model is needed unless --baseline edit-distance")
         model, _ = _load(args.model)
+    if args.tokenizer is not None and args.model is not None:
+        raise ValueError(
+            "--tokenizer is for the edit-distance baseline without --model: a model reads its "
+            "own tokenizer's ids"
+        )
     tok_dir = args.tokenizer or args.model
     if tok_dir is None:
         raise ValueError("--tokenizer (or --model) is needed")

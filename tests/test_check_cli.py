@@ -219,11 +219,82 @@ def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):
         (["generate", "--model", str(tmp_path / "nope")], "no model folder"),
         (["index", "--tokenizer", str(empty), str(abc), "--out", str(tmp_path / "i")],
          "holds no abc_vocab.json"),
-        (["evaluate-lm", "--model", str(empty), str(abc)], "Unrecognized model"),
+        (["evaluate-lm", "--model", str(empty), str(abc)], "holds no saved model (no config.json)"),
+        (["generate", "--model", str(abc)], "is a file; give the model folder"),
     ):  # fmt: skip
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err
+
+
+def _saved_lm(folder: Path, tunes: list[str]) -> None:
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tok = AbcTokenizer.train(tunes)
+    MeasureNoteForCausalLM(
+        tiny_measurenote_config(vocab_sizes=tok.abc_vocab.sizes)
+    ).save_pretrained(folder)
+    tok.save_pretrained(folder)
+
+
+def test_model_commands_refuse_broken_or_mismatched_folders(tmp_path, capsys):
+    abc = tmp_path / "s.abc"
+    abc.write_text(GOOD)
+    _saved_lm(tmp_path / "lm", [GOOD])
+    assert main(["evaluate-lm", "--model", str(tmp_path / "lm"), str(abc), "--json"]) == 0
+    capsys.readouterr()
+    # a tokenizer of another corpus in the model's folder: its ids would be other tokens
+    _saved_lm(tmp_path / "other", [GOOD, "X:2\nK:Bb\nB,2_e2 g4|]\n"])
+    (tmp_path / "lm" / "abc_vocab.json").write_bytes(
+        (tmp_path / "other" / "abc_vocab.json").read_bytes()
+    )
+    # a truncated weights file, and a tune-title config where a MeasureNote one is wanted
+    _saved_lm(tmp_path / "cut", [GOOD])
+    weights = tmp_path / "cut" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    (tmp_path / "tt").mkdir()
+    (tmp_path / "tt" / "config.json").write_text('{"model_type": "tune_title"}')
+    for argv, expected in (
+        (["evaluate-lm", "--model", str(tmp_path / "lm"), str(abc)], "the tokenizer does not fit"),
+        (["evaluate-lm", "--model", str(tmp_path / "cut"), str(abc)], "cannot load the model in"),
+        (
+            ["generate", "--model", str(tmp_path / "tt")],
+            "holds a 'tune_title' model; --model wants",
+        ),
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err, err
+
+
+def test_an_interrupted_command_says_so_and_exits_130(tmp_path, capsys, monkeypatch):
+    import tokenization.check as check
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check, "check_files", interrupted)
+    assert main(["check", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip() == "irish-tune check: interrupted"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--top-p", "2", "must be in (0, 1]"),
+        ("--temperature", "-1", ">= 0"),
+        ("--top-k", "-3", ">= 0"),
+    ],
+)
+def test_sampling_flags_are_checked_by_name(tmp_path, capsys, flag, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--model", str(tmp_path), flag, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: " in err and message in err
 
 
 def test_check_exit_status_follows_the_findings(tmp_path, capsys, monkeypatch):

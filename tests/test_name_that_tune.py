@@ -376,9 +376,9 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
         ["X:107 T:Reel 7", "  1   0.0000  Reel 7"],
         ["X:103 T:Reel 3", "  1   0.0000  Reel 3"],
     ]
-    # one unreadable tune of a file is reported (exit status 2); the others are still named
+    # one unreadable tune of a file is reported (exit status 1, as check); the others are named
     snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n>A|\n\n" + KNOWN[2])
-    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 2
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
     captured = capsys.readouterr()
     assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
     assert "1 of 3 tunes could not be read" in captured.err
@@ -407,7 +407,7 @@ def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path
         (["index", "--tokenizer", str(tmp_path / "tok"), str(empty), "--out", out + "2"],
          "nothing to index"),
         (["identify", "--index", out, str(empty)], "is empty"),
-        (["identify", "--index", out, str(prose)], "reads as text, not music"),
+        (["identify", "--index", out, str(prose)], "notes.txt: line 1, column 1: no K: field"),
         (["identify", "--index", str(tmp_path / "nope"), str(corpus)], "no index folder"),
     ]  # fmt: skip
     for argv, message in cases:
@@ -419,6 +419,56 @@ def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path
             main(["identify", "--index", out, str(corpus), *bad])
         assert exit_info.value.code == 2
         assert "argument -k: must be at least 1" in capsys.readouterr().err
+
+
+def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
+    model, tokenizer, tmp_path, capsys
+):
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[0])
+    folder = tmp_path / "tt"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    assert main(["identify", "--model", str(folder), str(snippet), "-k", "1"]) == 0
+    capsys.readouterr()
+    # the same architecture with other weights: its vectors would not be the index's
+    other = TuneTitleModel(model.config)
+    with torch.no_grad():
+        other.title_projection.weight.add_(1.0)
+    other.save_pretrained(tmp_path / "other")
+    tokenizer.save_pretrained(tmp_path / "other")
+    argv = ["identify", "--model", str(tmp_path / "other"), "--index", str(folder / "index")]
+    assert main([*argv, str(snippet)]) == 2
+    assert "was built with another model" in capsys.readouterr().err
+    # a model reads its own tokenizer: --tokenizer beside --model is refused, not obeyed
+    for command in (
+        ["identify", "--model", str(folder), "--tokenizer", str(folder), str(snippet)],
+        ["index", "--model", str(folder), "--tokenizer", str(folder), str(corpus)],
+    ):
+        assert main(command) == 2, command
+        assert "--tokenizer is for an index without --model" in capsys.readouterr().err
+
+
+def test_a_bare_snippet_error_names_the_line_typed(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}')
+    out = str(tmp_path / "idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    snippet = tmp_path / "bare.abc"
+    snippet.write_text("K:D\nFAAB AF#D|\n")  # line 2, column 8: "#" is no ABC
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    err = capsys.readouterr().err
+    assert "bare.abc: line 2, column 8" in err and "X:1" not in err
 
 
 def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path):

@@ -247,6 +247,22 @@ def _refusal(capsys, argv: list[str]) -> str:
     return err.strip().splitlines()[-1]
 
 
+def test_parse_args_refuses_a_backbone_folder_that_is_not_a_measurenote(capsys, tmp_path):
+    tune_title = tmp_path / "tt"
+    tune_title.mkdir()
+    (tune_title / "config.json").write_text('{"model_type": "tune_title"}')
+    no_tokenizer = tmp_path / "lm"
+    no_tokenizer.mkdir()
+    (no_tokenizer / "config.json").write_text('{"model_type": "measurenote"}')
+    for folder, message in (
+        (tmp_path / "missing", "no model folder"),
+        (tune_title, "holds a 'tune_title' model; --measurenote_path wants a 'measurenote'"),
+        (no_tokenizer, "holds no tokenizer (abc_vocab.json)"),
+    ):
+        line = _refusal(capsys, ["--task", "tune_title", "--measurenote_path", str(folder)])
+        assert "--measurenote_path: " in line and message in line, line
+
+
 def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tunebook):
     empty, text, folder = tmp_path / "empty.abc", tmp_path / "notes.txt", tmp_path / "no_abc"
     empty.write_text("")

@@ -395,6 +395,9 @@ def cli(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the last checkpoint (if any) is whole: checkpoints are atomic
+        print(f"{os.path.basename(__file__)}: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

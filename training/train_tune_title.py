@@ -113,6 +113,21 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             "--config_overrides changes the backbone's config, but --measurenote_path brings a "
             "trained backbone with its own: give one or the other"
         )
+    if args.measurenote_path:
+        _check_backbone_folder(parser, args.measurenote_path)
+
+
+def _check_backbone_folder(parser: argparse.ArgumentParser, folder: str) -> None:
+    """--measurenote_path must be a saved MeasureNote folder with its tokenizer: checked before
+    any data is read, not found out as a traceback once training has started."""
+    from modeling_irish.cli import require_model_type
+
+    try:
+        require_model_type(folder, "measurenote", flag="--measurenote_path")
+    except (OSError, ValueError) as err:
+        parser.error(f"--measurenote_path: {err}")
+    if not os.path.isfile(os.path.join(folder, "abc_vocab.json")):
+        parser.error(f"--measurenote_path: {folder!r} holds no tokenizer (abc_vocab.json)")
 
 
 def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
