@@ -150,6 +150,12 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
         help="Edit-distance weight of the hybrid (default: the one chosen on held-out settings).",
     )
     _add_transpose_arg(parser)
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print exactly one JSON object: {"scoring", "tunes": [{"tune", "line", "top": '
+        '[{"title", "score"}, ...]}, ...], "failures": [{"tune", "line", "error"}, ...]}',
+    )
 
 
 def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
@@ -202,26 +208,38 @@ def run_identify(args: argparse.Namespace) -> int:
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
-    failed = 0
+    named, failures = [], []
     for n, (start, tune) in enumerate(found):
+        heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
+        name = " ".join(heading[:2]) if not bare else f"snippet at line {max(start - 1, 1)}"
         try:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
-            if bare and isinstance(err, AbcParseError) and err.line is not None:
+            readable_error = isinstance(err, AbcParseError)
+            if bare and n == 0 and readable_error and err.line is not None:
                 # the lines the user typed, without the X: line added above
                 err = f"line {err.line - 1}, column {err.column}: {err.message}"
-            if len(found) == 1 or not isinstance(err, AbcParseError):
+            if len(found) == 1 or not readable_error:
                 raise ValueError(f"{where}: {err}") from None
-            failed += 1  # one unreadable tune of a file: say so, name the others
+            failures.append({"tune": name, "line": start, "error": str(err)})
             print(
                 f"irish-tune identify: the tune at line {start} of {where}: {err}", file=sys.stderr
             )
             continue
-        if len(found) > 1:  # several tunes: name each, under its X: and T: lines
-            heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
-            print(("\n" if n else "") + " ".join(heading[:2]))
-        for rank, (title, score) in enumerate(top, 1):
-            print(f"{rank:3d}  {score:7.4f}  {title}")
+        named.append({"tune": name, "line": start, "top": top})
+    if args.json:
+        tunes = [
+            {**t, "top": [{"title": title, "score": score} for title, score in t["top"]]}
+            for t in named
+        ]
+        print(json.dumps({"scoring": scoring, "tunes": tunes, "failures": failures}))
+    else:
+        for n, tune in enumerate(named):
+            if len(found) > 1:  # several tunes: name each, under its X: and T: lines
+                print(("\n" if n else "") + tune["tune"])
+            for rank, (title, score) in enumerate(tune["top"], 1):
+                print(f"{rank:3d}  {score:7.4f}  {title}")
+    failed = len(failures)
     if failed:  # as `check`: 1 when some tunes could not be read, 2 for usage errors
         print(
             f"irish-tune identify: {failed} of {len(found)} tunes could not be read",

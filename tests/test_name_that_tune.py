@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -382,6 +384,17 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     captured = capsys.readouterr()
     assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
     assert "1 of 3 tunes could not be read" in captured.err
+    assert main(["identify", "--index", out, str(snippet), "-k", "2", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["scoring"] == "edit-distance"
+    assert [(t["tune"], t["line"], t["top"][0]["title"]) for t in data["tunes"]] == [
+        ("X:107 T:Reel 7", 1, "Reel 7"),
+        ("X:103 T:Reel 3", 15, "Reel 3"),
+    ]
+    assert all(len(t["top"]) == 2 and t["top"][0]["score"] == 0.0 for t in data["tunes"])
+    (failure,) = data["failures"]
+    assert failure["tune"] == "X:5 T:Broken" and failure["line"] == 10
+    assert failure["error"].startswith("Broken: line 4, column 1")
     assert "tune at line 10 of" in captured.err and "Broken: line 4, column 1" in captured.err
     assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
     assert "needs a tune-title model" in capsys.readouterr().err
