@@ -348,7 +348,8 @@ def _render_one(abc: str, stem: str, formats: list[str], soundfont: str | None, 
         return False
     for fmt in formats:
         if fmt in out:
-            print(f"  {fmt}: {out[fmt]}")
+            paths = out[fmt] if isinstance(out[fmt], list) else [out[fmt]]  # svg: one a page
+            print(f"  {fmt}: {' '.join(paths)}")
     for skipped in out["skipped"]:
         print(f"  skipped {skipped}", file=sys.stderr)
     return True
@@ -421,5 +422,5 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
         print(json.dumps(metrics))
     else:
         for name, value in metrics.items():
-            print(f"{name:28s} {value:.4f}")
+            print(f"{name:28s} {value}" if isinstance(value, int) else f"{name:28s} {value:.4f}")
     return 0

@@ -313,14 +313,15 @@ def generation_metrics(
     tokenizer: Any = None,
     readers: bool = True,
 ) -> dict[str, float]:
-    """Flat dict of the quality measures of a set of generated tunes.
+    """Flat dict of the quality measures of a set of generated tunes (``num_tunes`` an int, the
+    others floats).
 
     ``corpus`` (normalised token lists of training tunes) adds the copy and histogram measures;
     ``tokenizer`` and ``readers`` add the re-reading rates of our reader, music21 and abc2midi.
     """
     n = max(len(tunes), 1)
     out = {
-        "num_tunes": float(len(tunes)),
+        "num_tunes": len(tunes),
         "validity_rate": sum(t.valid for t in tunes) / n,
         "repeats_balanced_share": sum(repeats_balanced(t.tokens, t.meter) for t in tunes) / n,
         "tonic_end_share": sum(ends_on_tonic(t.tokens, t.key) for t in tunes) / n,

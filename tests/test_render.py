@@ -134,7 +134,11 @@ def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, c
     book = _write(tmp_path / "book.abc", BOOK)
     formats = "svg,midi" if _has_verovio() else "midi"
     assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", formats]) == 1
-    err = capsys.readouterr().err.splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    printed = [line.strip() for line in captured.out.splitlines() if ": " in line]
+    # each format's files as plain paths (not a Python list for the SVG pages)
+    assert printed and all("[" not in line and "'" not in line for line in printed), printed
     (line,) = [e for e in err if "nested chord" in e]
     assert line.startswith(f"irish-tune render: {book} line 8 (X:2 T:Broken): not readable ABC")
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
