@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 __all__ = [
+    "DefaultsHelpFormatter",
     "existing_folder",
     "load_saved",
     "main",
+    "non_negative_float",
     "positive_int",
     "read_input",
     "require_folder",
@@ -22,6 +24,20 @@ __all__ = [
 _AddArguments = Callable[[argparse.ArgumentParser], None]
 _T = TypeVar("_T")
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that shows each flag's default, unless the help already speaks of it or the default
+    is None, False or empty (argparse's `ArgumentDefaultsHelpFormatter` prints those too)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default  # `is`: 0 and 0.0 are defaults worth showing, False is not
+        quiet = default is None or default is False or default == argparse.SUPPRESS
+        quiet = quiet or (isinstance(default, (list, tuple)) and not default)
+        if quiet or "default" in text.lower():
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def command(name: str, help_text: str, target: str) -> Callable[[_AddArguments], _AddArguments]:
@@ -122,6 +138,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -232,13 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
         prog="irish-tune",
         description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _register_module_commands()
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, target) in _COMMANDS.items():
-        child = sub.add_parser(name, help=help_text, description=help_text)
+        child = sub.add_parser(
+            name, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
+        )
         add_arguments(child)
         child.set_defaults(_target=target)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("modeling-irish")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
 
 
 def _resolve(target: str) -> Callable[[argparse.Namespace], int]:

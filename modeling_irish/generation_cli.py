@@ -94,23 +94,21 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "further batches",
     )
     parser.add_argument(
-        "--num-bars", type=positive_int, default=16, help="bars before closing the tune (16)"
+        "--num-bars", type=positive_int, default=16, help="bars before closing the tune"
     )
     parser.add_argument(
         "--max-rows",
         type=positive_int,
         default=600,
-        help="rows before which the tune closes (600); one still open at twice that is cut and "
+        help="rows before which the tune closes; one still open at twice that is cut and "
         "reported as truncated",
     )
     parser.add_argument(
-        "--temperature", type=_temperature, default=1.0, help="softmax temperature (1.0; 0: greedy)"
+        "--temperature", type=_temperature, default=1.0, help="softmax temperature (0: greedy)"
     )
+    parser.add_argument("--top-k", type=_top_k, default=0, help="keep the k best tokens (0: all)")
     parser.add_argument(
-        "--top-k", type=_top_k, default=0, help="keep the k best tokens (default 0: all)"
-    )
-    parser.add_argument(
-        "--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1] (1.0: all)"
+        "--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]"
     )
     parser.add_argument(
         "--seed",
@@ -412,6 +410,8 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-generation``: sample, then report the quality measures."""
     from .quality import generation_metrics
 
+    if args.max_train_tunes is not None and not args.train:
+        raise ValueError("--max-train-tunes limits --train, which is not given")
     corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
     generator = load_generator(args.model)
     tunes = list(_sample_all(args, generator))

@@ -7,7 +7,14 @@ import json
 import sys
 from typing import Any
 
-from .cli import load_saved, positive_int, read_input, require_folder, require_model_type
+from .cli import (
+    load_saved,
+    non_negative_float,
+    positive_int,
+    read_input,
+    require_folder,
+    require_model_type,
+)
 
 __all__ = [
     "add_evaluate_retrieval_args",
@@ -145,7 +152,7 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--hybrid-weight",
-        type=float,
+        type=non_negative_float,
         default=None,
         help="Edit-distance weight of the hybrid (default: the one chosen on held-out settings).",
     )
@@ -276,7 +283,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--hybrid-weight",
-        type=float,
+        type=non_negative_float,
         default=8.0,
         help="Weight of the edit-distance score in the hybrid (default 8, chosen on held-out "
         "settings that are not the reported queries; choose it on validation queries).",

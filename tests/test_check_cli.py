@@ -270,6 +270,35 @@ def test_model_commands_refuse_broken_or_mismatched_folders(tmp_path, capsys):
         assert expected in err and "Traceback" not in err, err
 
 
+def test_help_shows_the_defaults_that_mean_something(capsys):
+    from training.arguments import parse_args
+
+    for run in (lambda: main(["generate", "--help"]), lambda: parse_args(["--help"])):
+        with pytest.raises(SystemExit) as exit_info:
+            run()
+        assert exit_info.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+        for absent in ("(default: None)", "(default: False)", "(default: [])"):
+            assert absent not in text
+        assert "(default: 0)" in text  # a zero is a default worth showing
+    assert "Peak Adam learning rate. (default: 0.0003)" in text
+
+
+def test_version_and_small_argument_checks(tmp_path, capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"irish-tune {version('modeling-irish')}"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["identify", "--index", str(tmp_path), "--hybrid-weight", "-3"])
+    assert exit_info.value.code == 2
+    assert "argument --hybrid-weight: must be a finite number >= 0" in capsys.readouterr().err
+    assert main(["evaluate-generation", "--model", str(tmp_path), "--max-train-tunes", "5"]) == 2
+    assert "--max-train-tunes limits --train" in capsys.readouterr().err
+
+
 def test_an_interrupted_command_says_so_and_exits_130(tmp_path, capsys, monkeypatch):
     import tokenization.check as check
 

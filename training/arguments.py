@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from modeling_irish.cli import DefaultsHelpFormatter
 from training import train_tune_title
 from training.common import (
     TRAINING_STATE_FILE,
@@ -133,7 +134,8 @@ def folder_path_problem(path: str) -> str | None:
 # fmt: off
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags (snake_case, as in transformers' ``run_*_no_trainer.py``)."""
-    p = argparse.ArgumentParser(description=DESCRIPTION)
+    # every flag's default shown after its help, unless the help already gives it
+    p = argparse.ArgumentParser(description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
     add = p.add_argument
     add("--task", choices=TASKS, default="measurenote", help="Which model to train.")
     # data

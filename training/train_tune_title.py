@@ -78,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--known_queries",
         type=int,
         default=500,
-        help="Held-out settings of multi-setting training tunes (known-tunes protocol queries).",
+        help="How many settings of multi-setting training tunes to hold out as the queries of "
+        "the known-tunes protocol (a number; they are written to OUTPUT_DIR/known_queries.abc).",
     )
     g.add_argument(
         "--eval_excerpt_notes",
