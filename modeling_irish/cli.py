@@ -15,10 +15,13 @@ __all__ = [
     "load_saved",
     "main",
     "non_negative_float",
+    "non_negative_int",
+    "number",
     "positive_int",
     "read_input",
     "require_folder",
     "require_model_type",
+    "whole_number",
 ]
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -130,23 +133,41 @@ def _print_listed(lines: list[str], limit: int) -> None:
         print(f"  ... and {len(lines) - limit} more (use --json for all)")
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+def whole_number(text: str) -> int:
+    """argparse type: an integer (its error names the text)."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def number(text: str) -> float:
+    """argparse type: a number (its error names the text)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    value = whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = number(text)
     if not (value >= 0 and value != float("inf")):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value

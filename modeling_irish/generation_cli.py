@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import re
 import sys
 from typing import TYPE_CHECKING
 
-from .cli import positive_int, read_input
+from .cli import non_negative_float, non_negative_int, number, positive_int, read_input
 from .render import FORMATS
 
 if TYPE_CHECKING:
@@ -104,9 +103,14 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "reported as truncated",
     )
     parser.add_argument(
-        "--temperature", type=_temperature, default=1.0, help="softmax temperature (0: greedy)"
+        "--temperature",
+        type=non_negative_float,
+        default=1.0,
+        help="softmax temperature (0: greedy)",
     )
-    parser.add_argument("--top-k", type=_top_k, default=0, help="keep the k best tokens (0: all)")
+    parser.add_argument(
+        "--top-k", type=non_negative_int, default=0, help="keep the k best tokens (0: all)"
+    )
     parser.add_argument(
         "--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]"
     )
@@ -270,35 +274,11 @@ def _read_prompt(path: str) -> str:
     return text
 
 
-def _temperature(text: str) -> float:
-    value = _number(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0 (0: greedy), got {text}")
-    return value
-
-
-def _top_k(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (0: all tokens), got {value}")
-    return value
-
-
 def _top_p(text: str) -> float:
-    value = _number(text)
+    value = number(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
     return value
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
 def run_generate(args: argparse.Namespace) -> int:
