@@ -365,5 +365,9 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         print(json.dumps(metrics))
     else:
         for key, value in metrics.items():
-            print(f"{key:>18}  {value:.4f}" if isinstance(value, float) else f"{key:>18}  {value}")
+            if isinstance(value, float):
+                value = f"{value:.4f}"
+            elif isinstance(value, dict):  # dropped_reasons: "not_in_protocol 2, unreadable 0"
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
+            print(f"{key:>18}  {value}")
     return 0

@@ -334,12 +334,14 @@ def evaluate_retrieval(
 
     Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
     `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
-    `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries`, `protocol`, `scorer`,
-    `excerpt_notes`, `query_order`.
+    `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries` and `dropped_reasons`
+    (`not_in_protocol`: no training setting with the title under `"known"`, an untitled query or
+    one whose tune id or title is in training under `"unseen"`; `unreadable`), `protocol`,
+    `scorer`, `excerpt_notes`, `query_order`.
 
     >>> m = evaluate_retrieval(model, tok, "train.abc", "known_queries.abc")  # doctest: +SKIP
     >>> sorted(m)[:3]  # doctest: +SKIP
-    ['dropped_queries', 'excerpt_notes', 'gallery']
+    ['dropped_queries', 'dropped_reasons', 'excerpt_notes']
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -378,6 +380,9 @@ def evaluate_retrieval(
         random_mrr_at_20=random_baseline(len(display), 20)["mrr_at_20"],
         ms_per_query=ms,
         dropped_queries=dropped + len(kept) - len(readable),
+        # why: outside the protocol (known: no training setting has the query's title, untitled
+        # included; unseen: untitled, or its tune id or title is in training), or unreadable
+        dropped_reasons={"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)},
         protocol=protocol,
         scorer=_scorer_name(baseline, protocol),
         excerpt_notes=excerpt_notes,

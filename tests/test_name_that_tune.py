@@ -97,6 +97,7 @@ def test_known_protocol_gallery_and_edit_distance_rank_one(tokenizer):
 def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
     m = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN + KNOWN[:2], "unseen", 20, 0)
     assert m["gallery"] == 5 and m["queries"] == 5 and m["dropped_queries"] == 2
+    assert m["dropped_reasons"] == {"not_in_protocol": 2, "unreadable": 0}
     assert m["random_mrr_at_20"] == pytest.approx(random_baseline(5, 20)["mrr_at_20"])
     # the ranks, computed here: each query's title among the 5, ties counted against it
     rows, readable = _query_rows(tokenizer, read_tunes(UNSEEN), 20, 0)
@@ -165,7 +166,7 @@ def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, cap
     assert set(metrics) == {
         "mrr_at_20", "mrr_at_20_stderr", "r_at_1", "r_at_5", "r_at_10", "mean_rank",
         "median_rank", "queries", "gallery", "random_mrr_at_20", "ms_per_query",
-        "dropped_queries", "protocol", "scorer", "excerpt_notes", "query_order",
+        "dropped_queries", "dropped_reasons", "protocol", "scorer", "excerpt_notes", "query_order",
     }  # fmt: skip
     assert (metrics["queries"], metrics["gallery"], metrics["dropped_queries"]) == (8, 8, 0)
     assert metrics["mrr_at_20"] == metrics["r_at_1"] == metrics["r_at_10"] == 1.0
@@ -176,6 +177,13 @@ def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, cap
         "hybrid",
         20,
     )
+    # the text table: one line a key, the reasons as words rather than a Python dict
+    assert main(argv[:-1]) == 0
+    lines = {
+        line.split()[0]: line.split(None, 1)[1] for line in capsys.readouterr().out.splitlines()
+    }
+    assert lines["dropped_reasons"] == "not_in_protocol 0, unreadable 0"
+    assert lines["mrr_at_20"] == "1.0000" and lines["queries"] == "8"
 
 
 # Unseen tunes whose melodies are in training under other, related names (as on thesession,
@@ -497,6 +505,7 @@ def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path
     # as a query, its excerpt cannot be read back: it is dropped and counted, not an error
     m = evaluate_retrieval(None, tokenizer, TRAIN, [odd, KNOWN[0]], "known", 0, 0, "edit-distance")
     assert m["queries"] == 1 and m["dropped_queries"] == 1 and m["r_at_1"] == 1.0
+    assert m["dropped_reasons"] == {"not_in_protocol": 0, "unreadable": 1}
 
 
 def test_a_snippet_played_across_a_repeat_is_found_in_played_order(tmp_path):
