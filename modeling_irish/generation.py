@@ -355,6 +355,7 @@ class TuneGenerator:
     ) -> _Request:
         tokens: list[Token] = []
         prompt_key = centre = None
+        asked_rhythm = rhythm
         if prompt:
             original, tune = read_tune(prompt)
             if meter and tune.meter and Fraction(meter) != Fraction(tune.meter):
@@ -378,6 +379,12 @@ class TuneGenerator:
             raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
         rhythm = (rhythm or ("unspecified" if prompt else "reel")).lower()
         meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
+        usual = RHYTHM_METERS.get(rhythm)
+        if asked_rhythm and usual and Fraction(usual) != Fraction(meter):
+            logger.warning(
+                "a %s is usually in %s; sampling one in %s (the %s's meter)",
+                rhythm, usual, meter, "prompt" if prompt and meter == tune.meter else "given",
+            )  # fmt: skip
         return _Request(target, meter, rhythm, tokens, Fraction(unit_length), centre)
 
     def _first_rows(

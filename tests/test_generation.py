@@ -159,6 +159,19 @@ def test_prompt_is_continued(generator):
     assert len({t.abc for t in tunes}) > 1
 
 
+def test_a_rhythm_in_an_unusual_meter_is_sampled_with_a_warning(generator, caplog):
+    prompt = "X:1\nM:4/4\nL:1/8\nK:G\nGABc dBGB|"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, prompt=prompt, rhythm="jig", seed=0, num_bars=2)
+    assert tune.meter == "4/4" and tune.rhythm == "jig"
+    assert "a jig is usually in 6/8; sampling one in 4/4 (the prompt's meter)" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, rhythm="jig", meter="6/8", seed=0, num_bars=2)  # the usual one
+        generator.generate(1, prompt=prompt, seed=0, num_bars=2)  # no rhythm asked for
+    assert "usually" not in caplog.text
+
+
 def test_prompt_in_another_mode_is_refused(generator):
     with pytest.raises(ValueError, match="dorian"):
         generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:G\nGAB", mode="dorian")
