@@ -236,7 +236,12 @@ def require_model_type(folder: str, wanted: str, hint: str = "", flag: str = "--
 def load_saved(load: Callable[[], _T], folder: str) -> _T:
     """``load()`` (a ``from_pretrained``), with a damaged or inconsistent folder reported as one
     `ValueError` naming it: safetensors and torch raise their own errors (a truncated weights
-    file, a config whose sizes do not match the weights), which would end in a traceback."""
+    file, a config whose sizes do not match the weights), which would end in a traceback. The
+    "Loading weights" bar of transformers is left out: the models load in well under a second."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
         return load()
     except (OSError, ValueError):
@@ -246,6 +251,9 @@ def load_saved(load: Callable[[], _T], folder: str) -> _T:
         raise ValueError(
             f"cannot load the model in {folder!r}: {type(err).__name__}: {first[:300]}"
         ) from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _register_module_commands() -> None:
