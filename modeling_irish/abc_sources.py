@@ -260,14 +260,16 @@ def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
 
 def iter_raw_tunes(source: SourceLike | Sequence[SourceLike]) -> Iterator[RawTune]:
     """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
-    text, file, line and id prefix (`RawTune`), so that errors can name the file line. A source
-    that holds no tune is logged as a warning."""
-    for one in _sources(source):
+    text, file, line and id prefix (`RawTune`), so that errors can name the file line. One of
+    several sources that holds no tune is logged as a warning (the others' tunes would hide it;
+    a single empty source yields nothing, and the callers say so in their error)."""
+    sources = _sources(source)
+    for one in sources:
         found = False
         for raw in _one_source(one):
             found = True
             yield raw
-        if not found:
+        if not found and len(sources) > 1:
             logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)
 
 
