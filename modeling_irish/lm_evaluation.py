@@ -177,8 +177,8 @@ def _texts(files: list[str]) -> Iterator[Any]:
 
 def run_evaluate_lm(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-lm``: NLL per token (main, duration, total), perplexity, counts."""
+    texts = list(_texts(args.files))  # a missing or unreadable file fails before the model loads
     model, tokenizer = load_lm(args.model)
-    texts = _texts(args.files)
     result = evaluate_lm_on_texts(model, tokenizer, texts, args.batch_size)
     if not result["tunes"]:
         raise ValueError(
