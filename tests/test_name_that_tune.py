@@ -410,7 +410,9 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert "--tokenizer and --out" in capsys.readouterr().err
 
 
-def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path, capsys):
+def _edit_distance_index_cli(tokenizer, tmp_path):
+    """TRAIN as a tunebook and an edit-distance index of it built by `irish-tune index` from a
+    tokenizer folder: (the tunebook's path, the index folder)."""
     from modeling_irish.cli import main
 
     corpus = tmp_path / "corpus.abc"
@@ -419,6 +421,13 @@ def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path
     (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}')
     out = str(tmp_path / "idx")
     assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    return corpus, out
+
+
+def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    corpus, out = _edit_distance_index_cli(tokenizer, tmp_path)
     empty = tmp_path / "empty.abc"
     empty.write_text("")
     prose = tmp_path / "notes.txt"
@@ -475,15 +484,10 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
         assert "--tokenizer is for an index without --model" in capsys.readouterr().err
 
 
-def test_a_bare_snippet_error_names_the_line_typed(model, tokenizer, tmp_path, capsys):
+def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
-    corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
-    tokenizer.save_pretrained(tmp_path / "tok")
-    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}')
-    out = str(tmp_path / "idx")
-    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     snippet = tmp_path / "bare.abc"
     snippet.write_text("K:D\nFAAB AF#D|\n")  # line 2, column 8: "#" is no ABC
     capsys.readouterr()
