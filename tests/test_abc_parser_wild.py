@@ -90,7 +90,18 @@ def test_continuation_of_a_body_field():
 
 @pytest.mark.parametrize(
     "value",
-    ["G treble-8", "G bass3", "G alto1", "G treble+8", "G baritone", "G none", "Gmaj clef=bass"],
+    [
+        "G treble-8",
+        "G bass3",
+        "G alto1",
+        "G treble+8",
+        "G baritone",
+        "G none",
+        "Gmaj clef=bass",
+        "G treble8",  # abcm2ps
+        "G -8va",  # an octave mark on its own (music21's Josquin scores)
+        "G +8",
+    ],
 )
 def test_clef_names_in_the_key_field(value):
     assert parse_key_field(value).key.name == "G major"
@@ -133,3 +144,46 @@ def test_windows_and_old_mac_line_ends_read_like_unix_ones(newline):
     want = parse_abc(text)
     got = parse_abc(text.replace("\n", newline))
     assert got.title == "a" and got.tokens == want.tokens
+
+
+def test_octave_marks_that_are_not_clefs_are_refused():
+    for value in ("G -8x", "G treble8x", "G 8va"):
+        with pytest.raises(ValueError, match="cannot read key|unknown mode"):
+            parse_key_field(value)
+
+
+def test_continued_header_fields_are_joined():
+    # ABC 2.1 §6.1.1: a backslash at the end of a line joins the next line (a comment may follow)
+    tune = parse_abc("X:1\nT:ABC-2.0 new fea\\\t% a comment\ntures\nM:2/4\nK:G\nGA B2|")
+    assert tune.title == "ABC-2.0 new features"
+    assert (tune.meter, tune.key.name, pitches(tune)) == ("2/4", "G major", [67, 69, 71])
+    # a field line that follows is not swallowed: the backslash stays in the value
+    tune = parse_abc("X:1\nT:a\\\nM:2/4\nK:G\nGA B2|")
+    assert (tune.title, tune.meter) == ("a\\", "2/4")
+
+
+def test_continued_directive_takes_its_next_line():
+    # BarFly writes `%%Bfly` directives over two lines (Aird's Airs in music21's corpus)
+    text = "X:20\nT:Jollity.\nM:6/8\n%%Bfly 0 300 6 \\\n 0 0 3 2 1 4\nZ:Jack\nK:D\nded A2G|\n"
+    tune = parse_abc(text)
+    assert (tune.title, tune.fields["Z"], tune.key.name) == ("Jollity.", ["Jack"], "D major")
+    assert pitches(tune) == [74, 76, 74, 69, 67]
+
+
+def test_begintext_blocks_are_text():
+    text = (
+        "X:3\nT:Text\nM:2/4\nL:1/8\nK:G\nGA Bc|\n"
+        "%%begintext align\nHere is a block of text\n\nwith a blank line.\n%%endtext\n"
+        "de fg|]\n"
+    )
+    tune = parse_abc(text)
+    assert pitches(tune) == [67, 69, 71, 72, 74, 76, 78, 79]
+    # the blank line inside the block does not end the tune in a tunebook either
+    book = text + "\nX:4\nT:Next\nK:D\nDE|\n"
+    first, second = parse_tunebook(book)
+    assert (first.title, second.title, first.tokens) == ("Text", "Next", tune.tokens)
+
+
+def test_spacer_with_a_width():
+    # abcm2ps: `y` may carry a width; it makes no token either way
+    assert pitches(parse_abc("X:1\nL:1/8\nK:C\ny20C y D|")) == [60, 62]

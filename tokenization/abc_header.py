@@ -11,6 +11,8 @@ from .keys import parse_key_field
 __all__ = [
     "default_unit",
     "file_header_fields",
+    "fold_lines",
+    "needs_folding",
     "split_tunebook",
     "tune_end",
     "with_file_header",
@@ -359,13 +361,14 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
+    folded = fold_lines(lines) if needs_folding(text) else lines  # where tunes end
     header = file_header_fields(text) if standalone else []
-    starts = [i for i, line in enumerate(lines) if _X_RE.match(line)]
+    starts = [i for i, line in enumerate(folded) if _X_RE.match(line)]
     if not starts:
-        starts = _blocks_with_key(lines)
+        starts = _blocks_with_key(folded)
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        tune = "\n".join(lines[start : tune_end(lines, start, stop)]) + "\n"
+        tune = "\n".join(lines[start : tune_end(folded, start, stop)]) + "\n"
         yield start, with_file_header(tune, header) if header else tune
 
 
@@ -392,6 +395,75 @@ def tune_end(lines: list[str], start: int, stop: int) -> int:
             started = m is None or (seen_k and m[1] == "V")
             seen_k = seen_k or (m is not None and m[1] == "K")
     return stop
+
+
+_TEXT_START_RE = re.compile(r"\s*%%begintext\b")
+_TEXT_END_RE = re.compile(r"\s*%%endtext\b")
+
+
+def needs_folding(text: str) -> bool:
+    """Whether `fold_lines` can change any line of ``text`` (a quick test on the whole text)."""
+    return "\\" in text or "%%begintext" in text
+
+
+def fold_lines(lines: list[str]) -> list[str]:
+    """``lines`` with what is not music or a field taken out, each taken line left as a ``%``
+    comment so that line numbers hold:
+
+    - the text of a ``%%begintext`` ... ``%%endtext`` block (typeset text, blank lines included);
+    - continued lines (ABC 2.1 §6.1.1): a field line whose text ends with ``\\`` (before any
+      comment) takes in the next line, and a ``%%`` directive ending with ``\\`` the next line
+      (BarFly's ``%%Bfly`` lines). Lines of music ending with ``\\`` are left alone: the lexer
+      reads them as one line already.
+
+    >>> fold_lines(["X:1", "T:The Kesh\\\\", " Jig", "%%begintext", "", "words", "%%endtext"])
+    ['X:1', 'T:The Kesh Jig', '%', '%', '%', '%', '%']
+    """
+    out = list(lines)
+    i, n = 0, len(out)
+    while i < n:
+        line = out[i]
+        if _TEXT_START_RE.match(line):
+            j = i
+            while j < n and (j == i or not _TEXT_END_RE.match(out[j])):
+                out[j] = "%"
+                j += 1
+            if j < n:
+                out[j] = "%"
+            i = j + 1
+            continue
+        if "\\" in line:
+            i = _fold_continued(out, i)
+        i += 1
+    return out
+
+
+def _fold_continued(out: list[str], first: int) -> int:
+    """Fold the lines continued from ``out[first]`` (see `fold_lines`) in place; return the
+    index of the last line taken."""
+    line = out[first]
+    directive = line.lstrip().startswith("%%")
+    head = line.rstrip() if directive else _strip_comment(line).rstrip()
+    if not directive and _field_match(head) is None:
+        return first
+    i = first
+    while head.endswith("\\") and i + 1 < len(out) and _continues(out[i + 1], directive):
+        i += 1
+        if directive:
+            head = out[i].rstrip()
+        else:
+            head = head[:-1] + _strip_comment(out[i]).rstrip()
+            out[first] = head
+        out[i] = "%"
+    return i
+
+
+def _continues(line: str, directive: bool) -> bool:
+    """Whether ``line`` can continue a field (not blank, not a field line of its own) or a
+    directive (not blank)."""
+    if not line.strip():
+        return False
+    return directive or _field_match(_strip_comment(line)) is None
 
 
 def _blocks_with_key(lines: list[str]) -> list[int]:

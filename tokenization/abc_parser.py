@@ -14,6 +14,8 @@ from .abc_header import (
     _strip_comment,
     default_unit,
     file_header_fields,
+    fold_lines,
+    needs_folding,
     split_tunebook,
 )
 from .abc_lexer import (
@@ -170,6 +172,8 @@ class _TuneParser(_HeaderFields):
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
         lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark saved by some editors
+        if needs_folding(text):  # continued field lines, `%%begintext` blocks
+            lines = fold_lines(lines)
         body_start = self._parse_header(lines)
         self._inherit(self.file_header)
         self._finish_header()

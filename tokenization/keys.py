@@ -166,9 +166,11 @@ def mode_name(word: str) -> str:
 
 
 #: clef names in a `K:` value without ``clef=`` (ABC 2.1 §4.6: a name, an optional staff line,
-#: an optional octave ``+8`` / ``-8``), at the start or after a blank; `none` only after one
+#: an optional octave ``+8`` / ``-8``, or abcm2ps's ``treble8``), at the start or after a blank
+#: (`none` only after one), and octave marks on their own after a blank (``-8va``, ``+8``)
 _CLEF_RE = re.compile(
-    r"(?:^|(?<=\s))(?:treble|bass|alto|tenor|baritone|perc|(?<=\s)none)[1-5]?(?:[+-]8)?(?=\s|$)"
+    r"(?:^|(?<=\s))(?:(?:treble|bass|alto|tenor|baritone|perc|(?<=\s)none)[1-5]?"
+    r"(?:[+-]?8(?:va|vb)?)?|(?<=\s)[+-]8(?:va|vb)?)(?=\s|$)"
 )
 
 
