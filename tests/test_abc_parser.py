@@ -320,7 +320,7 @@ def test_error_positions(text, line, column, fragment):
 
 def test_error_names_tune_by_x_and_line_offset():
     with pytest.raises(AbcParseError) as info:
-        parse_abc("X:12\nK:C\nA&B", line_offset=100)
+        parse_abc("X:12\nK:C\nA@B", line_offset=100)
     assert (info.value.tune, info.value.line, info.value.column) == ("X:12", 103, 2)
 
 

@@ -187,3 +187,17 @@ def test_begintext_blocks_are_text():
 def test_spacer_with_a_width():
     # abcm2ps: `y` may carry a width; it makes no token either way
     assert pitches(parse_abc("X:1\nL:1/8\nK:C\ny20C y D|")) == [60, 62]
+
+
+def test_voice_overlay_keeps_the_first_voice():
+    # ABC 2.1 §7.4: `&` overlays a second voice on the bar so far; the reader keeps the first
+    text = "X:1\nM:4/4\nL:1/4\nK:C\ncdef&ABcd|GABc|\nCDEF & ABc\nd|EFGA|]"
+    tune = parse_abc(text)
+    assert pitches(tune) == [72, 74, 76, 77, 67, 69, 71, 72, 60, 62, 64, 65, 64, 65, 67, 69]
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|", "|", "|", "|]"]
+    assert tune.warnings == ["voice overlay (&) read as its first voice (line 5)"]
+    # many overlays on one line are read piece by piece, not by recursion
+    long = parse_abc("X:1\nL:1/4\nK:C\n" + "C&D|" * 3000)
+    assert pitches(long) == [60] * 3000
+    with pytest.raises(AbcParseError, match="overlay.*inside a chord"):
+        parse_abc("X:1\nK:C\n[C&E]|")

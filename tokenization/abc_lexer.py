@@ -27,6 +27,7 @@ _BODY_RE = re.compile(
 |(?P<text>"[^"]*"?)
 |(?P<mrest>[ZX](?P<mn>\d*))
 |(?P<lone>!)
+|(?P<ovl>&)
 |(?P<bad>.)
 """,
     re.X,

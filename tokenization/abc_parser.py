@@ -158,6 +158,8 @@ class _TuneParser(_HeaderFields):
         self.n_notes = 0
         self.used_flat = False
         self.key_changed = False
+        self.overlaid = False  # a `&` voice overlay was read (and warned of)
+        self.in_overlay = False  # skipping an overlay that runs past the end of its line
 
     # ---------------------------------------------------------------- errors
     def error(self, message: str, column: int | None = None, internal: bool = False):
@@ -230,9 +232,17 @@ class _TuneParser(_HeaderFields):
                 self._voice_segments(line)
             elif not self.skipping:
                 self._implicit_voice()
-                self._lex(line, 0, len(line))
+                start = self._overlay_end(line, 0, len(line)) if self.in_overlay else 0
+                self._lex(line, start, len(line))
 
-    def _lex(self, line: str, start: int, end: int) -> None:  # noqa: C901 (the hot loop)
+    def _lex(self, line: str, start: int, end: int) -> None:
+        """Read ``line[start:end]`` into tokens (in pieces when voice overlays are skipped)."""
+        while start < end:
+            start = self._lex_piece(line, start, end)
+
+    def _lex_piece(self, line: str, start: int, end: int) -> int:  # noqa: C901 (the hot loop)
+        """Read tokens from ``line[start:end]`` up to a voice overlay; return where reading goes
+        on (``end`` when the piece ran to it)."""
         # State lives in locals inside the loop (this is the parser's hot path); it is
         # written back to `self` around the rare tokens that are handled by methods.
         tokens = self.tokens
@@ -296,6 +306,10 @@ class _TuneParser(_HeaderFields):
                 self.carry, self.next_carry = carry, next_carry
                 self.last_note = (last_nat, last_pitch)
                 getattr(self, "_" + kind)(m, line)
+                if kind == "ovl":  # a voice overlay: go on from the bar line that ends it
+                    self.n_notes += n_notes
+                    self.n_bare += n_bare
+                    return self._overlay_end(line, m.end(), end)
                 lens, keysig, bar_acc = self.lens, self.keysig, self.bar_acc
                 in_chord, pending = self.in_chord, self.pending
                 carry, next_carry = self.carry, self.next_carry
@@ -304,6 +318,7 @@ class _TuneParser(_HeaderFields):
         self.last_note = (last_nat, last_pitch)
         self.n_notes += n_notes
         self.n_bare += n_bare
+        return end
 
     def _len(self, text: str, m: re.Match) -> Fraction:
         try:
@@ -467,6 +482,25 @@ class _TuneParser(_HeaderFields):
 
     def _field(self, m: re.Match, line: str) -> None:
         self._inline_field(m["fk"], m["fv"])
+
+    def _ovl(self, m: re.Match, line: str) -> None:
+        """``&``: a second voice over the bar so far (ABC 2.1 §7.4); the first voice is kept,
+        so what follows is skipped to the next bar line (see `_overlay_end`)."""
+        if self.in_chord:
+            raise self.error("voice overlay (&) inside a chord")
+        if not self.overlaid:
+            self.warnings.append(f"voice overlay (&) read as its first voice (line {self.lineno})")
+        self.overlaid = True
+
+    def _overlay_end(self, line: str, start: int, end: int) -> int:
+        """Where the overlay that starts at ``line[start]`` ends: its bar line, or ``end`` (and
+        the skipping goes on at the next line of music, `in_overlay`)."""
+        for m in _BODY_RE.finditer(line, start, end):
+            if m.lastgroup == "bar":
+                self.in_overlay = False
+                return m.start()
+        self.in_overlay = True
+        return end
 
     def _bad(self, m: re.Match, line: str) -> None:
         raise self.error(f"unexpected character {m[0]!r}")
