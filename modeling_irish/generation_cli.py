@@ -146,7 +146,9 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
 
 def add_render_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune render``."""
-    parser.add_argument("file", help="ABC file (one or several tunes; '-': stdin)")
+    parser.add_argument(
+        "files", nargs="+", help="ABC files (one or several tunes each; '-': stdin)"
+    )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
         "--formats",
@@ -334,32 +336,63 @@ def _render_one(abc: str, stem: str, formats: list[str], soundfont: str | None, 
 
 
 def run_render(args: argparse.Namespace) -> int:
-    """``irish-tune render``: SVG, MIDI and WAV of every tune of an ABC file (``-``: stdin).
+    """``irish-tune render``: SVG, MIDI and WAV of every tune of ABC files (``-``: stdin).
 
-    A tune music21 or verovio cannot read is named on stderr and left out (no partial files);
-    the others are rendered, and the exit status is 1."""
+    Each file's tunes are written as ``OUT/<file name>`` (one tune) or ``OUT/<file name>_<n>``;
+    a file name met twice gets ``-2``, ``-3``... A tune music21 or verovio cannot read is named
+    on stderr and left out (no partial files); the others are rendered, and the exit status is
+    1. Every file is read before anything is rendered, so a wrong path fails at once."""
     from tokenization.abc_header import split_tunebook
 
-    from .render import tune_label
-
-    where = "stdin" if args.file == "-" else args.file
     if not args.formats:
         raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
-    text = read_input(args.file)
-    found = [(line + 1, abc) for line, abc in split_tunebook(text, standalone=True)]
-    if not found:
-        raise ValueError(f"no tune (X: line) in {where}")
+    if args.files.count("-") > 1:
+        raise ValueError("'-' (stdin) can be given once")
+    books = []
+    for path in args.files:
+        where = "stdin" if path == "-" else path
+        found = [(line + 1, abc) for line, abc in split_tunebook(read_input(path), standalone=True)]
+        if not found:
+            raise ValueError(f"no tune (X: line) in {where}")
+        books.append((where, _render_base(path, [taken for _, taken, _ in books]), found))
     formats = _usable_formats(list(args.formats), args.soundfont, "render", require=True)
     _out_folder(args.out)
-    base = "stdin" if args.file == "-" else os.path.splitext(os.path.basename(args.file))[0]
+    failed = total = 0
+    for where, base, found in books:
+        failed += _render_book(where, base, found, formats, args)
+        total += len(found)
+    if failed:
+        print(f"irish-tune render: {failed} of {total} tunes not rendered", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _render_base(path: str, taken: list[str]) -> str:
+    """The output name of a file's tunes: its name without extension (``stdin`` for ``-``),
+    with ``-2``, ``-3``... when an earlier file of the command has the same name."""
+    base = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _render_book(
+    where: str,
+    base: str,
+    found: list[tuple[int, str]],
+    formats: list[str],
+    args: argparse.Namespace,
+) -> int:
+    """Render the tunes of one file; return how many failed."""
+    from .render import tune_label
+
     failed = 0
     for i, (line, abc) in enumerate(found, 1):
         stem = os.path.join(args.out, base if len(found) == 1 else f"{base}_{i}")
         name = f"render: {where} line {line} ({tune_label(abc)})"
         failed += not _render_one(abc, stem, formats, args.soundfont, name)
-    if failed:
-        print(f"irish-tune render: {failed} of {len(found)} tunes not rendered", file=sys.stderr)
-    return 1 if failed else 0
+    return failed
 
 
 def _read_corpus(path: str, limit: int | None) -> list[list]:

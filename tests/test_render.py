@@ -311,3 +311,24 @@ def test_an_interrupted_render_removes_what_it_wrote(tmp_path, monkeypatch):
     monkeypatch.setattr(render, "to_wav", lambda midi, path, font: path)
     assert render_abc(ABC, str(tmp_path / "tune"), formats)["midi"] == str(tmp_path / "tune.mid")
     assert (tmp_path / "tune.mid").is_file()
+
+
+def test_render_cli_takes_several_files(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one = _write(tmp_path / "a" / "t.abc", ABC)
+    two = _write(tmp_path / "b" / "t.abc", ABC.replace("T:Test", "T:Other"))
+    book = _write(tmp_path / "book.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    out = tmp_path / "out"
+    assert main(["render", one, two, book, "--out", str(out), "--formats", "midi"]) == 0
+    # one tune a file keeps the file's name; a name met again gets -2; a book numbers its tunes
+    assert sorted(p.name for p in out.iterdir()) == [
+        "book_1.mid", "book_2.mid", "book_3.mid", "t-2.mid", "t.mid"
+    ]  # fmt: skip
+    # every file is read first: a missing one fails before anything is written
+    assert main(["render", one, str(tmp_path / "nope.abc"), "--out", str(tmp_path / "o2")]) == 2
+    assert "no such file" in capsys.readouterr().err and not (tmp_path / "o2").exists()
+    assert main(["render", "-", "-", "--out", str(tmp_path / "o3"), "--formats", "midi"]) == 2
+    assert "'-' (stdin) can be given once" in capsys.readouterr().err
