@@ -224,3 +224,18 @@ def test_training_with_the_constant_schedule_logs_one_rate(tunebook, cache_dir, 
     main([*argv, "--lr_scheduler_type", "constant"])
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["lr"] for r in log if "lr" in r] == [0.001] * 4
+
+
+def test_fp16_on_the_cpu_is_named_rather_than_ignored(caplog):
+    import logging
+
+    from accelerate import Accelerator
+
+    from training.train import _warn_if_no_fp16
+
+    accelerator = Accelerator(cpu=True, mixed_precision="fp16")
+    with caplog.at_level(logging.WARNING):
+        _warn_if_no_fp16(parse_args(["--mixed_precision", "fp16"]), accelerator)
+        _warn_if_no_fp16(parse_args(["--mixed_precision", "bf16"]), accelerator)
+    (record,) = [r for r in caplog.records if "fp16" in r.getMessage()]
+    assert "trains in float32" in record.getMessage() and "bf16" in record.getMessage()

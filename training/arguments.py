@@ -183,7 +183,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Also stop after this much training time (validation excluded); > 0.")
     add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
     add("--mixed_precision", choices=("no", "fp16", "bf16"), default="no",
-        help="Autocast precision (bf16 runs on recent CPUs, fp16 needs a GPU).")
+        help="Autocast precision (bf16 runs on recent CPUs; fp16 needs a GPU: on the CPU it "
+             "trains in float32, with a warning).")
     add("--seed", type=int, default=42, help="Seed of init, dropout, batch order, augmentation.")
     # checkpoints, evaluation, logging, outputs
     add("--output_dir", default=None,

@@ -359,6 +359,7 @@ def main(argv: list[str] | None = None) -> dict:
         except RuntimeError as err:
             raise UsageError(str(err)) from err
     _warn_if_replacing(args)
+    _warn_if_no_fp16(args, accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
 
@@ -383,6 +384,16 @@ def _warn_if_replacing(args: argparse.Namespace) -> None:
             "it%s",
             args.output_dir,
             hint,
+        )
+
+
+def _warn_if_no_fp16(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """``--mixed_precision fp16`` on the CPU: accelerate accepts it and runs in float32 without a
+    word; say so, and name bf16, which the CPU does run."""
+    if args.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+        logger.warning(
+            "--mixed_precision fp16 needs a GPU: on the CPU accelerate trains in float32 (no "
+            "autocast); --mixed_precision bf16 is the CPU's reduced precision"
         )
 
 
