@@ -160,7 +160,8 @@ def _session_mode(mode: str) -> str:
 
 
 def session_tune_text(row: dict[str, Any], x: int) -> str:
-    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body).
+    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body; a
+    ``composer``, which newer dumps have, becomes a ``C:`` field).
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
     ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
@@ -178,6 +179,9 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     if tune_id not in (None, ""):
         setting = f"#setting{setting_id}" if setting_id not in (None, "") else ""
         head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
+    composer = (row.get("composer") or "").strip()  # newer dumps carry it; kept as metadata
+    if composer:
+        head.append(f"C:{composer}")
     if row.get("type"):
         head.append(f"R:{row['type']}")
     head += [f"M:{row.get('meter') or '4/4'}", "L:1/8", f"K:{_session_mode(row.get('mode', ''))}"]

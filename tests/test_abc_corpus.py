@@ -182,6 +182,10 @@ def test_session_tune_text_builds_headers_from_dump_fields():
         "cde|",
     ]
     assert "K:F# dorian" in session_tune_text(dict(row, mode="F#dorian"), 1)
+    # newer dumps have a composer column: a C: field (metadata), left out when empty
+    composed = session_tune_text(dict(row, composer=" Jarlath Henderson "), 1).splitlines()
+    assert composed[3:5] == ["C:Jarlath Henderson", "R:reel"]
+    assert not any(line.startswith("C:") for line in text.splitlines())
 
 
 # ----------------------------------------------------------------------------- loading
