@@ -60,8 +60,9 @@ def _check_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files",
         nargs="+",
-        help="ABC files, folders of .abc files, - for stdin, or the books bundled with "
-        "music21: oneills1850, ryansMammoth, music21 (both)",
+        help="ABC files, folders of .abc files, thesession.org dumps (tunes.csv / tunes.json), "
+        "- for stdin, or the books bundled with music21: oneills1850, ryansMammoth, music21 "
+        "(both)",
     )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
     parser.add_argument(
@@ -100,13 +101,23 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return paths, labels
 
 
+def _dump_tunes(path: str) -> list[str] | None:
+    """The tunes of a thesession.org dump (``.csv`` / ``.json``) as ABC texts, read as the
+    corpus loader reads them (X: is the row number); None for any other file."""
+    if not path.lower().endswith((".csv", ".json")):
+        return None
+    from modeling_irish.abc_sources import iter_raw_tunes
+
+    return [raw.text for raw in iter_raw_tunes(path)]
+
+
 def run_check(args: argparse.Namespace) -> int:
     """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures (and with
     ``--bars``, how many tunes have every full bar fitting the meter)."""
     from tokenization.check import check_files
 
     paths, labels = _check_paths(args.files)
-    report = check_files(paths, bars=args.bars, labels=labels)
+    report = check_files(paths, bars=args.bars, labels=labels, tunes_of=_dump_tunes)
     failed = bool(report.failures) or bool(report.bars is not None and report.bars.problems)
     status = 1 if failed and not args.exit_zero else 0
     if args.json:

@@ -199,6 +199,50 @@ def test_check_names_music21_books():
     assert _check_paths(["book.abc"]) == (["book.abc"], {})
 
 
+def test_check_reads_thesession_dumps_as_the_loader_does(tmp_path, capsys):
+    import csv
+
+    path = tmp_path / "tunes.csv"
+    fields = [
+        "tune_id",
+        "setting_id",
+        "name",
+        "type",
+        "meter",
+        "mode",
+        "abc",
+        "date",
+        "username",
+        "composer",
+    ]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        base = {"type": "reel", "meter": "4/4", "date": "2020-01-01", "username": "u"}
+        writer.writerow(
+            {
+                **base,
+                "tune_id": 1,
+                "setting_id": 1,
+                "name": "Sí Bheag",
+                "mode": "Dmajor",
+                "abc": "|:d2fd edcB|A2FA DFAF:|\r\n",
+                "composer": "O'Carolan",
+            }
+        )
+        writer.writerow({**base, "tune_id": 2, "setting_id": 7, "name": "Typo", "mode": "Gmajor",
+                         "abc": "GABc ]d|", "composer": ""})  # fmt: skip
+    assert main(["check", str(path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["tunes"], report["parsed"], report["round_trip_ok"]) == (2, 1, 1)
+    (failure,) = report["failures"]
+    # a dump's tune is checked alone: its line counts in its ABC (headers from the row's fields)
+    assert failure["tune"] == f"{path}: Typo" and "line 8, column 6" in failure["error"]
+    path.with_suffix(".json").write_text("[]")
+    assert main(["check", str(path.with_suffix(".json")), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["failures"][0]["error"] == "no tunes in the file"
+
+
 def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     path = tmp_path / "notes.abc"
     path.write_text("just some notes about tunes\n")

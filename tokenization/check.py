@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .abc_parser import AbcParseError, AbcTune, parse_tunebook
@@ -174,13 +174,28 @@ def check_text(
 
 
 def check_files(
-    paths: Iterable[str | os.PathLike], bars: bool = False, labels: Mapping[str, str] | None = None
+    paths: Iterable[str | os.PathLike],
+    bars: bool = False,
+    labels: Mapping[str, str] | None = None,
+    tunes_of: Callable[[str], list[str] | None] | None = None,
 ) -> CheckReport:
     """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
-    bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes."""
+    bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes.
+
+    ``tunes_of(path)`` reads files that are not tunebooks: it returns the ABC text of each of
+    their tunes (the command line passes thesession.org dumps, ``.csv`` / ``.json``), or None
+    for a file to read as ABC. Each such tune is checked alone, so its line numbers count in
+    its own text."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
         label = "stdin" if path == "-" else (labels or {}).get(path, path)
+        tunes = tunes_of(path) if tunes_of is not None and path != "-" else None
+        if tunes is not None:
+            for text in tunes:
+                check_text(text, label, report, bars=bars)
+            if not tunes:
+                report.failures.append({"tune": label, "error": "no tunes in the file"})
+            continue
         text = read_stdin() if path == "-" else read_abc_file(path)
         if not text.strip():
             error = "empty input" if path == "-" else "empty file"
