@@ -174,6 +174,15 @@ def test_bar_lines_canonical():
     ]  # fmt: skip
 
 
+def test_invisible_bar_lines():
+    # `[|]` is an invisible bar line: beside another bar line it adds nothing, so `[|]:|` still
+    # ends a repeat (John Chambers' Ryan's Mammoth writes `"D.C."[|]:|`; it was read as `|]`)
+    r = rows("A[|]B[|]:|c[|]|]d|[|]e[|]|:f:[|]|]g[|]::a")
+    assert [t for k, t, _, _ in r if k == "bar"] == [
+        "|", ":|", "|]", "|", "|:", ":|", ":|:",
+    ]  # fmt: skip
+
+
 def test_endings_canonical():
     r = rows("A|1 B:|2 c|[1 d:|[2 e| [1 f:||2 g|1,3 a [2 b")
     assert [t for k, t, _, _ in r if k == "bar"] == [

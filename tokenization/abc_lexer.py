@@ -74,6 +74,9 @@ def _canonical_bar(raw: str, ending: str | None) -> str:
     key = (raw, ending)
     text = _BAR_CACHE.get(key)
     if text is None:
+        # `[|]` is an invisible bar line (ABC 2.1): a plain bar, or nothing beside another one
+        # (`[|]:|` ends a repeat, `[|]|]` ends the tune)
+        raw = raw.replace("[|]", "") or "|"
         core = raw.replace("[", "")
         if core in (":", ":]"):
             _BAR_CACHE[key] = text = "" if core == ":" else ":|"
