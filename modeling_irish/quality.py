@@ -27,10 +27,13 @@ __all__ = [
     "generation_metrics",
     "histogram_distances",
     "jensen_shannon",
+    "merge_ties",
     "music21_events",
+    "music21_sounding_events",
     "reread_abc2midi",
     "reread_music21",
     "reread_ours",
+    "sounding_events",
     "split_bars",
     "token_events",
     "total_variation",
@@ -275,6 +278,62 @@ def reread_music21(tune: Any) -> bool:
     except Exception:  # noqa: BLE001 (music21 raises many kinds on bad input)
         return False
     return theirs == token_events(tune.tokens)
+
+
+def merge_ties(events: list[tuple], tied: list[bool]) -> list[tuple]:
+    """``events`` with each single note tied onward (``tied``) merged with the next event of its
+    pitch, and rests that follow each other merged: music21 cuts a note or rest that overruns
+    its bar (a bar the text writes too long) in two, where our reader keeps one.
+
+    >>> merge_ties([((60,), 1), ((60,), 2), ((), 1), ((), 1)], [True, False, False, False])
+    [((60,), 3), ((), 2)]
+    """
+    merged: list[tuple] = []
+    carry = False
+    for event, tie in zip(events, tied):
+        rests = event[0] == () and merged and merged[-1][0] == ()
+        if rests or (carry and merged and merged[-1][0] == event[0]):
+            merged[-1] = (event[0], merged[-1][1] + event[1])
+        else:
+            merged.append(event)
+        carry = tie and len(event[0]) == 1
+    return merged
+
+
+def sounding_events(tokens: Sequence[Any]) -> list[tuple]:
+    """`token_events` of our tokens, merged as `merge_ties` says."""
+    events = token_events(tokens)
+    tied, in_chord = [], False
+    for tok in tokens:  # one flag an event, in `token_events`' order
+        if tok.kind == "chord_start":
+            in_chord = True
+        elif tok.kind == "chord_end":
+            in_chord = False
+            tied.append(False)
+        elif tok.kind in ("note", "rest") and not in_chord:
+            tied.append(False)
+        elif tok.kind == "tie" and tied:
+            tied[-1] = True
+    return merge_ties(events, tied)
+
+
+def music21_sounding_events(abc: str) -> list[tuple]:
+    """`music21_events` of ``abc``, merged as `merge_ties` says (music21's warnings, which it
+    writes to stderr, are kept out of ours; its exceptions are not caught)."""
+    import warnings
+
+    import music21
+
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        score = music21.converter.parse(abc, format="abc")
+        items = list(score.recurse().notesAndRests)
+        events = music21_events(abc)
+    tied = [
+        isinstance(n, music21.note.Note) and n.tie is not None and n.tie.type != "stop"
+        for n in items
+    ]
+    return merge_ties(events, tied)
 
 
 def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
