@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 from .abc_parser import Token, default_tuplet_q
-from .keys import LETTER_PC, Key
+from .keys import LETTER_PC, Key, standard_key
 
 __all__ = ["length_text", "tokens_to_body", "write_abc"]
 
@@ -209,6 +210,13 @@ def write_abc(
         lines.append(f"R:{rhythm}")
     lines.append(f"M:{meter or 'none'}")
     lines.append(f"L:{unit.numerator}/{unit.denominator}")
-    lines.append(f"K:{key.abc}")
-    body = tokens_to_body(tokens, key=key, meter=meter, unit=unit, bars_per_line=bars_per_line)
+    written = standard_key(key)
+    if written != key:
+        warnings.warn(
+            f"{key.name} needs {abs(key.signature)} {'sharps' if key.signature > 0 else 'flats'}, "
+            f"more than an ABC key signature holds: written in {written.name}, the same notes",
+            stacklevel=2,
+        )
+    lines.append(f"K:{written.abc}")
+    body = tokens_to_body(tokens, key=written, meter=meter, unit=unit, bars_per_line=bars_per_line)
     return "\n".join(lines) + "\n" + body + "\n"

@@ -20,6 +20,7 @@ __all__ = [
     "normalise_tune",
     "parse_key",
     "parse_key_field",
+    "standard_key",
     "transpose_shift",
     "transpose_tokens",
 ]
@@ -224,6 +225,28 @@ def parse_key(text: str) -> Key:
     (Key(tonic='E', mode='dorian'), 'B minor', -2)
     """
     return parse_key_field(text).key
+
+
+def standard_key(key: Key) -> Key:
+    """``key``, or, when its signature needs more than 7 sharps or flats, the key of the same
+    sound spelled with at most 7. ABC's key table stops at 7 (``K:Dbm`` would need a double flat
+    in its signature, and readers disagree on it: music21 reads its ``B`` as B flat).
+
+    >>> standard_key(Key("Db", "minor")).name, standard_key(Key("G#", "major")).name
+    ('C# minor', 'Ab major')
+    >>> standard_key(Key("Gb", "major")) == Key("Gb", "major")
+    True
+    """
+    sig = key.signature
+    if -7 <= sig <= 7:
+        return key
+    target = sig - 12 if sig > 7 else sig + 12
+    for letter in "CDEFGAB":
+        for alter in ("", "#", "b"):
+            candidate = Key(letter + alter, key.mode)
+            if candidate.signature == target:
+                return candidate
+    raise AssertionError(f"no key of the same sound as {key.name}")  # every signature has one
 
 
 def transpose_shift(src: Key, dst: Key) -> int:
