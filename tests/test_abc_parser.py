@@ -107,6 +107,19 @@ def test_ties_and_dotted_ties_carry_pitch_across_bar():
     ]  # fmt: skip
 
 
+def test_a_tie_to_another_pitch_is_dropped_with_a_warning():
+    # a tie joins notes of one pitch; O'Neill's writes slurs as `A3-B` (897 times)
+    tune = parse_abc("X:1\nL:1/8\nK:C\nA3-B c2-|d2 [CE]2-E2 [CE]-D A-^A A-A|]")
+    kinds = [t.kind if t.kind != "note" else t.pitch for t in tune.tokens]
+    assert kinds == [
+        69, 71, 72, "bar", 74, "chord_start", 60, 64, "chord_end", "tie", 64,
+        "chord_start", 60, 64, "chord_end", 62, 69, 70, 70, "tie", 70, "bar",
+    ]  # fmt: skip
+    assert tune.warnings == [
+        "4 ties between notes of different pitches dropped (a tie joins one pitch; read as slurs)"
+    ]
+
+
 def test_key_signature_and_bar_scoped_accidentals():
     # D major: F and C sharp; `=F` holds to the bar end for that octave only
     assert [p for p, _ in notes("F =F F f | F ^c c C", "L:1/8\nK:D")] == [

@@ -123,21 +123,28 @@ def tunes(draw):
     pitch = st.integers(36, 100)
     dur = st.sampled_from(MULTS).map(lambda m: m * unit)
     tokens: list[Token] = [note(draw(pitch), draw(dur))]  # a tune has at least one note
+    tied: list[int] = []  # a tie joins one pitch: the next single note takes one of these
     for _ in range(draw(st.integers(0, 40))):
         kind = draw(st.sampled_from(["note"] * 5 + ["rest", "chord", "tie", "bar", "tuplet"]))
         last = tokens[-1].kind if tokens else None
         if kind == "note":
-            tokens.append(note(draw(pitch), draw(dur)))
+            tokens.append(note(draw(st.sampled_from(tied)) if tied else draw(pitch), draw(dur)))
+            tied = []
         elif kind == "rest":
             tokens.append(Token("rest", "z", None, draw(dur)))
+            tied = []
         elif kind == "chord":
             tokens.append(CS)
+            chord, tied = [], []
             for _ in range(draw(st.integers(1, 3))):
                 tokens.append(note(draw(pitch), draw(dur)))
+                chord.append(tokens[-1].pitch)
                 if draw(st.booleans()) and draw(st.booleans()):
                     tokens.append(TIE)
+                    tied.append(tokens[-2].pitch)
             tokens.append(CE)
         elif kind == "tie" and last in ("note", "chord_end"):
+            tied = [tokens[-1].pitch] if last == "note" else chord
             tokens.append(TIE)
         elif kind == "bar" and last != "bar":
             tokens.append(Token("bar", draw(st.sampled_from(BARS)), None, None))

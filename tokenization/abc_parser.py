@@ -159,6 +159,8 @@ class _TuneParser(_HeaderFields):
         self.used_flat = False
         self.key_changed = False
         self.overlaid = False  # a `&` voice overlay was read (and warned of)
+        self.tie_index = -1  # where the last tie token went
+        self.dropped_ties = 0  # ties before a note of another pitch, dropped
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
 
     # ---------------------------------------------------------------- errors
@@ -283,6 +285,8 @@ class _TuneParser(_HeaderFields):
                 if in_chord:
                     self.chord_notes.append((nat, pitch))
                 else:
+                    if carry and carry.get(nat) != pitch:
+                        self._drop_tie()  # `A-B`: a tie joins one pitch; O'Neill's slurs so
                     if pending is not None:
                         self.pended = (len(tokens), pending)
                         dur, pending = dur * pending, None
@@ -396,7 +400,15 @@ class _TuneParser(_HeaderFields):
         else:
             self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
             return
+        self.tie_index = len(self.tokens)
         self.tokens.append(Token("tie", "-", None, None))
+
+    def _drop_tie(self) -> None:
+        """Drop the tie before a note of another pitch (a tie joins notes of one pitch: ``A3-B``
+        is a slur written as a tie, as in 897 places of O'Neill's); `_build` warns once."""
+        if self.tokens[self.tie_index].kind == "tie":
+            del self.tokens[self.tie_index]
+            self.dropped_ties += 1
 
     def _rest(self, m: re.Match, line: str) -> None:
         if self.in_chord:
@@ -515,6 +527,11 @@ class _TuneParser(_HeaderFields):
             raise self.error("tune has no notes", 1)
         if self.pending is not None:
             self.warnings.append("broken rhythm at the end of the tune ignored")
+        if self.dropped_ties:
+            self.warnings.append(
+                f"{self.dropped_ties} ties between notes of different pitches dropped (a tie "
+                "joins one pitch; read as slurs)"
+            )
         if len(self.voices) > 1:
             dropped = ", ".join(f"V:{v}" for v in self.voices if v != self.voice)
             self.warnings.append(f"voice {dropped} dropped")
