@@ -160,8 +160,9 @@ def _session_mode(mode: str) -> str:
 
 
 def session_tune_text(row: dict[str, Any], x: int) -> str:
-    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body; a
-    ``composer``, which newer dumps have, becomes a ``C:`` field).
+    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body, blank
+    lines left out so that they do not end the tune; a ``composer``, which newer dumps have,
+    becomes a ``C:`` field).
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
     ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
@@ -185,7 +186,9 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     if row.get("type"):
         head.append(f"R:{row['type']}")
     head += [f"M:{row.get('meter') or '4/4'}", "L:1/8", f"K:{_session_mode(row.get('mode', ''))}"]
-    body = (row.get("abc") or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    body = (row.get("abc") or "").replace("\r\n", "\n").replace("\r", "\n")
+    # the field is one tune: a blank line between its parts must not end it (ABC 2.1)
+    body = "\n".join(line for line in body.split("\n") if line.strip())
     return "\n".join(head) + "\n" + body + "\n"
 
 

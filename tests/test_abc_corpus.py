@@ -182,6 +182,9 @@ def test_session_tune_text_builds_headers_from_dump_fields():
         "cde|",
     ]
     assert "K:F# dorian" in session_tune_text(dict(row, mode="F#dorian"), 1)
+    # a blank line between the parts of the field does not end the tune
+    parts = session_tune_text(dict(row, abc="GAB|\r\n\r\n  \ncde|"), 1)
+    assert parse_abc(parts).tokens == parse_abc(text).tokens
     # newer dumps have a composer column: a C: field (metadata), left out when empty
     composed = session_tune_text(dict(row, composer=" Jarlath Henderson "), 1).splitlines()
     assert composed[3:5] == ["C:Jarlath Henderson", "R:reel"]
