@@ -160,6 +160,7 @@ class _TuneParser(_HeaderFields):
         self.key_changed = False
         self.overlaid = False  # a `&` voice overlay was read (and warned of)
         self.tie_index = -1  # where the last tie token went
+        self.tied_pitches: set[int] = set()  # the pitches it ties (a chord's, or one note's)
         self.dropped_ties = 0  # ties before a note of another pitch, dropped
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
 
@@ -285,7 +286,7 @@ class _TuneParser(_HeaderFields):
                 if in_chord:
                     self.chord_notes.append((nat, pitch))
                 else:
-                    if carry and carry.get(nat) != pitch:
+                    if carry and pitch not in self.tied_pitches:
                         self._drop_tie()  # `A-B`: a tie joins one pitch; O'Neill's slurs so
                     if pending is not None:
                         self.pended = (len(tokens), pending)
@@ -395,12 +396,14 @@ class _TuneParser(_HeaderFields):
         if prev == "note":
             nat, pitch = self.last_note
             self.next_carry[nat] = pitch
+            tied = {pitch} | (self.tied_pitches if self.in_chord else set())
         elif prev == "chord_end":
             self.next_carry.update(self.chord_notes)
+            tied = {pitch for _, pitch in self.chord_notes}
         else:
             self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
             return
-        self.tie_index = len(self.tokens)
+        self.tie_index, self.tied_pitches = len(self.tokens), tied
         self.tokens.append(Token("tie", "-", None, None))
 
     def _drop_tie(self) -> None:
