@@ -114,10 +114,16 @@ def _dump_tunes(path: str) -> list[str] | None:
 def run_check(args: argparse.Namespace) -> int:
     """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures (and with
     ``--bars``, how many tunes have every full bar fitting the meter)."""
+    from tqdm.auto import tqdm
+
     from tokenization.check import check_files
 
     paths, labels = _check_paths(args.files)
-    report = check_files(paths, bars=args.bars, labels=labels, tunes_of=_dump_tunes)
+    # on a terminal only (disable=None), on stderr, and cleared at the end: stdout stays the report
+    with tqdm(desc="Checking", unit=" tunes", disable=None, leave=False) as bar:
+        report = check_files(
+            paths, bars=args.bars, labels=labels, tunes_of=_dump_tunes, progress=bar.update
+        )
     failed = bool(report.failures) or bool(report.bars is not None and report.bars.problems)
     status = 1 if failed and not args.exit_zero else 0
     if args.json:

@@ -430,3 +430,12 @@ def test_existing_folder_argument_type(tmp_path):
     assert existing_folder(str(tmp_path)) == str(tmp_path)
     with pytest.raises(argparse.ArgumentTypeError, match="no such folder"):
         existing_folder(str(tmp_path / "missing"))
+
+
+def test_check_calls_progress_once_a_tune(tunebook, capsys):
+    calls = []
+    report = check_files([str(tunebook)], progress=lambda: calls.append(1))
+    assert len(calls) == report.tunes == 3
+    # off a terminal the command's progress bar stays silent: stderr is empty
+    assert main(["check", str(tunebook), "--json", "--exit-zero"]) == 0
+    assert capsys.readouterr().err == ""

@@ -134,10 +134,15 @@ def _first_difference(a: TuneRows, b: TuneRows) -> str:
 
 
 def check_text(
-    text: str, source: str = "<text>", report: CheckReport | None = None, bars: bool = False
+    text: str,
+    source: str = "<text>",
+    report: CheckReport | None = None,
+    bars: bool = False,
+    progress: Callable[[], object] | None = None,
 ) -> CheckReport:
     """Check every tune of one tunebook text, adding to ``report``; with ``bars``, also check
-    that every full bar of each parsed tune sums to its meter.
+    that every full bar of each parsed tune sums to its meter. ``progress`` is called once a
+    tune (a progress bar's ``update``).
 
     >>> abc = "X:1\\nT:Short Bar\\nM:2/4\\nL:1/8\\nK:G\\n|:GABc|dBG|GABc|d2B2:|\\n"
     >>> report = check_text(abc, "book.abc", bars=True)
@@ -150,6 +155,8 @@ def check_text(
     before = report.tunes
     for tune in parse_tunebook(text):
         report.tunes += 1
+        if progress is not None:
+            progress()
         name = _tune_name(source, tune)
         if isinstance(tune, AbcParseError):
             where = f"line {tune.line}, column {tune.column}: " if tune.line is not None else ""
@@ -178,6 +185,7 @@ def check_files(
     bars: bool = False,
     labels: Mapping[str, str] | None = None,
     tunes_of: Callable[[str], list[str] | None] | None = None,
+    progress: Callable[[], object] | None = None,
 ) -> CheckReport:
     """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
     bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes.
@@ -185,14 +193,14 @@ def check_files(
     ``tunes_of(path)`` reads files that are not tunebooks: it returns the ABC text of each of
     their tunes (the command line passes thesession.org dumps, ``.csv`` / ``.json``), or None
     for a file to read as ABC. Each such tune is checked alone, so its line numbers count in
-    its own text."""
+    its own text. ``progress`` is called once a tune (see `check_text`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
         label = "stdin" if path == "-" else (labels or {}).get(path, path)
         tunes = tunes_of(path) if tunes_of is not None and path != "-" else None
         if tunes is not None:
             for text in tunes:
-                check_text(text, label, report, bars=bars)
+                check_text(text, label, report, bars=bars, progress=progress)
             if not tunes:
                 report.failures.append({"tune": label, "error": "no tunes in the file"})
             continue
@@ -203,7 +211,7 @@ def check_files(
         elif "\x00" in text:
             report.failures.append({"tune": label, "error": "not a text file (it holds NUL bytes)"})
             continue
-        check_text(text, label, report, bars=bars)
+        check_text(text, label, report, bars=bars, progress=progress)
     return report
 
 
