@@ -206,6 +206,16 @@ def test_endings_canonical():
     ]  # fmt: skip
 
 
+def test_an_ending_number_follows_its_bar_line_with_blanks_only():
+    # `:|` at a line end and `2` at the next line's start is an ending (Ryan's "Eviction")
+    assert [t for k, t, _, _ in rows("A:|\n2B|") if k == "bar"] == [":|2", "|"]
+    assert [t for k, t, _, _ in rows("A| 1B|") if k == "bar"] == ["|1", "|"]
+    # after a guitar chord or a decoration a number is a stray one, not an ending
+    for body in ('A| "D"2B|', "A| !3!5!!B|"):
+        with pytest.raises(AbcParseError, match="unexpected number"):
+            rows(body)
+
+
 def test_adjacent_bars_across_lines_merge():
     r = rows("A B |\n| c d :|\n|: e f ||\n:g")
     assert [t for k, t, _, _ in r if k == "bar"] == ["|", ":|:", "|:"]

@@ -345,8 +345,15 @@ class _TuneParser(_HeaderFields):
         self.tokens.append(tok)
 
     def _end(self, m: re.Match, line: str) -> None:
-        if m[0][0] != "[" and (not self.tokens or self.tokens[-1].kind != "bar"):
-            raise self.error(f"unexpected number {m[0]!r}")
+        """An ending number: ``[2``, or a number after a bar line with only blanks (or a line
+        break) between (``:| 2``, ``|\\`` then ``1`` on the next line: ``|1``, ``:|2``). A number
+        after a guitar chord or a decoration (``| "D"2D6``) is no ending: an error, as a stray
+        number anywhere is."""
+        if m[0][0] != "[":
+            before = line[: m.start()].rstrip(" \t\\")
+            after_bar = before == "" or before[-1] in "|:]"
+            if not self.tokens or self.tokens[-1].kind != "bar" or not after_bar:
+                raise self.error(f"unexpected number {m[0]!r}")
         self._bar("|", m["en"], m)
 
     def _merged_bar(self, tok: Token) -> Token:
