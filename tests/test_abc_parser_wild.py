@@ -162,6 +162,12 @@ def test_continued_header_fields_are_joined():
     assert (tune.title, tune.meter) == ("a\\", "2/4")
 
 
+def test_a_continued_field_among_the_music_takes_no_music_line():
+    # only header fields are joined: a `w:` line ending with a backslash keeps the music after it
+    tune = parse_abc("X:1\nM:4/4\nL:1/8\nK:C\nCDEF GABc|\nw: la la \\\ncdef gabc|]")
+    assert pitches(tune) == [60, 62, 64, 65, 67, 69, 71, 72, 72, 74, 76, 77, 79, 81, 83, 72]
+
+
 def test_continued_directive_takes_its_next_line():
     # BarFly writes `%%Bfly` directives over two lines (Aird's Airs in music21's corpus)
     text = "X:20\nT:Jollity.\nM:6/8\n%%Bfly 0 300 6 \\\n 0 0 3 2 1 4\nZ:Jack\nK:D\nded A2G|\n"

@@ -411,18 +411,28 @@ def fold_lines(lines: list[str]) -> list[str]:
     comment so that line numbers hold:
 
     - the text of a ``%%begintext`` ... ``%%endtext`` block (typeset text, blank lines included);
-    - continued lines (ABC 2.1 §6.1.1): a field line whose text ends with ``\\`` (before any
+    - continued lines (ABC 2.1 §6.1.1): a header field whose text ends with ``\\`` (before any
       comment) takes in the next line, and a ``%%`` directive ending with ``\\`` the next line
-      (BarFly's ``%%Bfly`` lines). Lines of music ending with ``\\`` are left alone: the lexer
-      reads them as one line already.
+      (BarFly's ``%%Bfly`` lines). Fields among the music (``w:`` lyrics ending with ``\\``)
+      are left alone, so that no line of music is taken for their text; lines of music ending
+      with ``\\`` too: the lexer reads them as one line already.
 
     >>> fold_lines(["X:1", "T:The Kesh\\\\", " Jig", "%%begintext", "", "words", "%%endtext"])
     ['X:1', 'T:The Kesh Jig', '%', '%', '%', '%', '%']
     """
     out = list(lines)
     i, n = 0, len(out)
+    in_header = True  # from an X: line to the first line of music
     while i < n:
         line = out[i]
+        if _X_RE.match(line):
+            in_header = True
+        elif (
+            in_header
+            and _strip_comment(line).strip()
+            and _field_match(_strip_comment(line)) is None
+        ):
+            in_header = False
         if _TEXT_START_RE.match(line):
             j = i
             while j < n and (j == i or not _TEXT_END_RE.match(out[j])):
@@ -433,18 +443,18 @@ def fold_lines(lines: list[str]) -> list[str]:
             i = j + 1
             continue
         if "\\" in line:
-            i = _fold_continued(out, i)
+            i = _fold_continued(out, i, in_header)
         i += 1
     return out
 
 
-def _fold_continued(out: list[str], first: int) -> int:
+def _fold_continued(out: list[str], first: int, in_header: bool) -> int:
     """Fold the lines continued from ``out[first]`` (see `fold_lines`) in place; return the
     index of the last line taken."""
     line = out[first]
     directive = line.lstrip().startswith("%%")
     head = line.rstrip() if directive else _strip_comment(line).rstrip()
-    if not directive and _field_match(head) is None:
+    if not directive and (not in_header or _field_match(head) is None):
         return first
     i = first
     while head.endswith("\\") and i + 1 < len(out) and _continues(out[i + 1], directive):
