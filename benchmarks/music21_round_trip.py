@@ -27,10 +27,7 @@ import argparse
 import os
 import random
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,7 +35,11 @@ from pathlib import Path
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_sources import RawTune, iter_raw_tunes  # noqa: E402
-from modeling_irish.quality import music21_sounding_events, sounding_events  # noqa: E402
+from modeling_irish.quality import (  # noqa: E402
+    abc2midi_errors,
+    music21_sounding_events,
+    sounding_events,
+)
 from tokenization.abc_parser import AbcParseError, parse_abc  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 
@@ -64,24 +65,9 @@ def sample_tunes(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     return tunes
 
 
-def abc2midi_errors(abc: str) -> set[str]:
-    """abc2midi's error messages on ``abc``, without their positions (empty when it has none or
-    is not installed)."""
-    program = shutil.which("abc2midi")
-    if program is None:
-        return set()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "tune.abc")
-        Path(path).write_text(abc, encoding="utf-8")
-        out = subprocess.run(
-            [program, path, "-o", os.path.join(tmp, "tune.mid")],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    lines = (out.stdout + out.stderr).splitlines()
-    return {re.sub(r"line-char \d+-\d+", "", line) for line in lines if "Error" in line}
+def abc2midi_messages(abc: str) -> set[str]:
+    """`quality.abc2midi_errors` without their positions (empty without abc2midi)."""
+    return {re.sub(r"line-char \d+-\d+", "", line) for line in abc2midi_errors(abc, 60) or []}
 
 
 def compare(tokenizer: AbcTokenizer, text: str, abc2midi: bool = False) -> tuple[str, str]:
@@ -95,7 +81,7 @@ def compare(tokenizer: AbcTokenizer, text: str, abc2midi: bool = False) -> tuple
         return "unreadable", str(err)
     abc = tokenizer.decode(enc.input_ids, key=enc.original_key)
     if abc2midi:
-        new = abc2midi_errors(abc) - abc2midi_errors(text)
+        new = abc2midi_messages(abc) - abc2midi_messages(text)
         if new:
             return "abc2midi error", f"{sorted(new)}\n{abc}"
     ours = sounding_events(parse_abc(abc).tokens)

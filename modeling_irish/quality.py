@@ -23,6 +23,7 @@ from .constraints import validate_tune
 
 __all__ = [
     "BarIndex",
+    "abc2midi_errors",
     "ends_on_tonic",
     "generation_metrics",
     "histogram_distances",
@@ -254,9 +255,15 @@ def music21_events(abc: str) -> list[tuple]:
     """``(midi pitches, quarter length)`` of every note, chord and rest music21 reads."""
     import music21
 
-    score = music21.converter.parse(abc, format="abc")
+    return _score_events(list(music21.converter.parse(abc, format="abc").recurse().notesAndRests))
+
+
+def _score_events(items: list[Any]) -> list[tuple]:
+    """`music21_events` of music21's notes, chords and rests ``items``."""
+    import music21
+
     events = []
-    for item in score.recurse().notesAndRests:
+    for item in items:
         if isinstance(item, music21.chord.Chord):
             pitches = tuple(sorted(p.midi for p in item.pitches))
         elif isinstance(item, music21.note.Note):
@@ -326,9 +333,8 @@ def music21_sounding_events(abc: str) -> list[tuple]:
 
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        score = music21.converter.parse(abc, format="abc")
-        items = list(score.recurse().notesAndRests)
-        events = music21_events(abc)
+        items = list(music21.converter.parse(abc, format="abc").recurse().notesAndRests)
+    events = _score_events(items)
     tied = [
         isinstance(n, music21.note.Note) and n.tie is not None and n.tie.type != "stop"
         for n in items
@@ -336,16 +342,16 @@ def music21_sounding_events(abc: str) -> list[tuple]:
     return merge_ties(events, tied)
 
 
-def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
-    """abc2midi converts the tune with exit status 0 and no error line; ``None`` when the
-    program is not installed."""
+def abc2midi_errors(abc: str, timeout: float = 30.0) -> list[str] | None:
+    """abc2midi's error lines on ``abc`` (its exit status, when not 0, as one more line);
+    ``None`` when the program is not installed."""
     program = shutil.which("abc2midi")
     if program is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "tune.abc")
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(tune.abc)
+            handle.write(abc)
         result = subprocess.run(
             [program, path, "-o", os.path.join(tmp, "tune.mid")],
             capture_output=True,
@@ -353,8 +359,15 @@ def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
             timeout=timeout,
             check=False,
         )
-    output = result.stdout + result.stderr
-    return result.returncode == 0 and "Error" not in output
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
+    return errors + ([f"exit status {result.returncode}"] if result.returncode else [])
+
+
+def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
+    """abc2midi converts the tune with exit status 0 and no error line; ``None`` when the
+    program is not installed."""
+    errors = abc2midi_errors(tune.abc, timeout)
+    return None if errors is None else not errors
 
 
 # ----- the report --------------------------------------------------------------------------
