@@ -77,3 +77,42 @@ def synthetic_tune(
         f"X:{x}\nT:{title}\nS: https://thesession.org/tunes/{tune_id}#setting{x}\n"
         f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}|]\n"
     )
+
+
+def rotated_tunebook(
+    bar_lists: dict[tuple[str, str], list[list[str]]],
+    turns: int,
+    title: str,
+    source: str,
+    keys: tuple[str, ...] = ("D",),
+) -> str:
+    """A tunebook of one tune per rotation of each bar list, numbered from X:1 in order.
+
+    ``bar_lists`` maps (rhythm, meter) to lists of bars; each list gives ``turns`` tunes, the
+    k-th starting at its k-th bar, so bodies (which the corpus loader dedupes) are distinct when
+    the bars are. ``title`` and ``source`` (the S: field) are formatted with the tune's number
+    ``x`` and ``rhythm``; the key of tune x is ``keys[x % len(keys)]``.
+
+    >>> print(rotated_tunebook({("reel", "4/4"): [["AB", "cd"]]}, 1, "T{x}", "s{x}"))
+    X:1
+    T:T1
+    S: s1
+    R:reel
+    M:4/4
+    L:1/8
+    K:D
+    AB|cd|]
+    <BLANKLINE>
+    """
+    tunes = []
+    for (rhythm, meter), lists in bar_lists.items():
+        for bars in lists:
+            for turn in range(turns):
+                x = len(tunes) + 1
+                body = "|".join(bars[turn:] + bars[:turn]) + "|]"
+                tunes.append(
+                    f"X:{x}\nT:{title.format(x=x, rhythm=rhythm)}\n"
+                    f"S: {source.format(x=x, rhythm=rhythm)}\nR:{rhythm}\nM:{meter}\nL:1/8\n"
+                    f"K:{keys[x % len(keys)]}\n{body}\n"
+                )
+    return "\n".join(tunes)

@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread, rotated_tunebook  # noqa: F401
 from safetensors.torch import load_file
 
 from training import common
@@ -27,16 +27,9 @@ _TUNE_TITLE = (
 
 def _tunebook() -> str:
     """12 reels in D with distinct bodies, titles and thesession ids (rotations of 3 bar lists)."""
-    tunes = []
-    for bars in _BARS:
-        for turn in range(4):
-            x = len(tunes) + 1
-            body = "|".join(bars[turn:] + bars[:turn]) + "|]"
-            tunes.append(
-                f"X:{x}\nT:Reel number {x}\nS: https://thesession.org/tunes/{500 + x}\n"
-                f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}\n"
-            )
-    return "\n".join(tunes)
+    return rotated_tunebook(
+        {("reel", "4/4"): _BARS}, 4, "Reel number {x}", "https://thesession.org/tunes/5{x:02d}"
+    )
 
 
 @pytest.fixture(scope="module")

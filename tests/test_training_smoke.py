@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread, rotated_tunebook  # noqa: F401
 from safetensors.torch import load_file
 
 from training import common, data
@@ -24,22 +24,17 @@ _BARS = {
     ("jig", "6/8"): [["DFA dAF", "GBd gdB", "AFD DFA", "E3 D3"],
                      ["FGA AFD", "GFE EFG", "dcB AFA", "B3 A3"]],
 }  # fmt: skip
-_KEYS = ["D", "G", "Ador", "Em"]
+_KEYS = ("D", "G", "Ador", "Em")
 
 
 def _tunebook() -> str:
-    tunes = []
-    for (rhythm, meter), bar_lists in _BARS.items():
-        for bars in bar_lists:
-            for turn in range(3):
-                x = len(tunes) + 1
-                body = "|".join(bars[turn:] + bars[:turn]) + "|]"
-                tunes.append(
-                    f"X:{x}\nT:Synthetic {rhythm} number {x}\n"
-                    f"S: https://thesession.org/tunes/{1000 + x}#setting{2000 + x}\n"
-                    f"R:{rhythm}\nM:{meter}\nL:1/8\nK:{_KEYS[x % 4]}\n{body}\n"
-                )
-    return "\n".join(tunes)
+    return rotated_tunebook(
+        _BARS,
+        3,
+        "Synthetic {rhythm} number {x}",
+        "https://thesession.org/tunes/1{x:03d}#setting2{x:03d}",
+        _KEYS,
+    )
 
 
 @pytest.fixture(scope="module")
