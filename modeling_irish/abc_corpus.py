@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 SPLIT_NAMES = ("train", "validation", "test")
+#: How `split_groups` places the linked groups: shuffled and cut, or each by a hash of its keys.
+SPLIT_METHODS = ("shuffle", "hash")
 # Normalised titles that mean "no title": they never link two tunes.
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
@@ -245,10 +247,33 @@ def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
     return [r / sum(ratios) for r in ratios]
 
 
+def _unit_hash(text: str) -> float:
+    """A number in [0, 1) fixed by ``text`` alone (the first 52 bits of its SHA-1)."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:13], 16) / 16**13
+
+
+def _hash_positions(
+    anchors: list[list[Hashable]], members: dict[int, list[int]], seed: int
+) -> dict[int, float]:
+    """Each component's place in [0, 1) under the ``"hash"`` split: its anchor is the one of its
+    records' anchor keys with the smallest seeded hash, and the place a second hash of the
+    anchor, so that it is uniform whatever the component's size (the smallest of k hashes would
+    crowd big ones near 0)."""
+
+    def place(root: int) -> float:
+        names = [str(k) for i in members[root] for k in anchors[i]] or [f"\uffff#{root:012d}"]
+        anchor = min(names, key=lambda name: _unit_hash(f"{seed}:anchor:{name}"))
+        return _unit_hash(f"{seed}:place:{anchor}")
+
+    return {root: place(root) for root in members}
+
+
 def split_groups(
     keys: Sequence[Iterable[Hashable]],
     split_ratios: Sequence[float] = (0.9, 0.05, 0.05),
     seed: int = 0,
+    method: str = "shuffle",
+    anchors: Sequence[Iterable[Hashable]] | None = None,
 ) -> list[int]:
     """Assign records to splits so that records sharing any key land in the same split.
 
@@ -261,15 +286,34 @@ def split_groups(
     components (a placement that chose a split by size put nearly all single-setting tunes in
     validation and test). Splits with ratio 0 stay empty. Returns the split index of each record.
 
+    That order depends on every component, so adding or removing any record reshuffles them
+    all. ``method="hash"`` places each component by a seeded hash of one of its own keys
+    instead (`_hash_positions`; the split whose share of [0, 1) holds it): a component's split
+    then depends on its keys alone, and records added or removed elsewhere move no other
+    component. The hashed keys are ``anchors[i]`` (default: ``keys[i]``): a component that
+    gains an anchor key moves only if that key hashes lowest (about 1 in k+1 for k anchor keys
+    before), so give as anchors the keys that new records of a group do not bring (the loader
+    gives tune ids, so a new setting of a tune moves nothing). Sizes follow ``split_ratios`` in
+    expectation only, in components rather than records, so a small corpus may come out uneven.
+
     >>> split_groups([["a"], ["a", "b"], ["b"], ["c"], ["d"]], (0.6, 0.2, 0.2), seed=0)
     [0, 0, 0, 2, 1]
+    >>> split_groups([["a"], ["a", "b"], ["b"], ["c"], ["d"]], (0.6, 0.2, 0.2), method="hash")
+    [1, 1, 1, 0, 0]
     """
+    if method not in SPLIT_METHODS:
+        raise ValueError(f"split method must be one of {SPLIT_METHODS}, got {method!r}")
     ratios = _check_ratios(split_ratios)
     keys = [list(record_keys) for record_keys in keys]  # iterated twice below
     roots = _components(keys)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         members.setdefault(root, []).append(i)
+    if method == "hash":
+        anchor_keys = keys if anchors is None else [list(a) for a in anchors]
+        if len(anchor_keys) != len(keys):
+            raise ValueError(f"{len(anchor_keys)} anchor lists for {len(keys)} records")
+        return _split_by_hash(anchor_keys, members, ratios, seed)
 
     def label(root: int) -> str:
         names = [str(k) for i in members[root] for k in keys[i]]
@@ -286,6 +330,22 @@ def split_groups(
         size = len(members[root])
         split = bisect.bisect_right(cuts, placed + size / 2)
         placed += size
+        for i in members[root]:
+            assignment[i] = split
+    return assignment
+
+
+def _split_by_hash(
+    anchors: list[list[Hashable]], members: dict[int, list[int]], ratios: list[float], seed: int
+) -> list[int]:
+    """`split_groups`'s ``"hash"`` method: each component to the split whose share of [0, 1)
+    holds its hashed place."""
+    cuts = list(itertools.accumulate(ratios))
+    last = max(s for s, r in enumerate(ratios) if r > 0)
+    cuts[last:] = [math.inf] * (len(cuts) - last)
+    assignment = [0] * len(anchors)
+    for root, place in _hash_positions(anchors, members, seed).items():
+        split = bisect.bisect_right(cuts, place)
         for i in members[root]:
             assignment[i] = split
     return assignment
@@ -488,6 +548,7 @@ def load_abc_corpus(
     report: dict | None = None,
     link_incipits: int = 0,
     require_bars_fit: bool = False,
+    split_method: str = "shuffle",
 ) -> DatasetDict:
     """Read ABC tunes into a ``DatasetDict`` with leak-free train / validation / test splits.
 
@@ -521,6 +582,7 @@ def load_abc_corpus(
             does not sum to its meter, by the rule of ``irish-tune check --bars``
             (`tokenization.bar_check`): cleaner position features for training. Off by
             default; on thesession it drops 2,409 of 20,700 tunes (11.6%), on O'Neill's 9.3%.
+        split_method: ``"shuffle"`` (the default) or ``"hash"``, see the split rule below.
 
     Every tune is parsed once by ``tokenization.abc_parser.parse_abc``; tunes that fail (or have
     fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the
@@ -536,7 +598,12 @@ def load_abc_corpus(
     incipit. The connected components are shuffled and cut into the splits by
     :func:`split_groups`, so no tune id, normalised title or body appears in two splits, every
     split has the same mix of large and small groups, and the same ``seed`` always gives the
-    same splits.
+    same splits of the same corpus. A corpus that changes (tunes added or removed) is split
+    anew: with the default ``"shuffle"``, a model trained on one version's train split must not
+    be scored on another version's test split. ``split_method="hash"`` places each group by a
+    seeded hash of its tune ids, so a tune stays in its split when others are added or removed
+    (new settings of it included), unless a new tune joins its group to another; its split
+    sizes follow ``split_ratios`` in expectation only.
 
     The report is logged, stored as ``dataset.report`` and in each split's ``info.description``;
     ``read == parsed + skipped`` and ``parsed == duplicates + sum(splits.values())``.
@@ -552,6 +619,10 @@ def load_abc_corpus(
         params["link_incipits"] = link_incipits  # (absent when off: old cache keys still hold)
     if require_bars_fit:
         params["require_bars_fit"] = True
+    if split_method != "shuffle":
+        if split_method not in SPLIT_METHODS:
+            raise ValueError(f"split_method must be one of {SPLIT_METHODS}, got {split_method!r}")
+        params["split_method"] = split_method
     params["sources"] = [str(s) for s in sources]
     cached = None
     if cache_dir is not None:
@@ -577,7 +648,9 @@ def load_abc_corpus(
             f"no readable ABC tunes in {', '.join(map(str, sources))}: {report['read']} read, "
             f"{report['skipped']} skipped {report['skip_reasons']}"
         )
-    split_of = split_groups(keys, ratios, seed)
+    # under "hash", a group is placed by its tune ids: a new setting of a tune moves nothing
+    anchors = [[f"id:{row['tune_id']}"] for row in rows]
+    split_of = split_groups(keys, ratios, seed, split_method, anchors)
     report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
     dataset = _make_dataset_dict(rows, split_of, report)
     empty = [

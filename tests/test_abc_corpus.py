@@ -131,6 +131,52 @@ def test_split_groups_zero_ratio_and_bad_ratios():
         split_groups(keys, (1.0, -0.5, 0.5))
 
 
+def test_split_groups_by_hash_moves_no_group_when_others_come_and_go():
+    groups = [[f"s{i}"] for i in range(1500)] + [[f"c{i}", f"c{i + 1}"] for i in range(20)]
+    before = split_groups(groups, (0.8, 0.1, 0.1), seed=5, method="hash")
+    assert len({before[i] for i in range(1500, 1520)}) == 1  # the chain stays whole
+    # 300 groups removed, 400 added (before, between and after the others)
+    kept = list(range(300, 1520))
+    grown = [[f"new{i}"] for i in range(200)] + [groups[i] for i in kept]
+    grown += [[f"new{i}"] for i in range(200, 400)]
+    after = split_groups(grown, (0.8, 0.1, 0.1), seed=5, method="hash")
+    assert after[200 : 200 + len(kept)] == [before[i] for i in kept]
+    # the default method cuts a shuffled order, so the same change moves many groups
+    shuffled = split_groups(groups, (0.8, 0.1, 0.1), seed=5)
+    moved = split_groups(grown, (0.8, 0.1, 0.1), seed=5)[200 : 200 + len(kept)]
+    assert sum(a != shuffled[i] for a, i in zip(moved, kept)) > 100
+
+
+def test_split_groups_by_hash_anchored_on_ids_ignores_new_members():
+    # 400 tunes of two settings each (keys: tune id and body); each gains a third setting
+    old = [[f"id{t}", f"body{t}.{s}"] for t in range(400) for s in range(2)]
+    new = old + [[f"id{t}", f"body{t}.new"] for t in range(400)]
+    ids = [[record[0]] for record in new]
+    by_id = split_groups(new, (0.6, 0.2, 0.2), method="hash", anchors=ids)
+    assert by_id[:800] == split_groups(old, (0.6, 0.2, 0.2), method="hash", anchors=ids[:800])
+    # anchored on every key, about a third of the groups (1 in k + 1) draw a new place
+    by_all = split_groups(new, (0.6, 0.2, 0.2), method="hash")[:800]
+    assert by_all != split_groups(old, (0.6, 0.2, 0.2), method="hash")
+    with pytest.raises(ValueError, match="anchor lists"):
+        split_groups(new, method="hash", anchors=ids[:5])
+
+
+def test_split_groups_by_hash_follows_the_ratios_for_small_and_large_groups():
+    for size in (1, 6):  # a placement by the smallest of a group's key hashes would favour train
+        groups = [[f"g{i}.{k}" for k in range(size)] for i in range(8000)]
+        split = split_groups(groups, (0.9, 0.05, 0.05), seed=0, method="hash")
+        shares = [split.count(s) / len(split) for s in range(3)]
+        # binomial standard error of a 5% share over 8,000 groups: 0.0024
+        assert abs(shares[1] - 0.05) < 0.01 and abs(shares[2] - 0.05) < 0.01, (size, shares)
+    keys = [[f"k{i}"] for i in range(300)]
+    hashed = split_groups(keys, seed=7, method="hash")
+    assert hashed == split_groups(keys[::-1], seed=7, method="hash")[::-1]
+    assert hashed != split_groups(keys, seed=8, method="hash")
+    assert set(split_groups(keys, (1, 0, 3), method="hash")) == {0, 2}
+    with pytest.raises(ValueError, match="split method"):
+        split_groups(keys, method="random")
+
+
 def test_iter_abc_tunes_splits_a_tunebook_and_ignores_the_file_header(tmp_path):
     book = write(tmp_path / "book.abc", [tune(1, "A"), tune(2, "B")], header="% header\nL:1/8\n\n")
     got = list(iter_abc_tunes(book))
@@ -377,6 +423,26 @@ def test_splits_are_deterministic_from_the_seed(tmp_path):
 
     assert ids(0) == ids(0)
     assert ids(0) != ids(1)
+
+
+@needs_parser
+def test_hash_split_keeps_every_tune_in_its_split_when_the_corpus_grows(tmp_path):
+    book = leaky_corpus(tmp_path)
+
+    def where():
+        data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), split_method="hash")
+        assert_no_leak(data)
+        return {(row["x"], row["title"]): n for n in SPLIT_NAMES for row in data[n]}
+
+    before = where()
+    more = [tune(100 + i, f"Added Reel {i}", sid=(900 + i, 100 + i)) for i in range(40)]
+    book.write_text(book.read_text(encoding="utf-8") + "\n" + "\n".join(more), encoding="utf-8")
+    after = where()
+    assert len(after) == len(before) + 40
+    assert {tune: after[tune] for tune in before} == before
+    assert len(set(before.values())) == 3  # all three splits are used
+    with pytest.raises(ValueError, match="split_method"):
+        load_abc_corpus(book, split_method="random")
 
 
 @needs_parser

@@ -555,6 +555,8 @@ def test_split_rule_names_the_run_ratios():
 
     assert "split 90/5/5" in split_rule()
     assert "split 80/10/10" in split_rule((0.8, 0.1, 0.1))
+    assert "keeps its split in a larger version" in split_rule(method="hash")
+    assert "shuffled" not in split_rule(method="hash")
 
 
 def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_path, capsys):
@@ -577,6 +579,25 @@ def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--preset 'base' (now 'small')" in err and "step_2" in err
     assert parse_args(["--output_dir", str(out), "--preset", "base", "--resume_from_checkpoint"])
+
+
+def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    run = common.run_flags(parse_args(["--output_dir", str(out)]))
+    assert {"split_method", "link_incipits", "require_bars_fit"} <= set(run)
+    common.write_json(
+        str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2, "run": run}
+    )
+    for flags, shown in (
+        (["--split_method", "hash"], "--split_method 'shuffle' (now 'hash')"),
+        (["--link_incipits", "24"], "--link_incipits 0 (now 24)"),
+        (["--require_bars_fit"], "--require_bars_fit False (now True)"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args(["--output_dir", str(out), "--resume_from_checkpoint", *flags])
+        assert shown in capsys.readouterr().err
+    assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):

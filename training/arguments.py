@@ -146,6 +146,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Train/validation/test shares of the corpus, in tunes; divided by their sum, so "
              "'8 1 1' is '0.8 0.1 0.1'. A 0 leaves that split empty; the train share must be > 0.")
     add("--split_seed", type=int, default=0, help="Seed of the corpus split.")
+    add("--split_method", choices=("shuffle", "hash"), default="shuffle",
+        help="'shuffle' (default): the linked tune groups are shuffled and cut, exact shares, "
+             "but a corpus with tunes added or removed is split anew. 'hash': each group goes "
+             "by a hash of its own keys, so tunes keep their split when the corpus grows.")
     add("--link_incipits", type=int, default=0,
         help="Also keep tunes whose first N notes match (one melody under two tune ids and "
              "titles) in one split; e.g. 24. Default 0: off.")

@@ -76,6 +76,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
                 cache_dir=cache_dir,
                 link_incipits=getattr(args, "link_incipits", 0),
                 require_bars_fit=getattr(args, "require_bars_fit", False),
+                split_method=getattr(args, "split_method", "shuffle"),
             )
         except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
             if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):

@@ -44,21 +44,37 @@ def _fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def split_rule(ratios: tuple[float, float, float] = (0.9, 0.05, 0.05)) -> str:
-    """The model card's sentence on the split, with the run's ``--split_ratios``.
+def split_rule(
+    ratios: tuple[float, float, float] = (0.9, 0.05, 0.05), method: str = "shuffle"
+) -> str:
+    """The model card's sentence on the split, with the run's ``--split_ratios`` and
+    ``--split_method``.
 
     >>> split_rule((8, 1, 1))[:55]
     'Tunes are split 80/10/10 into train/validation/test by '
     """
     total = sum(ratios)
     shares = "/".join(f"{100 * r / total:g}" for r in ratios)
-    return (
+    linked = (
         f"Tunes are split {shares} into train/validation/test by `load_abc_corpus`: tunes "
         "sharing a thesession tune id, a normalised title or an identical body are linked, and "
+    )
+    if method == "hash":
+        return linked + (
+            f"each linked group goes whole to a split chosen by a seeded hash of its own keys "
+            f"({shares} in expectation), so no tune, title or body is in two splits and a tune "
+            "keeps its split in a larger version of the corpus."
+        )
+    return linked + (
         f"the linked groups are shuffled with a fixed seed and cut {shares} (each whole), so no "
         "tune, title or body is in two splits and each split has the same mix of popular and "
         "rare tunes."
     )
+
+
+def _run_split_rule(args: argparse.Namespace) -> str:
+    """`split_rule` for a run's flags."""
+    return split_rule(args.split_ratios, getattr(args, "split_method", "shuffle"))
 
 
 def write_measurenote_card(
@@ -109,7 +125,7 @@ def write_measurenote_card(
             f"{model.num_parameters():,} parameters. Validation `nll` is the summed NLL of main "
             "token and duration per predicted row; perplexity = exp(nll)."
         ),
-        data=f"Source: {sources}. Tunes per split: {sizes}. {split_rule(args.split_ratios)} "
+        data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args)} "
         f"Tokenizer drops: {data_report['tokenize']}.",
         hyperparameters=hyper,
         metrics={k: results[k] for k in metric_names if k in results},
@@ -161,8 +177,7 @@ def write_tune_title_card(
             "`known_*` = excerpts of held-out settings of training tunes against every training "
             "title; `unseen_*` = excerpts of validation tunes against the validation titles."
         ),
-        data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
-        f"{split_rule(args.split_ratios)}",
+        data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. {_run_split_rule(args)}",
         hyperparameters=hyper,
         metrics={k: v for k, v in results.items() if isinstance(v, (int, float))},
         usage=(
