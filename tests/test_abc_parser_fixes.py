@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction as F
 
-from tokenization.abc_parser import parse_abc
+import pytest
+
+from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 
 
 def durs(body: str, header: str = "L:1/8\nK:C") -> list[str]:
@@ -71,3 +73,65 @@ def test_later_meter_sets_tuplet_default_and_full_bar_rests():
     tuplets = [t for t in tune.tokens if t.kind == "tuplet"]
     assert [t.dur for t in tuplets] == [F(2, 5), F(3, 5)]  # q = 2 in 4/4, q = 3 in 6/8
     assert tune.tokens[-2].kind == "rest" and tune.tokens[-2].dur == F(6, 8)
+
+
+# ----- found by an audit against ABC 2.1, music21 and abc2midi ---------------------------------
+def pitches(text: str) -> list[int]:
+    return [t.pitch for t in parse_abc(text, corpus_format="standard").tokens if t.kind == "note"]
+
+
+def test_a_key_field_with_only_a_clef_keeps_the_key():
+    # abc2midi and music21 keep D major through `[K:clef=bass]`, `[K:]` and `K:treble`
+    text = "X:1\nL:1/8\nK:D\nF [K:clef=bass]F,C,|F [K:]F|\nK:treble\nFc|]"
+    tune = parse_abc(text, corpus_format="standard")
+    assert pitches(text) == [66, 54, 49, 66, 66, 66, 73]
+    assert tune.key.name == "D major" and not tune.warnings
+    # a header with a clef alone is C major; a later clef-only K: there keeps the key before it
+    assert pitches("X:1\nL:1/8\nK:bass\nF,c|") == [53, 72]
+    assert pitches("X:1\nL:1/8\nK:D\nK:bass\nF,c|") == [54, 73]
+
+
+def test_octave_option_moves_the_notes_by_octaves():
+    # ABC 2.1 §4.6: octave=N raises (lowers) the music code by N octaves; abc2midi 83 84 78 79
+    assert pitches("X:1\nL:1/8\nK:G octave=1\nBcFG|") == [83, 84, 78, 79]
+    assert pitches("X:1\nL:1/8\nK:G\nBc [K:octave=-1]BF [K:D]F|") == [71, 72, 59, 54, 54]
+    with pytest.raises(AbcParseError, match="octave=up"):
+        parse_abc("X:1\nL:1/8\nK:G octave=up\nB|")
+
+
+def test_a_key_change_ends_the_bar_accidentals():
+    # abc2midi and music21: `^C[K:G]C` is C sharp then C natural
+    assert pitches("X:1\nL:1/8\nK:C\n^C[K:G]C z6|]") == [61, 60]
+    assert pitches("X:1\nL:1/8\nK:C\n^CC z6|]") == [61, 61]  # the control: same bar, same key
+
+
+def test_an_unclosed_guitar_chord_is_an_error_not_a_lost_line():
+    text = 'X:1\nT:Reel\nL:1/8\nK:G\nGABc dBAF|\nB2 "G GABc dBAF|GABc dBAG|\nd2dB c2cA|G8|]'
+    with pytest.raises(AbcParseError) as err:
+        parse_abc(text)
+    assert (err.value.line, err.value.column) == (6, 4)
+    assert "not closed" in str(err.value)
+    assert pitches('X:1\nL:1/8\nK:G\n"G"GA "^high"B|') == [67, 69, 71]
+
+
+def test_a_second_x_line_is_an_error_of_parse_abc_and_a_new_tune_of_parse_tunebook():
+    text = "X:1\nT:First\nM:4/4\nL:1/8\nK:G\nGABc dBAF|\nX:2\nT:Second\nM:3/4\nK:D\nABc|]"
+    with pytest.raises(AbcParseError, match="X: starts another tune") as err:
+        parse_abc(text)
+    assert (err.value.line, err.value.column) == (7, 1)
+    assert [t.title for t in parse_tunebook(text)] == ["First", "Second"]
+
+
+def test_ties_with_no_note_to_join_are_dropped_and_said():
+    tune = parse_abc("X:1\nM:4/4\nL:1/8\nK:G\nG2-z2 ABcd|GABc d4-|]")
+    assert [t.kind for t in tune.tokens].count("tie") == 0
+    assert tune.warnings == [
+        "2 ties with no note to join dropped (before a rest or at the end of the tune)"
+    ]
+    # every inner tie of a chord goes; a tie that reaches its note stays
+    chord = parse_abc("X:1\nL:1/8\nK:G\nG-G [G-B-]z|]")
+    assert [t.kind for t in chord.tokens].count("tie") == 1
+    # a meter change after the dropped tie keeps its place, the rest after it
+    meter = parse_abc("X:1\nM:4/4\nL:1/8\nK:G\nG8-|[M:3/4]z6|]", corpus_format="standard")
+    at = meter.meter_changes[-1][0]
+    assert meter.tokens[at].kind == "rest" and meter.meter_changes[-1][1] == "3/4"

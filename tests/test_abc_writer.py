@@ -131,6 +131,8 @@ def tunes(draw):
             tokens.append(note(draw(st.sampled_from(tied)) if tied else draw(pitch), draw(dur)))
             tied = []
         elif kind == "rest":
+            if tied:  # a tie joins a note: the reader drops one before a rest
+                tokens.append(note(draw(st.sampled_from(tied)), draw(dur)))
             tokens.append(Token("rest", "z", None, draw(dur)))
             tied = []
         elif kind == "chord":
@@ -154,6 +156,8 @@ def tunes(draw):
             r = draw(st.sampled_from([p, p, 2, 3]))
             text = f"({p}" if q == default_tuplet_q(p, meter) and r == p else f"({p}:{q}:{r}"
             tokens.append(Token("tuplet", text, None, F(q, p)))
+    if tied:  # nor may a tune end on a tie
+        tokens.append(note(draw(st.sampled_from(tied)), draw(dur)))
     return key, meter, unit, tokens
 
 

@@ -191,6 +191,11 @@ class _HeaderFields:
     def _set_key(self, value: str, header: bool) -> None:
         spec = parse_key_field(value)
         self.warnings.extend(spec.warnings)
+        if spec.octave is not None:
+            self.octave = 12 * spec.octave
+        if not spec.has_tonic and (self.key_given or not header):
+            return  # clef options only (`[K:bass]`): the key in force stays (abc2midi, music21)
+        self.key_given = True
         is_corpus_key = _CORPUS_KEY_RE.fullmatch(value.split("%")[0]) is not None
         if header:
             self.key = spec.key
@@ -201,6 +206,7 @@ class _HeaderFields:
         else:
             self.key_changed = True
             self.warnings.append(f"mid-tune key change to {spec.key.name}")
+            self.bar_acc = {}  # the bar's accidentals end with its key (abc2midi, music21)
         self.keysig = spec.accidentals
 
     def _declare_voice(self, value: str) -> None:
@@ -239,6 +245,9 @@ class _HeaderFields:
 
     def _body_field(self, letter: str, value: str, column: int) -> None:
         self.col = column
+        if letter == "X":  # a tunebook without blank lines: `parse_tunebook` cuts it at X:
+            self.col = 1
+            raise self.error("X: starts another tune here; read tunebooks with parse_tunebook")
         if letter == "V":
             self._switch_voice(value.strip())
             return

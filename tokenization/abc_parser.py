@@ -145,6 +145,8 @@ class _TuneParser(_HeaderFields):
         self.key = Key("C", "major")
         self.keysig: dict[str, int] = self.key.accidentals
         self.key_text = ""
+        self.key_given = False  # a K: field with a key (not only a clef) was read
+        self.octave = 0  # semitones the notes sound from where they are written (K: octave=)
         self.meter: str | None = None
         self.header_meter: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
@@ -159,9 +161,10 @@ class _TuneParser(_HeaderFields):
         self.used_flat = False
         self.key_changed = False
         self.overlaid = False  # a `&` voice overlay was read (and warned of)
-        self.tie_index = -1  # where the last tie token went
+        self.tie_at: list[int] = []  # where the pending tie's tokens went (several in a chord)
         self.tied_pitches: set[int] = set()  # the pitches it ties (a chord's, or one note's)
         self.dropped_ties = 0  # ties before a note of another pitch, dropped
+        self.dangling_ties = 0  # ties before a rest or at the end, dropped
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
 
     # ---------------------------------------------------------------- errors
@@ -250,7 +253,7 @@ class _TuneParser(_HeaderFields):
         # written back to `self` around the rare tokens that are handled by methods.
         tokens = self.tokens
         append, note_get, new = tokens.append, _NOTE_BASE.get, tuple.__new__
-        lens, keysig, bar_acc = self.lens, self.keysig, self.bar_acc
+        lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
         in_chord, pending = self.in_chord, self.pending
         carry, next_carry = self.carry, self.next_carry
         last_nat, last_pitch = self.last_note
@@ -260,6 +263,8 @@ class _TuneParser(_HeaderFields):
             if kind == "note":
                 acc, nk, nl = m.group(2, 3, 4)
                 nat, letter = note_get(nk) or _note_base(nk)
+                if octave:
+                    nat += octave
                 if not in_chord:
                     carry = next_carry
                     if next_carry:
@@ -315,7 +320,7 @@ class _TuneParser(_HeaderFields):
                     self.n_notes += n_notes
                     self.n_bare += n_bare
                     return self._overlay_end(line, m.end(), end)
-                lens, keysig, bar_acc = self.lens, self.keysig, self.bar_acc
+                lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
                 in_chord, pending = self.in_chord, self.pending
                 carry, next_carry = self.carry, self.next_carry
         self.in_chord, self.pending, self.bar_acc = in_chord, pending, bar_acc
@@ -410,15 +415,30 @@ class _TuneParser(_HeaderFields):
         else:
             self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
             return
-        self.tie_index, self.tied_pitches = len(self.tokens), tied
+        inner = prev == "note" and self.in_chord
+        self.tie_at = [*self.tie_at, len(self.tokens)] if inner else [len(self.tokens)]
+        self.tied_pitches = tied
         self.tokens.append(Token("tie", "-", None, None))
 
     def _drop_tie(self) -> None:
         """Drop the tie before a note of another pitch (a tie joins notes of one pitch: ``A3-B``
         is a slur written as a tie, as in 897 places of O'Neill's); `_build` warns once."""
-        if self.tokens[self.tie_index].kind == "tie":
-            del self.tokens[self.tie_index]
-            self.dropped_ties += 1
+        self.dropped_ties += self._delete_ties()
+
+    def _drop_dangling_tie(self) -> None:
+        """Drop a tie that no note follows (before a rest, or at the end of the tune): nothing
+        sounds on, and abc2midi rejects it; `_build` warns once."""
+        self.dangling_ties += self._delete_ties()
+
+    def _delete_ties(self) -> int:
+        """Delete the pending tie's tokens (all of a chord's inner ties); return 1 if any."""
+        at = [i for i in self.tie_at if i < len(self.tokens) and self.tokens[i].kind == "tie"]
+        for i in reversed(at):
+            del self.tokens[i]
+            # a meter change recorded after the tie (`d4-|[M:3/4]z`) moves back with the tokens
+            self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
+        self.tie_at = []
+        return int(bool(at))
 
     def _rest(self, m: re.Match, line: str) -> None:
         if self.in_chord:
@@ -444,6 +464,8 @@ class _TuneParser(_HeaderFields):
         )
 
     def _append_rest(self, dur: Fraction) -> None:
+        if self.next_carry:  # `A2-z2`: the tie has no note to join
+            self._drop_dangling_tie()
         self.carry, self.next_carry = {}, {}
         if self.pending is not None:
             self.pended = (len(self.tokens), self.pending)
@@ -471,6 +493,7 @@ class _TuneParser(_HeaderFields):
         if self.in_chord:
             raise self.error("nested chord")
         self.carry, self.next_carry = self.next_carry, {}
+        self.tie_at = []  # a tie into a chord stays; its inner ties start a new group
         self.in_chord, self.chord_start, self.chord_notes = True, len(self.tokens), []
         self.chord_col, self.chord_line = self.col, self.lineno
         self.tokens.append(Token("chord_start", "[", None, None))
@@ -527,6 +550,9 @@ class _TuneParser(_HeaderFields):
     def _bad(self, m: re.Match, line: str) -> None:
         raise self.error(f"unexpected character {m[0]!r}")
 
+    def _unquote(self, m: re.Match, line: str) -> None:
+        raise self.error('guitar chord or annotation not closed: no second " on its line')
+
     # ---------------------------------------------------------------- result
     def _build(self) -> AbcTune:
         if self.in_chord:
@@ -541,6 +567,13 @@ class _TuneParser(_HeaderFields):
             self.warnings.append(
                 f"{self.dropped_ties} ties between notes of different pitches dropped (a tie "
                 "joins one pitch; read as slurs)"
+            )
+        if self.next_carry:
+            self._drop_dangling_tie()
+        if self.dangling_ties:
+            self.warnings.append(
+                f"{self.dangling_ties} ties with no note to join dropped (before a rest or at "
+                "the end of the tune)"
             )
         if len(self.voices) > 1:
             dropped = ", ".join(f"V:{v}" for v in self.voices if v != self.voice)

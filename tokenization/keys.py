@@ -143,6 +143,12 @@ class KeySpec:
     key: Key
     accidentals: dict[str, int]
     warnings: tuple[str, ...] = ()
+    #: False when the field names no key, only clef options (``K:bass``, ``[K:clef=bass]``):
+    #: a mid-tune one keeps the key in force (``key`` is then C major, the header default)
+    has_tonic: bool = True
+    #: ``octave=N``: the notes that follow sound N octaves from where they are written
+    #: (ABC 2.1 §4.6); None when the field does not say
+    octave: int | None = None
 
 
 def _tonic_alter(tonic: str) -> int:
@@ -185,18 +191,20 @@ def parse_key_field(text: str) -> KeySpec:
     ('D mixolydian', 1, 0)
     """
     value = text.split("%", 1)[0].strip()
+    octave = _octave_option(value, text)
     value = re.sub(r"\b(clef|middle|transpose|octave|stafflines)\s*=\s*\S+", "", value).strip()
     value = _CLEF_RE.sub("", value).strip()
     if not value or value.lower() == "none":
         key = Key("C", "major")
         warn = () if not value else ("K:none read as C major",)
-        return KeySpec(key, key.accidentals, warn)
+        return KeySpec(key, key.accidentals, warn, has_tonic=bool(value), octave=octave)
     if value in ("HP", "Hp"):
         key = Key("A", "mixolydian")
-        return KeySpec(key, key.accidentals, (f"K:{value} read as A mixolydian",))
+        return KeySpec(key, key.accidentals, (f"K:{value} read as A mixolydian",), octave=octave)
     if re.match(r"(?i)exp\b", value):  # `K:exp _b _e`: the accidentals alone, no tonic
         spec = parse_key_field("C " + value)
-        return KeySpec(spec.key, spec.accidentals, (*spec.warnings, "K:exp with no tonic: C"))
+        warnings = (*spec.warnings, "K:exp with no tonic: C")
+        return KeySpec(spec.key, spec.accidentals, warnings, octave=octave)
     m = _KEY_RE.match(value)
     if m is None:
         raise ValueError(f"cannot read key {text!r}")
@@ -215,7 +223,17 @@ def parse_key_field(text: str) -> KeySpec:
     alter = dict.fromkeys("CDEFGAB", 0) if explicit else key.accidentals
     for acc, letter in extras:
         alter[letter.upper()] = _ACC_VALUE[acc]
-    return KeySpec(key, alter)
+    return KeySpec(key, alter, octave=octave)
+
+
+def _octave_option(value: str, text: str) -> int | None:
+    """The ``octave=N`` of a `K:` value, or None."""
+    m = re.search(r"\boctave\s*=\s*(\S+)", value)
+    if m is None:
+        return None
+    if not re.fullmatch(r"[+-]?\d", m[1]):
+        raise ValueError(f"cannot read octave={m[1]} in key {text!r} (a whole number, -9..9)")
+    return int(m[1])
 
 
 def parse_key(text: str) -> Key:
