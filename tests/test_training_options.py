@@ -183,7 +183,51 @@ def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(tunebook, cache_di
     main(_argv(tunebook, cache_dir, resumed, *extra, "--max_train_steps", "7",
                "--resume_from_checkpoint", str(resumed / "epoch_0")))  # fmt: skip
     _same_weights(straight, resumed)
-    assert _results(resumed)["train_steps"] == 7
+    results = _results(resumed)
+    assert results["train_steps"] == 7
+    # the runtime holds the training time of the run it resumed, which its checkpoint kept
+
+    def seconds(name):
+        state = common.read_training_state(str(resumed / name))
+        return (state["totals"] if task == "measurenote" else state)["train_seconds"]
+
+    assert 0 < seconds("epoch_0") < seconds("epoch_2") <= results["train_runtime_seconds"]
+    if task == "measurenote":  # tokens a second: the whole run's tokens over its training time
+        rate = results["train_tokens"] / results["train_runtime_seconds"]
+        assert results["train_tokens_per_second"] == pytest.approx(rate)
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
+    tunebook, cache_dir, tmp_path, task, capsys
+):
+    extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--max_train_steps", "5",
+             "--checkpointing_steps", "2", "--learning_rate", "0.003",
+             "--lr_scheduler_type", "constant", "--seed", "7")  # fmt: skip
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    main(_argv(tunebook, cache_dir, straight, *extra))
+    main(_argv(tunebook, cache_dir, resumed, *extra))
+    (resumed / "model.safetensors").unlink()
+    capsys.readouterr()
+    # budget, schedule, seed, checkpoints, corpus, split and model: all from step_2
+    main(["--output_dir", str(resumed), "--resume_from_checkpoint", str(resumed / "step_2")])
+    said = capsys.readouterr().err
+    assert "with its run's" in said and "--max_train_steps 5" in said and "--seed 7" in said
+    _same_weights(straight, resumed)
+    assert _results(resumed)["train_steps"] == 5
+    assert _checkpoints(resumed) == {"step_2": 2, "step_4": 4}
+    # a flag given wins: the budget is extended, the rest still comes from the checkpoint
+    args = parse_args(["--output_dir", str(resumed), "--resume_from_checkpoint",
+                       "--max_train_steps", "9"])  # fmt: skip
+    assert (args.max_train_steps, args.learning_rate, args.seed) == (9, 0.003, 7)
+    # a flag that shaped the model is still refused when it is given otherwise
+    with pytest.raises(SystemExit):
+        parse_args(["--output_dir", str(resumed), "--resume_from_checkpoint", "--preset", "base"])
+    assert "--preset" in capsys.readouterr().err
+    # the Hub token is never written into a checkpoint
+    main(_argv(tunebook, cache_dir, tmp_path / "token", *extra, "--hub_token", "hf_secret"))
+    state = (tmp_path / "token" / "step_2" / common.TRAINING_STATE_FILE).read_text()
+    assert "hf_secret" not in state and '"learning_rate": 0.003' in state
 
 
 # ----- learning-rate schedulers ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ from modeling_irish.cli import DefaultsHelpFormatter
 from training import train_tune_title
 from training.common import (
     TRAINING_STATE_FILE,
+    UNRECORDED_FLAGS,
     UsageError,
     latest_checkpoint,
     parse_config_overrides,
     read_training_state,
+    recorded_flags,
     run_flag_changes,
 )
 
@@ -133,7 +136,21 @@ def folder_path_problem(path: str) -> str | None:
 # ----- arguments ---------------------------------------------------------------------------------
 # fmt: off
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line flags (snake_case, as in transformers' ``run_*_no_trainer.py``)."""
+    """Command-line flags (snake_case, as in transformers' ``run_*_no_trainer.py``); a resumed
+    run takes the flags it is not given from its checkpoint (`inherit_checkpoint_flags`)."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    inherit_checkpoint_flags(args, p, argv)
+    # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...)
+    args.recorded_flags = recorded_flags(args)
+    _check_args(args, p)
+    train_tune_title.check_arguments(args, p)
+    _check_resume_matches(args, p)
+    return args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `parse_args`."""
     # every flag's default shown after its help, unless the help already gives it
     p = argparse.ArgumentParser(description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
     add = p.add_argument
@@ -197,7 +214,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
         help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
-             "one of output_dir, or a fresh start when it has none.")
+             "one of output_dir, or a fresh start when it has none. Flags not given are the "
+             "checkpoint's run's; those that shaped the model or data cannot change.")
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
     add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
     add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
@@ -206,11 +224,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
     train_tune_title.add_arguments(p)
-    args = p.parse_args(argv)
-    _check_args(args, p)
-    train_tune_title.check_arguments(args, p)
-    _check_resume_matches(args, p)
-    return args
+    return p
 
 
 # fmt: on
@@ -273,6 +287,44 @@ def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         value = getattr(args, name)
         if value is not None and not value > 0:  # `not >` also refuses nan
             parser.error(f"--{name} must be > 0, got {value}")
+
+
+def _given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
+    """The ``dest`` of every flag on the command line (parsed again with no defaults)."""
+    probe = build_parser()
+    for action in probe._actions:
+        action.default = argparse.SUPPRESS
+    given, _ = probe.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return set(vars(given))
+
+
+def inherit_checkpoint_flags(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None
+) -> list[str]:
+    """With ``--resume_from_checkpoint``, give every flag the command line leaves out its value in
+    the checkpoint's run (`recorded_flags`), so that ``--output_dir D --resume_from_checkpoint``
+    goes on as that run would have: same budget, schedule, checkpoints and tracking. Returns the
+    flags taken, as ``--name value``, and prints them. Checkpoints that record no flags (older
+    ones) change nothing."""
+    if args.resume_from_checkpoint is None:
+        return []
+    path = args.resume_from_checkpoint
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir or DEFAULT_OUTPUT_DIRS[args.task])
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return []  # a fresh start, or an error of `_check_paths`
+    recorded = read_training_state(path).get("args", {})
+    given = _given_flags(parser, argv)
+    taken = []
+    for name, value in recorded.items():
+        if name in given or not hasattr(args, name) or name in UNRECORDED_FLAGS:
+            continue
+        if getattr(args, name) != value:
+            setattr(args, name, value)
+            taken.append(f"--{name} {value}")
+    if taken:
+        print(f"Resuming {path} with its run's {', '.join(taken)}", file=sys.stderr)
+    return taken
 
 
 def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "per_tune_nll",
     "push_to_hub",
     "read_training_state",
+    "recorded_flags",
     "resume_state",
     "run_flag_changes",
     "run_flags",
@@ -243,7 +244,7 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     accelerator.wait_for_everyone()
 
 
-#: Flags that fix the model's shape or the data it trains on: a resumed run must repeat them.
+#: Flags that fix the model's shape or the data it trains on: a resumed run may not change them.
 RUN_FLAGS = (
     "task",
     "corpus",
@@ -278,6 +279,26 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
         sources = [flags["corpus"]] if isinstance(flags["corpus"], str) else flags["corpus"]
         flags["corpus"] = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
     return json.loads(json.dumps(flags))
+
+
+#: Flags a checkpoint does not record for a resumed run to take: where it is, which checkpoint to
+#: resume, and the Hub token (a secret, never written to disk); and the record itself.
+UNRECORDED_FLAGS = ("output_dir", "resume_from_checkpoint", "hub_token", "recorded_flags")
+
+
+def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Every flag of a run but `UNRECORDED_FLAGS`, as JSON values, for its checkpoints: a resumed
+    run takes the ones it is not given (`training.arguments.inherit_checkpoint_flags`).
+    `parse_args` keeps them as given, before defaults are derived, in ``args.recorded_flags``,
+    which is then what this returns.
+
+    >>> recorded_flags(argparse.Namespace(max_train_steps=300, hub_token="secret"))
+    {'max_train_steps': 300}
+    """
+    if isinstance(getattr(args, "recorded_flags", None), dict):
+        return args.recorded_flags
+    flags = {k: v for k, v in vars(args).items() if k not in UNRECORDED_FLAGS}
+    return json.loads(json.dumps(flags, default=str))
 
 
 def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[str]:
@@ -389,6 +410,12 @@ def resume_state(
     completed = int(state["completed_steps"])
     if accelerator.is_main_process:
         _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
+    if completed >= args.max_train_steps:
+        logger.warning(
+            f"{path} has done {completed} updates and --max_train_steps is "
+            f"{args.max_train_steps}: nothing is left to train (give a larger --max_train_steps "
+            "to go on)"
+        )
     return completed
 
 

@@ -58,6 +58,7 @@ from training.common import (  # noqa: E402
     parse_config_overrides,
     push_to_hub,
     recompute_steps_and_start_tracking,
+    recorded_flags,
     resume_state,
     run_flags,
     save_checkpoint,
@@ -144,7 +145,10 @@ def train_loop(
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     resume_batches *= args.gradient_accumulation_steps
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
-    stats.update(saved.get("totals", {}))  # a resumed run reports the whole run's totals
+    totals = dict(saved.get("totals", {}))
+    # a resumed run reports the whole run's totals, its training time included
+    stats["seconds_before"] = float(totals.pop("train_seconds", 0.0))
+    stats.update(totals)
     if not accelerator.is_main_process:
         stats["tokens"] = 0  # the saved count is every process's: the main process carries it
     stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
@@ -185,8 +189,14 @@ def train_loop(
     progress.close()
     if window:
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
-    stats.update(completed_steps=completed, seconds=time.perf_counter() - stats["start"])
+    stats.update(completed_steps=completed, train_seconds=_train_seconds(stats))
     return stats
+
+
+def _train_seconds(stats: dict) -> float:
+    """Seconds spent training so far, in this process and the runs it resumed, validation left
+    out (the learning curve's time axis and all_results.json's runtime)."""
+    return stats["seconds_before"] + time.perf_counter() - stats["start"] - stats["eval_seconds"]
 
 
 def _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch) -> bool:
@@ -236,8 +246,7 @@ def _timed_eval(args, accelerator, model, eval_dl, stats, step) -> dict:
 def _history(args, accelerator, stats, step: int, record: dict) -> None:
     """Append to ``output_dir/train_log.jsonl`` (the learning curve, kept by a killed run too)."""
     if accelerator.is_main_process:
-        seconds = time.perf_counter() - stats["start"] - stats["eval_seconds"]
-        record = {"step": step, "train_seconds": round(seconds, 3), **record}
+        record = {"step": step, "train_seconds": round(_train_seconds(stats), 3), **record}
         append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), record)
 
 
@@ -250,8 +259,9 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     totals = {key: stats[key] for key in ("loss_sum", "loss_steps")}
     # each process counts its own tokens; the checkpoint keeps all of them (finish sums them too)
     totals["tokens"] = int(accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item())
+    totals["train_seconds"] = _train_seconds(stats)
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
-    state["run"] = run_flags(args)
+    state.update(run=run_flags(args), args=recorded_flags(args))
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 
@@ -270,7 +280,8 @@ def finish(
     unwrapped = accelerator.unwrap_model(model)
     save_model(unwrapped, args.output_dir, accelerator)
     tokens = accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item()
-    train_seconds = max(stats["seconds"] - stats["eval_seconds"], 1e-9)
+    # measured before the final validation, which is not training time
+    train_seconds = max(stats["train_seconds"], 1e-9)
     results = {f"eval_{k}": v for k, v in metrics.items()}
     results.update(
         train_loss=stats["loss_sum"] / max(stats["loss_steps"], 1),
@@ -279,7 +290,7 @@ def finish(
         stopped_by=stopped_by(args, stats["completed_steps"]),
         train_tokens=int(tokens),
         train_tokens_per_second=tokens / train_seconds,
-        train_runtime_seconds=stats["seconds"],
+        train_runtime_seconds=stats["train_seconds"],
         wall_time_seconds=time.perf_counter() - stats["wall_start"],
         num_processes=accelerator.num_processes,
         total_batch_size=args.per_device_train_batch_size

@@ -21,6 +21,7 @@ from training.common import (
     lr_for,
     push_to_hub,
     recompute_steps_and_start_tracking,
+    recorded_flags,
     resume_state,
     run_flags,
     save_checkpoint,
@@ -240,7 +241,9 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) ->
         "epoch": epoch,
         "seed": args.seed,
         "recent_losses": stats["losses"][-args.logging_steps :],
+        "train_seconds": stats["seconds_before"] + time.perf_counter() - stats["start"],
         "run": run_flags(args),
+        "args": recorded_flags(args),
     }
 
 
@@ -262,6 +265,7 @@ def train_loop(
     # a resumed run starts with the checkpoint's last losses, so that train_loss_last is the
     # same as an uninterrupted run's
     stats = {"losses": list(saved.get("recent_losses", [])), "start": time.perf_counter()}
+    stats["seconds_before"] = float(saved.get("train_seconds", 0.0))  # the runs it resumes
     if completed >= args.max_train_steps:  # resumed at the budget: nothing left to do
         first_epoch = args.num_train_epochs
     progress = TrainingProgress(
@@ -322,7 +326,8 @@ def train_loop(
         if _should_stop(args, accelerator, completed, stats["start"]):
             break
     progress.close()
-    stats.update(completed_steps=completed, seconds=time.perf_counter() - stats["start"])
+    seconds = stats["seconds_before"] + time.perf_counter() - stats["start"]
+    stats.update(completed_steps=completed, seconds=seconds)
     return stats
 
 
