@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -236,6 +238,18 @@ def check_tokenizer_fits(config: Any, tokenizer: Any) -> None:
             )
 
 
+@contextlib.contextmanager
+def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """``model`` in eval mode (no dropout) inside, and in its own mode again after: sampling in
+    the middle of training must not leave dropout off for the rest of it."""
+    training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(training)
+
+
 class TuneGenerator:
     """Sample whole tunes, optionally constrained to scan (`modeling_irish.constraints`).
 
@@ -254,7 +268,7 @@ class TuneGenerator:
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
         check_tokenizer_fits(model.config, tokenizer)
-        self.model = model.eval()
+        self.model = model  # put in eval mode while sampling, then back (`_eval_mode`)
         self.tokenizer = tokenizer
         self.vocab = tokenizer.abc_vocab
         self._masks: dict[str, tuple[ConstraintTables, MaskBank, MaskBank]] = {}
@@ -316,7 +330,7 @@ class TuneGenerator:
         """
         _check_sampling(num_tunes, temperature, top_k, top_p)
         _check_lengths(num_bars, max_rows, min_bars)
-        with torch_threads(num_threads):
+        with torch_threads(num_threads), _eval_mode(self.model):
             req = self._request(rhythm, meter, mode, key, unit_length, prompt)
             white = req.key.white
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)

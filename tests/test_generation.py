@@ -523,3 +523,15 @@ def test_cli_samples_many_tunes_in_batches(model_dir, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["generate", "--model", model_dir, "--num-tunes", "0"])
     assert exit_info.value.code == 2
+
+
+def test_sampling_leaves_the_model_in_its_own_mode(generator):
+    # sampling in the middle of training must not leave dropout off for the rest of it
+    model, tokenizer = generator.model, generator.tokenizer
+    model.train()
+    during_training = model.generate(tokenizer, 2, rhythm="reel", key="D", seed=3, num_bars=4)
+    assert model.training
+    model.eval()
+    in_eval = model.generate(tokenizer, 2, rhythm="reel", key="D", seed=3, num_bars=4)
+    assert not model.training
+    assert [t.abc for t in during_training] == [t.abc for t in in_eval]  # sampled in eval mode
