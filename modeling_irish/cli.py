@@ -218,7 +218,7 @@ def read_input(path: str) -> str:
 def require_folder(path: str, what: str = "model") -> str:
     """``path`` if it is a local folder, else a `FileNotFoundError` that says so. The command line
     loads saved folders only (nothing is downloaded at run time); a Hub model is fetched first,
-    e.g. ``huggingface-cli download user/name --local-dir DIR``."""
+    e.g. ``hf download user/name --local-dir DIR``."""
     if os.path.isfile(path):
         raise FileNotFoundError(f"{path!r} is a file; give the {what} folder")
     if not os.path.isdir(path):
@@ -226,7 +226,7 @@ def require_folder(path: str, what: str = "model") -> str:
             "build one with irish-tune index"
             if what == "index"
             else "the command line loads local folders; fetch a Hub model first: "
-            "huggingface-cli download USER/NAME --local-dir DIR"
+            "hf download USER/NAME --local-dir DIR"
         )
         raise FileNotFoundError(f"no {what} folder {path!r} ({hint})")
     return path

@@ -313,6 +313,24 @@ def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
     return getattr(config, "return_dict", True) if return_dict is None else return_dict
 
 
+def check_saved_model_type(path: Any, model_type: str) -> None:
+    """Raise `ValueError` when the local folder ``path`` holds a saved model of another type
+    than ``model_type`` (its config.json says): transformers only warns, then builds the model
+    from the wrong config, with random weights or an unrelated error. Hub names pass."""
+    config_path = os.path.join(str(path), "config.json")
+    if not os.path.isfile(config_path):
+        return
+    import json
+
+    with open(config_path, encoding="utf-8") as handle:
+        found = json.load(handle).get("model_type")
+    if found is not None and found != model_type:
+        raise ValueError(
+            f"{str(path)!r} holds a {found!r} model, not a {model_type!r} one: load it with its "
+            f"own class (AutoModel.from_pretrained picks it from config.json)"
+        )
+
+
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -337,6 +355,15 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
             init.normal_(module.weight, mean=0.0, std=1.0)
         elif isinstance(module, MeasureNoteMeasureModule):
             init.uniform_(module.context_vector, -1.0, 1.0)
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "MeasureNotePreTrainedModel":
+        """`PreTrainedModel.from_pretrained`; a local folder of another model type (a tune-title
+        model) is refused by name instead of loaded into random weights."""
+        check_saved_model_type(pretrained_model_name_or_path, cls.config_class.model_type)
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: MeasureNote embeds each of the 20 features with its own (see

@@ -19,6 +19,7 @@ from .modeling_measurenote import (
     MeasureNoteModel,
     MeasureNoteModelOutput,
     _wants_dict,
+    check_saved_model_type,
     init_gru_,
 )
 from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
@@ -464,7 +465,10 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
     def from_pretrained(
         cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
     ) -> "TuneTitleModel":
-        """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights."""
+        """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights.
+        A local folder of another model type (a MeasureNote model) is refused by name; to build a
+        tune-title model on a trained MeasureNote, use `from_measurenote`."""
+        check_saved_model_type(pretrained_model_name_or_path, cls.config_class.model_type)
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         if model.config.title_config.encoder_type == "minilm":
             tokenizer = _saved_title_tokenizer(str(pretrained_model_name_or_path), kwargs)

@@ -226,6 +226,23 @@ def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
     assert TuneTitleTextConfig.from_pretrained(tmp_path).encoder_type == "char_gru"
 
 
+def test_a_folder_of_the_other_model_type_is_refused_by_name(tester, tmp_path):
+    from transformers import AutoModel
+
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    title_dir, lm_dir = tmp_path / "title", tmp_path / "lm"
+    config = tester.get_config(tune={"encoder_type": "cnn"})
+    TuneTitleModel(config).save_pretrained(title_dir)
+    MeasureNoteForCausalLM(config.tune_config.backbone_config).save_pretrained(lm_dir)
+    # transformers warns and builds the wrong model (random weights, or a meta-device error)
+    with pytest.raises(ValueError, match="holds a 'measurenote' model, not a 'tune_title' one"):
+        TuneTitleModel.from_pretrained(lm_dir)
+    with pytest.raises(ValueError, match="holds a 'tune_title' model, not a 'measurenote' one"):
+        MeasureNoteForCausalLM.from_pretrained(title_dir)
+    assert isinstance(AutoModel.from_pretrained(title_dir), TuneTitleModel)  # the right class
+
+
 def test_from_measurenote_transfers_backbone(tester, tmp_path):
     from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
 
