@@ -235,6 +235,20 @@ def test_padding_to_max_length(tokenizer):
     assert enc["attention_mask"][0, n:].sum() == 0
 
 
+def test_model_max_length_pad_to_multiple_of_and_padding_side(tokenizer, tmp_path):
+    tokenizer.save_pretrained(tmp_path)
+    limited = AbcTokenizer.from_pretrained(tmp_path, model_max_length=10)
+    assert limited(TUNES, truncation=True)["input_ids"].shape[1] == 10  # as transformers does
+    assert limited([KESH[:40]], padding="max_length")["input_ids"].shape[1] == 10
+    assert limited(TUNES)["input_ids"].shape == tokenizer(TUNES)["input_ids"].shape  # no limit
+    rounded = tokenizer(TUNES, pad_to_multiple_of=8)
+    assert rounded["input_ids"].shape[1] % 8 == 0
+    assert torch.equal(rounded["attention_mask"].sum(1), tokenizer(TUNES)["attention_mask"].sum(1))
+    assert tokenizer(KESH, padding_side="right")["input_ids"].shape[0] == 1
+    with pytest.raises(ValueError, match="right only"):
+        tokenizer(KESH, padding_side="left")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -272,6 +286,21 @@ def test_pad_batches_encoded_tunes_like_the_call(tokenizer):
     as_dict = tokenizer.pad({k: [r[k] for r in singles] for k in singles[0]}, return_tensors="pt")
     assert torch.equal(as_dict["input_ids"], whole["input_ids"])
     assert isinstance(tokenizer.pad(singles)["input_ids"], list)  # no return_tensors: lists
+
+
+def test_pad_batches_what_the_tokenizer_returns_for_each_tune(tokenizer):
+    # `tok(abc)` is a BatchEncoding of one tune (batch dimension 1): the usual
+    # "encode one by one, then pad" pattern, and transformers' padding collator on it
+    from transformers import DataCollatorWithPadding
+
+    whole = tokenizer(TUNES)
+    for return_tensors in ("pt", None):
+        singles = [tokenizer(t, return_tensors=return_tensors) for t in TUNES]
+        padded = tokenizer.pad(singles, return_tensors="pt")
+        for key in whole:
+            assert torch.equal(padded[key], whole[key]), (return_tensors, key)
+    batch = DataCollatorWithPadding(tokenizer)([tokenizer(t) for t in TUNES])
+    assert torch.equal(batch["input_ids"], whole["input_ids"])
 
 
 def test_pad_refuses_main_token_ids_and_left_padding(tokenizer):

@@ -6,7 +6,7 @@ import functools
 import importlib.metadata
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -286,6 +286,8 @@ class AbcTokenizer(PreTrainedTokenizer):
         truncation: bool | str | None = None,
         return_attention_mask: bool | None = None,
         add_special_tokens: bool = True,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
     ) -> BatchEncoding:
         """Encode one ABC tune or a batch; returns padded ``input_ids (batch, seq, 20)``,
         ``measure_numbers``, ``attention_mask`` and ``labels (batch, seq, 2)``.
@@ -294,10 +296,14 @@ class AbcTokenizer(PreTrainedTokenizer):
         None (lists). ``max_length`` truncates each tune to its first rows (``truncation=True``
         is implied, unlike `transformers`, where ``max_length`` alone does not truncate).
         Padding is always on the right, to the longest tune (MeasureNote's GRUs read every tune
-        from its first row); ``padding="max_length"`` pads to ``max_length`` instead. The other
+        from its first row); ``padding="max_length"`` pads to ``max_length`` instead, and
+        ``pad_to_multiple_of`` rounds the padded length up. Without ``max_length``,
+        ``truncation=True`` and ``padding="max_length"`` use ``model_max_length`` when one is set
+        (``from_pretrained(..., model_max_length=512)``), as in `transformers`. The other
         `transformers` keywords are accepted where they describe what this tokenizer does
         (``padding=True``, ``truncation=True``, ``return_attention_mask=True``,
-        ``add_special_tokens=True``) and refused, with the reason, where they do not.
+        ``add_special_tokens=True``, ``padding_side="right"``) and refused, with the reason,
+        where they do not.
 
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tok(["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"], padding=True)["attention_mask"].tolist()
@@ -305,15 +311,19 @@ class AbcTokenizer(PreTrainedTokenizer):
         """
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
+        wants_limit = truncation in (True, "longest_first", "only_first") or padding == "max_length"
+        if max_length is None and wants_limit and self.model_max_length < _NO_LIMIT:
+            max_length = int(self.model_max_length)
         _check_call_options(max_length, padding, truncation, return_attention_mask)
         if not add_special_tokens:
             raise ValueError(
                 "add_special_tokens=False: every tune's rows start with <start> and end with <end>"
                 " (the model reads its header from the <start> row)"
             )
-        if self.padding_side != "right":
+        side = padding_side or self.padding_side
+        if side != "right":
             raise ValueError(
-                f"AbcTokenizer pads on the right only (padding_side={self.padding_side!r}): "
+                f"AbcTokenizer pads on the right only (padding_side={side!r}): "
                 "MeasureNote's GRUs read every tune from its first row"
             )
         texts = [text] if isinstance(text, str) else list(text)
@@ -333,7 +343,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                     "measure_numbers": enc.measure_numbers[:max_length],
                 }
             )
-        return self._collate(features, padding, max_length, None, return_tensors)
+        return self._collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
 
     def pad(
         self,
@@ -380,7 +390,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError(
                 "AbcTokenizer pads on the right only: the GRUs read every tune from its start"
             )
-        if isinstance(encoded_inputs, dict):  # a dict of lists -> a list of dicts
+        if isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
             keys = list(encoded_inputs)
             encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
         features = [_unpadded(f, n) for n, f in enumerate(encoded_inputs)]
@@ -522,6 +532,10 @@ def _row_token(main: str, dur: str, compound: bool) -> Token:
     return Token("bar", main, None, None)
 
 
+#: `model_max_length` at or above this means none was set (transformers' VERY_LARGE_INTEGER).
+_NO_LIMIT = int(1e20)
+
+
 def _check_call_options(
     max_length: int | None,
     padding: bool | str,
@@ -550,18 +564,20 @@ def _check_call_options(
 
 
 def _holds_feature_rows(encoded_inputs: Any) -> bool:
-    """Whether `pad` got encoded tunes (with ``measure_numbers``), not main-token ids."""
-    if isinstance(encoded_inputs, dict):
+    """Whether `pad` got encoded tunes (with ``measure_numbers``), not main-token ids: a mapping
+    (a `BatchEncoding` too) or a list of them."""
+    if isinstance(encoded_inputs, Mapping):
         return "measure_numbers" in encoded_inputs
     first = next(iter(encoded_inputs), None) if isinstance(encoded_inputs, (list, tuple)) else None
-    return isinstance(first, dict) and "measure_numbers" in first
+    return isinstance(first, Mapping) and "measure_numbers" in first
 
 
 def _unpadded(feature: Any, n: int) -> dict[str, Any]:
     """One encoded tune's ``input_ids`` ``(rows, 20)`` and ``measure_numbers``, without rows its
-    ``attention_mask`` marks as padding."""
+    ``attention_mask`` marks as padding. ``tokenizer(abc)`` of one tune, a batch of one, is
+    taken as that tune."""
     if (
-        not isinstance(feature, dict)
+        not isinstance(feature, Mapping)
         or "input_ids" not in feature
         or "measure_numbers" not in feature
     ):
@@ -570,6 +586,9 @@ def _unpadded(feature: Any, n: int) -> dict[str, Any]:
             "the others have (what the tokenizer returns for one tune)"
         )
     ids = _as_numpy(feature["input_ids"])
+    one = ids.ndim == 3 and ids.shape[0] == 1  # `tokenizer(abc)`: a batch of one tune
+    if one:
+        ids = ids[0]
     if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
         raise ValueError(
             f"AbcTokenizer.pad: encoded tune {n} has input_ids of shape {ids.shape}, not "
@@ -578,7 +597,7 @@ def _unpadded(feature: Any, n: int) -> dict[str, Any]:
         )
     measures = _as_numpy(feature["measure_numbers"]).reshape(-1)
     if feature.get("attention_mask") is not None:
-        keep = int(_as_numpy(feature["attention_mask"]).sum())
+        keep = int(_as_numpy(feature["attention_mask"]).sum())  # (rows,) or (1, rows)
         ids, measures = ids[:keep], measures[:keep]
     return {"input_ids": ids, "measure_numbers": measures}
 
