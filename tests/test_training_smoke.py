@@ -492,6 +492,39 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
         common.push_to_hub(str(tmp_path), "someone/model")
 
 
+def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tmp_path):
+    # a stand-in Hub on this machine that refuses every token, as the real one refuses a bad one
+    import http.server
+    import threading
+
+    from huggingface_hub import constants
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the http.server hook)
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": "Invalid credentials in Authorization header"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(RuntimeError, match="refused the token"):
+            common.check_hub_reachable("hf_not_a_real_token")
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+        monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+        with pytest.raises(RuntimeError, match="no Hub token"):
+            common.check_hub_reachable(None)
+    finally:
+        server.shutdown()
+
+
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_either_task_refuses_to_push_offline_before_training(monkeypatch, tmp_path, task):
     from huggingface_hub import constants

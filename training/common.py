@@ -349,10 +349,12 @@ def write_json(path: str, data: dict[str, Any]) -> None:
         handle.write("\n")
 
 
-def check_hub_reachable(timeout: float = 5.0) -> None:
-    """Raise `RuntimeError` at once when the Hub cannot be used (offline mode, or no TCP
-    connection to the endpoint within ``timeout`` seconds), instead of hanging at upload time."""
-    from huggingface_hub import constants
+def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:
+    """Raise `RuntimeError` at once when the Hub cannot be used: offline mode, no TCP connection
+    to the endpoint within ``timeout`` seconds, no token, or a token the Hub refuses (asked with
+    ``whoami``), instead of failing at upload time, after the training."""
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 
     if constants.HF_HUB_OFFLINE:
         raise RuntimeError("--push_to_hub: HF_HUB_OFFLINE is set, so nothing can be uploaded")
@@ -365,6 +367,19 @@ def check_hub_reachable(timeout: float = 5.0) -> None:
             f"--push_to_hub: cannot reach {constants.ENDPOINT} ({err}); check the network or "
             "drop --push_to_hub and upload the output folder later"
         ) from err
+    try:
+        HfApi(endpoint=constants.ENDPOINT, token=token).whoami()
+    except LocalTokenNotFoundError as err:
+        raise RuntimeError(
+            "--push_to_hub: no Hub token; log in with `hf auth login` or give --hub_token"
+        ) from err
+    except HfHubHTTPError as err:
+        status = getattr(err.response, "status_code", None)
+        reason = "refused the token" if status in (401, 403) else f"answered {status}"
+        raise RuntimeError(
+            f"--push_to_hub: {constants.ENDPOINT} {reason} (whoami); log in again with `hf auth "
+            "login` or give a valid --hub_token"
+        ) from err
 
 
 def push_to_hub(
@@ -374,7 +389,7 @@ def push_to_hub(
     commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`)."""
     from huggingface_hub import HfApi
 
-    check_hub_reachable()
+    check_hub_reachable(token)
     api = HfApi(token=token)
     api.create_repo(repo_id, exist_ok=True)
     info = api.upload_folder(

@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     if args.push_to_hub and accelerator.is_main_process:
         try:
-            check_hub_reachable()  # fail before training (either task), not after
+            check_hub_reachable(args.hub_token)  # fail before training (either task), not after
         except RuntimeError as err:
             raise UsageError(str(err)) from err
     _warn_if_replacing(args)
