@@ -13,6 +13,7 @@ from tokenization.measure import (
     TICKS_PER_EIGHTH,
     MeasureTracker,
     bar_length_in_eighths,
+    compound_meter,
     to_ticks,
     tuplet_factor,
     tuplet_size,
@@ -118,7 +119,7 @@ class ConstraintTables:
         # Time is counted in the tracker's integer ticks (`tokenization.measure`).
         bar = to_ticks(eighths / _EIGHTHS)
         self.vocab, self.meter, self.bar, self.bar_eighths = vocab, meter, bar, eighths
-        self.compound = meter.split("/")[0] in ("6", "9", "12")
+        self.compound = compound_meter(meter)
         self._read_main(vocab.values["main"])
         self.durs = [_ticks(v) for v in vocab.values["dur"]]
         self.whole = [

@@ -135,3 +135,22 @@ def test_ties_with_no_note_to_join_are_dropped_and_said():
     meter = parse_abc("X:1\nM:4/4\nL:1/8\nK:G\nG8-|[M:3/4]z6|]", corpus_format="standard")
     at = meter.meter_changes[-1][0]
     assert meter.tokens[at].kind == "rest" and meter.meter_changes[-1][1] == "3/4"
+
+
+def test_tuplets_decode_with_the_q_they_were_read_with():
+    # (5 in 15/8 is 5 in the time of 3 (a numerator that is a multiple of 3 above 3), and a (5
+    # after [M:6/8] in a 4/4 tune too: the tokens say so, so that decoding, which knows only the
+    # header's meter, gives the same lengths
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    texts = [
+        "X:1\nT:a\nM:15/8\nL:1/8\nK:G\n(5GABAG A2B2 c2d2e2f2|]\n",
+        "X:2\nT:b\nM:4/4\nL:1/8\nK:G\nGABc dedB|[M:6/8](5GABAG A|]\n",
+    ]
+    tok = AbcTokenizer.train(texts)
+    for text in texts:
+        read = parse_abc(text)
+        decoded = parse_abc(tok.decode(tok.encode_tune(text).input_ids))
+        tuplets = [t.dur for t in read.tokens if t.kind == "tuplet"]
+        assert tuplets == [F(3, 5)]
+        assert [t.dur for t in decoded.tokens if t.kind == "tuplet"] == tuplets

@@ -262,3 +262,12 @@ def test_keys_beyond_seven_accidentals_are_written_in_their_standard_spelling(as
     assert f"\nK:{written}\n" in text
     assert [t.pitch for t in parse_abc(text).tokens] == [t.pitch for t in tokens]
     assert _ours(text) == _music21(text), text
+
+
+def test_header_values_with_a_percent_sign_read_back_whole():
+    # `%` starts a comment: T:The 100% Reel would read back as "The 100" (ABC 2.1 2.2.5)
+    text = write_abc([note(66)], key=Key("D", "major"), meter="4/4", title="The 100% Reel",
+                     fields={"N": ["half%half", "two\nlines"]}, rhythm="reel")  # fmt: skip
+    tune = parse_abc(text)
+    assert tune.title == "The 100% Reel"
+    assert tune.fields["N"] == ["half%half", "two lines"]

@@ -34,6 +34,7 @@ from .abc_lexer import (
     _note_base,
 )
 from .keys import Key
+from .measure import compound_meter
 
 __all__ = ["AbcParseError", "AbcTune", "Token", "parse_abc", "parse_tunebook"]
 
@@ -118,8 +119,7 @@ def default_tuplet_q(p: int, meter: str | None) -> int:
     """
     if p in _DEFAULT_Q:
         return _DEFAULT_Q[p]
-    num = int(meter.split("/")[0]) if meter else 4
-    return 3 if num % 3 == 0 and num > 3 else 2
+    return 3 if compound_meter(meter) else 2
 
 
 class _TuneParser(_HeaderFields):
@@ -400,7 +400,10 @@ class _TuneParser(_HeaderFields):
         r = int(m["tr"]) if m["tr"] else p
         if q == 0 or r == 0:
             raise self.error(f"bad tuplet {m[0]}")
-        text = f"({p}" if q == default_tuplet_q(p, self.meter) and r == p else f"({p}:{q}:{r}"
+        # the short form only where readers of the tokens, who know the header's meter and not
+        # a later [M:], take the same q from it
+        short = q == default_tuplet_q(p, self.header_meter) and r == p
+        text = f"({p}" if short else f"({p}:{q}:{r}"
         self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
 
     def _tie(self, m: re.Match, line: str) -> None:

@@ -175,6 +175,16 @@ def _tuplet_text(tok: Token, meter: str | None) -> str:
     return f"({p}:{q.numerator}:{r}"
 
 
+def _field_text(value: str) -> str:
+    """A header field's value as ABC text: ``%`` escaped (it starts a comment, ABC 2.1 §2.2.5:
+    ``T:100% Reel`` reads as ``100``), line breaks made spaces (a field is one line).
+
+    >>> _field_text("The 100% Reel")
+    'The 100\\\\% Reel'
+    """
+    return " ".join(str(value).splitlines()).replace("%", "\\%")
+
+
 def write_abc(
     tokens: Iterable[Token],
     *,
@@ -200,14 +210,14 @@ def write_abc(
     K:D
     F2
     """
-    lines = [f"X:{x}", f"T:{title}"]
+    lines = [f"X:{x}", f"T:{_field_text(title)}"]
     for letter, values in (fields or {}).items():
         if letter in _OWN_HEADERS:
             continue
         for value in [values] if isinstance(values, str) else values:
-            lines.append(f"{letter}:{value}")
+            lines.append(f"{letter}:{_field_text(value)}")
     if rhythm:
-        lines.append(f"R:{rhythm}")
+        lines.append(f"R:{_field_text(rhythm)}")
     lines.append(f"M:{meter or 'none'}")
     lines.append(f"L:{unit.numerator}/{unit.denominator}")
     written = standard_key(key)

@@ -190,6 +190,17 @@ class MeasureTracker:
             self.ending_idx = None
 
 
+def compound_meter(meter: str | None) -> bool:
+    """Whether ``meter`` counts in dotted beats for the tuplet rule of ABC 2.1 (4.13): a
+    numerator that is a multiple of 3 above 3. No meter counts as 4/4.
+
+    >>> compound_meter("6/8"), compound_meter("15/8"), compound_meter("3/4"), compound_meter(None)
+    (True, True, False, False)
+    """
+    numerator = (meter or "4/4").split("/")[0]
+    return numerator.isdigit() and int(numerator) % 3 == 0 and int(numerator) > 3
+
+
 def tuplet_factor(text: str, compound: bool = False) -> Fraction:
     """Time factor ``q/p`` of a tuplet token, with the ABC 2.1 default ``q`` when it is absent.
 

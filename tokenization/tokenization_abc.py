@@ -19,7 +19,7 @@ from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
 from .abc_writer import write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
-from .measure import EIGHTHS_PER_WHOLE, tuplet_factor
+from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
 from .vocabulary import END_ID, PAD_ID, START_ID, AbcVocab
 
 __all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
@@ -432,7 +432,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         rows are skipped."""
         ids = _as_numpy(input_ids)
         meter = self.abc_vocab.token("meter", int(ids[0, _METER])) if len(ids) else None
-        compound = (meter or "").split("/")[0] in ("6", "9", "12")
+        compound = compound_meter(meter)
         tokens = []
         for row, (main_id, dur_id) in enumerate(ids[:, [_MAIN, _DUR]]):
             if main_id < 4:
