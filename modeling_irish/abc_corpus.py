@@ -111,8 +111,13 @@ class _ParseOptions:
 # ----------------------------------------------------------------------------- parsing one tune
 
 
-def _body_of(text: str) -> str:
-    """The text after the first ``K:`` line, whitespace-normalised (the duplicate key)."""
+def body_key(text: str) -> str:
+    """The text after the first ``K:`` line, whitespace-normalised: what the loader dedupes on,
+    and what makes a tune the same tune whatever its header says (``X:``, spacing, title).
+
+    >>> body_key("X:1\nT:A\nK:G\nGAB  c|\n") == body_key("X: 7\nK:G\nGAB c|")
+    True
+    """
     found = re.search(r"^K:.*$", text, flags=re.MULTILINE)
     body = text[found.end() :] if found else text
     return " ".join(body.split())
@@ -440,7 +445,7 @@ def _build_rows(
             reasons[reason] += 1
         else:
             rows.append(row)
-            bodies.append(_body_of(raw.text))
+            bodies.append(body_key(raw.text))
     kept, keys, duplicates = _dedupe(rows, bodies, dedupe)
     report.update(
         read=len(raws),

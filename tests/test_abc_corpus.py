@@ -72,9 +72,9 @@ def split_sets(dataset, column: str, fn=lambda v: v) -> dict[str, set]:
 
 def assert_no_leak(dataset) -> None:
     """No tune id, normalised title or body in two splits."""
-    from modeling_irish.abc_corpus import _body_of
+    from modeling_irish.abc_corpus import body_key
 
-    for column, fn in (("tune_id", str), ("title", title_key), ("abc", _body_of)):
+    for column, fn in (("tune_id", str), ("title", title_key), ("abc", body_key)):
         sets = split_sets(dataset, column, fn)
         for i, a in enumerate(SPLIT_NAMES):
             for b in SPLIT_NAMES[i + 1 :]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -233,6 +234,21 @@ def test_identical_query_copies_are_removed_from_training(tokenizer):
         None, tokenizer, TRAIN + KNOWN[:1], KNOWN[:1], "known", 20, 0, "edit-distance"
     )
     assert m["queries"] == 1 and m["r_at_1"] == 1.0  # still found through the other setting
+    # a copy with another X: and header spacing is the same tune: it goes too, so a query whose
+    # only training setting was its own copy is outside the protocol, not a free hit
+    lone = tune(150, "Lone Reel", 30, 30)
+    copy = lone.replace("X:150", "X: 7").replace("T:", "T: ")
+    assert copy != lone
+    m = evaluate_retrieval(
+        None, tokenizer, TRAIN + [copy], KNOWN[:1] + [lone], "known", 20, 0, "edit-distance"
+    )
+    assert m["queries"] == 1 and m["dropped_reasons"]["not_in_protocol"] == 1
+    # without S: lines, a copy is the same title and body
+    bare, bare_copy = (re.sub(r"S:.*\n", "", text) for text in (lone, copy))
+    m = evaluate_retrieval(
+        None, tokenizer, TRAIN + [bare_copy], KNOWN[:1] + [bare], "known", 20, 0, "edit-distance"
+    )
+    assert m["queries"] == 1 and m["dropped_reasons"]["not_in_protocol"] == 1
 
 
 def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
