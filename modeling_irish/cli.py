@@ -6,8 +6,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 __all__ = [
     "DefaultsHelpFormatter",
@@ -19,6 +19,7 @@ __all__ = [
     "number",
     "positive_int",
     "read_input",
+    "tune_texts",
     "require_folder",
     "require_model_type",
     "whole_number",
@@ -99,6 +100,20 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         else:
             paths.append(name)
     return paths, labels
+
+
+def tune_texts(names: list[str]) -> Iterator[Any]:
+    """Every tune of the command line's sources, in order: a `RawTune` (text, file and line, so
+    that an error names the file's line) for files, folders, thesession dumps and music21's
+    books, the text alone for ``-`` (stdin)."""
+    from modeling_irish.abc_sources import iter_raw_tunes
+    from tokenization.abc_header import split_tunebook
+
+    for name in names:
+        if name == "-":
+            yield from (text for _, text in split_tunebook(read_input("-"), standalone=True))
+        else:
+            yield from iter_raw_tunes(name)
 
 
 def _dump_tunes(path: str) -> list[str] | None:

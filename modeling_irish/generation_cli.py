@@ -10,7 +10,14 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from .cli import non_negative_float, non_negative_int, number, positive_int, read_input
+from .cli import (
+    non_negative_float,
+    non_negative_int,
+    number,
+    positive_int,
+    read_input,
+    tune_texts,
+)
 from .render import FORMATS
 
 if TYPE_CHECKING:
@@ -396,15 +403,19 @@ def _render_book(
 
 
 def _read_corpus(path: str, limit: int | None) -> list[list]:
-    from tokenization.abc_parser import AbcParseError, parse_tunebook
+    """The normalised tokens of the ``--train`` tunes: any source the other commands read (a
+    tunebook, a folder, a thesession dump, a music21 book, ``-``)."""
+    from tokenization.abc_parser import AbcParseError, parse_abc
     from tokenization.keys import normalise_tune
 
     tunes, skipped = [], []
-    for item in parse_tunebook(read_input(path)):
-        if isinstance(item, AbcParseError):
-            skipped.append(item)
+    for item in tune_texts([path]):
+        try:
+            tune = parse_abc(getattr(item, "text", item))
+        except AbcParseError as err:
+            skipped.append(item.locate(err) if hasattr(item, "locate") else str(err))
             continue
-        tunes.append(normalise_tune(item).tokens)
+        tunes.append(normalise_tune(tune).tokens)
         if limit and len(tunes) >= limit:
             break
     if not tunes:

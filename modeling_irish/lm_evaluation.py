@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -161,23 +161,12 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
-def _texts(files: list[str]) -> Iterator[Any]:
-    """Every tune of the files and folders (`RawTune`: text, file and line) and of ``-``
-    (stdin: the text alone), in order."""
-    from modeling_irish.abc_sources import iter_raw_tunes
-    from modeling_irish.cli import read_input
-    from tokenization.abc_header import split_tunebook
-
-    for name in files:
-        if name == "-":
-            yield from (text for _, text in split_tunebook(read_input("-"), standalone=True))
-        else:
-            yield from iter_raw_tunes(name)
-
-
 def run_evaluate_lm(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-lm``: NLL per token (main, duration, total), perplexity, counts."""
-    texts = list(_texts(args.files))  # a missing or unreadable file fails before the model loads
+    from modeling_irish.cli import tune_texts
+
+    # read first: a missing or unreadable file fails before the model loads
+    texts = list(tune_texts(args.files))
     model, tokenizer = load_lm(args.model)
     result = evaluate_lm_on_texts(model, tokenizer, texts, args.batch_size)
     if not result["tunes"]:

@@ -449,6 +449,18 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["num_tunes"] == 2 and isinstance(metrics["num_tunes"], int)
     assert "pitch_class_tv" in metrics
+    # the sources the other commands read: a folder, a thesession dump, a music21 book
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.abc").write_text(TRAIN[0])
+    dump = tmp_path / "tunes.json"
+    row = {"tune_id": 1, "setting_id": 1, "name": "Kesh", "type": "jig", "meter": "6/8",
+           "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd|edd gdd|edB dBA:|"}  # fmt: skip
+    dump.write_text(json.dumps([row]))
+    for source in (str(folder), str(dump), "oneills1850"):
+        more = ["--train", source, "--max-train-tunes", "5", "--num-tunes", "1", "--num-bars", "4"]
+        assert main([*argv, *more]) == 0, capsys.readouterr().err
+        assert json.loads(capsys.readouterr().out)["num_tunes"] == 1
 
 
 @pytest.mark.parametrize(
