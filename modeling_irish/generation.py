@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,7 +23,14 @@ from tokenization.features import (
     beat_points,
     position_features,
 )
-from tokenization.keys import Key, mode_name, output_shift, parse_key, transpose_tokens
+from tokenization.keys import (
+    Key,
+    mode_name,
+    output_shift,
+    parse_key,
+    standard_key,
+    transpose_tokens,
+)
 from tokenization.tokenization_abc import read_tune
 from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
@@ -130,18 +138,19 @@ def _check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
 
 
-def _check_spelling(key: Key) -> None:
-    """Refuse a key whose signature needs more than 7 sharps or flats (``Db minor``, ``E#``):
-    ABC readers disagree on it (music21 reads other notes). Name the usual spelling."""
-    if abs(key.signature) <= 7:
-        return
-    spellings = [Key(t + a, key.mode) for t in "CDEFGAB" for a in ("", "#", "b")]
-    same = [k for k in spellings if k.tonic_pc == key.tonic_pc and abs(k.signature) <= 7]
-    usual = min(same, key=lambda k: abs(k.signature)).name if same else "another spelling"
-    raise ValueError(
-        f"{key.name} needs {abs(key.signature)} {'sharps' if key.signature > 0 else 'flats'} "
-        f"in its signature; write it as {usual}"
-    )
+def _spelled(key: Key) -> Key:
+    """``key``, or when its signature needs more than 7 sharps or flats (``Db minor``, ``E#``),
+    the same sound spelled as usual (`standard_key`), with a warning: ABC readers disagree on
+    such a signature (music21 reads other notes), and `write_abc` writes the usual one anyway."""
+    usual = standard_key(key)
+    if usual != key:
+        warnings.warn(
+            f"{key.name} needs {abs(key.signature)} "
+            f"{'sharps' if key.signature > 0 else 'flats'} in its signature: the tunes are "
+            f"written in {usual.name}, the same sound",
+            stacklevel=3,
+        )
+    return usual
 
 
 def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
@@ -388,7 +397,7 @@ class TuneGenerator:
         target = target or Key("D", "major")
         if mode:
             target = Key(target.tonic, mode_name(mode))
-        _check_spelling(target)
+        target = _spelled(target)
         if prompt_key is not None and prompt_key.mode != target.mode:
             raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
         rhythm = (rhythm or ("unspecified" if prompt else "reel")).lower()
