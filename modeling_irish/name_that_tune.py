@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import weakref
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Optional, Union
@@ -316,6 +317,14 @@ class TuneIndex:
                 info["setting_rhythms"] = self.setting_rhythms
             json.dump(info, handle, ensure_ascii=False)
 
+    def check_model_once(self, model: Any) -> None:
+        """`check_model`, once per model object for this index (`identify` calls it on every
+        query)."""
+        checked = self.__dict__.setdefault("_checked_models", weakref.WeakSet())
+        if model not in checked:
+            self.check_model(model)
+            checked.add(model)
+
     def check_model(self, model: Any, where: str = "the index") -> None:
         """Raise `ValueError` unless this index was built with ``model``: its first title, embedded
         again, must give the stored vector (a model trained further, or another of the same
@@ -582,8 +591,10 @@ def identify(
     if scoring != "edit-distance" and (model is None or index.title_embeds.shape[1] == 0):
         raise ValueError(
             f"scoring {scoring!r} needs a tune-title model and an index built with it; "
-            "use scoring='edit-distance' without one"
+            "without one, use scoring='edit-distance' (--scoring edit-distance)"
         )
+    if scoring != "edit-distance":
+        index.check_model_once(model)
     if tokenizer is None:
         tokenizer = _index_tokenizer(index)
     enc = tokenizer.encode_tune(abc_snippet)

@@ -714,3 +714,14 @@ def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
     argv = ["identify", "--index", str(tmp_path), str(tmp_path / "q.abc"), "--hybrid-weight", "5"]
     assert main(argv) == 2
     assert "--hybrid-weight needs --model" in capsys.readouterr().err
+
+
+def test_identify_refuses_a_model_the_index_was_not_built_with(model, tokenizer):
+    # the command line checked this; the Python API scored with the wrong vectors (same width)
+    # or failed inside numpy (another width)
+    index = TuneIndex.build(model, tokenizer, TRAIN)
+    assert identify(model, index, KNOWN[0], k=1, tokenizer=tokenizer)[0][0] == "Reel 1"
+    torch.manual_seed(1)
+    other = TuneTitleModel(model.config).eval()
+    with pytest.raises(ValueError, match="was built with another model"):
+        identify(other, index, KNOWN[0], k=1, tokenizer=tokenizer)
