@@ -256,8 +256,11 @@ def require_model_type(folder: str, wanted: str, hint: str = "", flag: str = "--
     path = os.path.join(folder, "config.json")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{folder!r} holds no saved model (no config.json)")
-    with open(path, encoding="utf-8") as handle:
-        found = json.load(handle).get("model_type")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            found = json.load(handle).get("model_type")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+        raise ValueError(f"{path} is damaged: not a JSON object ({err})") from None
     if found != wanted:
         raise ValueError(
             f"{folder!r} holds a {found!r} model; {flag} wants a {wanted!r} model{hint}"

@@ -6,11 +6,13 @@ import argparse
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Sequence, Sized
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from .cli import positive_int
 
@@ -102,9 +104,10 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
 
 @torch.no_grad()
 def evaluate_lm_on_texts(
-    model: Any, tokenizer: Any, texts: Iterable[str], batch_size: int = 16
+    model: Any, tokenizer: Any, texts: Iterable[str], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
     """Token-weighted NLL of ``texts`` (one ABC tune each); unreadable tunes are counted, skipped.
+    ``progress``: a tqdm bar of the tunes on stderr (the command line shows it on a terminal).
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
     (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows) and ``skipped``; the definitions are
@@ -125,7 +128,9 @@ def evaluate_lm_on_texts(
         rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model)))
         features.clear()
 
-    for item in texts:  # a text, or a `RawTune` of the command line (which knows its file line)
+    total = len(texts) if isinstance(texts, Sized) else None
+    items = tqdm(texts, total=total, desc="scoring", unit="tune", disable=not progress)
+    for item in items:  # a text, or a `RawTune` of the command line (which knows its file line)
         try:
             enc = tokenizer.encode_tune(getattr(item, "text", item))
         except AbcParseError as err:
@@ -168,7 +173,9 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     # read first: a missing or unreadable file fails before the model loads
     texts = list(tune_texts(args.files))
     model, tokenizer = load_lm(args.model)
-    result = evaluate_lm_on_texts(model, tokenizer, texts, args.batch_size)
+    result = evaluate_lm_on_texts(
+        model, tokenizer, texts, args.batch_size, progress=sys.stderr.isatty()
+    )
     if not result["tunes"]:
         raise ValueError(
             f"nothing to score: no readable tune in {' '.join(args.files)} "

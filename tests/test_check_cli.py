@@ -301,7 +301,10 @@ def test_model_commands_refuse_broken_or_mismatched_folders(tmp_path, capsys):
     weights.write_bytes(weights.read_bytes()[:100])
     (tmp_path / "tt").mkdir()
     (tmp_path / "tt" / "config.json").write_text('{"model_type": "tune_title"}')
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text("{\n")  # cut short
     for argv, expected in (
+        (["generate", "--model", str(tmp_path / "bad")], "bad/config.json is damaged"),
         (["evaluate-lm", "--model", str(tmp_path / "lm"), str(abc)], "the tokenizer does not fit"),
         (["evaluate-lm", "--model", str(tmp_path / "cut"), str(abc)], "cannot load the model in"),
         (

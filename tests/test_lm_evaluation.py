@@ -52,6 +52,19 @@ def test_evaluate_lm_json(model_dir, capsys, caplog):
     assert f"{path}: " in caplog.text and where in caplog.text
 
 
+def test_a_progress_bar_on_a_terminal_and_none_when_piped(model_dir, capsys, monkeypatch):
+    import sys
+
+    path = str(model_dir / "tunes.abc")
+    assert main(["evaluate-lm", "--model", str(model_dir), path, "--json"]) == 0
+    assert "scoring" not in capsys.readouterr().err  # piped: nothing but the result
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["evaluate-lm", "--model", str(model_dir), path, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "scoring: 100%" in captured.err and "4/4" in captured.err
+    assert json.loads(captured.out)["tunes"] == 3  # stdout holds the one JSON object still
+
+
 def test_nll_main_matches_the_model_loss_on_one_tune(model_dir):
     model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
     tokenizer = AbcTokenizer.from_pretrained(model_dir)
