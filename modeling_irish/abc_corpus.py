@@ -115,7 +115,7 @@ def body_key(text: str) -> str:
     """The text after the first ``K:`` line, whitespace-normalised: what the loader dedupes on,
     and what makes a tune the same tune whatever its header says (``X:``, spacing, title).
 
-    >>> body_key("X:1\nT:A\nK:G\nGAB  c|\n") == body_key("X: 7\nK:G\nGAB c|")
+    >>> body_key("X:1\\nT:A\\nK:G\\nGAB  c|\\n") == body_key("X: 7\\nK:G\\nGAB c|")
     True
     """
     found = re.search(r"^K:.*$", text, flags=re.MULTILINE)
