@@ -62,6 +62,12 @@ class RawTune:
         past_header = tune_line - 1 - self.header_lines
         return self.line + max(past_header, 0)
 
+    @property
+    def line_offset(self) -> int:
+        """What to add to a line of ``text`` past its file-header fields for the file's line
+        (`parse_abc(..., line_offset=)`)."""
+        return self.line - 1 - self.header_lines
+
     def locate(self, err: Exception) -> str:
         """``err`` (an `AbcParseError` of `text`) with this file's name and the file's line."""
         from tokenization.abc_parser import AbcParseError
@@ -81,10 +87,20 @@ def _read_text(path: Path) -> str:
 
 
 def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[RawTune]:
-    """The tunes of one file. ``X:`` numbers name tunes only when the file keeps them unique;
-    many hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line
-    (else they would all be one tune, in one split)."""
-    text = _read_text(path)
+    """The tunes of one file (`text_tunes`)."""
+    yield from text_tunes(_read_text(path), source, prefix)
+
+
+def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[RawTune]:
+    """The tunes of a tunebook's text (a file's, or stdin's), each with its line in the text so
+    that errors name it. ``X:`` numbers name tunes only when the text keeps them unique; many
+    hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line (else
+    they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
+
+    >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
+    [(2, 'X:1')]
+    """
+    prefix = source if prefix is None else prefix
     found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     if file_header_fields(unix):  # lines of each tune as written, without the file header
@@ -97,7 +113,7 @@ def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[RawTune]:
         logger.warning(
             "%s: %d tunes share their X: number with another tune of the file; their ids come "
             "from their line numbers",
-            path,
+            source,
             repeated,
         )
     for (line, tune), own in zip(found, written):
@@ -211,8 +227,10 @@ def _session_rows(path: Path) -> list[dict[str, Any]]:
 
 
 def _session_tunes(path: Path) -> Iterator[RawTune]:
+    """A dump's rows as tunes (X: is the row number). Their text is built from the row, so
+    error lines count in that text (line 1 is its X:), as `irish-tune check` gives them."""
     for x, row in enumerate(_session_rows(path), start=1):
-        yield RawTune(str(path), path.stem, session_tune_text(row, x), x)
+        yield RawTune(str(path), path.stem, session_tune_text(row, x), 1)
 
 
 def _one_source(source: str | os.PathLike | None) -> Iterator[RawTune]:

@@ -103,15 +103,14 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def tune_texts(names: list[str]) -> Iterator[Any]:
-    """Every tune of the command line's sources, in order: a `RawTune` (text, file and line, so
-    that an error names the file's line) for files, folders, thesession dumps and music21's
-    books, the text alone for ``-`` (stdin)."""
-    from modeling_irish.abc_sources import iter_raw_tunes
-    from tokenization.abc_header import split_tunebook
+    """Every tune of the command line's sources, in order, as a `RawTune` (text, source and line,
+    so that an error names the line of its file): files, folders, thesession dumps, music21's
+    books and ``-`` (stdin, named ``stdin``)."""
+    from modeling_irish.abc_sources import iter_raw_tunes, text_tunes
 
     for name in names:
         if name == "-":
-            yield from (text for _, text in split_tunebook(read_input("-"), standalone=True))
+            yield from text_tunes(read_input("-"), "stdin")
         else:
             yield from iter_raw_tunes(name)
 

@@ -21,6 +21,7 @@ from .cli import (
 from .render import FORMATS
 
 if TYPE_CHECKING:
+    from .abc_sources import RawTune
     from .generation import TuneGenerator
 
 __all__ = [
@@ -321,7 +322,14 @@ def run_generate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _render_one(abc: str, stem: str, formats: list[str], soundfont: str | None, name: str) -> bool:
+def _render_one(
+    abc: str,
+    stem: str,
+    formats: list[str],
+    soundfont: str | None,
+    name: str,
+    line_offset: int = 0,
+) -> bool:
     """Render one tune and print the paths; on failure print ``irish-tune NAME: reason`` on
     stderr and return ``False`` (`render_abc` leaves no partial files)."""
     if not formats:
@@ -329,7 +337,7 @@ def _render_one(abc: str, stem: str, formats: list[str], soundfont: str | None, 
     from .render import RenderError, render_abc
 
     try:
-        out = render_abc(abc, stem, formats, soundfont=soundfont)
+        out = render_abc(abc, stem, formats, soundfont=soundfont, line_offset=line_offset)
     except RenderError as err:
         print(f"irish-tune {name}: {err}", file=sys.stderr)
         return False
@@ -349,7 +357,7 @@ def run_render(args: argparse.Namespace) -> int:
     a file name met twice gets ``-2``, ``-3``... A tune music21 or verovio cannot read is named
     on stderr and left out (no partial files); the others are rendered, and the exit status is
     1. Every file is read before anything is rendered, so a wrong path fails at once."""
-    from tokenization.abc_header import split_tunebook
+    from .abc_sources import iter_raw_tunes, text_tunes
 
     if not args.formats:
         raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
@@ -358,7 +366,8 @@ def run_render(args: argparse.Namespace) -> int:
     books = []
     for path in args.files:
         where = "stdin" if path == "-" else path
-        found = [(line + 1, abc) for line, abc in split_tunebook(read_input(path), standalone=True)]
+        text = read_input(path)  # a missing, binary or prose file is refused with its reason
+        found = list(text_tunes(text, where) if path == "-" else iter_raw_tunes(path))
         if not found:
             raise ValueError(f"no tune (X: line) in {where}")
         books.append((where, _render_base(path, [taken for _, taken, _ in books]), found))
@@ -387,18 +396,19 @@ def _render_base(path: str, taken: list[str]) -> str:
 def _render_book(
     where: str,
     base: str,
-    found: list[tuple[int, str]],
+    found: list[RawTune],
     formats: list[str],
     args: argparse.Namespace,
 ) -> int:
-    """Render the tunes of one file; return how many failed."""
+    """Render the tunes (`RawTune`) of one file; return how many failed."""
     from .render import tune_label
 
     failed = 0
-    for i, (line, abc) in enumerate(found, 1):
+    for i, raw in enumerate(found, 1):
         stem = os.path.join(args.out, base if len(found) == 1 else f"{base}_{i}")
-        name = f"render: {where} line {line} ({tune_label(abc)})"
-        failed += not _render_one(abc, stem, formats, args.soundfont, name)
+        name = f"render: {where} line {raw.line} ({tune_label(raw.text)})"
+        ok = _render_one(raw.text, stem, formats, args.soundfont, name, raw.line_offset)
+        failed += not ok
     return failed
 
 

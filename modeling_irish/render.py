@@ -202,11 +202,11 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
-def _check_readable(abc: str) -> None:
+def _check_readable(abc: str, line_offset: int = 0) -> None:
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     try:
-        tune = parse_abc(abc)
+        tune = parse_abc(abc, line_offset=line_offset)
     except AbcParseError as err:
         raise RenderError(f"not readable ABC, nothing rendered: {err}") from None
     if not any(token.kind == "note" for token in tune.tokens):
@@ -219,6 +219,7 @@ def render_abc(
     formats: Sequence[str] = FORMATS,
     soundfont: str | None = None,
     tempo: int = 200,
+    line_offset: int = 0,
 ) -> dict[str, list[str] | str]:
     """Render one tune to ``stem.svg``, ``stem.mid`` and ``stem.wav`` (those asked for).
 
@@ -228,12 +229,13 @@ def render_abc(
     the files this call wrote, so that no partial rendering of the tune is left. A tune that our
     reader refuses (`irish-tune check` names why) is refused before any engraver sees it:
     verovio aborts the whole process on some malformed ABC (unbalanced chords) instead of
-    raising.
+    raising. ``line_offset`` is added to the line of such an error (the tune's place in its
+    file, `RawTune.line_offset`).
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
-    _check_readable(abc)
+    _check_readable(abc, line_offset)
     out: dict = {"skipped": []}
     written: list[str] = []
     try:

@@ -186,6 +186,7 @@ def run_identify(args: argparse.Namespace) -> int:
     from tokenization.abc_header import split_tunebook
     from tokenization.abc_parser import AbcParseError
 
+    from .abc_sources import iter_raw_tunes, text_tunes
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
 
     if args.model is None and args.index is None:
@@ -214,9 +215,13 @@ def run_identify(args: argparse.Namespace) -> int:
         index.check_model(model, f"index {index_dir!r}")
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
-    found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
+    if bare:
+        found = [(line + 1, tune, None) for line, tune in split_tunebook(text, standalone=True)]
+    else:  # the tunes know their lines in the file, for errors that name them (as `check`)
+        raws = text_tunes(text, where) if args.file == "-" else iter_raw_tunes(args.file)
+        found = [(raw.line, raw.text, raw) for raw in raws]
     named, failures = [], []
-    for n, (start, tune) in enumerate(found):
+    for n, (start, tune, raw) in enumerate(found):
         heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
         name = " ".join(heading[:2]) if not bare else f"snippet at line {max(start - 1, 1)}"
         try:
@@ -226,6 +231,8 @@ def run_identify(args: argparse.Namespace) -> int:
             if bare and n == 0 and readable_error and err.line is not None:
                 # the lines the user typed, without the X: line added above
                 err = f"line {err.line - 1}, column {err.column}: {err.message}"
+            elif raw is not None and readable_error:
+                err = raw.locate(err).removeprefix(f"{raw.source}: ")
             if len(found) == 1 or not readable_error:
                 raise ValueError(f"{where}: {err}") from None
             failures.append({"tune": name, "line": start, "error": str(err)})

@@ -75,3 +75,22 @@ def test_the_training_command_line_prints_it_without_a_traceback(tmp_path, capsy
         )
     )
     assert not (tmp_path / "out" / "model.safetensors").exists()
+
+
+def test_a_dump_row_error_names_the_line_of_the_row_tune_as_check_does(tmp_path, capsys):
+    from modeling_irish.abc_sources import iter_raw_tunes
+    from modeling_irish.cli import main
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    good = {"tune_id": 1, "setting_id": 1, "name": "Kesh", "type": "jig", "meter": "6/8",
+            "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd:|"}  # fmt: skip
+    bad = {**good, "tune_id": 2, "setting_id": 2, "name": "Broken", "abc": "GAG|\nA]B|"}
+    dump = tmp_path / "tunes.json"
+    dump.write_text(json.dumps([good, good | {"tune_id": 3, "setting_id": 3}, bad]))
+    raw = list(iter_raw_tunes(str(dump)))[2]
+    with pytest.raises(AbcParseError) as err:
+        parse_abc(raw.text)
+    assert main(["check", str(dump), "--json"]) == 1
+    (failure,) = json.loads(capsys.readouterr().out)["failures"]
+    where = failure["error"][failure["error"].index("line ") :]
+    assert raw.locate(err.value).endswith(where)  # not shifted by the row number (3)

@@ -418,8 +418,9 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert all(len(t["top"]) == 2 and t["top"][0]["score"] == 0.0 for t in data["tunes"])
     (failure,) = data["failures"]
     assert failure["tune"] == "X:5 T:Broken" and failure["line"] == 10
-    assert failure["error"].startswith("Broken: line 4, column 1")
-    assert "tune at line 10 of" in captured.err and "Broken: line 4, column 1" in captured.err
+    # the line of the file (as `check` gives it), not of the tune: `>A|` is line 13
+    assert failure["error"].startswith("Broken: line 13, column 1")
+    assert "tune at line 10 of" in captured.err and "Broken: line 13, column 1" in captured.err
     assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
     assert "needs a tune-title model" in capsys.readouterr().err
     assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)]) == 2

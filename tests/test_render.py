@@ -141,6 +141,7 @@ def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, c
     assert printed and all("[" not in line and "'" not in line for line in printed), printed
     (line,) = [e for e in err if "nested chord" in e]
     assert line.startswith(f"irish-tune render: {book} line 8 (X:2 T:Broken): not readable ABC")
+    assert "Broken: line 13, column 2: nested chord" in line  # the file's line, as check says
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert "book_1.mid" in names and "book_3.mid" in names
     assert not [n for n in names if n.startswith("book_2")]  # no partial svg either
