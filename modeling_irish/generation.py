@@ -330,7 +330,9 @@ class TuneGenerator:
             min_bars: fewest bars before the model may end a tune by itself.
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
                 allowed token; top_k 0 and top_p 1 are off).
-            seed: seed of the `torch.Generator`: the same seed gives the same tunes.
+            seed: seed of the `torch.Generator`: the same seed and ``num_tunes`` give the same
+                tunes (the tunes of a batch are drawn together, so another ``num_tunes`` gives
+                others).
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
                 see `modeling_irish.threads`); ``None`` keeps torch's setting.

@@ -126,8 +126,8 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         default=0,
-        help="seed (default 0): the same seed gives the same tunes, so two runs without --seed "
-        "print the same ones",
+        help="seed (default 0): the same seed, --num-tunes and --batch-size give the same tunes "
+        "(a batch's tunes are drawn together), so two runs without --seed print the same ones",
     )
     parser.add_argument(
         "--unconstrained", action="store_true", help="sample without the bar/repeat masks"

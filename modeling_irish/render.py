@@ -128,11 +128,21 @@ def _first_line(err: Exception) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def is_soundfont(path: str) -> bool:
+    """Whether ``path`` starts as a SoundFont 2 file does: a RIFF chunk of form ``sfbk``."""
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    return head[:4] == b"RIFF" and head[8:12] == b"sfbk"
+
+
 def find_soundfont(explicit: str | None = None) -> str | None:
     """A General MIDI soundfont: ``explicit``, ``$SOUNDFONT``, or a Debian package's file.
     An ``explicit`` file that does not exist is an error, not a reason to use another."""
     if explicit and not os.path.isfile(explicit):
         raise FileNotFoundError(f"--soundfont {explicit}: no such file")
+    if explicit and not is_soundfont(explicit):
+        # fluidsynth warns, then renders with its own font and exits 0
+        raise ValueError(f"--soundfont {explicit}: not a SoundFont (.sf2) file")
     for candidate in (explicit, os.environ.get("SOUNDFONT"), *SOUNDFONT_PATHS):
         if candidate and os.path.isfile(candidate):
             return candidate

@@ -195,8 +195,13 @@ def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
     with pytest.raises(FileNotFoundError, match="--soundfont"):
         find_soundfont(str(tmp_path / "missing.sf2"))
     font = tmp_path / "gm.sf2"
-    font.write_bytes(b"RIFF")
+    font.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")  # a SoundFont 2 file's first chunk
     assert find_soundfont(str(font)) == str(font)
+    # anything else fluidsynth would only warn about, then render with its own font
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nK:G\nGAB|\n")
+    with pytest.raises(ValueError, match="not a SoundFont"):
+        find_soundfont(str(tune))
 
 
 # ----- no partial file after a failed MIDI write or WAV synthesis --------------------------------

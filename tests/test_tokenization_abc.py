@@ -407,3 +407,13 @@ def test_clear_errors_for_a_missing_folder_a_bad_vocabulary_file_and_an_unknown_
         AbcTokenizer(vocab_file="/bin/ls")
     with pytest.raises(ValueError, match="is not in the vocabulary"):
         tokenizer.decode([[999999] * 20])
+
+
+def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
+    # a new pad token got id len(vocab), past the model's table, and batches still padded with 0
+    with pytest.raises(NotImplementedError, match="cannot add the special token '<p2>'"):
+        tokenizer.add_special_tokens({"pad_token": "<p2>"})
+    assert tokenizer.pad_token_id == 0 and len(tokenizer) == tokenizer.vocab_size
+    assert tokenizer.add_special_tokens({"pad_token": "<pad>"}) == 0  # what it has: accepted
+    tokenizer.save_pretrained(tmp_path)
+    assert AbcTokenizer.from_pretrained(tmp_path).pad_token_id == 0

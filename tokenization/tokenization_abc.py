@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import BatchEncoding, PreTrainedTokenizer
+from transformers import AddedToken, BatchEncoding, PreTrainedTokenizer
 
 from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
 from .abc_writer import write_abc
@@ -222,6 +222,23 @@ class AbcTokenizer(PreTrainedTokenizer):
                 "counted from a corpus by AbcTokenizer.train; words cannot be added"
             )
         return super().add_tokens(new_tokens, special_tokens=special_tokens)
+
+    def add_special_tokens(
+        self, special_tokens_dict: dict[str, Any], replace_extra_special_tokens: bool = True
+    ) -> int:
+        """Only the specials the vocabulary has (``<pad>``, ``<start>``, ``<end>``, ``<unk>``):
+        a new one would get an id past the model's ``main`` table, and padding, starts and ends
+        are written by the tokenizer itself, so it would never be used."""
+        vocab = self.get_vocab()
+        for role, value in special_tokens_dict.items():
+            for token in [value] if isinstance(value, (str, AddedToken)) else list(value):
+                if str(token) not in vocab:
+                    raise NotImplementedError(
+                        f"AbcTokenizer cannot add the special token {str(token)!r} ({role}): its "
+                        "specials are fixed (<pad> 0, <start>, <end>, <unk>) and each row's "
+                        "features are made by its ABC reader"
+                    )
+        return super().add_special_tokens(special_tokens_dict, replace_extra_special_tokens)
 
     def convert_ids_to_tokens(
         self, ids: int | list[int] | Any, skip_special_tokens: bool = False

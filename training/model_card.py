@@ -72,6 +72,21 @@ def split_rule(
     )
 
 
+def corpus_text(corpus: str | list[str] | None) -> str:
+    """The ``--corpus`` sources as the card names them: file names (a reader of the card has
+    not got the trainer's paths), or the embedded default.
+
+    >>> corpus_text(["../shared/data/thesession-c.abc", "oneills1850"])
+    '`thesession-c.abc`, `oneills1850`'
+    >>> corpus_text(None)
+    "music21's O'Neill's 1850 and Ryan's Mammoth collections"
+    """
+    if not corpus:
+        return _EMBEDDED
+    sources = [corpus] if isinstance(corpus, str) else list(corpus)
+    return ", ".join(f"`{os.path.basename(os.path.normpath(str(s)))}`" for s in sources)
+
+
 def _run_split_rule(args: argparse.Namespace) -> str:
     """`split_rule` for a run's flags."""
     return split_rule(args.split_ratios, getattr(args, "split_method", "shuffle"))
@@ -81,7 +96,7 @@ def write_measurenote_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict
 ) -> None:
     """``README.md`` of a MeasureNote run: its data, split, hyper-parameters and metrics."""
-    sources = args.corpus or _EMBEDDED
+    sources = corpus_text(args.corpus)
     keep = (
         "learning_rate",
         "lr_scheduler_type",
@@ -145,7 +160,7 @@ def write_tune_title_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
 ) -> None:
     """``README.md`` of a tune-title run: towers, crops, data, split, hyper-parameters, metrics."""
-    sources = args.corpus or _EMBEDDED
+    sources = corpus_text(args.corpus)
     hyper = {
         k: getattr(args, k)
         for k in (
