@@ -271,3 +271,13 @@ def test_header_values_with_a_percent_sign_read_back_whole():
     tune = parse_abc(text)
     assert tune.title == "The 100% Reel"
     assert tune.fields["N"] == ["half%half", "two lines"]
+
+
+def test_mid_tune_meter_changes_are_written_back():
+    text = "X:1\nM:4/4\nL:1/8\nK:G\nGABc dedB|[M:3/4]A2 (5GABAG A2|[M:4/4]G8|]\n"
+    tune = parse_abc(text)
+    written = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit,
+                        meter_changes=tune.meter_changes)  # fmt: skip
+    again = parse_abc(written)
+    assert "[M:3/4]" in written and "[M:4/4]" in written
+    assert again.tokens == tune.tokens and again.meter_changes == tune.meter_changes

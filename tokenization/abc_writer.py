@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
 from .abc_parser import Token, default_tuplet_q
@@ -101,8 +101,11 @@ def tokens_to_body(
     meter: str | None = None,
     unit: Fraction = Fraction(1, 8),
     bars_per_line: int = 8,
+    meter_changes: Sequence[tuple[int, str | None]] = (),
 ) -> str:
-    """ABC body text of parser tokens whose pitches sound in `key`.
+    """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
+    ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
+    inline ``[M:...]`` fields before those tokens.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> toks = parse_abc("K:F\\nL:1/8\\nB=B B2|_E/2z/2 [CE]3-[CE]|").tokens
@@ -114,7 +117,11 @@ def tokens_to_body(
     bars = 0
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
-    for tok in tokens:
+    changes = dict(meter_changes)
+    for index, tok in enumerate(tokens):
+        if index in changes:
+            meter = changes[index]
+            out.append(f"[M:{meter or 'none'}]")
         kind = tok.kind
         if kind == "note":
             if chord is None:
@@ -196,8 +203,10 @@ def write_abc(
     title: str = "",
     rhythm: str | None = None,
     bars_per_line: int = 8,
+    meter_changes: Sequence[tuple[int, str | None]] = (),
 ) -> str:
-    """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body.
+    """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
+    mid-tune ``meter_changes`` of `tokens_to_body`).
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
@@ -228,5 +237,12 @@ def write_abc(
             stacklevel=2,
         )
     lines.append(f"K:{written.abc}")
-    body = tokens_to_body(tokens, key=written, meter=meter, unit=unit, bars_per_line=bars_per_line)
+    body = tokens_to_body(
+        tokens,
+        key=written,
+        meter=meter,
+        unit=unit,
+        bars_per_line=bars_per_line,
+        meter_changes=meter_changes,
+    )
     return "\n".join(lines) + "\n" + body + "\n"
