@@ -183,7 +183,6 @@ def run_identify(args: argparse.Namespace) -> int:
     each tune's list under its ``X:`` and ``T:`` lines."""
     import os
 
-    from tokenization.abc_header import split_tunebook
     from tokenization.abc_parser import AbcParseError
 
     from .abc_sources import iter_raw_tunes, text_tunes
@@ -204,8 +203,6 @@ def run_identify(args: argparse.Namespace) -> int:
     if not text.strip():
         raise ValueError(f"{where} is empty: give an ABC tune or snippet")
     bare = not any(line.startswith("X:") for line in text.splitlines())
-    if bare:
-        text = "X:1\n" + text  # a bare snippet: give it the header a tune needs
     model, tokenizer = _load(args.model) if args.model is not None else (None, None)
     if args.tokenizer is not None:
         tokenizer = _tokenizer(args.tokenizer)
@@ -215,22 +212,24 @@ def run_identify(args: argparse.Namespace) -> int:
         index.check_model(model, f"index {index_dir!r}")
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
-    if bare:
-        found = [(line + 1, tune, None) for line, tune in split_tunebook(text, standalone=True)]
+    if bare:  # snippets without X: lines, one per block between blank lines
+        found = [
+            (line, f"X:{n}\n{block}", None) for n, (line, block) in enumerate(_blocks(text), 1)
+        ]
     else:  # the tunes know their lines in the file, for errors that name them (as `check`)
         raws = text_tunes(text, where) if args.file == "-" else iter_raw_tunes(args.file)
         found = [(raw.line, raw.text, raw) for raw in raws]
     named, failures = [], []
-    for n, (start, tune, raw) in enumerate(found):
+    for start, tune, raw in found:
         heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
-        name = " ".join(heading[:2]) if not bare else f"snippet at line {max(start - 1, 1)}"
+        name = " ".join(heading[:2]) if not bare else f"snippet at line {start}"
         try:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
             readable_error = isinstance(err, AbcParseError)
-            if bare and n == 0 and readable_error and err.line is not None:
-                # the lines the user typed, without the X: line added above
-                err = f"line {err.line - 1}, column {err.column}: {err.message}"
+            if bare and readable_error and err.line is not None:
+                # the line the user typed, without the X: line added above
+                err = f"line {start + err.line - 2}, column {err.column}: {err.message}"
             elif raw is not None and readable_error:
                 err = raw.locate(err).removeprefix(f"{raw.source}: ")
             if len(found) == 1 or not readable_error:
@@ -260,6 +259,22 @@ def run_identify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """``(first line, text)`` of each block of lines between blank lines (``"A|\\n\\nB|"``:
+    ``[(1, "A|"), (3, "B|")]``)."""
+    blocks, start, lines = [], 0, []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            start = start or number
+            lines.append(line)
+        elif lines:
+            blocks.append((start, "\n".join(lines)))
+            start, lines = 0, []
+    if lines:
+        blocks.append((start, "\n".join(lines)))
+    return blocks
 
 
 def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:

@@ -423,6 +423,17 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert "tune at line 10 of" in captured.err and "Broken: line 13, column 1" in captured.err
     assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
     assert "needs a tune-title model" in capsys.readouterr().err
+    # snippets without X: lines, between blank lines: each is named, none is dropped
+    body = [tune.split("K:D\n")[1].strip() for tune in (KNOWN[6], KNOWN[2])]
+    snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n")
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(t["tune"], t["top"][0]["title"]) for t in data["tunes"]] == [
+        ("snippet at line 1", "Reel 7"),
+        (f"snippet at line {len(body[0].splitlines()) + 3}", "Reel 3"),
+    ]
+    bad_line = len(body[0].splitlines()) + len(body[1].splitlines()) + 4
+    assert data["failures"][0]["error"].startswith(f"line {bad_line}, column 2: ']'")
     assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)]) == 2
     assert "--tokenizer and --out" in capsys.readouterr().err
 
