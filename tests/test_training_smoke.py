@@ -228,8 +228,19 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys):
         (["--push_to_hub"], "--push_to_hub needs --hub_model_id"),
         (["--max_train_steps", "0"], "trains for --num_train_epochs, which is not set"),
         (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be >= 1"),
+        (["--with_tracking", "--report_to", "tensorbord"], "unknown tracker tensorbord; known:"),
     ):
         assert message in _refusal(capsys, bad), bad
+    # several trackers, comma-separated, as accelerate takes them; one not installed is named
+    from accelerate.tracking import get_available_trackers
+
+    from training.arguments import tracker_problem
+
+    assert tracker_problem("tensorboard") is None and tracker_problem("tensorboard, all") is None
+    installed = {str(getattr(t, "value", t)) for t in get_available_trackers()}
+    absent = next(name for name in ("wandb", "mlflow", "aim", "clearml") if name not in installed)
+    refusal = _refusal(capsys, ["--with_tracking", "--report_to", f"tensorboard,{absent}"])
+    assert f"{absent} not installed" in refusal
 
 
 def _refusal(capsys, argv: list[str]) -> str:

@@ -115,6 +115,33 @@ def _has_tune_start(path: Path) -> bool:
     return False
 
 
+def report_to_list(report_to: str) -> list[str]:
+    """``--report_to`` as the list of tracker names accelerate takes.
+
+    >>> report_to_list("tensorboard, wandb")
+    ['tensorboard', 'wandb']
+    """
+    return [name.strip() for name in report_to.split(",") if name.strip()]
+
+
+def tracker_problem(report_to: str) -> str | None:
+    """Why accelerate cannot log to ``--report_to``, or None: an unknown tracker name, or one
+    that is not installed (accelerate would only warn, and the run would log nothing)."""
+    from accelerate.tracking import get_available_trackers
+    from accelerate.utils import LoggerType
+
+    names = report_to_list(report_to)
+    known = [t.value for t in LoggerType]
+    unknown = [name for name in names if name not in known]
+    if not names or unknown:
+        return f"unknown tracker {', '.join(unknown) or repr(report_to)}; known: {', '.join(known)}"
+    available = {str(getattr(t, "value", t)) for t in get_available_trackers()}
+    missing = [name for name in names if name != "all" and name not in available]
+    if missing:
+        return f"{', '.join(missing)} not installed (pip install {' '.join(missing)})"
+    return None
+
+
 def folder_path_problem(path: str) -> str | None:
     """Why ``path`` cannot be (or become, with `os.makedirs`) a folder, or None: it, or the
     nearest of its parents that exists, is a file.
@@ -219,7 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
     add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
     add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
-    add("--report_to", default="tensorboard", help="accelerate tracker(s): tensorboard, wandb...")
+    add("--report_to", default="tensorboard",
+        help="accelerate tracker(s), comma-separated: tensorboard, wandb, mlflow... or 'all' "
+             "(each must be installed).")
     add("--push_to_hub", action="store_true", help="Upload output_dir to the Hub at the end.")
     add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
@@ -255,6 +284,10 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         args.checkpointing_steps = int(steps)
     if args.push_to_hub and not args.hub_model_id:
         parser.error("--push_to_hub needs --hub_model_id")
+    if args.with_tracking:
+        problem = tracker_problem(args.report_to)
+        if problem:
+            parser.error(f"--report_to {args.report_to}: {problem}")
     ratios = args.split_ratios
     if min(ratios) < 0 or ratios[0] <= 0:
         shown = " ".join(f"{r:g}" for r in ratios)

@@ -46,6 +46,7 @@ from training import train_tune_title  # noqa: E402
 from training.arguments import (  # noqa: E402
     UsageError,
     parse_args,
+    report_to_list,
 )
 from training.common import (  # noqa: E402
     TrainingProgress,
@@ -359,7 +360,7 @@ def main(argv: list[str] | None = None) -> dict:
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         mixed_precision=args.mixed_precision,
-        log_with=args.report_to if args.with_tracking else None,
+        log_with=report_to_list(args.report_to) if args.with_tracking else None,
         project_dir=args.output_dir,
         # Without cpu=True, processes launched on a CPU-only machine each train their own copy.
         cpu=not torch.cuda.is_available(),
