@@ -299,9 +299,9 @@ def run_generate(args: argparse.Namespace) -> int:
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
     prompt = _read_prompt(args.prompt) if args.prompt else None
-    if args.out:
-        _out_folder(args.out)
+    if args.out:  # a format that cannot be made is said first, and leaves no empty folder
         formats = _usable_formats(formats, args.soundfont, "generate")
+        _out_folder(args.out)
     generator = load_generator(args.model)
     tunes = _sample_all(args, generator, prompt)
     if not args.out:

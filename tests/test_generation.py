@@ -402,6 +402,9 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
     a_file.write_text("")
     assert main(["generate", "--model", "missing", "--out", str(a_file)]) == 2
     assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
+    argv = ["generate", "--model", "missing", "--out", str(out), "--render", "wav"]
+    assert main([*argv, "--soundfont", str(tmp_path / "missing.sf2")]) == 2
+    assert "--soundfont" in capsys.readouterr().err and not out.exists()  # no empty folder left
 
 
 @pytest.mark.parametrize(
