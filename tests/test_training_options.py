@@ -148,6 +148,22 @@ def test_tune_title_stops_when_its_time_budget_is_spent(tunebook, cache_dir, tmp
     assert (epoch, state["completed_steps"]) == ("epoch_0", 1)
 
 
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_a_resumed_run_spends_what_is_left_of_the_time_budget(tunebook, cache_dir, tmp_path, task):
+    out = tmp_path / "budget"
+    extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--checkpointing_steps", "2")
+    main(_argv(tunebook, cache_dir, out, *extra, "--max_train_steps", "2"))
+    # as if those two updates had taken 59 minutes of a 60-minute budget
+    path = out / "step_2" / common.TRAINING_STATE_FILE
+    state = json.loads(path.read_text())
+    (state["totals"] if task == "measurenote" else state)["train_seconds"] = 59 * 60.0
+    path.write_text(json.dumps(state))
+    budget = ("--max_train_steps", "50", "--max_train_minutes", "59.000001")
+    results = main(_argv(tunebook, cache_dir, out, *extra, *budget, "--resume_from_checkpoint"))
+    # the budget is checked after each update: the 60 microseconds left end it after the first
+    assert results["train_steps"] == 3 and results["stopped_by"] == "max_train_minutes"
+
+
 # ----- checkpoints at epoch ends -----------------------------------------------------------------
 def _checkpoints(folder) -> dict[str, int]:
     return {

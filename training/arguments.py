@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--num_train_epochs", type=int, default=None,
         help="Epochs over the training split (alone: the budget; with --max_train_steps: a cap).")
     add("--max_train_minutes", type=float, default=None,
-        help="Also stop after this much training time (validation excluded); > 0.")
+        help="Also stop after this much training time (validation excluded; a resumed run "
+             "spends what its checkpoint left of it); > 0.")
     add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
     add("--mixed_precision", choices=("no", "fp16", "bf16"), default="no",
         help="Autocast precision (bf16 runs on recent CPUs; fp16 needs a GPU: on the CPU it "

@@ -402,6 +402,16 @@ def push_to_hub(
 
 
 # ----- resuming and the learning rate (both tasks) ---------------------------------------------
+def minutes_left(max_minutes: float | None, seconds_before: float) -> float | None:
+    """What is left of a ``--max_train_minutes`` budget after the ``seconds_before`` that the
+    runs a resumed run goes on from trained (the budget is the whole run's).
+
+    >>> minutes_left(30, 600.0), minutes_left(None, 600.0)
+    (20.0, None)
+    """
+    return None if max_minutes is None else max(max_minutes - seconds_before / 60, 0.0)
+
+
 def resume_state(
     args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
 ) -> int:

@@ -56,6 +56,7 @@ from training.common import (  # noqa: E402
     latest_checkpoint,
     log_time_budget,
     lr_for,
+    minutes_left,
     parse_config_overrides,
     push_to_hub,
     recompute_steps_and_start_tracking,
@@ -155,7 +156,10 @@ def train_loop(
     stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
     window: list[torch.Tensor] = []
     progress = TrainingProgress(
-        args.max_train_steps, completed, args.max_train_minutes, accelerator.is_local_main_process
+        args.max_train_steps,
+        completed,
+        minutes_left(args.max_train_minutes, stats["seconds_before"]),
+        accelerator.is_local_main_process,
     )
     model.train()
     for epoch in range(first_epoch, args.num_train_epochs if not stats["stop"] else 0):
@@ -212,7 +216,7 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
         _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
     stop = completed >= args.max_train_steps
     if args.max_train_minutes is not None and not stop:
-        spent = time.perf_counter() - stats["start"] - stats["eval_seconds"]
+        spent = _train_seconds(stats)  # the runs it resumed included: the budget is the run's
         late = spent > 60 * args.max_train_minutes
         stop = bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
         if stop:

@@ -19,6 +19,7 @@ from training.common import (
     TrainingProgress,
     log_time_budget,
     lr_for,
+    minutes_left,
     push_to_hub,
     recompute_steps_and_start_tracking,
     recorded_flags,
@@ -224,7 +225,8 @@ def _loss(model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict) -> torch.T
 
 
 def _should_stop(args, accelerator, completed: int, start: float) -> bool:
-    """`--max_train_steps` reached or `--max_train_minutes` spent (agreed by all processes)."""
+    """`--max_train_steps` reached or `--max_train_minutes` spent since ``start`` (agreed by all
+    processes; a resumed run's ``start`` is moved back by the training time it resumes)."""
     stop = completed >= args.max_train_steps
     if getattr(args, "max_train_minutes", None) is not None and not stop:
         late = time.perf_counter() - start > 60 * args.max_train_minutes
@@ -271,7 +273,7 @@ def train_loop(
     progress = TrainingProgress(
         args.max_train_steps,
         completed,
-        getattr(args, "max_train_minutes", None),
+        minutes_left(getattr(args, "max_train_minutes", None), stats["seconds_before"]),
         accelerator.is_local_main_process,
     )
     model.train()
@@ -318,12 +320,12 @@ def train_loop(
             ):
                 state = _state(args, completed, epoch, stats)
                 save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
-            if _should_stop(args, accelerator, completed, stats["start"]):
+            if _should_stop(args, accelerator, completed, stats["start"] - stats["seconds_before"]):
                 break
         if args.checkpointing_steps == "epoch":
             state = _state(args, completed, epoch, stats)
             save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
-        if _should_stop(args, accelerator, completed, stats["start"]):
+        if _should_stop(args, accelerator, completed, stats["start"] - stats["seconds_before"]):
             break
     progress.close()
     seconds = stats["seconds_before"] + time.perf_counter() - stats["start"]
