@@ -38,6 +38,7 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
         text = action.help or ""
         default = action.default  # `is`: 0 and 0.0 are defaults worth showing, False is not
         quiet = default is None or default is False or default == argparse.SUPPRESS
+        quiet = quiet or action.nargs == 0  # a switch (store_true/false): its default says little
         quiet = quiet or (isinstance(default, (list, tuple)) and not default)
         if quiet or "default" in text.lower():
             return text

@@ -270,7 +270,7 @@ class TuneIndex:
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {
-            "model": str(getattr(model, "name_or_path", "") or ""),
+            "model": _folder_path(getattr(model, "name_or_path", "")),
             "settings": len(ids),
             "order": "played" if unfold_repeats else "written",
             "report": report,
@@ -541,14 +541,27 @@ def _check_index(index: TuneIndex, path: str) -> None:
         )
 
 
+def _folder_path(name_or_path: Any) -> str:
+    """A model's ``name_or_path`` as the index records it: absolute when it is a local folder
+    (so that the index finds it from any working directory), else as it is ("" for a model
+    built in memory)."""
+    text = str(name_or_path or "")
+    return os.path.abspath(text) if text and os.path.isdir(text) else text
+
+
 def _index_tokenizer(index: TuneIndex) -> AbcTokenizer:
     """The tokenizer of the folder the index was built from (its path is in the index)."""
     folder = index.meta.get("tokenizer") or index.meta.get("model")
-    if not folder or not os.path.isdir(folder):
+    how = "(identify(..., tokenizer=...), irish-tune identify --tokenizer DIR)"
+    if not folder:
+        raise FileNotFoundError(
+            "the index records no tokenizer folder (it was built with a model made in memory, "
+            f"not loaded from a folder): pass the tokenizer {how}"
+        )
+    if not os.path.isdir(folder):
         raise FileNotFoundError(
             f"the tokenizer folder this index was built with ({folder!r}) is gone: pass one "
-            "(identify(..., tokenizer=...), irish-tune identify --tokenizer DIR) or rebuild "
-            "the index"
+            f"{how} or rebuild the index"
         )
     return AbcTokenizer.from_pretrained(folder, local_files_only=True)
 

@@ -320,7 +320,8 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         "--no-meter-mode-penalty",
         dest="meter_mode",
         action="store_false",
-        help="Edit distance without its penalties for settings in another meter or mode.",
+        help="Edit distance without its penalties for settings in another meter, mode or tune "
+        "type (R:); the penalties are on by default.",
     )
     _add_transpose_arg(parser)
     parser.add_argument(

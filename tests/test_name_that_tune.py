@@ -737,3 +737,21 @@ def test_identify_refuses_a_model_the_index_was_not_built_with(model, tokenizer)
     other = TuneTitleModel(model.config).eval()
     with pytest.raises(ValueError, match="was built with another model"):
         identify(other, index, KNOWN[0], k=1, tokenizer=tokenizer)
+
+
+def test_an_index_records_its_model_folder_whole_and_says_when_it_has_none(
+    model, tokenizer, tmp_path, monkeypatch
+):
+    # a model made in memory records no folder: the message says so, not that a folder is gone
+    in_memory = TuneIndex.build(model, tokenizer, TRAIN)
+    with pytest.raises(FileNotFoundError, match="records no tokenizer folder"):
+        identify(model, in_memory, KNOWN[0], k=1)
+    # a model loaded from a relative folder is recorded by its absolute path
+    model.save_pretrained(tmp_path / "tt")
+    tokenizer.save_pretrained(tmp_path / "tt")
+    monkeypatch.chdir(tmp_path)
+    loaded = TuneTitleModel.from_pretrained("tt").eval()
+    index = TuneIndex.build(loaded, tokenizer, TRAIN)
+    assert index.meta["model"] == str(tmp_path / "tt")
+    monkeypatch.chdir("/")
+    assert identify(loaded, index, KNOWN[0], k=1)[0][0] == "Reel 1"

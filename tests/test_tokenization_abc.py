@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tokenization.features import FEATURE_NAMES
-from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, UnreadableRowsError
 
 KESH = """X:1
 T:The Kesh
@@ -417,3 +417,13 @@ def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
     assert tokenizer.add_special_tokens({"pad_token": "<pad>"}) == 0  # what it has: accepted
     tokenizer.save_pretrained(tmp_path)
     assert AbcTokenizer.from_pretrained(tmp_path).pad_token_id == 0
+
+
+def test_decode_refuses_a_meter_its_vocabulary_never_had_unless_given():
+    # the rows of a 2/4 tune from a tokenizer trained on 4/4 only carry meter <unk>: it was
+    # written as M:<unk>, which no reader takes
+    tok = AbcTokenizer.train(["X:1\nM:4/4\nL:1/8\nK:D\nDFAd fdAF|d2f2 d2f2|]"])
+    rows = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])["input_ids"][0]
+    with pytest.raises(UnreadableRowsError, match="the rows' meter is <unk>"):
+        tok.decode(rows)
+    assert "\nM:2/4\n" in tok.decode(rows, meter="2/4")

@@ -231,6 +231,13 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys):
         (["--with_tracking", "--report_to", "tensorbord"], "unknown tracker tensorbord; known:"),
     ):
         assert message in _refusal(capsys, bad), bad
+    # a flag of the other task is ignored, and said to be
+    parse_args(["--task", "tune_title", "--key_augmentation", "--eval_steps", "5"])
+    said = capsys.readouterr().err
+    assert "--key_augmentation is for --task measurenote; the tune-title task ignores it" in said
+    assert "--eval_steps is for --task measurenote" in said
+    parse_args(["--eval_steps", "5"])
+    assert "is for --task" not in capsys.readouterr().err
     # several trackers, comma-separated, as accelerate takes them; one not installed is named
     from accelerate.tracking import get_available_trackers
 

@@ -121,7 +121,8 @@ def tokenize_dataset(
     cache_dir: str | os.PathLike | None = None,
     max_length: int | None = None,
 ) -> DatasetDict | Dataset:
-    """Add ``input_ids`` ``(n_rows, 20)``, ``measure_numbers`` and ``length`` to every tune.
+    """Add ``input_ids`` ``(n_rows, 20)``, ``measure_numbers``, ``length`` and ``token_error``
+    (empty for the tunes kept) to every tune.
 
     Tunes the tokenizer cannot read are removed and counted (logged, and stored in the returned
     object's ``tokenize_report``); ``max_length`` drops tunes longer than that many rows (also

@@ -472,6 +472,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         title: str = "",
         x: int = 1,
         register: str = "inverse",
+        meter: str | None = None,
         **kwargs: Any,
     ) -> str:
         """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
@@ -485,6 +486,9 @@ class AbcTokenizer(PreTrainedTokenizer):
             register: ``"inverse"`` (default) undoes the normalisation exactly, so the written
                 tune reads back to the same rows; ``"auto"`` picks the octave that centres the
                 tune on the usual playing register (for generated tunes).
+            meter: the ``M:`` to write; by default the rows' own, which must be in this
+                tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
+                the rows, and is refused rather than written as ``M:<unk>``).
         """
         if register not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
@@ -495,13 +499,13 @@ class AbcTokenizer(PreTrainedTokenizer):
         if not len(ids):
             raise ValueError("decode got no rows besides padding: there is no tune to write")
         tokens = self.ids_to_tokens(ids)
-        white = parse_key(self.abc_vocab.token("key", int(ids[0, _KEY])))
+        white = parse_key(self._header_value(ids, _KEY, "key"))
         target = parse_key(key) if isinstance(key, str) else (key or white)
         if target.mode != white.mode:
             raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
         pitches = [t.pitch for t in tokens if t.kind == "note"] if register == "auto" else None
         tokens = transpose_tokens(tokens, output_shift(white, target, pitches))
-        meter = self.abc_vocab.token("meter", int(ids[0, _METER]))
+        meter = meter or self._header_value(ids, _METER, "meter")
         rhythm = self.abc_vocab.token("rhythm", int(ids[0, _RHYTHM]))
         return write_abc(
             tokens,
@@ -511,6 +515,18 @@ class AbcTokenizer(PreTrainedTokenizer):
             x=x,
             rhythm=None if rhythm in ("unspecified", "<unk>") else rhythm,
         )
+
+    def _header_value(self, ids: np.ndarray, column: int, feature: str) -> str:
+        """The ``feature`` (key or meter) the rows carry, or `UnreadableRowsError` when it is
+        ``<unk>``: not in the vocabulary, so it cannot be written back."""
+        value = self.abc_vocab.token(feature, int(ids[0, column]))
+        if value == "<unk>":
+            hint = "; give it, e.g. decode(ids, meter='6/8')" if feature == "meter" else ""
+            raise UnreadableRowsError(
+                f"the rows' {feature} is <unk>: this tokenizer's training corpus had no tune in "
+                f"it, so it cannot be written back{hint}"
+            )
+        return value
 
     def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
         return [self.decode(seq, **kwargs) for seq in sequences]

@@ -168,6 +168,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     inherit_checkpoint_flags(args, p, argv)
+    _check_task_flags(args, p, argv)
     # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...)
     args.recorded_flags = recorded_flags(args)
     _check_args(args, p)
@@ -321,6 +322,29 @@ def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         value = getattr(args, name)
         if value is not None and not value > 0:  # `not >` also refuses nan
             parser.error(f"--{name} must be > 0, got {value}")
+
+
+#: Flags only `--task measurenote` uses, and what the tune-title task does instead.
+_MEASURENOTE_ONLY = {
+    "key_augmentation": "its crops are not transposed",
+    "eval_steps": "it is evaluated once, at the end, by retrieval (--retrieval_eval_queries)",
+    "per_device_eval_batch_size": "its retrieval evaluation embeds one query at a time",
+}
+
+
+def _check_task_flags(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None
+) -> None:
+    """Say so when a flag of the other task is given: it is ignored (a warning, not an error,
+    so that one launcher script can pass the same flags to both tasks)."""
+    if args.task != "tune_title":
+        return
+    for name in sorted(_MEASURENOTE_ONLY.keys() & _given_flags(parser, argv)):
+        print(
+            f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
+            f"({_MEASURENOTE_ONLY[name]})",
+            file=sys.stderr,
+        )
 
 
 def _given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
