@@ -178,12 +178,16 @@ def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Fewer notes than this in a snippet match many tunes exactly: `identify` says so.
+FEW_NOTES = 8
+
+
 def run_identify(args: argparse.Namespace) -> int:
     """Print the top-k titles with their scores, one per line; for a file of several tunes,
     each tune's list under its ``X:`` and ``T:`` lines."""
     import os
 
-    from tokenization.abc_parser import AbcParseError
+    from tokenization.abc_parser import AbcParseError, parse_abc
 
     from .abc_sources import iter_raw_tunes, text_tunes
     from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
@@ -239,6 +243,13 @@ def run_identify(args: argparse.Namespace) -> int:
                 f"irish-tune identify: the tune at line {start} of {where}: {err}", file=sys.stderr
             )
             continue
+        notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
+        if notes < FEW_NOTES:
+            print(
+                f"irish-tune identify: {name} has {notes} notes, too few to tell tunes apart "
+                f"(many match it exactly); {FEW_NOTES} or more name a tune better",
+                file=sys.stderr,
+            )
         named.append({"tune": name, "line": start, "top": top})
     if args.json:
         tunes = [

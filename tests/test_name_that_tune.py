@@ -423,6 +423,10 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert "tune at line 10 of" in captured.err and "Broken: line 13, column 1" in captured.err
     assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
     assert "needs a tune-title model" in capsys.readouterr().err
+    # a snippet of a few notes matches many tunes exactly: named all the same, with a warning
+    snippet.write_text("K:D\nDFA|\n")
+    assert main(["identify", "--index", out, str(snippet), "-k", "2"]) == 0
+    assert "snippet at line 1 has 3 notes, too few to tell tunes apart" in capsys.readouterr().err
     # snippets without X: lines, between blank lines: each is named, none is dropped
     body = [tune.split("K:D\n")[1].strip() for tune in (KNOWN[6], KNOWN[2])]
     snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n")

@@ -239,6 +239,10 @@ def test_evaluate_module_ranks_config(metric):
     m = metric.load(METRIC_PATH, "ranks")
     out = m.compute(predictions=[1, 4, 30], k_values=[1, 5], mrr_k=20)
     assert out == pytest.approx(retrieval_metrics([1, 4, 30], k_values=(1, 5)))
+    assert m.compute(predictions=[1.0, 4.0])["mean_rank"] == 2.5  # whole floats are ranks too
+    for bad in (1.5, 0):  # was truncated to rank 1, or gave a division by zero
+        with pytest.raises(ValueError, match="ranks are whole numbers from 1"):
+            m.compute(predictions=[bad, 2])
 
 
 def test_evaluate_module_refuses_no_queries_by_name(metric):

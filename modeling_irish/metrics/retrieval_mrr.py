@@ -78,7 +78,8 @@ class RetrievalMRR(evaluate.Metric):
         if self.config_name in ("default", "scores"):
             features = _scores_features()
         elif self.config_name == "ranks":
-            features = datasets.Features({"predictions": datasets.Value("int64")})
+            # float, so that a rank that is no whole number is refused, not truncated
+            features = datasets.Features({"predictions": datasets.Value("float64")})
         else:
             raise KeyError(f"config_name must be 'scores' or 'ranks', got {self.config_name!r}")
         return evaluate.MetricInfo(
@@ -98,7 +99,11 @@ class RetrievalMRR(evaluate.Metric):
 
     def _compute(self, predictions, references=None, k_values=(1, 5, 10), mrr_k=20):
         if self.config_name == "ranks":
-            return retrieval_metrics(np.asarray(predictions), k_values=k_values, mrr_k=mrr_k)
+            ranks = np.asarray(predictions, dtype=np.float64)
+            bad = ranks[(ranks < 1) | (ranks != np.round(ranks))]
+            if bad.size:
+                raise ValueError(f"ranks are whole numbers from 1; got {bad[0]:g}")
+            return retrieval_metrics(ranks.astype(np.int64), k_values=k_values, mrr_k=mrr_k)
         lengths = {len(row) for row in predictions}
         if len(lengths) != 1:
             raise ValueError(f"every score row must have the gallery size; got lengths {lengths}")
