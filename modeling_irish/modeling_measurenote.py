@@ -532,13 +532,34 @@ def measurenote_loss(
     >>> [round(x.item(), 4) for x in measurenote_loss(logits, dur, labels)]
     [2.9957, 1.6094, 1.3863]
     """
-    main_target = labels[:, 1:, 0]
-    dur_target = labels[:, 1:, 1]
-    for special in ignored_dur_ids:
-        dur_target = dur_target.masked_fill(dur_target == special, -100)
+    main_target, dur_target = _loss_targets(labels, ignored_dur_ids)
     loss_main = _mean_cross_entropy(logits[:, :-1], main_target)
     loss_dur = _mean_cross_entropy(dur_logits[:, :-1], dur_target)
     return loss_main + dur_loss_weight * loss_dur, loss_main, loss_dur
+
+
+def _loss_targets(
+    labels: torch.LongTensor, ignored_dur_ids: tuple[int, ...]
+) -> tuple[torch.LongTensor, torch.LongTensor]:
+    """The main and duration targets `measurenote_loss` scores (shifted; -100: none)."""
+    dur_target = labels[:, 1:, 1]
+    for special in ignored_dur_ids:
+        dur_target = dur_target.masked_fill(dur_target == special, -100)
+    return labels[:, 1:, 0], dur_target
+
+
+def loss_target_counts(
+    labels: torch.LongTensor, ignored_dur_ids: tuple[int, ...] = (0, 1, 2)
+) -> torch.Tensor:
+    """``[main targets, duration targets]`` of a batch, as `measurenote_loss` counts them: what
+    its two means divide by. A training step over several batches (gradient accumulation,
+    processes) weighs each batch's means by these, so that every target counts alike.
+
+    >>> loss_target_counts(torch.tensor([[[-100, -100], [4, 3], [5, 1]]])).tolist()
+    [2, 1]
+    """
+    main, dur = _loss_targets(labels, ignored_dur_ids)
+    return torch.stack([(main != -100).sum(), (dur != -100).sum()])
 
 
 def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor) -> None:

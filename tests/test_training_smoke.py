@@ -691,3 +691,44 @@ def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_pat
     (folder / "abc_vocab.json").unlink()  # a run killed while writing it
     again = load_or_train_tokenizer(split, str(tmp_path))
     assert again == first and (folder / "abc_vocab.json").is_file()
+
+
+def test_an_accumulated_update_is_that_of_one_batch_of_all_its_tunes():
+    # the gradient of two accumulated batches of two tunes each equals the gradient of one batch
+    # of the four, although their lengths differ a lot (each batch's mean would weigh a short
+    # tune's targets several times a long one's)
+    from accelerate import Accelerator
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+    from training.train import _accumulate
+
+    body = "DFAd fdAF|GBdg fdAF|"
+    tunes = [f"X:{n}\nT:t{n}\nM:4/4\nL:1/8\nK:D\n{body * reps}]\n" for n, reps in
+             enumerate((1, 12, 2, 9))]  # fmt: skip
+    tok = AbcTokenizer.train(tunes)
+    torch.manual_seed(0)
+    model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=tok.abc_vocab.sizes))
+    model.eval()  # no dropout: the same forward both ways
+    rows = [{k: v[0] for k, v in tok(t).items() if k in ("input_ids", "measure_numbers")}
+            for t in tunes]  # fmt: skip
+    collate = AbcDataCollator()
+
+    def grads():
+        out = [p.grad.clone() for p in model.parameters()]
+        model.zero_grad()
+        return out
+
+    model(**collate(rows)).loss.backward()
+    whole = grads()
+    accelerator = Accelerator(gradient_accumulation_steps=2, cpu=True)
+    list(_accumulate(accelerator, model, [collate(rows[:2]), collate(rows[2:])]))
+    for a, b in zip(grads(), whole):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
+    # a short last group (one batch where two make an update) is that batch's own update
+    model(**collate(rows[:2])).loss.backward()
+    alone = grads()
+    list(_accumulate(accelerator, model, [collate(rows[:2])]))
+    for a, b in zip(grads(), alone):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)

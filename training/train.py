@@ -30,6 +30,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):  # `python training/train.py`: make the repository importable
@@ -42,6 +43,7 @@ from accelerate.utils import set_seed  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 from modeling_irish.lm_evaluation import special_ids  # noqa: E402
+from modeling_irish.modeling_measurenote import loss_target_counts  # noqa: E402
 from training import train_tune_title  # noqa: E402
 from training.arguments import (  # noqa: E402
     UsageError,
@@ -169,24 +171,18 @@ def train_loop(
         if epoch == first_epoch and resume_batches:
             active = accelerator.skip_first_batches(train_dl, resume_batches)
         active.set_epoch(epoch)
-        for batch in active:
-            with accelerator.accumulate(model):
-                out = model(**batch)
-                accelerator.backward(out.loss)
-                if accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                    set_learning_rate(optimizer, lr_for(args, completed))
-                optimizer.step()
-                optimizer.zero_grad()
-            stats["tokens"] += int(batch["attention_mask"].sum())
-            window.append(torch.stack([out.loss, out.loss_main, out.loss_dur]).detach())
-            if accelerator.sync_gradients:
-                completed += 1
-                progress.update(paused_seconds=stats["eval_seconds"])
-                if _after_update(
-                    args, accelerator, model, eval_dl, stats, window, completed, epoch
-                ):
-                    break
+        for group in _update_groups(active, args.gradient_accumulation_steps):
+            for out, batch in _accumulate(accelerator, model, group):
+                stats["tokens"] += int(batch["attention_mask"].sum())
+                window.append(torch.stack([out.loss, out.loss_main, out.loss_dur]).detach())
+            accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+            set_learning_rate(optimizer, lr_for(args, completed))
+            optimizer.step()
+            optimizer.zero_grad()
+            completed += 1
+            progress.update(paused_seconds=stats["eval_seconds"])
+            if _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch):
+                break
         if args.checkpointing_steps == "epoch":
             _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch, stats, window)
         if stats["stop"]:
@@ -196,6 +192,46 @@ def train_loop(
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
     stats.update(completed_steps=completed, train_seconds=_train_seconds(stats))
     return stats
+
+
+def _update_groups(loader: Any, size: int) -> Iterator[list[dict]]:
+    """The batches of ``loader`` in groups of ``size``, one optimizer update each (the last
+    group of an epoch may be shorter)."""
+    group: list[dict] = []
+    for batch in loader:
+        group.append(batch)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _accumulate(
+    accelerator: Accelerator, model: torch.nn.Module, group: list[dict]
+) -> Iterator[tuple[Any, dict]]:
+    """Forward and backward every batch of one update; yields ``(output, batch)``.
+
+    Each batch's loss is its sums of main and duration NLL over the targets of the whole update
+    (all batches, all processes: `loss_target_counts`), not its own means, so that the update is
+    that of one batch holding them all: a short tune's targets weigh what a long one's do, and a
+    short last group of an epoch is not scaled down. Gradients are synchronised across
+    processes at the group's last batch only."""
+    unwrapped = accelerator.unwrap_model(model)
+    special = special_ids(unwrapped)
+    counts = [loss_target_counts(batch["labels"], special) for batch in group]
+    totals = accelerator.reduce(torch.stack(counts).sum(0).double(), "sum").clamp_min(1)
+    # `accelerator.backward` divides by the accumulation steps, and DDP averages processes
+    scale = accelerator.gradient_accumulation_steps * accelerator.num_processes
+    weight = unwrapped.config.dur_loss_weight
+    for i, (batch, count) in enumerate(zip(group, counts)):
+        last = i == len(group) - 1
+        with contextlib.nullcontext() if last else accelerator.no_sync(model):
+            out = model(**batch)
+            share = count / totals
+            loss = (out.loss_main * share[0] + weight * out.loss_dur * share[1]) * scale
+            accelerator.backward(loss.to(out.loss.dtype))
+        yield out, batch
 
 
 def _train_seconds(stats: dict) -> float:
