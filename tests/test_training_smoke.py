@@ -498,6 +498,13 @@ def test_key_augmentation_moves_notes_and_key_together(tunebook):
                  ("main", "pitch_class", "octave", "key", "root", "key_sig")]  # fmt: skip
     assert np.array_equal(up[:, unchanged], ids[:, unchanged])
     assert aug.transpose(ids, 60) is None  # leaves the pitch vocabulary
+    # a tune whose lowest note is a C (octave 5 starts there) can still go down: the octave
+    # vocabulary covers the pitches kept for augmentation below the training ones
+    low = "X:1\nT:Low\nM:4/4\nL:1/8\nK:C\nCDEF GABc|cBAG FEDC|]\n"
+    low_tok = AbcTokenizer.train([low])
+    low_ids = low_tok.encode_tune(low).input_ids
+    low_aug = data.KeyAugmenter(low_tok.abc_vocab)
+    assert all(low_aug.transpose(low_ids, shift) is not None for shift in range(-5, 7))
     only_bad = data.KeyAugmenter(vocab, shifts=(60,))
     assert np.array_equal(only_bad(ids, np.random.default_rng(0)), ids)
 

@@ -98,6 +98,9 @@ class AbcVocab:
             seen -= set(SPECIALS)
             if name == "main":
                 seen |= _widened_pitches(seen)
+            if name == "octave":  # every octave of the widened pitches (key augmentation)
+                pitches = [int(v[5:]) for v in values["main"] if v.startswith("pitch")]
+                seen |= {str(p // 12) for p in pitches}
             values[name] = list(SPECIALS) + sorted(seen, key=value_sort_key)
         return cls(values)
 
