@@ -703,6 +703,20 @@ def test_the_corpus_cache_key_follows_the_contents_not_the_mtime(tmp_path):
     assert sorted(second["train"]["title"]) == ["Aaa", "Ccc"]
 
 
+def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monkeypatch):
+    # reader code copied with its old mtime (cp -p, rsync -a) and the same size is new code
+    from modeling_irish import abc_corpus, abc_sources
+
+    code = tmp_path / "abc_sources.py"
+    code.write_text("x = 'reel'\n")
+    monkeypatch.setattr(abc_sources, "__file__", str(code))
+    before = abc_corpus._fingerprint([], {})
+    stat = code.stat()
+    code.write_text("x = 'REEL'\n")
+    os.utime(code, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert abc_corpus._fingerprint([], {}) != before
+
+
 @needs_parser
 def test_skipped_tunes_are_a_warning_and_nothing_readable_is_an_error(tmp_path, caplog):
     bad = "X:9\nT:Broken\nM:4/4\nL:1/8\nK:D\n[[DF]A]B c|\n"
