@@ -167,8 +167,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run takes the flags it is not given from its checkpoint (`inherit_checkpoint_flags`)."""
     p = build_parser()
     args = p.parse_args(argv)
-    inherit_checkpoint_flags(args, p, argv)
-    _check_task_flags(args, p, argv)
+    given = _given_flags(argv)
+    inherit_checkpoint_flags(args, given)
+    _check_task_flags(args, given)
     # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...)
     args.recorded_flags = recorded_flags(args)
     _check_args(args, p)
@@ -332,14 +333,12 @@ _MEASURENOTE_ONLY = {
 }
 
 
-def _check_task_flags(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None
-) -> None:
+def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
     """Say so when a flag of the other task is given: it is ignored (a warning, not an error,
     so that one launcher script can pass the same flags to both tasks)."""
     if args.task != "tune_title":
         return
-    for name in sorted(_MEASURENOTE_ONLY.keys() & _given_flags(parser, argv)):
+    for name in sorted(_MEASURENOTE_ONLY.keys() & given):
         print(
             f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
             f"({_MEASURENOTE_ONLY[name]})",
@@ -347,7 +346,7 @@ def _check_task_flags(
         )
 
 
-def _given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
+def _given_flags(argv: list[str] | None) -> set[str]:
     """The ``dest`` of every flag on the command line (parsed again with no defaults)."""
     probe = build_parser()
     for action in probe._actions:
@@ -356,14 +355,12 @@ def _given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> set
     return set(vars(given))
 
 
-def inherit_checkpoint_flags(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str] | None
-) -> list[str]:
+def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> list[str]:
     """With ``--resume_from_checkpoint``, give every flag the command line leaves out its value in
     the checkpoint's run (`recorded_flags`), so that ``--output_dir D --resume_from_checkpoint``
     goes on as that run would have: same budget, schedule, checkpoints and tracking. Returns the
-    flags taken, as ``--name value``, and prints them. Checkpoints that record no flags (older
-    ones) change nothing."""
+    flags taken, as ``--name value``, and prints them. ``given``: the flags on the command line
+    (`_given_flags`). Checkpoints that record no flags (older ones) change nothing."""
     if args.resume_from_checkpoint is None:
         return []
     path = args.resume_from_checkpoint
@@ -372,7 +369,6 @@ def inherit_checkpoint_flags(
     if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
         return []  # a fresh start, or an error of `_check_paths`
     recorded = read_training_state(path).get("args", {})
-    given = _given_flags(parser, argv)
     taken = []
     for name, value in recorded.items():
         if name in given or not hasattr(args, name) or name in UNRECORDED_FLAGS:
