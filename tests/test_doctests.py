@@ -25,6 +25,7 @@ METRIC = Path(modeling_irish.__file__).parent / "metrics" / "retrieval_mrr.py"
 NO_EXAMPLES = {
     "modeling_irish.cli": "command line",
     "modeling_irish.lm_evaluation": "command line",
+    "modeling_irish.metrics": "holds metric scripts, loaded by path (their examples: below)",
     "modeling_irish.retrieval_cli": "command line",
     "tokenization.abc_lexer": "regex tables",
     "tokenization.dataset": "needs a corpus: tests/test_dataset_tokenize.py",
