@@ -13,7 +13,8 @@ columns sorted longest first, `active[j]` (the columns still inside their sequen
 and `k`, the number of never-matching pattern rows above the pattern (subtracted at the end),
 and returns each column's minimum over end positions of the last row of the DP, as int64.
 
-Compiled on first use and cached on disk (numba's `cache=True`).
+Compiled on first use and cached on disk (numba's `cache=True`), or compiled in every process
+where numba finds nowhere to write its cache (a read-only install with no writable home).
 
 >>> import numpy as np
 >>> peq = np.zeros(256, dtype=np.uint32)
@@ -75,7 +76,18 @@ def _step64(eq_row, pv, mv, score, best):  # pragma: no cover - compiled
         mv[c] = np.uint64(ph & xv)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+def compiled_kernel(func):
+    """``numba.njit(cache=True, nogil=True)`` of ``func``; without the disk cache when numba has
+    no writable place for it (it raises at decoration: a read-only site-packages and home)."""
+    try:
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(func)
+    except RuntimeError as err:  # "cannot cache function ...: no locator available"
+        if "cannot cache" not in str(err):
+            raise
+        return numba.njit(nogil=True, error_model="numpy")(func)
+
+
+@compiled_kernel
 def scan_words32(peq, codes, active, k):  # pragma: no cover - compiled
     """The scan with a 32-bit word (patterns of up to 32 symbols)."""
     n = codes.shape[1]
@@ -93,7 +105,7 @@ def scan_words32(peq, codes, active, k):  # pragma: no cover - compiled
     return best.astype(np.int64) - k
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@compiled_kernel
 def scan_words64(peq, codes, active, k):  # pragma: no cover - compiled
     """The scan with a 64-bit word (patterns of up to 64 symbols)."""
     n = codes.shape[1]

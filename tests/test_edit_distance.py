@@ -97,6 +97,17 @@ def test_compiled_scan_equals_the_numpy_scan_bit_for_bit(width):
         _myers_scan_table(np.zeros(256, np.uint64), 3, empty)
 
 
+def test_kernels_compile_without_a_disk_cache_where_numba_cannot_write_one():
+    """A read-only install with no writable home: numba refuses ``cache=True`` at decoration
+    ("no locator available"), as for a function with no source file; the kernel then compiles
+    per process instead of making the import fail."""
+    from modeling_irish.myers_kernels import compiled_kernel
+
+    namespace: dict = {}
+    exec("def add_one(x):\n    return x + 1", namespace)  # no file: nowhere to cache
+    assert compiled_kernel(namespace["add_one"])(41) == 42
+
+
 def test_symbol_range_is_checked():
     with pytest.raises(ValueError):
         PaddedGallery([[1, 255]])
