@@ -359,6 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"irish-tune {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`irish-tune check ... --json | head`): quietly
+        # stop; stdout goes to /dev/null so that the interpreter's last flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except (OSError, ValueError) as err:  # bad input (AbcParseError is a ValueError); OSError:
         # missing files, folders that are not saved models (transformers raises OSError)
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -357,6 +357,27 @@ def test_an_interrupted_command_says_so_and_exits_130(tmp_path, capsys, monkeypa
     assert capsys.readouterr().err.strip() == "irish-tune check: interrupted"
 
 
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """`irish-tune check ... --json | head -c 10`: the closed pipe stops the command with the
+    shell's status for it (141), not an error message (the report of 2,000 bad tunes is longer
+    than the pipe's buffer, so writing it meets the closed pipe)."""
+    import subprocess
+    import sys
+
+    tunebook = tmp_path / "bad.abc"
+    tunebook.write_text("".join(f"X:{i}\nT:Bad {i}\nK:D\nCD^3E|\n\n" for i in range(2000)))
+    code = "import sys; from modeling_irish.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "check", str(tunebook), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout.read(10) == b'{"tunes": '
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Broken pipe" not in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
