@@ -224,6 +224,8 @@ def _music21(text: str) -> list[tuple]:
         (Key("Bb", "major"), [70, 71, 63, 64, 75, 66, 58, 61]),
         (Key("E", "minor"), [66, 67, 65, 64, 63, 78, 75, 71]),
         (Key("Eb", "major"), [63, 64, 70, 71, 68, 69, 56, 62]),
+        (Key("A", "locrian"), [69, 70, 72, 74, 75, 77, 79, 66]),  # music21 reads K:Aloc as A
+        (Key("F#", "locrian"), [66, 67, 69, 71, 72, 74, 76, 78]),
     ],
 )
 def test_music21_agrees_on_written_tunes(key, pitches):
@@ -281,3 +283,27 @@ def test_mid_tune_meter_changes_are_written_back():
     again = parse_abc(written)
     assert "[M:3/4]" in written and "[M:4/4]" in written
     assert again.tokens == tune.tokens and again.meter_changes == tune.meter_changes
+
+
+@pytest.mark.parametrize(
+    ("meter", "source", "written"),
+    [
+        ("6/8", "D|GAGGAB|(3ABcB G2A|", "D | GAG GAB | (3ABcB G2A |"),
+        ("C|", "FAAB AFED|[DA]2 dB cAGE|", "FAAB AFED | [DA]2dB cAGE |"),
+        ("4/4", "A|BAGB A2 Bc|d8|", "A | BAGB A2Bc | d8 |"),
+        ("2/4", "AB cd|e2 z2|ABc|", "AB cd | e2 z2 | ABc |"),  # a short bar stays whole
+        ("3/2", "A2B2 c2d2 e2f2|", "A2B2 c2d2 e2f2 |"),
+        ("7/8", "ABc dBA G|", "ABcdBAG |"),  # irregular meters are not grouped
+        ("9/8", "A3 B3 c3|A4 B4 c|", "A3 B3 c3 | A4B4c |"),  # notes across a group: no break
+    ],
+)
+def test_full_bars_are_written_in_beat_groups(meter, source, written):
+    """Sheet music beams by the spaces of the ABC: a jig bar as 3+3, a reel bar as 4+4; the
+    grouping changes no token."""
+    tune = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{source}")
+    text = body(tune.tokens, "C major", meter=meter)
+    assert text == written
+    again = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{text}")
+    assert [(t.kind, t.pitch, t.dur) for t in again.tokens] == [
+        (t.kind, t.pitch, t.dur) for t in tune.tokens
+    ]

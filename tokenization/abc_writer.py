@@ -9,7 +9,7 @@ from fractions import Fraction
 from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key, standard_key
 
-__all__ = ["length_text", "tokens_to_body", "write_abc"]
+__all__ = ["beat_group", "length_text", "tokens_to_body", "write_abc"]
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _LETTERS = "CDEFGAB"
@@ -34,12 +34,28 @@ def length_text(dur: Fraction, unit: Fraction) -> str:
     return f"{ratio.numerator}/{ratio.denominator}"
 
 
+def _misread_letters(key: Key) -> set[str]:
+    """Letters on which every note is written with its accidental because music21 (10.x) would
+    misread the key line: it reads a locrian ``K:`` (``K:Aloc``) as the tonic's major key, so on
+    the letters where the two signatures differ each note says what it is (``=F``, ``_B``); ABC
+    2.1 readers, abc2midi and ours read the same notes either way.
+
+    >>> sorted(_misread_letters(Key("A", "locrian"))), _misread_letters(Key("A", "dorian"))
+    (['B', 'C', 'E', 'F', 'G'], set())
+    """
+    if key.mode != "locrian":
+        return set()
+    major = Key(key.tonic, "major").accidentals
+    return {letter for letter in _LETTERS if major[letter] != key.accidentals[letter]}
+
+
 class _Speller:
     """Key-aware spelling with bar-scoped accidental state (mirrors the parser's rules)."""
 
     def __init__(self, key: Key) -> None:
         self.sig = key.accidentals
         self.prefer_flats = key.signature < 0
+        self.always_marked = _misread_letters(key)
         self.reset_bar()
         self.carry: dict[int, int] = {}  # natural pitch -> pitch carried by a tie
         self.next_carry: dict[int, int] = {}
@@ -80,7 +96,7 @@ class _Speller:
             bare = carried
         else:
             bare = nat + self.state.get(nat, self.sig[letter])
-        explicit = bare != pitch or letter in self.touched
+        explicit = bare != pitch or letter in self.touched or letter in self.always_marked
         if carried is not None and alt != self.sig[letter]:
             explicit = True  # readers differ on ties across bars: say it
         acc = ""
@@ -94,6 +110,72 @@ class _Speller:
         return acc + name
 
 
+def beat_group(meter: str | None) -> Fraction | None:
+    """Length (whole notes) of the beat groups a full bar of ``meter`` is written in, the way
+    Irish tunes are usually beamed: a dotted quarter in 6/8, 9/8 and 12/8, half a bar in 4/4 and
+    2/2 (``ABcd efga``), a half note in 3/2, a quarter in other x/4 meters; None (the bar
+    unbroken) for free meter and for irregular ones such as 5/8 or 7/8.
+
+    >>> [beat_group(m) for m in ("6/8", "C", "2/4", "3/2", "7/8", None)]
+    [Fraction(3, 8), Fraction(1, 2), Fraction(1, 4), Fraction(1, 2), None, None]
+    """
+    text = {"C": "4/4", "C|": "2/2"}.get((meter or "").strip(), (meter or "").strip())
+    num, _, den = text.partition("/")
+    if not (num.isdigit() and den.isdigit()) or int(num) == 0 or int(den) == 0:
+        return None
+    n, d = int(num), int(den)
+    if d in (8, 16) and n in (6, 9, 12):
+        return Fraction(3, d)
+    if d == 2:
+        return Fraction(1, 2)
+    if d == 4:
+        return Fraction(1, 2) if n == 4 else Fraction(1, 4)
+    return None
+
+
+class _BarText:
+    """The pieces of the bar being written, and where a beat group starts: a full bar is joined
+    with a space before each group (``ABc dBA``) so that engravers beam by the beat; a short bar
+    (a pickup, the end of a section) is joined as it is."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.breaks: set[int] = set()  # indices of pieces that start a beat group
+        self.offset = Fraction(0)  # sounding length written so far in this bar
+        self.tuplet_left = 0  # members of the current tuplet still to come
+        self.ratio = Fraction(1)  # their sounding / written length
+
+    def start_event(self, group: Fraction | None) -> None:
+        """A note, rest, chord or tuplet begins at the current offset."""
+        if group and self.offset and not self.tuplet_left and self.offset % group == 0:
+            self.breaks.add(len(self.pieces))
+
+    def advance(self, written: Fraction) -> None:
+        """A note, rest or chord of written length ``written`` ends."""
+        if self.tuplet_left:
+            self.offset += written * self.ratio
+            self.tuplet_left -= 1
+        else:
+            self.offset += written
+
+    def text(self, bar_length: Fraction | None) -> str:
+        """The bar's text; broken into beat groups only when it fills ``bar_length``."""
+        if bar_length is None or self.offset != bar_length:
+            return "".join(self.pieces)
+        return "".join(
+            (" " if i in self.breaks else "") + piece for i, piece in enumerate(self.pieces)
+        )
+
+
+def _bar_length(meter: str | None) -> Fraction | None:
+    """Whole notes in a full bar of ``meter`` (None for free or unreadable meters)."""
+    text = {"C": "4/4", "C|": "2/2"}.get((meter or "").strip(), (meter or "").strip())
+    num, _, den = text.partition("/")
+    if num.isdigit() and den.isdigit() and int(den):
+        return Fraction(int(num), int(den))
+    return None
+
+
 def tokens_to_body(
     tokens: Iterable[Token],
     *,
@@ -105,15 +187,20 @@ def tokens_to_body(
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
     ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
-    inline ``[M:...]`` fields before those tokens.
+    inline ``[M:...]`` fields before those tokens. Full bars are written in beat groups
+    (`beat_group`), which only sets how sheet music beams them.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> toks = parse_abc("K:F\\nL:1/8\\nB=B B2|_E/2z/2 [CE]3-[CE]|").tokens
     >>> tokens_to_body(toks, key=Key("F", "major"))
     'B=B=B2 | _E/2z/2[C_E]3-[C_E] |'
+    >>> toks = parse_abc("M:6/8\\nL:1/8\\nK:G\\nD|GAB (3cBA G|").tokens
+    >>> tokens_to_body(toks, key=Key("G", "major"), meter="6/8")
+    'D | GAB (3cBAG |'
     """
     speller = _Speller(key)
     out: list[str] = []
+    bar = _BarText()
     bars = 0
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
@@ -121,14 +208,17 @@ def tokens_to_body(
     for index, tok in enumerate(tokens):
         if index in changes:
             meter = changes[index]
-            out.append(f"[M:{meter or 'none'}]")
+            bar.pieces.append(f"[M:{meter or 'none'}]")
         kind = tok.kind
+        group = beat_group(meter)
         if kind == "note":
             if chord is None:
                 speller.start_group()
+                bar.start_event(group)
             text = speller.note(tok.pitch)
             if chord is None:
-                out.append(text + length_text(tok.dur, unit))
+                bar.pieces.append(text + length_text(tok.dur, unit))
+                bar.advance(tok.dur)
             else:
                 chord.append((text, tok.dur))
         elif kind == "tie":
@@ -136,11 +226,15 @@ def tokens_to_body(
             if chord is not None:
                 chord.append(("-", None))
             else:
-                out.append("-")
+                bar.pieces.append("-")
         elif kind == "rest":
             speller.carry, speller.next_carry = {}, {}
-            out.append("z" + length_text(tok.dur, unit))
+            bar.start_event(group)
+            bar.pieces.append("z" + length_text(tok.dur, unit))
+            bar.advance(tok.dur)
         elif kind == "bar":
+            out.append(bar.text(_bar_length(meter)))
+            bar = _BarText()
             speller.reset_bar()
             bars += 1
             sep = "\n" if bars_per_line and bars % bars_per_line == 0 else " "
@@ -148,17 +242,28 @@ def tokens_to_body(
             # every reader (ours included) maps both spellings onto the same bar.
             out.append(" " + (":||:" if tok.text == ":|:" else tok.text) + sep)
         elif kind == "tuplet":
-            out.append(_tuplet_text(tok, meter))
+            bar.start_event(group)
+            bar.pieces.append(_tuplet_text(tok, meter))
+            bar.tuplet_left, bar.ratio = _tuplet_members(tok), Fraction(tok.dur)
         elif kind == "chord_start":
             speller.start_group()
+            bar.start_event(group)
             chord = []
         elif kind == "chord_end":
-            out.append(_chord_text(chord or [], unit))
+            bar.pieces.append(_chord_text(chord or [], unit))
+            bar.advance(next((d for _, d in chord or [] if d is not None), Fraction(0)))
             chord = None
         else:
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
+    out.append(bar.text(_bar_length(meter)))
     return "".join(out).strip()
+
+
+def _tuplet_members(tok: Token) -> int:
+    """How many notes, rests or chords the tuplet ``(p:q:r`` spans (r, p when not given)."""
+    parts = tok.text[1:].split(":")
+    return int(parts[2]) if len(parts) == 3 and parts[2] else int(parts[0])
 
 
 def _chord_text(notes: list[tuple[str, Fraction | None]], unit: Fraction) -> str:

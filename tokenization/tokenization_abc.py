@@ -127,7 +127,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         >>> enc["input_ids"].shape, enc["labels"].shape
         (torch.Size([1, 10, 20]), torch.Size([1, 10, 2]))
         >>> print(tok.decode(enc["input_ids"][0], key="D", title="t").splitlines()[-1])
-        DFAd | f2d2 |]
+        DF Ad | f2 d2 |]
     """
 
     vocab_files_names = {"vocab_file": VOCAB_FILE}
