@@ -1,6 +1,7 @@
 """modeling-irish: Hugging Face-style models, tokenizer and loader for Irish traditional music.
 
-Importing the package registers the models and the tokenizer with the transformers Auto classes:
+Importing the package registers the models and the tokenizer with the transformers Auto classes
+(and the ``pipeline("abc-generation")`` task, `modeling_irish.pipeline_abc`):
 
 >>> import modeling_irish
 >>> from transformers import AutoConfig
@@ -18,6 +19,7 @@ from .configuration_measurenote import MeasureNoteConfig
 from .configuration_tune_title import TuneTitleConfig
 from .modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
 from .modeling_tune_title import TuneTitleModel
+from .pipeline_abc import register as _register_pipeline
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -38,6 +40,8 @@ MeasureNoteModel.register_for_auto_class("AutoModel")
 MeasureNoteForCausalLM.register_for_auto_class("AutoModelForCausalLM")
 TuneTitleConfig.register_for_auto_class()
 TuneTitleModel.register_for_auto_class("AutoModel")
+
+_register_pipeline()  # pipeline("abc-generation", model=folder)
 
 
 def load_abc_corpus(*args: Any, **kwargs: Any) -> "DatasetDict":

@@ -1,0 +1,83 @@
+"""``pipeline("abc-generation")``: whole tunes from a MeasureNote model, the transformers way.
+
+MeasureNote rows have 20 features and its sampler keeps every bar inside the meter, so the
+stock ``"text-generation"`` pipeline (token ids in, token ids out) cannot drive it. This task
+wraps `modeling_irish.generation.TuneGenerator` in a `transformers.Pipeline`: the input is an
+ABC incipit to continue (or ``None``/``""`` for a new tune), the keyword arguments are those of
+`TuneGenerator.generate` (``rhythm``, ``key``, ``num_tunes``, ``seed``, ``temperature``...), and
+each input gives a list of ``{"generated_text": abc, "valid": bool, "errors": [...]}``.
+
+``import modeling_irish`` registers the task. Example::
+
+    >>> from transformers import pipeline
+    >>> import modeling_irish
+    >>> pipe = pipeline("abc-generation", model="runs/measurenote-small")  # doctest: +SKIP
+    >>> out = pipe(None, rhythm="jig", key="G", num_tunes=2, seed=0)  # doctest: +SKIP
+    >>> print(out[0]["generated_text"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoModelForCausalLM, Pipeline
+from transformers.pipelines import PIPELINE_REGISTRY
+
+TASK = "abc-generation"
+
+__all__ = ["TASK", "AbcGenerationPipeline"]
+
+
+class AbcGenerationPipeline(Pipeline):
+    """Sample tunes from a `MeasureNoteForCausalLM` and its `AbcTokenizer`.
+
+    Call it with an ABC incipit (its key, meter and rhythm condition the tune unless given) or
+    ``None`` / ``""``, plus any argument of `TuneGenerator.generate`; a list of incipits gives a
+    list of results. ``num_tunes`` tunes come back for each input, as dicts with
+    ``generated_text`` (the ABC tune in its real key), ``valid`` and ``errors`` (what
+    `validate_tune` found) and, with ``return_tunes=True``, ``tune`` (the `GeneratedTune`).
+    """
+
+    _load_processor = False
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = True
+
+    def _sanitize_parameters(
+        self, return_tunes: bool | None = None, **generate_kwargs: Any
+    ) -> tuple[dict, dict, dict]:
+        postprocess = {} if return_tunes is None else {"return_tunes": return_tunes}
+        if "prompt" in generate_kwargs:
+            raise TypeError("give the incipit as the pipeline's input, not as prompt=")
+        return {}, generate_kwargs, postprocess
+
+    def preprocess(self, inputs: str | None) -> dict[str, str | None]:
+        if inputs is not None and not isinstance(inputs, str):
+            raise TypeError(
+                f"abc-generation takes an ABC incipit (str) or None, got {type(inputs).__name__}"
+            )
+        return {"prompt": inputs if inputs and inputs.strip() else None}
+
+    def _forward(self, model_inputs: dict, **generate_kwargs: Any) -> dict[str, list]:
+        from .generation import TuneGenerator
+
+        generator = TuneGenerator(self.model, self.tokenizer)
+        return {"tunes": generator.generate(prompt=model_inputs["prompt"], **generate_kwargs)}
+
+    def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:
+        results = []
+        for tune in model_outputs["tunes"]:
+            result = {"generated_text": tune.abc, "valid": tune.valid, "errors": list(tune.errors)}
+            if return_tunes:
+                result["tune"] = tune
+            results.append(result)
+        return results
+
+
+def register() -> None:
+    """Make ``pipeline("abc-generation", model=...)`` available (done on ``import
+    modeling_irish``)."""
+    if TASK not in PIPELINE_REGISTRY.get_supported_tasks():
+        PIPELINE_REGISTRY.register_pipeline(
+            TASK, pipeline_class=AbcGenerationPipeline, pt_model=AutoModelForCausalLM, type="text"
+        )

@@ -1,0 +1,64 @@
+"""Tests of ``pipeline("abc-generation")`` on a tiny random model saved as a folder."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import one_torch_thread, tiny_measurenote_config  # noqa: F401
+from transformers import pipeline
+
+import modeling_irish  # noqa: F401  (registers the task)
+from modeling_irish.generation import TuneGenerator
+from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+from modeling_irish.pipeline_abc import AbcGenerationPipeline
+from tokenization.abc_parser import parse_abc
+from tokenization.tokenization_abc import AbcTokenizer
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TRAIN = [
+    "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 (3cBA B4|d3e f2ed|[DA]4 z4:|\n",
+    "X:2\nT:b\nR:jig\nM:6/8\nL:1/8\nK:G\nD|:GBd gdB|A3/2B/2c A2D|GBd g2e|1dBA G3:|2dBA G2||\n",
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.train(TRAIN)
+    model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes))
+    path = tmp_path_factory.mktemp("model")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def test_the_pipeline_gives_the_tunes_of_the_generator(model_dir):
+    """`pipeline("abc-generation")` loads the folder through the Auto classes and samples what
+    `TuneGenerator` samples with the same arguments."""
+    pipe = pipeline("abc-generation", model=model_dir)
+    assert isinstance(pipe, AbcGenerationPipeline)
+    out = pipe(None, rhythm="jig", key="G", num_tunes=2, seed=3)
+    direct = TuneGenerator(pipe.model, pipe.tokenizer).generate(2, rhythm="jig", key="G", seed=3)
+    assert [o["generated_text"] for o in out] == [t.abc for t in direct]
+    assert all(o["valid"] and o["errors"] == [] for o in out)
+    assert "K:G" in out[0]["generated_text"] and "M:6/8" in out[0]["generated_text"]
+
+
+def test_an_incipit_is_continued_and_a_list_gives_one_result_each(model_dir):
+    pipe = pipeline("abc-generation", model=model_dir)
+    incipit = "X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|"
+    out = pipe([incipit, ""], num_tunes=1, seed=1, return_tunes=True)
+    assert len(out) == 2 and all(len(o) == 1 for o in out)
+    continued = out[0][0]
+    assert continued["generated_text"].split("K:D\n", 1)[1].startswith("DFA dAF |")
+    assert continued["tune"].meter == "6/8"
+    assert parse_abc(continued["generated_text"]).meter == "6/8"
+
+
+def test_wrong_inputs_are_named(model_dir):
+    pipe = pipeline("abc-generation", model=model_dir)
+    with pytest.raises(TypeError, match="ABC incipit"):
+        pipe(42)
+    with pytest.raises(TypeError, match="not as prompt="):
+        pipe(None, prompt="X:1\nK:D\nDFA|")
