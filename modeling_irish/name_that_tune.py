@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from tokenization.abc_parser import AbcParseError
-from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, EncodedTune
 
 from .abc_corpus import title_key
 from .abc_sources import RawTune, iter_raw_tunes
@@ -611,6 +611,7 @@ def identify(
     if tokenizer is None:
         tokenizer = _index_tokenizer(index)
     enc = tokenizer.encode_tune(abc_snippet)
+    _require_notes(NoteCropper(tokenizer), enc)
     if scoring == "edit-distance":
         scores = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet, transpose)
     else:
@@ -625,6 +626,28 @@ def identify(
             scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
     top = np.argsort(-scores, kind="stable")[:k]
     return [(index.titles[i], float(scores[i])) for i in top]
+
+
+def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
+    """Raise `AbcParseError` at the snippet's first line when it has no note to compare: rests
+    alone (`z8|z8|`), bar lines alone, or notes all beyond the pitches the tokenizer knows.
+    Every scorer would rank such a snippet on nothing (the title cosine of a tune of rests,
+    an edit distance over no notes), so it is refused as a tune with no notes is."""
+    if len(cropper.notes(enc.input_ids)[0]):
+        return
+    kinds = [token.kind for token in enc.tune.tokens]
+    if "note" in kinds:
+        reason = (
+            f"its {kinds.count('note')} notes are all outside the pitch range the tokenizer "
+            "knows (read as <unk>): nothing to compare"
+        )
+    elif "rest" in kinds:
+        reason = "has no notes, only rests: nothing to compare"
+    else:
+        reason = "has no notes: nothing to compare"
+    tune = enc.tune
+    name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
+    raise AbcParseError(reason, tune=name, line=tune.line, column=1)
 
 
 def single_thread() -> AbstractContextManager[None]:

@@ -232,8 +232,9 @@ def run_identify(args: argparse.Namespace) -> int:
         except ValueError as err:
             readable_error = isinstance(err, AbcParseError)
             if bare and readable_error and err.line is not None:
-                # the line the user typed, without the X: line added above
-                err = f"line {start + err.line - 2}, column {err.column}: {err.message}"
+                # the line the user typed, without the X: line added above (an error at that
+                # line, such as "has no notes", is the block's first line)
+                err = f"line {start + max(err.line - 2, 0)}, column {err.column}: {err.message}"
             elif raw is not None and readable_error:
                 err = raw.locate(err).removeprefix(f"{raw.source}: ")
             if len(found) == 1 or not readable_error:
@@ -264,9 +265,9 @@ def run_identify(args: argparse.Namespace) -> int:
             for rank, (title, score) in enumerate(tune["top"], 1):
                 print(f"{rank:3d}  {score:7.4f}  {title}")
     failed = len(failures)
-    if failed:  # as `check`: 1 when some tunes could not be read, 2 for usage errors
+    if failed:  # as `check`: 1 when some tunes could not be named, 2 for usage errors
         print(
-            f"irish-tune identify: {failed} of {len(found)} tunes could not be read",
+            f"irish-tune identify: {failed} of {len(found)} tunes could not be named",
             file=sys.stderr,
         )
     return 1 if failed else 0

@@ -407,7 +407,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
     captured = capsys.readouterr()
     assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
-    assert "1 of 3 tunes could not be read" in captured.err
+    assert "1 of 3 tunes could not be named" in captured.err
     assert main(["identify", "--index", out, str(snippet), "-k", "2", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["scoring"] == "edit-distance"
@@ -759,3 +759,67 @@ def test_an_index_records_its_model_folder_whole_and_says_when_it_has_none(
     assert index.meta["model"] == str(tmp_path / "tt")
     monkeypatch.chdir("/")
     assert identify(loaded, index, KNOWN[0], k=1)[0][0] == "Reel 1"
+
+
+def test_a_snippet_without_notes_is_refused_by_every_scorer(model, tokenizer):
+    # rests alone gave "empty query" from the edit distance, and a ranking on nothing from the
+    # title cosine: each scorer refuses it, naming the tune and its line
+    from tokenization.abc_parser import AbcParseError
+
+    index = TuneIndex.build(model, tokenizer, TRAIN)
+    rests = "X:4\nM:4/4\nL:1/8\nK:D\nz8|z8|\n"
+    for scoring in ("hybrid", "title", "setting", "edit-distance"):
+        with pytest.raises(AbcParseError, match="X:4: line 1, column 1: has no notes, only rests"):
+            identify(model, index, rests, k=2, tokenizer=tokenizer, scoring=scoring)
+    with pytest.raises(AbcParseError, match="has no notes, only rests"):
+        identify(None, index, "K:D\nz8|", k=2, tokenizer=tokenizer, scoring="edit-distance")
+    with pytest.raises(AbcParseError, match="Bars: line 1, column 1: has no notes: nothing"):
+        identify(model, index, "X:5\nT:Bars\nK:D\n|||\n", k=2, tokenizer=tokenizer)
+    # notes all above the pitches this tokenizer saw (it knows C..e): read as <unk>
+    with pytest.raises(AbcParseError, match="its 2 notes are all outside the pitch range"):
+        identify(model, index, "X:6\nK:D\nc''c''|\n", k=2, tokenizer=tokenizer)
+
+
+def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    rests = "X:1\nM:4/4\nL:1/8\nK:D\nz8|z8|\n"
+    snippet = tmp_path / "snippets.abc"
+    snippet.write_text(KNOWN[6] + "\n" + rests + "\n" + KNOWN[2])
+    rests_line = KNOWN[6].count("\n") + 2
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [t["top"][0]["title"] for t in data["tunes"]] == ["Reel 7", "Reel 3"]
+    assert data["failures"] == [
+        {
+            "tune": "X:1",
+            "line": rests_line,
+            "error": f"X:1: line {rests_line}, column 1: has no notes, only rests: nothing to "
+            "compare",
+        }
+    ]
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "Reel 7" in captured.out and "Reel 3" in captured.out
+    assert f"the tune at line {rests_line} of {snippet}: X:1: line {rests_line}" in captured.err
+    assert "1 of 3 tunes could not be named" in captured.err
+    # bare snippets between blank lines: the block of rests is named by its own line
+    body = KNOWN[6].split("K:D\n")[1].strip()
+    snippet.write_text(f"{body}\n\nK:D\nz8|z8|\n")
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["tunes"][0]["top"][0]["title"] == "Reel 7"
+    start = len(body.splitlines()) + 2
+    assert data["failures"] == [
+        {
+            "tune": f"snippet at line {start}",
+            "line": start,
+            "error": f"line {start}, column 1: has no notes, only rests: nothing to compare",
+        }
+    ]
+    # a file of rests alone: what is wrong, and where
+    snippet.write_text(rests)
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    assert f"{snippet}: X:1: line 1, column 1: has no notes, only rests" in capsys.readouterr().err
