@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from typing import Any
 
 from .cli import (
@@ -224,9 +225,7 @@ def run_identify(args: argparse.Namespace) -> int:
         raws = text_tunes(text, where) if args.file == "-" else iter_raw_tunes(args.file)
         found = [(raw.line, raw.text, raw) for raw in raws]
     named, failures = [], []
-    for start, tune, raw in found:
-        heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
-        name = " ".join(heading[:2]) if not bare else f"snippet at line {start}"
+    for (start, tune, raw), (name, label) in zip(found, _tune_names(found, bare)):
         try:
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
@@ -247,21 +246,25 @@ def run_identify(args: argparse.Namespace) -> int:
         notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
         if notes < FEW_NOTES:
             print(
-                f"irish-tune identify: {name} has {notes} notes, too few to tell tunes apart "
+                f"irish-tune identify: {label} has {notes} notes, too few to tell tunes apart "
                 f"(many match it exactly); {FEW_NOTES} or more name a tune better",
                 file=sys.stderr,
             )
-        named.append({"tune": name, "line": start, "top": top})
+        named.append({"tune": name, "line": start, "top": top, "label": label})
     if args.json:
         tunes = [
-            {**t, "top": [{"title": title, "score": score} for title, score in t["top"]]}
+            {
+                "tune": t["tune"],
+                "line": t["line"],
+                "top": [{"title": title, "score": score} for title, score in t["top"]],
+            }
             for t in named
         ]
         print(json.dumps({"scoring": scoring, "tunes": tunes, "failures": failures}))
     else:
         for n, tune in enumerate(named):
             if len(found) > 1:  # several tunes: name each, under its X: and T: lines
-                print(("\n" if n else "") + tune["tune"])
+                print(("\n" if n else "") + tune["label"])
             for rank, (title, score) in enumerate(tune["top"], 1):
                 print(f"{rank:3d}  {score:7.4f}  {title}")
     failed = len(failures)
@@ -271,6 +274,22 @@ def run_identify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str, str]]:
+    """``(name, label)`` of each ``(first line, text, raw)`` tune of a file: the name is its
+    ``X:`` and ``T:`` lines (``"snippet at line N"`` for a bare snippet), as ``--json`` gives
+    it beside the line; the label, for the text output and the warnings, adds the line where
+    another tune of the file has the same name (snippets numbered ``X:1`` each, untitled)."""
+    names = []
+    for start, tune, _ in found:
+        heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
+        names.append(f"snippet at line {start}" if bare else " ".join(heading[:2]))
+    count = Counter(names)
+    return [
+        (name, f"{name} (line {start})" if count[name] > 1 else name)
+        for (start, _, _), name in zip(found, names)
+    ]
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:

@@ -823,3 +823,31 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp
     snippet.write_text(rests)
     assert main(["identify", "--index", out, str(snippet)]) == 2
     assert f"{snippet}: X:1: line 1, column 1: has no notes, only rests" in capsys.readouterr().err
+
+
+def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    bodies = [tune.split("K:D\n")[1] for tune in (KNOWN[6], KNOWN[2])]
+    snippet = tmp_path / "snippets.abc"
+    snippet.write_text(
+        "".join(f"X:1\nK:D\n{body}\n" for body in bodies) + "X:1\nK:D\nDFA|\n\nX:2\nK:D\nDFA|\n"
+    )
+    second, third = (
+        len(bodies[0].splitlines()) + 4,
+        sum(len(b.splitlines()) + 3 for b in bodies) + 1,
+    )
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    captured = capsys.readouterr()
+    headings = [block.splitlines()[0] for block in captured.out.strip().split("\n\n")]
+    assert headings == ["X:1 (line 1)", f"X:1 (line {second})", f"X:1 (line {third})", "X:2"]
+    assert f"X:1 (line {third}) has 3 notes, too few" in captured.err
+    assert "X:2 has 3 notes" in captured.err
+    # --json keeps the name and gives the line beside it
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(t["tune"], t["line"]) for t in data["tunes"]] == [
+        ("X:1", 1), ("X:1", second), ("X:1", third), ("X:2", third + 4)
+    ]  # fmt: skip
