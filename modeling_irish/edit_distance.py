@@ -237,6 +237,8 @@ class EditDistanceRanker:
     ):
         if len(gallery_pitch_seqs) != len(gallery_labels):
             raise ValueError("one label per gallery sequence")
+        if not (0 <= eighths_weight < float("inf")):  # NaN fails too: it would rank on nothing
+            raise ValueError(f"eighths_weight must be a finite number >= 0, got {eighths_weight}")
         for name, values in (
             ("meter", gallery_meters),
             ("mode", gallery_modes),

@@ -601,6 +601,8 @@ def identify(
         raise ValueError(f"scoring must be one of {IDENTIFY_SCORERS}, got {scoring!r}")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    if not (0 <= hybrid_weight < float("inf")):  # NaN fails too: every score would be NaN
+        raise ValueError(f"hybrid_weight must be a finite number >= 0, got {hybrid_weight}")
     if scoring != "edit-distance" and (model is None or index.title_embeds.shape[1] == 0):
         raise ValueError(
             f"scoring {scoring!r} needs a tune-title model and an index built with it; "

@@ -343,7 +343,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--eighths-weight",
-        type=float,
+        type=non_negative_float,
         default=1.0,
         help="Weight of the per-eighth-note edit distance (0: per note only).",
     )

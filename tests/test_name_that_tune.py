@@ -851,3 +851,35 @@ def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer,
     assert [(t["tune"], t["line"]) for t in data["tunes"]] == [
         ("X:1", 1), ("X:1", second), ("X:1", third), ("X:2", third + 4)
     ]  # fmt: skip
+
+
+def test_score_weights_must_be_finite_and_not_negative(model, tokenizer, tmp_path, capsys):
+    # NaN, inf or a negative weight gave metrics (and rankings) of no meaning, with exit 0
+    from modeling_irish.cli import main
+    from modeling_irish.edit_distance import EditDistanceRanker
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
+            "--baseline", "edit-distance", "--json"]  # fmt: skip
+    for bad in ("nan", "inf", "-1"):
+        with pytest.raises(SystemExit) as exit_info:  # argparse: exit status 2 and the usage
+            main([*argv, "--eighths-weight", bad])
+        assert exit_info.value.code == 2
+        assert "argument --eighths-weight: must be a finite number >= 0" in capsys.readouterr().err
+    assert main([*argv, "--eighths-weight", "0"]) == 0  # per note only
+    assert json.loads(capsys.readouterr().out)["r_at_1"] == 1.0
+    # the Python API: the scorer refuses them, and identify its hybrid weight
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="eighths_weight must be a finite number >= 0"):
+            EditDistanceRanker([[60, 62]], ["A"], eighths_weight=bad)
+        with pytest.raises(ValueError, match="eighths_weight must be a finite number >= 0"):
+            evaluate_retrieval(
+                None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=bad
+            )
+    index = TuneIndex.build(model, tokenizer, TRAIN)
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="hybrid_weight must be a finite number >= 0"):
+            identify(model, index, KNOWN[0], k=1, tokenizer=tokenizer, hybrid_weight=bad)
