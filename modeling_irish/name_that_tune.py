@@ -165,13 +165,18 @@ def embed_tunes(
 
 
 @torch.no_grad()
-def embed_titles(model: Any, titles: Sequence[str], batch_size: int = 256) -> np.ndarray:
-    """`(n, projection_dim)` float32 normalised title embeddings."""
+def embed_titles(
+    model: Any, titles: Sequence[str], batch_size: int = 256, desc: Optional[str] = None
+) -> np.ndarray:
+    """`(n, projection_dim)` float32 normalised title embeddings (`desc`: show a progress bar
+    with that label, counting titles: thesession's 8,309 take about 36 s on a CPU)."""
     model.eval()
-    chunks = [
-        model.get_title_features(list(titles[s : s + batch_size])).float().cpu().numpy()
-        for s in range(0, len(titles), batch_size)
-    ]
+    chunks = []
+    with tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None) as bar:
+        for s in range(0, len(titles), batch_size):
+            batch = list(titles[s : s + batch_size])
+            chunks.append(model.get_title_features(batch).float().cpu().numpy())
+            bar.update(len(batch))
     return (
         np.concatenate(chunks) if chunks else np.zeros((0, model.config.projection_dim), np.float32)
     )
@@ -278,7 +283,7 @@ class TuneIndex:
         if model is None:
             titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
         else:
-            titles = embed_titles(model, display)
+            titles = embed_titles(model, display, desc="Embedding titles")
             rows = [(e.input_ids, e.measure_numbers) for e in encoded]
             settings = embed_tunes(model, rows, batch_size, max_rows, "Embedding settings")
         return cls(
