@@ -256,7 +256,10 @@ class TuneIndex:
         "edit-distance")`). `unfold_repeats`: the edit distance sees each setting in the order
         it is played, repeats and endings unfolded (`NoteCropper.played`), so that a snippet
         played from the end of a part back to its start is found (a snippet is compared as
-        typed); False: as written (the index before; ``meta["order"]`` says which)."""
+        typed); False: as written (the index before; ``meta["order"]`` says which).
+
+        ``meta`` records the folders of the model and of the tokenizer when they were loaded
+        from local folders, so that `identify` finds the tokenizer by itself."""
         read = read_tunes(corpus_sources)
         records = [r for r in read if title_key(r["title"])]
         failures: list[tuple[int, str]] = []
@@ -280,6 +283,10 @@ class TuneIndex:
             "order": "played" if unfold_repeats else "written",
             "report": report,
         }
+        # the folder `identify` reads the tokenizer from (none for one made in memory)
+        tokenizer_folder = _folder_path(getattr(tokenizer, "name_or_path", ""))
+        if os.path.isdir(tokenizer_folder):
+            meta["tokenizer"] = tokenizer_folder
         if model is None:
             titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
         else:
@@ -555,13 +562,15 @@ def _folder_path(name_or_path: Any) -> str:
 
 
 def _index_tokenizer(index: TuneIndex) -> AbcTokenizer:
-    """The tokenizer of the folder the index was built from (its path is in the index)."""
+    """The tokenizer of the folder the index was built from: the tokenizer's own (`build`
+    records it when the tokenizer was loaded from a folder), else the model's."""
     folder = index.meta.get("tokenizer") or index.meta.get("model")
     how = "(identify(..., tokenizer=...), irish-tune identify --tokenizer DIR)"
     if not folder:
         raise FileNotFoundError(
-            "the index records no tokenizer folder (it was built with a model made in memory, "
-            f"not loaded from a folder): pass the tokenizer {how}"
+            "the index records no tokenizer folder (its tokenizer was not loaded from a local "
+            "folder: made in memory, e.g. by AbcTokenizer.train; or the index is older and "
+            f"recorded only a model's folder, and its model had none): pass the tokenizer {how}"
         )
     if not os.path.isdir(folder):
         raise FileNotFoundError(

@@ -746,9 +746,10 @@ def test_identify_refuses_a_model_the_index_was_not_built_with(model, tokenizer)
 def test_an_index_records_its_model_folder_whole_and_says_when_it_has_none(
     model, tokenizer, tmp_path, monkeypatch
 ):
-    # a model made in memory records no folder: the message says so, not that a folder is gone
+    # a model and a tokenizer made in memory record no folder: the message says so, not that a
+    # folder is gone
     in_memory = TuneIndex.build(model, tokenizer, TRAIN)
-    with pytest.raises(FileNotFoundError, match="records no tokenizer folder"):
+    with pytest.raises(FileNotFoundError, match="records no tokenizer folder .*AbcTokenizer.train"):
         identify(model, in_memory, KNOWN[0], k=1)
     # a model loaded from a relative folder is recorded by its absolute path
     model.save_pretrained(tmp_path / "tt")
@@ -895,3 +896,20 @@ def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, c
     assert "Embedding titles" not in capsys.readouterr().err
     embed_titles(model, ["Reel 1"])  # no label, no bar (as identify's model check calls it)
     assert capsys.readouterr().err == ""
+
+
+def test_an_index_records_the_folder_of_its_tokenizer(model, tokenizer, tmp_path, monkeypatch):
+    # built in Python from a tokenizer folder, without a model (or with one made in memory),
+    # the index recorded no tokenizer and identify asked for one
+    tokenizer.save_pretrained(tmp_path / "tok")
+    monkeypatch.chdir(tmp_path)
+    loaded = AbcTokenizer.from_pretrained("tok")  # a relative folder: recorded whole
+    for with_model in (None, model):
+        index = TuneIndex.build(with_model, loaded, TRAIN)
+        assert index.meta["tokenizer"] == str(tmp_path / "tok")
+        index.save(tmp_path / "index")
+        monkeypatch.chdir("/")
+        top = identify(with_model, TuneIndex.load(tmp_path / "index"), KNOWN[0], k=3)
+        assert top[0][0] == "Reel 1"
+        monkeypatch.chdir(tmp_path)
+    assert "tokenizer" not in TuneIndex.build(None, tokenizer, TRAIN).meta  # made in memory
