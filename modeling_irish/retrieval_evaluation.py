@@ -9,7 +9,6 @@ tune id and title are not in training; the gallery is the queries' distinct titl
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import numpy as np
 
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 
-from .abc_corpus import body_key, title_key
+from .abc_corpus import title_key
 from .edit_distance import WINDOW, EditDistanceRanker
 from .name_that_tune import (
     HYBRID_WEIGHT,
@@ -35,7 +34,7 @@ from .name_that_tune import (
     single_thread,
 )
 from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
-from .tune_title_data import NoteCropper
+from .tune_title_data import NoteCropper, setting_key
 
 __all__ = [
     "EditScorerOptions",
@@ -273,19 +272,6 @@ def _neighbour_title_scores(
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
 
 
-_SETTING = re.compile(r"thesession\.org/tunes/\d+#setting(\d+)")
-
-
-def _setting_key(record: dict[str, Any]) -> tuple[str, ...]:
-    """Which setting a tune is: its thesession setting id when its ``S:`` gives one, else its
-    normalised title and body (`body_key`). Two texts with one key are copies of one setting,
-    however their headers are written."""
-    setting = _SETTING.search(record["abc"])
-    if setting:
-        return ("setting", setting.group(1))
-    return ("text", title_key(record["title"]), body_key(record["abc"]))
-
-
 def _scorer_name(baseline: Optional[str], protocol: str) -> str:
     """What ranked the titles, as reported in the metrics."""
     if baseline == "edit-distance" and protocol == "unseen":
@@ -327,8 +313,9 @@ def evaluate_retrieval(
     every distinct (normalised) training title. `"unseen"`, each query is an excerpt of a tune
     whose tune id and title are not in training; the gallery is the queries' distinct titles.
     `excerpt_notes=0` uses whole tunes. Ties are broken against the scorer. Training tunes that
-    are a query's setting are left out, whatever their ``X:`` or spacing (`_setting_key`), so
-    `train_corpus` may contain the queries.
+    are a query's setting are left out, whatever their ``X:`` or spacing (`setting_key`: the
+    same thesession setting id, else the same title and body, the rule `known_tune_holdout`
+    holds out by), so `train_corpus` may contain the queries.
 
     `baseline`: None (the model's title cosine), `"edit-distance"` (under `"known"` each gallery
     title is scored by its best training setting; under `"unseen"`, where no gallery title has a
@@ -367,8 +354,8 @@ def evaluate_retrieval(
     if not query_records:
         raise ValueError(f"no tunes in the queries {queries!r}")
     # a query is held out: drop any copy of it from the training side, whatever its header
-    held = {_setting_key(q) for q in query_records}
-    train = [r for r in read_tunes(train_corpus) if _setting_key(r) not in held]
+    held = {setting_key(q["title"], q["abc"]) for q in query_records}
+    train = [r for r in read_tunes(train_corpus) if setting_key(r["title"], r["abc"]) not in held]
     if not train:
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)

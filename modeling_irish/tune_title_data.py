@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import Any
@@ -16,7 +17,7 @@ from tokenization.measure import tuplet_size
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 from tokenization.vocabulary import UNK_ID
 
-from .abc_corpus import title_key
+from .abc_corpus import body_key, title_key
 
 __all__ = [
     "NoteCropper",
@@ -25,6 +26,7 @@ __all__ = [
     "TuneTitleDataset",
     "group_ids",
     "known_tune_holdout",
+    "setting_key",
     "titled_indices",
 ]
 
@@ -34,6 +36,7 @@ _HEADER = {
     name: FEATURE_NAMES.index(name)
     for name in ("key", "meter", "rhythm", "root", "mode", "key_sig")
 }
+_SETTING_URL = re.compile(r"thesession\.org/tunes/\d+#setting(\d+)")
 
 
 def titled_indices(titles: Sequence[str]) -> list[int]:
@@ -77,33 +80,74 @@ def group_ids(titles: Sequence[str], tune_ids: Sequence[str]) -> np.ndarray:
     return np.array([order.setdefault(r, len(order)) for r in ids], dtype=np.int64)
 
 
+def setting_key(title: str, text: str) -> tuple[str, ...]:
+    """Which setting a tune is: its thesession setting id when its text gives one (``S:``), else
+    its normalised title and body (`body_key`). Texts with one key are one setting, whatever their
+    headers: copies of it, and the entries a corpus files under one setting id with other bodies
+    (2,434 ids of the shared corpus: near-copies, edits of one setting, and some other settings
+    filed under the tune's own id). Taking these as one errs on the safe side: no near-copy of a
+    held-out setting stays in training, at the cost of a few real settings. The known-tunes
+    holdout and the retrieval evaluation both go by it, so that what one holds out the other
+    leaves out of training.
+
+    >>> setting_key("A", "X:1\\nS: https://thesession.org/tunes/5#setting9\\nK:G\\nGAB|")
+    ('setting', '9')
+    >>> setting_key("The Kesh", "X:1\\nT:The Kesh\\nK:G\\nGAB  c|")
+    ('text', 'the kesh', 'GAB c|')
+    """
+    setting = _SETTING_URL.search(text)
+    if setting:
+        return ("setting", setting.group(1))
+    return ("text", title_key(title), body_key(text))
+
+
 def known_tune_holdout(
-    titles: Sequence[str], tune_ids: Sequence[str], seed: int = 0, max_queries: int | None = None
+    titles: Sequence[str],
+    tune_ids: Sequence[str],
+    texts: Sequence[str],
+    seed: int = 0,
+    max_queries: int | None = None,
 ) -> tuple[list[int], list[int]]:
     """Split titled training tunes for the *known tunes* protocol: (train indices, query indices).
 
-    For each tune id with two or more titled settings, one setting (chosen by `seed`) is held
-    out as a query, at most `max_queries` of them; every other setting of that tune stays in
-    training. Usually the query's title is then in the training gallery, but not always: the
-    settings of one tune id may carry other titles ("New High Level, The" beside "High Level,
-    The"; 5 of 500 queries of the shared corpus's default split); the evaluation leaves such
-    queries out and counts them (`dropped_queries`). Untitled tunes are dropped.
+    One setting is one `setting_key` (the tunes' ABC `texts` give it). A tune id is eligible when
+    one of its titled tunes has the same normalised title as a tune of another setting of that
+    tune id; one such tune per eligible tune id (chosen by `seed`, at most `max_queries` of them)
+    is held out as a query, and every tune of the query's setting leaves training with it (two
+    entries of one setting id are one setting). So every query's title keeps a distinct setting
+    of its tune in training, and the evaluation, which leaves out the queries' settings the same
+    way, drops none as outside the protocol. Untitled tunes are dropped.
 
-    >>> known_tune_holdout(["A", "A", "B", "x"], ["1", "1", "2", "3"], seed=0)[1]
-    [1]
+    >>> urls = [f"S: thesession.org/tunes/{t}#setting{s}" for t, s in zip("11123", "11234")]
+    >>> known_tune_holdout(["A", "A", "A", "B", "x"], ["1", "1", "1", "2", "3"], urls, seed=1)
+    ([2, 3], [1])
+
+    (tunes 0 and 1 are one setting: the query 1 takes 0 out of training with it.)
     """
     titled = titled_indices(titles)
+    if len(texts) != len(titles):
+        raise ValueError(f"known_tune_holdout: {len(texts)} texts for {len(titles)} titles")
+    keys = {i: setting_key(titles[i], texts[i]) for i in titled}
     by_id: dict[str, list[int]] = {}
     for i in titled:
         by_id.setdefault(str(tune_ids[i]), []).append(i)
-    multi = sorted(k for k, v in by_id.items() if len(v) >= 2)
+    candidates: dict[str, list[int]] = {}
+    for tune_id, members in by_id.items():
+        # settings of the tune that carry each title: a query needs one besides its own
+        settings: dict[str, set[tuple[str, ...]]] = {}
+        for i in members:
+            settings.setdefault(title_key(titles[i]), set()).add(keys[i])
+        found = [i for i in members if len(settings[title_key(titles[i])]) >= 2]
+        if found:
+            candidates[tune_id] = found
+    eligible = sorted(candidates)
     rng = np.random.default_rng(seed)
-    rng.shuffle(multi)
+    rng.shuffle(eligible)
     if max_queries is not None:
-        multi = multi[:max_queries]
-    queries = sorted(int(by_id[k][rng.integers(len(by_id[k]))]) for k in multi)
-    held = set(queries)
-    return [i for i in titled if i not in held], queries
+        eligible = eligible[:max_queries]
+    queries = sorted(int(candidates[k][rng.integers(len(candidates[k]))]) for k in eligible)
+    held = {keys[q] for q in queries}
+    return [i for i in titled if keys[i] not in held], queries
 
 
 class NoteCropper:

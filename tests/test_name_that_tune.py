@@ -251,6 +251,30 @@ def test_identical_query_copies_are_removed_from_training(tokenizer):
     assert m["queries"] == 1 and m["dropped_reasons"]["not_in_protocol"] == 1
 
 
+def test_known_holdout_and_evaluation_agree_on_what_one_setting_is(tokenizer):
+    from modeling_irish.tune_title_data import known_tune_holdout
+
+    # tunes 1-3: a setting filed twice under one setting id (two bodies) and a second setting;
+    # tunes 4-6: only the setting filed twice, which the evaluation takes as one setting
+    texts = []
+    for i in range(1, 7):
+        texts += [tune(10 * i, f"Reel {i}", i, i), tune(10 * i, f"Reel {i}", i, 100 + i)]
+        if i <= 3:
+            texts.append(tune(10 * i + 1, f"Reel {i}", i, 200 + i))
+    records = read_tunes(texts)
+    titles, ids = [r["title"] for r in records], [r["tune_id"] for r in records]
+    train, queries = known_tune_holdout(titles, ids, texts, seed=0)
+    assert sorted(ids[q] for q in queries) == ["1", "2", "3"]
+    held = [texts[q] for q in queries]
+    m = evaluate_retrieval(
+        None, tokenizer, [texts[i] for i in train], held, "known", 20, 0, "edit-distance"
+    )
+    assert (m["queries"], m["dropped_queries"], m["gallery"]) == (3, 0, 6)
+    # the whole corpus as the training side: the evaluation leaves out what the holdout did
+    whole = evaluate_retrieval(None, tokenizer, texts, held, "known", 20, 0, "edit-distance")
+    assert whole == {**m, "ms_per_query": whole["ms_per_query"]}
+
+
 def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
     notes_only = evaluate_retrieval(
         None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=0.0

@@ -32,15 +32,42 @@ def test_group_ids_link_tune_ids_and_titles():
     assert groups.tolist() == [0, 0, 1, 1]
 
 
+def session_texts(setting_ids: list[str]) -> list[str]:
+    """ABC texts of thesession settings, each naming its setting id in its S: line."""
+    return [f"S: https://thesession.org/tunes/1#setting{s}\nK:G\nGAB|" for s in setting_ids]
+
+
 def test_known_tune_holdout_keeps_other_settings():
     titles = ["A", "A", "A", "B", "C", "C", "x"]
     ids = ["1", "1", "1", "2", "3", "3", "4"]
-    train, queries = known_tune_holdout(titles, ids, seed=3)
+    train, queries = known_tune_holdout(titles, ids, session_texts(list("1234567")), seed=3)
     assert len(queries) == 2  # tunes 1 and 3 have two or more settings
     assert {ids[q] for q in queries} == {"1", "3"}
     for q in queries:  # another setting of the query's tune stays in training
         assert any(ids[t] == ids[q] for t in train)
     assert 6 not in train and not set(train) & set(queries)
+
+
+def test_known_tune_holdout_holds_out_whole_settings_whose_title_stays():
+    # tune 1: setting 10 filed twice (two bodies) and setting 11; tune 2: setting 20 filed
+    # twice and nothing else; tune 3: two settings, one of them under another title
+    titles = ["A", "A", "A", "B", "B", "C", "New C"]
+    ids = ["1", "1", "1", "2", "2", "3", "3"]
+    texts = session_texts(["10", "10", "11", "20", "20", "30", "31"])
+    texts[1] = texts[1].replace("GAB|", "GABc|")  # another body, the same setting id
+    for seed in range(8):
+        train, queries = known_tune_holdout(titles, ids, texts, seed=seed)
+        assert [ids[q] for q in queries] == ["1"], seed  # tunes 2 and 3: no second setting
+        query = queries[0]
+        # the query's setting leaves training whole; the other setting keeps the title there
+        same = [0, 1] if query in (0, 1) else [2]
+        assert not set(same) & set(train) and any(titles[t] == "A" for t in train)
+    # without S: lines a setting is its title and body: copies are one setting
+    bare = ["K:G\nGAB|", "K:G\nGAB  |", "K:G\nABc|"]
+    train, queries = known_tune_holdout(["A", "A", "A"], ["1", "1", "1"], bare, seed=0)
+    assert train == ([2] if queries[0] in (0, 1) else [0, 1])
+    with pytest.raises(ValueError, match="2 texts for 3 titles"):
+        known_tune_holdout(["A", "A", "A"], ["1", "1", "1"], bare[:2])
 
 
 def test_crop_counts_notes_and_restarts_measures(tokenizer):
@@ -177,6 +204,7 @@ def test_training_pairs_leave_out_and_count_unreadable_tunes(tokenizer):
         {
             "title": [f"T{i}" for i in range(6)],
             "tune_id": [str(i) for i in range(6)],
+            "abc": texts,
             "input_ids": encoded,
         }
     )

@@ -81,8 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--known_queries",
         type=int,
         default=500,
-        help="How many settings of multi-setting training tunes to hold out as the queries of "
-        "the known-tunes protocol (a number; they are written to OUTPUT_DIR/known_queries.abc).",
+        help="How many settings of training tunes to hold out as the queries of the known-tunes "
+        "protocol, one per tune whose title another setting carries; the query's setting leaves "
+        "training whole (a number; they are written to OUTPUT_DIR/known_queries.abc).",
     )
     g.add_argument(
         "--eval_excerpt_notes",
@@ -147,16 +148,18 @@ def _check_backbone_folder(parser: argparse.ArgumentParser, folder: str) -> None
 
 
 def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
-    """Training pairs (titled tunes minus the known-tune holdout, minus tunes whose rows hold
-    values the tokenizer's vocabulary does not know, counted in `pairs["unknown_left_out"]`)
-    and the holdout indices."""
+    """Training pairs (titled tunes minus the known-tune holdout's settings, minus tunes whose
+    rows hold values the tokenizer's vocabulary does not know, counted in
+    `pairs["unknown_left_out"]`) and the holdout indices; `pairs["holdout_train"]`: the titled
+    tunes the holdout leaves in training (the training side of the known-tunes evaluation)."""
     from modeling_irish.tune_title_data import NoteCropper, group_ids, known_tune_holdout
 
     train = splits["train"]
     titles, tune_ids = train["title"], train["tune_id"]
     keep, held = known_tune_holdout(
-        titles, tune_ids, seed=args.split_seed, max_queries=args.known_queries
+        titles, tune_ids, train["abc"], seed=args.split_seed, max_queries=args.known_queries
     )
+    holdout_train = keep
     ids_column = train.with_format("numpy")["input_ids"]
     cropper = NoteCropper(tokenizer)
     readable = [i for i in keep if cropper.readable(ids_column[i])]
@@ -173,6 +176,7 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
         "titles": [titles[i] for i in keep],
         "groups": group_ids([titles[i] for i in keep], [tune_ids[i] for i in keep]),
         "unknown_left_out": unknown_left_out,
+        "holdout_train": holdout_train,
     }
     return pairs, held
 
@@ -445,9 +449,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         tokenizer.save_pretrained(args.output_dir)
         unwrapped.save_title_tokenizer(args.output_dir)
         if args.retrieval_eval_queries:
-            titled = set(titled_indices(splits["train"]["title"])) - set(held)
             results.update(
-                retrieval_results(args, unwrapped, tokenizer, splits, sorted(titled), held)
+                retrieval_results(args, unwrapped, tokenizer, splits, pairs["holdout_train"], held)
             )
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_tune_title_card(args, unwrapped, results)
