@@ -235,6 +235,16 @@ def test_evaluate_module_scores_with_index_and_lists(metric):
     assert out["mrr_at_2"] == pytest.approx(1 / 2) and out["r_at_1"] == 0.5
 
 
+def test_evaluate_module_ranks_scores_in_float64_as_rank_of_targets(metric):
+    # 1000.00003 and 1000.0 are one float32: stored as such, the correct item tied and lost
+    scores = [[1000.00003, 1000.0, 999.0]]
+    assert rank_of_targets(scores, [0]).tolist() == [1]
+    out = metric.load(METRIC_PATH).compute(predictions=scores, references=[0])
+    assert out["mrr_at_20"] == 1.0 and out["mean_rank"] == 1.0
+    out = metric.load(METRIC_PATH).compute(predictions=[[1.0, 1.0 + 1e-9]], references=[[1]])
+    assert out["r_at_1"] == 1.0
+
+
 def test_evaluate_module_ranks_config(metric):
     m = metric.load(METRIC_PATH, "ranks")
     out = m.compute(predictions=[1, 4, 30], k_values=[1, 5], mrr_k=20)

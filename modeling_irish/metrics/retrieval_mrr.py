@@ -61,7 +61,8 @@ Examples:
 
 
 def _scores_features() -> list[datasets.Features]:
-    scores = datasets.List(datasets.Value("float32"))
+    # float64, as `rank_of_targets` compares them: float32 would tie 1000.00003 and 1000.0
+    scores = datasets.List(datasets.Value("float64"))
     return [
         datasets.Features({"predictions": scores, "references": datasets.Value("int64")}),
         datasets.Features(
