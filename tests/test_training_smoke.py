@@ -687,6 +687,25 @@ def test_save_model_renames_each_file_into_place(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reloaded.parameters()))
 
 
+def test_save_model_replaces_a_folder_the_model_saves_again(tmp_path):
+    # a tune-title model saves its title tokenizer as a folder: a second save over the first
+    # (a run again into its output folder) replaces it, where a rename onto it would fail
+    from types import SimpleNamespace
+
+    def save_pretrained(folder, **kwargs):
+        os.makedirs(os.path.join(folder, "title_tokenizer"))
+        Path(folder, "title_tokenizer", "vocab.txt").write_text(f"save {len(saved)}")
+        saved.append(folder)
+
+    saved = []
+    model = SimpleNamespace(save_pretrained=save_pretrained)
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
+                                  save=torch.save)  # fmt: skip
+    for _ in range(2):
+        common.save_model(model, str(tmp_path), accelerator)
+    assert (tmp_path / "title_tokenizer" / "vocab.txt").read_text() == "save 1"
+
+
 def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_path):
     from datasets import Dataset
 

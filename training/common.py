@@ -239,7 +239,10 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     )
     if accelerator.is_main_process:
         for name in sorted(os.listdir(staging)):
-            os.replace(os.path.join(staging, name), os.path.join(output_dir, name))
+            target = os.path.join(output_dir, name)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target)  # a folder (title_tokenizer/) is replaced whole
+            os.replace(os.path.join(staging, name), target)
         shutil.rmtree(staging, ignore_errors=True)
     accelerator.wait_for_everyone()
 

@@ -446,8 +446,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "tokenize_report": data_report["tokenize"],
     }
     if accelerator.is_main_process:
-        tokenizer.save_pretrained(args.output_dir)
-        unwrapped.save_title_tokenizer(args.output_dir)
+        tokenizer.save_pretrained(args.output_dir)  # the title tokenizer came with the model
         if args.retrieval_eval_queries:
             results.update(
                 retrieval_results(args, unwrapped, tokenizer, splits, pairs["holdout_train"], held)
