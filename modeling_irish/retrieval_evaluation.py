@@ -48,6 +48,11 @@ __all__ = [
 # prior's log-probabilities, chosen on two development sets drawn from the training split
 NEIGHBOUR_WEIGHT = 3.0
 PROTOCOLS = ("known", "unseen")
+# why a query is outside each protocol (`dropped_reasons["not_in_protocol"]`)
+_OUTSIDE = {
+    "known": "no training setting has its title, untitled included",
+    "unseen": "untitled, or its tune id or title is in training",
+}
 QUERY_ORDERS = ("written", "played")
 SCORERS = (None, "edit-distance", "hybrid")
 
@@ -350,6 +355,16 @@ def evaluate_retrieval(
     options = EditScorerOptions(eighths_weight, meter_mode, transpose, unfold_repeats)
     if baseline not in SCORERS:
         raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
+    if model is None and baseline != "edit-distance":
+        raise ValueError(
+            f"evaluate_retrieval: a model is needed unless the baseline is 'edit-distance' "
+            f"(baseline={baseline!r} scores with the model's title cosine)"
+        )
+    if excerpt_notes < 0:
+        raise ValueError(
+            f"evaluate_retrieval: excerpt_notes is a number of notes (0: whole tunes), got "
+            f"{excerpt_notes}"
+        )
     query_records = read_tunes(queries)
     if not query_records:
         raise ValueError(f"no tunes in the queries {queries!r}")
@@ -361,7 +376,11 @@ def evaluate_retrieval(
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
     rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order)
     if not rows or not display:
-        raise ValueError(f"no usable queries for protocol {protocol!r}")
+        raise ValueError(
+            f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "
+            f"{dropped} are outside it ({_OUTSIDE[protocol]}) and {len(kept) - len(readable)} "
+            "could not be read"
+        )
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
     if baseline is None or baseline == "hybrid":
         scores, ms = _model_scores(model, rows, embed_titles(model, display))

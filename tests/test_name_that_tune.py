@@ -275,6 +275,16 @@ def test_known_holdout_and_evaluation_agree_on_what_one_setting_is(tokenizer):
     assert whole == {**m, "ms_per_query": whole["ms_per_query"]}
 
 
+def test_evaluation_refuses_what_it_cannot_score_and_says_why_no_query_is_left(tokenizer):
+    for baseline in (None, "hybrid"):  # both need the model's title cosine
+        with pytest.raises(ValueError, match="a model is needed unless the baseline is 'edit"):
+            evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, baseline)
+    with pytest.raises(ValueError, match="excerpt_notes is a number of notes .*got -3"):
+        evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", -3, 0, "edit-distance")
+    with pytest.raises(ValueError, match="of 5 queries, 5 are outside it \\(no training setting"):
+        evaluate_retrieval(None, tokenizer, TRAIN, UNSEEN, "known", 20, 0, "edit-distance")
+
+
 def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
     notes_only = evaluate_retrieval(
         None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=0.0
