@@ -100,14 +100,23 @@ def _encode_records(
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
+    terminal_only: bool = False,
 ) -> tuple[list, list[int]]:
     """`EncodedTune` of every readable record, and the indices of those records; each record
     that cannot be read is appended to `failures` as (index, error) when given. `desc`: show a
-    progress bar with this description."""
+    progress bar with this description (`terminal_only`: only where stderr is a terminal, and
+    cleared when done)."""
     encoded, kept = [], []
     items = enumerate(records)
     if desc is not None:
-        items = tqdm(items, total=len(records), desc=desc, unit="tune")
+        items = tqdm(
+            items,
+            total=len(records),
+            desc=desc,
+            unit="tune",
+            disable=None if terminal_only else False,
+            leave=not terminal_only,
+        )
     for i, record in items:
         try:
             encoded.append(tokenizer.encode_tune(record["abc"]))
@@ -123,10 +132,11 @@ def _encode_all(
     tokenizer: AbcTokenizer,
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
+    desc: Optional[str] = None,
 ) -> tuple[list, list[int]]:
     """Encoded ids of every readable record, and the indices of those records (`failures`: see
-    `_encode_records`)."""
-    encoded, kept = _encode_records(tokenizer, records, failures)
+    `_encode_records`; `desc`: a progress bar with this description, on a terminal only)."""
+    encoded, kept = _encode_records(tokenizer, records, failures, desc, terminal_only=True)
     return [e.input_ids for e in encoded], kept
 
 

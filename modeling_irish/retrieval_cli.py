@@ -414,6 +414,7 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         transpose=args.transpose,
         unfold_repeats=args.unfold_repeats,
         query_order=args.query_order,
+        progress=True,  # on a terminal only: stdout stays the report
     )
     if args.json:
         print(json.dumps(metrics))

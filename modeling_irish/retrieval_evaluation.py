@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 
@@ -130,12 +131,22 @@ def _query_rows(
     return rows, readable
 
 
-def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
+def _each_query(rows: Sequence[Any], progress: bool) -> Any:
+    """`rows`, under a "Scoring queries" bar on stderr when `progress` (on a terminal only, as
+    `irish-tune check`'s, and cleared when done: stdout stays the report)."""
+    return tqdm(
+        rows, desc="Scoring queries", unit="query", disable=None if progress else True, leave=False
+    )
+
+
+def _model_scores(model, rows, gallery_embeds, progress: bool = False) -> tuple[np.ndarray, float]:
     """`(n_queries, n_gallery)` cosines, one query at a time; returns scores and ms per query."""
     with single_thread():
         embed_tunes(model, rows[:1])  # warm-up (first call allocates)
         begin = time.perf_counter()
-        scores = np.stack([embed_tunes(model, [r])[0] @ gallery_embeds.T for r in rows])
+        scores = np.stack(
+            [embed_tunes(model, [r])[0] @ gallery_embeds.T for r in _each_query(rows, progress)]
+        )
         elapsed = time.perf_counter() - begin
     return scores, 1000 * elapsed / max(len(rows), 1)
 
@@ -143,10 +154,14 @@ def _model_scores(model, rows, gallery_embeds) -> tuple[np.ndarray, float]:
 logger = logging.getLogger(__name__)
 
 
-def _encode_training(tokenizer: AbcTokenizer, records: list[dict[str, str]]) -> tuple[list, list]:
-    """`_encode_all` of the training side, saying how many settings it could not read."""
+def _encode_training(
+    tokenizer: AbcTokenizer, records: list[dict[str, str]], progress: bool = False
+) -> tuple[list, list]:
+    """`_encode_all` of the training side, saying how many settings it could not read
+    (`progress`: a bar on a terminal)."""
     failures: list[tuple[int, str]] = []
-    ids, kept = _encode_all(tokenizer, records, failures)
+    desc = "Reading training tunes" if progress else None
+    ids, kept = _encode_all(tokenizer, records, failures, desc)
     if failures:
         logger.warning(
             "left out %d of %d training settings that could not be read (the first: %s)",
@@ -204,13 +219,13 @@ def query_edit_scores(
 
 
 def _edit_scores(
-    tokenizer, train, key_index, rows, options: EditScorerOptions
+    tokenizer, train, key_index, rows, options: EditScorerOptions, progress: bool = False
 ) -> tuple[np.ndarray, float]:
     """Best edit-distance score of each gallery title over its training settings (see
     `settings_ranker`)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = _encode_training(tokenizer, titled)
+    ids, kept = _encode_training(tokenizer, titled, progress)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
     ranker = settings_ranker(cropper, ids, owner.tolist(), options)
     begin = time.perf_counter()
@@ -221,7 +236,7 @@ def _edit_scores(
                 owner,
                 len(key_index),
             )
-            for r in rows
+            for r in _each_query(rows, progress)
         ]
     )
     return scores, 1000 * (time.perf_counter() - begin) / max(len(rows), 1)
@@ -231,13 +246,15 @@ def titled_settings(
     tokenizer: AbcTokenizer,
     train: list[dict[str, str]],
     options: EditScorerOptions = EditScorerOptions(),
+    progress: bool = False,
 ) -> tuple[NoteCropper, EditDistanceRanker, list[str], list[dict[str, Optional[str]]]]:
     """The readable titled training settings as the neighbour-title scorer sees them: a cropper,
     the edit-distance ranker over them (`settings_ranker`, one owner per setting), their titles
-    and their headers (`header_values`). Shared with the benchmark that tunes the scorer."""
+    and their headers (`header_values`). Shared with the benchmark that tunes the scorer.
+    `progress`: a bar over the training tunes read, on a terminal."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"])]
-    ids, kept = _encode_training(tokenizer, titled)
+    ids, kept = _encode_training(tokenizer, titled, progress)
     if not ids:
         raise ValueError("the training corpus has no readable titled tune to take titles from")
     headers = [header_values(cropper, x) for x in ids]
@@ -246,7 +263,7 @@ def titled_settings(
 
 
 def _neighbour_title_scores(
-    tokenizer, train, display, rows, options: EditScorerOptions
+    tokenizer, train, display, rows, options: EditScorerOptions, progress: bool = False
 ) -> tuple[np.ndarray, float]:
     """`(queries, gallery)` scores of the edit-distance baseline under the unseen protocol:
     `NEIGHBOUR_WEIGHT` x the cosine of each gallery title to the query's predicted title (the
@@ -256,7 +273,7 @@ def _neighbour_title_scores(
     from .neighbour_titles import NeighbourTitles, minilm_title_embeddings
     from .title_prior import HeaderTitlePrior
 
-    cropper, ranker, names, headers = titled_settings(tokenizer, train, options)
+    cropper, ranker, names, headers = titled_settings(tokenizer, train, options, progress)
     embeds = minilm_title_embeddings(names + list(display))
     rhythms = [h["rhythm"] for h in headers]
     predictor = NeighbourTitles(embeds[: len(names)], rhythms, [title_key(n) for n in names])
@@ -270,7 +287,7 @@ def _neighbour_title_scores(
                 query_edit_scores(ranker, cropper, r[0], options.meter_mode, h), h["rhythm"]
             )
             @ gallery.T
-            for r, h in zip(rows, query_headers)
+            for r, h in zip(_each_query(rows, progress), query_headers)
         ]
     )
     scores = NEIGHBOUR_WEIGHT * cosines + prior.log_probs(display, query_headers)
@@ -310,6 +327,7 @@ def evaluate_retrieval(
     transpose: bool = True,
     unfold_repeats: bool = True,
     query_order: str = "written",
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Rank gallery titles for every query excerpt and return a flat metrics dict.
 
@@ -338,6 +356,8 @@ def evaluate_retrieval(
     settings in played order, repeats and endings unfolded (False: as written, the scorer before
     it). `query_order`: `"written"`, excerpts cut from the query as written (the protocol of the
     reported figures), or `"played"`, from its played order, as a listener would hear and play it.
+    `progress`: progress bars on stderr (the training tunes read, the queries scored), where it
+    is a terminal (`irish-tune evaluate-retrieval` shows them).
 
     Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
     `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
@@ -383,11 +403,11 @@ def evaluate_retrieval(
         )
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
     if baseline is None or baseline == "hybrid":
-        scores, ms = _model_scores(model, rows, embed_titles(model, display))
+        scores, ms = _model_scores(model, rows, embed_titles(model, display), progress)
     if baseline == "edit-distance" and protocol == "unseen":
-        scores, ms = _neighbour_title_scores(tokenizer, train, display, rows, options)
+        scores, ms = _neighbour_title_scores(tokenizer, train, display, rows, options, progress)
     elif baseline == "edit-distance" or (baseline == "hybrid" and protocol == "known"):
-        ed, ms_ed = _edit_scores(tokenizer, train, key_index, rows, options)
+        ed, ms_ed = _edit_scores(tokenizer, train, key_index, rows, options, progress)
         if baseline == "hybrid":
             scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0), ms + ms_ed
         else:

@@ -741,6 +741,28 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
     assert "--queries -: no tune on stdin" in capsys.readouterr().err
 
 
+def test_evaluate_retrieval_shows_progress_on_a_terminal_only(
+    tokenizer, tmp_path, monkeypatch, capsys
+):
+    import sys
+
+    from modeling_irish.cli import main
+
+    tokenizer.save_pretrained(tmp_path / "tok")
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"),
+            "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
+            "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    assert "Scoring queries" not in capsys.readouterr().err  # piped: nothing but the result
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "Reading training tunes" in captured.err and "Scoring queries" in captured.err
+    assert json.loads(captured.out)["queries"] == 8  # stdout holds the one JSON object still
+
+
 def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkeypatch):
     from modeling_irish.cli import main
     from modeling_irish.name_that_tune import TuneIndex
