@@ -175,6 +175,40 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     assert "| settings_per_group | 2 |" in card and "MeasureNote + bidirectional GRU" in card
 
 
+def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved_tunes(
+    cache_dir, tmp_path, capsys
+):
+    import re
+
+    from modeling_irish.cli import main as cli
+
+    # tunes 2k-1 and 2k: two settings of one tune (one thesession id and title), so that the
+    # training split has known-tune queries to hold out
+    def pair(match: re.Match) -> str:
+        return str((int(match.group(1)) + 1) // 2)
+
+    text = re.sub(r"(?<=number )(\d+)", pair, _tunebook())
+    text = re.sub(r"(?<=tunes/)1(\d{3})", lambda m: f"9{pair(m)}", text)
+    corpus = tmp_path / "pairs.abc"
+    corpus.write_text(text, encoding="utf-8")
+    out = tmp_path / "tt"
+    argv = _argv(str(corpus), cache_dir, out, "--task", "tune_title", "--max_train_steps", "2")
+    main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8"])
+    results = json.loads((out / "all_results.json").read_text())
+    assert results["known_queries"] >= 1 and results["unseen_queries"] >= 1
+    folder = out / "retrieval_eval"
+    assert "--queries DIR/retrieval_eval/known.abc" in (out / "README.md").read_text()
+    for protocol in ("known", "unseen"):
+        capsys.readouterr()
+        queries = str(folder / f"{protocol}.abc")
+        assert cli(["evaluate-retrieval", "--model", str(out), "--train", str(folder / "train.abc"),
+                    "--queries", queries, "--protocol", protocol, "--json"]) == 0  # fmt: skip
+        metrics = json.loads(capsys.readouterr().out)
+        for key, value in metrics.items():
+            if isinstance(value, (int, float)) and key != "ms_per_query":
+                assert results[f"{protocol}_{key}"] == pytest.approx(value), (protocol, key)
+
+
 def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):
     # 3 updates an epoch: resuming at step 2 continues mid-epoch and crosses two epochs; the
     # crops and the batch order depend on the epoch, dropout on the torch RNG. A '.old-step_2'
@@ -515,6 +549,28 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE"):
         common.push_to_hub(str(tmp_path), "someone/model")
+
+
+def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    uploads = []
+
+    class FakeApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, exist_ok=False):
+            pass
+
+        def upload_folder(self, **kwargs):
+            uploads.append(kwargs)
+            return "https://hub/commit"
+
+    monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    assert common.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
+    assert {"retrieval_eval/*", "step_*"} <= set(uploads[0]["ignore_patterns"])
 
 
 def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tmp_path):

@@ -388,7 +388,8 @@ def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:
 def push_to_hub(
     output_dir: str, repo_id: str, token: str | None = None, commit_message: str = "Upload model"
 ) -> str:
-    """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints excluded); returns the
+    """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints and the tunes of the
+    tune-title retrieval evaluation, ``retrieval_eval/``, excluded); returns the
     commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`)."""
     from huggingface_hub import HfApi
 
@@ -399,7 +400,17 @@ def push_to_hub(
         repo_id=repo_id,
         folder_path=output_dir,
         commit_message=commit_message,
-        ignore_patterns=["step_*", "epoch_*", ".tmp-*", ".old-*", "runs/*", "*.pkl"],
+        # checkpoints, half-written files, trackers' logs, and the tunes the retrieval
+        # evaluation scored (data, not the model; known_queries.abc stays: it names the holdout)
+        ignore_patterns=[
+            "step_*",
+            "epoch_*",
+            ".tmp-*",
+            ".old-*",
+            "runs/*",
+            "*.pkl",
+            "retrieval_eval/*",
+        ],
     )
     return str(info)
 

@@ -190,7 +190,11 @@ def write_tune_title_card(
             f"trained on random {args.crop_notes}-note crops "
             f"with modeling-irish. {model.num_parameters():,} parameters. Retrieval metrics: "
             "`known_*` = excerpts of held-out settings of training tunes against every training "
-            "title; `unseen_*` = excerpts of validation tunes against the validation titles."
+            "title; `unseen_*` = excerpts of validation tunes against the validation titles. "
+            "The tunes they scored are in the training run's `retrieval_eval/` folder (not "
+            "uploaded); `irish-tune evaluate-retrieval --model DIR --train "
+            "DIR/retrieval_eval/train.abc --queries DIR/retrieval_eval/known.abc --protocol "
+            "known --json` (`unseen.abc`, `--protocol unseen`) gives the same figures again."
         ),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. {_run_split_rule(args)}",
         hyperparameters=hyper,
