@@ -42,6 +42,7 @@ from .constraints import (
     build_main_mask,
     validate_tune,
 )
+from .generation_args import check_meter, check_unit_length
 from .threads import torch_threads
 
 logger = logging.getLogger(__name__)
@@ -299,7 +300,7 @@ class TuneGenerator:
         meter: str | None = None,
         mode: str | None = None,
         key: str | Key | None = None,
-        unit_length: str = "1/8",
+        unit_length: str | Fraction = "1/8",
         prompt: str | None = None,
         num_bars: int | None = 16,
         max_rows: int | None = 600,
@@ -313,16 +314,19 @@ class TuneGenerator:
         num_threads: int | None = 1,
         first_number: int = 1,
     ) -> list[GeneratedTune]:
-        """Sample ``num_tunes`` tunes in one batch.
+        """Sample ``num_tunes`` tunes in one batch. Arguments are checked before anything is
+        sampled (`ValueError` saying what is accepted).
 
         Args:
             rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...; default reel, or the
                 prompt's).
-            meter: defaults to the usual meter of ``rhythm`` (`RHYTHM_METERS`).
+            meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`); defaults to the
+                usual meter of ``rhythm`` (`RHYTHM_METERS`).
             mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
                 the model is conditioned on the same mode on the white keys.
-            unit_length: the ``L:`` of the written ABC.
+            unit_length: the ``L:`` of the written ABC, ``1/N`` with ``N`` a power of two up
+                to 64 (`check_unit_length`).
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
                 arguments are ``None``).
             num_bars: bars after which the tune is steered to close (repeats, final bar).
@@ -375,14 +379,21 @@ class TuneGenerator:
         meter: str | None,
         mode: str | None,
         key: str | Key | None,
-        unit_length: str,
+        unit_length: str | Fraction,
         prompt: str | None,
     ) -> _Request:
         tokens: list[Token] = []
         prompt_key = centre = None
         asked_rhythm = rhythm
+        unit = check_unit_length(unit_length)
+        meter = None if meter is None else check_meter(meter)
         if prompt:
             original, tune = read_tune(prompt)
+            if tune.meter:
+                try:
+                    check_meter(tune.meter)
+                except ValueError as err:
+                    raise ValueError(f"the prompt's M:{tune.meter}: {err}") from None
             if meter and tune.meter and Fraction(meter) != Fraction(tune.meter):
                 raise ValueError(
                     f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "
@@ -410,7 +421,7 @@ class TuneGenerator:
                 "a %s is usually in %s; sampling one in %s (the %s's meter)",
                 rhythm, usual, meter, "prompt" if prompt and meter == tune.meter else "given",
             )  # fmt: skip
-        return _Request(target, meter, rhythm, tokens, Fraction(unit_length), centre)
+        return _Request(target, meter, rhythm, tokens, unit, centre)
 
     def _first_rows(
         self, batch: _Batch, header: HeaderInfo, prompt: list[Token], cons: list[TuneConstraint]

@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from .cli import (
     read_input,
     tune_texts,
 )
+from .generation_args import check_meter
 from .render import FORMATS
 
 if TYPE_CHECKING:
@@ -36,13 +36,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MAX_DENOMINATOR = 64
-
 
 def meter_arg(text: str) -> str:
     """``--meter``: ``N/D`` with positive whole numbers, ``D`` a power of two up to 64 (the
-    note values a bar of the tokenizer's tick grid can hold). Whether the model's tokenizer has
-    seen the meter is checked when sampling (a warning names what it never saw).
+    check `TuneGenerator.generate` makes too, `check_meter`). Whether the model's tokenizer can
+    fill such a bar is checked when sampling starts; whether it has seen the meter too (a
+    warning names what it never saw).
 
     >>> meter_arg("6/8"), meter_arg(" 3/2 ")
     ('6/8', '3/2')
@@ -51,15 +50,10 @@ def meter_arg(text: str) -> str:
     ...
     argparse.ArgumentTypeError: '0/8' is not a meter: ...
     """
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
-    power_of_two = denominator > 0 and denominator & (denominator - 1) == 0
-    if numerator < 1 or not power_of_two or denominator > _MAX_DENOMINATOR:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a meter: give N/D with N a positive whole number and D one of "
-            "1, 2, 4, 8, 16, 32, 64 (e.g. 4/4, 6/8, 3/2)"
-        )
-    return f"{numerator}/{denominator}"
+    try:
+        return check_meter(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def formats_arg(text: str) -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 import torch
@@ -559,3 +561,34 @@ def test_sampling_leaves_the_model_in_its_own_mode(generator):
     in_eval = model.generate(tokenizer, 2, rhythm="reel", key="D", seed=3, num_bars=4)
     assert not model.training
     assert [t.abc for t in during_training] == [t.abc for t in in_eval]  # sampled in eval mode
+
+
+@pytest.mark.parametrize("unit_length", ["3/8", "1/3", "2", "0", "-1/8", "1/128", "eighth"])
+def test_a_unit_length_other_than_one_over_a_power_of_two_is_refused(generator, unit_length):
+    # abc2midi: "Default length must be 1/X"; '0' was a bare ZeroDivisionError
+    with pytest.raises(ValueError, match=f"unit_length '{re.escape(unit_length)}' is not an ABC"):
+        generator.generate(1, unit_length=unit_length, num_bars=2)
+
+
+@pytest.mark.parametrize("unit_length", ["1/16", " 1/4 ", Fraction(1, 2)])
+def test_a_unit_length_of_one_over_a_power_of_two_is_written(generator, unit_length):
+    (tune,) = generator.generate(1, rhythm="reel", unit_length=unit_length, num_bars=4, seed=0)
+    assert f"\nL:{Fraction(str(unit_length).strip())}\n" in tune.abc
+    assert tune.valid and reread_ours(tune, generator.tokenizer) and reread_music21(tune)
+
+
+@pytest.mark.parametrize("meter", ["0/4", "3/3", "4/0", "-3/4", "C", "2+3/8", "6/128"])
+def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, capsys):
+    from modeling_irish.cli import main
+
+    # '0/4' sampled a "tune" of bar lines; '3/3' was valid=True but abc2midi refuses it
+    with pytest.raises(ValueError, match=f"^'{re.escape(meter)}' is not a meter: give N/D") as err:
+        generator.generate(1, meter=meter, num_bars=2)
+    with pytest.raises(SystemExit):  # the command line makes the same check
+        main(["generate", "--model", "unused", f"--meter={meter}"])
+    assert str(err.value) in capsys.readouterr().err
+
+
+def test_a_prompt_in_a_meter_other_than_n_over_a_power_of_two_is_refused(generator):
+    with pytest.raises(ValueError, match=r"the prompt's M:3/3: '3/3' is not a meter"):
+        generator.generate(1, prompt="X:1\nM:3/3\nL:1/8\nK:D\nABc|", num_bars=2)
