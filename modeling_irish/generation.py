@@ -53,6 +53,7 @@ __all__ = [
     "TuneGenerator",
     "check_tokenizer_fits",
     "filter_logits",
+    "fillable_bar_lengths",
 ]
 
 #: Default meter of each tune type (the corpus's usual one).
@@ -284,9 +285,13 @@ class TuneGenerator:
         self._masks: dict[str, tuple[ConstraintTables, MaskBank, MaskBank]] = {}
 
     def tables(self, meter: str) -> tuple[ConstraintTables, MaskBank, MaskBank]:
-        """Constraint tables and mask banks of a meter (built once, then reused)."""
+        """Constraint tables and mask banks of a meter (built once, then reused); a `ValueError`
+        naming the bar lengths the tokenizer can fill when it cannot fill a bar of ``meter``."""
         if meter not in self._masks:
-            tables = ConstraintTables(self.vocab, meter)
+            try:
+                tables = ConstraintTables(self.vocab, meter)
+            except ValueError as err:
+                raise ValueError(_unfillable(meter, self.vocab)) from err
             main = MaskBank(lambda key: build_main_mask(tables, key))
             dur = MaskBank(lambda key: build_dur_mask(tables, key))
             self._masks[meter] = (tables, main, dur)
@@ -598,6 +603,55 @@ class TuneGenerator:
             rhythm=req.rhythm,
             normalised_tokens=tokens,
         )
+
+
+def fillable_bar_lengths(vocab: Any) -> list[Fraction]:
+    """Bar lengths, in eighth notes, that constrained sampling can fill with ``vocab`` (an
+    `AbcVocab`): lengths of meters ``N/D`` that are positions of its ``m_offset`` feature and
+    that its note lengths add up to. A meter outside them cannot be sampled with that tokenizer.
+
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tok = AbcTokenizer.train(["X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|]"])
+    >>> [str(length) for length in fillable_bar_lengths(tok.abc_vocab)]
+    ['1', '2', '3', '4']
+    """
+    lengths = []
+    for value in vocab.values["m_offset"]:
+        try:
+            eighths = Fraction(value)
+        except ValueError:  # <pad>, <start>...
+            continue
+        whole = eighths / 8
+        if eighths <= 0 or whole.denominator & (whole.denominator - 1):
+            continue  # not the bar of any meter N/D (D a power of two)
+        try:
+            ConstraintTables(vocab, f"{whole.numerator}/{whole.denominator}")
+        except ValueError:
+            continue
+        lengths.append(eighths)
+    return sorted(lengths)
+
+
+def _unfillable(meter: str, vocab: Any) -> str:
+    """Why a bar of ``meter`` cannot be sampled with ``vocab``, and which bars can."""
+    bar = Fraction(meter) * 8
+    lengths = fillable_bar_lengths(vocab)
+    whole = [int(x) for x in lengths if x.denominator == 1]
+    runs: list[list[int]] = []
+    for x in whole:
+        if runs and runs[-1][-1] == x - 1:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    named = [str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs] or ["no"]
+    shown = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+    parts = len(lengths) - len(whole)
+    more = f", and {parts} lengths that are not whole eighth notes" if parts else ""
+    return (
+        f"meter {meter} has bars of {bar} eighth notes, which this model's tokenizer cannot fill "
+        f"(no such bar position in its m_offset vocabulary, or no note lengths that add up to "
+        f"it); it fills bars of {shown} eighth notes{more} (e.g. 2/4 = 4, 6/8 = 6, 3/2 = 12)"
+    )
 
 
 def _collect(steps: list, tokens: list[list[Token]], n: int) -> dict:

@@ -592,3 +592,21 @@ def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, c
 def test_a_prompt_in_a_meter_other_than_n_over_a_power_of_two_is_refused(generator):
     with pytest.raises(ValueError, match=r"the prompt's M:3/3: '3/3' is not a meter"):
         generator.generate(1, prompt="X:1\nM:3/3\nL:1/8\nK:D\nABc|", num_bars=2)
+
+
+@pytest.mark.parametrize("meter, eighths", [("16/4", "32"), ("1/64", "1/8"), ("32/8", "32")])
+def test_a_meter_the_tokenizer_cannot_fill_is_refused_with_the_bars_it_can(
+    generator, model_dir, meter, eighths, capsys
+):
+    from modeling_irish.cli import main
+    from modeling_irish.generation import fillable_bar_lengths
+
+    lengths = fillable_bar_lengths(generator.vocab)
+    assert Fraction(eighths) not in lengths and {4, 6, 8, 9} <= set(lengths)
+    said = f"meter {meter} has bars of {eighths} eighth notes, which this model's tokenizer"
+    with pytest.raises(ValueError, match=re.escape(said)) as err:
+        generator.generate(1, meter=meter, num_bars=2)
+    assert "it fills bars of " in str(err.value)
+    # the command line says the same (it was "bar length 322560 of 16/4 is not an m_offset")
+    assert main(["generate", "--model", model_dir, "--meter", meter]) == 2
+    assert said in capsys.readouterr().err
