@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import warnings
 from collections.abc import Iterator
@@ -162,6 +163,29 @@ def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) ->
         raise ValueError(f"max_rows must be at least 1 (or None), got {max_rows}")
     if min_bars < 0:
         raise ValueError(f"min_bars must be >= 0, got {min_bars}")
+    if num_bars is None and max_rows is None:
+        raise ValueError(
+            "num_bars and max_rows are both None: nothing would steer the tunes to close, and "
+            "they would be cut, unfinished, at the hard row limit; give either (or both)"
+        )
+
+
+#: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
+#: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).
+_ROOM_BARS = 4
+
+
+def _check_room(max_rows: int | None, meter: str, bar_eighths: Fraction, prompt_rows: int) -> None:
+    """Refuse a ``max_rows`` too small to finish a tune in ``meter`` (`_ROOM_BARS` bars of eighth
+    notes and their bar lines, after the prompt's rows, which count towards it)."""
+    least = prompt_rows + math.ceil(_ROOM_BARS * (bar_eighths + 1))
+    if max_rows is not None and max_rows < least:
+        after = f" after the prompt's {prompt_rows} rows" if prompt_rows else ""
+        raise ValueError(
+            f"max_rows={max_rows} is too small to finish a tune in {meter}: give at least "
+            f"{least} (room for {_ROOM_BARS} bars of eighth notes and their bar lines{after}), "
+            "or leave the default 600"
+        )
 
 
 class _Batch:
@@ -335,7 +359,10 @@ class TuneGenerator:
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
                 arguments are ``None``).
             num_bars: bars after which the tune is steered to close (repeats, final bar).
-            max_rows: soft row cap (the tune closes before it); twice it is a hard limit.
+            max_rows: soft row cap, the prompt's rows included (the tune closes before it); it
+                must leave room for four bars of eighth notes after the prompt. Twice it is a
+                hard limit: a tune still open there is cut (``truncated``, not ``valid``).
+                ``num_bars`` and ``max_rows`` may not both be ``None``.
             min_bars: fewest bars before the model may end a tune by itself.
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
                 allowed token; top_k 0 and top_p 1 are off).
@@ -355,6 +382,7 @@ class TuneGenerator:
             white = req.key.white
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)
+            _check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = _Batch(self.tokenizer, header)
             first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)

@@ -101,8 +101,9 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "--max-rows",
         type=positive_int,
         default=600,
-        help="rows before which the tune closes; one still open at twice that is cut and "
-        "reported as truncated",
+        help="rows before which the tune closes (the prompt's included; at least room for "
+        "four bars of eighth notes after it); one still open at twice that is cut and reported as "
+        "truncated (invalid)",
     )
     parser.add_argument(
         "--temperature",
@@ -131,6 +132,12 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
 def add_generate_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune generate``."""
     _sampling_args(parser)
+    parser.epilog = (
+        "Exit status: 0 when every tune is valid (and rendered); 1 when a tune is invalid (cut "
+        "at the hard row limit, or with --unconstrained breaking the bar and repeat grammar) or "
+        "could not be rendered (it is printed or written all the same, with the reason); 2 "
+        "when an argument or input is refused, before anything is sampled."
+    )
     parser.add_argument(
         "--prompt",
         default=None,
@@ -288,7 +295,9 @@ def _top_p(text: str) -> float:
 def run_generate(args: argparse.Namespace) -> int:
     """``irish-tune generate``: sample tunes, write ``tune_N.abc`` (and renderings).
 
-    Returns 1 when a tune could not be rendered (its ``.abc`` is written all the same)."""
+    Returns 1 when a tune is invalid (cut at the hard row limit; with ``--unconstrained``, any
+    break of the bar and repeat grammar) or could not be rendered: its text is printed or its
+    ``.abc`` written all the same, and stderr says what is wrong with it."""
     formats = list(args.render)
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
@@ -298,21 +307,23 @@ def run_generate(args: argparse.Namespace) -> int:
         _out_folder(args.out)
     generator = load_generator(args.model)
     tunes = _sample_all(args, generator, prompt)
+    failed = 0
     if not args.out:
         for i, tune in enumerate(tunes, 1):
             print(tune.abc, flush=True)
             if not tune.valid:  # the text is printed all the same: say what is wrong with it
                 print(f"irish-tune generate: tune {i} INVALID: {'; '.join(tune.errors[:3])}",
                       file=sys.stderr)  # fmt: skip
-        return 0
-    failed = 0
+                failed += 1
+        return 1 if failed else 0
     for i, tune in enumerate(tunes, 1):
         stem = os.path.join(args.out, f"tune_{i}")
         with open(stem + ".abc", "w", encoding="utf-8") as handle:
             handle.write(tune.abc)
         status = "valid" if tune.valid else "INVALID: " + "; ".join(tune.errors[:3])
         print(f"{stem}.abc  {status}")
-        failed += not _render_one(tune.abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
+        rendered = _render_one(tune.abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
+        failed += not (tune.valid and rendered)
     return 1 if failed else 0
 
 

@@ -238,7 +238,7 @@ def test_a_prompt_whose_open_bar_is_already_too_long_is_a_dead_end(tiny_generato
         "may not fit 4/4"
     )  # stuck before sampling anything: the 10 rows are the prompt's notes
     # unconstrained, the same prompt is continued (the grammar is what has no way out)
-    (free,) = tiny_generator.generate(1, prompt=prompt, num_bars=4, max_rows=40, constrained=False)
+    (free,) = tiny_generator.generate(1, prompt=prompt, num_bars=4, max_rows=50, constrained=False)
     assert free.abc.count("FAdAFAdAdA") == 1 and not free.valid
     # and a prompt two eighths shorter still has a way to close its bar
     (fits,) = tiny_generator.generate(1, prompt=prompt[:-2], num_bars=2, seed=0)

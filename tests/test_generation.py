@@ -335,6 +335,8 @@ def test_a_tokenizer_of_another_model_is_refused(generator):
         ({"num_bars": 0}, "num_bars must be at least 1"),
         ({"max_rows": -5}, "max_rows must be at least 1"),
         ({"min_bars": -1}, "min_bars must be >= 0"),
+        # nothing steered the tune to close: a slip jig was cut at 1,201 rows
+        ({"num_bars": None, "max_rows": None}, "num_bars and max_rows are both None"),
     ],
 )
 def test_bad_sampling_settings_are_refused(generator, kwargs, message):
@@ -514,15 +516,55 @@ def test_mode_synonyms_are_read_as_abc_reads_them(generator):
     assert "K:Am" in tune.abc
 
 
-def test_cli_says_on_stderr_which_printed_tunes_are_invalid(model_dir, capsys):
+def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsys):
     from modeling_irish.cli import main
 
-    # 2 rows (twice --max-rows) cannot hold a closed tune: it is cut at the hard row limit
-    argv = ["generate", "--model", str(model_dir), "--num-tunes", "1", "--max-rows", "1"]
-    assert main(argv) == 0
+    # unconstrained, the random model breaks the bar grammar in most tunes
+    argv = ["generate", "--model", str(model_dir), "--num-tunes", "4", "--unconstrained"]
+    assert main(argv) == 1  # was 0: a script could not tell
     captured = capsys.readouterr()
-    assert "X:1" in captured.out
-    assert "tune 1 INVALID:" in captured.err and "truncated" in captured.err
+    assert "X:1" in captured.out and "X:4" in captured.out  # printed all the same
+    assert "INVALID:" in captured.err
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)]) == 1
+    assert "INVALID:" in capsys.readouterr().out and (out / "tune_4.abc").exists()
+    # constrained, every tune is valid: 0
+    assert main(["generate", "--model", str(model_dir), "--num-tunes", "4"]) == 0
+    assert "INVALID" not in capsys.readouterr().err
+
+
+def test_the_exit_status_is_in_the_generate_help(capsys):
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    assert "Exit status: 0 when every tune is valid" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    "rhythm, prompt, least",
+    [
+        ("reel", None, 36),  # 4 bars of 8 eighth notes and a bar line
+        ("slip jig", None, 40),
+        ("polka", None, 20),
+        ("jig", "X:1\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG", 38),  # the prompt's 10 rows more
+    ],
+)
+def test_a_row_cap_too_small_to_finish_a_tune_is_refused(
+    generator, model_dir, rhythm, prompt, least, capsys
+):
+    from modeling_irish.cli import main
+
+    # --max-rows 5 cut every tune mid-bar, and the command said 0
+    said = f"max_rows={least - 1} is too small to finish a tune in {RHYTHM_METERS[rhythm]}: "
+    with pytest.raises(ValueError, match=re.escape(f"{said}give at least {least} (room for 4")):
+        generator.generate(1, rhythm=rhythm, prompt=prompt, max_rows=least - 1)
+    tunes = generator.generate(32, rhythm=rhythm, prompt=prompt, max_rows=least, seed=1)
+    assert all(t.valid and not t.truncated for t in tunes), [t.errors for t in tunes]
+    if prompt is None:
+        argv = ["generate", "--model", model_dir, "--rhythm", rhythm, "--max-rows", "5"]
+        assert main(argv) == 2
+        assert "max_rows=5 is too small to finish a tune" in capsys.readouterr().err
 
 
 def test_a_misspelled_rhythm_is_warned_with_the_nearest_known_one(generator, caplog):
