@@ -170,6 +170,19 @@ def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) ->
         )
 
 
+def _check_one_meter(prompt: Any) -> None:
+    """Refuse a prompt (`AbcTune`) that changes meter: its rows' measure features follow the
+    header's ``M:`` alone, and the sampler fills the bars of one meter, so the bars after the
+    change would be read, and continued, in the old meter (all invalid)."""
+    if prompt.meter_changes:
+        index, new = prompt.meter_changes[0]
+        raise ValueError(
+            f"the prompt changes meter from M:{prompt.meter} to M:{new or 'none'} before its "
+            f"note or bar {index + 1}: a tune is continued in one meter; give a prompt in one "
+            "meter (the header's M:), or end it before the change"
+        )
+
+
 #: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
 #: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).
 _ROOM_BARS = 4
@@ -357,7 +370,7 @@ class TuneGenerator:
             unit_length: the ``L:`` of the written ABC, ``1/N`` with ``N`` a power of two up
                 to 64 (`check_unit_length`).
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
-                arguments are ``None``).
+                arguments are ``None``), in one meter: a mid-prompt ``M:`` change is refused.
             num_bars: bars after which the tune is steered to close (repeats, final bar).
             max_rows: soft row cap, the prompt's rows included (the tune closes before it); it
                 must leave room for four bars of eighth notes after the prompt. Twice it is a
@@ -427,6 +440,7 @@ class TuneGenerator:
                     check_meter(tune.meter)
                 except ValueError as err:
                     raise ValueError(f"the prompt's M:{tune.meter}: {err}") from None
+            _check_one_meter(tune)
             if meter and tune.meter and Fraction(meter) != Fraction(tune.meter):
                 raise ValueError(
                     f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "

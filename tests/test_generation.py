@@ -652,3 +652,16 @@ def test_a_meter_the_tokenizer_cannot_fill_is_refused_with_the_bars_it_can(
     # the command line says the same (it was "bar length 322560 of 16/4 is not an m_offset")
     assert main(["generate", "--model", model_dir, "--meter", meter]) == 2
     assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change, said", [("[M:6/8]", "M:6/8"), ("\nM:none\n", "M:none")])
+def test_a_prompt_that_changes_meter_is_refused(generator, change, said):
+    # the change was dropped: the 6/8 bar was continued as a bar of 4/4, every tune invalid
+    prompt = f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd AdfA|{change}dfa afd|"
+    expected = f"the prompt changes meter from M:4/4 to {said} before its note or bar 9: "
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        generator.generate(1, prompt=prompt, num_bars=4)
+    # a meter field that repeats the meter is no change
+    same = "X:1\nM:4/4\nL:1/8\nK:D\nd2fd AdfA|[M:4/4]dfaf afdA|"
+    (tune,) = generator.generate(1, prompt=same, num_bars=4)
+    assert tune.valid, tune.errors
