@@ -170,6 +170,32 @@ def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) ->
         )
 
 
+def _prompt_tokens(tokens: list[Token]) -> list[Token]:
+    """The prompt's tokens to continue: without a final ``|]``, and with a tie at the end kept
+    (read with ``keep_final_tie``), so that the continuation starts on the tied note's pitch
+    (the sampler's tie constraint). A final tie that cannot go on that way is refused: one over
+    a repeat or section line, or a tied chord (a tie goes on to one note)."""
+    tokens = list(tokens)
+    while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
+        tokens.pop()
+    last_note = max((i for i, t in enumerate(tokens) if t.kind == "note"), default=-1)
+    after = tokens[last_note + 1 :]
+    if not any(t.kind == "tie" for t in after):
+        return tokens
+    if any(t.kind == "chord_end" for t in after):
+        raise ValueError(
+            "the prompt ends in a tied chord: a continued tune goes on from a tied single note "
+            "(its first note then has that pitch); untie the chord or end on a note"
+        )
+    crossed = [t.text for t in after[1:] if t.text != "|"]
+    if crossed:
+        raise ValueError(
+            f"the prompt ends in a tie over a {crossed[0]!r} bar line: a tie never crosses a "
+            "repeat or section line; end it with '-|' or without the tie"
+        )
+    return tokens
+
+
 def _check_one_meter(prompt: Any) -> None:
     """Refuse a prompt (`AbcTune`) that changes meter: its rows' measure features follow the
     header's ``M:`` alone, and the sampler fills the bars of one meter, so the bars after the
@@ -371,6 +397,7 @@ class TuneGenerator:
                 to 64 (`check_unit_length`).
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
                 arguments are ``None``), in one meter: a mid-prompt ``M:`` change is refused.
+                A tie at its end goes on to the first sampled note (the same pitch).
             num_bars: bars after which the tune is steered to close (repeats, final bar).
             max_rows: soft row cap, the prompt's rows included (the tune closes before it); it
                 must leave room for four bars of eighth notes after the prompt. Twice it is a
@@ -434,7 +461,7 @@ class TuneGenerator:
         unit = check_unit_length(unit_length)
         meter = None if meter is None else check_meter(meter)
         if prompt:
-            original, tune = read_tune(prompt)
+            original, tune = read_tune(prompt, keep_final_tie=True)
             if tune.meter:
                 try:
                     check_meter(tune.meter)
@@ -448,9 +475,7 @@ class TuneGenerator:
                 )
             prompt_key, meter = original.key, meter or tune.meter
             rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
-            tokens = list(tune.tokens)
-            while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
-                tokens.pop()
+            tokens = _prompt_tokens(tune.tokens)
             written = sorted(t.pitch for t in original.tokens if t.kind == "note")
             centre = written[len(written) // 2] if written else None
         target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key

@@ -154,3 +154,16 @@ def test_tuplets_decode_with_the_q_they_were_read_with():
         tuplets = [t.dur for t in read.tokens if t.kind == "tuplet"]
         assert tuplets == [F(3, 5)]
         assert [t.dur for t in decoded.tokens if t.kind == "tuplet"] == tuplets
+
+
+def test_keep_final_tie_keeps_only_the_tie_at_the_end():
+    # an incipit to be continued (`TuneGenerator.generate(prompt=...)`) keeps its last tie;
+    # one before a rest has no note to join either way
+    text = "X:1\nM:4/4\nL:1/8\nK:G\nG2-z2 ABcd|GABc d4-|"
+    kept = parse_abc(text, keep_final_tie=True)
+    assert [t.kind for t in kept.tokens][-3:] == ["note", "tie", "bar"]
+    assert [t.kind for t in kept.tokens].count("tie") == 1
+    assert kept.warnings == [
+        "1 ties with no note to join dropped (before a rest or at the end of the tune)"
+    ]
+    assert [t.kind for t in parse_abc(text).tokens].count("tie") == 0  # the default drops it

@@ -665,3 +665,32 @@ def test_a_prompt_that_changes_meter_is_refused(generator, change, said):
     same = "X:1\nM:4/4\nL:1/8\nK:D\nd2fd AdfA|[M:4/4]dfaf afdA|"
     (tune,) = generator.generate(1, prompt=same, num_bars=4)
     assert tune.valid, tune.errors
+
+
+@pytest.mark.parametrize("end", ["AdfA-|", "AdfA-", "AdfA-|]", "A2A2-|", "Ad(3fed-|"])
+def test_a_prompt_ending_in_a_tie_goes_on_with_the_tied_note(generator, end):
+    from tokenization.abc_parser import parse_abc
+
+    # the tie was dropped (`d2fdAdfA | d5...`): now the first sampled note carries it on
+    prompt = f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd {end}"
+    typed = [t for t in parse_abc(prompt, keep_final_tie=True).tokens if t.kind != "bar"]
+    for tune in generator.generate(8, prompt=prompt, num_bars=4, seed=0):
+        assert tune.valid, tune.errors
+        read = [t for t in parse_abc(tune.abc).tokens if t.kind != "bar"]
+        assert read[: len(typed)] == typed and typed[-1].kind == "tie"
+        assert read[len(typed)].kind == "note" and read[len(typed)].pitch == typed[-2].pitch
+        assert reread_ours(tune, generator.tokenizer) and reread_music21(tune)
+
+
+@pytest.mark.parametrize(
+    "end, said",
+    [
+        ("AdfA-:|", "the prompt ends in a tie over a ':|' bar line: a tie never crosses"),
+        ("AdfA-||", "the prompt ends in a tie over a '||' bar line"),
+        ("Adf[Ad]-|", "the prompt ends in a tied chord"),
+        ("Adf[A-d-]|", "the prompt ends in a tied chord"),
+    ],
+)
+def test_a_prompt_ending_in_a_tie_that_cannot_go_on_is_refused(generator, end, said):
+    with pytest.raises(ValueError, match=re.escape(said)):
+        generator.generate(1, prompt=f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd {end}", num_bars=4)

@@ -131,8 +131,10 @@ class _TuneParser(_HeaderFields):
         line_offset: int,
         tune_name: str | None,
         file_header: Sequence[tuple[str, str]] = (),
+        keep_final_tie: bool = False,
     ) -> None:
         self.corpus_format = corpus_format
+        self.keep_final_tie = keep_final_tie
         self.file_header = list(file_header)
         self.ended = False
         self.line_offset = line_offset
@@ -571,7 +573,7 @@ class _TuneParser(_HeaderFields):
                 f"{self.dropped_ties} ties between notes of different pitches dropped (a tie "
                 "joins one pitch; read as slurs)"
             )
-        if self.next_carry:
+        if self.next_carry and not self.keep_final_tie:
             self._drop_dangling_tie()
         if self.dangling_ties:
             self.warnings.append(
@@ -612,6 +614,7 @@ def parse_abc(
     corpus_format: str = "auto",
     line_offset: int = 0,
     file_header: Sequence[tuple[str, str]] = (),
+    keep_final_tie: bool = False,
 ) -> AbcTune:
     """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input.
 
@@ -622,6 +625,8 @@ def parse_abc(
     `line_offset` is added to line numbers (for tunes cut out of a larger text).
     `file_header`: the ``(letter, value)`` fields of the tunebook's file header
     (`file_header_fields`), applied where the tune does not set them itself.
+    `keep_final_tie`: keep a tie that no note follows at the end of the text (an incipit to be
+    continued, `A2-|`); a whole tune drops it, with a warning, as it does one before a rest.
 
     >>> t = parse_abc("X:1\\nT:Demo\\nM:6/8\\nK:D\\nFA>B c/d/e|")
     >>> t.title, t.meter, t.unit
@@ -631,7 +636,7 @@ def parse_abc(
     """
     if corpus_format not in CORPUS_FORMATS:
         raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
-    parser = _TuneParser(corpus_format, line_offset, tune_name, file_header)
+    parser = _TuneParser(corpus_format, line_offset, tune_name, file_header, keep_final_tie)
     try:
         return parser.parse(text)
     except AbcParseError:

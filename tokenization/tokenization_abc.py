@@ -80,14 +80,15 @@ def package_version() -> str:
         return "unknown"
 
 
-def read_tune(text: str) -> tuple[AbcTune, AbcTune]:
+def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcTune]:
     """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised).
 
     A text holding several tunes (a second ``X:`` line) is an `AbcParseError`: the parser reads
-    one tune, and the others would be dropped without a word (`parse_tunebook` reads a book)."""
+    one tune, and the others would be dropped without a word (`parse_tunebook` reads a book).
+    ``keep_final_tie``: keep a tie at the very end (an incipit to continue, `parse_abc`)."""
     if not isinstance(text, str):
         raise TypeError(f"an ABC tune is a string of text, got {type(text).__name__}")
-    tune = parse_abc(text)
+    tune = parse_abc(text, keep_final_tie=keep_final_tie)
     if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
         starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
         if len(starts) > 1:
