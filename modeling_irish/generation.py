@@ -457,6 +457,8 @@ class TuneGenerator:
     ) -> _Request:
         tokens: list[Token] = []
         prompt_key = centre = None
+        if rhythm is not None:  # read as the tokenizer reads R: (`HeaderInfo.from_tune`)
+            rhythm = rhythm.strip().lower() or None
         asked_rhythm = rhythm
         unit = check_unit_length(unit_length)
         meter = None if meter is None else check_meter(meter)

@@ -694,3 +694,17 @@ def test_a_prompt_ending_in_a_tie_goes_on_with_the_tied_note(generator, end):
 def test_a_prompt_ending_in_a_tie_that_cannot_go_on_is_refused(generator, end, said):
     with pytest.raises(ValueError, match=re.escape(said)):
         generator.generate(1, prompt=f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd {end}", num_bars=4)
+
+
+@pytest.mark.parametrize("rhythm", ["jig ", " Slip Jig\t", "   "])
+def test_a_rhythm_is_read_as_the_tokenizer_reads_r(generator, model_dir, rhythm, caplog, capsys):
+    from modeling_irish.cli import main
+
+    # "jig " was written R:jig  in 4/4, conditioned on <unk>
+    name = rhythm.strip().lower() or "reel"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, rhythm=rhythm, num_bars=2, seed=0)
+        assert main(["generate", "--model", model_dir, "--rhythm", rhythm, "--num-tunes", "1"]) == 0
+    assert "never seen" not in caplog.text
+    for abc in (tune.abc, capsys.readouterr().out):
+        assert f"\nR:{name}\nM:{RHYTHM_METERS[name]}\n" in abc
