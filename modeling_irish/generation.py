@@ -43,7 +43,7 @@ from .constraints import (
     build_main_mask,
     validate_tune,
 )
-from .generation_args import check_meter, check_unit_length
+from .generation_args import check_meter, check_seed, check_unit_length
 from .threads import torch_threads
 
 logger = logging.getLogger(__name__)
@@ -406,9 +406,9 @@ class TuneGenerator:
             min_bars: fewest bars before the model may end a tune by itself.
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
                 allowed token; top_k 0 and top_p 1 are off).
-            seed: seed of the `torch.Generator`: the same seed and ``num_tunes`` give the same
-                tunes (the tunes of a batch are drawn together, so another ``num_tunes`` gives
-                others).
+            seed: seed of the `torch.Generator`, ``0 <= seed < 2**64``: the same seed and
+                ``num_tunes`` give the same tunes (the tunes of a batch are drawn together, so
+                another ``num_tunes`` gives others).
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
                 see `modeling_irish.threads`); ``None`` keeps torch's setting.
@@ -417,6 +417,7 @@ class TuneGenerator:
         """
         _check_sampling(num_tunes, temperature, top_k, top_p)
         _check_lengths(num_bars, max_rows, min_bars)
+        seed = check_seed(seed)
         with torch_threads(num_threads), _eval_mode(self.model):
             req = self._request(rhythm, meter, mode, key, unit_length, prompt)
             white = req.key.white

@@ -5,10 +5,11 @@ Kept free of torch so that the command line can use them while it reads its argu
 
 from __future__ import annotations
 
+import operator
 import re
 from fractions import Fraction
 
-__all__ = ["MAX_DENOMINATOR", "check_meter", "check_unit_length"]
+__all__ = ["MAX_DENOMINATOR", "check_meter", "check_seed", "check_unit_length"]
 
 #: Largest denominator of a meter or unit length: note values down to a 64th, which the
 #: tokenizer's tick grid (`tokenization.measure.TICKS_PER_EIGHTH`) holds exactly.
@@ -70,3 +71,28 @@ def check_unit_length(unit_length: str | Fraction) -> Fraction:
             f"{_POWERS} (e.g. 1/8, the usual L: of reels and jigs)"
         )
     return unit
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` as an int, when ``0 <= seed < 2**64`` (what `torch.Generator.manual_seed` takes
+    without wrapping: -1 would give the tunes of 2**64 - 1); a `ValueError` otherwise, a
+    `TypeError` for a number that is not whole.
+
+    >>> check_seed(0), check_seed(2**64 - 1)
+    (0, 18446744073709551615)
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a whole number from 0 to 2**64 - 1 (18446744073709551615), got -1
+    """
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be a whole number, got {seed!r}")
+    try:
+        seed = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"seed must be a whole number, got {seed!r}") from None
+    if not 0 <= seed < 2**64:
+        raise ValueError(
+            f"seed must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), got {seed}"
+        )
+    return seed

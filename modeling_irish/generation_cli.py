@@ -17,7 +17,7 @@ from .cli import (
     read_input,
     tune_texts,
 )
-from .generation_args import check_meter
+from .generation_args import check_meter, check_seed
 from .render import FORMATS
 
 if TYPE_CHECKING:
@@ -54,6 +54,23 @@ def meter_arg(text: str) -> str:
         return check_meter(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def seed_arg(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2**64 - 1 (`check_seed`, as the API checks it).
+
+    >>> seed_arg("18446744073709551615")
+    18446744073709551615
+    >>> seed_arg("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: seed must be a whole number from 0 to 2**64 - 1 ..., got -1
+    """
+    try:
+        return check_seed(int(text))
+    except ValueError as err:
+        reason = str(err) if "seed" in str(err) else f"seed must be a whole number, got {text!r}"
+        raise argparse.ArgumentTypeError(reason) from None
 
 
 def formats_arg(text: str) -> list[str]:
@@ -119,10 +136,11 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed_arg,
         default=0,
-        help="seed (default 0): the same seed, --num-tunes and --batch-size give the same tunes "
-        "(a batch's tunes are drawn together), so two runs without --seed print the same ones",
+        help="seed, 0 to 2**64 - 1 (default 0): the same seed, --num-tunes and --batch-size "
+        "give the same tunes (a batch's tunes are drawn together), so two runs without --seed "
+        "print the same ones",
     )
     parser.add_argument(
         "--unconstrained", action="store_true", help="sample without the bar/repeat masks"

@@ -708,3 +708,29 @@ def test_a_rhythm_is_read_as_the_tokenizer_reads_r(generator, model_dir, rhythm,
     assert "never seen" not in caplog.text
     for abc in (tune.abc, capsys.readouterr().out):
         assert f"\nR:{name}\nM:{RHYTHM_METERS[name]}\n" in abc
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, -(2**63)])
+def test_a_seed_outside_0_to_2_to_the_64_is_refused(generator, seed, capsys):
+    from modeling_irish.cli import main
+
+    # 2**64 was "Overflow when unpacking long long"; -1 gave the tunes of 2**64 - 1
+    said = f"seed must be a whole number from 0 to 2**64 - 1 (18446744073709551615), got {seed}"
+    with pytest.raises(ValueError, match=re.escape(said)):
+        generator.generate(1, seed=seed, num_bars=2)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--model", "unused", f"--seed={seed}"])
+    assert exit_info.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_seeds_at_the_ends_of_the_range_are_taken(generator, capsys):
+    from modeling_irish.cli import main
+
+    for seed in (0, 2**64 - 1):
+        (tune,) = generator.generate(1, seed=seed, num_bars=2)
+        assert tune.valid
+    with pytest.raises(TypeError, match="seed must be a whole number, got 1.5"):
+        generator.generate(1, seed=1.5, num_bars=2)
+    with pytest.raises(SystemExit):
+        main(["generate", "--model", "unused", "--seed", "1.5"])
+    assert "argument --seed: seed must be a whole number, got '1.5'" in capsys.readouterr().err
