@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -161,7 +162,12 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="ABC file ('-': stdin) whose incipit is continued",
     )
-    parser.add_argument("--out", default=None, help="folder for .abc and renderings (stdout)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for tune_N.abc and renderings (default: print the ABC); files tune_N.* "
+        "of an earlier run that this one does not replace are named in a warning, never deleted",
+    )
     parser.add_argument(
         "--render",
         type=formats_arg,
@@ -334,6 +340,8 @@ def run_generate(args: argparse.Namespace) -> int:
                       file=sys.stderr)  # fmt: skip
                 failed += 1
         return 1 if failed else 0
+    earlier = _generated_files(args.out)
+    written: set[str] = set()
     for i, tune in enumerate(tunes, 1):
         stem = os.path.join(args.out, f"tune_{i}")
         with open(stem + ".abc", "w", encoding="utf-8") as handle:
@@ -341,8 +349,41 @@ def run_generate(args: argparse.Namespace) -> int:
         status = "valid" if tune.valid else "INVALID: " + "; ".join(tune.errors[:3])
         print(f"{stem}.abc  {status}")
         rendered = _render_one(tune.abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
-        failed += not (tune.valid and rendered)
+        written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
+        failed += not (tune.valid and rendered is not None)
+    _warn_stale(args.out, earlier - written)
     return 1 if failed else 0
+
+
+#: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .svg (and an SVG's
+#: further pages, tune_N-2.svg...).
+_GENERATED_NAME = re.compile(r"tune_(\d+)(?:-(\d+))?\.(?:abc|svg|mid|wav)")
+
+
+def _generated_files(folder: str) -> set[str]:
+    """The names in ``folder`` that `irish-tune generate` writes (`_GENERATED_NAME`)."""
+    return {name for name in os.listdir(folder) if _GENERATED_NAME.fullmatch(name)}
+
+
+def _warn_stale(folder: str, names: set[str]) -> None:
+    """Name on stderr the files of an earlier run that this one left in ``folder`` (a run with
+    fewer tunes, or other renderings): they look like this run's but are not, and are never
+    deleted (they may be someone's)."""
+    if not names:
+        return
+
+    def order(name: str) -> tuple[int, int, str]:
+        m = _GENERATED_NAME.fullmatch(name)
+        return int(m[1]), int(m[2] or 1), name
+
+    shown = sorted(names, key=order)
+    more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+    print(
+        f"irish-tune generate: warning: {folder} still holds {len(shown)} file(s) of an earlier "
+        f"run that this one did not replace: {', '.join(shown[:10])}{more} (they are not this "
+        "run's tunes; remove them or use another --out)",
+        file=sys.stderr,
+    )
 
 
 def _render_one(
@@ -352,25 +393,28 @@ def _render_one(
     soundfont: str | None,
     name: str,
     line_offset: int = 0,
-) -> bool:
-    """Render one tune and print the paths; on failure print ``irish-tune NAME: reason`` on
-    stderr and return ``False`` (`render_abc` leaves no partial files)."""
+) -> list[str] | None:
+    """Render one tune and print the paths; return the paths written (none without
+    ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
+    (`render_abc` leaves no partial files)."""
     if not formats:
-        return True
+        return []
     from .render import RenderError, render_abc
 
     try:
         out = render_abc(abc, stem, formats, soundfont=soundfont, line_offset=line_offset)
     except RenderError as err:
         print(f"irish-tune {name}: {err}", file=sys.stderr)
-        return False
+        return None
+    written = []
     for fmt in formats:
         if fmt in out:
             paths = out[fmt] if isinstance(out[fmt], list) else [out[fmt]]  # svg: one a page
             print(f"  {fmt}: {' '.join(paths)}")
+            written += paths
     for skipped in out["skipped"]:
         print(f"  skipped {skipped}", file=sys.stderr)
-    return True
+    return written
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -430,8 +474,8 @@ def _render_book(
     for i, raw in enumerate(found, 1):
         stem = os.path.join(args.out, base if len(found) == 1 else f"{base}_{i}")
         name = f"render: {where} line {raw.line} ({tune_label(raw.text)})"
-        ok = _render_one(raw.text, stem, formats, args.soundfont, name, raw.line_offset)
-        failed += not ok
+        written = _render_one(raw.text, stem, formats, args.soundfont, name, raw.line_offset)
+        failed += written is None
     return failed
 
 

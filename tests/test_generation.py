@@ -734,3 +734,25 @@ def test_the_seeds_at_the_ends_of_the_range_are_taken(generator, capsys):
     with pytest.raises(SystemExit):
         main(["generate", "--model", "unused", "--seed", "1.5"])
     assert "argument --seed: seed must be a whole number, got '1.5'" in capsys.readouterr().err
+
+
+def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    argv = ["generate", "--model", model_dir, "--num-bars", "4", "--out", str(out)]
+    assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0
+    (out / "tune_2-2.svg").write_text("<svg/>")  # a second SVG page of an earlier run
+    (out / "notes.txt").write_text("mine")  # not a name the command writes: never named
+    capsys.readouterr()
+    # fewer tunes, no renderings: tune_3..5 and every .mid are an earlier run's (were silent)
+    assert main([*argv, "--num-tunes", "2"]) == 0
+    err = capsys.readouterr().err
+    stale = ["tune_1.mid", "tune_2.mid", "tune_2-2.svg", "tune_3.abc", "tune_3.mid"]
+    stale += ["tune_4.abc", "tune_4.mid", "tune_5.abc", "tune_5.mid"]
+    said = f"{out} still holds 9 file(s) of an earlier run that this one did not replace: "
+    assert said + ", ".join(stale) + " (they are not this run's tunes" in err
+    assert all((out / name).exists() for name in [*stale, "notes.txt"])  # nothing deleted
+    (out / "tune_2-2.svg").unlink()
+    assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0  # replaces every one
+    assert "earlier run" not in capsys.readouterr().err
