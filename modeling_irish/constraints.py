@@ -36,6 +36,8 @@ __all__ = [
 SAMPLED_BARS = ("|", "||", "|]", "|:", ":|", ":|:", "|1", ":|2")
 #: Bars after which a tune may stop (and, in closing mode, must).
 FINAL_BARS = ("|]", "||", ":|")
+#: Bars after which the music goes back to the start of the repeat (or of the tune).
+JUMP_BARS = (":|", ":|:", ":|2")
 #: Longest first ending, in bars (the second ending then has the same length).
 MAX_ENDING_BARS = 2
 #: Written lengths (in eighths) a tuplet member may have: music21 and abc2midi refuse others.
@@ -144,13 +146,16 @@ class ConstraintTables:
         if bar not in self.good:
             raise ValueError(f"no note lengths of the vocabulary fill a bar of {meter}")
         # ... but a sampled pickup p is at most half a bar, and allowed when the closing bar of
-        # length bar - p can be filled.
+        # length bar - p can be filled, and a bar of p too (a repeat that goes back to the pickup
+        # ends on bar - p, and the music after it then opens with another pickup of p).
+        to_bar = self.good[bar]
         self.pickups = frozenset(
             bar - t
             for t in self.good
-            if t != bar and bar - t <= bar / 2 and bar - t in self.good[bar]
+            if t != bar and bar - t <= bar / 2 and bar - t in to_bar and bar - t in self.good
         )
         self._dur_cache: dict[tuple, np.ndarray] = {}
+        self._union_cache: dict[tuple, frozenset] = {}
 
     def _read_main(self, values: list[str]) -> None:
         self.main_size = len(values)
@@ -176,13 +181,16 @@ class ConstraintTables:
         self.rest_id = lookup.get("z")
         self.tie_id, self.open_id, self.close_id = lookup.get("-"), lookup.get("["), lookup.get("]")
 
-    def dur_allowed(self, target: Fraction, offset: Fraction, factor: Fraction = 1) -> np.ndarray:
+    def dur_allowed(
+        self, target: Fraction | tuple, offset: Fraction, factor: Fraction = 1
+    ) -> np.ndarray:
         """Bool over the dur vocabulary: lengths ``d`` with ``offset + factor * d`` on a grid
-        offset from which ``target`` stays reachable."""
+        offset from which ``target`` (a bar length, or a tuple of them: any one) stays
+        reachable."""
         key = (target, offset, factor)
         mask = self._dur_cache.get(key)
         if mask is None:
-            good = self.good.get(target, ())
+            good = self._reaching(target if isinstance(target, tuple) else (target,))
             mask = np.zeros(self.dur_size, dtype=bool)
             for j, d in enumerate(self.durs):
                 if d is None or d <= 0 or offset + factor * d not in good:
@@ -190,6 +198,14 @@ class ConstraintTables:
                 mask[j] = factor == 1 or d in self.member_durs
             self._dur_cache[key] = mask
         return mask
+
+    def _reaching(self, targets: tuple) -> frozenset:
+        """Grid offsets from which one of ``targets`` is reachable (cached)."""
+        good = self._union_cache.get(targets)
+        if good is None:
+            good = frozenset().union(*(self.good.get(t, ()) for t in targets))
+            self._union_cache[targets] = good
+        return good
 
 
 def _dyadic(value: Fraction) -> bool:
@@ -280,6 +296,14 @@ class TuneConstraint:
     the grammar needs on top: repeats and endings, the pickup, ties, chords, tuplet member
     lengths and the length cap. `keys` names the masks (`build_main_mask`, `build_dur_mask`).
 
+    Bars are placed in played time, as `validate_tune` checks them: at the start of each bar
+    (`_plan`) the lengths it may have are listed, each with the bar lines that may close it. A
+    full bar takes any balanced line; the bar before a jump back (``:|``, ``:|:``, the first
+    ending's ``:|2``) must end where the repeat's first bar starts (the complement of its
+    pickup); the last bar must end where the tune starts (the complement of the tune's pickup);
+    a short jump bar that the tune does not end on is completed by the next bar, which opens the
+    music after the repeat as a pickup of the same length.
+
     Args:
         tables: the batch's `ConstraintTables`.
         num_bars: bars after which the tune is steered to its close (``None``: no target).
@@ -315,62 +339,119 @@ class TuneConstraint:
         self.chord_notes = self.chord_last = 0
         self.fixed_dur: int | None = None
         self.tuplet_total = Fraction(0)
+        # Played time, in ticks: where in its bar the current bar starts (0, or partway after a
+        # short bar), where the first bar of the repeat a jump goes back to starts (None: the
+        # tune's first bar), and where the second ending starts.
+        self.start: int | Fraction = 0
+        self.target: int | Fraction | None = None
+        self.endings_start: int | Fraction = 0
+        self.options: dict[int | Fraction, tuple[str, ...]] = {}
+        self.lengths: tuple = ()
+        self._plan()
 
     # ----- what may come next --------------------------------------------------------------
     def keys(self) -> tuple[tuple, tuple]:
         """Hashable keys of the main mask and the dur mask of the next token."""
         if self.must_end or self.done:
             return ("end",), ("none",)
-        tr = self.tracker
+        tr, lengths = self.tracker, self.lengths
         if tr.tuplet_left > 0:
             if self.fixed_dur is not None:
                 return ("members",), ("fixed", self.fixed_dur)
-            return ("members",), ("plain", self._target(), tr.offset, self.tuplet_total)
+            return ("members",), ("plain", lengths, tr.offset, self.tuplet_total)
         if tr.in_chord:
             return self._chord_keys()
-        target, offset = self._target(), tr.offset
-        bars = self._bar_choices(target, offset)
-        if offset >= target:
+        offset = tr.offset
+        bars = self.options.get(offset, ())
+        if self.tie_main is not None:  # a tie crosses only a plain bar line
+            bars = ("|",) if "|" in bars else ()
+        if not lengths or offset >= lengths[-1]:
             return ("bars", bars), ("none",)
-        dur_key = ("plain", target, offset, 1)
+        dur_key = ("plain", lengths, offset, 1)
         if self.tie_main is not None:
             return ("tied", self.tie_main, bars), dur_key
         if self.rows == 0:
             bars = ("|:",)
-        tie = self.tie_ok and not self.closing
-        return ("free", target, offset, bars, self.endable, tie), dur_key
+        tie = self.tie_ok and not self.closing and self._tie_fits(bars, offset)
+        return ("free", lengths, offset, bars, self.endable, tie), dur_key
+
+    def _tie_fits(self, bars: tuple[str, ...], offset: Fraction) -> bool:
+        """Whether a tie here can be followed: by a plain bar line, or by its note."""
+        return "|" in bars or bool(self.tables.dur_allowed(self.lengths, offset).any())
 
     def _chord_keys(self) -> tuple[tuple, tuple]:
         if self.chord_notes == 0:
-            return ("chord", 0, False), ("plain", self._target(), self.tracker.offset, 1)
+            return ("chord", 0, False), ("plain", self.lengths, self.tracker.offset, 1)
         if self.chord_notes >= MAX_CHORD_NOTES:
             return ("chord_close",), ("none",)
         return ("chord", self.chord_last, self.chord_notes >= 2), ("fixed", self.fixed_dur)
 
-    def _target(self) -> Fraction:
-        if self.closing and self.pickup and self.sections.closable_after_bar:
-            return self.tables.bar - self.pickup
-        return self.tables.bar
+    def _plan(self) -> None:
+        """List the lengths the bar now starting may have, each with its closing bar lines
+        (``self.options``; ``self.lengths`` those that the vocabulary's lengths can fill)."""
+        tables, sections = self.tables, self.sections
+        complete = tables.bar - self.start
+        final, jump = self._final_length(), self._jump_length()
+        options: dict[int | Fraction, list[str]] = {}
 
-    def _bar_choices(self, target: Fraction, offset: Fraction) -> tuple[str, ...]:
-        tables, tie = self.tables, self.tie_main is not None
-        if offset == target:
-            final = self.closing and self.sections.closable_after_bar
-            bars = self.sections.bars(tie, final)
-            if not final and (self.pickup or self.bars_done + 1 < self.min_bars):
-                bars = tuple(b for b in bars if b != "|]")
-            return bars
-        if self.bars_seen == 0 and offset in tables.pickups:
-            return tuple(b for b in self.sections.bars(tie, False) if b in ("|", "|:"))
-        if (
-            self.pickup
-            and offset == tables.bar - self.pickup
-            and not tie
-            and self.bars_done + 1 >= self.min_bars
-            and self.sections.closable_after_bar
-        ):
-            return self.sections.bars(False, True)
-        return ()
+        def add(length: int | Fraction | None, text: str) -> None:
+            if length is not None and length > 0 and length in tables.good:
+                options.setdefault(length, []).append(text)
+
+        if self.start:  # completes the short bar before it: a pickup into the next section
+            for text in sections.bars(False, False):
+                if text in ("|", "|:"):
+                    add(complete, text)
+        elif self.closing and sections.closable_after_bar:
+            for text in sections.bars(False, True):
+                if text == ":|" and jump != final:  # the repeat cannot end the tune: endings
+                    add(complete, "|1")
+                else:
+                    add(final, text)
+        else:
+            can_end = self.bars_done + 1 >= self.min_bars
+            for text in sections.bars(False, False):
+                if text in JUMP_BARS:
+                    if self._continues(jump, text):
+                        add(jump, text)
+                elif text != "|]":
+                    add(complete, text)
+            if can_end and sections.closable_after_bar:
+                for text in sections.bars(False, True):
+                    if text not in JUMP_BARS:
+                        add(final, text)
+            if self.bars_seen == 0:
+                for pickup in sorted(tables.pickups):
+                    for text in sections.bars(False, False):
+                        if text in ("|", "|:"):
+                            add(pickup, text)
+        self.options = {length: tuple(dict.fromkeys(t)) for length, t in options.items()}
+        self.lengths = tuple(sorted(self.options))
+
+    def _final_length(self) -> int | Fraction | None:
+        """Length of a last bar from here: it ends where the tune starts (after its pickup)."""
+        start = self.tables.bar - self.pickup if self.pickup else 0
+        length = (start or self.tables.bar) - self.start
+        return length if length > 0 else None
+
+    def _repeat_start(self) -> int | Fraction:
+        """Where the first bar of the repeat that a jump goes back to starts in its bar."""
+        if self.target is None:  # the repeat goes back to the start of the tune
+            return self.tables.bar - self.pickup if self.pickup else 0
+        return self.target
+
+    def _jump_length(self) -> int | Fraction | None:
+        """Length of a bar before a jump back: it ends where the repeat's first bar starts."""
+        length = (self._repeat_start() or self.tables.bar) - self.start
+        return length if length > 0 else None
+
+    def _continues(self, length: int | Fraction | None, text: str) -> bool:
+        """Whether the music can go on after a jump bar of ``length``: a short one is followed
+        (after ``:|`` or ``:|:``, the second time through) by a bar that completes it."""
+        if length is None:
+            return False
+        left = self.tables.bar - self.start - length
+        return text == ":|2" or left == 0 or left in self.tables.good
 
     # ----- consuming a sampled token -------------------------------------------------------
     def push(self, main_id: int, dur_id: int) -> Token | None:
@@ -420,24 +501,43 @@ class TuneConstraint:
         self.last_main = main_id
 
     def _push_bar(self, text: str) -> None:
-        tables, length = self.tables, self.tracker.offset
+        bar, length = self.tables.bar, self.tracker.offset
         self.tie_ok = False
+        first = self.bars_seen == 0 and length > 0
         if length > 0:
-            if self.bars_seen == 0 and length < tables.bar:
+            if first and length < bar:
                 self.pickup = length
             else:
                 self.bars_done += 1
             self.bars_seen += 1
+        # where the music is in a bar after this one (0: at a bar line; a prompt's bar that is
+        # too long, or short before a plain bar line, is counted as a bar, as `validate_tune`
+        # counts it once)
+        end = bar if first else self.start + length
+        placed = end if end < bar and text != "|" else 0
+        if text in JUMP_BARS and placed != self._repeat_start():
+            placed = 0  # (only a prompt's jump lands elsewhere)
+        self.start = self.endings_start if text == ":|2" else placed
+        if text == "|1":
+            self.endings_start = placed
+        elif text in ("|:", ":|:") and self.bars_seen:
+            self.target = self.start
         was_closing = self.closing
         self.sections.push(text)
         closed = self.sections.closed and self.tie_main is None
-        short = bool(self.pickup) and self.bars_done > 0 and length == tables.bar - self.pickup
-        if text == "|]" or (closed and (was_closing or short)):
+        at_start = placed == (bar - self.pickup if self.pickup else 0)  # the tune may end here
+        # a short bar the sampler writes before a section line is the tune's last (a prompt's
+        # may lead into the next section's pickup); one before a jump back ends the tune if
+        # it is time to close, and otherwise leads into a pickup after the repeat
+        short_final = placed and closed and at_start and text not in JUMP_BARS
+        self.closing = self.closing or self._should_close()
+        short_jump_end = placed and closed and at_start and self.closing
+        if text == "|]" or short_final or (closed and at_start and was_closing) or short_jump_end:
             self.must_end = True
             return
-        self.endable = closed and text in FINAL_BARS and not self.pickup
+        self.endable = closed and text in FINAL_BARS and at_start
         self.endable = self.endable and self.bars_done >= self.min_bars
-        self.closing = self.closing or self._should_close()
+        self._plan()
 
     def _should_close(self) -> bool:
         if self.num_bars and self.bars_done + 1 >= self.num_bars:
@@ -471,13 +571,13 @@ def build_main_mask(tables: ConstraintTables, key: tuple) -> np.ndarray:
     elif tag == "chord_close":
         _set(mask, tables.close_id)
     else:  # "free": notes, rests, chords and tuplets that fit; bars; end; tie
-        _, target, offset, bars, endable, tie = key
-        if tables.dur_allowed(target, offset).any():
+        _, lengths, offset, bars, endable, tie = key
+        if tables.dur_allowed(lengths, offset).any():
             mask[tables.pitch_ids] = True
             _set(mask, tables.rest_id)
             _set(mask, tables.open_id)
         for main_id, total in tables.tuplets.items():
-            mask[main_id] = tables.dur_allowed(target, offset, total).any()
+            mask[main_id] = tables.dur_allowed(lengths, offset, total).any()
         _set_bars(tables, mask, bars)
         mask[tables.end_id] = endable
         if tie:

@@ -67,8 +67,20 @@ def _eighths(ticks: int | Fraction) -> str:
     return str(Fraction(ticks) / TICKS_PER_EIGHTH)
 
 
+#: Bar lines after which the music goes back to the start of the repeat (or of the tune).
+JUMP_BARS = frozenset((":|", ":|:", ":|2", "|2"))
+
+
 class _Checker:
-    """Independent checker of the sampler's grammar (an oracle for the tests)."""
+    """Independent checker of the sampler's grammar (an oracle for the tests).
+
+    Bars are placed in played time: each starts where the music before it left off, 0 after a
+    full bar, or partway into a bar after a short one (a pickup starts at ``bar - pickup``). A
+    short bar is allowed only before a section line, a repeat or an ending, where what follows in
+    played order completes it: the next bar as written, the start of the repeat after a jump back
+    (``:|``, ``:|:``, the first ending's ``:|2``), and the tune's start after its last bar (a tune
+    is played round again).
+    """
 
     def __init__(self, bar_eighths: Fraction) -> None:
         self.tracker = MeasureTracker(bar_eighths)
@@ -80,6 +92,13 @@ class _Checker:
         self.tie_pitch: int | None = None
         self.prev_kind = ""
         self.chord_size = 0
+        #: offset in its bar at which the next bar starts (ticks; 0 after a complete bar)
+        self.start: int | Fraction = 0
+        #: where the tune's first bar starts (``bar - pickup``), and the first bar of the repeat
+        #: that a jump goes back to (``None``: the tune's first bar), and of the second ending
+        self.first_start: int | Fraction = 0
+        self.target: int | Fraction | None = None
+        self.endings_start: int | Fraction = 0
 
     def token(self, i: int, tok: Any, last: bool) -> None:
         tr, kind = self.tracker, tok.kind
@@ -111,27 +130,75 @@ class _Checker:
         tr.push(tok)
 
     def _bar(self, i: int, text: str, last: bool) -> None:
-        tr, length = self.tracker, self.tracker.offset
+        tr, length, bar = self.tracker, self.tracker.offset, self.bar
         if tr.tuplet_left > 0 or tr.in_chord:
             self.errors.append(f"token {i}: bar line inside a tuplet or chord")
         if length == 0:
             if i != 0 or text != "|:":
                 self.errors.append(f"token {i}: empty bar before {text!r}")
-        elif self.seen == 0 and length < self.bar and not last:
-            self.pickup = length
-        elif last and self.pickup and length != self.bar - self.pickup:
-            self.errors.append(
-                f"last bar {_eighths(length)} does not complete the pickup {_eighths(self.pickup)}"
-            )
-        elif length != self.bar and not (last and self.pickup):
-            self.errors.append(
-                f"token {i}: bar {self.bars + 1} lasts {_eighths(length)}, not {_eighths(self.bar)}"
-            )
-        self.seen += length > 0
-        self.bars += length > 0 and not (self.seen == 1 and self.pickup)
-        self._sections(i, text)
+            if self._sections(i, text) and text in ("|:", ":|:") and self.seen:
+                self.target = self.start
+            return
+        first, number = self.seen == 0, self.bars + 1
+        if first:
+            self.pickup = length if length < bar and not last else Fraction(0)
+            self.first_start = self.start = bar - self.pickup if self.pickup else 0
+        start, end = self.start, self.start + length
+        placed = end if end < bar else 0  # where the music is in a bar once this one is played
+        short = f"token {i}: bar {number} lasts {_eighths(length)}, not {_eighths(bar - start)}"
+        errors = len(self.errors)
+        if end > bar or (end < bar and text == "|" and not last):
+            self.errors.append(short)
+            placed = 0  # counted once: the next bar starts afresh
+        elif last and placed != self.first_start:
+            if self.pickup:
+                self.errors.append(
+                    f"last bar {_eighths(length)} does not complete the pickup "
+                    f"{_eighths(self.pickup)}"
+                )
+            else:
+                self.errors.append(short)
+        self.seen += 1
+        self.bars += not (first and self.pickup)
+        fits = len(self.errors) == errors  # one problem per bar: a jump is checked if it fits
+        balanced = self._sections(i, text)
+        if (
+            balanced
+            and text in JUMP_BARS
+            and fits
+            and not self._jump(i, text, number, length, start, placed)
+        ):
+            placed = 0  # counted once: the music after the repeat starts afresh
+        self.start = self.endings_start if text in (":|2", "|2") else placed
+        if text == "|1":
+            self.endings_start = placed
+        elif text in ("|:", ":|:"):
+            self.target = self.start
 
-    def _sections(self, i: int, text: str) -> None:
+    def _jump(
+        self,
+        i: int,
+        text: str,
+        number: int,
+        length: int | Fraction,
+        start: int | Fraction,
+        placed: int | Fraction,
+    ) -> bool:
+        """A jump back must leave the music where the first bar of the repeat starts: after a
+        full bar when that bar is full, after the complement of its pickup when it is short.
+        Records the error and returns False where it does not."""
+        target = self.first_start if self.target is None else self.target
+        if placed == target:
+            return True
+        what = f"a pickup of {_eighths(self.bar - target)}" if target else "a full bar"
+        need = (target or self.bar) - start
+        lasts = f"bar {number} lasts {_eighths(length)}"
+        lasts += f", not {_eighths(need)}" if need > 0 else ""
+        self.errors.append(f"token {i}: {lasts}: {text!r} goes back to {what}")
+        return False
+
+    def _sections(self, i: int, text: str) -> bool:
+        """Check and push a bar line's repeat/ending role; whether it was balanced."""
         s = self.sections
         ok = {
             "|": True,
@@ -149,6 +216,7 @@ class _Checker:
         elif not ok:
             self.errors.append(f"token {i}: unbalanced {text!r}")
         s.push(text)
+        return bool(ok)
 
 
 def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
@@ -156,11 +224,19 @@ def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
     with its complementary last bar), tuplets and chords close inside bars, ties join equal
     pitches, repeats and endings are balanced, and the tune ends with a bar line.
 
+    Bars are checked in played order: a short bar is allowed only before a section line, a
+    repeat or an ending where the music that follows completes it, so the bar before a jump
+    back (``:|``, ``:|:``, the first ending's ``:|2``) is the complement of the pickup the
+    repeat starts with, or a full bar when it starts with a full one; the last bar is the
+    complement of the tune's pickup (the tune is played round again).
+
     >>> from tokenization.abc_parser import parse_abc
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\n|:CDEF|1G4:|2c4|]").tokens, "2/4").ok
     True
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\nCDEF|G3|c4|]").tokens, "2/4").errors
     ['token 6: bar 2 lasts 3, not 4']
+    >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\nC|DEFG:|c3|]").tokens, "2/4").errors
+    ["token 6: bar 1 lasts 4, not 3: ':|' goes back to a pickup of 1"]
     """
     bar = bar_length_in_eighths(meter)
     if bar is None:

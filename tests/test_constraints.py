@@ -62,6 +62,13 @@ def test_allowed_bar_texts(state, expected):
         ("G|:c2e g2e|1dBG G3:|2dBG G2|]", "6/8"),  # pickup of 1 and a last bar of 5
         ("CDEF|G4-|G2 (3ABc|c4||", "2/4"),
         ("CD|[CE]2 z2|E2 F2|G2:|", "2/4"),
+        # a repeat that goes back to the pickup closes on its complement, and the music after
+        # it opens with the same pickup (the second time through it follows that short bar)
+        ("C|DEFG|ABc:|d|efga|gfe|]", "2/4"),
+        ("C|DEFG|ABc:|:d|efga|gfe:|", "2/4"),
+        ("|:C|DEFG|1ABc:|2Bcd|]", "2/4"),  # the first ending goes back, the second ends
+        ("C|:DEFG|ABcd:|efg|]", "2/4"),  # the pickup before |: is not repeated: full bar
+        ("CDEF|GABc|dcB||A|GFED|C4|]", "2/4"),  # a short bar before || and the pickup after
     ],
 )
 def test_validate_accepts_tunes_that_scan(body, meter):
@@ -81,8 +88,16 @@ def test_validate_accepts_tunes_that_scan(body, meter):
         ("CD(3EF|G c4|]", "2/4", "bar line inside a tuplet"),
         ("CDEF|GABc", "2/4", "does not end with a bar line"),
         ("CDEF|G|c4|]", "2/4", "bar 2 lasts 1"),
+        # a repeat back to a pickup after a full bar: the pickup would be played twice over
+        ("B,,2g'/2|f2fA/2DfG3/2b|f2DeeDce/2e/2:|c2AB,2c2d|gc'4B/2||", "4/4",
+         "token 19: bar 2 lasts 8, not 11/2: ':|' goes back to a pickup of 5/2"),
+        ("C|:DEFG|ABc:|defg|fed|]", "2/4", "bar 2 lasts 3, not 4: ':|' goes back to a full bar"),
+        ("|:C|DEFG|1ABcd:|2ABc|]", "2/4", "bar 2 lasts 4, not 3: ':|2' goes back to a pickup of 1"),
+        ("C|DEFG|ABc:|:defg|gfe:|", "2/4", "bar 3 lasts 4, not 1"),  # no pickup after ABc
+        # a repeat of only a short closing bar: 3 eighths played twice in 2/4
+        ("C|:DEFG|ABcd:||:efg:|", "2/4", "bar 3 lasts 3, not 4: ':|' goes back to a full bar"),
     ],
-)
+)  # fmt: skip
 def test_validate_rejects(body, meter, error):
     result = validate_tune(parse(body, meter), meter)
     assert not result.ok
@@ -172,6 +187,168 @@ def test_pickup_closes_with_its_complement(vocab):
             assert validate_tune(tokens, "6/8").ok
             assert validate_tune(tokens, "6/8").pickup == F(c.pickup) / TICKS_PER_EIGHTH
     assert seen_pickup > 0
+
+
+def allowed_bars(c: TuneConstraint) -> set[str]:
+    """The bar lines the constraint lets the sampler write next."""
+    tables = c.tables
+    mask = build_main_mask(tables, c.keys()[0])
+    return {text for text, i in tables.bar_id.items() if mask[i]}
+
+
+def push_eighths(c: TuneConstraint, count: int) -> None:
+    for _ in range(count):
+        c.push(c.tables.vocab.id("main", "pitch60"), c.tables.vocab.id("dur", "1"))
+
+
+@pytest.mark.parametrize("pickup_line", ["|", "|:"])
+def test_a_repeat_goes_back_to_the_pickup_only_from_its_complement(vocab, pickup_line):
+    # 2/4 with a pickup of one eighth. Closed by `|`, the pickup is where `:|` goes back to:
+    # the bar before `:|` is 3 eighths. Closed by `|:`, the repeat starts with a full bar.
+    tables = ConstraintTables(vocab, "2/4")
+    c = TuneConstraint(tables, num_bars=16, min_bars=2)
+    push_eighths(c, 1)
+    c.push(tables.bar_id[pickup_line], 0)
+    push_eighths(c, 4)
+    c.push(tables.bar_id["|"], 0)
+    push_eighths(c, 3)
+    at_three = allowed_bars(c)
+    push_eighths(c, 1)
+    at_four = allowed_bars(c)
+    if pickup_line == "|":
+        assert ":|" in at_three and ":|:" in at_three and "|" not in at_three
+        assert ":|" not in at_four and ":|:" not in at_four and "|" in at_four
+    else:
+        assert not {":|", ":|:"} & at_three
+        assert {":|", ":|:", "|"} <= at_four
+
+
+def test_after_a_short_repeat_the_music_goes_on_with_the_same_pickup(vocab):
+    tables = ConstraintTables(vocab, "2/4")
+    c = TuneConstraint(tables, num_bars=16, min_bars=2)
+    push_eighths(c, 1)
+    c.push(tables.bar_id["|"], 0)
+    push_eighths(c, 4)
+    c.push(tables.bar_id["|"], 0)
+    push_eighths(c, 3)
+    c.push(tables.bar_id[":|"], 0)
+    assert not c.must_end  # 6 of min_bars 2: may end here, or go on after the repeat
+    push_eighths(c, 1)  # one eighth completes the bar: no note fits after it, only a bar line
+    assert c.keys()[0][0] == "bars" and allowed_bars(c) == {"|", "|:"}
+
+
+def test_the_first_ending_goes_back_to_the_pickup_from_its_complement(vocab):
+    tables = ConstraintTables(vocab, "2/4")
+    c = TuneConstraint(tables, num_bars=16, min_bars=2)
+    c.push(tables.bar_id["|:"], 0)
+    push_eighths(c, 1)
+    c.push(tables.bar_id["|"], 0)
+    push_eighths(c, 4)
+    c.push(tables.bar_id["|1"], 0)
+    push_eighths(c, 3)
+    assert ":|2" in allowed_bars(c)
+    push_eighths(c, 1)
+    assert ":|2" not in allowed_bars(c)
+
+
+def played_bars_scan(tokens: list[Token], meter: str) -> bool:
+    """Independent of `validate_tune`: unfold the repeats (`played_order`) and check that the
+    played music falls into full bars, after the pickup and round to the start again."""
+    from tokenization.analysis import played_order
+    from tokenization.measure import MeasureTracker, bar_length_in_eighths
+
+    order = played_order([t.text if t.kind == "bar" else "" for t in tokens])
+    tracker = MeasureTracker(bar_length_in_eighths(meter))
+    bar, lengths, before = tracker.bar_length, [], -1
+    for i in order:
+        # a jump (back to a repeat's start, or past the first ending) passes the bar line
+        # after the last token played, without `played_order` listing it
+        passed = tokens[before + 1] if i != before + 1 and tokens[i].kind != "bar" else None
+        for tok in (passed, tokens[i]):
+            if tok is not None and tok.kind == "bar" and tracker.offset:
+                lengths.append((tracker.offset, tok.text))
+            if tok is not None:
+                tracker.push(tok)
+        before = i
+    pickup = lengths[0][0] if lengths[0][0] < bar else 0
+    place = bar - pickup if pickup else 0  # where in its bar the music is
+    for length, text in lengths:
+        place += length
+        if place > bar or (place < bar and text == "|" and (length, text) != lengths[-1]):
+            return False
+        place %= bar
+    return place == (bar - pickup if pickup else 0)
+
+
+@pytest.mark.parametrize(
+    "body, meter, scans",
+    [
+        ("C|DEFG|ABc:|d|efga|gfe|]", "2/4", True),
+        ("|:C|DEFG|1ABc:|2Bcd|]", "2/4", True),
+        ("C|DEFG|ABcd:|efg|]", "2/4", False),
+        ("C|:DEFG|ABcd:||:efg:|", "2/4", False),
+    ],
+)
+def test_played_bars_scan_oracle(body, meter, scans):
+    assert played_bars_scan(parse(body, meter), meter) is scans
+
+
+# The vocabulary of the tiny random model below: tunes with pickups, repeats and endings.
+PICKUP_TUNES = [
+    "X:1\nR:hornpipe\nM:4/4\nL:1/8\nK:D\n(3ABc|d2fd A2FA|dfaf g2fe|1BdAF D2:|2BdAF D2||\n",
+    "X:2\nR:jig\nM:6/8\nL:1/8\nK:G\nD|GBd gdB|ABA AGA|GBd gdB|AGF G2:|\n",
+    "X:3\nR:polka\nM:2/4\nL:1/8\nK:A\nE|AB cd|e2 A2|AB cd|e3:|:f|ed cB|A3:|\n",
+    "X:4\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 cB A4:|\n",
+]
+
+
+@pytest.fixture(scope="module")
+def pickup_generator():
+    import torch
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish.generation import TuneGenerator
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    tokenizer = AbcTokenizer.train(PICKUP_TUNES)
+    torch.manual_seed(0)
+    config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
+    model = MeasureNoteForCausalLM(config)
+    # A random model writes a bar line at a pickup's offset in 3% of tunes: favour bar lines
+    # (e^3 more likely), so that pickups and repeats back to them are common.
+    bars = [i for i, v in enumerate(tokenizer.abc_vocab.values["main"]) if "|" in v]
+    with torch.no_grad():
+        model.main_head.bias[bars] += 3.0
+    yield TuneGenerator(model, tokenizer)
+    torch.set_num_threads(threads)
+
+
+def test_sampled_repeats_play_in_time(pickup_generator):
+    # Every sampled tune scans in played order (the checker's verdict and the unfolded oracle
+    # agree), and many of them have a pickup that a repeat goes back to (73 of these 288).
+    back_to_pickup = 0
+    for seed in range(4):
+        for rhythm in ("hornpipe", "jig", "polka"):
+            for tune in pickup_generator.generate(24, rhythm=rhythm, seed=seed, num_bars=6):
+                tokens = tune.normalised_tokens
+                assert tune.valid, (tune.errors, tune.abc)
+                assert played_bars_scan(tokens, tune.meter), tune.abc
+                back_to_pickup += repeats_the_pickup(tokens, tune.meter)
+    assert back_to_pickup >= 40
+
+
+def repeats_the_pickup(tokens: list[Token], meter: str) -> bool:
+    """Whether a tune opens with a pickup that a repeat or first ending goes back to."""
+    bars = [i for i, t in enumerate(tokens) if t.kind == "bar" and i]  # not a leading |:
+    lines = [tokens[i].text for i in bars]
+    return (
+        validate_tune(tokens, meter).pickup > 0
+        and lines[0] == "|"
+        and any(line in (":|", ":|:", ":|2") for line in lines)
+    )
 
 
 # ----- tables a vocabulary cannot give, and a prompt that leaves no token to sample -------------
