@@ -376,8 +376,11 @@ class TuneConstraint:
         return ("free", lengths, offset, bars, self.endable, tie), dur_key
 
     def _tie_fits(self, bars: tuple[str, ...], offset: Fraction) -> bool:
-        """Whether a tie here can be followed: by a plain bar line, or by its note."""
-        return "|" in bars or bool(self.tables.dur_allowed(self.lengths, offset).any())
+        """Whether a tie here can be followed: by a plain bar line, or by its note (always,
+        short of a length the bar may have: the notes so far were drawn to reach one)."""
+        if offset not in self.options or "|" in bars:
+            return True
+        return bool(self.tables.dur_allowed(self.lengths, offset).any())
 
     def _chord_keys(self) -> tuple[tuple, tuple]:
         if self.chord_notes == 0:

@@ -145,10 +145,9 @@ class _Checker:
             self.first_start = self.start = bar - self.pickup if self.pickup else 0
         start, end = self.start, self.start + length
         placed = end if end < bar else 0  # where the music is in a bar once this one is played
-        short = f"token {i}: bar {number} lasts {_eighths(length)}, not {_eighths(bar - start)}"
         errors = len(self.errors)
         if end > bar or (end < bar and text == "|" and not last):
-            self.errors.append(short)
+            self.errors.append(self._lasts(i, number, length, bar - start))
             placed = 0  # counted once: the next bar starts afresh
         elif last and placed != self.first_start:
             if self.pickup:
@@ -157,7 +156,7 @@ class _Checker:
                     f"{_eighths(self.pickup)}"
                 )
             else:
-                self.errors.append(short)
+                self.errors.append(self._lasts(i, number, length, bar - start))
         self.seen += 1
         self.bars += not (first and self.pickup)
         fits = len(self.errors) == errors  # one problem per bar: a jump is checked if it fits
@@ -174,6 +173,10 @@ class _Checker:
             self.endings_start = placed
         elif text in ("|:", ":|:"):
             self.target = self.start
+
+    @staticmethod
+    def _lasts(i: int, number: int, length: int | Fraction, need: int | Fraction) -> str:
+        return f"token {i}: bar {number} lasts {_eighths(length)}, not {_eighths(need)}"
 
     def _jump(
         self,
