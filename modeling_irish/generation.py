@@ -156,6 +156,16 @@ def _spelled(key: Key) -> Key:
     return usual
 
 
+def _bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
+    """``num_bars``, or one more than the prompt's bar lines where it has as many: the tune
+    is steered to close only once the prompt has been read (a closing target inside the prompt
+    ended the tune straight after it, in the middle of a bar)."""
+    prompt_bars = sum(token.kind == "bar" for token in prompt)
+    if num_bars is None or prompt_bars < num_bars:
+        return num_bars
+    return prompt_bars + 1
+
+
 def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
     if num_bars is not None and num_bars < 1:
         raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
@@ -398,7 +408,8 @@ class TuneGenerator:
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
                 arguments are ``None``), in one meter: a mid-prompt ``M:`` change is refused.
                 A tie at its end goes on to the first sampled note (the same pitch).
-            num_bars: bars after which the tune is steered to close (repeats, final bar).
+            num_bars: bars after which the tune is steered to close (repeats, final bar); a
+                prompt of as many bars or more is continued and closed after its last bar.
             max_rows: soft row cap, the prompt's rows included (the tune closes before it); it
                 must leave room for four bars of eighth notes after the prompt. Twice it is a
                 hard limit: a tune still open there is cut (``truncated``, not ``valid``).
@@ -424,6 +435,7 @@ class TuneGenerator:
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)
             _check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
+            num_bars = _bars_after_prompt(num_bars, req.prompt_tokens)
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = _Batch(self.tokenizer, header)
             first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)

@@ -149,6 +149,16 @@ def test_unconstrained_reports_a_low_validity_rate(generator):
     assert all(t.errors for t in tunes if not t.valid)
 
 
+def test_a_prompt_longer_than_num_bars_is_continued_and_closed(generator):
+    """Five bars of prompt with ``num_bars=4`` (a partial bar at its end): the tunes used to end
+    straight after the prompt, mid-bar ("does not end with a bar line")."""
+    prompt = "X:1\nT:p\nR:reel\nM:4/4\nL:1/8\nK:D\n" + "FAdA FAdA|" * 5 + "B2A"
+    for tune in generator.generate(4, prompt=prompt, seed=0, num_bars=4):
+        assert tune.valid, tune.errors
+        assert sum(t.kind == "bar" for t in tune.tokens) > 5
+        assert tune.abc.split("K:D\n", 1)[1].startswith("FAdA FAdA | FAdA FAdA")
+
+
 def test_prompt_is_continued(generator):
     prompt = "X:1\nT:p\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG"
     tunes = generator.generate(4, prompt=prompt, seed=0, num_bars=6)
