@@ -471,6 +471,8 @@ class TuneGenerator:
         tokens: list[Token] = []
         prompt_key = centre = None
         if rhythm is not None:  # read as the tokenizer reads R: (`HeaderInfo.from_tune`)
+            if not isinstance(rhythm, str):
+                raise TypeError(f"rhythm must be a tune type such as 'jig', got {rhythm!r}")
             rhythm = rhythm.strip().lower() or None
         asked_rhythm = rhythm
         unit = check_unit_length(unit_length)

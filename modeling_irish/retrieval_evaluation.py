@@ -373,6 +373,9 @@ def evaluate_retrieval(
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     options = EditScorerOptions(eighths_weight, meter_mode, transpose, unfold_repeats)
+    for name, weight in (("eighths_weight", eighths_weight), ("hybrid_weight", hybrid_weight)):
+        if not (0 <= weight < float("inf")):  # checked before any tune is read; NaN fails too
+            raise ValueError(f"{name} must be a finite number >= 0, got {weight}")
     if baseline not in SCORERS:
         raise ValueError(f"baseline must be one of {SCORERS}, got {baseline!r}")
     if model is None and baseline != "edit-distance":

@@ -334,6 +334,11 @@ def test_a_tokenizer_of_another_model_is_refused(generator):
         generator.model.generate(other, 1, rhythm="jig")
 
 
+def test_a_rhythm_that_is_not_a_string_is_named(generator):
+    with pytest.raises(TypeError, match="rhythm must be a tune type such as 'jig', got 123"):
+        generator.generate(1, rhythm=123)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

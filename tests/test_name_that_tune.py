@@ -283,6 +283,14 @@ def test_evaluation_refuses_what_it_cannot_score_and_says_why_no_query_is_left(t
         evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", -3, 0, "edit-distance")
     with pytest.raises(ValueError, match="of 5 queries, 5 are outside it \\(no training setting"):
         evaluate_retrieval(None, tokenizer, TRAIN, UNSEEN, "known", 20, 0, "edit-distance")
+    for weights in ({"eighths_weight": float("nan")}, {"hybrid_weight": -1.0}):
+        # refused before any tune is read (the training side here does not even exist)
+        name = next(iter(weights))
+        with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0"):
+            evaluate_retrieval(
+                None, tokenizer, "/no/such/train.abc", KNOWN, "known", 20, 0, "edit-distance",
+                **weights,
+            )  # fmt: skip
 
 
 def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
