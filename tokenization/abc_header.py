@@ -13,6 +13,7 @@ __all__ = [
     "file_header_fields",
     "fold_lines",
     "needs_folding",
+    "parse_meter",
     "split_tunebook",
     "tune_end",
     "with_file_header",
@@ -27,8 +28,13 @@ _X_RE = re.compile(r"X:")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 
 
-def _parse_meter(value: str) -> str | None:
-    """`4/4`, `C` -> `4/4`, `C|` -> `2/2`, `none` -> None, `2+3/8` -> `5/8`."""
+def parse_meter(value: str) -> str | None:
+    """The meter of an ``M:`` value as ``N/D`` (None for free meter); a `ValueError` for
+    one that cannot be read or is zero.
+
+    >>> [parse_meter(v) for v in ("4/4", "C", "C|", "none", "2+3/8")]
+    ['4/4', '4/4', '2/2', None, '5/8']
+    """
     v = value.replace(" ", "")
     if v in ("", "none", "None", "NONE"):
         return None
@@ -177,7 +183,7 @@ class _HeaderFields:
     def _header_field(self, letter: str, value: str) -> None:
         try:
             if letter == "M":
-                self.meter = _parse_meter(value)
+                self.meter = parse_meter(value)
             elif letter == "L":
                 self.unit = _parse_unit(value)
             elif letter == "K":
@@ -262,7 +268,7 @@ class _HeaderFields:
             elif letter == "L":
                 self._set_unit(_parse_unit(value))
             elif letter == "M":
-                meter = _parse_meter(value)
+                meter = parse_meter(value)
                 if meter != self.meter:
                     self.warnings.append(
                         f"mid-tune meter change to {meter}: read (tuplets, rests, bar checks), "

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
+from .abc_header import parse_meter
 from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key, standard_key
 
@@ -119,11 +120,10 @@ def beat_group(meter: str | None) -> Fraction | None:
     >>> [beat_group(m) for m in ("6/8", "C", "2/4", "3/2", "7/8", None)]
     [Fraction(3, 8), Fraction(1, 2), Fraction(1, 4), Fraction(1, 2), None, None]
     """
-    text = {"C": "4/4", "C|": "2/2"}.get((meter or "").strip(), (meter or "").strip())
-    num, _, den = text.partition("/")
-    if not (num.isdigit() and den.isdigit()) or int(num) == 0 or int(den) == 0:
+    numbers = _meter_numbers(meter)
+    if numbers is None:
         return None
-    n, d = int(num), int(den)
+    n, d = numbers
     if d in (8, 16) and n in (6, 9, 12):
         return Fraction(3, d)
     if d == 2:
@@ -167,13 +167,23 @@ class _BarText:
         )
 
 
+def _meter_numbers(meter: str | None) -> tuple[int, int] | None:
+    """``(N, D)`` of a meter as the reader reads ``M:`` (``C``, ``C|``, ``2+3/8``), or None for
+    free and unreadable meters."""
+    try:
+        text = parse_meter(meter or "")
+    except ValueError:
+        return None
+    if text is None:
+        return None
+    num, den = text.split("/")
+    return int(num), int(den)
+
+
 def _bar_length(meter: str | None) -> Fraction | None:
     """Whole notes in a full bar of ``meter`` (None for free or unreadable meters)."""
-    text = {"C": "4/4", "C|": "2/2"}.get((meter or "").strip(), (meter or "").strip())
-    num, _, den = text.partition("/")
-    if num.isdigit() and den.isdigit() and int(den):
-        return Fraction(int(num), int(den))
-    return None
+    numbers = _meter_numbers(meter)
+    return None if numbers is None else Fraction(*numbers)
 
 
 def tokens_to_body(
