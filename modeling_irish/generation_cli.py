@@ -326,11 +326,16 @@ def run_generate(args: argparse.Namespace) -> int:
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
     prompt = _read_prompt(args.prompt) if args.prompt else None
+    made = None
     if args.out:  # a format that cannot be made is said first, and leaves no empty folder
         formats = _usable_formats(formats, args.soundfont, "generate")
-        _out_folder(args.out)
-    generator = load_generator(args.model)
-    tunes = _sample_all(args, generator, prompt)
+        made = None if os.path.isdir(args.out) else _out_folder(args.out)
+    try:
+        tunes = _sample_all(args, load_generator(args.model), prompt)
+    except BaseException:  # a refused model or request leaves no empty folder behind either
+        if made is not None and not os.listdir(made):
+            os.rmdir(made)
+        raise
     failed = 0
     if not args.out:
         for i, tune in enumerate(tunes, 1):

@@ -424,6 +424,13 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
     argv = ["generate", "--model", "missing", "--out", str(out), "--render", "wav"]
     assert main([*argv, "--soundfont", str(tmp_path / "missing.sf2")]) == 2
     assert "--soundfont" in capsys.readouterr().err and not out.exists()  # no empty folder left
+    # refused once the folder was made (a missing model, a meter it cannot fill): removed again
+    assert main(["generate", "--model", "missing", "--out", str(out)]) == 2
+    assert "missing" in capsys.readouterr().err and not out.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # a folder the user made is left as it was
+    assert main(["generate", "--model", "missing", "--out", str(kept)]) == 2
+    assert kept.is_dir()
 
 
 @pytest.mark.parametrize(
