@@ -305,6 +305,9 @@ class TuneTitleTextModel(nn.Module):
                 raise ValueError("no titles: give titles (strings) or title_input_ids")
             return self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         titles = [titles] if isinstance(titles, str) else list(titles)
+        if not titles:  # no titles, no vectors (the encoders' batching needs at least one)
+            weight = next(self.encoder.parameters())
+            return weight.new_zeros((0, self.encoder.output_dim))
         if not self.cached:
             return self.encoder.encode(titles)
         missing = list(dict.fromkeys(t for t in titles if t not in self._cache))
@@ -542,8 +545,6 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids; no
         titles (`[]`) give `(0, projection_dim)`, as encoders of sentences return nothing for
         nothing."""
-        if titles is not None and not isinstance(titles, str) and len(titles) == 0:
-            return self.title_projection.weight.new_zeros((0, self.config.projection_dim))
         pooled = self.title_model(titles, title_input_ids, title_attention_mask)
         embeds = self.title_projection(pooled.to(self.title_projection.weight.device))
         return F.normalize(embeds, dim=-1) if normalize else embeds

@@ -93,7 +93,9 @@ def test_no_titles_give_no_rows(tester, encoder_type):
     model = TuneTitleModel(tester.get_config(title=title)).eval()
     with torch.no_grad():
         empty = model.get_title_features([])
+        pooled = model.title_model([])  # the tower itself, which forward(titles=[]) calls
     assert empty.shape == (0, 12) and empty.dtype == model.title_projection.weight.dtype
+    assert pooled.shape == (0, model.title_projection.in_features)
 
 
 def test_misuse_of_the_forward_says_what_is_wrong(tester):
