@@ -134,6 +134,7 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     steps = [json.loads(line)["step"] for line in log]
     assert steps == sorted(steps)  # one learning curve across the two runs, no step again
     assert (tmp_path / "b" / "step_6").is_dir() and not list((tmp_path / "b").glob(".tmp-*"))
+    assert common.read_training_state(str(tmp_path / "b" / "step_6"))["num_processes"] == 1
     # other model or data flags than the checkpoint's: a one-line error before any data is read
     changed = _argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "8", *extra,
                     "--split_seed", "3", "--resume_from_checkpoint")  # fmt: skip
@@ -484,6 +485,28 @@ def test_length_grouped_sampler_is_a_seeded_permutation():
     assert spread < 0.5 * np.mean([np.ptp(lengths[i : i + 4]) for i in range(0, 100, 4)])
 
 
+@pytest.mark.parametrize(("tunes", "processes"), [(103, 2), (130, 2), (101, 3), (9, 2)])
+def test_length_grouped_sampler_gives_each_process_whole_rounds_without_repeats(tunes, processes):
+    """Sharded as accelerate shards it (batch i to process i % n): every tune once in an
+    epoch, and every process as many batches. A short last round used to be filled by
+    accelerate with batches from the start of the epoch, trained on twice."""
+    from accelerate.data_loader import BatchSamplerShard
+
+    lengths = np.random.default_rng(tunes).integers(5, 500, size=tunes)
+
+    def shards(sampler):
+        return [list(BatchSamplerShard(sampler, processes, rank)) for rank in range(processes)]
+
+    sampler = data.LengthGroupedBatchSampler(lengths, 8, seed=1, num_processes=processes)
+    per_rank = shards(sampler)
+    assert len({len(batches) for batches in per_rank}) == 1
+    assert len(per_rank[0]) == len(BatchSamplerShard(sampler, processes, 0))
+    assert sorted(i for batches in per_rank for b in batches for i in b) == list(range(tunes))
+    plain = shards(data.LengthGroupedBatchSampler(lengths, 8, seed=1))  # what it did before
+    seen = sum(len(b) for batches in plain for b in batches)
+    assert seen > tunes or -(-tunes // 8) % processes == 0
+
+
 def test_nll_metrics_of_uniform_scores_are_log_vocab_sizes():
     # 2 tunes, 4 rows: targets are the labels of rows 1..3; dur only where it is not a special.
     labels = torch.tensor([
@@ -693,6 +716,21 @@ def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--preset 'base' (now 'small')" in err and "step_2" in err
     assert parse_args(["--output_dir", str(out), "--preset", "base", "--resume_from_checkpoint"])
+
+
+def test_resume_with_another_number_of_processes_is_refused(tmp_path):
+    """A two-process checkpoint resumed by one process went on silently: its update count is in
+    rounds of two batches, so the one process trained again on batches already seen (and
+    rank 1's random state was ignored)."""
+    from accelerate import Accelerator
+
+    out = tmp_path / "run"
+    (out / "step_15").mkdir(parents=True)
+    state = {"completed_steps": 15, "run": {"task": "measurenote"}, "num_processes": 2}
+    common.write_json(str(out / "step_15" / common.TRAINING_STATE_FILE), state)
+    args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    with pytest.raises(common.UsageError, match="saved by a run of 2 process.*this run has 1"):
+        common.resume_state(args, Accelerator(cpu=True))
 
 
 def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys):

@@ -215,6 +215,7 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
     accelerator.wait_for_everyone()
     accelerator.save_state(tmp)
     if accelerator.is_main_process:
+        state = {**state, "num_processes": accelerator.num_processes}  # see `resume_state`
         write_json(os.path.join(tmp, TRAINING_STATE_FILE), state)
         old = os.path.join(output_dir, f".old-{name}")
         if os.path.exists(final):
@@ -441,9 +442,10 @@ def resume_state(
             return 0
     if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
+    state = read_training_state(path)
+    _check_same_processes(path, state, accelerator.num_processes)
     accelerator.print(f"Resuming from checkpoint {path}")
     accelerator.load_state(path)
-    state = read_training_state(path)
     if saved is not None:
         saved.update(state)
     completed = int(state["completed_steps"])
@@ -456,6 +458,24 @@ def resume_state(
             "to go on)"
         )
     return completed
+
+
+def _check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:
+    """A checkpoint resumes only with the number of processes that saved it: the updates it
+    counts are rounds of that many batches (with another number the run would train again on
+    batches it had seen, or skip others) and each process's random state is its own.
+    Checkpoints that do not record it (older ones) are not checked."""
+    saved = state.get("num_processes")
+    if saved is not None and saved != num_processes:
+        raise UsageError(
+            f"--resume_from_checkpoint {path} was saved by a run of {saved} process(es), and "
+            f"this run has {num_processes}: resume it with {saved} (e.g. `accelerate launch "
+            f"--multi_gpu --num_processes {saved} training/train.py ...` on CPU)"
+            if saved > 1
+            else f"--resume_from_checkpoint {path} was saved by a run of 1 process, and this "
+            f"run has {num_processes}: resume it with one (`accelerate launch "
+            f"training/train.py ...`)"
+        )
 
 
 def _trim_log(path: str, completed: int) -> None:

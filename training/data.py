@@ -113,11 +113,21 @@ class LengthGroupedBatchSampler:
     batch_size``, each mega-batch is sorted by length (longest first) and cut into batches, and
     the batch order is permuted again; so padding stays small while every epoch differs. Without
     ``shuffle`` all tunes are sorted by length (evaluation). Like `torch.utils.data.BatchSampler`,
-    every batch is full except the last, which is what accelerate's sharding expects.
+    every batch is full except the last.
+
+    With ``num_processes`` > 1 (data-parallel training, each process taking every
+    ``num_processes``-th batch) the epoch is cut into a whole number of rounds, one batch per
+    process, so that accelerate has nothing to pad: it would fill a short last round with
+    batches from the start of the epoch, training on those tunes twice. The batches of the last,
+    short round are cut again into one per process (or, with fewer tunes than processes, their
+    tunes join the batches before them); the sampler then reports ``batch_size`` None, which
+    tells accelerate that batches vary in size.
 
     >>> sampler = LengthGroupedBatchSampler([5, 1, 4, 2, 3], batch_size=2, shuffle=False)
     >>> list(sampler)
     [[0, 2], [4, 3], [1]]
+    >>> list(LengthGroupedBatchSampler([5, 1, 4, 2, 3], 2, shuffle=False, num_processes=2))
+    [[0, 2], [4, 3, 1]]
     """
 
     def __init__(
@@ -128,9 +138,13 @@ class LengthGroupedBatchSampler:
         shuffle: bool = True,
         seed: int = 0,
         mega_batch_mult: int = 50,
+        num_processes: int = 1,
     ) -> None:
         self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.batch_size = batch_size
+        self.size = batch_size
+        self.num_processes = num_processes
+        # what accelerate's sharding reads: None = batches of any size, nothing to pad
+        self.batch_size = batch_size if num_processes == 1 else None
         self.shuffle = shuffle
         self.seed = seed
         self.mega_batch_mult = mega_batch_mult
@@ -142,10 +156,20 @@ class LengthGroupedBatchSampler:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        batches = -(-len(self.lengths) // self.size)
+        short = batches % self.num_processes  # batches of a last round that is not whole
+        if not short:
+            return batches
+        left = len(self.lengths) - (batches - short) * self.size
+        if left >= self.num_processes:
+            return batches - short + self.num_processes
+        return batches - short if batches > short else batches
 
     def _batches(self) -> list[np.ndarray]:
-        size = self.batch_size
+        return _whole_rounds(self._cut(), self.num_processes)
+
+    def _cut(self) -> list[np.ndarray]:
+        size = self.size
         if not self.shuffle:
             order = np.argsort(-self.lengths, kind="stable")
             return [order[i : i + size] for i in range(0, len(order), size)]
@@ -166,6 +190,24 @@ class LengthGroupedBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         for batch in self._batches():
             yield batch.tolist()
+
+
+def _whole_rounds(batches: list[np.ndarray], processes: int) -> list[np.ndarray]:
+    """``batches`` made a whole number of rounds of ``processes`` batches, no tune repeated or
+    left out: the last, short round's tunes are cut into one batch per process, or, fewer
+    than the processes, added one each to the batches before them. (Fewer tunes than processes
+    in all are left as they are.)"""
+    short = len(batches) % processes
+    if not short:
+        return batches
+    kept, left = batches[:-short], np.concatenate(batches[-short:])
+    if len(left) >= processes:
+        return kept + np.array_split(left, processes)
+    if not kept:  # fewer tunes than processes: accelerate repeats some, as it must
+        return batches
+    for i, index in enumerate(left):
+        kept[-1 - i] = np.append(kept[-1 - i], index)
+    return kept
 
 
 class TuneRowsDataset(Dataset):

@@ -89,16 +89,20 @@ logger = get_logger(__name__)
 
 # ----- data --------------------------------------------------------------------------------------
 def build_dataloaders(
-    args: argparse.Namespace, splits: DatasetDict, tokenizer: AbcTokenizer
+    args: argparse.Namespace, splits: DatasetDict, tokenizer: AbcTokenizer, num_processes: int = 1
 ) -> tuple[DataLoader, DataLoader, list]:
-    """Length-grouped training batches (order a function of seed and epoch) and length-sorted
-    validation batches; returns the loaders and the objects whose ``set_epoch`` must be called."""
+    """Length-grouped training batches (order a function of seed and epoch; whole rounds of one
+    batch per process, so no tune is trained on twice in an epoch) and length-sorted validation
+    batches; returns the loaders and the objects whose ``set_epoch`` must be called."""
     from tokenization.tokenization_abc import AbcDataCollator
 
     augmenter = KeyAugmenter(tokenizer.abc_vocab) if args.key_augmentation else None
     train_set = TuneRowsDataset(splits["train"], augmenter, seed=args.seed)
     sampler = LengthGroupedBatchSampler(
-        splits["train"]["length"], args.per_device_train_batch_size, seed=args.seed
+        splits["train"]["length"],
+        args.per_device_train_batch_size,
+        seed=args.seed,
+        num_processes=num_processes,
     )
     eval_sampler = LengthGroupedBatchSampler(
         splits["validation"]["length"], args.per_device_eval_batch_size, shuffle=False
@@ -370,7 +374,9 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     corpus_sizes = {name: len(ds) for name, ds in splits.items()}
     accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
     model = build_model(args, tokenizer)
-    train_dl, eval_dl, epoch_objects = build_dataloaders(args, splits, tokenizer)
+    train_dl, eval_dl, epoch_objects = build_dataloaders(
+        args, splits, tokenizer, accelerator.num_processes
+    )
     # AdamW with weight_decay 0 is exactly Adam (the reference); with decay, matrices only.
     optimizer = torch.optim.AdamW(
         model.configure_optimizer_groups(args.weight_decay), lr=args.learning_rate
