@@ -241,7 +241,7 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
 
 
 # ----- arguments ---------------------------------------------------------------------------------
-def test_parse_args_defaults_and_sanity_checks(tunebook, capsys):
+def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch):
     args = parse_args([])
     assert (args.task, args.preset, args.learning_rate, args.per_device_train_batch_size) == (
         "measurenote", "small", 3e-4, 32
@@ -272,6 +272,10 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys):
     assert "--key_augmentation is for --task measurenote; the tune-title task ignores it" in said
     assert "--eval_steps is for --task measurenote" in said
     parse_args(["--eval_steps", "5"])
+    assert "is for --task" not in capsys.readouterr().err
+    # every process of a multi-process launch reads the flags: only the first one says so
+    monkeypatch.setenv("RANK", "1")
+    parse_args(["--task", "tune_title", "--key_augmentation"])
     assert "is for --task" not in capsys.readouterr().err
     # several trackers, comma-separated, as accelerate takes them; one not installed is named
     from accelerate.tracking import get_available_trackers

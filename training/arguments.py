@@ -339,11 +339,17 @@ def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
     if args.task != "tune_title":
         return
     for name in sorted(_MEASURENOTE_ONLY.keys() & given):
-        print(
+        _say(
             f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
-            f"({_MEASURENOTE_ONLY[name]})",
-            file=sys.stderr,
+            f"({_MEASURENOTE_ONLY[name]})"
         )
+
+
+def _say(message: str) -> None:
+    """A note on stderr, from the first process only: the flags are read before accelerate
+    starts, by every process of a multi-process launch (which sets ``RANK``)."""
+    if os.environ.get("RANK", "0") == "0":
+        print(message, file=sys.stderr)
 
 
 def _given_flags(argv: list[str] | None) -> set[str]:
@@ -377,7 +383,7 @@ def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> list[
             setattr(args, name, value)
             taken.append(f"--{name} {value}")
     if taken:
-        print(f"Resuming {path} with its run's {', '.join(taken)}", file=sys.stderr)
+        _say(f"Resuming {path} with its run's {', '.join(taken)}")
     return taken
 
 
