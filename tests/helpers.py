@@ -67,6 +67,22 @@ def tiny_measurenote_config(**overrides) -> MeasureNoteConfig:
     return MeasureNoteConfig(**values)
 
 
+def save_tiny_measurenote(folder: Path, tunes: list[str]) -> Path:
+    """A random tiny MeasureNote (`tiny_measurenote_config`, seed 0) and the tokenizer trained
+    on ``tunes``, saved in ``folder`` as a model folder the command line and Auto classes load."""
+    import torch
+
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.train(tunes)
+    config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
+    MeasureNoteForCausalLM(config).eval().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def synthetic_tune(
     x: int, title: str, tune_id: int, seed: int, bars: int = 8, notes: str = "CDEFGABc"
 ) -> str:

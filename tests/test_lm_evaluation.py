@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from helpers import tiny_measurenote_config
+from helpers import save_tiny_measurenote
 
 import modeling_irish  # noqa: F401  (Auto registrations)
 from modeling_irish.cli import main
@@ -26,13 +26,7 @@ TUNES = [
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    tokenizer = AbcTokenizer.train(TUNES)
-    config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
-    model = MeasureNoteForCausalLM(config).eval()
-    folder = tmp_path_factory.mktemp("lm")
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    folder = save_tiny_measurenote(tmp_path_factory.mktemp("lm"), TUNES)
     book = folder / "tunes.abc"
     book.write_text("\n".join(TUNES) + "\nX:9\nT:bad\nK:G\nA]B|\n")
     return folder

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import torch
-from helpers import one_torch_thread, tiny_measurenote_config  # noqa: F401
+from helpers import one_torch_thread, save_tiny_measurenote  # noqa: F401
 from transformers import pipeline
 
 import modeling_irish  # noqa: F401  (registers the task)
 from modeling_irish.generation import TuneGenerator
-from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
 from modeling_irish.pipeline_abc import AbcGenerationPipeline
 from tokenization.abc_parser import parse_abc
-from tokenization.tokenization_abc import AbcTokenizer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -24,13 +21,7 @@ TRAIN = [
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    tokenizer = AbcTokenizer.train(TRAIN)
-    model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes))
-    path = tmp_path_factory.mktemp("model")
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
+    return str(save_tiny_measurenote(tmp_path_factory.mktemp("model"), TRAIN))
 
 
 def test_the_pipeline_gives_the_tunes_of_the_generator(model_dir):
