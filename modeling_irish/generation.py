@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import re
 import warnings
 from collections.abc import Iterator
@@ -43,7 +42,17 @@ from .constraints import (
     build_main_mask,
     validate_tune,
 )
-from .generation_args import check_meter, check_seed, check_unit_length
+from .generation_args import (
+    bars_after_prompt,
+    check_lengths,
+    check_meter,
+    check_one_meter,
+    check_room,
+    check_sampling,
+    check_seed,
+    check_unit_length,
+    prompt_tokens,
+)
 from .threads import torch_threads
 
 logger = logging.getLogger(__name__)
@@ -130,17 +139,6 @@ def filter_logits(
     return logits
 
 
-def _check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float) -> None:
-    if num_tunes < 1:
-        raise ValueError(f"num_tunes must be at least 1, got {num_tunes}")
-    if not 0 <= temperature < float("inf"):
-        raise ValueError(f"temperature must be finite and >= 0 (0: greedy), got {temperature}")
-    if top_k < 0:
-        raise ValueError(f"top_k must be >= 0 (0: off), got {top_k}")
-    if not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-
-
 def _spelled(key: Key) -> Key:
     """``key``, or when its signature needs more than 7 sharps or flats (``Db minor``, ``E#``),
     the same sound spelled as usual (`standard_key`), with a warning: ABC readers disagree on
@@ -154,87 +152,6 @@ def _spelled(key: Key) -> Key:
             stacklevel=3,
         )
     return usual
-
-
-def _bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
-    """``num_bars``, or one more than the prompt's bar lines where it has as many: the tune
-    is steered to close only once the prompt has been read (a closing target inside the prompt
-    ended the tune straight after it, in the middle of a bar)."""
-    prompt_bars = sum(token.kind == "bar" for token in prompt)
-    if num_bars is None or prompt_bars < num_bars:
-        return num_bars
-    return prompt_bars + 1
-
-
-def _check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
-    if num_bars is not None and num_bars < 1:
-        raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
-    if max_rows is not None and max_rows < 1:
-        raise ValueError(f"max_rows must be at least 1 (or None), got {max_rows}")
-    if min_bars < 0:
-        raise ValueError(f"min_bars must be >= 0, got {min_bars}")
-    if num_bars is None and max_rows is None:
-        raise ValueError(
-            "num_bars and max_rows are both None: nothing would steer the tunes to close, and "
-            "they would be cut, unfinished, at the hard row limit; give either (or both)"
-        )
-
-
-def _prompt_tokens(tokens: list[Token]) -> list[Token]:
-    """The prompt's tokens to continue: without a final ``|]``, and with a tie at the end kept
-    (read with ``keep_final_tie``), so that the continuation starts on the tied note's pitch
-    (the sampler's tie constraint). A final tie that cannot go on that way is refused: one over
-    a repeat or section line, or a tied chord (a tie goes on to one note)."""
-    tokens = list(tokens)
-    while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
-        tokens.pop()
-    last_note = max((i for i, t in enumerate(tokens) if t.kind == "note"), default=-1)
-    after = tokens[last_note + 1 :]
-    if not any(t.kind == "tie" for t in after):
-        return tokens
-    if any(t.kind == "chord_end" for t in after):
-        raise ValueError(
-            "the prompt ends in a tied chord: a continued tune goes on from a tied single note "
-            "(its first note then has that pitch); untie the chord or end on a note"
-        )
-    crossed = [t.text for t in after[1:] if t.text != "|"]
-    if crossed:
-        raise ValueError(
-            f"the prompt ends in a tie over a {crossed[0]!r} bar line: a tie never crosses a "
-            "repeat or section line; end it with '-|' or without the tie"
-        )
-    return tokens
-
-
-def _check_one_meter(prompt: Any) -> None:
-    """Refuse a prompt (`AbcTune`) that changes meter: its rows' measure features follow the
-    header's ``M:`` alone, and the sampler fills the bars of one meter, so the bars after the
-    change would be read, and continued, in the old meter (all invalid)."""
-    if prompt.meter_changes:
-        index, new = prompt.meter_changes[0]
-        raise ValueError(
-            f"the prompt changes meter from M:{prompt.meter} to M:{new or 'none'} before its "
-            f"note or bar {index + 1}: a tune is continued in one meter; give a prompt in one "
-            "meter (the header's M:), or end it before the change"
-        )
-
-
-#: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
-#: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).
-_ROOM_BARS = 4
-
-
-def _check_room(max_rows: int | None, meter: str, bar_eighths: Fraction, prompt_rows: int) -> None:
-    """Refuse a ``max_rows`` too small to finish a tune in ``meter`` (`_ROOM_BARS` bars of eighth
-    notes and their bar lines, after the prompt's rows, which count towards it)."""
-    least = prompt_rows + math.ceil(_ROOM_BARS * (bar_eighths + 1))
-    if max_rows is not None and max_rows < least:
-        after = f" after the prompt's {prompt_rows} rows" if prompt_rows else ""
-        raise ValueError(
-            f"max_rows={max_rows} is too small to finish a tune in {meter}: give at least "
-            f"{least} (room for {_ROOM_BARS} bars of eighth notes and their bar lines{after}), "
-            "or leave the default 600"
-        )
 
 
 class _Batch:
@@ -426,16 +343,16 @@ class TuneGenerator:
             first_number: the ``X:`` (and default title number) of the first tune; the others
                 follow (a caller sampling in several batches numbers them through).
         """
-        _check_sampling(num_tunes, temperature, top_k, top_p)
-        _check_lengths(num_bars, max_rows, min_bars)
+        check_sampling(num_tunes, temperature, top_k, top_p)
+        check_lengths(num_bars, max_rows, min_bars)
         seed = check_seed(seed)
         with torch_threads(num_threads), _eval_mode(self.model):
             req = self._request(rhythm, meter, mode, key, unit_length, prompt)
             white = req.key.white
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)
-            _check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
-            num_bars = _bars_after_prompt(num_bars, req.prompt_tokens)
+            check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
+            num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = _Batch(self.tokenizer, header)
             first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)
@@ -484,7 +401,7 @@ class TuneGenerator:
                     check_meter(tune.meter)
                 except ValueError as err:
                     raise ValueError(f"the prompt's M:{tune.meter}: {err}") from None
-            _check_one_meter(tune)
+            check_one_meter(tune)
             if meter and tune.meter and Fraction(meter) != Fraction(tune.meter):
                 raise ValueError(
                     f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "
@@ -492,7 +409,7 @@ class TuneGenerator:
                 )
             prompt_key, meter = original.key, meter or tune.meter
             rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
-            tokens = _prompt_tokens(tune.tokens)
+            tokens = prompt_tokens(tune.tokens)
             written = sorted(t.pitch for t in original.tokens if t.kind == "note")
             centre = written[len(written) // 2] if written else None
         target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key

@@ -1,15 +1,31 @@
-"""Checks of tune-generation arguments shared by `TuneGenerator.generate` and `irish-tune generate`.
+"""Checks of tune-generation arguments shared by `TuneGenerator.generate` and `irish-tune generate`,
+and of the prompt a tune continues.
 
 Kept free of torch so that the command line can use them while it reads its arguments.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from fractions import Fraction
+from typing import Any
 
-__all__ = ["MAX_DENOMINATOR", "check_meter", "check_seed", "check_unit_length"]
+from tokenization.abc_parser import Token
+
+__all__ = [
+    "MAX_DENOMINATOR",
+    "bars_after_prompt",
+    "check_lengths",
+    "check_meter",
+    "check_one_meter",
+    "check_room",
+    "check_sampling",
+    "check_seed",
+    "check_unit_length",
+    "prompt_tokens",
+]
 
 #: Largest denominator of a meter or unit length: note values down to a 64th, which the
 #: tokenizer's tick grid (`tokenization.measure.TICKS_PER_EIGHTH`) holds exactly.
@@ -96,3 +112,95 @@ def check_seed(seed: int) -> int:
             f"seed must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), got {seed}"
         )
     return seed
+
+
+def check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float) -> None:
+    if num_tunes < 1:
+        raise ValueError(f"num_tunes must be at least 1, got {num_tunes}")
+    if not 0 <= temperature < float("inf"):
+        raise ValueError(f"temperature must be finite and >= 0 (0: greedy), got {temperature}")
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0 (0: off), got {top_k}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+
+
+def bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
+    """``num_bars``, or one more than the prompt's bar lines where it has as many: the tune
+    is steered to close only once the prompt has been read (a closing target inside the prompt
+    ended the tune straight after it, in the middle of a bar)."""
+    prompt_bars = sum(token.kind == "bar" for token in prompt)
+    if num_bars is None or prompt_bars < num_bars:
+        return num_bars
+    return prompt_bars + 1
+
+
+def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
+    if num_bars is not None and num_bars < 1:
+        raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
+    if max_rows is not None and max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1 (or None), got {max_rows}")
+    if min_bars < 0:
+        raise ValueError(f"min_bars must be >= 0, got {min_bars}")
+    if num_bars is None and max_rows is None:
+        raise ValueError(
+            "num_bars and max_rows are both None: nothing would steer the tunes to close, and "
+            "they would be cut, unfinished, at the hard row limit; give either (or both)"
+        )
+
+
+def prompt_tokens(tokens: list[Token]) -> list[Token]:
+    """The prompt's tokens to continue: without a final ``|]``, and with a tie at the end kept
+    (read with ``keep_final_tie``), so that the continuation starts on the tied note's pitch
+    (the sampler's tie constraint). A final tie that cannot go on that way is refused: one over
+    a repeat or section line, or a tied chord (a tie goes on to one note)."""
+    tokens = list(tokens)
+    while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
+        tokens.pop()
+    last_note = max((i for i, t in enumerate(tokens) if t.kind == "note"), default=-1)
+    after = tokens[last_note + 1 :]
+    if not any(t.kind == "tie" for t in after):
+        return tokens
+    if any(t.kind == "chord_end" for t in after):
+        raise ValueError(
+            "the prompt ends in a tied chord: a continued tune goes on from a tied single note "
+            "(its first note then has that pitch); untie the chord or end on a note"
+        )
+    crossed = [t.text for t in after[1:] if t.text != "|"]
+    if crossed:
+        raise ValueError(
+            f"the prompt ends in a tie over a {crossed[0]!r} bar line: a tie never crosses a "
+            "repeat or section line; end it with '-|' or without the tie"
+        )
+    return tokens
+
+
+def check_one_meter(prompt: Any) -> None:
+    """Refuse a prompt (`AbcTune`) that changes meter: its rows' measure features follow the
+    header's ``M:`` alone, and the sampler fills the bars of one meter, so the bars after the
+    change would be read, and continued, in the old meter (all invalid)."""
+    if prompt.meter_changes:
+        index, new = prompt.meter_changes[0]
+        raise ValueError(
+            f"the prompt changes meter from M:{prompt.meter} to M:{new or 'none'} before its "
+            f"note or bar {index + 1}: a tune is continued in one meter; give a prompt in one "
+            "meter (the header's M:), or end it before the change"
+        )
+
+
+#: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
+#: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).
+_ROOM_BARS = 4
+
+
+def check_room(max_rows: int | None, meter: str, bar_eighths: Fraction, prompt_rows: int) -> None:
+    """Refuse a ``max_rows`` too small to finish a tune in ``meter`` (`_ROOM_BARS` bars of eighth
+    notes and their bar lines, after the prompt's rows, which count towards it)."""
+    least = prompt_rows + math.ceil(_ROOM_BARS * (bar_eighths + 1))
+    if max_rows is not None and max_rows < least:
+        after = f" after the prompt's {prompt_rows} rows" if prompt_rows else ""
+        raise ValueError(
+            f"max_rows={max_rows} is too small to finish a tune in {meter}: give at least "
+            f"{least} (room for {_ROOM_BARS} bars of eighth notes and their bar lines{after}), "
+            "or leave the default 600"
+        )
