@@ -467,14 +467,11 @@ def _check_same_processes(path: str, state: dict[str, Any], num_processes: int) 
     Checkpoints that do not record it (older ones) are not checked."""
     saved = state.get("num_processes")
     if saved is not None and saved != num_processes:
+        launch = f"--multi_gpu --num_processes {saved} " if saved > 1 else ""
         raise UsageError(
             f"--resume_from_checkpoint {path} was saved by a run of {saved} process(es), and "
-            f"this run has {num_processes}: resume it with {saved} (e.g. `accelerate launch "
-            f"--multi_gpu --num_processes {saved} training/train.py ...` on CPU)"
-            if saved > 1
-            else f"--resume_from_checkpoint {path} was saved by a run of 1 process, and this "
-            f"run has {num_processes}: resume it with one (`accelerate launch "
-            f"training/train.py ...`)"
+            f"this run has {num_processes}: resume it with {saved} (`accelerate launch "
+            f"{launch}training/train.py ...` on CPU)"
         )
 
 
