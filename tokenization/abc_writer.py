@@ -215,12 +215,13 @@ def tokens_to_body(
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
     changes = dict(meter_changes)
+    group, bar_length = beat_group(meter), _bar_length(meter)
     for index, tok in enumerate(tokens):
         if index in changes:
             meter = changes[index]
+            group, bar_length = beat_group(meter), _bar_length(meter)
             bar.pieces.append(f"[M:{meter or 'none'}]")
         kind = tok.kind
-        group = beat_group(meter)
         if kind == "note":
             if chord is None:
                 speller.start_group()
@@ -243,7 +244,7 @@ def tokens_to_body(
             bar.pieces.append("z" + length_text(tok.dur, unit))
             bar.advance(tok.dur)
         elif kind == "bar":
-            out.append(bar.text(_bar_length(meter)))
+            out.append(bar.text(bar_length))
             bar = _BarText()
             speller.reset_bar()
             bars += 1
@@ -266,7 +267,7 @@ def tokens_to_body(
         else:
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
-    out.append(bar.text(_bar_length(meter)))
+    out.append(bar.text(bar_length))
     return "".join(out).strip()
 
 
