@@ -18,6 +18,7 @@ from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 from tokenization.vocabulary import UNK_ID
 
 from .abc_corpus import body_key, title_key
+from .batching import whole_rounds, whole_rounds_length
 
 __all__ = [
     "NoteCropper",
@@ -367,6 +368,9 @@ class TitleGroupBatchSampler:
     are positives of each other in the loss (`TuneTitleCollator`'s `positives_mask`), so the tune
     tower learns that two settings of a tune go together; a group cut by a batch boundary just
     has fewer positives there. With `settings_per_group=1` no group appears twice in a batch.
+    With `num_processes` > 1 the epoch is cut into whole rounds of one batch per process
+    (`modeling_irish.batching.whole_rounds`), so that accelerate fills no short last round with
+    pairs from the start of the epoch.
 
     An epoch therefore holds at most `settings_per_group` pairs per group, not every pair: on the
     shared corpus's default training split 7,195 groups hold 14,822 pairs (the largest 83
@@ -388,14 +392,18 @@ class TitleGroupBatchSampler:
         seed: int = 0,
         drop_last: bool = False,
         settings_per_group: int = 2,
+        num_processes: int = 1,
     ):
-        if batch_size < 1 or settings_per_group < 1:
+        if batch_size < 1 or settings_per_group < 1 or num_processes < 1:
             raise ValueError(
-                f"batch_size and settings_per_group must be >= 1, got {batch_size} and "
-                f"{settings_per_group}"
+                f"batch_size, settings_per_group and num_processes must be >= 1, got "
+                f"{batch_size}, {settings_per_group} and {num_processes}"
             )
         self.groups = np.asarray(groups, dtype=np.int64)
-        self.batch_size = batch_size
+        self.size = batch_size
+        self.num_processes = num_processes
+        # what accelerate's sharding reads: None = batches of any size, nothing to pad
+        self.batch_size = batch_size if num_processes == 1 else None
         self.seed = seed
         self.drop_last = drop_last
         self.settings_per_group = settings_per_group
@@ -409,8 +417,11 @@ class TitleGroupBatchSampler:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        n = self.pairs_per_epoch
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        n, size, processes = self.pairs_per_epoch, self.size, self.num_processes
+        if self.drop_last:
+            full = n // size
+            return full - full % processes
+        return whole_rounds_length(n, size, processes)
 
     def _picks(self) -> np.ndarray:
         """This epoch's pairs: a random subset of each group, groups in random order."""
@@ -420,11 +431,14 @@ class TitleGroupBatchSampler:
         return np.concatenate([chosen[g] for g in rng.permutation(len(chosen))])
 
     def __iter__(self) -> Iterator[list[int]]:
-        picks = self._picks()
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            batch = picks[start : start + self.batch_size]
-            if len(batch):
-                yield batch.tolist()
+        picks, size = self._picks(), self.size
+        batches = [picks[i : i + size] for i in range(0, len(picks), size)]
+        if self.drop_last:
+            batches = batches[: len(self)]
+        else:
+            batches = whole_rounds(batches, self.num_processes)
+        for batch in batches:
+            yield batch.tolist()
 
 
 class TuneTitleCollator:

@@ -140,12 +140,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank, world, port, tune, title, labels, out):
+def _worker(rank, world, port, tune, title, labels, out, cuts):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
-        n = tune.shape[0] // world
-        rows = slice(rank * n, (rank + 1) * n)
+        rows = slice(cuts[rank], cuts[rank + 1])
         scale = torch.tensor(10.0)
         options = [
             ("global", {}),
@@ -161,30 +160,35 @@ def _worker(rank, world, port, tune, title, labels, out):
         dist.destroy_process_group()
 
 
-def test_clip_loss_gathers_across_two_processes():
+@pytest.mark.parametrize(
+    "cuts",
+    [
+        pytest.param((0, 3, 6), id="equal"),
+        # the last round of an epoch cut into whole rounds: the processes' batches differ
+        pytest.param((0, 4, 7), id="uneven"),
+    ],
+)
+def test_clip_loss_gathers_across_two_processes(cuts):
     gen = torch.Generator().manual_seed(5)
-    tune, title = torch.randn(6, 4, generator=gen), torch.randn(6, 4, generator=gen)
-    labels = torch.tensor([0, 1, 2, 0, 3, 4])  # tunes 0 and 3 (on different ranks) share a title
+    n = cuts[-1]
+    tune, title = torch.randn(n, 4, generator=gen), torch.randn(n, 4, generator=gen)
+    labels = torch.tensor([0, 1, 2, 0, 3, 4, 1][:n])  # tunes 0 and 3 (ranks 0 and 0/1) share one
     out = mp.Manager().dict()
-    mp.spawn(_worker, args=(2, _free_port(), tune, title, labels, out), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, _free_port(), tune, title, labels, out, cuts), nprocs=2, join=True)
     full_tune = tune.clone().requires_grad_(True)
     ref = ClipLoss()(full_tune, title, torch.tensor(10.0), labels)
     ref.backward()
     for rank in range(2):
+        rows = slice(cuts[rank], cuts[rank + 1])
         loss, grad = out[f"global_{rank}"]
         assert loss == pytest.approx(ref.item(), abs=1e-5)  # every rank sees the whole batch
         # gradient reaches the local slice as in the full-batch loss
-        torch.testing.assert_close(
-            grad, full_tune.grad[rank * 3 : (rank + 1) * 3], atol=1e-5, rtol=0
-        )
+        torch.testing.assert_close(grad, full_tune.grad[rows], atol=1e-5, rtol=0)
         # autograd through all_gather sums every rank's (identical) loss gradient
         torch.testing.assert_close(
-            out[f"with_grad_{rank}"][1],
-            2 * full_tune.grad[rank * 3 : (rank + 1) * 3],
-            atol=1e-5,
-            rtol=0,
+            out[f"with_grad_{rank}"][1], 2 * full_tune.grad[rows], atol=1e-5, rtol=0
         )
-    # local loss: each rank scores its own rows with labels arange(n) + rank * n; the mean over
-    # ranks is the full-batch loss
-    local = [out[f"local_{rank}"][0] for rank in range(2)]
-    assert sum(local) / 2 == pytest.approx(ref.item(), abs=1e-5)
+    # local loss: each rank scores its own rows against the whole batch; the row-weighted mean
+    # over ranks is the full-batch loss
+    local = [out[f"local_{rank}"][0] * (cuts[rank + 1] - cuts[rank]) for rank in range(2)]
+    assert sum(local) / n == pytest.approx(ref.item(), abs=1e-5)

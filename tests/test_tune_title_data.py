@@ -156,6 +156,31 @@ def test_batches_keep_settings_of_a_group_together_as_positives():
     assert len({tuple(o) for o in orders}) > 1
 
 
+@pytest.mark.parametrize(
+    ("pairs", "processes", "drop_last"),
+    [(23, 2, False), (25, 3, False), (23, 2, True), (9, 2, False)],
+)
+def test_sampler_gives_each_process_whole_rounds_without_repeats(pairs, processes, drop_last):
+    """Sharded as accelerate shards it (batch i to process i % n): every process as many
+    batches, no pair twice (a short last round used to be filled by accelerate with pairs from
+    the start of the epoch), and with drop_last=False every pair of the epoch once."""
+    from accelerate.data_loader import BatchSamplerShard
+
+    groups = list(range(pairs))
+    sampler = TitleGroupBatchSampler(
+        groups, 4, seed=2, drop_last=drop_last, settings_per_group=1, num_processes=processes
+    )
+    per_rank = [list(BatchSamplerShard(sampler, processes, rank)) for rank in range(processes)]
+    assert len({len(batches) for batches in per_rank}) == 1
+    assert len(per_rank[0]) * processes == len(sampler) == len(list(sampler))
+    flat = [i for batches in per_rank for b in batches for i in b]
+    assert len(flat) == len(set(flat))
+    if drop_last:
+        assert len(flat) == len(sampler) * 4 < pairs
+    else:
+        assert sorted(flat) == groups
+
+
 def test_sampler_rejects_empty_batches():
     with pytest.raises(ValueError, match="settings_per_group"):
         TitleGroupBatchSampler([0, 1], batch_size=2, settings_per_group=0)

@@ -12,6 +12,7 @@ import numpy as np
 from accelerate import Accelerator
 from torch.utils.data import Dataset
 
+from modeling_irish.batching import whole_rounds, whole_rounds_length
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import AbcVocab
@@ -156,17 +157,10 @@ class LengthGroupedBatchSampler:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        batches = -(-len(self.lengths) // self.size)
-        short = batches % self.num_processes  # batches of a last round that is not whole
-        if not short:
-            return batches
-        left = len(self.lengths) - (batches - short) * self.size
-        if left >= self.num_processes:
-            return batches - short + self.num_processes
-        return batches - short if batches > short else batches
+        return whole_rounds_length(len(self.lengths), self.size, self.num_processes)
 
     def _batches(self) -> list[np.ndarray]:
-        return _whole_rounds(self._cut(), self.num_processes)
+        return whole_rounds(self._cut(), self.num_processes)
 
     def _cut(self) -> list[np.ndarray]:
         size = self.size
@@ -190,24 +184,6 @@ class LengthGroupedBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         for batch in self._batches():
             yield batch.tolist()
-
-
-def _whole_rounds(batches: list[np.ndarray], processes: int) -> list[np.ndarray]:
-    """``batches`` made a whole number of rounds of ``processes`` batches, no tune repeated or
-    left out: the last, short round's tunes are cut into one batch per process, or, fewer
-    than the processes, added one each to the batches before them. (Fewer tunes than processes
-    in all are left as they are.)"""
-    short = len(batches) % processes
-    if not short:
-        return batches
-    kept, left = batches[:-short], np.concatenate(batches[-short:])
-    if len(left) >= processes:
-        return kept + np.array_split(left, processes)
-    if not kept:  # fewer tunes than processes: accelerate repeats some, as it must
-        return batches
-    for i, index in enumerate(left):
-        kept[-1 - i] = np.append(kept[-1 - i], index)
-    return kept
 
 
 class TuneRowsDataset(Dataset):

@@ -64,23 +64,44 @@ def _is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
+def _sizes(n: int, device: torch.device) -> list[int]:
+    """Every process's row count (processes may hold batches of different sizes)."""
+    sizes = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, torch.tensor([n], dtype=torch.long, device=device))
+    return [int(t.item()) for t in sizes]
+
+
 def gather_features(x: torch.Tensor, gather_with_grad: bool = False) -> torch.Tensor:
-    """Concatenate `x` from every process along dim 0 (identity when not distributed).
+    """Concatenate `x` from every process along dim 0, in rank order (identity when not
+    distributed).
 
     Without `gather_with_grad` the other processes' chunks are constants and the local chunk is
     put back in the list so that gradient still flows to it (open_clip's `gather_features`).
-    Every process must pass the same shape.
+    Processes may pass different row counts (the last round of an epoch cut into whole rounds,
+    `modeling_irish.batching`): chunks are padded to the largest for the collective and trimmed.
     """
     if not _is_distributed():
         return x
+    sizes = _sizes(x.shape[0], x.device)
+    longest = max(sizes)
+    padded = x
+    if x.shape[0] < longest:
+        padded = torch.cat([x, x.new_zeros((longest - x.shape[0], *x.shape[1:]))])
     if gather_with_grad:
         from torch.distributed.nn.functional import all_gather  # autograd-aware collective
 
-        return torch.cat(all_gather(x), dim=0)
-    chunks = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-    dist.all_gather(chunks, x.contiguous())
-    chunks[dist.get_rank()] = x
-    return torch.cat(chunks, dim=0)
+        chunks = list(all_gather(padded))
+    else:
+        chunks = [torch.empty_like(padded) for _ in sizes]
+        dist.all_gather(chunks, padded.contiguous())
+        chunks[dist.get_rank()] = padded
+    return torch.cat([chunk[:size] for chunk, size in zip(chunks, sizes)], dim=0)
+
+
+def _local_rows(n: int, device: torch.device) -> slice:
+    """This process's rows in the gathered batch."""
+    start = sum(_sizes(n, device)[: dist.get_rank()])
+    return slice(start, start + n)
 
 
 class ClipLoss(nn.Module):
@@ -92,7 +113,7 @@ class ClipLoss(nn.Module):
             `logit_scale` is then unused).
         margin (`float`, *optional*, defaults to 0.4): hinge margin.
         local_loss (`bool`, *optional*, defaults to `False`): each process scores only its own
-            rows against the gathered batch, with labels `arange(n) + rank * n` (less memory);
+            rows against the gathered batch, its rows' targets their places in it (less memory);
             otherwise every process computes the full `(N, N)` loss.
         gather_with_grad (`bool`, *optional*, defaults to `False`): see `gather_features`.
 
@@ -135,7 +156,7 @@ class ClipLoss(nn.Module):
         all_title = gather_features(title, self.gather_with_grad)
         all_labels = None if labels is None else gather_features(labels)
         if self.local_loss and _is_distributed():
-            rows = slice(dist.get_rank() * n, (dist.get_rank() + 1) * n)
+            rows = _local_rows(n, tune.device)
         else:
             rows = slice(0, all_tune.shape[0])
         targets = torch.arange(all_tune.shape[0], device=tune.device)[rows]

@@ -424,6 +424,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         args.per_device_train_batch_size,
         args.seed,
         settings_per_group=args.settings_per_group,
+        num_processes=accelerator.num_processes,
     )
     # its own generator: creating the loader's iterator must not draw from the global torch RNG
     # (dropout), or a resumed run would drift from an uninterrupted one
