@@ -252,3 +252,27 @@ def test_played_rows_unfold_repeats_and_keep_start_and_end():
     assert "".join(names[int(p)] for p in cropper.pitches(played)) == "GABcGAdefgfg"
     plain = np.asarray(tok(["X:1\nM:2/4\nL:1/8\nK:C\nGA|Bc|]"])["input_ids"][0])
     assert np.array_equal(cropper.played(plain), plain)
+
+
+def test_final_known_evaluation_draws_its_queries_at_random_from_the_holdout():
+    """The training script's retrieval evaluation scores `--retrieval_eval_queries` of the
+    `--known_queries` held out: the holdout's own draws, not the ones first in the corpus
+    (held[:n] took the lowest tune ids of thesession, its oldest and most set tunes)."""
+    import argparse
+
+    from datasets import Dataset
+
+    from training.train_tune_title import known_eval_queries
+
+    tunes = 60  # tune i: two settings under one title, so every tune id is eligible
+    titles = [f"T{i}" for i in range(tunes) for _ in range(2)]
+    ids = [str(i) for i in range(tunes) for _ in range(2)]
+    texts = session_texts([str(k) for k in range(2 * tunes)])
+    train = Dataset.from_dict({"title": titles, "tune_id": ids, "abc": texts})
+    args = argparse.Namespace(split_seed=0)
+    _, held = known_tune_holdout(titles, ids, texts, seed=0, max_queries=40)
+    picked = known_eval_queries(train, args, held, 10)
+    assert len(picked) == 10 and set(picked) <= set(held)
+    assert picked == known_tune_holdout(titles, ids, texts, seed=0, max_queries=10)[1]
+    assert picked != held[:10]  # 10 of 40 at random: not the first 10 (chance 1 in 8e8)
+    assert known_eval_queries(train, args, held, 40) == held

@@ -360,6 +360,23 @@ def _write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
         handle.write("\n\n".join(split[i]["abc"].strip() for i in indices) + "\n")
 
 
+def known_eval_queries(train: Any, args: argparse.Namespace, held: list[int], n: int) -> list[int]:
+    """The `n` known-tune queries the final evaluation scores: those `known_tune_holdout` picks
+    with `max_queries=n` (the holdout's first `n` draws, a random subset of `held`), not the `n`
+    of `held` that come first in the corpus (on thesession, the lowest tune ids: the oldest,
+    most played tunes, with the most settings)."""
+    from modeling_irish.tune_title_data import known_tune_holdout
+
+    if n >= len(held):
+        return held
+    queries = known_tune_holdout(
+        train["title"], train["tune_id"], train["abc"], seed=args.split_seed, max_queries=n
+    )[1]
+    if not set(queries) <= set(held):  # the holdout's draws are a prefix of a longer holdout's
+        raise RuntimeError("known-tune evaluation queries outside the holdout")
+    return queries
+
+
 def retrieval_results(
     args: argparse.Namespace,
     model: torch.nn.Module,
@@ -368,12 +385,13 @@ def retrieval_results(
     train_keep: list,
     held: list[int],
 ) -> dict:
-    """Both protocols on capped query sets: known (the first `--retrieval_eval_queries` of the
-    holdout) and unseen (as many validation tunes), against the training tunes the holdout
-    leaves. They are scored from the files they are written to, OUTPUT_DIR/retrieval_eval/
-    (`train.abc`, `known.abc`, `unseen.abc`), so that `irish-tune evaluate-retrieval --model
-    OUTPUT_DIR --train .../train.abc --queries .../known.abc --protocol known` gives the same
-    figures (all but `ms_per_query`)."""
+    """Both protocols on capped query sets: known (`known_eval_queries`:
+    `--retrieval_eval_queries` of the holdout, drawn as the holdout draws) and unseen (as many
+    validation tunes), against the training tunes the holdout leaves. They are scored from the
+    files they are written to, OUTPUT_DIR/retrieval_eval/ (`train.abc`, `known.abc`,
+    `unseen.abc`), so that `irish-tune evaluate-retrieval --model OUTPUT_DIR --train
+    .../train.abc --queries .../known.abc --protocol known` gives the same figures (all but
+    `ms_per_query`)."""
     from modeling_irish.retrieval_evaluation import evaluate_retrieval
 
     n = args.retrieval_eval_queries
@@ -383,7 +401,7 @@ def retrieval_results(
     _write_queries(train, splits["train"], train_keep)
     results = {}
     sets = {
-        "known": (splits["train"], held[:n]),
+        "known": (splits["train"], known_eval_queries(splits["train"], args, held, n)),
         "unseen": (splits["validation"], range(min(n, len(splits["validation"])))),
     }
     for name, (split, indices) in sets.items():
