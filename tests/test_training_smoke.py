@@ -722,7 +722,7 @@ def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
     assert parse_args(["--output_dir", str(out), "--preset", "base", "--resume_from_checkpoint"])
 
 
-def test_resume_with_another_number_of_processes_is_refused(tmp_path):
+def test_resume_with_another_number_of_processes_is_refused(tmp_path, capsys, monkeypatch):
     """A two-process checkpoint resumed by one process went on silently: its update count is in
     rounds of two batches, so the one process trained again on batches already seen (and
     rank 1's random state was ignored)."""
@@ -732,7 +732,14 @@ def test_resume_with_another_number_of_processes_is_refused(tmp_path):
     (out / "step_15").mkdir(parents=True)
     state = {"completed_steps": 15, "run": {"task": "measurenote"}, "num_processes": 2}
     common.write_json(str(out / "step_15" / common.TRAINING_STATE_FILE), state)
+    # refused as the flags are read, before the corpus is (the launcher's environment says 1)
+    with pytest.raises(SystemExit):
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert "saved by a run of 2 process(es), and this run has 1" in capsys.readouterr().err
+    monkeypatch.setenv("WORLD_SIZE", "2")  # what accelerate launch --num_processes 2 sets
     args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    monkeypatch.delenv("WORLD_SIZE")
+    # and again once accelerate has started, from its own count
     with pytest.raises(common.UsageError, match="saved by a run of 2 process.*this run has 1"):
         common.resume_state(args, Accelerator(cpu=True))
 

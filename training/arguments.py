@@ -15,6 +15,7 @@ from training.common import (
     TRAINING_STATE_FILE,
     UNRECORDED_FLAGS,
     UsageError,
+    check_same_processes,
     latest_checkpoint,
     parse_config_overrides,
     read_training_state,
@@ -396,12 +397,26 @@ def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentPar
         path = latest_checkpoint(args.output_dir)
     if path is None:
         return
-    changes = run_flag_changes(read_training_state(path).get("run", {}), args)
+    state = read_training_state(path)
+    changes = run_flag_changes(state.get("run", {}), args)
     if changes:
         parser.error(
             f"--resume_from_checkpoint {path} was saved by a run with other settings: "
             f"{'; '.join(changes)}. Resume with the flags of that run"
         )
+    try:  # refused here, before the corpus is read, and again once accelerate has started
+        check_same_processes(path, state, launched_processes())
+    except UsageError as error:
+        parser.error(str(error))
+
+
+def launched_processes() -> int:
+    """The number of processes the launcher started, read from the environment as accelerate
+    reads it (torchrun/accelerate's ``WORLD_SIZE``, MPI's sizes; 1 when none is set)."""
+    from accelerate.utils import get_int_from_env
+
+    keys = ["PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "WORLD_SIZE"]
+    return max(1, get_int_from_env(keys, 1))
 
 
 def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

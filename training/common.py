@@ -21,6 +21,7 @@ from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
 __all__ = [
     "append_jsonl",
     "check_hub_reachable",
+    "check_same_processes",
     "evaluate_lm",
     "latest_checkpoint",
     "learning_rate_at",
@@ -443,7 +444,7 @@ def resume_state(
     if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     state = read_training_state(path)
-    _check_same_processes(path, state, accelerator.num_processes)
+    check_same_processes(path, state, accelerator.num_processes)
     accelerator.print(f"Resuming from checkpoint {path}")
     accelerator.load_state(path)
     if saved is not None:
@@ -460,7 +461,7 @@ def resume_state(
     return completed
 
 
-def _check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:
+def check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:
     """A checkpoint resumes only with the number of processes that saved it: the updates it
     counts are rounds of that many batches (with another number the run would train again on
     batches it had seen, or skip others) and each process's random state is its own.
