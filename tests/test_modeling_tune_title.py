@@ -355,6 +355,11 @@ def test_save_pretrained_writes_the_title_tokenizer_the_folder_needs(
     monkeypatch.setattr(again, "push_to_hub", push)
     again.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m")
     assert pushed == [("hub", {"commit_message": "m"}, True)]
+    # push_to_hub given positionally, as the base signature allows, is the same upload
+    again.save_pretrained(tmp_path / "hub2", True, None, True)
+    assert pushed[1:] == [("hub2", {}, True)]
+    with pytest.raises(TypeError, match="multiple values for \\['is_main_process'\\]"):
+        again.save_pretrained(tmp_path / "hub3", True, is_main_process=True)
     # a model with no tokenizer anywhere saves its weights and says what the folder lacks
     shutil.rmtree(tmp_path / "again" / modeling_tune_title.TITLE_TOKENIZER_DIR)
     bare = TuneTitleModel.from_pretrained(tmp_path / "again")
