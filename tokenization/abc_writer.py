@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
@@ -23,16 +24,18 @@ def length_text(dur: Fraction, unit: Fraction) -> str:
     >>> [length_text(Fraction(d), Fraction(1, 8)) for d in ("1/8", "1/4", "1/16", "3/16", "3/8")]
     ['', '2', '/2', '3/2', '3']
     """
-    ratio = Fraction(dur) / unit
-    if ratio <= 0:
+    dur = dur if isinstance(dur, Fraction) else Fraction(dur)
+    # dur / unit in integers: Fraction arithmetic was a fifth of the writer's time
+    num, den = dur.numerator * unit.denominator, dur.denominator * unit.numerator
+    if num <= 0 or den <= 0:
         raise ValueError(f"length must be positive, got {dur}")
-    if ratio == 1:
-        return ""
-    if ratio.denominator == 1:
-        return str(ratio.numerator)
-    if ratio.numerator == 1:
-        return f"/{ratio.denominator}"
-    return f"{ratio.numerator}/{ratio.denominator}"
+    common = math.gcd(num, den)
+    num, den = num // common, den // common
+    if den == 1:
+        return "" if num == 1 else str(num)
+    if num == 1:
+        return f"/{den}"
+    return f"{num}/{den}"
 
 
 def _misread_letters(key: Key) -> set[str]:
@@ -136,31 +139,43 @@ def beat_group(meter: str | None) -> Fraction | None:
 class _BarText:
     """The pieces of the bar being written, and where a beat group starts: a full bar is joined
     with a space before each group (``ABc dBA``) so that engravers beam by the beat; a short bar
-    (a pickup, the end of a section) is joined as it is."""
+    (a pickup, the end of a section) is joined as it is. Offsets are kept as integer pairs
+    (numerator, denominator) in lowest terms: Fraction arithmetic for every note was a large
+    part of the writer's time."""
 
     def __init__(self) -> None:
         self.pieces: list[str] = []
         self.breaks: set[int] = set()  # indices of pieces that start a beat group
-        self.offset = Fraction(0)  # sounding length written so far in this bar
+        self.num, self.den = 0, 1  # sounding length written so far in this bar
         self.tuplet_left = 0  # members of the current tuplet still to come
-        self.ratio = Fraction(1)  # their sounding / written length
+        self.ratio = (1, 1)  # their sounding / written length
 
     def start_event(self, group: Fraction | None) -> None:
         """A note, rest, chord or tuplet begins at the current offset."""
-        if group and self.offset and not self.tuplet_left and self.offset % group == 0:
+        on_group = group and (self.num * group.denominator) % (self.den * group.numerator) == 0
+        if on_group and self.num and not self.tuplet_left:  # offset / group a whole number
             self.breaks.add(len(self.pieces))
 
     def advance(self, written: Fraction) -> None:
         """A note, rest or chord of written length ``written`` ends."""
+        num, den = written.numerator, written.denominator
         if self.tuplet_left:
-            self.offset += written * self.ratio
+            num, den = num * self.ratio[0], den * self.ratio[1]
             self.tuplet_left -= 1
-        else:
-            self.offset += written
+        num, den = self.num * den + num * self.den, self.den * den
+        common = math.gcd(num, den)
+        self.num, self.den = num // common, den // common
+
+    def fills(self, bar_length: Fraction | None) -> bool:
+        """Whether the bar written so far is ``bar_length`` long."""
+        return bar_length is not None and (self.num, self.den) == (
+            bar_length.numerator,
+            bar_length.denominator,
+        )
 
     def text(self, bar_length: Fraction | None) -> str:
         """The bar's text; broken into beat groups only when it fills ``bar_length``."""
-        if bar_length is None or self.offset != bar_length:
+        if not self.fills(bar_length):
             return "".join(self.pieces)
         return "".join(
             (" " if i in self.breaks else "") + piece for i, piece in enumerate(self.pieces)
@@ -255,7 +270,9 @@ def tokens_to_body(
         elif kind == "tuplet":
             bar.start_event(group)
             bar.pieces.append(_tuplet_text(tok, meter))
-            bar.tuplet_left, bar.ratio = _tuplet_members(tok), Fraction(tok.dur)
+            bar.tuplet_left = _tuplet_members(tok)
+            ratio = Fraction(tok.dur)
+            bar.ratio = (ratio.numerator, ratio.denominator)
         elif kind == "chord_start":
             speller.start_group()
             bar.start_event(group)
