@@ -204,6 +204,16 @@ class _Request:
     #: median written pitch of the prompt (None without one): the tune is written in the octave
     #: that keeps the prompt where it was typed
     prompt_centre: int | None = None
+    #: the prompt's T: (None without one): a continued tune is titled after it
+    prompt_title: str | None = None
+
+
+def _default_title(req: _Request, rhythm: str | None, number: int) -> str:
+    """``T:`` of a tune when the caller gives no title: the prompt's title for a continued
+    prompt (``"The Kesh, continued 2"``), else ``"Generated reel 2"``."""
+    if req.prompt_title:
+        return f"{req.prompt_title}, continued {number}"
+    return f"Generated {rhythm or 'tune'} {number}"
 
 
 def _draw(
@@ -340,6 +350,8 @@ class TuneGenerator:
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
                 see `modeling_irish.threads`); ``None`` keeps torch's setting.
+            title: the ``T:`` of every tune; default ``"Generated reel 1"``, ``"... 2"``..., or
+                for a prompt with a ``T:`` its title (``"The Kesh, continued 1"``).
             first_number: the ``X:`` (and default title number) of the first tune; the others
                 follow (a caller sampling in several batches numbers them through).
         """
@@ -386,7 +398,7 @@ class TuneGenerator:
         prompt: str | None,
     ) -> _Request:
         tokens: list[Token] = []
-        prompt_key = centre = None
+        prompt_key = centre = prompt_title = None
         if rhythm is not None:  # read as the tokenizer reads R: (`HeaderInfo.from_tune`)
             if not isinstance(rhythm, str):
                 raise TypeError(f"rhythm must be a tune type such as 'jig', got {rhythm!r}")
@@ -412,6 +424,7 @@ class TuneGenerator:
             tokens = prompt_tokens(tune.tokens)
             written = sorted(t.pitch for t in original.tokens if t.kind == "note")
             centre = written[len(written) // 2] if written else None
+            prompt_title = (tune.fields.get("T") or [""])[0].strip() or None
         target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key
         target = target or Key("D", "major")
         if mode:
@@ -427,7 +440,7 @@ class TuneGenerator:
                 "a %s is usually in %s; sampling one in %s (the %s's meter)",
                 rhythm, usual, meter, "prompt" if prompt and meter == tune.meter else "given",
             )  # fmt: skip
-        return _Request(target, meter, rhythm, tokens, unit, centre)
+        return _Request(target, meter, rhythm, tokens, unit, centre, prompt_title)
 
     def _first_rows(
         self, batch: _Batch, header: HeaderInfo, prompt: list[Token], cons: list[TuneConstraint]
@@ -585,7 +598,7 @@ class TuneGenerator:
             key=req.key,
             meter=req.meter,
             unit=req.unit,
-            title=title or f"Generated {rhythm or 'tune'} {number}",
+            title=title or _default_title(req, rhythm, number),
             rhythm=rhythm,
             x=number,
         )

@@ -169,6 +169,10 @@ def test_prompt_is_continued(generator):
         assert tune.tokens[0].text == "|:"
         assert tune.valid, tune.errors
     assert len({t.abc for t in tunes}) > 1
+    # titled after the prompt (it was "Generated jig N"), numbered with the X: field
+    assert [t.abc.split("T:")[1].split("\n")[0] for t in tunes] == [
+        f"p, continued {n}" for n in range(1, 5)
+    ]
 
 
 def test_a_rhythm_in_an_unusual_meter_is_sampled_with_a_warning(generator, caplog):
