@@ -427,3 +427,10 @@ def test_decode_refuses_a_meter_its_vocabulary_never_had_unless_given():
     with pytest.raises(UnreadableRowsError, match="the rows' meter is <unk>"):
         tok.decode(rows)
     assert "\nM:2/4\n" in tok.decode(rows, meter="2/4")
+
+
+def test_pad_of_no_tunes_says_so(tokenizer):
+    # transformers' pad fails on an empty list with an AttributeError ('list' has no 'keys')
+    for empty in ([], ()):
+        with pytest.raises(ValueError, match="pad got no encoded tunes"):
+            tokenizer.pad(empty)

@@ -390,6 +390,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         >>> tok.pad(rows, return_tensors="pt")["input_ids"].shape
         torch.Size([2, 6, 20])
         """
+        if isinstance(encoded_inputs, (list, tuple)) and not encoded_inputs:
+            # transformers' own pad fails on [] with an AttributeError ('list' has no 'keys')
+            raise ValueError("AbcTokenizer.pad got no encoded tunes (an empty list)")
         if not _holds_feature_rows(encoded_inputs):
             return super().pad(
                 encoded_inputs,
