@@ -434,3 +434,15 @@ def test_pad_of_no_tunes_says_so(tokenizer):
     for empty in ([], ()):
         with pytest.raises(ValueError, match="pad got no encoded tunes"):
             tokenizer.pad(empty)
+
+
+def test_pad_to_max_length_uses_model_max_length_as_the_call_does(tokenizer, tmp_path):
+    tokenizer.save_pretrained(tmp_path)
+    limited = AbcTokenizer.from_pretrained(tmp_path, model_max_length=120)
+    singles = [{k: v[0] for k, v in limited(t).items()} for t in (KESH, MINOR_WITH_CHORD)]
+    padded = limited.pad(singles, padding="max_length", return_tensors="pt")
+    called = limited([KESH, MINOR_WITH_CHORD], padding="max_length")
+    assert padded["input_ids"].shape == called["input_ids"].shape == (2, 120, len(FEATURE_NAMES))
+    assert torch.equal(padded["attention_mask"], called["attention_mask"])
+    with pytest.raises(ValueError, match="needs max_length"):  # no limit anywhere
+        tokenizer.pad(singles, padding="max_length")

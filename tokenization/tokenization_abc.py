@@ -381,8 +381,10 @@ class AbcTokenizer(PreTrainedTokenizer):
         with ``processing_class=tokenizer``, batch a tokenized dataset. An ``attention_mask`` in
         a feature marks rows padded earlier, which are dropped first; given ``labels`` are
         recomputed from the rows. ``return_tensors`` as in ``__call__`` (None: lists, as in
-        `transformers`). Encodings without ``measure_numbers`` are the main-token view
-        (``encode``, ``convert_tokens_to_ids``) and are padded by `transformers` as usual.
+        `transformers`); ``padding="max_length"`` without ``max_length`` pads to
+        ``model_max_length`` when one is set, as ``__call__`` does. Encodings without
+        ``measure_numbers`` are the main-token view (``encode``, ``convert_tokens_to_ids``) and
+        are padded by `transformers` as usual.
 
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tunes = ["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"]
@@ -406,6 +408,8 @@ class AbcTokenizer(PreTrainedTokenizer):
             )
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
+        if max_length is None and padding == "max_length" and self.model_max_length < _NO_LIMIT:
+            max_length = int(self.model_max_length)  # as __call__ (and transformers) do
         _check_call_options(max_length, padding, None, return_attention_mask, pad=True)
         if (padding_side or self.padding_side) != "right":
             raise ValueError(
