@@ -446,3 +446,15 @@ def test_pad_to_max_length_uses_model_max_length_as_the_call_does(tokenizer, tmp
     assert torch.equal(padded["attention_mask"], called["attention_mask"])
     with pytest.raises(ValueError, match="needs max_length"):  # no limit anywhere
         tokenizer.pad(singles, padding="max_length")
+
+
+def test_convert_ids_to_tokens_of_a_batch_says_to_convert_each_tune(tokenizer):
+    batch = tokenizer([KESH, MINOR_WITH_CHORD])["input_ids"]  # (2, rows, 20)
+    for ids in (batch, batch.numpy(), batch.tolist(), [[4, 5], [4]]):
+        with pytest.raises(ValueError, match="convert each tune"):
+            tokenizer.convert_ids_to_tokens(ids)
+    with pytest.raises(ValueError, match=r"got \(2, 3\)"):
+        tokenizer.convert_ids_to_tokens([[4, 5, 6], [4, 5, 6]])
+    tokens = [tokenizer.convert_ids_to_tokens(t) for t in batch]
+    assert tokens[0][0] == "<start>" and tokens[0] == tokenizer.convert_ids_to_tokens(batch[0])
+    assert tokenizer.convert_ids_to_tokens(batch[0].tolist()) == tokens[0]  # rows as lists

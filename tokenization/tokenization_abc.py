@@ -245,16 +245,23 @@ class AbcTokenizer(PreTrainedTokenizer):
         self, ids: int | list[int] | Any, skip_special_tokens: bool = False
     ) -> str | list[str]:
         """``main`` tokens of ids: an int, a list, a tensor or array of ``main`` ids, or feature
-        rows ``(n, 20)`` as ``tok(abc)["input_ids"][0]`` gives (their ``main`` column).
+        rows ``(n, 20)`` as ``tok(abc)["input_ids"][0]`` gives (their ``main`` column). A batch
+        (``tok(abcs)["input_ids"]``, ``(batch, n, 20)``) is a `ValueError`: convert each tune.
 
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tok.convert_ids_to_tokens(tok("X:1\\nK:D\\nDFA|")["input_ids"][0][:3])
         ['<start>', 'pitch60', 'pitch64']
         """
-        if not isinstance(ids, (int, list)):
-            array = _as_numpy(ids)
-            if array.ndim == 2 and array.shape[1] == len(FEATURE_NAMES):
+        nested = isinstance(ids, list) and any(isinstance(i, (list, tuple)) for i in ids)
+        if not isinstance(ids, (int, list)) or nested:
+            try:
+                array = _as_numpy(ids)
+            except ValueError:  # ragged nested lists: several tunes of different lengths
+                array = None
+            if array is not None and array.ndim == 2 and array.shape[1] == len(FEATURE_NAMES):
                 array = array[:, _MAIN]
+            if array is None or array.ndim > 1:
+                raise ValueError(_convert_shape_error(None if array is None else array.shape))
             ids = array.tolist()  # a 0-d array gives an int
         return super().convert_ids_to_tokens(ids, skip_special_tokens)
 
@@ -554,6 +561,19 @@ def _decode_shape_error(shape: tuple[int, ...]) -> str:
         )
     if len(shape) == 3:
         return f"{wanted}; got a batch {shape}: use batch_decode"
+    return f"{wanted}; got {shape}"
+
+
+def _convert_shape_error(shape: tuple[int, ...] | None) -> str:
+    """Why `convert_ids_to_tokens` cannot read ids of this shape (None: ragged lists)."""
+    wanted = (
+        f"convert_ids_to_tokens takes one tune's ids: main ids (n,) or feature rows "
+        f"(n, {len(FEATURE_NAMES)})"
+    )
+    if shape is None or len(shape) == 3:
+        got = "nested lists of different lengths" if shape is None else f"a batch {shape}"
+        each = "[tok.convert_ids_to_tokens(t) for t in batch]"
+        return f"{wanted}; got {got}: convert each tune, {each}"
     return f"{wanted}; got {shape}"
 
 
