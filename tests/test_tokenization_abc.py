@@ -266,8 +266,8 @@ def test_keywords_it_cannot_honour_are_refused_with_the_reason(tokenizer, kwargs
 
 
 def test_unknown_keywords_and_non_text_items_are_refused(tokenizer):
-    with pytest.raises(TypeError, match="text_pair"):
-        tokenizer(KESH, text_pair=KESH)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'text_pairs'"):
+        tokenizer(KESH, text_pairs=KESH)
     with pytest.raises(TypeError, match="item 1 of the batch is a list"):
         tokenizer([KESH, [KESH]])
 
@@ -458,3 +458,49 @@ def test_convert_ids_to_tokens_of_a_batch_says_to_convert_each_tune(tokenizer):
     tokens = [tokenizer.convert_ids_to_tokens(t) for t in batch]
     assert tokens[0][0] == "<start>" and tokens[0] == tokenizer.convert_ids_to_tokens(batch[0])
     assert tokenizer.convert_ids_to_tokens(batch[0].tolist()) == tokens[0]  # rows as lists
+
+
+def test_other_transformers_keywords_are_accepted_or_refused_with_the_reason(tokenizer):
+    plain = tokenizer(TUNES)
+    same = tokenizer(
+        TUNES,
+        None,  # text_pair, positional as in transformers
+        verbose=False,
+        return_token_type_ids=False,
+        is_split_into_words=False,
+        text_target=None,
+        stride=0,
+        return_overflowing_tokens=False,
+        return_special_tokens_mask=False,
+        return_offsets_mapping=False,
+    )
+    assert list(same) == list(plain)
+    for key in plain:
+        assert torch.equal(plain[key], same[key]), key
+    assert tokenizer(KESH, return_token_type_ids=None)["input_ids"].shape[0] == 1
+    refused = {
+        "text_pair": (KESH, "one tune at a time"),
+        "text_target": (KESH, "no target text"),
+        "text_pair_target": (KESH, "one tune at a time"),
+        "is_split_into_words": (True, "not a list of words"),
+        "return_token_type_ids": (True, "no token types"),
+        "stride": (4, "no overflowing windows"),
+        "return_overflowing_tokens": (True, "no overflowing windows"),
+        "return_special_tokens_mask": (True, "attention_mask marks the padding"),
+        "return_offsets_mapping": (True, "no character offsets"),
+    }
+    for name, (value, why) in refused.items():
+        with pytest.raises(ValueError, match=f"{name}=.* is not supported: .*{why}"):
+            tokenizer(KESH, **{name: value})
+    with pytest.raises(ValueError, match="one tune at a time"):
+        tokenizer(KESH, KESH)
+
+
+def test_return_length_gives_each_tunes_rows(tokenizer):
+    enc = tokenizer(TUNES, return_length=True)
+    assert torch.equal(enc["length"], enc["attention_mask"].sum(1))
+    assert tokenizer(TUNES, max_length=12, return_length=True)["length"].tolist() == [12] * 3
+    assert tokenizer(KESH, return_length=True, return_tensors=None)["length"] == [
+        int(enc["length"][0])
+    ]
+    assert "length" not in tokenizer(KESH)

@@ -6,6 +6,7 @@ import functools
 import importlib.metadata
 import json
 import os
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -304,6 +305,7 @@ class AbcTokenizer(PreTrainedTokenizer):
     def __call__(
         self,
         text: str | Sequence[str],
+        text_pair: str | Sequence[str] | None = None,
         *,
         return_tensors: str | None = "pt",
         max_length: int | None = None,
@@ -313,6 +315,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         add_special_tokens: bool = True,
         pad_to_multiple_of: int | None = None,
         padding_side: str | None = None,
+        return_length: bool = False,
+        verbose: bool = True,
+        **kwargs: Any,
     ) -> BatchEncoding:
         """Encode one ABC tune or a batch; returns padded ``input_ids (batch, seq, 20)``,
         ``measure_numbers``, ``attention_mask`` and ``labels (batch, seq, 2)``.
@@ -327,13 +332,19 @@ class AbcTokenizer(PreTrainedTokenizer):
         (``from_pretrained(..., model_max_length=512)``), as in `transformers`. The other
         `transformers` keywords are accepted where they describe what this tokenizer does
         (``padding=True``, ``truncation=True``, ``return_attention_mask=True``,
-        ``add_special_tokens=True``, ``padding_side="right"``) and refused, with the reason,
-        where they do not.
+        ``add_special_tokens=True``, ``padding_side="right"``, ``text_pair=None``,
+        ``is_split_into_words=False``, ``return_token_type_ids=False``, ``verbose``) and refused,
+        with the reason, where they do not (a `ValueError`: ``text_pair``, ``text_target``,
+        ``is_split_into_words=True``, ``return_token_type_ids=True``, ``stride``,
+        ``return_overflowing_tokens``, ``return_special_tokens_mask``, ``return_offsets_mapping``).
+        ``return_length=True`` adds ``length``: each tune's number of rows, after truncation and
+        before padding.
 
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tok(["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"], padding=True)["attention_mask"].tolist()
         [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]
         """
+        _check_other_keywords({"text_pair": text_pair, **kwargs})
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
         wants_limit = truncation in (True, "longest_first", "only_first") or padding == "max_length"
@@ -368,7 +379,9 @@ class AbcTokenizer(PreTrainedTokenizer):
                     "measure_numbers": enc.measure_numbers[:max_length],
                 }
             )
-        return self._collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
+        return self._collate(
+            features, padding, max_length, pad_to_multiple_of, return_tensors, return_length
+        )
 
     def pad(
         self,
@@ -437,6 +450,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         max_length: int | None,
         pad_to_multiple_of: int | None,
         return_tensors: str | None,
+        return_length: bool = False,
     ) -> BatchEncoding:
         lengths = [len(f["input_ids"]) for f in features]
         if (padding is False or padding == "do_not_pad") and len(set(lengths)) > 1:
@@ -452,6 +466,8 @@ class AbcTokenizer(PreTrainedTokenizer):
             unit = pad_to_multiple_of or 1
             pad_to_multiple_of = -(-max_length // unit) * unit  # the batch is exactly this long
         batch = AbcDataCollator(pad_to_multiple_of)(features)
+        if return_length:  # as transformers: each input's length, unpadded
+            batch["length"] = torch.tensor(lengths, dtype=torch.int64)
         if return_tensors == "np":
             batch = {k: v.numpy() for k, v in batch.items()}
         elif return_tensors is None:
@@ -622,6 +638,53 @@ def _check_call_options(
             "return_attention_mask=False: the attention mask is always returned (the model needs "
             "it to skip padded rows)"
         )
+
+
+#: `transformers` keywords of ``__call__`` with no meaning here: the values that ask for nothing
+#: (accepted), and why any other is refused.
+_OTHER_KEYWORDS: dict[str, tuple[tuple[Any, ...], str]] = {
+    "text_pair": (
+        (None,),
+        "AbcTokenizer encodes one tune at a time, not pairs of texts (give a list for a batch)",
+    ),
+    "text_pair_target": ((None,), "AbcTokenizer encodes one tune at a time, not pairs of texts"),
+    "text_target": (
+        (None,),
+        "the labels are made from the tune's own rows (each row's main and dur), so there is no "
+        "target text to encode",
+    ),
+    "is_split_into_words": (
+        (False,),
+        "a tune is one ABC string, read whole by the ABC parser, not a list of words",
+    ),
+    "return_token_type_ids": ((None, False), "a tune is one sequence: there are no token types"),
+    "stride": ((0,), "max_length keeps each tune's first rows; no overflowing windows are made"),
+    "return_overflowing_tokens": (
+        (False,),
+        "max_length keeps each tune's first rows; no overflowing windows are made",
+    ),
+    "return_special_tokens_mask": (
+        (False,),
+        "the special rows are always the first (<start>) and the last unpadded one (<end>), and "
+        "attention_mask marks the padding",
+    ),
+    "return_offsets_mapping": (
+        (False,),
+        "the rows are read from the parsed, normalised tune, not from spans of the text, so "
+        "there are no character offsets",
+    ),
+}
+
+
+def _check_other_keywords(kwargs: dict[str, Any]) -> None:
+    """Accept the `transformers` keywords in `_OTHER_KEYWORDS` that ask for nothing, refuse the
+    others with the reason (`ValueError`), and unknown names as Python would (`TypeError`)."""
+    for name, value in kwargs.items():
+        if name not in _OTHER_KEYWORDS:
+            raise TypeError(f"AbcTokenizer.__call__() got an unexpected keyword argument {name!r}")
+        harmless, reason = _OTHER_KEYWORDS[name]
+        if not any(value is ok or (type(value) is type(ok) and value == ok) for ok in harmless):
+            raise ValueError(f"{name}={reprlib.repr(value)} is not supported: {reason}")
 
 
 def _holds_feature_rows(encoded_inputs: Any) -> bool:
