@@ -268,7 +268,7 @@ def test_keywords_it_cannot_honour_are_refused_with_the_reason(tokenizer, kwargs
 def test_unknown_keywords_and_non_text_items_are_refused(tokenizer):
     with pytest.raises(TypeError, match="unexpected keyword argument 'text_pairs'"):
         tokenizer(KESH, text_pairs=KESH)
-    with pytest.raises(TypeError, match="item 1 of the batch is a list"):
+    with pytest.raises(TypeError, match=r"item 2 of the batch \(index 1\) is a list"):
         tokenizer([KESH, [KESH]])
 
 
@@ -504,3 +504,22 @@ def test_return_length_gives_each_tunes_rows(tokenizer):
         int(enc["length"][0])
     ]
     assert "length" not in tokenizer(KESH)
+
+
+def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
+    from tokenization.abc_parser import AbcParseError
+
+    bad = "X:9\nT:Broken\nK:G\nGAB|\n>A|\n"
+    with pytest.raises(AbcParseError) as alone:
+        tokenizer(bad)
+    assert "of the batch" not in str(alone.value)
+    with pytest.raises(AbcParseError, match=r"item 3 of the batch \(index 2\)") as info:
+        tokenizer([KESH, KESH, bad])
+    assert (info.value.tune, info.value.line, info.value.column) == (
+        alone.value.tune,
+        alone.value.line,
+        alone.value.column,
+    )
+    assert str(info.value).startswith(str(alone.value))
+    with pytest.raises(AbcParseError, match=r"no notes \(item 3 of the batch"):
+        tokenizer([KESH, KESH, ""])

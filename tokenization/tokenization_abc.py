@@ -362,17 +362,29 @@ class AbcTokenizer(PreTrainedTokenizer):
                 f"AbcTokenizer pads on the right only (padding_side={side!r}): "
                 "MeasureNote's GRUs read every tune from its first row"
             )
-        texts = [text] if isinstance(text, str) else list(text)
+        batch = not isinstance(text, str)
+        texts = list(text) if batch else [text]
         if not texts:
             raise ValueError("AbcTokenizer got no tunes to encode (an empty list)")
         features = []
         for n, item in enumerate(texts):
             if not isinstance(item, str):
                 raise TypeError(
-                    f"AbcTokenizer encodes ABC text, one string a tune; item {n} of the batch is a "
+                    f"AbcTokenizer encodes ABC text, one string a tune; {_batch_item(n)} is a "
                     f"{type(item).__name__}"
                 )
-            enc = self.encode_tune(item)
+            try:
+                enc = self.encode_tune(item)
+            except AbcParseError as err:
+                if not batch:
+                    raise
+                raise AbcParseError(
+                    f"{err.message} ({_batch_item(n)})",
+                    tune=err.tune,
+                    line=err.line,
+                    column=err.column,
+                    internal=err.internal,
+                ) from err
             features.append(
                 {
                     "input_ids": enc.input_ids[:max_length],
@@ -638,6 +650,11 @@ def _check_call_options(
             "return_attention_mask=False: the attention mask is always returned (the model needs "
             "it to skip padded rows)"
         )
+
+
+def _batch_item(n: int) -> str:
+    """How errors name the ``n``-th (0-based) tune of a batch."""
+    return f"item {n + 1} of the batch (index {n})"
 
 
 #: `transformers` keywords of ``__call__`` with no meaning here: the values that ask for nothing
