@@ -423,6 +423,19 @@ def _parse_all(
         return list(tqdm(pool.imap(work, raws, chunksize=chunksize), **bar))
 
 
+def _warn_unnumbered(raws: list[RawTune]) -> None:
+    """Name the tunes read without an ``X:`` line (blocks with a ``K:`` field and music, which
+    `tokenization.abc_header.split_tunebook` reads as tunes): they are counted, not dropped, but
+    may be text that was not meant as a tune."""
+    bare = [raw for raw in raws if not raw.text.startswith("X:")]
+    if bare:
+        where = ", ".join(f"{raw.source} line {raw.line}" for raw in bare[:5])
+        logger.warning(
+            "ABC corpus: read %d tune%s without an X: line (a K: field and music follow): %s%s",
+            len(bare), "s" if len(bare) > 1 else "", where, ", ..." if len(bare) > 5 else "",
+        )  # fmt: skip
+
+
 def _shared_incipits(rows: list[dict[str, Any]]) -> int:
     """How many kept tunes share their incipit with a tune of another tune id."""
     ids: dict[str, set[str]] = {}
@@ -647,6 +660,7 @@ def load_abc_corpus(
             f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "
             "line; folders are searched for *.abc files)"
         )
+    _warn_unnumbered(raws)
     options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
     rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
     if not rows:

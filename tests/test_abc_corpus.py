@@ -727,3 +727,29 @@ def test_skipped_tunes_are_a_warning_and_nothing_readable_is_an_error(tmp_path, 
     only_bad = write(tmp_path / "bad.abc", [bad])
     with pytest.raises(ValueError, match=r"no readable ABC tunes .*1 read, 1 skipped"):
         load_abc_corpus(only_bad)
+
+
+def test_a_tune_without_x_between_numbered_tunes_is_read_and_named(tmp_path, caplog):
+    from tokenization.check import check_text
+
+    bare = "T: Second\nM: 4/4\nL: 1/8\nK: G\n" + body(2) + "\n"  # K: and music, no X:
+    prose = "Notes on the tunes\nK: is the key field\n"  # free text: no music after a K: field
+    lone_key = "T: Header only\nK: G\n"  # no music: free text (ABC 2.1), not a tune
+    text = "\n".join([tune(1, "First"), bare, prose, lone_key, tune(3, "Third")])
+    book = write(tmp_path / "mixed.abc", [text])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus(book, split_ratios=(1, 0, 0))
+    assert corpus.report["read"] == corpus.report["parsed"] == 3
+    assert [row["title"] for row in rows(corpus)] == ["First", "Second", "Third"]
+    second = next(row for row in rows(corpus) if row["title"] == "Second")
+    assert second["tune_id"] == "mixed:line8" and second["x"] == 0
+    assert f"read 1 tune without an X: line (a K: field and music follow): {book} line 8" in (
+        caplog.text
+    )
+    assert check_text(text, "mixed.abc").tunes == 3  # irish-tune check counts it too
+    # as in a file without X: lines, where such blocks always were the tunes
+    assert check_text("\n".join([bare, prose, lone_key]), "bare.abc").tunes == 1
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(write(tmp_path / "numbered.abc", [tune(1, "A"), tune(2, "B")]))
+    assert "without an X: line" not in caplog.text

@@ -16,6 +16,7 @@ __all__ = [
     "parse_meter",
     "split_tunebook",
     "tune_end",
+    "unnumbered_tunes",
     "with_file_header",
 ]
 
@@ -358,9 +359,11 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
 
 def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, str]]:
     """Yield ``(line offset, text)`` of each tune of a tunebook: the 0-based index of its first
-    line and its text, from its ``X:`` line to where the tune ends (`tune_end`; free text between
-    tunes belongs to no tune). Without any ``X:`` line, every blank-line separated block holding
-    a ``K:`` line is a tune. A byte-order mark is dropped and CR LF or CR line ends read as LF.
+    line and its text, from its ``X:`` line to where the tune ends (`tune_end`). Outside the
+    numbered tunes, a block whose header has a ``K:`` field and music after it is a tune without
+    an ``X:`` line (`unnumbered_tunes`), in a book with ``X:`` lines as in one without; other
+    text is free text and belongs to no tune (ABC 2.1). A byte-order mark is dropped and CR LF or
+    CR line ends read as LF.
 
     Args:
         text: the tunebook.
@@ -373,14 +376,15 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     [(1, 'X:1\\nK:G\\n\\nGAB|\\n'), (8, 'X:2\\nK:G\\nG<<A|\\n')]
     >>> [text for _, text in split_tunebook(book, standalone=True)][1]
     'X:2\\nM:6/8\\nK:G\\nG<<A|\\n'
+    >>> [start for start, _ in split_tunebook("X:1\\nK:G\\nGA|\\n\\nT:b\\nK:D\\nDE|\\n")]
+    [0, 4]
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     folded = fold_lines(lines) if needs_folding(text) else lines  # where tunes end
     header = file_header_fields(text) if standalone else []
-    starts = [i for i, line in enumerate(folded) if _X_RE.match(line)]
-    if not starts:
-        starts = _blocks_with_key(folded)
+    numbered = [i for i, line in enumerate(folded) if _X_RE.match(line)]
+    starts = sorted(numbered + unnumbered_tunes(folded, numbered))
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
         tune = "\n".join(lines[start : tune_end(folded, start, stop)]) + "\n"
@@ -491,14 +495,39 @@ def _continues(line: str, directive: bool) -> bool:
     return directive or _field_match(_strip_comment(line)) is None
 
 
-def _blocks_with_key(lines: list[str]) -> list[int]:
-    starts, block_start, has_key = [], None, False
-    for i, line in enumerate([*lines, ""]):
-        if not line.strip():
-            if block_start is not None and has_key:
-                starts.append(block_start)
-            block_start, has_key = None, False
-        else:
-            block_start = i if block_start is None else block_start
-            has_key = has_key or line.startswith("K:")
+def unnumbered_tunes(lines: list[str], numbered: list[int]) -> list[int]:
+    """Indexes of the first lines of the tunes without an ``X:`` line: the blocks outside the
+    tunes that start at ``numbered`` (their ``X:`` lines) whose header has a ``K:`` field and
+    music after it. A block without them (prose, a file header, a lone ``K:``) is free text.
+
+    >>> unnumbered_tunes(["X:1", "K:G", "GA|", "", "words", "", "T:b", "K:D", "DE|"], [0])
+    [6]
+    """
+    starts = []
+    bounds = [0, *numbered, len(lines)]
+    for n, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+        i = start if n == 0 else tune_end(lines, start, stop)  # past the numbered tune
+        while i < stop:
+            if not _strip_comment(lines[i]).strip():  # blank, or only a comment
+                i += 1
+                continue
+            end = max(tune_end(lines, i, stop), i + 1)
+            if _key_then_music(lines[i:end]):
+                starts.append(i)
+            i = end
     return starts
+
+
+def _key_then_music(block: list[str]) -> bool:
+    """Whether the header of ``block`` (its field lines up to the first other line) has a ``K:``
+    field, and a line of music follows it."""
+    seen_k = False
+    for raw in block:
+        line = _strip_comment(raw)
+        if not line.strip():
+            continue
+        m = _field_match(line)
+        if m is None:
+            return seen_k
+        seen_k = seen_k or m[1] == "K"
+    return False

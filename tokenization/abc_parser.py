@@ -651,8 +651,9 @@ def parse_abc(
 def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     """Split a tunebook on `X:` lines and yield each tune, or the `AbcParseError` it raised.
 
-    Free text between tunes is ignored; a blank line ends a tune. Without any `X:` line,
-    every blank-line separated block holding a `K:` line is a tune. The fields of a file header
+    Free text between tunes is ignored; a blank line ends a tune. A block without an `X:`
+    line whose header has a `K:` field and music after it is a tune too (`split_tunebook`),
+    between numbered tunes as in a book without `X:` lines. The fields of a file header
     (before the first `X:`, e.g. ``M:`` or ``L:``) apply to every tune that does not set them.
 
     >>> book = "X:1\\nK:G\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
