@@ -554,6 +554,93 @@ def _load_cached(path: Path, report: dict | None) -> DatasetDict | None:
     return dataset
 
 
+def _read_corpus(
+    sources: list[SourceLike],
+    options: _ParseOptions,
+    ratios: list[float],
+    seed: int,
+    split_method: str,
+    num_proc: int | None,
+    dedupe: bool,
+    report: dict,
+) -> DatasetDict:
+    """`load_abc_corpus` without its cache: read, parse, dedupe, split and log the report."""
+    raws = list(iter_raw_tunes(sources))
+    if not raws:
+        raise ValueError(
+            f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "
+            "line; folders are searched for *.abc files)"
+        )
+    _warn_unnumbered(raws)
+    rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
+    if not rows:
+        raise ValueError(
+            f"no readable ABC tunes in {', '.join(map(str, sources))}: {report['read']} read, "
+            f"{report['skipped']} skipped {report['skip_reasons']}"
+        )
+    # under "hash", a group is placed by its tune ids: a new setting of a tune moves nothing
+    anchors = [[f"id:{row['tune_id']}"] for row in rows]
+    split_of = split_groups(keys, ratios, seed, split_method, anchors)
+    report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
+    dataset = _make_dataset_dict(rows, split_of, report)
+    empty = [
+        n for n, size in report["splits"].items() if size == 0 and ratios[SPLIT_NAMES.index(n)]
+    ]
+    # a warning when tunes were skipped or a split came out empty, so that default logging shows it
+    logger.log(
+        logging.WARNING if report["skipped"] or empty else logging.INFO,
+        "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s",
+        report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
+        report["duplicates"], report["splits"],
+    )  # fmt: skip
+    if empty:
+        logger.warning(
+            "ABC corpus: the %s split%s %s empty: %d tunes in %d groups are too few for ratios %s "
+            "(a group, the tunes linked by tune id, title or body, goes whole to one split)",
+            " and ".join(empty), "s" if len(empty) > 1 else "", "are" if len(empty) > 1 else "is",
+            len(rows), len(set(_components(keys))), tuple(ratios),
+        )  # fmt: skip
+    return dataset
+
+
+#: The warnings of the load that filled a cache folder, given again on each cache hit.
+_WARNINGS_FILE = "abc_corpus_warnings.json"
+
+
+class _WarningRecorder(logging.Handler):
+    """Keeps the warnings ``loggers`` give while a corpus is read (``with`` gives their list of
+    ``{"logger", "level", "message"}``), so that a cache hit can give them again."""
+
+    def __init__(self, *loggers: logging.Logger) -> None:
+        super().__init__(logging.WARNING)
+        self.loggers = loggers
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.records.append({"logger": record.name, "level": record.levelno, "message": message})
+
+    def __enter__(self) -> list[dict[str, Any]]:
+        for one in self.loggers:
+            one.addHandler(self)
+        return self.records
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for one in self.loggers:
+            one.removeHandler(self)
+
+
+def _replay_warnings(path: Path) -> None:
+    """Log again the warnings of the load that filled the cache folder ``path`` (skipped tunes,
+    tunes without ``X:``, an empty split...): a cache hit warns as the first load did."""
+    try:
+        records = json.loads((path / _WARNINGS_FILE).read_text())
+    except (OSError, ValueError):  # no such file: a cache written before warnings were kept
+        return
+    for record in records:
+        logging.getLogger(record["logger"]).log(record["level"], "%s", record["message"])
+
+
 def load_abc_corpus(
     source: SourceLike | Sequence[SourceLike] = None,
     *,
@@ -585,7 +672,7 @@ def load_abc_corpus(
             costly step, and 2 processes halve it on 2 cores.
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
             and contents, not mtimes), the parameters and the reader's code, and reloaded on
-            the next identical call.
+            the next identical call, which logs the warnings of the first load again.
         report: a dict filled with ``read, parsed, skipped, skip_reasons, duplicates, splits``
             (and ``shared_incipits`` with `link_incipits`).
         link_incipits: if > 0, also link tunes whose first `link_incipits` notes have the same
@@ -650,46 +737,16 @@ def load_abc_corpus(
         if (cached / "abc_corpus_report.json").is_file():
             loaded = _load_cached(cached, report)
             if loaded is not None:
+                _replay_warnings(cached)  # a cache hit says what the first load said
                 return loaded
             shutil.rmtree(cached, ignore_errors=True)  # damaged: built again below
     report = {} if report is None else report
     report.clear()
-    raws = list(iter_raw_tunes(sources))
-    if not raws:
-        raise ValueError(
-            f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "
-            "line; folders are searched for *.abc files)"
-        )
-    _warn_unnumbered(raws)
     options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
-    rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
-    if not rows:
-        raise ValueError(
-            f"no readable ABC tunes in {', '.join(map(str, sources))}: {report['read']} read, "
-            f"{report['skipped']} skipped {report['skip_reasons']}"
+    with _WarningRecorder(logger, logging.getLogger(iter_raw_tunes.__module__)) as warnings:
+        dataset = _read_corpus(
+            sources, options, ratios, seed, split_method, num_proc, dedupe, report
         )
-    # under "hash", a group is placed by its tune ids: a new setting of a tune moves nothing
-    anchors = [[f"id:{row['tune_id']}"] for row in rows]
-    split_of = split_groups(keys, ratios, seed, split_method, anchors)
-    report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
-    dataset = _make_dataset_dict(rows, split_of, report)
-    empty = [
-        n for n, size in report["splits"].items() if size == 0 and ratios[SPLIT_NAMES.index(n)]
-    ]
-    # a warning when tunes were skipped or a split came out empty, so that default logging shows it
-    logger.log(
-        logging.WARNING if report["skipped"] or empty else logging.INFO,
-        "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s",
-        report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
-        report["duplicates"], report["splits"],
-    )  # fmt: skip
-    if empty:
-        logger.warning(
-            "ABC corpus: the %s split%s %s empty: %d tunes in %d groups are too few for ratios %s "
-            "(a group, the tunes linked by tune id, title or body, goes whole to one split)",
-            " and ".join(empty), "s" if len(empty) > 1 else "", "are" if len(empty) > 1 else "is",
-            len(rows), len(set(_components(keys))), tuple(ratios),
-        )  # fmt: skip
     if cached is not None:
         # written aside and renamed: two processes may fill one cache folder at once
         tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
@@ -697,6 +754,7 @@ def load_abc_corpus(
         # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
         dataset.save_to_disk(str(tmp), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
         (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
+        (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1))
         publish_directory(tmp, cached, "abc_corpus_report.json")
         # the saved copy, as every later call gets it: the same splits with the same datasets
         # fingerprints, so the tokenized cache keyed on them is hit from the second run on too

@@ -753,3 +753,26 @@ def test_a_tune_without_x_between_numbered_tunes_is_read_and_named(tmp_path, cap
     with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
         load_abc_corpus(write(tmp_path / "numbered.abc", [tune(1, "A"), tune(2, "B")]))
     assert "without an X: line" not in caplog.text
+
+
+@needs_parser
+def test_a_corpus_cache_hit_warns_as_the_first_load_did(tmp_path, caplog):
+    bad = tune(2, "Bad", key="H")  # skipped: a key that cannot be read
+    bare = "T: Bare\nM: 4/4\nL: 1/8\nK: G\n" + body(3) + "\n"  # read, without an X: line
+    book = write(tmp_path / "book.abc", [tune(1, "A"), bad, bare, tune(1, "Same X")])
+
+    def warnings() -> list[tuple[str, str]]:
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish"):
+            load_abc_corpus(book, cache_dir=tmp_path / "c")
+        return [(r.name, r.getMessage()) for r in caplog.records if r.levelname == "WARNING"]
+
+    first = warnings()
+    said = " ".join(message for _, message in first)
+    for what in ("skipped 1", "without an X: line", "split", "share their X: number"):
+        assert what in said, what
+    assert {name for name, _ in first} == {
+        "modeling_irish.abc_corpus",
+        "modeling_irish.abc_sources",
+    }
+    assert warnings() == first  # the cache hit, which read nothing, says the same
