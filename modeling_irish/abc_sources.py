@@ -4,6 +4,7 @@ music21's bundled books (O'Neill's 1850, Ryan's Mammoth). Used by `modeling_iris
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import os
@@ -218,9 +219,8 @@ def _session_rows(path: Path) -> list[dict[str, Any]]:
             rows = next((v for v in rows.values() if isinstance(v, list)), None)
         if not isinstance(rows, list):
             raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
-    else:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+    else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
+        rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
     if rows and not (isinstance(rows[0], dict) and "abc" in rows[0]):
         raise ValueError(f"{path} is not a thesession.org dump (no 'abc' field)")
     return rows

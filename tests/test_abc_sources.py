@@ -1,4 +1,4 @@
-"""Reading thesession.org dumps that are not valid JSON: a one-line error that names the file."""
+"""Reading thesession.org dumps: invalid JSON named in one line, CSV encodings, odd rows."""
 
 from __future__ import annotations
 
@@ -94,3 +94,34 @@ def test_a_dump_row_error_names_the_line_of_the_row_tune_as_check_does(tmp_path,
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
     where = failure["error"][failure["error"].index("line ") :]
     assert raw.locate(err.value).endswith(where)  # not shifted by the row number (3)
+
+
+def _write_csv(path, rows: list[dict], encoding: str) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding=encoding) as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_csv_dump_saved_with_a_byte_order_mark_keeps_its_tune_ids(tmp_path):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    # Excel's "CSV UTF-8" starts the file with a BOM: the first column must still be tune_id
+    other = {**ROW, "setting_id": 3, "name": "Kesh Jig, The", "abc": "GAB ABA|GAG GAB|dBA d2e|"}
+    path = tmp_path / "tunes.csv"
+    _write_csv(path, [ROW, other], "utf-8-sig")
+    texts = [text for _, text in iter_abc_tunes(str(path))]
+    assert "S:https://thesession.org/tunes/1#setting2\n" in texts[0]
+    corpus = load_abc_corpus(str(path), split_ratios=(1, 1, 1))
+    ids = {(row["tune_id"], row["setting_id"], name) for name in corpus for row in corpus[name]}
+    assert {(i, s) for i, s, _ in ids} == {("1", "2"), ("1", "3")}
+    assert len({name for _, _, name in ids}) == 1  # two settings of one tune: one split
+
+
+def test_a_latin1_csv_dump_is_read_like_a_latin1_tunebook(tmp_path):
+    path = tmp_path / "tunes.csv"
+    _write_csv(path, [{**ROW, "name": "Seán Ó Duibhir"}], "latin-1")
+    ((_, text),) = list(iter_abc_tunes(str(path)))
+    assert "T:Seán Ó Duibhir\n" in text
