@@ -125,3 +125,34 @@ def test_a_latin1_csv_dump_is_read_like_a_latin1_tunebook(tmp_path):
     _write_csv(path, [{**ROW, "name": "Seán Ó Duibhir"}], "latin-1")
     ((_, text),) = list(iter_abc_tunes(str(path)))
     assert "T:Seán Ó Duibhir\n" in text
+
+
+def test_one_latin1_byte_leaves_the_utf8_titles_of_its_file_alone(tmp_path, caplog):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    song = "X:{x}\nT:{title}\nM:4/4\nL:1/8\nK:G\n{notes}\n"
+    (tmp_path / "clean.abc").write_text(
+        song.format(x=1, title="Seán Ó Duibhir", notes="GABc dedB|GABc d2d2|GABc dedB|A2G2 G4|]")
+    )
+    mixed = song.format(x=1, title="Seán Ó Duibhir", notes="ABcd efga|gfed cBAG|ABcd efga|cBA2|]")
+    mixed += "\n" + song.format(x=2, title="Other", notes="DEFG ABcd|DEFG A4|DEFG ABcd|dcBA D4|]")
+    mixed = mixed.replace("T:Other\n", "T:Other\nN:café\n")  # line 10, saved as Latin-1
+    (tmp_path / "mixed.abc").write_bytes(mixed.encode().replace("café".encode(), b"caf\xe9"))
+    with caplog.at_level("WARNING", logger="tokenization.check"):
+        corpus = load_abc_corpus(str(tmp_path), split_ratios=(1, 1, 1))
+    titles = {name: set(corpus[name]["title"]) for name in corpus}
+    assert {t for found in titles.values() for t in found} == {"Seán Ó Duibhir", "Other"}
+    assert sum("Seán Ó Duibhir" in found for found in titles.values()) == 1  # one split
+    assert "café" in "".join(row["abc"] for name in corpus for row in corpus[name])
+    (record,) = [r for r in caplog.records if r.name == "tokenization.check"]
+    assert "mixed.abc: 1 line is not UTF-8" in record.getMessage()
+    assert record.getMessage().endswith("(line 10)")
+
+
+def test_a_wholly_latin1_tunebook_is_read_without_a_warning(caplog):
+    from tokenization.check import decode_abc
+
+    with caplog.at_level("WARNING", logger="tokenization.check"):
+        text = decode_abc("X:1\nT:Caf\xe9\nN:S\xe9an\nK:G\n".encode("latin-1"), "old.abc")
+    assert text == "X:1\nT:Café\nN:Séan\nK:G\n"
+    assert not [r for r in caplog.records if r.name == "tokenization.check"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +25,8 @@ __all__ = [
     "read_stdin",
     "round_trip_rows",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -216,9 +219,9 @@ def check_files(
 
 
 def read_abc_file(path: str | os.PathLike) -> str:
-    """The text of an ABC file (see `decode_abc`)."""
+    """The text of an ABC file (see `decode_abc`; its warnings name ``path``)."""
     with open(path, "rb") as handle:
-        return decode_abc(handle.read())
+        return decode_abc(handle.read(), str(path))
 
 
 def read_stdin() -> str:
@@ -226,16 +229,23 @@ def read_stdin() -> str:
     if sys.stdin.isatty():  # nothing piped in: say what the wait is for
         print("reading ABC from the terminal; end with Ctrl-D", file=sys.stderr)
     buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (tests) may be text only
-    return sys.stdin.read().removeprefix("\ufeff") if buffer is None else decode_abc(buffer.read())
+    if buffer is None:
+        return sys.stdin.read().removeprefix("\ufeff")
+    return decode_abc(buffer.read(), "stdin")
 
 
-def decode_abc(data: bytes) -> str:
+def decode_abc(data: bytes, name: str = "ABC input") -> str:
     """ABC text from bytes: UTF-16 or UTF-32 when a byte-order mark says so (Windows editors
-    save "Unicode" that way), else UTF-8 (a BOM is dropped), else Latin-1, the encoding of many
-    older tunebooks (O'Neill's and Ryan's in music21's corpus among them).
+    save "Unicode" that way), else UTF-8 (a BOM is dropped), line by line: a line that is not
+    UTF-8 is read as Latin-1, the encoding of many older tunebooks (O'Neill's and Ryan's in
+    music21's corpus among them). So one stray Latin-1 byte does not turn the UTF-8 titles of
+    the rest of the file into mojibake (``SeÃ¡n``); when a file mixes the two, a warning names
+    ``name`` and the lines read as Latin-1.
 
     >>> decode_abc("X:1".encode("utf-16")), decode_abc(b"T:Caf\\xe9")
     ('X:1', 'T:Café')
+    >>> decode_abc("T:Seán\\n".encode() + b"N:caf\\xe9\\n")
+    'T:Seán\\nN:café\\n'
     """
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -248,7 +258,30 @@ def decode_abc(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return _decode_lines(data.removeprefix(codecs.BOM_UTF8), name)
+
+
+def _decode_lines(data: bytes, name: str) -> str:
+    """`decode_abc` of bytes that are not UTF-8 as a whole: UTF-8 line by line, Latin-1 for the
+    lines that are not; a warning names the Latin-1 lines when others are UTF-8 beyond ASCII
+    (a wholly Latin-1 tunebook is an old book read as such, not a damaged file)."""
+    texts, latin, utf8 = [], [], False
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+        try:
+            texts.append(line.decode("utf-8"))
+            utf8 = utf8 or not line.isascii()
+        except UnicodeDecodeError:
+            texts.append(line.decode("latin-1"))
+            latin.append(number)
+    if utf8:
+        shown = ", ".join(map(str, latin[:10])) + (" ..." if len(latin) > 10 else "")
+        logger.warning(
+            "%s: %d line%s not UTF-8, unlike the rest of the file, read as Latin-1 "
+            "(line%s %s)",
+            name, len(latin), "s are" if len(latin) > 1 else " is",
+            "s" if len(latin) > 1 else "", shown,
+        )  # fmt: skip
+    return "".join(texts)
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> list[str]:
