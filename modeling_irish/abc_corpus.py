@@ -181,6 +181,8 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
     from tokenization.abc_parser import AbcParseError, parse_abc
     from tokenization.bar_check import bar_report
 
+    if raw.unreadable:  # a dump row that gives no tune: counted, under its reason
+        return None, raw.unreadable
     try:
         tune = parse_abc(raw.text, tune_name=raw.source, line_offset=raw.line - 1)
         n_notes = sum(1 for token in tune.tokens if token.kind == "note")
@@ -565,7 +567,7 @@ def _read_corpus(
     report: dict,
 ) -> DatasetDict:
     """`load_abc_corpus` without its cache: read, parse, dedupe, split and log the report."""
-    raws = list(iter_raw_tunes(sources))
+    raws = list(iter_raw_tunes(sources, unreadable=True))
     if not raws:
         raise ValueError(
             f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "

@@ -44,7 +44,9 @@ class RawTune:
     """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``:
     ``prefix:X``, or ``prefix:lineN`` when ``x_unique`` is false, i.e. another tune of its file
     has the same ``X:`` number). ``line``: the file line of its ``X:``; ``header_lines``: the
-    file-header fields written into ``text`` after that line (see `file_line`)."""
+    file-header fields written into ``text`` after that line (see `file_line`). ``unreadable``:
+    why a dump row gives no tune (not an object, no ABC text), its ``text`` then empty: the
+    loader counts it as skipped under that reason."""
 
     source: str
     prefix: str
@@ -52,6 +54,7 @@ class RawTune:
     line: int
     x_unique: bool = True
     header_lines: int = 0
+    unreadable: str = ""
 
     def file_line(self, tune_line: int) -> int:
         """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
@@ -176,10 +179,23 @@ def _session_mode(mode: str) -> str:
     return f"{tonic[0].upper()}{tonic[1:]} {name}".strip()
 
 
+def _field(row: dict[str, Any], name: str) -> str:
+    """A dump row's field as text: a number (JSON ``"name": 1916``) written out, "" when the
+    field is missing, null or neither text nor a number.
+
+    >>> _field({"name": 1916, "mode": None, "type": [1]}, "name"), _field({}, "mode")
+    ('1916', '')
+    """
+    value = row.get(name)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    return str(value)
+
+
 def session_tune_text(row: dict[str, Any], x: int) -> str:
     """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body, blank
     lines left out so that they do not end the tune; a ``composer``, which newer dumps have,
-    becomes a ``C:`` field).
+    becomes a ``C:`` field). Numbers among the fields are written out.
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
     ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
@@ -192,18 +208,19 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     K:G major
     GAG GAB|
     """
-    head = [f"X:{x}", f"T:{(row.get('name') or '').strip()}"]
-    tune_id, setting_id = row.get("tune_id"), row.get("setting_id")
-    if tune_id not in (None, ""):
-        setting = f"#setting{setting_id}" if setting_id not in (None, "") else ""
+    head = [f"X:{x}", f"T:{_field(row, 'name').strip()}"]
+    tune_id, setting_id = _field(row, "tune_id"), _field(row, "setting_id")
+    if tune_id:
+        setting = f"#setting{setting_id}" if setting_id else ""
         head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
-    composer = (row.get("composer") or "").strip()  # newer dumps carry it; kept as metadata
+    composer = _field(row, "composer").strip()  # newer dumps carry it; kept as metadata
     if composer:
         head.append(f"C:{composer}")
-    if row.get("type"):
-        head.append(f"R:{row['type']}")
-    head += [f"M:{row.get('meter') or '4/4'}", "L:1/8", f"K:{_session_mode(row.get('mode', ''))}"]
-    body = (row.get("abc") or "").replace("\r\n", "\n").replace("\r", "\n")
+    if _field(row, "type"):
+        head.append(f"R:{_field(row, 'type')}")
+    meter = _field(row, "meter") or "4/4"
+    head += [f"M:{meter}", "L:1/8", f"K:{_session_mode(_field(row, 'mode'))}"]
+    body = _field(row, "abc").replace("\r\n", "\n").replace("\r", "\n")
     # the field is one tune: a blank line between its parts must not end it (ABC 2.1)
     body = "\n".join(line for line in body.split("\n") if line.strip())
     return "\n".join(head) + "\n" + body + "\n"
@@ -221,16 +238,35 @@ def _session_rows(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
     else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
         rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
-    if rows and not (isinstance(rows[0], dict) and "abc" in rows[0]):
+    first = next((row for row in rows if isinstance(row, dict)), None)
+    if rows and (first is None or "abc" not in first):
         raise ValueError(f"{path} is not a thesession.org dump (no 'abc' field)")
     return rows
 
 
+def _unreadable_row(row: Any) -> str:
+    """Why a dump row gives no tune, or "" when it gives one."""
+    if not isinstance(row, dict):
+        return f"dump row that is not an object ({type(row).__name__})"
+    if not isinstance(row.get("abc"), str) or not row["abc"].strip():
+        return "dump row without ABC text in 'abc'"
+    return ""
+
+
 def _session_tunes(path: Path) -> Iterator[RawTune]:
     """A dump's rows as tunes (X: is the row number). Their text is built from the row, so
-    error lines count in that text (line 1 is its X:), as `irish-tune check` gives them."""
+    error lines count in that text (line 1 is its X:), as `irish-tune check` gives them. A row
+    that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning."""
+    unreadable = []
     for x, row in enumerate(_session_rows(path), start=1):
-        yield RawTune(str(path), path.stem, session_tune_text(row, x), 1)
+        reason = _unreadable_row(row)
+        if reason:
+            unreadable.append(f"row {x}: {reason}")
+        text = "" if reason else session_tune_text(row, x)
+        yield RawTune(str(path), path.stem, text, 1, unreadable=reason)
+    if unreadable:
+        shown = "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else "")
+        logger.warning("%s: %d rows give no tune (%s)", path, len(unreadable), shown)
 
 
 def _one_source(source: str | os.PathLike | None) -> Iterator[RawTune]:
@@ -283,17 +319,26 @@ def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
     return [source]
 
 
-def iter_raw_tunes(source: SourceLike | Sequence[SourceLike]) -> Iterator[RawTune]:
+def iter_raw_tunes(
+    source: SourceLike | Sequence[SourceLike], unreadable: bool = False
+) -> Iterator[RawTune]:
     """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
     text, file, line and id prefix (`RawTune`), so that errors can name the file line. One of
     several sources that holds no tune is logged as a warning (the others' tunes would hide it;
-    a single empty source yields nothing, and the callers say so in their error)."""
+    a single empty source yields nothing, and the callers say so in their error). Dump rows
+    that give no tune (named in a warning) are yielded, with their ``unreadable`` reason, only
+    with ``unreadable``: the loader counts them as skipped.
+
+    >>> next(iter_raw_tunes("oneills1850")).prefix
+    'oneills1850'
+    """
     sources = _sources(source)
     for one in sources:
         found = False
         for raw in _one_source(one):
             found = True
-            yield raw
+            if unreadable or not raw.unreadable:
+                yield raw
         if not found and len(sources) > 1:
             logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modeling_irish.abc_sources import iter_abc_tunes
+from modeling_irish.abc_sources import iter_abc_tunes, iter_raw_tunes
 
 ROW = {
     "tune_id": 1, "setting_id": 2, "name": "Kesh, The", "type": "jig", "meter": "6/8",
@@ -156,3 +156,39 @@ def test_a_wholly_latin1_tunebook_is_read_without_a_warning(caplog):
         text = decode_abc("X:1\nT:Caf\xe9\nN:S\xe9an\nK:G\n".encode("latin-1"), "old.abc")
     assert text == "X:1\nT:Café\nN:Séan\nK:G\n"
     assert not [r for r in caplog.records if r.name == "tokenization.check"]
+
+
+GOOD = {**ROW, "abc": "|:GAG GAB|ABA ABd|GAG GAB|d2e dBA:|"}
+ODD_ROWS = {
+    "number name": ({**GOOD, "setting_id": 3, "name": 1916, "abc": "|:GAB ABA|GAB d2e:|"}, None),
+    "number ids": ({**GOOD, "tune_id": 7, "setting_id": 8, "abc": "|:BAG AGE|GEG d2e:|"}, None),
+    "null row": (None, "dump row that is not an object (NoneType)"),
+    "list row": ([1, 2], "dump row that is not an object (list)"),
+    "number abc": ({**GOOD, "abc": 5}, "dump row without ABC text in 'abc'"),
+    "null abc": ({**GOOD, "abc": None}, "dump row without ABC text in 'abc'"),
+    "number mode": ({**GOOD, "setting_id": 4, "mode": 5, "abc": "|:dBA d2e:|"}, "key"),
+}
+
+
+@pytest.mark.parametrize("name", ODD_ROWS)
+def test_an_odd_json_row_is_read_or_skipped_and_counted(tmp_path, name, caplog):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    odd, reason = ODD_ROWS[name]
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps([GOOD, odd]), encoding="utf-8")
+    corpus = load_abc_corpus(str(path), split_ratios=(1, 0, 0))
+    report = corpus.report
+    assert report["read"] == 2
+    if reason is None:  # numbers are written out
+        assert report["skipped"] == 0 and len(corpus["train"]) == 2
+        row = corpus["train"][1]
+        assert f"T:{odd['name']}\n" in row["abc"] and row["setting_id"] == str(odd["setting_id"])
+        return
+    assert report["skipped"] == 1 and len(corpus["train"]) == 1
+    ((why, count),) = report["skip_reasons"].items()
+    assert reason in why and count == 1
+    if "dump row" in reason:
+        assert f"{path}: 1 rows give no tune (row 2: {reason})" in caplog.text
+        # the other readers leave it out
+        assert [raw.text[:3] for raw in iter_raw_tunes(str(path))] == ["X:1"]
