@@ -192,10 +192,21 @@ def _field(row: dict[str, Any], name: str) -> str:
     return str(value)
 
 
+def _header(row: dict[str, Any], name: str) -> str:
+    """A dump row's field as one header line: runs of whitespace, line breaks among them, made
+    one space (a line break would end the field and break the tune).
+
+    >>> _header({"name": " Two\\n lines "}, "name")
+    'Two lines'
+    """
+    return " ".join(_field(row, name).split())
+
+
 def session_tune_text(row: dict[str, Any], x: int) -> str:
     """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body, blank
     lines left out so that they do not end the tune; a ``composer``, which newer dumps have,
-    becomes a ``C:`` field). Numbers among the fields are written out.
+    becomes a ``C:`` field). Numbers among the fields are written out, and runs of whitespace in
+    a header field (a line break in a name) made one space.
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
     ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
@@ -208,18 +219,18 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     K:G major
     GAG GAB|
     """
-    head = [f"X:{x}", f"T:{_field(row, 'name').strip()}"]
-    tune_id, setting_id = _field(row, "tune_id"), _field(row, "setting_id")
+    head = [f"X:{x}", f"T:{_header(row, 'name')}"]
+    tune_id, setting_id = _header(row, "tune_id"), _header(row, "setting_id")
     if tune_id:
         setting = f"#setting{setting_id}" if setting_id else ""
         head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
-    composer = _field(row, "composer").strip()  # newer dumps carry it; kept as metadata
+    composer = _header(row, "composer")  # newer dumps carry it; kept as metadata
     if composer:
         head.append(f"C:{composer}")
-    if _field(row, "type"):
-        head.append(f"R:{_field(row, 'type')}")
-    meter = _field(row, "meter") or "4/4"
-    head += [f"M:{meter}", "L:1/8", f"K:{_session_mode(_field(row, 'mode'))}"]
+    if _header(row, "type"):
+        head.append(f"R:{_header(row, 'type')}")
+    meter = _header(row, "meter") or "4/4"
+    head += [f"M:{meter}", "L:1/8", f"K:{_session_mode(_header(row, 'mode'))}"]
     body = _field(row, "abc").replace("\r\n", "\n").replace("\r", "\n")
     # the field is one tune: a blank line between its parts must not end it (ABC 2.1)
     body = "\n".join(line for line in body.split("\n") if line.strip())

@@ -192,3 +192,22 @@ def test_an_odd_json_row_is_read_or_skipped_and_counted(tmp_path, name, caplog):
         assert f"{path}: 1 rows give no tune (row 2: {reason})" in caplog.text
         # the other readers leave it out
         assert [raw.text[:3] for raw in iter_raw_tunes(str(path))] == ["X:1"]
+
+
+def test_a_line_break_in_a_dump_header_field_becomes_a_space(tmp_path):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    broken = {**GOOD, "tune_id": 2, "setting_id": 2, "name": "Two\nlines\r\n, The",
+              "type": "slip\njig", "meter": "9/8\n", "mode": "E\r\ndorian",
+              "abc": "|:GAG GAB ABd|ABA ABd e2d:|"}  # fmt: skip
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps([GOOD, broken]), encoding="utf-8")
+    corpus = load_abc_corpus(str(path), split_ratios=(1, 0, 0))
+    assert corpus.report["skipped"] == 0
+    row = next(row for row in corpus["train"] if row["tune_id"] == "2")
+    assert (row["title"], row["rhythm"], row["meter"]) == ("Two lines , The", "slip jig", "9/8")
+    assert row["key"] == "E dorian"
+    assert row["abc"].splitlines()[1:6] == [
+        "T:Two lines , The", "S:https://thesession.org/tunes/2#setting2", "R:slip jig", "M:9/8",
+        "L:1/8",
+    ]  # fmt: skip
