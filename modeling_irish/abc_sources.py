@@ -37,6 +37,13 @@ MUSIC21_COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryansMammo
 #: Collections numbered through the whole book (``X:`` is the tune number in the printed book), so
 #: two transcriptions of one number in different files are settings of one tune.
 _BOOK_NUMBERED = {"oneills1850"}
+#: The meter that a thesession tune type implies (not ``march``: 2/4, 4/4 and 6/8 all occur),
+#: for a dump row without one.
+_TYPE_METERS = {
+    **dict.fromkeys(("reel", "hornpipe", "barndance", "strathspey"), "4/4"),
+    **{"jig": "6/8", "slip jig": "9/8", "slide": "12/8", "polka": "2/4", "three-two": "3/2"},
+    **dict.fromkeys(("waltz", "mazurka"), "3/4"),
+}
 
 
 @dataclass(frozen=True)
@@ -202,11 +209,22 @@ def _header(row: dict[str, Any], name: str) -> str:
     return " ".join(_field(row, name).split())
 
 
+def _session_meter(row: dict[str, Any]) -> str:
+    """A dump row's meter; when it has none, the one its type implies (`_TYPE_METERS`), else ""
+    (no ``M:``: free meter, as ABC 2.1 reads a tune without one).
+
+    >>> [_session_meter(row) for row in ({"meter": "6/8"}, {"type": "Slip Jig"}, {"type": "march"})]
+    ['6/8', '9/8', '']
+    """
+    return _header(row, "meter") or _TYPE_METERS.get(_header(row, "type").lower(), "")
+
+
 def session_tune_text(row: dict[str, Any], x: int) -> str:
     """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body, blank
     lines left out so that they do not end the tune; a ``composer``, which newer dumps have,
     becomes a ``C:`` field). Numbers among the fields are written out, and runs of whitespace in
-    a header field (a line break in a name) made one space.
+    a header field (a line break in a name) made one space. A row without a meter gets the one
+    its type implies, else no ``M:`` (`_session_meter`).
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
     ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
@@ -229,8 +247,9 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
         head.append(f"C:{composer}")
     if _header(row, "type"):
         head.append(f"R:{_header(row, 'type')}")
-    meter = _header(row, "meter") or "4/4"
-    head += [f"M:{meter}", "L:1/8", f"K:{_session_mode(_header(row, 'mode'))}"]
+    meter = _session_meter(row)
+    head += [f"M:{meter}"] if meter else []
+    head += ["L:1/8", f"K:{_session_mode(_header(row, 'mode'))}"]
     body = _field(row, "abc").replace("\r\n", "\n").replace("\r", "\n")
     # the field is one tune: a blank line between its parts must not end it (ABC 2.1)
     body = "\n".join(line for line in body.split("\n") if line.strip())
@@ -267,17 +286,25 @@ def _unreadable_row(row: Any) -> str:
 def _session_tunes(path: Path) -> Iterator[RawTune]:
     """A dump's rows as tunes (X: is the row number). Their text is built from the row, so
     error lines count in that text (line 1 is its X:), as `irish-tune check` gives them. A row
-    that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning."""
-    unreadable = []
+    that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning;
+    rows without a meter are counted in another (`_session_meter`)."""
+    unreadable, no_meter = [], Counter()
     for x, row in enumerate(_session_rows(path), start=1):
         reason = _unreadable_row(row)
         if reason:
             unreadable.append(f"row {x}: {reason}")
+        elif not _header(row, "meter"):
+            no_meter[_session_meter(row) or "free"] += 1
         text = "" if reason else session_tune_text(row, x)
         yield RawTune(str(path), path.stem, text, 1, unreadable=reason)
     if unreadable:
         shown = "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else "")
         logger.warning("%s: %d rows give no tune (%s)", path, len(unreadable), shown)
+    if no_meter:
+        logger.warning(
+            "%s: %d rows have no meter; M: from their type, or none (free meter): %s",
+            path, no_meter.total(), dict(no_meter.most_common()),
+        )  # fmt: skip
 
 
 def _one_source(source: str | os.PathLike | None) -> Iterator[RawTune]:

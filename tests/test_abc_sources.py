@@ -211,3 +211,20 @@ def test_a_line_break_in_a_dump_header_field_becomes_a_space(tmp_path):
         "T:Two lines , The", "S:https://thesession.org/tunes/2#setting2", "R:slip jig", "M:9/8",
         "L:1/8",
     ]  # fmt: skip
+
+
+def test_a_dump_row_without_a_meter_takes_its_types_or_none(tmp_path, caplog):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    jig = {**GOOD, "meter": None}
+    march = {**GOOD, "tune_id": 2, "setting_id": 2, "name": "March", "type": "march",
+             "meter": "", "abc": "|:d2 dB|A2 AF|D2 FA|d4:|"}  # fmt: skip
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps([jig, march]), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        corpus = load_abc_corpus(str(path), split_ratios=(1, 0, 0))
+    assert corpus.report["skipped"] == 0
+    meters = {row["tune_id"]: (row["meter"], row["abc"]) for row in corpus["train"]}
+    assert meters["1"][0] == "6/8" and "\nM:6/8\n" in meters["1"][1]  # a jig is in 6/8
+    assert meters["2"][0] == "" and "\nM:" not in meters["2"][1]  # a march is not: free meter
+    assert "2 rows have no meter" in caplog.text and "{'6/8': 1, 'free': 1}" in caplog.text
