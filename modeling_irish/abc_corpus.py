@@ -722,6 +722,8 @@ def load_abc_corpus(
     """
     ratios = _check_ratios(split_ratios)
     sources = _sources(source)
+    if not sources:
+        raise ValueError("no ABC sources given (an empty list): give at least one source")
     params = {"ratios": ratios, "seed": seed, "dedupe": dedupe, "min_notes": min_notes}
     if link_incipits > 0:
         params["link_incipits"] = link_incipits  # (absent when off: old cache keys still hold)

@@ -339,7 +339,7 @@ def source_files(source: SourceLike) -> list[Path]:
     >>> [p.name for p in source_files("oneills1850")][:1]
     ['0001-0050.abc']
     """
-    if source is None or str(source) == "music21":
+    if _check_source(source) is None or str(source) == "music21":
         return music21_collection_files("music21")
     path = Path(source)
     if path.is_dir():
@@ -351,10 +351,25 @@ def source_files(source: SourceLike) -> list[Path]:
     raise _missing(source)
 
 
+def _check_source(source: SourceLike) -> SourceLike:
+    """``source``, unless it is the empty string: ``Path("")`` is the current folder, and every
+    ``*.abc`` file under it would be read."""
+    if isinstance(source, str) and source == "":
+        raise ValueError(
+            "an ABC source is the empty string; give a file, a folder ('.' for the current "
+            f"one), 'music21' or one of {sorted(MUSIC21_COLLECTIONS)}"
+        )
+    return source
+
+
 def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
-    if isinstance(source, (list, tuple)):
-        return list(source)
-    return [source]
+    """The sources as a list (``source`` is one, or a list or tuple of them), none empty.
+
+    >>> _sources("oneills1850"), _sources(("a.abc", None))
+    (['oneills1850'], ['a.abc', None])
+    """
+    sources = list(source) if isinstance(source, (list, tuple)) else [source]
+    return [_check_source(one) for one in sources]
 
 
 def iter_raw_tunes(

@@ -228,3 +228,20 @@ def test_a_dump_row_without_a_meter_takes_its_types_or_none(tmp_path, caplog):
     assert meters["1"][0] == "6/8" and "\nM:6/8\n" in meters["1"][1]  # a jig is in 6/8
     assert meters["2"][0] == "" and "\nM:" not in meters["2"][1]  # a march is not: free meter
     assert "2 rows have no meter" in caplog.text and "{'6/8': 1, 'free': 1}" in caplog.text
+
+
+def test_an_empty_source_is_an_error_not_the_current_folder(tmp_path, monkeypatch):
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from modeling_irish.abc_sources import source_files
+
+    (tmp_path / "here.abc").write_text("X:1\nT:Here\nK:G\nGABc dedB|GABc d2d2|\n")
+    monkeypatch.chdir(tmp_path)  # a folder with a tunebook that "" must not read
+    for source in ("", ["", "here.abc"]):
+        with pytest.raises(ValueError, match="an ABC source is the empty string"):
+            load_abc_corpus(source, split_ratios=(1, 0, 0), cache_dir=tmp_path / "cache")
+        with pytest.raises(ValueError, match="an ABC source is the empty string"):
+            list(iter_abc_tunes(source))
+    with pytest.raises(ValueError, match="an ABC source is the empty string"):
+        source_files("")
+    with pytest.raises(ValueError, match=r"no ABC sources given \(an empty list\)"):
+        load_abc_corpus([])
