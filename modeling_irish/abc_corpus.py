@@ -695,10 +695,12 @@ def load_abc_corpus(
     Every tune is parsed once by ``tokenization.abc_parser.parse_abc``; tunes that fail (or have
     fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the
     thesession id from ``S: https://thesession.org/tunes/<id>#setting<setting>``, else
-    ``<file or collection>:<X>``), ``setting_id`` ("" if none), ``title``, ``rhythm`` (``R:``
-    lower-case, "" if none), ``meter``, ``mode``, ``key`` (original key as written, e.g.
-    ``"D major"``; the corpus's ``K: C <mode>`` placeholder is resolved from ``Z:`` when present,
-    else to the white-key mode), ``abc`` (the tune's full text), ``source``, ``x``, ``n_notes``.
+    ``<file or collection>:<X>``; a file named like one read before it from another source
+    gets more of its path, ``b/book:<X>``), ``setting_id`` ("" if none), ``title``,
+    ``rhythm`` (``R:`` lower-case, "" if none), ``meter``, ``mode``, ``key`` (original key as
+    written, e.g. ``"D major"``; the corpus's ``K: C <mode>`` placeholder is resolved from
+    ``Z:`` when present, else to the white-key mode), ``abc`` (the tune's full text),
+    ``source``, ``x``, ``n_notes``.
 
     Split rule: two tunes are linked when they share a ``tune_id``, a normalised title
     (:func:`title_key`; untitled ``x`` / ``Gan Ainm`` / "" link nothing) or a body (a dropped

@@ -4,7 +4,9 @@ music21's bundled books (O'Neill's 1850, Ryan's Mammoth). Used by `modeling_iris
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import itertools
 import json
 import logging
 import os
@@ -372,6 +374,57 @@ def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
     return [_check_source(one) for one in sources]
 
 
+class _Prefixes:
+    """Id prefixes kept apart across the sources of one read. A prefix that another file gave
+    first (``book`` of ``a/book.abc`` and of ``b/book.abc``; ``tunes`` of ``tunes.json`` and of
+    ``tunes.csv``) is lengthened by more of its file's path (``b/book``), else numbered
+    (``book~2``): otherwise unrelated tunes would share ids and be forced into one split. The
+    first file keeps its prefix, so a source added after the others changes none of their ids.
+
+    >>> prefixes = _Prefixes()
+    >>> [prefixes.claim(RawTune(s, "book", "", 1)).prefix for s in ("a/book.abc", "b/book.abc")]
+    ['book', 'b/book']
+    """
+
+    def __init__(self) -> None:
+        self._owner: dict[str, str] = {}  # prefix -> the file (or collection) that has it
+        self._given: dict[tuple[str, str], str] = {}  # (file, prefix asked) -> prefix given
+        self._files: dict[str, str] = {}  # raw.source -> the file it names, resolved
+
+    def _file(self, source: str) -> str:
+        if source not in self._files:
+            real = os.path.realpath(source) if os.path.isfile(source) else source
+            self._files[source] = real
+        return self._files[source]
+
+    def claim(self, raw: RawTune) -> RawTune:
+        """``raw``, with a prefix that no other file has."""
+        owner = self._file(raw.source)
+        key = (owner, raw.prefix)
+        if key not in self._given:
+            free = next(p for p in _longer_prefixes(raw) if self._owner.get(p, owner) == owner)
+            self._owner[free] = owner
+            self._given[key] = free
+        prefix = self._given[key]
+        return raw if prefix == raw.prefix else dataclasses.replace(raw, prefix=prefix)
+
+
+def _longer_prefixes(raw: RawTune) -> Iterator[str]:
+    """``raw.prefix``, then (when it is the end of its file's path, suffix dropped) that path
+    with one more folder each time, then the prefix numbered ``~2``, ``~3``...
+
+    >>> list(itertools.islice(_longer_prefixes(RawTune("/m/a/book.abc", "book", "", 1)), 4))
+    ['book', 'a/book', 'm/a/book', 'book~2']
+    """
+    yield raw.prefix
+    names = Path(os.path.abspath(raw.source)).with_suffix("").parts[1:]  # (no root)
+    kept = raw.prefix.count("/") + 1
+    if "/".join(names[-kept:]) == raw.prefix:
+        for more in range(kept + 1, len(names) + 1):
+            yield "/".join(names[-more:])
+    yield from (f"{raw.prefix}~{n}" for n in itertools.count(2))
+
+
 def iter_raw_tunes(
     source: SourceLike | Sequence[SourceLike], unreadable: bool = False
 ) -> Iterator[RawTune]:
@@ -380,18 +433,19 @@ def iter_raw_tunes(
     several sources that holds no tune is logged as a warning (the others' tunes would hide it;
     a single empty source yields nothing, and the callers say so in their error). Dump rows
     that give no tune (named in a warning) are yielded, with their ``unreadable`` reason, only
-    with ``unreadable``: the loader counts them as skipped.
+    with ``unreadable``: the loader counts them as skipped. Id prefixes are unique across the
+    sources (`_Prefixes`): the tunes of two files named alike do not share ids.
 
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
-    sources = _sources(source)
+    sources, prefixes = _sources(source), _Prefixes()
     for one in sources:
         found = False
         for raw in _one_source(one):
             found = True
             if unreadable or not raw.unreadable:
-                yield raw
+                yield prefixes.claim(raw)
         if not found and len(sources) > 1:
             logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)
 

@@ -245,3 +245,33 @@ def test_an_empty_source_is_an_error_not_the_current_folder(tmp_path, monkeypatc
         source_files("")
     with pytest.raises(ValueError, match=r"no ABC sources given \(an empty list\)"):
         load_abc_corpus([])
+
+
+def _book(path, titles: list[str], notes: list[str]):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tunes = [
+        f"X:{x}\nT:{t}\nM:4/4\nL:1/8\nK:G\n{n}\n" for x, (t, n) in enumerate(zip(titles, notes), 1)
+    ]
+    path.write_text("\n".join(tunes))
+    return path
+
+
+def test_files_named_alike_in_different_sources_do_not_share_tune_ids(tmp_path, monkeypatch):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    monkeypatch.chdir(tmp_path)
+    _book(tmp_path / "a" / "book.abc", ["Alpha", "Beta"], ["GABc dedB|GABc d2d2|GABc dedB|"] * 2)
+    _book(tmp_path / "b" / "book.abc", ["Gamma", "Delta"], ["ABcd efga|gfed cBAG|ABcd efga|"] * 2)
+    # the notes of each book repeat (deduped), so a body links nothing across the books
+    a_only = load_abc_corpus("a/book.abc", split_ratios=(1, 0, 0))
+    assert a_only["train"]["tune_id"] == ["book:1"]  # one source: ids as before
+    both = load_abc_corpus(["a/book.abc", "b/book.abc", "a/book.abc"], split_ratios=(1, 1, 1))
+    ids = {row["title"]: (row["tune_id"], name) for name in both for row in both[name]}
+    assert {title: i for title, (i, _) in ids.items()} == {"Alpha": "book:1", "Gamma": "b/book:1"}
+    assert ids["Alpha"][1] != ids["Gamma"][1]  # unrelated tunes, not forced into one split
+    # a thesession .json and .csv of one folder: rows without a tune id stay apart too
+    row = {"name": "", "type": "reel", "meter": "4/4", "mode": "Gmajor"}
+    (tmp_path / "tunes.json").write_text(json.dumps([{**row, "abc": "GABc dedB|GABc d2d2|"}]))
+    _write_csv(tmp_path / "tunes.csv", [{**row, "abc": "ABcd efga|gfed cBAG|"}], "utf-8")
+    raws = list(iter_raw_tunes(["tunes.json", "tunes.csv"]))
+    assert [raw.prefix for raw in raws] == ["tunes", f"{tmp_path.name}/tunes"]
