@@ -487,13 +487,15 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_lexer as lexer
     import tokenization.abc_parser as parser
     import tokenization.bar_check as bar_check
+    import tokenization.check as check
     import tokenization.keys as keys
     import tokenization.measure as measure
 
     from . import abc_sources
 
-    # the reader, and the bar rule of `require_bars_fit` (bar_check, measure)
-    reader = (parser, header, lexer, keys, abc_sources, bar_check, measure)
+    # the reader (check: its decode_abc), and the bar rule of `require_bars_fit` (bar_check,
+    # measure)
+    reader = (parser, header, lexer, keys, abc_sources, check, bar_check, measure)
     for code in (*(getattr(m, "__file__", None) for m in reader), __file__):  # new code
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code
             parts.append(hashlib.sha1(Path(code).read_bytes()).hexdigest())

@@ -717,6 +717,19 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
     assert abc_corpus._fingerprint([], {}) != before
 
 
+def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
+    # decode_abc (tokenization/check.py) decides a file's text: a change to it is new code
+    import tokenization.check as check
+    from modeling_irish import abc_corpus
+
+    code = tmp_path / "check.py"
+    code.write_text("encoding = 'latin-1'\n")
+    monkeypatch.setattr(check, "__file__", str(code))
+    before = abc_corpus._fingerprint([], {})
+    code.write_text("encoding = 'utf-8'\n")
+    assert abc_corpus._fingerprint([], {}) != before
+
+
 @needs_parser
 def test_skipped_tunes_are_a_warning_and_nothing_readable_is_an_error(tmp_path, caplog):
     bad = "X:9\nT:Broken\nM:4/4\nL:1/8\nK:D\n[[DF]A]B c|\n"
