@@ -751,7 +751,12 @@ def load_abc_corpus(
     report = {} if report is None else report
     report.clear()
     options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
-    with _WarningRecorder(logger, logging.getLogger(iter_raw_tunes.__module__)) as warnings:
+    # the sources' reader and its decoder (mixed-encoding files) warn too
+    readers = (
+        logging.getLogger(iter_raw_tunes.__module__),
+        logging.getLogger("tokenization.check"),
+    )
+    with _WarningRecorder(logger, *readers) as warnings:
         dataset = _read_corpus(
             sources, options, ratios, seed, split_method, num_proc, dedupe, report
         )

@@ -130,6 +130,8 @@ def test_a_latin1_csv_dump_is_read_like_a_latin1_tunebook(tmp_path):
 def test_one_latin1_byte_leaves_the_utf8_titles_of_its_file_alone(tmp_path, caplog):
     from modeling_irish.abc_corpus import load_abc_corpus
 
+    cache, tmp_path = tmp_path / "cache", tmp_path / "books"
+    tmp_path.mkdir()
     song = "X:{x}\nT:{title}\nM:4/4\nL:1/8\nK:G\n{notes}\n"
     (tmp_path / "clean.abc").write_text(
         song.format(x=1, title="Seán Ó Duibhir", notes="GABc dedB|GABc d2d2|GABc dedB|A2G2 G4|]")
@@ -139,7 +141,7 @@ def test_one_latin1_byte_leaves_the_utf8_titles_of_its_file_alone(tmp_path, capl
     mixed = mixed.replace("T:Other\n", "T:Other\nN:café\n")  # line 10, saved as Latin-1
     (tmp_path / "mixed.abc").write_bytes(mixed.encode().replace("café".encode(), b"caf\xe9"))
     with caplog.at_level("WARNING", logger="tokenization.check"):
-        corpus = load_abc_corpus(str(tmp_path), split_ratios=(1, 1, 1))
+        corpus = load_abc_corpus(str(tmp_path), split_ratios=(1, 1, 1), cache_dir=str(cache))
     titles = {name: set(corpus[name]["title"]) for name in corpus}
     assert {t for found in titles.values() for t in found} == {"Seán Ó Duibhir", "Other"}
     assert sum("Seán Ó Duibhir" in found for found in titles.values()) == 1  # one split
@@ -147,6 +149,12 @@ def test_one_latin1_byte_leaves_the_utf8_titles_of_its_file_alone(tmp_path, capl
     (record,) = [r for r in caplog.records if r.name == "tokenization.check"]
     assert "mixed.abc: 1 line is not UTF-8" in record.getMessage()
     assert record.getMessage().endswith("(line 10)")
+    caplog.clear()  # a cache hit says it again
+    with caplog.at_level("WARNING", logger="tokenization.check"):
+        load_abc_corpus(str(tmp_path), split_ratios=(1, 1, 1), cache_dir=str(cache))
+    assert [r.getMessage() for r in caplog.records if r.name == "tokenization.check"] == [
+        record.getMessage()
+    ]
 
 
 def test_a_wholly_latin1_tunebook_is_read_without_a_warning(caplog):
