@@ -208,6 +208,21 @@ def test_collator_pads_measure_numbers_with_the_last_value():
     assert batch["attention_mask"].sum().item() == 6
 
 
+def test_collator_takes_tunes_encoded_one_by_one_and_refuses_a_batch(tokenizer):
+    """``tok(one_tune)`` is a batch of one: its measure numbers (1, n) failed to broadcast (a
+    numpy error), and a batch of several tunes had its rows run together as one tune."""
+    one_by_one = [tokenizer(t) for t in TUNES[:2]]
+    batch = AbcDataCollator()(one_by_one)
+    together = AbcDataCollator()(
+        [{"input_ids": e["input_ids"][0], "measure_numbers": e["measure_numbers"][0]}
+         for e in one_by_one]
+    )  # fmt: skip
+    for name in ("input_ids", "measure_numbers", "attention_mask", "labels"):
+        assert torch.equal(batch[name], together[name])
+    with pytest.raises(ValueError, match="feature 0 is not one encoded tune"):
+        AbcDataCollator()([tokenizer(TUNES[:2], padding=True)])
+
+
 def test_transformers_keywords_that_describe_what_it_does_are_accepted(tokenizer):
     plain = tokenizer(TUNES, max_length=12)
     same = tokenizer(

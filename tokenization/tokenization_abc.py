@@ -749,12 +749,30 @@ def _as_numpy(ids: Any) -> np.ndarray:
     return np.asarray(ids)
 
 
+def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(input_ids (n, 20), measure_numbers (n,))`` of one encoded tune: a row of
+    `tokenize_dataset` or the output of ``tok(one_tune)`` (a batch of one, which is unwrapped).
+    A batch of several tunes is refused: its rows would run together as one tune."""
+    ids = np.asarray(feature["input_ids"], dtype=np.int64)
+    measures = np.asarray(feature["measure_numbers"], dtype=np.int64)
+    if ids.ndim == 3 and ids.shape[0] == 1:
+        ids, measures = ids[0], measures.reshape(-1)
+    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES) or measures.shape != ids.shape[:1]:
+        raise ValueError(
+            f"AbcDataCollator: feature {index} is not one encoded tune (input_ids of shape "
+            f"{ids.shape}, measure_numbers {measures.shape}; expected (rows, "
+            f"{len(FEATURE_NAMES)}) and (rows,)): give one dict per tune"
+        )
+    return ids, measures
+
+
 class AbcDataCollator:
     """Pad a list of encoded tunes into a batch for MeasureNote.
 
-    Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``);
-    padding rows are all ``<pad>`` (0), padded measure numbers repeat the last value, and padded
-    labels are -100.
+    Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``):
+    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its batch of one is unwrapped). Padding
+    rows are all ``<pad>`` (0), padded measure numbers repeat the last value, and padded labels
+    are -100.
 
     Example:
         >>> import numpy as np
@@ -771,10 +789,8 @@ class AbcDataCollator:
         self.pad_to_multiple_of = pad_to_multiple_of
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        arrays = [
-            np.asarray(f["input_ids"], dtype=np.int64).reshape(-1, len(FEATURE_NAMES))
-            for f in features
-        ]
+        rows = [_one_tune(f, i) for i, f in enumerate(features)]
+        arrays = [ids for ids, _ in rows]
         lengths = [len(a) for a in arrays]
         seq = max(lengths)
         if self.pad_to_multiple_of:
@@ -786,7 +802,7 @@ class AbcDataCollator:
         labels = np.full((batch, seq, 2), IGNORE_INDEX, dtype=np.int64)
         for i, (ids, n) in enumerate(zip(arrays, lengths)):
             input_ids[i, :n] = ids
-            m = np.asarray(features[i]["measure_numbers"], dtype=np.int64)
+            m = rows[i][1]
             measures[i, :n] = m
             measures[i, n:] = m[-1] if n else 0
             mask[i, :n] = 1
