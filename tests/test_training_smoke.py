@@ -600,6 +600,43 @@ def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(monkeypatch, tmp_
     assert {"retrieval_eval/*", "step_*"} <= set(uploads[0]["ignore_patterns"])
 
 
+def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
+    tunebook, cache_dir, tmp_path, monkeypatch
+):
+    """The trackers were given every scalar flag, the token included (TensorBoard wrote it to
+    hparams.yml and its event file), and the upload left their folder in."""
+    import huggingface_hub
+    from huggingface_hub.utils import filter_repo_objects
+
+    out = tmp_path / "run"
+    secret = "hf_NotARealSecret123"
+    main(_argv(tunebook, cache_dir, out, "--max_train_steps", "1", "--checkpointing_steps", "1",
+               "--with_tracking", "--hub_token", secret))  # fmt: skip
+    files = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()]
+    assert any("tfevents" in name for name in files)
+    assert not [name for name in files if secret.encode() in (out / name).read_bytes()]
+
+    uploads = []
+
+    class FakeApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, exist_ok=False):
+            pass
+
+        def upload_folder(self, **kwargs):
+            uploads.append(kwargs)
+            return "https://hub/commit"
+
+    monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    common.push_to_hub(str(out), "someone/model", token=secret)
+    sent = list(filter_repo_objects(files, ignore_patterns=uploads[0]["ignore_patterns"]))
+    assert "model.safetensors" in sent
+    assert not [name for name in sent if name.startswith(("measurenote/", "step_"))], sent
+
+
 def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tmp_path):
     # a stand-in Hub on this machine that refuses every token, as the real one refuses a bad one
     import http.server

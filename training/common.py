@@ -38,6 +38,7 @@ __all__ = [
     "save_model",
     "set_learning_rate",
     "summarise_nll",
+    "tracked_config",
     "write_json",
     "UsageError",
 ]
@@ -141,8 +142,27 @@ def recompute_steps_and_start_tracking(
         args.max_train_steps = min(args.max_train_steps or by_epochs, by_epochs)
     args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
     if args.with_tracking:
-        config = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))}
-        accelerator.init_trackers(project, config)
+        accelerator.init_trackers(project, tracked_config(args))
+
+
+#: Flags whose values are secrets: never written to disk (checkpoints, trackers' logs).
+SECRET_FLAGS = ("hub_token",)
+#: The trackers' project names (the tasks): accelerate logs into ``<output_dir>/<project>/``.
+TRACKER_PROJECTS = ("measurenote", "tune_title")
+
+
+def tracked_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's scalar flags, the trackers' config (TensorBoard writes it to ``hparams.yml``),
+    secrets (`SECRET_FLAGS`) left out.
+
+    >>> tracked_config(argparse.Namespace(learning_rate=3e-4, hub_token="hf_x", corpus=["a"]))
+    {'learning_rate': 0.0003}
+    """
+    return {
+        k: v
+        for k, v in vars(args).items()
+        if isinstance(v, (int, float, str, bool)) and k not in SECRET_FLAGS
+    }
 
 
 # ----- evaluation (NLL definitions: modeling_irish.lm_evaluation, shared with the CLI) -----------
@@ -288,7 +308,7 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 #: Flags a checkpoint does not record for a resumed run to take: where it is, which checkpoint to
 #: resume, and the Hub token (a secret, never written to disk); and the record itself.
-UNRECORDED_FLAGS = ("output_dir", "resume_from_checkpoint", "hub_token", "recorded_flags")
+UNRECORDED_FLAGS = ("output_dir", "resume_from_checkpoint", *SECRET_FLAGS, "recorded_flags")
 
 
 def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -390,8 +410,8 @@ def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:
 def push_to_hub(
     output_dir: str, repo_id: str, token: str | None = None, commit_message: str = "Upload model"
 ) -> str:
-    """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints and the tunes of the
-    tune-title retrieval evaluation, ``retrieval_eval/``, excluded); returns the
+    """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints, trackers' logs and the
+    tunes of the tune-title retrieval evaluation, ``retrieval_eval/``, excluded); returns the
     commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`)."""
     from huggingface_hub import HfApi
 
@@ -410,6 +430,7 @@ def push_to_hub(
             ".tmp-*",
             ".old-*",
             "runs/*",
+            *(f"{project}/*" for project in TRACKER_PROJECTS),  # they record every flag
             "*.pkl",
             "retrieval_eval/*",
         ],
