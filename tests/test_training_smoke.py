@@ -800,6 +800,27 @@ def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys
     assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
 
 
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, task):
+    """The resume position, `divmod(completed, steps_per_epoch)`, was computed with the new
+    batch shape's steps per epoch: tunes were skipped or trained on twice, silently."""
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    argv = ["--task", task, "--title_encoder", "char_gru", "--output_dir", str(out)]
+    common.write_json(
+        str(out / "step_2" / common.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": common.run_flags(parse_args(argv))},
+    )
+    for flags, shown in (
+        (["--gradient_accumulation_steps", "2"], "--gradient_accumulation_steps 1 (now 2)"),
+        (["--per_device_train_batch_size", "16"], "--per_device_train_batch_size 32 (now 16)"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args([*argv, "--resume_from_checkpoint", *flags])
+        assert shown in capsys.readouterr().err
+    assert parse_args([*argv, "--resume_from_checkpoint"]).gradient_accumulation_steps == 1
+
+
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
     from training.common import _trim_log
 

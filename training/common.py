@@ -270,8 +270,12 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
 
 
 #: Flags that fix the model's shape or the data it trains on: a resumed run may not change them.
+#: The batch shape is one: a checkpoint's update count is where the run is in its epoch only in
+#: updates of that many tunes (other sizes would skip tunes, or train on some twice).
 RUN_FLAGS = (
     "task",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
     "corpus",
     "split_ratios",
     "split_seed",
