@@ -821,6 +821,39 @@ def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, ta
     assert parse_args([*argv, "--resume_from_checkpoint"]).gradient_accumulation_steps == 1
 
 
+def test_a_run_given_relative_paths_resumes_from_another_folder(
+    tmp_path, tunebook, capsys, monkeypatch
+):
+    """The checkpoint recorded `--corpus tunes.abc` as given, so resuming from elsewhere
+    failed with "--corpus tunes.abc: no such file or folder" though no --corpus was given."""
+    import shutil
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "lm").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(tunebook, work / "tunes.abc")
+    (work / "lm" / "config.json").write_text('{"model_type": "measurenote"}')
+    (work / "lm" / "abc_vocab.json").write_text("{}")
+    out = tmp_path / "run"
+    monkeypatch.chdir(work)
+    argv = ["--task", "tune_title", "--title_encoder", "char_gru", "--corpus", "tunes.abc",
+            "--measurenote_path", "lm", "--output_dir", str(out)]  # fmt: skip
+    args = parse_args(argv)
+    (out / "step_2").mkdir(parents=True)
+    state = {"completed_steps": 2, "run": common.run_flags(args)}
+    state["args"] = common.recorded_flags(args)
+    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), state)
+
+    monkeypatch.chdir(elsewhere)
+    resumed = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert resumed.corpus == str(work / "tunes.abc")
+    assert resumed.measurenote_path == str(work / "lm")
+    # the same paths given relative to this folder are the same run
+    monkeypatch.chdir(tmp_path)
+    assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint",
+                       "--corpus", "work/tunes.abc", "--measurenote_path", "work/lm"])  # fmt: skip
+
+
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
     from training.common import _trim_log
 

@@ -304,10 +304,25 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
     {'task': 'measurenote', 'split_ratios': [8, 1, 1], 'preset': 'small'}
     """
     flags = {name: getattr(args, name) for name in RUN_FLAGS if hasattr(args, name)}
+    return json.loads(json.dumps(_absolute_paths(flags)))
+
+
+def _absolute_paths(flags: dict[str, Any]) -> dict[str, Any]:
+    """``flags`` with the paths of `PATH_FLAGS` made absolute (a corpus as a list of sources;
+    a source that is no path, such as ``oneills1850``, kept), so that a checkpoint's run is
+    resumed, and compared, from any working directory."""
+    flags = dict(flags)
     if flags.get("corpus") is not None:
         sources = [flags["corpus"]] if isinstance(flags["corpus"], str) else flags["corpus"]
         flags["corpus"] = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
-    return json.loads(json.dumps(flags))
+    for name in PATH_FLAGS[1:]:
+        if flags.get(name) is not None:
+            flags[name] = os.path.abspath(flags[name])
+    return flags
+
+
+#: Flags that name files or folders (the corpus first): checkpoints record them absolute.
+PATH_FLAGS = ("corpus", "measurenote_path", "cache_dir")
 
 
 #: Flags a checkpoint does not record for a resumed run to take: where it is, which checkpoint to
@@ -316,10 +331,10 @@ UNRECORDED_FLAGS = ("output_dir", "resume_from_checkpoint", *SECRET_FLAGS, "reco
 
 
 def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """Every flag of a run but `UNRECORDED_FLAGS`, as JSON values, for its checkpoints: a resumed
-    run takes the ones it is not given (`training.arguments.inherit_checkpoint_flags`).
-    `parse_args` keeps them as given, before defaults are derived, in ``args.recorded_flags``,
-    which is then what this returns.
+    """Every flag of a run but `UNRECORDED_FLAGS`, as JSON values (paths absolute), for its
+    checkpoints: a resumed run takes the ones it is not given
+    (`training.arguments.inherit_checkpoint_flags`). `parse_args` keeps them as given, before
+    defaults are derived, in ``args.recorded_flags``, which is then what this returns.
 
     >>> recorded_flags(argparse.Namespace(max_train_steps=300, hub_token="secret"))
     {'max_train_steps': 300}
@@ -327,7 +342,7 @@ def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
     if isinstance(getattr(args, "recorded_flags", None), dict):
         return args.recorded_flags
     flags = {k: v for k, v in vars(args).items() if k not in UNRECORDED_FLAGS}
-    return json.loads(json.dumps(flags, default=str))
+    return json.loads(json.dumps(_absolute_paths(flags), default=str))
 
 
 def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[str]:
