@@ -1,6 +1,7 @@
 """Configuration of the MeasureNote model (note GRU, measure attention pooling, final GRU)."""
 
 import copy
+import math
 from typing import Any, Optional
 
 from transformers import PretrainedConfig
@@ -311,8 +312,12 @@ class MeasureNoteConfig(PretrainedConfig):
                 f"note_hidden_size ({self.note_hidden_size}) must be divisible by "
                 f"measure_num_heads ({self.measure_num_heads})"
             )
-        if self.dur_loss_weight < 0:
-            raise ValueError(f"dur_loss_weight must be >= 0, got {self.dur_loss_weight}")
+        if not 0 <= self.dur_loss_weight < math.inf:  # `not` also refuses nan
+            raise ValueError(f"dur_loss_weight must be >= 0 and finite, got {self.dur_loss_weight}")
+        if not 0 < self.initializer_range < math.inf:  # the std of a normal: post_init fails
+            raise ValueError(
+                f"initializer_range must be > 0 and finite, got {self.initializer_range}"
+            )
 
 
 def _sizes_from_ratios(

@@ -343,6 +343,21 @@ def test_parse_args_refuses_bad_config_overrides(capsys, task):
     assert "did you mean measure_num_heads" in refused("measure_num_head=4")
     assert "vocab_sizes" in refused("vocab_sizes=3") and "tokenizer" in refused("vocab_sizes=3")
     assert "divisible by measure_num_heads" in refused("note_hidden_size=30")
+    # accepted, then a traceback in post_init after the data was read / a string in config.json
+    assert "initializer_range must be > 0" in refused("initializer_range=-1")
+    assert "initializer_range must be > 0" in refused("initializer_range=0")
+    assert "dur_loss_weight=nan: must be a finite number" in refused("dur_loss_weight=nan")
+    assert "use_cache='maybe': must be true or false" in refused("use_cache=maybe")
+    assert "note_num_layers=2.5: must be an integer" in refused("note_num_layers=2.5")
+    assert "note_dropout=inf: must be a finite number" in refused("note_dropout=inf")
+    assert "note_dropout=True: must be a finite number" in refused("note_dropout=true")
+    # a repeated key was last-wins, silently
+    assert "'note_dropout' is given twice" in refused("note_dropout=0.1,note_dropout=0.3")
+    assert parse_args(["--config_overrides", "use_cache=false,note_dropout=0"]).config_overrides
+    from modeling_irish import MeasureNoteConfig
+
+    with pytest.raises(ValueError, match="dur_loss_weight must be >= 0 and finite"):
+        MeasureNoteConfig(dur_loss_weight=math.nan)  # the config's own check, for any caller
     assert parse_args(["--task", task, "--config_overrides", TINY_MODEL_OVERRIDES]).config_overrides
 
 
@@ -383,6 +398,14 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
         (["--checkpointing_steps", "0"], "--checkpointing_steps must be a positive integer"),
         (["--task", "tune_title", "--crop_notes", "-1"], "--crop_notes must be >= 0, got -1"),
         (["--task", "tune_title", "--projection_dim", "0"], "--projection_dim must be >= 1"),
+        # nan passed `value < low` (NaN weights, exit 0), inf every check
+        (["--weight_decay", "nan"], "--weight_decay must be >= 0, got nan"),
+        (["--lr_gamma", "inf"], "--lr_gamma must be a finite number, got inf"),
+        (["--learning_rate", "inf"], "--learning_rate must be a finite number, got inf"),
+        (["--weight_decay", "inf"], "--weight_decay must be a finite number, got inf"),
+        (["--hinge_margin", "inf"], "--hinge_margin must be a finite number, got inf"),
+        (["--split_ratios", "inf", "1", "1"], "--split_ratios must be finite numbers, got inf"),
+        (["--split_ratios", "nan", "1", "1"], "--split_ratios must be finite numbers, got nan"),
     ],
 )
 def test_parse_args_refuses_out_of_range_numbers(capsys, flags, message):

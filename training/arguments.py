@@ -4,6 +4,7 @@ argparse's one-line error (exit status 2) naming the flag, before any data is re
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -63,17 +64,38 @@ def check_config_overrides(overrides: dict[str, Any], preset: str) -> None:
 
     params = inspect.signature(MeasureNoteConfig.__init__).parameters
     valid = sorted(set(params) - {"self", "kwargs"} - set(_FIXED_CONFIG_KEYS))
-    for name in overrides:
+    for name, value in overrides.items():
         if name in _FIXED_CONFIG_KEYS:
             raise ValueError(f"config key {name!r} cannot be set: {_FIXED_CONFIG_KEYS[name]}")
         if name not in valid:
             near = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
             hint = f"did you mean {', '.join(near)}?" if near else f"valid keys: {', '.join(valid)}"
             raise ValueError(f"unknown config key {name!r}; {hint}")
+        problem = _override_type_problem(value, params[name].default)
+        if problem:
+            raise ValueError(f"{name}={value!r}: {problem}")
     try:
         MeasureNoteConfig.from_preset(preset, **overrides)  # the config's own range checks
     except TypeError as err:  # e.g. note_hidden_size=abc compared with a number
         raise ValueError(f"a value has the wrong type ({err})") from None
+
+
+def _override_type_problem(value: Any, default: Any) -> str | None:
+    """Why an override ``value`` does not fit the type of the config argument whose default is
+    ``default`` (a bool, an int, a finite number), or None: the config stores what it is given,
+    so ``use_cache=maybe`` would be written into config.json as a string.
+
+    >>> _override_type_problem("maybe", True), _override_type_problem(float("inf"), 0.02)
+    ('must be true or false', 'must be a finite number')
+    """
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "must be true or false"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return None if number and isinstance(value, int) else "must be an integer"
+    if isinstance(default, float):
+        return None if number and math.isfinite(value) else "must be a finite number"
+    return None
 
 
 def corpus_source_problem(source: str) -> str | None:
@@ -271,6 +293,15 @@ _AT_LEAST_ONE = (
 )
 _AT_LEAST_ONE_IF_SET = ("num_train_epochs", "max_length", "num_proc")
 _AT_LEAST_ZERO = ("num_warmup_steps", "eval_steps", "link_incipits", "weight_decay")
+#: Float flags, which must also be finite.
+_FLOATS = (
+    "learning_rate",
+    "weight_decay",
+    "lr_gamma",
+    "max_grad_norm",
+    "max_train_minutes",
+    "hinge_margin",
+)
 
 
 def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -293,8 +324,10 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         if problem:
             parser.error(f"--report_to {args.report_to}: {problem}")
     ratios = args.split_ratios
+    shown = " ".join(f"{r:g}" for r in ratios)
+    if not math.isfinite(sum(ratios)):
+        parser.error(f"--split_ratios must be finite numbers, got {shown}")
     if min(ratios) < 0 or ratios[0] <= 0:
-        shown = " ".join(f"{r:g}" for r in ratios)
         parser.error(f"--split_ratios must be non-negative with a train share > 0, got {shown}")
     if args.config_overrides:
         try:
@@ -318,12 +351,16 @@ def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     for names, low in ((_AT_LEAST_ONE, 1), (_AT_LEAST_ONE_IF_SET, 1), (_AT_LEAST_ZERO, 0)):
         for name in names:
             value = getattr(args, name)
-            if value is not None and value < low:
+            if value is not None and not value >= low:  # `not >=` also refuses nan
                 parser.error(f"--{name} must be >= {low}, got {value}")
     for name in ("learning_rate", "max_grad_norm", "lr_gamma", "max_train_minutes"):
         value = getattr(args, name)
         if value is not None and not value > 0:  # `not >` also refuses nan
             parser.error(f"--{name} must be > 0, got {value}")
+    for name in _FLOATS:  # inf: an lr of inf after the first --lr_step_size updates, and so on
+        value = getattr(args, name, None)
+        if value is not None and not math.isfinite(value):
+            parser.error(f"--{name} must be a finite number, got {value}")
 
 
 #: Flags only `--task measurenote` uses, and what the tune-title task does instead.

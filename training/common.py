@@ -101,16 +101,23 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 
 def parse_config_overrides(text: str | None) -> dict[str, Any]:
-    """``"a=1,b=0.5,c=true,d=gru"`` -> ``{"a": 1, "b": 0.5, "c": True, "d": "gru"}``.
+    """``"a=1,b=0.5,c=true,d=gru"`` -> ``{"a": 1, "b": 0.5, "c": True, "d": "gru"}``; a key given
+    twice is refused (which value was meant?).
 
     >>> parse_config_overrides("note_hidden_size=128, measure_num_heads=4")
     {'note_hidden_size': 128, 'measure_num_heads': 4}
+    >>> parse_config_overrides("note_dropout=0.1,note_dropout=0.3")
+    Traceback (most recent call last):
+    ...
+    ValueError: config key 'note_dropout' is given twice
     """
     out: dict[str, Any] = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise ValueError(f"config override {item!r} is not of the form name=value")
+        if name.strip() in out:
+            raise ValueError(f"config key {name.strip()!r} is given twice")
         out[name.strip()] = _parse_scalar(value.strip())
     return out
 
