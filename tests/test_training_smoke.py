@@ -103,6 +103,18 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert again["nll_dur"] == pytest.approx(results["eval_nll_dur"], rel=1e-5)
 
 
+def test_an_empty_validation_split_is_not_scored(tunebook, cache_dir, tmp_path, caplog):
+    """An empty split was validated every --eval_steps: nll 0.0 and perplexity 1.0, logged."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--max_train_steps", "2", "--eval_steps", "1")
+    results = main([*argv, "--split_ratios", "1", "0", "0"])
+    assert results["corpus_validation_tunes"] == 0
+    assert not [key for key in results if key.startswith("eval_")]
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and not [r for r in log if "eval_nll" in r]
+    assert caplog.text.count("The validation split is empty") == 1
+
+
 def _weights(folder) -> dict[str, torch.Tensor]:
     return load_file(os.path.join(folder, "model.safetensors"))
 

@@ -250,7 +250,7 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
     if completed % args.logging_steps == 0 or completed == args.max_train_steps:
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
         window.clear()
-    if args.eval_steps and completed % args.eval_steps == 0:
+    if args.eval_steps and completed % args.eval_steps == 0 and len(eval_dl.dataset):
         _timed_eval(args, accelerator, model, eval_dl, stats, completed)
     if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
         _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
@@ -373,6 +373,8 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     corpus_sizes = {name: len(ds) for name, ds in splits.items()}
     accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
+    if not corpus_sizes["validation"]:  # scored, it would give made-up perfect figures
+        logger.warning("The validation split is empty: this run is not validated (no eval_*)")
     model = build_model(args, tokenizer)
     train_dl, eval_dl, epoch_objects = build_dataloaders(
         args, splits, tokenizer, accelerator.num_processes
