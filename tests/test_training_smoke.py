@@ -155,6 +155,27 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     assert exit_info.value.code == 2
 
 
+def _strict_json(path) -> dict:
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(Path(path).read_text(), parse_constant=refuse)
+
+
+def test_resuming_a_finished_run_keeps_its_last_loss(tunebook, cache_dir, tmp_path):
+    """A resumed run with nothing left to train wrote "train_loss_last": NaN (bare NaN, not
+    JSON) and the card said nan: the checkpoint did not keep the last logged losses."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--max_train_steps", "2", "--checkpointing_steps", "2")
+    first = main(argv)["train_loss_last"]
+    assert math.isfinite(first)
+    main([*argv, "--resume_from_checkpoint"])
+    assert _strict_json(out / "all_results.json")["train_loss_last"] == pytest.approx(first)
+    assert "| train_loss_last | nan |" not in (out / "README.md").read_text()
+    common.write_json(str(out / "x.json"), {"loss": math.nan, "runs": [{"lr": math.inf}]})
+    assert _strict_json(out / "x.json") == {"loss": None, "runs": [{"lr": None}]}
+
+
 def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp_path):
     import importlib.util
 

@@ -23,6 +23,7 @@ __all__ = [
     "check_hub_reachable",
     "check_same_processes",
     "evaluate_lm",
+    "json_safe",
     "latest_checkpoint",
     "learning_rate_at",
     "lr_for",
@@ -388,16 +389,39 @@ def latest_checkpoint(output_dir: str) -> str | None:
 
 # ----- artefacts ---------------------------------------------------------------------------------
 def append_jsonl(path: str, record: dict[str, Any]) -> None:
-    """Append ``record`` as one JSON line."""
+    """Append ``record`` as one JSON line (NaN and infinities as null, see `write_json`)."""
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
+        handle.write(json.dumps(json_safe(record), sort_keys=True, allow_nan=False) + "\n")
 
 
 def write_json(path: str, data: dict[str, Any]) -> None:
-    """Write ``data`` as indented JSON."""
+    """Write ``data`` as indented JSON, strict: a NaN or infinite float (a diverged loss) is
+    written as null, not as the bare ``NaN`` that JSON parsers other than Python's refuse.
+
+    >>> import tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "results.json")
+    >>> write_json(path, {"loss": float("nan"), "steps": [1, float("inf")]})
+    >>> open(path).read().split()
+    ['{', '"loss":', 'null,', '"steps":', '[', '1,', 'null', ']', '}']
+    """
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
+        json.dump(json_safe(data), handle, indent=2, sort_keys=True, allow_nan=False)
         handle.write("\n")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float, at any depth of dicts and lists, as None.
+
+    >>> json_safe({"a": [float("nan"), 1.5], "b": float("-inf")})
+    {'a': [None, 1.5], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:

@@ -301,7 +301,8 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     if window:
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
         window.clear()
-    totals = {key: stats[key] for key in ("loss_sum", "loss_steps")}
+    # "last": the last logged losses, for a resumed run's train_loss_last (even with no update)
+    totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "last")}
     # each process counts its own tokens; the checkpoint keeps all of them (finish sums them too)
     totals["tokens"] = int(accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item())
     totals["train_seconds"] = _train_seconds(stats)
@@ -330,7 +331,7 @@ def finish(
     results = {f"eval_{k}": v for k, v in metrics.items()}
     results.update(
         train_loss=stats["loss_sum"] / max(stats["loss_steps"], 1),
-        train_loss_last=stats["last"].get("train_loss", float("nan")),
+        train_loss_last=stats["last"].get("train_loss"),  # None (null): no update logged
         train_steps=stats["completed_steps"],
         stopped_by=stopped_by(args, stats["completed_steps"]),
         train_tokens=int(tokens),
