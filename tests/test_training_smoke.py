@@ -176,6 +176,23 @@ def test_resuming_a_finished_run_keeps_its_last_loss(tunebook, cache_dir, tmp_pa
     assert _strict_json(out / "x.json") == {"loss": None, "runs": [{"lr": None}]}
 
 
+def test_nothing_left_to_train_names_the_flag_that_ended_the_run(
+    tunebook, cache_dir, tmp_path, caplog
+):
+    """With an inherited --num_train_epochs 1 capping a new --max_train_steps 12, the warning
+    said "--max_train_steps is 3: nothing is left to train", naming the wrong flag."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--checkpointing_steps", "epoch")
+    assert main([*argv, "--num_train_epochs", "1"])["train_steps"] == 3  # 3 updates an epoch
+    caplog.clear()
+    main([*argv, "--max_train_steps", "12", "--resume_from_checkpoint"])
+    assert "has done 3 updates and --num_train_epochs 1 ends the run there" in caplog.text
+    assert "give a larger --num_train_epochs to go on" in caplog.text
+    caplog.clear()
+    main([*argv, "--max_train_steps", "3", "--num_train_epochs", "5", "--resume_from_checkpoint"])
+    assert "has done 3 updates and --max_train_steps is 3" in caplog.text
+
+
 def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp_path):
     import importlib.util
 

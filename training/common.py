@@ -145,9 +145,12 @@ def recompute_steps_and_start_tracking(
     ``max_train_steps`` / ``num_train_epochs`` from it, then start the trackers (with the run's
     scalar flags as the tracked config) when ``--with_tracking``."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
+    given = args.max_train_steps
     if args.num_train_epochs:  # alone, the budget; with --max_train_steps, a cap on it
         by_epochs = args.num_train_epochs * steps_per_epoch
         args.max_train_steps = min(args.max_train_steps or by_epochs, by_epochs)
+    # the flag that set the budget, for the messages about it
+    args.budget_flag = "max_train_steps" if args.max_train_steps == given else "num_train_epochs"
     args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
     if args.with_tracking:
         accelerator.init_trackers(project, tracked_config(args))
@@ -524,10 +527,13 @@ def resume_state(
     if accelerator.is_main_process:
         _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
     if completed >= args.max_train_steps:
+        flag = getattr(args, "budget_flag", "max_train_steps")
+        budget = f"--max_train_steps is {args.max_train_steps}"
+        if flag == "num_train_epochs":  # it capped a larger --max_train_steps, or stood alone
+            budget = f"--num_train_epochs {args.num_train_epochs} ends the run there"
         logger.warning(
-            f"{path} has done {completed} updates and --max_train_steps is "
-            f"{args.max_train_steps}: nothing is left to train (give a larger --max_train_steps "
-            "to go on)"
+            f"{path} has done {completed} updates and {budget}: nothing is left to train (give "
+            f"a larger --{flag} to go on)"
         )
     return completed
 
