@@ -246,6 +246,52 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
     assert "hf_secret" not in state and '"learning_rate": 0.003' in state
 
 
+# ----- a fresh run into an earlier run's folder ---------------------------------------------------
+def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears_that_run(
+    tunebook, cache_dir, tmp_path, capsys
+):
+    """A fresh run left the earlier run's step_N: "latest" then resumed the old run (its step_4
+    beat the new step_2), with its flags, and train_log.jsonl mixed the two runs."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--checkpointing_steps", "2")
+    main([*argv, "--max_train_steps", "4"])
+    (out / "notes.txt").write_text("mine")  # files the script did not write stay
+    (out / "mine").mkdir()
+    (out / "step_9").mkdir()  # a folder named like a checkpoint, but none
+    with pytest.raises(SystemExit):
+        parse_args([*argv, "--max_train_steps", "2"])
+    err = capsys.readouterr().err
+    assert f"--output_dir {out} holds the checkpoints of an earlier run (step_2, step_4)" in err
+    assert "--resume_from_checkpoint" in err and "--overwrite_output_dir" in err
+    with pytest.raises(SystemExit):
+        parse_args([*argv, "--overwrite_output_dir", "--resume_from_checkpoint"])
+    assert "give one or the other" in capsys.readouterr().err
+
+    main([*argv, "--max_train_steps", "2", "--overwrite_output_dir"])
+    assert common.checkpoint_names(str(out)) == ["step_2"]
+    assert common.latest_checkpoint(str(out)) == str(out / "step_2")
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "train_loss" in r] == [1, 2]  # this run's only
+    assert (out / "notes.txt").read_text() == "mine" and (out / "mine").is_dir()
+    assert (out / "step_9").is_dir()
+
+
+def test_a_fresh_run_leaves_no_file_of_the_other_task(tunebook, cache_dir, tmp_path):
+    """A MeasureNote run into a tune-title folder left its known_queries.abc, title tower
+    source files, title_tokenizer/ and retrieval_eval/, which a push then uploaded."""
+    out = tmp_path / "run"
+    main(_argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False))
+    (out / "title_tokenizer").mkdir()  # what the MiniLM title tower saves
+    (out / "retrieval_eval").mkdir()  # and the final retrieval evaluation (skipped here)
+    assert (out / "modeling_tune_title.py").is_file() and (out / "known_queries.abc").is_file()
+    main(_argv(tunebook, cache_dir, out, "--max_train_steps", "1"))  # no checkpoint: no flag
+    left = {p.name for p in out.iterdir()}
+    assert "model.safetensors" in left and "modeling_measurenote.py" in left
+    assert not left & {"modeling_tune_title.py", "configuration_tune_title.py",
+                       "title_encoders.py", "known_queries.abc", "title_tokenizer",
+                       "retrieval_eval"}  # fmt: skip
+
+
 # ----- learning-rate schedulers ------------------------------------------------------------------
 def test_constant_schedule_keeps_the_rate_after_warmup_and_unknown_names_are_refused():
     constant = [

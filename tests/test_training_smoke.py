@@ -519,7 +519,9 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
     train.main(["--output_dir", str(out)])
     assert f"--output_dir {out} already holds a trained model" in caplog.text
     assert "will be replaced" in caplog.text
+    assert not (out / "model.safetensors").exists()  # deleted up front, with the earlier run
     caplog.clear()
+    (out / "model.safetensors").write_bytes(b"")
     train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # 'latest', none there
     assert "will be replaced" in caplog.text
     caplog.clear()

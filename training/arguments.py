@@ -17,6 +17,7 @@ from training.common import (
     UNRECORDED_FLAGS,
     UsageError,
     check_same_processes,
+    checkpoint_names,
     latest_checkpoint,
     parse_config_overrides,
     read_training_state,
@@ -262,8 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=42, help="Seed of init, dropout, batch order, augmentation.")
     # checkpoints, evaluation, logging, outputs
     add("--output_dir", default=None,
-        help="Where everything is written; a model already there is replaced (default "
-             "runs/measurenote-small, or runs/tune-title with --task tune_title).")
+        help="Where everything is written; a run starting afresh first deletes what an earlier "
+             "run wrote there (see --overwrite_output_dir) (default runs/measurenote-small, or "
+             "runs/tune-title with --task tune_title).")
+    add("--overwrite_output_dir", action="store_true",
+        help="Start afresh in an --output_dir that holds an earlier run's checkpoints (refused "
+             "without this flag): that run's checkpoints and outputs are deleted first. A run "
+             "that starts afresh always deletes them; files this script does not write stay.")
     add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
         help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
@@ -469,6 +475,7 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
         if problem:
             parser.error(f"--{flag} {path}: {problem}")
     resume = args.resume_from_checkpoint
+    _check_fresh_output_dir(args, parser)
     if resume not in (None, "latest"):
         if not os.path.isdir(resume):
             parser.error(f"--resume_from_checkpoint {resume}: no such folder")
@@ -477,3 +484,26 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
                 f"--resume_from_checkpoint {resume}: not a checkpoint (no {TRAINING_STATE_FILE}); "
                 "give a step_N or epoch_N folder saved with --checkpointing_steps, or 'latest'"
             )
+
+
+def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """A run that starts afresh deletes what an earlier run wrote into ``--output_dir``
+    (`training.common.clear_run_outputs`), or else "latest" would resume that run's checkpoints
+    and its records would mix with this run's. Checkpoints are that run's to resume, so their
+    deletion must be asked for with ``--overwrite_output_dir`` (transformers' convention)."""
+    if args.overwrite_output_dir and args.resume_from_checkpoint is not None:
+        parser.error(
+            "--overwrite_output_dir starts afresh, deleting the checkpoints that "
+            "--resume_from_checkpoint would go on from: give one or the other"
+        )
+    if args.resume_from_checkpoint is not None or args.overwrite_output_dir:
+        return
+    checkpoints = checkpoint_names(args.output_dir)
+    if checkpoints:
+        shown = ", ".join(checkpoints[-3:])
+        parser.error(
+            f"--output_dir {args.output_dir} holds the checkpoints of an earlier run ({shown}): "
+            "go on with it with --resume_from_checkpoint, start afresh with "
+            "--overwrite_output_dir (which deletes that run's checkpoints and outputs), or give "
+            "another --output_dir"
+        )

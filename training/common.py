@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -22,6 +23,8 @@ __all__ = [
     "append_jsonl",
     "check_hub_reachable",
     "check_same_processes",
+    "checkpoint_names",
+    "clear_run_outputs",
     "evaluate_lm",
     "json_safe",
     "latest_checkpoint",
@@ -33,6 +36,7 @@ __all__ = [
     "read_training_state",
     "recorded_flags",
     "resume_state",
+    "run_outputs",
     "run_flag_changes",
     "run_flags",
     "save_checkpoint",
@@ -337,8 +341,15 @@ PATH_FLAGS = ("corpus", "measurenote_path", "cache_dir")
 
 
 #: Flags a checkpoint does not record for a resumed run to take: where it is, which checkpoint to
-#: resume, and the Hub token (a secret, never written to disk); and the record itself.
-UNRECORDED_FLAGS = ("output_dir", "resume_from_checkpoint", *SECRET_FLAGS, "recorded_flags")
+#: resume, whether to start afresh, and the Hub token (a secret, never written to disk); and the
+#: record itself.
+UNRECORDED_FLAGS = (
+    "output_dir",
+    "resume_from_checkpoint",
+    "overwrite_output_dir",
+    *SECRET_FLAGS,
+    "recorded_flags",
+)
 
 
 def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -390,7 +401,85 @@ def latest_checkpoint(output_dir: str) -> str | None:
     return best
 
 
+def checkpoint_names(output_dir: str) -> list[str]:
+    """The ``step_N`` / ``epoch_N`` checkpoints of ``output_dir`` (folders with a
+    ``training_state.json``), fewest updates first.
+
+    >>> checkpoint_names("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    found = [
+        name
+        for name in os.listdir(output_dir)
+        if _CHECKPOINT_RE.match(name)
+        and os.path.isfile(os.path.join(output_dir, name, TRAINING_STATE_FILE))
+    ]
+    return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
+
+
 # ----- artefacts ---------------------------------------------------------------------------------
+#: The files and folders a run of either task writes into its ``--output_dir``, besides its
+#: checkpoints and the source files the model and tokenizer save for ``trust_remote_code``.
+RUN_OUTPUTS = (
+    "README.md",  # the model card
+    "all_results.json",
+    "train_log.jsonl",
+    "config.json",
+    "model.safetensors",
+    "tokenizer_config.json",
+    "abc_vocab.json",
+    "known_queries.abc",
+    "retrieval_eval",
+    "title_tokenizer",
+    *TRACKER_PROJECTS,
+)
+
+
+def run_outputs(output_dir: str) -> list[str]:
+    """What an earlier run left in ``output_dir`` that this script writes: checkpoints,
+    half-written ``.tmp-*`` / ``.old-*`` folders, `RUN_OUTPUTS`, and the package's own source
+    files that ``save_pretrained`` copied (``modeling_tune_title.py``...). Other files are not
+    listed (they are not the script's).
+
+    >>> run_outputs("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    sources = {
+        name
+        for package in ("modeling_irish", "tokenization")
+        for name in os.listdir(os.path.dirname(importlib.util.find_spec(package).origin))
+        if name.endswith(".py") and name != "__init__.py"
+    }
+    ours = set(RUN_OUTPUTS) | sources | set(checkpoint_names(output_dir))
+    return sorted(
+        name
+        for name in os.listdir(output_dir)
+        if name in ours or name.startswith((".tmp-", ".old-"))
+    )
+
+
+def clear_run_outputs(output_dir: str) -> list[str]:
+    """Delete `run_outputs` of ``output_dir`` (a run starting afresh there: nothing of the
+    earlier run stays to mix with its own, be resumed as "latest", or be uploaded); returns
+    the names deleted.
+
+    >>> clear_run_outputs("no/such/folder")
+    []
+    """
+    removed = run_outputs(output_dir)
+    for name in removed:
+        path = os.path.join(output_dir, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    return removed
+
+
 def append_jsonl(path: str, record: dict[str, Any]) -> None:
     """Append ``record`` as one JSON line (NaN and infinities as null, see `write_json`)."""
     with open(path, "a", encoding="utf-8") as handle:

@@ -54,6 +54,7 @@ from training.common import (  # noqa: E402
     TrainingProgress,
     append_jsonl,
     check_hub_reachable,
+    clear_run_outputs,
     evaluate_lm,
     latest_checkpoint,
     log_time_budget,
@@ -368,9 +369,6 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     )
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
-        if starts_fresh(args):  # a fresh run starts a fresh learning curve
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(os.path.join(args.output_dir, "train_log.jsonl"))
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     corpus_sizes = {name: len(ds) for name, ds in splits.items()}
     accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
@@ -419,7 +417,8 @@ def main(argv: list[str] | None = None) -> dict:
             check_hub_reachable(args.hub_token)  # fail before training (either task), not after
         except RuntimeError as err:
             raise UsageError(str(err)) from err
-    _warn_if_replacing(args)
+    if starts_fresh(args):
+        _clear_earlier_run(args, accelerator)
     _warn_if_no_fp16(args, accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
@@ -432,20 +431,25 @@ def starts_fresh(args: argparse.Namespace) -> bool:
     return resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
 
 
-def _warn_if_replacing(args: argparse.Namespace) -> None:
-    """Warn when a run that starts from scratch (no ``--resume_from_checkpoint``, or 'latest'
-    with no checkpoint) will overwrite a saved model; not an error, so that the same command can
-    simply be run again."""
-    resume = args.resume_from_checkpoint
-    if starts_fresh(args) and os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
-        hint = " (or --resume_from_checkpoint to continue it)" if resume is None else ""
-        logger.warning(
-            "--output_dir %s already holds a trained model (model.safetensors) and this run "
-            "starts from scratch: the model will be replaced; pass another --output_dir to keep "
-            "it%s",
-            args.output_dir,
-            hint,
-        )
+def _clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """A run that starts from scratch deletes what an earlier run wrote into its output folder
+    (`clear_run_outputs`: model, records, checkpoints, the other task's files), so that nothing
+    of that run is mixed with this one's, resumed as "latest" or uploaded. Checkpoints are only
+    there with ``--overwrite_output_dir`` (`parse_args` refuses them otherwise); a trained model
+    is replaced with a warning, not an error, so that the same command can simply be run again.
+    Files the script does not write stay."""
+    if accelerator.is_main_process:
+        if os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
+            logger.warning(
+                "--output_dir %s already holds a trained model (model.safetensors) and this run "
+                "starts from scratch: the model will be replaced; pass another --output_dir to "
+                "keep it",
+                args.output_dir,
+            )
+        removed = clear_run_outputs(args.output_dir)
+        if removed:
+            logger.info("Deleted the earlier run's %s from %s", ", ".join(removed), args.output_dir)
+    accelerator.wait_for_everyone()
 
 
 def _warn_if_no_fp16(args: argparse.Namespace, accelerator: Accelerator) -> None:
