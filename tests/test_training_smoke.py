@@ -889,6 +889,9 @@ def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, ta
     for flags, shown in (
         (["--gradient_accumulation_steps", "2"], "--gradient_accumulation_steps 1 (now 2)"),
         (["--per_device_train_batch_size", "16"], "--per_device_train_batch_size 32 (now 16)"),
+        # the batch order the resume position assumes, and the tune-title holdout
+        (["--seed", "7"], "--seed 42 (now 7)"),
+        (["--known_queries", "20"], "--known_queries 500 (now 20)"),
     ):
         with pytest.raises(SystemExit):
             parse_args([*argv, "--resume_from_checkpoint", *flags])

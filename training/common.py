@@ -289,8 +289,10 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
 #: updates of that many tunes (other sizes would skip tunes, or train on some twice).
 RUN_FLAGS = (
     "task",
+    # the resume position counts batches of this shape, in the order the seed draws
     "per_device_train_batch_size",
     "gradient_accumulation_steps",
+    "seed",
     "corpus",
     "split_ratios",
     "split_seed",
@@ -309,6 +311,7 @@ RUN_FLAGS = (
     "loss_type",
     "crop_notes",
     "settings_per_group",
+    "known_queries",  # the holdout: which pairs train
 )
 
 
