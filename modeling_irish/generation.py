@@ -512,7 +512,7 @@ class TuneGenerator:
         n, model = len(cons), self.model
         kind = cons[0].tables.kind
         free_main, free_dur = self._free_masks()
-        out = model(first_rows, measure_numbers=first_meas, use_cache=True)
+        out = model(first_rows, measure_numbers=first_meas, use_cache=True, return_dict=True)
         state = out.state.select(torch.zeros(n, dtype=torch.long))
         logits = out.logits[:, -1].expand(n, -1)
         dur_logits = out.dur_logits[:, -1].expand(n, -1)
@@ -558,7 +558,7 @@ class TuneGenerator:
             rows = batch.rows(main[index], torch.tensor(dur_ids)[index], positions)
             steps.append((rows[:, 0], active, measures))
             meas = torch.tensor(measures, dtype=torch.long).view(-1, 1)
-            out = model(rows, measure_numbers=meas, state=state, use_cache=True)
+            out = model(rows, measure_numbers=meas, state=state, use_cache=True, return_dict=True)
             state, logits, dur_logits = out.state, out.logits[:, -1], out.dur_logits[:, -1]
         for i in active:
             cons[i].truncated = not cons[i].done

@@ -124,7 +124,7 @@ def evaluate_lm_on_texts(
 
     def flush() -> None:
         batch = collator(features)
-        out = model(**{k: v for k, v in batch.items() if k != "labels"})
+        out = model(**{k: v for k, v in batch.items() if k != "labels"}, return_dict=True)
         rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model)))
         features.clear()
 

@@ -240,7 +240,11 @@ class TuneTitleTuneModel(nn.Module):
                 embedded = self.embeddings(input_ids)  # (batch, seq, total_embedding_size)
             else:
                 out: MeasureNoteModelOutput = self.backbone(
-                    input_ids, measure_numbers, attention_mask=attention_mask, use_cache=False
+                    input_ids,
+                    measure_numbers,
+                    attention_mask=attention_mask,
+                    use_cache=False,
+                    return_dict=True,
                 )
                 hidden = out.last_hidden_state  # (batch, seq, final_hidden_size)
         if self.config.encoder_type == "cnn":

@@ -104,7 +104,8 @@ class MiniLMTitleEncoder(nn.Module):
         self, input_ids: torch.LongTensor, attention_mask: torch.LongTensor
     ) -> torch.Tensor:
         """`(n, 384)` mean-pooled last hidden states (not normalised)."""
-        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        out = self.bert(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
+        hidden = out.last_hidden_state  # (n, seq, hidden)
         return masked_mean(hidden, attention_mask)  # (n, hidden)
 
     def encode(self, titles: list[str]) -> torch.Tensor:

@@ -139,6 +139,17 @@ def test_return_dict_false_by_argument_or_config_gives_tuples(tester):
         assert torch.equal(out[0], as_dict.loss) and torch.equal(out[1], as_dict.logits_per_tune)
 
 
+def test_a_backbone_config_with_return_dict_false_still_embeds_tunes(tester):
+    """A backbone config saved with ``return_dict=False`` (`from_measurenote` on such a folder)
+    must not turn the tune tower's read of the backbone output into a tuple's."""
+    config = tester.get_config()
+    config.tune_config.backbone_config.return_dict = False
+    model = TuneTitleModel(config).eval()
+    with torch.no_grad():
+        out = model(**tester.prepare_inputs(config))
+    assert out.tune_embeds.shape == (4, 12)
+
+
 def test_padding_does_not_change_embeddings(tester):
     config = tester.get_config()
     model = TuneTitleModel(config).eval()

@@ -53,3 +53,25 @@ def test_wrong_inputs_are_named(model_dir):
         pipe(42)
     with pytest.raises(TypeError, match="not as prompt="):
         pipe(None, prompt="X:1\nK:D\nDFA|")
+
+
+def test_a_model_whose_config_says_return_dict_false_still_generates_and_scores(
+    model_dir, tmp_path
+):
+    """``return_dict=False`` (kept in config.json) makes the model's own forward return tuples;
+    the sampler, the pipeline and the scorer read fields, so they ask for the dataclass."""
+    from modeling_irish.lm_evaluation import evaluate_lm_on_texts
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir, return_dict=False).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    assert isinstance(model(**tokenizer(TRAIN[0])), tuple)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    pipe = pipeline("abc-generation", model=str(tmp_path))
+    assert pipe.model.config.return_dict is False
+    out = pipe("X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|", num_tunes=2, seed=1)
+    assert len(out) == 2 and all(o["valid"] for o in out)
+    assert TuneGenerator(model, tokenizer).generate(1, rhythm="reel", seed=0)[0].valid
+    assert evaluate_lm_on_texts(model, tokenizer, TRAIN)["tunes"] == 2
