@@ -69,6 +69,9 @@ def _eighths(ticks: int | Fraction) -> str:
 
 #: Bar lines after which the music goes back to the start of the repeat (or of the tune).
 JUMP_BARS = frozenset((":|", ":|:", ":|2", "|2"))
+#: Bar lines a tune may open with, before any note (ordinary ABC: ``|GAG GAB|``, ``[|`` and
+#: ``||`` read as ``||``, ``|:``); the others (``:|``, ``|1``, ``|]``) make no sense there.
+OPENING_BARS = frozenset(("|", "||", "|:"))
 
 
 class _Checker:
@@ -134,7 +137,7 @@ class _Checker:
         if tr.tuplet_left > 0 or tr.in_chord:
             self.errors.append(f"token {i}: bar line inside a tuplet or chord")
         if length == 0:
-            if i != 0 or text != "|:":
+            if i != 0 or text not in OPENING_BARS:
                 self.errors.append(f"token {i}: empty bar before {text!r}")
             if self._sections(i, text) and text in ("|:", ":|:") and self.seen:
                 self.target = self.start
@@ -235,6 +238,8 @@ def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
 
     >>> from tokenization.abc_parser import parse_abc
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\n|:CDEF|1G4:|2c4|]").tokens, "2/4").ok
+    True
+    >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\n|CDEF|G4|]").tokens, "2/4").ok
     True
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\nCDEF|G3|c4|]").tokens, "2/4").errors
     ['token 6: bar 2 lasts 3, not 4']

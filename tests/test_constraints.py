@@ -420,3 +420,16 @@ def test_a_prompt_whose_open_bar_is_already_too_long_is_a_dead_end(tiny_generato
     # and a prompt two eighths shorter still has a way to close its bar
     (fits,) = tiny_generator.generate(1, prompt=prompt[:-2], num_bars=2, seed=0)
     assert fits.valid, fits.errors
+
+
+@pytest.mark.parametrize("opening", ["|", "||", "[|", "|:"])
+def test_a_bar_line_before_the_first_note_is_accepted(opening):
+    end = ":|" if opening in ("|", "|:") else "|]"
+    tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{opening}GAG GAB|ABA ABd{end}")
+    assert validate_tune(tune.tokens, "6/8").ok, opening
+
+
+@pytest.mark.parametrize("opening", [":|", "|1", "|]"])
+def test_a_jump_ending_or_final_bar_before_the_first_note_is_not(opening):
+    tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{opening}GAG GAB|ABA ABd|]")
+    assert "token 0: empty bar" in " ".join(validate_tune(tune.tokens, "6/8").errors)

@@ -782,3 +782,17 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     (out / "tune_2-2.svg").unlink()
     assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0  # replaces every one
     assert "earlier run" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("opening", ["|", "||", "[|", "|:"])
+def test_a_prompt_that_opens_with_a_bar_line_gives_valid_tunes(generator, opening):
+    """A bar line before the first note is ordinary ABC (`irish-tune check --bars` takes it):
+    the checker accepts it as it accepts ``|:``, and every reader reads the continuation."""
+    prompt = f"X:1\nM:6/8\nL:1/8\nK:G\n{opening}GAG GAB|ABA ABd|"
+    tunes = generator.generate(6, prompt=prompt, seed=3, num_bars=8)
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert reread_ours(tune, generator.tokenizer), tune.abc
+    assert all(reread_music21(tune) for tune in tunes[::2])
+    if shutil.which("abc2midi"):
+        assert all(reread_abc2midi(tune) is True for tune in tunes[::2])
