@@ -52,6 +52,7 @@ from .generation_args import (
     check_seed,
     check_unit_length,
     prompt_tokens,
+    same_meter,
 )
 from .threads import torch_threads
 
@@ -414,7 +415,7 @@ class TuneGenerator:
                 except ValueError as err:
                     raise ValueError(f"the prompt's M:{tune.meter}: {err}") from None
             check_one_meter(tune)
-            if meter and tune.meter and Fraction(meter) != Fraction(tune.meter):
+            if meter and tune.meter and not same_meter(meter, tune.meter):
                 raise ValueError(
                     f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "
                     "(leave meter out to keep the prompt's)"
@@ -435,7 +436,7 @@ class TuneGenerator:
         rhythm = (rhythm or ("unspecified" if prompt else "reel")).lower()
         meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
         usual = RHYTHM_METERS.get(rhythm)
-        if asked_rhythm and usual and Fraction(usual) != Fraction(meter):
+        if asked_rhythm and usual and not same_meter(usual, meter):
             logger.warning(
                 "a %s is usually in %s; sampling one in %s (the %s's meter)",
                 rhythm, usual, meter, "prompt" if prompt and meter == tune.meter else "given",

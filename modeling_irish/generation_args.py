@@ -12,6 +12,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "check_seed",
     "check_unit_length",
     "prompt_tokens",
+    "same_meter",
 ]
 
 #: Largest denominator of a meter or unit length: note values down to a 64th, which the
@@ -62,6 +64,17 @@ def check_meter(meter: str) -> str:
             f"{_POWERS} (e.g. 4/4, 6/8, 3/2)"
         )
     return f"{numerator}/{denominator}"
+
+
+def same_meter(a: str, b: str) -> bool:
+    """Whether two ``M:`` values name the same meter: the same numerator and denominator once
+    the spellings the reader accepts are normalised (``C`` is 4/4, ``C|`` 2/2, ``2+3/8`` 5/8).
+    Not the same bar length: 6/8 (two dotted beats) is not 3/4 (three beats).
+
+    >>> same_meter("C", "4/4"), same_meter(" 6 / 8", "6/8"), same_meter("6/8", "3/4")
+    (True, True, False)
+    """
+    return parse_meter(a) == parse_meter(b)
 
 
 def check_unit_length(unit_length: str | Fraction) -> Fraction:

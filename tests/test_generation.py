@@ -527,6 +527,22 @@ def test_a_prompt_in_another_meter_is_refused(generator):
         generator.generate(1, prompt=prompt, meter="4/4")
 
 
+def test_meters_of_one_bar_length_are_not_the_same_meter(generator, caplog):
+    """6/8 (two dotted beats) and 3/4 (three beats) fill the same bar but are not one meter: a
+    6/8 prompt is not continued in 3/4, and a jig asked for in 3/4 is warned about. The
+    spellings the reader takes for one meter (``C`` and 4/4) still agree."""
+    with pytest.raises(ValueError, match="the prompt is in 6/8"):
+        generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:D\nABc def|", meter="3/4")
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, rhythm="jig", meter="3/4", seed=0, num_bars=2)
+    assert tune.meter == "3/4"
+    assert "a jig is usually in 6/8; sampling one in 3/4 (the given's meter)" in caplog.text
+    (common,) = generator.generate(
+        1, prompt="X:1\nM:C\nL:1/8\nK:D\nABcd efga|", meter="4/4", seed=0, num_bars=2
+    )
+    assert common.meter == "4/4"
+
+
 def test_a_continued_prompt_stays_in_the_octave_it_was_typed(generator):
     from tokenization.abc_parser import parse_abc
 
