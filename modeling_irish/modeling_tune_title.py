@@ -500,11 +500,26 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         tune-title model on a trained MeasureNote, use `from_measurenote`."""
         check_saved_model_type(pretrained_model_name_or_path, cls.config_class.model_type)
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        # transformers 5 loads into new parameters (requires_grad=True): freeze them again
+        model.apply_freezes()
         if model.config.title_config.encoder_type == "minilm":
             tokenizer = _saved_title_tokenizer(str(pretrained_model_name_or_path), kwargs)
             if tokenizer is not None:
                 model.title_model.encoder._tokenizer = tokenizer
         return model
+
+    def apply_freezes(self) -> None:
+        """Take the gradient from the towers the config freezes (`tune_config.freeze_backbone`,
+        a MiniLM title tower's `title_config.freeze`) and leave the rest trainable.
+
+        >>> model.apply_freezes()  # doctest: +SKIP
+        >>> model.num_parameters(only_trainable=True)  # doctest: +SKIP
+        """
+        self.tune_model.set_backbone_frozen(self.config.tune_config.freeze_backbone)
+        encoder = self.title_model.encoder
+        if isinstance(encoder, MiniLMTitleEncoder):
+            encoder.frozen = self.config.title_config.freeze
+            encoder.bert.requires_grad_(not encoder.frozen)
 
     def save_pretrained(
         self, save_directory: Union[str, os.PathLike], *args: Any, **kwargs: Any

