@@ -232,8 +232,10 @@ class MeasureNoteMeasureModule(nn.Module):
         flat = (bucket + torch.arange(batch, device=hidden.device).unsqueeze(1) * stride).flatten()
         maxima, denom, weighted = self._segment_softmax(hidden, flat, batch * stride, state, stride)
 
-        # (batch, n_seg, note_hidden): pooled vector of every segment, normalised.
-        nodes = (weighted / denom.clamp_min(1e-30).unsqueeze(-1)).view(batch, stride, -1)
+        # (batch, n_seg, note_hidden): pooled vector of every segment, normalised (the width is
+        # named: a batch of 0 has no elements to infer it from)
+        nodes = weighted / denom.clamp_min(1e-30).unsqueeze(-1)
+        nodes = nodes.view(batch, stride, hidden.shape[-1])
         h0 = state.measure_hidden if state is not None else None
         lengths = n_complete if need_state else None
         out, measure_hidden = run_gru(self.rnn, nodes[:, : n_seg - 1], h0, lengths)

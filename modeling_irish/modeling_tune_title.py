@@ -230,10 +230,21 @@ class TuneTitleTuneModel(nn.Module):
         measure_numbers: torch.LongTensor,
         attention_mask: Optional[torch.LongTensor] = None,
     ) -> torch.Tensor:
-        """`(batch, output_size)` pooled tune vectors from right-padded rows."""
+        """`(batch, output_size)` pooled tune vectors from right-padded rows (`(0, output_size)`
+        for no tunes). A tune of no rows has nothing to pool: it is refused (the tokenizer gives
+        every tune its ``<start>`` row)."""
         if attention_mask is None:
             attention_mask = torch.ones(
                 input_ids.shape[:2], dtype=torch.long, device=input_ids.device
+            )
+        if input_ids.shape[0] == 0:  # no tunes, no vectors (the CNN cannot run on 0 rows)
+            return next(self.parameters()).new_zeros((0, self.config.output_size))
+        empty = (attention_mask.sum(1) == 0).nonzero().flatten().tolist()
+        if empty:
+            raise ValueError(
+                f"tune(s) {', '.join(str(i) for i in empty[:5])} of the batch have no rows "
+                f"(attention_mask all 0, or input_ids of 0 rows): a tune embedding pools at "
+                f"least one row (the tokenizer gives every tune its <start> row)"
             )
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_backbone):
             if self.config.encoder_type == "cnn":
@@ -249,7 +260,7 @@ class TuneTitleTuneModel(nn.Module):
                 hidden = out.last_hidden_state  # (batch, seq, final_hidden_size)
         if self.config.encoder_type == "cnn":
             return self.cnn(embedded, attention_mask)
-        return self.summary(hidden, attention_mask.sum(1).clamp_min(1))
+        return self.summary(hidden, attention_mask.sum(1))
 
 
 # ----- title tower -----------------------------------------------------------------------------

@@ -368,6 +368,24 @@ def test_measure_numbers_of_padding_rows_are_not_checked(tester):
     assert torch.isfinite(out.logits).all()
 
 
+@pytest.mark.parametrize("seq", [5, 0])
+def test_an_empty_batch_gives_empty_outputs(tester, seq):
+    model = tester.model()
+    ids, numbers = tester.random_ids(0, seq), torch.zeros(0, seq, dtype=torch.long)
+    labels = torch.zeros(0, seq, 2, dtype=torch.long)
+    with torch.no_grad():
+        out = model(ids, numbers, labels=labels, use_cache=True)
+    assert out.logits.shape == (0, seq, tester.vocab_sizes["main"])
+    assert out.dur_logits.shape == (0, seq, tester.vocab_sizes["dur"])
+    assert out.loss == 0  # no targets: 0, as for a batch without targets of one kind
+    assert out.state.note_hidden.shape == (2, 0, 32) and out.state.measure_hidden.shape == (
+        2,
+        0,
+        24,
+    )
+    assert out.state.pool_sum.shape == (0, 32) and out.state.measure_number.shape == (0,)
+
+
 def test_left_padding_is_refused(tester):
     _, inputs, _ = tester.prepare_config_and_inputs()
     mask = torch.ones_like(inputs["measure_numbers"])

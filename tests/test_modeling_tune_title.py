@@ -150,6 +150,24 @@ def test_a_backbone_config_with_return_dict_false_still_embeds_tunes(tester):
     assert out.tune_embeds.shape == (4, 12)
 
 
+@pytest.mark.parametrize("encoder_type", ["gru", "cnn"])
+@pytest.mark.parametrize("seq", [9, 0])
+def test_no_tunes_give_no_rows_and_a_tune_of_no_rows_is_refused(tester, encoder_type, seq):
+    config = tester.get_config(tune={"encoder_type": encoder_type})
+    model = TuneTitleModel(config).eval()
+    ids, numbers = torch.zeros(0, seq, 20, dtype=torch.long), torch.zeros(0, seq, dtype=torch.long)
+    with torch.no_grad():
+        assert model.get_tune_features(ids, numbers).shape == (0, 12)
+        out = model(ids, numbers, titles=[])
+    assert out.tune_embeds.shape == (0, 12) and out.logits_per_tune.shape == (0, 0)
+    inputs = tester.prepare_inputs(config)
+    inputs["attention_mask"][2] = 0  # a tune of no rows: nothing to pool (the CNN gave NaN)
+    with pytest.raises(ValueError, match=r"tune\(s\) 2 of the batch have no rows"):
+        model(**inputs)
+    with pytest.raises(ValueError, match=r"tune\(s\) 0, 1 of the batch have no rows"):
+        model.get_tune_features(ids[:0].new_zeros(2, 0, 20), numbers.new_zeros(2, 0))
+
+
 def test_padding_does_not_change_embeddings(tester):
     config = tester.get_config()
     model = TuneTitleModel(config).eval()
