@@ -488,9 +488,15 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
 
         The folder may hold a `MeasureNoteModel` or a `MeasureNoteForCausalLM`; its config
         replaces `tune_config.backbone_config`. With the CNN tower only the embeddings transfer.
+        Give either `config` or the keyword arguments of a new `TuneTitleConfig`, not both.
 
         >>> model = TuneTitleModel.from_measurenote("runs/measurenote-small")  # doctest: +SKIP
         """
+        if config is not None and config_kwargs:
+            raise TypeError(
+                f"from_measurenote takes a config or the keyword arguments of a new one, not "
+                f"both: set {', '.join(sorted(config_kwargs))} on the config instead"
+            )
         backbone = MeasureNoteModel.from_pretrained(measurenote_path)
         config = config or TuneTitleConfig(**config_kwargs)
         config.tune_config.backbone_config = MeasureNoteConfig(**backbone.config.to_dict())

