@@ -2,6 +2,7 @@
 
 import copy
 import math
+import numbers
 from typing import Any, Optional
 
 from transformers import PretrainedConfig
@@ -115,6 +116,59 @@ MEASURENOTE_PRESETS = {
 }
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+#: What a value of each kind must be (the test, and how a refusal says it).
+_KINDS = {
+    "int": (_is_int, "a whole number"),
+    "real": (_is_real, "a real number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "dict": (lambda v: isinstance(v, dict), "a dict"),
+    "list": (lambda v: isinstance(v, (list, tuple)), "a list"),
+}
+
+
+def check_value_types(owner: str, values: dict[str, Any], kinds: dict[str, str]) -> None:
+    """Raise `TypeError` naming the first of ``values`` that is not of its kind in ``kinds``
+    (``"int"``: a whole number, not a bool; ``"real"``; ``"bool"``; ``"str"``; ``"dict"``;
+    ``"list"``; ``"list[str]"``, ``"dict[int]"``, ``"dict[real]"``: of items of that kind),
+    before torch or a comparison fails on it with a message that names nothing. Names missing
+    from ``values`` are not checked.
+
+    >>> check_value_types("MyConfig", {"heads": 4, "dropout": 0.1}, {"heads": "int"})
+    >>> check_value_types("MyConfig", {"heads": 4.0}, {"heads": "int"})
+    Traceback (most recent call last):
+    ...
+    TypeError: MyConfig: heads must be a whole number, got 4.0 (float)
+    >>> check_value_types("MyConfig", {"sizes": {"main": "88"}}, {"sizes": "dict[int]"})
+    Traceback (most recent call last):
+    ...
+    TypeError: MyConfig: sizes['main'] must be a whole number, got '88' (str)
+    """
+    for name, kind in kinds.items():
+        if name not in values:
+            continue
+        outer, _, inner = kind.partition("[")
+        items = [(name, values[name], outer)]
+        if inner and _KINDS[outer][0](values[name]):
+            value = values[name]
+            pairs = value.items() if outer == "dict" else enumerate(value)
+            items = [(f"{name}[{key!r}]", item, inner.rstrip("]")) for key, item in pairs]
+        for label, value, item_kind in items:
+            test, what = _KINDS[item_kind]
+            if not test(value):
+                raise TypeError(
+                    f"{owner}: {label} must be {what}, got {value!r} ({type(value).__name__})"
+                )
+
+
 class MeasureNoteConfig(PretrainedConfig):
     r"""
     Configuration of [`MeasureNoteModel`] and [`MeasureNoteForCausalLM`].
@@ -189,6 +243,21 @@ class MeasureNoteConfig(PretrainedConfig):
     # What `transformers.Trainer` leaves out of predictions: `EvalPrediction.predictions` is then
     # (logits, dur_logits), not the per-batch losses and every hidden state of the eval set.
     keys_to_ignore_at_inference = ["loss_main", "loss_dur", "state", "hidden_states"]
+    #: The type of every value `_check` checks (`check_value_types`).
+    value_kinds = {
+        "feature_names": "list[str]",
+        "vocab_sizes": "dict[int]",
+        "embedding_sizes": "dict[int]",
+        "embedding_size": "int",
+        "embedding_ratios": "dict[real]",
+        **{f"{part}_hidden_size": "int" for part in ("note", "measure", "final")},
+        **{f"{part}_num_layers": "int" for part in ("note", "measure", "final")},
+        **{f"{part}_dropout": "real" for part in ("note", "measure", "final")},
+        "measure_num_heads": "int",
+        "dur_loss_weight": "real",
+        "initializer_range": "real",
+        "use_cache": "bool",
+    }
 
     def __init__(
         self,
@@ -215,6 +284,15 @@ class MeasureNoteConfig(PretrainedConfig):
         eos_token_id: int = 2,
         **kwargs: Any,
     ):
+        given = dict(
+            feature_names=feature_names,
+            vocab_sizes=vocab_sizes,
+            embedding_sizes=embedding_sizes,
+            embedding_size=embedding_size,
+            embedding_ratios=embedding_ratios,
+        )  # read before `_check`: their types are checked first
+        given = {name: value for name, value in given.items() if value is not None}
+        check_value_types(type(self).__name__, given, self.value_kinds)
         self.feature_names = list(feature_names or MEASURENOTE_FEATURE_NAMES)
         self.vocab_sizes = dict(vocab_sizes or REFERENCE_VOCAB_SIZES)
         self.embedding_size = embedding_size
@@ -286,6 +364,8 @@ class MeasureNoteConfig(PretrainedConfig):
         return self.vocab_sizes["dur"]
 
     def _check(self) -> None:
+        values = {name: getattr(self, name, None) for name in self.value_kinds}
+        check_value_types(type(self).__name__, values, self.value_kinds)
         names = self.feature_names
         if len(set(names)) != len(names):
             raise ValueError(f"feature_names has duplicates: {names}")
@@ -307,7 +387,9 @@ class MeasureNoteConfig(PretrainedConfig):
                 raise ValueError(f"{name}_hidden_size and {name}_num_layers must be >= 1")
             if not 0.0 <= getattr(self, f"{name}_dropout") < 1.0:
                 raise ValueError(f"{name}_dropout must be in [0, 1)")
-        if self.measure_num_heads < 1 or self.note_hidden_size % self.measure_num_heads:
+        if self.measure_num_heads < 1:
+            raise ValueError(f"measure_num_heads must be >= 1, got {self.measure_num_heads}")
+        if self.note_hidden_size % self.measure_num_heads:
             raise ValueError(
                 f"note_hidden_size ({self.note_hidden_size}) must be divisible by "
                 f"measure_num_heads ({self.measure_num_heads})"
@@ -333,4 +415,4 @@ def _sizes_from_ratios(
     return sizes
 
 
-__all__ = ["MeasureNoteConfig"]
+__all__ = ["MeasureNoteConfig", "check_value_types"]

@@ -6,7 +6,7 @@ from typing import Any, Optional, Union
 from transformers import PretrainedConfig
 from transformers.utils import logging
 
-from .configuration_measurenote import MeasureNoteConfig
+from .configuration_measurenote import MeasureNoteConfig, check_value_types
 
 logger = logging.get_logger(__name__)
 
@@ -54,6 +54,17 @@ class TuneTitleTuneConfig(PretrainedConfig):
     model_type = "tune_title_tune"
     base_config_key = "tune_config"
     sub_configs = {"backbone_config": MeasureNoteConfig}
+    #: The type of every value the config checks (`check_value_types`).
+    value_kinds = {
+        "encoder_type": "str",
+        "summary_hidden_size": "int",
+        "summary_num_layers": "int",
+        "dropout": "real",
+        "freeze_backbone": "bool",
+        "cnn_channels": "int",
+        "cnn_num_blocks": "int",
+        "cnn_kernel_size": "int",
+    }
 
     def __init__(
         self,
@@ -68,6 +79,22 @@ class TuneTitleTuneConfig(PretrainedConfig):
         cnn_kernel_size: int = 3,
         **kwargs: Any,
     ):
+        given = dict(
+            encoder_type=encoder_type,
+            summary_hidden_size=summary_hidden_size,
+            summary_num_layers=summary_num_layers,
+            dropout=dropout,
+            freeze_backbone=freeze_backbone,
+            cnn_channels=cnn_channels,
+            cnn_num_blocks=cnn_num_blocks,
+            cnn_kernel_size=cnn_kernel_size,
+        )
+        check_value_types(type(self).__name__, given, self.value_kinds)
+        if not isinstance(backbone_config, (dict, MeasureNoteConfig, type(None))):
+            raise TypeError(
+                f"{type(self).__name__}: backbone_config must be a dict or a MeasureNoteConfig, "
+                f"got {type(backbone_config).__name__}"
+            )
         if encoder_type not in TUNE_ENCODER_TYPES:
             raise ValueError(
                 f"encoder_type must be one of {TUNE_ENCODER_TYPES}, got {encoder_type!r}"
@@ -133,6 +160,18 @@ class TuneTitleTextConfig(PretrainedConfig):
 
     model_type = "tune_title_text"
     base_config_key = "title_config"
+    #: The type of every value the config checks (`check_value_types`).
+    value_kinds = {
+        "encoder_type": "str",
+        "freeze": "bool",
+        "minilm_path": "str",
+        "minilm_config": "dict",
+        "max_length": "int",
+        "char_embed_dim": "int",
+        "char_hidden_size": "int",
+        "char_num_layers": "int",
+        "dropout": "real",
+    }
 
     def __init__(
         self,
@@ -147,6 +186,20 @@ class TuneTitleTextConfig(PretrainedConfig):
         dropout: float = 0.0,
         **kwargs: Any,
     ):
+        given = dict(
+            encoder_type=encoder_type,
+            freeze=freeze,
+            minilm_path=minilm_path,
+            minilm_config=minilm_config,
+            max_length=max_length,
+            char_embed_dim=char_embed_dim,
+            char_hidden_size=char_hidden_size,
+            char_num_layers=char_num_layers,
+            dropout=dropout,
+        )
+        optional = ("minilm_path", "minilm_config")  # None: the package's MiniLM
+        given = {k: v for k, v in given.items() if v is not None or k not in optional}
+        check_value_types(type(self).__name__, given, self.value_kinds)
         if encoder_type not in TITLE_ENCODER_TYPES:
             raise ValueError(
                 f"encoder_type must be one of {TITLE_ENCODER_TYPES}, got {encoder_type!r}"
@@ -202,6 +255,14 @@ class TuneTitleConfig(PretrainedConfig):
 
     model_type = "tune_title"
     sub_configs = {"tune_config": TuneTitleTuneConfig, "title_config": TuneTitleTextConfig}
+    #: The type of every value the config checks (`check_value_types`).
+    value_kinds = {
+        "projection_dim": "int",
+        "logit_scale_init_value": "real",
+        "loss_type": "str",
+        "hinge_margin": "real",
+        "initializer_range": "real",
+    }
 
     def __init__(
         self,
@@ -214,6 +275,23 @@ class TuneTitleConfig(PretrainedConfig):
         initializer_range: float = 0.02,
         **kwargs: Any,
     ):
+        given = dict(
+            projection_dim=projection_dim,
+            logit_scale_init_value=logit_scale_init_value,
+            loss_type=loss_type,
+            hinge_margin=hinge_margin,
+            initializer_range=initializer_range,
+        )
+        check_value_types(type(self).__name__, given, self.value_kinds)
+        for name, sub, cls in (
+            ("tune_config", tune_config, TuneTitleTuneConfig),
+            ("title_config", title_config, TuneTitleTextConfig),
+        ):
+            if not isinstance(sub, (dict, PretrainedConfig, type(None))):
+                raise TypeError(
+                    f"{type(self).__name__}: {name} must be a dict or a {cls.__name__}, got "
+                    f"{type(sub).__name__}"
+                )
         if loss_type not in LOSS_TYPES:
             raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {loss_type!r}")
         if projection_dim < 1:

@@ -166,6 +166,40 @@ def test_config_rejects_bad_values(kwargs, message):
         MeasureNoteConfig(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"measure_num_heads": 4.0}, "measure_num_heads must be a whole number, got 4.0"),
+        ({"note_hidden_size": None}, "note_hidden_size must be a whole number, got None"),
+        ({"note_num_layers": True}, "note_num_layers must be a whole number, got True"),
+        ({"embedding_size": 128.0}, "embedding_size must be a whole number"),
+        ({"final_dropout": "0.1"}, "final_dropout must be a real number, got '0.1'"),
+        ({"feature_names": "main"}, "feature_names must be a list, got 'main'"),
+        ({"vocab_sizes": {"main": 88.0, "dur": 5}}, r"vocab_sizes\['main'\] must be a whole"),
+        ({"embedding_sizes": {"main": "4", "dur": 4}}, r"embedding_sizes\['main'\] must be"),
+        ({"use_cache": "maybe"}, "use_cache must be true or false"),
+    ],
+)
+def test_config_refuses_wrong_types_by_name(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        MeasureNoteConfig(**kwargs)
+
+
+def test_a_saved_config_of_the_wrong_types_is_refused_by_name(tester, tmp_path):
+    import json
+
+    tester.model().save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    saved["measure_num_heads"] = 4.0  # a hand-edited config.json: torch said "empty() ..."
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(TypeError, match="measure_num_heads must be a whole number"):
+        MeasureNoteForCausalLM.from_pretrained(tmp_path)
+    config = tester.get_config()
+    config.final_dropout = "0.1"  # set after the config was made: checked when the model is
+    with pytest.raises(TypeError, match="final_dropout must be a real number"):
+        MeasureNoteForCausalLM(config)
+
+
 def test_config_unknown_preset():
     with pytest.raises(ValueError, match="unknown preset"):
         MeasureNoteConfig.from_preset("huge")

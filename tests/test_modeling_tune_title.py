@@ -273,6 +273,30 @@ def test_invalid_options_raise():
         TuneTitleConfig(loss_type="triplet")
 
 
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (TuneTitleTuneConfig, {"summary_hidden_size": 8.0}, "summary_hidden_size must be a whole"),
+        (TuneTitleTuneConfig, {"dropout": "0.1"}, "dropout must be a real number"),
+        (TuneTitleTuneConfig, {"freeze_backbone": "yes"}, "freeze_backbone must be true or false"),
+        (TuneTitleTuneConfig, {"backbone_config": "small"}, "backbone_config must be a dict"),
+        (TuneTitleTextConfig, {"char_hidden_size": None}, "char_hidden_size must be a whole"),
+        (TuneTitleTextConfig, {"max_length": 32.5}, "max_length must be a whole number"),
+        (TuneTitleConfig, {"projection_dim": 64.0}, "projection_dim must be a whole number"),
+        (TuneTitleConfig, {"hinge_margin": "0.4"}, "hinge_margin must be a real number"),
+        (TuneTitleConfig, {"title_config": "char_gru"}, "title_config must be a dict"),
+        (
+            TuneTitleConfig,
+            {"tune_config": {"backbone_config": {"measure_num_heads": 4.0}}},
+            "MeasureNoteConfig: measure_num_heads must be a whole number",
+        ),
+    ],
+)
+def test_configs_refuse_wrong_types_by_name(cls, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        cls(**kwargs)
+
+
 def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
     config = tester.get_config(tune={"encoder_type": "cnn"})
     model = TuneTitleModel(config).eval()
