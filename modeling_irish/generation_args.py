@@ -7,6 +7,7 @@ Kept free of torch so that the command line can use them while it reads its argu
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 import re
 from fractions import Fraction
@@ -127,7 +128,30 @@ def check_seed(seed: int) -> int:
     return seed
 
 
+def _check_number(name: str, value: Any, whole: bool) -> None:
+    """A `TypeError` naming ``value`` unless it is a whole number (``whole``) or a real number;
+    a bool is neither (``True`` is no count of 1)."""
+    kind = numbers.Integral if whole else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "a whole number" if whole else "a real number"
+        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+
+
 def check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float) -> None:
+    """Refuse sampling settings up front, by name: ``num_tunes`` and ``top_k`` whole numbers
+    (a `TypeError` otherwise: ``top_k=2.5`` failed in the middle of sampling), ``temperature``
+    and ``top_p`` real numbers, each in its range (a `ValueError`).
+
+    >>> check_sampling(4, temperature=1.0, top_k=0, top_p=0.9)
+    >>> check_sampling(4, temperature=1.0, top_k=2.5, top_p=0.9)
+    Traceback (most recent call last):
+    ...
+    TypeError: top_k must be a whole number, got 2.5 (float)
+    """
+    _check_number("num_tunes", num_tunes, whole=True)
+    _check_number("temperature", temperature, whole=False)
+    _check_number("top_k", top_k, whole=True)
+    _check_number("top_p", top_p, whole=False)
     if num_tunes < 1:
         raise ValueError(f"num_tunes must be at least 1, got {num_tunes}")
     if not 0 <= temperature < float("inf"):
@@ -149,6 +173,9 @@ def bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
 
 
 def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
+    for name, value in (("num_bars", num_bars), ("max_rows", max_rows), ("min_bars", min_bars)):
+        if value is not None or name == "min_bars":
+            _check_number(name, value, whole=True)
     if num_bars is not None and num_bars < 1:
         raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
     if max_rows is not None and max_rows < 1:

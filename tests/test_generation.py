@@ -364,6 +364,22 @@ def test_bad_sampling_settings_are_refused(generator, kwargs, message):
 
 
 @pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"top_k": 2.5}, "top_k must be a whole number, got 2.5"),  # failed mid-sampling
+        ({"top_k": True}, "top_k must be a whole number, got True"),
+        ({"temperature": "0.8"}, "temperature must be a real number, got '0.8'"),
+        ({"top_p": None}, "top_p must be a real number, got None"),
+        ({"num_tunes": 2.0}, "num_tunes must be a whole number"),
+        ({"num_bars": 8.5}, "num_bars must be a whole number"),
+    ],
+)
+def test_sampling_settings_of_the_wrong_type_are_refused_up_front(generator, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        generator.generate(**{"num_tunes": 1, "num_bars": 4, **kwargs})
+
+
+@pytest.mark.parametrize(
     "key, written, said",
     [("Db minor", "K:C#m", "8 flats"), ("E#", "K:F", "11 sharps")],
 )
