@@ -319,6 +319,8 @@ class TuneTitleTextModel(nn.Module):
         if titles is None:
             if input_ids is None:
                 raise ValueError("no titles: give titles (strings) or title_input_ids")
+            if attention_mask is None:  # every position is read, as transformers' models do
+                attention_mask = torch.ones_like(input_ids)
             return self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         titles = [titles] if isinstance(titles, str) else list(titles)
         if not titles:  # no titles, no vectors (the encoders' batching needs at least one)
@@ -602,9 +604,9 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         title_attention_mask: Optional[torch.LongTensor] = None,
         normalize: bool = True,
     ) -> torch.FloatTensor:
-        """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids; no
-        titles (`[]`) give `(0, projection_dim)`, as encoders of sentences return nothing for
-        nothing."""
+        """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids
+        (without `title_attention_mask`, every position is read); no titles (`[]`) give
+        `(0, projection_dim)`, as encoders of sentences return nothing for nothing."""
         pooled = self.title_model(titles, title_input_ids, title_attention_mask)
         embeds = self.title_projection(pooled.to(self.title_projection.weight.device))
         return F.normalize(embeds, dim=-1) if normalize else embeds

