@@ -448,7 +448,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         Args:
             input_ids: `(batch, seq, n_features)` feature ids.
             measure_numbers: `(batch, seq)` absolute measure group of each row's target; starts
-                at 0 (or at `state.measure_number`), steps 0 or +1.
+                at 0 (or at `state.measure_number` or one more), steps 0 or +1.
             attention_mask: `(batch, seq)`, 1 for real rows; padding must be on the right.
             state: state returned by an earlier call, to continue those sequences.
             use_cache: return the state (default `config.use_cache`, off in training).
@@ -504,6 +504,13 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             segment = segment.masked_fill(~valid, 0)
         if segment.numel() and int(segment.min()) < 0:
             raise ValueError("measure_numbers must not go below the state's (or 0) measure number")
+        if segment.numel() and int(segment[:, 0].max()) > (0 if state is None else 1):
+            # the model counts measures from 0 itself: numbers that start later would be read
+            # as that many measures of nothing (different logits, no error)
+            raise ValueError(
+                "measure_numbers must start at 0 (as the tokenizer makes them), or at the "
+                "state's measure number (or one more) when continuing; this batch starts later"
+            )
         steps = segment.diff(dim=1)
         if valid is not None:  # right padding: a valid row's predecessor is valid too
             steps = steps.masked_fill(~valid[:, 1:], 0)

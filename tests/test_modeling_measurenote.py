@@ -383,6 +383,23 @@ def test_measure_numbers_below_state_are_rejected(tester):
             model(inputs["input_ids"][:, :1], torch.zeros(4, 1, dtype=torch.long), state=state)
 
 
+def test_measure_numbers_that_start_late_are_rejected(tester):
+    """Measure numbers from 1 gave other logits with no error (an empty first measure)."""
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    late = {**inputs, "measure_numbers": inputs["measure_numbers"] + 1}
+    with pytest.raises(ValueError, match="measure_numbers must start at 0"):
+        model(**late)
+    with torch.no_grad():  # a continuation starts at the state's measure, or the next one
+        state = model(**{k: v[:, :5] for k, v in inputs.items()}, use_cache=True).state
+        start = state.measure_number.view(-1, 1)
+        ids = inputs["input_ids"][:, 5:6]
+        model(ids, start, state=state)
+        model(ids, start + 1, state=state)
+        with pytest.raises(ValueError, match="or one more"):
+            model(ids, start + 2, state=state)
+
+
 @pytest.mark.parametrize("change", ["back", "jump"])
 def test_measure_numbers_that_go_back_or_jump_are_rejected(tester, change):
     _, inputs, _ = tester.prepare_config_and_inputs()
