@@ -315,6 +315,17 @@ def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
     return getattr(config, "return_dict", True) if return_dict is None else return_dict
 
 
+def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
+    """`output_attentions=True` asks for what a GRU model does not have: refuse it by name
+    (transformers' callers pass the flag; False and None are accepted)."""
+    if output_attentions:
+        raise ValueError(
+            f"{model} returns no attention weights (output_attentions=True): MeasureNote is "
+            "a GRU model, and its hidden states (or pooled outputs) are always returned "
+            "(output_hidden_states is accepted)"
+        )
+
+
 def check_saved_model_type(path: Any, model_type: str) -> None:
     """Raise `ValueError` when the local folder ``path`` holds a saved model of another type
     than ``model_type`` (its config.json says): transformers only warns, then builds the model
@@ -442,6 +453,8 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         state: Optional[MeasureNoteState] = None,
         use_cache: Optional[bool] = None,
         return_dict: Optional[bool] = None,
+        output_hidden_states: Optional[bool] = None,
+        output_attentions: Optional[bool] = None,
     ) -> Union[MeasureNoteModelOutput, tuple]:
         """Encode rows.
 
@@ -454,7 +467,11 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             use_cache: return the state (default `config.use_cache`, off in training).
             return_dict: a `MeasureNoteModelOutput` (default `config.return_dict`), else its
                 fields that are not None, as a tuple.
+            output_hidden_states: accepted for transformers' callers; the hidden states of
+                every GRU are always returned.
+            output_attentions: only False (or None): a GRU model has no attention weights.
         """
+        _refuse_attentions(output_attentions, type(self).__name__)
         if use_cache is None:
             use_cache = self.config.use_cache and not self.training
         valid = attention_mask.bool() if attention_mask is not None else None
@@ -668,12 +685,17 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         use_cache: Optional[bool] = None,
         labels: Optional[torch.LongTensor] = None,
         return_dict: Optional[bool] = None,
+        output_hidden_states: Optional[bool] = None,
+        output_attentions: Optional[bool] = None,
     ) -> Union[MeasureNoteCausalLMOutput, tuple]:
         """Scores of the next row; with `labels` `(batch, seq, 2)` (main, dur) also the loss.
 
         Labels are the rows' own `main` and `dur` ids (-100 where ignored); the model shifts
         them, so the scores at row t are trained on the labels of row t+1.
+        `output_hidden_states` is accepted (`hidden_states` are always returned);
+        `output_attentions` may only be False: a GRU model has no attention weights.
         """
+        _refuse_attentions(output_attentions, type(self).__name__)
         outputs = self.measurenote(
             input_ids,
             measure_numbers,

@@ -19,6 +19,7 @@ from .modeling_measurenote import (
     MeasureNoteMeasureModule,
     MeasureNoteModel,
     MeasureNoteModelOutput,
+    _refuse_attentions,
     _wants_dict,
     check_saved_model_type,
     init_gru_,
@@ -624,6 +625,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         return_loss: Optional[bool] = None,
         return_dict: Optional[bool] = None,
         labels: Optional[torch.LongTensor] = None,
+        output_hidden_states: Optional[bool] = None,
+        output_attentions: Optional[bool] = None,
     ) -> Union[TuneTitleOutput, tuple]:
         """Embed tunes and titles; `logits_per_tune[i, j]` scores tune i against title j.
 
@@ -639,7 +642,11 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 that are not None, as a tuple.
             labels: ignored: the language-model labels the tune tokenizer returns, accepted so
                 that `model(**tokenizer(tunes), titles=titles)` works.
+            output_hidden_states: accepted; the towers' pooled outputs are always returned
+                (`tune_model_output`, `title_model_output`).
+            output_attentions: only False (or None): no attention weights are returned.
         """
+        _refuse_attentions(output_attentions, type(self).__name__)
         tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)
         if return_loss and len(tune_pooled) != len(title_pooled):

@@ -457,6 +457,20 @@ def test_labels_of_the_wrong_shape_are_refused(tester, shape):
         tester.model()(**inputs, labels=wrong)
 
 
+@pytest.mark.parametrize("cls", [MeasureNoteModel, MeasureNoteForCausalLM])
+def test_output_hidden_states_is_accepted_and_output_attentions_refused(tester, cls):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model(cls)
+    with torch.no_grad():
+        plain = model(**inputs)
+        shown = model(**inputs, output_hidden_states=True, output_attentions=False)
+    for name, value in plain.items():
+        if torch.is_tensor(value):
+            assert torch.equal(value, shown[name]), name
+    with pytest.raises(ValueError, match="returns no attention weights"):
+        model(**inputs, output_attentions=True)
+
+
 def test_resizing_embeddings_says_why_not(tester):
     with pytest.raises(NotImplementedError, match="one embedding table per feature"):
         tester.model().resize_token_embeddings(100)

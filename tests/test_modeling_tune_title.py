@@ -183,6 +183,18 @@ def test_no_tunes_give_no_rows_and_a_tune_of_no_rows_is_refused(tester, encoder_
         model.get_tune_features(ids[:0].new_zeros(2, 0, 20), numbers.new_zeros(2, 0))
 
 
+def test_output_hidden_states_is_accepted_and_output_attentions_refused(tester):
+    config = tester.get_config()
+    model = TuneTitleModel(config).eval()
+    inputs = tester.prepare_inputs(config)
+    with torch.no_grad():
+        plain = model(**inputs)
+        shown = model(**inputs, output_hidden_states=True, output_attentions=False)
+    assert torch.equal(plain.logits_per_tune, shown.logits_per_tune)
+    with pytest.raises(ValueError, match="TuneTitleModel returns no attention weights"):
+        model(**inputs, output_attentions=True)
+
+
 def test_padding_does_not_change_embeddings(tester):
     config = tester.get_config()
     model = TuneTitleModel(config).eval()
