@@ -374,6 +374,18 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
     # MiniLM ships its own attention implementation; nothing here needs an attention backend.
     _supports_sdpa = False
 
+    def get_input_embeddings(self) -> nn.Module:
+        """Not one table: the tune tower embeds each of MeasureNote's 20 features with its own,
+        and the title tower has its own vocabulary (MiniLM's word pieces, or bytes), so
+        `resize_token_embeddings` has nothing to resize."""
+        raise NotImplementedError(
+            "TuneTitleModel has no single input embedding: the tune tower has one table per "
+            "MeasureNote feature (sized by backbone_config.vocab_sizes from the tune tokenizer), "
+            "and the title tower its own (MiniLM word pieces, or 256 bytes); to change the tune "
+            "vocabulary, train a tokenizer (AbcTokenizer.train) and a model whose config takes "
+            "its sizes"
+        )
+
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         """GRUs: xavier input, orthogonal recurrent weights per gate, zero biases; linear normal.

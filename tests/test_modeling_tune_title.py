@@ -291,6 +291,14 @@ def test_a_frozen_minilm_stays_frozen_after_save_and_load(tester, tmp_path):
     assert all(p.requires_grad for p in loaded.tune_model.parameters())
 
 
+def test_resizing_embeddings_says_why_not(tester):
+    model = TuneTitleModel(tester.get_config())
+    with pytest.raises(NotImplementedError, match="no single input embedding"):
+        model.get_input_embeddings()
+    with pytest.raises(NotImplementedError, match="one table per MeasureNote feature"):
+        model.resize_token_embeddings(100)
+
+
 def test_invalid_options_raise():
     with pytest.raises(ValueError, match="encoder_type"):
         TuneTitleTuneConfig(encoder_type="lstm")
