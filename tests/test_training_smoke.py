@@ -1032,3 +1032,26 @@ def test_an_accumulated_update_is_that_of_one_batch_of_all_its_tunes():
     list(_accumulate(accelerator, model, [collate(rows[:2])]))
     for a, b in zip(grads(), alone):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_the_training_step_and_validation_read_a_model_configured_to_return_tuples(tunebook):
+    """A model whose config says `return_dict=False` (as a folder saved that way loads) made the
+    validation and the training step read attributes of a tuple."""
+    from accelerate import Accelerator
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+    from training.train import _accumulate
+
+    texts = Path(tunebook).read_text(encoding="utf-8").split("\n\n")[:4]
+    tok = AbcTokenizer.train(texts)
+    config = tiny_measurenote_config(vocab_sizes=tok.abc_vocab.sizes, return_dict=False)
+    model = MeasureNoteForCausalLM(config)
+    batch = AbcDataCollator()([tok(t) for t in texts])
+    accelerator = Accelerator(cpu=True)
+    metrics = common.evaluate_lm(model, [batch], accelerator, [0, 1, 2])
+    assert math.isfinite(metrics["nll"]) and metrics["nll"] > 0
+    ((out, _),) = list(_accumulate(accelerator, model, [batch]))
+    assert math.isfinite(out.loss.item())
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

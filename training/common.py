@@ -191,7 +191,7 @@ def evaluate_lm(
     model.eval()
     rows = []
     for batch in dataloader:
-        out = model(**{k: v for k, v in batch.items() if k != "labels"})
+        out = model(**{k: v for k, v in batch.items() if k != "labels"}, return_dict=True)
         sums = per_tune_nll(out.logits, out.dur_logits, batch["labels"], ignored_dur_ids)
         rows.append(accelerator.gather_for_metrics(sums))
     model.train(was_training)

@@ -232,7 +232,7 @@ def _accumulate(
     for i, (batch, count) in enumerate(zip(group, counts)):
         last = i == len(group) - 1
         with contextlib.nullcontext() if last else accelerator.no_sync(model):
-            out = model(**batch)
+            out = model(**batch, return_dict=True)
             share = count / totals
             loss = (out.loss_main * share[0] + weight * out.loss_dur * share[1]) * scale
             accelerator.backward(loss.to(out.loss.dtype))

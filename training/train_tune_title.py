@@ -237,6 +237,7 @@ def _loss(model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict) -> torch.T
         batch["measure_numbers"],
         batch["attention_mask"],
         titles=batch["titles"],
+        return_dict=True,
     )
     if unwrapped.config.loss_type == "cosine":
         return cosine_pair_loss(out.tune_embeds, out.title_embeds, batch["positives_mask"])
