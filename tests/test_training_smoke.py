@@ -653,10 +653,12 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
         common.push_to_hub(str(tmp_path), "someone/model")
 
 
-def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(monkeypatch, tmp_path):
+@pytest.fixture
+def fake_hub(monkeypatch) -> list[dict]:
+    """The Hub replaced by a stand-in that records each `upload_folder` call's arguments."""
     import huggingface_hub
 
-    uploads = []
+    uploads: list[dict] = []
 
     class FakeApi:
         def __init__(self, token=None):
@@ -671,16 +673,20 @@ def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(monkeypatch, tmp_
 
     monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    return uploads
+
+
+def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_path):
+    uploads = fake_hub
     assert common.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
     assert {"retrieval_eval/*", "step_*"} <= set(uploads[0]["ignore_patterns"])
 
 
 def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
-    tunebook, cache_dir, tmp_path, monkeypatch
+    tunebook, cache_dir, tmp_path, fake_hub
 ):
     """The trackers were given every scalar flag, the token included (TensorBoard wrote it to
     hparams.yml and its event file), and the upload left their folder in."""
-    import huggingface_hub
     from huggingface_hub.utils import filter_repo_objects
 
     out = tmp_path / "run"
@@ -691,21 +697,7 @@ def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
     assert any("tfevents" in name for name in files)
     assert not [name for name in files if secret.encode() in (out / name).read_bytes()]
 
-    uploads = []
-
-    class FakeApi:
-        def __init__(self, token=None):
-            pass
-
-        def create_repo(self, repo_id, exist_ok=False):
-            pass
-
-        def upload_folder(self, **kwargs):
-            uploads.append(kwargs)
-            return "https://hub/commit"
-
-    monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    uploads = fake_hub
     common.push_to_hub(str(out), "someone/model", token=secret)
     sent = list(filter_repo_objects(files, ignore_patterns=uploads[0]["ignore_patterns"]))
     assert "model.safetensors" in sent
