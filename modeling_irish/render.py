@@ -1,17 +1,20 @@
-"""Render ABC tunes to SVG (verovio), MIDI (music21) and WAV (fluidsynth + a GM soundfont)."""
+"""Render ABC tunes to SVG (verovio), MIDI (music21, from the package's own reading of the
+tune) and WAV (fluidsynth + a GM soundfont)."""
 
 from __future__ import annotations
 
-import logging
 import os
+import re
 import shutil
 import subprocess
 import warnings
 from collections.abc import Sequence
+from fractions import Fraction
 
 __all__ = [
     "RenderError",
     "find_soundfont",
+    "played_events",
     "render_abc",
     "to_midi",
     "to_svg",
@@ -19,8 +22,6 @@ __all__ = [
     "tune_label",
     "unavailable_formats",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Where Debian/Ubuntu packages put General MIDI soundfonts (fluid-soundfont-gm and others).
 SOUNDFONT_PATHS = (
@@ -65,50 +66,90 @@ def to_svg(abc: str, path: str) -> list[str]:
 
 
 def to_midi(abc: str, path: str, tempo: int = 200) -> str:
-    """Write a MIDI file with music21 (repeats expanded), ``tempo`` quarter notes a minute.
+    """Write a MIDI file of the tune as this package reads it (`parse_abc`), with music21.
 
-    Repeats music21 cannot expand (a ``|:`` never closed, endings out of order) are played once,
-    with a warning. Raises `RenderError` when music21 cannot read the tune or write the file.
+    The notes are played in `played_order` (repeats and endings unfolded as the package does),
+    at their sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and
+    octave applied), tuplets scaled, tied notes joined and chords sounding together. Grace
+    notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
+    plays its first. The tempo is the ``Q:`` field's (``Q:3/8=60`` is 90 quarter notes a
+    minute), else ``tempo`` quarter notes a minute. Raises `RenderError` when the tune cannot
+    be read or music21 cannot write the file.
+
+    >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "/tmp/tune.mid")  # doctest: +SKIP
+    '/tmp/tune.mid'
     """
     import music21
 
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    try:
+        tune = parse_abc(abc)
+    except AbcParseError as err:
+        raise RenderError(f"not readable ABC: {err}") from None
+    bpm = _quarters_a_minute((tune.fields.get("Q") or [""])[0], tune.unit, tempo)
+    part = music21.stream.Part()
+    part.insert(0, music21.tempo.MetronomeMark(number=bpm))
+    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
+    if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
+        part.insert(0, music21.meter.TimeSignature(meter))
+    for pitches, length in played_events(tune.tokens):
+        if not pitches:
+            element = music21.note.Rest()
+        elif len(set(pitches)) == 1:
+            element = music21.note.Note(music21.pitch.Pitch(midi=pitches[0]))
+        else:
+            element = music21.chord.Chord([music21.pitch.Pitch(midi=p) for p in set(pitches)])
+        element.quarterLength = length
+        part.append(element)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            score = music21.converter.parse(abc, format="abc")
-        except Exception as err:  # noqa: BLE001 (music21 raises many kinds on bad ABC)
-            raise RenderError(f"music21 could not read the tune: {_first_line(err)}") from err
-        try:  # per part: Score.expandRepeats refuses the metadata-only streams of an ABC score
-            parts = [p.expandRepeats() if p[music21.stream.Measure] else p for p in score.parts]
-            score = music21.stream.Score(parts)
-        except Exception:  # noqa: BLE001 (music21 refuses some repeat layouts: keep them as read)
-            logger.warning(
-                "music21 could not expand the repeats of %s; writing them once", tune_label(abc)
-            )
-            _drop_repeats(score)
-        score.insert(0, music21.tempo.MetronomeMark(number=tempo))
-        try:
-            score.write("midi", fp=path)
-        except Exception as err:  # noqa: BLE001 (the writer fails on some scores it was given)
-            if os.path.exists(path):
-                os.remove(path)
+            music21.stream.Score([part]).write("midi", fp=path)
+        except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
+            _remove(path)
             raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
     return path
 
 
-def _drop_repeats(score) -> None:
-    """Make the repeat barlines of a music21 score plain and remove its ending brackets, in
-    place: the MIDI writer expands repeats again and would fail where `expandRepeats` did."""
-    import music21
+def played_events(tokens: Sequence) -> list[tuple[tuple[int, ...], Fraction]]:
+    """``(MIDI pitches, quarter length)`` of every note, chord and rest of a tune's `tokens`
+    (`parse_abc`), in the order they are played: repeats and endings unfolded (`played_order`),
+    tuplets scaled and tied notes joined (`sounding_events`); a rest has no pitch.
 
-    for measure in score.recurse().getElementsByClass(music21.stream.Measure):
-        if isinstance(measure.leftBarline, music21.bar.Repeat):
-            measure.leftBarline = None
-        if isinstance(measure.rightBarline, music21.bar.Repeat):
-            measure.rightBarline = music21.bar.Barline("regular")
-    for part in score.parts:
-        for bracket in list(part[music21.spanner.RepeatBracket]):
-            part.remove(bracket, recurse=True)
+    >>> from tokenization.abc_parser import parse_abc
+    >>> events = played_events(parse_abc("X:1\\nL:1/8\\nK:D\\nc2-c (3Bcd|1 z:|2 [CE]||").tokens)
+    >>> [(pitches, str(length)) for pitches, length in events][:6]
+    [((73,), '3/2'), ((71,), '1/3'), ((73,), '1/3'), ((74,), '1/3'), ((), '1/2'), ((73,), '3/2')]
+    >>> events[-1]
+    ((61, 64), Fraction(1, 2))
+    """
+    from tokenization.analysis import played_order
+
+    from .quality import sounding_events
+
+    bars = [token.text if token.kind == "bar" else "" for token in tokens]
+    return [
+        (tuple(pitches), Fraction(length))
+        for pitches, length in sounding_events([tokens[i] for i in played_order(bars)])
+    ]
+
+
+_TEMPO_BEAT = re.compile(r"(\d+)\s*/\s*(\d+)")
+
+
+def _quarters_a_minute(field: str, unit: Fraction, default: float) -> float:
+    """Quarter notes a minute of a ``Q:`` field: ``1/4=120``, ``3/8=60`` (90), ``"Allegro"
+    1/4=120``, ``C=120`` or a bare ``120`` (unit notes a minute); ``default`` when it gives no
+    usable tempo."""
+    text = re.sub(r'"[^"]*"', " ", field)
+    beats, _, rate = text.rpartition("=") if "=" in text else ("", "", text)
+    number = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", rate)
+    if number is None:
+        return default
+    lengths = [Fraction(int(a), int(b)) for a, b in _TEMPO_BEAT.findall(beats) if int(b)]
+    quarters = float(number[1]) * float(sum(lengths) if lengths else unit) * 4
+    return quarters if 0 < quarters < 10_000 else default
 
 
 def tune_label(abc: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import wave
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def test_midi_has_the_notes_with_repeats(tmp_path):
     import music21
 
     out = render_abc(ABC, str(tmp_path / "tune"), formats=["midi"])
-    score = music21.converter.parse(out["midi"])
+    score = music21.converter.parse(out["midi"]).stripTies()  # notes split at barlines
     pitches = [p.midi for n in score.recurse().notes for p in n.pitches]
     # Two passes over G A B d e d B G, first ending A, second ending G (repeats expanded).
     assert pitches == [67, 69, 71, 74, 76, 74, 71, 67, 69, 67, 69, 71, 74, 76, 74, 71, 67, 67]
@@ -63,7 +64,7 @@ def test_unknown_format_is_refused(tmp_path):
 def _midi_pitches(path) -> list[int]:
     import music21
 
-    score = music21.converter.parse(str(path))
+    score = music21.converter.parse(str(path)).stripTies()  # notes split at barlines
     return [p.midi for n in score.recurse().notes for p in n.pitches]
 
 
@@ -91,12 +92,117 @@ def _no_wav(monkeypatch) -> None:
     monkeypatch.delenv("SOUNDFONT", raising=False)
 
 
-def test_repeats_music21_cannot_expand_are_written_once(tmp_path, caplog):
-    abc = "X:1\nT:t\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\n"  # |: never closed
-    with caplog.at_level("WARNING", logger="modeling_irish.render"):
-        out = render_abc(abc, str(tmp_path / "tune"), formats=["midi"])
-    assert "could not expand the repeats of X:1 T:t" in caplog.text
-    assert _midi_pitches(out["midi"]) == [67, 69, 67, 67, 69, 71, 69, 71, 69, 69, 71, 74]
+def _midi_notes(path) -> list[tuple[Fraction, int, Fraction]]:
+    """``(start, MIDI pitch, length)`` in quarter notes of every note of a MIDI file, read from
+    its events (music21's reader would split notes at its barlines); none may be left on."""
+    import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    sounding, notes = {}, []
+    for track in midi.tracks:
+        now = 0
+        for event in track.events:
+            if isinstance(event, music21.midi.DeltaTime):
+                now += event.time
+            elif event.type == music21.midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
+                assert event.pitch not in sounding, f"{event.pitch} started twice"
+                sounding[event.pitch] = now
+            elif event.type in (
+                music21.midi.ChannelVoiceMessages.NOTE_OFF,
+                music21.midi.ChannelVoiceMessages.NOTE_ON,
+            ):
+                start = sounding.pop(event.pitch)  # a NOTE_OFF before its NOTE_ON fails here
+                notes.append((start, event.pitch, now - start))
+    assert not sounding, f"notes never released: {sounding}"
+    tick = midi.ticksPerQuarterNote
+    return sorted((Fraction(start, tick), p, Fraction(n, tick)) for start, p, n in notes)
+
+
+def _played(body: str, header: str = "M:4/4\nL:1/8\n", tmp_path=None) -> list[int]:
+    from modeling_irish.render import to_midi
+
+    path = to_midi(f"X:1\nT:t\n{header}{body}\n", str(tmp_path / "t.mid"))
+    return [pitch for _, pitch, _ in _midi_notes(path)]
+
+
+C, D, E, F, G, A, B, c, d = 60, 62, 64, 65, 67, 69, 71, 72, 74
+
+
+def test_midi_plays_repeats_as_the_package_unfolds_them(tmp_path):
+    # a :| with no |: goes back to the end of the last repeat, not to the start: A A B B
+    got = _played("K:C\nCDEF|DEFG:|GABc|ABcd:|", tmp_path=tmp_path)
+    assert got == [C, D, E, F, D, E, F, G] * 2 + [G, A, B, c, A, B, c, d] * 2
+    assert _played("K:C\nCDEF:|GABc:|", tmp_path=tmp_path) == [C, D, E, F] * 2 + [G, A, B, c] * 2
+    # a |: never closed is played once
+    assert _played("K:C\n|:CDE CDE|GAB GAd|", tmp_path=tmp_path) == [
+        C,
+        D,
+        E,
+        C,
+        D,
+        E,
+        G,
+        A,
+        B,
+        G,
+        A,
+        d,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "pitches"),
+    [
+        ("K:G\n^c2 c2|c2", [73, 73, 72]),  # an accidental holds to the bar line
+        ("K:D\n=c2 c2|c2", [72, 72, 73]),
+        ("K:G\nB2 [K:Bb] B2|", [71, 70]),  # inline key change
+        ("K:D^g\nG2 c2|", [68, 73]),  # explicit accidentals of K:
+        ("K:HP\nG2 c2 f2|", [67, 73, 78]),  # highland pipes: A mixolydian
+    ],
+)
+def test_midi_pitches_are_those_the_package_reads(tmp_path, body, pitches):
+    assert _played(body, tmp_path=tmp_path) == pitches
+
+
+def test_midi_notes_and_lengths_follow_the_package_reading(tmp_path):
+    from modeling_irish.render import played_events, to_midi
+    from tokenization.abc_parser import parse_abc
+
+    abc = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:(3ABc d2-d|[DF]2 z A/B/c:|\n"
+    notes, now = [], Fraction(0)
+    for pitches, length in played_events(parse_abc(abc).tokens):
+        notes += [(now, pitch, length) for pitch in pitches]
+        now += length
+    assert _midi_notes(to_midi(abc, str(tmp_path / "t.mid"))) == sorted(notes)
+    assert (Fraction(1), 74, Fraction(3, 2)) in notes  # tied d2-d: one note of 3 eighths
+
+
+def test_graces_and_chord_symbols_are_not_played(tmp_path):
+    # they were NOTE_OFF before NOTE_ON, notes never released (a 22 s WAV of a 4 s tune)
+    got = _played('K:D\n"D"{g}A2 {ag}fe "G"{/B}d2 AF|]', tmp_path=tmp_path)
+    assert got == [69, 78, 76, 74, 69, 66]
+
+
+def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
+    assert _played("K:D\nDEFG ABcd|]", header="", tmp_path=tmp_path)[:2] == [62, 64]
+
+
+@pytest.mark.parametrize(
+    ("field", "quarters"), [("", 200), ("Q:1/4=120\n", 120), ("Q:3/8=60\n", 90),
+                            ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 50)]
+)  # fmt: skip
+def test_midi_tempo_is_the_q_field_or_the_default(tmp_path, field, quarters):
+    import music21
+
+    from modeling_irish.render import to_midi
+
+    path = to_midi(f"X:1\nL:1/8\n{field}K:D\nDEFG|]\n", str(tmp_path / "t.mid"))
+    score = music21.converter.parse(path)
+    (mark,) = score.recurse().getElementsByClass(music21.tempo.MetronomeMark)
+    assert mark.getQuarterBPM() == pytest.approx(quarters, rel=1e-4)
 
 
 def test_a_tune_music21_cannot_read_leaves_no_file(tmp_path, monkeypatch):
