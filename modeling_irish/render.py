@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Sequence
 from fractions import Fraction
@@ -293,12 +294,15 @@ def render_abc(
         if "svg" in formats:
             out["svg"] = to_svg(abc, stem + ".svg")
             written += out["svg"]
-        if "midi" in formats or "wav" in formats:
+        if "midi" in formats:
             written.append(stem + ".mid")
-            midi_path = to_midi(abc, stem + ".mid", tempo=tempo)
-            if "midi" in formats:
-                out["midi"] = midi_path
+            out["midi"] = midi_path = to_midi(abc, stem + ".mid", tempo=tempo)
         if "wav" in formats:
+            if "midi" not in formats:  # a file of its own: never a stem.mid already there
+                handle, midi_path = tempfile.mkstemp(suffix=".mid")
+                os.close(handle)
+                written.append(midi_path)
+                to_midi(abc, midi_path, tempo=tempo)
             try:
                 written.append(stem + ".wav")
                 out["wav"] = to_wav(midi_path, stem + ".wav", soundfont)

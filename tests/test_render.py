@@ -408,6 +408,17 @@ def test_a_failed_wav_is_skipped_and_its_midi_kept_only_when_asked_for(tmp_path,
     assert [p.name for p in tmp_path.iterdir()] == ["asked.mid"]
 
 
+def test_wav_alone_leaves_a_midi_of_the_same_name_alone(tmp_path, monkeypatch):
+    # the MIDI synthesised was written to stem.mid, then removed: a file already there was lost
+    commands = _fake_fluidsynth(monkeypatch, 0, writes=True)
+    (tmp_path / "tune.mid").write_bytes(b"MThd mine")
+    out = render_abc(ABC, str(tmp_path / "tune"), formats=["wav"])
+    assert out["wav"] == str(tmp_path / "tune.wav")
+    assert (tmp_path / "tune.mid").read_bytes() == b"MThd mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tune.mid", "tune.wav"]
+    assert not os.path.exists(commands[0][-1])  # the temporary MIDI is gone
+
+
 def test_an_interrupted_render_removes_what_it_wrote(tmp_path, monkeypatch):
     import modeling_irish.render as render
 
