@@ -177,6 +177,13 @@ def is_soundfont(path: str) -> bool:
     return head[:4] == b"RIFF" and head[8:12] == b"sfbk"
 
 
+def _is_cut_short(path: str) -> bool:
+    """Whether the RIFF chunk of ``path`` says it is longer than the file (a partial copy)."""
+    with open(path, "rb") as handle:
+        size = int.from_bytes(handle.read(8)[4:8], "little")
+    return size + 8 > os.path.getsize(path)
+
+
 def find_soundfont(explicit: str | None = None) -> str | None:
     """A General MIDI soundfont: ``explicit``, ``$SOUNDFONT``, or a Debian package's file.
     An ``explicit`` file that does not exist is an error, not a reason to use another."""
@@ -185,6 +192,8 @@ def find_soundfont(explicit: str | None = None) -> str | None:
     if explicit and not is_soundfont(explicit):
         # fluidsynth warns, then renders with its own font and exits 0
         raise ValueError(f"--soundfont {explicit}: not a SoundFont (.sf2) file")
+    if explicit and _is_cut_short(explicit):  # fluidsynth, again, would use its own font
+        raise ValueError(f"--soundfont {explicit}: damaged SoundFont (shorter than it says)")
     for candidate in (explicit, os.environ.get("SOUNDFONT"), *SOUNDFONT_PATHS):
         if candidate and os.path.isfile(candidate):
             return candidate
@@ -243,6 +252,10 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
     except BaseException:  # interrupted: no half-written WAV is left
         _remove(path)
         raise
+    failed_font = re.search(r"Failed to load the SoundFont.*", result.stderr)
+    if failed_font:  # it renders with its default font, if any, and exits 0
+        _remove(path)
+        raise RenderError(f"fluidsynth: {failed_font[0].strip()}")
     if result.returncode != 0 or not os.path.isfile(path):
         _remove(path)
         raise RenderError(f"fluidsynth failed: {result.stderr.strip()[-500:]}")

@@ -355,6 +355,18 @@ def _fake_fluidsynth(monkeypatch, returncode: int, writes: bool, stderr: str = "
     return commands
 
 
+def test_a_damaged_soundfont_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    font = tmp_path / "cut.sf2"
+    font.write_bytes(b"RIFF\xda\x60\xd8\x08sfbkLIST" + bytes(200))  # a big font's first bytes
+    with pytest.raises(ValueError, match="damaged SoundFont"):
+        find_soundfont(str(font))
+    # and whatever fluidsynth could not load, although it wrote a WAV and exited 0
+    _fake_fluidsynth(monkeypatch, 0, writes=True, stderr="Failed to load the SoundFont x.sf2\n")
+    with pytest.raises(RenderError, match="Failed to load the SoundFont x.sf2"):
+        to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
+    assert not (tmp_path / "out.wav").exists()
+
+
 def test_a_fluidsynth_failure_removes_its_partial_wav(tmp_path, monkeypatch):
     commands = _fake_fluidsynth(monkeypatch, 1, writes=True, stderr="x" * 600 + "bad font")
     (tmp_path / "in.mid").write_bytes(b"MThd")
