@@ -41,7 +41,8 @@ class RenderError(RuntimeError):
 def to_svg(abc: str, path: str) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
 
-    Every page is engraved before the first is written: a failure leaves no file behind.
+    Every page is engraved before the first is written: a failure leaves no file behind. A text
+    without an ``X:`` line is given ``X:1``.
 
     >>> to_svg("X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|]", "/tmp/tune.svg")  # doctest: +SKIP
     ['/tmp/tune.svg']
@@ -50,6 +51,8 @@ def to_svg(abc: str, path: str) -> list[str]:
         import verovio
     except ImportError as err:
         raise RenderError("SVG needs verovio: pip install verovio") from err
+    if not re.search(r"^X:", abc, re.MULTILINE):  # verovio reads no tune without one
+        abc = "X:1\n" + abc
     verovio.enableLog(verovio.LOG_ERROR)  # not "Information field R is ignored" on every tune
     toolkit = verovio.toolkit()
     toolkit.setOptions({"adjustPageHeight": True, "breaks": "auto", "scale": 50})

@@ -24,6 +24,13 @@ def test_svg_is_engraved(tmp_path):
     assert text.startswith("<svg") and text.count("<g ") > 10
 
 
+def test_a_tune_without_x_is_engraved(tmp_path):
+    pytest.importorskip("verovio")
+    out = render_abc("T:t\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|]\n", str(tmp_path / "t"), ["svg"])
+    (path,) = out["svg"]
+    assert Path(path).read_text(encoding="utf-8").startswith("<svg")
+
+
 def test_midi_has_the_notes_with_repeats(tmp_path):
     import music21
 
