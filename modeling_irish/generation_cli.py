@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from .cli import (
@@ -398,16 +399,19 @@ def _render_one(
     soundfont: str | None,
     name: str,
     line_offset: int = 0,
+    taken: Collection[str] = (),
 ) -> list[str] | None:
     """Render one tune and print the paths; return the paths written (none without
     ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
-    (`render_abc` leaves no partial files)."""
+    (`render_abc` leaves no partial files). ``taken``: paths an SVG page must not take."""
     if not formats:
         return []
     from .render import RenderError, render_abc
 
     try:
-        out = render_abc(abc, stem, formats, soundfont=soundfont, line_offset=line_offset)
+        out = render_abc(
+            abc, stem, formats, soundfont=soundfont, line_offset=line_offset, taken=taken
+        )
     except RenderError as err:
         print(f"irish-tune {name}: {err}", file=sys.stderr)
         return None
@@ -426,10 +430,14 @@ def run_render(args: argparse.Namespace) -> int:
     """``irish-tune render``: SVG, MIDI and WAV of every tune of ABC files (``-``: stdin).
 
     Each file's tunes are written as ``OUT/<file name>`` (one tune) or ``OUT/<file name>_<n>``;
-    a file name met twice gets ``-2``, ``-3``... A tune music21 or verovio cannot read is named
-    on stderr and left out (no partial files); the others are rendered, and the exit status is
-    1. Every file is read before anything is rendered, so a wrong path fails at once."""
+    a file name met twice gets ``-2``, ``-3``..., and so does a tune name already given in the
+    run (``two_1.abc`` beside ``two.abc``); an SVG page that would take another output's name
+    (``t-2.svg``) gets ``-2``, ``-3``... too: no file is written twice. A tune that cannot be
+    rendered is named on stderr and left out (no partial files); the others are rendered, and
+    the exit status is 1. Every file is read before anything is rendered, so a wrong path
+    fails at once."""
     from .abc_sources import iter_raw_tunes, text_tunes
+    from .render import tune_label
 
     if not args.formats:
         raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
@@ -442,46 +450,55 @@ def run_render(args: argparse.Namespace) -> int:
         found = list(text_tunes(text, where) if path == "-" else iter_raw_tunes(path))
         if not found:
             raise ValueError(f"no tune (X: line) in {where}")
-        books.append((where, _render_base(path, [taken for _, taken, _ in books]), found))
+        books.append((where, _render_base(path, [base for _, base, _ in books]), found))
     formats = _usable_formats(list(args.formats), args.soundfont, "render", require=True)
     _out_folder(args.out)
-    failed = total = 0
-    for where, base, found in books:
-        failed += _render_book(where, base, found, formats, args)
-        total += len(found)
+    stems = _render_stems(books)
+    taken = {os.path.join(args.out, stem) + ".svg" for stem in stems}  # no SVG page takes one
+    failed = 0
+    tunes = [(where, raw) for where, _, found in books for raw in found]
+    for (where, raw), stem in zip(tunes, stems, strict=True):
+        name = f"render: {where} line {raw.line} ({tune_label(raw.text)})"
+        stem_path = os.path.join(args.out, stem)
+        written = _render_one(
+            raw.text, stem_path, formats, args.soundfont, name, raw.line_offset, taken
+        )
+        failed += written is None
+        taken.update(written or ())
     if failed:
-        print(f"irish-tune render: {failed} of {total} tunes not rendered", file=sys.stderr)
+        print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
     return 1 if failed else 0
 
 
 def _render_base(path: str, taken: list[str]) -> str:
     """The output name of a file's tunes: its name without extension (``stdin`` for ``-``),
-    with ``-2``, ``-3``... when an earlier file of the command has the same name."""
+    with ``-2``, ``-3``... when an earlier file of the command has the same name.
+
+    >>> _render_base("b/t.abc", ["t"])
+    't-2'
+    """
     base = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
-    name, n = base, 1
+    return _unique_name(base, taken)
+
+
+def _unique_name(name: str, taken: Collection[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``... the first not in ``taken``."""
+    base, n = name, 1
     while name in taken:
         n += 1
         name = f"{base}-{n}"
     return name
 
 
-def _render_book(
-    where: str,
-    base: str,
-    found: list[RawTune],
-    formats: list[str],
-    args: argparse.Namespace,
-) -> int:
-    """Render the tunes (`RawTune`) of one file; return how many failed."""
-    from .render import tune_label
-
-    failed = 0
-    for i, raw in enumerate(found, 1):
-        stem = os.path.join(args.out, base if len(found) == 1 else f"{base}_{i}")
-        name = f"render: {where} line {raw.line} ({tune_label(raw.text)})"
-        written = _render_one(raw.text, stem, formats, args.soundfont, name, raw.line_offset)
-        failed += written is None
-    return failed
+def _render_stems(books: list[tuple[str, str, list[RawTune]]]) -> list[str]:
+    """The output name of every tune of ``books`` (``(where, base, tunes)``): ``base`` for a
+    file's only tune, ``base_<n>`` for its n-th, each made unique in the run with ``-2``,
+    ``-3``... (a file ``two_1.abc`` beside the first tune of ``two.abc``)."""
+    stems: list[str] = []
+    for _, base, found in books:
+        for i in range(1, len(found) + 1):
+            stems.append(_unique_name(base if len(found) == 1 else f"{base}_{i}", set(stems)))
+    return stems
 
 
 def _read_corpus(path: str, limit: int | None) -> list[list]:

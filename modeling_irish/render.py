@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from fractions import Fraction
 
 __all__ = [
@@ -38,8 +38,9 @@ class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
 
 
-def to_svg(abc: str, path: str) -> list[str]:
+def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
+    (a page path in ``taken``, another output of the same run, becomes ``path-2-2``...).
 
     Every page is engraved before the first is written: a failure leaves no file behind. A text
     without an ``X:`` line is given ``X:1``.
@@ -62,7 +63,10 @@ def to_svg(abc: str, path: str) -> list[str]:
     paths = []
     stem, ext = os.path.splitext(path)
     for page, svg in enumerate(pages, 1):
-        out = path if page == 1 else f"{stem}-{page}{ext}"
+        out, again = (path if page == 1 else f"{stem}-{page}{ext}"), 1
+        while page > 1 and out in taken:
+            again += 1
+            out = f"{stem}-{page}-{again}{ext}"
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(svg)
         paths.append(out)
@@ -288,6 +292,7 @@ def render_abc(
     soundfont: str | None = None,
     tempo: int = 200,
     line_offset: int = 0,
+    taken: Collection[str] = (),
 ) -> dict[str, list[str] | str]:
     """Render one tune to ``stem.svg``, ``stem.mid`` and ``stem.wav`` (those asked for).
 
@@ -298,7 +303,7 @@ def render_abc(
     reader refuses (`irish-tune check` names why) is refused before any engraver sees it:
     verovio aborts the whole process on some malformed ABC (unbalanced chords) instead of
     raising. ``line_offset`` is added to the line of such an error (the tune's place in its
-    file, `RawTune.line_offset`).
+    file, `RawTune.line_offset`). ``taken``: paths no SVG page may take (`to_svg`).
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -308,7 +313,7 @@ def render_abc(
     written: list[str] = []
     try:
         if "svg" in formats:
-            out["svg"] = to_svg(abc, stem + ".svg")
+            out["svg"] = to_svg(abc, stem + ".svg", taken)
             written += out["svg"]
         if "midi" in formats:
             written.append(stem + ".mid")

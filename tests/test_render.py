@@ -474,3 +474,36 @@ def test_render_cli_takes_several_files(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err and not (tmp_path / "o2").exists()
     assert main(["render", "-", "-", "--out", str(tmp_path / "o3"), "--formats", "midi"]) == 2
     assert "'-' (stdin) can be given once" in capsys.readouterr().err
+
+
+def test_render_cli_never_writes_one_name_twice(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    # two.abc's first tune is two_1, and so is the only tune of two_1.abc
+    books = tmp_path / "col"
+    books.mkdir()
+    two = _write(books / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    one = _write(books / "two_1.abc", ABC)
+    out = tmp_path / "out"
+    assert main(["render", two, one, "--out", str(out), "--formats", "midi"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["two_1-2.mid", "two_1.mid", "two_2.mid", "two_3.mid"]
+    assert len(_midi_notes(out / "two_1-2.mid")) == 18  # ABC's tune, not two.abc's first
+    assert len(_midi_notes(out / "two_1.mid")) == 6
+
+
+def test_a_second_svg_page_never_takes_another_tunes_name(tmp_path, capsys):
+    pytest.importorskip("verovio")
+    from modeling_irish.cli import main
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    long = "X:1\nT:Long\nM:4/4\nL:1/8\nK:D\n" + "DEFG ABcd|" * 120 + "]\n"
+    first = _write(tmp_path / "a" / "t.abc", long)  # t.svg, t-2.svg (its second page)
+    second = _write(tmp_path / "b" / "t.abc", ABC)  # t-2.svg
+    out = tmp_path / "out"
+    assert main(["render", first, second, "--out", str(out), "--formats", "svg"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed.count(str(out / "t-2.svg")) == 1 and str(out / "t-2-2.svg") in printed
+    assert sorted(p.name for p in out.iterdir()) == ["t-2-2.svg", "t-2.svg", "t.svg"]
+    assert (out / "t-2.svg").stat().st_size < (out / "t.svg").stat().st_size  # the short tune
