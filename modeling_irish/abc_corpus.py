@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import itertools
 import json
 import logging
-import math
 import os
-import random
 import re
 import shutil
 import unicodedata
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +29,13 @@ from .abc_sources import (  # noqa: F401 - re-exported: the loader's public read
     session_tune_text,
     source_files,
 )
+from .corpus_splits import (  # noqa: F401 - re-exported: the loader's split API
+    SPLIT_METHODS,
+    SPLIT_NAMES,
+    _check_ratios,
+    _components,
+    split_groups,
+)
 from .file_utils import publish_directory
 
 logger = logging.getLogger(__name__)
@@ -48,9 +51,6 @@ __all__ = [
     "title_key",
 ]
 
-SPLIT_NAMES = ("train", "validation", "test")
-#: How `split_groups` places the linked groups: shuffled and cut, or each by a hash of its keys.
-SPLIT_METHODS = ("shuffle", "hash")
 # Normalised titles that mean "no title": they never link two tunes.
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
@@ -227,137 +227,6 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
 # ----------------------------------------------------------------------------- grouping and splits
 
 
-def _components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
-    """Union-find: records sharing any key get the same root (a record index)."""
-    parent = list(range(len(keys)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]  # path halving
-            a = parent[a]
-        return a
-
-    owner: dict[Hashable, int] = {}
-    for i, record_keys in enumerate(keys):
-        for key in record_keys:
-            j = owner.setdefault(key, i)
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-    return [find(i) for i in range(len(keys))]
-
-
-def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
-    ratios = [float(r) for r in split_ratios]
-    if len(ratios) != len(SPLIT_NAMES) or min(ratios) < 0 or sum(ratios) <= 0:
-        raise ValueError(f"split_ratios must be 3 non-negative numbers, got {split_ratios!r}")
-    return [r / sum(ratios) for r in ratios]
-
-
-def _unit_hash(text: str) -> float:
-    """A number in [0, 1) fixed by ``text`` alone (the first 52 bits of its SHA-1)."""
-    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:13], 16) / 16**13
-
-
-def _hash_positions(
-    anchors: list[list[Hashable]], members: dict[int, list[int]], seed: int
-) -> dict[int, float]:
-    """Each component's place in [0, 1) under the ``"hash"`` split: its anchor is the one of its
-    records' anchor keys with the smallest seeded hash, and the place a second hash of the
-    anchor, so that it is uniform whatever the component's size (the smallest of k hashes would
-    crowd big ones near 0)."""
-
-    def place(root: int) -> float:
-        names = [str(k) for i in members[root] for k in anchors[i]] or [f"\uffff#{root:012d}"]
-        anchor = min(names, key=lambda name: _unit_hash(f"{seed}:anchor:{name}"))
-        return _unit_hash(f"{seed}:place:{anchor}")
-
-    return {root: place(root) for root in members}
-
-
-def split_groups(
-    keys: Sequence[Iterable[Hashable]],
-    split_ratios: Sequence[float] = (0.9, 0.05, 0.05),
-    seed: int = 0,
-    method: str = "shuffle",
-    anchors: Sequence[Iterable[Hashable]] | None = None,
-) -> list[int]:
-    """Assign records to splits so that records sharing any key land in the same split.
-
-    ``keys[i]`` are record ``i``'s linking keys (tune id, normalised title, body hash ...).
-    Records are joined into connected components (union-find); the components are sorted by
-    their smallest key (as a string), shuffled with ``random.Random(seed)``, laid end to end in
-    that order, and cut where the split ratios fall: a component goes to the split in which its
-    middle record lies. So split sizes in records follow ``split_ratios`` to within half a
-    component at each cut, and every split draws from the same mix of large and small
-    components (a placement that chose a split by size put nearly all single-setting tunes in
-    validation and test). Splits with ratio 0 stay empty. Returns the split index of each record.
-
-    That order depends on every component, so adding or removing any record reshuffles them
-    all. ``method="hash"`` places each component by a seeded hash of one of its own keys
-    instead (`_hash_positions`; the split whose share of [0, 1) holds it): a component's split
-    then depends on its keys alone, and records added or removed elsewhere move no other
-    component. The hashed keys are ``anchors[i]`` (default: ``keys[i]``): a component that
-    gains an anchor key moves only if that key hashes lowest (about 1 in k+1 for k anchor keys
-    before), so give as anchors the keys that new records of a group do not bring (the loader
-    gives tune ids, so a new setting of a tune moves nothing). Sizes follow ``split_ratios`` in
-    expectation only, in components rather than records, so a small corpus may come out uneven.
-
-    >>> split_groups([["a"], ["a", "b"], ["b"], ["c"], ["d"]], (0.6, 0.2, 0.2), seed=0)
-    [0, 0, 0, 2, 1]
-    >>> split_groups([["a"], ["a", "b"], ["b"], ["c"], ["d"]], (0.6, 0.2, 0.2), method="hash")
-    [1, 1, 1, 0, 0]
-    """
-    if method not in SPLIT_METHODS:
-        raise ValueError(f"split method must be one of {SPLIT_METHODS}, got {method!r}")
-    ratios = _check_ratios(split_ratios)
-    keys = [list(record_keys) for record_keys in keys]  # iterated twice below
-    roots = _components(keys)
-    members: dict[int, list[int]] = {}
-    for i, root in enumerate(roots):
-        members.setdefault(root, []).append(i)
-    if method == "hash":
-        anchor_keys = keys if anchors is None else [list(a) for a in anchors]
-        if len(anchor_keys) != len(keys):
-            raise ValueError(f"{len(anchor_keys)} anchor lists for {len(keys)} records")
-        return _split_by_hash(anchor_keys, members, ratios, seed)
-
-    def label(root: int) -> str:
-        names = [str(k) for i in members[root] for k in keys[i]]
-        return min(names) if names else f"\uffff#{root:012d}"  # keyless records sort last
-
-    order = sorted(members, key=label)
-    random.Random(seed).shuffle(order)
-    cuts = list(itertools.accumulate(r * len(keys) for r in ratios))
-    last = max(s for s, r in enumerate(ratios) if r > 0)
-    cuts[last:] = [math.inf] * (len(cuts) - last)  # no rounding error sends a record past it
-    assignment = [0] * len(keys)
-    placed = 0
-    for root in order:
-        size = len(members[root])
-        split = bisect.bisect_right(cuts, placed + size / 2)
-        placed += size
-        for i in members[root]:
-            assignment[i] = split
-    return assignment
-
-
-def _split_by_hash(
-    anchors: list[list[Hashable]], members: dict[int, list[int]], ratios: list[float], seed: int
-) -> list[int]:
-    """`split_groups`'s ``"hash"`` method: each component to the split whose share of [0, 1)
-    holds its hashed place."""
-    cuts = list(itertools.accumulate(ratios))
-    last = max(s for s, r in enumerate(ratios) if r > 0)
-    cuts[last:] = [math.inf] * (len(cuts) - last)
-    assignment = [0] * len(anchors)
-    for root, place in _hash_positions(anchors, members, seed).items():
-        split = bisect.bisect_right(cuts, place)
-        for i in members[root]:
-            assignment[i] = split
-    return assignment
-
-
 def _link_keys(row: dict[str, Any], body: str) -> set[str]:
     digest = hashlib.sha1(body.encode("utf-8")).hexdigest()[:20]
     keys = {f"id:{row['tune_id']}", f"body:{digest}"}
@@ -491,11 +360,11 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.keys as keys
     import tokenization.measure as measure
 
-    from . import abc_sources
+    from . import abc_sources, corpus_splits
 
-    # the reader (check: its decode_abc), and the bar rule of `require_bars_fit` (bar_check,
-    # measure)
-    reader = (parser, header, lexer, keys, abc_sources, check, bar_check, measure)
+    # the reader (check: its decode_abc), the bar rule of `require_bars_fit` (bar_check,
+    # measure) and the split
+    reader = (parser, header, lexer, keys, abc_sources, check, bar_check, measure, corpus_splits)
     for code in (*(getattr(m, "__file__", None) for m in reader), __file__):  # new code
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code
             parts.append(hashlib.sha1(Path(code).read_bytes()).hexdigest())
