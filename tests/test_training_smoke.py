@@ -327,6 +327,14 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     parse_args(["--task", "tune_title", "--key_augmentation"])
     assert "is for --task" not in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # and an error too: every process exits with 2
+        parse_args(["--max_train_steps", "-1"])
+    assert refused.value.code == 2 and capsys.readouterr().err == ""
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(SystemExit):
+        parse_args(["--max_train_steps", "-1"])
+    assert "error: --max_train_steps" in capsys.readouterr().err
+    monkeypatch.delenv("RANK")
     # several trackers, comma-separated, as accelerate takes them; one not installed is named
     from accelerate.tracking import get_available_trackers
 

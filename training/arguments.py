@@ -8,7 +8,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from modeling_irish.cli import DefaultsHelpFormatter
 from training import train_tune_title
@@ -202,10 +202,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+class _LaunchParser(argparse.ArgumentParser):
+    """An argument parser whose errors print from the first process only: every process of a
+    multi-process launch reads the flags, and each printed the same error. All exit with 2."""
+
+    def error(self, message: str) -> NoReturn:
+        if os.environ.get("RANK", "0") == "0":
+            super().error(message)
+        self.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of `parse_args`."""
     # every flag's default shown after its help, unless the help already gives it
-    p = argparse.ArgumentParser(description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
+    p = _LaunchParser(description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
     add = p.add_argument
     add("--task", choices=TASKS, default="measurenote", help="Which model to train.")
     # data

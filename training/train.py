@@ -464,12 +464,14 @@ def _warn_if_no_fp16(args: argparse.Namespace, accelerator: Accelerator) -> None
 
 def cli(argv: list[str] | None = None) -> int:
     """`main` for the command line: a `UsageError` (bad input found after argument parsing) is
-    printed as ``train.py: error: <message>`` on stderr, without a traceback, and gives exit
-    status 2 like argparse's own errors; any other exception is a bug and keeps its traceback."""
+    printed as ``train.py: error: <message>`` on stderr (by the first process of a launch),
+    without a traceback, and gives exit status 2 like argparse's own errors; any other
+    exception is a bug and keeps its traceback."""
     try:
         main(argv)
     except UsageError as err:
-        print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # every process of a launch meets the same error
+            print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the last checkpoint (if any) is whole: checkpoints are atomic
         print(f"{os.path.basename(__file__)}: interrupted", file=sys.stderr)
