@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from helpers import one_torch_thread  # noqa: F401 (a fixture)
 
 from modeling_irish.constraints import (
     ConstraintTables,
@@ -303,7 +304,7 @@ PICKUP_TUNES = [
 
 
 @pytest.fixture(scope="module")
-def pickup_generator():
+def pickup_generator(one_torch_thread):  # noqa: F811 (the fixture)
     import torch
     from helpers import tiny_measurenote_config
 
@@ -311,8 +312,6 @@ def pickup_generator():
     from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
     from tokenization.tokenization_abc import AbcTokenizer
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     tokenizer = AbcTokenizer.train(PICKUP_TUNES)
     torch.manual_seed(0)
     config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
@@ -322,8 +321,7 @@ def pickup_generator():
     bars = [i for i, v in enumerate(tokenizer.abc_vocab.values["main"]) if "|" in v]
     with torch.no_grad():
         model.main_head.bias[bars] += 3.0
-    yield TuneGenerator(model, tokenizer)
-    torch.set_num_threads(threads)
+    return TuneGenerator(model, tokenizer)
 
 
 def test_sampled_repeats_play_in_time(pickup_generator):

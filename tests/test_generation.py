@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import pytest
 import torch
+from helpers import one_torch_thread  # noqa: F401 (a fixture)
 
 from modeling_irish.configuration_measurenote import MeasureNoteConfig
 from modeling_irish.generation import RHYTHM_METERS, TuneGenerator, filter_logits
@@ -27,9 +28,7 @@ TRAIN = [
 
 
 @pytest.fixture(scope="module")
-def generator():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one-row steps of a tiny model: threads only add overhead
+def generator(one_torch_thread):  # noqa: F811 - one-row steps: threads only add overhead
     torch.manual_seed(0)
     tokenizer = AbcTokenizer.train(TRAIN)
     config = MeasureNoteConfig.from_preset(
@@ -44,8 +43,7 @@ def generator():
         final_hidden_size=32,
         final_num_layers=1,
     )
-    yield TuneGenerator(MeasureNoteForCausalLM(config), tokenizer)
-    torch.set_num_threads(threads)
+    return TuneGenerator(MeasureNoteForCausalLM(config), tokenizer)
 
 
 def test_same_seed_same_tunes(generator):
