@@ -202,12 +202,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def first_process() -> bool:
+    """Whether this is the first process of a launch (or the only one): the flags are read
+    before accelerate starts, by every process of a multi-process launch (which sets
+    ``RANK``), and only the first should print what they all meet."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 class _LaunchParser(argparse.ArgumentParser):
     """An argument parser whose errors print from the first process only: every process of a
     multi-process launch reads the flags, and each printed the same error. All exit with 2."""
 
     def error(self, message: str) -> NoReturn:
-        if os.environ.get("RANK", "0") == "0":
+        if first_process():
             super().error(message)
         self.exit(2)
 
@@ -400,9 +407,8 @@ def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
 
 
 def _say(message: str) -> None:
-    """A note on stderr, from the first process only: the flags are read before accelerate
-    starts, by every process of a multi-process launch (which sets ``RANK``)."""
-    if os.environ.get("RANK", "0") == "0":
+    """A note on stderr, from the first process only (`first_process`)."""
+    if first_process():
         print(message, file=sys.stderr)
 
 

@@ -47,6 +47,7 @@ from modeling_irish.modeling_measurenote import loss_target_counts  # noqa: E402
 from training import train_tune_title  # noqa: E402
 from training.arguments import (  # noqa: E402
     UsageError,
+    first_process,
     parse_args,
     report_to_list,
 )
@@ -470,7 +471,7 @@ def cli(argv: list[str] | None = None) -> int:
     try:
         main(argv)
     except UsageError as err:
-        if os.environ.get("RANK", "0") == "0":  # every process of a launch meets the same error
+        if first_process():  # every process of a launch meets the same error
             print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the last checkpoint (if any) is whole: checkpoints are atomic
