@@ -666,6 +666,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 f"the loss pairs tune i with title i: got {len(tune_pooled)} tunes and "
                 f"{len(title_pooled)} titles"
             )
+        if return_loss and len(tune_pooled) == 0:
+            raise ValueError("the loss needs at least one (tune, title) pair; this batch has none")
         tune_embeds = F.normalize(self.tune_projection(tune_pooled), dim=-1)
         title_embeds = F.normalize(self.title_projection(title_pooled), dim=-1)
         cosine = tune_embeds @ title_embeds.T  # (n_tunes, n_titles)

@@ -175,6 +175,8 @@ def test_no_tunes_give_no_rows_and_a_tune_of_no_rows_is_refused(tester, encoder_
         assert model.get_tune_features(ids, numbers).shape == (0, 12)
         out = model(ids, numbers, titles=[])
     assert out.tune_embeds.shape == (0, 12) and out.logits_per_tune.shape == (0, 0)
+    with pytest.raises(ValueError, match=r"at least one \(tune, title\) pair"):  # not NaN
+        model(ids, numbers, titles=[], return_loss=True)
     inputs = tester.prepare_inputs(config)
     inputs["attention_mask"][2] = 0  # a tune of no rows: nothing to pool (the CNN gave NaN)
     with pytest.raises(ValueError, match=r"tune\(s\) 2 of the batch have no rows"):
