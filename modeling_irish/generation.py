@@ -209,6 +209,20 @@ class _Request:
     prompt_title: str | None = None
 
 
+def _rhythm_of(meter: str | None) -> str:
+    """The tune type a new tune is conditioned on when none is asked for: the first of
+    `RHYTHM_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
+
+    >>> _rhythm_of(None), _rhythm_of("9/8"), _rhythm_of("5/4")
+    ('reel', 'slip jig', 'unspecified')
+    """
+    if meter is None:
+        return "reel"
+    return next(
+        (r for r, usual in RHYTHM_METERS.items() if same_meter(usual, meter)), "unspecified"
+    )
+
+
 def _default_title(req: _Request, rhythm: str | None, number: int) -> str:
     """``T:`` of a tune when the caller gives no title: the prompt's title for a continued
     prompt (``"The Kesh, continued 2"``), else ``"Generated reel 2"``."""
@@ -324,10 +338,11 @@ class TuneGenerator:
         sampled (`ValueError` saying what is accepted).
 
         Args:
-            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...; default reel, or the
-                prompt's).
+            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...; default the prompt's,
+                else the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig), else reel).
             meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`); defaults to the
-                usual meter of ``rhythm`` (`RHYTHM_METERS`).
+                prompt's, else the usual meter of ``rhythm`` (`RHYTHM_METERS`). A prompt
+                without a meter (no ``M:``, or ``M:none``) needs one given.
             mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
                 the model is conditioned on the same mode on the white keys.
@@ -420,6 +435,11 @@ class TuneGenerator:
                     f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "
                     "(leave meter out to keep the prompt's)"
                 )
+            if not (meter or tune.meter):
+                raise ValueError(
+                    "the prompt has no meter (no M: line, or M:none), so there is no bar for its "
+                    "continuation to fill: give meter (--meter), e.g. '6/8', or an M: line"
+                )
             prompt_key, meter = original.key, meter or tune.meter
             rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
             tokens = prompt_tokens(tune.tokens)
@@ -433,7 +453,7 @@ class TuneGenerator:
         target = _spelled(target)
         if prompt_key is not None and prompt_key.mode != target.mode:
             raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
-        rhythm = (rhythm or ("unspecified" if prompt else "reel")).lower()
+        rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
         meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
         usual = RHYTHM_METERS.get(rhythm)
         if asked_rhythm and usual and not same_meter(usual, meter):

@@ -94,7 +94,11 @@ def formats_arg(text: str) -> list[str]:
 
 def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
-    parser.add_argument("--rhythm", default=None, help="tune type: reel, jig, slip jig... (reel)")
+    parser.add_argument(
+        "--rhythm",
+        default=None,
+        help="tune type: reel, jig, slip jig... (the prompt's, else that of --meter, else reel)",
+    )
     parser.add_argument(
         "--meter",
         type=meter_arg,

@@ -541,6 +541,31 @@ def test_a_prompt_in_another_meter_is_refused(generator):
         generator.generate(1, prompt=prompt, meter="4/4")
 
 
+@pytest.mark.parametrize("meter_line", ["", "M:none\n"])
+def test_a_prompt_without_a_meter_needs_one_given(generator, meter_line):
+    """No M: (or free meter): there is no bar to fill, and sampling in 4/4 made every tune of a
+    6/8 prompt invalid; the meter given is used."""
+    prompt = f"X:1\n{meter_line}L:1/8\nK:G\nGAG GAB|ABA ABd|"
+    with pytest.raises(ValueError, match="the prompt has no meter .* give meter"):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=2)
+    (tune,) = generator.generate(1, prompt=prompt, meter="6/8", seed=0, num_bars=3)
+    assert tune.meter == "6/8" and tune.valid
+
+
+@pytest.mark.parametrize(
+    "meter, rhythm", [("9/8", "slip jig"), ("2/4", "polka"), ("3/4", "waltz"), ("7/8", None)]
+)
+def test_a_meter_without_a_rhythm_is_conditioned_on_the_rhythm_of_that_meter(
+    generator, meter, rhythm
+):
+    """It was always "reel" (``T:Generated reel 1``, ``R:reel`` over a 9/8 tune)."""
+    (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
+    assert tune.rhythm == (rhythm or "unspecified") and tune.meter == meter
+    assert f"T:Generated {rhythm or 'tune'} 1\n" in tune.abc
+    assert (f"R:{rhythm}\n" if rhythm else "R:") in tune.abc or rhythm is None
+    assert ("R:" in tune.abc) == (rhythm is not None)
+
+
 def test_meters_of_one_bar_length_are_not_the_same_meter(generator, caplog):
     """6/8 (two dotted beats) and 3/4 (three beats) fill the same bar but are not one meter: a
     6/8 prompt is not continued in 3/4, and a jig asked for in 3/4 is warned about. The
