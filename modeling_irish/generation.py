@@ -43,6 +43,7 @@ from .constraints import (
     validate_tune,
 )
 from .generation_args import (
+    DEFAULT_MAX_ROWS,
     bars_after_prompt,
     check_lengths,
     check_meter,
@@ -323,7 +324,7 @@ class TuneGenerator:
         unit_length: str | Fraction = "1/8",
         prompt: str | None = None,
         num_bars: int | None = 16,
-        max_rows: int | None = 600,
+        max_rows: int | None = DEFAULT_MAX_ROWS,
         min_bars: int = 4,
         temperature: float = 1.0,
         top_k: int = 0,
@@ -386,7 +387,7 @@ class TuneGenerator:
             first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)
             generator = torch.Generator().manual_seed(seed)
             sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-            hard_max = 2 * (max_rows or 600)
+            hard_max = 2 * (max_rows or DEFAULT_MAX_ROWS)
             records = self._loop(
                 cons,
                 batch,

@@ -22,6 +22,7 @@ __all__ = [
     "check_lengths",
     "check_meter",
     "check_one_meter",
+    "DEFAULT_MAX_ROWS",
     "check_room",
     "check_sampling",
     "check_seed",
@@ -228,6 +229,9 @@ def check_one_meter(prompt: Any) -> None:
         )
 
 
+#: Rows a tune may have (the prompt's included) unless ``max_rows`` says otherwise.
+DEFAULT_MAX_ROWS = 600
+
 #: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
 #: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).
 _ROOM_BARS = 4
@@ -239,8 +243,9 @@ def check_room(max_rows: int | None, meter: str, bar_eighths: Fraction, prompt_r
     least = prompt_rows + math.ceil(_ROOM_BARS * (bar_eighths + 1))
     if max_rows is not None and max_rows < least:
         after = f" after the prompt's {prompt_rows} rows" if prompt_rows else ""
+        default = max_rows != DEFAULT_MAX_ROWS and least <= DEFAULT_MAX_ROWS
         raise ValueError(
             f"max_rows={max_rows} is too small to finish a tune in {meter}: give at least "
-            f"{least} (room for {_ROOM_BARS} bars of eighth notes and their bar lines{after}), "
-            "or leave the default 600"
+            f"{least} (room for {_ROOM_BARS} bars of eighth notes and their bar lines{after})"
+            + (f", or leave the default {DEFAULT_MAX_ROWS}" if default else "")
         )

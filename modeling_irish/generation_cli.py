@@ -19,7 +19,7 @@ from .cli import (
     read_input,
     tune_texts,
 )
-from .generation_args import check_meter, check_seed
+from .generation_args import DEFAULT_MAX_ROWS, check_meter, check_seed
 from .render import FORMATS
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-rows",
         type=positive_int,
-        default=600,
+        default=DEFAULT_MAX_ROWS,
         help="rows before which the tune closes (the prompt's included; at least room for "
         "four bars of eighth notes after it); one still open at twice that is cut and reported as "
         "truncated (invalid)",

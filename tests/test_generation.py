@@ -648,6 +648,16 @@ def test_a_row_cap_too_small_to_finish_a_tune_is_refused(
         assert "max_rows=5 is too small to finish a tune" in capsys.readouterr().err
 
 
+def test_a_prompt_too_long_for_the_default_row_cap_is_not_told_to_leave_the_default(generator):
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:" + "GAG GAB|" * 100
+    with pytest.raises(
+        ValueError, match=r"max_rows=600 is too small .* after the prompt's \d+ rows\)$"
+    ):
+        generator.generate(1, prompt=prompt)
+    with pytest.raises(ValueError, match=r"give at least 28 .*, or leave the default 600$"):
+        generator.generate(1, rhythm="jig", max_rows=20)
+
+
 def test_a_misspelled_rhythm_is_warned_with_the_nearest_known_one(generator, caplog):
     known = [v for v in generator.tokenizer.abc_vocab.values["rhythm"] if not v.startswith("<")]
     assert "reel" in known
