@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -147,12 +146,11 @@ def _spelled(key: Key) -> Key:
     such a signature (music21 reads other notes), and `write_abc` writes the usual one anyway."""
     usual = standard_key(key)
     if usual != key:
-        warnings.warn(
-            f"{key.name} needs {abs(key.signature)} "
-            f"{'sharps' if key.signature > 0 else 'flats'} in its signature: the tunes are "
-            f"written in {usual.name}, the same sound",
-            stacklevel=3,
-        )
+        # logged like the other warnings about a request (a Python warning named this line)
+        logger.warning(
+            "%s needs %d %s in its signature: the tunes are written in %s, the same sound",
+            key.name, abs(key.signature), "sharps" if key.signature > 0 else "flats", usual.name,
+        )  # fmt: skip
     return usual
 
 
