@@ -307,3 +307,23 @@ def test_full_bars_are_written_in_beat_groups(meter, source, written):
     assert [(t.kind, t.pitch, t.dur) for t in again.tokens] == [
         (t.kind, t.pitch, t.dur) for t in tune.tokens
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "GAGGA|" + "ABA ABd|" * 7 + "G:|",  # the 9th bar opened a line: `G :|`
+        "GAGGA|" + "ABA ABd|" * 7 + "z:|2 ABA ABd|]",
+        "G:|ABA ABd|",  # the first line
+    ],
+)
+def test_no_music_line_reads_as_a_field_line(body):
+    """A line opening ``G :|`` is a field line to abc2abc (dropped) and abc2midi (warned)."""
+    tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{body}\n")
+    abc = write_abc(tune.tokens, key=Key("G", "major"), meter="6/8")
+    music = abc.split("K:G\n", 1)[1].splitlines()
+    assert not [line for line in music if line[:1].isalpha() and line[1:].lstrip()[:1] == ":"]
+    again = parse_abc(abc).tokens
+    assert [(t.kind, t.pitch, t.dur, t.text) for t in again] == [
+        (t.kind, t.pitch, t.dur, t.text) for t in tune.tokens
+    ]

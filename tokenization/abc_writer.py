@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
@@ -285,7 +286,25 @@ def tokens_to_body(
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
     out.append(bar.text(bar_length))
-    return "".join(out).strip()
+    return _no_field_lookalike("".join(out).strip())
+
+
+#: A music line that opens with one letter and a colon, as a bar of one unit note before a
+#: repeat does (``G :|``): ABC tools read it as a field line (abc2abc drops it).
+_FIELD_LOOKALIKE = re.compile(r"^([A-Za-z])(\s*:)", re.MULTILINE)
+
+
+def _no_field_lookalike(body: str) -> str:
+    """``body`` with every line that would read as a field joined to the line before it (the
+    first line's note gets an explicit length, ``G1 :|``, instead).
+
+    >>> _no_field_lookalike("GAG GAB |\\nG :|2 EGf")
+    'GAG GAB | G :|2 EGf'
+    >>> _no_field_lookalike("G :| ABc")
+    'G1 :| ABc'
+    """
+    body = re.sub(r"\n(?=[A-Za-z]\s*:)", " ", body)
+    return _FIELD_LOOKALIKE.sub(r"\g<1>1\2", body)
 
 
 def _tuplet_members(tok: Token) -> int:
