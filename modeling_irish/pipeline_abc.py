@@ -38,6 +38,21 @@ class AbcGenerationPipeline(Pipeline):
     `validate_tune` found) and, with ``return_tunes=True``, ``tune`` (the `GeneratedTune`).
     """
 
+    def __call__(
+        self, inputs: Any = None, *args: Any, batch_size: int | None = None, **kwargs: Any
+    ):
+        """Tunes for one incipit (or ``None``), or a list of results for a list of them.
+
+        ``batch_size`` (here or in ``pipeline(...)``) is accepted and changes nothing: each
+        incipit has its own key and meter, so it is sampled on its own, its ``num_tunes`` tunes
+        as one batch. An empty list gives an empty list.
+        """
+        if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        if isinstance(inputs, (list, tuple)) and not inputs:
+            return []
+        return super().__call__(inputs, *args, batch_size=1, **kwargs)
+
     _load_processor = False
     _load_image_processor = False
     _load_feature_extractor = False

@@ -47,6 +47,20 @@ def test_an_incipit_is_continued_and_a_list_gives_one_result_each(model_dir):
     assert parse_abc(continued["generated_text"]).meter == "6/8"
 
 
+def test_batch_size_is_accepted_and_changes_nothing(model_dir):
+    """transformers' ``batch_size`` handed the sampler a list of incipits (a TypeError)."""
+    pipe = pipeline("abc-generation", model=model_dir)
+    alone = pipe([None, "X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|"], num_tunes=2, seed=0)
+    assert (
+        pipe([None, "X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|"], num_tunes=2, seed=0, batch_size=2) == alone
+    )
+    batched = pipeline("abc-generation", model=model_dir, batch_size=2)
+    assert batched([None, "X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|"], num_tunes=2, seed=0) == alone
+    assert pipe([], num_tunes=1) == []  # was an IndexError inside transformers
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1, got 0"):
+        pipe(None, batch_size=0)
+
+
 def test_wrong_inputs_are_named(model_dir):
     pipe = pipeline("abc-generation", model=model_dir)
     with pytest.raises(TypeError, match="ABC incipit"):
