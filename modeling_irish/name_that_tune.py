@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tokenization.abc_header import header_title
 from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, EncodedTune
 
@@ -46,7 +47,6 @@ INDEX_FORMAT = 2
 HYBRID_WEIGHT = 8.0
 IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
-_TITLE = re.compile(r"^T:\s*(.*)$", re.MULTILINE)
 _KEY_FIELD = re.compile(r"^\s*K:|\[K:", re.MULTILINE)
 
 Corpus = Union[str, os.PathLike, Sequence[Any]]
@@ -56,10 +56,9 @@ Corpus = Union[str, os.PathLike, Sequence[Any]]
 def _record(text: str, raw: Optional[RawTune] = None) -> dict[str, Any]:
     """`{"title", "tune_id", "abc"}` of a tune's text, and `"where"` (its `RawTune`: file and
     line) when it was read from a file, so that an error can name the file's line."""
-    title = _TITLE.search(text)
     tune_id = _S_URL.search(text)
     record: dict[str, Any] = {
-        "title": title.group(1).strip() if title else "",
+        "title": header_title(text),  # as the parser (and so the corpus loader) reads it
         "tune_id": tune_id.group(1) if tune_id else "",
         "abc": text,
     }

@@ -61,6 +61,22 @@ def test_read_tunes_fields():
     assert rec["title"] == "Reel 1" and rec["tune_id"] == "1" and rec["abc"] == TRAIN[0]
 
 
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("X:1\nT:\nM:4/4\nL:1/8\nK:D\ndfaf gfed|\n", ""),  # was 'M:4/4' (next line's)
+        ("X:1\nT:The Kesh % learnt from Bob\nK:G\nGAG|\n", "The Kesh"),  # comment kept
+        ("X:1\nT:   \nT:Second Title\nK:G\nGAG|\n", ""),  # was 'T:Second Title'
+        ("X:1\nM:6/8\nK:G\nP:A\nGAG GAB|\nT:Part Two\nGAG|\n", ""),  # a section's T:
+        ("X:1\nT:Tom Billy's\nT:Jig\nK:G\nGAG|\n", "Tom Billy's"),
+    ],
+)
+def test_read_tunes_titles_a_tune_as_the_parser_does(text, title):
+    from tokenization.abc_parser import parse_abc
+
+    assert read_tunes([text])[0]["title"] == title == parse_abc(text).title
+
+
 def test_index_build_save_load_identify(model, tokenizer, tmp_path):
     path = tmp_path / "corpus.abc"
     path.write_text("\n".join(TRAIN))

@@ -297,6 +297,36 @@ class _HeaderFields:
         )
 
 
+def header_title(text: str) -> str:
+    """The title `parse_abc` gives a tune's ``text`` (its header's first ``T:``, comment
+    dropped, ``+:`` continuation joined; ``""`` without one), read from the header alone.
+
+    >>> header_title("X:1\\nT:The Kesh % learnt from Bob\\nT:Kesh Jig\\nK:G\\nGAG|")
+    'The Kesh'
+    >>> header_title("X:1\\nT:\\nM:4/4\\nK:D\\ndfaf|\\nT:Part Two\\nabc|")  # empty T:
+    ''
+    """
+    keys: list[str] = []  # field letters in the order the parser first meets them
+    titles: list[str] = []
+    seen_k = False
+    for raw in text.splitlines():
+        line = _strip_comment(raw)
+        if not line.strip():
+            continue
+        m = _field_match(line)
+        if m is None or (seen_k and m[1] == "V"):
+            break  # the music starts (the parser's `_parse_header` stops here too)
+        letter, value = m[1], _field_value(m[2])
+        if letter == "+" and keys:
+            if keys[-1] == "T":
+                titles[-1] += " " + value
+            continue
+        keys += [letter] if letter not in keys else []
+        titles += [value] if letter == "T" else []
+        seen_k = seen_k or letter == "K"
+    return titles[0] if titles else ""
+
+
 def file_header_fields(text: str) -> list[tuple[str, str]]:
     """The fields of a tunebook's file header, which apply to every tune that does not set them
     (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
