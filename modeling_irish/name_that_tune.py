@@ -47,7 +47,8 @@ INDEX_FORMAT = 2
 HYBRID_WEIGHT = 8.0
 IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
-_KEY_FIELD = re.compile(r"^\s*K:|\[K:", re.MULTILINE)
+#: a K: field (header line or inline) and its value
+_KEY_FIELD = re.compile(r"^\s*K:([^\n%]*)|\[K:([^\]]*)\]", re.MULTILINE)
 
 Corpus = Union[str, os.PathLike, Sequence[Any]]
 
@@ -476,11 +477,25 @@ def _snippet_edit_scores(
     # 0.781 as typed against 0.772 unfolded)
     pitches, durations = cropper.notes(ids)
     h = header_values(cropper, ids)
-    if _KEY_FIELD.search(abc_snippet):
+    if _names_a_key(abc_snippet):
         return index.edit_distance_scores(
             pitches, durations, h["meter"], h["mode"], h["rhythm"], transpose
         )
     return index.shift_free_scores(pitches, durations, h["meter"], h["rhythm"])
+
+
+def _names_a_key(abc_snippet: str) -> bool:
+    """Whether a snippet gives its key: a ``K:`` field other than ``K:none`` (ABC 2.1's "no
+    key signature", notes typed as heard) or an empty one.
+
+    >>> _names_a_key("K:G\\nGAG|"), _names_a_key("K:none\\n^FGA|"), _names_a_key("GAG|")
+    (True, False, False)
+    """
+    for m in _KEY_FIELD.finditer(abc_snippet):
+        words = (m[1] if m[1] is not None else m[2]).split()
+        if words and words[0].lower() != "none":
+            return True
+    return False
 
 
 def _known(value: Optional[str]) -> Optional[str]:
@@ -613,9 +628,9 @@ def identify(
     without one); on held-out settings of indexed tunes it names the tune far better than any
     title cosine we trained (docs/BENCHMARKS.md, issue 5), and the hybrid adds little to it.
     `transpose` (default): the edit distance that also finds settings whose tonic sits on
-    another white key (`EditDistanceRanker(transpose=True)`). A snippet without `K:` is
-    compared in all 12 transpositions, on the settings its intervals pick first
-    (`TuneIndex.shift_free_scores`). `tokenizer` defaults to the one saved
+    another white key (`EditDistanceRanker(transpose=True)`). A snippet without `K:` (or
+    with `K:none`) is compared in all 12 transpositions, on the settings its intervals pick
+    first (`TuneIndex.shift_free_scores`). `tokenizer` defaults to the one saved
     in the index's model (or tokenizer) folder.
     """
     if scoring is None:

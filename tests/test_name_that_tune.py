@@ -425,6 +425,11 @@ def test_a_snippet_without_a_key_is_matched_in_any_transposition(tmp_path):
     index = TuneIndex.build(None, tok, str(corpus))
     top = identify(None, index, headerless, k=1, tokenizer=tok, scoring="edit-distance")
     assert top == [("Reel 3", 0.0)]
+    # K:none is ABC's way of saying so (it was taken for a key, C major: not found exactly)
+    for no_key in ("K:none", "K:", "K: none clef=treble"):
+        keyless = f"X:1\nM:4/4\nL:1/8\n{no_key}\n{headerless}"
+        top = identify(None, index, keyless, k=1, tokenizer=tok, scoring="edit-distance")
+        assert top == [("Reel 3", 0.0)], no_key
     # with K:C written, the snippet is taken at its word: a fourth away, no longer exact
     keyed = dict(identify(None, index, moved, k=8, tokenizer=tok, scoring="edit-distance"))
     assert keyed["Reel 3"] < 0
