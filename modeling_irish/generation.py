@@ -47,6 +47,7 @@ from .generation_args import (
     check_lengths,
     check_meter,
     check_one_meter,
+    check_prompt_scans,
     check_room,
     check_sampling,
     check_seed,
@@ -379,6 +380,8 @@ class TuneGenerator:
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)
             check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
+            if constrained:
+                check_prompt_scans(req.prompt_tokens, req.meter)
             num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = _Batch(self.tokenizer, header)

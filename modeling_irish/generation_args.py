@@ -16,12 +16,15 @@ from typing import Any
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
 
+from .tune_validation import validate_tune
+
 __all__ = [
     "MAX_DENOMINATOR",
     "bars_after_prompt",
     "check_lengths",
     "check_meter",
     "check_one_meter",
+    "check_prompt_scans",
     "DEFAULT_MAX_ROWS",
     "check_room",
     "check_sampling",
@@ -226,6 +229,31 @@ def check_one_meter(prompt: Any) -> None:
             f"the prompt changes meter from M:{prompt.meter} to M:{new or 'none'} before its "
             f"note or bar {index + 1}: a tune is continued in one meter; give a prompt in one "
             "meter (the header's M:), or end it before the change"
+        )
+
+
+def check_prompt_scans(tokens: list[Token], meter: str) -> None:
+    """Refuse a prompt (`prompt_tokens`) with a bar no continuation can mend: a full bar too
+    long or too short, a short bar before a repeat that goes back to a full one, an empty bar
+    before ``:|`` or ``|1``... (`validate_tune`'s errors at a place in the prompt; what only the
+    rest of the tune can settle, an open repeat or a pickup's complement, is left to it).
+    Constrained sampling keeps the bars it writes inside the meter, but every tune continuing
+    such a prompt would still be invalid.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|AB").tokens, "6/8")
+    >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nGAG GAB|AB A|d").tokens, "6/8")
+    Traceback (most recent call last):
+    ...
+    ValueError: the prompt does not scan in 6/8: bar 2 lasts 3, not 6; every tune continuing ...
+    """
+    if not tokens:
+        return
+    placed = [e for e in validate_tune(tokens, meter).errors if re.match(r"token \d+: ", e)]
+    if placed:
+        raise ValueError(
+            f"the prompt does not scan in {meter}: {placed[0].split(': ', 1)[1]}; every tune "
+            "continuing it would be invalid (irish-tune check --bars names its bars)"
         )
 
 

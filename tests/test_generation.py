@@ -539,6 +539,32 @@ def test_a_prompt_with_a_long_pickup_is_continued(generator, meter, incipit):
         assert notes[: len(typed)] == typed
 
 
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        ("|:GAG GAB|ABA A|d", "bar 2 lasts 4, not 6"),  # a short full bar
+        ("|:GAG GABc|ABA ABd|", "bar 1 lasts 7, not 6"),  # a long one
+        (":|GAG GAB|", "empty bar before ':|'"),
+    ],
+)
+def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
+    generator, model_dir, body, said, tmp_path, capsys
+):
+    """Every tune continuing it came out invalid (exit 1), with no word on the prompt."""
+    from modeling_irish.cli import main
+
+    prompt = f"X:1\nM:6/8\nL:1/8\nK:G\n{body}"
+    with pytest.raises(ValueError, match=re.escape(f"the prompt does not scan in 6/8: {said}")):
+        generator.generate(2, prompt=prompt, seed=0)
+    (tmp_path / "prompt.abc").write_text(prompt)
+    assert main(["generate", "--model", model_dir, "--prompt", str(tmp_path / "prompt.abc")]) == 2
+    assert f"the prompt does not scan in 6/8: {said}" in capsys.readouterr().err
+    (tune,) = generator.generate(1, prompt=prompt, seed=0, constrained=False, max_rows=60)
+    assert tune.abc  # unconstrained sampling takes it as it is
+    for ok in ("|:GAG GAB|ABA AB", "GAG GAB|ABA ABd:|", "|:GAG GAB|1ABA ABd:|2ABA"):
+        generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{ok}", seed=0, num_bars=4)
+
+
 def test_a_prompt_in_another_meter_is_refused(generator):
     prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
     with pytest.raises(ValueError, match="the prompt is in 6/8"):
