@@ -422,6 +422,8 @@ class TuneGenerator:
                 raise TypeError(f"rhythm must be a tune type such as 'jig', got {rhythm!r}")
             rhythm = rhythm.strip().lower() or None
         asked_rhythm = rhythm
+        if isinstance(prompt, str) and not prompt.strip():
+            prompt = None  # blank: a new tune, as "" (and the pipeline's blank input) is
         unit = check_unit_length(unit_length)
         meter = None if meter is None else check_meter(meter)
         if prompt:

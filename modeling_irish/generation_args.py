@@ -48,19 +48,22 @@ def _note_value(denominator: int) -> bool:
 
 def check_meter(meter: str) -> str:
     """``meter`` written ``N/D`` (``N`` a positive whole number, ``D`` a power of two up to 64),
-    normalised; a `ValueError` saying what is accepted otherwise. ABC readers refuse other
-    denominators (abc2midi: "3 b is not a power of 2"), and a bar of 0 beats never fills.
+    or ``C`` / ``C|`` (4/4, 2/2, as in an ``M:`` field), normalised; a `ValueError` saying
+    what is accepted otherwise. ABC readers refuse other denominators (abc2midi: "3 b is not a
+    power of 2"), and a bar of 0 beats never fills.
 
     Whether a model can fill a bar of that length is a question for its tokenizer
     (`TuneGenerator.tables`).
 
-    >>> check_meter("6/8"), check_meter(" 3 / 2 ")
-    ('6/8', '3/2')
+    >>> check_meter("6/8"), check_meter(" 3 / 2 "), check_meter("C"), check_meter("C|")
+    ('6/8', '3/2', '4/4', '2/2')
     >>> check_meter("3/3")
     Traceback (most recent call last):
     ...
     ValueError: '3/3' is not a meter: give N/D with N a positive whole number and D one of 1, ...
     """
+    if isinstance(meter, str) and meter.strip() in ("C", "C|"):  # common and cut time
+        meter = parse_meter(meter.strip()) or meter
     m = _FRACTION.fullmatch(meter) if isinstance(meter, str) else None
     numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
     if numerator < 1 or not _note_value(denominator):

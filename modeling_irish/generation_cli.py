@@ -103,7 +103,8 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "--meter",
         type=meter_arg,
         default=None,
-        help="meter N/D, D a power of two, e.g. 6/8 (default: the rhythm's)",
+        help="meter N/D, D a power of two, e.g. 6/8, or C / C| (default: the prompt's, else "
+        "the rhythm's)",
     )
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")

@@ -740,7 +740,7 @@ def test_a_unit_length_of_one_over_a_power_of_two_is_written(generator, unit_len
     assert tune.valid and reread_ours(tune, generator.tokenizer) and reread_music21(tune)
 
 
-@pytest.mark.parametrize("meter", ["0/4", "3/3", "4/0", "-3/4", "C", "2+3/8", "6/128"])
+@pytest.mark.parametrize("meter", ["0/4", "3/3", "4/0", "-3/4", "Cx", "2+3/8", "6/128"])
 def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, capsys):
     from modeling_irish.cli import main
 
@@ -750,6 +750,23 @@ def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, c
     with pytest.raises(SystemExit):  # the command line makes the same check
         main(["generate", "--model", "unused", f"--meter={meter}"])
     assert str(err.value) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("meter, read", [("C", "4/4"), ("C|", "2/2")])
+def test_common_and_cut_time_are_meters_as_in_an_m_field(generator, meter, read):
+    """``M:C`` in a prompt was accepted, ``meter="C"`` / ``--meter C`` refused."""
+    from modeling_irish.generation_cli import meter_arg
+
+    (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
+    assert tune.meter == read and f"M:{read}\n" in tune.abc and tune.valid
+    assert meter_arg(meter) == read
+
+
+def test_a_blank_prompt_is_a_new_tune_as_an_empty_one_is(generator):
+    """Whitespace raised "tune has no notes" where "" and the pipeline's blank input gave a
+    new tune."""
+    (blank,) = generator.generate(1, prompt=" \n ", seed=0)
+    assert blank.abc == generator.generate(1, prompt="", seed=0)[0].abc
 
 
 def test_a_prompt_in_a_meter_other_than_n_over_a_power_of_two_is_refused(generator):
