@@ -331,6 +331,7 @@ def run_generate(args: argparse.Namespace) -> int:
     formats = list(args.render)
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
+    _check_soundfont_use(args.soundfont, formats, "--render")
     prompt = _read_prompt(args.prompt) if args.prompt else None
     made = None
     if args.out:  # a format that cannot be made is said first, and leaves no empty folder
@@ -431,6 +432,21 @@ def _render_one(
     return written
 
 
+def _check_soundfont_use(soundfont: str | None, formats: list[str], flag: str) -> None:
+    """Refuse a ``--soundfont`` that nothing would use (no WAV asked for), rather than ignore
+    it without a word.
+
+    >>> _check_soundfont_use("gm.sf2", ["svg"], "--render")
+    Traceback (most recent call last):
+    ...
+    ValueError: --soundfont is used only for WAV files: add wav to --render (e.g. --render wav)
+    """
+    if soundfont is not None and "wav" not in formats:
+        raise ValueError(
+            f"--soundfont is used only for WAV files: add wav to {flag} (e.g. {flag} wav)"
+        )
+
+
 def run_render(args: argparse.Namespace) -> int:
     """``irish-tune render``: SVG, MIDI and WAV of every tune of ABC files (``-``: stdin).
 
@@ -446,6 +462,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     if not args.formats:
         raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
+    _check_soundfont_use(args.soundfont, args.formats, "--formats")
     if args.files.count("-") > 1:
         raise ValueError("'-' (stdin) can be given once")
     books = []

@@ -317,6 +317,19 @@ def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
         find_soundfont(str(tune))
 
 
+def test_a_soundfont_without_wav_is_refused_not_ignored(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    tune = _write(tmp_path / "tune.abc", ABC, "utf-8")
+    argv = ["render", tune, "--out", str(tmp_path / "out"), "--formats", "midi"]
+    assert main([*argv, "--soundfont", "gm.sf2"]) == 2
+    assert "--soundfont is used only for WAV files: add wav to --formats" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    argv = ["generate", "--model", "unused", "--out", str(tmp_path / "g"), "--render", "svg"]
+    assert main([*argv, "--soundfont", "gm.sf2"]) == 2  # refused before the model is read
+    assert "add wav to --render" in capsys.readouterr().err
+
+
 # ----- no partial file after a failed MIDI write or WAV synthesis --------------------------------
 def test_a_midi_writer_failure_removes_its_partial_file(tmp_path, monkeypatch):
     import music21
