@@ -372,6 +372,11 @@ class TuneGenerator:
                 follow (a caller sampling in several batches numbers them through).
         """
         check_sampling(num_tunes, temperature, top_k, top_p)
+        if num_tunes > 1 and (temperature == 0 or top_k == 1):
+            logger.warning(
+                "%s samples greedily: the %d tunes will be the same (raise it to vary them)",
+                "temperature=0" if temperature == 0 else "top_k=1", num_tunes,
+            )  # fmt: skip
         check_lengths(num_bars, max_rows, min_bars)
         seed = check_seed(seed)
         with torch_threads(num_threads), _eval_mode(self.model):

@@ -392,10 +392,18 @@ def test_a_key_beyond_seven_sharps_or_flats_is_written_as_usual(
     assert written + "\n" in tune.abc
 
 
-def test_temperature_zero_is_greedy(generator):
-    a = generator.generate(2, rhythm="reel", seed=1, num_bars=4, temperature=0.0)
+def test_temperature_zero_is_greedy(generator, caplog):
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        a = generator.generate(2, rhythm="reel", seed=1, num_bars=4, temperature=0.0)
     b = generator.generate(2, rhythm="reel", seed=2, num_bars=4, temperature=0.0)
     assert [t.abc for t in a] == [t.abc for t in b]  # no randomness left
+    assert a[0].tokens == a[1].tokens  # and so said: N copies of one tune look like a bug
+    assert "temperature=0 samples greedily: the 2 tunes will be the same" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(3, rhythm="reel", seed=1, num_bars=4, top_k=1)
+        generator.generate(1, rhythm="reel", seed=1, num_bars=4, temperature=0.0)  # one: fine
+    assert caplog.text.count("samples greedily") == 1 and "top_k=1" in caplog.text
 
 
 @pytest.fixture(scope="module")
