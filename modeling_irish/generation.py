@@ -209,6 +209,16 @@ class _Request:
     prompt_title: str | None = None
 
 
+def _is_unit(unit: Fraction) -> bool:
+    """Whether ``unit`` is an ``L:`` that `check_unit_length` accepts (``1/N``, ``N`` a power
+    of two up to 64)."""
+    try:
+        check_unit_length(unit)
+    except ValueError:
+        return False
+    return True
+
+
 def _rhythm_of(meter: str | None) -> str:
     """The tune type a new tune is conditioned on when none is asked for: the first of
     `RHYTHM_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
@@ -320,7 +330,7 @@ class TuneGenerator:
         meter: str | None = None,
         mode: str | None = None,
         key: str | Key | None = None,
-        unit_length: str | Fraction = "1/8",
+        unit_length: str | Fraction | None = None,
         prompt: str | None = None,
         num_bars: int | None = 16,
         max_rows: int | None = DEFAULT_MAX_ROWS,
@@ -347,7 +357,8 @@ class TuneGenerator:
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
                 the model is conditioned on the same mode on the white keys.
             unit_length: the ``L:`` of the written ABC, ``1/N`` with ``N`` a power of two up
-                to 64 (`check_unit_length`).
+                to 64 (`check_unit_length`); default the prompt's (its ``L:``, or the unit its
+                meter implies without one), else 1/8.
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
                 arguments are ``None``), in one meter: a mid-prompt ``M:`` change is refused.
                 A tie at its end goes on to the first sampled note (the same pitch).
@@ -417,7 +428,7 @@ class TuneGenerator:
         meter: str | None,
         mode: str | None,
         key: str | Key | None,
-        unit_length: str | Fraction,
+        unit_length: str | Fraction | None,
         prompt: str | None,
     ) -> _Request:
         tokens: list[Token] = []
@@ -429,7 +440,7 @@ class TuneGenerator:
         asked_rhythm = rhythm
         if isinstance(prompt, str) and not prompt.strip():
             prompt = None  # blank: a new tune, as "" (and the pipeline's blank input) is
-        unit = check_unit_length(unit_length)
+        unit = check_unit_length(unit_length if unit_length is not None else "1/8")
         meter = None if meter is None else check_meter(meter)
         if prompt:
             original, tune = read_tune(prompt, keep_final_tie=True)
@@ -450,6 +461,8 @@ class TuneGenerator:
                     "continuation to fill: give meter (--meter), e.g. '6/8', or an M: line"
                 )
             prompt_key, meter = original.key, meter or tune.meter
+            if unit_length is None and _is_unit(original.unit):
+                unit = original.unit  # a continued tune keeps the prompt's L:
             rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
             tokens = prompt_tokens(tune.tokens)
             written = sorted(t.pitch for t in original.tokens if t.kind == "note")

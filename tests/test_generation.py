@@ -748,6 +748,24 @@ def test_a_unit_length_of_one_over_a_power_of_two_is_written(generator, unit_len
     assert tune.valid and reread_ours(tune, generator.tokenizer) and reread_music21(tune)
 
 
+@pytest.mark.parametrize(
+    "header, bar, written",
+    [
+        ("L:1/4\n", "G/A/G/ G/A/B/", "1/4"),
+        ("L:1/16\n", "G2A2G2 G2A2B2", "1/16"),
+        ("", "GAG GAB", "1/8"),
+    ],
+)
+def test_a_continued_prompt_keeps_its_unit_length(generator, header, bar, written):
+    """An L:1/4 prompt came back rewritten in L:1/8 (without L:, 6/8 implies 1/8); a
+    unit_length given still wins."""
+    prompt = f"X:1\nM:6/8\n{header}K:G\n|:{bar}|"
+    (tune,) = generator.generate(1, prompt=prompt, num_bars=4, seed=0)
+    assert f"\nL:{written}\n" in tune.abc and tune.valid
+    (given,) = generator.generate(1, prompt=prompt, num_bars=4, seed=0, unit_length="1/8")
+    assert "\nL:1/8\n" in given.abc and given.tokens == tune.tokens
+
+
 @pytest.mark.parametrize("meter", ["0/4", "3/3", "4/0", "-3/4", "Cx", "2+3/8", "6/128"])
 def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, capsys):
     from modeling_irish.cli import main
