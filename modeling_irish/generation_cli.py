@@ -308,6 +308,13 @@ def _read_prompt(path: str) -> str:
     text = read_input(path)
     if not text.strip():
         raise ValueError(f"--prompt {where} is empty; give an ABC incipit to continue")
+    starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
+    if len(starts) > 1:  # said for a file (the reader's message speaks to Python callers)
+        shown = ", ".join(map(str, starts[:5])) + (", ..." if len(starts) > 5 else "")
+        raise ValueError(
+            f"--prompt {where} holds {len(starts)} tunes (X: lines {shown}): a prompt is one "
+            "tune; keep only the one to continue"
+        )
     try:
         read_tune(text)
     except AbcParseError as err:

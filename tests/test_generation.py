@@ -471,6 +471,8 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
         ("This is some text about a tune\n", "'This' reads as text, not music"),
         ("X:1\nT:Notes\nThis is some text about a tune\n", "'This' reads as text, not music"),
         ("X:1\nT:t\nM:6/8\nK:G\n", "tune has no notes"),
+        # the reader's "give one tune per string, e.g. a list" speaks to Python callers
+        ("X:1\nK:G\nGAB|\n\nX:2\nK:G\nGAB|\n", "holds 2 tunes (X: lines 1, 5): a prompt is one"),
     ],
 )
 def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, message):
