@@ -42,6 +42,9 @@ INDEX_FILE = "tune_index.json"
 #: Version of the saved index: 2 adds ``format`` itself (1, or no field: earlier indices, read
 #: alike; those without ``dur_flat.npy`` or settings' meters score with less information).
 INDEX_FORMAT = 2
+#: the arrays of a saved index, each in ``NAME.npy``; the optional ones may be None (absent)
+_INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat", "pitch_offsets")
+_OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 # weight of the edit-distance score beside the title cosine in the "hybrid" scorer, chosen on
 # 587 held-out settings of training tunes that are not the reported queries (docs/BENCHMARKS.md)
 HYBRID_WEIGHT = 8.0
@@ -318,17 +321,19 @@ class TuneIndex:
         )
 
     def save(self, path: Union[str, os.PathLike]) -> None:
+        """Write the index into the folder `path` (made if need be), replacing an index saved
+        there before: an optional array this index lacks (``dur_flat.npy``) is removed, so that
+        a stale one of the earlier index is not read back with this one. Other files are left.
+
+        >>> index.save("runs/tune-title/index")  # doctest: +SKIP
+        """
         os.makedirs(path, exist_ok=True)
-        for name in (
-            "title_embeds",
-            "setting_embeds",
-            "setting_title",
-            "pitch_flat",
-            "pitch_offsets",
-            "dur_flat",
-        ):
+        for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS:
+            where = os.path.join(path, f"{name}.npy")
             if getattr(self, name) is not None:
-                np.save(os.path.join(path, f"{name}.npy"), getattr(self, name), allow_pickle=False)
+                np.save(where, getattr(self, name), allow_pickle=False)
+            elif os.path.lexists(where):
+                os.remove(where)
         with open(os.path.join(path, INDEX_FILE), "w", encoding="utf-8") as handle:
             info = {"format": INDEX_FORMAT, "titles": self.titles, "meta": self.meta}
             if self.setting_meters is not None:
@@ -369,13 +374,10 @@ class TuneIndex:
         is a `ValueError` naming the folder (rebuild it with ``irish-tune index``); an index of an
         earlier version without some fields still loads, with a warning for what it lacks."""
         info = _read_index_json(path)
-        arrays = {}
-        for name in ("title_embeds", "setting_embeds", "setting_title", "pitch_flat"):
-            arrays[name] = _read_index_array(path, name)
-        arrays["pitch_offsets"] = _read_index_array(path, "pitch_offsets")
-        durations = os.path.join(path, "dur_flat.npy")  # absent from older indices
-        if os.path.exists(durations):
-            arrays["dur_flat"] = _read_index_array(path, "dur_flat")
+        arrays = {name: _read_index_array(path, name) for name in _INDEX_ARRAYS}
+        for name in _OPTIONAL_INDEX_ARRAYS:  # absent from older indices
+            if os.path.exists(os.path.join(path, f"{name}.npy")):
+                arrays[name] = _read_index_array(path, name)
         try:
             index = cls(
                 info["titles"],

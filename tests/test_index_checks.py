@@ -182,3 +182,18 @@ def test_an_index_of_no_tunes_saves_and_loads(tmp_path, tokenizer):
     TuneIndex.build(None, tokenizer, str(corpus)).save(tmp_path / "empty")
     index = TuneIndex.load(tmp_path / "empty")  # no settings: nothing to disagree
     assert len(index) == 0 and index.pitch_offsets.tolist() == [0]
+
+
+def test_saving_over_another_index_leaves_none_of_its_arrays_behind(good, tmp_path, tokenizer):
+    # the save skipped an array the index lacks, and the other index's dur_flat.npy stayed:
+    # "the note lengths do not match the pitches" at the next load
+    folder = _copy(good, tmp_path)
+    (folder / "notes.txt").write_text("the user's own file")
+    smaller = TuneIndex.build(None, tokenizer, TUNES[:3])
+    smaller.dur_flat = None  # as an index of an earlier version, without note lengths
+    smaller.save(folder)
+    assert not (folder / "dur_flat.npy").exists()
+    assert (folder / "notes.txt").read_text() == "the user's own file"
+    index = TuneIndex.load(folder)
+    assert len(index.setting_title) == 3 and index.dur_flat is None
+    assert identify(None, index, TUNES[1], k=1, tokenizer=tokenizer) == [("Reel 2", 0.0)]
