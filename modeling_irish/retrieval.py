@@ -112,6 +112,29 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
+def _cutoffs(k_values: Iterable[int], mrr_k: Optional[int]) -> list[int]:
+    """`k_values` as a list, once each cut-off is checked: a whole number >= 1 (`mrr_k` may also
+    be None, for the plain MRR). Otherwise a `ValueError` naming the value: R@0 would be 0 and
+    MRR@0 nothing, and ``r_at_2.5`` no metric at all.
+
+    >>> _cutoffs((1, 5), 20)
+    [1, 5]
+    >>> _cutoffs([1, 0], 20)
+    Traceback (most recent call last):
+    ...
+    ValueError: k_values must be whole numbers >= 1, got 0
+    """
+    if isinstance(k_values, (str, bytes)) or not isinstance(k_values, Iterable):
+        raise ValueError(f"k_values must be a list of whole numbers >= 1, got {k_values!r}")
+    k_values = list(k_values)
+    for k in k_values:
+        if not (_is_int(k) and k >= 1):
+            raise ValueError(f"k_values must be whole numbers >= 1, got {k!r}")
+    if mrr_k is not None and not (_is_int(mrr_k) and mrr_k >= 1):
+        raise ValueError(f"mrr_k must be a whole number >= 1 or None, got {mrr_k!r}")
+    return k_values
+
+
 def _mrr_name(mrr_k: Optional[int]) -> str:
     return "mrr" if mrr_k is None else f"mrr_at_{mrr_k}"
 
@@ -126,12 +149,13 @@ def retrieval_metrics(
 
     Keys (each with `prefix`): `mrr_at_{mrr_k}` (reciprocal rank, 0 beyond rank `mrr_k`; `mrr`
     when `mrr_k` is None), `r_at_{k}` (fraction of queries with rank <= k), `mean_rank`,
-    `median_rank` and `queries`.
+    `median_rank` and `queries`. Each k and `mrr_k` is a whole number >= 1 (else `ValueError`).
 
     >>> m = retrieval_metrics([1, 2, 40], k_values=(1,), mrr_k=20)
     >>> round(m["mrr_at_20"], 4), round(m["r_at_1"], 4), m["median_rank"], m["queries"]
     (0.5, 0.3333, 2.0, 3)
     """
+    k_values = _cutoffs(k_values, mrr_k)
     r = np.asarray(_as_tensor(ranks).numpy(), dtype=np.float64).reshape(-1)
     if r.size == 0:
         raise ValueError("no ranks given")
@@ -176,8 +200,7 @@ def random_baseline(
     """
     if not 1 <= n_correct <= gallery_size:
         raise ValueError(f"need 1 <= n_correct <= gallery_size, got {n_correct}, {gallery_size}")
-    if any(k < 1 for k in k_values) or (mrr_k is not None and mrr_k < 1):
-        raise ValueError(f"k values must be >= 1, got {list(k_values)} and mrr_k={mrr_k}")
+    k_values = _cutoffs(k_values, mrr_k)
     p = _best_rank_distribution(gallery_size, n_correct)
     r = np.arange(1, gallery_size + 1, dtype=np.float64)
     kk = gallery_size if mrr_k is None else min(mrr_k, gallery_size)
@@ -267,6 +290,7 @@ def retrieval_metrics_from_embeddings(
     >>> m["r_at_1"], m["gallery_size"]
     (1.0, 2)
     """
+    k_values = _cutoffs(k_values, mrr_k)  # before the ranking, the costly part
     ranks = cosine_ranks(
         query_embeds,
         gallery_embeds,

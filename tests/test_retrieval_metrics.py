@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,34 @@ def test_metrics_reject_zero_rank():
         retrieval_metrics([0, 1])
 
 
+# a cut-off that is no whole number >= 1: the metrics gave r_at_0 = 0.0 and mrr_at_0, while
+# random_baseline refused them; every entry point now refuses them alike, naming the value
+BAD_CUTOFFS = [
+    ({"k_values": [0]}, "k_values must be whole numbers >= 1, got 0"),
+    ({"k_values": (1, -5)}, "k_values must be whole numbers >= 1, got -5"),
+    ({"k_values": [2.5]}, "k_values must be whole numbers >= 1, got 2.5"),
+    ({"k_values": 5}, "k_values must be a list of whole numbers >= 1, got 5"),
+    ({"mrr_k": 0}, "mrr_k must be a whole number >= 1 or None, got 0"),
+    ({"mrr_k": 10.0}, "mrr_k must be a whole number >= 1 or None, got 10.0"),
+]
+
+
+@pytest.mark.parametrize("bad, message", BAD_CUTOFFS)
+def test_every_entry_point_refuses_a_cutoff_below_one(bad, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        retrieval_metrics([1, 2], **bad)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        random_baseline(10, **bad)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        retrieval_metrics_from_embeddings([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [0], **bad)
+
+
+def test_cutoffs_may_be_any_iterable_of_whole_numbers():
+    m = retrieval_metrics([1, 3], k_values=(k for k in (np.int64(1), 2)), mrr_k=np.int64(2))
+    assert (m["r_at_1"], m["r_at_2"], m["mrr_at_2"]) == (0.5, 0.5, 0.5)
+    assert retrieval_metrics([1, 3], k_values=[], mrr_k=None)["mrr"] == pytest.approx(2 / 3)
+
+
 # --- random baseline -----------------------------------------------------------------------
 
 
@@ -253,6 +282,14 @@ def test_evaluate_module_ranks_config(metric):
     for bad in (1.5, 0):  # was truncated to rank 1, or gave a division by zero
         with pytest.raises(ValueError, match="ranks are whole numbers from 1"):
             m.compute(predictions=[bad, 2])
+
+
+@pytest.mark.parametrize("bad, message", BAD_CUTOFFS)
+def test_evaluate_module_refuses_a_cutoff_below_one(metric, bad, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        metric.load(METRIC_PATH).compute(predictions=[[0.1, 0.9]], references=[1], **bad)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        metric.load(METRIC_PATH, "ranks").compute(predictions=[1, 2], **bad)
 
 
 def test_evaluate_module_refuses_no_queries_by_name(metric):

@@ -43,8 +43,10 @@ Args:
         for each query, the index of its correct gallery item, or a list of indices when several
         gallery items count as correct (e.g. settings of the same tune). Every row uses the same
         form within one `compute` call.
-    k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k.
-    mrr_k (`int`, *optional*, defaults to 20): cut-off of the MRR; `None` for the plain MRR.
+    k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k,
+        whole numbers >= 1 (0 or 2.5 is a `ValueError`).
+    mrr_k (`int`, *optional*, defaults to 20): cut-off of the MRR, a whole number >= 1; `None`
+        for the plain MRR.
 Returns:
     `mrr_at_{mrr_k}` (`float`), `r_at_{k}` (`float`) for each k, `mean_rank` (`float`),
     `median_rank` (`float`), `queries` (`int`), and for `"scores"` also `gallery_size` (`int`).
