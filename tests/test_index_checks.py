@@ -130,12 +130,12 @@ DAMAGED = {
     "a list, not an object": (
         lambda f: (f / INDEX_FILE).write_text("[1, 2]"),
         ValueError,
-        r"tune_index\.json: index format None, this modeling-irish reads up to 2",
+        r"tune_index\.json is damaged \(a JSON list, not the index's fields\); rebuild the index",
     ),
     "a format that is not a number": (
         lambda f: _edit_json(f, lambda i: i.update(format="2")),
         ValueError,
-        r"tune_index\.json: index format '2'",
+        r"tune_index\.json is damaged \(format '2', not a version number\); rebuild the index",
     ),
     "no titles": (
         lambda f: _edit_json(f, lambda i: i.pop("titles")),
@@ -155,7 +155,35 @@ DAMAGED = {
     "an array of Python objects": (
         lambda f: np.save(f / "setting_title.npy", np.array([{}], dtype=object)),
         ValueError,
-        r"setting_title\.npy is damaged \(.*allow_pickle.*\); rebuild the index",
+        r"setting_title\.npy is damaged \(it holds Python objects, which no index saves\); "
+        r"rebuild the index",
+    ),
+    "an array file overwritten with text": (
+        lambda f: (f / "pitch_flat.npy").write_text("pitches\n"),
+        ValueError,
+        r"pitch_flat\.npy is damaged \(not a NumPy array file\); rebuild the index",
+    ),
+    "an empty array file": (
+        lambda f: (f / "setting_embeds.npy").write_bytes(b""),
+        ValueError,
+        r"setting_embeds\.npy is damaged \(not a NumPy array file\); rebuild the index",
+    ),
+    "an array file cut short": (
+        lambda f: (f / "pitch_offsets.npy").write_bytes(
+            (f / "pitch_offsets.npy").read_bytes()[:-8]
+        ),
+        ValueError,
+        r"pitch_offsets\.npy is damaged \(.*\); rebuild the index",
+    ),
+    "a format below 1": (
+        lambda f: _edit_json(f, lambda i: i.update(format=0)),
+        ValueError,
+        r"tune_index\.json is damaged \(format 0, not a version number\); rebuild the index",
+    ),
+    "an index file that is not text": (
+        lambda f: (f / INDEX_FILE).write_bytes(b"\x93NUMPY\xff\xfe"),
+        ValueError,
+        r"tune_index\.json is damaged \(.*\); rebuild the index",
     ),
     "no offsets file": (
         lambda f: (f / "pitch_offsets.npy").unlink(),
@@ -173,6 +201,7 @@ def test_a_damaged_index_is_named_not_a_traceback(good, tmp_path, case):
     with pytest.raises(error, match=pattern.format(bad=bad)) as info:
         TuneIndex.load(bad)
     assert str(bad) in str(info.value)
+    assert "pickle" not in str(info.value) and "upgrade" not in str(info.value)
     assert info.value.__cause__ is None  # the reader's own exception is not chained on
 
 
