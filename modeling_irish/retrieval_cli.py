@@ -186,37 +186,19 @@ FEW_NOTES = 8
 def run_identify(args: argparse.Namespace) -> int:
     """Print the top-k titles with their scores, one per line; for a file of several tunes,
     each tune's list under its ``X:`` and ``T:`` lines."""
-    import os
-
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     from .abc_sources import iter_raw_tunes, text_tunes
-    from .name_that_tune import HYBRID_WEIGHT, TuneIndex, identify
+    from .name_that_tune import HYBRID_WEIGHT, identify
 
-    if args.model is None and args.index is None:
-        raise ValueError("give --model (and optionally --index) or --index")
-    if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
-        raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
-    if args.hybrid_weight is not None and args.model is None:
-        raise ValueError("--hybrid-weight needs --model: the hybrid adds the model's title cosine")
-    if args.tokenizer is not None and args.model is not None:
-        raise ValueError(
-            "--tokenizer is for an index without --model: a model reads its own tokenizer's ids"
-        )
+    _check_identify_usage(args)
+    model, tokenizer, index, scoring = _identify_setup(args)
+    weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     where = "stdin" if args.file == "-" else args.file
     text = read_input(args.file)
     if not text.strip():
         raise ValueError(f"{where} is empty: give an ABC tune or snippet")
     bare = not any(line.startswith("X:") for line in text.splitlines())
-    model, tokenizer = _load(args.model) if args.model is not None else (None, None)
-    if args.tokenizer is not None:
-        tokenizer = _tokenizer(args.tokenizer)
-    index_dir = require_folder(args.index or os.path.join(args.model, "index"), "index")
-    index = TuneIndex.load(index_dir)
-    if model is not None:
-        index.check_model(model, f"index {index_dir!r}")
-    scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
-    weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     if bare:  # snippets without X: lines, one per block between blank lines
         found = [
             (line, f"X:{n}\n{block}", None) for n, (line, block) in enumerate(_blocks(text), 1)
@@ -274,6 +256,51 @@ def run_identify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def _check_identify_usage(args: argparse.Namespace) -> None:
+    """Refuse options of `identify` that can never work together, whatever the input, before
+    anything is loaded or read (a `ValueError`: usage, exit status 2)."""
+    if args.model is None and args.index is None:
+        raise ValueError("give --model (and optionally --index) or --index")
+    if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
+        raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
+    if args.hybrid_weight is not None and args.model is None:
+        raise ValueError("--hybrid-weight needs --model: the hybrid adds the model's title cosine")
+    if args.scoring not in (None, "edit-distance") and args.model is None:
+        raise ValueError(
+            f"--scoring {args.scoring} needs a tune-title model (--model) and an index built "
+            "with it; without one, use --scoring edit-distance (the default)"
+        )
+    if args.tokenizer is not None and args.model is not None:
+        raise ValueError(
+            "--tokenizer is for an index without --model: a model reads its own tokenizer's ids"
+        )
+
+
+def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
+    """``(model, tokenizer, index, scoring)`` of `identify`'s options, once for every tune of
+    the input: what the index cannot serve (a model's scorer on an index built without one, a
+    tokenizer folder that is gone) is refused here, before the input is read."""
+    import os
+
+    from .name_that_tune import TuneIndex, _index_tokenizer
+
+    model, tokenizer = _load(args.model) if args.model is not None else (None, None)
+    if args.tokenizer is not None:
+        tokenizer = _tokenizer(args.tokenizer)
+    index_dir = require_folder(args.index or os.path.join(args.model, "index"), "index")
+    index = TuneIndex.load(index_dir)
+    scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
+    if scoring != "edit-distance" and index.title_embeds.shape[1] == 0:
+        raise ValueError(
+            f"--scoring {scoring} needs an index built with a tune-title model; {index_dir!r} "
+            "was built without one, for the edit distance alone: rebuild it with irish-tune "
+            "index --model, or use --scoring edit-distance"
+        )
+    if model is not None:
+        index.check_model(model, f"index {index_dir!r}")
+    return model, tokenizer or _index_tokenizer(index), index, scoring
 
 
 def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str, str]]:

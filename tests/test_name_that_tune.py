@@ -998,3 +998,46 @@ def test_an_index_records_the_folder_of_its_tokenizer(model, tokenizer, tmp_path
         assert top[0][0] == "Reel 1"
         monkeypatch.chdir(tmp_path)
     assert "tokenizer" not in TuneIndex.build(None, tokenizer, TRAIN).meta  # made in memory
+
+
+def test_identify_refuses_options_that_never_work_before_reading_the_input(
+    model, tokenizer, tmp_path, monkeypatch, capsys
+):
+    # they were reported after the input was read, once per tune, as the input's fault
+    # ("stdin: scoring 'title' needs ..."); now once, as a usage error, before reading it
+    import shutil
+
+    from modeling_irish import retrieval_cli
+    from modeling_irish.cli import main
+
+    corpus, ed_index = _edit_distance_index_cli(tokenizer, tmp_path)
+    folder = str(tmp_path / "model")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    shutil.copytree(tmp_path / "tok", tmp_path / "gone")
+    lost = str(tmp_path / "lost-idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "gone"), str(corpus), "--out", lost]) == 0
+    shutil.rmtree(tmp_path / "gone")
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[6])
+    capsys.readouterr()
+    # the control: a model's folder with an index built without one serves the edit distance
+    argv = ["identify", "--model", folder, "--index", ed_index, "--scoring", "edit-distance"]
+    assert main([*argv, str(snippet), "-k", "1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+
+    def never(path):
+        raise AssertionError(f"{path} was read before the options were checked")
+
+    monkeypatch.setattr(retrieval_cli, "read_input", never)
+    cases = [
+        (["--index", ed_index, "--scoring", "title"], "--scoring title needs a tune-title model"),
+        (["--index", ed_index, "--scoring", "setting"], "--scoring setting needs a tune-title"),
+        (["--model", folder, "--index", ed_index], "--scoring hybrid needs an index built with"),
+        (["--index", lost], "the tokenizer folder this index was built with"),
+    ]  # fmt: skip
+    for options, message in cases:
+        assert main(["identify", *options, "-"]) == 2, options
+        err = capsys.readouterr().err
+        assert err.startswith(f"irish-tune identify: {message}"), (options, err)
+        assert "stdin" not in err
