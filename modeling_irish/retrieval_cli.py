@@ -267,6 +267,11 @@ def _check_identify_usage(args: argparse.Namespace) -> None:
         raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
     if args.hybrid_weight is not None and args.model is None:
         raise ValueError("--hybrid-weight needs --model: the hybrid adds the model's title cosine")
+    if not args.transpose and args.scoring in ("title", "setting"):
+        raise ValueError(
+            f"--no-transpose: an option of the edit distance, which --scoring {args.scoring} "
+            "does not use (the model's cosine alone)"
+        )
     if args.scoring not in (None, "edit-distance") and args.model is None:
         raise ValueError(
             f"--scoring {args.scoring} needs a tune-title model (--model) and an index built "
@@ -364,15 +369,16 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hybrid-weight",
         type=non_negative_float,
-        default=8.0,
-        help="Weight of the edit-distance score in the hybrid (default 8, chosen on held-out "
-        "settings that are not the reported queries; choose it on validation queries).",
+        default=None,
+        help="Weight of the edit-distance score in --baseline hybrid under --protocol known "
+        "(default 8, chosen on held-out settings that are not the reported queries; choose it "
+        "on validation queries).",
     )
     parser.add_argument(
         "--eighths-weight",
         type=non_negative_float,
-        default=1.0,
-        help="Weight of the per-eighth-note edit distance (0: per note only).",
+        default=None,
+        help="Weight of the per-eighth-note edit distance (default 1; 0: per note only).",
     )
     parser.add_argument(
         "--no-meter-mode-penalty",
@@ -402,8 +408,10 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
 def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     """Evaluate one protocol; prints a table or (`--json`) one JSON object."""
 
+    from .name_that_tune import HYBRID_WEIGHT
     from .retrieval_evaluation import evaluate_retrieval
 
+    _check_evaluate_retrieval_usage(args)
     model = None
     if args.baseline != "edit-distance":
         if args.model is None:
@@ -435,8 +443,8 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         args.excerpt_notes,
         args.seed,
         args.baseline,
-        hybrid_weight=args.hybrid_weight,
-        eighths_weight=args.eighths_weight,
+        hybrid_weight=HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight,
+        eighths_weight=1.0 if args.eighths_weight is None else args.eighths_weight,
         meter_mode=args.meter_mode,
         transpose=args.transpose,
         unfold_repeats=args.unfold_repeats,
@@ -453,3 +461,37 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
                 value = ", ".join(f"{k} {v}" for k, v in value.items())
             print(f"{key:>18}  {value}")
     return 0
+
+
+def _check_evaluate_retrieval_usage(args: argparse.Namespace) -> None:
+    """Refuse, as `identify` does, an option of `evaluate-retrieval` that its scorer would
+    ignore: the hybrid's weight for another scorer, or an edit-distance option where the model
+    scores alone (no baseline; the hybrid under ``--protocol unseen``, where no gallery title
+    has a training setting). A `ValueError`: usage, exit status 2."""
+    if args.hybrid_weight is not None and args.baseline != "hybrid":
+        scorer = f"--baseline {args.baseline}" if args.baseline else "the model alone"
+        raise ValueError(f"--hybrid-weight weighs --baseline hybrid, not {scorer}")
+    unseen_hybrid = args.baseline == "hybrid" and args.protocol == "unseen"
+    if args.hybrid_weight is not None and unseen_hybrid:
+        raise ValueError(
+            "--hybrid-weight: under --protocol unseen the hybrid is the model alone (no gallery "
+            "title has a training setting to compare)"
+        )
+    ignored = _edit_distance_options_given(args)
+    if ignored and (args.baseline is None or unseen_hybrid):
+        scorer = "without --baseline" if args.baseline is None else "under --protocol unseen"
+        raise ValueError(
+            f"{' and '.join(ignored)}: options of the edit distance, which the scoring {scorer} "
+            "does not use (the model's title cosine alone); --baseline edit-distance does"
+        )
+
+
+def _edit_distance_options_given(args: argparse.Namespace) -> list[str]:
+    """The edit-distance options of `evaluate-retrieval` set to other than their defaults."""
+    changed = (
+        ("--eighths-weight", args.eighths_weight is not None),
+        ("--no-meter-mode-penalty", not args.meter_mode),
+        ("--no-transpose", not args.transpose),
+        ("--no-unfold-repeats", not args.unfold_repeats),
+    )
+    return [flag for flag, given in changed if given]

@@ -1041,3 +1041,57 @@ def test_identify_refuses_options_that_never_work_before_reading_the_input(
         err = capsys.readouterr().err
         assert err.startswith(f"irish-tune identify: {message}"), (options, err)
         assert "stdin" not in err
+
+
+def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
+    model, tokenizer, tmp_path, monkeypatch, capsys
+):
+    # --hybrid-weight was silently ignored unless --baseline hybrid (identify refused it), and
+    # so were the edit distance's options where the model scores alone
+    from modeling_irish import retrieval_evaluation
+    from modeling_irish.cli import main
+
+    calls = []
+
+    def record(*args, **kwargs):
+        calls.append(kwargs)
+        return {"r_at_1": 1.0}
+
+    monkeypatch.setattr(retrieval_evaluation, "evaluate_retrieval", record)
+    folder = str(tmp_path / "model")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    queries = tmp_path / "known.abc"
+    queries.write_text("\n".join(KNOWN))
+    base = ["evaluate-retrieval", "--train", str(queries), "--queries", str(queries)]
+    hybrid_unseen = ["--baseline", "hybrid", "--protocol", "unseen"]
+    cases = [
+        (["--hybrid-weight", "5"], "--hybrid-weight weighs --baseline hybrid, not the model alone"),
+        (["--baseline", "edit-distance", "--hybrid-weight", "5"],
+         "--hybrid-weight weighs --baseline hybrid, not --baseline edit-distance"),
+        ([*hybrid_unseen, "--hybrid-weight", "5"],
+         "--hybrid-weight: under --protocol unseen the hybrid is the model alone"),
+        (["--eighths-weight", "0"],
+         "--eighths-weight: options of the edit distance, which the scoring without --baseline "
+         "does not use"),
+        (["--no-transpose", "--no-unfold-repeats", "--no-meter-mode-penalty"],
+         "--no-meter-mode-penalty and --no-transpose and --no-unfold-repeats: options of"),
+        ([*hybrid_unseen, "--no-transpose"], "the scoring under --protocol unseen does not use"),
+    ]  # fmt: skip
+    for options, message in cases:
+        capsys.readouterr()
+        assert main([*base, "--model", folder, *options]) == 2, options
+        assert message in capsys.readouterr().err, options
+    assert calls == []
+    # identify alike: --no-transpose is the edit distance's, which --scoring title never uses
+    argv = ["identify", "--model", folder, "--scoring", "title", "--no-transpose", "-"]
+    assert main(argv) == 2
+    assert "--no-transpose: an option of the edit distance" in capsys.readouterr().err
+    # the options each scorer uses still reach it, and the defaults are the documented ones
+    assert main([*base, "--model", folder, "--baseline", "hybrid", "--hybrid-weight", "5"]) == 0
+    assert main([*base, "--model", folder, *hybrid_unseen, "--query-order", "played"]) == 0
+    argv = [*base, "--tokenizer", folder, "--baseline", "edit-distance", "--no-transpose"]
+    assert main([*argv, "--eighths-weight", "0", "--protocol", "unseen"]) == 0
+    assert main([*base, "--model", folder]) == 0
+    weights = [(c["hybrid_weight"], c["eighths_weight"], c["transpose"]) for c in calls]
+    assert weights == [(5.0, 1.0, True), (8.0, 1.0, True), (8.0, 0.0, False), (8.0, 1.0, True)]
