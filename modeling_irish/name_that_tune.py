@@ -269,7 +269,8 @@ class TuneIndex:
         "edit-distance")`). `unfold_repeats`: the edit distance sees each setting in the order
         it is played, repeats and endings unfolded (`NoteCropper.played`), so that a snippet
         played from the end of a part back to its start is found (a snippet is compared as
-        typed); False: as written (the index before; ``meta["order"]`` says which).
+        typed: one typed across first and second endings holds both, which no pass plays, and
+        is not found exactly); False: as written (the index before; ``meta["order"]`` says which).
 
         ``meta`` records the folders of the model and of the tokenizer when they were loaded
         from local folders, so that `identify` finds the tokenizer by itself."""
@@ -473,10 +474,13 @@ def _snippet_edit_scores(
     are coarser than pitch classes (300 held-out settings written in random keys without
     `K:`, MRR@20 0.764 against 0.783). Its mode is unknown, so no mode penalty."""
     cropper = NoteCropper(tokenizer)
-    # as typed, not unfolded: a snippet written with repeat signs still lies, as written, in
-    # the played order of its tune's settings, and unfolding it would repeat notes in place of
-    # the next part's within the 64 notes compared (held-out settings without `K:`: MRR@20
-    # 0.781 as typed against 0.772 unfolded)
+    # as typed, not unfolded: a snippet with a repeat sign (`A :| B`) still lies, as written,
+    # in the played order of its tune's settings, and unfolding it would repeat notes in place
+    # of the next part's within the 64 notes compared (held-out settings without `K:`: MRR@20
+    # 0.781 as typed against 0.772 unfolded). One typed across first and second endings does
+    # not (both endings in a row, which no pass plays): it scores below 0, and unfolding it
+    # mends that only for a snippet that starts where the repeat does (its `:|` goes back to
+    # the snippet's start, not the part's)
     pitches, durations = cropper.notes(ids)
     h = header_values(cropper, ids)
     if _names_a_key(abc_snippet):
@@ -658,9 +662,12 @@ def identify(
     `scoring`: `"title"` (cosine with the title embeddings: the dual encoder), `"setting"` (best
     cosine with the indexed settings' tune embeddings), or `"hybrid"` (title cosine +
     `hybrid_weight` x the edit-distance score of the best setting: -distance / query length per
-    note plus the same per eighth note, 0 for an exact excerpt, about -2 for nothing alike, less
-    the meter, mode and tune-type penalties; settings the scorer did not compare closely score
-    below all that it did). "title" is for titles indexed without settings. `"edit-distance"`
+    note plus the same per eighth note, 0 for an exact excerpt of a setting as played, about -2
+    for nothing alike, less the meter, mode and tune-type penalties; settings the scorer did not
+    compare closely score below all that it did). A snippet is compared as typed: one typed
+    across first and second endings (``|1 ... :|2 ...``) holds both endings in a row, which no
+    pass plays, so it scores below 0 even when copied from the tune's own text; the pass typed
+    alone scores 0. "title" is for titles indexed without settings. `"edit-distance"`
     ranks by the edit-distance score alone and needs no model (`model=None`, an index built
     without one); on held-out settings of indexed tunes it names the tune far better than any
     title cosine we trained (docs/BENCHMARKS.md, issue 5), and the hybrid adds little to it.

@@ -1095,3 +1095,23 @@ def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
     assert main([*base, "--model", folder]) == 0
     weights = [(c["hybrid_weight"], c["eighths_weight"], c["transpose"]) for c in calls]
     assert weights == [(5.0, 1.0, True), (8.0, 1.0, True), (8.0, 0.0, False), (8.0, 1.0, True)]
+
+
+def test_a_snippet_typed_across_first_and_second_endings_is_compared_as_typed(tmp_path):
+    # README and DESIGN said a snippet written with repeat signs still lies in the played order:
+    # not one typed across |1 ... :|2, whose two endings no pass plays in a row
+    reel = (
+        "X:9\nT:Endings Reel\nS: https://thesession.org/tunes/9#setting9\nR:reel\nM:4/4\n"
+        "L:1/8\nK:D\n|:A2FA DAFA|BAFA d2cd|efga bgaf|dBAF ABde|1fdec d4:|2fdec d2cd||\n"
+        "|:efga bgaf|gefd edcB|ABde fdec|dBAF ABde:|\n"
+    )
+    tok = AbcTokenizer.train(TRAIN + [reel])
+    index = TuneIndex.build(None, tok, TRAIN + [reel])
+
+    def score(body: str) -> float:
+        snippet = f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n"
+        return dict(identify(None, index, snippet, k=9, tokenizer=tok))["Endings Reel"]
+
+    assert score("|:efga bgaf|gefd edcB:|") == 0.0  # a repeat sign: still in the played order
+    assert score("dBAF ABde|fdec d2cd|efga bgaf|") == 0.0  # the second pass, as played
+    assert -1 < score("dBAF ABde|1fdec d4:|2fdec d2cd|efga bgaf|") < 0  # both endings in a row
