@@ -761,6 +761,34 @@ def test_either_task_refuses_to_push_offline_before_training(monkeypatch, tmp_pa
     assert read == []
 
 
+def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_again(
+    monkeypatch, tmp_path, tunebook
+):
+    """--push_to_hub was recorded in checkpoints and taken on resuming, so a run started with it
+    could not be resumed offline ("--push_to_hub: HF_HUB_OFFLINE is set"), nor without
+    uploading: the flag could not be turned off."""
+    from huggingface_hub import constants
+
+    from training import train
+
+    out = tmp_path / "run"
+    args = parse_args(["--corpus", tunebook, "--output_dir", str(out), "--push_to_hub",
+                       "--hub_model_id", "someone/model"])  # fmt: skip
+    assert "push_to_hub" not in common.recorded_flags(args)
+    (out / "step_2").mkdir(parents=True)
+    state = {"completed_steps": 2, "run": common.run_flags(args)}
+    state["args"] = {**common.recorded_flags(args), "push_to_hub": True}  # as recorded before
+    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), state)
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(train, "run_measurenote", lambda args, accelerator: {"pushed": args})
+    resume = ["--output_dir", str(out), "--resume_from_checkpoint"]
+    resumed = train.main(resume)["pushed"]
+    assert not resumed.push_to_hub and resumed.hub_model_id == "someone/model"
+    with pytest.raises(train.UsageError, match="HF_HUB_OFFLINE"):  # asked again: still refused
+        train.main([*resume, "--push_to_hub"])
+
+
 def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
     from training.common import TrainingProgress
 

@@ -298,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--report_to", default="tensorboard",
         help="accelerate tracker(s), comma-separated: tensorboard, wandb, mlflow... or 'all' "
              "(each must be installed).")
-    add("--push_to_hub", action="store_true", help="Upload output_dir to the Hub at the end.")
+    add("--push_to_hub", action="store_true",
+        help="Upload output_dir to the Hub at the end. Asked for by each run: a resumed run "
+             "uploads only when given it again (it takes --hub_model_id from its checkpoint).")
     add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
     train_tune_title.add_arguments(p)

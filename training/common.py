@@ -344,12 +344,15 @@ PATH_FLAGS = ("corpus", "measurenote_path", "cache_dir")
 
 
 #: Flags a checkpoint does not record for a resumed run to take: where it is, which checkpoint to
-#: resume, whether to start afresh, and the Hub token (a secret, never written to disk); and the
-#: record itself.
+#: resume, whether to start afresh, whether to upload at the end (asked anew by each run that
+#: should upload, so that a run started with ``--push_to_hub`` resumes offline, and without
+#: uploading, when it is not given again), and the Hub token (a secret, never written to disk);
+#: and the record itself.
 UNRECORDED_FLAGS = (
     "output_dir",
     "resume_from_checkpoint",
     "overwrite_output_dir",
+    "push_to_hub",
     *SECRET_FLAGS,
     "recorded_flags",
 )
@@ -361,7 +364,7 @@ def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
     (`training.arguments.inherit_checkpoint_flags`). `parse_args` keeps them as given, before
     defaults are derived, in ``args.recorded_flags``, which is then what this returns.
 
-    >>> recorded_flags(argparse.Namespace(max_train_steps=300, hub_token="secret"))
+    >>> recorded_flags(argparse.Namespace(max_train_steps=300, hub_token="x", push_to_hub=True))
     {'max_train_steps': 300}
     """
     if isinstance(getattr(args, "recorded_flags", None), dict):
