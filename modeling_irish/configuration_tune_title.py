@@ -79,36 +79,15 @@ class TuneTitleTuneConfig(PretrainedConfig):
         cnn_kernel_size: int = 3,
         **kwargs: Any,
     ):
-        given = dict(
-            encoder_type=encoder_type,
-            summary_hidden_size=summary_hidden_size,
-            summary_num_layers=summary_num_layers,
-            dropout=dropout,
-            freeze_backbone=freeze_backbone,
-            cnn_channels=cnn_channels,
-            cnn_num_blocks=cnn_num_blocks,
-            cnn_kernel_size=cnn_kernel_size,
-        )
-        check_value_types(type(self).__name__, given, self.value_kinds)
         if not isinstance(backbone_config, (dict, MeasureNoteConfig, type(None))):
             raise TypeError(
                 f"{type(self).__name__}: backbone_config must be a dict or a MeasureNoteConfig, "
                 f"got {type(backbone_config).__name__}"
             )
-        if encoder_type not in TUNE_ENCODER_TYPES:
-            raise ValueError(
-                f"encoder_type must be one of {TUNE_ENCODER_TYPES}, got {encoder_type!r}"
-            )
         if backbone_config is None:
             backbone_config = MeasureNoteConfig.from_preset("small")
         elif isinstance(backbone_config, dict):
             backbone_config = MeasureNoteConfig(**backbone_config)
-        if summary_hidden_size < 1 or summary_num_layers < 1 or cnn_channels < 1:
-            raise ValueError("summary_hidden_size, summary_num_layers, cnn_channels must be >= 1")
-        if cnn_kernel_size % 2 == 0 or cnn_num_blocks < 0:
-            raise ValueError("cnn_kernel_size must be odd and cnn_num_blocks >= 0")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.backbone_config = backbone_config
         self.encoder_type = encoder_type
         self.summary_hidden_size = summary_hidden_size
@@ -118,7 +97,24 @@ class TuneTitleTuneConfig(PretrainedConfig):
         self.cnn_channels = cnn_channels
         self.cnn_num_blocks = cnn_num_blocks
         self.cnn_kernel_size = cnn_kernel_size
+        self._check()
         super().__init__(**kwargs)
+
+    def _check(self) -> None:
+        """Types and ranges of the values (run again by the model on a loaded config, whose
+        attributes ``from_pretrained(path, dropout=...)`` sets after this `__init__`)."""
+        values = {name: getattr(self, name, None) for name in self.value_kinds}
+        check_value_types(type(self).__name__, values, self.value_kinds)
+        if self.encoder_type not in TUNE_ENCODER_TYPES:
+            raise ValueError(
+                f"encoder_type must be one of {TUNE_ENCODER_TYPES}, got {self.encoder_type!r}"
+            )
+        if min(self.summary_hidden_size, self.summary_num_layers, self.cnn_channels) < 1:
+            raise ValueError("summary_hidden_size, summary_num_layers, cnn_channels must be >= 1")
+        if self.cnn_kernel_size % 2 == 0 or self.cnn_num_blocks < 0:
+            raise ValueError("cnn_kernel_size must be odd and cnn_num_blocks >= 0")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def output_size(self) -> int:
@@ -186,26 +182,6 @@ class TuneTitleTextConfig(PretrainedConfig):
         dropout: float = 0.0,
         **kwargs: Any,
     ):
-        given = dict(
-            encoder_type=encoder_type,
-            freeze=freeze,
-            minilm_path=minilm_path,
-            minilm_config=minilm_config,
-            max_length=max_length,
-            char_embed_dim=char_embed_dim,
-            char_hidden_size=char_hidden_size,
-            char_num_layers=char_num_layers,
-            dropout=dropout,
-        )
-        optional = ("minilm_path", "minilm_config")  # None: the package's MiniLM
-        given = {k: v for k, v in given.items() if v is not None or k not in optional}
-        check_value_types(type(self).__name__, given, self.value_kinds)
-        if encoder_type not in TITLE_ENCODER_TYPES:
-            raise ValueError(
-                f"encoder_type must be one of {TITLE_ENCODER_TYPES}, got {encoder_type!r}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.encoder_type = encoder_type
         self.freeze = freeze
         self.minilm_path = minilm_path
@@ -215,7 +191,21 @@ class TuneTitleTextConfig(PretrainedConfig):
         self.char_hidden_size = char_hidden_size
         self.char_num_layers = char_num_layers
         self.dropout = dropout
+        self._check()
         super().__init__(**kwargs)
+
+    def _check(self) -> None:
+        """Types and ranges of the values (run again by the model on a loaded config)."""
+        values = {name: getattr(self, name, None) for name in self.value_kinds}
+        optional = ("minilm_path", "minilm_config")  # None: the package's MiniLM
+        values = {k: v for k, v in values.items() if v is not None or k not in optional}
+        check_value_types(type(self).__name__, values, self.value_kinds)
+        if self.encoder_type not in TITLE_ENCODER_TYPES:
+            raise ValueError(
+                f"encoder_type must be one of {TITLE_ENCODER_TYPES}, got {self.encoder_type!r}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def output_size(self) -> int:
@@ -275,14 +265,6 @@ class TuneTitleConfig(PretrainedConfig):
         initializer_range: float = 0.02,
         **kwargs: Any,
     ):
-        given = dict(
-            projection_dim=projection_dim,
-            logit_scale_init_value=logit_scale_init_value,
-            loss_type=loss_type,
-            hinge_margin=hinge_margin,
-            initializer_range=initializer_range,
-        )
-        check_value_types(type(self).__name__, given, self.value_kinds)
         for name, sub, cls in (
             ("tune_config", tune_config, TuneTitleTuneConfig),
             ("title_config", title_config, TuneTitleTextConfig),
@@ -292,10 +274,6 @@ class TuneTitleConfig(PretrainedConfig):
                     f"{type(self).__name__}: {name} must be a dict or a {cls.__name__}, got "
                     f"{type(sub).__name__}"
                 )
-        if loss_type not in LOSS_TYPES:
-            raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {loss_type!r}")
-        if projection_dim < 1:
-            raise ValueError(f"projection_dim must be >= 1, got {projection_dim}")
         if tune_config is None:
             tune_config = TuneTitleTuneConfig()
         elif isinstance(tune_config, dict):
@@ -311,7 +289,30 @@ class TuneTitleConfig(PretrainedConfig):
         self.loss_type = loss_type
         self.hinge_margin = hinge_margin
         self.initializer_range = initializer_range
+        self._check()
         super().__init__(**kwargs)
+
+    def _check(self) -> None:
+        """Types and ranges of the values, the sub-configs' included: `TuneTitleModel` runs it
+        again, since ``from_pretrained(path, loss_type=...)`` sets attributes after `__init__`.
+
+        >>> config = TuneTitleConfig(title_config={"encoder_type": "char_gru"})
+        >>> config.loss_type = "bogus"
+        >>> config._check()
+        Traceback (most recent call last):
+        ...
+        ValueError: loss_type must be one of ('infonce', 'hinge', 'cosine'), got 'bogus'
+        """
+        values = {name: getattr(self, name, None) for name in self.value_kinds}
+        check_value_types(type(self).__name__, values, self.value_kinds)
+        if self.loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
+        if self.projection_dim < 1:
+            raise ValueError(f"projection_dim must be >= 1, got {self.projection_dim}")
+        for sub in (self.tune_config, self.title_config):
+            # another copy's classes (remote code) are rebuilt, so checked, by the model
+            if isinstance(sub, (TuneTitleTuneConfig, TuneTitleTextConfig)):
+                sub._check()
 
 
 __all__ = ["TuneTitleConfig", "TuneTitleTextConfig", "TuneTitleTuneConfig"]

@@ -13,7 +13,12 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
 
 from .configuration_measurenote import MeasureNoteConfig
-from .configuration_tune_title import TuneTitleConfig, TuneTitleTextConfig, TuneTitleTuneConfig
+from .configuration_tune_title import (
+    LOSS_TYPES,
+    TuneTitleConfig,
+    TuneTitleTextConfig,
+    TuneTitleTuneConfig,
+)
 from .modeling_measurenote import (
     MeasureNoteEmbeddings,
     MeasureNoteMeasureModule,
@@ -477,6 +482,9 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 if type(sub).__name__ != cls.__name__:
                     raise TypeError(f"{name} must be a {cls.__name__}, got {type(sub).__name__}")
                 setattr(config, name, cls(**sub.to_dict()))
+        # from_pretrained(path, loss_type=...) sets attributes after the config was made (as
+        # MeasureNoteModel does); unbound, as the config may be another copy's class (see above)
+        TuneTitleConfig._check(config)
         self.tune_model = TuneTitleTuneModel(config.tune_config)
         self.title_model = TuneTitleTextModel(config.title_config)
         if config.title_config.encoder_type == "minilm":
@@ -696,11 +704,17 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         positives_mask: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """`config.loss_type` of a batch of normalised embeddings and their cosine matrix."""
-        if self.config.loss_type == "hinge":
+        loss_type = self.config.loss_type
+        if loss_type == "hinge":
             return hinge_loss(cosine, self.config.hinge_margin, positives_mask)
-        if self.config.loss_type == "cosine":
+        if loss_type == "cosine":
             return cosine_pair_loss(tune_embeds, title_embeds, positives_mask)
-        return clip_loss(self.logit_scale.exp() * cosine, positives_mask)
+        if loss_type == "infonce":
+            return clip_loss(self.logit_scale.exp() * cosine, positives_mask)
+        raise ValueError(  # set after the model was built: an unknown name trains nothing
+            f"{type(self).__name__}: config.loss_type must be one of {LOSS_TYPES}, got "
+            f"{loss_type!r}"
+        )
 
 
 __all__ = [

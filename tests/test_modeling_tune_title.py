@@ -334,6 +334,26 @@ def test_configs_refuse_wrong_types_by_name(cls, kwargs, message):
         cls(**kwargs)
 
 
+def test_a_loaded_config_is_checked_again_and_an_unknown_loss_is_refused(tester, tmp_path):
+    """``from_pretrained(path, loss_type="bogus")`` sets the attribute after the config is made:
+    the model built and trained with InfoNCE (any unknown name fell through to it), and
+    ``hinge_margin="x"`` failed later, inside the loss, with a TypeError that named nothing."""
+    from transformers import AutoModel
+
+    import modeling_irish  # noqa: F401  (Auto registrations)
+
+    config = tester.get_config()
+    TuneTitleModel(config).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="loss_type must be one of .*, got 'bogus'"):
+        AutoModel.from_pretrained(tmp_path, loss_type="bogus")
+    with pytest.raises(TypeError, match="hinge_margin must be a real number, got 'x'"):
+        TuneTitleModel.from_pretrained(tmp_path, loss_type="hinge", hinge_margin="x")
+    model = TuneTitleModel(config)
+    model.config.loss_type = "triplet"  # set after the model was built
+    with pytest.raises(ValueError, match="config.loss_type must be one of .*, got 'triplet'"):
+        model(**tester.prepare_inputs(config), return_loss=True)
+
+
 def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
     config = tester.get_config(tune={"encoder_type": "cnn"})
     model = TuneTitleModel(config).eval()
