@@ -326,11 +326,16 @@ def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
         )
 
 
-def check_saved_model_type(path: Any, model_type: str) -> None:
-    """Raise `ValueError` when the local folder ``path`` holds a saved model of another type
-    than ``model_type`` (its config.json says): transformers only warns, then builds the model
-    from the wrong config, with random weights or an unrelated error. Hub names pass."""
-    config_path = os.path.join(str(path), "config.json")
+def check_saved_model_type(path: Any, model_type: str, subfolder: str = "") -> None:
+    """Raise `ValueError` when the local folder ``path`` (its ``subfolder``, as
+    ``from_pretrained(path, subfolder=...)`` reads it) holds a saved model of another type than
+    ``model_type`` (its config.json says): transformers only warns, then builds the model from
+    the wrong config, with random weights or an unrelated error. Hub names pass.
+
+    >>> check_saved_model_type("no/such/folder", "measurenote", subfolder="sub")
+    """
+    folder = os.path.join(str(path), subfolder or "")
+    config_path = os.path.join(folder, "config.json")
     if not os.path.isfile(config_path):
         return
     import json
@@ -339,8 +344,8 @@ def check_saved_model_type(path: Any, model_type: str) -> None:
         found = json.load(handle).get("model_type")
     if found is not None and found != model_type:
         raise ValueError(
-            f"{str(path)!r} holds a {found!r} model, not a {model_type!r} one: load it with its "
-            f"own class (AutoModel.from_pretrained picks it from config.json)"
+            f"{os.path.normpath(folder)!r} holds a {found!r} model, not a {model_type!r} one: "
+            f"load it with its own class (AutoModel.from_pretrained picks it from config.json)"
         )
 
 
@@ -375,7 +380,8 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
     ) -> "MeasureNotePreTrainedModel":
         """`PreTrainedModel.from_pretrained`; a local folder of another model type (a tune-title
         model) is refused by name instead of loaded into random weights."""
-        check_saved_model_type(pretrained_model_name_or_path, cls.config_class.model_type)
+        model_type = cls.config_class.model_type
+        check_saved_model_type(pretrained_model_name_or_path, model_type, kwargs.get("subfolder"))
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def get_input_embeddings(self) -> nn.Module:

