@@ -424,6 +424,32 @@ def test_clear_errors_for_a_missing_folder_a_bad_vocabulary_file_and_an_unknown_
         tokenizer.decode([[999999] * 20])
 
 
+def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
+    tokenizer, tmp_path, monkeypatch
+):
+    """``from_pretrained("runs/measurenote-smal")`` (a typo) said the folder "holds no
+    abc_vocab.json", blaming a folder that does not exist."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)
+    hub = tmp_path / "hub"
+    (tmp_path / "runs" / "empty").mkdir(parents=True)
+    with pytest.raises(OSError, match="runs/measurenote-smal: no such folder, and not found on "
+                       "the Hub: the Hub's cache .offline.*runs/ is a folder here"):  # fmt: skip
+        AbcTokenizer.from_pretrained("runs/measurenote-smal", cache_dir=hub)
+    with pytest.raises(OSError, match="runs/m/step_1: no such folder, and not a Hub repository"):
+        AbcTokenizer.from_pretrained("runs/m/step_1", cache_dir=hub)
+    with pytest.raises(OSError, match="runs/empty holds no abc_vocab.json"):
+        AbcTokenizer.from_pretrained("runs/empty", cache_dir=hub)
+    # a Hub repository id still loads (from a cache laid out as huggingface_hub lays it out)
+    repo = hub / "models--someone--abc"
+    tokenizer.save_pretrained(repo / "snapshots" / ("0" * 40))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    assert AbcTokenizer.from_pretrained("someone/abc", cache_dir=hub) == tokenizer
+
+
 def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
     # a new pad token got id len(vocab), past the model's table, and batches still padded with 0
     with pytest.raises(NotImplementedError, match="cannot add the special token '<p2>'"):

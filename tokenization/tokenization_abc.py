@@ -103,6 +103,39 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
     return tune, normalise_tune(tune)
 
 
+def _could_be_repo_id(name: str) -> bool:
+    """Whether ``name`` has the form of a Hub repository id (``name`` or ``owner/name``, of
+    letters, digits, ``-_.``), by `huggingface_hub`'s own rule: no network.
+
+    >>> _could_be_repo_id("user/measurenote-small"), _could_be_repo_id("runs/a/step_10")
+    (True, False)
+    >>> _could_be_repo_id("./runs/a"), _could_be_repo_id("~/runs")
+    (False, False)
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if name.startswith(("/", "./", "../", "~")):
+        return False  # a path, which can only be local
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
+def _hint(name: str) -> str:
+    """A mistyped local path, said so when its parent folder exists here.
+
+    >>> _hint("no-such-owner/model")
+    ''
+    """
+    parent = os.path.dirname(os.path.expanduser(name).rstrip("/"))
+    if parent and os.path.isdir(parent):
+        return f" ({parent}/ is a folder here: a mistyped path?)"
+    return ""
+
+
 class AbcTokenizer(PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
@@ -162,19 +195,33 @@ class AbcTokenizer(PreTrainedTokenizer):
     ) -> AbcTokenizer:
         """`PreTrainedTokenizer.from_pretrained`, refusing a folder without ``abc_vocab.json``
         (transformers would otherwise build a tokenizer with an empty vocabulary), and a path
-        that can only be local (absolute, ``./``, ``../``, ``~``) but does not exist (transformers
-        would take it for a Hub repository name)."""
+        that does not exist here and cannot be a Hub repository id (``owner/name``), or was not
+        found on the Hub (or in its cache, offline), by what it is not: transformers would
+        blame a folder that does not exist."""
         name = os.fspath(pretrained_model_name_or_path)
-        local = isinstance(name, str) and name.startswith(("/", "./", "../", "~"))
-        if local and not os.path.exists(os.path.expanduser(name)):
-            raise OSError(f"{name}: no such folder (give a saved AbcTokenizer folder)")
-        tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        if tokenizer.vocab_file is None:
+        here = os.path.exists(os.path.expanduser(name))
+        if not here and not _could_be_repo_id(name):
             raise OSError(
-                f"{pretrained_model_name_or_path} holds no {VOCAB_FILE}: not a saved AbcTokenizer "
-                "(a MeasureNote or tune-title model folder has one)"
+                f"{name}: no such folder, and not a Hub repository id (owner/name){_hint(name)}; "
+                "give a saved AbcTokenizer folder"
             )
-        return tokenizer
+        tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if tokenizer.vocab_file is not None:
+            return tokenizer
+        if here:
+            raise OSError(
+                f"{name} holds no {VOCAB_FILE}: not a saved AbcTokenizer (a MeasureNote or "
+                "tune-title model folder has one)"
+            )
+        from huggingface_hub import is_offline_mode
+
+        where = "the Hub"
+        if is_offline_mode() or kwargs.get("local_files_only"):
+            where = "the Hub's cache (offline: the Hub itself was not asked)"
+        raise OSError(
+            f"{name}: no such folder, and not found on the Hub: {where} has no {VOCAB_FILE} for "
+            f"that repository id{_hint(name)}"
+        )
 
     @classmethod
     def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
