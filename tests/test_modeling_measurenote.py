@@ -185,6 +185,30 @@ def test_config_refuses_wrong_types_by_name(kwargs, message):
         MeasureNoteConfig(**kwargs)
 
 
+def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tester, tmp_path, monkeypatch):
+    """transformers' save_pretrained(push_to_hub=True) creates the Hub repository before it
+    writes anything: with no network the folder was left empty."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    lm, backbone = tester.model(), MeasureNoteModel(tester.get_config())
+    for model, folder in ((lm, tmp_path / "lm"), (backbone, tmp_path / "backbone")):
+        with pytest.raises(OSError, match="offline"):
+            model.save_pretrained(folder, push_to_hub=True, commit_message="m")
+        assert {"config.json", "model.safetensors"} <= {p.name for p in folder.iterdir()}
+    pushed = []
+
+    def push(repo_id, **kwargs):
+        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "model.safetensors").is_file()))
+
+    monkeypatch.setattr(lm, "push_to_hub", push)
+    lm.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", token="t")
+    lm.save_pretrained(tmp_path / "hub", True, None, True, repo_id="me/lm")  # by position
+    lm.save_pretrained(tmp_path / "hub", is_main_process=False, push_to_hub=True)
+    assert pushed == [("hub", {"commit_message": "m", "token": "t"}, True), ("me/lm", {}, True)]
+    assert MeasureNoteForCausalLM.from_pretrained(tmp_path / "hub").config.to_dict()
+
+
 def test_a_saved_config_of_the_wrong_types_is_refused_by_name(tester, tmp_path):
     import json
 

@@ -450,6 +450,29 @@ def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
     assert AbcTokenizer.from_pretrained("someone/abc", cache_dir=hub) == tokenizer
 
 
+def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tokenizer, tmp_path, monkeypatch):
+    """transformers' save_pretrained(push_to_hub=True) creates the Hub repository before it
+    writes anything: with no network the folder was left without the vocabulary."""
+    import copy
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    with pytest.raises(OSError, match="offline"):
+        tokenizer.save_pretrained(tmp_path / "tok", push_to_hub=True, commit_message="m")
+    assert AbcTokenizer.from_pretrained(tmp_path / "tok") == tokenizer
+    pushed = []
+    tok = copy.deepcopy(tokenizer)
+
+    def push(repo_id, **kwargs):
+        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "abc_vocab.json").is_file()))
+
+    monkeypatch.setattr(tok, "push_to_hub", push)
+    tok.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", repo_id="me/t")
+    tok.save_pretrained(tmp_path / "hub", None, None, True)  # by position
+    assert pushed == [("me/t", {"commit_message": "m"}, True), ("hub", {}, True)]
+
+
 def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
     # a new pad token got id len(vocab), past the model's table, and batches still padded with 0
     with pytest.raises(NotImplementedError, match="cannot add the special token '<p2>'"):

@@ -103,6 +103,19 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
     return tune, normalise_tune(tune)
 
 
+#: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's
+#: (as in ``modeling_irish.modeling_measurenote``: this file uploads without that package).
+HUB_UPLOAD_ARGUMENTS = (
+    "commit_message",
+    "commit_description",
+    "private",
+    "token",
+    "revision",
+    "create_pr",
+    "tags",
+)
+
+
 def _could_be_repo_id(name: str) -> bool:
     """Whether ``name`` has the form of a Hub repository id (``name`` or ``owner/name``, of
     letters, digits, ``-_.``), by `huggingface_hub`'s own rule: no network.
@@ -222,6 +235,25 @@ class AbcTokenizer(PreTrainedTokenizer):
             f"{name}: no such folder, and not found on the Hub: {where} has no {VOCAB_FILE} for "
             f"that repository id{_hint(name)}"
         )
+
+    def save_pretrained(
+        self,
+        save_directory: str | os.PathLike,
+        legacy_format: bool | None = None,
+        filename_prefix: str | None = None,
+        push_to_hub: bool = False,
+        **kwargs: Any,
+    ) -> tuple[str, ...]:
+        """`PreTrainedTokenizer.save_pretrained`, but with ``push_to_hub=True`` the folder is
+        saved first, then uploaded (by `push_to_hub`, with ``repo_id`` and the upload's
+        arguments in `HUB_UPLOAD_ARGUMENTS`): the base method creates the Hub repository before
+        it writes anything, so a failed upload (no network) left the folder empty."""
+        repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
+        upload = {name: kwargs.pop(name) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs}
+        files = super().save_pretrained(save_directory, legacy_format, filename_prefix, **kwargs)
+        if push_to_hub:
+            self.push_to_hub(repo_id, **upload)
+        return files
 
     @classmethod
     def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
