@@ -840,6 +840,37 @@ def test_split_rule_names_the_run_ratios():
     assert "shuffled" not in split_rule(method="hash")
 
 
+def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(tunebook, tmp_path):
+    """The cards had no licence in their metadata, showed a time-budget run only as
+    "max_train_steps 1000000000", and printed the tune-title run's --measurenote_path whole
+    (a path of the trainer's machine, in a public card)."""
+    from types import SimpleNamespace
+
+    from training.model_card import write_measurenote_card, write_tune_title_card
+
+    lm = tmp_path / "private" / "measurenote-lm"
+    lm.mkdir(parents=True)
+    (lm / "config.json").write_text('{"model_type": "measurenote"}')
+    (lm / "abc_vocab.json").write_text("{}")
+    model = SimpleNamespace(num_parameters=lambda: 1234)
+    timed = ["--corpus", tunebook, "--max_train_minutes", "5", "--max_train_steps", "1000000000"]
+    results = {"stopped_by": "max_train_minutes", "total_batch_size": 2, "train_steps": 7}
+    cards = {}
+    for task, extra in (("measurenote", []), ("tune_title", ["--measurenote_path", str(lm)])):
+        args = parse_args([*timed, "--task", task, "--output_dir", str(tmp_path / task), *extra])
+        os.makedirs(args.output_dir)
+        if task == "measurenote":
+            write_measurenote_card(args, model, results, {"tokenize": {}})
+        else:
+            write_tune_title_card(args, model, results)
+        cards[task] = (tmp_path / task / "README.md").read_text()
+    for task, card in cards.items():
+        assert card.startswith("---\nlicense: mit\n"), task
+        assert "| max_train_minutes | 5 |" in card and "| stopped_by | max_train_minutes |" in card
+    assert "| measurenote_path | measurenote-lm |" in cards["tune_title"]
+    assert str(lm) not in cards["tune_title"]
+
+
 def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_path, capsys):
     argv = ["--task", "tune_title", "--measurenote_path", str(tmp_path)]
     refusal = _refusal(capsys, [*argv, "--config_overrides", "note_hidden_size=64"])

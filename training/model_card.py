@@ -7,9 +7,19 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["split_rule", "write_measurenote_card", "write_model_card", "write_tune_title_card"]
+__all__ = [
+    "budget",
+    "shown_path",
+    "split_rule",
+    "write_measurenote_card",
+    "write_model_card",
+    "write_tune_title_card",
+]
 
 _EMBEDDED = "music21's O'Neill's 1850 and Ryan's Mammoth collections"
+#: The licence of the code and of the models it trains (setup.cfg's ``license = MIT``), as the
+#: Hub's model-card metadata spells it.
+LICENSE = "mit"
 
 
 def write_model_card(
@@ -22,10 +32,13 @@ def write_model_card(
     metrics: dict[str, Any],
     usage: str,
     tags: Sequence[str] = ("music", "abc-notation", "irish-traditional-music"),
+    license: str = LICENSE,
 ) -> str:
-    """Write ``output_dir/README.md``: YAML front matter, then description, training data,
-    hyper-parameters and metrics tables, and a usage snippet. Returns the path."""
-    front = "---\nlibrary_name: transformers\ntags:\n" + "".join(f"- {t}\n" for t in tags) + "---"
+    """Write ``output_dir/README.md``: YAML front matter (licence, library, tags), then
+    description, training data, hyper-parameters and metrics tables, and a usage snippet.
+    Returns the path."""
+    tag_lines = "".join(f"- {t}\n" for t in tags)
+    front = f"---\nlicense: {license}\nlibrary_name: transformers\ntags:\n{tag_lines}---"
     lines = [front, f"# {title}", "", description, "", "## Training data", "", data, ""]
     lines += ["## Training hyper-parameters", "", "| name | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
@@ -87,6 +100,38 @@ def corpus_text(corpus: str | list[str] | None) -> str:
     return ", ".join(f"`{os.path.basename(os.path.normpath(str(s)))}`" for s in sources)
 
 
+def shown_path(path: str | None) -> str | None:
+    """A path flag as the card shows it: a local file or folder by its name only (a reader of
+    the card has not got the trainer's paths), a Hub repository id whole.
+
+    >>> shown_path("training"), shown_path("user/measurenote-small"), shown_path(None)
+    ('training', 'user/measurenote-small', None)
+    """
+    if path is None or not os.path.exists(path):
+        return path
+    return os.path.basename(os.path.normpath(str(path)))
+
+
+def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
+    """The run's budget for the hyper-parameters table: ``max_train_steps`` and, with a time
+    budget, ``max_train_minutes`` and what ended the run (``stopped_by``, from
+    all_results.json: the clock or the step count), since the step count of such a run is
+    only a ceiling (``10**9`` in ``benchmarks/train_fixed_budget.py``).
+
+    >>> run = argparse.Namespace(max_train_steps=10**9, max_train_minutes=30.0)
+    >>> budget(run, {"stopped_by": "max_train_minutes"})
+    {'max_train_steps': 1000000000, 'max_train_minutes': 30.0, 'stopped_by': 'max_train_minutes'}
+    >>> budget(argparse.Namespace(max_train_steps=300, max_train_minutes=None), {})
+    {'max_train_steps': 300}
+    """
+    shown = {"max_train_steps": args.max_train_steps}
+    if getattr(args, "max_train_minutes", None) is not None:
+        shown["max_train_minutes"] = args.max_train_minutes
+        if "stopped_by" in results:
+            shown["stopped_by"] = results["stopped_by"]
+    return shown
+
+
 def _run_split_rule(args: argparse.Namespace) -> str:
     """`split_rule` for a run's flags."""
     return split_rule(args.split_ratios, getattr(args, "split_method", "shuffle"))
@@ -107,7 +152,6 @@ def write_measurenote_card(
         "max_grad_norm",
         "per_device_train_batch_size",
         "gradient_accumulation_steps",
-        "max_train_steps",
         "preset",
         "config_overrides",
         "key_augmentation",
@@ -116,6 +160,7 @@ def write_measurenote_card(
         "mixed_precision",
     )
     hyper = {k: getattr(args, k) for k in keep}
+    hyper.update(budget(args, results))
     hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
     metric_names = (
         "eval_nll",
@@ -177,10 +222,10 @@ def write_tune_title_card(
             "preset",
             "learning_rate",
             "per_device_train_batch_size",
-            "max_train_steps",
             "seed",
         )
     }
+    hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
     write_model_card(
         args.output_dir,
