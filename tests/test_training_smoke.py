@@ -712,6 +712,47 @@ def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
     assert not [name for name in sent if name.startswith(("measurenote/", "step_"))], sent
 
 
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
+    tunebook, cache_dir, tmp_path, monkeypatch, capsys, task
+):
+    """An HTTP error of the Hub at the final upload ended the run in the Hub client's traceback."""
+    from types import SimpleNamespace
+
+    import huggingface_hub
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from training import train
+
+    class RefusingApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, exist_ok=False):
+            pass
+
+        def upload_folder(self, **kwargs):
+            response = SimpleNamespace(headers={}, request=None, status_code=403)
+            raise HfHubHTTPError("403 Forbidden: no write access\nRequest ID: x", response=response)
+
+    monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
+    monkeypatch.setattr(train, "check_hub_reachable", lambda token: None)
+    monkeypatch.setattr(huggingface_hub, "HfApi", RefusingApi)
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--task", task, "--max_train_steps", "1",
+                 "--push_to_hub", "--hub_model_id", "someone/model")  # fmt: skip
+    if task == "tune_title":
+        argv += ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8"]
+    capsys.readouterr()
+    assert train.cli(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and (out / "model.safetensors").is_file()
+    line = next(line for line in err.splitlines() if "upload" in line)
+    assert line.startswith("train.py: error: --push_to_hub: the upload to someone/model failed")
+    assert "403 Forbidden: no write access)" in line and f"the model is saved in {out}" in line
+    assert f"`hf upload someone/model {out} --exclude 'step_*'" in line
+
+
 def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tmp_path):
     # a stand-in Hub on this machine that refuses every token, as the real one refuses a bad one
     import http.server

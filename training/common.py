@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import socket
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ __all__ = [
     "lr_for",
     "parse_config_overrides",
     "per_tune_nll",
+    "push_run",
     "push_to_hub",
     "read_training_state",
     "recorded_flags",
@@ -45,6 +47,7 @@ __all__ = [
     "summarise_nll",
     "tracked_config",
     "write_json",
+    "UploadError",
     "UsageError",
 ]
 
@@ -57,6 +60,12 @@ logger = get_logger(__name__)  # accelerate's: warns once, from the main process
 class UsageError(ValueError):
     """Bad input found once the run has started (e.g. a thesession dump that is not one): the
     command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
+
+
+class UploadError(RuntimeError):
+    """The upload that ends a ``--push_to_hub`` run failed (the Hub refused it, or could not be
+    reached): the model is saved, and the command line (`cli`) prints one line that says where
+    and how to upload it later, and exits with status 1."""
 
 
 TRAINING_STATE_FILE = "training_state.json"
@@ -570,20 +579,72 @@ def push_to_hub(
         repo_id=repo_id,
         folder_path=output_dir,
         commit_message=commit_message,
-        # checkpoints, half-written files, trackers' logs, and the tunes the retrieval
-        # evaluation scored (data, not the model; known_queries.abc stays: it names the holdout)
-        ignore_patterns=[
-            "step_*",
-            "epoch_*",
-            ".tmp-*",
-            ".old-*",
-            "runs/*",
-            *(f"{project}/*" for project in TRACKER_PROJECTS),  # they record every flag
-            "*.pkl",
-            "retrieval_eval/*",
-        ],
+        ignore_patterns=list(UPLOAD_IGNORE_PATTERNS),
     )
     return str(info)
+
+
+#: What an upload of an output folder leaves out: checkpoints, half-written files, trackers'
+#: logs, and the tunes the retrieval evaluation scored (data, not the model; known_queries.abc
+#: stays: it names the holdout).
+UPLOAD_IGNORE_PATTERNS = (
+    "step_*",
+    "epoch_*",
+    ".tmp-*",
+    ".old-*",
+    "runs/*",
+    *(f"{project}/*" for project in TRACKER_PROJECTS),  # they record every flag
+    "*.pkl",
+    "retrieval_eval/*",
+)
+
+
+def push_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """With ``--push_to_hub``, upload the saved output folder (`push_to_hub`, main process
+    only) and print where. A failure, once the run is over and saved, is an `UploadError` that
+    says so in one line, with the command that uploads the folder later, instead of the Hub
+    client's traceback."""
+    if not (args.push_to_hub and accelerator.is_main_process):
+        return
+    try:
+        url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
+    except _upload_errors() as err:
+        raise UploadError(
+            f"--push_to_hub: the upload to {args.hub_model_id} failed "
+            f"({type(err).__name__}: {_first_line(err)}); the model is saved in "
+            f"{args.output_dir}: upload it later with "
+            f"`{upload_command(args.hub_model_id, args.output_dir)}`"
+        ) from err
+    accelerator.print(f"Pushed to {url}")
+
+
+def upload_command(repo_id: str, output_dir: str) -> str:
+    """The ``hf upload`` command that uploads ``output_dir`` as `push_to_hub` does.
+
+    >>> upload_command("user/m", "runs/m").split(" --exclude ")[:3]
+    ['hf upload user/m runs/m', "'step_*'", "'epoch_*'"]
+    """
+    excludes = "".join(f" --exclude {shlex.quote(p)}" for p in UPLOAD_IGNORE_PATTERNS)
+    return f"hf upload {shlex.quote(repo_id)} {shlex.quote(output_dir)}{excludes}"
+
+
+def _upload_errors() -> tuple[type[BaseException], ...]:
+    """What an upload ends in when it fails: the Hub's answers (`HfHubHTTPError`), the
+    network's (the base class of that error's HTTP client, whose connection errors are no
+    `OSError`; and `OSError`), and `check_hub_reachable`'s `RuntimeError`."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError)
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an error's message (the Hub's errors run to several).
+
+    >>> _first_line(OSError("500 Server Error\\nRequest ID: x"))
+    '500 Server Error'
+    """
+    text = str(err).strip()
+    return text.splitlines()[0] if text else "no message"
 
 
 # ----- resuming and the learning rate (both tasks) ---------------------------------------------

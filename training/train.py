@@ -53,6 +53,7 @@ from training.arguments import (  # noqa: E402
 )
 from training.common import (  # noqa: E402
     TrainingProgress,
+    UploadError,
     append_jsonl,
     check_hub_reachable,
     clear_run_outputs,
@@ -62,7 +63,7 @@ from training.common import (  # noqa: E402
     lr_for,
     minutes_left,
     parse_config_overrides,
-    push_to_hub,
+    push_run,
     recompute_steps_and_start_tracking,
     recorded_flags,
     resume_state,
@@ -324,7 +325,8 @@ def finish(
     data_report: dict,
     corpus_sizes: dict,
 ) -> dict:
-    """Save model, tokenizer, all_results.json and the model card; push if asked."""
+    """Save model, tokenizer, all_results.json and the model card (`push_run` uploads them,
+    once the trackers are ended)."""
     unwrapped = accelerator.unwrap_model(model)
     save_model(unwrapped, args.output_dir, accelerator)
     tokens = accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item()
@@ -353,9 +355,6 @@ def finish(
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_measurenote_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()
-    if args.push_to_hub and accelerator.is_main_process:
-        url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
-        accelerator.print(f"Pushed to {url}")
     return results
 
 
@@ -393,6 +392,7 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     stats["wall_start"] = wall_start
     results = finish(args, accelerator, model, tokenizer, stats, metrics, data_report, corpus_sizes)
     accelerator.end_training()
+    push_run(args, accelerator)
     return results
 
 
@@ -466,8 +466,9 @@ def _warn_if_no_fp16(args: argparse.Namespace, accelerator: Accelerator) -> None
 def cli(argv: list[str] | None = None) -> int:
     """`main` for the command line: a `UsageError` (bad input found after argument parsing) is
     printed as ``train.py: error: <message>`` on stderr (by the first process of a launch),
-    without a traceback, and gives exit status 2 like argparse's own errors; any other
-    exception is a bug and keeps its traceback."""
+    without a traceback, and gives exit status 2 like argparse's own errors; a failed upload
+    at the end (`UploadError`: the model is saved) is one such line too, with status 1; any
+    other exception is a bug and keeps its traceback."""
     try:
         main(argv)
     except UsageError as err:
@@ -477,6 +478,9 @@ def cli(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # the last checkpoint (if any) is whole: checkpoints are atomic
         print(f"{os.path.basename(__file__)}: interrupted", file=sys.stderr)
         return 130
+    except UploadError as err:  # the run is saved; only the upload failed
+        print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -22,7 +22,7 @@ from training.common import (
     log_time_budget,
     lr_for,
     minutes_left,
-    push_to_hub,
+    push_run,
     recompute_steps_and_start_tracking,
     recorded_flags,
     resume_state,
@@ -492,11 +492,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_tune_title_card(args, unwrapped, results)
     accelerator.wait_for_everyone()
-    if args.push_to_hub and accelerator.is_main_process:
-        accelerator.print(
-            f"Pushed to {push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)}"
-        )
     accelerator.end_training()
+    push_run(args, accelerator)
     return results
 
 
