@@ -253,11 +253,18 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     if not tokens:
         return
     placed = [e for e in validate_tune(tokens, meter).errors if re.match(r"token \d+: ", e)]
-    if placed:
-        raise ValueError(
-            f"the prompt does not scan in {meter}: {placed[0].split(': ', 1)[1]}; every tune "
-            "continuing it would be invalid (irish-tune check --bars names its bars)"
+    if not placed:
+        return
+    problem = placed[0].split(": ", 1)[1]
+    if problem.startswith("unbalanced"):  # valid ABC that abc2midi, and so the sampler, refuse
+        problem += (
+            " (after the first part a ':|' or '|1' needs its '|:', as abc2midi reads repeats; "
+            "add it to the prompt)"
         )
+    raise ValueError(
+        f"the prompt does not scan in {meter}: {problem}; every tune continuing it would be "
+        "invalid (irish-tune check --bars names its bars)"
+    )
 
 
 #: Rows a tune may have (the prompt's included) unless ``max_rows`` says otherwise.

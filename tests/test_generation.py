@@ -555,6 +555,7 @@ def test_a_prompt_with_a_long_pickup_is_continued(generator, meter, incipit):
         ("|:GAG GAB|ABA A|d", "bar 2 lasts 4, not 6"),  # a short full bar
         ("|:GAG GABc|ABA ABd|", "bar 1 lasts 7, not 6"),  # a long one
         (":|GAG GAB|", "empty bar before ':|'"),
+        ("|:GAG GAB:|gfg gfe:|", "unbalanced ':|' (after the first part a ':|' or '|1' needs"),
     ],
 )
 def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
