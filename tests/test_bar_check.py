@@ -77,6 +77,18 @@ def test_mid_tune_meter_change_is_honoured():
     assert not bar_report(tune(body.replace("M:9/8", "N:9/8"))).ok
 
 
+def test_free_meter_in_an_ending_is_not_checked_and_does_not_stop_the_run(capsys, monkeypatch):
+    """`[M:none]` in a second ending raised ValueError (Fraction('none')), and `check --bars`
+    lost its whole report with exit status 2."""
+    import io
+
+    text = "X:1\nM:4/4\nK:C\nA4|1 A4:|2 [M:none]A3|]\n"
+    assert bar_report(parse_abc(text)).ok
+    monkeypatch.setattr("sys.stdin", io.StringIO(text + "\nX:2\nM:4/4\nK:C\nA4|A5|A4|]\n"))
+    assert main(["check", "--bars", "-"]) == 1  # the second tune's long bar, reported
+    assert "X:2" in capsys.readouterr().out
+
+
 def test_unfinished_tuplet_at_a_bar_line():
     assert problems("|:(3ab|dfa agf:|") == ["bar 1: tuplet open at the bar line"]
 

@@ -149,7 +149,7 @@ def _mid_bar_endings(bars: list[Bar]) -> set[int]:
     for k, bar in enumerate(bars):
         ending = _ending(bar.opened_by)
         if ending and before is not None:
-            if before[1] + bar.length == full_bar(bar.meter):
+            if bar.meter != "none" and before[1] + bar.length == full_bar(bar.meter):
                 halves |= {before[0], k}
         elif bar.opened_by in SECTION_BARS:
             before = None
