@@ -207,3 +207,11 @@ def test_voice_overlay_keeps_the_first_voice():
     assert pitches(long) == [60] * 3000
     with pytest.raises(AbcParseError, match="overlay.*inside a chord"):
         parse_abc("X:1\nK:C\n[C&E]|")
+
+
+@pytest.mark.parametrize("body", ["[C(3E]2 GAB|", "[A(3B]>c|", "[A(3B]>>c|", "[c2(3E2]|"])
+def test_a_tuplet_inside_a_chord_is_refused_where_it_stands(body):
+    """It was kept inside the chord: written back before it (`(3[CE]2`, another tune), its
+    length scaled by a broken rhythm, or a writer crash on a non-integer q."""
+    with pytest.raises(AbcParseError, match=r"line 4, column \d+: tuplet '\(\d' inside a chord"):
+        parse_abc(f"X:1\nL:1/8\nK:C\n{body}")

@@ -395,6 +395,8 @@ class _TuneParser(_HeaderFields):
         self.pending = second
 
     def _tup(self, m: re.Match, line: str) -> None:
+        if self.in_chord:  # a chord's notes sound together: nothing in it can be a tuplet
+            raise self.error(f"tuplet {m[0]!r} inside a chord")
         p = int(m["tp"])
         if p < 2 or p > 64:
             raise self.error(f"bad tuplet ({p}")
