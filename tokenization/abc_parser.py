@@ -466,8 +466,10 @@ class _TuneParser(_HeaderFields):
         decorated `x` with nothing but spaces or annotations before the next bar line on its line
         (O'Neill's `G2 Hx||`, a fermata over the double bar). ABC gives `x` a
         length, but there it only carries the symbol: counted, it would lengthen the bar."""
-        return bool(_DECO_BEFORE_RE.search(line, 0, m.start())) and bool(
-            _XBAR_AFTER_RE.match(line, m.end())
+        # the anchored look after the rest first: it fails at once for all but an `x` before a
+        # bar line, and the search before it scans the line (quadratic over a line of `x`)
+        return bool(_XBAR_AFTER_RE.match(line, m.end())) and bool(
+            _DECO_BEFORE_RE.search(line, 0, m.start())
         )
 
     def _append_rest(self, dur: Fraction) -> None:
