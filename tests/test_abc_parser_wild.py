@@ -215,3 +215,11 @@ def test_a_tuplet_inside_a_chord_is_refused_where_it_stands(body):
     length scaled by a broken rhythm, or a writer crash on a non-integer q."""
     with pytest.raises(AbcParseError, match=r"line 4, column \d+: tuplet '\(\d' inside a chord"):
         parse_abc(f"X:1\nL:1/8\nK:C\n{body}")
+
+
+@pytest.mark.parametrize("body", ["AB =3Dc@|", "AB =3Dc=3Dd @|", "AB @ =3Dc|"])
+def test_an_error_after_a_quoted_printable_equals_names_the_column_as_written(body):
+    """`=3D` is read as `=`, and columns were counted in the shortened line (2 short each)."""
+    with pytest.raises(AbcParseError) as err:
+        parse_abc(f"X:1\nK:C\n{body}")
+    assert (err.value.line, err.value.column) == (3, body.index("@") + 1)

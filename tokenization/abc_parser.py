@@ -163,6 +163,8 @@ class _TuneParser(_HeaderFields):
         self.used_flat = False
         self.key_changed = False
         self.overlaid = False  # a `&` voice overlay was read (and warned of)
+        #: where the line being read had `=3D` cut to `=` (columns of errors are moved back)
+        self.qp_cuts: list[int] = []
         self.tie_at: list[int] = []  # where the pending tie's tokens went (several in a chord)
         self.tied_pitches: set[int] = set()  # the pitches it ties (a chord's, or one note's)
         self.dropped_ties = 0  # ties before a note of another pitch, dropped
@@ -174,6 +176,8 @@ class _TuneParser(_HeaderFields):
         title = (self.fields.get("T") or [""])[0]
         name = self.name or title or (f"X:{self.x}" if self.x is not None else None)
         col = self.col if column is None else column
+        # a column of a line read with `=3D` shortened to `=`: counted in the text as written
+        col += 2 * sum(cut < col - 1 for cut in self.qp_cuts)
         return AbcParseError(message, tune=name, line=self.lineno, column=col, internal=internal)
 
     # ---------------------------------------------------------------- header
@@ -230,8 +234,11 @@ class _TuneParser(_HeaderFields):
             started = True
             if line.endswith("=") or line.endswith("=20"):
                 line = _QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
-            if "=3D" in line:
-                line = _QP_EQUALS_RE.sub("=", line)  # a quoted-printable `=` before a note
+            self.qp_cuts = []
+            if "=3D" in line:  # a quoted-printable `=` before a note
+                found = enumerate(_QP_EQUALS_RE.finditer(line))
+                self.qp_cuts = [m.start() - 2 * k for k, m in found]
+                line = _QP_EQUALS_RE.sub("=", line)
             m = _field_match(line)
             if m is not None:
                 if m[1] != "+":  # `+:` continues a body field (lyrics, words): nothing to do
