@@ -223,3 +223,13 @@ def test_an_error_after_a_quoted_printable_equals_names_the_column_as_written(bo
     with pytest.raises(AbcParseError) as err:
         parse_abc(f"X:1\nK:C\n{body}")
     assert (err.value.line, err.value.column) == (3, body.index("@") + 1)
+
+
+def test_a_bad_file_header_field_is_named_as_the_file_headers():
+    """It was reported at the tune's first music line (line 6 here), where nothing is wrong."""
+    (err,) = list(parse_tunebook("M:foo\n\nX:1\nT:a\nK:C\nABc|\n"))
+    assert isinstance(err, AbcParseError) and (err.line, err.column) == (3, 1)
+    assert err.message == (
+        "cannot read meter 'foo' (the file header's M: field, before the first X: line, "
+        "applied to this tune)"
+    )

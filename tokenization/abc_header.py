@@ -179,7 +179,14 @@ class _HeaderFields:
             if letter in self.fields:
                 continue
             self.fields[letter] = [value]
-            self._header_field(letter, value)
+            self.lineno, self.col = self.x_line, 1  # the tune it is applied to
+            try:
+                self._header_field(letter, value)
+            except ValueError as err:  # an AbcParseError; its line is the file's, not the tune's
+                raise self.error(
+                    f"{getattr(err, 'message', err)} (the file header's {letter}: field, before "
+                    "the first X: line, applied to this tune)"
+                ) from None
 
     def _header_field(self, letter: str, value: str) -> None:
         try:
