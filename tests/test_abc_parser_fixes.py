@@ -167,3 +167,15 @@ def test_keep_final_tie_keeps_only_the_tie_at_the_end():
         "1 ties with no note to join dropped (before a rest or at the end of the tune)"
     ]
     assert [t.kind for t in parse_abc(text).tokens].count("tie") == 0  # the default drops it
+
+
+@pytest.mark.parametrize(
+    "body, ties",
+    [("A2-[CE]2|", 0), ("[CE]2-[DF]2|", 0), ("A2-[Ac]2|", 1), ("[CE]2-[CF]2|", 1)],
+)
+def test_a_tie_into_a_chord_without_its_pitch_is_dropped_and_said(body, ties):
+    """It was kept without a word, though a tie into a note of another pitch is dropped."""
+    tune = parse_abc(f"X:1\nL:1/8\nK:C\n{body}")
+    assert sum(t.kind == "tie" for t in tune.tokens) == ties
+    said = any("ties between notes of different pitches dropped" in w for w in tune.warnings)
+    assert said == (ties == 0)

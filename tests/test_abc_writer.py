@@ -137,9 +137,10 @@ def tunes(draw):
             tied = []
         elif kind == "chord":
             tokens.append(CS)
-            chord, tied = [], []
-            for _ in range(draw(st.integers(1, 3))):
-                tokens.append(note(draw(pitch), draw(dur)))
+            into, chord, tied = tied, [], []  # a tie into a chord joins one of its pitches
+            for j in range(draw(st.integers(1, 3))):
+                held = draw(st.sampled_from(into)) if into and j == 0 else draw(pitch)
+                tokens.append(note(held, draw(dur)))
                 chord.append(tokens[-1].pitch)
                 if draw(st.booleans()) and draw(st.booleans()):
                     tokens.append(TIE)

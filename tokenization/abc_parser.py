@@ -122,6 +122,18 @@ def default_tuplet_q(p: int, meter: str | None) -> int:
     return 3 if compound_meter(meter) else 2
 
 
+def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int]:
+    """Pitches of the chord whose ``chord_start`` (or, ``backwards``, ``chord_end``) is
+    ``tokens[at]``."""
+    step, stop = (-1, "chord_start") if backwards else (1, "chord_end")
+    pitches, i = [], at + step
+    while 0 <= i < len(tokens) and tokens[i].kind != stop:
+        if tokens[i].kind == "note":
+            pitches.append(tokens[i].pitch)
+        i += step
+    return pitches
+
+
 class _TuneParser(_HeaderFields):
     """Parser state for one tune (header and field methods: `_HeaderFields`). Use `parse_abc`."""
 
@@ -570,6 +582,27 @@ class _TuneParser(_HeaderFields):
         raise self.error('guitar chord or annotation not closed: no second " on its line')
 
     # ---------------------------------------------------------------- result
+    def _drop_ties_into_other_chords(self) -> None:
+        """Drop a tie into a chord that holds none of the pitches it ties (``A2-[CE]2``,
+        ``[CE]2-[DF]2``): it joins nothing, like a tie between two different notes, and is
+        counted with those (a tie into a chord is only known to be wrong once it closes)."""
+        tokens, doomed = self.tokens, []
+        for i in range(1, len(tokens) - 1):
+            if tokens[i].kind != "tie" or tokens[i + 1].kind != "chord_start":
+                continue
+            if tokens[i - 1].kind == "note":
+                tied = {tokens[i - 1].pitch}
+            elif tokens[i - 1].kind == "chord_end":
+                tied = set(_chord_pitches(tokens, i - 1, backwards=True))
+            else:
+                continue
+            if not tied & set(_chord_pitches(tokens, i + 1)):
+                doomed.append(i)
+        for i in reversed(doomed):
+            del tokens[i]
+            self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
+        self.dropped_ties += len(doomed)
+
     def _build(self) -> AbcTune:
         if self.in_chord:
             self.lineno = self.chord_line
@@ -579,6 +612,7 @@ class _TuneParser(_HeaderFields):
             raise self.error("tune has no notes", 1)
         if self.pending is not None:
             self.warnings.append("broken rhythm at the end of the tune ignored")
+        self._drop_ties_into_other_chords()
         if self.dropped_ties:
             self.warnings.append(
                 f"{self.dropped_ties} ties between notes of different pitches dropped (a tie "
