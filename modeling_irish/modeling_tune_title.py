@@ -476,6 +476,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         )
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
         self.post_init()
+        self.apply_freezes()
 
     # ----- construction helpers ----------------------------------------------------------------
     @classmethod
@@ -530,7 +531,12 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
 
     def apply_freezes(self) -> None:
         """Take the gradient from the towers the config freezes (`tune_config.freeze_backbone`,
-        a MiniLM title tower's `title_config.freeze`) and leave the rest trainable.
+        a MiniLM title tower's `title_config.freeze`) and from what the loss does not use, and
+        leave the rest trainable.
+
+        `logit_scale` trains with the InfoNCE loss only: the hinge and cosine losses never read
+        it, and a trainable parameter that gets no gradient stops two-process (DDP) training at
+        its second step ("Expected to have finished reduction in the prior iteration").
 
         >>> model.apply_freezes()  # doctest: +SKIP
         >>> model.num_parameters(only_trainable=True)  # doctest: +SKIP
@@ -540,6 +546,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         if isinstance(encoder, MiniLMTitleEncoder):
             encoder.frozen = self.config.title_config.freeze
             encoder.bert.requires_grad_(not encoder.frozen)
+        self.logit_scale.requires_grad_(self.config.loss_type == "infonce")
 
     def save_pretrained(
         self, save_directory: Union[str, os.PathLike], *args: Any, **kwargs: Any

@@ -293,6 +293,27 @@ def test_a_frozen_minilm_stays_frozen_after_save_and_load(tester, tmp_path):
     assert all(p.requires_grad for p in loaded.tune_model.parameters())
 
 
+@pytest.mark.parametrize("loss_type", ["infonce", "hinge", "cosine"])
+def test_the_logit_scale_trains_only_with_the_loss_that_reads_it(tester, tmp_path, loss_type):
+    """The hinge and cosine losses never read logit_scale; trainable, it got no gradient, which
+    stopped two-process (DDP) training at its second step. It must stay so after a reload
+    (transformers 5 loads weights into new parameters, which take gradients again)."""
+    config = tester.get_config(loss_type=loss_type)
+    model = TuneTitleModel(config).train()
+    model(**tester.prepare_inputs(config), return_loss=True).loss.backward()
+    infonce = loss_type == "infonce"
+    assert (model.logit_scale.grad is not None) == infonce
+    # what DDP needs: every trainable parameter gets a gradient
+    assert [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None] == []
+    model.save_pretrained(tmp_path)
+    loaded = TuneTitleModel.from_pretrained(tmp_path)
+    assert loaded.logit_scale.requires_grad == infonce
+    assert torch.equal(loaded.logit_scale, model.logit_scale)
+    loaded.apply_freezes()
+    assert loaded.logit_scale.requires_grad == infonce
+    assert loaded.num_parameters(only_trainable=True) == model.num_parameters(only_trainable=True)
+
+
 def test_resizing_embeddings_says_why_not(tester):
     model = TuneTitleModel(tester.get_config())
     with pytest.raises(NotImplementedError, match="no single input embedding"):
