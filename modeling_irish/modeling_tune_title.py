@@ -544,8 +544,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         self.tune_model.set_backbone_frozen(self.config.tune_config.freeze_backbone)
         encoder = self.title_model.encoder
         if isinstance(encoder, MiniLMTitleEncoder):
-            encoder.frozen = self.config.title_config.freeze
-            encoder.bert.requires_grad_(not encoder.frozen)
+            encoder.set_frozen(self.config.title_config.freeze)  # its unused pooler stays frozen
         self.logit_scale.requires_grad_(self.config.loss_type == "infonce")
 
     def save_pretrained(

@@ -71,10 +71,25 @@ class MiniLMTitleEncoder(nn.Module):
             path = model_name_or_path or default_minilm_path()
             self.bert = AutoModel.from_pretrained(path, local_files_only=True)
         self.output_dim = self.bert.config.hidden_size
-        self.frozen = freeze
+        self.set_frozen(freeze)
         if freeze:
-            self.bert.requires_grad_(False)
             self.bert.eval()
+
+    def set_frozen(self, frozen: bool) -> None:
+        """Take the gradient from the BERT weights (``frozen``) or give it back, all but the
+        pooler's: the tower mean-pools the hidden states and never reads BERT's pooled output,
+        so its pooler would get no gradient, which stops two-process (DDP) training at the
+        second step. The pooler stays in the module (and in saved weights), untrained.
+
+        >>> enc = MiniLMTitleEncoder()  # doctest: +SKIP
+        >>> enc.set_frozen(False)  # doctest: +SKIP
+        >>> enc.bert.pooler.dense.weight.requires_grad  # doctest: +SKIP
+        False
+        """
+        self.frozen = frozen
+        self.bert.requires_grad_(not frozen)
+        if getattr(self.bert, "pooler", None) is not None:
+            self.bert.pooler.requires_grad_(False)
 
     def train(self, mode: bool = True) -> "MiniLMTitleEncoder":
         super().train(mode)

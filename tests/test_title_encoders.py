@@ -56,6 +56,24 @@ def test_minilm_from_config_rebuilds_architecture(minilm):
     assert any(p.requires_grad for p in rebuilt.parameters())  # not frozen unless asked
 
 
+def test_a_trained_minilm_gives_every_trainable_weight_a_gradient(minilm):
+    """The tower mean-pools the hidden states: BERT's pooler, trainable, got no gradient, which
+    stopped two-process (DDP) training at the second step. It stays, untrained, in the weights."""
+    tower = MiniLMTitleEncoder(config=minilm.bert.config.to_dict(), tokenizer=minilm.tokenizer)
+    tower.load_state_dict(minilm.state_dict())
+    tower.set_frozen(False)
+    tower.train().encode(["The Butterfly", "Kesh"]).sum().backward()
+    trainable = [n for n, p in tower.named_parameters() if p.requires_grad]
+    assert (
+        trainable
+        and [n for n, p in tower.named_parameters() if p.requires_grad and p.grad is None] == []
+    )
+    assert "bert.pooler.dense.weight" in tower.state_dict()
+    assert not tower.bert.pooler.dense.weight.requires_grad
+    tower.set_frozen(True)
+    assert not any(p.requires_grad for p in tower.parameters())
+
+
 # --- character GRU -------------------------------------------------------------------------
 
 

