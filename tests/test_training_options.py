@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -353,3 +355,46 @@ def test_fp16_on_the_cpu_is_named_rather_than_ignored(caplog):
         _warn_if_no_fp16(parse_args(["--mixed_precision", "bf16"]), accelerator)
     (record,) = [r for r in caplog.records if "fp16" in r.getMessage()]
     assert "trains in float32" in record.getMessage() and "bf16" in record.getMessage()
+
+
+# ----- tune title: nothing to train on -----------------------------------------------------------
+def test_a_corpus_of_untitled_tunes_is_refused_before_anything_is_written(
+    tunebook, cache_dir, tmp_path, capsys
+):
+    """Every tune `T: x`: known_queries.abc was written empty, then a ZeroDivisionError."""
+    from training.train import cli
+
+    untitled = tmp_path / "untitled.abc"
+    text = Path(tunebook).read_text(encoding="utf-8")
+    untitled.write_text(re.sub(r"^T:.*$", "T: x", text, flags=re.M), encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli(_argv(str(untitled), cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2")) == 2
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert line.startswith(f"train.py: error: --corpus {untitled}: no (tune, title) pairs to ")
+    assert "6 are untitled (untitled tunes such as x / Gan Ainm are left out)" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("loss_type", "processes", "refused"),
+    [("infonce", 1, True), ("hinge", 1, True), ("infonce", 2, False), ("cosine", 2, True)],
+)
+def test_a_tune_title_batch_of_one_pair_is_refused(capsys, monkeypatch, loss_type, processes,
+                                                   refused):  # fmt: skip
+    """One pair a batch has no negative: loss 0 (infonce, hinge), nothing trains. Gathered
+    across processes, two processes of one pair each make a batch of two; the cosine loss sees
+    only its process's pairs."""
+    monkeypatch.setenv("WORLD_SIZE", str(processes))
+    monkeypatch.setenv("RANK", "0")
+    argv = ["--task", "tune_title", "--title_encoder", "char_gru", "--loss_type", loss_type,
+            "--per_device_train_batch_size", "1"]  # fmt: skip
+    if not refused:
+        assert parse_args(argv).per_device_train_batch_size == 1
+        return
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error: --per_device_train_batch_size 1" in err
+    assert "a pair's negatives are the other pairs of its batch: give at least 2" in err
+    parse_args([*argv, "--per_device_train_batch_size", "2"])  # the last one given counts

