@@ -486,6 +486,51 @@ def test_cli_prints_runtime_input_errors_in_one_line(capsys, tmp_path):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("rank", ["0", "1"])
+def test_an_interrupted_launch_says_so_from_its_first_process_only(capsys, monkeypatch, rank):
+    """Ctrl-C reaches every process of a launch: each printed "train.py: interrupted"."""
+    from training import train
+
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "main", interrupted)
+    monkeypatch.setenv("RANK", rank)
+    assert train.cli([]) == 130
+    assert capsys.readouterr().err == ("train.py: interrupted\n" if rank == "0" else "")
+
+
+@pytest.fixture
+def library_log_levels():
+    import logging
+
+    from training.train import LIBRARY_LOGGERS
+
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_only_the_main_process_logs_the_corpus_loading(library_log_levels, caplog):
+    """Every process loads the corpus: its INFO and WARNING lines came once per process."""
+    import logging
+    from types import SimpleNamespace
+
+    from training.train import quiet_other_processes
+
+    corpus = logging.getLogger("modeling_irish.abc_corpus")
+    tokenize = logging.getLogger("tokenization.dataset")
+    with caplog.at_level(logging.INFO):  # sets the root logger's level, as basicConfig does
+        quiet_other_processes(SimpleNamespace(is_main_process=True))
+        corpus.info("main: loaded")
+        quiet_other_processes(SimpleNamespace(is_main_process=False))
+        corpus.info("other: loaded")
+        tokenize.warning("other: skipped")
+        corpus.error("other: broken")
+    assert [r.getMessage() for r in caplog.records] == ["main: loaded", "other: broken"]
+
+
 def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path, cache_dir):
     from training import train
 

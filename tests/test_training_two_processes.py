@@ -85,6 +85,22 @@ def test_tune_title_losses_without_the_logit_scale_train_on_two_processes(
     assert done.returncode == 0, done.stderr[-3000:]
     results = _results(tmp_path)
     assert results["train_steps"] == 3 and results["num_processes"] == 2
+    assert_corpus_logged_once(done.stderr)
+
+
+def assert_corpus_logged_once(stderr: str) -> None:
+    """The corpus loader's lines come from the main process only (they came once a process)."""
+    said = [line.split(" modeling_irish.abc_corpus: ")[1] for line in stderr.splitlines()
+            if " modeling_irish.abc_corpus: " in line]  # fmt: skip
+    assert said and len(said) == len(set(said)), said
+
+
+def test_measurenote_logs_the_corpus_loading_once_on_two_processes(tunebook, tmp_path):
+    argv = _argv(tunebook, tmp_path, "--max_train_steps", "1")
+    argv = argv[: argv.index("--task")] + ["--eval_steps", "0"]  # MeasureNote, not tune_title
+    done = launch(argv)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_corpus_logged_once(done.stderr)
 
 
 def test_a_finetuned_minilm_title_tower_trains_on_two_processes(tunebook, tmp_path):

@@ -413,6 +413,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Without cpu=True, processes launched on a CPU-only machine each train their own copy.
         cpu=not torch.cuda.is_available(),
     )
+    quiet_other_processes(accelerator)
     if args.push_to_hub and accelerator.is_main_process:
         try:
             check_hub_reachable(args.hub_token)  # fail before training (either task), not after
@@ -423,6 +424,21 @@ def main(argv: list[str] | None = None) -> dict:
     _warn_if_no_fp16(args, accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
+
+
+#: The library's loggers (standard `logging`) that say the same thing in every process.
+LIBRARY_LOGGERS = ("modeling_irish", "tokenization")
+
+
+def quiet_other_processes(accelerator: Accelerator) -> None:
+    """Keep the library's INFO and WARNING lines (corpus loading, tokenizing) to the main
+    process: every process of a launch reads the same corpus and would print each line once per
+    process. Errors still print everywhere. Only the script does this, as transformers'
+    ``run_*_no_trainer.py`` scripts do for their libraries; a program importing the library
+    keeps its logging (tests/test_training_smoke.py shows both cases)."""
+    if not accelerator.is_main_process:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def starts_fresh(args: argparse.Namespace) -> bool:
@@ -476,7 +492,8 @@ def cli(argv: list[str] | None = None) -> int:
             print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the last checkpoint (if any) is whole: checkpoints are atomic
-        print(f"{os.path.basename(__file__)}: interrupted", file=sys.stderr)
+        if first_process():  # Ctrl-C reaches every process of a launch
+            print(f"{os.path.basename(__file__)}: interrupted", file=sys.stderr)
         return 130
     except UploadError as err:  # the run is saved; only the upload failed
         print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
