@@ -111,3 +111,88 @@ def test_a_finetuned_minilm_title_tower_trains_on_two_processes(tunebook, tmp_pa
     done = launch([*argv, "--title_encoder", "minilm"])  # the last flag given wins
     assert done.returncode == 0, done.stderr[-3000:]
     assert _results(tmp_path)["train_steps"] == 2
+
+
+# ----- gradients: two processes of 4 pairs = one process of 8 ------------------------------------
+def _tiny_tune_title(loss_type: str):
+    """A tiny dual encoder without dropout (its config, its model)."""
+    import torch
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish import TuneTitleModel
+    from modeling_irish.configuration_tune_title import TuneTitleConfig
+
+    torch.manual_seed(0)
+    config = TuneTitleConfig(
+        tune_config={"backbone_config": tiny_measurenote_config(), "summary_hidden_size": 8},
+        title_config={"encoder_type": "char_gru", "char_embed_dim": 8, "char_hidden_size": 8},
+        projection_dim=12,
+        loss_type=loss_type,
+    )
+    return TuneTitleModel(config).eval()  # eval: no dropout, the same numbers in every process
+
+
+def _pairs_batch(rows: slice) -> dict:
+    """8 pairs of random tunes (9 rows each) and titles; pairs 0 and 5 share a title group (an
+    extra positive across the two processes' halves)."""
+    import torch
+
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+
+    gen = torch.Generator().manual_seed(1)
+    config = MeasureNoteConfig()
+    sizes = [config.vocab_sizes[name] for name in config.feature_names]
+    ids = torch.stack([torch.randint(0, n, (8, 9), generator=gen) for n in sizes], -1)
+    mask = torch.ones(8, 9, dtype=torch.long)
+    mask[2, 5:] = 0
+    batch = {
+        "input_ids": ids,
+        "measure_numbers": (torch.arange(9) // 3).repeat(8, 1),
+        "attention_mask": mask,
+        "titles": ["The Kesh", "Morrison's", "Silver Spear", "Drowsy Maggie", "Kesh Jig",
+                   "The Kesh", "Cooley's", "Tarbolton"],
+        "group_ids": torch.tensor([0, 1, 2, 3, 4, 0, 5, 6]),
+    }  # fmt: skip
+    return {k: v[rows] for k, v in batch.items()}
+
+
+def _gradients(model, loss_fn_model, batch: dict, loss_type: str, processes: int) -> dict:
+    from training.losses import ClipLoss
+    from training.train_tune_title import _loss
+
+    loss_fn = ClipLoss(loss_type="hinge" if loss_type == "hinge" else "infonce")
+    _loss(model, loss_fn_model, loss_fn, batch, processes).backward()
+    return {n: p.grad.clone() for n, p in loss_fn_model.named_parameters() if p.grad is not None}
+
+
+def _ddp_worker(rank: int, port: int, loss_type: str, out: dict) -> None:
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        model = _tiny_tune_title(loss_type)
+        ddp = DistributedDataParallel(model)  # averages the processes' gradients, as accelerate
+        batch = _pairs_batch(slice(4 * rank, 4 * rank + 4))
+        out[rank] = _gradients(ddp, model, batch, loss_type, 2)
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("loss_type", ["infonce", "hinge"])
+def test_two_processes_of_half_the_batch_give_the_gradient_of_one(loss_type):
+    """Every process computes the loss of the gathered batch, whose gradient reaches only its
+    own embeddings, and DDP averages: the towers got half the one-process gradient."""
+    import torch
+    import torch.multiprocessing as mp
+
+    out = mp.Manager().dict()
+    mp.spawn(_ddp_worker, args=(_free_port(), loss_type, out), nprocs=2, join=True)
+    model = _tiny_tune_title(loss_type)
+    one = _gradients(model, model, _pairs_batch(slice(0, 8)), loss_type, 1)
+    assert ("logit_scale" in one) == (loss_type == "infonce")
+    for rank in range(2):
+        assert out[rank].keys() == one.keys()
+        for name, grad in one.items():
+            torch.testing.assert_close(out[rank][name], grad, atol=1e-6, rtol=1e-4, msg=name)

@@ -3,14 +3,40 @@ are in `modeling_irish.modeling_tune_title`)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ClipLoss", "gather_features", "multi_positive_cross_entropy"]
+__all__ = ["ClipLoss", "gather_features", "multi_positive_cross_entropy", "scale_gradient"]
+
+
+class _ScaleGradient(torch.autograd.Function):
+    """Identity forward; the gradient multiplied by ``factor`` backward."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, factor: float) -> torch.Tensor:
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad * ctx.factor, None
+
+
+def scale_gradient(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """`x` itself (same values, so the loss it enters is unchanged), whose gradient is
+    multiplied by `factor` on the way back.
+
+    >>> x = torch.ones(2, requires_grad=True)
+    >>> y = scale_gradient(x, 3.0)
+    >>> y.sum().backward()
+    >>> torch.equal(y, x), x.grad.tolist()
+    (True, [3.0, 3.0])
+    """
+    return _ScaleGradient.apply(x, factor)
 
 
 def multi_positive_cross_entropy(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:

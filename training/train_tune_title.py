@@ -35,7 +35,7 @@ from training.common import (
     write_json,
 )
 from training.data import prepare_corpus
-from training.losses import ClipLoss
+from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
@@ -260,8 +260,18 @@ def _optimizer(model: torch.nn.Module, args: argparse.Namespace) -> torch.optim.
     return torch.optim.AdamW(groups, lr=args.learning_rate)
 
 
-def _loss(model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict) -> torch.Tensor:
-    """The batch's loss; `unwrapped` is `model` without its accelerate/DDP wrapper."""
+def _loss(
+    model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict, num_processes: int = 1
+) -> torch.Tensor:
+    """The batch's loss; `unwrapped` is `model` without its accelerate/DDP wrapper.
+
+    InfoNCE and hinge score the batch of every process (`ClipLoss` gathers it): each process
+    computes that whole loss, but its gradient reaches only the process's own embeddings, and
+    DDP then averages the processes, which leaves the towers 1/`num_processes` of the gradient
+    of one process holding the whole batch. Their embeddings' gradient is scaled back up, as
+    `_accumulate` of train.py scales MeasureNote's loss; `logit_scale` already gets its whole
+    gradient in every process, which DDP's average keeps. The cosine loss scores each
+    process's own pairs: DDP's average is already the mean over the processes' batches."""
     from modeling_irish.modeling_tune_title import cosine_pair_loss
 
     out = model(
@@ -273,9 +283,8 @@ def _loss(model: Any, unwrapped: Any, loss_fn: ClipLoss, batch: dict) -> torch.T
     )
     if unwrapped.config.loss_type == "cosine":
         return cosine_pair_loss(out.tune_embeds, out.title_embeds, batch["positives_mask"])
-    return loss_fn(
-        out.tune_embeds, out.title_embeds, unwrapped.logit_scale.exp(), batch["group_ids"]
-    )
+    tune, title = (scale_gradient(e, num_processes) for e in (out.tune_embeds, out.title_embeds))
+    return loss_fn(tune, title, unwrapped.logit_scale.exp(), batch["group_ids"])
 
 
 def _should_stop(args, accelerator, completed: int, start: float) -> bool:
@@ -346,7 +355,7 @@ def train_loop(
         active.set_epoch(epoch)
         for batch in active:
             with accelerator.accumulate(model):
-                loss = _loss(model, unwrapped, loss_fn, batch)
+                loss = _loss(model, unwrapped, loss_fn, batch, accelerator.num_processes)
                 micro.append(loss.detach())
                 accelerator.backward(loss)
                 if accelerator.sync_gradients:
