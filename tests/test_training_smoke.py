@@ -291,7 +291,7 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
 
 
 # ----- arguments ---------------------------------------------------------------------------------
-def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch):
+def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch, tmp_path):
     args = parse_args([])
     assert (args.task, args.preset, args.learning_rate, args.per_device_train_batch_size) == (
         "measurenote", "small", 3e-4, 32
@@ -323,6 +323,21 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch):
     assert "--eval_steps is for --task measurenote" in said
     parse_args(["--eval_steps", "5"])
     assert "is for --task" not in capsys.readouterr().err
+    # and the other way round, and flags the chosen options make moot (all silent before)
+    parse_args(["--loss_type", "hinge", "--crop_notes", "20"])
+    assert "--crop_notes is for --task tune_title; --task measurenote ignores it" in (
+        capsys.readouterr().err
+    )
+    moot = ["--hinge_margin", "0.2", "--title_encoder", "char_gru", "--finetune_title_encoder"]
+    from helpers import save_tiny_measurenote
+
+    backbone = str(save_tiny_measurenote(tmp_path / "m", ["X:1\nL:1/8\nK:D\nDFA dAF|"]))
+    parse_args(["--task", "tune_title", *moot, "--preset", "base", "--measurenote_path", backbone])
+    said = capsys.readouterr().err
+    for name in ("--hinge_margin", "--finetune_title_encoder", "--preset"):
+        assert f"train.py: {name} is ignored here (" in said, name
+    parse_args(["--task", "tune_title", "--loss_type", "hinge", "--hinge_margin", "0.2"])
+    assert "ignored" not in capsys.readouterr().err
     # every process of a multi-process launch reads the flags: only the first one says so
     monkeypatch.setenv("RANK", "1")
     parse_args(["--task", "tune_title", "--key_augmentation"])

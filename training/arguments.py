@@ -396,16 +396,41 @@ _MEASURENOTE_ONLY = {
 }
 
 
+#: Flags only `--task tune_title` uses (its argument group).
+_TUNE_TITLE_ONLY = (
+    "crop_notes", "tune_encoder", "title_encoder", "finetune_title_encoder", "freeze_backbone",
+    "measurenote_path", "loss_type", "settings_per_group", "hinge_margin", "projection_dim",
+    "known_queries", "eval_excerpt_notes", "retrieval_eval_queries",
+)  # fmt: skip
+
+
 def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
-    """Say so when a flag of the other task is given: it is ignored (a warning, not an error,
-    so that one launcher script can pass the same flags to both tasks)."""
+    """Say so when a flag is given that the run ignores: one of the other task's, or one the
+    chosen options make moot (a warning, not an error, so that one launcher script can pass the
+    same flags to both tasks and every setting)."""
     if args.task != "tune_title":
+        for name in sorted(set(_TUNE_TITLE_ONLY) & given):
+            _say(f"train.py: --{name} is for --task tune_title; --task {args.task} ignores it")
         return
     for name in sorted(_MEASURENOTE_ONLY.keys() & given):
         _say(
             f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
             f"({_MEASURENOTE_ONLY[name]})"
         )
+    moot = {
+        "hinge_margin": (args.loss_type != "hinge", "only --loss_type hinge has a margin"),
+        "finetune_title_encoder": (
+            args.title_encoder != "minilm",
+            "the char_gru title tower has no pretrained weights: it always trains",
+        ),
+        "preset": (
+            args.measurenote_path is not None,
+            "the tune backbone takes its size from --measurenote_path",
+        ),
+    }
+    for name, (ignored, why) in moot.items():
+        if ignored and name in given:
+            _say(f"train.py: --{name} is ignored here ({why})")
 
 
 def _say(message: str) -> None:
