@@ -85,6 +85,7 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert saved["corpus_train_tunes"] + saved["corpus_validation_tunes"] <= 12
     card = (out / "README.md").read_text()
     assert "trust_remote_code=True" in card and "Training data" in card
+    assert "MeasureNote (small, resized) for" in card  # the tiny --config_overrides: not "small"
     assert any(name.startswith("events.out.tfevents") for _, _, f in os.walk(out) for name in f)
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "eval_nll" in r] == [2, 4]  # --eval_steps 2, no repeat
@@ -224,6 +225,7 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     card = (out / "README.md").read_text()
     assert "trust_remote_code=True" in card and "Tunes are split" in card
     assert "| settings_per_group | 2 |" in card and "MeasureNote + bidirectional GRU" in card
+    assert "| config_overrides | " in card  # the backbone's size is not the preset's
 
 
 def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved_tunes(

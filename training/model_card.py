@@ -177,7 +177,7 @@ def write_measurenote_card(
     )
     write_model_card(
         args.output_dir,
-        title=f"MeasureNote ({args.preset}) for Irish traditional tunes in ABC",
+        title=f"MeasureNote ({_size_name(args)}) for Irish traditional tunes in ABC",
         description=(
             "A MeasureNote language model (note GRU, measure attention pooling, final GRU) that "
             "predicts the next ABC token and its duration from 20 per-row features, after the "
@@ -201,6 +201,16 @@ def write_measurenote_card(
     )
 
 
+def _size_name(args: argparse.Namespace) -> str:
+    """The preset a card's title names, marked when ``--config_overrides`` changed it (an
+    18k-parameter model is not "small").
+
+    >>> _size_name(argparse.Namespace(preset="small", config_overrides="note_hidden_size=16"))
+    'small, resized'
+    """
+    return f"{args.preset}, resized" if args.config_overrides else args.preset
+
+
 def write_tune_title_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
 ) -> None:
@@ -220,6 +230,7 @@ def write_tune_title_card(
             "settings_per_group",
             "projection_dim",
             "preset",
+            "config_overrides",
             "learning_rate",
             "per_device_train_batch_size",
             "seed",
