@@ -179,3 +179,14 @@ def test_a_tie_into_a_chord_without_its_pitch_is_dropped_and_said(body, ties):
     assert sum(t.kind == "tie" for t in tune.tokens) == ties
     said = any("ties between notes of different pitches dropped" in w for w in tune.warnings)
     assert said == (ties == 0)
+
+
+def test_music_after_the_blank_line_that_ends_a_tune_is_said_not_read():
+    """ABC 2.1 ends a tune at a blank line; the music after it was dropped without a word."""
+    tune = parse_abc("X:1\nK:C\nABc|\n\ndef|\nga|\n")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [69, 71, 72]
+    assert (
+        "2 line(s) after the blank line 4 not read (a blank line ends a tune), the first at "
+        "line 5" in tune.warnings
+    )
+    assert parse_abc("X:1\nK:C\nABc|\n\n% a comment\n\n").warnings == []

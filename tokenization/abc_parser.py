@@ -241,6 +241,7 @@ class _TuneParser(_HeaderFields):
             line = _strip_comment(lines[i])
             if not line.strip():
                 if started and "%" not in lines[i]:
+                    self._note_text_after(lines, i)
                     break  # a blank line ends the tune (ABC 2.1); a `%` comment line does not
                 continue
             started = True
@@ -582,6 +583,17 @@ class _TuneParser(_HeaderFields):
         raise self.error('guitar chord or annotation not closed: no second " on its line')
 
     # ---------------------------------------------------------------- result
+    def _note_text_after(self, lines: list[str], blank: int) -> None:
+        """Say that the lines after the blank line that ends the tune are not read (ABC 2.1:
+        free text), when any holds more than a comment: music there was lost without a word."""
+        rest = [j for j in range(blank + 1, len(lines)) if _strip_comment(lines[j]).strip()]
+        if rest:
+            first = self.line_offset + rest[0] + 1
+            self.warnings.append(
+                f"{len(rest)} line(s) after the blank line {self.line_offset + blank + 1} not "
+                f"read (a blank line ends a tune), the first at line {first}"
+            )
+
     def _drop_ties_into_other_chords(self) -> None:
         """Drop a tie into a chord that holds none of the pitches it ties (``A2-[CE]2``,
         ``[CE]2-[DF]2``): it joins nothing, like a tie between two different notes, and is
