@@ -64,11 +64,23 @@ def ends_on_tonic(tokens: Sequence[Any], key: Key) -> bool:
     >>> from tokenization.abc_parser import Token
     >>> ends_on_tonic([Token("note", "", 62, Fraction(1, 4))], Key("D", "major"))
     True
+    >>> chord = [Token("chord_start", "[", None, None), Token("note", "", 62, Fraction(1, 4)),
+    ...          Token("note", "", 57, Fraction(1, 4)), Token("chord_end", "]", None, None)]
+    >>> ends_on_tonic(chord, Key("D", "major"))  # [DA,]: the lowest is A
+    False
     """
+    chord: list[int] = []  # the final chord's pitches, read backwards from its `]`
+    in_chord = False
     for tok in reversed(tokens):
-        if tok.kind == "note":
+        if tok.kind == "chord_end":
+            in_chord = True
+        elif tok.kind == "note" and in_chord:
+            chord.append(tok.pitch)
+        elif tok.kind == "chord_start" and in_chord:
+            return bool(chord) and min(chord) % 12 == key.tonic_pc
+        elif tok.kind == "note":
             return tok.pitch % 12 == key.tonic_pc
-        if tok.kind == "rest":
+        elif tok.kind == "rest":
             return False
     return False
 
@@ -124,9 +136,13 @@ class BarIndex:
                     posting.append((t, k))
 
     def longest_copy(self, tokens: Sequence[Any]) -> int:
-        """Longest run of consecutive bars of ``tokens`` equal to a run of one training tune
-        (1 when only single bars are shared, 0 when no bar pair is)."""
-        bars = split_bars(tokens)
+        """Longest run of consecutive bars of ``tokens`` equal to a run of one training tune,
+        in the same octave or one up or down (a sample is written in the playing register and
+        a training file is read in the octave nearest the corpus's, so a verbatim copy can sit
+        an octave away); 0 when no bar pair is shared (a run is found from 2 bars on)."""
+        return max(self._longest_run(split_bars(_moved(tokens, s))) for s in (0, -12, 12))
+
+    def _longest_run(self, bars: list[tuple]) -> int:
         best = 0
         for j in range(len(bars) - 1):
             for t, k in self.postings.get(hash((bars[j], bars[j + 1])), ()):
@@ -138,6 +154,13 @@ class BarIndex:
                     n += 1
                 best = max(best, n)
         return best
+
+
+def _moved(tokens: Sequence[Any], semitones: int) -> list[Any]:
+    """``tokens`` with every note ``semitones`` higher."""
+    if not semitones:
+        return list(tokens)
+    return [t._replace(pitch=t.pitch + semitones) if t.kind == "note" else t for t in tokens]
 
 
 # ----- histograms --------------------------------------------------------------------------

@@ -51,6 +51,18 @@ def test_copy_detection_finds_a_planted_four_bar_copy():
     assert index.longest_copy(body("dcBA GFED|C2E2 G2c2|A,8|]")) == 2
 
 
+def test_a_copy_an_octave_away_is_a_copy():
+    """The sampler writes in the playing register and a training file is read in the octave
+    nearest the corpus's: verbatim copies scored 0 bars when the two sat an octave apart."""
+    index = BarIndex(CORPUS)
+    moved = [t._replace(pitch=t.pitch + 12) if t.kind == "note" else t for t in CORPUS[0]]
+    assert index.longest_copy(moved) == 6 and index.longest_copy(CORPUS[0]) == 6
+    down = [t._replace(pitch=t.pitch - 12) if t.kind == "note" else t for t in CORPUS[1]]
+    assert index.longest_copy(down) == 4
+    fifth = [t._replace(pitch=t.pitch + 7) if t.kind == "note" else t for t in CORPUS[0]]
+    assert index.longest_copy(fifth) == 0  # another key is not an octave
+
+
 def test_copy_is_the_longest_of_several_runs():
     index = BarIndex(CORPUS)
     sample = body("cdef gfed|c2e2 g4|A,8|dcBA GFED|C2E2 G2c2|B2G2 D4|^F8|]")
@@ -76,6 +88,10 @@ def test_tonic_and_repeats():
     assert ends_on_tonic(body("GABc|d4|G4|]", key="G"), Key("G", "major"))
     assert not ends_on_tonic(body("GABc|d4|]", key="G"), Key("G", "major"))
     assert not ends_on_tonic(body("GABc|z4|]", key="G"), Key("G", "major"))
+    # the lowest note of a final chord, however it is written (it took the last written)
+    assert ends_on_tonic(body("GABc|[CE]4|]"), Key("C", "major"))
+    assert ends_on_tonic(body("GABc|[EC]4|]"), Key("C", "major"))
+    assert not ends_on_tonic(body("GABc|[Ec]4|]"), Key("C", "major"))
     assert repeats_balanced(body("|:CDEF|1G4:|2c4|]", "2/4"), "2/4")
     # Bar lengths are wrong here, but the repeats are balanced.
     assert repeats_balanced(body("|:CDE|1G4:|2c4|]", "2/4"), "2/4")
