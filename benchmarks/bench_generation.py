@@ -111,6 +111,15 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     """One-line errors (exit status 2) for what would otherwise fail with a traceback later."""
     from modeling_irish.configuration_measurenote import MEASURENOTE_PRESETS
 
+    sizes = args.batches.split(",")
+    if not all(size.strip().isdigit() and int(size) >= 1 for size in sizes):
+        parser.error(
+            f"--batches: give batch sizes >= 1, comma-separated (e.g. 1,64), got {args.batches!r}"
+        )
+    for name, low in (("tunes", 1), ("validity_samples", 0), ("threads", 1)):
+        if getattr(args, name) < low:
+            flag = "--" + name.replace("_", "-")
+            parser.error(f"{flag} must be at least {low}, got {getattr(args, name)}")
     if args.model is not None:
         if not os.path.isdir(args.model):
             parser.error(f"--model {args.model}: no such folder (give a trained model folder)")
