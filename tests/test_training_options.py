@@ -373,6 +373,10 @@ def test_a_corpus_of_untitled_tunes_is_refused_before_anything_is_written(
     assert line.startswith(f"train.py: error: --corpus {untitled}: no (tune, title) pairs to ")
     assert "6 are untitled (untitled tunes such as x / Gan Ainm are left out)" in line
     assert not out.exists()
+    out.mkdir()  # an earlier run there is kept (it was deleted before the corpus was read)
+    (out / "model.safetensors").write_bytes(b"earlier")
+    assert cli(_argv(str(untitled), cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2")) == 2
+    assert (out / "model.safetensors").read_bytes() == b"earlier"
 
 
 @pytest.mark.parametrize(

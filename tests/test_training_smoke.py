@@ -558,6 +558,12 @@ def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path,
     with pytest.raises(train.UsageError, match="no readable ABC tunes .*2 skipped"):
         train.main(argv)
     assert not (tmp_path / "out" / "model.safetensors").exists()
+    # an earlier run there is kept: the refusal comes before the fresh start deletes it
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "model.safetensors").write_bytes(b"earlier")
+    with pytest.raises(train.UsageError, match="no readable ABC tunes"):
+        train.main(argv)
+    assert (tmp_path / "out" / "model.safetensors").read_bytes() == b"earlier"
 
 
 def test_command_line_exits_2_without_traceback(tmp_path):
@@ -580,7 +586,8 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
 ):
     from training import train
 
-    monkeypatch.setattr(train, "run_measurenote", lambda *a: {})
+    # the runners clear once their corpus is accepted (`common.clear_earlier_run`)
+    monkeypatch.setattr(train, "run_measurenote", lambda a, acc: common.clear_earlier_run(a, acc))
     out = tmp_path / "run"
     out.mkdir()
     train.main(["--output_dir", str(out)])  # no model yet: no warning

@@ -495,6 +495,38 @@ def clear_run_outputs(output_dir: str) -> list[str]:
     return removed
 
 
+def starts_fresh(args: argparse.Namespace) -> bool:
+    """Whether the run starts from scratch: no ``--resume_from_checkpoint``, or ``latest`` with
+    no checkpoint in ``output_dir``."""
+    resume = args.resume_from_checkpoint
+    return resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
+
+
+def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """A run that starts from scratch deletes what an earlier run wrote into its output folder
+    (`clear_run_outputs`: model, records, checkpoints, the other task's files), so that nothing
+    of that run is mixed with this one's, resumed as "latest" or uploaded. Checkpoints are only
+    there with ``--overwrite_output_dir`` (`parse_args` refuses them otherwise); a trained model
+    is replaced with a warning, not an error, so that the same command can simply be run again.
+    Files the script does not write stay. Both tasks call it once their corpus is read and
+    accepted, before they write anything: a run refused for its corpus deletes nothing.
+    A resumed run keeps everything."""
+    if not starts_fresh(args):
+        return
+    if accelerator.is_main_process:
+        if os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
+            logger.warning(
+                "--output_dir %s already holds a trained model (model.safetensors) and this run "
+                "starts from scratch: the model will be replaced; pass another --output_dir to "
+                "keep it",
+                args.output_dir,
+            )
+        removed = clear_run_outputs(args.output_dir)
+        if removed:
+            logger.info("Deleted the earlier run's %s from %s", ", ".join(removed), args.output_dir)
+    accelerator.wait_for_everyone()
+
+
 def append_jsonl(path: str, record: dict[str, Any]) -> None:
     """Append ``record`` as one JSON line (NaN and infinities as null, see `write_json`)."""
     with open(path, "a", encoding="utf-8") as handle:

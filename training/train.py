@@ -56,9 +56,8 @@ from training.common import (  # noqa: E402
     UploadError,
     append_jsonl,
     check_hub_reachable,
-    clear_run_outputs,
+    clear_earlier_run,
     evaluate_lm,
-    latest_checkpoint,
     log_time_budget,
     lr_for,
     minutes_left,
@@ -367,9 +366,10 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         f"{accelerator.distributed_type}: {accelerator.num_processes} process(es) on "
         f"{accelerator.device}, {torch.get_num_threads()} torch thread(s) each"
     )
+    tokenizer, splits, data_report = prepare_corpus(args, accelerator)
+    clear_earlier_run(args, accelerator)  # the corpus is accepted: now the earlier run may go
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
-    tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     corpus_sizes = {name: len(ds) for name, ds in splits.items()}
     accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
     if not corpus_sizes["validation"]:  # scored, it would give made-up perfect figures
@@ -419,8 +419,6 @@ def main(argv: list[str] | None = None) -> dict:
             check_hub_reachable(args.hub_token)  # fail before training (either task), not after
         except RuntimeError as err:
             raise UsageError(str(err)) from err
-    if starts_fresh(args):
-        _clear_earlier_run(args, accelerator)
     _warn_if_no_fp16(args, accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
@@ -439,34 +437,6 @@ def quiet_other_processes(accelerator: Accelerator) -> None:
     if not accelerator.is_main_process:
         for name in LIBRARY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def starts_fresh(args: argparse.Namespace) -> bool:
-    """Whether the run starts from scratch: no ``--resume_from_checkpoint``, or ``latest`` with
-    no checkpoint in ``output_dir``."""
-    resume = args.resume_from_checkpoint
-    return resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
-
-
-def _clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
-    """A run that starts from scratch deletes what an earlier run wrote into its output folder
-    (`clear_run_outputs`: model, records, checkpoints, the other task's files), so that nothing
-    of that run is mixed with this one's, resumed as "latest" or uploaded. Checkpoints are only
-    there with ``--overwrite_output_dir`` (`parse_args` refuses them otherwise); a trained model
-    is replaced with a warning, not an error, so that the same command can simply be run again.
-    Files the script does not write stay."""
-    if accelerator.is_main_process:
-        if os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
-            logger.warning(
-                "--output_dir %s already holds a trained model (model.safetensors) and this run "
-                "starts from scratch: the model will be replaced; pass another --output_dir to "
-                "keep it",
-                args.output_dir,
-            )
-        removed = clear_run_outputs(args.output_dir)
-        if removed:
-            logger.info("Deleted the earlier run's %s from %s", ", ".join(removed), args.output_dir)
-    accelerator.wait_for_everyone()
 
 
 def _warn_if_no_fp16(args: argparse.Namespace, accelerator: Accelerator) -> None:

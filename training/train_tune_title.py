@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from training.common import (
     TrainingProgress,
     UsageError,
+    clear_earlier_run,
     log_time_budget,
     lr_for,
     minutes_left,
@@ -472,6 +473,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     set_seed(args.seed, device_specific=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     pairs, held = _pairs(splits, args, tokenizer)  # refuses a corpus of no pairs: nothing written
+    clear_earlier_run(args, accelerator)  # the corpus is accepted: now the earlier run may go
     if accelerator.is_main_process:
         os.makedirs(args.output_dir, exist_ok=True)
         _write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
