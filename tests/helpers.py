@@ -132,3 +132,24 @@ def rotated_tunebook(
                     f"K:{keys[x % len(keys)]}\n{body}\n"
                 )
     return "\n".join(tunes)
+
+
+#: Bars of the 12 reels `reels_tunebook` rotates (distinct bodies, titles and thesession ids).
+REEL_BARS = [
+    ["DFAd fdAF", "GBdg fdAF", "A2FA DAFA", "EFGA B2A2"],
+    ["d2fd edcB", "A2FA DFAF", "G2BG FGAF", "E2DE F2E2"],
+    ["FAAB AFED", "FAAB A2dB", "ABde fded", "BABc d2d2"],
+]
+
+#: train.py flags of a tiny, quick tune-title run (char-GRU titles, no final evaluation).
+TUNE_TITLE_FLAGS = (
+    "--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
+    "--crop_notes", "8", "--known_queries", "0", "--retrieval_eval_queries", "0",
+)  # fmt: skip
+
+
+def reels_tunebook() -> str:
+    """12 reels in D with distinct bodies, titles and thesession ids (rotations of 3 bar lists)."""
+    return rotated_tunebook(
+        {("reel", "4/4"): REEL_BARS}, 4, "Reel number {x}", "https://thesession.org/tunes/5{x:02d}"
+    )

@@ -10,28 +10,19 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import TINY_MODEL_OVERRIDES, one_torch_thread, rotated_tunebook  # noqa: F401
+from helpers import (  # noqa: F401
+    TINY_MODEL_OVERRIDES,
+    TUNE_TITLE_FLAGS,
+    one_torch_thread,
+    reels_tunebook,
+)
 from safetensors.torch import load_file
 
 from training import common
 from training.train import main, parse_args
 
-_BARS = [
-    ["DFAd fdAF", "GBdg fdAF", "A2FA DAFA", "EFGA B2A2"],
-    ["d2fd edcB", "A2FA DFAF", "G2BG FGAF", "E2DE F2E2"],
-    ["FAAB AFED", "FAAB A2dB", "ABde fded", "BABc d2d2"],
-]
-_TUNE_TITLE = (
-    "--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
-    "--crop_notes", "8", "--known_queries", "0", "--retrieval_eval_queries", "0",
-)  # fmt: skip
-
-
-def _tunebook() -> str:
-    """12 reels in D with distinct bodies, titles and thesession ids (rotations of 3 bar lists)."""
-    return rotated_tunebook(
-        {("reel", "4/4"): _BARS}, 4, "Reel number {x}", "https://thesession.org/tunes/5{x:02d}"
-    )
+_TUNE_TITLE = TUNE_TITLE_FLAGS
+_tunebook = reels_tunebook
 
 
 @pytest.fixture(scope="module")

@@ -13,30 +13,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import TINY_MODEL_OVERRIDES, rotated_tunebook
+from helpers import TINY_MODEL_OVERRIDES, TUNE_TITLE_FLAGS, reels_tunebook
 
 pytestmark = pytest.mark.slow
 
 _SCRIPT = Path(__file__).parents[1] / "training" / "train.py"
-_BARS = [
-    ["DFAd fdAF", "GBdg fdAF", "A2FA DAFA", "EFGA B2A2"],
-    ["d2fd edcB", "A2FA DFAF", "G2BG FGAF", "E2DE F2E2"],
-    ["FAAB AFED", "FAAB A2dB", "ABde fded", "BABc d2d2"],
-]
-_TUNE_TITLE = (
-    "--task", "tune_title", "--title_encoder", "char_gru", "--projection_dim", "16",
-    "--crop_notes", "8", "--known_queries", "0", "--retrieval_eval_queries", "0",
-)  # fmt: skip
+_TUNE_TITLE = TUNE_TITLE_FLAGS
 
 
 @pytest.fixture(scope="module")
 def tunebook(tmp_path_factory) -> str:
     """12 reels with distinct bodies and titles (rotations of 3 bar lists)."""
-    text = rotated_tunebook(
-        {("reel", "4/4"): _BARS}, 4, "Reel number {x}", "https://thesession.org/tunes/5{x:02d}"
-    )
     path = tmp_path_factory.mktemp("data") / "reels.abc"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(reels_tunebook(), encoding="utf-8")
     return str(path)
 
 
