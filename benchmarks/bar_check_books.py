@@ -37,6 +37,7 @@ from collections import Counter
 from fractions import Fraction
 
 from modeling_irish.abc_corpus import music21_collection_files
+from modeling_irish.cli import non_negative_int, share
 from tokenization.abc_header import split_tunebook
 from tokenization.abc_parser import AbcTune, parse_tunebook
 from tokenization.bar_check import Bar, bar_report, bars_of, full_bar
@@ -111,10 +112,10 @@ def cross_check(tune: AbcTune, text: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    parser.add_argument("--examples", type=int, default=3, help="tunes named per kind")
+    parser.add_argument("--examples", type=non_negative_int, default=3, help="tunes named per kind")
     parser.add_argument("--music21", action="store_true", help="cross-check with music21")
     parser.add_argument(
-        "--passing-sample", type=float, default=0.0, help="share of passing tunes cross-checked"
+        "--passing-sample", type=share, default=0.0, help="share of passing tunes cross-checked"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the passing sample")
     args = parser.parse_args()

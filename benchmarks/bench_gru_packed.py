@@ -22,23 +22,22 @@ import time
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from modeling_irish.cli import positive_int
+
 SHAPES = {"small": (656, 192, 3), "base": (2624, 512, 3)}
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1)
     p.add_argument("--shape", choices=sorted(SHAPES), default="small")
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--min-len", type=int, default=60)
-    p.add_argument("--max-len", type=int, default=260)
-    p.add_argument("--steps", type=int, default=3, help="steps per timed round")
-    p.add_argument("--repeats", type=int, default=3, help="alternating rounds per variant")
+    p.add_argument("--batch", type=positive_int, default=32)
+    p.add_argument("--min-len", type=positive_int, default=60)
+    p.add_argument("--max-len", type=positive_int, default=260)
+    p.add_argument("--steps", type=positive_int, default=3, help="steps per timed round")
+    p.add_argument("--repeats", type=positive_int, default=3, help="alternating rounds per variant")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    for name in ("threads", "batch", "min_len", "steps", "repeats"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.min_len > args.max_len:
         p.error(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")
     return args

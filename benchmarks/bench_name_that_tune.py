@@ -47,7 +47,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish import semiglobal  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.cli import existing_folder  # noqa: E402
+from modeling_irish.cli import existing_file, existing_folder, positive_int  # noqa: E402
 from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
 from modeling_irish.retrieval_evaluation import (  # noqa: E402
     EditScorerOptions,
@@ -58,12 +58,20 @@ from modeling_irish.threads import torch_threads  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 
+DEFAULT_CORPUS = os.environ.get(
+    "MODELING_IRISH_CORPUS",
+    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
+)
+
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
-        default=os.environ.get("MODELING_IRISH_CORPUS", "../shared/data/thesession-c.abc"),
+        type=existing_file,
+        default=DEFAULT_CORPUS,
+        help="ABC tunebook (default: $MODELING_IRISH_CORPUS or the shared thesession corpus "
+        "beside this checkout).",
     )
     p.add_argument(
         "--tokenizer",
@@ -71,8 +79,8 @@ def parse_args() -> argparse.Namespace:
         type=existing_folder,
         help="Tokenizer folder (e.g. a model folder).",
     )
-    p.add_argument("--queries", type=int, default=300)
-    p.add_argument("--excerpt-notes", type=int, default=30)
+    p.add_argument("--queries", type=positive_int, default=300)
+    p.add_argument("--excerpt-notes", type=positive_int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ab-commit", default=None, help="Also time the scan of this git commit.")
     p.add_argument(
@@ -83,7 +91,9 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="Also time the scorer over the settings as written (repeats not unfolded).",
     )
-    p.add_argument("--compare-window", type=int, default=None, help="Also time these windows.")
+    p.add_argument(
+        "--compare-window", type=positive_int, default=None, help="Also time these windows."
+    )
     args = p.parse_args()
     # checked before any work: a bad commit would fail only after the index is built
     if args.ab_commit and not commit_exists(args.ab_commit):

@@ -25,9 +25,21 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
-from modeling_irish.cli import existing_folder  # noqa: E402
+from modeling_irish.cli import (  # noqa: E402
+    existing_file,
+    existing_folder,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from modeling_irish.name_that_tune import HYBRID_WEIGHT  # noqa: E402
 from training import train  # noqa: E402
+
+DEFAULT_CORPUS = os.environ.get(
+    "MODELING_IRISH_CORPUS",
+    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
+)
 
 # name -> extra train.py flags (everything else as in the default row)
 ABLATIONS = {
@@ -50,23 +62,26 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
-        default=os.environ.get("MODELING_IRISH_CORPUS", "../shared/data/thesession-c.abc"),
+        type=existing_file,
+        default=DEFAULT_CORPUS,
+        help="ABC tunebook (default: $MODELING_IRISH_CORPUS or the shared thesession corpus "
+        "beside this checkout).",
     )
-    p.add_argument("--steps", type=int, default=80, help="Updates per configuration.")
+    p.add_argument("--steps", type=positive_int, default=80, help="Updates per configuration.")
     p.add_argument(
         "--minutes",
-        type=float,
+        type=positive_float,
         default=None,
         help="Training minutes per configuration instead of --steps (a fixed CPU budget: rows "
         "whose updates cost more, e.g. a fine-tuned title encoder, get fewer).",
     )
-    p.add_argument("--batch_size", type=int, default=64, help="Pairs per batch.")
+    p.add_argument("--batch_size", type=positive_int, default=64, help="Pairs per batch.")
     p.add_argument(
-        "--queries", type=int, default=200, help="Known-tune queries (held-out settings)."
+        "--queries", type=positive_int, default=200, help="Known-tune queries (held-out settings)."
     )
     p.add_argument(
         "--unseen_queries",
-        type=int,
+        type=non_negative_int,
         default=None,
         help="Validation tunes used as unseen-tune queries (default: --queries; 0: all).",
     )
@@ -96,7 +111,7 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument(
         "--hybrid_weight",
-        type=float,
+        type=non_negative_float,
         default=HYBRID_WEIGHT,
         help="Edit-distance weight of the hybrid row (default: the package's, %(default)s, chosen "
         "on held-out settings; choose it on validation queries).",

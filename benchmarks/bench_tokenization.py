@@ -20,6 +20,8 @@ import sys
 import time
 import warnings
 
+from modeling_irish.cli import existing_file, positive_int
+
 DEFAULT_CORPUS = os.environ.get(
     "MODELING_IRISH_CORPUS",
     os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "thesession-c.abc"),
@@ -84,16 +86,14 @@ def peak_memory_child(corpus: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default=DEFAULT_CORPUS, help="ABC tunebook to tokenize")
     parser.add_argument(
-        "--sample", type=int, default=200, help="tunes parsed by both music21 and us"
+        "--corpus", type=existing_file, default=DEFAULT_CORPUS, help="ABC tunebook to tokenize"
+    )
+    parser.add_argument(
+        "--sample", type=positive_int, default=200, help="tunes parsed by both music21 and us"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not os.path.isfile(args.corpus):
-        parser.error(f"--corpus {args.corpus}: no such file")
-    if args.sample < 1:
-        parser.error("--sample must be at least 1")
     if args.child:
         peak_memory_child(args.corpus)
         return

@@ -25,6 +25,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
+from modeling_irish.cli import non_negative_int, positive_int  # noqa: E402
 from modeling_irish.configuration_measurenote import (  # noqa: E402
     MEASURENOTE_PRESETS,
     REFERENCE_VOCAB_SIZES,
@@ -221,18 +222,15 @@ def main(argv: list[str] | None = None) -> None:
         choices=sorted(MEASURENOTE_PRESETS),
         help="config presets",
     )
-    parser.add_argument("--steps", type=int, default=3, help="timed training steps (small)")
-    parser.add_argument("--base_steps", type=int, default=1, help="timed steps for base")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
-    parser.add_argument("--batch_size", type=int, default=32, help="tunes per batch")
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument(
+        "--steps", type=positive_int, default=3, help="timed training steps (small)"
+    )
+    parser.add_argument("--base_steps", type=positive_int, default=1, help="timed steps for base")
+    parser.add_argument("--warmup", type=non_negative_int, default=1, help="untimed steps first")
+    parser.add_argument("--batch_size", type=positive_int, default=32, help="tunes per batch")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch.set_num_threads")
     parser.add_argument("--bucketed", action="store_true", help="also length-bucketed batches")
     args = parser.parse_args(argv)
-    for name in ("steps", "base_steps", "batch_size", "threads"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
-    if args.warmup < 0:
-        parser.error("--warmup must be at least 0")
     run(args)
 
 

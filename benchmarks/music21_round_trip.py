@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_sources import RawTune, iter_raw_tunes  # noqa: E402
+from modeling_irish.cli import existing_file, non_negative_int  # noqa: E402
 from modeling_irish.quality import (  # noqa: E402
     abc2midi_errors,
     music21_sounding_events,
@@ -102,11 +103,15 @@ def compare(tokenizer: AbcTokenizer, text: str, abc2midi: bool = False) -> tuple
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", default=DEFAULT_CORPUS)
-    parser.add_argument("--sample", type=int, default=1000, help="corpus tunes drawn at random")
+    parser.add_argument("--corpus", type=existing_file, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--sample", type=non_negative_int, default=1000, help="corpus tunes drawn at random"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--books", action="store_true", help="add O'Neill's and Ryan's, whole")
-    parser.add_argument("--examples", type=int, default=5, help="disagreements printed")
+    parser.add_argument(
+        "--examples", type=non_negative_int, default=5, help="disagreements printed"
+    )
     parser.add_argument(
         "--abc2midi", action="store_true", help="also run abc2midi on each decoded tune"
     )

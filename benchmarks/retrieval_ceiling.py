@@ -25,7 +25,7 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.cli import existing_folder  # noqa: E402
+from modeling_irish.cli import existing_file, existing_folder, positive_int  # noqa: E402
 from modeling_irish.edit_distance import letter_sequence, pitch_sequence  # noqa: E402
 from modeling_irish.name_that_tune import _encode_all, read_tunes  # noqa: E402
 from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows  # noqa: E402
@@ -41,10 +41,15 @@ from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--train", required=True, help="Training corpus (ABC file).")
-    p.add_argument("--queries", required=True, help="Held-out settings of training tunes (ABC).")
+    p.add_argument("--train", required=True, type=existing_file, help="Training corpus (ABC file).")
+    p.add_argument(
+        "--queries",
+        required=True,
+        type=existing_file,
+        help="Held-out settings of training tunes (ABC).",
+    )
     p.add_argument("--tokenizer", required=True, type=existing_folder, help="Tokenizer folder.")
-    p.add_argument("--excerpt-notes", type=int, default=30)
+    p.add_argument("--excerpt-notes", type=positive_int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rotations", action="store_true", help="Letters, best of 7 rotations.")
     args = p.parse_args()
@@ -83,6 +88,11 @@ def main() -> None:
     train = [r for r in read_tunes(args.train) if r["abc"].strip() not in held]
     _, key_index, kept, _ = _protocol_queries(train, queries, "known")
     rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
+    if not rows:
+        raise SystemExit(
+            f"retrieval_ceiling.py: no query of {args.queries} is a readable setting of a title "
+            f"in {args.train} (give held-out settings of training tunes)"
+        )
     targets = [key_index[title_key(kept[i]["title"])] for i in readable]
     own, other = nearest_distances(
         train, key_index, list(zip(rows, targets)), tokenizer, args.rotations

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from modeling_irish.abc_corpus import SPLIT_METHODS, SPLIT_NAMES, load_abc_corpus
+from modeling_irish.cli import existing_file, share
 from tokenization.abc_header import split_tunebook
 
 DEFAULT_CORPUS = os.environ.get(
@@ -36,10 +37,12 @@ def _placement(book: Path, method: str) -> dict[tuple, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", default=DEFAULT_CORPUS, help="ABC tunebook")
-    parser.add_argument("--keep", type=float, default=0.9, help="share of tunes in the older one")
+    parser.add_argument("--corpus", type=existing_file, default=DEFAULT_CORPUS, help="ABC tunebook")
+    parser.add_argument("--keep", type=share, default=0.9, help="share of tunes in the older one")
     parser.add_argument("--seed", type=int, default=1, help="seed of the older version's draw")
     args = parser.parse_args()
+    if args.keep == 0:
+        parser.error("--keep must be above 0 (the older version would have no tunes)")
     corpus = Path(args.corpus)
     tunes = [text for _, text in split_tunebook(corpus.read_text(encoding="utf-8"))]
     rng = random.Random(args.seed)

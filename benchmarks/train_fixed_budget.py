@@ -9,9 +9,10 @@ tokens/s, final and best validation numbers) next to the model::
     torchrun --nproc_per_node 2 benchmarks/train_fixed_budget.py --minutes 30
 
 Flags after ``--`` (or any flag this script does not know) go to `training/train.py`. The
-corpus defaults to ``$MODELING_IRISH_CORPUS`` or ``../shared/data/thesession-c.abc`` when it
-exists, else to train.py's default. Keep the step lr schedule (the default): a cosine schedule
-needs a known number of steps.
+corpus defaults to ``$MODELING_IRISH_CORPUS`` (refused if it names no file), else to
+``../shared/data/thesession-c.abc`` beside the checkout when it exists, else to train.py's
+default. Keep the step lr schedule (the default): a cosine schedule needs a known number of
+steps.
 """
 
 from __future__ import annotations
@@ -25,14 +26,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:  # `python benchmarks/train_fixed_budget.py` from a checkout
     sys.path.insert(0, ROOT)
 
+from modeling_irish.cli import positive_float, positive_int  # noqa: E402
 from training.train import main as train_main  # noqa: E402
 
 
 def default_corpus() -> str | None:
-    """The shared thesession corpus when present, else None (train.py's default corpus)."""
-    path = os.environ.get(
-        "MODELING_IRISH_CORPUS", os.path.join(ROOT, "..", "shared", "data", "thesession-c.abc")
-    )
+    """``$MODELING_IRISH_CORPUS`` (which must exist), else the shared thesession corpus beside
+    this checkout when present, else None (train.py's default corpus)."""
+    named = os.environ.get("MODELING_IRISH_CORPUS")
+    if named:
+        if not os.path.isfile(named):
+            raise SystemExit(f"train_fixed_budget.py: MODELING_IRISH_CORPUS={named}: no such file")
+        return named
+    path = os.path.join(ROOT, "..", "shared", "data", "thesession-c.abc")
     return path if os.path.isfile(path) else None
 
 
@@ -90,16 +96,21 @@ def main(argv: list[str] | None = None) -> dict:
         "training/train.py, e.g. -- --preset small --max_length 400 (see python "
         "training/train.py --help).",
     )
-    parser.add_argument("--minutes", type=float, default=30.0, help="Training time budget.")
+    parser.add_argument(
+        "--minutes", type=positive_float, default=30.0, help="Training time budget."
+    )
     parser.add_argument("--output_dir", default="runs/fixed-budget", help="Run folder.")
-    parser.add_argument("--eval_steps", type=int, default=250, help="Validate every N updates.")
+    parser.add_argument(
+        "--eval_steps", type=positive_int, default=250, help="Validate every N updates."
+    )
     args, rest = parser.parse_known_args(argv)
     rest = [a for a in rest if a != "--"]
     forwarded = ["--max_train_minutes", str(args.minutes), "--max_train_steps", str(10**9),
                  "--output_dir", args.output_dir, "--eval_steps", str(args.eval_steps)]  # fmt: skip
-    corpus = default_corpus()
-    if corpus is not None and not any(a in ("--corpus", "--train_file") for a in rest):
-        forwarded += ["--corpus", corpus]
+    if not any(a in ("--corpus", "--train_file") for a in rest):
+        corpus = default_corpus()
+        if corpus is not None:
+            forwarded += ["--corpus", corpus]
     results = train_main(forwarded + rest)  # flags in `rest` come last and win
     summary = summarise(results, [], args.minutes)
     if _is_main_process():

@@ -39,7 +39,13 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
-from modeling_irish.cli import existing_folder  # noqa: E402
+from modeling_irish.cli import (  # noqa: E402
+    existing_file,
+    existing_folder,
+    non_negative_float,
+    positive_float,
+    positive_int,
+)
 from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
 from modeling_irish.name_that_tune import _encode_all, header_values, read_tunes  # noqa: E402
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings  # noqa: E402
@@ -54,32 +60,46 @@ from modeling_irish.title_prior import HeaderTitlePrior  # noqa: E402
 from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
 from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 
+DEFAULT_CORPUS = os.environ.get(
+    "MODELING_IRISH_CORPUS",
+    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
+)
+
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
-        default=os.environ.get("MODELING_IRISH_CORPUS", "../shared/data/thesession-c.abc"),
+        type=existing_file,
+        default=DEFAULT_CORPUS,
+        help="ABC tunebook (default: $MODELING_IRISH_CORPUS or the shared thesession corpus "
+        "beside this checkout).",
     )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--cache-dir", default=None, help="Corpus cache folder.")
     p.add_argument(
         "--tokenizer", required=True, type=existing_folder, help="Tokenizer (any model) folder."
     )
-    p.add_argument("--k", type=int, nargs="+", default=[5], help="Nearest settings to use.")
-    p.add_argument("--temperature", type=float, nargs="+", default=[0.02])
-    p.add_argument("--rhythm-weight", type=float, nargs="+", default=[2.0])
+    p.add_argument(
+        "--k", type=positive_int, nargs="+", default=[5], help="Nearest settings to use."
+    )
+    p.add_argument("--temperature", type=positive_float, nargs="+", default=[0.02])
+    p.add_argument("--rhythm-weight", type=non_negative_float, nargs="+", default=[2.0])
     p.add_argument(
         "--neighbour-weight",
-        type=float,
+        type=non_negative_float,
         nargs="+",
         default=[3.0],
         help="Weight of the neighbour-title cosine beside the header prior.",
     )
-    p.add_argument("--excerpt-notes", type=int, default=30)
+    p.add_argument("--excerpt-notes", type=positive_int, default=30)
     p.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
-    p.add_argument("--dev", type=int, default=None, help="Development set from the training split.")
-    p.add_argument("--first", type=int, default=300, help="Size of the first part reported.")
+    p.add_argument(
+        "--dev", type=positive_int, default=None, help="Development set from the training split."
+    )
+    p.add_argument(
+        "--first", type=positive_int, default=300, help="Size of the first part reported."
+    )
     args = p.parse_args()
     return args
 

@@ -205,6 +205,31 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = number(text)
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def share(text: str) -> float:
+    """argparse type: a share between 0 and 1, both included."""
+    value = number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}")
+    return value
+
+
+def existing_file(text: str) -> str:
+    """argparse type: a local file that exists (checked when the arguments are read, before any
+    slow work)."""
+    if not os.path.isfile(text):
+        what = "is a folder, not a file" if os.path.isdir(text) else "no such file"
+        raise argparse.ArgumentTypeError(f"{what}: {text}")
+    return text
+
+
 def existing_folder(text: str) -> str:
     """argparse type: a local folder that exists (checked when the arguments are read: a
     missing one would otherwise be taken for a Hub repository name, with minutes of retries)."""

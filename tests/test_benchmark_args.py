@@ -1,0 +1,97 @@
+"""The argparse types the command line and the benchmark scripts share, and the scripts' refusals
+of out-of-range flags (one line, exit status 2, before any slow work) rather than tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modeling_irish.cli import existing_file, positive_float, share
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "inf", "nan", "x"])
+def test_positive_float_refuses_what_is_not_a_finite_positive_number(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        positive_float(text)
+
+
+def test_positive_float_takes_a_positive_number():
+    assert positive_float("0.01") == 0.01
+
+
+@pytest.mark.parametrize("text", ["-0.1", "1.5", "nan", "x"])
+def test_share_refuses_what_is_not_between_0_and_1(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        share(text)
+
+
+@pytest.mark.parametrize("text", ["0", "1", "0.25"])
+def test_share_takes_0_to_1(text):
+    assert share(text) == float(text)
+
+
+def test_existing_file_names_a_missing_file_and_a_folder(tmp_path):
+    with pytest.raises(argparse.ArgumentTypeError, match="no such file: .*nope.abc"):
+        existing_file(str(tmp_path / "nope.abc"))
+    with pytest.raises(argparse.ArgumentTypeError, match="is a folder, not a file"):
+        existing_file(str(tmp_path))
+    tune = tmp_path / "t.abc"
+    tune.write_text("X:1\n")
+    assert existing_file(str(tune)) == str(tune)
+
+
+# Each of these ended in a traceback, a NaN or a silent fallback before the scripts used the types.
+REFUSED = [
+    (["music21_round_trip.py", "--sample", "-5"], "argument --sample: must be >= 0, got -5"),
+    (["bar_check_books.py", "--examples", "-1"], "argument --examples: must be >= 0"),
+    (["split_stability.py", "--keep", "0"], "--keep must be above 0"),
+    (["bench_name_that_tune.py", "--queries", "0", "--tokenizer", "."], "argument --queries"),
+    (["unseen_neighbour_titles.py", "--k", "0", "--tokenizer", "."], "argument --k"),
+    (
+        ["retrieval_ceiling.py", "--train", "nope.abc", "--queries", "q.abc", "--tokenizer", "."],
+        "argument --train: no such file: nope.abc",
+    ),
+    (["bench_retrieval.py", "--corpus", "nope.abc"], "argument --corpus: no such file: nope.abc"),
+    (["train_fixed_budget.py", "--minutes", "0"], "argument --minutes: must be a finite number"),
+]
+
+
+@pytest.mark.slow  # one Python process (torch imported) a script
+@pytest.mark.parametrize("argv, message", REFUSED, ids=[argv[0] for argv, _ in REFUSED])
+def test_benchmark_scripts_refuse_bad_flags_in_one_line(argv, message, tmp_path):
+    script = ROOT / "benchmarks" / argv[0]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(script), *argv[1:]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_fixed_budget_refuses_a_mistyped_corpus_variable(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MODELING_IRISH_CORPUS": str(tmp_path / "x.abc")}
+    script = ROOT / "benchmarks" / "train_fixed_budget.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--minutes", "0.01", "--output_dir", str(tmp_path / "run")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert f"MODELING_IRISH_CORPUS={tmp_path / 'x.abc'}: no such file" in done.stderr
+    assert not (tmp_path / "run").exists()  # refused before training started
