@@ -55,7 +55,7 @@ __all__ = [
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
 _KEY_LIKE = re.compile(r"^[A-G][#b]?\s*[A-Za-z]*$")
-_LOADER_VERSION = "1"
+_LOADER_VERSION = "2"  # 2: duplicates must also sound alike (K:, L:)
 
 
 _COLUMNS = {
@@ -190,6 +190,7 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
         notes = options.incipit_notes
         incipit = _incipit(tune, notes) if notes > 0 else ""
         bars_ok = not options.bars_fit or bar_report(tune).ok
+        sound = _sound_key(tune.tokens)
     except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
         return None, _skip_reason(err)
     except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
@@ -221,7 +222,17 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
     }
     if incipit:
         row["_incipit"] = incipit
+    row["_sound"] = sound
     return row, ""
+
+
+def _sound_key(tokens: list[Any]) -> str:
+    """A digest of what the body spells as read: each token's kind, pitch and length. One body
+    text under another key signature (``K:G`` / ``K:F``) or unit length (``L:1/8`` / ``L:1/16``)
+    is other music; under another label that changes nothing (a corpus placeholder ``K: C
+    <mode>`` over explicit accidentals, ``M:4/4`` / ``M:2/2``) it is the same."""
+    spelled = repr([(token.kind, token.pitch, token.dur) for token in tokens])
+    return hashlib.sha1(spelled.encode("utf-8")).hexdigest()[:20]
 
 
 # ----------------------------------------------------------------------------- grouping and splits
@@ -241,16 +252,19 @@ def _link_keys(row: dict[str, Any], body: str) -> set[str]:
 def _dedupe(
     rows: list[dict[str, Any]], bodies: list[str], dedupe: bool
 ) -> tuple[list[dict[str, Any]], list[set[str]], int]:
-    """Drop byte-identical bodies (keep the first, or the first titled copy), merging the
-    dropped copies' ids and titles into the kept row's linking keys."""
+    """Drop byte-identical bodies that read as the same notes (keep the first, or the first
+    titled copy), merging the dropped copies' ids and titles into the kept row's linking keys.
+    Identical bodies that read otherwise (another key signature or unit) are all kept, linked
+    into one group by their body."""
     kept: list[dict[str, Any]] = []
     keys: list[set[str]] = []
-    first: dict[str, int] = {}
+    first: dict[tuple[str, str], int] = {}
     duplicates = 0
     for row, body in zip(rows, bodies):
-        j = first.get(body) if dedupe else None
+        same = (body, row.pop("_sound", ""))
+        j = first.get(same) if dedupe else None
         if j is None:
-            first.setdefault(body, len(kept))
+            first.setdefault(same, len(kept))
             kept.append(row)
             keys.append(_link_keys(row, body))
             continue
@@ -298,7 +312,7 @@ def _warn_unnumbered(raws: list[RawTune]) -> None:
     """Name the tunes read without an ``X:`` line (blocks with a ``K:`` field and music, which
     `tokenization.abc_header.split_tunebook` reads as tunes): they are counted, not dropped, but
     may be text that was not meant as a tune."""
-    bare = [raw for raw in raws if not raw.text.startswith("X:")]
+    bare = [raw for raw in raws if not raw.unreadable and not raw.text.startswith("X:")]
     if bare:
         where = ", ".join(f"{raw.source} line {raw.line}" for raw in bare[:5])
         logger.warning(
@@ -538,7 +552,8 @@ def load_abc_corpus(
         split_ratios: train, validation and test shares, counted in tunes.
         seed: seeds the order in which tune groups are laid out and cut into the splits.
         dedupe: drop tunes whose body (the text after ``K:``, whitespace-normalised) repeats an
-            earlier one; a titled copy is kept in preference to an untitled one.
+            earlier one and reads as the same notes (the same body under another key signature
+            or ``L:`` is kept); a titled copy is kept in preference to an untitled one.
         min_notes: tunes with fewer notes are skipped.
         num_proc: parse with this many forked processes. ``None`` uses up to 4 (as many as
             there are cores) for sources of 4,000 tunes or more, else 1; parsing is the only

@@ -189,15 +189,23 @@ def _session_mode(mode: str) -> str:
 
 
 def _field(row: dict[str, Any], name: str) -> str:
-    """A dump row's field as text: a number (JSON ``"name": 1916``) written out, "" when the
-    field is missing, null or neither text nor a number.
+    """A dump row's field as text: a number (JSON ``"name": 1916``) written out, a whole float
+    (``2.0``, as pandas writes an id column with gaps) as the whole number, "" when the field
+    is missing, null, NaN or neither text nor a number.
 
     >>> _field({"name": 1916, "mode": None, "type": [1]}, "name"), _field({}, "mode")
     ('1916', '')
+    >>> _field({"setting_id": 2.0}, "setting_id"), _field({"tune_id": float("nan")}, "tune_id")
+    ('2', '')
     """
     value = row.get(name)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return ""
+    if isinstance(value, float):
+        if value != value:  # NaN: pandas' missing cell
+            return ""
+        if value.is_integer():
+            return str(int(value))
     return str(value)
 
 

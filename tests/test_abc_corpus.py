@@ -325,6 +325,33 @@ def test_thesession_dump(tmp_path, fmt):
 
 
 @needs_parser
+def test_one_body_under_another_key_signature_or_unit_is_not_a_duplicate(tmp_path):
+    same = body(40)
+    in_f = tune(2, "In F", key="F", notes=same)  # its Bs are flats: other notes
+    sixteenths = tune(3, "Sixteenths", notes=same).replace("L: 1/8", "L: 1/16")  # other lengths
+    cut_time = tune(4, "Cut Time", notes=same).replace("M: 4/4", "M: 2/2")  # a label: same notes
+    book = write(tmp_path / "book.abc", [tune(1, "In D", notes=same), in_f, sixteenths, cut_time])
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(0.34, 0.33, 0.33), report=report)
+    assert report["duplicates"] == 1
+    assert sorted(row["title"] for row in rows(data)) == ["In D", "In F", "Sixteenths"]
+    assert "_sound" not in data["train"].column_names
+    assert len({name for name in SPLIT_NAMES if data[name].num_rows}) == 1  # linked by the body
+    assert_report_sums(report)
+
+
+@needs_parser
+def test_corpus_placeholder_modes_over_one_body_are_duplicates(tmp_path):
+    # the shared corpus writes every accidental, so `K: C <mode>` changes no note of the body
+    same = body(40, accidentals="=")
+    book = write(tmp_path / "c.abc", [tune(1, "A", key="C Major", notes=same),
+                                      tune(2, "A", key="C Mixolydian", notes=same)])  # fmt: skip
+    report = {}
+    load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
+    assert report["duplicates"] == 1
+
+
+@needs_parser
 def test_dedup_keeps_titled_copy_and_counts(tmp_path):
     same = body(40)
     book = write(tmp_path / "dups.abc", [

@@ -202,6 +202,27 @@ def test_an_odd_json_row_is_read_or_skipped_and_counted(tmp_path, name, caplog):
         assert [raw.text[:3] for raw in iter_raw_tunes(str(path))] == ["X:1"]
 
 
+def test_whole_float_ids_of_a_pandas_dump_keep_the_setting(tmp_path):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps([{**GOOD, "tune_id": 1.0, "setting_id": 2.0}]), encoding="utf-8")
+    (row,) = load_abc_corpus(str(path), split_ratios=(1, 0, 0))["train"]
+    assert (row["tune_id"], row["setting_id"]) == ("1", "2")
+
+
+def test_a_dump_row_without_abc_is_not_called_a_tune_without_x(tmp_path, caplog):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps([GOOD, {**GOOD, "setting_id": 2, "abc": ""}]), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        corpus = load_abc_corpus(str(path), split_ratios=(1, 0, 0))
+    assert corpus.report["skipped"] == 1
+    assert "1 rows give no tune" in caplog.text
+    assert "without an X: line" not in caplog.text
+
+
 def test_a_line_break_in_a_dump_header_field_becomes_a_space(tmp_path):
     from modeling_irish.abc_corpus import load_abc_corpus
 
