@@ -16,6 +16,7 @@ from modeling_irish.generation import RHYTHM_METERS, TuneGenerator, filter_logit
 from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
 from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
 from tokenization.tokenization_abc import AbcTokenizer
+from tokenization.vocabulary import END_ID, UNK_ID
 
 TRAIN = [
     "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 (3cBA B4|d3e f2ed|[DA]4 z4:|\n",
@@ -220,6 +221,16 @@ def test_decode_of_the_rows_gives_the_abc(generator):
         tune.rows, key="A", title="Generated polka 1", register="auto"
     )
     assert text == tune.abc
+
+
+def test_sampling_never_gives_unk_rows_so_decode_reads_every_sample(generator, constrained_samples):
+    # decode refuses a <unk> main row (it cannot be written back); both samplers mask it out.
+    # (Not the mixolydian samples: TRAIN has no mixolydian tune, so their key is <unk>.)
+    free = generator.generate(16, rhythm="reel", seed=3, constrained=False, max_rows=120)
+    known = [v for (_, key), v in constrained_samples.items() if "mixolydian" not in key]
+    for tune in [*free, *(t for tunes in known for t in tunes)]:
+        assert (tune.rows[:, 0] != UNK_ID).all() and (tune.rows[1:-1, 0] > END_ID).all()
+        assert generator.tokenizer.decode(tune.rows, key=tune.key, register="auto")
 
 
 def test_filter_logits_top_p_keeps_the_nucleus():

@@ -587,3 +587,27 @@ def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
     assert str(info.value).startswith(str(alone.value))
     with pytest.raises(AbcParseError, match=r"no notes \(item 3 of the batch"):
         tokenizer([KESH, KESH, ""])
+
+
+@pytest.mark.parametrize(
+    ("body", "row"),
+    [
+        ("|:DFAd|f2d2|1 dAFA:|2 dAFD|3 DDDD|]", 19),  # a third ending: "|3"
+        ("(3:2:4DDDD d2|DFAd|]", 1),  # a tuplet "(3:2:4"
+    ],
+)
+def test_decode_refuses_a_main_token_its_vocabulary_never_had(body, row):
+    # <unk> main rows were skipped with <pad>/<start>/<end>: the ending's bars merged
+    # ("dAFDDDDD") and the tuplet's notes lost their scaling, without a word
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])
+    rows = tok("X:1\nM:2/4\nL:1/8\nK:D\n" + body)["input_ids"][0]
+    assert tok.convert_ids_to_tokens(rows)[row] == "<unk>"
+    for skip in (False, True):
+        with pytest.raises(UnreadableRowsError, match=rf"^row {row}: its main token .*<unk>"):
+            tok.decode(rows, key="D", skip_special_tokens=skip)
+    with pytest.raises(UnreadableRowsError, match=rf"^row {row}: "):
+        tok.ids_to_tokens(rows)
+    known = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]", "X:1\nM:2/4\nL:1/8\nK:D\nd2|]"])
+    for ids in known["input_ids"]:  # <pad>, <start> and <end> rows are still left out
+        assert tok.decode(ids, skip_special_tokens=True) == tok.decode(ids)
+        assert "<" not in tok.decode(ids)

@@ -21,14 +21,15 @@ from .abc_writer import write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
-from .vocabulary import END_ID, PAD_ID, START_ID, AbcVocab
+from .vocabulary import END_ID, PAD_ID, START_ID, UNK_ID, AbcVocab
 
 __all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
 
 
 class UnreadableRowsError(ValueError):
-    """Feature rows that cannot be read back into tokens: a note or rest whose length the
-    tokenizer's vocabulary reads as `<unk>` (the ids came from a corpus it was not built on)."""
+    """Feature rows that cannot be read back into tokens: a row whose ``main`` token, or a note
+    or rest whose length, the tokenizer's vocabulary reads as `<unk>`, or a key or meter it
+    reads so (the ids came from a corpus it was not built on)."""
 
 
 VOCAB_FILE = "abc_vocab.json"
@@ -567,14 +568,22 @@ class AbcTokenizer(PreTrainedTokenizer):
 
     # ----- rows -> ABC -----------------------------------------------------------------------
     def ids_to_tokens(self, input_ids: Any) -> list[Token]:
-        """Parser tokens (in the normalised key) of a tune's feature rows; specials and padding
-        rows are skipped."""
+        """Parser tokens (in the normalised key) of a tune's feature rows; ``<pad>``,
+        ``<start>`` and ``<end>`` rows are skipped. A row whose ``main`` is ``<unk>`` (a bar
+        line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
+        skipping it would merge bars or drop a tuplet's timing without a word."""
         ids = _as_numpy(input_ids)
         meter = self.abc_vocab.token("meter", int(ids[0, _METER])) if len(ids) else None
         compound = compound_meter(meter)
         tokens = []
         for row, (main_id, dur_id) in enumerate(ids[:, [_MAIN, _DUR]]):
-            if main_id < 4:
+            if main_id == UNK_ID:
+                raise UnreadableRowsError(
+                    f"row {row}: its main token is not in this tokenizer's vocabulary (<unk>: a "
+                    "bar line, ending, tuplet or note its training corpus never had), so the "
+                    "rows cannot be read back"
+                )
+            if main_id < UNK_ID:  # <pad>, <start>, <end>: the tune's frame, not its text
                 continue
             main = self.abc_vocab.token("main", int(main_id))
             dur = self.abc_vocab.token("dur", int(dur_id))
@@ -611,6 +620,12 @@ class AbcTokenizer(PreTrainedTokenizer):
             meter: the ``M:`` to write; by default the rows' own, which must be in this
                 tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
                 the rows, and is refused rather than written as ``M:<unk>``).
+
+        ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
+        ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
+        tuplet or note the vocabulary never had) is refused, `UnreadableRowsError`, with
+        ``skip_special_tokens=True`` too: leaving it out would merge bars or lose a tuplet's
+        timing without a word (generation never samples ``<unk>``).
         """
         if register not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
