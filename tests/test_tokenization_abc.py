@@ -611,3 +611,20 @@ def test_decode_refuses_a_main_token_its_vocabulary_never_had(body, row):
     for ids in known["input_ids"]:  # <pad>, <start> and <end> rows are still left out
         assert tok.decode(ids, skip_special_tokens=True) == tok.decode(ids)
         assert "<" not in tok.decode(ids)
+
+
+def test_padding_false_ignores_pad_to_multiple_of_as_transformers_does(tokenizer):
+    # it padded to the multiple anyway: 16 rows for a tune of 10
+    tune = "X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"
+    n = tokenizer(tune)["input_ids"].shape[1]
+    assert n % 8 != 0
+    for padding in (False, "do_not_pad"):
+        enc = tokenizer([tune, tune], padding=padding, pad_to_multiple_of=8)
+        assert enc["input_ids"].shape[1] == n and bool(enc["attention_mask"].all())
+        single = {k: v[0] for k, v in tokenizer(tune).items()}
+        padded = tokenizer.pad([single, single], padding=padding, pad_to_multiple_of=8)
+        assert len(padded["input_ids"][0]) == n
+    # transformers' own pad (the main-token view) leaves the ids as they are too
+    main = tokenizer.pad({"input_ids": [[1, 4, 5]]}, padding=False, pad_to_multiple_of=8)
+    assert main["input_ids"] == [[1, 4, 5]]
+    assert tokenizer(tune, pad_to_multiple_of=8)["input_ids"].shape[1] == -(-n // 8) * 8

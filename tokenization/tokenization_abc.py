@@ -407,7 +407,8 @@ class AbcTokenizer(PreTrainedTokenizer):
         is implied, unlike `transformers`, where ``max_length`` alone does not truncate).
         Padding is always on the right, to the longest tune (MeasureNote's GRUs read every tune
         from its first row); ``padding="max_length"`` pads to ``max_length`` instead, and
-        ``pad_to_multiple_of`` rounds the padded length up. Without ``max_length``,
+        ``pad_to_multiple_of`` rounds the padded length up (with ``padding=False`` nothing is
+        padded, so it is ignored, as in `transformers`). Without ``max_length``,
         ``truncation=True`` and ``padding="max_length"`` use ``model_max_length`` when one is set
         (``from_pretrained(..., model_max_length=512)``), as in `transformers`. The other
         `transformers` keywords are accepted where they describe what this tokenizer does
@@ -545,11 +546,13 @@ class AbcTokenizer(PreTrainedTokenizer):
         return_length: bool = False,
     ) -> BatchEncoding:
         lengths = [len(f["input_ids"]) for f in features]
-        if (padding is False or padding == "do_not_pad") and len(set(lengths)) > 1:
-            raise ValueError(
-                f"padding=False, but the tunes have different lengths ({min(lengths)} to "
-                f"{max(lengths)} rows): a batch of them is padded (padding=True)"
-            )
+        if padding is False or padding == "do_not_pad":
+            if len(set(lengths)) > 1:
+                raise ValueError(
+                    f"padding=False, but the tunes have different lengths ({min(lengths)} to "
+                    f"{max(lengths)} rows): a batch of them is padded (padding=True)"
+                )
+            pad_to_multiple_of = None  # no padding at all, as in transformers
         if padding == "max_length":
             if max(lengths) > max_length:
                 raise ValueError(
