@@ -628,3 +628,25 @@ def test_padding_false_ignores_pad_to_multiple_of_as_transformers_does(tokenizer
     main = tokenizer.pad({"input_ids": [[1, 4, 5]]}, padding=False, pad_to_multiple_of=8)
     assert main["input_ids"] == [[1, 4, 5]]
     assert tokenizer(tune, pad_to_multiple_of=8)["input_ids"].shape[1] == -(-n // 8) * 8
+
+
+def test_a_decode_error_in_a_batch_names_the_item(tokenizer):
+    minor = tokenizer([KESH, MINOR_WITH_CHORD])["input_ids"]
+    with pytest.raises(ValueError, match="minor tune in D major$"):
+        tokenizer.decode(minor[1], key="D")
+    with pytest.raises(
+        ValueError, match=r"minor tune in D major \(item 2 of the batch \(index 1\)\)"
+    ):
+        tokenizer.batch_decode(minor, key="D")
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])
+    unknown = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|]", "X:1\nM:2/4\nL:1/8\nK:D\n(3:2:4DDDD d2|]"])
+    with pytest.raises(
+        UnreadableRowsError, match=r"^row 1: .*\(item 2 of the batch \(index 1\)\)$"
+    ):
+        tok.batch_decode(unknown["input_ids"], key="D")
+    # what no tune could be written with is the call's error, not an item's
+    for bad in ({"key": "H"}, {"register": "up"}):
+        with pytest.raises(ValueError) as info:
+            tokenizer.batch_decode(minor, **bad)
+        assert "of the batch" not in str(info.value)
+    assert tokenizer.batch_decode(minor[:1], key="G") == [tokenizer.decode(minor[0], key="G")]

@@ -669,7 +669,22 @@ class AbcTokenizer(PreTrainedTokenizer):
         return value
 
     def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
-        return [self.decode(seq, **kwargs) for seq in sequences]
+        """`decode` of each tune of a batch (``tok(abcs)["input_ids"]``, or a list of tunes'
+        rows), with the same keywords. An error that one tune's rows cause names that tune, as
+        the errors of ``__call__`` do, and keeps its type (``ValueError``,
+        `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
+        refused before the first, without naming one."""
+        if kwargs.get("register", "inverse") not in ("inverse", "auto"):
+            raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
+        if isinstance(kwargs.get("key"), str):
+            kwargs["key"] = parse_key(kwargs["key"])
+        texts = []
+        for n, seq in enumerate(sequences):
+            try:
+                texts.append(self.decode(seq, **kwargs))
+            except ValueError as err:
+                raise type(err)(f"{err} ({_batch_item(n)})") from err
+        return texts
 
     def to_json(self) -> str:
         """The vocabulary as JSON text."""
