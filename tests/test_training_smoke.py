@@ -62,6 +62,11 @@ def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def _train_curve(folder) -> list[tuple[int, float]]:
+    lines = (folder / "train_log.jsonl").read_text().splitlines()
+    return [(r["step"], r["train_loss"]) for r in map(json.loads, lines) if "train_loss" in r]
+
+
 # ----- end-to-end --------------------------------------------------------------------------------
 def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_dir, tmp_path):
     from transformers import AutoModelForCausalLM
@@ -249,6 +254,11 @@ def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved
     main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8"])
     results = json.loads((out / "all_results.json").read_text())
     assert results["known_queries"] >= 1 and results["unseen_queries"] >= 1
+    # the learning curve and the final figures are in train_log.jsonl, as for MeasureNote
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [(r["step"], "train_loss" in r) for r in log] == [(1, True), (2, True), (2, False)]
+    assert log[-1]["known_mrr_at_20"] == results["known_mrr_at_20"]
+    assert log[-1]["unseen_queries"] == results["unseen_queries"]
     folder = out / "retrieval_eval"
     assert "--queries DIR/retrieval_eval/known.abc" in (out / "README.md").read_text()
     for protocol in ("known", "unseen"):
@@ -289,6 +299,11 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
                "--resume_from_checkpoint"))  # fmt: skip
     straight, resumed = (json.loads((tmp_path / r / "all_results.json").read_text()) for r in "ab")
     assert resumed["train_loss_last"] == pytest.approx(straight["train_loss_last"], rel=1e-6)
+    # the learning curve of the resumed run is the uninterrupted one's (rows past a checkpoint
+    # it resumed from cut away, not repeated)
+    curves = [_train_curve(tmp_path / run) for run in "ab"]
+    assert [s for s, _ in curves[1]] == [s for s, _ in curves[0]] == [4]
+    assert curves[1][0][1] == pytest.approx(curves[0][0][1], rel=1e-6)
     assert straight["num_processes"] == 1 and straight["total_batch_size"] == 2
 
 

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from training.common import (
     TrainingProgress,
     UsageError,
+    append_jsonl,
     clear_earlier_run,
     log_time_budget,
     lr_for,
@@ -374,9 +375,9 @@ def train_loop(
             progress.update(loss=stats["losses"][-1])
             if completed % args.logging_steps == 0:
                 mean = float(np.mean(stats["losses"][-args.logging_steps :]))
-                accelerator.log(
-                    {"train_loss": mean, "lr": lr_for(args, completed - 1)}, step=completed
-                )
+                record = {"train_loss": mean, "lr": lr_for(args, completed - 1)}
+                accelerator.log(record, step=completed)
+                _history(args, accelerator, completed, _seconds(stats), record)
                 logger.info("step %d: train_loss %.4f", completed, mean)
             if (
                 isinstance(args.checkpointing_steps, int)
@@ -392,9 +393,23 @@ def train_loop(
         if _should_stop(args, accelerator, completed, stats["start"] - stats["seconds_before"]):
             break
     progress.close()
-    seconds = stats["seconds_before"] + time.perf_counter() - stats["start"]
-    stats.update(completed_steps=completed, seconds=seconds)
+    stats.update(completed_steps=completed, seconds=_seconds(stats))
     return stats
+
+
+def _seconds(stats: dict) -> float:
+    """Training seconds of the run so far, the runs it resumed included."""
+    return stats["seconds_before"] + time.perf_counter() - stats["start"]
+
+
+def _history(
+    args: argparse.Namespace, accelerator: Accelerator, step: int, seconds: float, record: dict
+) -> None:
+    """Append to ``output_dir/train_log.jsonl`` as MeasureNote's training does (the learning
+    curve, kept by a killed run too and cut back to the checkpoint by a resumed one)."""
+    if accelerator.is_main_process:
+        row = {"step": step, "train_seconds": round(seconds, 3), **record}
+        append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), row)
 
 
 def _write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
@@ -528,9 +543,13 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     if accelerator.is_main_process:
         tokenizer.save_pretrained(args.output_dir)  # the title tokenizer came with the model
         if args.retrieval_eval_queries:
-            results.update(
-                retrieval_results(args, unwrapped, tokenizer, splits, pairs["holdout_train"], held)
+            retrieval = retrieval_results(
+                args, unwrapped, tokenizer, splits, pairs["holdout_train"], held
             )
+            results.update(retrieval)
+            # the final figures reach the trackers and the log too, at the last update
+            accelerator.log(retrieval, step=stats["completed_steps"])
+            _history(args, accelerator, stats["completed_steps"], stats["seconds"], retrieval)
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_tune_title_card(args, unwrapped, results)
     accelerator.wait_for_everyone()
