@@ -598,6 +598,8 @@ def _check_index(index: TuneIndex, path: str) -> None:
     problems = []
     if len(offsets) != n_settings + 1 or (len(offsets) and offsets[-1] != len(index.pitch_flat)):
         problems.append("the pitch offsets do not match the settings")
+    elif len(offsets) and (offsets[0] != 0 or (np.diff(offsets) < 0).any()):
+        problems.append("the pitch offsets do not run from 0 upwards")
     if n_settings and (index.setting_title.min() < 0 or index.setting_title.max() >= n_titles):
         problems.append(f"settings refer to titles beyond the {n_titles} listed")
     if len(index.title_embeds) != n_titles or len(index.setting_embeds) != n_settings:

@@ -11,6 +11,7 @@ from typing import Any
 from .cli import (
     load_saved,
     non_negative_float,
+    non_negative_int,
     positive_int,
     read_input,
     require_folder,
@@ -218,7 +219,8 @@ def run_identify(args: argparse.Namespace) -> int:
                 err = f"line {start + max(err.line - 2, 0)}, column {err.column}: {err.message}"
             elif raw is not None and readable_error:
                 err = raw.locate(err).removeprefix(f"{raw.source}: ")
-            if len(found) == 1 or not readable_error:
+            # one tune: its error is the answer (exit 2), but --json promises one JSON object
+            if not readable_error or (len(found) == 1 and not args.json):
                 raise ValueError(f"{where}: {err}") from None
             failures.append({"tune": name, "line": start, "error": str(err)})
             print(
@@ -357,7 +359,9 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--excerpt-notes", type=positive_int, default=30, help="Notes per query excerpt."
     )
-    parser.add_argument("--seed", type=int, default=0, help="Seed of the excerpt starts.")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="Seed of the excerpt starts."
+    )
     parser.add_argument(
         "--baseline",
         choices=("edit-distance", "hybrid"),

@@ -114,7 +114,8 @@ def _query_rows(
     The excerpt is cut from the query as written, or with `query_order="played"` from its
     played order (repeats and endings unfolded, as a listener hears it). A query whose excerpt
     holds a value the tokenizer's vocabulary does not know where the crop must read it back (a
-    note length read as `<unk>`) is left out like an unreadable one."""
+    note length read as `<unk>`) is left out like an unreadable one, and so is an excerpt with
+    no note (a short one of rests: no scorer can compare it)."""
     if query_order not in QUERY_ORDERS:
         raise ValueError(f"query_order must be one of {QUERY_ORDERS}, got {query_order!r}")
     cropper = NoteCropper(tokenizer)
@@ -124,9 +125,12 @@ def _query_rows(
         if query_order == "played":
             x = cropper.played(x)
         try:
-            rows.append(cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i))))
+            crop = cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i)))
         except UnreadableRowsError:
             continue
+        if not len(cropper.pitches(crop[0])):
+            continue
+        rows.append(crop)
         readable.append(i)
     return rows, readable
 
@@ -402,7 +406,7 @@ def evaluate_retrieval(
         raise ValueError(
             f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "
             f"{dropped} are outside it ({_OUTSIDE[protocol]}) and {len(kept) - len(readable)} "
-            "could not be read"
+            "could not be read or had no note in their excerpt"
         )
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
     if baseline is None or baseline == "hybrid":

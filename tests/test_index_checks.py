@@ -69,6 +69,17 @@ INCONSISTENT = {
         lambda f: [_edit_array(f, name, lambda a: a[:-3]) for name in ("pitch_flat", "dur_flat")],
         "the pitch offsets do not match the settings",
     ),
+    # the length and the last offset still agree: an index that loaded and ranked before
+    "an offset out of order": (
+        lambda f: _edit_array(
+            f, "pitch_offsets", lambda a: np.where(np.arange(len(a)) == 3, 10**9, a)
+        ),
+        "the pitch offsets do not run from 0 upwards",
+    ),
+    "offsets not from 0": (
+        lambda f: _edit_array(f, "pitch_offsets", lambda a: np.where(np.arange(len(a)) == 0, 1, a)),
+        "the pitch offsets do not run from 0 upwards",
+    ),
     "a negative title": (
         lambda f: _edit_array(f, "setting_title", lambda a: np.where(a == a.max(), -1, a)),
         "settings refer to titles beyond the 5 listed",

@@ -642,6 +642,22 @@ def test_played_order_excerpts_of_the_queries(tokenizer):
         _query_rows(tokenizer, queries, 30, 0, "backwards")
 
 
+def test_a_one_note_excerpt_of_rests_is_left_out_not_an_empty_query():
+    from modeling_irish.retrieval_evaluation import _query_rows
+    from modeling_irish.tune_title_data import NoteCropper
+
+    # one note among seven rests: most 1-event excerpts are a rest, which no scorer can compare
+    rests = "X:1\nT:Rests\nM:4/4\nL:1/8\nK:D\nz2z2z2A2|z2z2z2z2|\n"
+    tokenizer = AbcTokenizer.train(TRAIN + [rests])
+    (query,) = read_tunes([rests])
+    cropper = NoteCropper(tokenizer)
+    kept = [len(_query_rows(tokenizer, [query], 1, seed)[0]) for seed in range(12)]
+    assert 0 < sum(kept) < 12
+    for seed in range(12):
+        for ids, _ in _query_rows(tokenizer, [query], 1, seed)[0]:
+            assert cropper.pitches(ids).tolist() == [67]  # A in D major, on the white keys
+
+
 def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
@@ -909,6 +925,11 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp
     snippet.write_text(rests)
     assert main(["identify", "--index", out, str(snippet)]) == 2
     assert f"{snippet}: X:1: line 1, column 1: has no notes, only rests" in capsys.readouterr().err
+    # ... and with --json, still the one JSON object, the tune under its failures
+    assert main(["identify", "--index", out, str(snippet), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["tunes"] == [] and [f["line"] for f in data["failures"]] == [1]
+    assert "has no notes, only rests" in data["failures"][0]["error"]
 
 
 def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer, tmp_path, capsys):
@@ -1082,6 +1103,11 @@ def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
         capsys.readouterr()
         assert main([*base, "--model", folder, *options]) == 2, options
         assert message in capsys.readouterr().err, options
+    # a negative seed: numpy's "expected non-negative integer" once the corpus was read, before
+    with pytest.raises(SystemExit) as refused:
+        main([*base, "--model", folder, "--seed", "-1"])
+    assert refused.value.code == 2
+    assert "argument --seed: must be >= 0, got -1" in capsys.readouterr().err
     assert calls == []
     # identify alike: --no-transpose is the edit distance's, which --scoring title never uses
     argv = ["identify", "--model", folder, "--scoring", "title", "--no-transpose", "-"]

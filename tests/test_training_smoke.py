@@ -496,6 +496,9 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
         (["--hinge_margin", "inf"], "--hinge_margin must be a finite number, got inf"),
         (["--split_ratios", "inf", "1", "1"], "--split_ratios must be finite numbers, got inf"),
         (["--split_ratios", "nan", "1", "1"], "--split_ratios must be finite numbers, got nan"),
+        # numpy refused them with a traceback once the corpus was loaded
+        (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1, got -1"),
+        (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1, got 4294967296"),
     ],
 )
 def test_parse_args_refuses_out_of_range_numbers(capsys, flags, message):
