@@ -85,7 +85,7 @@ REFERENCE_VOCAB_SIZES = {
 }
 
 # Named sizes for `MeasureNoteConfig.from_preset`. "base" is the reference model (~18.7 M
-# parameters); "small" (~1.7 M) trains at several thousand rows per second on two CPU cores.
+# parameters); "small" (~1.8 M) trains at several thousand rows per second on two CPU cores.
 MEASURENOTE_PRESETS = {
     "base": {
         "embedding_size": 512,

@@ -480,8 +480,9 @@ class TuneGenerator:
         usual = RHYTHM_METERS.get(rhythm)
         if asked_rhythm and usual and not same_meter(usual, meter):
             logger.warning(
-                "a %s is usually in %s; sampling one in %s (the %s's meter)",
-                rhythm, usual, meter, "prompt" if prompt and meter == tune.meter else "given",
+                "a %s is usually in %s; sampling one in %s (%s)",
+                rhythm, usual, meter,
+                "the prompt's meter" if prompt and meter == tune.meter else "the meter given",
             )  # fmt: skip
         return _Request(target, meter, rhythm, tokens, unit, centre, prompt_title)
 

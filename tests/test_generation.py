@@ -627,7 +627,7 @@ def test_meters_of_one_bar_length_are_not_the_same_meter(generator, caplog):
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         (tune,) = generator.generate(1, rhythm="jig", meter="3/4", seed=0, num_bars=2)
     assert tune.meter == "3/4"
-    assert "a jig is usually in 6/8; sampling one in 3/4 (the given's meter)" in caplog.text
+    assert "a jig is usually in 6/8; sampling one in 3/4 (the meter given)" in caplog.text
     (common,) = generator.generate(
         1, prompt="X:1\nM:C\nL:1/8\nK:D\nABcd efga|", meter="4/4", seed=0, num_bars=2
     )

@@ -161,6 +161,20 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     assert exit_info.value.code == 2
 
 
+def test_a_run_and_its_resumption_share_one_corpus_cache_entry(tunebook, tmp_path, monkeypatch):
+    # the corpus given relative to the working folder; the checkpoint records it absolute, so a
+    # resumed run read it under another spelling, missed the cache and parsed it all again
+    monkeypatch.chdir(Path(tunebook).parent)
+    cache = tmp_path / "cache"
+    argv = _argv(Path(tunebook).name, str(cache), tmp_path / "run", "--checkpointing_steps", "1")
+    main([*argv, "--max_train_steps", "1"])
+    monkeypatch.chdir(tmp_path)
+    main(["--output_dir", str(tmp_path / "run"), "--max_train_steps", "2",
+          "--resume_from_checkpoint"])  # fmt: skip
+    assert json.loads((tmp_path / "run" / "all_results.json").read_text())["train_steps"] == 2
+    assert len(list(cache.glob("abc_corpus-*"))) == 1
+
+
 def _strict_json(path) -> dict:
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")

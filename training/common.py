@@ -334,14 +334,27 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(json.dumps(_absolute_paths(flags)))
 
 
+def absolute_sources(corpus: str | Sequence[str] | None) -> list[str] | None:
+    """``--corpus`` as a list of sources, the paths among them made absolute (a source that is
+    no path, such as ``oneills1850``, kept; ``None``, the default corpus, kept): one spelling,
+    so that a run and its resumption from another folder share one corpus cache entry.
+
+    >>> absolute_sources("oneills1850"), absolute_sources(None)
+    (['oneills1850'], None)
+    """
+    if corpus is None:
+        return None
+    sources = [corpus] if isinstance(corpus, str) else list(corpus)
+    return [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
+
+
 def _absolute_paths(flags: dict[str, Any]) -> dict[str, Any]:
-    """``flags`` with the paths of `PATH_FLAGS` made absolute (a corpus as a list of sources;
-    a source that is no path, such as ``oneills1850``, kept), so that a checkpoint's run is
-    resumed, and compared, from any working directory."""
+    """``flags`` with the paths of `PATH_FLAGS` made absolute (a corpus as a list of sources,
+    see `absolute_sources`), so that a checkpoint's run is resumed, and compared, from any
+    working directory."""
     flags = dict(flags)
     if flags.get("corpus") is not None:
-        sources = [flags["corpus"]] if isinstance(flags["corpus"], str) else flags["corpus"]
-        flags["corpus"] = [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
+        flags["corpus"] = absolute_sources(flags["corpus"])
     for name in PATH_FLAGS[1:]:
         if flags.get(name) is not None:
             flags[name] = os.path.abspath(flags[name])

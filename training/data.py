@@ -16,7 +16,7 @@ from modeling_irish.batching import whole_rounds, whole_rounds_length
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import AbcVocab
-from training.common import UsageError
+from training.common import UsageError, absolute_sources
 
 __all__ = [
     "KeyAugmenter",
@@ -71,7 +71,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
         os.makedirs(cache_dir, exist_ok=True)
         try:
             corpus = load_abc_corpus(
-                args.corpus,
+                absolute_sources(args.corpus),  # the spelling a resumed run reads it by
                 split_ratios=args.split_ratios,
                 seed=args.split_seed,
                 cache_dir=cache_dir,
