@@ -36,6 +36,7 @@ __all__ = [
     "reread_ours",
     "sounding_events",
     "split_bars",
+    "tied_pitches",
     "token_events",
     "total_variation",
 ]
@@ -313,7 +314,10 @@ def reread_music21(tune: Any) -> bool:
 def merge_ties(events: list[tuple], tied: list[bool]) -> list[tuple]:
     """``events`` with each single note tied onward (``tied``) merged with the next event of its
     pitch, and rests that follow each other merged: music21 cuts a note or rest that overruns
-    its bar (a bar the text writes too long) in two, where our reader keeps one.
+    its bar (a bar the text writes too long) in two, where our reader keeps one. A chord's ties
+    are left alone: music21 10.5 drops them (``[DA]2-[DA]2`` and ``[DA-]2A2`` read as untied
+    chords and notes), so they are no part of what the two readers can be compared on; the
+    playing view that holds them is `modeling_irish.render.played_events`.
 
     >>> merge_ties([((60,), 1), ((60,), 2), ((), 1), ((), 1)], [True, False, False, False])
     [((60,), 3), ((), 2)]
@@ -330,21 +334,42 @@ def merge_ties(events: list[tuple], tied: list[bool]) -> list[tuple]:
     return merged
 
 
+def tied_pitches(tokens: Sequence[Any]) -> list[frozenset[int]]:
+    """The pitches each event of `token_events` ties onward, in its order: a tie after a note,
+    or after a chord's ``]`` (every pitch of the chord), or inside a chord after one of its
+    notes (that note only: ``[DA-]`` ties the A).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> [sorted(p) for p in tied_pitches(parse_abc("L:1/8\\nK:C\\n[DA-]2A-A [DA]-[DA]").tokens)]
+    [[69], [69], [], [62, 69], []]
+    """
+    tied: list[frozenset[int]] = []
+    chord: list[int] | None = None  # pitches of the chord being read
+    chord_ties: frozenset[int] = frozenset()  # those of its notes tied inside it
+    last: frozenset[int] = frozenset()  # what a tie read now would tie
+    for tok in tokens:
+        if tok.kind == "chord_start":
+            chord, chord_ties, last = [], frozenset(), frozenset()
+        elif tok.kind == "note" and chord is not None:
+            chord.append(tok.pitch)
+            last = frozenset([tok.pitch])
+        elif tok.kind == "tie" and chord is not None:
+            chord_ties |= last
+        elif tok.kind == "chord_end":
+            if chord:  # `token_events` makes no event of an empty chord
+                tied.append(chord_ties)
+            last, chord = frozenset(chord or ()), None
+        elif tok.kind in ("note", "rest"):
+            tied.append(frozenset())
+            last = frozenset([tok.pitch] if tok.kind == "note" else ())
+        elif tok.kind == "tie" and tied:
+            tied[-1] |= last
+    return tied
+
+
 def sounding_events(tokens: Sequence[Any]) -> list[tuple]:
     """`token_events` of our tokens, merged as `merge_ties` says."""
-    events = token_events(tokens)
-    tied, in_chord = [], False
-    for tok in tokens:  # one flag an event, in `token_events`' order
-        if tok.kind == "chord_start":
-            in_chord = True
-        elif tok.kind == "chord_end":
-            in_chord = False
-            tied.append(False)
-        elif tok.kind in ("note", "rest") and not in_chord:
-            tied.append(False)
-        elif tok.kind == "tie" and tied:
-            tied[-1] = True
-    return merge_ties(events, tied)
+    return merge_ties(token_events(tokens), [bool(p) for p in tied_pitches(tokens)])
 
 
 def music21_sounding_events(abc: str) -> list[tuple]:

@@ -11,11 +11,14 @@ import tempfile
 import warnings
 from collections.abc import Collection, Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 __all__ = [
+    "PlayedEvent",
     "RenderError",
     "find_soundfont",
     "played_events",
+    "played_notes",
     "render_abc",
     "to_midi",
     "to_svg",
@@ -78,7 +81,8 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
 
     The notes are played in `played_order` (repeats and endings unfolded as the package does),
     at their sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and
-    octave applied), tuplets scaled, tied notes joined and chords sounding together. Grace
+    octave applied), tuplets scaled, tied notes joined (a chord member tied to the next
+    event is held while the others end, `played_events`) and chords sounding together. Grace
     notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
     plays its first. The tempo is the ``Q:`` field's (``Q:3/8=60`` is 90 quarter notes a
     minute), else ``tempo`` quarter notes a minute. Raises `RenderError` when the tune cannot
@@ -101,15 +105,19 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
     if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
         part.insert(0, music21.meter.TimeSignature(meter))
-    for pitches, length in played_events(tune.tokens):
-        if not pitches:
-            element = music21.note.Rest()
-        elif len(set(pitches)) == 1:
-            element = music21.note.Note(music21.pitch.Pitch(midi=pitches[0]))
-        else:
-            element = music21.chord.Chord([music21.pitch.Pitch(midi=p) for p in set(pitches)])
-        element.quarterLength = length
-        part.append(element)
+    events = played_events(tune.tokens)
+    # Each note at its own offset, not chords appended one after another: a chord member tied
+    # into the next event sounds on while the others end (music21's own tie joining, done
+    # when it writes MIDI, holds the whole chord or re-strikes the pitch).
+    for start, pitch, length in played_notes(events):
+        note = music21.note.Note(music21.pitch.Pitch(midi=pitch))
+        note.quarterLength = length
+        part.insert(start, note)
+    end = sum((event.length for event in events), Fraction(0))
+    if events and not events[-1].pitches:  # a closing rest still lasts before the file ends
+        rest = music21.note.Rest()
+        rest.quarterLength = events[-1].length
+        part.insert(end - events[-1].length, rest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -120,27 +128,74 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     return path
 
 
-def played_events(tokens: Sequence) -> list[tuple[tuple[int, ...], Fraction]]:
-    """``(MIDI pitches, quarter length)`` of every note, chord and rest of a tune's `tokens`
-    (`parse_abc`), in the order they are played: repeats and endings unfolded (`played_order`),
-    tuplets scaled and tied notes joined (`sounding_events`); a rest has no pitch.
+class PlayedEvent(NamedTuple):
+    """A note, chord or rest as it is played (`played_events`).
+
+    Args:
+        pitches: MIDI pitches sounding in it; none for a rest.
+        length: its length in quarter notes.
+        held: those of ``pitches`` tied over from the event before: they sound on, not struck
+            again (``[DA-]2A2`` plays its A once, for both events).
+    """
+
+    pitches: tuple[int, ...]
+    length: Fraction
+    held: tuple[int, ...] = ()
+
+
+def played_events(tokens: Sequence) -> list[PlayedEvent]:
+    """The `PlayedEvent` of every note, chord and rest of a tune's `tokens` (`parse_abc`), in
+    the order they are played: repeats and endings unfolded (`played_order`), tuplets scaled
+    and tied notes joined as abc2midi joins them. A tied pitch (a tie after a note, after a
+    chord's ``]``, or after a note inside a chord) is held into the next event that sounds it:
+    an event made only of such pitches, the same as the one before, lengthens that one; any
+    other keeps them in ``held``, while the other pitches of the chord before end there.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> events = played_events(parse_abc("X:1\\nL:1/8\\nK:D\\nc2-c (3Bcd|1 z:|2 [CE]||").tokens)
-    >>> [(pitches, str(length)) for pitches, length in events][:6]
+    >>> [(pitches, str(length)) for pitches, length, _ in events][:6]
     [((73,), '3/2'), ((71,), '1/3'), ((73,), '1/3'), ((74,), '1/3'), ((), '1/2'), ((73,), '3/2')]
     >>> events[-1]
-    ((61, 64), Fraction(1, 2))
+    PlayedEvent(pitches=(61, 64), length=Fraction(1, 2), held=())
+    >>> played_events(parse_abc("L:1/8\\nK:C\\n[DA-]2A2|").tokens)[1]
+    PlayedEvent(pitches=(69,), length=Fraction(1, 1), held=(69,))
     """
     from tokenization.analysis import played_order
 
-    from .quality import sounding_events
+    from .quality import tied_pitches, token_events
 
     bars = [token.text if token.kind == "bar" else "" for token in tokens]
-    return [
-        (tuple(pitches), Fraction(length))
-        for pitches, length in sounding_events([tokens[i] for i in played_order(bars)])
-    ]
+    played = [tokens[i] for i in played_order(bars)]
+    events: list[PlayedEvent] = []
+    ties: frozenset[int] = frozenset()  # the pitches the event before ties onward
+    for (pitches, length), tied in zip(token_events(played), tied_pitches(played)):
+        held = tuple(p for p in pitches if p in ties)
+        if held and set(held) == set(pitches) == set(events[-1].pitches):
+            events[-1] = events[-1]._replace(length=events[-1].length + Fraction(length))
+        else:
+            events.append(PlayedEvent(tuple(pitches), Fraction(length), held))
+        ties = tied
+    return events
+
+
+def played_notes(events: Sequence[PlayedEvent]) -> list[tuple[Fraction, int, Fraction]]:
+    """``(start, MIDI pitch, length)`` in quarter notes of every note struck in ``events``, a
+    tied pitch once for all the events that hold it; sorted by start, then pitch.
+
+    >>> played_notes([PlayedEvent((62, 69), Fraction(1)), PlayedEvent((69,), Fraction(1), (69,))])
+    [(Fraction(0, 1), 62, Fraction(1, 1)), (Fraction(0, 1), 69, Fraction(2, 1))]
+    """
+    notes: list[tuple[Fraction, int, Fraction]] = []
+    sounding: dict[int, Fraction] = {}  # pitch -> when it was struck
+    now = Fraction(0)
+    for event in events:
+        for pitch in [p for p in sounding if p not in event.held]:  # not held on: it ends
+            notes.append((sounding[pitch], pitch, now - sounding.pop(pitch)))
+        for pitch in event.pitches:
+            sounding.setdefault(pitch, now)
+        now += event.length
+    notes += [(start, pitch, now - start) for pitch, start in sounding.items()]
+    return sorted(notes)
 
 
 _TEMPO_BEAT = re.compile(r"(\d+)\s*/\s*(\d+)")

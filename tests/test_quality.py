@@ -16,7 +16,9 @@ from modeling_irish.quality import (
     histogram_distances,
     jensen_shannon,
     repeats_balanced,
+    sounding_events,
     split_bars,
+    tied_pitches,
     token_events,
     total_variation,
 )
@@ -107,6 +109,23 @@ def test_token_events_scale_tuplets_and_group_chords():
         ((64,), third),
         ((60, 64, 67), 1),
         ((), Fraction(1, 2)),
+    ]
+
+
+def test_tied_pitches_name_the_tied_chord_members():
+    tokens = body("[DA-]2A2 [D-A]2[DF] [DA]2-[DA]2 A2-[DA]2|")
+    assert tied_pitches(tokens) == [{69}, set(), {62}, set(), {62, 69}, set(), {69}, set()]
+    assert len(tied_pitches(tokens)) == len(token_events(tokens))
+
+
+def test_sounding_events_merge_single_notes_only():
+    # music21 drops a chord's ties: the view compared with it leaves them (render holds them)
+    assert sounding_events(body("[DA-]2A2 A2-A2 [DA]2-[DA]2|")) == [
+        ((62, 69), 1),
+        ((69,), 1),
+        ((69,), 2),
+        ((62, 69), 1),
+        ((62, 69), 1),
     ]
 
 

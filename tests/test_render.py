@@ -180,11 +180,57 @@ def test_midi_notes_and_lengths_follow_the_package_reading(tmp_path):
 
     abc = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:(3ABc d2-d|[DF]2 z A/B/c:|\n"
     notes, now = [], Fraction(0)
-    for pitches, length in played_events(parse_abc(abc).tokens):
+    for pitches, length, held in played_events(parse_abc(abc).tokens):
+        assert not held  # no tie between different events here
         notes += [(now, pitch, length) for pitch in pitches]
         now += length
     assert _midi_notes(to_midi(abc, str(tmp_path / "t.mid"))) == sorted(notes)
     assert (Fraction(1), 74, Fraction(3, 2)) in notes  # tied d2-d: one note of 3 eighths
+
+
+@pytest.mark.parametrize(
+    ("body", "notes"),
+    [  # (start, pitch, length) in quarter notes, as abc2midi plays them
+        ("[DA-]2A2|", [(0, D, 1), (0, A, 2)]),  # chord to note: A struck once, D ends
+        ("[DA]2-[DA]2|", [(0, D, 2), (0, A, 2)]),  # chord to chord: both held
+        ("A2-[DA]2|", [(0, A, 2), (1, D, 1)]),  # note to chord
+        ("[DA-]2[FA]2|", [(0, D, 1), (0, A, 2), (1, F, 1)]),
+        ("[D-A]2[DF]|", [(0, D, Fraction(3, 2)), (0, A, 1), (1, F, Fraction(1, 2))]),
+        ("[DA-]2A2-A2|", [(0, D, 1), (0, A, 3)]),  # held on through a second tie
+    ],
+)
+def test_tied_chord_members_are_held_not_struck_again(tmp_path, body, notes):
+    from modeling_irish.render import to_midi
+
+    path = to_midi(f"X:1\nT:t\nM:4/4\nL:1/8\nK:C\n{body}\n", str(tmp_path / "t.mid"))
+    assert _midi_notes(path) == sorted(notes)
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_chord_ties_are_played_as_abc2midi_plays_them(tmp_path):
+    import subprocess
+
+    from modeling_irish.render import to_midi
+
+    # thesession.org's "Devil In The Kitchen" (setting as the shared corpus writes it)
+    abc = (
+        "X:1\nT:Devil In The Kitchen\nM:4/4\nL:1/8\nK:C\n"
+        "=A2[=F=A]2[=D=A-]2[=F=A]=A-|=A=G=A=B=c2=B=c|[=f-=a]3[=d=f]=a=d[=d=f]=d|"
+        "[=A=d-]=d(3=d=d=d=c2=B=c|]\n"
+    )
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid"), "-NGRA", "-NFNP"],
+        capture_output=True,
+        check=True,
+    )
+
+    def rounded(notes):  # abc2midi starts a tick late and ends a note a little early
+        return [(round(start * 12), p, round(length * 12)) for start, p, length in notes]
+
+    ours = rounded(_midi_notes(to_midi(abc, str(tmp_path / "o.mid"))))
+    assert ours == rounded(_midi_notes(tmp_path / "a.mid"))
+    assert (24, A, 18) in ours  # [=D=A-]2[=F=A]: one A of three eighths, from beat 3
 
 
 def test_graces_and_chord_symbols_are_not_played(tmp_path):
