@@ -248,18 +248,28 @@ def _is_cut_short(path: str) -> bool:
 
 def find_soundfont(explicit: str | None = None) -> str | None:
     """A General MIDI soundfont: ``explicit``, ``$SOUNDFONT``, or a Debian package's file.
-    An ``explicit`` file that does not exist is an error, not a reason to use another."""
-    if explicit and not os.path.isfile(explicit):
-        raise FileNotFoundError(f"--soundfont {explicit}: no such file")
-    if explicit and not is_soundfont(explicit):
-        # fluidsynth warns, then renders with its own font and exits 0
-        raise ValueError(f"--soundfont {explicit}: not a SoundFont (.sf2) file")
-    if explicit and _is_cut_short(explicit):  # fluidsynth, again, would use its own font
-        raise ValueError(f"--soundfont {explicit}: damaged SoundFont (shorter than it says)")
-    for candidate in (explicit, os.environ.get("SOUNDFONT"), *SOUNDFONT_PATHS):
-        if candidate and os.path.isfile(candidate):
-            return candidate
-    return None
+
+    A font asked for, by ``explicit`` or by ``$SOUNDFONT``, that does not exist is a
+    `FileNotFoundError`, and one that is not a SoundFont (or is cut short) a `ValueError`, both
+    naming where it came from: not a reason to use another (fluidsynth only warns about such a
+    font, then renders with its own default and exits 0)."""
+    if explicit:
+        return _checked_font(explicit, f"--soundfont {explicit}")
+    env = os.environ.get("SOUNDFONT")
+    if env:
+        return _checked_font(env, f"$SOUNDFONT {env}")
+    return next((path for path in SOUNDFONT_PATHS if os.path.isfile(path)), None)
+
+
+def _checked_font(path: str, where: str) -> str:
+    """``path``, or the error (naming ``where``) that keeps fluidsynth from falling back."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{where}: no such file")
+    if not is_soundfont(path):
+        raise ValueError(f"{where}: not a SoundFont (.sf2) file")
+    if _is_cut_short(path):
+        raise ValueError(f"{where}: damaged SoundFont (shorter than it says)")
+    return path
 
 
 def _wav_tools(soundfont: str | None) -> tuple[str | None, str | None, str | None]:
@@ -314,8 +324,12 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
     except BaseException:  # interrupted: no half-written WAV is left
         _remove(path)
         raise
-    failed_font = re.search(r"Failed to load the SoundFont.*", result.stderr)
-    if failed_font:  # it renders with its default font, if any, and exits 0
+    # it warns about a font it cannot load (or a file that is no font at all), renders with its
+    # default font, if any, and exits 0
+    failed_font = re.search(
+        r"Failed to load the SoundFont.*|Parameter .* not a SoundFont or MIDI file.*", result.stderr
+    )
+    if failed_font:
         _remove(path)
         raise RenderError(f"fluidsynth: {failed_font[0].strip()}")
     if result.returncode != 0 or not os.path.isfile(path):

@@ -363,6 +363,28 @@ def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
         find_soundfont(str(tune))
 
 
+def test_an_invalid_soundfont_variable_is_an_error_not_a_fallback(tmp_path, monkeypatch, capsys):
+    from modeling_irish.cli import main
+
+    prose = _write(tmp_path / "prose.txt", "Not a soundfont at all.\n")
+    monkeypatch.setenv("SOUNDFONT", prose)
+    with pytest.raises(ValueError, match=r"^\$SOUNDFONT .*prose.txt: not a SoundFont"):
+        find_soundfont()
+    # fluidsynth would warn, render with its default font and exit 0: refused before any tune
+    tune = _write(tmp_path / "good.abc", ABC)
+    argv = ["render", tune, "--out", str(tmp_path / "R"), "--formats", "wav"]
+    assert main(argv) == 2
+    assert "$SOUNDFONT" in capsys.readouterr().err and not (tmp_path / "R").exists()
+    monkeypatch.setenv("SOUNDFONT", str(tmp_path / "missing.sf2"))
+    with pytest.raises(FileNotFoundError, match=r"^\$SOUNDFONT .*missing.sf2: no such file"):
+        find_soundfont()
+    font = tmp_path / "gm.sf2"
+    font.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    monkeypatch.setenv("SOUNDFONT", str(font))
+    assert find_soundfont() == str(font)
+    assert find_soundfont(prose.replace("prose.txt", "gm.sf2")) == str(font)  # --soundfont first
+
+
 def test_a_soundfont_without_wav_is_refused_not_ignored(tmp_path, capsys):
     from modeling_irish.cli import main
 
@@ -430,6 +452,31 @@ def test_a_damaged_soundfont_is_an_error_not_a_fallback(tmp_path, monkeypatch):
     _fake_fluidsynth(monkeypatch, 0, writes=True, stderr="Failed to load the SoundFont x.sf2\n")
     with pytest.raises(RenderError, match="Failed to load the SoundFont x.sf2"):
         to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_a_file_fluidsynth_says_is_no_soundfont_is_an_error(tmp_path, monkeypatch):
+    # fluidsynth 2.3 on a font that is not one: a warning, its default font, exit status 0
+    said = (
+        "fluidsynth: error: fluid_is_soundfont(): expected RIFF chunk id\n"
+        "Parameter 'prose.txt' not a SoundFont or MIDI file or error occurred identifying it.\n"
+    )
+    _fake_fluidsynth(monkeypatch, 0, writes=True, stderr=said)
+    with pytest.raises(RenderError, match="fluidsynth: Parameter 'prose.txt' not a SoundFont"):
+        to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
+    assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
+def test_the_real_fluidsynth_on_no_soundfont_is_an_error(tmp_path, monkeypatch):
+    import modeling_irish.render as render
+
+    prose = _write(tmp_path / "prose.txt", "Not a soundfont at all.\n")
+    program = shutil.which("fluidsynth")
+    monkeypatch.setattr(render, "_wav_tools", lambda soundfont: (program, prose, None))
+    midi = render.to_midi(ABC, str(tmp_path / "in.mid"))
+    with pytest.raises(RenderError, match="not a SoundFont or MIDI file"):
+        to_wav(midi, str(tmp_path / "out.wav"))
     assert not (tmp_path / "out.wav").exists()
 
 
