@@ -28,8 +28,10 @@ __all__ = [
     "iter_abc_tunes",
     "iter_raw_tunes",
     "music21_collection_files",
+    "no_tune_reason",
     "session_tune_text",
     "source_files",
+    "text_without_tunes",
 ]
 
 SourceLike = Union[str, os.PathLike, None]
@@ -142,9 +144,49 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
 
 
 def _folder_tunes(folder: Path) -> Iterator[RawTune]:
+    """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
+    warning, with why (the other files' tunes would hide it)."""
     for path in _abc_files(folder):
         rel = path.relative_to(folder).with_suffix("").as_posix()
-        yield from _tunebook_tunes(path, str(path), f"{folder.name}/{rel}")
+        found = False
+        for raw in _tunebook_tunes(path, str(path), f"{folder.name}/{rel}"):
+            found = True
+            yield raw
+        if not found:
+            logger.warning("no ABC tunes found in %s (%s)", path, no_tune_reason(path))
+
+
+def text_without_tunes(text: str, empty: str = "empty file") -> str:
+    """Why a text in which `text_tunes` finds no tune holds none: ``empty`` when it is blank.
+
+    >>> text_without_tunes("MThd\\x00\\x00"), text_without_tunes("Some words.")
+    ('not a text file (NUL bytes)', 'a tune starts with an X: line')
+    """
+    if not text.strip():
+        return empty
+    if "\x00" in text:
+        return "not a text file (NUL bytes)"
+    return "a tune starts with an X: line"
+
+
+def no_tune_reason(source: SourceLike) -> str:
+    """Why a file, folder or dump that `iter_raw_tunes` finds no tune in holds none, as
+    ``irish-tune check`` says it: ``"empty file"``, ``"not a text file (NUL bytes)"``, ...
+
+    >>> no_tune_reason(Path(__file__).parent / "no such folder")
+    'no such file or folder'
+    """
+    if source is None:  # music21's books: never without tunes, unless music21 lost them
+        return "music21's corpus holds no tune"
+    path = Path(_check_source(source))
+    if path.is_dir():
+        count = len(_abc_files(path))
+        return f"none of its {count} *.abc files holds a tune" if count else "no *.abc files"
+    if not path.is_file():
+        return "no such file or folder"
+    if path.suffix.lower() in (".json", ".csv"):
+        return "no dump row gives a tune"
+    return text_without_tunes(_read_text(path))
 
 
 def _music21_folder(name: str) -> Path:
@@ -455,7 +497,7 @@ def iter_raw_tunes(
             if unreadable or not raw.unreadable:
                 yield prefixes.claim(raw)
         if not found and len(sources) > 1:
-            logger.warning("no ABC tunes found in %s (a tune starts with an X: line)", one)
+            logger.warning("no ABC tunes found in %s (%s)", one, no_tune_reason(one))
 
 
 def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,8 @@ __all__ = [
     "require_model_type",
     "whole_number",
 ]
+
+logger = logging.getLogger(__name__)
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
 _T = TypeVar("_T")
@@ -103,17 +106,39 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return paths, labels
 
 
-def tune_texts(names: list[str]) -> Iterator[Any]:
+def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -> Iterator[Any]:
     """Every tune of the command line's sources, in order, as a `RawTune` (text, source and line,
     so that an error names the line of its file): files, folders, thesession dumps, music21's
-    books and ``-`` (stdin, named ``stdin``)."""
-    from modeling_irish.abc_sources import iter_raw_tunes, text_tunes
+    books and ``-`` (stdin, named ``stdin``).
+
+    A source that holds no tune (an empty, binary or prose file) is named, with why, in a
+    warning when there are several (the others' tunes would hide it), as `iter_raw_tunes` does,
+    and added as ``(source, why)`` to ``without``: a command left with nothing says why.
+    """
+    from modeling_irish.abc_sources import (
+        iter_raw_tunes,
+        no_tune_reason,
+        text_tunes,
+        text_without_tunes,
+    )
 
     for name in names:
+        found = False
         if name == "-":
-            yield from text_tunes(read_input("-"), "stdin")
+            text = read_input("-")
+            tunes, where = text_tunes(text, "stdin"), "stdin"
         else:
-            yield from iter_raw_tunes(name)
+            tunes, where = iter_raw_tunes(name), name
+        for raw in tunes:
+            found = True
+            yield raw
+        if found:
+            continue
+        why = text_without_tunes(text, "empty input") if name == "-" else no_tune_reason(name)
+        if len(names) > 1:
+            logger.warning("no ABC tunes found in %s (%s)", where, why)
+        if without is not None:
+            without.append((where, why))
 
 
 def _dump_tunes(path: str) -> list[str] | None:

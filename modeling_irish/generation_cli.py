@@ -536,8 +536,8 @@ def _read_corpus(path: str, limit: int | None) -> list[list]:
     from tokenization.abc_parser import AbcParseError, parse_abc
     from tokenization.keys import normalise_tune
 
-    tunes, skipped = [], []
-    for item in tune_texts([path]):
+    tunes, skipped, without = [], [], []
+    for item in tune_texts([path], without):
         try:
             tune = parse_abc(getattr(item, "text", item))
         except AbcParseError as err:
@@ -548,6 +548,7 @@ def _read_corpus(path: str, limit: int | None) -> list[list]:
             break
     if not tunes:
         reason = f" ({len(skipped)} unreadable; first: {skipped[0]})" if skipped else ""
+        reason = reason or "".join(f" ({why})" for _, why in without)
         raise ValueError(f"--train {path} has no readable tunes{reason}")
     if skipped:
         print(

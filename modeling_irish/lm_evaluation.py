@@ -171,7 +171,11 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     from modeling_irish.cli import tune_texts
 
     # read first: a missing or unreadable file fails before the model loads
-    texts = list(tune_texts(args.files))
+    without: list[tuple[str, str]] = []
+    texts = list(tune_texts(args.files, without))
+    if not texts:  # an empty, binary or prose file: say which and why, as `check` does
+        why = "; ".join(f"{where}: {reason}" for where, reason in without)
+        raise ValueError(f"nothing to score: no tune in {why}")
     model, tokenizer = load_lm(args.model)
     result = evaluate_lm_on_texts(
         model, tokenizer, texts, args.batch_size, progress=sys.stderr.isatty()

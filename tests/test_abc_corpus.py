@@ -632,7 +632,18 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
         corpus = load_abc_corpus([notes, book])
     assert corpus.report["read"] == 4
-    assert "no ABC tunes found in" in caplog.text and "notes.abc" in caplog.text
+    assert f"no ABC tunes found in {notes} (a tune starts with an X: line)" in caplog.text
+    # a file of a folder, beside others that hold tunes, is named too, with why
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write(folder / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
+    (folder / "tune.mid").write_bytes(b"MThd\x00\x00")  # not *.abc: not read, not named
+    (folder / "blank.abc").write_text("\n")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        assert load_abc_corpus(folder).report["read"] == 4
+    assert f"no ABC tunes found in {folder / 'blank.abc'} (empty file)" in caplog.text
+    assert "tune.mid" not in caplog.text
 
 
 def test_a_corpus_too_small_for_its_splits_says_so(tmp_path, caplog):

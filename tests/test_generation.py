@@ -523,7 +523,7 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     empty.write_text("")
     argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
     assert main([*argv, "--train", str(empty)]) == 2
-    assert f"--train {empty} has no readable tunes" in capsys.readouterr().err
+    assert f"--train {empty} has no readable tunes (empty file)" in capsys.readouterr().err
     latin = tmp_path / "latin.abc"
     latin.write_bytes(TRAIN[1].replace("T:b", "T:Café").encode("latin-1"))
     assert main([*argv, "--train", str(latin), "--num-tunes", "2", "--num-bars", "4"]) == 0

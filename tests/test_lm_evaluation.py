@@ -80,6 +80,43 @@ def test_evaluate_lm_with_nothing_readable_is_an_error(model_dir, tmp_path, caps
     assert captured.out == "" and "nothing to score" in captured.err
 
 
+def _files_without_tunes(folder) -> list[str]:
+    """An empty, a binary and a prose file (what `irish-tune check` names FAIL, each with why)."""
+    (folder / "empty.abc").write_text("")
+    (folder / "binary.abc").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
+    (folder / "prose.abc").write_text("Some notes about tunes, not a tune.\n")
+    return [str(folder / name) for name in ("empty.abc", "binary.abc", "prose.abc")]
+
+
+def test_evaluate_lm_names_the_files_without_tunes(model_dir, tmp_path, capsys, caplog):
+    good = str(model_dir / "tunes.abc")
+    empty, binary, prose = _files_without_tunes(tmp_path)
+    with caplog.at_level("WARNING"):
+        assert main(["evaluate-lm", "--model", str(model_dir), good, empty, binary, prose]) == 0
+    assert capsys.readouterr().out.startswith("tunes: 3 (skipped 1)")
+    for path, why in ((empty, "empty file"), (binary, "not a text file (NUL bytes)"),
+                      (prose, "a tune starts with an X: line")):  # fmt: skip
+        assert f"no ABC tunes found in {path} ({why})" in caplog.text
+    # the same files in a folder, beside a tunebook: each named as well
+    (tmp_path / "book.abc").write_text("\n".join(TUNES))
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("tunes: 3 (skipped 0)")
+    for path in (empty, binary, prose):
+        assert f"no ABC tunes found in {path} (" in caplog.text
+
+
+def test_evaluate_lm_on_no_tune_at_all_says_why(model_dir, tmp_path, capsys):
+    empty, binary, prose = _files_without_tunes(tmp_path)
+    assert main(["evaluate-lm", "--model", str(model_dir), binary]) == 2
+    err = capsys.readouterr().err
+    assert f"nothing to score: no tune in {binary}: not a text file (NUL bytes)" in err
+    assert main(["evaluate-lm", "--model", str(model_dir), empty, prose]) == 2
+    err = capsys.readouterr().err
+    assert f"no tune in {empty}: empty file; {prose}: a tune starts with an X: line" in err
+
+
 def test_evaluate_lm_reads_stdin_and_prints_text(model_dir, monkeypatch, capsys):
     import io
 
