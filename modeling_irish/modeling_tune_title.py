@@ -194,7 +194,11 @@ class TuneTitleCNN(nn.Module):
         x = self.input_conv(embedded.transpose(1, 2))  # (batch, ch, seq)
         keep = mask[:, None, :].to(x.dtype)  # (batch, 1, seq)
         for block in self.blocks:
-            x = block(x * keep)
+            # zero the padded rows after the block too: its conv bias, batch norm and reach leave
+            # values there that the pooling below would mix into the last real window. A ReLU
+            # output is >= 0, so a 0 never wins a max over a real value: the pooled rows equal
+            # those of the tune alone (eval mode)
+            x = block(x * keep) * keep
             if x.shape[-1] >= 2:  # halve the length; a window counts if any row in it is real
                 x = F.max_pool1d(x, 2, ceil_mode=True)
                 keep = F.max_pool1d(keep, 2, ceil_mode=True)

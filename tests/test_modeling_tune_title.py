@@ -210,6 +210,30 @@ def test_padding_does_not_change_embeddings(tester):
     assert torch.allclose(full[1], short[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("blocks", [1, 2, 3])
+def test_cnn_tune_embeddings_do_not_depend_on_padding(tester, blocks):
+    """Padded rows of a conv block's output (its bias, batch norm and reach put values there)
+    were max-pooled into the last real window: a padded tune embedded differently (eval mode)."""
+    torch.manual_seed(blocks)
+    config = tester.get_config(tune={"encoder_type": "cnn", "cnn_num_blocks": blocks})
+    model = TuneTitleModel(config).eval()
+    with torch.no_grad():  # trained-looking biases and batch-norm statistics, not zeros and ones
+        for module in model.tune_model.cnn.modules():
+            if isinstance(module, (torch.nn.Conv1d, torch.nn.BatchNorm1d)):
+                module.bias.normal_()
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.running_mean.normal_()
+                module.running_var.uniform_(0.5, 2.0)
+    padded = 12
+    ids = tester.prepare_inputs(config)["input_ids"][:1].repeat(1, 2, 1)[:, :padded]
+    measures = torch.zeros(1, padded, dtype=torch.long)
+    for length in range(1, padded):
+        mask = (torch.arange(padded) < length).long()[None]
+        alone = model.get_tune_features(ids[:, :length], measures[:, :length])
+        batched = model.get_tune_features(ids, measures, mask)
+        torch.testing.assert_close(batched, alone, atol=1e-6, rtol=1e-5, msg=f"length {length}")
+
+
 def test_pure_losses_golden_values():
     assert clip_loss(torch.zeros(3, 3)).item() == pytest.approx(math.log(3))
     sim = torch.tensor([[0.9, 0.6], [0.2, 0.5]])
