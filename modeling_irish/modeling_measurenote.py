@@ -327,6 +327,57 @@ def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
         )
 
 
+#: The index dtypes torch's embedding and gather take.
+_ID_DTYPES = (torch.long, torch.int)
+
+
+def check_rows(
+    input_ids: Any, feature_names: list[str], attention_mask: Optional[torch.Tensor]
+) -> None:
+    """Raise when `input_ids` is not a `(batch, seq, n_features)` tensor of integer ids, or when
+    `attention_mask` is not `(batch, seq)` (a `(1, seq)` mask was broadcast to every tune, and an
+    all-ones mask of any shape ignored). Shape and dtype comparisons only: nothing is read."""
+    n = len(feature_names)
+    if not isinstance(input_ids, torch.Tensor):
+        raise TypeError(f"input_ids must be a tensor of ids, got {type(input_ids).__name__}")
+    if input_ids.dim() != 3:
+        shape = tuple(input_ids.shape)
+        hint = "a batch of 1 is input_ids[None]"
+        if input_ids.dim() != 2 or shape[-1] != n:
+            hint = "the tokenizer's input_ids hold every feature of a row, not one id per row"
+        raise ValueError(
+            f"input_ids must be (batch, seq, {n}): {n} feature ids per row "
+            f"({', '.join(feature_names[:3])}, ...); got shape {shape} ({hint})"
+        )
+    if input_ids.dtype not in _ID_DTYPES:
+        raise TypeError(f"input_ids must hold integer ids (torch.long), got {input_ids.dtype}")
+    if attention_mask is not None and attention_mask.shape != input_ids.shape[:2]:
+        raise ValueError(
+            f"attention_mask must be (batch, seq), one flag per row of input_ids "
+            f"{tuple(input_ids.shape)}: expected {tuple(input_ids.shape[:2])}, got "
+            f"{tuple(attention_mask.shape)}"
+        )
+
+
+def _check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> None:
+    """`measure_numbers` is an integer `(batch, seq)` tensor, one number per row of `input_ids`."""
+    if not isinstance(measure_numbers, torch.Tensor):
+        raise TypeError(
+            f"measure_numbers must be a (batch, seq) tensor of measure numbers, one per row (the "
+            f"tokenizer's 'measure_numbers'), got {type(measure_numbers).__name__}"
+        )
+    if measure_numbers.shape != input_ids.shape[:2]:
+        raise ValueError(
+            f"measure_numbers must be (batch, seq), one number per row of input_ids "
+            f"{tuple(input_ids.shape)}: expected {tuple(input_ids.shape[:2])}, got "
+            f"{tuple(measure_numbers.shape)}"
+        )
+    if measure_numbers.dtype not in _ID_DTYPES:
+        raise TypeError(
+            f"measure_numbers must hold integers (torch.long), got {measure_numbers.dtype}"
+        )
+
+
 def check_saved_model_type(path: Any, model_type: str, subfolder: str = "") -> None:
     """Raise `ValueError` when the local folder ``path`` (its ``subfolder``, as
     ``from_pretrained(path, subfolder=...)`` reads it) holds a saved model of another type than
@@ -535,11 +586,13 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         """Encode rows.
 
         Args:
-            input_ids: `(batch, seq, n_features)` feature ids.
+            input_ids: `(batch, seq, n_features)` feature ids (torch.long).
             measure_numbers: `(batch, seq)` absolute measure group of each row's target; starts
                 at 0 (or at `state.measure_number` or one more), steps 0 or +1.
-            attention_mask: `(batch, seq)`, 1 for real rows; padding must be on the right.
-            state: state returned by an earlier call, to continue those sequences.
+            attention_mask: `(batch, seq)`, 1 for real rows; padding must be on the right. Any
+                other shape is refused (it is never broadcast).
+            state: state returned by an earlier call, to continue those sequences (the same
+                batch size and model sizes).
             use_cache: return the state (default `config.use_cache`, off in training).
             return_dict: a `MeasureNoteModelOutput` (default `config.return_dict`), else its
                 fields that are not None, as a tuple.
@@ -548,6 +601,10 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             output_attentions: only False (or None): a GRU model has no attention weights.
         """
         _refuse_attentions(output_attentions, type(self).__name__)
+        check_rows(input_ids, self.embeddings.feature_names, attention_mask)
+        _check_measure_numbers(measure_numbers, input_ids)
+        if state is not None:
+            self._check_state(state, input_ids.shape[0])
         if use_cache is None:
             use_cache = self.config.use_cache and not self.training
         valid = attention_mask.bool() if attention_mask is not None else None
@@ -582,6 +639,32 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             measure_context=context,
         )
         return output if _wants_dict(self.config, return_dict) else output.to_tuple()
+
+    def _check_state(self, state: Any, batch: int) -> None:
+        """`state` is a `MeasureNoteState` of this model's sizes for a batch of `batch` tunes."""
+        if not isinstance(state, MeasureNoteState) and type(state).__name__ != "MeasureNoteState":
+            raise TypeError(
+                f"state must be the MeasureNoteState an earlier call returned (out.state), got "
+                f"{type(state).__name__}; MeasureNoteState(*fields) rebuilds one from its fields"
+            )
+        heads, note = self.measure.num_heads, self.note_rnn.hidden_size
+        expected = {
+            "note_hidden": (self.note_rnn.num_layers, batch, note),
+            "measure_hidden": (self.measure.rnn.num_layers, batch, self.measure.rnn.hidden_size),
+            "final_hidden": (self.final_rnn.num_layers, batch, self.final_rnn.hidden_size),
+            "pool_max": (batch, heads),
+            "pool_denom": (batch, heads),
+            "pool_sum": (batch, note),
+            "measure_number": (batch,),
+        }
+        for name, shape in expected.items():
+            got = tuple(getattr(state, name).shape)
+            if got != shape:
+                raise ValueError(
+                    f"state.{name} is {got}, this model and a batch of {batch} need {shape}: a "
+                    f"state continues the batch and the model that made it (state.select(index) "
+                    f"keeps or repeats its rows)"
+                )
 
     @staticmethod
     def _segments(

@@ -25,6 +25,7 @@ from .modeling_measurenote import (
     MeasureNoteModelOutput,
     _refuse_attentions,
     _wants_dict,
+    check_rows,
     check_saved_model_type,
     init_gru_,
     split_upload_arguments,
@@ -243,6 +244,8 @@ class TuneTitleTuneModel(nn.Module):
         """`(batch, output_size)` pooled tune vectors from right-padded rows (`(0, output_size)`
         for no tunes). A tune of no rows has nothing to pool: it is refused (the tokenizer gives
         every tune its ``<start>`` row)."""
+        # here too, not only in the backbone: the CNN tower reads the mask itself
+        check_rows(input_ids, self.config.backbone_config.feature_names, attention_mask)
         if attention_mask is None:
             attention_mask = torch.ones(
                 input_ids.shape[:2], dtype=torch.long, device=input_ids.device

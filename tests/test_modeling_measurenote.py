@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -538,6 +539,63 @@ def test_rows_with_the_wrong_number_of_features_are_refused(tester):
     _, inputs, _ = tester.prepare_config_and_inputs()
     with pytest.raises(ValueError, match="19 features per row, the model 20"):
         tester.model()(inputs["input_ids"][..., :19], inputs["measure_numbers"])
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        torch.tensor([[1] * 10 + [0] * 3]),  # one tune's mask: was applied to all four
+        torch.ones(5, 13, dtype=torch.long),  # all ones, wrong batch: was ignored
+        torch.ones(4, 13, 20, dtype=torch.long),  # one flag per feature: was ignored
+        torch.ones(4, 12, dtype=torch.long),  # too short / too long: a bare torch size error
+        torch.ones(4, 14, dtype=torch.long),
+    ],
+    ids=["one_tune", "wrong_batch", "per_feature", "short", "long"],
+)
+def test_an_attention_mask_of_another_shape_is_refused_not_broadcast(tester, mask):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    message = re.escape(f"expected (4, 13), got {tuple(mask.shape)}")
+    with pytest.raises(ValueError, match=r"attention_mask must be \(batch, seq\).*" + message):
+        tester.model()(**inputs, attention_mask=mask)
+
+
+#: A wrong (input_ids, measure_numbers) pair made from the tester's (4, 13, 20) / (4, 13) ones,
+#: and what is raised: each used to fail inside torch with a message that named neither.
+WRONG_INPUTS = {
+    "short": (lambda i, m: (i, m[:, :-1]), ValueError, "expected (4, 13), got (4, 12)"),
+    "batch": (lambda i, m: (i, m[:3]), ValueError, "expected (4, 13), got (3, 13)"),
+    "rank": (lambda i, m: (i, m[0]), ValueError, "expected (4, 13), got (13,)"),
+    "none": (lambda i, m: (i, None), TypeError, "tokenizer's 'measure_numbers'), got NoneType"),
+    "float": (lambda i, m: (i, m.float()), TypeError, "must hold integers (torch.long), got"),
+    "unbatched": (lambda i, m: (i[0], m[0]), ValueError, "(13, 20) (a batch of 1 is input_ids"),
+    "one_id_per_row": (lambda i, m: (i[..., 0], m), ValueError, "(4, 13) (the tokenizer's"),
+    "float_ids": (lambda i, m: (i.float(), m), TypeError, "input_ids must hold integer ids"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_INPUTS)
+def test_inputs_of_the_wrong_shape_or_dtype_are_named(tester, case):
+    change, error, message = WRONG_INPUTS[case]
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    input_ids, measure_numbers = change(inputs["input_ids"], inputs["measure_numbers"])
+    with pytest.raises(error, match=re.escape(message)):
+        tester.model()(input_ids, measure_numbers)
+
+
+def test_a_state_of_another_batch_or_model_or_type_is_refused(tester):
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    model = tester.model()
+    state = model(**inputs, use_cache=True).state
+    inputs["measure_numbers"] = state.measure_number[:, None].expand(-1, 13)  # continues it
+    first = {name: value[:1] for name, value in inputs.items()}
+    with pytest.raises(ValueError, match=r"note_hidden is \(2, 4, 32\), .* need \(2, 1, 32\)"):
+        model(**first, state=state)
+    other = tester.model(note_num_layers=3)
+    with pytest.raises(ValueError, match=r"note_hidden is \(2, 4, 32\), .* need \(3, 4, 32\)"):
+        other(**inputs, state=state)
+    with pytest.raises(TypeError, match="state must be the MeasureNoteState .* got tuple"):
+        model(**inputs, state=tuple(state))
+    assert model(**inputs, state=MeasureNoteState(*tuple(state))).logits.shape[:2] == (4, 13)
 
 
 # ---------------------------------------------------------------- padding and loss

@@ -124,6 +124,16 @@ def test_misuse_of_the_forward_says_what_is_wrong(tester):
     assert model(**{**inputs, "titles": TITLES[:3]}).logits_per_tune.shape == (4, 3)  # ranking
 
 
+@pytest.mark.parametrize("encoder_type", ["gru", "cnn"])
+def test_a_tune_mask_of_another_shape_is_refused_by_both_towers(tester, encoder_type):
+    """The CNN tower reads the mask itself: one tune's (1, seq) mask was broadcast to all."""
+    config = tester.get_config(tune={"encoder_type": encoder_type})
+    model = TuneTitleModel(config).eval()
+    inputs = tester.prepare_inputs(config)
+    with pytest.raises(ValueError, match=r"attention_mask .* expected \(4, 9\), got \(1, 9\)"):
+        model(**{**inputs, "attention_mask": inputs["attention_mask"][1:2]})
+
+
 def test_the_tokenizer_output_goes_straight_in(tester):
     """`model(**tokenizer(tunes), titles=...)`: the tokenizer's language-model labels are
     accepted and change nothing."""
