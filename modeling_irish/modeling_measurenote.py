@@ -747,14 +747,40 @@ def loss_target_counts(
     return torch.stack([(main != -100).sum(), (dur != -100).sum()])
 
 
-def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor) -> None:
-    """Labels are `(batch, seq, 2)`, the rows' (main, dur) ids, as the tokenizer returns them."""
+def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:
+    """Labels are `(batch, seq, 2)`, the rows' (main, dur) ids, as the tokenizer returns them:
+    integers in each head's vocabulary, or -100."""
     if labels.dim() != 3 or labels.shape[-1] != 2 or labels.shape[:2] != input_ids.shape[:2]:
         raise ValueError(
             f"labels must be (batch, seq, 2): the main and dur ids of each row of input_ids "
             f"{tuple(input_ids.shape)}, -100 where ignored (the tokenizer's 'labels'); got "
             f"{tuple(labels.shape)}"
         )
+    if labels.dtype not in _ID_DTYPES:
+        raise TypeError(f"labels must hold integer ids (torch.long), got {labels.dtype}")
+    if not labels.numel():
+        return
+    # One min and one max per feature (a single sync): -100 counts as 0, any other negative as bad
+    kept = labels.masked_fill(labels == -100, 0).flatten(0, 1)  # (batch * seq, 2)
+    low, high = torch.stack([kept.amin(0), kept.amax(0)]).tolist()
+    sizes = (config.main_vocab_size, config.dur_vocab_size)
+    if min(low) < 0 or any(h >= size for h, size in zip(high, sizes)):
+        raise ValueError(_labels_out_of_range(labels, sizes))
+
+
+def _labels_out_of_range(labels: torch.Tensor, sizes: tuple[int, int]) -> str:
+    """Which label is outside its head's vocabulary, and where (read only after a failed check)."""
+    for i, (name, size) in enumerate(zip(("main", "dur"), sizes)):
+        column = labels[..., i]
+        bad = (((column < 0) & (column != -100)) | (column >= size)).nonzero()
+        if len(bad):
+            where = tuple(bad[0].tolist())
+            return (
+                f"labels of {name!r} hold {int(column[where])} at {where} (batch, row), outside "
+                f"the {name} head's vocabulary [0, {size}) and not -100 (ignored): were they made "
+                f"by the tokenizer saved with this model?"
+            )
+    return "a label is outside its head's vocabulary"
 
 
 def _mean_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -868,7 +894,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         dur_logits = self.dur_head(hidden)
         loss = loss_main = loss_dur = None
         if labels is not None:
-            _check_labels(labels, input_ids)
+            _check_labels(labels, input_ids, self.config)
             special = (self.config.pad_token_id, self.config.bos_token_id, self.config.eos_token_id)
             loss, loss_main, loss_dur = measurenote_loss(
                 logits, dur_logits, labels, self.config.dur_loss_weight, special

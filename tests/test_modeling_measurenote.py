@@ -482,6 +482,27 @@ def test_labels_of_the_wrong_shape_are_refused(tester, shape):
         tester.model()(**inputs, labels=wrong)
 
 
+@pytest.mark.parametrize(
+    "feature, value, message",
+    [
+        (0, 500, r"labels of 'main' hold 500 at \(3, 7\) \(batch, row\), .* \[0, 9\)"),
+        (0, -5, r"labels of 'main' hold -5 at \(3, 7\)"),
+        (1, 14, r"labels of 'dur' hold 14 at \(3, 7\) \(batch, row\), .* \[0, 14\)"),
+        (1, -1, r"labels of 'dur' hold -1 at \(3, 7\)"),
+    ],
+)
+def test_labels_outside_the_vocabulary_are_named(tester, feature, value, message):
+    """torch said only 'IndexError: Target 500 is out of bounds'."""
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    model = tester.model()
+    labels[0, 2] = -100  # -100 (ignored) stays accepted
+    labels[3, 7, feature] = value
+    with pytest.raises(ValueError, match=message):
+        model(**inputs, labels=labels)
+    with pytest.raises(TypeError, match="labels must hold integer ids"):
+        model(**inputs, labels=labels.float())
+
+
 @pytest.mark.parametrize("cls", [MeasureNoteModel, MeasureNoteForCausalLM])
 def test_output_hidden_states_is_accepted_and_output_attentions_refused(tester, cls):
     _, inputs, _ = tester.prepare_config_and_inputs()
