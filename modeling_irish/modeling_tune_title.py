@@ -351,6 +351,26 @@ class TuneTitleTextModel(nn.Module):
         return torch.stack([self._cache[t] for t in titles])
 
 
+def _check_positives(
+    positives_mask: Optional[torch.Tensor], group_ids: Optional[torch.Tensor], n: int
+) -> None:
+    """`positives_mask` is a bool `(n, n)` and `group_ids` an `(n,)` tensor for a batch of `n`
+    pairs (another size gave a bare torch size error inside the loss)."""
+    if positives_mask is not None:
+        if tuple(positives_mask.shape) != (n, n):
+            raise ValueError(
+                f"positives_mask must be (n, n) for the batch's n = {n} (tune, title) pairs, got "
+                f"{tuple(positives_mask.shape)}"
+            )
+        if positives_mask.dtype != torch.bool:
+            raise TypeError(f"positives_mask must be a bool tensor, got {positives_mask.dtype}")
+    if group_ids is not None and tuple(group_ids.shape) != (n,):
+        raise ValueError(
+            f"group_ids must be (n,), one group id per (tune, title) pair of the batch's n = {n}, "
+            f"got {tuple(group_ids.shape)}"
+        )
+
+
 def _saved_title_tokenizer(name_or_path: str, kwargs: dict[str, Any]) -> Any:
     """The MiniLM tokenizer saved beside the weights (``title_tokenizer/``, in the
     ``subfolder`` of ``kwargs`` that holds them), from a local folder or from a Hub repository
@@ -672,6 +692,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         logits_per_tune = self.logit_scale.exp() * cosine
         loss = None
         if return_loss:
+            _check_positives(positives_mask, group_ids, len(tune_pooled))
             if positives_mask is None and group_ids is not None:
                 positives_mask = group_ids[:, None] == group_ids[None, :]
             loss = self.contrastive_loss(tune_embeds, title_embeds, cosine, positives_mask)

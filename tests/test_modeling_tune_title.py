@@ -278,6 +278,25 @@ def test_group_ids_give_the_positives_mask_of_the_collator(tester):
         model(**inputs, group=groups)
 
 
+@pytest.mark.parametrize(
+    "extra, error, message",
+    [
+        ({"positives_mask": torch.eye(3, dtype=torch.bool)}, ValueError, r"got \(3, 3\)"),
+        ({"positives_mask": torch.ones(4, 5, dtype=torch.bool)}, ValueError, r"got \(4, 5\)"),
+        ({"positives_mask": torch.eye(4, dtype=torch.long)}, TypeError, "must be a bool tensor"),
+        ({"group_ids": torch.arange(3)}, ValueError, r"group_ids must be \(n,\).* got \(3,\)"),
+        ({"group_ids": torch.zeros(4, 1)}, ValueError, r"n = 4, got \(4, 1\)"),
+    ],
+)
+def test_positives_of_another_size_are_refused_by_name(tester, extra, error, message):
+    """They gave a bare torch size error inside the loss (a (4, 1) group_ids, none at all)."""
+    for loss_type in ("infonce", "hinge", "cosine"):
+        config = tester.get_config(loss_type=loss_type)
+        model = TuneTitleModel(config)
+        with pytest.raises(error, match=message):
+            model(**tester.prepare_inputs(config), **extra, return_loss=True)
+
+
 def test_loss_decreases_on_tiny_overfit(tester):
     torch.manual_seed(0)
     config = tester.get_config()
