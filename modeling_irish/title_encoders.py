@@ -71,6 +71,7 @@ class MiniLMTitleEncoder(nn.Module):
             path = model_name_or_path or default_minilm_path()
             self.bert = AutoModel.from_pretrained(path, local_files_only=True)
         self.output_dim = self.bert.config.hidden_size
+        self.freeze_changes = 0
         self.set_frozen(freeze)
         if freeze:
             self.bert.eval()
@@ -81,11 +82,17 @@ class MiniLMTitleEncoder(nn.Module):
         so its pooler would get no gradient, which stops two-process (DDP) training at the
         second step. The pooler stays in the module (and in saved weights), untrained.
 
+        Every change counts in ``freeze_changes``: the weights may be trained between an unfreeze
+        and the next freeze, so outputs cached while frozen (`TuneTitleTextModel`) hold only
+        until the count moves.
+
         >>> enc = MiniLMTitleEncoder()  # doctest: +SKIP
         >>> enc.set_frozen(False)  # doctest: +SKIP
         >>> enc.bert.pooler.dense.weight.requires_grad  # doctest: +SKIP
         False
         """
+        if frozen != getattr(self, "frozen", None):
+            self.freeze_changes += 1
         self.frozen = frozen
         self.bert.requires_grad_(not frozen)
         if getattr(self.bert, "pooler", None) is not None:

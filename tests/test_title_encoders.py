@@ -74,6 +74,20 @@ def test_a_trained_minilm_gives_every_trainable_weight_a_gradient(minilm):
     assert not any(p.requires_grad for p in tower.parameters())
 
 
+def test_every_change_of_freezing_is_counted_for_the_title_cache():
+    """`TuneTitleTextModel` keeps cached vectors only while this count stands still: an unfreeze
+    then a freeze (weights possibly trained between) must move it; setting the same flag not."""
+    bert = {"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1, "vocab_size": 30}
+    tower = MiniLMTitleEncoder(config={**bert, "num_attention_heads": 2, "intermediate_size": 16})
+    start = tower.freeze_changes
+    tower.set_frozen(False)  # already unfrozen
+    assert tower.freeze_changes == start
+    tower.set_frozen(True)
+    tower.set_frozen(True)
+    tower.set_frozen(False)
+    assert tower.freeze_changes == start + 2 and not tower.frozen
+
+
 # --- character GRU -------------------------------------------------------------------------
 
 
