@@ -187,7 +187,10 @@ class MeasureNoteConfig(PretrainedConfig):
             the reference's shipped vocabulary, which is only useful for shape checks.
         embedding_sizes (`dict[str, int]`, *optional*):
             Explicit embedding width of every feature. When given, `embedding_size` and
-            `embedding_ratios` are ignored.
+            `embedding_ratios` are ignored, also when set later. Sizes that are the ones
+            `embedding_size` and `embedding_ratios` give (those of a config made without explicit
+            sizes, saved or not) follow either when it is set later, e.g.
+            `from_pretrained(path, embedding_size=64)` or `embedding_ratios={...}`.
         embedding_size (`int`, *optional*, defaults to 512):
             Base width; feature `f` gets `int(embedding_size * embedding_ratios[f])` dimensions.
         embedding_ratios (`dict[str, float]`, *optional*):
@@ -324,12 +327,38 @@ class MeasureNoteConfig(PretrainedConfig):
         )
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # a new base width or ratios (`from_pretrained(path, embedding_ratios={...})`) resize every
+        # feature when the sizes are the ones the old values gave; explicit sizes are kept
+        follows = name in _SIZE_SOURCES and self._sizes_follow_ratios()
         super().__setattr__(name, value)
-        if name == "embedding_size" and "embedding_sizes" in self.__dict__:
-            # a new base width (e.g. `from_pretrained(path, embedding_size=64)`) resizes every
-            # feature by its ratio, so the two never disagree
-            sizes = _sizes_from_ratios(self.feature_names, value, self.embedding_ratios)
+        if follows:
+            check_value_types(type(self).__name__, {name: value}, self.value_kinds)
+            sizes = _sizes_from_ratios(
+                self.feature_names, self.embedding_size, self.embedding_ratios
+            )
             super().__setattr__("embedding_sizes", sizes)
+
+    def _sizes_follow_ratios(self) -> bool:
+        """Whether `embedding_sizes` are what `embedding_size` and `embedding_ratios` give (as
+        in every config made without explicit sizes, and in its saved copy), not explicit ones."""
+        if "embedding_sizes" not in self.__dict__:  # still in __init__
+            return False
+        try:
+            derived = _sizes_from_ratios(
+                self.feature_names, self.embedding_size, self.embedding_ratios
+            )
+        except (TypeError, ValueError):  # explicit sizes beside unusable ratios
+            return False
+        return self.embedding_sizes == derived
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> "MeasureNoteConfig":
+        """`PretrainedConfig.from_dict`, which sets the ``kwargs`` of ``from_pretrained`` in their
+        order: explicit `embedding_sizes` go last, so that they win over a new `embedding_size`
+        or `embedding_ratios` given before them too."""
+        if "embedding_sizes" in kwargs:
+            kwargs["embedding_sizes"] = kwargs.pop("embedding_sizes")
+        return super().from_dict(config_dict, **kwargs)
 
     @classmethod
     def from_preset(
@@ -400,6 +429,10 @@ class MeasureNoteConfig(PretrainedConfig):
             raise ValueError(
                 f"initializer_range must be > 0 and finite, got {self.initializer_range}"
             )
+
+
+#: The attributes `embedding_sizes` follow unless they were given explicitly.
+_SIZE_SOURCES = ("embedding_size", "embedding_ratios")
 
 
 def _sizes_from_ratios(

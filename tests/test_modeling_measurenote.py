@@ -246,6 +246,48 @@ def test_a_new_embedding_size_resizes_every_feature(tmp_path, tester):
     assert MeasureNoteConfig.from_pretrained(tmp_path).embedding_sizes == config.embedding_sizes
 
 
+def test_new_embedding_ratios_resize_every_feature_in_either_order(tmp_path, tester):
+    """`from_pretrained(path, embedding_ratios=...)` kept the saved sizes (only a new
+    embedding_size resized them)."""
+    tester.get_config().save_pretrained(tmp_path)
+    ratios = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 0.25)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path, embedding_ratios=ratios)
+    assert set(loaded.embedding_sizes.values()) == {8}  # 32 * 0.25
+    for kwargs in (
+        {"embedding_ratios": ratios, "embedding_size": 64},
+        {"embedding_size": 64, "embedding_ratios": ratios},
+    ):
+        assert set(
+            MeasureNoteConfig.from_pretrained(tmp_path, **kwargs).embedding_sizes.values()
+        ) == {16}
+
+
+def test_explicit_embedding_sizes_win_in_any_order(tmp_path, tester):
+    """A new embedding_size overwrote explicit sizes, contrary to the docstring."""
+    explicit = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 5)
+    config = tester.get_config(embedding_sizes=explicit)
+    config.embedding_size = 64
+    config.embedding_ratios = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 0.5)
+    assert config.embedding_sizes == explicit
+    config.save_pretrained(tmp_path / "explicit")
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path / "explicit", embedding_size=64)
+    assert loaded.embedding_sizes == explicit
+    tester.get_config().save_pretrained(tmp_path / "derived")
+    saved = tester.get_config().embedding_sizes
+    for sizes in (explicit, saved):  # the saved sizes, given explicitly, win too
+        for kwargs in (
+            {"embedding_sizes": sizes, "embedding_size": 64},
+            {"embedding_size": 64, "embedding_sizes": sizes},
+        ):
+            loaded = MeasureNoteConfig.from_pretrained(tmp_path / "derived", **kwargs)
+            assert loaded.embedding_sizes == sizes and loaded.embedding_size == 64, kwargs
+    for names in (("embedding_sizes", "embedding_size"), ("embedding_size", "embedding_sizes")):
+        config = tester.get_config()
+        for name in names:
+            setattr(config, name, {"embedding_sizes": explicit, "embedding_size": 64}[name])
+        assert config.embedding_sizes == explicit, names
+
+
 def test_attributes_set_after_the_config_are_checked_when_the_model_is_built(tester):
     config = tester.get_config()
     config.measure_num_heads = 5
