@@ -208,6 +208,26 @@ class TuneTitleTextConfig(PretrainedConfig):
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        sizes = ("char_embed_dim", "char_hidden_size", "char_num_layers")
+        small = {name: getattr(self, name) for name in sizes if getattr(self, name) < 1}
+        if small:
+            raise ValueError(f"{', '.join(small)} must be >= 1, got {small}")
+        self._check_max_length()
+
+    def _check_max_length(self) -> None:
+        """Titles are cut to 1..N pieces: 0 made every title the same, a negative number cut
+        from the end, and more pieces than MiniLM has positions failed deep inside BERT."""
+        if self.max_length < 1:
+            raise ValueError(
+                f"max_length must be >= 1 (pieces or bytes a title keeps), got {self.max_length}"
+            )
+        if self.encoder_type == "minilm":
+            positions = (self.minilm_config or {}).get("max_position_embeddings", 512)
+            if self.max_length > positions:
+                raise ValueError(
+                    f"max_length must be <= {positions}, the positions of the MiniLM title "
+                    f"encoder, got {self.max_length}"
+                )
 
     @property
     def output_size(self) -> int:
@@ -311,6 +331,13 @@ class TuneTitleConfig(PretrainedConfig):
             raise ValueError(f"loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
         if self.projection_dim < 1:
             raise ValueError(f"projection_dim must be >= 1, got {self.projection_dim}")
+        if not 0 < self.initializer_range < math.inf:  # the std of a normal: post_init fails
+            raise ValueError(
+                f"initializer_range must be > 0 and finite, got {self.initializer_range}"
+            )
+        for name in ("logit_scale_init_value", "hinge_margin"):  # nan or inf: a NaN loss
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
         for sub in (self.tune_config, self.title_config):
             # another copy's classes (remote code) are rebuilt, so checked, by the model
             if isinstance(sub, (TuneTitleTuneConfig, TuneTitleTextConfig)):

@@ -404,6 +404,34 @@ def test_invalid_options_raise():
 
 
 @pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"title_config": {"encoder_type": "char_gru", "max_length": 0}},
+            "max_length must be >= 1",
+        ),
+        ({"title_config": {"max_length": -3}}, "max_length must be >= 1.*got -3"),
+        ({"title_config": {"max_length": 513}}, "max_length must be <= 512, the positions"),
+        ({"title_config": {"char_hidden_size": 0}}, "char_hidden_size must be >= 1"),
+        ({"initializer_range": -1.0}, "initializer_range must be > 0 and finite, got -1.0"),
+        ({"initializer_range": math.inf}, "initializer_range must be > 0 and finite"),
+        ({"logit_scale_init_value": math.nan}, "logit_scale_init_value must be finite, got nan"),
+        ({"logit_scale_init_value": -math.inf}, "logit_scale_init_value must be finite"),
+        ({"hinge_margin": math.nan}, "hinge_margin must be finite"),
+    ],
+)
+def test_configs_refuse_values_out_of_range(kwargs, message):
+    """Accepted before: identical titles, an OverflowError or a BERT RuntimeError at run time,
+    a torch error at build, or a NaN loss."""
+    with pytest.raises(ValueError, match=message):
+        TuneTitleConfig(**kwargs)
+    tiny_bert = {"model_type": "bert", "max_position_embeddings": 40}
+    TuneTitleTextConfig(max_length=40, minilm_config=tiny_bert)  # its own positions count
+    with pytest.raises(ValueError, match="max_length must be <= 40"):
+        TuneTitleTextConfig(max_length=41, minilm_config=tiny_bert)
+
+
+@pytest.mark.parametrize(
     "cls, kwargs, message",
     [
         (TuneTitleTuneConfig, {"summary_hidden_size": 8.0}, "summary_hidden_size must be a whole"),
