@@ -222,7 +222,9 @@ class MeasureNoteConfig(PretrainedConfig):
         use_cache (`bool`, *optional*, defaults to `True`):
             Whether the model returns its recurrent `state` (outside training).
         pad_token_id (`int`, *optional*, defaults to 0):
-            Id of `<pad>` in every feature vocabulary.
+            Id of `<pad>` in every feature vocabulary. The three special ids are the tokenizer's
+            and the loss leaves out `dur` targets equal to them, so each must be one id within
+            the main and dur vocabularies (None or a list is refused).
         bos_token_id (`int`, *optional*, defaults to 1):
             Id of `<start>`.
         eos_token_id (`int`, *optional*, defaults to 2):
@@ -318,13 +320,13 @@ class MeasureNoteConfig(PretrainedConfig):
         self.dur_loss_weight = dur_loss_weight
         self.initializer_range = initializer_range
         self.use_cache = use_cache
-        self._check()
         super().__init__(
             pad_token_id=pad_token_id,
             bos_token_id=bos_token_id,
             eos_token_id=eos_token_id,
             **kwargs,
         )
+        self._check()  # after super().__init__, which sets the special ids
 
     def __setattr__(self, name: str, value: Any) -> None:
         # a new base width or ratios (`from_pretrained(path, embedding_ratios={...})`) resize every
@@ -429,6 +431,27 @@ class MeasureNoteConfig(PretrainedConfig):
             raise ValueError(
                 f"initializer_range must be > 0 and finite, got {self.initializer_range}"
             )
+        self._check_special_ids()
+
+    def _check_special_ids(self) -> None:
+        """Each of pad/bos/eos is one id of both predicted vocabularies. They are not free: they
+        are the tokenizer's fixed ``<pad>``/``<start>``/``<end>`` (0, 1, 2 in every feature),
+        and the loss leaves out `dur` targets equal to them (not durations). None (or a list,
+        as transformers allows for generation) would silently count those rows as durations,
+        or fail inside the loss: refused here, where it is set."""
+        size = min(self.main_vocab_size, self.dur_vocab_size)
+        for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
+            value = getattr(self, name, None)
+            if not _is_int(value):
+                raise TypeError(
+                    f"{type(self).__name__}: {name} must be one whole number (the tokenizer's "
+                    f"fixed id: pad 0, bos 1, eos 2), got {value!r} ({type(value).__name__})"
+                )
+            if not 0 <= value < size:
+                raise ValueError(
+                    f"{name} must be an id of the main and dur vocabularies, in [0, {size}), "
+                    f"got {value}"
+                )
 
 
 #: The attributes `embedding_sizes` follow unless they were given explicitly.

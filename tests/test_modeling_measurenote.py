@@ -225,6 +225,26 @@ def test_a_saved_config_of_the_wrong_types_is_refused_by_name(tester, tmp_path):
         MeasureNoteForCausalLM(config)
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"pad_token_id": None}, TypeError, "pad_token_id must be one whole number.*got None"),
+        ({"eos_token_id": [2, 3]}, TypeError, r"eos_token_id must be one whole .*got \[2, 3\]"),
+        ({"bos_token_id": True}, TypeError, "bos_token_id must be one whole number"),
+        ({"pad_token_id": -1}, ValueError, r"pad_token_id must be an id .* \[0, 9\), got -1"),
+        ({"eos_token_id": 9}, ValueError, r"eos_token_id must be an id .* \[0, 9\), got 9"),
+    ],
+)
+def test_special_ids_that_the_loss_cannot_use_are_refused(tester, tmp_path, kwargs, error, message):
+    """pad_token_id=None or a list eos_token_id failed inside the loss (a TypeError in
+    masked_fill); a special id is the tokenizer's, which the loss leaves out of dur targets."""
+    with pytest.raises(error, match=message):
+        tester.get_config(**kwargs)
+    tester.model().save_pretrained(tmp_path)
+    with pytest.raises(error, match=message):  # set after the config was made
+        MeasureNoteForCausalLM.from_pretrained(tmp_path, **kwargs)
+
+
 def test_config_unknown_preset():
     with pytest.raises(ValueError, match="unknown preset"):
         MeasureNoteConfig.from_preset("huge")
