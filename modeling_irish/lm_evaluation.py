@@ -59,13 +59,15 @@ def per_tune_nll(
     return torch.stack([main_nll, n_main, dur_nll, n_dur, ok_main, ok_dur], dim=1).double()
 
 
-def summarise_nll(sums: torch.Tensor) -> dict[str, float]:
+def summarise_nll(sums: torch.Tensor, dur_loss_weight: float = 1.0) -> dict[str, float]:
     """Token-weighted metrics from stacked `per_tune_nll` rows.
 
     - ``nll_main`` = sum of main NLL / main targets; ``nll_dur`` = sum of dur NLL / dur targets;
     - ``nll`` = (sum of main NLL + sum of dur NLL) / main targets: the NLL of a whole event
       (a token, with its duration when it is a note or rest), per predicted row;
-    - ``perplexity`` = exp(nll); ``loss`` = nll_main + nll_dur (the training objective);
+    - ``perplexity`` = exp(nll); ``loss`` = nll_main + `dur_loss_weight` x nll_dur (the
+      training objective, on the scale of the logged train_loss: pass the model's
+      ``config.dur_loss_weight``);
     - ``main_acc`` / ``dur_acc``: argmax accuracy over the same targets.
     """
     main_nll, n_main, dur_nll, n_dur, ok_main, ok_dur = sums.sum(0).tolist()
@@ -76,7 +78,7 @@ def summarise_nll(sums: torch.Tensor) -> dict[str, float]:
         "nll_main": main_nll / n_main,
         "nll_dur": dur_nll / n_dur,
         "perplexity": math.exp(min(nll, 700.0)),
-        "loss": main_nll / n_main + dur_nll / n_dur,
+        "loss": main_nll / n_main + dur_loss_weight * dur_nll / n_dur,
         "main_acc": ok_main / n_main,
         "dur_acc": ok_dur / n_dur,
         "tokens": n_main,

@@ -510,6 +510,9 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
         (["--hinge_margin", "inf"], "--hinge_margin must be a finite number, got inf"),
         (["--split_ratios", "inf", "1", "1"], "--split_ratios must be finite numbers, got inf"),
         (["--split_ratios", "nan", "1", "1"], "--split_ratios must be finite numbers, got nan"),
+        # an empty --output_dir read the corpus, then died in os.makedirs('')
+        (["--output_dir", ""], "--output_dir is empty: give a folder"),
+        (["--cache_dir", " "], "--cache_dir is empty: give a folder"),
         # numpy refused them with a traceback once the corpus was loaded
         (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1, got -1"),
         (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1, got 4294967296"),
@@ -1221,12 +1224,16 @@ def test_an_accumulated_update_is_that_of_one_batch_of_all_its_tunes():
         model.zero_grad()
         return out
 
-    model(**collate(rows)).loss.backward()
+    one = model(**collate(rows))
+    one.loss.backward()
     whole = grads()
     accelerator = Accelerator(gradient_accumulation_steps=2, cpu=True)
-    list(_accumulate(accelerator, model, [collate(rows[:2]), collate(rows[2:])]))
+    parts = list(_accumulate(accelerator, model, [collate(rows[:2]), collate(rows[2:])]))
     for a, b in zip(grads(), whole):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
+    # and the losses it logs are that batch's too (each batch's own mean was logged, averaged)
+    logged = sum(part for part, _ in parts).tolist()
+    assert logged == pytest.approx([one.loss.item(), one.loss_main.item(), one.loss_dur.item()])
     # a short last group (one batch where two make an update) is that batch's own update
     model(**collate(rows[:2])).loss.backward()
     alone = grads()
@@ -1253,6 +1260,66 @@ def test_the_training_step_and_validation_read_a_model_configured_to_return_tupl
     accelerator = Accelerator(cpu=True)
     metrics = common.evaluate_lm(model, [batch], accelerator, [0, 1, 2])
     assert math.isfinite(metrics["nll"]) and metrics["nll"] > 0
-    ((out, _),) = list(_accumulate(accelerator, model, [batch]))
-    assert math.isfinite(out.loss.item())
+    ((part, _),) = list(_accumulate(accelerator, model, [batch]))
+    assert all(math.isfinite(value) for value in part.tolist())
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_the_validation_loss_weighs_durations_as_the_training_loss_does(tunebook):
+    # eval_loss was nll_main + nll_dur whatever dur_loss_weight, so with a weight of 0.5 it was
+    # on another scale than train_loss
+    from accelerate import Accelerator
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+
+    texts = Path(tunebook).read_text(encoding="utf-8").split("\n\n")[:4]
+    tok = AbcTokenizer.train(texts)
+    torch.manual_seed(0)
+    config = tiny_measurenote_config(vocab_sizes=tok.abc_vocab.sizes, dur_loss_weight=0.5)
+    model = MeasureNoteForCausalLM(config).eval()
+    batch = AbcDataCollator()([tok(t) for t in texts])
+    metrics = common.evaluate_lm(model, [batch], Accelerator(cpu=True), [0, 1, 2])
+    with torch.no_grad():
+        out = model(**batch)
+    assert metrics["loss"] == pytest.approx(out.loss.item(), rel=1e-5)
+    assert metrics["loss"] == pytest.approx(metrics["nll_main"] + 0.5 * metrics["nll_dur"])
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_resuming_a_run_whose_time_budget_is_spent_makes_no_update(
+    tunebook, cache_dir, tmp_path, task
+):
+    # each resume used to make one more update before looking at the clock
+    extra = ["--task", task, "--max_train_steps", "1000000000", "--max_train_minutes", "0.002",
+             "--checkpointing_steps", "1", "--eval_steps", "0"]  # fmt: skip
+    if task == "tune_title":
+        extra += ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8",
+                  "--known_queries", "0", "--retrieval_eval_queries", "0"]  # fmt: skip
+    out = tmp_path / "run"
+    main(_argv(tunebook, cache_dir, out, *extra))
+    done = json.loads((out / "all_results.json").read_text())
+    assert done["stopped_by"] == "max_train_minutes"
+    main(_argv(tunebook, cache_dir, out, *extra, "--resume_from_checkpoint"))
+    again = json.loads((out / "all_results.json").read_text())
+    assert again["train_steps"] == done["train_steps"]
+    assert max(int(p.name[5:]) for p in out.glob("step_*")) == done["train_steps"]
+
+
+def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsys):
+    # the raw strings were compared: a reordered, respaced list of the same overrides was
+    # refused as "other settings"
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    overrides = "note_hidden_size=32,embedding_size=16"
+    saved = ["--output_dir", str(out), "--config_overrides", overrides]
+    common.write_json(
+        str(out / "step_2" / common.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": common.run_flags(parse_args(saved))},
+    )
+    again = ["--output_dir", str(out), "--resume_from_checkpoint"]
+    assert parse_args([*again, "--config_overrides", "embedding_size=16, note_hidden_size=32"])
+    with pytest.raises(SystemExit):  # other values are still another run
+        parse_args([*again, "--config_overrides", "embedding_size=16,note_hidden_size=64"])
+    assert "--config_overrides 'note_hidden_size=32,embedding_size=16'" in capsys.readouterr().err

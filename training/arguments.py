@@ -334,6 +334,9 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
     with argparse's one-line error (exit status 2) naming the flag and the value."""
     if args.output_dir is None:
         args.output_dir = DEFAULT_OUTPUT_DIRS[args.task]
+    for flag in ("output_dir", "cache_dir"):
+        if getattr(args, flag) is not None and not getattr(args, flag).strip():
+            parser.error(f"--{flag} is empty: give a folder (or leave the flag out)")
     _check_numbers(args, parser)
     steps = args.checkpointing_steps
     if steps is not None and steps != "epoch":

@@ -31,6 +31,7 @@ __all__ = [
     "latest_checkpoint",
     "learning_rate_at",
     "lr_for",
+    "nothing_left",
     "parse_config_overrides",
     "per_tune_nll",
     "push_run",
@@ -204,7 +205,10 @@ def evaluate_lm(
         sums = per_tune_nll(out.logits, out.dur_logits, batch["labels"], ignored_dur_ids)
         rows.append(accelerator.gather_for_metrics(sums))
     model.train(was_training)
-    return summarise_nll(torch.cat(rows) if rows else torch.zeros(1, 6, dtype=torch.float64))
+    weight = accelerator.unwrap_model(model).config.dur_loss_weight
+    return summarise_nll(
+        torch.cat(rows) if rows else torch.zeros(1, 6, dtype=torch.float64), weight
+    )
 
 
 # ----- checkpoints -------------------------------------------------------------------------------
@@ -402,8 +406,19 @@ def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[st
     return [
         f"--{name} {saved[name]!r} (now {now[name]!r})"
         for name in saved
-        if name in now and saved[name] != now[name]
+        if name in now and not _same_flag(name, saved[name], now[name])
     ]
+
+
+def _same_flag(name: str, saved: Any, now: Any) -> bool:
+    """Equal values of a run flag; ``--config_overrides`` compared as the settings they make,
+    so that another order or spacing of one set of overrides is the same run."""
+    if name == "config_overrides" and saved != now:
+        try:
+            return parse_config_overrides(saved) == parse_config_overrides(now)
+        except ValueError:  # a saved value the parser refuses: compared as text
+            return False
+    return saved == now
 
 
 def read_training_state(checkpoint: str) -> dict[str, Any]:
@@ -701,6 +716,23 @@ def minutes_left(max_minutes: float | None, seconds_before: float) -> float | No
     (20.0, None)
     """
     return None if max_minutes is None else max(max_minutes - seconds_before / 60, 0.0)
+
+
+def nothing_left(args: argparse.Namespace, completed: int, seconds_before: float) -> bool:
+    """Whether a run resumed after ``completed`` updates and ``seconds_before`` seconds of
+    training has no update left to make: ``--max_train_steps`` reached, or the whole
+    ``--max_train_minutes`` already spent (logged, as when the clock stops a run).
+
+    >>> ns = argparse.Namespace(max_train_steps=100, max_train_minutes=1.0)
+    >>> nothing_left(ns, 10, 30.0), nothing_left(ns, 100, 0.0)
+    (False, True)
+    """
+    if completed >= args.max_train_steps:
+        return True
+    spent = minutes_left(getattr(args, "max_train_minutes", None), seconds_before) == 0
+    if spent:
+        log_time_budget(args, completed)
+    return spent
 
 
 def resume_state(

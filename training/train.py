@@ -61,6 +61,7 @@ from training.common import (  # noqa: E402
     log_time_budget,
     lr_for,
     minutes_left,
+    nothing_left,
     parse_config_overrides,
     push_run,
     recompute_steps_and_start_tracking,
@@ -161,7 +162,8 @@ def train_loop(
     stats.update(totals)
     if not accelerator.is_main_process:
         stats["tokens"] = 0  # the saved count is every process's: the main process carries it
-    stats.update(start=time.perf_counter(), stop=completed >= args.max_train_steps, evals={})
+    stop = nothing_left(args, completed, stats["seconds_before"])  # a resumed run's budget spent
+    stats.update(start=time.perf_counter(), stop=stop, evals={})
     window: list[torch.Tensor] = []
     progress = TrainingProgress(
         args.max_train_steps,
@@ -178,9 +180,11 @@ def train_loop(
             active = accelerator.skip_first_batches(train_dl, resume_batches)
         active.set_epoch(epoch)
         for group in _update_groups(active, args.gradient_accumulation_steps):
-            for out, batch in _accumulate(accelerator, model, group):
+            update = torch.zeros(3, dtype=torch.float64)  # this process's share of its losses
+            for part, batch in _accumulate(accelerator, model, group):
                 stats["tokens"] += int(batch["attention_mask"].sum())
-                window.append(torch.stack([out.loss, out.loss_main, out.loss_dur]).detach())
+                update += part
+            window.append(update)
             accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
             set_learning_rate(optimizer, lr_for(args, completed))
             optimizer.step()
@@ -215,8 +219,10 @@ def _update_groups(loader: Any, size: int) -> Iterator[list[dict]]:
 
 def _accumulate(
     accelerator: Accelerator, model: torch.nn.Module, group: list[dict]
-) -> Iterator[tuple[Any, dict]]:
-    """Forward and backward every batch of one update; yields ``(output, batch)``.
+) -> Iterator[tuple[torch.Tensor, dict]]:
+    """Forward and backward every batch of one update; yields ``(part, batch)``, where ``part``
+    is the batch's share of the update's ``[loss, loss_main, loss_dur]``: summed over the
+    group's batches and over the processes, the update's own losses (what `_log_train` logs).
 
     Each batch's loss is its sums of main and duration NLL over the targets of the whole update
     (all batches, all processes: `loss_target_counts`), not its own means, so that the update is
@@ -237,7 +243,8 @@ def _accumulate(
             share = count / totals
             loss = (out.loss_main * share[0] + weight * out.loss_dur * share[1]) * scale
             accelerator.backward(loss.to(out.loss.dtype))
-        yield out, batch
+        main, dur = (out.loss_main.detach() * share[0]), (out.loss_dur.detach() * share[1])
+        yield torch.stack([main + weight * dur, main, dur]).double().cpu(), batch
 
 
 def _train_seconds(stats: dict) -> float:
@@ -254,8 +261,6 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
         window.clear()
     if args.eval_steps and completed % args.eval_steps == 0 and len(eval_dl.dataset):
         _timed_eval(args, accelerator, model, eval_dl, stats, completed)
-    if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
-        _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
     stop = completed >= args.max_train_steps
     if args.max_train_minutes is not None and not stop:
         spent = _train_seconds(stats)  # the runs it resumed included: the budget is the run's
@@ -263,12 +268,18 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
         stop = bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
         if stop:
             log_time_budget(args, completed)
+    # after the clock: the checkpoint records at least the time that stopped the run, so that
+    # resuming it finds the budget spent
+    if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
+        _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
     stats["stop"] = stop
     return stop
 
 
 def _log_train(args, accelerator, window, stats, lr, step) -> None:
-    mean = accelerator.reduce(torch.stack(window).mean(0), "mean").tolist()
+    """Log the mean of the window's updates' losses (each summed from every process's share)."""
+    device = accelerator.device
+    mean = accelerator.reduce(torch.stack(window).to(device), "sum").mean(0).tolist()
     stats["loss_sum"] += mean[0] * len(window)
     stats["loss_steps"] += len(window)
     stats["last"] = {"train_loss": mean[0], "train_loss_main": mean[1], "train_loss_dur": mean[2]}

@@ -25,6 +25,7 @@ from training.common import (
     log_time_budget,
     lr_for,
     minutes_left,
+    nothing_left,
     push_run,
     recompute_steps_and_start_tracking,
     recorded_flags,
@@ -333,7 +334,7 @@ def train_loop(
     # same as an uninterrupted run's
     stats = {"losses": list(saved.get("recent_losses", [])), "start": time.perf_counter()}
     stats["seconds_before"] = float(saved.get("train_seconds", 0.0))  # the runs it resumes
-    if completed >= args.max_train_steps:  # resumed at the budget: nothing left to do
+    if nothing_left(args, completed, stats["seconds_before"]):  # resumed with its budget spent
         first_epoch = args.num_train_epochs
     progress = TrainingProgress(
         args.max_train_steps,
@@ -344,6 +345,7 @@ def train_loop(
     model.train()
     unwrapped = accelerator.unwrap_model(model)
     micro: list[torch.Tensor] = []  # the losses of this update's micro-batches
+    stop = False
     for epoch in range(first_epoch, args.num_train_epochs):
         for obj in epoch_objects:
             obj.set_epoch(epoch)
@@ -379,18 +381,25 @@ def train_loop(
                 accelerator.log(record, step=completed)
                 _history(args, accelerator, completed, _seconds(stats), record)
                 logger.info("step %d: train_loss %.4f", completed, mean)
+            # the clock first: a checkpoint saved after it records at least the time that
+            # stopped the run, so that resuming it finds the budget spent
+            stop = _should_stop(
+                args, accelerator, completed, stats["start"] - stats["seconds_before"]
+            )
             if (
                 isinstance(args.checkpointing_steps, int)
                 and completed % args.checkpointing_steps == 0
             ):
                 state = _state(args, completed, epoch, stats)
                 save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
-            if _should_stop(args, accelerator, completed, stats["start"] - stats["seconds_before"]):
+            if stop:
                 break
+        # (the clock is read after each update only, so that a run resumed from any checkpoint
+        # stops where the uninterrupted run stopped: an epoch's end changes nothing)
         if args.checkpointing_steps == "epoch":
             state = _state(args, completed, epoch, stats)
             save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
-        if _should_stop(args, accelerator, completed, stats["start"] - stats["seconds_before"]):
+        if stop:
             break
     progress.close()
     stats.update(completed_steps=completed, seconds=_seconds(stats))
