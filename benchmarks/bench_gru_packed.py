@@ -9,6 +9,11 @@ rounds of `--steps` steps each, after one warm-up step each.
 Usage::
 
     python benchmarks/bench_gru_packed.py [--threads 1] [--shape small|base] [--repeats 3]
+        [--autocast bf16]
+
+``--autocast bf16`` runs both variants, and a float32 padded baseline timed alongside them, under
+CPU autocast to bfloat16 (what ``--mixed_precision bf16`` does in training): whether bf16
+matrix units change the padded / packed ratio.
 
 Shapes: `small` is MeasureNote's `small` note GRU (656 -> 192, 3 layers), `base` the
 reference's (2,624 -> 512, 3 layers).
@@ -37,6 +42,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--steps", type=positive_int, default=3, help="steps per timed round")
     p.add_argument("--repeats", type=positive_int, default=3, help="alternating rounds per variant")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--autocast", choices=("bf16",), default=None, help="also time both under bf16 autocast"
+    )
     args = p.parse_args()
     if args.min_len > args.max_len:
         p.error(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")
@@ -55,17 +63,28 @@ def main() -> None:
 
     def padded() -> None:
         out, _ = gru(x)
-        (out * mask).sum().backward()
+        (out.float() * mask).sum().backward()
 
     def packed() -> None:
         seq = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, _ = gru(seq)
-        pad_packed_sequence(out, batch_first=True)[0].sum().backward()
+        pad_packed_sequence(out, batch_first=True)[0].float().sum().backward()
 
-    times: dict[str, list[float]] = {"padded": [], "packed": []}
-    padded(), packed()  # warm-up
+    def autocast(step):
+        def run() -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                step()
+
+        return run
+
+    steps = {"padded": padded, "packed": packed}
+    if args.autocast:  # the float32 padded step stays, timed alongside, as the baseline
+        steps = {"padded fp32": padded, "padded": autocast(padded), "packed": autocast(packed)}
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for step in steps.values():
+        step()  # warm-up
     for _ in range(args.repeats):
-        for name, step in (("padded", padded), ("packed", packed)):
+        for name, step in steps.items():
             begin = time.perf_counter()
             for _ in range(args.steps):
                 step()
@@ -75,11 +94,15 @@ def main() -> None:
         f"shape {args.shape} ({size}->{hidden} x{layers}), batch {args.batch}, lengths "
         f"{args.min_len}-{args.max_len} (padded to {x.shape[1]}; {real} real rows), "
         f"{args.threads} thread(s)"
+        + (", padded and packed under bf16 autocast" if args.autocast else "")
     )
     for name, values in times.items():
         print(f"{name}: " + " ".join(f"{v:.3f}" for v in values) + " s/step")
     ratios = [b / a for a, b in zip(times["padded"], times["packed"])]
     print("packed / padded per round: " + " ".join(f"{r:.2f}x" for r in ratios))
+    if args.autocast:
+        gains = [a / b for a, b in zip(times["padded fp32"], times["padded"])]
+        print("padded fp32 / padded bf16 per round: " + " ".join(f"{r:.2f}x" for r in gains))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ A training step is forward + backward + Adam step. Run::
 
     python benchmarks/bench_training_throughput.py            # the full table (a few minutes)
     python benchmarks/bench_training_throughput.py --presets small --steps 2
+    python benchmarks/bench_training_throughput.py --presets small --bucketed --autocast bf16
+
+``--autocast bf16`` runs the forward passes of both implementations under CPU autocast to
+bfloat16 (what training's ``--mixed_precision bf16`` does): the same numerics for both sides.
 """
 
 from __future__ import annotations
@@ -124,16 +128,20 @@ def padded_loss(model: MeasureNoteForCausalLM, batch: dict[str, torch.Tensor]) -
     return model(**batch).loss
 
 
-def time_training(model, loss_fn, batches, warmup: int) -> tuple[float, float, float]:
+def time_training(
+    model, loss_fn, batches, warmup: int, bf16: bool = False
+) -> tuple[float, float, float]:
     """Wall seconds per step, rows (tokens) per wall second and per CPU second (process time,
-    all threads) over `batches[warmup:]`."""
+    all threads) over `batches[warmup:]` (`bf16`: forward under CPU autocast to bfloat16)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-4)
     model.train()
     tokens = elapsed = cpu = 0.0
     for i, batch in enumerate(batches):
         start, start_cpu = time.perf_counter(), time.process_time()
         optimizer.zero_grad(set_to_none=True)
-        loss_fn(model, batch).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model, batch)
+        loss.float().backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if i >= warmup:
@@ -170,17 +178,18 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
 
 
-def bench_preset(preset: str, batches: list, warmup: int, kind: str) -> str:
+def bench_preset(preset: str, batches: list, warmup: int, kind: str, bf16: bool = False) -> str:
     """One markdown row: both implementations on the same batches."""
     torch.manual_seed(0)
     model = MeasureNoteForCausalLM(MeasureNoteConfig.from_preset(preset))
     reference = copy.deepcopy(model)
     with torch.no_grad():  # same maths: the losses agree in eval mode (no dropout)
         gap = abs(padded_loss(model.eval(), batches[0]) - packed_loss(model, batches[0]))
-    padded = time_training(model, padded_loss, batches, warmup)
+    padded = time_training(model, padded_loss, batches, warmup, bf16)
     rss = peak_rss_gb()
-    packed = time_training(reference, packed_loss, batches, warmup)
+    packed = time_training(reference, packed_loss, batches, warmup, bf16)
     n_params = sum(p.numel() for p in model.parameters()) / 1e6
+    kind += " (bf16 autocast)" if bf16 else ""
     return (
         f"| {preset} | {kind} | {n_params:.2f} M | {padded[1]:,.0f} | {packed[1]:,.0f} "
         f"| {padded[1] / packed[1]:.1f}x | {padded[2]:,.0f} | {packed[2]:,.0f} "
@@ -206,7 +215,7 @@ def run(args: argparse.Namespace) -> None:
         if args.bucketed:
             kinds["length-bucketed"] = bucketed(batches)
         for kind, chosen in kinds.items():
-            lines.append(bench_preset(preset, chosen, args.warmup, kind))
+            lines.append(bench_preset(preset, chosen, args.warmup, kind, args.autocast == "bf16"))
             print(lines[-1], flush=True)
     print("\n" + "\n".join(lines))
     print(f"\npeak RSS of the whole run: {peak_rss_gb():.2f} GB")
@@ -230,6 +239,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch_size", type=positive_int, default=32, help="tunes per batch")
     parser.add_argument("--threads", type=positive_int, default=2, help="torch.set_num_threads")
     parser.add_argument("--bucketed", action="store_true", help="also length-bucketed batches")
+    parser.add_argument(
+        "--autocast", choices=("bf16",), default=None, help="forward passes under bf16 autocast"
+    )
     args = parser.parse_args(argv)
     run(args)
 
