@@ -269,6 +269,39 @@ def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears
     assert (out / "step_9").is_dir()
 
 
+def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
+    tunebook, cache_dir, tmp_path, capsys
+):
+    """A run killed while writing its only checkpoint (.tmp-step_3) was "resumed" by starting
+    from scratch with the default corpus and preset (not the killed run's flags), after
+    deleting its train_log.jsonl."""
+    from accelerate import Accelerator
+
+    out = tmp_path / "run"
+    (out / ".tmp-step_3").mkdir(parents=True)
+    (out / "train_log.jsonl").write_text('{"step": 1, "train_loss": 2.0}\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert exit_info.value.code == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{out} holds no checkpoint to resume (.tmp-step_3, left by a run killed" in line
+    assert "drop --resume_from_checkpoint to start a new run there" in line
+    assert (out / "train_log.jsonl").is_file() and (out / ".tmp-step_3").is_dir()
+    # a finished run that saved no checkpoint: refused the same way, its model kept
+    main(_argv(tunebook, cache_dir, tmp_path / "done", "--max_train_steps", "1"))
+    with pytest.raises(SystemExit):
+        main(["--output_dir", str(tmp_path / "done"), "--resume_from_checkpoint"])
+    assert "a trained model, whose run saved no checkpoint" in capsys.readouterr().err
+    assert (tmp_path / "done" / "model.safetensors").is_file()
+    # and once accelerate has started, for a checkpoint deleted after the flags were read
+    (out / "step_2").mkdir()
+    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
+    args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    (out / "step_2" / common.TRAINING_STATE_FILE).unlink()
+    with pytest.raises(common.UsageError, match="step_2 without training_state.json"):
+        common.resume_state(args, Accelerator(cpu=True))
+
+
 def test_a_fresh_run_leaves_no_file_of_the_other_task(tunebook, cache_dir, tmp_path):
     """A MeasureNote run into a tune-title folder left its known_queries.abc, title tower
     source files, title_tokenizer/ and retrieval_eval/, which a push then uploaded."""

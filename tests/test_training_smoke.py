@@ -329,7 +329,11 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch, tm
     )  # fmt: skip
     assert (args.lr_scheduler_type, args.lr_step_size, args.lr_gamma) == ("step", 10_000, 0.5)
     assert parse_args(["--checkpointing_steps", "7"]).checkpointing_steps == 7
-    assert parse_args(["--resume_from_checkpoint"]).resume_from_checkpoint == "latest"
+    from training.arguments import build_parser  # parse_args: no checkpoint here, refused
+
+    assert build_parser().parse_args(["--resume_from_checkpoint"]).resume_from_checkpoint == (
+        "latest"
+    )
     assert parse_args(["--corpus", tunebook]).corpus == tunebook
     assert parse_args(["--train_file", tunebook, "oneills1850"]).corpus == [tunebook, "oneills1850"]
     assert parse_args(["--max_train_steps", "0", "--num_train_epochs", "2"]).max_train_steps == 0
@@ -481,8 +485,9 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
     common.write_json(str(tmp_path / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
     resumed = parse_args(["--resume_from_checkpoint", str(tmp_path / "step_2")])
     assert resumed.resume_from_checkpoint == str(tmp_path / "step_2")
-    # 'latest' with no checkpoint yet keeps its meaning: a fresh start, decided at run time
-    assert parse_args(["--resume_from_checkpoint", "latest", "--output_dir", str(afile.parent)])
+    # 'latest' with no checkpoint there: nothing to resume is an error, not a fresh start
+    line = _refusal(capsys, ["--resume_from_checkpoint", "--output_dir", str(tmp_path / "new")])
+    assert f"{tmp_path / 'new'} holds no checkpoint to resume (no such folder)" in line
 
 
 @pytest.mark.parametrize(
@@ -634,9 +639,9 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
     assert not (out / "model.safetensors").exists()  # deleted up front, with the earlier run
     caplog.clear()
     (out / "model.safetensors").write_bytes(b"")
-    train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # 'latest', none there
-    assert "will be replaced" in caplog.text
-    caplog.clear()
+    with pytest.raises(SystemExit):  # 'latest', none there: refused, the model stays
+        train.main(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert (out / "model.safetensors").is_file() and "will be replaced" not in caplog.text
     (out / "step_2").mkdir()
     common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
     train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # continues, no warning

@@ -19,6 +19,7 @@ from training.common import (
     check_same_processes,
     checkpoint_names,
     latest_checkpoint,
+    no_checkpoint_error,
     parse_config_overrides,
     read_training_state,
     recorded_flags,
@@ -290,8 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
         help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
-             "one of output_dir, or a fresh start when it has none. Flags not given are the "
-             "checkpoint's run's; those that shaped the model or data cannot change.")
+             "one of output_dir (refused when it has none: drop the flag to start afresh). "
+             "Flags not given are the checkpoint's run's; those that shaped the model or data "
+             "cannot change.")
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
     add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
     add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
@@ -480,14 +482,17 @@ def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> list[
 
 
 def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """A checkpoint resumes only under the flags that shaped its model and data (`RUN_FLAGS`):
-    otherwise loading it would fail on mismatched tensor shapes, or quietly go on with other
-    data. Checked before any data is read."""
+    """``--resume_from_checkpoint`` needs a checkpoint (`no_checkpoint_error`), which resumes
+    only under the flags that shaped its model and data (`RUN_FLAGS`): otherwise loading it
+    would fail on mismatched tensor shapes, or quietly go on with other data. Checked before
+    any data is read."""
     path = args.resume_from_checkpoint
-    if path == "latest":
-        path = latest_checkpoint(args.output_dir)
     if path is None:
         return
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir)
+        if path is None:
+            parser.error(no_checkpoint_error(args.output_dir))
     state = read_training_state(path)
     changes = run_flag_changes(state.get("run", {}), args)
     if changes:

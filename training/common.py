@@ -31,6 +31,7 @@ __all__ = [
     "latest_checkpoint",
     "learning_rate_at",
     "lr_for",
+    "no_checkpoint_error",
     "nothing_left",
     "parse_config_overrides",
     "per_tune_nll",
@@ -444,6 +445,39 @@ def latest_checkpoint(output_dir: str) -> str | None:
     return best
 
 
+def no_checkpoint_error(output_dir: str) -> str:
+    """The one-line refusal of ``--resume_from_checkpoint`` (``latest``) when ``output_dir``
+    holds no complete checkpoint: what is there instead, and what to do. A resume that finds
+    nothing to resume is an error, as in transformers' `Trainer` ("No valid checkpoint found"):
+    starting afresh would run with the default flags, not the killed run's, and delete its files.
+
+    >>> no_checkpoint_error("no/such/folder").split(";")[0]
+    '--resume_from_checkpoint: no/such/folder holds no checkpoint to resume (no such folder)'
+    """
+    if not os.path.isdir(output_dir):
+        return (
+            f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume (no such "
+            "folder); drop --resume_from_checkpoint to start a new run, or give the --output_dir "
+            "of the run to resume"
+        )
+    names, complete = sorted(os.listdir(output_dir)), set(checkpoint_names(output_dir))
+    killed = [n for n in names if _CHECKPOINT_RE.match(n[5:]) and n[:5] in (".tmp-", ".old-")]
+    partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
+    found = []
+    if killed:
+        found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
+    if partial:
+        found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
+    if "model.safetensors" in names:
+        found.append("a trained model, whose run saved no checkpoint: see --checkpointing_steps")
+    shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
+    return (
+        f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume ({shown}); drop "
+        "--resume_from_checkpoint to start a new run there (which deletes the earlier run's "
+        "files), or give the --output_dir of the run to resume"
+    )
+
+
 def checkpoint_names(output_dir: str) -> list[str]:
     """The ``step_N`` / ``epoch_N`` checkpoints of ``output_dir`` (folders with a
     ``training_state.json``), fewest updates first.
@@ -524,10 +558,9 @@ def clear_run_outputs(output_dir: str) -> list[str]:
 
 
 def starts_fresh(args: argparse.Namespace) -> bool:
-    """Whether the run starts from scratch: no ``--resume_from_checkpoint``, or ``latest`` with
-    no checkpoint in ``output_dir``."""
-    resume = args.resume_from_checkpoint
-    return resume is None or (resume == "latest" and latest_checkpoint(args.output_dir) is None)
+    """Whether the run starts from scratch: no ``--resume_from_checkpoint`` (a resume with no
+    checkpoint to resume is refused, `no_checkpoint_error`)."""
+    return args.resume_from_checkpoint is None
 
 
 def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
@@ -745,9 +778,8 @@ def resume_state(
         return 0
     if path == "latest":
         path = latest_checkpoint(args.output_dir)
-        if path is None:
-            logger.warning("No checkpoint in %s: starting from scratch", args.output_dir)
-            return 0
+        if path is None:  # parse_args checks it; a checkpoint removed since then
+            raise UsageError(no_checkpoint_error(args.output_dir))
     if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     state = read_training_state(path)
