@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import TINY_MODEL_OVERRIDES, one_torch_thread, rotated_tunebook  # noqa: F401
+from helpers import (  # noqa: F401
+    TINY_MODEL_OVERRIDES,
+    TUNE_TITLE_FLAGS,
+    one_torch_thread,
+    rotated_tunebook,
+)
 from safetensors.torch import load_file
 
 from training import common, data
@@ -173,6 +178,52 @@ def test_a_run_and_its_resumption_share_one_corpus_cache_entry(tunebook, tmp_pat
           "--resume_from_checkpoint"])  # fmt: skip
     assert json.loads((tmp_path / "run" / "all_results.json").read_text())["train_steps"] == 2
     assert len(list(cache.glob("abc_corpus-*"))) == 1
+
+
+@pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
+def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
+    tunebook, cache_dir, tmp_path, caplog, task_flags
+):
+    """A tune removed from the corpus gave another split (a training tune moved to validation,
+    whose NLL then scored a tune the run trained on) and the run went on from a position that
+    counted batches of the old split; tunes added with new values died with a `size mismatch`
+    traceback of `load_state`."""
+    corpus, tunes = tmp_path / "tunes.abc", Path(tunebook).read_text().strip().split("\n\n")
+    corpus.write_text("\n\n".join(tunes) + "\n")
+    out = tmp_path / "run"
+    steps = ("--max_train_steps", "4", "--checkpointing_steps", "2")
+    main(_argv(str(corpus), cache_dir, out, *steps, *task_flags))
+    log = (out / "train_log.jsonl").read_text()
+    resume = ["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_2")]
+    corpus.write_text("\n\n".join(tunes[:-1]) + "\n")
+    with pytest.raises(common.UsageError) as refusal:
+        main(resume)
+    message = str(refusal.value)
+    assert message.startswith(f"--resume_from_checkpoint {out / 'step_2'} trained on other data")
+    assert "split had 6 tunes (now 5)" in message and "\n" not in message
+    assert f"Restore the corpus (--corpus {corpus})" in message
+    assert "drop --resume_from_checkpoint and give --overwrite_output_dir" in message
+    assert (out / "train_log.jsonl").read_text() == log  # refused before anything is written
+    # tunes with values the checkpoint's vocabulary lacks (a sharp, a triplet, a long note)
+    new = [
+        t.replace("S: https://thesession.org/tunes/1", "S: https://thesession.org/tunes/9")
+        .replace("T:Synthetic", "T:Added")
+        .replace("|]", "|(3^g^g^g a8|]")
+        for t in tunes[:4]
+    ]
+    corpus.write_text("\n\n".join(tunes + new) + "\n")
+    with pytest.raises(common.UsageError, match="its vocabulary had .* values \\(now "):
+        main(resume)
+    # a checkpoint saved before checkpoints recorded their data: a warning, and the mismatch of
+    # shapes in one line rather than a traceback
+    state = common.read_training_state(str(out / "step_2"))
+    del state["data"]
+    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), state)
+    with pytest.raises(common.UsageError, match="does not fit this run's model \\(size mismatch"):
+        main(resume)
+    assert "records no fingerprint of the data it trained on" in caplog.text
+    corpus.write_text("\n\n".join(tunes) + "\n")  # restored: the run goes on
+    assert main(resume)["train_steps"] == 4
 
 
 def _strict_json(path) -> dict:

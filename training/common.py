@@ -23,9 +23,11 @@ from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
 __all__ = [
     "append_jsonl",
     "check_hub_reachable",
+    "check_resume_data",
     "check_same_processes",
     "checkpoint_names",
     "clear_run_outputs",
+    "data_changes",
     "evaluate_lm",
     "json_safe",
     "latest_checkpoint",
@@ -40,6 +42,7 @@ __all__ = [
     "read_training_state",
     "recorded_flags",
     "resume_state",
+    "resumed_checkpoint",
     "run_outputs",
     "run_flag_changes",
     "run_flags",
@@ -785,7 +788,18 @@ def resume_state(
     state = read_training_state(path)
     check_same_processes(path, state, accelerator.num_processes)
     accelerator.print(f"Resuming from checkpoint {path}")
-    accelerator.load_state(path)
+    try:
+        accelerator.load_state(path)
+    except RuntimeError as err:  # an older checkpoint (no data fingerprint) on another vocab
+        lines = str(err).splitlines()
+        mismatch = next((line.strip(" .\t") for line in lines if "size mismatch" in line), None)
+        if mismatch is None:
+            raise
+        raise UsageError(
+            f"--resume_from_checkpoint {path} does not fit this run's model ({mismatch}): the "
+            "corpus gives another vocabulary than the one the run trained on; restore that "
+            "corpus, or start a new run (without --resume_from_checkpoint)"
+        ) from err
     if saved is not None:
         saved.update(state)
     completed = int(state["completed_steps"])
@@ -801,6 +815,79 @@ def resume_state(
             f"a larger --{flag} to go on)"
         )
     return completed
+
+
+def resumed_checkpoint(args: argparse.Namespace) -> str | None:
+    """The checkpoint folder ``--resume_from_checkpoint`` names (``latest``: the newest of
+    ``--output_dir``), or None when the run does not resume or there is none."""
+    path = args.resume_from_checkpoint
+    return latest_checkpoint(args.output_dir) if path == "latest" else path
+
+
+def check_resume_data(args: argparse.Namespace, fingerprint: dict[str, Any]) -> None:
+    """A checkpoint resumes only on the data it trained on: the same tunes in each split and
+    the same vocabulary (``fingerprint``: `training.data.data_fingerprint` of this run's data).
+    Otherwise the resume position would count batches of another training split, validation
+    could score tunes the run trained on, and another vocabulary would not load (mismatched
+    shapes). The flags that shape the data are checked as they are read (`RUN_FLAGS`); this
+    catches a corpus whose content changed. Checkpoints that record no fingerprint (older
+    ones) are resumed with a warning."""
+    path = resumed_checkpoint(args)
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return  # not resuming; or `resume_state` says why it cannot
+    saved = read_training_state(path).get("data")
+    if saved is None:
+        logger.warning(
+            "%s records no fingerprint of the data it trained on (it was saved before checkpoints "
+            "recorded one): whether --corpus still gives the same splits and vocabulary is not "
+            "checked",
+            path,
+        )
+        return
+    changes = data_changes(saved, fingerprint)
+    if changes:
+        raise UsageError(
+            f"--resume_from_checkpoint {path} trained on other data than this run reads: "
+            f"{'; '.join(changes)}. Restore the corpus (--corpus {_shown_corpus(args.corpus)}) "
+            "as that run read it, or start a new run: drop --resume_from_checkpoint and give "
+            "--overwrite_output_dir (which deletes this run) or another --output_dir"
+        )
+
+
+def data_changes(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between two `training.data.data_fingerprint` records, as phrases.
+
+    >>> old = {"splits": {"train": {"tunes": 9, "sha256": "a"}, "test": {"tunes": 1}}}
+    >>> new = {"splits": {"train": {"tunes": 9, "sha256": "b"}, "test": {"tunes": 2}}}
+    >>> old["vocabulary"], new["vocabulary"] = {"values": 140, "sha256": "v"}, {"values": 147}
+    >>> data_changes(old, new)  # doctest: +NORMALIZE_WHITESPACE
+    ['its train split held other tunes (9, as now)', 'its test split had 1 tune (now 2)',
+     'its vocabulary had 140 values (now 147)']
+    """
+    changes = []
+    for name, is_ in now["splits"].items():  # train, validation, test
+        was = saved["splits"].get(name, {"tunes": 0})
+        if was["tunes"] != is_["tunes"]:
+            tunes = f"{was['tunes']} tune{'s' * (was['tunes'] != 1)}"
+            changes.append(f"its {name} split had {tunes} (now {is_['tunes']})")
+        elif was != is_:
+            changes.append(f"its {name} split held other tunes ({was['tunes']}, as now)")
+    was, is_ = saved["vocabulary"], now["vocabulary"]
+    if was != is_:
+        sizes = f" (now {is_['values']})" if was["values"] != is_["values"] else ", as now"
+        changes.append(f"its vocabulary had {was['values']} values{sizes}")
+    return changes
+
+
+def _shown_corpus(corpus: str | Sequence[str] | None) -> str:
+    """``--corpus`` as typed on a command line.
+
+    >>> _shown_corpus(None), _shown_corpus("a.abc"), _shown_corpus(["a.abc", "oneills1850"])
+    ('music21', 'a.abc', 'a.abc oneills1850')
+    """
+    if corpus is None:
+        return "music21"
+    return corpus if isinstance(corpus, str) else " ".join(corpus)
 
 
 def check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:

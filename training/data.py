@@ -16,12 +16,13 @@ from modeling_irish.batching import whole_rounds, whole_rounds_length
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import AbcVocab
-from training.common import UsageError, absolute_sources
+from training.common import UsageError, absolute_sources, check_resume_data
 
 __all__ = [
     "KeyAugmenter",
     "LengthGroupedBatchSampler",
     "TuneRowsDataset",
+    "data_fingerprint",
     "load_or_train_tokenizer",
     "prepare_corpus",
 ]
@@ -60,7 +61,9 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
     """Load the corpus, build the tokenizer on its train split (or take the tokenizer of
     ``--measurenote_path``) and tokenize every split; the main process goes first and fills the
-    cache, the others read it."""
+    cache, the others read it. The data's `data_fingerprint` is kept as
+    ``args.data_fingerprint`` for the run's checkpoints, and a resumed run whose checkpoint
+    trained on other data is refused (`check_resume_data`)."""
     from modeling_irish.abc_corpus import load_abc_corpus
     from tokenization.dataset import tokenize_dataset
 
@@ -103,7 +106,38 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
             f"--corpus {args.corpus or 'music21'}: no training tunes left (corpus report: "
             f"{report['corpus']}; tokenizer report: {report['tokenize'].get('train')})"
         )
+    args.data_fingerprint = data_fingerprint(splits, tokenizer)  # each checkpoint records it
+    check_resume_data(args, args.data_fingerprint)
     return tokenizer, splits, report
+
+
+def data_fingerprint(splits: Any, tokenizer: Any) -> dict[str, Any]:
+    """What a resumed run must read again to go on from a checkpoint (`check_resume_data`):
+    per split, its number of tunes and a hash of their ids and ABC texts in order (the resume
+    position counts batches of the training split, and validation must not score a tune the
+    run trained on); and the vocabulary's size and a hash of its values (the model's shapes,
+    and what its ids mean). The corpus loader's own cache key hashes files and code, not this.
+
+    >>> from datasets import Dataset
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tunes = Dataset.from_dict({"tune_id": ["a:1"], "abc": ["X:1\\nK:D\\nDFA|]"]})
+    >>> fingerprint = data_fingerprint({"train": tunes}, AbcTokenizer.train(tunes["abc"]))
+    >>> fingerprint["splits"]["train"]["tunes"], sorted(fingerprint["vocabulary"])
+    (1, ['sha256', 'values'])
+    """
+    import hashlib
+    import json
+
+    fingerprint: dict[str, Any] = {"splits": {}}
+    for name, split in splits.items():
+        digest = hashlib.sha256()
+        for tune_id, abc in zip(split["tune_id"], split["abc"]):
+            digest.update(f"{tune_id}\x00{abc}\x00".encode())
+        fingerprint["splits"][name] = {"tunes": len(split), "sha256": digest.hexdigest()[:16]}
+    values = tokenizer.abc_vocab.values
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+    fingerprint["vocabulary"] = {"values": sum(map(len, values.values())), "sha256": digest}
+    return fingerprint
 
 
 # ----- batching ----------------------------------------------------------------------------------

@@ -320,7 +320,7 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     totals["tokens"] = int(accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item())
     totals["train_seconds"] = _train_seconds(stats)
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
-    state.update(run=run_flags(args), args=recorded_flags(args))
+    state.update(run=run_flags(args), args=recorded_flags(args), data=args.data_fingerprint)
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 

@@ -312,6 +312,7 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) ->
         "train_seconds": stats["seconds_before"] + time.perf_counter() - stats["start"],
         "run": run_flags(args),
         "args": recorded_flags(args),
+        "data": args.data_fingerprint,  # what a resumed run must read again (check_resume_data)
     }
 
 
