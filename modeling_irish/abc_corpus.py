@@ -51,6 +51,9 @@ __all__ = [
     "title_key",
 ]
 
+#: The report's skip reason (``skip_reasons``) of the tunes ``require_bars_fit`` leaves out.
+BARS_SKIP_REASON = "a full bar does not fit the meter (irish-tune check --bars)"
+
 # Normalised titles that mean "no title": they never link two tunes.
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
@@ -199,7 +202,7 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
     if n_notes < options.min_notes:
         return None, f"fewer than {options.min_notes} notes"
     if not bars_ok:
-        return None, "a full bar does not fit the meter (irish-tune check --bars)"
+        return None, BARS_SKIP_REASON
     x = _reference_number(tune.fields)
     url = _SESSION_URL.search(" ".join(tune.fields.get("S", [])))
     if url:

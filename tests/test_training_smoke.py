@@ -1072,6 +1072,57 @@ def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(t
     assert str(lm) not in cards["tune_title"]
 
 
+def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision(
+    tunebook, cache_dir, tmp_path
+):
+    """With --require_bars_fit --link_incipits 24 --split_seed 7 the card named none of them
+    ("shuffled with a fixed seed") nor the tunes skipped as not fitting the meter, and its
+    eval NLL under --mixed_precision bf16 came from a bf16 autocast validation, unsaid."""
+    from types import SimpleNamespace
+
+    from training.model_card import write_tune_title_card
+
+    corpus = tmp_path / "tunes.abc"
+    bad_bar = "X:99\nT:Short bar\nR:reel\nM:4/4\nL:1/8\nK:D\nDFAd fdAF|GBd fdAF|A2FA DAFA|]\n"
+    corpus.write_text(Path(tunebook).read_text() + "\n" + bad_bar)
+    shaped = ["--require_bars_fit", "--link_incipits", "24", "--split_seed", "7"]
+    out = tmp_path / "lm"
+    argv = _argv(str(corpus), cache_dir, out, "--max_train_steps", "1", *shaped)
+    results = main([*argv, "--mixed_precision", "bf16"])
+    assert results["eval_precision"] == "bf16 autocast"
+    card = (out / "README.md").read_text()
+    for row in ("split_seed | 7", "split_method | shuffle", "link_incipits | 24",
+                "require_bars_fit | True", "eval_precision | bf16 autocast"):  # fmt: skip
+        assert f"| {row} |" in card, row
+    assert "shuffled with seed 7" in card and "fixed seed" not in card
+    assert "or the same first 24 notes (`--link_incipits 24`)" in card
+    assert "read 13 tunes and skipped 1 (1 of them with a full bar that does not fit" in card
+    assert "validation figures were computed under bf16 autocast" in card
+    # without autocast the card says nothing of it (a new accelerate state: see conftest.py)
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+    main(_argv(str(corpus), cache_dir, tmp_path / "fp32", "--max_train_steps", "1"))
+    card = (tmp_path / "fp32" / "README.md").read_text()
+    assert "| eval_precision | float32 |" in card and "computed under" not in card
+    assert "| require_bars_fit | False |" in card and "--link_incipits" not in card
+    # the tune-title card: the same data settings; its retrieval figures are float32
+    args = parse_args([*argv, "--task", "tune_title", "--title_encoder", "char_gru"])
+    args.output_dir = str(tmp_path / "tt")
+    os.makedirs(args.output_dir)
+    report = {"corpus": {"read": 13, "skipped": 1, "duplicates": 0,
+                         "skip_reasons": {"a full bar does not fit the meter "
+                                          "(irish-tune check --bars)": 1}}}  # fmt: skip
+    results = {"total_batch_size": 2, "train_steps": 1, "eval_precision": "float32"}
+    write_tune_title_card(args, SimpleNamespace(num_parameters=lambda: 1), results, report)
+    card = (tmp_path / "tt" / "README.md").read_text()
+    for row in ("split_seed | 7", "link_incipits | 24", "require_bars_fit | True",
+                "eval_precision | float32"):  # fmt: skip
+        assert f"| {row} |" in card, row
+    assert "shuffled with seed 7" in card and "skipped 1 (1 of them with a full bar" in card
+
+
 def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_path, capsys):
     argv = ["--task", "tune_title", "--measurenote_path", str(tmp_path)]
     refusal = _refusal(capsys, [*argv, "--config_overrides", "note_hidden_size=64"])

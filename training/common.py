@@ -22,6 +22,7 @@ from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
 
 __all__ = [
     "append_jsonl",
+    "autocast_precision",
     "check_hub_reachable",
     "check_resume_data",
     "check_same_processes",
@@ -192,6 +193,13 @@ def tracked_config(args: argparse.Namespace) -> dict[str, Any]:
         for k, v in vars(args).items()
         if isinstance(v, (int, float, str, bool)) and k not in SECRET_FLAGS
     }
+
+
+def autocast_precision(accelerator: Accelerator) -> str:
+    """The precision the prepared model's forward runs in, validation's included: accelerate
+    wraps it in autocast under ``--mixed_precision bf16`` (and fp16 on a GPU; on the CPU fp16
+    is no autocast), else float32."""
+    return f"{accelerator.mixed_precision} autocast" if accelerator.native_amp else "float32"
 
 
 # ----- evaluation (NLL definitions: modeling_irish.lm_evaluation, shared with the CLI) -----------

@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "budget",
+    "corpus_filters",
     "shown_path",
     "split_rule",
     "write_measurenote_card",
@@ -58,30 +59,71 @@ def _fmt(value: Any) -> str:
 
 
 def split_rule(
-    ratios: tuple[float, float, float] = (0.9, 0.05, 0.05), method: str = "shuffle"
+    ratios: tuple[float, float, float] = (0.9, 0.05, 0.05),
+    method: str = "shuffle",
+    seed: int = 0,
+    link_incipits: int = 0,
 ) -> str:
-    """The model card's sentence on the split, with the run's ``--split_ratios`` and
-    ``--split_method``.
+    """The model card's sentence on the split, with the run's ``--split_ratios``,
+    ``--split_method``, ``--split_seed`` and ``--link_incipits``.
 
     >>> split_rule((8, 1, 1))[:55]
     'Tunes are split 80/10/10 into train/validation/test by '
+    >>> "shuffled with seed 7" in split_rule(seed=7)
+    True
+    >>> "or the same first 24 notes" in split_rule(link_incipits=24)
+    True
     """
     total = sum(ratios)
     shares = "/".join(f"{100 * r / total:g}" for r in ratios)
+    keys = "a thesession tune id, a normalised title or an identical body"
+    if link_incipits > 0:
+        keys = (
+            f"a thesession tune id, a normalised title, an identical body or the same first "
+            f"{link_incipits} notes (`--link_incipits {link_incipits}`)"
+        )
     linked = (
-        f"Tunes are split {shares} into train/validation/test by `load_abc_corpus`: tunes "
-        "sharing a thesession tune id, a normalised title or an identical body are linked, and "
+        f"Tunes are split {shares} into train/validation/test by `load_abc_corpus` "
+        f"(`--split_method {method} --split_seed {seed}`): tunes sharing {keys} are linked, and "
     )
     if method == "hash":
         return linked + (
-            f"each linked group goes whole to a split chosen by a seeded hash of its own keys "
-            f"({shares} in expectation), so no tune, title or body is in two splits and a tune "
-            "keeps its split in a larger version of the corpus."
+            f"each linked group goes whole to a split chosen by a hash of its own keys, seeded "
+            f"with {seed} ({shares} in expectation), so no tune, title or body is in two splits "
+            "and a tune keeps its split in a larger version of the corpus."
         )
     return linked + (
-        f"the linked groups are shuffled with a fixed seed and cut {shares} (each whole), so no "
+        f"the linked groups are shuffled with seed {seed} and cut {shares} (each whole), so no "
         "tune, title or body is in two splits and each split has the same mix of popular and "
         "rare tunes."
+    )
+
+
+def corpus_filters(args: argparse.Namespace, corpus_report: dict[str, Any]) -> str:
+    """The card's sentence on the tunes the corpus loader read and left out, from its report
+    (``load_abc_corpus``'s), with the tunes ``--require_bars_fit`` skipped counted apart.
+
+    >>> from modeling_irish.abc_corpus import BARS_SKIP_REASON
+    >>> run = argparse.Namespace(require_bars_fit=True)
+    >>> report = {"read": 12, "skipped": 3, "duplicates": 1, "skip_reasons": {BARS_SKIP_REASON: 2}}
+    >>> corpus_filters(run, report)  # doctest: +NORMALIZE_WHITESPACE
+    'The loader read 12 tunes and skipped 3 (2 of them with a full bar that does not fit the
+     meter: `--require_bars_fit`); 1 duplicate dropped.'
+    """
+    from modeling_irish.abc_corpus import BARS_SKIP_REASON
+
+    if "read" not in corpus_report:
+        return ""
+    skipped = f"skipped {corpus_report['skipped']}"
+    if getattr(args, "require_bars_fit", False):
+        bars = corpus_report.get("skip_reasons", {}).get(BARS_SKIP_REASON, 0)
+        skipped += (
+            f" ({bars} of them with a full bar that does not fit the meter: `--require_bars_fit`)"
+        )
+    duplicates = corpus_report.get("duplicates", 0)
+    return (
+        f"The loader read {corpus_report['read']} tunes and {skipped}; {duplicates} "
+        f"duplicate{'s' * (duplicates != 1)} dropped."
     )
 
 
@@ -132,9 +174,31 @@ def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _run_split_rule(args: argparse.Namespace) -> str:
-    """`split_rule` for a run's flags."""
-    return split_rule(args.split_ratios, getattr(args, "split_method", "shuffle"))
+def _run_split_rule(args: argparse.Namespace, data_report: dict | None = None) -> str:
+    """`split_rule` for a run's flags, after `corpus_filters` of its corpus report."""
+    rule = split_rule(
+        args.split_ratios,
+        getattr(args, "split_method", "shuffle"),
+        getattr(args, "split_seed", 0),
+        getattr(args, "link_incipits", 0),
+    )
+    filters = corpus_filters(args, (data_report or {}).get("corpus", {}))
+    return f"{filters} {rule}" if filters else rule
+
+
+#: The flags that shaped a run's data, in both cards' hyper-parameter tables.
+DATA_FLAGS = ("split_seed", "split_method", "link_incipits", "require_bars_fit")
+
+
+def _eval_precision_note(results: dict[str, Any]) -> str:
+    """The card's sentence on a validation computed under autocast (``eval_precision``)."""
+    precision = results.get("eval_precision", "float32")
+    if precision == "float32":
+        return ""
+    return (
+        f" The validation figures were computed under {precision}, as the model trained "
+        "(`--mixed_precision`); the saved float32 weights score slightly differently."
+    )
 
 
 def write_measurenote_card(
@@ -158,6 +222,7 @@ def write_measurenote_card(
         "max_length",
         "seed",
         "mixed_precision",
+        *DATA_FLAGS,
     )
     hyper = {k: getattr(args, k) for k in keep}
     hyper.update(budget(args, results))
@@ -169,6 +234,7 @@ def write_measurenote_card(
         "eval_perplexity",
         "eval_main_acc",
         "eval_dur_acc",
+        "eval_precision",
         "train_loss_last",
         "num_parameters",
     )
@@ -184,8 +250,9 @@ def write_measurenote_card(
             "VirtuosoTune model, trained with `training/train.py` of modeling-irish. "
             f"{model.num_parameters():,} parameters. Validation `nll` is the summed NLL of main "
             "token and duration per predicted row; perplexity = exp(nll)."
+            f"{_eval_precision_note(results)}"
         ),
-        data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args)} "
+        data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args, data_report)} "
         f"Tokenizer drops: {data_report['tokenize']}.",
         hyperparameters=hyper,
         metrics={k: results[k] for k in metric_names if k in results},
@@ -234,6 +301,8 @@ def write_tune_title_card(
             "learning_rate",
             "per_device_train_batch_size",
             "seed",
+            "mixed_precision",
+            *DATA_FLAGS,
         )
     }
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
@@ -252,9 +321,12 @@ def write_tune_title_card(
             "DIR/retrieval_eval/train.abc --queries DIR/retrieval_eval/known.abc --protocol "
             "known --json` (`unseen.abc`, `--protocol unseen`) gives the same figures again."
         ),
-        data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. {_run_split_rule(args)}",
+        data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
+        f"{_run_split_rule(args, data_report)}",
         hyperparameters=hyper,
-        metrics={k: v for k, v in results.items() if isinstance(v, (int, float))},
+        metrics={
+            k: v for k, v in results.items() if isinstance(v, (int, float)) or k == "eval_precision"
+        },
         usage=(
             "from transformers import AutoModel\n"
             f'model = AutoModel.from_pretrained("{args.hub_model_id or args.output_dir}", '

@@ -55,6 +55,7 @@ from training.common import (  # noqa: E402
     TrainingProgress,
     UploadError,
     append_jsonl,
+    autocast_precision,
     check_hub_reachable,
     clear_earlier_run,
     evaluate_lm,
@@ -343,6 +344,8 @@ def finish(
     # measured before the final validation, which is not training time
     train_seconds = max(stats["train_seconds"], 1e-9)
     results = {f"eval_{k}": v for k, v in metrics.items()}
+    if metrics:  # accelerate's autocast wraps the prepared model's forward, validation's too
+        results["eval_precision"] = autocast_precision(accelerator)
     results.update(
         train_loss=stats["loss_sum"] / max(stats["loss_steps"], 1),
         train_loss_last=stats["last"].get("train_loss"),  # None (null): no update logged

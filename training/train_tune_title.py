@@ -557,11 +557,13 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
                 args, unwrapped, tokenizer, splits, pairs["holdout_train"], held
             )
             results.update(retrieval)
+            # get_*_features run the towers outside the autocast accelerate puts on forward
+            results["eval_precision"] = "float32"
             # the final figures reach the trackers and the log too, at the last update
             accelerator.log(retrieval, step=stats["completed_steps"])
             _history(args, accelerator, stats["completed_steps"], stats["seconds"], retrieval)
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
-        write_tune_title_card(args, unwrapped, results)
+        write_tune_title_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     push_run(args, accelerator)
