@@ -480,7 +480,7 @@ def no_checkpoint_error(output_dir: str) -> str:
     if partial:
         found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
     if "model.safetensors" in names:
-        found.append("a trained model, whose run saved no checkpoint: see --checkpointing_steps")
+        found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
     shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
     return (
         f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume ({shown}); drop "
