@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         "--abc2midi", action="store_true", help="also run abc2midi on each decoded tune"
     )
     args = parser.parse_args(argv)
+    if args.sample == 0 and not args.books:
+        parser.error("--sample 0 without --books leaves no tune to compare")
 
     tunes = sample_tunes(args)
     tokenizer = AbcTokenizer.train(text for _, _, text in tunes)

@@ -50,6 +50,7 @@ def test_existing_file_names_a_missing_file_and_a_folder(tmp_path):
 # Each of these ended in a traceback, a NaN or a silent fallback before the scripts used the types.
 REFUSED = [
     (["music21_round_trip.py", "--sample", "-5"], "argument --sample: must be >= 0, got -5"),
+    (["music21_round_trip.py", "--sample", "0"], "--sample 0 without --books leaves no tune"),
     (["bar_check_books.py", "--examples", "-1"], "argument --examples: must be >= 0"),
     (["split_stability.py", "--keep", "0"], "--keep must be above 0"),
     (["bench_name_that_tune.py", "--queries", "0", "--tokenizer", "."], "argument --queries"),
