@@ -47,7 +47,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish import semiglobal  # noqa: E402
 from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.cli import existing_file, existing_folder, positive_int  # noqa: E402
+from modeling_irish.cli import abc_source, existing_folder, positive_int  # noqa: E402
 from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
 from modeling_irish.retrieval_evaluation import (  # noqa: E402
     EditScorerOptions,
@@ -68,7 +68,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
-        type=existing_file,
+        type=abc_source,
         default=DEFAULT_CORPUS,
         help="ABC tunebook (default: $MODELING_IRISH_CORPUS or the shared thesession corpus "
         "beside this checkout).",

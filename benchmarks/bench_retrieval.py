@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.cli import (  # noqa: E402
-    existing_file,
+    abc_source,
     existing_folder,
     non_negative_float,
     non_negative_int,
@@ -62,7 +62,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
-        type=existing_file,
+        type=abc_source,
         default=DEFAULT_CORPUS,
         help="ABC tunebook (default: $MODELING_IRISH_CORPUS or the shared thesession corpus "
         "beside this checkout).",

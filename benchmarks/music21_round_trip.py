@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_sources import RawTune, iter_raw_tunes  # noqa: E402
-from modeling_irish.cli import existing_file, non_negative_int  # noqa: E402
+from modeling_irish.cli import abc_source, non_negative_int  # noqa: E402
 from modeling_irish.quality import (  # noqa: E402
     abc2midi_errors,
     music21_sounding_events,
@@ -103,7 +103,7 @@ def compare(tokenizer: AbcTokenizer, text: str, abc2midi: bool = False) -> tuple
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=existing_file, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", type=abc_source, default=DEFAULT_CORPUS)
     parser.add_argument(
         "--sample", type=non_negative_int, default=1000, help="corpus tunes drawn at random"
     )

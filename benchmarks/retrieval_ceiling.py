@@ -25,7 +25,7 @@ import numpy as np
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
 
 from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.cli import existing_file, existing_folder, positive_int  # noqa: E402
+from modeling_irish.cli import abc_source, existing_folder, positive_int  # noqa: E402
 from modeling_irish.edit_distance import letter_sequence, pitch_sequence  # noqa: E402
 from modeling_irish.name_that_tune import _encode_all, read_tunes  # noqa: E402
 from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows  # noqa: E402
@@ -41,11 +41,11 @@ from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--train", required=True, type=existing_file, help="Training corpus (ABC file).")
+    p.add_argument("--train", required=True, type=abc_source, help="Training corpus (ABC file).")
     p.add_argument(
         "--queries",
         required=True,
-        type=existing_file,
+        type=abc_source,
         help="Held-out settings of training tunes (ABC).",
     )
     p.add_argument("--tokenizer", required=True, type=existing_folder, help="Tokenizer folder.")

@@ -40,7 +40,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if 
 
 from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
 from modeling_irish.cli import (  # noqa: E402
-    existing_file,
+    abc_source,
     existing_folder,
     non_negative_float,
     positive_float,
@@ -70,7 +70,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
-        type=existing_file,
+        type=abc_source,
         default=DEFAULT_CORPUS,
         help="ABC tunebook (default: $MODELING_IRISH_CORPUS or the shared thesession corpus "
         "beside this checkout).",

@@ -193,7 +193,6 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
         notes = options.incipit_notes
         incipit = _incipit(tune, notes) if notes > 0 else ""
         bars_ok = not options.bars_fit or bar_report(tune).ok
-        sound = _sound_key(tune.tokens)
     except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
         return None, _skip_reason(err)
     except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
@@ -225,15 +224,18 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
     }
     if incipit:
         row["_incipit"] = incipit
-    row["_sound"] = sound
     return row, ""
 
 
-def _sound_key(tokens: list[Any]) -> str:
-    """A digest of what the body spells as read: each token's kind, pitch and length. One body
-    text under another key signature (``K:G`` / ``K:F``) or unit length (``L:1/8`` / ``L:1/16``)
-    is other music; under another label that changes nothing (a corpus placeholder ``K: C
-    <mode>`` over explicit accidentals, ``M:4/4`` / ``M:2/2``) it is the same."""
+def _sound_key(raw: RawTune) -> str:
+    """A digest of what the tune's body spells as read: each token's kind, pitch and length.
+    One body text under another key signature (``K:G`` / ``K:F``) or unit length (``L:1/8`` /
+    ``L:1/16``) is other music; under another label that changes nothing (a corpus placeholder
+    ``K: C <mode>`` over explicit accidentals, ``M:4/4`` / ``M:2/2``) it is the same. Read again
+    from the text: only tunes whose body text repeats another's need it."""
+    from tokenization.abc_parser import parse_abc
+
+    tokens = parse_abc(raw.text, tune_name=raw.source, line_offset=raw.line - 1).tokens
     spelled = repr([(token.kind, token.pitch, token.dur) for token in tokens])
     return hashlib.sha1(spelled.encode("utf-8")).hexdigest()[:20]
 
@@ -253,7 +255,7 @@ def _link_keys(row: dict[str, Any], body: str) -> set[str]:
 
 
 def _dedupe(
-    rows: list[dict[str, Any]], bodies: list[str], dedupe: bool
+    rows: list[dict[str, Any]], bodies: list[str], sounds: list[str], dedupe: bool
 ) -> tuple[list[dict[str, Any]], list[set[str]], int]:
     """Drop byte-identical bodies that read as the same notes (keep the first, or the first
     titled copy), merging the dropped copies' ids and titles into the kept row's linking keys.
@@ -263,8 +265,8 @@ def _dedupe(
     keys: list[set[str]] = []
     first: dict[tuple[str, str], int] = {}
     duplicates = 0
-    for row, body in zip(rows, bodies):
-        same = (body, row.pop("_sound", ""))
+    for row, body, sound in zip(rows, bodies, sounds):
+        same = (body, sound)
         j = first.get(same) if dedupe else None
         if j is None:
             first.setdefault(same, len(kept))
@@ -340,14 +342,17 @@ def _build_rows(
     dedupe: bool,
     report: dict,
 ) -> tuple[list[dict[str, Any]], list[set[str]]]:
-    rows, bodies, reasons = [], [], Counter()
+    rows, bodies, parsed, reasons = [], [], [], Counter()
     for raw, (row, reason) in zip(raws, _parse_all(raws, options, num_proc)):
         if row is None:
             reasons[reason] += 1
         else:
             rows.append(row)
             bodies.append(body_key(raw.text))
-    kept, keys, duplicates = _dedupe(rows, bodies, dedupe)
+            parsed.append(raw)
+    repeated = {body for body, n in Counter(bodies).items() if n > 1} if dedupe else set()
+    sounds = [_sound_key(r) if b in repeated else "" for r, b in zip(parsed, bodies)]
+    kept, keys, duplicates = _dedupe(rows, bodies, sounds, dedupe)
     report.update(
         read=len(raws),
         parsed=len(rows),

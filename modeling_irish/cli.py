@@ -255,6 +255,23 @@ def existing_file(text: str) -> str:
     return text
 
 
+def abc_source(text: str) -> str:
+    """argparse type: an ABC source that exists: a file, a folder, ``music21`` or one of its
+    bundled books (``oneills1850``, ``ryansMammoth``), as `load_abc_corpus` reads them.
+
+    >>> abc_source("oneills1850")
+    'oneills1850'
+    """
+    from modeling_irish.abc_sources import MUSIC21_COLLECTIONS
+
+    if not os.path.exists(text) and text not in (*MUSIC21_COLLECTIONS, "music21"):
+        raise argparse.ArgumentTypeError(
+            f"no such file or folder: {text} (nor 'music21' or one of "
+            f"{sorted(MUSIC21_COLLECTIONS)})"
+        )
+    return text
+
+
 def existing_folder(text: str) -> str:
     """argparse type: a local folder that exists (checked when the arguments are read: a
     missing one would otherwise be taken for a Hub repository name, with minutes of retries)."""

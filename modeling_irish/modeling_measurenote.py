@@ -895,6 +895,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         loss = loss_main = loss_dur = None
         if labels is not None:
             _check_labels(labels, input_ids, self.config)
+            labels = labels.long()  # int32 ids are accepted as for input_ids; the loss takes long
             special = (self.config.pad_token_id, self.config.bos_token_id, self.config.eos_token_id)
             loss, loss_main, loss_dur = measurenote_loss(
                 logits, dur_logits, labels, self.config.dur_loss_weight, special

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from modeling_irish.cli import existing_file, positive_float, share
+from modeling_irish.cli import abc_source, existing_file, positive_float, share
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +47,14 @@ def test_existing_file_names_a_missing_file_and_a_folder(tmp_path):
     assert existing_file(str(tune)) == str(tune)
 
 
+def test_abc_source_takes_what_the_corpus_readers_take(tmp_path):
+    # the benchmarks' --corpus took folders and music21's books before it was checked as a file
+    for source in (str(tmp_path), "oneills1850", "ryansMammoth", "music21"):
+        assert abc_source(source) == source
+    with pytest.raises(argparse.ArgumentTypeError, match="no such file or folder: .*nope"):
+        abc_source(str(tmp_path / "nope"))
+
+
 # Each of these ended in a traceback, a NaN or a silent fallback before the scripts used the types.
 REFUSED = [
     (["music21_round_trip.py", "--sample", "-5"], "argument --sample: must be >= 0, got -5"),
@@ -57,9 +65,9 @@ REFUSED = [
     (["unseen_neighbour_titles.py", "--k", "0", "--tokenizer", "."], "argument --k"),
     (
         ["retrieval_ceiling.py", "--train", "nope.abc", "--queries", "q.abc", "--tokenizer", "."],
-        "argument --train: no such file: nope.abc",
+        "argument --train: no such file or folder: nope.abc",
     ),
-    (["bench_retrieval.py", "--corpus", "nope.abc"], "argument --corpus: no such file: nope.abc"),
+    (["bench_retrieval.py", "--corpus", "nope.abc"], "--corpus: no such file or folder: nope.abc"),
     (["train_fixed_budget.py", "--minutes", "0"], "argument --minutes: must be a finite number"),
 ]
 

@@ -23,7 +23,6 @@ METRIC = Path(modeling_irish.__file__).parent / "metrics" / "retrieval_mrr.py"
 # Modules whose docstrings hold no examples, and why: command lines and training scripts (run
 # by their own tests), the lexer's regex tables, and the dataset step that needs a corpus.
 NO_EXAMPLES = {
-    "modeling_irish.cli": "command line",
     "modeling_irish.lm_evaluation": "command line",
     "modeling_irish.metrics": "holds metric scripts, loaded by path (their examples: below)",
     "modeling_irish.retrieval_cli": "command line",

@@ -565,6 +565,16 @@ def test_labels_outside_the_vocabulary_are_named(tester, feature, value, message
         model(**inputs, labels=labels.float())
 
 
+def test_int32_labels_give_the_loss_of_long_ones(tester):
+    # the check accepted int32 labels (as for input_ids), then torch's cross-entropy refused them
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    model = tester.model().eval()
+    with torch.no_grad():
+        assert torch.equal(
+            model(**inputs, labels=labels.int()).loss, model(**inputs, labels=labels).loss
+        )
+
+
 @pytest.mark.parametrize("cls", [MeasureNoteModel, MeasureNoteForCausalLM])
 def test_output_hidden_states_is_accepted_and_output_attentions_refused(tester, cls):
     _, inputs, _ = tester.prepare_config_and_inputs()
