@@ -422,6 +422,14 @@ def test_clear_errors_for_a_missing_folder_a_bad_vocabulary_file_and_an_unknown_
         AbcTokenizer(vocab_file="/bin/ls")
     with pytest.raises(ValueError, match="is not in the vocabulary"):
         tokenizer.decode([[999999] * 20])
+    # the rows are read by list lookups: a negative or too large id of a readable row is still
+    # refused by name (a negative one would index a list from its end)
+    rows = tokenizer.encode_tune(KESH).input_ids.copy()
+    for column, value in ((1, -1), (1, 10**6), (0, 10**6)):
+        bad = rows.copy()
+        bad[5, column] = value
+        with pytest.raises(ValueError, match=f"id {value} of feature '(main|dur)' is not in"):
+            tokenizer.decode(bad)
 
 
 def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(

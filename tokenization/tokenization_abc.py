@@ -579,7 +579,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         meter = self.abc_vocab.token("meter", int(ids[0, _METER])) if len(ids) else None
         compound = compound_meter(meter)
         tokens = []
-        for row, (main_id, dur_id) in enumerate(ids[:, [_MAIN, _DUR]]):
+        values = self.abc_vocab.values
+        mains, durs = values["main"], values["dur"]
+        for row, (main_id, dur_id) in enumerate(ids[:, [_MAIN, _DUR]].tolist()):
             if main_id == UNK_ID:
                 raise UnreadableRowsError(
                     f"row {row}: its main token is not in this tokenizer's vocabulary (<unk>: a "
@@ -588,8 +590,9 @@ class AbcTokenizer(PreTrainedTokenizer):
                 )
             if main_id < UNK_ID:  # <pad>, <start>, <end>: the tune's frame, not its text
                 continue
-            main = self.abc_vocab.token("main", int(main_id))
-            dur = self.abc_vocab.token("dur", int(dur_id))
+            # (list lookups; `token` only for an id out of range, which it refuses by name)
+            main = mains[main_id] if main_id < len(mains) else self.abc_vocab.token("main", main_id)
+            dur = durs[dur_id] if 0 <= dur_id < len(durs) else self.abc_vocab.token("dur", dur_id)
             if dur == "<unk>" and (main.startswith("pitch") or main == "z"):
                 raise UnreadableRowsError(
                     f"row {row}: the length of {main!r} is not in this tokenizer's vocabulary "
@@ -717,6 +720,7 @@ def _convert_shape_error(shape: tuple[int, ...] | None) -> str:
     return f"{wanted}; got {shape}"
 
 
+@functools.cache  # a few thousand (main, dur, meter kind) triples at most
 def _row_token(main: str, dur: str, compound: bool) -> Token:
     if main.startswith("pitch"):
         return Token("note", "", int(main[5:]), Fraction(dur) / EIGHTHS_PER_WHOLE)
