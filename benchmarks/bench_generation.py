@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 import warnings
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from _paths import DEFAULT_CORPUS
 
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "thesession-c.abc"),
-)
 RHYTHMS = [
     ("reel", "D"),
     ("jig", "G"),

@@ -36,32 +36,25 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _paths import DEFAULT_CORPUS
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
-
-from modeling_irish import semiglobal  # noqa: E402
-from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.cli import abc_source, existing_folder, positive_int  # noqa: E402
-from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes  # noqa: E402
-from modeling_irish.retrieval_evaluation import (  # noqa: E402
+from modeling_irish import semiglobal
+from modeling_irish.abc_corpus import title_key
+from modeling_irish.cli import abc_source, existing_folder, positive_int
+from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes
+from modeling_irish.retrieval_evaluation import (
     EditScorerOptions,
     query_edit_scores,
     settings_ranker,
 )
-from modeling_irish.threads import torch_threads  # noqa: E402
-from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
-from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
-
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
-)
+from modeling_irish.threads import torch_threads
+from modeling_irish.tune_title_data import NoteCropper
+from tokenization.tokenization_abc import AbcTokenizer
 
 
 def parse_args() -> argparse.Namespace:

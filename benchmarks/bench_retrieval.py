@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
+from _paths import DEFAULT_CORPUS
 
-from modeling_irish.cli import (  # noqa: E402
+from modeling_irish.cli import (
     abc_source,
     existing_folder,
     non_negative_float,
@@ -33,13 +32,8 @@ from modeling_irish.cli import (  # noqa: E402
     positive_float,
     positive_int,
 )
-from modeling_irish.name_that_tune import HYBRID_WEIGHT  # noqa: E402
-from training import train  # noqa: E402
-
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
-)
+from modeling_irish.name_that_tune import HYBRID_WEIGHT
+from training import train
 
 # name -> extra train.py flags (everything else as in the default row)
 ABLATIONS = {

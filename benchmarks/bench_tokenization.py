@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import resource
 import subprocess
 import sys
 import time
 import warnings
 
-from modeling_irish.cli import existing_file, positive_int
+from _paths import DEFAULT_CORPUS
 
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "thesession-c.abc"),
-)
+from modeling_irish.cli import existing_file, positive_int
 
 
 def split_tunes(path: str) -> list[str]:

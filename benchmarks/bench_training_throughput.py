@@ -19,23 +19,20 @@ import copy
 import math
 import os
 import resource
-import sys
 import time
-from pathlib import Path
 
+import _paths  # noqa: F401  (the repository on sys.path)
 import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
-
-from modeling_irish.cli import non_negative_int, positive_int  # noqa: E402
-from modeling_irish.configuration_measurenote import (  # noqa: E402
+from modeling_irish.cli import non_negative_int, positive_int
+from modeling_irish.configuration_measurenote import (
     MEASURENOTE_PRESETS,
     REFERENCE_VOCAB_SIZES,
     MeasureNoteConfig,
 )
-from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM  # noqa: E402
+from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
 
 
 def synthetic_batch(batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:

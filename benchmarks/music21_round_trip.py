@@ -24,30 +24,23 @@ differing event (or the new abc2midi errors) of a few disagreeing tunes.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
+from _paths import DEFAULT_CORPUS
 
-from modeling_irish.abc_sources import RawTune, iter_raw_tunes  # noqa: E402
-from modeling_irish.cli import abc_source, non_negative_int  # noqa: E402
-from modeling_irish.quality import (  # noqa: E402
+from modeling_irish.abc_sources import RawTune, iter_raw_tunes
+from modeling_irish.cli import abc_source, non_negative_int
+from modeling_irish.quality import (
     abc2midi_errors,
     music21_sounding_events,
     sounding_events,
 )
-from tokenization.abc_parser import AbcParseError, parse_abc  # noqa: E402
-from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
-
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
-)
+from tokenization.abc_parser import AbcParseError, parse_abc
+from tokenization.tokenization_abc import AbcTokenizer
 
 
 def _name(raw: RawTune) -> str:

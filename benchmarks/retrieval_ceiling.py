@@ -17,26 +17,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
+import _paths  # noqa: F401  (the repository on sys.path)
 import numpy as np
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
-
-from modeling_irish.abc_corpus import title_key  # noqa: E402
-from modeling_irish.cli import abc_source, existing_folder, positive_int  # noqa: E402
-from modeling_irish.edit_distance import letter_sequence, pitch_sequence  # noqa: E402
-from modeling_irish.name_that_tune import _encode_all, read_tunes  # noqa: E402
-from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows  # noqa: E402
-from modeling_irish.semiglobal import (  # noqa: E402
+from modeling_irish.abc_corpus import title_key
+from modeling_irish.cli import abc_source, existing_folder, positive_int
+from modeling_irish.edit_distance import letter_sequence, pitch_sequence
+from modeling_irish.name_that_tune import _encode_all, read_tunes
+from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows
+from modeling_irish.semiglobal import (
     MAX_WORD_QUERY,
     PaddedGallery,
     rotation_distances,
     semiglobal_distances,
 )
-from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
-from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
+from modeling_irish.tune_title_data import NoteCropper
+from tokenization.tokenization_abc import AbcTokenizer
 
 
 def parse_args() -> argparse.Namespace:

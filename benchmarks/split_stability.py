@@ -13,20 +13,16 @@ moves out of train is a training tune that the grown corpus would evaluate on.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+from _paths import DEFAULT_CORPUS
+
 from modeling_irish.abc_corpus import SPLIT_METHODS, SPLIT_NAMES, load_abc_corpus
 from modeling_irish.cli import existing_file, share
 from tokenization.abc_header import split_tunebook
-
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
-)
 
 
 def _placement(book: Path, method: str) -> dict[tuple, str]:

@@ -29,41 +29,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _paths import DEFAULT_CORPUS
 
-sys.path.append(str(Path(__file__).resolve().parents[1]))  # the repository, if not installed
-
-from modeling_irish.abc_corpus import load_abc_corpus, title_key  # noqa: E402
-from modeling_irish.cli import (  # noqa: E402
+from modeling_irish.abc_corpus import load_abc_corpus, title_key
+from modeling_irish.cli import (
     abc_source,
     existing_folder,
     non_negative_float,
     positive_float,
     positive_int,
 )
-from modeling_irish.edit_distance import EditDistanceRanker  # noqa: E402
-from modeling_irish.name_that_tune import _encode_all, header_values, read_tunes  # noqa: E402
-from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings  # noqa: E402
-from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics  # noqa: E402
-from modeling_irish.retrieval_evaluation import (  # noqa: E402
+from modeling_irish.edit_distance import EditDistanceRanker
+from modeling_irish.name_that_tune import _encode_all, header_values, read_tunes
+from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings
+from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics
+from modeling_irish.retrieval_evaluation import (
     _protocol_queries,
     _query_rows,
     query_edit_scores,
     titled_settings,
 )
-from modeling_irish.title_prior import HeaderTitlePrior  # noqa: E402
-from modeling_irish.tune_title_data import NoteCropper  # noqa: E402
-from tokenization.tokenization_abc import AbcTokenizer  # noqa: E402
-
-DEFAULT_CORPUS = os.environ.get(
-    "MODELING_IRISH_CORPUS",
-    str(Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc"),
-)
+from modeling_irish.title_prior import HeaderTitlePrior
+from modeling_irish.tune_title_data import NoteCropper
+from tokenization.tokenization_abc import AbcTokenizer
 
 
 def parse_args() -> argparse.Namespace:
