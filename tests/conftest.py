@@ -37,3 +37,14 @@ def _fresh_accelerate_state():
     if state is not None:
         state.AcceleratorState._reset_state(reset_partial_state=True)
         state.GradientState._reset_state()
+
+
+@pytest.fixture(scope="module")
+def reels_abc(tmp_path_factory) -> str:
+    """The path of a tunebook of 12 reels with distinct bodies and titles
+    (``helpers.reels_tunebook``), written once a module."""
+    from helpers import reels_tunebook
+
+    path = tmp_path_factory.mktemp("data") / "reels.abc"
+    path.write_text(reels_tunebook(), encoding="utf-8")
+    return str(path)

