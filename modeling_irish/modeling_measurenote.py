@@ -171,9 +171,8 @@ class MeasureNoteEmbeddings(nn.Module):
         """Which feature holds an id its table lacks, and where (checked only after a failure)."""
         for i, layer in enumerate(self.layers):
             column = input_ids[..., i]
-            bad = ((column < 0) | (column >= layer.num_embeddings)).nonzero()
-            if len(bad):
-                where = tuple(bad[0].tolist())
+            where = _first_outside(column, layer.num_embeddings)
+            if where is not None:
                 return (
                     f"feature {self.feature_names[i]!r} has id {int(column[where])} at "
                     f"{where} (batch, row), outside the model's vocabulary of "
@@ -772,15 +771,26 @@ def _labels_out_of_range(labels: torch.Tensor, sizes: tuple[int, int]) -> str:
     """Which label is outside its head's vocabulary, and where (read only after a failed check)."""
     for i, (name, size) in enumerate(zip(("main", "dur"), sizes)):
         column = labels[..., i]
-        bad = (((column < 0) & (column != -100)) | (column >= size)).nonzero()
-        if len(bad):
-            where = tuple(bad[0].tolist())
+        where = _first_outside(column, size, ignore=-100)
+        if where is not None:
             return (
                 f"labels of {name!r} hold {int(column[where])} at {where} (batch, row), outside "
                 f"the {name} head's vocabulary [0, {size}) and not -100 (ignored): were they made "
                 f"by the tokenizer saved with this model?"
             )
     return "a label is outside its head's vocabulary"
+
+
+def _first_outside(
+    column: torch.Tensor, size: int, ignore: Optional[int] = None
+) -> Optional[tuple[int, ...]]:
+    """The index of the first value of ``column`` outside ``[0, size)`` other than ``ignore``, or
+    None (the error messages of out-of-range ids and labels)."""
+    bad = (column < 0) | (column >= size)
+    if ignore is not None:
+        bad &= column != ignore
+    found = bad.nonzero()
+    return tuple(found[0].tolist()) if len(found) else None
 
 
 def _mean_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
