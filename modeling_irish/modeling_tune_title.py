@@ -173,6 +173,30 @@ class TuneTitleGRUSummary(nn.Module):
         return torch.cat(finals, dim=-1)  # (batch, 2 * layers * size)
 
 
+def _masked_batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """``norm(x)`` whose training statistics count only the rows ``keep`` (``(batch, 1, seq)``,
+    1 real, 0 padding) marks: ``nn.BatchNorm1d`` averages over every position, so in training the
+    padding of the longest tune in a batch moved every tune's normalisation. Eval mode, and a
+    batch of fewer than two real rows, are ``norm``'s own."""
+    count = keep.sum()
+    if not norm.training or count < 2:
+        return norm(x)
+    mean = (x * keep).sum((0, 2)) / count
+    var = ((x - mean[:, None]).square() * keep).sum((0, 2)) / count
+    if norm.track_running_stats:
+        with torch.no_grad():
+            norm.num_batches_tracked += 1
+            momentum = norm.momentum
+            if momentum is None:  # torch's cumulative average
+                momentum = 1.0 / norm.num_batches_tracked.item()
+            stored = norm.running_mean.dtype
+            norm.running_mean.lerp_(mean.to(stored), momentum)
+            # as torch: the running variance is the unbiased one
+            norm.running_var.lerp_((var * count / (count - 1)).to(stored), momentum)
+    x = (x - mean[:, None]) * torch.rsqrt(var[:, None] + norm.eps)
+    return x * norm.weight[:, None] + norm.bias[:, None] if norm.affine else x
+
+
 class TuneTitleCNN(nn.Module):
     """1x1 conv from the concatenated feature embedding, conv blocks, global max-pool, linear."""
 
@@ -194,12 +218,12 @@ class TuneTitleCNN(nn.Module):
     def forward(self, embedded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = self.input_conv(embedded.transpose(1, 2))  # (batch, ch, seq)
         keep = mask[:, None, :].to(x.dtype)  # (batch, 1, seq)
-        for block in self.blocks:
+        for conv, norm, relu, dropout in self.blocks:
             # zero the padded rows after the block too: its conv bias, batch norm and reach leave
             # values there that the pooling below would mix into the last real window. A ReLU
             # output is >= 0, so a 0 never wins a max over a real value: the pooled rows equal
             # those of the tune alone (eval mode)
-            x = block(x * keep) * keep
+            x = dropout(relu(_masked_batch_norm(norm, conv(x * keep), keep))) * keep
             if x.shape[-1] >= 2:  # halve the length; a window counts if any row in it is real
                 x = F.max_pool1d(x, 2, ceil_mode=True)
                 keep = F.max_pool1d(keep, 2, ceil_mode=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import shutil
@@ -242,6 +243,51 @@ def test_cnn_tune_embeddings_do_not_depend_on_padding(tester, blocks):
         alone = model.get_tune_features(ids[:, :length], measures[:, :length])
         batched = model.get_tune_features(ids, measures, mask)
         torch.testing.assert_close(batched, alone, atol=1e-6, rtol=1e-5, msg=f"length {length}")
+
+
+def _cnn_tower(tester, seed: int):
+    torch.manual_seed(seed)
+    config = tester.get_config(tune={"encoder_type": "cnn", "cnn_num_blocks": 2, "dropout": 0.0})
+    return config, TuneTitleModel(config).train()
+
+
+def test_cnn_batch_norm_in_training_reads_only_the_real_rows(tester):
+    """nn.BatchNorm1d averaged the padding of a batch into its training statistics: the same
+    two tunes embedded differently, and moved the running statistics, by how far they were
+    padded."""
+    config, model = _cnn_tower(tester, 0)
+    ids = tester.prepare_inputs(config)["input_ids"][:2].repeat(1, 3, 1)[:, :15]
+    measures = torch.zeros(2, 15, dtype=torch.long)
+    mask = (torch.arange(15) < torch.tensor([[5], [9]])).long()
+    runs = {}
+    for padded in (9, 15):
+        norms = [m for m in model.tune_model.cnn.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+        for norm in norms:
+            norm.reset_running_stats()
+        features = model.get_tune_features(ids[:, :padded], measures[:, :padded], mask[:, :padded])
+        runs[padded] = (features, [n.running_mean.clone() for n in norms])
+    torch.testing.assert_close(runs[9][0], runs[15][0])
+    for short, long in zip(runs[9][1], runs[15][1]):
+        torch.testing.assert_close(short, long)
+
+
+def test_cnn_batch_norm_without_padding_is_torchs(tester, monkeypatch):
+    from modeling_irish import modeling_tune_title
+
+    config, model = _cnn_tower(tester, 1)
+    inputs = tester.prepare_inputs(config)
+    ids, measures = inputs["input_ids"][:3, :8], inputs["measure_numbers"][:3, :8]
+    reference = copy.deepcopy(model)
+    ours = model.get_tune_features(ids, measures)
+    # torch's own batch norm over every row (the same, with no padding)
+    monkeypatch.setattr(modeling_tune_title, "_masked_batch_norm", lambda norm, x, keep: norm(x))
+    theirs = reference.get_tune_features(ids, measures)
+    torch.testing.assert_close(ours, theirs)
+    for mine, torchs in zip(model.modules(), reference.modules()):
+        if isinstance(mine, torch.nn.BatchNorm1d):
+            torch.testing.assert_close(mine.running_mean, torchs.running_mean)
+            torch.testing.assert_close(mine.running_var, torchs.running_var)
+            assert mine.num_batches_tracked == torchs.num_batches_tracked == 1
 
 
 def test_pure_losses_golden_values():
