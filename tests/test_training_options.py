@@ -18,7 +18,7 @@ from helpers import (  # noqa: F401
 )
 from safetensors.torch import load_file
 
-from training import common
+from training import common, run_folder
 from training.train import main, parse_args
 
 _TUNE_TITLE = TUNE_TITLE_FLAGS
@@ -129,7 +129,7 @@ def test_tune_title_stops_when_its_time_budget_is_spent(reels_abc, cache_dir, tm
     assert (out / "model.safetensors").is_file()
     # the epoch cut short by the clock still ends with its checkpoint
     (epoch,) = [p.name for p in out.iterdir() if p.name.startswith("epoch_")]
-    state = common.read_training_state(str(out / epoch))
+    state = run_folder.read_training_state(str(out / epoch))
     assert (epoch, state["completed_steps"]) == ("epoch_0", 1)
 
 
@@ -139,7 +139,7 @@ def test_a_resumed_run_spends_what_is_left_of_the_time_budget(reels_abc, cache_d
     extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--checkpointing_steps", "2")
     main(_argv(reels_abc, cache_dir, out, *extra, "--max_train_steps", "2"))
     # as if those two updates had taken 59 minutes of a 60-minute budget
-    path = out / "step_2" / common.TRAINING_STATE_FILE
+    path = out / "step_2" / run_folder.TRAINING_STATE_FILE
     state = json.loads(path.read_text())
     (state["totals"] if task == "measurenote" else state)["train_seconds"] = 59 * 60.0
     path.write_text(json.dumps(state))
@@ -152,7 +152,7 @@ def test_a_resumed_run_spends_what_is_left_of_the_time_budget(reels_abc, cache_d
 # ----- checkpoints at epoch ends -----------------------------------------------------------------
 def _checkpoints(folder) -> dict[str, int]:
     return {
-        p.name: common.read_training_state(str(p))["completed_steps"]
+        p.name: run_folder.read_training_state(str(p))["completed_steps"]
         for p in folder.iterdir()
         if p.name.startswith(("step_", "epoch_"))
     }
@@ -176,7 +176,7 @@ def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(reels_abc, cache_d
     # 3 updates an epoch; 7 updates end one update into the third epoch
     main(_argv(reels_abc, cache_dir, straight, *extra, "--max_train_steps", "7"))
     assert _checkpoints(straight) == {"epoch_0": 3, "epoch_1": 6, "epoch_2": 7}
-    state = common.read_training_state(str(straight / "epoch_1"))
+    state = run_folder.read_training_state(str(straight / "epoch_1"))
     assert state["epoch"] == 1 and state["run"]["task"] == task
 
     main(_argv(reels_abc, cache_dir, resumed, *extra, "--max_train_steps", "3"))
@@ -189,7 +189,7 @@ def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(reels_abc, cache_d
     # the runtime holds the training time of the run it resumed, which its checkpoint kept
 
     def seconds(name):
-        state = common.read_training_state(str(resumed / name))
+        state = run_folder.read_training_state(str(resumed / name))
         return (state["totals"] if task == "measurenote" else state)["train_seconds"]
 
     assert 0 < seconds("epoch_0") < seconds("epoch_2") <= results["train_runtime_seconds"]
@@ -227,7 +227,7 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
     assert "--preset" in capsys.readouterr().err
     # the Hub token is never written into a checkpoint
     main(_argv(reels_abc, cache_dir, tmp_path / "token", *extra, "--hub_token", "hf_secret"))
-    state = (tmp_path / "token" / "step_2" / common.TRAINING_STATE_FILE).read_text()
+    state = (tmp_path / "token" / "step_2" / run_folder.TRAINING_STATE_FILE).read_text()
     assert "hf_secret" not in state and '"learning_rate": 0.003' in state
 
 
@@ -253,8 +253,8 @@ def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears
     assert "give one or the other" in capsys.readouterr().err
 
     main([*argv, "--max_train_steps", "2", "--overwrite_output_dir"])
-    assert common.checkpoint_names(str(out)) == ["step_2"]
-    assert common.latest_checkpoint(str(out)) == str(out / "step_2")
+    assert run_folder.checkpoint_names(str(out)) == ["step_2"]
+    assert run_folder.latest_checkpoint(str(out)) == str(out / "step_2")
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "train_loss" in r] == [1, 2]  # this run's only
     assert (out / "notes.txt").read_text() == "mine" and (out / "mine").is_dir()
@@ -287,11 +287,11 @@ def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
     assert (tmp_path / "done" / "model.safetensors").is_file()
     # and once accelerate has started, for a checkpoint deleted after the flags were read
     (out / "step_2").mkdir()
-    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2})
     args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
-    (out / "step_2" / common.TRAINING_STATE_FILE).unlink()
+    (out / "step_2" / run_folder.TRAINING_STATE_FILE).unlink()
     with pytest.raises(common.UsageError, match="step_2 without training_state.json"):
-        common.resume_state(args, Accelerator(cpu=True))
+        run_folder.resume_state(args, Accelerator(cpu=True))
 
 
 def test_a_fresh_run_leaves_no_file_of_the_other_task(reels_abc, cache_dir, tmp_path):

@@ -18,7 +18,7 @@ from helpers import (  # noqa: F401
 )
 from safetensors.torch import load_file
 
-from training import common, data
+from training import common, data, hub, run_folder
 from training.train import main, parse_args
 
 # Bars of reels and jigs; each synthetic tune is a different rotation of one bar list, so the 12
@@ -157,7 +157,7 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     steps = [json.loads(line)["step"] for line in log]
     assert steps == sorted(steps)  # one learning curve across the two runs, no step again
     assert (tmp_path / "b" / "step_6").is_dir() and not list((tmp_path / "b").glob(".tmp-*"))
-    assert common.read_training_state(str(tmp_path / "b" / "step_6"))["num_processes"] == 1
+    assert run_folder.read_training_state(str(tmp_path / "b" / "step_6"))["num_processes"] == 1
     # other model or data flags than the checkpoint's: a one-line error before any data is read
     changed = _argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "8", *extra,
                     "--split_seed", "3", "--resume_from_checkpoint")  # fmt: skip
@@ -216,9 +216,9 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
         main(resume)
     # a checkpoint saved before checkpoints recorded their data: a warning, and the mismatch of
     # shapes in one line rather than a traceback
-    state = common.read_training_state(str(out / "step_2"))
+    state = run_folder.read_training_state(str(out / "step_2"))
     del state["data"]
-    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), state)
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
     with pytest.raises(common.UsageError, match="does not fit this run's model \\(size mismatch"):
         main(resume)
     assert "records no fingerprint of the data it trained on" in caplog.text
@@ -533,7 +533,9 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
     line = _refusal(capsys, ["--resume_from_checkpoint", str(tmp_path)])
     assert "not a checkpoint (no training_state.json)" in line
     (tmp_path / "step_2").mkdir()
-    common.write_json(str(tmp_path / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
+    common.write_json(
+        str(tmp_path / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2}
+    )
     resumed = parse_args(["--resume_from_checkpoint", str(tmp_path / "step_2")])
     assert resumed.resume_from_checkpoint == str(tmp_path / "step_2")
     # 'latest' with no checkpoint there: nothing to resume is an error, not a fresh start
@@ -677,8 +679,10 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
 ):
     from training import train
 
-    # the runners clear once their corpus is accepted (`common.clear_earlier_run`)
-    monkeypatch.setattr(train, "run_measurenote", lambda a, acc: common.clear_earlier_run(a, acc))
+    # the runners clear once their corpus is accepted (`run_folder.clear_earlier_run`)
+    monkeypatch.setattr(
+        train, "run_measurenote", lambda a, acc: run_folder.clear_earlier_run(a, acc)
+    )
     out = tmp_path / "run"
     out.mkdir()
     train.main(["--output_dir", str(out)])  # no model yet: no warning
@@ -694,7 +698,7 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
         train.main(["--output_dir", str(out), "--resume_from_checkpoint"])
     assert (out / "model.safetensors").is_file() and "will be replaced" not in caplog.text
     (out / "step_2").mkdir()
-    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2})
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2})
     train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # continues, no warning
     assert "will be replaced" not in caplog.text
 
@@ -818,7 +822,7 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(RuntimeError, match="HF_HUB_OFFLINE"):
-        common.push_to_hub(str(tmp_path), "someone/model")
+        hub.push_to_hub(str(tmp_path), "someone/model")
 
 
 @pytest.fixture
@@ -839,14 +843,14 @@ def fake_hub(monkeypatch) -> list[dict]:
             uploads.append(kwargs)
             return "https://hub/commit"
 
-    monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: None)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     return uploads
 
 
 def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_path):
     uploads = fake_hub
-    assert common.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
+    assert hub.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
     assert {"retrieval_eval/*", "step_*"} <= set(uploads[0]["ignore_patterns"])
 
 
@@ -866,7 +870,7 @@ def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
     assert not [name for name in files if secret.encode() in (out / name).read_bytes()]
 
     uploads = fake_hub
-    common.push_to_hub(str(out), "someone/model", token=secret)
+    hub.push_to_hub(str(out), "someone/model", token=secret)
     sent = list(filter_repo_objects(files, ignore_patterns=uploads[0]["ignore_patterns"]))
     assert "model.safetensors" in sent
     assert not [name for name in sent if name.startswith(("measurenote/", "step_"))], sent
@@ -895,7 +899,7 @@ def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
             response = SimpleNamespace(headers={}, request=None, status_code=403)
             raise HfHubHTTPError("403 Forbidden: no write access\nRequest ID: x", response=response)
 
-    monkeypatch.setattr(common, "check_hub_reachable", lambda token: None)
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: None)
     monkeypatch.setattr(train, "check_hub_reachable", lambda token: None)
     monkeypatch.setattr(huggingface_hub, "HfApi", RefusingApi)
     out = tmp_path / "run"
@@ -936,12 +940,12 @@ def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tm
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
         monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_port}")
         with pytest.raises(RuntimeError, match="refused the token"):
-            common.check_hub_reachable("hf_not_a_real_token")
+            hub.check_hub_reachable("hf_not_a_real_token")
         monkeypatch.delenv("HF_TOKEN", raising=False)
         monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
         monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
         with pytest.raises(RuntimeError, match="no Hub token"):
-            common.check_hub_reachable(None)
+            hub.check_hub_reachable(None)
     finally:
         server.shutdown()
 
@@ -975,11 +979,11 @@ def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_agai
     out = tmp_path / "run"
     args = parse_args(["--corpus", tunebook, "--output_dir", str(out), "--push_to_hub",
                        "--hub_model_id", "someone/model"])  # fmt: skip
-    assert "push_to_hub" not in common.recorded_flags(args)
+    assert "push_to_hub" not in run_folder.recorded_flags(args)
     (out / "step_2").mkdir(parents=True)
-    state = {"completed_steps": 2, "run": common.run_flags(args)}
-    state["args"] = {**common.recorded_flags(args), "push_to_hub": True}  # as recorded before
-    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), state)
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    state["args"] = {**run_folder.recorded_flags(args), "push_to_hub": True}  # as recorded before
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(train, "run_measurenote", lambda args, accelerator: {"pushed": args})
@@ -991,7 +995,9 @@ def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_agai
 
 
 def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
-    from training.common import TrainingProgress
+    from training.common import (
+        TrainingProgress,
+    )
 
     timed = TrainingProgress(total=10**9, initial=5, max_minutes=30, enabled=True)
     now = [timed.start + 600.0]  # ten minutes in
@@ -1134,7 +1140,7 @@ def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
     out = tmp_path / "base"
     (out / "step_2").mkdir(parents=True)
     common.write_json(
-        str(out / "step_2" / common.TRAINING_STATE_FILE),
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
         {"completed_steps": 2, "run": {"task": "measurenote", "preset": "base", "corpus": None}},
     )
     with pytest.raises(SystemExit) as exit_info:
@@ -1154,7 +1160,7 @@ def test_resume_with_another_number_of_processes_is_refused(tmp_path, capsys, mo
     out = tmp_path / "run"
     (out / "step_15").mkdir(parents=True)
     state = {"completed_steps": 15, "run": {"task": "measurenote"}, "num_processes": 2}
-    common.write_json(str(out / "step_15" / common.TRAINING_STATE_FILE), state)
+    common.write_json(str(out / "step_15" / run_folder.TRAINING_STATE_FILE), state)
     # refused as the flags are read, before the corpus is (the launcher's environment says 1)
     with pytest.raises(SystemExit):
         parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
@@ -1164,16 +1170,16 @@ def test_resume_with_another_number_of_processes_is_refused(tmp_path, capsys, mo
     monkeypatch.delenv("WORLD_SIZE")
     # and again once accelerate has started, from its own count
     with pytest.raises(common.UsageError, match="saved by a run of 2 process.*this run has 1"):
-        common.resume_state(args, Accelerator(cpu=True))
+        run_folder.resume_state(args, Accelerator(cpu=True))
 
 
 def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     (out / "step_2").mkdir(parents=True)
-    run = common.run_flags(parse_args(["--output_dir", str(out)]))
+    run = run_folder.run_flags(parse_args(["--output_dir", str(out)]))
     assert {"split_method", "link_incipits", "require_bars_fit"} <= set(run)
     common.write_json(
-        str(out / "step_2" / common.TRAINING_STATE_FILE), {"completed_steps": 2, "run": run}
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2, "run": run}
     )
     for flags, shown in (
         (["--split_method", "hash"], "--split_method 'shuffle' (now 'hash')"),
@@ -1194,8 +1200,8 @@ def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, ta
     (out / "step_2").mkdir(parents=True)
     argv = ["--task", task, "--title_encoder", "char_gru", "--output_dir", str(out)]
     common.write_json(
-        str(out / "step_2" / common.TRAINING_STATE_FILE),
-        {"completed_steps": 2, "run": common.run_flags(parse_args(argv))},
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(argv))},
     )
     for flags, shown in (
         (["--gradient_accumulation_steps", "2"], "--gradient_accumulation_steps 1 (now 2)"),
@@ -1229,9 +1235,9 @@ def test_a_run_given_relative_paths_resumes_from_another_folder(
             "--measurenote_path", "lm", "--output_dir", str(out)]  # fmt: skip
     args = parse_args(argv)
     (out / "step_2").mkdir(parents=True)
-    state = {"completed_steps": 2, "run": common.run_flags(args)}
-    state["args"] = common.recorded_flags(args)
-    common.write_json(str(out / "step_2" / common.TRAINING_STATE_FILE), state)
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    state["args"] = run_folder.recorded_flags(args)
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
 
     monkeypatch.chdir(elsewhere)
     resumed = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
@@ -1244,7 +1250,9 @@ def test_a_run_given_relative_paths_resumes_from_another_folder(
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
-    from training.common import _trim_log
+    from training.run_folder import (
+        _trim_log,
+    )
 
     log = tmp_path / "train_log.jsonl"
     log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))
@@ -1265,7 +1273,7 @@ def test_save_model_renames_each_file_into_place(tmp_path):
                                   save=torch.save)  # fmt: skip
     config = MeasureNoteConfig(**common.parse_config_overrides(TINY_MODEL_OVERRIDES))
     model = MeasureNoteForCausalLM(config)
-    common.save_model(model, str(out), accelerator)
+    run_folder.save_model(model, str(out), accelerator)
     names = {p.name for p in out.iterdir()}
     assert {"config.json", "model.safetensors", "step_2"} <= names and ".tmp-model" not in names
     reloaded = MeasureNoteForCausalLM.from_pretrained(out)
@@ -1287,7 +1295,7 @@ def test_save_model_replaces_a_folder_the_model_saves_again(tmp_path):
     accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
                                   save=torch.save)  # fmt: skip
     for _ in range(2):
-        common.save_model(model, str(tmp_path), accelerator)
+        run_folder.save_model(model, str(tmp_path), accelerator)
     assert (tmp_path / "title_tokenizer" / "vocab.txt").read_text() == "save 1"
 
 
@@ -1422,8 +1430,8 @@ def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsy
     overrides = "note_hidden_size=32,embedding_size=16"
     saved = ["--output_dir", str(out), "--config_overrides", overrides]
     common.write_json(
-        str(out / "step_2" / common.TRAINING_STATE_FILE),
-        {"completed_steps": 2, "run": common.run_flags(parse_args(saved))},
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(saved))},
     )
     again = ["--output_dir", str(out), "--resume_from_checkpoint"]
     assert parse_args([*again, "--config_overrides", "embedding_size=16, note_hidden_size=32"])

@@ -13,14 +13,16 @@ from typing import Any, NoReturn
 from modeling_irish.cli import DefaultsHelpFormatter
 from training import train_tune_title
 from training.common import (
+    UsageError,
+    parse_config_overrides,
+)
+from training.run_folder import (
     TRAINING_STATE_FILE,
     UNRECORDED_FLAGS,
-    UsageError,
     check_same_processes,
     checkpoint_names,
     latest_checkpoint,
     no_checkpoint_error,
-    parse_config_overrides,
     read_training_state,
     recorded_flags,
     run_flag_changes,

@@ -56,21 +56,13 @@ from training.common import (  # noqa: E402
     UploadError,
     append_jsonl,
     autocast_precision,
-    check_hub_reachable,
-    clear_earlier_run,
     evaluate_lm,
     log_time_budget,
     lr_for,
     minutes_left,
     nothing_left,
     parse_config_overrides,
-    push_run,
     recompute_steps_and_start_tracking,
-    recorded_flags,
-    resume_state,
-    run_flags,
-    save_checkpoint,
-    save_model,
     set_learning_rate,
     stopped_by,
     write_json,
@@ -81,7 +73,16 @@ from training.data import (  # noqa: E402
     TuneRowsDataset,
     prepare_corpus,
 )
+from training.hub import check_hub_reachable, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
+from training.run_folder import (  # noqa: E402
+    clear_earlier_run,
+    recorded_flags,
+    resume_state,
+    run_flags,
+    save_checkpoint,
+    save_model,
+)
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict

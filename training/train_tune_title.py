@@ -21,25 +21,29 @@ from training.common import (
     TrainingProgress,
     UsageError,
     append_jsonl,
-    clear_earlier_run,
     log_time_budget,
     lr_for,
     minutes_left,
     nothing_left,
-    push_run,
     recompute_steps_and_start_tracking,
-    recorded_flags,
-    resume_state,
-    run_flags,
-    save_checkpoint,
-    save_model,
     set_learning_rate,
     stopped_by,
     write_json,
 )
 from training.data import prepare_corpus
+from training.hub import (
+    push_run,
+)
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
+from training.run_folder import (
+    clear_earlier_run,
+    recorded_flags,
+    resume_state,
+    run_flags,
+    save_checkpoint,
+    save_model,
+)
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -225,7 +229,9 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
     from modeling_irish.configuration_measurenote import MeasureNoteConfig
     from modeling_irish.configuration_tune_title import TuneTitleConfig
     from modeling_irish.modeling_tune_title import TuneTitleModel
-    from training.common import parse_config_overrides
+    from training.common import (
+        parse_config_overrides,
+    )
 
     backbone = MeasureNoteConfig.from_preset(
         args.preset,

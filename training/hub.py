@@ -1,0 +1,132 @@
+"""Uploading a run to the Hugging Face Hub (``--push_to_hub``): a reachability check before
+training, the upload of the saved output folder, and a one-line error with the command that
+uploads it later when the upload fails."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import socket
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from training.common import TRACKER_PROJECTS, UploadError
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+
+
+def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:
+    """Raise `RuntimeError` at once when the Hub cannot be used: offline mode, no TCP connection
+    to the endpoint within ``timeout`` seconds, no token, or a token the Hub refuses (asked with
+    ``whoami``), instead of failing at upload time, after the training."""
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+
+    if constants.HF_HUB_OFFLINE:
+        raise RuntimeError("--push_to_hub: HF_HUB_OFFLINE is set, so nothing can be uploaded")
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as err:
+        raise RuntimeError(
+            f"--push_to_hub: cannot reach {constants.ENDPOINT} ({err}); check the network or "
+            "drop --push_to_hub and upload the output folder later"
+        ) from err
+    try:
+        HfApi(endpoint=constants.ENDPOINT, token=token).whoami()
+    except LocalTokenNotFoundError as err:
+        raise RuntimeError(
+            "--push_to_hub: no Hub token; log in with `hf auth login` or give --hub_token"
+        ) from err
+    except HfHubHTTPError as err:
+        status = getattr(err.response, "status_code", None)
+        reason = "refused the token" if status in (401, 403) else f"answered {status}"
+        raise RuntimeError(
+            f"--push_to_hub: {constants.ENDPOINT} {reason} (whoami); log in again with `hf auth "
+            "login` or give a valid --hub_token"
+        ) from err
+
+
+def push_to_hub(
+    output_dir: str, repo_id: str, token: str | None = None, commit_message: str = "Upload model"
+) -> str:
+    """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints, trackers' logs and the
+    tunes of the tune-title retrieval evaluation, ``retrieval_eval/``, excluded); returns the
+    commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`)."""
+    from huggingface_hub import HfApi
+
+    check_hub_reachable(token)
+    api = HfApi(token=token)
+    api.create_repo(repo_id, exist_ok=True)
+    info = api.upload_folder(
+        repo_id=repo_id,
+        folder_path=output_dir,
+        commit_message=commit_message,
+        ignore_patterns=list(UPLOAD_IGNORE_PATTERNS),
+    )
+    return str(info)
+
+
+#: What an upload of an output folder leaves out: checkpoints, half-written files, trackers'
+#: logs, and the tunes the retrieval evaluation scored (data, not the model; known_queries.abc
+#: stays: it names the holdout).
+UPLOAD_IGNORE_PATTERNS = (
+    "step_*",
+    "epoch_*",
+    ".tmp-*",
+    ".old-*",
+    "runs/*",
+    *(f"{project}/*" for project in TRACKER_PROJECTS),  # they record every flag
+    "*.pkl",
+    "retrieval_eval/*",
+)
+
+
+def push_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """With ``--push_to_hub``, upload the saved output folder (`push_to_hub`, main process
+    only) and print where. A failure, once the run is over and saved, is an `UploadError` that
+    says so in one line, with the command that uploads the folder later, instead of the Hub
+    client's traceback."""
+    if not (args.push_to_hub and accelerator.is_main_process):
+        return
+    try:
+        url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
+    except _upload_errors() as err:
+        raise UploadError(
+            f"--push_to_hub: the upload to {args.hub_model_id} failed "
+            f"({type(err).__name__}: {_first_line(err)}); the model is saved in "
+            f"{args.output_dir}: upload it later with "
+            f"`{upload_command(args.hub_model_id, args.output_dir)}`"
+        ) from err
+    accelerator.print(f"Pushed to {url}")
+
+
+def upload_command(repo_id: str, output_dir: str) -> str:
+    """The ``hf upload`` command that uploads ``output_dir`` as `push_to_hub` does.
+
+    >>> upload_command("user/m", "runs/m").split(" --exclude ")[:3]
+    ['hf upload user/m runs/m', "'step_*'", "'epoch_*'"]
+    """
+    excludes = "".join(f" --exclude {shlex.quote(p)}" for p in UPLOAD_IGNORE_PATTERNS)
+    return f"hf upload {shlex.quote(repo_id)} {shlex.quote(output_dir)}{excludes}"
+
+
+def _upload_errors() -> tuple[type[BaseException], ...]:
+    """What an upload ends in when it fails: the Hub's answers (`HfHubHTTPError`), the
+    network's (the base class of that error's HTTP client, whose connection errors are no
+    `OSError`; and `OSError`), and `check_hub_reachable`'s `RuntimeError`."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError)
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an error's message (the Hub's errors run to several).
+
+    >>> _first_line(OSError("500 Server Error\\nRequest ID: x"))
+    '500 Server Error'
+    """
+    text = str(err).strip()
+    return text.splitlines()[0] if text else "no message"

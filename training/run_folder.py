@@ -1,0 +1,519 @@
+"""A run's output folder: atomic checkpoints and model saves, what a checkpoint records (the
+flags and data a resumed run must share with it), resuming from one, and clearing what an
+earlier run left there."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from accelerate.logging import get_logger
+
+from training.common import (
+    SECRET_FLAGS,
+    TRACKER_PROJECTS,
+    UsageError,
+    parse_config_overrides,
+    write_json,
+)
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+
+logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+
+
+TRAINING_STATE_FILE = "training_state.json"
+
+
+_CHECKPOINT_RE = re.compile(r"^(step|epoch)_(\d+)$")
+
+
+def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[str, Any]) -> str:
+    """`accelerator.save_state` into ``output_dir/name``, atomically.
+
+    Every process writes into a temporary folder (model, optimizer, RNG states, plus ``state``
+    as ``training_state.json``); the main process then renames it, so a run killed mid-save never
+    leaves a half-written ``step_N`` that "latest" would pick up.
+    """
+    final = os.path.join(output_dir, name)
+    tmp = os.path.join(output_dir, f".tmp-{name}")
+    if accelerator.is_main_process and os.path.exists(tmp):
+        shutil.rmtree(tmp)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(tmp)
+    if accelerator.is_main_process:
+        state = {**state, "num_processes": accelerator.num_processes}  # see `resume_state`
+        write_json(os.path.join(tmp, TRAINING_STATE_FILE), state)
+        old = os.path.join(output_dir, f".old-{name}")
+        if os.path.exists(final):
+            shutil.rmtree(old, ignore_errors=True)  # left by a run killed after its last rename
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
+    """``model.save_pretrained(output_dir)``, each file written aside and renamed into place,
+    so that a run killed while saving never leaves a half-written ``model.safetensors`` over
+    a good one (checkpoints are atomic the same way, `save_checkpoint`)."""
+    staging = os.path.join(output_dir, ".tmp-model")
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    model.save_pretrained(
+        staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save
+    )
+    if accelerator.is_main_process:
+        for name in sorted(os.listdir(staging)):
+            target = os.path.join(output_dir, name)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target)  # a folder (title_tokenizer/) is replaced whole
+            os.replace(os.path.join(staging, name), target)
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+#: Flags that fix the model's shape or the data it trains on: a resumed run may not change them.
+#: The batch shape is one: a checkpoint's update count is where the run is in its epoch only in
+#: updates of that many tunes (other sizes would skip tunes, or train on some twice).
+RUN_FLAGS = (
+    "task",
+    # the resume position counts batches of this shape, in the order the seed draws
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "seed",
+    "corpus",
+    "split_ratios",
+    "split_seed",
+    "split_method",
+    "link_incipits",
+    "require_bars_fit",
+    "preset",
+    "config_overrides",
+    "max_length",
+    "tune_encoder",
+    "title_encoder",
+    "finetune_title_encoder",
+    "freeze_backbone",
+    "measurenote_path",
+    "projection_dim",
+    "loss_type",
+    "crop_notes",
+    "settings_per_group",
+    "known_queries",  # the holdout: which pairs train
+)
+
+
+def run_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The `RUN_FLAGS` of a run, as JSON values (corpus paths made absolute), for its checkpoints.
+
+    >>> run_flags(argparse.Namespace(task="measurenote", preset="small", split_ratios=(8, 1, 1)))
+    {'task': 'measurenote', 'split_ratios': [8, 1, 1], 'preset': 'small'}
+    """
+    flags = {name: getattr(args, name) for name in RUN_FLAGS if hasattr(args, name)}
+    return json.loads(json.dumps(_absolute_paths(flags)))
+
+
+def absolute_sources(corpus: str | Sequence[str] | None) -> list[str] | None:
+    """``--corpus`` as a list of sources, the paths among them made absolute (a source that is
+    no path, such as ``oneills1850``, kept; ``None``, the default corpus, kept): one spelling,
+    so that a run and its resumption from another folder share one corpus cache entry.
+
+    >>> absolute_sources("oneills1850"), absolute_sources(None)
+    (['oneills1850'], None)
+    """
+    if corpus is None:
+        return None
+    sources = [corpus] if isinstance(corpus, str) else list(corpus)
+    return [os.path.abspath(s) if os.path.exists(s) else s for s in sources]
+
+
+def _absolute_paths(flags: dict[str, Any]) -> dict[str, Any]:
+    """``flags`` with the paths of `PATH_FLAGS` made absolute (a corpus as a list of sources,
+    see `absolute_sources`), so that a checkpoint's run is resumed, and compared, from any
+    working directory."""
+    flags = dict(flags)
+    if flags.get("corpus") is not None:
+        flags["corpus"] = absolute_sources(flags["corpus"])
+    for name in PATH_FLAGS[1:]:
+        if flags.get(name) is not None:
+            flags[name] = os.path.abspath(flags[name])
+    return flags
+
+
+#: Flags that name files or folders (the corpus first): checkpoints record them absolute.
+PATH_FLAGS = ("corpus", "measurenote_path", "cache_dir")
+
+
+#: Flags a checkpoint does not record for a resumed run to take: where it is, which checkpoint to
+#: resume, whether to start afresh, whether to upload at the end (asked anew by each run that
+#: should upload, so that a run started with ``--push_to_hub`` resumes offline, and without
+#: uploading, when it is not given again), and the Hub token (a secret, never written to disk);
+#: and the record itself.
+UNRECORDED_FLAGS = (
+    "output_dir",
+    "resume_from_checkpoint",
+    "overwrite_output_dir",
+    "push_to_hub",
+    *SECRET_FLAGS,
+    "recorded_flags",
+)
+
+
+def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Every flag of a run but `UNRECORDED_FLAGS`, as JSON values (paths absolute), for its
+    checkpoints: a resumed run takes the ones it is not given
+    (`training.arguments.inherit_checkpoint_flags`). `parse_args` keeps them as given, before
+    defaults are derived, in ``args.recorded_flags``, which is then what this returns.
+
+    >>> recorded_flags(argparse.Namespace(max_train_steps=300, hub_token="x", push_to_hub=True))
+    {'max_train_steps': 300}
+    """
+    if isinstance(getattr(args, "recorded_flags", None), dict):
+        return args.recorded_flags
+    flags = {k: v for k, v in vars(args).items() if k not in UNRECORDED_FLAGS}
+    return json.loads(json.dumps(_absolute_paths(flags), default=str))
+
+
+def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """``--flag saved (now value)`` for each run flag a checkpoint was saved with that this run
+    sets otherwise (flags a checkpoint does not record are not compared)."""
+    now = run_flags(args)
+    return [
+        f"--{name} {saved[name]!r} (now {now[name]!r})"
+        for name in saved
+        if name in now and not _same_flag(name, saved[name], now[name])
+    ]
+
+
+def _same_flag(name: str, saved: Any, now: Any) -> bool:
+    """Equal values of a run flag; ``--config_overrides`` compared as the settings they make,
+    so that another order or spacing of one set of overrides is the same run."""
+    if name == "config_overrides" and saved != now:
+        try:
+            return parse_config_overrides(saved) == parse_config_overrides(now)
+        except ValueError:  # a saved value the parser refuses: compared as text
+            return False
+    return saved == now
+
+
+def read_training_state(checkpoint: str) -> dict[str, Any]:
+    """The ``training_state.json`` written by `save_checkpoint`."""
+    with open(os.path.join(checkpoint, TRAINING_STATE_FILE), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def latest_checkpoint(output_dir: str) -> str | None:
+    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates."""
+    best, best_steps = None, -1
+    if not os.path.isdir(output_dir):
+        return None
+    for name in os.listdir(output_dir):
+        path = os.path.join(output_dir, name)
+        if not _CHECKPOINT_RE.match(name) or not os.path.isfile(
+            os.path.join(path, TRAINING_STATE_FILE)
+        ):
+            continue
+        steps = int(read_training_state(path)["completed_steps"])
+        if steps > best_steps:
+            best, best_steps = path, steps
+    return best
+
+
+def no_checkpoint_error(output_dir: str) -> str:
+    """The one-line refusal of ``--resume_from_checkpoint`` (``latest``) when ``output_dir``
+    holds no complete checkpoint: what is there instead, and what to do. A resume that finds
+    nothing to resume is an error, as in transformers' `Trainer` ("No valid checkpoint found"):
+    starting afresh would run with the default flags, not the killed run's, and delete its files.
+
+    >>> no_checkpoint_error("no/such/folder").split(";")[0]
+    '--resume_from_checkpoint: no/such/folder holds no checkpoint to resume (no such folder)'
+    """
+    if not os.path.isdir(output_dir):
+        return (
+            f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume (no such "
+            "folder); drop --resume_from_checkpoint to start a new run, or give the --output_dir "
+            "of the run to resume"
+        )
+    names, complete = sorted(os.listdir(output_dir)), set(checkpoint_names(output_dir))
+    killed = [n for n in names if _CHECKPOINT_RE.match(n[5:]) and n[:5] in (".tmp-", ".old-")]
+    partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
+    found = []
+    if killed:
+        found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
+    if partial:
+        found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
+    if "model.safetensors" in names:
+        found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
+    shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
+    return (
+        f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume ({shown}); drop "
+        "--resume_from_checkpoint to start a new run there (which deletes the earlier run's "
+        "files), or give the --output_dir of the run to resume"
+    )
+
+
+def checkpoint_names(output_dir: str) -> list[str]:
+    """The ``step_N`` / ``epoch_N`` checkpoints of ``output_dir`` (folders with a
+    ``training_state.json``), fewest updates first.
+
+    >>> checkpoint_names("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    found = [
+        name
+        for name in os.listdir(output_dir)
+        if _CHECKPOINT_RE.match(name)
+        and os.path.isfile(os.path.join(output_dir, name, TRAINING_STATE_FILE))
+    ]
+    return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
+
+
+#: The files and folders a run of either task writes into its ``--output_dir``, besides its
+#: checkpoints and the source files the model and tokenizer save for ``trust_remote_code``.
+RUN_OUTPUTS = (
+    "README.md",  # the model card
+    "all_results.json",
+    "train_log.jsonl",
+    "config.json",
+    "model.safetensors",
+    "tokenizer_config.json",
+    "abc_vocab.json",
+    "known_queries.abc",
+    "retrieval_eval",
+    "title_tokenizer",
+    *TRACKER_PROJECTS,
+)
+
+
+def run_outputs(output_dir: str) -> list[str]:
+    """What an earlier run left in ``output_dir`` that this script writes: checkpoints,
+    half-written ``.tmp-*`` / ``.old-*`` folders, `RUN_OUTPUTS`, and the package's own source
+    files that ``save_pretrained`` copied (``modeling_tune_title.py``...). Other files are not
+    listed (they are not the script's).
+
+    >>> run_outputs("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    sources = {
+        name
+        for package in ("modeling_irish", "tokenization")
+        for name in os.listdir(os.path.dirname(importlib.util.find_spec(package).origin))
+        if name.endswith(".py") and name != "__init__.py"
+    }
+    ours = set(RUN_OUTPUTS) | sources | set(checkpoint_names(output_dir))
+    return sorted(
+        name
+        for name in os.listdir(output_dir)
+        if name in ours or name.startswith((".tmp-", ".old-"))
+    )
+
+
+def clear_run_outputs(output_dir: str) -> list[str]:
+    """Delete `run_outputs` of ``output_dir`` (a run starting afresh there: nothing of the
+    earlier run stays to mix with its own, be resumed as "latest", or be uploaded); returns
+    the names deleted.
+
+    >>> clear_run_outputs("no/such/folder")
+    []
+    """
+    removed = run_outputs(output_dir)
+    for name in removed:
+        path = os.path.join(output_dir, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    return removed
+
+
+def starts_fresh(args: argparse.Namespace) -> bool:
+    """Whether the run starts from scratch: no ``--resume_from_checkpoint`` (a resume with no
+    checkpoint to resume is refused, `no_checkpoint_error`)."""
+    return args.resume_from_checkpoint is None
+
+
+def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """A run that starts from scratch deletes what an earlier run wrote into its output folder
+    (`clear_run_outputs`: model, records, checkpoints, the other task's files), so that nothing
+    of that run is mixed with this one's, resumed as "latest" or uploaded. Checkpoints are only
+    there with ``--overwrite_output_dir`` (`parse_args` refuses them otherwise); a trained model
+    is replaced with a warning, not an error, so that the same command can simply be run again.
+    Files the script does not write stay. Both tasks call it once their corpus is read and
+    accepted, before they write anything: a run refused for its corpus deletes nothing.
+    A resumed run keeps everything."""
+    if not starts_fresh(args):
+        return
+    if accelerator.is_main_process:
+        if os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
+            logger.warning(
+                "--output_dir %s already holds a trained model (model.safetensors) and this run "
+                "starts from scratch: the model will be replaced; pass another --output_dir to "
+                "keep it",
+                args.output_dir,
+            )
+        removed = clear_run_outputs(args.output_dir)
+        if removed:
+            logger.info("Deleted the earlier run's %s from %s", ", ".join(removed), args.output_dir)
+    accelerator.wait_for_everyone()
+
+
+def resume_state(
+    args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
+) -> int:
+    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
+    (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
+    path = args.resume_from_checkpoint
+    if path is None:
+        return 0
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir)
+        if path is None:  # parse_args checks it; a checkpoint removed since then
+            raise UsageError(no_checkpoint_error(args.output_dir))
+    if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
+        raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
+    state = read_training_state(path)
+    check_same_processes(path, state, accelerator.num_processes)
+    accelerator.print(f"Resuming from checkpoint {path}")
+    try:
+        accelerator.load_state(path)
+    except RuntimeError as err:  # an older checkpoint (no data fingerprint) on another vocab
+        lines = str(err).splitlines()
+        mismatch = next((line.strip(" .\t") for line in lines if "size mismatch" in line), None)
+        if mismatch is None:
+            raise
+        raise UsageError(
+            f"--resume_from_checkpoint {path} does not fit this run's model ({mismatch}): the "
+            "corpus gives another vocabulary than the one the run trained on; restore that "
+            "corpus, or start a new run (without --resume_from_checkpoint)"
+        ) from err
+    if saved is not None:
+        saved.update(state)
+    completed = int(state["completed_steps"])
+    if accelerator.is_main_process:
+        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
+    if completed >= args.max_train_steps:
+        flag = getattr(args, "budget_flag", "max_train_steps")
+        budget = f"--max_train_steps is {args.max_train_steps}"
+        if flag == "num_train_epochs":  # it capped a larger --max_train_steps, or stood alone
+            budget = f"--num_train_epochs {args.num_train_epochs} ends the run there"
+        logger.warning(
+            f"{path} has done {completed} updates and {budget}: nothing is left to train (give "
+            f"a larger --{flag} to go on)"
+        )
+    return completed
+
+
+def resumed_checkpoint(args: argparse.Namespace) -> str | None:
+    """The checkpoint folder ``--resume_from_checkpoint`` names (``latest``: the newest of
+    ``--output_dir``), or None when the run does not resume or there is none."""
+    path = args.resume_from_checkpoint
+    return latest_checkpoint(args.output_dir) if path == "latest" else path
+
+
+def check_resume_data(args: argparse.Namespace, fingerprint: dict[str, Any]) -> None:
+    """A checkpoint resumes only on the data it trained on: the same tunes in each split and
+    the same vocabulary (``fingerprint``: `training.data.data_fingerprint` of this run's data).
+    Otherwise the resume position would count batches of another training split, validation
+    could score tunes the run trained on, and another vocabulary would not load (mismatched
+    shapes). The flags that shape the data are checked as they are read (`RUN_FLAGS`); this
+    catches a corpus whose content changed. Checkpoints that record no fingerprint (older
+    ones) are resumed with a warning."""
+    path = resumed_checkpoint(args)
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return  # not resuming; or `resume_state` says why it cannot
+    saved = read_training_state(path).get("data")
+    if saved is None:
+        logger.warning(
+            "%s records no fingerprint of the data it trained on (it was saved before checkpoints "
+            "recorded one): whether --corpus still gives the same splits and vocabulary is not "
+            "checked",
+            path,
+        )
+        return
+    changes = data_changes(saved, fingerprint)
+    if changes:
+        raise UsageError(
+            f"--resume_from_checkpoint {path} trained on other data than this run reads: "
+            f"{'; '.join(changes)}. Restore the corpus (--corpus {_shown_corpus(args.corpus)}) "
+            "as that run read it, or start a new run: drop --resume_from_checkpoint and give "
+            "--overwrite_output_dir (which deletes this run) or another --output_dir"
+        )
+
+
+def data_changes(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between two `training.data.data_fingerprint` records, as phrases.
+
+    >>> old = {"splits": {"train": {"tunes": 9, "sha256": "a"}, "test": {"tunes": 1}}}
+    >>> new = {"splits": {"train": {"tunes": 9, "sha256": "b"}, "test": {"tunes": 2}}}
+    >>> old["vocabulary"], new["vocabulary"] = {"values": 140, "sha256": "v"}, {"values": 147}
+    >>> data_changes(old, new)  # doctest: +NORMALIZE_WHITESPACE
+    ['its train split held other tunes (9, as now)', 'its test split had 1 tune (now 2)',
+     'its vocabulary had 140 values (now 147)']
+    """
+    changes = []
+    for name, is_ in now["splits"].items():  # train, validation, test
+        was = saved["splits"].get(name, {"tunes": 0})
+        if was["tunes"] != is_["tunes"]:
+            tunes = f"{was['tunes']} tune{'s' * (was['tunes'] != 1)}"
+            changes.append(f"its {name} split had {tunes} (now {is_['tunes']})")
+        elif was != is_:
+            changes.append(f"its {name} split held other tunes ({was['tunes']}, as now)")
+    was, is_ = saved["vocabulary"], now["vocabulary"]
+    if was != is_:
+        sizes = f" (now {is_['values']})" if was["values"] != is_["values"] else ", as now"
+        changes.append(f"its vocabulary had {was['values']} values{sizes}")
+    return changes
+
+
+def _shown_corpus(corpus: str | Sequence[str] | None) -> str:
+    """``--corpus`` as typed on a command line.
+
+    >>> _shown_corpus(None), _shown_corpus("a.abc"), _shown_corpus(["a.abc", "oneills1850"])
+    ('music21', 'a.abc', 'a.abc oneills1850')
+    """
+    if corpus is None:
+        return "music21"
+    return corpus if isinstance(corpus, str) else " ".join(corpus)
+
+
+def check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:
+    """A checkpoint resumes only with the number of processes that saved it: the updates it
+    counts are rounds of that many batches (with another number the run would train again on
+    batches it had seen, or skip others) and each process's random state is its own.
+    Checkpoints that do not record it (older ones) are not checked."""
+    saved = state.get("num_processes")
+    if saved is not None and saved != num_processes:
+        launch = f"--multi_gpu --num_processes {saved} " if saved > 1 else ""
+        raise UsageError(
+            f"--resume_from_checkpoint {path} was saved by a run of {saved} process(es), and "
+            f"this run has {num_processes}: resume it with {saved} (`accelerate launch "
+            f"{launch}training/train.py ...` on CPU)"
+        )
+
+
+def _trim_log(path: str, completed: int) -> None:
+    """Drop the learning-curve records after the checkpoint (a killed run logged steps it then
+    lost), so that the resumed run does not log them twice."""
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip()]
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= completed]
+    if len(kept) < len(lines):
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            handle.writelines(kept)
+        os.replace(path + ".tmp", path)
