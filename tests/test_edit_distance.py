@@ -320,6 +320,12 @@ def test_transpose_finds_a_setting_with_the_tonic_on_another_white_key():
     assert ranker.scores(query, qdur, key_known=False)[0] == 0.0
 
 
+def _compared(few: np.ndarray, every: np.ndarray) -> np.ndarray:
+    """The sequences a ranker with few candidates compared in full: those it scores as the
+    ranker that compares every sequence does."""
+    return np.flatnonzero(np.isclose(few, every, rtol=0, atol=1e-12))
+
+
 def test_transpose_candidates_come_first_and_penalties_apply():
     rng = np.random.default_rng(3)
     gallery = [rng.integers(60, 72, 80).tolist() for _ in range(40)]
@@ -330,19 +336,33 @@ def test_transpose_candidates_come_first_and_penalties_apply():
     full = EditDistanceRanker(gallery, list(range(40)), candidates=40, **kwargs)
     few = EditDistanceRanker(gallery, list(range(40)), candidates=5, **kwargs)
     s_full, s_few = full.scores(query, qdur, meter="4/4"), few.scores(query, qdur, meter="4/4")
-    top = np.argsort(-s_few, kind="stable")[:5]
+    # the candidates are the sequences scored as when every one is compared (not the top 5 of
+    # s_few itself, which would be above the rest whatever the scorer did to the others)
+    top = _compared(s_few, s_full)
+    assert top.size == 5
     # the excerpt's own setting is in 6/8: first, less the meter penalty
-    assert top[0] == 25 and s_few[25] == pytest.approx(-0.2)
-    assert np.allclose(s_few[top], s_full[top])
+    assert s_few.argmax() == 25 and s_few[25] == pytest.approx(-0.2)
     rest = np.setdiff1d(np.arange(40), top)
     assert s_few[rest].max() < s_few[top].min()
     # a one-note query has no step to compare: every sequence is scored in all rotations
     assert few.scores([64]).max() == 0.0
     # penalties larger than the scores' range keep the candidates first too
     heavy = EditDistanceRanker(gallery, list(range(40)), candidates=5, meter_penalty=3, **kwargs)
+    heavy_full = EditDistanceRanker(
+        gallery, list(range(40)), candidates=40, meter_penalty=3, **kwargs
+    )
     s_heavy = heavy.scores(query, qdur, meter="6/8")
-    top = np.argsort(-s_heavy, kind="stable")[:5]
+    top = _compared(s_heavy, heavy_full.scores(query, qdur, meter="6/8"))
+    assert top.size == 5
     assert s_heavy[np.setdiff1d(np.arange(40), top)].max() < s_heavy[top].min()
+    # and a heavy per-eighth part: a candidate's score reaches -(1 + eighths_weight)
+    weighted = dict(kwargs, eighths_weight=6.0)
+    few_w = EditDistanceRanker(gallery, list(range(40)), candidates=5, **weighted)
+    s_w = few_w.scores(query, qdur, meter="4/4")
+    every_w = EditDistanceRanker(gallery, list(range(40)), candidates=40, **weighted)
+    top = _compared(s_w, every_w.scores(query, qdur, meter="4/4"))
+    assert top.size == 5 and s_w[top].min() < -2  # reaches below the first pass's range
+    assert s_w[np.setdiff1d(np.arange(40), top)].max() < s_w[top].min()
     with pytest.raises(ValueError, match="transpose"):
         few.distances(query)
 
@@ -389,8 +409,8 @@ def test_shift_free_candidates_rank_below_the_compared_settings():
     ranker = EditDistanceRanker(pitches, list(range(40)), gallery_durations=durations)
     query = (np.asarray(pitches[11][:30]) + 3).tolist()
     got = ranker.shift_free_scores(query, durations[11][:30], candidates=5)
-    compared = np.argsort(-got)[:5]
-    assert 11 in compared and got[11] == 0.0
+    compared = _compared(got, ranker.shift_free_scores(query, durations[11][:30], candidates=40))
+    assert compared.size == 5 and 11 in compared and got[11] == 0.0
     assert got[np.setdiff1d(np.arange(40), compared)].max() < got[compared].min()
     with pytest.raises(ValueError, match="this ranker transposes"):
         EditDistanceRanker(pitches, list(range(40)), transpose=True).shift_free_scores(query)
@@ -424,3 +444,13 @@ def test_an_integer_array_of_pitches_reads_as_the_same_list():
     assert eighth_sequence([62, None, 64], [2, 5, 1]) == [2, 2, 4]
     with pytest.raises(ValueError, match="one duration per pitch"):
         letter_sequence(np.array([60, 62]), [1.0])
+
+
+def test_heard_spelling_takes_the_scale_with_fewest_accidentals_of_those_that_fit():
+    from modeling_irish.edit_distance import heard_spelling
+
+    # C D E F G A fit both C major and F major (no B nor Bb): C major, with no flat, wins, and
+    # an A#/Bb heard later is spelled as a sharp, on A (5); F major would read it as B (6)
+    assert heard_spelling([60, 62, 64, 65, 67, 69])[10] == 5
+    # with the Bb in the snippet only F major holds every note: the Bb is a B
+    assert heard_spelling([60, 62, 64, 65, 67, 69, 70])[10] == 6
