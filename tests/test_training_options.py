@@ -232,6 +232,19 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
 
 
 # ----- a fresh run into an earlier run's folder ---------------------------------------------------
+def test_latest_checkpoint_is_the_one_with_most_updates(tmp_path):
+    # step_10 sorts before step_2 as text; epoch_3 is named by its epoch, not its updates
+    for name, steps in (("step_2", 2), ("step_10", 10), ("epoch_3", 7)):
+        (tmp_path / name).mkdir()
+        common.write_json(
+            str(tmp_path / name / run_folder.TRAINING_STATE_FILE), {"completed_steps": steps}
+        )
+    (tmp_path / "step_30").mkdir()  # no training_state.json: not a checkpoint
+    (tmp_path / ".tmp-step_40").mkdir()  # a save that did not finish
+    assert run_folder.latest_checkpoint(str(tmp_path)) == str(tmp_path / "step_10")
+    assert run_folder.checkpoint_names(str(tmp_path)) == ["step_2", "epoch_3", "step_10"]
+
+
 def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears_that_run(
     reels_abc, cache_dir, tmp_path, capsys
 ):
