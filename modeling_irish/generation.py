@@ -46,6 +46,7 @@ from .generation_args import (
     bars_after_prompt,
     check_lengths,
     check_meter,
+    check_numbering,
     check_one_meter,
     check_prompt_scans,
     check_room,
@@ -376,11 +377,11 @@ class TuneGenerator:
                 another ``num_tunes`` gives others).
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
-                see `modeling_irish.threads`); ``None`` keeps torch's setting.
+                see `modeling_irish.threads`), at least 1; ``None`` keeps torch's setting.
             title: the ``T:`` of every tune; default ``"Generated reel 1"``, ``"... 2"``..., or
                 for a prompt with a ``T:`` its title (``"The Kesh, continued 1"``).
-            first_number: the ``X:`` (and default title number) of the first tune; the others
-                follow (a caller sampling in several batches numbers them through).
+            first_number: the ``X:`` (and default title number) of the first tune, at least 1;
+                the others follow (a caller sampling in several batches numbers them through).
         """
         check_sampling(num_tunes, temperature, top_k, top_p)
         if num_tunes > 1 and (temperature == 0 or top_k == 1):
@@ -390,6 +391,7 @@ class TuneGenerator:
             )  # fmt: skip
         check_lengths(num_bars, max_rows, min_bars)
         seed = check_seed(seed)
+        check_numbering(num_threads, first_number)
         with torch_threads(num_threads), _eval_mode(self.model):
             req = self._request(rhythm, meter, mode, key, unit_length, prompt)
             white = req.key.white
@@ -438,6 +440,10 @@ class TuneGenerator:
                 raise TypeError(f"rhythm must be a tune type such as 'jig', got {rhythm!r}")
             rhythm = rhythm.strip().lower() or None
         asked_rhythm = rhythm
+        if key is not None and not isinstance(key, (str, Key)):
+            raise TypeError(f"key must be a key such as 'D' or 'E dorian', got {key!r}")
+        if mode is not None and not isinstance(mode, str):
+            raise TypeError(f"mode must be a mode such as 'dorian', got {mode!r}")
         if isinstance(prompt, str) and not prompt.strip():
             prompt = None  # blank: a new tune, as "" (and the pipeline's blank input) is
         unit = check_unit_length(unit_length if unit_length is not None else "1/8")

@@ -23,6 +23,7 @@ __all__ = [
     "bars_after_prompt",
     "check_lengths",
     "check_meter",
+    "check_numbering",
     "check_one_meter",
     "check_prompt_scans",
     "DEFAULT_MAX_ROWS",
@@ -193,6 +194,28 @@ def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> 
         raise ValueError(
             "num_bars and max_rows are both None: nothing would steer the tunes to close, and "
             "they would be cut, unfinished, at the hard row limit; give either (or both)"
+        )
+
+
+def check_numbering(num_threads: int | None, first_number: int) -> None:
+    """Refuse, by name, a ``num_threads`` that is not a whole number >= 1 (or ``None``; torch
+    refused 0 with an error of its own) and a ``first_number`` below 1 (an ``X:`` number is
+    positive: abc2midi refuses ``X:-3``).
+
+    >>> check_numbering(None, 1)
+    >>> check_numbering(1, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: first_number must be at least 1 (the X: of the first tune), got 0
+    """
+    if num_threads is not None:
+        _check_number("num_threads", num_threads, whole=True)
+        if num_threads < 1:
+            raise ValueError(f"num_threads must be at least 1 (or None), got {num_threads}")
+    _check_number("first_number", first_number, whole=True)
+    if first_number < 1:
+        raise ValueError(
+            f"first_number must be at least 1 (the X: of the first tune), got {first_number}"
         )
 
 

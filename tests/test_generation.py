@@ -948,3 +948,22 @@ def test_a_prompt_that_opens_with_a_bar_line_gives_valid_tunes(generator, openin
     assert all(reread_music21(tune) for tune in tunes[::2])
     if shutil.which("abc2midi"):
         assert all(reread_abc2midi(tune) is True for tune in tunes[::2])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        # AttributeError: 'int' object has no attribute 'split'
+        ({"key": 5}, TypeError, "key must be a key such as 'D' or 'E dorian', got 5"),
+        ({"mode": 5}, TypeError, "mode must be a mode such as 'dorian', got 5"),
+        # torch's RuntimeError
+        ({"num_threads": 0}, ValueError, "num_threads must be at least 1 (or None), got 0"),
+        ({"num_threads": 1.5}, TypeError, "num_threads must be a whole number"),
+        # X:-3 was written, which abc2midi refuses
+        ({"first_number": -3}, ValueError, "first_number must be at least 1"),
+        ({"first_number": 0}, ValueError, "first_number must be at least 1"),
+    ],
+)
+def test_a_bad_key_thread_count_or_first_number_is_named(generator, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        generator.generate(1, num_bars=2, **kwargs)
