@@ -60,7 +60,8 @@ def repeats_balanced(tokens: Sequence[Any], meter: str | None) -> bool:
 
 
 def ends_on_tonic(tokens: Sequence[Any], key: Key) -> bool:
-    """Whether the last note (the lowest of a final chord) is the key's tonic.
+    """Whether the last note (the lowest of a final chord) is the key's tonic; rests after it
+    are passed over (a jig ending ``EDA, D2z ||`` ends on its D).
 
     >>> from tokenization.abc_parser import Token
     >>> ends_on_tonic([Token("note", "", 62, Fraction(1, 4))], Key("D", "major"))
@@ -81,8 +82,6 @@ def ends_on_tonic(tokens: Sequence[Any], key: Key) -> bool:
             return bool(chord) and min(chord) % 12 == key.tonic_pc
         elif tok.kind == "note":
             return tok.pitch % 12 == key.tonic_pc
-        elif tok.kind == "rest":
-            return False
     return False
 
 

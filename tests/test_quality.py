@@ -89,7 +89,10 @@ def test_histogram_distances_golden():
 def test_tonic_and_repeats():
     assert ends_on_tonic(body("GABc|d4|G4|]", key="G"), Key("G", "major"))
     assert not ends_on_tonic(body("GABc|d4|]", key="G"), Key("G", "major"))
-    assert not ends_on_tonic(body("GABc|z4|]", key="G"), Key("G", "major"))
+    assert not ends_on_tonic(body("GABc|z4|]", key="G"), Key("G", "major"))  # the last note: c
+    # a rest after the last note is passed over (it said False for a D jig ending on D)
+    assert ends_on_tonic(body("FAd|EDA, D2z||", "6/8", key="D"), Key("D", "major"))
+    assert ends_on_tonic(body("GABc|G4|z4|]", key="G"), Key("G", "major"))
     # the lowest note of a final chord, however it is written (it took the last written)
     assert ends_on_tonic(body("GABc|[CE]4|]"), Key("C", "major"))
     assert ends_on_tonic(body("GABc|[EC]4|]"), Key("C", "major"))
