@@ -123,13 +123,19 @@ def filter_logits(
     logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
 ) -> torch.Tensor:
     """Temperature, top-k and nucleus (top-p) filtering of ``(batch, vocab)`` scores; removed
-    entries become ``-inf``.
+    entries become ``-inf``. Any finite temperature is taken: a huge one flattens the allowed
+    scores towards a uniform draw (past float32's range, to exactly uniform), and masked
+    (``-inf``) entries stay ``-inf``, never NaN.
 
     >>> filter_logits(torch.tensor([[0.0, 1.0, 2.0]]), top_k=2).isinf().tolist()
     [[True, False, False]]
+    >>> filter_logits(torch.tensor([[1.0, 2.0, float("-inf")]]), temperature=1e300).tolist()
+    [[0.0, 0.0, -inf]]
     """
     if temperature != 1.0:
-        logits = logits / max(temperature, 1e-6)
+        # a temperature above float32's range divides as inf, and -inf / inf is NaN
+        scaled = logits / max(temperature, 1e-6)
+        logits = torch.where(logits.isfinite(), scaled, logits)
     if top_k and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -371,7 +377,8 @@ class TuneGenerator:
                 ``num_bars`` and ``max_rows`` may not both be ``None``.
             min_bars: fewest bars before the model may end a tune by itself.
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
-                allowed token; top_k 0 and top_p 1 are off).
+                allowed token, any finite one is taken: a huge one draws the allowed tokens
+                near uniformly; top_k 0 and top_p 1 are off).
             seed: seed of the `torch.Generator`, ``0 <= seed < 2**64``: the same seed and
                 ``num_tunes`` give the same tunes (the tunes of a batch are drawn together, so
                 another ``num_tunes`` gives others).

@@ -240,6 +240,23 @@ def test_filter_logits_top_p_keeps_the_nucleus():
     assert (~filter_logits(logits, top_k=3).isinf()).sum() == 3
 
 
+@pytest.mark.parametrize("temperature", [1e39, 1e300, 1.7e308])
+def test_a_huge_temperature_samples_near_uniformly(generator, model_dir, temperature, capsys):
+    """Above float32's range the logits were divided by inf, and the masked ones (-inf) became
+    NaN: torch.multinomial's RuntimeError, a traceback from the command line."""
+    from modeling_irish.cli import main
+
+    logits = torch.tensor([[1.0, 5.0, float("-inf")]])
+    flat = filter_logits(logits, temperature=temperature)
+    assert flat.softmax(-1).tolist() == [[0.5, 0.5, 0.0]]
+    tunes = generator.generate(4, rhythm="jig", num_bars=4, seed=0, temperature=temperature)
+    assert all(t.valid for t in tunes), [t.errors for t in tunes]
+    argv = ["--model", model_dir, "--temperature", str(temperature), "--num-tunes", "1"]
+    assert main(["generate", *argv, "--num-bars", "4"]) == 0
+    assert "X:1" in capsys.readouterr().out
+    assert main(["evaluate-generation", *argv, "--num-bars", "4", "--no-readers", "--json"]) == 0
+
+
 def test_cli_generate_render_and_evaluate(generator, tmp_path, capsys):
     import argparse
     import json
