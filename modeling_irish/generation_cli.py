@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING
 
 from .cli import (
@@ -237,11 +237,24 @@ def _batch_seed(seed: int, batch: int) -> int:
     return int(np.random.SeedSequence([seed, batch]).generate_state(1)[0])
 
 
-def _sample_all(args: argparse.Namespace, generator, prompt: str | None = None):
-    """Every tune asked for, in batches of ``--batch-size`` (yielded as each batch is done)."""
-    for batch, start in enumerate(range(0, args.num_tunes, args.batch_size)):
+def _sample_all(args: argparse.Namespace, generator, prompt: str | None = None) -> Iterator:
+    """Every tune asked for, in batches of ``--batch-size``: the first batch is sampled before
+    this returns, so that a refused request (key, prompt, meter, room...) raises here, before
+    anything is written; the others as the iterator returned reaches them."""
+
+    def batch(index: int, start: int) -> list:
         size = min(args.batch_size, args.num_tunes - start)
-        yield from _sample(args, generator, prompt, size, _batch_seed(args.seed, batch), start + 1)
+        return _sample(args, generator, prompt, size, _batch_seed(args.seed, index), start + 1)
+
+    starts = range(0, args.num_tunes, args.batch_size)
+    first = batch(0, 0)
+
+    def tunes() -> Iterator:
+        yield from first
+        for index, start in enumerate(starts[1:], 1):
+            yield from batch(index, start)
+
+    return tunes()
 
 
 def _sample(

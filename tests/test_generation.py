@@ -492,6 +492,30 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--key", "H#"], "H#"),
+        (["--prompt", "PROMPT"], "the prompt does not scan in 6/8"),
+        (["--max-rows", "20"], "max_rows=20 is too small"),
+    ],
+)
+def test_cli_a_request_refused_by_the_generator_leaves_no_empty_out_folder(
+    model_dir, tmp_path, capsys, extra, said
+):
+    """The generator's checks ran only once the (lazy) sampling was read, after the folder was
+    made: exit 2 and an empty --out left behind."""
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text("X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA A|d\n")
+    out = tmp_path / "out"
+    extra = [str(prompt) if arg == "PROMPT" else arg for arg in extra]
+    assert main(["generate", "--model", model_dir, "--out", str(out), *extra]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
     "text, message",
     [
         ("", "is empty"),
