@@ -262,12 +262,14 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     """Refuse a prompt (`prompt_tokens`) with a bar no continuation can mend: a full bar too
     long or too short, a short bar before a repeat that goes back to a full one, an empty bar
     before ``:|`` or ``|1``... (`validate_tune`'s errors at a place in the prompt; what only the
-    rest of the tune can settle, an open repeat or a pickup's complement, is left to it).
+    rest of the tune can settle, an open repeat or a pickup's complement, is left to it: its
+    last bar is not the tune's, so a prompt that is only a pickup, ``A|``, is one).
     Constrained sampling keeps the bars it writes inside the meter, but every tune continuing
     such a prompt would still be invalid.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|AB").tokens, "6/8")
+    >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nD|").tokens, "6/8")
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nGAG GAB|AB A|d").tokens, "6/8")
     Traceback (most recent call last):
     ...
@@ -275,7 +277,8 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     """
     if not tokens:
         return
-    placed = [e for e in validate_tune(tokens, meter).errors if re.match(r"token \d+: ", e)]
+    errors = validate_tune(tokens, meter, goes_on=True).errors
+    placed = [e for e in errors if re.match(r"token \d+: ", e)]
     if not placed:
         return
     problem = placed[0].split(": ", 1)[1]

@@ -225,7 +225,7 @@ class _Checker:
         return bool(ok)
 
 
-def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
+def validate_tune(tokens: list[Any], meter: str | None, goes_on: bool = False) -> TuneValidity:
     """Check that parser tokens form a tune that scans: every bar lasts the meter (a pickup
     with its complementary last bar), tuplets and chords close inside bars, ties join equal
     pitches, repeats and endings are balanced, and the tune ends with a bar line.
@@ -235,6 +235,9 @@ def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
     back (``:|``, ``:|:``, the first ending's ``:|2``) is the complement of the pickup the
     repeat starts with, or a full bar when it starts with a full one; the last bar is the
     complement of the tune's pickup (the tune is played round again).
+
+    ``goes_on``: the tokens are a prompt that the tune continues, so their last bar is not the
+    tune's last (a prompt that is only a pickup, ``A|``, is a pickup; `check_prompt_scans`).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\n|:CDEF|1G4:|2c4|]").tokens, "2/4").ok
@@ -253,7 +256,7 @@ def validate_tune(tokens: list[Any], meter: str | None) -> TuneValidity:
         return TuneValidity(False, ["empty tune"])
     checker = _Checker(bar)
     for i, tok in enumerate(tokens):
-        checker.token(i, tok, i == len(tokens) - 1)
+        checker.token(i, tok, i == len(tokens) - 1 and not goes_on)
     if tokens[-1].kind != "bar":
         checker.errors.append("the tune does not end with a bar line")
     if checker.tie_pitch is not None:

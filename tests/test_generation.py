@@ -602,9 +602,25 @@ def test_a_prompt_with_a_long_pickup_is_continued(generator, meter, incipit):
 
 
 @pytest.mark.parametrize(
+    "meter, body", [("6/8", "A|"), ("3/4", "GAB|"), ("6/8", "|:A|"), ("4/4", "z2 DE|")]
+)
+def test_a_prompt_that_is_only_a_pickup_is_continued(generator, meter, body):
+    """Its only bar was read as the tune's last, not as a pickup: 'bar 1 lasts 1, not 6'."""
+    from modeling_irish.constraints import validate_tune
+    from tokenization.abc_parser import parse_abc
+
+    tunes = generator.generate(8, prompt=f"X:1\nM:{meter}\nL:1/8\nK:D\n{body}", num_bars=4)
+    for tune in tunes:
+        assert tune.valid, tune.errors
+        written = validate_tune(parse_abc(tune.abc).tokens, meter)
+        assert written.ok and written.pickup, written.errors
+
+
+@pytest.mark.parametrize(
     "body, said",
     [
         ("|:GAG GAB|ABA A|d", "bar 2 lasts 4, not 6"),  # a short full bar
+        ("A|dfa agf|AB|", "bar 2 lasts 2, not 6"),  # a short bar before a plain bar line
         ("|:GAG GABc|ABA ABd|", "bar 1 lasts 7, not 6"),  # a long one
         (":|GAG GAB|", "empty bar before ':|'"),
         ("|:GAG GAB:|gfg gfe:|", "unbalanced ':|' (after the first part a ':|' or '|1' needs"),
