@@ -258,6 +258,10 @@ def check_one_meter(prompt: Any) -> None:
         )
 
 
+#: How `validate_tune` begins the problems of a prompt's bars (its length, repeats, endings).
+_SCAN_PROBLEMS = ("bar ", "empty bar", "unbalanced", "unsupported bar", "last bar")
+
+
 def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     """Refuse a prompt (`prompt_tokens`) with a bar no continuation can mend: a full bar too
     long or too short, a short bar before a repeat that goes back to a full one, an empty bar
@@ -265,7 +269,9 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     rest of the tune can settle, an open repeat or a pickup's complement, is left to it: its
     last bar is not the tune's, so a prompt that is only a pickup, ``A|``, is one).
     Constrained sampling keeps the bars it writes inside the meter, but every tune continuing
-    such a prompt would still be invalid.
+    such a prompt would still be invalid. A tie, chord or tuplet that `validate_tune` refuses
+    (a tied chord, a tie to another pitch) is refused for what it is, not as a bar that does
+    not scan.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|AB").tokens, "6/8")
@@ -282,6 +288,16 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     if not placed:
         return
     problem = placed[0].split(": ", 1)[1]
+    if problem == "tie after chord_end":
+        raise ValueError(
+            "the prompt ties a chord ([DF]2-[DF]): a tie after a chord is not supported (a tie "
+            "joins one note to the next note, of the same pitch); untie the chord or tie single "
+            "notes"
+        )
+    if not problem.startswith(_SCAN_PROBLEMS):  # ties, chords, tuplets: no question of bars
+        raise ValueError(
+            f"the prompt cannot be continued: {problem}; every tune continuing it would be invalid"
+        )
     if problem.startswith("unbalanced"):  # valid ABC that abc2midi, and so the sampler, refuse
         problem += (
             " (after the first part a ':|' or '|1' needs its '|:', as abc2midi reads repeats; "

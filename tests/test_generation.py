@@ -644,6 +644,20 @@ def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
         generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{ok}", seed=0, num_bars=4)
 
 
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        ("[DF]2-[DF] d2A|", "the prompt ties a chord ([DF]2-[DF]): a tie after a chord is not"),
+        ("D-[DF] d2A|", "the prompt cannot be continued: tie to a different pitch"),
+    ],
+)
+def test_a_prompt_tie_the_grammar_refuses_is_named_not_said_not_to_scan(generator, body, said):
+    """It said 'the prompt does not scan in 6/8: tie after chord_end', yet its bars fit."""
+    with pytest.raises(ValueError, match=re.escape(said)) as refused:
+        generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:D\n{body}", seed=0)
+    assert "scan" not in str(refused.value)
+
+
 def test_a_prompt_in_another_meter_is_refused(generator):
     prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
     with pytest.raises(ValueError, match="the prompt is in 6/8"):
