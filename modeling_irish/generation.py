@@ -355,8 +355,11 @@ class TuneGenerator:
         sampled (`ValueError` saying what is accepted).
 
         Args:
-            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...; default the prompt's,
-                else the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig), else reel).
+            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...). Default: for a
+                prompt, its ``R:``, or ``"unspecified"`` without one (what the model was
+                trained on for the corpus's tunes without ``R:``; written without ``R:``);
+                for a new tune, the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig;
+                ``"unspecified"`` for a meter of none), else reel.
             meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`); defaults to the
                 prompt's, else the usual meter of ``rhythm`` (`RHYTHM_METERS`). A prompt
                 without a meter (no ``M:``, or ``M:none``) needs one given.

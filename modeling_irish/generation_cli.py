@@ -97,7 +97,9 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rhythm",
         default=None,
-        help="tune type: reel, jig, slip jig... (the prompt's, else that of --meter, else reel)",
+        help="tune type: reel, jig, slip jig... (default: the prompt's R:, 'unspecified' for a "
+        "prompt without one, as the model was trained on tunes without R:; for a new tune, that "
+        "of --meter, else reel)",
     )
     parser.add_argument(
         "--meter",

@@ -658,6 +658,21 @@ def test_a_prompt_tie_the_grammar_refuses_is_named_not_said_not_to_scan(generato
     assert "scan" not in str(refused.value)
 
 
+def test_a_prompt_without_r_is_conditioned_on_unspecified_as_the_help_says(generator, capsys):
+    """The model was trained on "unspecified" for the corpus's tunes without R:, so such a
+    prompt is conditioned on it, and written without R:; the help said it fell back to the
+    meter's type, then reel."""
+    from modeling_irish.cli import main
+
+    (tune,) = generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|", num_bars=4)
+    assert tune.rhythm == "unspecified" and "\nR:" not in tune.abc
+    assert "T:Generated tune 1\n" in tune.abc
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "'unspecified' for a prompt without one" in said
+
+
 def test_a_prompt_in_another_meter_is_refused(generator):
     prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
     with pytest.raises(ValueError, match="the prompt is in 6/8"):
