@@ -307,7 +307,8 @@ class TuneConstraint:
     Args:
         tables: the batch's `ConstraintTables`.
         num_bars: bars after which the tune is steered to its close (``None``: no target).
-        max_rows: soft cap on the rows; the tune is steered to close before it.
+        max_rows: soft cap on the rows (``<start>`` and ``<end>`` counted); the tune is
+            steered to close before it (`_should_close`).
         min_bars: fewest full bars before the tune may stop by itself.
 
     Example:
@@ -331,6 +332,8 @@ class TuneConstraint:
         self.tracker = MeasureTracker(tables.bar_eighths)
         self.sections = _Sections()
         self.rows = self.bars_done = self.bars_seen = 0
+        #: rows at the last bar line, and the most rows a bar has taken (its bar line included)
+        self.bar_start_rows = self.widest_bar = 0
         self.pickup = Fraction(0)
         self.closing = self.must_end = self.endable = self.done = self.truncated = False
         self.tie_main: int | None = None
@@ -413,7 +416,11 @@ class TuneConstraint:
                     add(final, text)
         else:
             can_end = self.bars_done + 1 >= self.min_bars
+            # closing in a first ending: this bar is its last (`_bars_to_close` counts on it)
+            last_ending_bar = self.closing and sections.ending == 1 and jump in tables.good
             for text in sections.bars(False, False):
+                if text == "|" and last_ending_bar:
+                    continue
                 if text in JUMP_BARS:
                     if self._continues(jump, text):
                         add(jump, text)
@@ -505,6 +512,8 @@ class TuneConstraint:
 
     def _push_bar(self, text: str) -> None:
         bar, length = self.tables.bar, self.tracker.offset
+        self.widest_bar = max(self.widest_bar, self.rows - self.bar_start_rows)
+        self.bar_start_rows = self.rows
         self.tie_ok = False
         first = self.bars_seen == 0 and length > 0
         if length > 0:
@@ -543,12 +552,29 @@ class TuneConstraint:
         self._plan()
 
     def _should_close(self) -> bool:
+        """Whether to close from here: ``num_bars`` reached, or one more bar and the bars that
+        would then close the tune (`_bars_to_close`) could pass ``max_rows``, each bar judged as
+        wide as the widest so far and at least a bar of eighth notes with its bar line (the
+        ``<start>`` and ``<end>`` rows counted). Bars no wider than that never pass it."""
         if self.num_bars and self.bars_done + 1 >= self.num_bars:
             return True
         if self.max_rows:
-            per_bar = self.rows / max(self.bars_done, 1)
-            return self.rows + (2 * MAX_ENDING_BARS + 1) * per_bar + 8 >= self.max_rows
+            per_bar = max(self.widest_bar, self.tables.bar_eighths + 1)
+            return self.rows + 2 + self._bars_to_close() * per_bar > self.max_rows
         return False
+
+    def _bars_to_close(self) -> int:
+        """Most bars the tune takes to close if it writes one more bar before it starts closing:
+        in a first ending, that bar, the rest of the ending (closed at once by closing) and a
+        second ending as long; in a second ending, the bars it still needs; else that bar may
+        open a repeat or a first ending, so a bar before ``|1``, a one-bar first ending and a
+        second ending follow, after a bar completing a short one (a tune with a pickup)."""
+        s = self.sections
+        if s.ending == 1:
+            return s.ending1_bars + (4 if s.ending1_bars + 1 < MAX_ENDING_BARS else 2)
+        if s.ending == 2 and s.ending1_bars - s.ending2_bars > 1:
+            return s.ending1_bars - s.ending2_bars
+        return 1 + (4 if self.pickup else 2)
 
 
 def build_main_mask(tables: ConstraintTables, key: tuple) -> np.ndarray:

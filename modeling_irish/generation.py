@@ -374,9 +374,15 @@ class TuneGenerator:
                 A tie at its end goes on to the first sampled note (the same pitch).
             num_bars: bars after which the tune is steered to close (repeats, final bar); a
                 prompt of as many bars or more is continued and closed after its last bar.
-            max_rows: soft row cap, the prompt's rows included (the tune closes before it); it
-                must leave room for four bars of eighth notes after the prompt. Twice it is a
-                hard limit: a tune still open there is cut (``truncated``, not ``valid``).
+            max_rows: soft cap on the rows (`GeneratedTune.rows`, the prompt's and ``<start>``
+                and ``<end>`` included): the tune is steered to close before it, judging the
+                bars to come as wide as its widest so far (at least a bar of eighth notes), so
+                only closing bars wider than those take a tune past it. It must leave room for
+                five bars of eighth notes after the prompt (with their bar lines, an opening
+                one, ``<start>`` and ``<end>``: `check_room`), so that a tune of eighth notes
+                without a pickup gets four bars (with fewer, ``min_bars`` yields to the cap).
+                Twice it is a hard limit: a tune still open there is cut (``truncated``, not
+                ``valid``).
                 ``num_bars`` and ``max_rows`` may not both be ``None``.
             min_bars: fewest bars before the model may end a tune by itself.
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest

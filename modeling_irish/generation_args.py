@@ -315,17 +315,24 @@ DEFAULT_MAX_ROWS = 600
 #: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
 #: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).
 _ROOM_BARS = 4
+#: Rows besides the bars': an opening bar line, ``<start>`` and ``<end>``.
+_ROOM_EXTRA = 3
 
 
 def check_room(max_rows: int | None, meter: str, bar_eighths: Fraction, prompt_rows: int) -> None:
-    """Refuse a ``max_rows`` too small to finish a tune in ``meter`` (`_ROOM_BARS` bars of eighth
-    notes and their bar lines, after the prompt's rows, which count towards it)."""
-    least = prompt_rows + math.ceil(_ROOM_BARS * (bar_eighths + 1))
+    """Refuse a ``max_rows`` too small to finish a tune in ``meter``: the least with which a new
+    tune of eighth notes without a pickup gets `_ROOM_BARS` bars and stays under the cap
+    (`TuneConstraint._should_close` keeps room for one more bar and up to two closing bars
+    after bar `_ROOM_BARS` - 2: `_ROOM_BARS` + 1 bars of eighth notes with their bar lines), an
+    opening bar line and the ``<start>`` and ``<end>`` rows, after the prompt's rows."""
+    least = prompt_rows + _ROOM_EXTRA + math.ceil((_ROOM_BARS + 1) * (bar_eighths + 1))
     if max_rows is not None and max_rows < least:
         after = f" after the prompt's {prompt_rows} rows" if prompt_rows else ""
         default = max_rows != DEFAULT_MAX_ROWS and least <= DEFAULT_MAX_ROWS
         raise ValueError(
             f"max_rows={max_rows} is too small to finish a tune in {meter}: give at least "
-            f"{least} (room for {_ROOM_BARS} bars of eighth notes and their bar lines{after})"
+            f"{least} (room for {_ROOM_BARS + 1} bars of eighth notes and their bar lines, an "
+            f"opening one, <start> and <end>{after}: a tune of eighth notes then gets "
+            f"{_ROOM_BARS} bars within it)"
             + (f", or leave the default {DEFAULT_MAX_ROWS}" if default else "")
         )

@@ -127,9 +127,10 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "--max-rows",
         type=positive_int,
         default=DEFAULT_MAX_ROWS,
-        help="rows before which the tune closes (the prompt's included; at least room for "
-        "four bars of eighth notes after it); one still open at twice that is cut and reported as "
-        "truncated (invalid)",
+        help="rows before which the tune is steered to close (the prompt's, <start> and <end> "
+        "included; only closing bars wider than the tune's widest so far pass it; at least "
+        "room for five bars of eighth notes after the prompt, so that a tune gets four); one "
+        "still open at twice that is cut and reported as truncated (invalid)",
     )
     parser.add_argument(
         "--temperature",

@@ -413,7 +413,7 @@ def test_a_prompt_whose_open_bar_is_already_too_long_is_a_dead_end(tiny_generato
         "may not fit 4/4"
     )  # stuck before sampling anything: the 10 rows are the prompt's notes
     # unconstrained, the same prompt is continued (the grammar is what has no way out)
-    (free,) = tiny_generator.generate(1, prompt=prompt, num_bars=4, max_rows=50, constrained=False)
+    (free,) = tiny_generator.generate(1, prompt=prompt, num_bars=4, max_rows=60, constrained=False)
     assert free.abc.count("FAdAFAdAdA") == 1 and not free.valid
     # and a prompt two eighths shorter still has a way to close its bar
     (fits,) = tiny_generator.generate(1, prompt=prompt[:-2], num_bars=2, seed=0)
@@ -431,3 +431,40 @@ def test_a_bar_line_before_the_first_note_is_accepted(opening):
 def test_a_jump_ending_or_final_bar_before_the_first_note_is_not(opening):
     tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{opening}GAG GAB|ABA ABd|]")
     assert "token 0: empty bar" in " ".join(validate_tune(tune.tokens, "6/8").errors)
+
+
+@pytest.mark.parametrize("meter", ["4/4", "6/8", "9/8", "2/4", "3/4"])
+def test_a_row_cap_closes_a_tune_of_eighth_notes_before_it(vocab, meter):
+    """At the least max_rows `check_room` accepts, a tune of eighth notes (any bar lines, pickups
+    and endings) closes within the cap, and after four bars when it has no pickup: the estimate
+    (rows per bar so far, five bars reserved) closed such tunes after 2 bars, and ones that
+    went into endings ran to 54 rows of 36."""
+    from modeling_irish.generation_args import check_room
+
+    tables = ConstraintTables(vocab, meter)
+    max_rows = next(n for n in range(1, 200) if _room_ok(check_room, n, meter, tables))
+    eighth, note = vocab.id("dur", "1"), vocab.id("main", "pitch60")
+    rng = random.Random(meter)
+    for trial in range(40):
+        c = TuneConstraint(tables, num_bars=None, max_rows=max_rows, min_bars=4)
+        tokens = []
+        while True:
+            main_key, _ = c.keys()
+            allowed = build_main_mask(tables, main_key)
+            if allowed[2] and not allowed[note] and main_key[0] == "end":
+                break
+            choices = [i for i in [note, *tables.bar_id.values()] if allowed[i]]
+            m = rng.choice(choices)
+            tokens.append(c.push(m, eighth if m == note else 0))
+        result = validate_tune(tokens, meter)
+        assert result.ok, (trial, result.errors)
+        assert len(tokens) + 2 <= max_rows, (trial, len(tokens))
+        assert result.pickup or result.bars >= 4, (trial, result.bars)
+
+
+def _room_ok(check_room, max_rows, meter, tables) -> bool:
+    try:
+        check_room(max_rows, meter, tables.bar_eighths, 0)
+    except ValueError:
+        return False
+    return True

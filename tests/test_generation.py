@@ -763,10 +763,10 @@ def test_the_exit_status_is_in_the_generate_help(capsys):
 @pytest.mark.parametrize(
     "rhythm, prompt, least",
     [
-        ("reel", None, 36),  # 4 bars of 8 eighth notes and a bar line
-        ("slip jig", None, 40),
-        ("polka", None, 20),
-        ("jig", "X:1\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG", 38),  # the prompt's 10 rows more
+        ("reel", None, 48),  # 5 bars of 8 eighth notes and a bar line, |:, <start>, <end>
+        ("slip jig", None, 53),
+        ("polka", None, 28),
+        ("jig", "X:1\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG", 48),  # the prompt's 10 rows more
     ],
 )
 def test_a_row_cap_too_small_to_finish_a_tune_is_refused(
@@ -776,7 +776,7 @@ def test_a_row_cap_too_small_to_finish_a_tune_is_refused(
 
     # --max-rows 5 cut every tune mid-bar, and the command said 0
     said = f"max_rows={least - 1} is too small to finish a tune in {RHYTHM_METERS[rhythm]}: "
-    with pytest.raises(ValueError, match=re.escape(f"{said}give at least {least} (room for 4")):
+    with pytest.raises(ValueError, match=re.escape(f"{said}give at least {least} (room for 5")):
         generator.generate(1, rhythm=rhythm, prompt=prompt, max_rows=least - 1)
     tunes = generator.generate(32, rhythm=rhythm, prompt=prompt, max_rows=least, seed=1)
     assert all(t.valid and not t.truncated for t in tunes), [t.errors for t in tunes]
@@ -789,10 +789,10 @@ def test_a_row_cap_too_small_to_finish_a_tune_is_refused(
 def test_a_prompt_too_long_for_the_default_row_cap_is_not_told_to_leave_the_default(generator):
     prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:" + "GAG GAB|" * 100
     with pytest.raises(
-        ValueError, match=r"max_rows=600 is too small .* after the prompt's \d+ rows\)$"
+        ValueError, match=r"max_rows=600 is too small .* after the prompt's \d+ rows: [^,]*\)$"
     ):
         generator.generate(1, prompt=prompt)
-    with pytest.raises(ValueError, match=r"give at least 28 .*, or leave the default 600$"):
+    with pytest.raises(ValueError, match=r"give at least 38 .*, or leave the default 600$"):
         generator.generate(1, rhythm="jig", max_rows=20)
 
 
