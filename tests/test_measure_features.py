@@ -203,3 +203,65 @@ def test_vocab_order_does_not_depend_on_set_order():
     values = ["12/8", "3/2", "6/8", "3/4", "2/2", "4/4"]
     orders = {tuple(sorted(p, key=value_sort_key)) for p in (values, values[::-1])}
     assert orders == {("3/4", "6/8", "2/2", "4/4", "12/8", "3/2")}
+
+
+# The header's meter columns (reference-measurenote.md 2.3, features 16-19): numerator and
+# denominator as written, compound when the numerator is 6, 9 or 12 (the beat is a dotted note
+# divided in three) and triple when the bar holds three beats: simple triple 3/x, and 9/8, three
+# dotted quarters. 12/8 is compound quadruple (four dotted quarters), 6/8 compound duple, and
+# 2/2 (`C|`) and 4/4 (`C`) simple duple and quadruple.
+@pytest.mark.parametrize(
+    ("meter", "numer", "denom", "compound", "triple"),
+    [
+        ("2/4", "2", "4", "False", "False"),
+        ("3/4", "3", "4", "False", "True"),
+        ("4/4", "4", "4", "False", "False"),
+        ("C", "4", "4", "False", "False"),
+        ("C|", "2", "2", "False", "False"),
+        ("3/8", "3", "8", "False", "True"),
+        ("3/2", "3", "2", "False", "True"),
+        ("6/8", "6", "8", "True", "False"),
+        ("9/8", "9", "8", "True", "True"),
+        ("12/8", "12", "8", "True", "False"),
+        ("none", "none", "none", "False", "False"),
+    ],
+)
+def test_header_meter_columns(meter, numer, denom, compound, triple):
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\nC")
+    values = dict(zip(FEATURE_NAMES[-11:], HeaderInfo.from_tune(tune).values()))
+    assert (values["numer"], values["denom"]) == (numer, denom)
+    assert (values["is_compound"], values["is_triple"]) == (compound, triple)
+
+
+# The beat flags of one bar of eighth notes (reference-measurenote.md 2.3, features 7-8): beats
+# on every denominator unit in simple meters (2/4 -> 0 2, 3/4 -> 0 2 4, 2/2 -> 0 4, 3/8 -> every
+# eighth), on every dotted quarter (three eighths) in compound ones, and a mid-bar point only in
+# the four-beat meters, at half the bar: 4/4 -> 4, 12/8 -> 6.
+@pytest.mark.parametrize(
+    ("meter", "onbeats", "middles"),
+    [
+        ("2/4", [0, 2], []),
+        ("3/4", [0, 2, 4], []),
+        ("4/4", [0, 2, 4, 6], [4]),
+        ("2/2", [0, 4], []),
+        ("3/8", [0, 1, 2], []),
+        ("3/2", [0, 4, 8], []),
+        ("6/8", [0, 3], []),
+        ("9/8", [0, 3, 6], []),
+        ("12/8", [0, 3, 6, 9], [6]),
+    ],
+)
+def test_beat_flags_across_meters(meter, onbeats, middles):
+    header = HeaderInfo("C major", "C", "major", 0, meter, "unspecified")
+    length = int(bar_length_in_eighths(meter))
+    rows = tune_to_rows([note(72)] * length + [bar()], header)
+    # row i predicts the note at offset i eighths (row `length` predicts the bar line)
+    bar_rows = rows.position_rows[:length]
+    assert [p[2] for p in bar_rows] == [str(i) for i in range(length)]
+    assert [i for i, p in enumerate(bar_rows) if p[3] == "True"] == onbeats
+    assert [i for i, p in enumerate(bar_rows) if p[4] == "True"] == middles
+    # the bar line sits at the bar's end, no beat; the next bar starts on one
+    assert rows.position_rows[length][3:] == ("False", "False")
+    assert rows.position_rows[length + 1][3] == "True"
