@@ -265,3 +265,15 @@ def test_beat_flags_across_meters(meter, onbeats, middles):
     # the bar line sits at the bar's end, no beat; the next bar starts on one
     assert rows.position_rows[length][3:] == ("False", "False")
     assert rows.position_rows[length + 1][3] == "True"
+
+
+@pytest.mark.parametrize("field", ["R: Reel", "R:REEL", "R:reel ", "R:  rEeL"])
+def test_rhythm_is_read_case_insensitively(field):
+    # a tune type is a word, not a name: `R: Reel` and `R:REEL` are the same reel, and rows of
+    # one type must share one rhythm value (reference-measurenote.md 2.3, feature 12)
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc(f"X:1\n{field}\nM:4/4\nL:1/8\nK:C\nC")
+    header = HeaderInfo.from_tune(tune)
+    assert header.rhythm == "reel"
+    assert tune_to_rows([note(72)], header).header[3] == "reel"
