@@ -277,3 +277,26 @@ def test_rhythm_is_read_case_insensitively(field):
     header = HeaderInfo.from_tune(tune)
     assert header.rhythm == "reel"
     assert tune_to_rows([note(72)], header).header[3] == "reel"
+
+
+def test_double_repeats_restart_the_section_index():
+    # `:|:` and `::` end one repeated section and start the next (ABC 2.1 4.8): like `|:`, they
+    # restart m_idx at 0 (MeasureTracker's docstring), while the measure group keeps counting
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc("X:1\nM:2/4\nL:1/8\nK:C\n|:C4|D4:|:E4|F4::G4|A4|]")
+    rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
+    after_bars = [
+        (tok[0], pos[0], m)
+        for tok, pos, m in zip(rows.token_rows, rows.position_rows, rows.measure_numbers)
+        if tok[0] in ("|:", "|", ":|:", "|]")
+    ]
+    assert after_bars == [
+        ("|:", "0", 0),
+        ("|", "1", 1),
+        (":|:", "0", 2),  # the written `:|:`
+        ("|", "1", 3),
+        (":|:", "0", 4),  # `::`, read as `:|:`
+        ("|", "1", 5),
+        ("|]", "2", 6),
+    ]
