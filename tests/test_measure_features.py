@@ -300,3 +300,17 @@ def test_double_repeats_restart_the_section_index():
         ("|", "1", 5),
         ("|]", "2", 6),
     ]
+
+
+def test_six_tuplet_defaults_to_six_in_the_time_of_two():
+    # ABC 2.1 4.13: `(6` is 6 notes in the time of 2 in every meter; only (5, (7, (9 take q=3
+    # in compound meter
+    assert tuplet_factor("(6") == Fraction(2, 6)
+    assert tuplet_factor("(6", compound=True) == Fraction(2, 6)
+    assert tuplet_factor("(5", compound=True) == Fraction(3, 5)
+    # in 6/8, six sixteenths under (6 take the time of two sixteenths: one eighth
+    tracker = MeasureTracker(Fraction(6))
+    tracker.push(Tok("tuplet", "(6", None, tuplet_factor("(6", compound=True)))
+    for _ in range(6):
+        tracker.push(note(72, "1/2"))
+    assert tracker.position.m_offset == 1
