@@ -94,6 +94,14 @@ def test_broken_rhythm_local_factors():
     assert [d for _, d in notes("A>B C<D")] == ["3/16", "1/16", "1/16", "3/16"]
 
 
+def test_triple_broken_rhythm():
+    # ABC 2.1 4.4: `>>>` makes the first note double-double-dotted, 1 + 1/2 + 1/4 + 1/8 = 15/8
+    # of its length, and the second 1/8 of it (the pair keeps two units); `<<<` the reverse.
+    # With L:1/8 that is 15/64 and 1/64.
+    assert [d for _, d in notes("A>>>B A<<<B")] == ["15/64", "1/64", "1/64", "15/64"]
+    assert [d for _, d in notes("c2>>>d2")] == ["15/32", "1/32"]
+
+
 def test_broken_rhythm_across_chord():
     assert rows("[CE]>G A<[ce]") == [
         CS, n(60, "3/16"), n(64, "3/16"), CE, n(67, "1/16"), n(69, "1/16"),
