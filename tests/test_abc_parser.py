@@ -115,6 +115,19 @@ def test_ties_and_dotted_ties_carry_pitch_across_bar():
     ]  # fmt: skip
 
 
+def test_a_tie_into_a_chord_carries_the_accidental_across_the_bar():
+    # a tie joins two notes of one pitch, so the note the tie reaches keeps the sharp written
+    # before the bar line, inside a chord as outside (`^c-|c` above); the chord's other note
+    # and the untied `c` after the chord follow the new bar's key signature (ABC 2.1 4.2: an
+    # accidental holds to the end of its bar only)
+    assert rows("^c2-|[ce] c") == [
+        n(73, "1/4"), ("tie", "-", None, None), BAR, CS, n(73), n(76), CE, n(72),
+    ]  # fmt: skip
+    assert rows("[^ce]2-|[ce]") == [
+        CS, n(73, "1/4"), n(76, "1/4"), CE, ("tie", "-", None, None), BAR, CS, n(73), n(76), CE,
+    ]  # fmt: skip
+
+
 def test_a_tie_to_another_pitch_is_dropped_with_a_warning():
     # a tie joins notes of one pitch; O'Neill's writes slurs as `A3-B` (897 times)
     tune = parse_abc("X:1\nL:1/8\nK:C\nA3-B c2-|d2 [CE]2-E2 [CE]-D A-^A A-A|]")
