@@ -374,6 +374,17 @@ def test_error_positions(text, line, column, fragment):
     assert f"line {line}, column {column}" in str(err)
 
 
+def test_pitch_range_ends_at_midi_127():
+    # MIDI pitches run 0..127 (C = 60, c = 72, each ' an octave up): g'''' is 127, the highest,
+    # and ^g'''' (128) is the first pitch above it; C,,,,, is 0 and _C,,,,, (-1) below it
+    assert notes("g''''") == [(127, "1/8")]
+    assert notes("C,,,,,") == [(0, "1/8")]
+    for body, column in (("^g''''", 1), ("A _C,,,,,", 3), ("c''''''", 1)):
+        with pytest.raises(AbcParseError, match="outside the MIDI range") as info:
+            rows(body)
+        assert info.value.column == column and not info.value.internal
+
+
 def test_error_names_tune_by_x_and_line_offset():
     with pytest.raises(AbcParseError) as info:
         parse_abc("X:12\nK:C\nA@B", line_offset=100)
