@@ -299,6 +299,42 @@ def test_evaluate_module_refuses_no_queries_by_name(metric):
             m.compute(predictions=[], references=[] if config == "scores" else None)
 
 
+def test_evaluate_module_stays_usable_after_a_failed_call(metric):
+    # evaluate kept the feature format of a refused batch (index vs list of indices), and a
+    # failure inside the computation kept a file lock: every later call failed
+    m = metric.load(METRIC_PATH)
+    with pytest.raises(ValueError, match="expected format"):
+        m.compute(predictions=[[0.1, 0.9, 0.5], [0.3, 0.2, 0.1]], references=[[0, 2], 0])
+    assert m.compute(predictions=[[0.1, 0.9, 0.5]], references=[1])["mrr_at_20"] == 1.0
+    with pytest.raises(ValueError, match="outside the gallery"):
+        m.compute(predictions=[[0.1, 0.9, 0.5]], references=[[7]])
+    assert m.compute(predictions=[[0.1, 0.9, 0.5]], references=[[1]])["mrr_at_20"] == 1.0
+    with pytest.raises(ValueError, match="expected format"):
+        m.add_batch(predictions=[[0.1, 0.9, 0.5], [0.3, 0.2, 0.1]], references=[[0, 2], 0])
+    m.add_batch(predictions=[[0.1, 0.9, 0.5]], references=[2])
+    assert m.compute()["mean_rank"] == 2.0  # the refused batch was not kept
+    ranks = metric.load(METRIC_PATH, "ranks")
+    with pytest.raises(ValueError, match="whole numbers"):
+        ranks.compute(predictions=[1.5, 2])
+    assert ranks.compute(predictions=[1, 2])["mean_rank"] == 1.5
+
+
+def test_evaluate_module_names_misused_arguments(metric):
+    scores = metric.load(METRIC_PATH)
+    for call in (dict(predictions=[[0.1, 0.9]]), dict(references=[1])):
+        missing = "references" if "predictions" in call else "predictions"
+        with pytest.raises(ValueError, match=f"'scores' configuration needs both.*{missing}"):
+            scores.compute(**call)
+        with pytest.raises(ValueError, match="'scores' configuration needs both"):
+            scores.add_batch(**call)
+    ranks = metric.load(METRIC_PATH, "ranks")
+    with pytest.raises(ValueError, match="'ranks' configuration takes no references"):
+        ranks.compute(predictions=[1, 2], references=[0, 1])  # was silently ignored
+    with pytest.raises(ValueError, match="'ranks' configuration takes no references"):
+        ranks.add_batch(predictions=[1, 2], references=[0, 1])
+    assert ranks.compute(predictions=[1, 2])["queries"] == 2
+
+
 def test_evaluate_module_rejects_unknown_config(metric):
     with pytest.raises(KeyError):
         metric.load(METRIC_PATH, "nope")

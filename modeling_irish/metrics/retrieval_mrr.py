@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import datasets
@@ -42,11 +43,13 @@ Args:
     references (`list[int]` or `list[list[int]]`, `"scores"` only):
         for each query, the index of its correct gallery item, or a list of indices when several
         gallery items count as correct (e.g. settings of the same tune). Every row uses the same
-        form within one `compute` call.
+        form within one `compute` call. Required by `"scores"`; given to `"ranks"`, a
+        `ValueError` (they are not read there).
     k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k,
         whole numbers >= 1 (0 or 2.5 is a `ValueError`).
     mrr_k (`int`, *optional*, defaults to 20): cut-off of the MRR, a whole number >= 1; `None`
         for the plain MRR.
+A call that raises leaves the metric usable: a refused batch is not stored.
 Returns:
     `mrr_at_{mrr_k}` (`float`), `r_at_{k}` (`float`) for each k, `mean_rank` (`float`),
     `median_rank` (`float`), `queries` (`int`), and for `"scores"` also `gallery_size` (`int`).
@@ -93,12 +96,67 @@ class RetrievalMRR(evaluate.Metric):
             reference_urls=["https://en.wikipedia.org/wiki/Mean_reciprocal_rank"],
         )
 
+    def _check_inputs(self, predictions, references) -> None:
+        """Misuse refused by name, before `evaluate` stores anything (evaluate itself drops
+        the references of `"ranks"` unread, and fails on missing ones with a bare TypeError)."""
+        if self.config_name == "ranks":
+            if references is not None:
+                raise ValueError(
+                    "the 'ranks' configuration takes no references: pass the ranks as predictions"
+                )
+        elif (predictions is None) != (references is None):
+            missing = "references" if references is None else "predictions"
+            raise ValueError(
+                f"the 'scores' configuration needs both predictions and references; {missing} "
+                "is missing"
+            )
+
+    def _drop_empty_writer(self) -> None:
+        """Forget the feature format `evaluate` chose for a batch it then refused, when nothing
+        is stored yet, so that the next batch chooses again (evaluate keeps it: every later
+        batch of the other form was refused too)."""
+        if self.writer is not None and len(self.writer) == 0:
+            self.writer.close()
+            self.writer = None
+            self.buf_writer = None
+            self.selected_feature_format = None
+
+    def _discard_computed(self) -> None:
+        """After `_compute` failed: release and delete what `evaluate` read, as its own
+        success path does, so that the next `compute` starts afresh."""
+        self.data = None
+        for filelock, path in reversed(list(zip(self.filelocks or [], self.file_paths or []))):
+            if os.path.exists(path):
+                os.remove(path)
+            filelock.release()
+        self.filelocks = self.file_paths = None
+        self.buf_writer = None
+
+    def add_batch(self, *, predictions=None, references=None, **kwargs) -> None:
+        """`evaluate`'s add_batch; a refused batch leaves the metric as it was before it."""
+        self._check_inputs(predictions, references)
+        kwargs = kwargs if references is None else {**kwargs, "references": references}
+        try:
+            super().add_batch(predictions=predictions, **kwargs)
+        except BaseException:
+            self._drop_empty_writer()
+            raise
+
     def compute(self, *, predictions=None, references=None, **kwargs) -> Optional[dict]:
-        """`evaluate`'s compute, with an empty query list refused by name (evaluate itself
-        fails on one with a bare IndexError while inferring the features)."""
+        """`evaluate`'s compute, with an empty query list and misused arguments refused by
+        name (evaluate itself fails on no queries with a bare IndexError while inferring the
+        features). A call that fails leaves the metric usable: refused inputs are not stored,
+        and a failure in the computation discards the stored batches."""
         if predictions is not None and len(predictions) == 0:
             raise ValueError("no queries: predictions is empty (one entry per query is needed)")
-        return super().compute(predictions=predictions, references=references, **kwargs)
+        self._check_inputs(predictions, references)
+        try:
+            return super().compute(predictions=predictions, references=references, **kwargs)
+        except BaseException:
+            self._drop_empty_writer()
+            if self.data is not None:
+                self._discard_computed()
+            raise
 
     def _compute(self, predictions, references=None, k_values=(1, 5, 10), mrr_k=20):
         if self.config_name == "ranks":
