@@ -357,7 +357,10 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         "--protocol", choices=("known", "unseen"), default="known", help="Protocol."
     )
     parser.add_argument(
-        "--excerpt-notes", type=positive_int, default=30, help="Notes per query excerpt."
+        "--excerpt-notes",
+        type=non_negative_int,
+        default=30,
+        help="Notes per query excerpt (0: whole tunes, as training's --eval_excerpt_notes 0).",
     )
     parser.add_argument(
         "--seed", type=non_negative_int, default=0, help="Seed of the excerpt starts."

@@ -316,7 +316,10 @@ def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved
     corpus.write_text(text, encoding="utf-8")
     out = tmp_path / "tt"
     argv = _argv(str(corpus), cache_dir, out, "--task", "tune_title", "--max_train_steps", "2")
-    main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8"])
+    # whole tunes, in training and in the evaluation: the card's command said neither (it gave
+    # 30-note excerpts' figures, and evaluate-retrieval refused --excerpt-notes 0)
+    main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "0",
+                 "--eval_excerpt_notes", "0"])  # fmt: skip
     results = json.loads((out / "all_results.json").read_text())
     assert results["known_queries"] >= 1 and results["unseen_queries"] >= 1
     # the learning curve and the final figures are in train_log.jsonl, as for MeasureNote
@@ -324,14 +327,17 @@ def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved
     assert [(r["step"], "train_loss" in r) for r in log] == [(1, True), (2, True), (2, False)]
     assert log[-1]["known_mrr_at_20"] == results["known_mrr_at_20"]
     assert log[-1]["unseen_queries"] == results["unseen_queries"]
-    folder = out / "retrieval_eval"
-    assert "--queries DIR/retrieval_eval/known.abc" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "trained on whole tunes" in card and "0-note" not in card
+    assert "`known_*` = whole tunes of held-out settings" in card
+    command = re.search(r"`(irish-tune evaluate-retrieval [^`]*)`", card).group(1)
+    assert "--queries DIR/retrieval_eval/known.abc --protocol known" in command
     for protocol in ("known", "unseen"):
         capsys.readouterr()
-        queries = str(folder / f"{protocol}.abc")
-        assert cli(["evaluate-retrieval", "--model", str(out), "--train", str(folder / "train.abc"),
-                    "--queries", queries, "--protocol", protocol, "--json"]) == 0  # fmt: skip
+        run = command.replace("known", protocol).replace("DIR", str(out))
+        assert cli(run.split()[1:]) == 0  # the card's command, as a reader would run it
         metrics = json.loads(capsys.readouterr().out)
+        assert metrics["excerpt_notes"] == 0 and metrics["queries"] >= 1
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and key != "ms_per_query":
                 assert results[f"{protocol}_{key}"] == pytest.approx(value), (protocol, key)

@@ -278,6 +278,34 @@ def _size_name(args: argparse.Namespace) -> str:
     return f"{args.preset}, resized" if args.config_overrides else args.preset
 
 
+def _notes(count: int, template: str) -> str:
+    """``template`` with a note count, or "whole tunes" for 0 (``--crop_notes 0``,
+    ``--eval_excerpt_notes 0``).
+
+    >>> _notes(30, "random {}-note crops"), _notes(0, "random {}-note crops")
+    ('random 30-note crops', 'whole tunes')
+    """
+    return template.format(count) if count else "whole tunes"
+
+
+def retrieval_command(args: argparse.Namespace, folder: str = "DIR") -> str:
+    """The ``irish-tune evaluate-retrieval`` command that gives a tune-title run's ``known_*``
+    figures again: the run's excerpt length and seed, every other setting the command's
+    default (the model's cosine, excerpts cut as written), as the run scored them.
+
+    >>> retrieval_command(argparse.Namespace(eval_excerpt_notes=0)).split("--protocol ")[1]
+    'known --excerpt-notes 0 --seed 0 --json'
+    """
+    from training.train_tune_title import RETRIEVAL_EVAL_DIR, RETRIEVAL_EVAL_SEED
+
+    files = f"{folder}/{RETRIEVAL_EVAL_DIR}"
+    return (
+        f"irish-tune evaluate-retrieval --model {folder} --train {files}/train.abc "
+        f"--queries {files}/known.abc --protocol known --excerpt-notes "
+        f"{args.eval_excerpt_notes} --seed {RETRIEVAL_EVAL_SEED} --json"
+    )
+
+
 def write_tune_title_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
 ) -> None:
@@ -307,19 +335,19 @@ def write_tune_title_card(
     }
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
+    queries = _notes(args.eval_excerpt_notes, "{}-note excerpts")
     write_model_card(
         args.output_dir,
         title="Tune-title dual encoder for Irish traditional tunes in ABC",
         description=(
             f"A CLIP-shaped dual encoder ({tower} tune tower, {args.title_encoder} title tower) "
-            f"trained on random {args.crop_notes}-note crops "
+            f"trained on {_notes(args.crop_notes, 'random {}-note crops')} "
             f"with modeling-irish. {model.num_parameters():,} parameters. Retrieval metrics: "
-            "`known_*` = excerpts of held-out settings of training tunes against every training "
-            "title; `unseen_*` = excerpts of validation tunes against the validation titles. "
+            f"`known_*` = {queries} of held-out settings of training tunes against every training "
+            f"title; `unseen_*` = {queries} of validation tunes against the validation titles. "
             "The tunes they scored are in the training run's `retrieval_eval/` folder (not "
-            "uploaded); `irish-tune evaluate-retrieval --model DIR --train "
-            "DIR/retrieval_eval/train.abc --queries DIR/retrieval_eval/known.abc --protocol "
-            "known --json` (`unseen.abc`, `--protocol unseen`) gives the same figures again."
+            f"uploaded); `{retrieval_command(args)}` (`unseen.abc`, `--protocol unseen`) "
+            "gives the same figures again."
         ),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
         f"{_run_split_rule(args, data_report)}",

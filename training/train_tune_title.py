@@ -56,6 +56,9 @@ KNOWN_QUERIES_FILE = "known_queries.abc"
 #: Subfolder of the output folder holding the tunes of the final retrieval evaluation (kept out
 #: of the Hub upload: data, not the model).
 RETRIEVAL_EVAL_DIR = "retrieval_eval"
+#: Seed of the excerpt starts of the final retrieval evaluation; the model card's
+#: ``irish-tune evaluate-retrieval`` command passes it as ``--seed``.
+RETRIEVAL_EVAL_SEED = 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=30,
         help="Notes per query excerpt in the final retrieval evaluation (the issue's protocol: "
-        "30), whatever --crop_notes the model trained on.",
+        "30; 0 = whole tunes), whatever --crop_notes the model trained on.",
     )
     g.add_argument(
         "--retrieval_eval_queries",
@@ -464,8 +467,9 @@ def retrieval_results(
     validation tunes), against the training tunes the holdout leaves. They are scored from the
     files they are written to, OUTPUT_DIR/retrieval_eval/ (`train.abc`, `known.abc`,
     `unseen.abc`), so that `irish-tune evaluate-retrieval --model OUTPUT_DIR --train
-    .../train.abc --queries .../known.abc --protocol known` gives the same figures (all but
-    `ms_per_query`)."""
+    .../train.abc --queries .../known.abc --protocol known --excerpt-notes N --seed 0` (N:
+    `--eval_excerpt_notes`, 0 for whole tunes; `retrieval_command`, the model card's) gives the
+    same figures (all but `ms_per_query`)."""
     from modeling_irish.retrieval_evaluation import evaluate_retrieval
 
     n = args.retrieval_eval_queries
@@ -483,7 +487,7 @@ def retrieval_results(
             queries = os.path.join(folder, f"{name}.abc")
             _write_queries(queries, split, indices)
             metrics = evaluate_retrieval(
-                model, tokenizer, train, queries, name, args.eval_excerpt_notes
+                model, tokenizer, train, queries, name, args.eval_excerpt_notes, RETRIEVAL_EVAL_SEED
             )
             results.update(
                 {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
