@@ -186,7 +186,9 @@ FEW_NOTES = 8
 
 def run_identify(args: argparse.Namespace) -> int:
     """Print the top-k titles with their scores, one per line; for a file of several tunes,
-    each tune's list under its ``X:`` and ``T:`` lines."""
+    each tune's list under its ``X:`` and ``T:`` lines. Returns 0 when every tune is named, 1
+    when some of several (or, with ``--json``, the one tune) could not be; one tune that cannot
+    be named without ``--json`` raises its error (exit status 2, as usage errors)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     from .abc_sources import iter_raw_tunes, text_tunes

@@ -579,6 +579,29 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
         assert "--tokenizer is for an index without --model" in capsys.readouterr().err
 
 
+def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_path, capsys):
+    """The README's statuses: one tune's error is the answer (2, on stderr) unless --json, which
+    still prints its one object (1); in a file of several, 1 and the others named."""
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    query = tmp_path / "query.abc"
+    for tune, error in (("X:1\nT:Rests\nK:D\nz4|z4|\n", "only rests"),
+                        ("X:1\nT:Odd key\nK:Q\nDFA|\n", "cannot read key 'Q'")):  # fmt: skip
+        query.write_text(tune)
+        capsys.readouterr()
+        assert main(["identify", "--index", out, str(query)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and error in captured.err
+        assert main(["identify", "--index", out, str(query), "--json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["tunes"] == [] and error in data["failures"][0]["error"]
+        query.write_text(tune + "\n" + KNOWN[2])
+        assert main(["identify", "--index", out, str(query), "-k", "1"]) == 1
+        captured = capsys.readouterr()
+        assert "Reel 3" in captured.out and error in captured.err
+
+
 def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
