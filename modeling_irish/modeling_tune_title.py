@@ -1,6 +1,7 @@
 """Tune-title dual encoder: a MeasureNote tune tower and a MiniLM / char-GRU title tower (CLIP)."""
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
@@ -306,10 +307,13 @@ class TuneTitleTextModel(nn.Module):
 
     A frozen MiniLM's pooled outputs are cached per title string (they never change while it
     stays frozen), which makes training with a frozen title encoder as cheap as training the
-    projection alone. Whether it is frozen is the encoder's own `frozen` flag, whoever set it
-    (`set_frozen` here, which `TuneTitleModel.apply_freezes` calls with `config.freeze`, or
-    `encoder.set_frozen`); every change of it empties the cache, since the weights may have been
-    trained while it was unfrozen.
+    projection alone. Each title's vector is computed independently of the others
+    (`MiniLMTitleEncoder.encode_each`), so the cache holds the same vectors however it was
+    filled (a resumed run trains on exactly the vectors of an uninterrupted one). Whether it is
+    frozen is the encoder's own `frozen` flag, whoever set it (`set_frozen` here, which
+    `TuneTitleModel.apply_freezes` calls with `config.freeze`, or `encoder.set_frozen`); every
+    change of it empties the cache, since the weights may have been trained while it was
+    unfrozen.
     """
 
     def __init__(self, config: TuneTitleTextConfig):
@@ -390,12 +394,18 @@ class TuneTitleTextModel(nn.Module):
         cache = self._title_cache()
         missing = list(dict.fromkeys(t for t in titles if t not in cache))
         if missing:
+            # each title alone (`encode_each`): a title's cached vector must not depend on the
+            # titles missing with it, or a resumed run, its cache empty, would train on others
             with torch.no_grad():
-                for start in range(0, len(missing), 256):
-                    chunk = missing[start : start + 256]
-                    for title, vec in zip(chunk, self.encoder.encode(chunk)):
-                        cache[title] = vec.detach()
+                for title, vec in zip(missing, self.encoder.encode_each(missing)):
+                    cache[title] = vec.detach()
         return torch.stack([cache[t] for t in titles])
+
+    def fill_cache(self, titles: Sequence[str]) -> None:
+        """Cache the vectors of `titles` now, in one pass (nothing to do unless `cached`):
+        thousands of titles at once go faster than the few new ones of each batch."""
+        if self.cached and titles:
+            self(list(dict.fromkeys(titles)))
 
 
 def _check_positives(

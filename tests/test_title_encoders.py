@@ -38,6 +38,22 @@ def test_minilm_padding_does_not_change_embeddings(minilm):
     torch.testing.assert_close(alone[0], batched[0], atol=1e-5, rtol=1e-4)
 
 
+def test_minilm_encode_each_gives_a_title_the_same_vector_in_any_company(minilm):
+    # `encode` pads to the longest title: "Kesh" beside a long title moved by ~1e-6, so a cache
+    # filled in other batches (a resumed run's) held other vectors
+    long = "The Humours of Lissadell and the Long Road Home"
+    others = ["The Bucks of Oranmore", "Tam Lin", long, "Cooley's"] + [
+        f"Reel {n}" for n in range(40)
+    ]
+    with torch.no_grad():
+        alone = minilm.encode_each(["Kesh"])[0]
+        for company in (["Kesh", long], [long, *others[:3], "Kesh"], [*others, "Kesh", *others]):
+            vectors = minilm.encode_each(company)
+            assert vectors.shape == (len(company), 384)
+            assert torch.equal(vectors[company.index("Kesh")], alone), company
+        torch.testing.assert_close(minilm.encode_each(others), minilm.encode(others))
+
+
 def test_minilm_freeze_keeps_bert_in_eval(minilm):
     assert not any(p.requires_grad for p in minilm.parameters())
     minilm.train()

