@@ -299,6 +299,15 @@ def test_evaluate_module_refuses_no_queries_by_name(metric):
             m.compute(predictions=[], references=[] if config == "scores" else None)
 
 
+def test_evaluate_module_refuses_score_rows_of_several_gallery_sizes(metric):
+    # a query scored against another gallery has no rank among this one's titles
+    with pytest.raises(ValueError, match=r"every score row must have the gallery size; got "
+                       r"lengths \{2, 3\}"):  # fmt: skip
+        metric.load(METRIC_PATH).compute(
+            predictions=[[0.1, 0.9, 0.5], [0.3, 0.2]], references=[1, 0]
+        )
+
+
 def test_evaluate_module_stays_usable_after_a_failed_call(metric):
     # evaluate kept the feature format of a refused batch (index vs list of indices), and a
     # failure inside the computation kept a file lock: every later call failed
