@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tokenization.features import FEATURE_NAMES
-from tokenization.keys import Key, transpose_shift, transpose_tokens
+from tokenization.keys import Key, normalise_shift, transpose_tokens
 
 from .constraints import validate_tune
 
@@ -230,8 +230,8 @@ def histogram_distances(
 def reread_ours(tune: Any, tokenizer: Any) -> bool:
     """Our reader gives back the same notes (pitches, lengths, bars, tuplets, ties, chords as
     written) and the same rows in every column but the pitch ones: reading normalises to the
-    nearest octave, while the writer centres a new tune on the playing register
-    (`tokenization.keys.output_shift`)."""
+    corpus's octave (`tokenization.keys.normalise_shift`), while the writer centres a new tune
+    on the playing register (`tokenization.keys.output_shift`)."""
     from tokenization.abc_parser import parse_abc
 
     try:
@@ -422,7 +422,7 @@ def normalised_tokens(tune: Any) -> list[Any]:
     """A generated tune's tokens on the white keys (the corpus's frame), in the octave sampled."""
     if getattr(tune, "normalised_tokens", None):
         return tune.normalised_tokens
-    return transpose_tokens(tune.tokens, transpose_shift(tune.key, tune.key.white))
+    return transpose_tokens(tune.tokens, normalise_shift(tune.key))
 
 
 def generation_metrics(

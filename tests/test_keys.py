@@ -9,7 +9,9 @@ import pytest
 from tokenization.abc_parser import Token, parse_abc
 from tokenization.keys import (
     Key,
+    normalise_shift,
     normalise_tune,
+    output_shift,
     parse_key,
     parse_key_field,
     transpose_shift,
@@ -58,6 +60,60 @@ def test_key_table(text, tonic, mode, sig, white, shift):
     assert key.white_tonic == white
     assert transpose_shift(key, key.white) == shift
     assert sum(key.accidentals.values()) == sig
+
+
+# the shift `normalise_tune` makes, onto the corpus's octave (hand-computed from the rule: the
+# nearest shift, but in major and dorian a tonic a fifth above the white one goes down a fifth)
+NORMALISE_TABLE = [
+    ("G", -7),  # G4 -> C4, not C5: the corpus's `Z: G Major` tunes sit there
+    ("Ador", -7),  # A4 -> D4
+    ("Dmix", 5),  # D4 -> G4: mixolydian goes up a fourth
+    ("Em", 5),  # E4 -> A4
+    ("D", -2),
+    ("A", 3),
+    ("F", -5),
+    ("Bb", 2),
+    ("E", -4),
+    ("Edor", -2),
+    ("Gdor", -5),
+    ("Bdor", 3),
+    ("Amix", -2),
+    ("Bm", -2),
+    ("Dm", -5),
+    ("F#", -6),
+    ("C", 0),
+    ("Ddor", 0),
+    ("Dphr", 2),
+]
+
+
+@pytest.mark.parametrize(("text", "shift"), NORMALISE_TABLE)
+def test_normalise_shift_table(text, shift):
+    key = parse_key(text)
+    assert normalise_shift(key) == shift
+    assert output_shift(key.white, key) == -shift  # the exact inverse
+
+
+def test_normalise_shift_range():
+    tonics = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+    for mode in ("major", "minor", "dorian", "mixolydian", "phrygian", "lydian", "locrian"):
+        low = -7 if mode in ("major", "dorian") else -6
+        for tonic in tonics:
+            key = Key(tonic, mode)
+            s = normalise_shift(key)
+            assert low <= s <= low + 11
+            assert (key.tonic_pc + s - key.white.tonic_pc) % 12 == 0
+
+
+def test_normalise_g_major_lands_in_corpus_octave():
+    """O'Neill's "Ned of the Hill" (K:G) lands where the corpus's setting (`Z: G Major`) is."""
+    oneills = "X:133\nT:Ned of the Hill\nM:3/4\nL:1/8\nK:G\nD>E|G2 B2 AG|B2 g2 f>d|"
+    norm = normalise_tune(parse_abc(oneills))
+    corpus = "X:1\nZ: G Major\nM:3/4\nL:1/8\nK:C Major\n=G,>=A,|=C2=E2=D=C|=E2=c2=B>=G|"
+    want = [t.pitch for t in parse_abc(corpus).tokens if t.kind == "note"]
+    assert want == [55, 57, 60, 64, 62, 60, 64, 72, 71, 67]
+    assert [t.pitch for t in norm.tokens if t.kind == "note"] == want
+    assert norm.original_key == Key("G", "major")
 
 
 def test_accidentals_names_and_abc():

@@ -13,7 +13,7 @@ from .abc_parser import AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
 from .bar_check import bar_report
 from .features import HeaderInfo, TuneRows, tune_to_rows
-from .keys import normalise_tune, transpose_shift, transpose_tokens
+from .keys import normalise_shift, normalise_tune, transpose_tokens
 
 __all__ = [
     "BarCounts",
@@ -97,7 +97,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds.
     """
     normal = normalise_tune(tune)
-    shift = -transpose_shift(tune.key, normal.key)  # the inverse of the normalisation
+    shift = -normalise_shift(tune.key)  # the inverse of the normalisation
     text = write_abc(
         transpose_tokens(normal.tokens, shift),
         key=tune.key,

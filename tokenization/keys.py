@@ -17,6 +17,7 @@ __all__ = [
     "MODES",
     "Key",
     "KeySpec",
+    "normalise_shift",
     "normalise_tune",
     "parse_key",
     "parse_key_field",
@@ -279,6 +280,27 @@ def transpose_shift(src: Key, dst: Key) -> int:
     return r - 12 if r >= 6 else r
 
 
+#: Modes whose tonic a fifth above the white tonic goes down a fifth (G major -> C, -7; A dorian
+#: -> D, -7) rather than up a fourth: their shifts lie in -7..+4, the other modes' in -6..+5.
+_DOWN_A_FIFTH = frozenset({"major", "dorian"})
+
+
+def normalise_shift(key: Key) -> int:
+    """Semitones that `normalise_tune` moves a tune in ``key``: its tonic onto the white tonic of
+    its mode, in the octave the shared corpus uses. That is the nearest shift (-6..+5,
+    `transpose_shift`) except in major and dorian, where a tonic a fifth above the white one goes
+    down a fifth (-7..+4): the corpus has G major tunes with tonic C4, not C5 (79% of its
+    ``Z: G Major`` tunes sit in that octave, and 188 of 195 O'Neill's/Ryan's G-major tunes that
+    match a corpus setting are 7 semitones above it), A dorian ones on D4, while D mixolydian
+    tunes go up a fourth to G4 (89% of ``Z: D Mixolydian``) and E minor ones to A4.
+
+    >>> [normalise_shift(parse_key(k)) for k in ("G", "Ador", "D", "A", "Dmix", "Em", "F")]
+    [-7, -7, -2, 3, 5, 5, -5]
+    """
+    shift = transpose_shift(key, key.white)
+    return shift - 12 if shift == 5 and key.mode in _DOWN_A_FIFTH else shift
+
+
 #: MIDI pitch around which `output_shift` centres a tune written out in a real key (c, C5).
 PLAYING_CENTRE = 72
 
@@ -288,18 +310,19 @@ def output_shift(
 ) -> int:
     """Semitones that move a normalised (white-key) tune into ``target``.
 
-    Without ``pitches`` this is the exact inverse of `normalise_tune`'s shift, so a tune written
-    back and read again gives the same rows. With ``pitches`` (the tune's normalised note
+    Without ``pitches`` this is the exact inverse of `normalise_tune`'s shift (`normalise_shift`:
+    the tune returns to the pitches it was read at, octave included), so a tune written back and
+    read again gives the same rows. With ``pitches`` (the tune's normalised note
     pitches) the octave is chosen instead so that their median lands nearest `PLAYING_CENTRE`,
     the register in which traditional tunes are played and written (a new tune has no original
     octave to return to), or nearest ``centre`` (a continued prompt: where it was typed).
 
     >>> output_shift(Key("C", "major"), Key("G", "major"))
-    -5
+    7
     >>> output_shift(Key("C", "major"), Key("G", "major"), [60, 62, 64, 65, 67, 69, 71, 72])
     7
     """
-    base = -transpose_shift(target, white)
+    base = -normalise_shift(target) if white == target.white else -transpose_shift(target, white)
     if not pitches:
         return base
     median = sorted(pitches)[len(pitches) // 2]
@@ -320,7 +343,8 @@ def transpose_tokens(tokens: list[Token], semitones: int) -> list[Token]:
 
 
 def normalise_tune(tune: AbcTune) -> AbcTune:
-    """Transpose a tune so that its tonic lands on the white-key tonic of its mode.
+    """Transpose a tune so that its tonic lands on the white-key tonic of its mode, in the
+    octave the shared corpus uses (`normalise_shift`: G major tunes go down a fifth to C).
 
     The original key is kept in `original_key` and written in front of `fields["Z"]`.
     A tune already on the white keys (the shared corpus) keeps its fields; its
@@ -335,7 +359,7 @@ def normalise_tune(tune: AbcTune) -> AbcTune:
     if tune.key == white:
         original = _key_from_z(tune.fields.get("Z", []), white.mode) or tune.original_key
         return dataclasses.replace(tune, original_key=original or white)
-    shift = transpose_shift(tune.key, white)
+    shift = normalise_shift(tune.key)
     fields = {k: list(v) for k, v in tune.fields.items()}
     fields["Z"] = [tune.key.name] + fields.get("Z", [])
     return dataclasses.replace(
