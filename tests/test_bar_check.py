@@ -77,6 +77,39 @@ def test_mid_tune_meter_change_is_honoured():
     assert not bar_report(tune(body.replace("M:9/8", "N:9/8"))).ok
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "|A2B2 c2d2 |A2B2 c2d2\nM:3/4\n|ABc def|ABc def|]",  # O'Neill's layout: M: line, then |
+        "|A2B2 c2d2 |A2B2 c2d2 [M:3/4]|ABc def|ABc def|]",  # inline, before the bar line
+        "|A2B2 c2d2 |A2B2 c2d2 |[M:3/4]ABc def|ABc def|]",  # inline, after it
+    ],
+)
+def test_meter_change_before_a_bar_line_starts_the_next_bar(body, tmp_path, capsys):
+    """A change written just before the bar line that closes a bar (recorded at that bar
+    token) judged the bar's 4/4 notes in 3/4: ``bar 2: 8 of 6 eighths in 3/4 (long)``."""
+    t = tune(body, meter="4/4")
+    assert [b.meter for b in bars_of(t)] == ["4/4", "4/4", "3/4", "3/4"]
+    assert bar_report(t).problems == []
+    # the bar after the change is a pickup in the new meter, wherever the change stands
+    assert problems(body.replace("ABc def|A", "Bc def|A", 1), meter="4/4") == []
+    path = tmp_path / "change.abc"
+    path.write_text(f"X:1\nT:t\nM:4/4\nL:1/8\nK:G\n{body}\n")
+    assert main(["check", "--bars", str(path)]) == 0
+    assert "(long)" not in capsys.readouterr().out
+
+
+def test_meter_change_among_a_bars_notes():
+    # the bar is under both meters: long only when longer than the bar of each
+    assert problems("|A2B2 c2d2 |A2B2 c2 [M:3/4] d2|ABc def|]", meter="4/4") == []
+    assert problems("|A2B2 c2d2 |A [M:6/4] B2c2 d2e2 f|ABcdef ABcdef|]", meter="4/4") == []
+    assert problems("|A2B2 c2d2 |A2B2 c2d2 [M:3/4] ABc def|]", meter="4/4") == [
+        "bar 2: 14 of 8 eighths in 4/4 (long)"  # a bar line left out
+    ]
+    bar = bars_of(tune("|A2B2 c2 [M:3/4] d2|ABc def|]", meter="4/4"))[0]
+    assert (bar.meter, bar.meters, "meter" in bar.flags) == ("3/4", ("4/4", "3/4"), True)
+
+
 def test_free_meter_in_an_ending_is_not_checked_and_does_not_stop_the_run(capsys, monkeypatch):
     """`[M:none]` in a second ending raised ValueError (Fraction('none')), and `check --bars`
     lost its whole report with exit status 2."""

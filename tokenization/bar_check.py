@@ -4,8 +4,14 @@ The rule (lengths are exact, summed by `tokenization.measure.MeasureTracker`, so
 and broken rhythm count exactly as the tokenizer counts them):
 
 - The tune is cut into bars at its bar tokens; a bar holding no note or rest is skipped. The
-  meter of a bar is the one in force at its closing bar line: the header's ``M:``, then each
-  mid-tune change the parser recorded in `AbcTune.meter_changes`.
+  meter of a bar is the one in force for its notes: the header's ``M:``, then each mid-tune
+  change the parser recorded in `AbcTune.meter_changes`, from where it stands. A change
+  written just before a bar line (``c2d2 [M:3/4]|``, or an ``M:`` line before a line that
+  starts with ``|``) leaves the bar it closes in the old meter and starts the next bar in the
+  new one, as a change just after the bar line does.
+- A meter change among a bar's notes (``A2B2 c2 [M:3/4] d2|``) puts the bar under both
+  meters: it is long only when longer than the bar of each (`Bar.meters`), and is reported
+  under the longer one.
 - A bar longer than its meter is always a problem.
 - A bar shorter than its meter is allowed only
   (a) as a pickup: the first bar of the tune, or the first bar after a section line
@@ -38,10 +44,12 @@ SECTION_BARS = frozenset(("||", "|:", ":|", ":|:", "|]"))
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its number (1-based, empty bars not counted), length in eighth notes, meter,
-    the bar lines that open and close it (``None`` at the tune's start or end), the index of
-    its first token, and why it is not a plain bar (``"meter"`` when it starts or ends at a
-    meter change, ``"tuplet"`` when a tuplet is open at its closing line)."""
+    """One bar: its number (1-based, empty bars not counted), length in eighth notes, meter
+    (the one in force at its last note or rest), the bar lines that open and close it (``None``
+    at the tune's start or end), the index of its first token, and why it is not a plain bar
+    (``"meter"`` when it starts or ends at a meter change or holds one, ``"tuplet"`` when a
+    tuplet is open at its closing line). ``meters``: every meter in force among its notes, in
+    order, when a change stands between them; empty otherwise."""
 
     number: int
     length: Fraction
@@ -50,6 +58,7 @@ class Bar:
     closed_by: str | None
     start: int
     flags: frozenset[str] = frozenset()
+    meters: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,21 +92,23 @@ def bars_of(tune: AbcTune) -> list[Bar]:
     """
     tracker, bars = MeasureTracker(None), []
     opened: str | None = None
-    start, counted = 0, False
+    start, notes = 0, None  # notes: indices of the bar's first and last note or rest
     for i, tok in enumerate(tune.tokens):
         if tok.kind != "bar":
-            counted = counted or tok.kind in ("note", "rest")
+            if tok.kind in ("note", "rest"):
+                notes = (notes[0] if notes else i, i)
             tracker.push(tok)
             continue
-        if counted:
-            bars.append(_bar(tune, tracker, len(bars) + 1, opened, tok.text, start, i))
+        if notes:
+            bars.append(_bar(tune, tracker, len(bars) + 1, opened, tok.text, start, i, notes))
             opened = tok.text
         elif not (tok.text == "|" and opened in SECTION_BARS):
             opened = tok.text  # an empty bar: keep the stronger of its two lines
         tracker.push(tok)
-        start, counted = i + 1, False
-    if counted:
-        bars.append(_bar(tune, tracker, len(bars) + 1, opened, None, start, len(tune.tokens)))
+        start, notes = i + 1, None
+    if notes:
+        end = len(tune.tokens)
+        bars.append(_bar(tune, tracker, len(bars) + 1, opened, None, start, end, notes))
     return bars
 
 
@@ -109,15 +120,23 @@ def _bar(
     closed: str | None,
     start: int,
     end: int,
+    notes: tuple[int, int],
 ) -> Bar:
+    """The bar of tokens ``start..end-1`` (``end``: its closing bar token), whose notes and
+    rests run from ``notes[0]`` to ``notes[1]``. A change recorded at token ``k`` stands before
+    it: at ``end`` it comes after the bar's notes, at ``start - 1`` (the opening bar token)
+    before them; either way the bar starts or ends at a meter change."""
     flags = set()
     if tracker.tuplet_left > 0:
         flags.add("tuplet")
-    if any(start <= at <= end + 1 for at, _ in tune.meter_changes):
+    if any(start - 1 <= at <= end + 1 for at, _ in tune.meter_changes):
         flags.add("meter")
+    first, last = notes
+    meters = [_meter_at(tune, first) or "none"]
+    meters += [m or "none" for at, m in tune.meter_changes if first < at <= last]
     length = Fraction(tracker.offset) / TICKS_PER_EIGHTH
-    meter = _meter_at(tune, end) or "none"
-    return Bar(number, length, meter, opened, closed, start, frozenset(flags))
+    straddles = tuple(meters) if len(meters) > 1 else ()
+    return Bar(number, length, meters[-1], opened, closed, start, frozenset(flags), straddles)
 
 
 def full_bar(meter: str) -> Fraction:
@@ -173,19 +192,20 @@ def bar_report(tune: AbcTune) -> BarReport:
     bars = bars_of(tune)
     halves = _mid_bar_endings(bars)
     for k, bar in enumerate(bars):
-        if bar.meter == "none":
+        if bar.meter == "none" or "none" in bar.meters:
             continue
-        full = full_bar(bar.meter)
+        meter = max(bar.meters or (bar.meter,), key=full_bar)  # a change among its notes
+        full = full_bar(meter)
         if "tuplet" in bar.flags:
             problem = f"bar {bar.number}: tuplet open at the bar line"
         elif bar.length > full:
-            problem = _describe(bar, full, "long")
+            problem = _describe(bar, full, "long", meter)
         elif (
             bar.length < full
             and k not in halves
             and not _short_allowed(bar, k == 0, k == len(bars) - 1)
         ):
-            problem = _describe(bar, full, "short")
+            problem = _describe(bar, full, "short", meter)
         else:
             continue
         problems.append(problem)
@@ -193,5 +213,5 @@ def bar_report(tune: AbcTune) -> BarReport:
     return BarReport(ok=not problems, problems=problems, bad_bars=bad)
 
 
-def _describe(bar: Bar, full: Fraction, what: str) -> str:
-    return f"bar {bar.number}: {bar.length} of {full} eighths in {bar.meter} ({what})"
+def _describe(bar: Bar, full: Fraction, what: str, meter: str | None = None) -> str:
+    return f"bar {bar.number}: {bar.length} of {full} eighths in {meter or bar.meter} ({what})"
