@@ -716,7 +716,8 @@ def identify(
 
 def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
     """Raise `AbcParseError` at the snippet's first line when it has no note to compare: rests
-    alone (`z8|z8|`), bar lines alone, or notes all beyond the pitches the tokenizer knows.
+    alone (`z8|z8|`) or notes all beyond the pitches the tokenizer knows (bar lines alone are
+    refused by the reader already).
     Every scorer would rank such a snippet on nothing (the title cosine of a tune of rests,
     an edit distance over no notes), so it is refused as a tune with no notes is."""
     if len(cropper.notes(enc.input_ids)[0]):

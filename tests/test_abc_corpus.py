@@ -400,6 +400,27 @@ def test_skipped_tunes_are_counted_with_reasons(tmp_path):
     }
 
 
+@needs_parser
+def test_tunes_without_notes_are_skipped_by_their_reason(tmp_path):
+    """A body of chord symbols between bar lines parsed as a tune of no notes and was
+    counted "fewer than 8 notes" (with ``min_notes=0`` it was kept): now a parse error, its
+    own reason; rests alone parse and are still too few notes."""
+    book = write(tmp_path / "empty.abc", [
+        tune(1, "Good"),
+        tune(2, "Chords only", notes='"G" "D" | "Em" "C" |]'),
+        tune(3, "Rests only", notes="z8|z8|]"),
+    ])  # fmt: skip
+    for min_notes, kept in ((8, [1]), (0, [1, 3])):
+        report = {}
+        data = load_abc_corpus(book, split_ratios=(1, 0, 0), min_notes=min_notes, report=report)
+        assert [row["x"] for row in rows(data)] == kept
+        reasons = {"AbcParseError: tune has no notes: bar lines but no note or rest": 1}
+        if min_notes:
+            reasons["fewer than 8 notes"] = 1
+        assert report["skip_reasons"] == reasons
+        assert_report_sums(report)
+
+
 def leaky_corpus(tmp_path: Path) -> Path:
     """60 tunes built to leak under a naive split: settings of one id under different titles,
     one title under different ids, a title written two ways, "x" and "Gan Ainm" titles that must

@@ -363,6 +363,9 @@ def test_tunebook_without_x_lines():
         ("X:1\nK:C\n(1abc", 3, 1, "tuplet"),
         ("X:1\nK:C\nc,,,,,,,", 3, 1, "MIDI range"),
         ("\nX:1\nT:Empty\nK:C\n", 2, 1, "no notes"),
+        # bar lines around chord symbols or grace notes alone were read as a tune of nothing
+        ('X:1\nT:Chords only\nM:4/4\nL:1/8\nK:G\n"G" "D" | "Em" "C" |]', 1, 1, "no notes"),
+        ("\nX:1\nT:Graces\nK:G\n{gag} | {ded} |]", 2, 1, "no notes"),
     ],
 )
 def test_error_positions(text, line, column, fragment):
@@ -464,3 +467,11 @@ def test_whole_shared_corpus_parses():
     assert len(results) == 20721 and rate >= 0.995
     assert not any(r.internal for r in results if isinstance(r, AbcParseError))
     assert sum(t.corpus_format for t in ok) == len(ok)
+
+
+def test_rests_alone_are_a_tune_bar_lines_alone_are_not():
+    """Rests are written time (a bar's length, a pickup): a body of rests parses, and the
+    tools that need pitches refuse it by name; bar lines alone hold no time at all."""
+    assert [t.kind for t in parse_abc("X:1\nM:4/4\nK:G\nz8|z8|]").tokens] == ["rest", "bar"] * 2
+    with pytest.raises(AbcParseError, match="no notes: bar lines but no note or rest"):
+        parse_abc("X:1\nM:4/4\nK:G\n!fermata! | [|] |]")

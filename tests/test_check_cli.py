@@ -54,6 +54,23 @@ def test_check_text_mode_lists_failures(tunebook, capsys):
     assert "FAIL " in out and "Broken One: parse: line 14, column 6" in out
 
 
+def test_a_tune_of_bar_lines_alone_fails_with_its_place(tmp_path, capsys):
+    """Chord symbols or grace notes between bar lines, and no note, were reported parsed
+    and round-tripped (tokens ``[|]]``); now a failure located at the tune's X: line."""
+    chords = BAD.replace("X:2", "X:4").replace("Broken One", "Chords only")
+    chords = chords.replace("GABc ]d|", '"G" "D" | "Em" "C" |]')
+    graces = chords.replace("X:4", "X:5").replace('"G" "D" | "Em" "C" |]', "{gag} | {ded} |]")
+    path = tmp_path / "book.abc"
+    path.write_text(GOOD + "\n" + chords + "\n" + graces)
+    assert main(["check", "--bars", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tunes"], data["parsed"], data["round_trip_ok"]) == (3, 1, 1)
+    assert [f["error"] for f in data["failures"]] == [
+        f"parse: line {line}, column 1: tune has no notes: bar lines but no note or rest"
+        for line in (9, 16)
+    ]
+
+
 def _spoiled_round_trip(monkeypatch, spoil):
     """Make every round trip of `check` come back changed by ``spoil(rows_again)``."""
     import tokenization.check as check

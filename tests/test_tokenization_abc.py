@@ -595,6 +595,9 @@ def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
     assert str(info.value).startswith(str(alone.value))
     with pytest.raises(AbcParseError, match=r"no notes \(item 3 of the batch"):
         tokenizer([KESH, KESH, ""])
+    # bar lines around chord symbols were encoded as 3 rows (<start>, |], <end>)
+    with pytest.raises(AbcParseError, match="no notes: bar lines but no note or rest"):
+        tokenizer.encode_tune('X:1\nT:Chords only\nM:4/4\nK:G\n"G" "D" | "Em" "C" |]\n')
 
 
 @pytest.mark.parametrize(

@@ -619,9 +619,12 @@ class _TuneParser(_HeaderFields):
         if self.in_chord:
             self.lineno = self.chord_line
             raise self.error("unclosed chord", self.chord_col)
-        if not self.tokens:
+        if not any(token.kind in ("note", "rest") for token in self.tokens):
+            # bar lines alone (around chord symbols, grace notes, decorations) are no music:
+            # refused as an empty body is, not read as a tune of nothing
             self.lineno = self.x_line
-            raise self.error("tune has no notes", 1)
+            detail = ": bar lines but no note or rest" if self.tokens else ""
+            raise self.error(f"tune has no notes{detail}", 1)
         if self.pending is not None:
             self.warnings.append("broken rhythm at the end of the tune ignored")
         self._drop_ties_into_other_chords()
