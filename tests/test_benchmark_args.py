@@ -69,6 +69,7 @@ REFUSED = [
     ),
     (["bench_retrieval.py", "--corpus", "nope.abc"], "--corpus: no such file or folder: nope.abc"),
     (["train_fixed_budget.py", "--minutes", "0"], "argument --minutes: must be a finite number"),
+    (["normalisation_octave.py", "--corpus", "nope.abc"], "argument --corpus: no such file"),
 ]
 
 
