@@ -178,10 +178,15 @@ def _masked_batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor, keep: torch.Tensor
     """``norm(x)`` whose training statistics count only the rows ``keep`` (``(batch, 1, seq)``,
     1 real, 0 padding) marks: ``nn.BatchNorm1d`` averages over every position, so in training the
     padding of the longest tune in a batch moved every tune's normalisation. Eval mode, and a
-    batch of fewer than two real rows, are ``norm``'s own."""
-    count = keep.sum()
-    if not norm.training or count < 2:
+    batch of fewer than two real rows, are ``norm``'s own. The statistics are taken in float32
+    whatever ``x`` is (under bf16 autocast a bf16 sum miscounts thousands of rows); the result
+    has ``x``'s dtype, as ``norm``'s has."""
+    if not norm.training:
         return norm(x)
+    x_in, x, keep = x, x.float(), keep.float()
+    count = keep.sum()
+    if count < 2:
+        return norm(x_in)
     mean = (x * keep).sum((0, 2)) / count
     var = ((x - mean[:, None]).square() * keep).sum((0, 2)) / count
     if norm.track_running_stats:
@@ -195,7 +200,9 @@ def _masked_batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor, keep: torch.Tensor
             # as torch: the running variance is the unbiased one
             norm.running_var.lerp_((var * count / (count - 1)).to(stored), momentum)
     x = (x - mean[:, None]) * torch.rsqrt(var[:, None] + norm.eps)
-    return x * norm.weight[:, None] + norm.bias[:, None] if norm.affine else x
+    if norm.affine:
+        x = x * norm.weight[:, None] + norm.bias[:, None]
+    return x.to(x_in.dtype)
 
 
 class TuneTitleCNN(nn.Module):

@@ -831,3 +831,21 @@ def test_remote_code_load_in_subprocess(tester, tmp_path):
     with torch.no_grad():
         expected = model(**inputs).logits_per_tune
     assert torch.allclose(torch.load(tmp_path / "o.pt"), expected, atol=1e-6)
+
+
+def test_cnn_batch_norm_statistics_in_bf16_count_every_real_row():
+    """Under CPU bf16 autocast the mask and the sums were bf16: 7,744 real rows counted of
+    7,759, and the normalised rows' mean 0.02 off zero."""
+    from modeling_irish.modeling_tune_title import _masked_batch_norm
+
+    torch.manual_seed(0)
+    norm = torch.nn.BatchNorm1d(8).train()
+    x = (torch.randn(32, 8, 400) * 3 + 1).bfloat16()
+    keep = (torch.arange(400) < torch.randint(50, 400, (32, 1)))[:, None, :].bfloat16()
+    out = _masked_batch_norm(norm, x, keep)
+    assert out.dtype == torch.bfloat16
+    real = keep[:, 0, :].bool()
+    rows = x.float().transpose(1, 2)[real]  # (real rows, 8), exact in float32
+    torch.testing.assert_close(norm.running_mean, 0.1 * rows.mean(0))  # momentum 0.1 from 0
+    normalised = out.float().transpose(1, 2)[real]
+    assert normalised.mean(0).abs().max() < 5e-3
