@@ -258,8 +258,9 @@ def check_one_meter(prompt: Any) -> None:
         )
 
 
-#: How `validate_tune` begins the problems of a prompt's bars (its length, repeats, endings).
-_SCAN_PROBLEMS = ("bar ", "empty bar", "unbalanced", "unsupported bar", "last bar")
+#: How `validate_tune` begins the problems of a prompt's bars (its length, repeats, endings;
+#: not "bar line inside a tuplet or chord", a tuplet's or chord's problem).
+_SCAN_PROBLEMS = re.compile(r"bar \d|empty bar|unbalanced|unsupported bar")
 
 
 def check_prompt_scans(tokens: list[Token], meter: str) -> None:
@@ -294,7 +295,7 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
             "joins one note to the next note, of the same pitch); untie the chord or tie single "
             "notes"
         )
-    if not problem.startswith(_SCAN_PROBLEMS):  # ties, chords, tuplets: no question of bars
+    if not _SCAN_PROBLEMS.match(problem):  # ties, chords, tuplets: no question of bars
         raise ValueError(
             f"the prompt cannot be continued: {problem}; every tune continuing it would be invalid"
         )

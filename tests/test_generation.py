@@ -649,6 +649,8 @@ def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
     [
         ("[DF]2-[DF] d2A|", "the prompt ties a chord ([DF]2-[DF]): a tie after a chord is not"),
         ("D-[DF] d2A|", "the prompt cannot be continued: tie to a different pitch"),
+        # a bar line inside a tuplet began like a bar's problem ("bar ...")
+        ("GAG GAB|(3AB|c d2 e2|", "the prompt cannot be continued: bar inside a tuplet"),
     ],
 )
 def test_a_prompt_tie_the_grammar_refuses_is_named_not_said_not_to_scan(generator, body, said):
