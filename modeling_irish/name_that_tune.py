@@ -40,8 +40,10 @@ __all__ = [
 
 INDEX_FILE = "tune_index.json"
 #: Version of the saved index: 2 adds ``format`` itself (1, or no field: earlier indices, read
-#: alike; those without ``dur_flat.npy`` or settings' meters score with less information).
-INDEX_FORMAT = 2
+#: alike; those without ``dur_flat.npy`` or settings' meters score with less information); 3
+#: reads G major and A dorian tunes in the corpus's octave (`tokenization.keys.normalise_shift`),
+#: where earlier indices hold them an octave higher (a model's embeddings of them differ).
+INDEX_FORMAT = 3
 #: the arrays of a saved index, each in ``NAME.npy``; the optional ones may be None (absent)
 _INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat", "pitch_offsets")
 _OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
@@ -393,6 +395,14 @@ class TuneIndex:
                 f"the index {os.fspath(path)!r} is damaged ({err}); rebuild it"
             ) from None
         _check_index(index, os.fspath(path))
+        if info.get("format", 1) < 3 and index.meta.get("model"):
+            logger.warning(
+                "the index %r was built by an earlier version, which read tunes written in G major "
+                "or A dorian an octave above the training corpus: the model's scores of those "
+                "tunes differ from a query's (the edit distance, blind to octaves, does not); "
+                "rebuild it with irish-tune index",
+                os.fspath(path),
+            )
         return index
 
     def pitch_sequences(self) -> list[np.ndarray]:
@@ -728,10 +738,8 @@ def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
             f"its {kinds.count('note')} notes are all outside the pitch range the tokenizer "
             "knows (read as <unk>): nothing to compare"
         )
-    elif "rest" in kinds:
+    else:  # rests only: the reader refuses a body with neither notes nor rests
         reason = "has no notes, only rests: nothing to compare"
-    else:
-        reason = "has no notes: nothing to compare"
     tune = enc.tune
     name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
     raise AbcParseError(reason, tune=name, line=tune.line, column=1)

@@ -237,3 +237,24 @@ def test_saving_over_another_index_leaves_none_of_its_arrays_behind(good, tmp_pa
     index = TuneIndex.load(folder)
     assert len(index.setting_title) == 3 and index.dur_flat is None
     assert identify(None, index, TUNES[1], k=1, tokenizer=tokenizer) == [("Reel 2", 0.0)]
+
+
+def test_an_index_of_format_2_with_a_model_is_loaded_with_a_warning_to_rebuild(
+    good, tmp_path, caplog
+):
+    # format 2 indices read G major and A dorian tunes an octave above the corpus: a model's
+    # embeddings of them are not those of a query read now (the edit distance folds octaves)
+    folder = _copy(good, tmp_path)
+    _edit_json(folder, lambda info: info.update(format=2))
+    with caplog.at_level("WARNING"):
+        assert len(TuneIndex.load(folder)) == 5
+    assert "rebuild" not in caplog.text  # no model: only the edit distance reads it
+    _edit_json(folder, lambda info: info["meta"].update(model="/some/model"))
+    with caplog.at_level("WARNING"):
+        TuneIndex.load(folder)
+    assert "octave above the training corpus" in caplog.text and "rebuild it" in caplog.text
+    caplog.clear()
+    _edit_json(folder, lambda info: info.update(format=3))
+    with caplog.at_level("WARNING"):
+        TuneIndex.load(folder)
+    assert "octave" not in caplog.text

@@ -737,7 +737,7 @@ def test_a_damaged_or_newer_index_is_named_not_a_traceback(tokenizer, tmp_path, 
     corpus.write_text("\n".join(TRAIN))
     good = tmp_path / "idx"
     TuneIndex.build(None, tokenizer, str(corpus)).save(good)
-    assert json.loads((good / "tune_index.json").read_text())["format"] == 2
+    assert json.loads((good / "tune_index.json").read_text())["format"] == 3
 
     def damaged(edit) -> str:
         bad = tmp_path / f"bad{len(list(tmp_path.iterdir()))}"
