@@ -138,8 +138,8 @@ class BarIndex:
     def longest_copy(self, tokens: Sequence[Any]) -> int:
         """Longest run of consecutive bars of ``tokens`` equal to a run of one training tune,
         in the same octave or one up or down (a sample is written in the playing register and
-        a training file is read in the octave nearest the corpus's, so a verbatim copy can sit
-        an octave away); 0 when no bar pair is shared (a run is found from 2 bars on)."""
+        a training file is read in the octave the corpus has its tunes in, so a verbatim copy can
+        sit an octave away); 0 when no bar pair is shared (a run is found from 2 bars on)."""
         return max(self._longest_run(split_bars(_moved(tokens, s))) for s in (0, -12, 12))
 
     def _longest_run(self, bars: list[tuple]) -> int:

@@ -543,7 +543,7 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
 
 def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """A run that starts afresh deletes what an earlier run wrote into ``--output_dir``
-    (`training.common.clear_run_outputs`), or else "latest" would resume that run's checkpoints
+    (`training.run_folder.clear_run_outputs`), or else "latest" would resume that run's checkpoints
     and its records would mix with this run's. Checkpoints are that run's to resume, so their
     deletion must be asked for with ``--overwrite_output_dir`` (transformers' convention)."""
     if args.overwrite_output_dir and args.resume_from_checkpoint is not None:
