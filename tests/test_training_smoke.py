@@ -1001,9 +1001,7 @@ def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_agai
 
 
 def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
-    from training.common import (
-        TrainingProgress,
-    )
+    from training.common import TrainingProgress
 
     timed = TrainingProgress(total=10**9, initial=5, max_minutes=30, enabled=True)
     now = [timed.start + 600.0]  # ten minutes in
@@ -1256,9 +1254,7 @@ def test_a_run_given_relative_paths_resumes_from_another_folder(
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
-    from training.run_folder import (
-        _trim_log,
-    )
+    from training.run_folder import _trim_log
 
     log = tmp_path / "train_log.jsonl"
     log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))

@@ -16,9 +16,7 @@ from modeling_irish.batching import whole_rounds, whole_rounds_length
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import AbcVocab
-from training.common import (
-    UsageError,
-)
+from training.common import UsageError
 from training.run_folder import (
     absolute_sources,
     check_resume_data,

@@ -31,9 +31,7 @@ from training.common import (
     write_json,
 )
 from training.data import prepare_corpus
-from training.hub import (
-    push_run,
-)
+from training.hub import push_run
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
@@ -232,9 +230,7 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
     from modeling_irish.configuration_measurenote import MeasureNoteConfig
     from modeling_irish.configuration_tune_title import TuneTitleConfig
     from modeling_irish.modeling_tune_title import TuneTitleModel
-    from training.common import (
-        parse_config_overrides,
-    )
+    from training.common import parse_config_overrides
 
     backbone = MeasureNoteConfig.from_preset(
         args.preset,
