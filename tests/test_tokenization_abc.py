@@ -300,7 +300,10 @@ def test_pad_batches_encoded_tunes_like_the_call(tokenizer):
     assert torch.equal(again["attention_mask"].sum(1), whole["attention_mask"].sum(1))
     as_dict = tokenizer.pad({k: [r[k] for r in singles] for k in singles[0]}, return_tensors="pt")
     assert torch.equal(as_dict["input_ids"], whole["input_ids"])
-    assert isinstance(tokenizer.pad(singles)["input_ids"], list)  # no return_tensors: lists
+    # no return_tensors: the features' kind (tensors here), as transformers' pad does
+    assert torch.equal(tokenizer.pad(singles)["input_ids"], whole["input_ids"])
+    as_lists = [{k: v.tolist() for k, v in single.items()} for single in singles]
+    assert isinstance(tokenizer.pad(as_lists)["input_ids"], list)
 
 
 def test_pad_batches_what_the_tokenizer_returns_for_each_tune(tokenizer):
@@ -316,6 +319,14 @@ def test_pad_batches_what_the_tokenizer_returns_for_each_tune(tokenizer):
             assert torch.equal(padded[key], whole[key]), (return_tensors, key)
     batch = DataCollatorWithPadding(tokenizer)([tokenizer(t) for t in TUNES])
     assert torch.equal(batch["input_ids"], whole["input_ids"])
+    # without return_tensors, the kind the features hold, as transformers' pad gives (nested
+    # lists of tensors before)
+    default = tokenizer.pad([tokenizer(t) for t in TUNES])
+    assert torch.equal(default["input_ids"], whole["input_ids"])
+    as_np = tokenizer.pad([tokenizer(t, return_tensors="np") for t in TUNES])
+    assert isinstance(as_np["input_ids"], np.ndarray)
+    as_lists = tokenizer.pad([tokenizer(t, return_tensors=None) for t in TUNES])
+    assert isinstance(as_lists["input_ids"], list)
 
 
 def test_pad_refuses_main_token_ids_and_left_padding(tokenizer):

@@ -493,11 +493,12 @@ class AbcTokenizer(PreTrainedTokenizer):
         So `transformers.DataCollatorWithPadding(tokenizer)`, and `Trainer`'s default collator
         with ``processing_class=tokenizer``, batch a tokenized dataset. An ``attention_mask`` in
         a feature marks rows padded earlier, which are dropped first; given ``labels`` are
-        recomputed from the rows. ``return_tensors`` as in ``__call__`` (None: lists, as in
-        `transformers`); ``padding="max_length"`` without ``max_length`` pads to
-        ``model_max_length`` when one is set, as ``__call__`` does. Encodings without
-        ``measure_numbers`` are the main-token view (``encode``, ``convert_tokens_to_ids``) and
-        are padded by `transformers` as usual.
+        recomputed from the rows. ``return_tensors`` as in ``__call__``; None, as in
+        `transformers`, gives what the features hold: tensors for torch tensors (``tok(tune)``'s
+        outputs), arrays for numpy arrays, else lists. ``padding="max_length"`` without
+        ``max_length`` pads to ``model_max_length`` when one is set, as ``__call__`` does.
+        Encodings without ``measure_numbers`` are the main-token view (``encode``,
+        ``convert_tokens_to_ids``) and are padded by `transformers` as usual.
 
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tunes = ["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"]
@@ -521,6 +522,8 @@ class AbcTokenizer(PreTrainedTokenizer):
             )
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
+        if return_tensors is None:  # as transformers: tensors in, tensors of that kind out
+            return_tensors = _tensor_kind(encoded_inputs)
         if max_length is None and padding == "max_length" and self.model_max_length < _NO_LIMIT:
             max_length = int(self.model_max_length)  # as __call__ (and transformers) do
         _check_call_options(max_length, padding, None, return_attention_mask, pad=True)
@@ -818,6 +821,18 @@ def _check_other_keywords(kwargs: dict[str, Any]) -> None:
         harmless, reason = _OTHER_KEYWORDS[name]
         if not any(value is ok or (type(value) is type(ok) and value == ok) for ok in harmless):
             raise ValueError(f"{name}={reprlib.repr(value)} is not supported: {reason}")
+
+
+def _tensor_kind(encoded_inputs: Any) -> str | None:
+    """``"pt"`` or ``"np"`` when the first feature's ``input_ids`` is a torch tensor or a numpy
+    array, else None (lists), the type `transformers`' ``pad`` returns by default."""
+    first = encoded_inputs if isinstance(encoded_inputs, Mapping) else encoded_inputs[0]
+    ids = first["input_ids"]
+    if isinstance(encoded_inputs, Mapping):
+        ids = ids[0] if isinstance(ids, (list, tuple)) and len(ids) else ids
+    if isinstance(ids, torch.Tensor):
+        return "pt"
+    return "np" if isinstance(ids, np.ndarray) else None
 
 
 def _holds_feature_rows(encoded_inputs: Any) -> bool:
