@@ -153,3 +153,14 @@ def reels_tunebook() -> str:
     return rotated_tunebook(
         {("reel", "4/4"): REEL_BARS}, 4, "Reel number {x}", "https://thesession.org/tunes/5{x:02d}"
     )
+
+
+#: Five tiny tunes of five types and meters, the training tunebook of the generation tests
+#: (each test module adds a sixth of its own).
+GENERATION_TUNES = [
+    "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 (3cBA B4|d3e f2ed|[DA]4 z4:|\n",
+    "X:2\nT:b\nR:jig\nM:6/8\nL:1/8\nK:G\nD|:GBd gdB|A3/2B/2c A2D|GBd g2e|1dBA G3:|2dBA G2||\n",
+    "X:3\nT:c\nR:slip jig\nM:9/8\nL:1/8\nK:Em\nE2B B2A B2c|d2B A2F D3|E2B B2A B2c|d2B A3 E3|]\n",
+    "X:4\nT:d\nR:polka\nM:2/4\nL:1/8\nK:A\nAB c/d/e|f2 e2|AB c/d/e-|e2 a2|]\n",
+    "X:5\nT:e\nR:waltz\nM:3/4\nL:1/8\nK:F\nF2 A2 c2|f4 e2|d3 c B2|A6|]\n",
+]

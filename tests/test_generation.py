@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 import torch
-from helpers import one_torch_thread  # noqa: F401 (a fixture)
+from helpers import GENERATION_TUNES, one_torch_thread  # noqa: F401 (a fixture)
 
 from modeling_irish.configuration_measurenote import MeasureNoteConfig
 from modeling_irish.generation import RHYTHM_METERS, TuneGenerator, filter_logits
@@ -19,11 +19,7 @@ from tokenization.tokenization_abc import AbcTokenizer
 from tokenization.vocabulary import END_ID, UNK_ID
 
 TRAIN = [
-    "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 (3cBA B4|d3e f2ed|[DA]4 z4:|\n",
-    "X:2\nT:b\nR:jig\nM:6/8\nL:1/8\nK:G\nD|:GBd gdB|A3/2B/2c A2D|GBd g2e|1dBA G3:|2dBA G2||\n",
-    "X:3\nT:c\nR:slip jig\nM:9/8\nL:1/8\nK:Em\nE2B B2A B2c|d2B A2F D3|E2B B2A B2c|d2B A3 E3|]\n",
-    "X:4\nT:d\nR:polka\nM:2/4\nL:1/8\nK:A\nAB c/d/e|f2 e2|AB c/d/e-|e2 a2|]\n",
-    "X:5\nT:e\nR:waltz\nM:3/4\nL:1/8\nK:F\nF2 A2 c2|f4 e2|d3 c B2|A6|]\n",
+    *GENERATION_TUNES,
     "X:6\nT:f\nR:hornpipe\nM:4/4\nL:1/8\nK:Ador\n(3EFG|A2 A>B c2 B>A|G>E D>E G4|]\n",
 ]
 
