@@ -368,6 +368,8 @@ class TitleGroupBatchSampler:
     are positives of each other in the loss (`TuneTitleCollator`'s `positives_mask`), so the tune
     tower learns that two settings of a tune go together; a group cut by a batch boundary just
     has fewer positives there. With `settings_per_group=1` no group appears twice in a batch.
+    A last batch of one group, which would have no negative, is given one from the batch before
+    (`_give_last_batch_a_negative`).
     With `num_processes` > 1 the epoch is cut into whole rounds of one batch per process
     (`modeling_irish.batching.whole_rounds`), so that accelerate fills no short last round with
     pairs from the start of the epoch.
@@ -433,12 +435,48 @@ class TitleGroupBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         picks, size = self._picks(), self.size
         batches = [picks[i : i + size] for i in range(0, len(picks), size)]
+        if self.num_processes == 1:  # with more, the loss gathers negatives from every process
+            batches = _give_last_batch_a_negative(batches, self.groups)
         if self.drop_last:
             batches = batches[: len(self)]
         else:
             batches = whole_rounds(batches, self.num_processes)
         for batch in batches:
             yield batch.tolist()
+
+
+def _give_last_batch_a_negative(batches: list[np.ndarray], groups: np.ndarray) -> list[np.ndarray]:
+    """The batches, the last one holding two groups where it held one: a batch of one group has
+    no negative, so its contrastive loss is 0 and the step only carries the optimizer's momentum.
+    The last batch's first item is exchanged with an item of another group in the batch before
+    it (a last batch of one item takes that item instead), chosen so that both batches hold two
+    groups or more, and rather an item whose group has no other setting there. No item is
+    repeated or left out; where no such item exists, the batches are left as they are.
+
+    >>> groups = np.array([0, 0, 1, 1, 2])
+    >>> cut = [np.array([0, 1, 2]), np.array([4])]
+    >>> [b.tolist() for b in _give_last_batch_a_negative(cut, groups)]
+    [[0, 2], [4, 1]]
+    >>> cut = [np.array([4, 2, 3]), np.array([0, 1])]
+    >>> [b.tolist() for b in _give_last_batch_a_negative(cut, groups)]
+    [[0, 2, 3], [4, 1]]
+    """
+    if len(batches) < 2:
+        return batches
+    last, before = batches[-1], batches[-2]
+    if len(np.unique(groups[last])) > 1:
+        return batches
+    others = np.flatnonzero(groups[before] != groups[last[0]])[::-1].tolist()
+    shared = [(groups[before] == groups[before[k]]).sum() > 1 for k in others]
+    for _, j in sorted(zip(shared, others), key=lambda pair: pair[0]):  # stable: from the end
+        if len(last) > 1:
+            new_last, new_before = last.copy(), before.copy()
+            new_last[0], new_before[j] = before[j], last[0]
+        else:
+            new_last, new_before = np.append(last, before[j]), np.delete(before, j)
+        if len(np.unique(groups[new_before])) > 1:
+            return [*batches[:-2], new_before, new_last]
+    return batches
 
 
 class TuneTitleCollator:

@@ -142,10 +142,10 @@ def test_batches_keep_settings_of_a_group_together_as_positives():
         batches = list(sampler)
         flat = [i for b in batches for i in b]
         assert len(batches) == len(sampler) == 3 and len(flat) == 9 == len(set(flat))
-        picked = [groups[i] for i in flat]
-        assert sorted(picked) == [0, 0, 1, 2, 2, 3, 4, 4, 5]
+        assert sorted(groups[i] for i in flat) == [0, 0, 1, 2, 2, 3, 4, 4, 5]
         # the members of a group are drawn next to each other, so they share a batch unless a
         # batch boundary cuts them
+        picked = [groups[i] for i in sampler._picks()]
         for g in (0, 2, 4):
             at = [k for k, p in enumerate(picked) if p == g]
             assert at[1] == at[0] + 1
@@ -154,6 +154,21 @@ def test_batches_keep_settings_of_a_group_together_as_positives():
         assert list(sampler) == batches  # the same epoch gives the same batches
     assert seen == set(range(len(groups)))  # group 0's third setting is drawn in some epoch
     assert len({tuple(o) for o in orders}) > 1
+
+
+@pytest.mark.parametrize(
+    ("groups", "batch_size"), [([0, 0, 1, 1, 2, 2, 3], 3), ([0, 1, 2, 3, 4, 4], 4)]
+)
+def test_last_batch_is_never_one_group(groups, batch_size):
+    """A batch of one group has no negative (a loss of 0): the last batch, short or made of one
+    group's settings, takes an item of another group from the batch before it."""
+    sampler = TitleGroupBatchSampler(groups, batch_size=batch_size)
+    for epoch in range(20):
+        sampler.set_epoch(epoch)
+        batches = list(sampler)
+        assert len(batches) == len(sampler)
+        assert sorted(i for b in batches for i in b) == list(range(len(groups)))
+        assert all(len({groups[i] for i in b}) >= 2 for b in batches), (epoch, batches)
 
 
 @pytest.mark.parametrize(
