@@ -1,8 +1,10 @@
 """Configuration of the MeasureNote model (note GRU, measure attention pooling, final GRU)."""
 
 import copy
+import json
 import math
 import numbers
+import os
 from typing import Any, Optional
 
 from transformers import PretrainedConfig
@@ -167,6 +169,53 @@ def check_value_types(owner: str, values: dict[str, Any], kinds: dict[str, str])
                 raise TypeError(
                     f"{owner}: {label} must be {what}, got {value!r} ({type(value).__name__})"
                 )
+
+
+def read_saved_config(config_path: str) -> dict[str, Any]:
+    """The values of the saved config file ``config_path``; `OSError` naming the file when it is
+    not a JSON object (cut short, emptied, another file's bytes), as transformers says it, not
+    the `json` or `AttributeError` traceback that names no file.
+
+    >>> read_saved_config("no/such/config.json")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] No such file or directory: 'no/such/config.json'
+    """
+    try:
+        with open(config_path, encoding="utf-8") as handle:
+            saved = json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise OSError(
+            f"the config file {config_path!r} is not a valid JSON file ({error}): save the "
+            f"model again, or restore the file"
+        ) from error
+    if not isinstance(saved, dict):
+        raise OSError(
+            f"the config file {config_path!r} holds a JSON {type(saved).__name__}, not an "
+            f"object of config values: save the model again, or restore the file"
+        )
+    return saved
+
+
+def check_saved_model_type(path: Any, model_type: str, subfolder: Optional[str] = "") -> None:
+    """Raise `ValueError` when the local folder ``path`` (its ``subfolder``, as
+    ``from_pretrained(path, subfolder=...)`` reads it) holds a saved model of another type than
+    ``model_type`` (its config.json says): transformers only warns, then builds the model from
+    the wrong config, with random weights or an unrelated error. A config.json that is not a JSON
+    object raises `OSError` (`read_saved_config`). Hub names pass.
+
+    >>> check_saved_model_type("no/such/folder", "measurenote", subfolder="sub")
+    """
+    folder = os.path.join(str(path), subfolder or "")
+    config_path = os.path.join(folder, "config.json")
+    if not os.path.isfile(config_path):
+        return
+    found = read_saved_config(config_path).get("model_type")
+    if found is not None and found != model_type:
+        raise ValueError(
+            f"{os.path.normpath(folder)!r} holds a {found!r} model, not a {model_type!r} one: "
+            f"load it with its own class (AutoModel.from_pretrained picks it from config.json)"
+        )
 
 
 class MeasureNoteConfig(PretrainedConfig):
@@ -471,4 +520,9 @@ def _sizes_from_ratios(
     return sizes
 
 
-__all__ = ["MeasureNoteConfig", "check_value_types"]
+__all__ = [
+    "MeasureNoteConfig",
+    "check_saved_model_type",
+    "check_value_types",
+    "read_saved_config",
+]

@@ -13,7 +13,7 @@ from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
 
-from .configuration_measurenote import MeasureNoteConfig
+from .configuration_measurenote import MeasureNoteConfig, check_saved_model_type
 
 logger = logging.get_logger(__name__)
 
@@ -374,29 +374,6 @@ def _check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> Non
     if measure_numbers.dtype not in _ID_DTYPES:
         raise TypeError(
             f"measure_numbers must hold integers (torch.long), got {measure_numbers.dtype}"
-        )
-
-
-def check_saved_model_type(path: Any, model_type: str, subfolder: str = "") -> None:
-    """Raise `ValueError` when the local folder ``path`` (its ``subfolder``, as
-    ``from_pretrained(path, subfolder=...)`` reads it) holds a saved model of another type than
-    ``model_type`` (its config.json says): transformers only warns, then builds the model from
-    the wrong config, with random weights or an unrelated error. Hub names pass.
-
-    >>> check_saved_model_type("no/such/folder", "measurenote", subfolder="sub")
-    """
-    folder = os.path.join(str(path), subfolder or "")
-    config_path = os.path.join(folder, "config.json")
-    if not os.path.isfile(config_path):
-        return
-    import json
-
-    with open(config_path, encoding="utf-8") as handle:
-        found = json.load(handle).get("model_type")
-    if found is not None and found != model_type:
-        raise ValueError(
-            f"{os.path.normpath(folder)!r} holds a {found!r} model, not a {model_type!r} one: "
-            f"load it with its own class (AutoModel.from_pretrained picks it from config.json)"
         )
 
 

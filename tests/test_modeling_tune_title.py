@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -556,6 +557,30 @@ def test_a_folder_of_the_other_model_type_is_refused_by_name(tester, tmp_path):
     with pytest.raises(ValueError, match="holds a 'tune_title' model, not a 'measurenote' one"):
         MeasureNoteForCausalLM.from_pretrained(title_dir)
     assert isinstance(AutoModel.from_pretrained(title_dir), TuneTitleModel)  # the right class
+
+
+@pytest.mark.parametrize(
+    "damage, what",
+    [
+        (lambda text: text[:200], "is not a valid JSON file"),
+        (lambda text: "", "is not a valid JSON file"),
+        (lambda text: "[]", "holds a JSON list, not an object of config values"),
+    ],
+    ids=["cut", "empty", "list"],
+)
+def test_a_damaged_config_file_is_named_by_both_model_classes(tester, tmp_path, damage, what):
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    title_dir, lm_dir = tmp_path / "title", tmp_path / "lm"
+    config = tester.get_config(tune={"encoder_type": "cnn"})
+    TuneTitleModel(config).save_pretrained(title_dir)
+    MeasureNoteForCausalLM(config.tune_config.backbone_config).save_pretrained(lm_dir)
+    for folder, cls in ((title_dir, TuneTitleModel), (lm_dir, MeasureNoteForCausalLM)):
+        config_file = folder / "config.json"
+        config_file.write_text(damage(config_file.read_text()))
+        # a JSONDecodeError or AttributeError ('list' object has no attribute 'get') before
+        with pytest.raises(OSError, match=re.escape(f"config file '{config_file}' {what}")):
+            cls.from_pretrained(folder)
 
 
 def test_from_measurenote_transfers_backbone(tester, tmp_path):
