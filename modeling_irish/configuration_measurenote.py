@@ -197,24 +197,31 @@ def read_saved_config(config_path: str) -> dict[str, Any]:
     return saved
 
 
-def check_saved_model_type(path: Any, model_type: str, subfolder: Optional[str] = "") -> None:
+def check_saved_model_type(
+    path: Any, model_type: str, subfolder: Optional[str] = "", base_config_key: str = ""
+) -> None:
     """Raise `ValueError` when the local folder ``path`` (its ``subfolder``, as
-    ``from_pretrained(path, subfolder=...)`` reads it) holds a saved model of another type than
-    ``model_type`` (its config.json says): transformers only warns, then builds the model from
-    the wrong config, with random weights or an unrelated error. A config.json that is not a JSON
-    object raises `OSError` (`read_saved_config`). Hub names pass.
+    ``from_pretrained(path, subfolder=...)`` reads it), or the config file ``path``, holds a
+    saved model of another type than ``model_type`` (its config.json says): transformers only
+    warns, then builds the model or config from the wrong values, with default sizes, random
+    weights or an unrelated error. A saved config that holds ``base_config_key`` (a composite
+    config, which a sub-config's `from_pretrained` reads its part of) passes, and so do Hub
+    names. A config.json that is not a JSON object raises `OSError` (`read_saved_config`).
 
     >>> check_saved_model_type("no/such/folder", "measurenote", subfolder="sub")
     """
-    folder = os.path.join(str(path), subfolder or "")
-    config_path = os.path.join(folder, "config.json")
+    where = os.path.join(str(path), subfolder) if subfolder else str(path)
+    config_path = where if os.path.isfile(where) else os.path.join(where, "config.json")
     if not os.path.isfile(config_path):
         return
-    found = read_saved_config(config_path).get("model_type")
+    saved = read_saved_config(config_path)
+    found = saved.get("model_type")
+    if base_config_key and base_config_key in saved:
+        return
     if found is not None and found != model_type:
         raise ValueError(
-            f"{os.path.normpath(folder)!r} holds a {found!r} model, not a {model_type!r} one: "
-            f"load it with its own class (AutoModel.from_pretrained picks it from config.json)"
+            f"{os.path.normpath(where)!r} holds a {found!r} model, not a {model_type!r} one: "
+            f"load it with its own class (AutoConfig and AutoModel pick it from config.json)"
         )
 
 
@@ -410,6 +417,17 @@ class MeasureNoteConfig(PretrainedConfig):
         if "embedding_sizes" in kwargs:
             kwargs["embedding_sizes"] = kwargs.pop("embedding_sizes")
         return super().from_dict(config_dict, **kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "MeasureNoteConfig":
+        """`PretrainedConfig.from_pretrained`; a local folder of another model type (a tune-title
+        model) is refused by name (`check_saved_model_type`), not read into default sizes."""
+        check_saved_model_type(
+            pretrained_model_name_or_path, cls.model_type, kwargs.get("subfolder")
+        )
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     @classmethod
     def from_preset(

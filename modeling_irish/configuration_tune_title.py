@@ -6,7 +6,11 @@ from typing import Any, Optional, Union
 from transformers import PretrainedConfig
 from transformers.utils import logging
 
-from .configuration_measurenote import MeasureNoteConfig, check_value_types
+from .configuration_measurenote import (
+    MeasureNoteConfig,
+    check_saved_model_type,
+    check_value_types,
+)
 
 logger = logging.get_logger(__name__)
 
@@ -99,6 +103,21 @@ class TuneTitleTuneConfig(PretrainedConfig):
         self.cnn_kernel_size = cnn_kernel_size
         self._check()
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "TuneTitleTuneConfig":
+        """`PretrainedConfig.from_pretrained`: a tune-title folder gives its `tune_config`; a local
+        folder of another model type (a MeasureNote model) is refused by name
+        (`check_saved_model_type`), not read into default sizes."""
+        check_saved_model_type(
+            pretrained_model_name_or_path,
+            cls.model_type,
+            kwargs.get("subfolder"),
+            cls.base_config_key,
+        )
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def _check(self) -> None:
         """Types and ranges of the values (run again by the model on a loaded config, whose
@@ -195,6 +214,21 @@ class TuneTitleTextConfig(PretrainedConfig):
         self.dropout = dropout
         self._check()
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "TuneTitleTextConfig":
+        """`PretrainedConfig.from_pretrained`: a tune-title folder gives its `title_config`; a local
+        folder of another model type (a MeasureNote model) is refused by name
+        (`check_saved_model_type`), not read into default sizes."""
+        check_saved_model_type(
+            pretrained_model_name_or_path,
+            cls.model_type,
+            kwargs.get("subfolder"),
+            cls.base_config_key,
+        )
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def _check(self) -> None:
         """Types and ranges of the values (run again by the model on a loaded config)."""
@@ -313,6 +347,21 @@ class TuneTitleConfig(PretrainedConfig):
         self.initializer_range = initializer_range
         self._check()
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "TuneTitleConfig":
+        """`PretrainedConfig.from_pretrained`; a local folder of another model type (a
+        MeasureNote model) is refused by name (`check_saved_model_type`), not read into default
+        sizes."""
+        check_saved_model_type(
+            pretrained_model_name_or_path,
+            cls.model_type,
+            kwargs.get("subfolder"),
+            cls.base_config_key,
+        )
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def _check(self) -> None:
         """Types and ranges of the values, the sub-configs' included: `TuneTitleModel` runs it

@@ -559,6 +559,28 @@ def test_a_folder_of_the_other_model_type_is_refused_by_name(tester, tmp_path):
     assert isinstance(AutoModel.from_pretrained(title_dir), TuneTitleModel)  # the right class
 
 
+def test_a_folder_of_the_other_model_type_is_refused_by_the_configs(tester, tmp_path):
+    title_dir, lm_dir = tmp_path / "title", tmp_path / "lm"
+    config = tester.get_config(tune={"encoder_type": "cnn"})
+    config.save_pretrained(title_dir)
+    config.tune_config.backbone_config.save_pretrained(lm_dir)
+    # transformers only warned and gave a config of default sizes
+    with pytest.raises(ValueError, match="holds a 'tune_title' model, not a 'measurenote' one"):
+        MeasureNoteConfig.from_pretrained(title_dir)
+    with pytest.raises(ValueError, match="holds a 'tune_title' model, not a 'measurenote' one"):
+        MeasureNoteConfig.from_pretrained(title_dir / "config.json")
+    for cls in (TuneTitleConfig, TuneTitleTuneConfig, TuneTitleTextConfig):
+        with pytest.raises(
+            ValueError, match=f"holds a 'measurenote' model, not a '{cls.model_type}'"
+        ):
+            cls.from_pretrained(lm_dir)
+    # the sub-configs still read their part of a tune-title folder, and each config its own
+    assert TuneTitleTuneConfig.from_pretrained(title_dir).encoder_type == "cnn"
+    assert TuneTitleTextConfig.from_pretrained(title_dir).encoder_type == "char_gru"
+    assert MeasureNoteConfig.from_pretrained(lm_dir).note_hidden_size == 16
+    assert TuneTitleConfig.from_pretrained(title_dir).tune_config.encoder_type == "cnn"
+
+
 @pytest.mark.parametrize(
     "damage, what",
     [
