@@ -403,6 +403,15 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch, tm
     for bad, message in (
         (["--checkpointing_steps", "often"], "--checkpointing_steps must be a positive integer"),
         (["--push_to_hub"], "--push_to_hub needs --hub_model_id"),
+        # the Hub client refused the name only at the upload, after the whole run
+        (
+            ["--push_to_hub", "--hub_model_id", "my model/irish tunes"],
+            "--hub_model_id 'my model/irish tunes': Repo id must use alphanumeric chars",
+        ),
+        (
+            ["--hub_model_id", "user/irish/tunes"],
+            "--hub_model_id 'user/irish/tunes': Repo id must be in the form 'repo_name' or",
+        ),
         (["--max_train_steps", "0"], "trains for --num_train_epochs, which is not set"),
         (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be >= 1"),
         (["--with_tracking", "--report_to", "tensorbord"], "unknown tracker tensorbord; known:"),
@@ -921,6 +930,23 @@ def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
     assert line.startswith("train.py: error: --push_to_hub: the upload to someone/model failed")
     assert "403 Forbidden: no write access)" in line and f"the model is saved in {out}" in line
     assert f"`hf upload someone/model {out} --exclude 'step_*'" in line
+
+
+def test_a_hub_model_id_refused_at_the_upload_says_so_in_one_line(monkeypatch, tmp_path):
+    """A name the Hub client refuses (`HFValidationError`) that reaches `push_run` (`parse_args`
+    refuses it up front; a caller may build its arguments without it) ended the run in the
+    client's traceback."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: None)
+    args = SimpleNamespace(push_to_hub=True, hub_model_id="my model/irish tunes",
+                           hub_token=None, output_dir=str(tmp_path))  # fmt: skip
+    accelerator = SimpleNamespace(is_main_process=True)
+    with pytest.raises(common.UploadError) as refused:  # create_repo checks the name, offline
+        hub.push_run(args, accelerator)
+    message = str(refused.value)
+    assert "\n" not in message and "HFValidationError: Repo id must use alphanumeric" in message
+    assert message.startswith("--push_to_hub: the upload to my model/irish tunes failed")
 
 
 def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tmp_path):

@@ -169,6 +169,27 @@ def tracker_problem(report_to: str) -> str | None:
     return None
 
 
+def hub_model_id_problem(repo_id: str | None) -> str | None:
+    """Why ``repo_id`` cannot name a Hub repository (None when it can, or is not given): the
+    Hub client refused it only at the upload, after the whole run.
+
+    >>> hub_model_id_problem("user/measurenote-small") is None
+    True
+    >>> hub_model_id_problem("my model/irish tunes")[:48]
+    "Repo id must use alphanumeric chars, '-', '_' or"
+    """
+    if repo_id is None:
+        return None
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        return str(err)
+    return None
+
+
 def folder_path_problem(path: str) -> str | None:
     """Why ``path`` cannot be (or become, with `os.makedirs`) a folder, or None: it, or the
     nearest of its parents that exists, is a file.
@@ -351,6 +372,9 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         args.checkpointing_steps = int(steps)
     if args.push_to_hub and not args.hub_model_id:
         parser.error("--push_to_hub needs --hub_model_id")
+    problem = hub_model_id_problem(args.hub_model_id)
+    if problem:
+        parser.error(f"--hub_model_id {args.hub_model_id!r}: {problem}")
     if args.with_tracking:
         problem = tracker_problem(args.report_to)
         if problem:

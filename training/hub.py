@@ -116,10 +116,11 @@ def upload_command(repo_id: str, output_dir: str) -> str:
 def _upload_errors() -> tuple[type[BaseException], ...]:
     """What an upload ends in when it fails: the Hub's answers (`HfHubHTTPError`), the
     network's (the base class of that error's HTTP client, whose connection errors are no
-    `OSError`; and `OSError`), and `check_hub_reachable`'s `RuntimeError`."""
-    from huggingface_hub.errors import HfHubHTTPError
+    `OSError`; and `OSError`), `check_hub_reachable`'s `RuntimeError`, and the client's refusal
+    of a repository name (`HFValidationError`; `parse_args` checks --hub_model_id up front)."""
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
-    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError)
+    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError, HFValidationError)
 
 
 def _first_line(err: BaseException) -> str:
