@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -262,6 +264,25 @@ def test_model_max_length_pad_to_multiple_of_and_padding_side(tokenizer, tmp_pat
     assert tokenizer(KESH, padding_side="right")["input_ids"].shape[0] == 1
     with pytest.raises(ValueError, match="right only"):
         tokenizer(KESH, padding_side="left")
+
+
+def test_another_padding_side_is_refused_when_the_tokenizer_is_made(tokenizer, tmp_path):
+    """It was refused only at every call, so `from_pretrained(folder, padding_side="left")`
+    saved a folder whose tokenizer raised on every call."""
+    tokenizer.save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match=r"right only \(padding_side='left'\).*give padding_side"):
+        AbcTokenizer.from_pretrained(tmp_path, padding_side="left")
+    with pytest.raises(ValueError, match="right only"):
+        AbcTokenizer(vocab=tokenizer.abc_vocab, padding_side="left")
+    # a folder saved with it before loads when given the right side
+    config_file = tmp_path / "tokenizer_config.json"
+    config_file.write_text(
+        json.dumps({**json.loads(config_file.read_text()), "padding_side": "left"})
+    )
+    with pytest.raises(ValueError, match="right only"):
+        AbcTokenizer.from_pretrained(tmp_path)
+    loaded = AbcTokenizer.from_pretrained(tmp_path, padding_side="right")
+    assert loaded.padding_side == "right" and loaded(KESH)["input_ids"].shape[0] == 1
 
 
 @pytest.mark.parametrize(

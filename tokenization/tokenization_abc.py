@@ -150,6 +150,23 @@ def _hint(name: str) -> str:
     return ""
 
 
+def _check_padding_side(side: Any, advice: str = "") -> None:
+    """Raise `ValueError` unless ``side`` is ``"right"``: MeasureNote's GRUs read every tune from
+    its first row, so rows padded on the left would be read first. ``advice`` ends the message.
+
+    >>> _check_padding_side("right")
+    >>> _check_padding_side("left")
+    Traceback (most recent call last):
+    ...
+    ValueError: AbcTokenizer pads on the right only (padding_side='left'): MeasureNote's GRUs ...
+    """
+    if side != "right":
+        raise ValueError(
+            f"AbcTokenizer pads on the right only (padding_side={side!r}): MeasureNote's GRUs "
+            f"read every tune from its first row{advice}"
+        )
+
+
 class AbcTokenizer(PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
@@ -183,6 +200,11 @@ class AbcTokenizer(PreTrainedTokenizer):
     model_input_names = ["input_ids", "measure_numbers", "attention_mask"]
 
     def __init__(self, vocab_file: str | None = None, vocab: AbcVocab | None = None, **kwargs):
+        # refused here, not at every call: a saved folder would record it (tokenizer_config.json)
+        _check_padding_side(
+            kwargs.get("padding_side", "right"),
+            "; give padding_side='right' (or leave it out), also to load a folder saved with it",
+        )
         # The vocabulary must exist before PreTrainedTokenizer.__init__ (STYLE.md).
         if vocab is None:
             if vocab_file is not None:
@@ -437,12 +459,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                 "add_special_tokens=False: every tune's rows start with <start> and end with <end>"
                 " (the model reads its header from the <start> row)"
             )
-        side = padding_side or self.padding_side
-        if side != "right":
-            raise ValueError(
-                f"AbcTokenizer pads on the right only (padding_side={side!r}): "
-                "MeasureNote's GRUs read every tune from its first row"
-            )
+        _check_padding_side(padding_side or self.padding_side)
         batch = not isinstance(text, str)
         texts = list(text) if batch else [text]
         if not texts:
@@ -527,10 +544,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         if max_length is None and padding == "max_length" and self.model_max_length < _NO_LIMIT:
             max_length = int(self.model_max_length)  # as __call__ (and transformers) do
         _check_call_options(max_length, padding, None, return_attention_mask, pad=True)
-        if (padding_side or self.padding_side) != "right":
-            raise ValueError(
-                "AbcTokenizer pads on the right only: the GRUs read every tune from its start"
-            )
+        _check_padding_side(padding_side or self.padding_side)
         if isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
             keys = list(encoded_inputs)
             encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
