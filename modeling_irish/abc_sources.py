@@ -145,11 +145,15 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
 
 def _folder_tunes(folder: Path) -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
-    warning, with why (the other files' tunes would hide it)."""
+    warning, with why (the other files' tunes would hide it). Ids start with the folder's own
+    name however its path is written (``.``, ``sub/..``, absolute): ``Path(".").name`` is ""
+    and ``Path("sub/..").name`` is "..", which would give one folder other ids, hence other
+    ``"hash"`` splits, from another working folder."""
+    name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
     for path in _abc_files(folder):
         rel = path.relative_to(folder).with_suffix("").as_posix()
         found = False
-        for raw in _tunebook_tunes(path, str(path), f"{folder.name}/{rel}"):
+        for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}"):
             found = True
             yield raw
         if not found:

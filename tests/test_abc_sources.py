@@ -304,3 +304,28 @@ def test_files_named_alike_in_different_sources_do_not_share_tune_ids(tmp_path, 
     _write_csv(tmp_path / "tunes.csv", [{**row, "abc": "ABcd efga|gfed cBAG|"}], "utf-8")
     raws = list(iter_raw_tunes(["tunes.json", "tunes.csv"]))
     assert [raw.prefix for raw in raws] == ["tunes", f"{tmp_path.name}/tunes"]
+
+
+def test_a_folder_or_file_gets_the_same_ids_and_hash_split_however_its_path_is_written(
+    tmp_path, monkeypatch
+):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    notes = [f"{a}Bcd efga|gfed cBAG|{a}Bcd e2e2|" for a in "CDEFGAB"]
+    _book(tmp_path / "on" / "book.abc", [f"Tune {i}" for i in range(7)], notes)
+    (tmp_path / "on" / "sub").mkdir()
+
+    def placed(source) -> dict[str, str]:
+        data = load_abc_corpus(source, split_ratios=(0.4, 0.3, 0.3), split_method="hash")
+        return {tune_id: name for name in data for tune_id in data[name]["tune_id"]}
+
+    monkeypatch.chdir(tmp_path / "on")
+    here = placed(".")
+    assert sorted(here) == [f"on/book:{x}" for x in range(1, 8)]  # not "/book:1"
+    assert len(set(here.values())) > 1  # a split that could differ
+    for folder in ("sub/..", str(tmp_path / "on"), "../on"):
+        assert placed(folder) == here, folder
+    book = placed("book.abc")
+    assert sorted(book) == [f"book:{x}" for x in range(1, 8)]
+    for file in ("./book.abc", "sub/../book.abc", str(tmp_path / "on" / "book.abc")):
+        assert placed(file) == book, file
