@@ -312,7 +312,9 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     return "\n".join(head) + "\n" + body + "\n"
 
 
-def _session_rows(path: Path) -> list[dict[str, Any]]:
+def _session_rows(path: Path) -> list[Any]:
+    """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``, or
+    ``.csv``), as they are: rows that give no tune are told apart by `_unreadable_row`."""
     if path.suffix.lower() == ".json":
         try:
             rows = json.loads(_read_text(path))
@@ -324,9 +326,10 @@ def _session_rows(path: Path) -> list[dict[str, Any]]:
             raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
     else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
         rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
-    first = next((row for row in rows if isinstance(row, dict)), None)
-    if rows and (first is None or "abc" not in first):
-        raise ValueError(f"{path} is not a thesession.org dump (no 'abc' field)")
+    # a dump if any row has the field (a CSV's rows all have its header's): a row without it,
+    # first or not, is skipped and counted (`_unreadable_row`), not the whole file rejected
+    if rows and not any(isinstance(row, dict) and "abc" in row for row in rows):
+        raise ValueError(f"{path} is not a thesession.org dump (no row has an 'abc' field)")
     return rows
 
 

@@ -202,6 +202,26 @@ def test_an_odd_json_row_is_read_or_skipped_and_counted(tmp_path, name, caplog):
         assert [raw.text[:3] for raw in iter_raw_tunes(str(path))] == ["X:1"]
 
 
+def test_a_dump_row_without_abc_is_skipped_alike_first_or_not(tmp_path):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    bad = {key: value for key, value in GOOD.items() if key != "abc"}
+    good2 = {**GOOD, "setting_id": 3, "abc": "|:BAG AGE|GEG d2e:|"}
+    reports = []
+    for name, rows in (("firstbad", [bad, GOOD, good2]), ("secondbad", [GOOD, bad, good2])):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(rows), encoding="utf-8")
+        corpus = load_abc_corpus(str(path), split_ratios=(1, 0, 0))
+        assert sorted(corpus["train"]["setting_id"]) == ["2", "3"]
+        reports.append({key: corpus.report[key] for key in ("read", "parsed", "skip_reasons")})
+    assert reports[0] == reports[1]
+    assert reports[0]["skip_reasons"] == {"dump row without ABC text in 'abc'": 1}
+    path = tmp_path / "noabc.json"  # no row has the field: not a dump
+    path.write_text(json.dumps([bad, bad]), encoding="utf-8")
+    with pytest.raises(ValueError, match="not a thesession.org dump .no row has an 'abc' field"):
+        load_abc_corpus(str(path))
+
+
 def test_whole_float_ids_of_a_pandas_dump_keep_the_setting(tmp_path):
     from modeling_irish.abc_corpus import load_abc_corpus
 
