@@ -26,6 +26,7 @@ from .abc_sources import (  # noqa: F401 - re-exported: the loader's public read
     iter_abc_tunes,
     iter_raw_tunes,
     music21_collection_files,
+    no_tune_reason,
     session_tune_text,
     source_files,
 )
@@ -461,11 +462,9 @@ def _read_corpus(
 ) -> DatasetDict:
     """`load_abc_corpus` without its cache: read, parse, dedupe, split and log the report."""
     raws = list(iter_raw_tunes(sources, unreadable=True))
-    if not raws:
-        raise ValueError(
-            f"no ABC tunes found in {', '.join(map(str, sources))} (a tune starts with an X: "
-            "line; folders are searched for *.abc files)"
-        )
+    if not raws:  # each source with why, as `irish-tune check` says it
+        why = ", ".join(f"{source} ({no_tune_reason(source)})" for source in sources)
+        raise ValueError(f"no ABC tunes found in {why}")
     _warn_unnumbered(raws)
     rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
     if not rows:

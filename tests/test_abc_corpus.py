@@ -667,6 +667,40 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
     assert "tune.mid" not in caplog.text
 
 
+NO_TUNE = {  # a source without tunes -> why the loader's error gives, as irish-tune check does
+    "empty.abc": (b"", "empty file"),
+    "tune.abc": (b"MThd\x00\x00\x00\x06", "not a text file (NUL bytes)"),
+    "words.abc": (b"just words, no X: line\n", "a tune starts with an X: line"),
+    "tunes.json": (b"[]", "no dump row gives a tune"),
+    "tunes.csv": (b"tune_id,name,type,meter,mode,abc\n", "no dump row gives a tune"),
+    "folder": (None, "no *.abc files"),
+}
+
+
+@pytest.mark.parametrize("name", NO_TUNE)
+def test_a_source_without_tunes_is_an_error_that_says_why(tmp_path, name):
+    content, why = NO_TUNE[name]
+    path = tmp_path / "e" / name
+    if content is None:  # a folder with only a .txt file
+        write(path / "notes.txt", [tune(1, "Not read")])
+    else:
+        path.parent.mkdir()
+        path.write_bytes(content)
+    with pytest.raises(ValueError) as err:
+        load_abc_corpus(str(path))
+    assert str(err.value) == f"no ABC tunes found in {path} ({why})"
+
+
+def test_several_sources_without_tunes_are_each_named_with_why(tmp_path):
+    empty = write(tmp_path / "empty.abc", [])
+    words = write(tmp_path / "words.abc", ["no tune here"])
+    with pytest.raises(ValueError) as err:
+        load_abc_corpus([empty, words])
+    assert str(err.value) == (
+        f"no ABC tunes found in {empty} (empty file), {words} (a tune starts with an X: line)"
+    )
+
+
 def test_a_corpus_too_small_for_its_splits_says_so(tmp_path, caplog):
     book = write(tmp_path / "three.abc", [tune(x, f"Tune {x}") for x in range(1, 4)])
     with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
