@@ -44,9 +44,22 @@ def _components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
 
 
 def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
+    """The train / validation / test ratios made shares of 1; a ``ValueError`` unless they are
+    3 finite, non-negative numbers, not all 0 (a NaN compares false with everything, so the
+    range checks alone let it through).
+
+    >>> _check_ratios((2, 1, 1))
+    [0.5, 0.25, 0.25]
+    """
     ratios = [float(r) for r in split_ratios]
-    if len(ratios) != len(SPLIT_NAMES) or min(ratios) < 0 or sum(ratios) <= 0:
-        raise ValueError(f"split_ratios must be 3 non-negative numbers, got {split_ratios!r}")
+    if len(ratios) != len(SPLIT_NAMES) or not all(map(math.isfinite, ratios)):
+        raise ValueError(
+            f"split_ratios must be 3 finite, non-negative numbers, got {split_ratios!r}"
+        )
+    if min(ratios) < 0 or sum(ratios) <= 0:
+        raise ValueError(
+            f"split_ratios must be 3 non-negative numbers, not all 0, got {split_ratios!r}"
+        )
     return [r / sum(ratios) for r in ratios]
 
 

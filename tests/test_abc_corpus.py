@@ -129,6 +129,22 @@ def test_split_groups_zero_ratio_and_bad_ratios():
         split_groups(keys, (0.9, 0.1))
     with pytest.raises(ValueError):
         split_groups(keys, (1.0, -0.5, 0.5))
+    for bad in ((0.9, float("nan"), 0.05), (float("inf"), 0.05, 0.05), (0, 0, 0)):
+        with pytest.raises(ValueError, match=r"split_ratios must be 3 .*, got \("):
+            split_groups(keys, bad)
+
+
+def test_the_loader_refuses_non_finite_ratios_before_reading_anything(tmp_path, monkeypatch):
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the sources were read before the ratios were checked")
+
+    monkeypatch.setattr(abc_corpus, "iter_raw_tunes", unread)
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    for bad in ((0.9, float("nan"), 0.05), (0.9, 0.05, float("inf"))):
+        with pytest.raises(ValueError, match="split_ratios must be 3 finite, non-negative"):
+            load_abc_corpus(book, split_ratios=bad, split_method="hash")
 
 
 def test_split_groups_by_hash_moves_no_group_when_others_come_and_go():
