@@ -179,30 +179,39 @@ def _incipit(tune: Any, notes: int) -> str:
     return f"{tune.meter or ''}|" + " ".join(str(p % 12) for p in pitches)
 
 
-def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | None, str]:
-    """Parse one tune into a row, or return ``(None, reason)``; every tune is parsed once.
-    With ``options.incipit_notes``, the row also holds its incipit under ``"_incipit"``."""
+#: `_parse_raw`'s answer: the row, or None with the skip reason and the error as located in
+#: the file ("" when the reason says all), e.g. ``"Bad: line 11, column 3: unknown mode 'xx'"``.
+_Parsed = tuple[dict[str, Any] | None, str, str]
+#: How many places of skipped tunes the report keeps per reason (``skipped_at``).
+_SKIPS_SHOWN = 5
+
+
+def _parse_raw(raw: RawTune, options: _ParseOptions) -> _Parsed:
+    """Parse one tune into ``(row, "", "")``, or return ``(None, reason, error)``; every tune
+    is parsed once. With ``options.incipit_notes``, the row also holds its incipit under
+    ``"_incipit"``. The error names the tune and its line in the file, as ``irish-tune check``
+    does (a dump row's line counts in the tune text built from it)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
     from tokenization.bar_check import bar_report
 
     if raw.unreadable:  # a dump row that gives no tune: counted, under its reason
-        return None, raw.unreadable
+        return None, raw.unreadable, ""
     try:
-        tune = parse_abc(raw.text, tune_name=raw.source, line_offset=raw.line - 1)
+        # lines counted in the text (raw.locate moves them to the file's), named by title or X:
+        tune = parse_abc(raw.text)
         n_notes = sum(1 for token in tune.tokens if token.kind == "note")
         key, mode = _original_key(tune), tune.key.mode
         notes = options.incipit_notes
         incipit = _incipit(tune, notes) if notes > 0 else ""
         bars_ok = not options.bars_fit or bar_report(tune).ok
     except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
-        return None, _skip_reason(err)
+        return None, _skip_reason(err), raw.locate(err).removeprefix(f"{raw.source}: ")
     except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
-        logger.debug("unexpected %r in %s line %d", err, raw.source, raw.line)
-        return None, f"internal {_skip_reason(err)}"
+        return None, f"internal {_skip_reason(err)}", f"unexpected {err!r}"
     if n_notes < options.min_notes:
-        return None, f"fewer than {options.min_notes} notes"
+        return None, f"fewer than {options.min_notes} notes", ""
     if not bars_ok:
-        return None, BARS_SKIP_REASON
+        return None, BARS_SKIP_REASON, ""
     x = _reference_number(tune.fields)
     url = _SESSION_URL.search(" ".join(tune.fields.get("S", [])))
     if url:
@@ -225,7 +234,7 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> tuple[dict[str, Any] | N
     }
     if incipit:
         row["_incipit"] = incipit
-    return row, ""
+    return row, "", ""
 
 
 def _sound_key(raw: RawTune) -> str:
@@ -295,9 +304,7 @@ def _workers(num_proc: int | None, n_tunes: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _parse_all(
-    raws: list[RawTune], options: _ParseOptions, num_proc: int | None
-) -> list[tuple[dict[str, Any] | None, str]]:
+def _parse_all(raws: list[RawTune], options: _ParseOptions, num_proc: int | None) -> list[_Parsed]:
     import tokenization.abc_parser  # noqa: F401 - imported once here, before any fork
 
     bar = {"total": len(raws), "desc": "Parsing ABC tunes", "unit": "tune", "disable": None}
@@ -344,9 +351,15 @@ def _build_rows(
     report: dict,
 ) -> tuple[list[dict[str, Any]], list[set[str]]]:
     rows, bodies, parsed, reasons = [], [], [], Counter()
-    for raw, (row, reason) in zip(raws, _parse_all(raws, options, num_proc)):
+    places: dict[str, list[str]] = {}  # reason -> where its first tunes are
+    for raw, (row, reason, error) in zip(raws, _parse_all(raws, options, num_proc)):
         if row is None:
             reasons[reason] += 1
+            where = f"{raw.place}: {error}" if error else raw.place
+            logger.debug("ABC corpus: skipped %s (%s)", where, reason)
+            shown = places.setdefault(reason, [])
+            if len(shown) < _SKIPS_SHOWN:
+                shown.append(where)
         else:
             rows.append(row)
             bodies.append(body_key(raw.text))
@@ -359,6 +372,7 @@ def _build_rows(
         parsed=len(rows),
         skipped=sum(reasons.values()),
         skip_reasons=dict(reasons.most_common()),
+        skipped_at={reason: places[reason] for reason, _ in reasons.most_common()},
         duplicates=duplicates,
     )
     if options.incipit_notes > 0:
@@ -568,8 +582,12 @@ def load_abc_corpus(
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
             and contents, not mtimes), the parameters and the reader's code, and reloaded on
             the next identical call, which logs the warnings of the first load again.
-        report: a dict filled with ``read, parsed, skipped, skip_reasons, duplicates, splits``
-            (and ``shared_incipits`` with `link_incipits`).
+        report: a dict filled with ``read, parsed, skipped, skip_reasons, skipped_at,
+            duplicates, splits`` (and ``shared_incipits`` with `link_incipits`).
+            ``skipped_at`` maps each skip reason to where its first 5 tunes are, as
+            ``irish-tune check`` names them (``"tunes.csv row 2: B: line 7, column 3: cannot
+            read key 'missing'"``, ``"book.abc line 40"``); each skipped tune is also logged
+            so at DEBUG level.
         link_incipits: if > 0, also link tunes whose first `link_incipits` notes have the same
             pitch classes on the white keys of their mode, in the same meter: one melody filed
             under two tune ids and titles (thesession has such duplicates, e.g. "Reel De

@@ -57,7 +57,8 @@ class RawTune:
     has the same ``X:`` number). ``line``: the file line of its ``X:``; ``header_lines``: the
     file-header fields written into ``text`` after that line (see `file_line`). ``unreadable``:
     why a dump row gives no tune (not an object, no ABC text), its ``text`` then empty: the
-    loader counts it as skipped under that reason."""
+    loader counts it as skipped under that reason. ``row``: a dump row's number (1-based; its
+    ``X:``), 0 for a tunebook's tune."""
 
     source: str
     prefix: str
@@ -66,6 +67,16 @@ class RawTune:
     x_unique: bool = True
     header_lines: int = 0
     unreadable: str = ""
+    row: int = 0
+
+    @property
+    def place(self) -> str:
+        """Where the tune is: its file and the line of its ``X:``, or its dump row.
+
+        >>> RawTune("b.abc", "b", "X:1", 10).place, RawTune("t.csv", "t", "", 1, row=3).place
+        ('b.abc line 10', 't.csv row 3')
+        """
+        return f"{self.source} row {self.row}" if self.row else f"{self.source} line {self.line}"
 
     def file_line(self, tune_line: int) -> int:
         """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
@@ -355,7 +366,7 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         elif not _header(row, "meter"):
             no_meter[_session_meter(row) or "free"] += 1
         text = "" if reason else session_tune_text(row, x)
-        yield RawTune(str(path), path.stem, text, 1, unreadable=reason)
+        yield RawTune(str(path), path.stem, text, 1, unreadable=reason, row=x)
     if unreadable:
         shown = "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else "")
         logger.warning("%s: %d rows give no tune (%s)", path, len(unreadable), shown)

@@ -280,7 +280,8 @@ def test_tunebook_file_columns_ids_and_keys(tmp_path):
     assert by_x[3]["title"] == "Kesh, The" and by_x[3]["meter"] == "4/4"
     assert by_x[3]["abc"].startswith("X: 3\nT: Kesh, The\n") and by_x[3]["source"] == str(book)
     assert by_x[3]["n_notes"] == 12
-    assert report == {"read": 3, "parsed": 3, "skipped": 0, "skip_reasons": {}, "duplicates": 0,
+    assert report == {"read": 3, "parsed": 3, "skipped": 0, "skip_reasons": {},
+                      "skipped_at": {}, "duplicates": 0,
                       "splits": {"train": 3, "validation": 0, "test": 0}}  # fmt: skip
     assert data.report is report
     assert json.dumps(report, sort_keys=True) in data["test"].info.description
@@ -779,6 +780,35 @@ def test_dump_rows_with_an_unreadable_mode_are_skipped_and_counted(tmp_path):
     assert {row["setting_id"] for row in rows(data)} == {"1", "7", "2", "3"}
     assert report["skipped"] == 2
     assert all("key" in reason for reason in report["skip_reasons"]), report["skip_reasons"]
+
+
+@needs_parser
+def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, caplog):
+    dump = tmp_path / "nomode.csv"
+    with dump.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(dump_rows()[0]))
+        writer.writeheader()
+        writer.writerows([dump_rows()[2], dict(dump_rows()[2], setting_id="9", name="B", mode="")])
+    short = [tune(x, f"Short {x}", notes="GA|") for x in range(2, 9)]  # 7 tunes of 2 notes
+    book = write(tmp_path / "book.abc", [tune(1, "Bad", key="Gxx"), *short])
+    with caplog.at_level("DEBUG", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus([dump, book], split_ratios=(1, 0, 0))
+    # named as `irish-tune check` names them: FAIL nomode.csv: B: parse: line 7, column 3: ...
+    bad_row = f"{dump} row 2: B: line 7, column 3: cannot read key 'missing'"
+    bad_key = f"{book} line 1: Bad: line 5, column 4: unknown mode 'xx'"
+    debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
+    assert f"ABC corpus: skipped {bad_row} (AbcParseError: cannot read key '…')" in debug
+    assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown mode '…')" in debug
+    assert f"ABC corpus: skipped {book} line 50 (fewer than 8 notes)" in debug  # the 7th
+    assert sum("ABC corpus: skipped" in line for line in debug) == 9
+    report = corpus.report
+    assert_report_sums(report)
+    assert report["skipped_at"] == {
+        "fewer than 8 notes": [f"{book} line {line}" for line in (8, 15, 22, 29, 36)],  # 5 of 7
+        "AbcParseError: cannot read key '…'": [bad_row],
+        "AbcParseError: unknown mode '…'": [bad_key],
+    }
+    assert list(report["skipped_at"]) == list(report["skip_reasons"])  # the same order
 
 
 @needs_parser
