@@ -151,6 +151,16 @@ def known_tune_holdout(
     return [i for i in titled if keys[i] not in held], queries
 
 
+def _check_rows(ids: Any) -> None:
+    """`ids` must be one tune's rows, `(rows, 20)`: a tokenizer's output is a batch."""
+    shape = tuple(np.shape(ids))
+    if len(shape) != 2 or shape[1] != len(FEATURE_NAMES):
+        hint = " (a batch: give one tune's rows, input_ids[0])" if len(shape) == 3 else ""
+        raise ValueError(
+            f"ids must be one tune's rows, shape (rows, {len(FEATURE_NAMES)}), got {shape}{hint}"
+        )
+
+
 class NoteCropper:
     """Crops encoded tunes to N notes and re-derives the crop's rows as if it were a whole tune.
 
@@ -159,8 +169,14 @@ class NoteCropper:
     `tune_to_rows` again, so positions, bar indices and measure numbers (from 0) are those a
     user's ABC snippet with the same notes would get.
 
-    >>> rng = np.random.default_rng(0)  # doctest: +SKIP
-    >>> ids, measures = NoteCropper(tokenizer).crop(encoded.input_ids, 30, rng)  # doctest: +SKIP
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> abc = "X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|efge|d4|]"
+    >>> tok = AbcTokenizer.train([abc])
+    >>> encoded = tok(abc, return_tensors="np")  # a batch of one: (1, rows, 20)
+    >>> cropper = NoteCropper(tok)
+    >>> ids, measures = cropper.crop(encoded["input_ids"][0], 5, np.random.default_rng(0))
+    >>> len(cropper.event_rows(ids)), ids.shape[1], measures.tolist() == sorted(measures)
+    (5, 20, True)
     """
 
     def __init__(self, tokenizer: AbcTokenizer):
@@ -263,6 +279,7 @@ class NoteCropper:
         A crop never starts inside a tuplet (it starts at the tuplet's mark instead, `start`
         moving back to its first note: the notes keep their tuplet lengths) and never ends on a
         tuplet mark without its notes."""
+        _check_rows(ids)
         events = self.event_rows(ids)
         if n_notes <= 0 or len(events) <= n_notes:
             rows = np.asarray(ids, dtype=np.int64)
@@ -297,6 +314,7 @@ class NoteCropper:
         header: HeaderInfo | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """A crop of `n_notes` events at a uniformly random start (the whole tune if shorter)."""
+        _check_rows(ids)
         n_events = len(self.event_rows(ids))
         start = int(rng.integers(0, max(n_events - n_notes, 0) + 1))
         return self.crop_at(ids, start, n_notes, header)

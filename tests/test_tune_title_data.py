@@ -108,6 +108,18 @@ def test_whole_tune_when_shorter_than_crop(tokenizer):
     assert np.array_equal(measures, enc.measure_numbers)
 
 
+def test_crop_refuses_a_batch_by_name(tokenizer):
+    """The tokenizer's output is a batch (1, rows, 20); a crop needs one tune's rows."""
+    batch = tokenizer(synthetic_tune(1, "A", 1, 7), return_tensors="np")["input_ids"]
+    cropper = NoteCropper(tokenizer)
+    with pytest.raises(ValueError, match=r"one tune's rows.*\(1, \d+, 20\).*input_ids\[0\]"):
+        cropper.crop(batch, 30, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="one tune's rows"):
+        cropper.crop_at(batch[0, :, :5], 0, 30)
+    ids, _ = cropper.crop(batch[0], 30, np.random.default_rng(0))
+    assert len(cropper.event_rows(ids)) == 30
+
+
 def test_crops_redrawn_each_epoch_and_reproducible(tokenizer):
     encs = [tokenizer.encode_tune(synthetic_tune(i, f"T{i}", i, i)).input_ids for i in range(3)]
     ds = TuneTitleDataset(encs, ["a", "b", "c"], [0, 1, 2], tokenizer, crop_notes=10, seed=1)
