@@ -693,3 +693,30 @@ def test_a_decode_error_in_a_batch_names_the_item(tokenizer):
             tokenizer.batch_decode(minor, **bad)
         assert "of the batch" not in str(info.value)
     assert tokenizer.batch_decode(minor[:1], key="G") == [tokenizer.decode(minor[0], key="G")]
+
+
+TWO_PARTS = "X:1\nT:Two parts\nM:6/8\nL:1/8\nK:G\n|:GAG GAB:|\n\n|:edd gdd:|"
+
+
+def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog):
+    import logging
+
+    from tokenization.dataset import tokenize_batch
+
+    name = "tokenization.tokenization_abc"
+    with caplog.at_level(logging.WARNING, logger=name):
+        tokenizer([KESH, TWO_PARTS])
+    (record,) = [r for r in caplog.records if r.name == name]
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "item 2 of the batch (index 1) 'Two parts'" in message
+    assert "after the blank line 7 not read" in message
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=name):
+        tokenizer(TWO_PARTS)
+        assert "the tune 'Two parts'" in caplog.records[-1].getMessage()
+        caplog.clear()
+        tokenizer(TWO_PARTS, verbose=False)  # silenced on request
+        tokenize_batch({"abc": [TWO_PARTS] * 3}, tokenizer)  # the dataset path counts instead
+        tokenizer(KESH)  # nothing to say
+    assert not [r for r in caplog.records if r.name == name]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import AddedToken, BatchEncoding, PreTrainedTokenizer
+from transformers.utils import logging
 
 from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
 from .abc_writer import write_abc
@@ -24,6 +25,8 @@ from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
 from .vocabulary import END_ID, PAD_ID, START_ID, UNK_ID, AbcVocab
 
 __all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
+
+logger = logging.get_logger(__name__)
 
 
 class UnreadableRowsError(ValueError):
@@ -443,6 +446,13 @@ class AbcTokenizer(PreTrainedTokenizer):
         ``return_length=True`` adds ``length``: each tune's number of rows, after truncation and
         before padding.
 
+        What the ABC reader left out or changed in a tune (lines after a blank line, which ends
+        a tune; a dropped voice or tie; ...: ``encode_tune(abc).tune.warnings``) is logged at
+        WARNING by this module's logger (``tokenization.tokenization_abc``), one line per tune
+        naming its batch item; ``verbose=False`` silences it, as does that logger's level.
+        `encode_tune` (which `tokenization.dataset.tokenize_dataset` uses, counting per
+        corpus) logs nothing.
+
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tok(["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"], padding=True)["attention_mask"].tolist()
         [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]
@@ -483,6 +493,8 @@ class AbcTokenizer(PreTrainedTokenizer):
                     column=err.column,
                     internal=err.internal,
                 ) from err
+            if verbose and enc.tune.warnings:
+                _warn_reader_warnings(enc.tune, n if batch else None)
             features.append(
                 {
                     "input_ids": enc.input_ids[:max_length],
@@ -788,6 +800,20 @@ def _check_call_options(
 def _batch_item(n: int) -> str:
     """How errors name the ``n``-th (0-based) tune of a batch."""
     return f"item {n + 1} of the batch (index {n})"
+
+
+def _warn_reader_warnings(tune: AbcTune, n: int | None) -> None:
+    """Log, at WARNING, what the ABC reader left out or changed in one tune of ``__call__``
+    (``n``: its 0-based index in the batch, None for a single string), so that music lost
+    (e.g. a part after a blank line) is not lost without a word."""
+    where = _batch_item(n) if n is not None else "the tune"
+    if tune.title:
+        where += f" {tune.title!r}"
+    logger.warning(
+        "AbcTokenizer: %s was not read exactly as written: %s (verbose=False silences this)",
+        where,
+        "; ".join(tune.warnings),
+    )
 
 
 #: `transformers` keywords of ``__call__`` with no meaning here: the values that ask for nothing
