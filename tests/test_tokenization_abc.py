@@ -720,3 +720,22 @@ def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog)
         tokenize_batch({"abc": [TWO_PARTS] * 3}, tokenizer)  # the dataset path counts instead
         tokenizer(KESH)  # nothing to say
     assert not [r for r in caplog.records if r.name == name]
+
+
+def test_train_refuses_one_string_and_a_corpus_it_cannot_read(caplog):
+    import logging
+
+    with pytest.raises(TypeError, match="one string a tune .*not one str"):
+        AbcTokenizer.train(KESH)
+    with pytest.raises(TypeError, match="not one bytes"):
+        AbcTokenizer.train(KESH.encode())
+    with pytest.raises(ValueError, match=r"none of the 2 tunes .*tune 1 \(index 0\): .*no notes"):
+        AbcTokenizer.train(["X:1\nT:Empty\nK:G\n", "hello world"])
+    with pytest.raises(ValueError, match="no tunes"):
+        AbcTokenizer.train([])
+    with caplog.at_level(logging.WARNING, logger="tokenization.tokenization_abc"):
+        tok = AbcTokenizer.train([KESH, "hello world", DORIAN_REEL])
+    assert tok == AbcTokenizer.train([KESH, DORIAN_REEL])
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "1 of 3 tunes could not be read" in message
+    assert "tune 2 (index 1): " in message and "'hello' reads as text" in message

@@ -283,21 +283,47 @@ class AbcTokenizer(PreTrainedTokenizer):
 
     @classmethod
     def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
-        """Build the vocabulary from ABC tunes (one tune per string); unreadable tunes are skipped.
+        """Build the vocabulary from ABC tunes (one tune per string, e.g. a list or a dataset
+        column); ``kwargs`` go to the constructor.
 
-        Use `tokenization.features` / `AbcVocab.build` directly to count what was skipped.
+        A single string is a `TypeError` (its characters would be read as tunes). Tunes the
+        reader cannot read (`AbcParseError`) are left out, and how many, with the first reason,
+        is logged at WARNING; when no tune at all can be read it is a `ValueError` naming the
+        first error (the vocabulary would hold only the fixed base values).
         """
-        from .abc_parser import AbcParseError
+        if isinstance(abc_texts, (str, bytes)):
+            raise TypeError(
+                f"AbcTokenizer.train takes ABC tunes, one string a tune (e.g. a list), not one "
+                f"{type(abc_texts).__name__}: its characters would be read as tunes"
+            )
+        read, unreadable = 0, []  # unreadable: (index, error) of each tune left out
 
         def rows() -> Iterable[TuneRows]:
-            for text in abc_texts:
+            nonlocal read
+            for n, text in enumerate(abc_texts):
                 try:
                     _, tune = read_tune(text)
-                except AbcParseError:
+                except AbcParseError as err:
+                    unreadable.append((n, err))
                     continue
+                read += 1
                 yield tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
 
-        return cls(vocab=AbcVocab.build(rows()), **kwargs)
+        vocab = AbcVocab.build(rows())
+        if not read:
+            raise ValueError(_no_tune_read(unreadable))
+        if unreadable:
+            n, err = unreadable[0]
+            logger.warning(
+                "AbcTokenizer.train: %d of %d tunes could not be read and were left out of the "
+                "vocabulary (the first, tune %d (index %d): %s)",
+                len(unreadable),
+                read + len(unreadable),
+                n + 1,
+                n,
+                err,
+            )
+        return cls(vocab=vocab, **kwargs)
 
     # ----- the transformers slow-tokenizer interface (on the main feature) -------------------
     @property
@@ -721,6 +747,17 @@ class AbcTokenizer(PreTrainedTokenizer):
     def to_json(self) -> str:
         """The vocabulary as JSON text."""
         return json.dumps(self.abc_vocab.to_dict())
+
+
+def _no_tune_read(unreadable: list[tuple[int, AbcParseError]]) -> str:
+    """Why `AbcTokenizer.train` built no vocabulary: no tunes, or none it could read."""
+    if not unreadable:
+        return "AbcTokenizer.train got no tunes (an empty iterable): there is nothing to count"
+    n, err = unreadable[0]
+    return (
+        f"AbcTokenizer.train could read none of the {len(unreadable)} tunes it got (the first, "
+        f"tune {n + 1} (index {n}): {err})"
+    )
 
 
 def _decode_shape_error(shape: tuple[int, ...]) -> str:
