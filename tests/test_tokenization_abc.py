@@ -739,3 +739,16 @@ def test_train_refuses_one_string_and_a_corpus_it_cannot_read(caplog):
     (message,) = [r.getMessage() for r in caplog.records]
     assert "1 of 3 tunes could not be read" in message
     assert "tune 2 (index 1): " in message and "'hello' reads as text" in message
+
+
+def test_decode_and_batch_decode_refuse_unknown_keywords(tokenizer):
+    ids = tokenizer(KESH)["input_ids"]
+    plain = tokenizer.decode(ids[0])
+    same = tokenizer.decode(ids[0], skip_special_tokens=True, clean_up_tokenization_spaces=True)
+    assert same == plain
+    assert tokenizer.batch_decode(ids, skip_special_tokens=True) == [plain]
+    with pytest.raises(TypeError, match=r"decode\(\) got an unexpected keyword argument 'keyy'"):
+        tokenizer.decode(ids[0], keyy="G")
+    for batch in (ids, []):  # refused before the first tune, so for no tunes too
+        with pytest.raises(TypeError, match=r"batch_decode\(\) got an unexpected .* 'keyy'"):
+            tokenizer.batch_decode(batch, keyy="G")

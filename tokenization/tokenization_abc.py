@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import inspect
 import json
 import os
 import reprlib
@@ -665,7 +666,8 @@ class AbcTokenizer(PreTrainedTokenizer):
         x: int = 1,
         register: str = "inverse",
         meter: str | None = None,
-        **kwargs: Any,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
     ) -> str:
         """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
 
@@ -681,6 +683,9 @@ class AbcTokenizer(PreTrainedTokenizer):
             meter: the ``M:`` to write; by default the rows' own, which must be in this
                 tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
                 the rows, and is refused rather than written as ``M:<unk>``).
+            skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
+                accepted and without effect: the ABC is written by `abc_writer`, not joined from
+                token strings. Any other keyword is a `TypeError`, as Python's own.
 
         ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
         ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
@@ -731,7 +736,12 @@ class AbcTokenizer(PreTrainedTokenizer):
         rows), with the same keywords. An error that one tune's rows cause names that tune, as
         the errors of ``__call__`` do, and keeps its type (``ValueError``,
         `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
-        refused before the first, without naming one."""
+        refused before the first, without naming one, as is a keyword `decode` does not take
+        (a `TypeError`)."""
+        try:  # `decode`'s own check would come only at the first tune, and never for none
+            inspect.signature(self.decode).bind(None, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"AbcTokenizer.batch_decode() {err}") from None
         if kwargs.get("register", "inverse") not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
         if isinstance(kwargs.get("key"), str):
