@@ -752,3 +752,21 @@ def test_decode_and_batch_decode_refuse_unknown_keywords(tokenizer):
     for batch in (ids, []):  # refused before the first tune, so for no tunes too
         with pytest.raises(TypeError, match=r"batch_decode\(\) got an unexpected .* 'keyy'"):
             tokenizer.batch_decode(batch, keyy="G")
+
+
+def test_left_truncation_is_refused_as_left_padding_is(tokenizer, tmp_path):
+    """truncation_side="left" was saved and ignored by tok(...), while encode honoured it."""
+    with pytest.raises(ValueError, match=r"right only \(truncation_side='left'\).*give trunc"):
+        AbcTokenizer(vocab=tokenizer.abc_vocab, truncation_side="left")
+    tokenizer.save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="truncation_side='left'"):
+        AbcTokenizer.from_pretrained(tmp_path, truncation_side="left")
+    tok = AbcTokenizer.from_pretrained(tmp_path)
+    first = tok(KESH)["input_ids"][0, :4, 0].tolist()
+    assert tok.encode(KESH, max_length=6, truncation=True)[:4] == first  # the first rows
+    assert tok(KESH, max_length=4)["input_ids"][0, :, 0].tolist() == first
+    tok.truncation_side = "left"  # set after loading: refused where it would be used
+    with pytest.raises(ValueError, match="truncation_side='left'"):
+        tok(KESH, max_length=4)
+    with pytest.raises(ValueError, match="truncation_side='left'"):
+        tok.encode(KESH, max_length=4, truncation=True)

@@ -171,6 +171,24 @@ def _check_padding_side(side: Any, advice: str = "") -> None:
         )
 
 
+def _check_truncation_side(side: Any, advice: str = "") -> None:
+    """Raise `ValueError` unless ``side`` is ``"right"``: a tune is kept from its first row,
+    ``<start>``, which carries its header, and a language model continues a tune from its
+    beginning (as `_check_padding_side`). ``advice`` ends the message.
+
+    >>> _check_truncation_side("right")
+    >>> _check_truncation_side("left")
+    Traceback (most recent call last):
+    ...
+    ValueError: AbcTokenizer truncates on the right only (truncation_side='left'): ...
+    """
+    if side != "right":
+        raise ValueError(
+            f"AbcTokenizer truncates on the right only (truncation_side={side!r}): a tune keeps "
+            f"its first rows, from <start>, which carries its header{advice}"
+        )
+
+
 class AbcTokenizer(PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
@@ -208,6 +226,10 @@ class AbcTokenizer(PreTrainedTokenizer):
         _check_padding_side(
             kwargs.get("padding_side", "right"),
             "; give padding_side='right' (or leave it out), also to load a folder saved with it",
+        )
+        _check_truncation_side(
+            kwargs.get("truncation_side", "right"),
+            "; give truncation_side='right' (or leave it out), also to load a folder saved with it",
         )
         # The vocabulary must exist before PreTrainedTokenizer.__init__ (STYLE.md).
         if vocab is None:
@@ -408,6 +430,21 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
         return [START_ID] + token_ids_0 + [END_ID]
 
+    def truncate_sequences(
+        self,
+        ids: list[int],
+        pair_ids: list[int] | None = None,
+        num_tokens_to_remove: int = 0,
+        truncation_strategy: Any = "longest_first",
+        stride: int = 0,
+    ) -> tuple[list[int], list[int] | None, list[int]]:
+        """`PreTrainedTokenizer.truncate_sequences` (of `encode` and `prepare_for_model`),
+        refusing ``truncation_side="left"`` as ``__call__`` does: both keep a tune's first rows."""
+        _check_truncation_side(self.truncation_side)
+        return super().truncate_sequences(
+            ids, pair_ids, num_tokens_to_remove, truncation_strategy, stride
+        )
+
     def save_vocabulary(
         self, save_directory: str, filename_prefix: str | None = None
     ) -> tuple[str]:
@@ -458,9 +495,11 @@ class AbcTokenizer(PreTrainedTokenizer):
         None (lists). ``max_length`` truncates each tune to its first rows (``truncation=True``
         is implied, unlike `transformers`, where ``max_length`` alone does not truncate).
         Padding is always on the right, to the longest tune (MeasureNote's GRUs read every tune
-        from its first row); ``padding="max_length"`` pads to ``max_length`` instead, and
-        ``pad_to_multiple_of`` rounds the padded length up (with ``padding=False`` nothing is
-        padded, so it is ignored, as in `transformers`). Without ``max_length``,
+        from its first row: ``padding_side="left"`` is refused, and so is
+        ``truncation_side="left"``, here, by `encode` and when the tokenizer is made);
+        ``padding="max_length"`` pads to ``max_length`` instead, and ``pad_to_multiple_of`` rounds
+        the padded length up (with ``padding=False`` nothing is padded, so it is ignored, as in
+        `transformers`). Without ``max_length``,
         ``truncation=True`` and ``padding="max_length"`` use ``model_max_length`` when one is set
         (``from_pretrained(..., model_max_length=512)``), as in `transformers`. The other
         `transformers` keywords are accepted where they describe what this tokenizer does
@@ -497,6 +536,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                 " (the model reads its header from the <start> row)"
             )
         _check_padding_side(padding_side or self.padding_side)
+        _check_truncation_side(self.truncation_side)
         batch = not isinstance(text, str)
         texts = list(text) if batch else [text]
         if not texts:
