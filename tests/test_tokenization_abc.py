@@ -770,3 +770,20 @@ def test_left_truncation_is_refused_as_left_padding_is(tokenizer, tmp_path):
         tok(KESH, max_length=4)
     with pytest.raises(ValueError, match="truncation_side='left'"):
         tok.encode(KESH, max_length=4, truncation=True)
+
+
+def test_decode_refuses_a_meter_the_reader_would_refuse(tokenizer):
+    """meter="banana" was written as M:banana, which the reader then refused."""
+    from tokenization.tokenization_abc import read_tune
+
+    ids = tokenizer(KESH)["input_ids"]
+    for bad in ("banana", "0/8"):
+        with pytest.raises(ValueError, match=f"meter='{bad}': .*give an M: value"):
+            tokenizer.decode(ids[0], meter=bad)
+        with pytest.raises(ValueError, match=f"meter='{bad}'") as info:
+            tokenizer.batch_decode(ids, meter=bad)
+        assert "of the batch" not in str(info.value)  # refused before the first tune
+    with pytest.raises(TypeError, match="got int"):
+        tokenizer.decode(ids[0], meter=68)
+    for meter, read in (("C", "4/4"), ("3/4", "3/4"), ("none", None)):
+        assert read_tune(tokenizer.decode(ids[0], meter=meter))[0].meter == read

@@ -18,6 +18,7 @@ import torch
 from transformers import AddedToken, BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
+from .abc_header import parse_meter
 from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
 from .abc_writer import write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
@@ -722,7 +723,8 @@ class AbcTokenizer(PreTrainedTokenizer):
                 tune on the usual playing register (for generated tunes).
             meter: the ``M:`` to write; by default the rows' own, which must be in this
                 tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
-                the rows, and is refused rather than written as ``M:<unk>``).
+                the rows, and is refused rather than written as ``M:<unk>``). A value the reader
+                cannot read in ``M:`` (``"banana"``, ``"0/8"``) is a `ValueError`.
             skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
                 accepted and without effect: the ABC is written by `abc_writer`, not joined from
                 token strings. Any other keyword is a `TypeError`, as Python's own.
@@ -735,6 +737,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         """
         if register not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
+        _check_meter(meter)
         ids = _as_numpy(token_ids)
         if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
             raise ValueError(_decode_shape_error(ids.shape))
@@ -786,6 +789,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
         if isinstance(kwargs.get("key"), str):
             kwargs["key"] = parse_key(kwargs["key"])
+        _check_meter(kwargs.get("meter"))
         texts = []
         for n, seq in enumerate(sequences):
             try:
@@ -797,6 +801,29 @@ class AbcTokenizer(PreTrainedTokenizer):
     def to_json(self) -> str:
         """The vocabulary as JSON text."""
         return json.dumps(self.abc_vocab.to_dict())
+
+
+def _check_meter(meter: str | None) -> None:
+    """Refuse (`ValueError`) a ``meter`` given to `decode` that the ABC reader would refuse in
+    ``M:`` (the tune written would not read back); None asks for the rows' own.
+
+    >>> _check_meter("6/8"), _check_meter("C|"), _check_meter(None)
+    (None, None, None)
+    >>> _check_meter("banana")
+    Traceback (most recent call last):
+    ...
+    ValueError: meter='banana': cannot read meter 'banana'; give an M: value such as '6/8', ...
+    """
+    if meter is None:
+        return
+    if not isinstance(meter, str):
+        raise TypeError(f"meter is an M: value, a string such as '6/8'; got {type(meter).__name__}")
+    try:
+        parse_meter(meter)
+    except ValueError as err:
+        raise ValueError(
+            f"meter={meter!r}: {err}; give an M: value such as '6/8', 'C' or 'none'"
+        ) from None
 
 
 def _no_tune_read(unreadable: list[tuple[int, AbcParseError]]) -> str:
