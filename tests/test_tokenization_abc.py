@@ -787,3 +787,22 @@ def test_decode_refuses_a_meter_the_reader_would_refuse(tokenizer):
         tokenizer.decode(ids[0], meter=68)
     for meter, read in (("C", "4/4"), ("3/4", "3/4"), ("none", None)):
         assert read_tune(tokenizer.decode(ids[0], meter=meter))[0].meter == read
+
+
+@pytest.mark.parametrize("key", ["E phrygian", "B phrygian"])
+def test_decode_writes_a_key_the_vocabulary_never_had_when_given(tokenizer, key):
+    """The rows of a phrygian tune from a tokenizer trained on major, dorian and minor tunes
+    carry key <unk>; decode refused it even with key= given, which meter= already allows."""
+    from tokenization.tokenization_abc import read_tune
+
+    tune = f"X:1\nT:Phr\nM:4/4\nL:1/8\nK:{key}\nEFGA B2 AG|FE E6|]"
+    ids = tokenizer(tune)["input_ids"][0]
+    assert tokenizer.abc_vocab.token("key", int(ids[0, FEATURE_NAMES.index("key")])) == "<unk>"
+    with pytest.raises(UnreadableRowsError, match=r"key is <unk>.*decode\(ids, key="):
+        tokenizer.decode(ids)
+    written = tokenizer.decode(ids, key=key)
+    again, source = read_tune(written)[0], read_tune(tune)[0]
+    assert again.key == source.key and again.tokens == source.tokens  # the pitches read back
+    assert tokenizer.batch_decode(ids[None], key=key) == [written]
+    with pytest.raises(ValueError, match="cannot read key"):
+        tokenizer.decode(ids, key="H")

@@ -715,7 +715,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         Args:
             token_ids: ``(n_rows, 20)`` ids (tensor, array or nested list).
             key: the real key to write in (e.g. ``"D"``, ``"E dorian"``, or a `Key`); its mode
-                must be the tune's. Defaults to the normalised white key.
+                must be the tune's. Defaults to the normalised white key, which must be in this
+                tokenizer's vocabulary (a mode its training corpus never had is ``<unk>`` in the
+                rows: then the tune is written in the ``key`` given, and refused without one).
             title: the ``T:`` field.
             x: the ``X:`` number.
             register: ``"inverse"`` (default) undoes the normalisation exactly, so the written
@@ -745,8 +747,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         if not len(ids):
             raise ValueError("decode got no rows besides padding: there is no tune to write")
         tokens = self.ids_to_tokens(ids)
-        white = parse_key(self._header_value(ids, _KEY, "key"))
-        target = parse_key(key) if isinstance(key, str) else (key or white)
+        given = parse_key(key) if isinstance(key, str) else key
+        white = self._rows_key(ids, given)
+        target = given or white
         if target.mode != white.mode:
             raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
         pitches = [t.pitch for t in tokens if t.kind == "note"] if register == "auto" else None
@@ -762,12 +765,21 @@ class AbcTokenizer(PreTrainedTokenizer):
             rhythm=None if rhythm in ("unspecified", "<unk>") else rhythm,
         )
 
+    def _rows_key(self, ids: np.ndarray, given: Key | None) -> Key:
+        """The white key the rows were normalised onto; where the vocabulary reads it as
+        ``<unk>`` (a mode its training corpus never had) and a key is ``given``, the white key
+        of the given key's mode, as ``meter=`` stands in for an ``<unk>`` meter."""
+        if given is not None and self.abc_vocab.token("key", int(ids[0, _KEY])) == "<unk>":
+            return given.white
+        return parse_key(self._header_value(ids, _KEY, "key"))
+
     def _header_value(self, ids: np.ndarray, column: int, feature: str) -> str:
         """The ``feature`` (key or meter) the rows carry, or `UnreadableRowsError` when it is
         ``<unk>``: not in the vocabulary, so it cannot be written back."""
         value = self.abc_vocab.token(feature, int(ids[0, column]))
         if value == "<unk>":
-            hint = "; give it, e.g. decode(ids, meter='6/8')" if feature == "meter" else ""
+            example = "meter='6/8'" if feature == "meter" else "key='E phrygian'"
+            hint = f"; give it, e.g. decode(ids, {example})"
             raise UnreadableRowsError(
                 f"the rows' {feature} is <unk>: this tokenizer's training corpus had no tune in "
                 f"it, so it cannot be written back{hint}"
