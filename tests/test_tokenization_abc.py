@@ -806,3 +806,16 @@ def test_decode_writes_a_key_the_vocabulary_never_had_when_given(tokenizer, key)
     assert tokenizer.batch_decode(ids[None], key=key) == [written]
     with pytest.raises(ValueError, match="cannot read key"):
         tokenizer.decode(ids, key="H")
+
+
+def test_special_tokens_mask_matches_the_special_tokens_added(tokenizer):
+    """prepare_for_model gave input_ids [1, 23, 25, 2] with special_tokens_mask [0, 0]."""
+    ids = tokenizer.encode(KESH, add_special_tokens=False)[:3]
+    out = tokenizer.prepare_for_model(ids, return_special_tokens_mask=True)
+    assert out["input_ids"] == tokenizer.build_inputs_with_special_tokens(ids)
+    assert out["special_tokens_mask"] == [1, 0, 0, 0, 1]
+    assert out["special_tokens_mask"] == tokenizer.get_special_tokens_mask(
+        out["input_ids"], already_has_special_tokens=True
+    )
+    with pytest.raises(ValueError, match="pairs are not supported"):
+        tokenizer.get_special_tokens_mask(ids, ids)

@@ -431,6 +431,27 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
         return [START_ID] + token_ids_0 + [END_ID]
 
+    def get_special_tokens_mask(
+        self,
+        token_ids_0: list[int],
+        token_ids_1: list[int] | None = None,
+        already_has_special_tokens: bool = False,
+    ) -> list[int]:
+        """1 for each special id, 0 for each token: ``<start>`` and ``<end>`` around
+        ``token_ids_0``, as `build_inputs_with_special_tokens` adds them
+        (``prepare_for_model(ids, return_special_tokens_mask=True)``); with
+        ``already_has_special_tokens=True``, the specials among ``token_ids_0``, as in
+        `transformers`.
+
+        >>> AbcTokenizer().get_special_tokens_mask([23, 25])
+        [1, 0, 0, 1]
+        """
+        if already_has_special_tokens:
+            return super().get_special_tokens_mask(token_ids_0, token_ids_1, True)
+        if token_ids_1 is not None:
+            raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
+        return [1] + [0] * len(token_ids_0) + [1]
+
     def truncate_sequences(
         self,
         ids: list[int],
