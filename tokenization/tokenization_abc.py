@@ -7,7 +7,6 @@ import importlib.metadata
 import inspect
 import json
 import os
-import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -18,12 +17,25 @@ import torch
 from transformers import AddedToken, BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
-from .abc_header import parse_meter
 from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
 from .abc_writer import write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
+from .tokenizer_checks import (
+    NO_LIMIT,
+    batch_item,
+    check_call_options,
+    check_meter,
+    check_other_keywords,
+    check_padding_side,
+    check_truncation_side,
+    convert_shape_error,
+    could_be_repo_id,
+    decode_shape_error,
+    no_tune_read,
+    path_hint,
+)
 from .vocabulary import END_ID, PAD_ID, START_ID, UNK_ID, AbcVocab
 
 __all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
@@ -122,74 +134,6 @@ HUB_UPLOAD_ARGUMENTS = (
 )
 
 
-def _could_be_repo_id(name: str) -> bool:
-    """Whether ``name`` has the form of a Hub repository id (``name`` or ``owner/name``, of
-    letters, digits, ``-_.``), by `huggingface_hub`'s own rule: no network.
-
-    >>> _could_be_repo_id("user/measurenote-small"), _could_be_repo_id("runs/a/step_10")
-    (True, False)
-    >>> _could_be_repo_id("./runs/a"), _could_be_repo_id("~/runs")
-    (False, False)
-    """
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    if name.startswith(("/", "./", "../", "~")):
-        return False  # a path, which can only be local
-    try:
-        validate_repo_id(name)
-    except HFValidationError:
-        return False
-    return True
-
-
-def _hint(name: str) -> str:
-    """A mistyped local path, said so when its parent folder exists here.
-
-    >>> _hint("no-such-owner/model")
-    ''
-    """
-    parent = os.path.dirname(os.path.expanduser(name).rstrip("/"))
-    if parent and os.path.isdir(parent):
-        return f" ({parent}/ is a folder here: a mistyped path?)"
-    return ""
-
-
-def _check_padding_side(side: Any, advice: str = "") -> None:
-    """Raise `ValueError` unless ``side`` is ``"right"``: MeasureNote's GRUs read every tune from
-    its first row, so rows padded on the left would be read first. ``advice`` ends the message.
-
-    >>> _check_padding_side("right")
-    >>> _check_padding_side("left")
-    Traceback (most recent call last):
-    ...
-    ValueError: AbcTokenizer pads on the right only (padding_side='left'): MeasureNote's GRUs ...
-    """
-    if side != "right":
-        raise ValueError(
-            f"AbcTokenizer pads on the right only (padding_side={side!r}): MeasureNote's GRUs "
-            f"read every tune from its first row{advice}"
-        )
-
-
-def _check_truncation_side(side: Any, advice: str = "") -> None:
-    """Raise `ValueError` unless ``side`` is ``"right"``: a tune is kept from its first row,
-    ``<start>``, which carries its header, and a language model continues a tune from its
-    beginning (as `_check_padding_side`). ``advice`` ends the message.
-
-    >>> _check_truncation_side("right")
-    >>> _check_truncation_side("left")
-    Traceback (most recent call last):
-    ...
-    ValueError: AbcTokenizer truncates on the right only (truncation_side='left'): ...
-    """
-    if side != "right":
-        raise ValueError(
-            f"AbcTokenizer truncates on the right only (truncation_side={side!r}): a tune keeps "
-            f"its first rows, from <start>, which carries its header{advice}"
-        )
-
-
 class AbcTokenizer(PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
@@ -224,11 +168,11 @@ class AbcTokenizer(PreTrainedTokenizer):
 
     def __init__(self, vocab_file: str | None = None, vocab: AbcVocab | None = None, **kwargs):
         # refused here, not at every call: a saved folder would record it (tokenizer_config.json)
-        _check_padding_side(
+        check_padding_side(
             kwargs.get("padding_side", "right"),
             "; give padding_side='right' (or leave it out), also to load a folder saved with it",
         )
-        _check_truncation_side(
+        check_truncation_side(
             kwargs.get("truncation_side", "right"),
             "; give truncation_side='right' (or leave it out), also to load a folder saved with it",
         )
@@ -263,10 +207,10 @@ class AbcTokenizer(PreTrainedTokenizer):
         blame a folder that does not exist."""
         name = os.fspath(pretrained_model_name_or_path)
         here = os.path.exists(os.path.expanduser(name))
-        if not here and not _could_be_repo_id(name):
+        if not here and not could_be_repo_id(name):
             raise OSError(
-                f"{name}: no such folder, and not a Hub repository id (owner/name){_hint(name)}; "
-                "give a saved AbcTokenizer folder"
+                f"{name}: no such folder, and not a Hub repository id (owner/name)"
+                f"{path_hint(name)}; give a saved AbcTokenizer folder"
             )
         tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         if tokenizer.vocab_file is not None:
@@ -283,7 +227,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             where = "the Hub's cache (offline: the Hub itself was not asked)"
         raise OSError(
             f"{name}: no such folder, and not found on the Hub: {where} has no {VOCAB_FILE} for "
-            f"that repository id{_hint(name)}"
+            f"that repository id{path_hint(name)}"
         )
 
     def save_pretrained(
@@ -335,7 +279,7 @@ class AbcTokenizer(PreTrainedTokenizer):
 
         vocab = AbcVocab.build(rows())
         if not read:
-            raise ValueError(_no_tune_read(unreadable))
+            raise ValueError(no_tune_read(unreadable))
         if unreadable:
             n, err = unreadable[0]
             logger.warning(
@@ -417,7 +361,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             if array is not None and array.ndim == 2 and array.shape[1] == len(FEATURE_NAMES):
                 array = array[:, _MAIN]
             if array is None or array.ndim > 1:
-                raise ValueError(_convert_shape_error(None if array is None else array.shape))
+                raise ValueError(convert_shape_error(None if array is None else array.shape))
             ids = array.tolist()  # a 0-d array gives an int
         return super().convert_ids_to_tokens(ids, skip_special_tokens)
 
@@ -462,7 +406,7 @@ class AbcTokenizer(PreTrainedTokenizer):
     ) -> tuple[list[int], list[int] | None, list[int]]:
         """`PreTrainedTokenizer.truncate_sequences` (of `encode` and `prepare_for_model`),
         refusing ``truncation_side="left"`` as ``__call__`` does: both keep a tune's first rows."""
-        _check_truncation_side(self.truncation_side)
+        check_truncation_side(self.truncation_side)
         return super().truncate_sequences(
             ids, pair_ids, num_tokens_to_remove, truncation_strategy, stride
         )
@@ -545,20 +489,20 @@ class AbcTokenizer(PreTrainedTokenizer):
         >>> tok(["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"], padding=True)["attention_mask"].tolist()
         [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]
         """
-        _check_other_keywords({"text_pair": text_pair, **kwargs})
+        check_other_keywords({"text_pair": text_pair, **kwargs})
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
         wants_limit = truncation in (True, "longest_first", "only_first") or padding == "max_length"
-        if max_length is None and wants_limit and self.model_max_length < _NO_LIMIT:
+        if max_length is None and wants_limit and self.model_max_length < NO_LIMIT:
             max_length = int(self.model_max_length)
-        _check_call_options(max_length, padding, truncation, return_attention_mask)
+        check_call_options(max_length, padding, truncation, return_attention_mask)
         if not add_special_tokens:
             raise ValueError(
                 "add_special_tokens=False: every tune's rows start with <start> and end with <end>"
                 " (the model reads its header from the <start> row)"
             )
-        _check_padding_side(padding_side or self.padding_side)
-        _check_truncation_side(self.truncation_side)
+        check_padding_side(padding_side or self.padding_side)
+        check_truncation_side(self.truncation_side)
         batch = not isinstance(text, str)
         texts = list(text) if batch else [text]
         if not texts:
@@ -567,7 +511,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         for n, item in enumerate(texts):
             if not isinstance(item, str):
                 raise TypeError(
-                    f"AbcTokenizer encodes ABC text, one string a tune; {_batch_item(n)} is a "
+                    f"AbcTokenizer encodes ABC text, one string a tune; {batch_item(n)} is a "
                     f"{type(item).__name__}"
                 )
             try:
@@ -576,7 +520,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                 if not batch:
                     raise
                 raise AbcParseError(
-                    f"{err.message} ({_batch_item(n)})",
+                    f"{err.message} ({batch_item(n)})",
                     tune=err.tune,
                     line=err.line,
                     column=err.column,
@@ -642,10 +586,10 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
         if return_tensors is None:  # as transformers: tensors in, tensors of that kind out
             return_tensors = _tensor_kind(encoded_inputs)
-        if max_length is None and padding == "max_length" and self.model_max_length < _NO_LIMIT:
+        if max_length is None and padding == "max_length" and self.model_max_length < NO_LIMIT:
             max_length = int(self.model_max_length)  # as __call__ (and transformers) do
-        _check_call_options(max_length, padding, None, return_attention_mask, pad=True)
-        _check_padding_side(padding_side or self.padding_side)
+        check_call_options(max_length, padding, None, return_attention_mask, pad=True)
+        check_padding_side(padding_side or self.padding_side)
         if isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
             keys = list(encoded_inputs)
             encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
@@ -760,10 +704,10 @@ class AbcTokenizer(PreTrainedTokenizer):
         """
         if register not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
-        _check_meter(meter)
+        check_meter(meter)
         ids = _as_numpy(token_ids)
         if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
-            raise ValueError(_decode_shape_error(ids.shape))
+            raise ValueError(decode_shape_error(ids.shape))
         ids = ids[ids[:, _MAIN] != PAD_ID]
         if not len(ids):
             raise ValueError("decode got no rows besides padding: there is no tune to write")
@@ -822,78 +766,18 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
         if isinstance(kwargs.get("key"), str):
             kwargs["key"] = parse_key(kwargs["key"])
-        _check_meter(kwargs.get("meter"))
+        check_meter(kwargs.get("meter"))
         texts = []
         for n, seq in enumerate(sequences):
             try:
                 texts.append(self.decode(seq, **kwargs))
             except ValueError as err:
-                raise type(err)(f"{err} ({_batch_item(n)})") from err
+                raise type(err)(f"{err} ({batch_item(n)})") from err
         return texts
 
     def to_json(self) -> str:
         """The vocabulary as JSON text."""
         return json.dumps(self.abc_vocab.to_dict())
-
-
-def _check_meter(meter: str | None) -> None:
-    """Refuse (`ValueError`) a ``meter`` given to `decode` that the ABC reader would refuse in
-    ``M:`` (the tune written would not read back); None asks for the rows' own.
-
-    >>> _check_meter("6/8"), _check_meter("C|"), _check_meter(None)
-    (None, None, None)
-    >>> _check_meter("banana")
-    Traceback (most recent call last):
-    ...
-    ValueError: meter='banana': cannot read meter 'banana'; give an M: value such as '6/8', ...
-    """
-    if meter is None:
-        return
-    if not isinstance(meter, str):
-        raise TypeError(f"meter is an M: value, a string such as '6/8'; got {type(meter).__name__}")
-    try:
-        parse_meter(meter)
-    except ValueError as err:
-        raise ValueError(
-            f"meter={meter!r}: {err}; give an M: value such as '6/8', 'C' or 'none'"
-        ) from None
-
-
-def _no_tune_read(unreadable: list[tuple[int, AbcParseError]]) -> str:
-    """Why `AbcTokenizer.train` built no vocabulary: no tunes, or none it could read."""
-    if not unreadable:
-        return "AbcTokenizer.train got no tunes (an empty iterable): there is nothing to count"
-    n, err = unreadable[0]
-    return (
-        f"AbcTokenizer.train could read none of the {len(unreadable)} tunes it got (the first, "
-        f"tune {n + 1} (index {n}): {err})"
-    )
-
-
-def _decode_shape_error(shape: tuple[int, ...]) -> str:
-    """Why `decode` cannot write ids of this shape, and what to give it instead."""
-    wanted = f"decode expects one tune's (n_rows, {len(FEATURE_NAMES)}) feature rows"
-    if len(shape) == 1:
-        return (
-            f"{wanted}, as tokenizer(abc)['input_ids'][0] gives; got 1-D ids {shape}: the main "
-            "tokens alone (tokenizer.encode) hold no header to write the tune with"
-        )
-    if len(shape) == 3:
-        return f"{wanted}; got a batch {shape}: use batch_decode"
-    return f"{wanted}; got {shape}"
-
-
-def _convert_shape_error(shape: tuple[int, ...] | None) -> str:
-    """Why `convert_ids_to_tokens` cannot read ids of this shape (None: ragged lists)."""
-    wanted = (
-        f"convert_ids_to_tokens takes one tune's ids: main ids (n,) or feature rows "
-        f"(n, {len(FEATURE_NAMES)})"
-    )
-    if shape is None or len(shape) == 3:
-        got = "nested lists of different lengths" if shape is None else f"a batch {shape}"
-        each = "[tok.convert_ids_to_tokens(t) for t in batch]"
-        return f"{wanted}; got {got}: convert each tune, {each}"
-    return f"{wanted}; got {shape}"
 
 
 @functools.cache  # a few thousand (main, dur, meter kind) triples at most
@@ -913,47 +797,11 @@ def _row_token(main: str, dur: str, compound: bool) -> Token:
     return Token("bar", main, None, None)
 
 
-#: `model_max_length` at or above this means none was set (transformers' VERY_LARGE_INTEGER).
-_NO_LIMIT = int(1e20)
-
-
-def _check_call_options(
-    max_length: int | None,
-    padding: bool | str,
-    truncation: bool | str | None,
-    return_attention_mask: bool | None,
-    pad: bool = False,
-) -> None:
-    """Refuse, with the reason, the `transformers` options this tokenizer cannot honour."""
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"max_length must be >= 1, got {max_length}")
-    if padding not in (True, False, "longest", "max_length", "do_not_pad"):
-        raise ValueError(f"padding must be True, 'longest', 'max_length' or False, got {padding!r}")
-    if padding == "max_length" and max_length is None:
-        raise ValueError("padding='max_length' needs max_length")
-    if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
-        raise ValueError(f"truncation must be True or False, got {truncation!r}")
-    if truncation in (False, "do_not_truncate") and max_length is not None and not pad:
-        raise ValueError(
-            "max_length truncates each tune to its first rows here; truncation=False contradicts it"
-        )
-    if return_attention_mask is False:
-        raise ValueError(
-            "return_attention_mask=False: the attention mask is always returned (the model needs "
-            "it to skip padded rows)"
-        )
-
-
-def _batch_item(n: int) -> str:
-    """How errors name the ``n``-th (0-based) tune of a batch."""
-    return f"item {n + 1} of the batch (index {n})"
-
-
 def _warn_reader_warnings(tune: AbcTune, n: int | None) -> None:
     """Log, at WARNING, what the ABC reader left out or changed in one tune of ``__call__``
     (``n``: its 0-based index in the batch, None for a single string), so that music lost
     (e.g. a part after a blank line) is not lost without a word."""
-    where = _batch_item(n) if n is not None else "the tune"
+    where = batch_item(n) if n is not None else "the tune"
     if tune.title:
         where += f" {tune.title!r}"
     logger.warning(
@@ -961,53 +809,6 @@ def _warn_reader_warnings(tune: AbcTune, n: int | None) -> None:
         where,
         "; ".join(tune.warnings),
     )
-
-
-#: `transformers` keywords of ``__call__`` with no meaning here: the values that ask for nothing
-#: (accepted), and why any other is refused.
-_OTHER_KEYWORDS: dict[str, tuple[tuple[Any, ...], str]] = {
-    "text_pair": (
-        (None,),
-        "AbcTokenizer encodes one tune at a time, not pairs of texts (give a list for a batch)",
-    ),
-    "text_pair_target": ((None,), "AbcTokenizer encodes one tune at a time, not pairs of texts"),
-    "text_target": (
-        (None,),
-        "the labels are made from the tune's own rows (each row's main and dur), so there is no "
-        "target text to encode",
-    ),
-    "is_split_into_words": (
-        (False,),
-        "a tune is one ABC string, read whole by the ABC parser, not a list of words",
-    ),
-    "return_token_type_ids": ((None, False), "a tune is one sequence: there are no token types"),
-    "stride": ((0,), "max_length keeps each tune's first rows; no overflowing windows are made"),
-    "return_overflowing_tokens": (
-        (False,),
-        "max_length keeps each tune's first rows; no overflowing windows are made",
-    ),
-    "return_special_tokens_mask": (
-        (False,),
-        "the special rows are always the first (<start>) and the last unpadded one (<end>), and "
-        "attention_mask marks the padding",
-    ),
-    "return_offsets_mapping": (
-        (False,),
-        "the rows are read from the parsed, normalised tune, not from spans of the text, so "
-        "there are no character offsets",
-    ),
-}
-
-
-def _check_other_keywords(kwargs: dict[str, Any]) -> None:
-    """Accept the `transformers` keywords in `_OTHER_KEYWORDS` that ask for nothing, refuse the
-    others with the reason (`ValueError`), and unknown names as Python would (`TypeError`)."""
-    for name, value in kwargs.items():
-        if name not in _OTHER_KEYWORDS:
-            raise TypeError(f"AbcTokenizer.__call__() got an unexpected keyword argument {name!r}")
-        harmless, reason = _OTHER_KEYWORDS[name]
-        if not any(value is ok or (type(value) is type(ok) and value == ok) for ok in harmless):
-            raise ValueError(f"{name}={reprlib.repr(value)} is not supported: {reason}")
 
 
 def _tensor_kind(encoded_inputs: Any) -> str | None:

@@ -1,0 +1,238 @@
+"""The checks of `AbcTokenizer`'s arguments and the error messages that say what to give."""
+
+from __future__ import annotations
+
+import os
+import reprlib
+from typing import Any
+
+from .abc_header import parse_meter
+from .abc_parser import AbcParseError
+from .features import FEATURE_NAMES
+
+__all__ = [
+    "NO_LIMIT",
+    "OTHER_KEYWORDS",
+    "batch_item",
+    "check_call_options",
+    "check_meter",
+    "check_other_keywords",
+    "check_padding_side",
+    "check_truncation_side",
+    "convert_shape_error",
+    "could_be_repo_id",
+    "decode_shape_error",
+    "no_tune_read",
+    "path_hint",
+]
+
+
+def could_be_repo_id(name: str) -> bool:
+    """Whether ``name`` has the form of a Hub repository id (``name`` or ``owner/name``, of
+    letters, digits, ``-_.``), by `huggingface_hub`'s own rule: no network.
+
+    >>> could_be_repo_id("user/measurenote-small"), could_be_repo_id("runs/a/step_10")
+    (True, False)
+    >>> could_be_repo_id("./runs/a"), could_be_repo_id("~/runs")
+    (False, False)
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if name.startswith(("/", "./", "../", "~")):
+        return False  # a path, which can only be local
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
+def path_hint(name: str) -> str:
+    """A mistyped local path, said so when its parent folder exists here.
+
+    >>> path_hint("no-such-owner/model")
+    ''
+    """
+    parent = os.path.dirname(os.path.expanduser(name).rstrip("/"))
+    if parent and os.path.isdir(parent):
+        return f" ({parent}/ is a folder here: a mistyped path?)"
+    return ""
+
+
+def check_padding_side(side: Any, advice: str = "") -> None:
+    """Raise `ValueError` unless ``side`` is ``"right"``: MeasureNote's GRUs read every tune from
+    its first row, so rows padded on the left would be read first. ``advice`` ends the message.
+
+    >>> check_padding_side("right")
+    >>> check_padding_side("left")
+    Traceback (most recent call last):
+    ...
+    ValueError: AbcTokenizer pads on the right only (padding_side='left'): MeasureNote's GRUs ...
+    """
+    if side != "right":
+        raise ValueError(
+            f"AbcTokenizer pads on the right only (padding_side={side!r}): MeasureNote's GRUs "
+            f"read every tune from its first row{advice}"
+        )
+
+
+def check_truncation_side(side: Any, advice: str = "") -> None:
+    """Raise `ValueError` unless ``side`` is ``"right"``: a tune is kept from its first row,
+    ``<start>``, which carries its header, and a language model continues a tune from its
+    beginning (as `check_padding_side`). ``advice`` ends the message.
+
+    >>> check_truncation_side("right")
+    >>> check_truncation_side("left")
+    Traceback (most recent call last):
+    ...
+    ValueError: AbcTokenizer truncates on the right only (truncation_side='left'): ...
+    """
+    if side != "right":
+        raise ValueError(
+            f"AbcTokenizer truncates on the right only (truncation_side={side!r}): a tune keeps "
+            f"its first rows, from <start>, which carries its header{advice}"
+        )
+
+
+def check_meter(meter: str | None) -> None:
+    """Refuse (`ValueError`) a ``meter`` given to `decode` that the ABC reader would refuse in
+    ``M:`` (the tune written would not read back); None asks for the rows' own.
+
+    >>> check_meter("6/8"), check_meter("C|"), check_meter(None)
+    (None, None, None)
+    >>> check_meter("banana")
+    Traceback (most recent call last):
+    ...
+    ValueError: meter='banana': cannot read meter 'banana'; give an M: value such as '6/8', ...
+    """
+    if meter is None:
+        return
+    if not isinstance(meter, str):
+        raise TypeError(f"meter is an M: value, a string such as '6/8'; got {type(meter).__name__}")
+    try:
+        parse_meter(meter)
+    except ValueError as err:
+        raise ValueError(
+            f"meter={meter!r}: {err}; give an M: value such as '6/8', 'C' or 'none'"
+        ) from None
+
+
+def no_tune_read(unreadable: list[tuple[int, AbcParseError]]) -> str:
+    """Why `AbcTokenizer.train` built no vocabulary: no tunes, or none it could read."""
+    if not unreadable:
+        return "AbcTokenizer.train got no tunes (an empty iterable): there is nothing to count"
+    n, err = unreadable[0]
+    return (
+        f"AbcTokenizer.train could read none of the {len(unreadable)} tunes it got (the first, "
+        f"tune {n + 1} (index {n}): {err})"
+    )
+
+
+def decode_shape_error(shape: tuple[int, ...]) -> str:
+    """Why `decode` cannot write ids of this shape, and what to give it instead."""
+    wanted = f"decode expects one tune's (n_rows, {len(FEATURE_NAMES)}) feature rows"
+    if len(shape) == 1:
+        return (
+            f"{wanted}, as tokenizer(abc)['input_ids'][0] gives; got 1-D ids {shape}: the main "
+            "tokens alone (tokenizer.encode) hold no header to write the tune with"
+        )
+    if len(shape) == 3:
+        return f"{wanted}; got a batch {shape}: use batch_decode"
+    return f"{wanted}; got {shape}"
+
+
+def convert_shape_error(shape: tuple[int, ...] | None) -> str:
+    """Why `convert_ids_to_tokens` cannot read ids of this shape (None: ragged lists)."""
+    wanted = (
+        f"convert_ids_to_tokens takes one tune's ids: main ids (n,) or feature rows "
+        f"(n, {len(FEATURE_NAMES)})"
+    )
+    if shape is None or len(shape) == 3:
+        got = "nested lists of different lengths" if shape is None else f"a batch {shape}"
+        each = "[tok.convert_ids_to_tokens(t) for t in batch]"
+        return f"{wanted}; got {got}: convert each tune, {each}"
+    return f"{wanted}; got {shape}"
+
+
+#: `model_max_length` at or above this means none was set (transformers' VERY_LARGE_INTEGER).
+NO_LIMIT = int(1e20)
+
+
+def check_call_options(
+    max_length: int | None,
+    padding: bool | str,
+    truncation: bool | str | None,
+    return_attention_mask: bool | None,
+    pad: bool = False,
+) -> None:
+    """Refuse, with the reason, the `transformers` options this tokenizer cannot honour."""
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
+    if padding not in (True, False, "longest", "max_length", "do_not_pad"):
+        raise ValueError(f"padding must be True, 'longest', 'max_length' or False, got {padding!r}")
+    if padding == "max_length" and max_length is None:
+        raise ValueError("padding='max_length' needs max_length")
+    if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
+        raise ValueError(f"truncation must be True or False, got {truncation!r}")
+    if truncation in (False, "do_not_truncate") and max_length is not None and not pad:
+        raise ValueError(
+            "max_length truncates each tune to its first rows here; truncation=False contradicts it"
+        )
+    if return_attention_mask is False:
+        raise ValueError(
+            "return_attention_mask=False: the attention mask is always returned (the model needs "
+            "it to skip padded rows)"
+        )
+
+
+def batch_item(n: int) -> str:
+    """How errors name the ``n``-th (0-based) tune of a batch."""
+    return f"item {n + 1} of the batch (index {n})"
+
+
+#: `transformers` keywords of ``__call__`` with no meaning here: the values that ask for nothing
+#: (accepted), and why any other is refused.
+OTHER_KEYWORDS: dict[str, tuple[tuple[Any, ...], str]] = {
+    "text_pair": (
+        (None,),
+        "AbcTokenizer encodes one tune at a time, not pairs of texts (give a list for a batch)",
+    ),
+    "text_pair_target": ((None,), "AbcTokenizer encodes one tune at a time, not pairs of texts"),
+    "text_target": (
+        (None,),
+        "the labels are made from the tune's own rows (each row's main and dur), so there is no "
+        "target text to encode",
+    ),
+    "is_split_into_words": (
+        (False,),
+        "a tune is one ABC string, read whole by the ABC parser, not a list of words",
+    ),
+    "return_token_type_ids": ((None, False), "a tune is one sequence: there are no token types"),
+    "stride": ((0,), "max_length keeps each tune's first rows; no overflowing windows are made"),
+    "return_overflowing_tokens": (
+        (False,),
+        "max_length keeps each tune's first rows; no overflowing windows are made",
+    ),
+    "return_special_tokens_mask": (
+        (False,),
+        "the special rows are always the first (<start>) and the last unpadded one (<end>), and "
+        "attention_mask marks the padding",
+    ),
+    "return_offsets_mapping": (
+        (False,),
+        "the rows are read from the parsed, normalised tune, not from spans of the text, so "
+        "there are no character offsets",
+    ),
+}
+
+
+def check_other_keywords(kwargs: dict[str, Any]) -> None:
+    """Accept the `transformers` keywords in `OTHER_KEYWORDS` that ask for nothing, refuse the
+    others with the reason (`ValueError`), and unknown names as Python would (`TypeError`)."""
+    for name, value in kwargs.items():
+        if name not in OTHER_KEYWORDS:
+            raise TypeError(f"AbcTokenizer.__call__() got an unexpected keyword argument {name!r}")
+        harmless, reason = OTHER_KEYWORDS[name]
+        if not any(value is ok or (type(value) is type(ok) and value == ok) for ok in harmless):
+            raise ValueError(f"{name}={reprlib.repr(value)} is not supported: {reason}")
