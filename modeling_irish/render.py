@@ -273,18 +273,26 @@ def _checked_font(path: str, where: str) -> str:
 
 
 def _wav_tools(soundfont: str | None) -> tuple[str | None, str | None, str | None]:
-    """``(fluidsynth program, soundfont, None)``, or what is missing as the third item."""
+    """``(fluidsynth program, soundfont, None)``, or what is missing, with how to get it, as the
+    third item: the install hint for the program, ``$SOUNDFONT`` only when the font is missing."""
     program = shutil.which("fluidsynth")
     font = find_soundfont(soundfont)
-    if program is None or font is None:
-        missing = "the fluidsynth program" if program is None else "a General MIDI soundfont"
-        return (
-            program,
-            font,
-            f"WAV needs {missing} (apt-get install fluidsynth fluid-soundfont-gm, or set "
-            "$SOUNDFONT to a .sf2 file)",
+    if program is not None and font is not None:
+        return program, font, None
+    if font is not None:
+        problem = "WAV needs the fluidsynth program (apt-get install fluidsynth)"
+    elif program is not None:
+        problem = (
+            "WAV needs a General MIDI soundfont (apt-get install fluid-soundfont-gm, or set "
+            "$SOUNDFONT to a .sf2 file)"
         )
-    return program, font, None
+    else:
+        problem = (
+            "WAV needs the fluidsynth program and a General MIDI soundfont (apt-get install "
+            "fluidsynth fluid-soundfont-gm; $SOUNDFONT may name a .sf2 file instead of the "
+            "latter)"
+        )
+    return program, font, problem
 
 
 def unavailable_formats(formats: Sequence[str], soundfont: str | None = None) -> dict[str, str]:

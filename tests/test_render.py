@@ -63,6 +63,31 @@ def test_missing_soundfont_is_explained(tmp_path, monkeypatch):
     assert "wav" not in out and "apt-get" in out["skipped"][0]
 
 
+@pytest.mark.parametrize(
+    ("program", "font", "says", "not_said"),
+    [
+        (None, True, "the fluidsynth program (apt-get install fluidsynth)", "$SOUNDFONT"),
+        ("/usr/bin/fluidsynth", False, "a General MIDI soundfont", "install fluidsynth"),
+        (None, False, "the fluidsynth program and a General MIDI soundfont", None),
+    ],
+)
+def test_the_wav_note_says_what_is_missing(tmp_path, monkeypatch, program, font, says, not_said):
+    from modeling_irish import render
+
+    monkeypatch.setattr(render.shutil, "which", lambda name: program)
+    monkeypatch.setattr(render, "SOUNDFONT_PATHS", ())
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+    if font:  # a valid font in $SOUNDFONT: setting it again cannot help
+        path = tmp_path / "gm.sf2"
+        path.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+        monkeypatch.setenv("SOUNDFONT", str(path))
+    problem = render.unavailable_formats(["wav"])["wav"]
+    assert says in problem
+    assert not_said is None or not_said not in problem
+    if not font:
+        assert "$SOUNDFONT" in problem
+
+
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown formats"):
         render_abc(ABC, str(tmp_path / "tune"), formats=["png"])
