@@ -164,7 +164,9 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         "Exit status: 0 when every tune is valid (and rendered); 1 when a tune is invalid (cut "
         "at the hard row limit, or with --unconstrained breaking the bar and repeat grammar) or "
         "could not be rendered (it is printed or written all the same, with the reason); 2 "
-        "when an argument or input is refused, before anything is sampled."
+        "when an argument or input is refused, or none of the --render formats can be made "
+        "on this machine (a tool is missing), before anything is sampled. A format that "
+        "cannot be made beside others that can is skipped, with one note."
     )
     parser.add_argument(
         "--prompt",
@@ -196,8 +198,9 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         "--formats",
         type=formats_arg,
         default=list(FORMATS),
-        help="comma list of svg,midi,wav (default: all; wav is skipped, with one note, when "
-        "fluidsynth or a soundfont is missing)",
+        help="comma list of svg,midi,wav (default: all); a format this machine cannot make (wav "
+        "without fluidsynth or a soundfont, svg without verovio) is skipped with one note, and "
+        "when none of those asked can be made the command stops with the note, exit status 2",
     )
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 
@@ -350,7 +353,9 @@ def run_generate(args: argparse.Namespace) -> int:
 
     Returns 1 when a tune is invalid (cut at the hard row limit; with ``--unconstrained``, any
     break of the bar and repeat grammar) or could not be rendered: its text is printed or its
-    ``.abc`` written all the same, and stderr says what is wrong with it."""
+    ``.abc`` written all the same, and stderr says what is wrong with it. A ``--render`` whose
+    formats all cannot be made here (a tool is missing) is refused before sampling, as
+    `run_render` refuses it."""
     formats = list(args.render)
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
@@ -358,7 +363,7 @@ def run_generate(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt) if args.prompt else None
     made = None
     if args.out:  # a format that cannot be made is said first, and leaves no empty folder
-        formats = _usable_formats(formats, args.soundfont, "generate")
+        formats = _usable_formats(formats, args.soundfont, "generate", require=True)
         made = None if os.path.isdir(args.out) else _out_folder(args.out)
     try:
         tunes = _sample_all(args, load_generator(args.model), prompt)
@@ -479,7 +484,8 @@ def run_render(args: argparse.Namespace) -> int:
     (``t-2.svg``) gets ``-2``, ``-3``... too: no file is written twice. A tune that cannot be
     rendered is named on stderr and left out (no partial files); the others are rendered, and
     the exit status is 1. Every file is read before anything is rendered, so a wrong path
-    fails at once."""
+    fails at once. A format this machine cannot make is skipped with one note; when none of
+    ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
     from .abc_sources import iter_raw_tunes, text_tunes
     from .render import tune_label
 

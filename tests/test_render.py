@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import wave
@@ -345,6 +346,23 @@ def test_render_cli_says_once_that_wav_cannot_be_made(tmp_path, capsys, monkeypa
     assert main(["render", book, "--out", str(tmp_path / "wav"), "--formats", "wav"]) == 2
     assert "irish-tune render: WAV needs" in capsys.readouterr().err
     assert not (tmp_path / "wav").exists()
+
+
+def test_generate_refuses_a_render_of_only_formats_it_cannot_make(tmp_path, capsys, monkeypatch):
+    """As render does: exit 2 with the note before the model is read, no folder made (it used
+    to write the tunes, render nothing and exit 0)."""
+    from modeling_irish.cli import build_parser, main
+
+    _no_wav(monkeypatch)
+    argv = ["generate", "--model", "unused", "--num-tunes", "1", "--out", str(tmp_path / "g")]
+    assert main([*argv, "--render", "wav"]) == 2
+    assert "irish-tune generate: WAV needs" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
+    # render's --help says what happens, not that WAV is merely skipped
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = " ".join(sub.choices["render"].format_help().split())
+    assert "none of those asked can be made the command stops with the note, exit status 2" in text
 
 
 def test_render_cli_checks_formats_and_out_up_front(tmp_path, capsys):
