@@ -141,14 +141,19 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
             without.append((where, why))
 
 
-def _dump_tunes(path: str) -> list[str] | None:
+def _dump_tunes(path: str) -> list[Any] | None:
     """The tunes of a thesession.org dump (``.csv`` / ``.json``) as ABC texts, read as the
-    corpus loader reads them (X: is the row number); None for any other file."""
+    corpus loader reads them (X: is the row number), and a row that gives no tune as an
+    `UnreadableTune` (``row 3``, why): a tune that fails. None for any other file."""
     if not path.lower().endswith((".csv", ".json")):
         return None
     from modeling_irish.abc_sources import iter_raw_tunes
+    from tokenization.check import UnreadableTune
 
-    return [raw.text for raw in iter_raw_tunes(path)]
+    return [
+        UnreadableTune(f"row {raw.row}", raw.unreadable) if raw.unreadable else raw.text
+        for raw in iter_raw_tunes(path, unreadable=True)
+    ]
 
 
 def run_check(args: argparse.Namespace) -> int:

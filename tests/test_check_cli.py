@@ -260,6 +260,26 @@ def test_check_reads_thesession_dumps_as_the_loader_does(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["failures"][0]["error"] == "no tunes in the file"
 
 
+def test_check_counts_dump_rows_without_abc_as_failing_tunes(tmp_path, capsys):
+    """A row that gives no tune is a tune that fails, named by its row (it used to be left out
+    of the counts, with exit status 0, while an empty .abc fails)."""
+    rows = [
+        {"name": "One", "type": "reel", "meter": "4/4", "mode": "Gmajor", "abc": "GABc dBAG|]"},
+        {"name": "Two", "type": "reel", "meter": "4/4", "mode": "Gmajor", "abc": "BABc dBAG|]"},
+        {"name": "Lost", "type": "reel", "meter": "4/4", "mode": "Gmajor"},
+    ]
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps(rows))
+    assert main(["check", str(path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["tunes"], report["parsed"], report["round_trip_ok"]) == (3, 2, 2)
+    assert report["failures"] == [
+        {"tune": f"{path} row 3", "error": "dump row without ABC text in 'abc'"}
+    ]
+    assert main(["check", str(path)]) == 1
+    assert f"FAIL {path} row 3: dump row without ABC text" in capsys.readouterr().out
+
+
 def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     path = tmp_path / "notes.abc"
     path.write_text("just some notes about tunes\n")

@@ -18,6 +18,7 @@ from .keys import normalise_shift, normalise_tune, transpose_tokens
 __all__ = [
     "BarCounts",
     "CheckReport",
+    "UnreadableTune",
     "check_files",
     "check_text",
     "decode_abc",
@@ -85,6 +86,16 @@ class CheckReport:
         if self.bars is not None:
             out["bars"] = self.bars.to_dict()
         return out
+
+
+@dataclass(frozen=True)
+class UnreadableTune:
+    """A tune a file holds a place for but gives no text of (a thesession.org dump row without
+    ABC): ``where`` in the file (``row 3``) and why. `check_files` counts it as a tune, and a
+    failure named ``<file> <where>``."""
+
+    where: str
+    error: str
 
 
 def _rows(tune: AbcTune) -> TuneRows:
@@ -187,7 +198,7 @@ def check_files(
     paths: Iterable[str | os.PathLike],
     bars: bool = False,
     labels: Mapping[str, str] | None = None,
-    tunes_of: Callable[[str], list[str] | None] | None = None,
+    tunes_of: Callable[[str], list[str | UnreadableTune] | None] | None = None,
     progress: Callable[[], object] | None = None,
 ) -> CheckReport:
     """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
@@ -196,14 +207,18 @@ def check_files(
     ``tunes_of(path)`` reads files that are not tunebooks: it returns the ABC text of each of
     their tunes (the command line passes thesession.org dumps, ``.csv`` / ``.json``), or None
     for a file to read as ABC. Each such tune is checked alone, so its line numbers count in
-    its own text. ``progress`` is called once a tune (see `check_text`)."""
+    its own text; an `UnreadableTune` in its place (a dump row without ABC) is a tune that
+    fails. ``progress`` is called once a tune (see `check_text`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
         label = "stdin" if path == "-" else (labels or {}).get(path, path)
         tunes = tunes_of(path) if tunes_of is not None and path != "-" else None
         if tunes is not None:
             for text in tunes:
-                check_text(text, label, report, bars=bars, progress=progress)
+                if isinstance(text, UnreadableTune):
+                    _add_unreadable(report, f"{label} {text.where}", text.error, progress)
+                else:
+                    check_text(text, label, report, bars=bars, progress=progress)
             if not tunes:
                 report.failures.append({"tune": label, "error": "no tunes in the file"})
             continue
@@ -216,6 +231,16 @@ def check_files(
             continue
         check_text(text, label, report, bars=bars, progress=progress)
     return report
+
+
+def _add_unreadable(
+    report: CheckReport, name: str, error: str, progress: Callable[[], object] | None
+) -> None:
+    """Count a tune that gives no text to read as a tune that failed."""
+    report.tunes += 1
+    report.failures.append({"tune": name, "error": error})
+    if progress is not None:
+        progress()
 
 
 def read_abc_file(path: str | os.PathLike) -> str:
