@@ -19,6 +19,7 @@ __all__ = [
     "non_negative_int",
     "number",
     "positive_int",
+    "read_dump",
     "read_input",
     "tune_texts",
     "require_folder",
@@ -141,18 +142,29 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
             without.append((where, why))
 
 
-def _dump_tunes(path: str) -> list[Any] | None:
-    """The tunes of a thesession.org dump (``.csv`` / ``.json``) as ABC texts, read as the
-    corpus loader reads them (X: is the row number), and a row that gives no tune as an
-    `UnreadableTune` (``row 3``, why): a tune that fails. None for any other file."""
-    if not path.lower().endswith((".csv", ".json")):
+def read_dump(path: str, unreadable: bool = False) -> list[Any] | None:
+    """The tunes (`RawTune`) of a thesession.org dump (a ``.csv`` / ``.json`` file), read as
+    the corpus loader reads them (X: is the row number; ``unreadable``: rows that give no tune
+    too, with their reason); None for any other path (``-``, an ABC file, a missing file), to
+    be read as ABC text."""
+    if path == "-" or not path.lower().endswith((".csv", ".json")) or not os.path.isfile(path):
         return None
     from modeling_irish.abc_sources import iter_raw_tunes
+
+    return list(iter_raw_tunes(path, unreadable=unreadable))
+
+
+def _dump_tunes(path: str) -> list[Any] | None:
+    """The tunes of a thesession.org dump (`read_dump`) as ABC texts, and a row that gives no
+    tune as an `UnreadableTune` (``row 3``, why): a tune that fails. None for any other file."""
     from tokenization.check import UnreadableTune
 
+    raws = read_dump(path, unreadable=True)
+    if raws is None:
+        return None
     return [
         UnreadableTune(f"row {raw.row}", raw.unreadable) if raw.unreadable else raw.text
-        for raw in iter_raw_tunes(path, unreadable=True)
+        for raw in raws
     ]
 
 

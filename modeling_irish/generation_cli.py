@@ -16,6 +16,7 @@ from .cli import (
     non_negative_int,
     number,
     positive_int,
+    read_dump,
     read_input,
     tune_texts,
 )
@@ -486,7 +487,7 @@ def run_render(args: argparse.Namespace) -> int:
     the exit status is 1. Every file is read before anything is rendered, so a wrong path
     fails at once. A format this machine cannot make is skipped with one note; when none of
     ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
-    from .abc_sources import iter_raw_tunes, text_tunes
+    from .abc_sources import text_tunes
     from .render import tune_label
 
     if not args.formats:
@@ -497,8 +498,10 @@ def run_render(args: argparse.Namespace) -> int:
     books = []
     for path in args.files:
         where = "stdin" if path == "-" else path
-        text = read_input(path)  # a missing, binary or prose file is refused with its reason
-        found = list(text_tunes(text, where) if path == "-" else iter_raw_tunes(path))
+        found = read_dump(path)  # a thesession.org dump: a tune a row
+        if found is None:  # read once: a warning about its encoding is said once
+            text = read_input(path)  # a missing, binary or prose file is refused with its reason
+            found = list(text_tunes(text, where))
         if not found:
             raise ValueError(f"no tune (X: line) in {where}")
         books.append((where, _render_base(path, [base for _, base, _ in books]), found))

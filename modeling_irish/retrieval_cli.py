@@ -13,6 +13,7 @@ from .cli import (
     non_negative_float,
     non_negative_int,
     positive_int,
+    read_dump,
     read_input,
     require_folder,
     require_model_type,
@@ -191,24 +192,13 @@ def run_identify(args: argparse.Namespace) -> int:
     be named without ``--json`` raises its error (exit status 2, as usage errors)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
-    from .abc_sources import iter_raw_tunes, text_tunes
     from .name_that_tune import HYBRID_WEIGHT, identify
 
     _check_identify_usage(args)
     model, tokenizer, index, scoring = _identify_setup(args)
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     where = "stdin" if args.file == "-" else args.file
-    text = read_input(args.file)
-    if not text.strip():
-        raise ValueError(f"{where} is empty: give an ABC tune or snippet")
-    bare = not any(line.startswith("X:") for line in text.splitlines())
-    if bare:  # snippets without X: lines, one per block between blank lines
-        found = [
-            (line, f"X:{n}\n{block}", None) for n, (line, block) in enumerate(_blocks(text), 1)
-        ]
-    else:  # the tunes know their lines in the file, for errors that name them (as `check`)
-        raws = text_tunes(text, where) if args.file == "-" else iter_raw_tunes(args.file)
-        found = [(raw.line, raw.text, raw) for raw in raws]
+    found, bare = _identify_tunes(args.file, where)
     named, failures = [], []
     for (start, tune, raw), (name, label) in zip(found, _tune_names(found, bare)):
         try:
@@ -225,9 +215,8 @@ def run_identify(args: argparse.Namespace) -> int:
             if not readable_error or (len(found) == 1 and not args.json):
                 raise ValueError(f"{where}: {err}") from None
             failures.append({"tune": name, "line": start, "error": str(err)})
-            print(
-                f"irish-tune identify: the tune at line {start} of {where}: {err}", file=sys.stderr
-            )
+            at = raw.place if raw is not None and raw.row else f"line {start} of {where}"
+            print(f"irish-tune identify: the tune at {at}: {err}", file=sys.stderr)
             continue
         notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
         if notes < FEW_NOTES:
@@ -260,6 +249,28 @@ def run_identify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], bool]:
+    """``(first line, text, RawTune or None)`` of each tune `identify` names in ``path``, and
+    whether they are bare snippets. A thesession.org dump is read as `check`, `render` and
+    `index` read it (a tune a row); a text without ``X:`` lines is snippets, one a block
+    between blank lines; any other text is read once (its warnings said once), its tunes
+    knowing their lines in the file, for errors that name them."""
+    from .abc_sources import no_tune_reason, text_tunes
+
+    dump = read_dump(path)
+    if dump is not None:
+        if not dump:
+            raise ValueError(f"{where}: no tune to name ({no_tune_reason(path)})")
+        return [(raw.line, raw.text, raw) for raw in dump], False
+    text = read_input(path)
+    if not text.strip():
+        raise ValueError(f"{where} is empty: give an ABC tune or snippet")
+    if not any(line.startswith("X:") for line in text.splitlines()):
+        blocks = enumerate(_blocks(text), 1)
+        return [(line, f"X:{n}\n{block}", None) for n, (line, block) in blocks], True
+    return [(raw.line, raw.text, raw) for raw in text_tunes(text, where)], False
 
 
 def _check_identify_usage(args: argparse.Namespace) -> None:

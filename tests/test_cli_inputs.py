@@ -1,0 +1,72 @@
+"""What the commands that read ABC inputs (identify, index, render, evaluate-retrieval) make of
+thesession dumps, files without tunes and files of mixed encodings: each read as `check` reads
+it, and each warning or error said once, naming the file and why."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from helpers import synthetic_tune
+
+from modeling_irish.cli import main
+
+TRAIN = [synthetic_tune(i, f"Reel {i}", i, i, notes="CDEFGABcde") for i in range(1, 5)]
+
+
+@pytest.fixture(scope="module")
+def edit_index(tmp_path_factory) -> tuple[Path, Path]:
+    """``(tokenizer folder, edit-distance index folder)`` over `TRAIN` (no model)."""
+    from modeling_irish.name_that_tune import TuneIndex
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    folder = tmp_path_factory.mktemp("index")
+    corpus = folder / "train.abc"
+    corpus.write_text("\n".join(TRAIN))
+    AbcTokenizer.train(TRAIN).save_pretrained(folder / "tok")
+    tokenizer = AbcTokenizer.from_pretrained(folder / "tok")  # the index records its folder
+    TuneIndex.build(None, tokenizer, str(corpus)).save(str(folder / "index"))
+    return folder / "tok", folder / "index"
+
+
+def test_identify_reads_a_thesession_dump_as_the_other_commands_do(edit_index, tmp_path, capsys):
+    _, index = edit_index
+    body = TRAIN[2].split("K:D\n", 1)[1]  # the notes of Reel 3, as a dump row holds them
+    row = {"tune_id": 3, "setting_id": 9, "name": "Query", "type": "reel", "meter": "4/4",
+           "mode": "Dmajor", "abc": body}  # fmt: skip
+    dump = tmp_path / "tunes.json"
+    dump.write_text(json.dumps([row]))
+    assert main(["identify", "--index", str(index), str(dump), "-k", "1", "--json"]) == 0
+    (tune,) = json.loads(capsys.readouterr().out)["tunes"]
+    assert tune["tune"] == "X:1 T:Query" and tune["top"] == [{"title": "Reel 3", "score": 0.0}]
+    # a dump with no row: said with why, not read as bare ABC
+    dump.write_text("[]")
+    assert main(["identify", "--index", str(index), str(dump)]) == 2
+    assert f"{dump}: no tune to name (no dump row gives a tune)" in capsys.readouterr().err
+
+
+def _mixed_encoding_file(tmp_path: Path) -> Path:
+    path = tmp_path / "mixenc.abc"
+    path.write_bytes(
+        TRAIN[0].replace("T:Reel 1", "T:Seán").encode() + b"\n"
+        + TRAIN[1].replace("T:Reel 2", "T:Caf\xe9").encode("latin-1")
+    )  # fmt: skip
+    return path
+
+
+def test_a_mixed_encoding_is_warned_about_once(edit_index, tmp_path, caplog, capsys):
+    """identify and render read the file once (they read it, then read it again as a source)."""
+    _, index = edit_index
+    path = _mixed_encoding_file(tmp_path)
+    for argv in (
+        ["identify", "--index", str(index), str(path), "-k", "1"],
+        ["render", str(path), "--out", str(tmp_path / "out"), "--formats", "midi"],
+    ):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert main(argv) == 0, argv
+        warnings = [r.getMessage() for r in caplog.records if "not UTF-8" in r.getMessage()]
+        assert len(warnings) == 1 and str(path) in warnings[0], (argv, warnings)
+    assert "T:Café" in capsys.readouterr().out  # the Latin-1 line read as such
