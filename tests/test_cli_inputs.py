@@ -31,6 +31,21 @@ def edit_index(tmp_path_factory) -> tuple[Path, Path]:
     return folder / "tok", folder / "index"
 
 
+def _no_tune_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """An empty, a binary and a prose file, each with the reason `check` gives."""
+    files = {
+        "empty": (b"", "empty file"),
+        "binary": (b"MThd\x00\x00\x00\x06", "not a text file (NUL bytes)"),
+        "prose": (b"Some notes on tunes.\n", "a tune starts with an X: line"),
+    }
+    out = {}
+    for name, (data, why) in files.items():
+        path = folder / f"{name}.abc"
+        path.write_bytes(data)
+        out[name] = (path, why)
+    return out
+
+
 def test_identify_reads_a_thesession_dump_as_the_other_commands_do(edit_index, tmp_path, capsys):
     _, index = edit_index
     body = TRAIN[2].split("K:D\n", 1)[1]  # the notes of Reel 3, as a dump row holds them
@@ -70,3 +85,14 @@ def test_a_mixed_encoding_is_warned_about_once(edit_index, tmp_path, caplog, cap
         warnings = [r.getMessage() for r in caplog.records if "not UTF-8" in r.getMessage()]
         assert len(warnings) == 1 and str(path) in warnings[0], (argv, warnings)
     assert "T:Café" in capsys.readouterr().out  # the Latin-1 line read as such
+
+
+def test_index_says_why_a_file_holds_no_tune(edit_index, tmp_path, capsys):
+    tok, _ = edit_index
+    for path, why in _no_tune_files(tmp_path).values():
+        argv = ["index", "--tokenizer", str(tok), str(path), "--out", str(tmp_path / "ix")]
+        assert main(argv) == 2
+        assert f"irish-tune index: nothing to index: no tune in {path}: {why}" in (
+            capsys.readouterr().err
+        )
+    assert not (tmp_path / "ix").exists()
