@@ -9,6 +9,7 @@ tune id and title are not in training; the gallery is the queries' distinct titl
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -316,6 +317,26 @@ def _mrr_stderr(ranks: Any, k: int) -> Optional[float]:
     return float(reciprocal.std(ddof=1) / np.sqrt(r.size)) if r.size > 1 else None
 
 
+def _why_no_tunes(corpus: Any) -> str:
+    """`` (why)`` for a corpus of sources that holds no tune: each file, folder or dump with
+    its reason, as `irish-tune check` says it (an empty, binary or prose file); ``""`` for a
+    list of texts or records, whose emptiness says it all.
+
+    >>> _why_no_tunes([])
+    ''
+    """
+    from .abc_sources import no_tune_reason
+
+    sources = [corpus] if isinstance(corpus, (str, os.PathLike)) else corpus
+    if not isinstance(sources, (list, tuple)) or not sources:
+        return ""
+    if not all(isinstance(s, (str, os.PathLike)) and "\n" not in str(s) for s in sources):
+        return ""
+    if len(sources) == 1:
+        return f" ({no_tune_reason(sources[0])})"
+    return " (" + "; ".join(f"{s}: {no_tune_reason(s)}" for s in sources) + ")"
+
+
 def evaluate_retrieval(
     model: Any,
     tokenizer: AbcTokenizer,
@@ -394,10 +415,13 @@ def evaluate_retrieval(
         )
     query_records = read_tunes(queries)
     if not query_records:
-        raise ValueError(f"no tunes in the queries {queries!r}")
+        raise ValueError(f"no tunes in the queries {queries!r}{_why_no_tunes(queries)}")
     # a query is held out: drop any copy of it from the training side, whatever its header
     held = {setting_key(q["title"], q["abc"]) for q in query_records}
-    train = [r for r in read_tunes(train_corpus) if setting_key(r["title"], r["abc"]) not in held]
+    train_records = read_tunes(train_corpus)
+    if not train_records:
+        raise ValueError(f"no training tunes in {train_corpus!r}{_why_no_tunes(train_corpus)}")
+    train = [r for r in train_records if setting_key(r["title"], r["abc"]) not in held]
     if not train:
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)

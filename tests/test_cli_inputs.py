@@ -96,3 +96,18 @@ def test_index_says_why_a_file_holds_no_tune(edit_index, tmp_path, capsys):
             capsys.readouterr().err
         )
     assert not (tmp_path / "ix").exists()
+
+
+def test_evaluate_retrieval_says_why_the_queries_hold_no_tune(tmp_path, capsys):
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    AbcTokenizer.train(TRAIN).save_pretrained(tmp_path / "tok")
+    train = tmp_path / "train.abc"
+    train.write_text("\n".join(TRAIN))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--baseline",
+            "edit-distance", "--json"]  # fmt: skip
+    for path, why in _no_tune_files(tmp_path).values():
+        assert main([*argv, "--train", str(train), "--queries", str(path)]) == 2
+        assert f"no tunes in the queries '{path}' ({why})" in capsys.readouterr().err
+        assert main([*argv, "--train", str(path), "--queries", str(train)]) == 2
+        assert f"no training tunes in '{path}' ({why})" in capsys.readouterr().err
