@@ -205,7 +205,7 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> _Parsed:
         incipit = _incipit(tune, notes) if notes > 0 else ""
         bars_ok = not options.bars_fit or bar_report(tune).ok
     except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
-        return None, _skip_reason(err), raw.locate(err).removeprefix(f"{raw.source}: ")
+        return None, _skip_reason(err), raw.locate(err).removeprefix(f"{raw.file_name}: ")
     except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
         return None, f"internal {_skip_reason(err)}", f"unexpected {err!r}"
     if n_notes < options.min_notes:
@@ -245,7 +245,7 @@ def _sound_key(raw: RawTune) -> str:
     from the text: only tunes whose body text repeats another's need it."""
     from tokenization.abc_parser import parse_abc
 
-    tokens = parse_abc(raw.text, tune_name=raw.source, line_offset=raw.line - 1).tokens
+    tokens = parse_abc(raw.text, tune_name=raw.file_name, line_offset=raw.line - 1).tokens
     spelled = repr([(token.kind, token.pitch, token.dur) for token in tokens])
     return hashlib.sha1(spelled.encode("utf-8")).hexdigest()[:20]
 
@@ -327,7 +327,7 @@ def _warn_unnumbered(raws: list[RawTune]) -> None:
     may be text that was not meant as a tune."""
     bare = [raw for raw in raws if not raw.unreadable and not raw.text.startswith("X:")]
     if bare:
-        where = ", ".join(f"{raw.source} line {raw.line}" for raw in bare[:5])
+        where = ", ".join(raw.place for raw in bare[:5])
         logger.warning(
             "ABC corpus: read %d tune%s without an X: line (a K: field and music follow): %s%s",
             len(bare), "s" if len(bare) > 1 else "", where, ", ..." if len(bare) > 5 else "",

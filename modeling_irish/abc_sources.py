@@ -58,7 +58,9 @@ class RawTune:
     file-header fields written into ``text`` after that line (see `file_line`). ``unreadable``:
     why a dump row gives no tune (not an object, no ABC text), its ``text`` then empty: the
     loader counts it as skipped under that reason. ``row``: a dump row's number (1-based; its
-    ``X:``), 0 for a tunebook's tune."""
+    ``X:``), 0 for a tunebook's tune. ``file``: the file of a collection's tune
+    (``oneills1850/0732-0758_bs.abc``), named in messages (`file_name`) where ``source`` names
+    the collection; ``source`` alone feeds ids and the corpus's ``source`` column."""
 
     source: str
     prefix: str
@@ -68,6 +70,16 @@ class RawTune:
     header_lines: int = 0
     unreadable: str = ""
     row: int = 0
+    file: str = ""
+
+    @property
+    def file_name(self) -> str:
+        """The file the tune's lines count in, as messages name it: ``file``, else ``source``.
+
+        >>> RawTune("oneills1850", "oneills1850", "X:1", 3, file="oneills1850/0001-0050.abc").place
+        'oneills1850/0001-0050.abc line 3'
+        """
+        return self.file or self.source
 
     @property
     def place(self) -> str:
@@ -76,7 +88,8 @@ class RawTune:
         >>> RawTune("b.abc", "b", "X:1", 10).place, RawTune("t.csv", "t", "", 1, row=3).place
         ('b.abc line 10', 't.csv row 3')
         """
-        return f"{self.source} row {self.row}" if self.row else f"{self.source} line {self.line}"
+        where = self.file_name
+        return f"{where} row {self.row}" if self.row else f"{where} line {self.line}"
 
     def file_line(self, tune_line: int) -> int:
         """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
@@ -99,11 +112,11 @@ class RawTune:
         from tokenization.abc_parser import AbcParseError
 
         if not isinstance(err, AbcParseError) or err.line is None:
-            return f"{self.source}: {err}"
+            return f"{self.file_name}: {err}"
         moved = AbcParseError(
             err.message, tune=err.tune, line=self.file_line(err.line), column=err.column
         )
-        return f"{self.source}: {moved}"
+        return f"{self.file_name}: {moved}"
 
 
 def _read_text(path: Path) -> str:
@@ -229,9 +242,13 @@ def music21_collection_files(name: str) -> list[Path]:
 
 
 def _music21_tunes(name: str) -> Iterator[RawTune]:
+    """The tunes of one of music21's books: ``source`` the book's name (ids and the corpus's
+    ``source`` column are the book's), ``file`` its file, for messages that name the line."""
     for path in music21_collection_files(name):
         prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
-        yield from _tunebook_tunes(path, name, prefix)
+        file = f"{name}/{path.name}"
+        for raw in _tunebook_tunes(path, name, prefix):
+            yield dataclasses.replace(raw, file=file)
 
 
 def _session_mode(mode: str) -> str:

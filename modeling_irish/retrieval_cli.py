@@ -222,7 +222,7 @@ def run_identify(args: argparse.Namespace) -> int:
                 # line, such as "has no notes", is the block's first line)
                 err = f"line {start + max(err.line - 2, 0)}, column {err.column}: {err.message}"
             elif raw is not None and readable_error:
-                err = raw.locate(err).removeprefix(f"{raw.source}: ")
+                err = raw.locate(err).removeprefix(f"{raw.file_name}: ")
             # one tune: its error is the answer (exit 2), but --json promises one JSON object
             if not readable_error or (len(found) == 1 and not args.json):
                 raise ValueError(f"{where}: {err}") from None

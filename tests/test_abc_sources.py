@@ -349,3 +349,26 @@ def test_a_folder_or_file_gets_the_same_ids_and_hash_split_however_its_path_is_w
     assert sorted(book) == [f"book:{x}" for x in range(1, 8)]
     for file in ("./book.abc", "sub/../book.abc", str(tmp_path / "on" / "book.abc")):
         assert placed(file) == book, file
+
+
+def test_a_music21_book_error_names_its_file_and_keeps_the_books_ids():
+    """An error in one of O'Neill's ~40 files names that file (it named the book alone, with a
+    line of some file); ``source`` and the ids stay the book's."""
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    raws = list(iter_raw_tunes("oneills1850"))
+    assert {raw.source for raw in raws} == {"oneills1850"}
+    assert raws[0].prefix == "oneills1850" and raws[0].file == "oneills1850/0001-0050.abc"
+    assert {raw.file for raw in raws} == {f"oneills1850/{p}" for p in _book_files("oneills1850")}
+    galway = next(raw for raw in raws if "T: Galway Tom" in raw.text and "K:Bn" in raw.text)
+    with pytest.raises(AbcParseError) as info:
+        parse_abc(galway.text)
+    located = galway.locate(info.value)
+    assert located.startswith(f"{galway.file}: Galway Tom: line ") and "_" in galway.file
+    assert galway.place == f"{galway.file} line {galway.line}"
+
+
+def _book_files(name: str) -> set[str]:
+    from modeling_irish.abc_sources import music21_collection_files
+
+    return {path.name for path in music21_collection_files(name)}
