@@ -22,6 +22,7 @@ __all__ = [
     "read_dump",
     "read_input",
     "tune_texts",
+    "score_weight",
     "require_folder",
     "require_model_type",
     "whole_number",
@@ -244,6 +245,26 @@ def non_negative_float(text: str) -> float:
     value = number(text)
     if not (value >= 0 and value != float("inf")):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+#: The largest weight a scoring option takes (`score_weight`): far above any useful one (the
+#: hybrid's is 8), far below where the float scores it multiplies overflow.
+MAX_WEIGHT = 1e6
+
+
+def score_weight(text: str) -> float:
+    """argparse type: a weight of a score, a finite number from 0 to `MAX_WEIGHT` (a weight
+    like 1e308 overflows the scores it multiplies and silently changes the ranking).
+
+    >>> score_weight("8")
+    8.0
+    """
+    value = non_negative_float(text)
+    if value > MAX_WEIGHT:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_WEIGHT:.0f} (far larger weights overflow the scores), got {text}"
+        )
     return value
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 from .cli import (
     load_saved,
-    non_negative_float,
     non_negative_int,
     positive_int,
     read_dump,
     read_input,
     require_folder,
     require_model_type,
+    score_weight,
 )
 
 __all__ = [
@@ -167,7 +167,7 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--hybrid-weight",
-        type=non_negative_float,
+        type=score_weight,
         default=None,
         help="Edit-distance weight of the hybrid (default: the one chosen on held-out settings).",
     )
@@ -400,7 +400,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--hybrid-weight",
-        type=non_negative_float,
+        type=score_weight,
         default=None,
         help="Weight of the edit-distance score in --baseline hybrid under --protocol known "
         "(default 8, chosen on held-out settings that are not the reported queries; choose it "
@@ -408,7 +408,7 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--eighths-weight",
-        type=non_negative_float,
+        type=score_weight,
         default=None,
         help="Weight of the per-eighth-note edit distance (default 1; 0: per note only).",
     )

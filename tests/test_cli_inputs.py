@@ -111,3 +111,26 @@ def test_evaluate_retrieval_says_why_the_queries_hold_no_tune(tmp_path, capsys):
         assert f"no tunes in the queries '{path}' ({why})" in capsys.readouterr().err
         assert main([*argv, "--train", str(path), "--queries", str(train)]) == 2
         assert f"no training tunes in '{path}' ({why})" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["identify", "--index", "ix", "--hybrid-weight"],
+        ["evaluate-retrieval", "--train", "t.abc", "--queries", "q.abc", "--hybrid-weight"],
+        ["evaluate-retrieval", "--train", "t.abc", "--queries", "q.abc", "--eighths-weight"],
+    ],
+)
+def test_a_weight_too_large_for_the_scores_is_refused(argv, capsys):
+    """1e308 passed as a finite number >= 0, then overflowed the scores (a numpy warning and
+    another ranking); it is refused when the arguments are read, the largest allowed kept."""
+    from modeling_irish.cli import MAX_WEIGHT, build_parser
+
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "1e308"])
+    assert info.value.code == 2
+    flag = argv[-1]
+    assert f"argument {flag}: must be at most 1000000 (far larger weights overflow the scores), " \
+        "got 1e308" in capsys.readouterr().err  # fmt: skip
+    args = build_parser().parse_args([*argv, str(MAX_WEIGHT)])
+    assert getattr(args, flag[2:].replace("-", "_")) == MAX_WEIGHT
