@@ -17,7 +17,8 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
     that died while writing, is replaced. Returns True if `tmp` was published.
 
     >>> import tempfile
-    >>> root = Path(tempfile.mkdtemp())
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> root = Path(scratch.name)
     >>> for n in (1, 2):
     ...     (root / f"tmp{n}").mkdir(); _ = (root / f"tmp{n}" / "done").write_text(str(n))
     >>> publish_directory(root / "tmp1", root / "cache", "done")
@@ -28,6 +29,7 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
     '1'
     >>> sorted(p.name for p in root.iterdir())
     ['cache']
+    >>> scratch.cleanup()
     """
     tmp, final = Path(tmp), Path(final)
     if final.is_dir() and not (final / marker).exists():

@@ -244,10 +244,12 @@ def write_json(path: str, data: dict[str, Any]) -> None:
     written as null, not as the bare ``NaN`` that JSON parsers other than Python's refuse.
 
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "results.json")
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(scratch.name, "results.json")
     >>> write_json(path, {"loss": float("nan"), "steps": [1, float("inf")]})
     >>> open(path).read().split()
     ['{', '"loss":', 'null,', '"steps":', '[', '1,', 'null', ']', '}']
+    >>> scratch.cleanup()
     """
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(json_safe(data), handle, indent=2, sort_keys=True, allow_nan=False)
