@@ -48,3 +48,21 @@ def reels_abc(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("data") / "reels.abc"
     path.write_text(reels_tunebook(), encoding="utf-8")
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def tunebook(tmp_path_factory) -> str:
+    """The path of the training script's tests' tunebook (``helpers.training_tunebook``), written
+    once a session: the smoke, arguments and parts tests share it."""
+    from helpers import training_tunebook
+
+    path = tmp_path_factory.mktemp("data") / "tunes.abc"
+    path.write_text(training_tunebook(), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> str:
+    """The corpus and tokenizer cache of the training script's tests, shared for the session so
+    that each parses `tunebook` once (a module may give its own)."""
+    return str(tmp_path_factory.mktemp("cache"))

@@ -155,6 +155,42 @@ def reels_tunebook() -> str:
     )
 
 
+#: Bars of reels and jigs of `training_tunebook`; each synthetic tune is a different rotation of
+#: one bar list, so the 12 bodies, titles and thesession ids are all distinct (the corpus loader
+#: dedupes bodies).
+TRAINING_BARS = {
+    ("reel", "4/4"): [["DFAd fdAF", "GBdg fdAF", "A2FA DAFA", "EFGA B2A2"],
+                      ["d2fd edcB", "A2FA DFAF", "G2BG FGAF", "E2DE F2E2"]],
+    ("jig", "6/8"): [["DFA dAF", "GBd gdB", "AFD DFA", "E3 D3"],
+                     ["FGA AFD", "GFE EFG", "dcB AFA", "B3 A3"]],
+}  # fmt: skip
+TRAINING_KEYS = ("D", "G", "Ador", "Em")
+
+
+def training_tunebook() -> str:
+    """The tunebook of the training script's tests (the `tunebook` fixture of conftest.py): 12
+    reels and jigs in four keys, rotations of `TRAINING_BARS`."""
+    return rotated_tunebook(
+        TRAINING_BARS,
+        3,
+        "Synthetic {rhythm} number {x}",
+        "https://thesession.org/tunes/1{x:03d}#setting2{x:03d}",
+        TRAINING_KEYS,
+    )
+
+
+def training_argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> list[str]:
+    """train.py's flags of a tiny run on ``tunebook`` (6 training tunes in batches of 2, logged
+    every update, validated every second), then ``extra``."""
+    return [
+        "--corpus", tunebook, "--split_ratios", "0.5", "0.25", "0.25",
+        "--cache_dir", cache_dir, "--output_dir", str(output_dir),
+        "--config_overrides", TINY_MODEL_OVERRIDES, "--per_device_train_batch_size", "2",
+        "--per_device_eval_batch_size", "4", "--logging_steps", "1", "--eval_steps", "2",
+        *extra,
+    ]  # fmt: skip
+
+
 #: Five tiny tunes of five types and meters, the training tunebook of the generation tests
 #: (each test module adds a sixth of its own).
 GENERATION_TUNES = [

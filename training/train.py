@@ -448,7 +448,7 @@ def quiet_other_processes(accelerator: Accelerator) -> None:
     process: every process of a launch reads the same corpus and would print each line once per
     process. Errors still print everywhere. Only the script does this, as transformers'
     ``run_*_no_trainer.py`` scripts do for their libraries; a program importing the library
-    keeps its logging (tests/test_training_smoke.py shows both cases)."""
+    keeps its logging (tests/test_training_arguments.py shows both cases)."""
     if not accelerator.is_main_process:
         for name in LIBRARY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)

@@ -1,0 +1,501 @@
+"""The command line of `training/train.py`: its flags' defaults and refusals, the checks a
+resumed run makes of the flags its checkpoint recorded, and errors said in one line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
+
+from training import common, run_folder
+from training.train import parse_args
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+# ----- arguments ---------------------------------------------------------------------------------
+def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch, tmp_path):
+    args = parse_args([])
+    assert (args.task, args.preset, args.learning_rate, args.per_device_train_batch_size) == (
+        "measurenote", "small", 3e-4, 32
+    )  # fmt: skip
+    assert (args.lr_scheduler_type, args.lr_step_size, args.lr_gamma) == ("step", 10_000, 0.5)
+    assert parse_args(["--checkpointing_steps", "7"]).checkpointing_steps == 7
+    from training.arguments import build_parser  # parse_args: no checkpoint here, refused
+
+    assert build_parser().parse_args(["--resume_from_checkpoint"]).resume_from_checkpoint == (
+        "latest"
+    )
+    assert parse_args(["--corpus", tunebook]).corpus == tunebook
+    assert parse_args(["--train_file", tunebook, "oneills1850"]).corpus == [tunebook, "oneills1850"]
+    assert parse_args(["--max_train_steps", "0", "--num_train_epochs", "2"]).max_train_steps == 0
+    # --num_train_epochs alone is the budget (not silently capped by the default step count)
+    assert parse_args(["--num_train_epochs", "2"]).max_train_steps == 0
+    assert parse_args([]).max_train_steps == 300
+    assert parse_args(["--split_ratios", "8", "1", "1"]).split_ratios == [8, 1, 1]  # normalised
+    assert parse_args([]).output_dir == "runs/measurenote-small"
+    assert parse_args(["--task", "tune_title"]).output_dir == "runs/tune-title"
+    for bad, message in (
+        (["--checkpointing_steps", "often"], "--checkpointing_steps must be a positive integer"),
+        (["--push_to_hub"], "--push_to_hub needs --hub_model_id"),
+        # the Hub client refused the name only at the upload, after the whole run
+        (
+            ["--push_to_hub", "--hub_model_id", "my model/irish tunes"],
+            "--hub_model_id 'my model/irish tunes': Repo id must use alphanumeric chars",
+        ),
+        (
+            ["--hub_model_id", "user/irish/tunes"],
+            "--hub_model_id 'user/irish/tunes': Repo id must be in the form 'repo_name' or",
+        ),
+        (["--max_train_steps", "0"], "trains for --num_train_epochs, which is not set"),
+        (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be >= 1"),
+        (["--with_tracking", "--report_to", "tensorbord"], "unknown tracker tensorbord; known:"),
+    ):
+        assert message in _refusal(capsys, bad), bad
+    # a flag of the other task is ignored, and said to be
+    parse_args(["--task", "tune_title", "--key_augmentation", "--eval_steps", "5"])
+    said = capsys.readouterr().err
+    assert "--key_augmentation is for --task measurenote; the tune-title task ignores it" in said
+    assert "--eval_steps is for --task measurenote" in said
+    parse_args(["--eval_steps", "5"])
+    assert "is for --task" not in capsys.readouterr().err
+    # and the other way round, and flags the chosen options make moot (all silent before)
+    parse_args(["--loss_type", "hinge", "--crop_notes", "20"])
+    assert "--crop_notes is for --task tune_title; --task measurenote ignores it" in (
+        capsys.readouterr().err
+    )
+    moot = ["--hinge_margin", "0.2", "--title_encoder", "char_gru", "--finetune_title_encoder"]
+    from helpers import save_tiny_measurenote
+
+    backbone = str(save_tiny_measurenote(tmp_path / "m", ["X:1\nL:1/8\nK:D\nDFA dAF|"]))
+    parse_args(["--task", "tune_title", *moot, "--preset", "base", "--measurenote_path", backbone])
+    said = capsys.readouterr().err
+    for name in ("--hinge_margin", "--finetune_title_encoder", "--preset"):
+        assert f"train.py: {name} is ignored here (" in said, name
+    parse_args(["--task", "tune_title", "--loss_type", "hinge", "--hinge_margin", "0.2"])
+    assert "ignored" not in capsys.readouterr().err
+    # every process of a multi-process launch reads the flags: only the first one says so
+    monkeypatch.setenv("RANK", "1")
+    parse_args(["--task", "tune_title", "--key_augmentation"])
+    assert "is for --task" not in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # and an error too: every process exits with 2
+        parse_args(["--max_train_steps", "-1"])
+    assert refused.value.code == 2 and capsys.readouterr().err == ""
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(SystemExit):
+        parse_args(["--max_train_steps", "-1"])
+    assert "error: --max_train_steps" in capsys.readouterr().err
+    monkeypatch.delenv("RANK")
+    # several trackers, comma-separated, as accelerate takes them; one not installed is named
+    from accelerate.tracking import get_available_trackers
+
+    from training.arguments import tracker_problem
+
+    assert tracker_problem("tensorboard") is None and tracker_problem("tensorboard, all") is None
+    installed = {str(getattr(t, "value", t)) for t in get_available_trackers()}
+    absent = next(name for name in ("wandb", "mlflow", "aim", "clearml") if name not in installed)
+    refusal = _refusal(capsys, ["--with_tracking", "--report_to", f"tensorboard,{absent}"])
+    assert f"{absent} not installed" in refusal
+
+
+def _refusal(capsys, argv: list[str]) -> str:
+    """The last stderr line of a `parse_args` that must exit with argparse's status 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+def test_parse_args_refuses_a_backbone_folder_that_is_not_a_measurenote(capsys, tmp_path):
+    tune_title = tmp_path / "tt"
+    tune_title.mkdir()
+    (tune_title / "config.json").write_text('{"model_type": "tune_title"}')
+    no_tokenizer = tmp_path / "lm"
+    no_tokenizer.mkdir()
+    (no_tokenizer / "config.json").write_text('{"model_type": "measurenote"}')
+    for folder, message in (
+        (tmp_path / "missing", "no model folder"),
+        (tune_title, "holds a 'tune_title' model; --measurenote_path wants a 'measurenote'"),
+        (no_tokenizer, "holds no tokenizer (abc_vocab.json)"),
+    ):
+        line = _refusal(capsys, ["--task", "tune_title", "--measurenote_path", str(folder)])
+        assert "--measurenote_path: " in line and message in line, line
+
+
+def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tunebook):
+    empty, text, folder = tmp_path / "empty.abc", tmp_path / "notes.txt", tmp_path / "no_abc"
+    empty.write_text("")
+    text.write_text("Some notes\nabout tunes, not a tune.\n")
+    folder.mkdir()
+    missing = str(tmp_path / "nope.abc")
+    assert f"--corpus {missing}: no such file" in _refusal(capsys, ["--corpus", missing])
+    for path in (empty, text):
+        assert f"--corpus {path}: no ABC tunes found" in _refusal(capsys, ["--corpus", str(path)])
+    assert "no *.abc files" in _refusal(capsys, ["--corpus", str(folder)])
+    assert "no ABC tunes found" in _refusal(capsys, ["--corpus", tunebook, str(empty)])
+    bom = tmp_path / "bom.abc"
+    bom.write_bytes(b"\xef\xbb\xbfX:1\nT:t\nK:D\nDFA|\n")
+    assert parse_args(["--corpus", str(bom)]).corpus == str(bom)  # X: after a BOM is a tune
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_parse_args_refuses_bad_config_overrides(capsys, task):
+    def refused(text: str) -> str:
+        return _refusal(capsys, ["--task", task, "--config_overrides", text])
+
+    assert "'note_hidden_size' is not of the form name=value" in refused("note_hidden_size")
+    line = refused("bogus=3")
+    assert "--config_overrides 'bogus=3': unknown config key 'bogus'" in line
+    assert "note_hidden_size" in line  # the valid keys are listed
+    assert "did you mean measure_num_heads" in refused("measure_num_head=4")
+    assert "vocab_sizes" in refused("vocab_sizes=3") and "tokenizer" in refused("vocab_sizes=3")
+    assert "divisible by measure_num_heads" in refused("note_hidden_size=30")
+    # accepted, then a traceback in post_init after the data was read / a string in config.json
+    assert "initializer_range must be > 0" in refused("initializer_range=-1")
+    assert "initializer_range must be > 0" in refused("initializer_range=0")
+    assert "dur_loss_weight=nan: must be a finite number" in refused("dur_loss_weight=nan")
+    assert "use_cache='maybe': must be true or false" in refused("use_cache=maybe")
+    assert "note_num_layers=2.5: must be an integer" in refused("note_num_layers=2.5")
+    assert "note_dropout=inf: must be a finite number" in refused("note_dropout=inf")
+    assert "note_dropout=True: must be a finite number" in refused("note_dropout=true")
+    # a repeated key was last-wins, silently
+    assert "'note_dropout' is given twice" in refused("note_dropout=0.1,note_dropout=0.3")
+    assert parse_args(["--config_overrides", "use_cache=false,note_dropout=0"]).config_overrides
+    from modeling_irish import MeasureNoteConfig
+
+    with pytest.raises(ValueError, match="dur_loss_weight must be >= 0 and finite"):
+        MeasureNoteConfig(dur_loss_weight=math.nan)  # the config's own check, for any caller
+    assert parse_args(["--task", task, "--config_overrides", TINY_MODEL_OVERRIDES]).config_overrides
+
+
+def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    line = _refusal(capsys, ["--output_dir", str(afile)])
+    assert f"--output_dir {afile}: it is an existing file" in line
+    assert f"{afile} is a file" in _refusal(capsys, ["--output_dir", str(afile / "run")])
+    assert "--cache_dir" in _refusal(capsys, ["--cache_dir", str(afile)])
+    nockpt = str(tmp_path / "nockpt")
+    line = _refusal(capsys, ["--resume_from_checkpoint", nockpt])
+    assert f"--resume_from_checkpoint {nockpt}: no such folder" in line
+    line = _refusal(capsys, ["--resume_from_checkpoint", str(tmp_path)])
+    assert "not a checkpoint (no training_state.json)" in line
+    (tmp_path / "step_2").mkdir()
+    common.write_json(
+        str(tmp_path / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2}
+    )
+    resumed = parse_args(["--resume_from_checkpoint", str(tmp_path / "step_2")])
+    assert resumed.resume_from_checkpoint == str(tmp_path / "step_2")
+    # 'latest' with no checkpoint there: nothing to resume is an error, not a fresh start
+    line = _refusal(capsys, ["--resume_from_checkpoint", "--output_dir", str(tmp_path / "new")])
+    assert f"{tmp_path / 'new'} holds no checkpoint to resume (no such folder)" in line
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--max_train_steps", "-1"], "--max_train_steps must be >= 1 (or 0 with"),
+        (["--max_train_steps", "0"], "--num_train_epochs, which is not set"),
+        (["--num_train_epochs", "-2"], "--num_train_epochs must be >= 1, got -2"),
+        (["--max_train_minutes", "0"], "--max_train_minutes must be > 0, got 0.0"),
+        (["--max_train_minutes", "-5"], "--max_train_minutes must be > 0, got -5.0"),
+        (["--per_device_eval_batch_size", "0"], "--per_device_eval_batch_size must be >= 1"),
+        (["--gradient_accumulation_steps", "0"], "--gradient_accumulation_steps must be >= 1"),
+        (["--eval_steps", "-1"], "--eval_steps must be >= 0, got -1"),
+        (["--learning_rate", "nan"], "--learning_rate must be > 0, got nan"),
+        (["--split_ratios", "0", "0.5", "0.5"], "--split_ratios must be non-negative with a"),
+        (["--split_ratios", "0.5", "-0.5", "0.5"], "got 0.5 -0.5 0.5"),
+        (["--checkpointing_steps", "0"], "--checkpointing_steps must be a positive integer"),
+        (["--task", "tune_title", "--crop_notes", "-1"], "--crop_notes must be >= 0, got -1"),
+        (["--task", "tune_title", "--projection_dim", "0"], "--projection_dim must be >= 1"),
+        # nan passed `value < low` (NaN weights, exit 0), inf every check
+        (["--weight_decay", "nan"], "--weight_decay must be >= 0, got nan"),
+        (["--lr_gamma", "inf"], "--lr_gamma must be a finite number, got inf"),
+        (["--learning_rate", "inf"], "--learning_rate must be a finite number, got inf"),
+        (["--weight_decay", "inf"], "--weight_decay must be a finite number, got inf"),
+        (["--hinge_margin", "inf"], "--hinge_margin must be a finite number, got inf"),
+        (["--split_ratios", "inf", "1", "1"], "--split_ratios must be finite numbers, got inf"),
+        (["--split_ratios", "nan", "1", "1"], "--split_ratios must be finite numbers, got nan"),
+        # an empty --output_dir read the corpus, then died in os.makedirs('')
+        (["--output_dir", ""], "--output_dir is empty: give a folder"),
+        (["--cache_dir", " "], "--cache_dir is empty: give a folder"),
+        # numpy refused them with a traceback once the corpus was loaded
+        (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1, got -1"),
+        (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1, got 4294967296"),
+    ],
+)
+def test_parse_args_refuses_out_of_range_numbers(capsys, flags, message):
+    assert message in _refusal(capsys, flags)
+
+
+def test_cli_prints_runtime_input_errors_in_one_line(capsys, tmp_path):
+    from training import train
+
+    dump = tmp_path / "tunes.json"
+    dump.write_text('[{"name": "not a dump row"}]')  # exists, so only the loader can tell
+    argv = ["--corpus", str(dump), "--output_dir", str(tmp_path / "out"),
+            "--cache_dir", str(tmp_path / "cache")]  # fmt: skip
+    with pytest.raises(train.UsageError, match="not a thesession.org dump"):
+        train.main(argv)  # tests and scripts get the exception ...
+    capsys.readouterr()
+    assert train.cli(argv) == 2  # ... the command line one line and status 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("train.py: error: --corpus: ")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("rank", ["0", "1"])
+def test_an_interrupted_launch_says_so_from_its_first_process_only(capsys, monkeypatch, rank):
+    """Ctrl-C reaches every process of a launch: each printed "train.py: interrupted"."""
+    from training import train
+
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "main", interrupted)
+    monkeypatch.setenv("RANK", rank)
+    assert train.cli([]) == 130
+    assert capsys.readouterr().err == ("train.py: interrupted\n" if rank == "0" else "")
+
+
+@pytest.fixture
+def library_log_levels():
+    import logging
+
+    from training.train import LIBRARY_LOGGERS
+
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_only_the_main_process_logs_the_corpus_loading(library_log_levels, caplog):
+    """Every process loads the corpus: its INFO and WARNING lines came once per process."""
+    import logging
+    from types import SimpleNamespace
+
+    from training.train import quiet_other_processes
+
+    corpus = logging.getLogger("modeling_irish.abc_corpus")
+    tokenize = logging.getLogger("tokenization.dataset")
+    with caplog.at_level(logging.INFO):  # sets the root logger's level, as basicConfig does
+        quiet_other_processes(SimpleNamespace(is_main_process=True))
+        corpus.info("main: loaded")
+        quiet_other_processes(SimpleNamespace(is_main_process=False))
+        corpus.info("other: loaded")
+        tokenize.warning("other: skipped")
+        corpus.error("other: broken")
+    assert [r.getMessage() for r in caplog.records] == ["main: loaded", "other: broken"]
+
+
+def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path, cache_dir):
+    from training import train
+
+    noteless = tmp_path / "noteless.abc"
+    noteless.write_text("X:1\nT:No notes\nK:D\n\nX:2\nT:None here\nK:G\n")
+    argv = ["--corpus", str(noteless), "--output_dir", str(tmp_path / "out"),
+            "--cache_dir", cache_dir]  # fmt: skip
+    with pytest.raises(train.UsageError, match="no readable ABC tunes .*2 skipped"):
+        train.main(argv)
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+    # an earlier run there is kept: the refusal comes before the fresh start deletes it
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "model.safetensors").write_bytes(b"earlier")
+    with pytest.raises(train.UsageError, match="no readable ABC tunes"):
+        train.main(argv)
+    assert (tmp_path / "out" / "model.safetensors").read_bytes() == b"earlier"
+
+
+def test_command_line_exits_2_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).parents[1] / "training" / "train.py"
+    missing = str(tmp_path / "nope.abc")
+    done = subprocess.run([sys.executable, str(script), "--corpus", missing],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"train.py: error: --corpus {missing}: no such file or folder "
+        "(nor 'music21', 'oneills1850' or 'ryansMammoth')"
+    )
+
+
+def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
+    monkeypatch, tmp_path, caplog
+):
+    from training import train
+
+    # the runners clear once their corpus is accepted (`run_folder.clear_earlier_run`)
+    monkeypatch.setattr(
+        train, "run_measurenote", lambda a, acc: run_folder.clear_earlier_run(a, acc)
+    )
+    out = tmp_path / "run"
+    out.mkdir()
+    train.main(["--output_dir", str(out)])  # no model yet: no warning
+    assert "will be replaced" not in caplog.text
+    (out / "model.safetensors").write_bytes(b"")
+    train.main(["--output_dir", str(out)])
+    assert f"--output_dir {out} already holds a trained model" in caplog.text
+    assert "will be replaced" in caplog.text
+    assert not (out / "model.safetensors").exists()  # deleted up front, with the earlier run
+    caplog.clear()
+    (out / "model.safetensors").write_bytes(b"")
+    with pytest.raises(SystemExit):  # 'latest', none there: refused, the model stays
+        train.main(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert (out / "model.safetensors").is_file() and "will be replaced" not in caplog.text
+    (out / "step_2").mkdir()
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2})
+    train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # continues, no warning
+    assert "will be replaced" not in caplog.text
+
+
+def test_parse_config_overrides_types():
+    assert common.parse_config_overrides("a=1, b=0.5,c=True,d=gru") == {
+        "a": 1, "b": 0.5, "c": True, "d": "gru"
+    }  # fmt: skip
+    with pytest.raises(ValueError):
+        common.parse_config_overrides("note_hidden_size")
+
+
+def test_config_overrides_and_a_pretrained_backbone_are_refused_together(tmp_path, capsys):
+    argv = ["--task", "tune_title", "--measurenote_path", str(tmp_path)]
+    refusal = _refusal(capsys, [*argv, "--config_overrides", "note_hidden_size=64"])
+    assert "--measurenote_path brings a trained backbone" in refusal
+
+
+def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
+    # what a checkpoint of `--preset base` on thesession records (written by save_checkpoint)
+    out = tmp_path / "base"
+    (out / "step_2").mkdir(parents=True)
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": {"task": "measurenote", "preset": "base", "corpus": None}},
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])  # preset small
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--preset 'base' (now 'small')" in err and "step_2" in err
+    assert parse_args(["--output_dir", str(out), "--preset", "base", "--resume_from_checkpoint"])
+
+
+def test_resume_with_another_number_of_processes_is_refused(tmp_path, capsys, monkeypatch):
+    """A two-process checkpoint resumed by one process went on silently: its update count is in
+    rounds of two batches, so the one process trained again on batches already seen (and
+    rank 1's random state was ignored)."""
+    from accelerate import Accelerator
+
+    out = tmp_path / "run"
+    (out / "step_15").mkdir(parents=True)
+    state = {"completed_steps": 15, "run": {"task": "measurenote"}, "num_processes": 2}
+    common.write_json(str(out / "step_15" / run_folder.TRAINING_STATE_FILE), state)
+    # refused as the flags are read, before the corpus is (the launcher's environment says 1)
+    with pytest.raises(SystemExit):
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert "saved by a run of 2 process(es), and this run has 1" in capsys.readouterr().err
+    monkeypatch.setenv("WORLD_SIZE", "2")  # what accelerate launch --num_processes 2 sets
+    args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    monkeypatch.delenv("WORLD_SIZE")
+    # and again once accelerate has started, from its own count
+    with pytest.raises(common.UsageError, match="saved by a run of 2 process.*this run has 1"):
+        run_folder.resume_state(args, Accelerator(cpu=True))
+
+
+def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    run = run_folder.run_flags(parse_args(["--output_dir", str(out)]))
+    assert {"split_method", "link_incipits", "require_bars_fit"} <= set(run)
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2, "run": run}
+    )
+    for flags, shown in (
+        (["--split_method", "hash"], "--split_method 'shuffle' (now 'hash')"),
+        (["--link_incipits", "24"], "--link_incipits 0 (now 24)"),
+        (["--require_bars_fit"], "--require_bars_fit False (now True)"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args(["--output_dir", str(out), "--resume_from_checkpoint", *flags])
+        assert shown in capsys.readouterr().err
+    assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, task):
+    """The resume position, `divmod(completed, steps_per_epoch)`, was computed with the new
+    batch shape's steps per epoch: tunes were skipped or trained on twice, silently."""
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    argv = ["--task", task, "--title_encoder", "char_gru", "--output_dir", str(out)]
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(argv))},
+    )
+    for flags, shown in (
+        (["--gradient_accumulation_steps", "2"], "--gradient_accumulation_steps 1 (now 2)"),
+        (["--per_device_train_batch_size", "16"], "--per_device_train_batch_size 32 (now 16)"),
+        # the batch order the resume position assumes, and the tune-title holdout
+        (["--seed", "7"], "--seed 42 (now 7)"),
+        (["--known_queries", "20"], "--known_queries 500 (now 20)"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args([*argv, "--resume_from_checkpoint", *flags])
+        assert shown in capsys.readouterr().err
+    assert parse_args([*argv, "--resume_from_checkpoint"]).gradient_accumulation_steps == 1
+
+
+def test_a_run_given_relative_paths_resumes_from_another_folder(
+    tmp_path, tunebook, capsys, monkeypatch
+):
+    """The checkpoint recorded `--corpus tunes.abc` as given, so resuming from elsewhere
+    failed with "--corpus tunes.abc: no such file or folder" though no --corpus was given."""
+    import shutil
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "lm").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(tunebook, work / "tunes.abc")
+    (work / "lm" / "config.json").write_text('{"model_type": "measurenote"}')
+    (work / "lm" / "abc_vocab.json").write_text("{}")
+    out = tmp_path / "run"
+    monkeypatch.chdir(work)
+    argv = ["--task", "tune_title", "--title_encoder", "char_gru", "--corpus", "tunes.abc",
+            "--measurenote_path", "lm", "--output_dir", str(out)]  # fmt: skip
+    args = parse_args(argv)
+    (out / "step_2").mkdir(parents=True)
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    state["args"] = run_folder.recorded_flags(args)
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+
+    monkeypatch.chdir(elsewhere)
+    resumed = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert resumed.corpus == str(work / "tunes.abc")
+    assert resumed.measurenote_path == str(work / "lm")
+    # the same paths given relative to this folder are the same run
+    monkeypatch.chdir(tmp_path)
+    assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint",
+                       "--corpus", "work/tunes.abc", "--measurenote_path", "work/lm"])  # fmt: skip
+
+
+def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsys):
+    # the raw strings were compared: a reordered, respaced list of the same overrides was
+    # refused as "other settings"
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    overrides = "note_hidden_size=32,embedding_size=16"
+    saved = ["--output_dir", str(out), "--config_overrides", overrides]
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(saved))},
+    )
+    again = ["--output_dir", str(out), "--resume_from_checkpoint"]
+    assert parse_args([*again, "--config_overrides", "embedding_size=16, note_hidden_size=32"])
+    with pytest.raises(SystemExit):  # other values are still another run
+        parse_args([*again, "--config_overrides", "embedding_size=16,note_hidden_size=64"])
+    assert "--config_overrides 'note_hidden_size=32,embedding_size=16'" in capsys.readouterr().err
