@@ -1,5 +1,6 @@
-"""Small builders shared by several test files: a tiny MeasureNote config, synthetic reels, and
-the shared corpus for the slow tests."""
+"""Small builders and fixtures shared by several test files: a tiny MeasureNote config, the
+synthetic tunes of the training, name-that-tune and generation tests (and their fixtures, which a
+test module imports), and the shared corpus for the slow tests."""
 
 from __future__ import annotations
 
@@ -93,6 +94,59 @@ def synthetic_tune(
         f"X:{x}\nT:{title}\nS: https://thesession.org/tunes/{tune_id}#setting{x}\n"
         f"R:reel\nM:4/4\nL:1/8\nK:D\n{body}|]\n"
     )
+
+
+def name_that_tune_reel(x: int, title: str, tune_id: int, seed: int, bars: int = 8) -> str:
+    """A `synthetic_tune` on the notes C..e, as the name-that-tune tests draw them."""
+    return synthetic_tune(x, title, tune_id, seed, bars, notes="CDEFGABcde")
+
+
+# The name-that-tune tests' tunes: 8 training tunes (tune ids 1..8), each with a second setting
+# that is a copy (the query); 5 unseen tunes (ids 20..24) with titles of their own; one untitled
+# tune.
+NAME_THAT_TUNE_TRAIN = [name_that_tune_reel(i, f"Reel {i}", i, i) for i in range(1, 9)] + [
+    name_that_tune_reel(99, "x", 99, 99)
+]
+NAME_THAT_TUNE_KNOWN = [name_that_tune_reel(100 + i, f"Reel {i}", i, i) for i in range(1, 9)]
+NAME_THAT_TUNE_UNSEEN = [name_that_tune_reel(200 + i, f"New {i}", 20 + i, 50 + i) for i in range(5)]
+
+
+@pytest.fixture(scope="module", name="tokenizer")
+def name_that_tune_tokenizer():
+    """The `tokenizer` of the name-that-tune tests: trained on their training and unseen tunes
+    (import it into the test module)."""
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    return AbcTokenizer.train(NAME_THAT_TUNE_TRAIN + NAME_THAT_TUNE_UNSEEN)
+
+
+@pytest.fixture(scope="module", name="model")
+def name_that_tune_model(tokenizer):
+    """The `model` of the name-that-tune tests: a random tune-title model of width 8 to 16 with
+    a char-GRU title encoder, seed 0, in eval mode (import it with `name_that_tune_tokenizer`)."""
+    import torch
+
+    from modeling_irish.configuration_tune_title import TuneTitleConfig
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+
+    torch.manual_seed(0)
+    backbone = {
+        "vocab_sizes": tokenizer.abc_vocab.sizes,
+        "embedding_size": 16,
+        "note_hidden_size": 16,
+        "note_num_layers": 1,
+        "measure_hidden_size": 16,
+        "measure_num_layers": 1,
+        "measure_num_heads": 2,
+        "final_hidden_size": 16,
+        "final_num_layers": 1,
+    }
+    config = TuneTitleConfig(
+        tune_config={"backbone_config": backbone, "summary_hidden_size": 8},
+        title_config={"encoder_type": "char_gru", "char_embed_dim": 8, "char_hidden_size": 8},
+        projection_dim=8,
+    )
+    return TuneTitleModel(config).eval()
 
 
 def rotated_tunebook(

@@ -1,0 +1,378 @@
+"""Name that tune from the command line: `irish-tune index` and `irish-tune identify`, their
+output, exit statuses and refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
+from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
+from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
+
+from modeling_irish.modeling_tune_title import TuneTitleModel
+from modeling_irish.name_that_tune import TuneIndex, identify
+
+
+def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    assert main(["index", "--model", str(tmp_path / "model"), str(corpus)]) == 0
+    assert "indexed 8 titles, 8 settings" in capsys.readouterr().out
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text("M:4/4\nL:1/8\nK:D\n" + KNOWN[4].split("K:D\n")[1])  # no X: line
+    assert main(["identify", "--model", str(tmp_path / "model"), str(snippet), "-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # the default (hybrid) scorer names the indexed tune of an exact copy first
+    assert len(lines) == 2 and lines[0].split()[0] == "1" and lines[0].endswith("Reel 5")
+
+
+def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    index = TuneIndex.build(None, tokenizer, str(corpus))
+    assert len(index) == 8 and index.title_embeds.shape == (8, 0)
+    top = identify(None, index, KNOWN[6], k=2, tokenizer=tokenizer, scoring="edit-distance")
+    assert top[0] == ("Reel 7", 0.0) and top[1][1] < 0  # an exact copy scores 0, others less
+    with pytest.raises(ValueError, match="needs a tune-title model"):
+        identify(None, index, KNOWN[6], tokenizer=tokenizer, scoring="hybrid")
+    with pytest.raises(ValueError, match="needs a tune-title model"):
+        identify(model, index, KNOWN[6], tokenizer=tokenizer)  # an index built without one
+    # the same from the command line: a tokenizer folder instead of a model
+    tokenizer.save_pretrained(tmp_path / "tok")
+    out = str(tmp_path / "ed-index")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    capsys.readouterr()
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[6])
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+    # a file of several tunes: each is named, under its X: and T: lines
+    snippet.write_text(KNOWN[6] + "\n" + KNOWN[2])
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    blocks = [b.splitlines() for b in capsys.readouterr().out.strip().split("\n\n")]
+    assert blocks == [
+        ["X:107 T:Reel 7", "  1   0.0000  Reel 7"],
+        ["X:103 T:Reel 3", "  1   0.0000  Reel 3"],
+    ]
+    # one unreadable tune of a file is reported (exit status 1, as check); the others are named
+    snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n>A|\n\n" + KNOWN[2])
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
+    assert "1 of 3 tunes could not be named" in captured.err
+    assert main(["identify", "--index", out, str(snippet), "-k", "2", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["scoring"] == "edit-distance"
+    assert [(t["tune"], t["line"], t["top"][0]["title"]) for t in data["tunes"]] == [
+        ("X:107 T:Reel 7", 1, "Reel 7"),
+        ("X:103 T:Reel 3", 15, "Reel 3"),
+    ]
+    assert all(len(t["top"]) == 2 and t["top"][0]["score"] == 0.0 for t in data["tunes"])
+    (failure,) = data["failures"]
+    assert failure["tune"] == "X:5 T:Broken" and failure["line"] == 10
+    # the line of the file (as `check` gives it), not of the tune: `>A|` is line 13
+    assert failure["error"].startswith("Broken: line 13, column 1")
+    assert "tune at line 10 of" in captured.err and "Broken: line 13, column 1" in captured.err
+    assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
+    assert "needs a tune-title model" in capsys.readouterr().err
+    # a snippet of a few notes matches many tunes exactly: named all the same, with a warning
+    snippet.write_text("K:D\nDFA|\n")
+    assert main(["identify", "--index", out, str(snippet), "-k", "2"]) == 0
+    assert "snippet at line 1 has 3 notes, too few to tell tunes apart" in capsys.readouterr().err
+    # snippets without X: lines, between blank lines: each is named, none is dropped
+    body = [tune.split("K:D\n")[1].strip() for tune in (KNOWN[6], KNOWN[2])]
+    snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n")
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [(t["tune"], t["top"][0]["title"]) for t in data["tunes"]] == [
+        ("snippet at line 1", "Reel 7"),
+        (f"snippet at line {len(body[0].splitlines()) + 3}", "Reel 3"),
+    ]
+    bad_line = len(body[0].splitlines()) + len(body[1].splitlines()) + 4
+    assert data["failures"][0]["error"].startswith(f"line {bad_line}, column 2: ']'")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)]) == 2
+    assert "--tokenizer and --out" in capsys.readouterr().err
+
+
+def _edit_distance_index_cli(tokenizer, tmp_path):
+    """TRAIN as a tunebook and an edit-distance index of it built by `irish-tune index` from a
+    tokenizer folder: (the tunebook's path, the index folder)."""
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}')
+    out = str(tmp_path / "idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    return corpus, out
+
+
+def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    corpus, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    empty = tmp_path / "empty.abc"
+    empty.write_text("")
+    prose = tmp_path / "notes.txt"
+    prose.write_text("This is a list of the tunes I like\n")
+    cases = [
+        (["index", "--model", str(tmp_path / "tok"), str(corpus)], "holds a 'measurenote' model"),
+        (["index", "--tokenizer", str(tmp_path / "tok"), str(empty), "--out", out + "2"],
+         "nothing to index"),
+        (["identify", "--index", out, str(empty)], "is empty"),
+        (["identify", "--index", out, str(prose)], "notes.txt: line 1, column 1: no K: field"),
+        (["identify", "--index", str(tmp_path / "nope"), str(corpus)], "no index folder"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        assert message in capsys.readouterr().err, argv
+    for bad in (["-k", "0"], ["-k", "-2"]):
+        with pytest.raises(SystemExit) as exit_info:  # argparse: exit status 2 and the usage
+            main(["identify", "--index", out, str(corpus), *bad])
+        assert exit_info.value.code == 2
+        assert "argument -k: must be at least 1" in capsys.readouterr().err
+
+
+def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
+    model, tokenizer, tmp_path, capsys
+):
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[0])
+    folder = tmp_path / "tt"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    assert main(["identify", "--model", str(folder), str(snippet), "-k", "1"]) == 0
+    capsys.readouterr()
+    # the same architecture with other weights: its vectors would not be the index's
+    other = TuneTitleModel(model.config)
+    with torch.no_grad():
+        other.title_projection.weight.add_(1.0)
+    other.save_pretrained(tmp_path / "other")
+    tokenizer.save_pretrained(tmp_path / "other")
+    argv = ["identify", "--model", str(tmp_path / "other"), "--index", str(folder / "index")]
+    assert main([*argv, str(snippet)]) == 2
+    assert "was built with another model" in capsys.readouterr().err
+    # a model reads its own tokenizer: --tokenizer beside --model is refused, not obeyed
+    for command in (
+        ["identify", "--model", str(folder), "--tokenizer", str(folder), str(snippet)],
+        ["index", "--model", str(folder), "--tokenizer", str(folder), str(corpus)],
+    ):
+        assert main(command) == 2, command
+        assert "--tokenizer is for an index without --model" in capsys.readouterr().err
+
+
+def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_path, capsys):
+    """The README's statuses: one tune's error is the answer (2, on stderr) unless --json, which
+    still prints its one object (1); in a file of several, 1 and the others named."""
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    query = tmp_path / "query.abc"
+    for tune, error in (("X:1\nT:Rests\nK:D\nz4|z4|\n", "only rests"),
+                        ("X:1\nT:Odd key\nK:Q\nDFA|\n", "cannot read key 'Q'")):  # fmt: skip
+        query.write_text(tune)
+        capsys.readouterr()
+        assert main(["identify", "--index", out, str(query)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and error in captured.err
+        assert main(["identify", "--index", out, str(query), "--json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["tunes"] == [] and error in data["failures"][0]["error"]
+        query.write_text(tune + "\n" + KNOWN[2])
+        assert main(["identify", "--index", out, str(query), "-k", "1"]) == 1
+        captured = capsys.readouterr()
+        assert "Reel 3" in captured.out and error in captured.err
+
+
+def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    snippet = tmp_path / "bare.abc"
+    snippet.write_text("K:D\nFAAB AF#D|\n")  # line 2, column 8: "#" is no ABC
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    err = capsys.readouterr().err
+    assert "bare.abc: line 2, column 8" in err and "X:1" not in err
+
+
+def test_identify_takes_a_tokenizer_when_the_index_lost_its_own(tokenizer, tmp_path, capsys):
+    import shutil
+
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    out = str(tmp_path / "idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    shutil.move(tmp_path / "tok", tmp_path / "moved")
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[6])
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    assert "--tokenizer DIR" in capsys.readouterr().err
+    argv = ["identify", "--index", out, "--tokenizer", str(tmp_path / "moved"), str(snippet)]
+    assert main([*argv, "-k", "1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+
+
+def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkeypatch):
+    from modeling_irish.cli import main
+    from modeling_irish.name_that_tune import TuneIndex
+
+    def never(*args, **kwargs):
+        raise AssertionError("the index was built before --out was checked")
+
+    monkeypatch.setattr(TuneIndex, "build", never)
+    tok_dir = tmp_path / "tok"
+    tokenizer.save_pretrained(tok_dir)
+    (tmp_path / "a_file").write_text("")
+    for out in (tmp_path / "a_file", tmp_path / "a_file" / "index"):
+        argv = ["index", "--tokenizer", str(tok_dir), str(tmp_path), "--out", str(out)]
+        assert main(argv) == 2
+
+
+def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    (tmp_path / "q.abc").write_text("X:1\nK:D\nFAAB AFED|\n")
+    argv = ["identify", "--index", str(tmp_path), str(tmp_path / "q.abc"), "--hybrid-weight", "5"]
+    assert main(argv) == 2
+    assert "--hybrid-weight needs --model" in capsys.readouterr().err
+
+
+def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    rests = "X:1\nM:4/4\nL:1/8\nK:D\nz8|z8|\n"
+    snippet = tmp_path / "snippets.abc"
+    snippet.write_text(KNOWN[6] + "\n" + rests + "\n" + KNOWN[2])
+    rests_line = KNOWN[6].count("\n") + 2
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [t["top"][0]["title"] for t in data["tunes"]] == ["Reel 7", "Reel 3"]
+    assert data["failures"] == [
+        {
+            "tune": "X:1",
+            "line": rests_line,
+            "error": f"X:1: line {rests_line}, column 1: has no notes, only rests: nothing to "
+            "compare",
+        }
+    ]
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "Reel 7" in captured.out and "Reel 3" in captured.out
+    assert f"the tune at line {rests_line} of {snippet}: X:1: line {rests_line}" in captured.err
+    assert "1 of 3 tunes could not be named" in captured.err
+    # bare snippets between blank lines: the block of rests is named by its own line
+    body = KNOWN[6].split("K:D\n")[1].strip()
+    snippet.write_text(f"{body}\n\nK:D\nz8|z8|\n")
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["tunes"][0]["top"][0]["title"] == "Reel 7"
+    start = len(body.splitlines()) + 2
+    assert data["failures"] == [
+        {
+            "tune": f"snippet at line {start}",
+            "line": start,
+            "error": f"line {start}, column 1: has no notes, only rests: nothing to compare",
+        }
+    ]
+    # a file of rests alone: what is wrong, and where
+    snippet.write_text(rests)
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    assert f"{snippet}: X:1: line 1, column 1: has no notes, only rests" in capsys.readouterr().err
+    # ... and with --json, still the one JSON object, the tune under its failures
+    assert main(["identify", "--index", out, str(snippet), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["tunes"] == [] and [f["line"] for f in data["failures"]] == [1]
+    assert "has no notes, only rests" in data["failures"][0]["error"]
+
+
+def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    bodies = [tune.split("K:D\n")[1] for tune in (KNOWN[6], KNOWN[2])]
+    snippet = tmp_path / "snippets.abc"
+    snippet.write_text(
+        "".join(f"X:1\nK:D\n{body}\n" for body in bodies) + "X:1\nK:D\nDFA|\n\nX:2\nK:D\nDFA|\n"
+    )
+    second, third = (
+        len(bodies[0].splitlines()) + 4,
+        sum(len(b.splitlines()) + 3 for b in bodies) + 1,
+    )
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    captured = capsys.readouterr()
+    headings = [block.splitlines()[0] for block in captured.out.strip().split("\n\n")]
+    assert headings == ["X:1 (line 1)", f"X:1 (line {second})", f"X:1 (line {third})", "X:2"]
+    assert f"X:1 (line {third}) has 3 notes, too few" in captured.err
+    assert "X:2 has 3 notes" in captured.err
+    # --json keeps the name and gives the line beside it
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(t["tune"], t["line"]) for t in data["tunes"]] == [
+        ("X:1", 1), ("X:1", second), ("X:1", third), ("X:2", third + 4)
+    ]  # fmt: skip
+
+
+def test_identify_refuses_options_that_never_work_before_reading_the_input(
+    model, tokenizer, tmp_path, monkeypatch, capsys
+):
+    # they were reported after the input was read, once per tune, as the input's fault
+    # ("stdin: scoring 'title' needs ..."); now once, as a usage error, before reading it
+    import shutil
+
+    from modeling_irish import retrieval_cli
+    from modeling_irish.cli import main
+
+    corpus, ed_index = _edit_distance_index_cli(tokenizer, tmp_path)
+    folder = str(tmp_path / "model")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    shutil.copytree(tmp_path / "tok", tmp_path / "gone")
+    lost = str(tmp_path / "lost-idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "gone"), str(corpus), "--out", lost]) == 0
+    shutil.rmtree(tmp_path / "gone")
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[6])
+    capsys.readouterr()
+    # the control: a model's folder with an index built without one serves the edit distance
+    argv = ["identify", "--model", folder, "--index", ed_index, "--scoring", "edit-distance"]
+    assert main([*argv, str(snippet), "-k", "1"]) == 0
+    assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
+
+    def never(path):
+        raise AssertionError(f"{path} was read before the options were checked")
+
+    monkeypatch.setattr(retrieval_cli, "read_input", never)
+    cases = [
+        (["--index", ed_index, "--scoring", "title"], "--scoring title needs a tune-title model"),
+        (["--index", ed_index, "--scoring", "setting"], "--scoring setting needs a tune-title"),
+        (["--model", folder, "--index", ed_index], "--scoring hybrid needs an index built with"),
+        (["--index", lost], "the tokenizer folder this index was built with"),
+    ]  # fmt: skip
+    for options, message in cases:
+        assert main(["identify", *options, "-"]) == 2, options
+        err = capsys.readouterr().err
+        assert err.startswith(f"irish-tune identify: {message}"), (options, err)
+        assert "stdin" not in err

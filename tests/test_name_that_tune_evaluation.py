@@ -1,0 +1,410 @@
+"""Name that tune: the known and unseen retrieval protocols of `evaluate_retrieval` and its
+`irish-tune evaluate-retrieval` command."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
+from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
+from helpers import NAME_THAT_TUNE_UNSEEN as UNSEEN
+from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
+from helpers import name_that_tune_reel as tune
+
+from modeling_irish.name_that_tune import TuneIndex, embed_titles, embed_tunes, identify, read_tunes
+from modeling_irish.retrieval import random_baseline
+from modeling_irish.retrieval_evaluation import _mrr_stderr, _query_rows, evaluate_retrieval
+from tokenization.tokenization_abc import AbcTokenizer
+
+
+def test_known_protocol_gallery_and_edit_distance_rank_one(tokenizer):
+    m = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    assert m["gallery"] == 8 and m["queries"] == 8
+    assert m["random_mrr_at_20"] == pytest.approx(sum(1 / r for r in range(1, 9)) / 8)
+    assert m["mrr_at_20"] == 1.0 and m["r_at_1"] == 1.0  # exact excerpts of a training setting
+    assert set(m) >= {"mrr_at_20", "r_at_1", "r_at_10", "queries", "gallery", "ms_per_query"}
+
+
+def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
+    m = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN + KNOWN[:2], "unseen", 20, 0)
+    assert m["gallery"] == 5 and m["queries"] == 5 and m["dropped_queries"] == 2
+    assert m["dropped_reasons"] == {"not_in_protocol": 2, "unreadable": 0}
+    assert m["random_mrr_at_20"] == pytest.approx(random_baseline(5, 20)["mrr_at_20"])
+    # the ranks, computed here: each query's title among the 5, ties counted against it
+    rows, readable = _query_rows(tokenizer, read_tunes(UNSEEN), 20, 0)
+    assert readable == [0, 1, 2, 3, 4]
+    titles = embed_titles(model, [f"New {i}" for i in range(5)])
+    scores = np.stack([embed_tunes(model, [r])[0] @ titles.T for r in rows])
+    # query i is "New i": its rank is 1 + the wrong titles scoring at least as high
+    ranks = (scores >= np.diag(scores)[:, None]).sum(axis=1)
+    assert ranks.min() >= 1 and len(set(ranks.tolist())) > 1  # not all one rank
+    assert m["mean_rank"] == pytest.approx(ranks.mean())
+    assert m["r_at_1"] == pytest.approx((ranks == 1).mean())
+    assert m["mrr_at_20"] == pytest.approx((1 / ranks).mean())
+    # the hybrid has no edit-distance score for unseen titles: it is the model alone
+    hybrid = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN, "unseen", 20, 0, "hybrid")
+    assert hybrid["mrr_at_20"] == pytest.approx(m["mrr_at_20"])
+    assert hybrid["scorer"].startswith("hybrid (model alone")
+
+
+def _scores_ranked(monkeypatch) -> list:
+    """Record the `(queries, gallery)` scores `evaluate_retrieval` ranks, one array a call."""
+    import modeling_irish.retrieval_evaluation as evaluation
+
+    seen, real = [], evaluation.rank_of_targets
+
+    def record(scores, targets):
+        seen.append(np.array(scores))
+        return real(scores, targets)
+
+    monkeypatch.setattr(evaluation, "rank_of_targets", record)
+    return seen
+
+
+def test_known_protocol_hybrid_ranks_exact_copies_first(model, tokenizer, monkeypatch):
+    seen = _scores_ranked(monkeypatch)
+    alone = evaluate_retrieval(model, tokenizer, TRAIN, KNOWN, "known", 20, 0)
+    hybrid = evaluate_retrieval(model, tokenizer, TRAIN, KNOWN, "known", 20, 0, "hybrid")
+    assert alone["r_at_1"] < 1.0  # the random model alone does not find them
+    assert hybrid["scorer"] == "hybrid" and hybrid["gallery"] == 8 and hybrid["queries"] == 8
+    assert hybrid["r_at_1"] == 1.0 and hybrid["mrr_at_20"] == 1.0  # exact excerpts: first
+    # the weight of the edit distance is a keyword: at 0 the hybrid is the model's cosine
+    zero = evaluate_retrieval(
+        model, tokenizer, TRAIN, KNOWN, "known", 20, 0, "hybrid", hybrid_weight=0.0
+    )
+    model_scores, hybrid_scores, zero_scores = seen
+    np.testing.assert_allclose(zero_scores, model_scores, atol=1e-6)
+    assert not np.allclose(hybrid_scores, model_scores)
+    for key in ("mrr_at_20", "r_at_1", "r_at_10", "mean_rank"):
+        assert zero[key] == pytest.approx(alone[key]), key
+
+
+def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, capsys):
+    import json
+
+    from modeling_irish.cli import main
+
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    argv = ["evaluate-retrieval", "--model", str(tmp_path / "model"),
+            "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
+            "--protocol", "known", "--excerpt-notes", "20", "--baseline", "hybrid",
+            "--json"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics) == {
+        "mrr_at_20", "mrr_at_20_stderr", "r_at_1", "r_at_5", "r_at_10", "mean_rank",
+        "median_rank", "queries", "gallery", "random_mrr_at_20", "ms_per_query",
+        "dropped_queries", "dropped_reasons", "protocol", "scorer", "excerpt_notes", "query_order",
+    }  # fmt: skip
+    assert (metrics["queries"], metrics["gallery"], metrics["dropped_queries"]) == (8, 8, 0)
+    assert metrics["mrr_at_20"] == metrics["r_at_1"] == metrics["r_at_10"] == 1.0
+    assert metrics["random_mrr_at_20"] == pytest.approx(sum(1 / r for r in range(1, 9)) / 8)
+    assert metrics["ms_per_query"] > 0
+    assert (metrics["protocol"], metrics["scorer"], metrics["excerpt_notes"]) == (
+        "known",
+        "hybrid",
+        20,
+    )
+    # the text table: one line a key, the reasons as words rather than a Python dict
+    assert main(argv[:-1]) == 0
+    lines = {
+        line.split()[0]: line.split(None, 1)[1] for line in capsys.readouterr().out.splitlines()
+    }
+    assert lines["dropped_reasons"] == "not_in_protocol 0, unreadable 0"
+    assert lines["mrr_at_20"] == "1.0000" and lines["queries"] == "8"
+
+
+# Unseen tunes whose melodies are in training under other, related names (as on thesession,
+# where one tune is often filed twice): the edit distance finds the melody, and the titles of
+# the training settings it finds name the query through the MiniLM title space.
+NAMED_TRAIN = [
+    tune(300 + i, title, 30 + i, 70 + i)
+    for i, title in enumerate(
+        ["The Silver Spear", "The Lark in the Morning", "Drowsy Maggie", "The Butterfly"]
+    )
+]
+
+
+RENAMED = [
+    tune(400 + i, title, 40 + i, 70 + i)
+    for i, title in enumerate(
+        ["Silver Spear Reel", "Lark in the Morning", "Maggie Drowsy", "The Butterflies"]
+    )
+]
+
+
+RENAMED[1] = RENAMED[1].replace("T:Lark in the Morning", "T:A Lark at Morning")
+
+
+def test_unseen_edit_distance_names_the_query_by_its_nearest_tunes_titles(tokenizer):
+    m = evaluate_retrieval(None, tokenizer, NAMED_TRAIN, RENAMED, "unseen", 20, 0, "edit-distance")
+    assert m["queries"] == 4 and m["gallery"] == 4
+    assert m["scorer"] == "edit-distance (neighbour titles + header prior)"
+    assert m["r_at_1"] == 1.0  # every renamed copy is named by its training twin's title
+    # with the training titles shuffled against their melodies, the copies are misnamed
+    shuffled = [
+        t.replace(f"T:{a}", f"T:{b}")
+        for t, a, b in zip(
+            NAMED_TRAIN,
+            ["The Silver Spear", "The Lark in the Morning", "Drowsy Maggie", "The Butterfly"],
+            ["Drowsy Maggie", "The Butterfly", "The Silver Spear", "The Lark in the Morning"],
+        )
+    ]
+    wrong = evaluate_retrieval(None, tokenizer, shuffled, RENAMED, "unseen", 20, 0, "edit-distance")
+    assert wrong["r_at_1"] == 0.0
+
+
+def test_mrr_standard_error():
+    # reciprocal ranks 1, 1/2 and 0 (rank 40 is beyond 20): sample std 0.5, over sqrt(3)
+    assert _mrr_stderr(np.array([1, 2, 40]), 20) == pytest.approx(0.5 / np.sqrt(3))
+    assert _mrr_stderr(np.array([3]), 20) is None  # one query: no spread (JSON null, not NaN)
+
+
+def test_identical_query_copies_are_removed_from_training(tokenizer):
+    m = evaluate_retrieval(
+        None, tokenizer, TRAIN + KNOWN[:1], KNOWN[:1], "known", 20, 0, "edit-distance"
+    )
+    assert m["queries"] == 1 and m["r_at_1"] == 1.0  # still found through the other setting
+    # a copy with another X: and header spacing is the same tune: it goes too, so a query whose
+    # only training setting was its own copy is outside the protocol, not a free hit
+    lone = tune(150, "Lone Reel", 30, 30)
+    copy = lone.replace("X:150", "X: 7").replace("T:", "T: ")
+    assert copy != lone
+    m = evaluate_retrieval(
+        None, tokenizer, TRAIN + [copy], KNOWN[:1] + [lone], "known", 20, 0, "edit-distance"
+    )
+    assert m["queries"] == 1 and m["dropped_reasons"]["not_in_protocol"] == 1
+    # without S: lines, a copy is the same title and body
+    bare, bare_copy = (re.sub(r"S:.*\n", "", text) for text in (lone, copy))
+    m = evaluate_retrieval(
+        None, tokenizer, TRAIN + [bare_copy], KNOWN[:1] + [bare], "known", 20, 0, "edit-distance"
+    )
+    assert m["queries"] == 1 and m["dropped_reasons"]["not_in_protocol"] == 1
+
+
+def test_known_holdout_and_evaluation_agree_on_what_one_setting_is(tokenizer):
+    from modeling_irish.tune_title_data import known_tune_holdout
+
+    # tunes 1-3: a setting filed twice under one setting id (two bodies) and a second setting;
+    # tunes 4-6: only the setting filed twice, which the evaluation takes as one setting
+    texts = []
+    for i in range(1, 7):
+        texts += [tune(10 * i, f"Reel {i}", i, i), tune(10 * i, f"Reel {i}", i, 100 + i)]
+        if i <= 3:
+            texts.append(tune(10 * i + 1, f"Reel {i}", i, 200 + i))
+    records = read_tunes(texts)
+    titles, ids = [r["title"] for r in records], [r["tune_id"] for r in records]
+    train, queries = known_tune_holdout(titles, ids, texts, seed=0)
+    assert sorted(ids[q] for q in queries) == ["1", "2", "3"]
+    held = [texts[q] for q in queries]
+    m = evaluate_retrieval(
+        None, tokenizer, [texts[i] for i in train], held, "known", 20, 0, "edit-distance"
+    )
+    assert (m["queries"], m["dropped_queries"], m["gallery"]) == (3, 0, 6)
+    # the whole corpus as the training side: the evaluation leaves out what the holdout did
+    whole = evaluate_retrieval(None, tokenizer, texts, held, "known", 20, 0, "edit-distance")
+    assert whole == {**m, "ms_per_query": whole["ms_per_query"]}
+
+
+def test_evaluation_refuses_what_it_cannot_score_and_says_why_no_query_is_left(tokenizer):
+    for baseline in (None, "hybrid"):  # both need the model's title cosine
+        with pytest.raises(ValueError, match="a model is needed unless the baseline is 'edit"):
+            evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, baseline)
+    with pytest.raises(ValueError, match="excerpt_notes is a number of notes .*got -3"):
+        evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", -3, 0, "edit-distance")
+    with pytest.raises(ValueError, match="of 5 queries, 5 are outside it \\(no training setting"):
+        evaluate_retrieval(None, tokenizer, TRAIN, UNSEEN, "known", 20, 0, "edit-distance")
+    for weights in ({"eighths_weight": float("nan")}, {"hybrid_weight": -1.0}):
+        # refused before any tune is read (the training side here does not even exist)
+        name = next(iter(weights))
+        with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0"):
+            evaluate_retrieval(
+                None, tokenizer, "/no/such/train.abc", KNOWN, "known", 20, 0, "edit-distance",
+                **weights,
+            )  # fmt: skip
+
+
+def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
+    notes_only = evaluate_retrieval(
+        None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=0.0
+    )
+    both = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    assert notes_only["r_at_1"] == both["r_at_1"] == 1.0
+
+
+def test_played_order_excerpts_of_the_queries(tokenizer):
+    from modeling_irish.retrieval_evaluation import _query_rows
+
+    queries = read_tunes(KNOWN[:3])
+    written, _ = _query_rows(tokenizer, queries, 30, 0)
+    played, _ = _query_rows(tokenizer, queries, 30, 0, "played")
+    assert len(written) == len(played) == 3  # synthetic reels have no repeats: the same crops
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(written, played))
+    with pytest.raises(ValueError, match="query_order must be one of"):
+        _query_rows(tokenizer, queries, 30, 0, "backwards")
+
+
+def test_a_one_note_excerpt_of_rests_is_left_out_not_an_empty_query():
+    from modeling_irish.retrieval_evaluation import _query_rows
+    from modeling_irish.tune_title_data import NoteCropper
+
+    # one note among seven rests: most 1-event excerpts are a rest, which no scorer can compare
+    rests = "X:1\nT:Rests\nM:4/4\nL:1/8\nK:D\nz2z2z2A2|z2z2z2z2|\n"
+    tokenizer = AbcTokenizer.train(TRAIN + [rests])
+    (query,) = read_tunes([rests])
+    cropper = NoteCropper(tokenizer)
+    kept = [len(_query_rows(tokenizer, [query], 1, seed)[0]) for seed in range(12)]
+    assert 0 < sum(kept) < 12
+    for seed in range(12):
+        for ids, _ in _query_rows(tokenizer, [query], 1, seed)[0]:
+            assert cropper.pitches(ids).tolist() == [67]  # A in D major, on the white keys
+
+
+def test_evaluation_says_which_training_settings_it_could_not_read(tokenizer, caplog):
+    bad = "X:77\nT:Reel 1\nM:4/4\nL:1/8\nK:D\nAB]c|\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.retrieval_evaluation"):
+        m = evaluate_retrieval(
+            None, tokenizer, TRAIN + [bad], KNOWN, "known", 30, 0, "edit-distance"
+        )
+    assert m["queries"] == len(KNOWN)
+    assert "left out 1 of 9 training settings that could not be read" in caplog.text
+    assert "']' without a chord" in caplog.text
+
+
+def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, monkeypatch, capsys):
+    import io
+    import json
+
+    from modeling_irish.cli import main
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(KNOWN)))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", "-", "--protocol", "known",
+            "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["queries"] == 8 and metrics["mrr_at_20"] == 1.0
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))  # nothing piped in
+    assert main(argv) == 2
+    assert "--queries -: no tune on stdin" in capsys.readouterr().err
+
+
+def test_evaluate_retrieval_shows_progress_on_a_terminal_only(
+    tokenizer, tmp_path, monkeypatch, capsys
+):
+    import sys
+
+    from modeling_irish.cli import main
+
+    tokenizer.save_pretrained(tmp_path / "tok")
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"),
+            "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
+            "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    assert "Scoring queries" not in capsys.readouterr().err  # piped: nothing but the result
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "Reading training tunes" in captured.err and "Scoring queries" in captured.err
+    assert json.loads(captured.out)["queries"] == 8  # stdout holds the one JSON object still
+
+
+def test_score_weights_must_be_finite_and_not_negative(model, tokenizer, tmp_path, capsys):
+    # NaN, inf or a negative weight gave metrics (and rankings) of no meaning, with exit 0
+    from modeling_irish.cli import main
+    from modeling_irish.edit_distance import EditDistanceRanker
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
+            "--baseline", "edit-distance", "--json"]  # fmt: skip
+    for bad in ("nan", "inf", "-1"):
+        with pytest.raises(SystemExit) as exit_info:  # argparse: exit status 2 and the usage
+            main([*argv, "--eighths-weight", bad])
+        assert exit_info.value.code == 2
+        assert "argument --eighths-weight: must be a finite number >= 0" in capsys.readouterr().err
+    assert main([*argv, "--eighths-weight", "0"]) == 0  # per note only
+    assert json.loads(capsys.readouterr().out)["r_at_1"] == 1.0
+    # the Python API: the scorer refuses them, and identify its hybrid weight
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="eighths_weight must be a finite number >= 0"):
+            EditDistanceRanker([[60, 62]], ["A"], eighths_weight=bad)
+        with pytest.raises(ValueError, match="eighths_weight must be a finite number >= 0"):
+            evaluate_retrieval(
+                None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=bad
+            )
+    index = TuneIndex.build(model, tokenizer, TRAIN)
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="hybrid_weight must be a finite number >= 0"):
+            identify(model, index, KNOWN[0], k=1, tokenizer=tokenizer, hybrid_weight=bad)
+
+
+def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
+    model, tokenizer, tmp_path, monkeypatch, capsys
+):
+    # --hybrid-weight was silently ignored unless --baseline hybrid (identify refused it), and
+    # so were the edit distance's options where the model scores alone
+    from modeling_irish import retrieval_evaluation
+    from modeling_irish.cli import main
+
+    calls = []
+
+    def record(*args, **kwargs):
+        calls.append(kwargs)
+        return {"r_at_1": 1.0}
+
+    monkeypatch.setattr(retrieval_evaluation, "evaluate_retrieval", record)
+    folder = str(tmp_path / "model")
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    queries = tmp_path / "known.abc"
+    queries.write_text("\n".join(KNOWN))
+    base = ["evaluate-retrieval", "--train", str(queries), "--queries", str(queries)]
+    hybrid_unseen = ["--baseline", "hybrid", "--protocol", "unseen"]
+    cases = [
+        (["--hybrid-weight", "5"], "--hybrid-weight weighs --baseline hybrid, not the model alone"),
+        (["--baseline", "edit-distance", "--hybrid-weight", "5"],
+         "--hybrid-weight weighs --baseline hybrid, not --baseline edit-distance"),
+        ([*hybrid_unseen, "--hybrid-weight", "5"],
+         "--hybrid-weight: under --protocol unseen the hybrid is the model alone"),
+        (["--eighths-weight", "0"],
+         "--eighths-weight: options of the edit distance, which the scoring without --baseline "
+         "does not use"),
+        (["--no-transpose", "--no-unfold-repeats", "--no-meter-mode-penalty"],
+         "--no-meter-mode-penalty and --no-transpose and --no-unfold-repeats: options of"),
+        ([*hybrid_unseen, "--no-transpose"], "the scoring under --protocol unseen does not use"),
+    ]  # fmt: skip
+    for options, message in cases:
+        capsys.readouterr()
+        assert main([*base, "--model", folder, *options]) == 2, options
+        assert message in capsys.readouterr().err, options
+    # a negative seed: numpy's "expected non-negative integer" once the corpus was read, before
+    with pytest.raises(SystemExit) as refused:
+        main([*base, "--model", folder, "--seed", "-1"])
+    assert refused.value.code == 2
+    assert "argument --seed: must be >= 0, got -1" in capsys.readouterr().err
+    assert calls == []
+    # identify alike: --no-transpose is the edit distance's, which --scoring title never uses
+    argv = ["identify", "--model", folder, "--scoring", "title", "--no-transpose", "-"]
+    assert main(argv) == 2
+    assert "--no-transpose: an option of the edit distance" in capsys.readouterr().err
+    # the options each scorer uses still reach it, and the defaults are the documented ones
+    assert main([*base, "--model", folder, "--baseline", "hybrid", "--hybrid-weight", "5"]) == 0
+    assert main([*base, "--model", folder, *hybrid_unseen, "--query-order", "played"]) == 0
+    argv = [*base, "--tokenizer", folder, "--baseline", "edit-distance", "--no-transpose"]
+    assert main([*argv, "--eighths-weight", "0", "--protocol", "unseen"]) == 0
+    assert main([*base, "--model", folder]) == 0
+    weights = [(c["hybrid_weight"], c["eighths_weight"], c["transpose"]) for c in calls]
+    assert weights == [(5.0, 1.0, True), (8.0, 1.0, True), (8.0, 0.0, False), (8.0, 1.0, True)]
