@@ -246,7 +246,7 @@ def training_argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> lis
 
 
 #: Five tiny tunes of five types and meters, the training tunebook of the generation tests
-#: (each test module adds a sixth of its own).
+#: (each adds a sixth of its own: `GENERATION_TRAIN` a hornpipe, test_generation_rows.py a slide).
 GENERATION_TUNES = [
     "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2 (3cBA B4|d3e f2ed|[DA]4 z4:|\n",
     "X:2\nT:b\nR:jig\nM:6/8\nL:1/8\nK:G\nD|:GBd gdB|A3/2B/2c A2D|GBd g2e|1dBA G3:|2dBA G2||\n",
@@ -254,3 +254,46 @@ GENERATION_TUNES = [
     "X:4\nT:d\nR:polka\nM:2/4\nL:1/8\nK:A\nAB c/d/e|f2 e2|AB c/d/e-|e2 a2|]\n",
     "X:5\nT:e\nR:waltz\nM:3/4\nL:1/8\nK:F\nF2 A2 c2|f4 e2|d3 c B2|A6|]\n",
 ]
+
+#: The tunebook of the `generation_generator` fixture: `GENERATION_TUNES` and a hornpipe.
+GENERATION_TRAIN = [
+    *GENERATION_TUNES,
+    "X:6\nT:f\nR:hornpipe\nM:4/4\nL:1/8\nK:Ador\n(3EFG|A2 A>B c2 B>A|G>E D>E G4|]\n",
+]
+
+
+@pytest.fixture(scope="module", name="generator")
+def generation_generator(one_torch_thread):
+    """The `generator` of the generation tests: a `TuneGenerator` of a random MeasureNote of
+    width 16 to 32 (seed 0) and the tokenizer of `GENERATION_TRAIN`; one torch thread, as
+    one-row steps only lose by more (import it with `one_torch_thread`)."""
+    import torch
+
+    from modeling_irish.generation import TuneGenerator
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.train(GENERATION_TRAIN)
+    config = MeasureNoteConfig.from_preset(
+        "small",
+        vocab_sizes=tokenizer.abc_vocab.sizes,
+        embedding_size=16,
+        note_hidden_size=32,
+        note_num_layers=1,
+        measure_hidden_size=32,
+        measure_num_layers=1,
+        measure_num_heads=2,
+        final_hidden_size=32,
+        final_num_layers=1,
+    )
+    return TuneGenerator(MeasureNoteForCausalLM(config), tokenizer)
+
+
+@pytest.fixture(scope="module", name="model_dir")
+def generation_model_dir(generator, tmp_path_factory):
+    """The tiny model of `generation_generator` saved as a folder, for the command line."""
+    path = tmp_path_factory.mktemp("model")
+    generator.model.save_pretrained(path)
+    generator.tokenizer.save_pretrained(path)
+    return str(path)

@@ -1,0 +1,264 @@
+"""The generation commands: `irish-tune generate` (its output folder, prompt file, exit status
+and batches), `render` and `evaluate-generation`, on the tiny model of `tests/helpers.py`."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import GENERATION_TRAIN as TRAIN
+from helpers import (  # noqa: F401 (fixtures)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
+
+
+def test_cli_generate_render_and_evaluate(generator, tmp_path, capsys):
+    import argparse
+    import json
+
+    from modeling_irish.generation_cli import (
+        add_evaluate_generation_args,
+        add_generate_args,
+        add_render_args,
+        run_evaluate_generation,
+        run_generate,
+        run_render,
+    )
+
+    model_dir = tmp_path / "model"
+    generator.model.save_pretrained(model_dir)
+    generator.tokenizer.save_pretrained(model_dir)
+
+    def parse(add, argv):
+        parser = argparse.ArgumentParser()
+        add(parser)
+        return parser.parse_args(argv)
+
+    out = tmp_path / "out"
+    argv = ["--model", str(model_dir), "--rhythm", "jig", "--key", "A", "--num-tunes", "2"]
+    assert (
+        run_generate(parse(add_generate_args, [*argv, "--num-bars", "4", "--out", str(out)])) == 0
+    )
+    abc = (out / "tune_1.abc").read_text()
+    assert "K:A" in abc and "M:6/8" in abc
+    assert (
+        run_render(
+            parse(
+                add_render_args, [str(out / "tune_1.abc"), "--out", str(out), "--formats", "midi"]
+            )
+        )
+        == 0
+    )
+    assert (out / "tune_1.mid").stat().st_size > 0
+    capsys.readouterr()
+    evaluate = parse(add_evaluate_generation_args, [*argv, "--num-bars", "4", "--json"])
+    assert run_evaluate_generation(evaluate) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["validity_rate"] == 1.0 and metrics["reread_ours_rate"] == 1.0
+
+
+@pytest.mark.parametrize("meter", ["0/8", "7/x", "6/7", "4/0", "4/128", "reel"])
+def test_cli_meter_is_checked_when_the_arguments_are_read(meter, capsys):
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--model", "unused", "--meter", meter])
+    assert exit_info.value.code == 2
+    assert f"argument --meter: {meter!r} is not a meter" in capsys.readouterr().err
+
+
+def test_cli_meter_keeps_the_unseen_header_warning(model_dir, caplog, capsys):
+    from modeling_irish.cli import main
+
+    argv = ["generate", "--model", model_dir, "--meter", "7/8", "--num-tunes", "1"]
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        assert main([*argv, "--num-bars", "2"]) == 0
+    assert "never seen meter='7/8'" in caplog.text
+    assert "M:7/8" in capsys.readouterr().out
+
+
+def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    # "missing" is no model folder: each refusal comes before the model is loaded.
+    assert main(["generate", "--model", "missing", "--render", "svg"]) == 2
+    assert "irish-tune generate: --render needs --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--model", "missing", "--out", str(out), "--render", "pdf"])
+    assert exit_info.value.code == 2
+    assert "argument --render: unknown format 'pdf'" in capsys.readouterr().err
+    assert not out.exists()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    assert main(["generate", "--model", "missing", "--out", str(a_file)]) == 2
+    assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
+    argv = ["generate", "--model", "missing", "--out", str(out), "--render", "wav"]
+    assert main([*argv, "--soundfont", str(tmp_path / "missing.sf2")]) == 2
+    assert "--soundfont" in capsys.readouterr().err and not out.exists()  # no empty folder left
+    # refused once the folder was made (a missing model, a meter it cannot fill): removed again
+    assert main(["generate", "--model", "missing", "--out", str(out)]) == 2
+    assert "missing" in capsys.readouterr().err and not out.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # a folder the user made is left as it was
+    assert main(["generate", "--model", "missing", "--out", str(kept)]) == 2
+    assert kept.is_dir()
+
+
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--key", "H#"], "H#"),
+        (["--prompt", "PROMPT"], "the prompt does not scan in 6/8"),
+        (["--max-rows", "20"], "max_rows=20 is too small"),
+    ],
+)
+def test_cli_a_request_refused_by_the_generator_leaves_no_empty_out_folder(
+    model_dir, tmp_path, capsys, extra, said
+):
+    """The generator's checks ran only once the (lazy) sampling was read, after the folder was
+    made: exit 2 and an empty --out left behind."""
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text("X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA A|d\n")
+    out = tmp_path / "out"
+    extra = [str(prompt) if arg == "PROMPT" else arg for arg in extra]
+    assert main(["generate", "--model", model_dir, "--out", str(out), *extra]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "is empty"),
+        (" \n\n", "is empty"),
+        ("This is some text about a tune\n", "'This' reads as text, not music"),
+        ("X:1\nT:Notes\nThis is some text about a tune\n", "'This' reads as text, not music"),
+        ("X:1\nT:t\nM:6/8\nK:G\n", "tune has no notes"),
+        # the reader's "give one tune per string, e.g. a list" speaks to Python callers
+        ("X:1\nK:G\nGAB|\n\nX:2\nK:G\nGAB|\n", "holds 2 tunes (X: lines 1, 5): a prompt is one"),
+    ],
+)
+def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, message):
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text(text)
+    assert main(["generate", "--model", "missing", "--prompt", str(prompt)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"irish-tune generate: --prompt {prompt}") and message in err
+
+
+def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatch, capsys):
+    import io
+
+    from modeling_irish.cli import main
+
+    monkeypatch.setattr("modeling_irish.render.SOUNDFONT_PATHS", ())  # WAV cannot be made
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("X:1\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG"))
+    out = tmp_path / "out"
+    argv = ["generate", "--model", model_dir, "--prompt", "-", "--num-tunes", "2"]
+    assert main([*argv, "--num-bars", "4", "--out", str(out), "--render", "midi,wav"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("WAV needs") == 1
+    abc = (out / "tune_1.abc").read_text()
+    assert "M:6/8" in abc and "K:G" in abc and "|: GAB" in abc  # the prompt, continued
+    assert (out / "tune_2.mid").exists() and not (out / "tune_2.wav").exists()
+
+
+def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
+    import json
+
+    from modeling_irish.cli import main
+
+    empty = tmp_path / "empty.abc"
+    empty.write_text("")
+    argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
+    assert main([*argv, "--train", str(empty)]) == 2
+    assert f"--train {empty} has no readable tunes (empty file)" in capsys.readouterr().err
+    latin = tmp_path / "latin.abc"
+    latin.write_bytes(TRAIN[1].replace("T:b", "T:Café").encode("latin-1"))
+    assert main([*argv, "--train", str(latin), "--num-tunes", "2", "--num-bars", "4"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["num_tunes"] == 2 and isinstance(metrics["num_tunes"], int)
+    assert "pitch_class_tv" in metrics
+    # the sources the other commands read: a folder, a thesession dump, a music21 book
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.abc").write_text(TRAIN[0])
+    dump = tmp_path / "tunes.json"
+    row = {"tune_id": 1, "setting_id": 1, "name": "Kesh", "type": "jig", "meter": "6/8",
+           "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd|edd gdd|edB dBA:|"}  # fmt: skip
+    dump.write_text(json.dumps([row]))
+    for source in (str(folder), str(dump), "oneills1850"):
+        more = ["--train", source, "--max-train-tunes", "5", "--num-tunes", "1", "--num-bars", "4"]
+        assert main([*argv, *more]) == 0, capsys.readouterr().err
+        assert json.loads(capsys.readouterr().out)["num_tunes"] == 1
+
+
+def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    # unconstrained, the random model breaks the bar grammar in most tunes
+    argv = ["generate", "--model", str(model_dir), "--num-tunes", "4", "--unconstrained"]
+    assert main(argv) == 1  # was 0: a script could not tell
+    captured = capsys.readouterr()
+    assert "X:1" in captured.out and "X:4" in captured.out  # printed all the same
+    assert "INVALID:" in captured.err
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)]) == 1
+    assert "INVALID:" in capsys.readouterr().out and (out / "tune_4.abc").exists()
+    # constrained, every tune is valid: 0
+    assert main(["generate", "--model", str(model_dir), "--num-tunes", "4"]) == 0
+    assert "INVALID" not in capsys.readouterr().err
+
+
+def test_the_exit_status_is_in_the_generate_help(capsys):
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    assert "Exit status: 0 when every tune is valid" in " ".join(capsys.readouterr().out.split())
+
+
+def test_cli_samples_many_tunes_in_batches(model_dir, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    def run(*extra: str) -> list[str]:
+        assert main(["generate", "--model", model_dir, "--num-bars", "4", *extra]) == 0
+        return [t for t in capsys.readouterr().out.split("X:") if t.strip()]
+
+    two = run("--num-tunes", "2")
+    five = run("--num-tunes", "5", "--batch-size", "2")  # batches of 2, 2 and 1
+    assert len(five) == 5 and five[:2] == two  # the first batch keeps the run's seed
+    assert five == run("--num-tunes", "5", "--batch-size", "2")  # the same seed, the same tunes
+    assert len(set(five)) == 5  # later batches have seeds of their own
+    assert [t.split("\n", 1)[0] for t in five] == ["1", "2", "3", "4", "5"]  # X: numbered through
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--model", model_dir, "--num-tunes", "0"])
+    assert exit_info.value.code == 2
+
+
+def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    argv = ["generate", "--model", model_dir, "--num-bars", "4", "--out", str(out)]
+    assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0
+    (out / "tune_2-2.svg").write_text("<svg/>")  # a second SVG page of an earlier run
+    (out / "notes.txt").write_text("mine")  # not a name the command writes: never named
+    capsys.readouterr()
+    # fewer tunes, no renderings: tune_3..5 and every .mid are an earlier run's (were silent)
+    assert main([*argv, "--num-tunes", "2"]) == 0
+    err = capsys.readouterr().err
+    stale = ["tune_1.mid", "tune_2.mid", "tune_2-2.svg", "tune_3.abc", "tune_3.mid"]
+    stale += ["tune_4.abc", "tune_4.mid", "tune_5.abc", "tune_5.mid"]
+    said = f"{out} still holds 9 file(s) of an earlier run that this one did not replace: "
+    assert said + ", ".join(stale) + " (they are not this run's tunes" in err
+    assert all((out / name).exists() for name in [*stale, "notes.txt"])  # nothing deleted
+    (out / "tune_2-2.svg").unlink()
+    assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0  # replaces every one
+    assert "earlier run" not in capsys.readouterr().err

@@ -1,0 +1,275 @@
+"""TuneGenerator's prompts: continued in their meter, key, octave and unit length, and refused,
+before sampling, when they do not scan, change meter or end where no note can go on."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from helpers import (  # noqa: F401 (fixtures)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
+
+from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
+
+
+def test_a_prompt_longer_than_num_bars_is_continued_and_closed(generator):
+    """Five bars of prompt with ``num_bars=4`` (a partial bar at its end): the tunes used to end
+    straight after the prompt, mid-bar ("does not end with a bar line")."""
+    prompt = "X:1\nT:p\nR:reel\nM:4/4\nL:1/8\nK:D\n" + "FAdA FAdA|" * 5 + "B2A"
+    for tune in generator.generate(4, prompt=prompt, seed=0, num_bars=4):
+        assert tune.valid, tune.errors
+        assert sum(t.kind == "bar" for t in tune.tokens) > 5
+        assert tune.abc.split("K:D\n", 1)[1].startswith("FAdA FAdA | FAdA FAdA")
+
+
+def test_prompt_is_continued(generator):
+    prompt = "X:1\nT:p\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG"
+    tunes = generator.generate(4, prompt=prompt, seed=0, num_bars=6)
+    for tune in tunes:
+        assert tune.meter == "6/8" and tune.rhythm == "jig" and "K:G" in tune.abc
+        notes = [t.pitch for t in tune.tokens if t.kind == "note"]
+        assert notes[:7] == [67, 69, 71, 74, 76, 74, 71]
+        assert tune.tokens[0].text == "|:"
+        assert tune.valid, tune.errors
+    assert len({t.abc for t in tunes}) > 1
+    # titled after the prompt (it was "Generated jig N"), numbered with the X: field
+    assert [t.abc.split("T:")[1].split("\n")[0] for t in tunes] == [
+        f"p, continued {n}" for n in range(1, 5)
+    ]
+
+
+def test_prompt_in_another_mode_is_refused(generator):
+    with pytest.raises(ValueError, match="dorian"):
+        generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:G\nGAB", mode="dorian")
+
+
+def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator, tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    prompt = "X:1\nT:p\nM:4/4\nL:1/8\nK:D\nA7B|d15/2e/|"  # lengths the training tunes never had
+    with pytest.raises(ValueError, match="outside the model's vocabulary; the first is token 1"):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    model_dir = tmp_path / "model"
+    generator.model.save_pretrained(model_dir)
+    generator.tokenizer.save_pretrained(model_dir)
+    (tmp_path / "prompt.abc").write_text(prompt)
+    argv = ["generate", "--model", str(model_dir), "--prompt", str(tmp_path / "prompt.abc")]
+    assert main(argv) == 2  # a clear message, no traceback
+    assert "irish-tune generate: the prompt has" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "meter, incipit",
+    [("3/4", "A2 B2|d4 c2|B4 A2|"), ("4/4", "ABcde|f2 e2 d2 c2|"), ("6/8", "ABcd|e2f g2e|")],
+)
+def test_a_prompt_with_a_long_pickup_is_continued(generator, meter, incipit):
+    from tokenization.abc_parser import parse_abc
+
+    prompt = f"X:1\nT:Long pickup\nM:{meter}\nL:1/8\nK:D\n{incipit}"
+    typed = [(t.pitch, t.dur) for t in parse_abc(prompt).tokens if t.kind == "note"]
+    tunes = generator.generate(4, prompt=prompt, num_bars=8, seed=3)
+    for tune in tunes:
+        assert tune.valid, tune.errors
+        notes = [(t.pitch, t.dur) for t in parse_abc(tune.abc).tokens if t.kind == "note"]
+        assert notes[: len(typed)] == typed
+
+
+@pytest.mark.parametrize(
+    "meter, body", [("6/8", "A|"), ("3/4", "GAB|"), ("6/8", "|:A|"), ("4/4", "z2 DE|")]
+)
+def test_a_prompt_that_is_only_a_pickup_is_continued(generator, meter, body):
+    """Its only bar was read as the tune's last, not as a pickup: 'bar 1 lasts 1, not 6'."""
+    from modeling_irish.constraints import validate_tune
+    from tokenization.abc_parser import parse_abc
+
+    tunes = generator.generate(8, prompt=f"X:1\nM:{meter}\nL:1/8\nK:D\n{body}", num_bars=4)
+    for tune in tunes:
+        assert tune.valid, tune.errors
+        written = validate_tune(parse_abc(tune.abc).tokens, meter)
+        assert written.ok and written.pickup, written.errors
+
+
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        ("|:GAG GAB|ABA A|d", "bar 2 lasts 4, not 6"),  # a short full bar
+        ("A|dfa agf|AB|", "bar 2 lasts 2, not 6"),  # a short bar before a plain bar line
+        ("|:GAG GABc|ABA ABd|", "bar 1 lasts 7, not 6"),  # a long one
+        (":|GAG GAB|", "empty bar before ':|'"),
+        ("|:GAG GAB:|gfg gfe:|", "unbalanced ':|' (after the first part a ':|' or '|1' needs"),
+    ],
+)
+def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
+    generator, model_dir, body, said, tmp_path, capsys
+):
+    """Every tune continuing it came out invalid (exit 1), with no word on the prompt."""
+    from modeling_irish.cli import main
+
+    prompt = f"X:1\nM:6/8\nL:1/8\nK:G\n{body}"
+    with pytest.raises(ValueError, match=re.escape(f"the prompt does not scan in 6/8: {said}")):
+        generator.generate(2, prompt=prompt, seed=0)
+    (tmp_path / "prompt.abc").write_text(prompt)
+    assert main(["generate", "--model", model_dir, "--prompt", str(tmp_path / "prompt.abc")]) == 2
+    assert f"the prompt does not scan in 6/8: {said}" in capsys.readouterr().err
+    (tune,) = generator.generate(1, prompt=prompt, seed=0, constrained=False, max_rows=60)
+    assert tune.abc  # unconstrained sampling takes it as it is
+    for ok in ("|:GAG GAB|ABA AB", "GAG GAB|ABA ABd:|", "|:GAG GAB|1ABA ABd:|2ABA"):
+        generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{ok}", seed=0, num_bars=4)
+
+
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        ("[DF]2-[DF] d2A|", "the prompt ties a chord ([DF]2-[DF]): a tie after a chord is not"),
+        ("D-[DF] d2A|", "the prompt cannot be continued: tie to a different pitch"),
+        # a bar line inside a tuplet began like a bar's problem ("bar ...")
+        ("GAG GAB|(3AB|c d2 e2|", "the prompt cannot be continued: bar inside a tuplet"),
+    ],
+)
+def test_a_prompt_tie_the_grammar_refuses_is_named_not_said_not_to_scan(generator, body, said):
+    """It said 'the prompt does not scan in 6/8: tie after chord_end', yet its bars fit."""
+    with pytest.raises(ValueError, match=re.escape(said)) as refused:
+        generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:D\n{body}", seed=0)
+    assert "scan" not in str(refused.value)
+
+
+def test_a_prompt_without_r_is_conditioned_on_unspecified_as_the_help_says(generator, capsys):
+    """The model was trained on "unspecified" for the corpus's tunes without R:, so such a
+    prompt is conditioned on it, and written without R:; the help said it fell back to the
+    meter's type, then reel."""
+    from modeling_irish.cli import main
+
+    (tune,) = generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|", num_bars=4)
+    assert tune.rhythm == "unspecified" and "\nR:" not in tune.abc
+    assert "T:Generated tune 1\n" in tune.abc
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "'unspecified' for a prompt without one" in said
+
+
+def test_a_prompt_in_another_meter_is_refused(generator):
+    prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
+    with pytest.raises(ValueError, match="the prompt is in 6/8"):
+        generator.generate(1, prompt=prompt, meter="4/4")
+
+
+@pytest.mark.parametrize("meter_line", ["", "M:none\n"])
+def test_a_prompt_without_a_meter_needs_one_given(generator, meter_line):
+    """No M: (or free meter): there is no bar to fill, and sampling in 4/4 made every tune of a
+    6/8 prompt invalid; the meter given is used."""
+    prompt = f"X:1\n{meter_line}L:1/8\nK:G\nGAG GAB|ABA ABd|"
+    with pytest.raises(ValueError, match="the prompt has no meter .* give meter"):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=2)
+    (tune,) = generator.generate(1, prompt=prompt, meter="6/8", seed=0, num_bars=3)
+    assert tune.meter == "6/8" and tune.valid
+
+
+def test_a_continued_prompt_stays_in_the_octave_it_was_typed(generator):
+    from tokenization.abc_parser import parse_abc
+
+    prompt = "X:1\nT:t\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|"
+    typed = [t.pitch for t in parse_abc(prompt).tokens if t.kind == "note"]
+    for tune in generator.generate(16, prompt=prompt, seed=1):
+        notes = [t.pitch for t in parse_abc(tune.abc).tokens if t.kind == "note"]
+        assert notes[: len(typed)] == typed
+
+
+def test_a_prompt_too_long_for_the_default_row_cap_is_not_told_to_leave_the_default(generator):
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:" + "GAG GAB|" * 100
+    with pytest.raises(
+        ValueError, match=r"max_rows=600 is too small .* after the prompt's \d+ rows: [^,]*\)$"
+    ):
+        generator.generate(1, prompt=prompt)
+    with pytest.raises(ValueError, match=r"give at least 38 .*, or leave the default 600$"):
+        generator.generate(1, rhythm="jig", max_rows=20)
+
+
+@pytest.mark.parametrize(
+    "header, bar, written",
+    [
+        ("L:1/4\n", "G/A/G/ G/A/B/", "1/4"),
+        ("L:1/16\n", "G2A2G2 G2A2B2", "1/16"),
+        ("", "GAG GAB", "1/8"),
+    ],
+)
+def test_a_continued_prompt_keeps_its_unit_length(generator, header, bar, written):
+    """An L:1/4 prompt came back rewritten in L:1/8 (without L:, 6/8 implies 1/8); a
+    unit_length given still wins."""
+    prompt = f"X:1\nM:6/8\n{header}K:G\n|:{bar}|"
+    (tune,) = generator.generate(1, prompt=prompt, num_bars=4, seed=0)
+    assert f"\nL:{written}\n" in tune.abc and tune.valid
+    (given,) = generator.generate(1, prompt=prompt, num_bars=4, seed=0, unit_length="1/8")
+    assert "\nL:1/8\n" in given.abc and given.tokens == tune.tokens
+
+
+def test_a_blank_prompt_is_a_new_tune_as_an_empty_one_is(generator):
+    """Whitespace raised "tune has no notes" where "" and the pipeline's blank input gave a
+    new tune."""
+    (blank,) = generator.generate(1, prompt=" \n ", seed=0)
+    assert blank.abc == generator.generate(1, prompt="", seed=0)[0].abc
+
+
+def test_a_prompt_in_a_meter_other_than_n_over_a_power_of_two_is_refused(generator):
+    with pytest.raises(ValueError, match=r"the prompt's M:3/3: '3/3' is not a meter"):
+        generator.generate(1, prompt="X:1\nM:3/3\nL:1/8\nK:D\nABc|", num_bars=2)
+
+
+@pytest.mark.parametrize("change, said", [("[M:6/8]", "M:6/8"), ("\nM:none\n", "M:none")])
+def test_a_prompt_that_changes_meter_is_refused(generator, change, said):
+    # the change was dropped: the 6/8 bar was continued as a bar of 4/4, every tune invalid
+    prompt = f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd AdfA|{change}dfa afd|"
+    expected = f"the prompt changes meter from M:4/4 to {said} before its note or bar 9: "
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        generator.generate(1, prompt=prompt, num_bars=4)
+    # a meter field that repeats the meter is no change
+    same = "X:1\nM:4/4\nL:1/8\nK:D\nd2fd AdfA|[M:4/4]dfaf afdA|"
+    (tune,) = generator.generate(1, prompt=same, num_bars=4)
+    assert tune.valid, tune.errors
+
+
+@pytest.mark.parametrize("end", ["AdfA-|", "AdfA-", "AdfA-|]", "A2A2-|", "Ad(3fed-|"])
+def test_a_prompt_ending_in_a_tie_goes_on_with_the_tied_note(generator, end):
+    from tokenization.abc_parser import parse_abc
+
+    # the tie was dropped (`d2fdAdfA | d5...`): now the first sampled note carries it on
+    prompt = f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd {end}"
+    typed = [t for t in parse_abc(prompt, keep_final_tie=True).tokens if t.kind != "bar"]
+    for tune in generator.generate(8, prompt=prompt, num_bars=4, seed=0):
+        assert tune.valid, tune.errors
+        read = [t for t in parse_abc(tune.abc).tokens if t.kind != "bar"]
+        assert read[: len(typed)] == typed and typed[-1].kind == "tie"
+        assert read[len(typed)].kind == "note" and read[len(typed)].pitch == typed[-2].pitch
+        assert reread_ours(tune, generator.tokenizer) and reread_music21(tune)
+
+
+@pytest.mark.parametrize(
+    "end, said",
+    [
+        ("AdfA-:|", "the prompt ends in a tie over a ':|' bar line: a tie never crosses"),
+        ("AdfA-||", "the prompt ends in a tie over a '||' bar line"),
+        ("Adf[Ad]-|", "the prompt ends in a tied chord"),
+        ("Adf[A-d-]|", "the prompt ends in a tied chord"),
+    ],
+)
+def test_a_prompt_ending_in_a_tie_that_cannot_go_on_is_refused(generator, end, said):
+    with pytest.raises(ValueError, match=re.escape(said)):
+        generator.generate(1, prompt=f"X:1\nM:4/4\nL:1/8\nK:D\nd2fd {end}", num_bars=4)
+
+
+@pytest.mark.parametrize("opening", ["|", "||", "[|", "|:"])
+def test_a_prompt_that_opens_with_a_bar_line_gives_valid_tunes(generator, opening):
+    """A bar line before the first note is ordinary ABC (`irish-tune check --bars` takes it):
+    the checker accepts it as it accepts ``|:``, and every reader reads the continuation."""
+    prompt = f"X:1\nM:6/8\nL:1/8\nK:G\n{opening}GAG GAB|ABA ABd|"
+    tunes = generator.generate(6, prompt=prompt, seed=3, num_bars=8)
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert reread_ours(tune, generator.tokenizer), tune.abc
+    assert all(reread_music21(tune) for tune in tunes[::2])
+    if shutil.which("abc2midi"):
+        assert all(reread_abc2midi(tune) is True for tune in tunes[::2])
