@@ -1,6 +1,5 @@
 """MeasureNote: a hierarchical GRU language model over ABC rows (notes, measures, final GRU)."""
 
-import inspect
 import os
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional, Union
@@ -14,6 +13,14 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
 
 from .configuration_measurenote import MeasureNoteConfig, check_saved_model_type
+from .measurenote_checks import (
+    _check_labels,
+    _check_measure_numbers,
+    _first_outside,
+    _refuse_attentions,
+    check_rows,
+    split_upload_arguments,
+)
 
 logger = logging.get_logger(__name__)
 
@@ -315,123 +322,6 @@ def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
     return getattr(config, "return_dict", True) if return_dict is None else return_dict
 
 
-def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
-    """`output_attentions=True` asks for what a GRU model does not have: refuse it by name
-    (transformers' callers pass the flag; False and None are accepted)."""
-    if output_attentions:
-        raise ValueError(
-            f"{model} returns no attention weights (output_attentions=True): MeasureNote is "
-            "a GRU model, and its hidden states (or pooled outputs) are always returned "
-            "(output_hidden_states is accepted)"
-        )
-
-
-#: The index dtypes torch's embedding and gather take.
-_ID_DTYPES = (torch.long, torch.int)
-
-
-def check_rows(
-    input_ids: Any, feature_names: list[str], attention_mask: Optional[torch.Tensor]
-) -> None:
-    """Raise when `input_ids` is not a `(batch, seq, n_features)` tensor of integer ids, or when
-    `attention_mask` is not `(batch, seq)` (a `(1, seq)` mask was broadcast to every tune, and an
-    all-ones mask of any shape ignored). Shape and dtype comparisons only: nothing is read."""
-    n = len(feature_names)
-    if not isinstance(input_ids, torch.Tensor):
-        raise TypeError(f"input_ids must be a tensor of ids, got {type(input_ids).__name__}")
-    if input_ids.dim() != 3:
-        shape = tuple(input_ids.shape)
-        hint = "a batch of 1 is input_ids[None]"
-        if input_ids.dim() != 2 or shape[-1] != n:
-            hint = "the tokenizer's input_ids hold every feature of a row, not one id per row"
-        raise ValueError(
-            f"input_ids must be (batch, seq, {n}): {n} feature ids per row "
-            f"({', '.join(feature_names[:3])}, ...); got shape {shape} ({hint})"
-        )
-    if input_ids.dtype not in _ID_DTYPES:
-        raise TypeError(f"input_ids must hold integer ids (torch.long), got {input_ids.dtype}")
-    if attention_mask is not None and attention_mask.shape != input_ids.shape[:2]:
-        raise ValueError(
-            f"attention_mask must be (batch, seq), one flag per row of input_ids "
-            f"{tuple(input_ids.shape)}: expected {tuple(input_ids.shape[:2])}, got "
-            f"{tuple(attention_mask.shape)}"
-        )
-
-
-def _check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> None:
-    """`measure_numbers` is an integer `(batch, seq)` tensor, one number per row of `input_ids`."""
-    if not isinstance(measure_numbers, torch.Tensor):
-        raise TypeError(
-            f"measure_numbers must be a (batch, seq) tensor of measure numbers, one per row (the "
-            f"tokenizer's 'measure_numbers'), got {type(measure_numbers).__name__}"
-        )
-    if measure_numbers.shape != input_ids.shape[:2]:
-        raise ValueError(
-            f"measure_numbers must be (batch, seq), one number per row of input_ids "
-            f"{tuple(input_ids.shape)}: expected {tuple(input_ids.shape[:2])}, got "
-            f"{tuple(measure_numbers.shape)}"
-        )
-    if measure_numbers.dtype not in _ID_DTYPES:
-        raise TypeError(
-            f"measure_numbers must hold integers (torch.long), got {measure_numbers.dtype}"
-        )
-
-
-#: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's.
-HUB_UPLOAD_ARGUMENTS = (
-    "commit_message",
-    "commit_description",
-    "private",
-    "token",
-    "revision",
-    "create_pr",
-    "tags",
-)
-
-
-def _as_keywords(method: Any, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`kwargs` with the positional `args` that follow ``save_directory`` named by `method`'s
-    signature (so that a positional ``push_to_hub`` is seen as one).
-
-    >>> def save(save_directory, is_main_process=True, push_to_hub=False, **kw): ...
-    >>> _as_keywords(save, (True, True), {"token": "t"})
-    {'token': 't', 'is_main_process': True, 'push_to_hub': True}
-    """
-    names = [
-        p.name
-        for p in inspect.signature(method).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"
-    ][1:]  # after save_directory
-    if len(args) > len(names):
-        raise TypeError(f"save_pretrained takes at most {len(names) + 1} positional arguments")
-    named = dict(zip(names, args))
-    clash = named.keys() & kwargs.keys()
-    if clash:
-        raise TypeError(f"save_pretrained got multiple values for {sorted(clash)}")
-    return {**kwargs, **named}
-
-
-def split_upload_arguments(
-    method: Any, save_directory: Union[str, os.PathLike], args: tuple, kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
-    """The arguments of a ``save_pretrained(save_directory, *args, **kwargs)`` call (`method`'s
-    signature names the positional ones) split into the save's keyword arguments and, with
-    ``push_to_hub=True``, the ``push_to_hub(**upload)`` ones (None without): transformers'
-    `save_pretrained` creates the Hub repository before it writes anything, so a failed upload
-    (no network) left the folder empty; saving first, then uploading, keeps the folder.
-
-    >>> def save(save_directory, is_main_process=True, push_to_hub=False, **kw): ...
-    >>> split_upload_arguments(save, "runs/m", (True, True), {"commit_message": "m"})
-    ({'is_main_process': True}, {'repo_id': 'm', 'commit_message': 'm'})
-    """
-    kwargs = _as_keywords(method, args, kwargs)
-    push = kwargs.pop("push_to_hub", False)
-    repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
-    upload = {"repo_id": repo_id}
-    upload.update((name, kwargs.pop(name)) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs)
-    return kwargs, (upload if push else None)
-
-
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -721,53 +611,6 @@ def loss_target_counts(
     """
     main, dur = _loss_targets(labels, ignored_dur_ids)
     return torch.stack([(main != -100).sum(), (dur != -100).sum()])
-
-
-def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:
-    """Labels are `(batch, seq, 2)`, the rows' (main, dur) ids, as the tokenizer returns them:
-    integers in each head's vocabulary, or -100."""
-    if labels.dim() != 3 or labels.shape[-1] != 2 or labels.shape[:2] != input_ids.shape[:2]:
-        raise ValueError(
-            f"labels must be (batch, seq, 2): the main and dur ids of each row of input_ids "
-            f"{tuple(input_ids.shape)}, -100 where ignored (the tokenizer's 'labels'); got "
-            f"{tuple(labels.shape)}"
-        )
-    if labels.dtype not in _ID_DTYPES:
-        raise TypeError(f"labels must hold integer ids (torch.long), got {labels.dtype}")
-    if not labels.numel():
-        return
-    # One min and one max per feature (a single sync): -100 counts as 0, any other negative as bad
-    kept = labels.masked_fill(labels == -100, 0).flatten(0, 1)  # (batch * seq, 2)
-    low, high = torch.stack([kept.amin(0), kept.amax(0)]).tolist()
-    sizes = (config.main_vocab_size, config.dur_vocab_size)
-    if min(low) < 0 or any(h >= size for h, size in zip(high, sizes)):
-        raise ValueError(_labels_out_of_range(labels, sizes))
-
-
-def _labels_out_of_range(labels: torch.Tensor, sizes: tuple[int, int]) -> str:
-    """Which label is outside its head's vocabulary, and where (read only after a failed check)."""
-    for i, (name, size) in enumerate(zip(("main", "dur"), sizes)):
-        column = labels[..., i]
-        where = _first_outside(column, size, ignore=-100)
-        if where is not None:
-            return (
-                f"labels of {name!r} hold {int(column[where])} at {where} (batch, row), outside "
-                f"the {name} head's vocabulary [0, {size}) and not -100 (ignored): were they made "
-                f"by the tokenizer saved with this model?"
-            )
-    return "a label is outside its head's vocabulary"
-
-
-def _first_outside(
-    column: torch.Tensor, size: int, ignore: Optional[int] = None
-) -> Optional[tuple[int, ...]]:
-    """The index of the first value of ``column`` outside ``[0, size)`` other than ``ignore``, or
-    None (the error messages of out-of-range ids and labels)."""
-    bad = (column < 0) | (column >= size)
-    if ignore is not None:
-        bad &= column != ignore
-    found = bad.nonzero()
-    return tuple(found[0].tolist()) if len(found) else None
 
 
 def _mean_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -19,17 +19,15 @@ from .configuration_tune_title import (
     TuneTitleTextConfig,
     TuneTitleTuneConfig,
 )
+from .measurenote_checks import _refuse_attentions, check_rows, split_upload_arguments
 from .modeling_measurenote import (
     MeasureNoteEmbeddings,
     MeasureNoteMeasureModule,
     MeasureNoteModel,
     MeasureNoteModelOutput,
-    _refuse_attentions,
     _wants_dict,
-    check_rows,
     check_saved_model_type,
     init_gru_,
-    split_upload_arguments,
 )
 from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
 

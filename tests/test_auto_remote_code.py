@@ -87,7 +87,8 @@ def test_trust_remote_code_round_trip(tmp_path):
         "AutoModel": "modeling_measurenote.MeasureNoteModel",
         "AutoModelForCausalLM": "modeling_measurenote.MeasureNoteForCausalLM",
     }
-    for name in ("configuration_measurenote.py", "modeling_measurenote.py", "model.safetensors"):
+    code = ("configuration_measurenote.py", "modeling_measurenote.py", "measurenote_checks.py")
+    for name in (*code, "model.safetensors"):
         assert (folder / name).is_file(), name
 
     generator = torch.Generator().manual_seed(1)
