@@ -343,6 +343,8 @@ def test_a_fresh_run_leaves_no_file_of_the_other_task(reels_abc, cache_dir, tmp_
     main(_argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False))
     (out / "title_tokenizer").mkdir()  # what the MiniLM title tower saves
     (out / "retrieval_eval").mkdir()  # and the final retrieval evaluation (skipped here)
+    # recorded as that run records them (run_files.json) when it writes them
+    run_folder.record_run_files(str(out), ["title_tokenizer", "retrieval_eval"])
     assert (out / "modeling_tune_title.py").is_file() and (out / "known_queries.abc").is_file()
     main(_argv(reels_abc, cache_dir, out, "--max_train_steps", "1"))  # no checkpoint: no flag
     left = {p.name for p in out.iterdir()}
@@ -433,6 +435,7 @@ def test_a_corpus_of_untitled_tunes_is_refused_before_anything_is_written(
     assert not out.exists()
     out.mkdir()  # an earlier run there is kept (it was deleted before the corpus was read)
     (out / "model.safetensors").write_bytes(b"earlier")
+    run_folder.record_run_files(str(out), ["model.safetensors"])  # as that run recorded it
     assert cli(_argv(str(untitled), cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2")) == 2
     assert (out / "model.safetensors").read_bytes() == b"earlier"
 

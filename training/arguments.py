@@ -17,6 +17,7 @@ from training.common import (
     parse_config_overrides,
 )
 from training.run_folder import (
+    RUN_FILES,
     TRAINING_STATE_FILE,
     UNRECORDED_FLAGS,
     check_same_processes,
@@ -26,6 +27,8 @@ from training.run_folder import (
     read_training_state,
     recorded_flags,
     run_flag_changes,
+    shown_names,
+    unrecorded_clashes,
 )
 
 __all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
@@ -305,12 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     # checkpoints, evaluation, logging, outputs
     add("--output_dir", default=None,
         help="Where everything is written; a run starting afresh first deletes what an earlier "
-             "run wrote there (see --overwrite_output_dir) (default runs/measurenote-small, or "
-             "runs/tune-title with --task tune_title).")
+             "run recorded writing there (run_files.json), and nothing else (see "
+             "--overwrite_output_dir) (default runs/measurenote-small, or runs/tune-title with "
+             "--task tune_title).")
     add("--overwrite_output_dir", action="store_true",
-        help="Start afresh in an --output_dir that holds an earlier run's checkpoints (refused "
-             "without this flag): that run's checkpoints and outputs are deleted first. A run "
-             "that starts afresh always deletes them; files this script does not write stay.")
+        help="Start afresh in an --output_dir that holds an earlier run's checkpoints, or files "
+             "this run would write over that no run recorded as its own (README.md, "
+             "config.json...; both refused without this flag): those are deleted first. A run "
+             "that starts afresh always deletes the outputs an earlier run recorded; files no "
+             "run writes stay.")
     add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
         help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
@@ -566,10 +572,12 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
 
 
 def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """A run that starts afresh deletes what an earlier run wrote into ``--output_dir``
-    (`training.run_folder.clear_run_outputs`), or else "latest" would resume that run's checkpoints
-    and its records would mix with this run's. Checkpoints are that run's to resume, so their
-    deletion must be asked for with ``--overwrite_output_dir`` (transformers' convention)."""
+    """A run that starts afresh deletes what an earlier run recorded writing into
+    ``--output_dir`` (`training.run_folder.clear_earlier_run`), or else "latest" would resume
+    that run's checkpoints and its records would mix with this run's. Checkpoints are that
+    run's to resume, and files no run recorded as its own (the user's, or a run's saved before
+    runs kept ``run_files.json``) are not the script's to replace, so their deletion must be
+    asked for with ``--overwrite_output_dir`` (transformers' convention)."""
     if args.overwrite_output_dir and args.resume_from_checkpoint is not None:
         parser.error(
             "--overwrite_output_dir starts afresh, deleting the checkpoints that "
@@ -585,4 +593,11 @@ def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentP
             "go on with it with --resume_from_checkpoint, start afresh with "
             "--overwrite_output_dir (which deletes that run's checkpoints and outputs), or give "
             "another --output_dir"
+        )
+    clashes = unrecorded_clashes(args.output_dir, args.task, args.with_tracking)
+    if clashes:
+        parser.error(
+            f"--output_dir {args.output_dir} holds {shown_names(clashes)}, which this run would "
+            f"write over and which no earlier run recorded as its own ({RUN_FILES}): give "
+            "another --output_dir, or --overwrite_output_dir to replace them"
         )

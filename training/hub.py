@@ -70,8 +70,8 @@ def push_to_hub(
 
 
 #: What an upload of an output folder leaves out: checkpoints, half-written files, trackers'
-#: logs, and the tunes the retrieval evaluation scored (data, not the model; known_queries.abc
-#: stays: it names the holdout).
+#: logs, the tunes the retrieval evaluation scored (data, not the model; known_queries.abc
+#: stays: it names the holdout), and the run's record of the files it wrote (run_files.json).
 UPLOAD_IGNORE_PATTERNS = (
     "step_*",
     "epoch_*",
@@ -81,6 +81,7 @@ UPLOAD_IGNORE_PATTERNS = (
     *(f"{project}/*" for project in TRACKER_PROJECTS),  # they record every flag
     "*.pkl",
     "retrieval_eval/*",
+    "run_files.json",
 )
 
 

@@ -17,7 +17,6 @@ from accelerate.logging import get_logger
 
 from training.common import (
     SECRET_FLAGS,
-    TRACKER_PROJECTS,
     UsageError,
     parse_config_overrides,
     write_json,
@@ -44,8 +43,10 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
     """
     final = os.path.join(output_dir, name)
     tmp = os.path.join(output_dir, f".tmp-{name}")
-    if accelerator.is_main_process and os.path.exists(tmp):
-        shutil.rmtree(tmp)
+    if accelerator.is_main_process:
+        record_run_files(output_dir, [name, f".tmp-{name}", f".old-{name}"])
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
     accelerator.save_state(tmp)
     if accelerator.is_main_process:
@@ -67,19 +68,39 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     a good one (checkpoints are atomic the same way, `save_checkpoint`)."""
     staging = os.path.join(output_dir, ".tmp-model")
     if accelerator.is_main_process:
+        record_run_files(output_dir, [os.path.basename(staging)])
         shutil.rmtree(staging, ignore_errors=True)
     accelerator.wait_for_everyone()
     model.save_pretrained(
         staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save
     )
     if accelerator.is_main_process:
-        for name in sorted(os.listdir(staging)):
-            target = os.path.join(output_dir, name)
-            if os.path.isdir(target) and not os.path.islink(target):
-                shutil.rmtree(target)  # a folder (title_tokenizer/) is replaced whole
-            os.replace(os.path.join(staging, name), target)
-        shutil.rmtree(staging, ignore_errors=True)
+        _publish(staging, output_dir)
     accelerator.wait_for_everyone()
+
+
+def save_tokenizer(tokenizer: Any, output_dir: str) -> None:
+    """``tokenizer.save_pretrained(output_dir)`` (main process only), written aside first as
+    `save_model` writes the model, so that `RUN_FILES` records every file it saves (its
+    source files for ``trust_remote_code`` included) before they are in the folder."""
+    staging = os.path.join(output_dir, ".tmp-tokenizer")
+    record_run_files(output_dir, [os.path.basename(staging)])
+    shutil.rmtree(staging, ignore_errors=True)
+    tokenizer.save_pretrained(staging)
+    _publish(staging, output_dir)
+
+
+def _publish(staging: str, output_dir: str) -> None:
+    """Rename every file of ``staging`` into ``output_dir`` (a folder replaced whole), once
+    `RUN_FILES` records their names; then delete ``staging``."""
+    names = sorted(os.listdir(staging))
+    record_run_files(output_dir, names)
+    for name in names:
+        target = os.path.join(output_dir, name)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)  # a folder (title_tokenizer/) is replaced whole
+        os.replace(os.path.join(staging, name), target)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 #: Flags that fix the model's shape or the data it trains on: a resumed run may not change them.
@@ -280,8 +301,14 @@ def checkpoint_names(output_dir: str) -> list[str]:
     return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
 
 
+# ----- what a run wrote there: the record a fresh run clears by ---------------------------------
+#: The record, in an output folder, of the names a run wrote there (`record_run_files`): a run
+#: starting afresh deletes those and nothing else (`clear_earlier_run`).
+RUN_FILES = "run_files.json"
+
 #: The files and folders a run of either task writes into its ``--output_dir``, besides its
-#: checkpoints and the source files the model and tokenizer save for ``trust_remote_code``.
+#: checkpoints, the folders its atomic saves stage in and the source files the model and
+#: tokenizer save for ``trust_remote_code`` (`source_files`).
 RUN_OUTPUTS = (
     "README.md",  # the model card
     "all_results.json",
@@ -290,54 +317,130 @@ RUN_OUTPUTS = (
     "model.safetensors",
     "tokenizer_config.json",
     "abc_vocab.json",
-    "known_queries.abc",
-    "retrieval_eval",
-    "title_tokenizer",
-    *TRACKER_PROJECTS,
+    RUN_FILES,
+    ".tmp-model",
+    ".tmp-tokenizer",
+    f".tmp-{RUN_FILES}",
 )
+#: What a run of only one task writes (and, with ``--with_tracking``, the trackers' folder of
+#: its project, named after the task: `training.common.TRACKER_PROJECTS`).
+TASK_OUTPUTS = {
+    "measurenote": (),
+    "tune_title": ("known_queries.abc", "retrieval_eval", "title_tokenizer"),
+}
+#: The modules of the classes whose source files a task's model saves (and the tokenizer's).
+_SAVED_MODULES = {
+    "measurenote": ("modeling_measurenote", "configuration_measurenote"),
+    "tune_title": ("modeling_tune_title", "configuration_tune_title"),
+}
 
 
-def run_outputs(output_dir: str) -> list[str]:
-    """What an earlier run left in ``output_dir`` that this script writes: checkpoints,
-    half-written ``.tmp-*`` / ``.old-*`` folders, `RUN_OUTPUTS`, and the package's own source
-    files that ``save_pretrained`` copied (``modeling_tune_title.py``...). Other files are not
-    listed (they are not the script's).
+def source_files(task: str) -> list[str]:
+    """The source files a run of ``task`` saves beside its model and tokenizer for
+    ``trust_remote_code``: what transformers' ``custom_object_save`` copies, the module of each
+    class and the modules it imports relatively.
 
-    >>> run_outputs("no/such/folder")
-    []
+    >>> names = source_files("tune_title")
+    >>> "modeling_measurenote.py" in names, "cli.py" in names
+    (True, False)
     """
+    from transformers.dynamic_module_utils import get_relative_import_files
+
+    modules = [f"modeling_irish.{name}" for name in _SAVED_MODULES[task]]
+    names = set()
+    for module in (*modules, "tokenization.tokenization_abc"):
+        origin = importlib.util.find_spec(module).origin
+        names.add(os.path.basename(origin))
+        names.update(os.path.basename(path) for path in get_relative_import_files(origin))
+    return sorted(names)
+
+
+def planned_outputs(task: str, with_tracking: bool = False) -> set[str]:
+    """The names a run of ``task`` may write into its output folder, checkpoints aside."""
+    names = {*RUN_OUTPUTS, *TASK_OUTPUTS[task], *source_files(task)}
+    return names | {task} if with_tracking else names
+
+
+def read_run_files(output_dir: str) -> list[str] | None:
+    """The names `RUN_FILES` of ``output_dir`` records, or None when there is none (a folder
+    no run wrote into, or one written before runs kept the record) or it cannot be read. Only
+    names of the folder's own entries are kept (no ``/``, no ``..``): a record edited by hand
+    never reaches outside the folder.
+
+    >>> read_run_files("no/such/folder") is None
+    True
+    """
+    try:
+        with open(os.path.join(output_dir, RUN_FILES), encoding="utf-8") as handle:
+            names = json.load(handle)["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(names, list):
+        return None
+    return [
+        name
+        for name in names
+        if isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and os.sep not in name
+    ]
+
+
+def record_run_files(output_dir: str, names: Sequence[str]) -> None:
+    """Add ``names`` to the `RUN_FILES` record of ``output_dir`` (main process only), before
+    they are written: whatever a killed run leaves is listed. The record is replaced
+    atomically, so that it is always whole."""
+    recorded = read_run_files(output_dir) or []
+    if set(names) <= set(recorded):
+        return
+    tmp = os.path.join(output_dir, f".tmp-{RUN_FILES}")
+    write_json(tmp, {"files": sorted({*recorded, *names}), "written_by": "training/train.py"})
+    os.replace(tmp, os.path.join(output_dir, RUN_FILES))
+
+
+def unrecorded_clashes(output_dir: str, task: str, with_tracking: bool = False) -> list[str]:
+    """The entries of ``output_dir`` that a run of ``task`` would write over and that no
+    earlier run recorded as its own (`RUN_FILES`): the user's files, or those of a run saved
+    before runs kept the record. Checkpoints are not counted (`checkpoint_names`)."""
     if not os.path.isdir(output_dir):
         return []
-    sources = {
-        name
-        for package in ("modeling_irish", "tokenization")
-        for name in os.listdir(os.path.dirname(importlib.util.find_spec(package).origin))
-        if name.endswith(".py") and name != "__init__.py"
-    }
-    ours = set(RUN_OUTPUTS) | sources | set(checkpoint_names(output_dir))
-    return sorted(
-        name
-        for name in os.listdir(output_dir)
-        if name in ours or name.startswith((".tmp-", ".old-"))
-    )
+    recorded = read_run_files(output_dir)
+    ours = set() if recorded is None else {*recorded, RUN_FILES}
+    present = set(os.listdir(output_dir))
+    return sorted((present & planned_outputs(task, with_tracking)) - ours)
 
 
-def clear_run_outputs(output_dir: str) -> list[str]:
-    """Delete `run_outputs` of ``output_dir`` (a run starting afresh there: nothing of the
-    earlier run stays to mix with its own, be resumed as "latest", or be uploaded); returns
-    the names deleted.
+def shown_names(names: Sequence[str], most: int = 6) -> str:
+    """``names`` for a one-line message, the first ``most`` and how many more.
 
-    >>> clear_run_outputs("no/such/folder")
+    >>> shown_names(["a", "b", "c"], most=2)
+    'a, b and 1 more'
+    """
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def earlier_run_outputs(args: argparse.Namespace) -> list[str]:
+    """What a run starting afresh deletes from its ``--output_dir``: what the earlier run there
+    recorded (`RUN_FILES`); with ``--overwrite_output_dir`` also every checkpoint, and what a
+    run of either task writes (for a folder written before runs kept the record, or an
+    earlier run of the other task). Nothing else: files no run writes stay.
+
+    >>> earlier_run_outputs(argparse.Namespace(output_dir="no/such/folder"))
     []
     """
-    removed = run_outputs(output_dir)
-    for name in removed:
-        path = os.path.join(output_dir, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-    return removed
+    folder = args.output_dir
+    if not os.path.isdir(folder):
+        return []
+    present = set(os.listdir(folder))
+    doomed = set(read_run_files(folder) or ()) | {RUN_FILES}
+    if getattr(args, "overwrite_output_dir", False):
+        checkpoints = checkpoint_names(folder)
+        staged = {f"{prefix}{name}" for name in checkpoints for prefix in (".tmp-", ".old-")}
+        outputs = set().union(*(planned_outputs(task, True) for task in TASK_OUTPUTS))
+        doomed |= outputs | set(checkpoints) | staged
+    return sorted(doomed & present)
 
 
 def starts_fresh(args: argparse.Namespace) -> bool:
@@ -348,26 +451,45 @@ def starts_fresh(args: argparse.Namespace) -> bool:
 
 def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
     """A run that starts from scratch deletes what an earlier run wrote into its output folder
-    (`clear_run_outputs`: model, records, checkpoints, the other task's files), so that nothing
-    of that run is mixed with this one's, resumed as "latest" or uploaded. Checkpoints are only
-    there with ``--overwrite_output_dir`` (`parse_args` refuses them otherwise); a trained model
-    is replaced with a warning, not an error, so that the same command can simply be run again.
-    Files the script does not write stay. Both tasks call it once their corpus is read and
-    accepted, before they write anything: a run refused for its corpus deletes nothing.
-    A resumed run keeps everything."""
+    (`earlier_run_outputs`: what that run recorded in `RUN_FILES`, the record last), so that
+    nothing of that run is mixed with this one's, resumed as "latest" or uploaded. Checkpoints
+    are only there with ``--overwrite_output_dir``, and files the record does not list that
+    this run would write over too (`parse_args` refuses them otherwise); a trained model is
+    replaced with a warning, not an error, so that the same command can simply be run again.
+    Files no run wrote stay. Both tasks call it once their corpus is read and accepted, before
+    they write anything: a run refused for its corpus deletes nothing. A resumed run keeps
+    everything."""
     if not starts_fresh(args):
         return
     if accelerator.is_main_process:
-        if os.path.isfile(os.path.join(args.output_dir, "model.safetensors")):
+        removed = earlier_run_outputs(args)
+        if "model.safetensors" in removed:
             logger.warning(
                 "--output_dir %s already holds a trained model (model.safetensors) and this run "
                 "starts from scratch: the model will be replaced; pass another --output_dir to "
                 "keep it",
                 args.output_dir,
             )
-        removed = clear_run_outputs(args.output_dir)
+        for name in sorted(removed, key=lambda name: name == RUN_FILES):  # the record last
+            path = os.path.join(args.output_dir, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
         if removed:
             logger.info("Deleted the earlier run's %s from %s", ", ".join(removed), args.output_dir)
+    accelerator.wait_for_everyone()
+
+
+def start_run_folder(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """Make the output folder ready for the run: the earlier run cleared (`clear_earlier_run`,
+    a fresh start only), the folder made, and `RUN_FILES` started with what the run writes
+    from its first update on (its log, its trackers' folder)."""
+    clear_earlier_run(args, accelerator)  # the corpus is accepted: now the earlier run may go
+    if accelerator.is_main_process:
+        os.makedirs(args.output_dir, exist_ok=True)
+        first = ["train_log.jsonl", *([args.task] if args.with_tracking else [])]
+        record_run_files(args.output_dir, first)
     accelerator.wait_for_everyone()
 
 

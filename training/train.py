@@ -76,12 +76,14 @@ from training.data import (  # noqa: E402
 from training.hub import check_hub_reachable, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
 from training.run_folder import (  # noqa: E402
-    clear_earlier_run,
+    record_run_files,
     recorded_flags,
     resume_state,
     run_flags,
     save_checkpoint,
     save_model,
+    save_tokenizer,
+    start_run_folder,
 )
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
@@ -365,7 +367,8 @@ def finish(
         tokenize_report=data_report["tokenize"],
     )
     if accelerator.is_main_process:
-        tokenizer.save_pretrained(args.output_dir)
+        save_tokenizer(tokenizer, args.output_dir)
+        record_run_files(args.output_dir, ["all_results.json", "README.md"])
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_measurenote_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()
@@ -382,9 +385,7 @@ def run_measurenote(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         f"{accelerator.device}, {torch.get_num_threads()} torch thread(s) each"
     )
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
-    clear_earlier_run(args, accelerator)  # the corpus is accepted: now the earlier run may go
-    if accelerator.is_main_process:
-        os.makedirs(args.output_dir, exist_ok=True)
+    start_run_folder(args, accelerator)  # the corpus is accepted: now the earlier run may go
     corpus_sizes = {name: len(ds) for name, ds in splits.items()}
     accelerator.print(f"Tunes per split after tokenization: {corpus_sizes}")
     if not corpus_sizes["validation"]:  # scored, it would give made-up perfect figures

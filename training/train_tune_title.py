@@ -35,12 +35,14 @@ from training.hub import push_run
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
-    clear_earlier_run,
+    record_run_files,
     recorded_flags,
     resume_state,
     run_flags,
     save_checkpoint,
     save_model,
+    save_tokenizer,
+    start_run_folder,
 )
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
@@ -488,6 +490,7 @@ def retrieval_results(
 
     n = args.retrieval_eval_queries
     folder = os.path.join(args.output_dir, RETRIEVAL_EVAL_DIR)
+    record_run_files(args.output_dir, [RETRIEVAL_EVAL_DIR])
     os.makedirs(folder, exist_ok=True)
     train = os.path.join(folder, "train.abc")
     _write_queries(train, splits["train"], train_keep)
@@ -522,9 +525,9 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     set_seed(args.seed, device_specific=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     pairs, held = _pairs(splits, args, tokenizer)  # refuses a corpus of no pairs: nothing written
-    clear_earlier_run(args, accelerator)  # the corpus is accepted: now the earlier run may go
+    start_run_folder(args, accelerator)  # the corpus is accepted: now the earlier run may go
     if accelerator.is_main_process:
-        os.makedirs(args.output_dir, exist_ok=True)
+        record_run_files(args.output_dir, [KNOWN_QUERIES_FILE])
         _write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
     dataset = TuneTitleDataset(
         pairs["input_ids"], pairs["titles"], pairs["groups"], tokenizer, args.crop_notes, args.seed
@@ -577,7 +580,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "tokenize_report": data_report["tokenize"],
     }
     if accelerator.is_main_process:
-        tokenizer.save_pretrained(args.output_dir)  # the title tokenizer came with the model
+        save_tokenizer(tokenizer, args.output_dir)  # the title tokenizer came with the model
         if args.retrieval_eval_queries:
             retrieval = retrieval_results(
                 args, unwrapped, tokenizer, splits, pairs["holdout_train"], held
@@ -588,6 +591,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
             # the final figures reach the trackers and the log too, at the last update
             accelerator.log(retrieval, step=stats["completed_steps"])
             _history(args, accelerator, stats["completed_steps"], stats["seconds"], retrieval)
+        record_run_files(args.output_dir, ["all_results.json", "README.md"])
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_tune_title_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()

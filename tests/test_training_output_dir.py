@@ -1,0 +1,133 @@
+"""What `training/train.py` does to its output folder: a fresh run deletes only what an earlier
+run recorded writing there (``run_files.json``) and refuses to write over anything else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import (  # noqa: F401
+    TINY_MODEL_OVERRIDES,
+    one_torch_thread,
+)
+
+from training import run_folder
+from training.train import main, parse_args
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+def _argv(reels_abc: str, cache_dir: str, output_dir, *extra: str) -> list:
+    """A tiny MeasureNote run of one update on 6 training tunes."""
+    return [
+        "--corpus", reels_abc, "--split_ratios", "0.5", "0.25", "0.25",
+        "--cache_dir", cache_dir, "--output_dir", str(output_dir),
+        "--config_overrides", TINY_MODEL_OVERRIDES, "--per_device_train_batch_size", "2",
+        "--logging_steps", "1", "--eval_steps", "0", "--max_train_steps", "1", *extra,
+    ]  # fmt: skip
+
+
+def _user_files(folder, names=("cli.py", "dataset.py", "analysis.py", "notes.txt")) -> dict:
+    """Write files of the user's into ``folder``, named like the package's own source files;
+    returns their contents by name."""
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / name).write_text(f"the user's {name}")
+    return {name: f"the user's {name}" for name in names}
+
+
+def _error_line(capsys) -> str:
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_fresh_run_into_a_folder_of_user_files_deletes_none_of_them(
+    reels_abc, cache_dir, tmp_path, capsys
+):
+    """A fresh run deleted every file named like one of the package's source files (cli.py,
+    dataset.py, analysis.py) and replaced the user's README.md, in a folder no run had used."""
+    out = tmp_path / "mine"
+    mine = _user_files(out)
+    (out / "README.md").write_text("my notes")
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(_argv(reels_abc, cache_dir, out))
+    assert exit_info.value.code == 2
+    line = _error_line(capsys)
+    assert f"--output_dir {out} holds README.md, which this run would write over" in line
+    assert "give another --output_dir" in line and "cli.py" not in line  # it does not write it
+    assert (out / "README.md").read_text() == "my notes"
+
+    (out / "README.md").unlink()
+    main(_argv(reels_abc, cache_dir, out))
+    assert {name: (out / name).read_text() for name in mine} == mine
+    recorded = run_folder.read_run_files(str(out))
+    # everything the run left is recorded, and nothing of the user's
+    assert {p.name for p in out.iterdir()} - set(mine) - {run_folder.RUN_FILES} <= set(recorded)
+    assert {"model.safetensors", "modeling_measurenote.py", "README.md"} <= set(recorded)
+    assert not set(recorded) & set(mine)
+
+
+def test_a_rerun_deletes_what_the_earlier_run_recorded_and_nothing_else(
+    reels_abc, cache_dir, tmp_path, caplog
+):
+    out = tmp_path / "run"
+    main(_argv(reels_abc, cache_dir, out, "--task", "measurenote"))
+    mine = _user_files(out)  # added to the run's folder after it
+    (out / "config.json").unlink()  # what the earlier run wrote and the user has deleted since
+    main(_argv(reels_abc, cache_dir, out))
+    assert {name: (out / name).read_text() for name in mine} == mine
+    assert "already holds a trained model" in caplog.text and "will be replaced" in caplog.text
+    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    assert not set(run_folder.read_run_files(str(out))) & set(mine)
+
+
+def test_a_recorded_model_is_replaced_with_a_warning(monkeypatch, tmp_path, caplog):
+    """The same command run again replaces its model (the earlier run recorded it), saying so."""
+    from training import train
+
+    # the runners clear once their corpus is accepted (`run_folder.clear_earlier_run`)
+    monkeypatch.setattr(
+        train, "run_measurenote", lambda a, acc: run_folder.clear_earlier_run(a, acc)
+    )
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"")
+    run_folder.record_run_files(str(out), ["model.safetensors"])
+    train.main(["--output_dir", str(out)])
+    assert f"--output_dir {out} already holds a trained model" in caplog.text
+    assert not (out / "model.safetensors").exists() and not (out / run_folder.RUN_FILES).exists()
+
+
+def test_a_folder_of_a_run_that_kept_no_record_is_refused_unless_overwritten(
+    reels_abc, cache_dir, tmp_path, capsys
+):
+    """A run saved before runs recorded their files: its files cannot be told from the user's,
+    so a fresh run there needs --overwrite_output_dir, which deletes only names a run writes."""
+    out = tmp_path / "old"
+    mine = _user_files(out)
+    for name in ("all_results.json", "train_log.jsonl", "config.json", "model.safetensors"):
+        (out / name).write_text("{}")
+    (out / "known_queries.abc").write_text("X:1\nT:a\nK:D\nD|\n")  # the other task's
+    with pytest.raises(SystemExit):
+        parse_args(_argv(reels_abc, cache_dir, out))
+    line = _error_line(capsys)
+    assert "holds all_results.json, config.json, model.safetensors, train_log.jsonl" in line
+    assert "--overwrite_output_dir to replace them" in line
+
+    main(_argv(reels_abc, cache_dir, out, "--overwrite_output_dir"))
+    assert {name: (out / name).read_text() for name in mine} == mine
+    assert not (out / "known_queries.abc").exists()
+    assert json.loads((out / "all_results.json").read_text())["train_steps"] == 1
+
+
+def test_a_record_never_names_anything_outside_its_folder(tmp_path):
+    (tmp_path / "run").mkdir()
+    record = {"files": ["../outside", "a/b", "..", "", 3, "model.safetensors"]}
+    (tmp_path / "run" / run_folder.RUN_FILES).write_text(json.dumps(record))
+    assert run_folder.read_run_files(str(tmp_path / "run")) == ["model.safetensors"]
+    (tmp_path / "run" / run_folder.RUN_FILES).write_text("{not json")
+    assert run_folder.read_run_files(str(tmp_path / "run")) is None
