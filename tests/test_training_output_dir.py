@@ -8,7 +8,10 @@ import json
 import pytest
 from helpers import (  # noqa: F401
     TINY_MODEL_OVERRIDES,
+    TUNE_TITLE_FLAGS,
     one_torch_thread,
+    reels_tunebook,
+    save_tiny_measurenote,
 )
 
 from training import run_folder
@@ -131,3 +134,27 @@ def test_a_record_never_names_anything_outside_its_folder(tmp_path):
     assert run_folder.read_run_files(str(tmp_path / "run")) == ["model.safetensors"]
     (tmp_path / "run" / run_folder.RUN_FILES).write_text("{not json")
     assert run_folder.read_run_files(str(tmp_path / "run")) is None
+
+
+# ----- the tune-title backbone -------------------------------------------------------------------
+@pytest.mark.parametrize("where", ["same", "same/.", "inside"])
+def test_a_backbone_in_the_output_folder_is_refused_before_it_is_deleted(
+    reels_abc, cache_dir, tmp_path, capsys, where
+):
+    """``--measurenote_path D --output_dir D`` deleted the backbone's config.json and
+    model.safetensors as an earlier run's, then failed to load it (OSError)."""
+    runs = tmp_path / "runs"
+    backbone = save_tiny_measurenote(runs / "mn", reels_tunebook().split("\n\n"))
+    run_folder.record_run_files(str(backbone), ["config.json", "model.safetensors"])
+    out = {"same": backbone, "same/.": backbone / ".", "inside": runs}[where]
+    argv = [*_argv(reels_abc, cache_dir, out), *TUNE_TITLE_FLAGS, "--measurenote_path",
+            str(backbone)]  # fmt: skip
+    argv.remove("--config_overrides")
+    argv.remove(TINY_MODEL_OVERRIDES)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    line = _error_line(capsys)
+    assert f"--measurenote_path {backbone} " in line and "give another --output_dir" in line
+    assert ("lies inside" if where == "inside" else " is --output_dir") in line
+    assert (backbone / "model.safetensors").is_file() and (backbone / "config.json").is_file()

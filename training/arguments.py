@@ -560,6 +560,7 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
         if problem:
             parser.error(f"--{flag} {path}: {problem}")
     resume = args.resume_from_checkpoint
+    train_tune_title.check_backbone_outside_output(args, parser)
     _check_fresh_output_dir(args, parser)
     if resume not in (None, "latest"):
         if not os.path.isdir(resume):

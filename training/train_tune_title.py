@@ -78,7 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--freeze_backbone", action="store_true", help="No gradient to MeasureNote.")
     g.add_argument(
-        "--measurenote_path", default=None, help="Trained MeasureNote folder for the tune backbone."
+        "--measurenote_path",
+        default=None,
+        help="Trained MeasureNote folder for the tune backbone (outside --output_dir).",
     )
     g.add_argument(
         "--loss_type", choices=("infonce", "hinge", "cosine"), default="infonce", help="Loss."
@@ -160,6 +162,26 @@ def _check_negatives(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             f"--per_device_train_batch_size {batch}{where}: the --loss_type {args.loss_type} "
             f"batch holds {seen} (tune, title) pair, and a pair's negatives are the other "
             f"pairs of its batch: give at least 2"
+        )
+
+
+def check_backbone_outside_output(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> None:
+    """--measurenote_path may not be --output_dir, nor lie inside it: the run writes its own
+    config.json and model.safetensors there, and a fresh start first deletes the earlier run's,
+    which were the backbone's (it then failed to load). Paths are compared resolved. train.py
+    checks it before what the output folder holds, the more general refusal."""
+    if args.task != "tune_title" or not args.measurenote_path:
+        return
+    backbone = os.path.realpath(args.measurenote_path)
+    output = os.path.realpath(args.output_dir)
+    if os.path.commonpath([backbone, output]) == output:
+        where = "is" if backbone == output else "lies inside"
+        parser.error(
+            f"--measurenote_path {args.measurenote_path} {where} --output_dir "
+            f"{args.output_dir}, where this run writes (and first deletes) its own model: give "
+            "another --output_dir"
         )
 
 
@@ -600,4 +622,11 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     return results
 
 
-__all__ = ["add_arguments", "build_model", "check_arguments", "run", "train_loop"]
+__all__ = [
+    "add_arguments",
+    "build_model",
+    "check_arguments",
+    "check_backbone_outside_output",
+    "run",
+    "train_loop",
+]
