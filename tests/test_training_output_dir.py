@@ -158,3 +158,43 @@ def test_a_backbone_in_the_output_folder_is_refused_before_it_is_deleted(
     assert f"--measurenote_path {backbone} " in line and "give another --output_dir" in line
     assert ("lies inside" if where == "inside" else " is --output_dir") in line
     assert (backbone / "model.safetensors").is_file() and (backbone / "config.json").is_file()
+
+
+# ----- resuming -------------------------------------------------------------------------------
+def _without_output_dir(argv: list) -> list:
+    i = argv.index("--output_dir")
+    return argv[:i] + argv[i + 2 :]
+
+
+def _losses(folder) -> list[tuple]:
+    """The (step, train_loss) records of a run's train_log.jsonl."""
+    records = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    return [(r["step"], r["train_loss"]) for r in records if "train_loss" in r]
+
+
+def test_a_checkpoint_resumes_into_its_own_folder_not_the_default_one(
+    reels_abc, cache_dir, tmp_path, monkeypatch, capsys
+):
+    """``--resume_from_checkpoint B/step_1`` without --output_dir resumed into the default
+    runs/measurenote-small, overwriting the run there (model, checkpoints, log)."""
+    monkeypatch.chdir(tmp_path)
+    default = tmp_path / "runs" / "measurenote-small"
+    flags = ("--checkpointing_steps", "1", "--max_train_steps", "2")
+    main(_without_output_dir(_argv(reels_abc, cache_dir, "x", *flags)))  # run A, the default
+    before = {p.name: p.read_bytes() for p in default.iterdir() if p.is_file()}
+    main(_argv(reels_abc, cache_dir, tmp_path / "b", *flags, "--seed", "7"))  # run B
+    b_log = _losses(tmp_path / "b")
+
+    resume = ["--resume_from_checkpoint", str(tmp_path / "b" / "step_1")]
+    assert parse_args(resume).output_dir == str(tmp_path / "b")
+    main(resume)  # run B goes on to its update 2 again, in its own folder
+    assert {p.name: p.read_bytes() for p in default.iterdir() if p.is_file()} == before
+    assert _losses(tmp_path / "b") == b_log  # as uninterrupted
+    # another run's folder named as the output: refused, before anything is read or written
+    with pytest.raises(SystemExit):
+        parse_args([*resume, "--output_dir", str(default)])
+    line = _error_line(capsys)
+    assert f"--output_dir {default} holds another run's files (" in line
+    assert f"leave --output_dir out to go on in {tmp_path / 'b'}" in line
+    # a folder that holds no run may take the resumed run
+    assert parse_args([*resume, "--output_dir", str(tmp_path / "c")]).seed == 7

@@ -24,6 +24,7 @@ from training.run_folder import (
     checkpoint_names,
     latest_checkpoint,
     no_checkpoint_error,
+    read_run_files,
     read_training_state,
     recorded_flags,
     run_flag_changes,
@@ -218,6 +219,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run takes the flags it is not given from its checkpoint (`inherit_checkpoint_flags`)."""
     p = build_parser()
     args = p.parse_args(argv)
+    _output_dir_of_checkpoint(args)
     given = _given_flags(argv)
     inherit_checkpoint_flags(args, given)
     _check_task_flags(args, given)
@@ -227,6 +229,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     train_tune_title.check_arguments(args, p)
     _check_resume_matches(args, p)
     return args
+
+
+def _output_dir_of_checkpoint(args: argparse.Namespace) -> None:
+    """``--resume_from_checkpoint D/step_N`` without ``--output_dir`` goes on in ``D``, the
+    checkpoint's own run folder, not in the task's default folder (where it would write over,
+    and mix checkpoints with, whatever run is there)."""
+    resume = args.resume_from_checkpoint
+    if args.output_dir is None and resume not in (None, "latest"):
+        args.output_dir = os.path.dirname(os.path.normpath(resume)) or "."
 
 
 def first_process() -> bool:
@@ -310,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Where everything is written; a run starting afresh first deletes what an earlier "
              "run recorded writing there (run_files.json), and nothing else (see "
              "--overwrite_output_dir) (default runs/measurenote-small, or runs/tune-title with "
-             "--task tune_title).")
+             "--task tune_title; with --resume_from_checkpoint D/step_N, D).")
     add("--overwrite_output_dir", action="store_true",
         help="Start afresh in an --output_dir that holds an earlier run's checkpoints, or files "
              "this run would write over that no run recorded as its own (README.md, "
@@ -319,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
              "run writes stay.")
     add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
-        help="Checkpoint folder (step_N/epoch_N) to resume; no value or 'latest': the newest "
+        help="Checkpoint folder (step_N/epoch_N) to resume, into its own run folder unless "
+             "--output_dir names one that holds no run; no value or 'latest': the newest "
              "one of output_dir (refused when it has none: drop the flag to start afresh). "
              "Flags not given are the checkpoint's run's; those that shaped the model or data "
              "cannot change.")
@@ -584,7 +596,10 @@ def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentP
             "--overwrite_output_dir starts afresh, deleting the checkpoints that "
             "--resume_from_checkpoint would go on from: give one or the other"
         )
-    if args.resume_from_checkpoint is not None or args.overwrite_output_dir:
+    if args.resume_from_checkpoint is not None:
+        _check_resume_output_dir(args, parser)
+        return
+    if args.overwrite_output_dir:
         return
     checkpoints = checkpoint_names(args.output_dir)
     if checkpoints:
@@ -601,4 +616,29 @@ def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentP
             f"--output_dir {args.output_dir} holds {shown_names(clashes)}, which this run would "
             f"write over and which no earlier run recorded as its own ({RUN_FILES}): give "
             "another --output_dir, or --overwrite_output_dir to replace them"
+        )
+
+
+def _check_resume_output_dir(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """A checkpoint resumes into its own run folder, or into a folder that holds no run: one
+    that holds another run's checkpoints or outputs (or files of the user's that the run would
+    write over) would end with two runs mixed in it, the other's model and log overwritten."""
+    resume = args.resume_from_checkpoint
+    if resume == "latest" or not os.path.isdir(resume):  # `_check_paths` refuses a missing one
+        return
+    own = os.path.dirname(os.path.normpath(resume)) or "."
+    if os.path.realpath(own) == os.path.realpath(args.output_dir):
+        return
+    held = checkpoint_names(args.output_dir) + unrecorded_clashes(
+        args.output_dir, args.task, args.with_tracking
+    )
+    recorded = read_run_files(args.output_dir)
+    if recorded:
+        held += [name for name in recorded if os.path.lexists(os.path.join(args.output_dir, name))]
+    if held:
+        parser.error(
+            f"--resume_from_checkpoint {resume} is a checkpoint of the run in {own}, and "
+            f"--output_dir {args.output_dir} holds another run's files "
+            f"({shown_names(sorted(set(held)))}): leave --output_dir out to go on in {own}, or "
+            "give a folder that holds no run"
         )
