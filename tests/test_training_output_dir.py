@@ -198,3 +198,63 @@ def test_a_checkpoint_resumes_into_its_own_folder_not_the_default_one(
     assert f"leave --output_dir out to go on in {tmp_path / 'b'}" in line
     # a folder that holds no run may take the resumed run
     assert parse_args([*resume, "--output_dir", str(tmp_path / "c")]).seed == 7
+
+
+# ----- folders that cannot be written ---------------------------------------------------------
+def test_a_folder_this_user_may_not_write_is_refused_before_any_data(
+    reels_abc, cache_dir, tmp_path, monkeypatch, capsys
+):
+    """An output or cache folder that could not be made failed with a PermissionError
+    traceback, once the corpus had been read."""
+    import os
+
+    locked = tmp_path / "locked"
+    (locked / "run").mkdir(parents=True)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: real(path, mode) and path != locked)
+    cases = [
+        (["--output_dir", str(locked / "new")], f"--output_dir {locked / 'new'}: "),
+        (["--output_dir", str(tmp_path / "ok"), "--cache_dir", str(locked / "c")],
+         f"--cache_dir {locked / 'c'}: "),
+        (["--output_dir", str(locked / "run")], f"--cache_dir (default {locked / '.cache'}): "),
+    ]  # fmt: skip
+    for argv, start in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            parse_args(argv)
+        assert exit_info.value.code == 2
+        assert _error_line(capsys).endswith(f"{start}this user may not make folders in {locked}")
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: real(path, mode) and path != locked / "run"
+    )
+    with pytest.raises(SystemExit):
+        parse_args(["--output_dir", str(locked / "run")])
+    assert _error_line(capsys).endswith(f"{locked / 'run'}: this user may not write into it")
+
+
+def test_a_folder_that_cannot_be_made_ends_the_run_in_one_line(
+    reels_abc, cache_dir, tmp_path, monkeypatch, capsys
+):
+    """What os.access cannot foresee (root on /sys, a network share): one line, no traceback."""
+    import os
+
+    from training.train import cli
+
+    locked = tmp_path / "locked"
+    real = os.makedirs
+
+    def makedirs(name, *args, **kwargs):
+        if str(name).startswith(str(locked)):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "makedirs", makedirs)
+    assert cli(_argv(reels_abc, cache_dir, locked / "run")) == 2
+    line = _error_line(capsys)
+    assert (
+        line == f"train.py: error: --output_dir {locked / 'run'}: cannot make the folder "
+        "(Permission denied)"
+    )
+    argv = [*_argv(reels_abc, cache_dir, tmp_path / "run"), "--cache_dir", str(locked / "c")]
+    assert cli(argv) == 2
+    assert _error_line(capsys).endswith(f"--cache_dir {locked / 'c'}: cannot make the folder "
+                                        "(Permission denied)")  # fmt: skip

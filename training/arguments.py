@@ -20,6 +20,7 @@ from training.run_folder import (
     RUN_FILES,
     TRAINING_STATE_FILE,
     UNRECORDED_FLAGS,
+    cache_folder,
     check_same_processes,
     checkpoint_names,
     latest_checkpoint,
@@ -195,8 +196,9 @@ def hub_model_id_problem(repo_id: str | None) -> str | None:
 
 
 def folder_path_problem(path: str) -> str | None:
-    """Why ``path`` cannot be (or become, with `os.makedirs`) a folder, or None: it, or the
-    nearest of its parents that exists, is a file.
+    """Why ``path`` cannot be (or become, with `os.makedirs`) a folder the run writes into, or
+    None: it, or the nearest of its parents that exists, is a file, or a folder this user may
+    not write into (the run failed with a `PermissionError` once the corpus was read).
 
     >>> folder_path_problem(__file__)
     'it is an existing file, not a folder'
@@ -204,11 +206,15 @@ def folder_path_problem(path: str) -> str | None:
     target = Path(path).absolute()
     for existing in (target, *target.parents):
         if existing.exists():
-            if existing.is_dir():
-                return None
-            if existing == target:
-                return "it is an existing file, not a folder"
-            return f"{existing} is a file, not a folder"
+            if not existing.is_dir():
+                if existing == target:
+                    return "it is an existing file, not a folder"
+                return f"{existing} is a file, not a folder"
+            if not os.access(existing, os.W_OK | os.X_OK):
+                if existing == target:
+                    return "this user may not write into it"
+                return f"this user may not make folders in {existing}"
+            return None
     return None
 
 
@@ -568,9 +574,13 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
             parser.error(f"--corpus {source}: {problem}")
     for flag in ("output_dir", "cache_dir"):
         path = getattr(args, flag)
-        problem = folder_path_problem(path) if path is not None else None
+        shown = path
+        if flag == "cache_dir" and path is None:
+            path = cache_folder(args)
+            shown = f"(default {path})"
+        problem = folder_path_problem(path)
         if problem:
-            parser.error(f"--{flag} {path}: {problem}")
+            parser.error(f"--{flag} {shown}: {problem}")
     resume = args.resume_from_checkpoint
     train_tune_title.check_backbone_outside_output(args, parser)
     _check_fresh_output_dir(args, parser)

@@ -19,7 +19,9 @@ from tokenization.vocabulary import AbcVocab
 from training.common import UsageError
 from training.run_folder import (
     absolute_sources,
+    cache_folder,
     check_resume_data,
+    make_folder,
 )
 
 __all__ = [
@@ -71,11 +73,9 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     from modeling_irish.abc_corpus import load_abc_corpus
     from tokenization.dataset import tokenize_dataset
 
-    cache_dir = args.cache_dir or os.path.join(
-        os.path.dirname(os.path.abspath(args.output_dir)), ".cache"
-    )
+    cache_dir = cache_folder(args)
     with accelerator.main_process_first():
-        os.makedirs(cache_dir, exist_ok=True)
+        make_folder(cache_dir, "--cache_dir", default=args.cache_dir is None)
         try:
             corpus = load_abc_corpus(
                 absolute_sources(args.corpus),  # the spelling a resumed run reads it by

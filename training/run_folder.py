@@ -484,13 +484,42 @@ def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> Non
 def start_run_folder(args: argparse.Namespace, accelerator: Accelerator) -> None:
     """Make the output folder ready for the run: the earlier run cleared (`clear_earlier_run`,
     a fresh start only), the folder made, and `RUN_FILES` started with what the run writes
-    from its first update on (its log, its trackers' folder)."""
+    from its first update on (its log, its trackers' folder). A folder that cannot be made is
+    a `UsageError`, not a traceback."""
     clear_earlier_run(args, accelerator)  # the corpus is accepted: now the earlier run may go
     if accelerator.is_main_process:
-        os.makedirs(args.output_dir, exist_ok=True)
+        make_folder(args.output_dir, "--output_dir")
         first = ["train_log.jsonl", *([args.task] if args.with_tracking else [])]
         record_run_files(args.output_dir, first)
     accelerator.wait_for_everyone()
+
+
+def make_folder(path: str, flag: str, default: bool = False) -> None:
+    """`os.makedirs` of ``path`` (given as ``flag``, or its ``default``); a failure (no
+    permission, a read-only file system, a file in the way) is a one-line `UsageError` naming
+    the flag.
+
+    >>> make_folder(__file__ + "/sub", "--output_dir")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: --output_dir .../sub: cannot make the folder (Not a directory)
+    """
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        shown = f"{flag} (default {path})" if default else f"{flag} {path}"
+        raise UsageError(f"{shown}: cannot make the folder ({err.strerror or err})") from err
+
+
+def cache_folder(args: argparse.Namespace) -> str:
+    """The run's cache folder: ``--cache_dir``, by default ``.cache`` beside the output folder.
+
+    >>> cache_folder(argparse.Namespace(cache_dir=None, output_dir="/r/runs/a"))
+    '/r/runs/.cache'
+    """
+    return args.cache_dir or os.path.join(
+        os.path.dirname(os.path.abspath(args.output_dir)), ".cache"
+    )
 
 
 def resume_state(
