@@ -284,7 +284,8 @@ class TuneTitleConfig(PretrainedConfig):
         loss_type (`str`, *optional*, defaults to `"infonce"`): `"infonce"` (symmetric
             cross-entropy, CLIP), `"hinge"` (batch hinge loss on cosines, the write-up's) or
             `"cosine"` (`torch.nn.CosineEmbeddingLoss` with shifted negatives).
-        hinge_margin (`float`, *optional*, defaults to 0.4): margin of the hinge loss.
+        hinge_margin (`float`, *optional*, defaults to 0.4): margin of the hinge loss, from 0 to
+            2 (cosines differ by 2 at most).
         initializer_range (`float`, *optional*, defaults to 0.02): std of the projections.
 
     Example:
@@ -387,6 +388,8 @@ class TuneTitleConfig(PretrainedConfig):
         for name in ("logit_scale_init_value", "hinge_margin"):  # nan or inf: a NaN loss
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
+        if not 0 <= self.hinge_margin <= 2:  # a cosine gap is at most 2: -2 or less trains nothing
+            raise ValueError(f"hinge_margin must be from 0 to 2, got {self.hinge_margin}")
         for sub in (self.tune_config, self.title_config):
             # another copy's classes (remote code) are rebuilt, so checked, by the model
             if isinstance(sub, (TuneTitleTuneConfig, TuneTitleTextConfig)):

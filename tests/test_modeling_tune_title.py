@@ -465,6 +465,9 @@ def test_invalid_options_raise():
         ({"logit_scale_init_value": math.nan}, "logit_scale_init_value must be finite, got nan"),
         ({"logit_scale_init_value": -math.inf}, "logit_scale_init_value must be finite"),
         ({"hinge_margin": math.nan}, "hinge_margin must be finite"),
+        # cosines differ by 2 at most: from -2 down every hinge is 0, and nothing trains
+        ({"hinge_margin": -5.0}, "hinge_margin must be from 0 to 2, got -5.0"),
+        ({"hinge_margin": 2.5}, "hinge_margin must be from 0 to 2, got 2.5"),
     ],
 )
 def test_configs_refuse_values_out_of_range(kwargs, message):

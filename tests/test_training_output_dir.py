@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from helpers import (  # noqa: F401
     TINY_MODEL_OVERRIDES,
     TUNE_TITLE_FLAGS,
@@ -258,3 +259,18 @@ def test_a_folder_that_cannot_be_made_ends_the_run_in_one_line(
     assert cli(argv) == 2
     assert _error_line(capsys).endswith(f"--cache_dir {locked / 'c'}: cannot make the folder "
                                         "(Permission denied)")  # fmt: skip
+
+
+# ----- flags a resumed or tune-title run checks ---------------------------------------------------
+@pytest.mark.parametrize("margin", ["-5", "-0.1", "2.5"])
+def test_a_hinge_margin_outside_0_to_2_is_refused(capsys, margin):
+    """``--hinge_margin -5`` was accepted, and from -2 down every hinge is 0: nothing trained."""
+    from modeling_irish.modeling_tune_title import hinge_loss
+
+    cosine = torch.tensor([[0.9, -1.0], [1.0, -0.9]])  # the worst pairs there can be
+    assert hinge_loss(cosine, margin=-2.0).item() == 0.0
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--task", "tune_title", "--loss_type", "hinge", "--hinge_margin", margin])
+    assert exit_info.value.code == 2
+    assert f"--hinge_margin must be from 0 to 2, got {float(margin):g}" in _error_line(capsys)
+    parse_args(["--task", "tune_title", "--title_encoder", "char_gru", "--hinge_margin", "2"])

@@ -443,6 +443,12 @@ def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         value = getattr(args, name, None)
         if value is not None and not math.isfinite(value):
             parser.error(f"--{name} must be a finite number, got {value}")
+    margin = getattr(args, "hinge_margin", None)
+    if margin is not None and not 0 <= margin <= 2:  # cosines differ by 2 at most
+        parser.error(
+            f"--hinge_margin must be from 0 to 2, got {margin:g} (a margin of -2 or less "
+            "makes every hinge 0, and nothing trains)"
+        )
 
 
 #: Flags only `--task measurenote` uses, and what the tune-title task does instead.

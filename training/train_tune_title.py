@@ -92,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Settings of one tune (title group) drawn into an epoch, kept in one batch as extra "
         "positives of each other (1 = one pair per group, never two in a batch).",
     )
-    g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin.")
+    g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin, 0 to 2.")
     g.add_argument("--projection_dim", type=int, default=256, help="Joint embedding size.")
     g.add_argument(
         "--known_queries",
