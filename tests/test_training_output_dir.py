@@ -274,3 +274,18 @@ def test_a_hinge_margin_outside_0_to_2_is_refused(capsys, margin):
     assert exit_info.value.code == 2
     assert f"--hinge_margin must be from 0 to 2, got {float(margin):g}" in _error_line(capsys)
     parse_args(["--task", "tune_title", "--title_encoder", "char_gru", "--hinge_margin", "2"])
+
+
+def test_split_ratios_are_compared_on_resume_as_the_shares_they_make(tmp_path, capsys):
+    """A checkpoint of ``0.9 0.05 0.05`` resumed with ``18 1 1`` (the same shares: the ratios
+    are divided by their sum) was refused as a run with other settings."""
+    out = tmp_path / "run"
+    (out / "step_1").mkdir(parents=True)
+    args = parse_args(["--output_dir", str(out), "--split_ratios", "0.9", "0.05", "0.05"])
+    state = {"completed_steps": 1, "run": run_folder.run_flags(args)}
+    (out / "step_1" / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    resume = ["--output_dir", str(out), "--resume_from_checkpoint"]
+    assert parse_args([*resume, "--split_ratios", "18", "1", "1"]).split_ratios == [18, 1, 1]
+    with pytest.raises(SystemExit):
+        parse_args([*resume, "--split_ratios", "8", "1", "1"])
+    assert "--split_ratios [0.9, 0.05, 0.05] (now [8.0, 1.0, 1.0])" in _error_line(capsys)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -218,13 +219,36 @@ def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[st
 
 def _same_flag(name: str, saved: Any, now: Any) -> bool:
     """Equal values of a run flag; ``--config_overrides`` compared as the settings they make,
-    so that another order or spacing of one set of overrides is the same run."""
+    so that another order or spacing of one set of overrides is the same run; and
+    ``--split_ratios`` as the shares they make (they are divided by their sum), so that
+    ``18 1 1`` resumes a run of ``0.9 0.05 0.05``.
+
+    >>> _same_flag("split_ratios", [0.9, 0.05, 0.05], [18.0, 1.0, 1.0])
+    True
+    """
+    if name == "split_ratios" and saved != now:
+        shares = _shares(saved)
+        return shares is not None and shares == _shares(now)
     if name == "config_overrides" and saved != now:
         try:
             return parse_config_overrides(saved) == parse_config_overrides(now)
         except ValueError:  # a saved value the parser refuses: compared as text
             return False
     return saved == now
+
+
+def _shares(ratios: Any) -> list[float] | None:
+    """``--split_ratios`` divided by their sum, rounded off past float noise (None: not numbers
+    with a positive sum, the same as another value only as written).
+
+    >>> _shares([8, 1, 1])
+    [0.8, 0.1, 0.1]
+    """
+    try:
+        total = math.fsum(ratios)
+        return [round(r / total, 12) for r in ratios] if total > 0 else None
+    except (TypeError, ValueError):
+        return None
 
 
 def read_training_state(checkpoint: str) -> dict[str, Any]:
