@@ -289,3 +289,27 @@ def test_split_ratios_are_compared_on_resume_as_the_shares_they_make(tmp_path, c
     with pytest.raises(SystemExit):
         parse_args([*resume, "--split_ratios", "8", "1", "1"])
     assert "--split_ratios [0.9, 0.05, 0.05] (now [8.0, 1.0, 1.0])" in _error_line(capsys)
+
+
+# ----- the tune-title run's tune files -----------------------------------------------------------
+def test_the_tune_files_a_tune_title_run_writes_number_their_tunes_once(tmp_path, caplog):
+    """retrieval_eval/train.abc kept each tune's X: from its source (O'Neill's and Ryan's both
+    start at X:1), and `irish-tune evaluate-retrieval` on it warned "1113 tunes share their X:
+    number..." about a file the package wrote itself."""
+    import logging
+
+    from datasets import Dataset
+
+    from modeling_irish.abc_sources import text_tunes
+    from training.train_tune_title import _write_queries
+
+    tunes = ["X:1\nT:a\nK:D\nDE|", "X:2\nT:b\nK:D\nFA|", "X:1\nT:c\nK:G\nGA|", "T:d\nK:A\nAB|"]
+    path = tmp_path / "train.abc"
+    _write_queries(str(path), Dataset.from_dict({"abc": tunes}), [0, 2, 3, 1])
+    text = path.read_text()
+    assert [line for line in text.splitlines() if line.startswith(("X:", "T:"))] == [
+        "X:1", "T:a", "X:2", "T:c", "X:3", "T:d", "X:4", "T:b"
+    ]  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        assert len(list(text_tunes(text, str(path)))) == 4
+    assert "share their X: number" not in caplog.text

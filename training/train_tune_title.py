@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import math
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -470,9 +471,22 @@ def _history(
 
 
 def _write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
-    """The ABC texts of `split[indices]` as one file, a blank line between tunes."""
+    """The ABC texts of `split[indices]` as one file, a blank line between tunes, numbered
+    ``X:1``, ``X:2``... in order: tunes of several sources (O'Neill's and Ryan's both start at
+    X:1) would share numbers, and every command reading the file warned about it."""
+    texts = [_numbered(split[i]["abc"].strip(), n) for n, i in enumerate(indices, 1)]
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n\n".join(split[i]["abc"].strip() for i in indices) + "\n")
+        handle.write("\n\n".join(texts) + "\n")
+
+
+def _numbered(text: str, number: int) -> str:
+    """``text`` with its ``X:`` line (the first) made ``X:number``; one added if it has none."""
+    numbered, found = _X_LINE.subn(f"X:{number}", text, count=1)
+    return numbered if found else f"X:{number}\n{text}"
+
+
+#: The reference-number line of a tune.
+_X_LINE = re.compile(r"^X:[^\n]*", re.M)
 
 
 def known_eval_queries(train: Any, args: argparse.Namespace, held: list[int], n: int) -> list[int]:
