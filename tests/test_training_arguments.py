@@ -306,6 +306,7 @@ def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path,
     # an earlier run there is kept: the refusal comes before the fresh start deletes it
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "model.safetensors").write_bytes(b"earlier")
+    run_folder.record_run_files(str(tmp_path / "out"), ["model.safetensors"])  # an earlier run's
     with pytest.raises(train.UsageError, match="no readable ABC tunes"):
         train.main(argv)
     assert (tmp_path / "out" / "model.safetensors").read_bytes() == b"earlier"
@@ -340,6 +341,7 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
     train.main(["--output_dir", str(out)])  # no model yet: no warning
     assert "will be replaced" not in caplog.text
     (out / "model.safetensors").write_bytes(b"")
+    run_folder.record_run_files(str(out), ["model.safetensors"])  # an earlier run's
     train.main(["--output_dir", str(out)])
     assert f"--output_dir {out} already holds a trained model" in caplog.text
     assert "will be replaced" in caplog.text
