@@ -225,7 +225,26 @@ def check_saved_model_type(
         )
 
 
-class MeasureNoteConfig(PretrainedConfig):
+class TypeCheckedConfig(PretrainedConfig):
+    """A `PretrainedConfig` whose `from_pretrained` refuses a local folder of another model type
+    by name (`check_saved_model_type`) instead of reading it into default sizes, as
+    transformers does after a warning; a sub-config (one with a `base_config_key`) reads its
+    part of a composite model's folder."""
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
+    ) -> "PretrainedConfig":
+        check_saved_model_type(
+            pretrained_model_name_or_path,
+            cls.model_type,
+            kwargs.get("subfolder"),
+            cls.base_config_key,
+        )
+        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+
+class MeasureNoteConfig(TypeCheckedConfig):
     r"""
     Configuration of [`MeasureNoteModel`] and [`MeasureNoteForCausalLM`].
 
@@ -417,17 +436,6 @@ class MeasureNoteConfig(PretrainedConfig):
         if "embedding_sizes" in kwargs:
             kwargs["embedding_sizes"] = kwargs.pop("embedding_sizes")
         return super().from_dict(config_dict, **kwargs)
-
-    @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
-    ) -> "MeasureNoteConfig":
-        """`PretrainedConfig.from_pretrained`; a local folder of another model type (a tune-title
-        model) is refused by name (`check_saved_model_type`), not read into default sizes."""
-        check_saved_model_type(
-            pretrained_model_name_or_path, cls.model_type, kwargs.get("subfolder")
-        )
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     @classmethod
     def from_preset(

@@ -8,7 +8,7 @@ from transformers.utils import logging
 
 from .configuration_measurenote import (
     MeasureNoteConfig,
-    check_saved_model_type,
+    TypeCheckedConfig,
     check_value_types,
 )
 
@@ -19,7 +19,7 @@ TITLE_ENCODER_TYPES = ("minilm", "char_gru")
 LOSS_TYPES = ("infonce", "hinge", "cosine")
 
 
-class TuneTitleTuneConfig(PretrainedConfig):
+class TuneTitleTuneConfig(TypeCheckedConfig):
     r"""
     Configuration of the tune tower of [`TuneTitleModel`].
 
@@ -104,21 +104,6 @@ class TuneTitleTuneConfig(PretrainedConfig):
         self._check()
         super().__init__(**kwargs)
 
-    @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
-    ) -> "TuneTitleTuneConfig":
-        """`PretrainedConfig.from_pretrained`: a tune-title folder gives its `tune_config`; a local
-        folder of another model type (a MeasureNote model) is refused by name
-        (`check_saved_model_type`), not read into default sizes."""
-        check_saved_model_type(
-            pretrained_model_name_or_path,
-            cls.model_type,
-            kwargs.get("subfolder"),
-            cls.base_config_key,
-        )
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-
     def _check(self) -> None:
         """Types and ranges of the values (run again by the model on a loaded config, whose
         attributes ``from_pretrained(path, dropout=...)`` sets after this `__init__`)."""
@@ -143,7 +128,7 @@ class TuneTitleTuneConfig(PretrainedConfig):
         return 2 * self.summary_num_layers * self.summary_hidden_size
 
 
-class TuneTitleTextConfig(PretrainedConfig):
+class TuneTitleTextConfig(TypeCheckedConfig):
     r"""
     Configuration of the title tower of [`TuneTitleModel`].
 
@@ -215,21 +200,6 @@ class TuneTitleTextConfig(PretrainedConfig):
         self._check()
         super().__init__(**kwargs)
 
-    @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
-    ) -> "TuneTitleTextConfig":
-        """`PretrainedConfig.from_pretrained`: a tune-title folder gives its `title_config`; a local
-        folder of another model type (a MeasureNote model) is refused by name
-        (`check_saved_model_type`), not read into default sizes."""
-        check_saved_model_type(
-            pretrained_model_name_or_path,
-            cls.model_type,
-            kwargs.get("subfolder"),
-            cls.base_config_key,
-        )
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-
     def _check(self) -> None:
         """Types and ranges of the values (run again by the model on a loaded config)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}
@@ -271,7 +241,7 @@ class TuneTitleTextConfig(PretrainedConfig):
         return int((self.minilm_config or {}).get("hidden_size", 384))
 
 
-class TuneTitleConfig(PretrainedConfig):
+class TuneTitleConfig(TypeCheckedConfig):
     r"""
     Configuration of [`TuneTitleModel`], a CLIP-shaped dual encoder of tunes and titles.
 
@@ -348,21 +318,6 @@ class TuneTitleConfig(PretrainedConfig):
         self.initializer_range = initializer_range
         self._check()
         super().__init__(**kwargs)
-
-    @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
-    ) -> "TuneTitleConfig":
-        """`PretrainedConfig.from_pretrained`; a local folder of another model type (a
-        MeasureNote model) is refused by name (`check_saved_model_type`), not read into default
-        sizes."""
-        check_saved_model_type(
-            pretrained_model_name_or_path,
-            cls.model_type,
-            kwargs.get("subfolder"),
-            cls.base_config_key,
-        )
-        return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def _check(self) -> None:
         """Types and ranges of the values, the sub-configs' included: `TuneTitleModel` runs it

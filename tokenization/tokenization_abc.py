@@ -122,7 +122,7 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
 
 
 #: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's
-#: (as in ``modeling_irish.modeling_measurenote``: this file uploads without that package).
+#: (as in ``modeling_irish.measurenote_checks``: this file uploads without that package).
 HUB_UPLOAD_ARGUMENTS = (
     "commit_message",
     "commit_description",
