@@ -250,7 +250,7 @@ def non_negative_float(text: str) -> float:
 
 #: The largest weight a scoring option takes (`score_weight`): far above any useful one (the
 #: hybrid's is 8), far below where the float scores it multiplies overflow.
-MAX_WEIGHT = 1e6
+MAX_WEIGHT = 1e6  # = edit_distance.MAX_SCORE_WEIGHT (not imported: the CLI starts light)
 
 
 def score_weight(text: str) -> float:

@@ -169,6 +169,26 @@ def _codes(values: Sequence[Optional[str]]) -> tuple[dict[str, int], np.ndarray]
     return table, codes
 
 
+#: The largest weight of a score (`check_score_weight`; the CLI's ``--*-weight`` options too).
+MAX_SCORE_WEIGHT = 1e6
+
+
+def check_score_weight(name: str, weight: float) -> None:
+    """Refuse a weight of a score that is not a number from 0 to `MAX_SCORE_WEIGHT`: NaN would
+    rank on nothing, and a weight like 1e308 overflows the scores it multiplies, silently
+    changing the ranking.
+
+    >>> check_score_weight("eighths_weight", 1e308)
+    Traceback (most recent call last):
+    ...
+    ValueError: eighths_weight must be a finite number >= 0 and <= 1000000, got 1e+308
+    """
+    if not (0 <= weight <= MAX_SCORE_WEIGHT):  # NaN fails too
+        raise ValueError(
+            f"{name} must be a finite number >= 0 and <= {MAX_SCORE_WEIGHT:.0f}, got {weight}"
+        )
+
+
 class EditDistanceRanker:
     """Non-learned "name that tune" baseline: rank gallery tunes by semi-global edit distance.
 
@@ -248,8 +268,7 @@ class EditDistanceRanker:
     ):
         if len(gallery_pitch_seqs) != len(gallery_labels):
             raise ValueError("one label per gallery sequence")
-        if not (0 <= eighths_weight < float("inf")):  # NaN fails too: it would rank on nothing
-            raise ValueError(f"eighths_weight must be a finite number >= 0, got {eighths_weight}")
+        check_score_weight("eighths_weight", eighths_weight)
         for name, values in (
             ("meter", gallery_meters),
             ("mode", gallery_modes),

@@ -22,7 +22,7 @@ from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, Encoded
 
 from .abc_corpus import title_key
 from .abc_sources import RawTune, iter_raw_tunes
-from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
+from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker, check_score_weight
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
 
@@ -695,8 +695,7 @@ def identify(
         raise ValueError(f"scoring must be one of {IDENTIFY_SCORERS}, got {scoring!r}")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    if not (0 <= hybrid_weight < float("inf")):  # NaN fails too: every score would be NaN
-        raise ValueError(f"hybrid_weight must be a finite number >= 0, got {hybrid_weight}")
+    check_score_weight("hybrid_weight", hybrid_weight)
     if scoring != "edit-distance" and (model is None or index.title_embeds.shape[1] == 0):
         raise ValueError(
             f"scoring {scoring!r} needs a tune-title model and an index built with it; "

@@ -14,6 +14,7 @@ from helpers import NAME_THAT_TUNE_UNSEEN as UNSEEN
 from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
 from helpers import name_that_tune_reel as tune
 
+from modeling_irish import cli, edit_distance
 from modeling_irish.name_that_tune import TuneIndex, embed_titles, embed_tunes, identify, read_tunes
 from modeling_irish.retrieval import random_baseline
 from modeling_irish.retrieval_evaluation import _mrr_stderr, _query_rows, evaluate_retrieval
@@ -338,15 +339,16 @@ def test_score_weights_must_be_finite_and_not_negative(model, tokenizer, tmp_pat
     assert main([*argv, "--eighths-weight", "0"]) == 0  # per note only
     assert json.loads(capsys.readouterr().out)["r_at_1"] == 1.0
     # the Python API: the scorer refuses them, and identify its hybrid weight
-    for bad in (float("nan"), float("inf"), -1.0):
+    for bad in (float("nan"), float("inf"), -1.0, 1e308):
         with pytest.raises(ValueError, match="eighths_weight must be a finite number >= 0"):
             EditDistanceRanker([[60, 62]], ["A"], eighths_weight=bad)
         with pytest.raises(ValueError, match="eighths_weight must be a finite number >= 0"):
             evaluate_retrieval(
                 None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance", eighths_weight=bad
             )
+    assert cli.MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT  # one cap, CLI and API
     index = TuneIndex.build(model, tokenizer, TRAIN)
-    for bad in (float("nan"), float("inf"), -1.0):
+    for bad in (float("nan"), float("inf"), -1.0, 1e308):
         with pytest.raises(ValueError, match="hybrid_weight must be a finite number >= 0"):
             identify(model, index, KNOWN[0], k=1, tokenizer=tokenizer, hybrid_weight=bad)
 
