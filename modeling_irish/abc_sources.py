@@ -197,6 +197,16 @@ def text_without_tunes(text: str, empty: str = "empty file") -> str:
     return "a tune starts with an X: line"
 
 
+def no_tune_reasons(sources: Sequence[SourceLike]) -> str:
+    """`no_tune_reason` of each source, as the commands list them: ``"a.abc: empty file;
+    b.abc: no such file or folder"``.
+
+    >>> no_tune_reasons([Path("no such folder")])
+    'no such folder: no such file or folder'
+    """
+    return "; ".join(f"{source}: {no_tune_reason(source)}" for source in sources)
+
+
 def no_tune_reason(source: SourceLike) -> str:
     """Why a file, folder or dump that `iter_raw_tunes` finds no tune in holds none, as
     ``irish-tune check`` says it: ``"empty file"``, ``"not a text file (NUL bytes)"``, ...

@@ -127,11 +127,10 @@ def _nothing_to_index(corpus: list[str], report: dict[str, Any]) -> None:
     """Raise the error of an index with nothing in it: no tune at all in the sources (each
     named with why: an empty, binary or prose file, as `check` says it), or the counts of the
     tunes read that could not be indexed (untitled, unreadable)."""
-    from .abc_sources import no_tune_reason
+    from .abc_sources import no_tune_reasons
 
     if report["read"] == 0 and not report["unreadable"]:
-        why = "; ".join(f"{source}: {no_tune_reason(source)}" for source in corpus)
-        raise ValueError(f"nothing to index: no tune in {why}")
+        raise ValueError(f"nothing to index: no tune in {no_tune_reasons(corpus)}")
     raise ValueError(
         f"nothing to index in {' '.join(corpus)}: {report['read']} tunes read, "
         f"{report['untitled']} without a title, {len(report['unreadable'])} unreadable"

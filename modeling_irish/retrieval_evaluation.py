@@ -325,7 +325,7 @@ def _why_no_tunes(corpus: Any) -> str:
     >>> _why_no_tunes([])
     ''
     """
-    from .abc_sources import no_tune_reason
+    from .abc_sources import no_tune_reason, no_tune_reasons
 
     sources = [corpus] if isinstance(corpus, (str, os.PathLike)) else corpus
     if not isinstance(sources, (list, tuple)) or not sources:
@@ -334,7 +334,7 @@ def _why_no_tunes(corpus: Any) -> str:
         return ""
     if len(sources) == 1:
         return f" ({no_tune_reason(sources[0])})"
-    return " (" + "; ".join(f"{s}: {no_tune_reason(s)}" for s in sources) + ")"
+    return f" ({no_tune_reasons(sources)})"
 
 
 def evaluate_retrieval(
