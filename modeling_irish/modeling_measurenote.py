@@ -122,7 +122,8 @@ def run_gru(
 
     Outputs at valid steps never depend on padding (the GRU runs forwards), so training passes no
     lengths and runs the fast padded kernel. Only a caller that needs the final state of a
-    right-padded batch passes `lengths`; a sequence of length 0 keeps `hidden`.
+    right-padded batch passes `lengths`; a sequence of length 0 keeps `hidden`, also when every
+    sequence of the batch has length 0 (an all-padding chunk of a streamed batch).
     """
     batch, seq = inputs.shape[:2]
     if hidden is None:
@@ -135,6 +136,8 @@ def run_gru(
         output, new_hidden = gru(inputs, hidden)
         return output, torch.where(lengths.view(1, -1, 1) > 0, new_hidden, hidden)
     keep = (lengths > 0).nonzero().squeeze(1)
+    if not len(keep):  # every sequence is padding (a chunk of a padded batch): nothing to pack
+        return inputs.new_zeros(batch, seq, gru.hidden_size), hidden
     packed = pack_padded_sequence(
         inputs.index_select(0, keep), lengths[keep].cpu(), batch_first=True, enforce_sorted=False
     )
