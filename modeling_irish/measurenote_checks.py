@@ -31,12 +31,11 @@ def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
 _ID_DTYPES = (torch.long, torch.int)
 
 
-def check_rows(
-    input_ids: Any, feature_names: list[str], attention_mask: Optional[torch.Tensor]
-) -> None:
+def check_rows(input_ids: Any, feature_names: list[str], attention_mask: Any) -> None:
     """Raise when `input_ids` is not a `(batch, seq, n_features)` tensor of integer ids, or when
-    `attention_mask` is not `(batch, seq)` (a `(1, seq)` mask was broadcast to every tune, and an
-    all-ones mask of any shape ignored). Shape and dtype comparisons only: nothing is read."""
+    `attention_mask` is not a `(batch, seq)` tensor (a `(1, seq)` mask was broadcast to every
+    tune, an all-ones mask of any shape ignored, and a list or numpy mask failed on a missing
+    attribute). Type, shape and dtype comparisons only: nothing is read."""
     n = len(feature_names)
     if not isinstance(input_ids, torch.Tensor):
         raise TypeError(f"input_ids must be a tensor of ids, got {type(input_ids).__name__}")
@@ -51,6 +50,12 @@ def check_rows(
         )
     if input_ids.dtype not in _ID_DTYPES:
         raise TypeError(f"input_ids must hold integer ids (torch.long), got {input_ids.dtype}")
+    if attention_mask is not None and not isinstance(attention_mask, torch.Tensor):
+        raise TypeError(
+            f"attention_mask must be a (batch, seq) tensor, 1 for rows and 0 for padding (the "
+            f"tokenizer's 'attention_mask' with return_tensors='pt'), got "
+            f"{type(attention_mask).__name__}"
+        )
     if attention_mask is not None and attention_mask.shape != input_ids.shape[:2]:
         raise ValueError(
             f"attention_mask must be (batch, seq), one flag per row of input_ids "
@@ -133,9 +138,14 @@ def split_upload_arguments(
     return kwargs, (upload if push else None)
 
 
-def _check_labels(labels: torch.Tensor, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:
-    """Labels are `(batch, seq, 2)`, the rows' (main, dur) ids, as the tokenizer returns them:
-    integers in each head's vocabulary, or -100."""
+def _check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:
+    """Labels are a `(batch, seq, 2)` tensor, the rows' (main, dur) ids, as the tokenizer returns
+    them: integers in each head's vocabulary, or -100."""
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(
+            f"labels must be a (batch, seq, 2) tensor of the rows' main and dur ids (the "
+            f"tokenizer's 'labels' with return_tensors='pt'), got {type(labels).__name__}"
+        )
     if labels.dim() != 3 or labels.shape[-1] != 2 or labels.shape[:2] != input_ids.shape[:2]:
         raise ValueError(
             f"labels must be (batch, seq, 2): the main and dur ids of each row of input_ids "

@@ -3,6 +3,8 @@ arguments of the wrong type, config overrides, float16 losses and states of anot
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 from helpers import tiny_measurenote_config
 
@@ -41,3 +43,22 @@ def test_an_all_padding_chunk_carries_the_state_through_unchanged():
     assert out.logits.shape == (2, 4, model.config.main_vocab_size)
     for name, before, after in zip(MeasureNoteState._fields, state, out.state):
         assert torch.equal(before, after), name  # the measure module's accumulators too
+
+
+#: An argument that is not a tensor (numpy, as ``return_tensors="np"`` gives, or a list), and
+#: what the refusal says: each used to fail with a bare AttributeError (no `.bool`, `.shape`).
+NOT_TENSORS = {
+    "numpy_mask": ("attention_mask", np.ones((2, 3), dtype=np.int64), "got ndarray"),
+    "list_mask": ("attention_mask", [[1, 1, 1], [1, 1, 0]], "got list"),
+    "numpy_labels": ("labels", np.full((2, 3, 2), 4), "got ndarray"),
+    "list_labels": ("labels", [[[4, 4]] * 3] * 2, "got list"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_TENSORS)
+def test_a_mask_or_labels_that_is_not_a_tensor_is_refused_by_name(case):
+    name, value, got = NOT_TENSORS[case]
+    model = tiny_model()
+    ids, numbers = random_rows(model.config, 2, 3), torch.zeros(2, 3, dtype=torch.long)
+    with pytest.raises(TypeError, match=rf"^{name} must be a \(batch, seq.* tensor.*{got}$"):
+        model(ids, numbers, **{name: value})
