@@ -229,7 +229,8 @@ class TypeCheckedConfig(PretrainedConfig):
     """A `PretrainedConfig` whose `from_pretrained` refuses a local folder of another model type
     by name (`check_saved_model_type`) instead of reading it into default sizes, as
     transformers does after a warning; a sub-config (one with a `base_config_key`) reads its
-    part of a composite model's folder."""
+    part of a composite model's folder. `from_dict` (so `from_pretrained` and `AutoConfig`)
+    checks the overrides it sets, with the subclass's `_check`."""
 
     @classmethod
     def from_pretrained(
@@ -242,6 +243,20 @@ class TypeCheckedConfig(PretrainedConfig):
             cls.base_config_key,
         )
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+
+    @classmethod
+    def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> Any:
+        """`PretrainedConfig.from_dict`, then `_check`: transformers sets the ``kwargs`` (those of
+        ``from_pretrained(path, measure_num_heads=5)``) as attributes after `__init__` checked
+        the saved values, so a bad override was taken, saved, and refused only on the next load.
+        Returns the config, or ``(config, unused_kwargs)`` with ``return_unused_kwargs=True``."""
+        loaded = super().from_dict(config_dict, **kwargs)
+        config = loaded[0] if isinstance(loaded, tuple) else loaded
+        config._check()
+        return loaded
+
+    def _check(self) -> None:
+        """Raise when a value has the wrong type or range; each config checks its own."""
 
 
 class MeasureNoteConfig(TypeCheckedConfig):
@@ -470,6 +485,8 @@ class MeasureNoteConfig(TypeCheckedConfig):
         return self.vocab_sizes["dur"]
 
     def _check(self) -> None:
+        """Types and ranges of the values (run by `__init__`, by `from_dict` after the overrides
+        of `from_pretrained`, and by the model for attributes set by hand)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}
         check_value_types(type(self).__name__, values, self.value_kinds)
         names = self.feature_names

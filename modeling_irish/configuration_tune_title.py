@@ -105,8 +105,8 @@ class TuneTitleTuneConfig(TypeCheckedConfig):
         super().__init__(**kwargs)
 
     def _check(self) -> None:
-        """Types and ranges of the values (run again by the model on a loaded config, whose
-        attributes ``from_pretrained(path, dropout=...)`` sets after this `__init__`)."""
+        """Types and ranges of the values (run again by `from_dict` after the overrides of
+        ``from_pretrained(path, dropout=...)``, and by the model for attributes set by hand)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}
         check_value_types(type(self).__name__, values, self.value_kinds)
         if self.encoder_type not in TUNE_ENCODER_TYPES:
@@ -201,7 +201,8 @@ class TuneTitleTextConfig(TypeCheckedConfig):
         super().__init__(**kwargs)
 
     def _check(self) -> None:
-        """Types and ranges of the values (run again by the model on a loaded config)."""
+        """Types and ranges of the values (run again by `from_dict` after the overrides of
+        `from_pretrained`, and by the model for attributes set by hand)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}
         optional = ("minilm_path", "minilm_config")  # None: the package's MiniLM
         values = {k: v for k, v in values.items() if v is not None or k not in optional}
@@ -320,8 +321,9 @@ class TuneTitleConfig(TypeCheckedConfig):
         super().__init__(**kwargs)
 
     def _check(self) -> None:
-        """Types and ranges of the values, the sub-configs' included: `TuneTitleModel` runs it
-        again, since ``from_pretrained(path, loss_type=...)`` sets attributes after `__init__`.
+        """Types and ranges of the values, the sub-configs' included: `from_dict` runs it again
+        after the overrides of ``from_pretrained(path, loss_type=...)``, and `TuneTitleModel`
+        for attributes set by hand.
 
         >>> config = TuneTitleConfig(title_config={"encoder_type": "char_gru"})
         >>> config.loss_type = "bogus"

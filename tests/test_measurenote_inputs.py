@@ -3,12 +3,19 @@ arguments of the wrong type, config overrides, float16 losses and states of anot
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 from helpers import tiny_measurenote_config
 
 from modeling_irish.configuration_measurenote import MeasureNoteConfig
+from modeling_irish.configuration_tune_title import (
+    TuneTitleConfig,
+    TuneTitleTextConfig,
+    TuneTitleTuneConfig,
+)
 from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteState
 
 
@@ -62,3 +69,50 @@ def test_a_mask_or_labels_that_is_not_a_tensor_is_refused_by_name(case):
     ids, numbers = random_rows(model.config, 2, 3), torch.zeros(2, 3, dtype=torch.long)
     with pytest.raises(TypeError, match=rf"^{name} must be a \(batch, seq.* tensor.*{got}$"):
         model(ids, numbers, **{name: value})
+
+
+#: An override of `from_pretrained`/`from_dict` that `__init__` refuses, and what is raised:
+#: transformers sets overrides after `__init__`, so each used to be taken (and saved).
+BAD_OVERRIDES = {
+    "heads": ({"measure_num_heads": 5}, ValueError, "divisible by measure_num_heads"),
+    "dropout": ({"note_dropout": 5.0}, ValueError, "note_dropout must be in [0, 1)"),
+    "use_cache": ({"use_cache": "no"}, TypeError, "use_cache must be true or false"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OVERRIDES)
+@pytest.mark.parametrize("unused", [False, True], ids=["config", "with_unused_kwargs"])
+def test_a_bad_config_override_is_refused_when_loaded(tmp_path, case, unused):
+    overrides, error, message = BAD_OVERRIDES[case]
+    tiny_measurenote_config().save_pretrained(tmp_path)
+    with pytest.raises(error, match=re.escape(message)):
+        MeasureNoteConfig.from_pretrained(tmp_path, return_unused_kwargs=unused, **overrides)
+    with pytest.raises(error, match=re.escape(message)):
+        MeasureNoteConfig.from_dict({}, return_unused_kwargs=unused, **overrides)
+
+
+def test_a_good_config_override_is_still_set_in_either_return_form(tmp_path):
+    tiny_measurenote_config().save_pretrained(tmp_path)
+    config = MeasureNoteConfig.from_pretrained(tmp_path, measure_num_heads=4)
+    assert config.measure_num_heads == 4
+    config, unused = MeasureNoteConfig.from_pretrained(
+        tmp_path, measure_num_heads=8, other=1, return_unused_kwargs=True
+    )
+    assert config.measure_num_heads == 8 and unused == {"other": 1}
+
+
+@pytest.mark.parametrize(
+    "cls, overrides, message",
+    [
+        (TuneTitleConfig, {"loss_type": "bogus"}, "loss_type must be one of"),
+        (TuneTitleConfig, {"hinge_margin": 3.0}, "hinge_margin must be from 0 to 2"),
+        (TuneTitleTuneConfig, {"dropout": 5.0}, "dropout must be in [0, 1)"),
+    ],
+)
+def test_a_bad_tune_title_config_override_is_refused_too(tmp_path, cls, overrides, message):
+    """The tune-title configs share the base whose `from_dict` checks overrides."""
+    cls().save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cls.from_pretrained(tmp_path, **overrides)
+    with pytest.raises(ValueError, match="max_length must be >= 1"):
+        TuneTitleTextConfig.from_dict({}, max_length=0)
