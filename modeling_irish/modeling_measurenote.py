@@ -578,8 +578,9 @@ def measurenote_loss(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """`(loss, loss_main, loss_dur)`: scores at row t are compared with the labels of row t+1.
 
-    Each term is the mean cross-entropy over its own targets (-100 ignored); `dur` targets that
-    are specials (`ignored_dur_ids`: pad, start, end, i.e. not a note or rest) are ignored too.
+    Each term is the mean cross-entropy over its own targets (-100 ignored), in float32 for
+    logits of any dtype; `dur` targets that are specials (`ignored_dur_ids`: pad, start, end,
+    i.e. not a note or rest) are ignored too.
 
     >>> logits, dur = torch.zeros(1, 2, 5), torch.zeros(1, 2, 4)
     >>> labels = torch.tensor([[[-100, -100], [4, 3]]])
@@ -617,8 +618,11 @@ def loss_target_counts(
 
 
 def _mean_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    # Sum over targets / their count: 0 (not NaN) when a batch has no target of this kind.
-    total = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="sum")
+    """Sum over targets / their count: 0 (not NaN) when a batch has no target of this kind.
+
+    In float32 whatever the logits' dtype: the float16 sum overflows (inf) from about 15,000
+    targets of loss 4.5, and bfloat16 keeps 3 significant digits of it."""
+    total = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(), reduction="sum")
     return total / (target != -100).sum().clamp_min(1)
 
 

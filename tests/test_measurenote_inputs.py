@@ -3,6 +3,7 @@ arguments of the wrong type, config overrides, float16 losses and states of anot
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -16,7 +17,11 @@ from modeling_irish.configuration_tune_title import (
     TuneTitleTextConfig,
     TuneTitleTuneConfig,
 )
-from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteState
+from modeling_irish.modeling_measurenote import (
+    MeasureNoteForCausalLM,
+    MeasureNoteState,
+    measurenote_loss,
+)
 
 
 def tiny_model(**overrides) -> MeasureNoteForCausalLM:
@@ -116,3 +121,18 @@ def test_a_bad_tune_title_config_override_is_refused_too(tmp_path, cls, override
         cls.from_pretrained(tmp_path, **overrides)
     with pytest.raises(ValueError, match="max_length must be >= 1"):
         TuneTitleTextConfig.from_dict({}, max_length=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_the_loss_of_half_precision_logits_is_the_float32_one(dtype):
+    """Uniform scores over 95 main and 18 dur classes: each mean is log(classes). The float16
+    sum of ~15,000 targets overflowed to inf before it was divided by their count."""
+    logits, dur_logits = (
+        torch.zeros(1, 15001, 95, dtype=dtype),
+        torch.zeros(1, 15001, 18, dtype=dtype),
+    )
+    loss, loss_main, loss_dur = measurenote_loss(logits, dur_logits, torch.full((1, 15001, 2), 4))
+    assert loss.dtype == torch.float32
+    assert math.isclose(loss_main.item(), math.log(95), rel_tol=1e-6)
+    assert math.isclose(loss_dur.item(), math.log(18), rel_tol=1e-6)
+    assert math.isclose(loss.item(), math.log(95) + math.log(18), rel_tol=1e-6)
