@@ -14,6 +14,7 @@ from transformers.utils import ModelOutput, logging
 
 from .configuration_measurenote import MeasureNoteConfig, check_saved_model_type
 from .measurenote_checks import (
+    _ID_DTYPES,
     _check_labels,
     _check_measure_numbers,
     _first_outside,
@@ -533,6 +534,30 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
                     f"state.{name} is {got}, this model and a batch of {batch} need {shape}: a "
                     f"state continues the batch and the model that made it (state.select(index) "
                     f"keeps or repeats its rows)"
+                )
+        self._check_state_dtypes(state)
+
+    def _check_state_dtypes(self, state: MeasureNoteState) -> None:
+        """The float fields of `state` are in this model's dtype (or, under autocast, in the
+        autocast dtype too), and `measure_number` holds integers: torch failed on either far
+        inside the GRUs ("mat1 and mat2 must have the same dtype") or in `scatter`."""
+        number = state.measure_number.dtype
+        if number not in _ID_DTYPES:
+            raise ValueError(
+                f"state.measure_number is {number}, it must hold integers (torch.long): the "
+                f"measure number of each tune's open measure, as an earlier call returned it"
+            )
+        allowed = {self.dtype}
+        device = self.device.type
+        if torch.is_autocast_enabled(device):  # autocast casts the GRU inputs and hidden states
+            allowed.add(torch.get_autocast_dtype(device))
+        for name in state._fields[:-1]:  # all but measure_number
+            got = getattr(state, name).dtype
+            if got not in allowed:
+                raise ValueError(
+                    f"state.{name} is {got}, this model's parameters are {self.dtype}: a state "
+                    f"continues the model and dtype that made it (convert its float fields with "
+                    f".to({self.dtype}) when the model was converted)"
                 )
 
     @staticmethod

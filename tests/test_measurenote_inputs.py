@@ -136,3 +136,36 @@ def test_the_loss_of_half_precision_logits_is_the_float32_one(dtype):
     assert math.isclose(loss_main.item(), math.log(95), rel_tol=1e-6)
     assert math.isclose(loss_dur.item(), math.log(18), rel_tol=1e-6)
     assert math.isclose(loss.item(), math.log(95) + math.log(18), rel_tol=1e-6)
+
+
+def test_a_state_of_another_dtype_is_refused_by_name():
+    """A float32 state into a bfloat16 model failed inside the GRU ("mat1 and mat2 must have the
+    same dtype"), and a float measure_number in `scatter`: both now name the field."""
+    model = tiny_model()
+    ids, numbers = random_rows(model.config, 2, 3), torch.zeros(2, 3, dtype=torch.long)
+    with torch.no_grad():
+        state = model(ids, numbers, use_cache=True).state
+        half = tiny_model().to(torch.bfloat16)
+        message = r"state\.note_hidden is torch\.float32, this model's parameters are torch\.bf"
+        with pytest.raises(ValueError, match=message):
+            half(ids, numbers, state=state)
+        pool = state._replace(pool_sum=state.pool_sum.double())
+        with pytest.raises(ValueError, match=r"state\.pool_sum is torch\.float64"):
+            model(ids, numbers, state=pool)
+        number = state._replace(measure_number=state.measure_number.float())
+        with pytest.raises(ValueError, match=r"state\.measure_number is torch\.float32, it must"):
+            model(ids, numbers, state=number)
+        own = half(ids, numbers, use_cache=True).state  # a bfloat16 model's own state continues
+        assert half(ids, numbers, state=own).logits.dtype == torch.bfloat16
+
+
+def test_a_float32_state_continues_a_float32_model_under_bfloat16_autocast():
+    """Autocast runs some layers in bfloat16 while the parameters (and state) stay float32."""
+    model = tiny_model()
+    ids, numbers = random_rows(model.config, 2, 3), torch.zeros(2, 3, dtype=torch.long)
+    with torch.no_grad():
+        state = model(ids, numbers, use_cache=True).state
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = model(ids, numbers, state=state)
+            again = model(ids, numbers, state=out.state)  # the state autocast returned, too
+    assert out.logits.dtype == torch.bfloat16 and torch.isfinite(again.logits).all()
