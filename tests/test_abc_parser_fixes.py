@@ -190,3 +190,17 @@ def test_music_after_the_blank_line_that_ends_a_tune_is_said_not_read():
         "line 5" in tune.warnings
     )
     assert parse_abc("X:1\nK:C\nABc|\n\n% a comment\n\n").warnings == []
+
+
+@pytest.mark.parametrize("body", ["A-[CE]2 c2-|]", "G-[CE]2-(3"])
+def test_a_dangling_tie_after_a_dropped_tie_into_a_chord_is_dropped(body):
+    """The dropped tie into the chord moved the tokens, so the dangling tie at the end was
+    looked for at the wrong index and kept: the tune did not read back the same."""
+    from tokenization.abc_writer import write_abc
+
+    tune = parse_abc(f"X:1\nM:3/4\nL:1/8\nK:C\n{body}")
+    assert [t.kind for t in tune.tokens].count("tie") == 0
+    assert any("ties with no note to join dropped" in w for w in tune.warnings)
+    assert any("ties between notes of different pitches dropped" in w for w in tune.warnings)
+    text = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
+    assert parse_abc(text).tokens == tune.tokens

@@ -627,14 +627,15 @@ class _TuneParser(_HeaderFields):
             raise self.error(f"tune has no notes{detail}", 1)
         if self.pending is not None:
             self.warnings.append("broken rhythm at the end of the tune ignored")
+        # the dangling tie first: `tie_at` holds token indexes, which the chord pass can shift
+        if self.next_carry and not self.keep_final_tie:
+            self._drop_dangling_tie()
         self._drop_ties_into_other_chords()
         if self.dropped_ties:
             self.warnings.append(
                 f"{self.dropped_ties} ties between notes of different pitches dropped (a tie "
                 "joins one pitch; read as slurs)"
             )
-        if self.next_carry and not self.keep_final_tie:
-            self._drop_dangling_tie()
         if self.dangling_ties:
             self.warnings.append(
                 f"{self.dangling_ties} ties with no note to join dropped (before a rest or at "
