@@ -146,6 +146,15 @@ def test_windows_and_old_mac_line_ends_read_like_unix_ones(newline):
     assert got.title == "a" and got.tokens == want.tokens
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_a_tunebook_file_header_is_read_with_any_line_ends(newline):
+    """The file header was looked for before CR line ends were read as LF: a CR-only file's
+    tunes lost its M: and L: (meter None, unit 1/8)."""
+    book = "M:2/4\nL:1/16\n\nX:1\nT:One\nK:G\nGABc dcBA|\n".replace("\n", newline)
+    (tune,) = parse_tunebook(book)
+    assert (tune.meter, tune.unit) == ("2/4", F(1, 16))
+
+
 def test_octave_marks_that_are_not_clefs_are_refused():
     for value in ("G -8x", "G treble8x", "G 8va"):
         with pytest.raises(ValueError, match="cannot read key|unknown mode"):

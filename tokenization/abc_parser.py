@@ -721,7 +721,8 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     >>> [len(t.tokens) for t in parse_tunebook(book)]
     [4, 3]
     """
-    text = text.removeprefix("\ufeff")
+    # line ends as `split_tunebook` reads them, so that the file header is found in CR files too
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     header = file_header_fields(text)
     for start, chunk in split_tunebook(text):
         try:
