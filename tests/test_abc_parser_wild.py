@@ -242,3 +242,13 @@ def test_a_bad_file_header_field_is_named_as_the_file_headers():
         "cannot read meter 'foo' (the file header's M: field, before the first X: line, "
         "applied to this tune)"
     )
+
+
+@pytest.mark.parametrize("text", [b"X:1\nK:G\nGAB|\n", None])
+def test_text_that_is_not_a_string_is_a_type_error(text):
+    """bytes or None was an `AbcParseError` "internal error" from parse_abc, and a bare
+    TypeError or AttributeError from deep inside parse_tunebook."""
+    with pytest.raises(TypeError, match=r"parse_abc reads ABC text, a str; got "):
+        parse_abc(text)
+    with pytest.raises(TypeError, match=r"parse_tunebook reads ABC text, a str; got "):
+        parse_tunebook(text)  # at the call, not at the first tune

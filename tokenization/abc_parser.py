@@ -677,7 +677,8 @@ def parse_abc(
     file_header: Sequence[tuple[str, str]] = (),
     keep_final_tie: bool = False,
 ) -> AbcTune:
-    """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input.
+    """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input, and a
+    `TypeError` when ``text`` is not a `str`.
 
     `corpus_format`: `"auto"` detects the shared corpus's `K: C <mode>` placeholder (mode
     major, minor, dorian or mixolydian; every note with an explicit accidental, no flats, no
@@ -695,6 +696,7 @@ def parse_abc(
     >>> [(k.kind, k.pitch, str(k.dur)) for k in t.tokens][:3]
     [('note', 66, '1/8'), ('note', 69, '3/16'), ('note', 71, '1/16')]
     """
+    _require_text(text, "parse_abc")
     if corpus_format not in CORPUS_FORMATS:
         raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
     parser = _TuneParser(corpus_format, line_offset, tune_name, file_header, keep_final_tie)
@@ -709,6 +711,13 @@ def parse_abc(
         raise parser.error(message, internal=True) from exc
 
 
+def _require_text(text: object, caller: str) -> None:
+    """Raise a `TypeError` naming ``caller`` unless ``text`` is a `str` (bytes, None...)."""
+    if not isinstance(text, str):
+        hint = " (decode it first, e.g. data.decode('utf-8'))" if isinstance(text, bytes) else ""
+        raise TypeError(f"{caller} reads ABC text, a str; got {type(text).__name__}{hint}")
+
+
 def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     """Split a tunebook on `X:` lines and yield each tune, or the `AbcParseError` it raised.
 
@@ -716,11 +725,18 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     line whose header has a `K:` field and music after it is a tune too (`split_tunebook`),
     between numbered tunes as in a book without `X:` lines. The fields of a file header
     (before the first `X:`, e.g. ``M:`` or ``L:``) apply to every tune that does not set them.
+    A ``text`` that is not a `str` is a `TypeError` at the call, before any tune is read.
 
     >>> book = "X:1\\nK:G\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
     >>> [len(t.tokens) for t in parse_tunebook(book)]
     [4, 3]
     """
+    _require_text(text, "parse_tunebook")
+    return _tunebook_tunes(text)
+
+
+def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
+    """The tunes of `parse_tunebook`, read as they are asked for."""
     # line ends as `split_tunebook` reads them, so that the file header is found in CR files too
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     header = file_header_fields(text)
