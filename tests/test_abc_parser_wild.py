@@ -252,3 +252,25 @@ def test_text_that_is_not_a_string_is_a_type_error(text):
         parse_abc(text)
     with pytest.raises(TypeError, match=r"parse_tunebook reads ABC text, a str; got "):
         parse_tunebook(text)  # at the call, not at the first tune
+
+
+@pytest.mark.parametrize("rest", ["z", "x"])
+def test_a_line_opening_with_a_rest_before_a_repeat_is_music(rest):
+    """`z:|` was read as a field line and the music on it dropped without a word (abc2midi and
+    music21 play it): z and x are no field letters, as the notes of `A:|` are read already."""
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|dBAG E4|\n{rest}:|GABc d4|]\n")
+    assert [t.kind for t in tune.tokens].count("rest") == 1
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|:", "|", "|", ":|", "|]"]
+    assert pitches(tune)[-5:] == [67, 69, 71, 72, 74]
+    assert "z" not in tune.fields and "x" not in tune.fields
+    # Z (transcription) is a field letter: `Z:|` stays a field line
+    assert pitches(parse_abc("X:1\nL:1/8\nK:G\nGABc|\nZ:|abc|\n")) == [67, 69, 71, 72]
+
+
+def test_an_unknown_field_letter_in_the_body_is_said_not_read():
+    tune = parse_abc("X:1\nL:1/8\nK:G\nGABc|\nh:a remark\n[j:foo]dBAG|\nW:words\n")
+    assert pitches(tune) == [67, 69, 71, 72, 74, 71, 69, 67]
+    assert tune.warnings == [
+        "unknown field h: (not an ABC 2.1 field letter) ignored (line 5)",
+        "unknown field j: (not an ABC 2.1 field letter) ignored (line 6)",
+    ]

@@ -23,7 +23,11 @@ __all__ = [
 _FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
 #: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
 _NOT_INHERITED = frozenset("XTKPVWw+")
-_MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-g]:[|:]")
+#: the field letters of ABC 2.1 (§3.1), and ``+:``, which continues the field before it
+_FIELD_LETTERS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ+")
+#: a line of music that opens like a field line: a note, or a rest (``z``, ``x``: no field has
+#: those letters), before a repeat sign (``A:|``, ``z:|``, ``x::``)
+_MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 _X_RE = re.compile(r"X:")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
@@ -74,7 +78,7 @@ def _field_value(value: str) -> str:
 
 def _field_match(line: str) -> re.Match | None:
     """The ``letter:value`` match of a field line (leading blanks allowed), or None for music
-    (``A:|`` is a note and a repeat sign, not a field)."""
+    (``A:|`` is a note and a repeat sign, ``z:|`` a rest and one, not fields)."""
     m = _FIELD_RE.match(line, len(line) - len(line.lstrip()))
     if m is None or _MUSIC_NOT_FIELD_RE.match(line, m.start()):
         return None
@@ -270,6 +274,12 @@ class _HeaderFields:
         self._inline_field(letter, value)
 
     def _inline_field(self, letter: str, value: str) -> None:
+        if letter not in _FIELD_LETTERS:  # a typo, or a letter of some program's own
+            self.warnings.append(
+                f"unknown field {letter}: (not an ABC 2.1 field letter) ignored (line "
+                f"{self.lineno})"
+            )
+            return
         try:
             if letter == "K":
                 self._set_key(value, header=False)
