@@ -286,6 +286,17 @@ def test_mid_tune_meter_changes_are_written_back():
     assert again.tokens == tune.tokens and again.meter_changes == tune.meter_changes
 
 
+def test_a_meter_change_after_the_last_token_is_written_back():
+    """It was recorded in `meter_changes` but never written: the tune read back lost it."""
+    tune = parse_abc("X:1\nM:2/4\nL:1/8\nK:C\nAB cd|[M:3/4]\n")
+    assert tune.meter_changes == [(5, "3/4")]
+    written = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit,
+                        meter_changes=tune.meter_changes)  # fmt: skip
+    assert written.endswith("AB cd | [M:3/4]\n")
+    again = parse_abc(written)
+    assert again.tokens == tune.tokens and again.meter_changes == tune.meter_changes
+
+
 @pytest.mark.parametrize(
     ("meter", "source", "written"),
     [

@@ -213,7 +213,8 @@ def tokens_to_body(
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
     ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
-    inline ``[M:...]`` fields before those tokens. Full bars are written in beat groups
+    inline ``[M:...]`` fields before those tokens (one at the number of tokens, after the last
+    token). Full bars are written in beat groups
     (`beat_group`), which only sets how sheet music beams them.
 
     >>> from tokenization.abc_parser import parse_abc
@@ -232,6 +233,7 @@ def tokens_to_body(
     prev_kind = ""
     changes = dict(meter_changes)
     group, bar_length = beat_group(meter), _bar_length(meter)
+    index = -1
     for index, tok in enumerate(tokens):
         if index in changes:
             meter = changes[index]
@@ -285,6 +287,8 @@ def tokens_to_body(
         else:
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
+    if index + 1 in changes:  # a meter change after the last token (`|[M:3/4]` at the end)
+        bar.pieces.append(f"[M:{changes[index + 1] or 'none'}]")
     out.append(bar.text(bar_length))
     return _no_field_lookalike("".join(out).strip())
 
