@@ -138,6 +138,16 @@ def test_text_without_a_key_is_not_read_as_music():
     assert pitches(parse_abc("X:1\nK:G\nkB,4 kA,4|")) == [59, 57]
 
 
+def test_text_after_the_key_and_a_blank_line_is_not_read_as_music():
+    """Prose after `K:` and a blank line was read as eight invented notes, without a word; the
+    same text without `K:` was refused."""
+    with pytest.raises(AbcParseError, match="line 5, column 1: blank line 4 after K:, and 'This'"):
+        parse_abc("X:1\nT:Foo\nK:G\n\nThis is a set dance from Cork.\n")
+    # music there is read, and fields before it are the header's
+    assert pitches(parse_abc("X:1\nK:G\n\nGABc|\n")) == [67, 69, 71, 72]
+    assert parse_abc("X:1\nK:G\n\nT:Two\nGABc|\n").fields["T"] == ["Two"]
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
 def test_windows_and_old_mac_line_ends_read_like_unix_ones(newline):
     text = "X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|\nef ge|\n"

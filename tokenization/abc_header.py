@@ -132,8 +132,10 @@ class _HeaderFields:
         The header runs to the first line that is not a field: fields after ``K:`` and before
         the music (``K:G`` then ``T:``, ``M:``) are header fields too. A blank line before
         ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text after it is
-        free text, not music); `ended` says so."""
+        free text, not music); `ended` says so. Music after ``K:`` and a blank line is read,
+        but not text there (a tune without notes, its text refused as it is without ``K:``)."""
         seen_x = seen_k = False  # only the first X: gives the tune number
+        blank_after_k: int | None = None  # the first blank line after K:
         for i, raw in enumerate(lines):
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(raw)
@@ -141,12 +143,17 @@ class _HeaderFields:
                 if not seen_k and "%" not in raw and not _fields_follow(lines, i, len(lines)):
                     self.ended = True
                     return len(lines)
+                if seen_k and blank_after_k is None and "%" not in raw:
+                    blank_after_k = i
                 continue
             m = _field_match(line)
             if m is None:
                 if not seen_k:
-                    self._refuse_prose(lines, i)
+                    self._refuse_prose(lines, i, "no K: field")
                     self.warnings.append("no K: field; C major assumed")
+                elif blank_after_k is not None:
+                    line_no = self.line_offset + blank_after_k + 1
+                    self._refuse_prose(lines, i, f"blank line {line_no} after K:")
                 return i
             letter, value = m[1], _field_value(m[2])
             if seen_k and letter == "V":
@@ -164,10 +171,11 @@ class _HeaderFields:
             seen_k = seen_k or letter == "K"
         return len(lines)
 
-    def _refuse_prose(self, lines: list[str], start: int) -> None:
-        """A tune without ``K:`` whose body holds words is text, not a snippet of music: raise
-        (a word is 4+ letters with 2+ that no note, rest or decoration is written with;
-        quoted text, !..! decorations and inline fields aside)."""
+    def _refuse_prose(self, lines: list[str], start: int, where: str) -> None:
+        """A body (from ``lines[start]`` to a blank line) that holds words is text, not music:
+        raise, the error opening with ``where`` (a word is 4+ letters with 2+ that no note,
+        rest or decoration is written with; quoted text, !..! decorations and inline fields
+        aside)."""
         for i in range(start, len(lines)):
             line = _strip_comment(lines[i])
             if not line.strip():
@@ -175,7 +183,7 @@ class _HeaderFields:
             word = _prose_word(line)
             if word is not None:
                 self.lineno, self.col = self.line_offset + i + 1, word.start() + 1
-                raise self.error(f"no K: field, and {word[0]!r} reads as text, not music")
+                raise self.error(f"{where}, and {word[0]!r} reads as text, not music")
 
     def _inherit(self, defaults: list[tuple[str, str]]) -> None:
         """Apply a tunebook's file-header fields the tune does not set itself."""
