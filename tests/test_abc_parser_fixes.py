@@ -99,6 +99,18 @@ def test_octave_option_moves_the_notes_by_octaves():
         parse_abc("X:1\nL:1/8\nK:G octave=up\nB|")
 
 
+def test_octave_option_on_the_kept_voice_moves_its_notes():
+    """`V:1 octave=-1` was ignored (K: octave= was read): abc2midi plays 55 57 59 60."""
+    assert pitches("X:1\nL:1/8\nM:2/4\nV:1 octave=-1\nK:G\nGABc|") == [55, 57, 59, 60]
+    assert pitches("X:1\nL:1/8\nK:G\nGA|\nV:1 octave=1\nGA|[V:1 octave=0]GA|") == [
+        67, 69, 79, 81, 67, 69
+    ]  # fmt: skip
+    # a dropped voice's octave does not move the kept voice's notes
+    assert pitches("X:1\nL:1/8\nV:1\nV:2 octave=1\nK:G\nV:2\nG|\nV:1\nGA|") == [67, 69]
+    with pytest.raises(AbcParseError, match="line 4, column 3: cannot read octave=up in voice"):
+        parse_abc("X:1\nL:1/8\nK:G\nV:1 octave=up\nB|")
+
+
 def test_a_key_change_ends_the_bar_accidentals():
     # abc2midi and music21: `^C[K:G]C` is C sharp then C natural
     assert pitches("X:1\nL:1/8\nK:C\n^C[K:G]C z6|]") == [61, 60]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from fractions import Fraction
 
-from .keys import parse_key_field
+from .keys import _octave_option, parse_key_field
 
 __all__ = [
     "default_unit",
@@ -241,6 +241,16 @@ class _HeaderFields:
             self.voices.append(vid)
         if self.voice is None:
             self.voice = vid
+        self._voice_octave(vid, value)
+
+    def _voice_octave(self, vid: str, value: str) -> None:
+        """``octave=N`` on a ``V:`` line of the kept voice: its notes sound N octaves from where
+        they are written, as after ``K: octave=N`` (abc2midi); other voices' are not read."""
+        if vid != self.voice:
+            return
+        octave = _octave_option(value, value.strip(), field="voice")
+        if octave is not None:
+            self.octave = 12 * octave
 
     def _implicit_voice(self) -> None:
         """Music before any ``V:`` belongs to the first voice, ``V:1`` (ABC 2.1 §7)."""
@@ -255,6 +265,10 @@ class _HeaderFields:
         if self.voice is None:
             self.voice = vid
         self.skipping = vid != self.voice
+        try:
+            self._voice_octave(vid, value)
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
 
     def _voice_segments(self, line: str) -> None:
         pos = 0
@@ -264,7 +278,7 @@ class _HeaderFields:
                     self._implicit_voice()
                 self._lex(line, pos, m.start())
             self.col = m.start() + 1
-            self._switch_voice(m[1])
+            self._switch_voice(m[0][3:-1])  # the whole value: `[V:1 octave=-1]`
             pos = m.end()
         if not self.skipping:
             self._lex(line, pos, len(line))

@@ -227,13 +227,13 @@ def parse_key_field(text: str) -> KeySpec:
     return KeySpec(key, alter, octave=octave)
 
 
-def _octave_option(value: str, text: str) -> int | None:
-    """The ``octave=N`` of a `K:` value, or None."""
+def _octave_option(value: str, text: str, field: str = "key") -> int | None:
+    """The ``octave=N`` of a `K:` value (or, ``field="voice"``, a `V:` value), or None."""
     m = re.search(r"\boctave\s*=\s*(\S+)", value)
     if m is None:
         return None
     if not re.fullmatch(r"[+-]?\d", m[1]):
-        raise ValueError(f"cannot read octave={m[1]} in key {text!r} (a whole number, -9..9)")
+        raise ValueError(f"cannot read octave={m[1]} in {field} {text!r} (a whole number, -9..9)")
     return int(m[1])
 
 
