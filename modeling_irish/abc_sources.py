@@ -74,12 +74,14 @@ class RawTune:
 
     @property
     def file_name(self) -> str:
-        """The file the tune's lines count in, as messages name it: ``file``, else ``source``.
+        """Where the tune's lines count, as messages name it: ``file``, else ``source``; for a
+        dump row, the row (``t.json row 3``): its lines count in the tune text built from it.
 
         >>> RawTune("oneills1850", "oneills1850", "X:1", 3, file="oneills1850/0001-0050.abc").place
         'oneills1850/0001-0050.abc line 3'
         """
-        return self.file or self.source
+        where = self.file or self.source
+        return f"{where} row {self.row}" if self.row else where
 
     @property
     def place(self) -> str:
@@ -88,8 +90,7 @@ class RawTune:
         >>> RawTune("b.abc", "b", "X:1", 10).place, RawTune("t.csv", "t", "", 1, row=3).place
         ('b.abc line 10', 't.csv row 3')
         """
-        where = self.file_name
-        return f"{where} row {self.row}" if self.row else f"{where} line {self.line}"
+        return self.file_name if self.row else f"{self.file_name} line {self.line}"
 
     def file_line(self, tune_line: int) -> int:
         """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
@@ -108,11 +109,22 @@ class RawTune:
         return self.line - 1 - self.header_lines
 
     def locate(self, err: Exception) -> str:
-        """``err`` (an `AbcParseError` of `text`) with this file's name and the file's line."""
+        """``err`` (an `AbcParseError` of `text`) with where the tune is (`file_name`) and the
+        file's line; a dump row's line counts in the tune text built from the row, and says so
+        (the dump has no such line).
+
+        >>> from tokenization.abc_parser import AbcParseError
+        >>> err = AbcParseError("bar line inside a chord", tune="Kesh", line=8, column=17)
+        >>> RawTune("t.json", "t", "X:2", 1, row=2).locate(err)
+        't.json row 2: Kesh: line 8 of its tune text, column 17: bar line inside a chord'
+        """
         from tokenization.abc_parser import AbcParseError
 
         if not isinstance(err, AbcParseError) or err.line is None:
             return f"{self.file_name}: {err}"
+        if self.row:
+            at = f"line {err.line} of its tune text, column {err.column}"
+            return f"{self.file_name}: {err.tune or 'tune'}: {at}: {err.message}"
         moved = AbcParseError(
             err.message, tune=err.tune, line=self.file_line(err.line), column=err.column
         )

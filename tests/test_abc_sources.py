@@ -92,8 +92,28 @@ def test_a_dump_row_error_names_the_line_of_the_row_tune_as_check_does(tmp_path,
         parse_abc(raw.text)
     assert main(["check", str(dump), "--json"]) == 1
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
-    where = failure["error"][failure["error"].index("line ") :]
-    assert raw.locate(err.value).endswith(where)  # not shifted by the row number (3)
+    line, column = failure["error"].removeprefix("parse: line ").split(", ", 1)
+    # not shifted by the row number (3), and said to count in the row's tune text
+    assert raw.locate(err.value).endswith(f"line {line} of its tune text, {column}")
+
+
+def test_a_dump_row_error_names_the_row_not_a_line_of_the_dump(tmp_path, caplog):
+    """A parse error of a row named the dump and "line 8", a line the 3-line dump lacks, and
+    not which of its rows (all named alike) failed."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    dump = tmp_path / "dup.json"
+    rows = [ROW, {**ROW, "abc": "GAG GAB|A[BA ABd|"}, ROW]
+    dump.write_text("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")
+    raw = list(iter_raw_tunes(str(dump)))[1]
+    with pytest.raises(AbcParseError) as err:
+        parse_abc(raw.text)
+    expected = f"{dump} row 2: Kesh, The: line 8 of its tune text, column 17: bar line inside"
+    assert raw.locate(err.value).startswith(expected)
+    report: dict = {}
+    load_abc_corpus(str(dump), split_ratios=(1, 0, 0), report=report)  # the loader says the same
+    assert [where for (where,) in report["skipped_at"].values()] == [raw.locate(err.value)]
 
 
 def _write_csv(path, rows: list[dict], encoding: str) -> None:
