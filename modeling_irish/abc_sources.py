@@ -111,7 +111,8 @@ class RawTune:
     def locate(self, err: Exception) -> str:
         """``err`` (an `AbcParseError` of `text`) with where the tune is (`file_name`) and the
         file's line; a dump row's line counts in the tune text built from the row, and says so
-        (the dump has no such line).
+        (the dump has no such line). A row that gives no tune (``unreadable``) has no text to
+        fail: its error is why it gives none.
 
         >>> from tokenization.abc_parser import AbcParseError
         >>> err = AbcParseError("bar line inside a chord", tune="Kesh", line=8, column=17)
@@ -120,6 +121,8 @@ class RawTune:
         """
         from tokenization.abc_parser import AbcParseError
 
+        if self.unreadable:  # its text is empty: "tune has no notes" would hide the reason
+            return f"{self.file_name}: {self.unreadable}"
         if not isinstance(err, AbcParseError) or err.line is None:
             return f"{self.file_name}: {err}"
         if self.row:

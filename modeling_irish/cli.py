@@ -111,7 +111,9 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
 def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -> Iterator[Any]:
     """Every tune of the command line's sources, in order, as a `RawTune` (text, source and line,
     so that an error names the line of its file): files, folders, thesession dumps, music21's
-    books and ``-`` (stdin, named ``stdin``).
+    books and ``-`` (stdin, named ``stdin``). A dump row that gives no tune comes too, as a
+    `RawTune` with its ``unreadable`` reason and no text: the commands count it as a tune they
+    could not read (`RawTune.locate` of any error of it gives that reason).
 
     A source that holds no tune (an empty, binary or prose file) is named, with why, in a
     warning when there are several (the others' tunes would hide it), as `iter_raw_tunes` does,
@@ -130,7 +132,7 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
             text = read_input("-")
             tunes, where = text_tunes(text, "stdin"), "stdin"
         else:
-            tunes, where = iter_raw_tunes(name), name
+            tunes, where = iter_raw_tunes(name, unreadable=True), name
         for raw in tunes:
             found = True
             yield raw

@@ -108,7 +108,8 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
 def evaluate_lm_on_texts(
     model: Any, tokenizer: Any, texts: Iterable[str], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
-    """Token-weighted NLL of ``texts`` (one ABC tune each); unreadable tunes are counted, skipped.
+    """Token-weighted NLL of ``texts`` (one ABC tune each); unreadable tunes are counted, skipped
+    (and so is a `RawTune` of a dump row that gives no tune, `tune_texts`).
     ``progress``: a tqdm bar of the tunes on stderr (the command line shows it on a terminal).
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
@@ -134,6 +135,8 @@ def evaluate_lm_on_texts(
     items = tqdm(texts, total=total, desc="scoring", unit="tune", disable=not progress)
     for item in items:  # a text, or a `RawTune` of the command line (which knows its file line)
         try:
+            if getattr(item, "unreadable", ""):  # a dump row that gives no tune
+                raise AbcParseError(item.unreadable)
             enc = tokenizer.encode_tune(getattr(item, "text", item))
         except AbcParseError as err:
             skipped += 1
@@ -168,6 +171,11 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
+def _nothing_readable(files: Sequence[str], skipped: int) -> None:
+    """Refuse a command line whose tunes are all skipped."""
+    raise ValueError(f"nothing to score: no readable tune in {' '.join(files)} ({skipped} skipped)")
+
+
 def run_evaluate_lm(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-lm``: NLL per token (main, duration, total), perplexity, counts."""
     from modeling_irish.cli import tune_texts
@@ -178,15 +186,14 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     if not texts:  # an empty, binary or prose file: say which and why, as `check` does
         why = "; ".join(f"{where}: {reason}" for where, reason in without)
         raise ValueError(f"nothing to score: no tune in {why}")
+    if all(getattr(text, "unreadable", "") for text in texts):  # dump rows without a tune
+        _nothing_readable(args.files, len(texts))
     model, tokenizer = load_lm(args.model)
     result = evaluate_lm_on_texts(
         model, tokenizer, texts, args.batch_size, progress=sys.stderr.isatty()
     )
     if not result["tunes"]:
-        raise ValueError(
-            f"nothing to score: no readable tune in {' '.join(args.files)} "
-            f"({result['skipped']} skipped)"
-        )
+        _nothing_readable(args.files, result["skipped"])
     if args.json:
         print(
             json.dumps(

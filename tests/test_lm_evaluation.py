@@ -191,3 +191,44 @@ def test_commands_name_an_unreadable_input_file(model_dir, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "is a folder; give an ABC file" in err and "Traceback" not in err
+
+
+def _dump_of_four(folder) -> str:
+    """A dump of four rows: a tune, a row without ABC, a tune that fails, and a bare string."""
+    good = {"tune_id": 1, "setting_id": 1, "name": "Kesh", "type": "jig", "meter": "6/8",
+            "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd:|"}  # fmt: skip
+    dump = folder / "tunes.json"
+    dump.write_text(json.dumps([good, {**good, "abc": ""}, {**good, "abc": "GA|A]B|"}, "Kesh"]))
+    return str(dump)
+
+
+def test_dump_rows_that_give_no_tune_are_skipped_tunes(model_dir, tmp_path, capsys, caplog):
+    """`skipped` left out the rows of a dump that give no tune (1 of 3 here), which `check`
+    and the loader count: "how many tunes could not be read"."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from modeling_irish.cli import _dump_tunes
+    from modeling_irish.generation_cli import _read_corpus
+
+    dump = _dump_of_four(tmp_path)
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert main(["evaluate-lm", "--model", str(model_dir), dump, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    report = check_files([dump], tunes_of=_dump_tunes)  # as `irish-tune check` reads it
+    loaded: dict = {}
+    load_abc_corpus(dump, split_ratios=(1, 0, 0), min_notes=1, report=loaded)
+    assert (data["tunes"], data["skipped"]) == (1, 3) == (report.parsed, loaded["skipped"])
+    assert report.tunes == 4 and loaded["read"] == 4
+    assert f"skipped a tune: {dump} row 4: dump row that is not an object (str)" in caplog.text
+    # evaluate-generation --train reads the same tunes: three it could not read
+    assert len(_read_corpus(dump, None)) == 1
+    err = capsys.readouterr().err
+    first = f"(first: {dump} row 2: dump row without ABC text in 'abc')"  # not "no notes"
+    assert f"3 unreadable tunes of {dump} left out of the training side {first}" in err
+
+
+def test_a_dump_of_rows_without_tunes_is_refused_before_the_model_loads(tmp_path, capsys):
+    dump = tmp_path / "none.json"
+    dump.write_text(json.dumps(["Kesh", {"abc": ""}]))
+    assert main(["evaluate-lm", "--model", str(tmp_path / "no model"), str(dump)]) == 2
+    err = capsys.readouterr().err
+    assert f"nothing to score: no readable tune in {dump} (2 skipped)" in err
