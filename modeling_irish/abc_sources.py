@@ -31,6 +31,7 @@ __all__ = [
     "no_tune_reason",
     "session_tune_text",
     "source_files",
+    "text_tunes",
     "text_without_tunes",
 ]
 

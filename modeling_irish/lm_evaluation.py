@@ -108,8 +108,9 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
 def evaluate_lm_on_texts(
     model: Any, tokenizer: Any, texts: Iterable[str], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
-    """Token-weighted NLL of ``texts`` (one ABC tune each); unreadable tunes are counted, skipped
-    (and so is a `RawTune` of a dump row that gives no tune, `tune_texts`).
+    """Token-weighted NLL of ``texts`` (one ABC tune each, not a tunebook's text: `text_tunes`
+    splits one); unreadable tunes are counted, skipped (and so is a `RawTune` of a dump row that
+    gives no tune, `tune_texts`).
     ``progress``: a tqdm bar of the tunes on stderr (the command line shows it on a terminal).
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
@@ -123,6 +124,12 @@ def evaluate_lm_on_texts(
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
 
+    if isinstance(texts, str):  # iterating it would score each character as a tune
+        raise TypeError(
+            f"evaluate_lm_on_texts: texts is one string ({len(texts)} characters); pass a list "
+            "of tune texts, e.g. list(text_tunes(book, 'book.abc')) for a tunebook's text "
+            "(modeling_irish.abc_sources.text_tunes)"
+        )
     collator, features, skipped, rows = AbcDataCollator(), [], 0, []
 
     def flush() -> None:

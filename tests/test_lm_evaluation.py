@@ -232,3 +232,18 @@ def test_a_dump_of_rows_without_tunes_is_refused_before_the_model_loads(tmp_path
     assert main(["evaluate-lm", "--model", str(tmp_path / "no model"), str(dump)]) == 2
     err = capsys.readouterr().err
     assert f"nothing to score: no readable tune in {dump} (2 skipped)" in err
+
+
+def test_a_tunebooks_text_is_refused_not_scored_a_character_a_tune(model_dir):
+    """A tunebook's text passed as ``texts`` was iterated character by character: 1,170
+    "tunes" from five, each a warning."""
+    from modeling_irish.abc_sources import text_tunes
+
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    book = "\n".join(TUNES)
+    with pytest.raises(TypeError, match=r"one string .*pass a list of tune texts.*text_tunes"):
+        evaluate_lm_on_texts(model, tokenizer, book)
+    split = evaluate_lm_on_texts(model, tokenizer, list(text_tunes(book, "book.abc")))
+    assert split == evaluate_lm_on_texts(model, tokenizer, TUNES)  # the helper the error names
+    assert split["tunes"] == 3
