@@ -104,32 +104,44 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-@torch.no_grad()
 def evaluate_lm_on_texts(
-    model: Any, tokenizer: Any, texts: Iterable[str], batch_size: int = 16, progress: bool = False
+    model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
     """Token-weighted NLL of ``texts`` (one ABC tune each, not a tunebook's text: `text_tunes`
     splits one); unreadable tunes are counted, skipped (and so is a `RawTune` of a dump row that
-    gives no tune, `tune_texts`).
-    ``progress``: a tqdm bar of the tunes on stderr (the command line shows it on a terminal).
+    gives no tune, `tune_texts`). ``progress``: a tqdm bar of the tunes on stderr (the command
+    line shows it on a terminal).
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
     (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows) and ``skipped``; the definitions are
-    those of the training script's validation (`summarise_nll`).
+    those of the training script's validation (`summarise_nll`). With no readable tune there is
+    nothing to score: a `ValueError` (an NLL of 0 would read as a perfect model).
 
     Example:
         >>> model, tok = load_lm("runs/measurenote-small")  # doctest: +SKIP
         >>> evaluate_lm_on_texts(model, tok, [abc_text])["perplexity"]  # doctest: +SKIP
     """
-    from tokenization.abc_parser import AbcParseError
-    from tokenization.tokenization_abc import AbcDataCollator
-
     if isinstance(texts, str):  # iterating it would score each character as a tune
         raise TypeError(
             f"evaluate_lm_on_texts: texts is one string ({len(texts)} characters); pass a list "
             "of tune texts, e.g. list(text_tunes(book, 'book.abc')) for a tunebook's text "
             "(modeling_irish.abc_sources.text_tunes)"
         )
+    sums, skipped = _score_tunes(model, tokenizer, texts, batch_size, progress)
+    if not len(sums):
+        raise ValueError(f"nothing to score: no readable tune in texts ({skipped} skipped)")
+    return _lm_result(sums, skipped)
+
+
+@torch.no_grad()
+def _score_tunes(
+    model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int, progress: bool
+) -> tuple[torch.Tensor, int]:
+    """The `per_tune_nll` rows ``(tunes, 6)`` of the readable tunes of ``texts``, and how many
+    were skipped (each named in a warning)."""
+    from tokenization.abc_parser import AbcParseError
+    from tokenization.tokenization_abc import AbcDataCollator
+
     collator, features, skipped, rows = AbcDataCollator(), [], 0, []
 
     def flush() -> None:
@@ -155,15 +167,19 @@ def evaluate_lm_on_texts(
             flush()
     if features:
         flush()
-    sums = torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)
-    metrics = summarise_nll(sums if len(sums) else torch.zeros(1, 6, dtype=torch.float64))
+    return (torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)), skipped
+
+
+def _lm_result(sums: torch.Tensor, skipped: int) -> dict[str, Any]:
+    """`evaluate_lm_on_texts`'s answer from the `per_tune_nll` rows of at least one tune."""
+    metrics = summarise_nll(sums)
     return {
         "nll": metrics["nll"],
         "nll_main": metrics["nll_main"],
         "nll_dur": metrics["nll_dur"],
         "perplexity": metrics["perplexity"],
         "tunes": len(sums),
-        "tokens": int(sums[:, 1].sum().item()) if len(sums) else 0,
+        "tokens": int(sums[:, 1].sum().item()),
         "skipped": skipped,
     }
 
@@ -196,11 +212,10 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     if all(getattr(text, "unreadable", "") for text in texts):  # dump rows without a tune
         _nothing_readable(args.files, len(texts))
     model, tokenizer = load_lm(args.model)
-    result = evaluate_lm_on_texts(
-        model, tokenizer, texts, args.batch_size, progress=sys.stderr.isatty()
-    )
-    if not result["tunes"]:
-        _nothing_readable(args.files, result["skipped"])
+    sums, skipped = _score_tunes(model, tokenizer, texts, args.batch_size, sys.stderr.isatty())
+    if not len(sums):  # said with the files' names
+        _nothing_readable(args.files, skipped)
+    result = _lm_result(sums, skipped)
     if args.json:
         print(
             json.dumps(

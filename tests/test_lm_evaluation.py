@@ -247,3 +247,13 @@ def test_a_tunebooks_text_is_refused_not_scored_a_character_a_tune(model_dir):
     split = evaluate_lm_on_texts(model, tokenizer, list(text_tunes(book, "book.abc")))
     assert split == evaluate_lm_on_texts(model, tokenizer, TUNES)  # the helper the error names
     assert split["tunes"] == 3
+
+
+def test_nothing_readable_to_score_is_an_error_not_a_perfect_model(model_dir):
+    """No tune, or only unreadable ones, gave nll 0.0 and perplexity 1.0: the best score."""
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    with pytest.raises(ValueError, match=r"^nothing to score: no readable tune .*\(0 skipped\)"):
+        evaluate_lm_on_texts(model, tokenizer, [])
+    with pytest.raises(ValueError, match=r"^nothing to score: .*\(2 skipped\)$"):
+        evaluate_lm_on_texts(model, tokenizer, iter(["X:9\nT:bad\nK:G\nA]B|\n", "X:1\nK:G\n"]))
