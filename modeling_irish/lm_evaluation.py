@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from .cli import positive_int
 
 __all__ = [
+    "CHANGED_TUNES_SHOWN",
     "add_evaluate_lm_args",
     "evaluate_lm_on_texts",
     "load_lm",
@@ -104,13 +105,20 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+#: The tunes the reader did not read exactly as written (a voice or tie dropped) that are named
+#: one warning each when scored; past them, one warning counts the rest.
+CHANGED_TUNES_SHOWN = 10
+
+
 def evaluate_lm_on_texts(
     model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
     """Token-weighted NLL of ``texts`` (one ABC tune each, not a tunebook's text: `text_tunes`
     splits one); unreadable tunes are counted, skipped (and so is a `RawTune` of a dump row that
-    gives no tune, `tune_texts`). ``progress``: a tqdm bar of the tunes on stderr (the command
-    line shows it on a terminal).
+    gives no tune, `tune_texts`). A tune the reader does not read exactly as written (a second
+    voice dropped, ...) is scored as read, and named in a warning with what changed (the first
+    `CHANGED_TUNES_SHOWN`, then a count). ``progress``: a tqdm bar of the tunes on stderr (the
+    command line shows it on a terminal).
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
     (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows) and ``skipped``; the definitions are
@@ -142,7 +150,7 @@ def _score_tunes(
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
 
-    collator, features, skipped, rows = AbcDataCollator(), [], 0, []
+    collator, features, skipped, changed, rows = AbcDataCollator(), [], 0, 0, []
 
     def flush() -> None:
         batch = collator(features)
@@ -152,7 +160,7 @@ def _score_tunes(
 
     total = len(texts) if isinstance(texts, Sized) else None
     items = tqdm(texts, total=total, desc="scoring", unit="tune", disable=not progress)
-    for item in items:  # a text, or a `RawTune` of the command line (which knows its file line)
+    for n, item in enumerate(items, 1):  # a text, or a `RawTune` of the command line
         try:
             if getattr(item, "unreadable", ""):  # a dump row that gives no tune
                 raise AbcParseError(item.unreadable)
@@ -162,12 +170,39 @@ def _score_tunes(
             where = item.locate(err) if hasattr(item, "locate") else str(err)
             logger.warning("skipped a tune: %s", where)
             continue
+        if enc.tune.warnings:
+            changed += 1
+            _warn_changed(_tune_place(item, n), enc.tune, changed)
         features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
         if len(features) == batch_size:
             flush()
     if features:
         flush()
+    if changed > CHANGED_TUNES_SHOWN:
+        logger.warning(
+            "%d more tunes not read exactly as written were scored as read (%d in all)",
+            changed - CHANGED_TUNES_SHOWN,
+            changed,
+        )
     return (torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)), skipped
+
+
+def _tune_place(item: Any, n: int) -> str:
+    """Where a tune of ``texts`` is, for messages: a `RawTune`'s file line or dump row, else
+    its number among the texts (1-based)."""
+    return item.place if hasattr(item, "place") else f"text {n}"
+
+
+def _warn_changed(where: str, tune: Any, changed: int) -> None:
+    """Name the ``changed``-th tune that the reader did not read exactly as written, with what
+    it changed (the lines its warnings name count in the tune's own text), while at most
+    `CHANGED_TUNES_SHOWN` are named: the tune is scored as read, only part of what it holds."""
+    if changed > CHANGED_TUNES_SHOWN:
+        return
+    title = f" {tune.title!r}" if tune.title else ""
+    logger.warning(
+        "scored as read, not as written: %s%s: %s", where, title, "; ".join(tune.warnings)
+    )
 
 
 def _lm_result(sums: torch.Tensor, skipped: int) -> dict[str, Any]:

@@ -257,3 +257,30 @@ def test_nothing_readable_to_score_is_an_error_not_a_perfect_model(model_dir):
         evaluate_lm_on_texts(model, tokenizer, [])
     with pytest.raises(ValueError, match=r"^nothing to score: .*\(2 skipped\)$"):
         evaluate_lm_on_texts(model, tokenizer, iter(["X:9\nT:bad\nK:G\nA]B|\n", "X:1\nK:G\n"]))
+
+
+def _two_voices(x: int) -> str:
+    return f"X:{x}\nT:Two {x}\nM:6/8\nL:1/8\nK:Ador\nV:1\n|:A2B c2d|e2d c2B:|\nV:2\n|:A3 E3:|\n"
+
+
+def test_a_tune_read_only_in_part_is_named_and_many_are_counted(model_dir, tmp_path, caplog):
+    """A second voice dropped by the reader was scored away without a word (the tokenizer's
+    own call warns: "voice V:2 dropped"); each such tune is named, the first ten, then counted."""
+    book = tmp_path / "voices.abc"
+    book.write_text(TUNES[0] + "\n" + _two_voices(2))
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line == f"scored as read, not as written: {book} line 9 'Two 2': voice V:2 dropped"
+    caplog.clear()
+    from modeling_irish.lm_evaluation import CHANGED_TUNES_SHOWN
+
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    texts = [_two_voices(x) for x in range(1, CHANGED_TUNES_SHOWN + 3)]
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert evaluate_lm_on_texts(model, tokenizer, [TUNES[1], *texts])["tunes"] == 13
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == CHANGED_TUNES_SHOWN + 1  # readable for a big corpus
+    assert lines[0] == "scored as read, not as written: text 2 'Two 1': voice V:2 dropped"
+    assert lines[-1] == "2 more tunes not read exactly as written were scored as read (12 in all)"
