@@ -158,15 +158,18 @@ def read_dump(path: str, unreadable: bool = False) -> list[Any] | None:
 
 
 def _dump_tunes(path: str) -> list[Any] | None:
-    """The tunes of a thesession.org dump (`read_dump`) as ABC texts, and a row that gives no
-    tune as an `UnreadableTune` (``row 3``, why): a tune that fails. None for any other file."""
-    from tokenization.check import UnreadableTune
+    """The tunes of a thesession.org dump (`read_dump`) as ABC texts named by their row
+    (`PlacedTune`), and a row that gives no tune as an `UnreadableTune` (``row 3``, why): a
+    tune that fails. None for any other file."""
+    from tokenization.check import PlacedTune, UnreadableTune
 
     raws = read_dump(path, unreadable=True)
     if raws is None:
         return None
     return [
-        UnreadableTune(f"row {raw.row}", raw.unreadable) if raw.unreadable else raw.text
+        UnreadableTune(f"row {raw.row}", raw.unreadable)
+        if raw.unreadable
+        else PlacedTune(f"row {raw.row}", raw.text)
         for raw in raws
     ]
 

@@ -253,8 +253,10 @@ def test_check_reads_thesession_dumps_as_the_loader_does(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert (report["tunes"], report["parsed"], report["round_trip_ok"]) == (2, 1, 1)
     (failure,) = report["failures"]
-    # a dump's tune is checked alone: its line counts in its ABC (headers from the row's fields)
-    assert failure["tune"] == f"{path}: Typo" and "line 8, column 6" in failure["error"]
+    # a dump's tune is checked alone and named by its row (many rows share a title): its line
+    # counts in its ABC (headers from the row's fields), and the error says so
+    assert failure["tune"] == f"{path} row 2: Typo"
+    assert "line 8 of its tune text, column 6" in failure["error"]
     path.with_suffix(".json").write_text("[]")
     assert main(["check", str(path.with_suffix(".json")), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["failures"][0]["error"] == "no tunes in the file"

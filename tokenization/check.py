@@ -18,6 +18,7 @@ from .keys import normalise_shift, normalise_tune, transpose_tokens
 __all__ = [
     "BarCounts",
     "CheckReport",
+    "PlacedTune",
     "UnreadableTune",
     "check_files",
     "check_text",
@@ -89,6 +90,16 @@ class CheckReport:
 
 
 @dataclass(frozen=True)
+class PlacedTune:
+    """The ABC text of one tune of a file that is not a tunebook (a thesession.org dump row),
+    and ``where`` in the file (``row 3``): `check_files` names its failures ``<file> <where>``,
+    and their lines count in ``text``."""
+
+    where: str
+    text: str
+
+
+@dataclass(frozen=True)
 class UnreadableTune:
     """A tune a file holds a place for but gives no text of (a thesession.org dump row without
     ABC): ``where`` in the file (``row 3``) and why. `check_files` counts it as a tune, and a
@@ -153,10 +164,12 @@ def check_text(
     report: CheckReport | None = None,
     bars: bool = False,
     progress: Callable[[], object] | None = None,
+    lines_of: str = "",
 ) -> CheckReport:
     """Check every tune of one tunebook text, adding to ``report``; with ``bars``, also check
     that every full bar of each parsed tune sums to its meter. ``progress`` is called once a
-    tune (a progress bar's ``update``).
+    tune (a progress bar's ``update``); ``lines_of`` follows a failure's line number when the
+    lines are not those of ``source`` (" of its tune text" for a dump row).
 
     >>> abc = "X:1\\nT:Short Bar\\nM:2/4\\nL:1/8\\nK:G\\n|:GABc|dBG|GABc|d2B2:|\\n"
     >>> report = check_text(abc, "book.abc", bars=True)
@@ -173,7 +186,9 @@ def check_text(
             progress()
         name = _tune_name(source, tune)
         if isinstance(tune, AbcParseError):
-            where = f"line {tune.line}, column {tune.column}: " if tune.line is not None else ""
+            where = ""
+            if tune.line is not None:
+                where = f"line {tune.line}{lines_of}, column {tune.column}: "
             report.failures.append({"tune": name, "error": f"parse: {where}{tune.message}"})
             continue
         report.parsed += 1
@@ -198,7 +213,7 @@ def check_files(
     paths: Iterable[str | os.PathLike],
     bars: bool = False,
     labels: Mapping[str, str] | None = None,
-    tunes_of: Callable[[str], list[str | UnreadableTune] | None] | None = None,
+    tunes_of: Callable[[str], list[str | PlacedTune | UnreadableTune] | None] | None = None,
     progress: Callable[[], object] | None = None,
 ) -> CheckReport:
     """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
@@ -217,6 +232,9 @@ def check_files(
             for text in tunes:
                 if isinstance(text, UnreadableTune):
                     _add_unreadable(report, f"{label} {text.where}", text.error, progress)
+                elif isinstance(text, PlacedTune):
+                    where, lines_of = f"{label} {text.where}", " of its tune text"
+                    check_text(text.text, where, report, bars, progress, lines_of)
                 else:
                     check_text(text, label, report, bars=bars, progress=progress)
             if not tunes:
