@@ -69,8 +69,9 @@ __all__ = [
     "fillable_bar_lengths",
 ]
 
-#: Default meter of each tune type (the corpus's usual one).
-RHYTHM_METERS = {
+#: The usual meter of each tune type of thesession.org (the corpus's usual one). A new tune in
+#: one of these meters, asked for without a rhythm, is conditioned on the first type in it.
+_TYPE_METERS = {
     "reel": "4/4",
     "hornpipe": "4/4",
     "barndance": "4/4",
@@ -84,6 +85,20 @@ RHYTHM_METERS = {
     "mazurka": "3/4",
     "three-two": "3/2",
 }
+#: Other spellings and types of the default training corpus, music21's O'Neill's 1850 and
+#: Ryan's Mammoth (``R:slipjig``, ``R:double jig``, ``R:clog``, ``R:highland fling``, in the
+#: meter its tunes of that type all have, ``C|`` read as 2/2), and of Irish tunebooks.
+_OTHER_TYPE_METERS = {
+    "slipjig": "9/8",
+    "double jig": "6/8",
+    "single jig": "6/8",
+    "hop jig": "9/8",
+    "clog": "2/2",
+    "highland fling": "2/2",
+}
+#: Default meter of each tune type; a type not here (an air: its tunes have many meters) needs
+#: the meter given.
+RHYTHM_METERS = {**_TYPE_METERS, **_OTHER_TYPE_METERS}
 _N_TOKEN, _N_POS = 4, 5
 _HEADER = re.compile(r"[A-Za-z]:")
 
@@ -228,15 +243,38 @@ def _is_unit(unit: Fraction) -> bool:
 
 def _rhythm_of(meter: str | None) -> str:
     """The tune type a new tune is conditioned on when none is asked for: the first of
-    `RHYTHM_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
+    `_TYPE_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
 
     >>> _rhythm_of(None), _rhythm_of("9/8"), _rhythm_of("5/4")
     ('reel', 'slip jig', 'unspecified')
     """
     if meter is None:
         return "reel"
-    return next(
-        (r for r, usual in RHYTHM_METERS.items() if same_meter(usual, meter)), "unspecified"
+    return next((r for r, usual in _TYPE_METERS.items() if same_meter(usual, meter)), "unspecified")
+
+
+def _usual_meter(rhythm: str) -> str:
+    """The meter of a new tune of type ``rhythm`` asked for without one: its `RHYTHM_METERS`
+    entry; a `ValueError` asking for the meter for a type not there (it used to be 4/4, even for
+    a type the corpus has in 9/8), with the types of nearest spelling.
+
+    >>> _usual_meter("slipjig")
+    '9/8'
+    >>> _usual_meter("slip jigg")
+    Traceback (most recent call last):
+    ...
+    ValueError: no usual meter is known for rhythm 'slip jigg' (did you mean 'slip jig' or ...
+    """
+    import difflib
+
+    usual = RHYTHM_METERS.get(rhythm)
+    if usual is not None:
+        return usual
+    near = difflib.get_close_matches(rhythm, RHYTHM_METERS, n=2, cutoff=0.7)
+    hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+    raise ValueError(
+        f"no usual meter is known for rhythm {rhythm!r}{hint}: give meter (--meter), e.g. "
+        f"'6/8', or a rhythm whose meter is known ({', '.join(_TYPE_METERS)}...)"
     )
 
 
@@ -361,8 +399,10 @@ class TuneGenerator:
                 for a new tune, the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig;
                 ``"unspecified"`` for a meter of none), else reel.
             meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`); defaults to the
-                prompt's, else the usual meter of ``rhythm`` (`RHYTHM_METERS`). A prompt
-                without a meter (no ``M:``, or ``M:none``) needs one given.
+                prompt's, else the usual meter of ``rhythm`` (`RHYTHM_METERS`: the corpus's
+                spellings too, ``"slipjig"`` 9/8, ``"double jig"`` 6/8, ``"clog"`` 2/2). A
+                prompt without a meter (no ``M:``, or ``M:none``), and a new tune of a rhythm
+                not in `RHYTHM_METERS` (``"air"``), need one given.
             mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
                 the model is conditioned on the same mode on the white keys.
@@ -498,7 +538,7 @@ class TuneGenerator:
         if prompt_key is not None and prompt_key.mode != target.mode:
             raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
         rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
-        meter = meter or RHYTHM_METERS.get(rhythm, "4/4")
+        meter = meter or _usual_meter(rhythm)
         usual = RHYTHM_METERS.get(rhythm)
         if asked_rhythm and usual and not same_meter(usual, meter):
             logger.warning(

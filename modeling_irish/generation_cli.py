@@ -107,7 +107,7 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         type=meter_arg,
         default=None,
         help="meter N/D, D a power of two, e.g. 6/8, or C / C| (default: the prompt's, else "
-        "the rhythm's)",
+        "the rhythm's usual one; a rhythm of no usual meter, e.g. air, needs it)",
     )
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")

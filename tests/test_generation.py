@@ -334,6 +334,30 @@ def test_a_meter_without_a_rhythm_is_conditioned_on_the_rhythm_of_that_meter(
     assert ("R:" in tune.abc) == (rhythm is not None)
 
 
+@pytest.mark.parametrize(
+    "rhythm, meter",
+    [("slipjig", "9/8"), ("double jig", "6/8"), ("clog", "2/2"), ("hop jig", "9/8")],
+)
+def test_the_corpus_spellings_of_a_rhythm_get_its_meter(generator, rhythm, meter):
+    """O'Neill's and Ryan's write R:slipjig, R:double jig, R:clog: they were sampled in 4/4."""
+    (tune,) = generator.generate(1, rhythm=rhythm, seed=0, num_bars=2)
+    assert tune.meter == meter and f"\nR:{rhythm}\nM:{meter}\n" in tune.abc
+    assert tune.valid, tune.errors
+
+
+@pytest.mark.parametrize("rhythm, hint", [("air", ""), ("slip jigg", " (did you mean 'slip jig'")])
+def test_a_rhythm_of_no_known_meter_needs_the_meter(generator, model_dir, rhythm, hint, capsys):
+    from modeling_irish.cli import main
+
+    said = f"no usual meter is known for rhythm {rhythm!r}{hint}"
+    with pytest.raises(ValueError, match=re.escape(said)):
+        generator.generate(1, rhythm=rhythm, num_bars=2)
+    assert main(["generate", "--model", model_dir, "--rhythm", rhythm, "--num-tunes", "1"]) == 2
+    assert "give meter (--meter)" in capsys.readouterr().err
+    (tune,) = generator.generate(1, rhythm=rhythm, meter="3/4", seed=0, num_bars=2)
+    assert tune.meter == "3/4" and tune.valid
+
+
 def test_meters_of_one_bar_length_are_not_the_same_meter(generator, caplog):
     """6/8 (two dotted beats) and 3/4 (three beats) fill the same bar but are not one meter: a
     6/8 prompt is not continued in 3/4, and a jig asked for in 3/4 is warned about. The
