@@ -278,6 +278,17 @@ def _usual_meter(rhythm: str) -> str:
     )
 
 
+def _warn_prompt_warnings(warnings: list[str]) -> None:
+    """Log, at WARNING, what the ABC reader left out of or changed in the prompt (a part after
+    a blank line, a second voice, an overlay, a tie between two pitches): the tunes continue
+    what was read, and that music must not be lost without a word (the tokenizer says so too)."""
+    if warnings:
+        logger.warning(
+            "the prompt was not read exactly as written: %s; the tunes continue what was read",
+            "; ".join(warnings),
+        )
+
+
 def _default_title(req: _Request, rhythm: str | None, number: int) -> str:
     """``T:`` of a tune when the caller gives no title: the prompt's title for a continued
     prompt (``"The Kesh, continued 2"``), else ``"Generated reel 2"``."""
@@ -506,6 +517,7 @@ class TuneGenerator:
         meter = None if meter is None else check_meter(meter)
         if prompt:
             original, tune = read_tune(prompt, keep_final_tie=True)
+            _warn_prompt_warnings(original.warnings)
             if tune.meter:
                 try:
                     check_meter(tune.meter)

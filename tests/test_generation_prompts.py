@@ -273,3 +273,24 @@ def test_a_prompt_that_opens_with_a_bar_line_gives_valid_tunes(generator, openin
     assert all(reread_music21(tune) for tune in tunes[::2])
     if shutil.which("abc2midi"):
         assert all(reread_abc2midi(tune) is True for tune in tunes[::2])
+
+
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        ("DFAd fdAF|\n\nGBdg fdAF|\n", "1 line(s) after the blank line 7 not read"),
+        ("V:1\nDFAd fdAF|\nV:2\nGBdg fdAF|\n", "voice V:2 dropped"),
+        ("DFAd fdAF & GBdg fdAF|\n", "voice overlay (&) read as its first voice"),
+        ("DFAd fdA-G|\n", "1 ties between notes of different pitches dropped"),
+    ],
+)
+def test_what_the_reader_leaves_out_of_a_prompt_is_said(generator, body, said, caplog):
+    """The bar after a blank line (or a second voice) was dropped without a word."""
+    prompt = f"X:1\nT:B\nM:4/4\nL:1/8\nK:D\n{body}"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=2)
+    assert f"the prompt was not read exactly as written: {said}" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, prompt="X:1\nM:4/4\nL:1/8\nK:D\nDFAd fdAF|", seed=0, num_bars=2)
+    assert "not read exactly" not in caplog.text
