@@ -16,7 +16,7 @@ from typing import Any
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
 
-from .tune_validation import validate_tune
+from .tune_validation import SectionState, validate_tune
 
 __all__ = [
     "MAX_DENOMINATOR",
@@ -223,14 +223,41 @@ def prompt_tokens(tokens: list[Token]) -> list[Token]:
     """The prompt's tokens to continue: without a final ``|]``, and with a tie at the end kept
     (read with ``keep_final_tie``), so that the continuation starts on the tied note's pitch
     (the sampler's tie constraint). A final tie that cannot go on that way is refused: one over
-    a repeat or section line, or a tied chord (a tie goes on to one note)."""
+    a repeat or section line, or a tied chord (a tie goes on to one note).
+
+    A final ``:|`` that closes a first ending becomes ``:|2``, as the reader reads ``:| |2``:
+    the continuation is the second ending (a ``:|`` there is unbalanced, abc2midi reads no
+    first ending without a second).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> body = parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|1ABA ABd:|").tokens
+    >>> [t.text for t in prompt_tokens(body) if t.kind == "bar"]
+    ['|:', '|1', ':|2']
+    """
     tokens = list(tokens)
     while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
         tokens.pop()
+    _check_final_tie(tokens)
+    if tokens and tokens[-1].text == ":|" and _in_first_ending(tokens[:-1]):
+        tokens[-1] = tokens[-1]._replace(text=":|2")
+    return tokens
+
+
+def _in_first_ending(tokens: list[Token]) -> bool:
+    """Whether the bar lines of ``tokens`` leave the music in a first ending (``|1``)."""
+    sections = SectionState()
+    for token in tokens:
+        if token.kind == "bar":
+            sections.push(token.text)
+    return sections.ending == 1
+
+
+def _check_final_tie(tokens: list[Token]) -> None:
+    """Refuse a tie at the end of ``tokens`` that no continuation can take (`prompt_tokens`)."""
     last_note = max((i for i, t in enumerate(tokens) if t.kind == "note"), default=-1)
     after = tokens[last_note + 1 :]
     if not any(t.kind == "tie" for t in after):
-        return tokens
+        return
     if any(t.kind == "chord_end" for t in after):
         raise ValueError(
             "the prompt ends in a tied chord: a continued tune goes on from a tied single note "
@@ -242,7 +269,6 @@ def prompt_tokens(tokens: list[Token]) -> list[Token]:
             f"the prompt ends in a tie over a {crossed[0]!r} bar line: a tie never crosses a "
             "repeat or section line; end it with '-|' or without the tie"
         )
-    return tokens
 
 
 def check_one_meter(prompt: Any) -> None:
@@ -300,14 +326,31 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
             f"the prompt cannot be continued: {problem}; every tune continuing it would be invalid"
         )
     if problem.startswith("unbalanced"):  # valid ABC that abc2midi, and so the sampler, refuse
-        problem += (
-            " (after the first part a ':|' or '|1' needs its '|:', as abc2midi reads repeats; "
-            "add it to the prompt)"
-        )
+        problem += _unbalanced_hint(tokens, int(placed[0].split()[1].rstrip(":")))
     raise ValueError(
         f"the prompt does not scan in {meter}: {problem}; every tune continuing it would be "
         "invalid (irish-tune check --bars names its bars)"
     )
+
+
+def _unbalanced_hint(tokens: list[Token], index: int) -> str:
+    """How to mend the unbalanced bar line ``tokens[index]`` of a prompt, by what its bar lines
+    before it leave open (`check_prompt_scans`); empty where no one way is clear."""
+    sections = SectionState()
+    for token in tokens[:index]:
+        if token.kind == "bar":
+            sections.push(token.text)
+    if sections.ending == 1:
+        return (
+            " (inside a first ending '|1': close it with ':|2', or ':| |2', and the second "
+            "ending, or end the prompt with its ':|')"
+        )
+    if sections.ending == 0 and tokens[index].text in (":|", ":|:", "|1"):
+        return (
+            " (after the first part a ':|' or '|1' needs its '|:', as abc2midi reads repeats; "
+            "add it to the prompt)"
+        )
+    return ""
 
 
 #: Rows a tune may have (the prompt's included) unless ``max_rows`` says otherwise.

@@ -294,3 +294,23 @@ def test_what_the_reader_leaves_out_of_a_prompt_is_said(generator, body, said, c
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         generator.generate(1, prompt="X:1\nM:4/4\nL:1/8\nK:D\nDFAd fdAF|", seed=0, num_bars=2)
     assert "not read exactly" not in caplog.text
+
+
+def test_a_prompt_that_ends_a_first_ending_is_continued_with_the_second(generator):
+    """``|1ABA ABd:|`` at the end was refused as an unbalanced ':|' that "needs its '|:'",
+    though the prompt has it: the continuation is the second ending (``:| |2`` reads ``:|2``)."""
+    prompt = "X:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|1ABA ABd:|"
+    tunes = generator.generate(6, prompt=prompt, seed=0, num_bars=4)
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert "|: GAG GAB |1 ABA ABd :|2 " in tune.abc
+        assert reread_ours(tune, generator.tokenizer), tune.abc
+
+
+@pytest.mark.parametrize("body", ["|:GAG GAB|1ABA ABd:|GAG GAB|", "|:GAG GAB|1ABA ABd||"])
+def test_a_first_ending_left_open_in_a_prompt_is_said_so(generator, body):
+    """The hint said a '|:' was missing, which it is not."""
+    said = "(inside a first ending '|1': close it with ':|2', or ':| |2', and the second ending"
+    with pytest.raises(ValueError, match=re.escape(said)) as refused:
+        generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{body}", seed=0)
+    assert "needs its '|:'" not in str(refused.value)
