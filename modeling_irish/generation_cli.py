@@ -172,7 +172,8 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prompt",
         default=None,
-        help="ABC file ('-': stdin) whose incipit is continued",
+        help="ABC file ('-': stdin) of one tune whose incipit is continued (text before its "
+        "X: line is passed over, as irish-tune check reads a file)",
     )
     parser.add_argument(
         "--out",
@@ -318,28 +319,36 @@ def _usable_formats(
 
 
 def _read_prompt(path: str) -> str:
-    """The text of ``--prompt``, refused (`ValueError` naming the file) when it is empty or
-    holds no notes the reader can take (text without a ``K:`` line that reads as prose is an
-    `AbcParseError` of the reader)."""
+    """The tune of ``--prompt`` to continue, found in the file as `irish-tune check` and
+    `render` find tunes (`text_tunes`: free text before its ``X:`` line is passed over, file
+    header fields are written in); a text without an ``X:`` line is taken whole (a bare
+    incipit). Refused (`ValueError` naming the file) when it is empty, holds several tunes,
+    or holds no notes the reader can take (text without a ``K:`` line that reads as prose is
+    an `AbcParseError` of the reader, at its line of the file)."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import read_tune
+
+    from .abc_sources import text_tunes
 
     where = "stdin" if path == "-" else path
     text = read_input(path)
     if not text.strip():
         raise ValueError(f"--prompt {where} is empty; give an ABC incipit to continue")
-    starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
-    if len(starts) > 1:  # said for a file (the reader's message speaks to Python callers)
-        shown = ", ".join(map(str, starts[:5])) + (", ..." if len(starts) > 5 else "")
+    found = list(text_tunes(text, where))
+    if len(found) > 1:  # said for a file (the reader's message speaks to Python callers)
+        lines = [raw.line for raw in found]
+        shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
         raise ValueError(
-            f"--prompt {where} holds {len(starts)} tunes (X: lines {shown}): a prompt is one "
+            f"--prompt {where} holds {len(found)} tunes (X: lines {shown}): a prompt is one "
             "tune; keep only the one to continue"
         )
+    tune = found[0].text if found else text
     try:
-        read_tune(text)
+        read_tune(tune)
     except AbcParseError as err:
-        raise ValueError(f"--prompt {where}: {err}") from err
-    return text
+        place = found[0].locate(err) if found else f"{where}: {err}"  # the file's line
+        raise ValueError(f"--prompt {place}") from err
+    return tune
 
 
 def _top_p(text: str) -> float:

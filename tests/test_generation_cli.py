@@ -151,6 +151,23 @@ def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, mess
     assert err.startswith(f"irish-tune generate: --prompt {prompt}") and message in err
 
 
+def test_cli_prompt_file_with_text_before_its_tune_is_continued(model_dir, tmp_path, capsys):
+    """A tunebook's free text before X: was read as the tune ("no K: field, and 'Tunes' reads
+    as text, not music"), though `irish-tune check` reads the file."""
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text("Tunes for Tuesday\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\n")
+    argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-tunes", "1"]
+    assert main([*argv, "--num-bars", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "T:K, continued 1\nM:6/8\nL:1/8\nK:G\n|: GAG GAB | ABA ABd |" in out
+    prompt.write_text("Tunes for Tuesday\n\nX:1\nT:Notes\nThis is some text about a tune\n")
+    assert main(argv) == 2  # the reader's error at its line of the file
+    said = f"--prompt {prompt}: Notes: line 5, column 1: no K: field, and 'This' reads as text"
+    assert said in capsys.readouterr().err
+
+
 def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatch, capsys):
     import io
 
