@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from tokenization.abc_parser import Token
-from tokenization.abc_writer import write_abc
+from tokenization.abc_parser import AbcTune, Token
+from tokenization.abc_writer import tokens_to_body, write_abc
 from tokenization.features import (
     FEATURE_NAMES,
     HEADER_FEATURES,
@@ -229,6 +229,9 @@ class _Request:
     prompt_centre: int | None = None
     #: the prompt's T: (None without one): a continued tune is titled after it
     prompt_title: str | None = None
+    #: the prompt as typed (None without one), its tokens aligned with `prompt_tokens`: the
+    #: errors about the prompt name its notes as the user wrote them
+    written_prompt: AbcTune | None = None
 
 
 def _is_unit(unit: Fraction) -> bool:
@@ -287,6 +290,29 @@ def _warn_prompt_warnings(warnings: list[str]) -> None:
             "the prompt was not read exactly as written: %s; the tunes continue what was read",
             "; ".join(warnings),
         )
+
+
+def _unknown_token(prompt: AbcTune, index: int, main: bool, dur: bool) -> str:
+    """Token ``index`` of the prompt as typed (ABC, in its key and ``L:``), and what of it the
+    model's vocabulary lacks: ``main`` its pitch or symbol, ``dur`` its length. The rows hold
+    it on the white keys (``pitch36``), which is not what the user wrote.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _unknown_token(parse_abc("X:1\\nL:1/8\\nK:G\\nG,,2 A|"), 0, True, False)
+    "'G,,2' (a pitch the model never saw)"
+    >>> _unknown_token(parse_abc("X:1\\nL:1/8\\nK:G\\n(3:2:4ABcd|"), 0, True, False)
+    "'(3:2:4' (a tuplet the model never saw)"
+    """
+    token = prompt.tokens[index]
+    if token.kind not in ("note", "rest"):
+        return f"{token.text!r} (a {token.kind} the model never saw)"
+    typed = tokens_to_body([token], key=prompt.key, unit=prompt.unit)
+    what = " and ".join(
+        name
+        for name, lacking in (("pitch", main and token.kind == "note"), ("length", dur))
+        if lacking
+    )
+    return f"{typed!r} (a {what or 'token'} the model never saw)"
 
 
 def _default_title(req: _Request, rhythm: str | None, number: int) -> str:
@@ -470,7 +496,7 @@ class TuneGenerator:
             num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = _Batch(self.tokenizer, header)
-            first_rows, first_meas = self._first_rows(batch, header, req.prompt_tokens, cons)
+            first_rows, first_meas = self._first_rows(batch, header, req, cons)
             generator = torch.Generator().manual_seed(seed)
             sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
             hard_max = 2 * (max_rows or DEFAULT_MAX_ROWS)
@@ -501,7 +527,7 @@ class TuneGenerator:
         prompt: str | None,
     ) -> _Request:
         tokens: list[Token] = []
-        prompt_key = centre = prompt_title = None
+        prompt_key = centre = prompt_title = original = None
         if rhythm is not None:  # read as the tokenizer reads R: (`HeaderInfo.from_tune`)
             if not isinstance(rhythm, str):
                 raise TypeError(f"rhythm must be a tune type such as 'jig', got {rhythm!r}")
@@ -558,26 +584,27 @@ class TuneGenerator:
                 rhythm, usual, meter,
                 "the prompt's meter" if prompt and meter == tune.meter else "the meter given",
             )  # fmt: skip
-        return _Request(target, meter, rhythm, tokens, unit, centre, prompt_title)
+        return _Request(target, meter, rhythm, tokens, unit, centre, prompt_title, original)
 
     def _first_rows(
-        self, batch: _Batch, header: HeaderInfo, prompt: list[Token], cons: list[TuneConstraint]
+        self, batch: _Batch, header: HeaderInfo, req: _Request, cons: list[TuneConstraint]
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(1, n, 20)`` rows and ``(1, n)`` measure numbers fed before sampling: ``<start>``,
         then the prompt's tokens (pushed into every sample's constraint)."""
         from tokenization.features import tune_to_rows
 
-        rows = tune_to_rows(prompt, header)
+        rows = tune_to_rows(req.prompt_tokens, header)
         encoded = self.vocab.encode(rows)[:-1]  # drop <end>
         measures = rows.measure_numbers[:-1]
         self._warn_unknown_header(rows.header, encoded[0, -len(rows.header) :], batch.vocab)
-        unknown = np.flatnonzero((encoded[1:, :2] == UNK_ID).any(axis=1))
+        unknown_ids = encoded[1:, :2] == UNK_ID  # (n_prompt_tokens, 2): main, dur
+        unknown = np.flatnonzero(unknown_ids.any(axis=1))
         if unknown.size:
-            main, dur = rows.token_rows[1:][int(unknown[0])][:2]
+            first = int(unknown[0])
             raise ValueError(
                 f"the prompt has {unknown.size} token(s) outside the model's vocabulary; the "
-                f"first is token {int(unknown[0]) + 1} of the prompt body ({main}, lasting "
-                f"{dur} eighth notes)"
+                f"first is token {first + 1} of the prompt body, "
+                + _unknown_token(req.written_prompt, first, *unknown_ids[first].tolist())
             )
         for c in cons:
             for main_id, dur_id in encoded[1:, :2].tolist():

@@ -63,6 +63,23 @@ def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator
 
 
 @pytest.mark.parametrize(
+    "body, said",
+    [
+        # it said "pitch36" (the note on the white keys), not the G,, typed
+        ("G,,2A,,2 D,2F,2|", "4 token(s) outside the model's vocabulary; the first is token 1 "
+         "of the prompt body, 'G,,2' (a pitch the model never saw)"),
+        # it said "((3:2:4, lasting <pad> eighth notes)"
+        ("(3:2:4ABcd|", "token 1 of the prompt body, '(3:2:4' (a tuplet the model never saw)"),
+        ("GA7|", "token 2 of the prompt body, 'A7' (a length the model never saw)"),
+    ],
+)  # fmt: skip
+def test_a_prompt_token_outside_the_vocabulary_is_named_as_typed(generator, body, said):
+    with pytest.raises(ValueError, match=re.escape(said)) as refused:
+        generator.generate(1, prompt=f"X:1\nT:p\nM:4/4\nL:1/8\nK:G\n{body}", num_bars=4)
+    assert "pitch3" not in str(refused.value) and "<pad>" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
     "meter, incipit",
     [("3/4", "A2 B2|d4 c2|B4 A2|"), ("4/4", "ABcde|f2 e2 d2 c2|"), ("6/8", "ABcd|e2f g2e|")],
 )
