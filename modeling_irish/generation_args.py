@@ -171,10 +171,24 @@ def check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float)
 
 
 def bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
-    """``num_bars``, or one more than the prompt's bar lines where it has as many: the tune
-    is steered to close only once the prompt has been read (a closing target inside the prompt
-    ended the tune straight after it, in the middle of a bar)."""
-    prompt_bars = sum(token.kind == "bar" for token in prompt)
+    """``num_bars``, or one more than the prompt's bars where it has as many: the tune is
+    steered to close only once the prompt has been read (a closing target inside the prompt
+    ended the tune straight after it, in the middle of a bar). A bar is a bar line that closes
+    notes or rests: an opening ``|`` or ``|:`` is no bar (it counted as one, so the same prompt
+    with a leading ``|`` got a bar more).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> def bars(body):
+    ...     return bars_after_prompt(2, parse_abc("X:1\\nM:6/8\\nK:G\\n" + body).tokens)
+    >>> bars("GAG GAB|ABA ABd|"), bars("|GAG GAB|ABA ABd|"), bars("|:GAG GAB|ABA ABd|")
+    (3, 3, 3)
+    """
+    prompt_bars, filled = 0, False
+    for token in prompt:
+        if token.kind in ("note", "rest"):
+            filled = True
+        elif token.kind == "bar":
+            prompt_bars, filled = prompt_bars + filled, False
     if num_bars is None or prompt_bars < num_bars:
         return num_bars
     return prompt_bars + 1

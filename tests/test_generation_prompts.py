@@ -331,3 +331,15 @@ def test_a_first_ending_left_open_in_a_prompt_is_said_so(generator, body):
     with pytest.raises(ValueError, match=re.escape(said)) as refused:
         generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{body}", seed=0)
     assert "needs its '|:'" not in str(refused.value)
+
+
+@pytest.mark.parametrize("opening", ["|", "||", "|:"])
+def test_a_prompt_that_opens_with_a_bar_line_gets_as_many_bars(generator, opening):
+    """The opening bar line counted as a bar against num_bars: 4 or 5 bars instead of 3."""
+
+    def bars(body: str) -> list[int]:
+        prompt = f"X:1\nM:6/8\nL:1/8\nK:G\n{body}GAG GAB|ABA ABd|"
+        tunes = generator.generate(4, prompt=prompt, seed=3, num_bars=2)
+        return [sum(t.kind == "bar" for t in tune.tokens[1:]) for tune in tunes]
+
+    assert bars(opening) == bars("") == [3] * 4
