@@ -93,21 +93,30 @@ def formats_arg(text: str) -> list[str]:
     return formats
 
 
-def _sampling_args(parser: argparse.ArgumentParser) -> None:
+def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
+    """The sampling arguments of ``command`` (``generate`` or ``evaluate-generation``); the
+    help speaks of the prompt only where there is a ``--prompt`` (generate)."""
+    prompted = command == "generate"
     parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
     parser.add_argument(
         "--rhythm",
         default=None,
-        help="tune type: reel, jig, slip jig... (default: the prompt's R:, 'unspecified' for a "
-        "prompt without one, as the model was trained on tunes without R:; for a new tune, that "
-        "of --meter, else reel)",
+        help="tune type: reel, jig, slip jig... (default: "
+        + (
+            "the prompt's R:, 'unspecified' for a prompt without one, as the model was trained "
+            "on tunes without R:; for a new tune, "
+            if prompted
+            else ""
+        )
+        + "that of --meter, else reel)",
     )
     parser.add_argument(
         "--meter",
         type=meter_arg,
         default=None,
-        help="meter N/D, D a power of two, e.g. 6/8, or C / C| (default: the prompt's, else "
-        "the rhythm's usual one; a rhythm of no usual meter, e.g. air, needs it)",
+        help="meter N/D, D a power of two, e.g. 6/8, or C / C| (default: "
+        + ("the prompt's, else " if prompted else "")
+        + "the rhythm's usual one; a rhythm of no usual meter, e.g. air, needs it)",
     )
     parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
@@ -128,10 +137,13 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
         "--max-rows",
         type=positive_int,
         default=DEFAULT_MAX_ROWS,
-        help="rows before which the tune is steered to close (the prompt's, <start> and <end> "
-        "included; only closing bars wider than the tune's widest so far pass it; at least "
-        "room for five bars of eighth notes after the prompt, so that a tune gets four); one "
-        "still open at twice that is cut and reported as truncated (invalid)",
+        help="rows before which the tune is steered to close ("
+        + ("the prompt's, " if prompted else "")
+        + "<start> and <end> included; only closing bars wider than the tune's widest so far "
+        "pass it; at least room for five bars of eighth notes"
+        + (" after the prompt" if prompted else "")
+        + ", so that a tune gets four); one still open at twice that is cut and reported as "
+        "truncated (invalid)",
     )
     parser.add_argument(
         "--temperature",
@@ -160,7 +172,7 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
 
 def add_generate_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune generate``."""
-    _sampling_args(parser)
+    _sampling_args(parser, "generate")
     parser.epilog = (
         "Exit status: 0 when every tune is valid (and rendered); 1 when a tune is invalid (cut "
         "at the hard row limit, or with --unconstrained breaking the bar and repeat grammar) or "
@@ -209,12 +221,16 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
 
 def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune evaluate-generation``."""
-    _sampling_args(parser)
+    _sampling_args(parser, "evaluate-generation")
     parser.add_argument("--train", default=None, help="training corpus (ABC) for copy/histograms")
     parser.add_argument(
         "--max-train-tunes", type=positive_int, default=None, help="read at most N tunes"
     )
-    parser.add_argument("--no-readers", action="store_true", help="skip music21/abc2midi checks")
+    parser.add_argument(
+        "--no-readers",
+        action="store_true",
+        help="skip the re-reading checks (our reader, music21, abc2midi)",
+    )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 

@@ -241,6 +241,23 @@ def test_the_exit_status_is_in_the_generate_help(capsys):
     assert "Exit status: 0 when every tune is valid" in " ".join(capsys.readouterr().out.split())
 
 
+def test_only_the_generate_help_speaks_of_the_prompt(capsys):
+    """evaluate-generation has no --prompt, yet its help gave defaults from "the prompt's R:";
+    and --no-readers said "music21/abc2midi" though it drops reread_ours_rate too."""
+    from modeling_irish.cli import main
+
+    def help_of(command: str) -> str:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        return " ".join(capsys.readouterr().out.split())
+
+    generate, evaluate = help_of("generate"), help_of("evaluate-generation")
+    assert "the prompt's R:" in generate and "after the prompt" in generate
+    assert "prompt" not in evaluate
+    assert "(default: that of --meter, else reel)" in evaluate
+    assert "skip the re-reading checks (our reader, music21, abc2midi)" in evaluate
+
+
 def test_cli_samples_many_tunes_in_batches(model_dir, tmp_path, capsys):
     from modeling_irish.cli import main
 
