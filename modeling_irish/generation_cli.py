@@ -379,7 +379,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
     Returns 1 when a tune is invalid (cut at the hard row limit; with ``--unconstrained``, any
     break of the bar and repeat grammar) or could not be rendered: its text is printed or its
-    ``.abc`` written all the same, and stderr says what is wrong with it. A ``--render`` whose
+    ``.abc`` written all the same, and stderr says what is wrong with it (with ``--out``,
+    stdout lists the files written, each ``valid`` or ``INVALID``). A ``--render`` whose
     formats all cannot be made here (a tool is missing) is refused before sampling, as
     `run_render` refuses it."""
     formats = list(args.render)
@@ -402,8 +403,7 @@ def run_generate(args: argparse.Namespace) -> int:
         for i, tune in enumerate(tunes, 1):
             print(tune.abc, flush=True)
             if not tune.valid:  # the text is printed all the same: say what is wrong with it
-                print(f"irish-tune generate: tune {i} INVALID: {'; '.join(tune.errors[:3])}",
-                      file=sys.stderr)  # fmt: skip
+                _say_invalid(f"tune {i}", tune.errors)
                 failed += 1
         return 1 if failed else 0
     earlier = _generated_files(args.out)
@@ -412,13 +412,19 @@ def run_generate(args: argparse.Namespace) -> int:
         stem = os.path.join(args.out, f"tune_{i}")
         with open(stem + ".abc", "w", encoding="utf-8") as handle:
             handle.write(tune.abc)
-        status = "valid" if tune.valid else "INVALID: " + "; ".join(tune.errors[:3])
-        print(f"{stem}.abc  {status}")
+        print(f"{stem}.abc  {'valid' if tune.valid else 'INVALID'}")
+        if not tune.valid:  # the reason goes to stderr, as without --out
+            _say_invalid(f"tune {i} ({stem}.abc)", tune.errors)
         rendered = _render_one(tune.abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
         written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
         failed += not (tune.valid and rendered is not None)
     _warn_stale(args.out, earlier - written)
     return 1 if failed else 0
+
+
+def _say_invalid(name: str, errors: list[str]) -> None:
+    """Say on stderr why a tune of `irish-tune generate` is invalid (its first three problems)."""
+    print(f"irish-tune generate: {name} INVALID: {'; '.join(errors[:3])}", file=sys.stderr)
 
 
 #: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .svg (and an SVG's

@@ -3,6 +3,8 @@ and batches), `render` and `evaluate-generation`, on the tiny model of `tests/he
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import GENERATION_TRAIN as TRAIN
 from helpers import (  # noqa: F401 (fixtures)
@@ -227,7 +229,10 @@ def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsy
     assert "INVALID:" in captured.err
     out = tmp_path / "out"
     assert main([*argv, "--out", str(out)]) == 1
-    assert "INVALID:" in capsys.readouterr().out and (out / "tune_4.abc").exists()
+    captured = capsys.readouterr()  # the reasons on stderr, as the docstring says (stdout had them)
+    assert f"{out / 'tune_1.abc'}  " in captured.out and "INVALID:" not in captured.out
+    assert re.search(r"irish-tune generate: tune \d \(.*tune_\d\.abc\) INVALID: ", captured.err)
+    assert (out / "tune_4.abc").exists()
     # constrained, every tune is valid: 0
     assert main(["generate", "--model", str(model_dir), "--num-tunes", "4"]) == 0
     assert "INVALID" not in capsys.readouterr().err
