@@ -92,9 +92,11 @@ def test_a_dump_row_error_names_the_line_of_the_row_tune_as_check_does(tmp_path,
         parse_abc(raw.text)
     assert main(["check", str(dump), "--json"]) == 1
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
-    line, column = failure["error"].removeprefix("parse: line ").split(", ", 1)
-    # not shifted by the row number (3), and said to count in the row's tune text
-    assert raw.locate(err.value).endswith(f"line {line} of its tune text, {column}")
+    where = failure["error"].removeprefix("parse: ")
+    # not shifted by the row number (3), and said to count in the row's tune text, by both
+    assert where.startswith("line 9 of its tune text, column 2: ")
+    assert raw.locate(err.value).endswith(where)
+    assert failure["tune"].endswith("tunes.json row 3: Broken")
 
 
 def test_a_dump_row_error_names_the_row_not_a_line_of_the_dump(tmp_path, caplog):
