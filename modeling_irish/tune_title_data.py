@@ -151,6 +151,11 @@ def known_tune_holdout(
     return [i for i in titled if keys[i] not in held], queries
 
 
+def _repeat_or_ending(text: str) -> bool:
+    """Whether a canonical bar text marks a repeat or an ending (``|:``, ``:|``, ``:|2``...)."""
+    return bool(text) and (text[0] == ":" or text[-1] == ":" or text[-1].isdigit())
+
+
 def _check_rows(ids: Any) -> None:
     """`ids` must be one tune's rows, `(rows, 20)`: a tokenizer's output is a batch."""
     shape = tuple(np.shape(ids))
@@ -223,12 +228,26 @@ class NoteCropper:
     def played(self, ids: np.ndarray) -> np.ndarray:
         """The rows of an encoded tune in the order they are played: repeats and endings
         unfolded (`tokenization.analysis.played_order`), ``<start>`` and ``<end>`` kept first and
-        last. A tune without repeats or endings comes back as it is."""
+        last. A tune without repeats or endings comes back as it is.
+
+        The rows are those of the same notes typed out: every repeat or ending bar line passed
+        through (``|:``, ``:|``, ``:|:``, ``|1``, ``:|2``) becomes a plain ``|``, and a ``|`` is
+        put where a pass jumps (back to the start of a section, or over an ending) between two
+        notes, so that bars are not merged there. Only the token columns are right: `crop_at`
+        re-derives the position columns.
+
+        >>> from tokenization.tokenization_abc import AbcTokenizer
+        >>> abc = "X:1\\nM:2/4\\nL:1/8\\nK:C\\n|:CD EF:|GA Bc|]"
+        >>> tok = AbcTokenizer.train([abc])
+        >>> rows = NoteCropper(tok).played(tok.encode_tune(abc).input_ids)[1:-1]
+        >>> " ".join(tok.abc_vocab.token("main", int(i)) for i in rows[:, 0]).replace("pitch", "")
+        '| 60 62 64 65 | 60 62 64 65 | 67 69 71 72 |]'
+        """
         ids = np.asarray(ids)
         bars = self.bar_text[ids[1:-1, _MAIN].astype(np.int64)]
         at = np.flatnonzero(bars != "")
         texts = bars[at].tolist()
-        if not any(t[0] == ":" or t[-1] == ":" or t[-1].isdigit() for t in texts):
+        if not any(_repeat_or_ending(t) for t in texts):
             return ids
         # One item per bar line and per run of rows between two bar lines.
         spans, items, previous = [], [], 0
@@ -242,9 +261,19 @@ class NoteCropper:
         if previous < len(bars):
             spans.append((previous, len(bars)))
             items.append("")
-        inner = [np.arange(*spans[k]) + 1 for k in played_order(items)]
-        order = np.concatenate([[0], *inner, [len(ids) - 1]]).astype(np.int64)
-        return ids[order]
+        plain_bar = ids[at[0] + 1].copy()  # a bar row of this tune, as a plain `|` if known
+        plain_id = self.tokenizer.abc_vocab.id("main", "|")
+        if plain_id != UNK_ID:
+            plain_bar[_MAIN] = plain_id
+        pieces, last = [ids[:1]], None
+        for k in played_order(items):
+            if last is not None and k != last + 1 and not items[k] and not items[last]:
+                pieces.append(plain_bar[None])  # a jump between two runs of notes
+            piece = ids[spans[k][0] + 1 : spans[k][1] + 1]
+            pieces.append(plain_bar[None] if _repeat_or_ending(items[k]) else piece)
+            last = k
+        pieces.append(ids[-1:])
+        return np.concatenate(pieces)
 
     def pitches(self, ids: np.ndarray) -> np.ndarray:
         """MIDI pitches of the note rows of `ids` (rests, bars and specials dropped)."""
@@ -278,16 +307,18 @@ class NoteCropper:
 
         A crop never starts inside a tuplet (it starts at the tuplet's mark instead, `start`
         moving back to its first note: the notes keep their tuplet lengths) and never ends on a
-        tuplet mark without its notes."""
+        tuplet mark without its notes. A tune of at most `n_notes` events (or any with
+        `n_notes` <= 0) is kept whole, its rows re-derived all the same (the rows of `played`
+        need it)."""
         _check_rows(ids)
         events = self.event_rows(ids)
         if n_notes <= 0 or len(events) <= n_notes:
-            rows = np.asarray(ids, dtype=np.int64)
-            return rows, self._measures_of_whole(rows, header)
-        start, first = self._tuplet_start(ids, events, start)
-        stop = events[start + n_notes] if start + n_notes < len(events) else len(ids) - 1
-        if self.tuplet_notes[int(ids[stop - 1, _MAIN])]:
-            stop -= 1  # a tuplet mark whose notes are not in the crop
+            first, stop = 0, len(ids)  # the whole tune (`ids_to_tokens` skips its frame)
+        else:
+            start, first = self._tuplet_start(ids, events, start)
+            stop = events[start + n_notes] if start + n_notes < len(events) else len(ids) - 1
+            if self.tuplet_notes[int(ids[stop - 1, _MAIN])]:
+                stop -= 1  # a tuplet mark whose notes are not in the crop
         tokens = self.tokenizer.ids_to_tokens(np.asarray(ids)[first:stop])
         rows = tune_to_rows(tokens, header or self.header(ids))
         return self.tokenizer.abc_vocab.encode(rows), np.asarray(rows.measure_numbers, np.int64)
@@ -318,10 +349,6 @@ class NoteCropper:
         n_events = len(self.event_rows(ids))
         start = int(rng.integers(0, max(n_events - n_notes, 0) + 1))
         return self.crop_at(ids, start, n_notes, header)
-
-    def _measures_of_whole(self, rows: np.ndarray, header: HeaderInfo | None) -> np.ndarray:
-        tokens = self.tokenizer.ids_to_tokens(rows)
-        return np.asarray(tune_to_rows(tokens, header or self.header(rows)).measure_numbers)
 
 
 class TuneTitleDataset(Dataset):

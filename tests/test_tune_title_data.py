@@ -108,6 +108,44 @@ def test_whole_tune_when_shorter_than_crop(tokenizer):
     assert np.array_equal(measures, enc.measure_numbers)
 
 
+_HEAD = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\n"
+
+
+@pytest.mark.parametrize(
+    "written, typed_out",
+    [
+        # a jump back at `:|`: the bar between the two passes is kept
+        (
+            "|:CDEF GABc|cBAG FEDC:|EFGA Bcde|]",
+            "|CDEF GABc|cBAG FEDC|CDEF GABc|cBAG FEDC|EFGA Bcde|]",
+        ),
+        # endings: the second pass jumps back, then over the first ending
+        ("|:CDEF GABc|1 cBAG FEDC:|2 EFGA Bcde|]", "|CDEF GABc|cBAG FEDC|CDEF GABc|EFGA Bcde|]"),
+        # a first ending with no second: the second pass skips it to the notes after its close
+        ("CDEF GABc|1 cBAG FEDC:|EFGA Bcde|]", "CDEF GABc|cBAG FEDC|CDEF GABc|EFGA Bcde|]"),
+    ],
+)
+def test_played_rows_are_the_rows_of_the_notes_typed_out(written, typed_out):
+    tok = AbcTokenizer.train([_HEAD + written, _HEAD + typed_out])
+    cropper = NoteCropper(tok)
+    played = cropper.played(tok.encode_tune(_HEAD + written).input_ids)
+    typed_enc = tok.encode_tune(_HEAD + typed_out)
+    typed = typed_enc.input_ids
+    # crops across each jump: the same rows and measure numbers, no two bars merged into one
+    for start in range(0, len(cropper.event_rows(typed)) - 12):
+        got, want = cropper.crop_at(played, start, 12), cropper.crop_at(typed, start, 12)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), start
+    # the whole tune (excerpts of 0 notes) is re-derived too, measures and bar indices
+    whole, measures = cropper.crop_at(played, 0, 0)
+    assert np.array_equal(whole, typed) and np.array_equal(measures, typed_enc.measure_numbers)
+
+
+def test_a_whole_written_tune_comes_back_as_encoded(tokenizer):
+    enc = tokenizer.encode_tune(synthetic_tune(2, "A", 2, 5))
+    ids, measures = NoteCropper(tokenizer).crop_at(enc.input_ids, 0, 0)
+    assert np.array_equal(ids, enc.input_ids) and np.array_equal(measures, enc.measure_numbers)
+
+
 def test_crop_refuses_a_batch_by_name(tokenizer):
     """The tokenizer's output is a batch (1, rows, 20); a crop needs one tune's rows."""
     batch = tokenizer(synthetic_tune(1, "A", 1, 7), return_tensors="np")["input_ids"]
