@@ -301,6 +301,21 @@ def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved
                 assert results[f"{protocol}_{key}"] == pytest.approx(value), (protocol, key)
 
 
+def test_train_titles_counts_titles_not_title_groups(cache_dir, tmp_path):
+    """all_results.json's train_titles counted the positive groups: two titles filed under one
+    thesession tune id (one group) were one "title"."""
+    text = _tunebook().replace("tunes/1002#", "tunes/1001#")  # tunes 1 and 2: one tune id
+    corpus = tmp_path / "two_names.abc"
+    corpus.write_text(text, encoding="utf-8")
+    out = tmp_path / "tt"
+    argv = _argv(str(corpus), cache_dir, out, *TUNE_TITLE_FLAGS, "--max_train_steps", "1")
+    results = main([*argv, "--split_ratios", "1", "0", "0"])
+    assert results["train_pairs"] == 12  # every tune, titled, in training
+    assert results["train_titles"] == 12 and results["train_title_groups"] == 11
+    assert json.loads((out / "all_results.json").read_text())["train_titles"] == 12
+    assert "| train_titles | 12 |" in (out / "README.md").read_text()
+
+
 def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):
     # 3 updates an epoch: resuming at step 2 continues mid-epoch and crosses two epochs; the
     # crops and the batch order depend on the epoch, dropout on the torch RNG. A '.old-step_2'

@@ -250,6 +250,18 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
     return pairs, held
 
 
+def title_counts(titles: Sequence[str], groups: Sequence[int]) -> dict[str, int]:
+    """``train_titles``: the distinct titles of the training pairs (normalised, `title_key`);
+    ``train_title_groups``: their positive groups (`group_ids`: titles linked by a shared tune
+    id are one group, so there may be fewer groups than titles)."""
+    from modeling_irish.abc_corpus import title_key
+
+    return {
+        "train_titles": len({title_key(t) for t in titles}),
+        "train_title_groups": len(set(np.asarray(groups).tolist())),
+    }
+
+
 def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
     """A `TuneTitleModel` from the flags (backbone from a preset or a MeasureNote folder)."""
     from modeling_irish.configuration_measurenote import MeasureNoteConfig
@@ -607,7 +619,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         * accelerator.num_processes
         * args.gradient_accumulation_steps,
         "train_pairs": len(dataset),
-        "train_titles": int(len(set(pairs["groups"].tolist()))),
+        **title_counts(pairs["titles"], pairs["groups"]),
         # up to --settings_per_group pairs per title group an epoch: fewer than train_pairs
         "pairs_per_epoch": sampler.pairs_per_epoch,
         "known_queries_held_out": len(held),
