@@ -316,6 +316,37 @@ def test_train_titles_counts_titles_not_title_groups(cache_dir, tmp_path):
     assert "| train_titles | 12 |" in (out / "README.md").read_text()
 
 
+def test_a_skipped_retrieval_protocol_is_logged_and_left_out_of_the_card(
+    tunebook, cache_dir, tmp_path, caplog
+):
+    """--known_queries 0 finished with no word and a card describing known_* figures it did not
+    have; with --split_ratios 1 0 0 both protocols were skipped silently and train_log.jsonl
+    got a record of no figures."""
+    out = tmp_path / "no_known"
+    flags = (*TUNE_TITLE_FLAGS, "--max_train_steps", "1", "--retrieval_eval_queries", "4")
+    results = main(_argv(tunebook, cache_dir, out, *flags))  # TUNE_TITLE_FLAGS: --known_queries 0
+    assert "unseen_mrr_at_20" in results and not any(k.startswith("known_m") for k in results)
+    assert results["retrieval_eval_skipped"] == {
+        "known": "--known_queries 0 holds out no setting to query"
+    }
+    assert "the known-tunes protocol is skipped: --known_queries 0" in caplog.text
+    card = (out / "README.md").read_text()
+    assert "`known_*`" not in card and "known.abc" not in card
+    assert "The known-tunes protocol was not evaluated (--known_queries 0" in card
+    assert "`unseen_*` = 30-note excerpts" in card and "--protocol unseen" in card
+
+    caplog.clear()
+    out = tmp_path / "no_eval"
+    results = main(_argv(tunebook, cache_dir, out, *flags, "--split_ratios", "1", "0", "0"))
+    assert not any(k.startswith(("known_m", "unseen_")) for k in results)
+    assert "validation split is empty (--split_ratios 1 0 0)" in caplog.text
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert all("train_loss" in record for record in log)  # no record without figures
+    card = (out / "README.md").read_text()
+    assert "Retrieval metrics" not in card and "evaluate-retrieval" not in card
+    assert "The unseen-tunes protocol was not evaluated (the validation split is empty" in card
+
+
 def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):
     # 3 updates an epoch: resuming at step 2 continues mid-epoch and crosses two epochs; the
     # crops and the batch order depend on the epoch, dropout on the torch RNG. A '.old-step_2'

@@ -10,6 +10,7 @@ from typing import Any
 __all__ = [
     "budget",
     "corpus_filters",
+    "retrieval_text",
     "shown_path",
     "split_rule",
     "write_measurenote_card",
@@ -288,10 +289,13 @@ def _notes(count: int, template: str) -> str:
     return template.format(count) if count else "whole tunes"
 
 
-def retrieval_command(args: argparse.Namespace, folder: str = "DIR") -> str:
-    """The ``irish-tune evaluate-retrieval`` command that gives a tune-title run's ``known_*``
-    figures again: the run's excerpt length and seed, every other setting the command's
-    default (the model's cosine, excerpts cut as written), as the run scored them.
+def retrieval_command(
+    args: argparse.Namespace, folder: str = "DIR", protocol: str = "known"
+) -> str:
+    """The ``irish-tune evaluate-retrieval`` command that gives a tune-title run's figures of
+    `protocol` (``known_*`` or ``unseen_*``) again: the run's excerpt length and seed, every
+    other setting the command's default (the model's cosine, excerpts cut as written), as the
+    run scored them.
 
     >>> retrieval_command(argparse.Namespace(eval_excerpt_notes=0)).split("--protocol ")[1]
     'known --excerpt-notes 0 --seed 0 --json'
@@ -301,9 +305,48 @@ def retrieval_command(args: argparse.Namespace, folder: str = "DIR") -> str:
     files = f"{folder}/{RETRIEVAL_EVAL_DIR}"
     return (
         f"irish-tune evaluate-retrieval --model {folder} --train {files}/train.abc "
-        f"--queries {files}/known.abc --protocol known --excerpt-notes "
+        f"--queries {files}/{protocol}.abc --protocol {protocol} --excerpt-notes "
         f"{args.eval_excerpt_notes} --seed {RETRIEVAL_EVAL_SEED} --json"
     )
+
+
+#: What each protocol's metrics score, in a tune-title card (``{}``: the excerpts).
+_PROTOCOL_TEXT = {
+    "known": "`known_*` = {} of held-out settings of training tunes against every training title",
+    "unseen": "`unseen_*` = {} of validation tunes against the validation titles",
+}
+
+
+def retrieval_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
+    """The card's sentences on the final retrieval evaluation, from the protocols whose
+    metrics `results` holds (``{protocol}_queries``); a protocol without them is said to be
+    not evaluated, with the reason the run recorded (``retrieval_eval_skipped``).
+
+    >>> run = argparse.Namespace(eval_excerpt_notes=30)
+    >>> retrieval_text(run, {"retrieval_eval_skipped": {"known": "--known_queries 0",
+    ...     "unseen": "the validation split is empty"}})  # doctest: +NORMALIZE_WHITESPACE
+    'The known-tunes protocol was not evaluated (--known_queries 0). The unseen-tunes protocol
+     was not evaluated (the validation split is empty).'
+    """
+    queries = _notes(args.eval_excerpt_notes, "{}-note excerpts")
+    done = [p for p in _PROTOCOL_TEXT if f"{p}_queries" in results]
+    skipped = results.get("retrieval_eval_skipped", {})
+    sentences = []
+    if done:
+        scored = "; ".join(_PROTOCOL_TEXT[p].format(queries) for p in done)
+        sentences.append(f"Retrieval metrics: {scored}.")
+    for protocol in _PROTOCOL_TEXT:
+        if protocol not in done:
+            why = skipped.get(protocol, "no figures recorded")
+            sentences.append(f"The {protocol}-tunes protocol was not evaluated ({why}).")
+    if done:
+        other = f" (`{done[1]}.abc`, `--protocol {done[1]}`)" if len(done) > 1 else ""
+        sentences.append(
+            "The tunes they scored are in the training run's `retrieval_eval/` folder (not "
+            f"uploaded); `{retrieval_command(args, protocol=done[0])}`{other} gives the same "
+            "figures again."
+        )
+    return " ".join(sentences)
 
 
 def write_tune_title_card(
@@ -335,19 +378,14 @@ def write_tune_title_card(
     }
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
-    queries = _notes(args.eval_excerpt_notes, "{}-note excerpts")
     write_model_card(
         args.output_dir,
         title="Tune-title dual encoder for Irish traditional tunes in ABC",
         description=(
             f"A CLIP-shaped dual encoder ({tower} tune tower, {args.title_encoder} title tower) "
             f"trained on {_notes(args.crop_notes, 'random {}-note crops')} "
-            f"with modeling-irish. {model.num_parameters():,} parameters. Retrieval metrics: "
-            f"`known_*` = {queries} of held-out settings of training tunes against every training "
-            f"title; `unseen_*` = {queries} of validation tunes against the validation titles. "
-            "The tunes they scored are in the training run's `retrieval_eval/` folder (not "
-            f"uploaded); `{retrieval_command(args)}` (`unseen.abc`, `--protocol unseen`) "
-            "gives the same figures again."
+            f"with modeling-irish. {model.num_parameters():,} parameters. "
+            f"{retrieval_text(args, results)}"
         ),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
         f"{_run_split_rule(args, data_report)}",

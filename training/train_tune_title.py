@@ -533,31 +533,63 @@ def retrieval_results(
     `unseen.abc`), so that `irish-tune evaluate-retrieval --model OUTPUT_DIR --train
     .../train.abc --queries .../known.abc --protocol known --excerpt-notes N --seed 0` (N:
     `--eval_excerpt_notes`, 0 for whole tunes; `retrieval_command`, the model card's) gives the
-    same figures (all but `ms_per_query`)."""
+    same figures (all but `ms_per_query`). A protocol with no query to score is skipped with a
+    warning that says why, under ``retrieval_eval_skipped`` (`protocol_query_sets`)."""
     from modeling_irish.retrieval_evaluation import evaluate_retrieval
 
-    n = args.retrieval_eval_queries
     folder = os.path.join(args.output_dir, RETRIEVAL_EVAL_DIR)
     record_run_files(args.output_dir, [RETRIEVAL_EVAL_DIR])
     os.makedirs(folder, exist_ok=True)
     train = os.path.join(folder, "train.abc")
     _write_queries(train, splits["train"], train_keep)
-    results = {}
-    sets = {
-        "known": (splits["train"], known_eval_queries(splits["train"], args, held, n)),
-        "unseen": (splits["validation"], range(min(n, len(splits["validation"])))),
-    }
+    results: dict[str, Any] = {}
+    sets, skipped = protocol_query_sets(args, splits, held)
     for name, (split, indices) in sets.items():
-        if len(indices):
-            queries = os.path.join(folder, f"{name}.abc")
-            _write_queries(queries, split, indices)
+        queries = os.path.join(folder, f"{name}.abc")
+        _write_queries(queries, split, indices)
+        try:
             metrics = evaluate_retrieval(
                 model, tokenizer, train, queries, name, args.eval_excerpt_notes, RETRIEVAL_EVAL_SEED
             )
-            results.update(
-                {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
-            )
+        except ValueError as err:  # every query outside the protocol, or unreadable
+            if not str(err).startswith("no usable queries"):
+                raise
+            skipped[name] = str(err)
+            continue
+        results.update(
+            {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
+        )
+    for name, why in skipped.items():
+        logger.warning("retrieval evaluation: the %s-tunes protocol is skipped: %s", name, why)
+    if skipped:
+        results["retrieval_eval_skipped"] = skipped
     return results
+
+
+def protocol_query_sets(
+    args: argparse.Namespace, splits: DatasetDict, held: list[int]
+) -> tuple[dict[str, tuple[Any, Sequence[int]]], dict[str, str]]:
+    """``{protocol: (split, query indices)}`` of the final retrieval evaluation, and
+    ``{protocol: why}`` for a protocol that has no query (naming the flag that left it none)."""
+    n = args.retrieval_eval_queries
+    sets: dict[str, tuple[Any, Sequence[int]]] = {}
+    skipped: dict[str, str] = {}
+    known = known_eval_queries(splits["train"], args, held, n)
+    if known:
+        sets["known"] = (splits["train"], known)
+    elif args.known_queries == 0:
+        skipped["known"] = "--known_queries 0 holds out no setting to query"
+    else:
+        skipped["known"] = (
+            f"no training tune has a setting whose title another of its settings carries, so "
+            f"the holdout (--known_queries {args.known_queries}) has no query"
+        )
+    if len(splits["validation"]):
+        sets["unseen"] = (splits["validation"], range(min(n, len(splits["validation"]))))
+    else:
+        ratios = " ".join(f"{r:g}" for r in args.split_ratios)
+        skipped["unseen"] = f"the validation split is empty (--split_ratios {ratios})"
+    return sets, skipped
 
 
 def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
@@ -634,11 +666,17 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
                 args, unwrapped, tokenizer, splits, pairs["holdout_train"], held
             )
             results.update(retrieval)
-            # get_*_features run the towers outside the autocast accelerate puts on forward
-            results["eval_precision"] = "float32"
-            # the final figures reach the trackers and the log too, at the last update
-            accelerator.log(retrieval, step=stats["completed_steps"])
-            _history(args, accelerator, stats["completed_steps"], stats["seconds"], retrieval)
+            figures = {k: v for k, v in retrieval.items() if k != "retrieval_eval_skipped"}
+            if figures:
+                # get_*_features run the towers outside the autocast accelerate puts on forward
+                results["eval_precision"] = "float32"
+                # the final figures reach the trackers and the log too, at the last update
+                accelerator.log(figures, step=stats["completed_steps"])
+                _history(args, accelerator, stats["completed_steps"], stats["seconds"], figures)
+        else:
+            logger.info("final retrieval evaluation skipped (--retrieval_eval_queries 0)")
+            why = "--retrieval_eval_queries 0"
+            results["retrieval_eval_skipped"] = {"known": why, "unseen": why}
         record_run_files(args.output_dir, ["all_results.json", "README.md"])
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_tune_title_card(args, unwrapped, results, data_report)
