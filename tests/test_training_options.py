@@ -92,6 +92,55 @@ def test_tune_title_on_a_pretrained_backbone_uses_its_weights_and_tokenizer(
         assert torch.equal(weight, trained[name]), name
 
 
+def _backbone_of_split(backbone, reels_abc: str, folder, split_seed: str | None):
+    """A copy of the `backbone` fixture's folder whose all_results.json records the data split
+    of a MeasureNote run on `reels_abc` with `--split_seed split_seed` (None: no record)."""
+    import os
+    import shutil
+
+    shutil.copytree(backbone[0], folder)
+    if split_seed is not None:
+        split = {"corpus": [os.path.abspath(reels_abc)], "split_ratios": [0.5, 0.25, 0.25],
+                 "split_seed": int(split_seed), "split_method": "shuffle", "link_incipits": 0,
+                 "require_bars_fit": False}  # fmt: skip
+        (folder / "all_results.json").write_text(json.dumps({"data_split": split}))
+    return str(folder)
+
+
+@pytest.mark.parametrize("backbone_seed", ["1", None, "0"], ids=["other", "none", "same"])
+def test_what_the_backbone_saw_of_the_queries_is_warned_counted_and_carded(
+    reels_abc, cache_dir, tmp_path, backbone, capsys, caplog, backbone_seed
+):
+    """A MeasureNote trained with --split_seed 1 and used here with seed 0 had trained on most
+    of the unseen protocol's queries, without a word; nor did the card say that a backbone on
+    the same split had seen the known protocol's query settings."""
+    folder = _backbone_of_split(backbone, reels_abc, tmp_path / "lm", backbone_seed)
+    out = tmp_path / "tt"
+    argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False)
+    results = main([*argv, "--retrieval_eval_queries", "3", "--measurenote_path", folder])
+    warning = capsys.readouterr().err
+    card = (out / "README.md").read_text()
+    assert results["unseen_eval_settings"] == 3  # the validation tunes written as queries
+    if backbone_seed == "1":  # seed 1's training split holds some of seed 0's validation tunes
+        assert results["backbone_split"] == "different"
+        assert results["backbone_split_changes"] == ["--split_seed 1 (now 0)"]
+        assert "was trained on another data split (--split_seed 1 (now 0))" in warning
+        seen = results["backbone_seen_unseen_queries"]
+        assert 0 < seen <= 3
+        assert f"held {seen} of the 3 unseen-protocol queries" in caplog.text
+        assert f"held {seen} of the 3 unseen-protocol query settings" in card
+        assert "the `unseen_*` figures are not leak-free" in card
+    elif backbone_seed is None:
+        assert results["backbone_split"] == "unknown" and "records no data split" in warning
+        assert not any(key.startswith("backbone_seen") for key in results)
+        assert "records no data split" in card and "figures are known to be free" in card
+    else:
+        assert results["backbone_split"] == "same" and "warning" not in warning
+        assert results["backbone_seen_unseen_queries"] == 0
+        assert "trained on the same corpus and split as this run" in card
+        assert "included the known-protocol query settings (their notes, not" in card
+
+
 # ----- cosine loss, time budget ------------------------------------------------------------------
 def test_tune_title_trains_with_the_cosine_loss(reels_abc, cache_dir, tmp_path, monkeypatch):
     import modeling_irish.modeling_tune_title as tt

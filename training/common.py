@@ -18,6 +18,7 @@ from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
 __all__ = [
     "append_jsonl",
     "autocast_precision",
+    "data_split_record",
     "evaluate_lm",
     "json_safe",
     "learning_rate_at",
@@ -27,6 +28,7 @@ __all__ = [
     "set_learning_rate",
     "tracked_config",
     "write_json",
+    "SPLIT_FLAGS",
     "UploadError",
     "UsageError",
 ]
@@ -269,6 +271,36 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     return value
+
+
+# ----- what a run trained on (all_results.json) -------------------------------------------------
+#: The flags that choose a run's training split (`load_abc_corpus`'s arguments).
+SPLIT_FLAGS = (
+    "corpus",
+    "split_ratios",
+    "split_seed",
+    "split_method",
+    "link_incipits",
+    "require_bars_fit",
+)
+
+
+def data_split_record(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's `SPLIT_FLAGS` (corpus paths absolute) and its data's fingerprint
+    (`training.data.data_fingerprint`: tunes and hash of each split, the vocabulary), for
+    all_results.json's ``data_split``: a tune-title run on a MeasureNote backbone compares its
+    own split with it, to say which of its queries the backbone trained on.
+
+    >>> run = argparse.Namespace(corpus=None, split_ratios=[8, 1, 1], split_seed=1)
+    >>> data_split_record(run)
+    {'corpus': None, 'split_ratios': [8, 1, 1], 'split_seed': 1, 'fingerprint': None}
+    """
+    from training.run_folder import run_flags  # run_folder imports this module
+
+    flags = run_flags(args)
+    record = {name: flags[name] for name in SPLIT_FLAGS if name in flags}
+    record["fingerprint"] = getattr(args, "data_fingerprint", None)
+    return record
 
 
 # ----- time budget and the learning rate (both tasks) -------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "backbone_text",
     "budget",
     "corpus_filters",
     "retrieval_text",
@@ -349,6 +350,62 @@ def retrieval_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
     return " ".join(sentences)
 
 
+def backbone_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
+    """The card's sentence on what a transferred MeasureNote backbone (``--measurenote_path``)
+    saw of the evaluation queries, from the run's ``backbone_split`` (``same``, ``different``
+    or ``unknown``: `training.train_tune_title.backbone_split`) and its counts of query
+    settings in the backbone's training split (``backbone_seen_{protocol}_queries`` of
+    ``{protocol}_eval_settings``); "" without a backbone.
+
+    >>> run = argparse.Namespace(measurenote_path="lm")
+    >>> backbone_text(run, {"backbone_split": "different", "backbone_split_changes":
+    ...     ["--split_seed 1 (now 0)"], "backbone_seen_unseen_queries": 28,
+    ...     "unseen_eval_settings": 30})  # doctest: +NORMALIZE_WHITESPACE
+    'The tune backbone (`--measurenote_path`) was trained on another data split, --split_seed 1
+     (now 0): its language-model training held 28 of the 30 unseen-protocol query settings
+     (their notes, not their titles), so the `unseen_*` figures are not leak-free.'
+    """
+    if not getattr(args, "measurenote_path", None):
+        return ""
+    status = results.get("backbone_split", "unknown")
+    counted = [
+        f"{results[f'backbone_seen_{p}_queries']} of the {results.get(f'{p}_eval_settings', '?')} "
+        f"{p}-protocol"
+        for p in ("known", "unseen")
+        if f"backbone_seen_{p}_queries" in results
+    ]
+    held = f"held {' and '.join(counted)} query settings" if counted else ""
+    if status == "same":
+        return (
+            "The tune backbone (`--measurenote_path`) was trained on the same corpus and split "
+            "as this run: its language-model training included the known-protocol query "
+            "settings (their notes, not their titles) and no validation tune"
+            + (f" (it {held})" if held else "")
+            + ", so the `unseen_*` figures are free of that leak and the `known_*` ones are not."
+        )
+    if status == "different":
+        changes = "; ".join(results.get("backbone_split_changes", [])) or "unknown changes"
+        unseen = results.get("backbone_seen_unseen_queries")
+        if unseen is None:
+            return (
+                f"The tune backbone (`--measurenote_path`) was trained on another data split, "
+                f"{changes}: its language-model training may have included the query settings "
+                "of either protocol (their split could not be made again here), so the "
+                "`unseen_*` figures are not known to be leak-free."
+            )
+        verdict = "are not leak-free" if unseen else "are free of that leak"
+        return (
+            f"The tune backbone (`--measurenote_path`) was trained on another data split, "
+            f"{changes}: its language-model training {held} (their notes, not their titles), "
+            f"so the `unseen_*` figures {verdict}."
+        )
+    return (
+        "The tune backbone (`--measurenote_path`) records no data split: its language-model "
+        "training may have included the query settings of either protocol (their notes), so "
+        "neither the `known_*` nor the `unseen_*` figures are known to be free of that leak."
+    )
+
+
 def write_tune_title_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
 ) -> None:
@@ -385,7 +442,7 @@ def write_tune_title_card(
             f"A CLIP-shaped dual encoder ({tower} tune tower, {args.title_encoder} title tower) "
             f"trained on {_notes(args.crop_notes, 'random {}-note crops')} "
             f"with modeling-irish. {model.num_parameters():,} parameters. "
-            f"{retrieval_text(args, results)}"
+            f"{retrieval_text(args, results)} {backbone_text(args, results)}".rstrip()
         ),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
         f"{_run_split_rule(args, data_report)}",

@@ -56,6 +56,7 @@ from training.common import (  # noqa: E402
     UploadError,
     append_jsonl,
     autocast_precision,
+    data_split_record,
     evaluate_lm,
     log_time_budget,
     lr_for,
@@ -365,6 +366,8 @@ def finish(
         num_parameters=sum(p.numel() for p in unwrapped.parameters()),
         **{f"corpus_{k}_tunes": v for k, v in corpus_sizes.items()},
         tokenize_report=data_report["tokenize"],
+        # which tunes it trained on: a tune-title run on this backbone compares its own split
+        data_split=data_split_record(args),
     )
     if accelerator.is_main_process:
         save_tokenizer(tokenizer, args.output_dir)
