@@ -13,8 +13,10 @@ columns sorted longest first, `active[j]` (the columns still inside their sequen
 and `k`, the number of never-matching pattern rows above the pattern (subtracted at the end),
 and returns each column's minimum over end positions of the last row of the DP, as int64.
 
-Compiled on first use and cached on disk (numba's `cache=True`), or compiled in every process
-where numba finds nowhere to write its cache (a read-only install with no writable home).
+Compiled on first use and cached on disk (numba's `cache=True`) in the user's cache folder,
+``$XDG_CACHE_HOME/modeling-irish/numba`` (``~/.cache/...``), or ``$NUMBA_CACHE_DIR`` when set:
+not beside the installed source, where ``pip uninstall`` would leave the files behind (and the
+package's name importable); compiled in every process where there is nowhere to write.
 
 >>> import numpy as np
 >>> peq = np.zeros(256, dtype=np.uint32)
@@ -25,6 +27,10 @@ where numba finds nowhere to write its cache (a read-only install with no writab
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -76,11 +82,34 @@ def _step64(eq_row, pv, mv, score, best):  # pragma: no cover - compiled
         mv[c] = np.uint64(ph & xv)
 
 
-def compiled_kernel(func):
-    """``numba.njit(cache=True, nogil=True)`` of ``func``; without the disk cache when numba has
-    no writable place for it (it raises at decoration: a read-only site-packages and home)."""
+def kernel_cache_dir() -> str:
+    """The folder of the kernels' disk cache when ``NUMBA_CACHE_DIR`` is not set."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "modeling-irish", "numba")
+
+
+@contextmanager
+def _cache_in_user_folder() -> Iterator[None]:
+    """numba's cache folder set to `kernel_cache_dir` while kernels are decorated (numba fixes
+    a function's cache path then), unless the user set ``NUMBA_CACHE_DIR``; numba's setting is
+    restored after, so other numba code in the process is not affected."""
+    if numba.config.CACHE_DIR:
+        yield
+        return
+    numba.config.CACHE_DIR = kernel_cache_dir()
     try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(func)
+        yield
+    finally:
+        numba.config.CACHE_DIR = ""
+
+
+def compiled_kernel(func):
+    """``numba.njit(cache=True, nogil=True)`` of ``func``, cached in `kernel_cache_dir`; without
+    the disk cache when numba has no writable place for it (it raises at decoration: a read-only
+    site-packages and home)."""
+    try:
+        with _cache_in_user_folder():
+            return numba.njit(cache=True, nogil=True, error_model="numpy")(func)
     except RuntimeError as err:  # "cannot cache function ...: no locator available"
         if "cannot cache" not in str(err):
             raise

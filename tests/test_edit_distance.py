@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -106,6 +110,30 @@ def test_kernels_compile_without_a_disk_cache_where_numba_cannot_write_one():
     namespace: dict = {}
     exec("def add_one(x):\n    return x + 1", namespace)  # no file: nowhere to cache
     assert compiled_kernel(namespace["add_one"])(41) == 42
+
+
+def test_kernels_cache_in_the_user_cache_folder_not_beside_the_installed_source(tmp_path):
+    """numba's default cache is the source's own __pycache__: in site-packages, where pip
+    uninstall leaves the files (and the package's name importable as an empty namespace)."""
+    source = tmp_path / "site" / "kernels_here.py"
+    source.parent.mkdir()
+    source.write_text("def add_one(x):\n    return x + 1\n")
+    script = (
+        "import importlib.util, numba\n"
+        "from modeling_irish.myers_kernels import compiled_kernel\n"
+        f"spec = importlib.util.spec_from_file_location('kernels_here', {str(source)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "assert compiled_kernel(module.add_one)(41) == 42\n"
+        "assert numba.config.CACHE_DIR == ''  # restored for other numba code\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    cached = [p.name for p in (tmp_path / "cache" / "modeling-irish" / "numba").rglob("*.nb*")]
+    assert any(name.startswith("kernels_here.add_one") for name in cached), cached
+    assert not (source.parent / "__pycache__").exists() or not any(
+        (source.parent / "__pycache__").glob("*.nb*")
+    )
 
 
 def test_symbol_range_is_checked():
