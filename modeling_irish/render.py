@@ -3,15 +3,22 @@ tune) and WAV (fluidsynth + a GM soundfont)."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Collection, Sequence
 from fractions import Fraction
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 __all__ = [
     "PlayedEvent",
@@ -45,24 +52,20 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
     (a page path in ``taken``, another output of the same run, becomes ``path-2-2``...).
 
-    Every page is engraved before the first is written: a failure leaves no file behind. A text
-    without an ``X:`` line is given ``X:1``.
+    Every page is engraved before the first is written: a failure leaves no file behind.
+    verovio is given the text as our reader reads it (`_engravable`: an ``X:`` number, a
+    ``K:`` line, no stray ``!``), and runs in a process of its own (`_Engraver`): on text it
+    cannot read it may abort or crash, which fails this tune with a `RenderError`, not the
+    program.
 
     >>> to_svg("X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|]", "/tmp/tune.svg")  # doctest: +SKIP
     ['/tmp/tune.svg']
     """
-    try:
-        import verovio
-    except ImportError as err:
-        raise RenderError("SVG needs verovio: pip install verovio") from err
-    if not re.search(r"^X:", abc, re.MULTILINE):  # verovio reads no tune without one
-        abc = "X:1\n" + abc
-    verovio.enableLog(verovio.LOG_ERROR)  # not "Information field R is ignored" on every tune
-    toolkit = verovio.toolkit()
-    toolkit.setOptions({"adjustPageHeight": True, "breaks": "auto", "scale": 50})
-    if not toolkit.loadData(abc):
-        raise RenderError("verovio could not read the ABC")
-    pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+    import importlib.util
+
+    if importlib.util.find_spec("verovio") is None:
+        raise RenderError("SVG needs verovio: pip install verovio")
+    pages = _ENGRAVER.pages(_engravable(abc))
     paths = []
     stem, ext = os.path.splitext(path)
     for page, svg in enumerate(pages, 1):
@@ -74,6 +77,168 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
             handle.write(svg)
         paths.append(out)
     return paths
+
+
+def _engravable(abc: str) -> str:
+    """``abc`` as verovio is given it: the tune our reader reads, without what makes verovio
+    (5.x) abort or crash although the reader accepts it. An ``X:`` line without a number, or
+    none at all, becomes ``X:1``; a header without ``K:``, or with an empty one, gets ``K:C``
+    (what the reader assumes); a ``!`` that opens no decoration (``d!edB|``, ``CD!trill EF``,
+    a line break of ``I:linebreak !``), which the reader passes over, is left out.
+
+    >>> print(_engravable("X:\\nT:t\\nL:1/8\\nCD!trill EF|]"))
+    X:1
+    T:t
+    L:1/8
+    K:C
+    CDtrill EF|]
+    """
+    from tokenization.abc_header import _field_match, _strip_comment  # the reader's own rules
+
+    lines = abc.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
+    in_header, has_key = True, False
+    for line in lines:
+        code = _strip_comment(line)
+        field = _field_match(code)
+        if in_header and field is None and code.strip():  # the first line of music
+            out += [] if has_key else ["K:C"]
+            in_header = False
+        if in_header and field is not None and field[1] in "XK":
+            has_key = has_key or field[1] == "K"
+            if not field[2].strip():  # verovio crashes on an empty X: or K:
+                line = f"{field[1]}:{'1' if field[1] == 'X' else 'C'}"
+        elif field is None and not in_header and "!" in code:
+            line = _without_lone_bangs(code) + line[len(code) :]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _without_lone_bangs(music: str) -> str:
+    """A line of music without the ``!`` that the reader's lexer reads as no decoration."""
+    from tokenization.abc_lexer import _BODY_RE
+
+    return "".join(m[0] for m in _BODY_RE.finditer(music) if m.lastgroup != "lone")
+
+
+#: The program of the verovio process (`_Engraver`): it reads a tune a line (a JSON string)
+#: and answers each with a line, the JSON list of its SVG pages (``null``: verovio could not
+#: read it). Only verovio is imported: the package's own imports take seconds.
+_ENGRAVER_PROGRAM = """
+import sys
+if sys.path and sys.path[0] == "":  # python -c: a json.py in the working folder is not read
+    del sys.path[0]
+import json, os
+answers = os.fdopen(os.dup(1), "w")  # a pipe of its own: what verovio prints goes to the log
+os.dup2(2, 1)
+import verovio
+verovio.enableLog(verovio.LOG_ERROR)  # not "Information field R is ignored" on every tune
+for line in sys.stdin:
+    toolkit = verovio.toolkit()  # a fresh one a tune: nothing carries over from the last
+    toolkit.setOptions({"adjustPageHeight": True, "breaks": "auto", "scale": 50})
+    pages = None
+    if toolkit.loadData(json.loads(line)):
+        pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+    answers.write(json.dumps(pages) + "\\n")
+    answers.flush()
+"""
+
+
+class _Engraver:
+    """verovio in a long-lived process of its own, engraving tunes one at a time.
+
+    verovio aborts (``std::out_of_range``) or crashes (SIGSEGV) on some ABC instead of raising;
+    in the program's own process that ended the whole run. Here it fails the tune with a
+    `RenderError` that says how verovio ended, and the next tune starts a new process. One
+    process for all the tunes costs ~0.2 s once, not for each tune."""
+
+    def __init__(self, timeout: float = 300.0) -> None:
+        self.timeout = timeout
+        self._process: subprocess.Popen | None = None
+        self._log: BinaryIO | None = None  # the process's stderr, read back when it dies
+        self._lock = threading.Lock()  # one tune in flight at a time
+
+    def pages(self, abc: str) -> list[str]:
+        """The SVG pages of ``abc``; a `RenderError` when verovio cannot read it or dies."""
+        with self._lock:
+            process = self._process
+            if process is None or process.poll() is not None:
+                process = self._start()
+            try:
+                process.stdin.write(json.dumps(abc) + "\n")
+                process.stdin.flush()
+                answer = self._answer(process)
+            except BrokenPipeError:  # it died before it read the tune
+                answer = None
+            except BaseException:  # interrupted mid-tune: its answer would go to the next
+                self.close()
+                raise
+            if answer is None:
+                raise RenderError(f"verovio {self._died()}; nothing engraved")
+        pages = json.loads(answer)
+        if pages is None:
+            raise RenderError("verovio could not read the ABC")
+        return pages
+
+    def _start(self) -> subprocess.Popen:
+        self.close()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (open as long as the process)
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _ENGRAVER_PROGRAM],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            encoding="ascii",  # json.dumps writes non-ASCII text as \u escapes
+        )
+        return self._process
+
+    def _answer(self, process: subprocess.Popen) -> str | None:
+        """The answer line, or None when the process ended first (timed out: killed)."""
+        ready, _, _ = select.select([process.stdout], [], [], self.timeout)
+        if not ready:
+            process.kill()
+            process.wait()
+            raise RenderError(f"verovio took more than {self.timeout:g} s; nothing engraved")
+        line = process.stdout.readline()
+        return line if line.endswith("\n") else None  # cut short: it died while answering
+
+    def _died(self) -> str:
+        """How the process ended (``crashed (SIGSEGV)``, ``aborted (SIGABRT: terminate ...)``),
+        with the last line it wrote; it is gone afterwards."""
+        code = self._process.wait()
+        self._log.seek(0)
+        said = [line.strip() for line in self._log.read().decode(errors="replace").splitlines()]
+        said = [line for line in said if line]
+        # "terminate called after throwing an instance of 'std::out_of_range'", not its what()
+        said += [line for line in said if line.startswith("terminate called")]
+        self.close()
+        if code < 0:
+            name = signal.Signals(-code).name
+            how = f"aborted ({name}" if name == "SIGABRT" else f"crashed ({name}"
+        else:
+            how = f"stopped (exit status {code}"
+        return how + (f": {said[-1][:200]})" if said else ")")
+
+    def close(self) -> None:
+        """End the process (it ends on the end of its input) and forget its log."""
+        process, self._process = self._process, None
+        if process is not None:
+            for pipe in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):  # a broken pipe: it is gone already
+                    pipe.close()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+_ENGRAVER = _Engraver()
+atexit.register(_ENGRAVER.close)
 
 
 def to_midi(abc: str, path: str, tempo: int = 200) -> str:
@@ -377,10 +542,11 @@ def render_abc(
     reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``) instead of raising,
     and not logged: the caller says it once. Any other failure raises `RenderError` and removes
     the files this call wrote, so that no partial rendering of the tune is left. A tune that our
-    reader refuses (`irish-tune check` names why) is refused before any engraver sees it:
-    verovio aborts the whole process on some malformed ABC (unbalanced chords) instead of
-    raising. ``line_offset`` is added to the line of such an error (the tune's place in its
-    file, `RawTune.line_offset`). ``taken``: paths no SVG page may take (`to_svg`).
+    reader refuses (`irish-tune check` names why) is refused before any engraver sees it
+    (verovio, in a process of its own, crashes on some malformed ABC, unbalanced chords among
+    them: that too is a `RenderError`, `to_svg`). ``line_offset`` is added to the line of such
+    an error (the tune's place in its file, `RawTune.line_offset`). ``taken``: paths no SVG
+    page may take (`to_svg`).
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:

@@ -657,3 +657,67 @@ def test_a_second_svg_page_never_takes_another_tunes_name(tmp_path, capsys):
     assert printed.count(str(out / "t-2.svg")) == 1 and str(out / "t-2-2.svg") in printed
     assert sorted(p.name for p in out.iterdir()) == ["t-2-2.svg", "t-2.svg", "t.svg"]
     assert (out / "t-2.svg").stat().st_size < (out / "t.svg").stat().st_size  # the short tune
+
+
+# ----- verovio in a process of its own: its crash fails one tune, not the run ------------------
+HEAD = "X:1\nT:t\nM:4/4\nL:1/8\n"
+
+
+@pytest.mark.parametrize(
+    "abc",
+    [  # text our reader accepts that verovio aborted (std::out_of_range) or crashed (SIGSEGV) on
+        HEAD + "CDEF GABc|]\n",  # no K: (C major, as the reader assumes)
+        HEAD + "K:\nCDEF GABc|]\n",  # an empty K:
+        "X:\nT:t\nK:C\nCDEF GABc|]\n",  # an empty X:
+        HEAD + "K:D\nGABc d!edB|]\n",  # a ! that opens no decoration
+        HEAD + "K:C\nCD!trill EF|]\n",
+        HEAD + "K:C\n!CDEF GABc|]\n",
+        HEAD + "I:linebreak !\nK:C\nCDEF GABc!\nCDEF|]\n",
+    ],
+)
+def test_abc_verovio_crashed_on_is_engraved_as_the_reader_reads_it(tmp_path, abc):
+    pytest.importorskip("verovio")
+    (path,) = render_abc(abc, str(tmp_path / "t"), ["svg"])["svg"]
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.startswith("<svg") and text.count('class="note"') >= 4
+
+
+def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, monkeypatch, capsys):
+    # verovio given the text as it is: tune 2 aborts it, tune 3 crashes it (they ended the run)
+    pytest.importorskip("verovio")
+    import modeling_irish.render as render
+    from modeling_irish.cli import main
+
+    monkeypatch.setattr(render, "_engravable", lambda abc: abc)
+    book = _write(
+        tmp_path / "book.abc",
+        "X:1\nT:One\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|]\n\n"
+        "X:2\nT:Two\nM:4/4\nL:1/8\nK:D\nGABc d!edB|]\n\n"
+        "X:3\nT:Three\nM:4/4\nL:1/8\nCDEF GABc|]\n\n"
+        "X:4\nT:Four\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|]\n",
+    )
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "svg,midi"]) == 1
+    err = capsys.readouterr().err
+    assert f"{book} line 8 (X:2 T:Two): verovio aborted (SIGABRT: terminate called" in err
+    assert "std::out_of_range" in err
+    assert f"{book} line 15 (X:3 T:Three): verovio crashed (SIGSEGV)" in err
+    assert "2 of 4 tunes not rendered" in err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "book_1.mid", "book_1.svg", "book_4.mid", "book_4.svg"
+    ]  # fmt: skip
+
+
+def test_verovio_taking_too_long_fails_the_tune_and_the_next_is_engraved(tmp_path, monkeypatch):
+    pytest.importorskip("verovio")
+    import modeling_irish.render as render
+
+    render._ENGRAVER.close()  # the next tune starts a process that reads it and never answers
+    stalls = "import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n"
+    monkeypatch.setattr(render, "_ENGRAVER_PROGRAM", stalls)
+    monkeypatch.setattr(render._ENGRAVER, "timeout", 0.5)
+    with pytest.raises(RenderError, match="verovio took more than 0.5 s; nothing engraved"):
+        render_abc(ABC, str(tmp_path / "slow"), ["svg", "midi"])
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()  # verovio again, in a new process
+    assert render_abc(ABC, str(tmp_path / "t"), ["svg"])["svg"] == [str(tmp_path / "t.svg")]
