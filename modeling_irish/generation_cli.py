@@ -469,15 +469,19 @@ def _render_one(
 ) -> list[str] | None:
     """Render one tune and print the paths; return the paths written (none without
     ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
-    (`render_abc` leaves no partial files). ``taken``: paths an SVG page must not take."""
+    (`render_abc` leaves no partial files). ``taken``: paths an SVG page must not take. A
+    soundfont fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a
+    `ValueError`, exit status 2) stops the command."""
     if not formats:
         return []
-    from .render import RenderError, render_abc
+    from .render import RenderError, SoundFontError, render_abc
 
     try:
         out = render_abc(
             abc, stem, formats, soundfont=soundfont, line_offset=line_offset, taken=taken
         )
+    except SoundFontError:
+        raise
     except RenderError as err:
         print(f"irish-tune {name}: {err}", file=sys.stderr)
         return None

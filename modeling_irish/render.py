@@ -23,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 __all__ = [
     "PlayedEvent",
     "RenderError",
+    "SoundFontError",
     "find_soundfont",
     "played_events",
     "played_notes",
@@ -46,6 +47,12 @@ FORMATS = ("svg", "midi", "wav")
 
 class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
+
+
+class SoundFontError(RenderError, ValueError):
+    """fluidsynth could not load the soundfont: no WAV of any tune can be made with it, so the
+    command stops (a `ValueError`, exit status 2), as for a font that is missing or no SoundFont
+    (`find_soundfont`)."""
 
 
 def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
@@ -483,7 +490,8 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
     """Synthesise a MIDI file to WAV with the ``fluidsynth`` program.
 
     Raises `RenderError` with what to install when fluidsynth or a soundfont is missing
-    (Debian/Ubuntu: ``apt-get install fluidsynth fluid-soundfont-gm``).
+    (Debian/Ubuntu: ``apt-get install fluidsynth fluid-soundfont-gm``), or with what fluidsynth
+    said when it fails; `SoundFontError` when it cannot load the soundfont.
     """
     program, font, problem = _wav_tools(soundfont)
     if problem:
@@ -499,15 +507,18 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
         raise
     # it warns about a font it cannot load (or a file that is no font at all), renders with its
     # default font, if any, and exits 0
-    failed_font = re.search(
-        r"Failed to load the SoundFont.*|Parameter .* not a SoundFont or MIDI file.*", result.stderr
+    failed = re.search(
+        r"Failed to load the SoundFont.*|Parameter '(.*)' not a SoundFont or MIDI file.*",
+        result.stderr,
     )
-    if failed_font:
+    if failed:
         _remove(path)
-        raise RenderError(f"fluidsynth: {failed_font[0].strip()}")
+        said = f"fluidsynth: {failed[0].strip()}"
+        raise RenderError(said) if failed[1] == midi_path else SoundFontError(said)
     if result.returncode != 0 or not os.path.isfile(path):
         _remove(path)
-        raise RenderError(f"fluidsynth failed: {result.stderr.strip()[-500:]}")
+        said = result.stderr.strip()[-500:] or f"exit status {result.returncode}, no message"
+        raise RenderError(f"fluidsynth failed: {said}")
     return path
 
 
@@ -538,10 +549,12 @@ def render_abc(
 ) -> dict[str, list[str] | str]:
     """Render one tune to ``stem.svg``, ``stem.mid`` and ``stem.wav`` (those asked for).
 
-    Returns ``{format: path(s)}``. A WAV that cannot be made (no fluidsynth, or it failed) is
-    reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``) instead of raising,
-    and not logged: the caller says it once. Any other failure raises `RenderError` and removes
-    the files this call wrote, so that no partial rendering of the tune is left. A tune that our
+    Returns ``{format: path(s)}``. A WAV that this machine cannot make (no fluidsynth, or no
+    soundfont) is reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``)
+    instead of raising, and not logged: the caller says it once. Any other failure, fluidsynth
+    failing on the tune among them, raises `RenderError` and removes the files this call wrote,
+    so that no partial rendering of the tune is left; a soundfont fluidsynth cannot load is a
+    `SoundFontError` (a `ValueError` too: no tune's WAV can be made with it). A tune that our
     reader refuses (`irish-tune check` names why) is refused before any engraver sees it
     (verovio, in a process of its own, crashes on some malformed ABC, unbalanced chords among
     them: that too is a `RenderError`, `to_svg`). ``line_offset`` is added to the line of such
@@ -561,17 +574,17 @@ def render_abc(
         if "midi" in formats:
             written.append(stem + ".mid")
             out["midi"] = midi_path = to_midi(abc, stem + ".mid", tempo=tempo)
-        if "wav" in formats:
+        missing = _wav_tools(soundfont)[2] if "wav" in formats else None
+        if missing:
+            out["skipped"].append(f"wav: {missing}")
+        elif "wav" in formats:
             if "midi" not in formats:  # a file of its own: never a stem.mid already there
                 handle, midi_path = tempfile.mkstemp(suffix=".mid")
                 os.close(handle)
                 written.append(midi_path)
                 to_midi(abc, midi_path, tempo=tempo)
-            try:
-                written.append(stem + ".wav")
-                out["wav"] = to_wav(midi_path, stem + ".wav", soundfont)
-            except RenderError as err:
-                out["skipped"].append(f"wav: {err}")
+            written.append(stem + ".wav")
+            out["wav"] = to_wav(midi_path, stem + ".wav", soundfont)
             if "midi" not in formats:
                 os.remove(midi_path)
     except BaseException:

@@ -10,6 +10,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers import (  # noqa: F401 (fixtures: the tiny model of `irish-tune generate`)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
 
 from modeling_irish.render import RenderError, find_soundfont, render_abc, to_wav
 
@@ -556,25 +561,90 @@ def test_fluidsynth_stopped_mid_write_leaves_no_wav(tmp_path, monkeypatch, stop)
     monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
     monkeypatch.setattr(render.subprocess, "run", stopped)
     stem = str(tmp_path / "tune")
-    if stop == "timeout":  # a RenderError like any other failure: the WAV is skipped, said why
-        out = render_abc(ABC, stem, formats=["midi", "wav"])
-        assert out["skipped"] == [f"wav: fluidsynth took more than 300 s on {stem}.mid"]
-        assert [p.name for p in tmp_path.iterdir()] == ["tune.mid"]
+    if stop == "timeout":  # a RenderError like any other failure: the tune is not rendered
+        with pytest.raises(RenderError, match=f"fluidsynth took more than 300 s on {stem}.mid"):
+            render_abc(ABC, stem, formats=["midi", "wav"])
     else:
         with pytest.raises(KeyboardInterrupt):
             render_abc(ABC, stem, formats=["midi", "wav"])
-        assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failed_wav_is_skipped_and_its_midi_kept_only_when_asked_for(tmp_path, monkeypatch):
-    _fake_fluidsynth(monkeypatch, 1, writes=True, stderr="bad font")
-    out = render_abc(ABC, str(tmp_path / "asked"), formats=["midi", "wav"])
-    assert out["skipped"] == ["wav: fluidsynth failed: bad font"] and "wav" not in out
-    assert [p.name for p in tmp_path.iterdir()] == ["asked.mid"]
+def test_a_failed_wav_fails_the_tune_and_leaves_no_file(tmp_path, monkeypatch):
+    # it was "skipped" (a missing tool's word) and the tune counted as rendered, exit status 0
+    commands = _fake_fluidsynth(monkeypatch, 1, writes=True, stderr="bad note")
+    with pytest.raises(RenderError, match="^fluidsynth failed: bad note$"):
+        render_abc(ABC, str(tmp_path / "asked"), formats=["midi", "wav"])
     # WAV alone: the MIDI it was made from is not left either
-    out = render_abc(ABC, str(tmp_path / "wav_only"), formats=["wav"])
-    assert out == {"skipped": ["wav: fluidsynth failed: bad font"]}
-    assert [p.name for p in tmp_path.iterdir()] == ["asked.mid"]
+    with pytest.raises(RenderError, match="^fluidsynth failed: bad note$"):
+        render_abc(ABC, str(tmp_path / "wav_only"), formats=["wav"])
+    assert list(tmp_path.iterdir()) == [] and not os.path.exists(commands[-1][-1])
+
+
+def _fluidsynth_on_path(tmp_path, monkeypatch, script: str) -> None:
+    """A fake ``fluidsynth`` program (a shell ``script``) first on PATH, and a soundfont."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    program = folder / "fluidsynth"
+    program.write_text(f"#!/bin/sh\n{script}\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    font = tmp_path / "gm.sf2"
+    font.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    monkeypatch.setenv("SOUNDFONT", str(font))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake fluidsynth is a shell script")
+def test_a_fluidsynth_failure_is_a_tune_not_rendered_exit_status_1(tmp_path, monkeypatch, capsys):
+    from modeling_irish.cli import main
+
+    _fluidsynth_on_path(tmp_path, monkeypatch, "echo 'cannot synthesise' >&2; exit 3")
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "midi,wav"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("fluidsynth failed: cannot synthesise") == 3 and "skipped" not in err
+    assert "3 of 3 tunes not rendered" in err
+    assert list(out.iterdir()) == []  # no MIDI of a tune that was not rendered
+    (tmp_path / "quiet").mkdir()
+    _fluidsynth_on_path(tmp_path / "quiet", monkeypatch, "exit 3")  # and when it says nothing
+    assert main(["render", book, "--out", str(out), "--formats", "wav"]) == 1
+    assert "(X:1 T:First): fluidsynth failed: exit status 3, no message" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake fluidsynth is a shell script")
+def test_a_soundfont_fluidsynth_cannot_load_is_exit_status_2(
+    tmp_path, monkeypatch, capsys, model_dir
+):
+    """render and generate --render: a font with a SoundFont's header but damaged inside
+    (fluidsynth says so, then synthesises with its default font, or nothing, and exits 0)."""
+    from modeling_irish.cli import main
+
+    _fluidsynth_on_path(tmp_path, monkeypatch, "echo 'Failed to load the SoundFont gm.sf2' >&2")
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    assert main(["render", book, "--out", str(tmp_path / "r"), "--formats", "wav"]) == 2
+    assert capsys.readouterr().err == (
+        "irish-tune render: fluidsynth: Failed to load the SoundFont gm.sf2\n"
+    )
+    assert list((tmp_path / "r").iterdir()) == []
+    argv = ["generate", "--model", model_dir, "--num-tunes", "1", "--num-bars", "4"]
+    assert main([*argv, "--out", str(tmp_path / "g"), "--render", "wav"]) == 2
+    assert (
+        "irish-tune generate: fluidsynth: Failed to load the SoundFont" in capsys.readouterr().err
+    )
+    assert not (tmp_path / "g" / "tune_1.wav").exists()
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
+def test_the_real_fluidsynth_on_a_damaged_soundfont_is_a_soundfont_error(tmp_path, monkeypatch):
+    from modeling_irish.render import SoundFontError
+
+    junk = b"sfbk" + bytes(range(256)) * 8  # a SoundFont's RIFF header, nothing readable inside
+    font = tmp_path / "bad.sf2"
+    font.write_bytes(b"RIFF" + len(junk).to_bytes(4, "little") + junk)
+    with pytest.raises(SoundFontError, match=f"Failed to load the SoundFont {font}"):
+        render_abc(ABC, str(tmp_path / "tune"), formats=["midi", "wav"], soundfont=str(font))
+    assert list(tmp_path.iterdir()) == [font]
 
 
 def test_wav_alone_leaves_a_midi_of_the_same_name_alone(tmp_path, monkeypatch):
