@@ -545,9 +545,9 @@ def run_render(args: argparse.Namespace) -> int:
     stems = _render_stems(books)
     taken = {os.path.join(args.out, stem) + ".svg" for stem in stems}  # no SVG page takes one
     failed = 0
-    tunes = [(where, raw) for where, _, found in books for raw in found]
-    for (where, raw), stem in zip(tunes, stems, strict=True):
-        name = f"render: {where} line {raw.line} ({tune_label(raw.text)})"
+    tunes = [raw for _, _, found in books for raw in found]
+    for raw, stem in zip(tunes, stems, strict=True):
+        name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
         stem_path = os.path.join(args.out, stem)
         written = _render_one(
             raw.text, stem_path, formats, args.soundfont, name, raw.line_offset, taken

@@ -338,6 +338,27 @@ def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, c
     assert not [n for n in names if n.startswith("book_2")]  # no partial svg either
 
 
+def test_render_cli_names_a_dump_tune_by_its_row(tmp_path, capsys):
+    # every row was "line 1": a dump's tune text is built from its row, its X: on line 1
+    import csv
+
+    from modeling_irish.cli import main
+
+    row = {"tune_id": 1, "setting_id": 1, "name": "A", "type": "reel", "meter": "4/4",
+           "mode": "Dmajor", "abc": "DEFG ABcd|defg abag|"}  # fmt: skip
+    rows = [row, {**row, "name": "B"}, {**row, "name": "C", "abc": "DEFG [[AF]|"}]
+    dump = tmp_path / "d.csv"
+    with dump.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
+    (line,) = [e for e in capsys.readouterr().err.splitlines() if "not readable" in e]
+    assert line.startswith(f"irish-tune render: {dump} row 3 (X:3 T:C): not readable ABC")
+    assert sorted(p.name for p in out.iterdir()) == ["d_1.mid", "d_2.mid"]
+
+
 def test_render_cli_says_once_that_wav_cannot_be_made(tmp_path, capsys, monkeypatch):
     from modeling_irish.cli import main
 
