@@ -254,7 +254,8 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     The notes are played in `played_order` (repeats and endings unfolded as the package does),
     at their sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and
     octave applied), tuplets scaled, tied notes joined (a chord member tied to the next
-    event is held while the others end, `played_events`) and chords sounding together. Grace
+    event is held while the others end, `played_events`) and chords sounding together; a
+    closing rest lasts, the file ending no sooner than the music (as abc2midi's). Grace
     notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
     plays its first. The tempo is the ``Q:`` field's (``Q:3/8=60`` is 90 quarter notes a
     minute), else ``tempo`` quarter notes a minute. Raises `RenderError` when the tune cannot
@@ -286,18 +287,35 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
         note.quarterLength = length
         part.insert(start, note)
     end = sum((event.length for event in events), Fraction(0))
-    if events and not events[-1].pitches:  # a closing rest still lasts before the file ends
-        rest = music21.note.Rest()
-        rest.quarterLength = events[-1].length
-        part.insert(end - events[-1].length, rest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            music21.stream.Score([part]).write("midi", fp=path)
+            midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
+            _last_at_least(midi, end)  # a closing rest still lasts before the file ends
+            midi.open(path, "wb")
+            try:
+                midi.write()
+            finally:
+                midi.close()
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             _remove(path)
             raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
     return path
+
+
+def _last_at_least(midi: object, quarters: Fraction) -> None:
+    """Move the end of each track of ``midi`` (a music21 `MidiFile`) to ``quarters`` where it
+    comes sooner. music21 ends a track a quarter note after its last note ends, whatever rests
+    follow: a tune's closing rest (``C4 z4|]``) was cut to that, where abc2midi plays it all."""
+    from music21.midi import DeltaTime, MetaEvents
+
+    ticks = round(quarters * midi.ticksPerQuarterNote)
+    for track in midi.tracks:
+        events = track.events  # [..., DeltaTime, END_OF_TRACK]: the last delta is the wait
+        now = sum(event.time for event in events if isinstance(event, DeltaTime))
+        ends = len(events) >= 2 and events[-1].type == MetaEvents.END_OF_TRACK
+        if ends and isinstance(events[-2], DeltaTime) and now < ticks:
+            events[-2].time += ticks - now
 
 
 class PlayedEvent(NamedTuple):

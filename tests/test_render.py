@@ -271,6 +271,35 @@ def test_graces_and_chord_symbols_are_not_played(tmp_path):
     assert got == [69, 78, 76, 74, 69, 66]
 
 
+def _midi_quarters(path) -> Fraction:
+    """How long a MIDI file lasts, in quarter notes: its longest track, to END_OF_TRACK."""
+    import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    ticks = max(
+        sum(e.time for e in track.events if isinstance(e, music21.midi.DeltaTime))
+        for track in midi.tracks
+    )
+    return Fraction(ticks, midi.ticksPerQuarterNote)
+
+
+def test_a_closing_rest_lasts_to_the_end_of_the_midi(tmp_path):
+    # music21 ends the file a quarter after the last note ends: C4 z4 was the file of C4 alone
+    from modeling_irish.render import to_midi
+
+    def quarters(body: str) -> Fraction:
+        path = to_midi(f"X:1\nT:t\nM:4/4\nL:1/8\nK:C\n{body}|]\n", str(tmp_path / "t.mid"))
+        return _midi_quarters(path)
+
+    assert quarters("C4") == 3  # the note's 2 quarters, and music21's quarter to let it ring
+    assert quarters("C4 z4") == 4  # as abc2midi plays it: the rest, and the file ends
+    assert quarters("C4 z") == 3  # a rest shorter than that quarter changes nothing
+    assert quarters("z2 C4 z6 z4") == 8  # 1 + 2 + 3 + 2
+
+
 def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
     assert _played("K:D\nDEFG ABcd|]", header="", tmp_path=tmp_path)[:2] == [62, 64]
 
@@ -474,19 +503,18 @@ def test_a_midi_writer_failure_removes_its_partial_file(tmp_path, monkeypatch):
 
     from modeling_irish.render import to_midi
 
-    def half_written(self, fmt, fp=None, **kwargs):
-        with open(fp, "wb") as handle:
-            handle.write(b"MThd\x00\x00")  # a header, then the writer gives up
+    def half_written(self):
+        self.file.write(b"MThd\x00\x00")  # a header, then the writer gives up
         raise music21.exceptions21.StreamException("cannot write this\nsecond line")
 
-    monkeypatch.setattr(music21.stream.Score, "write", half_written)
+    monkeypatch.setattr(music21.midi.MidiFile, "write", half_written)
     path = tmp_path / "tune.mid"
     with pytest.raises(RenderError) as info:
         to_midi(ABC, str(path))
     assert str(info.value) == "music21 could not write MIDI: cannot write this"
     assert list(tmp_path.iterdir()) == []
     # the same failure before anything is written: still the error, nothing to remove
-    monkeypatch.setattr(music21.stream.Score, "write", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(music21.midi.translate, "music21ObjectToMidiFile", lambda *a, **k: 1 / 0)
     with pytest.raises(RenderError, match="music21 could not write MIDI: division by zero"):
         to_midi(ABC, str(path))
     assert list(tmp_path.iterdir()) == []
