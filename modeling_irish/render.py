@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import re
 import select
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from fractions import Fraction
 from typing import BinaryIO, NamedTuple
 
@@ -43,6 +44,8 @@ SOUNDFONT_PATHS = (
     "/usr/share/soundfonts/FluidR3_GM.sf2",
 )
 FORMATS = ("svg", "midi", "wav")
+
+logger = logging.getLogger(__name__)
 
 
 class RenderError(RuntimeError):
@@ -88,7 +91,7 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
 
 def _engravable(abc: str) -> str:
     """``abc`` as verovio is given it: the tune our reader reads, without what makes verovio
-    (5.x) abort or crash although the reader accepts it. An ``X:`` line without a number, or
+    (6.4) abort or crash although the reader accepts it. An ``X:`` line without a number, or
     none at all, becomes ``X:1``; a header without ``K:``, or with an empty one, gets ``K:C``
     (what the reader assumes); a ``!`` that opens no decoration (``d!edB|``, ``CD!trill EF``,
     a line break of ``I:linebreak !``), which the reader passes over, is left out.
@@ -100,17 +103,13 @@ def _engravable(abc: str) -> str:
     K:C
     CDtrill EF|]
     """
-    from tokenization.abc_header import _field_match, _strip_comment  # the reader's own rules
-
     lines = abc.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
-    in_header, has_key = True, False
-    for line in lines:
-        code = _strip_comment(line)
-        field = _field_match(code)
-        if in_header and field is None and code.strip():  # the first line of music
-            out += [] if has_key else ["K:C"]
-            in_header = False
+    has_key = False
+    for line, code, field, in_header in _tune_lines(lines):
+        if not in_header and not has_key:  # the first line of music
+            out.append("K:C")
+            has_key = True
         if in_header and field is not None and field[1] in "XK":
             has_key = has_key or field[1] == "K"
             if not field[2].strip():  # verovio crashes on an empty X: or K:
@@ -119,6 +118,19 @@ def _engravable(abc: str) -> str:
             line = _without_lone_bangs(code) + line[len(code) :]
         out.append(line)
     return "\n".join(out)
+
+
+def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, bool]]:
+    """``(line, its text before any comment, its field match or None, in the header)`` of each
+    of a tune's ``lines``; the header runs to the first line of music, as the reader's does."""
+    from tokenization.abc_header import _field_match, _strip_comment  # the reader's own rules
+
+    in_header = True
+    for line in lines:
+        code = _strip_comment(line)
+        field = _field_match(code)
+        in_header = in_header and (field is not None or not code.strip())
+        yield line, code, field, in_header
 
 
 def _without_lone_bangs(music: str) -> str:
@@ -257,9 +269,10 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     event is held while the others end, `played_events`) and chords sounding together; a
     closing rest lasts, the file ending no sooner than the music (as abc2midi's). Grace
     notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
-    plays its first. The tempo is the ``Q:`` field's (``Q:3/8=60`` is 90 quarter notes a
-    minute), else ``tempo`` quarter notes a minute. Raises `RenderError` when the tune cannot
-    be read or music21 cannot write the file.
+    plays its first. The tempo is the header's ``Q:`` field's (``Q:3/8=60`` is 90 quarter
+    notes a minute), else ``tempo`` quarter notes a minute, throughout: a ``Q:`` of the body
+    (a tempo change, ``[Q:1/4=140]``) is not played, and said in a warning. Raises
+    `RenderError` when the tune cannot be read or music21 cannot write the file.
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "/tmp/tune.mid")  # doctest: +SKIP
     '/tmp/tune.mid'
@@ -273,6 +286,13 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     except AbcParseError as err:
         raise RenderError(f"not readable ABC: {err}") from None
     bpm = _quarters_a_minute((tune.fields.get("Q") or [""])[0], tune.unit, tempo)
+    changes = _body_tempos(abc)
+    if changes:  # abc2midi changes the tempo there
+        logger.warning(
+            "%s: Q:%s in the body is not played: the MIDI keeps %g quarter notes a minute "
+            "throughout (the header's Q:, else the default)",
+            tune_label(abc), " Q:".join(changes), bpm,
+        )  # fmt: skip
     part = music21.stream.Part()
     part.insert(0, music21.tempo.MetronomeMark(number=bpm))
     meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
@@ -391,18 +411,52 @@ def played_notes(events: Sequence[PlayedEvent]) -> list[tuple[Fraction, int, Fra
 _TEMPO_BEAT = re.compile(r"(\d+)\s*/\s*(\d+)")
 
 
+#: the beat of an ABC 1.6 ``Q:C2=120``: ``C`` and a length in unit notes (``C``: one)
+_TEMPO_UNITS = re.compile(r"\s*C(\d*)(?:/(\d+))?\s*")
+
+
 def _quarters_a_minute(field: str, unit: Fraction, default: float) -> float:
     """Quarter notes a minute of a ``Q:`` field: ``1/4=120``, ``3/8=60`` (90), ``"Allegro"
-    1/4=120``, ``C=120`` or a bare ``120`` (unit notes a minute); ``default`` when it gives no
-    usable tempo."""
+    1/4=120``, ``C=120``, ``C2=120`` (two unit notes, as abc2midi reads it) or a bare ``120``
+    (unit notes a minute); ``default`` when it gives no usable tempo.
+
+    >>> _quarters_a_minute("C2=120", Fraction(1, 8), 200), _quarters_a_minute("3/8=60", 1, 200)
+    (120.0, 90.0)
+    """
     text = re.sub(r'"[^"]*"', " ", field)
     beats, _, rate = text.rpartition("=") if "=" in text else ("", "", text)
     number = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", rate)
     if number is None:
         return default
-    lengths = [Fraction(int(a), int(b)) for a, b in _TEMPO_BEAT.findall(beats) if int(b)]
-    quarters = float(number[1]) * float(sum(lengths) if lengths else unit) * 4
+    units = _TEMPO_UNITS.fullmatch(beats)
+    if units:
+        beat = unit * int(units[1] or 1) / int(units[2] or 1)
+    else:
+        lengths = [Fraction(int(a), int(b)) for a, b in _TEMPO_BEAT.findall(beats) if int(b)]
+        beat = sum(lengths) if lengths else unit
+    quarters = float(number[1]) * float(beat) * 4
     return quarters if 0 < quarters < 10_000 else default
+
+
+def _body_tempos(abc: str) -> list[str]:
+    """The ``Q:`` fields of a tune's body (``Q:`` lines after its header, inline ``[Q:...]``),
+    which `to_midi` does not play: the reader keeps no field of the body.
+
+    >>> _body_tempos("X:1\\nQ:1/4=100\\nK:D\\nDE [Q:1/4=120] FG|\\nQ:1/4=140\\nAB|")
+    ['1/4=120', '1/4=140']
+    """
+    from tokenization.abc_lexer import _BODY_RE
+
+    found = []
+    for _, code, field, in_header in _tune_lines(abc.splitlines()):
+        if in_header:
+            continue
+        if field is not None:
+            found += [field[2].strip()] if field[1] == "Q" else []
+        else:
+            tokens = _BODY_RE.finditer(code)
+            found += [m["fv"].strip() for m in tokens if m.lastgroup == "field" and m["fk"] == "Q"]
+    return found
 
 
 def tune_label(abc: str) -> str:

@@ -306,7 +306,9 @@ def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
 
 @pytest.mark.parametrize(
     ("field", "quarters"), [("", 200), ("Q:1/4=120\n", 120), ("Q:3/8=60\n", 90),
-                            ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 50)]
+                            ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 50),
+                            # C<n>: n unit notes (abc2midi); C2 was read as C, 60
+                            ("Q:C=120\n", 60), ("Q:C2=120\n", 120), ("Q:C3/2=120\n", 90)]
 )  # fmt: skip
 def test_midi_tempo_is_the_q_field_or_the_default(tmp_path, field, quarters):
     import music21
@@ -317,6 +319,28 @@ def test_midi_tempo_is_the_q_field_or_the_default(tmp_path, field, quarters):
     score = music21.converter.parse(path)
     (mark,) = score.recurse().getElementsByClass(music21.tempo.MetronomeMark)
     assert mark.getQuarterBPM() == pytest.approx(quarters, rel=1e-4)
+
+
+def test_a_tempo_change_in_the_body_is_said_not_to_be_played(tmp_path, caplog):
+    # abc2midi changes the tempo at a body Q: or [Q:]; our reader keeps no body field
+    import logging
+
+    import music21
+
+    from modeling_irish.render import to_midi
+
+    body = "K:D\nDEFG [Q:1/4=60] ABcd|\nQ:1/4=90\n%Q:1/4=50 a comment\nd8|]\n"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        path = to_midi(f"X:1\nT:Slow\nL:1/8\nQ:1/4=120\n{body}", str(tmp_path / "t.mid"))
+    (said,) = caplog.messages
+    assert said.startswith("X:1 T:Slow: Q:1/4=60 Q:1/4=90 in the body is not played")
+    assert "keeps 120 quarter notes a minute" in said
+    score = music21.converter.parse(path)
+    (mark,) = score.recurse().getElementsByClass(music21.tempo.MetronomeMark)
+    assert mark.getQuarterBPM() == pytest.approx(120, rel=1e-4)
+    caplog.clear()
+    to_midi("X:1\nT:Steady\nL:1/8\nQ:1/4=120\nK:D\nDEFG ABcd|]\n", str(tmp_path / "t.mid"))
+    assert caplog.messages == []
 
 
 def test_a_tune_music21_cannot_read_leaves_no_file(tmp_path, monkeypatch):
