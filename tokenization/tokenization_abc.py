@@ -1,4 +1,8 @@
-"""`AbcTokenizer`: ABC text to MeasureNote feature rows and back, a `PreTrainedTokenizer`."""
+"""`AbcTokenizer`: ABC text to MeasureNote feature rows and back, a `PreTrainedTokenizer`.
+
+Its steps are functions of sibling modules, saved with it as remote code (relative imports):
+`encoded_tune` (ABC to rows), `row_decoding` (rows to ABC) and `collation` (batches).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,20 @@ import importlib.metadata
 import inspect
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-import torch
 from transformers import AddedToken, BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
-from .abc_parser import AbcParseError, AbcTune, Token, parse_abc
-from .abc_writer import write_abc
-from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
-from .keys import Key, normalise_tune, output_shift, parse_key, transpose_tokens
-from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
+from .abc_parser import AbcParseError, AbcTune, Token
+from .collation import AbcDataCollator, collate, holds_feature_rows, tensor_kind, unpadded_tunes
+from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importable from here
+from .encoded_tune import EncodedTune, encode_tune, read_tune
+from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
+from .features import HeaderInfo, TuneRows, tune_to_rows
+from .keys import Key, parse_key
+from .row_decoding import UnreadableRowsError, decode_rows, main_ids, rows_to_tokens
 from .tokenizer_checks import (
     NO_LIMIT,
     batch_item,
@@ -29,64 +32,18 @@ from .tokenizer_checks import (
     check_meter,
     check_other_keywords,
     check_padding_side,
+    check_pretrained_name,
     check_truncation_side,
-    convert_shape_error,
-    could_be_repo_id,
-    decode_shape_error,
     no_tune_read,
-    path_hint,
+    no_vocab_error,
 )
-from .vocabulary import END_ID, PAD_ID, START_ID, UNK_ID, AbcVocab
+from .vocabulary import END_ID, START_ID, AbcVocab
 
 __all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
 
 logger = logging.get_logger(__name__)
 
-
-class UnreadableRowsError(ValueError):
-    """Feature rows that cannot be read back into tokens: a row whose ``main`` token, or a note
-    or rest whose length, the tokenizer's vocabulary reads as `<unk>`, or a key or meter it
-    reads so (the ids came from a corpus it was not built on)."""
-
-
 VOCAB_FILE = "abc_vocab.json"
-IGNORE_INDEX = -100
-_MAIN, _DUR = FEATURE_NAMES.index("main"), FEATURE_NAMES.index("dur")
-_KEY, _METER = FEATURE_NAMES.index("key"), FEATURE_NAMES.index("meter")
-_RHYTHM = FEATURE_NAMES.index("rhythm")
-
-
-@dataclass
-class EncodedTune:
-    """One tune read, normalised and encoded.
-
-    Attributes:
-        input_ids: ``(n_rows, 20)`` feature ids.
-        measure_numbers: ``(n_rows,)`` measure group of each row's next token.
-        tune: the normalised `AbcTune` (white-key mode).
-        original_key: the key as written in the source.
-        rows: the string rows the ids encode.
-    """
-
-    input_ids: np.ndarray
-    measure_numbers: np.ndarray
-    tune: AbcTune
-    original_key: Key
-    rows: TuneRows = field(repr=False)
-
-    @property
-    def labels(self) -> np.ndarray:
-        """``(n_rows, 2)`` main and dur ids of each row, -100 where nothing is predicted."""
-        return make_labels(self.input_ids)
-
-
-def make_labels(input_ids: np.ndarray) -> np.ndarray:
-    """Labels for `MeasureNoteForCausalLM` (it shifts them): main everywhere but the ``<start>``
-    row, dur only on note and rest rows."""
-    labels = input_ids[:, [_MAIN, _DUR]].copy()
-    labels[labels[:, 0] == START_ID, 0] = IGNORE_INDEX
-    labels[input_ids[:, _DUR] == PAD_ID, 1] = IGNORE_INDEX
-    return labels
 
 
 @functools.cache
@@ -97,28 +54,6 @@ def package_version() -> str:
         return importlib.metadata.version("modeling-irish")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcTune]:
-    """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised).
-
-    A text holding several tunes (a second ``X:`` line) is an `AbcParseError`: the parser reads
-    one tune, and the others would be dropped without a word (`parse_tunebook` reads a book).
-    ``keep_final_tie``: keep a tie at the very end (an incipit to continue, `parse_abc`)."""
-    if not isinstance(text, str):
-        raise TypeError(f"an ABC tune is a string of text, got {type(text).__name__}")
-    tune = parse_abc(text, keep_final_tie=keep_final_tie)
-    if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
-        starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
-        if len(starts) > 1:
-            raise AbcParseError(
-                f"{len(starts)} tunes in one text (X: lines {', '.join(map(str, starts[:5]))}"
-                f"{', ...' if len(starts) > 5 else ''}); give one tune per string, e.g. a list",
-                tune=tune.title or None,
-                line=starts[1],
-                column=1,
-            )
-    return tune, normalise_tune(tune)
 
 
 #: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's
@@ -206,29 +141,11 @@ class AbcTokenizer(PreTrainedTokenizer):
         found on the Hub (or in its cache, offline), by what it is not: transformers would
         blame a folder that does not exist."""
         name = os.fspath(pretrained_model_name_or_path)
-        here = os.path.exists(os.path.expanduser(name))
-        if not here and not could_be_repo_id(name):
-            raise OSError(
-                f"{name}: no such folder, and not a Hub repository id (owner/name)"
-                f"{path_hint(name)}; give a saved AbcTokenizer folder"
-            )
+        here = check_pretrained_name(name)
         tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        if tokenizer.vocab_file is not None:
-            return tokenizer
-        if here:
-            raise OSError(
-                f"{name} holds no {VOCAB_FILE}: not a saved AbcTokenizer (a MeasureNote or "
-                "tune-title model folder has one)"
-            )
-        from huggingface_hub import is_offline_mode
-
-        where = "the Hub"
-        if is_offline_mode() or kwargs.get("local_files_only"):
-            where = "the Hub's cache (offline: the Hub itself was not asked)"
-        raise OSError(
-            f"{name}: no such folder, and not found on the Hub: {where} has no {VOCAB_FILE} for "
-            f"that repository id{path_hint(name)}"
-        )
+        if tokenizer.vocab_file is None:
+            raise no_vocab_error(name, here, VOCAB_FILE, bool(kwargs.get("local_files_only")))
+        return tokenizer
 
     def save_pretrained(
         self,
@@ -354,15 +271,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         """
         nested = isinstance(ids, list) and any(isinstance(i, (list, tuple)) for i in ids)
         if not isinstance(ids, (int, list)) or nested:
-            try:
-                array = _as_numpy(ids)
-            except ValueError:  # ragged nested lists: several tunes of different lengths
-                array = None
-            if array is not None and array.ndim == 2 and array.shape[1] == len(FEATURE_NAMES):
-                array = array[:, _MAIN]
-            if array is None or array.ndim > 1:
-                raise ValueError(convert_shape_error(None if array is None else array.shape))
-            ids = array.tolist()  # a 0-d array gives an int
+            ids = main_ids(ids)
         return super().convert_ids_to_tokens(ids, skip_special_tokens)
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
@@ -431,11 +340,7 @@ class AbcTokenizer(PreTrainedTokenizer):
     # ----- ABC -> rows -----------------------------------------------------------------------
     def encode_tune(self, text: str, *, rhythm: str | None = None) -> EncodedTune:
         """Read one ABC tune into feature ids (raises `AbcParseError` on bad input)."""
-        original, tune = read_tune(text)
-        rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
-        ids = self.abc_vocab.encode(rows)
-        measures = np.asarray(rows.measure_numbers, dtype=np.int64)
-        return EncodedTune(ids, measures, tune, original.key, rows)
+        return encode_tune(self.abc_vocab, text, rhythm)
 
     def __call__(
         self,
@@ -534,7 +439,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                     "measure_numbers": enc.measure_numbers[:max_length],
                 }
             )
-        return self._collate(
+        return collate(
             features, padding, max_length, pad_to_multiple_of, return_tensors, return_length
         )
 
@@ -571,7 +476,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         if isinstance(encoded_inputs, (list, tuple)) and not encoded_inputs:
             # transformers' own pad fails on [] with an AttributeError ('list' has no 'keys')
             raise ValueError("AbcTokenizer.pad got no encoded tunes (an empty list)")
-        if not _holds_feature_rows(encoded_inputs):
+        if not holds_feature_rows(encoded_inputs):
             return super().pad(
                 encoded_inputs,
                 padding=padding,
@@ -585,51 +490,13 @@ class AbcTokenizer(PreTrainedTokenizer):
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
         if return_tensors is None:  # as transformers: tensors in, tensors of that kind out
-            return_tensors = _tensor_kind(encoded_inputs)
+            return_tensors = tensor_kind(encoded_inputs)
         if max_length is None and padding == "max_length" and self.model_max_length < NO_LIMIT:
             max_length = int(self.model_max_length)  # as __call__ (and transformers) do
         check_call_options(max_length, padding, None, return_attention_mask, pad=True)
         check_padding_side(padding_side or self.padding_side)
-        if isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
-            keys = list(encoded_inputs)
-            encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
-        features = [_unpadded(f, n) for n, f in enumerate(encoded_inputs)]
-        if not features:
-            raise ValueError("AbcTokenizer.pad got no encoded tunes")
-        return self._collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
-
-    def _collate(
-        self,
-        features: list[dict[str, Any]],
-        padding: bool | str,
-        max_length: int | None,
-        pad_to_multiple_of: int | None,
-        return_tensors: str | None,
-        return_length: bool = False,
-    ) -> BatchEncoding:
-        lengths = [len(f["input_ids"]) for f in features]
-        if padding is False or padding == "do_not_pad":
-            if len(set(lengths)) > 1:
-                raise ValueError(
-                    f"padding=False, but the tunes have different lengths ({min(lengths)} to "
-                    f"{max(lengths)} rows): a batch of them is padded (padding=True)"
-                )
-            pad_to_multiple_of = None  # no padding at all, as in transformers
-        if padding == "max_length":
-            if max(lengths) > max_length:
-                raise ValueError(
-                    f"a tune of {max(lengths)} rows is longer than max_length={max_length}"
-                )
-            unit = pad_to_multiple_of or 1
-            pad_to_multiple_of = -(-max_length // unit) * unit  # the batch is exactly this long
-        batch = AbcDataCollator(pad_to_multiple_of)(features)
-        if return_length:  # as transformers: each input's length, unpadded
-            batch["length"] = torch.tensor(lengths, dtype=torch.int64)
-        if return_tensors == "np":
-            batch = {k: v.numpy() for k, v in batch.items()}
-        elif return_tensors is None:
-            batch = {k: v.tolist() for k, v in batch.items()}
-        return BatchEncoding(batch)
+        features = unpadded_tunes(encoded_inputs)
+        return collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
 
     # ----- rows -> ABC -----------------------------------------------------------------------
     def ids_to_tokens(self, input_ids: Any) -> list[Token]:
@@ -637,31 +504,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         ``<start>`` and ``<end>`` rows are skipped. A row whose ``main`` is ``<unk>`` (a bar
         line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
         skipping it would merge bars or drop a tuplet's timing without a word."""
-        ids = _as_numpy(input_ids)
-        meter = self.abc_vocab.token("meter", int(ids[0, _METER])) if len(ids) else None
-        compound = compound_meter(meter)
-        tokens = []
-        values = self.abc_vocab.values
-        mains, durs = values["main"], values["dur"]
-        for row, (main_id, dur_id) in enumerate(ids[:, [_MAIN, _DUR]].tolist()):
-            if main_id == UNK_ID:
-                raise UnreadableRowsError(
-                    f"row {row}: its main token is not in this tokenizer's vocabulary (<unk>: a "
-                    "bar line, ending, tuplet or note its training corpus never had), so the "
-                    "rows cannot be read back"
-                )
-            if main_id < UNK_ID:  # <pad>, <start>, <end>: the tune's frame, not its text
-                continue
-            # (list lookups; `token` only for an id out of range, which it refuses by name)
-            main = mains[main_id] if main_id < len(mains) else self.abc_vocab.token("main", main_id)
-            dur = durs[dur_id] if 0 <= dur_id < len(durs) else self.abc_vocab.token("dur", dur_id)
-            if dur == "<unk>" and (main.startswith("pitch") or main == "z"):
-                raise UnreadableRowsError(
-                    f"row {row}: the length of {main!r} is not in this tokenizer's vocabulary "
-                    "(<unk>), so the rows cannot be read back"
-                )
-            tokens.append(_row_token(main, dur, compound))
-        return tokens
+        return rows_to_tokens(self.abc_vocab, input_ids)
 
     def decode(
         self,
@@ -702,54 +545,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         ``skip_special_tokens=True`` too: leaving it out would merge bars or lose a tuplet's
         timing without a word (generation never samples ``<unk>``).
         """
-        if register not in ("inverse", "auto"):
-            raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
-        check_meter(meter)
-        ids = _as_numpy(token_ids)
-        if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
-            raise ValueError(decode_shape_error(ids.shape))
-        ids = ids[ids[:, _MAIN] != PAD_ID]
-        if not len(ids):
-            raise ValueError("decode got no rows besides padding: there is no tune to write")
-        tokens = self.ids_to_tokens(ids)
-        given = parse_key(key) if isinstance(key, str) else key
-        white = self._rows_key(ids, given)
-        target = given or white
-        if target.mode != white.mode:
-            raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
-        pitches = [t.pitch for t in tokens if t.kind == "note"] if register == "auto" else None
-        tokens = transpose_tokens(tokens, output_shift(white, target, pitches))
-        meter = meter or self._header_value(ids, _METER, "meter")
-        rhythm = self.abc_vocab.token("rhythm", int(ids[0, _RHYTHM]))
-        return write_abc(
-            tokens,
-            key=target,
-            meter=None if meter == "none" else meter,
-            title=title,
-            x=x,
-            rhythm=None if rhythm in ("unspecified", "<unk>") else rhythm,
+        return decode_rows(
+            self.abc_vocab, token_ids, key=key, title=title, x=x, register=register, meter=meter
         )
-
-    def _rows_key(self, ids: np.ndarray, given: Key | None) -> Key:
-        """The white key the rows were normalised onto; where the vocabulary reads it as
-        ``<unk>`` (a mode its training corpus never had) and a key is ``given``, the white key
-        of the given key's mode, as ``meter=`` stands in for an ``<unk>`` meter."""
-        if given is not None and self.abc_vocab.token("key", int(ids[0, _KEY])) == "<unk>":
-            return given.white
-        return parse_key(self._header_value(ids, _KEY, "key"))
-
-    def _header_value(self, ids: np.ndarray, column: int, feature: str) -> str:
-        """The ``feature`` (key or meter) the rows carry, or `UnreadableRowsError` when it is
-        ``<unk>``: not in the vocabulary, so it cannot be written back."""
-        value = self.abc_vocab.token(feature, int(ids[0, column]))
-        if value == "<unk>":
-            example = "meter='6/8'" if feature == "meter" else "key='E phrygian'"
-            hint = f"; give it, e.g. decode(ids, {example})"
-            raise UnreadableRowsError(
-                f"the rows' {feature} is <unk>: this tokenizer's training corpus had no tune in "
-                f"it, so it cannot be written back{hint}"
-            )
-        return value
 
     def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
         """`decode` of each tune of a batch (``tok(abcs)["input_ids"]``, or a list of tunes'
@@ -780,23 +578,6 @@ class AbcTokenizer(PreTrainedTokenizer):
         return json.dumps(self.abc_vocab.to_dict())
 
 
-@functools.cache  # a few thousand (main, dur, meter kind) triples at most
-def _row_token(main: str, dur: str, compound: bool) -> Token:
-    if main.startswith("pitch"):
-        return Token("note", "", int(main[5:]), Fraction(dur) / EIGHTHS_PER_WHOLE)
-    if main == "z":
-        return Token("rest", "z", None, Fraction(dur) / EIGHTHS_PER_WHOLE)
-    if main.startswith("("):
-        return Token("tuplet", main, None, tuplet_factor(main, compound))
-    if main == "-":
-        return Token("tie", "-", None, None)
-    if main == "[":
-        return Token("chord_start", "[", None, None)
-    if main == "]":
-        return Token("chord_end", "]", None, None)
-    return Token("bar", main, None, None)
-
-
 def _warn_reader_warnings(tune: AbcTune, n: int | None) -> None:
     """Log, at WARNING, what the ABC reader left out or changed in one tune of ``__call__``
     (``n``: its 0-based index in the batch, None for a single string), so that music lost
@@ -809,129 +590,6 @@ def _warn_reader_warnings(tune: AbcTune, n: int | None) -> None:
         where,
         "; ".join(tune.warnings),
     )
-
-
-def _tensor_kind(encoded_inputs: Any) -> str | None:
-    """``"pt"`` or ``"np"`` when the first feature's ``input_ids`` is a torch tensor or a numpy
-    array, else None (lists), the type `transformers`' ``pad`` returns by default."""
-    first = encoded_inputs if isinstance(encoded_inputs, Mapping) else encoded_inputs[0]
-    ids = first["input_ids"]
-    if isinstance(encoded_inputs, Mapping):
-        ids = ids[0] if isinstance(ids, (list, tuple)) and len(ids) else ids
-    if isinstance(ids, torch.Tensor):
-        return "pt"
-    return "np" if isinstance(ids, np.ndarray) else None
-
-
-def _holds_feature_rows(encoded_inputs: Any) -> bool:
-    """Whether `pad` got encoded tunes (with ``measure_numbers``), not main-token ids: a mapping
-    (a `BatchEncoding` too) or a list of them."""
-    if isinstance(encoded_inputs, Mapping):
-        return "measure_numbers" in encoded_inputs
-    first = next(iter(encoded_inputs), None) if isinstance(encoded_inputs, (list, tuple)) else None
-    return isinstance(first, Mapping) and "measure_numbers" in first
-
-
-def _unpadded(feature: Any, n: int) -> dict[str, Any]:
-    """One encoded tune's ``input_ids`` ``(rows, 20)`` and ``measure_numbers``, without rows its
-    ``attention_mask`` marks as padding. ``tokenizer(abc)`` of one tune, a batch of one, is
-    taken as that tune."""
-    if (
-        not isinstance(feature, Mapping)
-        or "input_ids" not in feature
-        or "measure_numbers" not in feature
-    ):
-        raise ValueError(
-            f"AbcTokenizer.pad: encoded tune {n} needs 'input_ids' and 'measure_numbers', as "
-            "the others have (what the tokenizer returns for one tune)"
-        )
-    ids = _as_numpy(feature["input_ids"])
-    one = ids.ndim == 3 and ids.shape[0] == 1  # `tokenizer(abc)`: a batch of one tune
-    if one:
-        ids = ids[0]
-    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
-        raise ValueError(
-            f"AbcTokenizer.pad: encoded tune {n} has input_ids of shape {ids.shape}, not "
-            f"(rows, {len(FEATURE_NAMES)}) feature rows as tokenizer(abc) gives ("
-            "tokenizer.encode gives the main tokens only, which the model cannot read)"
-        )
-    measures = _as_numpy(feature["measure_numbers"]).reshape(-1)
-    if feature.get("attention_mask") is not None:
-        keep = int(_as_numpy(feature["attention_mask"]).sum())  # (rows,) or (1, rows)
-        ids, measures = ids[:keep], measures[:keep]
-    return {"input_ids": ids, "measure_numbers": measures}
-
-
-def _as_numpy(ids: Any) -> np.ndarray:
-    if isinstance(ids, torch.Tensor):
-        return ids.detach().cpu().numpy()
-    return np.asarray(ids)
-
-
-def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(input_ids (n, 20), measure_numbers (n,))`` of one encoded tune: a row of
-    `tokenize_dataset` or the output of ``tok(one_tune)`` (a batch of one, which is unwrapped).
-    A batch of several tunes is refused: its rows would run together as one tune."""
-    ids = np.asarray(feature["input_ids"], dtype=np.int64)
-    measures = np.asarray(feature["measure_numbers"], dtype=np.int64)
-    if ids.ndim == 3 and ids.shape[0] == 1:
-        ids, measures = ids[0], measures.reshape(-1)
-    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES) or measures.shape != ids.shape[:1]:
-        raise ValueError(
-            f"AbcDataCollator: feature {index} is not one encoded tune (input_ids of shape "
-            f"{ids.shape}, measure_numbers {measures.shape}; expected (rows, "
-            f"{len(FEATURE_NAMES)}) and (rows,)): give one dict per tune"
-        )
-    return ids, measures
-
-
-class AbcDataCollator:
-    """Pad a list of encoded tunes into a batch for MeasureNote.
-
-    Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``):
-    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its batch of one is unwrapped). Padding
-    rows are all ``<pad>`` (0), padded measure numbers repeat the last value, and padded labels
-    are -100.
-
-    Example:
-        >>> import numpy as np
-        >>> a = {"input_ids": np.ones((3, 20), int), "measure_numbers": [0, 0, 1]}
-        >>> b = {"input_ids": np.ones((2, 20), int), "measure_numbers": [0, 1]}
-        >>> batch = AbcDataCollator()([a, b])
-        >>> batch["input_ids"].shape, batch["measure_numbers"][1].tolist()
-        (torch.Size([2, 3, 20]), [0, 1, 1])
-        >>> batch["attention_mask"][1].tolist()
-        [1, 1, 0]
-    """
-
-    def __init__(self, pad_to_multiple_of: int | None = None) -> None:
-        self.pad_to_multiple_of = pad_to_multiple_of
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        rows = [_one_tune(f, i) for i, f in enumerate(features)]
-        arrays = [ids for ids, _ in rows]
-        lengths = [len(a) for a in arrays]
-        seq = max(lengths)
-        if self.pad_to_multiple_of:
-            seq = -(-seq // self.pad_to_multiple_of) * self.pad_to_multiple_of
-        batch = len(arrays)
-        input_ids = np.zeros((batch, seq, len(FEATURE_NAMES)), dtype=np.int64)
-        measures = np.zeros((batch, seq), dtype=np.int64)
-        mask = np.zeros((batch, seq), dtype=np.int64)
-        labels = np.full((batch, seq, 2), IGNORE_INDEX, dtype=np.int64)
-        for i, (ids, n) in enumerate(zip(arrays, lengths)):
-            input_ids[i, :n] = ids
-            m = rows[i][1]
-            measures[i, :n] = m
-            measures[i, n:] = m[-1] if n else 0
-            mask[i, :n] = 1
-            labels[i, :n] = make_labels(ids)
-        return {
-            "input_ids": torch.from_numpy(input_ids),
-            "measure_numbers": torch.from_numpy(measures),
-            "attention_mask": torch.from_numpy(mask),
-            "labels": torch.from_numpy(labels),
-        }
 
 
 AbcTokenizer.register_for_auto_class("AutoTokenizer")

@@ -18,11 +18,13 @@ __all__ = [
     "check_meter",
     "check_other_keywords",
     "check_padding_side",
+    "check_pretrained_name",
     "check_truncation_side",
     "convert_shape_error",
     "could_be_repo_id",
     "decode_shape_error",
     "no_tune_read",
+    "no_vocab_error",
     "path_hint",
 ]
 
@@ -58,6 +60,47 @@ def path_hint(name: str) -> str:
     if parent and os.path.isdir(parent):
         return f" ({parent}/ is a folder here: a mistyped path?)"
     return ""
+
+
+def check_pretrained_name(name: str) -> bool:
+    """Whether ``name``, given to `AbcTokenizer.from_pretrained`, is a path here; an `OSError`
+    when it is not and cannot be a Hub repository id (``owner/name``) either: transformers
+    would blame a folder that does not exist.
+
+    >>> check_pretrained_name("."), check_pretrained_name("owner/no-such-tokenizer")
+    (True, False)
+    """
+    here = os.path.exists(os.path.expanduser(name))
+    if not here and not could_be_repo_id(name):
+        raise OSError(
+            f"{name}: no such folder, and not a Hub repository id (owner/name)"
+            f"{path_hint(name)}; give a saved AbcTokenizer folder"
+        )
+    return here
+
+
+def no_vocab_error(name: str, here: bool, vocab_file: str, local_files_only: bool) -> OSError:
+    """Why `AbcTokenizer.from_pretrained` of ``name`` (a path ``here``, else a Hub repository
+    id) found no ``vocab_file``: not a saved tokenizer, or not found on the Hub (or in its
+    cache, offline).
+
+    >>> str(no_vocab_error("runs/a", True, "abc_vocab.json", False))
+    'runs/a holds no abc_vocab.json: not a saved AbcTokenizer (a MeasureNote or tune-title ...'
+    """
+    if here:
+        return OSError(
+            f"{name} holds no {vocab_file}: not a saved AbcTokenizer (a MeasureNote or "
+            "tune-title model folder has one)"
+        )
+    from huggingface_hub import is_offline_mode
+
+    where = "the Hub"
+    if is_offline_mode() or local_files_only:
+        where = "the Hub's cache (offline: the Hub itself was not asked)"
+    return OSError(
+        f"{name}: no such folder, and not found on the Hub: {where} has no {vocab_file} for "
+        f"that repository id{path_hint(name)}"
+    )
 
 
 def check_padding_side(side: Any, advice: str = "") -> None:

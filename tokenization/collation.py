@@ -1,0 +1,187 @@
+"""Encoded tunes padded into MeasureNote batches: `AbcDataCollator` and the steps of `pad`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import BatchEncoding
+
+from .encoded_tune import IGNORE_INDEX, as_numpy, make_labels
+from .features import FEATURE_NAMES
+
+__all__ = ["AbcDataCollator", "collate", "holds_feature_rows", "tensor_kind", "unpadded_tunes"]
+
+
+def tensor_kind(encoded_inputs: Any) -> str | None:
+    """``"pt"`` or ``"np"`` when the first feature's ``input_ids`` is a torch tensor or a numpy
+    array, else None (lists), the type `transformers`' ``pad`` returns by default.
+
+    >>> tensor_kind([{"input_ids": np.ones((2, 20))}]), tensor_kind({"input_ids": [[[1] * 20]]})
+    ('np', None)
+    """
+    first = encoded_inputs if isinstance(encoded_inputs, Mapping) else encoded_inputs[0]
+    ids = first["input_ids"]
+    if isinstance(encoded_inputs, Mapping):
+        ids = ids[0] if isinstance(ids, (list, tuple)) and len(ids) else ids
+    if isinstance(ids, torch.Tensor):
+        return "pt"
+    return "np" if isinstance(ids, np.ndarray) else None
+
+
+def holds_feature_rows(encoded_inputs: Any) -> bool:
+    """Whether `pad` got encoded tunes (with ``measure_numbers``), not main-token ids: a mapping
+    (a `BatchEncoding` too) or a list of them.
+
+    >>> holds_feature_rows({"input_ids": [[5, 6]]}), holds_feature_rows([{"measure_numbers": []}])
+    (False, True)
+    """
+    if isinstance(encoded_inputs, Mapping):
+        return "measure_numbers" in encoded_inputs
+    first = next(iter(encoded_inputs), None) if isinstance(encoded_inputs, (list, tuple)) else None
+    return isinstance(first, Mapping) and "measure_numbers" in first
+
+
+def unpadded_tunes(encoded_inputs: Any) -> list[dict[str, Any]]:
+    """The encoded tunes given to `AbcTokenizer.pad` (a list of dicts, or one dict of lists),
+    each without the rows its ``attention_mask`` marks as padding (`_unpadded`)."""
+    if isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
+        keys = list(encoded_inputs)
+        encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
+    features = [_unpadded(f, n) for n, f in enumerate(encoded_inputs)]
+    if not features:
+        raise ValueError("AbcTokenizer.pad got no encoded tunes")
+    return features
+
+
+def _unpadded(feature: Any, n: int) -> dict[str, Any]:
+    """One encoded tune's ``input_ids`` ``(rows, 20)`` and ``measure_numbers``, without rows its
+    ``attention_mask`` marks as padding. ``tokenizer(abc)`` of one tune, a batch of one, is
+    taken as that tune."""
+    if (
+        not isinstance(feature, Mapping)
+        or "input_ids" not in feature
+        or "measure_numbers" not in feature
+    ):
+        raise ValueError(
+            f"AbcTokenizer.pad: encoded tune {n} needs 'input_ids' and 'measure_numbers', as "
+            "the others have (what the tokenizer returns for one tune)"
+        )
+    ids = as_numpy(feature["input_ids"])
+    one = ids.ndim == 3 and ids.shape[0] == 1  # `tokenizer(abc)`: a batch of one tune
+    if one:
+        ids = ids[0]
+    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
+        raise ValueError(
+            f"AbcTokenizer.pad: encoded tune {n} has input_ids of shape {ids.shape}, not "
+            f"(rows, {len(FEATURE_NAMES)}) feature rows as tokenizer(abc) gives ("
+            "tokenizer.encode gives the main tokens only, which the model cannot read)"
+        )
+    measures = as_numpy(feature["measure_numbers"]).reshape(-1)
+    if feature.get("attention_mask") is not None:
+        keep = int(as_numpy(feature["attention_mask"]).sum())  # (rows,) or (1, rows)
+        ids, measures = ids[:keep], measures[:keep]
+    return {"input_ids": ids, "measure_numbers": measures}
+
+
+def collate(
+    features: list[dict[str, Any]],
+    padding: bool | str,
+    max_length: int | None,
+    pad_to_multiple_of: int | None,
+    return_tensors: str | None,
+    return_length: bool = False,
+) -> BatchEncoding:
+    """The batch of ``AbcTokenizer.__call__`` and ``pad``: ``features`` (unpadded tunes, checked
+    options) padded by `AbcDataCollator` as ``padding`` says, as ``return_tensors``' type."""
+    lengths = [len(f["input_ids"]) for f in features]
+    if padding is False or padding == "do_not_pad":
+        if len(set(lengths)) > 1:
+            raise ValueError(
+                f"padding=False, but the tunes have different lengths ({min(lengths)} to "
+                f"{max(lengths)} rows): a batch of them is padded (padding=True)"
+            )
+        pad_to_multiple_of = None  # no padding at all, as in transformers
+    if padding == "max_length":
+        if max(lengths) > max_length:
+            raise ValueError(
+                f"a tune of {max(lengths)} rows is longer than max_length={max_length}"
+            )
+        unit = pad_to_multiple_of or 1
+        pad_to_multiple_of = -(-max_length // unit) * unit  # the batch is exactly this long
+    batch = AbcDataCollator(pad_to_multiple_of)(features)
+    if return_length:  # as transformers: each input's length, unpadded
+        batch["length"] = torch.tensor(lengths, dtype=torch.int64)
+    if return_tensors == "np":
+        batch = {k: v.numpy() for k, v in batch.items()}
+    elif return_tensors is None:
+        batch = {k: v.tolist() for k, v in batch.items()}
+    return BatchEncoding(batch)
+
+
+def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(input_ids (n, 20), measure_numbers (n,))`` of one encoded tune: a row of
+    `tokenize_dataset` or the output of ``tok(one_tune)`` (a batch of one, which is unwrapped).
+    A batch of several tunes is refused: its rows would run together as one tune."""
+    ids = np.asarray(feature["input_ids"], dtype=np.int64)
+    measures = np.asarray(feature["measure_numbers"], dtype=np.int64)
+    if ids.ndim == 3 and ids.shape[0] == 1:
+        ids, measures = ids[0], measures.reshape(-1)
+    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES) or measures.shape != ids.shape[:1]:
+        raise ValueError(
+            f"AbcDataCollator: feature {index} is not one encoded tune (input_ids of shape "
+            f"{ids.shape}, measure_numbers {measures.shape}; expected (rows, "
+            f"{len(FEATURE_NAMES)}) and (rows,)): give one dict per tune"
+        )
+    return ids, measures
+
+
+class AbcDataCollator:
+    """Pad a list of encoded tunes into a batch for MeasureNote.
+
+    Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``):
+    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its batch of one is unwrapped). Padding
+    rows are all ``<pad>`` (0), padded measure numbers repeat the last value, and padded labels
+    are -100.
+
+    Example:
+        >>> import numpy as np
+        >>> a = {"input_ids": np.ones((3, 20), int), "measure_numbers": [0, 0, 1]}
+        >>> b = {"input_ids": np.ones((2, 20), int), "measure_numbers": [0, 1]}
+        >>> batch = AbcDataCollator()([a, b])
+        >>> batch["input_ids"].shape, batch["measure_numbers"][1].tolist()
+        (torch.Size([2, 3, 20]), [0, 1, 1])
+        >>> batch["attention_mask"][1].tolist()
+        [1, 1, 0]
+    """
+
+    def __init__(self, pad_to_multiple_of: int | None = None) -> None:
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        rows = [_one_tune(f, i) for i, f in enumerate(features)]
+        arrays = [ids for ids, _ in rows]
+        lengths = [len(a) for a in arrays]
+        seq = max(lengths)
+        if self.pad_to_multiple_of:
+            seq = -(-seq // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        batch = len(arrays)
+        input_ids = np.zeros((batch, seq, len(FEATURE_NAMES)), dtype=np.int64)
+        measures = np.zeros((batch, seq), dtype=np.int64)
+        mask = np.zeros((batch, seq), dtype=np.int64)
+        labels = np.full((batch, seq, 2), IGNORE_INDEX, dtype=np.int64)
+        for i, (ids, n) in enumerate(zip(arrays, lengths)):
+            input_ids[i, :n] = ids
+            m = rows[i][1]
+            measures[i, :n] = m
+            measures[i, n:] = m[-1] if n else 0
+            mask[i, :n] = 1
+            labels[i, :n] = make_labels(ids)
+        return {
+            "input_ids": torch.from_numpy(input_ids),
+            "measure_numbers": torch.from_numpy(measures),
+            "attention_mask": torch.from_numpy(mask),
+            "labels": torch.from_numpy(labels),
+        }

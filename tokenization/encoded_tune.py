@@ -1,0 +1,117 @@
+"""One ABC tune read, normalised and encoded into MeasureNote feature rows, with its labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .abc_parser import AbcParseError, AbcTune, parse_abc
+from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
+from .keys import Key, normalise_tune
+from .vocabulary import PAD_ID, START_ID, AbcVocab
+
+__all__ = [
+    "DUR_COLUMN",
+    "IGNORE_INDEX",
+    "KEY_COLUMN",
+    "MAIN_COLUMN",
+    "METER_COLUMN",
+    "RHYTHM_COLUMN",
+    "EncodedTune",
+    "as_numpy",
+    "encode_tune",
+    "make_labels",
+    "read_tune",
+]
+
+IGNORE_INDEX = -100
+#: The columns of a feature row ``(20,)`` that the tokenizer reads itself.
+MAIN_COLUMN, DUR_COLUMN = FEATURE_NAMES.index("main"), FEATURE_NAMES.index("dur")
+KEY_COLUMN, METER_COLUMN = FEATURE_NAMES.index("key"), FEATURE_NAMES.index("meter")
+RHYTHM_COLUMN = FEATURE_NAMES.index("rhythm")
+
+
+@dataclass
+class EncodedTune:
+    """One tune read, normalised and encoded.
+
+    Attributes:
+        input_ids: ``(n_rows, 20)`` feature ids.
+        measure_numbers: ``(n_rows,)`` measure group of each row's next token.
+        tune: the normalised `AbcTune` (white-key mode).
+        original_key: the key as written in the source.
+        rows: the string rows the ids encode.
+    """
+
+    input_ids: np.ndarray
+    measure_numbers: np.ndarray
+    tune: AbcTune
+    original_key: Key
+    rows: TuneRows = field(repr=False)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """``(n_rows, 2)`` main and dur ids of each row, -100 where nothing is predicted."""
+        return make_labels(self.input_ids)
+
+
+def make_labels(input_ids: np.ndarray) -> np.ndarray:
+    """Labels for `MeasureNoteForCausalLM` (it shifts them): main everywhere but the ``<start>``
+    row, dur only on note and rest rows.
+
+    >>> ids = np.zeros((3, 20), dtype=np.int64)
+    >>> ids[:, MAIN_COLUMN], ids[1, DUR_COLUMN] = [START_ID, 30, 2], 7
+    >>> make_labels(ids).tolist()
+    [[-100, -100], [30, 7], [2, -100]]
+    """
+    labels = input_ids[:, [MAIN_COLUMN, DUR_COLUMN]].copy()
+    labels[labels[:, 0] == START_ID, 0] = IGNORE_INDEX
+    labels[input_ids[:, DUR_COLUMN] == PAD_ID, 1] = IGNORE_INDEX
+    return labels
+
+
+def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcTune]:
+    """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised).
+
+    A text holding several tunes (a second ``X:`` line) is an `AbcParseError`: the parser reads
+    one tune, and the others would be dropped without a word (`parse_tunebook` reads a book).
+    ``keep_final_tie``: keep a tie at the very end (an incipit to continue, `parse_abc`).
+
+    >>> original, tune = read_tune("X:1\\nK:D\\nDFA|")
+    >>> original.key.name, tune.key.name
+    ('D major', 'C major')
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"an ABC tune is a string of text, got {type(text).__name__}")
+    tune = parse_abc(text, keep_final_tie=keep_final_tie)
+    if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
+        starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
+        if len(starts) > 1:
+            raise AbcParseError(
+                f"{len(starts)} tunes in one text (X: lines {', '.join(map(str, starts[:5]))}"
+                f"{', ...' if len(starts) > 5 else ''}); give one tune per string, e.g. a list",
+                tune=tune.title or None,
+                line=starts[1],
+                column=1,
+            )
+    return tune, normalise_tune(tune)
+
+
+def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> EncodedTune:
+    """Read one ABC tune into ``vocab``'s feature ids (raises `AbcParseError` on bad input);
+    ``rhythm`` stands in for the tune's ``R:`` (`HeaderInfo.from_tune`)."""
+    original, tune = read_tune(text)
+    rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
+    ids = vocab.encode(rows)
+    measures = np.asarray(rows.measure_numbers, dtype=np.int64)
+    return EncodedTune(ids, measures, tune, original.key, rows)
+
+
+def as_numpy(ids: Any) -> np.ndarray:
+    """``ids`` (a tensor, on any device, an array or nested lists) as a numpy array."""
+    if isinstance(ids, torch.Tensor):
+        return ids.detach().cpu().numpy()
+    return np.asarray(ids)

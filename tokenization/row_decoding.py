@@ -1,0 +1,177 @@
+"""Feature rows back to parser tokens and ABC text: the decoding half of `AbcTokenizer`."""
+
+from __future__ import annotations
+
+import functools
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .abc_parser import Token
+from .abc_writer import write_abc
+from .encoded_tune import (
+    DUR_COLUMN,
+    KEY_COLUMN,
+    MAIN_COLUMN,
+    METER_COLUMN,
+    RHYTHM_COLUMN,
+    as_numpy,
+)
+from .features import FEATURE_NAMES
+from .keys import Key, output_shift, parse_key, transpose_tokens
+from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
+from .tokenizer_checks import check_meter, convert_shape_error, decode_shape_error
+from .vocabulary import PAD_ID, UNK_ID, AbcVocab
+
+__all__ = [
+    "UnreadableRowsError",
+    "decode_rows",
+    "main_ids",
+    "row_token",
+    "rows_key",
+    "rows_to_tokens",
+]
+
+
+class UnreadableRowsError(ValueError):
+    """Feature rows that cannot be read back into tokens: a row whose ``main`` token, or a note
+    or rest whose length, the tokenizer's vocabulary reads as `<unk>`, or a key or meter it
+    reads so (the ids came from a corpus it was not built on)."""
+
+
+@functools.cache  # a few thousand (main, dur, meter kind) triples at most
+def row_token(main: str, dur: str, compound: bool) -> Token:
+    """The parser token of a row's ``main`` and ``dur`` values (``dur`` in eighths, read for
+    notes and rests; ``compound``: whether the meter is compound, for a tuplet's factor).
+
+    >>> row_token("pitch62", "3/2", False).dur, row_token("|:", "<pad>", False).kind
+    (Fraction(3, 16), 'bar')
+    """
+    if main.startswith("pitch"):
+        return Token("note", "", int(main[5:]), Fraction(dur) / EIGHTHS_PER_WHOLE)
+    if main == "z":
+        return Token("rest", "z", None, Fraction(dur) / EIGHTHS_PER_WHOLE)
+    if main.startswith("("):
+        return Token("tuplet", main, None, tuplet_factor(main, compound))
+    if main == "-":
+        return Token("tie", "-", None, None)
+    if main == "[":
+        return Token("chord_start", "[", None, None)
+    if main == "]":
+        return Token("chord_end", "]", None, None)
+    return Token("bar", main, None, None)
+
+
+def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
+    """Parser tokens (in the normalised key) of a tune's feature rows, read with ``vocab``;
+    ``<pad>``, ``<start>`` and ``<end>`` rows are skipped. A row whose ``main`` is ``<unk>`` (a
+    bar line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
+    skipping it would merge bars or drop a tuplet's timing without a word."""
+    ids = as_numpy(input_ids)
+    meter = vocab.token("meter", int(ids[0, METER_COLUMN])) if len(ids) else None
+    compound = compound_meter(meter)
+    tokens = []
+    mains, durs = vocab.values["main"], vocab.values["dur"]
+    for row, (main_id, dur_id) in enumerate(ids[:, [MAIN_COLUMN, DUR_COLUMN]].tolist()):
+        if main_id == UNK_ID:
+            raise UnreadableRowsError(
+                f"row {row}: its main token is not in this tokenizer's vocabulary (<unk>: a "
+                "bar line, ending, tuplet or note its training corpus never had), so the "
+                "rows cannot be read back"
+            )
+        if main_id < UNK_ID:  # <pad>, <start>, <end>: the tune's frame, not its text
+            continue
+        # (list lookups; `token` only for an id out of range, which it refuses by name)
+        main = mains[main_id] if main_id < len(mains) else vocab.token("main", main_id)
+        dur = durs[dur_id] if 0 <= dur_id < len(durs) else vocab.token("dur", dur_id)
+        if dur == "<unk>" and (main.startswith("pitch") or main == "z"):
+            raise UnreadableRowsError(
+                f"row {row}: the length of {main!r} is not in this tokenizer's vocabulary "
+                "(<unk>), so the rows cannot be read back"
+            )
+        tokens.append(row_token(main, dur, compound))
+    return tokens
+
+
+def decode_rows(
+    vocab: AbcVocab,
+    token_ids: Any,
+    *,
+    key: str | Key | None = None,
+    title: str = "",
+    x: int = 1,
+    register: str = "inverse",
+    meter: str | None = None,
+) -> str:
+    """ABC text of one tune's rows, read with ``vocab``: what `AbcTokenizer.decode` writes (its
+    docstring says what each argument does)."""
+    if register not in ("inverse", "auto"):
+        raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
+    check_meter(meter)
+    ids = as_numpy(token_ids)
+    if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
+        raise ValueError(decode_shape_error(ids.shape))
+    ids = ids[ids[:, MAIN_COLUMN] != PAD_ID]
+    if not len(ids):
+        raise ValueError("decode got no rows besides padding: there is no tune to write")
+    tokens = rows_to_tokens(vocab, ids)
+    given = parse_key(key) if isinstance(key, str) else key
+    white = rows_key(vocab, ids, given)
+    target = given or white
+    if target.mode != white.mode:
+        raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
+    pitches = [t.pitch for t in tokens if t.kind == "note"] if register == "auto" else None
+    tokens = transpose_tokens(tokens, output_shift(white, target, pitches))
+    meter = meter or _header_value(vocab, ids, METER_COLUMN, "meter")
+    rhythm = vocab.token("rhythm", int(ids[0, RHYTHM_COLUMN]))
+    return write_abc(
+        tokens,
+        key=target,
+        meter=None if meter == "none" else meter,
+        title=title,
+        x=x,
+        rhythm=None if rhythm in ("unspecified", "<unk>") else rhythm,
+    )
+
+
+def rows_key(vocab: AbcVocab, ids: np.ndarray, given: Key | None) -> Key:
+    """The white key the rows were normalised onto; where ``vocab`` reads it as ``<unk>`` (a
+    mode its training corpus never had) and a key is ``given``, the white key of the given
+    key's mode, as ``meter=`` stands in for an ``<unk>`` meter."""
+    if given is not None and vocab.token("key", int(ids[0, KEY_COLUMN])) == "<unk>":
+        return given.white
+    return parse_key(_header_value(vocab, ids, KEY_COLUMN, "key"))
+
+
+def _header_value(vocab: AbcVocab, ids: np.ndarray, column: int, feature: str) -> str:
+    """The ``feature`` (key or meter) the rows carry, or `UnreadableRowsError` when it is
+    ``<unk>``: not in the vocabulary, so it cannot be written back."""
+    value = vocab.token(feature, int(ids[0, column]))
+    if value == "<unk>":
+        example = "meter='6/8'" if feature == "meter" else "key='E phrygian'"
+        hint = f"; give it, e.g. decode(ids, {example})"
+        raise UnreadableRowsError(
+            f"the rows' {feature} is <unk>: this tokenizer's training corpus had no tune in "
+            f"it, so it cannot be written back{hint}"
+        )
+    return value
+
+
+def main_ids(ids: Any) -> int | list[int]:
+    """The ``main`` ids that `AbcTokenizer.convert_ids_to_tokens` converts, of a tensor, array
+    or nested list of ``main`` ids or of one tune's feature rows ``(n, 20)`` (their ``main``
+    column). A batch ``(batch, n, 20)`` or ragged nested lists are a `ValueError`.
+
+    >>> main_ids(np.arange(40).reshape(2, 20)), main_ids(np.int64(5))
+    ([0, 20], 5)
+    """
+    try:
+        array = as_numpy(ids)
+    except ValueError:  # ragged nested lists: several tunes of different lengths
+        array = None
+    if array is not None and array.ndim == 2 and array.shape[1] == len(FEATURE_NAMES):
+        array = array[:, MAIN_COLUMN]
+    if array is None or array.ndim > 1:
+        raise ValueError(convert_shape_error(None if array is None else array.shape))
+    return array.tolist()  # a 0-d array gives an int
