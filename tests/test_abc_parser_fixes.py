@@ -68,6 +68,28 @@ def test_meter_changes_are_recorded():
     assert parse_abc("X:1\nM:6/8\nK:G\nABc|[M:6/8]def|").meter_changes == []
 
 
+def test_tempo_changes_in_the_body_are_recorded_and_change_no_token():
+    # abc2midi plays a body Q: line or [Q:...] (render.to_midi needs where each is); the
+    # tokens, and so the rows, stay those of the tune without them
+    body = 'ABc def|[Q:1/4=60]ABc def|\nQ:1/4=90\ngab [Q:"Slower"]gab|]'
+    tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nQ:3/8=80\nK:G\n{body}")
+    assert tune.tempo_changes == [(7, "1/4=60"), (14, "1/4=90"), (17, '"Slower"')]
+    assert [tune.tokens[i].pitch for i, _ in tune.tempo_changes] == [69, 79, 79]
+    plain = parse_abc("X:1\nM:6/8\nL:1/8\nQ:3/8=80\nK:G\nABc def|ABc def|\ngab gab|]")
+    assert tune.tokens == plain.tokens and tune.warnings == plain.warnings == []
+    assert tune.fields["Q"] == ["3/8=80"] and plain.tempo_changes == []
+    # the later of two at one place wins; one after a dropped tie keeps its note
+    tied = parse_abc("X:1\nL:1/8\nK:G\nG8-|[Q:1/4=60][Q:1/4=70]z8|]", corpus_format="standard")
+    assert tied.tempo_changes == [(2, "1/4=70")] and tied.tokens[2].kind == "rest"
+    # between two bar lines that merge (`|` at a line end, `|:` on the next line), it stays
+    # before the merged bar: not inside the section that repeats after it
+    merged = parse_abc("X:1\nL:1/8\nK:G\nGABc|\nQ:1/4=60\n|:dedB:|")
+    assert merged.tempo_changes == [(4, "1/4=60")] and merged.tokens[4].text == "|:"
+    # but after one that ends a repeat: the first pass jumps back from it, before the change
+    repeat = parse_abc("X:1\nL:1/8\nK:G\n|:GABc:|\nQ:1/4=60\n|:dedB:|")
+    assert repeat.tempo_changes == [(6, "1/4=60")] and repeat.tokens[5].text == ":|:"
+
+
 def test_later_meter_sets_tuplet_default_and_full_bar_rests():
     tune = parse_abc("X:1\nM:4/4\nL:1/8\nK:C\n(5abcde fgab|\nM:6/8\n(5abcde f|Z|")
     tuplets = [t for t in tune.tokens if t.kind == "tuplet"]

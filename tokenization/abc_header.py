@@ -315,6 +315,8 @@ class _HeaderFields:
                         "but the measure features keep the header's M:"
                     )
                     self._change_meter(meter)
+            elif letter == "Q":
+                self._change_tempo(_field_value(value))
         except ValueError as exc:
             raise self.error(str(exc)) from None
 
@@ -325,6 +327,14 @@ class _HeaderFields:
             changes.pop()
         changes.append((at, meter))
         self.meter = meter
+
+    def _change_tempo(self, tempo: str) -> None:
+        """Record a tempo change, its ``Q:`` text as written (a later change at the same token
+        replaces it); the tokens and rows do not carry tempo, `render.to_midi` plays it."""
+        changes, at = self.tempo_changes, len(self.tokens)
+        if changes and changes[-1][0] == at:
+            changes.pop()
+        changes.append((at, tempo))
 
     def _looks_like_corpus(self) -> bool:
         return (

@@ -94,6 +94,11 @@ class AbcTune:
     #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
     #: header's, and so do the measure features of the rows.
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
+    #: tempo changes in the body (a ``Q:`` line after the header, an inline ``[Q:...]``):
+    #: ``(index of the first token played at the new tempo, the Q: text)``, e.g.
+    #: ``(9, "1/4=60")``. Only `render.to_midi` reads them: the tokens, rows and features
+    #: carry no tempo; the header's ``Q:`` stays in `fields`.
+    tempo_changes: list[tuple[int, str]] = field(default_factory=list)
 
 
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
@@ -164,6 +169,7 @@ class _TuneParser(_HeaderFields):
         self.meter: str | None = None
         self.header_meter: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
+        self.tempo_changes: list[tuple[int, str]] = []
         self.unit: Fraction | None = None
         self.x: int | None = None
         self.x_line = line_offset + 1
@@ -394,7 +400,22 @@ class _TuneParser(_HeaderFields):
         if prev is None:
             return Token("bar", text, None, None)
         tokens.pop()
-        return Token("bar", _merge_bar_texts(prev, text), None, None)
+        merged = _merge_bar_texts(prev, text)
+        if self.tempo_changes and self.tempo_changes[-1][0] > len(tokens):
+            self._tempo_between_bars(merged)
+        return Token("bar", merged, None, None)
+
+    def _tempo_between_bars(self, merged: str) -> None:
+        """Place a tempo change written between two bar lines that merge into ``merged`` (``|``
+        ending a line, ``Q:1/4=90``, ``|:`` opening the next). Before the merged bar where
+        playing only passes through it (``|:``, ``||``), so that the change is not played again
+        on each pass of the section after it; after it where playing also jumps from it or
+        into it (``:|``, ``:|:``, ``|2``), so that a repeat's first pass does not play it and
+        an ending does (after a ``:|:``, the next section's repeat plays it again: the same
+        tempo, unless that section changes it)."""
+        if merged.startswith(":") or merged.lstrip("|")[:1].isdigit():
+            return
+        self._change_tempo(self.tempo_changes.pop()[1])
 
     def _brk(self, m: re.Match, line: str) -> None:
         if self.in_chord or not self.tokens or self.tokens[-1].kind not in _BRK_AFTER:
@@ -462,10 +483,15 @@ class _TuneParser(_HeaderFields):
         at = [i for i in self.tie_at if i < len(self.tokens) and self.tokens[i].kind == "tie"]
         for i in reversed(at):
             del self.tokens[i]
-            # a meter change recorded after the tie (`d4-|[M:3/4]z`) moves back with the tokens
-            self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
+            self._token_deleted(i)
         self.tie_at = []
         return int(bool(at))
+
+    def _token_deleted(self, i: int) -> None:
+        """Token ``i`` was deleted: a meter or tempo change recorded after it (`d4-|[M:3/4]z`)
+        moves back with the tokens."""
+        self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
+        self.tempo_changes = [(j - (j > i), q) for j, q in self.tempo_changes]
 
     def _rest(self, m: re.Match, line: str) -> None:
         if self.in_chord:
@@ -612,7 +638,7 @@ class _TuneParser(_HeaderFields):
                 doomed.append(i)
         for i in reversed(doomed):
             del tokens[i]
-            self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
+            self._token_deleted(i)
         self.dropped_ties += len(doomed)
 
     def _build(self) -> AbcTune:
@@ -662,6 +688,7 @@ class _TuneParser(_HeaderFields):
             corpus_format=corpus,
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,
+            tempo_changes=self.tempo_changes,
         )
 
 
