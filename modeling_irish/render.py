@@ -19,7 +19,10 @@ import threading
 import warnings
 from collections.abc import Collection, Iterator, Sequence
 from fractions import Fraction
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+
+if TYPE_CHECKING:
+    from tokenization.abc_parser import AbcTune
 
 __all__ = [
     "PlayedEvent",
@@ -270,9 +273,11 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     closing rest lasts, the file ending no sooner than the music (as abc2midi's). Grace
     notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
     plays its first. The tempo is the header's ``Q:`` field's (``Q:3/8=60`` is 90 quarter
-    notes a minute), else ``tempo`` quarter notes a minute, throughout: a ``Q:`` of the body
-    (a tempo change, ``[Q:1/4=140]``) is not played, and said in a warning. Raises
-    `RenderError` when the tune cannot be read or music21 cannot write the file.
+    notes a minute), else ``tempo`` quarter notes a minute, and changes where the body has a
+    ``Q:`` (a field line or ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
+    each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
+    (``Q:"Slower"``) is said in a warning and changes nothing. Raises `RenderError` when the
+    tune cannot be read or music21 cannot write the file.
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "/tmp/tune.mid")  # doctest: +SKIP
     '/tmp/tune.mid'
@@ -285,16 +290,9 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
         tune = parse_abc(abc)
     except AbcParseError as err:
         raise RenderError(f"not readable ABC: {err}") from None
-    bpm = _quarters_a_minute((tune.fields.get("Q") or [""])[0], tune.unit, tempo)
-    changes = _body_tempos(abc)
-    if changes:  # abc2midi changes the tempo there
-        logger.warning(
-            "%s: Q:%s in the body is not played: the MIDI keeps %g quarter notes a minute "
-            "throughout (the header's Q:, else the default)",
-            tune_label(abc), " Q:".join(changes), bpm,
-        )  # fmt: skip
     part = music21.stream.Part()
-    part.insert(0, music21.tempo.MetronomeMark(number=bpm))
+    for start, bpm in _tempo_marks(tune, tempo, tune_label(abc)):
+        part.insert(start, music21.tempo.MetronomeMark(number=bpm))
     meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
     if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
         part.insert(0, music21.meter.TimeSignature(meter))
@@ -415,19 +413,21 @@ _TEMPO_BEAT = re.compile(r"(\d+)\s*/\s*(\d+)")
 _TEMPO_UNITS = re.compile(r"\s*C(\d*)(?:/(\d+))?\s*")
 
 
-def _quarters_a_minute(field: str, unit: Fraction, default: float) -> float:
+def _quarters_a_minute(field: str, unit: Fraction) -> float | None:
     """Quarter notes a minute of a ``Q:`` field: ``1/4=120``, ``3/8=60`` (90), ``"Allegro"
     1/4=120``, ``C=120``, ``C2=120`` (two unit notes, as abc2midi reads it) or a bare ``120``
-    (unit notes a minute); ``default`` when it gives no usable tempo.
+    (unit notes a minute); None when it gives no usable tempo (``"Allegro"`` alone).
 
-    >>> _quarters_a_minute("C2=120", Fraction(1, 8), 200), _quarters_a_minute("3/8=60", 1, 200)
+    >>> _quarters_a_minute("C2=120", Fraction(1, 8)), _quarters_a_minute("3/8=60", 1)
     (120.0, 90.0)
+    >>> _quarters_a_minute('"Slower"', Fraction(1, 8)) is None
+    True
     """
     text = re.sub(r'"[^"]*"', " ", field)
     beats, _, rate = text.rpartition("=") if "=" in text else ("", "", text)
     number = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", rate)
     if number is None:
-        return default
+        return None
     units = _TEMPO_UNITS.fullmatch(beats)
     if units:
         beat = unit * int(units[1] or 1) / int(units[2] or 1)
@@ -435,28 +435,95 @@ def _quarters_a_minute(field: str, unit: Fraction, default: float) -> float:
         lengths = [Fraction(int(a), int(b)) for a, b in _TEMPO_BEAT.findall(beats) if int(b)]
         beat = sum(lengths) if lengths else unit
     quarters = float(number[1]) * float(beat) * 4
-    return quarters if 0 < quarters < 10_000 else default
+    return quarters if 0 < quarters < 10_000 else None
 
 
-def _body_tempos(abc: str) -> list[str]:
-    """The ``Q:`` fields of a tune's body (``Q:`` lines after its header, inline ``[Q:...]``),
-    which `to_midi` does not play: the reader keeps no field of the body.
+def _tempo_marks(tune: AbcTune, default: float, label: str) -> list[tuple[Fraction, float]]:
+    """``(start, quarter notes a minute)`` of each tempo the MIDI of ``tune`` sets, start in
+    quarter notes: the header's ``Q:`` (else ``default``) at 0, then each change of the body
+    (`AbcTune.tempo_changes`) each time playing passes it in `played_order`: on every pass
+    of a repeated section, and in an ending only on the passes that play it; a repeat does
+    not go back to the tempo it started at (abc2midi neither). All ``Q:`` are read with the
+    tune's `unit`. A ``Q:`` with no tempo to read is passed over, with a warning naming
+    ``label``.
 
-    >>> _body_tempos("X:1\\nQ:1/4=100\\nK:D\\nDE [Q:1/4=120] FG|\\nQ:1/4=140\\nAB|")
-    ['1/4=120', '1/4=140']
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nL:1/8\\nQ:1/4=120\\nK:C\\n|:CDEF [Q:1/4=60]GABc:|[Q:3/8=40]C8|]")
+    >>> [(str(start), bpm) for start, bpm in _tempo_marks(tune, 200, "X:1")]
+    [('0', 120.0), ('2', 60.0), ('6', 60.0), ('8', 60.0)]
     """
-    from tokenization.abc_lexer import _BODY_RE
+    from tokenization.analysis import played_order
 
-    found = []
-    for _, code, field, in_header in _tune_lines(abc.splitlines()):
-        if in_header:
-            continue
-        if field is not None:
-            found += [field[2].strip()] if field[1] == "Q" else []
-        else:
-            tokens = _BODY_RE.finditer(code)
-            found += [m["fv"].strip() for m in tokens if m.lastgroup == "field" and m["fk"] == "Q"]
-    return found
+    header = (tune.fields.get("Q") or [""])[0]
+    instead = f"the MIDI starts at {default:g} quarter notes a minute"
+    first = _readable_tempo(header, tune.unit, label, "the header", instead)
+    marks = {Fraction(0): default if first is None else first}
+    changes: dict[int, float] = {}
+    for at, text in tune.tempo_changes:
+        bpm = _readable_tempo(text, tune.unit, label, "the body", "the tempo in force plays on")
+        if bpm is not None:
+            changes[at] = bpm
+    if not changes:
+        return list(marks.items())
+    bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
+    order = played_order(bars)
+    starts = _start_times([tune.tokens[i] for i in order])
+    for position, at in _passed_places(order, bars):
+        if at in changes:
+            marks[starts[position]] = changes[at]  # a later change at the same time wins
+    return sorted(marks.items())
+
+
+def _readable_tempo(
+    field: str, unit: Fraction, label: str, where: str, instead: str
+) -> float | None:
+    """`_quarters_a_minute` of a ``Q:`` field in ``where``; when it gives none, unless the
+    field is empty, a warning (abc2midi: "malformed Q: field ignored") that says what plays
+    ``instead``."""
+    bpm = _quarters_a_minute(field, unit)
+    if bpm is None and field.strip():
+        logger.warning("%s: Q:%s in %s gives no tempo to play: %s", label, field, where, instead)
+    return bpm
+
+
+def _passed_places(order: Sequence[int], bars: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """``(position in order, token index i)`` of each place that playing in ``order`` (the
+    tokens' `played_order` of ``bars``, each token's bar text or ``""``) passes, the place
+    before token ``i`` being where a change at ``i`` (`AbcTune.tempo_changes`) is written. A
+    jump (back to the start of a section, on to an ending) passes the place before the bar
+    line it jumps from, and lands after the bar line before the token it goes to or, onto an
+    ending's bar line, before that bar line.
+
+    >>> bars = ["|:", "", "", ":|", ""]  # |:ab:|c: the jump back passes the place at 3
+    >>> list(_passed_places([0, 1, 2, 1, 2, 3, 4], bars))
+    [(0, 0), (1, 1), (2, 2), (3, 3), (3, 1), (4, 2), (5, 3), (6, 4)]
+    """
+    for position, i in enumerate(order):
+        before = order[position - 1] if position else -1
+        if i != before + 1:  # a jump: the bar line at before + 1 was reached, not played
+            yield position, before + 1
+            if bars[i]:  # onto an ending's bar line: what is written before it is not played
+                continue
+        yield position, i
+
+
+def _start_times(played: Sequence) -> list[Fraction]:
+    """When each of the ``played`` tokens starts, in quarter notes, and, last, when they
+    end: the lengths of the events before it (`token_events`, the lengths `played_events`
+    plays)."""
+    from .quality import token_events
+
+    lengths = iter([length for _, length in token_events(played)])
+    starts, now, in_chord = [], Fraction(0), False
+    for token in played:
+        starts.append(now)
+        if token.kind == "chord_start":
+            in_chord = True
+        elif token.kind == "chord_end" or (token.kind in ("note", "rest") and not in_chord):
+            in_chord = False
+            now += Fraction(next(lengths))
+    starts.append(now)
+    return starts
 
 
 def tune_label(abc: str) -> str:

@@ -321,23 +321,93 @@ def test_midi_tempo_is_the_q_field_or_the_default(tmp_path, field, quarters):
     assert mark.getQuarterBPM() == pytest.approx(quarters, rel=1e-4)
 
 
-def test_a_tempo_change_in_the_body_is_said_not_to_be_played(tmp_path, caplog):
-    # abc2midi changes the tempo at a body Q: or [Q:]; our reader keeps no body field
-    import logging
-
+def _midi_tempos(path) -> list[tuple[Fraction, float]]:
+    """``(quarter notes in, quarter notes a minute)`` where a MIDI file's tempo changes (an
+    event that sets the tempo in force changes nothing), read with music21; abc2midi's one
+    tick late start rounded off."""
     import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    events = []
+    for track in midi.tracks:
+        ticks = 0
+        for event in track.events:
+            if isinstance(event, music21.midi.DeltaTime):
+                ticks += event.time
+            elif event.type == music21.midi.MetaEvents.SET_TEMPO:
+                at = Fraction(round(ticks / midi.ticksPerQuarterNote * 12), 12)
+                events.append((at, round(60e6 / int.from_bytes(event.data, "big"), 2)))
+    tempos = sorted(dict(events).items())  # the last at a time is the one played
+    return [tempo for i, tempo in enumerate(tempos) if not i or tempo[1] != tempos[i - 1][1]]
+
+
+#: tempo changes of the body, and where abc2midi (4.84) plays them: each time playing passes
+#: one; a repeat goes on at the tempo in force, not back to the one it started at
+TEMPO_CHANGES = [
+    ("CDEF GABc|[Q:1/4=60]GABc|]", [(0, 120), (4, 60)]),
+    (  # inside a repeat: on each pass; a Q: line after :|, once
+        "|:CDEF [Q:1/4=60]GABc|[Q:1/4=90]GABc cBAG:|\nQ:1/4=100\n|:CDEF GABc:|",
+        [(0, 120), (2, 60), (4, 90), (10, 60), (12, 90), (16, 100)],
+    ),
+    (  # before :|, each pass; before an ending, both passes; in the second ending; C form
+        "|:CDEF GA [Q:3/8=40]:|\n|:CDEF [Q:1/4=100]|1 GABc:|2 [Q:C4=35]cBAG|]",
+        [(0, 120), (3, 60), (8, 100), (12, 70)],
+    ),
+    (  # a Q: line between two bar lines that merge (| and |:) is played once, not each pass
+        "CDEF GABc|\nQ:1/4=60\n|:GABc [Q:1/4=90]cBAG:|",
+        [(0, 120), (4, 60), (6, 90)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "tempos"), TEMPO_CHANGES)
+def test_tempo_changes_in_the_body_are_played_each_time_they_are_passed(tmp_path, body, tempos):
+    # a body Q: or [Q:] was not played at all: the header's tempo held throughout
+    from modeling_irish.render import to_midi
+
+    abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}\n"
+    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(("body", "tempos"), TEMPO_CHANGES)
+def test_tempo_changes_are_played_as_abc2midi_plays_them(tmp_path, body, tempos):
+    import subprocess
+
+    abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}\n"
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    assert _midi_tempos(tmp_path / "a.mid") == tempos
+
+
+def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
+    # abc2midi: "malformed Q: field ignored"; a comment is no Q: at all
+    import logging
 
     from modeling_irish.render import to_midi
 
-    body = "K:D\nDEFG [Q:1/4=60] ABcd|\nQ:1/4=90\n%Q:1/4=50 a comment\nd8|]\n"
+    body = 'K:D\nDEFG [Q:"Slower"] ABcd|\n%Q:1/4=50 a comment\nd8|]\n'
     with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
         path = to_midi(f"X:1\nT:Slow\nL:1/8\nQ:1/4=120\n{body}", str(tmp_path / "t.mid"))
-    (said,) = caplog.messages
-    assert said.startswith("X:1 T:Slow: Q:1/4=60 Q:1/4=90 in the body is not played")
-    assert "keeps 120 quarter notes a minute" in said
-    score = music21.converter.parse(path)
-    (mark,) = score.recurse().getElementsByClass(music21.tempo.MetronomeMark)
-    assert mark.getQuarterBPM() == pytest.approx(120, rel=1e-4)
+    assert caplog.messages == [
+        'X:1 T:Slow: Q:"Slower" in the body gives no tempo to play: the tempo in force plays on'
+    ]
+    assert _midi_tempos(path) == [(0, 120)]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        path = to_midi('X:2\nL:1/8\nQ:"Allegro"\nK:D\nDEFG|]\n', str(tmp_path / "t.mid"))
+    assert caplog.messages == [
+        'X:2: Q:"Allegro" in the header gives no tempo to play: the MIDI starts at 200 '
+        "quarter notes a minute"
+    ]
+    assert _midi_tempos(path) == [(0, 200)]
     caplog.clear()
     to_midi("X:1\nT:Steady\nL:1/8\nQ:1/4=120\nK:D\nDEFG ABcd|]\n", str(tmp_path / "t.mid"))
     assert caplog.messages == []
