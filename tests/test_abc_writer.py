@@ -297,6 +297,25 @@ def test_a_meter_change_after_the_last_token_is_written_back():
     assert again.tokens == tune.tokens and again.meter_changes == tune.meter_changes
 
 
+def test_tempo_changes_of_the_body_are_written_back():
+    # AbcTune.tempo_changes (which to_midi plays) were lost when a tune was written again
+    body = (
+        '|:CDEF [Q:1/4=60]GABc|[Q:"Slower, 50\\%" 1/4=40]GABc cBAG:|\n'
+        "Q:1/4=90\n|:CDEF GA [Q:3/8=40]:|[Q:C2=100]\n"
+    )
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}")
+    assert len(tune.tempo_changes) == 5
+    written = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit,
+                        fields=tune.fields, tempo_changes=tune.tempo_changes)  # fmt: skip
+    assert "Q:1/4=120\n" in written and "[Q:1/4=90]" in written
+    again = parse_abc(written)
+    assert again.tokens == tune.tokens and again.tempo_changes == tune.tempo_changes
+    assert again.fields["Q"] == ["1/4=120"]
+    # without them, as before: no [Q:] in the body
+    plain = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
+    assert "Q:" not in plain and parse_abc(plain).tempo_changes == []
+
+
 @pytest.mark.parametrize(
     ("meter", "source", "written"),
     [

@@ -210,11 +210,14 @@ def tokens_to_body(
     unit: Fraction = Fraction(1, 8),
     bars_per_line: int = 8,
     meter_changes: Sequence[tuple[int, str | None]] = (),
+    tempo_changes: Sequence[tuple[int, str]] = (),
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
     ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
     inline ``[M:...]`` fields before those tokens (one at the number of tokens, after the last
-    token). Full bars are written in beat groups
+    token); ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
+    (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way. Without
+    them the body has no ``[M:]`` or ``[Q:]``. Full bars are written in beat groups
     (`beat_group`), which only sets how sheet music beams them.
 
     >>> from tokenization.abc_parser import parse_abc
@@ -231,7 +234,7 @@ def tokens_to_body(
     bars = 0
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
-    changes = dict(meter_changes)
+    changes, tempos = dict(meter_changes), dict(tempo_changes)
     group, bar_length = beat_group(meter), _bar_length(meter)
     index = -1
     for index, tok in enumerate(tokens):
@@ -239,6 +242,8 @@ def tokens_to_body(
             meter = changes[index]
             group, bar_length = beat_group(meter), _bar_length(meter)
             bar.pieces.append(f"[M:{meter or 'none'}]")
+        if index in tempos:
+            bar.pieces.append(_tempo_field(tempos[index]))
         kind = tok.kind
         if kind == "note":
             if chord is None:
@@ -289,8 +294,20 @@ def tokens_to_body(
         prev_kind = kind
     if index + 1 in changes:  # a meter change after the last token (`|[M:3/4]` at the end)
         bar.pieces.append(f"[M:{changes[index + 1] or 'none'}]")
+    if index + 1 in tempos:
+        bar.pieces.append(_tempo_field(tempos[index + 1]))
     out.append(bar.text(bar_length))
     return _no_field_lookalike("".join(out).strip())
+
+
+def _tempo_field(text: str) -> str:
+    """An inline ``[Q:...]`` field of a ``Q:`` text, as the reader reads it back: ``%``
+    escaped, line breaks made spaces (`_field_text`), and no ``]``, which would end it.
+
+    >>> _tempo_field('"Slower] 50%" 1/4=60')
+    '[Q:"Slower 50\\\\%" 1/4=60]'
+    """
+    return f"[Q:{_field_text(text).replace(']', '')}]"
 
 
 #: A music line that opens with one letter and a colon, as a bar of one unit note before a
@@ -360,9 +377,11 @@ def write_abc(
     rhythm: str | None = None,
     bars_per_line: int = 8,
     meter_changes: Sequence[tuple[int, str | None]] = (),
+    tempo_changes: Sequence[tuple[int, str]] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes`` of `tokens_to_body`).
+    mid-tune ``meter_changes`` and ``tempo_changes`` of `tokens_to_body`). The header's tempo
+    is a ``Q`` of ``fields``.
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
@@ -400,5 +419,6 @@ def write_abc(
         unit=unit,
         bars_per_line=bars_per_line,
         meter_changes=meter_changes,
+        tempo_changes=tempo_changes,
     )
     return "\n".join(lines) + "\n" + body + "\n"
