@@ -411,6 +411,106 @@ def test_save_model_replaces_a_folder_the_model_saves_again(tmp_path):
     assert (tmp_path / "title_tokenizer" / "vocab.txt").read_text() == "save 1"
 
 
+class _SlowSecondProcess:
+    """The accelerator of the main process of two, whose second process writes its share of a
+    save (accelerate's ``random_states_1.pkl``; the folder ``save_pretrained`` makes in every
+    process) only when the main process next waits for it: a slower process."""
+
+    is_main_process, num_processes, save = True, 2, staticmethod(torch.save)
+
+    def __init__(self):
+        self.late: list = []
+
+    def wait_for_everyone(self):
+        while self.late:
+            self.late.pop()()
+
+    def save_state(self, folder):
+        os.makedirs(folder, exist_ok=True)
+        Path(folder, "random_states_0.pkl").write_bytes(b"main")
+
+        def second():  # the second process makes the folder too, as save_state does
+            os.makedirs(folder, exist_ok=True)
+            Path(folder, "random_states_1.pkl").write_bytes(b"second")
+
+        self.late.append(second)
+
+
+def test_a_checkpoint_holds_every_process_random_state_however_late_it_writes(tmp_path):
+    """The main process renamed .tmp-step_5 right after its own save_state: the second process
+    then wrote random_states_1.pkl into a .tmp-step_5 it made again, and step_5 lacked it."""
+    run_folder.save_checkpoint(_SlowSecondProcess(), str(tmp_path), "step_5", {"x": 1})
+    assert sorted(p.name for p in (tmp_path / "step_5").iterdir()) == [
+        "random_states_0.pkl", "random_states_1.pkl", "training_state.json"
+    ]  # fmt: skip
+    assert not (tmp_path / ".tmp-step_5").exists()
+
+
+def test_save_model_leaves_no_staging_folder_of_a_late_process(tmp_path):
+    from types import SimpleNamespace
+
+    accelerator = _SlowSecondProcess()
+
+    def save_pretrained(folder, **kwargs):
+        os.makedirs(folder, exist_ok=True)
+        Path(folder, "config.json").write_text("{}")
+        accelerator.late.append(lambda: os.makedirs(folder, exist_ok=True))  # the second's
+
+    run_folder.save_model(SimpleNamespace(save_pretrained=save_pretrained), str(tmp_path),
+                          accelerator)  # fmt: skip
+    assert (tmp_path / "config.json").is_file() and not (tmp_path / ".tmp-model").exists()
+
+
+def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
+    """A ``step_N`` of a two-process run holding the random states of ``processes`` only."""
+    folder.mkdir(parents=True)
+    state = {"completed_steps": steps, "num_processes": 2}
+    (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    for i in processes:
+        (folder / f"random_states_{i}.pkl").write_bytes(b"")
+    return folder
+
+
+def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path):
+    """It resumed with a fresh random state in that process (accelerate's "Could not load
+    random states", an info line of the main process only) and ended with other weights."""
+    from types import SimpleNamespace
+
+    _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    _checkpoint(tmp_path / "step_10", 10, (0,))
+    args = SimpleNamespace(resume_from_checkpoint="latest", output_dir=str(tmp_path))
+
+    def load_state(path):
+        raise AssertionError(f"{path} was loaded")
+
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    message = str(refused.value)
+    assert f"{tmp_path / 'step_10'} lacks random_states_1.pkl" in message
+    assert f"resume {tmp_path / 'step_5'} instead" in message
+
+
+def test_a_random_state_that_did_not_load_is_warned_by_the_process_concerned(
+    tmp_path, monkeypatch, caplog
+):
+    import random
+
+    from accelerate.state import PartialState
+
+    PartialState(cpu=True)
+    monkeypatch.setattr(PartialState, "is_main_process", property(lambda self: False))
+    saved = {"torch_manual_seed": torch.get_rng_state(), "random_state": random.getstate()}
+    torch.save(saved, tmp_path / "random_states_0.pkl")
+    with caplog.at_level("WARNING"):
+        run_folder._warn_unless_random_state_loaded(str(tmp_path), 0)
+        assert not caplog.records  # the generators are the saved ones
+        torch.rand(1)  # now they are not
+        run_folder._warn_unless_random_state_loaded(str(tmp_path), 0)
+    assert "could not load this process's random state" in caplog.text
+    assert "random_states_0.pkl" in caplog.text
+
+
 def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_path):
     from datasets import Dataset
 

@@ -50,6 +50,10 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
             shutil.rmtree(tmp)
     accelerator.wait_for_everyone()
     accelerator.save_state(tmp)
+    # every process has written its part (its random_states_<i>.pkl) before the rename: a late
+    # one would otherwise write into a .tmp- folder it made again, leaving the checkpoint
+    # without its random state (save_state ends without a barrier)
+    accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         state = {**state, "num_processes": accelerator.num_processes}  # see `resume_state`
         write_json(os.path.join(tmp, TRAINING_STATE_FILE), state)
@@ -75,6 +79,9 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     model.save_pretrained(
         staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save
     )
+    # save_pretrained makes the folder in every process: a late one would make it again after
+    # the main process had published and deleted it (an empty .tmp-model left behind)
+    accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         _publish(staging, output_dir)
     accelerator.wait_for_everyone()
@@ -562,6 +569,7 @@ def resume_state(
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     state = read_training_state(path)
     check_same_processes(path, state, accelerator.num_processes)
+    check_random_states(path, accelerator.num_processes)
     accelerator.print(f"Resuming from checkpoint {path}")
     try:
         accelerator.load_state(path)
@@ -575,6 +583,7 @@ def resume_state(
             "corpus gives another vocabulary than the one the run trained on; restore that "
             "corpus, or start a new run (without --resume_from_checkpoint)"
         ) from err
+    _warn_unless_random_state_loaded(path, accelerator.process_index)
     if saved is not None:
         saved.update(state)
     completed = int(state["completed_steps"])
@@ -677,6 +686,80 @@ def check_same_processes(path: str, state: dict[str, Any], num_processes: int) -
             f"--resume_from_checkpoint {path} was saved by a run of {saved} process(es), and "
             f"this run has {num_processes}: resume it with {saved} (`accelerate launch "
             f"{launch}training/train.py ...` on CPU)"
+        )
+
+
+#: The file in which `accelerator.save_state` keeps the random state of process ``i``.
+RANDOM_STATES_FILE = "random_states_{}.pkl"
+
+
+def check_random_states(path: str, num_processes: int) -> None:
+    """A checkpoint resumes only with the random state of every process (`RANDOM_STATES_FILE`):
+    accelerate's `load_state` goes on without one (an info line of the main process only),
+    and the process draws other dropout and augmentation than the interrupted run did, so the
+    run ends with other weights. A checkpoint saved before `save_checkpoint` waited for every
+    process can lack one; the refusal names it, and the newest checkpoint beside it that is
+    whole.
+
+    >>> check_random_states("no/such/step_5", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: --resume_from_checkpoint no/such/step_5 lacks random_states_0.pkl...
+    """
+    missing = _missing_random_states(path, num_processes)
+    if not missing:
+        return
+    folder = os.path.dirname(os.path.normpath(path)) or "."
+    whole = [
+        name
+        for name in checkpoint_names(folder)
+        if name != os.path.basename(os.path.normpath(path))
+        and not _missing_random_states(os.path.join(folder, name), num_processes)
+    ]
+    instead = (
+        f"resume {os.path.join(folder, whole[-1])} instead, or start a new run"
+        if whole
+        else "start a new run (without --resume_from_checkpoint)"
+    )
+    files = ", ".join(RANDOM_STATES_FILE.format(i) for i in missing)
+    processes = ", ".join(str(i) for i in missing)
+    raise UsageError(
+        f"--resume_from_checkpoint {path} lacks {files} (the random state of process "
+        f"{processes}): it was saved incomplete, and a run resumed from it would not train as "
+        f"the interrupted run did; {instead}"
+    )
+
+
+def _missing_random_states(path: str, num_processes: int) -> list[int]:
+    """The processes (of ``0 .. num_processes - 1``) whose `RANDOM_STATES_FILE` ``path`` lacks."""
+    files = (os.path.join(path, RANDOM_STATES_FILE.format(i)) for i in range(num_processes))
+    return [i for i, file in enumerate(files) if not os.path.isfile(file)]
+
+
+def _warn_unless_random_state_loaded(path: str, process_index: int) -> None:
+    """Warn, from the process concerned, when its random generators are not those of its
+    `RANDOM_STATES_FILE` once `accelerator.load_state` returns: accelerate catches whatever
+    fails there and says "Could not load random states" as an info line of the main process
+    only, so that another process's failure went unseen."""
+    import random
+
+    import torch
+    from accelerate.utils import load
+
+    file = os.path.join(path, RANDOM_STATES_FILE.format(process_index))
+    try:
+        states = load(file)
+        loaded = torch.equal(torch.get_rng_state(), states["torch_manual_seed"])
+        loaded = loaded and random.getstate() == tuple(states["random_state"])
+    except Exception:  # whatever accelerate's own load catches: not loaded either
+        loaded = False
+    if not loaded:
+        logger.warning(
+            "could not load this process's random state (%s): it draws other dropout and "
+            "augmentation than the interrupted run did, so the resumed run will not end with "
+            "that run's weights",
+            file,
+            main_process_only=False,
         )
 
 
