@@ -451,19 +451,45 @@ def test_training_with_the_constant_schedule_logs_one_rate(reels_abc, cache_dir,
     assert [r["lr"] for r in log if "lr" in r] == [0.001] * 4
 
 
-def test_fp16_on_the_cpu_is_named_rather_than_ignored(caplog):
+@pytest.mark.parametrize("launcher", [False, True])
+def test_fp16_on_the_cpu_is_named_rather_than_ignored(caplog, monkeypatch, launcher):
     import logging
 
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
 
     from training.train import _warn_if_no_fp16
 
-    accelerator = Accelerator(cpu=True, mixed_precision="fp16")
-    with caplog.at_level(logging.WARNING):
-        _warn_if_no_fp16(parse_args(["--mixed_precision", "fp16"]), accelerator)
-        _warn_if_no_fp16(parse_args(["--mixed_precision", "bf16"]), accelerator)
-    (record,) = [r for r in caplog.records if "fp16" in r.getMessage()]
-    assert "trains in float32" in record.getMessage() and "bf16" in record.getMessage()
+    def warnings(precision: str) -> list[str]:
+        """The warnings of a run in ``precision``: `accelerate launch --mixed_precision`'s
+        (its environment variable), or the flag's."""
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
+        monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", precision if launcher else "no")
+        accelerator = Accelerator(cpu=True, mixed_precision=None if launcher else precision)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            _warn_if_no_fp16(accelerator)
+        return [r.getMessage() for r in caplog.records if "fp16" in r.getMessage()]
+
+    (message,) = warnings("fp16")
+    assert "trains in float32" in message and "bf16" in message
+    assert warnings("bf16") == []
+
+
+def test_the_launcher_precision_is_used_without_the_flag(
+    reels_abc, cache_dir, tmp_path, monkeypatch
+):
+    """`accelerate launch --mixed_precision bf16 train.py` trained and validated in float32: the
+    flag's default ("no") overrode the launcher's (an environment variable). The checkpoint and
+    the card record the precision the run used, which a resumed run goes on in."""
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")
+    argv = _argv(reels_abc, cache_dir, tmp_path, "--max_train_steps", "1", "--eval_steps", "1")
+    results = main([*argv, "--checkpointing_steps", "1"])
+    assert results["eval_precision"] == "bf16 autocast"
+    assert "| mixed_precision | bf16 |" in (tmp_path / "README.md").read_text()
+    recorded = run_folder.read_training_state(str(tmp_path / "step_1"))["args"]
+    assert recorded["mixed_precision"] == "bf16"
 
 
 # ----- tune title: nothing to train on -----------------------------------------------------------

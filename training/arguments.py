@@ -318,9 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="Also stop after this much training time (validation excluded; a resumed run "
              "spends what its checkpoint left of it); > 0.")
     add("--gradient_accumulation_steps", type=int, default=1, help="Batches per update.")
-    add("--mixed_precision", choices=("no", "fp16", "bf16"), default="no",
+    add("--mixed_precision", choices=("no", "fp16", "bf16"), default=None,
         help="Autocast precision (bf16 runs on recent CPUs; fp16 needs a GPU: on the CPU it "
-             "trains in float32, with a warning).")
+             "trains in float32, with a warning). Default: `accelerate launch "
+             "--mixed_precision` or the accelerate config, else no; a resumed run keeps its "
+             "checkpoint's.")
     add("--seed", type=int, default=42, help="Seed of init, dropout, batch order, augmentation.")
     # checkpoints, evaluation, logging, outputs
     add("--output_dir", default=None,

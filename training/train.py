@@ -433,12 +433,13 @@ def main(argv: list[str] | None = None) -> dict:
         cpu=not torch.cuda.is_available(),
     )
     quiet_other_processes(accelerator)
+    record_precision(args, accelerator)
     if args.push_to_hub and accelerator.is_main_process:
         try:
             check_hub_reachable(args.hub_token)  # fail before training (either task), not after
         except RuntimeError as err:
             raise UsageError(str(err)) from err
-    _warn_if_no_fp16(args, accelerator)
+    _warn_if_no_fp16(accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
 
@@ -458,12 +459,22 @@ def quiet_other_processes(accelerator: Accelerator) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _warn_if_no_fp16(args: argparse.Namespace, accelerator: Accelerator) -> None:
-    """``--mixed_precision fp16`` on the CPU: accelerate accepts it and runs in float32 without a
-    word; say so, and name bf16, which the CPU does run."""
-    if args.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+def record_precision(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """Make ``args.mixed_precision`` the precision the run trains in: without the flag
+    (None), accelerate takes the launcher's ``--mixed_precision`` or its config's. The model
+    card and the trackers then show it, and the checkpoints record it, so that a resumed run
+    goes on in it whatever its launcher says (unless given the flag)."""
+    args.mixed_precision = accelerator.mixed_precision
+    if isinstance(getattr(args, "recorded_flags", None), dict):  # see `recorded_flags`
+        args.recorded_flags["mixed_precision"] = accelerator.mixed_precision
+
+
+def _warn_if_no_fp16(accelerator: Accelerator) -> None:
+    """fp16 on the CPU (``--mixed_precision fp16``, or the launcher's): accelerate accepts it and
+    runs in float32 without a word; say so, and name bf16, which the CPU does run."""
+    if accelerator.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         logger.warning(
-            "--mixed_precision fp16 needs a GPU: on the CPU accelerate trains in float32 (no "
+            "mixed precision fp16 needs a GPU: on the CPU accelerate trains in float32 (no "
             "autocast); --mixed_precision bf16 is the CPU's reduced precision"
         )
 
