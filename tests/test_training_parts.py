@@ -210,7 +210,6 @@ def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
             raise HfHubHTTPError("403 Forbidden: no write access\nRequest ID: x", response=response)
 
     monkeypatch.setattr(hub, "check_hub_reachable", lambda token: None)
-    monkeypatch.setattr(train, "check_hub_reachable", lambda token: None)
     monkeypatch.setattr(huggingface_hub, "HfApi", RefusingApi)
     out = tmp_path / "run"
     argv = _argv(tunebook, cache_dir, out, "--task", task, "--max_train_steps", "1",
@@ -291,6 +290,27 @@ def test_either_task_refuses_to_push_offline_before_training(monkeypatch, tmp_pa
     with pytest.raises(train.UsageError, match="HF_HUB_OFFLINE"):  # one line, exit status 2
         train.main([*argv, "--output_dir", str(tmp_path / "out")])
     assert read == []
+
+
+def test_every_process_refuses_to_push_offline_with_the_main_process_answer(monkeypatch):
+    """Only the main process asked the Hub and raised: the others went on into their first
+    barrier and died there with a gloo traceback. Here the second of two processes, which gets
+    the main process's answer (`broadcast_object_list`) and does not ask the Hub itself."""
+    from types import SimpleNamespace
+
+    import accelerate.utils
+
+    def main_process_answer(objects, from_process=0):
+        objects[0] = "--push_to_hub: HF_HUB_OFFLINE is set, so nothing can be uploaded"
+
+    def ask_hub(token):
+        raise AssertionError("a process other than the main one asked the Hub")
+
+    monkeypatch.setattr(accelerate.utils, "broadcast_object_list", main_process_answer)
+    monkeypatch.setattr(hub, "check_hub_reachable", ask_hub)
+    args = SimpleNamespace(push_to_hub=True, hub_token=None)
+    with pytest.raises(common.UsageError, match="HF_HUB_OFFLINE is set"):
+        hub.check_hub_before_training(args, SimpleNamespace(is_main_process=False))
 
 
 def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_again(

@@ -94,6 +94,17 @@ def test_a_finetuned_minilm_title_tower_trains_on_two_processes(reels_abc, tmp_p
     assert _results(tmp_path)["train_steps"] == 2
 
 
+def test_push_to_hub_offline_ends_every_process_in_one_line(reels_abc, tmp_path):
+    """Only the main process checked the Hub: the second went on into a barrier and died there
+    with a gloo traceback of ~35 lines ("[rank1]: ... Connection closed by peer")."""
+    argv = _argv(reels_abc, tmp_path, "--max_train_steps", "1")  # HF_HUB_OFFLINE=1: `launch`
+    done = launch([*argv, "--push_to_hub", "--hub_model_id", "someone/model"])
+    assert done.returncode != 0
+    assert done.stderr.count("train.py: error: --push_to_hub: HF_HUB_OFFLINE is set") == 1
+    assert "[rank1]" not in done.stderr and "Connection closed by peer" not in done.stderr
+    assert not (tmp_path / "run").exists()  # refused before any data was read or written
+
+
 # ----- gradients: two processes of 4 pairs = one process of 8 ------------------------------------
 def _tiny_tune_title(loss_type: str):
     """A tiny dual encoder without dropout (its config, its model)."""

@@ -10,7 +10,7 @@ import socket
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from training.common import TRACKER_PROJECTS, UploadError
+from training.common import TRACKER_PROJECTS, UploadError, UsageError
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
@@ -47,6 +47,27 @@ def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:
             f"--push_to_hub: {constants.ENDPOINT} {reason} (whoami); log in again with `hf auth "
             "login` or give a valid --hub_token"
         ) from err
+
+
+def check_hub_before_training(args: argparse.Namespace, accelerator: Accelerator) -> None:
+    """With ``--push_to_hub``, `check_hub_reachable` before training (either task), not after:
+    asked by the main process (one ``whoami``) and its answer shared with every process, so
+    that each ends with the same one-line `UsageError`. Asked by the main process alone, the
+    others went on to their first barrier and died there with a gloo traceback once the main
+    process had exited."""
+    from accelerate.utils import broadcast_object_list
+
+    if not args.push_to_hub:
+        return
+    failure: list[str | None] = [None]
+    if accelerator.is_main_process:
+        try:
+            check_hub_reachable(args.hub_token)
+        except RuntimeError as err:
+            failure[0] = str(err)
+    broadcast_object_list(failure, from_process=0)  # every process: the main one's answer
+    if failure[0] is not None:
+        raise UsageError(failure[0])
 
 
 def push_to_hub(

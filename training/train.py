@@ -74,7 +74,7 @@ from training.data import (  # noqa: E402
     TuneRowsDataset,
     prepare_corpus,
 )
-from training.hub import check_hub_reachable, push_run  # noqa: E402
+from training.hub import check_hub_before_training, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
 from training.run_folder import (  # noqa: E402
     record_run_files,
@@ -434,11 +434,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     quiet_other_processes(accelerator)
     record_precision(args, accelerator)
-    if args.push_to_hub and accelerator.is_main_process:
-        try:
-            check_hub_reachable(args.hub_token)  # fail before training (either task), not after
-        except RuntimeError as err:
-            raise UsageError(str(err)) from err
+    check_hub_before_training(args, accelerator)
     _warn_if_no_fp16(accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
     return runners[args.task](args, accelerator)
