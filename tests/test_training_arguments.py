@@ -274,7 +274,21 @@ def library_log_levels():
         logging.getLogger(name).setLevel(level)
 
 
-def test_only_the_main_process_logs_the_corpus_loading(library_log_levels, caplog):
+@pytest.fixture
+def progress_bars():
+    """transformers' and datasets' progress bars shown, then as they were before the test."""
+    import datasets
+    import transformers.utils.logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()
+    hf_logging.enable_progress_bar()
+    datasets.enable_progress_bars()
+    yield
+    hf_logging.enable_progress_bar() if shown[0] else hf_logging.disable_progress_bar()
+    datasets.enable_progress_bars() if shown[1] else datasets.disable_progress_bars()
+
+
+def test_only_the_main_process_logs_the_corpus_loading(library_log_levels, progress_bars, caplog):
     """Every process loads the corpus: its INFO and WARNING lines came once per process."""
     import logging
     from types import SimpleNamespace
@@ -291,6 +305,26 @@ def test_only_the_main_process_logs_the_corpus_loading(library_log_levels, caplo
         tokenize.warning("other: skipped")
         corpus.error("other: broken")
     assert [r.getMessage() for r in caplog.records] == ["main: loaded", "other: broken"]
+
+
+def test_only_the_main_process_shows_the_weights_loading_bar(progress_bars, tmp_path, capsys):
+    """Every process loads the MiniLM title tower: transformers' "Loading weights" bar came
+    once per process (the loggers were quieted, not the bars)."""
+    from types import SimpleNamespace
+
+    import datasets
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish import MeasureNoteForCausalLM
+    from training.train import quiet_other_processes
+
+    MeasureNoteForCausalLM(tiny_measurenote_config()).save_pretrained(tmp_path)
+    bars = []
+    for main_process in (True, False):
+        quiet_other_processes(SimpleNamespace(is_main_process=main_process))
+        MeasureNoteForCausalLM.from_pretrained(tmp_path)
+        bars.append("Loading weights" in capsys.readouterr().err)
+    assert bars == [True, False] and not datasets.is_progress_bar_enabled()
 
 
 def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path, cache_dir):

@@ -449,10 +449,17 @@ def quiet_other_processes(accelerator: Accelerator) -> None:
     process: every process of a launch reads the same corpus and would print each line once per
     process. Errors still print everywhere. Only the script does this, as transformers'
     ``run_*_no_trainer.py`` scripts do for their libraries; a program importing the library
-    keeps its logging (tests/test_training_arguments.py shows both cases)."""
+    keeps its logging (tests/test_training_arguments.py shows both cases). The progress bars of
+    transformers (its "Loading weights" of the MiniLM title tower, which every process loads)
+    and datasets are kept to the main process too."""
     if not accelerator.is_main_process:
+        import datasets
+        import transformers.utils.logging
+
         for name in LIBRARY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
+        transformers.utils.logging.disable_progress_bar()
+        datasets.disable_progress_bars()
 
 
 def record_precision(args: argparse.Namespace, accelerator: Accelerator) -> None:
