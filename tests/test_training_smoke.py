@@ -129,6 +129,35 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     assert exit_info.value.code == 2
 
 
+def test_tensorboard_draws_a_resumed_run_steps_once(tunebook, cache_dir, tmp_path):
+    """A run resumed from an earlier checkpoint than its last update logged those updates to
+    TensorBoard again (train_loss at steps 1..4, 3, 4): the resumed run now has TensorBoard purge
+    what came after its checkpoint, as train_log.jsonl is trimmed."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    extra = ("--checkpointing_steps", "2", "--eval_steps", "0", "--with_tracking",
+             "--report_to", "tensorboard")  # fmt: skip
+    main(_argv(tunebook, cache_dir, out, "--max_train_steps", "4", *extra))
+    main(
+        _argv(
+            tunebook,
+            cache_dir,
+            out,
+            "--max_train_steps",
+            "4",
+            *extra,
+            "--resume_from_checkpoint",
+            str(out / "step_2"),
+        )
+    )  # a run killed after step 4
+    events = EventAccumulator(str(out / "measurenote")).Reload()
+    drawn = [(e.step, e.value) for e in events.Scalars("train_loss")]
+    assert [step for step, _ in drawn] == [1, 2, 3, 4]
+    assert [loss for _, loss in drawn] == pytest.approx([loss for _, loss in _train_curve(out)])
+
+
 def test_a_run_and_its_resumption_share_one_corpus_cache_entry(tunebook, tmp_path, monkeypatch):
     # the corpus given relative to the working folder; the checkpoint records it absolute, so a
     # resumed run read it under another spelling, missed the cache and parsed it all again

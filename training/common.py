@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "parse_config_overrides",
     "set_learning_rate",
     "tracked_config",
+    "tracker_init_kwargs",
     "write_json",
     "SPLIT_FLAGS",
     "UploadError",
@@ -134,7 +136,7 @@ def recompute_steps_and_start_tracking(
 ) -> None:
     """The dataloader length changes once sharded across processes: recompute
     ``max_train_steps`` / ``num_train_epochs`` from it, then start the trackers (with the run's
-    scalar flags as the tracked config) when ``--with_tracking``."""
+    scalar flags as the tracked config, `tracker_init_kwargs`) when ``--with_tracking``."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     given = args.max_train_steps
     if args.num_train_epochs:  # alone, the budget; with --max_train_steps, a cap on it
@@ -144,7 +146,31 @@ def recompute_steps_and_start_tracking(
     args.budget_flag = "max_train_steps" if args.max_train_steps == given else "num_train_epochs"
     args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
     if args.with_tracking:
-        accelerator.init_trackers(project, tracked_config(args))
+        accelerator.init_trackers(
+            project, tracked_config(args), init_kwargs=tracker_init_kwargs(args)
+        )
+
+
+def tracker_init_kwargs(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The trackers' ``init_kwargs``: a resumed run has TensorBoard purge the events that the
+    run it resumes logged after the checkpoint (``purge_step``: the first update it makes
+    again), as `training.run_folder.resume_state` trims ``train_log.jsonl``; without it
+    TensorBoard drew the steps of a killed run twice.
+
+    >>> tracker_init_kwargs(argparse.Namespace(resume_from_checkpoint=None))
+    {}
+    """
+    from training.run_folder import (  # run_folder imports this module
+        TRAINING_STATE_FILE,
+        read_training_state,
+        resumed_checkpoint,
+    )
+
+    path = resumed_checkpoint(args) if args.resume_from_checkpoint is not None else None
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return {}  # a fresh run; or `resume_state` says why it cannot resume
+    completed = int(read_training_state(path)["completed_steps"])
+    return {"tensorboard": {"purge_step": completed + 1}}
 
 
 #: Flags whose values are secrets: never written to disk (checkpoints, trackers' logs).
