@@ -353,7 +353,7 @@ def retrieval_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
 def backbone_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
     """The card's sentence on what a transferred MeasureNote backbone (``--measurenote_path``)
     saw of the evaluation queries, from the run's ``backbone_split`` (``same``, ``different``
-    or ``unknown``: `training.train_tune_title.backbone_split`) and its counts of query
+    or ``unknown``: `training.backbone_split.backbone_split`) and its counts of query
     settings in the backbone's training split (``backbone_seen_{protocol}_queries`` of
     ``{protocol}_eval_settings``); "" without a backbone.
 

@@ -1,0 +1,141 @@
+"""What the MeasureNote backbone of a tune-title run (``--measurenote_path``) trained on: its
+data split, compared with the run's (recorded in its all_results.json, `data_split_record`), and
+how many of the run's evaluation queries its training split held."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from accelerate.logging import get_logger
+
+from training.common import SPLIT_FLAGS
+from training.run_folder import cache_folder, run_flag_changes
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
+
+logger = get_logger(__name__)
+
+
+def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, Any] | None]:
+    """How the data split of the ``--measurenote_path`` backbone compares with this run's:
+    ``("same", [], record)``, ``("different", changes, record)`` (``changes``: ``--flag
+    backbone's (now this run's)`` for each `SPLIT_FLAGS` flag that differs), or ``("unknown",
+    [], None)`` when the backbone's all_results.json records no ``data_split`` (a MeasureNote
+    trained before runs recorded one, or not by train.py).
+
+    The tune-title holdout and the unseen queries come from this run's split: on the same split
+    the backbone's language-model training included the known-protocol query settings (their
+    notes, not their titles) and no validation tune; on another, it may have included the
+    unseen protocol's queries.
+
+    >>> backbone_split(argparse.Namespace(measurenote_path="no/such/folder"))
+    ('unknown', [], None)
+    """
+    try:
+        path = os.path.join(args.measurenote_path, "all_results.json")
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle).get("data_split")
+    except (OSError, ValueError, AttributeError):
+        record = None
+    if not isinstance(record, dict) or not set(SPLIT_FLAGS) <= record.keys():
+        return "unknown", [], None
+    changes = run_flag_changes({name: record[name] for name in SPLIT_FLAGS}, args)
+    return ("different" if changes else "same"), changes, record
+
+
+def warn_of_backbone_split(args: argparse.Namespace) -> None:
+    """Warn, before any data is read, when the backbone may have trained on this run's
+    unseen-protocol queries: it records another data split, or none (`backbone_split`)."""
+    from training.arguments import _say  # arguments imports this module (train_tune_title's)
+
+    if not args.measurenote_path:
+        return
+    status, changes, _ = backbone_split(args)
+    if status == "same":
+        return
+    if status == "different":
+        why = f"was trained on another data split ({'; '.join(changes)})"
+    else:
+        why = "records no data split (no data_split in its all_results.json)"
+    _say(
+        f"train.py: warning: --measurenote_path {args.measurenote_path} {why}: its "
+        "language-model training may have included this run's unseen-protocol queries "
+        "(validation tunes), so the unseen_* figures may not be leak-free; the run counts them "
+        "where it can (backbone_seen_unseen_queries in all_results.json)"
+    )
+
+
+def backbone_training_settings(
+    args: argparse.Namespace, splits: DatasetDict
+) -> set[tuple[str, ...]] | None:
+    """The settings (`setting_key`) of the backbone's training split: this run's training
+    split when the backbone recorded the same data split, else its split made again from its
+    record (`load_abc_corpus` with the backbone's corpus and split flags); None when it records
+    none, or its corpus cannot be read here."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from modeling_irish.tune_title_data import setting_key
+
+    status, _, record = backbone_split(args)
+    if record is None:
+        return None
+    train = splits["train"]
+    if status == "different":
+        try:
+            train = load_abc_corpus(
+                record["corpus"],
+                split_ratios=record["split_ratios"],
+                seed=record["split_seed"],
+                cache_dir=cache_folder(args),
+                link_incipits=record["link_incipits"],
+                require_bars_fit=record["require_bars_fit"],
+                split_method=record["split_method"],
+            )["train"]
+        except (OSError, ValueError) as err:  # its corpus moved, or is not on this machine
+            logger.warning("the backbone's training split could not be made again: %s", err)
+            return None
+    return {setting_key(t, a) for t, a in zip(train["title"], train["abc"])}
+
+
+def count_backbone_seen(
+    seen: set[tuple[str, ...]] | None, name: str, split: Any, indices: Sequence[int]
+) -> dict[str, int]:
+    """``backbone_seen_{name}_queries``: how many of a protocol's ``{name}_eval_settings``
+    queries (the settings written to retrieval_eval/{name}.abc) were in the backbone's training
+    split (`backbone_training_settings`), logged (a warning for unseen queries: their figures
+    are not leak-free); nothing when that split is not known."""
+    from modeling_irish.tune_title_data import setting_key
+
+    if seen is None:
+        return {}
+    rows = [split[int(i)] for i in indices]
+    count = sum(setting_key(row["title"], row["abc"]) in seen for row in rows)
+    if name == "unseen" and count:
+        logger.warning(
+            "the MeasureNote backbone's training split held %d of the %d unseen-protocol queries "
+            "(retrieval_eval/unseen.abc): it saw their notes, so the unseen_* figures are not "
+            "leak-free",
+            count,
+            len(indices),
+        )
+    else:
+        logger.info(
+            "the MeasureNote backbone's training split held %d of the %d %s-protocol queries "
+            "(their notes, not their titles)",
+            count,
+            len(indices),
+            name,
+        )
+    return {f"backbone_seen_{name}_queries": count}
+
+
+__all__ = [
+    "backbone_split",
+    "backbone_training_settings",
+    "count_backbone_seen",
+    "warn_of_backbone_split",
+]
