@@ -141,16 +141,16 @@ def test_a_rhythm_in_an_unusual_meter_is_sampled_with_a_warning(generator, caplo
 def test_carried_state_matches_a_full_forward(generator, monkeypatch):
     """The logits seen at every sampling step equal those of one pass over the generated rows:
     no recomputation is needed and nothing drifts."""
-    import modeling_irish.generation as generation
+    import modeling_irish.generation_sampling as generation_sampling
 
     seen = []
-    real_draw = generation._draw
+    real_draw = generation_sampling.draw
 
     def spy(logits, mask, gen, sampling):
         seen.append(logits.clone())
         return real_draw(logits, mask, gen, sampling)
 
-    monkeypatch.setattr(generation, "_draw", spy)
+    monkeypatch.setattr(generation_sampling, "draw", spy)
     tune = generator.generate(1, rhythm="reel", seed=4, num_bars=4)[0]
     main_seen = torch.cat(seen[0::2])  # main, then dur, at every step
     rows = torch.from_numpy(tune.rows[:-1]).unsqueeze(0)

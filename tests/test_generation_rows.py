@@ -2,9 +2,9 @@
 
 `GeneratedTune.rows` is documented as what ``AbcTokenizer.encode_tune(abc)`` gives back, up to
 whole octaves (the written tune is centred on the playing register). The generator builds each
-sampled row itself (`generation._Batch`), so a slip there (a wrong pitch class, octave or
-position id) would feed the model features it was never trained on, while a check that reruns
-the model over the generator's own rows agrees with itself.
+sampled row itself (`generation_sampling.RowBuilder`), so a slip there (a wrong pitch class,
+octave or position id) would feed the model features it was never trained on, while a check
+that reruns the model over the generator's own rows agrees with itself.
 """
 
 from __future__ import annotations

@@ -1,0 +1,271 @@
+"""What a `TuneGenerator.generate` call asks for: its rhythm, meter, key, unit length and prompt
+resolved into a `TuneRequest` (the usual meter of a tune type, the key spelled as usual, the
+prompt read), and the titles and prompt errors that name what was asked for.
+
+>>> request = resolve_request("slip jig", None, None, "E minor", None, None)
+>>> request.meter, request.key.name, default_title(request, request.rhythm, 2)
+('9/8', 'E minor', 'Generated slip jig 2')
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from tokenization.abc_parser import AbcTune, Token
+from tokenization.abc_writer import tokens_to_body
+from tokenization.keys import Key, mode_name, parse_key, standard_key
+from tokenization.tokenization_abc import read_tune
+
+from .generation_args import (
+    check_meter,
+    check_one_meter,
+    check_unit_length,
+    prompt_tokens,
+    same_meter,
+)
+
+# The warnings about a request are the generator's: they keep its logger, the name that users
+# (and the tests) filter on, as before this module was split out of generation.py.
+logger = logging.getLogger("modeling_irish.generation")
+
+__all__ = [
+    "RHYTHM_METERS",
+    "TuneRequest",
+    "default_title",
+    "resolve_request",
+    "spelled",
+    "unknown_token",
+]
+
+#: The usual meter of each tune type of thesession.org (the corpus's usual one). A new tune in
+#: one of these meters, asked for without a rhythm, is conditioned on the first type in it.
+_TYPE_METERS = {
+    "reel": "4/4",
+    "hornpipe": "4/4",
+    "barndance": "4/4",
+    "strathspey": "4/4",
+    "jig": "6/8",
+    "slide": "12/8",
+    "slip jig": "9/8",
+    "polka": "2/4",
+    "march": "2/4",
+    "waltz": "3/4",
+    "mazurka": "3/4",
+    "three-two": "3/2",
+}
+#: Other spellings and types of the default training corpus, music21's O'Neill's 1850 and
+#: Ryan's Mammoth (``R:slipjig``, ``R:double jig``, ``R:clog``, ``R:highland fling``, in the
+#: meter its tunes of that type all have, ``C|`` read as 2/2), and of Irish tunebooks.
+_OTHER_TYPE_METERS = {
+    "slipjig": "9/8",
+    "double jig": "6/8",
+    "single jig": "6/8",
+    "hop jig": "9/8",
+    "clog": "2/2",
+    "highland fling": "2/2",
+}
+#: Default meter of each tune type; a type not here (an air: its tunes have many meters) needs
+#: the meter given.
+RHYTHM_METERS = {**_TYPE_METERS, **_OTHER_TYPE_METERS}
+
+
+@dataclass
+class TuneRequest:
+    """Resolved conditioning of one `TuneGenerator.generate` call."""
+
+    key: Key
+    meter: str
+    rhythm: str
+    prompt_tokens: list[Token]
+    unit: Any
+    #: median written pitch of the prompt (None without one): the tune is written in the octave
+    #: that keeps the prompt where it was typed
+    prompt_centre: int | None = None
+    #: the prompt's T: (None without one): a continued tune is titled after it
+    prompt_title: str | None = None
+    #: the prompt as typed (None without one), its tokens aligned with `prompt_tokens`: the
+    #: errors about the prompt name its notes as the user wrote them
+    written_prompt: AbcTune | None = None
+
+
+def spelled(key: Key) -> Key:
+    """``key``, or when its signature needs more than 7 sharps or flats (``Db minor``, ``E#``),
+    the same sound spelled as usual (`standard_key`), with a warning: ABC readers disagree on
+    such a signature (music21 reads other notes), and `write_abc` writes the usual one anyway."""
+    usual = standard_key(key)
+    if usual != key:
+        # logged like the other warnings about a request (a Python warning named this line)
+        logger.warning(
+            "%s needs %d %s in its signature: the tunes are written in %s, the same sound",
+            key.name, abs(key.signature), "sharps" if key.signature > 0 else "flats", usual.name,
+        )  # fmt: skip
+    return usual
+
+
+def _is_unit(unit: Fraction) -> bool:
+    """Whether ``unit`` is an ``L:`` that `check_unit_length` accepts (``1/N``, ``N`` a power
+    of two up to 64)."""
+    try:
+        check_unit_length(unit)
+    except ValueError:
+        return False
+    return True
+
+
+def _rhythm_of(meter: str | None) -> str:
+    """The tune type a new tune is conditioned on when none is asked for: the first of
+    `_TYPE_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
+
+    >>> _rhythm_of(None), _rhythm_of("9/8"), _rhythm_of("5/4")
+    ('reel', 'slip jig', 'unspecified')
+    """
+    if meter is None:
+        return "reel"
+    return next((r for r, usual in _TYPE_METERS.items() if same_meter(usual, meter)), "unspecified")
+
+
+def _usual_meter(rhythm: str) -> str:
+    """The meter of a new tune of type ``rhythm`` asked for without one: its `RHYTHM_METERS`
+    entry; a `ValueError` asking for the meter for a type not there (it used to be 4/4, even for
+    a type the corpus has in 9/8), with the types of nearest spelling.
+
+    >>> _usual_meter("slipjig")
+    '9/8'
+    >>> _usual_meter("slip jigg")
+    Traceback (most recent call last):
+    ...
+    ValueError: no usual meter is known for rhythm 'slip jigg' (did you mean 'slip jig' or ...
+    """
+    import difflib
+
+    usual = RHYTHM_METERS.get(rhythm)
+    if usual is not None:
+        return usual
+    near = difflib.get_close_matches(rhythm, RHYTHM_METERS, n=2, cutoff=0.7)
+    hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+    raise ValueError(
+        f"no usual meter is known for rhythm {rhythm!r}{hint}: give meter (--meter), e.g. "
+        f"'6/8', or a rhythm whose meter is known ({', '.join(_TYPE_METERS)}...)"
+    )
+
+
+def _warn_prompt_warnings(warnings: list[str]) -> None:
+    """Log, at WARNING, what the ABC reader left out of or changed in the prompt (a part after
+    a blank line, a second voice, an overlay, a tie between two pitches): the tunes continue
+    what was read, and that music must not be lost without a word (the tokenizer says so too)."""
+    if warnings:
+        logger.warning(
+            "the prompt was not read exactly as written: %s; the tunes continue what was read",
+            "; ".join(warnings),
+        )
+
+
+def unknown_token(prompt: AbcTune, index: int, main: bool, dur: bool) -> str:
+    """Token ``index`` of the prompt as typed (ABC, in its key and ``L:``), and what of it the
+    model's vocabulary lacks: ``main`` its pitch or symbol, ``dur`` its length. The rows hold
+    it on the white keys (``pitch36``), which is not what the user wrote.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> unknown_token(parse_abc("X:1\\nL:1/8\\nK:G\\nG,,2 A|"), 0, True, False)
+    "'G,,2' (a pitch the model never saw)"
+    >>> unknown_token(parse_abc("X:1\\nL:1/8\\nK:G\\n(3:2:4ABcd|"), 0, True, False)
+    "'(3:2:4' (a tuplet the model never saw)"
+    """
+    token = prompt.tokens[index]
+    if token.kind not in ("note", "rest"):
+        return f"{token.text!r} (a {token.kind} the model never saw)"
+    typed = tokens_to_body([token], key=prompt.key, unit=prompt.unit)
+    what = " and ".join(
+        name
+        for name, lacking in (("pitch", main and token.kind == "note"), ("length", dur))
+        if lacking
+    )
+    return f"{typed!r} (a {what or 'token'} the model never saw)"
+
+
+def default_title(req: TuneRequest, rhythm: str | None, number: int) -> str:
+    """``T:`` of a tune when the caller gives no title: the prompt's title for a continued
+    prompt (``"The Kesh, continued 2"``), else ``"Generated reel 2"``."""
+    if req.prompt_title:
+        return f"{req.prompt_title}, continued {number}"
+    return f"Generated {rhythm or 'tune'} {number}"
+
+
+def resolve_request(
+    rhythm: str | None,
+    meter: str | None,
+    mode: str | None,
+    key: str | Key | None,
+    unit_length: str | Fraction | None,
+    prompt: str | None,
+) -> TuneRequest:
+    """The conditioning of a `TuneGenerator.generate` call (its arguments of the same
+    names): the prompt read and checked, the key spelled as usual, the rhythm and meter
+    defaulted (`RHYTHM_METERS`), with a warning for a rhythm asked for in an unusual meter.
+
+    >>> request = resolve_request("jig", None, None, "G", None, None)
+    >>> request.key.name, request.meter, request.rhythm, str(request.unit)
+    ('G major', '6/8', 'jig', '1/8')
+    """
+    tokens: list[Token] = []
+    prompt_key = centre = prompt_title = original = None
+    if rhythm is not None:  # read as the tokenizer reads R: (`HeaderInfo.from_tune`)
+        if not isinstance(rhythm, str):
+            raise TypeError(f"rhythm must be a tune type such as 'jig', got {rhythm!r}")
+        rhythm = rhythm.strip().lower() or None
+    asked_rhythm = rhythm
+    if key is not None and not isinstance(key, (str, Key)):
+        raise TypeError(f"key must be a key such as 'D' or 'E dorian', got {key!r}")
+    if mode is not None and not isinstance(mode, str):
+        raise TypeError(f"mode must be a mode such as 'dorian', got {mode!r}")
+    if isinstance(prompt, str) and not prompt.strip():
+        prompt = None  # blank: a new tune, as "" (and the pipeline's blank input) is
+    unit = check_unit_length(unit_length if unit_length is not None else "1/8")
+    meter = None if meter is None else check_meter(meter)
+    if prompt:
+        original, tune = read_tune(prompt, keep_final_tie=True)
+        _warn_prompt_warnings(original.warnings)
+        if tune.meter:
+            try:
+                check_meter(tune.meter)
+            except ValueError as err:
+                raise ValueError(f"the prompt's M:{tune.meter}: {err}") from None
+        check_one_meter(tune)
+        if meter and tune.meter and not same_meter(meter, tune.meter):
+            raise ValueError(
+                f"the prompt is in {tune.meter}: its bars cannot continue in meter={meter!r} "
+                "(leave meter out to keep the prompt's)"
+            )
+        if not (meter or tune.meter):
+            raise ValueError(
+                "the prompt has no meter (no M: line, or M:none), so there is no bar for its "
+                "continuation to fill: give meter (--meter), e.g. '6/8', or an M: line"
+            )
+        prompt_key, meter = original.key, meter or tune.meter
+        if unit_length is None and _is_unit(original.unit):
+            unit = original.unit  # a continued tune keeps the prompt's L:
+        rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
+        tokens = prompt_tokens(tune.tokens)
+        written = sorted(t.pitch for t in original.tokens if t.kind == "note")
+        centre = written[len(written) // 2] if written else None
+        prompt_title = (tune.fields.get("T") or [""])[0].strip() or None
+    target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key
+    target = target or Key("D", "major")
+    if mode:
+        target = Key(target.tonic, mode_name(mode))
+    target = spelled(target)
+    if prompt_key is not None and prompt_key.mode != target.mode:
+        raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
+    rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
+    meter = meter or _usual_meter(rhythm)
+    usual = RHYTHM_METERS.get(rhythm)
+    if asked_rhythm and usual and not same_meter(usual, meter):
+        logger.warning(
+            "a %s is usually in %s; sampling one in %s (%s)",
+            rhythm, usual, meter,
+            "the prompt's meter" if prompt and meter == tune.meter else "the meter given",
+        )  # fmt: skip
+    return TuneRequest(target, meter, rhythm, tokens, unit, centre, prompt_title, original)

@@ -1,0 +1,221 @@
+"""The batched sampling loop of `TuneGenerator`: filtered draws, the rows fed back each step
+(`RowBuilder`), and the per-sample regrouping of what was sampled.
+
+>>> logits = torch.tensor([[0.0, 5.0, 1.0]])
+>>> allowed = torch.tensor([[True, False, True]])
+>>> draw(logits, allowed, torch.Generator().manual_seed(0), {"top_k": 1}).tolist()
+[2]
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from tokenization.abc_parser import Token
+from tokenization.features import FEATURE_NAMES, HeaderInfo, beat_points, position_features
+from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
+
+from .constraints import MaskBank, TuneConstraint
+
+__all__ = [
+    "N_POSITION_COLUMNS",
+    "RowBuilder",
+    "draw",
+    "eval_mode",
+    "filter_logits",
+    "free_masks",
+    "sample_tunes",
+]
+
+_N_TOKEN = 4
+#: the position columns of a row (after its four token columns)
+N_POSITION_COLUMNS = 5
+
+
+def filter_logits(
+    logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
+) -> torch.Tensor:
+    """Temperature, top-k and nucleus (top-p) filtering of ``(batch, vocab)`` scores; removed
+    entries become ``-inf``. Any finite temperature is taken: a huge one flattens the allowed
+    scores towards a uniform draw (past float32's range, to exactly uniform), and masked
+    (``-inf``) entries stay ``-inf``, never NaN.
+
+    >>> filter_logits(torch.tensor([[0.0, 1.0, 2.0]]), top_k=2).isinf().tolist()
+    [[True, False, False]]
+    >>> filter_logits(torch.tensor([[1.0, 2.0, float("-inf")]]), temperature=1e300).tolist()
+    [[0.0, 0.0, -inf]]
+    """
+    if temperature != 1.0:
+        # a temperature above float32's range divides as inf, and -inf / inf is NaN
+        scaled = logits / max(temperature, 1e-6)
+        logits = torch.where(logits.isfinite(), scaled, logits)
+    if top_k and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cumulative - sorted_logits.softmax(-1) >= top_p  # keep the first one past top_p
+        drop = torch.zeros_like(drop).scatter(-1, order, drop)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def draw(
+    logits: torch.Tensor, mask: torch.Tensor, generator: torch.Generator, sampling: dict
+) -> torch.Tensor:
+    """One id per row of ``(batch, vocab)`` ``logits``, drawn from those ``mask`` allows after
+    `filter_logits` with ``sampling`` (its keyword arguments)."""
+    logits = filter_logits(logits.masked_fill(~mask, float("-inf")), **sampling)
+    probs = logits.float().softmax(-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+class RowBuilder:
+    """Per-step row construction shared by every sample of one call."""
+
+    def __init__(self, tokenizer: Any, header: HeaderInfo) -> None:
+        vocab = tokenizer.abc_vocab
+        self.vocab, self.meter = vocab, header.meter
+        self.header_ids = torch.from_numpy(vocab.encode_header(header.values()))
+        pc = torch.zeros(len(vocab.values["main"]), dtype=torch.long)
+        octave = torch.zeros_like(pc)
+        for i, value in enumerate(vocab.values["main"]):
+            if value.startswith("pitch") and value[5:].isdigit():
+                pitch = int(value[5:])
+                pc[i] = vocab.id("pitch_class", str(pitch % 12))
+                octave[i] = vocab.id("octave", str(pitch // 12))
+        self.pc, self.octave = pc, octave
+        self.onbeats, self.middles = beat_points(header.meter)
+        self._positions: dict[tuple[int, Any], tuple[int, ...]] = {}
+        self._names = FEATURE_NAMES[_N_TOKEN : _N_TOKEN + N_POSITION_COLUMNS]
+
+    def position_ids(self, m_idx: int, offset: Any) -> tuple[int, ...]:
+        """Ids of the five position columns (cached): the shared `position_features`."""
+        key = (m_idx, offset)
+        ids = self._positions.get(key)
+        if ids is None:
+            strings = position_features(m_idx, offset, self.onbeats, self.middles)
+            ids = tuple(self.vocab.id(n, s) for n, s in zip(self._names, strings))
+            self._positions[key] = ids
+        return ids
+
+    def rows(self, main: torch.Tensor, dur: torch.Tensor, positions: list) -> torch.Tensor:
+        """``(batch, 1, 20)`` input rows from main/dur ids and position id tuples."""
+        batch = main.shape[0]
+        token = torch.stack([main, dur, self.pc[main], self.octave[main]], dim=1)
+        pos = torch.tensor(positions, dtype=torch.long).view(batch, N_POSITION_COLUMNS)
+        header = self.header_ids.expand(batch, -1)
+        return torch.cat([token, pos, header], dim=1).unsqueeze(1)
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """``model`` in eval mode (no dropout) inside, and in its own mode again after: sampling in
+    the middle of training must not leave dropout off for the rest of it."""
+    training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(training)
+
+
+def free_masks(vocab: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masks without constraints: any token but ``<pad>``, ``<start>``, ``<unk>``."""
+    main = torch.ones(len(vocab.values["main"]), dtype=torch.bool)
+    main[[PAD_ID, START_ID, UNK_ID]] = False
+    dur = torch.ones(len(vocab.values["dur"]), dtype=torch.bool)
+    dur[:4] = False
+    return main, dur
+
+
+def sample_tunes(
+    model: Any,
+    cons: list[TuneConstraint],
+    batch: RowBuilder,
+    first_rows: torch.Tensor,
+    first_meas: torch.Tensor,
+    banks: tuple[MaskBank, MaskBank],
+    generator: torch.Generator,
+    sampling: dict,
+    constrained: bool,
+    hard_max: int,
+) -> dict:
+    """The sampling loop; returns every sample's rows, measure numbers and tokens."""
+    n = len(cons)
+    kind = cons[0].tables.kind
+    free_main, free_dur = free_masks(batch.vocab)
+    out = model(first_rows, measure_numbers=first_meas, use_cache=True, return_dict=True)
+    state = out.state.select(torch.zeros(n, dtype=torch.long))
+    logits = out.logits[:, -1].expand(n, -1)
+    dur_logits = out.dur_logits[:, -1].expand(n, -1)
+    active = list(range(n))
+    tokens: list[list[Token]] = [[] for _ in range(n)]
+    steps: list[tuple[torch.Tensor, list[int], list[int]]] = []
+    for _ in range(hard_max):
+        if constrained:
+            keys = [cons[i].keys() for i in active]
+            main_mask = banks[0].gather([k[0] for k in keys])
+            dur_mask = banks[1].gather([k[1] for k in keys])
+        else:
+            main_mask = free_main.expand(len(active), -1)
+            dur_mask = free_dur.expand(len(active), -1)
+        if not bool(main_mask.any(1).all()):
+            stuck = active[int((~main_mask.any(1)).nonzero()[0])]
+            raise ValueError(
+                f"tune {stuck + 1}: no token fits the bar and repeat grammar after "
+                f"{cons[stuck].rows} rows; the prompt's bars may not fit {batch.meter}"
+            )
+        main = draw(logits, main_mask, generator, sampling)
+        dur = draw(dur_logits, dur_mask, generator, sampling)
+        main_ids, dur_ids = main.tolist(), dur.tolist()
+        keep, positions, measures = [], [], []
+        for j, i in enumerate(active):
+            c, m = cons[i], main_ids[j]
+            if m == END_ID:
+                c.done = True
+                continue
+            if kind[m] != "note" and kind[m] != "rest":
+                dur_ids[j] = PAD_ID
+            tokens[i].append(c.push(m, dur_ids[j]))
+            tr = c.tracker
+            positions.append(batch.position_ids(tr.m_idx, tr.offset))
+            measures.append(tr.measure)
+            keep.append(j)
+        if not keep:
+            break
+        index = torch.tensor(keep, dtype=torch.long)
+        if len(keep) < len(active):
+            state = state.select(index)
+        active = [active[j] for j in keep]
+        rows = batch.rows(main[index], torch.tensor(dur_ids)[index], positions)
+        steps.append((rows[:, 0], active, measures))
+        meas = torch.tensor(measures, dtype=torch.long).view(-1, 1)
+        out = model(rows, measure_numbers=meas, state=state, use_cache=True, return_dict=True)
+        state, logits, dur_logits = out.state, out.logits[:, -1], out.dur_logits[:, -1]
+    for i in active:
+        cons[i].truncated = not cons[i].done
+    return _collect(steps, tokens, n)
+
+
+def _collect(steps: list, tokens: list[list[Token]], n: int) -> dict:
+    """Regroup the per-step rows by sample, in order."""
+    if not steps:
+        empty = np.zeros((0, len(FEATURE_NAMES)), dtype=np.int64)
+        return {"rows": [empty] * n, "measures": [np.zeros(0, np.int64)] * n, "tokens": tokens}
+    rows = torch.cat([s[0] for s in steps]).numpy()
+    owner = np.concatenate([np.asarray(s[1]) for s in steps])
+    measures = np.concatenate([np.asarray(s[2]) for s in steps])
+    order = np.argsort(owner, kind="stable")
+    bounds = np.cumsum(np.bincount(owner, minlength=n))[:-1]
+    return {
+        "rows": np.split(rows[order], bounds),
+        "measures": np.split(measures[order], bounds),
+        "tokens": tokens,
+    }
