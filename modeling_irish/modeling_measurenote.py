@@ -5,9 +5,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
@@ -17,11 +15,21 @@ from .measurenote_checks import (
     _ID_DTYPES,
     _check_labels,
     _check_measure_numbers,
-    _first_outside,
     _refuse_attentions,
     check_rows,
     split_upload_arguments,
 )
+
+# The building blocks and the loss are sibling modules (saved beside this one for
+# trust_remote_code); their public names stay importable from here, where they used to be defined.
+from .measurenote_layers import (
+    MeasureNoteEmbeddings,
+    MeasureNoteMeasureModule,
+    _make_gru,
+    init_gru_,
+    run_gru,
+)
+from .measurenote_losses import loss_target_counts, measurenote_loss  # noqa: F401
 
 logger = logging.get_logger(__name__)
 
@@ -111,214 +119,6 @@ class MeasureNoteCausalLMOutput(ModelOutput):
     dur_logits: Optional[torch.FloatTensor] = None
     state: Optional[MeasureNoteState] = None
     hidden_states: Optional[torch.FloatTensor] = None
-
-
-def run_gru(
-    gru: nn.GRU,
-    inputs: torch.Tensor,
-    hidden: Optional[torch.Tensor],
-    lengths: Optional[torch.Tensor] = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run a batch-first `gru`; with `lengths`, `h_n` is taken at each sequence's own end.
-
-    Outputs at valid steps never depend on padding (the GRU runs forwards), so training passes no
-    lengths and runs the fast padded kernel. Only a caller that needs the final state of a
-    right-padded batch passes `lengths`; a sequence of length 0 keeps `hidden`, also when every
-    sequence of the batch has length 0 (an all-padding chunk of a streamed batch).
-    """
-    batch, seq = inputs.shape[:2]
-    if hidden is None:
-        hidden = inputs.new_zeros(gru.num_layers, batch, gru.hidden_size)
-    if seq == 0:
-        return inputs.new_zeros(batch, 0, gru.hidden_size), hidden
-    if lengths is None or bool((lengths == seq).all()):
-        return gru(inputs, hidden)
-    if seq == 1:  # one step (sampling): keep the old state where the step is padding
-        output, new_hidden = gru(inputs, hidden)
-        return output, torch.where(lengths.view(1, -1, 1) > 0, new_hidden, hidden)
-    keep = (lengths > 0).nonzero().squeeze(1)
-    if not len(keep):  # every sequence is padding (a chunk of a padded batch): nothing to pack
-        return inputs.new_zeros(batch, seq, gru.hidden_size), hidden
-    packed = pack_padded_sequence(
-        inputs.index_select(0, keep), lengths[keep].cpu(), batch_first=True, enforce_sorted=False
-    )
-    packed_out, kept_hidden = gru(packed, hidden.index_select(1, keep).contiguous())
-    kept_out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=seq)
-    output = inputs.new_zeros(batch, seq, gru.hidden_size).index_copy(0, keep, kept_out)
-    return output, hidden.index_copy(1, keep, kept_hidden)
-
-
-def _make_gru(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.GRU:
-    dropout = dropout if num_layers > 1 else 0.0
-    return nn.GRU(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
-
-
-class MeasureNoteEmbeddings(nn.Module):
-    """One embedding table per feature; the row vector is their concatenation."""
-
-    def __init__(self, config: MeasureNoteConfig):
-        super().__init__()
-        self.feature_names = list(config.feature_names)
-        self.layers = nn.ModuleList(
-            nn.Embedding(config.vocab_sizes[name], config.embedding_sizes[name])
-            for name in config.feature_names
-        )
-
-    def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
-        # (batch, seq, n_features) -> (batch, seq, total_embedding_size)
-        if input_ids.shape[-1] != len(self.layers):
-            raise ValueError(
-                f"input_ids has {input_ids.shape[-1]} features per row, the model "
-                f"{len(self.layers)} ({', '.join(self.feature_names)})"
-            )
-        try:
-            return torch.cat(
-                [layer(input_ids[..., i]) for i, layer in enumerate(self.layers)], dim=-1
-            )
-        except IndexError as err:  # torch says only "index out of range in self"
-            raise ValueError(self._out_of_range(input_ids)) from err
-
-    def _out_of_range(self, input_ids: torch.LongTensor) -> str:
-        """Which feature holds an id its table lacks, and where (checked only after a failure)."""
-        for i, layer in enumerate(self.layers):
-            column = input_ids[..., i]
-            where = _first_outside(column, layer.num_embeddings)
-            if where is not None:
-                return (
-                    f"feature {self.feature_names[i]!r} has id {int(column[where])} at "
-                    f"{where} (batch, row), outside the model's vocabulary of "
-                    f"{layer.num_embeddings}: was input_ids made by the tokenizer saved with this "
-                    f"model? (padding rows take id 0, not -100)"
-                )
-        return "an embedding index is out of range"
-
-
-class MeasureNoteMeasureModule(nn.Module):
-    """Pools the rows of each measure with multi-head context attention and runs a GRU over them.
-
-    Every row of measure `m` receives the measure-GRU output after measures `0..m-1` (the initial
-    state, zeros, for the first measure), so nothing of measure `m` itself or later leaks in.
-    """
-
-    def __init__(self, config: MeasureNoteConfig):
-        super().__init__()
-        self.num_heads = config.measure_num_heads
-        self.head_size = config.note_hidden_size // config.measure_num_heads
-        self.attention = nn.Linear(config.note_hidden_size, config.note_hidden_size)
-        # One learned query per head, dotted with tanh(W h) (the reference's ContextAttention).
-        self.context_vector = nn.Parameter(torch.empty(self.num_heads, self.head_size))
-        self.rnn = _make_gru(
-            config.note_hidden_size,
-            config.measure_hidden_size,
-            config.measure_num_layers,
-            config.measure_dropout,
-        )
-
-    def scores(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Attention score of every row and head: (batch, seq, hidden) -> (batch, seq, heads)."""
-        keys = torch.tanh(self.attention(hidden)).unflatten(-1, (self.num_heads, self.head_size))
-        return (keys * self.context_vector).sum(-1)
-
-    def forward(
-        self,
-        hidden: torch.Tensor,
-        segment: torch.Tensor,
-        valid: Optional[torch.Tensor],
-        n_complete: torch.Tensor,
-        state: Optional[MeasureNoteState],
-        need_state: bool,
-    ) -> tuple[torch.Tensor, Optional[tuple[torch.Tensor, ...]]]:
-        """Context of every row, and the new (measure_hidden, pool_max, pool_denom, pool_sum).
-
-        `segment` (batch, seq) is each row's measure number relative to the open measure of
-        `state` (0 = the open measure, or the first measure without a state); `n_complete`
-        (batch,) is the number of measures each sequence completes here (its last segment).
-        """
-        batch, seq, _ = hidden.shape
-        n_seg = int(n_complete.max()) + 1 if batch else 1  # segments 0..R, padding in bucket R+1
-        bucket = segment.clamp(0, n_seg - 1)
-        if valid is not None:
-            bucket = bucket.masked_fill(~valid, n_seg)
-        stride = n_seg + 1
-        flat = (bucket + torch.arange(batch, device=hidden.device).unsqueeze(1) * stride).flatten()
-        maxima, denom, weighted = self._segment_softmax(hidden, flat, batch * stride, state, stride)
-
-        # (batch, n_seg, note_hidden): pooled vector of every segment, normalised (the width is
-        # named: a batch of 0 has no elements to infer it from)
-        nodes = weighted / denom.clamp_min(1e-30).unsqueeze(-1)
-        nodes = nodes.view(batch, stride, hidden.shape[-1])
-        h0 = state.measure_hidden if state is not None else None
-        lengths = n_complete if need_state else None
-        out, measure_hidden = run_gru(self.rnn, nodes[:, : n_seg - 1], h0, lengths)
-        if h0 is None:
-            first = hidden.new_zeros(batch, 1, self.rnn.hidden_size)
-        else:
-            first = h0[-1].unsqueeze(1)
-        table = torch.cat([first, out], dim=1)  # (batch, n_seg, measure_hidden)
-        index = segment.clamp(0, n_seg - 1).unsqueeze(-1).expand(-1, -1, table.shape[-1])
-        context = table.gather(1, index)  # (batch, seq, measure_hidden)
-        if not need_state:
-            return context, None
-        # Accumulators of each sequence's last (open) segment.
-        open_bucket = torch.arange(batch, device=hidden.device) * stride + n_complete
-        new_pool = (
-            maxima[open_bucket],
-            denom[open_bucket],
-            weighted[open_bucket].flatten(1),
-        )
-        return context, (measure_hidden, *new_pool)
-
-    def _segment_softmax(
-        self,
-        hidden: torch.Tensor,
-        flat: torch.Tensor,
-        n_buckets: int,
-        state: Optional[MeasureNoteState],
-        stride: int,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Unnormalised segment softmax: per bucket and head the max, sum of exp and weighted sum.
-
-        Rows go to bucket `flat` (batch * seq,). The state's accumulators join bucket 0 of their
-        sequence, as if the earlier rows of the open measure were part of this call.
-        """
-        batch = hidden.shape[0]
-        scores = self.scores(hidden).flatten(0, 1)  # (batch * seq, heads)
-        values = hidden.flatten(0, 1).unflatten(-1, (self.num_heads, self.head_size))
-        lowest = torch.finfo(scores.dtype).min
-        first_buckets = torch.arange(batch, device=hidden.device) * stride
-        with torch.no_grad():  # the shift cancels in the softmax, so it needs no gradient
-            maxima = scores.new_full((n_buckets, self.num_heads), lowest)
-            index = flat.unsqueeze(1).expand(-1, self.num_heads)
-            maxima = maxima.scatter_reduce(0, index, scores.detach(), "amax", include_self=True)
-            if state is not None:
-                maxima[first_buckets] = torch.maximum(maxima[first_buckets], state.pool_max)
-        weights = torch.exp(scores - maxima[flat])  # (batch * seq, heads), all exponents <= 0
-        denom = scores.new_zeros(n_buckets, self.num_heads).index_add(0, flat, weights)
-        weighted = values.new_zeros(n_buckets, self.num_heads, self.head_size)
-        weighted = weighted.index_add(0, flat, weights.unsqueeze(-1) * values)
-        if state is not None:
-            scale = torch.exp(state.pool_max - maxima[first_buckets])  # (batch, heads)
-            denom = denom.index_add(0, first_buckets, state.pool_denom * scale)
-            old = state.pool_sum.unflatten(-1, (self.num_heads, self.head_size))
-            weighted = weighted.index_add(0, first_buckets, old * scale.unsqueeze(-1))
-        return maxima, denom, weighted
-
-
-@torch.no_grad()
-def init_gru_(gru: nn.GRU) -> None:
-    """Xavier input weights and orthogonal recurrent weights per gate, zero biases (transformers
-    does not initialise GRUs); parameters loaded from a checkpoint are left alone."""
-    for name, param in gru.named_parameters():
-        if getattr(param, "_is_hf_initialized", False):
-            continue  # loaded from a checkpoint; slicing below would lose the flag
-        if name.startswith("weight_ih"):
-            for gate in param.chunk(3, dim=0):  # reset, update, new
-                nn.init.xavier_uniform_(gate)
-        elif name.startswith("weight_hh"):
-            for gate in param.chunk(3, dim=0):
-                nn.init.orthogonal_(gate)
-        else:
-            nn.init.zeros_(param)
 
 
 def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
@@ -592,63 +392,6 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         # Numbers never decrease, so the largest valid one is the last segment (the open measure).
         n_complete = segment.amax(1) if segment.shape[1] else segment.new_zeros(segment.shape[0])
         return segment, n_complete
-
-
-def measurenote_loss(
-    logits: torch.Tensor,
-    dur_logits: torch.Tensor,
-    labels: torch.LongTensor,
-    dur_loss_weight: float = 1.0,
-    ignored_dur_ids: tuple[int, ...] = (0, 1, 2),
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """`(loss, loss_main, loss_dur)`: scores at row t are compared with the labels of row t+1.
-
-    Each term is the mean cross-entropy over its own targets (-100 ignored), in float32 for
-    logits of any dtype; `dur` targets that are specials (`ignored_dur_ids`: pad, start, end,
-    i.e. not a note or rest) are ignored too.
-
-    >>> logits, dur = torch.zeros(1, 2, 5), torch.zeros(1, 2, 4)
-    >>> labels = torch.tensor([[[-100, -100], [4, 3]]])
-    >>> [round(x.item(), 4) for x in measurenote_loss(logits, dur, labels)]
-    [2.9957, 1.6094, 1.3863]
-    """
-    main_target, dur_target = _loss_targets(labels, ignored_dur_ids)
-    loss_main = _mean_cross_entropy(logits[:, :-1], main_target)
-    loss_dur = _mean_cross_entropy(dur_logits[:, :-1], dur_target)
-    return loss_main + dur_loss_weight * loss_dur, loss_main, loss_dur
-
-
-def _loss_targets(
-    labels: torch.LongTensor, ignored_dur_ids: tuple[int, ...]
-) -> tuple[torch.LongTensor, torch.LongTensor]:
-    """The main and duration targets `measurenote_loss` scores (shifted; -100: none)."""
-    dur_target = labels[:, 1:, 1]
-    for special in ignored_dur_ids:
-        dur_target = dur_target.masked_fill(dur_target == special, -100)
-    return labels[:, 1:, 0], dur_target
-
-
-def loss_target_counts(
-    labels: torch.LongTensor, ignored_dur_ids: tuple[int, ...] = (0, 1, 2)
-) -> torch.Tensor:
-    """``[main targets, duration targets]`` of a batch, as `measurenote_loss` counts them: what
-    its two means divide by. A training step over several batches (gradient accumulation,
-    processes) weighs each batch's means by these, so that every target counts alike.
-
-    >>> loss_target_counts(torch.tensor([[[-100, -100], [4, 3], [5, 1]]])).tolist()
-    [2, 1]
-    """
-    main, dur = _loss_targets(labels, ignored_dur_ids)
-    return torch.stack([(main != -100).sum(), (dur != -100).sum()])
-
-
-def _mean_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Sum over targets / their count: 0 (not NaN) when a batch has no target of this kind.
-
-    In float32 whatever the logits' dtype: the float16 sum overflows (inf) from about 15,000
-    targets of loss 4.5, and bfloat16 keeps 3 significant digits of it."""
-    total = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(), reduction="sum")
-    return total / (target != -100).sum().clamp_min(1)
 
 
 class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):

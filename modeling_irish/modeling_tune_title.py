@@ -19,13 +19,8 @@ from .configuration_tune_title import (
     TuneTitleTuneConfig,
 )
 from .measurenote_checks import _refuse_attentions, split_upload_arguments
-from .modeling_measurenote import (
-    MeasureNoteMeasureModule,
-    MeasureNoteModel,
-    _wants_dict,
-    check_saved_model_type,
-    init_gru_,
-)
+from .measurenote_layers import MeasureNoteMeasureModule, init_gru_
+from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
 from .title_encoders import MiniLMTitleEncoder
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes

@@ -15,7 +15,8 @@ from torch import nn
 
 from .configuration_tune_title import TuneTitleTextConfig, TuneTitleTuneConfig
 from .measurenote_checks import check_rows
-from .modeling_measurenote import MeasureNoteEmbeddings, MeasureNoteModel, MeasureNoteModelOutput
+from .measurenote_layers import MeasureNoteEmbeddings
+from .modeling_measurenote import MeasureNoteModel, MeasureNoteModelOutput
 from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
 
 

@@ -87,7 +87,13 @@ def test_trust_remote_code_round_trip(tmp_path):
         "AutoModel": "modeling_measurenote.MeasureNoteModel",
         "AutoModelForCausalLM": "modeling_measurenote.MeasureNoteForCausalLM",
     }
-    code = ("configuration_measurenote.py", "modeling_measurenote.py", "measurenote_checks.py")
+    code = (
+        "configuration_measurenote.py",
+        "modeling_measurenote.py",
+        "measurenote_checks.py",
+        "measurenote_layers.py",
+        "measurenote_losses.py",
+    )
     for name in (*code, "model.safetensors"):
         assert (folder / name).is_file(), name
 

@@ -1,0 +1,241 @@
+"""The building blocks of MeasureNote (`MeasureNoteModel` in `modeling_measurenote`).
+
+The feature embeddings, the measure module (multi-head attention pooling of each measure's rows
+and the measure GRU), and the GRU helpers both models use (`run_gru`, `init_gru_`). A sibling of
+the model's module, so it is saved beside it for ``trust_remote_code`` and imported relatively.
+
+>>> gru = _make_gru(input_size=3, hidden_size=4, num_layers=1, dropout=0.0)
+>>> out, h_n = run_gru(gru, torch.randn(2, 5, 3), None, lengths=torch.tensor([5, 2]))
+>>> out.shape, h_n.shape  # (batch, seq, hidden), (layers, batch, hidden)
+(torch.Size([2, 5, 4]), torch.Size([1, 2, 4]))
+>>> torch.equal(h_n[0, 1], out[1, 1]), bool(out[1, 2:].eq(0).all())  # h_n at its own end
+(True, True)
+"""
+
+from typing import TYPE_CHECKING, Optional
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .configuration_measurenote import MeasureNoteConfig
+from .measurenote_checks import _first_outside
+
+if TYPE_CHECKING:  # the state is the model's public output type, defined beside the model
+    from .modeling_measurenote import MeasureNoteState
+
+
+def run_gru(
+    gru: nn.GRU,
+    inputs: torch.Tensor,
+    hidden: Optional[torch.Tensor],
+    lengths: Optional[torch.Tensor] = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run a batch-first `gru`; with `lengths`, `h_n` is taken at each sequence's own end.
+
+    Outputs at valid steps never depend on padding (the GRU runs forwards), so training passes no
+    lengths and runs the fast padded kernel. Only a caller that needs the final state of a
+    right-padded batch passes `lengths`; a sequence of length 0 keeps `hidden`, also when every
+    sequence of the batch has length 0 (an all-padding chunk of a streamed batch).
+    """
+    batch, seq = inputs.shape[:2]
+    if hidden is None:
+        hidden = inputs.new_zeros(gru.num_layers, batch, gru.hidden_size)
+    if seq == 0:
+        return inputs.new_zeros(batch, 0, gru.hidden_size), hidden
+    if lengths is None or bool((lengths == seq).all()):
+        return gru(inputs, hidden)
+    if seq == 1:  # one step (sampling): keep the old state where the step is padding
+        output, new_hidden = gru(inputs, hidden)
+        return output, torch.where(lengths.view(1, -1, 1) > 0, new_hidden, hidden)
+    keep = (lengths > 0).nonzero().squeeze(1)
+    if not len(keep):  # every sequence is padding (a chunk of a padded batch): nothing to pack
+        return inputs.new_zeros(batch, seq, gru.hidden_size), hidden
+    packed = pack_padded_sequence(
+        inputs.index_select(0, keep), lengths[keep].cpu(), batch_first=True, enforce_sorted=False
+    )
+    packed_out, kept_hidden = gru(packed, hidden.index_select(1, keep).contiguous())
+    kept_out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=seq)
+    output = inputs.new_zeros(batch, seq, gru.hidden_size).index_copy(0, keep, kept_out)
+    return output, hidden.index_copy(1, keep, kept_hidden)
+
+
+def _make_gru(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.GRU:
+    dropout = dropout if num_layers > 1 else 0.0
+    return nn.GRU(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
+
+
+@torch.no_grad()
+def init_gru_(gru: nn.GRU) -> None:
+    """Xavier input weights and orthogonal recurrent weights per gate, zero biases (transformers
+    does not initialise GRUs); parameters loaded from a checkpoint are left alone."""
+    for name, param in gru.named_parameters():
+        if getattr(param, "_is_hf_initialized", False):
+            continue  # loaded from a checkpoint; slicing below would lose the flag
+        if name.startswith("weight_ih"):
+            for gate in param.chunk(3, dim=0):  # reset, update, new
+                nn.init.xavier_uniform_(gate)
+        elif name.startswith("weight_hh"):
+            for gate in param.chunk(3, dim=0):
+                nn.init.orthogonal_(gate)
+        else:
+            nn.init.zeros_(param)
+
+
+class MeasureNoteEmbeddings(nn.Module):
+    """One embedding table per feature; the row vector is their concatenation."""
+
+    def __init__(self, config: MeasureNoteConfig):
+        super().__init__()
+        self.feature_names = list(config.feature_names)
+        self.layers = nn.ModuleList(
+            nn.Embedding(config.vocab_sizes[name], config.embedding_sizes[name])
+            for name in config.feature_names
+        )
+
+    def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
+        # (batch, seq, n_features) -> (batch, seq, total_embedding_size)
+        if input_ids.shape[-1] != len(self.layers):
+            raise ValueError(
+                f"input_ids has {input_ids.shape[-1]} features per row, the model "
+                f"{len(self.layers)} ({', '.join(self.feature_names)})"
+            )
+        try:
+            return torch.cat(
+                [layer(input_ids[..., i]) for i, layer in enumerate(self.layers)], dim=-1
+            )
+        except IndexError as err:  # torch says only "index out of range in self"
+            raise ValueError(self._out_of_range(input_ids)) from err
+
+    def _out_of_range(self, input_ids: torch.LongTensor) -> str:
+        """Which feature holds an id its table lacks, and where (checked only after a failure)."""
+        for i, layer in enumerate(self.layers):
+            column = input_ids[..., i]
+            where = _first_outside(column, layer.num_embeddings)
+            if where is not None:
+                return (
+                    f"feature {self.feature_names[i]!r} has id {int(column[where])} at "
+                    f"{where} (batch, row), outside the model's vocabulary of "
+                    f"{layer.num_embeddings}: was input_ids made by the tokenizer saved with this "
+                    f"model? (padding rows take id 0, not -100)"
+                )
+        return "an embedding index is out of range"
+
+
+class MeasureNoteMeasureModule(nn.Module):
+    """Pools the rows of each measure with multi-head context attention and runs a GRU over them.
+
+    Every row of measure `m` receives the measure-GRU output after measures `0..m-1` (the initial
+    state, zeros, for the first measure), so nothing of measure `m` itself or later leaks in.
+    """
+
+    def __init__(self, config: MeasureNoteConfig):
+        super().__init__()
+        self.num_heads = config.measure_num_heads
+        self.head_size = config.note_hidden_size // config.measure_num_heads
+        self.attention = nn.Linear(config.note_hidden_size, config.note_hidden_size)
+        # One learned query per head, dotted with tanh(W h) (the reference's ContextAttention).
+        self.context_vector = nn.Parameter(torch.empty(self.num_heads, self.head_size))
+        self.rnn = _make_gru(
+            config.note_hidden_size,
+            config.measure_hidden_size,
+            config.measure_num_layers,
+            config.measure_dropout,
+        )
+
+    def scores(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Attention score of every row and head: (batch, seq, hidden) -> (batch, seq, heads)."""
+        keys = torch.tanh(self.attention(hidden)).unflatten(-1, (self.num_heads, self.head_size))
+        return (keys * self.context_vector).sum(-1)
+
+    def forward(
+        self,
+        hidden: torch.Tensor,
+        segment: torch.Tensor,
+        valid: Optional[torch.Tensor],
+        n_complete: torch.Tensor,
+        state: Optional["MeasureNoteState"],
+        need_state: bool,
+    ) -> tuple[torch.Tensor, Optional[tuple[torch.Tensor, ...]]]:
+        """Context of every row, and the new (measure_hidden, pool_max, pool_denom, pool_sum).
+
+        `segment` (batch, seq) is each row's measure number relative to the open measure of
+        `state` (0 = the open measure, or the first measure without a state); `n_complete`
+        (batch,) is the number of measures each sequence completes here (its last segment).
+        """
+        batch, seq, _ = hidden.shape
+        n_seg = int(n_complete.max()) + 1 if batch else 1  # segments 0..R, padding in bucket R+1
+        bucket = segment.clamp(0, n_seg - 1)
+        if valid is not None:
+            bucket = bucket.masked_fill(~valid, n_seg)
+        stride = n_seg + 1
+        flat = (bucket + torch.arange(batch, device=hidden.device).unsqueeze(1) * stride).flatten()
+        maxima, denom, weighted = self._segment_softmax(hidden, flat, batch * stride, state, stride)
+
+        # (batch, n_seg, note_hidden): pooled vector of every segment, normalised (the width is
+        # named: a batch of 0 has no elements to infer it from)
+        nodes = weighted / denom.clamp_min(1e-30).unsqueeze(-1)
+        nodes = nodes.view(batch, stride, hidden.shape[-1])
+        h0 = state.measure_hidden if state is not None else None
+        lengths = n_complete if need_state else None
+        out, measure_hidden = run_gru(self.rnn, nodes[:, : n_seg - 1], h0, lengths)
+        if h0 is None:
+            first = hidden.new_zeros(batch, 1, self.rnn.hidden_size)
+        else:
+            first = h0[-1].unsqueeze(1)
+        table = torch.cat([first, out], dim=1)  # (batch, n_seg, measure_hidden)
+        index = segment.clamp(0, n_seg - 1).unsqueeze(-1).expand(-1, -1, table.shape[-1])
+        context = table.gather(1, index)  # (batch, seq, measure_hidden)
+        if not need_state:
+            return context, None
+        # Accumulators of each sequence's last (open) segment.
+        open_bucket = torch.arange(batch, device=hidden.device) * stride + n_complete
+        new_pool = (
+            maxima[open_bucket],
+            denom[open_bucket],
+            weighted[open_bucket].flatten(1),
+        )
+        return context, (measure_hidden, *new_pool)
+
+    def _segment_softmax(
+        self,
+        hidden: torch.Tensor,
+        flat: torch.Tensor,
+        n_buckets: int,
+        state: Optional["MeasureNoteState"],
+        stride: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Unnormalised segment softmax: per bucket and head the max, sum of exp and weighted sum.
+
+        Rows go to bucket `flat` (batch * seq,). The state's accumulators join bucket 0 of their
+        sequence, as if the earlier rows of the open measure were part of this call.
+        """
+        batch = hidden.shape[0]
+        scores = self.scores(hidden).flatten(0, 1)  # (batch * seq, heads)
+        values = hidden.flatten(0, 1).unflatten(-1, (self.num_heads, self.head_size))
+        lowest = torch.finfo(scores.dtype).min
+        first_buckets = torch.arange(batch, device=hidden.device) * stride
+        with torch.no_grad():  # the shift cancels in the softmax, so it needs no gradient
+            maxima = scores.new_full((n_buckets, self.num_heads), lowest)
+            index = flat.unsqueeze(1).expand(-1, self.num_heads)
+            maxima = maxima.scatter_reduce(0, index, scores.detach(), "amax", include_self=True)
+            if state is not None:
+                maxima[first_buckets] = torch.maximum(maxima[first_buckets], state.pool_max)
+        weights = torch.exp(scores - maxima[flat])  # (batch * seq, heads), all exponents <= 0
+        denom = scores.new_zeros(n_buckets, self.num_heads).index_add(0, flat, weights)
+        weighted = values.new_zeros(n_buckets, self.num_heads, self.head_size)
+        weighted = weighted.index_add(0, flat, weights.unsqueeze(-1) * values)
+        if state is not None:
+            scale = torch.exp(state.pool_max - maxima[first_buckets])  # (batch, heads)
+            denom = denom.index_add(0, first_buckets, state.pool_denom * scale)
+            old = state.pool_sum.unflatten(-1, (self.num_heads, self.head_size))
+            weighted = weighted.index_add(0, first_buckets, old * scale.unsqueeze(-1))
+        return maxima, denom, weighted
+
+
+__all__ = [
+    "MeasureNoteEmbeddings",
+    "MeasureNoteMeasureModule",
+    "init_gru_",
+    "run_gru",
+]
