@@ -7,7 +7,9 @@ OTHER title. A scorer that only compares notes cannot name a tune whose own sett
 from the excerpt than another tune's, so this bounds what note matching can reach. With
 ``--rotations`` the distances are on diatonic letters, each the best of the 7 rotations (what
 ``EditDistanceRanker(transpose=True)`` compares): settings whose tonic sits on another white key
-count as near. Run::
+count as near. Training tunes that are a query's setting (`setting_key`: the same thesession
+setting id, else the same title and body) are left out, whatever their ``X:``, as
+`evaluate_retrieval` leaves them out, so ``--train`` may hold the queries. Run::
 
     python benchmarks/retrieval_ceiling.py --train train.abc --queries known_queries.abc \\
         --tokenizer runs/fixed-budget-small [--rotations]
@@ -32,11 +34,11 @@ from modeling_irish.semiglobal import (
     rotation_distances,
     semiglobal_distances,
 )
-from modeling_irish.tune_title_data import NoteCropper
+from modeling_irish.tune_title_data import NoteCropper, setting_key
 from tokenization.tokenization_abc import AbcTokenizer
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train", required=True, type=abc_source, help="Training corpus (ABC file).")
     p.add_argument(
@@ -49,8 +51,18 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--excerpt-notes", type=positive_int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rotations", action="store_true", help="Letters, best of 7 rotations.")
-    args = p.parse_args()
-    return args
+    return p.parse_args(argv)
+
+
+def training_settings(train: list[dict], queries: list[dict]) -> list[dict]:
+    """The training tunes that are no query's setting (`setting_key`: the same thesession
+    setting id, else the same title and body), whatever their ``X:`` or spacing: the rule
+    `evaluate_retrieval` leaves queries out of training by. A query written to its own file
+    (renumbered ``X:1``, ``X:2``...) is no longer the same text as its training copy, and a
+    setting id can be filed under several entries; either left in training would be the
+    query's own tune at distance 0."""
+    held = {setting_key(q["title"], q["abc"]) for q in queries}
+    return [r for r in train if setting_key(r["title"], r["abc"]) not in held]
 
 
 def nearest_distances(
@@ -77,12 +89,12 @@ def nearest_distances(
     return np.array(own), np.array(other)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> dict:
+    """Print (and return) the distances of the queries to their own tune and to the others."""
+    args = parse_args(argv)
     tokenizer = AbcTokenizer.from_pretrained(args.tokenizer)
     queries = read_tunes(args.queries)
-    held = {q["abc"].strip() for q in queries}
-    train = [r for r in read_tunes(args.train) if r["abc"].strip() not in held]
+    train = training_settings(read_tunes(args.train), queries)
     _, key_index, kept, _ = _protocol_queries(train, queries, "known")
     rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
     if not rows:
@@ -103,6 +115,7 @@ def main() -> None:
         "median_edits_per_note": {"own": float(np.median(own)), "other": float(np.median(other))},
     }
     print(json.dumps(out, indent=1))
+    return out
 
 
 if __name__ == "__main__":

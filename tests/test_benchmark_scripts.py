@@ -1,0 +1,55 @@
+"""What the benchmark scripts measure and report, on tiny synthetic inputs: each script is loaded
+as a module (they live outside the package) and its functions or ``main(argv)`` called."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from helpers import synthetic_tune
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` as a module (its ``import _paths`` needs the folder on the path)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.append(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write(path: Path, tunes: list[str]) -> str:
+    path.write_text("\n".join(tunes), encoding="utf-8")
+    return str(path)
+
+
+def test_retrieval_ceiling_leaves_each_query_setting_out_of_training(tmp_path):
+    """The queries, renumbered in their own file, stayed in training (only an identical text was
+    dropped), so every query found itself: own tune within 0.1 edits a note for all, median 0."""
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    ceiling = load_benchmark("retrieval_ceiling")
+    # tune i: setting i (kept in training) and setting 100 + i (the query), two random bodies;
+    # setting 100 + i is also filed under a second entry with another body
+    kept = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 5)]
+    held = [synthetic_tune(100 + i, f"Reel {i}", i, seed=100 + i) for i in range(1, 5)]
+    twins = [synthetic_tune(100 + i, f"Reel {i}", i, seed=200 + i) for i in range(1, 5)]
+    queries = [text.replace(f"X:{100 + i}", f"X:{i}", 1) for i, text in enumerate(held, 1)]
+    train = _write(tmp_path / "train.abc", kept + held + twins)
+    known = _write(tmp_path / "known.abc", queries)
+    AbcTokenizer.train(kept + held + twins).save_pretrained(tmp_path / "tok")
+
+    out = ceiling.main(["--train", train, "--queries", known, "--tokenizer", str(tmp_path / "tok")])
+    assert out["queries"] == 4
+    # only setting i is left of each tune: random bars, far from the query's
+    assert out["own_within"]["0.1"] == 0.0
+    assert out["median_edits_per_note"]["own"] > 0.3
+    left = ceiling.training_settings(ceiling.read_tunes(train), ceiling.read_tunes(known))
+    assert [ceiling.setting_key(r["title"], r["abc"]) for r in left] == [
+        ("setting", str(i)) for i in range(1, 5)
+    ]
