@@ -8,11 +8,12 @@ tokens/s, final and best validation numbers) next to the model::
     python benchmarks/train_fixed_budget.py --minutes 1 -- --preset small --max_length 400
     torchrun --nproc_per_node 2 benchmarks/train_fixed_budget.py --minutes 30
 
-Flags after ``--`` (or any flag this script does not know) go to `training/train.py`. The
-corpus defaults to ``$MODELING_IRISH_CORPUS`` (refused if it names no file), else to
-``../shared/data/thesession-c.abc`` beside the checkout when it exists, else to train.py's
+Flags after ``--`` (or any flag this script does not know) go to `training/train.py`; an
+``--output_dir`` there is the run folder this script plots into too (the last one given wins, as
+in train.py). The corpus defaults to ``$MODELING_IRISH_CORPUS`` (refused if it names no file),
+else to ``../shared/data/thesession-c.abc`` beside the checkout when it exists, else to train.py's
 default. Keep the step lr schedule (the default): a cosine schedule needs a known number of
-steps.
+steps. The run folder is relative to the working folder (``runs/`` is gitignored in a checkout).
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def default_corpus() -> str | None:
         return named
     path = os.path.join(ROOT, "..", "shared", "data", "thesession-c.abc")
     return path if os.path.isfile(path) else None
+
+
+def forwarded_value(rest: list[str], flag: str) -> str | None:
+    """The value train.py will read for ``flag`` from the flags forwarded to it (the last
+    ``flag VALUE`` or ``flag=VALUE``), or None when they do not give it.
+
+    >>> forwarded_value(["--preset", "small", "--corpus=a", "--corpus", "b"], "--corpus")
+    'b'
+    """
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument(flag)
+    return getattr(parser.parse_known_args(rest)[0], flag.lstrip("-"))
 
 
 def read_log(path: str) -> tuple[list[dict], list[dict]]:
@@ -99,12 +112,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--minutes", type=positive_float, default=30.0, help="Training time budget."
     )
-    parser.add_argument("--output_dir", default="runs/fixed-budget", help="Run folder.")
+    parser.add_argument(
+        "--output_dir",
+        default="runs/fixed-budget",
+        help="Run folder, relative to the working folder (also read after --).",
+    )
     parser.add_argument(
         "--eval_steps", type=positive_int, default=250, help="Validate every N updates."
     )
     args, rest = parser.parse_known_args(argv)
     rest = [a for a in rest if a != "--"]
+    # an --output_dir after `--` is where train.py writes (its last flag wins): plot from there
+    args.output_dir = forwarded_value(rest, "--output_dir") or args.output_dir
     forwarded = ["--max_train_minutes", str(args.minutes), "--max_train_steps", str(10**9),
                  "--output_dir", args.output_dir, "--eval_steps", str(args.eval_steps)]  # fmt: skip
     if not any(a in ("--corpus", "--train_file") for a in rest):

@@ -4,11 +4,12 @@ as a module (they live outside the package) and its functions or ``main(argv)`` 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
 
-from helpers import synthetic_tune
+from helpers import synthetic_tune, training_argv
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -53,3 +54,18 @@ def test_retrieval_ceiling_leaves_each_query_setting_out_of_training(tmp_path):
     assert [ceiling.setting_key(r["title"], r["abc"]) for r in left] == [
         ("setting", str(i)) for i in range(1, 5)
     ]
+
+
+def test_fixed_budget_plots_the_run_of_an_output_dir_given_after_the_separator(
+    tunebook, cache_dir, tmp_path, monkeypatch
+):
+    """train.py wrote where the --output_dir after `--` said, and the script then looked for the
+    log in its own default, runs/fixed-budget: FileNotFoundError (or a stale run's log)."""
+    monkeypatch.chdir(tmp_path)  # where the default folder would be
+    bench = load_benchmark("train_fixed_budget")
+    out = tmp_path / "after"
+    # the tiny-model flags (their --output_dir included), without the logging/eval cadence
+    summary = bench.main(["--minutes", "0.01", "--", *training_argv(tunebook, cache_dir, out)[:-4]])
+    assert json.loads((out / "fixed_budget.json").read_text()) == summary
+    assert (out / "learning_curve.png").stat().st_size > 1000
+    assert not (tmp_path / "runs").exists()
