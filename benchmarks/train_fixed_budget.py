@@ -10,10 +10,12 @@ tokens/s, final and best validation numbers) next to the model::
 
 Flags after ``--`` (or any flag this script does not know) go to `training/train.py`; an
 ``--output_dir`` there is the run folder this script plots into too (the last one given wins, as
-in train.py). The corpus defaults to ``$MODELING_IRISH_CORPUS`` (refused if it names no file),
-else to ``../shared/data/thesession-c.abc`` beside the checkout when it exists, else to train.py's
-default. Keep the step lr schedule (the default): a cosine schedule needs a known number of
-steps. The run folder is relative to the working folder (``runs/`` is gitignored in a checkout).
+in train.py). The corpus is ``--corpus`` / ``--train_file`` when given, else
+``$MODELING_IRISH_CORPUS``, else ``../shared/data/thesession-c.abc`` beside the checkout; one that
+names no file is refused before training (train.py's own default, music21's two books, is no
+"shared corpus" figure). Keep the step lr schedule (the default): a cosine schedule needs a known
+number of steps. The run folder is relative to the working folder (``runs/`` is gitignored in a
+checkout).
 """
 
 from __future__ import annotations
@@ -31,16 +33,22 @@ from modeling_irish.cli import positive_float, positive_int  # noqa: E402
 from training.train import main as train_main  # noqa: E402
 
 
-def default_corpus() -> str | None:
-    """``$MODELING_IRISH_CORPUS`` (which must exist), else the shared thesession corpus beside
-    this checkout when present, else None (train.py's default corpus)."""
+def default_corpus() -> str:
+    """``$MODELING_IRISH_CORPUS``, else the shared thesession corpus beside this checkout; a
+    `SystemExit` that names the file when it is missing (training on train.py's default corpus,
+    music21's two books, would be a silent stand-in for the shared corpus)."""
     named = os.environ.get("MODELING_IRISH_CORPUS")
     if named:
         if not os.path.isfile(named):
             raise SystemExit(f"train_fixed_budget.py: MODELING_IRISH_CORPUS={named}: no such file")
         return named
-    path = os.path.join(ROOT, "..", "shared", "data", "thesession-c.abc")
-    return path if os.path.isfile(path) else None
+    path = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "thesession-c.abc"))
+    if not os.path.isfile(path):
+        raise SystemExit(
+            f"train_fixed_budget.py: no such file: {path} (the shared corpus; set "
+            "MODELING_IRISH_CORPUS or give one after --: -- --corpus FILE)"
+        )
+    return path
 
 
 def forwarded_value(rest: list[str], flag: str) -> str | None:
@@ -126,10 +134,8 @@ def main(argv: list[str] | None = None) -> dict:
     args.output_dir = forwarded_value(rest, "--output_dir") or args.output_dir
     forwarded = ["--max_train_minutes", str(args.minutes), "--max_train_steps", str(10**9),
                  "--output_dir", args.output_dir, "--eval_steps", str(args.eval_steps)]  # fmt: skip
-    if not any(a in ("--corpus", "--train_file") for a in rest):
-        corpus = default_corpus()
-        if corpus is not None:
-            forwarded += ["--corpus", corpus]
+    if not any(forwarded_value(rest, flag) for flag in ("--corpus", "--train_file")):
+        forwarded += ["--corpus", default_corpus()]
     results = train_main(forwarded + rest)  # flags in `rest` come last and win
     summary = summarise(results, [], args.minutes)
     if _is_main_process():

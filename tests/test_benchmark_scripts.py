@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from helpers import synthetic_tune, training_argv
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -69,3 +70,21 @@ def test_fixed_budget_plots_the_run_of_an_output_dir_given_after_the_separator(
     assert json.loads((out / "fixed_budget.json").read_text()) == summary
     assert (out / "learning_curve.png").stat().st_size > 1000
     assert not (tmp_path / "runs").exists()
+
+
+def test_fixed_budget_refuses_to_run_without_the_shared_corpus(tmp_path, monkeypatch):
+    """Without the shared corpus beside the checkout it trained on music21's two books (train.py's
+    default) and reported that as the shared corpus's fixed budget."""
+    bench = load_benchmark("train_fixed_budget")
+    monkeypatch.delenv("MODELING_IRISH_CORPUS", raising=False)
+    monkeypatch.setattr(bench, "ROOT", str(tmp_path / "checkout"))
+    message = "no such file: .*shared/data/thesession-c.abc .*MODELING_IRISH_CORPUS.*--corpus"
+    with pytest.raises(SystemExit, match=message):
+        bench.default_corpus()
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit, match=message):
+        bench.main(["--minutes", "0.01", "--output_dir", str(out)])
+    assert not out.exists()  # refused before training
+    # a corpus given after `--`, in either spelling, needs no default
+    assert bench.forwarded_value(["--preset", "small", "--corpus=a.abc"], "--corpus") == "a.abc"
+    assert bench.forwarded_value(["--train_file", "a.abc"], "--train_file") == "a.abc"
