@@ -34,13 +34,14 @@ RHYTHMS = [
 
 
 def build_vocab(corpus: str):
+    """The vocabulary of every readable tune of the tunebook ``corpus``."""
     from tokenization.abc_parser import AbcParseError, parse_tunebook
+    from tokenization.check import read_abc_file
     from tokenization.features import HeaderInfo, tune_to_rows
     from tokenization.keys import normalise_tune
     from tokenization.vocabulary import AbcVocab
 
-    with open(corpus, encoding="utf-8") as handle:
-        text = handle.read()
+    text = read_abc_file(corpus)  # UTF-8, else Latin-1 line by line, as the package reads ABC
 
     def rows():
         for tune in parse_tunebook(text):

@@ -25,9 +25,12 @@ from modeling_irish.cli import existing_file, positive_int
 
 
 def split_tunes(path: str) -> list[str]:
-    """The tunes of a tunebook (blank-line separated)."""
-    with open(path, encoding="utf-8") as handle:
-        return [t.strip() + "\n" for t in handle.read().split("\n\n") if t.strip()]
+    """The tunes of a tunebook as the package reads them (`iter_raw_tunes`: UTF-8, else Latin-1
+    line by line; a tune starts at its ``X:`` line, blank line between tunes or not). On the
+    shared corpus these are the texts a split on blank lines gave: 20,721 tunes."""
+    from modeling_irish.abc_sources import iter_raw_tunes
+
+    return [raw.text for raw in iter_raw_tunes(path)]
 
 
 def time_music21(tunes: list[str]) -> float:

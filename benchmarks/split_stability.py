@@ -23,6 +23,7 @@ from _paths import DEFAULT_CORPUS
 from modeling_irish.abc_corpus import SPLIT_METHODS, SPLIT_NAMES, load_abc_corpus
 from modeling_irish.cli import existing_file, share
 from tokenization.abc_header import split_tunebook
+from tokenization.check import read_abc_file
 
 
 def _placement(book: Path, method: str) -> dict[tuple, str]:
@@ -31,16 +32,20 @@ def _placement(book: Path, method: str) -> dict[tuple, str]:
     return {(r["tune_id"], r["setting_id"], r["x"]): n for n in SPLIT_NAMES for r in data[n]}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Print the table of tunes that move split, for each split method."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=existing_file, default=DEFAULT_CORPUS, help="ABC tunebook")
     parser.add_argument("--keep", type=share, default=0.9, help="share of tunes in the older one")
     parser.add_argument("--seed", type=int, default=1, help="seed of the older version's draw")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.keep == 0:
         parser.error("--keep must be above 0 (the older version would have no tunes)")
     corpus = Path(args.corpus)
-    tunes = [text for _, text in split_tunebook(corpus.read_text(encoding="utf-8"))]
+    # as the loader reads the file (UTF-8, else Latin-1 line by line), each tune with the file
+    # header's fields written in, since the older version is written without the header
+    text = read_abc_file(corpus)
+    tunes = [tune for _, tune in split_tunebook(text, standalone=True)]
     rng = random.Random(args.seed)
     older = [text for text in tunes if rng.random() < args.keep]
     print(f"{corpus}: {len(tunes)} tunes; older version: {len(older)}")

@@ -88,3 +88,31 @@ def test_fixed_budget_refuses_to_run_without_the_shared_corpus(tmp_path, monkeyp
     # a corpus given after `--`, in either spelling, needs no default
     assert bench.forwarded_value(["--preset", "small", "--corpus=a.abc"], "--corpus") == "a.abc"
     assert bench.forwarded_value(["--train_file", "a.abc"], "--train_file") == "a.abc"
+
+
+@pytest.fixture(scope="module")
+def latin1_book(tmp_path_factory) -> tuple[Path, Path]:
+    """The 12 reels of `reels_tunebook` with a Latin-1 title, as a Latin-1 file with no blank
+    line between tunes, and as the usual UTF-8 file with blank lines."""
+    from helpers import reels_tunebook
+
+    folder = tmp_path_factory.mktemp("books")
+    text = reels_tunebook().replace("Reel number", "Ríl number")
+    utf8, latin1 = folder / "utf8.abc", folder / "latin1.abc"
+    utf8.write_text(text, encoding="utf-8")
+    latin1.write_bytes(text.replace("\n\n", "\n").encode("latin-1"))
+    return latin1, utf8
+
+
+def test_benchmarks_read_a_latin1_book_without_blank_lines_as_the_package_does(latin1_book, capsys):
+    """bench_tokenization, bench_generation and split_stability opened the corpus as UTF-8
+    (UnicodeDecodeError on a Latin-1 book) and bench_tokenization split it on blank lines (a
+    book without them was one tune that nothing could read)."""
+    latin1, utf8 = latin1_book
+    tunes = load_benchmark("bench_tokenization").split_tunes(str(latin1))
+    assert len(tunes) == 12 and tunes[0].startswith("X:1\nT:Ríl number 1\n")
+    assert tunes == load_benchmark("bench_tokenization").split_tunes(str(utf8))
+    build_vocab = load_benchmark("bench_generation").build_vocab
+    assert build_vocab(str(latin1)).sizes == build_vocab(str(utf8)).sizes
+    load_benchmark("split_stability").main(["--corpus", str(latin1), "--keep", "0.5"])
+    assert capsys.readouterr().out.startswith(f"{latin1}: 12 tunes; older version: ")
