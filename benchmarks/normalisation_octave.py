@@ -10,6 +10,10 @@ for the shift gives it: the nearest shift (-6..+5, `transpose_shift`) and the pa
 (`normalise_shift`). Transcribers write some settings in another octave, so no rule reaches 100%.
 
     python benchmarks/normalisation_octave.py [--corpus ../shared/data/thesession-c.abc]
+        [--books oneills1850 ryansMammoth]
+
+It exits with status 1 and says so when no pair is found (e.g. a ``--corpus`` that holds none of
+the books' titles).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from _paths import DEFAULT_CORPUS
 
 from modeling_irish.abc_corpus import title_key
 from modeling_irish.abc_sources import iter_raw_tunes
-from modeling_irish.cli import existing_file
+from modeling_irish.cli import abc_source, existing_file
 from tokenization.abc_parser import AbcParseError, parse_abc
 from tokenization.keys import Key, normalise_shift, transpose_shift
 
@@ -86,11 +90,26 @@ def pairs_and_shifts(books, corpus) -> list[tuple[Key, int]]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Print how often each rule gives the corpus octave of the matched pairs."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=existing_file, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--books",
+        nargs="+",
+        type=abc_source,
+        default=["oneills1850", "ryansMammoth"],
+        help="the books whose tunes are paired with the corpus (default: music21's two)",
+    )
     args = parser.parse_args(argv)
-    books = read("oneills1850") + read("ryansMammoth")
+    books = [tune for book in args.books for tune in read(book)]
     found = pairs_and_shifts(books, read(args.corpus))
+    if not found:
+        raise SystemExit(
+            f"normalisation_octave.py: no (book tune, corpus setting) pair between "
+            f"{' '.join(args.books)} and {args.corpus}: no titled corpus tune shares a book "
+            f"tune's title and mode with its first {PREFIX} pitch classes within a quarter of "
+            "edits, so there is no octave to compare"
+        )
     rules = {
         "nearest (-6..+5)": lambda key: transpose_shift(key, key.white),
         "normalise_shift": normalise_shift,

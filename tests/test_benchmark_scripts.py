@@ -116,3 +116,18 @@ def test_benchmarks_read_a_latin1_book_without_blank_lines_as_the_package_does(l
     assert build_vocab(str(latin1)).sizes == build_vocab(str(utf8)).sizes
     load_benchmark("split_stability").main(["--corpus", str(latin1), "--keep", "0.5"])
     assert capsys.readouterr().out.startswith(f"{latin1}: 12 tunes; older version: ")
+
+
+def test_normalisation_octave_says_when_no_pair_is_found(tmp_path, capsys):
+    """With no (book tune, corpus setting) pair the rules' share was hits / 0: ZeroDivisionError."""
+    from helpers import reels_tunebook, training_tunebook
+
+    octave = load_benchmark("normalisation_octave")
+    # in C, the white keys' major: the corpus's octave is the book's own (shift 0)
+    book = _write(tmp_path / "book.abc", [reels_tunebook().replace("K:D", "K:C")])
+    other = _write(tmp_path / "other.abc", [training_tunebook()])  # other titles
+    with pytest.raises(SystemExit, match=r"no \(book tune, corpus setting\) pair between .*book"):
+        octave.main(["--corpus", other, "--books", book])
+    octave.main(["--corpus", book, "--books", book])  # each tune pairs with itself
+    out = capsys.readouterr().out
+    assert out.startswith("12 (book tune, corpus setting) pairs") and "+0 x12" in out
