@@ -6,23 +6,31 @@ Usage:
         [--model DIR]
 
 Models are randomly initialised presets with a vocabulary built from the corpus (throughput does
-not depend on training), unless ``--model`` names a trained folder. Prints a markdown table of
-tunes/s and rows/s per preset and batch size (reels, constraints on, exactly 16 bars so that a
-random model's tunes are as long as real ones, ~15 bars in the corpus), then the validity
-rate of ``--validity-samples`` constrained samples (six tune types) by our checker and by the
-three readers: our parser (same rows), music21 (same pitches and durations), abc2midi (exit 0,
-no error line; "n/a" when not installed).
+not depend on training), unless ``--model`` names a trained folder (then ``--presets``,
+``--corpus`` and ``--vocab`` are ignored, with a warning). Prints a markdown table of tunes/s and
+rows/s per preset and batch size (reels, constraints on, exactly 16 bars so that a random model's
+tunes are as long as real ones, ~15 bars in the corpus), then the validity rate of
+``--validity-samples`` constrained samples by our checker and by the three readers: our parser
+(same rows), music21 (same pitches and durations), abc2midi (exit 0, no error line; "n/a" when
+not installed). The samples take the six tune types of ``RHYTHMS`` in turn, sample by sample
+(12 samples: two of each); the line above the rates counts the types used.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import warnings
+from collections import Counter
 
 from _paths import DEFAULT_CORPUS
 
+DEFAULT_PRESETS = "small,base"
+#: Flags of the random presets, which --model ignores.
+MODEL_IGNORES = ("presets", "corpus", "vocab")
+#: The tune types (and keys) of the validity samples, taken in turn.
 RHYTHMS = [
     ("reel", "D"),
     ("jig", "G"),
@@ -80,14 +88,25 @@ def time_generation(generator, batch: int, total: int) -> tuple[float, float, fl
     return len(tunes) / elapsed, rows / elapsed, sum(t.valid for t in tunes) / len(tunes)
 
 
-def validity(generator, n: int, batch: int = 100) -> dict[str, float | None]:
+def validity_samples(generator, n: int, batch: int = 100) -> list:
+    """``n`` constrained 16-bar samples, the tune types of `RHYTHMS` in turn sample by sample
+    (the first ``n % 6`` types get one more), each type sampled in batches of up to ``batch``."""
+    tunes, seed = [], 10_000
+    for i, (rhythm, key) in enumerate(RHYTHMS):
+        count = n // len(RHYTHMS) + (i < n % len(RHYTHMS))
+        for start in range(0, count, batch):
+            size = min(batch, count - start)
+            tunes += generator.generate(size, rhythm=rhythm, key=key, seed=seed, num_bars=16)
+            seed += size
+    return tunes
+
+
+def validity(generator, n: int, batch: int = 100) -> dict:
+    """Validity rates of `validity_samples` by our checker and the three readers, the mean rows
+    of a sample and the tune types sampled (``types``: type -> samples)."""
     from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
 
-    tunes = []
-    for i in range(0, n, batch):
-        rhythm, key = RHYTHMS[(i // batch) % len(RHYTHMS)]
-        size = min(batch, n - i)
-        tunes += generator.generate(size, rhythm=rhythm, key=key, seed=10_000 + i, num_bars=16)
+    tunes = validity_samples(generator, n, batch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = sum(reread_ours(t, generator.tokenizer) for t in tunes)
@@ -100,6 +119,7 @@ def validity(generator, n: int, batch: int = 100) -> dict[str, float | None]:
         "music21": m21 / len(tunes),
         "abc2midi": None if None in midi else sum(midi) / len(tunes),
         "mean_rows": sum(len(t.rows) for t in tunes) / len(tunes),
+        "types": dict(Counter(t.rhythm for t in tunes)),
     }
 
 
@@ -117,9 +137,25 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
             flag = "--" + name.replace("_", "-")
             parser.error(f"{flag} must be at least {low}, got {getattr(args, name)}")
     if args.model is not None:
+        from modeling_irish.cli import require_model_type
+
         if not os.path.isdir(args.model):
             parser.error(f"--model {args.model}: no such folder (give a trained model folder)")
+        try:  # a folder without config.json, or of another model, failed after the imports
+            require_model_type(args.model, "measurenote")
+        except (FileNotFoundError, ValueError) as err:
+            parser.error(f"--model: {err} (give a trained MeasureNote folder)")
+        ignored = [
+            f"--{name} {getattr(args, name)}" for name in MODEL_IGNORES if getattr(args, name)
+        ]
+        if ignored:
+            print(
+                f"bench_generation.py: {', '.join(ignored)} ignored: --model times that model",
+                file=sys.stderr,
+            )
         return
+    args.presets = args.presets or DEFAULT_PRESETS
+    args.corpus = args.corpus or DEFAULT_CORPUS
     unknown = [p for p in args.presets.split(",") if p not in MEASURENOTE_PRESETS]
     if unknown:
         parser.error(
@@ -132,18 +168,29 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error(f"--corpus {args.corpus}: no such file (or give --vocab abc_vocab.json)")
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked (`check_args`)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", default=DEFAULT_CORPUS, help="ABC corpus for the vocabulary")
+    parser.add_argument(
+        "--corpus", default=None, help="ABC corpus for the vocabulary (default: the shared one)"
+    )
     parser.add_argument("--vocab", default=None, help="abc_vocab.json (skips the corpus build)")
     parser.add_argument("--model", default=None, help="a trained model folder instead of presets")
-    parser.add_argument("--presets", default="small,base", help="comma list of presets")
+    parser.add_argument(
+        "--presets", default=None, help=f"comma list of presets (default: {DEFAULT_PRESETS})"
+    )
     parser.add_argument("--batches", default="1,64", help="comma list of batch sizes")
     parser.add_argument("--tunes", type=int, default=128, help="tunes timed per batch size >1")
     parser.add_argument("--validity-samples", type=int, default=1000, help="0 to skip")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     args = parser.parse_args(argv)
     check_args(parser, args)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the speed table, then the validity rates."""
+    args = parse_args(argv)
 
     import torch
 
@@ -176,8 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.validity_samples:
         name = "model" if args.model else args.presets.split(",")[0]
         result = validity(generators[name], args.validity_samples)
+        types = ", ".join(f"{rhythm} {count}" for rhythm, count in result["types"].items())
         print(
-            f"\nvalidity of {result['samples']} constrained samples ({name}, six tune types, "
+            f"\nvalidity of {result['samples']} constrained samples ({name}; {types}; "
             f"mean {result['mean_rows']:.0f} rows):"
         )
         for reader in ("checker", "ours", "music21", "abc2midi"):

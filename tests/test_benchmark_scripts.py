@@ -6,11 +6,18 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from helpers import synthetic_tune, training_argv
+from helpers import (  # noqa: F401  (fixtures: generator, model_dir, one_torch_thread)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+    synthetic_tune,
+    training_argv,
+)
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -131,3 +138,28 @@ def test_normalisation_octave_says_when_no_pair_is_found(tmp_path, capsys):
     octave.main(["--corpus", book, "--books", book])  # each tune pairs with itself
     out = capsys.readouterr().out
     assert out.startswith("12 (book tune, corpus setting) pairs") and "+0 x12" in out
+
+
+def test_bench_generation_takes_the_tune_types_in_turn(generator):
+    """The tune type changed every 100 samples: --validity-samples 12 gave 12 reels, and the
+    report said "six tune types"."""
+    bench = load_benchmark("bench_generation")
+    tunes = bench.validity_samples(generator, 12)
+    assert Counter(t.rhythm for t in tunes) == {rhythm: 2 for rhythm, _ in bench.RHYTHMS}
+    assert [t.rhythm for t in bench.validity_samples(generator, 3)] == ["reel", "jig", "slip jig"]
+
+
+def test_bench_generation_checks_the_model_folder_and_names_what_it_ignores(
+    model_dir, tmp_path, capsys
+):
+    """A folder without config.json passed the check (only isdir) and failed with a traceback
+    after the imports; --presets, --corpus and --vocab were silently ignored with --model."""
+    bench = load_benchmark("bench_generation")
+    with pytest.raises(SystemExit) as refused:
+        bench.parse_args(["--model", str(tmp_path)])
+    assert refused.value.code == 2
+    assert "holds no saved model (no config.json)" in capsys.readouterr().err
+    args = bench.parse_args(["--model", model_dir, "--presets", "base", "--vocab", "v.json"])
+    assert args.model == model_dir
+    err = capsys.readouterr().err
+    assert "--presets base, --vocab v.json ignored: --model times that model" in err
