@@ -26,7 +26,10 @@ keys.
 ``--ab-commit`` times the bit-parallel scan at that git commit (``_myers_scan_table``, else
 ``_myers_scan``, of ``modeling_irish/semiglobal.py``, or of ``edit_distance.py`` at commits before
 the scans moved there) against the current one in the same process, alternating query by query (a
-fair ratio on a noisy machine), and checks that both give identical scores.
+fair ratio on a noisy machine), and checks that both give identical scores. The commit's scan is
+loaded and run on a tiny gallery first, before any tune is read: one that is missing, does not
+load, or does not take the current scan's arguments (older commits laid the gallery out
+otherwise) is refused with "no compatible scan at COMMIT".
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
@@ -87,10 +90,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--compare-window", type=positive_int, default=None, help="Also time these windows."
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     # checked before any work: a bad commit would fail only after the index is built
     if args.ab_commit and not commit_exists(args.ab_commit):
         p.error(f"--ab-commit {args.ab_commit}: no such commit in this repository")
+    if args.ab_commit:
+        try:
+            args.ab_scan = compatible_scan(args.ab_commit)
+        except ValueError as err:
+            p.error(f"--ab-commit: {err}")
     return args
 
 
@@ -117,15 +125,51 @@ def scan_at_commit(commit: str) -> tuple[str, object]:
         if shown.returncode == 0:
             source = shown.stdout
             break
+    if not source:
+        raise ValueError(f"no semiglobal.py or edit_distance.py in modeling_irish/ at {commit}")
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(source)
     spec = importlib.util.spec_from_file_location(f"edit_distance_{commit}", handle.name)
     module = importlib.util.module_from_spec(spec)
     module.__package__ = "modeling_irish"  # its relative imports (the compiled kernels) resolve
-    spec.loader.exec_module(module)
-    os.unlink(handle.name)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        os.unlink(handle.name)
     name = "_myers_scan_table" if hasattr(module, "_myers_scan_table") else "_myers_scan"
+    if not hasattr(module, name):
+        raise ValueError(f"no _myers_scan_table or _myers_scan at {commit}")
     return name, getattr(module, name)
+
+
+def compatible_scan(commit: str) -> tuple[str, object]:
+    """`scan_at_commit`, run on a tiny gallery (one sequence longer than a window) as the current
+    code calls the scan of that name, beside the current scan: a `ValueError` that says "no
+    compatible scan at COMMIT" and why when it does not load or run, or gives distances of
+    another shape. (Older scans read another gallery layout: numpy's broadcast errors, after the
+    whole corpus had been indexed.)"""
+    try:
+        name, function = scan_at_commit(commit)
+        rng = np.random.default_rng(0)
+        gallery = semiglobal.PaddedGallery(
+            [rng.integers(0, 12, n) for n in (5, 40, 300)], window=192, overlap=128
+        )
+        query = rng.integers(0, 12, 30)
+        if name == "_myers_scan_table":
+            table = semiglobal._pattern_table(query)
+            ours = semiglobal._myers_scan_table(table, query.size, gallery)
+            theirs = np.asarray(function(table, query.size, gallery))
+        else:
+            ours = semiglobal._myers_scan(query, gallery)
+            theirs = np.asarray(function(query, gallery))
+    except Exception as err:  # any failure of another commit's code
+        raise ValueError(f"no compatible scan at {commit} ({type(err).__name__}: {err})") from None
+    if theirs.shape != ours.shape:
+        raise ValueError(
+            f"no compatible scan at {commit} ({name} gives distances of shape {theirs.shape} "
+            f"for a gallery of shape {ours.shape})"
+        )
+    return name, function
 
 
 def main() -> None:
@@ -159,7 +203,7 @@ def main() -> None:
     current = {n: getattr(semiglobal, n) for n in ("_myers_scan_table", "_myers_scan")}
     scans = {"current": current}
     if args.ab_commit:
-        swapped, function = scan_at_commit(args.ab_commit)
+        swapped, function = args.ab_scan  # loaded and tried by parse_args
         scans[args.ab_commit] = {**current, swapped: function}
     times: dict[str, list[float]] = {name: [] for name in [*scans, *others]}
     identical = True

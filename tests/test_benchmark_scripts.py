@@ -163,3 +163,28 @@ def test_bench_generation_checks_the_model_folder_and_names_what_it_ignores(
     assert args.model == model_dir
     err = capsys.readouterr().err
     assert "--presets base, --vocab v.json ignored: --model times that model" in err
+
+
+def test_name_that_tune_refuses_an_incompatible_ab_commit_before_any_work(
+    tmp_path, monkeypatch, capsys
+):
+    """A commit whose scan read another gallery layout (or had none) failed with numpy's
+    broadcast ValueError, or an AttributeError, after the whole corpus had been indexed."""
+    bench = load_benchmark("bench_name_that_tune")
+    if not bench.commit_exists("98b3bc8"):
+        pytest.skip("not a full clone of the repository (its history is needed)")
+    name, function = bench.compatible_scan("HEAD")  # the current scan, loaded from git
+    assert name == "_myers_scan_table" and callable(function)
+    with pytest.raises(
+        ValueError, match=r"no compatible scan at 98b3bc8 \(ValueError: .*broadcast"
+    ):
+        bench.compatible_scan("98b3bc8")  # the first bit-parallel scan, another layout
+    first = "570d4ac"  # the first commit: no edit distance at all
+    with pytest.raises(ValueError, match=f"no compatible scan at {first} .*no semiglobal.py"):
+        bench.compatible_scan(first)
+    with pytest.raises(SystemExit) as refused:  # from the command line: before any tune is read
+        bench.parse_args(
+            ["--tokenizer", str(tmp_path), "--corpus", str(tmp_path), "--ab-commit", first]
+        )
+    assert refused.value.code == 2
+    assert "--ab-commit: no compatible scan at 570d4ac" in capsys.readouterr().err
