@@ -110,7 +110,12 @@ def parse_args() -> argparse.Namespace:
         help="Edit-distance weight of the hybrid row (default: the package's, %(default)s, chosen "
         "on held-out settings; choose it on validation queries).",
     )
-    p.add_argument("--out", default="runs/bench-retrieval", help="Where runs and results go.")
+    p.add_argument(
+        "--out",
+        default="runs/bench-retrieval",
+        help="Where runs and results go, relative to the working folder (default: %(default)s; "
+        "runs/ is gitignored in a checkout).",
+    )
     args = p.parse_args()
     for folder in args.merge or ():
         if not Path(folder, RESULTS).is_file():
