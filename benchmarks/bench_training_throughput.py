@@ -148,6 +148,23 @@ def time_training(
     return elapsed / (len(batches) - warmup), tokens / elapsed, tokens / cpu
 
 
+def batch_sets(
+    batch_size: int, warmup: int, steps: int, bucket: bool, seed: int = 0
+) -> dict[str, list[dict[str, torch.Tensor]]]:
+    """The batches of each row, ``warmup`` untimed ones then ``steps`` timed ones: ``"random"``
+    as drawn and, with ``bucket``, ``"length-bucketed"``, the same timed tunes regrouped by
+    length. The warm-up batches are drawn apart and never regrouped, so that both rows time the
+    same tunes (regrouping them with the rest sent the shortest tunes to the untimed first batch,
+    and the bucketed row timed longer tunes than the random one)."""
+    generator = torch.Generator().manual_seed(seed)
+    warm = [synthetic_batch(batch_size, generator) for _ in range(warmup)]
+    timed = [synthetic_batch(batch_size, generator) for _ in range(steps)]
+    kinds = {"random": warm + timed}
+    if bucket:
+        kinds["length-bucketed"] = warm + bucketed(timed)
+    return kinds
+
+
 def bucketed(batches: list[dict[str, torch.Tensor]]) -> list[dict[str, torch.Tensor]]:
     """The same tunes regrouped by length (what a length-bucketing sampler gives)."""
     tunes = []
@@ -206,11 +223,7 @@ def run(args: argparse.Namespace) -> None:
     ]
     for preset in args.presets:
         steps = args.base_steps if preset == "base" else args.steps
-        generator = torch.Generator().manual_seed(0)
-        batches = [synthetic_batch(args.batch_size, generator) for _ in range(args.warmup + steps)]
-        kinds = {"random": batches}
-        if args.bucketed:
-            kinds["length-bucketed"] = bucketed(batches)
+        kinds = batch_sets(args.batch_size, args.warmup, steps, args.bucketed)
         for kind, chosen in kinds.items():
             lines.append(bench_preset(preset, chosen, args.warmup, kind, args.autocast == "bf16"))
             print(lines[-1], flush=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 from helpers import (  # noqa: F401  (fixtures: generator, model_dir, one_torch_thread)
     generation_generator,
     generation_model_dir,
@@ -138,6 +139,25 @@ def test_normalisation_octave_says_when_no_pair_is_found(tmp_path, capsys):
     octave.main(["--corpus", book, "--books", book])  # each tune pairs with itself
     out = capsys.readouterr().out
     assert out.startswith("12 (book tune, corpus setting) pairs") and "+0 x12" in out
+
+
+def test_training_throughput_times_the_same_tunes_random_and_bucketed():
+    """The warm-up batch was regrouped with the timed ones, so the bucketed row's untimed first
+    batch took the shortest tunes and its tokens/s were over longer tunes than the random row's."""
+    throughput = load_benchmark("bench_training_throughput")
+    kinds = throughput.batch_sets(batch_size=8, warmup=1, steps=3, bucket=True)
+    random, grouped = kinds["random"], kinds["length-bucketed"]
+    assert len(random) == len(grouped) == 4
+    assert random[0] is grouped[0]  # the same warm-up batch, untimed in both
+
+    def lengths(batches):
+        return [n for b in batches for n in b["attention_mask"].sum(1).tolist()]
+
+    assert sorted(lengths(random[1:])) == lengths(grouped[1:])  # the same tunes, by length
+    # the random row's batches are those drawn before (one generator, seed 0)
+    generator = torch.Generator().manual_seed(0)
+    drawn = [throughput.synthetic_batch(8, generator) for _ in range(4)]
+    assert all(torch.equal(a["input_ids"], b["input_ids"]) for a, b in zip(drawn, random))
 
 
 def test_bench_generation_takes_the_tune_types_in_turn(generator):
