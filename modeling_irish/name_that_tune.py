@@ -1,5 +1,9 @@
-"""Name that tune: a title index over a corpus and `identify`; the helpers both share with the
-retrieval protocols (`retrieval_evaluation`)."""
+"""Name that tune: a title index over a corpus (`TuneIndex`) and `identify`.
+
+Reading, encoding and embedding a corpus, which the retrieval protocols
+(`retrieval_evaluation`) share, live in `tune_embedding`; the saved index's files in
+`tune_index_files`. Their public names are importable from here as before.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,36 @@ import os
 import re
 import weakref
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from typing import Any, Optional, Union
 
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
-from tokenization.abc_header import header_title
 from tokenization.abc_parser import AbcParseError
-from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer, EncodedTune
+from tokenization.tokenization_abc import AbcTokenizer, EncodedTune
 
 from .abc_corpus import title_key
-from .abc_sources import RawTune, iter_raw_tunes
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker, check_score_weight
-from .threads import torch_threads
+from .tune_embedding import (
+    Corpus,
+    _best_per_title,
+    _encode_all,  # noqa: F401 (benchmarks import it from here)
+    _encode_records,
+    _gallery,
+    _header_lists,
+    embed_titles,
+    embed_tunes,
+    header_values,
+    read_tunes,
+    single_thread,
+)
+from .tune_index_files import (
+    _INDEX_ARRAYS,
+    _OPTIONAL_INDEX_ARRAYS,
+    INDEX_FILE,
+    INDEX_FORMAT,
+    _read_index_array,
+    _read_index_json,
+)
 from .tune_title_data import NoteCropper
 
 logger = logging.getLogger(__name__)
@@ -38,175 +57,12 @@ __all__ = [
     "single_thread",
 ]
 
-INDEX_FILE = "tune_index.json"
-#: Version of the saved index: 2 adds ``format`` itself (1, or no field: earlier indices, read
-#: alike; those without ``dur_flat.npy`` or settings' meters score with less information); 3
-#: reads G major and A dorian tunes in the corpus's octave (`tokenization.keys.normalise_shift`),
-#: where earlier indices hold them an octave higher (a model's embeddings of them differ).
-INDEX_FORMAT = 3
-#: the arrays of a saved index, each in ``NAME.npy``; the optional ones may be None (absent)
-_INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat", "pitch_offsets")
-_OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 # weight of the edit-distance score beside the title cosine in the "hybrid" scorer, chosen on
 # 587 held-out settings of training tunes that are not the reported queries (docs/BENCHMARKS.md)
 HYBRID_WEIGHT = 8.0
 IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
-_S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
 #: a K: field (header line or inline) and its value
 _KEY_FIELD = re.compile(r"^\s*K:([^\n%]*)|\[K:([^\]]*)\]", re.MULTILINE)
-
-Corpus = Union[str, os.PathLike, Sequence[Any]]
-
-
-# ----- reading ---------------------------------------------------------------------------------
-def _record(text: str, raw: Optional[RawTune] = None) -> dict[str, Any]:
-    """`{"title", "tune_id", "abc"}` of a tune's text, and `"where"` (its `RawTune`: file and
-    line) when it was read from a file, so that an error can name the file's line."""
-    tune_id = _S_URL.search(text)
-    record: dict[str, Any] = {
-        "title": header_title(text),  # as the parser (and so the corpus loader) reads it
-        "tune_id": tune_id.group(1) if tune_id else "",
-        "abc": text,
-    }
-    if raw is not None:
-        record["where"] = raw
-    return record
-
-
-def _located(err: AbcParseError, record: dict[str, Any]) -> str:
-    """The error with the line of the file it was read from (the parser counts from the tune's
-    `X:` line), and the file's name."""
-    raw = record.get("where")
-    return str(err) if raw is None else raw.locate(err)
-
-
-def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
-    """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
-    of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
-
-    >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
-    '55'
-    """
-    if isinstance(corpus, (str, os.PathLike)):
-        return [_record(raw.text, raw) for raw in iter_raw_tunes(str(corpus))]
-    items = list(corpus)
-    if items and isinstance(items[0], dict):
-        return [
-            {"title": r.get("title", ""), "tune_id": str(r.get("tune_id", "")), "abc": r["abc"]}
-            for r in items
-        ]
-    if items and isinstance(items[0], str) and "\n" in items[0]:
-        return [_record(text) for text in items]
-    return [_record(raw.text, raw) for raw in iter_raw_tunes(items)]
-
-
-def _encode_records(
-    tokenizer: AbcTokenizer,
-    records: list[dict[str, str]],
-    failures: Optional[list[tuple[int, str]]] = None,
-    desc: Optional[str] = None,
-    terminal_only: bool = False,
-) -> tuple[list, list[int]]:
-    """`EncodedTune` of every readable record, and the indices of those records; each record
-    that cannot be read is appended to `failures` as (index, error) when given. `desc`: show a
-    progress bar with this description (`terminal_only`: only where stderr is a terminal, and
-    cleared when done)."""
-    encoded, kept = [], []
-    items = enumerate(records)
-    if desc is not None:
-        items = tqdm(
-            items,
-            total=len(records),
-            desc=desc,
-            unit="tune",
-            disable=None if terminal_only else False,
-            leave=not terminal_only,
-        )
-    for i, record in items:
-        try:
-            encoded.append(tokenizer.encode_tune(record["abc"]))
-        except AbcParseError as err:
-            if failures is not None:
-                failures.append((i, _located(err, record)))
-            continue
-        kept.append(i)
-    return encoded, kept
-
-
-def _encode_all(
-    tokenizer: AbcTokenizer,
-    records: list[dict[str, str]],
-    failures: Optional[list[tuple[int, str]]] = None,
-    desc: Optional[str] = None,
-) -> tuple[list, list[int]]:
-    """Encoded ids of every readable record, and the indices of those records (`failures`: see
-    `_encode_records`; `desc`: a progress bar with this description, on a terminal only)."""
-    encoded, kept = _encode_records(tokenizer, records, failures, desc, terminal_only=True)
-    return [e.input_ids for e in encoded], kept
-
-
-# ----- embedding -------------------------------------------------------------------------------
-@torch.no_grad()
-def embed_tunes(
-    model: Any,
-    rows: Sequence[tuple[np.ndarray, np.ndarray]],
-    batch_size: int = 64,
-    max_rows: Optional[int] = None,
-    desc: Optional[str] = None,
-) -> np.ndarray:
-    """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
-    pairs, batched by length (`max_rows` cuts long tunes to their first rows; `desc`: show a
-    progress bar with that label)."""
-    model.eval()
-    collate = AbcDataCollator()
-    device = next(model.parameters()).device
-    order = np.argsort([len(r[0]) for r in rows], kind="stable")
-    out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
-    starts = range(0, len(rows), batch_size)
-    for start in tqdm(starts, desc=desc, unit="batch", disable=desc is None):
-        idx = order[start : start + batch_size]
-        feats = [
-            {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
-            for i in idx
-        ]
-        batch = collate(feats)
-        emb = model.get_tune_features(
-            batch["input_ids"].to(device),
-            batch["measure_numbers"].to(device),
-            batch["attention_mask"].to(device),
-        )
-        out[idx] = emb.float().cpu().numpy()
-    return out
-
-
-@torch.no_grad()
-def embed_titles(
-    model: Any, titles: Sequence[str], batch_size: int = 256, desc: Optional[str] = None
-) -> np.ndarray:
-    """`(n, projection_dim)` float32 normalised title embeddings (`desc`: show a progress bar
-    with that label, counting titles: thesession's 8,309 take about 36 s on a CPU)."""
-    model.eval()
-    chunks = []
-    with tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None) as bar:
-        for s in range(0, len(titles), batch_size):
-            batch = list(titles[s : s + batch_size])
-            chunks.append(model.get_title_features(batch).float().cpu().numpy())
-            bar.update(len(batch))
-    return (
-        np.concatenate(chunks) if chunks else np.zeros((0, model.config.projection_dim), np.float32)
-    )
-
-
-def _gallery(records: list[dict[str, str]]) -> tuple[list[str], list[str], dict[str, int]]:
-    """Distinct normalised titles in order of first appearance: (display titles, keys, index)."""
-    index: dict[str, int] = {}
-    display: list[str] = []
-    for record in records:
-        key = title_key(record["title"])
-        if key and key not in index:
-            index[key] = len(display)
-            display.append(record["title"])
-    return display, list(index), index
 
 
 # ----- the index -------------------------------------------------------------------------------
@@ -514,93 +370,6 @@ def _names_a_key(abc_snippet: str) -> bool:
     return False
 
 
-def _known(value: Optional[str]) -> Optional[str]:
-    """A header value, or None where the vocabulary does not know it (read as `<unk>`) or the
-    tune has none."""
-    return None if not value or value.startswith("<") or value == "none" else value
-
-
-def _rhythm(value: Optional[str]) -> Optional[str]:
-    """A tune type (`R:`), or None where unknown (no `R:` reads as "unspecified")."""
-    value = _known(value)
-    return None if value == "unspecified" else value
-
-
-def _header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list[Optional[str]]]:
-    """`header_values` of many settings as one list per field, for the edit distance's
-    penalties."""
-    return {name: [h[name] for h in headers] for name in ("meter", "mode", "rhythm")}
-
-
-def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
-    best = np.full(n_titles, -np.inf)
-    np.maximum.at(best, owner, scores)
-    return best
-
-
-def _read_index_json(path: Union[str, os.PathLike]) -> dict[str, Any]:
-    """The fields of the folder's `INDEX_FILE`; a `ValueError` naming the file when it is
-    damaged (not JSON, or JSON of another shape: rebuild it) or of a newer format (upgrade)."""
-    where = os.path.join(path, INDEX_FILE)
-    if not os.path.isfile(where):
-        raise FileNotFoundError(f"{os.fspath(path)!r} is not an index folder (no {INDEX_FILE})")
-    try:
-        with open(where, encoding="utf-8") as handle:
-            info = json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{where} is damaged ({err}); rebuild the index") from None
-    found = info.get("format", 1) if isinstance(info, dict) else None
-    if not isinstance(info, dict):
-        problem = f"a JSON {type(info).__name__}, not the index's fields"
-    elif not _is_int(found) or found < 1:
-        problem = f"format {found!r}, not a version number"
-    elif found > INDEX_FORMAT:
-        raise ValueError(
-            f"{where}: index format {found}, this modeling-irish reads up to {INDEX_FORMAT} "
-            "(upgrade the package or rebuild the index)"
-        )
-    else:
-        return info
-    raise ValueError(f"{where} is damaged ({problem}); rebuild the index")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _read_index_array(path: Union[str, os.PathLike], name: str) -> np.ndarray:
-    """The array of the folder's ``NAME.npy``; a `ValueError` naming the file, saying that it is
-    damaged, when it is no NumPy array file (text, a pickle), is cut short or holds Python
-    objects (never loaded: pickle runs code)."""
-    where = os.path.join(path, f"{name}.npy")
-    if not os.path.isfile(where):
-        raise FileNotFoundError(f"the index {os.fspath(path)!r} is incomplete: no {name}.npy")
-    try:
-        with open(where, "rb") as handle:
-            if handle.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:
-                problem = "not a NumPy array file"
-            else:
-                handle.seek(0)
-                return np.load(handle, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        problem = _array_problem(err)
-    raise ValueError(f"{where} is damaged ({problem}); rebuild the index")
-
-
-def _array_problem(err: Exception) -> str:
-    """What `np.load` found wrong with an index array file, in the index's terms: not numpy's
-    advice to load an object array with ``allow_pickle``, which an index never needs.
-
-    >>> _array_problem(ValueError("Object arrays cannot be loaded when allow_pickle=False"))
-    'it holds Python objects, which no index saves'
-    >>> _array_problem(EOFError("No data left in file"))
-    'No data left in file'
-    """
-    if "pickle" in str(err):
-        return "it holds Python objects, which no index saves"
-    return str(err) or type(err).__name__
-
-
 def _check_index(index: TuneIndex, path: str) -> None:
     """The saved arrays must agree: one setting_title, offset span, meter... per setting."""
     n_settings, n_titles = len(index.setting_title), len(index.titles)
@@ -742,20 +511,3 @@ def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
     tune = enc.tune
     name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
     raise AbcParseError(reason, tune=name, line=tune.line, column=1)
-
-
-def single_thread() -> AbstractContextManager[None]:
-    """Run torch on one thread: a batch of one small query gains nothing from intra-op threads,
-    and on a busy 2-core machine their spin-waiting made a query 50x slower (4 ms vs 250 ms)."""
-    return torch_threads(1)
-
-
-def header_values(cropper: NoteCropper, ids: np.ndarray) -> dict[str, Optional[str]]:
-    """Rhythm, mode and meter of a tune's rows (None where unknown), as the title prior reads
-    them (`title_prior.HeaderTitlePrior`)."""
-    header = cropper.header(ids)
-    return {
-        "rhythm": _rhythm(header.rhythm),
-        "mode": _known(header.mode),
-        "meter": _known(header.meter),
-    }

@@ -22,8 +22,9 @@ from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 
 from .abc_corpus import title_key
 from .edit_distance import WINDOW, EditDistanceRanker
-from .name_that_tune import (
-    HYBRID_WEIGHT,
+from .name_that_tune import HYBRID_WEIGHT
+from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
+from .tune_embedding import (
     Corpus,
     _best_per_title,
     _encode_all,
@@ -35,7 +36,6 @@ from .name_that_tune import (
     read_tunes,
     single_thread,
 )
-from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from .tune_title_data import NoteCropper, setting_key
 
 __all__ = [

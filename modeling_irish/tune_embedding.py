@@ -1,0 +1,225 @@
+"""Reading a corpus's tunes, encoding them and embedding tunes and titles: the steps the
+name-that-tune index (`name_that_tune`) and the retrieval protocols (`retrieval_evaluation`)
+share, with the header values the edit distance's penalties read."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Optional, Union
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from tokenization.abc_header import header_title
+from tokenization.abc_parser import AbcParseError
+from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
+
+from .abc_corpus import title_key
+from .abc_sources import RawTune, iter_raw_tunes
+from .threads import torch_threads
+from .tune_title_data import NoteCropper
+
+__all__ = ["embed_titles", "embed_tunes", "header_values", "read_tunes", "single_thread"]
+
+#: a thesession.org tune address in an ``S:`` field, and its tune id
+_S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
+
+#: what `read_tunes` reads: a file, folder or dump, or a list of them, of records or of texts
+Corpus = Union[str, os.PathLike, Sequence[Any]]
+
+
+# ----- reading ---------------------------------------------------------------------------------
+def _record(text: str, raw: Optional[RawTune] = None) -> dict[str, Any]:
+    """`{"title", "tune_id", "abc"}` of a tune's text, and `"where"` (its `RawTune`: file and
+    line) when it was read from a file, so that an error can name the file's line."""
+    tune_id = _S_URL.search(text)
+    record: dict[str, Any] = {
+        "title": header_title(text),  # as the parser (and so the corpus loader) reads it
+        "tune_id": tune_id.group(1) if tune_id else "",
+        "abc": text,
+    }
+    if raw is not None:
+        record["where"] = raw
+    return record
+
+
+def _located(err: AbcParseError, record: dict[str, Any]) -> str:
+    """The error with the line of the file it was read from (the parser counts from the tune's
+    `X:` line), and the file's name."""
+    raw = record.get("where")
+    return str(err) if raw is None else raw.locate(err)
+
+
+def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
+    """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
+    of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
+
+    >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
+    '55'
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        return [_record(raw.text, raw) for raw in iter_raw_tunes(str(corpus))]
+    items = list(corpus)
+    if items and isinstance(items[0], dict):
+        return [
+            {"title": r.get("title", ""), "tune_id": str(r.get("tune_id", "")), "abc": r["abc"]}
+            for r in items
+        ]
+    if items and isinstance(items[0], str) and "\n" in items[0]:
+        return [_record(text) for text in items]
+    return [_record(raw.text, raw) for raw in iter_raw_tunes(items)]
+
+
+def _encode_records(
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    failures: Optional[list[tuple[int, str]]] = None,
+    desc: Optional[str] = None,
+    terminal_only: bool = False,
+) -> tuple[list, list[int]]:
+    """`EncodedTune` of every readable record, and the indices of those records; each record
+    that cannot be read is appended to `failures` as (index, error) when given. `desc`: show a
+    progress bar with this description (`terminal_only`: only where stderr is a terminal, and
+    cleared when done)."""
+    encoded, kept = [], []
+    items = enumerate(records)
+    if desc is not None:
+        items = tqdm(
+            items,
+            total=len(records),
+            desc=desc,
+            unit="tune",
+            disable=None if terminal_only else False,
+            leave=not terminal_only,
+        )
+    for i, record in items:
+        try:
+            encoded.append(tokenizer.encode_tune(record["abc"]))
+        except AbcParseError as err:
+            if failures is not None:
+                failures.append((i, _located(err, record)))
+            continue
+        kept.append(i)
+    return encoded, kept
+
+
+def _encode_all(
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    failures: Optional[list[tuple[int, str]]] = None,
+    desc: Optional[str] = None,
+) -> tuple[list, list[int]]:
+    """Encoded ids of every readable record, and the indices of those records (`failures`: see
+    `_encode_records`; `desc`: a progress bar with this description, on a terminal only)."""
+    encoded, kept = _encode_records(tokenizer, records, failures, desc, terminal_only=True)
+    return [e.input_ids for e in encoded], kept
+
+
+# ----- embedding -------------------------------------------------------------------------------
+@torch.no_grad()
+def embed_tunes(
+    model: Any,
+    rows: Sequence[tuple[np.ndarray, np.ndarray]],
+    batch_size: int = 64,
+    max_rows: Optional[int] = None,
+    desc: Optional[str] = None,
+) -> np.ndarray:
+    """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
+    pairs, batched by length (`max_rows` cuts long tunes to their first rows; `desc`: show a
+    progress bar with that label)."""
+    model.eval()
+    collate = AbcDataCollator()
+    device = next(model.parameters()).device
+    order = np.argsort([len(r[0]) for r in rows], kind="stable")
+    out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
+    starts = range(0, len(rows), batch_size)
+    for start in tqdm(starts, desc=desc, unit="batch", disable=desc is None):
+        idx = order[start : start + batch_size]
+        feats = [
+            {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
+            for i in idx
+        ]
+        batch = collate(feats)
+        emb = model.get_tune_features(
+            batch["input_ids"].to(device),
+            batch["measure_numbers"].to(device),
+            batch["attention_mask"].to(device),
+        )
+        out[idx] = emb.float().cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def embed_titles(
+    model: Any, titles: Sequence[str], batch_size: int = 256, desc: Optional[str] = None
+) -> np.ndarray:
+    """`(n, projection_dim)` float32 normalised title embeddings (`desc`: show a progress bar
+    with that label, counting titles: thesession's 8,309 take about 36 s on a CPU)."""
+    model.eval()
+    chunks = []
+    with tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None) as bar:
+        for s in range(0, len(titles), batch_size):
+            batch = list(titles[s : s + batch_size])
+            chunks.append(model.get_title_features(batch).float().cpu().numpy())
+            bar.update(len(batch))
+    return (
+        np.concatenate(chunks) if chunks else np.zeros((0, model.config.projection_dim), np.float32)
+    )
+
+
+def single_thread() -> AbstractContextManager[None]:
+    """Run torch on one thread: a batch of one small query gains nothing from intra-op threads,
+    and on a busy 2-core machine their spin-waiting made a query 50x slower (4 ms vs 250 ms)."""
+    return torch_threads(1)
+
+
+# ----- titles and headers ----------------------------------------------------------------------
+def _gallery(records: list[dict[str, str]]) -> tuple[list[str], list[str], dict[str, int]]:
+    """Distinct normalised titles in order of first appearance: (display titles, keys, index)."""
+    index: dict[str, int] = {}
+    display: list[str] = []
+    for record in records:
+        key = title_key(record["title"])
+        if key and key not in index:
+            index[key] = len(display)
+            display.append(record["title"])
+    return display, list(index), index
+
+
+def header_values(cropper: NoteCropper, ids: np.ndarray) -> dict[str, Optional[str]]:
+    """Rhythm, mode and meter of a tune's rows (None where unknown), as the title prior reads
+    them (`title_prior.HeaderTitlePrior`)."""
+    header = cropper.header(ids)
+    return {
+        "rhythm": _rhythm(header.rhythm),
+        "mode": _known(header.mode),
+        "meter": _known(header.meter),
+    }
+
+
+def _known(value: Optional[str]) -> Optional[str]:
+    """A header value, or None where the vocabulary does not know it (read as `<unk>`) or the
+    tune has none."""
+    return None if not value or value.startswith("<") or value == "none" else value
+
+
+def _rhythm(value: Optional[str]) -> Optional[str]:
+    """A tune type (`R:`), or None where unknown (no `R:` reads as "unspecified")."""
+    value = _known(value)
+    return None if value == "unspecified" else value
+
+
+def _header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list[Optional[str]]]:
+    """`header_values` of many settings as one list per field, for the edit distance's
+    penalties."""
+    return {name: [h[name] for h in headers] for name in ("meter", "mode", "rhythm")}
+
+
+def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
+    best = np.full(n_titles, -np.inf)
+    np.maximum.at(best, owner, scores)
+    return best
