@@ -316,7 +316,7 @@ def merge_ties(events: list[tuple], tied: list[bool]) -> list[tuple]:
     its bar (a bar the text writes too long) in two, where our reader keeps one. A chord's ties
     are left alone: music21 10.5 drops them (``[DA]2-[DA]2`` and ``[DA-]2A2`` read as untied
     chords and notes), so they are no part of what the two readers can be compared on; the
-    playing view that holds them is `modeling_irish.render.played_events`.
+    playing view that holds them is `modeling_irish.render_playing.played_events`.
 
     >>> merge_ties([((60,), 1), ((60,), 2), ((), 1), ((), 1)], [True, False, False, False])
     [((60,), 3), ((), 2)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import logging
 import os
 import re
 import select
@@ -19,10 +18,9 @@ import threading
 import warnings
 from collections.abc import Collection, Iterator, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import BinaryIO
 
-if TYPE_CHECKING:
-    from tokenization.abc_parser import AbcTune
+from .render_playing import PlayedEvent, _tempo_marks, played_events, played_notes
 
 __all__ = [
     "PlayedEvent",
@@ -47,8 +45,6 @@ SOUNDFONT_PATHS = (
     "/usr/share/soundfonts/FluidR3_GM.sf2",
 )
 FORMATS = ("svg", "midi", "wav")
-
-logger = logging.getLogger(__name__)
 
 
 class RenderError(RuntimeError):
@@ -334,196 +330,6 @@ def _last_at_least(midi: object, quarters: Fraction) -> None:
         ends = len(events) >= 2 and events[-1].type == MetaEvents.END_OF_TRACK
         if ends and isinstance(events[-2], DeltaTime) and now < ticks:
             events[-2].time += ticks - now
-
-
-class PlayedEvent(NamedTuple):
-    """A note, chord or rest as it is played (`played_events`).
-
-    Args:
-        pitches: MIDI pitches sounding in it; none for a rest.
-        length: its length in quarter notes.
-        held: those of ``pitches`` tied over from the event before: they sound on, not struck
-            again (``[DA-]2A2`` plays its A once, for both events).
-    """
-
-    pitches: tuple[int, ...]
-    length: Fraction
-    held: tuple[int, ...] = ()
-
-
-def played_events(tokens: Sequence) -> list[PlayedEvent]:
-    """The `PlayedEvent` of every note, chord and rest of a tune's `tokens` (`parse_abc`), in
-    the order they are played: repeats and endings unfolded (`played_order`), tuplets scaled
-    and tied notes joined as abc2midi joins them. A tied pitch (a tie after a note, after a
-    chord's ``]``, or after a note inside a chord) is held into the next event that sounds it:
-    an event made only of such pitches, the same as the one before, lengthens that one; any
-    other keeps them in ``held``, while the other pitches of the chord before end there.
-
-    >>> from tokenization.abc_parser import parse_abc
-    >>> events = played_events(parse_abc("X:1\\nL:1/8\\nK:D\\nc2-c (3Bcd|1 z:|2 [CE]||").tokens)
-    >>> [(pitches, str(length)) for pitches, length, _ in events][:6]
-    [((73,), '3/2'), ((71,), '1/3'), ((73,), '1/3'), ((74,), '1/3'), ((), '1/2'), ((73,), '3/2')]
-    >>> events[-1]
-    PlayedEvent(pitches=(61, 64), length=Fraction(1, 2), held=())
-    >>> played_events(parse_abc("L:1/8\\nK:C\\n[DA-]2A2|").tokens)[1]
-    PlayedEvent(pitches=(69,), length=Fraction(1, 1), held=(69,))
-    """
-    from tokenization.analysis import played_order
-
-    from .quality import tied_pitches, token_events
-
-    bars = [token.text if token.kind == "bar" else "" for token in tokens]
-    played = [tokens[i] for i in played_order(bars)]
-    events: list[PlayedEvent] = []
-    ties: frozenset[int] = frozenset()  # the pitches the event before ties onward
-    for (pitches, length), tied in zip(token_events(played), tied_pitches(played)):
-        held = tuple(p for p in pitches if p in ties)
-        if held and set(held) == set(pitches) == set(events[-1].pitches):
-            events[-1] = events[-1]._replace(length=events[-1].length + Fraction(length))
-        else:
-            events.append(PlayedEvent(tuple(pitches), Fraction(length), held))
-        ties = tied
-    return events
-
-
-def played_notes(events: Sequence[PlayedEvent]) -> list[tuple[Fraction, int, Fraction]]:
-    """``(start, MIDI pitch, length)`` in quarter notes of every note struck in ``events``, a
-    tied pitch once for all the events that hold it; sorted by start, then pitch.
-
-    >>> played_notes([PlayedEvent((62, 69), Fraction(1)), PlayedEvent((69,), Fraction(1), (69,))])
-    [(Fraction(0, 1), 62, Fraction(1, 1)), (Fraction(0, 1), 69, Fraction(2, 1))]
-    """
-    notes: list[tuple[Fraction, int, Fraction]] = []
-    sounding: dict[int, Fraction] = {}  # pitch -> when it was struck
-    now = Fraction(0)
-    for event in events:
-        for pitch in [p for p in sounding if p not in event.held]:  # not held on: it ends
-            notes.append((sounding[pitch], pitch, now - sounding.pop(pitch)))
-        for pitch in event.pitches:
-            sounding.setdefault(pitch, now)
-        now += event.length
-    notes += [(start, pitch, now - start) for pitch, start in sounding.items()]
-    return sorted(notes)
-
-
-_TEMPO_BEAT = re.compile(r"(\d+)\s*/\s*(\d+)")
-
-
-#: the beat of an ABC 1.6 ``Q:C2=120``: ``C`` and a length in unit notes (``C``: one)
-_TEMPO_UNITS = re.compile(r"\s*C(\d*)(?:/(\d+))?\s*")
-
-
-def _quarters_a_minute(field: str, unit: Fraction) -> float | None:
-    """Quarter notes a minute of a ``Q:`` field: ``1/4=120``, ``3/8=60`` (90), ``"Allegro"
-    1/4=120``, ``C=120``, ``C2=120`` (two unit notes, as abc2midi reads it) or a bare ``120``
-    (unit notes a minute); None when it gives no usable tempo (``"Allegro"`` alone).
-
-    >>> _quarters_a_minute("C2=120", Fraction(1, 8)), _quarters_a_minute("3/8=60", 1)
-    (120.0, 90.0)
-    >>> _quarters_a_minute('"Slower"', Fraction(1, 8)) is None
-    True
-    """
-    text = re.sub(r'"[^"]*"', " ", field)
-    beats, _, rate = text.rpartition("=") if "=" in text else ("", "", text)
-    number = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", rate)
-    if number is None:
-        return None
-    units = _TEMPO_UNITS.fullmatch(beats)
-    if units:
-        beat = unit * int(units[1] or 1) / int(units[2] or 1)
-    else:
-        lengths = [Fraction(int(a), int(b)) for a, b in _TEMPO_BEAT.findall(beats) if int(b)]
-        beat = sum(lengths) if lengths else unit
-    quarters = float(number[1]) * float(beat) * 4
-    return quarters if 0 < quarters < 10_000 else None
-
-
-def _tempo_marks(tune: AbcTune, default: float, label: str) -> list[tuple[Fraction, float]]:
-    """``(start, quarter notes a minute)`` of each tempo the MIDI of ``tune`` sets, start in
-    quarter notes: the header's ``Q:`` (else ``default``) at 0, then each change of the body
-    (`AbcTune.tempo_changes`) each time playing passes it in `played_order`: on every pass
-    of a repeated section, and in an ending only on the passes that play it; a repeat does
-    not go back to the tempo it started at (abc2midi neither). All ``Q:`` are read with the
-    tune's `unit`. A ``Q:`` with no tempo to read is passed over, with a warning naming
-    ``label``.
-
-    >>> from tokenization.abc_parser import parse_abc
-    >>> tune = parse_abc("X:1\\nL:1/8\\nQ:1/4=120\\nK:C\\n|:CDEF [Q:1/4=60]GABc:|[Q:3/8=40]C8|]")
-    >>> [(str(start), bpm) for start, bpm in _tempo_marks(tune, 200, "X:1")]
-    [('0', 120.0), ('2', 60.0), ('6', 60.0), ('8', 60.0)]
-    """
-    from tokenization.analysis import played_order
-
-    header = (tune.fields.get("Q") or [""])[0]
-    instead = f"the MIDI starts at {default:g} quarter notes a minute"
-    first = _readable_tempo(header, tune.unit, label, "the header", instead)
-    marks = {Fraction(0): default if first is None else first}
-    changes: dict[int, float] = {}
-    for at, text in tune.tempo_changes:
-        bpm = _readable_tempo(text, tune.unit, label, "the body", "the tempo in force plays on")
-        if bpm is not None:
-            changes[at] = bpm
-    if not changes:
-        return list(marks.items())
-    bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
-    order = played_order(bars)
-    starts = _start_times([tune.tokens[i] for i in order])
-    for position, at in _passed_places(order, bars):
-        if at in changes:
-            marks[starts[position]] = changes[at]  # a later change at the same time wins
-    return sorted(marks.items())
-
-
-def _readable_tempo(
-    field: str, unit: Fraction, label: str, where: str, instead: str
-) -> float | None:
-    """`_quarters_a_minute` of a ``Q:`` field in ``where``; when it gives none, unless the
-    field is empty, a warning (abc2midi: "malformed Q: field ignored") that says what plays
-    ``instead``."""
-    bpm = _quarters_a_minute(field, unit)
-    if bpm is None and field.strip():
-        logger.warning("%s: Q:%s in %s gives no tempo to play: %s", label, field, where, instead)
-    return bpm
-
-
-def _passed_places(order: Sequence[int], bars: Sequence[str]) -> Iterator[tuple[int, int]]:
-    """``(position in order, token index i)`` of each place that playing in ``order`` (the
-    tokens' `played_order` of ``bars``, each token's bar text or ``""``) passes, the place
-    before token ``i`` being where a change at ``i`` (`AbcTune.tempo_changes`) is written. A
-    jump (back to the start of a section, on to an ending) passes the place before the bar
-    line it jumps from, and lands after the bar line before the token it goes to or, onto an
-    ending's bar line, before that bar line.
-
-    >>> bars = ["|:", "", "", ":|", ""]  # |:ab:|c: the jump back passes the place at 3
-    >>> list(_passed_places([0, 1, 2, 1, 2, 3, 4], bars))
-    [(0, 0), (1, 1), (2, 2), (3, 3), (3, 1), (4, 2), (5, 3), (6, 4)]
-    """
-    for position, i in enumerate(order):
-        before = order[position - 1] if position else -1
-        if i != before + 1:  # a jump: the bar line at before + 1 was reached, not played
-            yield position, before + 1
-            if bars[i]:  # onto an ending's bar line: what is written before it is not played
-                continue
-        yield position, i
-
-
-def _start_times(played: Sequence) -> list[Fraction]:
-    """When each of the ``played`` tokens starts, in quarter notes, and, last, when they
-    end: the lengths of the events before it (`token_events`, the lengths `played_events`
-    plays)."""
-    from .quality import token_events
-
-    lengths = iter([length for _, length in token_events(played)])
-    starts, now, in_chord = [], Fraction(0), False
-    for token in played:
-        starts.append(now)
-        if token.kind == "chord_start":
-            in_chord = True
-        elif token.kind == "chord_end" or (token.kind in ("note", "rest") and not in_chord):
-            in_chord = False
-            now += Fraction(next(lengths))
-    starts.append(now)
-    return starts
 
 
 def tune_label(abc: str) -> str:
