@@ -49,13 +49,13 @@ from _paths import DEFAULT_CORPUS
 from modeling_irish import semiglobal
 from modeling_irish.abc_corpus import title_key
 from modeling_irish.cli import abc_source, existing_folder, positive_int
-from modeling_irish.name_that_tune import _best_per_title, _encode_all, read_tunes
 from modeling_irish.retrieval_evaluation import (
     EditScorerOptions,
     query_edit_scores,
     settings_ranker,
 )
 from modeling_irish.threads import torch_threads
+from modeling_irish.tune_embedding import _best_per_title, _encode_all, read_tunes
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 

@@ -26,7 +26,6 @@ import numpy as np
 from modeling_irish.abc_corpus import title_key
 from modeling_irish.cli import abc_source, existing_folder, positive_int
 from modeling_irish.edit_distance import letter_sequence, pitch_sequence
-from modeling_irish.name_that_tune import _encode_all, read_tunes
 from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows
 from modeling_irish.semiglobal import (
     MAX_WORD_QUERY,
@@ -34,6 +33,7 @@ from modeling_irish.semiglobal import (
     rotation_distances,
     semiglobal_distances,
 )
+from modeling_irish.tune_embedding import _encode_all, read_tunes
 from modeling_irish.tune_title_data import NoteCropper, setting_key
 from tokenization.tokenization_abc import AbcTokenizer
 

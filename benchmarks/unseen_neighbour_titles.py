@@ -43,7 +43,6 @@ from modeling_irish.cli import (
     positive_int,
 )
 from modeling_irish.edit_distance import EditDistanceRanker
-from modeling_irish.name_that_tune import _encode_all, header_values, read_tunes
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings
 from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from modeling_irish.retrieval_evaluation import (
@@ -53,6 +52,7 @@ from modeling_irish.retrieval_evaluation import (
     titled_settings,
 )
 from modeling_irish.title_prior import HeaderTitlePrior
+from modeling_irish.tune_embedding import _encode_all, header_values, read_tunes
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 

@@ -25,7 +25,6 @@ from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker, check_score_wei
 from .tune_embedding import (
     Corpus,
     _best_per_title,
-    _encode_all,  # noqa: F401 (benchmarks import it from here)
     _encode_records,
     _gallery,
     _header_lists,
