@@ -225,6 +225,22 @@ def test_collator_takes_tunes_encoded_one_by_one_and_refuses_a_batch(tokenizer):
         AbcDataCollator()([tokenizer(TUNES[:2], padding=True)])
 
 
+def test_collator_cuts_the_padding_of_tunes_encoded_padded(tokenizer):
+    """``tok(one_tune, pad_to_multiple_of=8)`` carries padding rows; the collator ignored their
+    attention_mask, so it attended to them and trained on predicting ``<pad>``."""
+    padded = [tokenizer(t, pad_to_multiple_of=64) for t in TUNES]
+    assert any(int(e["attention_mask"].sum()) < e["attention_mask"].shape[1] for e in padded)
+    batch = AbcDataCollator()(padded)
+    want = tokenizer(TUNES)  # the same tunes padded as one batch
+    for name in ("input_ids", "measure_numbers", "attention_mask", "labels"):
+        assert torch.equal(batch[name], want[name]), name
+    left = dict(padded[2], attention_mask=padded[2]["attention_mask"].flip(-1))
+    with pytest.raises(ValueError, match=r"feature 1: attention_mask is not ones then zeros"):
+        AbcDataCollator()([padded[0], left])
+    with pytest.raises(ValueError, match=r"encoded tune 1: attention_mask is not ones then"):
+        tokenizer.pad([padded[0], left])
+
+
 def test_transformers_keywords_that_describe_what_it_does_are_accepted(tokenizer):
     plain = tokenizer(TUNES, max_length=12)
     same = tokenizer(

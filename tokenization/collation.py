@@ -81,9 +81,35 @@ def _unpadded(feature: Any, n: int) -> dict[str, Any]:
         )
     measures = as_numpy(feature["measure_numbers"]).reshape(-1)
     if feature.get("attention_mask") is not None:
-        keep = int(as_numpy(feature["attention_mask"]).sum())  # (rows,) or (1, rows)
+        mask = as_numpy(feature["attention_mask"])  # (rows,) or (1, rows)
+        keep = _unpadded_length(mask, len(ids), f"AbcTokenizer.pad: encoded tune {n}")
         ids, measures = ids[:keep], measures[:keep]
     return {"input_ids": ids, "measure_numbers": measures}
+
+
+def _unpadded_length(mask: Any, rows: int, where: str) -> int:
+    """How many leading rows of a tune of ``rows`` rows its ``attention_mask`` keeps (the rest
+    is padding). The mask must be ones then zeros, as right padding gives: a left-padded
+    or holey mask is refused, since cutting it would keep padding and lose music.
+
+    >>> _unpadded_length([[1, 1, 1, 0]], 4, "tune 0")
+    3
+    """
+    mask = np.asarray(mask).reshape(-1)
+    if len(mask) != rows:
+        raise ValueError(
+            f"{where}: attention_mask has {len(mask)} values for {rows} rows of input_ids"
+        )
+    keep = int((mask != 0).sum())
+    wrong = np.flatnonzero(mask != (np.arange(rows) < keep))  # rows not "ones, then zeros"
+    if len(wrong):
+        row = int(wrong[0])
+        raise ValueError(
+            f"{where}: attention_mask is not ones then zeros (right padding): row {row} of "
+            f"{rows} is {mask[row].item()}; left padding or holes in the mask are not "
+            "supported: give the tune unpadded"
+        )
+    return keep
 
 
 def collate(
@@ -124,7 +150,9 @@ def collate(
 def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarray]:
     """``(input_ids (n, 20), measure_numbers (n,))`` of one encoded tune: a row of
     `tokenize_dataset` or the output of ``tok(one_tune)`` (a batch of one, which is unwrapped).
-    A batch of several tunes is refused: its rows would run together as one tune."""
+    A batch of several tunes is refused: its rows would run together as one tune. Rows that an
+    ``attention_mask`` marks as padding (``tok(one_tune, pad_to_multiple_of=8)``) are cut off,
+    so that they are neither attended to nor trained on."""
     ids = np.asarray(feature["input_ids"], dtype=np.int64)
     measures = np.asarray(feature["measure_numbers"], dtype=np.int64)
     if ids.ndim == 3 and ids.shape[0] == 1:
@@ -135,6 +163,10 @@ def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarr
             f"{ids.shape}, measure_numbers {measures.shape}; expected (rows, "
             f"{len(FEATURE_NAMES)}) and (rows,)): give one dict per tune"
         )
+    if feature.get("attention_mask") is not None:
+        mask = as_numpy(feature["attention_mask"])
+        keep = _unpadded_length(mask, len(ids), f"AbcDataCollator: feature {index}")
+        ids, measures = ids[:keep], measures[:keep]
     return ids, measures
 
 
@@ -142,9 +174,9 @@ class AbcDataCollator:
     """Pad a list of encoded tunes into a batch for MeasureNote.
 
     Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``):
-    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its batch of one is unwrapped). Padding
-    rows are all ``<pad>`` (0), padded measure numbers repeat the last value, and padded labels
-    are -100.
+    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its batch of one is unwrapped, and the
+    rows its ``attention_mask`` marks as padding are dropped). Padding rows are all ``<pad>``
+    (0), padded measure numbers repeat the last value, and padded labels are -100.
 
     Example:
         >>> import numpy as np
