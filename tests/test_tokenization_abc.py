@@ -241,6 +241,26 @@ def test_collator_cuts_the_padding_of_tunes_encoded_padded(tokenizer):
         tokenizer.pad([padded[0], left])
 
 
+def test_collator_names_what_is_wrong_with_its_input(tokenizer):
+    """A feature without measure_numbers was a bare KeyError, no features "max() arg is an
+    empty sequence", and a negative pad_to_multiple_of a numpy broadcast error."""
+    good = {"input_ids": np.ones((3, 20), dtype=np.int64), "measure_numbers": [0, 0, 1]}
+    with pytest.raises(ValueError, match=r"feature 1 has no 'measure_numbers' \(it has \["):
+        AbcDataCollator()([good, {"input_ids": np.ones((3, 20), dtype=np.int64)}])
+    with pytest.raises(TypeError, match="feature 0 is not a dict but list"):
+        AbcDataCollator()([[1, 2]])
+    with pytest.raises(ValueError, match="got no features"):
+        AbcDataCollator()([])
+    with pytest.raises(TypeError, match="got one dict, not a list"):
+        AbcDataCollator()(good)
+    for bad in (-8, 0, True, 2.0):
+        with pytest.raises(ValueError, match=rf"pad_to_multiple_of must be a positive int .*{bad}"):
+            AbcDataCollator(bad)
+    with pytest.raises(ValueError, match=r"AbcTokenizer: pad_to_multiple_of must be a positive"):
+        tokenizer(KESH, pad_to_multiple_of=-8)
+    assert AbcDataCollator(np.int64(4))([good])["input_ids"].shape == (1, 4, 20)
+
+
 def test_transformers_keywords_that_describe_what_it_does_are_accepted(tokenizer):
     plain = tokenizer(TUNES, max_length=12)
     same = tokenizer(

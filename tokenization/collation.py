@@ -122,6 +122,7 @@ def collate(
 ) -> BatchEncoding:
     """The batch of ``AbcTokenizer.__call__`` and ``pad``: ``features`` (unpadded tunes, checked
     options) padded by `AbcDataCollator` as ``padding`` says, as ``return_tensors``' type."""
+    _check_pad_to_multiple_of(pad_to_multiple_of, "AbcTokenizer")
     lengths = [len(f["input_ids"]) for f in features]
     if padding is False or padding == "do_not_pad":
         if len(set(lengths)) > 1:
@@ -147,12 +148,41 @@ def collate(
     return BatchEncoding(batch)
 
 
+def _check_pad_to_multiple_of(value: Any, where: str) -> None:
+    """Refuse a ``pad_to_multiple_of`` that is not None or a positive int (0 and negative
+    numbers made a batch of a wrong or negative length, bools and floats mean nothing here).
+
+    >>> _check_pad_to_multiple_of(0, "AbcDataCollator")
+    Traceback (most recent call last):
+    ValueError: AbcDataCollator: pad_to_multiple_of must be a positive int or None, got 0
+    """
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"{where}: pad_to_multiple_of must be a positive int or None, got {value!r}"
+        )
+
+
 def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarray]:
     """``(input_ids (n, 20), measure_numbers (n,))`` of one encoded tune: a row of
     `tokenize_dataset` or the output of ``tok(one_tune)`` (a batch of one, which is unwrapped).
     A batch of several tunes is refused: its rows would run together as one tune. Rows that an
     ``attention_mask`` marks as padding (``tok(one_tune, pad_to_multiple_of=8)``) are cut off,
     so that they are neither attended to nor trained on."""
+    if not isinstance(feature, Mapping):
+        raise TypeError(
+            f"AbcDataCollator: feature {index} is not a dict but {type(feature).__name__}; "
+            "give one dict per tune with 'input_ids' and 'measure_numbers' (a row of "
+            "tokenize_dataset, or tok(one_tune))"
+        )
+    missing = [k for k in ("input_ids", "measure_numbers") if k not in feature]
+    if missing:
+        raise ValueError(
+            f"AbcDataCollator: feature {index} has no {' or '.join(map(repr, missing))} (it "
+            f"has {list(feature)}): each feature needs 'input_ids' and 'measure_numbers', "
+            "as a row of tokenize_dataset or tok(one_tune) has"
+        )
     ids = np.asarray(feature["input_ids"], dtype=np.int64)
     measures = np.asarray(feature["measure_numbers"], dtype=np.int64)
     if ids.ndim == 3 and ids.shape[0] == 1:
@@ -190,9 +220,17 @@ class AbcDataCollator:
     """
 
     def __init__(self, pad_to_multiple_of: int | None = None) -> None:
+        _check_pad_to_multiple_of(pad_to_multiple_of, "AbcDataCollator")
         self.pad_to_multiple_of = pad_to_multiple_of
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        if isinstance(features, Mapping):
+            raise TypeError(
+                "AbcDataCollator got one dict, not a list of encoded tunes: give one dict per "
+                "tune (tok.pad takes a dict of lists)"
+            )
+        if not len(features):
+            raise ValueError("AbcDataCollator got no features: give at least one encoded tune")
         rows = [_one_tune(f, i) for i, f in enumerate(features)]
         arrays = [ids for ids, _ in rows]
         lengths = [len(a) for a in arrays]
