@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from datasets import Dataset, DatasetDict
 
 from tokenization.dataset import tokenize_dataset
@@ -27,6 +28,24 @@ def test_tokenized_rows_equal_the_tokenizer_and_bad_tunes_are_counted():
     np.testing.assert_array_equal(row["input_ids"], enc.input_ids)
     np.testing.assert_array_equal(row["measure_numbers"], enc.measure_numbers)
     assert row["length"] == len(enc.input_ids)
+
+
+def test_inputs_it_cannot_tokenize_are_refused_before_map():
+    """max_length=0 kept every tune and -1 dropped them all; a corpus without 'abc' was a bare
+    KeyError from inside datasets, and a list an AttributeError ('list' has no 'items')."""
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(ValueError, match=rf"max_length must be a positive int .*got {bad}"):
+            tokenize_dataset(_data(), tok, max_length=bad)
+    no_abc = DatasetDict({"train": _data(), "test": _data().rename_column("abc", "text")})
+    with pytest.raises(ValueError, match=r"split 'test' has no 'abc' column .*'text'"):
+        tokenize_dataset(no_abc, tok)
+    with pytest.raises(ValueError, match=r"the corpus has no 'abc' column"):
+        tokenize_dataset(no_abc["test"], tok)
+    with pytest.raises(TypeError, match=r"must be a datasets.Dataset or DatasetDict, not list"):
+        tokenize_dataset([GOOD, OTHER], tok)
+    with pytest.raises(TypeError, match=r"not IterableDataset \(a streamed corpus"):
+        tokenize_dataset(_data().to_iterable_dataset(), tok)
 
 
 def test_an_empty_split_comes_back_empty_with_the_new_columns():

@@ -11,7 +11,16 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from datasets import Array2D, Dataset, DatasetDict, Features, Sequence, Value
+from datasets import (
+    Array2D,
+    Dataset,
+    DatasetDict,
+    Features,
+    IterableDataset,
+    IterableDatasetDict,
+    Sequence,
+    Value,
+)
 
 from .abc_parser import AbcParseError
 from .features import FEATURE_NAMES
@@ -113,6 +122,39 @@ def _cached_map(
     return _map_split(ds, tokenizer, num_proc, cache_file, reuse=False)
 
 
+def _check_inputs(corpus: Any, max_length: Any) -> None:
+    """Refuse what `tokenize_dataset` cannot tokenize, before any ``map``: a corpus that is not
+    a `Dataset` or `DatasetDict`, a split without an ``abc`` column, a ``max_length`` that is
+    not a positive int (0 kept every tune, -1 dropped them all)."""
+    if not isinstance(corpus, (Dataset, DatasetDict)):
+        hint = (
+            " (a streamed corpus: load it without streaming=True, or Dataset.from_generator)"
+            if isinstance(corpus, (IterableDataset, IterableDatasetDict))
+            else " (a list of ABC texts: Dataset.from_dict({'abc': texts}))"
+        )
+        raise TypeError(
+            f"tokenize_dataset: corpus must be a datasets.Dataset or DatasetDict, not "
+            f"{type(corpus).__name__}{hint}"
+        )
+    splits = {"data": corpus} if isinstance(corpus, Dataset) else corpus
+    for name, ds in splits.items():
+        if "abc" not in ds.column_names:
+            where = "the corpus" if isinstance(corpus, Dataset) else f"split {name!r}"
+            raise ValueError(
+                f"tokenize_dataset: {where} has no 'abc' column (its columns: "
+                f"{ds.column_names}); the ABC text of each tune is read from 'abc'"
+            )
+    if max_length is not None and (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, (int, np.integer))
+        or max_length < 1
+    ):
+        raise ValueError(
+            f"tokenize_dataset: max_length must be a positive int (rows) or None, got "
+            f"{max_length!r}"
+        )
+
+
 def tokenize_dataset(
     corpus: DatasetDict | Dataset,
     tokenizer: AbcTokenizer,
@@ -130,12 +172,17 @@ def tokenize_dataset(
     fingerprint, the vocabulary and the tokenization code (`tokenization_code_hash`), so a
     second call is a cache hit and a changed tokenizer is not.
 
+    A corpus that is not a `Dataset` or `DatasetDict` (a list, a streamed `IterableDataset`) is
+    refused with a `TypeError`, and a split without an ``abc`` column or a ``max_length`` below
+    1 with a `ValueError`, before anything is tokenized.
+
     Example:
         >>> from modeling_irish.abc_corpus import load_abc_corpus  # doctest: +SKIP
         >>> corpus = load_abc_corpus()  # doctest: +SKIP
         >>> tok = AbcTokenizer.train(corpus["train"]["abc"])  # doctest: +SKIP
         >>> tokenized = tokenize_dataset(corpus, tok, num_proc=2)  # doctest: +SKIP
     """
+    _check_inputs(corpus, max_length)
     single = isinstance(corpus, Dataset)
     splits = DatasetDict({"data": corpus}) if single else corpus
     vocab_hash = _tokenizer_hash(tokenizer)
