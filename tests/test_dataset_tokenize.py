@@ -21,13 +21,34 @@ def _data() -> Dataset:
 def test_tokenized_rows_equal_the_tokenizer_and_bad_tunes_are_counted():
     tok = AbcTokenizer.train([GOOD, OTHER])
     out = tokenize_dataset(_data(), tok)
-    assert out.tokenize_report["data"] == {"tunes": 4, "unreadable": 1, "too_long": 0}
+    assert out.tokenize_report["data"] == {
+        "tunes": 4,
+        "unreadable": 1,
+        "too_long": 0,
+        "dropped_at": {"unreadable": ["index 1: B: line 4, column 2: ']' without a chord"]},
+    }
     assert out["title"] == ["A", "C", "A"]
     row = out.with_format("numpy")[1]
     enc = tok.encode_tune(OTHER)
     np.testing.assert_array_equal(row["input_ids"], enc.input_ids)
     np.testing.assert_array_equal(row["measure_numbers"], enc.measure_numbers)
     assert row["length"] == len(enc.input_ids)
+
+
+def test_the_report_and_the_warning_name_the_first_dropped_tunes(caplog):
+    """Only counts were kept: the reader's error of each unreadable tune was computed, then
+    thrown away, so nobody could tell which tunes were lost or why."""
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    bad = [BAD.replace("T:B", f"T:Bad {n}") for n in range(7)]
+    ds = Dataset.from_dict({"abc": [GOOD, *bad, OTHER], "title": ["A", *"bcdefgh", "C"]})
+    with caplog.at_level("WARNING", logger="tokenization.dataset"):
+        report = tokenize_dataset(ds, tok, max_length=15).tokenize_report["data"]
+    assert (report["unreadable"], report["too_long"]) == (7, 1)
+    unreadable = report["dropped_at"]["unreadable"]
+    assert unreadable == [f"index {n + 1}: Bad {n}: line 4, column 2: ']' without a chord"
+                          for n in range(5)]  # fmt: skip
+    assert report["dropped_at"]["too_long"] == ["index 0: A: 21 rows, over max_length=15"]
+    assert unreadable[0] in caplog.text and "over max_length=15" in caplog.text
 
 
 def test_inputs_it_cannot_tokenize_are_refused_before_map():

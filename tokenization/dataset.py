@@ -122,6 +122,34 @@ def _cached_map(
     return _map_split(ds, tokenizer, num_proc, cache_file, reuse=False)
 
 
+#: How many dropped tunes the report names per reason (``dropped_at``), as the corpus loader's
+#: ``skipped_at`` does.
+_DROPS_SHOWN = 5
+
+
+def _dropped_at(
+    mapped: Dataset, unreadable: np.ndarray, too_long: np.ndarray, max_length: int | None
+) -> dict[str, list[str]]:
+    """The first `_DROPS_SHOWN` tunes dropped for each reason that dropped any, as ``"index 1:
+    why"`` (the index in the split): the reader's error for an unreadable tune (it names the
+    tune, its line and column), the title (when there is a ``title`` column) and the row count
+    for a tune longer than ``max_length``."""
+    places: dict[str, list[str]] = {}
+    unread = np.flatnonzero(unreadable)[:_DROPS_SHOWN].tolist()
+    if unread:
+        errors = mapped.select(unread)["token_error"]
+        places["unreadable"] = [f"index {i}: {error}" for i, error in zip(unread, errors)]
+    long = np.flatnonzero(too_long)[:_DROPS_SHOWN].tolist()
+    if long:
+        rows = mapped.select(long)
+        titles = rows["title"] if "title" in rows.column_names else [""] * len(long)
+        places["too_long"] = [
+            f"index {i}: {f'{title}: ' if title else ''}{n} rows, over max_length={max_length}"
+            for i, title, n in zip(long, titles, rows["length"])
+        ]
+    return places
+
+
 def _check_inputs(corpus: Any, max_length: Any) -> None:
     """Refuse what `tokenize_dataset` cannot tokenize, before any ``map``: a corpus that is not
     a `Dataset` or `DatasetDict`, a split without an ``abc`` column, a ``max_length`` that is
@@ -168,9 +196,14 @@ def tokenize_dataset(
 
     Tunes the tokenizer cannot read are removed and counted (logged, and stored in the returned
     object's ``tokenize_report``); ``max_length`` drops tunes longer than that many rows (also
-    counted). With ``cache_dir`` the result is cached as Arrow files keyed by the data
-    fingerprint, the vocabulary and the tokenization code (`tokenization_code_hash`), so a
-    second call is a cache hit and a changed tokenizer is not.
+    counted). Per split, the report is ``{"tunes", "unreadable", "too_long", "dropped_at"}``;
+    ``dropped_at`` names the first 5 tunes dropped for each reason, as the corpus loader's
+    ``skipped_at`` does: ``{"unreadable": ["index 1: The Kesh: line 7, column 3: ..."],
+    "too_long": ["index 4: Cooley's: 530 rows, over max_length=512"]}``.
+
+    With ``cache_dir`` the result is cached as Arrow files keyed by the data fingerprint, the
+    vocabulary and the tokenization code (`tokenization_code_hash`), so a second call is a
+    cache hit and a changed tokenizer is not.
 
     A corpus that is not a `Dataset` or `DatasetDict` (a list, a streamed `IterableDataset`) is
     refused with a `TypeError`, and a split without an ``abc`` column or a ``max_length`` below
@@ -186,7 +219,7 @@ def tokenize_dataset(
     single = isinstance(corpus, Dataset)
     splits = DatasetDict({"data": corpus}) if single else corpus
     vocab_hash = _tokenizer_hash(tokenizer)
-    report: dict[str, dict[str, int]] = {}
+    report: dict[str, dict[str, Any]] = {}
     out = DatasetDict()
     for name, ds in splits.items():
         cache_file = None
@@ -202,6 +235,7 @@ def tokenize_dataset(
             "tunes": len(mapped),
             "unreadable": int((~keep).sum()),
             "too_long": int(too_long.sum()),
+            "dropped_at": _dropped_at(mapped, ~keep, too_long, max_length),
         }
         selected = np.flatnonzero(keep & ~too_long)
         out[name] = mapped if len(selected) == len(mapped) else mapped.select(selected)
