@@ -95,6 +95,20 @@ def test_cache_files_are_written_and_reused(tmp_path):
     assert second["length"] == first["length"]
 
 
+def test_without_cache_dir_no_file_is_written_beside_a_corpus_on_disk(tmp_path):
+    """A corpus loaded from disk (load_abc_corpus(cache_dir=...) is) got datasets' own cache
+    files beside its Arrow files, written again on every call and never read back."""
+    from datasets import load_from_disk
+
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    DatasetDict({"train": _data()}).save_to_disk(tmp_path / "corpus")
+    corpus = load_from_disk(tmp_path / "corpus")
+    files = sorted(p.name for p in (tmp_path / "corpus").rglob("*"))
+    out = tokenize_dataset(corpus, tok)
+    assert sorted(p.name for p in (tmp_path / "corpus").rglob("*")) == files
+    assert out["train"]["length"] == tokenize_dataset(_data(), tok)["length"]
+
+
 def test_two_processes_give_the_same_rows():
     tok = AbcTokenizer.train([GOOD, OTHER])
     ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 6})

@@ -100,6 +100,10 @@ def _map_split(
         features=features,
         cache_file_name=cache_file,
         load_from_cache_file=cache_file is not None and reuse,
+        # without cache_dir, no file: datasets would otherwise write one beside the corpus's
+        # own Arrow files (152 MB for thesession) on every call, one per num_proc, and never
+        # read it back (load_from_cache_file is off); in memory it is about 300 MB
+        keep_in_memory=cache_file is None,
         desc="Tokenizing ABC",
     )
 
@@ -203,7 +207,9 @@ def tokenize_dataset(
 
     With ``cache_dir`` the result is cached as Arrow files keyed by the data fingerprint, the
     vocabulary and the tokenization code (`tokenization_code_hash`), so a second call is a
-    cache hit and a changed tokenizer is not.
+    cache hit and a changed tokenizer is not. Without ``cache_dir`` no file is written: the
+    result is kept in memory (thesession: about 300 MB), not beside the corpus's own Arrow
+    files, which ``datasets`` would otherwise do on every call for a corpus loaded from disk.
 
     A corpus that is not a `Dataset` or `DatasetDict` (a list, a streamed `IterableDataset`) is
     refused with a `TypeError`, and a split without an ``abc`` column or a ``max_length`` below
