@@ -192,6 +192,20 @@ def _run_split_rule(args: argparse.Namespace, data_report: dict | None = None) -
 DATA_FLAGS = ("split_seed", "split_method", "link_incipits", "require_bars_fit")
 
 
+def _drop_counts(tokenize_report: dict) -> dict:
+    """Each split's tokenizer counts without the located examples (``dropped_at``), which
+    `all_results.json` keeps: the card stays one line.
+
+    >>> train = {"tunes": 3, "unreadable": 1, "dropped_at": {"unreadable": ["index 1: ..."]}}
+    >>> _drop_counts({"train": train})
+    {'train': {'tunes': 3, 'unreadable': 1}}
+    """
+    return {
+        split: {k: v for k, v in counts.items() if k != "dropped_at"}
+        for split, counts in tokenize_report.items()
+    }
+
+
 def _eval_precision_note(results: dict[str, Any]) -> str:
     """The card's sentence on a validation computed under autocast (``eval_precision``)."""
     precision = results.get("eval_precision", "float32")
@@ -255,7 +269,7 @@ def write_measurenote_card(
             f"{_eval_precision_note(results)}"
         ),
         data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args, data_report)} "
-        f"Tokenizer drops: {data_report['tokenize']}.",
+        f"Tokenizer drops: {_drop_counts(data_report['tokenize'])}.",
         hyperparameters=hyper,
         metrics={k: results[k] for k in metric_names if k in results},
         usage=(
