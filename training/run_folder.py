@@ -18,6 +18,7 @@ from accelerate.logging import get_logger
 
 from training.common import (
     SECRET_FLAGS,
+    SPLIT_FLAGS,
     UsageError,
     parse_config_overrides,
     write_json,
@@ -120,12 +121,7 @@ RUN_FLAGS = (
     "per_device_train_batch_size",
     "gradient_accumulation_steps",
     "seed",
-    "corpus",
-    "split_ratios",
-    "split_seed",
-    "split_method",
-    "link_incipits",
-    "require_bars_fit",
+    *SPLIT_FLAGS,
     "preset",
     "config_overrides",
     "max_length",
