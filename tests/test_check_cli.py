@@ -502,3 +502,24 @@ def test_check_calls_progress_once_a_tune(tunebook, capsys):
     # off a terminal the command's progress bar stays silent: stderr is empty
     assert main(["check", str(tunebook), "--json", "--exit-zero"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_stray_nul_byte_fails_its_tune_only_as_the_loader_reads_it(tmp_path):
+    """A NUL inside one tune of a tunebook is that tune's error (line, column); only a file in
+    which no tune is found is "not a text file"."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    tune = "X:{n}\nT:T{n}\nM:2/4\nL:1/8\nK:G\nGABc|dBG2|GABc|dBG2|\n"
+    book = tmp_path / "nul.abc"
+    book.write_text("\n".join(tune.format(n=n) for n in (1, 2)) + "\n" + tune.format(n=3)[:-6]
+                    + "d\x00BG2|\n")  # fmt: skip
+    report = check_files([book])
+    assert (report.tunes, report.parsed) == (3, 2)
+    (failure,) = report.failures
+    assert failure["tune"] == f"{book}: T3"
+    assert failure["error"] == "parse: line 20, column 17: unexpected character '\\x00'"  # file
+    loaded = load_abc_corpus(str(book), split_ratios=(1, 0, 0)).report
+    assert (loaded["read"], loaded["parsed"]) == (report.tunes, report.parsed)
+    binary = tmp_path / "tune.mid"
+    binary.write_bytes(b"MThd\x00\x00\x00\x06")
+    assert check_files([binary]).failures[0]["error"] == "not a text file (it holds NUL bytes)"
