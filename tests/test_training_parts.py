@@ -632,3 +632,18 @@ def test_the_validation_loss_weighs_durations_as_the_training_loss_does(tunebook
         out = model(**batch)
     assert metrics["loss"] == pytest.approx(out.loss.item(), rel=1e-5)
     assert metrics["loss"] == pytest.approx(metrics["nll_main"] + 0.5 * metrics["nll_dur"])
+
+
+def test_a_changed_default_corpus_is_named_as_the_default_books_not_none():
+    """The backbone-split warning and resume refusals show what the user gave: no --corpus is
+    the default books, not Python's None."""
+    import argparse
+
+    from training.run_folder import run_flag_changes
+
+    now = argparse.Namespace(task="tune_title", corpus=["/data/thesession-c.abc"])
+    (change,) = run_flag_changes({"corpus": None}, now)
+    assert change == (
+        "--corpus the default (music21's oneills1850, ryansMammoth) "
+        "(now ['/data/thesession-c.abc'])"
+    )

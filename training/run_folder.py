@@ -214,10 +214,21 @@ def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[st
     sets otherwise (flags a checkpoint does not record are not compared)."""
     now = run_flags(args)
     return [
-        f"--{name} {saved[name]!r} (now {now[name]!r})"
+        f"--{name} {_shown(name, saved[name])} (now {_shown(name, now[name])})"
         for name in saved
         if name in now and not _same_flag(name, saved[name], now[name])
     ]
+
+
+def _shown(name: str, value: Any) -> str:
+    """A run flag's value as a message shows it: no ``--corpus`` is the default books.
+
+    >>> _shown("corpus", None), _shown("split_seed", 1)
+    ("the default (music21's oneills1850, ryansMammoth)", '1')
+    """
+    if name == "corpus" and not value:
+        return "the default (music21's oneills1850, ryansMammoth)"
+    return repr(value)
 
 
 def _same_flag(name: str, saved: Any, now: Any) -> bool:
