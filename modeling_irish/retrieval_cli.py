@@ -175,7 +175,9 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
         "--json",
         action="store_true",
         help='print exactly one JSON object: {"scoring", "tunes": [{"tune", "line", "top": '
-        '[{"title", "score"}, ...]}, ...], "failures": [{"tune", "line", "error"}, ...]}',
+        '[{"title", "score"}, ...]}, ...], "failures": [{"tune", "line", "error"}, ...]}; '
+        '"line": where the tune starts in the file, or "row" in its place for a row of a '
+        "thesession.org dump (a row that gives no tune is a failure)",
     )
 
 
@@ -213,21 +215,20 @@ def run_identify(args: argparse.Namespace) -> int:
     named, failures = [], []
     for (start, tune, raw), (name, label) in zip(found, _tune_names(found, bare)):
         try:
+            if raw is not None and raw.unreadable:  # a dump row that gives no tune to name
+                raise _RowWithoutTune(raw.unreadable)
             top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
         except ValueError as err:
-            readable_error = isinstance(err, AbcParseError)
-            if bare and readable_error and err.line is not None:
-                # the line the user typed, without the X: line added above (an error at that
-                # line, such as "has no notes", is the block's first line)
-                err = f"line {start + max(err.line - 2, 0)}, column {err.column}: {err.message}"
-            elif raw is not None and readable_error:
-                err = raw.locate(err).removeprefix(f"{raw.file_name}: ")
-            # one tune: its error is the answer (exit 2), but --json promises one JSON object
-            if not readable_error or (len(found) == 1 and not args.json):
+            if not isinstance(err, (AbcParseError, _RowWithoutTune)):
                 raise ValueError(f"{where}: {err}") from None
-            failures.append({"tune": name, "line": start, "error": str(err)})
-            at = raw.place if raw is not None and raw.row else f"line {start} of {where}"
-            print(f"irish-tune identify: the tune at {at}: {err}", file=sys.stderr)
+            row = raw.place if raw is not None and raw.row else ""  # a dump row: "t.json row 3"
+            error = _identify_error(err, start, raw, bare)
+            # one tune: its error is the answer (exit 2), but --json promises one JSON object
+            if len(found) == 1 and not args.json:
+                raise ValueError(f"{row or where}: {error}") from None
+            failures.append({"tune": name, **_place(start, raw), "error": error})
+            at = row or f"line {start} of {where}"
+            print(f"irish-tune identify: the tune at {at}: {error}", file=sys.stderr)
             continue
         notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
         if notes < FEW_NOTES:
@@ -236,12 +237,12 @@ def run_identify(args: argparse.Namespace) -> int:
                 f"(many match it exactly); {FEW_NOTES} or more name a tune better",
                 file=sys.stderr,
             )
-        named.append({"tune": name, "line": start, "top": top, "label": label})
+        named.append({"tune": name, "place": _place(start, raw), "top": top, "label": label})
     if args.json:
         tunes = [
             {
                 "tune": t["tune"],
-                "line": t["line"],
+                **t["place"],
                 "top": [{"title": title, "score": score} for title, score in t["top"]],
             }
             for t in named
@@ -262,6 +263,32 @@ def run_identify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+class _RowWithoutTune(ValueError):
+    """A thesession.org dump row that gives no tune (no ABC text, not an object): its reason."""
+
+
+def _place(start: int, raw: Any) -> dict[str, int]:
+    """Where a tune of `identify`'s input is, as ``--json`` gives it: ``{"row": N}`` for a
+    dump row (its lines count in the text built from the row, so its line says nothing),
+    else ``{"line": N}``, the line of the file where the tune starts."""
+    return {"row": raw.row} if raw is not None and raw.row else {"line": start}
+
+
+def _identify_error(err: ValueError, start: int, raw: Any, bare: bool) -> str:
+    """The error of a tune that cannot be named, with where it fails in the input: the line
+    the user typed for a bare snippet, the file's line for a tunebook's tune, the line of its
+    tune text for a dump row (whose row the caller names), or why a dump row gives no tune."""
+    if isinstance(err, _RowWithoutTune):
+        return str(err)
+    if bare and err.line is not None:
+        # the line the user typed, without the X: line added above (an error at that line,
+        # such as "has no notes", is the block's first line)
+        return f"line {start + max(err.line - 2, 0)}, column {err.column}: {err.message}"
+    if raw is not None:
+        return raw.locate(err).removeprefix(f"{raw.file_name}: ")
+    return str(err)
+
+
 def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], bool]:
     """``(first line, text, RawTune or None)`` of each tune `identify` names in ``path``, and
     whether they are bare snippets. A thesession.org dump is read as `check`, `render` and
@@ -270,7 +297,7 @@ def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], 
     knowing their lines in the file, for errors that name them."""
     from .abc_sources import no_tune_reason, text_tunes
 
-    dump = read_dump(path)
+    dump = read_dump(path, unreadable=True)  # a row that gives no tune fails as a tune
     if dump is not None:
         if not dump:
             raise ValueError(f"{where}: no tune to name ({no_tune_reason(path)})")
@@ -336,13 +363,17 @@ def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
 
 def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str, str]]:
     """``(name, label)`` of each ``(first line, text, raw)`` tune of a file: the name is its
-    ``X:`` and ``T:`` lines (``"snippet at line N"`` for a bare snippet), as ``--json`` gives
-    it beside the line; the label, for the text output and the warnings, adds the line where
-    another tune of the file has the same name (snippets numbered ``X:1`` each, untitled)."""
+    ``X:`` and ``T:`` lines (``"snippet at line N"`` for a bare snippet, ``"row N"`` for a
+    dump row that gives no tune), as ``--json`` gives it beside the line; the label, for the
+    text output and the warnings, adds the line where another tune of the file has the same
+    name (snippets numbered ``X:1`` each, untitled)."""
     names = []
-    for start, tune, _ in found:
+    for start, tune, raw in found:
         heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
-        names.append(f"snippet at line {start}" if bare else " ".join(heading[:2]))
+        if raw is not None and raw.unreadable:
+            names.append(f"row {raw.row}")
+        else:
+            names.append(f"snippet at line {start}" if bare else " ".join(heading[:2]))
     count = Counter(names)
     return [
         (name, f"{name} (line {start})" if count[name] > 1 else name)

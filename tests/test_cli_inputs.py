@@ -62,6 +62,35 @@ def test_identify_reads_a_thesession_dump_as_the_other_commands_do(edit_index, t
     assert f"{dump}: no tune to name (no dump row gives a tune)" in capsys.readouterr().err
 
 
+def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys):
+    """A dump row without ABC (or not an object) is a tune that cannot be named, as in `check`:
+    a failure named by its row, exit status 1 (it used to be a warning only, exit 0); --json
+    places a dump's tunes by their row, not by a line 1 that every row's text starts on."""
+    _, index = edit_index
+    body = TRAIN[2].split("K:D\n", 1)[1]
+    row = {"name": "Query", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
+    dump = tmp_path / "tunes.json"
+    dump.write_text(json.dumps([row, {**row, "abc": " "}, 7]))
+    assert main(["identify", "--index", str(index), str(dump), "-k", "1", "--json"]) == 1
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["tunes"] == [
+        {"tune": "X:1 T:Query", "row": 1, "top": [{"title": "Reel 3", "score": 0.0}]}
+    ]
+    assert data["failures"] == [
+        {"tune": "row 2", "row": 2, "error": "dump row without ABC text in 'abc'"},
+        {"tune": "row 3", "row": 3, "error": "dump row that is not an object (int)"},
+    ]
+    assert f"the tune at {dump} row 2: dump row without ABC text in 'abc'" in err
+    assert "2 of 3 tunes could not be named" in err
+    assert main(["identify", "--index", str(index), str(dump), "-k", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "Reel 3" in out and f"the tune at {dump} row 3: dump row that is not an object" in err
+    dump.write_text(json.dumps([{**row, "abc": ""}]))  # one tune: its error is the answer
+    assert main(["identify", "--index", str(index), str(dump)]) == 2
+    assert f"{dump} row 1: dump row without ABC text in 'abc'" in capsys.readouterr().err
+
+
 def _mixed_encoding_file(tmp_path: Path) -> Path:
     path = tmp_path / "mixenc.abc"
     path.write_bytes(
