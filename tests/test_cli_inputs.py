@@ -91,6 +91,28 @@ def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys
     assert f"{dump} row 1: dump row without ABC text in 'abc'" in capsys.readouterr().err
 
 
+def test_index_counts_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys):
+    """A dump row without ABC is a tune that could not be read, listed by its row in the
+    output and the index's report (it used to be left out of the counts altogether)."""
+    from modeling_irish.name_that_tune import INDEX_FILE
+
+    tok, _ = edit_index
+    body = TRAIN[2].split("K:D\n", 1)[1]
+    row = {"name": "Reel", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
+    dump = tmp_path / "tunes.json"
+    dump.write_text(json.dumps([row, {**row, "abc": None}]))
+    out = tmp_path / "ix"
+    assert main(["index", "--tokenizer", str(tok), str(dump), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "read 2 tunes; left out 0 without a title and 1 that could not be read" in printed
+    assert f"  {dump} row 2: dump row without ABC text in 'abc'" in printed
+    report = json.loads((out / INDEX_FILE).read_text())["meta"]["report"]
+    assert (report["read"], report["unreadable"]) == (
+        2,
+        [f"{dump} row 2: dump row without ABC text in 'abc'"],
+    )
+
+
 def _mixed_encoding_file(tmp_path: Path) -> Path:
     path = tmp_path / "mixenc.abc"
     path.write_bytes(
