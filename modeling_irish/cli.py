@@ -192,7 +192,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict()))
         return status
-    print(f"tunes: {report.tunes}  parsed: {report.parsed}  round-trip ok: {report.round_trip_ok}")
+    print(report.summary())
     _print_listed([f"FAIL {f['tune']}: {f['error']}" for f in report.failures], args.max_failures)
     if report.bars is not None:
         bars = report.bars

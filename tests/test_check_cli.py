@@ -40,7 +40,7 @@ def test_check_json_prints_exactly_one_object(tunebook, capsys):
     assert main(["check", str(tunebook), "--json"]) == 1  # one tune fails, as a linter says
     out = capsys.readouterr().out
     data = json.loads(out)  # exactly one JSON document
-    assert set(data) == {"tunes", "parsed", "round_trip_ok", "failures"}
+    assert set(data) == {"tunes", "parsed", "round_trip_ok", "files_without_tunes", "failures"}
     assert (data["tunes"], data["parsed"], data["round_trip_ok"]) == (3, 2, 2)
     (failure,) = data["failures"]
     assert "Broken One" in failure["tune"]
@@ -167,7 +167,7 @@ def test_whole_shared_corpus_parses_and_round_trips():
     report = check_files([require_corpus()])
     assert report.tunes == 20721
     assert report.round_trip_ok / report.tunes >= 0.995
-    assert report.tunes - report.round_trip_ok == len(report.failures)
+    assert report.tunes - report.round_trip_ok + report.files_without_tunes == len(report.failures)
     assert all(f["error"] for f in report.failures)
 
 
@@ -185,7 +185,9 @@ def test_check_bars_counts_tunes_whose_bars_fit(tmp_path, capsys):
     path.write_text(GOOD + "\n" + SHORT_BAR + "\n" + BAD)
     assert main(["check", "--bars", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"tunes", "parsed", "round_trip_ok", "failures", "bars"}
+    assert set(data) == {
+        "tunes", "parsed", "round_trip_ok", "files_without_tunes", "failures", "bars"
+    }  # fmt: skip
     bars = data["bars"]
     assert (bars["checked"], bars["fit"], bars["free_meter"]) == (2, 1, 0)
     (problem,) = bars["problems"]
@@ -290,6 +292,24 @@ def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     assert data["tunes"] == 0
     why = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
     assert data["failures"] == [{"tune": str(path), "error": why}]
+
+
+def test_check_counts_files_without_a_tune_apart_from_tunes(tunebook, tmp_path, capsys):
+    """An empty, binary or prose file, or a dump without rows, fails as a file, not a tune: the
+    summary counts them on their own, so that every failure is a tune that failed or such a
+    file (the summary said "tunes: 3" above four failures)."""
+    files = {"empty.abc": b"", "bin.abc": b"MThd\x00\x00", "prose.abc": b"Notes.\n"}
+    files["rows.json"] = b"[]"
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    argv = ["check", str(tunebook), *(str(tmp_path / name) for name in files)]
+    assert main([*argv, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tunes"], data["round_trip_ok"], data["files_without_tunes"]) == (3, 2, 4)
+    assert len(data["failures"]) == data["tunes"] - data["round_trip_ok"] + 4
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "tunes: 3  parsed: 2  round-trip ok: 2  files without a tune: 4\n" in out
 
 
 def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):

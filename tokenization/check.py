@@ -68,13 +68,34 @@ class BarCounts:
 @dataclass
 class CheckReport:
     """Counts of a check run; ``failures`` holds ``{"tune": name, "error": reason}`` items, and
-    ``bars`` the bar check when it was asked for (``None`` otherwise)."""
+    ``bars`` the bar check when it was asked for (``None`` otherwise). ``files_without_tunes``
+    counts the failures that are a whole file's, not a tune's (an empty, binary or prose file,
+    a dump without rows): every failure is one of the ``tunes - round_trip_ok`` tunes that
+    failed, or one of those files."""
 
     tunes: int = 0
     parsed: int = 0
     round_trip_ok: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
     bars: BarCounts | None = None
+    files_without_tunes: int = 0
+
+    def add_file_failure(self, name: str, error: str) -> None:
+        """A failure of a whole file that gives no tune (``name``: the file, as shown)."""
+        self.files_without_tunes += 1
+        self.failures.append({"tune": name, "error": error})
+
+    def summary(self) -> str:
+        """The first line of ``irish-tune check``'s report: the counts (files without a tune
+        only when there are some).
+
+        >>> CheckReport(tunes=3, parsed=2, round_trip_ok=2, files_without_tunes=1).summary()
+        'tunes: 3  parsed: 2  round-trip ok: 2  files without a tune: 1'
+        """
+        line = f"tunes: {self.tunes}  parsed: {self.parsed}  round-trip ok: {self.round_trip_ok}"
+        if self.files_without_tunes:
+            line += f"  files without a tune: {self.files_without_tunes}"
+        return line
 
     def to_dict(self) -> dict:
         """The JSON form printed by ``irish-tune check --json`` (``"bars"`` only with
@@ -83,6 +104,7 @@ class CheckReport:
             "tunes": self.tunes,
             "parsed": self.parsed,
             "round_trip_ok": self.round_trip_ok,
+            "files_without_tunes": self.files_without_tunes,
             "failures": list(self.failures),
         }
         if self.bars is not None:
@@ -206,7 +228,7 @@ def check_text(
             report.failures.append({"tune": name, "error": _first_difference(rows, again)})
     if report.tunes == before and text.strip():
         error = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
-        report.failures.append({"tune": source, "error": error})
+        report.add_file_failure(source, error)
     return report
 
 
@@ -239,16 +261,15 @@ def check_files(
                 else:
                     check_text(text, label, report, bars=bars, progress=progress)
             if not tunes:
-                report.failures.append({"tune": label, "error": "no tunes in the file"})
+                report.add_file_failure(label, "no tunes in the file")
             continue
         text = read_stdin() if path == "-" else read_abc_file(path)
         if not text.strip():
-            error = "empty input" if path == "-" else "empty file"
-            report.failures.append({"tune": label, "error": error})
+            report.add_file_failure(label, "empty input" if path == "-" else "empty file")
         elif "\x00" in text and next(split_tunebook(text, standalone=True), None) is None:
             # a binary file; a stray NUL inside a tunebook's tune fails that tune only, at its
             # line and column, as the corpus loader reads it
-            report.failures.append({"tune": label, "error": "not a text file (it holds NUL bytes)"})
+            report.add_file_failure(label, "not a text file (it holds NUL bytes)")
             continue
         check_text(text, label, report, bars=bars, progress=progress)
     return report
