@@ -1,0 +1,60 @@
+"""The tune, tunebook and small readers and writers shared by the render tests (test_render*.py)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+ABC = "X:1\nT:Test\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|1dBG A3:|2dBG G3|]\n"
+
+
+BOOK = (
+    "X:1\nT:First\nM:6/8\nL:1/8\nK:G\nGAG GAB|]\n\n"
+    "X:2\nT:Broken\nM:6/8\nL:1/8\nK:G\n[[AF]\n\n"
+    "X:3\nT:Third\nM:6/8\nL:1/8\nK:G\nBAB GAB|]\n"
+)
+
+
+def _write(path, text: str, encoding: str = "utf-8") -> str:
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def _has_verovio() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("verovio") is not None
+
+
+def _no_wav(monkeypatch) -> None:
+    """No soundfont anywhere: WAV cannot be made, whether fluidsynth is installed or not."""
+    monkeypatch.setattr("modeling_irish.render.SOUNDFONT_PATHS", ())
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+
+
+def _midi_notes(path) -> list[tuple[Fraction, int, Fraction]]:
+    """``(start, MIDI pitch, length)`` in quarter notes of every note of a MIDI file, read from
+    its events (music21's reader would split notes at its barlines); none may be left on."""
+    import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    sounding, notes = {}, []
+    for track in midi.tracks:
+        now = 0
+        for event in track.events:
+            if isinstance(event, music21.midi.DeltaTime):
+                now += event.time
+            elif event.type == music21.midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
+                assert event.pitch not in sounding, f"{event.pitch} started twice"
+                sounding[event.pitch] = now
+            elif event.type in (
+                music21.midi.ChannelVoiceMessages.NOTE_OFF,
+                music21.midi.ChannelVoiceMessages.NOTE_ON,
+            ):
+                start = sounding.pop(event.pitch)  # a NOTE_OFF before its NOTE_ON fails here
+                notes.append((start, event.pitch, now - start))
+    assert not sounding, f"notes never released: {sounding}"
+    tick = midi.ticksPerQuarterNote
+    return sorted((Fraction(start, tick), p, Fraction(n, tick)) for start, p, n in notes)

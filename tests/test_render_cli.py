@@ -1,0 +1,162 @@
+"""The render command (`irish-tune render`): several files and stdin, names never written twice,
+unreadable tunes named by line or row, and formats, --out and WAV checked before any work."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from render_helpers import ABC, BOOK, _has_verovio, _midi_notes, _no_wav, _write
+
+
+def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "book.abc", BOOK)
+    formats = "svg,midi" if _has_verovio() else "midi"
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", formats]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    printed = [line.strip() for line in captured.out.splitlines() if ": " in line]
+    # each format's files as plain paths (not a Python list for the SVG pages)
+    assert printed and all("[" not in line and "'" not in line for line in printed), printed
+    (line,) = [e for e in err if "nested chord" in e]
+    assert line.startswith(f"irish-tune render: {book} line 8 (X:2 T:Broken): not readable ABC")
+    assert "Broken: line 13, column 2: nested chord" in line  # the file's line, as check says
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "book_1.mid" in names and "book_3.mid" in names
+    assert not [n for n in names if n.startswith("book_2")]  # no partial svg either
+
+
+def test_render_cli_names_a_dump_tune_by_its_row(tmp_path, capsys):
+    # every row was "line 1": a dump's tune text is built from its row, its X: on line 1
+    import csv
+
+    from modeling_irish.cli import main
+
+    row = {"tune_id": 1, "setting_id": 1, "name": "A", "type": "reel", "meter": "4/4",
+           "mode": "Dmajor", "abc": "DEFG ABcd|defg abag|"}  # fmt: skip
+    rows = [row, {**row, "name": "B"}, {**row, "name": "C", "abc": "DEFG [[AF]|"}]
+    dump = tmp_path / "d.csv"
+    with dump.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
+    (line,) = [e for e in capsys.readouterr().err.splitlines() if "not readable" in e]
+    assert line.startswith(f"irish-tune render: {dump} row 3 (X:3 T:C): not readable ABC")
+    assert sorted(p.name for p in out.iterdir()) == ["d_1.mid", "d_2.mid"]
+
+
+def test_render_cli_says_once_that_wav_cannot_be_made(tmp_path, capsys, monkeypatch):
+    from modeling_irish.cli import main
+
+    _no_wav(monkeypatch)
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi,wav"]) == 0
+    assert capsys.readouterr().err.count("WAV needs") == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"two_{i}.mid" for i in (1, 2, 3)
+    ]
+    # Only WAV asked for and none can be made: an error before any work.
+    assert main(["render", book, "--out", str(tmp_path / "wav"), "--formats", "wav"]) == 2
+    assert "irish-tune render: WAV needs" in capsys.readouterr().err
+    assert not (tmp_path / "wav").exists()
+
+
+def test_generate_refuses_a_render_of_only_formats_it_cannot_make(tmp_path, capsys, monkeypatch):
+    """As render does: exit 2 with the note before the model is read, no folder made (it used
+    to write the tunes, render nothing and exit 0)."""
+    from modeling_irish.cli import build_parser, main
+
+    _no_wav(monkeypatch)
+    argv = ["generate", "--model", "unused", "--num-tunes", "1", "--out", str(tmp_path / "g")]
+    assert main([*argv, "--render", "wav"]) == 2
+    assert "irish-tune generate: WAV needs" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
+    # render's --help says what happens, not that WAV is merely skipped
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    text = " ".join(sub.choices["render"].format_help().split())
+    assert "none of those asked can be made the command stops with the note, exit status 2" in text
+
+
+def test_render_cli_checks_formats_and_out_up_front(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    abc = _write(tmp_path / "t.abc", ABC)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["render", abc, "--out", str(tmp_path / "out"), "--formats", "svg,pdf"])
+    assert exit_info.value.code == 2
+    assert "unknown format 'pdf'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert main(["render", abc, "--out", abc, "--formats", "midi"]) == 2
+    assert f"irish-tune render: --out {abc} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_render_cli_reads_stdin_and_latin1(tmp_path, monkeypatch, capsys):
+    import io
+
+    from modeling_irish.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(ABC))
+    assert main(["render", "-", "--out", str(tmp_path), "--formats", "midi"]) == 0
+    assert (tmp_path / "stdin.mid").stat().st_size > 0
+    latin = _write(tmp_path / "cafe.abc", ABC.replace("T:Test", "T:Café"), "latin-1")
+    assert main(["render", latin, "--out", str(tmp_path), "--formats", "midi"]) == 0
+    assert (tmp_path / "cafe.mid").stat().st_size > 0
+
+
+def test_render_cli_takes_several_files(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one = _write(tmp_path / "a" / "t.abc", ABC)
+    two = _write(tmp_path / "b" / "t.abc", ABC.replace("T:Test", "T:Other"))
+    book = _write(tmp_path / "book.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    out = tmp_path / "out"
+    assert main(["render", one, two, book, "--out", str(out), "--formats", "midi"]) == 0
+    # one tune a file keeps the file's name; a name met again gets -2; a book numbers its tunes
+    assert sorted(p.name for p in out.iterdir()) == [
+        "book_1.mid", "book_2.mid", "book_3.mid", "t-2.mid", "t.mid"
+    ]  # fmt: skip
+    # every file is read first: a missing one fails before anything is written
+    assert main(["render", one, str(tmp_path / "nope.abc"), "--out", str(tmp_path / "o2")]) == 2
+    assert "no such file" in capsys.readouterr().err and not (tmp_path / "o2").exists()
+    assert main(["render", "-", "-", "--out", str(tmp_path / "o3"), "--formats", "midi"]) == 2
+    assert "'-' (stdin) can be given once" in capsys.readouterr().err
+
+
+def test_render_cli_never_writes_one_name_twice(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    # two.abc's first tune is two_1, and so is the only tune of two_1.abc
+    books = tmp_path / "col"
+    books.mkdir()
+    two = _write(books / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    one = _write(books / "two_1.abc", ABC)
+    out = tmp_path / "out"
+    assert main(["render", two, one, "--out", str(out), "--formats", "midi"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["two_1-2.mid", "two_1.mid", "two_2.mid", "two_3.mid"]
+    assert len(_midi_notes(out / "two_1-2.mid")) == 18  # ABC's tune, not two.abc's first
+    assert len(_midi_notes(out / "two_1.mid")) == 6
+
+
+def test_a_second_svg_page_never_takes_another_tunes_name(tmp_path, capsys):
+    pytest.importorskip("verovio")
+    from modeling_irish.cli import main
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    long = "X:1\nT:Long\nM:4/4\nL:1/8\nK:D\n" + "DEFG ABcd|" * 120 + "]\n"
+    first = _write(tmp_path / "a" / "t.abc", long)  # t.svg, t-2.svg (its second page)
+    second = _write(tmp_path / "b" / "t.abc", ABC)  # t-2.svg
+    out = tmp_path / "out"
+    assert main(["render", first, second, "--out", str(out), "--formats", "svg"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed.count(str(out / "t-2.svg")) == 1 and str(out / "t-2-2.svg") in printed
+    assert sorted(p.name for p in out.iterdir()) == ["t-2-2.svg", "t-2.svg", "t.svg"]
+    assert (out / "t-2.svg").stat().st_size < (out / "t.svg").stat().st_size  # the short tune

@@ -1,0 +1,270 @@
+"""MIDI rendering: the notes, lengths, repeats, ties and tempos played are those the package reads
+(and, where it is installed, those abc2midi plays)."""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+
+import pytest
+from render_helpers import _midi_notes
+
+
+def _midi_pitches(path) -> list[int]:
+    import music21
+
+    score = music21.converter.parse(str(path)).stripTies()  # notes split at barlines
+    return [p.midi for n in score.recurse().notes for p in n.pitches]
+
+
+def _played(body: str, header: str = "M:4/4\nL:1/8\n", tmp_path=None) -> list[int]:
+    from modeling_irish.render import to_midi
+
+    path = to_midi(f"X:1\nT:t\n{header}{body}\n", str(tmp_path / "t.mid"))
+    return [pitch for _, pitch, _ in _midi_notes(path)]
+
+
+C, D, E, F, G, A, B, c, d = 60, 62, 64, 65, 67, 69, 71, 72, 74
+
+
+def test_midi_plays_repeats_as_the_package_unfolds_them(tmp_path):
+    # a :| with no |: goes back to the end of the last repeat, not to the start: A A B B
+    got = _played("K:C\nCDEF|DEFG:|GABc|ABcd:|", tmp_path=tmp_path)
+    assert got == [C, D, E, F, D, E, F, G] * 2 + [G, A, B, c, A, B, c, d] * 2
+    assert _played("K:C\nCDEF:|GABc:|", tmp_path=tmp_path) == [C, D, E, F] * 2 + [G, A, B, c] * 2
+    # a |: never closed is played once
+    assert _played("K:C\n|:CDE CDE|GAB GAd|", tmp_path=tmp_path) == [
+        C,
+        D,
+        E,
+        C,
+        D,
+        E,
+        G,
+        A,
+        B,
+        G,
+        A,
+        d,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "pitches"),
+    [
+        ("K:G\n^c2 c2|c2", [73, 73, 72]),  # an accidental holds to the bar line
+        ("K:D\n=c2 c2|c2", [72, 72, 73]),
+        ("K:G\nB2 [K:Bb] B2|", [71, 70]),  # inline key change
+        ("K:D^g\nG2 c2|", [68, 73]),  # explicit accidentals of K:
+        ("K:HP\nG2 c2 f2|", [67, 73, 78]),  # highland pipes: A mixolydian
+    ],
+)
+def test_midi_pitches_are_those_the_package_reads(tmp_path, body, pitches):
+    assert _played(body, tmp_path=tmp_path) == pitches
+
+
+def test_midi_notes_and_lengths_follow_the_package_reading(tmp_path):
+    from modeling_irish.render import played_events, to_midi
+    from tokenization.abc_parser import parse_abc
+
+    abc = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:(3ABc d2-d|[DF]2 z A/B/c:|\n"
+    notes, now = [], Fraction(0)
+    for pitches, length, held in played_events(parse_abc(abc).tokens):
+        assert not held  # no tie between different events here
+        notes += [(now, pitch, length) for pitch in pitches]
+        now += length
+    assert _midi_notes(to_midi(abc, str(tmp_path / "t.mid"))) == sorted(notes)
+    assert (Fraction(1), 74, Fraction(3, 2)) in notes  # tied d2-d: one note of 3 eighths
+
+
+@pytest.mark.parametrize(
+    ("body", "notes"),
+    [  # (start, pitch, length) in quarter notes, as abc2midi plays them
+        ("[DA-]2A2|", [(0, D, 1), (0, A, 2)]),  # chord to note: A struck once, D ends
+        ("[DA]2-[DA]2|", [(0, D, 2), (0, A, 2)]),  # chord to chord: both held
+        ("A2-[DA]2|", [(0, A, 2), (1, D, 1)]),  # note to chord
+        ("[DA-]2[FA]2|", [(0, D, 1), (0, A, 2), (1, F, 1)]),
+        ("[D-A]2[DF]|", [(0, D, Fraction(3, 2)), (0, A, 1), (1, F, Fraction(1, 2))]),
+        ("[DA-]2A2-A2|", [(0, D, 1), (0, A, 3)]),  # held on through a second tie
+    ],
+)
+def test_tied_chord_members_are_held_not_struck_again(tmp_path, body, notes):
+    from modeling_irish.render import to_midi
+
+    path = to_midi(f"X:1\nT:t\nM:4/4\nL:1/8\nK:C\n{body}\n", str(tmp_path / "t.mid"))
+    assert _midi_notes(path) == sorted(notes)
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_chord_ties_are_played_as_abc2midi_plays_them(tmp_path):
+    import subprocess
+
+    from modeling_irish.render import to_midi
+
+    # thesession.org's "Devil In The Kitchen" (setting as the shared corpus writes it)
+    abc = (
+        "X:1\nT:Devil In The Kitchen\nM:4/4\nL:1/8\nK:C\n"
+        "=A2[=F=A]2[=D=A-]2[=F=A]=A-|=A=G=A=B=c2=B=c|[=f-=a]3[=d=f]=a=d[=d=f]=d|"
+        "[=A=d-]=d(3=d=d=d=c2=B=c|]\n"
+    )
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid"), "-NGRA", "-NFNP"],
+        capture_output=True,
+        check=True,
+    )
+
+    def rounded(notes):  # abc2midi starts a tick late and ends a note a little early
+        return [(round(start * 12), p, round(length * 12)) for start, p, length in notes]
+
+    ours = rounded(_midi_notes(to_midi(abc, str(tmp_path / "o.mid"))))
+    assert ours == rounded(_midi_notes(tmp_path / "a.mid"))
+    assert (24, A, 18) in ours  # [=D=A-]2[=F=A]: one A of three eighths, from beat 3
+
+
+def test_graces_and_chord_symbols_are_not_played(tmp_path):
+    # they were NOTE_OFF before NOTE_ON, notes never released (a 22 s WAV of a 4 s tune)
+    got = _played('K:D\n"D"{g}A2 {ag}fe "G"{/B}d2 AF|]', tmp_path=tmp_path)
+    assert got == [69, 78, 76, 74, 69, 66]
+
+
+def _midi_quarters(path) -> Fraction:
+    """How long a MIDI file lasts, in quarter notes: its longest track, to END_OF_TRACK."""
+    import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    ticks = max(
+        sum(e.time for e in track.events if isinstance(e, music21.midi.DeltaTime))
+        for track in midi.tracks
+    )
+    return Fraction(ticks, midi.ticksPerQuarterNote)
+
+
+def test_a_closing_rest_lasts_to_the_end_of_the_midi(tmp_path):
+    # music21 ends the file a quarter after the last note ends: C4 z4 was the file of C4 alone
+    from modeling_irish.render import to_midi
+
+    def quarters(body: str) -> Fraction:
+        path = to_midi(f"X:1\nT:t\nM:4/4\nL:1/8\nK:C\n{body}|]\n", str(tmp_path / "t.mid"))
+        return _midi_quarters(path)
+
+    assert quarters("C4") == 3  # the note's 2 quarters, and music21's quarter to let it ring
+    assert quarters("C4 z4") == 4  # as abc2midi plays it: the rest, and the file ends
+    assert quarters("C4 z") == 3  # a rest shorter than that quarter changes nothing
+    assert quarters("z2 C4 z6 z4") == 8  # 1 + 2 + 3 + 2
+
+
+def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
+    assert _played("K:D\nDEFG ABcd|]", header="", tmp_path=tmp_path)[:2] == [62, 64]
+
+
+@pytest.mark.parametrize(
+    ("field", "quarters"), [("", 200), ("Q:1/4=120\n", 120), ("Q:3/8=60\n", 90),
+                            ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 50),
+                            # C<n>: n unit notes (abc2midi); C2 was read as C, 60
+                            ("Q:C=120\n", 60), ("Q:C2=120\n", 120), ("Q:C3/2=120\n", 90)]
+)  # fmt: skip
+def test_midi_tempo_is_the_q_field_or_the_default(tmp_path, field, quarters):
+    import music21
+
+    from modeling_irish.render import to_midi
+
+    path = to_midi(f"X:1\nL:1/8\n{field}K:D\nDEFG|]\n", str(tmp_path / "t.mid"))
+    score = music21.converter.parse(path)
+    (mark,) = score.recurse().getElementsByClass(music21.tempo.MetronomeMark)
+    assert mark.getQuarterBPM() == pytest.approx(quarters, rel=1e-4)
+
+
+def _midi_tempos(path) -> list[tuple[Fraction, float]]:
+    """``(quarter notes in, quarter notes a minute)`` where a MIDI file's tempo changes (an
+    event that sets the tempo in force changes nothing), read with music21; abc2midi's one
+    tick late start rounded off."""
+    import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    events = []
+    for track in midi.tracks:
+        ticks = 0
+        for event in track.events:
+            if isinstance(event, music21.midi.DeltaTime):
+                ticks += event.time
+            elif event.type == music21.midi.MetaEvents.SET_TEMPO:
+                at = Fraction(round(ticks / midi.ticksPerQuarterNote * 12), 12)
+                events.append((at, round(60e6 / int.from_bytes(event.data, "big"), 2)))
+    tempos = sorted(dict(events).items())  # the last at a time is the one played
+    return [tempo for i, tempo in enumerate(tempos) if not i or tempo[1] != tempos[i - 1][1]]
+
+
+#: tempo changes of the body, and where abc2midi (4.84) plays them: each time playing passes
+#: one; a repeat goes on at the tempo in force, not back to the one it started at
+TEMPO_CHANGES = [
+    ("CDEF GABc|[Q:1/4=60]GABc|]", [(0, 120), (4, 60)]),
+    (  # inside a repeat: on each pass; a Q: line after :|, once
+        "|:CDEF [Q:1/4=60]GABc|[Q:1/4=90]GABc cBAG:|\nQ:1/4=100\n|:CDEF GABc:|",
+        [(0, 120), (2, 60), (4, 90), (10, 60), (12, 90), (16, 100)],
+    ),
+    (  # before :|, each pass; before an ending, both passes; in the second ending; C form
+        "|:CDEF GA [Q:3/8=40]:|\n|:CDEF [Q:1/4=100]|1 GABc:|2 [Q:C4=35]cBAG|]",
+        [(0, 120), (3, 60), (8, 100), (12, 70)],
+    ),
+    (  # a Q: line between two bar lines that merge (| and |:) is played once, not each pass
+        "CDEF GABc|\nQ:1/4=60\n|:GABc [Q:1/4=90]cBAG:|",
+        [(0, 120), (4, 60), (6, 90)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "tempos"), TEMPO_CHANGES)
+def test_tempo_changes_in_the_body_are_played_each_time_they_are_passed(tmp_path, body, tempos):
+    # a body Q: or [Q:] was not played at all: the header's tempo held throughout
+    from modeling_irish.render import to_midi
+
+    abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}\n"
+    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(("body", "tempos"), TEMPO_CHANGES)
+def test_tempo_changes_are_played_as_abc2midi_plays_them(tmp_path, body, tempos):
+    import subprocess
+
+    abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}\n"
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    assert _midi_tempos(tmp_path / "a.mid") == tempos
+
+
+def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
+    # abc2midi: "malformed Q: field ignored"; a comment is no Q: at all
+    import logging
+
+    from modeling_irish.render import to_midi
+
+    body = 'K:D\nDEFG [Q:"Slower"] ABcd|\n%Q:1/4=50 a comment\nd8|]\n'
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        path = to_midi(f"X:1\nT:Slow\nL:1/8\nQ:1/4=120\n{body}", str(tmp_path / "t.mid"))
+    assert caplog.messages == [
+        'X:1 T:Slow: Q:"Slower" in the body gives no tempo to play: the tempo in force plays on'
+    ]
+    assert _midi_tempos(path) == [(0, 120)]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        path = to_midi('X:2\nL:1/8\nQ:"Allegro"\nK:D\nDEFG|]\n', str(tmp_path / "t.mid"))
+    assert caplog.messages == [
+        'X:2: Q:"Allegro" in the header gives no tempo to play: the MIDI starts at 200 '
+        "quarter notes a minute"
+    ]
+    assert _midi_tempos(path) == [(0, 200)]
+    caplog.clear()
+    to_midi("X:1\nT:Steady\nL:1/8\nQ:1/4=120\nK:D\nDEFG ABcd|]\n", str(tmp_path / "t.mid"))
+    assert caplog.messages == []
