@@ -1,0 +1,139 @@
+"""The corpus loader's cache: written aside, read again when damaged, keyed on the sources'
+contents, the reader's code and the decoder, and warning on a hit as the first load did."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from abc_corpus_helpers import body, needs_parser, tune, write
+
+from modeling_irish.abc_corpus import load_abc_corpus
+
+
+@needs_parser
+def test_mixed_sources_and_cache(tmp_path):
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    folder = tmp_path / "more"
+    write(folder / "b.abc", [tune(3, "Three")])
+    report = {}
+    data = load_abc_corpus([book, folder], split_ratios=(1, 0, 0), cache_dir=tmp_path / "c",
+                           report=report)  # fmt: skip
+    assert sorted(data["train"]["tune_id"]) == ["more/b:3", "one:1", "one:2"]
+    cached_report = {}
+    again = load_abc_corpus([book, folder], split_ratios=(1, 0, 0), cache_dir=tmp_path / "c",
+                            report=cached_report)  # fmt: skip
+    assert cached_report == report and again["train"].to_list() == data["train"].to_list()
+    assert len(list((tmp_path / "c").iterdir())) == 1
+    # the first call returns what later calls load, so caches keyed on the fingerprint hold
+    assert again["train"]._fingerprint == data["train"]._fingerprint
+
+
+@needs_parser
+def test_cache_written_aside_survives_a_dead_writer_and_a_concurrent_one(tmp_path):
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    (cached,) = (tmp_path / "c").iterdir()
+    # a writer that died before its report: the folder is rebuilt, not trusted nor fatal
+    (cached / "abc_corpus_report.json").unlink()
+    load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert (cached / "abc_corpus_report.json").is_file()
+    # another process publishes the same cache while this one builds it: its copy is kept
+    import modeling_irish.abc_corpus as abc_corpus
+
+    real_publish = abc_corpus.publish_directory
+    published = []
+
+    def race(tmp, final, marker):
+        shutil.copytree(tmp, final)  # the other process, complete, a moment sooner
+        published.append(real_publish(tmp, final, marker))
+
+    shutil.rmtree(cached)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(abc_corpus, "publish_directory", race)
+        raced = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert published == [False]  # this process's copy was dropped, the other's kept
+    assert raced["train"].to_list() == data["train"].to_list()
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [cached.name]  # no temporary left
+
+
+@needs_parser
+def test_a_damaged_corpus_cache_is_read_again_not_trusted(tmp_path, caplog):
+    book = write(tmp_path / "one.abc", [tune(i, f"T{i}") for i in range(1, 9)])
+    loaded = load_abc_corpus(book, cache_dir=tmp_path / "c")
+    want = {name: loaded[name].to_list() for name in loaded}  # (memory-mapped: read it now)
+    (cached,) = (tmp_path / "c").iterdir()
+    (arrow,) = (cached / "train").glob("*.arrow")
+    good = arrow.read_bytes()
+    (cached.parent / f"{cached.name}.tmp-999999999").mkdir()  # a writer that died mid-save
+    for damaged in (good[:200], b""):
+        arrow.write_bytes(damaged)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+            again = load_abc_corpus(book, cache_dir=tmp_path / "c")
+        assert "reading" in caplog.text and "again" in caplog.text
+        assert {name: again[name].to_list() for name in again} == want
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [cached.name]  # dead writer removed
+
+
+@needs_parser
+def test_the_corpus_cache_key_follows_the_contents_not_the_mtime(tmp_path):
+    book = write(tmp_path / "one.abc", [tune(1, "Aaa"), tune(2, "Bbb")])
+    first = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    stat = book.stat()
+    book.write_text(book.read_text().replace("T: Bbb", "T: Ccc"))  # same size
+    os.utime(book, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime (cp -p)
+    second = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert sorted(first["train"]["title"]) == ["Aaa", "Bbb"]
+    assert sorted(second["train"]["title"]) == ["Aaa", "Ccc"]
+
+
+def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monkeypatch):
+    # reader code copied with its old mtime (cp -p, rsync -a) and the same size is new code
+    from modeling_irish import abc_corpus, abc_sources
+
+    code = tmp_path / "abc_sources.py"
+    code.write_text("x = 'reel'\n")
+    monkeypatch.setattr(abc_sources, "__file__", str(code))
+    before = abc_corpus._fingerprint([], {})
+    stat = code.stat()
+    code.write_text("x = 'REEL'\n")
+    os.utime(code, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert abc_corpus._fingerprint([], {}) != before
+
+
+def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
+    # decode_abc (tokenization/check.py) decides a file's text: a change to it is new code
+    import tokenization.check as check
+    from modeling_irish import abc_corpus
+
+    code = tmp_path / "check.py"
+    code.write_text("encoding = 'latin-1'\n")
+    monkeypatch.setattr(check, "__file__", str(code))
+    before = abc_corpus._fingerprint([], {})
+    code.write_text("encoding = 'utf-8'\n")
+    assert abc_corpus._fingerprint([], {}) != before
+
+
+@needs_parser
+def test_a_corpus_cache_hit_warns_as_the_first_load_did(tmp_path, caplog):
+    bad = tune(2, "Bad", key="H")  # skipped: a key that cannot be read
+    bare = "T: Bare\nM: 4/4\nL: 1/8\nK: G\n" + body(3) + "\n"  # read, without an X: line
+    book = write(tmp_path / "book.abc", [tune(1, "A"), bad, bare, tune(1, "Same X")])
+
+    def warnings() -> list[tuple[str, str]]:
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish"):
+            load_abc_corpus(book, cache_dir=tmp_path / "c")
+        return [(r.name, r.getMessage()) for r in caplog.records if r.levelname == "WARNING"]
+
+    first = warnings()
+    said = " ".join(message for _, message in first)
+    for what in ("skipped 1", "without an X: line", "split", "share their X: number"):
+        assert what in said, what
+    assert {name for name, _ in first} == {
+        "modeling_irish.abc_corpus",
+        "modeling_irish.abc_sources",
+    }
+    assert warnings() == first  # the cache hit, which read nothing, says the same

@@ -1,0 +1,221 @@
+"""The tunes the corpus loader skips, counted by reason and located, and sources without tunes,
+an error or a warning that says why."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from abc_corpus_helpers import assert_report_sums, body, dump_rows, needs_parser, rows, tune, write
+
+from modeling_irish.abc_corpus import load_abc_corpus
+
+
+@needs_parser
+def test_skipped_tunes_are_counted_with_reasons(tmp_path):
+    book = write(tmp_path / "bad.abc", [
+        tune(1, "Good"),
+        tune(2, "Short", notes="ABc|"),
+        tune(3, "Stray at signs", notes="ABcd @@@ efga|"),
+        tune(4, "Stray brace", notes="ABcd } efga|"),
+        tune(5, "Also good"),
+    ])  # fmt: skip
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
+    assert [row["x"] for row in rows(data)] == [1, 5]
+    assert (report["read"], report["parsed"], report["skipped"]) == (5, 2, 3)
+    # the two bad characters are one reason: quoted text and numbers are masked
+    assert report["skip_reasons"] == {
+        "AbcParseError: unexpected character '…'": 2,
+        "fewer than 8 notes": 1,
+    }
+    assert_report_sums(report)
+    report = {}
+    load_abc_corpus(book, split_ratios=(1, 0, 0), min_notes=1, report=report)
+    assert report["parsed"] == 3 and report["skip_reasons"] == {
+        "AbcParseError: unexpected character '…'": 2
+    }
+
+
+@needs_parser
+def test_tunes_without_notes_are_skipped_by_their_reason(tmp_path):
+    """A body of chord symbols between bar lines parsed as a tune of no notes and was
+    counted "fewer than 8 notes" (with ``min_notes=0`` it was kept): now a parse error, its
+    own reason; rests alone parse and are still too few notes."""
+    book = write(tmp_path / "empty.abc", [
+        tune(1, "Good"),
+        tune(2, "Chords only", notes='"G" "D" | "Em" "C" |]'),
+        tune(3, "Rests only", notes="z8|z8|]"),
+    ])  # fmt: skip
+    for min_notes, kept in ((8, [1]), (0, [1, 3])):
+        report = {}
+        data = load_abc_corpus(book, split_ratios=(1, 0, 0), min_notes=min_notes, report=report)
+        assert [row["x"] for row in rows(data)] == kept
+        reasons = {"AbcParseError: tune has no notes: bar lines but no note or rest": 1}
+        if min_notes:
+            reasons["fewer than 8 notes"] = 1
+        assert report["skip_reasons"] == reasons
+        assert_report_sums(report)
+
+
+@needs_parser
+def test_require_bars_fit_skips_and_counts_tunes_with_a_wrong_bar(tmp_path):
+    fit = [body(x).replace(" ABcdefgf", "ABcd|efgfedcB") for x in range(1, 9)]  # 2 bars of 8
+    good = [tune(x, f"Tune {x}", notes=fit[x - 1]) for x in range(1, 9)]
+    wrong = tune(9, "Long Bar", notes="|:DFAd fdAF|DFAd fdAFG|DFAd fdAF|DEFG A4:|")
+    book = write(tmp_path / "book.abc", good + [wrong])
+    report = {}
+    strict = load_abc_corpus(book, split_ratios=(0.5, 0.25, 0.25), report=report,
+                             require_bars_fit=True)  # fmt: skip
+    assert_report_sums(report)
+    assert report["skipped"] == 1 and report["parsed"] == 8
+    (reason,) = report["skip_reasons"]
+    assert "does not fit the meter" in reason
+    assert "Long Bar" not in {row["title"] for row in rows(strict)}
+    plain = load_abc_corpus(book, split_ratios=(0.5, 0.25, 0.25))
+    assert "Long Bar" in {row["title"] for row in rows(plain)}
+    assert plain.report["skipped"] == 0
+
+
+def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = write(tmp_path / "notes.abc", ["just words, no X: line"])
+    warnings = caplog.at_level("WARNING", logger="modeling_irish.abc_sources")
+    with warnings, pytest.raises(ValueError, match="no ABC tunes found"):
+        load_abc_corpus(empty)
+    assert "no ABC tunes found" not in caplog.text  # said once, by the error
+    with pytest.raises(ValueError, match="not a thesession.org dump"):
+        load_abc_corpus(write(tmp_path / "x.json", ['{"x": 1}']))
+    book = write(tmp_path / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        corpus = load_abc_corpus([notes, book])
+    assert corpus.report["read"] == 4
+    assert f"no ABC tunes found in {notes} (a tune starts with an X: line)" in caplog.text
+    # a file of a folder, beside others that hold tunes, is named too, with why
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write(folder / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
+    (folder / "tune.mid").write_bytes(b"MThd\x00\x00")  # not *.abc: not read, not named
+    (folder / "blank.abc").write_text("\n")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        assert load_abc_corpus(folder).report["read"] == 4
+    assert f"no ABC tunes found in {folder / 'blank.abc'} (empty file)" in caplog.text
+    assert "tune.mid" not in caplog.text
+
+
+NO_TUNE = {  # a source without tunes -> why the loader's error gives, as irish-tune check does
+    "empty.abc": (b"", "empty file"),
+    "tune.abc": (b"MThd\x00\x00\x00\x06", "not a text file (NUL bytes)"),
+    "words.abc": (b"just words, no X: line\n", "a tune starts with an X: line"),
+    "tunes.json": (b"[]", "no dump row gives a tune"),
+    "tunes.csv": (b"tune_id,name,type,meter,mode,abc\n", "no dump row gives a tune"),
+    "folder": (None, "no *.abc files"),
+}
+
+
+@pytest.mark.parametrize("name", NO_TUNE)
+def test_a_source_without_tunes_is_an_error_that_says_why(tmp_path, name):
+    content, why = NO_TUNE[name]
+    path = tmp_path / "e" / name
+    if content is None:  # a folder with only a .txt file
+        write(path / "notes.txt", [tune(1, "Not read")])
+    else:
+        path.parent.mkdir()
+        path.write_bytes(content)
+    with pytest.raises(ValueError) as err:
+        load_abc_corpus(str(path))
+    assert str(err.value) == f"no ABC tunes found in {path} ({why})"
+
+
+def test_several_sources_without_tunes_are_each_named_with_why(tmp_path):
+    empty = write(tmp_path / "empty.abc", [])
+    words = write(tmp_path / "words.abc", ["no tune here"])
+    with pytest.raises(ValueError) as err:
+        load_abc_corpus([empty, words])
+    assert str(err.value) == (
+        f"no ABC tunes found in {empty} (empty file), {words} (a tune starts with an X: line)"
+    )
+
+
+@needs_parser
+def test_dump_rows_with_an_unreadable_mode_are_skipped_and_counted(tmp_path):
+    bad = [
+        dict(dump_rows()[0], setting_id=90 + n, mode=mode) for n, mode in enumerate(["Hmajor", ""])
+    ]
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps(dump_rows() + bad))
+    report = {}
+    data = load_abc_corpus(path, split_ratios=(1, 0, 0), report=report)
+    assert {row["setting_id"] for row in rows(data)} == {"1", "7", "2", "3"}
+    assert report["skipped"] == 2
+    assert all("key" in reason for reason in report["skip_reasons"]), report["skip_reasons"]
+
+
+@needs_parser
+def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, caplog):
+    dump = tmp_path / "nomode.csv"
+    with dump.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(dump_rows()[0]))
+        writer.writeheader()
+        writer.writerows([dump_rows()[2], dict(dump_rows()[2], setting_id="9", name="B", mode="")])
+    short = [tune(x, f"Short {x}", notes="GA|") for x in range(2, 9)]  # 7 tunes of 2 notes
+    book = write(tmp_path / "book.abc", [tune(1, "Bad", key="Gxx"), *short])
+    with caplog.at_level("DEBUG", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus([dump, book], split_ratios=(1, 0, 0))
+    # named as evaluate-lm names them; a row's line counts in the tune text built from it
+    bad_row = f"{dump} row 2: B: line 7 of its tune text, column 3: cannot read key 'missing'"
+    bad_key = f"{book} line 1: Bad: line 5, column 4: unknown mode 'xx'"
+    debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
+    assert f"ABC corpus: skipped {bad_row} (AbcParseError: cannot read key '…')" in debug
+    assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown mode '…')" in debug
+    assert f"ABC corpus: skipped {book} line 50 (fewer than 8 notes)" in debug  # the 7th
+    assert sum("ABC corpus: skipped" in line for line in debug) == 9
+    report = corpus.report
+    assert_report_sums(report)
+    assert report["skipped_at"] == {
+        "fewer than 8 notes": [f"{book} line {line}" for line in (8, 15, 22, 29, 36)],  # 5 of 7
+        "AbcParseError: cannot read key '…'": [bad_row],
+        "AbcParseError: unknown mode '…'": [bad_key],
+    }
+    assert list(report["skipped_at"]) == list(report["skip_reasons"])  # the same order
+
+
+@needs_parser
+def test_skipped_tunes_are_a_warning_and_nothing_readable_is_an_error(tmp_path, caplog):
+    bad = "X:9\nT:Broken\nM:4/4\nL:1/8\nK:D\n[[DF]A]B c|\n"
+    book = write(tmp_path / "one.abc", [tune(1, "One"), bad])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(1, 0, 0))
+    assert "skipped 1" in caplog.text
+    only_bad = write(tmp_path / "bad.abc", [bad])
+    with pytest.raises(ValueError, match=r"no readable ABC tunes .*1 read, 1 skipped"):
+        load_abc_corpus(only_bad)
+
+
+def test_a_tune_without_x_between_numbered_tunes_is_read_and_named(tmp_path, caplog):
+    from tokenization.check import check_text
+
+    bare = "T: Second\nM: 4/4\nL: 1/8\nK: G\n" + body(2) + "\n"  # K: and music, no X:
+    prose = "Notes on the tunes\nK: is the key field\n"  # free text: no music after a K: field
+    lone_key = "T: Header only\nK: G\n"  # no music: free text (ABC 2.1), not a tune
+    text = "\n".join([tune(1, "First"), bare, prose, lone_key, tune(3, "Third")])
+    book = write(tmp_path / "mixed.abc", [text])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus(book, split_ratios=(1, 0, 0))
+    assert corpus.report["read"] == corpus.report["parsed"] == 3
+    assert [row["title"] for row in rows(corpus)] == ["First", "Second", "Third"]
+    second = next(row for row in rows(corpus) if row["title"] == "Second")
+    assert second["tune_id"] == "mixed:line8" and second["x"] == 0
+    assert f"read 1 tune without an X: line (a K: field and music follow): {book} line 8" in (
+        caplog.text
+    )
+    assert check_text(text, "mixed.abc").tunes == 3  # irish-tune check counts it too
+    # as in a file without X: lines, where such blocks always were the tunes
+    assert check_text("\n".join([bare, prose, lone_key]), "bare.abc").tunes == 1
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(write(tmp_path / "numbered.abc", [tune(1, "A"), tune(2, "B")]))
+    assert "without an X: line" not in caplog.text

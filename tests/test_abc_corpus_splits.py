@@ -1,0 +1,234 @@
+"""The corpus loader's splits: split_groups (ratios, seeds, hashes, large and small groups) and
+splits that leak no id, title, body or incipit, are seeded, and keep a tune in place as the
+corpus grows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from abc_corpus_helpers import (
+    assert_no_leak,
+    assert_report_sums,
+    leaky_corpus,
+    needs_parser,
+    tune,
+    write,
+)
+from helpers import require_corpus
+
+from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus, split_groups, title_key
+
+
+def test_split_groups_keeps_components_whole_and_follows_ratios():
+    # 1000 singletons + a 30-record chain linked pairwise (a-b, b-c, ...).
+    keys = [[f"s{i}"] for i in range(1000)] + [[f"c{i}", f"c{i + 1}"] for i in range(30)]
+    split = split_groups(keys, (0.8, 0.1, 0.1), seed=3)
+    assert len({split[i] for i in range(1000, 1030)}) == 1
+    counts = [split.count(s) for s in range(3)]
+    assert sum(counts) == 1030
+    assert abs(counts[1] - 103) <= 15 and abs(counts[2] - 103) <= 15, counts
+
+
+def test_split_groups_deterministic_and_seeded():
+    keys = [[f"k{i}"] for i in range(200)]
+    assert split_groups(keys, seed=7) == split_groups(keys, seed=7)
+    assert split_groups([iter(k) for k in keys], seed=7) == split_groups(keys, seed=7)
+    assert split_groups(keys, seed=7) != split_groups(keys, seed=8)
+    # independent of record order: the assignment follows the keys, not the positions
+    reordered = split_groups(keys[::-1], seed=7)[::-1]
+    assert reordered == split_groups(keys, seed=7)
+
+
+def test_split_groups_zero_ratio_and_bad_ratios():
+    keys = [[i] for i in range(50)]
+    assert set(split_groups(keys, (1, 0, 0))) == {0}
+    assert split_groups(keys, (2, 1, 1)) == split_groups(keys, (0.5, 0.25, 0.25))
+    with pytest.raises(ValueError):
+        split_groups(keys, (0.9, 0.1))
+    with pytest.raises(ValueError):
+        split_groups(keys, (1.0, -0.5, 0.5))
+    for bad in ((0.9, float("nan"), 0.05), (float("inf"), 0.05, 0.05), (0, 0, 0)):
+        with pytest.raises(ValueError, match=r"split_ratios must be 3 .*, got \("):
+            split_groups(keys, bad)
+
+
+def test_the_loader_refuses_non_finite_ratios_before_reading_anything(tmp_path, monkeypatch):
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the sources were read before the ratios were checked")
+
+    monkeypatch.setattr(abc_corpus, "iter_raw_tunes", unread)
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    for bad in ((0.9, float("nan"), 0.05), (0.9, 0.05, float("inf"))):
+        with pytest.raises(ValueError, match="split_ratios must be 3 finite, non-negative"):
+            load_abc_corpus(book, split_ratios=bad, split_method="hash")
+
+
+def test_split_groups_by_hash_moves_no_group_when_others_come_and_go():
+    groups = [[f"s{i}"] for i in range(1500)] + [[f"c{i}", f"c{i + 1}"] for i in range(20)]
+    before = split_groups(groups, (0.8, 0.1, 0.1), seed=5, method="hash")
+    assert len({before[i] for i in range(1500, 1520)}) == 1  # the chain stays whole
+    # 300 groups removed, 400 added (before, between and after the others)
+    kept = list(range(300, 1520))
+    grown = [[f"new{i}"] for i in range(200)] + [groups[i] for i in kept]
+    grown += [[f"new{i}"] for i in range(200, 400)]
+    after = split_groups(grown, (0.8, 0.1, 0.1), seed=5, method="hash")
+    assert after[200 : 200 + len(kept)] == [before[i] for i in kept]
+    # the default method cuts a shuffled order, so the same change moves many groups
+    shuffled = split_groups(groups, (0.8, 0.1, 0.1), seed=5)
+    moved = split_groups(grown, (0.8, 0.1, 0.1), seed=5)[200 : 200 + len(kept)]
+    assert sum(a != shuffled[i] for a, i in zip(moved, kept)) > 100
+
+
+def test_split_groups_by_hash_anchored_on_ids_ignores_new_members():
+    # 400 tunes of two settings each (keys: tune id and body); each gains a third setting
+    old = [[f"id{t}", f"body{t}.{s}"] for t in range(400) for s in range(2)]
+    new = old + [[f"id{t}", f"body{t}.new"] for t in range(400)]
+    ids = [[record[0]] for record in new]
+    by_id = split_groups(new, (0.6, 0.2, 0.2), method="hash", anchors=ids)
+    assert by_id[:800] == split_groups(old, (0.6, 0.2, 0.2), method="hash", anchors=ids[:800])
+    # anchored on every key, about a third of the groups (1 in k + 1) draw a new place
+    by_all = split_groups(new, (0.6, 0.2, 0.2), method="hash")[:800]
+    assert by_all != split_groups(old, (0.6, 0.2, 0.2), method="hash")
+    with pytest.raises(ValueError, match="anchor lists"):
+        split_groups(new, method="hash", anchors=ids[:5])
+
+
+def test_split_groups_by_hash_follows_the_ratios_for_small_and_large_groups():
+    for size in (1, 6):  # a placement by the smallest of a group's key hashes would favour train
+        groups = [[f"g{i}.{k}" for k in range(size)] for i in range(8000)]
+        split = split_groups(groups, (0.9, 0.05, 0.05), seed=0, method="hash")
+        shares = [split.count(s) / len(split) for s in range(3)]
+        # binomial standard error of a 5% share over 8,000 groups: 0.0024
+        assert abs(shares[1] - 0.05) < 0.01 and abs(shares[2] - 0.05) < 0.01, (size, shares)
+    keys = [[f"k{i}"] for i in range(300)]
+    hashed = split_groups(keys, seed=7, method="hash")
+    assert hashed == split_groups(keys[::-1], seed=7, method="hash")[::-1]
+    assert hashed != split_groups(keys, seed=8, method="hash")
+    assert set(split_groups(keys, (1, 0, 3), method="hash")) == {0, 2}
+    with pytest.raises(ValueError, match="split method"):
+        split_groups(keys, method="random")
+
+
+@needs_parser
+def test_splits_do_not_leak_ids_titles_or_bodies(tmp_path):
+    book = leaky_corpus(tmp_path)
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=1, report=report)
+    assert_no_leak(data)
+    assert_report_sums(report)
+    assert report["parsed"] == 60 and all(report["splits"].values())
+    where = {row["x"]: name for name in SPLIT_NAMES for row in data[name]}
+    for group in range(6):  # each 5-tune chain sits in one split
+        assert len({where[5 * group + k] for k in range(1, 6)}) == 1
+    # untitled tunes link nothing: with 12 of them, they are spread over the splits
+    untitled = [name for name in SPLIT_NAMES for row in data[name] if not title_key(row["title"])]
+    assert len(untitled) == 12 and len(set(untitled)) > 1
+
+
+@needs_parser
+def test_splits_are_deterministic_from_the_seed(tmp_path):
+    book = leaky_corpus(tmp_path)
+
+    def ids(seed):
+        data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=seed)
+        return [data[name]["tune_id"] for name in SPLIT_NAMES]
+
+    assert ids(0) == ids(0)
+    assert ids(0) != ids(1)
+
+
+@needs_parser
+def test_hash_split_keeps_every_tune_in_its_split_when_the_corpus_grows(tmp_path):
+    book = leaky_corpus(tmp_path)
+
+    def where():
+        data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), split_method="hash")
+        assert_no_leak(data)
+        return {(row["x"], row["title"]): n for n in SPLIT_NAMES for row in data[n]}
+
+    before = where()
+    more = [tune(100 + i, f"Added Reel {i}", sid=(900 + i, 100 + i)) for i in range(40)]
+    book.write_text(book.read_text(encoding="utf-8") + "\n" + "\n".join(more), encoding="utf-8")
+    after = where()
+    assert len(after) == len(before) + 40
+    assert {tune: after[tune] for tune in before} == before
+    assert len(set(before.values())) == 3  # all three splits are used
+    with pytest.raises(ValueError, match="split_method"):
+        load_abc_corpus(book, split_method="random")
+
+
+@needs_parser
+@pytest.mark.slow
+def test_shared_corpus_loads_without_leaks():
+    report = {}
+    data = load_abc_corpus(require_corpus(), report=report)  # timing: benchmarks, not tests
+    assert report["read"] == 20721
+    assert_report_sums(report)
+    assert_no_leak(data)
+    total = sum(report["splits"].values())
+    for name, ratio in zip(SPLIT_NAMES, (0.9, 0.05, 0.05)):
+        assert abs(report["splits"][name] - ratio * total) < 0.01 * total
+    assert set(data["train"]["mode"]) == {"major", "minor", "dorian", "mixolydian"}
+
+
+@needs_parser
+def test_link_incipits_keeps_one_melody_under_two_names_in_one_split(tmp_path):
+    from tokenization.abc_parser import parse_abc
+    from tokenization.abc_writer import write_abc
+    from tokenization.keys import parse_key, transpose_tokens
+
+    tunes = [tune(x, f"Tune {x}", sid=(x, x)) for x in range(1, 31)]
+    # tune 5's melody moved from D to G, under another title, tune id and body text
+    alias = write_abc(
+        transpose_tokens(parse_abc(tunes[4]).tokens, 5),
+        key=parse_key("G"),
+        meter="4/4",
+        x=99,
+        title="An Alias",
+    ).replace("K:", "S: https://thesession.org/tunes/999#setting999\nK:")
+    book = write(tmp_path / "book.abc", tunes + [alias])
+    apart = 0
+    for seed in range(6):
+        report = {}
+        linked = load_abc_corpus(
+            book, split_ratios=(0.6, 0.2, 0.2), seed=seed, report=report, link_incipits=8
+        )
+        where = {row["title"]: name for name in SPLIT_NAMES for row in linked[name]}
+        assert where["Tune 5"] == where["An Alias"]
+        assert report["shared_incipits"] == 2 and report["parsed"] == 31
+        plain = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=seed)
+        where = {row["title"]: name for name in SPLIT_NAMES for row in plain[name]}
+        apart += where["Tune 5"] != where["An Alias"]
+        assert "shared_incipits" not in plain.report
+    assert apart  # without the option the two tunes are dealt independently
+
+
+def test_a_corpus_too_small_for_its_splits_says_so(tmp_path, caplog):
+    book = write(tmp_path / "three.abc", [tune(x, f"Tune {x}") for x in range(1, 4)])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus(book)
+    empty = [name for name in SPLIT_NAMES if len(corpus[name]) == 0]
+    assert empty  # 3 tunes cannot fill 90/5/5
+    assert (
+        f"the {' and '.join(empty)} split" in caplog.text and "3 tunes in 3 groups" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(1.0, 0.0, 0.0))  # asked for: no warning
+    assert "split" not in caplog.text
+
+
+def test_split_groups_deals_large_and_small_groups_alike():
+    # 100 groups of 10 records and 1000 singletons: every split should hold about half of each
+    # (choosing a split by group size would fill validation and test with singletons)
+    keys = [[f"g{i // 10}"] for i in range(1000)] + [[f"s{i}"] for i in range(1000)]
+    for seed in range(3):
+        split = np.array(split_groups(keys, (0.8, 0.1, 0.1), seed=seed))
+        singleton = np.arange(len(keys)) >= 1000
+        for s in range(3):
+            share = singleton[split == s].mean()
+            assert 0.25 < share < 0.75, (seed, s, share)
+        sizes = np.bincount(split, minlength=3)
+        assert abs(sizes[1] - 200) <= 5 and abs(sizes[2] - 200) <= 5, sizes
