@@ -1,0 +1,233 @@
+"""MeasureNoteConfig: presets, embedding widths, values and types refused by name, round trips,
+resized embeddings, and the parameter counts of the presets."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_modeling_measurenote import measurenote_tester  # noqa: F401 (the tester fixture)
+
+from modeling_irish.configuration_measurenote import (
+    MEASURENOTE_FEATURE_NAMES,
+    REFERENCE_VOCAB_SIZES,
+    MeasureNoteConfig,
+)
+from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
+
+# ---------------------------------------------------------------- config
+
+
+def test_config_embedding_widths_follow_reference_ratios():
+    config = MeasureNoteConfig.from_preset("base")
+    assert config.total_embedding_size == 2624
+    assert config.embedding_sizes["main"] == 384 and config.embedding_sizes["is_triple"] == 64
+    assert config.vocab_sizes == REFERENCE_VOCAB_SIZES
+    small = MeasureNoteConfig.from_preset("small", note_dropout=0.0)
+    assert small.total_embedding_size == 656 and small.note_dropout == 0.0
+
+
+def test_config_explicit_embedding_sizes_win(tester):
+    sizes = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 3)
+    config = MeasureNoteConfig(vocab_sizes=tester.vocab_sizes, embedding_sizes=sizes)
+    assert config.total_embedding_size == 60
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"note_hidden_size": 30, "measure_num_heads": 8}, "divisible"),
+        ({"vocab_sizes": {"main": 5}}, "vocab_sizes has no entry"),
+        ({"embedding_size": 4}, "width 0"),
+        ({"final_num_layers": 0}, "final_hidden_size"),
+        ({"note_dropout": 1.0}, "note_dropout"),
+        ({"feature_names": ["main", "main", "dur"]}, "duplicates"),
+        ({"feature_names": ["main"], "embedding_sizes": {"main": 2}}, "'dur'"),
+        ({"dur_loss_weight": -1.0}, "dur_loss_weight"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MeasureNoteConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"measure_num_heads": 4.0}, "measure_num_heads must be a whole number, got 4.0"),
+        ({"note_hidden_size": None}, "note_hidden_size must be a whole number, got None"),
+        ({"note_num_layers": True}, "note_num_layers must be a whole number, got True"),
+        ({"embedding_size": 128.0}, "embedding_size must be a whole number"),
+        ({"final_dropout": "0.1"}, "final_dropout must be a real number, got '0.1'"),
+        ({"feature_names": "main"}, "feature_names must be a list, got 'main'"),
+        ({"vocab_sizes": {"main": 88.0, "dur": 5}}, r"vocab_sizes\['main'\] must be a whole"),
+        ({"embedding_sizes": {"main": "4", "dur": 4}}, r"embedding_sizes\['main'\] must be"),
+        ({"use_cache": "maybe"}, "use_cache must be true or false"),
+    ],
+)
+def test_config_refuses_wrong_types_by_name(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        MeasureNoteConfig(**kwargs)
+
+
+def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tester, tmp_path, monkeypatch):
+    """transformers' save_pretrained(push_to_hub=True) creates the Hub repository before it
+    writes anything: with no network the folder was left empty."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    lm, backbone = tester.model(), MeasureNoteModel(tester.get_config())
+    for model, folder in ((lm, tmp_path / "lm"), (backbone, tmp_path / "backbone")):
+        with pytest.raises(OSError, match="offline"):
+            model.save_pretrained(folder, push_to_hub=True, commit_message="m")
+        assert {"config.json", "model.safetensors"} <= {p.name for p in folder.iterdir()}
+    pushed = []
+
+    def push(repo_id, **kwargs):
+        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "model.safetensors").is_file()))
+
+    monkeypatch.setattr(lm, "push_to_hub", push)
+    lm.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", token="t")
+    lm.save_pretrained(tmp_path / "hub", True, None, True, repo_id="me/lm")  # by position
+    lm.save_pretrained(tmp_path / "hub", is_main_process=False, push_to_hub=True)
+    assert pushed == [("hub", {"commit_message": "m", "token": "t"}, True), ("me/lm", {}, True)]
+    assert MeasureNoteForCausalLM.from_pretrained(tmp_path / "hub").config.to_dict()
+
+
+def test_a_saved_config_of_the_wrong_types_is_refused_by_name(tester, tmp_path):
+    import json
+
+    tester.model().save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    saved["measure_num_heads"] = 4.0  # a hand-edited config.json: torch said "empty() ..."
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(TypeError, match="measure_num_heads must be a whole number"):
+        MeasureNoteForCausalLM.from_pretrained(tmp_path)
+    config = tester.get_config()
+    config.final_dropout = "0.1"  # set after the config was made: checked when the model is
+    with pytest.raises(TypeError, match="final_dropout must be a real number"):
+        MeasureNoteForCausalLM(config)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"pad_token_id": None}, TypeError, "pad_token_id must be one whole number.*got None"),
+        ({"eos_token_id": [2, 3]}, TypeError, r"eos_token_id must be one whole .*got \[2, 3\]"),
+        ({"bos_token_id": True}, TypeError, "bos_token_id must be one whole number"),
+        ({"pad_token_id": -1}, ValueError, r"pad_token_id must be an id .* \[0, 9\), got -1"),
+        ({"eos_token_id": 9}, ValueError, r"eos_token_id must be an id .* \[0, 9\), got 9"),
+    ],
+)
+def test_special_ids_that_the_loss_cannot_use_are_refused(tester, tmp_path, kwargs, error, message):
+    """pad_token_id=None or a list eos_token_id failed inside the loss (a TypeError in
+    masked_fill); a special id is the tokenizer's, which the loss leaves out of dur targets."""
+    with pytest.raises(error, match=message):
+        tester.get_config(**kwargs)
+    tester.model().save_pretrained(tmp_path)
+    with pytest.raises(error, match=message):  # set after the config was made
+        MeasureNoteForCausalLM.from_pretrained(tmp_path, **kwargs)
+
+
+def test_config_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset"):
+        MeasureNoteConfig.from_preset("huge")
+
+
+def test_config_round_trip(tmp_path, tester):
+    config = tester.get_config(dur_loss_weight=0.5)
+    config.save_pretrained(tmp_path)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path)
+    assert loaded.to_dict() == config.to_dict()
+    assert (loaded.pad_token_id, loaded.bos_token_id, loaded.eos_token_id) == (0, 1, 2)
+
+
+def test_a_new_embedding_size_resizes_every_feature(tmp_path, tester):
+    config = tester.get_config()
+    config.save_pretrained(tmp_path)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path, embedding_size=64)
+    assert loaded.embedding_sizes == MeasureNoteConfig(embedding_size=64).embedding_sizes
+    assert MeasureNoteConfig.from_pretrained(tmp_path).embedding_sizes == config.embedding_sizes
+
+
+def test_new_embedding_ratios_resize_every_feature_in_either_order(tmp_path, tester):
+    """`from_pretrained(path, embedding_ratios=...)` kept the saved sizes (only a new
+    embedding_size resized them)."""
+    tester.get_config().save_pretrained(tmp_path)
+    ratios = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 0.25)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path, embedding_ratios=ratios)
+    assert set(loaded.embedding_sizes.values()) == {8}  # 32 * 0.25
+    for kwargs in (
+        {"embedding_ratios": ratios, "embedding_size": 64},
+        {"embedding_size": 64, "embedding_ratios": ratios},
+    ):
+        assert set(
+            MeasureNoteConfig.from_pretrained(tmp_path, **kwargs).embedding_sizes.values()
+        ) == {16}
+
+
+def test_explicit_embedding_sizes_win_in_any_order(tmp_path, tester):
+    """A new embedding_size overwrote explicit sizes, contrary to the docstring."""
+    explicit = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 5)
+    config = tester.get_config(embedding_sizes=explicit)
+    config.embedding_size = 64
+    config.embedding_ratios = dict.fromkeys(MEASURENOTE_FEATURE_NAMES, 0.5)
+    assert config.embedding_sizes == explicit
+    config.save_pretrained(tmp_path / "explicit")
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path / "explicit", embedding_size=64)
+    assert loaded.embedding_sizes == explicit
+    tester.get_config().save_pretrained(tmp_path / "derived")
+    saved = tester.get_config().embedding_sizes
+    for sizes in (explicit, saved):  # the saved sizes, given explicitly, win too
+        for kwargs in (
+            {"embedding_sizes": sizes, "embedding_size": 64},
+            {"embedding_size": 64, "embedding_sizes": sizes},
+        ):
+            loaded = MeasureNoteConfig.from_pretrained(tmp_path / "derived", **kwargs)
+            assert loaded.embedding_sizes == sizes and loaded.embedding_size == 64, kwargs
+    for names in (("embedding_sizes", "embedding_size"), ("embedding_size", "embedding_sizes")):
+        config = tester.get_config()
+        for name in names:
+            setattr(config, name, {"embedding_sizes": explicit, "embedding_size": 64}[name])
+        assert config.embedding_sizes == explicit, names
+
+
+def test_attributes_set_after_the_config_are_checked_when_the_model_is_built(tester):
+    config = tester.get_config()
+    config.measure_num_heads = 5
+    with pytest.raises(ValueError, match="divisible by measure_num_heads"):
+        MeasureNoteForCausalLM(config)
+
+
+def test_a_misspelled_argument_is_an_error_not_a_silent_no_loss(tester):
+    config, inputs, labels = tester.prepare_config_and_inputs()
+    model = MeasureNoteForCausalLM(config).eval()
+    with pytest.raises(TypeError, match="label"):
+        model(**inputs, label=labels)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'labels'"):
+        model.measurenote(**inputs, labels=labels)  # the backbone has no head: no loss
+
+
+def test_return_dict_false_gives_tuples(tester):
+    config, inputs, labels = tester.prepare_config_and_inputs()
+    model = MeasureNoteForCausalLM(config).eval()
+    as_dict = model(**inputs, labels=labels)
+    as_tuple = model(**inputs, labels=labels, return_dict=False)
+    assert isinstance(as_tuple, tuple)
+    assert torch.equal(as_tuple[0], as_dict.loss) and torch.equal(as_tuple[3], as_dict.logits)
+    backbone = model.measurenote(**inputs, return_dict=False)
+    assert isinstance(backbone, tuple) and backbone[0].shape == as_dict.hidden_states.shape
+
+
+def test_base_preset_parameter_count():
+    """The reference's MeasureNote with its shipped vocabulary has 18,651,249 parameters."""
+    with torch.device("meta"):  # shapes only: skips 27 slow QR decompositions of the init
+        model = MeasureNoteForCausalLM(MeasureNoteConfig.from_preset("base"))
+    # embeddings 116,224 + note GRU 7,971,840 + measure GRU 4,727,808 + attention 263,168
+    # + final GRU 5,514,240 + heads 57,969 (see reference-measurenote.md section 4.9)
+    assert sum(p.numel() for p in model.parameters()) == 18_651_249
+
+
+def test_small_preset_parameter_count():
+    with torch.device("meta"):
+        model = MeasureNoteForCausalLM(MeasureNoteConfig.from_preset("small"))
+    assert 1_500_000 <= sum(p.numel() for p in model.parameters()) <= 2_500_000
