@@ -1,0 +1,190 @@
+"""AbcTokenizer's decode: into another key, read the same by music21, and the keys, meters,
+tokens and keywords it refuses or writes only when given."""
+
+from __future__ import annotations
+
+import pytest
+from tokenization_abc_helpers import (
+    KESH,
+    MINOR_WITH_CHORD,
+    TUNES,
+    abc_tokenizer,  # noqa: F401 (the tokenizer fixture)
+)
+
+from tokenization.features import FEATURE_NAMES
+from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
+
+
+@pytest.mark.parametrize("key", ["D", "A", "Bb", "F#", "Eb"])
+def test_decode_into_another_key(tokenizer, key):
+    enc = tokenizer.encode_tune(KESH)
+    abc = tokenizer.decode(enc.input_ids, key=key)
+    assert f"K:{key}" in abc.replace(" ", "")
+    again = tokenizer.encode_tune(abc)
+    assert again.rows.rows() == enc.rows.rows()
+
+
+def _music21_notes(abc: str) -> list[tuple[int | None, float]]:
+    music21 = pytest.importorskip("music21")
+    score = music21.converter.parse(abc, format="abc")
+    out = []
+    for element in score.flatten().notesAndRests:
+        if element.isRest:
+            out.append((None, float(element.quarterLength)))
+        elif element.isChord:
+            out.append((max(p.midi for p in element.pitches), float(element.quarterLength)))
+        else:
+            out.append((element.pitch.midi, float(element.quarterLength)))
+    return out
+
+
+def _our_notes(abc: str) -> list[tuple[int | None, float]]:
+    from tokenization.abc_parser import parse_abc
+
+    tokens = parse_abc(abc).tokens
+    out, chord, factor, left = [], None, 1, 0
+    for tok in tokens:
+        if tok.kind == "tuplet":
+            factor, left = tok.dur, int(tok.text[1:].split(":")[0])
+        elif tok.kind == "chord_start":
+            chord = []
+        elif tok.kind == "chord_end":
+            pitch, dur = max(p for p, _ in chord), chord[0][1]
+            out.append((pitch, float(dur * 4 * (factor if left else 1))))
+            left, chord = max(left - 1, 0), None
+        elif tok.kind in ("note", "rest"):
+            if chord is not None:
+                chord.append((tok.pitch, tok.dur))
+                continue
+            out.append((tok.pitch, float(tok.dur * 4 * (factor if left else 1))))
+            left = max(left - 1, 0)
+    return out
+
+
+@pytest.mark.parametrize("key", [None, "A", "Bb"])
+def test_decoded_abc_reads_the_same_in_music21(tokenizer, key):
+    for text in (KESH, MINOR_WITH_CHORD):
+        enc = tokenizer.encode_tune(text)
+        target = key if key is None or text is KESH else None
+        abc = tokenizer.decode(enc.input_ids, key=target or enc.original_key)
+        ours = _our_notes(abc)
+        theirs = _music21_notes(abc)
+        # music21 merges tied notes into one; we keep both, so compare untied tunes exactly
+        assert [p for p, _ in theirs] == [p for p, _ in ours]
+        assert [d for _, d in theirs] == pytest.approx([d for _, d in ours])
+
+
+def test_decode_says_what_to_give_it(tokenizer):
+    with pytest.raises(ValueError, match="main tokens alone"):
+        tokenizer.decode(tokenizer.encode(KESH))
+    with pytest.raises(ValueError, match="batch_decode"):
+        tokenizer.decode(tokenizer(TUNES)["input_ids"])
+    texts = tokenizer.batch_decode(tokenizer(TUNES)["input_ids"])
+    assert [tokenizer(t)["input_ids"].shape[1] for t in texts] == [
+        int(n) for n in tokenizer(TUNES)["attention_mask"].sum(1)
+    ]
+
+
+def test_decode_refuses_a_meter_its_vocabulary_never_had_unless_given():
+    # the rows of a 2/4 tune from a tokenizer trained on 4/4 only carry meter <unk>: it was
+    # written as M:<unk>, which no reader takes
+    tok = AbcTokenizer.train(["X:1\nM:4/4\nL:1/8\nK:D\nDFAd fdAF|d2f2 d2f2|]"])
+    rows = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])["input_ids"][0]
+    with pytest.raises(UnreadableRowsError, match="the rows' meter is <unk>"):
+        tok.decode(rows)
+    assert "\nM:2/4\n" in tok.decode(rows, meter="2/4")
+
+
+@pytest.mark.parametrize(
+    ("body", "row"),
+    [
+        ("|:DFAd|f2d2|1 dAFA:|2 dAFD|3 DDDD|]", 19),  # a third ending: "|3"
+        ("(3:2:4DDDD d2|DFAd|]", 1),  # a tuplet "(3:2:4"
+    ],
+)
+def test_decode_refuses_a_main_token_its_vocabulary_never_had(body, row):
+    # <unk> main rows were skipped with <pad>/<start>/<end>: the ending's bars merged
+    # ("dAFDDDDD") and the tuplet's notes lost their scaling, without a word
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])
+    rows = tok("X:1\nM:2/4\nL:1/8\nK:D\n" + body)["input_ids"][0]
+    assert tok.convert_ids_to_tokens(rows)[row] == "<unk>"
+    for skip in (False, True):
+        with pytest.raises(UnreadableRowsError, match=rf"^row {row}: its main token .*<unk>"):
+            tok.decode(rows, key="D", skip_special_tokens=skip)
+    with pytest.raises(UnreadableRowsError, match=rf"^row {row}: "):
+        tok.ids_to_tokens(rows)
+    known = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]", "X:1\nM:2/4\nL:1/8\nK:D\nd2|]"])
+    for ids in known["input_ids"]:  # <pad>, <start> and <end> rows are still left out
+        assert tok.decode(ids, skip_special_tokens=True) == tok.decode(ids)
+        assert "<" not in tok.decode(ids)
+
+
+def test_a_decode_error_in_a_batch_names_the_item(tokenizer):
+    minor = tokenizer([KESH, MINOR_WITH_CHORD])["input_ids"]
+    with pytest.raises(ValueError, match="minor tune in D major$"):
+        tokenizer.decode(minor[1], key="D")
+    with pytest.raises(
+        ValueError, match=r"minor tune in D major \(item 2 of the batch \(index 1\)\)"
+    ):
+        tokenizer.batch_decode(minor, key="D")
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])
+    unknown = tok(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|]", "X:1\nM:2/4\nL:1/8\nK:D\n(3:2:4DDDD d2|]"])
+    with pytest.raises(
+        UnreadableRowsError, match=r"^row 1: .*\(item 2 of the batch \(index 1\)\)$"
+    ):
+        tok.batch_decode(unknown["input_ids"], key="D")
+    # what no tune could be written with is the call's error, not an item's
+    for bad in ({"key": "H"}, {"register": "up"}):
+        with pytest.raises(ValueError) as info:
+            tokenizer.batch_decode(minor, **bad)
+        assert "of the batch" not in str(info.value)
+    assert tokenizer.batch_decode(minor[:1], key="G") == [tokenizer.decode(minor[0], key="G")]
+
+
+def test_decode_and_batch_decode_refuse_unknown_keywords(tokenizer):
+    ids = tokenizer(KESH)["input_ids"]
+    plain = tokenizer.decode(ids[0])
+    same = tokenizer.decode(ids[0], skip_special_tokens=True, clean_up_tokenization_spaces=True)
+    assert same == plain
+    assert tokenizer.batch_decode(ids, skip_special_tokens=True) == [plain]
+    with pytest.raises(TypeError, match=r"decode\(\) got an unexpected keyword argument 'keyy'"):
+        tokenizer.decode(ids[0], keyy="G")
+    for batch in (ids, []):  # refused before the first tune, so for no tunes too
+        with pytest.raises(TypeError, match=r"batch_decode\(\) got an unexpected .* 'keyy'"):
+            tokenizer.batch_decode(batch, keyy="G")
+
+
+def test_decode_refuses_a_meter_the_reader_would_refuse(tokenizer):
+    """meter="banana" was written as M:banana, which the reader then refused."""
+    from tokenization.tokenization_abc import read_tune
+
+    ids = tokenizer(KESH)["input_ids"]
+    for bad in ("banana", "0/8"):
+        with pytest.raises(ValueError, match=f"meter='{bad}': .*give an M: value"):
+            tokenizer.decode(ids[0], meter=bad)
+        with pytest.raises(ValueError, match=f"meter='{bad}'") as info:
+            tokenizer.batch_decode(ids, meter=bad)
+        assert "of the batch" not in str(info.value)  # refused before the first tune
+    with pytest.raises(TypeError, match="got int"):
+        tokenizer.decode(ids[0], meter=68)
+    for meter, read in (("C", "4/4"), ("3/4", "3/4"), ("none", None)):
+        assert read_tune(tokenizer.decode(ids[0], meter=meter))[0].meter == read
+
+
+@pytest.mark.parametrize("key", ["E phrygian", "B phrygian"])
+def test_decode_writes_a_key_the_vocabulary_never_had_when_given(tokenizer, key):
+    """The rows of a phrygian tune from a tokenizer trained on major, dorian and minor tunes
+    carry key <unk>; decode refused it even with key= given, which meter= already allows."""
+    from tokenization.tokenization_abc import read_tune
+
+    tune = f"X:1\nT:Phr\nM:4/4\nL:1/8\nK:{key}\nEFGA B2 AG|FE E6|]"
+    ids = tokenizer(tune)["input_ids"][0]
+    assert tokenizer.abc_vocab.token("key", int(ids[0, FEATURE_NAMES.index("key")])) == "<unk>"
+    with pytest.raises(UnreadableRowsError, match=r"key is <unk>.*decode\(ids, key="):
+        tokenizer.decode(ids)
+    written = tokenizer.decode(ids, key=key)
+    again, source = read_tune(written)[0], read_tune(tune)[0]
+    assert again.key == source.key and again.tokens == source.tokens  # the pitches read back
+    assert tokenizer.batch_decode(ids[None], key=key) == [written]
+    with pytest.raises(ValueError, match="cannot read key"):
+        tokenizer.decode(ids, key="H")

@@ -1,0 +1,225 @@
+"""What AbcTokenizer refuses and how it says so: bad calls, vocabulary files and folders, several
+tunes in one text, parse errors named by item, and what the reader leaves out, logged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tokenization_abc_helpers import (
+    DORIAN_REEL,
+    KESH,
+    MINOR_WITH_CHORD,
+    TUNES,
+    abc_tokenizer,  # noqa: F401 (the tokenizer fixture)
+)
+
+from tokenization.features import FEATURE_NAMES
+from tokenization.tokenization_abc import AbcTokenizer
+
+
+def test_adding_words_to_the_vocabulary_is_refused(tokenizer):
+    size = len(tokenizer)
+    with pytest.raises(NotImplementedError, match="AbcTokenizer.train"):
+        tokenizer.add_tokens(["newtok"])
+    assert len(tokenizer) == size
+    assert tokenizer.add_tokens([]) == 0
+
+
+def test_return_tensors_np_none_and_bad(tokenizer):
+    as_np = tokenizer(TUNES, return_tensors="np")
+    as_pt = tokenizer(TUNES)
+    assert isinstance(as_np["input_ids"], np.ndarray)
+    np.testing.assert_array_equal(as_np["input_ids"], as_pt["input_ids"].numpy())
+    assert isinstance(tokenizer(KESH, return_tensors=None)["input_ids"], list)
+    with pytest.raises(ValueError, match="return_tensors"):
+        tokenizer(KESH, return_tensors="tf")
+
+
+def test_bad_calls_say_what_is_wrong(tokenizer):
+    with pytest.raises(ValueError, match="no tunes"):
+        tokenizer([])
+    with pytest.raises(ValueError, match="max_length"):
+        tokenizer(KESH, max_length=-1)
+    with pytest.raises(ValueError, match="no rows"):
+        tokenizer.decode(np.zeros((3, len(FEATURE_NAMES)), dtype=np.int64))
+    tokenizer.padding_side = "left"
+    try:
+        with pytest.raises(ValueError, match="right"):
+            tokenizer(KESH)
+    finally:
+        tokenizer.padding_side = "right"
+
+
+def test_a_broken_vocabulary_file_is_named(tmp_path):
+    from tokenization.vocabulary import AbcVocab
+
+    (tmp_path / "abc_vocab.json").write_text("{not json")
+    with pytest.raises(ValueError, match="abc_vocab.json: not a vocabulary JSON"):
+        AbcVocab.load(tmp_path / "abc_vocab.json")
+
+
+def test_a_text_with_several_tunes_is_refused_not_cut_to_the_first(tokenizer):
+    from tokenization.abc_parser import AbcParseError
+
+    book = KESH + "\n\n" + KESH.replace("X:1", "X:2", 1)
+    with pytest.raises(AbcParseError, match="2 tunes in one text"):
+        tokenizer.encode_tune(book)
+    with pytest.raises(AbcParseError, match="give one tune per string"):
+        tokenizer(book)
+    assert len(tokenizer([KESH, KESH])["input_ids"]) == 2
+
+
+def test_clear_errors_for_a_missing_folder_a_bad_vocabulary_file_and_an_unknown_id(tokenizer):
+    with pytest.raises(OSError, match="/no/such/folder: no such folder"):
+        AbcTokenizer.from_pretrained("/no/such/folder")
+    with pytest.raises(ValueError, match="not a vocabulary JSON file"):
+        AbcTokenizer(vocab_file="/bin/ls")
+    with pytest.raises(ValueError, match="is not in the vocabulary"):
+        tokenizer.decode([[999999] * 20])
+    # the rows are read by list lookups: a negative or too large id of a readable row is still
+    # refused by name (a negative one would index a list from its end)
+    rows = tokenizer.encode_tune(KESH).input_ids.copy()
+    for column, value in ((1, -1), (1, 10**6), (0, 10**6)):
+        bad = rows.copy()
+        bad[5, column] = value
+        with pytest.raises(ValueError, match=f"id {value} of feature '(main|dur)' is not in"):
+            tokenizer.decode(bad)
+
+
+def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
+    tokenizer, tmp_path, monkeypatch
+):
+    """``from_pretrained("runs/measurenote-smal")`` (a typo) said the folder "holds no
+    abc_vocab.json", blaming a folder that does not exist."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)
+    hub = tmp_path / "hub"
+    (tmp_path / "runs" / "empty").mkdir(parents=True)
+    with pytest.raises(OSError, match="runs/measurenote-smal: no such folder, and not found on "
+                       "the Hub: the Hub's cache .offline.*runs/ is a folder here"):  # fmt: skip
+        AbcTokenizer.from_pretrained("runs/measurenote-smal", cache_dir=hub)
+    with pytest.raises(OSError, match="runs/m/step_1: no such folder, and not a Hub repository"):
+        AbcTokenizer.from_pretrained("runs/m/step_1", cache_dir=hub)
+    with pytest.raises(OSError, match="runs/empty holds no abc_vocab.json"):
+        AbcTokenizer.from_pretrained("runs/empty", cache_dir=hub)
+    # a Hub repository id still loads (from a cache laid out as huggingface_hub lays it out)
+    repo = hub / "models--someone--abc"
+    tokenizer.save_pretrained(repo / "snapshots" / ("0" * 40))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    assert AbcTokenizer.from_pretrained("someone/abc", cache_dir=hub) == tokenizer
+
+
+def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tokenizer, tmp_path, monkeypatch):
+    """transformers' save_pretrained(push_to_hub=True) creates the Hub repository before it
+    writes anything: with no network the folder was left without the vocabulary."""
+    import copy
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    with pytest.raises(OSError, match="offline"):
+        tokenizer.save_pretrained(tmp_path / "tok", push_to_hub=True, commit_message="m")
+    assert AbcTokenizer.from_pretrained(tmp_path / "tok") == tokenizer
+    pushed = []
+    tok = copy.deepcopy(tokenizer)
+
+    def push(repo_id, **kwargs):
+        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "abc_vocab.json").is_file()))
+
+    monkeypatch.setattr(tok, "push_to_hub", push)
+    tok.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", repo_id="me/t")
+    tok.save_pretrained(tmp_path / "hub", None, None, True)  # by position
+    assert pushed == [("me/t", {"commit_message": "m"}, True), ("hub", {}, True)]
+
+
+def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
+    # a new pad token got id len(vocab), past the model's table, and batches still padded with 0
+    with pytest.raises(NotImplementedError, match="cannot add the special token '<p2>'"):
+        tokenizer.add_special_tokens({"pad_token": "<p2>"})
+    assert tokenizer.pad_token_id == 0 and len(tokenizer) == tokenizer.vocab_size
+    assert tokenizer.add_special_tokens({"pad_token": "<pad>"}) == 0  # what it has: accepted
+    tokenizer.save_pretrained(tmp_path)
+    assert AbcTokenizer.from_pretrained(tmp_path).pad_token_id == 0
+
+
+def test_convert_ids_to_tokens_of_a_batch_says_to_convert_each_tune(tokenizer):
+    batch = tokenizer([KESH, MINOR_WITH_CHORD])["input_ids"]  # (2, rows, 20)
+    for ids in (batch, batch.numpy(), batch.tolist(), [[4, 5], [4]]):
+        with pytest.raises(ValueError, match="convert each tune"):
+            tokenizer.convert_ids_to_tokens(ids)
+    with pytest.raises(ValueError, match=r"got \(2, 3\)"):
+        tokenizer.convert_ids_to_tokens([[4, 5, 6], [4, 5, 6]])
+    tokens = [tokenizer.convert_ids_to_tokens(t) for t in batch]
+    assert tokens[0][0] == "<start>" and tokens[0] == tokenizer.convert_ids_to_tokens(batch[0])
+    assert tokenizer.convert_ids_to_tokens(batch[0].tolist()) == tokens[0]  # rows as lists
+
+
+def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
+    from tokenization.abc_parser import AbcParseError
+
+    bad = "X:9\nT:Broken\nK:G\nGAB|\n>A|\n"
+    with pytest.raises(AbcParseError) as alone:
+        tokenizer(bad)
+    assert "of the batch" not in str(alone.value)
+    with pytest.raises(AbcParseError, match=r"item 3 of the batch \(index 2\)") as info:
+        tokenizer([KESH, KESH, bad])
+    assert (info.value.tune, info.value.line, info.value.column) == (
+        alone.value.tune,
+        alone.value.line,
+        alone.value.column,
+    )
+    assert str(info.value).startswith(str(alone.value))
+    with pytest.raises(AbcParseError, match=r"no notes \(item 3 of the batch"):
+        tokenizer([KESH, KESH, ""])
+    # bar lines around chord symbols were encoded as 3 rows (<start>, |], <end>)
+    with pytest.raises(AbcParseError, match="no notes: bar lines but no note or rest"):
+        tokenizer.encode_tune('X:1\nT:Chords only\nM:4/4\nK:G\n"G" "D" | "Em" "C" |]\n')
+
+
+TWO_PARTS = "X:1\nT:Two parts\nM:6/8\nL:1/8\nK:G\n|:GAG GAB:|\n\n|:edd gdd:|"
+
+
+def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog):
+    import logging
+
+    from tokenization.dataset import tokenize_batch
+
+    name = "tokenization.tokenization_abc"
+    with caplog.at_level(logging.WARNING, logger=name):
+        tokenizer([KESH, TWO_PARTS])
+    (record,) = [r for r in caplog.records if r.name == name]
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "item 2 of the batch (index 1) 'Two parts'" in message
+    assert "after the blank line 7 not read" in message
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=name):
+        tokenizer(TWO_PARTS)
+        assert "the tune 'Two parts'" in caplog.records[-1].getMessage()
+        caplog.clear()
+        tokenizer(TWO_PARTS, verbose=False)  # silenced on request
+        tokenize_batch({"abc": [TWO_PARTS] * 3}, tokenizer)  # the dataset path counts instead
+        tokenizer(KESH)  # nothing to say
+    assert not [r for r in caplog.records if r.name == name]
+
+
+def test_train_refuses_one_string_and_a_corpus_it_cannot_read(caplog):
+    import logging
+
+    with pytest.raises(TypeError, match="one string a tune .*not one str"):
+        AbcTokenizer.train(KESH)
+    with pytest.raises(TypeError, match="not one bytes"):
+        AbcTokenizer.train(KESH.encode())
+    with pytest.raises(ValueError, match=r"none of the 2 tunes .*tune 1 \(index 0\): .*no notes"):
+        AbcTokenizer.train(["X:1\nT:Empty\nK:G\n", "hello world"])
+    with pytest.raises(ValueError, match="no tunes"):
+        AbcTokenizer.train([])
+    with caplog.at_level(logging.WARNING, logger="tokenization.tokenization_abc"):
+        tok = AbcTokenizer.train([KESH, "hello world", DORIAN_REEL])
+    assert tok == AbcTokenizer.train([KESH, DORIAN_REEL])
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "1 of 3 tunes could not be read" in message
+    assert "tune 2 (index 1): " in message and "'hello' reads as text" in message
