@@ -223,3 +223,14 @@ def test_train_refuses_one_string_and_a_corpus_it_cannot_read(caplog):
     (message,) = [r.getMessage() for r in caplog.records]
     assert "1 of 3 tunes could not be read" in message
     assert "tune 2 (index 1): " in message and "'hello' reads as text" in message
+
+
+def test_train_refuses_a_datasets_batch_or_dataset_and_says_to_give_the_abc_column():
+    """``train(ds[:300])`` (a dict of columns) built a vocabulary from the column names."""
+    from datasets import Dataset
+
+    columns = {"tune_id": [1, 2, 3], "title": ["a", "b", "c"], "abc": TUNES}
+    for table, what in ((columns, "column names"), (Dataset.from_dict(columns), "rows")):
+        with pytest.raises(TypeError, match=rf"not a \w+ with columns .*{what}.*ds\['abc'\]"):
+            AbcTokenizer.train(table)
+    assert AbcTokenizer.train(Dataset.from_dict(columns)["abc"]) == AbcTokenizer.train(TUNES)

@@ -30,6 +30,7 @@ from .tokenizer_checks import (
     batch_item,
     check_call_options,
     check_meter,
+    check_not_a_table,
     check_other_keywords,
     check_padding_side,
     check_pretrained_name,
@@ -171,7 +172,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         """Build the vocabulary from ABC tunes (one tune per string, e.g. a list or a dataset
         column); ``kwargs`` go to the constructor.
 
-        A single string is a `TypeError` (its characters would be read as tunes). Tunes the
+        A single string is a `TypeError` (its characters would be read as tunes), and so is a
+        table, a dict (a `datasets` batch, ``ds[:300]``) or a `datasets.Dataset` (its column
+        names or rows would be): give its ABC column, ``ds["abc"]``. Tunes the
         reader cannot read (`AbcParseError`) are left out, and how many, with the first reason,
         is logged at WARNING; when no tune at all can be read it is a `ValueError` naming the
         first error (the vocabulary would hold only the fixed base values).
@@ -181,6 +184,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                 f"AbcTokenizer.train takes ABC tunes, one string a tune (e.g. a list), not one "
                 f"{type(abc_texts).__name__}: its characters would be read as tunes"
             )
+        check_not_a_table(abc_texts, "AbcTokenizer.train")
         read, unreadable = 0, []  # unreadable: (index, error) of each tune left out
 
         def rows() -> Iterable[TuneRows]:

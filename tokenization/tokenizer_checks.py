@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import reprlib
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from .abc_header import parse_meter
@@ -16,6 +18,7 @@ __all__ = [
     "batch_item",
     "check_call_options",
     "check_meter",
+    "check_not_a_table",
     "check_other_keywords",
     "check_padding_side",
     "check_pretrained_name",
@@ -159,6 +162,33 @@ def check_meter(meter: str | None) -> None:
         raise ValueError(
             f"meter={meter!r}: {err}; give an M: value such as '6/8', 'C' or 'none'"
         ) from None
+
+
+def check_not_a_table(value: Any, where: str) -> None:
+    """Refuse (`TypeError`) a table where ABC tunes are wanted: a dict (a `datasets` batch,
+    ``ds[:300]``) or a `datasets.Dataset`, which iterate as their column names or their rows,
+    not as tunes; the message names the columns and says to give the ABC one. ``where`` starts
+    it (``"AbcTokenizer.train"``).
+
+    >>> check_not_a_table(["X:1\\nK:D\\nDFA|"], "AbcTokenizer.train")
+    >>> check_not_a_table({"title": ["t"], "abc": ["X:1\\nK:D\\nDFA|"]}, "AbcTokenizer.train")
+    Traceback (most recent call last):
+    ...
+    TypeError: AbcTokenizer.train takes ABC tunes, one string a tune, not a dict with columns ...
+    """
+    if isinstance(value, Mapping):
+        columns, iterates_as = list(value), "its column names"
+    else:
+        datasets = sys.modules.get("datasets")  # none is a Dataset unless datasets is imported
+        if datasets is None or not isinstance(value, (datasets.Dataset, datasets.IterableDataset)):
+            return
+        columns, iterates_as = value.column_names, "its rows (dicts)"
+    column = next((c for c in columns or () if "abc" in str(c).lower()), "abc")
+    raise TypeError(
+        f"{where} takes ABC tunes, one string a tune, not a {type(value).__name__} with columns "
+        f"{reprlib.repr(columns)} (it iterates as {iterates_as}): give the ABC column, e.g. "
+        f"ds[{column!r}]"
+    )
 
 
 def no_tune_read(unreadable: list[tuple[int, AbcParseError]]) -> str:
