@@ -234,3 +234,14 @@ def test_train_refuses_a_datasets_batch_or_dataset_and_says_to_give_the_abc_colu
         with pytest.raises(TypeError, match=rf"not a \w+ with columns .*{what}.*ds\['abc'\]"):
             AbcTokenizer.train(table)
     assert AbcTokenizer.train(Dataset.from_dict(columns)["abc"]) == AbcTokenizer.train(TUNES)
+
+
+def test_train_names_an_item_that_is_not_a_string():
+    """A None (a missing cell) in the corpus was "an ABC tune is a string of text, got
+    NoneType", naming no tune."""
+    corpus = TUNES * 4
+    corpus[10] = None
+    with pytest.raises(TypeError, match=r"tune 11 \(index 10\) is a NoneType: a missing cell"):
+        AbcTokenizer.train(corpus)
+    with pytest.raises(TypeError, match=r"tune 2 \(index 1\) is a bytes: decode it first"):
+        AbcTokenizer.train([KESH, KESH.encode()])

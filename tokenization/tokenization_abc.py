@@ -29,6 +29,7 @@ from .tokenizer_checks import (
     NO_LIMIT,
     batch_item,
     check_call_options,
+    check_corpus_item,
     check_meter,
     check_not_a_table,
     check_other_keywords,
@@ -177,7 +178,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         names or rows would be): give its ABC column, ``ds["abc"]``. Tunes the
         reader cannot read (`AbcParseError`) are left out, and how many, with the first reason,
         is logged at WARNING; when no tune at all can be read it is a `ValueError` naming the
-        first error (the vocabulary would hold only the fixed base values).
+        first error (the vocabulary would hold only the fixed base values). An item that is not
+        a string (None: a missing cell of a dataset column) is not a tune at all: a `TypeError`
+        naming it, as ``tok([...])`` gives.
         """
         if isinstance(abc_texts, (str, bytes)):
             raise TypeError(
@@ -190,6 +193,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         def rows() -> Iterable[TuneRows]:
             nonlocal read
             for n, text in enumerate(abc_texts):
+                check_corpus_item(text, n)
                 try:
                     _, tune = read_tune(text)
                 except AbcParseError as err:

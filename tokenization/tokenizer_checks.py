@@ -17,6 +17,7 @@ __all__ = [
     "OTHER_KEYWORDS",
     "batch_item",
     "check_call_options",
+    "check_corpus_item",
     "check_meter",
     "check_not_a_table",
     "check_other_keywords",
@@ -188,6 +189,28 @@ def check_not_a_table(value: Any, where: str) -> None:
         f"{where} takes ABC tunes, one string a tune, not a {type(value).__name__} with columns "
         f"{reprlib.repr(columns)} (it iterates as {iterates_as}): give the ABC column, e.g. "
         f"ds[{column!r}]"
+    )
+
+
+def check_corpus_item(text: Any, n: int) -> None:
+    """Refuse (`TypeError`) the ``n``-th (0-based) item of `AbcTokenizer.train`'s corpus when it
+    is not a string, naming it: None (a missing cell of a dataset column) or bytes is not a
+    tune the reader could not read, to leave out, but a corpus to clean first.
+
+    >>> check_corpus_item(None, 10)
+    Traceback (most recent call last):
+    ...
+    TypeError: AbcTokenizer.train takes ABC tunes, one string a tune; tune 11 (index 10) is ...
+    """
+    if isinstance(text, str):
+        return
+    hint = {
+        "NoneType": ": a missing cell? leave those out first, e.g. [t for t in tunes if t]",
+        "bytes": ": decode it first (text.decode('utf-8'))",
+    }.get(type(text).__name__, "")
+    raise TypeError(
+        f"AbcTokenizer.train takes ABC tunes, one string a tune; tune {n + 1} (index {n}) is "
+        f"a {type(text).__name__}{hint}"
     )
 
 
