@@ -245,3 +245,23 @@ def test_train_names_an_item_that_is_not_a_string():
         AbcTokenizer.train(corpus)
     with pytest.raises(TypeError, match=r"tune 2 \(index 1\) is a bytes: decode it first"):
         AbcTokenizer.train([KESH, KESH.encode()])
+
+
+def test_train_refuses_keywords_that_neither_it_nor_transformers_takes(tmp_path):
+    """``train(c, min_frequency=50, vocab_size=30, foo="bar")`` ignored them and saved them in
+    tokenizer_config.json, as if the vocabulary had been pruned."""
+    import json
+
+    with pytest.raises(
+        TypeError,
+        match=r"unexpected keyword arguments 'min_frequency', 'vocab_size', 'foo': .*every value",
+    ):
+        AbcTokenizer.train(TUNES, min_frequency=50, vocab_size=30, foo="bar")
+    with pytest.raises(TypeError, match=r"argument 'vocab_file': .*AbcTokenizer\(vocab_file="):
+        AbcTokenizer.train(TUNES, vocab_file="abc_vocab.json")
+    # PreTrainedTokenizer's own keywords still go to the constructor, and are saved
+    tok = AbcTokenizer.train(TUNES, model_max_length=64, pad_token="<pad>")
+    assert tok.model_max_length == 64
+    tok.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert saved["model_max_length"] == 64 and "min_frequency" not in saved

@@ -35,6 +35,7 @@ from .tokenizer_checks import (
     check_other_keywords,
     check_padding_side,
     check_pretrained_name,
+    check_train_keywords,
     check_truncation_side,
     no_tune_read,
     no_vocab_error,
@@ -171,7 +172,10 @@ class AbcTokenizer(PreTrainedTokenizer):
     @classmethod
     def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
         """Build the vocabulary from ABC tunes (one tune per string, e.g. a list or a dataset
-        column); ``kwargs`` go to the constructor.
+        column); ``kwargs`` go to the constructor: `PreTrainedTokenizer`'s keywords
+        (``model_max_length``, ``padding_side``, special tokens...); any other is a `TypeError`
+        naming it (``min_frequency``, ``vocab_size``: the vocabulary holds every value of the
+        corpus), rather than saved in ``tokenizer_config.json`` without effect.
 
         A single string is a `TypeError` (its characters would be read as tunes), and so is a
         table, a dict (a `datasets` batch, ``ds[:300]``) or a `datasets.Dataset` (its column
@@ -188,6 +192,7 @@ class AbcTokenizer(PreTrainedTokenizer):
                 f"{type(abc_texts).__name__}: its characters would be read as tunes"
             )
         check_not_a_table(abc_texts, "AbcTokenizer.train")
+        check_train_keywords(kwargs)
         read, unreadable = 0, []  # unreadable: (index, error) of each tune left out
 
         def rows() -> Iterable[TuneRows]:

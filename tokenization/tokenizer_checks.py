@@ -15,6 +15,7 @@ from .features import FEATURE_NAMES
 __all__ = [
     "NO_LIMIT",
     "OTHER_KEYWORDS",
+    "TOKENIZER_KEYWORDS",
     "batch_item",
     "check_call_options",
     "check_corpus_item",
@@ -23,6 +24,7 @@ __all__ = [
     "check_other_keywords",
     "check_padding_side",
     "check_pretrained_name",
+    "check_train_keywords",
     "check_truncation_side",
     "convert_shape_error",
     "could_be_repo_id",
@@ -211,6 +213,64 @@ def check_corpus_item(text: Any, n: int) -> None:
     raise TypeError(
         f"AbcTokenizer.train takes ABC tunes, one string a tune; tune {n + 1} (index {n}) is "
         f"a {type(text).__name__}{hint}"
+    )
+
+
+#: The keywords of `PreTrainedTokenizer`'s constructor (transformers 5.x, as documented, and
+#: ``name_or_path``, ``verbose``, ``additional_special_tokens``), which `AbcTokenizer.train`
+#: passes on; besides these, any ``*_token`` (transformers' model-specific special tokens).
+TOKENIZER_KEYWORDS = frozenset(
+    {
+        "model_max_length",
+        "padding_side",
+        "truncation_side",
+        "chat_template",
+        "model_input_names",
+        "extra_special_tokens",
+        "additional_special_tokens",
+        "model_specific_special_tokens",
+        "clean_up_tokenization_spaces",
+        "split_special_tokens",
+        "name_or_path",
+        "verbose",
+    }
+)
+
+#: Options of other tokenizers' trainers (`tokenizers`' BPE and WordPiece trainers): the reason
+#: `AbcTokenizer.train` has none of them.
+_TRAINER_OPTIONS = ("vocab_size", "min_frequency", "limit_alphabet", "special_tokens")
+
+
+def check_train_keywords(kwargs: dict[str, Any]) -> None:
+    """Refuse (`TypeError`, naming them) the keywords of `AbcTokenizer.train` that neither it nor
+    `PreTrainedTokenizer` takes: transformers would store them in ``tokenizer_config.json``
+    without effect, so ``train(tunes, min_frequency=50)`` looked like it had pruned the
+    vocabulary.
+
+    >>> check_train_keywords({"model_max_length": 512, "pad_token": "<pad>"})
+    >>> check_train_keywords({"min_frequency": 50, "foo": "bar"})
+    Traceback (most recent call last):
+    ...
+    TypeError: AbcTokenizer.train() got unexpected keyword arguments 'min_frequency', 'foo': ...
+    """
+    unknown = [
+        name
+        for name in kwargs
+        if name not in TOKENIZER_KEYWORDS and not (name.endswith("_token") and name != "_token")
+    ]
+    if not unknown:
+        return
+    reasons = ["neither train nor PreTrainedTokenizer takes them"]
+    if any(name in _TRAINER_OPTIONS for name in unknown):
+        reasons.append(
+            "the vocabulary holds every value its corpus has, plus fixed base values, so there "
+            "is no size or frequency to set"
+        )
+    if any(name in ("vocab", "vocab_file") for name in unknown):
+        reasons.append("train builds the vocabulary; AbcTokenizer(vocab_file=...) loads one")
+    raise TypeError(
+        f"AbcTokenizer.train() got unexpected keyword argument{'s' if len(unknown) > 1 else ''} "
+        f"{', '.join(map(repr, unknown))}: {'; '.join(reasons)}"
     )
 
 
