@@ -136,3 +136,14 @@ def test_special_tokens_mask_matches_the_special_tokens_added(tokenizer):
     )
     with pytest.raises(ValueError, match="pairs are not supported"):
         tokenizer.get_special_tokens_mask(ids, ids)
+
+
+def test_encode_and_tokenize_read_special_token_strings_in_the_text_as_text(tokenizer):
+    """transformers split the text on "<start>", "<end>", "<pad>", "<unk>" before reading it, so
+    ``encode``/``tokenize`` of a tune with one in its title failed ("tune has no notes")."""
+    tune = KESH.replace("T:The Kesh", "T:The <start> of <end>, <pad> and <unk>")
+    main = tokenizer(tune)["input_ids"][0, :, 0].tolist()
+    assert main == tokenizer(KESH)["input_ids"][0, :, 0].tolist()
+    assert tokenizer.encode(tune) == main
+    assert tokenizer.tokenize(tune) == tokenizer.convert_ids_to_tokens(main)[1:-1]
+    assert tokenizer.tokenize(tune, split_special_tokens=False) == tokenizer.tokenize(tune)

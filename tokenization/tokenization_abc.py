@@ -231,6 +231,15 @@ class AbcTokenizer(PreTrainedTokenizer):
     def get_vocab(self) -> dict[str, int]:
         return dict(self.abc_vocab.index["main"])
 
+    def tokenize(self, text: str, **kwargs: Any) -> list[str]:
+        """Main tokens of one ABC tune (normalised), without ``<start>``/``<end>``: the text is
+        read whole, with ``split_special_tokens`` always true. `transformers` would first split
+        it on the special tokens' strings, so a tune with ``<start>`` or ``<unk>`` in its ``T:``
+        title was read in pieces ("tune has no notes"); a tune's text holds no special tokens.
+        """
+        kwargs.pop("split_special_tokens", None)
+        return super().tokenize(text, split_special_tokens=True, **kwargs)
+
     def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
         """Main tokens of one ABC tune (normalised), without ``<start>``/``<end>``."""
         _, tune = read_tune(text)
