@@ -325,3 +325,22 @@ def test_left_truncation_is_refused_as_left_padding_is(tokenizer, tmp_path):
         tok(KESH, max_length=4)
     with pytest.raises(ValueError, match="truncation_side='left'"):
         tok.encode(KESH, max_length=4, truncation=True)
+
+
+def test_padding_to_model_max_length_without_truncation(tokenizer, tmp_path):
+    """``padding="max_length", truncation=False`` with only a model_max_length was refused as
+    "max_length truncates...; truncation=False contradicts it", though no max_length was given;
+    transformers (and tok.pad) pad to model_max_length."""
+    tokenizer.save_pretrained(tmp_path)
+    limited = AbcTokenizer.from_pretrained(tmp_path, model_max_length=40)
+    short = "X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"
+    enc = limited([short], padding="max_length", truncation=False)
+    assert enc["input_ids"].shape == (1, 40, len(FEATURE_NAMES))
+    padded = limited.pad([{k: v[0] for k, v in limited(short).items()}], padding="max_length")
+    for key in enc:
+        assert torch.equal(enc[key], padded[key]), key
+    assert limited(KESH, truncation=True)["input_ids"].shape[1] == 40  # truncation asked: cut
+    with pytest.raises(ValueError, match="longer than max_length=40"):  # not cut: too long
+        limited(KESH, padding="max_length", truncation=False)
+    with pytest.raises(ValueError, match="contradicts"):  # a max_length given truncates
+        limited([short], padding="max_length", truncation=False, max_length=40)

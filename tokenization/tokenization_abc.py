@@ -394,7 +394,9 @@ class AbcTokenizer(PreTrainedTokenizer):
         the padded length up (with ``padding=False`` nothing is padded, so it is ignored, as in
         `transformers`). Without ``max_length``,
         ``truncation=True`` and ``padding="max_length"`` use ``model_max_length`` when one is set
-        (``from_pretrained(..., model_max_length=512)``), as in `transformers`. The other
+        (``from_pretrained(..., model_max_length=512)``), as in `transformers`; with
+        ``truncation=False`` too, tunes are padded to it and not truncated (one longer than it is
+        a `ValueError`). The other
         `transformers` keywords are accepted where they describe what this tokenizer does
         (``padding=True``, ``truncation=True``, ``return_attention_mask=True``,
         ``add_special_tokens=True``, ``padding_side="right"``, ``text_pair=None``,
@@ -420,9 +422,13 @@ class AbcTokenizer(PreTrainedTokenizer):
         if return_tensors not in ("pt", "np", None):
             raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {return_tensors!r}")
         wants_limit = truncation in (True, "longest_first", "only_first") or padding == "max_length"
+        cut = max_length  # a max_length given truncates (documented above)
         if max_length is None and wants_limit and self.model_max_length < NO_LIMIT:
-            max_length = int(self.model_max_length)
-        check_call_options(max_length, padding, truncation, return_attention_mask)
+            max_length = int(self.model_max_length)  # pads to it, and truncates unless told not
+            cut = None if truncation in (False, "do_not_truncate") else max_length
+        check_call_options(
+            max_length, padding, truncation, return_attention_mask, truncates=cut is not None
+        )
         if not add_special_tokens:
             raise ValueError(
                 "add_special_tokens=False: every tune's rows start with <start> and end with <end>"
@@ -457,8 +463,8 @@ class AbcTokenizer(PreTrainedTokenizer):
                 _warn_reader_warnings(enc.tune, n if batch else None)
             features.append(
                 {
-                    "input_ids": enc.input_ids[:max_length],
-                    "measure_numbers": enc.measure_numbers[:max_length],
+                    "input_ids": enc.input_ids[:cut],
+                    "measure_numbers": enc.measure_numbers[:cut],
                 }
             )
         return collate(
@@ -515,7 +521,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             return_tensors = tensor_kind(encoded_inputs)
         if max_length is None and padding == "max_length" and self.model_max_length < NO_LIMIT:
             max_length = int(self.model_max_length)  # as __call__ (and transformers) do
-        check_call_options(max_length, padding, None, return_attention_mask, pad=True)
+        check_call_options(max_length, padding, None, return_attention_mask, truncates=False)
         check_padding_side(padding_side or self.padding_side)
         features = unpadded_tunes(encoded_inputs)
         return collate(features, padding, max_length, pad_to_multiple_of, return_tensors)

@@ -320,9 +320,11 @@ def check_call_options(
     padding: bool | str,
     truncation: bool | str | None,
     return_attention_mask: bool | None,
-    pad: bool = False,
+    truncates: bool = True,
 ) -> None:
-    """Refuse, with the reason, the `transformers` options this tokenizer cannot honour."""
+    """Refuse, with the reason, the `transformers` options this tokenizer cannot honour.
+    ``truncates``: whether ``max_length`` truncates (one given to ``__call__`` does; the
+    ``model_max_length`` it pads to with ``truncation=False`` does not, nor does ``pad``'s)."""
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}")
     if padding not in (True, False, "longest", "max_length", "do_not_pad"):
@@ -331,7 +333,7 @@ def check_call_options(
         raise ValueError("padding='max_length' needs max_length")
     if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
         raise ValueError(f"truncation must be True or False, got {truncation!r}")
-    if truncation in (False, "do_not_truncate") and max_length is not None and not pad:
+    if truncation in (False, "do_not_truncate") and max_length is not None and truncates:
         raise ValueError(
             "max_length truncates each tune to its first rows here; truncation=False contradicts it"
         )
