@@ -344,3 +344,22 @@ def test_padding_to_model_max_length_without_truncation(tokenizer, tmp_path):
         limited(KESH, padding="max_length", truncation=False)
     with pytest.raises(ValueError, match="contradicts"):  # a max_length given truncates
         limited([short], padding="max_length", truncation=False, max_length=40)
+
+
+def test_encode_with_max_length_keeps_the_first_rows_as_the_call_does(tokenizer):
+    """``encode(abc, max_length=6)`` cut the tokens, then added <end>: [1, 23, 27, 30, 35, 2],
+    where ``tok(abc, max_length=6)`` keeps the first 6 rows, [1, 23, 27, 30, 35, 79]."""
+    called = tokenizer(KESH, max_length=6)["input_ids"][0, :, 0].tolist()
+    assert len(called) == 6 and 2 not in called  # no <end>: the tune goes on
+    assert tokenizer.encode(KESH, max_length=6) == called
+    assert tokenizer.encode(KESH, max_length=6, truncation=True) == called
+    assert tokenizer.encode(KESH, max_length=6, return_tensors="pt").tolist() == [called]
+    padded = tokenizer.encode(KESH, max_length=6, truncation=True, padding="max_length")
+    assert padded == called
+    ids = tokenizer.encode(KESH, add_special_tokens=False)
+    out = tokenizer.prepare_for_model(
+        ids, max_length=4, truncation=True, return_special_tokens_mask=True
+    )
+    assert out["input_ids"] == called[:4] and out["special_tokens_mask"] == [1, 0, 0, 0]
+    whole = tokenizer.encode(KESH)  # no max_length: the whole tune, <start> to <end>
+    assert whole == tokenizer(KESH)["input_ids"][0, :, 0].tolist() and whole[-1] == 2

@@ -327,6 +327,47 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
         return [1] + [0] * len(token_ids_0) + [1]
 
+    def prepare_for_model(
+        self,
+        ids: list[int],
+        pair_ids: list[int] | None = None,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = False,
+        max_length: int | None = None,
+        **kwargs: Any,
+    ) -> BatchEncoding:
+        """`PreTrainedTokenizer.prepare_for_model` (the last step of `encode`), truncating as
+        ``__call__`` does: a tune keeps its first ``max_length`` rows, from ``<start>``, and a
+        cut tune gets no ``<end>``. `transformers` cut the tokens, then added ``<end>``: a tune
+        that ends where it does not, one token shorter than ``tok(abc, max_length=n)``'s.
+
+        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFAd|"])
+        >>> tok.convert_ids_to_tokens(tok.encode("X:1\\nK:D\\nDFAd|", max_length=4))
+        ['<start>', 'pitch60', 'pitch64', 'pitch67']
+        """
+        if pair_ids is not None:
+            raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
+        pad_strategy, strategy, limit, _ = self._get_padding_truncation_strategies(
+            padding=padding, truncation=truncation, max_length=max_length, verbose=False
+        )
+        rows = self.build_inputs_with_special_tokens(list(ids)) if add_special_tokens else ids
+        if strategy == "do_not_truncate" or limit is None or len(rows) <= limit:
+            return super().prepare_for_model(
+                ids, None, add_special_tokens, padding, truncation, max_length, **kwargs
+            )
+        check_truncation_side(self.truncation_side)
+        # the kept rows as they are (specials included), then tensors: <start> is marked below
+        return_tensors = kwargs.pop("return_tensors", None)
+        batch_axis = kwargs.pop("prepend_batch_axis", False)
+        pad_to = limit if pad_strategy == "max_length" else None
+        out = super().prepare_for_model(
+            list(rows[:limit]), None, False, padding, "do_not_truncate", pad_to, **kwargs
+        )
+        if add_special_tokens and "special_tokens_mask" in out:
+            out["special_tokens_mask"][0] = 1  # <start>
+        return BatchEncoding(dict(out), tensor_type=return_tensors, prepend_batch_axis=batch_axis)
+
     def truncate_sequences(
         self,
         ids: list[int],
