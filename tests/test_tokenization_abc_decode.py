@@ -3,6 +3,7 @@ tokens and keywords it refuses or writes only when given."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from tokenization_abc_helpers import (
     KESH,
@@ -188,3 +189,24 @@ def test_decode_writes_a_key_the_vocabulary_never_had_when_given(tokenizer, key)
     assert tokenizer.batch_decode(ids[None], key=key) == [written]
     with pytest.raises(ValueError, match="cannot read key"):
         tokenizer.decode(ids, key="H")
+
+
+def test_decode_refuses_arguments_of_the_wrong_type_by_name(tokenizer):
+    """``key=5`` was an AttributeError in the writer, float ids "list indices must be integers",
+    and ``x=None, title=None`` wrote ``X:None`` and ``T:None``."""
+    ids = tokenizer(KESH)["input_ids"]
+    for kwargs, match in (
+        ({"key": 5}, "key is a key name .*got int"),
+        ({"x": None}, "x is the X: number, an int; got NoneType"),
+        ({"x": True}, "x is the X: number, an int; got bool"),
+        ({"title": None}, "title is the T: field, a string; got NoneType"),
+    ):
+        with pytest.raises(TypeError, match=match):
+            tokenizer.decode(ids[0], **kwargs)
+        with pytest.raises(TypeError, match=match):  # refused before the first tune
+            tokenizer.batch_decode([], **kwargs)
+    with pytest.raises(TypeError, match="decode expects integer ids; got float32"):
+        tokenizer.decode(ids[0].float())
+    plain = tokenizer.decode(ids[0], x=3, title="t")
+    assert plain.startswith("X:3\nT:t\n")
+    assert tokenizer.decode(ids[0].numpy(), x=np.int64(3), title="t") == plain

@@ -265,3 +265,21 @@ def test_train_refuses_keywords_that_neither_it_nor_transformers_takes(tmp_path)
     tok.save_pretrained(tmp_path)
     saved = json.loads((tmp_path / "tokenizer_config.json").read_text())
     assert saved["model_max_length"] == 64 and "min_frequency" not in saved
+
+
+def test_a_call_with_arguments_of_the_wrong_type_names_them(tokenizer):
+    """``max_length=5.5`` or ``"5"`` failed in slicing or comparing, ``tok(None)`` with "'NoneType'
+    object is not iterable", and ``tok(b"X:1...")`` said "item 1 of the batch is a int"."""
+    for bad in (5.5, "5", True):
+        with pytest.raises(TypeError, match=rf"max_length is .*an int; got {type(bad).__name__}"):
+            tokenizer(KESH, max_length=bad)
+    one = {k: v[0] for k, v in tokenizer(KESH).items()}
+    with pytest.raises(TypeError, match="max_length is a number of rows"):
+        tokenizer.pad([one], padding="max_length", max_length=200.0)
+    assert tokenizer(KESH, max_length=np.int64(5))["input_ids"].shape[1] == 5
+    with pytest.raises(TypeError, match=r"a string \(one tune\) or a list of strings .*NoneType"):
+        tokenizer(None)
+    with pytest.raises(TypeError, match=r"got bytes: decode it first"):
+        tokenizer(KESH.encode())
+    with pytest.raises(TypeError, match=r"not a dict with columns \['title', 'abc'\]"):
+        tokenizer({"title": ["The Kesh"], "abc": [KESH]})

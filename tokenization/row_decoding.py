@@ -26,6 +26,7 @@ from .vocabulary import PAD_ID, UNK_ID, AbcVocab
 
 __all__ = [
     "UnreadableRowsError",
+    "check_decode_options",
     "decode_rows",
     "main_ids",
     "row_token",
@@ -94,6 +95,27 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
     return tokens
 
 
+def check_decode_options(key: Any, title: Any, x: Any) -> None:
+    """Refuse (`TypeError`, naming the argument) a ``key``, ``title`` or ``x`` of `decode` of a
+    type it cannot write: ``key=5`` failed deep in the writer, ``x=None`` wrote ``X:None``.
+
+    >>> check_decode_options("D", "The Kesh", 1), check_decode_options(None, "", np.int64(2))
+    (None, None)
+    >>> check_decode_options("D", None, 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: title is the T: field, a string; got NoneType
+    """
+    if key is not None and not isinstance(key, (str, Key)):
+        raise TypeError(
+            f"key is a key name such as 'D' or 'E dorian' (or a Key); got {type(key).__name__}"
+        )
+    if not isinstance(title, str):
+        raise TypeError(f"title is the T: field, a string; got {type(title).__name__}")
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"x is the X: number, an int; got {type(x).__name__}")
+
+
 def decode_rows(
     vocab: AbcVocab,
     token_ids: Any,
@@ -109,9 +131,15 @@ def decode_rows(
     if register not in ("inverse", "auto"):
         raise ValueError(f"register must be 'inverse' or 'auto', got {register!r}")
     check_meter(meter)
+    check_decode_options(key, title, x)
     ids = as_numpy(token_ids)
     if ids.ndim != 2 or ids.shape[1] != len(FEATURE_NAMES):
         raise ValueError(decode_shape_error(ids.shape))
+    if not np.issubdtype(ids.dtype, np.integer):  # float ids index the vocabulary's lists
+        raise TypeError(
+            f"decode expects integer ids; got {ids.dtype} (as tokenizer(abc)['input_ids'] gives; "
+            "convert them, e.g. ids.long())"
+        )
     ids = ids[ids[:, MAIN_COLUMN] != PAD_ID]
     if not len(ids):
         raise ValueError("decode got no rows besides padding: there is no tune to write")

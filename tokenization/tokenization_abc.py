@@ -24,11 +24,18 @@ from .encoded_tune import EncodedTune, encode_tune, read_tune
 from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
 from .features import HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, parse_key
-from .row_decoding import UnreadableRowsError, decode_rows, main_ids, rows_to_tokens
+from .row_decoding import (
+    UnreadableRowsError,
+    check_decode_options,
+    decode_rows,
+    main_ids,
+    rows_to_tokens,
+)
 from .tokenizer_checks import (
     NO_LIMIT,
     batch_item,
     check_call_options,
+    check_call_text,
     check_corpus_item,
     check_meter,
     check_not_a_table,
@@ -477,6 +484,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             )
         check_padding_side(padding_side or self.padding_side)
         check_truncation_side(self.truncation_side)
+        check_call_text(text)
         batch = not isinstance(text, str)
         texts = list(text) if batch else [text]
         if not texts:
@@ -590,7 +598,7 @@ class AbcTokenizer(PreTrainedTokenizer):
         """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
 
         Args:
-            token_ids: ``(n_rows, 20)`` ids (tensor, array or nested list).
+            token_ids: ``(n_rows, 20)`` integer ids (tensor, array or nested list).
             key: the real key to write in (e.g. ``"D"``, ``"E dorian"``, or a `Key`); its mode
                 must be the tune's. Defaults to the normalised white key, which must be in this
                 tokenizer's vocabulary (a mode its training corpus never had is ``<unk>`` in the
@@ -606,7 +614,8 @@ class AbcTokenizer(PreTrainedTokenizer):
                 cannot read in ``M:`` (``"banana"``, ``"0/8"``) is a `ValueError`.
             skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
                 accepted and without effect: the ABC is written by `abc_writer`, not joined from
-                token strings. Any other keyword is a `TypeError`, as Python's own.
+                token strings. Any other keyword is a `TypeError`, as Python's own, and so is
+                an argument of another type (``key=5``, ``x=None``, float ids).
 
         ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
         ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
@@ -631,6 +640,7 @@ class AbcTokenizer(PreTrainedTokenizer):
             raise TypeError(f"AbcTokenizer.batch_decode() {err}") from None
         if kwargs.get("register", "inverse") not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
+        check_decode_options(kwargs.get("key"), kwargs.get("title", ""), kwargs.get("x", 1))
         if isinstance(kwargs.get("key"), str):
             kwargs["key"] = parse_key(kwargs["key"])
         check_meter(kwargs.get("meter"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import reprlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .abc_header import parse_meter
@@ -18,6 +19,7 @@ __all__ = [
     "TOKENIZER_KEYWORDS",
     "batch_item",
     "check_call_options",
+    "check_call_text",
     "check_corpus_item",
     "check_meter",
     "check_not_a_table",
@@ -325,6 +327,13 @@ def check_call_options(
     """Refuse, with the reason, the `transformers` options this tokenizer cannot honour.
     ``truncates``: whether ``max_length`` truncates (one given to ``__call__`` does; the
     ``model_max_length`` it pads to with ``truncation=False`` does not, nor does ``pad``'s)."""
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral)
+    ):
+        raise TypeError(
+            f"max_length is a number of rows, an int; got {type(max_length).__name__} "
+            f"{max_length!r}"
+        )
     if max_length is not None and max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}")
     if padding not in (True, False, "longest", "max_length", "do_not_pad"):
@@ -341,6 +350,29 @@ def check_call_options(
         raise ValueError(
             "return_attention_mask=False: the attention mask is always returned (the model needs "
             "it to skip padded rows)"
+        )
+
+
+def check_call_text(text: Any) -> None:
+    """Refuse (`TypeError`) what `AbcTokenizer.__call__` cannot encode, saying what it takes: a
+    string (one tune) or an iterable of them (a batch). None, bytes and a table (a dict, a
+    `datasets` batch or `Dataset`, `check_not_a_table`) are refused by name, not iterated.
+
+    >>> check_call_text("X:1\\nK:D\\nDFA|"), check_call_text(["X:1\\nK:D\\nDFA|"])
+    (None, None)
+    >>> check_call_text(b"X:1")
+    Traceback (most recent call last):
+    ...
+    TypeError: AbcTokenizer encodes ABC text, a string (one tune) or a list of strings (a ...
+    """
+    if isinstance(text, str):
+        return
+    check_not_a_table(text, "AbcTokenizer")
+    if text is None or isinstance(text, (bytes, bytearray)) or not isinstance(text, Iterable):
+        hint = ": decode it first (text.decode('utf-8'))" if isinstance(text, bytes) else ""
+        raise TypeError(
+            "AbcTokenizer encodes ABC text, a string (one tune) or a list of strings (a batch); "
+            f"got {type(text).__name__}{hint}"
         )
 
 
