@@ -283,3 +283,27 @@ def test_a_call_with_arguments_of_the_wrong_type_names_them(tokenizer):
         tokenizer(KESH.encode())
     with pytest.raises(TypeError, match=r"not a dict with columns \['title', 'abc'\]"):
         tokenizer({"title": ["The Kesh"], "abc": [KESH]})
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        (lambda data: data.pop("features"), r"no 'features' object"),
+        (lambda data: data["features"].pop("octave"), r"lacks features \['octave'\]"),
+        (lambda data: data["features"].update(main=None), r"'main' must be a list of strings"),
+        (lambda data: data["features"]["dur"].append("1"), r"'dur' holds '1' twice"),
+    ],
+    ids=["no-features", "a-feature-removed", "main-null", "a-value-twice"],
+)
+def test_a_damaged_vocabulary_file_is_named_with_what_is_wrong(tokenizer, tmp_path, damage, match):
+    """A file without "features" was a bare KeyError, one without a feature a ValueError
+    without the path, ``"main": null`` a TypeError."""
+    import json
+
+    tokenizer.save_pretrained(tmp_path)
+    path = tmp_path / "abc_vocab.json"
+    data = json.loads(path.read_text())
+    damage(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=rf"abc_vocab.json: not a vocabulary JSON file .*{match}"):
+        AbcTokenizer.from_pretrained(tmp_path)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import reprlib
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 import numpy as np
@@ -78,12 +79,13 @@ class AbcVocab:
     """
 
     def __init__(self, values: dict[str, list[str]]) -> None:
+        if not isinstance(values, Mapping):
+            raise ValueError(f"vocabulary is a dict of features, not a {type(values).__name__}")
         missing = [name for name in FEATURE_NAMES if name not in values]
         if missing:
             raise ValueError(f"vocabulary lacks features {missing}")
         for name in FEATURE_NAMES:
-            if tuple(values[name][:4]) != SPECIALS:
-                raise ValueError(f"vocabulary of {name!r} must start with {SPECIALS}")
+            _check_feature_values(name, values[name])
         self.values = {name: list(values[name]) for name in FEATURE_NAMES}
         self.index = {
             name: {v: i for i, v in enumerate(vals)} for name, vals in self.values.items()
@@ -164,16 +166,27 @@ class AbcVocab:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> AbcVocab:
-        """Read a vocabulary written by `save`."""
+        """Read a vocabulary written by `save`. A file that is not one (not JSON, no
+        ``features``, a feature missing, not a list of strings, ...) is a `ValueError` naming
+        it and what is wrong."""
         with open(path, encoding="utf-8") as handle:
             try:
                 data = json.load(handle)
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise ValueError(f"{path}: not a vocabulary JSON file ({err})") from None
-        version = data.get("format_version") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"{path}: not a vocabulary JSON file (a JSON {type(data).__name__}, not an object)"
+            )
+        version = data.get("format_version")
         if version != VOCAB_FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported vocabulary format {version}")
-        return cls(data["features"])
+        if not isinstance(data.get("features"), dict):
+            raise ValueError(f"{path}: not a vocabulary JSON file (no 'features' object)")
+        try:
+            return cls(data["features"])
+        except ValueError as err:
+            raise ValueError(f"{path}: not a vocabulary JSON file ({err})") from None
 
     def __eq__(self, other: object) -> bool:
         # by name, not isinstance: a tokenizer loaded with trust_remote_code has its own copy
@@ -182,6 +195,28 @@ class AbcVocab:
 
     def __repr__(self) -> str:
         return f"AbcVocab(sizes={self.sizes})"
+
+
+def _check_feature_values(name: str, values: object) -> None:
+    """Refuse (`ValueError`) the values of feature ``name`` unless they are a list of distinct
+    strings starting with `SPECIALS` (a damaged file gave a bare `TypeError` on ``null``, and
+    a repeated value would give two ids one meaning).
+
+    >>> _check_feature_values("dur", ["<pad>", "<start>", "<end>", "<unk>", "1", "1"])
+    Traceback (most recent call last):
+    ...
+    ValueError: vocabulary of 'dur' holds '1' twice
+    """
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise ValueError(
+            f"vocabulary of {name!r} must be a list of strings, got {reprlib.repr(values)}"
+        )
+    if tuple(values[:4]) != SPECIALS:
+        raise ValueError(f"vocabulary of {name!r} must start with {SPECIALS}")
+    if len(set(values)) != len(values):
+        seen: set[str] = set()
+        twice = next(v for v in values if v in seen or seen.add(v))
+        raise ValueError(f"vocabulary of {name!r} holds {twice!r} twice")
 
 
 def _widened_pitches(values: set[str]) -> set[str]:
