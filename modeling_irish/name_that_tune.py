@@ -370,7 +370,11 @@ def _names_a_key(abc_snippet: str) -> bool:
 
 
 def _check_index(index: TuneIndex, path: str) -> None:
-    """The saved arrays must agree: one setting_title, offset span, meter... per setting."""
+    """The saved arrays must have their shapes (`_shape_problems`) and agree: one
+    setting_title, offset span, meter... per setting."""
+    shapes = _shape_problems(index)
+    if shapes:  # the checks below would fail on them with a bare TypeError or IndexError
+        raise ValueError(f"the index {path!r} is damaged: {'; '.join(shapes)}; rebuild it")
     n_settings, n_titles = len(index.setting_title), len(index.titles)
     offsets = index.pitch_offsets
     problems = []
@@ -396,6 +400,33 @@ def _check_index(index: TuneIndex, path: str) -> None:
             "works, with a weaker edit distance; rebuild it with irish-tune index for the full one",
             path,
         )
+
+
+def _shape_problems(index: TuneIndex) -> list[str]:
+    """What is wrong with the number of dimensions of an index's arrays: one value a setting or
+    note (1-D), one row of equal width a title and a setting (2-D embeddings; 0 wide without a
+    model). A hand-edited or foreign ``.npy`` file of another shape loads without complaint.
+
+    >>> index = TuneIndex([], np.zeros((0, 4)), np.zeros((0, 2)), np.array(3), [], [0])
+    >>> print("; ".join(_shape_problems(index)))
+    setting_title.npy is 0-D, not 1-D; the title and setting embeddings are 4 and 2 wide
+    """
+    problems = []
+    for name in ("setting_title", "pitch_flat", "pitch_offsets", "dur_flat"):
+        array = getattr(index, name)
+        if array is not None and array.ndim != 1:
+            problems.append(f"{name}.npy is {array.ndim}-D, not 1-D")
+    embeds = {"title_embeds": index.title_embeds, "setting_embeds": index.setting_embeds}
+    for name, array in embeds.items():
+        if array.ndim != 2:
+            problems.append(f"{name}.npy is {array.ndim}-D, not 2-D")
+    if all(a.ndim == 2 for a in embeds.values()):
+        widths = [a.shape[1] for a in embeds.values()]
+        if widths[0] != widths[1]:
+            problems.append(
+                f"the title and setting embeddings are {widths[0]} and {widths[1]} wide"
+            )
+    return problems
 
 
 def _folder_path(name_or_path: Any) -> str:

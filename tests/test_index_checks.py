@@ -104,6 +104,24 @@ INCONSISTENT = {
         lambda f: _edit_json(f, lambda i: i["setting_rhythms"].pop()),
         "setting_rhythms has 5 entries for 6 settings",
     ),
+    # an array of another shape loaded, then failed with "len() of unsized object" or an
+    # IndexError in identify's setup
+    "a setting_title of 0 dimensions": (
+        lambda f: np.save(f / "setting_title.npy", np.array(3)),
+        "setting_title.npy is 0-D, not 1-D",
+    ),
+    "pitches of 2 dimensions": (
+        lambda f: _edit_array(f, "pitch_flat", lambda a: a[:, None]),
+        "pitch_flat.npy is 2-D, not 1-D",
+    ),
+    "title embeddings of 1 dimension": (
+        lambda f: _edit_array(f, "title_embeds", lambda a: np.zeros(5, a.dtype)),
+        "title_embeds.npy is 1-D, not 2-D",
+    ),
+    "embeddings of two widths": (
+        lambda f: _edit_array(f, "setting_embeds", lambda a: np.zeros((6, 8), a.dtype)),
+        "the title and setting embeddings are 0 and 8 wide",
+    ),
 }
 
 
