@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -279,9 +280,13 @@ def test_evaluate_module_ranks_config(metric):
     out = m.compute(predictions=[1, 4, 30], k_values=[1, 5], mrr_k=20)
     assert out == pytest.approx(retrieval_metrics([1, 4, 30], k_values=(1, 5)))
     assert m.compute(predictions=[1.0, 4.0])["mean_rank"] == 2.5  # whole floats are ranks too
-    for bad in (1.5, 0):  # was truncated to rank 1, or gave a division by zero
-        with pytest.raises(ValueError, match="ranks are whole numbers from 1"):
-            m.compute(predictions=[bad, 2])
+    # 1.5 was truncated to rank 1, 0 gave a division by zero; inf passed the check and was
+    # cast to a negative integer (a RuntimeWarning, then "ranks are 1-based")
+    for bad in (1.5, 0, float("inf"), -float("inf"), float("nan")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            with pytest.raises(ValueError, match=f"finite whole numbers >= 1; got {bad:g}$"):
+                m.compute(predictions=[bad, 2])
 
 
 @pytest.mark.parametrize("bad, message", BAD_CUTOFFS)

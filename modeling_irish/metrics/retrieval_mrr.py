@@ -39,7 +39,7 @@ Args:
     predictions (`list[list[float]]` for `"scores"`, `list[int]` for `"ranks"`):
         `"scores"`: for each query, the scores of every gallery item (all rows the same length,
         the gallery size), higher is better. `"ranks"`: the 1-based rank of each query's best
-        correct item.
+        correct item (a finite whole number >= 1; inf, NaN, 0 or 1.5 is a `ValueError`).
     references (`list[int]` or `list[list[int]]`, `"scores"` only):
         for each query, the index of its correct gallery item, or a list of indices when several
         gallery items count as correct (e.g. settings of the same tune). Every row uses the same
@@ -161,9 +161,11 @@ class RetrievalMRR(evaluate.Metric):
     def _compute(self, predictions, references=None, k_values=(1, 5, 10), mrr_k=20):
         if self.config_name == "ranks":
             ranks = np.asarray(predictions, dtype=np.float64)
-            bad = ranks[(ranks < 1) | (ranks != np.round(ranks))]
+            # inf passed `round(inf) == inf` and was cast to a garbage integer (a RuntimeWarning,
+            # then "ranks are 1-based"); NaN fails the comparison with its own rounding
+            bad = ranks[~np.isfinite(ranks) | (ranks < 1) | (ranks != np.round(ranks))]
             if bad.size:
-                raise ValueError(f"ranks are whole numbers from 1; got {bad[0]:g}")
+                raise ValueError(f"ranks must be finite whole numbers >= 1; got {bad[0]:g}")
             return retrieval_metrics(ranks.astype(np.int64), k_values=k_values, mrr_k=mrr_k)
         lengths = {len(row) for row in predictions}
         if len(lengths) != 1:
