@@ -386,16 +386,19 @@ def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
 def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str, str]]:
     """``(name, label)`` of each ``(first line, text, raw)`` tune of a file: the name is its
     ``X:`` and ``T:`` lines (``"snippet at line N"`` for a bare snippet, ``"row N"`` for a
-    dump row that gives no tune), as ``--json`` gives it beside the line; the label, for the
-    text output and the warnings, adds the line where another tune of the file has the same
-    name (snippets numbered ``X:1`` each, untitled)."""
+    dump row that gives no tune, ``"tune at line N"`` for a tune with neither line, such as
+    one before a file's first ``X:``), as ``--json`` gives it beside the line; the label, for
+    the text output and the warnings, adds the line where another tune of the file has the
+    same name (snippets numbered ``X:1`` each, untitled)."""
     names = []
     for start, tune, raw in found:
         heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
         if raw is not None and raw.unreadable:
             names.append(f"row {raw.row}")
-        else:
-            names.append(f"snippet at line {start}" if bare else " ".join(heading[:2]))
+        elif bare:
+            names.append(f"snippet at line {start}")
+        else:  # a blank name printed an empty heading and gave "tune": "" in --json
+            names.append(" ".join(heading[:2]) or f"tune at line {start}")
     count = Counter(names)
     return [
         (name, f"{name} (line {start})" if count[name] > 1 else name)

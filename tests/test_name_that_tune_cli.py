@@ -335,6 +335,24 @@ def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer,
     ]  # fmt: skip
 
 
+def test_a_tune_before_the_first_x_line_is_named_by_its_line(tokenizer, tmp_path, capsys):
+    # it had neither X: nor T: line: an empty heading, and "tune": "" in --json
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    body = KNOWN[6].split("K:D\n")[1].strip()
+    tunes = tmp_path / "tunes.abc"
+    tunes.write_text(f"M:4/4\nL:1/8\nK:D\n{body}\n\n{KNOWN[2]}")
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(tunes), "-k", "1"]) == 0
+    blocks = [b.splitlines() for b in capsys.readouterr().out.strip().split("\n\n")]
+    assert [b[0] for b in blocks] == ["tune at line 1", "X:103 T:Reel 3"]
+    assert blocks[0][1].split() == ["1", "0.0000", "Reel", "7"]
+    assert main(["identify", "--index", out, str(tunes), "-k", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(t["tune"], t["line"]) for t in data["tunes"]][0] == ("tune at line 1", 1)
+
+
 def test_identify_refuses_options_that_never_work_before_reading_the_input(
     model, tokenizer, tmp_path, monkeypatch, capsys
 ):
