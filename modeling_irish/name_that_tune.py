@@ -30,6 +30,7 @@ from .tune_embedding import (
     _header_lists,
     embed_titles,
     embed_tunes,
+    gives_no_tune,
     header_values,
     read_tunes,
     single_thread,
@@ -130,15 +131,23 @@ class TuneIndex:
         is not found exactly); False: as written (the index before; ``meta["order"]`` says which).
 
         ``meta`` records the folders of the model and of the tokenizer when they were loaded
-        from local folders, so that `identify` finds the tokenizer by itself."""
-        read = read_tunes(corpus_sources)
-        records = [r for r in read if title_key(r["title"])]
+        from local folders, so that `identify` finds the tokenizer by itself, and ``report``:
+        the tunes ``read``, those left out ``untitled`` and those that could not be read
+        (``unreadable``, each error naming its tune; a thesession.org dump row that gives no
+        tune among them, named by its row)."""
+        read = read_tunes(corpus_sources, unreadable=True)
+        # thesession.org dump rows that give no tune (no ABC text, not an object): tunes that
+        # could not be read, named by their row, as `check` and `identify` count them
+        no_tune = [why for why in map(gives_no_tune, read) if why]
+        records = [r for r in read if title_key(r["title"]) and not gives_no_tune(r)]
         failures: list[tuple[int, str]] = []
         encoded, kept = _encode_records(tokenizer, records, failures, "Indexing tunes")
         report = {
             "read": len(read),
-            "untitled": len(read) - len(records),  # `x`, `Gan Ainm` or no title: nothing to name
-            "unreadable": [error for _, error in failures],  # each names its tune and line
+            # `x`, `Gan Ainm` or no title: nothing to name
+            "untitled": len(read) - len(no_tune) - len(records),
+            # each names its tune and line (a dump row: its row)
+            "unreadable": no_tune + [error for _, error in failures],
         }
         records = [records[i] for i in kept]
         ids = [e.input_ids for e in encoded]

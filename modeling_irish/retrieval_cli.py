@@ -105,11 +105,7 @@ def run_index(args: argparse.Namespace) -> int:
     if args.tokenizer is not None:
         index.meta["tokenizer"] = os.path.abspath(args.tokenizer)
     out = args.out or os.path.join(args.model, "index")
-    report = index.meta["report"]
-    # dump rows that give no tune are not read as tunes at all: count them as unreadable
-    rows = _dump_rows_without_tune(args.corpus)
-    report["read"] += len(rows)
-    report["unreadable"] = rows + report["unreadable"]
+    report = index.meta["report"]  # dump rows that give no tune among the unreadable
     if len(index.setting_title) == 0:
         _nothing_to_index(args.corpus, report)
     if os.path.isfile(out):
@@ -126,23 +122,6 @@ def run_index(args: argparse.Namespace) -> int:
     if len(unreadable) > 10:
         print(f"  ... and {len(unreadable) - 10} more (the index's meta: {out}/{INDEX_FILE})")
     return 0
-
-
-def _dump_rows_without_tune(corpus: list[str]) -> list[str]:
-    """``"<dump> row N: why"`` of each row of the thesession.org dumps among ``corpus`` that
-    gives no tune (no ABC text, not an object): the index reads none of them, and `index`
-    counts them as tunes that could not be read, as `check` and `identify` do. (The rows are
-    read again without the reader's warnings, which the index's own read has given.)"""
-    from pathlib import Path
-
-    from .abc_sources import _session_rows, _unreadable_row
-
-    found = []
-    for source in map(Path, corpus):
-        if source.is_file() and source.suffix.lower() in (".json", ".csv"):
-            reasons = (_unreadable_row(row) for row in _session_rows(source))
-            found += [f"{source} row {x}: {why}" for x, why in enumerate(reasons, 1) if why]
-    return found
 
 
 def _nothing_to_index(corpus: list[str], report: dict[str, Any]) -> None:

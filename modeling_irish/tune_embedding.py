@@ -54,15 +54,18 @@ def _located(err: AbcParseError, record: dict[str, Any]) -> str:
     return str(err) if raw is None else raw.locate(err)
 
 
-def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
+def read_tunes(corpus: Corpus, unreadable: bool = False) -> list[dict[str, Any]]:
     """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
     of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
+    `unreadable`: also a record for each thesession.org dump row that gives no tune (no ABC
+    text, not an object), its text empty and its reason in ``record["where"].unreadable``
+    (`gives_no_tune`), for a caller that counts them.
 
     >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
     '55'
     """
     if isinstance(corpus, (str, os.PathLike)):
-        return [_record(raw.text, raw) for raw in iter_raw_tunes(str(corpus))]
+        return [_record(raw.text, raw) for raw in iter_raw_tunes(str(corpus), unreadable)]
     items = list(corpus)
     if items and isinstance(items[0], dict):
         return [
@@ -71,7 +74,19 @@ def read_tunes(corpus: Corpus) -> list[dict[str, Any]]:
         ]
     if items and isinstance(items[0], str) and "\n" in items[0]:
         return [_record(text) for text in items]
-    return [_record(raw.text, raw) for raw in iter_raw_tunes(items)]
+    return [_record(raw.text, raw) for raw in iter_raw_tunes(items, unreadable)]
+
+
+def gives_no_tune(record: dict[str, Any]) -> str:
+    """Why a record of `read_tunes(..., unreadable=True)` is a dump row that gives no tune,
+    named by its row (``"tunes.json row 3: dump row that is not an object (int)"``); "" for a
+    tune.
+
+    >>> gives_no_tune({"title": "", "tune_id": "", "abc": "X:1\\nK:G\\nGA|"})
+    ''
+    """
+    raw = record.get("where")
+    return f"{raw.file_name}: {raw.unreadable}" if raw is not None and raw.unreadable else ""
 
 
 def _encode_records(

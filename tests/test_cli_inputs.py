@@ -113,6 +113,34 @@ def test_index_counts_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys):
     )
 
 
+def test_the_index_built_in_python_counts_dump_rows_that_give_no_tune(edit_index, tmp_path, caplog):
+    """`TuneIndex.build` counts them itself, as `index` prints them: its report left them out
+    (the command read the dump a second time to count them), and the dump is read once, its
+    warning given once."""
+    from modeling_irish.name_that_tune import TuneIndex
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tok, _ = edit_index
+    body = TRAIN[2].split("K:D\n", 1)[1]
+    row = {"name": "Reel", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
+    dump = tmp_path / "tunes.json"
+    dump.write_text(json.dumps([{**row, "abc": None}, row, 7, {**row, "abc": "K:Q\n|"}]))
+    with caplog.at_level(logging.WARNING):
+        index = TuneIndex.build(None, AbcTokenizer.from_pretrained(tok), str(dump))
+    assert len(index.setting_title) == 1
+    report = index.meta["report"]
+    assert (report["read"], report["untitled"]) == (4, 0)
+    assert report["unreadable"][:2] == [
+        f"{dump} row 1: dump row without ABC text in 'abc'",
+        f"{dump} row 3: dump row that is not an object (int)",
+    ]
+    assert len(report["unreadable"]) == 3 and f"{dump} row 4: " in report["unreadable"][2]
+    assert [r.getMessage() for r in caplog.records].count(
+        f"{dump}: 2 rows give no tune (row 1: dump row without ABC text in 'abc'; row 3: dump "
+        "row that is not an object (int))"
+    ) == 1
+
+
 def _mixed_encoding_file(tmp_path: Path) -> Path:
     path = tmp_path / "mixenc.abc"
     path.write_bytes(
