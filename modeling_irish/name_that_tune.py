@@ -149,6 +149,8 @@ class TuneIndex:
             # each names its tune and line (a dump row: its row)
             "unreadable": no_tune + [error for _, error in failures],
         }
+        if not kept:  # an empty index named nothing ([]), or failed in `check_model`
+            raise ValueError(_nothing_to_index(corpus_sources, report))
         records = [records[i] for i in kept]
         ids = [e.input_ids for e in encoded]
         display, _, key_index = _gallery(records)
@@ -327,6 +329,44 @@ class TuneIndex:
         ranker = self._ranker(transpose)
         scores = ranker.scores(pitches, durations, meter, mode, rhythm, key_known)
         return _best_per_title(scores, self.setting_title, len(self.titles))
+
+
+def _nothing_to_index(corpus: Corpus, report: dict[str, Any]) -> str:
+    """The error of an index with nothing in it: no tune at all in the sources (each named with
+    why: an empty, binary or prose file, as `check` says it), or the counts of the tunes read
+    that could not be indexed (untitled, unreadable).
+
+    >>> _nothing_to_index(["X:1\\nT:x\\nK:D\\nAB|"], {"read": 1, "untitled": 1, "unreadable": []})
+    'nothing to index in the tunes given: 1 tunes read, 1 without a title, 0 unreadable'
+    """
+    from .abc_sources import no_tune_reasons
+
+    sources = _source_names(corpus)
+    if report["read"] == 0 and not report["unreadable"]:
+        return (
+            f"nothing to index: no tune in {no_tune_reasons(sources)}"
+            if sources
+            else ("nothing to index: no tune given")
+        )
+    return (
+        f"nothing to index in {' '.join(sources) or 'the tunes given'}: {report['read']} tunes "
+        f"read, {report['untitled']} without a title, {len(report['unreadable'])} unreadable"
+    )
+
+
+def _source_names(corpus: Corpus) -> list[str]:
+    """The files, folders or dumps that `read_tunes` reads ``corpus`` from, as given ([] for
+    texts or records of tunes).
+
+    >>> _source_names("tunes.abc"), _source_names(["a.abc", "b"]), _source_names(["X:1\\nK:G"])
+    (['tunes.abc'], ['a.abc', 'b'], [])
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        return [os.fspath(corpus)]
+    items = list(corpus) if isinstance(corpus, (list, tuple)) else []
+    if all(isinstance(x, (str, os.PathLike)) and "\n" not in os.fspath(x) for x in items):
+        return [os.fspath(x) for x in items]
+    return []
 
 
 def _snippet_edit_scores(

@@ -106,8 +106,6 @@ def run_index(args: argparse.Namespace) -> int:
         index.meta["tokenizer"] = os.path.abspath(args.tokenizer)
     out = args.out or os.path.join(args.model, "index")
     report = index.meta["report"]  # dump rows that give no tune among the unreadable
-    if len(index.setting_title) == 0:
-        _nothing_to_index(args.corpus, report)
     if os.path.isfile(out):
         raise FileExistsError(f"--out {out!r} is a file; the index is a folder")
     index.save(out)
@@ -122,20 +120,6 @@ def run_index(args: argparse.Namespace) -> int:
     if len(unreadable) > 10:
         print(f"  ... and {len(unreadable) - 10} more (the index's meta: {out}/{INDEX_FILE})")
     return 0
-
-
-def _nothing_to_index(corpus: list[str], report: dict[str, Any]) -> None:
-    """Raise the error of an index with nothing in it: no tune at all in the sources (each
-    named with why: an empty, binary or prose file, as `check` says it), or the counts of the
-    tunes read that could not be indexed (untitled, unreadable)."""
-    from .abc_sources import no_tune_reasons
-
-    if report["read"] == 0 and not report["unreadable"]:
-        raise ValueError(f"nothing to index: no tune in {no_tune_reasons(corpus)}")
-    raise ValueError(
-        f"nothing to index in {' '.join(corpus)}: {report['read']} tunes read, "
-        f"{report['untitled']} without a title, {len(report['unreadable'])} unreadable"
-    )
 
 
 def add_identify_args(parser: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ folder and says to rebuild it, instead of failing later inside a query."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -234,12 +235,32 @@ def test_a_damaged_index_is_named_not_a_traceback(good, tmp_path, case):
     assert info.value.__cause__ is None  # the reader's own exception is not chained on
 
 
-def test_an_index_of_no_tunes_saves_and_loads(tmp_path, tokenizer):
-    corpus = tmp_path / "untitled.abc"
-    corpus.write_text(synthetic_tune(1, "x", 1, 1))  # `x`: nothing to name
-    TuneIndex.build(None, tokenizer, str(corpus)).save(tmp_path / "empty")
+def test_an_index_of_no_tunes_saves_and_loads(tmp_path):
+    # `build` refuses to make one (below), but one saved by hand or by an earlier version loads
+    nothing = np.zeros((0, 0), np.float32)
+    TuneIndex([], nothing, nothing, [], [], [0], {}, [], [], [], []).save(tmp_path / "empty")
     index = TuneIndex.load(tmp_path / "empty")  # no settings: nothing to disagree
     assert len(index) == 0 and index.pitch_offsets.tolist() == [0]
+
+
+def test_building_an_index_of_nothing_to_name_is_refused(tmp_path, tokenizer):
+    # it returned an empty index: identify then gave [] (without a model) or an IndexError in
+    # its model check; the command said why, the Python API did not
+    untitled = synthetic_tune(1, "x", 1, 1)  # `x`: nothing to name
+    (tmp_path / "untitled.abc").write_text(untitled)
+    (tmp_path / "empty.abc").write_text("")
+    cases = [
+        (str(tmp_path / "untitled.abc"), f"nothing to index in {tmp_path / 'untitled.abc'}: "
+         "1 tunes read, 1 without a title, 0 unreadable"),
+        ([untitled, "X:2\nT:Bad\nK:Q\nAB|"], "nothing to index in the tunes given: 2 tunes "
+         "read, 1 without a title, 1 unreadable"),
+        ([str(tmp_path / "empty.abc")], f"nothing to index: no tune in {tmp_path / 'empty.abc'}: "
+         "empty file"),
+        ([], "nothing to index: no tune given"),
+    ]  # fmt: skip
+    for corpus, message in cases:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            TuneIndex.build(None, tokenizer, corpus)
 
 
 def test_saving_over_another_index_leaves_none_of_its_arrays_behind(good, tmp_path, tokenizer):
