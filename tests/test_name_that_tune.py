@@ -182,6 +182,31 @@ def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path
     assert m["dropped_reasons"] == {"not_in_protocol": 0, "unreadable": 1}
 
 
+def test_identify_names_the_notes_whose_length_or_pitch_the_tokenizer_lacks(tokenizer, caplog):
+    # the fixture tokenizer saw only eighth notes from C to e: "d10" and "e2/3" read as <unk>
+    # lengths, compared as eighths, so another rhythm scored 0 ("an exact excerpt") unsaid
+    index = TuneIndex.build(None, tokenizer, TRAIN)
+    body = KNOWN[1].split("K:D\n")[1]
+    head = "X:7\nM:4/4\nL:1/8\nK:D\n"
+    with caplog.at_level("WARNING"):
+        assert identify(None, index, head + body, k=1, tokenizer=tokenizer) == [("Reel 2", 0.0)]
+    assert caplog.text == ""  # the control: every note known
+    odd = head + "d10" + body[1:9] + "e2/3" + body[10:]
+    with caplog.at_level("WARNING"):
+        assert identify(None, index, odd, k=1, tokenizer=tokenizer)[0][0] == "Reel 2"
+    assert caplog.messages == [
+        "X:7: 2 notes with a length the tokenizer does not know (read as <unk>): 'd10' (note 1), "
+        "'e2/3' (note 9); compared as one eighth each, so the scores do not see that rhythm"
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # a pitch it lacks leaves the note out
+        identify(None, index, head + "c''" + body[1:], k=1, tokenizer=tokenizer)
+    assert caplog.messages == [
+        "X:7: 1 note with a pitch the tokenizer does not know (read as <unk>): \"c''\" (note 1); "
+        "left out of the comparison"
+    ]
+
+
 def test_a_snippet_played_across_a_repeat_is_found_in_played_order(tmp_path):
     rng = np.random.default_rng(7)
     bars = ["".join(rng.choice(list("CDEFGABcde"), 8)) for _ in range(8)]
