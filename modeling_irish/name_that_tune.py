@@ -537,10 +537,10 @@ def identify(
     `transpose` (default): the edit distance that also finds settings whose tonic sits on
     another white key (`EditDistanceRanker(transpose=True)`). A snippet without `K:` (or
     with `K:none`) is compared in all 12 transpositions, on the settings its intervals pick
-    first (`TuneIndex.shift_free_scores`). `tokenizer` defaults to the one saved
-    in the index's model (or tokenizer) folder. Notes whose length or pitch the tokenizer
-    lacks are named in a logged warning (`_warn_unknown_notes`): their rhythm, or the notes
-    themselves, are not compared.
+    first (`TuneIndex.shift_free_scores`), whatever `transpose` says. `tokenizer` defaults
+    to the one saved in the index's model (or tokenizer) folder. Notes whose length or pitch
+    the tokenizer lacks are named in a logged warning (`_warn_unknown_notes`): their rhythm,
+    or the notes themselves, are not compared.
     """
     if scoring is None:
         scoring = "hybrid" if model is not None else "edit-distance"

@@ -175,7 +175,8 @@ def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
         help="Edit distance that also finds settings whose tonic sits on another white key "
         "(a setting transcribed in D dorian, another a fourth up in G mixolydian); the default. "
         "--no-transpose: pitch classes only, the earlier scorer, named less often and about "
-        "0.6x the time (docs/BENCHMARKS.md).",
+        "0.6x the time (docs/BENCHMARKS.md). identify compares a snippet without a key (no K:, "
+        "or K:none) in all 12 transpositions either way.",
     )
 
 
@@ -197,8 +198,11 @@ def run_identify(args: argparse.Namespace) -> int:
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     where = "stdin" if args.file == "-" else args.file
     found, bare = _identify_tunes(args.file, where)
+    names = _tune_names(found, bare)
+    if not args.transpose:
+        _warn_transpose_ignored(found, names)
     named, failures = [], []
-    for (start, tune, raw), (name, label) in zip(found, _tune_names(found, bare)):
+    for (start, tune, raw), (name, label) in zip(found, names):
         try:
             if raw is not None and raw.unreadable:  # a dump row that gives no tune to name
                 raise _RowWithoutTune(raw.unreadable)
@@ -246,6 +250,25 @@ def run_identify(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def _warn_transpose_ignored(
+    found: list[tuple[int, str, Any]], names: list[tuple[str, str]]
+) -> None:
+    """Say once, on stderr, that ``--no-transpose`` does nothing to the tunes of the input
+    without a key (no ``K:``, or ``K:none``): with no key to move them onto the index's white
+    keys, they are compared in all 12 transpositions whatever the option (it was ignored
+    without a word)."""
+    from .name_that_tune import _names_a_key
+
+    keyless = [label for (_, tune, _), (_, label) in zip(found, names) if not _names_a_key(tune)]
+    if keyless:
+        which = keyless[0] if len(keyless) == 1 else f"{len(keyless)} tunes, {keyless[0]} first"
+        print(
+            f"irish-tune identify: --no-transpose has no effect on {which}: without a key (no "
+            "K:, or K:none) a tune is compared in all 12 transpositions",
+            file=sys.stderr,
+        )
 
 
 class _RowWithoutTune(ValueError):

@@ -353,6 +353,30 @@ def test_a_tune_before_the_first_x_line_is_named_by_its_line(tokenizer, tmp_path
     assert [(t["tune"], t["line"]) for t in data["tunes"]][0] == ("tune at line 1", 1)
 
 
+def test_no_transpose_says_once_that_it_does_nothing_to_a_snippet_without_a_key(
+    tokenizer, tmp_path, capsys
+):
+    # a snippet without K: is compared in all 12 transpositions whatever the option: it was
+    # ignored without a word
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    body = KNOWN[6].split("K:D\n")[1].strip()
+    snippets = tmp_path / "snippets.txt"
+    snippets.write_text(f"{body}\n\nK:D\n{body}\n\nK:none\n{body}\n")
+    capsys.readouterr()
+    assert main(["identify", "--index", out, str(snippets), "-k", "1", "--no-transpose"]) == 0
+    err = capsys.readouterr().err
+    warning = "irish-tune identify: --no-transpose has no effect on 2 tunes, snippet at line 1 "
+    assert err.count(warning) == 1 and "(no K:, or K:none)" in err
+    assert "all 12 transpositions" in err
+    assert main(["identify", "--index", out, str(snippets), "-k", "1"]) == 0  # the default
+    assert "--no-transpose" not in capsys.readouterr().err
+    snippets.write_text(f"K:D\n{body}\n")  # a key: the option applies
+    assert main(["identify", "--index", out, str(snippets), "-k", "1", "--no-transpose"]) == 0
+    assert "--no-transpose" not in capsys.readouterr().err
+
+
 def test_identify_refuses_options_that_never_work_before_reading_the_input(
     model, tokenizer, tmp_path, monkeypatch, capsys
 ):
