@@ -43,6 +43,8 @@ from .tune_index_files import (
     INDEX_FORMAT,
     _read_index_array,
     _read_index_json,
+    changed_sources,
+    source_fingerprints,
 )
 from .tune_title_data import _DUR as _DUR_COLUMN
 from .tune_title_data import _MAIN as _MAIN_COLUMN
@@ -167,6 +169,8 @@ class TuneIndex:
             "settings": len(ids),
             "order": "played" if unfold_repeats else "written",
             "report": report,
+            # for `load` to warn when the corpus has changed since (the index is then stale)
+            "sources": source_fingerprints(_source_names(corpus_sources)),
         }
         # the folder `identify` reads the tokenizer from (none for one made in memory)
         tokenizer_folder = _folder_path(getattr(tokenizer, "name_or_path", ""))
@@ -264,6 +268,7 @@ class TuneIndex:
                 f"the index {os.fspath(path)!r} is damaged ({err}); rebuild it"
             ) from None
         _check_index(index, os.fspath(path))
+        _warn_changed_sources(index, os.fspath(path))
         if info.get("format", 1) < 3 and index.meta.get("model"):
             logger.warning(
                 "the index %r was built by an earlier version, which read tunes written in G major "
@@ -452,6 +457,19 @@ def _check_index(index: TuneIndex, path: str) -> None:
             "works, with a weaker edit distance; rebuild it with irish-tune index for the full one",
             path,
         )
+
+
+def _warn_changed_sources(index: TuneIndex, path: str) -> None:
+    """Warn, in one line, when a file, folder or dump the index was built from has changed
+    since (`changed_sources`): the index still names the tunes it holds, not those the corpus
+    holds now (an index of an earlier version records no sources, and is not checked)."""
+    changed = changed_sources(index.meta.get("sources"))
+    if changed:
+        logger.warning(
+            "the index %r is older than its corpus: %s since it was built (the index names "
+            "the tunes as they were); rebuild it with irish-tune index",
+            path, "; ".join(changed),
+        )  # fmt: skip
 
 
 def _shape_problems(index: TuneIndex) -> list[str]:

@@ -1,11 +1,13 @@
 """The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
-format version, and readers of its JSON and arrays that name a damaged file rather than fail
-with a traceback."""
+format version, readers of its JSON and arrays that name a damaged file rather than fail
+with a traceback, and the fingerprints of the corpus files it was built from."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
@@ -83,3 +85,81 @@ def _array_problem(err: Exception) -> str:
     if "pickle" in str(err):
         return "it holds Python objects, which no index saves"
     return str(err) or type(err).__name__
+
+
+# ----- the corpus an index was built from ------------------------------------------------------
+def source_fingerprints(sources: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{source: {file: {"size", "mtime_ns", "blake2b"}}}`` of the files, folders or dumps an
+    index is built from (absolute paths; a music21 collection or a text is no file and is left
+    out), which `changed_sources` compares with the files as they are now. Hashing costs about
+    6 ms a MB (thesession's 8.5 MB: 0.06 s), against the minutes an index takes to build.
+
+    >>> source_fingerprints(["music21", "no such file.abc"])
+    {}
+    """
+    from .abc_sources import source_files
+
+    out = {}
+    for source in sources:
+        if os.path.exists(source):
+            files = source_files(source)
+            out[os.path.abspath(source)] = {os.path.abspath(f): _file_print(f) for f in files}
+    return out
+
+
+def _file_print(path: Union[str, os.PathLike]) -> dict[str, Any]:
+    """Size, modification time and content hash of a file."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    stat = os.stat(path)
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "blake2b": digest.hexdigest()}
+
+
+def changed_sources(recorded: Any) -> list[str]:
+    """What changed in each source of `recorded` (`source_fingerprints` as an index saved it)
+    that still exists and is not what the index was built from (``"/c/tunes.abc modified"``,
+    ``"/c/books: new.abc added, old.abc removed"``): a file of another size or content (one
+    whose time alone changed, e.g. copied, is the same: its hash is compared), a file added to
+    a folder, or one gone from it. A source gone altogether says nothing of the index (it may
+    have been moved), and is passed over; so is what an index of an earlier version, or a
+    damaged record, holds.
+
+    >>> changed_sources({}), changed_sources("not a record")
+    ([], [])
+    """
+    from .abc_sources import source_files
+
+    if not isinstance(recorded, dict):
+        return []
+    changed = []
+    for source, files in recorded.items():
+        if not isinstance(files, dict) or not os.path.exists(source):
+            continue
+        now = {os.path.abspath(f): f for f in source_files(source)}
+        what = [f"{Path(f).name} added" for f in sorted(now.keys() - files.keys())]
+        what += [f"{Path(f).name} removed" for f in sorted(files.keys() - now.keys())]
+        what += [
+            f"{Path(f).name} modified"
+            for f in sorted(now.keys() & files.keys())
+            if _file_changed(now[f], files[f])
+        ]
+        if what == [f"{Path(source).name} modified"]:  # a file (or a folder of one)
+            changed.append(f"{source} modified")
+        elif what:
+            shown = ", ".join(what[:3]) + (f" and {len(what) - 3} more" if len(what) > 3 else "")
+            changed.append(f"{source}: {shown}")
+    return changed
+
+
+def _file_changed(path: Union[str, os.PathLike], recorded: Any) -> bool:
+    """Whether a file is not the one recorded: another size, or another time and content."""
+    if not isinstance(recorded, dict):
+        return False
+    stat = os.stat(path)
+    if stat.st_size != recorded.get("size"):
+        return True
+    if stat.st_mtime_ns == recorded.get("mtime_ns"):
+        return False
+    return _file_print(path)["blake2b"] != recorded.get("blake2b")

@@ -4,6 +4,8 @@ folder and says to rebuild it, instead of failing later inside a query."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import shutil
 
@@ -297,3 +299,40 @@ def test_an_index_of_format_2_with_a_model_is_loaded_with_a_warning_to_rebuild(
     with caplog.at_level("WARNING"):
         TuneIndex.load(folder)
     assert "octave" not in caplog.text
+
+
+def _stale_warnings(caplog, folder) -> list[str]:
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        TuneIndex.load(folder)
+    return [m for m in caplog.messages if "older than its corpus" in m]
+
+
+def test_loading_an_index_warns_when_its_corpus_has_changed_since(tmp_path, tokenizer, caplog):
+    # the index recorded nothing of its sources: one built before the corpus changed named
+    # the tunes as they were, without a word
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TUNES[:3]))
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "a.abc").write_text(TUNES[3])
+    (books / "b.abc").write_text(TUNES[4])
+    folder = tmp_path / "index"
+    index = TuneIndex.build(None, tokenizer, [str(corpus), str(books)])
+    assert set(index.meta["sources"]) == {str(corpus), str(books)}
+    index.save(folder)
+    assert _stale_warnings(caplog, folder) == []  # the control: nothing changed
+    os.utime(corpus, ns=(0, 10**18))  # copied or touched: the same content
+    assert _stale_warnings(caplog, folder) == []
+    corpus.write_text("\n".join(TUNES[:4]))
+    (books / "c.abc").write_text(TUNES[5])
+    (books / "b.abc").unlink()
+    assert _stale_warnings(caplog, folder) == [
+        f"the index {str(folder)!r} is older than its corpus: {corpus} modified; {books}: "
+        "c.abc added, b.abc removed since it was built (the index names the tunes as they "
+        "were); rebuild it with irish-tune index"
+    ]
+    corpus.unlink()  # moved away: nothing to compare
+    shutil.rmtree(books)
+    assert _stale_warnings(caplog, folder) == []
+    assert TuneIndex.build(None, tokenizer, TUNES).meta["sources"] == {}  # texts: no files
