@@ -12,7 +12,9 @@ from .configuration_measurenote import MeasureNoteConfig
 __all__ = [
     "HUB_UPLOAD_ARGUMENTS",
     "check_rows",
+    "folder_timestamps",
     "split_upload_arguments",
+    "upload_saved_folder",
 ]
 
 
@@ -83,7 +85,8 @@ def _check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> Non
         )
 
 
-#: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's.
+#: The arguments of `save_pretrained` that are the upload's (`upload_saved_folder`'s), not
+#: the save's.
 HUB_UPLOAD_ARGUMENTS = (
     "commit_message",
     "commit_description",
@@ -122,7 +125,7 @@ def split_upload_arguments(
 ) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
     """The arguments of a ``save_pretrained(save_directory, *args, **kwargs)`` call (`method`'s
     signature names the positional ones) split into the save's keyword arguments and, with
-    ``push_to_hub=True``, the ``push_to_hub(**upload)`` ones (None without): transformers'
+    ``push_to_hub=True``, the `upload_saved_folder` ones (None without): transformers'
     `save_pretrained` creates the Hub repository before it writes anything, so a failed upload
     (no network) left the folder empty; saving first, then uploading, keeps the folder.
 
@@ -136,6 +139,51 @@ def split_upload_arguments(
     upload = {"repo_id": repo_id}
     upload.update((name, kwargs.pop(name)) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs)
     return kwargs, (upload if push else None)
+
+
+def folder_timestamps(model: Any, folder: Union[str, os.PathLike]) -> dict[str, float]:
+    """The modification time of each entry of `folder` (none for a folder not yet made), taken
+    before a save so that `upload_saved_folder` uploads what the save wrote."""
+    return model._get_files_timestamps(folder) if os.path.isdir(folder) else {}
+
+
+def upload_saved_folder(
+    model: Any,
+    save_directory: Union[str, os.PathLike],
+    files_timestamps: dict[str, float],
+    repo_id: str,
+    commit_message: Optional[str] = None,
+    commit_description: Optional[str] = None,
+    private: Optional[bool] = None,
+    token: Optional[Union[bool, str]] = None,
+    revision: Optional[str] = None,
+    create_pr: bool = False,
+    tags: Optional[list[str]] = None,
+) -> Any:
+    """Upload the files that `model.save_pretrained` just wrote in `save_directory` (those new
+    or changed since `files_timestamps`) to the Hub repository `repo_id`, as transformers'
+    `save_pretrained(push_to_hub=True)` does once it has saved: the shards, variant names and
+    index of that save, not a second save with defaults (which `push_to_hub` makes in a
+    temporary folder). A folder without a README.md gets the Hub's (or a new) model card with
+    `tags`; one that has a README.md (a training run's card) keeps it."""
+    from transformers.utils import hub  # the Hub client transformers' own upload uses
+
+    repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
+    readme = os.path.join(save_directory, "README.md")
+    if not os.path.exists(readme):
+        tags = [tags] if isinstance(tags, str) else list(tags or [])
+        tags = list(dict.fromkeys([*(model.model_tags or []), *tags]))
+        hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
+    return model._upload_modified_files(
+        save_directory,
+        repo_id,
+        files_timestamps,
+        commit_message=commit_message,
+        commit_description=commit_description,
+        token=token,
+        create_pr=create_pr,
+        revision=revision,
+    )
 
 
 def _check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:

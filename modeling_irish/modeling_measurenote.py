@@ -17,7 +17,9 @@ from .measurenote_checks import (
     _check_measure_numbers,
     _refuse_attentions,
     check_rows,
+    folder_timestamps,
     split_upload_arguments,
+    upload_saved_folder,
 )
 
 # The building blocks and the loss are sibling modules (saved beside this one for
@@ -165,14 +167,15 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
         self, save_directory: Union[str, os.PathLike], *args: Any, **kwargs: Any
     ) -> Any:
         """`PreTrainedModel.save_pretrained`, but with ``push_to_hub=True`` the folder is saved
-        first, then uploaded (by `push_to_hub`), so that it is kept when the upload fails
-        (`split_upload_arguments`)."""
+        first, then what the save wrote is uploaded (`upload_saved_folder`: shards and variant
+        included), so that the folder is kept when the upload fails (`split_upload_arguments`)."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )
+        before = folder_timestamps(self, save_directory) if upload is not None else {}
         out = super().save_pretrained(save_directory, **kwargs)
         if upload is not None and kwargs.get("is_main_process", True):
-            self.push_to_hub(**upload)
+            upload_saved_folder(self, save_directory, before, **upload)
         return out
 
     def get_input_embeddings(self) -> nn.Module:

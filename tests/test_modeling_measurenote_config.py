@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import record_hub_commits
 from test_modeling_measurenote import measurenote_tester  # noqa: F401 (the tester fixture)
 
 from modeling_irish.configuration_measurenote import (
@@ -80,17 +81,36 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tester, tmp_pa
         with pytest.raises(OSError, match="offline"):
             model.save_pretrained(folder, push_to_hub=True, commit_message="m")
         assert {"config.json", "model.safetensors"} <= {p.name for p in folder.iterdir()}
-    pushed = []
-
-    def push(repo_id, **kwargs):
-        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "model.safetensors").is_file()))
-
-    monkeypatch.setattr(lm, "push_to_hub", push)
+    commits = record_hub_commits(monkeypatch)
     lm.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", token="t")
+    assert {"README.md", "config.json", "model.safetensors"} <= set(commits[0]["files"])
+    assert commits[0]["repo_id"] == "hub" and commits[0]["token"] == "t"
+    assert commits[0]["commit_message"] == "m"
     lm.save_pretrained(tmp_path / "hub", True, None, True, repo_id="me/lm")  # by position
     lm.save_pretrained(tmp_path / "hub", is_main_process=False, push_to_hub=True)
-    assert pushed == [("hub", {"commit_message": "m", "token": "t"}, True), ("me/lm", {}, True)]
+    assert [c["repo_id"] for c in commits] == ["hub", "me/lm"]
     assert MeasureNoteForCausalLM.from_pretrained(tmp_path / "hub").config.to_dict()
+
+
+def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(tester, tmp_path, monkeypatch):
+    """The upload was a second save with defaults (push_to_hub): one model.safetensors, not the
+    variant's shards and index that the folder holds."""
+    commits = record_hub_commits(monkeypatch)
+    lm, folder = tester.model(), tmp_path / "sharded"
+    lm.save_pretrained(folder, push_to_hub=True, repo_id="u/x", variant="v1", max_shard_size="20KB")
+    saved = sorted(p.name for p in folder.iterdir())
+    assert "model.safetensors.index.v1.json" in saved and "model.safetensors" not in saved
+    assert len([name for name in saved if name.startswith("model.v1-")]) > 1
+    assert commits[0]["files"] == saved  # README.md (the model card) included
+    (folder / "README.md").write_text("my card")  # a folder's own model card is kept
+    lm.save_pretrained(folder, push_to_hub=True, repo_id="u/x", variant="v1", max_shard_size="20KB")
+    assert (folder / "README.md").read_text() == "my card" and "README.md" not in commits[1][
+        "files"
+    ]
+    loaded = MeasureNoteForCausalLM.from_pretrained(folder, variant="v1")
+    assert all(
+        torch.equal(a, b) for a, b in zip(lm.state_dict().values(), loaded.state_dict().values())
+    )
 
 
 def test_a_saved_config_of_the_wrong_types_is_refused_by_name(tester, tmp_path):

@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 import torch
+from helpers import record_hub_commits
 from test_modeling_tune_title import (
     TITLES,
     tune_title_tester,  # noqa: F401 (the tester fixture)
@@ -220,18 +221,21 @@ def test_save_pretrained_writes_the_title_tokenizer_the_folder_needs(
     loaded.save_pretrained(tmp_path / "again")  # a resaved folder embeds titles too
     again = TuneTitleModel.from_pretrained(tmp_path / "again").eval()
     assert again.get_title_features(["The Silver Spear"]).shape == (1, 12)
-    # push_to_hub=True uploads once title_tokenizer/ is written (the base method: before)
-    pushed = []
-
-    def push(repo_id, **kwargs):
-        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "title_tokenizer").is_dir()))
-
-    monkeypatch.setattr(again, "push_to_hub", push)
-    again.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m")
-    assert pushed == [("hub", {"commit_message": "m"}, True)]
+    # push_to_hub=True uploads what was saved, title_tokenizer/ included (the base method
+    # uploads before it is written), and again when it is saved again into the same folder
+    commits = record_hub_commits(monkeypatch)
+    again.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", variant="v1")
+    tokenizer_files = {
+        "title_tokenizer/" + p.name for p in (tmp_path / "hub/title_tokenizer").iterdir()
+    }
+    assert tokenizer_files and tokenizer_files <= set(commits[0]["files"])
+    assert {"config.json", "model.v1.safetensors"} <= set(commits[0]["files"])
+    assert (commits[0]["repo_id"], commits[0]["commit_message"]) == ("hub", "m")
+    again.save_pretrained(tmp_path / "hub", push_to_hub=True, variant="v1")
+    assert tokenizer_files <= set(commits[1]["files"])
     # push_to_hub given positionally, as the base signature allows, is the same upload
     again.save_pretrained(tmp_path / "hub2", True, None, True)
-    assert pushed[1:] == [("hub2", {}, True)]
+    assert commits[2]["repo_id"] == "hub2" and tokenizer_files <= set(commits[2]["files"])
     with pytest.raises(TypeError, match="multiple values for \\['is_main_process'\\]"):
         again.save_pretrained(tmp_path / "hub3", True, is_main_process=True)
     # a model with no tokenizer anywhere saves its weights and says what the folder lacks
