@@ -197,28 +197,79 @@ def read_saved_config(config_path: str) -> dict[str, Any]:
     return saved
 
 
+#: The keyword arguments of ``from_pretrained`` that say where and how to fetch a Hub file.
+HUB_DOWNLOAD_ARGUMENTS = (
+    "cache_dir",
+    "force_download",
+    "proxies",
+    "token",
+    "revision",
+    "local_files_only",
+)
+
+
+def saved_config_file(
+    path: Any, subfolder: Optional[str] = "", hub_kwargs: Optional[dict[str, Any]] = None
+) -> Optional[str]:
+    """The config.json that ``from_pretrained(path, subfolder=..., **hub_kwargs)`` reads: the
+    file ``path``, ``path/subfolder/config.json`` of a local folder, or a Hub repository's
+    (from the cache, or downloaded as `transformers.utils.cached_file` does). None where there
+    is none to read, and where the Hub cannot be reached or refuses the name: then
+    `from_pretrained` goes on and fails with its own error, as it did without this look-up.
+
+    >>> saved_config_file("no/such/folder", "sub", {"local_files_only": True}) is None
+    True
+    """
+    where = os.path.join(str(path), subfolder) if subfolder else str(path)
+    if os.path.isfile(where):
+        return where
+    if os.path.isdir(str(path)):
+        config_path = os.path.join(where, "config.json")
+        return config_path if os.path.isfile(config_path) else None
+    from transformers.utils import cached_file
+
+    download = {k: v for k, v in (hub_kwargs or {}).items() if k in HUB_DOWNLOAD_ARGUMENTS}
+    try:
+        return cached_file(
+            str(path),
+            "config.json",
+            subfolder=subfolder or "",
+            _raise_exceptions_for_missing_entries=False,
+            _raise_exceptions_for_gated_repo=False,
+            _raise_exceptions_for_connection_errors=False,
+            **download,
+        )
+    except (OSError, ValueError):  # no network, no such repository, not a repository name
+        return None
+
+
 def check_saved_model_type(
-    path: Any, model_type: str, subfolder: Optional[str] = "", base_config_key: str = ""
+    path: Any,
+    model_type: str,
+    subfolder: Optional[str] = "",
+    base_config_key: str = "",
+    hub_kwargs: Optional[dict[str, Any]] = None,
 ) -> None:
-    """Raise `ValueError` when the local folder ``path`` (its ``subfolder``, as
-    ``from_pretrained(path, subfolder=...)`` reads it), or the config file ``path``, holds a
-    saved model of another type than ``model_type`` (its config.json says): transformers only
-    warns, then builds the model or config from the wrong values, with default sizes, random
-    weights or an unrelated error. A saved config that holds ``base_config_key`` (a composite
-    config, which a sub-config's `from_pretrained` reads its part of) passes, and so do Hub
-    names. A config.json that is not a JSON object raises `OSError` (`read_saved_config`).
+    """Raise `ValueError` when the local folder or Hub repository ``path`` (its ``subfolder``,
+    as ``from_pretrained(path, subfolder=..., **hub_kwargs)`` reads it), or the config file
+    ``path``, holds a saved model of another type than ``model_type`` (its config.json says):
+    transformers only warns, then builds the model or config from the wrong values, with
+    default sizes, random weights or an unrelated error. A saved config that holds
+    ``base_config_key`` (a composite config, which a sub-config's `from_pretrained` reads its
+    part of) passes, and so does a path whose config.json cannot be read (`saved_config_file`).
+    A config.json that is not a JSON object raises `OSError` (`read_saved_config`).
 
     >>> check_saved_model_type("no/such/folder", "measurenote", subfolder="sub")
     """
-    where = os.path.join(str(path), subfolder) if subfolder else str(path)
-    config_path = where if os.path.isfile(where) else os.path.join(where, "config.json")
-    if not os.path.isfile(config_path):
+    config_path = saved_config_file(path, subfolder, hub_kwargs)
+    if config_path is None:
         return
     saved = read_saved_config(config_path)
     found = saved.get("model_type")
     if base_config_key and base_config_key in saved:
         return
     if found is not None and found != model_type:
+        where = os.path.join(str(path), subfolder) if subfolder else str(path)
         raise ValueError(
             f"{os.path.normpath(where)!r} holds a {found!r} model, not a {model_type!r} one: "
             f"load it with its own class (AutoConfig and AutoModel pick it from config.json)"
@@ -226,8 +277,8 @@ def check_saved_model_type(
 
 
 class TypeCheckedConfig(PretrainedConfig):
-    """A `PretrainedConfig` whose `from_pretrained` refuses a local folder of another model type
-    by name (`check_saved_model_type`) instead of reading it into default sizes, as
+    """A `PretrainedConfig` whose `from_pretrained` refuses a folder or Hub repository of another
+    model type by name (`check_saved_model_type`) instead of reading it into default sizes, as
     transformers does after a warning; a sub-config (one with a `base_config_key`) reads its
     part of a composite model's folder. `from_dict` (so `from_pretrained` and `AutoConfig`)
     checks the overrides it sets, with the subclass's `_check`."""
@@ -241,6 +292,7 @@ class TypeCheckedConfig(PretrainedConfig):
             cls.model_type,
             kwargs.get("subfolder"),
             cls.base_config_key,
+            hub_kwargs=kwargs,
         )
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
@@ -568,4 +620,5 @@ __all__ = [
     "check_saved_model_type",
     "check_value_types",
     "read_saved_config",
+    "saved_config_file",
 ]

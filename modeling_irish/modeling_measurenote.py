@@ -157,10 +157,12 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
     def from_pretrained(
         cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
     ) -> "MeasureNotePreTrainedModel":
-        """`PreTrainedModel.from_pretrained`; a local folder of another model type (a tune-title
-        model) is refused by name instead of loaded into random weights."""
+        """`PreTrainedModel.from_pretrained`; a folder or Hub repository of another model type (a
+        tune-title model) is refused by name instead of loaded into random weights."""
         model_type = cls.config_class.model_type
-        check_saved_model_type(pretrained_model_name_or_path, model_type, kwargs.get("subfolder"))
+        check_saved_model_type(
+            pretrained_model_name_or_path, model_type, kwargs.get("subfolder"), hub_kwargs=kwargs
+        )
         return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
 
     def save_pretrained(

@@ -326,10 +326,12 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
     ) -> "TuneTitleModel":
         """`PreTrainedModel.from_pretrained`, plus the MiniLM tokenizer saved beside the weights.
-        A local folder of another model type (a MeasureNote model) is refused by name; to build a
-        tune-title model on a trained MeasureNote, use `from_measurenote`."""
+        A folder or Hub repository of another model type (a MeasureNote model) is refused by name;
+        to build a tune-title model on a trained MeasureNote, use `from_measurenote`."""
         model_type = cls.config_class.model_type
-        check_saved_model_type(pretrained_model_name_or_path, model_type, kwargs.get("subfolder"))
+        check_saved_model_type(
+            pretrained_model_name_or_path, model_type, kwargs.get("subfolder"), hub_kwargs=kwargs
+        )
         model = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         # transformers 5 loads into new parameters (requires_grad=True): freeze them again
         model.apply_freezes()

@@ -7,10 +7,11 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
-from helpers import record_hub_commits
+from helpers import record_hub_commits, tiny_measurenote_config
 from test_modeling_tune_title import (
     TITLES,
     tune_title_tester,  # noqa: F401 (the tester fixture)
@@ -200,6 +201,41 @@ def test_from_pretrained_reads_the_title_tokenizer_and_model_type_of_its_subfold
     title_dir = tmp_path / "local"
     with pytest.raises(ValueError, match="local/sub' holds a 'tune_title' model, not a 'meas"):
         MeasureNoteForCausalLM.from_pretrained(title_dir, subfolder="sub")
+
+
+def _hub_cache_repo(cache: Path, repo_id: str, model) -> None:
+    """Save `model` into `cache` as `huggingface_hub` lays out a downloaded repository."""
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    model.save_pretrained(repo / "snapshots" / sha)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(sha)
+
+
+def test_a_hub_repository_of_the_other_model_type_is_refused_by_name(tester, tmp_path, monkeypatch):
+    """Only local folders were checked: from the Hub (cache) a tune-title repository loaded as
+    a MeasureNote model of default sizes with random weights (and its config as defaults), and
+    a MeasureNote repository as a tune-title model failed on the meta device."""
+    from huggingface_hub import constants
+
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    config = tester.get_config()
+    _hub_cache_repo(tmp_path / "hub", "u/tt", TuneTitleModel(config))
+    _hub_cache_repo(tmp_path / "hub", "u/mn", MeasureNoteForCausalLM(tiny_measurenote_config()))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # the default cache
+    with pytest.raises(ValueError, match="'u/tt' holds a 'tune_title' model, not a 'measurenote'"):
+        MeasureNoteForCausalLM.from_pretrained("u/tt")
+    with pytest.raises(ValueError, match="'u/tt' holds a 'tune_title' model, not a 'measurenote'"):
+        MeasureNoteConfig.from_pretrained("u/tt")
+    with pytest.raises(ValueError, match="'u/mn' holds a 'measurenote' model, not a 'tune_title'"):
+        TuneTitleModel.from_pretrained("u/mn", cache_dir=tmp_path / "hub")
+    # each type still loads its own repository, and a repository not in the cache fails as before
+    assert TuneTitleModel.from_pretrained("u/tt").config.projection_dim == 12
+    assert MeasureNoteConfig.from_pretrained("u/mn").note_hidden_size == 16
+    with pytest.raises(OSError, match="couldn.t find them in the cached files"):
+        MeasureNoteForCausalLM.from_pretrained("u/none")
 
 
 def test_save_pretrained_writes_the_title_tokenizer_the_folder_needs(
