@@ -276,6 +276,65 @@ def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tm
         server.shutdown()
 
 
+def test_the_hub_check_goes_through_the_proxy_the_hub_client_uses(monkeypatch):
+    """The check opened a raw TCP connection to the endpoint, which ignores HTTP(S)_PROXY: on a
+    network that reaches the Hub only through a proxy it refused a run the upload would take.
+    Here the endpoint's name does not resolve and a stand-in proxy on this machine answers."""
+    import http.server
+    import threading
+
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _http
+
+    asked = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the http.server hook)
+            asked.append(self.path)  # a proxy is sent the absolute URL
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"name": "someone", "type": "user"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for name in ("http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setattr(_http, "_GLOBAL_CLIENT", None)  # a client that reads the proxy setting
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://hub.invalid")
+    try:
+        hub.check_hub_reachable("hf_token")
+        assert asked == ["http://hub.invalid/api/whoami-v2"]
+    finally:
+        server.shutdown()
+        _http.close_session()
+
+
+def test_an_unreachable_hub_is_refused_in_one_line(monkeypatch):
+    import socket
+
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _http
+
+    with socket.socket() as s:  # a port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(_http, "_GLOBAL_CLIENT", None)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    try:
+        with pytest.raises(RuntimeError, match="cannot reach http://127.0.0.1") as refused:
+            hub.check_hub_reachable("hf_token")
+    finally:
+        _http.close_session()
+    assert "\n" not in str(refused.value) and "drop --push_to_hub" in str(refused.value)
+
+
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_either_task_refuses_to_push_offline_before_training(monkeypatch, tmp_path, task):
     from huggingface_hub import constants

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import socket
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
 
@@ -16,36 +14,41 @@ if TYPE_CHECKING:
     from accelerate import Accelerator
 
 
-def check_hub_reachable(token: str | None = None, timeout: float = 5.0) -> None:
-    """Raise `RuntimeError` at once when the Hub cannot be used: offline mode, no TCP connection
-    to the endpoint within ``timeout`` seconds, no token, or a token the Hub refuses (asked with
-    ``whoami``), instead of failing at upload time, after the training."""
-    from huggingface_hub import HfApi, constants
-    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
+def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None:
+    """Raise `RuntimeError` at once when the Hub cannot be used: offline mode, no token, no
+    answer to ``whoami`` within ``timeout`` seconds, or a token the Hub refuses, instead of
+    failing at upload time, after the training. ``whoami`` is asked through the Hub client's
+    own HTTP session (the one the upload uses, so through HTTP(S)_PROXY where it is set), not
+    a raw connection to the endpoint, which a proxy-only network refuses."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
 
     if constants.HF_HUB_OFFLINE:
         raise RuntimeError("--push_to_hub: HF_HUB_OFFLINE is set, so nothing can be uploaded")
-    url = urlparse(constants.ENDPOINT)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        socket.create_connection((url.hostname, port), timeout=timeout).close()
-    except OSError as err:
-        raise RuntimeError(
-            f"--push_to_hub: cannot reach {constants.ENDPOINT} ({err}); check the network or "
-            "drop --push_to_hub and upload the output folder later"
-        ) from err
-    try:
-        HfApi(endpoint=constants.ENDPOINT, token=token).whoami()
-    except LocalTokenNotFoundError as err:
+    token = token or get_token()
+    if token is None:
         raise RuntimeError(
             "--push_to_hub: no Hub token; log in with `hf auth login` or give --hub_token"
-        ) from err
+        )
+    try:  # HfApi.whoami's request, with a timeout (the session has none)
+        response = get_session().get(
+            f"{constants.ENDPOINT}/api/whoami-v2",
+            headers=build_hf_headers(token=token),
+            timeout=timeout,
+        )
+        hf_raise_for_status(response)
     except HfHubHTTPError as err:
         status = getattr(err.response, "status_code", None)
         reason = "refused the token" if status in (401, 403) else f"answered {status}"
         raise RuntimeError(
             f"--push_to_hub: {constants.ENDPOINT} {reason} (whoami); log in again with `hf auth "
             "login` or give a valid --hub_token"
+        ) from err
+    except (*HfHubHTTPError.__bases__, OSError) as err:  # the HTTP client's network errors
+        raise RuntimeError(
+            f"--push_to_hub: cannot reach {constants.ENDPOINT} ({_first_line(err)}); check the "
+            "network or drop --push_to_hub and upload the output folder later"
         ) from err
 
 
