@@ -23,9 +23,41 @@ from typing import Any
 from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .configuration_measurenote import check_saved_model_type
+
 TASK = "abc-generation"
 
-__all__ = ["TASK", "AbcGenerationPipeline"]
+__all__ = ["TASK", "AbcGenerationPipeline", "WrongModelTypeError"]
+
+
+class WrongModelTypeError(Exception):
+    """``pipeline("abc-generation", model=...)`` was given a saved model that is no MeasureNote
+    model (a tune-title model, say). Not a `ValueError` on purpose: transformers' `load_model`
+    catches those and re-raises them inside one error with the traceback of every class it
+    tried; this one reaches the caller as it is, in one line."""
+
+
+class _MeasureNoteAutoModel(AutoModelForCausalLM):
+    """The model class that ``pipeline("abc-generation")`` loads a model name with:
+    `AutoModelForCausalLM` (remote code included) once config.json says ``measurenote``
+    (`check_saved_model_type`, the Hub's too). `AutoModelForCausalLM` alone answered a
+    tune-title folder with a traceback and hundreds of config class names. It is named
+    ``AutoModelForCausalLM`` (below): a saved pipeline records its model class by name and
+    reloads it from transformers."""
+
+    @classmethod
+    def from_pretrained(cls, path: Any, *args: Any, **kwargs: Any) -> Any:
+        """`AutoModelForCausalLM.from_pretrained`, after the model type check."""
+        try:
+            check_saved_model_type(path, "measurenote", kwargs.get("subfolder"), hub_kwargs=kwargs)
+        except ValueError as err:
+            raise WrongModelTypeError(
+                f"pipeline({TASK!r}) samples tunes from a MeasureNote model: {err}"
+            ) from None
+        return AutoModelForCausalLM.from_pretrained(path, *args, **kwargs)
+
+
+_MeasureNoteAutoModel.__name__ = AutoModelForCausalLM.__name__
 
 
 class AbcGenerationPipeline(Pipeline):
@@ -94,5 +126,8 @@ def register() -> None:
     modeling_irish``)."""
     if TASK not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
-            TASK, pipeline_class=AbcGenerationPipeline, pt_model=AutoModelForCausalLM, type="text"
+            TASK,
+            pipeline_class=AbcGenerationPipeline,
+            pt_model=_MeasureNoteAutoModel,
+            type="text",
         )

@@ -89,3 +89,24 @@ def test_a_model_whose_config_says_return_dict_false_still_generates_and_scores(
     assert len(out) == 2 and all(o["valid"] for o in out)
     assert TuneGenerator(model, tokenizer).generate(1, rhythm="reel", seed=0)[0].valid
     assert evaluate_lm_on_texts(model, tokenizer, TRAIN)["tunes"] == 2
+
+
+def test_a_folder_of_another_model_type_is_refused_in_one_line(model_dir, tmp_path):
+    """A tune-title folder failed inside `AutoModelForCausalLM` with a 24-line error: a
+    traceback and the hundreds of config classes it takes."""
+    from test_modeling_tune_title import TuneTitleModelTester
+
+    from modeling_irish import pipeline_abc
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+
+    TuneTitleModel(TuneTitleModelTester().get_config()).save_pretrained(tmp_path / "tt")
+    with pytest.raises(Exception) as refused:  # noqa: PT011 (the type is checked below)
+        pipeline("abc-generation", model=str(tmp_path / "tt"))
+    message = str(refused.value)
+    assert "\n" not in message and "tt' holds a 'tune_title' model, not a 'measurenote'" in message
+    assert isinstance(refused.value, pipeline_abc.WrongModelTypeError)
+    # a saved pipeline names its model class, which transformers must have to reload it
+    pipeline("abc-generation", model=model_dir).save_pretrained(tmp_path / "pipe")
+    reloaded = pipeline(model=str(tmp_path / "pipe"), trust_remote_code=True)
+    assert type(reloaded).__name__ == "AbcGenerationPipeline"
+    assert type(reloaded.model).__name__ == "MeasureNoteForCausalLM"
