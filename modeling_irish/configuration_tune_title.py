@@ -320,6 +320,16 @@ class TuneTitleConfig(TypeCheckedConfig):
         self._check()
         super().__init__(**kwargs)
 
+    def to_dict(self) -> dict[str, Any]:
+        """`PretrainedConfig.to_dict`, less the ``_name_or_path`` of every nested config (the
+        backbone's folder, the MiniLM package's absolute path): transformers drops only the top
+        level's when it saves, so an uploaded config.json showed where the parts came from on
+        the trainer's machine. Nothing reads them back (`_drop_names`)."""
+        output = super().to_dict()
+        for value in output.values():
+            _drop_names(value)
+        return output
+
     def _check(self) -> None:
         """Types and ranges of the values, the sub-configs' included: `from_dict` runs it again
         after the overrides of ``from_pretrained(path, loss_type=...)``, and `TuneTitleModel`
@@ -351,6 +361,20 @@ class TuneTitleConfig(TypeCheckedConfig):
             # another copy's classes (remote code) are rebuilt, so checked, by the model
             if isinstance(sub, (TuneTitleTuneConfig, TuneTitleTextConfig)):
                 sub._check()
+
+
+def _drop_names(value: Any) -> None:
+    """Remove the ``_name_or_path`` key from the dict `value` and every dict inside it.
+
+    >>> saved = {"_name_or_path": "runs/mn", "sizes": {"_name_or_path": "/x", "n": 1}}
+    >>> _drop_names(saved)
+    >>> saved
+    {'sizes': {'n': 1}}
+    """
+    if isinstance(value, dict):
+        value.pop("_name_or_path", None)
+        for item in value.values():
+            _drop_names(item)
 
 
 __all__ = ["TuneTitleConfig", "TuneTitleTextConfig", "TuneTitleTuneConfig"]

