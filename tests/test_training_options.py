@@ -107,6 +107,34 @@ def _backbone_of_split(backbone, reels_abc: str, folder, split_seed: str | None)
     return str(folder)
 
 
+def test_the_backbone_split_is_read_from_its_run_record_with_the_corpus_paths(reels_abc, tmp_path):
+    """all_results.json, which is uploaded, gave the trainer's absolute corpus paths: it names
+    the files only now, and the backbone's run keeps the paths in run_files.json (not
+    uploaded), which a tune-title run on that folder compares and makes the split again from."""
+    import argparse
+
+    from training.backbone_split import backbone_split
+
+    folder = tmp_path / "lm"
+    folder.mkdir()
+    args = argparse.Namespace(corpus=[reels_abc], split_ratios=[0.5, 0.25, 0.25], split_seed=0,
+                              split_method="shuffle", link_incipits=0, require_bars_fit=False,
+                              measurenote_path=str(folder))  # fmt: skip
+    split = common.data_split_record(args)
+    run_folder.record_run_files(str(folder), ["all_results.json"])
+    run_folder.record_data_split(str(folder), split)
+    run_folder.record_run_files(str(folder), ["README.md"])  # the record keeps both
+    published = {"data_split": common.published_data_split(split)}
+    (folder / "all_results.json").write_text(json.dumps(published))
+    assert published["data_split"]["corpus"] == [Path(reels_abc).name]
+    assert split["corpus"] == [str(Path(reels_abc).resolve())]
+    assert run_folder.read_run_files(str(folder)) == ["README.md", "all_results.json"]
+    assert backbone_split(args) == ("same", [], split)
+    (folder / run_folder.RUN_FILES).unlink()  # a folder from the Hub: its files named only
+    status, changes, _ = backbone_split(args)
+    assert status == "different" and changes[0].startswith(f"--corpus ['{Path(reels_abc).name}']")
+
+
 @pytest.mark.parametrize("backbone_seed", ["1", None, "0"], ids=["other", "none", "same"])
 def test_what_the_backbone_saw_of_the_queries_is_warned_counted_and_carded(
     reels_abc, cache_dir, tmp_path, backbone, capsys, caplog, backbone_seed

@@ -52,8 +52,10 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert saved["eval_perplexity"] == pytest.approx(math.exp(saved["eval_nll"]))
     assert saved["corpus_train_tunes"] + saved["corpus_validation_tunes"] <= 12
     # the data split it trained on, for a tune-title run on it as a backbone to compare with
-    split = saved["data_split"]
-    assert split["corpus"] == [os.path.abspath(tunebook)] and split["split_seed"] == 0
+    split = saved["data_split"]  # the corpus by file name (uploaded); its paths in run_files.json
+    assert split["corpus"] == [os.path.basename(tunebook)] and split["split_seed"] == 0
+    local = json.loads((out / "run_files.json").read_text())["data_split"]
+    assert local == {**split, "corpus": [os.path.abspath(tunebook)]}
     assert split["split_ratios"] == [0.5, 0.25, 0.25] and split["split_method"] == "shuffle"
     assert split["fingerprint"]["splits"]["train"]["tunes"] == saved["corpus_train_tunes"]
     card = (out / "README.md").read_text()

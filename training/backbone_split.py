@@ -1,5 +1,5 @@
 """What the MeasureNote backbone of a tune-title run (``--measurenote_path``) trained on: its
-data split, compared with the run's (recorded in its all_results.json, `data_split_record`), and
+data split, compared with the run's (recorded in its folder, `data_split_record`), and
 how many of the run's evaluation queries its training split held."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from accelerate.logging import get_logger
 
 from training.common import SPLIT_FLAGS
-from training.run_folder import cache_folder, run_flag_changes
+from training.run_folder import cache_folder, recorded_data_split, run_flag_changes
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -25,8 +25,11 @@ def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, 
     """How the data split of the ``--measurenote_path`` backbone compares with this run's:
     ``("same", [], record)``, ``("different", changes, record)`` (``changes``: ``--flag
     backbone's (now this run's)`` for each `SPLIT_FLAGS` flag that differs), or ``("unknown",
-    [], None)`` when the backbone's all_results.json records no ``data_split`` (a MeasureNote
-    trained before runs recorded one, or not by train.py).
+    [], None)`` when the backbone records no data split (a MeasureNote trained before runs
+    recorded one, or not by train.py). The record is the one the backbone's run kept in its
+    folder (`recorded_data_split`, corpus paths whole), else its all_results.json's
+    ``data_split`` (corpus files by name only since runs kept the other, so another corpus
+    to this run's paths: a folder downloaded from the Hub).
 
     The tune-title holdout and the unseen queries come from this run's split: on the same split
     the backbone's language-model training included the known-protocol query settings (their
@@ -36,12 +39,14 @@ def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, 
     >>> backbone_split(argparse.Namespace(measurenote_path="no/such/folder"))
     ('unknown', [], None)
     """
-    try:
-        path = os.path.join(args.measurenote_path, "all_results.json")
-        with open(path, encoding="utf-8") as handle:
-            record = json.load(handle).get("data_split")
-    except (OSError, ValueError, AttributeError):
-        record = None
+    record = recorded_data_split(args.measurenote_path)  # corpus paths whole: see below
+    if record is None:  # no local record: all_results.json's (by name only since runs kept one)
+        try:
+            path = os.path.join(args.measurenote_path, "all_results.json")
+            with open(path, encoding="utf-8") as handle:
+                record = json.load(handle).get("data_split")
+        except (OSError, ValueError, AttributeError):
+            record = None
     if not isinstance(record, dict) or not set(SPLIT_FLAGS) <= record.keys():
         return "unknown", [], None
     changes = run_flag_changes({name: record[name] for name in SPLIT_FLAGS}, args)

@@ -26,6 +26,7 @@ __all__ = [
     "lr_for",
     "nothing_left",
     "parse_config_overrides",
+    "published_data_split",
     "set_learning_rate",
     "tracked_config",
     "tracker_init_kwargs",
@@ -313,9 +314,10 @@ SPLIT_FLAGS = (
 
 def data_split_record(args: argparse.Namespace) -> dict[str, Any]:
     """The run's `SPLIT_FLAGS` (corpus paths absolute) and its data's fingerprint
-    (`training.data.data_fingerprint`: tunes and hash of each split, the vocabulary), for
-    all_results.json's ``data_split``: a tune-title run on a MeasureNote backbone compares its
-    own split with it, to say which of its queries the backbone trained on.
+    (`training.data.data_fingerprint`: tunes and hash of each split, the vocabulary), kept in
+    the run's folder (`training.run_folder.record_data_split`; all_results.json's
+    ``data_split`` is `published_data_split`'s): a tune-title run on a MeasureNote backbone
+    compares its own split with it, to say which of its queries the backbone trained on.
 
     >>> run = argparse.Namespace(corpus=None, split_ratios=[8, 1, 1], split_seed=1)
     >>> data_split_record(run)
@@ -327,6 +329,21 @@ def data_split_record(args: argparse.Namespace) -> dict[str, Any]:
     record = {name: flags[name] for name in SPLIT_FLAGS if name in flags}
     record["fingerprint"] = getattr(args, "data_fingerprint", None)
     return record
+
+
+def published_data_split(split: dict[str, Any]) -> dict[str, Any]:
+    """A `data_split_record` as all_results.json (uploaded with ``--push_to_hub``) keeps it: the
+    corpus files by name only, as the model card names them, not by the trainer's paths; the
+    whole record stays in the run's `training.run_folder.RUN_FILES`, which is not uploaded
+    (`training.run_folder.record_data_split`).
+
+    >>> published_data_split({"corpus": ["/home/me/tunes.abc", "oneills1850"], "split_seed": 1})
+    {'corpus': ['tunes.abc', 'oneills1850'], 'split_seed': 1}
+    """
+    corpus = split.get("corpus")
+    if not corpus:
+        return dict(split)
+    return {**split, "corpus": [os.path.basename(os.path.normpath(str(s))) for s in corpus]}
 
 
 # ----- time budget and the learning rate (both tasks) -------------------------------------------

@@ -432,8 +432,47 @@ def record_run_files(output_dir: str, names: Sequence[str]) -> None:
     recorded = read_run_files(output_dir) or []
     if set(names) <= set(recorded):
         return
+    _write_run_record(output_dir, files=sorted({*recorded, *names}))
+
+
+def record_data_split(output_dir: str, split: dict[str, Any]) -> None:
+    """Keep the run's data split as `training.common.data_split_record` makes it (corpus paths
+    absolute) in the `RUN_FILES` record of ``output_dir`` (main process only), which is not
+    uploaded: all_results.json, which is, names the corpus files only
+    (`training.common.published_data_split`). A tune-title run on this folder as its backbone
+    reads it (`recorded_data_split`) to make the backbone's split again."""
+    _write_run_record(output_dir, data_split=split)
+
+
+def recorded_data_split(folder: str) -> dict[str, Any] | None:
+    """The data split `record_data_split` kept in ``folder``'s `RUN_FILES`, or None (no
+    record, a run saved before runs kept it there, or a folder downloaded from the Hub).
+
+    >>> recorded_data_split("no/such/folder") is None
+    True
+    """
+    split = _read_run_record(folder).get("data_split")
+    return split if isinstance(split, dict) else None
+
+
+def _read_run_record(output_dir: str) -> dict[str, Any]:
+    """The whole `RUN_FILES` record of ``output_dir`` as JSON, or ``{}`` when there is none or
+    it cannot be read."""
+    try:
+        with open(os.path.join(output_dir, RUN_FILES), encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _write_run_record(output_dir: str, **entries: Any) -> None:
+    """Replace ``entries`` of the `RUN_FILES` record of ``output_dir`` (the others kept), through
+    a temporary file, so that the record is always whole."""
+    record = {"files": [], **_read_run_record(output_dir), **entries}
+    record["written_by"] = "training/train.py"
     tmp = os.path.join(output_dir, f".tmp-{RUN_FILES}")
-    write_json(tmp, {"files": sorted({*recorded, *names}), "written_by": "training/train.py"})
+    write_json(tmp, record)
     os.replace(tmp, os.path.join(output_dir, RUN_FILES))
 
 

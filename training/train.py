@@ -63,6 +63,7 @@ from training.common import (  # noqa: E402
     minutes_left,
     nothing_left,
     parse_config_overrides,
+    published_data_split,
     recompute_steps_and_start_tracking,
     set_learning_rate,
     stopped_by,
@@ -77,6 +78,7 @@ from training.data import (  # noqa: E402
 from training.hub import check_hub_before_training, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
 from training.run_folder import (  # noqa: E402
+    record_data_split,
     record_run_files,
     recorded_flags,
     resume_state,
@@ -367,11 +369,12 @@ def finish(
         **{f"corpus_{k}_tunes": v for k, v in corpus_sizes.items()},
         tokenize_report=data_report["tokenize"],
         # which tunes it trained on: a tune-title run on this backbone compares its own split
-        data_split=data_split_record(args),
+        data_split=published_data_split(data_split_record(args)),
     )
     if accelerator.is_main_process:
         save_tokenizer(tokenizer, args.output_dir)
         record_run_files(args.output_dir, ["all_results.json", "README.md"])
+        record_data_split(args.output_dir, data_split_record(args))  # the corpus paths too
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_measurenote_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()

@@ -33,6 +33,7 @@ from training.common import (
     lr_for,
     minutes_left,
     nothing_left,
+    published_data_split,
     recompute_steps_and_start_tracking,
     set_learning_rate,
     stopped_by,
@@ -43,6 +44,7 @@ from training.hub import push_run
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
+    record_data_split,
     record_run_files,
     recorded_flags,
     resume_state,
@@ -669,7 +671,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "untitled_left_out": len(splits["train"]) - len(titled_indices(splits["train"]["title"])),
         "unknown_values_left_out": pairs["unknown_left_out"],
         "tokenize_report": data_report["tokenize"],
-        "data_split": data_split_record(args),
+        "data_split": published_data_split(data_split_record(args)),
     }
     if args.measurenote_path:  # what the backbone trained on, against this run's split
         status, changes, _ = backbone_split(args)
@@ -695,6 +697,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
             why = "--retrieval_eval_queries 0"
             results["retrieval_eval_skipped"] = {"known": why, "unseen": why}
         record_run_files(args.output_dir, ["all_results.json", "README.md"])
+        record_data_split(args.output_dir, data_split_record(args))  # the corpus paths too
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
         write_tune_title_card(args, unwrapped, results, data_report)
     accelerator.wait_for_everyone()
