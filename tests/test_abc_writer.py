@@ -69,6 +69,28 @@ def test_spelling_white_keys_prefers_sharps_and_b_flat():
     assert body(toks, "D dorian") == "^F_B^c^G"
 
 
+@pytest.mark.parametrize(
+    ("key", "music"),
+    [
+        ("Dm", "A2 ^c2 d2 |"),  # the leading note is a sharp in a flat key
+        ("Gm", "G2 ^F2 G2 |"),
+        ("G", "G2 _B2 A2 |"),  # the lowered 7th is a flat in a sharp key
+        ("D", "D^D E=F ^GA | ^AB =cd ^d2 |"),  # major: #1 b3 #4 #5 b7
+        ("Ddor", "D_E F^F ^GA | _B=B ^cd _e2 |"),  # dorian: b2 3 #4 b6 6 7
+        ("Eb", "E=B, C=B, C2 |"),  # #5 of Eb major is B natural, not C flat
+    ],
+)
+def test_chromatic_notes_are_spelled_by_their_interval_above_the_tonic(key, music):
+    tune = parse_abc(f"X:1\nM:3/4\nL:1/8\nK:{key}\n{music}")
+    text = write_abc(tune.tokens, key=tune.key, meter=tune.meter)
+    assert text.splitlines()[-1] == music
+
+
+def test_chromatic_spelling_takes_no_double_accidental():
+    # C# major: its #4 (F double sharp) is written G, its #1 (C double sharp) D
+    assert body([note(73), note(79), note(79), note(74), note(75)], "C# major") == "c=g=g=d^d"
+
+
 def test_explicit_accidental_after_any_accidental_on_letter():
     # `^c` then `C` (other octave, natural in C major): the parser would read a bare C as
     # natural anyway; we still write `=C` so that readers applying accidentals to all
