@@ -86,6 +86,23 @@ def _spoiled_round_trip(monkeypatch, spoil):
     return real
 
 
+def test_check_writes_a_corpus_tune_back_in_the_key_its_z_names():
+    """The shared corpus writes each tune on the white keys (``K: C Dorian``, a placeholder for
+    D dorian) and its real key in ``Z:``: the round trip writes it in that key, as README says,
+    at the pitches it was read at, not in the placeholder's ``K:Ddor``."""
+    from tokenization.abc_parser import parse_abc
+    from tokenization.check import round_trip_rows
+
+    corpus = (
+        "X: 7\nT: 1st August\nZ: E Dorian\nR: reel\nM:4/4\nL:1/8\nK: C Dorian\n"
+        "=C=D=D=D=F=D=F=G|=A3=A=A=G=F=A|\n"
+    )
+    rows, again, text = round_trip_rows(parse_abc(corpus))
+    assert "\nK:Edor\n" in text
+    assert text.splitlines()[-1] == "DEEE GEGA | B3B BAGB |"
+    assert rows.rows() == again.rows()
+
+
 def test_check_reports_a_row_the_round_trip_changed(tmp_path, monkeypatch, capsys):
     from tokenization.abc_parser import parse_abc
 

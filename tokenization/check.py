@@ -14,7 +14,7 @@ from .abc_parser import AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
 from .bar_check import bar_report
 from .features import HeaderInfo, TuneRows, tune_to_rows
-from .keys import normalise_shift, normalise_tune, transpose_tokens
+from .keys import normalise_tune, output_shift, transpose_tokens
 
 __all__ = [
     "BarCounts",
@@ -137,15 +137,18 @@ def _rows(tune: AbcTune) -> TuneRows:
 
 
 def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
-    """Rows of a tune, and the rows of its ABC re-written in its *original* key and read again.
+    """Rows of a tune, and the rows of its ABC re-written in its *original* key and read again:
+    the key of its ``K:``, or for a tune of the shared corpus (a white-key placeholder ``K:``)
+    the key its ``Z:`` names, at the pitches the tune was read at.
 
     Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds.
     """
     normal = normalise_tune(tune)
-    shift = -normalise_shift(tune.key)  # the inverse of the normalisation
+    original = normal.original_key
+    shift = output_shift(normal.key, original)  # the inverse of the normalisation
     text = write_abc(
         transpose_tokens(normal.tokens, shift),
-        key=tune.key,
+        key=original,
         meter=tune.meter,
         title=tune.title,
         rhythm=(tune.fields.get("R") or [None])[0],
