@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,26 @@ def test_check_writes_a_corpus_tune_back_in_the_key_its_z_names():
     assert "\nK:Edor\n" in text
     assert text.splitlines()[-1] == "DEEE GEGA | B3B BAGB |"
     assert rows.rows() == again.rows()
+
+
+def test_check_names_each_tune_written_in_a_respelled_key(tmp_path, capsys, caplog):
+    """A key beyond 7 flats is written back in its usual spelling: check logs that for every
+    such tune, with its file and name, and lets no Python warning through (it named a line of
+    check.py and no tune, once a run)."""
+    path = tmp_path / "dbm.abc"
+    path.write_text(
+        "".join(f"X:{x}\nT:{t}\nK:Dbm\nDEFG ABcd|]\n\n" for x, t in ((1, "One"), (2, "Two")))
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["check", str(path)]) == 0
+    assert [str(w.message) for w in caught] == []
+    assert "round-trip ok: 2" in capsys.readouterr().out
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: X:{x} {title}: Db minor needs 8 flats, more than an ABC key signature holds: "
+        "written in C# minor, the same notes"
+        for x, title in ((1, "One"), (2, "Two"))
+    ]
 
 
 def test_check_reports_a_row_the_round_trip_changed(tmp_path, monkeypatch, capsys):

@@ -6,6 +6,7 @@ import codecs
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -171,6 +172,20 @@ def _tune_name(source: str, tune: AbcTune | AbcParseError) -> str:
     return f"{source}: X:{x} {tune.title}".rstrip()
 
 
+def _logged_round_trip(tune: AbcTune, name: str) -> tuple[TuneRows, TuneRows]:
+    """`round_trip_rows` of one tune, its writer's warnings (a key beyond 7 sharps or flats,
+    written in its usual spelling) logged with ``name``, the file and tune: as Python warnings
+    they named a line of this module, no tune, and showed once a run."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            rows, again, _ = round_trip_rows(tune)
+        finally:
+            for warning in caught:
+                logger.warning("%s: %s", name, warning.message)
+    return rows, again
+
+
 def _first_difference(a: TuneRows, b: TuneRows) -> str:
     rows_a, rows_b = a.rows(), b.rows()
     for i, (ra, rb) in enumerate(zip(rows_a, rows_b)):
@@ -221,7 +236,7 @@ def check_text(
         if bars:
             report.bars.add(name, tune)
         try:
-            rows, again, _ = round_trip_rows(tune)
+            rows, again = _logged_round_trip(tune, name)
         except (AbcParseError, ValueError) as err:
             report.failures.append({"tune": name, "error": f"round trip: {err}"})
             continue
