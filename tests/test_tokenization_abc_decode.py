@@ -120,6 +120,20 @@ def test_decode_refuses_a_main_token_its_vocabulary_never_had(body, row):
         assert "<" not in tok.decode(ids)
 
 
+@pytest.mark.parametrize(("dur_id", "dur"), [(0, "<pad>"), (1, "<start>"), (2, "<end>")])
+def test_decode_refuses_a_note_whose_length_is_a_special_id(dur_id, dur):
+    # was "ValueError: Invalid literal for Fraction: '<pad>'", with no row; an <unk> length
+    # already named its row
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])
+    ids = tok("X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]", return_tensors="np")["input_ids"][0]
+    ids[2, 1] = dur_id
+    with pytest.raises(UnreadableRowsError, match=rf"^row 2: the length of 'pitch64' is {dur}, "):
+        tok.decode(ids)
+    ids[2, 1] = 3
+    with pytest.raises(UnreadableRowsError, match=r"^row 2: .* \(<unk>\), so the rows cannot"):
+        tok.decode(ids)
+
+
 def test_a_decode_error_in_a_batch_names_the_item(tokenizer):
     minor = tokenizer([KESH, MINOR_WITH_CHORD])["input_ids"]
     with pytest.raises(ValueError, match="minor tune in D major$"):

@@ -22,7 +22,7 @@ from .features import FEATURE_NAMES
 from .keys import Key, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
 from .tokenizer_checks import check_meter, convert_shape_error, decode_shape_error
-from .vocabulary import PAD_ID, UNK_ID, AbcVocab
+from .vocabulary import PAD_ID, SPECIALS, UNK_ID, AbcVocab
 
 __all__ = [
     "UnreadableRowsError",
@@ -68,7 +68,9 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
     """Parser tokens (in the normalised key) of a tune's feature rows, read with ``vocab``;
     ``<pad>``, ``<start>`` and ``<end>`` rows are skipped. A row whose ``main`` is ``<unk>`` (a
     bar line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
-    skipping it would merge bars or drop a tuplet's timing without a word."""
+    skipping it would merge bars or drop a tuplet's timing without a word; so is a note or rest
+    whose length is a special token (``<unk>``, or ``<pad>``, ``<start>``, ``<end>``: ids that
+    no encoded note has), named by its row."""
     ids = as_numpy(input_ids)
     meter = vocab.token("meter", int(ids[0, METER_COLUMN])) if len(ids) else None
     compound = compound_meter(meter)
@@ -86,13 +88,24 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
         # (list lookups; `token` only for an id out of range, which it refuses by name)
         main = mains[main_id] if main_id < len(mains) else vocab.token("main", main_id)
         dur = durs[dur_id] if 0 <= dur_id < len(durs) else vocab.token("dur", dur_id)
-        if dur == "<unk>" and (main.startswith("pitch") or main == "z"):
-            raise UnreadableRowsError(
-                f"row {row}: the length of {main!r} is not in this tokenizer's vocabulary "
-                "(<unk>), so the rows cannot be read back"
-            )
+        if dur in SPECIALS and (main.startswith("pitch") or main == "z"):
+            raise UnreadableRowsError(f"row {row}: {_no_length(main, dur)}")
         tokens.append(row_token(main, dur, compound))
     return tokens
+
+
+def _no_length(main: str, dur: str) -> str:
+    """Why a note or rest row whose ``dur`` is a special token (``<unk>``, ``<pad>``, ...)
+    cannot be read back.
+
+    >>> _no_length("z", "<pad>")
+    "the length of 'z' is <pad>, a special token, not a length, so the rows cannot be read back"
+    """
+    if dur == "<unk>":
+        why = "is not in this tokenizer's vocabulary (<unk>)"
+    else:
+        why = f"is {dur}, a special token, not a length"
+    return f"the length of {main!r} {why}, so the rows cannot be read back"
 
 
 def check_decode_options(key: Any, title: Any, x: Any) -> None:
