@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import record_hub_commits
 from tokenization_abc_helpers import (
     DORIAN_REEL,
     KESH,
@@ -115,24 +116,40 @@ def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
 def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tokenizer, tmp_path, monkeypatch):
     """transformers' save_pretrained(push_to_hub=True) creates the Hub repository before it
     writes anything: with no network the folder was left without the vocabulary."""
-    import copy
-
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
     with pytest.raises(OSError, match="offline"):
         tokenizer.save_pretrained(tmp_path / "tok", push_to_hub=True, commit_message="m")
     assert AbcTokenizer.from_pretrained(tmp_path / "tok") == tokenizer
-    pushed = []
-    tok = copy.deepcopy(tokenizer)
+    commits = record_hub_commits(monkeypatch)
+    tokenizer.save_pretrained(
+        tmp_path / "hub", push_to_hub=True, commit_message="m", repo_id="me/t"
+    )
+    tokenizer.save_pretrained(tmp_path / "hub", None, None, True, token="t")  # by position
+    assert [(c["repo_id"], c["commit_message"], c["token"]) for c in commits] == [
+        ("me/t", "m", None),
+        ("hub", "Upload tokenizer", "t"),
+    ]
+    assert "abc_vocab.json" in commits[0]["files"]
 
-    def push(repo_id, **kwargs):
-        pushed.append((repo_id, kwargs, (tmp_path / "hub" / "abc_vocab.json").is_file()))
 
-    monkeypatch.setattr(tok, "push_to_hub", push)
-    tok.save_pretrained(tmp_path / "hub", push_to_hub=True, commit_message="m", repo_id="me/t")
-    tok.save_pretrained(tmp_path / "hub", None, None, True)  # by position
-    assert pushed == [("me/t", {"commit_message": "m"}, True), ("hub", {}, True)]
+def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(
+    tokenizer, tmp_path, monkeypatch
+):
+    """The upload was a second save with defaults (push_to_hub, in a temporary folder): a
+    ``filename_prefix`` save uploaded ``abc_vocab.json``, not the folder's ``x-abc_vocab.json``."""
+    commits = record_hub_commits(monkeypatch)
+    folder = tmp_path / "tok"
+    tokenizer.save_pretrained(folder, filename_prefix="x", push_to_hub=True, repo_id="u/t")
+    saved = sorted(p.name for p in folder.iterdir())
+    assert {"x-abc_vocab.json", "x-tokenizer_config.json"} <= set(saved)
+    assert commits[0]["files"] == saved  # README.md (the model card) included
+    (folder / "README.md").write_text("my card")  # a folder's own model card is kept
+    tokenizer.save_pretrained(folder, filename_prefix="x", push_to_hub=True, repo_id="u/t")
+    assert (folder / "README.md").read_text() == "my card" and "README.md" not in commits[1][
+        "files"
+    ]
 
 
 def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):

@@ -56,6 +56,45 @@ logger = logging.get_logger(__name__)
 VOCAB_FILE = "abc_vocab.json"
 
 
+def upload_saved_folder(
+    tokenizer: PreTrainedTokenizer,
+    save_directory: str | os.PathLike,
+    files_timestamps: dict[str, float],
+    repo_id: str,
+    commit_message: str | None = None,
+    commit_description: str | None = None,
+    private: bool | None = None,
+    token: bool | str | None = None,
+    revision: str | None = None,
+    create_pr: bool = False,
+    tags: list[str] | str | None = None,
+) -> Any:
+    """Upload the files that `tokenizer.save_pretrained` just wrote in ``save_directory`` (those
+    new or changed since ``files_timestamps``) to the Hub repository ``repo_id``: the files of
+    that save (``filename_prefix`` included), not those of a second save with defaults, which
+    `push_to_hub` makes in a temporary folder. A folder without a README.md gets the Hub's (or
+    a new) model card with ``tags``; one that has one keeps it. The tokenizer's twin of
+    ``modeling_irish.measurenote_checks.upload_saved_folder`` (this file uploads without that
+    package)."""
+    from transformers.utils import hub  # the Hub client transformers' own upload uses
+
+    repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
+    readme = os.path.join(save_directory, "README.md")
+    if not os.path.exists(readme):
+        tags = [tags] if isinstance(tags, str) else list(tags or [])
+        hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
+    return tokenizer._upload_modified_files(
+        save_directory,
+        repo_id,
+        files_timestamps,
+        commit_message=commit_message,
+        commit_description=commit_description,
+        token=token,
+        create_pr=create_pr,
+        revision=revision,
+    )
+
+
 @functools.cache
 def package_version() -> str:
     """Version of the installed ``modeling-irish`` that saves a tokenizer (``"unknown"`` where the
@@ -166,14 +205,18 @@ class AbcTokenizer(PreTrainedTokenizer):
         **kwargs: Any,
     ) -> tuple[str, ...]:
         """`PreTrainedTokenizer.save_pretrained`, but with ``push_to_hub=True`` the folder is
-        saved first, then uploaded (by `push_to_hub`, with ``repo_id`` and the upload's
-        arguments in `HUB_UPLOAD_ARGUMENTS`): the base method creates the Hub repository before
-        it writes anything, so a failed upload (no network) left the folder empty."""
+        saved first, then what the save wrote is uploaded (`upload_saved_folder`, with
+        ``repo_id`` and the upload's arguments in `HUB_UPLOAD_ARGUMENTS`): the base method
+        creates the Hub repository before it writes anything, so a failed upload (no network)
+        left the folder empty."""
         repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
         upload = {name: kwargs.pop(name) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs}
+        before = {}
+        if push_to_hub and os.path.isdir(save_directory):
+            before = self._get_files_timestamps(save_directory)
         files = super().save_pretrained(save_directory, legacy_format, filename_prefix, **kwargs)
         if push_to_hub:
-            self.push_to_hub(repo_id, **upload)
+            upload_saved_folder(self, save_directory, before, repo_id, **upload)
         return files
 
     @classmethod
