@@ -243,6 +243,26 @@ def test_resuming_a_finished_run_keeps_its_last_loss(tunebook, cache_dir, tmp_pa
     assert _strict_json(out / "x.json") == {"loss": None, "runs": [{"lr": None}]}
 
 
+def test_resuming_a_finished_run_logs_its_final_validation_once(tunebook, cache_dir, tmp_path):
+    """A resumed run with nothing left to train validated its last update again and logged it
+    a second time: the same step-2 eval_nll twice in train_log.jsonl and in TensorBoard."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--max_train_steps", "2", "--checkpointing_steps", "2",
+                 "--eval_steps", "0", "--with_tracking", "--report_to", "tensorboard")  # fmt: skip
+    first = main(argv)
+    again = main([*argv, "--resume_from_checkpoint"])
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "eval_nll" in r] == [2]
+    events = EventAccumulator(str(out / "measurenote")).Reload()
+    assert [e.step for e in events.Scalars("eval_nll")] == [2]
+    evals = {k: v for k, v in first.items() if k.startswith("eval_")}
+    assert evals and {k: again[k] for k in evals} == evals  # all_results.json keeps the figures
+    assert _strict_json(out / "all_results.json")["eval_nll"] == first["eval_nll"]
+
+
 def test_nothing_left_to_train_names_the_flag_that_ended_the_run(
     tunebook, cache_dir, tmp_path, caplog
 ):

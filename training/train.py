@@ -78,6 +78,7 @@ from training.data import (  # noqa: E402
 from training.hub import check_hub_before_training, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
 from training.run_folder import (  # noqa: E402
+    logged_evals,
     record_data_split,
     record_run_files,
     recorded_flags,
@@ -170,7 +171,9 @@ def train_loop(
     if not accelerator.is_main_process:
         stats["tokens"] = 0  # the saved count is every process's: the main process carries it
     stop = nothing_left(args, completed, stats["seconds_before"])  # a resumed run's budget spent
-    stats.update(start=time.perf_counter(), stop=stop, evals={})
+    # a checkpoint of the final update: its validation, logged by the run it resumes, is reused
+    evals = logged_evals(args, accelerator, completed)
+    stats.update(start=time.perf_counter(), stop=stop, evals=evals)
     window: list[torch.Tensor] = []
     progress = TrainingProgress(
         args.max_train_steps,
