@@ -201,6 +201,9 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
         (["--max_train_steps", "-1"], "--max_train_steps must be >= 1 (or 0 with"),
         (["--max_train_steps", "0"], "--num_train_epochs, which is not set"),
         (["--num_train_epochs", "-2"], "--num_train_epochs must be >= 1, got -2"),
+        # 0 was refused as "--max_train_steps 0 trains for --num_train_epochs, which is not set"
+        (["--num_train_epochs", "0"], "--num_train_epochs must be >= 1, got 0"),
+        (["--num_train_epochs", "0", "--max_train_steps", "5"], "--num_train_epochs must be >= 1"),
         (["--max_train_minutes", "0"], "--max_train_minutes must be > 0, got 0.0"),
         (["--max_train_minutes", "-5"], "--max_train_minutes must be > 0, got -5.0"),
         (["--per_device_eval_batch_size", "0"], "--per_device_eval_batch_size must be >= 1"),

@@ -423,6 +423,9 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
 
 def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Ranges of the numeric flags (``None`` keeps its meaning: unset)."""
+    epochs = args.num_train_epochs
+    if epochs is not None and not epochs >= 1:  # before it sets the default budget below
+        parser.error(f"--num_train_epochs must be >= 1, got {epochs}")
     if args.max_train_steps is None:  # 0: as many updates as --num_train_epochs takes
         args.max_train_steps = DEFAULT_MAX_TRAIN_STEPS if args.num_train_epochs is None else 0
     if args.max_train_steps < 0:
