@@ -100,6 +100,27 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch, tm
     assert f"{absent} not installed" in refusal
 
 
+def test_flags_that_do_nothing_in_the_run_are_named(capsys):
+    """--report_to without --with_tracking (wandb not even installed), --lr_gamma and
+    --lr_step_size under the constant schedule, and --hub_token without --push_to_hub were
+    accepted without a word."""
+    parse_args(["--report_to", "wandb"])
+    assert "train.py: --report_to is ignored here (only --with_tracking logs" in (
+        capsys.readouterr().err
+    )
+    parse_args(["--lr_scheduler_type", "constant", "--lr_gamma", "0.1", "--lr_step_size", "1"])
+    said = capsys.readouterr().err
+    for name in ("--lr_gamma", "--lr_step_size"):
+        assert f"train.py: {name} is ignored here (--lr_scheduler_type constant has no" in said
+    parse_args(["--task", "tune_title", "--title_encoder", "char_gru", "--hub_token", "hf_xyz"])
+    said = capsys.readouterr().err
+    assert "train.py: --hub_token is ignored here (only --push_to_hub uses it)" in said
+    assert "hf_xyz" not in said  # the secret is named, not shown
+    # where they act, nothing is said
+    parse_args(["--with_tracking", "--report_to", "tensorboard", "--lr_gamma", "0.1"])
+    assert "ignored" not in capsys.readouterr().err
+
+
 def _refusal(capsys, argv: list[str]) -> str:
     """The last stderr line of a `parse_args` that must exit with argparse's status 2."""
     with pytest.raises(SystemExit) as exit_info:

@@ -480,6 +480,37 @@ def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(t
     assert str(lm) not in cards["tune_title"]
 
 
+def test_the_cards_leave_out_the_flags_the_run_ignored(tunebook, tmp_path):
+    """The MeasureNote card of a --lr_scheduler_type constant run listed lr_step_size and
+    lr_gamma as if they had been applied; the tune-title card listed --hinge_margin for any
+    loss."""
+    from types import SimpleNamespace
+
+    from training.model_card import write_measurenote_card, write_tune_title_card
+
+    model = SimpleNamespace(num_parameters=lambda: 1234)
+    results = {"total_batch_size": 2, "train_steps": 7}
+    cards = {}
+    for name, flags in (
+        ("constant", ["--lr_scheduler_type", "constant", "--lr_gamma", "0.1"]),
+        ("step", ["--lr_gamma", "0.1"]),
+        ("infonce", ["--task", "tune_title", "--title_encoder", "char_gru"]),
+        ("hinge", ["--task", "tune_title", "--title_encoder", "char_gru", "--loss_type", "hinge"]),
+    ):
+        args = parse_args(["--corpus", tunebook, "--output_dir", str(tmp_path / name), *flags])
+        os.makedirs(args.output_dir)
+        if args.task == "measurenote":
+            write_measurenote_card(args, model, results, {"tokenize": {}})
+        else:
+            write_tune_title_card(args, model, results)
+        cards[name] = (tmp_path / name / "README.md").read_text()
+    assert "| lr_scheduler_type | constant |" in cards["constant"]
+    assert "lr_gamma" not in cards["constant"] and "lr_step_size" not in cards["constant"]
+    assert "| lr_gamma | 0.1 |" in cards["step"] and "| lr_step_size | 10000 |" in cards["step"]
+    assert "hinge_margin" not in cards["infonce"] and "| hinge_margin |" in cards["hinge"]
+    assert "finetune_title_encoder" not in cards["hinge"]  # the char_gru tower always trains
+
+
 def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision(
     tunebook, cache_dir, tmp_path
 ):

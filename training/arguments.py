@@ -14,6 +14,7 @@ from modeling_irish.cli import DefaultsHelpFormatter
 from training import train_tune_title
 from training.common import (
     UsageError,
+    moot_flags,
     parse_config_overrides,
 )
 from training.run_folder import (
@@ -479,25 +480,14 @@ def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
     if args.task != "tune_title":
         for name in sorted(set(_TUNE_TITLE_ONLY) & given):
             _say(f"train.py: --{name} is for --task tune_title; --task {args.task} ignores it")
-        return
-    for name in sorted(_MEASURENOTE_ONLY.keys() & given):
-        _say(
-            f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
-            f"({_MEASURENOTE_ONLY[name]})"
-        )
-    moot = {
-        "hinge_margin": (args.loss_type != "hinge", "only --loss_type hinge has a margin"),
-        "finetune_title_encoder": (
-            args.title_encoder != "minilm",
-            "the char_gru title tower has no pretrained weights: it always trains",
-        ),
-        "preset": (
-            args.measurenote_path is not None,
-            "the tune backbone takes its size from --measurenote_path",
-        ),
-    }
-    for name, (ignored, why) in moot.items():
-        if ignored and name in given:
+    else:
+        for name in sorted(_MEASURENOTE_ONLY.keys() & given):
+            _say(
+                f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
+                f"({_MEASURENOTE_ONLY[name]})"
+            )
+    for name, why in moot_flags(args).items():
+        if name in given:
             _say(f"train.py: --{name} is ignored here ({why})")
 
 

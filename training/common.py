@@ -174,6 +174,42 @@ def tracker_init_kwargs(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return {"tensorboard": {"purge_step": completed + 1}}
 
 
+def moot_flags(args: argparse.Namespace) -> dict[str, str]:
+    """The flags that the run's other settings make moot, each with why: `parse_args` warns
+    when one is given, and the model cards leave them out of their hyper-parameters (a card
+    listing ``lr_gamma`` under the constant schedule says it was applied). The tune-title
+    task's own flags are judged only for that task (the other is told it ignores them).
+
+    >>> run = argparse.Namespace(task="measurenote", lr_scheduler_type="constant")
+    >>> sorted(moot_flags(run))
+    ['hub_token', 'lr_gamma', 'lr_step_size', 'report_to']
+    """
+    scheduler = getattr(args, "lr_scheduler_type", "step")
+    unstepped = f"--lr_scheduler_type {scheduler} has no lr steps; only step does"
+    conditions = {
+        "report_to": (
+            not getattr(args, "with_tracking", False),
+            "only --with_tracking logs to trackers",
+        ),
+        "hub_token": (not getattr(args, "push_to_hub", False), "only --push_to_hub uses it"),
+        "lr_step_size": (scheduler != "step", unstepped),
+        "lr_gamma": (scheduler != "step", unstepped),
+    }
+    if getattr(args, "task", "measurenote") == "tune_title":
+        conditions.update(
+            hinge_margin=(args.loss_type != "hinge", "only --loss_type hinge has a margin"),
+            finetune_title_encoder=(
+                args.title_encoder != "minilm",
+                "the char_gru title tower has no pretrained weights: it always trains",
+            ),
+            preset=(
+                args.measurenote_path is not None,
+                "the tune backbone takes its size from --measurenote_path",
+            ),
+        )
+    return {name: why for name, (moot, why) in conditions.items() if moot}
+
+
 #: Flags whose values are secrets: never written to disk (checkpoints, trackers' logs).
 SECRET_FLAGS = ("hub_token",)
 #: The trackers' project names (the tasks): accelerate logs into ``<output_dir>/<project>/``.

@@ -7,6 +7,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from training.common import moot_flags
+
 __all__ = [
     "backbone_text",
     "budget",
@@ -240,7 +242,7 @@ def write_measurenote_card(
         "mixed_precision",
         *DATA_FLAGS,
     )
-    hyper = {k: getattr(args, k) for k in keep}
+    hyper = {k: getattr(args, k) for k in keep if k not in moot_flags(args)}
     hyper.update(budget(args, results))
     hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
     metric_names = (
@@ -446,6 +448,7 @@ def write_tune_title_card(
             "mixed_precision",
             *DATA_FLAGS,
         )
+        if k not in moot_flags(args)
     }
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
