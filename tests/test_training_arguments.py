@@ -543,6 +543,35 @@ def test_a_run_given_relative_paths_resumes_from_another_folder(
                        "--corpus", "work/tunes.abc", "--measurenote_path", "work/lm"])  # fmt: skip
 
 
+def test_the_resume_notice_names_only_flags_this_command_line_would_set_otherwise(
+    tmp_path, capsys, monkeypatch
+):
+    """The original command given again with --resume_from_checkpoint said "Resuming ... with
+    its run's --mixed_precision no, --split_ratios [0.9, 0.05, 0.05]": a default tuple
+    compared with its recorded list, and the unset precision (None) with the "no" it
+    resolved to."""
+    monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    argv = ["--output_dir", str(out), "--checkpointing_steps", "2"]
+    args = parse_args([*argv, "--learning_rate", "0.001"])
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    state["args"] = {**run_folder.recorded_flags(args), "mixed_precision": "no"}  # resolved
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+    capsys.readouterr()
+    parse_args([*argv, "--learning_rate", "0.001", "--resume_from_checkpoint"])
+    assert "Resuming" not in capsys.readouterr().err
+    # a flag left out whose recorded value differs from what the command line gives is named
+    resumed = parse_args([*argv, "--resume_from_checkpoint"])
+    assert resumed.learning_rate == 0.001
+    said = capsys.readouterr().err
+    assert f"Resuming {out / 'step_2'} with its run's --learning_rate 0.001\n" in said
+    # and so is the precision, when the launcher would give another one
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")
+    assert parse_args([*argv, "--resume_from_checkpoint"]).mixed_precision == "no"
+    assert "--mixed_precision no" in capsys.readouterr().err
+
+
 def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsys):
     # the raw strings were compared: a reordered, respaced list of the same overrides was
     # refused as "other settings"

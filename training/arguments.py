@@ -30,6 +30,7 @@ from training.run_folder import (
     read_training_state,
     recorded_flags,
     run_flag_changes,
+    same_recorded_flag,
     shown_names,
     unrecorded_clashes,
 )
@@ -524,12 +525,29 @@ def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> list[
     for name, value in recorded.items():
         if name in given or not hasattr(args, name) or name in UNRECORDED_FLAGS:
             continue
-        if getattr(args, name) != value:
-            setattr(args, name, value)
+        now = getattr(args, name)
+        if same_recorded_flag(name, value, now):
+            continue
+        setattr(args, name, value)
+        # said only when this command line alone would give the run another value
+        if not same_recorded_flag(name, value, _effective_default(name, now)):
             taken.append(f"--{name} {value}")
     if taken:
         _say(f"Resuming {path} with its run's {', '.join(taken)}")
     return taken
+
+
+def _effective_default(name: str, value: Any) -> Any:
+    """The value an unset flag takes once the run starts: ``--mixed_precision`` left out is the
+    launcher's precision (accelerate's ``ACCELERATE_MIXED_PRECISION``, else "no"; see
+    `training.train.record_precision`), which a checkpoint records.
+
+    >>> _effective_default("mixed_precision", "bf16"), _effective_default("seed", None)
+    ('bf16', None)
+    """
+    if name == "mixed_precision" and value is None:
+        return os.environ.get("ACCELERATE_MIXED_PRECISION", "no").lower()
+    return value
 
 
 def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

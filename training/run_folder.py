@@ -231,6 +231,18 @@ def _shown(name: str, value: Any) -> str:
     return repr(value)
 
 
+def same_recorded_flag(name: str, saved: Any, now: Any) -> bool:
+    """Whether a flag's parsed value ``now`` is the ``saved`` one a checkpoint recorded
+    (`recorded_flags`): compared as the JSON value the checkpoint would record (a tuple as a
+    list, a path absolute), by `_same_flag`.
+
+    >>> same_recorded_flag("split_ratios", [0.9, 0.05, 0.05], (0.9, 0.05, 0.05))
+    True
+    """
+    now = json.loads(json.dumps(_absolute_paths({name: now}), default=str))[name]
+    return _same_flag(name, saved, now)
+
+
 def _same_flag(name: str, saved: Any, now: Any) -> bool:
     """Equal values of a run flag; ``--config_overrides`` compared as the settings they make,
     so that another order or spacing of one set of overrides is the same run; and
