@@ -81,6 +81,29 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert again["nll_dur"] == pytest.approx(results["eval_nll_dur"], rel=1e-5)
 
 
+def test_the_progress_bar_shows_the_last_logged_train_loss(
+    tunebook, cache_dir, tmp_path, monkeypatch
+):
+    """The MeasureNote bar read `4/10 [00:17<00:27, 4.59s/step]`: without --with_tracking the
+    train loss went only to train_log.jsonl."""
+    from training import train
+
+    shown = []
+
+    class Recording(common.TrainingProgress):
+        def update(self, loss=None, paused_seconds=0.0):
+            shown.append(loss)
+            super().update(loss, paused_seconds)
+
+    monkeypatch.setattr(train, "TrainingProgress", Recording)
+    out = tmp_path / "run"
+    main(_argv(tunebook, cache_dir, out, "--max_train_steps", "4", "--logging_steps", "2"))
+    logged = dict(_train_curve(out))
+    assert sorted(logged) == [2, 4]
+    # steps 1..4: none logged yet, then step 2's loss until step 4 logs its own
+    assert shown == [None, logged[2], logged[2], logged[4]]
+
+
 def test_an_empty_validation_split_is_not_scored(tunebook, cache_dir, tmp_path, caplog):
     """An empty split was validated every --eval_steps: nll 0.0 and perplexity 1.0, logged."""
     out = tmp_path / "run"

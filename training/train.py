@@ -200,8 +200,10 @@ def train_loop(
             optimizer.step()
             optimizer.zero_grad()
             completed += 1
-            progress.update(paused_seconds=stats["eval_seconds"])
-            if _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch):
+            stop = _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch)
+            # the loss last logged (every --logging_steps), as the tune-title bar shows its own
+            progress.update(stats["last"].get("train_loss"), paused_seconds=stats["eval_seconds"])
+            if stop:
                 break
         if args.checkpointing_steps == "epoch":
             _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch, stats, window)
