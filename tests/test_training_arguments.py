@@ -370,6 +370,35 @@ def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path,
     assert (tmp_path / "out" / "model.safetensors").read_bytes() == b"earlier"
 
 
+def test_a_max_length_that_drops_every_training_tune_is_named_in_one_line(
+    tunebook, cache_dir, tmp_path
+):
+    """--max_length 1 was refused as "--corpus ...: no training tunes left (corpus report:
+    {...}; tokenizer report: {...})", one line of hundreds of characters blaming --corpus."""
+    import re
+
+    from helpers import training_argv
+
+    from training import train
+
+    argv = training_argv(tunebook, cache_dir, tmp_path / "out", "--max_train_steps", "1")
+    with pytest.raises(train.UsageError) as refusal:
+        train.main([*argv, "--max_length", "1"])
+    message = str(refusal.value)
+    found = re.fullmatch(
+        r"all 6 training tunes are longer than --max_length 1 rows "
+        r"\(the shortest has (\d+) rows: --max_length \1 keeps it\)",
+        message,
+    )
+    assert found, message
+    assert not (tmp_path / "out" / "model.safetensors").exists()
+    # the length it names does keep a tune, and one row fewer keeps none
+    shortest = found.group(1)
+    assert train.main([*argv, "--max_length", shortest])["corpus_train_tunes"] >= 1
+    with pytest.raises(train.UsageError, match="--max_length"):
+        train.main([*argv, "--max_length", str(int(shortest) - 1)])
+
+
 def test_command_line_exits_2_without_traceback(tmp_path):
     import subprocess
     import sys

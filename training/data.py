@@ -30,6 +30,7 @@ __all__ = [
     "TuneRowsDataset",
     "data_fingerprint",
     "load_or_train_tokenizer",
+    "no_training_tunes",
     "prepare_corpus",
 ]
 
@@ -70,6 +71,8 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     cache, the others read it. The data's `data_fingerprint` is kept as
     ``args.data_fingerprint`` for the run's checkpoints, and a resumed run whose checkpoint
     trained on other data is refused (`check_resume_data`)."""
+    from datasets import DatasetDict
+
     from modeling_irish.abc_corpus import load_abc_corpus
     from tokenization.dataset import tokenize_dataset
 
@@ -106,13 +109,50 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
         )
     report = {"corpus": getattr(corpus, "report", {}), "tokenize": splits.tokenize_report}
     if not len(splits["train"]):  # every tune skipped, dropped or split off: nothing to train on
-        raise UsageError(
-            f"--corpus {args.corpus or 'music21'}: no training tunes left (corpus report: "
-            f"{report['corpus']}; tokenizer report: {report['tokenize'].get('train')})"
-        )
+        counts = report["tokenize"].get("train", {})
+        shortest = None
+        if counts.get("too_long"):  # the rows of every readable tune (the cache's, untrimmed)
+            train = DatasetDict(train=corpus["train"])
+            whole = tokenize_dataset(train, tokenizer, cache_dir=cache_dir)
+            shortest = min(whole["train"]["length"], default=None)
+        raise UsageError(no_training_tunes(args, counts, shortest))
     args.data_fingerprint = data_fingerprint(splits, tokenizer)  # each checkpoint records it
     check_resume_data(args, args.data_fingerprint)
     return tokenizer, splits, report
+
+
+def no_training_tunes(args: argparse.Namespace, counts: dict, shortest: int | None) -> str:
+    """Why a run has no training tune left, in one line naming the flag to change: from the
+    tokenizer's counts of the training split (`tokenize_dataset`'s report) and the rows of
+    its shortest readable tune (``shortest``, when ``--max_length`` dropped any).
+
+    >>> run = argparse.Namespace(corpus="c300.abc", max_length=1)
+    >>> counts = {"tunes": 263, "unreadable": 0, "too_long": 263}
+    >>> no_training_tunes(run, counts, 152).split(" than ")[1]
+    '--max_length 1 rows (the shortest has 152 rows: --max_length 152 keeps it)'
+    >>> no_training_tunes(run, {"tunes": 3, "unreadable": 3, "too_long": 0}, None)[:54]
+    '--corpus c300.abc: none of its 3 training tunes can be'
+    """
+    corpus = args.corpus or "music21"
+    corpus = corpus if isinstance(corpus, str) else " ".join(corpus)
+    tunes, unreadable, too_long = (counts.get(k, 0) for k in ("tunes", "unreadable", "too_long"))
+    if not tunes:
+        return f"--corpus {corpus}: its training split is empty (no tune to train on)"
+    if not too_long:
+        first = counts.get("dropped_at", {}).get("unreadable", [""])[0]
+        return f"--corpus {corpus}: none of its {tunes} training tunes can be tokenized" + (
+            f" (the first: {first})" if first else ""
+        )
+    hint = f" (the shortest has {shortest} rows: --max_length {shortest} keeps it)"
+    hint = hint if shortest else ""
+    if not unreadable:
+        return (
+            f"all {tunes} training tunes are longer than --max_length {args.max_length} rows{hint}"
+        )
+    return (
+        f"no training tune left: of the {tunes} in --corpus {corpus}, {unreadable} cannot be "
+        f"tokenized and {too_long} are longer than --max_length {args.max_length} rows{hint}"
+    )
 
 
 def data_fingerprint(splits: Any, tokenizer: Any) -> dict[str, Any]:
