@@ -309,7 +309,10 @@ def test_the_hub_check_goes_through_the_proxy_the_hub_client_uses(monkeypatch):
     monkeypatch.setattr(constants, "ENDPOINT", "http://hub.invalid")
     try:
         hub.check_hub_reachable("hf_token")
-        assert asked == ["http://hub.invalid/api/whoami-v2"]
+        # the Hub client may also fetch its own registries once a day (agent-harnesses): what
+        # matters is that the check's request, like every request, went through the proxy
+        assert "http://hub.invalid/api/whoami-v2" in asked
+        assert all(path.startswith("http://hub.invalid/") for path in asked)
     finally:
         server.shutdown()
         _http.close_session()
