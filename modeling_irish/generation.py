@@ -134,9 +134,19 @@ class TuneGenerator:
         tokenizer: its `AbcTokenizer`.
 
     Example:
-        >>> gen = TuneGenerator(model, tokenizer)  # doctest: +SKIP
-        >>> tunes = gen.generate(4, rhythm="jig", key="G", seed=0)  # doctest: +SKIP
-        >>> print(tunes[0].abc)  # doctest: +SKIP
+        >>> from transformers import AutoModelForCausalLM, AutoTokenizer
+        >>> model = AutoModelForCausalLM.from_pretrained("runs/measurenote-small")
+        >>> tokenizer = AutoTokenizer.from_pretrained("runs/measurenote-small")
+        >>> gen = TuneGenerator(model, tokenizer)
+        >>> tunes = gen.generate(4, rhythm="jig", key="G", seed=0)
+        >>> print(tunes[0].abc)
+        X:1
+        T:Generated jig 1
+        R:jig
+        M:6/8
+        L:1/8
+        K:G
+        ...
     """
 
     def __init__(self, model: Any, tokenizer: Any) -> None:

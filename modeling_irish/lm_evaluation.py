@@ -126,8 +126,11 @@ def evaluate_lm_on_texts(
     nothing to score: a `ValueError` (an NLL of 0 would read as a perfect model).
 
     Example:
-        >>> model, tok = load_lm("runs/measurenote-small")  # doctest: +SKIP
-        >>> evaluate_lm_on_texts(model, tok, [abc_text])["perplexity"]  # doctest: +SKIP
+        >>> model, tok = load_lm("runs/measurenote-small")
+        >>> kesh = "X:1\\nT:The Kesh\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|ABA ABd|edd gdd|edB dBA:|"
+        >>> scores = evaluate_lm_on_texts(model, tok, [kesh, "no tune"])
+        >>> scores["tunes"], scores["skipped"], scores["perplexity"] > 1
+        (1, 1, True)
     """
     if isinstance(texts, str):  # iterating it would score each character as a tune
         raise TypeError(

@@ -192,8 +192,11 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
     def configure_optimizer_groups(self, weight_decay: float) -> list[dict]:
         """Parameter groups for `torch.optim.AdamW`: decay matrices, not biases or embeddings.
 
-        >>> groups = model.configure_optimizer_groups(0.01)  # doctest: +SKIP
-        >>> optimizer = torch.optim.AdamW(groups, lr=3e-4)  # doctest: +SKIP
+        >>> model = MeasureNoteForCausalLM.from_pretrained("runs/measurenote-small")
+        >>> groups = model.configure_optimizer_groups(0.01)
+        >>> [group["weight_decay"] for group in groups]
+        [0.01, 0.0]
+        >>> optimizer = torch.optim.AdamW(groups, lr=3e-4)
         """
         decay, no_decay = [], []
         for name, param in self.named_parameters():
@@ -452,8 +455,19 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         Example:
 
         ```python
-        >>> tunes = model.generate(tok, 2, rhythm="jig", key="G", seed=0)  # doctest: +SKIP
-        >>> print(tunes[0].abc)  # doctest: +SKIP
+        >>> from transformers import AutoTokenizer
+        >>> model = MeasureNoteForCausalLM.from_pretrained("runs/measurenote-small")
+        >>> tok = AutoTokenizer.from_pretrained("runs/measurenote-small")
+        >>> tunes = model.generate(tok, 2, rhythm="jig", key="G", seed=0)
+        >>> print(tunes[0].abc)
+        X:1
+        T:Generated jig 1
+        R:jig
+        M:6/8
+        L:1/8
+        K:G
+        ...
+
         ```
         """
         if tokenizer is None or not hasattr(tokenizer, "abc_vocab") or "input_ids" in kwargs:

@@ -303,7 +303,11 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         replaces `tune_config.backbone_config`. With the CNN tower only the embeddings transfer.
         Give either `config` or the keyword arguments of a new `TuneTitleConfig`, not both.
 
-        >>> model = TuneTitleModel.from_measurenote("runs/measurenote-small")  # doctest: +SKIP
+        >>> model = TuneTitleModel.from_measurenote("runs/measurenote-small")
+        >>> model.config.tune_config.backbone_config.embedding_size  # that of the saved MeasureNote
+        16
+        >>> model.config.title_config.encoder_type
+        'minilm'
         """
         if config is not None and config_kwargs:
             raise TypeError(
@@ -350,8 +354,13 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         it, and a trainable parameter that gets no gradient stops two-process (DDP) training at
         its second step ("Expected to have finished reduction in the prior iteration").
 
-        >>> model.apply_freezes()  # doctest: +SKIP
-        >>> model.num_parameters(only_trainable=True)  # doctest: +SKIP
+        >>> model = TuneTitleModel.from_pretrained("runs/tune-title")
+        >>> model.num_parameters(only_trainable=True) == model.num_parameters()
+        True
+        >>> model.config.tune_config.freeze_backbone = True
+        >>> model.apply_freezes()
+        >>> model.num_parameters(only_trainable=True) < model.num_parameters()
+        True
         """
         self.tune_model.set_backbone_frozen(self.config.tune_config.freeze_backbone)
         self.title_model.set_frozen(self.config.title_config.freeze)  # MiniLM's pooler stays frozen

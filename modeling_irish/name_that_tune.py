@@ -76,10 +76,14 @@ class TuneIndex:
 
     Saved as `.npy` arrays and one JSON file (no pickle), normally beside the model.
 
-    >>> index = TuneIndex.build(model, tokenizer, ["tunes.abc"])  # doctest: +SKIP
-    >>> index.save("runs/tune-title/index")  # doctest: +SKIP
-    >>> index = TuneIndex.load("runs/tune-title/index")  # doctest: +SKIP
-    >>> identify(model, index, "X:1\\nK:D\\nFAA2 dAFA|", k=3)  # doctest: +SKIP
+    >>> from transformers import AutoModel
+    >>> model = AutoModel.from_pretrained("runs/tune-title")
+    >>> tokenizer = AbcTokenizer.from_pretrained("runs/tune-title")
+    >>> index = TuneIndex.build(model, tokenizer, ["tunes.abc"])
+    >>> index.save("runs/tune-title/index")
+    >>> index = TuneIndex.load("runs/tune-title/index")
+    >>> identify(model, index, "X:1\\nK:D\\nFAA2 BAFA|dfed BddA|", k=3)
+    [('The Silver Spear', ...), (..., ...), (..., ...)]
     """
 
     def __init__(
@@ -201,7 +205,11 @@ class TuneIndex:
         there before: an optional array this index lacks (``dur_flat.npy``) is removed, so that
         a stale one of the earlier index is not read back with this one. Other files are left.
 
-        >>> index.save("runs/tune-title/index")  # doctest: +SKIP
+        >>> tokenizer = AbcTokenizer.from_pretrained("runs/tune-title")
+        >>> index = TuneIndex.build(None, tokenizer, ["tunes.abc"])  # for the edit distance
+        >>> index.save("runs/edit-distance-index")
+        >>> TuneIndex.load("runs/edit-distance-index").titles == index.titles
+        True
         """
         os.makedirs(path, exist_ok=True)
         for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS:

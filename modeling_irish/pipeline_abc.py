@@ -11,9 +11,18 @@ each input gives a list of ``{"generated_text": abc, "valid": bool, "errors": [.
 
     >>> from transformers import pipeline
     >>> import modeling_irish
-    >>> pipe = pipeline("abc-generation", model="runs/measurenote-small")  # doctest: +SKIP
-    >>> out = pipe(None, rhythm="jig", key="G", num_tunes=2, seed=0)  # doctest: +SKIP
-    >>> print(out[0]["generated_text"])  # doctest: +SKIP
+    >>> pipe = pipeline("abc-generation", model="runs/measurenote-small")
+    >>> out = pipe(None, rhythm="jig", key="G", num_tunes=2, seed=0)
+    >>> len(out), out[0]["valid"]
+    (2, True)
+    >>> print(out[0]["generated_text"])
+    X:1
+    T:Generated jig 1
+    R:jig
+    M:6/8
+    L:1/8
+    K:G
+    ...
 """
 
 from __future__ import annotations

@@ -391,8 +391,13 @@ def evaluate_retrieval(
     one whose tune id or title is in training under `"unseen"`; `unreadable`), `protocol`,
     `scorer`, `excerpt_notes`, `query_order`.
 
-    >>> m = evaluate_retrieval(model, tok, "train.abc", "known_queries.abc")  # doctest: +SKIP
-    >>> sorted(m)[:3]  # doctest: +SKIP
+    >>> from transformers import AutoModel
+    >>> model = AutoModel.from_pretrained("runs/tune-title")
+    >>> tok = AbcTokenizer.from_pretrained("runs/tune-title")
+    >>> m = evaluate_retrieval(model, tok, "tunes.abc", "known_queries.abc")
+    >>> m["queries"], m["gallery"], m["protocol"], m["scorer"]
+    (3, 8, 'known', 'model')
+    >>> sorted(m)[:3]
     ['dropped_queries', 'dropped_reasons', 'excerpt_notes']
     """
     if protocol not in PROTOCOLS:

@@ -44,8 +44,8 @@ class MiniLMTitleEncoder(nn.Module):
         freeze: no gradient to the BERT weights, which also stay in eval mode (no dropout).
         max_length: titles are truncated to this many word pieces.
 
-    >>> enc = MiniLMTitleEncoder(freeze=True)  # doctest: +SKIP
-    >>> enc.encode(["The Silver Spear", "Silver Spear, The"]).shape  # doctest: +SKIP
+    >>> enc = MiniLMTitleEncoder(freeze=True)
+    >>> enc.encode(["The Silver Spear", "Silver Spear, The"]).shape
     torch.Size([2, 384])
     """
 
@@ -86,9 +86,9 @@ class MiniLMTitleEncoder(nn.Module):
         and the next freeze, so outputs cached while frozen (`TuneTitleTextModel`) hold only
         until the count moves.
 
-        >>> enc = MiniLMTitleEncoder()  # doctest: +SKIP
-        >>> enc.set_frozen(False)  # doctest: +SKIP
-        >>> enc.bert.pooler.dense.weight.requires_grad  # doctest: +SKIP
+        >>> enc = MiniLMTitleEncoder()
+        >>> enc.set_frozen(False)
+        >>> enc.bert.pooler.dense.weight.requires_grad
         False
         """
         if frozen != getattr(self, "frozen", None):
@@ -149,9 +149,9 @@ class MiniLMTitleEncoder(nn.Module):
         one shape, whatever its company. On thousands of titles it is faster than `encode`
         (no padding); on a few, slower (the filled-up rows).
 
-        >>> enc = MiniLMTitleEncoder()  # doctest: +SKIP
+        >>> enc = MiniLMTitleEncoder()
         >>> torch.equal(enc.encode_each(["The Kesh", "Cooley's"])[0],
-        ...             enc.encode_each(["The Kesh"])[0])  # doctest: +SKIP
+        ...             enc.encode_each(["The Kesh"])[0])
         True
         """
         ids = self.tokenizer(list(titles), truncation=True, max_length=self.max_length)

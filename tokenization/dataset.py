@@ -216,10 +216,14 @@ def tokenize_dataset(
     1 with a `ValueError`, before anything is tokenized.
 
     Example:
-        >>> from modeling_irish.abc_corpus import load_abc_corpus  # doctest: +SKIP
-        >>> corpus = load_abc_corpus()  # doctest: +SKIP
-        >>> tok = AbcTokenizer.train(corpus["train"]["abc"])  # doctest: +SKIP
-        >>> tokenized = tokenize_dataset(corpus, tok, num_proc=2)  # doctest: +SKIP
+        >>> from modeling_irish.abc_corpus import load_abc_corpus
+        >>> corpus = load_abc_corpus("tunes.abc", split_ratios=(0.5, 0.25, 0.25))
+        >>> tok = AbcTokenizer.train(corpus["train"]["abc"])
+        >>> tokenized = tokenize_dataset(corpus, tok, num_proc=2)
+        >>> tokenized.tokenize_report["train"]
+        {'tunes': 4, 'unreadable': 0, 'too_long': 0, 'dropped_at': {}}
+        >>> len(tokenized["train"][0]["input_ids"][0])  # the 20 features of a row
+        20
     """
     _check_inputs(corpus, max_length)
     single = isinstance(corpus, Dataset)
