@@ -238,6 +238,21 @@ def test_return_dict_false_gives_tuples(tester):
     assert isinstance(backbone, tuple) and backbone[0].shape == as_dict.hidden_states.shape
 
 
+def test_config_return_dict_false_gives_tuples_unless_the_call_asks(tester):
+    """`config.return_dict=False` (a config saved so) is what a call without the argument gets,
+    from both models; the argument wins over it (docs/DESIGN.md §10)."""
+    config, inputs, labels = tester.prepare_config_and_inputs()
+    model = MeasureNoteForCausalLM(config).eval()
+    as_dict = model(**inputs, labels=labels)
+    model.config.return_dict = False
+    by_config = model(**inputs, labels=labels)
+    assert isinstance(by_config, tuple)
+    assert torch.equal(by_config[0], as_dict.loss) and torch.equal(by_config[3], as_dict.logits)
+    assert isinstance(model.measurenote(**inputs), tuple)
+    assert torch.equal(model(**inputs, labels=labels, return_dict=True).logits, as_dict.logits)
+    assert not isinstance(model.measurenote(**inputs, return_dict=True), tuple)
+
+
 def test_base_preset_parameter_count():
     """The reference's MeasureNote with its shipped vocabulary has 18,651,249 parameters."""
     with torch.device("meta"):  # shapes only: skips 27 slow QR decompositions of the init
