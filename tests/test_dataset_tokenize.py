@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from datasets import Dataset, DatasetDict
 
-from tokenization.dataset import tokenize_dataset
+from tokenization.dataset import column_array, column_values, tokenize_dataset
 from tokenization.tokenization_abc import AbcTokenizer
 
 GOOD = "X:1\nT:A\nM:2/4\nL:1/8\nK:G\n|:GA Bd|ef ge|dB AG|A2 A2:|\n"
@@ -147,3 +147,34 @@ def test_changed_tokenization_code_gets_its_own_cache_file(tmp_path, monkeypatch
     tokenize_dataset(_data(), tok, cache_dir=tmp_path)
     names = sorted(p.name for p in tmp_path.glob("tokenized-*.arrow"))
     assert len(names) == 2 and any(n.endswith("-0123456789ab.arrow") for n in names)
+
+
+def test_column_reads_follow_the_rows_of_a_selected_shuffled_or_filtered_split():
+    """Whole columns are read from the Arrow table (a datasets 5 `Column` formats one row at a
+    time): the table of a selected, shuffled or filtered split still holds every row, in the
+    old order, so a read that ignored the indices mapping would give other rows."""
+    ds = Dataset.from_dict({"abc": list("abcdef"), "length": [5, 0, 3, 9, 1, 7]})
+    views = [
+        ds.select([4, 0, 2]),
+        ds.shuffle(seed=1),
+        ds.filter(lambda row: row["length"] > 2),
+        ds.select([5, 3, 1]).with_format("numpy"),  # the view's own format does not matter
+    ]
+    for view in views:
+        rows = [view.with_format(None)[i] for i in range(len(view))]
+        assert column_values(view, "abc") == [row["abc"] for row in rows]
+        assert column_array(view, "length").tolist() == [row["length"] for row in rows]
+    assert (
+        column_values(ds.select([]), "abc") == []
+        and column_array(ds.select([]), "length").size == 0
+    )
+
+
+def test_the_lengths_of_a_split_that_lost_tunes_are_those_of_its_rows():
+    """tokenize_dataset keeps a split that lost tunes as a `select` of the tokenized table: the
+    training script's length-grouped sampler reads its lengths with `column_array`."""
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    out = tokenize_dataset(Dataset.from_dict({"abc": [BAD, OTHER, GOOD, BAD, GOOD]}), tok)
+    want = [len(tok.encode_tune(text).input_ids) for text in (OTHER, GOOD, GOOD)]
+    assert column_array(out, "length").tolist() == want == list(out["length"])
+    assert out.tokenize_report["data"]["unreadable"] == 2

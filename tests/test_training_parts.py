@@ -606,6 +606,26 @@ def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_pat
     assert again == first and (folder / "abc_vocab.json").is_file()
 
 
+def test_the_data_fingerprint_hashes_the_rows_of_a_selected_split_in_their_order():
+    """`data_fingerprint` reads whole columns from the Arrow table (for speed): it must hash
+    the rows a `select`/`shuffle` keeps, in that order, not those of the table beneath."""
+    import hashlib
+
+    from datasets import Dataset
+
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    texts = [f"X:{i}\nT:t{i}\nM:2/4\nL:1/8\nK:G\nGA B{'cd'[i % 2]}|\n" for i in range(4)]
+    tunes = Dataset.from_dict({"tune_id": [f"s:{i}" for i in range(4)], "abc": texts})
+    tokenizer = AbcTokenizer.train(texts)
+    picked = tunes.select([3, 1])
+    digest = hashlib.sha256(b"".join(f"s:{i}\x00{texts[i]}\x00".encode() for i in (3, 1)))
+    got = data.data_fingerprint({"train": picked, "whole": tunes}, tokenizer)["splits"]
+    assert got["train"] == {"tunes": 2, "sha256": digest.hexdigest()[:16]}
+    shuffled = data.data_fingerprint({"train": tunes.shuffle(seed=0)}, tokenizer)["splits"]
+    assert shuffled["train"]["sha256"] != got["whole"]["sha256"]  # the order is hashed
+
+
 def test_an_accumulated_update_is_that_of_one_batch_of_all_its_tunes():
     # the gradient of two accumulated batches of two tunes each equals the gradient of one batch
     # of the four, although their lengths differ a lot (each batch's mean would weigh a short

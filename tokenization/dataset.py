@@ -26,7 +26,13 @@ from .abc_parser import AbcParseError
 from .features import FEATURE_NAMES
 from .tokenization_abc import AbcTokenizer
 
-__all__ = ["TOKENIZED_FEATURES", "tokenize_batch", "tokenize_dataset"]
+__all__ = [
+    "TOKENIZED_FEATURES",
+    "column_array",
+    "column_values",
+    "tokenize_batch",
+    "tokenize_dataset",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,25 @@ def tokenize_batch(batch: dict[str, list], tokenizer: AbcTokenizer) -> dict[str,
         out["length"].append(len(enc.input_ids))
         out["token_error"].append("")
     return out
+
+
+def column_values(ds: Dataset, name: str) -> list[Any]:
+    """Every value of column ``name`` of ``ds``, in row order, as a Python list.
+
+    Read from the Arrow table in one go: in datasets 5, ``ds[name]`` is a lazy `Column` that
+    formats one row at a time (thesession's 18k ABC texts: 0.14 s against 6 ms), and indexing
+    it (``ds[name][i]``) selects the column again for every index. An indices mapping (left by
+    ``select``, ``shuffle``, ``filter``) is applied: ``column_values(ds.select([2, 0]), "abc")``
+    gives the texts of rows 2 and 0; and ``ds``'s own format does not matter.
+    """
+    return ds.with_format("arrow")[name].to_pylist()
+
+
+def column_array(ds: Dataset, name: str) -> np.ndarray:
+    """Column ``name`` of ``ds`` (a column of numbers, such as ``length``) as a NumPy array, in
+    row order, in the column's own dtype (``int32`` for ``length``); read as `column_values`
+    reads (an indices mapping applied, in one go)."""
+    return ds.with_format("arrow")[name].to_numpy()
 
 
 def _tokenizer_hash(tokenizer: AbcTokenizer) -> str:
@@ -238,7 +263,7 @@ def tokenize_dataset(
             key = f"{ds._fingerprint}-{vocab_hash}-{tokenization_code_hash()}"
             cache_file = os.path.join(str(cache_dir), f"tokenized-{name}-{key}.arrow")
         mapped = _cached_map(name, ds, tokenizer, num_proc, cache_file)
-        lengths = np.asarray(mapped["length"])
+        lengths = column_array(mapped, "length")
         keep = lengths > 0
         too_long = keep & (lengths > max_length) if max_length else np.zeros_like(keep)
         report[name] = {

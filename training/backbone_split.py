@@ -84,6 +84,7 @@ def backbone_training_settings(
     none, or its corpus cannot be read here."""
     from modeling_irish.abc_corpus import load_abc_corpus
     from modeling_irish.tune_title_data import setting_key
+    from tokenization.dataset import column_values
 
     status, _, record = backbone_split(args)
     if record is None:
@@ -103,7 +104,8 @@ def backbone_training_settings(
         except (OSError, ValueError) as err:  # its corpus moved, or is not on this machine
             logger.warning("the backbone's training split could not be made again: %s", err)
             return None
-    return {setting_key(t, a) for t, a in zip(train["title"], train["abc"])}
+    titles, texts = column_values(train, "title"), column_values(train, "abc")  # one read each
+    return {setting_key(t, a) for t, a in zip(titles, texts)}
 
 
 def count_backbone_seen(

@@ -50,15 +50,16 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     import hashlib
 
     from modeling_irish.file_utils import publish_directory
-    from tokenization.dataset import tokenization_code_hash
+    from tokenization.dataset import column_values, tokenization_code_hash
     from tokenization.tokenization_abc import AbcTokenizer
 
-    texts = "\x00".join(train_split["abc"]) + "\x00" + tokenization_code_hash()
+    abc = column_values(train_split, "abc")
+    texts = "\x00".join(abc) + "\x00" + tokenization_code_hash()
     digest = hashlib.sha1(texts.encode("utf-8")).hexdigest()[:16]
     path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
     if os.path.isfile(os.path.join(path, "abc_vocab.json")):
         return AbcTokenizer.from_pretrained(path)
-    tokenizer = AbcTokenizer.train(train_split["abc"])
+    tokenizer = AbcTokenizer.train(abc)
     tmp = f"{path}.tmp-{os.getpid()}"
     tokenizer.save_pretrained(tmp)
     publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
@@ -74,7 +75,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     from datasets import DatasetDict
 
     from modeling_irish.abc_corpus import load_abc_corpus
-    from tokenization.dataset import tokenize_dataset
+    from tokenization.dataset import column_array, tokenize_dataset
 
     cache_dir = cache_folder(args)
     with accelerator.main_process_first():
@@ -114,7 +115,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
         if counts.get("too_long"):  # the rows of every readable tune (the cache's, untrimmed)
             train = DatasetDict(train=corpus["train"])
             whole = tokenize_dataset(train, tokenizer, cache_dir=cache_dir)
-            shortest = min(whole["train"]["length"], default=None)
+            shortest = min(column_array(whole["train"], "length").tolist(), default=None)
         raise UsageError(no_training_tunes(args, counts, shortest))
     args.data_fingerprint = data_fingerprint(splits, tokenizer)  # each checkpoint records it
     check_resume_data(args, args.data_fingerprint)
@@ -172,10 +173,12 @@ def data_fingerprint(splits: Any, tokenizer: Any) -> dict[str, Any]:
     import hashlib
     import json
 
+    from tokenization.dataset import column_values
+
     fingerprint: dict[str, Any] = {"splits": {}}
     for name, split in splits.items():
         digest = hashlib.sha256()
-        for tune_id, abc in zip(split["tune_id"], split["abc"]):
+        for tune_id, abc in zip(column_values(split, "tune_id"), column_values(split, "abc")):
             digest.update(f"{tune_id}\x00{abc}\x00".encode())
         fingerprint["splits"][name] = {"tunes": len(split), "sha256": digest.hexdigest()[:16]}
     values = tokenizer.abc_vocab.values

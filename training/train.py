@@ -105,18 +105,19 @@ def build_dataloaders(
     """Length-grouped training batches (order a function of seed and epoch; whole rounds of one
     batch per process, so no tune is trained on twice in an epoch) and length-sorted validation
     batches; returns the loaders and the objects whose ``set_epoch`` must be called."""
+    from tokenization.dataset import column_array
     from tokenization.tokenization_abc import AbcDataCollator
 
     augmenter = KeyAugmenter(tokenizer.abc_vocab) if args.key_augmentation else None
     train_set = TuneRowsDataset(splits["train"], augmenter, seed=args.seed)
     sampler = LengthGroupedBatchSampler(
-        splits["train"]["length"],
+        column_array(splits["train"], "length"),
         args.per_device_train_batch_size,
         seed=args.seed,
         num_processes=num_processes,
     )
     eval_sampler = LengthGroupedBatchSampler(
-        splits["validation"]["length"], args.per_device_eval_batch_size, shuffle=False
+        column_array(splits["validation"], "length"), args.per_device_eval_batch_size, shuffle=False
     )
     collator = AbcDataCollator()
     # Own generators: creating a loader iterator must not consume the global torch RNG (dropout),
