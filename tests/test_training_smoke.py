@@ -428,6 +428,36 @@ def test_a_skipped_retrieval_protocol_is_logged_and_left_out_of_the_card(
     assert "The unseen-tunes protocol was not evaluated (the validation split is empty" in card
 
 
+def test_resuming_a_finished_tune_title_run_logs_its_retrieval_evaluation_once(
+    tunebook, cache_dir, tmp_path
+):
+    """A resumed tune-title run with nothing left to train evaluated retrieval again and logged
+    the same step-2 figures a second time, in train_log.jsonl and in TensorBoard."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, *TUNE_TITLE_FLAGS, "--retrieval_eval_queries", "4",
+                 "--max_train_steps", "2", "--checkpointing_steps", "2", "--with_tracking",
+                 "--report_to", "tensorboard")  # fmt: skip
+    first = main(argv)
+    again = main([*argv, "--resume_from_checkpoint"])
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "unseen_mrr_at_20" in r] == [2]
+    events = EventAccumulator(str(out / "tune_title")).Reload()
+    assert [e.step for e in events.Scalars("unseen_mrr_at_20")] == [2]
+    figures = {k: v for k, v in first.items() if k.startswith("unseen_")}
+    assert figures and {k: again[k] for k in figures} == figures  # all_results.json keeps them
+    assert again["retrieval_eval_skipped"] == first["retrieval_eval_skipped"]
+    assert again["eval_precision"] == "float32"
+    assert _strict_json(out / "all_results.json")["unseen_mrr_at_20"] == first["unseen_mrr_at_20"]
+    # another evaluation asked for: whole tunes rather than excerpts, evaluated and logged
+    third = main([*argv, "--resume_from_checkpoint", "--eval_excerpt_notes", "0"])
+    assert third["unseen_excerpt_notes"] == 0
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["unseen_excerpt_notes"] for r in log if "unseen_mrr_at_20" in r] == [30, 0]
+
+
 def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):
     # 3 updates an epoch: resuming at step 2 continues mid-epoch and crosses two epochs; the
     # crops and the batch order depend on the epoch, dropout on the torch RNG. A '.old-step_2'

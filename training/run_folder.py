@@ -868,6 +868,36 @@ def logged_eval(path: str, step: int) -> dict[str, float]:
     return metrics
 
 
+def logged_record(path: str, step: int, suffix: str) -> dict[str, Any]:
+    """The last record the learning curve at ``path`` holds for update ``step`` with a key
+    ending in ``suffix`` (the tune-title run's final retrieval figures: ``_eval_settings``),
+    less its ``step`` and ``train_seconds`` (a null, a NaN the log could not hold, read back as
+    NaN); ``{}`` when there is none.
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "train_log.jsonl")
+    >>> with open(path, "w") as handle:
+    ...     _ = handle.write('{"step": 2, "train_loss": 0.7, "train_seconds": 1}\\n'
+    ...                      '{"step": 2, "unseen_eval_settings": 3, "unseen_r_at_1": null}')
+    >>> logged_record(path, 2, "_eval_settings"), logged_record(path, 1, "_eval_settings")
+    ({'unseen_eval_settings': 3, 'unseen_r_at_1': nan}, {})
+    >>> folder.cleanup()
+    """
+    if not os.path.isfile(path):
+        return {}
+    found: dict[str, Any] = {}
+    with open(path, encoding="utf-8") as handle:
+        for record in (json.loads(line) for line in handle if line.strip()):
+            if record.get("step") == step and any(k.endswith(suffix) for k in record):
+                found = {
+                    key: math.nan if value is None else value
+                    for key, value in record.items()
+                    if key not in ("step", "train_seconds")
+                }
+    return found
+
+
 def _trim_log(path: str, completed: int) -> None:
     """Drop the learning-curve records after the checkpoint (a killed run logged steps it then
     lost), so that the resumed run does not log them twice."""

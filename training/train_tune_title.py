@@ -44,6 +44,7 @@ from training.hub import push_run
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
+    logged_record,
     record_data_split,
     record_run_files,
     recorded_flags,
@@ -589,6 +590,67 @@ def retrieval_results(
     return results
 
 
+def final_retrieval(
+    args: argparse.Namespace,
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    tokenizer: AbcTokenizer,
+    splits: DatasetDict,
+    train_keep: list,
+    held: list[int],
+    stats: dict,
+) -> dict:
+    """`retrieval_results` of the trained model, its figures logged at the last update (the
+    trackers and train_log.jsonl) with ``eval_precision``; main process only. A resumed run
+    with nothing left to train takes the figures the run it resumes logged for that update
+    (`logged_retrieval`) rather than evaluating and logging them a second time."""
+    step = stats["completed_steps"]
+    retrieval = logged_retrieval(args, splits, held, step)
+    fresh = not retrieval
+    if fresh:
+        retrieval = retrieval_results(args, model, tokenizer, splits, train_keep, held)
+    else:
+        logger.info(
+            "final retrieval evaluation of update %d: the figures train_log.jsonl holds", step
+        )
+    figures = {k: v for k, v in retrieval.items() if k != "retrieval_eval_skipped"}
+    if figures:
+        # get_*_features run the towers outside the autocast accelerate puts on forward
+        retrieval["eval_precision"] = "float32"
+    if figures and fresh:  # the final figures reach the trackers and the log too
+        accelerator.log(figures, step=step)
+        _history(args, accelerator, step, stats["seconds"], figures)
+    return retrieval
+
+
+def logged_retrieval(
+    args: argparse.Namespace, splits: DatasetDict, held: list[int], step: int
+) -> dict:
+    """The final retrieval figures that the run this one resumes logged for update ``step``
+    (the train_log.jsonl record naming ``*_eval_settings``), with ``retrieval_eval_skipped``, when
+    they are those `retrieval_results` would give: the same protocols, query counts and
+    ``--eval_excerpt_notes``, every protocol scored. ``{}`` otherwise: not resuming, no such
+    record (the run it resumes trained on past ``step``), or other evaluation flags."""
+    if args.resume_from_checkpoint is None or not step:
+        return {}
+    logged = logged_record(os.path.join(args.output_dir, "train_log.jsonl"), step, "_eval_settings")
+    sets, skipped = protocol_query_sets(args, splits, held)
+    settings = {
+        k.removesuffix("_eval_settings"): v
+        for k, v in logged.items()
+        if k.endswith("_eval_settings")
+    }
+    if not sets or settings != {name: len(indices) for name, (_, indices) in sets.items()}:
+        return {}
+    if any(
+        f"{name}_queries" not in logged  # skipped when evaluated (no usable queries): why is lost
+        or logged.get(f"{name}_excerpt_notes") != args.eval_excerpt_notes
+        for name in sets
+    ):
+        return {}
+    return {**logged, **({"retrieval_eval_skipped": skipped} if skipped else {})}
+
+
 def protocol_query_sets(
     args: argparse.Namespace, splits: DatasetDict, held: list[int]
 ) -> tuple[dict[str, tuple[Any, Sequence[int]]], dict[str, str]]:
@@ -693,17 +755,18 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     if accelerator.is_main_process:
         save_tokenizer(tokenizer, args.output_dir)  # the title tokenizer came with the model
         if args.retrieval_eval_queries:
-            retrieval = retrieval_results(
-                args, unwrapped, tokenizer, splits, pairs["holdout_train"], held
+            results.update(
+                final_retrieval(
+                    args,
+                    accelerator,
+                    unwrapped,
+                    tokenizer,
+                    splits,
+                    pairs["holdout_train"],
+                    held,
+                    stats,
+                )
             )
-            results.update(retrieval)
-            figures = {k: v for k, v in retrieval.items() if k != "retrieval_eval_skipped"}
-            if figures:
-                # get_*_features run the towers outside the autocast accelerate puts on forward
-                results["eval_precision"] = "float32"
-                # the final figures reach the trackers and the log too, at the last update
-                accelerator.log(figures, step=stats["completed_steps"])
-                _history(args, accelerator, stats["completed_steps"], stats["seconds"], figures)
         else:
             logger.info("final retrieval evaluation skipped (--retrieval_eval_queries 0)")
             why = "--retrieval_eval_queries 0"
