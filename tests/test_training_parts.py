@@ -15,7 +15,7 @@ import torch
 from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
 from helpers import training_argv as _argv
 
-from training import common, data, hub, run_folder
+from training import common, data, hub, run_folder, run_resume
 from training.train import main, parse_args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -446,7 +446,7 @@ def test_steps_and_epochs_budget_whichever_comes_first():
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
-    from training.run_folder import _trim_log
+    from training.run_log import _trim_log
 
     log = tmp_path / "train_log.jsonl"
     log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))
@@ -585,10 +585,10 @@ def test_a_random_state_that_did_not_load_is_warned_by_the_process_concerned(
     saved = {"torch_manual_seed": torch.get_rng_state(), "random_state": random.getstate()}
     torch.save(saved, tmp_path / "random_states_0.pkl")
     with caplog.at_level("WARNING"):
-        run_folder._warn_unless_random_state_loaded(str(tmp_path), 0)
+        run_resume._warn_unless_random_state_loaded(str(tmp_path), 0)
         assert not caplog.records  # the generators are the saved ones
         torch.rand(1)  # now they are not
-        run_folder._warn_unless_random_state_loaded(str(tmp_path), 0)
+        run_resume._warn_unless_random_state_loaded(str(tmp_path), 0)
     assert "could not load this process's random state" in caplog.text
     assert "random_states_0.pkl" in caplog.text
 

@@ -19,20 +19,22 @@ from training.common import (
 )
 from training.run_folder import (
     RUN_FILES,
-    TRAINING_STATE_FILE,
     UNRECORDED_FLAGS,
     cache_folder,
-    check_same_processes,
-    checkpoint_names,
-    latest_checkpoint,
-    no_checkpoint_error,
     read_run_files,
-    read_training_state,
     recorded_flags,
     run_flag_changes,
     same_recorded_flag,
     shown_names,
     unrecorded_clashes,
+)
+from training.run_resume import (
+    TRAINING_STATE_FILE,
+    check_same_processes,
+    checkpoint_names,
+    latest_checkpoint,
+    no_checkpoint_error,
+    read_training_state,
 )
 
 __all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]

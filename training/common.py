@@ -1,6 +1,6 @@
 """Training helpers shared by the tasks: errors, learning-rate schedule, tracking, evaluation,
-the progress bar, JSON records and time budgets (checkpoints and resume: `run_folder`; uploads:
-`hub`)."""
+the progress bar, JSON records and time budgets (checkpoints: `run_folder`; resume: `run_resume`;
+uploads: `hub`)."""
 
 from __future__ import annotations
 
@@ -155,13 +155,13 @@ def recompute_steps_and_start_tracking(
 def tracker_init_kwargs(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """The trackers' ``init_kwargs``: a resumed run has TensorBoard purge the events that the
     run it resumes logged after the checkpoint (``purge_step``: the first update it makes
-    again), as `training.run_folder.resume_state` trims ``train_log.jsonl``; without it
+    again), as `training.run_resume.resume_state` trims ``train_log.jsonl``; without it
     TensorBoard drew the steps of a killed run twice.
 
     >>> tracker_init_kwargs(argparse.Namespace(resume_from_checkpoint=None))
     {}
     """
-    from training.run_folder import (  # run_folder imports this module
+    from training.run_resume import (  # run_resume imports this module
         TRAINING_STATE_FILE,
         read_training_state,
         resumed_checkpoint,

@@ -17,12 +17,8 @@ from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import AbcVocab
 from training.common import UsageError
-from training.run_folder import (
-    absolute_sources,
-    cache_folder,
-    check_resume_data,
-    make_folder,
-)
+from training.run_folder import absolute_sources, cache_folder, make_folder
+from training.run_resume import check_resume_data
 
 __all__ = [
     "KeyAugmenter",

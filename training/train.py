@@ -78,17 +78,17 @@ from training.data import (  # noqa: E402
 from training.hub import check_hub_before_training, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
 from training.run_folder import (  # noqa: E402
-    logged_evals,
     record_data_split,
     record_run_files,
     recorded_flags,
-    resume_state,
     run_flags,
     save_checkpoint,
     save_model,
     save_tokenizer,
     start_run_folder,
 )
+from training.run_log import logged_evals  # noqa: E402
+from training.run_resume import resume_state  # noqa: E402
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict

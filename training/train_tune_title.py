@@ -44,17 +44,17 @@ from training.hub import push_run
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
-    logged_record,
     record_data_split,
     record_run_files,
     recorded_flags,
-    resume_state,
     run_flags,
     save_checkpoint,
     save_model,
     save_tokenizer,
     start_run_folder,
 )
+from training.run_log import logged_record
+from training.run_resume import resume_state
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict

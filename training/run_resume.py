@@ -1,0 +1,312 @@
+"""Resuming a run from one of its checkpoints: the checkpoints of an output folder
+(``step_N`` / ``epoch_N`` with a ``training_state.json``), the newest, why there is none to
+resume, and the checks a resumed run passes before it loads one (the same data, the same number
+of processes, every process's random state)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from accelerate.logging import get_logger
+
+from training.common import UsageError
+from training.run_log import _trim_log
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+
+logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+
+TRAINING_STATE_FILE = "training_state.json"
+
+
+_CHECKPOINT_RE = re.compile(r"^(step|epoch)_(\d+)$")
+
+
+def read_training_state(checkpoint: str) -> dict[str, Any]:
+    """The ``training_state.json`` written by `training.run_folder.save_checkpoint`."""
+    with open(os.path.join(checkpoint, TRAINING_STATE_FILE), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def latest_checkpoint(output_dir: str) -> str | None:
+    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates."""
+    best, best_steps = None, -1
+    if not os.path.isdir(output_dir):
+        return None
+    for name in os.listdir(output_dir):
+        path = os.path.join(output_dir, name)
+        if not _CHECKPOINT_RE.match(name) or not os.path.isfile(
+            os.path.join(path, TRAINING_STATE_FILE)
+        ):
+            continue
+        steps = int(read_training_state(path)["completed_steps"])
+        if steps > best_steps:
+            best, best_steps = path, steps
+    return best
+
+
+def no_checkpoint_error(output_dir: str) -> str:
+    """The one-line refusal of ``--resume_from_checkpoint`` (``latest``) when ``output_dir``
+    holds no complete checkpoint: what is there instead, and what to do. A resume that finds
+    nothing to resume is an error, as in transformers' `Trainer` ("No valid checkpoint found"):
+    starting afresh would run with the default flags, not the killed run's, and delete its files.
+
+    >>> no_checkpoint_error("no/such/folder").split(";")[0]
+    '--resume_from_checkpoint: no/such/folder holds no checkpoint to resume (no such folder)'
+    """
+    if not os.path.isdir(output_dir):
+        return (
+            f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume (no such "
+            "folder); drop --resume_from_checkpoint to start a new run, or give the --output_dir "
+            "of the run to resume"
+        )
+    names, complete = sorted(os.listdir(output_dir)), set(checkpoint_names(output_dir))
+    killed = [n for n in names if _CHECKPOINT_RE.match(n[5:]) and n[:5] in (".tmp-", ".old-")]
+    partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
+    found = []
+    if killed:
+        found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
+    if partial:
+        found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
+    if "model.safetensors" in names:
+        found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
+    shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
+    return (
+        f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume ({shown}); drop "
+        "--resume_from_checkpoint to start a new run there (which deletes the earlier run's "
+        "files), or give the --output_dir of the run to resume"
+    )
+
+
+def checkpoint_names(output_dir: str) -> list[str]:
+    """The ``step_N`` / ``epoch_N`` checkpoints of ``output_dir`` (folders with a
+    ``training_state.json``), fewest updates first.
+
+    >>> checkpoint_names("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    found = [
+        name
+        for name in os.listdir(output_dir)
+        if _CHECKPOINT_RE.match(name)
+        and os.path.isfile(os.path.join(output_dir, name, TRAINING_STATE_FILE))
+    ]
+    return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
+
+
+def resume_state(
+    args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
+) -> int:
+    """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
+    (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
+    path = args.resume_from_checkpoint
+    if path is None:
+        return 0
+    if path == "latest":
+        path = latest_checkpoint(args.output_dir)
+        if path is None:  # parse_args checks it; a checkpoint removed since then
+            raise UsageError(no_checkpoint_error(args.output_dir))
+    if not os.path.isdir(path):  # parse_args checks it; a folder removed since then
+        raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
+    state = read_training_state(path)
+    check_same_processes(path, state, accelerator.num_processes)
+    check_random_states(path, accelerator.num_processes)
+    accelerator.print(f"Resuming from checkpoint {path}")
+    try:
+        accelerator.load_state(path)
+    except RuntimeError as err:  # an older checkpoint (no data fingerprint) on another vocab
+        lines = str(err).splitlines()
+        mismatch = next((line.strip(" .\t") for line in lines if "size mismatch" in line), None)
+        if mismatch is None:
+            raise
+        raise UsageError(
+            f"--resume_from_checkpoint {path} does not fit this run's model ({mismatch}): the "
+            "corpus gives another vocabulary than the one the run trained on; restore that "
+            "corpus, or start a new run (without --resume_from_checkpoint)"
+        ) from err
+    _warn_unless_random_state_loaded(path, accelerator.process_index)
+    if saved is not None:
+        saved.update(state)
+    completed = int(state["completed_steps"])
+    if accelerator.is_main_process:
+        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
+    if completed >= args.max_train_steps:
+        flag = getattr(args, "budget_flag", "max_train_steps")
+        budget = f"--max_train_steps is {args.max_train_steps}"
+        if flag == "num_train_epochs":  # it capped a larger --max_train_steps, or stood alone
+            budget = f"--num_train_epochs {args.num_train_epochs} ends the run there"
+        logger.warning(
+            f"{path} has done {completed} updates and {budget}: nothing is left to train (give "
+            f"a larger --{flag} to go on)"
+        )
+    return completed
+
+
+def resumed_checkpoint(args: argparse.Namespace) -> str | None:
+    """The checkpoint folder ``--resume_from_checkpoint`` names (``latest``: the newest of
+    ``--output_dir``), or None when the run does not resume or there is none."""
+    path = args.resume_from_checkpoint
+    return latest_checkpoint(args.output_dir) if path == "latest" else path
+
+
+def check_resume_data(args: argparse.Namespace, fingerprint: dict[str, Any]) -> None:
+    """A checkpoint resumes only on the data it trained on: the same tunes in each split and
+    the same vocabulary (``fingerprint``: `training.data.data_fingerprint` of this run's data).
+    Otherwise the resume position would count batches of another training split, validation
+    could score tunes the run trained on, and another vocabulary would not load (mismatched
+    shapes). The flags that shape the data are checked as they are read
+    (`training.run_folder.RUN_FLAGS`); this catches a corpus whose content changed.
+    Checkpoints that record no fingerprint (older ones) are resumed with a warning."""
+    path = resumed_checkpoint(args)
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return  # not resuming; or `resume_state` says why it cannot
+    saved = read_training_state(path).get("data")
+    if saved is None:
+        logger.warning(
+            "%s records no fingerprint of the data it trained on (it was saved before checkpoints "
+            "recorded one): whether --corpus still gives the same splits and vocabulary is not "
+            "checked",
+            path,
+        )
+        return
+    changes = data_changes(saved, fingerprint)
+    if changes:
+        raise UsageError(
+            f"--resume_from_checkpoint {path} trained on other data than this run reads: "
+            f"{'; '.join(changes)}. Restore the corpus (--corpus {_shown_corpus(args.corpus)}) "
+            "as that run read it, or start a new run: drop --resume_from_checkpoint and give "
+            "--overwrite_output_dir (which deletes this run) or another --output_dir"
+        )
+
+
+def data_changes(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between two `training.data.data_fingerprint` records, as phrases.
+
+    >>> old = {"splits": {"train": {"tunes": 9, "sha256": "a"}, "test": {"tunes": 1}}}
+    >>> new = {"splits": {"train": {"tunes": 9, "sha256": "b"}, "test": {"tunes": 2}}}
+    >>> old["vocabulary"], new["vocabulary"] = {"values": 140, "sha256": "v"}, {"values": 147}
+    >>> data_changes(old, new)  # doctest: +NORMALIZE_WHITESPACE
+    ['its train split held other tunes (9, as now)', 'its test split had 1 tune (now 2)',
+     'its vocabulary had 140 values (now 147)']
+    """
+    changes = []
+    for name, is_ in now["splits"].items():  # train, validation, test
+        was = saved["splits"].get(name, {"tunes": 0})
+        if was["tunes"] != is_["tunes"]:
+            tunes = f"{was['tunes']} tune{'s' * (was['tunes'] != 1)}"
+            changes.append(f"its {name} split had {tunes} (now {is_['tunes']})")
+        elif was != is_:
+            changes.append(f"its {name} split held other tunes ({was['tunes']}, as now)")
+    was, is_ = saved["vocabulary"], now["vocabulary"]
+    if was != is_:
+        sizes = f" (now {is_['values']})" if was["values"] != is_["values"] else ", as now"
+        changes.append(f"its vocabulary had {was['values']} values{sizes}")
+    return changes
+
+
+def _shown_corpus(corpus: str | Sequence[str] | None) -> str:
+    """``--corpus`` as typed on a command line.
+
+    >>> _shown_corpus(None), _shown_corpus("a.abc"), _shown_corpus(["a.abc", "oneills1850"])
+    ('music21', 'a.abc', 'a.abc oneills1850')
+    """
+    if corpus is None:
+        return "music21"
+    return corpus if isinstance(corpus, str) else " ".join(corpus)
+
+
+def check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:
+    """A checkpoint resumes only with the number of processes that saved it: the updates it
+    counts are rounds of that many batches (with another number the run would train again on
+    batches it had seen, or skip others) and each process's random state is its own.
+    Checkpoints that do not record it (older ones) are not checked."""
+    saved = state.get("num_processes")
+    if saved is not None and saved != num_processes:
+        launch = f"--multi_gpu --num_processes {saved} " if saved > 1 else ""
+        raise UsageError(
+            f"--resume_from_checkpoint {path} was saved by a run of {saved} process(es), and "
+            f"this run has {num_processes}: resume it with {saved} (`accelerate launch "
+            f"{launch}training/train.py ...` on CPU)"
+        )
+
+
+#: The file in which `accelerator.save_state` keeps the random state of process ``i``.
+RANDOM_STATES_FILE = "random_states_{}.pkl"
+
+
+def check_random_states(path: str, num_processes: int) -> None:
+    """A checkpoint resumes only with the random state of every process (`RANDOM_STATES_FILE`):
+    accelerate's `load_state` goes on without one (an info line of the main process only),
+    and the process draws other dropout and augmentation than the interrupted run did, so the
+    run ends with other weights. A checkpoint saved before `training.run_folder.save_checkpoint`
+    waited for every process can lack one; the refusal names it, and the newest checkpoint
+    beside it that is whole.
+
+    >>> check_random_states("no/such/step_5", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: --resume_from_checkpoint no/such/step_5 lacks random_states_0.pkl...
+    """
+    missing = _missing_random_states(path, num_processes)
+    if not missing:
+        return
+    folder = os.path.dirname(os.path.normpath(path)) or "."
+    whole = [
+        name
+        for name in checkpoint_names(folder)
+        if name != os.path.basename(os.path.normpath(path))
+        and not _missing_random_states(os.path.join(folder, name), num_processes)
+    ]
+    instead = (
+        f"resume {os.path.join(folder, whole[-1])} instead, or start a new run"
+        if whole
+        else "start a new run (without --resume_from_checkpoint)"
+    )
+    files = ", ".join(RANDOM_STATES_FILE.format(i) for i in missing)
+    processes = ", ".join(str(i) for i in missing)
+    raise UsageError(
+        f"--resume_from_checkpoint {path} lacks {files} (the random state of process "
+        f"{processes}): it was saved incomplete, and a run resumed from it would not train as "
+        f"the interrupted run did; {instead}"
+    )
+
+
+def _missing_random_states(path: str, num_processes: int) -> list[int]:
+    """The processes (of ``0 .. num_processes - 1``) whose `RANDOM_STATES_FILE` ``path`` lacks."""
+    files = (os.path.join(path, RANDOM_STATES_FILE.format(i)) for i in range(num_processes))
+    return [i for i, file in enumerate(files) if not os.path.isfile(file)]
+
+
+def _warn_unless_random_state_loaded(path: str, process_index: int) -> None:
+    """Warn, from the process concerned, when its random generators are not those of its
+    `RANDOM_STATES_FILE` once `accelerator.load_state` returns: accelerate catches whatever
+    fails there and says "Could not load random states" as an info line of the main process
+    only, so that another process's failure went unseen."""
+    import random
+
+    import torch
+    from accelerate.utils import load
+
+    file = os.path.join(path, RANDOM_STATES_FILE.format(process_index))
+    try:
+        states = load(file)
+        loaded = torch.equal(torch.get_rng_state(), states["torch_manual_seed"])
+        loaded = loaded and random.getstate() == tuple(states["random_state"])
+    except Exception:  # whatever accelerate's own load catches: not loaded either
+        loaded = False
+    if not loaded:
+        logger.warning(
+            "could not load this process's random state (%s): it draws other dropout and "
+            "augmentation than the interrupted run did, so the resumed run will not end with "
+            "that run's weights",
+            file,
+            main_process_only=False,
+        )
