@@ -457,9 +457,9 @@ def test_the_command_line_refuses_an_unknown_scheduler(capsys):
 def test_the_minilm_title_tower_without_its_package_is_refused_before_any_data(capsys, monkeypatch):
     """Without the `titles` extra the default title tower cannot load: an argument error naming
     the extra and the alternative, not a traceback after the corpus was read."""
-    from training import train_tune_title
+    from training import tune_title_arguments
 
-    monkeypatch.setattr(train_tune_title, "_minilm_installed", lambda: False)
+    monkeypatch.setattr(tune_title_arguments, "_minilm_installed", lambda: False)
     with pytest.raises(SystemExit) as exit_info:
         parse_args(["--task", "tune_title"])
     assert exit_info.value.code == 2

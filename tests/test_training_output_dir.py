@@ -301,7 +301,7 @@ def test_the_tune_files_a_tune_title_run_writes_number_their_tunes_once(tmp_path
     from datasets import Dataset
 
     from modeling_irish.abc_sources import text_tunes
-    from training.train_tune_title import _write_queries
+    from training.tune_title_retrieval import _write_queries
 
     tunes = ["X:1\nT:a\nK:D\nDE|", "X:2\nT:b\nK:D\nFA|", "X:1\nT:c\nK:G\nGA|", "T:d\nK:A\nAB|"]
     path = tmp_path / "train.abc"

@@ -327,7 +327,7 @@ def test_final_known_evaluation_draws_its_queries_at_random_from_the_holdout():
 
     from datasets import Dataset
 
-    from training.train_tune_title import known_eval_queries
+    from training.tune_title_retrieval import known_eval_queries
 
     tunes = 60  # tune i: two settings under one title, so every tune id is eligible
     titles = [f"T{i}" for i in range(tunes) for _ in range(2)]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from modeling_irish.cli import DefaultsHelpFormatter
-from training import train_tune_title
+from training import tune_title_arguments
 from training.common import (
     UsageError,
     moot_flags,
@@ -236,7 +236,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...)
     args.recorded_flags = recorded_flags(args)
     _check_args(args, p)
-    train_tune_title.check_arguments(args, p)
+    tune_title_arguments.check_arguments(args, p)
     _check_resume_matches(args, p)
     return args
 
@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
              "uploads only when given it again (it takes --hub_model_id from its checkpoint).")
     add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
-    train_tune_title.add_arguments(p)
+    tune_title_arguments.add_arguments(p)
     return p
 
 
@@ -603,7 +603,7 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
         if problem:
             parser.error(f"--{flag} {shown}: {problem}")
     resume = args.resume_from_checkpoint
-    train_tune_title.check_backbone_outside_output(args, parser)
+    tune_title_arguments.check_backbone_outside_output(args, parser)
     _check_fresh_output_dir(args, parser)
     if resume not in (None, "latest"):
         if not os.path.isdir(resume):

@@ -56,7 +56,7 @@ def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, 
 def warn_of_backbone_split(args: argparse.Namespace) -> None:
     """Warn, before any data is read, when the backbone may have trained on this run's
     unseen-protocol queries: it records another data split, or none (`backbone_split`)."""
-    from training.arguments import _say  # arguments imports this module (train_tune_title's)
+    from training.arguments import _say  # arguments imports this module (tune_title_arguments')
 
     if not args.measurenote_path:
         return

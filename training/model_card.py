@@ -317,7 +317,7 @@ def retrieval_command(
     >>> retrieval_command(argparse.Namespace(eval_excerpt_notes=0)).split("--protocol ")[1]
     'known --excerpt-notes 0 --seed 0 --json'
     """
-    from training.train_tune_title import RETRIEVAL_EVAL_DIR, RETRIEVAL_EVAL_SEED
+    from training.tune_title_retrieval import RETRIEVAL_EVAL_DIR, RETRIEVAL_EVAL_SEED
 
     files = f"{folder}/{RETRIEVAL_EVAL_DIR}"
     return (

