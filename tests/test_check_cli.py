@@ -581,3 +581,32 @@ def test_a_stray_nul_byte_fails_its_tune_only_as_the_loader_reads_it(tmp_path):
     binary = tmp_path / "tune.mid"
     binary.write_bytes(b"MThd\x00\x00\x00\x06")
     assert check_files([binary]).failures[0]["error"] == "not a text file (it holds NUL bytes)"
+
+
+def test_check_fails_an_unreadable_file_and_checks_the_others(
+    tunebook, tmp_path, capsys, monkeypatch
+):
+    """A .json or .csv that is not a dump, or a file that cannot be opened, fails as a file
+    and the others are still checked: it ended the run with exit 2 and no report."""
+    (tmp_path / "binary.json").write_bytes(b"\x89PNG\x00\x01")
+    (tmp_path / "notes.csv").write_text("just,some\nprose,here\n")
+    locked = tmp_path / "locked.abc"
+    locked.write_text(GOOD)
+    real_open = open
+
+    def no_permission(file, *args, **kwargs):  # chmod 000 does not stop root: simulate it
+        if str(file) == str(locked):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", no_permission)
+    names = [str(tunebook), *(str(tmp_path / n) for n in ("binary.json", "notes.csv"))]
+    assert main(["check", *names, str(locked), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tunes"], data["round_trip_ok"], data["files_without_tunes"]) == (3, 2, 3)
+    errors = {f["tune"]: f["error"] for f in data["failures"]}
+    assert errors[str(locked)] == "cannot be read (Permission denied)"
+    assert errors[names[1]].startswith("is not a thesession.org dump (invalid JSON")
+    assert errors[names[2]].startswith("is not a thesession.org dump")
+    assert main(["check", *names, str(locked), "--exit-zero"]) == 0
+    assert "files without a tune: 3" in capsys.readouterr().out

@@ -264,11 +264,17 @@ def check_files(
     their tunes (the command line passes thesession.org dumps, ``.csv`` / ``.json``), or None
     for a file to read as ABC. Each such tune is checked alone, so its line numbers count in
     its own text; an `UnreadableTune` in its place (a dump row without ABC) is a tune that
-    fails. ``progress`` is called once a tune (see `check_text`)."""
+    fails. A file that cannot be read (no permission, or ``tunes_of`` raises `ValueError`: a
+    ``.json`` that is not a dump) fails as a file, and the others are still checked.
+    ``progress`` is called once a tune (see `check_text`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
     for path in _expand(paths):
         label = "stdin" if path == "-" else (labels or {}).get(path, path)
-        tunes = tunes_of(path) if tunes_of is not None and path != "-" else None
+        try:
+            tunes, text = _read_source(path, tunes_of)
+        except (OSError, ValueError) as err:  # unreadable, or a .csv / .json that is no dump
+            report.add_file_failure(label, _reason(err, path))
+            continue
         if tunes is not None:
             for text in tunes:
                 if isinstance(text, UnreadableTune):
@@ -281,7 +287,6 @@ def check_files(
             if not tunes:
                 report.add_file_failure(label, "no tunes in the file")
             continue
-        text = read_stdin() if path == "-" else read_abc_file(path)
         if not text.strip():
             report.add_file_failure(label, "empty input" if path == "-" else "empty file")
         elif "\x00" in text and next(split_tunebook(text, standalone=True), None) is None:
@@ -291,6 +296,31 @@ def check_files(
             continue
         check_text(text, label, report, bars=bars, progress=progress)
     return report
+
+
+def _read_source(
+    path: str, tunes_of: Callable[[str], list | None] | None
+) -> tuple[list[str | PlacedTune | UnreadableTune] | None, str]:
+    """The tunes ``tunes_of`` gives for ``path`` (a dump), or else its ABC text. Raises the
+    `OSError` or `ValueError` of a file that cannot be read (no permission, a ``.json`` that
+    is not a dump): `check_files` fails that file and goes on with the others."""
+    tunes = tunes_of(path) if tunes_of is not None and path != "-" else None
+    if tunes is not None:
+        return tunes, ""
+    return None, read_stdin() if path == "-" else read_abc_file(path)
+
+
+def _reason(err: Exception, path: str) -> str:
+    """Why a file could not be read, without the path (the failure is named by its file).
+
+    >>> _reason(ValueError("a.json is not a dump"), "a.json")
+    'is not a dump'
+    >>> _reason(PermissionError(13, "Permission denied", "a.abc"), "a.abc")
+    'cannot be read (Permission denied)'
+    """
+    if isinstance(err, OSError) and err.strerror:
+        return f"cannot be read ({err.strerror})"
+    return str(err).removeprefix(path).strip(" :") or type(err).__name__
 
 
 def _add_unreadable(
