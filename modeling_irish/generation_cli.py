@@ -315,7 +315,15 @@ def _out_folder(path: str) -> str:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
         raise OSError(f"--out {path}: cannot create the folder ({err.strerror or err})") from err
+    _check_writable(path)
     return path
+
+
+def _check_writable(path: str) -> None:
+    """Refuse an ``--out`` folder whose files cannot be written, before any work: the
+    sampling or rendering was done first, and then lost to ``Permission denied``."""
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {path}: the folder is not writable")
 
 
 def _usable_formats(
@@ -392,6 +400,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.out:  # a format that cannot be made is said first, and leaves no empty folder
         formats = _usable_formats(formats, args.soundfont, "generate", require=True)
         made = None if os.path.isdir(args.out) else _out_folder(args.out)
+        _check_writable(args.out)
     try:
         tunes = _sample_all(args, load_generator(args.model), prompt)
     except BaseException:  # a refused model or request leaves no empty folder behind either

@@ -74,6 +74,10 @@ def _check_out(out: str) -> None:
 
     if os.path.isfile(out):
         raise FileExistsError(f"--out {out!r} is a file; the index is a folder")
+    if os.path.isdir(out):  # its files are written into it: the parent does not matter
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise PermissionError(f"--out {out}: the folder is not writable")
+        return
     parent = os.path.dirname(os.path.abspath(out))
     try:
         os.makedirs(parent, exist_ok=True)

@@ -107,6 +107,31 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
     assert kept.is_dir()
 
 
+def test_cli_generate_and_render_refuse_a_read_only_out_folder_first(tmp_path, monkeypatch, capsys):
+    """An existing --out folder that cannot be written was found out after the sampling or
+    rendering (``Permission denied``), not before."""
+    import os
+
+    from modeling_irish import generation_cli
+    from modeling_irish.cli import main
+
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    real_access = os.access  # chmod 555 does not stop root: say the folder is read-only
+    monkeypatch.setattr(os, "access", lambda p, mode: p != str(read_only) and real_access(p, mode))
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model was loaded before --out was checked")
+
+    monkeypatch.setattr(generation_cli, "load_generator", never)
+    assert main(["generate", "--model", "missing", "--out", str(read_only)]) == 2
+    assert f"--out {read_only}: the folder is not writable" in capsys.readouterr().err
+    abc = tmp_path / "t.abc"
+    abc.write_text("X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n")
+    assert main(["render", str(abc), "--out", str(read_only), "--formats", "midi"]) == 2
+    assert f"--out {read_only}: the folder is not writable" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "extra, said",
     [

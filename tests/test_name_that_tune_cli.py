@@ -418,3 +418,24 @@ def test_identify_refuses_options_that_never_work_before_reading_the_input(
         err = capsys.readouterr().err
         assert err.startswith(f"irish-tune identify: {message}"), (options, err)
         assert "stdin" not in err
+
+
+def test_index_refuses_a_read_only_out_folder_before_the_work(tokenizer, tmp_path, monkeypatch):
+    """An existing --out folder that cannot be written was found out only when the built
+    index was saved (``Permission denied: 'ro/title_embeds.npy'``); only its parent was checked."""
+    import os
+
+    from modeling_irish.cli import main
+    from modeling_irish.name_that_tune import TuneIndex
+
+    def never(*args, **kwargs):
+        raise AssertionError("the index was built before --out was checked")
+
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    real_access = os.access  # chmod 555 does not stop root: say the folder is read-only
+    monkeypatch.setattr(os, "access", lambda p, mode: p != str(read_only) and real_access(p, mode))
+    monkeypatch.setattr(TuneIndex, "build", never)
+    tokenizer.save_pretrained(tmp_path / "tok")
+    argv = ["index", "--tokenizer", str(tmp_path / "tok"), str(tmp_path), "--out", str(read_only)]
+    assert main(argv) == 2
