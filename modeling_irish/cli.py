@@ -454,6 +454,24 @@ def _version() -> str:
         return "(not installed)"
 
 
+def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """Exit with the usage of ``command`` (not the top-level one) naming the ``unknown``
+    arguments, with the nearest of its flags for each misspelled one (``--jsn``: ``--json``)."""
+    import difflib
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    child = sub.choices[command]
+    flags = [flag for action in child._actions for flag in action.option_strings]
+    hints = []
+    for arg in unknown:
+        if arg.startswith("-") and len(arg) > 1:
+            close = difflib.get_close_matches(arg.split("=", 1)[0], flags, n=1)
+            named = f"{arg}: " if len(unknown) > 1 else ""
+            hints += [f"{named}did you mean {close[0]}?"] if close else []
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    child.error(message + "".join(f" ({hint})" for hint in hints))
+
+
 def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
     import importlib
 
@@ -463,7 +481,10 @@ def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``irish-tune`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown(parser, args.command, unknown)
     try:
         return int(_resolve(args._target)(args) or 0)
     except KeyboardInterrupt:

@@ -610,3 +610,18 @@ def test_check_fails_an_unreadable_file_and_checks_the_others(
     assert errors[names[2]].startswith("is not a thesession.org dump")
     assert main(["check", *names, str(locked), "--exit-zero"]) == 0
     assert "files without a tune: 3" in capsys.readouterr().out
+
+
+def test_a_misspelled_flag_shows_its_commands_usage_and_the_nearest_flag(tmp_path, capsys):
+    """An unknown flag of a sub-command showed the top-level usage (``irish-tune [-h]
+    [--version] COMMAND ...``), which lists no flag of the command."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["identify", "--index", str(tmp_path), "snippet.abc", "--jsn"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: irish-tune identify ")
+    assert "irish-tune identify: error: unrecognized arguments: --jsn (did you mean --json?)" in err
+    with pytest.raises(SystemExit):
+        main(["check", "book.abc", "--jsn", "--zzz"])
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --jsn --zzz (--jsn: did you mean --json?)\n" in err
