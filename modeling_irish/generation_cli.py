@@ -8,8 +8,8 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Collection, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .cli import (
     non_negative_float,
@@ -475,12 +475,15 @@ def _render_one(
     name: str,
     line_offset: int = 0,
     taken: Collection[str] = (),
+    locate: Callable[[Exception], str] | None = None,
 ) -> list[str] | None:
     """Render one tune and print the paths; return the paths written (none without
     ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
     (`render_abc` leaves no partial files). ``taken``: paths an SVG page must not take. A
     soundfont fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a
-    `ValueError`, exit status 2) stops the command."""
+    `ValueError`, exit status 2) stops the command. ``locate`` places a reading error of the
+    tune's text in its file (`RawTune.locate`, its ``file: `` prefix dropped: ``name`` says
+    where the tune is)."""
     if not formats:
         return []
     from .render import RenderError, SoundFontError, render_abc
@@ -492,6 +495,9 @@ def _render_one(
     except SoundFontError:
         raise
     except RenderError as err:
+        parse_error = getattr(err, "parse_error", None)
+        if locate is not None and parse_error is not None:
+            err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
         print(f"irish-tune {name}: {err}", file=sys.stderr)
         return None
     written = []
@@ -503,6 +509,18 @@ def _render_one(
     for skipped in out["skipped"]:
         print(f"  skipped {skipped}", file=sys.stderr)
     return written
+
+
+def _place_in(raw: Any) -> Callable[[Exception], str]:
+    """`RawTune.locate` of ``raw`` without the ``file: `` it starts with.
+
+    >>> from tokenization.abc_parser import AbcParseError
+    >>> from modeling_irish.abc_sources import RawTune
+    >>> err = AbcParseError("bar line inside a chord", tune="Kesh", line=8, column=17)
+    >>> _place_in(RawTune("t.json", "t", "X:2", 1, row=2))(err)
+    'Kesh: line 8 of its tune text, column 17: bar line inside a chord'
+    """
+    return lambda err: raw.locate(err).removeprefix(f"{raw.file_name}: ")
 
 
 def _check_soundfont_use(soundfont: str | None, formats: list[str], flag: str) -> None:
@@ -558,8 +576,8 @@ def run_render(args: argparse.Namespace) -> int:
     for raw, stem in zip(tunes, stems, strict=True):
         name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
         stem_path = os.path.join(args.out, stem)
-        written = _render_one(
-            raw.text, stem_path, formats, args.soundfont, name, raw.line_offset, taken
+        written = _render_one(  # lines of the tune's text, placed in its file as check does
+            raw.text, stem_path, formats, args.soundfont, name, 0, taken, _place_in(raw)
         )
         failed += written is None
         taken.update(written or ())

@@ -473,12 +473,17 @@ def _remove(path: str) -> None:
 
 
 def _check_readable(abc: str, line_offset: int = 0) -> None:
+    """Refuse a tune our reader refuses, before any engraver sees it; the `RenderError` keeps
+    the reader's `AbcParseError` as ``parse_error``, for a caller that places it in its file
+    (`RawTune.locate`: a dump row's lines count in its tune text)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     try:
         tune = parse_abc(abc, line_offset=line_offset)
     except AbcParseError as err:
-        raise RenderError(f"not readable ABC, nothing rendered: {err}") from None
+        refusal = RenderError(f"not readable ABC, nothing rendered: {err}")
+        refusal.parse_error = err
+        raise refusal from None
     if not any(token.kind == "note" for token in tune.tokens):
         raise RenderError("the tune has no notes, nothing rendered")
 

@@ -46,6 +46,9 @@ def test_render_cli_names_a_dump_tune_by_its_row(tmp_path, capsys):
     assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
     (line,) = [e for e in capsys.readouterr().err.splitlines() if "not readable" in e]
     assert line.startswith(f"irish-tune render: {dump} row 3 (X:3 T:C): not readable ABC")
+    # its line counts in the tune text built from the row, as check says ("line 8" alone
+    # named a line of the dump file, another row's)
+    assert line.endswith("C: line 8 of its tune text, column 7: nested chord"), line
     assert sorted(p.name for p in out.iterdir()) == ["d_1.mid", "d_2.mid"]
 
 
