@@ -236,8 +236,10 @@ def no_tune_reason(source: SourceLike) -> str:
     if path.is_dir():
         count = len(_abc_files(path))
         return f"none of its {count} *.abc files holds a tune" if count else "no *.abc files"
-    if not path.is_file():
+    if not path.exists():
         return "no such file or folder"
+    if not path.is_file():  # a pipe, read already: it cannot be read again to say why
+        return "nothing it gave holds a tune"
     if path.suffix.lower() in (".json", ".csv"):
         return "no dump row gives a tune"
     return text_without_tunes(_read_text(path))
@@ -428,7 +430,7 @@ def _one_source(source: str | os.PathLike | None) -> Iterator[RawTune]:
     path = Path(source)
     if path.is_dir():
         yield from _folder_tunes(path)
-    elif path.is_file():
+    elif path.exists():  # a file, or a pipe (``<(cat a.abc)``, /dev/stdin): read once
         if path.suffix.lower() in (".json", ".csv"):
             yield from _session_tunes(path)
         else:
@@ -459,6 +461,8 @@ def source_files(source: SourceLike) -> list[Path]:
         return _abc_files(path)
     if path.is_file():
         return [path]
+    if path.exists():  # a pipe: read once, by the loader, so no file to fingerprint
+        return []
     if str(source) in MUSIC21_COLLECTIONS:
         return music21_collection_files(str(source))
     raise _missing(source)

@@ -394,3 +394,30 @@ def _book_files(name: str) -> set[str]:
     from modeling_irish.abc_sources import music21_collection_files
 
     return {path.name for path in music21_collection_files(name)}
+
+
+def test_a_pipe_is_read_once_as_a_tunebook(tmp_path):
+    """``irish-tune evaluate-lm --model M <(cat a.abc)`` (and index, evaluate-generation
+    --train) said the pipe "is neither a file, a folder, ...", where check, identify and
+    render read it."""
+    import os
+    import threading
+
+    from modeling_irish.abc_sources import no_tune_reason, source_files
+
+    pipe = tmp_path / "fifo"
+    os.mkfifo(pipe)
+
+    def write(text: str) -> None:
+        with open(pipe, "w") as handle:
+            handle.write(text)
+
+    writer = threading.Thread(
+        target=write, daemon=True, args=("X:1\nT:Piped\nK:G\nGABc|\n\nX:2\nK:D\nDE|\n",)
+    )
+    writer.start()
+    tunes = list(iter_raw_tunes(str(pipe)))
+    writer.join(timeout=5)
+    assert [raw.text.splitlines()[1] for raw in tunes] == ["T:Piped", "K:D"]
+    assert source_files(str(pipe)) == []  # nothing to fingerprint: it is read once
+    assert no_tune_reason(str(pipe)) == "nothing it gave holds a tune"
