@@ -339,12 +339,38 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
         raise ValueError(
             f"the prompt cannot be continued: {problem}; every tune continuing it would be invalid"
         )
+    index = int(placed[0].split()[1].rstrip(":"))
+    short_end = _closed_short_end(tokens, index, problem)
+    if short_end:  # `irish-tune check --bars` passes it: a tune may end on a short bar
+        raise ValueError(
+            f"the prompt's last bar is closed after {short_end[0]} of {short_end[1]} eighths; a "
+            "continuation cannot follow a closed short bar: end the prompt without the bar "
+            "line, or complete the bar"
+        )
     if problem.startswith("unbalanced"):  # valid ABC that abc2midi, and so the sampler, refuse
-        problem += _unbalanced_hint(tokens, int(placed[0].split()[1].rstrip(":")))
+        problem += _unbalanced_hint(tokens, index)
     raise ValueError(
         f"the prompt does not scan in {meter}: {problem}; every tune continuing it would be "
         "invalid (irish-tune check --bars names its bars)"
     )
+
+
+def _closed_short_end(tokens: list[Token], index: int, problem: str) -> tuple[str, str] | None:
+    """``(lasts, meter)`` in eighths when ``problem``, at the bar line ``tokens[index]``, is a
+    short bar that this bar line closes at the end of the prompt (no note after it): a tune
+    may end so, but nothing can follow it; None for any other problem.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tokens = parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nGAG GAB|ABA AB|").tokens
+    >>> _closed_short_end(tokens, len(tokens) - 1, "bar 2 lasts 5, not 6")
+    ('5', '6')
+    """
+    found = re.fullmatch(r"bar \d+ lasts (\S+), not (\S+)", problem)
+    if not found or Fraction(found[1]) >= Fraction(found[2]):
+        return None
+    if any(token.kind in ("note", "rest", "bar") for token in tokens[index + 1 :]):
+        return None
+    return found[1], found[2]
 
 
 def _unbalanced_hint(tokens: list[Token], index: int) -> str:

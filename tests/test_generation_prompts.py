@@ -114,7 +114,7 @@ def test_a_prompt_that_is_only_a_pickup_is_continued(generator, meter, body):
     "body, said",
     [
         ("|:GAG GAB|ABA A|d", "bar 2 lasts 4, not 6"),  # a short full bar
-        ("A|dfa agf|AB|", "bar 2 lasts 2, not 6"),  # a short bar before a plain bar line
+        ("A|dfa agf|AB|d", "bar 2 lasts 2, not 6"),  # a short bar before a plain bar line
         ("|:GAG GABc|ABA ABd|", "bar 1 lasts 7, not 6"),  # a long one
         (":|GAG GAB|", "empty bar before ':|'"),
         ("|:GAG GAB:|gfg gfe:|", "unbalanced ':|' (after the first part a ':|' or '|1' needs"),
@@ -136,6 +136,25 @@ def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
     assert tune.abc  # unconstrained sampling takes it as it is
     for ok in ("|:GAG GAB|ABA AB", "GAG GAB|ABA ABd:|", "|:GAG GAB|1ABA ABd:|2ABA"):
         generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{ok}", seed=0, num_bars=4)
+
+
+@pytest.mark.parametrize(
+    "body, lasts", [("GAG GAB|ABA AB|", "5 of 6"), ("A|dfa agf|AB|", "2 of 6")]
+)
+def test_a_prompt_ending_on_a_closed_short_bar_is_told_so(model_dir, body, lasts, tmp_path, capsys):
+    """It was said not to scan, with ``irish-tune check --bars`` named to find the bar, yet
+    check passes it: a tune may end on a short bar, only nothing can follow one."""
+    from modeling_irish.cli import main
+
+    (tmp_path / "p1.abc").write_text(f"X:1\nT:p\nM:6/8\nL:1/8\nK:G\n{body}\n")
+    assert main(["generate", "--model", model_dir, "--prompt", str(tmp_path / "p1.abc")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"the prompt's last bar is closed after {lasts} eighths; a continuation cannot follow a "
+        "closed short bar: end the prompt without the bar line, or complete the bar"
+    ) in err
+    assert "check --bars" not in err and "does not scan" not in err
+    assert main(["check", "--bars", str(tmp_path / "p1.abc")]) == 0  # as check says
 
 
 @pytest.mark.parametrize(
