@@ -382,6 +382,21 @@ def _build_rows(
     return kept, keys
 
 
+def _piped(sources: list[SourceLike]) -> list[str]:
+    """The sources that are pipes (``<(cat a.abc)``): read once, with no file whose contents a
+    cache key could hash, so a load with one is not cached.
+
+    >>> _piped(["oneills1850"])
+    []
+    """
+    found = []
+    for source in sources:
+        path = Path(source) if isinstance(source, (str, os.PathLike)) else None
+        if path is not None and path.exists() and not (path.is_file() or path.is_dir()):
+            found.append(str(source))
+    return found
+
+
 def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     """Hash of the inputs' paths and contents (not their mtimes: a copy that keeps an old mtime
     must not hit a stale cache), the parameters and the code."""
@@ -581,7 +596,9 @@ def load_abc_corpus(
             costly step, and 2 processes halve it on 2 cores.
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
             and contents, not mtimes), the parameters and the reader's code, and reloaded on
-            the next identical call, which logs the warnings of the first load again.
+            the next identical call, which logs the warnings of the first load again. A load
+            with a pipe among its sources (``<(cat a.abc)``) is not cached: it is read once,
+            and there is no file whose contents a key could hash.
         report: a dict filled with ``read, parsed, skipped, skip_reasons, skipped_at,
             duplicates, splits`` (and ``shared_incipits`` with `link_incipits`).
             ``skipped_at`` maps each skip reason to where its first 5 tunes are, as
@@ -652,7 +669,9 @@ def load_abc_corpus(
         params["split_method"] = split_method
     params["sources"] = [str(s) for s in sources]
     cached = None
-    if cache_dir is not None:
+    if cache_dir is not None and _piped(sources):
+        logger.info("ABC corpus not cached: %s is a pipe, read once", _piped(sources)[0])
+    elif cache_dir is not None:
         cached = Path(cache_dir) / f"abc_corpus-{_fingerprint(sources, params)}"
         _remove_dead_writers(cached)
         if (cached / "abc_corpus_report.json").is_file():

@@ -137,3 +137,33 @@ def test_a_corpus_cache_hit_warns_as_the_first_load_did(tmp_path, caplog):
         "modeling_irish.abc_sources",
     }
     assert warnings() == first  # the cache hit, which read nothing, says the same
+
+
+def test_a_pipe_is_not_cached_under_a_key_blind_to_its_contents(tmp_path, caplog):
+    """A pipe (``--corpus <(cat a.abc)``) has no file to fingerprint, so the cache key ignored
+    what it gave: a second load from another pipe at the same path hit the first one's cache."""
+    import threading
+
+    def piped(text: str):
+        pipe = tmp_path / "fifo"
+        if pipe.exists():
+            pipe.unlink()
+        os.mkfifo(pipe)
+
+        def feed() -> None:
+            with open(pipe, "w") as handle:
+                handle.write(text)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        with caplog.at_level("INFO", logger="modeling_irish.abc_corpus"):
+            corpus = load_abc_corpus(str(pipe), cache_dir=tmp_path / "cache", seed=0)
+        writer.join(timeout=5)
+        return sorted(t for split in corpus.values() for t in split["title"])
+
+    first = [tune(i, f"First {i}", notes=body(i)) for i in range(1, 21)]
+    second = [tune(i, f"Second {i}", notes=body(i + 40)) for i in range(1, 21)]
+    assert all(t.startswith("First") for t in piped("\n".join(first)))
+    assert all(t.startswith("Second") for t in piped("\n".join(second)))
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    assert "not cached" in caplog.text
