@@ -1,0 +1,164 @@
+"""Saving a model and checkpoints in `training/`: files renamed into place, every process's
+random state kept and checked on resume, the log trimmed to the checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
+
+from training import common, run_folder, run_resume
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
+    from training.run_log import _trim_log
+
+    log = tmp_path / "train_log.jsonl"
+    log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))
+    _trim_log(str(log), 4)
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+
+
+def test_save_model_renames_each_file_into_place(tmp_path):
+    from types import SimpleNamespace
+
+    from modeling_irish import MeasureNoteConfig, MeasureNoteForCausalLM
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"an older model")
+    (out / "step_2").mkdir()  # checkpoints and logs beside the model are left alone
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
+                                  save=torch.save)  # fmt: skip
+    config = MeasureNoteConfig(**common.parse_config_overrides(TINY_MODEL_OVERRIDES))
+    model = MeasureNoteForCausalLM(config)
+    run_folder.save_model(model, str(out), accelerator)
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", "model.safetensors", "step_2"} <= names and ".tmp-model" not in names
+    reloaded = MeasureNoteForCausalLM.from_pretrained(out)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), reloaded.parameters()))
+
+
+def test_save_model_replaces_a_folder_the_model_saves_again(tmp_path):
+    # a tune-title model saves its title tokenizer as a folder: a second save over the first
+    # (a run again into its output folder) replaces it, where a rename onto it would fail
+    from types import SimpleNamespace
+
+    def save_pretrained(folder, **kwargs):
+        os.makedirs(os.path.join(folder, "title_tokenizer"))
+        Path(folder, "title_tokenizer", "vocab.txt").write_text(f"save {len(saved)}")
+        saved.append(folder)
+
+    saved = []
+    model = SimpleNamespace(save_pretrained=save_pretrained)
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
+                                  save=torch.save)  # fmt: skip
+    for _ in range(2):
+        run_folder.save_model(model, str(tmp_path), accelerator)
+    assert (tmp_path / "title_tokenizer" / "vocab.txt").read_text() == "save 1"
+
+
+class _SlowSecondProcess:
+    """The accelerator of the main process of two, whose second process writes its share of a
+    save (accelerate's ``random_states_1.pkl``; the folder ``save_pretrained`` makes in every
+    process) only when the main process next waits for it: a slower process."""
+
+    is_main_process, num_processes, save = True, 2, staticmethod(torch.save)
+
+    def __init__(self):
+        self.late: list = []
+
+    def wait_for_everyone(self):
+        while self.late:
+            self.late.pop()()
+
+    def save_state(self, folder):
+        os.makedirs(folder, exist_ok=True)
+        Path(folder, "random_states_0.pkl").write_bytes(b"main")
+
+        def second():  # the second process makes the folder too, as save_state does
+            os.makedirs(folder, exist_ok=True)
+            Path(folder, "random_states_1.pkl").write_bytes(b"second")
+
+        self.late.append(second)
+
+
+def test_a_checkpoint_holds_every_process_random_state_however_late_it_writes(tmp_path):
+    """The main process renamed .tmp-step_5 right after its own save_state: the second process
+    then wrote random_states_1.pkl into a .tmp-step_5 it made again, and step_5 lacked it."""
+    run_folder.save_checkpoint(_SlowSecondProcess(), str(tmp_path), "step_5", {"x": 1})
+    assert sorted(p.name for p in (tmp_path / "step_5").iterdir()) == [
+        "random_states_0.pkl", "random_states_1.pkl", "training_state.json"
+    ]  # fmt: skip
+    assert not (tmp_path / ".tmp-step_5").exists()
+
+
+def test_save_model_leaves_no_staging_folder_of_a_late_process(tmp_path):
+    from types import SimpleNamespace
+
+    accelerator = _SlowSecondProcess()
+
+    def save_pretrained(folder, **kwargs):
+        os.makedirs(folder, exist_ok=True)
+        Path(folder, "config.json").write_text("{}")
+        accelerator.late.append(lambda: os.makedirs(folder, exist_ok=True))  # the second's
+
+    run_folder.save_model(SimpleNamespace(save_pretrained=save_pretrained), str(tmp_path),
+                          accelerator)  # fmt: skip
+    assert (tmp_path / "config.json").is_file() and not (tmp_path / ".tmp-model").exists()
+
+
+def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
+    """A ``step_N`` of a two-process run holding the random states of ``processes`` only."""
+    folder.mkdir(parents=True)
+    state = {"completed_steps": steps, "num_processes": 2}
+    (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    for i in processes:
+        (folder / f"random_states_{i}.pkl").write_bytes(b"")
+    return folder
+
+
+def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path):
+    """It resumed with a fresh random state in that process (accelerate's "Could not load
+    random states", an info line of the main process only) and ended with other weights."""
+    from types import SimpleNamespace
+
+    _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    _checkpoint(tmp_path / "step_10", 10, (0,))
+    args = SimpleNamespace(resume_from_checkpoint="latest", output_dir=str(tmp_path))
+
+    def load_state(path):
+        raise AssertionError(f"{path} was loaded")
+
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    message = str(refused.value)
+    assert f"{tmp_path / 'step_10'} lacks random_states_1.pkl" in message
+    assert f"resume {tmp_path / 'step_5'} instead" in message
+
+
+def test_a_random_state_that_did_not_load_is_warned_by_the_process_concerned(
+    tmp_path, monkeypatch, caplog
+):
+    import random
+
+    from accelerate.state import PartialState
+
+    PartialState(cpu=True)
+    monkeypatch.setattr(PartialState, "is_main_process", property(lambda self: False))
+    saved = {"torch_manual_seed": torch.get_rng_state(), "random_state": random.getstate()}
+    torch.save(saved, tmp_path / "random_states_0.pkl")
+    with caplog.at_level("WARNING"):
+        run_resume._warn_unless_random_state_loaded(str(tmp_path), 0)
+        assert not caplog.records  # the generators are the saved ones
+        torch.rand(1)  # now they are not
+        run_resume._warn_unless_random_state_loaded(str(tmp_path), 0)
+    assert "could not load this process's random state" in caplog.text
+    assert "random_states_0.pkl" in caplog.text
