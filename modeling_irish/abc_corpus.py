@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -15,9 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset, DatasetDict, DatasetInfo, Features, Value, load_from_disk
+from datasets import Dataset, DatasetDict, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
+from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
+    _cache_hit,
+    _fingerprint,
+    _load_cached,
+    _piped,
+    _WarningRecorder,
+    _write_aside,
+)
 from .abc_sources import (  # noqa: F401 - re-exported: the loader's public reading API
     MUSIC21_COLLECTIONS,
     RawTune,
@@ -59,7 +66,6 @@ BARS_SKIP_REASON = "a full bar does not fit the meter (irish-tune check --bars)"
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
 _KEY_LIKE = re.compile(r"^[A-G][#b]?\s*[A-Za-z]*$")
-_LOADER_VERSION = "2"  # 2: duplicates must also sound alike (K:, L:)
 
 
 _COLUMNS = {
@@ -382,47 +388,6 @@ def _build_rows(
     return kept, keys
 
 
-def _piped(sources: list[SourceLike]) -> list[str]:
-    """The sources that are pipes (``<(cat a.abc)``): read once, with no file whose contents a
-    cache key could hash, so a load with one is not cached.
-
-    >>> _piped(["oneills1850"])
-    []
-    """
-    found = []
-    for source in sources:
-        path = Path(source) if isinstance(source, (str, os.PathLike)) else None
-        if path is not None and path.exists() and not (path.is_file() or path.is_dir()):
-            found.append(str(source))
-    return found
-
-
-def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
-    """Hash of the inputs' paths and contents (not their mtimes: a copy that keeps an old mtime
-    must not hit a stale cache), the parameters and the code."""
-    parts: list[Any] = [_LOADER_VERSION, params]
-    for source in sources:
-        paths = source_files(source)
-        parts += [(str(p.resolve()), hashlib.sha1(p.read_bytes()).hexdigest()) for p in paths]
-    import tokenization.abc_header as header
-    import tokenization.abc_lexer as lexer
-    import tokenization.abc_parser as parser
-    import tokenization.bar_check as bar_check
-    import tokenization.check as check
-    import tokenization.keys as keys
-    import tokenization.measure as measure
-
-    from . import abc_sources, corpus_splits
-
-    # the reader (check: its decode_abc), the bar rule of `require_bars_fit` (bar_check,
-    # measure) and the split
-    reader = (parser, header, lexer, keys, abc_sources, check, bar_check, measure, corpus_splits)
-    for code in (*(getattr(m, "__file__", None) for m in reader), __file__):  # new code
-        if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code
-            parts.append(hashlib.sha1(Path(code).read_bytes()).hexdigest())
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
-
-
 def _make_dataset_dict(
     rows: list[dict[str, Any]], split_of: list[int], report: dict
 ) -> DatasetDict:
@@ -438,44 +403,6 @@ def _make_dataset_dict(
         splits[name] = Dataset.from_dict(columns, features=features, info=info, split=name)
     dataset = DatasetDict(splits)
     dataset.report = report
-    return dataset
-
-
-def _remove_dead_writers(cached: Path) -> None:
-    """Delete the ``<cache>.tmp-<pid>`` folders of writers that died (killed mid-save)."""
-    for tmp in cached.parent.glob(f"{cached.name}.tmp-*"):
-        pid = tmp.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:  # alive, another user's
-            pass
-
-
-def _load_cached(path: Path, report: dict | None) -> DatasetDict | None:
-    """The cached corpus, or None (after a warning) when its files are damaged: unreadable, or
-    a split with another number of tunes than the saved report says."""
-    try:
-        cached = json.loads((path / "abc_corpus_report.json").read_text())
-        dataset = load_from_disk(str(path))
-        sizes = {name: len(dataset[name]) for name in SPLIT_NAMES}
-    except (OSError, ValueError, KeyError) as err:  # pyarrow's errors are OSError / ValueError
-        logger.warning("ABC corpus cache %s cannot be read (%s); reading it again", path, err)
-        return None
-    if sizes != cached.get("splits", sizes):
-        logger.warning(
-            "ABC corpus cache %s holds %s tunes per split, its report %s; reading the corpus again",
-            path, sizes, cached["splits"],
-        )  # fmt: skip
-        return None
-    if report is not None:
-        report.clear()
-        report.update(cached)
-    dataset.report = report if report is not None else cached
-    logger.info("Loaded ABC corpus from cache %s", path)
     return dataset
 
 
@@ -524,44 +451,6 @@ def _read_corpus(
             len(rows), len(set(_components(keys))), tuple(ratios),
         )  # fmt: skip
     return dataset
-
-
-#: The warnings of the load that filled a cache folder, given again on each cache hit.
-_WARNINGS_FILE = "abc_corpus_warnings.json"
-
-
-class _WarningRecorder(logging.Handler):
-    """Keeps the warnings ``loggers`` give while a corpus is read (``with`` gives their list of
-    ``{"logger", "level", "message"}``), so that a cache hit can give them again."""
-
-    def __init__(self, *loggers: logging.Logger) -> None:
-        super().__init__(logging.WARNING)
-        self.loggers = loggers
-        self.records: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        self.records.append({"logger": record.name, "level": record.levelno, "message": message})
-
-    def __enter__(self) -> list[dict[str, Any]]:
-        for one in self.loggers:
-            one.addHandler(self)
-        return self.records
-
-    def __exit__(self, *exc_info: Any) -> None:
-        for one in self.loggers:
-            one.removeHandler(self)
-
-
-def _replay_warnings(path: Path) -> None:
-    """Log again the warnings of the load that filled the cache folder ``path`` (skipped tunes,
-    tunes without ``X:``, an empty split...): a cache hit warns as the first load did."""
-    try:
-        records = json.loads((path / _WARNINGS_FILE).read_text())
-    except (OSError, ValueError):  # no such file: a cache written before warnings were kept
-        return
-    for record in records:
-        logging.getLogger(record["logger"]).log(record["level"], "%s", record["message"])
 
 
 def load_abc_corpus(
@@ -673,13 +562,9 @@ def load_abc_corpus(
         logger.info("ABC corpus not cached: %s is a pipe, read once", _piped(sources)[0])
     elif cache_dir is not None:
         cached = Path(cache_dir) / f"abc_corpus-{_fingerprint(sources, params)}"
-        _remove_dead_writers(cached)
-        if (cached / "abc_corpus_report.json").is_file():
-            loaded = _load_cached(cached, report)
-            if loaded is not None:
-                _replay_warnings(cached)  # a cache hit says what the first load said
-                return loaded
-            shutil.rmtree(cached, ignore_errors=True)  # damaged: built again below
+        loaded = _cache_hit(cached, report)
+        if loaded is not None:
+            return loaded
     report = {} if report is None else report
     report.clear()
     options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
@@ -694,12 +579,7 @@ def load_abc_corpus(
         )
     if cached is not None:
         # written aside and renamed: two processes may fill one cache folder at once
-        tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
-        # one shard per split: datasets writes no arrow file for an empty split otherwise, and
-        # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
-        dataset.save_to_disk(str(tmp), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
-        (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
-        (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1))
+        tmp = _write_aside(dataset, cached, report, warnings)
         publish_directory(tmp, cached, "abc_corpus_report.json")
         # the saved copy, as every later call gets it: the same splits with the same datasets
         # fingerprints, so the tokenized cache keyed on them is hit from the second run on too

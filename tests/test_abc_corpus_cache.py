@@ -103,6 +103,21 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
     assert abc_corpus._fingerprint([], {}) != before
 
 
+@pytest.mark.parametrize("module", ["abc_corpus", "abc_corpus_cache"])
+def test_the_corpus_cache_key_follows_the_loader_and_its_cache_code(tmp_path, monkeypatch, module):
+    # the loader's own code and that of its cache (abc_corpus_cache.py) are new code too
+    import importlib
+
+    from modeling_irish import abc_corpus
+
+    code = tmp_path / f"{module}.py"
+    code.write_text("version = 1\n")
+    monkeypatch.setattr(importlib.import_module(f"modeling_irish.{module}"), "__file__", str(code))
+    before = abc_corpus._fingerprint([], {})
+    code.write_text("version = 2\n")
+    assert abc_corpus._fingerprint([], {}) != before
+
+
 def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
     # decode_abc (tokenization/check.py) decides a file's text: a change to it is new code
     import tokenization.check as check
