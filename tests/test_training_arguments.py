@@ -331,7 +331,9 @@ def test_only_the_main_process_logs_the_corpus_loading(library_log_levels, progr
     assert [r.getMessage() for r in caplog.records] == ["main: loaded", "other: broken"]
 
 
-def test_only_the_main_process_shows_the_weights_loading_bar(progress_bars, tmp_path, capsys):
+def test_only_the_main_process_shows_the_weights_loading_bar(
+    library_log_levels, progress_bars, tmp_path, capsys
+):
     """Every process loads the MiniLM title tower: transformers' "Loading weights" bar came
     once per process (the loggers were quieted, not the bars)."""
     from types import SimpleNamespace
