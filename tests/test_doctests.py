@@ -19,6 +19,7 @@ PACKAGES = (modeling_irish, tokenization, training)
 # `walk_packages` yields the submodules only: the packages' own docstrings are added by name
 MODULES = sorted(
     [package.__name__ for package in PACKAGES]
+    + ["irish_tune"]  # the console script's entry point, a module beside the packages
     + [
         name
         for package in PACKAGES
