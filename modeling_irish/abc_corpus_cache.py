@@ -45,9 +45,12 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     for source in sources:
         paths = source_files(source)
         parts += [(str(p.resolve()), hashlib.sha1(p.read_bytes()).hexdigest()) for p in paths]
+    import tokenization.abc_bars as bars
     import tokenization.abc_header as header
     import tokenization.abc_lexer as lexer
+    import tokenization.abc_notes as notes
     import tokenization.abc_parser as parser
+    import tokenization.abc_tune as tune
     import tokenization.bar_check as bar_check
     import tokenization.check as check
     import tokenization.keys as keys
@@ -57,7 +60,8 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
 
     # the reader (check: its decode_abc), the bar rule of `require_bars_fit` (bar_check,
     # measure) and the split
-    reader = (parser, header, lexer, keys, abc_sources, check, bar_check, measure, corpus_splits)
+    reader = (parser, tune, bars, notes, header, lexer, keys, abc_sources, check)
+    reader += (bar_check, measure, corpus_splits)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code

@@ -118,6 +118,22 @@ def test_the_corpus_cache_key_follows_the_loader_and_its_cache_code(tmp_path, mo
     assert abc_corpus._fingerprint([], {}) != before
 
 
+@pytest.mark.parametrize("module", ["abc_parser", "abc_tune", "abc_bars", "abc_notes"])
+def test_the_corpus_cache_key_follows_each_module_of_the_reader(tmp_path, monkeypatch, module):
+    # the reader is split into topic modules (bar lines and ties, lengths and chords, the
+    # tune's types): a change to any of them is new code
+    import importlib
+
+    from modeling_irish import abc_corpus
+
+    code = tmp_path / f"{module}.py"
+    code.write_text("version = 1\n")
+    monkeypatch.setattr(importlib.import_module(f"tokenization.{module}"), "__file__", str(code))
+    before = abc_corpus._fingerprint([], {})
+    code.write_text("version = 2\n")
+    assert abc_corpus._fingerprint([], {}) != before
+
+
 def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
     # decode_abc (tokenization/check.py) decides a file's text: a change to it is new code
     import tokenization.check as check

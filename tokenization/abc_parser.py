@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import NamedTuple
 
+from .abc_bars import _bar_token, _BarsAndTies
 from .abc_header import (
     _field_match,
     _HeaderFields,
@@ -18,129 +17,33 @@ from .abc_header import (
     needs_folding,
     split_tunebook,
 )
-from .abc_lexer import (
-    _ACC,
-    _BODY_RE,
-    _DECO_BEFORE_RE,
-    _IGNORED,
-    _NOTE_BASE,
-    _QP_EQUALS_RE,
-    _QP_TAIL_RE,
-    _XBAR_AFTER_RE,
-    _ZBAR_AFTER_RE,
-    _canonical_bar,
-    _length,
-    _merge_bar_texts,
-    _note_base,
-)
+from .abc_lexer import _ACC, _BODY_RE, _IGNORED, _NOTE_BASE, _QP_EQUALS_RE, _QP_TAIL_RE, _note_base
+from .abc_notes import _NotesAndChords, default_tuplet_q
+from .abc_tune import AbcParseError, AbcTune, Token
 from .keys import Key
-from .measure import compound_meter
 
-__all__ = ["AbcParseError", "AbcTune", "Token", "parse_abc", "parse_tunebook"]
+# AbcParseError, AbcTune, Token (abc_tune.py) and default_tuplet_q (abc_notes.py) are
+# re-exported: the package, its tests and its users import them from here
+__all__ = [
+    "AbcParseError",
+    "AbcTune",
+    "Token",
+    "default_tuplet_q",
+    "parse_abc",
+    "parse_tunebook",
+]
 
 CORPUS_FORMATS = ("auto", "corpus", "standard")
-
-
-class AbcParseError(ValueError):
-    """Malformed ABC; names the tune, the 1-based line and column in the source text.
-
-    `internal` is True when an unexpected error (a parser bug) was converted.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        tune: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        internal: bool = False,
-    ) -> None:
-        self.message = message
-        self.tune = tune
-        self.line = line
-        self.column = column
-        self.internal = internal
-        super().__init__(f"{tune or 'tune'}: line {line}, column {column}: {message}")
-
-
-class Token(NamedTuple):
-    """One body token; see DESIGN.md section 1 for the meaning of each field by kind."""
-
-    kind: str
-    text: str
-    pitch: int | None
-    dur: Fraction | None
-
-
-@dataclass
-class AbcTune:
-    """One parsed tune: header fields, key, meter, unit and the body tokens."""
-
-    fields: dict[str, list[str]]
-    title: str
-    key: Key
-    meter: str | None
-    unit: Fraction
-    tokens: list[Token]
-    warnings: list[str]
-    line: int
-    x: int | None = None
-    original_key: Key | None = None
-    voice_count: int = 1
-    corpus_format: bool = False
-    accidentals: dict[str, int] = field(default_factory=dict)
-    #: mid-tune meter changes: ``(index of the first token under the new meter, meter)``. The
-    #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
-    #: header's, and so do the measure features of the rows.
-    meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
-    #: tempo changes in the body (a ``Q:`` line after the header, an inline ``[Q:...]``):
-    #: ``(index of the first token played at the new tempo, the Q: text)``, e.g.
-    #: ``(9, "1/4=60")``. Only `render.to_midi` reads them: the tokens, rows and features
-    #: carry no tempo; the header's ``Q:`` stays in `fields`.
-    tempo_changes: list[tuple[int, str]] = field(default_factory=list)
-
-
-_DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
 _ONE = Fraction(1)
-_LEN_CACHE: dict[Fraction, dict[str, Fraction]] = {}
-_BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
 
 
-def _bar_token(raw: str, ending: str | None) -> Token:
-    tok = _BAR_TOKENS.get((raw, ending))
-    if tok is None:
-        tok = Token("bar", _canonical_bar(raw, ending), None, None)
-        if len(_BAR_TOKENS) < 1024:
-            _BAR_TOKENS[(raw, ending)] = tok
-    return tok
+class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
+    """Parser state for one tune. Use `parse_abc`.
 
-
-def default_tuplet_q(p: int, meter: str | None) -> int:
-    """The ABC 2.1 default q of a tuplet ``(p`` (p notes in the time of q) in ``meter``.
-
-    >>> default_tuplet_q(3, "6/8"), default_tuplet_q(5, "4/4"), default_tuplet_q(5, "6/8")
-    (2, 2, 3)
+    Its methods by topic: header and fields (`_HeaderFields`, abc_header.py), bar lines, endings
+    and ties (`_BarsAndTies`, abc_bars.py), lengths, rests, chords and tuplets
+    (`_NotesAndChords`, abc_notes.py); the body walk, overlays and the result are here.
     """
-    if p in _DEFAULT_Q:
-        return _DEFAULT_Q[p]
-    return 3 if compound_meter(meter) else 2
-
-
-def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int]:
-    """Pitches of the chord whose ``chord_start`` (or, ``backwards``, ``chord_end``) is
-    ``tokens[at]``."""
-    step, stop = (-1, "chord_start") if backwards else (1, "chord_end")
-    pitches, i = [], at + step
-    while 0 <= i < len(tokens) and tokens[i].kind != stop:
-        if tokens[i].kind == "note":
-            pitches.append(tokens[i].pitch)
-        i += step
-    return pitches
-
-
-class _TuneParser(_HeaderFields):
-    """Parser state for one tune (header and field methods: `_HeaderFields`). Use `parse_abc`."""
 
     def __init__(
         self,
@@ -229,15 +132,6 @@ class _TuneParser(_HeaderFields):
         self.last_note: tuple[int, int] = (0, 0)
         self.chord_notes: list[tuple[int, int]] = []
         self.bar_acc: dict[int, int] = {}
-
-    def _set_unit(self, unit: Fraction) -> None:
-        self.unit = unit
-        cache = _LEN_CACHE.get(unit)
-        if cache is None:
-            if len(_LEN_CACHE) > 64:
-                _LEN_CACHE.clear()
-            cache = _LEN_CACHE[unit] = {"": unit}
-        self.lens = cache
 
     # ---------------------------------------------------------------- body
     def _parse_body(self, lines: list[str], start: int) -> None:
@@ -358,228 +252,6 @@ class _TuneParser(_HeaderFields):
         self.n_bare += n_bare
         return end
 
-    def _len(self, text: str, m: re.Match) -> Fraction:
-        try:
-            dur = self.unit * _length(text)
-        except ValueError as exc:
-            self.col = m.start() + 1
-            raise self.error(str(exc)) from None
-        if len(self.lens) < 256:
-            self.lens[text] = dur
-        return dur
-
-    def _bar(self, raw: str, ending: str | None, m: re.Match) -> None:
-        if self.in_chord:
-            raise self.error("bar line inside a chord")
-        self.bar_acc = {}
-        tok = _bar_token(raw, ending)
-        if self.tokens and self.tokens[-1].kind == "bar":
-            tok = self._merged_bar(tok)
-        self.tokens.append(tok)
-
-    def _end(self, m: re.Match, line: str) -> None:
-        """An ending number: ``[2``, or a number after a bar line with only blanks (or a line
-        break) between (``:| 2``, ``|\\`` then ``1`` on the next line: ``|1``, ``:|2``). A number
-        after a guitar chord or a decoration (``| "D"2D6``) is no ending: an error, as a stray
-        number anywhere is."""
-        if m[0][0] != "[":
-            before = line[: m.start()].rstrip(" \t\\")
-            after_bar = before == "" or before[-1] in "|:]"
-            if not self.tokens or self.tokens[-1].kind != "bar" or not after_bar:
-                raise self.error(f"unexpected number {m[0]!r}")
-        self._bar("|", m["en"], m)
-
-    def _merged_bar(self, tok: Token) -> Token:
-        """Merge a bar with the bar just before it (`|` at a line end and `|` at the next
-        line start, `||\\` + `:` ...), so that no measure is empty."""
-        tokens = self.tokens
-        prev = tokens[-1].text if tokens and tokens[-1].kind == "bar" else None
-        text = tok.text
-        if text == "":  # a lone `:` (its bar is on the other side of a line break)
-            text = "|:" if prev is not None or not tokens else ":|"
-        if prev is None:
-            return Token("bar", text, None, None)
-        tokens.pop()
-        merged = _merge_bar_texts(prev, text)
-        if self.tempo_changes and self.tempo_changes[-1][0] > len(tokens):
-            self._tempo_between_bars(merged)
-        return Token("bar", merged, None, None)
-
-    def _tempo_between_bars(self, merged: str) -> None:
-        """Place a tempo change written between two bar lines that merge into ``merged`` (``|``
-        ending a line, ``Q:1/4=90``, ``|:`` opening the next). Before the merged bar where
-        playing only passes through it (``|:``, ``||``), so that the change is not played again
-        on each pass of the section after it; after it where playing also jumps from it or
-        into it (``:|``, ``:|:``, ``|2``), so that a repeat's first pass does not play it and
-        an ending does (after a ``:|:``, the next section's repeat plays it again: the same
-        tempo, unless that section changes it)."""
-        if merged.startswith(":") or merged.lstrip("|")[:1].isdigit():
-            return
-        self._change_tempo(self.tempo_changes.pop()[1])
-
-    def _brk(self, m: re.Match, line: str) -> None:
-        if self.in_chord or not self.tokens or self.tokens[-1].kind not in _BRK_AFTER:
-            raise self.error(f"broken rhythm {m[0]!r} without a preceding note")
-        short = Fraction(1, 2 ** len(m[0]))
-        first, second = (2 - short, short) if m[0][0] == ">" else (short, 2 - short)
-        tokens = self.tokens
-        factor = first
-        if self.pended[0] == self.last_group:
-            # a chain `a>b>c`: b already took the first pair's factor p; the two pairs each
-            # move a share of b's written length, so b gets p + first - 1 (not p * first)
-            applied = self.pended[1]
-            if applied + first > 1:
-                factor = (applied + first - 1) / applied
-        for i in range(self.last_group, len(tokens)):
-            if tokens[i].dur is not None:
-                tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
-        self.pending = second
-
-    def _tup(self, m: re.Match, line: str) -> None:
-        if self.in_chord:  # a chord's notes sound together: nothing in it can be a tuplet
-            raise self.error(f"tuplet {m[0]!r} inside a chord")
-        p = int(m["tp"])
-        if p < 2 or p > 64:
-            raise self.error(f"bad tuplet ({p}")
-        q = int(m["tq"]) if m["tq"] else default_tuplet_q(p, self.meter)
-        r = int(m["tr"]) if m["tr"] else p
-        if q == 0 or r == 0:
-            raise self.error(f"bad tuplet {m[0]}")
-        # the short form only where readers of the tokens, who know the header's meter and not
-        # a later [M:], take the same q from it
-        short = q == default_tuplet_q(p, self.header_meter) and r == p
-        text = f"({p}" if short else f"({p}:{q}:{r}"
-        self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
-
-    def _tie(self, m: re.Match, line: str) -> None:
-        prev = self.tokens[-1].kind if self.tokens else None
-        if prev == "note":
-            nat, pitch = self.last_note
-            self.next_carry[nat] = pitch
-            tied = {pitch} | (self.tied_pitches if self.in_chord else set())
-        elif prev == "chord_end":
-            self.next_carry.update(self.chord_notes)
-            tied = {pitch for _, pitch in self.chord_notes}
-        else:
-            self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
-            return
-        inner = prev == "note" and self.in_chord
-        self.tie_at = [*self.tie_at, len(self.tokens)] if inner else [len(self.tokens)]
-        self.tied_pitches = tied
-        self.tokens.append(Token("tie", "-", None, None))
-
-    def _drop_tie(self) -> None:
-        """Drop the tie before a note of another pitch (a tie joins notes of one pitch: ``A3-B``
-        is a slur written as a tie, as in 897 places of O'Neill's); `_build` warns once."""
-        self.dropped_ties += self._delete_ties()
-
-    def _drop_dangling_tie(self) -> None:
-        """Drop a tie that no note follows (before a rest, or at the end of the tune): nothing
-        sounds on, and abc2midi rejects it; `_build` warns once."""
-        self.dangling_ties += self._delete_ties()
-
-    def _delete_ties(self) -> int:
-        """Delete the pending tie's tokens (all of a chord's inner ties); return 1 if any."""
-        at = [i for i in self.tie_at if i < len(self.tokens) and self.tokens[i].kind == "tie"]
-        for i in reversed(at):
-            del self.tokens[i]
-            self._token_deleted(i)
-        self.tie_at = []
-        return int(bool(at))
-
-    def _token_deleted(self, i: int) -> None:
-        """Token ``i`` was deleted: a meter or tempo change recorded after it (`d4-|[M:3/4]z`)
-        moves back with the tokens."""
-        self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
-        self.tempo_changes = [(j - (j > i), q) for j, q in self.tempo_changes]
-
-    def _rest(self, m: re.Match, line: str) -> None:
-        if self.in_chord:
-            self.warnings.append(f"rest inside a chord dropped (line {self.lineno})")
-            return
-        dur = self.lens.get(m["rl"]) or self._len(m["rl"], m)
-        if m[0][0] == "x" and self._decorates_bar(m, line):
-            self.warnings.append(
-                f"decorated invisible rest {m[0]!r} before a bar line read as a decoration of "
-                f"the bar line, with no length (line {self.lineno})"
-            )
-            return
-        self._append_rest(dur)
-
-    @staticmethod
-    def _decorates_bar(m: re.Match, line: str) -> bool:
-        """Whether an invisible rest is the old way of putting a decoration on a bar line: a
-        decorated `x` with nothing but spaces or annotations before the next bar line on its line
-        (O'Neill's `G2 Hx||`, a fermata over the double bar). ABC gives `x` a
-        length, but there it only carries the symbol: counted, it would lengthen the bar."""
-        # the anchored look after the rest first: it fails at once for all but an `x` before a
-        # bar line, and the search before it scans the line (quadratic over a line of `x`)
-        return bool(_XBAR_AFTER_RE.match(line, m.end())) and bool(
-            _DECO_BEFORE_RE.search(line, 0, m.start())
-        )
-
-    def _append_rest(self, dur: Fraction) -> None:
-        if self.next_carry:  # `A2-z2`: the tie has no note to join
-            self._drop_dangling_tie()
-        self.carry, self.next_carry = {}, {}
-        if self.pending is not None:
-            self.pended = (len(self.tokens), self.pending)
-            dur, self.pending = dur * self.pending, None
-        self.last_group = len(self.tokens)
-        self.tokens.append(Token("rest", "z", None, dur))
-
-    def _mrest(self, m: re.Match, line: str) -> None:
-        count = int(m["mn"]) if m["mn"] else 1
-        alone = (not self.tokens or self.tokens[-1].kind == "bar") and _ZBAR_AFTER_RE.match(
-            line, m.end()
-        )
-        if self.in_chord or count == 0:
-            raise self.error(f"bad multi-measure rest {m[0]!r}")
-        if not alone or self.meter is None or count > 256:
-            self.warnings.append(f"{m[0]} read as a rest of {count} units (line {self.lineno})")
-            self._append_rest(self.unit * count)
-            return
-        for i in range(count):
-            if i:
-                self.tokens.append(Token("bar", "|", None, None))
-            self._append_rest(Fraction(self.meter))
-
-    def _cs(self, m: re.Match, line: str) -> None:
-        if self.in_chord:
-            raise self.error("nested chord")
-        self.carry, self.next_carry = self.next_carry, {}
-        self.tie_at = []  # a tie into a chord stays; its inner ties start a new group
-        self.in_chord, self.chord_start, self.chord_notes = True, len(self.tokens), []
-        self.chord_col, self.chord_line = self.col, self.lineno
-        self.tokens.append(Token("chord_start", "[", None, None))
-
-    def _oldchord(self, m: re.Match, line: str) -> None:
-        """An ABC 1.x chord `+CEG+` (`+ff+` and other names stay decorations)."""
-        self._cs(m, line)
-        self._lex(line, m.start("oc"), m.end("oc"))
-        self._close_chord("", m)
-
-    def _ce(self, m: re.Match, line: str) -> None:
-        self._close_chord(m["cl"], m)
-
-    def _close_chord(self, length: str, m: re.Match) -> None:
-        if not self.in_chord:
-            raise self.error("']' without a chord")
-        if not self.chord_notes:
-            raise self.error("empty chord")
-        factor = self.lens.get(length) or self._len(length, m)
-        factor /= self.unit
-        if self.pending is not None:
-            self.pended = (self.chord_start, self.pending)
-            factor, self.pending = factor * self.pending, None
-        tokens = self.tokens
-        if factor != 1:
-            for i in range(self.chord_start, len(tokens)):
-                if tokens[i].kind == "note":
-                    tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
-        self.in_chord, self.last_group = False, self.chord_start
-        self.tokens.append(Token("chord_end", "]", None, None))
-
     def _field(self, m: re.Match, line: str) -> None:
         self._inline_field(m["fk"], m["fv"])
 
@@ -619,27 +291,6 @@ class _TuneParser(_HeaderFields):
                 f"{len(rest)} line(s) after the blank line {self.line_offset + blank + 1} not "
                 f"read (a blank line ends a tune), the first at line {first}"
             )
-
-    def _drop_ties_into_other_chords(self) -> None:
-        """Drop a tie into a chord that holds none of the pitches it ties (``A2-[CE]2``,
-        ``[CE]2-[DF]2``): it joins nothing, like a tie between two different notes, and is
-        counted with those (a tie into a chord is only known to be wrong once it closes)."""
-        tokens, doomed = self.tokens, []
-        for i in range(1, len(tokens) - 1):
-            if tokens[i].kind != "tie" or tokens[i + 1].kind != "chord_start":
-                continue
-            if tokens[i - 1].kind == "note":
-                tied = {tokens[i - 1].pitch}
-            elif tokens[i - 1].kind == "chord_end":
-                tied = set(_chord_pitches(tokens, i - 1, backwards=True))
-            else:
-                continue
-            if not tied & set(_chord_pitches(tokens, i + 1)):
-                doomed.append(i)
-        for i in reversed(doomed):
-            del tokens[i]
-            self._token_deleted(i)
-        self.dropped_ties += len(doomed)
 
     def _build(self) -> AbcTune:
         if self.in_chord:
@@ -690,9 +341,6 @@ class _TuneParser(_HeaderFields):
             meter_changes=self.meter_changes,
             tempo_changes=self.tempo_changes,
         )
-
-
-_BRK_AFTER = ("note", "rest", "chord_end", "tie")
 
 
 def parse_abc(

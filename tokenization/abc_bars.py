@@ -1,0 +1,163 @@
+"""Bar lines, endings and ties of the ABC reader: the `_TuneParser` methods that keep them.
+
+Bar lines merged across line breaks (`|` then `:`), endings (``[2``, ``:|2``), a tempo change
+between two merged bar lines, and the ties: held over bar lines, dropped where they join two
+different pitches or nothing.
+
+>>> _bar_token(":|", "2").text
+':|2'
+>>> _chord_pitches([Token("chord_start", "[", None, None), Token("note", "", 62, None),
+...                 Token("note", "", 66, None), Token("chord_end", "]", None, None)], 0)
+[62, 66]
+"""
+
+from __future__ import annotations
+
+import re
+
+from .abc_lexer import _canonical_bar, _merge_bar_texts
+from .abc_tune import Token
+
+_BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
+
+
+def _bar_token(raw: str, ending: str | None) -> Token:
+    tok = _BAR_TOKENS.get((raw, ending))
+    if tok is None:
+        tok = Token("bar", _canonical_bar(raw, ending), None, None)
+        if len(_BAR_TOKENS) < 1024:
+            _BAR_TOKENS[(raw, ending)] = tok
+    return tok
+
+
+def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int]:
+    """Pitches of the chord whose ``chord_start`` (or, ``backwards``, ``chord_end``) is
+    ``tokens[at]``."""
+    step, stop = (-1, "chord_start") if backwards else (1, "chord_end")
+    pitches, i = [], at + step
+    while 0 <= i < len(tokens) and tokens[i].kind != stop:
+        if tokens[i].kind == "note":
+            pitches.append(tokens[i].pitch)
+        i += step
+    return pitches
+
+
+class _BarsAndTies:
+    """Bar line, ending and tie handling of `_TuneParser` (the parser subclasses this).
+
+    The parser supplies the state these methods read and write (`tokens`, `bar_acc`,
+    `next_carry`, `tie_at`, `tempo_changes`...), `error` for positioned errors and
+    `_change_tempo`.
+    """
+
+    def _bar(self, raw: str, ending: str | None, m: re.Match) -> None:
+        if self.in_chord:
+            raise self.error("bar line inside a chord")
+        self.bar_acc = {}
+        tok = _bar_token(raw, ending)
+        if self.tokens and self.tokens[-1].kind == "bar":
+            tok = self._merged_bar(tok)
+        self.tokens.append(tok)
+
+    def _end(self, m: re.Match, line: str) -> None:
+        """An ending number: ``[2``, or a number after a bar line with only blanks (or a line
+        break) between (``:| 2``, ``|\\`` then ``1`` on the next line: ``|1``, ``:|2``). A number
+        after a guitar chord or a decoration (``| "D"2D6``) is no ending: an error, as a stray
+        number anywhere is."""
+        if m[0][0] != "[":
+            before = line[: m.start()].rstrip(" \t\\")
+            after_bar = before == "" or before[-1] in "|:]"
+            if not self.tokens or self.tokens[-1].kind != "bar" or not after_bar:
+                raise self.error(f"unexpected number {m[0]!r}")
+        self._bar("|", m["en"], m)
+
+    def _merged_bar(self, tok: Token) -> Token:
+        """Merge a bar with the bar just before it (`|` at a line end and `|` at the next
+        line start, `||\\` + `:` ...), so that no measure is empty."""
+        tokens = self.tokens
+        prev = tokens[-1].text if tokens and tokens[-1].kind == "bar" else None
+        text = tok.text
+        if text == "":  # a lone `:` (its bar is on the other side of a line break)
+            text = "|:" if prev is not None or not tokens else ":|"
+        if prev is None:
+            return Token("bar", text, None, None)
+        tokens.pop()
+        merged = _merge_bar_texts(prev, text)
+        if self.tempo_changes and self.tempo_changes[-1][0] > len(tokens):
+            self._tempo_between_bars(merged)
+        return Token("bar", merged, None, None)
+
+    def _tempo_between_bars(self, merged: str) -> None:
+        """Place a tempo change written between two bar lines that merge into ``merged`` (``|``
+        ending a line, ``Q:1/4=90``, ``|:`` opening the next). Before the merged bar where
+        playing only passes through it (``|:``, ``||``), so that the change is not played again
+        on each pass of the section after it; after it where playing also jumps from it or
+        into it (``:|``, ``:|:``, ``|2``), so that a repeat's first pass does not play it and
+        an ending does (after a ``:|:``, the next section's repeat plays it again: the same
+        tempo, unless that section changes it)."""
+        if merged.startswith(":") or merged.lstrip("|")[:1].isdigit():
+            return
+        self._change_tempo(self.tempo_changes.pop()[1])
+
+    def _tie(self, m: re.Match, line: str) -> None:
+        prev = self.tokens[-1].kind if self.tokens else None
+        if prev == "note":
+            nat, pitch = self.last_note
+            self.next_carry[nat] = pitch
+            tied = {pitch} | (self.tied_pitches if self.in_chord else set())
+        elif prev == "chord_end":
+            self.next_carry.update(self.chord_notes)
+            tied = {pitch for _, pitch in self.chord_notes}
+        else:
+            self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
+            return
+        inner = prev == "note" and self.in_chord
+        self.tie_at = [*self.tie_at, len(self.tokens)] if inner else [len(self.tokens)]
+        self.tied_pitches = tied
+        self.tokens.append(Token("tie", "-", None, None))
+
+    def _drop_tie(self) -> None:
+        """Drop the tie before a note of another pitch (a tie joins notes of one pitch: ``A3-B``
+        is a slur written as a tie, as in 897 places of O'Neill's); `_build` warns once."""
+        self.dropped_ties += self._delete_ties()
+
+    def _drop_dangling_tie(self) -> None:
+        """Drop a tie that no note follows (before a rest, or at the end of the tune): nothing
+        sounds on, and abc2midi rejects it; `_build` warns once."""
+        self.dangling_ties += self._delete_ties()
+
+    def _delete_ties(self) -> int:
+        """Delete the pending tie's tokens (all of a chord's inner ties); return 1 if any."""
+        at = [i for i in self.tie_at if i < len(self.tokens) and self.tokens[i].kind == "tie"]
+        for i in reversed(at):
+            del self.tokens[i]
+            self._token_deleted(i)
+        self.tie_at = []
+        return int(bool(at))
+
+    def _token_deleted(self, i: int) -> None:
+        """Token ``i`` was deleted: a meter or tempo change recorded after it (`d4-|[M:3/4]z`)
+        moves back with the tokens."""
+        self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
+        self.tempo_changes = [(j - (j > i), q) for j, q in self.tempo_changes]
+
+    def _drop_ties_into_other_chords(self) -> None:
+        """Drop a tie into a chord that holds none of the pitches it ties (``A2-[CE]2``,
+        ``[CE]2-[DF]2``): it joins nothing, like a tie between two different notes, and is
+        counted with those (a tie into a chord is only known to be wrong once it closes)."""
+        tokens, doomed = self.tokens, []
+        for i in range(1, len(tokens) - 1):
+            if tokens[i].kind != "tie" or tokens[i + 1].kind != "chord_start":
+                continue
+            if tokens[i - 1].kind == "note":
+                tied = {tokens[i - 1].pitch}
+            elif tokens[i - 1].kind == "chord_end":
+                tied = set(_chord_pitches(tokens, i - 1, backwards=True))
+            else:
+                continue
+            if not tied & set(_chord_pitches(tokens, i + 1)):
+                doomed.append(i)
+        for i in reversed(doomed):
+            del tokens[i]
+            self._token_deleted(i)
+        self.dropped_ties += len(doomed)

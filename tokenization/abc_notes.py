@@ -1,0 +1,182 @@
+"""Lengths, rests, chords, tuplets and broken rhythm of the ABC reader (`_TuneParser` methods).
+
+The note itself is read in the reader's hot loop (`abc_parser._TuneParser._lex_piece`); what
+changes lengths after it (``>``, ``(3``, a chord's length) and the rests and chords are here.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from .abc_lexer import _DECO_BEFORE_RE, _XBAR_AFTER_RE, _ZBAR_AFTER_RE, _length
+from .abc_tune import Token
+from .measure import compound_meter
+
+__all__ = ["default_tuplet_q"]
+
+
+_DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
+_LEN_CACHE: dict[Fraction, dict[str, Fraction]] = {}
+_BRK_AFTER = ("note", "rest", "chord_end", "tie")
+
+
+def default_tuplet_q(p: int, meter: str | None) -> int:
+    """The ABC 2.1 default q of a tuplet ``(p`` (p notes in the time of q) in ``meter``.
+
+    >>> default_tuplet_q(3, "6/8"), default_tuplet_q(5, "4/4"), default_tuplet_q(5, "6/8")
+    (2, 2, 3)
+    """
+    if p in _DEFAULT_Q:
+        return _DEFAULT_Q[p]
+    return 3 if compound_meter(meter) else 2
+
+
+class _NotesAndChords:
+    """Length, rest, chord, tuplet and broken-rhythm handling of `_TuneParser` (the parser
+    subclasses this).
+
+    The parser supplies the state these methods read and write (`tokens`, `unit`, `lens`,
+    `pending`, `in_chord`...), `error` for positioned errors, `_lex` (an ABC 1.x chord's
+    notes) and `_drop_dangling_tie`.
+    """
+
+    def _set_unit(self, unit: Fraction) -> None:
+        self.unit = unit
+        cache = _LEN_CACHE.get(unit)
+        if cache is None:
+            if len(_LEN_CACHE) > 64:
+                _LEN_CACHE.clear()
+            cache = _LEN_CACHE[unit] = {"": unit}
+        self.lens = cache
+
+    def _len(self, text: str, m: re.Match) -> Fraction:
+        try:
+            dur = self.unit * _length(text)
+        except ValueError as exc:
+            self.col = m.start() + 1
+            raise self.error(str(exc)) from None
+        if len(self.lens) < 256:
+            self.lens[text] = dur
+        return dur
+
+    def _brk(self, m: re.Match, line: str) -> None:
+        if self.in_chord or not self.tokens or self.tokens[-1].kind not in _BRK_AFTER:
+            raise self.error(f"broken rhythm {m[0]!r} without a preceding note")
+        short = Fraction(1, 2 ** len(m[0]))
+        first, second = (2 - short, short) if m[0][0] == ">" else (short, 2 - short)
+        tokens = self.tokens
+        factor = first
+        if self.pended[0] == self.last_group:
+            # a chain `a>b>c`: b already took the first pair's factor p; the two pairs each
+            # move a share of b's written length, so b gets p + first - 1 (not p * first)
+            applied = self.pended[1]
+            if applied + first > 1:
+                factor = (applied + first - 1) / applied
+        for i in range(self.last_group, len(tokens)):
+            if tokens[i].dur is not None:
+                tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
+        self.pending = second
+
+    def _tup(self, m: re.Match, line: str) -> None:
+        if self.in_chord:  # a chord's notes sound together: nothing in it can be a tuplet
+            raise self.error(f"tuplet {m[0]!r} inside a chord")
+        p = int(m["tp"])
+        if p < 2 or p > 64:
+            raise self.error(f"bad tuplet ({p}")
+        q = int(m["tq"]) if m["tq"] else default_tuplet_q(p, self.meter)
+        r = int(m["tr"]) if m["tr"] else p
+        if q == 0 or r == 0:
+            raise self.error(f"bad tuplet {m[0]}")
+        # the short form only where readers of the tokens, who know the header's meter and not
+        # a later [M:], take the same q from it
+        short = q == default_tuplet_q(p, self.header_meter) and r == p
+        text = f"({p}" if short else f"({p}:{q}:{r}"
+        self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
+
+    def _rest(self, m: re.Match, line: str) -> None:
+        if self.in_chord:
+            self.warnings.append(f"rest inside a chord dropped (line {self.lineno})")
+            return
+        dur = self.lens.get(m["rl"]) or self._len(m["rl"], m)
+        if m[0][0] == "x" and self._decorates_bar(m, line):
+            self.warnings.append(
+                f"decorated invisible rest {m[0]!r} before a bar line read as a decoration of "
+                f"the bar line, with no length (line {self.lineno})"
+            )
+            return
+        self._append_rest(dur)
+
+    @staticmethod
+    def _decorates_bar(m: re.Match, line: str) -> bool:
+        """Whether an invisible rest is the old way of putting a decoration on a bar line: a
+        decorated `x` with nothing but spaces or annotations before the next bar line on its line
+        (O'Neill's `G2 Hx||`, a fermata over the double bar). ABC gives `x` a
+        length, but there it only carries the symbol: counted, it would lengthen the bar."""
+        # the anchored look after the rest first: it fails at once for all but an `x` before a
+        # bar line, and the search before it scans the line (quadratic over a line of `x`)
+        return bool(_XBAR_AFTER_RE.match(line, m.end())) and bool(
+            _DECO_BEFORE_RE.search(line, 0, m.start())
+        )
+
+    def _append_rest(self, dur: Fraction) -> None:
+        if self.next_carry:  # `A2-z2`: the tie has no note to join
+            self._drop_dangling_tie()
+        self.carry, self.next_carry = {}, {}
+        if self.pending is not None:
+            self.pended = (len(self.tokens), self.pending)
+            dur, self.pending = dur * self.pending, None
+        self.last_group = len(self.tokens)
+        self.tokens.append(Token("rest", "z", None, dur))
+
+    def _mrest(self, m: re.Match, line: str) -> None:
+        count = int(m["mn"]) if m["mn"] else 1
+        alone = (not self.tokens or self.tokens[-1].kind == "bar") and _ZBAR_AFTER_RE.match(
+            line, m.end()
+        )
+        if self.in_chord or count == 0:
+            raise self.error(f"bad multi-measure rest {m[0]!r}")
+        if not alone or self.meter is None or count > 256:
+            self.warnings.append(f"{m[0]} read as a rest of {count} units (line {self.lineno})")
+            self._append_rest(self.unit * count)
+            return
+        for i in range(count):
+            if i:
+                self.tokens.append(Token("bar", "|", None, None))
+            self._append_rest(Fraction(self.meter))
+
+    def _cs(self, m: re.Match, line: str) -> None:
+        if self.in_chord:
+            raise self.error("nested chord")
+        self.carry, self.next_carry = self.next_carry, {}
+        self.tie_at = []  # a tie into a chord stays; its inner ties start a new group
+        self.in_chord, self.chord_start, self.chord_notes = True, len(self.tokens), []
+        self.chord_col, self.chord_line = self.col, self.lineno
+        self.tokens.append(Token("chord_start", "[", None, None))
+
+    def _oldchord(self, m: re.Match, line: str) -> None:
+        """An ABC 1.x chord `+CEG+` (`+ff+` and other names stay decorations)."""
+        self._cs(m, line)
+        self._lex(line, m.start("oc"), m.end("oc"))
+        self._close_chord("", m)
+
+    def _ce(self, m: re.Match, line: str) -> None:
+        self._close_chord(m["cl"], m)
+
+    def _close_chord(self, length: str, m: re.Match) -> None:
+        if not self.in_chord:
+            raise self.error("']' without a chord")
+        if not self.chord_notes:
+            raise self.error("empty chord")
+        factor = self.lens.get(length) or self._len(length, m)
+        factor /= self.unit
+        if self.pending is not None:
+            self.pended = (self.chord_start, self.pending)
+            factor, self.pending = factor * self.pending, None
+        tokens = self.tokens
+        if factor != 1:
+            for i in range(self.chord_start, len(tokens)):
+                if tokens[i].kind == "note":
+                    tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
+        self.in_chord, self.last_group = False, self.chord_start
+        self.tokens.append(Token("chord_end", "]", None, None))

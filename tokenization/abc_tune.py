@@ -1,0 +1,80 @@
+"""What the ABC reader gives: `AbcTune` (a parsed tune), its body `Token` s, `AbcParseError`.
+
+Defined apart from the reader (`tokenization.abc_parser`, which re-exports them) so that its
+topic modules (`abc_bars`, `abc_notes`) make tokens and errors without importing it back.
+
+>>> Token("note", "", 62, Fraction(1, 8)).pitch
+62
+>>> str(AbcParseError("empty chord", tune="Kesh", line=5, column=3))
+'Kesh: line 5, column 3: empty chord'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import NamedTuple
+
+from .keys import Key
+
+__all__ = ["AbcParseError", "AbcTune", "Token"]
+
+
+class AbcParseError(ValueError):
+    """Malformed ABC; names the tune, the 1-based line and column in the source text.
+
+    `internal` is True when an unexpected error (a parser bug) was converted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tune: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        internal: bool = False,
+    ) -> None:
+        self.message = message
+        self.tune = tune
+        self.line = line
+        self.column = column
+        self.internal = internal
+        super().__init__(f"{tune or 'tune'}: line {line}, column {column}: {message}")
+
+
+class Token(NamedTuple):
+    """One body token; see DESIGN.md section 1 for the meaning of each field by kind."""
+
+    kind: str
+    text: str
+    pitch: int | None
+    dur: Fraction | None
+
+
+@dataclass
+class AbcTune:
+    """One parsed tune: header fields, key, meter, unit and the body tokens."""
+
+    fields: dict[str, list[str]]
+    title: str
+    key: Key
+    meter: str | None
+    unit: Fraction
+    tokens: list[Token]
+    warnings: list[str]
+    line: int
+    x: int | None = None
+    original_key: Key | None = None
+    voice_count: int = 1
+    corpus_format: bool = False
+    accidentals: dict[str, int] = field(default_factory=dict)
+    #: mid-tune meter changes: ``(index of the first token under the new meter, meter)``. The
+    #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
+    #: header's, and so do the measure features of the rows.
+    meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
+    #: tempo changes in the body (a ``Q:`` line after the header, an inline ``[Q:...]``):
+    #: ``(index of the first token played at the new tempo, the Q: text)``, e.g.
+    #: ``(9, "1/4=60")``. Only `render.to_midi` reads them: the tokens, rows and features
+    #: carry no tempo; the header's ``Q:`` stays in `fields`.
+    tempo_changes: list[tuple[int, str]] = field(default_factory=list)
