@@ -20,6 +20,16 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
     tokenizer.save_pretrained(folder)
     config = json.loads((folder / "tokenizer_config.json").read_text())
     assert "AutoTokenizer" in config.get("auto_map", {})
+    # the tokenizer's and the reader's topic modules are copied beside it (relative imports)
+    saved = {path.name for path in folder.glob("*.py")}
+    assert {"tokenization_abc.py", "tokenizer_interface.py", "tokenizer_hub.py"} <= saved
+    assert {
+        "row_decoding.py",
+        "abc_parser.py",
+        "abc_tune.py",
+        "abc_bars.py",
+        "abc_notes.py",
+    } <= saved
     expected = tokenizer.encode_tune(TUNE).input_ids.tolist()
     script = textwrap.dedent(
         f"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from fractions import Fraction
 from typing import Any
 
@@ -21,7 +22,7 @@ from .encoded_tune import (
 from .features import FEATURE_NAMES
 from .keys import Key, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
-from .tokenizer_checks import check_meter, convert_shape_error, decode_shape_error
+from .tokenizer_checks import batch_item, check_meter, convert_shape_error, decode_shape_error
 from .vocabulary import PAD_ID, SPECIALS, UNK_ID, AbcVocab
 
 __all__ = [
@@ -216,3 +217,84 @@ def main_ids(ids: Any) -> int | list[int]:
     if array is None or array.ndim > 1:
         raise ValueError(convert_shape_error(None if array is None else array.shape))
     return array.tolist()  # a 0-d array gives an int
+
+
+class _RowsToAbc:
+    """The decoding methods of `AbcTokenizer` (it subclasses this before `PreTrainedTokenizer`,
+    whose ``decode`` this replaces); `AbcTokenizer` supplies ``abc_vocab``."""
+
+    def ids_to_tokens(self, input_ids: Any) -> list[Token]:
+        """Parser tokens (in the normalised key) of a tune's feature rows; ``<pad>``,
+        ``<start>`` and ``<end>`` rows are skipped. A row whose ``main`` is ``<unk>`` (a bar
+        line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
+        skipping it would merge bars or drop a tuplet's timing without a word."""
+        return rows_to_tokens(self.abc_vocab, input_ids)
+
+    def decode(
+        self,
+        token_ids: Any,
+        *,
+        key: str | Key | None = None,
+        title: str = "",
+        x: int = 1,
+        register: str = "inverse",
+        meter: str | None = None,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+    ) -> str:
+        """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
+
+        Args:
+            token_ids: ``(n_rows, 20)`` integer ids (tensor, array or nested list).
+            key: the real key to write in (e.g. ``"D"``, ``"E dorian"``, or a `Key`); its mode
+                must be the tune's. Defaults to the normalised white key, which must be in this
+                tokenizer's vocabulary (a mode its training corpus never had is ``<unk>`` in the
+                rows: then the tune is written in the ``key`` given, and refused without one).
+            title: the ``T:`` field.
+            x: the ``X:`` number.
+            register: ``"inverse"`` (default) undoes the normalisation exactly, so the written
+                tune reads back to the same rows; ``"auto"`` picks the octave that centres the
+                tune on the usual playing register (for generated tunes).
+            meter: the ``M:`` to write; by default the rows' own, which must be in this
+                tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
+                the rows, and is refused rather than written as ``M:<unk>``). A value the reader
+                cannot read in ``M:`` (``"banana"``, ``"0/8"``) is a `ValueError`.
+            skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
+                accepted and without effect: the ABC is written by `abc_writer`, not joined from
+                token strings. Any other keyword is a `TypeError`, as Python's own, and so is
+                an argument of another type (``key=5``, ``x=None``, float ids).
+
+        ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
+        ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
+        tuplet or note the vocabulary never had) is refused, `UnreadableRowsError`, with
+        ``skip_special_tokens=True`` too: leaving it out would merge bars or lose a tuplet's
+        timing without a word (generation never samples ``<unk>``).
+        """
+        return decode_rows(
+            self.abc_vocab, token_ids, key=key, title=title, x=x, register=register, meter=meter
+        )
+
+    def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
+        """`decode` of each tune of a batch (``tok(abcs)["input_ids"]``, or a list of tunes'
+        rows), with the same keywords. An error that one tune's rows cause names that tune, as
+        the errors of ``__call__`` do, and keeps its type (``ValueError``,
+        `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
+        refused before the first, without naming one, as is a keyword `decode` does not take
+        (a `TypeError`)."""
+        try:  # `decode`'s own check would come only at the first tune, and never for none
+            inspect.signature(self.decode).bind(None, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"AbcTokenizer.batch_decode() {err}") from None
+        if kwargs.get("register", "inverse") not in ("inverse", "auto"):
+            raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
+        check_decode_options(kwargs.get("key"), kwargs.get("title", ""), kwargs.get("x", 1))
+        if isinstance(kwargs.get("key"), str):
+            kwargs["key"] = parse_key(kwargs["key"])
+        check_meter(kwargs.get("meter"))
+        texts = []
+        for n, seq in enumerate(sequences):
+            try:
+                texts.append(self.decode(seq, **kwargs))
+            except ValueError as err:
+                raise type(err)(f"{err} ({batch_item(n)})") from err
+        return texts

@@ -1,35 +1,30 @@
 """`AbcTokenizer`: ABC text to MeasureNote feature rows and back, a `PreTrainedTokenizer`.
 
 Its steps are functions of sibling modules, saved with it as remote code (relative imports):
-`encoded_tune` (ABC to rows), `row_decoding` (rows to ABC) and `collation` (batches).
+`encoded_tune` (ABC to rows), `row_decoding` (rows to ABC, and the decoding methods) and
+`collation` (batches); `tokenizer_interface` holds the transformers slow-tokenizer methods on
+the ``main`` feature, and `tokenizer_hub` the package version and the upload of a save.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
-import inspect
 import json
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from transformers import AddedToken, BatchEncoding, PreTrainedTokenizer
+from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
-from .abc_parser import AbcParseError, AbcTune, Token
+from .abc_parser import AbcParseError, AbcTune
 from .collation import AbcDataCollator, collate, holds_feature_rows, tensor_kind, unpadded_tunes
 from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importable from here
 from .encoded_tune import EncodedTune, encode_tune, read_tune
 from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
 from .features import HeaderInfo, TuneRows, tune_to_rows
-from .keys import Key, parse_key
 from .row_decoding import (
     UnreadableRowsError,
-    check_decode_options,
-    decode_rows,
-    main_ids,
-    rows_to_tokens,
+    _RowsToAbc,
 )
 from .tokenizer_checks import (
     NO_LIMIT,
@@ -37,7 +32,6 @@ from .tokenizer_checks import (
     check_call_options,
     check_call_text,
     check_corpus_item,
-    check_meter,
     check_not_a_table,
     check_other_keywords,
     check_padding_side,
@@ -47,78 +41,16 @@ from .tokenizer_checks import (
     no_tune_read,
     no_vocab_error,
 )
-from .vocabulary import END_ID, START_ID, AbcVocab
+from .tokenizer_hub import HUB_UPLOAD_ARGUMENTS, package_version, upload_saved_folder
+from .tokenizer_interface import VOCAB_FILE, _SlowTokenizerInterface
+from .vocabulary import AbcVocab
 
 __all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
 
 logger = logging.get_logger(__name__)
 
-VOCAB_FILE = "abc_vocab.json"
 
-
-def upload_saved_folder(
-    tokenizer: PreTrainedTokenizer,
-    save_directory: str | os.PathLike,
-    files_timestamps: dict[str, float],
-    repo_id: str,
-    commit_message: str | None = None,
-    commit_description: str | None = None,
-    private: bool | None = None,
-    token: bool | str | None = None,
-    revision: str | None = None,
-    create_pr: bool = False,
-    tags: list[str] | str | None = None,
-) -> Any:
-    """Upload the files that `tokenizer.save_pretrained` just wrote in ``save_directory`` (those
-    new or changed since ``files_timestamps``) to the Hub repository ``repo_id``: the files of
-    that save (``filename_prefix`` included), not those of a second save with defaults, which
-    `push_to_hub` makes in a temporary folder. A folder without a README.md gets the Hub's (or
-    a new) model card with ``tags``; one that has one keeps it. The tokenizer's twin of
-    ``modeling_irish.measurenote_checks.upload_saved_folder`` (this file uploads without that
-    package)."""
-    from transformers.utils import hub  # the Hub client transformers' own upload uses
-
-    repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
-    readme = os.path.join(save_directory, "README.md")
-    if not os.path.exists(readme):
-        tags = [tags] if isinstance(tags, str) else list(tags or [])
-        hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
-    return tokenizer._upload_modified_files(
-        save_directory,
-        repo_id,
-        files_timestamps,
-        commit_message=commit_message,
-        commit_description=commit_description,
-        token=token,
-        create_pr=create_pr,
-        revision=revision,
-    )
-
-
-@functools.cache
-def package_version() -> str:
-    """Version of the installed ``modeling-irish`` that saves a tokenizer (``"unknown"`` where the
-    code runs without the package, e.g. as remote code from the Hub)."""
-    try:
-        return importlib.metadata.version("modeling-irish")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-#: The arguments of `save_pretrained` that are the upload's (`push_to_hub`'s), not the save's
-#: (as in ``modeling_irish.measurenote_checks``: this file uploads without that package).
-HUB_UPLOAD_ARGUMENTS = (
-    "commit_message",
-    "commit_description",
-    "private",
-    "token",
-    "revision",
-    "create_pr",
-    "tags",
-)
-
-
-class AbcTokenizer(PreTrainedTokenizer):
+class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
     Each tune is read (`tokenization.abc_parser`), transposed onto the white keys of its mode
@@ -274,173 +206,6 @@ class AbcTokenizer(PreTrainedTokenizer):
         return cls(vocab=vocab, **kwargs)
 
     # ----- the transformers slow-tokenizer interface (on the main feature) -------------------
-    @property
-    def vocab_size(self) -> int:
-        return len(self.abc_vocab.values["main"])
-
-    def get_vocab(self) -> dict[str, int]:
-        return dict(self.abc_vocab.index["main"])
-
-    def tokenize(self, text: str, **kwargs: Any) -> list[str]:
-        """Main tokens of one ABC tune (normalised), without ``<start>``/``<end>``: the text is
-        read whole, with ``split_special_tokens`` always true. `transformers` would first split
-        it on the special tokens' strings, so a tune with ``<start>`` or ``<unk>`` in its ``T:``
-        title was read in pieces ("tune has no notes"); a tune's text holds no special tokens.
-        """
-        kwargs.pop("split_special_tokens", None)
-        return super().tokenize(text, split_special_tokens=True, **kwargs)
-
-    def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
-        """Main tokens of one ABC tune (normalised), without ``<start>``/``<end>``."""
-        _, tune = read_tune(text)
-        return [
-            row[0] for row in tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune)).token_rows[1:-1]
-        ]
-
-    def _convert_token_to_id(self, token: str) -> int:
-        return self.abc_vocab.id("main", token)
-
-    def _convert_id_to_token(self, index: int) -> str:
-        return self.abc_vocab.token("main", index)
-
-    def add_tokens(self, new_tokens: Any, special_tokens: bool = False) -> int:
-        """Refused for ordinary tokens: they would get ids past the model's ``main`` table and
-        never come out of ``tok(abc)``; special tokens go to `transformers` as usual."""
-        if new_tokens and not special_tokens:
-            raise NotImplementedError(
-                "AbcTokenizer's tokens are what its ABC reader makes (notes, rests, bar lines...), "
-                "counted from a corpus by AbcTokenizer.train; words cannot be added"
-            )
-        return super().add_tokens(new_tokens, special_tokens=special_tokens)
-
-    def add_special_tokens(
-        self, special_tokens_dict: dict[str, Any], replace_extra_special_tokens: bool = True
-    ) -> int:
-        """Only the specials the vocabulary has (``<pad>``, ``<start>``, ``<end>``, ``<unk>``):
-        a new one would get an id past the model's ``main`` table, and padding, starts and ends
-        are written by the tokenizer itself, so it would never be used."""
-        vocab = self.get_vocab()
-        for role, value in special_tokens_dict.items():
-            for token in [value] if isinstance(value, (str, AddedToken)) else list(value):
-                if str(token) not in vocab:
-                    raise NotImplementedError(
-                        f"AbcTokenizer cannot add the special token {str(token)!r} ({role}): its "
-                        "specials are fixed (<pad> 0, <start>, <end>, <unk>) and each row's "
-                        "features are made by its ABC reader"
-                    )
-        return super().add_special_tokens(special_tokens_dict, replace_extra_special_tokens)
-
-    def convert_ids_to_tokens(
-        self, ids: int | list[int] | Any, skip_special_tokens: bool = False
-    ) -> str | list[str]:
-        """``main`` tokens of ids: an int, a list, a tensor or array of ``main`` ids, or feature
-        rows ``(n, 20)`` as ``tok(abc)["input_ids"][0]`` gives (their ``main`` column). A batch
-        (``tok(abcs)["input_ids"]``, ``(batch, n, 20)``) is a `ValueError`: convert each tune.
-
-        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
-        >>> tok.convert_ids_to_tokens(tok("X:1\\nK:D\\nDFA|")["input_ids"][0][:3])
-        ['<start>', 'pitch60', 'pitch64']
-        """
-        nested = isinstance(ids, list) and any(isinstance(i, (list, tuple)) for i in ids)
-        if not isinstance(ids, (int, list)) or nested:
-            ids = main_ids(ids)
-        return super().convert_ids_to_tokens(ids, skip_special_tokens)
-
-    def convert_tokens_to_string(self, tokens: list[str]) -> str:
-        return " ".join(tokens)
-
-    def build_inputs_with_special_tokens(
-        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
-    ) -> list[int]:
-        if token_ids_1 is not None:
-            raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
-        return [START_ID] + token_ids_0 + [END_ID]
-
-    def get_special_tokens_mask(
-        self,
-        token_ids_0: list[int],
-        token_ids_1: list[int] | None = None,
-        already_has_special_tokens: bool = False,
-    ) -> list[int]:
-        """1 for each special id, 0 for each token: ``<start>`` and ``<end>`` around
-        ``token_ids_0``, as `build_inputs_with_special_tokens` adds them
-        (``prepare_for_model(ids, return_special_tokens_mask=True)``); with
-        ``already_has_special_tokens=True``, the specials among ``token_ids_0``, as in
-        `transformers`.
-
-        >>> AbcTokenizer().get_special_tokens_mask([23, 25])
-        [1, 0, 0, 1]
-        """
-        if already_has_special_tokens:
-            return super().get_special_tokens_mask(token_ids_0, token_ids_1, True)
-        if token_ids_1 is not None:
-            raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
-        return [1] + [0] * len(token_ids_0) + [1]
-
-    def prepare_for_model(
-        self,
-        ids: list[int],
-        pair_ids: list[int] | None = None,
-        add_special_tokens: bool = True,
-        padding: bool | str = False,
-        truncation: bool | str | None = False,
-        max_length: int | None = None,
-        **kwargs: Any,
-    ) -> BatchEncoding:
-        """`PreTrainedTokenizer.prepare_for_model` (the last step of `encode`), truncating as
-        ``__call__`` does: a tune keeps its first ``max_length`` rows, from ``<start>``, and a
-        cut tune gets no ``<end>``. `transformers` cut the tokens, then added ``<end>``: a tune
-        that ends where it does not, one token shorter than ``tok(abc, max_length=n)``'s.
-
-        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFAd|"])
-        >>> tok.convert_ids_to_tokens(tok.encode("X:1\\nK:D\\nDFAd|", max_length=4))
-        ['<start>', 'pitch60', 'pitch64', 'pitch67']
-        """
-        if pair_ids is not None:
-            raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
-        pad_strategy, strategy, limit, _ = self._get_padding_truncation_strategies(
-            padding=padding, truncation=truncation, max_length=max_length, verbose=False
-        )
-        rows = self.build_inputs_with_special_tokens(list(ids)) if add_special_tokens else ids
-        if strategy == "do_not_truncate" or limit is None or len(rows) <= limit:
-            return super().prepare_for_model(
-                ids, None, add_special_tokens, padding, truncation, max_length, **kwargs
-            )
-        check_truncation_side(self.truncation_side)
-        # the kept rows as they are (specials included), then tensors: <start> is marked below
-        return_tensors = kwargs.pop("return_tensors", None)
-        batch_axis = kwargs.pop("prepend_batch_axis", False)
-        pad_to = limit if pad_strategy == "max_length" else None
-        out = super().prepare_for_model(
-            list(rows[:limit]), None, False, padding, "do_not_truncate", pad_to, **kwargs
-        )
-        if add_special_tokens and "special_tokens_mask" in out:
-            out["special_tokens_mask"][0] = 1  # <start>
-        return BatchEncoding(dict(out), tensor_type=return_tensors, prepend_batch_axis=batch_axis)
-
-    def truncate_sequences(
-        self,
-        ids: list[int],
-        pair_ids: list[int] | None = None,
-        num_tokens_to_remove: int = 0,
-        truncation_strategy: Any = "longest_first",
-        stride: int = 0,
-    ) -> tuple[list[int], list[int] | None, list[int]]:
-        """`PreTrainedTokenizer.truncate_sequences` (of `encode` and `prepare_for_model`),
-        refusing ``truncation_side="left"`` as ``__call__`` does: both keep a tune's first rows."""
-        check_truncation_side(self.truncation_side)
-        return super().truncate_sequences(
-            ids, pair_ids, num_tokens_to_remove, truncation_strategy, stride
-        )
-
-    def save_vocabulary(
-        self, save_directory: str, filename_prefix: str | None = None
-    ) -> tuple[str]:
-        name = (filename_prefix + "-" if filename_prefix else "") + VOCAB_FILE
-        path = os.path.join(save_directory, name)
-        self.abc_vocab.save(path)
-        return (path,)
-
     def __eq__(self, other: object) -> bool:
         # by name (see AbcVocab.__eq__): the remote-code copy of this class compares equal too
         vocab = getattr(other, "abc_vocab", None)
@@ -619,82 +384,6 @@ class AbcTokenizer(PreTrainedTokenizer):
         return collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
 
     # ----- rows -> ABC -----------------------------------------------------------------------
-    def ids_to_tokens(self, input_ids: Any) -> list[Token]:
-        """Parser tokens (in the normalised key) of a tune's feature rows; ``<pad>``,
-        ``<start>`` and ``<end>`` rows are skipped. A row whose ``main`` is ``<unk>`` (a bar
-        line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
-        skipping it would merge bars or drop a tuplet's timing without a word."""
-        return rows_to_tokens(self.abc_vocab, input_ids)
-
-    def decode(
-        self,
-        token_ids: Any,
-        *,
-        key: str | Key | None = None,
-        title: str = "",
-        x: int = 1,
-        register: str = "inverse",
-        meter: str | None = None,
-        skip_special_tokens: bool = False,
-        clean_up_tokenization_spaces: bool | None = None,
-    ) -> str:
-        """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
-
-        Args:
-            token_ids: ``(n_rows, 20)`` integer ids (tensor, array or nested list).
-            key: the real key to write in (e.g. ``"D"``, ``"E dorian"``, or a `Key`); its mode
-                must be the tune's. Defaults to the normalised white key, which must be in this
-                tokenizer's vocabulary (a mode its training corpus never had is ``<unk>`` in the
-                rows: then the tune is written in the ``key`` given, and refused without one).
-            title: the ``T:`` field.
-            x: the ``X:`` number.
-            register: ``"inverse"`` (default) undoes the normalisation exactly, so the written
-                tune reads back to the same rows; ``"auto"`` picks the octave that centres the
-                tune on the usual playing register (for generated tunes).
-            meter: the ``M:`` to write; by default the rows' own, which must be in this
-                tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
-                the rows, and is refused rather than written as ``M:<unk>``). A value the reader
-                cannot read in ``M:`` (``"banana"``, ``"0/8"``) is a `ValueError`.
-            skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
-                accepted and without effect: the ABC is written by `abc_writer`, not joined from
-                token strings. Any other keyword is a `TypeError`, as Python's own, and so is
-                an argument of another type (``key=5``, ``x=None``, float ids).
-
-        ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
-        ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
-        tuplet or note the vocabulary never had) is refused, `UnreadableRowsError`, with
-        ``skip_special_tokens=True`` too: leaving it out would merge bars or lose a tuplet's
-        timing without a word (generation never samples ``<unk>``).
-        """
-        return decode_rows(
-            self.abc_vocab, token_ids, key=key, title=title, x=x, register=register, meter=meter
-        )
-
-    def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
-        """`decode` of each tune of a batch (``tok(abcs)["input_ids"]``, or a list of tunes'
-        rows), with the same keywords. An error that one tune's rows cause names that tune, as
-        the errors of ``__call__`` do, and keeps its type (``ValueError``,
-        `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
-        refused before the first, without naming one, as is a keyword `decode` does not take
-        (a `TypeError`)."""
-        try:  # `decode`'s own check would come only at the first tune, and never for none
-            inspect.signature(self.decode).bind(None, **kwargs)
-        except TypeError as err:
-            raise TypeError(f"AbcTokenizer.batch_decode() {err}") from None
-        if kwargs.get("register", "inverse") not in ("inverse", "auto"):
-            raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
-        check_decode_options(kwargs.get("key"), kwargs.get("title", ""), kwargs.get("x", 1))
-        if isinstance(kwargs.get("key"), str):
-            kwargs["key"] = parse_key(kwargs["key"])
-        check_meter(kwargs.get("meter"))
-        texts = []
-        for n, seq in enumerate(sequences):
-            try:
-                texts.append(self.decode(seq, **kwargs))
-            except ValueError as err:
-                raise type(err)(f"{err} ({batch_item(n)})") from err
-        return texts
-
     def to_json(self) -> str:
         """The vocabulary as JSON text."""
         return json.dumps(self.abc_vocab.to_dict())
