@@ -196,6 +196,38 @@ def test_tune_title_trains_with_the_cosine_loss(reels_abc, cache_dir, tmp_path, 
     assert model.logit_scale.item() == pytest.approx(math.log(1 / 0.07), abs=1e-6)
 
 
+def test_the_cosine_loss_logged_is_the_mean_over_the_processes(
+    reels_abc, cache_dir, tmp_path, monkeypatch
+):
+    """Each process scores its own pairs with the cosine loss: the log, the bar and
+    train_loss_last showed process 0's loss alone (0.5528 where the two gave 0.5067 and 0.5528).
+    Here `Accelerator.reduce` stands in for a second process whose loss is always 1.0."""
+    from accelerate import Accelerator
+
+    import modeling_irish.modeling_tune_title as tt
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        loss = real(*args, **kwargs)
+        calls.append(float(loss.detach()))
+        return loss
+
+    def two_processes(self, tensor, reduction="sum", scale=1.0):
+        return (tensor + 1.0) / 2 if reduction == "mean" else tensor
+
+    real = tt.cosine_pair_loss
+    monkeypatch.setattr(tt, "cosine_pair_loss", spy)
+    monkeypatch.setattr(Accelerator, "reduce", two_processes)
+    out = tmp_path / "cos"
+    argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2")
+    results = main([*argv, "--loss_type", "cosine"])
+    expected = [(loss + 1.0) / 2 for loss in calls]
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["train_loss"] for r in log if "train_loss" in r] == pytest.approx(expected)
+    assert results["train_loss_last"] == pytest.approx(expected[-1])
+
+
 def test_tune_title_stops_when_its_time_budget_is_spent(reels_abc, cache_dir, tmp_path):
     out = tmp_path / "budget"
     argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "50")

@@ -300,7 +300,7 @@ def train_loop(
             if not accelerator.sync_gradients:
                 continue
             completed += 1
-            stats["losses"].append(float(torch.stack(micro).mean()))  # the update's mean loss
+            stats["losses"].append(_update_loss(accelerator, micro))
             micro = []
             progress.update(loss=stats["losses"][-1])
             if completed % args.logging_steps == 0:
@@ -332,6 +332,15 @@ def train_loop(
     progress.close()
     stats.update(completed_steps=completed, seconds=_seconds(stats))
     return stats
+
+
+def _update_loss(accelerator: Accelerator, micro: list[torch.Tensor]) -> float:
+    """The update's loss for logging: the mean of its micro-batches' losses, averaged over the
+    processes. The cosine loss scores each process's own pairs, so one process's loss is half
+    the story (the update trains on the mean, `_loss`); InfoNCE and hinge compute the gathered
+    batch's loss in every process, which the average leaves as it is. Every process calls it
+    (a collective), as train.py's `_log_train` reduces MeasureNote's losses."""
+    return float(accelerator.reduce(torch.stack(micro).mean(), "mean"))
 
 
 def _seconds(stats: dict) -> float:
