@@ -115,13 +115,20 @@ def test_save_model_leaves_no_staging_folder_of_a_late_process(tmp_path):
 
 
 def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
-    """A ``step_N`` of a two-process run holding the random states of ``processes`` only."""
+    """A ``step_N`` of a two-process run (weights and optimizer as empty files) holding the
+    random states of ``processes`` only."""
     folder.mkdir(parents=True)
     state = {"completed_steps": steps, "num_processes": 2}
     (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    for name in ("model.safetensors", "optimizer.bin"):
+        (folder / name).write_bytes(b"")
     for i in processes:
         (folder / f"random_states_{i}.pkl").write_bytes(b"")
     return folder
+
+
+def _not_loaded(path):
+    raise AssertionError(f"{path} was loaded")
 
 
 def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path):
@@ -133,14 +140,43 @@ def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path
     _checkpoint(tmp_path / "step_10", 10, (0,))
     args = SimpleNamespace(resume_from_checkpoint="latest", output_dir=str(tmp_path))
 
-    def load_state(path):
-        raise AssertionError(f"{path} was loaded")
-
-    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=_not_loaded)
     with pytest.raises(common.UsageError) as refused:
         run_folder.resume_state(args, accelerator)
     message = str(refused.value)
     assert f"{tmp_path / 'step_10'} lacks random_states_1.pkl" in message
+    assert f"resume {tmp_path / 'step_5'} instead" in message
+
+
+def test_latest_checkpoint_skips_a_damaged_older_checkpoint_with_a_warning(tmp_path, capsys):
+    """An empty training_state.json of step_2 stopped every resume with a JSONDecodeError
+    traceback, although step_4 was whole."""
+    (_checkpoint(tmp_path / "step_2", 2, (0, 1)) / run_folder.TRAINING_STATE_FILE).write_text("")
+    _checkpoint(tmp_path / "step_4", 4, (0, 1))
+    assert run_folder.latest_checkpoint(str(tmp_path)) == str(tmp_path / "step_4")
+    said = capsys.readouterr().err
+    assert (
+        f"skipping checkpoint {tmp_path / 'step_2'}: its training_state.json is unreadable" in said
+    )
+    # given by name, it is refused in one line that names the whole one
+    with pytest.raises(common.UsageError, match=f"resume {tmp_path / 'step_4'} instead"):
+        run_folder.read_training_state(str(tmp_path / "step_2"))
+
+
+@pytest.mark.parametrize("lost", ["model.safetensors", "optimizer.bin"])
+def test_a_checkpoint_without_its_weights_or_optimizer_is_refused_by_name(tmp_path, lost):
+    """accelerate's load_state stopped with a FileNotFoundError traceback (naming
+    pytorch_model.bin for lost safetensors weights)."""
+    from types import SimpleNamespace
+
+    _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    (_checkpoint(tmp_path / "step_10", 10, (0, 1)) / lost).unlink()
+    args = SimpleNamespace(resume_from_checkpoint="latest", output_dir=str(tmp_path))
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=_not_loaded)
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    message = str(refused.value)
+    assert f"{tmp_path / 'step_10'} lacks {lost}" in message and "\n" not in message
     assert f"resume {tmp_path / 'step_5'} instead" in message
 
 

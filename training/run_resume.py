@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import re
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,26 +30,70 @@ _CHECKPOINT_RE = re.compile(r"^(step|epoch)_(\d+)$")
 
 
 def read_training_state(checkpoint: str) -> dict[str, Any]:
-    """The ``training_state.json`` written by `training.run_folder.save_checkpoint`."""
+    """The ``training_state.json`` written by `training.run_folder.save_checkpoint`; one that
+    is not such a record (empty or cut short, as a full disk leaves a file) is refused in one
+    line naming it and the checkpoint to resume instead, rather than with `json`'s traceback."""
+    state, reason = _load_state(checkpoint)
+    if state is None:
+        raise UsageError(
+            f"--resume_from_checkpoint {checkpoint}: its {TRAINING_STATE_FILE} is unreadable "
+            f"({reason}); {_instead(checkpoint)}"
+        )
+    return state
+
+
+def _load_state(checkpoint: str) -> tuple[dict[str, Any] | None, str]:
+    """``(state, "")``, or ``(None, why)`` when ``training_state.json`` is not a record of
+    completed updates."""
     with open(os.path.join(checkpoint, TRAINING_STATE_FILE), encoding="utf-8") as handle:
-        return json.load(handle)
+        try:
+            state = json.load(handle)
+        except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+            return None, str(err)
+    if not isinstance(state, dict) or "completed_steps" not in state:
+        return None, "no completed_steps"
+    return state, ""
 
 
 def latest_checkpoint(output_dir: str) -> str | None:
-    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates."""
-    best, best_steps = None, -1
-    if not os.path.isdir(output_dir):
-        return None
-    for name in os.listdir(output_dir):
+    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates. One
+    whose ``training_state.json`` is unreadable is skipped, with a warning naming it: a damaged
+    older checkpoint does not stop the resume of a good newer one."""
+    names = _by_updates(output_dir)
+    return os.path.join(output_dir, names[-1]) if names else None
+
+
+def _by_updates(output_dir: str, warn: bool = True) -> list[str]:
+    """The checkpoints of ``output_dir`` (`checkpoint_names`) whose ``training_state.json``
+    reads, fewest updates first (an ``epoch_N`` is named by its epoch, not its updates); the
+    unreadable ones are left out, each warned once (`_warn_skipped`) when ``warn``."""
+    found = []
+    for name in checkpoint_names(output_dir):
         path = os.path.join(output_dir, name)
-        if not _CHECKPOINT_RE.match(name) or not os.path.isfile(
-            os.path.join(path, TRAINING_STATE_FILE)
-        ):
+        state, reason = _load_state(path)
+        if state is None:
+            if warn:
+                _warn_skipped(path, reason)
             continue
-        steps = int(read_training_state(path)["completed_steps"])
-        if steps > best_steps:
-            best, best_steps = path, steps
-    return best
+        found.append((int(state["completed_steps"]), name))
+    return [name for _, name in sorted(found)]
+
+
+_warned: set[str] = set()
+
+
+def _warn_skipped(checkpoint: str, reason: str) -> None:
+    """Say once (by the first process of a launch: every process reads the flags, before
+    accelerate starts) that "latest" passes over ``checkpoint``, whose state is unreadable."""
+    from training.arguments import first_process  # arguments imports this module
+
+    if checkpoint not in _warned and first_process():
+        print(
+            f"warning: skipping checkpoint {checkpoint}: its {TRAINING_STATE_FILE} is "
+            f"unreadable ({reason}); resuming the newest readable checkpoint",
+            file=sys.stderr,
+        )
+    _warned.add(checkpoint)
 
 
 def no_checkpoint_error(output_dir: str) -> str:
@@ -69,12 +114,15 @@ def no_checkpoint_error(output_dir: str) -> str:
     names, complete = sorted(os.listdir(output_dir)), set(checkpoint_names(output_dir))
     killed = [n for n in names if _CHECKPOINT_RE.match(n[5:]) and n[:5] in (".tmp-", ".old-")]
     partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
+    damaged = sorted(complete - set(_by_updates(output_dir, warn=False)))
     found = []
+    if damaged:
+        found.append(f"{', '.join(damaged)} with an unreadable {TRAINING_STATE_FILE}")
     if killed:
         found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
     if partial:
         found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
-    if "model.safetensors" in names:
+    if "model.safetensors" in names and not damaged:
         found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
     shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
     return (
@@ -118,6 +166,7 @@ def resume_state(
         raise UsageError(f"--resume_from_checkpoint {path}: no such folder")
     state = read_training_state(path)
     check_same_processes(path, state, accelerator.num_processes)
+    check_state_files(path, accelerator.num_processes)
     check_random_states(path, accelerator.num_processes)
     accelerator.print(f"Resuming from checkpoint {path}")
     try:
@@ -258,25 +307,70 @@ def check_random_states(path: str, num_processes: int) -> None:
     missing = _missing_random_states(path, num_processes)
     if not missing:
         return
-    folder = os.path.dirname(os.path.normpath(path)) or "."
-    whole = [
-        name
-        for name in checkpoint_names(folder)
-        if name != os.path.basename(os.path.normpath(path))
-        and not _missing_random_states(os.path.join(folder, name), num_processes)
-    ]
-    instead = (
-        f"resume {os.path.join(folder, whole[-1])} instead, or start a new run"
-        if whole
-        else "start a new run (without --resume_from_checkpoint)"
-    )
     files = ", ".join(RANDOM_STATES_FILE.format(i) for i in missing)
     processes = ", ".join(str(i) for i in missing)
     raise UsageError(
         f"--resume_from_checkpoint {path} lacks {files} (the random state of process "
         f"{processes}): it was saved incomplete, and a run resumed from it would not train as "
-        f"the interrupted run did; {instead}"
+        f"the interrupted run did; {_instead(path, num_processes)}"
     )
+
+
+#: What `accelerator.save_state` writes for the script's model and optimizer: each entry's
+#: files (either one: the weights are ``pytorch_model.bin`` with ``safe_serialization=False``),
+#: and what they hold. `accelerator.load_state` needs them all.
+STATE_FILES = (
+    (("model.safetensors", "pytorch_model.bin"), "the model weights"),
+    (("optimizer.bin",), "the optimizer state"),
+)
+
+
+def check_state_files(path: str, num_processes: int) -> None:
+    """A checkpoint resumes only with its weights and optimizer state (`STATE_FILES`): without
+    one, accelerate's `load_state` stops with a traceback (a ``FileNotFoundError`` that names
+    ``pytorch_model.bin`` for missing safetensors weights). The refusal names the file and the
+    newest checkpoint beside it that is whole.
+
+    >>> check_state_files("no/such/step_5", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: --resume_from_checkpoint no/such/step_5 lacks model.safetensors...
+    """
+    missing = [(names[0], what) for names, what in STATE_FILES if not _has_any(path, names)]
+    if not missing:
+        return
+    files, held = (", ".join(part) for part in zip(*missing))
+    raise UsageError(
+        f"--resume_from_checkpoint {path} lacks {files} ({held}): the checkpoint is incomplete "
+        f"(a file removed or lost since it was saved) and cannot be loaded; "
+        f"{_instead(path, num_processes)}"
+    )
+
+
+def _has_any(path: str, names: Sequence[str]) -> bool:
+    return any(os.path.isfile(os.path.join(path, name)) for name in names)
+
+
+def _instead(path: str, num_processes: int = 0) -> str:
+    """What to do rather than resume ``path`` (damaged or incomplete): resume the newest whole
+    checkpoint beside it (a readable state, `STATE_FILES` and the random states of
+    ``num_processes`` processes), or start a new run."""
+    folder = os.path.dirname(os.path.normpath(path)) or "."
+    own = os.path.basename(os.path.normpath(path))
+    whole = [
+        name
+        for name in _by_updates(folder, warn=False)
+        if name != own and _is_whole(os.path.join(folder, name), num_processes)
+    ]
+    if whole:
+        return f"resume {os.path.join(folder, whole[-1])} instead, or start a new run"
+    return "start a new run (without --resume_from_checkpoint)"
+
+
+def _is_whole(path: str, num_processes: int) -> bool:
+    """Whether ``path`` holds every file `accelerator.load_state` reads (its state read apart)."""
+    has_files = all(_has_any(path, names) for names, _ in STATE_FILES)
+    return has_files and not _missing_random_states(path, num_processes)
 
 
 def _missing_random_states(path: str, num_processes: int) -> list[int]:
