@@ -236,10 +236,10 @@ def test_tune_title_stops_when_its_time_budget_is_spent(reels_abc, cache_dir, tm
     assert results["train_steps"] == 1 and _results(out)["train_steps"] == 1
     assert _results(out)["stopped_by"] == "max_train_minutes"
     assert (out / "model.safetensors").is_file()
-    # the epoch cut short by the clock still ends with its checkpoint
-    (epoch,) = [p.name for p in out.iterdir() if p.name.startswith("epoch_")]
-    state = run_folder.read_training_state(str(out / epoch))
-    assert (epoch, state["completed_steps"]) == ("epoch_0", 1)
+    # the epoch cut short by the clock still ends with its checkpoint, named by its updates
+    # (an epoch_0 of 1 update of 3 read as a complete epoch)
+    assert _checkpoints(out) == {"step_1": 1}
+    assert run_folder.read_training_state(str(out / "step_1"))["epoch"] == 0
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
@@ -282,9 +282,10 @@ def _same_weights(a, b) -> None:
 def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(reels_abc, cache_dir, tmp_path, task):
     extra = (*(_TUNE_TITLE if task == "tune_title" else ()), "--checkpointing_steps", "epoch")
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    # 3 updates an epoch; 7 updates end one update into the third epoch
+    # 3 updates an epoch; 7 updates end one update into the third epoch, saved as step_7
     main(_argv(reels_abc, cache_dir, straight, *extra, "--max_train_steps", "7"))
-    assert _checkpoints(straight) == {"epoch_0": 3, "epoch_1": 6, "epoch_2": 7}
+    assert _checkpoints(straight) == {"epoch_0": 3, "epoch_1": 6, "step_7": 7}
+    assert run_folder.latest_checkpoint(str(straight)) == str(straight / "step_7")
     state = run_folder.read_training_state(str(straight / "epoch_1"))
     assert state["epoch"] == 1 and state["run"]["task"] == task
 
@@ -301,10 +302,15 @@ def test_checkpoints_at_epoch_ends_resume_to_the_same_weights(reels_abc, cache_d
         state = run_folder.read_training_state(str(resumed / name))
         return (state["totals"] if task == "measurenote" else state)["train_seconds"]
 
-    assert 0 < seconds("epoch_0") < seconds("epoch_2") <= results["train_runtime_seconds"]
+    assert 0 < seconds("epoch_0") < seconds("step_7") <= results["train_runtime_seconds"]
     if task == "measurenote":  # tokens a second: the whole run's tokens over its training time
         rate = results["train_tokens"] / results["train_runtime_seconds"]
         assert results["train_tokens_per_second"] == pytest.approx(rate)
+    # "latest" resumes the mid-epoch step_7 and completes that epoch as epoch_2
+    main(_argv(reels_abc, cache_dir, resumed, *extra, "--max_train_steps", "9",
+               "--resume_from_checkpoint"))  # fmt: skip
+    assert _checkpoints(resumed) == {"epoch_0": 3, "epoch_1": 6, "step_7": 7, "epoch_2": 9}
+    assert _results(resumed)["train_steps"] == 9
 
 
 #: Titles of very different lengths: MiniLM's vector of a title batched with a longer one was

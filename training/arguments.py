@@ -340,7 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
              "config.json...; both refused without this flag): those are deleted first. A run "
              "that starts afresh always deletes the outputs an earlier run recorded; files no "
              "run writes stay.")
-    add("--checkpointing_steps", default=None, help="Save the state every N updates or 'epoch'.")
+    add("--checkpointing_steps", default=None,
+        help="Save the state every N updates (step_N) or at each epoch's end, 'epoch' "
+             "(epoch_N; step_N for an epoch the run stops inside).")
     add("--resume_from_checkpoint", nargs="?", const="latest", default=None,
         help="Checkpoint folder (step_N/epoch_N) to resume, into its own run folder unless "
              "--output_dir names one that holds no run; no value or 'latest': the newest "

@@ -68,6 +68,19 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
     return final
 
 
+def epoch_checkpoint_name(epoch: int, completed: int, steps_per_epoch: int) -> str:
+    """The name of the checkpoint ``--checkpointing_steps epoch`` saves at the end of epoch
+    ``epoch`` (0-based) after ``completed`` updates: ``epoch_N`` when the epoch is complete,
+    ``step_{completed}`` when the run stopped inside it (``--max_train_steps`` or
+    ``--max_train_minutes``), which ``epoch_N`` would misname as done. Resuming either goes by
+    the updates it records, not its name.
+
+    >>> epoch_checkpoint_name(1, 6, 3), epoch_checkpoint_name(2, 7, 3)
+    ('epoch_1', 'step_7')
+    """
+    return f"epoch_{epoch}" if completed == (epoch + 1) * steps_per_epoch else f"step_{completed}"
+
+
 def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     """``model.save_pretrained(output_dir)``, each file written aside and renamed into place,
     so that a run killed while saving never leaves a half-written ``model.safetensors`` over

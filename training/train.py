@@ -78,6 +78,7 @@ from training.data import (  # noqa: E402
 from training.hub import check_hub_before_training, push_run  # noqa: E402
 from training.model_card import write_measurenote_card  # noqa: E402
 from training.run_folder import (  # noqa: E402
+    epoch_checkpoint_name,
     record_data_split,
     record_run_files,
     recorded_flags,
@@ -206,8 +207,9 @@ def train_loop(
             progress.update(stats["last"].get("train_loss"), paused_seconds=stats["eval_seconds"])
             if stop:
                 break
-        if args.checkpointing_steps == "epoch":
-            _checkpoint(args, accelerator, f"epoch_{epoch}", completed, epoch, stats, window)
+        if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
+            name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
+            _checkpoint(args, accelerator, name, completed, epoch, stats, window)
         if stats["stop"]:
             break
     progress.close()

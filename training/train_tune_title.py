@@ -37,6 +37,7 @@ from training.hub import push_run
 from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
+    epoch_checkpoint_name,
     record_data_split,
     record_run_files,
     recorded_flags,
@@ -324,9 +325,10 @@ def train_loop(
                 break
         # (the clock is read after each update only, so that a run resumed from any checkpoint
         # stops where the uninterrupted run stopped: an epoch's end changes nothing)
-        if args.checkpointing_steps == "epoch":
+        if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
             state = _state(args, completed, epoch, stats)
-            save_checkpoint(accelerator, args.output_dir, f"epoch_{epoch}", state)
+            name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
+            save_checkpoint(accelerator, args.output_dir, name, state)
         if stop:
             break
     progress.close()
