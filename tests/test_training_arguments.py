@@ -163,6 +163,55 @@ def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tuneboo
     assert parse_args(["--corpus", str(bom)]).corpus == str(bom)  # X: after a BOM is a tune
 
 
+_UNNUMBERED = "T:Tune {n}\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|\n"
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_parse_args_takes_the_corpus_the_loader_takes(capsys, tmp_path, task):
+    """--corpus is taken or refused by the loader's rule (`split_tunebook`), with its reason."""
+    nox = tmp_path / "nox.abc"  # blocks with K: and music, no X: line: tunes to the loader
+    nox.write_text("\n".join(_UNNUMBERED.format(n=n) for n in range(3)))
+    wide = tmp_path / "wide.abc"  # "Unicode" from a Windows editor
+    wide.write_bytes("X:1\r\nK:D\r\nDFA|\r\n".encode("utf-16"))
+    for path in (nox, wide):
+        assert parse_args(["--task", task, "--corpus", str(path)]).corpus == str(path)
+    empty, words, text_block = tmp_path / "empty.abc", tmp_path / "words.abc", tmp_path / "tb.abc"
+    empty.write_text("")
+    words.write_text("Some notes\nabout tunes, not a tune.\n")
+    text_block.write_text("%%begintext\nX:1\nK:G\n%%endtext\n")  # typeset text, not a tune
+    folder = tmp_path / "no_tunes"
+    folder.mkdir()
+    (folder / "blank.abc").write_text("\n\n")
+    for path, why in (
+        (empty, "empty file"),
+        (words, "a tune starts with an X: line"),
+        (text_block, "a tune starts with an X: line"),
+        (folder, "none of its 1 *.abc files holds a tune"),
+    ):
+        line = _refusal(capsys, ["--task", task, "--corpus", str(path)])
+        assert line.endswith(f"--corpus {path}: no ABC tunes found ({why})"), line
+
+
+def test_corpus_source_problem_agrees_with_split_tunebook(tmp_path):
+    """The quick test for X: lines says what `split_tunebook` says, whatever the line ends."""
+    from tokenization.abc_header import split_tunebook
+    from training.arguments import corpus_source_problem
+
+    texts = [
+        "X:1\nK:G\nGA|\n",
+        "\ufeffX:1\r\nK:G\r\nGA|\r\n",
+        "T:a\rK:G\rGA|\rX:2\rK:D\rDE|\r",
+        "% X:1 in a comment\n K:G\nGA|\n",
+        "T:long\\\nX:1\nK:G\nGA|\n",  # a continued field takes in the X: line
+        "T:a\nK:G\n",  # a header without music
+        _UNNUMBERED.format(n=1),
+    ]
+    for n, text in enumerate(texts):
+        path = tmp_path / f"{n}.abc"
+        path.write_bytes(text.encode())
+        assert (corpus_source_problem(str(path)) is None) == any(split_tunebook(text)), text
+
+
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_parse_args_refuses_bad_config_overrides(capsys, task):
     def refused(text: str) -> str:
