@@ -1,5 +1,9 @@
 """Configuration of the MeasureNote model (note GRU, measure attention pooling, final GRU)."""
 
+# first: on transformers 4 this raises one clear line before the imports below fail
+from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
+
+# isort: split
 import copy
 import json
 import math

@@ -1,5 +1,9 @@
 """Configuration of the tune-title dual encoder (tune tower, title tower, projection, loss)."""
 
+# first: on transformers 4 this raises one clear line before the imports below fail
+from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
+
+# isort: split
 import math
 from typing import Any, Optional, Union
 

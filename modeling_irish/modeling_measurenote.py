@@ -1,5 +1,9 @@
 """MeasureNote: a hierarchical GRU language model over ABC rows (notes, measures, final GRU)."""
 
+# first: on transformers 4 this raises one clear line before the imports below fail
+from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
+
+# isort: split
 import os
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Optional, Union

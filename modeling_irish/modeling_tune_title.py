@@ -1,5 +1,9 @@
 """Tune-title dual encoder: a MeasureNote tune tower and a MiniLM / char-GRU title tower (CLIP)."""
 
+# first: on transformers 4 this raises one clear line before the imports below fail
+from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
+
+# isort: split
 import os
 from dataclasses import dataclass
 from typing import Any, Optional, Union

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 from helpers import tiny_measurenote_config
 
@@ -93,6 +95,7 @@ def test_trust_remote_code_round_trip(tmp_path):
         "measurenote_checks.py",
         "measurenote_layers.py",
         "measurenote_losses.py",
+        "transformers_version.py",
     )
     for name in (*code, "model.safetensors"):
         assert (folder / name).is_file(), name
@@ -131,3 +134,33 @@ def test_trust_remote_code_round_trip(tmp_path):
         expected = model(**inputs)
     torch.testing.assert_close(outputs["logits"], expected.logits, rtol=0, atol=1e-6)
     torch.testing.assert_close(outputs["hidden"], expected.hidden_states, rtol=0, atol=1e-6)
+
+
+SAVED_ENTRY_MODULES = (
+    "modeling_irish.configuration_measurenote",
+    "modeling_irish.configuration_tune_title",
+    "modeling_irish.modeling_measurenote",
+    "modeling_irish.modeling_tune_title",
+    "tokenization.tokenization_abc",
+)
+
+
+@pytest.mark.parametrize("name", SAVED_ENTRY_MODULES)
+def test_saved_code_refuses_transformers_4_in_one_line(monkeypatch, name):
+    # On transformers 4.x a saved folder's code used to fail deep inside, with
+    # "cannot import name 'initialization' from 'transformers'"; each entry module checks first.
+    # sys.modules' entry, not a module-level `import transformers`: importing the library's
+    # submodules can replace the lazy top-level module that an early import bound
+    monkeypatch.setattr(sys.modules["transformers"], "__version__", "4.57.6")
+    package = name.split(".")[0]
+    for module in (name, f"{package}.transformers_version"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(ImportError, match=r"needs transformers>=5,<6, found transformers 4\.57\.6"):
+        importlib.import_module(name)
+
+
+def test_both_version_checks_are_the_same_file():
+    # modeling_irish/ and tokenization/ both copy transformers_version.py into one saved folder
+    model_copy = REPO_ROOT / "modeling_irish" / "transformers_version.py"
+    tokenizer_copy = REPO_ROOT / "tokenization" / "transformers_version.py"
+    assert model_copy.read_text() == tokenizer_copy.read_text()

@@ -633,3 +633,32 @@ def test_resuming_a_run_whose_time_budget_is_spent_makes_no_update(
     again = json.loads((out / "all_results.json").read_text())
     assert again["train_steps"] == done["train_steps"]
     assert max(int(p.name[5:]) for p in out.glob("step_*")) == done["train_steps"]
+
+
+def _both_cards(tunebook: str, tmp_path: Path, *flags: str) -> dict[str, str]:
+    """The MeasureNote and tune-title cards of runs into ``tmp_path/<task>``, without training."""
+    from types import SimpleNamespace
+
+    from training.model_card import write_measurenote_card, write_tune_title_card
+
+    model = SimpleNamespace(num_parameters=lambda: 1234)
+    results = {"total_batch_size": 2, "train_steps": 7}
+    cards = {}
+    for task in ("measurenote", "tune_title"):
+        out = tmp_path / task
+        args = parse_args(["--corpus", tunebook, "--task", task, "--output_dir", str(out), *flags])
+        os.makedirs(args.output_dir)
+        if task == "measurenote":
+            write_measurenote_card(args, model, results, {"tokenize": {}})
+        else:
+            write_tune_title_card(args, model, results)
+        cards[task] = (out / "README.md").read_text()
+    return cards
+
+
+def test_the_cards_usage_says_the_folder_needs_transformers_5(tunebook, tmp_path):
+    """On transformers 4 the cards' Usage snippet failed deep in the folder's code
+    ("cannot import name 'initialization'"), and nothing in the card said 5 was needed."""
+    for task, card in _both_cards(tunebook, tmp_path).items():
+        usage = card.split("## Usage", 1)[1]
+        assert "needs `transformers>=5,<6`" in usage, task

@@ -8,6 +8,10 @@ the ``main`` feature, and `tokenizer_hub` the package version and the upload of 
 
 from __future__ import annotations
 
+# first: on transformers 4 this raises one clear line before the imports below fail
+from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
+
+# isort: split
 import json
 import os
 from collections.abc import Iterable, Sequence

@@ -26,6 +26,13 @@ _EMBEDDED = "music21's O'Neill's 1850 and Ryan's Mammoth collections"
 #: Hub's model-card metadata spells it.
 LICENSE = "mit"
 
+#: What the folder's code (``auto_map``) needs: it imports `transformers.initialization`, new in
+#: transformers 5, and refuses 4.x in one line (``transformers_version.py`` beside it).
+REQUIREMENT = (
+    "The folder's code needs `transformers>=5,<6` (`pip install 'transformers>=5,<6'`); "
+    "with transformers 4 it stops with one line saying so."
+)
+
 
 def write_model_card(
     output_dir: str,
@@ -49,7 +56,7 @@ def write_model_card(
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
     lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
-    lines += ["", "## Usage", "", "```python", usage.strip(), "```", ""]
+    lines += ["", "## Usage", "", REQUIREMENT, "", "```python", usage.strip(), "```", ""]
     path = os.path.join(output_dir, "README.md")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
