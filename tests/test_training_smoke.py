@@ -662,3 +662,17 @@ def test_the_cards_usage_says_the_folder_needs_transformers_5(tunebook, tmp_path
     for task, card in _both_cards(tunebook, tmp_path).items():
         usage = card.split("## Usage", 1)[1]
         assert "needs `transformers>=5,<6`" in usage, task
+
+
+def test_the_cards_usage_shows_no_local_path_of_the_trainer(tunebook, tmp_path):
+    """Without --hub_model_id the Usage snippet printed the trainer's absolute --output_dir
+    (`path = "/tmp/.../abs-run"`), a path of their machine in a card meant for others."""
+    cards = _both_cards(tunebook, tmp_path)
+    for task, card in cards.items():
+        assert str(tmp_path) not in card, task
+        assert f'path = "{task}"  # the folder you downloaded, or its Hub id' in card, task
+        assert "from_pretrained(path, trust_remote_code=True)" in card, task
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    for task, card in _both_cards(tunebook, hub, "--hub_model_id", "user/tunes").items():
+        assert 'path = "user/tunes"\n' in card, task

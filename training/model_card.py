@@ -165,6 +165,22 @@ def shown_path(path: str | None) -> str | None:
     return os.path.basename(os.path.normpath(str(path)))
 
 
+def usage_path(args: argparse.Namespace) -> str:
+    """The Usage snippet's ``path = ...`` line: the Hub id the run uploads to, else the output
+    folder by its name only with a comment (the trainer's absolute path means nothing to a reader
+    of the card, and would publish a path of the trainer's machine).
+
+    >>> usage_path(argparse.Namespace(hub_model_id="user/measurenote", output_dir="/tmp/x/run"))
+    'path = "user/measurenote"'
+    >>> usage_path(argparse.Namespace(hub_model_id=None, output_dir="/tmp/x/run/"))
+    'path = "run"  # the folder you downloaded, or its Hub id'
+    """
+    if args.hub_model_id:
+        return f'path = "{args.hub_model_id}"'
+    name = os.path.basename(os.path.normpath(str(args.output_dir)))
+    return f'path = "{name}"  # the folder you downloaded, or its Hub id'
+
+
 def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
     """The run's budget for the hyper-parameters table: ``max_train_steps`` and, with a time
     budget, ``max_train_minutes`` and what ended the run (``stopped_by``, from
@@ -283,7 +299,7 @@ def write_measurenote_card(
         metrics={k: results[k] for k in metric_names if k in results},
         usage=(
             "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
-            f'path = "{args.hub_model_id or args.output_dir}"\n'
+            f"{usage_path(args)}\n"
             "model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)\n"
             "tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)\n"
             'batch = tokenizer("X:1\\nT:Tune\\nR:reel\\nM:4/4\\nL:1/8\\nK:D\\nDFAd fdAF|]")\n'
@@ -475,9 +491,9 @@ def write_tune_title_card(
             k: v for k, v in results.items() if isinstance(v, (int, float)) or k == "eval_precision"
         },
         usage=(
-            "from transformers import AutoModel\n"
-            f'model = AutoModel.from_pretrained("{args.hub_model_id or args.output_dir}", '
-            "trust_remote_code=True)\n"
+            "from transformers import AutoModel\n\n"
+            f"{usage_path(args)}\n"
+            "model = AutoModel.from_pretrained(path, trust_remote_code=True)\n"
             'emb = model.get_title_features(["The Silver Spear"])\n'
             "# remote code runs on your machine: pin it with revision=<commit> once you trust it"
         ),
