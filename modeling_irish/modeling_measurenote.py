@@ -39,6 +39,12 @@ from .measurenote_losses import loss_target_counts, measurenote_loss  # noqa: F4
 
 logger = logging.get_logger(__name__)
 
+# How to get the package that `generate` needs, in the README's words (it is not on PyPI).
+PACKAGE_INSTALL = (
+    "which is not on PyPI: install it from its repository, "
+    '`pip install -c constraints.txt -e ".[all]"` in a clone'
+)
+
 
 class MeasureNoteState(NamedTuple):
     """Recurrent state of [`MeasureNoteModel`] after the last valid row of each sequence.
@@ -485,7 +491,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         except ImportError as err:
             raise ImportError(
                 "model.generate needs the modeling-irish package installed (not only the model's "
-                "remote code): `pip install modeling-irish`, or `pip install -e .` in a clone"
+                f"remote code), {PACKAGE_INSTALL}"
             ) from err
         return TuneGenerator(self, tokenizer).generate(num_tunes, **kwargs)
 

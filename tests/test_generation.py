@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from dataclasses import replace
 from fractions import Fraction
 
@@ -218,6 +219,17 @@ def test_model_generate_with_input_ids_says_how_to_call_it(generator):
         model.generate(enc["input_ids"])
     with pytest.raises(TypeError, match="prompt="):
         model.generate(tok, input_ids=enc["input_ids"])
+
+
+def test_model_generate_without_the_package_gives_advice_that_works(generator, monkeypatch):
+    """A remote-code model without the package advised `pip install modeling-irish`, a name
+    that is not on PyPI; the advice is now the README's install from a clone."""
+    monkeypatch.setitem(sys.modules, "modeling_irish.generation", None)  # import fails
+    with pytest.raises(ImportError) as caught:
+        generator.model.generate(generator.tokenizer, 1)
+    message = str(caught.value)
+    assert "pip install modeling-irish" not in message
+    assert "not on PyPI" in message and '`pip install -c constraints.txt -e ".[all]"`' in message
 
 
 def test_a_header_the_model_never_saw_is_named(generator, caplog):

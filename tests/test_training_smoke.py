@@ -676,3 +676,10 @@ def test_the_cards_usage_shows_no_local_path_of_the_trainer(tunebook, tmp_path):
     hub.mkdir()
     for task, card in _both_cards(tunebook, hub, "--hub_model_id", "user/tunes").items():
         assert 'path = "user/tunes"\n' in card, task
+
+
+def test_the_measurenote_card_says_generating_needs_the_package(tunebook, tmp_path):
+    """The card showed no way to generate; model.generate needs the package, not on PyPI."""
+    card = _both_cards(tunebook, tmp_path)["measurenote"]
+    assert "# Generating: model.generate(tokenizer, num_tunes=4" in card
+    assert "needs the modeling-irish package, which is not on PyPI" in card

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from training.common import moot_flags
 
 __all__ = [
@@ -304,6 +305,8 @@ def write_measurenote_card(
             "tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)\n"
             'batch = tokenizer("X:1\\nT:Tune\\nR:reel\\nM:4/4\\nL:1/8\\nK:D\\nDFAd fdAF|]")\n'
             "out = model(**batch)  # out.loss, out.logits (batch, seq, vocab), out.dur_logits\n"
+            "# Generating: model.generate(tokenizer, num_tunes=4, rhythm='jig', key='G', seed=0)\n"
+            f"# needs the modeling-irish package, {PACKAGE_INSTALL}\n"
             "# remote code runs on your machine: pin it with revision=<commit> once you trust it"
         ),
     )
