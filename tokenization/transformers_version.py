@@ -10,7 +10,11 @@ REQUIRED_TRANSFORMERS = "transformers>=5,<6"
 
 
 def transformers_major(version: str) -> int:
-    """The major number of a version string such as `"5.23.0"` or `"5.0.0.dev0"`."""
+    """The major number of a version string.
+
+    >>> transformers_major("5.23.0"), transformers_major("5.0.0.dev0"), transformers_major("4.57.6")
+    (5, 5, 4)
+    """
     return int(version.split(".")[0])
 
 
