@@ -135,6 +135,43 @@ def test_the_backbone_split_is_read_from_its_run_record_with_the_corpus_paths(re
     assert status == "different" and changes[0].startswith(f"--corpus ['{Path(reels_abc).name}']")
 
 
+def test_a_backbone_that_read_an_edited_corpus_is_not_called_the_same_split(reels_abc, tmp_path):
+    """A backbone trained on a corpus file that was edited since (its first tune deleted) was
+    called the "same" split, from its split flags alone, and its card claimed the unseen
+    figures free of the leak while its training split held all the unseen queries."""
+    import argparse
+
+    from accelerate import PartialState
+
+    from training.backbone_split import backbone_split, backbone_training_settings
+    from training.model_card import backbone_text
+
+    PartialState()  # the warning below goes through accelerate's logger
+
+    folder = tmp_path / "lm"
+    folder.mkdir()
+    args = argparse.Namespace(corpus=[reels_abc], split_ratios=[0.5, 0.25, 0.25], split_seed=0,
+                              split_method="shuffle", link_incipits=0, require_bars_fit=False,
+                              measurenote_path=str(folder))  # fmt: skip
+    vocabulary = {"values": 40, "sha256": "v"}
+    args.data_fingerprint = {"splits": {"train": {"tunes": 5, "sha256": "b"}},
+                             "vocabulary": vocabulary}  # fmt: skip
+    split = common.data_split_record(args)
+    split["fingerprint"] = {"splits": {"train": {"tunes": 6, "sha256": "a"}},
+                            "vocabulary": vocabulary}  # fmt: skip
+    run_folder.record_run_files(str(folder), ["all_results.json"])
+    run_folder.record_data_split(str(folder), split)
+    status, changes, _ = backbone_split(args)
+    assert status == "different"
+    assert changes == ["the data it read: its train split had 6 tunes (now 5)"]
+    # its training split cannot be made again from the edited file: not counted, not "free"
+    assert backbone_training_settings(args, {"train": None}) is None
+    card = backbone_text(args, {"backbone_split": status, "backbone_split_changes": changes})
+    assert "not known to be leak-free" in card and "free of that leak" not in card
+    args.data_fingerprint = split["fingerprint"]  # the file as the backbone read it
+    assert backbone_split(args)[:2] == ("same", [])
+
+
 @pytest.mark.parametrize("backbone_seed", ["1", None, "0"], ids=["other", "none", "same"])
 def test_what_the_backbone_saw_of_the_queries_is_warned_counted_and_carded(
     reels_abc, cache_dir, tmp_path, backbone, capsys, caplog, backbone_seed

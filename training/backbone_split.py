@@ -49,8 +49,38 @@ def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, 
             record = None
     if not isinstance(record, dict) or not set(SPLIT_FLAGS) <= record.keys():
         return "unknown", [], None
-    changes = run_flag_changes({name: record[name] for name in SPLIT_FLAGS}, args)
+    changes = run_flag_changes(_split_flags(record), args)
+    changes += fingerprint_changes(record, args)
     return ("different" if changes else "same"), changes, record
+
+
+def fingerprint_changes(record: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """How the data the backbone read differs from this run's, by their fingerprints
+    (`training.data.data_fingerprint`, the backbone's in its `record`, this run's as
+    ``args.data_fingerprint`` once its data is read): the same split flags on an edited corpus
+    file make other splits. Nothing when either is missing (before this run reads its data, or
+    a backbone that records none).
+
+    >>> record = {"fingerprint": {"splits": {"train": {"tunes": 2, "sha256": "a"}},
+    ...                           "vocabulary": {"values": 9, "sha256": "v"}}}
+    >>> now = {"splits": {"train": {"tunes": 2, "sha256": "b"}},
+    ...        "vocabulary": {"values": 9, "sha256": "v"}}
+    >>> fingerprint_changes(record, argparse.Namespace(data_fingerprint=now))
+    ['the data it read: its train split held other tunes (2, as now)']
+    >>> fingerprint_changes(record, argparse.Namespace())
+    []
+    """
+    from training.run_resume import data_changes
+
+    saved, now = record.get("fingerprint"), getattr(args, "data_fingerprint", None)
+    if not isinstance(saved, dict) or not isinstance(now, dict):
+        return []
+    return [f"the data it read: {change}" for change in data_changes(saved, now)]
+
+
+def _split_flags(record: dict[str, Any]) -> dict[str, Any]:
+    """The `SPLIT_FLAGS` of a backbone's data-split record."""
+    return {name: record[name] for name in SPLIT_FLAGS}
 
 
 def warn_of_backbone_split(args: argparse.Namespace) -> None:
@@ -86,10 +116,15 @@ def backbone_training_settings(
     from modeling_irish.tune_title_data import setting_key
     from tokenization.dataset import column_values
 
-    status, _, record = backbone_split(args)
+    status, changes, record = backbone_split(args)
     if record is None:
         return None
     train = splits["train"]
+    if status == "different" and not run_flag_changes(_split_flags(record), args):
+        # the same flags gave other splits (an edited corpus file): what the backbone read is
+        # gone, and making its split again would give this run's
+        logger.warning("the backbone's training split cannot be made again: %s", "; ".join(changes))
+        return None
     if status == "different":
         try:
             train = load_abc_corpus(
@@ -144,5 +179,6 @@ __all__ = [
     "backbone_split",
     "backbone_training_settings",
     "count_backbone_seen",
+    "fingerprint_changes",
     "warn_of_backbone_split",
 ]
