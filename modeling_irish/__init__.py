@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
+# first: a user's own tokenization.py in the working folder would otherwise fail the import
+# below with "'tokenization' is not a package"; this names the file instead
+from . import package_layout  # noqa: F401
+
+# isort: split
 from tokenization.tokenization_abc import AbcTokenizer
 
 from .configuration_measurenote import MeasureNoteConfig

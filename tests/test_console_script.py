@@ -71,3 +71,23 @@ def test_ctrl_c_during_startup_prints_no_traceback():
     assert process.returncode == 130, message
     assert "Traceback" not in message
     assert message.strip() in {"irish-tune: interrupted", "irish-tune check: interrupted"}
+
+
+def test_a_users_tokenization_py_in_the_working_folder_is_named_in_one_line(tmp_path):
+    """A tokenization.py of the user's in the working folder hid the project's package:
+    `import modeling_irish` failed with "No module named 'tokenization.tokenization_abc';
+    'tokenization' is not a package", naming neither the file nor a way out."""
+    (tmp_path / "tokenization.py").write_text("# the user's own\n")
+    repo = str(Path(__file__).resolve().parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", "import modeling_irish"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": repo},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 1
+    assert f"`import tokenization` finds {tmp_path / 'tokenization.py'}" in last
+    assert "rename that file or folder, or run from another folder" in last
