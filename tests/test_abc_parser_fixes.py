@@ -238,3 +238,15 @@ def test_a_dangling_tie_after_a_dropped_tie_into_a_chord_is_dropped(body):
     assert any("ties between notes of different pitches dropped" in w for w in tune.warnings)
     text = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
     assert parse_abc(text).tokens == tune.tokens
+
+
+@pytest.mark.parametrize(
+    "body, lengths",
+    [("A2 B>|]", ["2", "1"]), ("A>G G> ||", ["3/2", "1/2", "1"]), ("g>f> |]", ["3/2", "1/2"])],
+)
+def test_a_broken_rhythm_at_the_end_leaves_the_note_before_it_as_written(body, lengths):
+    """`>` lengthened the note before it at once; at the end, with no note to shorten, the
+    warning said the sign was ignored while the note kept its dot (O'Neill's No. 9)."""
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:C\n{body}")
+    assert [str(t.dur * 8) for t in tune.tokens if t.kind == "note"] == lengths
+    assert tune.warnings == ["broken rhythm at the end of the tune ignored"]

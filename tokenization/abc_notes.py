@@ -77,6 +77,17 @@ class _NotesAndChords:
             if tokens[i].dur is not None:
                 tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
         self.pending = second
+        self.brk_span = (self.last_group, len(tokens), factor)
+
+    def _undo_pending_brk(self) -> None:
+        """Give the group before a broken rhythm that no note completes (``B>|]``) its length
+        back: `_brk` lengthened it at once, and half a dot is no rhythm."""
+        start, stop, factor = self.brk_span
+        tokens = self.tokens
+        for i in range(start, stop):
+            if tokens[i].dur is not None:
+                tokens[i] = tokens[i]._replace(dur=tokens[i].dur / factor)
+        self.pending = None
 
     def _tup(self, m: re.Match, line: str) -> None:
         if self.in_chord:  # a chord's notes sound together: nothing in it can be a tuplet

@@ -123,6 +123,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.header_meter = self.meter
         self.pending: Fraction | None = None
         self.pended: tuple[int, Fraction] = (-1, _ONE)  # (group, factor) of the last `pending`
+        #: the tokens ``[start, stop)`` the last broken rhythm lengthened, and by what factor
+        self.brk_span: tuple[int, int, Fraction] = (0, 0, _ONE)
         self.in_chord = False
         self.chord_start = 0
         self.chord_col = 0
@@ -303,6 +305,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             detail = ": bar lines but no note or rest" if self.tokens else ""
             raise self.error(f"tune has no notes{detail}", 1)
         if self.pending is not None:
+            self._undo_pending_brk()
             self.warnings.append("broken rhythm at the end of the tune ignored")
         # the dangling tie first: `tie_at` holds token indexes, which the chord pass can shift
         if self.next_carry and not self.keep_final_tie:
