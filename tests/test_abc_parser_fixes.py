@@ -250,3 +250,15 @@ def test_a_broken_rhythm_at_the_end_leaves_the_note_before_it_as_written(body, l
     tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:C\n{body}")
     assert [str(t.dur * 8) for t in tune.tokens if t.kind == "note"] == lengths
     assert tune.warnings == ["broken rhythm at the end of the tune ignored"]
+
+
+@pytest.mark.parametrize(
+    "body, column", [("A><B|", 3), ("A<>B|", 3), ("A>>>>B|", 5), ("A> >B|", 4)]
+)
+def test_a_malformed_broken_rhythm_is_an_error_at_its_second_sign(body, column):
+    """`A><B` was read as A 7/4, B 1/4 (and `A>>>>B`, `A> >B` alike): lengths no reader of
+    ABC would give, without a word."""
+    with pytest.raises(AbcParseError, match="right after another one") as err:
+        parse_abc(f"X:1\nL:1/8\nK:C\n{body}")
+    assert (err.value.line, err.value.column) == (4, column)
+    assert durs('"x><y"A>B|') == ["3/2", "1/2"]  # `><` in quoted text is text

@@ -63,6 +63,10 @@ class _NotesAndChords:
     def _brk(self, m: re.Match, line: str) -> None:
         if self.in_chord or not self.tokens or self.tokens[-1].kind not in _BRK_AFTER:
             raise self.error(f"broken rhythm {m[0]!r} without a preceding note")
+        if self.pending is not None:  # `A><B`, `A>>>>B`, `A> >B`: no length can be made of it
+            raise self.error(
+                f"broken rhythm {m[0]!r} right after another one, with no note between"
+            )
         short = Fraction(1, 2 ** len(m[0]))
         first, second = (2 - short, short) if m[0][0] == ">" else (short, 2 - short)
         tokens = self.tokens
