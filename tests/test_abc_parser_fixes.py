@@ -262,3 +262,20 @@ def test_a_malformed_broken_rhythm_is_an_error_at_its_second_sign(body, column):
         parse_abc(f"X:1\nL:1/8\nK:C\n{body}")
     assert (err.value.line, err.value.column) == (4, column)
     assert durs('"x><y"A>B|') == ["3/2", "1/2"]  # `><` in quoted text is text
+
+
+@pytest.mark.parametrize(
+    "header, body, line, column",
+    [
+        ("M:2+3+99999999999/8", "DEFG ABcd|", 2, 3),
+        ("M:4/128", "DEFG|", 2, 3),
+        ("M:4/4", "DEFG [M:65/8]ABcd|", 5, 6),
+    ],
+)
+def test_a_huge_meter_is_an_error_at_its_field(header, body, line, column):
+    """`M:2+3+99999999999/8` was read, and the measure features then ran out of memory
+    building its beats (`irish-tune check` died with a MemoryError traceback)."""
+    with pytest.raises(AbcParseError, match="too large") as err:
+        parse_abc(f"X:1\n{header}\nL:1/8\nK:D\n{body}")
+    assert (err.value.line, err.value.column) == (line, column)
+    assert parse_abc("X:1\nM:64/64\nL:1/8\nK:D\nDEFG|").meter == "64/64"

@@ -9,6 +9,7 @@ from fractions import Fraction
 from .keys import _octave_option, parse_key_field
 
 __all__ = [
+    "MAX_METER_PART",
     "default_unit",
     "file_header_fields",
     "fold_lines",
@@ -31,11 +32,16 @@ _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 _X_RE = re.compile(r"X:")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
+#: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
+#: any real meter (the largest in thesession, O'Neill's, Ryan's and music21's ABC is 12/8); a
+#: huge one is a typo, and the measure features build a list as long as its numerator
+MAX_METER_PART = 64
 
 
 def parse_meter(value: str) -> str | None:
     """The meter of an ``M:`` value as ``N/D`` (None for free meter); a `ValueError` for
-    one that cannot be read or is zero.
+    one that cannot be read, is zero, or has a numerator or denominator above
+    `MAX_METER_PART` (64).
 
     >>> [parse_meter(v) for v in ("4/4", "C", "C|", "none", "2+3/8")]
     ['4/4', '4/4', '2/2', None, '5/8']
@@ -53,6 +59,11 @@ def parse_meter(value: str) -> str | None:
     num = sum(int(p) for p in m[1].split("+"))
     if num == 0 or int(m[2]) == 0:
         raise ValueError(f"zero meter {value.strip()!r}")
+    if num > MAX_METER_PART or int(m[2]) > MAX_METER_PART:
+        raise ValueError(
+            f"meter {value.strip()!r} too large (numerator and denominator at most "
+            f"{MAX_METER_PART})"
+        )
     return f"{num}/{int(m[2])}"
 
 

@@ -152,7 +152,8 @@ def beat_points(meter: str | None) -> tuple[frozenset[int], frozenset[int]]:
     if not numer.isdigit() or not denom.isdigit():
         return frozenset({0}), frozenset()
     top, unit = int(numer), EIGHTHS_PER_WHOLE * TICKS_PER_EIGHTH // int(denom)
-    beats = _BEATS.get(top, tuple(range(top)))
+    # not `.get(top, tuple(range(top)))`: that default is built (and cached) for every meter
+    beats = _BEATS[top] if top in _BEATS else tuple(range(top))
     middle = _MIDDLE.get(top, ())
     return frozenset(b * unit for b in beats), frozenset(m * unit for m in middle)
 
