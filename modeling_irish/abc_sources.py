@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from tokenization.abc_header import file_header_fields, split_tunebook
+from tokenization.abc_header import file_header_fields, split_tunebook, split_tunebook_noted
 
 logger = logging.getLogger(__name__)
 
@@ -151,12 +151,18 @@ def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[Ra
     that errors name it. ``X:`` numbers name tunes only when the text keeps them unique; many
     hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line (else
     they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
+    Lines of music after the blank line that ends a tune (in the free text before the next) are
+    not read, and a warning names them (`split_tunebook_noted`), as `parse_abc` warns.
 
     >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
     [(2, 'X:1')]
     """
     prefix = source if prefix is None else prefix
-    found = [(line + 1, tune) for line, tune in split_tunebook(text, standalone=True)]
+    found = []
+    for line, tune, lost in split_tunebook_noted(text, standalone=True):
+        if lost:
+            logger.warning("%s: the tune at line %d: %s", source, line + 1, lost)
+        found.append((line + 1, tune))
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     if file_header_fields(unix):  # lines of each tune as written, without the file header
         written = [tune.count("\n") for _, tune in split_tunebook(text)]

@@ -279,3 +279,19 @@ def test_a_huge_meter_is_an_error_at_its_field(header, body, line, column):
         parse_abc(f"X:1\n{header}\nL:1/8\nK:D\n{body}")
     assert (err.value.line, err.value.column) == (line, column)
     assert parse_abc("X:1\nM:64/64\nL:1/8\nK:D\nDEFG|").meter == "64/64"
+
+
+BLANK_IN_TUNE = (
+    "X:1\nT:A\nM:4/4\nL:1/8\nK:D\n|:DEFG ABcd|defg abag:|\n\n|:fgaf gfed|cdec BAGF:|\n\n"
+    "Words about the tune\n\nX:2\nT:B\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n"
+)
+LOST = "1 line(s) after the blank line 7 not read (a blank line ends a tune), the first at line 8"
+
+
+def test_music_after_a_blank_line_in_a_tunebook_tune_is_said_not_read():
+    """`parse_abc` warned of it; a tunebook dropped part B without a word (free text after a
+    tune, here the words, is no music and is not named)."""
+    one, two = parse_tunebook(BLANK_IN_TUNE)
+    assert len([t for t in one.tokens if t.kind == "note"]) == 16  # what is read is unchanged
+    assert one.warnings == [LOST] and two.warnings == []
+    assert LOST in parse_abc(BLANK_IN_TUNE.split("\n\nWords")[0]).warnings  # the same words

@@ -421,3 +421,17 @@ def test_a_pipe_is_read_once_as_a_tunebook(tmp_path):
     assert [raw.text.splitlines()[1] for raw in tunes] == ["T:Piped", "K:D"]
     assert source_files(str(pipe)) == []  # nothing to fingerprint: it is read once
     assert no_tune_reason(str(pipe)) == "nothing it gave holds a tune"
+
+
+def test_a_tunebook_tune_with_music_after_its_blank_line_is_named(caplog):
+    """The loader read part A of a tune cut by a blank line and dropped part B silently."""
+    from modeling_irish.abc_sources import text_tunes
+
+    book = "X:1\nT:A\nK:D\nDEFG|\n\ndefg|\n\nX:2\nT:B\nK:D\nDEFG|\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        raws = list(text_tunes(book, "book.abc"))
+    assert [raw.text for raw in raws] == ["X:1\nT:A\nK:D\nDEFG|\n", "X:2\nT:B\nK:D\nDEFG|\n"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "book.abc: the tune at line 1: 1 line(s) after the blank line 5 not read (a blank line "
+        "ends a tune), the first at line 6"
+    ]

@@ -625,3 +625,16 @@ def test_a_misspelled_flag_shows_its_commands_usage_and_the_nearest_flag(tmp_pat
         main(["check", "book.abc", "--jsn", "--zzz"])
     err = capsys.readouterr().err
     assert "unrecognized arguments: --jsn --zzz (--jsn: did you mean --json?)\n" in err
+
+
+def test_check_names_music_after_a_blank_line_in_a_tune(tmp_path, capsys, caplog):
+    """A blank line inside a tunebook's tune dropped the music after it, and check said all
+    was fine."""
+    path = tmp_path / "cut.abc"
+    path.write_text("X:1\nT:Cut\nK:D\nDEFG|\n\ndefg|\n\nX:2\nT:Whole\nK:D\nDEFG|\n")
+    assert main(["check", str(path)]) == 0
+    assert "round-trip ok: 2" in capsys.readouterr().out
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: X:1 Cut: 1 line(s) after the blank line 5 not read (a blank line ends a "
+        "tune), the first at line 6"
+    ]

@@ -10,12 +10,15 @@ from .keys import _octave_option, parse_key_field
 
 __all__ = [
     "MAX_METER_PART",
+    "NOT_READ_AFTER_BLANK",
     "default_unit",
     "file_header_fields",
     "fold_lines",
     "needs_folding",
     "parse_meter",
+    "blank_line_warning",
     "split_tunebook",
+    "split_tunebook_noted",
     "tune_end",
     "unnumbered_tunes",
     "with_file_header",
@@ -453,7 +456,7 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     numbered tunes, a block whose header has a ``K:`` field and music after it is a tune without
     an ``X:`` line (`unnumbered_tunes`), in a book with ``X:`` lines as in one without; other
     text is free text and belongs to no tune (ABC 2.1). A byte-order mark is dropped and CR LF or
-    CR line ends read as LF.
+    CR line ends read as LF. `split_tunebook_noted` also says where music was left out.
 
     Args:
         text: the tunebook.
@@ -469,6 +472,20 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     >>> [start for start, _ in split_tunebook("X:1\\nK:G\\nGA|\\n\\nT:b\\nK:D\\nDE|\\n")]
     [0, 4]
     """
+    for start, tune, _ in split_tunebook_noted(text, standalone):
+        yield start, tune
+
+
+def split_tunebook_noted(text: str, standalone: bool = False) -> Iterator[tuple[int, str, str]]:
+    """`split_tunebook`'s ``(line offset, text)`` of each tune, and a warning (else ``""``)
+    when lines of music follow the blank line that ends it in the free text before the next
+    tune: a blank line inside a tune ends it there, and what follows is not read
+    (`blank_line_warning`; free text that holds words or fields is not music, and not named).
+
+    >>> book = "X:1\\nK:D\\nDEFG|\\n\\nfgaf|\\n\\nWords about it\\n\\nX:2\\nK:G\\nG|"
+    >>> [note[:40] for _, _, note in split_tunebook_noted(book)]
+    ['1 line(s) after the blank line 4 not rea', '']
+    """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     folded = fold_lines(lines) if needs_folding(text) else lines  # where tunes end
@@ -477,8 +494,37 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     starts = sorted(numbered + unnumbered_tunes(folded, numbered))
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        tune = "\n".join(lines[start : tune_end(folded, start, stop)]) + "\n"
-        yield start, with_file_header(tune, header) if header else tune
+        end = tune_end(folded, start, stop)
+        tune = "\n".join(lines[start:end]) + "\n"
+        music = _music_lines(folded, end + 1, stop)
+        note = blank_line_warning(len(music), end + 1, music[0] + 1) if music else ""
+        yield start, with_file_header(tune, header) if header else tune, note
+
+
+def _music_lines(lines: list[str], start: int, stop: int) -> list[int]:
+    """Indexes of the lines of ``lines[start:stop]`` (free text) that look like music: not
+    blank or a comment, not a field line, and no word that no line of music holds."""
+    found = []
+    for i in range(start, stop):
+        line = _strip_comment(lines[i])
+        if line.strip() and _field_match(line) is None and _prose_word(line) is None:
+            found.append(i)
+    return found
+
+
+#: what `blank_line_warning` says of the lines it names (`check_text` logs those warnings)
+NOT_READ_AFTER_BLANK = "not read (a blank line ends a tune)"
+
+
+def blank_line_warning(count: int, blank: int, first: int) -> str:
+    """The warning for ``count`` lines after the blank line ``blank`` that ends a tune, from
+    line ``first`` (1-based line numbers), which are not read.
+
+    >>> blank_line_warning(2, 4, 5)
+    '2 line(s) after the blank line 4 not read (a blank line ends a tune), the first at line 5'
+    """
+    lines = f"{count} line(s) after the blank line {blank}"
+    return f"{lines} {NOT_READ_AFTER_BLANK}, the first at line {first}"
 
 
 def tune_end(lines: list[str], start: int, stop: int) -> int:

@@ -11,11 +11,12 @@ from .abc_header import (
     _field_match,
     _HeaderFields,
     _strip_comment,
+    blank_line_warning,
     default_unit,
     file_header_fields,
     fold_lines,
     needs_folding,
-    split_tunebook,
+    split_tunebook_noted,
 )
 from .abc_lexer import _ACC, _BODY_RE, _IGNORED, _NOTE_BASE, _QP_EQUALS_RE, _QP_TAIL_RE, _note_base
 from .abc_notes import _NotesAndChords, default_tuplet_q
@@ -288,11 +289,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         free text), when any holds more than a comment: music there was lost without a word."""
         rest = [j for j in range(blank + 1, len(lines)) if _strip_comment(lines[j]).strip()]
         if rest:
-            first = self.line_offset + rest[0] + 1
-            self.warnings.append(
-                f"{len(rest)} line(s) after the blank line {self.line_offset + blank + 1} not "
-                f"read (a blank line ends a tune), the first at line {first}"
-            )
+            at = self.line_offset + 1
+            self.warnings.append(blank_line_warning(len(rest), at + blank, at + rest[0]))
 
     def _build(self) -> AbcTune:
         if self.in_chord:
@@ -399,7 +397,9 @@ def _require_text(text: object, caller: str) -> None:
 def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     """Split a tunebook on `X:` lines and yield each tune, or the `AbcParseError` it raised.
 
-    Free text between tunes is ignored; a blank line ends a tune. A block without an `X:`
+    Free text between tunes is ignored; a blank line ends a tune, and a tune followed by
+    lines of music in the free text after it warns that they are not read, as `parse_abc`
+    does (`split_tunebook_noted`). A block without an `X:`
     line whose header has a `K:` field and music after it is a tune too (`split_tunebook`),
     between numbered tunes as in a book without `X:` lines. The fields of a file header
     (before the first `X:`, e.g. ``M:`` or ``L:``) apply to every tune that does not set them.
@@ -418,8 +418,12 @@ def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
     # line ends as `split_tunebook` reads them, so that the file header is found in CR files too
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     header = file_header_fields(text)
-    for start, chunk in split_tunebook(text):
+    for start, chunk, lost in split_tunebook_noted(text):
         try:
-            yield parse_abc(chunk, line_offset=start, file_header=header)
+            tune = parse_abc(chunk, line_offset=start, file_header=header)
         except AbcParseError as err:
             yield err
+            continue
+        if lost:  # music after the blank line that ended the tune, which `chunk` left out
+            tune.warnings.append(lost)
+        yield tune
