@@ -152,16 +152,17 @@ def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[Ra
     hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line (else
     they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
     Lines of music after the blank line that ends a tune (in the free text before the next) are
-    not read, and a warning names them (`split_tunebook_noted`), as `parse_abc` warns.
+    not read, and a warning names them, as `parse_abc` warns; another names a ``%%begintext``
+    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`).
 
     >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
     [(2, 'X:1')]
     """
     prefix = source if prefix is None else prefix
     found = []
-    for line, tune, lost in split_tunebook_noted(text, standalone=True):
-        if lost:
-            logger.warning("%s: the tune at line %d: %s", source, line + 1, lost)
+    for line, tune, notes in split_tunebook_noted(text, standalone=True):
+        for note in notes:
+            logger.warning("%s: the tune at line %d: %s", source, line + 1, note)
         found.append((line + 1, tune))
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     if file_header_fields(unix):  # lines of each tune as written, without the file header

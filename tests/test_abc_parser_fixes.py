@@ -295,3 +295,22 @@ def test_music_after_a_blank_line_in_a_tunebook_tune_is_said_not_read():
     assert len([t for t in one.tokens if t.kind == "note"]) == 16  # what is read is unchanged
     assert one.warnings == [LOST] and two.warnings == []
     assert LOST in parse_abc(BLANK_IN_TUNE.split("\n\nWords")[0]).warnings  # the same words
+
+
+def test_an_unclosed_begintext_block_ends_at_the_next_tune_and_is_said():
+    """A `%%begintext` without `%%endtext` turned every later line of the file into text:
+    the tunes after it were lost without a word."""
+    book = (
+        "X:1\nT:A\nK:D\nDEFG|\n%%begintext\nsome words\n\nmore\nX:2\nT:B\nK:D\nDEFG|\n\n"
+        "%%begintext\nfree text\n\nX:3\nT:C\nK:G\nGABc|\n\nX:4\nT:D\nK:G\nG|\n%%begintext\n"
+        "a closed block\nX: in its text\n%%endtext\nAB|\n"
+    )
+    tunes = list(parse_tunebook(book))
+    assert [t.title for t in tunes] == ["A", "B", "C", "D"]
+    said = "has no %%endtext: its text ends at the next X: line (or the end)"
+    assert [t.warnings for t in tunes] == [
+        [f"%%begintext at line 5 {said}"], [], [f"%%begintext at line 14 {said}"], []
+    ]  # fmt: skip
+    assert len([t for t in tunes[3].tokens if t.kind == "note"]) == 3  # a closed block holds X:
+    alone = parse_abc("X:1\nT:A\nK:D\nDEFG|\n%%begintext\nsome words\n")
+    assert alone.warnings == [f"%%begintext at line 5 {said}"]

@@ -10,12 +10,14 @@ from .keys import _octave_option, parse_key_field
 
 __all__ = [
     "MAX_METER_PART",
+    "NO_ENDTEXT",
     "NOT_READ_AFTER_BLANK",
     "default_unit",
     "file_header_fields",
     "fold_lines",
     "needs_folding",
     "parse_meter",
+    "begintext_warning",
     "blank_line_warning",
     "split_tunebook",
     "split_tunebook_noted",
@@ -476,29 +478,56 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
         yield start, tune
 
 
-def split_tunebook_noted(text: str, standalone: bool = False) -> Iterator[tuple[int, str, str]]:
-    """`split_tunebook`'s ``(line offset, text)`` of each tune, and a warning (else ``""``)
-    when lines of music follow the blank line that ends it in the free text before the next
-    tune: a blank line inside a tune ends it there, and what follows is not read
-    (`blank_line_warning`; free text that holds words or fields is not music, and not named).
+def split_tunebook_noted(
+    text: str, standalone: bool = False
+) -> Iterator[tuple[int, str, list[str]]]:
+    """`split_tunebook`'s ``(line offset, text)`` of each tune, and the warnings of what the
+    cut leaves out or changes around it:
+
+    - lines of music in the free text after the blank line that ends the tune, before the next
+      tune: a blank line inside a tune ends it there, and they are not read
+      (`blank_line_warning`; free text that holds words or fields is not music, and not named);
+    - a ``%%begintext`` block without ``%%endtext`` in the tune or in the free text before it,
+      ended at the next ``X:`` line (`begintext_warning`; see `fold_lines`).
 
     >>> book = "X:1\\nK:D\\nDEFG|\\n\\nfgaf|\\n\\nWords about it\\n\\nX:2\\nK:G\\nG|"
-    >>> [note[:40] for _, _, note in split_tunebook_noted(book)]
-    ['1 line(s) after the blank line 4 not rea', '']
+    >>> [[note[:40] for note in notes] for _, _, notes in split_tunebook_noted(book)]
+    [['1 line(s) after the blank line 4 not rea'], []]
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    folded = fold_lines(lines) if needs_folding(text) else lines  # where tunes end
+    unclosed: list[int] = []
+    folded = fold_lines(lines, unclosed) if needs_folding(text) else lines  # where tunes end
     header = file_header_fields(text) if standalone else []
     numbered = [i for i, line in enumerate(folded) if _X_RE.match(line)]
     starts = sorted(numbered + unnumbered_tunes(folded, numbered))
+    before = 0  # where the free text before the tune starts
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
         end = tune_end(folded, start, stop)
         tune = "\n".join(lines[start:end]) + "\n"
+        notes = [begintext_warning(i + 1) for i in unclosed if before <= i < end]
         music = _music_lines(folded, end + 1, stop)
-        note = blank_line_warning(len(music), end + 1, music[0] + 1) if music else ""
-        yield start, with_file_header(tune, header) if header else tune, note
+        if music:
+            notes.append(blank_line_warning(len(music), end + 1, music[0] + 1))
+        before = end
+        yield start, with_file_header(tune, header) if header else tune, notes
+
+
+#: what `begintext_warning` says of its block (`check_text` logs those warnings)
+NO_ENDTEXT = "has no %%endtext"
+
+
+def begintext_warning(line: int) -> str:
+    """The warning for a ``%%begintext`` block at ``line`` (1-based) that no ``%%endtext``
+    closes (`fold_lines` ends it at the next ``X:`` line).
+
+    >>> begintext_warning(7)
+    '%%begintext at line 7 has no %%endtext: its text ends at the next X: line (or the end)'
+    """
+    return (
+        f"%%begintext at line {line} {NO_ENDTEXT}: its text ends at the next X: line (or the end)"
+    )
 
 
 def _music_lines(lines: list[str], start: int, stop: int) -> list[int]:
@@ -561,11 +590,14 @@ def needs_folding(text: str) -> bool:
     return "\\" in text or "%%begintext" in text
 
 
-def fold_lines(lines: list[str]) -> list[str]:
+def fold_lines(lines: list[str], unclosed: list[int] | None = None) -> list[str]:
     """``lines`` with what is not music or a field taken out, each taken line left as a ``%``
     comment so that line numbers hold:
 
     - the text of a ``%%begintext`` ... ``%%endtext`` block (typeset text, blank lines included);
+      a block that no ``%%endtext`` closes before the next ``%%begintext`` or the end ends at the
+      next ``X:`` line (else it would take in every later tune), and its index is appended to
+      ``unclosed`` when a list is given;
     - continued lines (ABC 2.1 §6.1.1): a header field whose text ends with ``\\`` (before any
       comment) takes in the next line, and a ``%%`` directive ending with ``\\`` the next line
       (BarFly's ``%%Bfly`` lines). Fields among the music (``w:`` lyrics ending with ``\\``)
@@ -574,6 +606,8 @@ def fold_lines(lines: list[str]) -> list[str]:
 
     >>> fold_lines(["X:1", "T:The Kesh\\\\", " Jig", "%%begintext", "", "words", "%%endtext"])
     ['X:1', 'T:The Kesh Jig', '%', '%', '%', '%', '%']
+    >>> fold_lines(["X:1", "K:G", "G|", "%%begintext", "words", "X:2", "K:D", "D|"])
+    ['X:1', 'K:G', 'G|', '%', '%', 'X:2', 'K:D', 'D|']
     """
     out = list(lines)
     i, n = 0, len(out)
@@ -589,18 +623,29 @@ def fold_lines(lines: list[str]) -> list[str]:
         ):
             in_header = False
         if _TEXT_START_RE.match(line):
-            j = i
-            while j < n and (j == i or not _TEXT_END_RE.match(out[j])):
-                out[j] = "%"
-                j += 1
-            if j < n:
-                out[j] = "%"
-            i = j + 1
+            i = _fold_text_block(out, i, unclosed)
             continue
         if "\\" in line:
             i = _fold_continued(out, i, in_header)
         i += 1
     return out
+
+
+def _fold_text_block(out: list[str], first: int, unclosed: list[int] | None) -> int:
+    """Turn the ``%%begintext`` block at ``out[first]`` into ``%`` lines in place (see
+    `fold_lines`); return the index of the line after it."""
+    n = len(out)
+    end = first + 1
+    while end < n and not _TEXT_END_RE.match(out[end]) and not _TEXT_START_RE.match(out[end]):
+        end += 1
+    closed = end < n and _TEXT_END_RE.match(out[end]) is not None
+    if not closed:  # the next tune's X: line ends it
+        end = next((j for j in range(first + 1, end) if _X_RE.match(out[j])), end)
+        if unclosed is not None:
+            unclosed.append(first)
+    for j in range(first, end + closed):
+        out[j] = "%"
+    return end + closed
 
 
 def _fold_continued(out: list[str], first: int, in_header: bool) -> int:

@@ -11,6 +11,7 @@ from .abc_header import (
     _field_match,
     _HeaderFields,
     _strip_comment,
+    begintext_warning,
     blank_line_warning,
     default_unit,
     file_header_fields,
@@ -109,7 +110,9 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         lines = text.split("\n")
         lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark saved by some editors
         if needs_folding(text):  # continued field lines, `%%begintext` blocks
-            lines = fold_lines(lines)
+            unclosed: list[int] = []
+            lines = fold_lines(lines, unclosed)
+            self.warnings += [begintext_warning(self.line_offset + i + 1) for i in unclosed]
         body_start = self._parse_header(lines)
         self._inherit(self.file_header)
         self._finish_header()
@@ -418,12 +421,13 @@ def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
     # line ends as `split_tunebook` reads them, so that the file header is found in CR files too
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     header = file_header_fields(text)
-    for start, chunk, lost in split_tunebook_noted(text):
+    for start, chunk, notes in split_tunebook_noted(text):
         try:
             tune = parse_abc(chunk, line_offset=start, file_header=header)
         except AbcParseError as err:
             yield err
             continue
-        if lost:  # music after the blank line that ended the tune, which `chunk` left out
-            tune.warnings.append(lost)
+        # what the cut left out of `chunk` (music after its blank line, an unclosed text block
+        # before it); an unclosed block inside it `parse_abc` has named already
+        tune.warnings += [note for note in notes if note not in tune.warnings]
         yield tune

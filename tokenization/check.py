@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .abc_header import NOT_READ_AFTER_BLANK, split_tunebook
+from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
 from .abc_parser import AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
 from .bar_check import bar_report
@@ -233,8 +233,8 @@ def check_text(
             report.failures.append({"tune": name, "error": f"parse: {where}{tune.message}"})
             continue
         report.parsed += 1
-        for warning in tune.warnings:  # music that was not read: a check that passes hides it
-            if NOT_READ_AFTER_BLANK in warning:
+        for warning in tune.warnings:  # text not read as the writer meant: a pass would hide it
+            if NOT_READ_AFTER_BLANK in warning or NO_ENDTEXT in warning:
                 logger.warning("%s: %s", name, warning)
         if bars:
             report.bars.add(name, tune)
