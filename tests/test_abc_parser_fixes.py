@@ -314,3 +314,25 @@ def test_an_unclosed_begintext_block_ends_at_the_next_tune_and_is_said():
     assert len([t for t in tunes[3].tokens if t.kind == "note"]) == 3  # a closed block holds X:
     alone = parse_abc("X:1\nT:A\nK:D\nDEFG|\n%%begintext\nsome words\n")
     assert alone.warnings == [f"%%begintext at line 5 {said}"]
+
+
+@pytest.mark.parametrize(
+    "body, warning",
+    [
+        ("[CE-G]2-A2 B2c2|", "ties between notes of different pitches dropped"),
+        ("[CE-G]-z|", "ties with no note to join dropped"),
+        ("[CE-G]-|", "ties with no note to join dropped"),
+    ],
+)
+def test_a_dropped_outer_tie_of_a_chord_takes_its_inner_ties_along(body, warning):
+    """The outer tie went and the inner `E-` stayed, tying E into the A (or nothing): the
+    tune did not read back the same (`irish-tune check` failed it)."""
+    from tokenization.abc_writer import write_abc
+
+    tune = parse_abc(f"X:1\nT:Tie\nM:4/4\nL:1/8\nK:C\n{body}")
+    assert [t.kind for t in tune.tokens].count("tie") == 0
+    assert any(warning in w for w in tune.warnings)
+    text = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
+    assert parse_abc(text).tokens == tune.tokens
+    kept = parse_abc("X:1\nL:1/8\nK:C\n[CE-G]2-[CEG]2|")  # a tie that reaches its notes stays
+    assert [t.kind for t in kept.tokens].count("tie") == 2

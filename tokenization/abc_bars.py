@@ -111,7 +111,9 @@ class _BarsAndTies:
         else:
             self.warnings.append(f"tie after {prev or 'nothing'} dropped (line {self.lineno})")
             return
-        inner = prev == "note" and self.in_chord
+        # a chord's inner ties (`[CE-G]`) and its outer tie are one group: dropped together
+        # (`[CE-G]2-A2`), or the inner one would join E to the A
+        inner = self.in_chord or prev == "chord_end"
         self.tie_at = [*self.tie_at, len(self.tokens)] if inner else [len(self.tokens)]
         self.tied_pitches = tied
         self.tokens.append(Token("tie", "-", None, None))
