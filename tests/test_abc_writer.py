@@ -380,3 +380,20 @@ def test_no_music_line_reads_as_a_field_line(body):
     assert [(t.kind, t.pitch, t.dur, t.text) for t in again] == [
         (t.kind, t.pitch, t.dur, t.text) for t in tune.tokens
     ]
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\x85", "\x0c", "\x0b"])
+def test_a_header_line_with_a_unicode_line_break_reads_back_the_same(brk):
+    """str.splitlines broke the field at U+2028, U+0085, form feed or vertical tab, which the
+    parser keeps inside a line: `R:reel<U+2028>x` came back as `reel x` and `irish-tune check`
+    failed the tune; `header_title` cut the title the parser reads whole."""
+    from tokenization.abc_header import header_title
+    from tokenization.check import check_text
+
+    text = f"X:1\nT:Reel{brk}of Tulloch\nR:reel{brk}x\nM:4/4\nL:1/8\nK:D\nDEF GAB|\n"
+    tune = parse_abc(text)
+    assert header_title(text) == tune.title == f"Reel{brk}of Tulloch"
+    rhythm, title = tune.fields["R"][0], tune.title
+    again = parse_abc(write_abc(tune.tokens, key=tune.key, meter="4/4", title=title, rhythm=rhythm))
+    assert (again.title, again.fields["R"]) == (tune.title, [f"reel{brk}x"])
+    assert check_text(text).round_trip_ok == 1

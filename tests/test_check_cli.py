@@ -638,3 +638,17 @@ def test_check_names_music_after_a_blank_line_in_a_tune(tmp_path, capsys, caplog
         f"{path}: X:1 Cut: 1 line(s) after the blank line 5 not read (a blank line ends a "
         "tune), the first at line 6"
     ]
+
+
+def test_a_round_trip_failure_names_the_features_that_differ():
+    """It printed the first 9 columns of both rows, identical when a header feature differed."""
+    from dataclasses import replace
+
+    from tokenization.check import _first_difference
+    from tokenization.features import HeaderInfo, tune_to_rows
+
+    header = HeaderInfo("D major", "D", "major", 2, "4/4", rhythm="reel")
+    rows, again = tune_to_rows([], header), tune_to_rows([], replace(header, rhythm="reel x"))
+    assert _first_difference(rows, again) == (
+        "row 0 differs after the round trip: rhythm 'reel' became 'reel x'"
+    )

@@ -10,6 +10,7 @@ from .keys import _octave_option, parse_key_field
 
 __all__ = [
     "MAX_METER_PART",
+    "abc_lines",
     "NO_ENDTEXT",
     "NOT_READ_AFTER_BLANK",
     "default_unit",
@@ -70,6 +71,17 @@ def parse_meter(value: str) -> str | None:
             f"{MAX_METER_PART})"
         )
     return f"{num}/{int(m[2])}"
+
+
+def abc_lines(text: str) -> list[str]:
+    """The lines of ABC ``text`` as the parser reads them: split at LF, CR LF and CR only, not at
+    the other breaks `str.splitlines` takes (U+2028, U+0085, form feed, vertical tab...), which
+    the parser keeps inside a line.
+
+    >>> abc_lines("T:Reel\\u2028of Tulloch\\r\\nK:D\\rDEF|")
+    ['T:Reel\\u2028of Tulloch', 'K:D', 'DEF|']
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _parse_unit(value: str) -> Fraction:
@@ -374,7 +386,7 @@ def header_title(text: str) -> str:
     keys: list[str] = []  # field letters in the order the parser first meets them
     titles: list[str] = []
     seen_k = False
-    for raw in text.splitlines():
+    for raw in abc_lines(text):
         line = _strip_comment(raw)
         if not line.strip():
             continue

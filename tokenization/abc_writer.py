@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 
-from .abc_header import parse_meter
+from .abc_header import abc_lines, parse_meter
 from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key, standard_key
 
@@ -396,12 +396,13 @@ def _tuplet_text(tok: Token, meter: str | None) -> str:
 
 def _field_text(value: str) -> str:
     """A header field's value as ABC text: ``%`` escaped (it starts a comment, ABC 2.1 §2.2.5:
-    ``T:100% Reel`` reads as ``100``), line breaks made spaces (a field is one line).
+    ``T:100% Reel`` reads as ``100``), line breaks made spaces (a field is one line; the
+    breaks the parser ends a line at, `abc_lines`: a U+2028 it keeps in the value stays).
 
     >>> _field_text("The 100% Reel")
     'The 100\\\\% Reel'
     """
-    return " ".join(str(value).splitlines()).replace("%", "\\%")
+    return " ".join(abc_lines(str(value))).replace("%", "\\%")
 
 
 def write_abc(

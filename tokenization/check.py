@@ -14,7 +14,7 @@ from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
 from .abc_parser import AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
 from .bar_check import bar_report
-from .features import HeaderInfo, TuneRows, tune_to_rows
+from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import normalise_tune, output_shift, transpose_tokens
 
 __all__ = [
@@ -187,10 +187,21 @@ def _logged_round_trip(tune: AbcTune, name: str) -> tuple[TuneRows, TuneRows]:
 
 
 def _first_difference(a: TuneRows, b: TuneRows) -> str:
+    """Where the rows of a tune and of its round trip first differ, naming the features.
+
+    >>> from dataclasses import replace
+    >>> header = HeaderInfo("D major", "D", "major", 2, "4/4", rhythm="reel")
+    >>> rows = tune_to_rows([], header)
+    >>> _first_difference(rows, tune_to_rows([], replace(header, rhythm="reel x")))
+    "row 0 differs after the round trip: rhythm 'reel' became 'reel x'"
+    """
     rows_a, rows_b = a.rows(), b.rows()
     for i, (ra, rb) in enumerate(zip(rows_a, rows_b)):
         if ra != rb:
-            return f"row {i} differs after the round trip: {ra[:9]} != {rb[:9]}"
+            changes = [
+                f"{n} {x!r} became {y!r}" for n, x, y in zip(FEATURE_NAMES, ra, rb) if x != y
+            ]
+            return f"row {i} differs after the round trip: {', '.join(changes)}"
     if len(rows_a) != len(rows_b):
         return f"{len(rows_a)} rows became {len(rows_b)} after the round trip"
     for i, (ma, mb) in enumerate(zip(a.measure_numbers, b.measure_numbers)):

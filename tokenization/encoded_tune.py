@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .abc_header import abc_lines
 from .abc_parser import AbcParseError, AbcTune, parse_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune
@@ -88,7 +89,7 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
         raise TypeError(f"an ABC tune is a string of text, got {type(text).__name__}")
     tune = parse_abc(text, keep_final_tie=keep_final_tie)
     if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
-        starts = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("X:")]
+        starts = [i for i, line in enumerate(abc_lines(text), 1) if line.startswith("X:")]
         if len(starts) > 1:
             raise AbcParseError(
                 f"{len(starts)} tunes in one text (X: lines {', '.join(map(str, starts[:5]))}"
