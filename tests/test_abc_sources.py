@@ -435,3 +435,12 @@ def test_a_tunebook_tune_with_music_after_its_blank_line_is_named(caplog):
         "book.abc: the tune at line 1: 1 line(s) after the blank line 5 not read (a blank line "
         "ends a tune), the first at line 6"
     ]
+
+
+def test_windows_1252_punctuation_is_read_as_written():
+    """A line that is not UTF-8 was read as Latin-1: Windows' ’ and … became the controls
+    U+0092 and U+0085 (a line break to str.splitlines)."""
+    from tokenization.check import decode_abc
+
+    text = decode_abc(b"X:1\nT:Tommy\x92s Reel\x85\nN:\x81\xe9\nK:D\nDEF|\n")
+    assert text == "X:1\nT:Tommy\u2019s Reel\u2026\nN:\x81\u00e9\nK:D\nDEF|\n"

@@ -366,15 +366,18 @@ def read_stdin() -> str:
 def decode_abc(data: bytes, name: str = "ABC input") -> str:
     """ABC text from bytes: UTF-16 or UTF-32 when a byte-order mark says so (Windows editors
     save "Unicode" that way), else UTF-8 (a BOM is dropped), line by line: a line that is not
-    UTF-8 is read as Latin-1, the encoding of many older tunebooks (O'Neill's and Ryan's in
-    music21's corpus among them). So one stray Latin-1 byte does not turn the UTF-8 titles of
-    the rest of the file into mojibake (``SeÃ¡n``); when a file mixes the two, a warning names
-    ``name`` and the lines read as Latin-1.
+    UTF-8 is read as Windows-1252, the Latin-1 of many older tunebooks (O'Neill's and Ryan's in
+    music21's corpus among them) with Windows' punctuation in 0x80-0x9F (``\\x92`` as ’), its 5
+    undefined bytes (0x81 0x8D 0x8F 0x90 0x9D) as Latin-1. So one stray Latin-1 byte does not
+    turn the UTF-8 titles of the rest of the file into mojibake (``SeÃ¡n``); when a file mixes
+    the two, a warning names ``name`` and the lines read as Windows-1252.
 
     >>> decode_abc("X:1".encode("utf-16")), decode_abc(b"T:Caf\\xe9")
     ('X:1', 'T:Café')
     >>> decode_abc("T:Seán\\n".encode() + b"N:caf\\xe9\\n")
     'T:Seán\\nN:café\\n'
+    >>> decode_abc(b"T:Tommy\\x92s Reel\\x85\\x81")
+    'T:Tommy’s Reel…\\x81'
     """
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -390,9 +393,19 @@ def decode_abc(data: bytes, name: str = "ABC input") -> str:
         return _decode_lines(data.removeprefix(codecs.BOM_UTF8), name)
 
 
+def _latin1_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
+    """A codec error handler: the bytes Windows-1252 leaves undefined read as Latin-1."""
+    return err.object[err.start : err.end].decode("latin-1"), err.end
+
+
+_LATIN1_FALLBACK = "tokenization.check.latin1"
+codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
+
+
 def _decode_lines(data: bytes, name: str) -> str:
-    """`decode_abc` of bytes that are not UTF-8 as a whole: UTF-8 line by line, Latin-1 for the
-    lines that are not; a warning names the Latin-1 lines when others are UTF-8 beyond ASCII
+    """`decode_abc` of bytes that are not UTF-8 as a whole: UTF-8 line by line, Windows-1252
+    (Latin-1 where it has no character) for the lines that are not; a warning names those
+    lines when others are UTF-8 beyond ASCII
     (a wholly Latin-1 tunebook is an old book read as such, not a damaged file)."""
     texts, latin, utf8 = [], [], False
     for number, line in enumerate(data.splitlines(keepends=True), start=1):
@@ -400,12 +413,12 @@ def _decode_lines(data: bytes, name: str) -> str:
             texts.append(line.decode("utf-8"))
             utf8 = utf8 or not line.isascii()
         except UnicodeDecodeError:
-            texts.append(line.decode("latin-1"))
+            texts.append(line.decode("cp1252", errors=_LATIN1_FALLBACK))
             latin.append(number)
     if utf8:
         shown = ", ".join(map(str, latin[:10])) + (" ..." if len(latin) > 10 else "")
         logger.warning(
-            "%s: %d line%s not UTF-8, unlike the rest of the file, read as Latin-1 "
+            "%s: %d line%s not UTF-8, unlike the rest of the file, read as Windows-1252 "
             "(line%s %s)",
             name, len(latin), "s are" if len(latin) > 1 else " is",
             "s" if len(latin) > 1 else "", shown,
