@@ -304,6 +304,28 @@ def test_evaluate_module_refuses_no_queries_by_name(metric):
             m.compute(predictions=[], references=[] if config == "scores" else None)
 
 
+def test_evaluate_module_refuses_an_empty_batch_by_name(metric):
+    # add_batch failed with a bare IndexError while evaluate inferred the features
+    for config in ("scores", "ranks"):
+        m = metric.load(METRIC_PATH, config)
+        with pytest.raises(ValueError, match="no queries"):
+            m.add_batch(predictions=[], references=[] if config == "scores" else None)
+    m.add_batch(predictions=[1, 3])  # the refused batch left the metric usable
+    assert m.compute()["mean_rank"] == 2.0
+
+
+def test_evaluate_module_refuses_references_that_are_no_whole_index(metric):
+    # an int64 feature truncated them: 2.9 was read as index 2 (rank 1), 1.5 as index 1
+    m = metric.load(METRIC_PATH)
+    scores = [[0.1, 0.2, 0.3]]
+    for refs, bad in (([2.9], "2.9"), ([1.5], "1.5"), ([[2, 1.5]], "1.5"), ([float("nan")], "nan")):
+        with pytest.raises(ValueError, match=f"whole gallery indices; got {bad} for query 0$"):
+            m.compute(predictions=scores, references=refs)
+    # whole floats are indices, and the metric is still usable after the refusals
+    assert m.compute(predictions=scores, references=[2.0])["mean_rank"] == 1.0
+    assert m.compute(predictions=scores, references=[[0.0, 1]])["mean_rank"] == 2.0
+
+
 def test_evaluate_module_refuses_score_rows_of_several_gallery_sizes(metric):
     # a query scored against another gallery has no rank among this one's titles
     with pytest.raises(ValueError, match=r"every score row must have the gallery size; got "

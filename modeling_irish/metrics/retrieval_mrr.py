@@ -43,12 +43,14 @@ Args:
     references (`list[int]` or `list[list[int]]`, `"scores"` only):
         for each query, the index of its correct gallery item, or a list of indices when several
         gallery items count as correct (e.g. settings of the same tune). Every row uses the same
-        form within one `compute` call. Required by `"scores"`; given to `"ranks"`, a
+        form within one `compute` call. Each index is a whole number (2 or 2.0; 2.9, 1.5, inf or
+        NaN is a `ValueError`, never truncated). Required by `"scores"`; given to `"ranks"`, a
         `ValueError` (they are not read there).
     k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k,
         whole numbers >= 1 (0 or 2.5 is a `ValueError`).
     mrr_k (`int`, *optional*, defaults to 20): cut-off of the MRR, a whole number >= 1; `None`
         for the plain MRR.
+An empty query list, in `compute` or `add_batch`, is a `ValueError` ("no queries").
 A call that raises leaves the metric usable: a refused batch is not stored.
 Returns:
     `mrr_at_{mrr_k}` (`float`), `r_at_{k}` (`float`) for each k, `mean_rank` (`float`),
@@ -68,12 +70,39 @@ Examples:
 def _scores_features() -> list[datasets.Features]:
     # float64, as `rank_of_targets` compares them: float32 would tie 1000.00003 and 1000.0
     scores = datasets.List(datasets.Value("float64"))
+    # references float64 too, so that 2.9 reaches `_compute` and is refused there: an int64
+    # feature truncated it to index 2 without a word
+    index = datasets.Value("float64")
     return [
-        datasets.Features({"predictions": scores, "references": datasets.Value("int64")}),
-        datasets.Features(
-            {"predictions": scores, "references": datasets.List(datasets.Value("int64"))}
-        ),
+        datasets.Features({"predictions": scores, "references": index}),
+        datasets.Features({"predictions": scores, "references": datasets.List(index)}),
     ]
+
+
+def _whole_index(value: float, query: int) -> int:
+    """`value` as a gallery index, or a `ValueError` naming it and its query when it is no
+    finite whole number (2.9 must not become 2)."""
+    if not (np.isfinite(value) and value == np.round(value)):
+        raise ValueError(
+            f"references must be whole gallery indices; got {value:g} for query {query}"
+        )
+    return int(value)
+
+
+def _whole_references(references: list) -> list:
+    """The references as ints (one per query, or one list per query), each checked by
+    `_whole_index`: they arrive as the float64 the features declare."""
+    return [
+        [_whole_index(v, q) for v in ref] if isinstance(ref, list) else _whole_index(ref, q)
+        for q, ref in enumerate(references)
+    ]
+
+
+def _check_queries(predictions) -> None:
+    """An empty query list refused by name (evaluate fails on it with a bare IndexError while
+    inferring the features)."""
+    if predictions is not None and len(predictions) == 0:
+        raise ValueError("no queries: predictions is empty (one entry per query is needed)")
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -133,7 +162,9 @@ class RetrievalMRR(evaluate.Metric):
         self.buf_writer = None
 
     def add_batch(self, *, predictions=None, references=None, **kwargs) -> None:
-        """`evaluate`'s add_batch; a refused batch leaves the metric as it was before it."""
+        """`evaluate`'s add_batch, with an empty batch refused by name as in `compute`; a
+        refused batch leaves the metric as it was before it."""
+        _check_queries(predictions)
         self._check_inputs(predictions, references)
         kwargs = kwargs if references is None else {**kwargs, "references": references}
         try:
@@ -147,8 +178,7 @@ class RetrievalMRR(evaluate.Metric):
         name (evaluate itself fails on no queries with a bare IndexError while inferring the
         features). A call that fails leaves the metric usable: refused inputs are not stored,
         and a failure in the computation discards the stored batches."""
-        if predictions is not None and len(predictions) == 0:
-            raise ValueError("no queries: predictions is empty (one entry per query is needed)")
+        _check_queries(predictions)
         self._check_inputs(predictions, references)
         try:
             return super().compute(predictions=predictions, references=references, **kwargs)
@@ -171,7 +201,7 @@ class RetrievalMRR(evaluate.Metric):
         if len(lengths) != 1:
             raise ValueError(f"every score row must have the gallery size; got lengths {lengths}")
         scores = np.asarray(predictions, dtype=np.float64)  # (n_queries, n_gallery)
-        ranks = rank_of_targets(scores, list(references))
+        ranks = rank_of_targets(scores, _whole_references(list(references)))
         out = retrieval_metrics(ranks, k_values=k_values, mrr_k=mrr_k)
         out["gallery_size"] = int(scores.shape[1])
         return out
