@@ -138,9 +138,31 @@ def _first(fields: dict[str, list[str]], letter: str) -> str:
     return values[0].strip()
 
 
+#: The largest ``x`` the int64 column holds; a larger ``X:`` number is read as none (0).
+_X_MAX = 2**63 - 1
+
+
+def _beyond_int64(digits: str) -> bool:
+    """Whether the whole number written ``digits`` is beyond the ``x`` column's int64, checked
+    by length first (``int`` of thousands of digits is itself refused).
+
+    >>> _beyond_int64("9223372036854775807"), _beyond_int64("0099999999999999999999")
+    (False, True)
+    """
+    digits = digits.lstrip("0")
+    return len(digits) > len(str(_X_MAX)) or (
+        len(digits) == len(str(_X_MAX)) and int(digits) > _X_MAX
+    )
+
+
 def _reference_number(fields: dict[str, list[str]]) -> int:
+    """The ``X:`` number (``x``): 0 when there is none, as for ``X:abc``, or when it is beyond
+    int64 (pyarrow crashed on it with an OverflowError naming no tune; the load names those
+    tunes in a warning, `_warn_oversized_numbers`)."""
     found = re.match(r"\s*(\d+)", _first(fields, "X"))
-    return int(found.group(1)) if found else 0
+    if found is None or _beyond_int64(found.group(1)):
+        return 0
+    return int(found.group(1))
 
 
 def _original_key(tune: Any) -> str:
@@ -340,6 +362,24 @@ def _warn_unnumbered(raws: list[RawTune]) -> None:
         )  # fmt: skip
 
 
+def _warn_oversized_numbers(raws: list[RawTune]) -> None:
+    """Name the tunes whose ``X:`` number is beyond the int64 ``x`` column: they are read with
+    ``x`` 0 (`_reference_number`), not dropped, and their ids keep the number as written."""
+    big = [
+        raw
+        for raw in raws
+        if not raw.unreadable
+        and (found := re.match(r"X:\s*(\d+)", raw.text))
+        and _beyond_int64(found.group(1))
+    ]
+    if big:
+        where = ", ".join(raw.place for raw in big[:5])
+        logger.warning(
+            "ABC corpus: %d tune%s with an X: number beyond %d, read as x 0: %s%s",
+            len(big), "s" if len(big) > 1 else "", _X_MAX, where, ", ..." if len(big) > 5 else "",
+        )  # fmt: skip
+
+
 def _shared_incipits(rows: list[dict[str, Any]]) -> int:
     """How many kept tunes share their incipit with a tune of another tune id."""
     ids: dict[str, set[str]] = {}
@@ -422,6 +462,7 @@ def _read_corpus(
         why = ", ".join(f"{source} ({no_tune_reason(source)})" for source in sources)
         raise ValueError(f"no ABC tunes found in {why}")
     _warn_unnumbered(raws)
+    _warn_oversized_numbers(raws)
     rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
     if not rows:
         raise ValueError(

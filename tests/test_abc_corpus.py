@@ -276,3 +276,21 @@ def test_repeated_x_numbers_are_different_tunes(tmp_path, caplog):
     assert all(len(data[name]) > 0 for name in SPLIT_NAMES)
     assert "30 tunes share their X: number" in caplog.text
     assert_no_leak(data)
+
+
+@needs_parser
+def test_an_x_number_beyond_int64_is_read_as_none_and_named(tmp_path, caplog):
+    # pyarrow crashed the whole load on it: "Python int too large to convert to C long"
+    huge, edge = 10**20, 2**63 - 1
+    tunes = [tune(1, "Good"), tune(huge, "Huge", notes=body(2)), tune(edge, "Edge", notes=body(3))]
+    book = write(tmp_path / "bigx.abc", tunes)
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        data = load_abc_corpus(book, split_ratios=(1, 0, 0))
+    got = {row["title"]: (row["x"], row["tune_id"]) for row in rows(data)}
+    assert got == {
+        "Good": (1, "bigx:1"),
+        "Huge": (0, f"bigx:{huge}"),  # x 0 as for X:abc; the id keeps the number as written
+        "Edge": (edge, f"bigx:{edge}"),  # the largest int64 is still a number
+    }
+    (warning,) = [r.getMessage() for r in caplog.records if "beyond" in r.getMessage()]
+    assert "1 tune with an X: number beyond" in warning and "line 8" in warning
