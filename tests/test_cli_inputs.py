@@ -166,6 +166,24 @@ def test_a_mixed_encoding_is_warned_about_once(edit_index, tmp_path, caplog, cap
     assert "T:Café" in capsys.readouterr().out  # the Latin-1 line read as such
 
 
+def test_a_stray_nul_fails_its_tune_only_in_identify_and_render(edit_index, tmp_path, capsys):
+    """As in `check`: identify and render refused the whole tunebook ("not a text file (NUL
+    bytes)", exit 2) for one NUL inside one tune's notes."""
+    _, index = edit_index
+    path = tmp_path / "nul.abc"
+    path.write_text(TRAIN[0].replace("K:D\n", "K:D\nC\x00", 1) + "\n" + TRAIN[2])
+    assert main(["check", str(path)]) == 1
+    assert "unexpected character" in capsys.readouterr().out
+    assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert [t["top"][0]["title"] for t in found["tunes"]] == ["Reel 3"]
+    assert [f["tune"] for f in found["failures"]] == ["X:1 T:Reel 1"]
+    out = tmp_path / "out"
+    assert main(["render", str(path), "--out", str(out), "--formats", "midi"]) == 1
+    assert "unexpected character" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["nul_2.mid"]
+
+
 def test_index_says_why_a_file_holds_no_tune(edit_index, tmp_path, capsys):
     tok, _ = edit_index
     for path, why in _no_tune_files(tmp_path).values():

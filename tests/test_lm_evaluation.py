@@ -172,9 +172,12 @@ def test_read_input_refuses_what_is_not_an_abc_file(tmp_path, monkeypatch):
     binary.write_bytes(b"MThd\x00\x00\x00\x06X:1\n")
     with pytest.raises(ValueError, match=r"tune.mid is not a text file \(NUL bytes\)"):
         read_input(str(binary))
-    monkeypatch.setattr("sys.stdin", io.StringIO("X:1\x00\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("MThd\x00\x06\n"))
     with pytest.raises(ValueError, match=r"^stdin is not a text file"):
         read_input("-")
+    # a NUL inside a tune is that tune's to fail where it is read, as `check` fails it
+    monkeypatch.setattr("sys.stdin", io.StringIO("X:1\nK:D\nD\x00E|\n"))
+    assert read_input("-") == "X:1\nK:D\nD\x00E|\n"
     bom = tmp_path / "bom.abc"
     bom.write_bytes("\ufeffX:1\nT:Café\n".encode())
     assert read_input(str(bom)) == "X:1\nT:Café\n"  # UTF-8, the BOM dropped
