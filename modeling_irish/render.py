@@ -273,7 +273,8 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     ``Q:`` (a field line or ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
     each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
     (``Q:"Slower"``) is said in a warning and changes nothing. Raises `RenderError` when the
-    tune cannot be read or music21 cannot write the file.
+    tune cannot be read, when a note or rest is too long for MIDI (`_check_waits`; nothing is
+    written) or music21 cannot write the file.
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.mid")
     'tune.mid'
@@ -306,6 +307,10 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
         try:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
+        except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
+            raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
+        _check_waits(midi, played_notes(events))  # before a byte is written
+        try:
             midi.open(path, "wb")
             try:
                 midi.write()
@@ -315,6 +320,65 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
             _remove(path)
             raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
     return path
+
+
+#: The largest MIDI variable-length quantity (4 bytes of 7 bits): the longest wait between
+#: two events of a track, in ticks. music21 writes a larger one in 5 bytes, which readers refuse.
+MIDI_LONGEST_WAIT = 0x0FFFFFFF
+
+
+def _check_waits(midi: object, notes: Sequence[tuple[Fraction, int, Fraction]]) -> None:
+    """Raise `RenderError` when a wait between two events of a track of ``midi`` (a music21
+    `MidiFile`: its delta times, the only variable-length quantities of its events that grow
+    with the tune) is beyond `MIDI_LONGEST_WAIT`, saying what lasts that long (`_too_long`).
+    The tracks are checked last first: the notes' own track, before the conductor track,
+    whose waits run from one tempo mark to the next, past many notes."""
+    from music21.midi import DeltaTime
+
+    tick = midi.ticksPerQuarterNote
+    for track in reversed(midi.tracks):
+        now = 0
+        for event in track.events:
+            if not isinstance(event, DeltaTime):
+                continue
+            if event.time > MIDI_LONGEST_WAIT:
+                start, stop = Fraction(now, tick), Fraction(now + event.time, tick)
+                raise RenderError(f"{_too_long(start, stop, notes, tick)} is too long for MIDI")
+            now += event.time
+
+
+def _too_long(
+    start: Fraction, stop: Fraction, notes: Sequence[tuple[Fraction, int, Fraction]], tick: int
+) -> str:
+    """What makes the wait from ``start`` to ``stop`` (quarter notes) of a track: the note of
+    ``notes`` (`played_notes`) that lasts through most of it, else a rest when no note sounds
+    in it, else the tune itself (a conductor track's wait from tempo mark to end).
+
+    >>> _too_long(Fraction(4), Fraction(30004), [(Fraction(4), 81, Fraction(30000))], 10080)
+    'the note A5 (30000 quarter notes from quarter 4, 302400000 ticks; MIDI waits at most
+    268435455, 26630 quarter notes)'
+    """
+    import music21
+
+    def overlap(note: tuple[Fraction, int, Fraction]) -> Fraction:
+        return min(stop, note[0] + note[2]) - max(start, note[0])
+
+    def quarters(value: Fraction) -> str:
+        return f"{float(value):.12g}"
+
+    longest = max(notes, key=overlap, default=None)
+    if longest is not None and overlap(longest) * tick > MIDI_LONGEST_WAIT:
+        what = f"the note {music21.pitch.Pitch(midi=longest[1]).nameWithOctave}"
+        start, stop = longest[0], longest[0] + longest[2]
+    elif longest is None or overlap(longest) <= 0:
+        what = "a rest"
+    else:
+        what = "the tune, with no tempo change,"
+    return (
+        f"{what} ({quarters(stop - start)} quarter notes from quarter {quarters(start)}, "
+        f"{round((stop - start) * tick)} ticks; MIDI waits at most {MIDI_LONGEST_WAIT}, "
+        f"{MIDI_LONGEST_WAIT // tick} quarter notes)"
+    )
 
 
 def _last_at_least(midi: object, quarters: Fraction) -> None:

@@ -157,6 +157,28 @@ def test_a_closing_rest_lasts_to_the_end_of_the_midi(tmp_path):
     assert quarters("z2 C4 z6 z4") == 8  # 1 + 2 + 3 + 2
 
 
+def test_a_wait_too_long_for_midi_is_refused_by_name(tmp_path):
+    # a60000 was written as a 5-byte delta time (SMF allows 4, 0x0FFFFFFF ticks), exit 0
+    from modeling_irish.render import MIDI_LONGEST_WAIT, RenderError, _too_long, to_midi
+
+    path = tmp_path / "t.mid"
+    for body, what in (
+        ("a60000 b", r"the note A5 \(30000 quarter notes from quarter 4, 302400000 ticks"),
+        ("z60000 b", r"a rest \(30000 quarter notes from quarter 4"),
+    ):
+        with pytest.raises(RenderError, match=f"^{what}.*{MIDI_LONGEST_WAIT}.* too long for MIDI$"):
+            to_midi(f"X:1\nT:t\nM:4/4\nL:1/8\nK:D\nd8|{body}|\n", str(path))
+        assert not path.exists()
+    # a conductor track's wait, tempo mark to end, spans many short notes: the tune is too long
+    notes = [(Fraction(n), 62, Fraction(1)) for n in range(30000)]
+    assert _too_long(Fraction(0), Fraction(30000), notes, 10080).startswith(
+        "the tune, with no tempo change, (30000 quarter notes from quarter 0, 302400000 ticks"
+    )
+    # the longest note that fits is written, each delta time in at most 4 bytes
+    to_midi("X:1\nT:t\nM:4/4\nL:1/8\nK:D\nd8|a53000 b|\n", str(path))
+    assert (Fraction(4), 81, Fraction(26500)) in _midi_notes(path)
+
+
 def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
     assert _played("K:D\nDEFG ABcd|]", header="", tmp_path=tmp_path)[:2] == [62, 64]
 
