@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from tokenization.abc_header import file_header_fields, split_tunebook, split_tunebook_noted
+from tokenization.abc_header import (
+    file_header_fields,
+    split_tunebook,
+    split_tunebook_noted,
+    x_number,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +174,9 @@ def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[Ra
         written = [tune.count("\n") for _, tune in split_tunebook(text)]
     else:  # (most books: no file header, nothing written in)
         written = [tune.count("\n") for _, tune in found]
-    numbers = Counter(tune.split("\n", 1)[0].strip() for _, tune in found)
-    repeated = sum(n for n in numbers.values() if n > 1)
+    # counted as the ids read them (`X: 1` is `X:1`); a tune without a number is named by line
+    numbers = Counter(x_number(tune) for _, tune in found)
+    repeated = sum(n for number, n in numbers.items() if n > 1 and number)
     if repeated:
         logger.warning(
             "%s: %d tunes share their X: number with another tune of the file; their ids come "
@@ -179,7 +185,7 @@ def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[Ra
             repeated,
         )
     for (line, tune), own in zip(found, written):
-        unique = numbers[tune.split("\n", 1)[0].strip()] == 1
+        unique = numbers[x_number(tune)] == 1
         yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
 
 

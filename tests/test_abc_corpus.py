@@ -294,3 +294,17 @@ def test_an_x_number_beyond_int64_is_read_as_none_and_named(tmp_path, caplog):
     }
     (warning,) = [r.getMessage() for r in caplog.records if "beyond" in r.getMessage()]
     assert "1 tune with an X: number beyond" in warning and "line 8" in warning
+
+
+def test_x_numbers_written_apart_are_the_same_number(tmp_path, caplog):
+    """``X:1`` and ``X: 1`` name one number (the id reads the parsed value): two unrelated tunes
+    so numbered are told apart by line, with the warning, not forced into one split under one
+    id. Tunes without an ``X:`` line share no number (they are named by line anyway)."""
+    spaced = tune(1, "Beta", notes=body(2)).replace("X: 1", "X:1 % the first again")
+    unnumbered = [tune(0, f"Gamma {n}", notes=body(3 + n)).replace("X: 0\n", "") for n in (0, 1)]
+    book = write(tmp_path / "xsp2.abc", [tune(1, "Alpha"), spaced, *unnumbered])
+    with caplog.at_level("WARNING"):
+        data = load_abc_corpus(book, split_ratios=(0.5, 0.5, 0))
+    ids = sorted(row["tune_id"] for row in rows(data))
+    assert ids == ["xsp2:line1", "xsp2:line15", "xsp2:line21", "xsp2:line8"]
+    assert "xsp2.abc: 2 tunes share their X: number" in caplog.text

@@ -404,6 +404,17 @@ def header_title(text: str) -> str:
     return titles[0] if titles else ""
 
 
+def x_number(tune: str) -> str:
+    """The ``X:`` value `parse_abc` reads from a tune's first line (stripped, comment dropped),
+    ``""`` when the tune does not open with an ``X:`` line: what names the tune in its ids.
+
+    >>> [x_number(f"{first}\\nK:G\\nG|") for first in ("X: 1 % Alpha", "X:1", "T:Beta")]
+    ['1', '1', '']
+    """
+    first = _strip_comment(tune.split("\n", 1)[0])
+    return _field_value(first[2:]) if _X_RE.match(first) else ""
+
+
 def file_header_fields(text: str) -> list[tuple[str, str]]:
     """The fields of a tunebook's file header, which apply to every tune that does not set them
     (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
