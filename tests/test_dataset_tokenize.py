@@ -51,6 +51,20 @@ def test_the_report_and_the_warning_name_the_first_dropped_tunes(caplog):
     assert unreadable[0] in caplog.text and "over max_length=15" in caplog.text
 
 
+def test_a_missing_abc_value_is_counted_as_unreadable_not_a_crash():
+    """A None in the abc column raised encode_tune's TypeError from inside datasets.map, so one
+    empty row lost the whole corpus; it is an unreadable tune, dropped and named by index."""
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    out = tokenize_dataset(Dataset.from_dict({"abc": [GOOD, None, OTHER]}), tok)
+    assert out.tokenize_report["data"] == {
+        "tunes": 3,
+        "unreadable": 1,
+        "too_long": 0,
+        "dropped_at": {"unreadable": ["index 1: the 'abc' field holds None, not ABC text"]},
+    }
+    assert column_values(out, "abc") == [GOOD, OTHER]
+
+
 def test_inputs_it_cannot_tokenize_are_refused_before_map():
     """max_length=0 kept every tune and -1 dropped them all; a corpus without 'abc' was a bare
     KeyError from inside datasets, and a list an AttributeError ('list' has no 'items')."""

@@ -23,6 +23,7 @@ from datasets import (
 )
 
 from .abc_parser import AbcParseError
+from .encoded_tune import EncodedTune
 from .features import FEATURE_NAMES
 from .tokenization_abc import AbcTokenizer
 
@@ -45,9 +46,21 @@ TOKENIZED_FEATURES = {
 }
 
 
+def _encode(text: Any, tokenizer: AbcTokenizer) -> tuple[EncodedTune | None, str]:
+    """``text`` encoded, or None and why it cannot be: the reader's error, or that the field
+    is not text (a missing value: `encode_tune`'s TypeError would end the whole ``map``)."""
+    if not isinstance(text, str):
+        return None, f"the 'abc' field holds {text!r:.40}, not ABC text"
+    try:
+        return tokenizer.encode_tune(text), ""
+    except AbcParseError as err:
+        return None, str(err)
+
+
 def tokenize_batch(batch: dict[str, list], tokenizer: AbcTokenizer) -> dict[str, list]:
     """`datasets.map` function: encode the ``abc`` column; unreadable tunes get an empty row
-    list and their error text in ``token_error`` (filtered and counted by `tokenize_dataset`)."""
+    list and their error text in ``token_error`` (filtered and counted by `tokenize_dataset`),
+    as does a row whose ``abc`` is not text (a missing value, ``None``)."""
     out: dict[str, list[Any]] = {
         "input_ids": [],
         "measure_numbers": [],
@@ -56,13 +69,12 @@ def tokenize_batch(batch: dict[str, list], tokenizer: AbcTokenizer) -> dict[str,
     }
     empty = np.zeros((0, len(FEATURE_NAMES)), dtype=np.int16)
     for text in batch["abc"]:
-        try:
-            enc = tokenizer.encode_tune(text)
-        except AbcParseError as err:
+        enc, error = _encode(text, tokenizer)
+        if enc is None:
             out["input_ids"].append(empty)
             out["measure_numbers"].append(np.zeros(0, dtype=np.int32))
             out["length"].append(0)
-            out["token_error"].append(str(err))
+            out["token_error"].append(error)
             continue
         out["input_ids"].append(enc.input_ids.astype(np.int16))
         out["measure_numbers"].append(enc.measure_numbers.astype(np.int32))
@@ -223,7 +235,8 @@ def tokenize_dataset(
     """Add ``input_ids`` ``(n_rows, 20)``, ``measure_numbers``, ``length`` and ``token_error``
     (empty for the tunes kept) to every tune.
 
-    Tunes the tokenizer cannot read are removed and counted (logged, and stored in the returned
+    Tunes the tokenizer cannot read (a missing ``abc`` value, ``None``, among them) are removed
+    and counted (logged, and stored in the returned
     object's ``tokenize_report``); ``max_length`` drops tunes longer than that many rows (also
     counted). Per split, the report is ``{"tunes", "unreadable", "too_long", "dropped_at"}``;
     ``dropped_at`` names the first 5 tunes dropped for each reason, as the corpus loader's
