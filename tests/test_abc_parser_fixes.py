@@ -215,6 +215,35 @@ def test_a_tie_into_a_chord_without_its_pitch_is_dropped_and_said(body, ties):
     assert said == (ties == 0)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[CE-G]2-[DF]2|",  # the outer tie went; the inner E- stayed, tied into [DF]
+        "[CE-G]2 [DF]2|",
+        "[C-E-G]2 (3[DF]AB|",  # past a tuplet mark
+        "[CE-G]2|[DF]2|",  # across a bar line, as ties are held
+        "A2-|[CE]2|",
+    ],
+)
+def test_a_chords_inner_tie_into_a_chord_without_its_pitch_is_dropped_and_said(body):
+    """An inner tie was only checked against a following single note (`[CE-G]A`): into a chord
+    that lacks its pitch it stayed, tying E into nothing. Now it goes, with the chord's outer
+    tie, the tune warns once, and it reads back the same."""
+    from tokenization.abc_writer import write_abc
+
+    tune = parse_abc(f"X:1\nT:Tie\nM:4/4\nL:1/8\nK:C\n{body}")
+    assert [t.kind for t in tune.tokens].count("tie") == 0
+    dropped = [w for w in tune.warnings if "ties between notes of different pitches" in w]
+    assert dropped == ["1 ties between notes of different pitches dropped (a tie joins one "
+                       "pitch; read as slurs)"]  # fmt: skip
+    text = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
+    assert parse_abc(text).tokens == tune.tokens
+    # a chord's ties are one group: kept when one of their pitches reaches the next chord
+    for kept in ("[CE-G]2 [EG]2|", "[C-E-G]2 [EG]2|", "[CE-G]2-[EG]2|"):
+        ties = [t.kind for t in parse_abc(f"X:1\nL:1/8\nK:C\n{kept}").tokens].count("tie")
+        assert ties == kept.count("-"), kept
+
+
 def test_music_after_the_blank_line_that_ends_a_tune_is_said_not_read():
     """ABC 2.1 ends a tune at a blank line; the music after it was dropped without a word."""
     tune = parse_abc("X:1\nK:C\nABc|\n\ndef|\nga|\n")

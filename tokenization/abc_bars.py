@@ -42,6 +42,20 @@ def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> lis
     return pitches
 
 
+def _tie_target(tokens: list[Token], at: int, inside: bool) -> int | None:
+    """Index of the note or ``chord_start`` that the tie ``tokens[at]`` joins: the next one
+    after its note, or after its chord for a chord's inner tie (``[CE-G]``), past bar lines,
+    tuplet marks and the chord's outer tie; None before a rest or at the end."""
+    i = at + 1
+    if inside:  # skip the rest of the tie's own chord
+        while i < len(tokens) and tokens[i].kind != "chord_end":
+            i += 1
+        i += 1
+    while i < len(tokens) and tokens[i].kind in ("tie", "bar", "tuplet"):
+        i += 1
+    return i if i < len(tokens) and tokens[i].kind in ("note", "chord_start") else None
+
+
 class _BarsAndTies:
     """Bar line, ending and tie handling of `_TuneParser` (the parser subclasses this).
 
@@ -144,22 +158,36 @@ class _BarsAndTies:
         self.tempo_changes = [(j - (j > i), q) for j, q in self.tempo_changes]
 
     def _drop_ties_into_other_chords(self) -> None:
-        """Drop a tie into a chord that holds none of the pitches it ties (``A2-[CE]2``,
-        ``[CE]2-[DF]2``): it joins nothing, like a tie between two different notes, and is
-        counted with those (a tie into a chord is only known to be wrong once it closes)."""
-        tokens, doomed = self.tokens, []
-        for i in range(1, len(tokens) - 1):
-            if tokens[i].kind != "tie" or tokens[i + 1].kind != "chord_start":
+        """Drop the ties into a chord that holds none of the pitches they tie (``A2-[CE]2``,
+        ``[CE]2-[DF]2``, across a bar line too), a chord's inner ties with them (the ``E-`` of
+        ``[CE-G]2 [DF]2`` and of ``[CE-G]2-[DF]2``): they join nothing, like a tie between two
+        different notes, and are counted with those, a chord's ties once. A chord's inner and
+        outer ties are one group, kept when any of their pitches reaches the next chord, as
+        the group is against the next note as the note is read (`[C-E-]C` keeps both); a tie
+        into a chord is only known to be wrong once the chord closes, hence this pass."""
+        tokens = self.tokens
+        groups: dict[int, tuple[list[int], set[int], int | None]] = {}  # ties, pitches, target
+        chord, inside = -1, False  # the last chord's `chord_start`, and whether in it
+        for i, token in enumerate(tokens):
+            if token.kind in ("chord_start", "chord_end"):
+                chord, inside = (i, True) if token.kind == "chord_start" else (chord, False)
+                continue
+            if token.kind != "tie" or i == 0 or tokens[i - 1].kind not in ("note", "chord_end"):
                 continue
             if tokens[i - 1].kind == "note":
                 tied = {tokens[i - 1].pitch}
-            elif tokens[i - 1].kind == "chord_end":
-                tied = set(_chord_pitches(tokens, i - 1, backwards=True))
             else:
-                continue
-            if not tied & set(_chord_pitches(tokens, i + 1)):
-                doomed.append(i)
-        for i in reversed(doomed):
+                tied = set(_chord_pitches(tokens, i - 1, backwards=True))
+            # a chord's ties (inner, then outer) share one group, a single note's is its own
+            key = chord if inside or tokens[i - 1].kind == "chord_end" else -1 - i
+            ties, pitches, _ = groups.get(key, ([], set(), None))
+            groups[key] = ([*ties, i], pitches | tied, _tie_target(tokens, i, inside))
+        doomed: list[int] = []
+        for ties, pitches, target in groups.values():
+            into_chord = target is not None and tokens[target].kind == "chord_start"
+            if into_chord and not pitches & set(_chord_pitches(tokens, target)):
+                doomed += ties
+                self.dropped_ties += 1
+        for i in sorted(doomed, reverse=True):
             del tokens[i]
             self._token_deleted(i)
-        self.dropped_ties += len(doomed)
