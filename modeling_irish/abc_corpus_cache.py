@@ -140,27 +140,37 @@ def _write_aside(
 _WARNINGS_FILE = "abc_corpus_warnings.json"
 
 
-class _WarningRecorder(logging.Handler):
+class _WarningRecorder(logging.Filter):
     """Keeps the warnings ``loggers`` give while a corpus is read (``with`` gives their list of
-    ``{"logger", "level", "message"}``), so that a cache hit can give them again."""
+    ``{"logger", "level", "message"}``), so that a cache hit can give them again.
+
+    A filter on each logger, not a handler: a handler would count as one, and with no logging
+    configured Python would then not print the warnings through `logging.lastResort`, so a
+    plain first load would say nothing that its cache hits say. The filter lets every record
+    through. It sees only the records of ``loggers`` themselves (none of theirs has children).
+    """
 
     def __init__(self, *loggers: logging.Logger) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__()
         self.loggers = loggers
         self.records: list[dict[str, Any]] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        self.records.append({"logger": record.name, "level": record.levelno, "message": message})
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Record a warning (or worse) and let every record through."""
+        if record.levelno >= logging.WARNING:
+            message = record.getMessage()
+            entry = {"logger": record.name, "level": record.levelno, "message": message}
+            self.records.append(entry)
+        return True
 
     def __enter__(self) -> list[dict[str, Any]]:
         for one in self.loggers:
-            one.addHandler(self)
+            one.addFilter(self)
         return self.records
 
     def __exit__(self, *exc_info: Any) -> None:
         for one in self.loggers:
-            one.removeHandler(self)
+            one.removeFilter(self)
 
 
 def _replay_warnings(path: Path) -> None:

@@ -170,6 +170,33 @@ def test_a_corpus_cache_hit_warns_as_the_first_load_did(tmp_path, caplog):
     assert warnings() == first  # the cache hit, which read nothing, says the same
 
 
+@needs_parser
+def test_a_first_load_warns_through_the_last_resort_when_logging_is_not_set_up(tmp_path, capsys):
+    """In plain Python (no handler configured) the warnings print through `logging.lastResort`:
+    the recorder that keeps them for the cache stopped that on the first load, which printed
+    nothing while its cache hits printed them all."""
+    import logging
+
+    write(tmp_path / "book" / "book.abc", [tune(1, "A"), tune(2, "Bad", key="Q")])
+    write(tmp_path / "book" / "notes.abc", [])
+    # as `python -c`: no handler on the warnings' loggers nor above them (pytest's on the root)
+    chain = [logging.getLogger(name) for name in ("", "modeling_irish", "modeling_irish.abc_corpus",
+                                                  "modeling_irish.abc_sources")]  # fmt: skip
+    saved = [one.handlers[:] for one in chain]
+    try:
+        for one in chain:
+            one.handlers.clear()
+        said = []
+        for _ in range(2):  # the load that fills the cache, then a hit
+            load_abc_corpus(tmp_path / "book", split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+            said.append(capsys.readouterr().err)
+    finally:
+        for one, handlers in zip(chain, saved):
+            one.handlers[:] = handlers
+    for what in ("no ABC tunes found in", "skipped 1"):  # once each, first load and hit alike
+        assert [err.count(what) for err in said] == [1, 1], (what, said)
+
+
 def test_a_pipe_is_not_cached_under_a_key_blind_to_its_contents(tmp_path, caplog):
     """A pipe (``--corpus <(cat a.abc)``) has no file to fingerprint, so the cache key ignored
     what it gave: a second load from another pipe at the same path hit the first one's cache."""
