@@ -206,6 +206,33 @@ def test_what_the_backbone_saw_of_the_queries_is_warned_counted_and_carded(
         assert "included the known-protocol query settings (their notes, not" in card
 
 
+def test_the_backbone_split_changes_name_the_corpus_files_in_what_is_uploaded(
+    reels_abc, cache_dir, tmp_path, backbone
+):
+    """A backbone trained on another corpus file: the card and all_results.json (uploaded)
+    gave the trainer's whole corpus paths in the split changes; they name the files only, and
+    the warning (the log) keeps the paths."""
+    import shutil
+
+    folder = tmp_path / "lm"
+    shutil.copytree(backbone[0], folder)
+    other = tmp_path / "elsewhere" / "other.abc"
+    other.parent.mkdir()
+    shutil.copy(reels_abc, other)
+    split = {"corpus": [str(other)], "split_ratios": [0.5, 0.25, 0.25], "split_seed": 0,
+             "split_method": "shuffle", "link_incipits": 0, "require_bars_fit": False}  # fmt: skip
+    run_folder.record_run_files(str(folder), ["all_results.json"])
+    run_folder.record_data_split(str(folder), split)
+    out = tmp_path / "tt"
+    argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False)
+    results = main([*argv, "--retrieval_eval_queries", "3", "--measurenote_path", str(folder)])
+    assert results["backbone_split_changes"] == ["--corpus ['other.abc'] (now ['reels.abc'])"]
+    uploaded = (out / "README.md").read_text() + (out / "all_results.json").read_text()
+    assert "--corpus ['other.abc'] (now ['reels.abc'])" in uploaded
+    for path in (str(other.parent), str(Path(reels_abc).parent)):
+        assert path not in uploaded, path
+
+
 # ----- cosine loss, time budget ------------------------------------------------------------------
 def test_tune_title_trains_with_the_cosine_loss(reels_abc, cache_dir, tmp_path, monkeypatch):
     import modeling_irish.modeling_tune_title as tt

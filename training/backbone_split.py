@@ -21,12 +21,16 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 
 
-def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, Any] | None]:
+def backbone_split(
+    args: argparse.Namespace, *, by_name: bool = False
+) -> tuple[str, list[str], dict[str, Any] | None]:
     """How the data split of the ``--measurenote_path`` backbone compares with this run's:
     ``("same", [], record)``, ``("different", changes, record)`` (``changes``: ``--flag
-    backbone's (now this run's)`` for each `SPLIT_FLAGS` flag that differs), or ``("unknown",
-    [], None)`` when the backbone records no data split (a MeasureNote trained before runs
-    recorded one, or not by train.py). The record is the one the backbone's run kept in its
+    backbone's (now this run's)`` for each `SPLIT_FLAGS` flag that differs; ``by_name``: the
+    ``--corpus`` files named by file name, for the card and all_results.json, which are
+    uploaded: the log gives the paths whole), or ``("unknown", [], None)`` when the backbone
+    records no data split (a MeasureNote trained before runs recorded one, or not by
+    train.py). The record is the one the backbone's run kept in its
     folder (`recorded_data_split`, corpus paths whole), else its all_results.json's
     ``data_split`` (corpus files by name only since runs kept the other, so another corpus
     to this run's paths: a folder downloaded from the Hub).
@@ -49,7 +53,7 @@ def backbone_split(args: argparse.Namespace) -> tuple[str, list[str], dict[str, 
             record = None
     if not isinstance(record, dict) or not set(SPLIT_FLAGS) <= record.keys():
         return "unknown", [], None
-    changes = run_flag_changes(_split_flags(record), args)
+    changes = run_flag_changes(_split_flags(record), args, by_name=by_name)
     changes += fingerprint_changes(record, args)
     return ("different" if changes else "same"), changes, record
 

@@ -222,25 +222,36 @@ def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(json.dumps(_absolute_paths(flags), default=str))
 
 
-def run_flag_changes(saved: dict[str, Any], args: argparse.Namespace) -> list[str]:
+def run_flag_changes(
+    saved: dict[str, Any], args: argparse.Namespace, *, by_name: bool = False
+) -> list[str]:
     """``--flag saved (now value)`` for each run flag a checkpoint was saved with that this run
-    sets otherwise (flags a checkpoint does not record are not compared)."""
+    sets otherwise (flags a checkpoint does not record are not compared); ``by_name``: the
+    ``--corpus`` files named by file name only, for what is uploaded (the model card,
+    all_results.json), which must not give the trainer's paths. The values are compared whole
+    either way."""
     now = run_flags(args)
     return [
-        f"--{name} {_shown(name, saved[name])} (now {_shown(name, now[name])})"
+        f"--{name} {_shown(name, saved[name], by_name)} (now {_shown(name, now[name], by_name)})"
         for name in saved
         if name in now and not _same_flag(name, saved[name], now[name])
     ]
 
 
-def _shown(name: str, value: Any) -> str:
-    """A run flag's value as a message shows it: no ``--corpus`` is the default books.
+def _shown(name: str, value: Any, by_name: bool = False) -> str:
+    """A run flag's value as a message shows it: no ``--corpus`` is the default books;
+    ``by_name``: the ``--corpus`` files by file name, without their folders.
 
     >>> _shown("corpus", None), _shown("split_seed", 1)
     ("the default (music21's oneills1850, ryansMammoth)", '1')
+    >>> _shown("corpus", ["/home/me/tunes.abc", "oneills1850"], by_name=True)
+    "['tunes.abc', 'oneills1850']"
     """
     if name == "corpus" and not value:
         return "the default (music21's oneills1850, ryansMammoth)"
+    if name == "corpus" and by_name:
+        sources = [value] if isinstance(value, (str, os.PathLike)) else value
+        value = [os.path.basename(os.path.normpath(str(source))) for source in sources]
     return repr(value)
 
 

@@ -464,7 +464,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "data_split": published_data_split(data_split_record(args)),
     }
     if args.measurenote_path:  # what the backbone trained on, against this run's split
-        status, changes, _ = backbone_split(args)
+        # corpus files by name: all_results.json and the card are uploaded, the paths are not
+        status, changes, _ = backbone_split(args, by_name=True)
         results["backbone_split"] = status
         if changes:
             results["backbone_split_changes"] = changes
