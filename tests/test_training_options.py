@@ -607,6 +607,19 @@ def test_fp16_on_the_cpu_is_named_rather_than_ignored(caplog, monkeypatch, launc
     assert warnings("bf16") == []
 
 
+def test_the_card_gives_the_precision_an_fp16_run_on_the_cpu_trained_in(
+    reels_abc, cache_dir, tmp_path
+):
+    """``--mixed_precision fp16`` on the CPU trains in float32 (the log says so): the card's
+    hyper-parameters said ``fp16``, which the run never used."""
+    argv = _argv(reels_abc, cache_dir, tmp_path, "--max_train_steps", "1", "--eval_steps", "1")
+    results = main([*argv, "--mixed_precision", "fp16"])
+    assert results["eval_precision"] == "float32"
+    card = (tmp_path / "README.md").read_text()
+    assert "| mixed_precision | no (fp16 asked for: float32 on the CPU) |" in card
+    assert "| mixed_precision | fp16 |" not in card
+
+
 def test_the_launcher_precision_is_used_without_the_flag(
     reels_abc, cache_dir, tmp_path, monkeypatch
 ):

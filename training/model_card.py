@@ -17,6 +17,7 @@ __all__ = [
     "retrieval_text",
     "shown_path",
     "split_rule",
+    "trained_precision",
     "write_measurenote_card",
     "write_model_card",
     "write_tune_title_card",
@@ -243,6 +244,24 @@ def _eval_precision_note(results: dict[str, Any]) -> str:
     )
 
 
+def trained_precision(args: argparse.Namespace, model: Any) -> str | None:
+    """``--mixed_precision`` as the card shows it: the precision the run trained in. fp16 on the
+    CPU (asked for by the flag or the launcher) trains in float32, as accelerate has no fp16
+    autocast there (`training.train._warn_if_no_fp16`): ``no``, saying fp16 was asked for.
+
+    >>> cpu = argparse.Namespace(device=argparse.Namespace(type="cpu"))
+    >>> trained_precision(argparse.Namespace(mixed_precision="fp16"), cpu)
+    'no (fp16 asked for: float32 on the CPU)'
+    >>> trained_precision(argparse.Namespace(mixed_precision="bf16"), cpu)
+    'bf16'
+    """
+    asked = getattr(args, "mixed_precision", None)
+    device = getattr(getattr(model, "device", None), "type", None)
+    if asked == "fp16" and device == "cpu":
+        return "no (fp16 asked for: float32 on the CPU)"
+    return asked
+
+
 def write_measurenote_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict
 ) -> None:
@@ -267,6 +286,8 @@ def write_measurenote_card(
         *DATA_FLAGS,
     )
     hyper = {k: getattr(args, k) for k in keep if k not in moot_flags(args)}
+    if "mixed_precision" in hyper:
+        hyper["mixed_precision"] = trained_precision(args, model)
     hyper.update(budget(args, results))
     hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
     metric_names = (
@@ -476,6 +497,8 @@ def write_tune_title_card(
         )
         if k not in moot_flags(args)
     }
+    if "mixed_precision" in hyper:
+        hyper["mixed_precision"] = trained_precision(args, model)
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
     write_model_card(
