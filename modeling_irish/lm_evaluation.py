@@ -232,9 +232,26 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
-def _nothing_readable(files: Sequence[str], skipped: int) -> None:
-    """Refuse a command line whose tunes are all skipped."""
-    raise ValueError(f"nothing to score: no readable tune in {' '.join(files)} ({skipped} skipped)")
+#: The keys of ``evaluate-lm --json``'s one object, in its order.
+_JSON_KEYS = ("nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped")
+
+
+def _nothing_readable(files: Sequence[str], skipped: int) -> str:
+    """The refusal of a command line whose tunes are all skipped."""
+    return f"nothing to score: no readable tune in {' '.join(files)} ({skipped} skipped)"
+
+
+def _nothing_to_score(args: argparse.Namespace, message: str, skipped: int) -> int:
+    """Refuse a command line with no tune to score: a `ValueError` (exit status 2, as a usage
+    error), or, under ``--json``, the message on stderr and the one JSON object all the same,
+    with ``tunes`` 0, the ``skipped`` count and null figures, exit status 1 (as ``identify
+    --json`` answers an input it cannot name)."""
+    if not args.json:
+        raise ValueError(message)
+    print(f"irish-tune evaluate-lm: {message}", file=sys.stderr)
+    empty: dict[str, Any] = dict.fromkeys(_JSON_KEYS)
+    print(json.dumps({**empty, "tunes": 0, "tokens": 0, "skipped": skipped}))
+    return 1
 
 
 def run_evaluate_lm(args: argparse.Namespace) -> int:
@@ -246,31 +263,16 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     texts = list(tune_texts(args.files, without))
     if not texts:  # an empty, binary or prose file: say which and why, as `check` does
         why = "; ".join(f"{where}: {reason}" for where, reason in without)
-        raise ValueError(f"nothing to score: no tune in {why}")
+        return _nothing_to_score(args, f"nothing to score: no tune in {why}", 0)
     if all(getattr(text, "unreadable", "") for text in texts):  # dump rows without a tune
-        _nothing_readable(args.files, len(texts))
+        return _nothing_to_score(args, _nothing_readable(args.files, len(texts)), len(texts))
     model, tokenizer = load_lm(args.model)
     sums, skipped = _score_tunes(model, tokenizer, texts, args.batch_size, sys.stderr.isatty())
     if not len(sums):  # said with the files' names
-        _nothing_readable(args.files, skipped)
+        return _nothing_to_score(args, _nothing_readable(args.files, skipped), skipped)
     result = _lm_result(sums, skipped)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    k: result[k]
-                    for k in (
-                        "nll",
-                        "nll_main",
-                        "nll_dur",
-                        "perplexity",
-                        "tunes",
-                        "tokens",
-                        "skipped",
-                    )
-                }
-            )
-        )
+        print(json.dumps({k: result[k] for k in _JSON_KEYS}))
     else:
         print(
             f"tunes: {result['tunes']} (skipped {result['skipped']})  tokens: {result['tokens']}\n"

@@ -75,9 +75,28 @@ def test_nll_main_matches_the_model_loss_on_one_tune(model_dir):
 def test_evaluate_lm_with_nothing_readable_is_an_error(model_dir, tmp_path, capsys):
     bad = tmp_path / "bad.abc"
     bad.write_text("X:9\nT:bad\nK:G\nA]B|\n")
-    assert main(["evaluate-lm", "--model", str(model_dir), str(bad), "--json"]) == 2
+    assert main(["evaluate-lm", "--model", str(model_dir), str(bad)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "nothing to score" in captured.err
+
+
+def test_evaluate_lm_json_with_nothing_to_score_still_prints_its_one_object(
+    model_dir, tmp_path, capsys
+):
+    """``--json`` promises exactly one JSON object, as `check` and `identify` print theirs
+    with the failure in it: a tunebook of unreadable tunes, or an empty file, printed none
+    (exit status 2). Now: the object, no figure, exit status 1."""
+    bad = tmp_path / "bad.abc"
+    bad.write_text("X:9\nT:bad\nK:Q\nABc|\n")
+    (empty,) = _files_without_tunes(tmp_path)[:1]
+    keys = ["nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped"]
+    for path, skipped in ((bad, 1), (empty, 0)):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(path), "--json"]) == 1
+        captured = capsys.readouterr()
+        result = json.loads(captured.out)
+        assert list(result) == keys
+        assert result == {**dict.fromkeys(keys), "tunes": 0, "tokens": 0, "skipped": skipped}
+        assert "nothing to score" in captured.err
 
 
 def _files_without_tunes(folder) -> list[str]:
