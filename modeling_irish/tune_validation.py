@@ -67,8 +67,10 @@ def _eighths(ticks: int | Fraction) -> str:
     return str(Fraction(ticks) / TICKS_PER_EIGHTH)
 
 
-#: Bar lines after which the music goes back to the start of the repeat (or of the tune).
-JUMP_BARS = frozenset((":|", ":|:", ":|2", "|2"))
+#: Bar lines after which the music goes back to the start of the repeat (or of the tune). Not a
+#: bare ``|2``: the reader merges ``:| |2`` into ``:|2``, so a ``|2`` has no ``:|`` before it,
+#: and the player (`tokenization.analysis.played_order`) plays such endings through.
+JUMP_BARS = frozenset((":|", ":|:", ":|2"))
 #: Bar lines a tune may open with, before any note (ordinary ABC: ``|GAG GAB|``, ``[|`` and
 #: ``||`` read as ``||``, ``|:``); the others (``:|``, ``|1``, ``|]``) make no sense there.
 OPENING_BARS = frozenset(("|", "||", "|:"))
@@ -171,7 +173,7 @@ class _Checker:
             and not self._jump(i, text, number, length, start, placed)
         ):
             placed = 0  # counted once: the music after the repeat starts afresh
-        self.start = self.endings_start if text in (":|2", "|2") else placed
+        self.start = self.endings_start if text == ":|2" else placed
         if text == "|1":
             self.endings_start = placed
         elif text in ("|:", ":|:"):
@@ -215,7 +217,9 @@ class _Checker:
             ":|:": s.ending == 0 and (s.rep_open or s.implicit_ok),
             "|1": s.ending == 0 and (s.rep_open or s.implicit_ok),
             ":|2": s.ending == 1,
-            "|2": s.ending == 1,
+            # no `:|` before it (`JUMP_BARS`): the first ending never goes back, and abc2midi
+            # refuses the second ending; an unbalanced bar line, as the sampler never writes it
+            "|2": False,
         }.get(text)
         if ok is None:
             self.errors.append(f"token {i}: unsupported bar {text!r}")

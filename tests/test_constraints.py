@@ -86,6 +86,8 @@ def test_validate_accepts_tunes_that_scan(body, meter):
         ("CDEF|1GABc|]", "2/4", "unbalanced '|]'"),
         ("CDEF|1GABc|", "2/4", "first ending is left open"),
         ("CDEF|GABc:|2cBAG|]", "2/4", "unbalanced ':|2'"),
+        # a second ending with no ':|' before it: played through, refused by abc2midi
+        ("|:CDEF|1GABc|2cBAG|]", "2/4", "unbalanced '|2'"),
         ("CD(3EF|G c4|]", "2/4", "bar line inside a tuplet"),
         ("CDEF|GABc", "2/4", "does not end with a bar line"),
         ("CDEF|G|c4|]", "2/4", "bar 2 lasts 1"),

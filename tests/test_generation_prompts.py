@@ -343,9 +343,18 @@ def test_a_prompt_that_ends_a_first_ending_is_continued_with_the_second(generato
         assert reread_ours(tune, generator.tokenizer), tune.abc
 
 
-@pytest.mark.parametrize("body", ["|:GAG GAB|1ABA ABd:|GAG GAB|", "|:GAG GAB|1ABA ABd||"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "|:GAG GAB|1ABA ABd:|GAG GAB|",
+        "|:GAG GAB|1ABA ABd||",
+        "|:GAG GAB|1ABA ABd|2ABA AGF|",  # no ':|': continued, marked valid, played through
+    ],
+)
 def test_a_first_ending_left_open_in_a_prompt_is_said_so(generator, body):
-    """The hint said a '|:' was missing, which it is not."""
+    """The hint said a '|:' was missing, which it is not. A ``|2`` with no ``:|`` before it
+    was taken for a jump back, though abc2midi refuses it and the player plays both endings
+    through."""
     said = "(inside a first ending '|1': close it with ':|2', or ':| |2', and the second ending"
     with pytest.raises(ValueError, match=re.escape(said)) as refused:
         generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{body}", seed=0)
