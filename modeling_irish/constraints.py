@@ -157,6 +157,18 @@ class ConstraintTables:
         self._dur_cache: dict[tuple, np.ndarray] = {}
         self._union_cache: dict[tuple, frozenset] = {}
 
+    def fills(self, eighths: Fraction) -> bool:
+        """Whether the vocabulary's note lengths fill a bar of ``eighths`` from its start (a
+        closing bar after a pickup of the rest of the meter; `check_prompt_scans`).
+
+        >>> from tokenization.vocabulary import AbcVocab
+        >>> tables = ConstraintTables(AbcVocab.from_values({"m_offset": ["0", "1", "2", "3"],
+        ...     "dur": ["1"], "main": ["pitch60"]}), "3/8")
+        >>> tables.fills(Fraction(2)), tables.fills(Fraction(1, 2))
+        (True, False)
+        """
+        return to_ticks(eighths / _EIGHTHS) in self.good
+
     def _read_main(self, values: list[str]) -> None:
         self.main_size = len(values)
         self.kind = ["special"] * len(values)

@@ -33,6 +33,7 @@ from .generation_args import (
     bars_after_prompt,
     check_lengths,
     check_numbering,
+    check_prompt_pickup,
     check_prompt_scans,
     check_room,
     check_sampling,
@@ -262,6 +263,8 @@ class TuneGenerator:
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = RowBuilder(self.tokenizer, header)
             first_rows, first_meas = self._first_rows(batch, header, req, cons)
+            if constrained:  # after the vocabulary check: an unknown tuplet is named as such
+                check_prompt_pickup(req.prompt_tokens, req.meter, tables.fills)
             generator = torch.Generator().manual_seed(seed)
             sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
             hard_max = 2 * (max_rows or DEFAULT_MAX_ROWS)

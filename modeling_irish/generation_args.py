@@ -10,11 +10,13 @@ import math
 import numbers
 import operator
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
+from tokenization.measure import bar_length_in_eighths
 
 from .tune_validation import SectionState, validate_tune
 
@@ -25,6 +27,7 @@ __all__ = [
     "check_meter",
     "check_numbering",
     "check_one_meter",
+    "check_prompt_pickup",
     "check_prompt_scans",
     "DEFAULT_MAX_ROWS",
     "check_room",
@@ -312,7 +315,7 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     Constrained sampling keeps the bars it writes inside the meter, but every tune continuing
     such a prompt would still be invalid. A tie, chord or tuplet that `validate_tune` refuses
     (a tied chord, a tie to another pitch) is refused for what it is, not as a bar that does
-    not scan.
+    not scan. A bar the prompt leaves open is refused where it already passes the bar line.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|AB").tokens, "6/8")
@@ -352,6 +355,30 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     raise ValueError(
         f"the prompt does not scan in {meter}: {problem}; every tune continuing it would be "
         "invalid (irish-tune check --bars names its bars)"
+    )
+
+
+def check_prompt_pickup(tokens: list[Token], meter: str, fills: Callable[[Fraction], bool]) -> None:
+    """Refuse a prompt (`prompt_tokens`, one `check_prompt_scans` passes) that opens with a
+    pickup whose complement, the bar its tune must close on, no note lengths of the model fill:
+    ``fills`` (`ConstraintTables.fills`) says whether they fill a bar of so many eighths.
+    Sampling otherwise failed at that last bar, after a whole tune ("no token fits").
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tokens = parse_abc("X:1\\nM:3/4\\nL:1/8\\nK:D\\n(3A/B/c d2 e2|").tokens
+    >>> check_prompt_pickup(tokens, "3/4", lambda eighths: eighths.denominator == 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: the prompt opens with a pickup of 16/3 eighths: its tune must close on a bar of ...
+    """
+    bar = bar_length_in_eighths(meter)
+    pickup = validate_tune(tokens, meter, goes_on=True).pickup if tokens else Fraction(0)
+    if not pickup or bar is None or fills(bar - pickup):
+        return
+    raise ValueError(
+        f"the prompt opens with a pickup of {pickup} eighths: its tune must close on a bar of "
+        f"{bar - pickup} (the rest of {meter}), which no note lengths of the model fill; give "
+        "the prompt a pickup that its note lengths complete (no tuplet, say), or a full first bar"
     )
 
 

@@ -179,6 +179,16 @@ class _Checker:
         elif text in ("|:", ":|:"):
             self.target = self.start
 
+    def open_bar(self, i: int) -> None:
+        """Check the bar a prompt leaves open after its last token ``i``: no continuation can
+        shorten it, so it must not already pass the bar line (`validate_tune`'s ``goes_on``)."""
+        length, need = self.tracker.offset, self.bar - self.start
+        if length > need:
+            self.errors.append(
+                f"token {i}: bar {self.bars + 1} already lasts {_eighths(length)}, more than "
+                f"{_eighths(need)}"
+            )
+
     @staticmethod
     def _lasts(i: int, number: int, length: int | Fraction, need: int | Fraction) -> str:
         return f"token {i}: bar {number} lasts {_eighths(length)}, not {_eighths(need)}"
@@ -241,7 +251,8 @@ def validate_tune(tokens: list[Any], meter: str | None, goes_on: bool = False) -
     complement of the tune's pickup (the tune is played round again).
 
     ``goes_on``: the tokens are a prompt that the tune continues, so their last bar is not the
-    tune's last (a prompt that is only a pickup, ``A|``, is a pickup; `check_prompt_scans`).
+    tune's last (a prompt that is only a pickup, ``A|``, is a pickup; `check_prompt_scans`),
+    and a bar they leave open is refused only where it is already too long.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\n|:CDEF|1G4:|2c4|]").tokens, "2/4").ok
@@ -261,6 +272,8 @@ def validate_tune(tokens: list[Any], meter: str | None, goes_on: bool = False) -
     checker = _Checker(bar)
     for i, tok in enumerate(tokens):
         checker.token(i, tok, i == len(tokens) - 1 and not goes_on)
+    if goes_on:
+        checker.open_bar(len(tokens) - 1)
     if tokens[-1].kind != "bar":
         checker.errors.append("the tune does not end with a bar line")
     if checker.tie_pitch is not None:

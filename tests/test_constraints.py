@@ -107,6 +107,21 @@ def test_validate_rejects(body, meter, error):
     assert any(error in e for e in result.errors), result.errors
 
 
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("CDEF|GABcd", "token 9: bar 2 already lasts 5, more than 4"),
+        ("C|DEFG|ABcd(3efg", "token 14: bar 2 already lasts 6, more than 4"),
+    ],
+)
+def test_validate_refuses_the_open_bar_of_a_prompt_only_when_already_too_long(body, error):
+    """A prompt's open last bar was never checked: sampling then found no token to write."""
+    assert error in validate_tune(parse(body, "2/4"), "2/4", goes_on=True).errors
+    # one that a continuation can still close is left to it (only "does not end with a bar line")
+    errors = validate_tune(parse("CDEF|GABc", "2/4"), "2/4", goes_on=True).errors
+    assert errors == ["the tune does not end with a bar line"]
+
+
 def test_validate_rejects_a_tie_to_a_different_pitch():
     # sampled tokens are checked as they are (the reader drops such a tie when it reads text)
     tokens = parse("CDE F2|G4|]", "2/4")
@@ -410,10 +425,11 @@ def test_a_prompt_whose_open_bar_is_already_too_long_is_a_dead_end(tiny_generato
     prompt = "X:1\nM:4/4\nL:1/8\nK:D\nFAdAFAdAdA"
     with pytest.raises(ValueError) as info:
         tiny_generator.generate(2, prompt=prompt, num_bars=4, seed=0)
-    assert str(info.value) == (
-        "tune 1: no token fits the bar and repeat grammar after 10 rows; the prompt's bars "
-        "may not fit 4/4"
-    )  # stuck before sampling anything: the 10 rows are the prompt's notes
+    # refused before sampling, by the bar (sampling got stuck: "no token fits the bar and
+    # repeat grammar after 10 rows; the prompt's bars may not fit 4/4")
+    assert str(info.value).startswith(
+        "the prompt does not scan in 4/4: bar 1 already lasts 10, more than 8; "
+    )
     # unconstrained, the same prompt is continued (the grammar is what has no way out)
     (free,) = tiny_generator.generate(1, prompt=prompt, num_bars=4, max_rows=60, constrained=False)
     assert free.abc.count("FAdAFAdAdA") == 1 and not free.valid

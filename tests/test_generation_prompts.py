@@ -118,6 +118,9 @@ def test_a_prompt_that_is_only_a_pickup_is_continued(generator, meter, body):
         ("|:GAG GABc|ABA ABd|", "bar 1 lasts 7, not 6"),  # a long one
         (":|GAG GAB|", "empty bar before ':|'"),
         ("|:GAG GAB:|gfg gfe:|", "unbalanced ':|' (after the first part a ':|' or '|1' needs"),
+        # an open last bar already too long: sampling failed vaguely ("no token fits")
+        ("GAG GAB|ABA ABde", "bar 2 already lasts 7, more than 6"),
+        ("D|GAG GAB|ABA ABdef", "bar 2 already lasts 8, more than 6"),
     ],
 )
 def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
@@ -136,6 +139,16 @@ def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
     assert tune.abc  # unconstrained sampling takes it as it is
     for ok in ("|:GAG GAB|ABA AB", "GAG GAB|ABA ABd:|", "|:GAG GAB|1ABA ABd:|2ABA"):
         generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{ok}", seed=0, num_bars=4)
+
+
+def test_a_prompt_pickup_whose_complement_no_note_lengths_fill_is_refused(generator):
+    """A first bar of 16/3 eighths in 3/4 needs a last bar of 2/3, which no note length of the
+    model fills: sampling ran 94 rows, then failed with "no token fits the bar"."""
+    said = "the prompt opens with a pickup of 16/3 eighths: its tune must close on a bar of 2/3"
+    with pytest.raises(ValueError, match=re.escape(said)):
+        generator.generate(1, prompt="X:1\nM:3/4\nL:1/8\nK:D\n|(3A/2B/2c d2 e2|", seed=0)
+    (tune,) = generator.generate(1, prompt="X:1\nM:3/4\nL:1/8\nK:D\n|d2 e2|", num_bars=4)
+    assert tune.valid, tune.errors  # a pickup the note lengths complete is continued
 
 
 @pytest.mark.parametrize(
