@@ -12,10 +12,12 @@ import operator
 import re
 from collections.abc import Callable
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any
 
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
+from tokenization.bar_check import bar_report
 from tokenization.measure import bar_length_in_eighths
 
 from .tune_validation import SectionState, validate_tune
@@ -352,10 +354,27 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
         )
     if problem.startswith("unbalanced"):  # valid ABC that abc2midi, and so the sampler, refuse
         problem += _unbalanced_hint(tokens, index)
+    pointer = " (irish-tune check --bars names its bars)" if _bar_check_finds(tokens, meter) else ""
     raise ValueError(
         f"the prompt does not scan in {meter}: {problem}; every tune continuing it would be "
-        "invalid (irish-tune check --bars names its bars)"
+        f"invalid{pointer}"
     )
+
+
+def _bar_check_finds(tokens: list[Token], meter: str) -> bool:
+    """Whether ``irish-tune check --bars`` (`bar_report`) finds a bar of the prompt that does
+    not fit ``meter``: it checks bar lengths as written, not repeats, endings or the bars a
+    jump back joins, so pointing to it for those sent the user to a check that passes.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _bar_check_finds(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:D\\nABcde|").tokens, "2/4")
+    True
+    >>> _bar_check_finds(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:D\\n|:ABcd||").tokens, "2/4")
+    False
+    """
+    # bar_report reads a tune's tokens, meter and meter changes only (a prompt has none)
+    prompt = SimpleNamespace(tokens=tokens, meter=meter, meter_changes=[])
+    return not bar_report(prompt).ok
 
 
 def check_prompt_pickup(tokens: list[Token], meter: str, fills: Callable[[Fraction], bool]) -> None:

@@ -152,6 +152,31 @@ def test_a_prompt_pickup_whose_complement_no_note_lengths_fill_is_refused(genera
 
 
 @pytest.mark.parametrize(
+    "body, named",
+    [
+        ("A2|:ABcd efga|ABcd efg:|", False),  # ':|' goes back to a full bar
+        ("|:ABcd efga|ABcd efga||", False),  # unbalanced '||'
+        ("|:ABcd efga|1,3 ABcd efga:|", False),  # unsupported bar '|1,3'
+        ("ABcd efga|ABc|d", True),  # a short bar: check --bars names it
+        ("ABcd efga|ABcd efgab", True),  # an open bar already too long
+    ],
+)
+def test_a_refused_prompt_points_to_check_bars_only_where_check_names_a_bar(body, named, tmp_path):
+    """Every refusal ended "(irish-tune check --bars names its bars)", though check --bars
+    passes prompts refused for their repeats or endings."""
+    from modeling_irish.cli import main
+    from modeling_irish.generation_args import check_prompt_scans
+    from tokenization.abc_parser import parse_abc
+
+    prompt = f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n"
+    with pytest.raises(ValueError, match="the prompt does not scan in 4/4") as refused:
+        check_prompt_scans(parse_abc(prompt).tokens, "4/4")
+    assert ("(irish-tune check --bars names its bars)" in str(refused.value)) is named
+    (tmp_path / "p.abc").write_text(prompt)
+    assert (main(["check", "--bars", str(tmp_path / "p.abc")]) != 0) is named
+
+
+@pytest.mark.parametrize(
     "body, lasts", [("GAG GAB|ABA AB|", "5 of 6"), ("A|dfa agf|AB|", "2 of 6")]
 )
 def test_a_prompt_ending_on_a_closed_short_bar_is_told_so(model_dir, body, lasts, tmp_path, capsys):
