@@ -118,7 +118,12 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         + ("the prompt's, else " if prompted else "")
         + "the rhythm's usual one; a rhythm of no usual meter, e.g. air, needs it)",
     )
-    parser.add_argument("--key", default=None, help="real key to write in, e.g. D or 'E dorian'")
+    parser.add_argument(
+        "--key",
+        default=None,
+        help="key to write in: a tonic and an optional mode, e.g. D, Bb or 'E dorian' (no "
+        "explicit accidentals, exp, clef or none)",
+    )
     parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
     parser.add_argument(
         "--num-tunes", type=positive_int, default=4, help="tunes to sample (default 4)"

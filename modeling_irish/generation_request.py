@@ -10,6 +10,7 @@ prompt read), and the titles and prompt errors that name what was asked for.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -34,6 +35,7 @@ logger = logging.getLogger("modeling_irish.generation")
 __all__ = [
     "RHYTHM_METERS",
     "TuneRequest",
+    "check_key",
     "default_title",
     "resolve_request",
     "spelled",
@@ -194,6 +196,38 @@ def default_title(req: TuneRequest, rhythm: str | None, number: int) -> str:
     return f"Generated {rhythm or 'tune'} {number}"
 
 
+#: A key as `generate` takes it: a tonic, then a mode word (`mode_name`) or nothing.
+_KEY_NAME = re.compile(r"\s*[A-Ga-g][#b]?\s*(?P<mode>[A-Za-z]*)\s*")
+
+
+def check_key(key: str) -> Key:
+    """The `Key` that ``key`` names: a tonic and an optional mode (``"D"``, ``"Bb"``,
+    ``"E dorian"``, ``"F#m"``); a `ValueError` for anything else a ``K:`` field may hold
+    (explicit accidentals, ``exp``, a clef, ``none``), which the tune, written with the key's
+    own signature, would silently drop.
+
+    >>> check_key("E dorian").name, check_key("Bbm").name
+    ('E dorian', 'Bb minor')
+    >>> check_key("D ^g")
+    Traceback (most recent call last):
+    ...
+    ValueError: key 'D ^g' is not a key name: give a tonic and an optional mode, e.g. 'D', ...
+    """
+    found = _KEY_NAME.fullmatch(key)
+    mode = found["mode"] if found else ""
+    try:
+        known = found is not None and (not mode or mode_name(mode) is not None)
+    except ValueError:  # an unknown mode word ("exp", a clef name)
+        known = False
+    if not known:
+        raise ValueError(
+            f"key {key!r} is not a key name: give a tonic and an optional mode, e.g. 'D', "
+            "'Bb', 'E dorian' or 'F# minor' (no accidentals, exp, clef or none: tunes are "
+            "written in the key's own signature)"
+        )
+    return parse_key(key)
+
+
 def resolve_request(
     rhythm: str | None,
     meter: str | None,
@@ -252,7 +286,7 @@ def resolve_request(
         written = sorted(t.pitch for t in original.tokens if t.kind == "note")
         centre = written[len(written) // 2] if written else None
         prompt_title = (tune.fields.get("T") or [""])[0].strip() or None
-    target = key if isinstance(key, Key) else parse_key(key) if key else prompt_key
+    target = key if isinstance(key, Key) else check_key(key) if key else prompt_key
     target = target or Key("D", "major")
     if mode:
         target = Key(target.tonic, mode_name(mode))

@@ -156,6 +156,24 @@ def test_cli_a_request_refused_by_the_generator_leaves_no_empty_out_folder(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("key", ["C exp _B _e ^f", "D ^g", "none", "D bass"])
+def test_cli_a_key_with_more_than_a_tonic_and_mode_is_refused(model_dir, capsys, key):
+    """The accidentals (or the clef, or none) were dropped without a word: K:C, K:D."""
+    from modeling_irish.cli import main
+
+    assert main(["generate", "--model", model_dir, "--key", key, "--num-bars", "2"]) == 2
+    err = capsys.readouterr().err
+    assert f"key {key!r} is not a key name: give a tonic and an optional mode" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_key_name_is_read_with_its_mode():
+    from modeling_irish.generation_request import check_key
+
+    names = [check_key(k).name for k in ("D", "Bb", " E dorian ", "F#m", "Gmix", "EM")]
+    assert names == ["D major", "Bb major", "E dorian", "F# minor", "G mixolydian", "E minor"]
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
