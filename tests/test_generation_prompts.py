@@ -370,6 +370,24 @@ def test_what_the_reader_leaves_out_of_a_prompt_is_said(generator, body, said, c
     assert "not read exactly" not in caplog.text
 
 
+def test_what_the_tunes_leave_out_of_a_prompt_is_said_in_one_warning(generator, caplog):
+    """Chord symbols, ornaments, grace notes and the C: and Q: fields vanished without a word."""
+    body = '"D"A2 ~B2 {g}c2 !roll!d2|"G"efga T.b4|'
+    prompt = f"X:1\nT:D\nC:Trad\nQ:1/4=100\nR:reel\nM:4/4\nL:1/8\nK:D\n{body}"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    said = [r.getMessage() for r in caplog.records if "are not kept" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(
+        "the prompt's 2 chord symbol(s) or annotation(s), 4 decoration(s), 1 grace note "
+        "group(s), the header field(s) C:, Q: are not kept"
+    )
+    assert "C:Trad" not in tune.abc and "!roll!" not in tune.abc  # as it says
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, prompt="X:1\nT:D\nM:4/4\nL:1/8\nK:D\n(3ABc d2 [DF]2 A-A|")
+    assert "not kept" not in caplog.text  # notes, tuplets, chords and ties are kept
+
+
 def test_a_prompt_that_ends_a_first_ending_is_continued_with_the_second(generator):
     """``|1ABA ABd:|`` at the end was refused as an unbalanced ':|' that "needs its '|:'",
     though the prompt has it: the continuation is the second ending (``:| |2`` reads ``:|2``)."""
