@@ -190,7 +190,8 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         "--prompt",
         default=None,
         help="ABC file ('-': stdin) of one tune whose incipit is continued (text before its "
-        "X: line is passed over, as irish-tune check reads a file)",
+        "X: line is passed over, as irish-tune check reads a file), or a thesession.org dump "
+        "(tunes.json / tunes.csv) of that one tune",
     )
     parser.add_argument(
         "--out",
@@ -351,7 +352,8 @@ def _read_prompt(path: str) -> str:
     """The tune of ``--prompt`` to continue, found in the file as `irish-tune check` and
     `render` find tunes (`text_tunes`: free text before its ``X:`` line is passed over, file
     header fields are written in); a text without an ``X:`` line is taken whole (a bare
-    incipit). Refused (`ValueError` naming the file) when it is empty, holds several tunes,
+    incipit), or a thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused
+    (`ValueError` naming the file) when it is empty, holds several tunes (a dump of several),
     or holds no notes the reader can take (text without a ``K:`` line that reads as prose is
     an `AbcParseError` of the reader, at its line of the file)."""
     from tokenization.abc_parser import AbcParseError
@@ -360,10 +362,16 @@ def _read_prompt(path: str) -> str:
     from .abc_sources import text_tunes
 
     where = "stdin" if path == "-" else path
-    text = read_input(path)
+    dump = read_dump(path)  # a tunes.json / tunes.csv: its rows, as check and render read them
+    if dump is not None and len(dump) != 1:
+        raise ValueError(
+            f"--prompt {where} is a thesession.org dump of {len(dump)} tunes: a prompt is one "
+            "tune; save the one to continue as an ABC file (or a dump of that row alone)"
+        )
+    text = dump[0].text if dump else read_input(path)
     if not text.strip():
         raise ValueError(f"--prompt {where} is empty; give an ABC incipit to continue")
-    found = list(text_tunes(text, where))
+    found = dump or list(text_tunes(text, where))
     if len(found) > 1:  # said for a file (the reader's message speaks to Python callers)
         lines = [raw.line for raw in found]
         shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")

@@ -3,6 +3,7 @@ and batches), `render` and `evaluate-generation`, on the tiny model of `tests/he
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -154,6 +155,25 @@ def test_cli_a_request_refused_by_the_generator_leaves_no_empty_out_folder(
     assert main(["generate", "--model", model_dir, "--out", str(out), *extra]) == 2
     assert said in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cli_a_prompt_from_a_thesession_dump_is_its_one_tune(tmp_path, capsys):
+    """``--prompt tunes.json`` (which check and render take) failed in the ABC reader:
+    "line 1, column 163: unexpected character ','"."""
+    from modeling_irish.cli import main
+    from modeling_irish.generation_cli import _read_prompt
+
+    row = {"name": "One", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": "ABcd efga|"}
+    one, two = tmp_path / "one.json", tmp_path / "tunes.json"
+    one.write_text(json.dumps([row]))
+    two.write_text(json.dumps([row, {**row, "name": "Two"}]))
+    prompt = _read_prompt(str(one))
+    assert "T:One\n" in prompt and "K:D" in prompt and prompt.rstrip().endswith("ABcd efga|")
+    assert main(["generate", "--model", "missing", "--prompt", str(two)]) == 2
+    assert (
+        f"--prompt {two} is a thesession.org dump of 2 tunes: a prompt is one tune"
+        in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("key", ["C exp _B _e ^f", "D ^g", "none", "D bass"])
