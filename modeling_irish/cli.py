@@ -326,10 +326,9 @@ def existing_folder(text: str) -> str:
 def read_input(path: str) -> str:
     """The text of an ABC file, or of stdin for ``-`` (UTF-8, else Latin-1; a BOM dropped).
     A text with NUL bytes is refused as binary only when no tune is found in it, as
-    `irish-tune check` decides: a stray NUL inside one tune of a tunebook fails that tune
-    alone, where the command reads it, and the other tunes are read."""
-    from tokenization.abc_header import split_tunebook
-    from tokenization.check import read_abc_file, read_stdin
+    `irish-tune check` decides (`is_binary_text`): a stray NUL inside one tune of a tunebook
+    fails that tune alone, where the command reads it, and the other tunes are read."""
+    from tokenization.check import is_binary_text, read_abc_file, read_stdin
 
     if path == "-":
         text = read_stdin()
@@ -339,7 +338,7 @@ def read_input(path: str) -> str:
         raise IsADirectoryError(f"{path} is a folder; give an ABC file")
     else:
         text = read_abc_file(path)
-    if "\x00" in text and next(split_tunebook(text, standalone=True), None) is None:
+    if is_binary_text(text):
         raise ValueError(f"{'stdin' if path == '-' else path} is not a text file (NUL bytes)")
     return text
 

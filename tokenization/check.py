@@ -25,6 +25,7 @@ __all__ = [
     "check_files",
     "check_text",
     "decode_abc",
+    "is_binary_text",
     "read_abc_file",
     "read_stdin",
     "round_trip_rows",
@@ -303,9 +304,7 @@ def check_files(
             continue
         if not text.strip():
             report.add_file_failure(label, "empty input" if path == "-" else "empty file")
-        elif "\x00" in text and next(split_tunebook(text, standalone=True), None) is None:
-            # a binary file; a stray NUL inside a tunebook's tune fails that tune only, at its
-            # line and column, as the corpus loader reads it
+        elif is_binary_text(text):
             report.add_file_failure(label, "not a text file (it holds NUL bytes)")
             continue
         check_text(text, label, report, bars=bars, progress=progress)
@@ -345,6 +344,17 @@ def _add_unreadable(
     report.failures.append({"tune": name, "error": error})
     if progress is not None:
         progress()
+
+
+def is_binary_text(text: str) -> bool:
+    """Whether a file's ``text`` is refused as binary: it holds NUL bytes and no tune. A stray
+    NUL inside one tune of a tunebook fails that tune only, at its line and column, as the
+    corpus loader reads it (`check_files` and ``irish-tune``'s `read_input` decide alike).
+
+    >>> is_binary_text("MThd\\x00\\x00"), is_binary_text("X:1\\nK:G\\nG\\x00A|\\n")
+    (True, False)
+    """
+    return "\x00" in text and next(split_tunebook(text, standalone=True), None) is None
 
 
 def read_abc_file(path: str | os.PathLike) -> str:
