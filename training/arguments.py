@@ -157,7 +157,7 @@ def _holds_tune(path: Path) -> bool:
     import codecs
 
     from tokenization.abc_header import split_tunebook
-    from tokenization.check import read_abc_file
+    from tokenization.check import decode_abc
 
     with open(path, "rb") as handle:
         data = handle.read()
@@ -165,7 +165,7 @@ def _holds_tune(path: Path) -> bool:
     folds = b"\\" in data or b"%%begintext" in data
     if not wide and not folds and _X_LINE_RE.search(data.removeprefix(codecs.BOM_UTF8)):
         return True
-    return next(split_tunebook(read_abc_file(path)), None) is not None
+    return next(split_tunebook(decode_abc(data, str(path))), None) is not None
 
 
 def report_to_list(report_to: str) -> list[str]:
