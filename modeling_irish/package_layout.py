@@ -1,4 +1,4 @@
-"""Refuse, in one line, a user's ``tokenization.py`` or ``training/`` hiding this project's."""
+"""Refuse, in one line, a user's ``tokenization.py`` (or folder) hiding this project's package."""
 
 from __future__ import annotations
 
