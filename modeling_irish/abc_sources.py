@@ -141,7 +141,7 @@ class RawTune:
 
 
 def _read_text(path: Path) -> str:
-    from tokenization.check import read_abc_file  # UTF-8, else Latin-1 (old tunebooks)
+    from tokenization.check import read_abc_file  # UTF-8, else Windows-1252 (old tunebooks)
 
     return read_abc_file(path)
 

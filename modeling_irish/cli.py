@@ -324,7 +324,7 @@ def existing_folder(text: str) -> str:
 
 
 def read_input(path: str) -> str:
-    """The text of an ABC file, or of stdin for ``-`` (UTF-8, else Latin-1; a BOM dropped).
+    """The text of an ABC file, or of stdin for ``-`` (`decode_abc`: UTF-8, else Windows-1252).
     A text with NUL bytes is refused as binary only when no tune is found in it, as
     `irish-tune check` decides (`is_binary_text`): a stray NUL inside one tune of a tunebook
     fails that tune alone, where the command reads it, and the other tunes are read."""
