@@ -51,6 +51,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_notes as notes
     import tokenization.abc_parser as parser
     import tokenization.abc_tune as tune
+    import tokenization.abc_tunebook as tunebook
     import tokenization.bar_check as bar_check
     import tokenization.check as check
     import tokenization.keys as keys
@@ -60,7 +61,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
 
     # the reader (check: its decode_abc), the bar rule of `require_bars_fit` (bar_check,
     # measure) and the split
-    reader = (parser, tune, bars, notes, header, lexer, keys, abc_sources, check)
+    reader = (parser, tune, bars, notes, header, tunebook, lexer, keys, abc_sources, check)
     reader += (bar_check, measure, corpus_splits)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):

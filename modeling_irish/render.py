@@ -122,7 +122,7 @@ def _engravable(abc: str) -> str:
 def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, bool]]:
     """``(line, its text before any comment, its field match or None, in the header)`` of each
     of a tune's ``lines``; the header runs to the first line of music, as the reader's does."""
-    from tokenization.abc_header import _field_match, _strip_comment  # the reader's own rules
+    from tokenization.abc_tunebook import _field_match, _strip_comment  # the reader's own rules
 
     in_header = True
     for line in lines:

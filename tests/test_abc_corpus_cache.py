@@ -118,7 +118,9 @@ def test_the_corpus_cache_key_follows_the_loader_and_its_cache_code(tmp_path, mo
     assert abc_corpus._fingerprint([], {}) != before
 
 
-@pytest.mark.parametrize("module", ["abc_parser", "abc_tune", "abc_bars", "abc_notes"])
+@pytest.mark.parametrize(
+    "module", ["abc_parser", "abc_tune", "abc_bars", "abc_notes", "abc_header", "abc_tunebook"]
+)
 def test_the_corpus_cache_key_follows_each_module_of_the_reader(tmp_path, monkeypatch, module):
     # the reader is split into topic modules (bar lines and ties, lengths and chords, the
     # tune's types): a change to any of them is new code

@@ -29,6 +29,8 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
         "abc_tune.py",
         "abc_bars.py",
         "abc_notes.py",
+        "abc_header.py",
+        "abc_tunebook.py",
     } <= saved
     expected = tokenizer.encode_tune(TUNE).input_ids.tolist()
     script = textwrap.dedent(

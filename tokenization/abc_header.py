@@ -1,13 +1,36 @@
-"""ABC header and field handling: `M:`/`L:`/`K:`/`V:` values, unit default, tunebook split."""
+"""ABC header and field handling: `M:`/`L:`/`K:`/`V:` values, the unit default, the header's
+title. The tunebook's lines and its cut into tunes are abc_tunebook.py's."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from fractions import Fraction
 
+from .abc_tunebook import (
+    NO_ENDTEXT,
+    NOT_READ_AFTER_BLANK,
+    _field_match,
+    _field_value,
+    _fields_follow,
+    _prose_word,
+    _strip_comment,
+    abc_lines,
+    begintext_warning,
+    blank_line_warning,
+    file_header_fields,
+    fold_lines,
+    needs_folding,
+    split_tunebook,
+    split_tunebook_noted,
+    tune_end,
+    unnumbered_tunes,
+    with_file_header,
+    x_number,
+)
 from .keys import _octave_option, parse_key_field
 
+# the tunebook names (abc_tunebook.py) are re-exported: the package, its tests, benchmarks and
+# docs import them from here
 __all__ = [
     "MAX_METER_PART",
     "abc_lines",
@@ -25,18 +48,12 @@ __all__ = [
     "tune_end",
     "unnumbered_tunes",
     "with_file_header",
+    "x_number",
 ]
 
-_FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
-#: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
-_NOT_INHERITED = frozenset("XTKPVWw+")
 #: the field letters of ABC 2.1 (§3.1), and ``+:``, which continues the field before it
 _FIELD_LETTERS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ+")
-#: a line of music that opens like a field line: a note, or a rest (``z``, ``x``: no field has
-#: those letters), before a repeat sign (``A:|``, ``z:|``, ``x::``)
-_MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
-_X_RE = re.compile(r"X:")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
 #: any real meter (the largest in thesession, O'Neill's, Ryan's and music21's ABC is 12/8); a
@@ -73,68 +90,11 @@ def parse_meter(value: str) -> str | None:
     return f"{num}/{int(m[2])}"
 
 
-def abc_lines(text: str) -> list[str]:
-    """The lines of ABC ``text`` as the parser reads them: split at LF, CR LF and CR only, not at
-    the other breaks `str.splitlines` takes (U+2028, U+0085, form feed, vertical tab...), which
-    the parser keeps inside a line.
-
-    >>> abc_lines("T:Reel\\u2028of Tulloch\\r\\nK:D\\rDEF|")
-    ['T:Reel\\u2028of Tulloch', 'K:D', 'DEF|']
-    """
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
 def _parse_unit(value: str) -> Fraction:
     m = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+))?\s*", value)
     if m is None or int(m[1]) == 0 or (m[2] is not None and int(m[2]) == 0):
         raise ValueError(f"cannot read unit length {value.strip()!r}")
     return Fraction(int(m[1]), int(m[2] or 1))
-
-
-def _strip_comment(line: str) -> str:
-    """``line`` without its ``%`` comment (``\\%`` is an escaped, literal percent sign)."""
-    i = line.find("%")
-    while i > 0 and line[i - 1] == "\\":
-        i = line.find("%", i + 1)
-    return line if i < 0 else line[:i]
-
-
-def _field_value(value: str) -> str:
-    """A field's value as text: stripped, with ``\\%`` unescaped."""
-    return value.strip().replace("\\%", "%")
-
-
-def _field_match(line: str) -> re.Match | None:
-    """The ``letter:value`` match of a field line (leading blanks allowed), or None for music
-    (``A:|`` is a note and a repeat sign, ``z:|`` a rest and one, not fields)."""
-    m = _FIELD_RE.match(line, len(line) - len(line.lstrip()))
-    if m is None or _MUSIC_NOT_FIELD_RE.match(line, m.start()):
-        return None
-    return m
-
-
-_NOT_NOTES_RE = re.compile(r'"[^"]*"|![^!]*!|\+[^+]*\+|\[[A-Za-z]:[^\]]*\]')
-_WORD_RE = re.compile(r"[A-Za-z]{4,}")
-_MUSIC_LETTERS = frozenset("ABCDEFGabcdefgzxZXHLMOPSTuv")  # notes, rests, decorations
-
-
-def _prose_word(line: str) -> re.Match | None:
-    """The first word of ``line`` that no line of music holds (see `_refuse_prose`)."""
-    masked = _NOT_NOTES_RE.sub(lambda m: " " * len(m[0]), line)
-    for word in _WORD_RE.finditer(masked):
-        if sum(ch not in _MUSIC_LETTERS for ch in word[0]) >= 2:
-            return word
-    return None
-
-
-def _fields_follow(lines: list[str], blank: int, stop: int) -> bool:
-    """Whether the next non-blank line after ``lines[blank]`` (before ``lines[stop]``) is a
-    field line."""
-    for i in range(blank + 1, stop):
-        line = _strip_comment(lines[i])
-        if line.strip():
-            return _field_match(line) is not None
-    return False
 
 
 def default_unit(meter: str | None) -> Fraction:
@@ -402,336 +362,3 @@ def header_title(text: str) -> str:
         titles += [value] if letter == "T" else []
         seen_k = seen_k or letter == "K"
     return titles[0] if titles else ""
-
-
-def x_number(tune: str) -> str:
-    """The ``X:`` value `parse_abc` reads from a tune's first line (stripped, comment dropped),
-    ``""`` when the tune does not open with an ``X:`` line: what names the tune in its ids.
-
-    >>> [x_number(f"{first}\\nK:G\\nG|") for first in ("X: 1 % Alpha", "X:1", "T:Beta")]
-    ['1', '1', '']
-    """
-    first = _strip_comment(tune.split("\n", 1)[0])
-    return _field_value(first[2:]) if _X_RE.match(first) else ""
-
-
-def file_header_fields(text: str) -> list[tuple[str, str]]:
-    """The fields of a tunebook's file header, which apply to every tune that does not set them
-    (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
-    field and comment lines (free text around them is not a header). ``X T K P V W w`` do not
-    carry over.
-
-    >>> file_header_fields("%abc-2.1\\nM:2/4\\nL:1/16\\nR:polka\\n\\nX:1\\nK:G\\nGA|")
-    [('M', '2/4'), ('L', '1/16'), ('R', 'polka')]
-    """
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if _X_RE.match(line)), None)
-    if not first:
-        return []
-    found: list[tuple[str, str]] = []
-    block: list[tuple[str, str]] = []
-    prose = False
-    for raw in [*lines[:first], ""]:
-        if not raw.strip():  # a blank line closes a block
-            found += [] if prose else block
-            block, prose = [], False
-            continue
-        line = _strip_comment(raw).rstrip("\r")
-        if not line.strip():  # a comment or `%%` directive
-            continue
-        m = _field_match(line)
-        if m is None:
-            prose = True
-        elif m[1] not in _NOT_INHERITED:
-            block.append((m[1], _field_value(m[2])))
-    return found
-
-
-def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
-    """``tune``'s text with the file-header fields it does not set itself written in after its
-    first line (its ``X:``), so that the text reads alone as it reads in its tunebook (the
-    lines after them move down by as many lines).
-
-    >>> print(with_file_header("X:1\\nR:reel\\nK:G\\nGA|", [("L", "1/16"), ("R", "polka")]))
-    X:1
-    L:1/16
-    R:reel
-    K:G
-    GA|
-    """
-    own = set()
-    for raw in tune.split("\n"):
-        line = _strip_comment(raw)
-        if not line.strip():
-            continue
-        m = _field_match(line)
-        if m is None:
-            break
-        own.add(m[1])
-    missing = [f"{letter}:{value}" for letter, value in header if letter not in own]
-    if not missing:
-        return tune
-    first, _, rest = tune.partition("\n")
-    return "\n".join([first, *missing, rest])
-
-
-def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, str]]:
-    """Yield ``(line offset, text)`` of each tune of a tunebook: the 0-based index of its first
-    line and its text, from its ``X:`` line to where the tune ends (`tune_end`). Outside the
-    numbered tunes, a block whose header has a ``K:`` field and music after it is a tune without
-    an ``X:`` line (`unnumbered_tunes`), in a book with ``X:`` lines as in one without; other
-    text is free text and belongs to no tune (ABC 2.1). A byte-order mark is dropped and CR LF or
-    CR line ends read as LF. `split_tunebook_noted` also says where music was left out.
-
-    Args:
-        text: the tunebook.
-        standalone: write the file header's fields (`file_header_fields`) into every tune that
-            does not set them (`with_file_header`), so that each text reads alone as it reads in
-            its book; the parser, which is given the header, does not need them.
-
-    >>> book = "M:6/8\\nX:1\\nK:G\\n\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
-    >>> list(split_tunebook(book))
-    [(1, 'X:1\\nK:G\\n\\nGAB|\\n'), (8, 'X:2\\nK:G\\nG<<A|\\n')]
-    >>> [text for _, text in split_tunebook(book, standalone=True)][1]
-    'X:2\\nM:6/8\\nK:G\\nG<<A|\\n'
-    >>> [start for start, _ in split_tunebook("X:1\\nK:G\\nGA|\\n\\nT:b\\nK:D\\nDE|\\n")]
-    [0, 4]
-    """
-    for start, tune, _ in split_tunebook_noted(text, standalone):
-        yield start, tune
-
-
-def split_tunebook_noted(
-    text: str, standalone: bool = False
-) -> Iterator[tuple[int, str, list[str]]]:
-    """`split_tunebook`'s ``(line offset, text)`` of each tune, and the warnings of what the
-    cut leaves out or changes around it:
-
-    - lines of music in the free text after the blank line that ends the tune, before the next
-      tune: a blank line inside a tune ends it there, and they are not read
-      (`blank_line_warning`; free text that holds words or fields is not music, and not named);
-    - a ``%%begintext`` block without ``%%endtext`` in the tune or in the free text before it,
-      ended at the next ``X:`` line (`begintext_warning`; see `fold_lines`).
-
-    >>> book = "X:1\\nK:D\\nDEFG|\\n\\nfgaf|\\n\\nWords about it\\n\\nX:2\\nK:G\\nG|"
-    >>> [[note[:40] for note in notes] for _, _, notes in split_tunebook_noted(book)]
-    [['1 line(s) after the blank line 4 not rea'], []]
-    """
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    unclosed: list[int] = []
-    folded = fold_lines(lines, unclosed) if needs_folding(text) else lines  # where tunes end
-    header = file_header_fields(text) if standalone else []
-    numbered = [i for i, line in enumerate(folded) if _X_RE.match(line)]
-    starts = sorted(numbered + unnumbered_tunes(folded, numbered))
-    before = 0  # where the free text before the tune starts
-    for n, start in enumerate(starts):
-        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        end = tune_end(folded, start, stop)
-        tune = "\n".join(lines[start:end]) + "\n"
-        notes = [begintext_warning(i + 1) for i in unclosed if before <= i < end]
-        music = _music_lines(folded, end + 1, stop)
-        if music:
-            notes.append(blank_line_warning(len(music), end + 1, music[0] + 1))
-        before = end
-        yield start, with_file_header(tune, header) if header else tune, notes
-
-
-#: what `begintext_warning` says of its block (`check_text` logs those warnings)
-NO_ENDTEXT = "has no %%endtext"
-
-
-def begintext_warning(line: int) -> str:
-    """The warning for a ``%%begintext`` block at ``line`` (1-based) that no ``%%endtext``
-    closes (`fold_lines` ends it at the next ``X:`` line).
-
-    >>> begintext_warning(7)
-    '%%begintext at line 7 has no %%endtext: its text ends at the next X: line (or the end)'
-    """
-    return (
-        f"%%begintext at line {line} {NO_ENDTEXT}: its text ends at the next X: line (or the end)"
-    )
-
-
-def _music_lines(lines: list[str], start: int, stop: int) -> list[int]:
-    """Indexes of the lines of ``lines[start:stop]`` (free text) that look like music: not
-    blank or a comment, not a field line, and no word that no line of music holds."""
-    found = []
-    for i in range(start, stop):
-        line = _strip_comment(lines[i])
-        if line.strip() and _field_match(line) is None and _prose_word(line) is None:
-            found.append(i)
-    return found
-
-
-#: what `blank_line_warning` says of the lines it names (`check_text` logs those warnings)
-NOT_READ_AFTER_BLANK = "not read (a blank line ends a tune)"
-
-
-def blank_line_warning(count: int, blank: int, first: int) -> str:
-    """The warning for ``count`` lines after the blank line ``blank`` that ends a tune, from
-    line ``first`` (1-based line numbers), which are not read.
-
-    >>> blank_line_warning(2, 4, 5)
-    '2 line(s) after the blank line 4 not read (a blank line ends a tune), the first at line 5'
-    """
-    lines = f"{count} line(s) after the blank line {blank}"
-    return f"{lines} {NOT_READ_AFTER_BLANK}, the first at line {first}"
-
-
-def tune_end(lines: list[str], start: int, stop: int) -> int:
-    """Index of the line after the last line of the tune that starts at ``lines[start]`` and
-    cannot run past ``lines[stop]``, by the parser's rule: a blank line ends a tune (ABC 2.1),
-    except a blank line in the header that more fields follow, or one between the header and the
-    first line of music; a line holding only a ``%`` comment is not blank.
-
-    >>> tune_end(["X:1", "T:a", "", "K:G", "", "GA|", "", "words"], 0, 8)
-    6
-    """
-    seen_k = started = False
-    for i in range(start, stop):
-        line = _strip_comment(lines[i])
-        if not line.strip():
-            if "%" in lines[i]:
-                continue
-            if started or (not seen_k and not _fields_follow(lines, i, stop)):
-                return i
-            continue
-        if not started:
-            m = _field_match(line)
-            started = m is None or (seen_k and m[1] == "V")
-            seen_k = seen_k or (m is not None and m[1] == "K")
-    return stop
-
-
-_TEXT_START_RE = re.compile(r"\s*%%begintext\b")
-_TEXT_END_RE = re.compile(r"\s*%%endtext\b")
-
-
-def needs_folding(text: str) -> bool:
-    """Whether `fold_lines` can change any line of ``text`` (a quick test on the whole text)."""
-    return "\\" in text or "%%begintext" in text
-
-
-def fold_lines(lines: list[str], unclosed: list[int] | None = None) -> list[str]:
-    """``lines`` with what is not music or a field taken out, each taken line left as a ``%``
-    comment so that line numbers hold:
-
-    - the text of a ``%%begintext`` ... ``%%endtext`` block (typeset text, blank lines included);
-      a block that no ``%%endtext`` closes before the next ``%%begintext`` or the end ends at the
-      next ``X:`` line (else it would take in every later tune), and its index is appended to
-      ``unclosed`` when a list is given;
-    - continued lines (ABC 2.1 §6.1.1): a header field whose text ends with ``\\`` (before any
-      comment) takes in the next line, and a ``%%`` directive ending with ``\\`` the next line
-      (BarFly's ``%%Bfly`` lines). Fields among the music (``w:`` lyrics ending with ``\\``)
-      are left alone, so that no line of music is taken for their text; lines of music ending
-      with ``\\`` too: the lexer reads them as one line already.
-
-    >>> fold_lines(["X:1", "T:The Kesh\\\\", " Jig", "%%begintext", "", "words", "%%endtext"])
-    ['X:1', 'T:The Kesh Jig', '%', '%', '%', '%', '%']
-    >>> fold_lines(["X:1", "K:G", "G|", "%%begintext", "words", "X:2", "K:D", "D|"])
-    ['X:1', 'K:G', 'G|', '%', '%', 'X:2', 'K:D', 'D|']
-    """
-    out = list(lines)
-    i, n = 0, len(out)
-    in_header = True  # from an X: line to the first line of music
-    while i < n:
-        line = out[i]
-        if _X_RE.match(line):
-            in_header = True
-        elif (
-            in_header
-            and _strip_comment(line).strip()
-            and _field_match(_strip_comment(line)) is None
-        ):
-            in_header = False
-        if _TEXT_START_RE.match(line):
-            i = _fold_text_block(out, i, unclosed)
-            continue
-        if "\\" in line:
-            i = _fold_continued(out, i, in_header)
-        i += 1
-    return out
-
-
-def _fold_text_block(out: list[str], first: int, unclosed: list[int] | None) -> int:
-    """Turn the ``%%begintext`` block at ``out[first]`` into ``%`` lines in place (see
-    `fold_lines`); return the index of the line after it."""
-    n = len(out)
-    end = first + 1
-    while end < n and not _TEXT_END_RE.match(out[end]) and not _TEXT_START_RE.match(out[end]):
-        end += 1
-    closed = end < n and _TEXT_END_RE.match(out[end]) is not None
-    if not closed:  # the next tune's X: line ends it
-        end = next((j for j in range(first + 1, end) if _X_RE.match(out[j])), end)
-        if unclosed is not None:
-            unclosed.append(first)
-    for j in range(first, end + closed):
-        out[j] = "%"
-    return end + closed
-
-
-def _fold_continued(out: list[str], first: int, in_header: bool) -> int:
-    """Fold the lines continued from ``out[first]`` (see `fold_lines`) in place; return the
-    index of the last line taken."""
-    line = out[first]
-    directive = line.lstrip().startswith("%%")
-    head = line.rstrip() if directive else _strip_comment(line).rstrip()
-    if not directive and (not in_header or _field_match(head) is None):
-        return first
-    i = first
-    while head.endswith("\\") and i + 1 < len(out) and _continues(out[i + 1], directive):
-        i += 1
-        if directive:
-            head = out[i].rstrip()
-        else:
-            head = head[:-1] + _strip_comment(out[i]).rstrip()
-            out[first] = head
-        out[i] = "%"
-    return i
-
-
-def _continues(line: str, directive: bool) -> bool:
-    """Whether ``line`` can continue a field (not blank, not a field line of its own) or a
-    directive (not blank)."""
-    if not line.strip():
-        return False
-    return directive or _field_match(_strip_comment(line)) is None
-
-
-def unnumbered_tunes(lines: list[str], numbered: list[int]) -> list[int]:
-    """Indexes of the first lines of the tunes without an ``X:`` line: the blocks outside the
-    tunes that start at ``numbered`` (their ``X:`` lines) whose header has a ``K:`` field and
-    music after it. A block without them (prose, a file header, a lone ``K:``) is free text.
-
-    >>> unnumbered_tunes(["X:1", "K:G", "GA|", "", "words", "", "T:b", "K:D", "DE|"], [0])
-    [6]
-    """
-    starts = []
-    bounds = [0, *numbered, len(lines)]
-    for n, (start, stop) in enumerate(zip(bounds, bounds[1:])):
-        i = start if n == 0 else tune_end(lines, start, stop)  # past the numbered tune
-        while i < stop:
-            if not _strip_comment(lines[i]).strip():  # blank, or only a comment
-                i += 1
-                continue
-            end = max(tune_end(lines, i, stop), i + 1)
-            if _key_then_music(lines[i:end]):
-                starts.append(i)
-            i = end
-    return starts
-
-
-def _key_then_music(block: list[str]) -> bool:
-    """Whether the header of ``block`` (its field lines up to the first other line) has a ``K:``
-    field, and a line of music follows it."""
-    seen_k = False
-    for raw in block:
-        line = _strip_comment(raw)
-        if not line.strip():
-            continue
-        m = _field_match(line)
-        if m is None:
-            return seen_k
-        seen_k = seen_k or m[1] == "K"
-    return False

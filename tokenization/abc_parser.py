@@ -7,21 +7,20 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from .abc_bars import _bar_token, _BarsAndTies
-from .abc_header import (
+from .abc_header import _HeaderFields, default_unit
+from .abc_lexer import _ACC, _BODY_RE, _IGNORED, _NOTE_BASE, _QP_EQUALS_RE, _QP_TAIL_RE, _note_base
+from .abc_notes import _NotesAndChords, default_tuplet_q
+from .abc_tune import AbcParseError, AbcTune, Token
+from .abc_tunebook import (
     _field_match,
-    _HeaderFields,
     _strip_comment,
     begintext_warning,
     blank_line_warning,
-    default_unit,
     file_header_fields,
     fold_lines,
     needs_folding,
     split_tunebook_noted,
 )
-from .abc_lexer import _ACC, _BODY_RE, _IGNORED, _NOTE_BASE, _QP_EQUALS_RE, _QP_TAIL_RE, _note_base
-from .abc_notes import _NotesAndChords, default_tuplet_q
-from .abc_tune import AbcParseError, AbcTune, Token
 from .keys import Key
 
 # AbcParseError, AbcTune, Token (abc_tune.py) and default_tuplet_q (abc_notes.py) are
