@@ -365,12 +365,14 @@ def _warn_unnumbered(raws: list[RawTune]) -> None:
 def _warn_oversized_numbers(raws: list[RawTune]) -> None:
     """Name the tunes whose ``X:`` number is beyond the int64 ``x`` column: they are read with
     ``x`` 0 (`_reference_number`), not dropped, and their ids keep the number as written."""
+    from tokenization.abc_header import x_number
+
     big = [
         raw
         for raw in raws
         if not raw.unreadable
-        and (found := re.match(r"X:\s*(\d+)", raw.text))
-        and _beyond_int64(found.group(1))
+        and (found := re.match(r"\d+", x_number(raw.text)))
+        and _beyond_int64(found.group())
     ]
     if big:
         where = ", ".join(raw.place for raw in big[:5])
