@@ -384,6 +384,8 @@ class TuneConstraint:
             return ("bars", bars), ("none",)
         dur_key = ("plain", lengths, offset, 1)
         if self.tie_main is not None:
+            if not self.tables.dur_allowed(lengths, offset).any():  # (only after a prompt)
+                return ("bars", bars), ("none",)  # no length of the tied note fits
             return ("tied", self.tie_main, bars), dur_key
         if self.rows == 0:
             bars = ("|:",)
@@ -391,11 +393,18 @@ class TuneConstraint:
         return ("free", lengths, offset, bars, self.endable, tie), dur_key
 
     def _tie_fits(self, bars: tuple[str, ...], offset: Fraction) -> bool:
-        """Whether a tie here can be followed: by a plain bar line, or by its note (always,
-        short of a length the bar may have: the notes so far were drawn to reach one)."""
-        if offset not in self.options or "|" in bars:
+        """Whether a tie here can be followed: by a plain bar line, or by its note with a length
+        that the bar can take (always, short of a length the bar may have, in the bars the
+        sampler writes: their notes were drawn to reach one; not in a prompt's)."""
+        if "|" in bars:
             return True
         return bool(self.tables.dur_allowed(self.lengths, offset).any())
+
+    def can_go_on(self) -> bool:
+        """Whether the sampler has a token to draw next: the main mask of `keys`
+        (`build_main_mask`) allows one. Always, in a tune the sampler wrote; a prompt may leave
+        a bar that no note lengths complete (`check_prompt_goes_on`)."""
+        return bool(build_main_mask(self.tables, self.keys()[0]).any())
 
     def _chord_keys(self) -> tuple[tuple, tuple]:
         if self.chord_notes == 0:

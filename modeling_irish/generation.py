@@ -33,6 +33,7 @@ from .generation_args import (
     bars_after_prompt,
     check_lengths,
     check_numbering,
+    check_prompt_goes_on,
     check_prompt_pickup,
     check_prompt_scans,
     check_room,
@@ -265,6 +266,7 @@ class TuneGenerator:
             first_rows, first_meas = self._first_rows(batch, header, req, cons)
             if constrained:  # after the vocabulary check: an unknown tuplet is named as such
                 check_prompt_pickup(req.prompt_tokens, req.meter, tables.fills)
+                check_prompt_goes_on(cons[0])  # every sample was fed the same prompt
             generator = torch.Generator().manual_seed(seed)
             sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
             hard_max = 2 * (max_rows or DEFAULT_MAX_ROWS)

@@ -13,14 +13,17 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
 from tokenization.bar_check import bar_report
-from tokenization.measure import bar_length_in_eighths
+from tokenization.measure import TICKS_PER_EIGHTH, bar_length_in_eighths
 
 from .tune_validation import SectionState, validate_tune
+
+if TYPE_CHECKING:  # a type only: constraints imports torch (see the module docstring)
+    from .constraints import TuneConstraint
 
 __all__ = [
     "MAX_DENOMINATOR",
@@ -29,6 +32,7 @@ __all__ = [
     "check_meter",
     "check_numbering",
     "check_one_meter",
+    "check_prompt_goes_on",
     "check_prompt_pickup",
     "check_prompt_scans",
     "DEFAULT_MAX_ROWS",
@@ -398,6 +402,37 @@ def check_prompt_pickup(tokens: list[Token], meter: str, fills: Callable[[Fracti
         f"the prompt opens with a pickup of {pickup} eighths: its tune must close on a bar of "
         f"{bar - pickup} (the rest of {meter}), which no note lengths of the model fill; give "
         "the prompt a pickup that its note lengths complete (no tuplet, say), or a full first bar"
+    )
+
+
+def check_prompt_goes_on(constraint: TuneConstraint) -> None:
+    """Refuse a prompt (one `check_prompt_scans` passes) after which the sampler has no token to
+    draw (`TuneConstraint.can_go_on`, ``constraint`` fed the prompt): its last bar is left open
+    where no note lengths of the model complete it (2/3 of an eighth short, after a tuplet), or
+    it ends in a tie where only a bar line that no tie crosses may close the bar. Sampling
+    otherwise failed there, vaguely ("no token fits"), or drew a tied note of no length."""
+    if constraint.can_go_on():
+        return
+    number, meter = constraint.bars_done + 1, constraint.tables.meter
+    offset = constraint.tracker.offset
+    so_far = Fraction(offset) / TICKS_PER_EIGHTH
+    need = Fraction(constraint.tables.bar - constraint.start) / TICKS_PER_EIGHTH
+    if so_far < need:
+        raise ValueError(
+            f"the prompt leaves bar {number} open after {so_far} eighths: no note lengths of "
+            f"the model fill the {need - so_far} eighths left of it (a bar of {need} in "
+            f"{meter}); end the prompt where its note lengths can complete the bar (before a "
+            "tuplet, say), or complete the bar"
+        )
+    closing = constraint.options.get(offset, ())
+    if constraint.tie_main is not None and closing:
+        raise ValueError(
+            f"the prompt ends bar {number} with a tie, but only {' or '.join(map(repr, closing))} "
+            "may close that bar, and a tie crosses a plain '|' only: end the prompt without "
+            "the tie"
+        )
+    raise ValueError(
+        f"the prompt cannot be continued: no token fits after it, at the end of bar {number}"
     )
 
 

@@ -152,6 +152,34 @@ def test_a_prompt_pickup_whose_complement_no_note_lengths_fill_is_refused(genera
 
 
 @pytest.mark.parametrize(
+    "body, said",
+    [
+        # sampling failed after the prompt: "no token fits the bar and repeat grammar"
+        ("|d2 e2 (3A/B/c", "leaves bar 1 open after 16/3 eighths: no note lengths of the model "
+         "fill the 2/3 eighths left of it (a bar of 6 in 3/4)"),
+        # it drew a tie, then a tied note with no length: AttributeError in the tracker
+        ("d2 e2 f2|d2 (3A/B/c e2", "leaves bar 2 open after 16/3 eighths"),
+        ("|d2 (3A/B/c e2-", "leaves bar 1 open after 16/3 eighths"),
+    ],
+)  # fmt: skip
+def test_a_prompt_whose_open_bar_no_note_lengths_complete_is_refused(generator, body, said):
+    prompt = f"X:1\nM:3/4\nL:1/8\nK:D\n{body}"
+    with pytest.raises(ValueError, match=re.escape(f"the prompt {said}")):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    (tune,) = generator.generate(1, prompt="X:1\nM:3/4\nL:1/8\nK:D\n|d2 (3ABc", num_bars=4)
+    assert tune.valid, tune.errors  # a tuplet the note lengths complete the bar after
+
+
+def test_a_prompt_tied_into_a_bar_line_that_a_tie_cannot_cross_is_refused(generator):
+    """A second bar of a first ending closes with ':|2', which no tie crosses: sampling failed
+    after the prompt ("no token fits the bar and repeat grammar after 22 rows")."""
+    prompt = "X:1\nM:6/8\nL:1/8\nK:D\n|:GAG GAB|1ABA ABd|ABA ABd-"
+    said = "the prompt ends bar 3 with a tie, but only ':|2' may close that bar, and a tie crosses"
+    with pytest.raises(ValueError, match=re.escape(said)):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+
+
+@pytest.mark.parametrize(
     "body, named",
     [
         ("A2|:ABcd efga|ABcd efg:|", False),  # ':|' goes back to a full bar
