@@ -258,14 +258,15 @@ class TuneGenerator:
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)
             check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
+            pickup = Fraction(0)  # the prompt's, found while its bars are checked
             if constrained:
-                check_prompt_scans(req.prompt_tokens, req.meter)
+                pickup = check_prompt_scans(req.prompt_tokens, req.meter)
             num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = RowBuilder(self.tokenizer, header)
             first_rows, first_meas = self._first_rows(batch, header, req, cons)
             if constrained:  # after the vocabulary check: an unknown tuplet is named as such
-                check_prompt_pickup(req.prompt_tokens, req.meter, tables.fills)
+                check_prompt_pickup(pickup, req.meter, tables.fills)
                 check_prompt_goes_on(cons[0])  # every sample was fed the same prompt
             generator = torch.Generator().manual_seed(seed)
             sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}

@@ -312,7 +312,7 @@ def check_one_meter(prompt: Any) -> None:
 _SCAN_PROBLEMS = re.compile(r"bar \d|empty bar|unbalanced|unsupported bar")
 
 
-def check_prompt_scans(tokens: list[Token], meter: str) -> None:
+def check_prompt_scans(tokens: list[Token], meter: str) -> Fraction:
     """Refuse a prompt (`prompt_tokens`) with a bar no continuation can mend: a full bar too
     long or too short, a short bar before a repeat that goes back to a full one, an empty bar
     before ``:|`` or ``|1``... (`validate_tune`'s errors at a place in the prompt; what only the
@@ -322,21 +322,25 @@ def check_prompt_scans(tokens: list[Token], meter: str) -> None:
     such a prompt would still be invalid. A tie, chord or tuplet that `validate_tune` refuses
     (a tied chord, a tie to another pitch) is refused for what it is, not as a bar that does
     not scan. A bar the prompt leaves open is refused where it already passes the bar line.
+    Returns the pickup the prompt opens with, in eighths (0 without one), that the check found
+    (`check_prompt_pickup` takes it).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|AB").tokens, "6/8")
+    Fraction(0, 1)
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nD|").tokens, "6/8")
+    Fraction(1, 1)
     >>> check_prompt_scans(parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\nGAG GAB|AB A|d").tokens, "6/8")
     Traceback (most recent call last):
     ...
     ValueError: the prompt does not scan in 6/8: bar 2 lasts 3, not 6; every tune continuing ...
     """
     if not tokens:
-        return
-    errors = validate_tune(tokens, meter, goes_on=True).errors
-    placed = [e for e in errors if re.match(r"token \d+: ", e)]
+        return Fraction(0)
+    scanned = validate_tune(tokens, meter, goes_on=True)
+    placed = [e for e in scanned.errors if re.match(r"token \d+: ", e)]
     if not placed:
-        return
+        return scanned.pickup
     problem = placed[0].split(": ", 1)[1]
     if problem == "tie after chord_end":
         raise ValueError(
@@ -381,21 +385,21 @@ def _bar_check_finds(tokens: list[Token], meter: str) -> bool:
     return not bar_report(prompt).ok
 
 
-def check_prompt_pickup(tokens: list[Token], meter: str, fills: Callable[[Fraction], bool]) -> None:
-    """Refuse a prompt (`prompt_tokens`, one `check_prompt_scans` passes) that opens with a
-    pickup whose complement, the bar its tune must close on, no note lengths of the model fill:
-    ``fills`` (`ConstraintTables.fills`) says whether they fill a bar of so many eighths.
+def check_prompt_pickup(pickup: Fraction, meter: str, fills: Callable[[Fraction], bool]) -> None:
+    """Refuse a prompt that opens with a ``pickup`` (in eighths, as `check_prompt_scans`
+    returns it) whose complement, the bar its tune must close on, no note lengths of the model
+    fill: ``fills`` (`ConstraintTables.fills`) says whether they fill a bar of so many eighths.
     Sampling otherwise failed at that last bar, after a whole tune ("no token fits").
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tokens = parse_abc("X:1\\nM:3/4\\nL:1/8\\nK:D\\n(3A/B/c d2 e2|").tokens
-    >>> check_prompt_pickup(tokens, "3/4", lambda eighths: eighths.denominator == 1)
+    >>> pickup = check_prompt_scans(tokens, "3/4")
+    >>> check_prompt_pickup(pickup, "3/4", lambda eighths: eighths.denominator == 1)
     Traceback (most recent call last):
     ...
     ValueError: the prompt opens with a pickup of 16/3 eighths: its tune must close on a bar of ...
     """
     bar = bar_length_in_eighths(meter)
-    pickup = validate_tune(tokens, meter, goes_on=True).pickup if tokens else Fraction(0)
     if not pickup or bar is None or fills(bar - pickup):
         return
     raise ValueError(
