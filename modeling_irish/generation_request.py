@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from tokenization.abc_header import abc_lines
-from tokenization.abc_lexer import _BODY_RE
 from tokenization.abc_parser import AbcTune, Token
 from tokenization.abc_writer import tokens_to_body
 from tokenization.keys import Key, mode_name, parse_key, standard_key
@@ -170,28 +168,18 @@ def _warn_prompt_warnings(warnings: list[str]) -> None:
 #: Header fields a continued tune is written with (`write_abc`: its number, title, rhythm,
 #: meter, unit and key); the prompt's others are not kept.
 _KEPT_FIELDS = frozenset("XTRMLK")
-#: What `_BODY_RE` matches that the reader skips and no tune is written with, as said.
+#: What the reader skips (`AbcTune.markings`) and no tune is written with, as said.
 _MARKINGS = {"text": "chord symbol(s) or annotation(s)", "deco": "decoration(s)",
              "grace": "grace note group(s)", "slur": "slur(s)"}  # fmt: skip
 
 
-def _warn_dropped_markings(text: str, prompt: AbcTune) -> None:
+def _warn_dropped_markings(prompt: AbcTune) -> None:
     """Log, at WARNING, the chord symbols, decorations, grace notes, slurs, tempo changes and
-    header fields of the prompt ``text`` that the continued tunes leave out: the model reads and
-    writes notes, rests, chords, tuplets, ties and bar lines only, and the rest vanished without
-    a word. The markings are counted with the reader's own lexer over the body's music lines."""
-    counts = dict.fromkeys(_MARKINGS, 0)
-    lines = abc_lines(text)
-    in_body = not any(line.startswith("K:") for line in lines)  # a body alone: all music
-    for line in lines:
-        line = line.split("%", 1)[0]
-        if not in_body or re.match(r"[A-Za-z+]:", line):
-            in_body = in_body or line.startswith("K:")
-            continue
-        for m in _BODY_RE.finditer(line):
-            if m.lastgroup in counts and m[0] != ")":  # a slur counted once, at its "("
-                counts[m.lastgroup] += 1
-    dropped = [f"{n} {_MARKINGS[kind]}" for kind, n in counts.items() if n]
+    header fields of the ``prompt`` (as read) that the continued tunes leave out: the model
+    reads and writes notes, rests, chords, tuplets, ties and bar lines only, and the rest
+    vanished without a word. The markings are those the reader counted (`AbcTune.markings`)."""
+    counts = prompt.markings
+    dropped = [f"{counts[kind]} {text}" for kind, text in _MARKINGS.items() if counts.get(kind)]
     if prompt.tempo_changes:
         dropped.append(f"{len(prompt.tempo_changes)} tempo change(s)")
     fields = [f"{name}:" for name in prompt.fields if name not in _KEPT_FIELDS]
@@ -302,7 +290,7 @@ def resolve_request(
     if prompt:
         original, tune = read_tune(prompt, keep_final_tie=True)
         _warn_prompt_warnings(original.warnings)
-        _warn_dropped_markings(prompt, original)
+        _warn_dropped_markings(original)
         if tune.meter:
             try:
                 check_meter(tune.meter)

@@ -90,6 +90,16 @@ def test_tempo_changes_in_the_body_are_recorded_and_change_no_token():
     assert repeat.tempo_changes == [(6, "1/4=60")] and repeat.tokens[5].text == ":|:"
 
 
+def test_the_markings_the_reader_skips_are_counted_and_change_no_token():
+    # `generate` says how many of a prompt's markings its tunes leave out
+    body = '"D"(A2 ~B2) {g}c2 !roll!T.d2|\n% ~B ~c\ne2 (3efg "^x"a2)|[V:2] ~A8|'
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}")
+    # a slur once, at its "(" (a tuplet's is none); the comment and the second voice unread
+    assert tune.markings == {"text": 2, "slur": 1, "deco": 4, "grace": 1}
+    plain = parse_abc("X:1\nM:4/4\nL:1/8\nK:D\nA2 B2 c2 d2|\ne2 (3efg a2|")
+    assert tune.tokens == plain.tokens and plain.markings == {}
+
+
 def test_later_meter_sets_tuplet_default_and_full_bar_rests():
     tune = parse_abc("X:1\nM:4/4\nL:1/8\nK:C\n(5abcde fgab|\nM:6/8\n(5abcde f|Z|")
     tuplets = [t for t in tune.tokens if t.kind == "tuplet"]

@@ -74,6 +74,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.header_meter: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
         self.tempo_changes: list[tuple[int, str]] = []
+        self.markings: dict[str, int] = {}  # `AbcTune.markings`
         self.unit: Fraction | None = None
         self.x: int | None = None
         self.x_line = line_offset + 1
@@ -184,6 +185,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         in_chord, pending = self.in_chord, self.pending
         carry, next_carry = self.carry, self.next_carry
         last_nat, last_pitch = self.last_note
+        markings = self.markings
         n_notes = n_bare = 0
         for m in _BODY_RE.finditer(line, start, end):
             kind = m.lastgroup
@@ -236,6 +238,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                     tok = self._merged_bar(tok)
                 append(tok)
             elif kind in _IGNORED:
+                if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
+                    markings[kind] = markings.get(kind, 0) + 1
                 continue
             else:
                 self.col = m.start() + 1
@@ -343,6 +347,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,
             tempo_changes=self.tempo_changes,
+            markings=self.markings,
         )
 
 

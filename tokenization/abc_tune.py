@@ -78,3 +78,8 @@ class AbcTune:
     #: ``(9, "1/4=60")``. Only `render.to_midi` reads them: the tokens, rows and features
     #: carry no tempo; the header's ``Q:`` stays in `fields`.
     tempo_changes: list[tuple[int, str]] = field(default_factory=list)
+    #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
+    #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
+    #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a
+    #: kind the tune has none of is absent. Skipped voices and overlays are not counted.
+    markings: dict[str, int] = field(default_factory=dict)
