@@ -9,7 +9,7 @@ Importing the package registers the models and the tokenizer with the transforme
 'measurenote'
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
@@ -25,9 +25,6 @@ from .configuration_tune_title import TuneTitleConfig
 from .modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
 from .modeling_tune_title import TuneTitleModel
 from .pipeline_abc import register as _register_pipeline
-
-if TYPE_CHECKING:
-    from datasets import DatasetDict
 
 __version__ = "0.1.0"
 
@@ -49,12 +46,15 @@ TuneTitleModel.register_for_auto_class("AutoModel")
 _register_pipeline()  # pipeline("abc-generation", model=folder)
 
 
-def load_abc_corpus(*args: Any, **kwargs: Any) -> "DatasetDict":
-    """Lazy alias of `modeling_irish.abc_corpus.load_abc_corpus` (keeps `import` light); see
-    there for the arguments."""
-    from .abc_corpus import load_abc_corpus as _load
+def __getattr__(name: str) -> Any:
+    """``modeling_irish.load_abc_corpus`` is `modeling_irish.abc_corpus.load_abc_corpus` itself
+    (its signature and example show in ``help()``), imported on first use: `datasets` takes a
+    second to import, and ``import modeling_irish`` does not need it."""
+    if name == "load_abc_corpus":
+        from .abc_corpus import load_abc_corpus
 
-    return _load(*args, **kwargs)
+        return load_abc_corpus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

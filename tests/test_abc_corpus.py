@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 
 import pytest
 from abc_corpus_helpers import (
@@ -21,6 +23,7 @@ from abc_corpus_helpers import (
     write,
 )
 
+import modeling_irish
 from modeling_irish.abc_corpus import (
     SPLIT_NAMES,
     iter_abc_tunes,
@@ -31,6 +34,20 @@ from modeling_irish.abc_corpus import (
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 
 # ----------------------------------------------------------------------------- pure helpers
+
+
+def test_the_package_alias_is_the_loader_itself_and_imported_on_first_use():
+    code = (
+        "import inspect, sys, modeling_irish\n"
+        "print('datasets' in sys.modules)\n"
+        "print(list(inspect.signature(modeling_irish.load_abc_corpus).parameters)[:3])\n"
+        "from modeling_irish.abc_corpus import load_abc_corpus\n"
+        "print(modeling_irish.load_abc_corpus is load_abc_corpus)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["False", "['source', 'split_ratios', 'seed']", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'load_abc_corpora'"):
+        modeling_irish.load_abc_corpora  # noqa: B018
 
 
 def test_title_key_normalises_articles_case_punctuation_and_untitled():
