@@ -7,7 +7,12 @@ from fractions import Fraction as F
 
 import pytest
 
-from tokenization.abc_header import file_header_fields, split_tunebook, with_file_header
+from tokenization.abc_header import (
+    file_header_fields,
+    header_title,
+    split_tunebook,
+    with_file_header,
+)
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 from tokenization.keys import parse_key_field
 
@@ -146,6 +151,39 @@ def test_text_after_the_key_and_a_blank_line_is_not_read_as_music():
     # music there is read, and fields before it are the header's
     assert pitches(parse_abc("X:1\nK:G\n\nGABc|\n")) == [67, 69, 71, 72]
     assert parse_abc("X:1\nK:G\n\nT:Two\nGABc|\n").fields["T"] == ["Two"]
+
+
+@pytest.mark.parametrize(
+    "stray, line",
+    [("N", 3), ("I :: ::", 3), ("3/8=120", 3), ("N bars 13 and 21 are |f2ed| marked Bis", 3)],
+)
+def test_a_stray_line_in_the_header_is_passed_over(stray, line):
+    """Aird's Airs (music21's corpus): a line before `K:` that is no field started the body
+    there, so `M:`, `L:` and `K:` after it were body fields (C major, no meter, an invented
+    `:|:` from `I :: ::`), or the tune was refused for the word on the `Z:` line after it."""
+    text = f"X:1\nT:t\n{stray}\nM:6/8\nL:1/8\nZ:Jack Campin 2009\nK:G\nGBd dBd|geg dBd|]\n"
+    tune = parse_abc(text)
+    assert (tune.key.name, tune.meter, tune.fields["Z"]) == ("G major", "6/8", ["Jack Campin 2009"])
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|", "|]"]
+    assert pitches(tune)[:3] == [67, 71, 74]
+    assert tune.warnings == [
+        f"line {line} of the header, {stray!r}, is not a field: ignored (more fields and K: follow)"
+    ]
+    # the tunebook's cut, the title look-up and the file header agree with the parser
+    book = f"M:2/4\nR:air\n\n{text}\nX:2\nT:u\nK:D\nDEF|\n"
+    assert [t.meter for t in parse_tunebook(book)] == ["6/8", "2/4"]
+    (_, one), _ = split_tunebook(book, standalone=True)
+    assert one.count("M:") == 1 and parse_abc(one).fields["R"] == ["air"]
+    assert header_title(text.replace("T:t\n", "") + "T:late\n") == ""
+    assert header_title(f"X:1\n{stray}\nT:after\nK:G\nGAB|") == "after"
+
+
+def test_a_line_before_the_key_that_no_field_follows_is_still_music():
+    # music in a tune without K:, and one with K: after a blank line, read as before
+    assert pitches(parse_abc("X:1\nT:t\nGAB|\nK:D\nfed|\n")) == [67, 69, 71, 78, 76, 74]
+    assert pitches(parse_abc("X:1\nT:t\nGAB|\ncde|\n")) == [67, 69, 71, 72, 74, 76]
+    with pytest.raises(AbcParseError, match="line 3, column 3: no K: field, and 'think'"):
+        parse_abc("X:1\nT:x\nI think this reel is nice\nM:6/8\nabc|\n")
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])

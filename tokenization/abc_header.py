@@ -13,6 +13,7 @@ from .abc_tunebook import (
     _field_value,
     _fields_follow,
     _prose_word,
+    _stray_header_line,
     _strip_comment,
     abc_lines,
     begintext_warning,
@@ -22,6 +23,7 @@ from .abc_tunebook import (
     needs_folding,
     split_tunebook,
     split_tunebook_noted,
+    stray_line_warning,
     tune_end,
     unnumbered_tunes,
     with_file_header,
@@ -118,10 +120,13 @@ class _HeaderFields:
         """Read the header's field lines; return the index of the first line of music.
 
         The header runs to the first line that is not a field: fields after ``K:`` and before
-        the music (``K:G`` then ``T:``, ``M:``) are header fields too. A blank line before
-        ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text after it is
-        free text, not music); `ended` says so. Music after ``K:`` and a blank line is read,
-        but not text there (a tune without notes, its text refused as it is without ``K:``)."""
+        the music (``K:G`` then ``T:``, ``M:``) are header fields too. A line before ``K:`` that
+        is not a field but that field lines follow up to ``K:`` (a bare ``N``, ``I :: ::``) is
+        stray text in the header, passed over with a warning (`_stray_header_line`). A blank
+        line before ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text
+        after it is free text, not music); `ended` says so. Music after ``K:`` and a blank line
+        is read, but not text there (a tune without notes, its text refused as it is without
+        ``K:``)."""
         seen_x = seen_k = False  # only the first X: gives the tune number
         blank_after_k: int | None = None  # the first blank line after K:
         for i, raw in enumerate(lines):
@@ -135,6 +140,9 @@ class _HeaderFields:
                     blank_after_k = i
                 continue
             m = _field_match(line)
+            if m is None and not seen_k and _stray_header_line(lines, i):
+                self.warnings.append(stray_line_warning(self.lineno, line))
+                continue
             if m is None:
                 if not seen_k:
                     self._refuse_prose(lines, i, "no K: field")
@@ -346,11 +354,14 @@ def header_title(text: str) -> str:
     keys: list[str] = []  # field letters in the order the parser first meets them
     titles: list[str] = []
     seen_k = False
-    for raw in abc_lines(text):
+    lines = abc_lines(text)
+    for i, raw in enumerate(lines):
         line = _strip_comment(raw)
         if not line.strip():
             continue
         m = _field_match(line)
+        if m is None and not seen_k and _stray_header_line(lines, i):
+            continue  # stray text in the header, as the parser passes over it
         if m is None or (seen_k and m[1] == "V"):
             break  # the music starts (the parser's `_parse_header` stops here too)
         letter, value = m[1], _field_value(m[2])

@@ -65,6 +65,7 @@ def _field_match(line: str) -> re.Match | None:
     return m
 
 
+_NOTE_OR_REST_RE = re.compile(r"[A-Ga-gxzXZ]")
 _NOT_NOTES_RE = re.compile(r'"[^"]*"|![^!]*!|\+[^+]*\+|\[[A-Za-z]:[^\]]*\]')
 _WORD_RE = re.compile(r"[A-Za-z]{4,}")
 _MUSIC_LETTERS = frozenset("ABCDEFGabcdefgzxZXHLMOPSTuv")  # notes, rests, decorations
@@ -87,6 +88,48 @@ def _fields_follow(lines: list[str], blank: int, stop: int) -> bool:
         if line.strip():
             return _field_match(line) is not None
     return False
+
+
+def _stray_header_line(lines: list[str], i: int) -> bool:
+    """Whether ``lines[i]``, a line before ``K:`` that is not a field line, is stray text inside
+    the header (a bare ``N``, ``I :: ::``, ``3/8=120``, a note without its ``N:``): it holds
+    no note or rest, or a word (`_prose_word`), and the lines after it are field lines (or
+    comment lines) up to a ``K:`` line. The header goes on past it, as abc2midi ("Ignoring
+    text") and music21 read it, instead of the music starting there.
+
+    >>> _stray_header_line(["X:1", "N", "M:6/8", "K:G", "GAB|"], 1)
+    True
+    >>> _stray_header_line(["X:1", "T:t", "GAB|", "K:G"], 2)  # music in a tune without K:
+    False
+    >>> _stray_header_line(["X:1", "I :: ::", "", "K:G"], 1)  # a blank line: the body's
+    False
+    """
+    line = _strip_comment(lines[i])
+    if _NOTE_OR_REST_RE.search(line) and _prose_word(line) is None:
+        return False
+    for j in range(i + 1, len(lines)):
+        line = _strip_comment(lines[j])
+        if not line.strip():
+            if "%" in lines[j]:  # a comment line
+                continue
+            return False
+        m = _field_match(line)
+        if m is None:
+            return False
+        if m[1] == "K":
+            return True
+    return False
+
+
+def stray_line_warning(line: int, text: str) -> str:
+    """The warning for the stray header line ``text`` at ``line`` (1-based) that the reader
+    passes over (`_stray_header_line`).
+
+    >>> stray_line_warning(3, "I :: ::")
+    "line 3 of the header, 'I :: ::', is not a field: ignored (more fields and K: follow)"
+    """
+    more = "ignored (more fields and K: follow)"
+    return f"line {line} of the header, {text.strip()!r}, is not a field: {more}"
 
 
 def x_number(tune: str) -> str:
@@ -145,12 +188,15 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
     GA|
     """
     own = set()
-    for raw in tune.split("\n"):
+    lines = tune.split("\n")
+    for i, raw in enumerate(lines):
         line = _strip_comment(raw)
         if not line.strip():
             continue
         m = _field_match(line)
         if m is None:
+            if "K" not in own and _stray_header_line(lines, i):
+                continue  # the header goes on past it, as the parser reads it
             break
         own.add(m[1])
     missing = [f"{letter}:{value}" for letter, value in header if letter not in own]
@@ -411,12 +457,14 @@ def _key_then_music(block: list[str]) -> bool:
     """Whether the header of ``block`` (its field lines up to the first other line) has a ``K:``
     field, and a line of music follows it."""
     seen_k = False
-    for raw in block:
+    for i, raw in enumerate(block):
         line = _strip_comment(raw)
         if not line.strip():
             continue
         m = _field_match(line)
         if m is None:
+            if not seen_k and _stray_header_line(block, i):
+                continue
             return seen_k
         seen_k = seen_k or m[1] == "K"
     return False
