@@ -186,6 +186,51 @@ def test_a_line_before_the_key_that_no_field_follows_is_still_music():
         parse_abc("X:1\nT:x\nI think this reel is nice\nM:6/8\nabc|\n")
 
 
+def test_notes_between_two_bangs_are_said_dropped_as_an_unknown_decoration():
+    """`!f2g2!` was dropped as a decoration without a word: notes lost from the corpus."""
+    text = "X:1\nT:t\nM:4/4\nL:1/8\nK:C\nCDEF!GABc!|d2e2!f2g2!|!GABc!a8|]\n"
+    tune = parse_abc(text)
+    assert pitches(tune) == [60, 62, 64, 65, 74, 76, 81]
+    hint = "; a `!` that breaks the line needs I:linebreak !"
+    assert tune.warnings == [  # once a name, at its first place
+        f"unknown decoration !GABc! dropped (line 6, column 5){hint}",
+        f"unknown decoration !f2g2! dropped (line 6, column 16){hint}",
+    ]
+    # a name that is no music warns without the hint; known names, in any case, do not warn
+    odd = parse_abc("X:1\nL:1/8\nK:C\n!fermat:a!A !Segno!B +trill+c !D.C.!d !trem2!e|\n")
+    assert odd.warnings == ["unknown decoration !fermat:a! dropped (line 4, column 1)"]
+    # a `!` with a space or a bar line before the next one brackets nothing: the notes are read
+    assert pitches(parse_abc("X:1\nL:1/8\nK:C\nCD!EF G|A!B|\n")) == [60, 62, 64, 65, 67, 69, 71]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["I:linebreak !", "I:linebreak <EOL> !", "%%linebreak ! % old style", "I:linebreak $ !"],
+)
+def test_a_declared_bang_line_break_is_never_a_decoration(header):
+    """With `I:linebreak !` the `!` breaks the line: `!f2g2!` is two notes, read."""
+    text = f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:C\nCDEF GABc|d2e2!f2g2!|a8|]\n"
+    tune = parse_abc(text)
+    assert pitches(tune) == [60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79, 81]
+    assert tune.warnings == []
+
+
+def test_a_file_header_bang_line_break_reaches_tunes_with_other_directives():
+    book = (
+        "%%linebreak !\n\n"
+        "X:1\nT:a\nI:abc-charset utf-8\nK:C\nCDEF!GABc!|\n\n"
+        "X:2\nT:b\nI:linebreak $\nK:C\nCDEF!GABc!|\n"
+    )
+    first, second = parse_tunebook(book)
+    assert pitches(first) == [60, 62, 64, 65, 67, 69, 71, 72] and first.warnings == []
+    assert first.fields["I"] == ["abc-charset utf-8", "linebreak !"]
+    assert pitches(second) == [60, 62, 64, 65]  # its own `I:linebreak $` wins
+    # the loader's standalone texts read as the book does
+    texts = [text for _, text in split_tunebook(book, standalone=True)]
+    assert texts[0].startswith("X:1\nI:linebreak !\nT:a\n") and "linebreak !" not in texts[1]
+    assert [pitches(parse_abc(text)) for text in texts] == [pitches(first), pitches(second)]
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
 def test_windows_and_old_mac_line_ends_read_like_unix_ones(newline):
     text = "X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|\nef ge|\n"

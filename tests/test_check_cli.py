@@ -642,6 +642,18 @@ def test_check_names_music_after_a_blank_line_in_a_tune(tmp_path, capsys, caplog
     ]
 
 
+def test_check_names_notes_dropped_as_an_unknown_decoration(tmp_path, capsys, caplog):
+    """`CDEF!GABc!` (`!` for a line break, undeclared) lost GABc, and check said all was fine."""
+    path = tmp_path / "bangs.abc"
+    path.write_text("X:1\nT:Bangs\nL:1/8\nK:D\nDEFG!ABcd!|!Coda!efga|]\n")
+    assert main(["check", str(path)]) == 0
+    assert "round-trip ok: 1" in capsys.readouterr().out
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: X:1 Bangs: unknown decoration !ABcd! dropped (line 5, column 5); a `!` that "
+        "breaks the line needs I:linebreak !"
+    ]
+
+
 def test_a_round_trip_failure_names_the_features_that_differ():
     """It printed the first 9 columns of both rows, identical when a header feature differed."""
     from dataclasses import replace

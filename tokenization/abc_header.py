@@ -7,12 +7,14 @@ import re
 from fractions import Fraction
 
 from .abc_tunebook import (
+    _LINEBREAK_DIRECTIVE_RE,
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
     _field_match,
     _field_value,
     _fields_follow,
     _prose_word,
+    _setting,
     _stray_header_line,
     _strip_comment,
     abc_lines,
@@ -167,6 +169,20 @@ class _HeaderFields:
             seen_k = seen_k or letter == "K"
         return len(lines)
 
+    def _bang_is_line_break(self, header: list[str]) -> bool:
+        """Whether ``!`` is a line break in the body (ABC 2.1 §6.1.1): the last ``linebreak``
+        directive, ``I:linebreak ... ! ...`` (the tune's, or else the file header's, `_inherit`)
+        or a ``%%linebreak`` line of the tune's ``header``, names ``!`` (otherwise ``!``
+        brackets a decoration)."""
+        values = list(self.fields.get("I", []))
+        values += [m[1] for line in header if (m := _LINEBREAK_DIRECTIVE_RE.match(line))]
+        breaks = False
+        for value in values:
+            words = value.split()
+            if words and words[0] == "linebreak":
+                breaks = "!" in words[1:]
+        return breaks
+
     def _refuse_prose(self, lines: list[str], start: int, where: str) -> None:
         """A body (from ``lines[start]`` to a blank line) that holds words is text, not music:
         raise, the error opening with ``where`` (a word is 4+ letters with 2+ that no note,
@@ -182,11 +198,14 @@ class _HeaderFields:
                 raise self.error(f"{where}, and {word[0]!r} reads as text, not music")
 
     def _inherit(self, defaults: list[tuple[str, str]]) -> None:
-        """Apply a tunebook's file-header fields the tune does not set itself."""
+        """Apply a tunebook's file-header fields the tune does not set itself (an ``I:``
+        directive the tune does not set: `_setting`)."""
+        own = {_setting(k, v) for k, values in self.fields.items() for v in values}
         for letter, value in defaults:
-            if letter in self.fields:
+            if _setting(letter, value) in own:
                 continue
-            self.fields[letter] = [value]
+            own.add(_setting(letter, value))  # the first of two (`M:` twice) is the one
+            self.fields.setdefault(letter, []).append(value)
             self.lineno, self.col = self.x_line, 1  # the tune it is applied to
             try:
                 self._header_field(letter, value)

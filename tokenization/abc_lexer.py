@@ -34,6 +34,28 @@ _BODY_RE = re.compile(
     re.X,
 )
 
+#: `_BODY_RE` for a tune that declares ``I:linebreak !``: a ``!`` is a line break, never the
+#: bracket of a decoration, so ``!f2g2!`` is two notes between two line breaks (ABC 2.1 §6.1.1)
+_BODY_BANG_BREAK_RE = re.compile(_BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
+#: the names of the ``!..!`` (and ``+..+``) decorations the reader knows, in lower case: ABC 2.1
+#: §4.14 and 2.2, abcm2ps's own (``!dot!``, ``!gmark!``, ``!trem1!``...) and common dynamics
+#: (``!sf!``); any other is said to be dropped (abc2midi: "instruction !x! ignored")
+_DECORATION_NAMES = """
+    trill trill( trill) lowermordent uppermordent mordent pralltriller roll turn turnx
+    invertedturn invertedturnx arpeggio > accent emphasis fermata invertedfermata tenuto
+    0 1 2 3 4 5 + plus snap slide wedge upbow downbow open thumb breath
+    pppp ppp pp p mp mf f ff fff ffff sfz sf sfp fp fz rfz sffz
+    crescendo( <( crescendo) <) diminuendo( >( diminuendo) >) segno coda d.s. d.c. dacoda
+    dacapo fine d.c.alcoda d.c.alfine d.s.alcoda d.s.alfine shortphrase mediumphrase
+    longphrase ped ped-up editorial courtesy
+    dot gmark marcato ^ -( -) ~( ~) 8va( 8va) 8vb( 8vb) 15ma( 15ma) 15mb( 15mb) invisible
+    beamon trem1 trem2 trem3 trem4 xstem beambr1 beambr2 rbstop / // /// beam-accel beam-rall
+    stemless rbend
+"""
+DECORATIONS = frozenset(_DECORATION_NAMES.split())
+#: `_BODY_RE` groups of music that an unknown ``!..!`` may hold (``!GABc!``: notes between `!`
+#: line breaks)
+_MUSIC_GROUPS = frozenset(("note", "rest", "brk", "tie", "tup", "slur"))
 _QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
 _QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
 _ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")

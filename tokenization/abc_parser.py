@@ -8,7 +8,18 @@ from fractions import Fraction
 
 from .abc_bars import _bar_token, _BarsAndTies
 from .abc_header import _HeaderFields, default_unit
-from .abc_lexer import _ACC, _BODY_RE, _IGNORED, _NOTE_BASE, _QP_EQUALS_RE, _QP_TAIL_RE, _note_base
+from .abc_lexer import (
+    _ACC,
+    _BODY_BANG_BREAK_RE,
+    _BODY_RE,
+    _IGNORED,
+    _MUSIC_GROUPS,
+    _NOTE_BASE,
+    _QP_EQUALS_RE,
+    _QP_TAIL_RE,
+    DECORATIONS,
+    _note_base,
+)
 from .abc_notes import _NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
@@ -35,6 +46,9 @@ __all__ = [
 ]
 
 CORPUS_FORMATS = ("auto", "corpus", "standard")
+#: what the warning of an unknown ``!..!`` decoration that holds music says (`check_text` logs
+#: those warnings: music was dropped)
+BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
 _ONE = Fraction(1)
 
 
@@ -93,6 +107,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.dropped_ties = 0  # ties before a note of another pitch, dropped
         self.dangling_ties = 0  # ties before a rest or at the end, dropped
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
+        self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
+        self.unknown_decorations: set[str] = set()  # those warned of (once each)
 
     # ---------------------------------------------------------------- errors
     def error(self, message: str, column: int | None = None, internal: bool = False):
@@ -116,6 +132,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         body_start = self._parse_header(lines)
         self._inherit(self.file_header)
         self._finish_header()
+        if self._bang_is_line_break(lines[:body_start]):
+            self.body_re = _BODY_BANG_BREAK_RE
         if not self.ended:
             self._parse_body(lines, body_start)
         return self._build()
@@ -187,7 +205,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         last_nat, last_pitch = self.last_note
         markings = self.markings
         n_notes = n_bare = 0
-        for m in _BODY_RE.finditer(line, start, end):
+        for m in self.body_re.finditer(line, start, end):
             kind = m.lastgroup
             if kind == "note":
                 acc, nk, nl = m.group(2, 3, 4)
@@ -240,6 +258,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             elif kind in _IGNORED:
                 if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
                     markings[kind] = markings.get(kind, 0) + 1
+                    if kind == "deco" and m[0][1:-1].lower() not in DECORATIONS and len(m[0]) > 2:
+                        self._unknown_decoration(m)
                 continue
             else:
                 self.col = m.start() + 1
@@ -276,12 +296,28 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
     def _overlay_end(self, line: str, start: int, end: int) -> int:
         """Where the overlay that starts at ``line[start]`` ends: its bar line, or ``end`` (and
         the skipping goes on at the next line of music, `in_overlay`)."""
-        for m in _BODY_RE.finditer(line, start, end):
+        for m in self.body_re.finditer(line, start, end):
             if m.lastgroup == "bar":
                 self.in_overlay = False
                 return m.start()
         self.in_overlay = True
         return end
+
+    def _unknown_decoration(self, m: re.Match) -> None:
+        """Warn, once a name, that a ``!..!`` or ``+..+`` decoration outside `DECORATIONS` is
+        dropped with what it holds: in a file that writes ``!`` for a line break without
+        declaring ``I:linebreak !``, ``CDEF!GABc!`` is music, and abc2midi drops it too."""
+        text = m[0]
+        if text in self.unknown_decorations:
+            return
+        self.unknown_decorations.add(text)
+        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        inside = _BODY_RE.finditer(text, 1, len(text) - 1)
+        music = text[0] == "!" and all(part.lastgroup in _MUSIC_GROUPS for part in inside)
+        hint = f"; {BANG_LINE_BREAK}" if music else ""
+        self.warnings.append(
+            f"unknown decoration {text} dropped (line {self.lineno}, column {column}){hint}"
+        )
 
     def _bad(self, m: re.Match, line: str) -> None:
         raise self.error(f"unexpected character {m[0]!r}")

@@ -30,6 +30,8 @@ _NOT_INHERITED = frozenset("XTKPVWw+")
 #: those letters), before a repeat sign (``A:|``, ``z:|``, ``x::``)
 _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
 _X_RE = re.compile(r"X:")
+#: a ``%%linebreak`` directive, the same as an ``I:linebreak`` field (ABC 2.1 §6.1.1, §11)
+_LINEBREAK_DIRECTIVE_RE = re.compile(r"\s*%%(linebreak\b[^%]*)")
 
 
 def abc_lines(text: str) -> list[str]:
@@ -147,10 +149,12 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     """The fields of a tunebook's file header, which apply to every tune that does not set them
     (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
     field and comment lines (free text around them is not a header). ``X T K P V W w`` do not
-    carry over.
+    carry over. A ``%%linebreak`` directive is given as the ``I:linebreak`` field it equals.
 
     >>> file_header_fields("%abc-2.1\\nM:2/4\\nL:1/16\\nR:polka\\n\\nX:1\\nK:G\\nGA|")
     [('M', '2/4'), ('L', '1/16'), ('R', 'polka')]
+    >>> file_header_fields("%%linebreak !\\n\\nX:1\\nK:G\\nGA|")
+    [('I', 'linebreak !')]
     """
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if _X_RE.match(line)), None)
@@ -164,6 +168,10 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
             found += [] if prose else block
             block, prose = [], False
             continue
+        directive = _LINEBREAK_DIRECTIVE_RE.match(raw)
+        if directive:
+            block.append(("I", directive[1].strip()))
+            continue
         line = _strip_comment(raw).rstrip("\r")
         if not line.strip():  # a comment or `%%` directive
             continue
@@ -173,6 +181,18 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
         elif m[1] not in _NOT_INHERITED:
             block.append((m[1], _field_value(m[2])))
     return found
+
+
+def _setting(letter: str, value: str) -> str:
+    """What a header field sets, which a tune's own field of the same setting overrides: its
+    letter, or for ``I:`` its directive (``I:linebreak !`` and ``I:abc-charset`` are two).
+
+    >>> _setting("M", "6/8"), _setting("I", "linebreak !")
+    ('M', 'I:linebreak')
+    """
+    if letter != "I":
+        return letter
+    return "I:" + (value.split() or [""])[0]
 
 
 def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
@@ -198,8 +218,8 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
             if "K" not in own and _stray_header_line(lines, i):
                 continue  # the header goes on past it, as the parser reads it
             break
-        own.add(m[1])
-    missing = [f"{letter}:{value}" for letter, value in header if letter not in own]
+        own.add(_setting(m[1], _field_value(m[2])))
+    missing = [f"{k}:{v}" for k, v in header if _setting(k, v) not in own]
     if not missing:
         return tune
     first, _, rest = tune.partition("\n")

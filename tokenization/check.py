@@ -11,11 +11,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
-from .abc_parser import AbcParseError, AbcTune, parse_tunebook
+from .abc_parser import BANG_LINE_BREAK, AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
 from .bar_check import bar_report
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import normalise_tune, output_shift, transpose_tokens
+
+#: what the tune warnings that `check_text` logs say: text, music among it, not read
+_NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK)
 
 __all__ = [
     "BarCounts",
@@ -246,7 +249,7 @@ def check_text(
             continue
         report.parsed += 1
         for warning in tune.warnings:  # text not read as the writer meant: a pass would hide it
-            if NOT_READ_AFTER_BLANK in warning or NO_ENDTEXT in warning:
+            if any(said in warning for said in _NOT_READ):
                 logger.warning("%s: %s", name, warning)
         if bars:
             report.bars.add(name, tune)
