@@ -82,6 +82,26 @@ def test_music_before_the_first_voice_is_voice_one():
     assert pitches(inline) == [69, 71, 64, 65]
 
 
+def test_music_before_a_body_voice_line_is_not_a_header_declared_voice():
+    """A header `V:2` made voice 2 current: the music before the body's `V:2` was merged into
+    it, one voice and no warning. A header V: only declares (ABC 2.1 §7); that music is voice 1,
+    as abc2midi plays it."""
+    text = "X:1\nT:t\nM:4/4\nL:1/8\nV:2 clef=bass\nK:D\nDEFG ABcd|]\nV:2\nD,8|]\n"
+    tune = parse_abc(text)
+    assert pitches(tune) == [62, 64, 66, 67, 69, 71, 73, 74]
+    assert tune.voice_count == 2 and tune.warnings == ["voice V:2 dropped"]
+    # a declared V:1, or a voice declared first by name, is that voice 1: the body goes on in it
+    for one, two in (("1", "2"), ("T1", "T2")):
+        tune = parse_abc(f"X:1\nL:1/8\nV:{one}\nV:{two}\nK:G\nGA|\nV:{two}\nD|\nV:{one}\nBc|\n")
+        assert pitches(tune) == [67, 69, 71, 72] and tune.warnings == [f"voice V:{two} dropped"]
+    # a single declared voice holds a tune with no body V:, with its octave=; a declared voice
+    # without music is no voice dropped
+    tune = parse_abc("X:1\nL:1/8\nV:1 octave=-1\nV:2\nK:G\nGABc|\n")
+    assert (pitches(tune), tune.voice_count, tune.warnings) == ([55, 57, 59, 60], 1, [])
+    with pytest.raises(AbcParseError, match="line 3, column 3: cannot read octave=up in voice"):
+        parse_abc("X:1\nL:1/8\nV:1 octave=up\nK:G\nGABc|\n")
+
+
 def test_voice_lines_after_k_switch_voices():
     # declared after K:, then music for voice 2 first: the kept voice is the first declared
     tune = parse_abc('X:1\nT:t\nK:C\nV:1 name="a"\nV:2 name="b"\nV:2\nCD|\nV:1\nAB|\n')

@@ -251,12 +251,28 @@ class _HeaderFields:
         self.keysig = spec.accidentals
 
     def _declare_voice(self, value: str) -> None:
+        """A header ``V:`` declares a voice and its options (ABC 2.1 §7: in the header, ``V:``
+        defines properties; in the body it selects the voice): it starts no voice, and its
+        ``octave=`` applies once the voice is the kept one (`_keep_voice`)."""
         vid = value.split()[0] if value.split() else ""
+        if vid not in self.declared:
+            self.declared.append(vid)
+        self.declared_options[vid] = (value, self.lineno, self.col)
+
+    def _keep_voice(self, vid: str) -> None:
+        """Make ``vid`` the kept voice, with the ``octave=`` of its header declaration."""
+        self.voice = vid
         if vid not in self.voices:
             self.voices.append(vid)
-        if self.voice is None:
-            self.voice = vid
-        self._voice_octave(vid, value)
+        if vid in self.declared_options:
+            value, line, col = self.declared_options[vid]
+            here = self.lineno, self.col
+            self.lineno, self.col = line, col  # an error is the declaration's
+            try:
+                self._voice_octave(vid, value)
+            except ValueError as exc:
+                raise self.error(str(exc)) from None
+            self.lineno, self.col = here
 
     def _voice_octave(self, vid: str, value: str) -> None:
         """``octave=N`` on a ``V:`` line of the kept voice: its notes sound N octaves from where
@@ -268,17 +284,20 @@ class _HeaderFields:
             self.octave = 12 * octave
 
     def _implicit_voice(self) -> None:
-        """Music before any ``V:`` belongs to the first voice, ``V:1`` (ABC 2.1 §7)."""
+        """Music before any body ``V:`` is voice 1 (as abc2midi numbers voices, and the first
+        voice kept): the voice the header declares ``V:1``, else one it declares first by
+        name (``V:T1``, ``V:Melody``), never one of another number: after a header ``V:2``
+        such music is not voice 2's, and a body ``V:2`` starts a second voice."""
         if self.voice is None:
-            self.voice = "1"
-            self.voices.append("1")
+            named = [v for v in self.declared[:1] if not v.isdigit()]
+            self._keep_voice("1" if "1" in self.declared or not named else named[0])
 
     def _switch_voice(self, value: str) -> None:
         vid = value.split()[0] if value.split() else ""
         if vid not in self.voices:
             self.voices.append(vid)
-        if self.voice is None:
-            self.voice = vid
+        if self.voice is None:  # the body opens with a V:: the first voice declared is kept
+            self._keep_voice(self.declared[0] if self.declared else vid)
         self.skipping = vid != self.voice
         try:
             self._voice_octave(vid, value)

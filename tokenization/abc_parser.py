@@ -92,8 +92,11 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.unit: Fraction | None = None
         self.x: int | None = None
         self.x_line = line_offset + 1
-        self.voices: list[str] = []
-        self.voice: str | None = None
+        self.voices: list[str] = []  # the voices the body selects or writes in
+        self.voice: str | None = None  # the kept one
+        self.declared: list[str] = []  # the voices the header declares, in order
+        #: the last header declaration of each voice: its value, line and column
+        self.declared_options: dict[str, tuple[str, int, int]] = {}
         self.skipping = False
         self.n_bare = 0
         self.n_notes = 0

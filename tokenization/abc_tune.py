@@ -66,6 +66,8 @@ class AbcTune:
     line: int
     x: int | None = None
     original_key: Key | None = None
+    #: the voices the body writes in or selects (only the first is kept; a voice the header
+    #: declares and the body never selects is not one)
     voice_count: int = 1
     corpus_format: bool = False
     accidentals: dict[str, int] = field(default_factory=dict)
