@@ -1,8 +1,9 @@
 """The building blocks of MeasureNote (`MeasureNoteModel` in `modeling_measurenote`).
 
 The feature embeddings, the measure module (multi-head attention pooling of each measure's rows
-and the measure GRU), and the GRU helpers both models use (`run_gru`, `init_gru_`). A sibling of
-the model's module, so it is saved beside it for ``trust_remote_code`` and imported relatively.
+and the measure GRU), the GRU helpers both models use (`run_gru`, `init_gru_`) and the note GRU
+of training run from per-feature lookup tables (`note_gru_from_ids`). A sibling of the model's
+module, so it is saved beside it for ``trust_remote_code`` and imported relatively.
 
 >>> gru = _make_gru(input_size=3, hidden_size=4, num_layers=1, dropout=0.0)
 >>> out, h_n = run_gru(gru, torch.randn(2, 5, 3), None, lengths=torch.tensor([5, 2]))
@@ -15,6 +16,7 @@ the model's module, so it is saved beside it for ``trust_remote_code`` and impor
 from typing import TYPE_CHECKING, Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -60,6 +62,85 @@ def run_gru(
     return output, hidden.index_copy(1, keep, kept_hidden)
 
 
+def note_gru_from_ids(
+    embeddings: "MeasureNoteEmbeddings", gru: nn.GRU, input_ids: torch.LongTensor
+) -> torch.Tensor:
+    """`gru(embeddings(input_ids))[0]` from zero states, without the layer-0 input product.
+
+    The note GRU's input is the concatenation of 20 feature embeddings (656 wide in `small`), and
+    its layer-0 input product `x @ W_ih^T` was ~15% of a CPU training step. That product is
+    linear in each feature's slice, so a row's input gates are the sum over features of one row
+    of the small table `E_f @ W_ih_f^T` each: one `embedding_bag` over the stacked tables
+    (`_note_input_gates`). Layer 0 then runs ATen's GRU cell step by step (`_gru_layer`), the
+    layers above it in ATen's multi-layer GRU (`_upper_gru_layers`), with the dropout draws of
+    `nn.GRU`. Returns the outputs of the last layer, `(batch, seq, hidden)`, and no final state
+    (the model runs `nn.GRU` when it needs one).
+
+    Under CPU autocast the recurrent products run in the autocast dtype and the outputs stay
+    float32, as in `nn.GRU` (whose float32 input autocast does not cast, while the products
+    inside it are cast); the looked-up input gates are float32.
+    """
+    embeddings.check_ids(input_ids)
+    with torch.autocast(input_ids.device.type, enabled=False):  # a lookup: nothing to cast
+        gates = _note_input_gates(embeddings, gru, input_ids)  # (seq, batch, 3 * hidden)
+    out = _gru_layer(gates, gru.weight_hh_l0, gru.bias_hh_l0)  # (seq, batch, hidden)
+    if gru.num_layers > 1:
+        out = _upper_gru_layers(gru, out)
+    return out.transpose(0, 1)
+
+
+def _note_input_gates(
+    embeddings: "MeasureNoteEmbeddings", gru: nn.GRU, input_ids: torch.LongTensor
+) -> torch.Tensor:
+    """Layer-0 input gates `embeddings(input_ids) @ W_ih^T + b_ih`, time-major `(seq, batch, 3 *
+    hidden)`, as sums of rows of the per-feature tables `E_f @ W_ih_f^T` (stacked in one table,
+    feature f's rows from `offsets[f]`: ids must be checked first, or a bad id reads another
+    feature's rows)."""
+    tables, offsets, column, row = [], [], 0, 0
+    for layer in embeddings.layers:
+        width = layer.embedding_dim
+        w_ih = gru.weight_ih_l0[:, column : column + width]  # (3 * hidden, width)
+        tables.append(layer.weight @ w_ih.t())  # (vocab_f, 3 * hidden)
+        offsets.append(row)
+        column, row = column + width, row + layer.num_embeddings
+    ids = input_ids.transpose(0, 1) + input_ids.new_tensor(offsets)  # (seq, batch, n_features)
+    gates = F.embedding_bag(ids.flatten(0, 1), torch.cat(tables), mode="sum")
+    return (gates + gru.bias_ih_l0).unflatten(0, ids.shape[:2])
+
+
+def _gru_layer(gates: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+    """One GRU layer from zeros over precomputed input gates `(seq, batch, 3 * hidden)`, with the
+    arithmetic of ATen's `GRUCell` (the gate order reset, update, new): `(seq, batch, hidden)`."""
+    h, outputs = gates.new_zeros(gates.shape[1], w_hh.shape[1]), []
+    for step in gates:
+        x_r, x_z, x_n = step.chunk(3, dim=1)
+        # ATen's linear_hh; the weight itself (a leaf), which autocast casts once, not per step
+        h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=1)
+        reset, update = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+        new = torch.tanh(x_n + h_n * reset)
+        h = (h - new) * update + new
+        outputs.append(h)
+    return torch.stack(outputs)
+
+
+def _upper_gru_layers(gru: nn.GRU, layer_0: torch.Tensor) -> torch.Tensor:
+    """Layers 1.. of `gru` from zeros over layer 0's time-major output: dropout on it, as
+    `nn.GRU` draws it between layers (the same `(seq, batch, hidden)` layout, so the same masks
+    for the same seed), then the remaining layers in one call.
+
+    `torch.gru` is the ATen op `nn.GRU.forward` calls (as `torch._VF.gru`, the same function);
+    it takes the layers' weights as a list, which no public module API does for a subset of
+    layers. Undocumented: `test_upper_note_gru_layers_are_nn_gru` catches a change of it.
+    """
+    out = F.dropout(layer_0, gru.dropout, gru.training) if gru.dropout else layer_0
+    weights = [p for name, p in gru.named_parameters() if not name.endswith("_l0")]
+    h0 = out.new_zeros(gru.num_layers - 1, out.shape[1], gru.hidden_size)
+    # (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+    return torch.gru(
+        out, h0, weights, gru.bias, gru.num_layers - 1, gru.dropout, gru.training, False, False
+    )[0]
+
+
 def _make_gru(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.GRU:
     dropout = dropout if num_layers > 1 else 0.0
     return nn.GRU(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
@@ -95,17 +176,30 @@ class MeasureNoteEmbeddings(nn.Module):
 
     def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
         # (batch, seq, n_features) -> (batch, seq, total_embedding_size)
-        if input_ids.shape[-1] != len(self.layers):
-            raise ValueError(
-                f"input_ids has {input_ids.shape[-1]} features per row, the model "
-                f"{len(self.layers)} ({', '.join(self.feature_names)})"
-            )
+        self._check_feature_count(input_ids)
         try:
             return torch.cat(
                 [layer(input_ids[..., i]) for i, layer in enumerate(self.layers)], dim=-1
             )
         except IndexError as err:  # torch says only "index out of range in self"
             raise ValueError(self._out_of_range(input_ids)) from err
+
+    def check_ids(self, input_ids: torch.LongTensor) -> None:
+        """Raise the errors of `forward` (which learns of a bad id from torch's IndexError)
+        before `note_gru_from_ids` looks the ids up in one stacked table, where a bad id would
+        silently read another feature's rows."""
+        self._check_feature_count(input_ids)
+        sizes = input_ids.new_tensor([layer.num_embeddings for layer in self.layers])
+        if bool(((input_ids < 0) | (input_ids >= sizes)).any()):
+            raise ValueError(self._out_of_range(input_ids))
+
+    def _check_feature_count(self, input_ids: torch.LongTensor) -> None:
+        """One id per feature in each row."""
+        if input_ids.shape[-1] != len(self.layers):
+            raise ValueError(
+                f"input_ids has {input_ids.shape[-1]} features per row, the model "
+                f"{len(self.layers)} ({', '.join(self.feature_names)})"
+            )
 
     def _out_of_range(self, input_ids: torch.LongTensor) -> str:
         """Which feature holds an id its table lacks, and where (checked only after a failure)."""
@@ -237,5 +331,6 @@ __all__ = [
     "MeasureNoteEmbeddings",
     "MeasureNoteMeasureModule",
     "init_gru_",
+    "note_gru_from_ids",
     "run_gru",
 ]
