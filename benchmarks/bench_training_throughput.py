@@ -2,7 +2,9 @@
 
 Both implementations share the same modules and see identical synthetic batches (batch 32,
 lengths drawn around the corpus's median of ~130 rows, p95 ~250; measure groups of 6-9 rows).
-A training step is forward + backward + Adam step. Run::
+A training step is forward + backward + Adam step. The padded side is the model's training
+forward (its note GRU from per-feature lookup tables on the CPU); the packed side keeps the
+reference's `nn.GRU` on a `PackedSequence`. Run::
 
     python benchmarks/bench_training_throughput.py            # the full table (a few minutes)
     python benchmarks/bench_training_throughput.py --presets small --steps 2
@@ -122,7 +124,10 @@ def _loop_pooling_context(module, hidden, numbers, lengths) -> torch.Tensor:
 
 
 def padded_loss(model: MeasureNoteForCausalLM, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    return model(**batch).loss
+    """The model's own loss without a state, as training computes it (on the CPU the note GRU
+    runs from per-feature lookup tables, `note_gru_from_ids`), in eval mode too: there
+    `use_cache` defaults on and would check the loss of the `nn.GRU` path instead."""
+    return model(**batch, use_cache=False).loss
 
 
 def time_training(

@@ -160,6 +160,27 @@ def test_training_throughput_times_the_same_tunes_random_and_bucketed():
     assert all(torch.equal(a["input_ids"], b["input_ids"]) for a, b in zip(drawn, random))
 
 
+def test_training_throughput_checks_the_loss_of_the_path_it_times():
+    """The loss gap was taken in eval mode, where `use_cache` defaults on and the note GRU runs
+    as `nn.GRU`: not the lookup-table path that the timed training steps run."""
+    from helpers import tiny_measurenote_config
+
+    from modeling_irish.configuration_measurenote import REFERENCE_VOCAB_SIZES
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    throughput = load_benchmark("bench_training_throughput")
+    torch.manual_seed(0)
+    model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=REFERENCE_VOCAB_SIZES))
+    calls = []
+    model.measurenote.note_rnn.register_forward_hook(lambda *args: calls.append(1))
+    batch = throughput.synthetic_batch(2, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        loss = throughput.padded_loss(model.eval(), batch)
+        gap = loss - throughput.packed_loss(model, batch)
+    assert calls == [1]  # the packed reference only: the padded side ran the lookup tables
+    assert abs(float(gap)) < 1e-5
+
+
 def test_bench_generation_takes_the_tune_types_in_turn(generator):
     """The tune type changed every 100 samples: --validity-samples 12 gave 12 reels, and the
     report said "six tune types"."""
