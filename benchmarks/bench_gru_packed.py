@@ -15,8 +15,8 @@ Usage::
 CPU autocast to bfloat16 (what ``--mixed_precision bf16`` does in training): whether bf16
 matrix units change the padded / packed ratio.
 
-Shapes: `small` is MeasureNote's `small` note GRU (656 -> 192, 3 layers), `base` the
-reference's (2,624 -> 512, 3 layers).
+Shapes: the note GRU of MeasureNote's preset of that name, read from `MEASURENOTE_PRESETS`
+(`small` 656 -> 192, 2 layers; `base`, the reference's, 2,624 -> 512, 3 layers).
 """
 
 from __future__ import annotations
@@ -24,18 +24,25 @@ from __future__ import annotations
 import argparse
 import time
 
+import _paths  # noqa: F401  (the repository on sys.path)
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from modeling_irish.cli import positive_int
+from modeling_irish.configuration_measurenote import MEASURENOTE_PRESETS, MeasureNoteConfig
 
-SHAPES = {"small": (656, 192, 3), "base": (2624, 512, 3)}
+
+def note_gru_shape(preset: str) -> tuple[int, int, int]:
+    """(input size, hidden size, layers) of the note GRU of MeasureNote's `preset`: the model's
+    own sizes (a constant here said 3 layers for `small`, whose note GRU has 2)."""
+    config = MeasureNoteConfig.from_preset(preset)
+    return config.total_embedding_size, config.note_hidden_size, config.note_num_layers
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=positive_int, default=1)
-    p.add_argument("--shape", choices=sorted(SHAPES), default="small")
+    p.add_argument("--shape", choices=sorted(MEASURENOTE_PRESETS), default="small")
     p.add_argument("--batch", type=positive_int, default=32)
     p.add_argument("--min-len", type=positive_int, default=60)
     p.add_argument("--max-len", type=positive_int, default=260)
@@ -45,17 +52,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--autocast", choices=("bf16",), default=None, help="also time both under bf16 autocast"
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.min_len > args.max_len:
         p.error(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    size, hidden, layers = SHAPES[args.shape]
+    size, hidden, layers = note_gru_shape(args.shape)
     gru = torch.nn.GRU(size, hidden, layers, batch_first=True)
     lengths = torch.randint(args.min_len, args.max_len + 1, (args.batch,))
     x = torch.randn(args.batch, int(lengths.max()), size)

@@ -181,6 +181,24 @@ def test_training_throughput_checks_the_loss_of_the_path_it_times():
     assert abs(float(gap)) < 1e-5
 
 
+@pytest.mark.parametrize("preset", ["small", "base"])
+def test_bench_gru_packed_times_the_note_gru_of_the_preset(preset, monkeypatch, capsys):
+    """`small` was timed as a 3-layer GRU (656 -> 192 x3); the model's note GRU has 2 layers."""
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from modeling_irish.measurenote_layers import _make_gru
+
+    config = MeasureNoteConfig.from_preset(preset)
+    gru = _make_gru(
+        config.total_embedding_size, config.note_hidden_size, config.note_num_layers, 0.0
+    )
+    bench = load_benchmark("bench_gru_packed")
+    tiny = ["--batch", "2", "--min-len", "2", "--max-len", "3", "--steps", "1", "--repeats", "1"]
+    monkeypatch.setattr(sys, "argv", ["bench_gru_packed.py", "--shape", preset, *tiny])
+    bench.main()  # one tiny timed step of each variant
+    shape = f"({gru.input_size}->{gru.hidden_size} x{gru.num_layers})"
+    assert f"shape {preset} {shape}" in capsys.readouterr().out
+
+
 def test_bench_generation_takes_the_tune_types_in_turn(generator):
     """The tune type changed every 100 samples: --validity-samples 12 gave 12 reels, and the
     report said "six tune types"."""
