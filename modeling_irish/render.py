@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator, Sequence
 from fractions import Fraction
 from typing import BinaryIO
 
-from .render_playing import PlayedEvent, _tempo_marks, played_events, played_notes
+from .render_playing import PlayedEvent, _tempo_marks, played_events, played_notes, played_spans
 
 __all__ = [
     "PlayedEvent",
@@ -262,7 +262,11 @@ atexit.register(_ENGRAVER.close)
 def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     """Write a MIDI file of the tune as this package reads it (`parse_abc`), with music21.
 
-    The notes are played in `played_order` (repeats and endings unfolded as the package does),
+    The parts the body marks (``P:A``) are played in the order of the header's ``P:``
+    (``P:AABB``, ``P:(AB)2``; what comes before the first part first, as abc2midi plays it;
+    `played_spans`), a header ``P:`` that cannot be read or names a part the body lacks being
+    said in a warning and the tune played as written. The notes are played in `played_order`
+    (repeats and endings unfolded as the package does, in each part on its own),
     at their sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and
     octave applied), tuplets scaled, tied notes joined (a chord member tied to the next
     event is held while the others end, `played_events`) and chords sounding together; a
@@ -287,13 +291,15 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
         tune = parse_abc(abc)
     except AbcParseError as err:
         raise RenderError(f"not readable ABC: {err}") from None
+    label = tune_label(abc)
+    spans = played_spans(tune, label)  # the parts in the order of the header's P:
     part = music21.stream.Part()
-    for start, bpm in _tempo_marks(tune, tempo, tune_label(abc)):
+    for start, bpm in _tempo_marks(tune, tempo, label, spans):
         part.insert(start, music21.tempo.MetronomeMark(number=bpm))
     meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
     if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
         part.insert(0, music21.meter.TimeSignature(meter))
-    events = played_events(tune.tokens)
+    events = played_events(tune.tokens, spans)
     # Each note at its own offset, not chords appended one after another: a chord member tied
     # into the next event sounds on while the others end (music21's own tie joining, done
     # when it writes MIDI, holds the whole chord or re-strikes the pitch).

@@ -1,6 +1,7 @@
-"""How the MIDI of `render.to_midi` plays a tune: its notes, chords and rests in playing order
-(repeats and endings unfolded, tuplets scaled, ties joined: `played_events`, `played_notes`)
-and the tempo marks of its ``Q:`` fields (`_tempo_marks`)."""
+"""How the MIDI of `render.to_midi` plays a tune: its parts in the order of its header's ``P:``
+(`played_spans`), its notes, chords and rests in playing order (repeats and endings unfolded,
+tuplets scaled, ties joined: `played_events`, `played_notes`) and the tempo marks of its ``Q:``
+fields (`_tempo_marks`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
 
-__all__ = ["PlayedEvent", "played_events", "played_notes"]
+__all__ = ["PlayedEvent", "played_events", "played_notes", "played_spans"]
 
 #: The render module's logger, which users filter on, not this module's own name.
 logger = logging.getLogger("modeling_irish.render")
@@ -34,9 +35,48 @@ class PlayedEvent(NamedTuple):
     held: tuple[int, ...] = ()
 
 
-def played_events(tokens: Sequence) -> list[PlayedEvent]:
+def played_spans(tune: AbcTune, label: str) -> list[tuple[int, int]]:
+    """``(first token, token after the last)`` of each stretch of ``tune``'s tokens, in the
+    order they are played: the parts its body marks (``P:A``, `AbcTune.part_changes`) in the
+    order its header's ``P:`` gives (``P:AABB``, ``P:A2B``, ``P:(AB)2``), after what comes
+    before the first part (`part_spans`, as abc2midi plays them); without a header ``P:``,
+    the whole tune as written. A header ``P:`` that cannot be read, or that names a part the
+    body does not mark, is said in a warning naming ``label``, and the tune is played as
+    written.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> played_spans(parse_abc("X:1\\nP:BA\\nK:C\\nP:A\\nCD|]\\nP:B\\nEF|]"), "X:1")
+    [(3, 6), (0, 3)]
+    """
+    from tokenization.analysis import part_spans
+
+    whole = [(0, len(tune.tokens))]
+    header = (tune.fields.get("P") or [""])[0]
+    if not header.strip():
+        return whole
+    try:
+        return part_spans(header, tune.part_changes, len(tune.tokens))
+    except ValueError as err:
+        logger.warning("%s: %s: the MIDI plays the parts as they are written", label, err)
+        return whole
+
+
+def _unfolded(bars: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """The token indices of each of the ``spans`` (`played_spans`) in the order they are
+    played, the repeats and endings of each unfolded on its own (`played_order` of its
+    ``bars``: each token's bar text, or ``""``)."""
+    from tokenization.analysis import played_order
+
+    return [[start + i for i in played_order(bars[start:stop])] for start, stop in spans]
+
+
+def played_events(
+    tokens: Sequence, spans: Sequence[tuple[int, int]] | None = None
+) -> list[PlayedEvent]:
     """The `PlayedEvent` of every note, chord and rest of a tune's `tokens` (`parse_abc`), in
-    the order they are played: repeats and endings unfolded (`played_order`), tuplets scaled
+    the order they are played: the ``spans`` of tokens in their order (`played_spans`: the
+    parts of a header ``P:``; by default, all the tokens), the repeats and endings of each
+    unfolded (`played_order`), tuplets scaled
     and tied notes joined as abc2midi joins them. A tied pitch (a tie after a note, after a
     chord's ``]``, or after a note inside a chord) is held into the next event that sounds it:
     an event made only of such pitches, the same as the one before, lengthens that one; any
@@ -51,12 +91,11 @@ def played_events(tokens: Sequence) -> list[PlayedEvent]:
     >>> played_events(parse_abc("L:1/8\\nK:C\\n[DA-]2A2|").tokens)[1]
     PlayedEvent(pitches=(69,), length=Fraction(1, 1), held=(69,))
     """
-    from tokenization.analysis import played_order
-
     from .quality import tied_pitches, token_events
 
     bars = [token.text if token.kind == "bar" else "" for token in tokens]
-    played = [tokens[i] for i in played_order(bars)]
+    runs = _unfolded(bars, [(0, len(tokens))] if spans is None else spans)
+    played = [tokens[i] for run in runs for i in run]
     events: list[PlayedEvent] = []
     ties: frozenset[int] = frozenset()  # the pitches the event before ties onward
     for (pitches, length), tied in zip(token_events(played), tied_pitches(played)):
@@ -121,22 +160,23 @@ def _quarters_a_minute(field: str, unit: Fraction) -> float | None:
     return quarters if 0 < quarters < 10_000 else None
 
 
-def _tempo_marks(tune: AbcTune, default: float, label: str) -> list[tuple[Fraction, float]]:
+def _tempo_marks(
+    tune: AbcTune, default: float, label: str, spans: Sequence[tuple[int, int]] | None = None
+) -> list[tuple[Fraction, float]]:
     """``(start, quarter notes a minute)`` of each tempo the MIDI of ``tune`` sets, start in
     quarter notes: the header's ``Q:`` (else ``default``) at 0, then each change of the body
-    (`AbcTune.tempo_changes`) each time playing passes it in `played_order`: on every pass
-    of a repeated section, and in an ending only on the passes that play it; a repeat does
-    not go back to the tempo it started at (abc2midi neither). All ``Q:`` are read with the
-    tune's `unit`. A ``Q:`` with no tempo to read is passed over, with a warning naming
-    ``label``.
+    (`AbcTune.tempo_changes`) each time playing passes it in `played_order` of each of the
+    ``spans`` (`played_spans`; by default, all the tokens): on every pass of a repeated
+    section, and in an ending only on the passes that play it; a change at the start of a
+    part on each time the part is played. A repeat does not go back to the tempo it started
+    at (abc2midi neither). All ``Q:`` are read with the tune's `unit`. A ``Q:`` with no tempo
+    to read is passed over, with a warning naming ``label``.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nL:1/8\\nQ:1/4=120\\nK:C\\n|:CDEF [Q:1/4=60]GABc:|[Q:3/8=40]C8|]")
     >>> [(str(start), bpm) for start, bpm in _tempo_marks(tune, 200, "X:1")]
     [('0', 120.0), ('2', 60.0), ('6', 60.0), ('8', 60.0)]
     """
-    from tokenization.analysis import played_order
-
     header = (tune.fields.get("Q") or [""])[0]
     instead = f"the MIDI starts at {default:g} quarter notes a minute"
     first = _readable_tempo(header, tune.unit, label, "the header", instead)
@@ -149,11 +189,14 @@ def _tempo_marks(tune: AbcTune, default: float, label: str) -> list[tuple[Fracti
     if not changes:
         return list(marks.items())
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
-    order = played_order(bars)
-    starts = _start_times([tune.tokens[i] for i in order])
-    for position, at in _passed_places(order, bars):
-        if at in changes:
-            marks[starts[position]] = changes[at]  # a later change at the same time wins
+    runs = _unfolded(bars, [(0, len(bars))] if spans is None else spans)
+    starts = _start_times([tune.tokens[i] for run in runs for i in run])
+    done = 0  # the tokens played in the runs before
+    for run in runs:
+        for position, at in _passed_places(run, bars):
+            if at in changes:
+                marks[starts[done + position]] = changes[at]  # a later one at the same time wins
+        done += len(run)
     return sorted(marks.items())
 
 
@@ -171,7 +214,8 @@ def _readable_tempo(
 
 def _passed_places(order: Sequence[int], bars: Sequence[str]) -> Iterator[tuple[int, int]]:
     """``(position in order, token index i)`` of each place that playing in ``order`` (the
-    tokens' `played_order` of ``bars``, each token's bar text or ``""``) passes, the place
+    tokens' `played_order` of ``bars``, each token's bar text or ``""``, or of a stretch of
+    them from ``order[0]``: a part, `_unfolded`) passes, the place
     before token ``i`` being where a change at ``i`` (`AbcTune.tempo_changes`) is written. A
     jump (back to the start of a section, on to an ending) passes the place before the bar
     line it jumps from, and lands after the bar line before the token it goes to or, onto an
@@ -182,7 +226,7 @@ def _passed_places(order: Sequence[int], bars: Sequence[str]) -> Iterator[tuple[
     [(0, 0), (1, 1), (2, 2), (3, 3), (3, 1), (4, 2), (5, 3), (6, 4)]
     """
     for position, i in enumerate(order):
-        before = order[position - 1] if position else -1
+        before = order[position - 1] if position else i - 1
         if i != before + 1:  # a jump: the bar line at before + 1 was reached, not played
             yield position, before + 1
             if bars[i]:  # onto an ending's bar line: what is written before it is not played

@@ -90,6 +90,21 @@ def test_tempo_changes_in_the_body_are_recorded_and_change_no_token():
     assert repeat.tempo_changes == [(6, "1/4=60")] and repeat.tokens[5].text == ":|:"
 
 
+def test_the_parts_of_the_body_are_recorded_and_change_no_token():
+    # render.to_midi plays the parts in the header P:'s order, and needs where each starts: a
+    # P: after K: (before the music too) marks the first part, it is no header P:
+    body = "P:A\nABc def|]\nP:B\ngab [P:C]gab|]"
+    tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nP:ABAC\nK:G\n{body}")
+    assert tune.part_changes == [(0, "A"), (7, "B"), (10, "C")]
+    assert tune.fields["P"] == ["ABAC"]
+    plain = parse_abc("X:1\nM:6/8\nL:1/8\nP:ABAC\nK:G\nABc def|]\ngab gab|]")
+    assert tune.tokens == plain.tokens and tune.warnings == plain.warnings == []
+    assert plain.part_changes == []
+    # one after a dropped tie keeps its note
+    tied = parse_abc("X:1\nL:1/8\nK:G\nG8-|[P:B]z8|]", corpus_format="standard")
+    assert tied.part_changes == [(2, "B")] and tied.tokens[2].kind == "rest"
+
+
 def test_the_markings_the_reader_skips_are_counted_and_change_no_token():
     # `generate` says how many of a prompt's markings its tunes leave out
     body = '"D"(A2 ~B2) {g}c2 !roll!T.d2|\n% ~B ~c\ne2 (3efg "^x"a2)|[V:2] ~A8|'

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
 
 from tokenization.abc_parser import parse_abc
-from tokenization.analysis import analyse_measures, played_order
+from tokenization.analysis import analyse_measures, expand_parts, part_spans, played_order
 
 
 def _notes(text: str):
@@ -87,3 +88,45 @@ def test_played_order_unfolds_repeats_and_endings(body, played):
 def test_played_order_of_a_tune_without_bars_is_its_order():
     assert played_order(["", "", ""]) == [0, 1, 2]
     assert played_order([]) == []
+
+
+# ---------------------------------------------------------------- parts (header P:)
+
+
+@pytest.mark.parametrize(
+    "spec, parts",
+    [
+        ("AABB", "AABB"),
+        ("A2B", "AAB"),
+        ("(AB)2", "ABAB"),
+        ("((AB)2C)2", "ABABCABABC"),
+        ("A. B", "AB"),
+    ],
+)
+def test_expand_parts_reads_the_abc_2_1_part_order(spec, parts):
+    assert "".join(expand_parts(spec)) == parts
+
+
+@pytest.mark.parametrize(
+    "spec, error",
+    [
+        ("(AB", "a '(' that no ')' closes"),
+        ("AB)", "a ')' that no '(' opens"),
+        ("Intro", "'n' is no part"),
+        ("A0", "names no part"),
+        ("(A9)99", "more than 256 parts"),  # refused before it is unfolded
+    ],
+)
+def test_expand_parts_refuses_what_it_cannot_read(spec, error):
+    with pytest.raises(ValueError, match=re.escape(error)):
+        expand_parts(spec)
+
+
+def test_part_spans_play_the_intro_then_the_body_parts_in_the_header_order():
+    changes = [(2, "A"), (5, "B"), (8, "C")]
+    assert part_spans("BAB", changes, 10) == [(0, 2), (5, 8), (2, 5), (5, 8)]
+    assert part_spans("A", [(0, "B"), (0, "A"), (3, "B")], 6) == [(0, 3)]  # the later at 0
+    with pytest.raises(ValueError, match="P:AD names part D, but the body marks P:A, P:B, P:C"):
+        part_spans("AD", changes, 10)
+    with pytest.raises(ValueError, match="but the body marks no P:"):
+        part_spans("A", [], 10)

@@ -290,3 +290,59 @@ def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
     caplog.clear()
     to_midi("X:1\nT:Steady\nL:1/8\nQ:1/4=120\nK:D\nDEFG ABcd|]\n", str(tmp_path / "t.mid"))
     assert caplog.messages == []
+
+
+PARTS = [  # (header P:, body), the pitches the MIDI plays
+    ("P:AABB", "P:A\nCDEF|]\nP:B\nGABc|]", [C, D, E, F] * 2 + [G, A, B, c] * 2),
+    ("P:BA", "C2|\nP:A\nCDEF|]\nP:B\nGABc|]", [C, G, A, B, c, C, D, E, F]),  # the intro first
+    ("P:(AB)2", "P:A\n|:CD:|\nP:B\nGA|]", ([C, D] * 2 + [G, A]) * 2),  # repeats in each part
+    ("P:A2.B", "[P:A]CD|[P:B]GA|]", [C, D, C, D, G, A]),  # inline P:, dots ignored
+    ("P:BA", "P:A\n|:CD|1E2:|2F2|]\nP:B\n[P:B]GA|\nP:C\ncd|]", [G, A, C, D, E, C, D, F]),
+]
+
+
+@pytest.mark.parametrize(("header", "body", "pitches"), PARTS)
+def test_midi_plays_the_parts_in_the_order_of_the_header_p_field(tmp_path, header, body, pitches):
+    # the header's P: was ignored: P:AABB played A and B once each, as written
+    assert _played(f"K:C\n{body}", header=f"M:4/4\nL:1/8\n{header}\n", tmp_path=tmp_path) == pitches
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(("header", "body", "pitches"), PARTS)
+def test_parts_are_played_as_abc2midi_plays_them(tmp_path, header, body, pitches):
+    import subprocess
+
+    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:C\n{body}\n")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    assert [pitch for _, pitch, _ in _midi_notes(tmp_path / "a.mid")] == pitches
+
+
+def test_a_tempo_change_at_the_start_of_a_part_is_played_each_time_the_part_is(tmp_path):
+    from modeling_irish.render import to_midi
+
+    body = "P:A\n[Q:1/4=60]CDEF|]\nP:B\n[Q:1/4=90]GABc|]"
+    abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:ABA\nK:C\n{body}\n"  # as abc2midi plays it
+    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 60), (2, 90), (4, 60)]
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("P:ACB", "P:ACB names part C, but the body marks P:A, P:B"),
+        ("P:(AB", "cannot read P:(AB: a '(' that no ')' closes"),
+    ],
+)
+def test_a_header_p_field_the_body_cannot_play_is_said_and_the_tune_played_as_written(
+    tmp_path, caplog, header, said
+):
+    import logging
+
+    body = "K:C\nP:A\nCD|]\nP:B\nGA|]"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        got = _played(body, header=f"L:1/8\n{header}\n", tmp_path=tmp_path)
+    assert got == [C, D, G, A]
+    assert caplog.messages == [f"X:1 T:t: {said}: the MIDI plays the parts as they are written"]

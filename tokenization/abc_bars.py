@@ -152,10 +152,11 @@ class _BarsAndTies:
         return int(bool(at))
 
     def _token_deleted(self, i: int) -> None:
-        """Token ``i`` was deleted: a meter or tempo change recorded after it (`d4-|[M:3/4]z`)
-        moves back with the tokens."""
+        """Token ``i`` was deleted: a meter or tempo change or a part recorded after it
+        (`d4-|[M:3/4]z`) moves back with the tokens."""
         self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
         self.tempo_changes = [(j - (j > i), q) for j, q in self.tempo_changes]
+        self.part_changes = [(j - (j > i), p) for j, p in self.part_changes]
 
     def _drop_ties_into_other_chords(self) -> None:
         """Drop the ties into a chord that holds none of the pitches they tie (``A2-[CE]2``,

@@ -164,6 +164,9 @@ class _HeaderFields:
                 last = list(self.fields)[-1]
                 self.fields[last][-1] += " " + value
                 continue
+            if seen_k and letter == "P":  # after K:, P: marks the body's first part, not the order
+                self.part_changes.append((0, value))
+                continue
             self.fields.setdefault(letter, []).append(value)
             self._header_field(letter, value)
             seen_k = seen_k or letter == "K"
@@ -351,6 +354,8 @@ class _HeaderFields:
                     self._change_meter(meter)
             elif letter == "Q":
                 self._change_tempo(_field_value(value))
+            elif letter == "P":  # a part starts: `render.to_midi` plays the header P:'s order
+                self.part_changes.append((len(self.tokens), _field_value(value)))
         except ValueError as exc:
             raise self.error(str(exc)) from None
 

@@ -88,6 +88,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.header_meter: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
         self.tempo_changes: list[tuple[int, str]] = []
+        self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.markings: dict[str, int] = {}  # `AbcTune.markings`
         self.unit: Fraction | None = None
         self.x: int | None = None
@@ -386,6 +387,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,
             tempo_changes=self.tempo_changes,
+            part_changes=self.part_changes,
             markings=self.markings,
         )
 

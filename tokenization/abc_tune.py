@@ -80,6 +80,11 @@ class AbcTune:
     #: ``(9, "1/4=60")``. Only `render.to_midi` reads them: the tokens, rows and features
     #: carry no tempo; the header's ``Q:`` stays in `fields`.
     tempo_changes: list[tuple[int, str]] = field(default_factory=list)
+    #: the parts the body marks (a ``P:`` line after the header, an inline ``[P:...]``):
+    #: ``(index of the first token of the part, the P: text)``, e.g. ``(0, "A")``. Only
+    #: `render.to_midi` reads them, to play the parts in the order of the header's ``P:``
+    #: (`fields["P"]`); the tokens, rows and features carry no parts.
+    part_changes: list[tuple[int, str]] = field(default_factory=list)
     #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
     #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
     #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a

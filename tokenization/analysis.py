@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -10,7 +11,14 @@ from typing import Any
 from .features import beat_points
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, bar_length_in_eighths
 
-__all__ = ["TokenPosition", "analyse_measures", "played_order"]
+__all__ = [
+    "MAX_PARTS",
+    "TokenPosition",
+    "analyse_measures",
+    "expand_parts",
+    "part_spans",
+    "played_order",
+]
 
 
 @dataclass(frozen=True)
@@ -212,3 +220,77 @@ def _section_passes(bars: Sequence[str], start: int, here: int) -> int:
             if j > here and (bars[j] in _SECTION_LINES or bars[j].startswith(":")):
                 break
     return highest
+
+
+#: the most parts a header ``P:`` may play: far above any tune's (``P:((AB)3C)2`` plays 14), so
+#: that ``P:(A9)99`` is refused as a typo rather than unfolded into hundreds of parts
+MAX_PARTS = 256
+
+_PART_COUNT = re.compile(r"\d*")
+
+
+def expand_parts(spec: str) -> list[str]:
+    """The parts a header ``P:`` value plays, in order (ABC 2.1 section 3.1.10): a letter
+    ``A``-``Z`` per part, a number after a letter or a ``)`` plays it that many times,
+    parentheses group, dots and blanks are ignored. A `ValueError` that says what cannot be
+    read, when ``spec`` names no part or more than `MAX_PARTS`.
+
+    >>> ["".join(expand_parts(s)) for s in ("AABB", "A2B", "(AB)2", "((AB)2C)2", "A.B C")]
+    ['AABB', 'AAB', 'ABAB', 'ABABCABABC', 'ABC']
+    """
+    text = re.sub(r"[.\s]", "", spec)
+    parts, end = _part_group(text, 0, spec)
+    if end < len(text):
+        raise ValueError(f"cannot read P:{spec}: a ')' that no '(' opens")
+    if not parts:
+        raise ValueError(f"P:{spec} names no part")
+    return parts
+
+
+def _part_group(text: str, i: int, spec: str) -> tuple[list[str], int]:
+    """The parts that ``text`` (a ``P:`` value without dots and blanks) plays from ``i`` to
+    its end or to the ``)`` that closes the group, and where that stopped."""
+    parts: list[str] = []
+    while i < len(text) and text[i] != ")":
+        if text[i] == "(":
+            group, i = _part_group(text, i + 1, spec)
+            if i == len(text):
+                raise ValueError(f"cannot read P:{spec}: a '(' that no ')' closes")
+            i += 1
+        elif "A" <= text[i] <= "Z":
+            group, i = [text[i]], i + 1
+        else:
+            raise ValueError(f"cannot read P:{spec}: {text[i]!r} is no part (A-Z), '(' or ')'")
+        count = _PART_COUNT.match(text, i)
+        times, i = int(count[0] or 1), count.end()
+        if len(parts) + len(group) * times > MAX_PARTS:
+            raise ValueError(f"P:{spec} plays more than {MAX_PARTS} parts")
+        parts += group * times
+    return parts, i
+
+
+def part_spans(spec: str, changes: Sequence[tuple[int, str]], end: int) -> list[tuple[int, int]]:
+    """``(first token, token after the last)`` of each stretch of a tune's ``end`` tokens, in
+    the order they are played when its header's ``P:`` is ``spec`` and its body marks the
+    parts at ``changes`` (`AbcTune.part_changes`: where each ``P:`` of the body is, and its
+    label): what comes before the first part, once, then each part `expand_parts` names, as
+    abc2midi plays them (a part runs to the next ``P:`` of the body, or to the end; of two
+    ``P:`` at the same token the later counts; a label marked twice is its first part). Each
+    stretch is unfolded on its own (`played_order` of its bar lines). A `ValueError` when
+    ``spec`` cannot be read or names a part the body does not mark.
+
+    >>> part_spans("BA2", [(2, "A"), (5, "C"), (5, "B")], 9)
+    [(0, 2), (5, 9), (2, 5), (2, 5)]
+    """
+    order = expand_parts(spec)
+    starts = dict(changes)  # token -> the label of the last P: before it
+    stops = [*list(starts)[1:], end]
+    sections: dict[str, tuple[int, int]] = {}
+    for (at, label), stop in zip(starts.items(), stops):
+        sections.setdefault(label.strip(), (at, stop))
+    missing = [label for label in dict.fromkeys(order) if label not in sections]
+    if missing:
+        marked = ", ".join(f"P:{label}" for label in sections) or "no P:"
+        raise ValueError(f"P:{spec} names part {', '.join(missing)}, but the body marks {marked}")
+    first = min(starts, default=end)
+    return [(0, first)] * (first > 0) + [sections[label] for label in order]
