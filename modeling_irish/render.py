@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import re
 import select
@@ -20,7 +21,14 @@ from collections.abc import Collection, Iterator, Sequence
 from fractions import Fraction
 from typing import BinaryIO
 
-from .render_playing import PlayedEvent, _tempo_marks, played_events, played_notes, played_spans
+from .render_playing import (
+    PlayedEvent,
+    _tempo_marks,
+    played_events,
+    played_notes,
+    played_spans,
+    played_transpose,
+)
 
 __all__ = [
     "PlayedEvent",
@@ -45,6 +53,8 @@ SOUNDFONT_PATHS = (
     "/usr/share/soundfonts/FluidR3_GM.sf2",
 )
 FORMATS = ("svg", "midi", "wav")
+
+logger = logging.getLogger(__name__)
 
 
 class RenderError(RuntimeError):
@@ -266,10 +276,13 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     (``P:AABB``, ``P:(AB)2``; what comes before the first part first, as abc2midi plays it;
     `played_spans`), a header ``P:`` that cannot be read or names a part the body lacks being
     said in a warning and the tune played as written. The notes are played in `played_order`
-    (repeats and endings unfolded as the package does, in each part on its own),
-    at their sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and
-    octave applied), tuplets scaled, tied notes joined (a chord member tied to the next
-    event is held while the others end, `played_events`) and chords sounding together; a
+    (repeats and endings unfolded as the package does, in each part on its own), at their
+    sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and octave
+    applied, and the ``transpose=`` of the header's ``K:`` and of the played voice's ``V:``,
+    `played_transpose`: one in the body is said in a warning and not played, a pitch it takes
+    out of MIDI's range is a `RenderError`), tuplets scaled, tied notes joined (a chord
+    member tied to the next event is held while the others end, `played_events`) and chords
+    sounding together; a
     closing rest lasts, the file ending no sooner than the music (as abc2midi's). Grace
     notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
     plays its first. The tempo is the header's ``Q:`` field's (``Q:3/8=60`` is 90 quarter
@@ -300,10 +313,15 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
         part.insert(0, music21.meter.TimeSignature(meter))
     events = played_events(tune.tokens, spans)
+    notes = _transposed(played_notes(events), played_transpose(tune, label))
+    for field in _body_transposes(abc):
+        logger.warning(
+            "%s: %s in the body is not played (the header's transpose= is)", label, field
+        )
     # Each note at its own offset, not chords appended one after another: a chord member tied
     # into the next event sounds on while the others end (music21's own tie joining, done
     # when it writes MIDI, holds the whole chord or re-strikes the pitch).
-    for start, pitch, length in played_notes(events):
+    for start, pitch, length in notes:
         note = music21.note.Note(music21.pitch.Pitch(midi=pitch))
         note.quarterLength = length
         part.insert(start, note)
@@ -315,7 +333,7 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
-        _check_waits(midi, played_notes(events))  # before a byte is written
+        _check_waits(midi, notes)  # before a byte is written
         try:
             midi.open(path, "wb")
             try:
@@ -326,6 +344,50 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
             _remove(path)
             raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
     return path
+
+
+def _transposed(
+    notes: Sequence[tuple[Fraction, int, Fraction]], shift: int
+) -> list[tuple[Fraction, int, Fraction]]:
+    """``notes`` (`played_notes`) ``shift`` semitones (`played_transpose`) from where they are
+    written; a `RenderError` that names the first note the shift takes out of MIDI's 0-127.
+
+    >>> _transposed([(Fraction(0), 62, Fraction(1))], -2)
+    [(Fraction(0, 1), 60, Fraction(1, 1))]
+    """
+    moved = [(start, pitch + shift, length) for start, pitch, length in notes]
+    for (start, pitch, _), (_, written, _) in zip(moved, notes):
+        if not 0 <= pitch <= 127:
+            raise RenderError(
+                f"transpose={shift} takes pitch {written} (at quarter note {start}) to {pitch}, "
+                "outside the MIDI range 0-127"
+            )
+    return moved
+
+
+#: a ``K:`` or ``V:`` field that sets ``transpose=``, as a field line or inline (``[K:...]``)
+_TRANSPOSE_FIELD = re.compile(r"(?:^\s*|\[)([KV]:[^\]]*?\btranspose\s*=[^\]\s]*)")
+
+
+def _body_transposes(abc: str) -> list[str]:
+    """The ``K:`` and ``V:`` fields of the body of the tune ``abc`` (a field line, or inline:
+    ``[K:D transpose=2]``) that set ``transpose=``, which the MIDI does not play: only the
+    header's are (`played_transpose`). The header ends, as the reader's does, at the first
+    line of music or at a ``V:`` line after ``K:``.
+
+    >>> _body_transposes("X:1\\nK:D transpose=-2\\nV:1 transpose=3\\nDE [K:G transpose=1] F|")
+    ['V:1 transpose=3', 'K:G transpose=1']
+    """
+    lines = abc.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found, in_header, seen_k = [], True, False
+    for _, code, field, _ in _tune_lines(lines):
+        letter = field[1] if field is not None else None
+        in_header = in_header and (letter is not None or not code.strip())
+        in_header = in_header and not (seen_k and letter == "V")
+        seen_k = seen_k or letter == "K"
+        if not in_header:
+            found += [m[1].strip() for m in _TRANSPOSE_FIELD.finditer(code)]
+    return found
 
 
 #: The largest MIDI variable-length quantity (4 bytes of 7 bits): the longest wait between

@@ -1,7 +1,7 @@
 """How the MIDI of `render.to_midi` plays a tune: its parts in the order of its header's ``P:``
-(`played_spans`), its notes, chords and rests in playing order (repeats and endings unfolded,
-tuplets scaled, ties joined: `played_events`, `played_notes`) and the tempo marks of its ``Q:``
-fields (`_tempo_marks`)."""
+(`played_spans`), the ``transpose=`` of its header (`played_transpose`), its notes, chords and
+rests in playing order (repeats and endings unfolded, tuplets scaled, ties joined:
+`played_events`, `played_notes`) and the tempo marks of its ``Q:`` fields (`_tempo_marks`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
 
-__all__ = ["PlayedEvent", "played_events", "played_notes", "played_spans"]
+__all__ = ["PlayedEvent", "played_events", "played_notes", "played_spans", "played_transpose"]
 
 #: The render module's logger, which users filter on, not this module's own name.
 logger = logging.getLogger("modeling_irish.render")
@@ -59,6 +59,40 @@ def played_spans(tune: AbcTune, label: str) -> list[tuple[int, int]]:
     except ValueError as err:
         logger.warning("%s: %s: the MIDI plays the parts as they are written", label, err)
         return whole
+
+
+def played_transpose(tune: AbcTune, label: str) -> int:
+    """Semitones the MIDI of ``tune`` sounds from its written pitches (its tokens'): the
+    ``transpose=`` of its header's ``K:`` plus that of the header ``V:`` of the voice it plays
+    (the first), as abc2midi adds them (ABC 2.1 section 4.6: playback transposition; the score,
+    and the tokens, keep the written pitches); 0 without one. Of several ``K:`` (or ``V:`` of
+    that voice) the last that sets one counts. One that cannot be read is said in a warning
+    naming ``label``, and not played.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> played_transpose(parse_abc("X:1\\nV:1 transpose=1\\nK:D transpose=-3\\nDEFG|"), "X:1")
+    -2
+    """
+    from tokenization.keys import transpose_option
+
+    voices = tune.fields.get("V", [])
+    played = voices[0].split()[:1] if voices else []
+    fields = [
+        ("K", tune.fields.get("K", [])),
+        ("V", [v for v in voices if v.split()[:1] == played]),
+    ]
+    total = 0
+    for letter, values in fields:
+        shift = 0
+        for value in values:
+            try:
+                given = transpose_option(value, field="key" if letter == "K" else "voice")
+            except ValueError as err:
+                logger.warning("%s: %s: the MIDI does not play it", label, err)
+                continue
+            shift = shift if given is None else given
+        total += shift
+    return total
 
 
 def _unfolded(bars: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[list[int]]:

@@ -14,6 +14,7 @@ from tokenization.keys import (
     output_shift,
     parse_key,
     parse_key_field,
+    transpose_option,
     transpose_shift,
     transpose_tokens,
 )
@@ -199,3 +200,13 @@ def test_normalise_corpus_tune_keeps_pitches_and_reads_z():
     assert norm.tokens == tune.tokens
     assert norm.original_key == Key("A", "mixolydian")
     assert norm.fields == tune.fields
+
+
+def test_transpose_option_is_kept_for_playback_while_the_key_drops_it():
+    # parse_key_field drops transpose= with the clef options (the tokens are written pitches);
+    # render.to_midi reads it here to play the sounding pitches
+    assert parse_key_field("D transpose=-2").key == Key("D", "major")
+    assert transpose_option("D clef=bass transpose=+3 middle=d") == 3
+    assert transpose_option("1 name=fiddle", field="voice") is None
+    with pytest.raises(ValueError, match=r"cannot read transpose=1\.5 in voice '1 transpose=1\.5'"):
+        transpose_option("1 transpose=1.5", field="voice")

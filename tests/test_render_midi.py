@@ -346,3 +346,57 @@ def test_a_header_p_field_the_body_cannot_play_is_said_and_the_tune_played_as_wr
         got = _played(body, header=f"L:1/8\n{header}\n", tmp_path=tmp_path)
     assert got == [C, D, G, A]
     assert caplog.messages == [f"X:1 T:t: {said}: the MIDI plays the parts as they are written"]
+
+
+TRANSPOSED = [  # (header), the pitches the MIDI plays of DEFG
+    ("K:D transpose=-2", [C, D, E, F]),  # K:'s transpose= sounds 2 semitones down
+    ("V:1 transpose=1\nK:D transpose=-2\nV:1", [61, 63, 65, 66]),  # K: and V: add up
+    ("V:1 transpose=1\nV:2 transpose=5\nK:D\nV:1", [63, 65, 67, 68]),  # the played voice's
+]
+
+
+@pytest.mark.parametrize(("header", "pitches"), TRANSPOSED)
+def test_midi_plays_the_transpose_of_the_header_at_sounding_pitch(tmp_path, header, pitches):
+    # transpose= was read as a clef option and dropped: the MIDI played the written pitches
+    from tokenization.abc_parser import parse_abc
+
+    assert _played(f"{header}\nDEFG|]", tmp_path=tmp_path) == pitches
+    written = parse_abc(f"X:1\nL:1/8\n{header}\nDEFG|]")
+    assert [token.pitch for token in written.tokens[:4]] == [62, 64, 66, 67]  # tokens: written
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(("header", "pitches"), TRANSPOSED)
+def test_transpose_is_played_as_abc2midi_plays_it(tmp_path, header, pitches):
+    import subprocess
+
+    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nDEFG|]\n")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    assert [pitch for _, pitch, _ in _midi_notes(tmp_path / "a.mid")] == pitches
+
+
+def test_a_transpose_the_midi_does_not_play_is_said(tmp_path, caplog):
+    import logging
+
+    from modeling_irish.render import RenderError
+
+    body = "K:D transpose=-2\nDE [K:G transpose=1]FG|]\nV:1 transpose=4\nd|]"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        assert _played(body, tmp_path=tmp_path) == [C, D, E, 65, 72]  # the header's, throughout
+    assert caplog.messages == [
+        f"X:1 T:t: {field} in the body is not played (the header's transpose= is)"
+        for field in ("K:G transpose=1", "V:1 transpose=4")
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        assert _played("K:D transpose=two\nDE|]", tmp_path=tmp_path) == [D, E]
+    assert caplog.messages == [
+        "X:1 T:t: cannot read transpose=two in key 'D transpose=two' (a whole number of "
+        "semitones): the MIDI does not play it"
+    ]
+    with pytest.raises(RenderError, match="transpose=70 takes pitch 62 .* to 132, outside"):
+        _played("K:D transpose=70\nDE|]", tmp_path=tmp_path)

@@ -22,6 +22,7 @@ __all__ = [
     "parse_key",
     "parse_key_field",
     "standard_key",
+    "transpose_option",
     "transpose_shift",
     "transpose_tokens",
 ]
@@ -234,6 +235,26 @@ def _octave_option(value: str, text: str, field: str = "key") -> int | None:
         return None
     if not re.fullmatch(r"[+-]?\d", m[1]):
         raise ValueError(f"cannot read octave={m[1]} in {field} {text!r} (a whole number, -9..9)")
+    return int(m[1])
+
+
+def transpose_option(value: str, field: str = "key") -> int | None:
+    """The ``transpose=N`` of a `K:` value (or, ``field="voice"``, a `V:` value): the semitones
+    its notes sound from where they are written when played (ABC 2.1 section 4.6: playback
+    only, a score shows them as written; `parse_key_field` and the tokens leave it out). None
+    without one; a `ValueError` that names it when N is not a whole number.
+
+    >>> transpose_option("D transpose=-2"), transpose_option("1 clef=bass", field="voice")
+    (-2, None)
+    """
+    m = re.search(r"\btranspose\s*=\s*(\S+)", value.split("%", 1)[0])
+    if m is None:
+        return None
+    if not re.fullmatch(r"[+-]?\d{1,3}", m[1]):
+        raise ValueError(
+            f"cannot read transpose={m[1]} in {field} {value.strip()!r} (a whole number of "
+            "semitones)"
+        )
     return int(m[1])
 
 
