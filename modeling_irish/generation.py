@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from tokenization.abc_parser import Token
-from tokenization.abc_writer import write_abc
+from tokenization.abc_writer import chord_problem, write_abc
 from tokenization.features import HEADER_FEATURES, HeaderInfo
 from tokenization.keys import Key, output_shift, transpose_tokens
 from tokenization.vocabulary import END_ID, PAD_ID, UNK_ID
@@ -74,7 +74,10 @@ class GeneratedTune:
     """One sampled tune.
 
     Attributes:
-        abc: ABC text (headers X, T, R, M, L, K) in the requested key.
+        abc: ABC text (headers X, T, R, M, L, K) in the requested key. A sample whose chords no
+            ABC holds (a ``]`` closing no chord, a bar line inside a chord: sampled
+            unconstrained, or cut inside a chord at the hard row limit) is written up to its
+            first broken chord, with a ``%`` comment that says so; it is invalid.
         tokens: parser tokens in the requested key (what `abc` writes).
         rows: ``(n_rows, 20)`` feature ids in the normalised key, ``<start>`` ... ``<end>``
             (what `AbcTokenizer.encode_tune(abc)` gives back, up to whole octaves: the written
@@ -363,7 +366,7 @@ class TuneGenerator:
         else:  # a continued prompt: in the octave that leaves the prompt where it was typed
             pitches = [t.pitch for t in req.prompt_tokens if t.kind == "note"]
             shift = output_shift(req.key.white, req.key, pitches, centre=req.prompt_centre)
-        real = transpose_tokens(tokens, shift)
+        real, unwritable = _writable(transpose_tokens(tokens, shift))
         rhythm = None if req.rhythm == "unspecified" else req.rhythm
         abc = write_abc(
             real,
@@ -376,6 +379,9 @@ class TuneGenerator:
         )
         check = validate_tune(tokens, req.meter)
         errors = check.errors + (["truncated at the hard row limit"] if truncated else [])
+        if unwritable:  # said first: it is why the ABC is shorter than the sample
+            abc += f"% {unwritable}\n"
+            errors.insert(0, unwritable)
         return GeneratedTune(
             abc=abc,
             tokens=real,
@@ -389,6 +395,26 @@ class TuneGenerator:
             rhythm=req.rhythm,
             normalised_tokens=tokens,
         )
+
+
+def _writable(tokens: list[Token]) -> tuple[list[Token], str]:
+    """The tokens of a sample that `write_abc` can write, and why not all ("" when all): where
+    their chords cannot be written as ABC (`chord_problem`: sampled unconstrained, or cut inside
+    a chord at the hard row limit), those before the first broken chord.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tokens = parse_abc("K:C\\nCD [CE]|").tokens
+    >>> written, why = _writable(tokens[:5] + tokens[6:])  # its `]` left out
+    >>> len(written)
+    2
+    >>> print(why)
+    token 5: bar line '|' inside a chord (the chord opened at token 2); the ABC stops at token 2
+    """
+    problem = chord_problem(tokens)
+    if problem is None:
+        return tokens, ""
+    cut = problem.at if problem.chord is None else problem.chord
+    return tokens[:cut], f"{problem.text(lambda i: f'token {i}')}; the ABC stops at token {cut}"
 
 
 def fillable_bar_lengths(vocab: Any) -> list[Fraction]:

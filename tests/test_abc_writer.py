@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from fractions import Fraction as F
 
@@ -116,6 +117,35 @@ def test_tuplets_rests_bars_and_endings():
     ]  # fmt: skip
     assert body(toks, "C major", meter="6/8") == "(3ABcz3 :|2 (3:4:3ABc :||: (5"
     assert body(toks[-1:], "C major", meter="4/4") == "(5:3:5"
+
+
+TRIPLET, REST = Token("tuplet", "(3", None, F(2, 3)), Token("rest", "z", None, F(1, 8))
+C4, E4 = note(60), note(64)
+
+
+@pytest.mark.parametrize(
+    ("toks", "said"),
+    [
+        ([C4, CE], "token 1: ']' closes no chord"),
+        ([CS, TIE, CE], "token 2: an empty chord"),
+        (
+            [CS, C4, BAR, E4, CE],
+            "token 2: bar line '|' inside a chord (the chord opened at token 0)",
+        ),
+        ([CS, C4, TRIPLET, E4, CE], "token 2: tuplet '(3' inside a chord"),
+        ([CS, C4, REST, CE], "token 2: rest inside a chord"),
+        ([CS, C4, CS, E4, CE, CE], "token 2: '[' inside a chord"),
+        ([C4, BAR, CS, C4, E4], "token 2: '[' never closed"),
+    ],
+)
+def test_chords_no_abc_holds_are_refused_by_name(toks, said):
+    # were written as ABC that reads back otherwise, without a word: `[]` (refused by readers),
+    # a bar line or tuplet moved in front of its chord, a `[` never closed that swallows the
+    # rest of the tune into one chord
+    with pytest.raises(ValueError, match="^cannot write the chords as ABC: " + re.escape(said)):
+        body(toks, "C major", meter="4/4")
+    with pytest.raises(ValueError, match=re.escape(said)):
+        write_abc(iter(toks), key=Key("C", "major"), meter="4/4")  # any iterable of tokens
 
 
 def test_bars_per_line():

@@ -21,7 +21,7 @@ from helpers import (  # noqa: F401 (fixtures)
 
 from modeling_irish.generation import RHYTHM_METERS, filter_logits
 from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
-from tokenization.tokenization_abc import AbcTokenizer
+from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 from tokenization.vocabulary import END_ID, UNK_ID
 
 
@@ -172,12 +172,39 @@ def test_decode_of_the_rows_gives_the_abc(generator):
 
 def test_sampling_never_gives_unk_rows_so_decode_reads_every_sample(generator, constrained_samples):
     # decode refuses a <unk> main row (it cannot be written back); both samplers mask it out.
-    # (Not the mixolydian samples: TRAIN has no mixolydian tune, so their key is <unk>.)
+    # (Not the mixolydian samples: TRAIN has no mixolydian tune, so their key is <unk>.) It
+    # refuses chords no ABC holds too, which only unconstrained sampling gives.
     free = generator.generate(16, rhythm="reel", seed=3, constrained=False, max_rows=120)
     known = [v for (_, key), v in constrained_samples.items() if "mixolydian" not in key]
     for tune in [*free, *(t for tunes in known for t in tunes)]:
         assert (tune.rows[:, 0] != UNK_ID).all() and (tune.rows[1:-1, 0] > END_ID).all()
-        assert generator.tokenizer.decode(tune.rows, key=tune.key, register="auto")
+        if not _cut_at_a_chord(tune):
+            assert generator.tokenizer.decode(tune.rows, key=tune.key, register="auto")
+        else:  # the samples whose written ABC stops at a broken chord
+            with pytest.raises(UnreadableRowsError, match="so the rows cannot be written as ABC"):
+                generator.tokenizer.decode(tune.rows, key=tune.key, register="auto")
+
+
+def _cut_at_a_chord(tune) -> bool:
+    """Whether the generator wrote ``tune`` only up to a chord no ABC holds (and said so)."""
+    return bool(tune.errors) and "; the ABC stops at token" in tune.errors[0]
+
+
+def test_unconstrained_chords_no_abc_holds_are_cut_and_said(generator):
+    # the writer refuses them (a `]` closing no chord, a bar line inside a chord): the tune is
+    # written up to its first broken chord and reported invalid, as any other bad sample, not a
+    # traceback (before, `[]` and open chords were written, which readers refuse or misread)
+    tunes = generator.generate(16, rhythm="reel", seed=3, constrained=False, max_rows=120)
+    cut = [t for t in tunes if _cut_at_a_chord(t)]
+    assert len(cut) >= 4  # the random model breaks chords in most unconstrained tunes
+    for tune in cut:
+        said = tune.errors[0]
+        assert not tune.valid and re.fullmatch(r"token \d+: .*; the ABC stops at token \d+", said)
+        assert tune.abc.endswith(f"\n% {said}\n")
+        assert len(tune.tokens) == int(said.rsplit(" ", 1)[1]) < len(tune.normalised_tokens)
+        body = tune.abc.split("\nK:", 1)[1].split("\n", 1)[1].rsplit("% ", 1)[0]
+        chords = body.replace("|]", "|")  # the written chords' brackets, none of a bar line
+        assert chords.count("[") == chords.count("]") and "[]" not in chords
 
 
 def test_filter_logits_top_p_keeps_the_nucleus():

@@ -3,6 +3,8 @@ tokens and keywords it refuses or writes only when given."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from tokenization_abc_helpers import (
@@ -118,6 +120,36 @@ def test_decode_refuses_a_main_token_its_vocabulary_never_had(body, row):
     for ids in known["input_ids"]:  # <pad>, <start> and <end> rows are still left out
         assert tok.decode(ids, skip_special_tokens=True) == tok.decode(ids)
         assert "<" not in tok.decode(ids)
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda m: np.delete(np.arange(len(m)), m.index("[")), "row 4: ']' closes no chord"),
+        (
+            lambda m: np.delete(np.arange(len(m)), m.index("]")),
+            "row 6: bar line '|' inside a chord (the chord opened at row 2)",
+        ),
+        (
+            lambda m: [0, 1, 2, 3, 4, len(m) - 1],  # cut inside the chord
+            "row 2: '[' never closed: the tune ends inside its chord",
+        ),
+    ],
+)
+def test_decode_refuses_chord_rows_no_abc_holds(edit, said):
+    # were written without a word as `C2C2E2[]E4 | G8 |]` (readers refuse the empty chord),
+    # `C2 |  |]` (the bar line moved in front of a chord never closed, which swallows the rest
+    # of the tune: one note read back) and `C2[CE]` (one note read back)
+    abc = "X:1\nM:4/4\nL:1/8\nK:C\nC2 [CE]2 E4|G8|]\n"
+    tok = AbcTokenizer.train([abc])
+    ids = tok.encode_tune(abc).input_ids
+    rows = ids[edit(tok.convert_ids_to_tokens(ids))]
+    message = "^" + re.escape(said + ", so the rows cannot be written as ABC") + "$"
+    with pytest.raises(UnreadableRowsError, match=message):
+        tok.decode(rows, key="C")
+    with pytest.raises(UnreadableRowsError, match=message):
+        tok.ids_to_tokens(rows)
+    assert tok.decode(ids, key="C").endswith("C2[CE]2 E4 | G8 |]\n")  # the rows as encoded
 
 
 @pytest.mark.parametrize(("dur_id", "dur"), [(0, "<pad>"), (1, "<start>"), (2, "<end>")])

@@ -5,14 +5,22 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 from .abc_header import abc_lines, parse_meter
 from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key, standard_key
 
-__all__ = ["beat_group", "length_text", "tokens_to_body", "write_abc"]
+__all__ = [
+    "ChordProblem",
+    "beat_group",
+    "chord_problem",
+    "length_text",
+    "tokens_to_body",
+    "write_abc",
+]
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _LETTERS = "CDEFGAB"
@@ -241,6 +249,71 @@ def _bar_length(meter: str | None) -> Fraction | None:
     return None if numbers is None else Fraction(*numbers)
 
 
+class ChordProblem(NamedTuple):
+    """Why a token sequence's chords cannot be written as ABC that reads back (`chord_problem`):
+    ``at``, the token at fault; ``chord``, the ``[`` of the chord open there (None where none
+    is); ``what`` is wrong."""
+
+    at: int
+    chord: int | None
+    what: str
+
+    def text(self, place: Callable[[int], str]) -> str:
+        """The problem, its tokens named by ``place`` (``lambda i: f"token {i}"``).
+
+        >>> ChordProblem(5, 2, "bar line '|' inside a chord").text(lambda i: f"token {i}")
+        "token 5: bar line '|' inside a chord (the chord opened at token 2)"
+        """
+        opened = (
+            "" if self.chord in (None, self.at) else f" (the chord opened at {place(self.chord)})"
+        )
+        return f"{place(self.at)}: {self.what}{opened}"
+
+
+def _inside_chord(tok: Token) -> str:
+    """What a token that cannot stand inside a chord is, for `chord_problem`."""
+    if tok.kind == "chord_start":
+        return "'[' inside a chord (chords do not nest)"
+    if tok.kind in ("bar", "tuplet"):
+        return f"{'bar line' if tok.kind == 'bar' else 'tuplet'} {tok.text!r} inside a chord"
+    return f"{tok.kind} inside a chord"
+
+
+def chord_problem(tokens: Sequence[Token]) -> ChordProblem | None:
+    """The first place where the chords of ``tokens`` cannot be written as ABC that reads back
+    the same, or None: a ``]`` that closes no chord, a chord with no note (``[]``, which readers
+    refuse), a ``[``, bar line, tuplet or rest inside a chord (written out of it, in front of
+    the chord: a chord holds notes and ties only), or a chord never closed (``at`` its ``[``:
+    an open ``[`` swallows the rest of the tune into one chord). Parsed tunes have none.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> chord_problem(parse_abc("K:C\\n[CE]2 [C-E-]2|[CE]4|").tokens) is None
+    True
+    >>> chord_problem([Token("note", "", 60, Fraction(1, 8)), Token("chord_end", "]", None, None)])
+    ChordProblem(at=1, chord=None, what="']' closes no chord")
+    """
+    opened: int | None = None
+    notes = 0
+    for i, tok in enumerate(tokens):
+        kind = tok.kind
+        if opened is None:
+            if kind == "chord_start":
+                opened, notes = i, 0
+            elif kind == "chord_end":
+                return ChordProblem(i, None, "']' closes no chord")
+        elif kind == "note":
+            notes += 1
+        elif kind == "chord_end":
+            if not notes:
+                return ChordProblem(i, opened, "an empty chord: no note between '[' and ']'")
+            opened = None
+        elif kind != "tie":
+            return ChordProblem(i, opened, _inside_chord(tok))
+    if opened is not None:
+        return ChordProblem(opened, opened, "'[' never closed: the tune ends inside its chord")
+    return None
+
+
 def tokens_to_body(
     tokens: Iterable[Token],
     *,
@@ -257,7 +330,9 @@ def tokens_to_body(
     token); ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
     (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way. Without
     them the body has no ``[M:]`` or ``[Q:]``. Full bars are written in beat groups
-    (`beat_group`), which only sets how sheet music beams them.
+    (`beat_group`), which only sets how sheet music beams them. Chords that cannot be written
+    as ABC that reads back (`chord_problem`: an unclosed ``[``, a bar line inside a chord...)
+    are a `ValueError` naming the token.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> toks = parse_abc("K:F\\nL:1/8\\nB=B B2|_E/2z/2 [CE]3-[CE]|").tokens
@@ -267,6 +342,10 @@ def tokens_to_body(
     >>> tokens_to_body(toks, key=Key("G", "major"), meter="6/8")
     'D | GAB (3cBAG |'
     """
+    tokens = tokens if isinstance(tokens, Sequence) else list(tokens)
+    problem = chord_problem(tokens)
+    if problem is not None:
+        raise ValueError(f"cannot write the chords as ABC: {problem.text(lambda i: f'token {i}')}")
     speller = _Speller(key)
     out: list[str] = []
     bar = _BarText()

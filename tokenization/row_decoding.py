@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .abc_parser import Token
-from .abc_writer import write_abc
+from .abc_writer import chord_problem, write_abc
 from .encoded_tune import (
     DUR_COLUMN,
     KEY_COLUMN,
@@ -39,7 +39,8 @@ __all__ = [
 class UnreadableRowsError(ValueError):
     """Feature rows that cannot be read back into tokens: a row whose ``main`` token, or a note
     or rest whose length, the tokenizer's vocabulary reads as `<unk>`, or a key or meter it
-    reads so (the ids came from a corpus it was not built on)."""
+    reads so (the ids came from a corpus it was not built on); or chord rows that no ABC holds
+    (a ``]`` closing no chord, a bar line inside a chord: sampled without the constraints)."""
 
 
 @functools.cache  # a few thousand (main, dur, meter kind) triples at most
@@ -71,11 +72,14 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
     bar line, ending, tuplet or note this vocabulary never had) is an `UnreadableRowsError`:
     skipping it would merge bars or drop a tuplet's timing without a word; so is a note or rest
     whose length is a special token (``<unk>``, or ``<pad>``, ``<start>``, ``<end>``: ids that
-    no encoded note has), named by its row."""
+    no encoded note has), named by its row, and so are chord rows that cannot be written as ABC
+    that reads back (`abc_writer.chord_problem`: a ``]`` that closes no chord, an empty chord,
+    a ``[``, bar line, tuplet or rest inside a chord, a chord never closed): the writer would
+    drop or move their notes."""
     ids = as_numpy(input_ids)
     meter = vocab.token("meter", int(ids[0, METER_COLUMN])) if len(ids) else None
     compound = compound_meter(meter)
-    tokens = []
+    tokens, token_rows = [], []  # the row of each token, to name it
     mains, durs = vocab.values["main"], vocab.values["dur"]
     for row, (main_id, dur_id) in enumerate(ids[:, [MAIN_COLUMN, DUR_COLUMN]].tolist()):
         if main_id == UNK_ID:
@@ -92,6 +96,11 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
         if dur in SPECIALS and (main.startswith("pitch") or main == "z"):
             raise UnreadableRowsError(f"row {row}: {_no_length(main, dur)}")
         tokens.append(row_token(main, dur, compound))
+        token_rows.append(row)
+    problem = chord_problem(tokens)
+    if problem is not None:
+        where = problem.text(lambda i: f"row {token_rows[i]}")
+        raise UnreadableRowsError(f"{where}, so the rows cannot be written as ABC")
     return tokens
 
 
