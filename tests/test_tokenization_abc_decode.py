@@ -14,6 +14,7 @@ from tokenization_abc_helpers import (
     abc_tokenizer,  # noqa: F401 (the tokenizer fixture)
 )
 
+from tokenization.abc_parser import parse_abc
 from tokenization.features import FEATURE_NAMES
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 
@@ -96,6 +97,23 @@ def test_decode_refuses_a_meter_its_vocabulary_never_had_unless_given():
     with pytest.raises(UnreadableRowsError, match="the rows' meter is <unk>"):
         tok.decode(rows)
     assert "\nM:2/4\n" in tok.decode(rows, meter="2/4")
+
+
+@pytest.mark.parametrize(
+    ("meter", "body"),
+    [("9/8", "(5DEFGA def ABc |]"), ("3/4", "(5:3:5DEFGAdefABc |]"), ("6/8", "(5DEFGAdefABc |]")],
+)
+def test_decode_keeps_the_tuplet_lengths_of_rows_whose_meter_is_unk(meter, body):
+    # the tuplet was read with the <unk> meter's rule (not compound): 9/8's `(5` (5 notes in the
+    # time of 3) came back `(5:2:5`, the bar 8 eighths long, without a word; the rows'
+    # `is_compound` says how they were encoded, and the meter asked for only sets `M:`
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDEFG|AB|]\n"])
+    src = "X:1\nM:9/8\nL:1/8\nK:D\n(5DEFGA def ABc|]\n"
+    rows = tok.encode_tune(src).input_ids
+    text = tok.decode(rows, key="D", meter=meter)
+    assert text.endswith(f"\nM:{meter}\nL:1/8\nK:D\n{body}\n")
+    played = [[(t.kind, t.pitch, t.dur) for t in parse_abc(abc).tokens] for abc in (text, src)]
+    assert played[0] == played[1]  # the same lengths (`(5:3:5` in 3/4 is 9/8's `(5`)
 
 
 @pytest.mark.parametrize(

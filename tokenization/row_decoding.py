@@ -31,9 +31,13 @@ __all__ = [
     "decode_rows",
     "main_ids",
     "row_token",
+    "rows_compound",
     "rows_key",
     "rows_to_tokens",
 ]
+
+#: The header columns `rows_compound` reads where the meter is ``<unk>``.
+NUMER_COLUMN, COMPOUND_COLUMN = FEATURE_NAMES.index("numer"), FEATURE_NAMES.index("is_compound")
 
 
 class UnreadableRowsError(ValueError):
@@ -77,8 +81,7 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
     a ``[``, bar line, tuplet or rest inside a chord, a chord never closed): the writer would
     drop or move their notes."""
     ids = as_numpy(input_ids)
-    meter = vocab.token("meter", int(ids[0, METER_COLUMN])) if len(ids) else None
-    compound = compound_meter(meter)
+    compound = rows_compound(vocab, ids)
     tokens, token_rows = [], []  # the row of each token, to name it
     mains, durs = vocab.values["main"], vocab.values["dur"]
     for row, (main_id, dur_id) in enumerate(ids[:, [MAIN_COLUMN, DUR_COLUMN]].tolist()):
@@ -102,6 +105,30 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
         where = problem.text(lambda i: f"row {token_rows[i]}")
         raise UnreadableRowsError(f"{where}, so the rows cannot be written as ABC")
     return tokens
+
+
+def rows_compound(vocab: AbcVocab, ids: np.ndarray) -> bool:
+    """Whether the meter the rows were encoded in is compound for the tuplet rule of ABC 2.1
+    (`compound_meter`: ``(5`` is 5 notes in the time of 3 in 9/8, of 2 in 3/4), as their
+    tuplets' lengths were read: from their ``meter`` column, or where ``vocab`` reads it as
+    ``<unk>`` (a meter its corpus never had) from their ``numer`` column, else their
+    ``is_compound`` one (6, 9 or 12 beats; always in the vocabulary). Not from the meter
+    `decode` is asked to write: that only changes the ``M:`` line, and the writer spells
+    the tuplets out for it (``(5:3:5`` in 4/4).
+
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tok = AbcTokenizer.train(["X:1\\nM:6/8\\nL:1/8\\nK:D\\nDEF GAB|]"])
+    >>> [rows_compound(tok.abc_vocab, tok.encode_tune(f"X:1\\nM:{m}\\nK:D\\nD|").input_ids)
+    ...  for m in ("6/8", "9/8", "3/4")]
+    [True, True, False]
+    """
+    if not len(ids):
+        return False
+    for column in (METER_COLUMN, NUMER_COLUMN):
+        value = vocab.token(FEATURE_NAMES[column], int(ids[0, column]))
+        if value != "<unk>":
+            return compound_meter(value)
+    return vocab.token("is_compound", int(ids[0, COMPOUND_COLUMN])) == "True"
 
 
 def _no_length(main: str, dur: str) -> str:
@@ -267,7 +294,9 @@ class _RowsToAbc:
             meter: the ``M:`` to write; by default the rows' own, which must be in this
                 tokenizer's vocabulary (a meter its training corpus never had is ``<unk>`` in
                 the rows, and is refused rather than written as ``M:<unk>``). A value the reader
-                cannot read in ``M:`` (``"banana"``, ``"0/8"``) is a `ValueError`.
+                cannot read in ``M:`` (``"banana"``, ``"0/8"``) is a `ValueError`. It sets the
+                ``M:`` line only: tuplets keep the lengths the rows were encoded with
+                (`rows_compound`), spelled out where the meter written reads them otherwise.
             skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
                 accepted and without effect: the ABC is written by `abc_writer`, not joined from
                 token strings. Any other keyword is a `TypeError`, as Python's own, and so is
