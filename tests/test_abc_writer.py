@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import warnings
 from fractions import Fraction as F
 
@@ -146,6 +150,29 @@ def test_chords_no_abc_holds_are_refused_by_name(toks, said):
         body(toks, "C major", meter="4/4")
     with pytest.raises(ValueError, match=re.escape(said)):
         write_abc(iter(toks), key=Key("C", "major"), meter="4/4")  # any iterable of tokens
+
+
+@pytest.mark.parametrize("meter", ["3/4", "3/8", "3/2", "3/16", "6/8", "4/4"])
+def test_short_tuplets_in_three_time_are_spelled_out_for_abc2midi(meter):
+    # abc2midi counts (5, (7, (9 in the time of 3 whenever the meter's numerator is 3; ABC 2.1
+    # (our reader, music21) in the time of 2 in 3/4: `(5ABcde A4|` was 7/2 beats to abc2midi.
+    # Spelled out there only: elsewhere the readers agree and the short form stays
+    n, d = map(int, meter.split("/"))  # L:1/(2d): a bar is 2n units, a tuplet q of them
+    q = 3 if meter == "6/8" else 2
+    bars = [f"({p}:{q}:{p}{'ABcdefgab'[:p]} A{2 * n - q}" for p in (5, 7, 9)]
+    tune = parse_abc(f"X:1\nM:{meter}\nL:1/{2 * d}\nK:C\n{'|'.join(bars)}|]\n")
+    abc = write_abc(tune.tokens, key=tune.key, meter=meter, unit=tune.unit)
+    written = re.findall(r"\(\d[:\d]*", abc)
+    assert written == (["(5:2:5", "(7:2:7", "(9:2:9"] if meter[0] == "3" else ["(5", "(7", "(9"])
+    assert parse_abc(abc).tokens == tune.tokens
+    if shutil.which("abc2midi"):  # it reads every bar as a full one (it warned, "time units")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "tune.abc")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(abc)
+            run = [shutil.which("abc2midi"), path, "-o", os.path.join(tmp, "tune.mid")]
+            said = subprocess.run(run, capture_output=True, text=True, check=False)
+        assert said.returncode == 0 and "Warning" not in said.stdout + said.stderr, said.stdout
 
 
 def test_bars_per_line():

@@ -462,15 +462,37 @@ def _chord_text(notes: list[tuple[str, Fraction | None]], unit: Fraction) -> str
 
 
 def _tuplet_text(tok: Token, meter: str | None) -> str:
+    """A tuplet's ABC: ``(p`` where every reader takes its q as the default, else ``(p:q:r``.
+
+    >>> tok = Token("tuplet", "(5", None, Fraction(2, 5))
+    >>> _tuplet_text(tok, "4/4"), _tuplet_text(tok, "3/4"), _tuplet_text(tok, "6/8")
+    ('(5', '(5:2:5', '(5:2:5')
+    """
     parts = tok.text[1:].split(":")
     p = int(parts[0])
     q = tok.dur * p
     r = int(parts[2]) if len(parts) == 3 and parts[2] else p
     if q.denominator != 1:
         raise ValueError(f"tuplet {tok} has a non-integer q")
-    if q == default_tuplet_q(p, meter) and r == p:
+    if q == default_tuplet_q(p, meter) and r == p and not _abc2midi_q_differs(p, meter):
         return f"({p}"
     return f"({p}:{q.numerator}:{r}"
+
+
+def _abc2midi_q_differs(p: int, meter: str | None) -> bool:
+    """Whether abc2midi (4.84) takes another default q for ``(p`` in ``meter`` than ABC 2.1
+    (4.13) does: it counts ``(5``, ``(7`` and ``(9`` in the time of 3 whenever the meter's
+    numerator is a multiple of 3, 3/4, 3/8, 3/2 and 3/16 included, where ABC 2.1 (our reader,
+    music21) counts them in the time of 2 (compound meters only, 6/8, 9/8...); written
+    ``(5:2:5`` there, as `:|:` is written ``:||:``, every reader plays the same length.
+
+    >>> _abc2midi_q_differs(5, "3/4"), _abc2midi_q_differs(5, "6/8"), _abc2midi_q_differs(3, "3/4")
+    (True, False, False)
+    """
+    if p not in (5, 7, 9):
+        return False
+    numbers = _meter_numbers(meter)
+    return numbers is not None and numbers[0] == 3
 
 
 def _field_text(value: str) -> str:
