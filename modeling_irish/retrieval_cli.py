@@ -192,7 +192,9 @@ def run_identify(args: argparse.Namespace) -> int:
     """Print the top-k titles with their scores, one per line; for a file of several tunes,
     each tune's list under its ``X:`` and ``T:`` lines. Returns 0 when every tune is named, 1
     when some of several (or, with ``--json``, the one tune) could not be; one tune that cannot
-    be named without ``--json`` raises its error (exit status 2, as usage errors)."""
+    be named without ``--json`` raises its error (exit status 2, as usage errors), and so does an
+    input with no tune at all (empty, blank, a dump without rows), which ``--json`` answers with
+    its one object and a failure that names the input (1)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     from .name_that_tune import HYBRID_WEIGHT, identify
@@ -201,7 +203,12 @@ def run_identify(args: argparse.Namespace) -> int:
     model, tokenizer, index, scoring = _identify_setup(args)
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     where = "stdin" if args.file == "-" else args.file
-    found, bare = _identify_tunes(args.file, where)
+    try:
+        found, bare = _identify_tunes(args.file, where)
+    except _NoTuneToName as err:
+        if not args.json:
+            raise  # its message is the answer: exit status 2, as a usage error
+        return _answer_no_tune(scoring, where, err)
     names = _tune_names(found, bare)
     if not args.transpose:
         _warn_transpose_ignored(found, names)
@@ -240,7 +247,7 @@ def run_identify(args: argparse.Namespace) -> int:
             }
             for t in named
         ]
-        print(json.dumps({"scoring": scoring, "tunes": tunes, "failures": failures}))
+        _print_json(scoring, tunes, failures)
     else:
         for n, tune in enumerate(named):
             if len(found) > 1:  # several tunes: name each, under its X: and T: lines
@@ -273,6 +280,30 @@ def _warn_transpose_ignored(
             "K:, or K:none) a tune is compared in all 12 transpositions",
             file=sys.stderr,
         )
+
+
+def _print_json(scoring: str, tunes: list[dict[str, Any]], failures: list[dict[str, Any]]) -> None:
+    """Print `identify --json`'s one object: ``{"scoring", "tunes", "failures"}``."""
+    print(json.dumps({"scoring": scoring, "tunes": tunes, "failures": failures}))
+
+
+class _NoTuneToName(ValueError):
+    """An input of `identify` that holds no tune at all (an empty or blank text, a dump without
+    rows): the message names the input; `why` says the same without its name."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
+
+
+def _answer_no_tune(scoring: str, where: str, err: _NoTuneToName) -> int:
+    """``--json``'s answer to an input that holds no tune: the message on stderr, and the one
+    JSON object all the same, no tune named and one failure that names the input (``"tune"``:
+    the file, or ``stdin``; ``"line"``: null, no tune starts anywhere), exit status 1, as
+    ``evaluate-lm --json`` answers an input with no tune to score."""
+    print(f"irish-tune identify: {err}", file=sys.stderr)
+    _print_json(scoring, [], [{"tune": where, "line": None, "error": err.why}])
+    return 1
 
 
 class _RowWithoutTune(ValueError):
@@ -312,15 +343,35 @@ def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], 
     dump = read_dump(path, unreadable=True)  # a row that gives no tune fails as a tune
     if dump is not None:
         if not dump:
-            raise ValueError(f"{where}: no tune to name ({no_tune_reason(path)})")
+            why = f"no tune to name ({no_tune_reason(path)})"
+            raise _NoTuneToName(f"{where}: {why}", why)
         return [(raw.line, raw.text, raw) for raw in dump], False
-    text = read_input(path)
-    if not text.strip():
-        raise ValueError(f"{where} is empty: give an ABC tune or snippet")
+    text = _read_text(path, where)
     if not any(line.startswith("X:") for line in text.splitlines()):
         blocks = enumerate(_blocks(text), 1)
         return [(line, f"X:{n}\n{block}", None) for n, (line, block) in blocks], True
     return [(raw.line, raw.text, raw) for raw in text_tunes(text, where)], False
+
+
+def _read_text(path: str, where: str) -> str:
+    """`read_input` of `identify`'s input, where a text of no tune is a `_NoTuneToName`: an
+    empty or blank one, and a binary file (as `evaluate-lm` counts it; binary stdin is refused
+    as a usage error, as there)."""
+    import os
+
+    from tokenization.check import is_binary_text, read_abc_file
+
+    if path != "-" and os.path.isfile(path):
+        text = read_abc_file(path)
+        if is_binary_text(text):
+            why = "not a text file (NUL bytes)"
+            raise _NoTuneToName(f"{where} is {why}", why)
+    else:  # stdin, or what is no file to read: refused there
+        text = read_input(path)
+    if not text.strip():
+        why = "the input is empty: give an ABC tune or snippet"
+        raise _NoTuneToName(f"{where} is empty: give an ABC tune or snippet", why)
+    return text
 
 
 def _check_identify_usage(args: argparse.Namespace) -> None:

@@ -199,6 +199,45 @@ def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_pa
         assert "Reel 3" in captured.out and error in captured.err
 
 
+def test_identify_json_answers_an_input_of_no_tune_with_its_one_object(
+    tokenizer, tmp_path, monkeypatch, capsys
+):
+    """An empty, blank or binary file, a dump without rows, or nothing on stdin printed nothing
+    on stdout under --json (exit 2); now the one object, the input named under failures (1), as
+    evaluate-lm --json answers. Without --json, and for a missing file, exit status 2."""
+    import io
+
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    inputs = {"empty.abc": b"", "blank.abc": b"  \n\n \n", "tunes.json": b"[]",
+              "midi.abc": b"MThd\x00\x00\x00\x06"}  # fmt: skip
+    why = {"empty.abc": "is empty", "blank.abc": "is empty",
+           "tunes.json": "no dump row gives a tune", "midi.abc": "not a text file"}  # fmt: skip
+    for name, data in inputs.items():
+        (tmp_path / name).write_bytes(data)
+    for name in [*inputs, "-"]:
+        path = str(tmp_path / name) if name != "-" else "-"
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        capsys.readouterr()
+        assert main(["identify", "--index", out, path, "--json"]) == 1, name
+        captured = capsys.readouterr()
+        failure = {"tune": "stdin" if name == "-" else path, "line": None}
+        data = json.loads(captured.out)
+        assert data["scoring"] == "edit-distance" and data["tunes"] == []
+        (got,) = data["failures"]
+        assert {k: got[k] for k in failure} == failure
+        reason = why.get(name, "is empty")  # stdin: is empty
+        assert reason in got["error"] and reason in captured.err
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        assert main(["identify", "--index", out, path]) == 2, name
+        captured = capsys.readouterr()
+        assert captured.out == "" and (path if name != "-" else "stdin") in captured.err
+    assert main(["identify", "--index", out, str(tmp_path / "nope.abc"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no such file" in captured.err
+
+
 def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
