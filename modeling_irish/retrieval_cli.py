@@ -481,7 +481,8 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         "--excerpt-notes",
         type=non_negative_int,
         default=30,
-        help="Notes per query excerpt (0: whole tunes, as training's --eval_excerpt_notes 0).",
+        help="Notes per query excerpt, a chord counting as one and a rest as none (0: whole "
+        "tunes, as training's --eval_excerpt_notes 0).",
     )
     parser.add_argument(
         "--seed", type=non_negative_int, default=0, help="Seed of the excerpt starts."

@@ -115,8 +115,9 @@ def _query_rows(
     The excerpt is cut from the query as written, or with `query_order="played"` from its
     played order (repeats and endings unfolded, as a listener hears it). A query whose excerpt
     holds a value the tokenizer's vocabulary does not know where the crop must read it back (a
-    note length read as `<unk>`) is left out like an unreadable one, and so is an excerpt with
-    no note (a short one of rests: no scorer can compare it)."""
+    note length read as `<unk>`) is left out like an unreadable one, and so is a query with no
+    note at all (only rests: no scorer can compare it). An excerpt holds `excerpt_notes` notes,
+    rests not counted (`NoteCropper.crop`), so a query with a note always gives one."""
     if query_order not in QUERY_ORDERS:
         raise ValueError(f"query_order must be one of {QUERY_ORDERS}, got {query_order!r}")
     cropper = NoteCropper(tokenizer)
@@ -361,14 +362,15 @@ def evaluate_retrieval(
 ) -> dict[str, Any]:
     """Rank gallery titles for every query excerpt and return a flat metrics dict.
 
-    Protocols: `"known"`, each query is an `excerpt_notes`-note excerpt (random start, seeded by
-    `(seed, query number)`) of a held-out setting whose title is in training; the gallery is
-    every distinct (normalised) training title. `"unseen"`, each query is an excerpt of a tune
-    whose tune id and title are not in training; the gallery is the queries' distinct titles.
-    `excerpt_notes=0` uses whole tunes. Ties are broken against the scorer. Training tunes that
-    are a query's setting are left out, whatever their ``X:`` or spacing (`setting_key`: the
-    same thesession setting id, else the same title and body, the rule `known_tune_holdout`
-    holds out by), so `train_corpus` may contain the queries.
+    Protocols: `"known"`, each query is an `excerpt_notes`-note excerpt (rests not counted,
+    `NoteCropper.crop`; random start, seeded by `(seed, query number)`) of a held-out setting
+    whose title is in training; the gallery is every distinct (normalised) training title.
+    `"unseen"`, each query is an excerpt of a tune whose tune id and title are not in training;
+    the gallery is the queries' distinct titles. `excerpt_notes=0` uses whole tunes. Ties are
+    broken against the scorer. Training tunes that are a query's setting are left out, whatever
+    their ``X:`` or spacing (`setting_key`: the same thesession setting id, else the same title
+    and body, the rule `known_tune_holdout` holds out by), so `train_corpus` may contain the
+    queries.
 
     `baseline`: None (the model's title cosine), `"edit-distance"` (under `"known"` each gallery
     title is scored by its best training setting; under `"unseen"`, where no gallery title has a

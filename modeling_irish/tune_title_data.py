@@ -169,10 +169,11 @@ def _check_rows(ids: Any) -> None:
 class NoteCropper:
     """Crops encoded tunes to N notes and re-derives the crop's rows as if it were a whole tune.
 
-    A crop starts at a note (or rest, or chord) and holds `n_notes` of them with the bar lines,
-    ties and tuplet marks between. Its tokens are read back from the ids and run through
-    `tune_to_rows` again, so positions, bar indices and measure numbers (from 0) are those a
-    user's ABC snippet with the same notes would get.
+    A crop starts at a note (or chord) and holds `n_notes` notes, a chord counting as one, with
+    the bar lines, ties, tuplet marks and rests between: a rest is no note, so that an excerpt
+    of N notes holds N sounding ones however many rests the tune has. Its tokens are read back
+    from the ids and run through `tune_to_rows` again, so positions, bar indices and measure
+    numbers (from 0) are those a user's ABC snippet with the same notes would get.
 
     >>> from tokenization.tokenization_abc import AbcTokenizer
     >>> abc = "X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|f2d2|efge|d4|]"
@@ -224,6 +225,19 @@ class NoteCropper:
         depth = np.cumsum(kind == 2) - np.cumsum(kind == 3)
         inside = (depth > 0) & (kind != 2)
         return np.flatnonzero(((kind == 1) & ~inside) | (kind == 2))
+
+    def note_events(self, ids: np.ndarray) -> np.ndarray:
+        """Indices into `event_rows` of the events that sound: notes and chords, not rests.
+
+        >>> from tokenization.tokenization_abc import AbcTokenizer
+        >>> abc = "X:1\\nL:1/8\\nK:D\\nz2 D[FA] z|d2|]"
+        >>> tok = AbcTokenizer.train([abc])
+        >>> NoteCropper(tok).note_events(tok.encode_tune(abc).input_ids).tolist()
+        [1, 2, 4]
+        """
+        ids = np.asarray(ids)
+        main = ids[self.event_rows(ids), _MAIN].astype(np.int64)
+        return np.flatnonzero((self.kind[main] == 2) | (self.pitch[main] >= 0))
 
     def played(self, ids: np.ndarray) -> np.ndarray:
         """The rows of an encoded tune in the order they are played: repeats and endings
@@ -303,20 +317,24 @@ class NoteCropper:
     def crop_at(
         self, ids: np.ndarray, start: int, n_notes: int, header: HeaderInfo | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and measure numbers of the `n_notes` events from event number `start`.
+        """Rows and measure numbers of the `n_notes` notes from note number `start` (notes and
+        chords, `note_events`), with the rests between them, but none before the first or
+        after the last.
 
         A crop never starts inside a tuplet (it starts at the tuplet's mark instead, `start`
         moving back to its first note: the notes keep their tuplet lengths) and never ends on a
-        tuplet mark without its notes. A tune of at most `n_notes` events (or any with
+        tuplet mark without its notes. A tune of at most `n_notes` notes (or any with
         `n_notes` <= 0) is kept whole, its rows re-derived all the same (the rows of `played`
         need it)."""
         _check_rows(ids)
-        events = self.event_rows(ids)
-        if n_notes <= 0 or len(events) <= n_notes:
+        events, notes = self.event_rows(ids), self.note_events(ids)
+        if n_notes <= 0 or len(notes) <= n_notes:
             first, stop = 0, len(ids)  # the whole tune (`ids_to_tokens` skips its frame)
         else:
-            start, first = self._tuplet_start(ids, events, start)
-            stop = events[start + n_notes] if start + n_notes < len(events) else len(ids) - 1
+            event, first = self._tuplet_start(ids, events, int(notes[start]))
+            end = min(int(np.searchsorted(notes, event)) + n_notes, len(notes))
+            last = int(notes[end - 1])  # the crop's last note: the rests after it stay out
+            stop = events[last + 1] if last + 1 < len(events) else len(ids) - 1
             if self.tuplet_notes[int(ids[stop - 1, _MAIN])]:
                 stop -= 1  # a tuplet mark whose notes are not in the crop
         tokens = self.tokenizer.ids_to_tokens(np.asarray(ids)[first:stop])
@@ -344,10 +362,11 @@ class NoteCropper:
         rng: np.random.Generator,
         header: HeaderInfo | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """A crop of `n_notes` events at a uniformly random start (the whole tune if shorter)."""
+        """A crop of `n_notes` notes (`crop_at`) at a uniformly random start note (the whole tune
+        if it has no more)."""
         _check_rows(ids)
-        n_events = len(self.event_rows(ids))
-        start = int(rng.integers(0, max(n_events - n_notes, 0) + 1))
+        n_sounding = len(self.note_events(ids))
+        start = int(rng.integers(0, max(n_sounding - n_notes, 0) + 1))
         return self.crop_at(ids, start, n_notes, header)
 
 
@@ -359,7 +378,7 @@ class TuneTitleDataset(Dataset):
         titles: one title per tune.
         groups: positive-group id per tune (`group_ids`).
         tokenizer: the `AbcTokenizer` the ids come from.
-        crop_notes: notes per crop (0 = whole tunes).
+        crop_notes: notes per crop, rests not counted (0 = whole tunes; `NoteCropper`).
         seed: base seed of the crops.
     """
 

@@ -251,20 +251,28 @@ def test_played_order_excerpts_of_the_queries(tokenizer):
         _query_rows(tokenizer, queries, 30, 0, "backwards")
 
 
-def test_a_one_note_excerpt_of_rests_is_left_out_not_an_empty_query():
+def test_an_excerpt_counts_notes_not_rests_and_a_query_of_rests_is_left_out():
     from modeling_irish.retrieval_evaluation import _query_rows
     from modeling_irish.tune_title_data import NoteCropper
 
-    # one note among seven rests: most 1-event excerpts are a rest, which no scorer can compare
+    # one note among seven rests: a 1-note excerpt was most often a rest, and its query was
+    # dropped as unreadable; it is the note whatever the seed
     rests = "X:1\nT:Rests\nM:4/4\nL:1/8\nK:D\nz2z2z2A2|z2z2z2z2|\n"
+    silent = "X:2\nT:Silent\nM:4/4\nL:1/8\nK:D\nz8|z8|\n"
     tokenizer = AbcTokenizer.train(TRAIN + [rests])
-    (query,) = read_tunes([rests])
+    queries = read_tunes([rests, silent])
     cropper = NoteCropper(tokenizer)
-    kept = [len(_query_rows(tokenizer, [query], 1, seed)[0]) for seed in range(12)]
-    assert 0 < sum(kept) < 12
     for seed in range(12):
-        for ids, _ in _query_rows(tokenizer, [query], 1, seed)[0]:
-            assert cropper.pitches(ids).tolist() == [67]  # A in D major, on the white keys
+        rows, kept = _query_rows(tokenizer, queries, 1, seed)
+        assert kept == [0], seed  # a query of rests alone: no scorer can compare it
+        assert cropper.pitches(rows[0][0]).tolist() == [67]  # A in D major, on the white keys
+    # evaluate-retrieval: a 4-note excerpt after four bars' rest holds 4 notes for every seed
+    query = KNOWN[0].replace("K:D\n", "K:D\nz8|z8|z8|z8|")
+    for seed in range(6):
+        m = evaluate_retrieval(None, tokenizer, TRAIN, [query], "known", 4, seed, "edit-distance")
+        assert m["queries"] == 1 and m["dropped_reasons"]["unreadable"] == 0, seed
+        rows, _ = _query_rows(tokenizer, read_tunes([query]), 4, seed)
+        assert len(cropper.pitches(rows[0][0])) == 4, seed
 
 
 def test_evaluation_says_which_training_settings_it_could_not_read(tokenizer, caplog):

@@ -83,6 +83,33 @@ def test_crop_counts_notes_and_restarts_measures(tokenizer):
     assert ids[0, 0] == 1 and ids[-1, 0] == 2  # <start> ... <end>
 
 
+def test_a_crop_counts_notes_and_chords_not_rests():
+    # a rest counted as a note: a 4-note crop of a tune opening with four bars' rest held 4, 3,
+    # 2, 1 or no note as its start fell, and evaluate-retrieval dropped the last as unreadable
+    tune = "X:1\nT:t\nM:4/4\nL:1/8\nK:D\nz8|z8|z8|z8|FAAB AFED|FA[Ad]B d2 z2|dBAF zABd|fdec d4|]\n"
+    tok = AbcTokenizer.train([tune])
+    ids = tok.encode_tune(tune).input_ids
+    cropper = NoteCropper(tok)
+    rest = tok.abc_vocab.id("main", "z")
+
+    def sounding(rows: np.ndarray) -> list[int]:
+        """Indices of the events of `rows` that are no rest (a chord is one event)."""
+        return [k for k, r in enumerate(cropper.event_rows(rows)) if rows[r, 0] != rest]
+
+    events, notes = cropper.event_rows(ids), sounding(ids)
+    assert (len(events), len(notes)) == (31, 25)  # 6 rests; the chord is one note
+    for start in range(len(notes) - 6 + 1):
+        crop, _ = cropper.crop_at(ids, start, 6)
+        assert len(sounding(crop)) == 6, start
+        # the events from the crop's first note to its last, the rests between them kept
+        want = ids[events[notes[start] : notes[start + 5] + 1], 0]
+        assert crop[cropper.event_rows(crop), 0].tolist() == want.tolist(), start
+    for seed in range(20):
+        crop, _ = cropper.crop(ids, 4, np.random.default_rng(seed))
+        assert len(sounding(crop)) == 4, seed
+    assert cropper.note_events(ids).tolist() == notes
+
+
 def test_a_crop_keeps_its_tuplets_whole():
     tune = "X:1\nT:t\nM:6/8\nL:1/8\nK:D\n|:(3ABc d2 A|B2 A (3GFE D|d2 c B2 A|G2 F E2 D:|\n"
     tok = AbcTokenizer.train([tune])
