@@ -29,6 +29,17 @@ def test_known_protocol_gallery_and_edit_distance_rank_one(tokenizer):
     assert set(m) >= {"mrr_at_20", "r_at_1", "r_at_10", "queries", "gallery", "ms_per_query"}
 
 
+def test_the_readme_lists_every_key_of_evaluate_retrieval_json(tokenizer):
+    from pathlib import Path
+
+    m = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    at = readme.index("irish-tune evaluate-retrieval --model runs/tune-title")
+    block = readme[at : readme.index("```", at)]  # the command and its output's comment
+    missing = [key for key in [*m, *m["dropped_reasons"]] if f'"{key}"' not in block]
+    assert not missing
+
+
 def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
     m = evaluate_retrieval(model, tokenizer, TRAIN, UNSEEN + KNOWN[:2], "unseen", 20, 0)
     assert m["gallery"] == 5 and m["queries"] == 5 and m["dropped_queries"] == 2
