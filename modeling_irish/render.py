@@ -100,10 +100,12 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
 
 def _engravable(abc: str) -> str:
     """``abc`` as verovio is given it: the tune our reader reads, without what makes verovio
-    (6.4) abort or crash although the reader accepts it. An ``X:`` line without a number, or
-    none at all, becomes ``X:1``; a header without ``K:``, or with an empty one, gets ``K:C``
-    (what the reader assumes); a ``!`` that opens no decoration (``d!edB|``, ``CD!trill EF``,
-    a line break of ``I:linebreak !``), which the reader passes over, is left out.
+    (6.4) abort, crash or misread it although the reader accepts it. An ``X:`` line without a
+    number, or none at all, becomes ``X:1``; a header without ``K:``, or with an empty one,
+    gets ``K:C`` (what the reader assumes); stray text in the header that the reader passes
+    over (a bare ``N`` that more fields and ``K:`` follow, `header_span`), where verovio would
+    start the music, is left out; a ``!`` that opens no decoration (``d!edB|``, ``CD!trill
+    EF``, a line break of ``I:linebreak !``), which the reader passes over, is left out.
 
     >>> print(_engravable("X:\\nT:t\\nL:1/8\\nCD!trill EF|]"))
     X:1
@@ -111,35 +113,58 @@ def _engravable(abc: str) -> str:
     L:1/8
     K:C
     CDtrill EF|]
+    >>> print(_engravable("X:1\\nT:t\\nN\\nM:6/8\\nK:G\\nGBd dBd|]"))
+    X:1
+    T:t
+    M:6/8
+    K:G
+    GBd dBd|]
     """
-    lines = abc.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    from tokenization.abc_tunebook import abc_lines
+
+    lines = abc_lines(abc)
+    lines[0] = lines[0].removeprefix("\ufeff")  # as the reader reads it
     out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
     has_key = False
-    for line, code, field, in_header in _tune_lines(lines):
-        if not in_header and not has_key:  # the first line of music
+    for line, code, field, part in _tune_lines(lines):
+        if part == "stray":  # verovio would start the music there
+            continue
+        if part == "body" and not has_key:  # the first line of the body
             out.append("K:C")
             has_key = True
-        if in_header and field is not None and field[1] in "XK":
+        if field is not None and field[1] in "XK":
             has_key = has_key or field[1] == "K"
             if not field[2].strip():  # verovio crashes on an empty X: or K:
                 line = f"{field[1]}:{'1' if field[1] == 'X' else 'C'}"
-        elif field is None and not in_header and "!" in code:
+        elif field is None and part == "body" and "!" in code:
             line = _without_lone_bangs(code) + line[len(code) :]
         out.append(line)
     return "\n".join(out)
 
 
-def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, bool]]:
-    """``(line, its text before any comment, its field match or None, in the header)`` of each
-    of a tune's ``lines``; the header runs to the first line of music, as the reader's does."""
-    from tokenization.abc_tunebook import _field_match, _strip_comment  # the reader's own rules
+def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, str]]:
+    """``(line, its text before any comment, its field match or None, its part)`` of each of a
+    tune's ``lines``, the part ``"header"``, ``"stray"`` (text in the header that the reader
+    passes over) or ``"body"``, by the reader's own rule (`header_span`, on the lines as the
+    reader folds them).
 
-    in_header = True
-    for line in lines:
+    >>> [part for *_, part in _tune_lines(["X:1", "N", "K:G", "V:1", "GAB|"])]
+    ['header', 'stray', 'header', 'body', 'body']
+    """
+    from tokenization.abc_tunebook import (  # the reader's own rules
+        _field_match,
+        _strip_comment,
+        fold_lines,
+        header_span,
+        needs_folding,
+    )
+
+    folded = fold_lines(list(lines)) if needs_folding("\n".join(lines)) else lines
+    span = header_span(folded)
+    for i, line in enumerate(lines):
         code = _strip_comment(line)
-        field = _field_match(code)
-        in_header = in_header and (field is not None or not code.strip())
-        yield line, code, field, in_header
+        part = "body" if i >= span.end else "stray" if i in span.stray else "header"
+        yield line, code, _field_match(code), part
 
 
 def _without_lone_bangs(music: str) -> str:
@@ -372,20 +397,18 @@ _TRANSPOSE_FIELD = re.compile(r"(?:^\s*|\[)([KV]:[^\]]*?\btranspose\s*=[^\]\s]*)
 def _body_transposes(abc: str) -> list[str]:
     """The ``K:`` and ``V:`` fields of the body of the tune ``abc`` (a field line, or inline:
     ``[K:D transpose=2]``) that set ``transpose=``, which the MIDI does not play: only the
-    header's are (`played_transpose`). The header ends, as the reader's does, at the first
-    line of music or at a ``V:`` line after ``K:``.
+    header's are (`played_transpose`). The header ends where the reader's does (`header_span`):
+    at the first line of music or at a ``V:`` line after ``K:``, not at stray text before
+    ``K:`` that the reader passes over.
 
     >>> _body_transposes("X:1\\nK:D transpose=-2\\nV:1 transpose=3\\nDE [K:G transpose=1] F|")
     ['V:1 transpose=3', 'K:G transpose=1']
     """
-    lines = abc.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found, in_header, seen_k = [], True, False
-    for _, code, field, _ in _tune_lines(lines):
-        letter = field[1] if field is not None else None
-        in_header = in_header and (letter is not None or not code.strip())
-        in_header = in_header and not (seen_k and letter == "V")
-        seen_k = seen_k or letter == "K"
-        if not in_header:
+    from tokenization.abc_tunebook import abc_lines
+
+    found = []
+    for _, code, _, part in _tune_lines(abc_lines(abc)):
+        if part == "body":
             found += [m[1].strip() for m in _TRANSPOSE_FIELD.finditer(code)]
     return found
 

@@ -8,7 +8,9 @@ from fractions import Fraction as F
 import pytest
 
 from tokenization.abc_header import (
+    HeaderSpan,
     file_header_fields,
+    header_span,
     header_title,
     split_tunebook,
     with_file_header,
@@ -196,6 +198,7 @@ def test_a_stray_line_in_the_header_is_passed_over(stray, line):
     assert one.count("M:") == 1 and parse_abc(one).fields["R"] == ["air"]
     assert header_title(text.replace("T:t\n", "") + "T:late\n") == ""
     assert header_title(f"X:1\n{stray}\nT:after\nK:G\nGAB|") == "after"
+    assert header_span(text.split("\n")) == HeaderSpan(end=7, stray=(2,), ended=False)
 
 
 def test_a_line_before_the_key_that_no_field_follows_is_still_music():

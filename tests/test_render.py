@@ -112,6 +112,20 @@ def test_abc_verovio_crashed_on_is_engraved_as_the_reader_reads_it(tmp_path, abc
     assert text.startswith("<svg") and text.count('class="note"') >= 4
 
 
+def test_a_stray_header_line_is_left_out_of_what_verovio_engraves(tmp_path):
+    """Aird's Airs' bare `N` in the header, which the reader passes over, was given to verovio
+    after a `K:C` put in before it (the header's end by render's own rule): the tune was
+    engraved in C, without its `M:6/8` and `K:G`."""
+    from modeling_irish.render import _engravable
+
+    text = "X:1\nT:t\nN\nM:6/8\nL:1/8\nK:G\nGBd dBd|geg dBd|]\n"
+    assert _engravable(text) == text.replace("N\n", "")
+    if _has_verovio():  # one sharp in the key signature, and the 6/8 meter
+        (path,) = render_abc(text, str(tmp_path / "t"), ["svg"])["svg"]
+        svg = Path(path).read_text(encoding="utf-8")
+        assert svg.count('class="keyAccid"') == 1 and svg.count('class="meterSig"') == 1
+
+
 def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, monkeypatch, capsys):
     # verovio given the text as it is: tune 2 aborts it, tune 3 crashes it (they ended the run)
     pytest.importorskip("verovio")

@@ -400,3 +400,14 @@ def test_a_transpose_the_midi_does_not_play_is_said(tmp_path, caplog):
     ]
     with pytest.raises(RenderError, match="transpose=70 takes pitch 62 .* to 132, outside"):
         _played("K:D transpose=70\nDE|]", tmp_path=tmp_path)
+
+
+def test_a_header_transpose_after_a_stray_header_line_is_played_and_not_said(tmp_path, caplog):
+    """Aird's Airs' bare `N` in the header, which the reader passes over, ended the header for
+    `_body_transposes`: the K: transpose= the MIDI plays was also said not to be played."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        got = _played("N\nK:D transpose=-2\nDEFG|]", tmp_path=tmp_path)
+    assert got == [C, D, E, F]
+    assert caplog.messages == []

@@ -10,18 +10,18 @@ from .abc_tunebook import (
     _LINEBREAK_DIRECTIVE_RE,
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
+    HeaderSpan,
     _field_match,
     _field_value,
-    _fields_follow,
     _prose_word,
     _setting,
-    _stray_header_line,
     _strip_comment,
     abc_lines,
     begintext_warning,
     blank_line_warning,
     file_header_fields,
     fold_lines,
+    header_span,
     needs_folding,
     split_tunebook,
     split_tunebook_noted,
@@ -43,6 +43,8 @@ __all__ = [
     "default_unit",
     "file_header_fields",
     "fold_lines",
+    "HeaderSpan",
+    "header_span",
     "needs_folding",
     "parse_meter",
     "begintext_warning",
@@ -124,38 +126,28 @@ class _HeaderFields:
         The header runs to the first line that is not a field: fields after ``K:`` and before
         the music (``K:G`` then ``T:``, ``M:``) are header fields too. A line before ``K:`` that
         is not a field but that field lines follow up to ``K:`` (a bare ``N``, ``I :: ::``) is
-        stray text in the header, passed over with a warning (`_stray_header_line`). A blank
+        stray text in the header, passed over with a warning (`header_span`). A blank
         line before ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text
         after it is free text, not music); `ended` says so. Music after ``K:`` and a blank line
         is read, but not text there (a tune without notes, its text refused as it is without
-        ``K:``)."""
+        ``K:``). `header_span` says which lines are the header, stray or music (render uses it
+        too)."""
+        span = header_span(lines)
         seen_x = seen_k = False  # only the first X: gives the tune number
         blank_after_k: int | None = None  # the first blank line after K:
-        for i, raw in enumerate(lines):
+        for i in range(span.end):
+            raw = lines[i]
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(raw)
             if not line.strip():
-                if not seen_k and "%" not in raw and not _fields_follow(lines, i, len(lines)):
-                    self.ended = True
-                    return len(lines)
                 if seen_k and blank_after_k is None and "%" not in raw:
                     blank_after_k = i
                 continue
-            m = _field_match(line)
-            if m is None and not seen_k and _stray_header_line(lines, i):
+            if i in span.stray:
                 self.warnings.append(stray_line_warning(self.lineno, line))
                 continue
-            if m is None:
-                if not seen_k:
-                    self._refuse_prose(lines, i, "no K: field")
-                    self.warnings.append("no K: field; C major assumed")
-                elif blank_after_k is not None:
-                    line_no = self.line_offset + blank_after_k + 1
-                    self._refuse_prose(lines, i, f"blank line {line_no} after K:")
-                return i
+            m = _field_match(line)  # every other line of the header is a field line
             letter, value = m[1], _field_value(m[2])
-            if seen_k and letter == "V":
-                return i  # after K:, V: switches voice: the body's business
             self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
             if letter == "X" and not seen_x:
                 seen_x, self.x_line = True, self.lineno
@@ -170,7 +162,18 @@ class _HeaderFields:
             self.fields.setdefault(letter, []).append(value)
             self._header_field(letter, value)
             seen_k = seen_k or letter == "K"
-        return len(lines)
+        if span.ended:
+            self.ended = True
+            return len(lines)
+        if span.end < len(lines) and _field_match(_strip_comment(lines[span.end])) is None:
+            self.lineno, self.col = self.line_offset + span.end + 1, 1  # the first line of music
+            if not seen_k:
+                self._refuse_prose(lines, span.end, "no K: field")
+                self.warnings.append("no K: field; C major assumed")
+            elif blank_after_k is not None:
+                line_no = self.line_offset + blank_after_k + 1
+                self._refuse_prose(lines, span.end, f"blank line {line_no} after K:")
+        return span.end
 
     def _bang_is_line_break(self, header: list[str]) -> bool:
         """Whether ``!`` is a line break in the body (ABC 2.1 §6.1.1): the last ``linebreak``
@@ -396,17 +399,13 @@ def header_title(text: str) -> str:
     """
     keys: list[str] = []  # field letters in the order the parser first meets them
     titles: list[str] = []
-    seen_k = False
     lines = abc_lines(text)
-    for i, raw in enumerate(lines):
-        line = _strip_comment(raw)
-        if not line.strip():
+    span = header_span(lines)  # where the parser's `_parse_header` stops, and what it passes over
+    for i in range(span.end):
+        line = _strip_comment(lines[i])
+        if not line.strip() or i in span.stray:
             continue
         m = _field_match(line)
-        if m is None and not seen_k and _stray_header_line(lines, i):
-            continue  # stray text in the header, as the parser passes over it
-        if m is None or (seen_k and m[1] == "V"):
-            break  # the music starts (the parser's `_parse_header` stops here too)
         letter, value = m[1], _field_value(m[2])
         if letter == "+" and keys:
             if keys[-1] == "T":
@@ -414,5 +413,4 @@ def header_title(text: str) -> str:
             continue
         keys += [letter] if letter not in keys else []
         titles += [value] if letter == "T" else []
-        seen_k = seen_k or letter == "K"
     return titles[0] if titles else ""

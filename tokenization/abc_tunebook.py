@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 __all__ = [
     "abc_lines",
@@ -14,6 +15,8 @@ __all__ = [
     "blank_line_warning",
     "file_header_fields",
     "fold_lines",
+    "HeaderSpan",
+    "header_span",
     "needs_folding",
     "split_tunebook",
     "split_tunebook_noted",
@@ -82,7 +85,7 @@ def _prose_word(line: str) -> re.Match | None:
     return None
 
 
-def _fields_follow(lines: list[str], blank: int, stop: int) -> bool:
+def _fields_follow(lines: Sequence[str], blank: int, stop: int) -> bool:
     """Whether the next non-blank line after ``lines[blank]`` (before ``lines[stop]``) is a
     field line."""
     for i in range(blank + 1, stop):
@@ -92,7 +95,7 @@ def _fields_follow(lines: list[str], blank: int, stop: int) -> bool:
     return False
 
 
-def _stray_header_line(lines: list[str], i: int) -> bool:
+def _stray_header_line(lines: Sequence[str], i: int) -> bool:
     """Whether ``lines[i]``, a line before ``K:`` that is not a field line, is stray text inside
     the header (a bare ``N``, ``I :: ::``, ``3/8=120``, a note without its ``N:``): it holds
     no note or rest, or a word (`_prose_word`), and the lines after it are field lines (or
@@ -132,6 +135,54 @@ def stray_line_warning(line: int, text: str) -> str:
     """
     more = "ignored (more fields and K: follow)"
     return f"line {line} of the header, {text.strip()!r}, is not a field: {more}"
+
+
+class HeaderSpan(NamedTuple):
+    """Where a tune's header lies among its lines, as the reader reads it (`header_span`)."""
+
+    #: index of the first line after the header: the first line of the body (music, or a
+    #: ``V:`` line after ``K:``), or the blank line that ends the tune in its header (`ended`);
+    #: the number of lines when the header runs to the end
+    end: int
+    #: indices of the stray lines in the header that the reader passes over with a warning
+    #: (`_stray_header_line`: a bare ``N``, ``I :: ::``); every other line before `end` is a
+    #: field, comment or blank line
+    stray: tuple[int, ...]
+    #: a blank line before ``K:`` that no field line follows ends the tune (ABC 2.1): it has no
+    #: body, and the lines from `end` on are not read
+    ended: bool
+
+
+def header_span(lines: Sequence[str]) -> HeaderSpan:
+    """Which of a tune's ``lines`` (`abc_lines`, folded by `fold_lines` where it `needs_folding`)
+    are its header, which of those are stray text, and where its body starts: the rule of the
+    parser (which reads the header with it), for whoever needs the tune's lines as the reader
+    sees them (`render` gives verovio the header without the stray lines).
+
+    The header runs to the first line that is neither a field line, a comment or blank line,
+    nor stray text before ``K:``, or to a ``V:`` line after ``K:`` (which selects a voice).
+
+    >>> header_span(["X:1", "T:t", "N", "M:6/8", "K:G", "V:1", "GAB|"])
+    HeaderSpan(end=5, stray=(2,), ended=False)
+    >>> header_span(["X:1", "T:t", "", "Some words.", "GAB|"])
+    HeaderSpan(end=2, stray=(), ended=True)
+    """
+    seen_k = False
+    stray: list[int] = []
+    for i, raw in enumerate(lines):
+        line = _strip_comment(raw)
+        if not line.strip():
+            if not seen_k and "%" not in raw and not _fields_follow(lines, i, len(lines)):
+                return HeaderSpan(i, tuple(stray), True)
+            continue
+        m = _field_match(line)
+        if m is None and not seen_k and _stray_header_line(lines, i):
+            stray.append(i)
+            continue
+        if m is None or (seen_k and m[1] == "V"):
+            return HeaderSpan(i, tuple(stray), False)
+        seen_k = seen_k or m[1] == "K"
+    return HeaderSpan(len(lines), tuple(stray), False)
 
 
 def x_number(tune: str) -> str:
