@@ -73,7 +73,8 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
 
     Every page is engraved before the first is written: a failure leaves no file behind.
     verovio is given the text as our reader reads it (`_engravable`: an ``X:`` number, a
-    ``K:`` line, no stray ``!``), and runs in a process of its own (`_Engraver`): on text it
+    ``K:`` line, no stray ``!`` nor stray header text, the ``!`` of ``I:linebreak !`` as line
+    breaks), and runs in a process of its own (`_Engraver`): on text it
     cannot read it may abort or crash, which fails this tune with a `RenderError`, not the
     program.
 
@@ -105,7 +106,9 @@ def _engravable(abc: str) -> str:
     gets ``K:C`` (what the reader assumes); stray text in the header that the reader passes
     over (a bare ``N`` that more fields and ``K:`` follow, `header_span`), where verovio would
     start the music, is left out; a ``!`` that opens no decoration (``d!edB|``, ``CD!trill
-    EF``, a line break of ``I:linebreak !``), which the reader passes over, is left out.
+    EF``), which the reader passes over, is left out; in a tune that declares ``I:linebreak !``
+    (`bang_is_line_break`), where verovio would read ``!f2g2!`` as a decoration and drop its
+    notes, a ``!`` is a line break.
 
     >>> print(_engravable("X:\\nT:t\\nL:1/8\\nCD!trill EF|]"))
     X:1
@@ -119,6 +122,13 @@ def _engravable(abc: str) -> str:
     M:6/8
     K:G
     GBd dBd|]
+    >>> print(_engravable("X:1\\nI:linebreak !\\nK:G\\nd2e2!f2g2!|a8|]"))
+    X:1
+    I:linebreak !
+    K:G
+    d2e2
+    f2g2
+    |a8|]
     """
     from tokenization.abc_tunebook import abc_lines
 
@@ -126,6 +136,7 @@ def _engravable(abc: str) -> str:
     lines[0] = lines[0].removeprefix("\ufeff")  # as the reader reads it
     out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
     has_key = False
+    breaks = _bang_breaks(lines)
     for line, code, field, part in _tune_lines(lines):
         if part == "stray":  # verovio would start the music there
             continue
@@ -137,7 +148,7 @@ def _engravable(abc: str) -> str:
             if not field[2].strip():  # verovio crashes on an empty X: or K:
                 line = f"{field[1]}:{'1' if field[1] == 'X' else 'C'}"
         elif field is None and part == "body" and "!" in code:
-            line = _without_lone_bangs(code) + line[len(code) :]
+            line = _without_lone_bangs(code, breaks) + line[len(code) :]
         out.append(line)
     return "\n".join(out)
 
@@ -167,11 +178,38 @@ def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | Non
         yield line, code, _field_match(code), part
 
 
-def _without_lone_bangs(music: str) -> str:
-    """A line of music without the ``!`` that the reader's lexer reads as no decoration."""
-    from tokenization.abc_lexer import _BODY_RE
+def _bang_breaks(lines: Sequence[str]) -> bool:
+    """Whether ``!`` is a line break in the body of the tune of ``lines``, as the reader reads
+    it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of its header (a
+    standalone text: its tunebook's file header written in, `with_file_header`)."""
+    from tokenization.abc_tunebook import (
+        _field_value,
+        bang_is_line_break,
+        linebreak_directives,
+    )
 
-    return "".join(m[0] for m in _BODY_RE.finditer(music) if m.lastgroup != "lone")
+    header = [(line, field) for line, _, field, part in _tune_lines(lines) if part == "header"]
+    values = [
+        _field_value(field[2]) for _, field in header if field is not None and field[1] == "I"
+    ]
+    return bang_is_line_break(values + linebreak_directives(line for line, _ in header))
+
+
+def _without_lone_bangs(music: str, breaks: bool = False) -> str:
+    """A line of music without the ``!`` that the reader's lexer reads as no decoration
+    (`lone_bangs`); where ``!`` is a line break (``breaks``), broken there instead, into the
+    lines that hold something.
+
+    >>> _without_lone_bangs("d2!e2 !f2g2!|"), _without_lone_bangs("d2e2!f2g2!|!", True)
+    ('d2e2 !f2g2!|', 'd2e2\\nf2g2\\n|')
+    """
+    from tokenization.abc_lexer import lone_bangs
+
+    cuts = lone_bangs(music, breaks)
+    pieces = [music[start + 1 : stop] for start, stop in zip([-1, *cuts], [*cuts, len(music)])]
+    if not breaks:
+        return "".join(pieces)
+    return "\n".join(piece for piece in pieces if piece.strip())
 
 
 #: The program of the verovio process (`_Engraver`): it reads a tune a line (a JSON string)

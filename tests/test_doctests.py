@@ -33,7 +33,6 @@ NO_EXAMPLES = {
     "modeling_irish.metrics": "holds metric scripts, loaded by path (their examples: below)",
     "modeling_irish.retrieval_cli": "command line",
     "tokenization": "package of the tokenizer: its modules hold the examples",
-    "tokenization.abc_lexer": "regex tables",
     "training": "package of the training scripts",
     "training.train": "training script",
     "training.train_tune_title": "training script",

@@ -126,6 +126,24 @@ def test_a_stray_header_line_is_left_out_of_what_verovio_engraves(tmp_path):
         assert svg.count('class="keyAccid"') == 1 and svg.count('class="meterSig"') == 1
 
 
+@pytest.mark.parametrize(
+    "header", ["I:linebreak !", "%%linebreak ! % old style", "I:linebreak $ !"]
+)
+def test_a_declared_bang_line_break_is_engraved_as_one(tmp_path, header):
+    """Under `I:linebreak !` the reader (and the MIDI) reads `!f2g2!` as two notes between line
+    breaks, but verovio was given it as written and took it for a decoration: notes lost."""
+    from modeling_irish.render import _engravable
+
+    text = f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:D\nd2e2!f2g2!|a8|] % end\n"
+    assert _engravable(text).endswith("K:D\nd2e2\nf2g2\n|a8|] % end\n")
+    # without it `!f2g2!` is a decoration to verovio as to the reader
+    plain = text.replace(f"{header}\n", "I:linebreak $\n")
+    assert _engravable(plain) == plain
+    if _has_verovio():
+        (path,) = render_abc(text, str(tmp_path / "t"), ["svg"])["svg"]
+        assert Path(path).read_text(encoding="utf-8").count('class="note"') == 5
+
+
 def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, monkeypatch, capsys):
     # verovio given the text as it is: tune 2 aborts it, tune 3 crashes it (they ended the run)
     pytest.importorskip("verovio")

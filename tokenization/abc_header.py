@@ -7,7 +7,6 @@ import re
 from fractions import Fraction
 
 from .abc_tunebook import (
-    _LINEBREAK_DIRECTIVE_RE,
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
     HeaderSpan,
@@ -17,11 +16,13 @@ from .abc_tunebook import (
     _setting,
     _strip_comment,
     abc_lines,
+    bang_is_line_break,
     begintext_warning,
     blank_line_warning,
     file_header_fields,
     fold_lines,
     header_span,
+    linebreak_directives,
     needs_folding,
     split_tunebook,
     split_tunebook_noted,
@@ -38,6 +39,8 @@ from .keys import _octave_option, parse_key_field
 __all__ = [
     "MAX_METER_PART",
     "abc_lines",
+    "bang_is_line_break",
+    "linebreak_directives",
     "NO_ENDTEXT",
     "NOT_READ_AFTER_BLANK",
     "default_unit",
@@ -176,18 +179,12 @@ class _HeaderFields:
         return span.end
 
     def _bang_is_line_break(self, header: list[str]) -> bool:
-        """Whether ``!`` is a line break in the body (ABC 2.1 §6.1.1): the last ``linebreak``
-        directive, ``I:linebreak ... ! ...`` (the tune's, or else the file header's, `_inherit`)
-        or a ``%%linebreak`` line of the tune's ``header``, names ``!`` (otherwise ``!``
-        brackets a decoration)."""
-        values = list(self.fields.get("I", []))
-        values += [m[1] for line in header if (m := _LINEBREAK_DIRECTIVE_RE.match(line))]
-        breaks = False
-        for value in values:
-            words = value.split()
-            if words and words[0] == "linebreak":
-                breaks = "!" in words[1:]
-        return breaks
+        """Whether ``!`` is a line break in the body (`bang_is_line_break`): the last
+        ``linebreak`` directive, ``I:linebreak ... ! ...`` (the tune's, or else the file
+        header's, `_inherit`) or a ``%%linebreak`` line of the tune's ``header``, names ``!``
+        (otherwise ``!`` brackets a decoration)."""
+        values = self.fields.get("I", []) + linebreak_directives(header)
+        return bang_is_line_break(values)
 
     def _refuse_prose(self, lines: list[str], start: int, where: str) -> None:
         """A body (from ``lines[start]`` to a blank line) that holds words is text, not music:

@@ -7,6 +7,8 @@ from fractions import Fraction
 
 from .keys import LETTER_PC
 
+__all__ = ["DECORATIONS", "lone_bangs"]
+
 _BODY_RE = re.compile(
     r"""
  (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
@@ -67,6 +69,20 @@ _ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 _IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
 _NOTE_BASE: dict[str, tuple[int, str]] = {}
 _BAR_CACHE: dict[tuple[str, str | None], str] = {}
+
+
+def lone_bangs(music: str, bang_breaks: bool = False) -> list[int]:
+    """The indices in the line of music ``music`` of each ``!`` the reader passes over as no
+    decoration: one without its closing ``!`` on the line (``d!edB|``, ``CD!trill EF``), and,
+    in a tune where ``!`` is a line break (``bang_breaks``: `bang_is_line_break`), every ``!``
+    outside quoted text and inline fields. The lexer's own reading, for whoever gives the
+    line to another program (`render` gives verovio the line without them, or broken there).
+
+    >>> lone_bangs("CD!trill EF|"), lone_bangs("d2e2!f2g2!|"), lone_bangs("d2e2!f2g2!|", True)
+    ([2], [], [4, 9])
+    """
+    body_re = _BODY_BANG_BREAK_RE if bang_breaks else _BODY_RE
+    return [m.start() for m in body_re.finditer(music) if m.lastgroup == "lone"]
 
 
 def _note_base(nk: str) -> tuple[int, str]:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 __all__ = [
     "abc_lines",
+    "bang_is_line_break",
+    "linebreak_directives",
     "NO_ENDTEXT",
     "NOT_READ_AFTER_BLANK",
     "begintext_warning",
@@ -232,6 +234,35 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
         elif m[1] not in _NOT_INHERITED:
             block.append((m[1], _field_value(m[2])))
     return found
+
+
+def linebreak_directives(lines: Iterable[str]) -> list[str]:
+    """The ``I:linebreak`` values that the ``%%linebreak`` directive lines among ``lines`` equal
+    (ABC 2.1 §11: a ``%%`` directive is the ``I:`` field of the same name).
+
+    >>> linebreak_directives(["X:1", "%%linebreak ! % old style", "K:G"])
+    ['linebreak !']
+    """
+    return [m[1].strip() for line in lines if (m := _LINEBREAK_DIRECTIVE_RE.match(line))]
+
+
+def bang_is_line_break(values: Iterable[str]) -> bool:
+    """Whether ``!`` is a line break in a tune's body (ABC 2.1 §6.1.1), not the bracket of a
+    decoration, under its ``I:`` field ``values`` (its header's, then the file header's it does
+    not override, then its `linebreak_directives`): the last ``linebreak`` among them names
+    ``!``. The parser lexes the body by it; `render` gives verovio such a ``!`` as a line break.
+
+    >>> bang_is_line_break(["abc-charset utf-8", "linebreak <EOL> !"])
+    True
+    >>> bang_is_line_break(["linebreak !", "linebreak $"])
+    False
+    """
+    breaks = False
+    for value in values:
+        words = value.split()
+        if words and words[0] == "linebreak":
+            breaks = "!" in words[1:]
+    return breaks
 
 
 def _setting(letter: str, value: str) -> str:
