@@ -457,13 +457,45 @@ def _version() -> str:
         return "(not installed)"
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of the sub-command ``command``."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[command]
+
+
+def _gather_files(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]
+) -> list[str]:
+    """Add to the command's list of files (its ``nargs="+"`` positional: ``files``, ``corpus``)
+    the ones given after an option (``check one.abc --bars three.abc``): argparse fills a
+    positional from its first run of values only and leaves the later ones over, in order.
+    After a ``--`` every argument is a file; before it, one that starts with ``-`` (but ``-``,
+    stdin) is a flag the command does not have. Returns what is still unknown: those flags,
+    else the values a command of no list positional (``identify FILE``) cannot take."""
+    child = _command_parser(parser, args.command)
+    listed = [a for a in child._get_positional_actions() if a.nargs in ("+", "*")]
+    if not listed:
+        return unknown
+    files: list[str] = []
+    flags: list[str] = []
+    dashes = False
+    for arg in unknown:
+        if arg == "--" and not dashes:
+            dashes = True
+        elif not dashes and arg.startswith("-") and arg != "-":
+            flags.append(arg)
+        else:
+            files.append(arg)
+    getattr(args, listed[0].dest).extend(files)
+    return flags
+
+
 def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
     """Exit with the usage of ``command`` (not the top-level one) naming the ``unknown``
     arguments, with the nearest of its flags for each misspelled one (``--jsn``: ``--json``)."""
     import difflib
 
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    child = sub.choices[command]
+    child = _command_parser(parser, command)
     flags = [flag for action in child._actions for flag in action.option_strings]
     hints = []
     for arg in unknown:
@@ -486,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``irish-tune`` console script."""
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
+    unknown = _gather_files(parser, args, unknown)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
     try:

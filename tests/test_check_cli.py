@@ -629,6 +629,39 @@ def test_a_misspelled_flag_shows_its_commands_usage_and_the_nearest_flag(tmp_pat
     assert "unrecognized arguments: --jsn --zzz (--jsn: did you mean --json?)\n" in err
 
 
+def test_files_after_an_option_are_read(tunebook, tmp_path, capsys, monkeypatch):
+    """``check one.abc --bars three.abc`` was refused ("unrecognized arguments: three.abc"):
+    argparse fills the files from their first run only."""
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "other.abc"
+    other.write_text(GOOD)
+    (tmp_path / "-dash.abc").write_text(GOOD)  # a file, not a flag, after "--"
+    assert main(["check", str(tunebook), "--json", str(other), "--", "-dash.abc"]) == 1
+    assert json.loads(capsys.readouterr().out)["tunes"] == 3 + 1 + 1
+    with pytest.raises(SystemExit):
+        main(["check", str(tunebook), "--jsn", str(other)])
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --jsn (did you mean --json?)\n" in err
+    with pytest.raises(SystemExit):  # identify reads one file: a second one is still refused
+        main(["identify", "one.abc", "--index", str(tmp_path), "two.abc"])
+    assert "unrecognized arguments: two.abc\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, dest",
+    [
+        (["render", "one.abc", "--out", "rx", "--formats", "midi", "three.abc"], "files"),
+        (["index", "--tokenizer", "mn", "one.abc", "--out", "idy", "three.abc"], "corpus"),
+        (["evaluate-lm", "one.abc", "--model", "mn", "--", "three.abc"], "files"),
+    ],
+)
+def test_every_command_takes_files_after_its_options(argv, dest, monkeypatch):
+    seen = []
+    monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
+    assert main(argv) == 0
+    assert getattr(seen[0], dest) == ["one.abc", "three.abc"]
+
+
 def test_check_names_music_after_a_blank_line_in_a_tune(tmp_path, capsys, caplog):
     """A blank line inside a tunebook's tune dropped the music after it, and check said all
     was fine."""
