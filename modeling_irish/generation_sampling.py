@@ -41,18 +41,26 @@ def filter_logits(
     logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
 ) -> torch.Tensor:
     """Temperature, top-k and nucleus (top-p) filtering of ``(batch, vocab)`` scores; removed
-    entries become ``-inf``. Any finite temperature is taken: a huge one flattens the allowed
-    scores towards a uniform draw (past float32's range, to exactly uniform), and masked
-    (``-inf``) entries stay ``-inf``, never NaN.
+    entries become ``-inf``, and the best entry of a row is always kept. Any finite
+    temperature is taken: a huge one flattens the allowed scores towards a uniform draw (past
+    float32's range, to exactly uniform), a tiny one (0: greedy) sharpens them to the best
+    one, and masked (``-inf``) entries stay ``-inf``, never NaN. With a temperature the
+    scores come back shifted so that a row's best is 0 (the softmax is the same).
 
     >>> filter_logits(torch.tensor([[0.0, 1.0, 2.0]]), top_k=2).isinf().tolist()
     [[True, False, False]]
-    >>> filter_logits(torch.tensor([[1.0, 2.0, float("-inf")]]), temperature=1e300).tolist()
-    [[0.0, 0.0, -inf]]
+    >>> filter_logits(torch.tensor([[1.0, 2.0, float("-inf")]]), temperature=1e300).softmax(-1)
+    tensor([[0.5000, 0.5000, 0.0000]])
+    >>> filter_logits(torch.tensor([[1.0, 2.0, 0.0]]), top_p=1e-50).isinf().tolist()
+    [[True, False, True]]
     """
     if temperature != 1.0:
-        # a temperature above float32's range divides as inf, and -inf / inf is NaN
-        scaled = logits / max(temperature, 1e-6)
+        # from each row's best score, so that a tiny temperature sends the others to -inf and
+        # never the best to inf (inf - inf is NaN in the softmax); and a temperature above
+        # float32's range divides as inf, where -inf / inf is NaN: masked entries stay -inf
+        best = logits.amax(-1, keepdim=True)
+        best = torch.where(best.isfinite(), best, torch.zeros_like(best))
+        scaled = (logits - best) / max(temperature, 1e-6)
         logits = torch.where(logits.isfinite(), scaled, logits)
     if top_k and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
@@ -61,6 +69,8 @@ def filter_logits(
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
         cumulative = sorted_logits.softmax(-1).cumsum(-1)
         drop = cumulative - sorted_logits.softmax(-1) >= top_p  # keep the first one past top_p
+        # the best is kept whatever top_p: one that rounds to 0 in float32 (1e-50) dropped all
+        drop[:, 0] = False
         drop = torch.zeros_like(drop).scatter(-1, order, drop)
         logits = logits.masked_fill(drop, float("-inf"))
     return logits

@@ -214,6 +214,24 @@ def test_filter_logits_top_p_keeps_the_nucleus():
     assert (~filter_logits(logits, top_k=3).isinf()).sum() == 3
 
 
+@pytest.mark.parametrize(
+    "sampling",
+    [{"top_p": 1e-50}, {"top_p": 1e-50, "top_k": 1}, {"temperature": 0.0}, {"temperature": 1e-300}],
+)
+def test_the_best_token_is_always_kept(generator, sampling):
+    """A top_p that rounds to 0 in float32 dropped every token (torch.multinomial's
+    RuntimeError "probability tensor contains either inf, nan or element < 0", a traceback
+    from ``generate --top-p 1e-50``); a tiny temperature sent large scores to inf (NaN)."""
+    from modeling_irish.generation_sampling import draw
+
+    logits = torch.tensor([[0.0, 5.0, 1.0, 9.0], [1e38, 3e38, -3e38, 0.0]])
+    allowed = torch.tensor([[True, True, True, False], [True, True, True, True]])
+    assert draw(logits, allowed, torch.Generator().manual_seed(0), sampling).tolist() == [1, 1]
+    (tune,) = generator.generate(1, rhythm="jig", num_bars=4, seed=0, **sampling)
+    (greedy,) = generator.generate(1, rhythm="jig", num_bars=4, seed=1, top_k=1)
+    assert tune.valid and tune.tokens == greedy.tokens
+
+
 @pytest.mark.parametrize("temperature", [1e39, 1e300, 1.7e308])
 def test_a_huge_temperature_samples_near_uniformly(generator, model_dir, temperature, capsys):
     """Above float32's range the logits were divided by inf, and the masked ones (-inf) became
