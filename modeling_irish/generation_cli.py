@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .cli import (
+    abc_source,
     non_negative_float,
     non_negative_int,
     number,
@@ -225,10 +226,22 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 
 
+def _train_source(text: str) -> str:
+    """``--train``: ``-`` (stdin) or a source that exists (`abc_source`), checked when the
+    arguments are read, before the model is loaded and the tunes sampled."""
+    return text if text == "-" else abc_source(text)
+
+
 def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune evaluate-generation``."""
     _sampling_args(parser, "evaluate-generation")
-    parser.add_argument("--train", default=None, help="training corpus (ABC) for copy/histograms")
+    parser.add_argument(
+        "--train",
+        type=_train_source,
+        default=None,
+        help="training corpus (ABC) for copy/histograms: a file, folder, thesession dump, "
+        "music21 book or - (stdin)",
+    )
     parser.add_argument(
         "--max-train-tunes", type=positive_int, default=None, help="read at most N tunes"
     )
@@ -665,11 +678,13 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
 
     if args.max_train_tunes is not None and not args.train:
         raise ValueError("--max-train-tunes limits --train, which is not given")
-    corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
     generator = load_generator(args.model)
-    tunes = list(_sample_all(args, generator))
+    # the first batch is sampled here: a refused model or request (--key, --meter...) is said
+    # in a second, before the --train corpus is read (tens of seconds for a large one)
+    sampled = _sample_all(args, generator)
+    corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
     metrics = generation_metrics(
-        tunes, corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
+        list(sampled), corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
     )
     if args.json:
         print(json.dumps(metrics))

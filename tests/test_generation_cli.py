@@ -281,6 +281,31 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
         assert json.loads(capsys.readouterr().out)["num_tunes"] == 1
 
 
+def test_cli_evaluate_generation_checks_the_request_before_reading_train(
+    model_dir, tmp_path, capsys, monkeypatch
+):
+    """A bad --key or a missing --model was refused only after the whole --train corpus was
+    read (25-37 s for thesession's); a missing --train after the model and the sampling."""
+    from modeling_irish.cli import main
+
+    train = tmp_path / "train.abc"
+    train.write_text("\n".join(TRAIN))
+    read = []
+    monkeypatch.setattr("modeling_irish.generation_cli._read_corpus", lambda *a: read.append(a))
+    argv = ["evaluate-generation", "--train", str(train), "--json", "--no-readers"]
+    assert main([*argv, "--model", model_dir, "--key", "H"]) == 2
+    assert "key 'H' is not a key name" in capsys.readouterr().err
+    assert main([*argv, "--model", str(tmp_path / "missing")]) == 2
+    assert "no model folder" in capsys.readouterr().err
+    assert read == []
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate-generation", "--model", model_dir, "--train", str(tmp_path / "no.abc")])
+    assert exit_info.value.code == 2
+    assert f"argument --train: no such file or folder: {tmp_path / 'no.abc'}" in (
+        capsys.readouterr().err
+    )
+
+
 def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsys):
     from modeling_irish.cli import main
 
