@@ -572,9 +572,11 @@ def run_render(args: argparse.Namespace) -> int:
     run (``two_1.abc`` beside ``two.abc``); an SVG page that would take another output's name
     (``t-2.svg``) gets ``-2``, ``-3``... too: no file is written twice. A tune that cannot be
     rendered is named on stderr and left out (no partial files); the others are rendered, and
-    the exit status is 1. Every file is read before anything is rendered, so a wrong path
-    fails at once. A format this machine cannot make is skipped with one note; when none of
-    ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
+    the exit status is 1. So is a thesession.org dump's row that gives no tune (no ABC text):
+    it counts among the dump's tunes, in their names too (``tunes_1`` of two rows). Every file
+    is read before anything is rendered, so a wrong path fails at once. A format this machine
+    cannot make is skipped with one note; when none of ``--formats`` can be made, the note is a
+    `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes
     from .render import tune_label
 
@@ -586,7 +588,8 @@ def run_render(args: argparse.Namespace) -> int:
     books = []
     for path in args.files:
         where = "stdin" if path == "-" else path
-        found = read_dump(path)  # a thesession.org dump: a tune a row
+        # a thesession.org dump: a tune a row, one that gives no tune too (it fails, named)
+        found = read_dump(path, unreadable=True)
         if found is None:  # read once: a warning about its encoding is said once
             text = read_input(path)  # a missing, binary or prose file is refused with its reason
             found = list(text_tunes(text, where))
@@ -600,6 +603,10 @@ def run_render(args: argparse.Namespace) -> int:
     failed = 0
     tunes = [raw for _, _, found in books for raw in found]
     for raw, stem in zip(tunes, stems, strict=True):
+        if raw.unreadable:  # a dump row without ABC text (or not an object), as check fails it
+            print(f"irish-tune render: {raw.place}: {raw.unreadable}", file=sys.stderr)
+            failed += 1
+            continue
         name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
         stem_path = os.path.join(args.out, stem)
         written = _render_one(  # lines of the tune's text, placed in its file as check does

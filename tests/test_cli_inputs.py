@@ -91,6 +91,23 @@ def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys
     assert f"{dump} row 1: dump row without ABC text in 'abc'" in capsys.readouterr().err
 
 
+def test_render_fails_dump_rows_that_give_no_tune(tmp_path, capsys):
+    """A dump row without ABC was skipped by render, exit 0, and the dump's one other tune
+    written as a single tune's file (``tunes.mid``): now a failure named by its row, exit 1, as
+    in `check`, and the files named by the dump's rows (``tunes_1.mid``)."""
+    body = TRAIN[2].split("K:D\n", 1)[1]
+    row = {"name": "Reel", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
+    dump = tmp_path / "tunes.json"
+    dump.write_text(json.dumps([row, {**row, "abc": ""}]))
+    out = tmp_path / "out"
+    assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
+    printed, err = capsys.readouterr()
+    assert f"midi: {out / 'tunes_1.mid'}" in printed
+    assert f"irish-tune render: {dump} row 2: dump row without ABC text in 'abc'" in err
+    assert "1 of 2 tunes not rendered" in err
+    assert sorted(p.name for p in out.iterdir()) == ["tunes_1.mid"]
+
+
 def test_index_counts_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys):
     """A dump row without ABC is a tune that could not be read, listed by its row in the
     output and the index's report (it used to be left out of the counts altogether)."""
