@@ -535,10 +535,12 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate_retrieval(args: argparse.Namespace) -> int:
-    """Evaluate one protocol; prints a table or (`--json`) one JSON object."""
+    """Evaluate one protocol; prints a table or (`--json`) one JSON object. With no query to
+    score, a `ValueError` (exit status 2), or under ``--json`` the message on stderr and the
+    object all the same (``queries`` 0, null figures, the dropped counts), exit status 1."""
 
     from .name_that_tune import HYBRID_WEIGHT
-    from .retrieval_evaluation import evaluate_retrieval
+    from .retrieval_evaluation import NoUsableQueriesError, evaluate_retrieval
 
     _check_evaluate_retrieval_usage(args)
     model = None
@@ -563,23 +565,32 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         queries = [text for _, text in split_tunebook(read_input("-"), standalone=True)]
         if not queries:
             raise ValueError("--queries -: no tune on stdin (a tune starts with an X: line)")
-    metrics = evaluate_retrieval(
-        model,
-        tokenizer,
-        train,
-        queries,
-        args.protocol,
-        args.excerpt_notes,
-        args.seed,
-        args.baseline,
-        hybrid_weight=HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight,
-        eighths_weight=1.0 if args.eighths_weight is None else args.eighths_weight,
-        meter_mode=args.meter_mode,
-        transpose=args.transpose,
-        unfold_repeats=args.unfold_repeats,
-        query_order=args.query_order,
-        progress=True,  # on a terminal only: stdout stays the report
-    )
+    try:
+        metrics = evaluate_retrieval(
+            model,
+            tokenizer,
+            train,
+            queries,
+            args.protocol,
+            args.excerpt_notes,
+            args.seed,
+            args.baseline,
+            hybrid_weight=HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight,
+            eighths_weight=1.0 if args.eighths_weight is None else args.eighths_weight,
+            meter_mode=args.meter_mode,
+            transpose=args.transpose,
+            unfold_repeats=args.unfold_repeats,
+            query_order=args.query_order,
+            progress=True,  # on a terminal only: stdout stays the report
+        )
+    except NoUsableQueriesError as err:
+        if not args.json:  # a usage error, exit status 2
+            raise
+        # the one JSON object all the same (queries 0, null figures, why each was dropped),
+        # exit status 1, as evaluate-lm --json and identify --json answer nothing to score
+        print(f"irish-tune evaluate-retrieval: {err}", file=sys.stderr)
+        print(json.dumps(err.metrics))
+        return 1
     if args.json:
         print(json.dumps(metrics))
     else:

@@ -40,6 +40,7 @@ from .tune_title_data import NoteCropper, setting_key
 
 __all__ = [
     "EditScorerOptions",
+    "NoUsableQueriesError",
     "evaluate_retrieval",
     "query_edit_scores",
     "settings_ranker",
@@ -343,6 +344,24 @@ def _why_no_tunes(corpus: Any) -> str:
     return f" ({no_tune_reasons(sources)})"
 
 
+class NoUsableQueriesError(ValueError):
+    """`evaluate_retrieval` read queries but none can be scored (each outside the protocol or
+    unreadable). ``metrics``: the object it returns otherwise, with ``queries`` 0, null figures
+    and the dropped counts (what ``irish-tune evaluate-retrieval --json`` prints)."""
+
+    def __init__(self, message: str, metrics: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.metrics = metrics
+
+
+def _no_query_metrics(gallery: int, about: dict[str, Any]) -> dict[str, Any]:
+    """The metrics object of an evaluation with no query scored: every key in its order, the
+    figures null (their names those `retrieval_metrics` gives, here of one dummy rank)."""
+    figures = dict.fromkeys(retrieval_metrics([1], (1, 5, 10), 20))
+    figures.update(queries=0, mrr_at_20_stderr=None, gallery=gallery)
+    return {**figures, "random_mrr_at_20": None, "ms_per_query": None, **about}
+
+
 def evaluate_retrieval(
     model: Any,
     tokenizer: AbcTokenizer,
@@ -396,7 +415,8 @@ def evaluate_retrieval(
     `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries` and `dropped_reasons`
     (`not_in_protocol`: no training setting with the title under `"known"`, an untitled query or
     one whose tune id or title is in training under `"unseen"`; `unreadable`), `protocol`,
-    `scorer`, `excerpt_notes`, `query_order`.
+    `scorer`, `excerpt_notes`, `query_order`. Queries read of which none can be scored are a
+    `NoUsableQueriesError` (a `ValueError`) that carries this object, its figures null.
 
     >>> from transformers import AutoModel
     >>> model = AutoModel.from_pretrained("runs/tune-title")
@@ -438,11 +458,22 @@ def evaluate_retrieval(
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
     rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order)
+    about = dict(
+        dropped_queries=dropped + len(kept) - len(readable),
+        # why: outside the protocol (known: no training setting has the query's title, untitled
+        # included; unseen: untitled, or its tune id or title is in training), or unreadable
+        dropped_reasons={"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)},
+        protocol=protocol,
+        scorer=_scorer_name(baseline, protocol),
+        excerpt_notes=excerpt_notes,
+        query_order=query_order,
+    )
     if not rows or not display:
-        raise ValueError(
+        raise NoUsableQueriesError(
             f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "
             f"{dropped} are outside it ({_OUTSIDE[protocol]}) and {len(kept) - len(readable)} "
-            "could not be read or had no note in their excerpt"
+            "could not be read or had no note in their excerpt",
+            _no_query_metrics(len(display), about),
         )
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
     if baseline is None or baseline == "hybrid":
@@ -463,13 +494,6 @@ def evaluate_retrieval(
         gallery=len(display),
         random_mrr_at_20=random_baseline(len(display), 20)["mrr_at_20"],
         ms_per_query=ms,
-        dropped_queries=dropped + len(kept) - len(readable),
-        # why: outside the protocol (known: no training setting has the query's title, untitled
-        # included; unseen: untitled, or its tune id or title is in training), or unreadable
-        dropped_reasons={"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)},
-        protocol=protocol,
-        scorer=_scorer_name(baseline, protocol),
-        excerpt_notes=excerpt_notes,
-        query_order=query_order,
+        **about,
     )
     return out

@@ -317,6 +317,33 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
     assert "--queries -: no tune on stdin" in capsys.readouterr().err
 
 
+def test_evaluate_retrieval_json_answers_no_usable_query_with_its_object(
+    tokenizer, tmp_path, capsys
+):
+    """With no query to score, --json printed nothing (exit 2); now the one object all the same,
+    with every key, queries 0, null figures and why the queries were dropped, exit 1, as
+    evaluate-lm --json and identify --json answer. Without --json: a usage error (2)."""
+    from modeling_irish.cli import main
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "unseen.abc").write_text("\n".join(UNSEEN))  # no title of them in training
+    tokenizer.save_pretrained(tmp_path / "tok")
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--protocol", "known", "--excerpt-notes", "20",
+            "--baseline", "edit-distance", "--json"]  # fmt: skip
+    assert main([*argv, "--queries", str(tmp_path / "unseen.abc")]) == 1
+    out, err = capsys.readouterr()
+    empty = json.loads(out)
+    assert "no usable queries for protocol 'known': of 5 queries, 5 are outside it" in err
+    full = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    assert list(empty) == list(full)
+    assert (empty["queries"], empty["dropped_queries"], empty["scorer"]) == (0, 5, "edit-distance")
+    assert empty["dropped_reasons"] == {"not_in_protocol": 5, "unreadable": 0}
+    assert empty["mrr_at_20"] is None and empty["r_at_1"] is None and empty["ms_per_query"] is None
+    assert main([*argv[:-1], "--queries", str(tmp_path / "unseen.abc")]) == 2
+    assert capsys.readouterr().out == ""
+
+
 def test_evaluate_retrieval_shows_progress_on_a_terminal_only(
     tokenizer, tmp_path, monkeypatch, capsys
 ):
