@@ -184,7 +184,7 @@ def _warn_dropped_markings(prompt: AbcTune) -> None:
         dropped.append(f"{len(prompt.tempo_changes)} tempo change(s)")
     fields = [f"{name}:" for name in prompt.fields if name not in _KEPT_FIELDS]
     if fields:
-        dropped.append(f"the header field(s) {', '.join(fields)}")
+        dropped.append(f"header field(s) {', '.join(fields)}")  # after "the prompt's"
     if dropped:
         logger.warning(
             "the prompt's %s are not kept: the tunes hold notes, rests, chords, tuplets, ties "

@@ -407,9 +407,14 @@ def test_what_the_tunes_leave_out_of_a_prompt_is_said_in_one_warning(generator, 
     said = [r.getMessage() for r in caplog.records if "are not kept" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(
         "the prompt's 2 chord symbol(s) or annotation(s), 4 decoration(s), 1 grace note "
-        "group(s), the header field(s) C:, Q: are not kept"
+        "group(s), header field(s) C:, Q: are not kept"
     )
     assert "C:Trad" not in tune.abc and "!roll!" not in tune.abc  # as it says
+    caplog.clear()  # a field alone: it read "the prompt's the header field(s) S: are not kept"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        generator.generate(1, prompt="X:1\nT:D\nS:thesession\nM:4/4\nL:1/8\nK:D\nA2B2 c2d2|")
+    said = [r.getMessage() for r in caplog.records if "are not kept" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("the prompt's header field(s) S: are not kept:")
     caplog.clear()
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         generator.generate(1, prompt="X:1\nT:D\nM:4/4\nL:1/8\nK:D\n(3ABc d2 [DF]2 A-A|")
