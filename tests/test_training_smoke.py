@@ -156,6 +156,20 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
+def test_a_weight_decay_given_on_resuming_is_applied_from_the_checkpoint_on(
+    tunebook, cache_dir, tmp_path, task_flags
+):
+    """`load_state` gave the optimizer the checkpoint's weight decay: a run resumed with
+    --weight_decay 0.5 trained on with the 0.0 it was saved with, while its card said 0.5."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, *task_flags, "--checkpointing_steps", "2")
+    main([*argv, "--max_train_steps", "2"])
+    main([*argv, "--max_train_steps", "4", "--weight_decay", "0.5", "--resume_from_checkpoint"])
+    groups = torch.load(out / "step_4" / "optimizer.bin", weights_only=True)["param_groups"]
+    assert [group["weight_decay"] for group in groups] == [0.5, 0.0]  # matrices; the rest
+
+
 def test_tensorboard_draws_a_resumed_run_steps_once(tunebook, cache_dir, tmp_path):
     """A run resumed from an earlier checkpoint than its last update logged those updates to
     TensorBoard again (train_loss at steps 1..4, 3, 4): the resumed run now has TensorBoard purge

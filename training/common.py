@@ -28,6 +28,7 @@ __all__ = [
     "parse_config_overrides",
     "published_data_split",
     "set_learning_rate",
+    "set_weight_decay",
     "tracked_config",
     "tracker_init_kwargs",
     "write_json",
@@ -93,6 +94,15 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
     resumed run needs no scheduler state)."""
     for group in optimizer.param_groups:
         group["lr"] = lr
+
+
+def set_weight_decay(optimizer: torch.optim.Optimizer, weight_decay: float) -> None:
+    """Give the decay group ``weight_decay``: the first of the two groups both tasks build
+    (`MeasureNoteForCausalLM.configure_optimizer_groups`, the tune-title ``_optimizer``: decayed
+    matrices, then the rest at 0). A resumed run calls it after `accelerator.load_state`, which
+    restores the checkpoint's group settings: a ``--weight_decay`` given on resuming would
+    otherwise be reported and never applied (the lr is set before every update anyway)."""
+    optimizer.param_groups[0]["weight_decay"] = weight_decay
 
 
 def parse_config_overrides(text: str | None) -> dict[str, Any]:

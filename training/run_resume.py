@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from accelerate.logging import get_logger
 
-from training.common import UsageError
+from training.common import UsageError, set_weight_decay
 from training.run_log import _trim_log
 
 if TYPE_CHECKING:
+    import torch
     from accelerate import Accelerator
 
 logger = get_logger(__name__)  # accelerate's: warns once, from the main process
@@ -151,10 +152,15 @@ def checkpoint_names(output_dir: str) -> list[str]:
 
 
 def resume_state(
-    args: argparse.Namespace, accelerator: Accelerator, saved: dict | None = None
+    args: argparse.Namespace,
+    accelerator: Accelerator,
+    saved: dict | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
 ) -> int:
     """Load the ``--resume_from_checkpoint`` state; returns the number of updates it had done
-    (and fills ``saved`` with the checkpoint's ``training_state.json``)."""
+    (and fills ``saved`` with the checkpoint's ``training_state.json``). ``optimizer`` (the
+    prepared one) then gets this run's ``--weight_decay`` (`set_weight_decay`): `load_state`
+    gives it the checkpoint's."""
     path = args.resume_from_checkpoint
     if path is None:
         return 0
@@ -182,6 +188,8 @@ def resume_state(
             "corpus, or start a new run (without --resume_from_checkpoint)"
         ) from err
     _warn_unless_random_state_loaded(path, accelerator.process_index)
+    if optimizer is not None:  # a changed value takes effect from the first resumed update
+        set_weight_decay(optimizer, args.weight_decay)
     if saved is not None:
         saved.update(state)
     completed = int(state["completed_steps"])

@@ -162,7 +162,7 @@ def train_loop(
     """The optimisation loop; returns running statistics for all_results.json."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     saved: dict = {}
-    completed = resume_state(args, accelerator, saved)
+    completed = resume_state(args, accelerator, saved, optimizer)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     resume_batches *= args.gradient_accumulation_steps
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}

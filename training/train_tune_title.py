@@ -256,7 +256,7 @@ def train_loop(
 
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     saved: dict = {}
-    completed = resume_state(args, accelerator, saved)
+    completed = resume_state(args, accelerator, saved, optimizer)
     _fill_title_cache(accelerator.unwrap_model(model), titles, accelerator.is_local_main_process)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     # a resumed run starts with the checkpoint's last losses, so that train_loss_last is the
