@@ -317,6 +317,28 @@ def test_nothing_left_to_train_names_the_flag_that_ended_the_run(
     assert "has done 3 updates and --max_train_steps is 3" in caplog.text
 
 
+def test_an_older_checkpoint_with_nothing_left_to_train_leaves_the_run_as_it_is(
+    tunebook, cache_dir, tmp_path, caplog
+):
+    """Resuming step_2 of a run that went on to step 4 (its budget, 2, taken from step_2) cut
+    train_log.jsonl back to step 2 for good and wrote step 2's model and results over step 4's."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--checkpointing_steps", "2", "--with_tracking")
+    main([*argv, "--max_train_steps", "2"])
+    main([*argv, "--max_train_steps", "4", "--resume_from_checkpoint"])
+    names = ("train_log.jsonl", "all_results.json", "model.safetensors", "README.md")
+    before = {name: (out / name).read_bytes() for name in names}
+    events = sorted(p.name for p in (out / "measurenote").rglob("*"))
+    caplog.clear()
+    kept = main(["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_2")])
+    assert kept["train_steps"] == 4  # the folder's run, as it stands
+    assert {name: (out / name).read_bytes() for name in names} == before
+    assert sorted(p.name for p in (out / "measurenote").rglob("*")) == events  # no purge
+    assert "has done 2 updates and --max_train_steps is 2: nothing is left to train" in caplog.text
+    assert f"{out} holds the run up to update 4" in caplog.text
+    assert f"resume {out / 'step_4'} to finish that run" in caplog.text
+
+
 def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp_path):
     import importlib.util
 
@@ -488,12 +510,12 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
     full, resumed = _weights(tmp_path / "a"), _weights(tmp_path / "b")
     for name in full:
         assert torch.equal(full[name], resumed[name]), name
-    # resumed from step_6 with a budget of 6: no further update
+    # resumed from step_6 with a budget of 6: no further update, and the run that went on to
+    # step 7 is left as it is (not replaced by step 6's weights and results)
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "6", *extra,
                "--resume_from_checkpoint"))  # fmt: skip
-    assert json.loads((tmp_path / "b" / "all_results.json").read_text())["train_steps"] == 6
-    at_six = _weights(tmp_path / "b" / "step_6")
-    assert all(torch.equal(w, at_six[n]) for n, w in _weights(tmp_path / "b").items())
+    assert json.loads((tmp_path / "b" / "all_results.json").read_text())["train_steps"] == 7
+    assert all(torch.equal(w, full[n]) for n, w in _weights(tmp_path / "b").items())
     # one update after step_6: train_loss_last still averages the run's last 4 updates
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "7", *extra,
                "--resume_from_checkpoint"))  # fmt: skip

@@ -147,7 +147,9 @@ def recompute_steps_and_start_tracking(
 ) -> None:
     """The dataloader length changes once sharded across processes: recompute
     ``max_train_steps`` / ``num_train_epochs`` from it, then start the trackers (with the run's
-    scalar flags as the tracked config, `tracker_init_kwargs`) when ``--with_tracking``."""
+    scalar flags as the tracked config, `tracker_init_kwargs`) when ``--with_tracking``. A
+    resume with nothing left to train from a checkpoint behind the run in its folder stops
+    here, before anything is written (`training.run_resume.check_not_behind_the_run`)."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     given = args.max_train_steps
     if args.num_train_epochs:  # alone, the budget; with --max_train_steps, a cap on it
@@ -156,6 +158,10 @@ def recompute_steps_and_start_tracking(
     # the flag that set the budget, for the messages about it
     args.budget_flag = "max_train_steps" if args.max_train_steps == given else "num_train_epochs"
     args.num_train_epochs = math.ceil(args.max_train_steps / steps_per_epoch)
+    from training.run_resume import check_not_behind_the_run  # run_resume imports this module
+
+    # before the trackers start: TensorBoard would purge the later steps of the run
+    check_not_behind_the_run(args)
     if args.with_tracking:
         accelerator.init_trackers(
             project, tracked_config(args), init_kwargs=tracker_init_kwargs(args)

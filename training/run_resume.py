@@ -193,18 +193,91 @@ def resume_state(
     if saved is not None:
         saved.update(state)
     completed = int(state["completed_steps"])
-    if accelerator.is_main_process:
-        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
-    if completed >= args.max_train_steps:
+    if completed >= args.max_train_steps:  # the log is kept whole: no update is made again
         flag = getattr(args, "budget_flag", "max_train_steps")
-        budget = f"--max_train_steps is {args.max_train_steps}"
-        if flag == "num_train_epochs":  # it capped a larger --max_train_steps, or stood alone
-            budget = f"--num_train_epochs {args.num_train_epochs} ends the run there"
         logger.warning(
-            f"{path} has done {completed} updates and {budget}: nothing is left to train (give "
-            f"a larger --{flag} to go on)"
+            f"{path} has done {completed} updates and {_budget(args)}: nothing is left to train "
+            f"(give a larger --{flag} to go on)"
         )
+    elif accelerator.is_main_process:
+        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
     return completed
+
+
+def _budget(args: argparse.Namespace) -> str:
+    """What ends the run, for the messages of a resume with nothing left to train: the flag
+    that set ``max_train_steps`` (`training.common.recompute_steps_and_start_tracking`)."""
+    if getattr(args, "budget_flag", "max_train_steps") == "num_train_epochs":
+        # it capped a larger --max_train_steps, or stood alone
+        return f"--num_train_epochs {args.num_train_epochs} ends the run there"
+    return f"--max_train_steps is {args.max_train_steps}"
+
+
+class NothingToTrain(Exception):
+    """A resume with nothing left to train from a checkpoint behind the run in its folder
+    (`check_not_behind_the_run`): the run ends before writing anything. ``results``: the
+    folder's all_results.json as it stands (``{}`` when it has none)."""
+
+    def __init__(self, message: str, results: dict[str, Any]):
+        super().__init__(message)
+        self.results = results
+
+
+def check_not_behind_the_run(args: argparse.Namespace) -> None:
+    """Raise `NothingToTrain` when the resumed checkpoint has done the run's whole budget
+    (``max_train_steps``, known once the steps are recomputed) and the run in ``--output_dir``
+    went further (`run_reached`): finishing from the checkpoint would cut ``train_log.jsonl``
+    back to it, have TensorBoard purge the later steps, and write its model and results over
+    the later ones, and there is nothing to train. Called before the trackers start. Resuming
+    the run's own last state (to finish a run killed after its final checkpoint, or to
+    evaluate it again) goes on as before."""
+    path = resumed_checkpoint(args) if getattr(args, "resume_from_checkpoint", None) else None
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return  # a fresh run; or `resume_state` says why it cannot resume
+    completed = int(read_training_state(path)["completed_steps"])
+    reached, files = run_reached(args.output_dir)
+    if completed < args.max_train_steps or reached <= completed:
+        return
+    latest = latest_checkpoint(args.output_dir)
+    flag = getattr(args, "budget_flag", "max_train_steps")
+    hint = f"give a larger --{flag} to train on from {path}"
+    if latest is not None and os.path.realpath(latest) != os.path.realpath(path):
+        hint = f"resume {latest} to finish that run, or {hint}"
+    raise NothingToTrain(
+        f"{path} has done {completed} updates and {_budget(args)}: nothing is left to train, "
+        f"and {args.output_dir} holds the run up to update {reached} ({', '.join(files)}), "
+        f"which finishing from {path} would replace: it is left as it is ({hint})",
+        _read_results(args.output_dir),
+    )
+
+
+def run_reached(output_dir: str) -> tuple[int, list[str]]:
+    """The most updates the run in ``output_dir`` records, in its learning curve
+    (``train_log.jsonl``) or its results (``all_results.json``), and the files that record it;
+    ``(0, [])`` when neither does.
+
+    >>> run_reached("no/such/folder")
+    (0, [])
+    """
+    steps = {"train_log.jsonl": 0, "all_results.json": 0}
+    log = os.path.join(output_dir, "train_log.jsonl")
+    if os.path.isfile(log):
+        with open(log, encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle if line.strip()]
+        steps["train_log.jsonl"] = max((int(r.get("step", 0)) for r in records), default=0)
+    steps["all_results.json"] = int(_read_results(output_dir).get("train_steps") or 0)
+    reached = max(steps.values())
+    return reached, [name for name, step in steps.items() if reached and step == reached]
+
+
+def _read_results(output_dir: str) -> dict[str, Any]:
+    """``output_dir/all_results.json``, or ``{}`` when there is none or it cannot be read."""
+    try:
+        with open(os.path.join(output_dir, "all_results.json"), encoding="utf-8") as handle:
+            results = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return results if isinstance(results, dict) else {}
 
 
 def resumed_checkpoint(args: argparse.Namespace) -> str | None:

@@ -89,7 +89,7 @@ from training.run_folder import (  # noqa: E402
     start_run_folder,
 )
 from training.run_log import logged_evals  # noqa: E402
-from training.run_resume import resume_state  # noqa: E402
+from training.run_resume import NothingToTrain, resume_state  # noqa: E402
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -432,7 +432,9 @@ def run_tune_title(args: argparse.Namespace, accelerator: Accelerator) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Parse ``argv``, build the `Accelerator` and run the task; returns its results dict."""
+    """Parse ``argv``, build the `Accelerator` and run the task; returns its results dict (a
+    resume with nothing to train that would replace a run that went further writes nothing and
+    returns that run's: `training.run_resume.check_not_behind_the_run`)."""
     args = parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
     accelerator = Accelerator(
@@ -448,7 +450,11 @@ def main(argv: list[str] | None = None) -> dict:
     check_hub_before_training(args, accelerator)
     _warn_if_no_fp16(accelerator)
     runners = {"measurenote": run_measurenote, "tune_title": run_tune_title}
-    return runners[args.task](args, accelerator)
+    try:
+        return runners[args.task](args, accelerator)
+    except NothingToTrain as kept:  # the folder's run went further: nothing is written
+        logger.warning(str(kept))
+        return kept.results
 
 
 #: The library's loggers (standard `logging`) that say the same thing in every process.
