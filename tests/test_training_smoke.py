@@ -170,6 +170,37 @@ def test_a_weight_decay_given_on_resuming_is_applied_from_the_checkpoint_on(
     assert [group["weight_decay"] for group in groups] == [0.5, 0.0]  # matrices; the rest
 
 
+@pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
+def test_optimisation_flags_changed_on_resuming_are_named_and_recorded(
+    tunebook, cache_dir, tmp_path, capsys, task_flags
+):
+    """A --learning_rate or --max_grad_norm given on resuming was taken without a word, and the
+    card and all_results.json gave it as the whole run's."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, *task_flags, "--checkpointing_steps", "2")
+    main([*argv, "--max_train_steps", "2"])
+    capsys.readouterr()
+    changed = ("--learning_rate", "0.01", "--max_grad_norm", "0.5")
+    main([*argv, "--max_train_steps", "4", *changed, "--resume_from_checkpoint"])
+    named = "--learning_rate 0.0003 -> 0.01 after step 2, --max_grad_norm 1.0 -> 0.5 after step 2"
+    assert f"Resuming from checkpoint {out / 'step_2'} with {named}" in capsys.readouterr().out
+    expected = [
+        {"step": 2, "flag": "learning_rate", "was": 0.0003, "now": 0.01},
+        {"step": 2, "flag": "max_grad_norm", "was": 1.0, "now": 0.5},
+    ]
+    assert json.loads((out / "all_results.json").read_text())["optimisation_changes"] == expected
+    card = (out / "README.md").read_text()
+    assert f"the values the run ended with; resuming changed {named.replace(', ', '; ')}." in card
+    # resumed again with the same flags (taken from step_4): the change is kept, none added
+    main([*argv, "--max_train_steps", "6", "--resume_from_checkpoint"])
+    assert "->" not in capsys.readouterr().out
+    assert json.loads((out / "all_results.json").read_text())["optimisation_changes"] == expected
+    # nothing left to train: a new value trains nothing, and the card keeps the one that did
+    main([*argv, "--learning_rate", "0.5", "--resume_from_checkpoint"])
+    assert json.loads((out / "all_results.json").read_text())["optimisation_changes"] == expected
+    assert "| learning_rate | 0.01 |" in (out / "README.md").read_text()
+
+
 def test_tensorboard_draws_a_resumed_run_steps_once(tunebook, cache_dir, tmp_path):
     """A run resumed from an earlier checkpoint than its last update logged those updates to
     TensorBoard again (train_loss at steps 1..4, 3, 4): the resumed run now has TensorBoard purge

@@ -13,6 +13,7 @@ from training.common import moot_flags
 __all__ = [
     "backbone_text",
     "budget",
+    "changes_text",
     "corpus_filters",
     "retrieval_text",
     "shown_path",
@@ -47,15 +48,17 @@ def write_model_card(
     usage: str,
     tags: Sequence[str] = ("music", "abc-notation", "irish-traditional-music"),
     license: str = LICENSE,
+    hyperparameters_note: str = "",
 ) -> str:
     """Write ``output_dir/README.md``: YAML front matter (licence, library, tags), then
-    description, training data, hyper-parameters and metrics tables, and a usage snippet.
-    Returns the path."""
+    description, training data, hyper-parameters table (``hyperparameters_note`` under it) and
+    metrics table, and a usage snippet. Returns the path."""
     tag_lines = "".join(f"- {t}\n" for t in tags)
     front = f"---\nlicense: {license}\nlibrary_name: transformers\ntags:\n{tag_lines}---"
     lines = [front, f"# {title}", "", description, "", "## Training data", "", data, ""]
     lines += ["## Training hyper-parameters", "", "| name | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
+    lines += ["", hyperparameters_note] if hyperparameters_note else []
     lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
     lines += ["", "## Usage", "", REQUIREMENT, "", "```python", usage.strip(), "```", ""]
@@ -203,6 +206,26 @@ def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def changes_text(results: dict[str, Any]) -> str:
+    """The card's line under the hyper-parameters table on the optimisation flags that
+    resuming the run changed (all_results.json's ``optimisation_changes``), "" when none: the
+    table gives the values the run ended with.
+
+    >>> changes_text({"optimisation_changes": [
+    ...     {"step": 6, "flag": "learning_rate", "was": 0.0003, "now": 0.01}]})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'The table gives the values the run ended with; resuming changed --learning_rate 0.0003 ->
+     0.01 after step 6.'
+    """
+    from training.run_resume import shown_change
+
+    changes = results.get("optimisation_changes") or []
+    if not changes:
+        return ""
+    shown = "; ".join(map(shown_change, changes))
+    return f"The table gives the values the run ended with; resuming changed {shown}."
+
+
 def _run_split_rule(args: argparse.Namespace, data_report: dict | None = None) -> str:
     """`split_rule` for a run's flags, after `corpus_filters` of its corpus report."""
     rule = split_rule(
@@ -318,6 +341,7 @@ def write_measurenote_card(
         data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args, data_report)} "
         f"Tokenizer drops: {_drop_counts(data_report['tokenize'])}.",
         hyperparameters=hyper,
+        hyperparameters_note=changes_text(results),
         metrics={k: results[k] for k in metric_names if k in results},
         usage=(
             "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
@@ -513,6 +537,7 @@ def write_tune_title_card(
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
         f"{_run_split_rule(args, data_report)}",
         hyperparameters=hyper,
+        hyperparameters_note=changes_text(results),
         metrics={
             k: v for k, v in results.items() if isinstance(v, (int, float)) or k == "eval_precision"
         },

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from accelerate.logging import get_logger
 
-from training.common import UsageError, set_weight_decay
+from training.common import UsageError, moot_flags, set_weight_decay
 from training.run_log import _trim_log
 
 if TYPE_CHECKING:
@@ -174,7 +174,9 @@ def resume_state(
     check_same_processes(path, state, accelerator.num_processes)
     check_state_files(path, accelerator.num_processes)
     check_random_states(path, accelerator.num_processes)
-    accelerator.print(f"Resuming from checkpoint {path}")
+    changes = take_optimisation_changes(args, state)
+    shown = f" with {', '.join(map(shown_change, changes))}" if changes else ""
+    accelerator.print(f"Resuming from checkpoint {path}{shown}")
     try:
         accelerator.load_state(path)
     except RuntimeError as err:  # an older checkpoint (no data fingerprint) on another vocab
@@ -202,6 +204,64 @@ def resume_state(
     elif accelerator.is_main_process:
         _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
     return completed
+
+
+#: The flags of the optimisation that a resumed run may set otherwise than the run it resumes
+#: (not so those of the model, the data and the batch shape: `training.run_folder.RUN_FLAGS`).
+OPTIMISATION_FLAGS = (
+    "learning_rate",
+    "lr_scheduler_type",
+    "lr_step_size",
+    "lr_gamma",
+    "num_warmup_steps",
+    "weight_decay",
+    "max_grad_norm",
+)
+
+
+def optimisation_changes(args: argparse.Namespace, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each `OPTIMISATION_FLAGS` value of this run that differs from the one the checkpoint's
+    run trained with (its recorded flags, ``state["args"]``), as ``{"step", "flag", "was",
+    "now"}``: the value ``now`` trains the updates after ``step``. A flag the run ignores
+    (`moot_flags`: ``--lr_gamma`` under the cosine schedule) is left out.
+
+    >>> run = argparse.Namespace(learning_rate=0.01, lr_scheduler_type="step", lr_gamma=0.5)
+    >>> optimisation_changes(run, {"completed_steps": 6, "args": {"learning_rate": 3e-4}})
+    [{'step': 6, 'flag': 'learning_rate', 'was': 0.0003, 'now': 0.01}]
+    """
+    saved, moot = state.get("args", {}), moot_flags(args)
+    return [
+        {"step": int(state["completed_steps"]), "flag": name, "was": saved[name], "now": now}
+        for name in OPTIMISATION_FLAGS
+        if name in saved and name not in moot and saved[name] != (now := getattr(args, name))
+    ]
+
+
+def take_optimisation_changes(
+    args: argparse.Namespace, state: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Keep in ``args.optimisation_changes`` the changes the runs before this one made (the
+    checkpoint's record) and this run's (`optimisation_changes`), which its checkpoints,
+    all_results.json and model card record: the card's table gives the values the run ended
+    with, not the whole run's. Returns this run's. A run with nothing left to train trains
+    nothing with them: it keeps the checkpoint's values (and records no change)."""
+    changes = optimisation_changes(args, state)
+    args.optimisation_changes = list(state.get("optimisation_changes", []))
+    if int(state["completed_steps"]) >= args.max_train_steps:
+        for change in changes:
+            setattr(args, change["flag"], change["was"])
+        return []
+    args.optimisation_changes += changes
+    return changes
+
+
+def shown_change(change: dict[str, Any]) -> str:
+    """One of `optimisation_changes` as the resume message and the model card name it.
+
+    >>> shown_change({"step": 6, "flag": "learning_rate", "was": 0.0003, "now": 0.01})
+    '--learning_rate 0.0003 -> 0.01 after step 6'
+    """
+    return f"--{change['flag']} {change['was']} -> {change['now']} after step {change['step']}"
 
 
 def _budget(args: argparse.Namespace) -> str:

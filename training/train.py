@@ -336,6 +336,7 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     totals["train_seconds"] = _train_seconds(stats)
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
     state.update(run=run_flags(args), args=recorded_flags(args), data=args.data_fingerprint)
+    state["optimisation_changes"] = getattr(args, "optimisation_changes", [])  # on resuming
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 
@@ -379,6 +380,8 @@ def finish(
         # which tunes it trained on: a tune-title run on this backbone compares its own split
         data_split=published_data_split(data_split_record(args)),
     )
+    if getattr(args, "optimisation_changes", None):  # flags a resumed run changed, and when
+        results["optimisation_changes"] = args.optimisation_changes
     if accelerator.is_main_process:
         save_tokenizer(tokenizer, args.output_dir)
         record_run_files(args.output_dir, ["all_results.json", "README.md"])

@@ -223,6 +223,7 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) ->
         "run": run_flags(args),
         "args": recorded_flags(args),
         "data": args.data_fingerprint,  # what a resumed run must read again (check_resume_data)
+        "optimisation_changes": getattr(args, "optimisation_changes", []),  # on resuming
     }
 
 
@@ -463,6 +464,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         "tokenize_report": data_report["tokenize"],
         "data_split": published_data_split(data_split_record(args)),
     }
+    if getattr(args, "optimisation_changes", None):  # flags a resumed run changed, and when
+        results["optimisation_changes"] = args.optimisation_changes
     if args.measurenote_path:  # what the backbone trained on, against this run's split
         # corpus files by name: all_results.json and the card are uploaded, the paths are not
         status, changes, _ = backbone_split(args, by_name=True)
