@@ -201,6 +201,27 @@ def test_optimisation_flags_changed_on_resuming_are_named_and_recorded(
     assert "| learning_rate | 0.01 |" in (out / "README.md").read_text()
 
 
+def test_a_cosine_schedule_given_another_length_on_resuming_is_warned_and_recorded(
+    tunebook, cache_dir, tmp_path, caplog
+):
+    """The cosine schedule spans --max_train_steps: resuming a run of 2 updates with 6 restarted
+    its decay (the lr rose from 1.5e-4 to 2.25e-4) without a word, and the card gave a cosine
+    over 6 updates."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--lr_scheduler_type", "cosine",
+                 "--checkpointing_steps", "2")  # fmt: skip
+    main([*argv, "--max_train_steps", "2"])
+    caplog.clear()
+    main([*argv, "--max_train_steps", "6", "--resume_from_checkpoint"])
+    assert "--max_train_steps 2 -> 6 under the cosine schedule" in caplog.text
+    assert "the lr goes from 0.00015 (step 2) to 0.000225 (step 3)" in caplog.text
+    log = map(json.loads, (out / "train_log.jsonl").read_text().splitlines())
+    lrs = {record["step"]: record["lr"] for record in log if "lr" in record}
+    assert (lrs[2], lrs[3]) == pytest.approx((1.5e-4, 2.25e-4))  # what the warning says
+    changes = json.loads((out / "all_results.json").read_text())["optimisation_changes"]
+    assert changes == [{"step": 2, "flag": "max_train_steps", "was": 2, "now": 6}]
+
+
 def test_tensorboard_draws_a_resumed_run_steps_once(tunebook, cache_dir, tmp_path):
     """A run resumed from an earlier checkpoint than its last update logged those updates to
     TensorBoard again (train_loss at steps 1..4, 3, 4): the resumed run now has TensorBoard purge

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from accelerate.logging import get_logger
 
-from training.common import UsageError, moot_flags, set_weight_decay
+from training.common import UsageError, learning_rate_at, lr_for, moot_flags, set_weight_decay
 from training.run_log import _trim_log
 
 if TYPE_CHECKING:
@@ -177,6 +177,8 @@ def resume_state(
     changes = take_optimisation_changes(args, state)
     shown = f" with {', '.join(map(shown_change, changes))}" if changes else ""
     accelerator.print(f"Resuming from checkpoint {path}{shown}")
+    if any(change["flag"] == "max_train_steps" for change in changes):
+        warn_schedule_length(args, state)
     try:
         accelerator.load_state(path)
     except RuntimeError as err:  # an older checkpoint (no data fingerprint) on another vocab
@@ -223,16 +225,22 @@ def optimisation_changes(args: argparse.Namespace, state: dict[str, Any]) -> lis
     """Each `OPTIMISATION_FLAGS` value of this run that differs from the one the checkpoint's
     run trained with (its recorded flags, ``state["args"]``), as ``{"step", "flag", "was",
     "now"}``: the value ``now`` trains the updates after ``step``. A flag the run ignores
-    (`moot_flags`: ``--lr_gamma`` under the cosine schedule) is left out.
+    (`moot_flags`: ``--lr_gamma`` under the cosine schedule) is left out. Under the cosine
+    schedule, which spans the run, ``max_train_steps`` is one (`warn_schedule_length`).
 
     >>> run = argparse.Namespace(learning_rate=0.01, lr_scheduler_type="step", lr_gamma=0.5)
     >>> optimisation_changes(run, {"completed_steps": 6, "args": {"learning_rate": 3e-4}})
     [{'step': 6, 'flag': 'learning_rate', 'was': 0.0003, 'now': 0.01}]
     """
-    saved, moot = state.get("args", {}), moot_flags(args)
+    saved, moot, names = state.get("args", {}), moot_flags(args), OPTIMISATION_FLAGS
+    if args.lr_scheduler_type == "cosine" and "max_train_steps" in state:
+        # the schedule spans the run's updates: the checkpoint records its run's (epochs
+        # counted; its recorded flags hold the value as given)
+        saved = {**saved, "max_train_steps": state["max_train_steps"]}
+        names = (*names, "max_train_steps")
     return [
         {"step": int(state["completed_steps"]), "flag": name, "was": saved[name], "now": now}
-        for name in OPTIMISATION_FLAGS
+        for name in names
         if name in saved and name not in moot and saved[name] != (now := getattr(args, name))
     ]
 
@@ -253,6 +261,32 @@ def take_optimisation_changes(
         return []
     args.optimisation_changes += changes
     return changes
+
+
+def warn_schedule_length(args: argparse.Namespace, state: dict[str, Any]) -> None:
+    """Warn that a resume under the cosine schedule with another ``--max_train_steps`` than
+    the checkpoint's run follows the new length from the checkpoint on, as transformers'
+    `Trainer` does (its scheduler is built anew for the new total): the lr jumps from the
+    last update's, on the checkpoint's curve, to the new curve's, and the run is not the one
+    an uninterrupted run of the new length would be. Named with the two rates, as
+    ``train_log.jsonl`` logs them (step ``N``: the lr of update ``N``)."""
+    completed = int(state["completed_steps"])
+    saved = {**state.get("args", {}), "max_train_steps": state["max_train_steps"]}
+    before = learning_rate_at(
+        completed - 1,
+        base_lr=saved.get("learning_rate", args.learning_rate),
+        scheduler_type=saved.get("lr_scheduler_type", args.lr_scheduler_type),
+        warmup_steps=saved.get("num_warmup_steps", args.num_warmup_steps),
+        step_size=saved.get("lr_step_size", args.lr_step_size),
+        gamma=saved.get("lr_gamma", args.lr_gamma),
+        total_steps=saved["max_train_steps"],
+    )
+    logger.warning(
+        f"--max_train_steps {saved['max_train_steps']} -> {args.max_train_steps} under the "
+        "cosine schedule, which spans the run's updates: it follows the new length from the "
+        f"checkpoint on (as transformers' Trainer does), so the lr goes from {before:.3g} "
+        f"(step {completed}) to {lr_for(args, completed):.3g} (step {completed + 1})"
+    )
 
 
 def shown_change(change: dict[str, Any]) -> str:

@@ -337,6 +337,7 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
     state.update(run=run_flags(args), args=recorded_flags(args), data=args.data_fingerprint)
     state["optimisation_changes"] = getattr(args, "optimisation_changes", [])  # on resuming
+    state["max_train_steps"] = args.max_train_steps  # epochs counted: the cosine's length
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 

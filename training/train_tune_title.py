@@ -224,6 +224,7 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) ->
         "args": recorded_flags(args),
         "data": args.data_fingerprint,  # what a resumed run must read again (check_resume_data)
         "optimisation_changes": getattr(args, "optimisation_changes", []),  # on resuming
+        "max_train_steps": args.max_train_steps,  # epochs counted: the cosine's length
     }
 
 
