@@ -166,6 +166,34 @@ def test_steps_and_epochs_budget_whichever_comes_first():
         assert (args.max_train_steps, args.num_train_epochs) == expected
 
 
+def test_a_warmup_as_long_as_the_run_is_warned(caplog):
+    """--num_warmup_steps 30 in a run of 20 updates was taken without a word: the lr never
+    left its warmup, and peaked at two thirds of --learning_rate."""
+    from types import SimpleNamespace
+
+    from accelerate import PartialState
+
+    PartialState(cpu=True)  # accelerate's logger needs its state
+    for warmup, warned in ((30, True), (20, True), (19, False), (0, False)):
+        args = SimpleNamespace(
+            max_train_steps=0, num_train_epochs=2, gradient_accumulation_steps=1,
+            with_tracking=False, num_warmup_steps=warmup, learning_rate=3e-4,
+            lr_scheduler_type="cosine",
+        )  # fmt: skip
+        caplog.clear()
+        common.recompute_steps_and_start_tracking(args, None, list(range(10)), "x")  # 20 updates
+        assert ("is not below the run's 20 updates" in caplog.text) is warned, warmup
+    caplog.clear()
+    args.num_warmup_steps = 30
+    common.warn_long_warmup(args)
+    assert "--num_warmup_steps 30 is not below the run's 20 updates (--num_train_epochs 2)" in (
+        caplog.text
+    )
+    assert "the lr peaks at 0.0002 (67% of --learning_rate 0.0003) in the last update" in (
+        caplog.text
+    )
+
+
 def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_path):
     from datasets import Dataset
 

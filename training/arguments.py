@@ -328,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="step: multiply the lr by --lr_gamma every --lr_step_size updates.")
     add("--lr_step_size", type=int, default=10_000, help="Updates per lr step.")
     add("--lr_gamma", type=float, default=0.5, help="Factor of each lr step.")
-    add("--num_warmup_steps", type=int, default=0, help="Linear warmup updates.")
+    add("--num_warmup_steps", type=int, default=0,
+        help="Linear warmup updates (warned when not below the run's updates: the lr would "
+             "never leave its warmup).")
     add("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
     add("--max_train_steps", type=int, default=None,
         help=f"Optimizer updates (default {DEFAULT_MAX_TRAIN_STEPS}, or as many as "

@@ -31,6 +31,7 @@ __all__ = [
     "set_weight_decay",
     "tracked_config",
     "tracker_init_kwargs",
+    "warn_long_warmup",
     "write_json",
     "SPLIT_FLAGS",
     "UploadError",
@@ -149,7 +150,8 @@ def recompute_steps_and_start_tracking(
     ``max_train_steps`` / ``num_train_epochs`` from it, then start the trackers (with the run's
     scalar flags as the tracked config, `tracker_init_kwargs`) when ``--with_tracking``. A
     resume with nothing left to train from a checkpoint behind the run in its folder stops
-    here, before anything is written (`training.run_resume.check_not_behind_the_run`)."""
+    here, before anything is written (`training.run_resume.check_not_behind_the_run`); a warmup
+    as long as the run is warned (`warn_long_warmup`)."""
     steps_per_epoch = math.ceil(len(train_dl) / args.gradient_accumulation_steps)
     given = args.max_train_steps
     if args.num_train_epochs:  # alone, the budget; with --max_train_steps, a cap on it
@@ -162,10 +164,31 @@ def recompute_steps_and_start_tracking(
 
     # before the trackers start: TensorBoard would purge the later steps of the run
     check_not_behind_the_run(args)
+    warn_long_warmup(args)
     if args.with_tracking:
         accelerator.init_trackers(
             project, tracked_config(args), init_kwargs=tracker_init_kwargs(args)
         )
+
+
+def warn_long_warmup(args: argparse.Namespace) -> None:
+    """Warn when ``--num_warmup_steps`` is not below the run's updates (``max_train_steps``,
+    known once `recompute_steps_and_start_tracking` counts the epochs): the lr rises through
+    the whole run, to ``learning_rate * max_train_steps / num_warmup_steps`` at its last update
+    (`learning_rate_at`), and never follows ``--lr_scheduler_type``."""
+    warmup, total = getattr(args, "num_warmup_steps", 0), args.max_train_steps
+    if not warmup or warmup < total:
+        return
+    budget = "--max_train_steps"
+    if getattr(args, "budget_flag", "max_train_steps") == "num_train_epochs":
+        budget = f"--num_train_epochs {args.num_train_epochs}"
+    peak = learning_rate_at(total - 1, base_lr=args.learning_rate, warmup_steps=warmup)
+    logger.warning(
+        f"--num_warmup_steps {warmup} is not below the run's {total} updates ({budget}): the "
+        f"whole run is warmup, and the lr peaks at {peak:.3g} ({100 * total / warmup:.0f}% of "
+        f"--learning_rate {args.learning_rate:g}) in the last update, never following "
+        f"--lr_scheduler_type {args.lr_scheduler_type}"
+    )
 
 
 def tracker_init_kwargs(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
