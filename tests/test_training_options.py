@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -417,6 +418,7 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
     main(_argv(reels_abc, cache_dir, straight, *extra))
     main(_argv(reels_abc, cache_dir, resumed, *extra))
     (resumed / "model.safetensors").unlink()
+    shutil.rmtree(resumed / "step_4")  # as killed before it: an older one would be refused
     capsys.readouterr()
     # budget, schedule, seed, checkpoints, corpus, split and model: all from step_2
     main(["--output_dir", str(resumed), "--resume_from_checkpoint", str(resumed / "step_2")])

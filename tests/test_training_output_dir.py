@@ -4,6 +4,7 @@ run recorded writing there (``run_files.json``) and refuses to write over anythi
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -186,6 +187,7 @@ def test_a_checkpoint_resumes_into_its_own_folder_not_the_default_one(
     main(_argv(reels_abc, cache_dir, tmp_path / "b", *flags, "--seed", "7"))  # run B
     b_log = _losses(tmp_path / "b")
 
+    shutil.rmtree(tmp_path / "b" / "step_2")  # as killed before it: an older one is refused
     resume = ["--resume_from_checkpoint", str(tmp_path / "b" / "step_1")]
     assert parse_args(resume).output_dir == str(tmp_path / "b")
     main(resume)  # run B goes on to its update 2 again, in its own folder

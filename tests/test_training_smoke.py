@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -233,6 +234,7 @@ def test_tensorboard_draws_a_resumed_run_steps_once(tunebook, cache_dir, tmp_pat
     extra = ("--checkpointing_steps", "2", "--eval_steps", "0", "--with_tracking",
              "--report_to", "tensorboard")  # fmt: skip
     main(_argv(tunebook, cache_dir, out, "--max_train_steps", "4", *extra))
+    shutil.rmtree(out / "step_4")  # killed after logging update 4, before saving step_4
     main(
         _argv(
             tunebook,
@@ -244,7 +246,7 @@ def test_tensorboard_draws_a_resumed_run_steps_once(tunebook, cache_dir, tmp_pat
             "--resume_from_checkpoint",
             str(out / "step_2"),
         )
-    )  # a run killed after step 4
+    )
     events = EventAccumulator(str(out / "measurenote")).Reload()
     drawn = [(e.step, e.value) for e in events.Scalars("train_loss")]
     assert [step for step, _ in drawn] == [1, 2, 3, 4]
@@ -278,6 +280,7 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
     out = tmp_path / "run"
     steps = ("--max_train_steps", "4", "--checkpointing_steps", "2")
     main(_argv(str(corpus), cache_dir, out, *steps, *task_flags))
+    shutil.rmtree(out / "step_4")  # killed before it: step_2 is the run's newest checkpoint
     log = (out / "train_log.jsonl").read_text()
     resume = ["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_2")]
     corpus.write_text("\n\n".join(tunes[:-1]) + "\n")
@@ -389,6 +392,34 @@ def test_an_older_checkpoint_with_nothing_left_to_train_leaves_the_run_as_it_is(
     assert "has done 2 updates and --max_train_steps is 2: nothing is left to train" in caplog.text
     assert f"{out} holds the run up to update 4" in caplog.text
     assert f"resume {out / 'step_4'} to finish that run" in caplog.text
+
+
+def test_an_older_checkpoint_with_updates_left_is_refused_in_a_folder_that_went_further(
+    tunebook, cache_dir, tmp_path
+):
+    """Resuming step_1 of a run that went on to step_3 wrote a new step_2 over the old one and
+    left step_3, which "latest" then resumed (the abandoned run), without a word."""
+    out = tmp_path / "run"
+    main(_argv(tunebook, cache_dir, out, "--checkpointing_steps", "1", "--max_train_steps", "3"))
+    names = ("train_log.jsonl", "all_results.json", "model.safetensors", "step_2/optimizer.bin")
+    before = {name: (out / name).read_bytes() for name in names}
+    older = ["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_1")]
+    for budget in ("2", "3"):
+        with pytest.raises(common.UsageError) as refusal:
+            main([*older, "--learning_rate", "0.01", "--max_train_steps", budget])
+        message = str(refusal.value)
+        assert message.startswith(f"--resume_from_checkpoint {out / 'step_1'} has done 1 update")
+        assert f"{out} holds later checkpoints of its run (step_2, step_3)" in message
+        assert f"resume the newest ({out / 'step_3'}" in message and "\n" not in message
+        assert "give another --output_dir (one that holds no run) to branch" in message
+        assert {name: (out / name).read_bytes() for name in names} == before  # nothing written
+    assert run_folder.latest_checkpoint(str(out)) == str(out / "step_3")
+    # the way out it names: branch from step_1 into a folder that holds no run
+    branch = tmp_path / "branch"
+    main(["--resume_from_checkpoint", str(out / "step_1"), "--output_dir", str(branch),
+          "--max_train_steps", "2"])  # fmt: skip
+    assert run_folder.latest_checkpoint(str(branch)) == str(branch / "step_2")
+    assert {name: (out / name).read_bytes() for name in names} == before
 
 
 def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp_path):

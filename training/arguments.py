@@ -366,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Checkpoint folder (step_N/epoch_N) to resume, into its own run folder unless "
              "--output_dir names one that holds no run; no value or 'latest': the newest "
              "one of output_dir (refused when it has none: drop the flag to start afresh). "
+             "One older than its folder's newest trains on only into such another folder. "
              "Flags not given are the checkpoint's run's; those that shaped the model or data "
              "cannot change.")
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")

@@ -324,13 +324,17 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
     back to it, have TensorBoard purge the later steps, and write its model and results over
     the later ones, and there is nothing to train. Called before the trackers start. Resuming
     the run's own last state (to finish a run killed after its final checkpoint, or to
-    evaluate it again) goes on as before."""
+    evaluate it again) goes on as before. A resume with updates left to train from a
+    checkpoint older than the folder's newest is refused (`check_newest_checkpoint`)."""
     path = resumed_checkpoint(args) if getattr(args, "resume_from_checkpoint", None) else None
     if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
         return  # a fresh run; or `resume_state` says why it cannot resume
     completed = int(read_training_state(path)["completed_steps"])
+    if completed < args.max_train_steps:
+        check_newest_checkpoint(path, completed, args.output_dir)
+        return
     reached, files = run_reached(args.output_dir)
-    if completed < args.max_train_steps or reached <= completed:
+    if reached <= completed:
         return
     latest = latest_checkpoint(args.output_dir)
     flag = getattr(args, "budget_flag", "max_train_steps")
@@ -343,6 +347,33 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
         f"which finishing from {path} would replace: it is left as it is ({hint})",
         _read_results(args.output_dir),
     )
+
+
+def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
+    """Refuse (`UsageError`) to train on from ``path`` (``completed`` updates) into
+    ``output_dir`` when that folder holds checkpoints with more updates: the resumed run would
+    write its own ``step_N`` over some of them and leave the others, which "latest" would then
+    resume, and replace the later run's model, log and results, so that the folder mixed two
+    runs. The way out is to resume the newest, or to branch into another ``--output_dir`` (one
+    that holds no run, `training.arguments._check_resume_output_dir`)."""
+    names = _by_updates(output_dir, warn=False)  # fewest updates first
+    newer = [n for n in names if _updates(os.path.join(output_dir, n)) > completed]
+    if not newer:
+        return
+    newest = os.path.join(output_dir, newer[-1])
+    raise UsageError(
+        f"--resume_from_checkpoint {path} has done {completed} updates, and {output_dir} holds "
+        f"later checkpoints of its run ({', '.join(newer)}), which training on from it there "
+        f"would replace or leave mixed with the new run: resume the newest ({newest}, or "
+        "--resume_from_checkpoint alone) to go on with that run, or give another --output_dir "
+        f"(one that holds no run) to branch a new run from {path}"
+    )
+
+
+def _updates(checkpoint: str) -> int:
+    """The updates a checkpoint whose state reads (`_by_updates`) has done."""
+    state, _ = _load_state(checkpoint)
+    return int(state["completed_steps"]) if state is not None else 0
 
 
 def run_reached(output_dir: str) -> tuple[int, list[str]]:
