@@ -450,6 +450,19 @@ def test_a_max_length_that_drops_every_training_tune_is_named_in_one_line(
         train.main([*argv, "--max_length", str(int(shortest) - 1)])
 
 
+def test_a_corpus_that_is_a_pipe_is_refused_as_not_a_regular_file(capsys, tmp_path):
+    """``--corpus <(cat t50.abc)`` (a /dev/fd pipe) was refused as "no such file or folder",
+    though the path is there: it is read more than once, which a pipe cannot be."""
+    import os
+
+    pipe = tmp_path / "corpus.pipe"
+    os.mkfifo(pipe)
+    line = _refusal(capsys, ["--corpus", str(pipe), "--output_dir", str(tmp_path / "out")])
+    assert f"error: --corpus {pipe}: not a regular file (a pipe?): " in line
+    assert "reads the corpus more than once" in line and "save it to a file" in line
+    assert "no such file" not in line
+
+
 def test_command_line_exits_2_without_traceback(tmp_path):
     import subprocess
     import sys

@@ -126,6 +126,11 @@ def corpus_source_problem(source: str) -> str | None:
     from modeling_irish.abc_sources import MUSIC21_COLLECTIONS, no_tune_reason, source_files
 
     path = Path(source)
+    if path.exists() and not path.is_file() and not path.is_dir():  # <(cat t.abc): /dev/fd/63
+        return (
+            "not a regular file (a pipe?): training reads the corpus more than once (checked "
+            "here, then loaded, split and fingerprinted), so save it to a file and give that"
+        )
     if not path.is_file() and not path.is_dir():  # the order in which the loader resolves it
         if source == "music21" or source in MUSIC21_COLLECTIONS:
             return None
