@@ -219,11 +219,21 @@ def test_evaluate_retrieval_says_why_the_queries_hold_no_tune(tmp_path, capsys):
     train = tmp_path / "train.abc"
     train.write_text("\n".join(TRAIN))
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--baseline",
-            "edit-distance", "--json"]  # fmt: skip
+            "edit-distance"]  # fmt: skip
     for path, why in _no_tune_files(tmp_path).values():
+        said = f"no tunes in the queries '{path}' ({why})"
         assert main([*argv, "--train", str(train), "--queries", str(path)]) == 2
-        assert f"no tunes in the queries '{path}' ({why})" in capsys.readouterr().err
-        assert main([*argv, "--train", str(path), "--queries", str(train)]) == 2
+        assert said in capsys.readouterr().err
+        # --json: the one object all the same (as evaluate-lm --json answers), exit status 1
+        assert main([*argv, "--json", "--train", str(train), "--queries", str(path)]) == 1
+        out, err = capsys.readouterr()
+        assert said in err
+        answer = json.loads(out)
+        assert answer["queries"] == 0 and answer["mrr_at_20"] is None and said in answer["error"]
+        assert answer["dropped_reasons"] == {"not_in_protocol": 0, "unreadable": 0}
+        assert answer["scorer"] == "edit-distance" and answer["gallery"] is None
+        # training tunes are not what --json answers: a usage error, exit status 2
+        assert main([*argv, "--json", "--train", str(path), "--queries", str(train)]) == 2
         assert f"no training tunes in '{path}' ({why})" in capsys.readouterr().err
 
 

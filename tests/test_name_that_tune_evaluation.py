@@ -313,8 +313,14 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["queries"] == 8 and metrics["mrr_at_20"] == 1.0
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))  # nothing piped in
-    assert main(argv) == 2
+    assert main(argv[:-1]) == 2  # without --json: a usage error
     assert "--queries -: no tune on stdin" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(argv) == 1  # --json: the one object all the same, the reason as its error
+    out, err = capsys.readouterr()
+    assert "--queries -: no tune on stdin" in err
+    answer = json.loads(out)
+    assert answer["queries"] == 0 and answer["error"].startswith("--queries -: no tune on stdin")
 
 
 def test_evaluate_retrieval_json_answers_no_usable_query_with_its_object(
