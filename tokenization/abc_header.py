@@ -12,6 +12,7 @@ from .abc_tunebook import (
     HeaderSpan,
     _field_match,
     _field_value,
+    _header_fields,
     _prose_word,
     _setting,
     _strip_comment,
@@ -135,21 +136,18 @@ class _HeaderFields:
         is read, but not text there (a tune without notes, its text refused as it is without
         ``K:``). `header_span` says which lines are the header, stray or music (render uses it
         too)."""
-        span = header_span(lines)
+        span, fields = _header_fields(lines)
         seen_x = seen_k = False  # only the first X: gives the tune number
         blank_after_k: int | None = None  # the first blank line after K:
         for i in range(span.end):
-            raw = lines[i]
             self.lineno, self.col = self.line_offset + i + 1, 1
-            line = _strip_comment(raw)
-            if not line.strip():
-                if seen_k and blank_after_k is None and "%" not in raw:
+            m = fields.get(i)
+            if m is None:  # stray text, or a blank or comment line (`header_span`)
+                if i in span.stray:
+                    self.warnings.append(stray_line_warning(self.lineno, _strip_comment(lines[i])))
+                elif seen_k and blank_after_k is None and "%" not in lines[i]:
                     blank_after_k = i
                 continue
-            if i in span.stray:
-                self.warnings.append(stray_line_warning(self.lineno, line))
-                continue
-            m = _field_match(line)  # every other line of the header is a field line
             letter, value = m[1], _field_value(m[2])
             self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
             if letter == "X" and not seen_x:
@@ -397,12 +395,8 @@ def header_title(text: str) -> str:
     keys: list[str] = []  # field letters in the order the parser first meets them
     titles: list[str] = []
     lines = abc_lines(text)
-    span = header_span(lines)  # where the parser's `_parse_header` stops, and what it passes over
-    for i in range(span.end):
-        line = _strip_comment(lines[i])
-        if not line.strip() or i in span.stray:
-            continue
-        m = _field_match(line)
+    # the field lines `_parse_header` reads: up to where it stops, stray lines passed over
+    for m in _header_fields(lines)[1].values():
         letter, value = m[1], _field_value(m[2])
         if letter == "+" and keys:
             if keys[-1] == "T":

@@ -169,22 +169,30 @@ def header_span(lines: Sequence[str]) -> HeaderSpan:
     >>> header_span(["X:1", "T:t", "", "Some words.", "GAB|"])
     HeaderSpan(end=2, stray=(), ended=True)
     """
+    return _header_fields(lines)[0]
+
+
+def _header_fields(lines: Sequence[str]) -> tuple[HeaderSpan, dict[int, re.Match]]:
+    """`header_span`, and the `_field_match` of each field line in the header by its index:
+    one walk over the header for the parser, which reads those fields (`_parse_header`)."""
     seen_k = False
     stray: list[int] = []
+    fields: dict[int, re.Match] = {}
     for i, raw in enumerate(lines):
         line = _strip_comment(raw)
         if not line.strip():
             if not seen_k and "%" not in raw and not _fields_follow(lines, i, len(lines)):
-                return HeaderSpan(i, tuple(stray), True)
+                return HeaderSpan(i, tuple(stray), True), fields
             continue
         m = _field_match(line)
         if m is None and not seen_k and _stray_header_line(lines, i):
             stray.append(i)
             continue
         if m is None or (seen_k and m[1] == "V"):
-            return HeaderSpan(i, tuple(stray), False)
+            return HeaderSpan(i, tuple(stray), False), fields
+        fields[i] = m
         seen_k = seen_k or m[1] == "K"
-    return HeaderSpan(len(lines), tuple(stray), False)
+    return HeaderSpan(len(lines), tuple(stray), False), fields
 
 
 def x_number(tune: str) -> str:
