@@ -538,10 +538,10 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     """Evaluate one protocol; prints a table or (`--json`) one JSON object. With no query to
     score, a `ValueError` (exit status 2), or under ``--json`` the message on stderr and the
     object all the same (``queries`` 0, null figures, the dropped counts), exit status 1; so
-    too queries that hold no tune at all (`_answer_no_query_tune`)."""
+    too queries that hold no tune at all (`NoQueryTunesError`)."""
 
     from .name_that_tune import HYBRID_WEIGHT
-    from .retrieval_evaluation import NoUsableQueriesError, evaluate_retrieval
+    from .retrieval_evaluation import NoQueryTunesError, NoUsableQueriesError, evaluate_retrieval
 
     _check_evaluate_retrieval_usage(args)
     model = None
@@ -560,14 +560,16 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     tokenizer = _tokenizer(tok_dir)
     train = args.train[0] if len(args.train) == 1 else args.train
     queries: Any = args.queries
-    if queries == "-":  # the query tunes' texts, as evaluate_retrieval takes them
-        from tokenization.abc_header import split_tunebook
-
-        queries = [text for _, text in split_tunebook(read_input("-"), standalone=True)]
-        if not queries:
-            no_tune = "--queries -: no tune on stdin (a tune starts with an X: line)"
-            return _answer_no_query_tune(args, ValueError(no_tune))
     try:
+        if queries == "-":  # the query tunes' texts, as evaluate_retrieval takes them
+            from tokenization.abc_header import split_tunebook
+
+            queries = [text for _, text in split_tunebook(read_input("-"), standalone=True)]
+            if not queries:
+                no_tune = "--queries -: no tune on stdin (a tune starts with an X: line)"
+                raise NoQueryTunesError(
+                    no_tune, args.protocol, args.baseline, args.excerpt_notes, args.query_order
+                )
         metrics = evaluate_retrieval(
             model,
             tokenizer,
@@ -588,15 +590,12 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     except NoUsableQueriesError as err:
         if not args.json:  # a usage error, exit status 2
             raise
-        # the one JSON object all the same (queries 0, null figures, why each was dropped),
-        # exit status 1, as evaluate-lm --json and identify --json answer nothing to score
+        # the one JSON object all the same (queries 0, null figures, why each was dropped; for
+        # queries that hold no tune, gallery null and the message as its error), exit status
+        # 1, as evaluate-lm --json and identify --json answer nothing to score
         print(f"irish-tune evaluate-retrieval: {err}", file=sys.stderr)
         print(json.dumps(err.metrics))
         return 1
-    except ValueError as err:  # the queries may hold no tune at all (empty, binary, prose)
-        if _holds_a_tune(queries):  # another refusal: usage, exit status 2
-            raise
-        return _answer_no_query_tune(args, err)
     if args.json:
         print(json.dumps(metrics))
     else:
@@ -607,36 +606,6 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
                 value = ", ".join(f"{k} {v}" for k, v in value.items())
             print(f"{key:>18}  {value}")
     return 0
-
-
-def _holds_a_tune(queries: Any) -> bool:
-    """Whether `evaluate_retrieval` reads a tune in ``queries`` (a path or a list of texts)."""
-    from .tune_embedding import read_tunes
-
-    return bool(read_tunes(queries))
-
-
-def _answer_no_query_tune(args: argparse.Namespace, err: ValueError) -> int:
-    """Answer queries that hold no tune at all (an empty, binary or prose file; nothing on
-    stdin): ``err`` (exit status 2) without ``--json``; under it, the message on stderr and the
-    one JSON object all the same, as for queries of which none can be scored (``queries`` 0,
-    null figures, ``gallery`` null: the training tunes are not read), with the message as its
-    ``error``, exit status 1 (as ``evaluate-lm --json`` answers a file with no tune)."""
-    from .retrieval_evaluation import _no_query_metrics, _scorer_name
-
-    if not args.json:
-        raise err
-    print(f"irish-tune evaluate-retrieval: {err}", file=sys.stderr)
-    about = dict(
-        dropped_queries=0,
-        dropped_reasons={"not_in_protocol": 0, "unreadable": 0},
-        protocol=args.protocol,
-        scorer=_scorer_name(args.baseline, args.protocol),
-        excerpt_notes=args.excerpt_notes,
-        query_order=args.query_order,
-    )
-    print(json.dumps({**_no_query_metrics(0, about), "gallery": None, "error": str(err)}))
-    return 1
 
 
 def _check_evaluate_retrieval_usage(args: argparse.Namespace) -> None:

@@ -40,6 +40,7 @@ from .tune_title_data import NoteCropper, setting_key
 
 __all__ = [
     "EditScorerOptions",
+    "NoQueryTunesError",
     "NoUsableQueriesError",
     "evaluate_retrieval",
     "query_edit_scores",
@@ -354,12 +355,50 @@ class NoUsableQueriesError(ValueError):
         self.metrics = metrics
 
 
+def _about(
+    dropped_reasons: dict[str, int],
+    protocol: str,
+    baseline: Optional[str],
+    excerpt_notes: int,
+    query_order: str,
+) -> dict[str, Any]:
+    """The keys of the metrics object that say what was evaluated: the dropped queries (in
+    all, and by reason), the protocol, scorer, excerpt length and query order."""
+    return dict(
+        dropped_queries=sum(dropped_reasons.values()),
+        dropped_reasons=dropped_reasons,
+        protocol=protocol,
+        scorer=_scorer_name(baseline, protocol),
+        excerpt_notes=excerpt_notes,
+        query_order=query_order,
+    )
+
+
 def _no_query_metrics(gallery: int, about: dict[str, Any]) -> dict[str, Any]:
     """The metrics object of an evaluation with no query scored: every key in its order, the
     figures null (their names those `retrieval_metrics` gives, here of one dummy rank)."""
     figures = dict.fromkeys(retrieval_metrics([1], (1, 5, 10), 20))
     figures.update(queries=0, mrr_at_20_stderr=None, gallery=gallery)
     return {**figures, "random_mrr_at_20": None, "ms_per_query": None, **about}
+
+
+class NoQueryTunesError(NoUsableQueriesError):
+    """The queries of `evaluate_retrieval` hold no tune at all (an empty, binary or prose file;
+    nothing on stdin). ``metrics``: as `NoUsableQueriesError`'s, nothing dropped, ``gallery``
+    null (the training tunes are not read) and the message as its ``error``."""
+
+    def __init__(
+        self,
+        message: str,
+        protocol: str,
+        baseline: Optional[str],
+        excerpt_notes: int,
+        query_order: str,
+    ) -> None:
+        nothing = {"not_in_protocol": 0, "unreadable": 0}
+        about = _about(nothing, protocol, baseline, excerpt_notes, query_order)
+        metrics = {**_no_query_metrics(0, about), "gallery": None, "error": message}
+        super().__init__(message, metrics)
 
 
 def evaluate_retrieval(
@@ -416,7 +455,8 @@ def evaluate_retrieval(
     (`not_in_protocol`: no training setting with the title under `"known"`, an untitled query or
     one whose tune id or title is in training under `"unseen"`; `unreadable`), `protocol`,
     `scorer`, `excerpt_notes`, `query_order`. Queries read of which none can be scored are a
-    `NoUsableQueriesError` (a `ValueError`) that carries this object, its figures null.
+    `NoUsableQueriesError` (a `ValueError`) that carries this object, its figures null; queries
+    that hold no tune at all, its `NoQueryTunesError`.
 
     >>> from transformers import AutoModel
     >>> model = AutoModel.from_pretrained("runs/tune-title")
@@ -447,7 +487,8 @@ def evaluate_retrieval(
         )
     query_records = read_tunes(queries)
     if not query_records:
-        raise ValueError(f"no tunes in the queries {queries!r}{_why_no_tunes(queries)}")
+        no_tune = f"no tunes in the queries {queries!r}{_why_no_tunes(queries)}"
+        raise NoQueryTunesError(no_tune, protocol, baseline, excerpt_notes, query_order)
     # a query is held out: drop any copy of it from the training side, whatever its header
     held = {setting_key(q["title"], q["abc"]) for q in query_records}
     train_records = read_tunes(train_corpus)
@@ -458,16 +499,10 @@ def evaluate_retrieval(
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
     rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order)
-    about = dict(
-        dropped_queries=dropped + len(kept) - len(readable),
-        # why: outside the protocol (known: no training setting has the query's title, untitled
-        # included; unseen: untitled, or its tune id or title is in training), or unreadable
-        dropped_reasons={"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)},
-        protocol=protocol,
-        scorer=_scorer_name(baseline, protocol),
-        excerpt_notes=excerpt_notes,
-        query_order=query_order,
-    )
+    # why: outside the protocol (known: no training setting has the query's title, untitled
+    # included; unseen: untitled, or its tune id or title is in training), or unreadable
+    dropped_reasons = {"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)}
+    about = _about(dropped_reasons, protocol, baseline, excerpt_notes, query_order)
     if not rows or not display:
         raise NoUsableQueriesError(
             f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "
