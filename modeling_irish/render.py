@@ -136,8 +136,9 @@ def _engravable(abc: str) -> str:
     lines[0] = lines[0].removeprefix("\ufeff")  # as the reader reads it
     out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
     has_key = False
-    breaks = _bang_breaks(lines)
-    for line, code, field, part in _tune_lines(lines):
+    walked = list(_tune_lines(lines))
+    breaks = _bang_breaks(walked)
+    for line, code, field, part in walked:
         if part == "stray":  # verovio would start the music there
             continue
         if part == "body" and not has_key:  # the first line of the body
@@ -178,17 +179,17 @@ def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | Non
         yield line, code, _field_match(code), part
 
 
-def _bang_breaks(lines: Sequence[str]) -> bool:
-    """Whether ``!`` is a line break in the body of the tune of ``lines``, as the reader reads
-    it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of its header (a
-    standalone text: its tunebook's file header written in, `with_file_header`)."""
+def _bang_breaks(walked: Sequence[tuple[str, str, re.Match | None, str]]) -> bool:
+    """Whether ``!`` is a line break in the body of a tune, ``walked`` by `_tune_lines`, as the
+    reader reads it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of
+    its header (a standalone text: its tunebook's file header written in, `with_file_header`)."""
     from tokenization.abc_tunebook import (
         _field_value,
         bang_is_line_break,
         linebreak_directives,
     )
 
-    header = [(line, field) for line, _, field, part in _tune_lines(lines) if part == "header"]
+    header = [(line, field) for line, _, field, part in walked if part == "header"]
     values = [
         _field_value(field[2]) for _, field in header if field is not None and field[1] == "I"
     ]
