@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from accelerate.logging import get_logger
 
-from training.common import UsageError, learning_rate_at, lr_for, moot_flags, set_weight_decay
+from training.common import UsageError, lr_for, moot_flags, set_weight_decay
 from training.run_log import _trim_log
 
 if TYPE_CHECKING:
@@ -272,15 +272,8 @@ def warn_schedule_length(args: argparse.Namespace, state: dict[str, Any]) -> Non
     ``train_log.jsonl`` logs them (step ``N``: the lr of update ``N``)."""
     completed = int(state["completed_steps"])
     saved = {**state.get("args", {}), "max_train_steps": state["max_train_steps"]}
-    before = learning_rate_at(
-        completed - 1,
-        base_lr=saved.get("learning_rate", args.learning_rate),
-        scheduler_type=saved.get("lr_scheduler_type", args.lr_scheduler_type),
-        warmup_steps=saved.get("num_warmup_steps", args.num_warmup_steps),
-        step_size=saved.get("lr_step_size", args.lr_step_size),
-        gamma=saved.get("lr_gamma", args.lr_gamma),
-        total_steps=saved["max_train_steps"],
-    )
+    # the checkpoint's run: its recorded flags over this run's (a flag it did not record)
+    before = lr_for(argparse.Namespace(**{**vars(args), **saved}), completed - 1)
     logger.warning(
         f"--max_train_steps {saved['max_train_steps']} -> {args.max_train_steps} under the "
         "cosine schedule, which spans the run's updates: it follows the new length from the "
