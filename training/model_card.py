@@ -9,6 +9,7 @@ from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from training.common import moot_flags
+from training.run_resume import OPTIMISATION_FLAGS
 
 __all__ = [
     "backbone_text",
@@ -291,13 +292,7 @@ def write_measurenote_card(
     """``README.md`` of a MeasureNote run: its data, split, hyper-parameters and metrics."""
     sources = corpus_text(args.corpus)
     keep = (
-        "learning_rate",
-        "lr_scheduler_type",
-        "lr_step_size",
-        "lr_gamma",
-        "num_warmup_steps",
-        "weight_decay",
-        "max_grad_norm",
+        *OPTIMISATION_FLAGS,
         "per_device_train_batch_size",
         "gradient_accumulation_steps",
         "preset",
