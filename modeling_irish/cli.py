@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 __all__ = [
+    "BinaryInputError",
     "DefaultsHelpFormatter",
     "existing_folder",
     "load_saved",
@@ -323,11 +324,15 @@ def existing_folder(text: str) -> str:
     return text
 
 
+class BinaryInputError(ValueError):
+    """An input of `read_input` refused as binary: NUL bytes and no tune (`is_binary_text`)."""
+
+
 def read_input(path: str) -> str:
     """The text of an ABC file, or of stdin for ``-`` (`decode_abc`: UTF-8, else Windows-1252).
-    A text with NUL bytes is refused as binary only when no tune is found in it, as
-    `irish-tune check` decides (`is_binary_text`): a stray NUL inside one tune of a tunebook
-    fails that tune alone, where the command reads it, and the other tunes are read."""
+    A text with NUL bytes is refused as binary (`BinaryInputError`) only when no tune is found
+    in it, as `irish-tune check` decides (`is_binary_text`): a stray NUL inside one tune of a
+    tunebook fails that tune alone, where the command reads it, and the other tunes are read."""
     from tokenization.check import is_binary_text, read_abc_file, read_stdin
 
     if path == "-":
@@ -339,7 +344,8 @@ def read_input(path: str) -> str:
     else:
         text = read_abc_file(path)
     if is_binary_text(text):
-        raise ValueError(f"{'stdin' if path == '-' else path} is not a text file (NUL bytes)")
+        where = "stdin" if path == "-" else path
+        raise BinaryInputError(f"{where} is not a text file (NUL bytes)")
     return text
 
 

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from .cli import (
+    BinaryInputError,
     load_saved,
     non_negative_int,
     positive_int,
@@ -357,17 +358,13 @@ def _read_text(path: str, where: str) -> str:
     """`read_input` of `identify`'s input, where a text of no tune is a `_NoTuneToName`: an
     empty or blank one, and a binary file (as `evaluate-lm` counts it; binary stdin is refused
     as a usage error, as there)."""
-    import os
-
-    from tokenization.check import is_binary_text, read_abc_file
-
-    if path != "-" and os.path.isfile(path):
-        text = read_abc_file(path)
-        if is_binary_text(text):
-            why = "not a text file (NUL bytes)"
-            raise _NoTuneToName(f"{where} is {why}", why)
-    else:  # stdin, or what is no file to read: refused there
+    try:
         text = read_input(path)
+    except BinaryInputError:
+        if path == "-":
+            raise
+        why = "not a text file (NUL bytes)"
+        raise _NoTuneToName(f"{where} is {why}", why) from None
     if not text.strip():
         why = "the input is empty: give an ABC tune or snippet"
         raise _NoTuneToName(f"{where} is empty: give an ABC tune or snippet", why)
