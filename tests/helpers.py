@@ -4,6 +4,7 @@ test module imports), and the shared corpus for the slow tests."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -328,3 +329,9 @@ def generation_model_dir(generator, tmp_path_factory):
     generator.model.save_pretrained(path)
     generator.tokenizer.save_pretrained(path)
     return str(path)
+
+
+def training_curve(folder) -> list[tuple[int, float]]:
+    """The (step, train_loss) records of a run folder's train_log.jsonl."""
+    lines = (folder / "train_log.jsonl").read_text().splitlines()
+    return [(r["step"], r["train_loss"]) for r in map(json.loads, lines) if "train_loss" in r]
