@@ -1,25 +1,17 @@
-"""Render ABC tunes to SVG (verovio), MIDI (music21, from the package's own reading of the
-tune) and WAV (fluidsynth + a GM soundfont)."""
+"""Render ABC tunes to SVG (verovio, `render_svg`), MIDI (music21, from the package's own
+reading of the tune) and WAV (fluidsynth + a GM soundfont)."""
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import json
 import logging
 import os
 import re
-import select
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from fractions import Fraction
-from typing import BinaryIO
 
 from .render_playing import (
     PlayedEvent,
@@ -29,6 +21,7 @@ from .render_playing import (
     played_spans,
     played_transpose,
 )
+from .render_svg import _tune_lines, to_svg
 
 __all__ = [
     "PlayedEvent",
@@ -65,272 +58,6 @@ class SoundFontError(RenderError, ValueError):
     """fluidsynth could not load the soundfont: no WAV of any tune can be made with it, so the
     command stops (a `ValueError`, exit status 2), as for a font that is missing or no SoundFont
     (`find_soundfont`)."""
-
-
-def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
-    """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
-    (a page path in ``taken``, another output of the same run, becomes ``path-2-2``...).
-
-    Every page is engraved before the first is written: a failure leaves no file behind.
-    verovio is given the text as our reader reads it (`_engravable`: an ``X:`` number, a
-    ``K:`` line, no stray ``!`` nor stray header text, the ``!`` of ``I:linebreak !`` as line
-    breaks), and runs in a process of its own (`_Engraver`): on text it
-    cannot read it may abort or crash, which fails this tune with a `RenderError`, not the
-    program.
-
-    >>> to_svg("X:1\\nM:2/4\\nL:1/8\\nK:D\\nDFAd|]", "tune.svg")
-    ['tune.svg']
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("verovio") is None:
-        raise RenderError("SVG needs verovio: pip install verovio")
-    pages = _ENGRAVER.pages(_engravable(abc))
-    paths = []
-    stem, ext = os.path.splitext(path)
-    for page, svg in enumerate(pages, 1):
-        out, again = (path if page == 1 else f"{stem}-{page}{ext}"), 1
-        while page > 1 and out in taken:
-            again += 1
-            out = f"{stem}-{page}-{again}{ext}"
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(svg)
-        paths.append(out)
-    return paths
-
-
-def _engravable(abc: str) -> str:
-    """``abc`` as verovio is given it: the tune our reader reads, without what makes verovio
-    (6.4) abort, crash or misread it although the reader accepts it. An ``X:`` line without a
-    number, or none at all, becomes ``X:1``; a header without ``K:``, or with an empty one,
-    gets ``K:C`` (what the reader assumes); stray text in the header that the reader passes
-    over (a bare ``N`` that more fields and ``K:`` follow, `header_span`), where verovio would
-    start the music, is left out; a ``!`` that opens no decoration (``d!edB|``, ``CD!trill
-    EF``), which the reader passes over, is left out; in a tune that declares ``I:linebreak !``
-    (`bang_is_line_break`), where verovio would read ``!f2g2!`` as a decoration and drop its
-    notes, a ``!`` is a line break.
-
-    >>> print(_engravable("X:\\nT:t\\nL:1/8\\nCD!trill EF|]"))
-    X:1
-    T:t
-    L:1/8
-    K:C
-    CDtrill EF|]
-    >>> print(_engravable("X:1\\nT:t\\nN\\nM:6/8\\nK:G\\nGBd dBd|]"))
-    X:1
-    T:t
-    M:6/8
-    K:G
-    GBd dBd|]
-    >>> print(_engravable("X:1\\nI:linebreak !\\nK:G\\nd2e2!f2g2!|a8|]"))
-    X:1
-    I:linebreak !
-    K:G
-    d2e2
-    f2g2
-    |a8|]
-    """
-    from tokenization.abc_tunebook import abc_lines
-
-    lines = abc_lines(abc)
-    lines[0] = lines[0].removeprefix("\ufeff")  # as the reader reads it
-    out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
-    has_key = False
-    walked = list(_tune_lines(lines))
-    breaks = _bang_breaks(walked)
-    for line, code, field, part in walked:
-        if part == "stray":  # verovio would start the music there
-            continue
-        if part == "body" and not has_key:  # the first line of the body
-            out.append("K:C")
-            has_key = True
-        if field is not None and field[1] in "XK":
-            has_key = has_key or field[1] == "K"
-            if not field[2].strip():  # verovio crashes on an empty X: or K:
-                line = f"{field[1]}:{'1' if field[1] == 'X' else 'C'}"
-        elif field is None and part == "body" and "!" in code:
-            line = _without_lone_bangs(code, breaks) + line[len(code) :]
-        out.append(line)
-    return "\n".join(out)
-
-
-def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, str]]:
-    """``(line, its text before any comment, its field match or None, its part)`` of each of a
-    tune's ``lines``, the part ``"header"``, ``"stray"`` (text in the header that the reader
-    passes over) or ``"body"``, by the reader's own rule (`header_span`, on the lines as the
-    reader folds them).
-
-    >>> [part for *_, part in _tune_lines(["X:1", "N", "K:G", "V:1", "GAB|"])]
-    ['header', 'stray', 'header', 'body', 'body']
-    """
-    from tokenization.abc_tunebook import (  # the reader's own rules
-        _field_match,
-        _strip_comment,
-        fold_lines,
-        header_span,
-        needs_folding,
-    )
-
-    folded = fold_lines(list(lines)) if needs_folding("\n".join(lines)) else lines
-    span = header_span(folded)
-    for i, line in enumerate(lines):
-        code = _strip_comment(line)
-        part = "body" if i >= span.end else "stray" if i in span.stray else "header"
-        yield line, code, _field_match(code), part
-
-
-def _bang_breaks(walked: Sequence[tuple[str, str, re.Match | None, str]]) -> bool:
-    """Whether ``!`` is a line break in the body of a tune, ``walked`` by `_tune_lines`, as the
-    reader reads it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of
-    its header (a standalone text: its tunebook's file header written in, `with_file_header`)."""
-    from tokenization.abc_tunebook import (
-        _field_value,
-        bang_is_line_break,
-        linebreak_directives,
-    )
-
-    header = [(line, field) for line, _, field, part in walked if part == "header"]
-    values = [
-        _field_value(field[2]) for _, field in header if field is not None and field[1] == "I"
-    ]
-    return bang_is_line_break(values + linebreak_directives(line for line, _ in header))
-
-
-def _without_lone_bangs(music: str, breaks: bool = False) -> str:
-    """A line of music without the ``!`` that the reader's lexer reads as no decoration
-    (`lone_bangs`); where ``!`` is a line break (``breaks``), broken there instead, into the
-    lines that hold something.
-
-    >>> _without_lone_bangs("d2!e2 !f2g2!|"), _without_lone_bangs("d2e2!f2g2!|!", True)
-    ('d2e2 !f2g2!|', 'd2e2\\nf2g2\\n|')
-    """
-    from tokenization.abc_lexer import lone_bangs
-
-    cuts = lone_bangs(music, breaks)
-    pieces = [music[start + 1 : stop] for start, stop in zip([-1, *cuts], [*cuts, len(music)])]
-    if not breaks:
-        return "".join(pieces)
-    return "\n".join(piece for piece in pieces if piece.strip())
-
-
-#: The program of the verovio process (`_Engraver`): it reads a tune a line (a JSON string)
-#: and answers each with a line, the JSON list of its SVG pages (``null``: verovio could not
-#: read it). Only verovio is imported: the package's own imports take seconds.
-_ENGRAVER_PROGRAM = """
-import sys
-if sys.path and sys.path[0] == "":  # python -c: a json.py in the working folder is not read
-    del sys.path[0]
-import json, os
-answers = os.fdopen(os.dup(1), "w")  # a pipe of its own: what verovio prints goes to the log
-os.dup2(2, 1)
-import verovio
-verovio.enableLog(verovio.LOG_ERROR)  # not "Information field R is ignored" on every tune
-for line in sys.stdin:
-    toolkit = verovio.toolkit()  # a fresh one a tune: nothing carries over from the last
-    toolkit.setOptions({"adjustPageHeight": True, "breaks": "auto", "scale": 50})
-    pages = None
-    if toolkit.loadData(json.loads(line)):
-        pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
-    answers.write(json.dumps(pages) + "\\n")
-    answers.flush()
-"""
-
-
-class _Engraver:
-    """verovio in a long-lived process of its own, engraving tunes one at a time.
-
-    verovio aborts (``std::out_of_range``) or crashes (SIGSEGV) on some ABC instead of raising;
-    in the program's own process that ended the whole run. Here it fails the tune with a
-    `RenderError` that says how verovio ended, and the next tune starts a new process. One
-    process for all the tunes costs ~0.2 s once, not for each tune."""
-
-    def __init__(self, timeout: float = 300.0) -> None:
-        self.timeout = timeout
-        self._process: subprocess.Popen | None = None
-        self._log: BinaryIO | None = None  # the process's stderr, read back when it dies
-        self._lock = threading.Lock()  # one tune in flight at a time
-
-    def pages(self, abc: str) -> list[str]:
-        """The SVG pages of ``abc``; a `RenderError` when verovio cannot read it or dies."""
-        with self._lock:
-            process = self._process
-            if process is None or process.poll() is not None:
-                process = self._start()
-            try:
-                process.stdin.write(json.dumps(abc) + "\n")
-                process.stdin.flush()
-                answer = self._answer(process)
-            except BrokenPipeError:  # it died before it read the tune
-                answer = None
-            except BaseException:  # interrupted mid-tune: its answer would go to the next
-                self.close()
-                raise
-            if answer is None:
-                raise RenderError(f"verovio {self._died()}; nothing engraved")
-        pages = json.loads(answer)
-        if pages is None:
-            raise RenderError("verovio could not read the ABC")
-        return pages
-
-    def _start(self) -> subprocess.Popen:
-        self.close()
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (open as long as the process)
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _ENGRAVER_PROGRAM],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            encoding="ascii",  # json.dumps writes non-ASCII text as \u escapes
-        )
-        return self._process
-
-    def _answer(self, process: subprocess.Popen) -> str | None:
-        """The answer line, or None when the process ended first (timed out: killed)."""
-        ready, _, _ = select.select([process.stdout], [], [], self.timeout)
-        if not ready:
-            process.kill()
-            process.wait()
-            raise RenderError(f"verovio took more than {self.timeout:g} s; nothing engraved")
-        line = process.stdout.readline()
-        return line if line.endswith("\n") else None  # cut short: it died while answering
-
-    def _died(self) -> str:
-        """How the process ended (``crashed (SIGSEGV)``, ``aborted (SIGABRT: terminate ...)``),
-        with the last line it wrote; it is gone afterwards."""
-        code = self._process.wait()
-        self._log.seek(0)
-        said = [line.strip() for line in self._log.read().decode(errors="replace").splitlines()]
-        said = [line for line in said if line]
-        # "terminate called after throwing an instance of 'std::out_of_range'", not its what()
-        said += [line for line in said if line.startswith("terminate called")]
-        self.close()
-        if code < 0:
-            name = signal.Signals(-code).name
-            how = f"aborted ({name}" if name == "SIGABRT" else f"crashed ({name}"
-        else:
-            how = f"stopped (exit status {code}"
-        return how + (f": {said[-1][:200]})" if said else ")")
-
-    def close(self) -> None:
-        """End the process (it ends on the end of its input) and forget its log."""
-        process, self._process = self._process, None
-        if process is not None:
-            for pipe in (process.stdin, process.stdout):
-                with contextlib.suppress(OSError):  # a broken pipe: it is gone already
-                    pipe.close()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-
-_ENGRAVER = _Engraver()
-atexit.register(_ENGRAVER.close)
 
 
 def to_midi(abc: str, path: str, tempo: int = 200) -> str:

@@ -116,7 +116,7 @@ def test_a_stray_header_line_is_left_out_of_what_verovio_engraves(tmp_path):
     """Aird's Airs' bare `N` in the header, which the reader passes over, was given to verovio
     after a `K:C` put in before it (the header's end by render's own rule): the tune was
     engraved in C, without its `M:6/8` and `K:G`."""
-    from modeling_irish.render import _engravable
+    from modeling_irish.render_svg import _engravable
 
     text = "X:1\nT:t\nN\nM:6/8\nL:1/8\nK:G\nGBd dBd|geg dBd|]\n"
     assert _engravable(text) == text.replace("N\n", "")
@@ -132,7 +132,7 @@ def test_a_stray_header_line_is_left_out_of_what_verovio_engraves(tmp_path):
 def test_a_declared_bang_line_break_is_engraved_as_one(tmp_path, header):
     """Under `I:linebreak !` the reader (and the MIDI) reads `!f2g2!` as two notes between line
     breaks, but verovio was given it as written and took it for a decoration: notes lost."""
-    from modeling_irish.render import _engravable
+    from modeling_irish.render_svg import _engravable
 
     text = f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:D\nd2e2!f2g2!|a8|] % end\n"
     assert _engravable(text).endswith("K:D\nd2e2\nf2g2\n|a8|] % end\n")
@@ -147,10 +147,10 @@ def test_a_declared_bang_line_break_is_engraved_as_one(tmp_path, header):
 def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, monkeypatch, capsys):
     # verovio given the text as it is: tune 2 aborts it, tune 3 crashes it (they ended the run)
     pytest.importorskip("verovio")
-    import modeling_irish.render as render
+    import modeling_irish.render_svg as render_svg
     from modeling_irish.cli import main
 
-    monkeypatch.setattr(render, "_engravable", lambda abc: abc)
+    monkeypatch.setattr(render_svg, "_engravable", lambda abc: abc)
     book = _write(
         tmp_path / "book.abc",
         "X:1\nT:One\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|]\n\n"
@@ -172,12 +172,12 @@ def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, mo
 
 def test_verovio_taking_too_long_fails_the_tune_and_the_next_is_engraved(tmp_path, monkeypatch):
     pytest.importorskip("verovio")
-    import modeling_irish.render as render
+    import modeling_irish.render_svg as render_svg
 
-    render._ENGRAVER.close()  # the next tune starts a process that reads it and never answers
+    render_svg._ENGRAVER.close()  # the next tune starts a process that reads it and never answers
     stalls = "import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n"
-    monkeypatch.setattr(render, "_ENGRAVER_PROGRAM", stalls)
-    monkeypatch.setattr(render._ENGRAVER, "timeout", 0.5)
+    monkeypatch.setattr(render_svg, "_ENGRAVER_PROGRAM", stalls)
+    monkeypatch.setattr(render_svg._ENGRAVER, "timeout", 0.5)
     with pytest.raises(RenderError, match="verovio took more than 0.5 s; nothing engraved"):
         render_abc(ABC, str(tmp_path / "slow"), ["svg", "midi"])
     assert list(tmp_path.iterdir()) == []
