@@ -1,0 +1,240 @@
+"""The arguments of `irish-tune generate`, `render` and `evaluate-generation`: the builders of
+their parsers (`add_<command>_args`, which `cli.py` finds in `generation_cli`) and the types that
+check each flag's value as the arguments are read."""
+
+from __future__ import annotations
+
+import argparse
+
+from .cli import abc_source, non_negative_float, non_negative_int, number, positive_int
+from .generation_args import DEFAULT_MAX_ROWS, check_meter, check_seed
+from .render import FORMATS
+
+__all__ = [
+    "add_evaluate_generation_args",
+    "add_generate_args",
+    "add_render_args",
+    "formats_arg",
+    "meter_arg",
+    "seed_arg",
+]
+
+
+def meter_arg(text: str) -> str:
+    """``--meter``: ``N/D`` with positive whole numbers, ``D`` a power of two up to 64 (the
+    check `TuneGenerator.generate` makes too, `check_meter`). Whether the model's tokenizer can
+    fill such a bar is checked when sampling starts; whether it has seen the meter too (a
+    warning names what it never saw).
+
+    >>> meter_arg("6/8"), meter_arg(" 3/2 ")
+    ('6/8', '3/2')
+    >>> meter_arg("0/8")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '0/8' is not a meter: ...
+    """
+    try:
+        return check_meter(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def seed_arg(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2**64 - 1 (`check_seed`, as the API checks it).
+
+    >>> seed_arg("18446744073709551615")
+    18446744073709551615
+    >>> seed_arg("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: seed must be a whole number from 0 to 2**64 - 1 ..., got -1
+    """
+    try:
+        return check_seed(int(text))
+    except ValueError as err:
+        reason = str(err) if "seed" in str(err) else f"seed must be a whole number, got {text!r}"
+        raise argparse.ArgumentTypeError(reason) from None
+
+
+def formats_arg(text: str) -> list[str]:
+    """``--render`` / ``--formats``: a comma list of ``svg``, ``midi``, ``wav`` (checked when
+    the arguments are read, before anything is sampled or written).
+
+    >>> formats_arg("svg, midi"), formats_arg("")
+    (['svg', 'midi'], [])
+    """
+    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(map(repr, unknown))}; choose from {', '.join(FORMATS)} "
+            "(comma-separated)"
+        )
+    return formats
+
+
+def _top_p(text: str) -> float:
+    """``--top-p``: a number in (0, 1]."""
+    value = number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
+    """The sampling arguments of ``command`` (``generate`` or ``evaluate-generation``); the
+    help speaks of the prompt only where there is a ``--prompt`` (generate)."""
+    prompted = command == "generate"
+    parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
+    parser.add_argument(
+        "--rhythm",
+        default=None,
+        help="tune type: reel, jig, slip jig... (default: "
+        + (
+            "the prompt's R:, 'unspecified' for a prompt without one, as the model was trained "
+            "on tunes without R:; for a new tune, "
+            if prompted
+            else ""
+        )
+        + "that of --meter, else reel)",
+    )
+    parser.add_argument(
+        "--meter",
+        type=meter_arg,
+        default=None,
+        help="meter N/D, D a power of two, e.g. 6/8, or C / C| (default: "
+        + ("the prompt's, else " if prompted else "")
+        + "the rhythm's usual one; a rhythm of no usual meter, e.g. air, needs it)",
+    )
+    parser.add_argument(
+        "--key",
+        default=None,
+        help="key to write in: a tonic and an optional mode, e.g. D, Bb or 'E dorian' (no "
+        "explicit accidentals, exp, clef or none)",
+    )
+    parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
+    parser.add_argument(
+        "--num-tunes", type=positive_int, default=4, help="tunes to sample (default 4)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=64,
+        help="tunes sampled at once (memory grows with it; default 64); more tunes come in "
+        "further batches",
+    )
+    parser.add_argument(
+        "--num-bars", type=positive_int, default=16, help="bars before closing the tune"
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=positive_int,
+        default=DEFAULT_MAX_ROWS,
+        help="rows before which the tune is steered to close ("
+        + ("the prompt's, " if prompted else "")
+        + "<start> and <end> included; only closing bars wider than the tune's widest so far "
+        "pass it; at least room for five bars of eighth notes"
+        + (" after the prompt" if prompted else "")
+        + ", so that a tune gets four); one still open at twice that is cut and reported as "
+        "truncated (invalid)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=non_negative_float,
+        default=1.0,
+        help="softmax temperature (0: greedy)",
+    )
+    parser.add_argument(
+        "--top-k", type=non_negative_int, default=0, help="keep the k best tokens (0: all)"
+    )
+    parser.add_argument(
+        "--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]"
+    )
+    parser.add_argument(
+        "--seed",
+        type=seed_arg,
+        default=0,
+        help="seed, 0 to 2**64 - 1 (default 0): the same seed, --num-tunes and --batch-size "
+        "give the same tunes (a batch's tunes are drawn together), so two runs without --seed "
+        "print the same ones",
+    )
+    parser.add_argument(
+        "--unconstrained", action="store_true", help="sample without the bar/repeat masks"
+    )
+
+
+def add_generate_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune generate``."""
+    _sampling_args(parser, "generate")
+    parser.epilog = (
+        "Exit status: 0 when every tune is valid (and rendered); 1 when a tune is invalid (cut "
+        "at the hard row limit, or with --unconstrained breaking the bar and repeat grammar) or "
+        "could not be rendered (it is printed or written all the same, with the reason); 2 "
+        "when an argument or input is refused, or none of the --render formats can be made "
+        "on this machine (a tool is missing), before anything is sampled. A format that "
+        "cannot be made beside others that can is skipped, with one note."
+    )
+    parser.add_argument(
+        "--prompt",
+        default=None,
+        help="ABC file ('-': stdin) of one tune whose incipit is continued (text before its "
+        "X: line is passed over, as irish-tune check reads a file), or a thesession.org dump "
+        "(tunes.json / tunes.csv) of that one tune",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for tune_N.abc and renderings (default: print the ABC); files tune_N.* "
+        "of an earlier run that this one does not replace are named in a warning, never deleted",
+    )
+    parser.add_argument(
+        "--render",
+        type=formats_arg,
+        default=[],
+        help="comma list of svg,midi,wav (needs --out)",
+    )
+    parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
+
+
+def add_render_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune render``."""
+    parser.add_argument(
+        "files", nargs="+", help="ABC files (one or several tunes each; '-': stdin)"
+    )
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument(
+        "--formats",
+        type=formats_arg,
+        default=list(FORMATS),
+        help="comma list of svg,midi,wav (default: all); a format this machine cannot make (wav "
+        "without fluidsynth or a soundfont, svg without verovio) is skipped with one note, and "
+        "when none of those asked can be made the command stops with the note, exit status 2",
+    )
+    parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
+
+
+def _train_source(text: str) -> str:
+    """``--train``: ``-`` (stdin) or a source that exists (`abc_source`), checked when the
+    arguments are read, before the model is loaded and the tunes sampled."""
+    return text if text == "-" else abc_source(text)
+
+
+def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune evaluate-generation``."""
+    _sampling_args(parser, "evaluate-generation")
+    parser.add_argument(
+        "--train",
+        type=_train_source,
+        default=None,
+        help="training corpus (ABC) for copy/histograms: a file, folder, thesession dump, "
+        "music21 book or - (stdin)",
+    )
+    parser.add_argument(
+        "--max-train-tunes", type=positive_int, default=None, help="read at most N tunes"
+    )
+    parser.add_argument(
+        "--no-readers",
+        action="store_true",
+        help="skip the re-reading checks (our reader, music21, abc2midi)",
+    )
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
