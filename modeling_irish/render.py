@@ -21,7 +21,7 @@ from .render_playing import (
     played_spans,
     played_transpose,
 )
-from .render_svg import _tune_lines, to_svg
+from .render_svg import RenderError, _tune_lines, to_svg
 
 __all__ = [
     "PlayedEvent",
@@ -48,10 +48,6 @@ SOUNDFONT_PATHS = (
 FORMATS = ("svg", "midi", "wav")
 
 logger = logging.getLogger(__name__)
-
-
-class RenderError(RuntimeError):
-    """A rendering could not be made (missing tool, or the tool failed)."""
 
 
 class SoundFontError(RenderError, ValueError):

@@ -17,7 +17,11 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from typing import BinaryIO
 
-__all__ = ["to_svg"]
+__all__ = ["RenderError", "to_svg"]
+
+
+class RenderError(RuntimeError):
+    """A rendering could not be made (missing tool, or the tool failed)."""
 
 
 def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
@@ -35,8 +39,6 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
     ['tune.svg']
     """
     import importlib.util
-
-    from .render import RenderError  # render imports this module
 
     if importlib.util.find_spec("verovio") is None:
         raise RenderError("SVG needs verovio: pip install verovio")
@@ -207,7 +209,6 @@ class _Engraver:
 
     def pages(self, abc: str) -> list[str]:
         """The SVG pages of ``abc``; a `RenderError` when verovio cannot read it or dies."""
-        from .render import RenderError  # render imports this module
 
         with self._lock:
             process = self._process
@@ -244,7 +245,6 @@ class _Engraver:
 
     def _answer(self, process: subprocess.Popen) -> str | None:
         """The answer line, or None when the process ended first (timed out: killed)."""
-        from .render import RenderError  # render imports this module
 
         ready, _, _ = select.select([process.stdout], [], [], self.timeout)
         if not ready:
