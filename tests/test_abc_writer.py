@@ -405,6 +405,8 @@ def test_tempo_changes_of_the_body_are_written_back():
         ("3/2", "A2B2 c2d2 e2f2|", "A2B2 c2d2 e2f2 |"),
         ("7/8", "ABc dBA G|", "ABcdBAG |"),  # irregular meters are not grouped
         ("9/8", "A3 B3 c3|A4 B4 c|", "A3 B3 c3 | A4B4c |"),  # notes across a group: no break
+        ("15/8", "DEFGABcdedcBAGF|", "DEF GAB cde dcB AGF |"),  # compound past 12/8 too
+        ("18/8", "DEFGABcdedcBAGFEDC|", "DEF GAB cde dcB AGF EDC |"),
     ],
 )
 def test_full_bars_are_written_in_beat_groups(meter, source, written):

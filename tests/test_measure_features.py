@@ -223,6 +223,10 @@ def test_vocab_order_does_not_depend_on_set_order():
         ("6/8", "6", "8", "True", "False"),
         ("9/8", "9", "8", "True", "True"),
         ("12/8", "12", "8", "True", "False"),
+        # compound past 12 (ABC 2.1 4.13: a multiple of 3 above 3): 5 and 6 dotted beats
+        ("15/8", "15", "8", "True", "False"),
+        ("18/8", "18", "8", "True", "False"),
+        ("24/16", "24", "16", "True", "False"),
         ("none", "none", "none", "False", "False"),
     ],
 )
@@ -251,6 +255,9 @@ def test_header_meter_columns(meter, numer, denom, compound, triple):
         ("6/8", [0, 3], []),
         ("9/8", [0, 3, 6], []),
         ("12/8", [0, 3, 6, 9], [6]),
+        ("15/8", [0, 3, 6, 9, 12], []),  # compound past the reference's table: dotted beats
+        ("18/8", [0, 3, 6, 9, 12, 15], []),
+        ("5/8", [0, 1, 2, 3, 4], []),  # irregular: every beat unit, as before
     ],
 )
 def test_beat_flags_across_meters(meter, onbeats, middles):

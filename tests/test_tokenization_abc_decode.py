@@ -116,6 +116,19 @@ def test_decode_keeps_the_tuplet_lengths_of_rows_whose_meter_is_unk(meter, body)
     assert played[0] == played[1]  # the same lengths (`(5:3:5` in 3/4 is 9/8's `(5`)
 
 
+def test_decode_reads_15_8_rows_as_compound_where_their_meter_is_unk():
+    # 15/8 is compound (ABC 2.1 4.13: a multiple of 3 above 3), `(5` 5 notes in the time of 3;
+    # with its meter and numerator <unk> the rows' `is_compound` column (numerators 6, 9, 12
+    # only) said simple, and the tuplet came back 2 eighths long, the bar 14
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDEFG|AB|]\n"])
+    src = "X:1\nM:15/8\nL:1/8\nK:D\n(5DEFGA def ABc dcB AFD|]\n"
+    rows = tok.encode_tune(src).input_ids
+    text = tok.decode(rows, key="D", meter="15/8")
+    assert text.endswith("\nM:15/8\nL:1/8\nK:D\n(5DEFGA def ABc dcB AFD |]\n")
+    played = [[(t.kind, t.pitch, t.dur) for t in parse_abc(abc).tokens] for abc in (text, src)]
+    assert played[0] == played[1]
+
+
 @pytest.mark.parametrize(
     ("body", "row"),
     [

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from .abc_header import abc_lines, parse_meter
 from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key, standard_key
+from .measure import compound_meter
 
 __all__ = [
     "ChordProblem",
@@ -164,18 +165,19 @@ class _Speller:
 
 def beat_group(meter: str | None) -> Fraction | None:
     """Length (whole notes) of the beat groups a full bar of ``meter`` is written in, the way
-    Irish tunes are usually beamed: a dotted quarter in 6/8, 9/8 and 12/8, half a bar in 4/4 and
-    2/2 (``ABcd efga``), a half note in 3/2, a quarter in other x/4 meters; None (the bar
-    unbroken) for free meter and for irregular ones such as 5/8 or 7/8.
+    Irish tunes are usually beamed: a dotted quarter in compound x/8 meters (6/8, 9/8, 12/8,
+    15/8...: a multiple of 3 above 3, `compound_meter`), half a bar in 4/4 and 2/2 (``ABcd
+    efga``), a half note in 3/2, a quarter in other x/4 meters; None (the bar unbroken) for free
+    meter and for irregular ones such as 5/8 or 7/8.
 
-    >>> [beat_group(m) for m in ("6/8", "C", "2/4", "3/2", "7/8", None)]
-    [Fraction(3, 8), Fraction(1, 2), Fraction(1, 4), Fraction(1, 2), None, None]
+    >>> [beat_group(m) for m in ("6/8", "15/8", "C", "2/4", "3/2", "7/8", None)]
+    [Fraction(3, 8), Fraction(3, 8), Fraction(1, 2), Fraction(1, 4), Fraction(1, 2), None, None]
     """
     numbers = _meter_numbers(meter)
     if numbers is None:
         return None
     n, d = numbers
-    if d in (8, 16) and n in (6, 9, 12):
+    if d in (8, 16) and compound_meter(f"{n}/{d}"):
         return Fraction(3, d)
     if d == 2:
         return Fraction(1, 2)

@@ -13,6 +13,7 @@ from .measure import (
     TICKS_PER_EIGHTH,
     MeasureTracker,
     bar_length_in_eighths,
+    compound_meter,
 )
 
 __all__ = [
@@ -133,7 +134,9 @@ class HeaderInfo:
             str(self.key_sig),
             numer,
             denom,
-            str(top in (6, 9, 12)),
+            # the musical rule (a multiple of 3 above 3: 15/8 too), the reference's {6, 9, 12}
+            # on its corpus, whose meters stop at 12/8
+            str(compound_meter(self.meter)),
             str(top in (3, 9)),
         )
 
@@ -152,10 +155,20 @@ def beat_points(meter: str | None) -> tuple[frozenset[int], frozenset[int]]:
     if not numer.isdigit() or not denom.isdigit():
         return frozenset({0}), frozenset()
     top, unit = int(numer), EIGHTHS_PER_WHOLE * TICKS_PER_EIGHTH // int(denom)
-    # not `.get(top, tuple(range(top)))`: that default is built (and cached) for every meter
-    beats = _BEATS[top] if top in _BEATS else tuple(range(top))
+    beats = _BEATS[top] if top in _BEATS else _other_beats(top, compound_meter(meter))
     middle = _MIDDLE.get(top, ())
     return frozenset(b * unit for b in beats), frozenset(m * unit for m in middle)
+
+
+def _other_beats(top: int, compound: bool) -> tuple[int, ...]:
+    """Beats (in units of the meter's denominator) of a numerator outside the reference's
+    table: every third unit in a compound meter (15/8 in 5 dotted beats, as 6/8 in 2), every
+    unit in an irregular one (5/8, 7/8).
+
+    >>> _other_beats(15, compound=True), _other_beats(5, compound=False)
+    ((0, 3, 6, 9, 12), (0, 1, 2, 3, 4))
+    """
+    return tuple(range(0, top, 3 if compound else 1))
 
 
 _M_IDX_STR = [str(i) for i in range(MAX_M_IDX + 1)]

@@ -112,7 +112,7 @@ def rows_compound(vocab: AbcVocab, ids: np.ndarray) -> bool:
     (`compound_meter`: ``(5`` is 5 notes in the time of 3 in 9/8, of 2 in 3/4), as their
     tuplets' lengths were read: from their ``meter`` column, or where ``vocab`` reads it as
     ``<unk>`` (a meter its corpus never had) from their ``numer`` column, else their
-    ``is_compound`` one (6, 9 or 12 beats; always in the vocabulary). Not from the meter
+    ``is_compound`` one (`compound_meter` too; always in the vocabulary). Not from the meter
     `decode` is asked to write: that only changes the ``M:`` line, and the writer spells
     the tuplets out for it (``(5:3:5`` in 4/4).
 
