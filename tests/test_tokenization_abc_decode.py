@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tokenization_abc_helpers import (
     KESH,
     MINOR_WITH_CHORD,
@@ -14,7 +16,7 @@ from tokenization_abc_helpers import (
     abc_tokenizer,  # noqa: F401 (the tokenizer fixture)
 )
 
-from tokenization.abc_parser import parse_abc
+from tokenization.abc_parser import AbcParseError, parse_abc
 from tokenization.features import FEATURE_NAMES
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 
@@ -181,6 +183,43 @@ def test_decode_refuses_chord_rows_no_abc_holds(edit, said):
     with pytest.raises(UnreadableRowsError, match=message):
         tok.ids_to_tokens(rows)
     assert tok.decode(ids, key="C").endswith("C2[CE]2 E4 | G8 |]\n")  # the rows as encoded
+
+
+_ROWS_ABC = "X:1\nM:6/8\nL:1/8\nK:D\n|:(3DEF GAB|(2AB z c3|[DF]2A ^c2d:|1 dcB A3:|2 d6|]\n"
+_ROWS_TOK = AbcTokenizer.train([_ROWS_ABC])
+_ROWS_IDS = _ROWS_TOK.encode_tune(_ROWS_ABC).input_ids  # <start>, the tune's rows, <end>
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, len(_ROWS_IDS) - 2), max_size=8))
+def test_decoded_rows_read_back_or_are_refused(picks):
+    # any sequence of a tune's rows: decode writes ABC our reader reads, or says why not; rows
+    # of tuplet marks and bar lines only were written as a tune of no notes (`(3 |`), which
+    # the reader refuses ("tune has no notes")
+    rows = _ROWS_IDS[[0, *picks, len(_ROWS_IDS) - 1]]
+    try:
+        text = _ROWS_TOK.decode(rows)
+    except UnreadableRowsError:
+        return
+    try:
+        parse_abc(text)
+    except AbcParseError as err:
+        pytest.fail(f"{_ROWS_TOK.convert_ids_to_tokens(rows)} decoded to {text!r}: {err}")
+
+
+@pytest.mark.parametrize("kept", [(), ("(3",), ("|:", "(3", "(2", "|"), (":|1", ":|2")])
+def test_decode_refuses_rows_with_no_note_or_rest(kept):
+    mains = _ROWS_TOK.convert_ids_to_tokens(_ROWS_IDS)
+    rows = _ROWS_IDS[[i for i, m in enumerate(mains) if m in ("<start>", "<end>", *kept)]]
+    message = (
+        r"^the rows hold no note or rest \(.*\), so they are no tune: their ABC would not read"
+    )
+    with pytest.raises(UnreadableRowsError, match=message):
+        _ROWS_TOK.decode(rows)
+    with pytest.raises(UnreadableRowsError, match=message + r".* \(item 2 of the batch"):
+        _ROWS_TOK.batch_decode([_ROWS_IDS, rows])
+    rests = [i for i, m in enumerate(mains) if m in ("<start>", "<end>", "z", *kept)]
+    assert "z" in _ROWS_TOK.decode(_ROWS_IDS[rests])  # a rest is music: the reader reads it
 
 
 @pytest.mark.parametrize(("dur_id", "dur"), [(0, "<pad>"), (1, "<start>"), (2, "<end>")])

@@ -28,6 +28,7 @@ from .vocabulary import PAD_ID, SPECIALS, UNK_ID, AbcVocab
 __all__ = [
     "UnreadableRowsError",
     "check_decode_options",
+    "check_some_music",
     "decode_rows",
     "main_ids",
     "row_token",
@@ -43,8 +44,9 @@ NUMER_COLUMN, COMPOUND_COLUMN = FEATURE_NAMES.index("numer"), FEATURE_NAMES.inde
 class UnreadableRowsError(ValueError):
     """Feature rows that cannot be read back into tokens: a row whose ``main`` token, or a note
     or rest whose length, the tokenizer's vocabulary reads as `<unk>`, or a key or meter it
-    reads so (the ids came from a corpus it was not built on); or chord rows that no ABC holds
-    (a ``]`` closing no chord, a bar line inside a chord: sampled without the constraints)."""
+    reads so (the ids came from a corpus it was not built on); chord rows that no ABC holds
+    (a ``]`` closing no chord, a bar line inside a chord: sampled without the constraints); or,
+    for `decode`, rows with no note or rest (bar lines and tuplet marks alone: no tune)."""
 
 
 @functools.cache  # a few thousand (main, dur, meter kind) triples at most
@@ -194,6 +196,7 @@ def decode_rows(
     if not len(ids):
         raise ValueError("decode got no rows besides padding: there is no tune to write")
     tokens = rows_to_tokens(vocab, ids)
+    check_some_music(tokens)
     given = parse_key(key) if isinstance(key, str) else key
     white = rows_key(vocab, ids, given)
     target = given or white
@@ -210,6 +213,27 @@ def decode_rows(
         title=title,
         x=x,
         rhythm=None if rhythm in ("unspecified", "<unk>") else rhythm,
+    )
+
+
+def check_some_music(tokens: list[Token]) -> None:
+    """Refuse (`UnreadableRowsError`) the tokens of rows with no note or rest: bar lines, tuplet
+    marks or ties alone (``(3 |``), or nothing between ``<start>`` and ``<end>``. Their ABC
+    would be a tune that the reader refuses ("tune has no notes"), so `decode` says so rather
+    than write it; a tune of rests reads back and is written.
+
+    >>> check_some_music([Token("rest", "z", None, Fraction(1, 8))])
+    >>> check_some_music([Token("tuplet", "(3", None, Fraction(2, 3))])
+    Traceback (most recent call last):
+    ...
+    tokenization.row_decoding.UnreadableRowsError: the rows hold no note or rest (only '(3'), ...
+    """
+    if any(token.kind in ("note", "rest") for token in tokens):
+        return
+    held = f"only {' '.join(repr(t.text) for t in tokens[:6])}" if tokens else "no token at all"
+    raise UnreadableRowsError(
+        f"the rows hold no note or rest ({held}{' ...' if len(tokens) > 6 else ''}), so they "
+        "are no tune: their ABC would not read back (the reader refuses a tune with no notes)"
     )
 
 
@@ -306,7 +330,9 @@ class _RowsToAbc:
         ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
         tuplet or note the vocabulary never had) is refused, `UnreadableRowsError`, with
         ``skip_special_tokens=True`` too: leaving it out would merge bars or lose a tuplet's
-        timing without a word (generation never samples ``<unk>``).
+        timing without a word (generation never samples ``<unk>``). So are rows with no note
+        or rest (only bar lines, tuplet marks or ties, or none between ``<start>`` and
+        ``<end>``): the reader refuses a tune with no notes, so their ABC would not read back.
         """
         return decode_rows(
             self.abc_vocab, token_ids, key=key, title=title, x=x, register=register, meter=meter
