@@ -21,7 +21,7 @@ from helpers import training_argv as _argv
 from helpers import training_curve as _train_curve
 from safetensors.torch import load_file
 
-from training import common, run_folder
+from training import common, run_folder, train, train_tune_title
 from training.train import main, parse_args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -304,30 +304,46 @@ def test_an_older_checkpoint_with_nothing_left_to_train_leaves_the_run_as_it_is(
     assert f"resume {out / 'step_4'} to finish that run" in caplog.text
 
 
+def _refuse_to_load_the_corpus(*args, **kwargs):
+    pytest.fail("the corpus was loaded (25+ s on the full corpus) before the resume was refused")
+
+
+@pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
 def test_an_older_checkpoint_with_updates_left_is_refused_in_a_folder_that_went_further(
-    tunebook, cache_dir, tmp_path
+    tunebook, cache_dir, tmp_path, monkeypatch, task_flags
 ):
     """Resuming step_1 of a run that went on to step_3 wrote a new step_2 over the old one and
-    left step_3, which "latest" then resumed (the abandoned run), without a word."""
+    left step_3, which "latest" then resumed (the abandoned run), without a word. The refusal
+    came only once the corpus was loaded: it needs the checkpoints, not the corpus."""
     out = tmp_path / "run"
-    main(_argv(tunebook, cache_dir, out, "--checkpointing_steps", "1", "--max_train_steps", "3"))
+    main(_argv(tunebook, cache_dir, out, *task_flags, "--checkpointing_steps", "1",
+               "--max_train_steps", "3"))  # fmt: skip
     names = ("train_log.jsonl", "all_results.json", "model.safetensors", "step_2/optimizer.bin")
     before = {name: (out / name).read_bytes() for name in names}
     older = ["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_1")]
-    for budget in ("2", "3"):
-        with pytest.raises(common.UsageError) as refusal:
-            main([*older, "--learning_rate", "0.01", "--max_train_steps", budget])
+    with monkeypatch.context() as patched:
+        patched.setattr(train, "prepare_corpus", _refuse_to_load_the_corpus)
+        patched.setattr(train_tune_title, "prepare_corpus", _refuse_to_load_the_corpus)
+        # an epoch is at least one update: 2 epochs leave updates after step 1 on any corpus
+        budgets = (["--max_train_steps", "2"], ["--max_train_steps", "3"],
+                   ["--max_train_steps", "0", "--num_train_epochs", "2"])  # fmt: skip
+        refusals = []
+        for budget in budgets:
+            with pytest.raises(common.UsageError) as refusal:
+                main([*older, "--learning_rate", "0.01", *budget])
+            refusals.append(refusal)
+    for refusal in refusals:
         message = str(refusal.value)
         assert message.startswith(f"--resume_from_checkpoint {out / 'step_1'} has done 1 update")
         assert f"{out} holds later checkpoints of its run (step_2, step_3)" in message
         assert f"resume the newest ({out / 'step_3'}" in message and "\n" not in message
         assert "give another --output_dir (one that holds no run) to branch" in message
-        assert {name: (out / name).read_bytes() for name in names} == before  # nothing written
+    assert {name: (out / name).read_bytes() for name in names} == before  # nothing written
     assert run_folder.latest_checkpoint(str(out)) == str(out / "step_3")
     # the way out it names: branch from step_1 into a folder that holds no run
     branch = tmp_path / "branch"
     main(["--resume_from_checkpoint", str(out / "step_1"), "--output_dir", str(branch),
-          "--max_train_steps", "2"])  # fmt: skip
+          *task_flags, "--max_train_steps", "2"])  # fmt: skip
     assert run_folder.latest_checkpoint(str(branch)) == str(branch / "step_2")
     assert {name: (out / name).read_bytes() for name in names} == before
 

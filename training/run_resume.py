@@ -318,11 +318,12 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
     the later ones, and there is nothing to train. Called before the trackers start. Resuming
     the run's own last state (to finish a run killed after its final checkpoint, or to
     evaluate it again) goes on as before. A resume with updates left to train from a
-    checkpoint older than the folder's newest is refused (`check_newest_checkpoint`)."""
-    path = resumed_checkpoint(args) if getattr(args, "resume_from_checkpoint", None) else None
-    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+    checkpoint older than the folder's newest is refused (`check_newest_checkpoint`; before
+    the corpus is read where the budget leaves updates on any corpus: `train.main` calls
+    `check_newest_checkpoint_early`)."""
+    path, completed = _resumed_updates(args)
+    if path is None:
         return  # a fresh run; or `resume_state` says why it cannot resume
-    completed = int(read_training_state(path)["completed_steps"])
     if completed < args.max_train_steps:
         check_newest_checkpoint(path, completed, args.output_dir)
         return
@@ -340,6 +341,43 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
         f"which finishing from {path} would replace: it is left as it is ({hint})",
         _read_results(args.output_dir),
     )
+
+
+def check_newest_checkpoint_early(args: argparse.Namespace) -> None:
+    """`check_newest_checkpoint` before the corpus is read (25+ s on the full corpus), from the
+    checkpoints alone, where the budget leaves the resumed checkpoint updates to train whatever
+    the corpus: its updates are fewer than `fewest_budget_updates`. The rest (a checkpoint that
+    an epoch budget may have reached, whose fate `check_not_behind_the_run` decides once the
+    steps are recomputed) is left to that check."""
+    path, completed = _resumed_updates(args)
+    if path is not None and completed < fewest_budget_updates(args):
+        check_newest_checkpoint(path, completed, args.output_dir)
+
+
+def fewest_budget_updates(args: argparse.Namespace) -> int:
+    """The fewest updates the run's budget can come to before the corpus is read:
+    ``--max_train_steps``, or with ``--num_train_epochs`` the smaller of the two (a step count
+    of 0: the epochs alone), an epoch being at least one update
+    (`training.common.recompute_steps_and_start_tracking` counts them on the corpus).
+
+    >>> run = argparse.Namespace(max_train_steps=50, num_train_epochs=None)
+    >>> fewest_budget_updates(run), fewest_budget_updates(argparse.Namespace(max_train_steps=0,
+    ...                                                                      num_train_epochs=3))
+    (50, 3)
+    """
+    steps, epochs = args.max_train_steps, getattr(args, "num_train_epochs", None)
+    if not epochs:
+        return steps
+    return min(steps, epochs) if steps else epochs
+
+
+def _resumed_updates(args: argparse.Namespace) -> tuple[str | None, int]:
+    """The checkpoint the run resumes (`resumed_checkpoint`) and the updates it has done, or
+    ``(None, 0)`` for a fresh run or one that `resume_state` refuses (no state to read)."""
+    path = resumed_checkpoint(args) if getattr(args, "resume_from_checkpoint", None) else None
+    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
+        return None, 0
+    return path, int(read_training_state(path)["completed_steps"])
 
 
 def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:

@@ -89,7 +89,11 @@ from training.run_folder import (  # noqa: E402
     start_run_folder,
 )
 from training.run_log import logged_evals  # noqa: E402
-from training.run_resume import NothingToTrain, resume_state  # noqa: E402
+from training.run_resume import (  # noqa: E402
+    NothingToTrain,
+    check_newest_checkpoint_early,
+    resume_state,
+)
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -440,6 +444,7 @@ def main(argv: list[str] | None = None) -> dict:
     resume with nothing to train that would replace a run that went further writes nothing and
     returns that run's: `training.run_resume.check_not_behind_the_run`)."""
     args = parse_args(argv)
+    check_newest_checkpoint_early(args)  # before the corpus is read: the checkpoints tell
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
