@@ -304,6 +304,37 @@ def test_an_older_checkpoint_with_nothing_left_to_train_leaves_the_run_as_it_is(
     assert f"resume {out / 'step_4'} to finish that run" in caplog.text
 
 
+@pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
+def test_a_checkpoint_whose_time_budget_is_spent_has_nothing_left_to_train(
+    tunebook, cache_dir, tmp_path, caplog, task_flags
+):
+    """The "nothing left" rule covered --max_train_steps only: resuming step_2 of a run that
+    went on to step_4 with a --max_train_minutes that step_2 had already spent was refused as
+    if it would train on ("training on from it there would replace ..."), and resuming the last
+    checkpoint so recorded a --learning_rate change no update used, without a word of why."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, *task_flags, "--checkpointing_steps", "2")
+    main([*argv, "--max_train_steps", "4"])
+    names = ("train_log.jsonl", "all_results.json", "model.safetensors", "README.md")
+    before = {name: (out / name).read_bytes() for name in names}
+    spent = ["--max_train_steps", "8", "--max_train_minutes", "1e-6", "--learning_rate", "0.01"]
+    caplog.clear()
+    kept = main(["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_2"), *spent])
+    assert kept["train_steps"] == 4  # the folder's run, as it stands
+    assert {name: (out / name).read_bytes() for name in names} == before
+    assert "has done 2 updates and --max_train_minutes 1e-06 is spent (" in caplog.text
+    assert f"nothing is left to train, and {out} holds the run up to update 4" in caplog.text
+    assert f"resume {out / 'step_4'} to finish that run" in caplog.text
+    # the run's last checkpoint: finished again, with no update and no change recorded
+    caplog.clear()
+    again = main([*argv, "--resume_from_checkpoint", *spent])
+    assert again["train_steps"] == 4 and again["stopped_by"] == "max_train_minutes"
+    assert "optimisation_changes" not in again
+    assert "resuming changed" not in (out / "README.md").read_text()
+    assert "has done 4 updates and --max_train_minutes 1e-06 is spent (" in caplog.text
+    assert "nothing is left to train (give a larger --max_train_minutes to go on)" in caplog.text
+
+
 def _refuse_to_load_the_corpus(*args, **kwargs):
     pytest.fail("the corpus was loaded (25+ s on the full corpus) before the resume was refused")
 

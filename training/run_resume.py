@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from accelerate.logging import get_logger
 
-from training.common import UsageError, lr_for, moot_flags, set_weight_decay
+from training.common import UsageError, lr_for, minutes_left, moot_flags, set_weight_decay
 from training.run_log import _trim_log
 
 if TYPE_CHECKING:
@@ -196,11 +196,11 @@ def resume_state(
         set_weight_decay(optimizer, args.weight_decay)
     if saved is not None:
         saved.update(state)
-    completed = int(state["completed_steps"])
-    if completed >= args.max_train_steps:  # the log is kept whole: no update is made again
-        flag = getattr(args, "budget_flag", "max_train_steps")
+    completed, ended = int(state["completed_steps"]), budget_ended(args, state)
+    if ended is not None:  # the log is kept whole: no update is made again
+        flag, why = ended
         logger.warning(
-            f"{path} has done {completed} updates and {_budget(args)}: nothing is left to train "
+            f"{path} has done {completed} updates and {why}: nothing is left to train "
             f"(give a larger --{flag} to go on)"
         )
     elif accelerator.is_main_process:
@@ -255,7 +255,7 @@ def take_optimisation_changes(
     nothing with them: it keeps the checkpoint's values (and records no change)."""
     changes = optimisation_changes(args, state)
     args.optimisation_changes = list(state.get("optimisation_changes", []))
-    if int(state["completed_steps"]) >= args.max_train_steps:
+    if budget_ended(args, state) is not None:
         for change in changes:
             setattr(args, change["flag"], change["was"])
         return []
@@ -291,13 +291,46 @@ def shown_change(change: dict[str, Any]) -> str:
     return f"--{change['flag']} {change['was']} -> {change['now']} after step {change['step']}"
 
 
-def _budget(args: argparse.Namespace) -> str:
-    """What ends the run, for the messages of a resume with nothing left to train: the flag
-    that set ``max_train_steps`` (`training.common.recompute_steps_and_start_tracking`)."""
-    if getattr(args, "budget_flag", "max_train_steps") == "num_train_epochs":
-        # it capped a larger --max_train_steps, or stood alone
-        return f"--num_train_epochs {args.num_train_epochs} ends the run there"
-    return f"--max_train_steps is {args.max_train_steps}"
+def budget_ended(args: argparse.Namespace, state: dict[str, Any]) -> tuple[str, str] | None:
+    """Whether a checkpoint (its ``training_state.json``, ``state``) has nothing left to train
+    under this run's budget, as ``(flag, why)`` for the messages of such a resume, else None:
+    ``max_train_steps`` reached (named by the flag that set it,
+    `training.common.recompute_steps_and_start_tracking`), or the whole ``--max_train_minutes``
+    spent by the training time the checkpoint records (the budget is the whole run's:
+    `training.common.nothing_left`, which stops the resumed loop, says the same).
+
+    >>> run = argparse.Namespace(max_train_steps=10, max_train_minutes=1.0)
+    >>> budget_ended(run, {"completed_steps": 10})
+    ('max_train_steps', '--max_train_steps is 10')
+    >>> budget_ended(run, {"completed_steps": 4, "totals": {"train_seconds": 75.0}})
+    ('max_train_minutes', '--max_train_minutes 1 is spent (1.25 minutes trained)')
+    >>> budget_ended(run, {"completed_steps": 4, "train_seconds": 30.0}) is None
+    True
+    """
+    if int(state["completed_steps"]) >= args.max_train_steps:
+        if getattr(args, "budget_flag", "max_train_steps") == "num_train_epochs":
+            # it capped a larger --max_train_steps, or stood alone
+            return (
+                "num_train_epochs",
+                f"--num_train_epochs {args.num_train_epochs} ends the run there",
+            )
+        return "max_train_steps", f"--max_train_steps is {args.max_train_steps}"
+    seconds = _time_spent(args, state)
+    if seconds is None:
+        return None
+    minutes = f"{seconds / 60:.3g} minutes trained"
+    return (
+        "max_train_minutes",
+        f"--max_train_minutes {args.max_train_minutes:g} is spent ({minutes})",
+    )
+
+
+def _time_spent(args: argparse.Namespace, state: dict[str, Any]) -> float | None:
+    """The seconds of training a checkpoint records when they spend this run's whole
+    ``--max_train_minutes``, else None (no time budget, or time left). MeasureNote checkpoints
+    keep them in ``totals``, tune-title ones at the top."""
+    seconds = float(state.get("totals", {}).get("train_seconds", state.get("train_seconds", 0.0)))
+    return seconds if minutes_left(getattr(args, "max_train_minutes", None), seconds) == 0 else None
 
 
 class NothingToTrain(Exception):
@@ -312,7 +345,8 @@ class NothingToTrain(Exception):
 
 def check_not_behind_the_run(args: argparse.Namespace) -> None:
     """Raise `NothingToTrain` when the resumed checkpoint has done the run's whole budget
-    (``max_train_steps``, known once the steps are recomputed) and the run in ``--output_dir``
+    (`budget_ended`: ``max_train_steps``, known once the steps are recomputed, or the time of
+    ``--max_train_minutes``) and the run in ``--output_dir``
     went further (`run_reached`): finishing from the checkpoint would cut ``train_log.jsonl``
     back to it, have TensorBoard purge the later steps, and write its model and results over
     the later ones, and there is nothing to train. Called before the trackers start. Resuming
@@ -321,22 +355,23 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
     checkpoint older than the folder's newest is refused (`check_newest_checkpoint`; before
     the corpus is read where the budget leaves updates on any corpus: `train.main` calls
     `check_newest_checkpoint_early`)."""
-    path, completed = _resumed_updates(args)
+    path, state = _resumed_state(args)
     if path is None:
         return  # a fresh run; or `resume_state` says why it cannot resume
-    if completed < args.max_train_steps:
+    completed, ended = int(state["completed_steps"]), budget_ended(args, state)
+    if ended is None:
         check_newest_checkpoint(path, completed, args.output_dir)
         return
     reached, files = run_reached(args.output_dir)
     if reached <= completed:
         return
     latest = latest_checkpoint(args.output_dir)
-    flag = getattr(args, "budget_flag", "max_train_steps")
+    flag, why = ended
     hint = f"give a larger --{flag} to train on from {path}"
     if latest is not None and os.path.realpath(latest) != os.path.realpath(path):
         hint = f"resume {latest} to finish that run, or {hint}"
     raise NothingToTrain(
-        f"{path} has done {completed} updates and {_budget(args)}: nothing is left to train, "
+        f"{path} has done {completed} updates and {why}: nothing is left to train, "
         f"and {args.output_dir} holds the run up to update {reached} ({', '.join(files)}), "
         f"which finishing from {path} would replace: it is left as it is ({hint})",
         _read_results(args.output_dir),
@@ -346,11 +381,15 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
 def check_newest_checkpoint_early(args: argparse.Namespace) -> None:
     """`check_newest_checkpoint` before the corpus is read (25+ s on the full corpus), from the
     checkpoints alone, where the budget leaves the resumed checkpoint updates to train whatever
-    the corpus: its updates are fewer than `fewest_budget_updates`. The rest (a checkpoint that
-    an epoch budget may have reached, whose fate `check_not_behind_the_run` decides once the
-    steps are recomputed) is left to that check."""
-    path, completed = _resumed_updates(args)
-    if path is not None and completed < fewest_budget_updates(args):
+    the corpus: its updates are fewer than `fewest_budget_updates` and its training time has
+    not spent ``--max_train_minutes`` (`budget_ended`). The rest (a checkpoint that an epoch
+    budget may have reached, whose fate `check_not_behind_the_run` decides once the steps are
+    recomputed) is left to that check."""
+    path, state = _resumed_state(args)
+    if path is None or _time_spent(args, state) is not None:
+        return
+    completed = int(state["completed_steps"])
+    if completed < fewest_budget_updates(args):
         check_newest_checkpoint(path, completed, args.output_dir)
 
 
@@ -371,13 +410,13 @@ def fewest_budget_updates(args: argparse.Namespace) -> int:
     return min(steps, epochs) if steps else epochs
 
 
-def _resumed_updates(args: argparse.Namespace) -> tuple[str | None, int]:
-    """The checkpoint the run resumes (`resumed_checkpoint`) and the updates it has done, or
-    ``(None, 0)`` for a fresh run or one that `resume_state` refuses (no state to read)."""
+def _resumed_state(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
+    """The checkpoint the run resumes (`resumed_checkpoint`) and its ``training_state.json``,
+    or ``(None, {})`` for a fresh run or one that `resume_state` refuses (no state to read)."""
     path = resumed_checkpoint(args) if getattr(args, "resume_from_checkpoint", None) else None
     if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
-        return None, 0
-    return path, int(read_training_state(path)["completed_steps"])
+        return None, {}
+    return path, read_training_state(path)
 
 
 def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
