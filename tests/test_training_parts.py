@@ -166,6 +166,27 @@ def test_steps_and_epochs_budget_whichever_comes_first():
         assert (args.max_train_steps, args.num_train_epochs) == expected
 
 
+def test_a_resume_with_nothing_left_keeps_its_own_budget_under_the_cosine_schedule():
+    """A cosine run killed after step_4 (of 8) and resumed with --max_train_steps 4 to end
+    there: with nothing left to train the resume puts back the checkpoint's optimisation
+    values, and under the cosine schedule that put back its max_train_steps, 8, too: the budget
+    that said nothing was left, so the run went on training past the 4 updates asked for."""
+    import argparse
+
+    from training.run_resume import budget_ended, take_optimisation_changes
+
+    args = argparse.Namespace(
+        learning_rate=0.01, lr_scheduler_type="cosine", lr_step_size=10, lr_gamma=0.5,
+        num_warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0, max_train_steps=4,
+        max_train_minutes=None,
+    )  # fmt: skip
+    state = {"completed_steps": 4, "max_train_steps": 8,
+             "args": {"learning_rate": 3e-4, "lr_scheduler_type": "cosine"}}  # fmt: skip
+    assert take_optimisation_changes(args, state) == []
+    assert args.learning_rate == 3e-4  # no update uses 0.01: the checkpoint's value stands
+    assert args.max_train_steps == 4 and budget_ended(args, state) is not None
+
+
 def test_a_warmup_as_long_as_the_run_is_warned(caplog):
     """--num_warmup_steps 30 in a run of 20 updates was taken without a word: the lr never
     left its warmup, and peaked at two thirds of --learning_rate."""

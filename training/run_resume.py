@@ -252,12 +252,15 @@ def take_optimisation_changes(
     checkpoint's record) and this run's (`optimisation_changes`), which its checkpoints,
     all_results.json and model card record: the card's table gives the values the run ended
     with, not the whole run's. Returns this run's. A run with nothing left to train trains
-    nothing with them: it keeps the checkpoint's values (and records no change)."""
+    nothing with them: it keeps the checkpoint's values (and records no change), but for
+    ``max_train_steps`` (a change under the cosine schedule), the budget that says nothing is
+    left: the checkpoint's larger one would have the run train on."""
     changes = optimisation_changes(args, state)
     args.optimisation_changes = list(state.get("optimisation_changes", []))
     if budget_ended(args, state) is not None:
         for change in changes:
-            setattr(args, change["flag"], change["was"])
+            if change["flag"] != "max_train_steps":
+                setattr(args, change["flag"], change["was"])
         return []
     args.optimisation_changes += changes
     return changes
