@@ -21,7 +21,7 @@ from . import package_layout  # noqa: F401
 from tokenization.tokenization_abc import AbcTokenizer
 
 from .configuration_measurenote import MeasureNoteConfig
-from .configuration_tune_title import TuneTitleConfig
+from .configuration_tune_title import TuneTitleConfig, TuneTitleTextConfig, TuneTitleTuneConfig
 from .modeling_measurenote import MeasureNoteForCausalLM, MeasureNoteModel
 from .modeling_tune_title import TuneTitleModel
 from .pipeline_abc import register as _register_pipeline
@@ -33,6 +33,9 @@ AutoModel.register(MeasureNoteConfig, MeasureNoteModel, exist_ok=True)
 AutoModelForCausalLM.register(MeasureNoteConfig, MeasureNoteForCausalLM, exist_ok=True)
 AutoTokenizer.register(MeasureNoteConfig, slow_tokenizer_class=AbcTokenizer, exist_ok=True)
 AutoConfig.register("tune_title", TuneTitleConfig, exist_ok=True)
+# the towers' configs, which save and load on their own too (as CLIP's text and vision configs)
+AutoConfig.register("tune_title_tune", TuneTitleTuneConfig, exist_ok=True)
+AutoConfig.register("tune_title_text", TuneTitleTextConfig, exist_ok=True)
 AutoModel.register(TuneTitleConfig, TuneTitleModel, exist_ok=True)
 AutoTokenizer.register(TuneTitleConfig, slow_tokenizer_class=AbcTokenizer, exist_ok=True)
 

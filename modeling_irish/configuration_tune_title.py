@@ -238,6 +238,20 @@ class TuneTitleTextConfig(TypeCheckedConfig):
                     f"encoder, got {self.max_length}"
                 )
 
+    def _get_generation_parameters(self) -> dict[str, Any]:
+        """transformers' generation parameters set in the config, which `save_pretrained`
+        refuses (they belong in a `GenerationConfig`), less ``max_length``: here the pieces or
+        bytes a title is cut to, not a generated length. Without this the config could not be
+        saved on its own ("Some generation parameters are set in the model config"); inside a
+        `TuneTitleConfig` it always could, transformers looking at the top level only.
+
+        >>> TuneTitleTextConfig(max_length=20)._get_generation_parameters()
+        {}
+        """
+        found = super()._get_generation_parameters()
+        found.pop("max_length", None)
+        return found
+
     @property
     def output_size(self) -> int:
         """Width of the tower's pooled output (before the projection)."""

@@ -124,6 +124,35 @@ def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
     assert TuneTitleTextConfig.from_pretrained(tmp_path).encoder_type == "char_gru"
 
 
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (TuneTitleTuneConfig, {"encoder_type": "cnn", "cnn_channels": 8}),
+        (TuneTitleTextConfig, {"encoder_type": "char_gru", "char_hidden_size": 16}),
+        (TuneTitleTextConfig, {"encoder_type": "minilm", "max_length": 20}),
+    ],
+)
+def test_a_tower_config_is_saved_and_loaded_on_its_own(cls, kwargs, tmp_path):
+    """TuneTitleTextConfig could not be saved alone: transformers refused its ``max_length``
+    (the pieces a title is cut to) as a generation parameter ("should go into
+    `model.generation_config`"); in a TuneTitleConfig it saved, since transformers looks at the
+    top level only. Neither tower config was known to AutoConfig."""
+    from transformers import AutoConfig
+
+    config = cls(**kwargs)
+    config.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == cls.model_type
+    for loaded in (cls.from_pretrained(tmp_path), AutoConfig.from_pretrained(tmp_path)):
+        assert type(loaded) is cls
+        assert {**loaded.to_dict(), "_name_or_path": ""} == {
+            **config.to_dict(),
+            "_name_or_path": "",
+        }
+    # a tower saved alone builds the dual encoder's config as the one it was saved from
+    both = TuneTitleConfig(**{cls.base_config_key: cls.from_pretrained(tmp_path)})
+    assert getattr(both, cls.base_config_key).to_dict() == cls.from_pretrained(tmp_path).to_dict()
+
+
 def test_the_saved_config_names_no_folder_its_parts_came_from(tester, tmp_path):
     """The sub-configs kept their ``_name_or_path``: an uploaded config.json showed the
     backbone's folder ("runs/mn") and the MiniLM package's absolute path."""
