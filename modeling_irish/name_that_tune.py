@@ -144,6 +144,8 @@ class TuneIndex:
         the tunes ``read``, those left out ``untitled`` and those that could not be read
         (``unreadable``, each error naming its tune; a thesession.org dump row that gives no
         tune among them, named by its row)."""
+        # before the read: a file edited while the index is built must read as newer than it
+        sources = source_fingerprints(_source_names(corpus_sources))
         read = read_tunes(corpus_sources, unreadable=True)
         # thesession.org dump rows that give no tune (no ABC text, not an object): tunes that
         # could not be read, named by their row, as `check` and `identify` count them
@@ -174,7 +176,7 @@ class TuneIndex:
             "order": "played" if unfold_repeats else "written",
             "report": report,
             # for `load` to warn when the corpus has changed since (the index is then stale)
-            "sources": source_fingerprints(_source_names(corpus_sources)),
+            "sources": sources,
         }
         # the folder `identify` reads the tokenizer from (none for one made in memory)
         tokenizer_folder = _folder_path(getattr(tokenizer, "name_or_path", ""))
@@ -186,6 +188,7 @@ class TuneIndex:
             titles = embed_titles(model, display, desc="Embedding titles")
             rows = [(e.input_ids, e.measure_numbers) for e in encoded]
             settings = embed_tunes(model, rows, batch_size, max_rows, "Embedding settings")
+        _warn_changed_while_built(sources)
         return cls(
             display,
             titles,
@@ -464,6 +467,19 @@ def _check_index(index: TuneIndex, path: str) -> None:
             "the index %r was built by an earlier version (no note lengths or meters): it still "
             "works, with a weaker edit distance; rebuild it with irish-tune index for the full one",
             path,
+        )
+
+
+def _warn_changed_while_built(sources: dict[str, Any]) -> None:
+    """Warn when a file, folder or dump changed while an index of it was built (`sources`:
+    their fingerprints taken before it was read): the index may hold the tunes as they were
+    or as they are, and `load` will say it is older than its corpus until it is rebuilt."""
+    changed = changed_sources(sources)
+    if changed:
+        logger.warning(
+            "the corpus changed while the index was built: %s; the index may hold the tunes as "
+            "they were, rebuild it with irish-tune index",
+            "; ".join(changed),
         )
 
 

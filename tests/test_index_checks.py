@@ -336,3 +336,30 @@ def test_loading_an_index_warns_when_its_corpus_has_changed_since(tmp_path, toke
     shutil.rmtree(books)
     assert _stale_warnings(caplog, folder) == []
     assert TuneIndex.build(None, tokenizer, TUNES).meta["sources"] == {}  # texts: no files
+
+
+def test_an_index_whose_corpus_changes_while_it_is_built_reads_as_older(
+    tmp_path, tokenizer, caplog, monkeypatch
+):
+    # the fingerprints were taken after the tunes were read and encoded: a title changed in
+    # between was recorded as indexed, and the index never said it was older than its corpus
+    import modeling_irish.name_that_tune as ntt
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TUNES[:3]))
+    read = ntt.read_tunes
+
+    def read_then_edit(*args, **kwargs):
+        tunes = read(*args, **kwargs)
+        corpus.write_text(corpus.read_text().replace("T:Reel 1", "T:Zzz Renamed Tune"))
+        return tunes
+
+    monkeypatch.setattr(ntt, "read_tunes", read_then_edit)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        index = TuneIndex.build(None, tokenizer, str(corpus))
+    assert "Zzz Renamed Tune" not in index.titles
+    assert f"the corpus changed while the index was built: {corpus} modified" in caplog.text
+    folder = tmp_path / "index"
+    index.save(folder)
+    assert len(_stale_warnings(caplog, folder)) == 1
