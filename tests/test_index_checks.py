@@ -363,3 +363,17 @@ def test_an_index_whose_corpus_changes_while_it_is_built_reads_as_older(
     folder = tmp_path / "index"
     index.save(folder)
     assert len(_stale_warnings(caplog, folder)) == 1
+
+
+def test_an_edit_that_keeps_the_size_and_time_still_reads_as_a_change(tmp_path, tokenizer, caplog):
+    # the check trusted size + mtime: a title edited in place, its time put back, went unseen
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TUNES[:3]))
+    folder = tmp_path / "index"
+    TuneIndex.build(None, tokenizer, str(corpus)).save(folder)
+    before = corpus.stat()
+    corpus.write_text(corpus.read_text().replace("T:Reel 1", "T:Zeel 1"))
+    os.utime(corpus, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert corpus.stat().st_size == before.st_size
+    assert corpus.stat().st_mtime_ns == before.st_mtime_ns
+    assert len(_stale_warnings(caplog, folder)) == 1
