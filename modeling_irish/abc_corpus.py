@@ -262,6 +262,8 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> _Parsed:
     }
     if incipit:
         row["_incipit"] = incipit
+    # an id that the file's name does not make: the "hash" split may be anchored on it
+    row["_named"] = bool(url) or raw.source in MUSIC21_COLLECTIONS
     return row, "", ""
 
 
@@ -290,6 +292,27 @@ def _link_keys(row: dict[str, Any], body: str) -> set[str]:
     if row.get("_incipit"):
         keys.add(f"incipit:{row['_incipit']}")
     return keys
+
+
+def _split_anchors(rows: list[dict[str, Any]], keys: list[set[str]]) -> list[list[str]]:
+    """The keys that place each tune's group under the ``"hash"`` split (`split_groups`'s
+    ``anchors``): the tune id of a tune that has one of its own (thesession's, from ``S:``, or
+    a music21 book's number), so that a new setting of it moves nothing. A tune whose id comes
+    from its file's name (``<file>:<X>``) anchors nothing in a group that has such an id, and
+    else its normalised titles, or when untitled its bodies: renaming, moving or copying a
+    tunebook, or reading it from a folder, must not move its tunes to another split."""
+    roots = _components(keys)
+    named = {root for root, row in zip(roots, rows) if row["_named"]}
+    anchors = []
+    for row, row_keys, root in zip(rows, keys, roots):
+        if row["_named"]:
+            anchors.append([f"id:{row['tune_id']}"])
+        elif root in named:
+            anchors.append([])
+        else:
+            titles = sorted(key for key in row_keys if key.startswith("title:"))
+            anchors.append(titles or sorted(key for key in row_keys if key.startswith("body:")))
+    return anchors
 
 
 def _dedupe(
@@ -471,8 +494,9 @@ def _read_corpus(
             f"no readable ABC tunes in {', '.join(map(str, sources))}: {report['read']} read, "
             f"{report['skipped']} skipped {report['skip_reasons']}"
         )
-    # under "hash", a group is placed by its tune ids: a new setting of a tune moves nothing
-    anchors = [[f"id:{row['tune_id']}"] for row in rows]
+    anchors = _split_anchors(rows, keys)
+    for row in rows:
+        row.pop("_named")
     split_of = split_groups(keys, ratios, seed, split_method, anchors)
     report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
     dataset = _make_dataset_dict(rows, split_of, report)
@@ -573,7 +597,11 @@ def load_abc_corpus(
     be scored on another version's test split. ``split_method="hash"`` places each group by a
     seeded hash of its tune ids, so a tune stays in its split when others are added or removed
     (new settings of it included), unless a new tune joins its group to another; its split
-    sizes follow ``split_ratios`` in expectation only.
+    sizes follow ``split_ratios`` in expectation only. Only ids that the file's name does not
+    make count (thesession's from ``S:``, a music21 book's): a group with none is placed by its
+    normalised titles, or when untitled by its bodies, so a tunebook renamed, moved or read
+    from its folder splits as before, while editing the notes of an untitled tune without
+    ``S:`` (or the title of a titled one) may move it.
 
     The report is logged, stored as ``dataset.report`` and in each split's ``info.description``;
     ``read == parsed + skipped`` and ``parsed == duplicates + sum(splits.values())``.

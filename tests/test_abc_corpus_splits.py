@@ -9,6 +9,7 @@ import pytest
 from abc_corpus_helpers import (
     assert_no_leak,
     assert_report_sums,
+    body,
     leaky_corpus,
     needs_parser,
     tune,
@@ -157,6 +158,46 @@ def test_hash_split_keeps_every_tune_in_its_split_when_the_corpus_grows(tmp_path
     assert len(set(before.values())) == 3  # all three splits are used
     with pytest.raises(ValueError, match="split_method"):
         load_abc_corpus(book, split_method="random")
+
+
+@needs_parser
+def test_hash_split_does_not_follow_the_file_name(tmp_path):
+    # tunes without S: take their ids from the file's name (book:X); a renamed copy of the
+    # book, or the folder that holds it, must split them as the book did
+    tunes = [tune(i, "x" if i % 2 else f"Reel {i}") for i in range(1, 61)]
+    book = write(tmp_path / "book.abc", tunes)
+    renamed = write(tmp_path / "session-2024.abc", tunes)
+    folder = write(tmp_path / "folder" / "other.abc", tunes).parent
+
+    def where(source):
+        data = load_abc_corpus(source, split_ratios=(0.6, 0.2, 0.2), split_method="hash")
+        return {row["x"]: n for n in SPLIT_NAMES for row in data[n]}
+
+    placed = where(book)
+    assert len(placed) == 60 and len(set(placed.values())) == 3
+    assert where(renamed) == placed
+    assert where(folder) == placed
+
+
+@needs_parser
+def test_hash_split_places_a_thesession_tune_by_its_id_whatever_joins_it(tmp_path):
+    # a copy of each tune without S: in another file joins its group by title: the group stays
+    # where the thesession id alone put it
+    named = [tune(i, f"Reel {i}", sid=(500 + i, i)) for i in range(1, 41)]
+    book = write(tmp_path / "session.abc", named)
+    copies = write(
+        tmp_path / "mine.abc", [tune(i, f"Reel {i}", notes=body(i + 40)) for i in range(1, 41)]
+    )
+
+    def where(*sources):
+        data = load_abc_corpus(list(sources), split_ratios=(0.6, 0.2, 0.2), split_method="hash")
+        return {
+            row["tune_id"]: n for n in SPLIT_NAMES for row in data[n] if ":" not in row["tune_id"]
+        }
+
+    alone = where(book)
+    assert len(alone) == 40 and len(set(alone.values())) == 3
+    assert where(book, copies) == alone
 
 
 @needs_parser
