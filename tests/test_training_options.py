@@ -173,6 +173,60 @@ def test_a_backbone_that_read_an_edited_corpus_is_not_called_the_same_split(reel
     assert backbone_split(args)[:2] == ("same", [])
 
 
+def test_the_backbone_split_is_not_made_again_from_an_edited_corpus(tmp_path, caplog):
+    """A backbone recorded another --split_seed, so its training split was made again from its
+    corpus file: edited since (one note changed), that gave other tunes than the backbone read,
+    and the run counted the unseen queries it "saw" from them (11 of 14, truly 12)."""
+    import argparse
+
+    from accelerate import PartialState
+    from helpers import synthetic_tune
+
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from modeling_irish.tune_title_data import setting_key
+    from tokenization.dataset import tokenize_dataset
+    from tokenization.tokenization_abc import AbcTokenizer
+    from training.backbone_split import backbone_training_settings
+    from training.data import split_fingerprint
+
+    PartialState()  # the warning below goes through accelerate's logger
+    corpus = tmp_path / "tunes.abc"
+    tunes = [synthetic_tune(x, f"Reel {x}", 300 + x, x, bars=2 + x) for x in range(1, 21)]
+    corpus.write_text("\n".join(tunes))
+    ratios = [0.5, 0.25, 0.25]
+    train = load_abc_corpus(str(corpus), split_ratios=ratios, seed=1)["train"]
+    folder = tmp_path / "lm"
+    tokenizer = AbcTokenizer.train(train["abc"])
+    tokenizer.save_pretrained(folder)
+    record = {"corpus": [str(corpus)], "split_ratios": ratios, "split_seed": 1,
+              "split_method": "shuffle", "link_incipits": 0, "require_bars_fit": False}  # fmt: skip
+    args = argparse.Namespace(**record, measurenote_path=str(folder), cache_dir=None,
+                              output_dir=str(tmp_path / "tt"))  # fmt: skip
+    args.split_seed = 0  # this run's split
+
+    def settings(max_length=None):
+        read = tokenize_dataset(train, tokenizer, max_length=max_length)
+        fingerprint = {"splits": {"train": split_fingerprint(read)}, "vocabulary": {}}
+        run_folder.record_data_split(str(folder), {**record, "fingerprint": fingerprint})
+        return {setting_key(t, a) for t, a in zip(read["title"], read["abc"])}
+
+    read = settings()
+    assert backbone_training_settings(args, {"train": None}) == read  # the control
+    # a backbone whose --max_length dropped its longest tune trained on the others
+    longest = max(train["abc"], key=len)
+    shorter = settings(max_length=len(tokenizer.encode_tune(longest).input_ids) - 1)
+    assert len(shorter) == len(read) - 1
+    assert backbone_training_settings(args, {"train": None}) == shorter
+    settings()
+    first = train[0]["abc"]  # one note of one of its training tunes changed
+    body = first.splitlines()[-1]
+    edited = body.replace(body[0], "d" if body[0] != "d" else "e", 1)
+    corpus.write_text(corpus.read_text().replace(body, edited))
+    caplog.clear()
+    assert backbone_training_settings(args, {"train": None}) is None
+    assert "the backbone's training split cannot be made again" in caplog.text
+
+
 @pytest.mark.parametrize("backbone_seed", ["1", None, "0"], ids=["other", "none", "same"])
 def test_what_the_backbone_saw_of_the_queries_is_warned_counted_and_carded(
     reels_abc, cache_dir, tmp_path, backbone, capsys, caplog, backbone_seed

@@ -10,13 +10,14 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from accelerate.logging import get_logger
 
 from training.common import SPLIT_FLAGS
 from training.run_folder import cache_folder, recorded_data_split, run_flag_changes
 
 if TYPE_CHECKING:
-    from datasets import DatasetDict
+    from datasets import Dataset, DatasetDict
 
 logger = get_logger(__name__)
 
@@ -140,11 +141,62 @@ def backbone_training_settings(
                 require_bars_fit=record["require_bars_fit"],
                 split_method=record["split_method"],
             )["train"]
+            train = _as_the_backbone_read(args, train, record)
         except (OSError, ValueError) as err:  # its corpus moved, or is not on this machine
             logger.warning("the backbone's training split could not be made again: %s", err)
             return None
+        if train is None:  # its corpus was edited since: the split made again is another
+            logger.warning(
+                "the backbone's training split cannot be made again: its corpus gives other "
+                "training tunes under its split flags than it read (edited since it trained)"
+            )
+            return None
     titles, texts = column_values(train, "title"), column_values(train, "abc")  # one read each
     return {setting_key(t, a) for t, a in zip(titles, texts)}
+
+
+def _as_the_backbone_read(
+    args: argparse.Namespace, train: Dataset, record: dict[str, Any]
+) -> Dataset | None:
+    """`train`, the backbone's training split made again from its corpus and split flags, as
+    its run trained on it: tokenized with its tokenizer, less the longest tunes when its
+    ``--max_length`` dropped some (as many as its recorded fingerprint's count says), then
+    checked against that fingerprint (`training.data.split_fingerprint`). None when they differ:
+    the corpus was edited since, and the split made again holds other tunes than it read. A
+    record without a fingerprint (a backbone trained before runs kept one) is taken at its word."""
+    from tokenization.dataset import tokenize_dataset
+    from tokenization.tokenization_abc import AbcTokenizer
+    from training.data import split_fingerprint
+
+    fingerprint = record.get("fingerprint")
+    saved = fingerprint.get("splits", {}).get("train") if isinstance(fingerprint, dict) else None
+    if not isinstance(saved, dict) or not isinstance(saved.get("tunes"), int):
+        return train
+    tokenizer = AbcTokenizer.from_pretrained(args.measurenote_path)
+    num_proc = getattr(args, "num_proc", None)
+    tokenized = tokenize_dataset(train, tokenizer, num_proc=num_proc, cache_dir=cache_folder(args))
+    kept = _without_the_longest(tokenized, saved["tunes"])
+    return kept if kept is not None and split_fingerprint(kept) == saved else None
+
+
+def _without_the_longest(tokenized: Dataset, tunes: int) -> Dataset | None:
+    """The ``tunes`` shortest tunes of ``tokenized``, in their order, as a ``--max_length``
+    keeps them (every tune up to a length); None when no length keeps that many.
+
+    >>> from datasets import Dataset
+    >>> rows = Dataset.from_dict({"length": [5, 9, 3, 9]})
+    >>> list(_without_the_longest(rows, 2)["length"]), _without_the_longest(rows, 3)
+    ([5, 3], None)
+    """
+    from tokenization.dataset import column_array
+
+    lengths = column_array(tokenized, "length")
+    if len(lengths) == tunes:
+        return tokenized
+    if not 0 < tunes < len(lengths):
+        return None
+    kept = np.flatnonzero(lengths <= np.sort(lengths)[tunes - 1])
+    return tokenized.select(kept) if len(kept) == tunes else None
 
 
 def count_backbone_seen(

@@ -28,6 +28,7 @@ __all__ = [
     "load_or_train_tokenizer",
     "no_training_tunes",
     "prepare_corpus",
+    "split_fingerprint",
 ]
 
 #: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
@@ -169,18 +170,31 @@ def data_fingerprint(splits: Any, tokenizer: Any) -> dict[str, Any]:
     import hashlib
     import json
 
-    from tokenization.dataset import column_values
-
     fingerprint: dict[str, Any] = {"splits": {}}
     for name, split in splits.items():
-        digest = hashlib.sha256()
-        for tune_id, abc in zip(column_values(split, "tune_id"), column_values(split, "abc")):
-            digest.update(f"{tune_id}\x00{abc}\x00".encode())
-        fingerprint["splits"][name] = {"tunes": len(split), "sha256": digest.hexdigest()[:16]}
+        fingerprint["splits"][name] = split_fingerprint(split)
     values = tokenizer.abc_vocab.values
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
     fingerprint["vocabulary"] = {"values": sum(map(len, values.values())), "sha256": digest}
     return fingerprint
+
+
+def split_fingerprint(split: Any) -> dict[str, Any]:
+    """One split's part of `data_fingerprint`: its number of tunes and a hash of their ids and
+    ABC texts, in order.
+
+    >>> from datasets import Dataset
+    >>> split_fingerprint(Dataset.from_dict({"tune_id": ["a:1"], "abc": ["X:1\\nK:D\\nDFA|]"]}))
+    {'tunes': 1, 'sha256': 'dcb68c6bbc34dac1'}
+    """
+    import hashlib
+
+    from tokenization.dataset import column_values
+
+    digest = hashlib.sha256()
+    for tune_id, abc in zip(column_values(split, "tune_id"), column_values(split, "abc")):
+        digest.update(f"{tune_id}\x00{abc}\x00".encode())
+    return {"tunes": len(split), "sha256": digest.hexdigest()[:16]}
 
 
 # ----- batching ----------------------------------------------------------------------------------
