@@ -152,6 +152,24 @@ def test_a_damaged_cache_file_is_tokenized_again(tmp_path, caplog):
     assert tokenize_dataset(ds, tok, cache_dir=tmp_path / "c")["measure_numbers"] == want
 
 
+def test_the_warning_of_a_damaged_cache_names_the_files_of_each_process(tmp_path, caplog):
+    # with num_proc 2 the cache is two files, ..._00000_of_00002.arrow and _00001_of_00002; the
+    # warning named tokenized-<split>-<key>.arrow, which does not exist
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 3})
+    want = tokenize_dataset(ds, tok)["measure_numbers"]
+    tokenize_dataset(ds, tok, num_proc=2, cache_dir=tmp_path)
+    shards = sorted(tmp_path.glob("tokenized-*.arrow"))
+    assert [p.name[-21:] for p in shards] == ["_00000_of_00002.arrow", "_00001_of_00002.arrow"]
+    shards[1].write_bytes(shards[1].read_bytes()[:100])
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tokenization.dataset"):
+        again = tokenize_dataset(ds, tok, num_proc=2, cache_dir=tmp_path)
+    assert again["measure_numbers"] == want
+    (warning,) = [m for m in caplog.messages if "tokenizing again" in m]
+    assert f"the cached {shards[0]}, {shards[1]} cannot be read" in warning
+
+
 def test_changed_tokenization_code_gets_its_own_cache_file(tmp_path, monkeypatch):
     import tokenization.dataset as dataset
 

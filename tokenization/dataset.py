@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +147,32 @@ def _map_split(
     )
 
 
+#: The name `datasets.map` gives each process's file, after the stem of ``cache_file_name``.
+_SHARD_SUFFIX = re.compile(r"_(\d{5})_of_(\d{5})")
+
+
+def _cache_files(cache_file: str) -> list[str]:
+    """The files of ``cache_file`` that exist: itself, and the shards `datasets.map` writes with
+    ``num_proc`` N > 1 (``<stem>_0000i_of_0000N.arrow``), any N.
+
+    >>> _cache_files("no/such/tokenized-train-k.arrow")
+    []
+    """
+    stem, ext = os.path.splitext(cache_file)
+    shards = sorted(
+        path
+        for path in glob.glob(f"{glob.escape(stem)}_*{ext}")
+        if _SHARD_SUFFIX.fullmatch(path[len(stem) : len(path) - len(ext)])
+    )
+    return [cache_file] * os.path.isfile(cache_file) + shards
+
+
 def _cached_map(
     name: str, ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str | None
 ) -> Dataset:
     """`_map_split`, tokenizing again when the cached file is damaged (unreadable, or holding
-    fewer tunes than the split: a run killed while writing it, a truncated copy)."""
+    fewer tunes than the split: a run killed while writing it, a truncated copy); the warning
+    names the files that are there (one per process of the ``num_proc`` that wrote them)."""
     try:
         mapped = _map_split(ds, tokenizer, num_proc, cache_file)
         problem = None if len(mapped) == len(ds) else f"holds {len(mapped)} of {len(ds)} tunes"
@@ -159,7 +182,8 @@ def _cached_map(
         problem = f"cannot be read ({type(err).__name__}: {err})"
     if problem is None:
         return mapped
-    logger.warning("tokenize %s: the cached %s %s; tokenizing again", name, cache_file, problem)
+    files = ", ".join(_cache_files(cache_file)) or cache_file
+    logger.warning("tokenize %s: the cached %s %s; tokenizing again", name, files, problem)
     return _map_split(ds, tokenizer, num_proc, cache_file, reuse=False)
 
 
