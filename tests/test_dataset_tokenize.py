@@ -170,6 +170,42 @@ def test_the_warning_of_a_damaged_cache_names_the_files_of_each_process(tmp_path
     assert f"the cached {shards[0]}, {shards[1]} cannot be read" in warning
 
 
+def test_tokenizing_writes_only_in_its_own_folder_and_clears_those_of_dead_runs(
+    tmp_path, monkeypatch
+):
+    """datasets.map writes each file under a temporary name in the cache folder: a run killed
+    while tokenizing left them there for ever (thesession: about 150 MB a killed run)."""
+    import os
+    import subprocess
+    import sys
+
+    import tokenization.dataset as dataset
+
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"tokenize.tmp-{int(ended.stdout)}"  # a run killed while tokenizing
+    dead.mkdir()
+    (dead / "tmp5pk_xwd_").write_bytes(b"\0" * 100)
+    alive = tmp_path / f"tokenize.tmp-{os.getppid()}"  # one still tokenizing
+    alive.mkdir()
+    seen: set[str] = set()
+    tokenize_batch = dataset.tokenize_batch
+
+    def listing(batch, tokenizer):
+        seen.update(os.listdir(tmp_path))  # the cache folder while a file is being written
+        return tokenize_batch(batch, tokenizer)
+
+    monkeypatch.setattr(dataset, "tokenize_batch", listing)
+    ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 150})  # batches of 256: the 2nd sees the file
+    out = tokenize_dataset(ds, tok, cache_dir=tmp_path)
+    assert out["length"] == tokenize_dataset(ds, tok)["length"]
+    (cached,) = [p.name for p in tmp_path.glob("tokenized-*.arrow")]
+    assert not dead.exists() and alive.is_dir()
+    assert seen - {alive.name, cached} == {f"tokenize.tmp-{os.getpid()}"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, cached])
+
+
 def test_changed_tokenization_code_gets_its_own_cache_file(tmp_path, monkeypatch):
     import tokenization.dataset as dataset
 

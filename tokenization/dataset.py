@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import hashlib
 import logging
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -167,24 +169,98 @@ def _cache_files(cache_file: str) -> list[str]:
     return [cache_file] * os.path.isfile(cache_file) + shards
 
 
+def _complete_sets(cache_file: str) -> list[str]:
+    """The files of every complete copy of ``cache_file`` (`_cache_files`): the file itself, and
+    all N shards of each N of which none is missing. A map that finds only some shards of an N
+    tokenizes the missing ones itself, writing in the cache folder."""
+    files = set(_cache_files(cache_file))
+    stem, ext = os.path.splitext(cache_file)
+    counts = set()
+    for path in files:
+        found = _SHARD_SUFFIX.fullmatch(path[len(stem) : len(path) - len(ext)])
+        if found:
+            counts.add(int(found.group(2)))
+    complete = [cache_file] if cache_file in files else []
+    for n in sorted(counts):
+        shards = [f"{stem}_{rank:05d}_of_{n:05d}{ext}" for rank in range(n)]
+        complete += shards if files.issuperset(shards) else []
+    return complete
+
+
+#: The folder a process tokenizes into beside the cache files, ``tokenize.tmp-<pid>``, before it
+#: moves them in: `datasets.map` writes each file under a temporary name (``tmpXXXXXXXX``) in the
+#: folder of its final name, which a killed run left in the cache folder for ever.
+_WRITER_FOLDER = "tokenize.tmp-"
+
+
+def _remove_dead_writers(folder: str) -> None:
+    """Delete the `_WRITER_FOLDER` folders of processes that are gone (killed while tokenizing),
+    as the corpus cache removes its dead writers' folders."""
+    for path in glob.glob(os.path.join(glob.escape(folder), f"{_WRITER_FOLDER}*")):
+        pid = path.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            pass
+
+
+def _write_aside(
+    ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str
+) -> None:
+    """Tokenize ``ds`` into this process's `_WRITER_FOLDER` beside ``cache_file``, then move the
+    files written (one per process of ``num_proc``) into the cache folder."""
+    folder, name = os.path.split(cache_file)
+    aside = os.path.join(folder, f"{_WRITER_FOLDER}{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    os.makedirs(aside)
+    try:
+        _map_split(ds, tokenizer, num_proc, os.path.join(aside, name), reuse=False)
+        for written in _cache_files(os.path.join(aside, name)):
+            os.replace(written, os.path.join(folder, os.path.basename(written)))
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _read_cache(
+    ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str
+) -> tuple[Dataset | None, str]:
+    """The tokenized split read from its cache files, or None and what is wrong with them
+    (unreadable, or fewer tunes than the split: a truncated copy)."""
+    try:
+        mapped = _map_split(ds, tokenizer, num_proc, cache_file)
+    except (OSError, pa.ArrowException) as err:
+        return None, f"cannot be read ({type(err).__name__}: {err})"
+    if len(mapped) != len(ds):
+        return None, f"holds {len(mapped)} of {len(ds)} tunes"
+    return mapped, ""
+
+
 def _cached_map(
     name: str, ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str | None
 ) -> Dataset:
-    """`_map_split`, tokenizing again when the cached file is damaged (unreadable, or holding
-    fewer tunes than the split: a run killed while writing it, a truncated copy); the warning
-    names the files that are there (one per process of the ``num_proc`` that wrote them)."""
-    try:
-        mapped = _map_split(ds, tokenizer, num_proc, cache_file)
-        problem = None if len(mapped) == len(ds) else f"holds {len(mapped)} of {len(ds)} tunes"
-    except (OSError, pa.ArrowException) as err:
-        if cache_file is None:
-            raise
-        problem = f"cannot be read ({type(err).__name__}: {err})"
-    if problem is None:
-        return mapped
-    files = ", ".join(_cache_files(cache_file)) or cache_file
-    logger.warning("tokenize %s: the cached %s %s; tokenizing again", name, files, problem)
-    return _map_split(ds, tokenizer, num_proc, cache_file, reuse=False)
+    """`_map_split`, through the cache files of ``cache_file`` when given: read when a complete
+    copy is there, else written aside (`_write_aside`) and then read; a damaged copy
+    (`_read_cache`) is named in a warning with its files (one per process of the ``num_proc``
+    that wrote them), removed and tokenized again. Writers killed before are cleared first."""
+    if cache_file is None or len(ds) == 0:
+        return _map_split(ds, tokenizer, num_proc, cache_file)
+    _remove_dead_writers(os.path.dirname(cache_file))
+    found = _complete_sets(cache_file)
+    if found:
+        mapped, problem = _read_cache(ds, tokenizer, num_proc, cache_file)
+        if mapped is not None:
+            return mapped
+        files = ", ".join(found)
+        logger.warning("tokenize %s: the cached %s %s; tokenizing again", name, files, problem)
+        for path in found:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+    _write_aside(ds, tokenizer, num_proc, cache_file)
+    return _map_split(ds, tokenizer, num_proc, cache_file)
 
 
 #: How many dropped tunes the report names per reason (``dropped_at``), as the corpus loader's
