@@ -228,6 +228,29 @@ def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_pat
     assert again == first and (folder / "abc_vocab.json").is_file()
 
 
+def test_a_cached_vocabulary_that_cannot_be_read_is_built_again(tmp_path, caplog):
+    """A truncated abc_vocab.json ended the run with a traceback ("not a vocabulary JSON
+    file"), where the corpus and tokenized caches warn and build theirs again."""
+    from accelerate import PartialState
+    from datasets import Dataset
+
+    from training.data import load_or_train_tokenizer
+
+    PartialState()  # the warning goes through accelerate's logger
+    split = Dataset.from_dict({"abc": ["X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"]})
+    first = load_or_train_tokenizer(split, str(tmp_path))
+    (folder,) = tmp_path.glob("abc-tokenizer-*")
+    vocab = folder / "abc_vocab.json"
+    vocab.write_bytes(vocab.read_bytes()[:100])
+    caplog.clear()
+    again = load_or_train_tokenizer(split, str(tmp_path))
+    assert again == first
+    assert f"the cached vocabulary {folder} cannot be read" in caplog.text
+    assert "not a vocabulary JSON file" in caplog.text
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # nothing left aside
+    assert load_or_train_tokenizer(split, str(tmp_path)) == first  # the copy rebuilt reads
+
+
 def test_the_data_fingerprint_hashes_the_rows_of_a_selected_split_in_their_order():
     """`data_fingerprint` reads whole columns from the Arrow table (for speed): it must hash
     the rows a `select`/`shuffle` keeps, in that order, not those of the table beneath."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from accelerate import Accelerator
+from accelerate.logging import get_logger
 from torch.utils.data import Dataset
 
 from modeling_irish.batching import whole_rounds, whole_rounds_length
@@ -31,6 +32,8 @@ __all__ = [
     "split_fingerprint",
 ]
 
+logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+
 #: Messages of the errors `load_abc_corpus` raises for a bad ``--corpus`` (not for a bug).
 _CORPUS_INPUT_ERRORS = (
     "ABC source ",
@@ -43,7 +46,7 @@ _CORPUS_INPUT_ERRORS = (
 def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     """The vocabulary of the training split, cached under a hash of its ABC texts and of the
     tokenization code (a folder without its ``abc_vocab.json``, left by a killed run, is built
-    again)."""
+    again; so is one whose files cannot be read, a truncated copy, after a warning)."""
     import hashlib
 
     from modeling_irish.file_utils import publish_directory
@@ -55,12 +58,31 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     digest = hashlib.sha1(texts.encode("utf-8")).hexdigest()[:16]
     path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
     if os.path.isfile(os.path.join(path, "abc_vocab.json")):
-        return AbcTokenizer.from_pretrained(path)
+        try:
+            return AbcTokenizer.from_pretrained(path)
+        except (OSError, ValueError) as err:  # a damaged JSON file: "not a vocabulary JSON file"
+            logger.warning(
+                "the cached vocabulary %s cannot be read (%s); building it again", path, err
+            )
+            _remove_directory(path)
     tokenizer = AbcTokenizer.train(abc)
     tmp = f"{path}.tmp-{os.getpid()}"
     tokenizer.save_pretrained(tmp)
     publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
     return tokenizer
+
+
+def _remove_directory(path: str) -> None:
+    """Delete the folder ``path``, first renamed aside in one step (``<path>.damaged-<pid>``): a
+    process that looks for it meanwhile finds it whole or not at all, never half deleted."""
+    import shutil
+
+    aside = f"{path}.damaged-{os.getpid()}"
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:  # another process removed it first
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
