@@ -30,11 +30,16 @@ def _free_port() -> int:
 def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
     """``accelerate launch --multi_gpu --num_processes 2 training/train.py *argv``: two gloo
     processes sharing one model (the script builds ``Accelerator(cpu=True)`` without CUDA;
-    ``--cpu --num_processes 2`` would start one process)."""
+    ``--cpu --num_processes 2`` would start one process).
+
+    ``--main_process_port 0``: accelerate picks a free port just before torchrun listens on it.
+    A port picked here stayed free only if nothing else took it during the seconds the launcher
+    took to start (more on a loaded machine, where other test runs open sockets), and a taken
+    one ended the launch with "EADDRINUSE" in torchrun, not in the script under test."""
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
         "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-        "--dynamo_backend", "no", "--main_process_port", str(_free_port()), str(_SCRIPT), *argv,
+        "--dynamo_backend", "no", "--main_process_port", "0", str(_SCRIPT), *argv,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     root = str(Path(__file__).parents[1])
