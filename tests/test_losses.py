@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import socket
 
 import pytest
 import torch
@@ -134,15 +132,10 @@ def test_clip_loss_module_rejects_bad_options():
 # --- ClipLoss module, two gloo processes ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _worker(rank, world, port, tune, title, labels, out, cuts):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+def _worker(rank, world, store, tune, title, labels, out, cuts):
+    # a file store, not a free port found beforehand: one that another program took while the
+    # processes started (seconds, more on a loaded machine) failed the test with EADDRINUSE
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     try:
         rows = slice(cuts[rank], cuts[rank + 1])
         scale = torch.tensor(10.0)
@@ -168,13 +161,14 @@ def _worker(rank, world, port, tune, title, labels, out, cuts):
         pytest.param((0, 4, 7), id="uneven"),
     ],
 )
-def test_clip_loss_gathers_across_two_processes(cuts):
+def test_clip_loss_gathers_across_two_processes(cuts, tmp_path):
     gen = torch.Generator().manual_seed(5)
     n = cuts[-1]
     tune, title = torch.randn(n, 4, generator=gen), torch.randn(n, 4, generator=gen)
     labels = torch.tensor([0, 1, 2, 0, 3, 4, 1][:n])  # tunes 0 and 3 (ranks 0 and 0/1) share one
     out = mp.Manager().dict()
-    mp.spawn(_worker, args=(2, _free_port(), tune, title, labels, out, cuts), nprocs=2, join=True)
+    store = tmp_path / "store"
+    mp.spawn(_worker, args=(2, store, tune, title, labels, out, cuts), nprocs=2, join=True)
     full_tune = tune.clone().requires_grad_(True)
     ref = ClipLoss()(full_tune, title, torch.tensor(10.0), labels)
     ref.backward()

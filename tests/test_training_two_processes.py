@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.slow
 
 _SCRIPT = Path(__file__).parents[1] / "training" / "train.py"
 _TUNE_TITLE = TUNE_TITLE_FLAGS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
@@ -162,12 +155,15 @@ def _gradients(model, loss_fn_model, batch: dict, loss_type: str, processes: int
     return {n: p.grad.clone() for n, p in loss_fn_model.named_parameters() if p.grad is not None}
 
 
-def _ddp_worker(rank: int, port: int, loss_type: str, out: dict) -> None:
+def _ddp_worker(rank: int, store: Path, loss_type: str, out: dict) -> None:
+    """One of two gloo processes meeting in a file store: a free port found before the spawn
+    could be taken by another program while the processes started (seconds, more on a loaded
+    machine), and rank 0 then failed with EADDRINUSE."""
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+    os.environ.update(OMP_NUM_THREADS="1")
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
     try:
         model = _tiny_tune_title(loss_type)
         ddp = DistributedDataParallel(model)  # averages the processes' gradients, as accelerate
@@ -178,14 +174,14 @@ def _ddp_worker(rank: int, port: int, loss_type: str, out: dict) -> None:
 
 
 @pytest.mark.parametrize("loss_type", ["infonce", "hinge"])
-def test_two_processes_of_half_the_batch_give_the_gradient_of_one(loss_type):
+def test_two_processes_of_half_the_batch_give_the_gradient_of_one(loss_type, tmp_path):
     """Every process computes the loss of the gathered batch, whose gradient reaches only its
     own embeddings, and DDP averages: the towers got half the one-process gradient."""
     import torch
     import torch.multiprocessing as mp
 
     out = mp.Manager().dict()
-    mp.spawn(_ddp_worker, args=(_free_port(), loss_type, out), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(tmp_path / "store", loss_type, out), nprocs=2, join=True)
     model = _tiny_tune_title(loss_type)
     one = _gradients(model, model, _pairs_batch(slice(0, 8)), loss_type, 1)
     assert ("logit_scale" in one) == (loss_type == "infonce")
