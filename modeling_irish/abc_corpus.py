@@ -187,7 +187,8 @@ def _original_key(tune: Any) -> str:
 def _skip_reason(err: Exception) -> str:
     """A short reason shared by similar failures: numbers and quoted text are masked."""
     message = getattr(err, "message", None) or (str(err.args[0]) if err.args else str(err))
-    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message.splitlines()[0] if message else "")
+    # the first line at a line feed: a quoted title may hold a U+2028 that splitlines cuts at
+    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message.split("\n", 1)[0])
     message = re.sub(r"\d+", "N", message).strip()
     return f"{type(err).__name__}: {message}"[:120]
 

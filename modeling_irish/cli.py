@@ -14,6 +14,7 @@ __all__ = [
     "BinaryInputError",
     "DefaultsHelpFormatter",
     "existing_folder",
+    "first_line",
     "load_saved",
     "main",
     "non_negative_float",
@@ -387,6 +388,21 @@ def require_model_type(folder: str, wanted: str, hint: str = "", flag: str = "--
     return folder
 
 
+def first_line(err: BaseException, empty: str | None = None) -> str:
+    """The first line of an error's message, cut at a line feed only: a message quotes the
+    user's text (a title, a field), which may hold a U+2028, form feed or U+0085 that ABC keeps
+    inside a line (`abc_lines`) and `str.splitlines` would cut at, losing the line, column and
+    reason that follow. ``empty``: what an empty message gives (default: the error's type).
+
+    >>> first_line(ValueError("T:a\\u2028b: line 2, column 3: bad\\nmore"))
+    'T:a\\u2028b: line 2, column 3: bad'
+    """
+    text = str(err).strip()
+    if not text:
+        return type(err).__name__ if empty is None else empty
+    return text.split("\n", 1)[0].rstrip("\r")
+
+
 def load_saved(load: Callable[[], _T], folder: str) -> _T:
     """``load()`` (a ``from_pretrained``), with a damaged or inconsistent folder reported as one
     `ValueError` naming it: safetensors and torch raise their own errors (a truncated weights
@@ -401,9 +417,9 @@ def load_saved(load: Callable[[], _T], folder: str) -> _T:
     except (OSError, ValueError):
         raise
     except Exception as err:  # noqa: BLE001 (SafetensorError, RuntimeError: size mismatch)
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise ValueError(
-            f"cannot load the model in {folder!r}: {type(err).__name__}: {first[:300]}"
+            f"cannot load the model in {folder!r}: {type(err).__name__}: "
+            f"{first_line(err, '')[:300]}"
         ) from None
     finally:
         if bars:
@@ -538,8 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except (OSError, ValueError) as err:  # bad input (AbcParseError is a ValueError); OSError:
         # missing files, folders that are not saved models (transformers raises OSError)
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"irish-tune {args.command}: {message}", file=sys.stderr)
+        print(f"irish-tune {args.command}: {first_line(err)}", file=sys.stderr)
         return 2
 
 

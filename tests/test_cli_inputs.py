@@ -258,3 +258,16 @@ def test_a_weight_too_large_for_the_scores_is_refused(argv, capsys):
         "got 1e308" in capsys.readouterr().err  # fmt: skip
     args = build_parser().parse_args([*argv, str(MAX_WEIGHT)])
     assert getattr(args, flag[2:].replace("-", "_")) == MAX_WEIGHT
+
+
+def test_an_error_quoting_a_line_separator_is_printed_whole(edit_index, tmp_path, capsys):
+    """A title holding a U+2028 and a form feed (ABC keeps both inside the line) cut the error
+    at them: ``irish-tune identify: ls2.abc: a``, the line, column and reason lost."""
+    _, index = edit_index
+    path = tmp_path / "ls2.abc"
+    path.write_text("X:1\nT:a\u2028b\x0cc\nK:D\nDFA]|\n", encoding="utf-8")
+    assert main(["identify", "--index", str(index), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"irish-tune identify: {path}: a\u2028b\x0cc: line 4, column 4: ']' without a chord" in (
+        err
+    )
