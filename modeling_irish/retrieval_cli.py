@@ -339,6 +339,8 @@ def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], 
     `index` read it (a tune a row); a text without ``X:`` lines is snippets, one a block
     between blank lines; any other text is read once (its warnings said once), its tunes
     knowing their lines in the file, for errors that name them."""
+    from tokenization.abc_tunebook import abc_lines
+
     from .abc_sources import no_tune_reason, text_tunes
 
     dump = read_dump(path, unreadable=True)  # a row that gives no tune fails as a tune
@@ -348,7 +350,7 @@ def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], 
             raise _NoTuneToName(f"{where}: {why}", why)
         return [(raw.line, raw.text, raw) for raw in dump], False
     text = _read_text(path, where)
-    if not any(line.startswith("X:") for line in text.splitlines()):
+    if not any(line.startswith("X:") for line in abc_lines(text)):
         blocks = enumerate(_blocks(text), 1)
         return [(line, f"X:{n}\n{block}", None) for n, (line, block) in blocks], True
     return [(raw.line, raw.text, raw) for raw in text_tunes(text, where)], False
@@ -428,9 +430,11 @@ def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str
     one before a file's first ``X:``), as ``--json`` gives it beside the line; the label, for
     the text output and the warnings, adds the line where another tune of the file has the
     same name (snippets numbered ``X:1`` each, untitled)."""
+    from tokenization.abc_tunebook import abc_lines
+
     names = []
     for start, tune, raw in found:
-        heading = [line for line in tune.splitlines() if line.startswith(("X:", "T:"))]
+        heading = [line for line in abc_lines(tune) if line.startswith(("X:", "T:"))]
         if raw is not None and raw.unreadable:
             names.append(f"row {raw.row}")
         elif bare:
@@ -446,9 +450,12 @@ def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str
 
 def _blocks(text: str) -> list[tuple[int, str]]:
     """``(first line, text)`` of each block of lines between blank lines (``"A|\\n\\nB|"``:
-    ``[(1, "A|"), (3, "B|")]``)."""
+    ``[(1, "A|"), (3, "B|")]``), the lines numbered as the reader numbers them (`abc_lines`: a
+    form feed or U+2028 is no line break, as it is to `str.splitlines`)."""
+    from tokenization.abc_tunebook import abc_lines
+
     blocks, start, lines = [], 0, []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(abc_lines(text), 1):
         if line.strip():
             start = start or number
             lines.append(line)

@@ -271,3 +271,23 @@ def test_an_error_quoting_a_line_separator_is_printed_whole(edit_index, tmp_path
     assert f"irish-tune identify: {path}: a\u2028b\x0cc: line 4, column 4: ']' without a chord" in (
         err
     )
+
+
+def test_snippet_lines_are_counted_as_the_reader_counts_them(edit_index, tmp_path, capsys):
+    """Snippets were cut into lines by `str.splitlines`, which also breaks at a form feed or
+    U+2028 that the reader keeps inside a line: every later line number was one too many."""
+    _, index = edit_index
+    notes = TRAIN[2].split("K:D\n", 1)[1].strip()
+    path = tmp_path / "snippets.abc"
+    # a form-feed line between the two snippets: a page break, not a blank line to the reader
+    path.write_text(f"K:D\n{notes}\n\x0c\n\nK:D\nDFAB|\nDFA]|\n", encoding="utf-8")
+    assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [t["line"] for t in data["tunes"]] == [1]
+    (failure,) = data["failures"]
+    assert (failure["line"], failure["error"]) == (5, "line 7, column 4: ']' without a chord")
+    # a U+2028 inside a snippet's line is no line break either
+    path.write_text(f"K:D\n{notes}\n\nK:D\nDF\u2028AB|\nDFA]|\n", encoding="utf-8")
+    assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
+    (failure,) = json.loads(capsys.readouterr().out)["failures"]
+    assert (failure["line"], failure["error"]) == (4, "line 6, column 4: ']' without a chord")
