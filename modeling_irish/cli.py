@@ -529,6 +529,37 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     child.error(message + "".join(f" ({hint})" for hint in hints))
 
 
+def _refuse_dropped_values(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]
+) -> None:
+    """Exit with the usage of the command when an option of one value was given ``--`` as its
+    value (``--max-failures=--``): argparse up to Python 3.12.2 (3.11 here) drops that ``--``
+    and sets the option to ``[]`` without calling its type, and the command then failed in a
+    traceback; 3.13 refuses it with this same message. An ``[]`` alone does not tell: a type
+    may return one (``--formats ""``), so the ``--`` must be in ``argv`` too."""
+    child = _command_parser(parser, args.command)
+    for action in child._actions:
+        value = getattr(args, action.dest, None)
+        dropped = action.nargs is None and value == [] and value is not action.default
+        if dropped and action.option_strings and _gave_double_dash(action, argv):
+            child.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
+
+
+def _gave_double_dash(action: argparse.Action, argv: Sequence[str]) -> bool:
+    """Whether ``argv`` gives the option ``action`` a ``--`` joined to it, as argparse reads
+    one: ``--flag=--``, ``--fl=--`` (a prefix), ``-k--`` or ``-k=--``; a bare ``--`` ends the
+    options."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg.startswith("-") and arg.endswith("--"):
+            head = arg[:-2].removesuffix("=")
+            for option in action.option_strings:
+                if option == head or (head.startswith("--") and option.startswith(head)):
+                    return True
+    return False
+
+
 def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
     import importlib
 
@@ -540,6 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``irish-tune`` console script."""
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
+    _refuse_dropped_values(parser, args, sys.argv[1:] if argv is None else argv)
     unknown = _gather_files(parser, args, unknown)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)

@@ -480,3 +480,34 @@ def test_a_round_trip_failure_names_the_features_that_differ():
     assert _first_difference(rows, again) == (
         "row 0 differs after the round trip: rhythm 'reel' became 'reel x'"
     )
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["check", "a.abc", "--max-failures=--"], "--max-failures"),
+        (["check", "a.abc", "--max-f=--"], "--max-failures"),
+        (["identify", "--index=--", "a.abc"], "--index"),
+        (["identify", "--index", "ix", "-k--", "a.abc"], "-k"),
+    ],
+)
+def test_an_option_given_a_double_dash_as_its_value_is_a_usage_error(argv, flag, capsys):
+    """argparse of Python <= 3.12.2 drops a ``--`` value and sets the option to ``[]``
+    without its type: check printed its summary and then a traceback (slice indices)."""
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"irish-tune {argv[0]}: error: argument {flag}: expected one argument" in err
+
+
+def test_an_option_whose_type_gives_an_empty_list_is_not_refused(monkeypatch):
+    """``--formats=`` is an empty list by its type, not a ``--`` argparse dropped."""
+    from modeling_irish.cli import main
+
+    seen = []
+    monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
+    assert main(["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"]) == 0
+    assert seen[0].formats == [] and seen[0].files == ["one.abc", "--x--"]
