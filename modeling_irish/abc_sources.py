@@ -381,25 +381,85 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     return "\n".join(head) + "\n" + body + "\n"
 
 
+#: The largest field a ``.csv`` dump may hold: the ``csv`` module's default, 128 KiB, refused
+#: a long but real tune (a whole suite in one setting); far above any tune, far below memory.
+CSV_FIELD_LIMIT = 16 * 2**20
+
+
 def _session_rows(path: Path) -> list[Any]:
     """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``, or
-    ``.csv``), as they are: rows that give no tune are told apart by `_unreadable_row`."""
+    ``.csv``), as they are: rows that give no tune are told apart by `_unreadable_row`. A file
+    that cannot be read as one (invalid JSON or CSV, nested too deeply, a field over
+    `CSV_FIELD_LIMIT`) is a `ValueError` that names it and why: "not a thesession.org dump"."""
     if path.suffix.lower() == ".json":
-        try:
-            rows = json.loads(_read_text(path))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not a thesession.org dump (invalid JSON: {err})") from None
-        if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
-            rows = next((v for v in rows.values() if isinstance(v, list)), None)
-        if not isinstance(rows, list):
-            raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
+        rows = _json_rows(path)
     else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
-        rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
+        rows = _csv_rows(path)
     # a dump if any row has the field (a CSV's rows all have its header's): a row without it,
     # first or not, is skipped and counted (`_unreadable_row`), not the whole file rejected
     if rows and not any(isinstance(row, dict) and "abc" in row for row in rows):
         raise ValueError(f"{path} is not a thesession.org dump (no row has an 'abc' field)")
     return rows
+
+
+def _json_rows(path: Path) -> list[Any]:
+    """The rows of a ``.json`` dump: its list, or the first list of its object."""
+    try:
+        rows = json.loads(_read_text(path))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not a thesession.org dump (invalid JSON: {err})") from None
+    except RecursionError:  # json's decoder recurses once a level: `[[[[...` ran out of stack
+        raise ValueError(
+            f"{path} is not a thesession.org dump (invalid JSON: arrays or objects nested too "
+            "deeply to read)"
+        ) from None
+    if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
+        rows = next((v for v in rows.values() if isinstance(v, list)), None)
+    if not isinstance(rows, list):
+        raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
+    return rows
+
+
+def _csv_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a ``.csv`` dump, read strictly: a quote left open ran to the end of the
+    file and silently made the rows after it part of its field. The field limit is raised to
+    `CSV_FIELD_LIMIT` for the read (and put back: it is the ``csv`` module's, for everyone)."""
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), strict=True)
+    rows: list[dict[str, Any]] = []
+    end = 0  # the last line of the rows read so far: a row that fails starts after it
+    limit = csv.field_size_limit(CSV_FIELD_LIMIT)
+    try:
+        end = 1 if reader.fieldnames else 0  # the header line (none in an empty file)
+        for row in reader:
+            rows.append(row)
+            end = reader.reader.line_num
+    except csv.Error as err:
+        why = _csv_error(str(err), end + 1, reader.reader.line_num)
+        raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def _csv_error(message: str, start: int, stop: int) -> str:
+    """Why a ``.csv`` dump cannot be read, as its `csv.Error` ``message`` says, for the row
+    that starts at line ``start`` and was read to line ``stop``.
+
+    >>> print(_csv_error("unexpected end of data", 2, 9))
+    invalid CSV: a quote opened in the row at line 2 is never closed, and runs to the end of the
+    file, line 9
+    """
+    if message == "unexpected end of data":
+        return (
+            f"invalid CSV: a quote opened in the row at line {start} is never closed, and runs "
+            f"to the end of the file, line {stop}"
+        )
+    if message.startswith("field larger than field limit"):
+        return (
+            f"the row at line {start} has a field over {CSV_FIELD_LIMIT // 2**20} MiB, far "
+            "longer than any tune"
+        )
+    return f"invalid CSV in the row at line {start}: {message}"
 
 
 def _unreadable_row(row: Any) -> str:

@@ -142,6 +142,77 @@ def test_a_csv_dump_saved_with_a_byte_order_mark_keeps_its_tune_ids(tmp_path):
     assert len({name for _, _, name in ids}) == 1  # two settings of one tune: one split
 
 
+def test_a_csv_dump_row_of_a_long_tune_is_read(tmp_path):
+    """A field over the csv module's 128 KiB limit ended in a ``_csv.Error`` traceback: a long
+    but real tune is read, and a field past `CSV_FIELD_LIMIT` named by its row's line."""
+    import csv
+
+    from modeling_irish import abc_sources
+
+    long_body = "GAG GAB|" * 20_000  # 160,000 characters
+    path = tmp_path / "tunes.csv"
+    _write_csv(path, [{**ROW, "abc": long_body}, {**ROW, "setting_id": 3}], "utf-8")
+    limit = csv.field_size_limit()
+    texts = [text for _, text in iter_abc_tunes(str(path))]
+    assert len(texts) == 2 and texts[0].endswith(long_body + "\n")
+    assert csv.field_size_limit() == limit  # the module's limit is put back
+    # past the raised limit (made small here): not a dump, the row's line named
+    abc_sources.CSV_FIELD_LIMIT, saved = 2**20, abc_sources.CSV_FIELD_LIMIT
+    try:
+        _write_csv(path, [ROW, {**ROW, "abc": "G" * (2**20 + 1)}], "utf-8")
+        with pytest.raises(ValueError) as info:
+            list(iter_abc_tunes(str(path)))
+    finally:
+        abc_sources.CSV_FIELD_LIMIT = saved
+    assert str(info.value) == (
+        f"{path} is not a thesession.org dump (the row at line 3 has a field over 1 MiB, far "
+        "longer than any tune)"
+    )
+
+
+def test_a_csv_dump_with_a_quote_left_open_is_not_read_as_one_row(tmp_path):
+    """A quote left open in row 1 made the rows after it part of its field: one tune read,
+    the others gone without a word."""
+    path = tmp_path / "tunes.csv"
+    row = {**ROW, "name": "Kesh"}  # no comma: no field is quoted
+    _write_csv(path, [row, {**row, "setting_id": 3}, {**row, "setting_id": 4}], "utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(",GAG", ',"GAG', 1)  # row 2, on line 3
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        list(iter_abc_tunes(str(path)))
+    assert str(info.value) == (
+        f"{path} is not a thesession.org dump (invalid CSV: a quote opened in the row at line 3 "
+        "is never closed, and runs to the end of the file, line 4)"
+    )
+    # a stray character after a closing quote is named too, where it is
+    lines[2] = lines[2].replace(',"GAG', ',"GAG"x', 1)
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(ValueError, match="invalid CSV in the row at line 3: ',' expected after"):
+        list(iter_abc_tunes(str(path)))
+
+
+def test_a_json_dump_nested_too_deeply_is_not_a_dump(tmp_path, capsys):
+    """100,000 nested ``[`` ended in a RecursionError traceback, in `check` too; it fails that
+    file, and the others are checked."""
+    from modeling_irish.cli import main
+
+    path = tmp_path / "tunes.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        list(iter_abc_tunes(str(path)))
+    assert str(info.value) == (
+        f"{path} is not a thesession.org dump (invalid JSON: arrays or objects nested too "
+        "deeply to read)"
+    )
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    book = tmp_path / "book.abc"
+    book.write_text("X:1\nT:Kesh\nM:6/8\nL:1/8\nK:G\nGAG GAB|ABA ABd|\n", encoding="utf-8")
+    assert main(["check", str(path), str(book)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("tunes: 1  parsed: 1") and f"FAIL {path}: is not a thesession" in out
+
+
 def test_a_latin1_csv_dump_is_read_like_a_latin1_tunebook(tmp_path):
     path = tmp_path / "tunes.csv"
     _write_csv(path, [{**ROW, "name": "Seán Ó Duibhir"}], "latin-1")
