@@ -6,6 +6,7 @@ Kept free of torch so that the command line can use them while it reads its argu
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import operator
@@ -24,6 +25,8 @@ from .tune_validation import SectionState, validate_tune
 
 if TYPE_CHECKING:  # a type only: constraints imports torch (see the module docstring)
     from .constraints import TuneConstraint
+
+logger = logging.getLogger("modeling_irish.generation")  # the logger of the prompt's warnings
 
 __all__ = [
     "MAX_DENOMINATOR",
@@ -252,6 +255,9 @@ def prompt_tokens(tokens: list[Token]) -> list[Token]:
     the continuation is the second ending (a ``:|`` there is unbalanced, abc2midi reads no
     first ending without a second).
 
+    A ``|]`` before the end is read as ``||``, and said: music follows it, so it ends a section,
+    not the tune (the sampler stopped at it, and the tunes were the prompt and nothing more).
+
     >>> from tokenization.abc_parser import parse_abc
     >>> body = parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GAB|1ABA ABd:|").tokens
     >>> [t.text for t in prompt_tokens(body) if t.kind == "bar"]
@@ -260,10 +266,24 @@ def prompt_tokens(tokens: list[Token]) -> list[Token]:
     tokens = list(tokens)
     while tokens and tokens[-1].kind == "bar" and tokens[-1].text == "|]":
         tokens.pop()
+    tokens = _inner_final_bars_as_section_ends(tokens)
     _check_final_tie(tokens)
     if tokens and tokens[-1].text == ":|" and _in_first_ending(tokens[:-1]):
         tokens[-1] = tokens[-1]._replace(text=":|2")
     return tokens
+
+
+def _inner_final_bars_as_section_ends(tokens: list[Token]) -> list[Token]:
+    """``tokens`` (a prompt without its final ``|]``) with each ``|]`` made ``||``, said once
+    in a warning: music goes on after it, as a musician plays on after a part written with a
+    final bar line, and the tune must too."""
+    if not any(t.kind == "bar" and t.text == "|]" for t in tokens):
+        return tokens
+    logger.warning(
+        "the prompt's '|]' before its end is read as '||', a section end: the tunes go on after "
+        "it (a final '|]' is dropped, to be continued)"
+    )
+    return [t._replace(text="||") if t.kind == "bar" and t.text == "|]" else t for t in tokens]
 
 
 def _in_first_ending(tokens: list[Token]) -> bool:

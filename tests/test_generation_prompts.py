@@ -460,3 +460,24 @@ def test_a_prompt_that_opens_with_a_bar_line_gets_as_many_bars(generator, openin
         return [sum(t.kind == "bar" for t in tune.tokens[1:]) for tune in tunes]
 
     assert bars(opening) == bars("") == [3] * 4
+
+
+@pytest.mark.parametrize("end", ["|", "|]"])
+def test_a_final_bar_line_inside_a_prompt_is_a_section_end_the_tune_goes_on_from(
+    generator, end, caplog
+):
+    """A ``|]`` before the prompt's end made the sampler stop there: every tune was the prompt
+    unchanged (or, with a final ``|]`` too, the prompt cut short and invalid). The music goes on
+    after it, so it is read as ``||``, and said."""
+    prompt = f"X:1\nT:p\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|]ABcd efga{end}"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        tunes = generator.generate(3, prompt=prompt, seed=0, num_bars=4)
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert tune.abc.split("K:D\n", 1)[1].startswith("DEFG ABcd || ABcd efga |"), tune.abc
+        assert sum(t.kind == "bar" for t in tune.tokens) > 2  # continued past the prompt
+    said = [r.getMessage() for r in caplog.records if "'|]'" in r.getMessage()]
+    assert said == [
+        "the prompt's '|]' before its end is read as '||', a section end: the tunes go on "
+        "after it (a final '|]' is dropped, to be continued)"
+    ]
