@@ -7,7 +7,15 @@ from fractions import Fraction
 
 from .keys import LETTER_PC
 
-__all__ = ["DECORATIONS", "lone_bangs"]
+__all__ = ["DECORATIONS", "MAX_LENGTH_DENOMINATOR", "MAX_NUMBER", "lone_bangs", "read_number"]
+
+#: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
+#: any real one (thesession's shortest is ``/8``); the writer cannot write ``A`` with thousands
+#: of slashes back (`int` refuses over 4,300 digits) and music21 overflows on a thousand
+MAX_LENGTH_DENOMINATOR = 1024
+#: the largest number the reader takes from digits (int64's, as the corpus's ``x`` column):
+#: `int` itself refuses more than 4,300 digits, with an error that names no place
+MAX_NUMBER = 2**63 - 1
 
 _BODY_RE = re.compile(
     r"""
@@ -98,13 +106,58 @@ def _note_base(nk: str) -> tuple[int, str]:
     return base
 
 
+def read_number(digits: str, limit: int = MAX_NUMBER) -> int | None:
+    """The whole number written ``digits`` (decimal digits, leading zeros allowed), or None when
+    it is above ``limit``: the count of digits is checked before `int` reads them, which refuses
+    more than 4,300 (a `ValueError` naming no place).
+
+    >>> read_number("0064", 64), read_number("65", 64), read_number("9" * 5000), read_number("")
+    (64, None, None, 0)
+    """
+    digits = digits.lstrip("0")
+    if len(digits) > len(str(limit)):
+        return None
+    value = int(digits or "0")
+    return value if value <= limit else None
+
+
+def shown(text: str, size: int = 24) -> str:
+    """``text`` quoted for an error message, cut after ``size`` characters with its length said
+    (a fuzzed length of 15,000 slashes is not written out whole).
+
+    >>> shown("A//"), shown("/" * 30, 4)
+    ("'A//'", "'////...' (30 characters)")
+    """
+    return repr(text) if len(text) <= size else f"{text[:size] + '...'!r} ({len(text)} characters)"
+
+
 def _length(text: str) -> Fraction:
-    """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2` (raises on zero)."""
+    """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2`; a `ValueError` for a
+    zero, a denominator above `MAX_LENGTH_DENOMINATOR` or a numerator above `MAX_NUMBER`.
+
+    >>> _length("3/2"), _length("//////////")
+    (Fraction(3, 2), Fraction(1, 1024))
+    """
     num, slashes, den = re.fullmatch(r"(\d*)(/*)(\d*)", text).groups()
-    n = int(num) if num else 1
-    d = (int(den) if den else 2) * 2 ** (len(slashes) - 1) if slashes else 1
+    n = read_number(num) if num else 1
+    if n is None:
+        raise ValueError(f"note length {shown(text)} too long: its numerator is above {MAX_NUMBER}")
+    d = 1
+    if slashes:
+        # each slash after the first halves the length again: counted before the power is taken
+        halvings = len(slashes) - 1
+        d = read_number(den, MAX_LENGTH_DENOMINATOR) if den else 2
+        if d is None or halvings >= MAX_LENGTH_DENOMINATOR.bit_length():
+            d = MAX_LENGTH_DENOMINATOR + 1
+        else:
+            d <<= halvings
     if n == 0 or d == 0:
         raise ValueError(f"zero note length {text!r}")
+    if d > MAX_LENGTH_DENOMINATOR:
+        raise ValueError(
+            f"note length {shown(text)} too short: its denominator is above "
+            f"{MAX_LENGTH_DENOMINATOR}"
+        )
     return Fraction(n, d)
 
 
