@@ -17,6 +17,8 @@ from typing import Any
 from datasets import Dataset, DatasetDict, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
+from tokenization.abc_lexer import read_number
+
 from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
     _cache_hit,
     _fingerprint,
@@ -144,15 +146,12 @@ _X_MAX = 2**63 - 1
 
 def _beyond_int64(digits: str) -> bool:
     """Whether the whole number written ``digits`` is beyond the ``x`` column's int64, checked
-    by length first (``int`` of thousands of digits is itself refused).
+    by length first (``int`` of thousands of digits is itself refused: `read_number`).
 
     >>> _beyond_int64("9223372036854775807"), _beyond_int64("0099999999999999999999")
     (False, True)
     """
-    digits = digits.lstrip("0")
-    return len(digits) > len(str(_X_MAX)) or (
-        len(digits) == len(str(_X_MAX)) and int(digits) > _X_MAX
-    )
+    return read_number(digits, _X_MAX) is None
 
 
 def _reference_number(fields: dict[str, list[str]]) -> int:

@@ -57,3 +57,47 @@ def test_train_leaves_a_tune_with_a_refused_length_out():
 
     bad = f"{HEADER}DEFG A{'/' * 15000}Bcd|\n"
     assert AbcTokenizer.train([GOOD, bad]) == AbcTokenizer.train([GOOD])
+
+
+HUGE = "9" * 4301  # one digit more than `int` reads from a string
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (f"{HEADER}Z{HUGE}|", "multi-measure rest 'Z999"),
+        (f"{HEADER}({HUGE}ABc|", r"bad tuplet '\(999"),
+        (f"{HEADER}(3:{HUGE}ABc|", r"bad tuplet '\(3:999"),
+        (f"{HEADER}(3:2:{HUGE}ABc|", r"bad tuplet '\(3:2:999"),
+        (f"X:1\nM:{HUGE}/4\nK:D\nDEF|", "meter .* too large"),
+        (f"X:1\nL:1/{HUGE}\nK:D\nDEF|", "cannot read unit length '1/999"),
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_a_positioned_error_not_a_parser_bug(text, message):
+    """`int` refuses more than 4,300 digits: ``Z``, ``(3:`` and ``(`` with more gave "internal
+    error ValueError: Exceeds the limit (4300 digits)", flagged as a parser bug; ``M:`` and
+    ``L:`` gave Python's message."""
+    with pytest.raises(AbcParseError, match=message) as err:
+        parse_abc(text)
+    assert not err.value.internal and "4300" not in err.value.message
+    assert len(err.value.message) < 160
+
+
+@pytest.mark.parametrize("number", [HUGE, "9" * 20, "²"])
+def test_an_x_number_beyond_int64_or_not_ascii_reads_as_none(number):
+    """``X:`` with 4,301 nines was an internal error (and ``X:²``, which `str.isdigit` takes):
+    the loader skipped the tune as a parser bug, where README says such a number reads as
+    ``x`` 0."""
+    tune = parse_abc(f"X:{number}\nT:Big\nK:D\nDEF|")
+    assert (tune.x, tune.fields["X"], tune.title) == (None, [number], "Big")
+    assert parse_abc("X:9223372036854775807\nK:D\nDEF|").x == 2**63 - 1  # int64 still is
+
+
+def test_the_loader_reads_an_x_number_of_thousands_of_digits_as_x_0(tmp_path):
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    book = tmp_path / "huge.abc"
+    book.write_text(f"X:1\nT:Good\nK:D\nDEFG ABcd|\n\nX:{HUGE}\nT:Huge\nK:D\nABcd efga|\n")
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0))
+    assert data.report["parsed"] == 2 and data.report["skipped"] == 0
+    assert sorted(zip(data["train"]["title"], data["train"]["x"])) == [("Good", 1), ("Huge", 0)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .abc_lexer import read_number, shown
 from .abc_tunebook import (
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
@@ -88,23 +89,26 @@ def parse_meter(value: str) -> str | None:
         return "2/2"
     m = re.fullmatch(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)", v)
     if m is None:
-        raise ValueError(f"cannot read meter {value.strip()!r}")
-    num = sum(int(p) for p in m[1].split("+"))
-    if num == 0 or int(m[2]) == 0:
-        raise ValueError(f"zero meter {value.strip()!r}")
-    if num > MAX_METER_PART or int(m[2]) > MAX_METER_PART:
+        raise ValueError(f"cannot read meter {shown(value.strip())}")
+    # `read_number` checks the count of digits first: `int` raises on more than 4,300
+    parts = [read_number(part, MAX_METER_PART) for part in m[1].split("+")]
+    num, den = None if None in parts else sum(parts), read_number(m[2], MAX_METER_PART)
+    if num == 0 or den == 0:
+        raise ValueError(f"zero meter {shown(value.strip())}")
+    if num is None or den is None or num > MAX_METER_PART:
         raise ValueError(
-            f"meter {value.strip()!r} too large (numerator and denominator at most "
+            f"meter {shown(value.strip())} too large (numerator and denominator at most "
             f"{MAX_METER_PART})"
         )
-    return f"{num}/{int(m[2])}"
+    return f"{num}/{den}"
 
 
 def _parse_unit(value: str) -> Fraction:
     m = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+))?\s*", value)
-    if m is None or int(m[1]) == 0 or (m[2] is not None and int(m[2]) == 0):
-        raise ValueError(f"cannot read unit length {value.strip()!r}")
-    return Fraction(int(m[1]), int(m[2] or 1))
+    num, den = (None, None) if m is None else (read_number(m[1]), read_number(m[2] or "1"))
+    if not num or not den:  # unreadable, zero, or beyond int64 (`int` raises on 4,300+ digits)
+        raise ValueError(f"cannot read unit length {shown(value.strip())}")
+    return Fraction(num, den)
 
 
 def default_unit(meter: str | None) -> Fraction:
@@ -152,7 +156,9 @@ class _HeaderFields:
             self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
             if letter == "X" and not seen_x:
                 seen_x, self.x_line = True, self.lineno
-                self.x = int(value) if value.isdigit() else None
+                # None for `X:abc` and beyond int64, as the corpus's `x` (`read_number`: `int`
+                # raises on more than 4,300 digits, and on `X:²`, which `isdigit` takes)
+                self.x = read_number(value) if value.isdecimal() else None
             if letter == "+" and self.fields:
                 last = list(self.fields)[-1]
                 self.fields[last][-1] += " " + value

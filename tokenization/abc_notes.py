@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .abc_lexer import _DECO_BEFORE_RE, _XBAR_AFTER_RE, _ZBAR_AFTER_RE, _length
+from .abc_lexer import (
+    _DECO_BEFORE_RE,
+    _XBAR_AFTER_RE,
+    _ZBAR_AFTER_RE,
+    MAX_NUMBER,
+    _length,
+    read_number,
+    shown,
+)
 from .abc_tune import Token
 from .measure import compound_meter
 
@@ -96,13 +104,14 @@ class _NotesAndChords:
     def _tup(self, m: re.Match, line: str) -> None:
         if self.in_chord:  # a chord's notes sound together: nothing in it can be a tuplet
             raise self.error(f"tuplet {m[0]!r} inside a chord")
-        p = int(m["tp"])
-        if p < 2 or p > 64:
-            raise self.error(f"bad tuplet ({p}")
-        q = int(m["tq"]) if m["tq"] else default_tuplet_q(p, self.meter)
-        r = int(m["tr"]) if m["tr"] else p
-        if q == 0 or r == 0:
-            raise self.error(f"bad tuplet {m[0]}")
+        # the numbers are read by `read_number`: `int` raises on more than 4,300 digits
+        p = read_number(m["tp"], 64)
+        if p is None or p < 2:
+            raise self.error(f"bad tuplet {shown(m[0])}: p is 2 to 64")
+        q = read_number(m["tq"]) if m["tq"] else default_tuplet_q(p, self.meter)
+        r = read_number(m["tr"]) if m["tr"] else p
+        if not q or not r:
+            raise self.error(f"bad tuplet {shown(m[0])}: q and r are 1 to {MAX_NUMBER}")
         # the short form only where readers of the tokens, who know the header's meter and not
         # a later [M:], take the same q from it
         short = q == default_tuplet_q(p, self.header_meter) and r == p
@@ -145,7 +154,9 @@ class _NotesAndChords:
         self.tokens.append(Token("rest", "z", None, dur))
 
     def _mrest(self, m: re.Match, line: str) -> None:
-        count = int(m["mn"]) if m["mn"] else 1
+        count = read_number(m["mn"]) if m["mn"] else 1  # `int` raises on 4,300+ digits
+        if count is None:
+            raise self.error(f"multi-measure rest {shown(m[0])} too long: above {MAX_NUMBER}")
         alone = (not self.tokens or self.tokens[-1].kind == "bar") and _ZBAR_AFTER_RE.match(
             line, m.end()
         )
