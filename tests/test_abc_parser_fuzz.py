@@ -101,3 +101,85 @@ def test_the_loader_reads_an_x_number_of_thousands_of_digits_as_x_0(tmp_path):
     data = load_abc_corpus(book, split_ratios=(1, 0, 0))
     assert data.report["parsed"] == 2 and data.report["skipped"] == 0
     assert sorted(zip(data["train"]["title"], data["train"]["x"])) == [("Good", 1), ("Huge", 0)]
+
+
+def random_lines(count: int, alphabet: str, seed: int = 0) -> list[str]:
+    """``count`` lines of 0 to 30 characters drawn from ``alphabet`` (seeded)."""
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choices(alphabet, k=rng.randrange(31))) for _ in range(count)]
+
+
+def test_the_decoration_before_a_rest_is_found_as_the_search_over_the_line_found_it():
+    """`decoration_ends_at` matches from where a decoration can only start; the search over the
+    whole line before the rest that it replaces (quadratic over a line of `x8|`) is the
+    oracle."""
+    from tokenization.abc_lexer import _DECO_BEFORE_RE, decoration_ends_at
+
+    lines = random_lines(400, "!+x |~Hab:.\t") + ["G2 Hx||", "!fermata!x|", "!a b!x|", "++x|"]
+    for line in lines:
+        for end in range(len(line) + 1):
+            oracle = _DECO_BEFORE_RE.search(line, 0, end) is not None
+            assert decoration_ends_at(line, end) == oracle, (line, end)
+
+
+class CountingPattern:
+    """A stand-in for a compiled regex that counts the characters each search or match may
+    look at (``endpos - pos``)."""
+
+    def __init__(self, pattern):
+        self.pattern, self.spans = pattern, 0
+
+    def search(self, line, pos=0, endpos=None):
+        self.spans += (len(line) if endpos is None else endpos) - pos
+        return self.pattern.search(line, pos, endpos)
+
+    match = search
+
+
+def test_looking_for_a_decoration_before_each_bar_rest_is_linear_in_the_line(monkeypatch):
+    """The search ran over the whole line before every `x` before a bar line: 45 KB of `x8|`
+    took 4-6 s, 97 KB of `!x!x|` 20 s. Counted, not timed: the characters looked at per rest."""
+    from tokenization import abc_lexer, abc_notes
+
+    counter = CountingPattern(abc_lexer._DECO_BEFORE_RE)
+    for module in (abc_lexer, abc_notes):  # the pattern is used from one of them
+        monkeypatch.setattr(module, "_DECO_BEFORE_RE", counter, raising=False)
+    for body in ("x8|", "!x!x|", "Ax:", "!trill!x|"):
+        counter.spans = 0
+        parse_abc(f"{HEADER}A|{body * 2000}\n")
+        assert 0 < counter.spans <= 8 * 2000, body  # the old search: 2000 * 2000 * len(body) / 2
+
+
+def renumbered_one_by_one(changes: list, doomed: list[int]) -> list:
+    """The renumbering `_shift_back` replaced: every change once per deleted token."""
+    for i in sorted(doomed, reverse=True):
+        changes = [(j - (j > i), value) for j, value in changes]
+    return changes
+
+
+def test_changes_move_back_past_deleted_tokens_as_they_did_one_deletion_at_a_time():
+    import random
+
+    from tokenization.abc_bars import _shift_back
+
+    rng = random.Random(0)
+    for _ in range(300):
+        changes = [(j, n) for n, j in enumerate(sorted(rng.choices(range(40), k=rng.randrange(8))))]
+        doomed = sorted(rng.sample(range(40), rng.randrange(1, 6)))
+        expected = renumbered_one_by_one(changes, doomed)
+        _shift_back(changes, doomed)
+        assert changes == expected
+
+
+def test_many_dropped_ties_keep_parts_tempi_and_meters_on_their_tokens():
+    """10,000 ``[P:A]A-B`` took 5 s (each dropped tie renumbered every part before it): the
+    changes still land on the notes they were written before."""
+    body = "[P:A]A-B [Q:1/4=90]c-z [M:3/4]d-e [CE]-[DF]2 [M:2/4]f-g|" * 50
+    tune = parse_abc(f"{HEADER}{body}\n")
+    assert [t.kind for t in tune.tokens].count("tie") == 0
+    assert [tune.tokens[i].pitch for i, _ in tune.part_changes] == [69] * 50
+    assert [tune.tokens[i].kind for i, _ in tune.tempo_changes] == ["note"] * 50
+    assert [tune.tokens[i].pitch for i, _ in tune.tempo_changes] == [73] * 50
+    assert [tune.tokens[i].pitch for i, _ in tune.meter_changes] == [74, 78] * 50

@@ -14,11 +14,14 @@ different pitches or nothing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from typing import TypeVar
 
 from .abc_lexer import _canonical_bar, _merge_bar_texts
 from .abc_tune import Token
 
 _BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
+_T = TypeVar("_T")
 
 
 def _bar_token(raw: str, ending: str | None) -> Token:
@@ -40,6 +43,25 @@ def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> lis
             pitches.append(tokens[i].pitch)
         i += step
     return pitches
+
+
+def _shift_back(changes: list[tuple[int, _T]], doomed: list[int]) -> None:
+    """Move the token indexes of ``changes`` (meter, tempo or part changes, recorded in token
+    order) back past the deleted tokens ``doomed`` (sorted), in place: each by the number of
+    deleted tokens before it. Only the changes after the first deleted token are visited, once
+    for all the deletions (every change once per deletion was quadratic: 10,000 ``[P:A]A-B``).
+
+    >>> changes = [(0, "A"), (3, "B"), (5, "C"), (9, "D")]
+    >>> _shift_back(changes, [3, 4, 7])
+    >>> changes
+    [(0, 'A'), (3, 'B'), (3, 'C'), (6, 'D')]
+    """
+    first = len(changes)
+    while first and changes[first - 1][0] > doomed[0]:
+        first -= 1
+    for n in range(first, len(changes)):
+        j, value = changes[n]
+        changes[n] = (j - bisect_left(doomed, j), value)
 
 
 def _tie_target(tokens: list[Token], at: int, inside: bool) -> int | None:
@@ -145,18 +167,19 @@ class _BarsAndTies:
     def _delete_ties(self) -> int:
         """Delete the pending tie's tokens (all of a chord's inner ties); return 1 if any."""
         at = [i for i in self.tie_at if i < len(self.tokens) and self.tokens[i].kind == "tie"]
-        for i in reversed(at):
-            del self.tokens[i]
-            self._token_deleted(i)
+        if at:
+            self._delete_tokens(sorted(at))
         self.tie_at = []
         return int(bool(at))
 
-    def _token_deleted(self, i: int) -> None:
-        """Token ``i`` was deleted: a meter or tempo change or a part recorded after it
-        (`d4-|[M:3/4]z`) moves back with the tokens."""
-        self.meter_changes = [(j - (j > i), m) for j, m in self.meter_changes]
-        self.tempo_changes = [(j - (j > i), q) for j, q in self.tempo_changes]
-        self.part_changes = [(j - (j > i), p) for j, p in self.part_changes]
+    def _delete_tokens(self, doomed: list[int]) -> None:
+        """Delete the tokens at the indexes ``doomed`` (sorted, not empty), in place: the list
+        from the first of them on is rebuilt once, and a meter or tempo change or a part
+        recorded after one (`d4-|[M:3/4]z`) moves back with the tokens (`_shift_back`)."""
+        tokens, first, gone = self.tokens, doomed[0], set(doomed)
+        tokens[first:] = [t for i, t in enumerate(tokens[first:], first) if i not in gone]
+        for changes in (self.meter_changes, self.tempo_changes, self.part_changes):
+            _shift_back(changes, doomed)
 
     def _drop_ties_into_other_chords(self) -> None:
         """Drop the ties into a chord that holds none of the pitches they tie (``A2-[CE]2``,
@@ -189,6 +212,5 @@ class _BarsAndTies:
             if into_chord and not pitches & set(_chord_pitches(tokens, target)):
                 doomed += ties
                 self.dropped_ties += 1
-        for i in sorted(doomed, reverse=True):
-            del tokens[i]
-            self._token_deleted(i)
+        if doomed:
+            self._delete_tokens(sorted(doomed))

@@ -7,7 +7,14 @@ from fractions import Fraction
 
 from .keys import LETTER_PC
 
-__all__ = ["DECORATIONS", "MAX_LENGTH_DENOMINATOR", "MAX_NUMBER", "lone_bangs", "read_number"]
+__all__ = [
+    "DECORATIONS",
+    "MAX_LENGTH_DENOMINATOR",
+    "MAX_NUMBER",
+    "decoration_ends_at",
+    "lone_bangs",
+    "read_number",
+]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
 #: any real one (thesession's shortest is ``/8``); the writer cannot write ``A`` with thousands
@@ -91,6 +98,25 @@ def lone_bangs(music: str, bang_breaks: bool = False) -> list[int]:
     """
     body_re = _BODY_BANG_BREAK_RE if bang_breaks else _BODY_RE
     return [m.start() for m in body_re.finditer(music) if m.lastgroup == "lone"]
+
+
+def decoration_ends_at(line: str, end: int) -> bool:
+    """Whether a decoration (``~``, ``H``, ``!fermata!``, ``+trill+``: `_DECO_BEFORE_RE`) ends
+    just before ``line[end]``. It is matched from the one place it can start: the character
+    before ``end``, or for ``!..!`` and ``+..+`` the nearest ``!`` or ``+`` before the closing
+    one (neither holds its own bracket), never searched for over the whole line before ``end``,
+    which made a line of ``x8|`` quadratic (`_decorates_bar` asks at every ``x`` before a bar).
+
+    >>> [decoration_ends_at(line, line.index("x")) for line in ("G2 Hx||", "!fermata!x|", "z|x|")]
+    [True, True, False]
+    >>> decoration_ends_at("A! b!x|", 5)  # a `!..!` holds no space: no decoration
+    False
+    """
+    if end <= 0:
+        return False
+    close = line[end - 1]
+    start = line.rfind(close, 0, end - 1) if close in "!+" else end - 1
+    return start >= 0 and _DECO_BEFORE_RE.match(line, start, end) is not None
 
 
 def _note_base(nk: str) -> tuple[int, str]:

@@ -10,11 +10,11 @@ import re
 from fractions import Fraction
 
 from .abc_lexer import (
-    _DECO_BEFORE_RE,
     _XBAR_AFTER_RE,
     _ZBAR_AFTER_RE,
     MAX_NUMBER,
     _length,
+    decoration_ends_at,
     read_number,
     shown,
 )
@@ -137,11 +137,8 @@ class _NotesAndChords:
         decorated `x` with nothing but spaces or annotations before the next bar line on its line
         (O'Neill's `G2 Hx||`, a fermata over the double bar). ABC gives `x` a
         length, but there it only carries the symbol: counted, it would lengthen the bar."""
-        # the anchored look after the rest first: it fails at once for all but an `x` before a
-        # bar line, and the search before it scans the line (quadratic over a line of `x`)
-        return bool(_XBAR_AFTER_RE.match(line, m.end())) and bool(
-            _DECO_BEFORE_RE.search(line, 0, m.start())
-        )
+        # both looks are anchored at the rest: linear over a line of `x8|` (`decoration_ends_at`)
+        return bool(_XBAR_AFTER_RE.match(line, m.end())) and decoration_ends_at(line, m.start())
 
     def _append_rest(self, dur: Fraction) -> None:
         if self.next_carry:  # `A2-z2`: the tie has no note to join
