@@ -14,6 +14,7 @@ from tokenization.abc_header import (
     header_title,
     split_tunebook,
     with_file_header,
+    x_number,
 )
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 from tokenization.keys import parse_key_field
@@ -29,6 +30,34 @@ def test_byte_order_mark_is_ignored():
     assert parse_abc("\ufeffX:1\nT:a\nK:G\nGAB|").title == "a"
     firsts = [text.split("\n")[0] for _, text in split_tunebook(book, standalone=True)]
     assert firsts == ["X:1", "X:2"]
+
+
+@pytest.mark.parametrize("between", ["\n", ""])
+def test_a_byte_order_mark_before_a_later_tune_is_ignored(between):
+    """``cat a.abc b.abc`` of two files saved with a BOM: after a blank line the second tune was
+    lost (`irish-tune check` counted 1 tune, with only "2 line(s) after the blank line ... not
+    read"); without one, the first failed on "unexpected character '\\ufeff'"."""
+    a, b = "\ufeffX:1\nT:a\nK:G\nGAB|\n", "\ufeffX:2\nT:b\nK:G\nBcd|\n"
+    tunes = list(parse_tunebook(a + between + b))
+    assert [(t.title, t.x, t.line, pitches(t), t.warnings) for t in tunes] == [
+        ("a", 1, 1, [67, 69, 71], []),
+        ("b", 2, 5 + len(between), [71, 72, 74], []),
+    ]
+    assert [text for _, text in split_tunebook(a + between + b)] == [a[1:], b[1:]]
+    # in a tune's body, a BOM at the start of a line is no text either
+    assert pitches(parse_abc("X:1\nK:G\nGAB|\n\ufeffcde|")) == [67, 69, 71, 72, 74, 76]
+
+
+def test_an_indented_x_line_starts_a_tune_as_any_indented_field_line_reads():
+    """`` X:2`` was read as a field inside tune 1 ("X: starts another tune here; read tunebooks
+    with parse_tunebook", from `parse_tunebook` itself)."""
+    book = "X:1\nT:a\nK:G\nGAB|\n X:2\nT:b\nK:G\nBcd|\n\n\t X:3\nT:c\nK:G\ndef|\n"
+    tunes = list(parse_tunebook(book))
+    assert [(t.title, t.x, t.line) for t in tunes] == [("a", 1, 1), ("b", 2, 5), ("c", 3, 10)]
+    texts = [text for _, text in split_tunebook(book)]
+    assert [text.split("\n")[0] for text in texts] == ["X:1", "X:2", "X:3"]
+    assert x_number(" X: 7 % indented\nK:G\nG|") == "7"
+    assert file_header_fields("M:6/8\n\n  X:1\nK:G\nGAB|") == [("M", "6/8")]
 
 
 def test_file_header_fields_apply_to_every_tune_that_lacks_them():

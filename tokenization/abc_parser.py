@@ -31,6 +31,7 @@ from .abc_tunebook import (
     fold_lines,
     needs_folding,
     split_tunebook_noted,
+    unix_text,
 )
 from .keys import Key
 
@@ -125,10 +126,10 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
 
     # ---------------------------------------------------------------- header
     def parse(self, text: str) -> AbcTune:
-        if "\r" in text:  # CR LF (Windows) or CR alone (old Mac files) end lines too
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # CR LF (Windows) or CR alone (old Mac files) end lines too, and a byte-order mark saved
+        # by some editors (at the start of any line: `cat` of two such files) is no text
+        text = unix_text(text)
         lines = text.split("\n")
-        lines[0] = lines[0].removeprefix("\ufeff")  # a byte-order mark saved by some editors
         if needs_folding(text):  # continued field lines, `%%begintext` blocks
             unclosed: list[int] = []
             lines = fold_lines(lines, unclosed)
@@ -463,8 +464,8 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
 
 def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
     """The tunes of `parse_tunebook`, read as they are asked for."""
-    # line ends as `split_tunebook` reads them, so that the file header is found in CR files too
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    # the text as `split_tunebook` reads it, so that the file header is found in CR files too
+    text = unix_text(text)
     header = file_header_fields(text)
     for start, chunk, notes in split_tunebook_noted(text):
         try:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 __all__ = [
     "abc_lines",
+    "unix_text",
     "bang_is_line_break",
     "linebreak_directives",
     "NO_ENDTEXT",
@@ -34,20 +35,35 @@ _NOT_INHERITED = frozenset("XTKPVWw+")
 #: a line of music that opens like a field line: a note, or a rest (``z``, ``x``: no field has
 #: those letters), before a repeat sign (``A:|``, ``z:|``, ``x::``)
 _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
-_X_RE = re.compile(r"X:")
+#: an ``X:`` line: indented or not, as any field line (`_field_match`)
+_X_RE = re.compile(r"\s*X:")
+#: a byte-order mark at the start of a line (`unix_text`)
+_LINE_BOM_RE = re.compile("^\ufeff+", re.M)
 #: a ``%%linebreak`` directive, the same as an ``I:linebreak`` field (ABC 2.1 §6.1.1, §11)
 _LINEBREAK_DIRECTIVE_RE = re.compile(r"\s*%%(linebreak\b[^%]*)")
 
 
-def abc_lines(text: str) -> list[str]:
-    """The lines of ABC ``text`` as the parser reads them: split at LF, CR LF and CR only, not at
-    the other breaks `str.splitlines` takes (U+2028, U+0085, form feed, vertical tab...), which
-    the parser keeps inside a line.
+def unix_text(text: str) -> str:
+    """ABC ``text`` as the reader reads it: CR LF and CR line ends read as LF, and a byte-order
+    mark at the start of any line dropped (``cat a.abc b.abc`` of two files saved with one puts
+    one before the second file's ``X:``; a BOM is no text).
 
-    >>> abc_lines("T:Reel\\u2028of Tulloch\\r\\nK:D\\rDEF|")
+    >>> unix_text("\\ufeffX:1\\r\\nK:D\\rD|\\n\\ufeffX:2")
+    'X:1\\nK:D\\nD|\\nX:2'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _LINE_BOM_RE.sub("", text) if "\ufeff" in text else text
+
+
+def abc_lines(text: str) -> list[str]:
+    """The lines of ABC ``text`` as the parser reads them (`unix_text`): split at LF, CR LF and CR
+    only, not at the other breaks `str.splitlines` takes (U+2028, U+0085, form feed, vertical
+    tab...), which the parser keeps inside a line; a byte-order mark opening a line dropped.
+
+    >>> abc_lines("T:Reel\\u2028of Tulloch\\r\\nK:D\\r\\ufeffDEF|")
     ['T:Reel\\u2028of Tulloch', 'K:D', 'DEF|']
     """
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return unix_text(text).split("\n")
 
 
 def _strip_comment(line: str) -> str:
@@ -199,11 +215,12 @@ def x_number(tune: str) -> str:
     """The ``X:`` value `parse_abc` reads from a tune's first line (stripped, comment dropped),
     ``""`` when the tune does not open with an ``X:`` line: what names the tune in its ids.
 
-    >>> [x_number(f"{first}\\nK:G\\nG|") for first in ("X: 1 % Alpha", "X:1", "T:Beta")]
+    >>> [x_number(f"{first}\\nK:G\\nG|") for first in ("X: 1 % Alpha", " X:1", "T:Beta")]
     ['1', '1', '']
     """
-    first = _strip_comment(tune.split("\n", 1)[0])
-    return _field_value(first[2:]) if _X_RE.match(first) else ""
+    first = _strip_comment(tune.split("\n", 1)[0].removeprefix("\ufeff"))
+    m = _X_RE.match(first)
+    return _field_value(first[m.end() :]) if m else ""
 
 
 def file_header_fields(text: str) -> list[tuple[str, str]]:
@@ -217,7 +234,7 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     >>> file_header_fields("%%linebreak !\\n\\nX:1\\nK:G\\nGA|")
     [('I', 'linebreak !')]
     """
-    lines = text.split("\n")
+    lines = abc_lines(text)
     first = next((i for i, line in enumerate(lines) if _X_RE.match(line)), None)
     if not first:
         return []
@@ -321,8 +338,10 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     line and its text, from its ``X:`` line to where the tune ends (`tune_end`). Outside the
     numbered tunes, a block whose header has a ``K:`` field and music after it is a tune without
     an ``X:`` line (`unnumbered_tunes`), in a book with ``X:`` lines as in one without; other
-    text is free text and belongs to no tune (ABC 2.1). A byte-order mark is dropped and CR LF or
-    CR line ends read as LF. `split_tunebook_noted` also says where music was left out.
+    text is free text and belongs to no tune (ABC 2.1). The text is read as `unix_text` reads it
+    (CR LF and CR line ends as LF, a byte-order mark at the start of any line dropped); an
+    ``X:`` line may be indented, as any field line, and its tune's text starts at its ``X``.
+    `split_tunebook_noted` also says where music was left out.
 
     Args:
         text: the tunebook.
@@ -337,6 +356,8 @@ def split_tunebook(text: str, standalone: bool = False) -> Iterator[tuple[int, s
     'X:2\\nM:6/8\\nK:G\\nG<<A|\\n'
     >>> [start for start, _ in split_tunebook("X:1\\nK:G\\nGA|\\n\\nT:b\\nK:D\\nDE|\\n")]
     [0, 4]
+    >>> list(split_tunebook("\\ufeffX:1\\nK:G\\nGA|\\n\\ufeffX:2\\nK:D\\nDE|\\n  X:3\\nK:A\\nA|"))
+    [(0, 'X:1\\nK:G\\nGA|\\n'), (3, 'X:2\\nK:D\\nDE|\\n'), (6, 'X:3\\nK:A\\nA|\\n')]
     """
     for start, tune, _ in split_tunebook_noted(text, standalone):
         yield start, tune
@@ -358,7 +379,7 @@ def split_tunebook_noted(
     >>> [[note[:40] for note in notes] for _, _, notes in split_tunebook_noted(book)]
     [['1 line(s) after the blank line 4 not rea'], []]
     """
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = unix_text(text)
     lines = text.split("\n")
     unclosed: list[int] = []
     folded = fold_lines(lines, unclosed) if needs_folding(text) else lines  # where tunes end
@@ -369,7 +390,8 @@ def split_tunebook_noted(
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
         end = tune_end(folded, start, stop)
-        tune = "\n".join(lines[start:end]) + "\n"
+        # an indented X: line (`_X_RE`) is written from its `X`: readers of the text find it
+        tune = "\n".join([lines[start].lstrip(), *lines[start + 1 : end]]) + "\n"
         notes = [begintext_warning(i + 1) for i in unclosed if before <= i < end]
         music = _music_lines(folded, end + 1, stop)
         if music:
