@@ -8,7 +8,14 @@ from fractions import Fraction
 import pytest
 
 from tokenization.abc_parser import parse_abc
-from tokenization.analysis import analyse_measures, expand_parts, part_spans, played_order
+from tokenization.analysis import (
+    _ending_passes,
+    _plays_on,
+    analyse_measures,
+    expand_parts,
+    part_spans,
+    played_order,
+)
 
 
 def _notes(text: str):
@@ -88,6 +95,36 @@ def test_played_order_unfolds_repeats_and_endings(body, played):
 def test_played_order_of_a_tune_without_bars_is_its_order():
     assert played_order(["", "", ""]) == [0, 1, 2]
     assert played_order([]) == []
+
+
+def _naive_passes(label: str) -> frozenset[int]:
+    """The passes of an ending label as a set of every number (the former reading: the oracle)."""
+    passes: set[int] = set()
+    for part in label.split(","):
+        low, _, high = part.partition("-")
+        if low.isdigit() and (not high or high.isdigit()):
+            passes.update(range(int(low), int(high or low) + 1))
+    return frozenset(passes)
+
+
+@pytest.mark.parametrize(
+    "label", ["1", "2", "1,3", "1-3", "2-4,6", "3-1", "0", "1-2,2-3", "1,", "a"]
+)
+def test_ending_ranges_play_the_passes_the_naive_set_does(label):
+    passes, naive = _ending_passes(label), _naive_passes(label)
+    assert [_plays_on(passes, p) for p in range(8)] == [p in naive for p in range(8)]
+    assert max((high for _, high in passes), default=0) == max(naive, default=0)
+    assert bool(passes) == bool(naive)
+
+
+def test_a_wide_ending_range_is_kept_as_its_bounds():
+    # |1-10000000 was a set of ten million numbers, built again at each bar: minutes, GBs
+    passes = _ending_passes("1-10000000,20000000")
+    assert passes == ((1, 10_000_000), (20_000_000, 20_000_000))
+    assert _plays_on(passes, 9_999_999) and not _plays_on(passes, 10_000_001)
+    bars = ["|:", "", "|1-10000000", "", ":|"]
+    assert played_order(bars)[:8] == [0, 1, 2, 3, 1, 2, 3, 1]  # pass after pass
+    assert len(played_order(bars)) == 8 * len(bars) + 1  # up to the player's bound
 
 
 # ---------------------------------------------------------------- parts (header P:)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from .features import beat_points
@@ -128,20 +129,35 @@ def _as_pickup(position: TokenPosition) -> TokenPosition:
 _SECTION_LINES = ("||", "|]", "|:")
 
 
-def _ending_passes(label: str) -> frozenset[int]:
-    """The passes an ending label plays on: ``"1"``, ``"1,3"``, ``"1-3"`` (ABC 2.1)."""
-    passes: set[int] = set()
+#: the passes an ending plays on, as inclusive ranges ``(low, high)``: ``|1-10000000`` costs
+#: two numbers, not a set of ten million (a fuzzed tune took a minute and 2.4 GB to render)
+_Passes = tuple[tuple[int, int], ...]
+
+
+def _ending_passes(label: str) -> _Passes:
+    """The passes an ending label plays on: ``"1"``, ``"1,3"``, ``"1-3"`` (ABC 2.1), as ranges.
+
+    >>> _ending_passes("1,3-5"), _ending_passes("3-1")
+    (((1, 1), (3, 5)), ())
+    """
+    ranges = []
     for part in label.split(","):
         low, _, high = part.partition("-")
-        if low.isdigit() and (not high or high.isdigit()):
-            passes.update(range(int(low), int(high or low) + 1))
-    return frozenset(passes)
+        if low.isdigit() and (not high or high.isdigit()) and int(low) <= int(high or low):
+            ranges.append((int(low), int(high or low)))
+    return tuple(ranges)
 
 
-def _bar_parts(text: str) -> tuple[bool, frozenset[int]]:
+def _plays_on(passes: _Passes, number: int) -> bool:
+    """Whether an ending of ``passes`` (`_ending_passes`) plays on pass ``number``."""
+    return any(low <= number <= high for low, high in passes)
+
+
+@lru_cache(maxsize=4096)  # a tune has few bar texts, read again at every pass
+def _bar_parts(text: str) -> tuple[bool, _Passes]:
     """Whether a canonical bar text ends a repeat, and the passes of the ending it starts."""
     label = text.lstrip(":|]").lstrip("[")
-    return text.startswith(":"), _ending_passes(label) if label else frozenset()
+    return text.startswith(":"), _ending_passes(label) if label else ()
 
 
 def played_order(bars: Sequence[str]) -> list[int]:
@@ -166,11 +182,11 @@ def played_order(bars: Sequence[str]) -> list[int]:
     n, order = len(bars), []
     i, start, passes_done, last_ending = 0, 0, 1, False
     while i < n and len(order) <= 8 * n:
-        ends_repeat, ending = _bar_parts(bars[i]) if bars[i] else (False, frozenset())
+        ends_repeat, ending = _bar_parts(bars[i]) if bars[i] else (False, ())
         if ends_repeat and passes_done < _section_passes(bars, start, i):
             i, passes_done = start, passes_done + 1  # back to the start of the section
             continue
-        if ending and passes_done > 1 and passes_done not in ending:
+        if ending and passes_done > 1 and not _plays_on(ending, passes_done):
             j = _next_ending(bars, i + 1, passes_done)
             if j is None:  # no ending of this pass: skip this one to its close
                 close = _ending_end(bars, i + 1)
@@ -195,7 +211,7 @@ def _next_ending(bars: Sequence[str], begin: int, pass_number: int) -> int | Non
         if not bars[j]:
             continue
         ends_repeat, ending = _bar_parts(bars[j])
-        if pass_number in ending:
+        if _plays_on(ending, pass_number):
             return j
         if bars[j] in _SECTION_LINES or (ends_repeat and not ending):
             return None
@@ -216,7 +232,7 @@ def _section_passes(bars: Sequence[str], start: int, here: int) -> int:
     for j in range(start, len(bars)):
         if bars[j]:
             _, ending = _bar_parts(bars[j])
-            highest = max(highest, *ending) if ending else highest
+            highest = max([highest] + [high for _, high in ending])
             if j > here and (bars[j] in _SECTION_LINES or bars[j].startswith(":")):
                 break
     return highest
