@@ -127,6 +127,14 @@ def test_a_wide_ending_range_is_kept_as_its_bounds():
     assert len(played_order(bars)) == 8 * len(bars) + 1  # up to the player's bound
 
 
+def test_an_ending_number_too_long_to_read_is_a_pass_never_played():
+    # int() refuses a text of more than 4,300 digits: played_order raised ValueError
+    bars = ["|:", "", "|1-" + "9" * 5000, "", ":|", "", "|]"]
+    assert played_order(bars)[:8] == [0, 1, 2, 3, 1, 2, 3, 1]
+    far, near = (["|:", "", "|" + nines, "", ":|2", "", "|]"] for nines in ("9" * 5000, "99999"))
+    assert played_order(far) == played_order(near) == [0, 1, 2, 3, 1, 4, 5, 6]
+
+
 # ---------------------------------------------------------------- parts (header P:)
 
 

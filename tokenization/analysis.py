@@ -143,9 +143,21 @@ def _ending_passes(label: str) -> _Passes:
     ranges = []
     for part in label.split(","):
         low, _, high = part.partition("-")
-        if low.isdigit() and (not high or high.isdigit()) and int(low) <= int(high or low):
-            ranges.append((int(low), int(high or low)))
+        if low.isdigit() and (not high or high.isdigit()):
+            first, last = _pass_number(low), _pass_number(high or low)
+            ranges += [(first, last)] * (first <= last)
     return tuple(ranges)
+
+
+#: a pass that is never played: `played_order` stops at 8 times a tune's tokens
+_NEVER_PLAYED = 10**18
+
+
+def _pass_number(digits: str) -> int:
+    """The number of an ending's ``digits``; one of more than 18 digits is `_NEVER_PLAYED` (a
+    fuzzed ``|1-99...9`` of 5,000 digits is past what `int` reads from text: a `ValueError`).
+    """
+    return int(digits) if len(digits) <= 18 else _NEVER_PLAYED
 
 
 def _plays_on(passes: _Passes, number: int) -> bool:
