@@ -167,6 +167,21 @@ def test_expand_parts_refuses_what_it_cannot_read(spec, error):
         expand_parts(spec)
 
 
+def test_expand_parts_reads_parentheses_nested_past_the_recursion_limit():
+    # each '(' was a recursive call: 3,000 of them ended `irish-tune render` in RecursionError
+    deep = 3000
+    assert expand_parts("(" * deep + "A" + ")" * deep + "B") == ["A", "B"]
+    assert expand_parts("(" * deep + "AB" + ")" * deep + "2") == ["A", "B", "A", "B"]
+    with pytest.raises(ValueError, match="more than 256 parts"):
+        expand_parts("(" * deep + "A" + ")2" * deep)
+    with pytest.raises(ValueError, match=re.escape("a '(' that no ')' closes")):
+        expand_parts("(" * deep + "A" + ")" * (deep - 1))
+    with pytest.raises(ValueError, match=re.escape("a ')' that no '(' opens")):
+        expand_parts("(" * deep + "A" + ")" * (deep + 1))
+    with pytest.raises(ValueError, match="more than 256 parts"):  # not int()'s digit limit
+        expand_parts("A" + "9" * 5000)
+
+
 def test_part_spans_play_the_intro_then_the_body_parts_in_the_header_order():
     changes = [(2, "A"), (5, "B"), (8, "C")]
     assert part_spans("BAB", changes, 10) == [(0, 2), (5, 8), (2, 5), (5, 8)]

@@ -348,6 +348,17 @@ def test_a_header_p_field_the_body_cannot_play_is_said_and_the_tune_played_as_wr
     assert caplog.messages == [f"X:1 T:t: {said}: the MIDI plays the parts as they are written"]
 
 
+def test_a_header_p_field_nested_thousands_deep_is_played(tmp_path, caplog):
+    import logging
+
+    # each '(' was a recursive call: 3,000 of them ended the render in RecursionError
+    header = "P:" + "(" * 3000 + "B" + ")" * 3000 + "A"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        got = _played("K:C\nP:A\nCD|]\nP:B\nGA|]", header=f"L:1/8\n{header}\n", tmp_path=tmp_path)
+    assert got == [G, A, C, D]
+    assert caplog.messages == []
+
+
 TRANSPOSED = [  # (header), the pitches the MIDI plays of DEFG
     ("K:D transpose=-2", [C, D, E, F]),  # K:'s transpose= sounds 2 semitones down
     ("V:1 transpose=1\nK:D transpose=-2\nV:1", [61, 63, 65, 66]),  # K: and V: add up

@@ -260,41 +260,47 @@ _PART_COUNT = re.compile(r"\d*")
 def expand_parts(spec: str) -> list[str]:
     """The parts a header ``P:`` value plays, in order (ABC 2.1 section 3.1.10): a letter
     ``A``-``Z`` per part, a number after a letter or a ``)`` plays it that many times,
-    parentheses group, dots and blanks are ignored. A `ValueError` that says what cannot be
-    read, when ``spec`` names no part or more than `MAX_PARTS`.
+    parentheses group (however deep: they are read with a stack, not by recursion), dots and
+    blanks are ignored. A `ValueError` that says what cannot be read, when ``spec`` names no
+    part or more than `MAX_PARTS`.
 
     >>> ["".join(expand_parts(s)) for s in ("AABB", "A2B", "(AB)2", "((AB)2C)2", "A.B C")]
     ['AABB', 'AAB', 'ABAB', 'ABABCABABC', 'ABC']
     """
     text = re.sub(r"[.\s]", "", spec)
-    parts, end = _part_group(text, 0, spec)
-    if end < len(text):
-        raise ValueError(f"cannot read P:{spec}: a ')' that no '(' opens")
-    if not parts:
-        raise ValueError(f"P:{spec} names no part")
-    return parts
-
-
-def _part_group(text: str, i: int, spec: str) -> tuple[list[str], int]:
-    """The parts that ``text`` (a ``P:`` value without dots and blanks) plays from ``i`` to
-    its end or to the ``)`` that closes the group, and where that stopped."""
-    parts: list[str] = []
-    while i < len(text) and text[i] != ")":
+    groups: list[list[str]] = [[]]  # the parts of each group still open, the whole value first
+    i = 0
+    while i < len(text):
         if text[i] == "(":
-            group, i = _part_group(text, i + 1, spec)
-            if i == len(text):
-                raise ValueError(f"cannot read P:{spec}: a '(' that no ')' closes")
+            groups.append([])
             i += 1
+            continue
+        if text[i] == ")":
+            if len(groups) == 1:
+                raise ValueError(f"cannot read P:{spec}: a ')' that no '(' opens")
+            group, i = groups.pop(), i + 1
         elif "A" <= text[i] <= "Z":
             group, i = [text[i]], i + 1
         else:
             raise ValueError(f"cannot read P:{spec}: {text[i]!r} is no part (A-Z), '(' or ')'")
         count = _PART_COUNT.match(text, i)
-        times, i = int(count[0] or 1), count.end()
-        if len(parts) + len(group) * times > MAX_PARTS:
+        times, i = _part_times(count[0]), count.end()
+        if len(groups[-1]) + len(group) * times > MAX_PARTS:
             raise ValueError(f"P:{spec} plays more than {MAX_PARTS} parts")
-        parts += group * times
-    return parts, i
+        groups[-1] += group * times
+    if len(groups) > 1:
+        raise ValueError(f"cannot read P:{spec}: a '(' that no ')' closes")
+    if not groups[0]:
+        raise ValueError(f"P:{spec} names no part")
+    return groups[0]
+
+
+def _part_times(digits: str) -> int:
+    """How often the number ``digits`` after a part or group plays it (once without one); one
+    past `MAX_PARTS` as `MAX_PARTS` + 1, which refuses any part it repeats (and cannot be too
+    long for `int`, as ``A`` and 5,000 nines are)."""
+    digits = digits.lstrip("0") if digits else "1"
+    return int(digits or 0) if len(digits) <= 4 else MAX_PARTS + 1
 
 
 def part_spans(spec: str, changes: Sequence[tuple[int, str]], end: int) -> list[tuple[int, int]]:
