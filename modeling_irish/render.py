@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Collection, Sequence
 from fractions import Fraction
 
+from .cli import first_line
 from .render_playing import (
     PlayedEvent,
     _tempo_marks,
@@ -121,7 +122,7 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
-            raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
+            raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
         _check_waits(midi, notes)  # before a byte is written
         try:
             midi.open(path, "wb")
@@ -131,7 +132,7 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
                 midi.close()
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             _remove(path)
-            raise RenderError(f"music21 could not write MIDI: {_first_line(err)}") from err
+            raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
     return path
 
 
@@ -277,11 +278,6 @@ def tune_label(abc: str) -> str:
     x = next((line.strip() for line in lines if line.startswith("X:")), "X:?")
     t = next((line.strip() for line in lines if line.startswith("T:")), None)
     return f"{x} {t}" if t else x
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def is_soundfont(path: str) -> bool:

@@ -8,6 +8,7 @@ import argparse
 import shlex
 from typing import TYPE_CHECKING
 
+from modeling_irish.cli import first_line
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
 
 if TYPE_CHECKING:
@@ -47,8 +48,9 @@ def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None
         ) from err
     except (*HfHubHTTPError.__bases__, OSError) as err:  # the HTTP client's network errors
         raise RuntimeError(
-            f"--push_to_hub: cannot reach {constants.ENDPOINT} ({_first_line(err)}); check the "
-            "network or drop --push_to_hub and upload the output folder later"
+            f"--push_to_hub: cannot reach {constants.ENDPOINT} "
+            f"({first_line(err, 'no message')}); check the network or drop --push_to_hub and "
+            "upload the output folder later"
         ) from err
 
 
@@ -121,7 +123,7 @@ def push_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
     except _upload_errors() as err:
         raise UploadError(
             f"--push_to_hub: the upload to {args.hub_model_id} failed "
-            f"({type(err).__name__}: {_first_line(err)}); the model is saved in "
+            f"({type(err).__name__}: {first_line(err, 'no message')}); the model is saved in "
             f"{args.output_dir}: upload it later with "
             f"`{upload_command(args.hub_model_id, args.output_dir)}`"
         ) from err
@@ -146,13 +148,3 @@ def _upload_errors() -> tuple[type[BaseException], ...]:
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
     return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError, HFValidationError)
-
-
-def _first_line(err: BaseException) -> str:
-    """The first line of an error's message (the Hub's errors run to several).
-
-    >>> _first_line(OSError("500 Server Error\\nRequest ID: x"))
-    '500 Server Error'
-    """
-    text = str(err).strip()
-    return text.splitlines()[0] if text else "no message"
