@@ -166,7 +166,9 @@ def upload_saved_folder(
     index of that save, not a second save with defaults (which `push_to_hub` makes in a
     temporary folder). A folder without a README.md gets the Hub's (or a new) model card with
     `tags`; one that has a README.md (a training run's card) keeps it."""
-    from transformers.utils import hub  # the Hub client transformers' own upload uses
+    # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub and
+    # _upload_modified_files below use, so one client (and its library tag) makes the upload
+    from transformers.utils import hub
 
     repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
     readme = os.path.join(save_directory, "README.md")

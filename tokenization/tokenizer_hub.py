@@ -40,7 +40,9 @@ def upload_saved_folder(
     a new) model card with ``tags``; one that has one keeps it. The tokenizer's twin of
     ``modeling_irish.measurenote_checks.upload_saved_folder`` (this file uploads without that
     package)."""
-    from transformers.utils import hub  # the Hub client transformers' own upload uses
+    # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub and
+    # _upload_modified_files below use, so one client (and its library tag) makes the upload
+    from transformers.utils import hub
 
     repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
     readme = os.path.join(save_directory, "README.md")

@@ -1,0 +1,69 @@
+"""setup.cfg's dependency ranges: no lower bound lets in a release that is known to fail with
+this package, and the pinned environment (constraints.txt) lies inside every range."""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The oldest release of each dependency that works, and what fails in the one before it (found
+#: by installing the lower bounds with ``pip install --only-binary :all:`` and running the tests).
+NEEDED = {
+    "transformers": (
+        "5.10.1",
+        "5.0-5.9 have no transformers.utils.hub.hf_api (push_to_hub of a model or tokenizer "
+        "fails) and cannot load the tokenizer as remote code (FileNotFoundError)",
+    ),
+    "huggingface-hub": ("1.5", "transformers 5.10.1 requires huggingface-hub>=1.5"),
+    "safetensors": ("0.4.3", "transformers 5.10.1 and accelerate 1.14 require it"),
+}
+
+
+def _setup_cfg() -> configparser.ConfigParser:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    return config
+
+
+def declared_requirements() -> dict[str, Requirement]:
+    """setup.cfg's ``install_requires`` and the ``all`` and ``test`` extras, by canonical name."""
+    config = _setup_cfg()
+    lines = config["options"]["install_requires"].splitlines()
+    for extra in ("all", "test"):
+        lines += config["options.extras_require"][extra].splitlines()
+    requirements = [Requirement(line) for line in lines if line.strip()]
+    return {canonicalize_name(r.name): r for r in requirements}
+
+
+def lower_bound(requirement: Requirement) -> Version | None:
+    """The version of the requirement's ``>=`` clause (None without one)."""
+    floors = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+    return max(floors, default=None)
+
+
+@pytest.mark.parametrize("name", sorted(NEEDED))
+def test_no_lower_bound_lets_in_a_release_known_to_fail(name):
+    needed, why = NEEDED[name]
+    requirement = declared_requirements()[canonicalize_name(name)]
+    floor = lower_bound(requirement)
+    assert floor is not None and floor >= Version(needed), f"{requirement}: {why}"
+
+
+def test_the_pinned_environment_is_inside_every_range():
+    """The README's install (``pip install -c constraints.txt``) resolves only when each pin
+    satisfies setup.cfg's range."""
+    text = (ROOT / "constraints.txt").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", text, re.M))
+    pins = {canonicalize_name(name): version for name, version in pins.items()}
+    requirements = declared_requirements()
+    assert set(requirements) <= set(pins), set(requirements) - set(pins)
+    outside = {str(r): pins[n] for n, r in requirements.items() if pins[n] not in r.specifier}
+    assert not outside
