@@ -24,6 +24,11 @@ NEEDED = {
     ),
     "huggingface-hub": ("1.5", "transformers 5.10.1 requires huggingface-hub>=1.5"),
     "safetensors": ("0.4.3", "transformers 5.10.1 and accelerate 1.14 require it"),
+    "accelerate": (
+        "1.14",
+        "1.13 refuses the training sampler's batch_size None on two processes ('You need to use "
+        "even_batches=False'); the evaluation needs even batches for gather_for_metrics",
+    ),
 }
 
 
