@@ -29,6 +29,10 @@ NEEDED = {
         "1.13 refuses the training sampler's batch_size None on two processes ('You need to use "
         "even_batches=False'); the evaluation needs even batches for gather_for_metrics",
     ),
+    "numpy": ("2.0", "with 1.26 the pyarrow that datasets installs (26) fails at import"),
+    "scikit-learn": ("1.4.2", "1.3-1.4.1 require numpy<2"),
+    "tensorboard": ("2.17.1", "2.15.0-2.17.0 use np.string_ (gone in NumPy 2) to log the hparams"),
+    "matplotlib": ("3.8.4", "3.7.0 fails to import with NumPy 2; 3.7.1-3.8.3 require numpy<2"),
 }
 
 
