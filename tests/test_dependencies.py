@@ -33,6 +33,13 @@ NEEDED = {
     "scikit-learn": ("1.4.2", "1.3-1.4.1 require numpy<2"),
     "tensorboard": ("2.17.1", "2.15.0-2.17.0 use np.string_ (gone in NumPy 2) to log the hparams"),
     "matplotlib": ("3.8.4", "3.7.0 fails to import with NumPy 2; 3.7.1-3.8.3 require numpy<2"),
+    "tqdm": ("4.66.3", "datasets 4.0 requires it: the floors could not be installed together"),
+    "pytest-xdist": ("3.0.2", "the first 3.x release on PyPI"),
+    "ruff": (
+        "0.17.5",
+        "earlier releases fail CI's `ruff check .` on this code: 0.6-0.8 do not know UP045, "
+        "0.9-0.12 report UP038, 0.13-0.17.4 B008 for a frozen dataclass default",
+    ),
 }
 
 
