@@ -14,6 +14,8 @@ from typing import Any
 
 from datasets import DatasetDict, load_from_disk
 
+from tokenization.dataset import remove_dead_writers
+
 from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
 
@@ -70,20 +72,6 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def _remove_dead_writers(cached: Path) -> None:
-    """Delete the ``<cache>.tmp-<pid>`` folders of writers that died (killed mid-save)."""
-    for tmp in cached.parent.glob(f"{cached.name}.tmp-*"):
-        pid = tmp.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:  # alive, another user's
-            pass
-
-
 def _load_cached(path: Path, report: dict | None) -> DatasetDict | None:
     """The cached corpus, or None (after a warning) when its files are damaged: unreadable, or
     a split with another number of tunes than the saved report says."""
@@ -112,7 +100,7 @@ def _cache_hit(cached: Path, report: dict | None) -> DatasetDict | None:
     """The corpus of the cache folder ``cached``, with the warnings of the load that wrote it
     logged again, or None when there is none (a damaged one is deleted, to be built again);
     removes the folders of writers that died first."""
-    _remove_dead_writers(cached)
+    remove_dead_writers(cached.parent, f"{cached.name}.tmp-")
     if (cached / "abc_corpus_report.json").is_file():
         loaded = _load_cached(cached, report)
         if loaded is not None:

@@ -35,6 +35,7 @@ __all__ = [
     "TOKENIZED_FEATURES",
     "column_array",
     "column_values",
+    "remove_dead_writers",
     "tokenize_batch",
     "tokenize_dataset",
 ]
@@ -193,10 +194,14 @@ def _complete_sets(cache_file: str) -> list[str]:
 _WRITER_FOLDER = "tokenize.tmp-"
 
 
-def _remove_dead_writers(folder: str) -> None:
-    """Delete the `_WRITER_FOLDER` folders of processes that are gone (killed while tokenizing),
-    as the corpus cache removes its dead writers' folders."""
-    for path in glob.glob(os.path.join(glob.escape(folder), f"{_WRITER_FOLDER}*")):
+def remove_dead_writers(folder: str | os.PathLike, prefix: str) -> None:
+    """Delete the folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write):
+    those whose process is gone. The tokenized cache's `_WRITER_FOLDER` folders and the corpus
+    cache's ``<cache>.tmp-<pid>`` folders are cleared with it.
+
+    >>> remove_dead_writers("no/such/folder", _WRITER_FOLDER)  # nothing there: nothing done
+    """
+    for path in glob.glob(os.path.join(glob.escape(os.fspath(folder)), f"{glob.escape(prefix)}*")):
         pid = path.rsplit("-", 1)[-1]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
@@ -248,7 +253,7 @@ def _cached_map(
     that wrote them), removed and tokenized again. Writers killed before are cleared first."""
     if cache_file is None or len(ds) == 0:
         return _map_split(ds, tokenizer, num_proc, cache_file)
-    _remove_dead_writers(os.path.dirname(cache_file))
+    remove_dead_writers(os.path.dirname(cache_file), _WRITER_FOLDER)
     found = _complete_sets(cache_file)
     if found:
         mapped, problem = _read_cache(ds, tokenizer, num_proc, cache_file)
