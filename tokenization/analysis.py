@@ -9,6 +9,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from .abc_lexer import read_number
 from .features import beat_points
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, bar_length_in_eighths
 
@@ -154,10 +155,11 @@ _NEVER_PLAYED = 10**18
 
 
 def _pass_number(digits: str) -> int:
-    """The number of an ending's ``digits``; one of more than 18 digits is `_NEVER_PLAYED` (a
-    fuzzed ``|1-99...9`` of 5,000 digits is past what `int` reads from text: a `ValueError`).
+    """The number of an ending's ``digits``; one above `_NEVER_PLAYED` is `_NEVER_PLAYED` (read
+    by `read_number`: a fuzzed ``|1-99...9`` of 5,000 digits is past what `int` reads).
     """
-    return int(digits) if len(digits) <= 18 else _NEVER_PLAYED
+    number = read_number(digits, _NEVER_PLAYED)
+    return _NEVER_PLAYED if number is None else number
 
 
 def _plays_on(passes: _Passes, number: int) -> bool:
@@ -298,9 +300,9 @@ def expand_parts(spec: str) -> list[str]:
 def _part_times(digits: str) -> int:
     """How often the number ``digits`` after a part or group plays it (once without one); one
     past `MAX_PARTS` as `MAX_PARTS` + 1, which refuses any part it repeats (and cannot be too
-    long for `int`, as ``A`` and 5,000 nines are)."""
-    digits = digits.lstrip("0") if digits else "1"
-    return int(digits or 0) if len(digits) <= 4 else MAX_PARTS + 1
+    long for `int`, as ``A`` and 5,000 nines are: `read_number`)."""
+    times = read_number(digits, MAX_PARTS) if digits else 1
+    return MAX_PARTS + 1 if times is None else times
 
 
 def part_spans(spec: str, changes: Sequence[tuple[int, str]], end: int) -> list[tuple[int, int]]:
