@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from tokenization.dataset import remove_dead_writers
 
 from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
+from .file_utils import remove_directory
 
 # the loader's logger: the cache's messages keep the name its users filter on
 logger = logging.getLogger("modeling_irish.abc_corpus")
@@ -106,7 +106,7 @@ def _cache_hit(cached: Path, report: dict | None) -> DatasetDict | None:
         if loaded is not None:
             _replay_warnings(cached)  # a cache hit says what the first load said
             return loaded
-        shutil.rmtree(cached, ignore_errors=True)  # damaged: built again below
+        remove_directory(cached)  # damaged: built again below
     return None
 
 

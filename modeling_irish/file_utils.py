@@ -42,3 +42,25 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
             raise
         shutil.rmtree(tmp, ignore_errors=True)  # another process published it first
         return False
+
+
+def remove_directory(path: str | os.PathLike) -> None:
+    """Delete the folder ``path`` of a damaged cache, first renamed aside in one step
+    (``<path>.damaged-<pid>``): a process that looks for it meanwhile finds it whole or not at
+    all, never half deleted. A folder another process removed first is no error.
+
+    >>> import tempfile
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> cache = Path(scratch.name) / "cache"
+    >>> cache.mkdir(); _ = (cache / "done").write_text("{")
+    >>> remove_directory(cache); remove_directory(cache)
+    >>> list(Path(scratch.name).iterdir())
+    []
+    >>> scratch.cleanup()
+    """
+    aside = f"{os.fspath(path)}.damaged-{os.getpid()}"
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:  # another process removed it first
+        return
+    shutil.rmtree(aside, ignore_errors=True)

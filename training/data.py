@@ -49,7 +49,7 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     again; so is one whose files cannot be read, a truncated copy, after a warning)."""
     import hashlib
 
-    from modeling_irish.file_utils import publish_directory
+    from modeling_irish.file_utils import publish_directory, remove_directory
     from tokenization.dataset import column_values, tokenization_code_hash
     from tokenization.tokenization_abc import AbcTokenizer
 
@@ -64,25 +64,12 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
             logger.warning(
                 "the cached vocabulary %s cannot be read (%s); building it again", path, err
             )
-            _remove_directory(path)
+            remove_directory(path)
     tokenizer = AbcTokenizer.train(abc)
     tmp = f"{path}.tmp-{os.getpid()}"
     tokenizer.save_pretrained(tmp)
     publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
     return tokenizer
-
-
-def _remove_directory(path: str) -> None:
-    """Delete the folder ``path``, first renamed aside in one step (``<path>.damaged-<pid>``): a
-    process that looks for it meanwhile finds it whole or not at all, never half deleted."""
-    import shutil
-
-    aside = f"{path}.damaged-{os.getpid()}"
-    try:
-        os.replace(path, aside)
-    except FileNotFoundError:  # another process removed it first
-        return
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
