@@ -43,8 +43,9 @@ from .tune_index_files import (
     INDEX_FORMAT,
     _read_index_array,
     _read_index_json,
-    changed_sources,
     source_fingerprints,
+    warn_changed_sources,
+    warn_changed_while_built,
 )
 from .tune_title_data import _DUR as _DUR_COLUMN
 from .tune_title_data import _MAIN as _MAIN_COLUMN
@@ -188,7 +189,7 @@ class TuneIndex:
             titles = embed_titles(model, display, desc="Embedding titles")
             rows = [(e.input_ids, e.measure_numbers) for e in encoded]
             settings = embed_tunes(model, rows, batch_size, max_rows, "Embedding settings")
-        _warn_changed_while_built(sources)
+        warn_changed_while_built(sources)
         return cls(
             display,
             titles,
@@ -279,7 +280,7 @@ class TuneIndex:
                 f"the index {os.fspath(path)!r} is damaged ({err}); rebuild it"
             ) from None
         _check_index(index, os.fspath(path))
-        _warn_changed_sources(index, os.fspath(path))
+        warn_changed_sources(index.meta.get("sources"), os.fspath(path))
         if info.get("format", 1) < 3 and index.meta.get("model"):
             logger.warning(
                 "the index %r was built by an earlier version, which read tunes written in G major "
@@ -468,32 +469,6 @@ def _check_index(index: TuneIndex, path: str) -> None:
             "works, with a weaker edit distance; rebuild it with irish-tune index for the full one",
             path,
         )
-
-
-def _warn_changed_while_built(sources: dict[str, Any]) -> None:
-    """Warn when a file, folder or dump changed while an index of it was built (`sources`:
-    their fingerprints taken before it was read): the index may hold the tunes as they were
-    or as they are, and `load` will say it is older than its corpus until it is rebuilt."""
-    changed = changed_sources(sources)
-    if changed:
-        logger.warning(
-            "the corpus changed while the index was built: %s; the index may hold the tunes as "
-            "they were, rebuild it with irish-tune index",
-            "; ".join(changed),
-        )
-
-
-def _warn_changed_sources(index: TuneIndex, path: str) -> None:
-    """Warn, in one line, when a file, folder or dump the index was built from has changed
-    since (`changed_sources`): the index still names the tunes it holds, not those the corpus
-    holds now (an index of an earlier version records no sources, and is not checked)."""
-    changed = changed_sources(index.meta.get("sources"))
-    if changed:
-        logger.warning(
-            "the index %r is older than its corpus: %s since it was built (the index names "
-            "the tunes as they were); rebuild it with irish-tune index",
-            path, "; ".join(changed),
-        )  # fmt: skip
 
 
 def _shape_problems(index: TuneIndex) -> list[str]:

@@ -1,16 +1,20 @@
 """The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
 format version, readers of its JSON and arrays that name a damaged file rather than fail
-with a traceback, and the fingerprints of the corpus files it was built from."""
+with a traceback, and the fingerprints of the corpus files it was built from, with the
+warnings that they changed."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 #: the index's JSON file (titles, meta, settings' headers), beside its arrays
 INDEX_FILE = "tune_index.json"
@@ -153,6 +157,33 @@ def changed_sources(recorded: Any) -> list[str]:
             shown = ", ".join(what[:3]) + (f" and {len(what) - 3} more" if len(what) > 3 else "")
             changed.append(f"{source}: {shown}")
     return changed
+
+
+def warn_changed_while_built(sources: dict[str, Any]) -> None:
+    """Warn when a file, folder or dump changed while an index of it was built (`sources`:
+    their fingerprints taken before it was read): the index may hold the tunes as they were
+    or as they are, and `load` will say it is older than its corpus until it is rebuilt."""
+    changed = changed_sources(sources)
+    if changed:
+        logger.warning(
+            "the corpus changed while the index was built: %s; the index may hold the tunes as "
+            "they were, rebuild it with irish-tune index",
+            "; ".join(changed),
+        )
+
+
+def warn_changed_sources(recorded: Any, path: str) -> None:
+    """Warn, in one line, when a file, folder or dump the index at ``path`` was built from
+    (``recorded``: the fingerprints in its metadata) has changed since (`changed_sources`): the
+    index still names the tunes it holds, not those the corpus holds now (an index of an
+    earlier version records no sources, and is not checked)."""
+    changed = changed_sources(recorded)
+    if changed:
+        logger.warning(
+            "the index %r is older than its corpus: %s since it was built (the index names "
+            "the tunes as they were); rebuild it with irish-tune index",
+            path, "; ".join(changed),
+        )  # fmt: skip
 
 
 def _file_changed(path: Union[str, os.PathLike], recorded: Any) -> bool:
