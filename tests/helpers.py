@@ -265,6 +265,25 @@ def training_tunebook() -> str:
     )
 
 
+def reels_training_argv(
+    reels_abc: str, cache_dir: str, output_dir, *extra: str, model: bool = True
+) -> list:
+    """train.py's arguments for the `reels_abc` tunebook: 6 training tunes in batches of 2,
+    3 updates an epoch (``model=False``: no tiny MeasureNote overrides)."""
+    return [
+        "--corpus", reels_abc, "--split_ratios", "0.5", "0.25", "0.25",
+        "--cache_dir", cache_dir, "--output_dir", str(output_dir),
+        *(["--config_overrides", TINY_MODEL_OVERRIDES] if model else []),
+        "--per_device_train_batch_size", "2", "--per_device_eval_batch_size", "4",
+        "--logging_steps", "1", "--eval_steps", "0", *extra,
+    ]  # fmt: skip
+
+
+def run_results(folder) -> dict:
+    """The run folder's all_results.json."""
+    return json.loads((folder / "all_results.json").read_text())
+
+
 def training_argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> list[str]:
     """train.py's flags of a tiny run on ``tunebook`` (6 training tunes in batches of 2, logged
     every update, validated every second), then ``extra``."""
