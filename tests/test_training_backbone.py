@@ -23,11 +23,6 @@ from training.train import main
 _TUNE_TITLE = TUNE_TITLE_FLAGS
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> str:
-    return str(tmp_path_factory.mktemp("cache"))
-
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
