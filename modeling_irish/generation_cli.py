@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .cli import read_dump, read_input, tune_texts
+from .cli import first_line, read_dump, read_input, tune_texts
 from .generation_cli_args import (  # noqa: F401 - re-exported: cli.py finds add_<name>_args here
     add_evaluate_generation_args,
     add_generate_args,
@@ -287,9 +287,12 @@ def _render_one(
     ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
     (`render_abc` leaves no partial files). ``taken``: paths an SVG page must not take. A
     soundfont fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a
-    `ValueError`, exit status 2) stops the command. ``locate`` places a reading error of the
-    tune's text in its file (`RawTune.locate`, its ``file: `` prefix dropped: ``name`` says
-    where the tune is)."""
+    `ValueError`, exit status 2) stops the command, and so does an `OSError` (a full disk, an
+    output folder gone: no later tune would fare better). Any other error of this tune (a
+    fault of this package or of music21 on a tune it cannot handle) fails this tune alone,
+    named with the error's type, so that one tune never costs the rest of a book.
+    ``locate`` places a reading error of the tune's text in its file (`RawTune.locate`, its
+    ``file: `` prefix dropped: ``name`` says where the tune is)."""
     if not formats:
         return []
     from .render import RenderError, SoundFontError, render_abc
@@ -298,13 +301,21 @@ def _render_one(
         out = render_abc(
             abc, stem, formats, soundfont=soundfont, line_offset=line_offset, taken=taken
         )
-    except SoundFontError:
+    except (SoundFontError, OSError):
         raise
     except RenderError as err:
         parse_error = getattr(err, "parse_error", None)
         if locate is not None and parse_error is not None:
             err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
         print(f"irish-tune {name}: {err}", file=sys.stderr)
+        return None
+    except Exception as err:  # noqa: BLE001 (a fault on one tune: the others are still rendered)
+        reason = first_line(err, "no message")
+        print(
+            f"irish-tune {name}: nothing rendered, internal error {type(err).__name__}: "
+            f"{reason} (please report this tune)",
+            file=sys.stderr,
+        )
         return None
     written = []
     for fmt in formats:

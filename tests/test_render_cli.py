@@ -163,3 +163,42 @@ def test_a_second_svg_page_never_takes_another_tunes_name(tmp_path, capsys):
     assert printed.count(str(out / "t-2.svg")) == 1 and str(out / "t-2-2.svg") in printed
     assert sorted(p.name for p in out.iterdir()) == ["t-2-2.svg", "t-2.svg", "t.svg"]
     assert (out / "t-2.svg").stat().st_size < (out / "t.svg").stat().st_size  # the short tune
+
+
+def test_render_cli_a_fault_on_one_tune_fails_that_tune_alone(tmp_path, capsys, monkeypatch):
+    # an unexpected error (a bug of ours or music21's on one tune) was a traceback that lost
+    # every later tune of the book; now that tune is named with the error and the rest rendered
+    import modeling_irish.render as render
+    from modeling_irish.cli import main
+
+    real = render.to_midi
+
+    def flaky(abc, path, tempo=200):
+        if "T:Broken" in abc:
+            raise TypeError("unsupported operand")
+        return real(abc, path, tempo=tempo)
+
+    monkeypatch.setattr(render, "to_midi", flaky)
+    book = _write(tmp_path / "book.abc", BOOK.replace("[[AF]", "[AF]"))
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 1
+    err = capsys.readouterr().err
+    assert "(X:2 T:Broken): nothing rendered, internal error TypeError: unsupported operand" in err
+    assert "1 of 3 tunes not rendered" in err
+    assert sorted(p.name for p in out.iterdir()) == ["book_1.mid", "book_3.mid"]
+
+
+def test_render_cli_a_full_disk_stops_the_command(tmp_path, capsys, monkeypatch):
+    # an OSError is no fault of one tune: no later tune would fare better, so it stops the run
+    import errno
+
+    import modeling_irish.render as render
+    from modeling_irish.cli import main
+
+    def full(abc, path, tempo=200):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(render, "to_midi", full)
+    book = _write(tmp_path / "book.abc", ABC)
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
