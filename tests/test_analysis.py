@@ -167,6 +167,13 @@ def test_expand_parts_refuses_what_it_cannot_read(spec, error):
         expand_parts(spec)
 
 
+def test_expand_parts_errors_cut_a_long_value():
+    # a P: of 6,000 parts was quoted whole in the warning `irish-tune render` gives for it
+    with pytest.raises(ValueError) as caught:
+        expand_parts("AB" * 3000 + "Z")
+    assert str(caught.value) == f"P:{'AB' * 20}... (6001 characters) plays more than 256 parts"
+
+
 def test_expand_parts_reads_parentheses_nested_past_the_recursion_limit():
     # each '(' was a recursive call: 3,000 of them ended `irish-tune render` in RecursionError
     deep = 3000

@@ -210,3 +210,22 @@ def test_transpose_option_is_kept_for_playback_while_the_key_drops_it():
     assert transpose_option("1 name=fiddle", field="voice") is None
     with pytest.raises(ValueError, match=r"cannot read transpose=1\.5 in voice '1 transpose=1\.5'"):
         transpose_option("1 transpose=1.5", field="voice")
+
+
+@pytest.mark.parametrize(
+    "value, start",
+    [
+        ("D octave=" + "9" * 5000, "cannot read octave=999999999999... (5000 characters) in"),
+        ("D transpose=x" + "9" * 5000, "cannot read transpose=x99999999999... (5001 charac"),
+        ("X" * 5000, "cannot read key 'XXXX"),
+    ],
+)
+def test_key_errors_cut_a_long_value(value, start):
+    # a fuzzed K: value of thousands of characters was written out whole, twice over
+    from tokenization.keys import transpose_option
+
+    with pytest.raises(ValueError) as caught:
+        transpose_option(value) if "transpose" in value else parse_key(value)
+    message = str(caught.value)
+    assert message.startswith(start) and len(message) < 200, message
+    assert f"({len(value)} characters)" in message

@@ -157,6 +157,16 @@ def shown(text: str, size: int = 24) -> str:
     return repr(text) if len(text) <= size else f"{text[:size] + '...'!r} ({len(text)} characters)"
 
 
+def clipped(text: str, size: int = 40) -> str:
+    """``text`` as it is for an error message, or its first ``size`` characters, ``...`` and
+    its length (a fuzzed ``P:`` value of thousands of parts is not written out whole).
+
+    >>> clipped("AABB"), clipped("AB" * 30, 6)
+    ('AABB', 'ABABAB... (60 characters)')
+    """
+    return text if len(text) <= size else f"{text[:size]}... ({len(text)} characters)"
+
+
 def _length(text: str) -> Fraction:
     """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2`; a `ValueError` for a
     zero, a denominator above `MAX_LENGTH_DENOMINATOR` or a numerator above `MAX_NUMBER`.

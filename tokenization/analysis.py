@@ -9,7 +9,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from .abc_lexer import read_number
+from .abc_lexer import clipped, read_number
 from .features import beat_points
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, bar_length_in_eighths
 
@@ -279,21 +279,23 @@ def expand_parts(spec: str) -> list[str]:
             continue
         if text[i] == ")":
             if len(groups) == 1:
-                raise ValueError(f"cannot read P:{spec}: a ')' that no '(' opens")
+                raise ValueError(f"cannot read P:{clipped(spec)}: a ')' that no '(' opens")
             group, i = groups.pop(), i + 1
         elif "A" <= text[i] <= "Z":
             group, i = [text[i]], i + 1
         else:
-            raise ValueError(f"cannot read P:{spec}: {text[i]!r} is no part (A-Z), '(' or ')'")
+            raise ValueError(
+                f"cannot read P:{clipped(spec)}: {text[i]!r} is no part (A-Z), '(' or ')'"
+            )
         count = _PART_COUNT.match(text, i)
         times, i = _part_times(count[0]), count.end()
         if len(groups[-1]) + len(group) * times > MAX_PARTS:
-            raise ValueError(f"P:{spec} plays more than {MAX_PARTS} parts")
+            raise ValueError(f"P:{clipped(spec)} plays more than {MAX_PARTS} parts")
         groups[-1] += group * times
     if len(groups) > 1:
-        raise ValueError(f"cannot read P:{spec}: a '(' that no ')' closes")
+        raise ValueError(f"cannot read P:{clipped(spec)}: a '(' that no ')' closes")
     if not groups[0]:
-        raise ValueError(f"P:{spec} names no part")
+        raise ValueError(f"P:{clipped(spec)} names no part")
     return groups[0]
 
 
@@ -327,6 +329,8 @@ def part_spans(spec: str, changes: Sequence[tuple[int, str]], end: int) -> list[
     missing = [label for label in dict.fromkeys(order) if label not in sections]
     if missing:
         marked = ", ".join(f"P:{label}" for label in sections) or "no P:"
-        raise ValueError(f"P:{spec} names part {', '.join(missing)}, but the body marks {marked}")
+        raise ValueError(
+            f"P:{clipped(spec)} names part {', '.join(missing)}, but the body marks {marked}"
+        )
     first = min(starts, default=end)
     return [(0, first)] * (first > 0) + [sections[label] for label in order]

@@ -171,7 +171,7 @@ def mode_name(word: str) -> str:
     prefix = low[:3]
     if len(low) >= 3 and prefix in _MODE_PREFIX:
         return _MODE_PREFIX[prefix]
-    raise ValueError(f"unknown mode {word!r}")
+    raise ValueError(f"unknown mode {_quote(word)}")
 
 
 #: clef names in a `K:` value without ``clef=`` (ABC 2.1 §4.6: a name, an optional staff line,
@@ -209,7 +209,7 @@ def parse_key_field(text: str) -> KeySpec:
         return KeySpec(spec.key, spec.accidentals, warnings, octave=octave)
     m = _KEY_RE.match(value)
     if m is None:
-        raise ValueError(f"cannot read key {text!r}")
+        raise ValueError(f"cannot read key {_quote(text)}")
     tonic = m["tonic"].upper() + m["acc"]
     mode, end = m["mode"], m.end()
     if mode.lower() == "exp":  # `K:D exp ^f`: no mode word, explicit accidentals follow
@@ -221,11 +221,30 @@ def parse_key_field(text: str) -> KeySpec:
         rest = rest[3:]
     extras = _EXTRA_RE.findall(rest)
     if _EXTRA_RE.sub("", rest).strip():
-        raise ValueError(f"cannot read key {text!r}")
+        raise ValueError(f"cannot read key {_quote(text)}")
     alter = dict.fromkeys("CDEFGAB", 0) if explicit else key.accidentals
     for acc, letter in extras:
         alter[letter.upper()] = _ACC_VALUE[acc]
     return KeySpec(key, alter, octave=octave)
+
+
+def _quote(text: str, size: int = 40) -> str:
+    """``text`` quoted for an error message, cut after ``size`` characters (`shown`): a fuzzed
+    key line of thousands of characters is not written out whole.
+
+    >>> _quote("D octave=" + "9" * 50, 12)
+    "'D octave=999...' (59 characters)"
+    """
+    from .abc_lexer import shown  # the lexer reads keys: imported when an error is said
+
+    return shown(text, size)
+
+
+def _clipped(word: str) -> str:
+    """``word``, cut after 12 characters (`clipped`) for an error message."""
+    from .abc_lexer import clipped  # the lexer reads keys: imported when an error is said
+
+    return clipped(word, 12)
 
 
 def _octave_option(value: str, text: str, field: str = "key") -> int | None:
@@ -234,7 +253,9 @@ def _octave_option(value: str, text: str, field: str = "key") -> int | None:
     if m is None:
         return None
     if not re.fullmatch(r"[+-]?\d", m[1]):
-        raise ValueError(f"cannot read octave={m[1]} in {field} {text!r} (a whole number, -9..9)")
+        raise ValueError(
+            f"cannot read octave={_clipped(m[1])} in {field} {_quote(text)} (a whole number, -9..9)"
+        )
     return int(m[1])
 
 
@@ -252,7 +273,8 @@ def transpose_option(value: str, field: str = "key") -> int | None:
         return None
     if not re.fullmatch(r"[+-]?\d{1,3}", m[1]):
         raise ValueError(
-            f"cannot read transpose={m[1]} in {field} {value.strip()!r} (a whole number of "
+            f"cannot read transpose={_clipped(m[1])} in {field} {_quote(value.strip())} (a "
+            "whole number of "
             "semitones)"
         )
     return int(m[1])
