@@ -41,6 +41,16 @@ def test_call_shapes_and_labels(tokenizer):
         assert (enc["labels"][0, j, 1] != -100) == has_dur
 
 
+def test_original_key_of_a_corpus_tune_is_its_z_key(tokenizer):
+    # the shared corpus writes the white-key placeholder `K: C Dorian` and the source key in
+    # Z:; original_key was the placeholder's D dorian, so decode(key=original_key) wrote it
+    # on the white keys rather than in G dorian, as check and the loader's key column say
+    abc = "X:1\nZ: G Dorian\nM:4/4\nL:1/8\nK: C Dorian\n=A,=D=D=E=F=D=E=C|\n"
+    enc = tokenizer.encode_tune(abc)
+    assert enc.original_key.name == enc.tune.original_key.name == "G dorian"
+    assert "K:Gdor" in tokenizer.decode(enc.input_ids, key=enc.original_key)
+
+
 def test_normalisation_puts_tonic_on_white_key(tokenizer):
     enc = tokenizer.encode_tune(DORIAN_REEL)
     assert enc.original_key.name == "E dorian"

@@ -43,7 +43,8 @@ class EncodedTune:
         input_ids: ``(n_rows, 20)`` feature ids.
         measure_numbers: ``(n_rows,)`` measure group of each row's next token.
         tune: the normalised `AbcTune` (white-key mode).
-        original_key: the key as written in the source.
+        original_key: the key as written in the source (a thesession-format tune on the white
+            keys: the key its `Z:` names, as `normalise_tune` reads it).
         rows: the string rows the ids encode.
     """
 
@@ -104,11 +105,11 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
 def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> EncodedTune:
     """Read one ABC tune into ``vocab``'s feature ids (raises `AbcParseError` on bad input);
     ``rhythm`` stands in for the tune's ``R:`` (`HeaderInfo.from_tune`)."""
-    original, tune = read_tune(text)
+    _, tune = read_tune(text)
     rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
     ids = vocab.encode(rows)
     measures = np.asarray(rows.measure_numbers, dtype=np.int64)
-    return EncodedTune(ids, measures, tune, original.key, rows)
+    return EncodedTune(ids, measures, tune, tune.original_key, rows)
 
 
 def as_numpy(ids: Any) -> np.ndarray:
