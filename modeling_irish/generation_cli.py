@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .cli import first_line, read_dump, read_input, tune_texts
+from .file_utils import link_problem
 from .generation_cli_args import (  # noqa: F401 - re-exported: cli.py finds add_<name>_args here
     add_evaluate_generation_args,
     add_generate_args,
@@ -114,7 +115,11 @@ def _sample(
 
 
 def _out_folder(path: str) -> str:
-    """Create the ``--out`` folder (before any work), or say clearly why it cannot be."""
+    """Create the ``--out`` folder (before any work), or say clearly why it cannot be (a
+    symbolic link that leads nowhere among them: `file_utils.link_problem`)."""
+    problem = link_problem(path)
+    if problem:
+        raise NotADirectoryError(f"--out {path}: {problem}")
     if os.path.exists(path) and not os.path.isdir(path):
         raise FileExistsError(f"--out {path} is a file, not a folder")
     try:

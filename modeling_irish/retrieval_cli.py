@@ -70,9 +70,15 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_out(out: str) -> None:
-    """Fail at once when the index folder ``out`` cannot be written."""
+    """Fail at once when the index folder ``out`` cannot be written (a symbolic link that
+    leads nowhere among them: `file_utils.link_problem`)."""
     import os
 
+    from .file_utils import link_problem
+
+    problem = link_problem(out)
+    if problem:
+        raise NotADirectoryError(f"--out {out}: {problem}")
     if os.path.isfile(out):
         raise FileExistsError(f"--out {out!r} is a file; the index is a folder")
     if os.path.isdir(out):  # its files are written into it: the parent does not matter

@@ -287,6 +287,33 @@ def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkey
         assert main(argv) == 2
 
 
+def test_index_refuses_an_out_link_that_leads_nowhere_before_the_work(
+    tokenizer, tmp_path, monkeypatch, capsys
+):
+    """A looping or dangling symbolic link passed the check (it does not "exist"): the corpus
+    was indexed, minutes of work, and the save then failed with ``[Errno 17] File exists``."""
+    from modeling_irish.cli import main
+    from modeling_irish.name_that_tune import TuneIndex
+
+    def never(*args, **kwargs):
+        raise AssertionError("the index was built before --out was checked")
+
+    monkeypatch.setattr(TuneIndex, "build", never)
+    tokenizer.save_pretrained(tmp_path / "tok")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loopA").symlink_to("loopB")
+    (tmp_path / "loopB").symlink_to("loopA")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    cases = [
+        ("loopA", "it is a symbolic link loop"),
+        ("dangling", f"it is a broken symbolic link (to {tmp_path / 'gone'})"),
+        ("dangling/index", f"dangling is a broken symbolic link (to {tmp_path / 'gone'})"),
+    ]
+    for out, problem in cases:
+        assert main(["index", "--tokenizer", "tok", str(tmp_path), "--out", out]) == 2
+        assert capsys.readouterr().err == f"irish-tune index: --out {out}: {problem}\n"
+
+
 def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
     from modeling_irish.cli import main
 

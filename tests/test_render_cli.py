@@ -98,6 +98,23 @@ def test_render_cli_checks_formats_and_out_up_front(tmp_path, capsys):
     assert f"irish-tune render: --out {abc} is a file, not a folder" in capsys.readouterr().err
 
 
+def test_render_cli_refuses_an_out_link_that_leads_nowhere(tmp_path, monkeypatch, capsys):
+    # a looping or dangling link said only "cannot create the folder (File exists)"
+    from modeling_irish.cli import main
+
+    abc = _write(tmp_path / "t.abc", ABC)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loopA").symlink_to("loopB")
+    (tmp_path / "loopB").symlink_to("loopA")
+    (tmp_path / "dangling").symlink_to("/no/such/folder")
+    assert main(["render", abc, "--out", "loopA", "--formats", "midi"]) == 2
+    assert "--out loopA: it is a symbolic link loop" in capsys.readouterr().err
+    assert main(["render", abc, "--out", "dangling", "--formats", "midi"]) == 2
+    err = capsys.readouterr().err
+    assert "--out dangling: it is a broken symbolic link (to /no/such/folder)" in err
+    assert not (tmp_path / "loopA").exists() and not (tmp_path / "dangling").exists()
+
+
 def test_render_cli_reads_stdin_and_latin1(tmp_path, monkeypatch, capsys):
     import io
 

@@ -263,6 +263,34 @@ def test_a_folder_that_cannot_be_made_ends_the_run_in_one_line(
                                         "(Permission denied)")  # fmt: skip
 
 
+def test_a_folder_flag_that_is_a_link_leading_nowhere_is_refused_before_any_data(
+    tmp_path, monkeypatch, capsys
+):
+    """A looping or dangling symbolic link as --output_dir or --cache_dir passed the checks (it
+    does not "exist") and failed once the corpus was read, with "cannot make the folder (File
+    exists)", which does not say why."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loopA").symlink_to("loopB")
+    (tmp_path / "loopB").symlink_to("loopA")
+    (tmp_path / "dangling").symlink_to("/no/such/folder")
+    cases = [
+        (["--output_dir", "loopA"], "--output_dir loopA: it is a symbolic link loop"),
+        (["--output_dir", "run", "--cache_dir", "dangling"],
+         "--cache_dir dangling: it is a broken symbolic link (to /no/such/folder)"),
+        (["--output_dir", "dangling/run"],
+         "--output_dir dangling/run: dangling is a broken symbolic link (to /no/such/folder)"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            parse_args(argv)
+        assert exit_info.value.code == 2
+        assert _error_line(capsys).endswith(f": error: {message}")
+    # the folders made later (the default cache folder) say it too, not "File exists"
+    with pytest.raises(run_folder.UsageError, match=r"^--cache_dir loopA: cannot make the "
+                       r"folder: it is a symbolic link loop$"):  # fmt: skip
+        run_folder.make_folder("loopA", "--cache_dir")
+
+
 # ----- flags a resumed or tune-title run checks ---------------------------------------------------
 @pytest.mark.parametrize("margin", ["-5", "-0.1", "2.5"])
 def test_a_hinge_margin_outside_0_to_2_is_refused(capsys, margin):

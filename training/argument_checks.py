@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from modeling_irish.file_utils import link_problem
+
 __all__ = [
     "check_config_overrides",
     "corpus_source_problem",
@@ -197,12 +199,17 @@ def hub_model_id_problem(repo_id: str | None) -> str | None:
 
 def folder_path_problem(path: str) -> str | None:
     """Why ``path`` cannot be (or become, with `os.makedirs`) a folder the run writes into, or
-    None: it, or the nearest of its parents that exists, is a file, or a folder this user may
-    not write into (the run failed with a `PermissionError` once the corpus was read).
+    None: it, or the nearest of its parents that exists, is a file, a folder this user may
+    not write into (the run failed with a `PermissionError` once the corpus was read), or a
+    symbolic link that leads nowhere (`modeling_irish.file_utils.link_problem`: the run failed
+    with ``File exists`` once the corpus was read).
 
     >>> folder_path_problem(__file__)
     'it is an existing file, not a folder'
     """
+    problem = link_problem(path)
+    if problem:
+        return problem
     target = Path(path).absolute()
     for existing in (target, *target.parents):
         if existing.exists():

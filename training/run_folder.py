@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from accelerate.logging import get_logger
 
+from modeling_irish.file_utils import link_problem
 from training.common import (
     SECRET_FLAGS,
     SPLIT_FLAGS,
@@ -535,18 +536,22 @@ def start_run_folder(args: argparse.Namespace, accelerator: Accelerator) -> None
 
 def make_folder(path: str, flag: str, default: bool = False) -> None:
     """`os.makedirs` of ``path`` (given as ``flag``, or its ``default``); a failure (no
-    permission, a read-only file system, a file in the way) is a one-line `UsageError` naming
-    the flag.
+    permission, a read-only file system, a file in the way, a symbolic link that leads
+    nowhere: `modeling_irish.file_utils.link_problem`) is a one-line `UsageError` naming the
+    flag.
 
     >>> make_folder(__file__ + "/sub", "--output_dir")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     training.common.UsageError: --output_dir .../sub: cannot make the folder (Not a directory)
     """
+    shown = f"{flag} (default {path})" if default else f"{flag} {path}"
+    problem = link_problem(path)
+    if problem:  # makedirs would say no more than "File exists"
+        raise UsageError(f"{shown}: cannot make the folder: {problem}")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
-        shown = f"{flag} (default {path})" if default else f"{flag} {path}"
         raise UsageError(f"{shown}: cannot make the folder ({err.strerror or err})") from err
 
 
