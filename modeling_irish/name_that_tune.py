@@ -7,7 +7,7 @@ Reading, encoding and embedding a corpus, which the retrieval protocols
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import re
@@ -43,9 +43,11 @@ from .tune_index_files import (
     INDEX_FORMAT,
     _read_index_array,
     _read_index_json,
+    finish_interrupted_saves,
     source_fingerprints,
     warn_changed_sources,
     warn_changed_while_built,
+    write_index,
 )
 from .tune_title_data import _DUR as _DUR_COLUMN
 from .tune_title_data import _MAIN as _MAIN_COLUMN
@@ -206,8 +208,10 @@ class TuneIndex:
 
     def save(self, path: Union[str, os.PathLike]) -> None:
         """Write the index into the folder `path` (made if need be), replacing an index saved
-        there before: an optional array this index lacks (``dur_flat.npy``) is removed, so that
-        a stale one of the earlier index is not read back with this one. Other files are left.
+        there before whole or not at all (`tune_index_files.write_index`: the new files are
+        written aside first, so that a full disk or a killed process leaves the earlier index
+        as it was): an optional array this index lacks (``dur_flat.npy``) goes with the earlier
+        index, so that a stale one is not read back with this one. Other files are left.
 
         >>> tokenizer = AbcTokenizer.from_pretrained("runs/tune-title")
         >>> index = TuneIndex.build(None, tokenizer, ["tunes.abc"])  # for the edit distance
@@ -215,22 +219,15 @@ class TuneIndex:
         >>> TuneIndex.load("runs/edit-distance-index").titles == index.titles
         True
         """
-        os.makedirs(path, exist_ok=True)
-        for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS:
-            where = os.path.join(path, f"{name}.npy")
-            if getattr(self, name) is not None:
-                np.save(where, getattr(self, name), allow_pickle=False)
-            elif os.path.lexists(where):
-                os.remove(where)
-        with open(os.path.join(path, INDEX_FILE), "w", encoding="utf-8") as handle:
-            info = {"format": INDEX_FORMAT, "titles": self.titles, "meta": self.meta}
-            if self.setting_meters is not None:
-                info["setting_meters"] = self.setting_meters
-            if self.setting_modes is not None:
-                info["setting_modes"] = self.setting_modes
-            if self.setting_rhythms is not None:
-                info["setting_rhythms"] = self.setting_rhythms
-            json.dump(info, handle, ensure_ascii=False)
+        info = {"format": INDEX_FORMAT, "titles": self.titles, "meta": self.meta}
+        if self.setting_meters is not None:
+            info["setting_meters"] = self.setting_meters
+        if self.setting_modes is not None:
+            info["setting_modes"] = self.setting_modes
+        if self.setting_rhythms is not None:
+            info["setting_rhythms"] = self.setting_rhythms
+        arrays = {name: getattr(self, name) for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS}
+        write_index(path, arrays, info)
 
     def check_model_once(self, model: Any) -> None:
         """`check_model`, once per model object for this index (`identify` calls it on every
@@ -260,7 +257,13 @@ class TuneIndex:
     def load(cls, path: Union[str, os.PathLike]) -> TuneIndex:
         """Read an index saved by `save`. A file missing, unreadable or at odds with the others
         is a `ValueError` naming the folder (rebuild it with ``irish-tune index``); an index of an
-        earlier version without some fields still loads, with a warning for what it lacks."""
+        earlier version without some fields still loads, with a warning for what it lacks. A
+        save killed while it swapped its files in is finished or undone first
+        (`tune_index_files.finish_interrupted_saves`)."""
+        if not os.path.isfile(os.path.join(path, INDEX_FILE)):  # as a swap leaves it
+            # a folder this user may not write is left: `_read_index_json` says what it lacks
+            with contextlib.suppress(OSError):
+                finish_interrupted_saves(path)
         info = _read_index_json(path)
         arrays = {name: _read_index_array(path, name) for name in _INDEX_ARRAYS}
         for name in _OPTIONAL_INDEX_ARRAYS:  # absent from older indices

@@ -1,7 +1,7 @@
 """The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
-format version, readers of its JSON and arrays that name a damaged file rather than fail
-with a traceback, and the fingerprints of the corpus files it was built from, with the
-warnings that they changed."""
+format version, its writer that replaces an earlier index whole or not at all, readers of its
+JSON and arrays that name a damaged file rather than fail with a traceback, and the
+fingerprints of the corpus files it was built from, with the warnings that they changed."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import numpy as np
+
+from .file_utils import dead_writer_folders
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,175 @@ _INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat"
 _OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 
 
+#: The folder a save writes in inside an existing index folder, ``.tune_index.tmp-<pid>``: the
+#: new files in ``new/`` (renamed ``in/`` once every old file is moved aside), the old ones moved
+#: aside into ``old/`` until the new ones are in place (`_swap_in`).
+_WRITER = ".tune_index.tmp-"
+
+
+# ----- writing an index ------------------------------------------------------------------------
+def write_index(
+    path: Union[str, os.PathLike], arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any]
+) -> None:
+    """Save an index into the folder ``path``: each array of ``arrays`` as ``NAME.npy`` (None:
+    left out) and ``info`` as `INDEX_FILE`, replacing an index saved there before whole or
+    not at all. Every file is written aside first, so that a full disk, a file that may not be
+    replaced (``chattr +i``) or a process killed meanwhile leaves the earlier index as it was:
+
+    - a new folder is written as ``<path>.tmp-<pid>`` beside it and renamed ``path``;
+    - an existing folder, which may be the user's (the index saved beside a model), keeps its
+      other files: the new files are written into its ``.tune_index.tmp-<pid>`` folder and
+      then swapped with the old ones by renames (`_swap_in`); an optional array the new index
+      lacks (``dur_flat.npy``) goes with the old index.
+
+    A writer killed before is cleared first (`finish_interrupted_saves`). A failure is an
+    `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No space left on
+    device``)."""
+    path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
+    parent, name = os.path.split(path)
+    for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):
+        shutil.rmtree(dead, ignore_errors=True)
+    if os.path.isdir(path):
+        _replace_index(path, arrays, info)
+        return
+    if os.path.lexists(path):  # a file, or a symbolic link that leads nowhere
+        raise NotADirectoryError(f"cannot save the index into {path}: it is not a folder")
+    if parent:
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as err:
+            raise OSError(f"cannot make the folder {parent}: {err.strerror or err}") from err
+    stage = os.path.join(parent, f"{name}.tmp-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        _write_files(stage, arrays, info, path)
+        try:
+            os.rename(stage, path)  # onto nothing, or onto an empty folder made meanwhile
+        except OSError as err:
+            raise OSError(f"cannot save the index as {path}: {err.strerror or err}") from err
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)  # gone already once renamed
+
+
+def _replace_index(
+    path: str, arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any]
+) -> None:
+    """`write_index` into the existing folder ``path``: written into its writer's folder, then
+    swapped in (`_swap_in`)."""
+    finish_interrupted_saves(path)
+    writer = os.path.join(path, f"{_WRITER}{os.getpid()}")
+    shutil.rmtree(writer, ignore_errors=True)
+    try:
+        try:
+            os.makedirs(os.path.join(writer, "old"))
+        except OSError as err:
+            raise OSError(f"cannot write into {path}: {err.strerror or err}") from err
+        _write_files(os.path.join(writer, "new"), arrays, info, path)
+    except OSError as err:
+        shutil.rmtree(writer, ignore_errors=True)
+        raise OSError(f"{err}; {path} is left as it was") from err.__cause__
+    _swap_in(path, writer)
+    shutil.rmtree(writer, ignore_errors=True)
+
+
+class _PythonFile:
+    """A file that `np.save` writes through Python's ``write``, which says why it failed (``No
+    space left on device``), not through C's ``fwrite`` on a real file, which says only
+    ``48142 requested and 36832 written``."""
+
+    def __init__(self, handle: Any):
+        self.write = handle.write
+
+
+def _write_files(
+    folder: str, arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any], shown: str
+) -> None:
+    """Make ``folder`` and write the index's files into it, `INDEX_FILE` last; an `OSError`
+    names the file as it will be called once in place (under ``shown``), with the cause."""
+    name = ""
+    try:
+        os.mkdir(folder)
+        for key, array in arrays.items():
+            if array is not None:
+                name = f"{key}.npy"
+                with open(os.path.join(folder, name), "wb") as handle:
+                    np.save(_PythonFile(handle), array, allow_pickle=False)
+        name = INDEX_FILE
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
+            json.dump(info, handle, ensure_ascii=False)
+    except OSError as err:
+        where = os.path.join(shown, name) if name else shown
+        raise OSError(f"cannot write {where}: {err.strerror or err}") from err
+
+
+def _index_names() -> list[str]:
+    """The files of a saved index, `INDEX_FILE` first."""
+    return [INDEX_FILE, *(f"{name}.npy" for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS)]
+
+
+def _swap_in(path: str, writer: str) -> None:
+    """Move the old index's files of ``path`` into ``writer/old`` (`INDEX_FILE` first), rename
+    ``writer/new`` to ``writer/in`` (every old file is aside), then move its files into
+    ``path`` (`INDEX_FILE` last): ``path`` holds `INDEX_FILE` only while it holds one whole
+    index, and a writer killed in between is finished or undone by the state of its folders
+    (`finish_interrupted_saves`). A file that cannot be moved (``chattr +i``) puts the old
+    files back."""
+    old, moved, name = os.path.join(writer, "old"), [], INDEX_FILE
+    try:
+        for name in _index_names():
+            if os.path.lexists(os.path.join(path, name)):
+                os.rename(os.path.join(path, name), os.path.join(old, name))
+                moved.append(name)
+        name = ""
+        os.rename(os.path.join(writer, "new"), os.path.join(writer, "in"))
+        _move_files(os.path.join(writer, "in"), path)
+    except OSError as err:
+        what = f"replace {os.path.join(path, name)}" if name else f"move the new index into {path}"
+        _put_back(path, writer, moved, f"cannot {what}: {err.strerror or err}", err)
+
+
+def _put_back(path: str, writer: str, moved: list[str], why: str, err: OSError) -> None:
+    """Undo a `_swap_in` that failed (``why``): the new files moved in deleted, the old ones
+    (``moved``) put back. Raises `OSError` saying ``why`` and what became of the old index
+    (its files left in the writer's folder if they cannot be put back: the next save or load
+    of the index puts them back, once this process has ended)."""
+    old = os.path.join(writer, "old")
+    try:
+        if os.path.isdir(os.path.join(writer, "in")):  # some new files may be in ``path``
+            for name in _index_names():
+                if name not in moved and os.path.lexists(os.path.join(path, name)):
+                    os.remove(os.path.join(path, name))
+        _move_files(old, path, moved)
+    except OSError:
+        raise OSError(f"{why}; the earlier index's files are in {old}") from err
+    shutil.rmtree(writer, ignore_errors=True)
+    raise OSError(f"{why}; {path} is left as it was") from err
+
+
+def _move_files(source: str, target: str, names: Optional[list[str]] = None) -> None:
+    """Rename the files ``names`` (default: all) of ``source`` into ``target``, replacing any
+    there, `INDEX_FILE` last."""
+    if names is None:
+        names = os.listdir(source)
+    for name in sorted(names, key=lambda name: name == INDEX_FILE):
+        os.replace(os.path.join(source, name), os.path.join(target, name))
+
+
+def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
+    """Clear the writers' folders (`_WRITER`) that saves killed in the index folder ``path``
+    left: one killed while swapping its files in is finished (its ``in/`` folder: every old
+    file was aside) or undone (its ``old/`` files put back), so that ``path`` holds one whole
+    index again; the rest (a half-written new index) is deleted. Writers still running are
+    left alone."""
+    for writer in dead_writer_folders(path, _WRITER):
+        if os.path.isdir(os.path.join(writer, "in")):
+            _move_files(os.path.join(writer, "in"), os.fspath(path))
+        elif os.path.isdir(os.path.join(writer, "old")):
+            _move_files(os.path.join(writer, "old"), os.fspath(path))
+        shutil.rmtree(writer, ignore_errors=True)
+
+
+# ----- reading an index ------------------------------------------------------------------------
 def _read_index_json(path: Union[str, os.PathLike]) -> dict[str, Any]:
     """The fields of the folder's `INDEX_FILE`; a `ValueError` naming the file when it is
     damaged (not JSON, or JSON of another shape: rebuild it) or of a newer format (upgrade)."""
