@@ -1,11 +1,14 @@
-"""Filesystem helpers shared by the caches of the loader and the training script."""
+"""Filesystem helpers shared by the caches of the loader and the training script, and by the
+files the commands write (`replacing_file`)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -127,3 +130,54 @@ def link_problem(path: str | os.PathLike) -> Optional[str]:
                 return f"{where} is a symbolic link loop"
             return f"{where} is a broken symbolic link (to {os.readlink(existing)})"
     return None
+
+
+@contextlib.contextmanager
+def replacing_file(path: str | os.PathLike) -> Iterator[str]:
+    """The temporary name to write the file ``path`` under, renamed to ``path`` in one step
+    (`os.replace`) when the block ends, and removed when it raises: a reader, or a run killed
+    meanwhile, finds the whole new file or what was there before, never a file cut short by a
+    full disk (the writer of the block opens the temporary name itself: a program may write it,
+    and the file gets the permissions of any new file).
+
+    The name is hidden beside ``path`` (the same folder, so the rename stays on one disk) and
+    keeps its extension (fluidsynth picks the audio format by it): ``.tune.<pid>.tmp.wav``. An
+    `OSError` of the block that names no file, or the temporary one, is raised again naming
+    ``path`` (``[Errno 28] No space left on device: 'out/tune.wav'``).
+
+    >>> import tempfile
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> path = Path(scratch.name) / "tune.abc"
+    >>> with replacing_file(path) as tmp, open(tmp, "w") as handle:
+    ...     _ = handle.write("X:1")
+    >>> with replacing_file(path) as tmp, open(tmp, "w") as handle:
+    ...     _ = handle.write("X:")
+    ...     raise OSError(28, "No space left on device")
+    Traceback (most recent call last):
+    ...
+    OSError: [Errno 28] No space left on device: '...tune.abc'
+    >>> [(p.name, p.read_text()) for p in Path(scratch.name).iterdir()]  # the first, whole
+    [('tune.abc', 'X:1')]
+    >>> scratch.cleanup()
+    """
+    final = os.fspath(path)
+    folder, name = os.path.split(final)
+    stem, ext = os.path.splitext(name)
+    tmp = os.path.join(folder, f".{stem}.{os.getpid()}.tmp{ext}")
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except OSError as err:
+        _discard(tmp)
+        if err.errno is None or err.filename not in (None, tmp):
+            raise
+        raise OSError(err.errno, err.strerror, final) from err
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
+def _discard(path: str) -> None:
+    """Remove the file ``path`` if it is there (a writer may have failed before creating it)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .cli import first_line, read_dump, read_input, tune_texts
-from .file_utils import link_problem
+from .file_utils import link_problem, replacing_file
 from .generation_cli_args import (  # noqa: F401 - re-exported: cli.py finds add_<name>_args here
     add_evaluate_generation_args,
     add_generate_args,
@@ -199,9 +199,11 @@ def run_generate(args: argparse.Namespace) -> int:
     Returns 1 when a tune is invalid (cut at the hard row limit; with ``--unconstrained``, any
     break of the bar and repeat grammar) or could not be rendered: its text is printed or its
     ``.abc`` written all the same, and stderr says what is wrong with it (with ``--out``,
-    stdout lists the files written, each ``valid`` or ``INVALID``). A ``--render`` whose
-    formats all cannot be made here (a tool is missing) is refused before sampling, as
-    `run_render` refuses it."""
+    stdout lists the files written, each ``valid`` or ``INVALID``). A file is written whole or
+    not at all (`replacing_file`): one that cannot be (a full disk) stops the command with an
+    `OSError` naming it, and an earlier run's file of that name is left as it was. A
+    ``--render`` whose formats all cannot be made here (a tool is missing) is refused before
+    sampling, as `run_render` refuses it."""
     formats = list(args.render)
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
@@ -230,7 +232,8 @@ def run_generate(args: argparse.Namespace) -> int:
     written: set[str] = set()
     for i, tune in enumerate(tunes, 1):
         stem = os.path.join(args.out, f"tune_{i}")
-        with open(stem + ".abc", "w", encoding="utf-8") as handle:
+        # an earlier run's tune_N.abc is replaced only by a whole one: a full disk leaves it
+        with replacing_file(stem + ".abc") as tmp, open(tmp, "w", encoding="utf-8") as handle:
             handle.write(tune.abc)
         print(f"{stem}.abc  {'valid' if tune.valid else 'INVALID'}")
         if not tune.valid:  # the reason goes to stderr, as without --out

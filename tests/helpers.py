@@ -354,3 +354,38 @@ def training_curve(folder) -> list[tuple[int, float]]:
     """The (step, train_loss) records of a run folder's train_log.jsonl."""
     lines = (folder / "train_log.jsonl").read_text().splitlines()
     return [(r["step"], r["train_loss"]) for r in map(json.loads, lines) if "train_loss" in r]
+
+
+class _FullDisk:
+    """A file open for writing on a disk that fills up: half of the first text written reaches
+    it, then ``ENOSPC``."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+
+    def write(self, text: str) -> int:
+        import errno
+
+        self.handle.write(text[: len(text) // 2])
+        self.handle.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def fill_disk_on(monkeypatch: pytest.MonkeyPatch, module, name_part: str) -> None:
+    """The disk fills up while ``module`` writes a file whose name holds ``name_part``: its
+    ``open`` (a module global, in front of the builtin) gives such a file that writes half its
+    text, then raises ``OSError(ENOSPC)``, as a write on a full tmpfs does."""
+    import builtins
+
+    def opened(path, mode="r", *args, **kwargs):
+        handle = builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115 (returned open)
+        full = "w" in mode and name_part in os.path.basename(path)
+        return _FullDisk(handle) if full else handle
+
+    monkeypatch.setattr(module, "open", opened, raising=False)

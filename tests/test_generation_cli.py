@@ -9,6 +9,7 @@ import re
 import pytest
 from helpers import GENERATION_TRAIN as TRAIN
 from helpers import (  # noqa: F401 (fixtures)
+    fill_disk_on,
     generation_generator,
     generation_model_dir,
     one_torch_thread,
@@ -389,3 +390,27 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     (out / "tune_2-2.svg").unlink()
     assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0  # replaces every one
     assert "earlier run" not in capsys.readouterr().err
+
+
+def test_cli_a_full_disk_names_the_tune_and_leaves_the_earlier_one(
+    model_dir, tmp_path, monkeypatch, capsys
+):
+    # tune_3.abc was opened "w" in place: an earlier run's was emptied (left 0 bytes, or cut),
+    # and the error named no file
+    import os
+
+    import modeling_irish.generation_cli as generation_cli
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tune_3.abc").write_text("X:3 of an earlier run\n")
+    fill_disk_on(monkeypatch, generation_cli, "tune_3")
+    argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "4"]
+    assert main([*argv, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    said = f"irish-tune generate: [Errno 28] No space left on device: '{out / 'tune_3.abc'}'"
+    assert captured.err.strip().endswith(said)
+    assert "tune_3" not in captured.out and "tune_2.abc" in captured.out
+    assert (out / "tune_3.abc").read_text() == "X:3 of an earlier run\n"
+    assert sorted(os.listdir(out)) == ["tune_1.abc", "tune_2.abc", "tune_3.abc"]  # no temporary
