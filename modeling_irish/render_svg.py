@@ -17,6 +17,8 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from typing import BinaryIO
 
+from .file_utils import replacing_file
+
 __all__ = ["RenderError", "to_svg"]
 
 
@@ -28,7 +30,9 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
     (a page path in ``taken``, another output of the same run, becomes ``path-2-2``...).
 
-    Every page is engraved before the first is written: a failure leaves no file behind.
+    Every page is engraved before the first is written, and each written whole under a
+    temporary name (`replacing_file`): a failure leaves no file behind, and an `OSError` in
+    writing (a full disk) names the page's file, the pages written before it removed.
     verovio is given the text as our reader reads it (`_engravable`: an ``X:`` number, a
     ``K:`` line, no stray ``!`` nor stray header text, the ``!`` of ``I:linebreak !`` as line
     breaks), and runs in a process of its own (`_Engraver`): on text it
@@ -43,17 +47,36 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
     if importlib.util.find_spec("verovio") is None:
         raise RenderError("SVG needs verovio: pip install verovio")
     pages = _ENGRAVER.pages(_engravable(abc))
-    paths = []
-    stem, ext = os.path.splitext(path)
-    for page, svg in enumerate(pages, 1):
-        out, again = (path if page == 1 else f"{stem}-{page}{ext}"), 1
-        while page > 1 and out in taken:
-            again += 1
-            out = f"{stem}-{page}-{again}{ext}"
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(svg)
-        paths.append(out)
+    paths: list[str] = []
+    try:
+        for page, svg in enumerate(pages, 1):
+            out = _page_path(path, page, taken)
+            with replacing_file(out) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(svg)
+            paths.append(out)
+    except BaseException:  # a full disk on page 3: pages 1 and 2 go too
+        for out in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(out)
+        raise
     return paths
+
+
+def _page_path(path: str, page: int, taken: Collection[str]) -> str:
+    """The file of page ``page`` of `to_svg`'s ``path``: ``path`` for the first, ``path-N``
+    for the N-th, ``path-N-2``, ``-3``... when the name is in ``taken``.
+
+    >>> _page_path("t.svg", 1, ["t.svg"]), _page_path("t.svg", 2, ["t-2.svg"])
+    ('t.svg', 't-2-2.svg')
+    """
+    if page == 1:
+        return path
+    stem, ext = os.path.splitext(path)
+    out, again = f"{stem}-{page}{ext}", 1
+    while out in taken:
+        again += 1
+        out = f"{stem}-{page}-{again}{ext}"
+    return out
 
 
 def _engravable(abc: str) -> str:

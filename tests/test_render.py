@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import fill_disk_on
 from render_helpers import ABC, _has_verovio, _write
 
 from modeling_irish.render import RenderError, render_abc
@@ -183,3 +184,28 @@ def test_verovio_taking_too_long_fails_the_tune_and_the_next_is_engraved(tmp_pat
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()  # verovio again, in a new process
     assert render_abc(ABC, str(tmp_path / "t"), ["svg"])["svg"] == [str(tmp_path / "t.svg")]
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_full_disk_leaves_no_svg_page_and_names_the_file(tmp_path, monkeypatch, capsys):
+    # page 2 was left cut mid-element, page 1 whole, and the error named no file
+    import errno
+
+    import modeling_irish.render_svg as render_svg
+    from modeling_irish.cli import main
+
+    pages = ["<svg>page 1</svg>", "<svg>page 2</svg>", "<svg>page 3</svg>"]
+    monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: pages)
+    fill_disk_on(monkeypatch, render_svg, "-2")
+    (tmp_path / "tune.svg").write_text("<svg>an earlier run's</svg>")
+    with pytest.raises(OSError) as info:
+        render_svg.to_svg(ABC, str(tmp_path / "tune.svg"))
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "tune-2.svg")
+    assert list(tmp_path.iterdir()) == []  # page 1 written, then removed: no partial rendering
+    # the command stops (exit status 2), the page named
+    tune = _write(tmp_path / "one.abc", ABC)
+    out = tmp_path / "out"
+    assert main(["render", tune, "--out", str(out), "--formats", "svg"]) == 2
+    said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'one-2.svg'}'"
+    assert capsys.readouterr().err.strip() == said
+    assert list(out.iterdir()) == []
