@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from fractions import Fraction
 
 from .cli import first_line
+from .file_utils import replacing_file
 from .render_playing import (
     PlayedEvent,
     _tempo_marks,
@@ -79,7 +80,9 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
     (``Q:"Slower"``) is said in a warning and changes nothing. Raises `RenderError` when the
     tune cannot be read, when a note or rest is too long for MIDI (`_check_waits`; nothing is
-    written) or music21 cannot write the file.
+    written) or music21 cannot write the file; an `OSError` in writing it (a full disk) is
+    raised as it is, naming ``path``, for the caller to stop. The file is written whole under a
+    temporary name (`replacing_file`): a failure leaves none, nor a file cut short.
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.mid")
     'tune.mid'
@@ -125,13 +128,15 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
         _check_waits(midi, notes)  # before a byte is written
         try:
-            midi.open(path, "wb")
-            try:
-                midi.write()
-            finally:
-                midi.close()
+            with replacing_file(path) as tmp:  # whole or not at all: no .mid cut short
+                midi.open(tmp, "wb")
+                try:
+                    midi.write()
+                finally:
+                    midi.close()
+        except OSError:  # a full disk, a folder gone: no other tune would fare better
+            raise
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
-            _remove(path)
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
     return path
 

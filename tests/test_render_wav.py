@@ -141,6 +141,37 @@ def test_a_midi_writer_failure_removes_its_partial_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_full_disk_writing_midi_stops_the_command_and_leaves_no_file(
+    tmp_path, monkeypatch, capsys
+):
+    # it was each tune's RenderError ("music21 could not write MIDI: [Errno 28] ..."): every
+    # tune of the book failed in turn, exit status 1, and a .mid cut short was left in place
+    import errno
+
+    import music21
+
+    from modeling_irish.cli import main
+    from modeling_irish.render import to_midi
+
+    def full_disk(self):
+        self.file.write(b"MThd\x00\x00")  # a header, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(music21.midi.MidiFile, "write", full_disk)
+    (tmp_path / "tune.mid").write_bytes(b"MThd of an earlier run")
+    with pytest.raises(OSError) as info:  # not a RenderError: the caller stops
+        to_midi(ABC, str(tmp_path / "tune.mid"))
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "tune.mid")
+    assert [p.name for p in tmp_path.iterdir()] == ["tune.mid"]  # no temporary file left
+    assert (tmp_path / "tune.mid").read_bytes() == b"MThd of an earlier run"
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 2
+    said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'two_1.mid'}'\n"
+    assert capsys.readouterr().err == said  # the first tune stops the run
+    assert list(out.iterdir()) == []
+
+
 def _fake_fluidsynth(monkeypatch, returncode: int, writes: bool, stderr: str = ""):
     """fluidsynth and a soundfont 'found'; the program writes part of its WAV (or not) and
     exits with ``returncode``. Returns the list of commands it was given."""
