@@ -3,6 +3,7 @@ reading of the tune) and WAV (fluidsynth + a GM soundfont)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -372,20 +373,43 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
 
     Raises `RenderError` with what to install when fluidsynth or a soundfont is missing
     (Debian/Ubuntu: ``apt-get install fluidsynth fluid-soundfont-gm``), or with what fluidsynth
-    said when it fails; `SoundFontError` when it cannot load the soundfont.
+    said when it fails; `SoundFontError` when it cannot load the soundfont. fluidsynth exits 0
+    whatever goes wrong while it writes: a WAV it says it could not write (``Audio file write
+    error``: a full disk) is an `OSError` naming ``path``, for the caller to stop, another
+    ``error:`` line of its a `RenderError`, and so is a WAV shorter than the music of
+    ``midi_path`` (`_check_length`). The WAV is written under a temporary name and renamed
+    when whole (`replacing_file`): a failure leaves none, nor an earlier one cut short.
     """
     program, font, problem = _wav_tools(soundfont)
     if problem:
         raise RenderError(problem)
-    command = [program, "-ni", "-g", "0.8", "-r", str(rate), "-F", path, font, midi_path]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except subprocess.TimeoutExpired:
-        _remove(path)
-        raise RenderError(f"fluidsynth took more than 300 s on {midi_path}") from None
-    except BaseException:  # interrupted: no half-written WAV is left
-        _remove(path)
-        raise
+    with replacing_file(path) as tmp:
+        command = [program, "-ni", "-g", "0.8", "-r", str(rate), "-F", tmp, font, midi_path]
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=300, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"fluidsynth took more than 300 s on {midi_path}") from None
+        _check_fluidsynth(result, midi_path, path)
+        if not os.path.isfile(tmp):
+            said = result.stderr.strip()[-500:] or "exit status 0, no WAV written"
+            raise RenderError(f"fluidsynth failed: {said}")
+        _check_length(tmp, midi_path)
+    return path
+
+
+#: what fluidsynth says when it cannot write its WAV (libsndfile's message: a full disk is
+#: ``System error : No space left on device.``), before it stops and exits 0
+_WRITE_ERROR = re.compile(r"Audio file write error: (?:System error : )?(.*?)\.?$", re.M)
+
+
+def _check_fluidsynth(result: subprocess.CompletedProcess, midi_path: str, path: str) -> None:
+    """Raise what fluidsynth's ``result`` says went wrong (it exits 0 on all but its own
+    failures): a font it could not load (`SoundFontError`) or a MIDI file it could not read,
+    an `OSError` naming ``path`` when it could not write the WAV (the errno its message names,
+    else ``EIO``), then its exit status, then any ``fluidsynth: error:`` line (a normal
+    rendering prints none; its warnings, ``fluidsynth: warning:``, are harmless)."""
     # it warns about a font it cannot load (or a file that is no font at all), renders with its
     # default font, if any, and exits 0
     failed = re.search(
@@ -393,14 +417,86 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
         result.stderr,
     )
     if failed:
-        _remove(path)
         said = f"fluidsynth: {failed[0].strip()}"
         raise RenderError(said) if failed[1] == midi_path else SoundFontError(said)
-    if result.returncode != 0 or not os.path.isfile(path):
-        _remove(path)
-        said = result.stderr.strip()[-500:] or f"exit status {result.returncode}, no message"
+    cause = _WRITE_ERROR.search(result.stderr)
+    if cause:
+        codes = {os.strerror(code): code for code in errno.errorcode}
+        raise OSError(codes.get(cause[1], errno.EIO), cause[1], path)
+    errors = re.findall(r"^fluidsynth: (?:error|panic): .*$", result.stderr, re.M)
+    if result.returncode != 0 or errors:
+        said = result.stderr.strip() if result.returncode else "; ".join(errors)
+        said = said[-500:] or f"exit status {result.returncode}, no message"
         raise RenderError(f"fluidsynth failed: {said}")
-    return path
+
+
+def _check_length(wav_path: str, midi_path: str) -> None:
+    """Raise `RenderError` when the WAV ``wav_path`` holds less than the music of ``midi_path``
+    (fluidsynth plays the MIDI to its end, plus the notes' release: a shorter one was cut), or
+    is no WAV file at all (a fluidsynth built without libsndfile writes raw samples)."""
+    wav = _wav_seconds(wav_path)
+    if wav is None:
+        raise RenderError(
+            "fluidsynth wrote no WAV file (raw samples: is it built with libsndfile?)"
+        )
+    music = _midi_seconds(midi_path)
+    if music is not None and wav + 0.05 < music:  # 0.05 s: fluidsynth renders in blocks
+        raise RenderError(
+            f"fluidsynth wrote {wav:.1f} s of the {music:.1f} s of {midi_path}: the WAV is cut "
+            "short"
+        )
+
+
+def _wav_seconds(path: str) -> float | None:
+    """Seconds of sound the WAV file ``path`` holds (the bytes of its ``data`` chunk that are in
+    the file, at its ``fmt `` chunk's bytes a second); None when it is no WAV."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        per_second = 0
+        while len(chunk := handle.read(8)) == 8:
+            kind, length = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if kind == b"data":
+                return min(length, size - handle.tell()) / per_second if per_second else None
+            body = handle.read(length + length % 2)  # chunks are padded to an even length
+            if kind == b"fmt ":
+                per_second = int.from_bytes(body[8:12], "little")  # the byte rate
+    return None
+
+
+def _midi_seconds(path: str) -> float | None:
+    """How long the MIDI file ``path`` plays, in seconds: to the end of its longest track,
+    timed by its tempo marks (120 quarter notes a minute before the first, as the standard
+    says); None when music21 cannot read it."""
+    from music21.midi import DeltaTime, MetaEvents, MidiFile
+
+    midi = MidiFile()
+    try:
+        midi.open(path)
+        try:
+            midi.read()
+        finally:
+            midi.close()
+    except Exception:  # noqa: BLE001 (a file fluidsynth played but music21 cannot read)
+        return None
+    marks, end = [], 0  # marks: (tick, microseconds a quarter note)
+    for track in midi.tracks:
+        now = 0
+        for event in track.events:
+            if isinstance(event, DeltaTime):
+                now += event.time
+            elif event.type == MetaEvents.SET_TEMPO:
+                marks.append((now, int.from_bytes(event.data, "big")))
+        end = max(end, now)
+    micros, at, per_quarter = 0, 0, 500_000
+    for tick, tempo in sorted(marks):
+        if tick < end:
+            micros += (tick - at) * per_quarter
+            at, per_quarter = tick, tempo
+    micros += (end - at) * per_quarter
+    return micros / 1e6 / midi.ticksPerQuarterNote
 
 
 def _remove(path: str) -> None:

@@ -172,9 +172,11 @@ def test_a_full_disk_writing_midi_stops_the_command_and_leaves_no_file(
     assert list(out.iterdir()) == []
 
 
-def _fake_fluidsynth(monkeypatch, returncode: int, writes: bool, stderr: str = ""):
-    """fluidsynth and a soundfont 'found'; the program writes part of its WAV (or not) and
-    exits with ``returncode``. Returns the list of commands it was given."""
+def _fake_fluidsynth(
+    monkeypatch, returncode: int, writes: bool, stderr: str = "", seconds: float = 60.0
+):
+    """fluidsynth and a soundfont 'found'; the program writes a WAV of ``seconds`` of silence
+    (or none) and exits with ``returncode``. Returns the list of commands it was given."""
     import subprocess
 
     import modeling_irish.render as render
@@ -184,8 +186,9 @@ def _fake_fluidsynth(monkeypatch, returncode: int, writes: bool, stderr: str = "
     def run(command, **kwargs):
         commands.append(command)
         if writes:
-            with open(command[command.index("-F") + 1], "wb") as handle:
-                handle.write(b"RIFF\x00\x00")
+            with wave.open(command[command.index("-F") + 1], "wb") as handle:
+                handle.setparams((1, 1, 1000, 0, "NONE", "not compressed"))  # 1000 bytes a second
+                handle.writeframes(bytes(round(seconds * 1000)))
         return subprocess.CompletedProcess(command, returncode, "", stderr)
 
     monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
@@ -236,7 +239,9 @@ def test_a_fluidsynth_failure_removes_its_partial_wav(tmp_path, monkeypatch):
     with pytest.raises(RenderError) as info:
         to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
     assert str(info.value) == "fluidsynth failed: " + ("x" * 600 + "bad font")[-500:]
-    assert commands[0][-3:] == [str(tmp_path / "out.wav"), "gm.sf2", str(tmp_path / "in.mid")]
+    written = Path(commands[0][-3])  # a temporary name beside out.wav, renamed when whole
+    assert commands[0][-2:] == ["gm.sf2", str(tmp_path / "in.mid")]
+    assert written.parent == tmp_path and written.suffix == ".wav"  # fluidsynth's format
     assert [p.name for p in tmp_path.iterdir()] == ["in.mid"]
 
 
@@ -245,6 +250,68 @@ def test_fluidsynth_exiting_0_without_a_wav_is_a_failure(tmp_path, monkeypatch):
     with pytest.raises(RenderError, match="fluidsynth failed: no audio driver"):
         to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
     assert list(tmp_path.iterdir()) == []
+
+
+FULL_DISK = "fluidsynth: error: Audio file write error: System error : No space left on device.\n"
+
+
+def test_a_full_disk_writing_wav_stops_the_command_and_leaves_no_file(
+    tmp_path, monkeypatch, capsys
+):
+    # fluidsynth says so on stderr, stops, and exits 0: the WAV cut short (2.3 s of a 24.4 s
+    # tune) was reported rendered, exit status 0
+    import errno
+
+    _fake_fluidsynth(monkeypatch, 0, writes=True, stderr=FULL_DISK, seconds=0.5)
+    midi = render_abc(ABC, str(tmp_path / "tune"), formats=["midi"])["midi"]
+    with pytest.raises(OSError) as info:  # the caller stops: no other tune would fare better
+        to_wav(midi, str(tmp_path / "tune.wav"))
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "tune.wav")
+    assert [p.name for p in tmp_path.iterdir()] == ["tune.mid"]
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "wav"]) == 2
+    said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'two_1.wav'}'\n"
+    assert capsys.readouterr().err == said
+    assert list(out.iterdir()) == []
+
+
+def test_an_error_fluidsynth_says_fails_the_wav_though_it_exits_0(tmp_path, monkeypatch):
+    midi = render_abc(ABC, str(tmp_path / "tune"), formats=["midi"])["midi"]
+    said = "fluidsynth: warning: No preset found on channel 9\nfluidsynth: error: out of memory\n"
+    _fake_fluidsynth(monkeypatch, 0, writes=True, stderr=said)
+    with pytest.raises(RenderError, match="^fluidsynth failed: fluidsynth: error: out of memory$"):
+        to_wav(midi, str(tmp_path / "tune.wav"))
+    assert not (tmp_path / "tune.wav").exists()
+    # the control: its warnings alone are harmless
+    _fake_fluidsynth(monkeypatch, 0, writes=True, stderr=said.splitlines()[0])
+    assert to_wav(midi, str(tmp_path / "tune.wav")) == str(tmp_path / "tune.wav")
+
+
+def test_a_wav_shorter_than_the_music_is_a_failure(tmp_path, monkeypatch):
+    # a WAV cut short without a word from fluidsynth: 12 quarter notes at 200 a minute, and
+    # the quarter music21 ends its track on, are 3.9 s
+    midi = render_abc(ABC, str(tmp_path / "tune"), formats=["midi"])["midi"]
+    _fake_fluidsynth(monkeypatch, 0, writes=True, seconds=1.0)
+    with pytest.raises(RenderError, match=r"fluidsynth wrote 1\.0 s of the 3\.9 s of .*cut short"):
+        to_wav(midi, str(tmp_path / "tune.wav"))
+    assert not (tmp_path / "tune.wav").exists()
+    _fake_fluidsynth(monkeypatch, 0, writes=True, seconds=3.9)  # the whole of it: rendered
+    assert to_wav(midi, str(tmp_path / "tune.wav")) == str(tmp_path / "tune.wav")
+    import subprocess
+
+    import modeling_irish.render as render
+
+    def raw(command, **kwargs):  # a fluidsynth without libsndfile: samples, no WAV header
+        Path(command[command.index("-F") + 1]).write_bytes(bytes(800_000))
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(render.subprocess, "run", raw)
+    with pytest.raises(RenderError, match="fluidsynth wrote no WAV file"):
+        to_wav(midi, str(tmp_path / "raw.wav"))
+    assert not (tmp_path / "raw.wav").exists()
 
 
 @pytest.mark.parametrize("stop", ["timeout", "interrupt"])
