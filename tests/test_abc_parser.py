@@ -223,8 +223,27 @@ def test_invisible_bar_lines():
 def test_endings_canonical():
     r = rows("A|1 B:|2 c|[1 d:|[2 e| [1 f:||2 g|1,3 a [2 b")
     assert [t for k, t, _, _ in r if k == "bar"] == [
-        "|1", ":|2", "|1", ":|2", "|1", ":|2", "|1,3", "|2",
+        "|1", ":|2", "|1", ":|2", "|1", ":|2", "|1,3", "[2",
     ]  # fmt: skip
+
+
+def test_an_ending_among_a_bars_notes_is_no_bar_line():
+    """``[1`` after a note opens the ending mid-bar (O'Neill's 980, 12/8: ``Bcd edc [1 d2B
+    A2G:|``): it was read as ``|1``, a bar line, and written back so (abc2midi: two half
+    bars). Its token is ``[1``; the bar's accidentals stay in force across it, as abc2midi
+    plays them; a bar line beside it (``[1|``, ``| [1``) makes it an ordinary ``|1``."""
+    r = rows("^c2 [1 c2 d2:|[2 c2 e2|]")
+    assert [t for k, t, _, _ in r if k == "bar"] == ["[1", ":|2", "|]"]
+    assert [p for k, _, p, _ in r if k == "note"] == [73, 73, 74, 72, 76]
+    for body in (
+        "c2|[1 d2:|[2 e2|]",
+        "c2[1|d2:|[2 e2|]",
+        "c2|\\\n[1 d2:|[2 e2|]",
+        "[1 d2:|[2 e2|]",
+    ):
+        assert [t for k, t, _, _ in rows(body) if k == "bar"] == ["|1", ":|2", "|]"], body
+    with pytest.raises(AbcParseError, match="ending inside a chord"):
+        rows("[C[1E]")
 
 
 def test_an_ending_number_follows_its_bar_line_with_blanks_only():

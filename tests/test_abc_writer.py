@@ -175,6 +175,24 @@ def test_short_tuplets_in_three_time_are_spelled_out_for_abc2midi(meter):
         assert said.returncode == 0 and "Warning" not in said.stdout + said.stderr, said.stdout
 
 
+def test_an_ending_opened_mid_bar_is_written_without_a_bar_line():
+    """O'Neill's 980 (12/8) opens its endings mid-bar, ``Bcd edc [1 d2B A2G:|``: written back
+    ``Bcdedc |1 d2BA2G``, one 12/8 bar became two halves (abc2midi: "Bar 1 has 6 time units
+    while the time signature has 12")."""
+    tune = parse_abc("X:1\nM:12/8\nL:1/8\nK:D\nF2D DFD DFD DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||\n")
+    abc = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
+    assert "Bcd edc [1 d2B A2G :|2" in abc and "|1" not in abc
+    assert parse_abc(abc).tokens == tune.tokens
+    if shutil.which("abc2midi"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "tune.abc")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(abc)
+            run = [shutil.which("abc2midi"), path, "-o", os.path.join(tmp, "tune.mid")]
+            said = subprocess.run(run, capture_output=True, text=True, check=False)
+        assert said.returncode == 0 and "Warning" not in said.stdout + said.stderr, said.stdout
+
+
 def test_bars_per_line():
     toks = [note(60), BAR] * 5
     assert body(toks, "C major", bars_per_line=2) == "C | C |\nC | C |\nC |"

@@ -53,10 +53,25 @@ def test_endings_last_bar_short_other_bars_compared():
 
 
 def test_ending_that_starts_mid_bar():
+    # `[1` among the notes is no bar line: one 12/8 bar across it, and the second ending
+    # goes on from where the first opened (O'Neill's 980)
     body = "F2D DFD DFD DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||"
     assert problems(body, meter="12/8") == []
+    bars = bars_of(tune(body, meter="12/8"))
+    assert [(b.length, b.opened_by, b.closed_by) for b in bars[1:]] == [
+        (F(12), "|", ":|2"),
+        (F(12), ":|2", "||"),
+    ]
+    # measured across the ending, a bar too long is too long (O'Neill's 995, `AFA[1 Bcd`:
+    # a bar line left out, as abc2midi says too)
+    assert problems("dcB AFA[1 Bcd edc|dAG FED:|[2 Bcd efg|fdd d2||") == [
+        "bar 1: 12 of 6 eighths in 6/8 (long)",
+        "bar 3: 12 of 6 eighths in 6/8 (long)",
+    ]
+    # a bar line written there (`|1`): the two short halves pass when they sum to the meter
+    assert problems("F2D DFD DFD DFD|Bcd edc |1 d2B A2G:|2 d2z d2z||", meter="12/8") == []
     # a short bar before an ending that the ending does not complete is still a problem
-    assert problems("F2D DFD DFD DFD|Bcd ed [1 d2B A2G:|[2 d2z d2z||", meter="12/8") == [
+    assert problems("F2D DFD DFD DFD|Bcd ed |1 d2B A2G:|2 d2z d2z||", meter="12/8") == [
         "bar 2: 5 of 12 eighths in 12/8 (short)"
     ]
 

@@ -511,3 +511,23 @@ def test_an_option_whose_type_gives_an_empty_list_is_not_refused(monkeypatch):
     monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
     assert main(["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"]) == 0
     assert seen[0].formats == [] and seen[0].files == ["one.abc", "--x--"]
+
+
+def test_check_reports_a_mid_bar_ending_written_as_a_bar_line(tmp_path, monkeypatch, capsys):
+    """``[1`` among a bar's notes (O'Neill's 980) was read as ``|1`` and written so: one 12/8
+    bar became two halves (abc2midi warned), and check passed it, with ``--bars`` too, as the
+    rows of both were the same. Now the tracker counts one bar across ``[1``, so a writer that
+    put the bar line back would change the rows, and check says so."""
+    import tokenization.check as check
+
+    path = tmp_path / "beauties.abc"
+    path.write_text(
+        "X:980\nT:Beauties\nM:12/8\nL:1/8\nK:D\nFDF DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||\n"
+    )
+    assert main(["check", "--bars", str(path)]) == 0
+    assert "round-trip ok: 1" in capsys.readouterr().out
+    real = check.write_abc
+    monkeypatch.setattr(check, "write_abc", lambda *a, **k: real(*a, **k).replace("[1", "|1"))
+    assert main(["check", "--json", str(path)]) == 1
+    (failure,) = json.loads(capsys.readouterr().out)["failures"]
+    assert failure["error"].startswith("row 14 differs after the round trip: main '[1' became '|1'")

@@ -89,6 +89,24 @@ def test_endings_share_index_and_repeat_start_resets():
     assert measures[:10] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
 
 
+def test_an_ending_opened_mid_bar_closes_no_bar():
+    """``[1`` (no bar line, O'Neill's 980 in 12/8: ``Bcd edc [1 d2B A2G:|[2 d2z d2z||``): the
+    bar goes on across it, and the second ending starts where the first opened; read as a
+    bar line, its halves were two short bars that never advanced the measure group."""
+    half = [note(72, "6")]
+    toks = [*half, *half, bar(), *half, bar("[1"), *half, bar(":|2"), *half, bar("||")]
+    got = positions(toks, HeaderInfo("C major", "C", "major", 0, "12/8", "slide"))
+    assert [(row[0], row[1], row[2], row[3]) for row in got[4:]] == [
+        ("pitch72", "1", "6", 1),
+        ("[1", "1", "6", 1),  # no bar line: the offset goes on
+        ("pitch72", "1", "12", 1),
+        (":|2", "1", "6", 2),  # back to where the first ending opened
+        ("pitch72", "1", "12", 2),
+        ("||", "2", "0", 3),
+        ("<end>", "<end>", "<end>", 3),
+    ]
+
+
 def test_tuplet_members_share_the_start_offset():
     header = HeaderInfo("C major", "C", "major", 0, "2/4", "polka")
     toks = [Tok("tuplet", "(3", None, Fraction(2, 3)), note(72), note(74), note(76), note(77, "2")]

@@ -1,8 +1,9 @@
 """Bar lines, endings and ties of the ABC reader: the `_TuneParser` methods that keep them.
 
-Bar lines merged across line breaks (`|` then `:`), endings (``[2``, ``:|2``), a tempo change
-between two merged bar lines, and the ties: held over bar lines, dropped where they join two
-different pitches or nothing.
+Bar lines merged across line breaks (`|` then `:`), endings (``[2``, ``:|2``; ``[2`` among a
+bar's notes opens the ending mid-bar, with no bar line), a tempo change between two merged bar
+lines, and the ties: held over bar lines, dropped where they join two different pitches or
+nothing.
 
 >>> _bar_token(":|", "2").text
 ':|2'
@@ -105,13 +106,27 @@ class _BarsAndTies:
             after_bar = before == "" or before[-1] in "|:]"
             if not self.tokens or self.tokens[-1].kind != "bar" or not after_bar:
                 raise self.error(f"unexpected number {m[0]!r}")
+        elif self.tokens and self.tokens[-1].kind != "bar":
+            self._mid_bar_ending(m["en"])
+            return
         self._bar("|", m["en"], m)
+
+    def _mid_bar_ending(self, ending: str) -> None:
+        """``[2`` among a bar's notes (``Bcd edc [1 d2B A2G :|``, legal ABC): the ending opens
+        with no bar line, so the bar goes on, and so do its accidentals (as abc2midi plays
+        them). Its token is ``[2``, not ``|2``: the tracker counts one bar across it and the
+        writer writes no bar line there (``|2`` made one 12/8 bar two half bars)."""
+        if self.in_chord:
+            raise self.error("ending inside a chord")
+        self.tokens.append(Token("bar", "[" + ending, None, None))
 
     def _merged_bar(self, tok: Token) -> Token:
         """Merge a bar with the bar just before it (`|` at a line end and `|` at the next
         line start, `||\\` + `:` ...), so that no measure is empty."""
         tokens = self.tokens
         prev = tokens[-1].text if tokens and tokens[-1].kind == "bar" else None
+        if prev is not None and prev.startswith("["):  # `[1|`: the ending opens at the bar line
+            prev = "|" + prev[1:]
         text = tok.text
         if text == "":  # a lone `:` (its bar is on the other side of a line break)
             text = "|:" if prev is not None or not tokens else ":|"

@@ -224,11 +224,14 @@ class _BarText:
         )
 
     def text(self, bar_length: Fraction | None) -> str:
-        """The bar's text; broken into beat groups only when it fills ``bar_length``."""
+        """The bar's text; broken into beat groups only when it fills ``bar_length`` (no second
+        space after a mid-bar ending, `` [1 ``, which brings its own)."""
+        pieces = self.pieces
         if not self.fills(bar_length):
-            return "".join(self.pieces)
+            return "".join(pieces)
         return "".join(
-            (" " if i in self.breaks else "") + piece for i, piece in enumerate(self.pieces)
+            (" " if i in self.breaks and not pieces[i - 1].endswith(" ") else "") + piece
+            for i, piece in enumerate(pieces)
         )
 
 
@@ -386,6 +389,8 @@ def tokens_to_body(
             bar.start_event(group)
             bar.pieces.append("z" + length_text(tok.dur, unit))
             bar.advance(tok.dur)
+        elif kind == "bar" and tok.text.startswith("["):
+            bar.pieces.append(f" {tok.text} ")  # an ending opened mid-bar: the bar goes on
         elif kind == "bar":
             out.append(bar.text(bar_length))
             bar = _BarText()

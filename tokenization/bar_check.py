@@ -19,10 +19,12 @@ and broken rhythm count exactly as the tokenizer counts them):
   (b) before a section end: a bar closed by a section line, by the end of the tune or by a
   meter change (it complements the pickup or is simply cut short by the boundary);
   (c) as the last bar of an ending: a bar closed by the start of a later ending (``|2``,
-  ``:|2``); other bars inside endings are compared the usual way, except that an ending may
-  start mid-bar (``Bcd edc [1 d2B A2G :|``, legal ABC that our tokens write as a bar line): a
-  short bar before a first ending and a short first bar of any of its endings are allowed when
-  the two sum to the meter.
+  ``:|2``); other bars inside endings are compared the usual way. An ending that opens
+  mid-bar (``Bcd edc [1 d2B A2G :|``, legal ABC: the token ``[1``) is no bar line: the bar is
+  measured across it, and a later ending goes on from where it opened (``:|2 d2z d2z ||``
+  completes the bar). Where a bar line is written there instead (``Bcd edc |1 d2B A2G :|``, as
+  transcriptions often type it), a short bar before a first ending and a short first bar of
+  any of its endings are allowed when the two sum to the meter.
 - The last bar of the tune may be short even when closed by a plain ``|``.
 - A tuplet still open at a bar line is a problem (its notes would be lost).
 - (d) Tunes in free meter (``M:none`` or no ``M:``) are not checked: `BarReport.skipped` says so.
@@ -94,7 +96,7 @@ def bars_of(tune: AbcTune) -> list[Bar]:
     opened: str | None = None
     start, notes = 0, None  # notes: indices of the bar's first and last note or rest
     for i, tok in enumerate(tune.tokens):
-        if tok.kind != "bar":
+        if tok.kind != "bar" or tok.text.startswith("["):  # `[1`: an ending opened mid-bar
             if tok.kind in ("note", "rest"):
                 notes = (notes[0] if notes else i, i)
             tracker.push(tok)
@@ -162,8 +164,9 @@ def _short_allowed(bar: Bar, first: bool, last: bool) -> bool:
 
 
 def _mid_bar_endings(bars: list[Bar]) -> set[int]:
-    """Indices of the two halves of bars cut by an ending that starts mid-bar (``Bcd [1 efg``):
-    the bar before a first ending and the first bar of each ending sum to the meter."""
+    """Indices of the two halves of bars cut by a bar line where an ending starts mid-bar
+    (``Bcd |1 efg``): the bar before a first ending and the first bar of each ending sum to
+    the meter."""
     halves, before = set(), None
     for k, bar in enumerate(bars):
         ending = _ending(bar.opened_by)

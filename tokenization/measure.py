@@ -84,7 +84,8 @@ def tuplet_size(text: str) -> int:
 
 
 def _bar_ending(text: str) -> str:
-    """The ending label of a canonical bar text (``":|2"`` -> ``"2"``, ``"|"`` -> ``""``)."""
+    """The ending label of a canonical bar text (``":|2"`` -> ``"2"``, ``"|"`` -> ``""``; the
+    mid-bar ``"[2"`` -> ``"2"``)."""
     return text.lstrip(":|]").lstrip("[")
 
 
@@ -102,7 +103,10 @@ class MeasureTracker:
     - a bar line advances ``m_idx`` and ``measure`` only when the measure it closes is longer than
       half a bar: a pickup therefore shares group 0 and index 0 with the first full bar;
     - ``|:`` (and ``:|:``) restart ``m_idx`` at 0; a first ending remembers ``m_idx`` and later
-      endings restore it, so endings share bar indices.
+      endings restore it, so endings share bar indices;
+    - an ending that opens mid-bar (``[1``, no bar line: ``Bcd edc [1 d2B A2G :|``) closes no
+      bar: the bar goes on across it, and later endings restore its offset with ``m_idx``, so
+      the second ending completes the bar the first one did (``:|2 d2z d2z ||``).
 
     Args:
         bar_length: length of a full bar in eighth notes, ``None`` for free meter.
@@ -123,7 +127,8 @@ class MeasureTracker:
         self.offset: int | Fraction = 0
         self.m_idx = 0
         self.measure = 0
-        self.ending_idx: int | None = None
+        #: ``(m_idx, offset)`` where the first ending opened, for the later endings to restore
+        self.ending_at: tuple[int, int | Fraction] | None = None
         self.tuplet_left = 0
         self.tuplet_factor = Fraction(1)
         self.tuplet_sum: int | Fraction = 0
@@ -175,19 +180,20 @@ class MeasureTracker:
             self.offset += int(total) if total.denominator == 1 else total
 
     def _close_bar(self, text: str) -> None:
-        if self.offset > self.half_bar:
-            self.m_idx += 1
-            self.measure += 1
-        self.offset = 0
-        self.tuplet_left = 0
+        if not text.startswith("["):  # `[2` opens an ending mid-bar: no bar line to close
+            if self.offset > self.half_bar:
+                self.m_idx += 1
+                self.measure += 1
+            self.offset = 0
+            self.tuplet_left = 0
         ending = _bar_ending(text)
         if ending.startswith("1"):
-            self.ending_idx = self.m_idx
-        elif ending and self.ending_idx is not None:
-            self.m_idx = self.ending_idx
+            self.ending_at = (self.m_idx, self.offset)
+        elif ending and self.ending_at is not None:
+            self.m_idx, self.offset = self.ending_at
         if text.endswith(":") and not ending:
             self.m_idx = 0
-            self.ending_idx = None
+            self.ending_at = None
 
 
 def compound_meter(meter: str | None) -> bool:
