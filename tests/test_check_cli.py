@@ -531,3 +531,39 @@ def test_check_reports_a_mid_bar_ending_written_as_a_bar_line(tmp_path, monkeypa
     assert main(["check", "--json", str(path)]) == 1
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
     assert failure["error"].startswith("row 14 differs after the round trip: main '[1' became '|1'")
+
+
+METER_CHANGE = "X:1\nT:Meter change\nM:4/4\nL:1/8\nK:Am\nABcd efga|[M:3/4] a2 g2 e2|c2 B2 A2|]\n"
+
+
+def test_check_writes_mid_tune_meter_and_tempo_changes_back():
+    """The round trip wrote no ``[M:]`` or ``[Q:]`` (``ABcd efga | a2g2e2 |``, abc2midi: "Bar 1
+    has 3 time units while the time signature has 4") and compared rows only, which carry
+    neither: check said "round-trip ok"."""
+    from tokenization.abc_parser import parse_abc
+    from tokenization.check import round_trip_rows
+
+    tempo = METER_CHANGE.replace("c2 B2 A2", "[Q:1/4=60]c2 B2 A2")
+    rows, again, text = round_trip_rows(parse_abc(tempo))
+    assert "| [M:3/4]a2 g2 e2 | [Q:1/4=60]c2 B2 A2 |]" in text
+    assert rows.rows() == again.rows()
+
+
+def test_check_reports_a_meter_or_tempo_change_the_round_trip_lost(tmp_path, monkeypatch, capsys):
+    import tokenization.check as check
+
+    tempo = METER_CHANGE.replace("X:1", "X:2").replace("[M:3/4] a2 g2 e2", "[Q:1/4=90] a2g2 e2f2")
+    path = tmp_path / "changes.abc"
+    path.write_text(METER_CHANGE + "\n" + tempo)
+    real = check.write_abc
+
+    def lose(*args, **kwargs):  # a writer that drops the changes
+        return real(*args, **kwargs).replace("[M:3/4]", "").replace("[Q:1/4=90]", "")
+
+    monkeypatch.setattr(check, "write_abc", lose)
+    assert main(["check", "--json", str(path)]) == 1
+    failures = json.loads(capsys.readouterr().out)["failures"]
+    assert [f["error"] for f in failures] == [
+        "round trip: the meter changes [(9, '3/4')] became [] after the round trip",
+        "round trip: the tempo changes [(9, '1/4=90')] became [] after the round trip",
+    ]

@@ -146,7 +146,10 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     the key of its ``K:``, or for a tune of the shared corpus (a white-key placeholder ``K:``)
     the key its ``Z:`` names, at the pitches the tune was read at.
 
-    Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds.
+    Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds. The
+    mid-tune meter and tempo changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`) are
+    written too, and read back: the rows carry neither, so a `ValueError` says where the text
+    read back lost or moved one (`irish-tune check` reports it as the tune's failure).
     """
     normal = normalise_tune(tune)
     original = normal.original_key
@@ -157,9 +160,32 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         meter=tune.meter,
         title=tune.title,
         rhythm=(tune.fields.get("R") or [None])[0],
+        meter_changes=tune.meter_changes,
+        tempo_changes=tune.tempo_changes,
     )
-    again = normalise_tune(parse_abc_strict(text))
-    return _rows(normal), _rows(again), text
+    read = parse_abc_strict(text)
+    lost = _changes_lost(tune, read)
+    if lost is not None:
+        raise ValueError(lost)
+    return _rows(normal), _rows(normalise_tune(read)), text
+
+
+def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
+    """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter or tempo
+    changes, ``(token index, value)`` each, or None when it does not.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> changed = parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|[M:3/4]ABc|")
+    >>> _changes_lost(changed, parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|ABc|"))
+    "the meter changes [(5, '3/4')] became [] after the round trip"
+    """
+    for what, before, after in (
+        ("meter changes", tune.meter_changes, again.meter_changes),
+        ("tempo changes", tune.tempo_changes, again.tempo_changes),
+    ):
+        if before != after:
+            return f"the {what} {before} became {after} after the round trip"
+    return None
 
 
 def parse_abc_strict(text: str) -> AbcTune:
