@@ -25,6 +25,59 @@ def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
     assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
 
 
+def _cut_log(tmp_path: Path) -> Path:
+    """A learning curve of steps 1..6 whose last record was cut short mid-write (the disk filled
+    while the run appended it)."""
+    log = tmp_path / "train_log.jsonl"
+    lines = [json.dumps({"step": n, "train_loss": 1.0, "eval_nll": 2.0}) for n in range(1, 7)]
+    log.write_text("\n".join(lines) + "\n" + lines[-1].replace("6", "7")[:20])
+    return log
+
+
+def test_a_log_line_cut_short_is_dropped_with_a_warning_on_resume(tmp_path, caplog):
+    """A cut last line made every resume stop with a JSONDecodeError traceback in _trim_log."""
+    from accelerate.state import PartialState
+
+    from training.run_log import _trim_log, logged_eval
+
+    PartialState(cpu=True)  # the warning goes through accelerate's logger
+    log = _cut_log(tmp_path)
+    assert run_resume.run_reached(str(tmp_path)) == (6, ["train_log.jsonl"])
+    assert logged_eval(str(log), 6) == {"nll": 2.0}
+    with caplog.at_level("WARNING"):
+        _trim_log(str(log), 4)
+    assert f"{log}: its last line is cut short" in caplog.text
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+    common.append_jsonl(str(log), {"step": 5})  # the next record gets a line of its own
+    assert json.loads(log.read_text().splitlines()[-1]) == {"step": 5}
+
+
+def test_a_finished_run_resumed_drops_a_cut_log_line_and_keeps_the_rest(tmp_path):
+    from accelerate.state import PartialState
+
+    from training.run_log import _trim_log
+
+    PartialState(cpu=True)
+    log = _cut_log(tmp_path)
+    _trim_log(str(log), None)  # nothing left to train: every whole record stays
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == list(range(1, 7))
+
+
+def test_a_damaged_log_line_before_the_last_is_an_error_naming_it(tmp_path):
+    """Only the last line can be a write cut short: one before it is named, not skipped."""
+    from training.run_log import _trim_log, logged_record
+
+    log = _cut_log(tmp_path)
+    log.write_text(log.read_text() + "\n" + json.dumps({"step": 8}) + "\n")
+    for read in (
+        lambda: _trim_log(str(log), 4),
+        lambda: run_resume.run_reached(str(tmp_path)),
+        lambda: logged_record(str(log), 6, "_nll"),
+    ):
+        with pytest.raises(common.UsageError, match=f"{log} line 7: not a JSON record"):
+            read()
+
+
 def test_save_model_renames_each_file_into_place(tmp_path):
     from types import SimpleNamespace
 

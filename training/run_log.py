@@ -1,6 +1,7 @@
 """A run's learning curve, ``train_log.jsonl``, read back: the figures it logged for an
 update (which a resumed run reuses rather than validating that step twice), and the records
-after a checkpoint dropped when a run resumes from it."""
+after a checkpoint dropped when a run resumes from it. A last line cut short (a run killed, or
+its disk full, mid-write) is dropped with a warning; a damaged line before it is an error."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
+from accelerate.logging import get_logger
+
+from training.common import UsageError
+
 if TYPE_CHECKING:
     from accelerate import Accelerator
+
+logger = get_logger(__name__)  # accelerate's: warns once, from the main process
 
 
 def logged_evals(
@@ -47,17 +54,14 @@ def logged_eval(path: str, step: int) -> dict[str, float]:
     ({'nll': 6.1, 'loss': nan}, {})
     >>> folder.cleanup()
     """
-    if not os.path.isfile(path):
-        return {}
     metrics: dict[str, float] = {}
-    with open(path, encoding="utf-8") as handle:
-        for record in (json.loads(line) for line in handle if line.strip()):
-            if record.get("step") == step and any(k.startswith("eval_") for k in record):
-                metrics = {
-                    key.removeprefix("eval_"): math.nan if value is None else value
-                    for key, value in record.items()
-                    if key.startswith("eval_")
-                }
+    for record in read_log(path):
+        if record.get("step") == step and any(k.startswith("eval_") for k in record):
+            metrics = {
+                key.removeprefix("eval_"): math.nan if value is None else value
+                for key, value in record.items()
+                if key.startswith("eval_")
+            }
     return metrics
 
 
@@ -77,29 +81,89 @@ def logged_record(path: str, step: int, suffix: str) -> dict[str, Any]:
     ({'unseen_eval_settings': 3, 'unseen_r_at_1': nan}, {})
     >>> folder.cleanup()
     """
-    if not os.path.isfile(path):
-        return {}
     found: dict[str, Any] = {}
-    with open(path, encoding="utf-8") as handle:
-        for record in (json.loads(line) for line in handle if line.strip()):
-            if record.get("step") == step and any(k.endswith(suffix) for k in record):
-                found = {
-                    key: math.nan if value is None else value
-                    for key, value in record.items()
-                    if key not in ("step", "train_seconds")
-                }
+    for record in read_log(path):
+        if record.get("step") == step and any(k.endswith(suffix) for k in record):
+            found = {
+                key: math.nan if value is None else value
+                for key, value in record.items()
+                if key not in ("step", "train_seconds")
+            }
     return found
 
 
-def _trim_log(path: str, completed: int) -> None:
-    """Drop the learning-curve records after the checkpoint (a killed run logged steps it then
-    lost), so that the resumed run does not log them twice."""
+def read_log(path: str) -> list[dict[str, Any]]:
+    """The records of the learning curve at ``path`` (``[]`` when there is none). A last line
+    that is not a whole JSON record is a write cut short (the run was killed, or its disk
+    filled, while appending it): it is left out, with a warning, and `_trim_log` drops it from
+    the file when the run resumes. A damaged line before the last is no such accident (the file
+    was edited, or written by something else): a `UsageError` naming the file and the line."""
+    lines, cut = _read_lines(path)
+    _warn_cut(path, cut)
+    return [record for _, record in lines]
+
+
+def _read_lines(path: str) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+    """Each whole line of the learning curve at ``path`` with its record, and its last line
+    when that is cut short (else ``""``): `read_log` without the warning.
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "train_log.jsonl")
+    >>> with open(path, "w") as handle:
+    ...     _ = handle.write('{"step": 1}\\n{"step": 2, "tr')
+    >>> _read_lines(path)
+    ([('{"step": 1}\\n', {'step': 1})], '{"step": 2, "tr')
+    >>> with open(path, "w") as handle:
+    ...     _ = handle.write('{"step": 1, "tr\\n{"step": 2}\\n')
+    >>> _read_lines(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: .../train_log.jsonl line 1: not a JSON record (...
+    >>> folder.cleanup()
+    """
     if not os.path.isfile(path):
-        return
-    with open(path, encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip()]
-    kept = [line for line in lines if json.loads(line).get("step", 0) <= completed]
-    if len(kept) < len(lines):
+        return [], ""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        numbered = [(number, line) for number, line in enumerate(handle, 1) if line.strip()]
+    lines: list[tuple[str, dict[str, Any]]] = []
+    for number, line in numbered:
+        try:
+            record = json.loads(line)
+        except ValueError as err:
+            if number == numbered[-1][0]:
+                return lines, line
+            raise UsageError(
+                f"{path} line {number}: not a JSON record ({err}); only the last line can be a "
+                "write cut short: mend or delete that line, or start a new run"
+            ) from err
+        if not isinstance(record, dict):
+            raise UsageError(f"{path} line {number}: not a JSON record (a {type(record).__name__})")
+        lines.append((line, record))
+    return lines, ""
+
+
+def _warn_cut(path: str, cut: str) -> None:
+    """Say that the last line of the learning curve at ``path``, ``cut``, is left out."""
+    if cut:
+        logger.warning(
+            "%s: its last line is cut short (the run was killed, or out of disk space, while "
+            "writing it) and is dropped: %r",
+            path,
+            cut[:60],
+        )
+
+
+def _trim_log(path: str, completed: int | None) -> None:
+    """Drop the learning-curve records after the checkpoint of ``completed`` updates (a killed
+    run logged steps it then lost), so that the resumed run does not log them twice; and a last
+    line cut short (`read_log`), which the next record appended would otherwise join into a
+    damaged line. ``completed`` None keeps every whole record."""
+    lines, cut = _read_lines(path)
+    _warn_cut(path, cut)
+    kept = [line for line, r in lines if completed is None or r.get("step", 0) <= completed]
+    unterminated = bool(kept) and not kept[-1].endswith("\n")  # cut just before its newline
+    if cut or unterminated or len(kept) < len(lines):
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            handle.writelines(kept)
+            handle.writelines(line if line.endswith("\n") else line + "\n" for line in kept)
         os.replace(path + ".tmp", path)

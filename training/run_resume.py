@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from accelerate.logging import get_logger
 
 from training.common import UsageError, lr_for, minutes_left, moot_flags, set_weight_decay
-from training.run_log import _trim_log
+from training.run_log import _trim_log, read_log
 
 if TYPE_CHECKING:
     import torch
@@ -203,8 +203,9 @@ def resume_state(
             f"{path} has done {completed} updates and {why}: nothing is left to train "
             f"(give a larger --{flag} to go on)"
         )
-    elif accelerator.is_main_process:
-        _trim_log(os.path.join(args.output_dir, "train_log.jsonl"), completed)
+    if accelerator.is_main_process:  # a line cut short goes either way (`read_log`)
+        log = os.path.join(args.output_dir, "train_log.jsonl")
+        _trim_log(log, completed if ended is None else None)
     return completed
 
 
@@ -458,11 +459,8 @@ def run_reached(output_dir: str) -> tuple[int, list[str]]:
     (0, [])
     """
     steps = {"train_log.jsonl": 0, "all_results.json": 0}
-    log = os.path.join(output_dir, "train_log.jsonl")
-    if os.path.isfile(log):
-        with open(log, encoding="utf-8") as handle:
-            records = [json.loads(line) for line in handle if line.strip()]
-        steps["train_log.jsonl"] = max((int(r.get("step", 0)) for r in records), default=0)
+    records = read_log(os.path.join(output_dir, "train_log.jsonl"))
+    steps["train_log.jsonl"] = max((int(r.get("step", 0)) for r in records), default=0)
     steps["all_results.json"] = int(_read_results(output_dir).get("train_steps") or 0)
     reached = max(steps.values())
     return reached, [name for name, step in steps.items() if reached and step == reached]
