@@ -251,6 +251,54 @@ def test_a_cached_vocabulary_that_cannot_be_read_is_built_again(tmp_path, caplog
     assert load_or_train_tokenizer(split, str(tmp_path)) == first  # the copy rebuilt reads
 
 
+def test_a_tokenizer_save_that_fails_leaves_no_folder_in_the_cache(tmp_path, monkeypatch):
+    """A full disk stopped the save in abc-tokenizer-<digest>.tmp-<pid>, which stayed in the
+    cache for ever, beside the copy a later run published."""
+    import errno
+    import os
+
+    from datasets import Dataset
+
+    from tokenization.tokenization_abc import AbcTokenizer
+    from training.data import load_or_train_tokenizer
+
+    def full_disk(self, folder, **kwargs):
+        os.makedirs(folder)
+        Path(folder, "features.py").write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"{folder}/features.py")
+
+    split = Dataset.from_dict({"abc": ["X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"]})
+    with monkeypatch.context() as patched:
+        patched.setattr(AbcTokenizer, "save_pretrained", full_disk)
+        with pytest.raises(OSError, match="No space left on device"):
+            load_or_train_tokenizer(split, str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+    first = load_or_train_tokenizer(split, str(tmp_path))  # space again: saved and published
+    (published,) = tmp_path.iterdir()
+    assert ".tmp-" not in published.name and (published / "abc_vocab.json").is_file()
+    assert load_or_train_tokenizer(split, str(tmp_path)) == first
+
+
+def test_the_tokenizer_cache_clears_the_folders_of_writers_that_died(tmp_path):
+    import os
+
+    from datasets import Dataset
+
+    from training.data import load_or_train_tokenizer
+
+    dead = [tmp_path / f"abc-tokenizer-{digest}.tmp-999999999" for digest in ("0123", "4567")]
+    alive = tmp_path / f"abc-tokenizer-89ab.tmp-{os.getppid()}"  # a run still saving
+    published = tmp_path / "abc-tokenizer-1234567890123456"  # a digest of digits only
+    for folder in (*dead, alive, published):
+        folder.mkdir()
+        (folder / "features.py").write_text("")
+    split = Dataset.from_dict({"abc": ["X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"]})
+    load_or_train_tokenizer(split, str(tmp_path))
+    left = {p.name for p in tmp_path.iterdir()}
+    assert not left & {p.name for p in dead} and {alive.name, published.name} <= left
+    assert len(left) == 3  # and the vocabulary saved now, without its .tmp- folder
+
+
 def test_the_data_fingerprint_hashes_the_rows_of_a_selected_split_in_their_order():
     """`data_fingerprint` reads whole columns from the Arrow table (for speed): it must hash
     the rows a `select`/`shuffle` keeps, in that order, not those of the table beneath."""

@@ -4,7 +4,9 @@ MeasureNote batches (length-grouped sampling, key augmentation)."""
 from __future__ import annotations
 
 import argparse
+import glob
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -46,17 +48,21 @@ _CORPUS_INPUT_ERRORS = (
 def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     """The vocabulary of the training split, cached under a hash of its ABC texts and of the
     tokenization code (a folder without its ``abc_vocab.json``, left by a killed run, is built
-    again; so is one whose files cannot be read, a truncated copy, after a warning)."""
+    again; so is one whose files cannot be read, a truncated copy, after a warning). It is
+    saved into ``<folder>.tmp-<pid>`` and renamed into place: that folder is deleted when the
+    save fails (a full disk), and those of writers that died are cleared first."""
     import hashlib
 
     from modeling_irish.file_utils import publish_directory, remove_directory
-    from tokenization.dataset import column_values, tokenization_code_hash
+    from tokenization.dataset import column_values, remove_dead_writers, tokenization_code_hash
     from tokenization.tokenization_abc import AbcTokenizer
 
     abc = column_values(train_split, "abc")
     texts = "\x00".join(abc) + "\x00" + tokenization_code_hash()
     digest = hashlib.sha1(texts.encode("utf-8")).hexdigest()[:16]
     path = os.path.join(cache_dir, f"abc-tokenizer-{digest}")
+    for writer in _tokenizer_writers(cache_dir):  # of every digest: killed runs of other data
+        remove_dead_writers(cache_dir, writer)
     if os.path.isfile(os.path.join(path, "abc_vocab.json")):
         try:
             return AbcTokenizer.from_pretrained(path)
@@ -67,9 +73,26 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
             remove_directory(path)
     tokenizer = AbcTokenizer.train(abc)
     tmp = f"{path}.tmp-{os.getpid()}"
-    tokenizer.save_pretrained(tmp)
-    publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved the same first
+    try:
+        tokenizer.save_pretrained(tmp)
+        publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved it first
+    except BaseException:  # a full disk, Ctrl-C: no half-written folder is left in the cache
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tokenizer
+
+
+def _tokenizer_writers(cache_dir: str) -> set[str]:
+    """The prefixes ``abc-tokenizer-<digest>.tmp-`` of the writers' folders in ``cache_dir``
+    (`load_or_train_tokenizer`), for `remove_dead_writers`, which goes by a prefix and must not
+    be given ``abc-tokenizer-`` alone: that would take a published ``abc-tokenizer-<digest>``
+    of digits only for a writer's folder.
+
+    >>> _tokenizer_writers("no/such/folder")
+    set()
+    """
+    pattern = os.path.join(glob.escape(cache_dir), "abc-tokenizer-*.tmp-*")
+    return {os.path.basename(path).rsplit("-", 1)[0] + "-" for path in glob.glob(pattern)}
 
 
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
