@@ -299,6 +299,29 @@ def test_the_tokenizer_cache_clears_the_folders_of_writers_that_died(tmp_path):
     assert len(left) == 3  # and the vocabulary saved now, without its .tmp- folder
 
 
+def test_a_cache_folder_that_fills_up_is_a_write_error_naming_it(tmp_path, monkeypatch):
+    """datasets' writer on a full cache disk raised "ValueError: I/O operation on closed file",
+    or an OSError naming no file, as a traceback."""
+    import contextlib
+    import os
+    from argparse import Namespace
+    from types import SimpleNamespace
+
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def closed(*args, **kwargs):
+        raise ValueError("I/O operation on closed file.")
+
+    monkeypatch.setattr(abc_corpus, "load_abc_corpus", closed)
+    monkeypatch.setattr(os, "statvfs", lambda path: SimpleNamespace(f_flag=0, f_bavail=0,
+                                                                    f_frsize=4096))  # fmt: skip
+    args = Namespace(corpus=None, split_ratios=(8, 1, 1), split_seed=0, cache_dir=str(tmp_path))
+    accelerator = SimpleNamespace(main_process_first=contextlib.nullcontext)
+    with pytest.raises(common.WriteError) as failed:
+        data.prepare_corpus(args, accelerator)
+    assert str(failed.value) == f"cannot write {tmp_path}: No space left on device"
+
+
 def test_the_data_fingerprint_hashes_the_rows_of_a_selected_split_in_their_order():
     """`data_fingerprint` reads whole columns from the Arrow table (for speed): it must hash
     the rows a `select`/`shuffle` keeps, in that order, not those of the table beneath."""

@@ -3,6 +3,7 @@ random state kept and checked on resume, the log trimmed to the checkpoint."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -251,3 +252,112 @@ def test_a_random_state_that_did_not_load_is_warned_by_the_process_concerned(
         run_resume._warn_unless_random_state_loaded(str(tmp_path), 0)
     assert "could not load this process's random state" in caplog.text
     assert "random_states_0.pkl" in caplog.text
+
+
+# ----- a full or read-only disk: one line naming the file, not a traceback -----------------------
+def _statvfs(free: int, read_only: bool = False):
+    """A stand-in for `os.statvfs` of a file system with ``free`` bytes available."""
+    from types import SimpleNamespace
+
+    return lambda path: SimpleNamespace(
+        f_flag=os.ST_RDONLY if read_only else 0, f_bavail=free // 4096, f_frsize=4096
+    )
+
+
+def test_a_checkpoint_that_fills_the_disk_is_a_write_error_naming_its_folder(tmp_path, monkeypatch):
+    """torch's zip writer on a full disk raised "RuntimeError: [enforce fail at
+    inline_container.cc:672] . unexpected pos 120896 vs 120784", a traceback naming no file."""
+    from types import SimpleNamespace
+
+    def save_state(folder):
+        os.makedirs(folder)
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 120896")
+
+    accelerator = SimpleNamespace(is_main_process=True, num_processes=1, save_state=save_state,
+                                  wait_for_everyone=lambda: None)  # fmt: skip
+    _checkpoint(tmp_path / "step_1", 1, (0,))
+    monkeypatch.setattr(os, "statvfs", _statvfs(0))
+    with pytest.raises(common.WriteError) as failed:
+        run_folder.save_checkpoint(accelerator, str(tmp_path), "step_2", {"completed_steps": 2})
+    assert str(failed.value) == f"cannot write {tmp_path / '.tmp-step_2'}: No space left on device"
+    assert failed.value.errno == errno.ENOSPC
+    assert run_folder.latest_checkpoint(str(tmp_path)) == str(tmp_path / "step_1")  # kept whole
+    # the same error with room on the disk is a bug: it keeps its traceback
+    monkeypatch.setattr(os, "statvfs", _statvfs(10 << 30))
+    with pytest.raises(RuntimeError, match="unexpected pos") as raised:
+        run_folder.save_checkpoint(accelerator, str(tmp_path), "step_2", {"completed_steps": 2})
+    assert not isinstance(raised.value, common.WriteError)
+
+
+def test_a_model_save_that_fills_the_disk_names_the_file(tmp_path):
+    from types import SimpleNamespace
+
+    def save_pretrained(folder, **kwargs):
+        os.makedirs(folder)
+        name = os.path.join(folder, "measurenote_layers.py")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/src/layers.py", None, name)
+
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
+                                  save=torch.save)  # fmt: skip
+    model = SimpleNamespace(save_pretrained=save_pretrained)
+    with pytest.raises(common.WriteError) as failed:
+        run_folder.save_model(model, str(tmp_path), accelerator)
+    expected = tmp_path / ".tmp-model" / "measurenote_layers.py"  # the copy's target, not source
+    assert str(failed.value) == f"cannot write {expected}: No space left on device"
+
+
+def test_a_log_line_on_a_full_or_read_only_disk_names_the_log(tmp_path, monkeypatch):
+    """A failed flush names no file ("OSError: [Errno 28] No space left on device"); a folder
+    remounted read-only mid-run gave an EROFS traceback."""
+    log = tmp_path / "train_log.jsonl"
+
+    def full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # no file name
+
+    monkeypatch.setattr(common, "open", full, raising=False)
+    with pytest.raises(common.WriteError, match=f"cannot write {log}: No space left on device"):
+        common.append_jsonl(str(log), {"step": 1})
+    monkeypatch.undo()
+    common.append_jsonl(str(log), {"step": 1})
+    monkeypatch.setattr(os, "statvfs", _statvfs(10 << 30, read_only=True))
+    read_only = pytest.raises(common.WriteError, match=f"cannot write {log}: Read-only file")
+    with read_only, common.writing(str(log)):  # what a closed stream says after a failed flush
+        raise ValueError("I/O operation on closed file.")
+
+
+def test_a_permission_error_is_a_write_error_only_inside_the_folder_written(tmp_path):
+    cache = str(tmp_path / "cache")
+    for name, raised in (("corpus.abc", PermissionError), ("cache/x", common.WriteError)):
+        # a file read elsewhere is left as it is; one in the folder written is a write error
+        with pytest.raises(raised, match="Permission denied"), common.writing(cache):
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path / name))
+
+
+@pytest.mark.parametrize("wrapped", [True, False])  # an OSError of a write not wrapped too
+def test_the_command_line_prints_a_write_error_in_one_line(capsys, monkeypatch, wrapped):
+    from training import train
+
+    def fails(argv=None):
+        if wrapped:
+            raise common.WriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), "r/.tmp-step_3")
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), "r/events.out")
+
+    monkeypatch.setattr(train, "main", fails)
+    assert train.cli([]) == 1
+    said = capsys.readouterr().err
+    assert said == (
+        "train.py: error: cannot write r/.tmp-step_3: No space left on device\n"
+        if wrapped
+        else "train.py: error: cannot write r/events.out: Read-only file system\n"
+    )
+
+
+def test_the_command_line_keeps_the_traceback_of_other_os_errors(monkeypatch):
+    from training import train
+
+    def fails(argv=None):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "a/bug.json")
+
+    monkeypatch.setattr(train, "main", fails)
+    with pytest.raises(FileNotFoundError):
+        train.cli([])

@@ -19,7 +19,7 @@ from modeling_irish.batching import whole_rounds, whole_rounds_length
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import AbcVocab
-from training.common import UsageError
+from training.common import UsageError, writing
 from training.run_folder import absolute_sources, cache_folder, make_folder
 from training.run_resume import check_resume_data
 
@@ -98,16 +98,16 @@ def _tokenizer_writers(cache_dir: str) -> set[str]:
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
     """Load the corpus, build the tokenizer on its train split (or take the tokenizer of
     ``--measurenote_path``) and tokenize every split; the main process goes first and fills the
-    cache, the others read it. The data's `data_fingerprint` is kept as
-    ``args.data_fingerprint`` for the run's checkpoints, and a resumed run whose checkpoint
-    trained on other data is refused (`check_resume_data`)."""
+    cache, the others read it (a full or read-only cache folder is a `WriteError`). The data's
+    `data_fingerprint` is kept as ``args.data_fingerprint`` for the run's checkpoints, and a
+    resumed run whose checkpoint trained on other data is refused (`check_resume_data`)."""
     from datasets import DatasetDict
 
     from modeling_irish.abc_corpus import load_abc_corpus
     from tokenization.dataset import column_array, tokenize_dataset
 
     cache_dir = cache_folder(args)
-    with accelerator.main_process_first():
+    with writing(cache_dir), accelerator.main_process_first():  # a full disk: WriteError
         make_folder(cache_dir, "--cache_dir", default=args.cache_dir is None)
         try:
             corpus = load_abc_corpus(

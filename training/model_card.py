@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
-from training.common import moot_flags
+from training.common import moot_flags, writing
 from training.run_resume import OPTIMISATION_FLAGS
 
 __all__ = [
@@ -64,7 +64,7 @@ def write_model_card(
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
     lines += ["", "## Usage", "", REQUIREMENT, "", "```python", usage.strip(), "```", ""]
     path = os.path.join(output_dir, "README.md")
-    with open(path, "w", encoding="utf-8") as handle:
+    with writing(path), open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
     return path
 

@@ -23,6 +23,7 @@ from training.common import (
     UsageError,
     parse_config_overrides,
     write_json,
+    writing,
 )
 from training.run_resume import TRAINING_STATE_FILE, checkpoint_names
 
@@ -42,8 +43,15 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
 
     Every process writes into a temporary folder (model, optimizer, RNG states, plus ``state``
     as ``training_state.json``); the main process then renames it, so a run killed mid-save never
-    leaves a half-written ``step_N`` that "latest" would pick up.
+    leaves a half-written ``step_N`` that "latest" would pick up. A full or read-only disk is a
+    `WriteError` naming the temporary folder (or the file that failed).
     """
+    with writing(os.path.join(output_dir, f".tmp-{name}")):
+        return _save_checkpoint(accelerator, output_dir, name, state)
+
+
+def _save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[str, Any]) -> str:
+    """`save_checkpoint`, its errors as they come."""
     final = os.path.join(output_dir, name)
     tmp = os.path.join(output_dir, f".tmp-{name}")
     if accelerator.is_main_process:
@@ -85,8 +93,15 @@ def epoch_checkpoint_name(epoch: int, completed: int, steps_per_epoch: int) -> s
 def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     """``model.save_pretrained(output_dir)``, each file written aside and renamed into place,
     so that a run killed while saving never leaves a half-written ``model.safetensors`` over
-    a good one (checkpoints are atomic the same way, `save_checkpoint`)."""
+    a good one (checkpoints are atomic the same way, `save_checkpoint`). A full or read-only
+    disk is a `WriteError` naming the file, or the staging folder."""
     staging = os.path.join(output_dir, ".tmp-model")
+    with writing(staging):
+        _save_model(model, staging, output_dir, accelerator)
+
+
+def _save_model(model: Any, staging: str, output_dir: str, accelerator: Any) -> None:
+    """`save_model` through ``staging``, its errors as they come."""
     if accelerator.is_main_process:
         record_run_files(output_dir, [os.path.basename(staging)])
         shutil.rmtree(staging, ignore_errors=True)
@@ -107,10 +122,11 @@ def save_tokenizer(tokenizer: Any, output_dir: str) -> None:
     `save_model` writes the model, so that `RUN_FILES` records every file it saves (its
     source files for ``trust_remote_code`` included) before they are in the folder."""
     staging = os.path.join(output_dir, ".tmp-tokenizer")
-    record_run_files(output_dir, [os.path.basename(staging)])
-    shutil.rmtree(staging, ignore_errors=True)
-    tokenizer.save_pretrained(staging)
-    _publish(staging, output_dir)
+    with writing(staging):
+        record_run_files(output_dir, [os.path.basename(staging)])
+        shutil.rmtree(staging, ignore_errors=True)
+        tokenizer.save_pretrained(staging)
+        _publish(staging, output_dir)
 
 
 def _publish(staging: str, output_dir: str) -> None:

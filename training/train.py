@@ -52,8 +52,10 @@ from training.arguments import (  # noqa: E402
     report_to_list,
 )
 from training.common import (  # noqa: E402
+    DISK_ERRNOS,
     TrainingProgress,
     UploadError,
+    WriteError,
     append_jsonl,
     autocast_precision,
     data_split_record,
@@ -67,6 +69,7 @@ from training.common import (  # noqa: E402
     recompute_steps_and_start_tracking,
     set_learning_rate,
     stopped_by,
+    write_failure,
     write_json,
 )
 from training.data import (  # noqa: E402
@@ -512,8 +515,11 @@ def cli(argv: list[str] | None = None) -> int:
     """`main` for the command line: a `UsageError` (bad input found after argument parsing) is
     printed as ``train.py: error: <message>`` on stderr (by the first process of a launch),
     without a traceback, and gives exit status 2 like argparse's own errors; a failed upload
-    at the end (`UploadError`: the model is saved) is one such line too, with status 1; any
-    other exception is a bug and keeps its traceback."""
+    at the end (`UploadError`: the model is saved) is one such line too, with status 1, and
+    so is a file the disk refuses, full or read-only (`WriteError`, or an `OSError` of
+    `DISK_ERRNOS` from a write not wrapped by `writing`): ``cannot write <path>: <reason>``,
+    the checkpoints saved before it whole; any other exception is a bug and keeps its
+    traceback."""
     try:
         main(argv)
     except UsageError as err:
@@ -526,6 +532,11 @@ def cli(argv: list[str] | None = None) -> int:
         return 130
     except UploadError as err:  # the run is saved; only the upload failed
         print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # each process says what it could not write: it may be alone
+        if not isinstance(err, WriteError) and err.errno not in DISK_ERRNOS:
+            raise
+        print(f"{os.path.basename(__file__)}: error: {write_failure(err)}", file=sys.stderr)
         return 1
     return 0
 

@@ -15,6 +15,7 @@ import torch
 from accelerate.logging import get_logger
 
 from training.backbone_split import backbone_training_settings, count_backbone_seen
+from training.common import writing
 from training.run_folder import record_run_files
 from training.run_log import logged_record
 
@@ -41,7 +42,7 @@ def _write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
 
     abc = column_values(split, "abc")  # one read, not a row formatted per index
     texts = [_numbered(abc[i].strip(), n) for n, i in enumerate(indices, 1)]
-    with open(path, "w", encoding="utf-8") as handle:
+    with writing(path), open(path, "w", encoding="utf-8") as handle:
         handle.write("\n\n".join(texts) + "\n")
 
 
