@@ -119,6 +119,8 @@ def split_groups(
     """
     if method not in SPLIT_METHODS:
         raise ValueError(f"split method must be one of {SPLIT_METHODS}, got {method!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:  # Random(-1) is Random(1)
+        raise ValueError(f"split seed must be a whole number >= 0, got {seed!r}")
     ratios = _check_ratios(split_ratios)
     keys = [list(record_keys) for record_keys in keys]  # iterated twice below
     roots = _components(keys)

@@ -40,6 +40,14 @@ def test_split_groups_deterministic_and_seeded():
     assert reordered == split_groups(keys, seed=7)
 
 
+@pytest.mark.parametrize("method", ["shuffle", "hash"])
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_split_groups_refuses_a_seed_that_is_no_whole_number_from_0(method, seed):
+    # random.Random(-1) is Random(1): --split_seed -1 gave seed 1's split, recorded as -1
+    with pytest.raises(ValueError, match="split seed must be a whole number >= 0"):
+        split_groups([["a"], ["b"]], seed=seed, method=method)
+
+
 def test_split_groups_zero_ratio_and_bad_ratios():
     keys = [[i] for i in range(50)]
     assert set(split_groups(keys, (1, 0, 0))) == {0}

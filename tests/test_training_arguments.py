@@ -299,6 +299,7 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
         # numpy refused them with a traceback once the corpus was loaded
         (["--seed", "-1"], "--seed must be from 0 to 2**32 - 1, got -1"),
         (["--seed", str(2**32)], "--seed must be from 0 to 2**32 - 1, got 4294967296"),
+        (["--split_seed", "-1"], "--split_seed must be from 0 to 2**32 - 1, got -1"),
     ],
 )
 def test_parse_args_refuses_out_of_range_numbers(capsys, flags, message):

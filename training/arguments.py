@@ -279,8 +279,10 @@ def _check_numbers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
             value = getattr(args, name)
             if value is not None and not value >= low:  # `not >=` also refuses nan
                 parser.error(f"--{name} must be >= {low}, got {value}")
-    if not 0 <= args.seed < 2**32:  # numpy's global seed, which accelerate's set_seed sets
-        parser.error(f"--seed must be from 0 to 2**32 - 1, got {args.seed}")
+    for name in ("seed", "split_seed"):  # numpy's seeds (set_seed; known_tune_holdout's rng);
+        value = getattr(args, name)  # random.Random took -1 as 1: a split the card misnamed
+        if not 0 <= value < 2**32:
+            parser.error(f"--{name} must be from 0 to 2**32 - 1, got {value}")
     for name in ("learning_rate", "max_grad_norm", "lr_gamma", "max_train_minutes"):
         value = getattr(args, name)
         if value is not None and not value > 0:  # `not >` also refuses nan
