@@ -5,6 +5,8 @@ _errors.py."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -83,6 +85,19 @@ def test_the_remote_code_copy_of_the_tokenizer_compares_equal(tokenizer, tmp_pat
     assert remote == tokenizer and tokenizer == remote
     other = AbcTokenizer.train([KESH])
     assert remote != other and other != tokenizer
+
+
+def test_a_loaded_tokenizer_saved_again_writes_the_same_config(tokenizer, tmp_path):
+    # from_pretrained's is_local / local_files_only went into tokenizer_config.json, so a run
+    # that took the vocabulary from its cache saved other files than the run that built it
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tokenizer.save_pretrained(tmp_path / "a")
+    AbcTokenizer.from_pretrained(tmp_path / "a", local_files_only=True).save_pretrained(
+        tmp_path / "b"
+    )
+    first, again = (json.loads((tmp_path / d / "tokenizer_config.json").read_text()) for d in "ab")
+    assert again == first and "is_local" not in again
 
 
 def test_saved_tokenizer_records_the_package_version(tokenizer, tmp_path):

@@ -104,6 +104,8 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
                 vocab = AbcVocab.from_values({})
         self.abc_vocab = vocab
         self.vocab_file = vocab_file
+        for loading in ("is_local", "local_files_only"):  # how from_pretrained found the folder:
+            kwargs.pop(loading, None)  # saved again, a cached copy's config said it, a new one not
         self.saved_with_version = kwargs.pop("modeling_irish_version", None)
         kwargs["modeling_irish_version"] = package_version()  # written by save_pretrained
         for name, token in (
