@@ -72,6 +72,11 @@ def fingerprint_changes(record: dict[str, Any], args: argparse.Namespace) -> lis
     ...        "vocabulary": {"values": 9, "sha256": "v"}}
     >>> fingerprint_changes(record, argparse.Namespace(data_fingerprint=now))
     ['the data it read: its train split held other tunes (2, as now)']
+    >>> now["splits"]["valid"] = {"tunes": 1, "sha256": "c"}
+    >>> record["fingerprint"]["splits"]["valid"] = {"tunes": 2, "sha256": "d"}
+    >>> print(*fingerprint_changes(record, argparse.Namespace(data_fingerprint=now)))  # once
+    the data it read: its train split held other tunes (2, as now), its valid split had 2
+    tunes (now 1)
     >>> fingerprint_changes(record, argparse.Namespace())
     []
     """
@@ -80,7 +85,8 @@ def fingerprint_changes(record: dict[str, Any], args: argparse.Namespace) -> lis
     saved, now = record.get("fingerprint"), getattr(args, "data_fingerprint", None)
     if not isinstance(saved, dict) or not isinstance(now, dict):
         return []
-    return [f"the data it read: {change}" for change in data_changes(saved, now)]
+    changes = data_changes(saved, now)  # one sentence: the card joins the items with "; "
+    return [f"the data it read: {', '.join(changes)}"] if changes else []
 
 
 def _split_flags(record: dict[str, Any]) -> dict[str, Any]:
