@@ -33,6 +33,7 @@ from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_measurenote import check_saved_model_type
+from .modeling_measurenote import PACKAGE_INSTALL
 
 TASK = "abc-generation"
 
@@ -115,9 +116,7 @@ class AbcGenerationPipeline(Pipeline):
         return {"prompt": inputs if inputs and inputs.strip() else None}
 
     def _forward(self, model_inputs: dict, **generate_kwargs: Any) -> dict[str, list]:
-        from .generation import TuneGenerator
-
-        generator = TuneGenerator(self.model, self.tokenizer)
+        generator = _tune_generator()(self.model, self.tokenizer)
         return {"tunes": generator.generate(prompt=model_inputs["prompt"], **generate_kwargs)}
 
     def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:
@@ -128,6 +127,25 @@ class AbcGenerationPipeline(Pipeline):
                 result["tune"] = tune
             results.append(result)
         return results
+
+
+def _tune_generator() -> type:
+    """`modeling_irish.generation.TuneGenerator`, or one clear line when the package is absent.
+
+    The import is absolute on purpose. A saved pipeline carries this file and what it imports
+    relatively; a relative ``from .generation import`` made `save_pretrained` copy the sampler's
+    modules too, and they import ``tokenization`` (a sibling package), so the saved pipeline
+    loaded without the package and then failed on its first call with ``No module named
+    'tokenization'``. As for `MeasureNoteForCausalLM.generate`, sampling needs the package.
+    """
+    try:
+        from modeling_irish.generation import TuneGenerator
+    except ImportError as err:
+        raise ImportError(
+            f"pipeline({TASK!r}) needs the modeling-irish package installed (not only the "
+            f"remote code saved with the model or pipeline), {PACKAGE_INSTALL}"
+        ) from err
+    return TuneGenerator
 
 
 def register() -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from helpers import one_torch_thread, save_tiny_measurenote  # noqa: F401
 from transformers import pipeline
@@ -110,3 +116,66 @@ def test_a_folder_of_another_model_type_is_refused_in_one_line(model_dir, tmp_pa
     reloaded = pipeline(model=str(tmp_path / "pipe"), trust_remote_code=True)
     assert type(reloaded).__name__ == "AbcGenerationPipeline"
     assert type(reloaded.model).__name__ == "MeasureNoteForCausalLM"
+
+
+def test_a_saved_pipeline_carries_no_sampler_and_names_the_missing_package(
+    model_dir, tmp_path, monkeypatch
+):
+    """The saved pipeline carried the sampler's modules (``generation.py``...), whose absolute
+    ``tokenization`` imports failed on the first call without the package, in a traceback
+    ending in ``No module named 'tokenization'``; the call now says what is missing."""
+    pipe = pipeline("abc-generation", model=model_dir)
+    pipe.save_pretrained(tmp_path / "pipe")
+    saved = {path.name for path in (tmp_path / "pipe").glob("*.py")}
+    assert {"pipeline_abc.py", "modeling_measurenote.py", "tokenization_abc.py"} <= saved
+    assert not saved & {"generation.py", "generation_sampling.py", "constraints.py"}
+    monkeypatch.setitem(sys.modules, "modeling_irish.generation", None)  # as if not installed
+    with pytest.raises(ImportError) as missing:
+        pipe(None, seed=0)
+    message = str(missing.value)
+    assert message.startswith("pipeline('abc-generation') needs the modeling-irish package")
+    assert "\n" not in message and "not on PyPI" in message
+
+
+# Runs in a fresh, isolated interpreter (-I) where the package cannot be imported.
+WITHOUT_PACKAGE = textwrap.dedent(
+    """
+    import importlib.abc, json, sys
+
+    class Hide(importlib.abc.MetaPathFinder):  # an editable install would expose the package
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("modeling_irish", "tokenization", "training"):
+                raise ImportError(name + " is hidden in this test")
+
+    sys.meta_path.insert(0, Hide())
+    from transformers import pipeline
+
+    pipe = pipeline(model=sys.argv[1], trust_remote_code=True)
+    try:
+        pipe(None, seed=0)
+        error = None
+    except Exception as err:
+        error = [type(err).__name__, str(err)]
+    print(json.dumps({"pipeline": type(pipe).__name__, "error": error}))
+    """
+)
+
+
+@pytest.mark.slow  # a fresh interpreter that imports torch and transformers
+def test_a_saved_pipeline_without_the_package_says_it_needs_the_package(model_dir, tmp_path):
+    """End to end, where only the saved folder's code can be imported: the pipeline loads, and
+    its call names the missing package instead of ``No module named 'tokenization'``."""
+    folder = tmp_path / "pipe"
+    pipeline("abc-generation", model=model_dir).save_pretrained(folder)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", WITHOUT_PACKAGE, str(folder)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["pipeline"] == "AbcGenerationPipeline"
+    kind, message = report["error"]
+    assert kind == "ImportError" and "\n" not in message
+    assert message.startswith("pipeline('abc-generation') needs the modeling-irish package")
