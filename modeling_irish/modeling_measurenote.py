@@ -271,6 +271,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         return_dict: Optional[bool] = None,
         output_hidden_states: Optional[bool] = None,
         output_attentions: Optional[bool] = None,
+        labels: Optional[torch.LongTensor] = None,
     ) -> Union[MeasureNoteModelOutput, tuple]:
         """Encode rows.
 
@@ -288,6 +289,10 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             output_hidden_states: accepted for transformers' callers; the hidden states of
                 every GRU are always returned.
             output_attentions: only False (or None): a GRU model has no attention weights.
+            labels: ignored (the backbone has no head, so no loss): the language-model labels
+                the tokenizer returns, accepted so that `model(**tokenizer(abc))` and
+                `pipeline("feature-extraction")` work, as for `MeasureNoteForCausalLM`. Last,
+                so that positional calls keep their meaning.
         """
         _refuse_attentions(output_attentions, type(self).__name__)
         check_rows(input_ids, self.embeddings.feature_names, attention_mask)

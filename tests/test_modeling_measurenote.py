@@ -202,3 +202,29 @@ def test_auto_model_loads_the_backbone_of_a_saved_lm(tmp_path):
     assert type(backbone).__name__ == "MeasureNoteModel"
     expected = lm.measurenote.state_dict()
     assert all(torch.equal(v, expected[k]) for k, v in backbone.state_dict().items())
+
+
+def test_the_backbone_takes_the_tokenizers_output_and_ignores_its_labels(tmp_path):
+    """``AutoModel(**tok(abc))`` and ``pipeline("feature-extraction")`` failed with
+    ``forward() got an unexpected keyword argument 'labels'``: the tokenizer returns the
+    language-model labels, which the backbone (no head, no loss) now accepts and ignores."""
+    from helpers import save_tiny_measurenote
+    from transformers import AutoModel, AutoTokenizer, pipeline
+
+    import modeling_irish  # noqa: F401  (registers the Auto classes)
+
+    tune = "X:1\nT:a\nR:reel\nM:4/4\nL:1/8\nK:D\n|:FAdA FAdA|B2cA B4|d3e f2ed|A4 z4:|\n"
+    save_tiny_measurenote(tmp_path, [tune])
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path)
+    backbone = AutoModel.from_pretrained(tmp_path).eval()
+    inputs = tokenizer(tune)
+    assert "labels" in inputs
+    with torch.no_grad():
+        out = backbone(**inputs)
+        without = backbone(**{k: v for k, v in inputs.items() if k != "labels"})
+    hidden = out.last_hidden_state
+    assert not hasattr(out, "loss")  # a backbone has no loss to compute
+    torch.testing.assert_close(hidden, without.last_hidden_state, rtol=0, atol=0)
+    features = pipeline("feature-extraction", model=str(tmp_path))(tune)
+    assert torch.tensor(features).shape == hidden.shape == (1, inputs["input_ids"].shape[1], 16)
+    torch.testing.assert_close(torch.tensor(features), hidden, rtol=0, atol=1e-6)
