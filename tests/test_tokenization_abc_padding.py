@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_measurenote_config
 from tokenization_abc_helpers import (
     DORIAN_REEL,
     KESH,
@@ -143,7 +144,7 @@ def test_another_padding_side_is_refused_when_the_tokenizer_is_made(tokenizer, t
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"padding": False}, "different lengths"),
+        ({"padding": False}, "different lengths"),  # tensors (the default) of them
         ({"padding": "max_length"}, "needs max_length"),
         ({"padding": "everything"}, "padding must be"),
         ({"truncation": False, "max_length": 5}, "contradicts"),
@@ -307,6 +308,44 @@ def test_padding_false_ignores_pad_to_multiple_of_as_transformers_does(tokenizer
     main = tokenizer.pad({"input_ids": [[1, 4, 5]]}, padding=False, pad_to_multiple_of=8)
     assert main["input_ids"] == [[1, 4, 5]]
     assert tokenizer(tune, pad_to_multiple_of=8)["input_ids"].shape[1] == -(-n // 8) * 8
+
+
+def test_padding_false_without_tensors_gives_unpadded_lists_for_a_collator(tokenizer):
+    """``ds.map(lambda b: tok(b["abc"], padding=False, return_tensors=None), batched=True)``
+    (dynamic padding, as in run_clm) was refused: "padding=False, but the tunes have different
+    lengths". As in transformers, each tune's lists come back unpadded; a collator pads."""
+    from datasets import Dataset
+    from transformers import DataCollatorWithPadding
+
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    padded = tokenizer(TUNES)
+    lengths = padded["attention_mask"].sum(1).tolist()
+    assert len(set(lengths)) == 3
+    enc = tokenizer(TUNES, padding=False, truncation=True, return_tensors=None)
+    assert set(enc) == {"input_ids", "measure_numbers", "attention_mask", "labels"}
+    for n, rows in enumerate(lengths):  # each tune as it is, its padded version cut to it
+        for key in enc:
+            assert enc[key][n] == padded[key][n, :rows].tolist(), key
+    assert len(enc["input_ids"][0][0]) == len(FEATURE_NAMES)
+    assert tokenizer(TUNES, padding="do_not_pad", return_tensors=None, return_length=True)[
+        "length"
+    ] == lengths  # fmt: skip
+    with pytest.raises(ValueError, match="different lengths.*return_tensors=None gives"):
+        tokenizer(TUNES, padding=False, return_tensors="np")
+
+    ds = Dataset.from_dict({"abc": TUNES}).map(
+        lambda b: tokenizer(b["abc"], padding=False, truncation=True, return_tensors=None),
+        batched=True,
+        remove_columns=["abc"],
+    )
+    assert [len(ids) for ids in ds["input_ids"]] == lengths
+    model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes))
+    for collator in (DataCollatorWithPadding(tokenizer), AbcDataCollator()):
+        batch = collator(list(ds))
+        for key in padded:
+            assert torch.equal(batch[key], padded[key]), key
+        assert torch.isfinite(model(**batch).loss)
 
 
 def test_left_truncation_is_refused_as_left_padding_is(tokenizer, tmp_path):

@@ -121,14 +121,19 @@ def collate(
     return_length: bool = False,
 ) -> BatchEncoding:
     """The batch of ``AbcTokenizer.__call__`` and ``pad``: ``features`` (unpadded tunes, checked
-    options) padded by `AbcDataCollator` as ``padding`` says, as ``return_tensors``' type."""
+    options) padded by `AbcDataCollator` as ``padding`` says, as ``return_tensors``' type.
+    ``padding=False`` with ``return_tensors=None`` gives each tune's lists unpadded, as in
+    `transformers` (`_unpadded_lists`); tensors of tunes of different lengths are refused."""
     _check_pad_to_multiple_of(pad_to_multiple_of, "AbcTokenizer")
     lengths = [len(f["input_ids"]) for f in features]
     if padding is False or padding == "do_not_pad":
+        if return_tensors is None:
+            return _unpadded_lists(features, lengths if return_length else None)
         if len(set(lengths)) > 1:
             raise ValueError(
                 f"padding=False, but the tunes have different lengths ({min(lengths)} to "
-                f"{max(lengths)} rows): a batch of them is padded (padding=True)"
+                f"{max(lengths)} rows): tensors of them need padding (padding=True); "
+                "return_tensors=None gives each tune's lists unpadded, for a collator to pad"
             )
         pad_to_multiple_of = None  # no padding at all, as in transformers
     if padding == "max_length":
@@ -145,6 +150,26 @@ def collate(
         batch = {k: v.numpy() for k, v in batch.items()}
     elif return_tensors is None:
         batch = {k: v.tolist() for k, v in batch.items()}
+    return BatchEncoding(batch)
+
+
+def _unpadded_lists(features: list[dict[str, Any]], lengths: list[int] | None) -> BatchEncoding:
+    """Each tune's ``input_ids`` (rows of 20), ``measure_numbers``, ``attention_mask`` (all
+    1s) and ``labels``, as lists of its own length: what `transformers` returns for
+    ``padding=False, return_tensors=None``, so that ``ds.map(lambda b: tok(b["abc"],
+    padding=False, return_tensors=None), batched=True)`` stores unpadded tunes and a collator
+    (`AbcDataCollator`, `DataCollatorWithPadding`) pads each batch. ``lengths``: added as
+    ``length`` (``return_length=True``).
+
+    >>> a = {"input_ids": np.ones((3, 20), int), "measure_numbers": [0, 0, 1]}
+    >>> b = {"input_ids": np.ones((2, 20), int), "measure_numbers": [0, 1]}
+    >>> _unpadded_lists([a, b], None)["attention_mask"]
+    [[1, 1, 1], [1, 1]]
+    """
+    tunes = [AbcDataCollator()([feature]) for feature in features]  # each alone: no padding
+    batch = {key: [tune[key][0].tolist() for tune in tunes] for key in tunes[0]}
+    if lengths is not None:
+        batch["length"] = list(lengths)
     return BatchEncoding(batch)
 
 

@@ -254,7 +254,11 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         ``truncation_side="left"``, here, by `encode` and when the tokenizer is made);
         ``padding="max_length"`` pads to ``max_length`` instead, and ``pad_to_multiple_of`` rounds
         the padded length up (with ``padding=False`` nothing is padded, so it is ignored, as in
-        `transformers`). Without ``max_length``,
+        `transformers`). ``padding=False`` (or ``"do_not_pad"``) with ``return_tensors=None``
+        gives each tune's lists unpadded, as `transformers` does, for a collator to pad
+        (``ds.map(lambda b: tok(b["abc"], padding=False, return_tensors=None), batched=True)``
+        then `AbcDataCollator` or `DataCollatorWithPadding`); tensors of tunes of different
+        lengths without padding are refused. Without ``max_length``,
         ``truncation=True`` and ``padding="max_length"`` use ``model_max_length`` when one is set
         (``from_pretrained(..., model_max_length=512)``), as in `transformers`; with
         ``truncation=False`` too, tunes are padded to it and not truncated (one longer than it is
