@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import os
 import shutil
 from collections.abc import Iterator
@@ -48,29 +47,6 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
             raise
         shutil.rmtree(tmp, ignore_errors=True)  # another process published it first
         return False
-
-
-def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
-    """The folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write): those
-    whose process is gone (as `tokenization.dataset.remove_dead_writers` finds them). One of a
-    live process, this one or another user's, is not listed.
-
-    >>> dead_writer_folders("no/such/folder", "index.tmp-")
-    []
-    """
-    dead = []
-    pattern = os.path.join(glob.escape(os.fspath(folder)), f"{glob.escape(prefix)}*")
-    for path in sorted(glob.glob(pattern)):
-        pid = path.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            dead.append(path)
-        except PermissionError:  # alive, another user's
-            pass
-    return dead
 
 
 def remove_directory(path: str | os.PathLike) -> None:

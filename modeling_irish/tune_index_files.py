@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from .file_utils import dead_writer_folders
+from tokenization.dataset import dead_writer_folders
 
 logger = logging.getLogger(__name__)
 

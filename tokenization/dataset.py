@@ -194,23 +194,38 @@ def _complete_sets(cache_file: str) -> list[str]:
 _WRITER_FOLDER = "tokenize.tmp-"
 
 
-def remove_dead_writers(folder: str | os.PathLike, prefix: str) -> None:
-    """Delete the folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write):
-    those whose process is gone. The tokenized cache's `_WRITER_FOLDER` folders and the corpus
-    cache's ``<cache>.tmp-<pid>`` folders are cleared with it.
+def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
+    """The folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write): those
+    whose process is gone (`remove_dead_writers` deletes them; an index being replaced is put
+    back from them). One of a live process, this one or another user's, is not listed.
 
-    >>> remove_dead_writers("no/such/folder", _WRITER_FOLDER)  # nothing there: nothing done
+    >>> dead_writer_folders("no/such/folder", "index.tmp-")
+    []
     """
-    for path in glob.glob(os.path.join(glob.escape(os.fspath(folder)), f"{glob.escape(prefix)}*")):
+    dead = []
+    pattern = os.path.join(glob.escape(os.fspath(folder)), f"{glob.escape(prefix)}*")
+    for path in sorted(glob.glob(pattern)):
         pid = path.rsplit("-", 1)[-1]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
             os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
         except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
+            dead.append(path)
         except PermissionError:  # alive, another user's
             pass
+    return dead
+
+
+def remove_dead_writers(folder: str | os.PathLike, prefix: str) -> None:
+    """Delete the folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write):
+    those whose process is gone (`dead_writer_folders`). The tokenized cache's `_WRITER_FOLDER`
+    folders and the corpus cache's ``<cache>.tmp-<pid>`` folders are cleared with it.
+
+    >>> remove_dead_writers("no/such/folder", _WRITER_FOLDER)  # nothing there: nothing done
+    """
+    for path in dead_writer_folders(folder, prefix):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_aside(
