@@ -474,3 +474,48 @@ def test_a_header_line_with_a_unicode_line_break_reads_back_the_same(brk):
     again = parse_abc(write_abc(tune.tokens, key=tune.key, meter="4/4", title=title, rhythm=rhythm))
     assert (again.title, again.fields["R"]) == (tune.title, [f"reel{brk}x"])
     assert check_text(text).round_trip_ok == 1
+
+
+# ---------------------------------------------------------------- dotted pairs
+@pytest.mark.parametrize(
+    ("meter", "source", "written"),
+    [
+        ("4/4", "G>AB>c d>cB>A|G2B2 G4|]", "G>AB>c d>cB>A | G2B2 G4 |]"),  # a hornpipe
+        ("4/4", "G<AB<c [GB]>c z>A|", "G<AB<c [GB]>cz>A |"),  # chords and rests pair too
+        ("6/8", "A>BA A<Bc|", "A>BA A<Bc |"),
+        ("4/4", "A/4B3/4c3/4d/4 e2 f4|", "A/2<B/2c/2>d/2e2 f4 |"),  # m is half the unit
+        ("4/4", "AB>cd B>cd2|", "AB3/2c/2d B>cd2 |"),  # across a beat: as it was
+        ("4/4", "A3/2-A/2B>c d4|", "A3/2-A/2B>c d4 |"),  # a tie between: `A>-A` is no ABC
+        ("2/4", "(3A>Bc d>e|", "(3A3/2B/2c d>e |"),  # inside a tuplet: as it was
+        ("4/4", "A3B c3d|", "A3B c3d |"),  # a dotted quarter and an eighth stay `A3B`
+        ("C|", "A>Bc>d e>fg>a|", "A>Bc>d e>fg>a |"),
+        (None, "A>B c>d|", "A3/2B/2c3/2d/2 |"),  # free meter: no beat to keep a pair inside
+        ("4/4", "B>c|d>ed>e d4|", "B>c | d>ed>e d4 |"),  # a pickup's beats end at its bar line
+    ],
+)
+def test_dotted_pairs_are_written_as_broken_rhythm(meter, source, written):
+    """`G>AB>c` was written `G3/2A/2B3/2c/2`: abc2midi plays that 3:1 where a hornpipe's `>` is
+    2:1, and it is not how musicians write a dotted pair."""
+    header = f"X:1\nM:{meter or 'none'}\nL:1/8\nK:G\n"
+    tune = parse_abc(header + source)
+    text = body(tune.tokens, "G major", meter=meter)
+    assert text == written
+    assert parse_abc(header + text).tokens == tune.tokens
+
+
+def test_a_hornpipe_written_back_plays_as_its_source_to_abc2midi(tmp_path):
+    from tests.render_helpers import _midi_notes
+
+    program = shutil.which("abc2midi")
+    if program is None:
+        pytest.skip("abc2midi is not installed")
+    source = "X:1\nT:H\nR:hornpipe\nM:4/4\nL:1/8\nK:G\nG>AB>c d>cB>A|G2B2 G4|]\n"
+    tune = parse_abc(source)
+    written = write_abc(tune.tokens, key=tune.key, meter=tune.meter, title="H", rhythm="hornpipe")
+    played = []
+    for name, text in (("source", source), ("written", written)):
+        (tmp_path / f"{name}.abc").write_text(text)
+        run = [program, str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid")]
+        subprocess.run(run, capture_output=True, check=True)
+        played.append(_midi_notes(tmp_path / f"{name}.mid"))
+    assert played[1] == played[0]  # the written `3/2`+`/2` had played 3:1, the source's `>` 2:1

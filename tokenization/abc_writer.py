@@ -19,6 +19,7 @@ __all__ = [
     "beat_group",
     "chord_problem",
     "length_text",
+    "pair_beat",
     "tokens_to_body",
     "write_abc",
 ]
@@ -186,6 +187,69 @@ def beat_group(meter: str | None) -> Fraction | None:
     return None
 
 
+#: A note, rest or chord of a bar outside a tuplet that may be one of a dotted pair
+#: (`_BarText.add`): its piece's index, its text without the length, its length text
+#: (`length_text`), and its offset in the bar as ``num / den``.
+_Event = tuple[int, str, str, int, int]
+
+
+def _pair_texts() -> dict[tuple[str, str], tuple[str, Fraction]]:
+    """The length texts (`length_text`) of the two notes of a dotted pair, (3/2 m, 1/2 m) or
+    (1/2 m, 3/2 m), with its sign and m in units. m is the unit, or a half or a quarter of
+    it: ``G>A`` and ``G/>A/`` are how musicians write a dotted pair, where a dotted quarter and
+    an eighth are ``A3B``, not ``A2>B2``. The pairs are found by their texts, a dict look-up
+    for each two notes (comparing their Fractions made the whole writer 1.5 times slower).
+
+    >>> texts = _pair_texts()
+    >>> texts["3/2", "/2"], texts["/8", "3/8"], ("3", "") in texts
+    (('>', Fraction(1, 1)), ('<', Fraction(1, 4)), False)
+    """
+    texts = {}
+    for m in (Fraction(1), Fraction(1, 2), Fraction(1, 4)):
+        long, short = length_text(3 * m / 2, Fraction(1)), length_text(m / 2, Fraction(1))
+        texts[long, short], texts[short, long] = (">", m), ("<", m)
+    return texts
+
+
+_PAIR_TEXTS = _pair_texts()
+#: The length texts of a dotted pair's notes, and of its longer one (a bar without has none)
+_PAIR_LENGTHS = frozenset(text for texts in _PAIR_TEXTS for text in texts)
+_LONG_TEXTS = frozenset(long for long, short in _PAIR_TEXTS if _PAIR_TEXTS[long, short][0] == ">")
+
+
+def _within_beat(num: int, den: int, length: Fraction, beat: Fraction) -> bool:
+    """Whether ``[num / den, num / den + length]`` lies inside one beat (beats start at 0), in
+    integers (this runs for every dotted pair).
+
+    >>> quarter = Fraction(1, 4)
+    >>> _within_beat(1, 8, quarter, Fraction(3, 8)), _within_beat(1, 8, quarter, quarter)
+    (True, False)
+    """
+    beat_num, beat_den = beat.numerator, beat.denominator
+    len_num, len_den = length.numerator, length.denominator
+    index = (num * beat_den) // (den * beat_num)  # of the beat it starts in
+    end = (num * len_den + len_num * den) * beat_den  # over den * len_den * beat_den
+    return num >= 0 and end <= (index + 1) * beat_num * den * len_den
+
+
+def pair_beat(meter: str | None) -> Fraction | None:
+    """Length (whole notes) of the beat a dotted pair (``G>A``) is written inside of: a dotted
+    note of the meter's denominator in compound x/8 and x/16 meters (as `beat_group`), one of
+    the denominator elsewhere (a quarter in 4/4, 3/4 and 2/4, a half in 2/2 and 3/2, an eighth
+    in 7/8); None in free and unreadable meters, where no pair is written.
+
+    >>> [pair_beat(m) for m in ("6/8", "C", "C|", "3/2", "7/8", None)]
+    [Fraction(3, 8), Fraction(1, 4), Fraction(1, 2), Fraction(1, 2), Fraction(1, 8), None]
+    """
+    numbers = _meter_numbers(meter)
+    if numbers is None:
+        return None
+    n, d = numbers
+    if d in (8, 16) and compound_meter(f"{n}/{d}"):
+        return Fraction(3, d)
+    return Fraction(1, d)
+
+
 class _BarText:
     """The pieces of the bar being written, and where a beat group starts: a full bar is joined
     with a space before each group (``ABc dBA``) so that engravers beam by the beat; a short bar
@@ -199,6 +263,21 @@ class _BarText:
         self.num, self.den = 0, 1  # sounding length written so far in this bar
         self.tuplet_left = 0  # members of the current tuplet still to come
         self.ratio = (1, 1)  # their sounding / written length
+        #: the notes, rests and chords a dotted pair may be made of (`dotted_pairs`), and which
+        #: of them would be its longer note
+        self.events: list[_Event] = []
+        self.longs: list[int] = []
+
+    def add(self, stem: str, dur: Fraction, unit: Fraction) -> None:
+        """A note, rest or chord ``stem`` (its text without the length) of length ``dur``,
+        starting at the current offset: outside a tuplet, one of a dotted pair
+        (`dotted_pairs`)."""
+        length = length_text(dur, unit)
+        if length in _PAIR_LENGTHS and not self.tuplet_left:
+            if length in _LONG_TEXTS:
+                self.longs.append(len(self.events))
+            self.events.append((len(self.pieces), stem, length, self.num, self.den))
+        self.pieces.append(stem + length)
 
     def start_event(self, group: Fraction | None) -> None:
         """A note, rest, chord or tuplet begins at the current offset."""
@@ -223,9 +302,54 @@ class _BarText:
             bar_length.denominator,
         )
 
-    def text(self, bar_length: Fraction | None) -> str:
-        """The bar's text; broken into beat groups only when it fills ``bar_length`` (no second
-        space after a mid-bar ending, `` [1 ``, which brings its own)."""
+    def dotted_pairs(
+        self, beat: Fraction | None, bar_length: Fraction | None, unit: Fraction
+    ) -> None:
+        """Write each two adjacent events of lengths (3/2 m, 1/2 m) as ``x>y`` and (1/2 m,
+        3/2 m) as ``x<y`` (ABC 2.1 4.4, broken rhythm), m a plain note value (a whole note
+        halved 0 or more times), where the pair lies inside one ``beat``: counted from the bar
+        line before it, or in a short bar (a pickup) from either bar line. Adjacent means with
+        nothing written between: no tie (``A>-A`` is no ABC), tuplet or inline field. Each
+        event is one of one pair at most, so the reader reads the lengths back as they were
+        (a chain ``a>b>c`` would move b's length twice). abc2midi plays ``>`` as the tune's
+        broken-rhythm ratio (2:1 in a hornpipe, as its sources with ``>`` play) and an
+        explicit ``3/2``+``/2`` always 3:1."""
+        plain_unit = unit.numerator == 1 and unit.denominator & (unit.denominator - 1) == 0
+        if beat is None or not self.longs or not plain_unit:  # most bars: no longer note
+            return
+        events, paired = self.events, -1  # the second of the last pair written
+        for j in self.longs:  # a pair holds one longer note: with the note before, else after
+            for i in (j - 1, j):
+                if paired < i and i + 1 < len(events) and self._pair(i, beat, bar_length, unit):
+                    paired = i + 1
+                    break
+
+    def _pair(self, i: int, beat: Fraction, bar_length: Fraction | None, unit: Fraction) -> bool:
+        """Write events ``i`` and ``i + 1`` as a dotted pair if they make one (`dotted_pairs`)."""
+        (piece, stem, length, num, den), (next_piece, next_stem, next_length, _, _) = (
+            self.events[i],
+            self.events[i + 1],
+        )
+        pair = _PAIR_TEXTS.get((length, next_length)) if next_piece == piece + 1 else None
+        if pair is None or next_piece in self.breaks:
+            return False
+        sign, m = pair[0], pair[1] * unit
+        inside = _within_beat(num, den, 2 * m, beat)
+        total = Fraction(self.num, self.den)
+        if not inside and bar_length is not None and total < bar_length:
+            start = Fraction(num, den) + bar_length - total  # a pickup: beats from its end
+            inside = _within_beat(start.numerator, start.denominator, 2 * m, beat)
+        if inside:
+            text = length_text(m, unit)
+            self.pieces[piece] = stem + text + sign
+            self.pieces[next_piece] = next_stem + text
+        return inside
+
+    def text(self, bar_length: Fraction | None, beat: Fraction | None, unit: Fraction) -> str:
+        """The bar's text, its dotted pairs written inside ``beat`` (`dotted_pairs`); broken
+        into beat groups only when it fills ``bar_length`` (no second space after a mid-bar
+        ending, `` [1 ``, which brings its own)."""
+        self.dotted_pairs(beat, bar_length, unit)
         pieces = self.pieces
         if not self.fills(bar_length):
             return "".join(pieces)
@@ -335,17 +459,18 @@ def tokens_to_body(
     token); ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
     (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way. Without
     them the body has no ``[M:]`` or ``[Q:]``. Full bars are written in beat groups
-    (`beat_group`), which only sets how sheet music beams them. Chords that cannot be written
-    as ABC that reads back (`chord_problem`: an unclosed ``[``, a bar line inside a chord...)
-    are a `ValueError` naming the token.
+    (`beat_group`), which only sets how sheet music beams them; dotted pairs as broken rhythm,
+    ``G>A`` (`_BarText.dotted_pairs`). Chords that cannot be written as ABC that reads back
+    (`chord_problem`: an unclosed ``[``, a bar line inside a chord...) are a `ValueError`
+    naming the token.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> toks = parse_abc("K:F\\nL:1/8\\nB=B B2|_E/2z/2 [CE]3-[CE]|").tokens
     >>> tokens_to_body(toks, key=Key("F", "major"))
     'B=B=B2 | _E/2z/2[C_E]3-[C_E] |'
-    >>> toks = parse_abc("M:6/8\\nL:1/8\\nK:G\\nD|GAB (3cBA G|").tokens
+    >>> toks = parse_abc("M:6/8\\nL:1/8\\nK:G\\nD|GAB (3cBA G|G3/2A/2B c2 z|").tokens
     >>> tokens_to_body(toks, key=Key("G", "major"), meter="6/8")
-    'D | GAB (3cBAG |'
+    'D | GAB (3cBAG | G>AB c2z |'
     """
     tokens = tokens if isinstance(tokens, Sequence) else list(tokens)
     problem = chord_problem(tokens)
@@ -354,16 +479,16 @@ def tokens_to_body(
     speller = _Speller(key)
     out: list[str] = []
     bar = _BarText()
-    bars = 0
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
     changes, tempos = dict(meter_changes), dict(tempo_changes)
-    group, bar_length = beat_group(meter), _bar_length(meter)
+    group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
+    bars = 0
     index = -1
     for index, tok in enumerate(tokens):
         if index in changes:
             meter = changes[index]
-            group, bar_length = beat_group(meter), _bar_length(meter)
+            group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
             bar.pieces.append(f"[M:{meter or 'none'}]")
         if index in tempos:
             bar.pieces.append(_tempo_field(tempos[index]))
@@ -374,7 +499,7 @@ def tokens_to_body(
                 bar.start_event(group)
             text = speller.note(tok.pitch)
             if chord is None:
-                bar.pieces.append(text + length_text(tok.dur, unit))
+                bar.add(text, tok.dur, unit)
                 bar.advance(tok.dur)
             else:
                 chord.append((text, tok.dur))
@@ -387,12 +512,12 @@ def tokens_to_body(
         elif kind == "rest":
             speller.carry, speller.next_carry = {}, {}
             bar.start_event(group)
-            bar.pieces.append("z" + length_text(tok.dur, unit))
+            bar.add("z", tok.dur, unit)
             bar.advance(tok.dur)
         elif kind == "bar" and tok.text.startswith("["):
             bar.pieces.append(f" {tok.text} ")  # an ending opened mid-bar: the bar goes on
         elif kind == "bar":
-            out.append(bar.text(bar_length))
+            out.append(bar.text(bar_length, beat, unit))
             bar = _BarText()
             speller.reset_bar()
             bars += 1
@@ -411,8 +536,7 @@ def tokens_to_body(
             bar.start_event(group)
             chord = []
         elif kind == "chord_end":
-            bar.pieces.append(_chord_text(chord or [], unit))
-            bar.advance(next((d for _, d in chord or [] if d is not None), Fraction(0)))
+            _add_chord(bar, chord or [], unit)
             chord = None
         else:
             raise ValueError(f"unknown token kind {kind!r}")
@@ -421,7 +545,7 @@ def tokens_to_body(
         bar.pieces.append(f"[M:{changes[index + 1] or 'none'}]")
     if index + 1 in tempos:
         bar.pieces.append(_tempo_field(tempos[index + 1]))
-    out.append(bar.text(bar_length))
+    out.append(bar.text(bar_length, beat, unit))
     return _no_field_lookalike("".join(out).strip())
 
 
@@ -459,13 +583,21 @@ def _tuplet_members(tok: Token) -> int:
     return int(parts[2]) if len(parts) == 3 and parts[2] else int(parts[0])
 
 
-def _chord_text(notes: list[tuple[str, Fraction | None]], unit: Fraction) -> str:
+def _add_chord(bar: _BarText, notes: list[tuple[str, Fraction | None]], unit: Fraction) -> None:
+    """Write a chord of ``(text, length)`` notes (``("-", None)`` for an inner tie) to
+    ``bar``: one length after the ``]`` when its notes share it (a chord without inner ties is
+    then one event, paired as a note is), else each note's after it."""
     durs = {d for _, d in notes if d is not None}
-    if len(durs) == 1:
-        inner = "".join(text for text, _ in notes)
-        return f"[{inner}]{length_text(durs.pop(), unit)}"
-    inner = "".join(text + (length_text(d, unit) if d is not None else "") for text, d in notes)
-    return f"[{inner}]"
+    inner = "".join(text for text, _ in notes)
+    first = next((d for _, d in notes if d is not None), Fraction(0))
+    if len(durs) == 1 and "-" not in inner:
+        bar.add(f"[{inner}]", first, unit)
+    elif len(durs) == 1:
+        bar.pieces.append(f"[{inner}]{length_text(first, unit)}")
+    else:
+        text = "".join(text + (length_text(d, unit) if d is not None else "") for text, d in notes)
+        bar.pieces.append(f"[{text}]")
+    bar.advance(first)
 
 
 def _tuplet_text(tok: Token, meter: str | None) -> str:
@@ -528,8 +660,8 @@ def write_abc(
     tempo_changes: Sequence[tuple[int, str]] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes`` and ``tempo_changes`` of `tokens_to_body`). The header's tempo
-    is a ``Q`` of ``fields``.
+    mid-tune ``meter_changes`` and ``tempo_changes`` of `tokens_to_body`, and its dotted
+    pairs as ``G>A``). The header's tempo is a ``Q`` of ``fields``.
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
