@@ -476,7 +476,25 @@ def test_a_header_line_with_a_unicode_line_break_reads_back_the_same(brk):
     assert check_text(text).round_trip_ok == 1
 
 
-# ---------------------------------------------------------------- dotted pairs
+# ---------------------------------------------------------------- dotted pairs and layout
+def _engraver_says(abc: str) -> list[str]:
+    """abcm2ps's error and warning lines on ``abc`` (the test is skipped without abcm2ps)."""
+    program = shutil.which("abcm2ps")
+    if program is None:
+        pytest.skip("abcm2ps is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "tune.abc")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(abc)
+        run = [program, path, "-O", os.path.join(tmp, "tune.ps")]
+        said = subprocess.run(run, capture_output=True, text=True, check=False)
+    return [
+        line
+        for line in (said.stdout + said.stderr).splitlines()
+        if "error" in line or "warning" in line
+    ]
+
+
 @pytest.mark.parametrize(
     ("meter", "source", "written"),
     [
@@ -519,3 +537,47 @@ def test_a_hornpipe_written_back_plays_as_its_source_to_abc2midi(tmp_path):
         subprocess.run(run, capture_output=True, check=True)
         played.append(_midi_notes(tmp_path / f"{name}.mid"))
     assert played[1] == played[0]  # the written `3/2`+`/2` had played 3:1, the source's `>` 2:1
+
+
+MICK_OCONNORS = (
+    "X:1\nT:Mick O'Connor's\nR:reel\nM:4/4\nL:1/8\nK:C\n"
+    "CA,|G,CCD E2DC|A,DDC DECA,|G,CCD EGAB|cAGE DECA,|G,CCD E2DC|A,DDC DECA,|G,CCD EGAB|1"
+    "cAGE DECA,:|2cAGE DE(3GAB:|c2ec gcec|dcAG dcAG|cdeg cdec|d2cd eccG|c2ec gcec|dcAG dcAG|"
+    "egga gece|1f2ec AddB:|2(3ddde dcAG E|\n"
+)
+
+
+def test_lines_hold_four_bars_and_end_at_section_ends():
+    """Eight bars a line were too many for abcm2ps ("Line too much shrunk" on one tune of 15 of
+    the shared corpus written back); thesession.org writes four, a pickup on the first line,
+    and a part's end ends its line. An ending's bar line stays with its bar."""
+    tune = parse_abc(MICK_OCONNORS)
+    abc = write_abc(tune.tokens, key=tune.key, meter=tune.meter, title=tune.title, rhythm="reel")
+    lines = abc.split("K:C\n", 1)[1].splitlines()
+    assert lines == [
+        "CA, | G,CCD E2DC | A,DDC DECA, | G,CCD EGAB | cAGE DECA, |",
+        "G,CCD E2DC | A,DDC DECA, | G,CCD EGAB |1 cAGE DECA, :|2 cAGE DE(3GAB :|",
+        "c2ec gcec | dcAG dcAG | cdeg cdec | d2cd eccG |",
+        "c2ec gcec | dcAG dcAG | egga gece |1 f2ec AddB :|2 (3ddded cAGE |",
+    ]
+    assert parse_abc(abc).tokens == tune.tokens
+    assert not [line for line in _engraver_says(abc) if "shrunk" in line or "overfull" in line]
+    # `bars_per_line` lays the tune out as before: 8 bar lines a line
+    eight = write_abc(tune.tokens, key=tune.key, meter=tune.meter, bars_per_line=8)
+    assert [line.count("|") for line in eight.split("K:C\n", 1)[1].splitlines()] == [8, 8, 3]
+
+
+@pytest.mark.parametrize(
+    ("meter", "source", "lines"),
+    [
+        ("3/4", "|:E2F2|G6|e4B2|d2c4|G4c2|A4c2|d4c2|e6:|", [8]),  # 4 bars of 7 notes: 8 bars
+        ("6/8", "GAB GAB|" * 6 + "GAB G3||" + "dBd gdB|" * 4, [4, 3, 4]),  # a part of 7 bars
+        ("2/4", "AB cd|" * 3 + "e2 z2|]", [4]),  # 13 notes
+    ],
+)
+def test_sparse_lines_hold_more_bars(meter, source, lines):
+    """A line of four bars of long notes is "underfull" to abcm2ps: one whose four bars hold
+    fewer than 12 notes holds eight."""
+    tune = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{source}\n")
+    written = body(tune.tokens, "C major", meter=meter).splitlines()
+    assert [line.count(" |") + line.count(" :") for line in written] == lines, written
