@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from tokenization.abc_parser import Token
-from tokenization.abc_writer import chord_problem, write_abc
+from tokenization.abc_writer import chord_problem, engraved_lengths, write_abc
 from tokenization.features import HEADER_FEATURES, HeaderInfo
 from tokenization.keys import Key, output_shift, transpose_tokens
 from tokenization.vocabulary import END_ID, PAD_ID, UNK_ID
@@ -88,6 +88,11 @@ class GeneratedTune:
         truncated: the sample hit the hard row limit before ``<end>``.
         key: the key written; meter, rhythm as conditioned.
         normalised_tokens: the tokens on the white keys, as sampled (the corpus's frame).
+        engraved_abc: `abc` with each length that no single note shows (``c9/4``: the
+            vocabulary has 9/4 and 9/2 eighths) written as tied notes that do (``c2-c/4``),
+            which engravers take (abcm2ps refuses ``c9/4``); the same text when no length needs
+            it. What ``irish-tune generate`` writes. It sounds the same, but reads back with a
+            tie and one more note for each such length, so it is `abc` that `rows` encode.
     """
 
     abc: str
@@ -101,6 +106,7 @@ class GeneratedTune:
     meter: str = ""
     rhythm: str = ""
     normalised_tokens: list[Token] = field(default_factory=list)
+    engraved_abc: str = ""
 
 
 def check_tokenizer_fits(config: Any, tokenizer: Any) -> None:
@@ -368,8 +374,9 @@ class TuneGenerator:
             shift = output_shift(req.key.white, req.key, pitches, centre=req.prompt_centre)
         real, unwritable = _writable(transpose_tokens(tokens, shift))
         rhythm = None if req.rhythm == "unspecified" else req.rhythm
-        abc = write_abc(
+        abc, engraved = generated_abc(
             real,
+            unwritable,
             key=req.key,
             meter=req.meter,
             unit=req.unit,
@@ -380,10 +387,10 @@ class TuneGenerator:
         check = validate_tune(tokens, req.meter)
         errors = check.errors + (["truncated at the hard row limit"] if truncated else [])
         if unwritable:  # said first: it is why the ABC is shorter than the sample
-            abc += f"% {unwritable}\n"
             errors.insert(0, unwritable)
         return GeneratedTune(
             abc=abc,
+            engraved_abc=engraved,
             tokens=real,
             rows=np.concatenate(parts).astype(np.int64),
             measure_numbers=np.concatenate(meas_parts).astype(np.int64),
@@ -395,6 +402,28 @@ class TuneGenerator:
             rhythm=req.rhythm,
             normalised_tokens=tokens,
         )
+
+
+def generated_abc(tokens: list[Token], unwritable: str, **header: Any) -> tuple[str, str]:
+    """The ABC of a sample's ``tokens`` (`write_abc` with ``header``: key, meter, unit, title,
+    rhythm, x), and the same with each length no single note shows written as tied notes that
+    do (``engravable``): `GeneratedTune.abc` and `GeneratedTune.engraved_abc`, one text when
+    no length needs it. ``unwritable`` (why tokens were left out, `_writable`) ends both as a
+    ``%`` comment.
+
+    >>> from tokenization.keys import Key
+    >>> tokens = [Token("note", "", 72, Fraction(9, 32)), Token("note", "", 74, Fraction(3, 32))]
+    >>> abc, engraved = generated_abc(tokens, "", key=Key("C", "major"), meter="3/8")
+    >>> abc.splitlines()[-1], engraved.splitlines()[-1]
+    ('c9/4d3/4', 'c2-c/4d3/4')
+    """
+    abc = write_abc(tokens, **header)
+    unengravable = any(
+        len(engraved_lengths(tok.dur)) > 1 for tok in tokens if tok.kind in ("note", "rest")
+    )
+    engraved = write_abc(tokens, **header, engravable=True) if unengravable else abc
+    comment = f"% {unwritable}\n" if unwritable else ""
+    return abc + comment, engraved + comment
 
 
 def _writable(tokens: list[Token]) -> tuple[list[Token], str]:

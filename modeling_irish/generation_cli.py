@@ -194,7 +194,8 @@ def _read_prompt(path: str) -> str:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    """``irish-tune generate``: sample tunes, write ``tune_N.abc`` (and renderings).
+    """``irish-tune generate``: sample tunes, write ``tune_N.abc`` (and renderings): each
+    tune's `GeneratedTune.engraved_abc`, lengths no single note shows written as tied notes.
 
     Returns 1 when a tune is invalid (cut at the hard row limit; with ``--unconstrained``, any
     break of the bar and repeat grammar) or could not be rendered: its text is printed or its
@@ -223,7 +224,7 @@ def run_generate(args: argparse.Namespace) -> int:
     failed = 0
     if not args.out:
         for i, tune in enumerate(tunes, 1):
-            print(tune.abc, flush=True)
+            print(tune.engraved_abc or tune.abc, flush=True)
             if not tune.valid:  # the text is printed all the same: say what is wrong with it
                 _say_invalid(f"tune {i}", tune.errors)
                 failed += 1
@@ -232,13 +233,14 @@ def run_generate(args: argparse.Namespace) -> int:
     written: set[str] = set()
     for i, tune in enumerate(tunes, 1):
         stem = os.path.join(args.out, f"tune_{i}")
+        abc = tune.engraved_abc or tune.abc  # for people and engravers: no `c9/4`
         # an earlier run's tune_N.abc is replaced only by a whole one: a full disk leaves it
         with replacing_file(stem + ".abc") as tmp, open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(tune.abc)
+            handle.write(abc)
         print(f"{stem}.abc  {'valid' if tune.valid else 'INVALID'}")
         if not tune.valid:  # the reason goes to stderr, as without --out
             _say_invalid(f"tune {i} ({stem}.abc)", tune.errors)
-        rendered = _render_one(tune.abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
+        rendered = _render_one(abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
         written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
         failed += not (tune.valid and rendered is not None)
     _warn_stale(args.out, earlier - written)

@@ -476,7 +476,7 @@ def test_a_header_line_with_a_unicode_line_break_reads_back_the_same(brk):
     assert check_text(text).round_trip_ok == 1
 
 
-# ---------------------------------------------------------------- dotted pairs and layout
+# ---------------------------------------------------------------- dotted pairs, layout, engraving
 def _engraver_says(abc: str) -> list[str]:
     """abcm2ps's error and warning lines on ``abc`` (the test is skipped without abcm2ps)."""
     program = shutil.which("abcm2ps")
@@ -581,3 +581,40 @@ def test_sparse_lines_hold_more_bars(meter, source, lines):
     tune = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{source}\n")
     written = body(tune.tokens, "C major", meter=meter).splitlines()
     assert [line.count(" |") + line.count(" :") for line in written] == lines, written
+
+
+@pytest.mark.parametrize(
+    ("source", "engraved"),
+    [
+        ("c9/4 z3/4 d2 e2|", "c2-c/4z3/4d2e2 |"),
+        ("B,9/2 z/2 z3|", "B,4-B,/2z/2z3 |"),
+        ("[CE]5 z3|", "[CE]4-[CE]z3 |"),
+        ("z5 c3|", "z4zc3 |"),
+        ("(3c9/4d3/4e c4|", "(3c9/4d3/4ec4 |"),  # a tuplet keeps its number of notes
+    ],
+)
+def test_engravable_lengths_are_tied_notes(source, engraved):
+    """`c9/4` (the model's vocabulary has 9/4 and 9/2 eighths) is no single note: abcm2ps
+    refuses it ("Note too much dotted"). ``engravable`` writes tied notes instead, which sound
+    the same; by default the length is written as it is, which reads back to the same tokens."""
+    from modeling_irish.quality import tied_pitches, token_events
+
+    def sounding(tokens: list[Token]) -> list[tuple]:  # tied notes and chords joined, rests too
+        joined: list[tuple] = []
+        for event, tied in zip(token_events(tokens), [False, *tied_pitches(tokens)]):
+            if joined and (tied or event[0] == ()) and joined[-1][0] == event[0]:
+                joined[-1] = (event[0], joined[-1][1] + event[1])
+            else:
+                joined.append(event)
+        return joined
+
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:C\n{source}\n")
+    plain = write_abc(tune.tokens, key=tune.key, meter="4/4")
+    assert parse_abc(plain).tokens == tune.tokens
+    written = write_abc(tune.tokens, key=tune.key, meter="4/4", engravable=True)
+    assert written.split("K:C\n", 1)[1] == engraved + "\n"
+    assert sounding(parse_abc(written).tokens) == sounding(tune.tokens)
+    assert len(parse_abc(written).tokens) > len(tune.tokens) or written == plain
+    if plain != written:  # (a tuplet's notes are written as they are)
+        assert [line for line in _engraver_says(plain) if "dotted" in line]
+        assert not [line for line in _engraver_says(written) if "dotted" in line]

@@ -414,3 +414,29 @@ def test_cli_a_full_disk_names_the_tune_and_leaves_the_earlier_one(
     assert "tune_3" not in captured.out and "tune_2.abc" in captured.out
     assert (out / "tune_3.abc").read_text() == "X:3 of an earlier run\n"
     assert sorted(os.listdir(out)) == ["tune_1.abc", "tune_2.abc", "tune_3.abc"]  # no temporary
+
+
+def test_cli_generate_writes_lengths_no_note_shows_as_tied_notes(tmp_path, monkeypatch, capsys):
+    """The model's vocabulary has 9/4 and 9/2 eighths: `c9/4` was written as it is, which
+    abcm2ps refuses ("Note too much dotted"). The files and stdout get `engraved_abc`, tied
+    notes; `GeneratedTune.abc`, which `rows` encode, keeps one note a row."""
+    from fractions import Fraction
+
+    from modeling_irish import generation_cli
+    from modeling_irish.cli import main
+    from modeling_irish.generation import GeneratedTune, generated_abc
+    from tokenization.abc_parser import Token
+    from tokenization.keys import Key
+
+    tokens = [Token("note", "", 72, Fraction(9, 32)), Token("rest", "z", None, Fraction(3, 32))]
+    tokens.append(Token("bar", "|]", None, None))
+    abc, engraved = generated_abc(tokens, "", key=Key("C", "major"), meter="3/8", title="t")
+    assert "c9/4" in abc and "c2-c/4z3/4 |]" in engraved
+    tune = GeneratedTune(abc, tokens, None, None, True, meter="3/8", engraved_abc=engraved)
+    monkeypatch.setattr(generation_cli, "load_generator", lambda model: None)
+    monkeypatch.setattr(generation_cli, "_sample_all", lambda *args: iter([tune]))
+    assert main(["generate", "--model", "m", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "tune_1.abc").read_text() == engraved
+    capsys.readouterr()
+    assert main(["generate", "--model", "m"]) == 0
+    assert capsys.readouterr().out == engraved + "\n"

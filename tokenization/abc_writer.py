@@ -18,6 +18,7 @@ __all__ = [
     "ChordProblem",
     "beat_group",
     "chord_problem",
+    "engraved_lengths",
     "length_text",
     "pair_beat",
     "tokens_to_body",
@@ -187,6 +188,30 @@ def beat_group(meter: str | None) -> Fraction | None:
     return None
 
 
+def engraved_lengths(dur: Fraction) -> list[Fraction]:
+    """``dur`` as the lengths, longest first, of tied notes that each show as one notehead with
+    at most three dots (abcm2ps 8.14 refuses others, "Note too much dotted": 5/8 or 9/32 of a
+    whole note, ``c5`` or ``c9/4`` at ``L:1/8``); ``[dur]`` when one note shows it, or when
+    no sum of such notes makes it (a third, written in a tuplet).
+
+    >>> [[str(p) for p in engraved_lengths(Fraction(n, 32))] for n in (9, 12, 20, 44, 7)]
+    [['1/4', '1/32'], ['3/8'], ['1/2', '1/8'], ['1', '3/8'], ['7/32']]
+    """
+    num, den = dur.numerator, dur.denominator
+    if den & (den - 1) or num & (num + 1) == 0 and num < 16:  # a third; 1, 3, 7 or 15
+        return [dur]
+    parts = []
+    while num:
+        top = num.bit_length() - 1
+        run = 1  # a run of r set bits from the top is one note with r - 1 dots
+        while run < 4 and run <= top and num >> (top - run) & 1:
+            run += 1
+        value = ((1 << run) - 1) << (top - run + 1)
+        parts.append(Fraction(value, den))
+        num -= value
+    return parts
+
+
 #: Bars of the meter's length a line holds in `tokens_to_body`'s own layout (`_Lines`)
 LINE_BARS = 4
 #: Bar lines a line holds at most there (bars far shorter than the meter's, free meter)
@@ -319,7 +344,8 @@ class _BarText:
     (numerator, denominator) in lowest terms: Fraction arithmetic for every note was a large
     part of the writer's time."""
 
-    def __init__(self) -> None:
+    def __init__(self, engrave: bool = False) -> None:
+        self.engrave = engrave  # lengths no single note shows written as tied notes
         self.pieces: list[str] = []
         self.breaks: set[int] = set()  # indices of pieces that start a beat group
         self.num, self.den = 0, 1  # sounding length written so far in this bar
@@ -334,7 +360,13 @@ class _BarText:
     def add(self, stem: str, dur: Fraction, unit: Fraction) -> None:
         """A note, rest or chord ``stem`` (its text without the length) of length ``dur``,
         starting at the current offset: outside a tuplet, one of a dotted pair
-        (`dotted_pairs`)."""
+        (`dotted_pairs`), or with ``engrave`` tied notes of `engraved_lengths`."""
+        if self.engrave and not self.tuplet_left:  # a tuplet's members keep their number
+            parts = engraved_lengths(dur)
+            if len(parts) > 1:
+                tie = "" if stem == "z" else "-"
+                self.pieces.append(tie.join(stem + length_text(part, unit) for part in parts))
+                return
         length = length_text(dur, unit)
         if length in _PAIR_LENGTHS and not self.tuplet_left:
             if length in _LONG_TEXTS:
@@ -516,6 +548,7 @@ def tokens_to_body(
     bars_per_line: int | None = None,
     meter_changes: Sequence[tuple[int, str | None]] = (),
     tempo_changes: Sequence[tuple[int, str]] = (),
+    engravable: bool = False,
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
     ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
@@ -526,16 +559,21 @@ def tokens_to_body(
     (`beat_group`), which only sets how sheet music beams them; dotted pairs as broken rhythm,
     ``G>A`` (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the
     meter or a section end, or after every ``bars_per_line`` bar lines when it is given (0:
-    one line). Chords that cannot be written as ABC that reads back (`chord_problem`: an
-    unclosed ``[``, a bar line inside a chord...) are a `ValueError` naming the token.
+    one line). ``engravable`` writes a length no single note shows (``c9/4``,
+    `engraved_lengths`) as tied notes that do (``c2-c/4``), for engravers such as abcm2ps,
+    which refuse it: the tune then reads back with more tokens. Chords that cannot be written
+    as ABC that reads back (`chord_problem`: an unclosed ``[``, a bar line inside a chord...)
+    are a `ValueError` naming the token.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> toks = parse_abc("K:F\\nL:1/8\\nB=B B2|_E/2z/2 [CE]3-[CE]|").tokens
     >>> tokens_to_body(toks, key=Key("F", "major"))
     'B=B=B2 | _E/2z/2[C_E]3-[C_E] |'
-    >>> toks = parse_abc("M:6/8\\nL:1/8\\nK:G\\nD|GAB (3cBA G|G3/2A/2B c2 z|").tokens
+    >>> toks = parse_abc("M:6/8\\nL:1/8\\nK:G\\nD|GAB (3cBA G|G3/2A/2B c9/4z3/4|").tokens
     >>> tokens_to_body(toks, key=Key("G", "major"), meter="6/8")
-    'D | GAB (3cBAG | G>AB c2z |'
+    'D | GAB (3cBAG | G>AB c9/4z3/4 |'
+    >>> tokens_to_body(toks, key=Key("G", "major"), meter="6/8", engravable=True)[-14:]
+    'B c2-c/4z3/4 |'
     """
     tokens = tokens if isinstance(tokens, Sequence) else list(tokens)
     problem = chord_problem(tokens)
@@ -543,7 +581,7 @@ def tokens_to_body(
         raise ValueError(f"cannot write the chords as ABC: {problem.text(lambda i: f'token {i}')}")
     speller = _Speller(key)
     out: list[str] = []
-    bar = _BarText()
+    bar = _BarText(engravable)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
     changes, tempos = dict(meter_changes), dict(tempo_changes)
@@ -585,7 +623,7 @@ def tokens_to_body(
         elif kind == "bar":
             out.append(bar.text(bar_length, beat, unit))
             sep = "\n" if lines.ends_after(tok.text, bar) else " "
-            bar = _BarText()
+            bar = _BarText(engravable)
             speller.reset_bar()
             # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending, and
             # every reader (ours included) maps both spellings onto the same bar.
@@ -651,7 +689,7 @@ def _tuplet_members(tok: Token) -> int:
 def _add_chord(bar: _BarText, notes: list[tuple[str, Fraction | None]], unit: Fraction) -> None:
     """Write a chord of ``(text, length)`` notes (``("-", None)`` for an inner tie) to
     ``bar``: one length after the ``]`` when its notes share it (a chord without inner ties is
-    then one event, paired as a note is), else each note's after it."""
+    then one event, paired and engraved as a note is), else each note's after it."""
     durs = {d for _, d in notes if d is not None}
     inner = "".join(text for text, _ in notes)
     first = next((d for _, d in notes if d is not None), Fraction(0))
@@ -723,11 +761,13 @@ def write_abc(
     bars_per_line: int | None = None,
     meter_changes: Sequence[tuple[int, str | None]] = (),
     tempo_changes: Sequence[tuple[int, str]] = (),
+    engravable: bool = False,
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
     mid-tune ``meter_changes`` and ``tempo_changes`` of `tokens_to_body`, and its layout:
-    four bars of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``).
-    The header's tempo is a ``Q`` of ``fields``.
+    four bars of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``,
+    and with ``engravable`` tied notes for lengths no single note shows). The header's tempo
+    is a ``Q`` of ``fields``.
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
@@ -766,5 +806,6 @@ def write_abc(
         bars_per_line=bars_per_line,
         meter_changes=meter_changes,
         tempo_changes=tempo_changes,
+        engravable=engravable,
     )
     return "\n".join(lines) + "\n" + body + "\n"
