@@ -9,10 +9,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import NamedTuple
 
-from .abc_header import abc_lines, parse_meter
+from .abc_header import abc_lines
+from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public here too
+    _bar_length,
+    _Lines,
+    _meter_numbers,
+    beat_group,
+    engraved_lengths,
+    pair_beat,
+)
 from .abc_parser import Token, default_tuplet_q
 from .keys import LETTER_PC, Key, standard_key
-from .measure import compound_meter
 
 __all__ = [
     "ChordProblem",
@@ -165,115 +172,6 @@ class _Speller:
         return acc + name
 
 
-def beat_group(meter: str | None) -> Fraction | None:
-    """Length (whole notes) of the beat groups a full bar of ``meter`` is written in, the way
-    Irish tunes are usually beamed: a dotted quarter in compound x/8 meters (6/8, 9/8, 12/8,
-    15/8...: a multiple of 3 above 3, `compound_meter`), half a bar in 4/4 and 2/2 (``ABcd
-    efga``), a half note in 3/2, a quarter in other x/4 meters; None (the bar unbroken) for free
-    meter and for irregular ones such as 5/8 or 7/8.
-
-    >>> [beat_group(m) for m in ("6/8", "15/8", "C", "2/4", "3/2", "7/8", None)]
-    [Fraction(3, 8), Fraction(3, 8), Fraction(1, 2), Fraction(1, 4), Fraction(1, 2), None, None]
-    """
-    numbers = _meter_numbers(meter)
-    if numbers is None:
-        return None
-    n, d = numbers
-    if d in (8, 16) and compound_meter(f"{n}/{d}"):
-        return Fraction(3, d)
-    if d == 2:
-        return Fraction(1, 2)
-    if d == 4:
-        return Fraction(1, 2) if n == 4 else Fraction(1, 4)
-    return None
-
-
-def engraved_lengths(dur: Fraction) -> list[Fraction]:
-    """``dur`` as the lengths, longest first, of tied notes that each show as one notehead with
-    at most three dots (abcm2ps 8.14 refuses others, "Note too much dotted": 5/8 or 9/32 of a
-    whole note, ``c5`` or ``c9/4`` at ``L:1/8``); ``[dur]`` when one note shows it, or when
-    no sum of such notes makes it (a third, written in a tuplet).
-
-    >>> [[str(p) for p in engraved_lengths(Fraction(n, 32))] for n in (9, 12, 20, 44, 7)]
-    [['1/4', '1/32'], ['3/8'], ['1/2', '1/8'], ['1', '3/8'], ['7/32']]
-    """
-    num, den = dur.numerator, dur.denominator
-    if den & (den - 1) or num & (num + 1) == 0 and num < 16:  # a third; 1, 3, 7 or 15
-        return [dur]
-    parts = []
-    while num:
-        top = num.bit_length() - 1
-        run = 1  # a run of r set bits from the top is one note with r - 1 dots
-        while run < 4 and run <= top and num >> (top - run) & 1:
-            run += 1
-        value = ((1 << run) - 1) << (top - run + 1)
-        parts.append(Fraction(value, den))
-        num -= value
-    return parts
-
-
-#: Bars of the meter's length a line holds in `tokens_to_body`'s own layout (`_Lines`)
-LINE_BARS = 4
-#: Bar lines a line holds at most there (bars far shorter than the meter's, free meter)
-LINE_BAR_LINES = 8
-#: Notes, rests and chords a line holds at least there, before the bar line that ends it
-LINE_NOTES = 12
-#: The bar lines that end a section, and a line in that layout
-_SECTION_ENDS = frozenset({":|", ":|:", "||", "|]"})
-
-
-class _Lines:
-    """Where `tokens_to_body` ends its lines. With ``bars_per_line``, after every that many bar
-    lines (0: never). Without, as thesession.org lays out reels and jigs: after the bar line
-    that completes `LINE_BARS` bars of the meter's length on the line (twice as many when
-    those hold fewer than `LINE_NOTES` notes, rests and chords), and after a section end
-    (``:|``, ``:|:``, ``||``, ``|]``) that closes half as many bars at least: a pickup joins
-    the first line (``D | GABc dedB | ... |`` holds four full bars) and an 8-bar part takes two
-    lines. A line holds `LINE_BAR_LINES` bar lines at most, and a bar line that opens an
-    ending (``|1``, ``:|2``) stays with its bar: the line ends at the next one. Measured with
-    abcm2ps 8.14 on 998 tunes of the shared corpus and O'Neill's and Ryan's written back:
-    with eight bars a line, the layout before, 77 lines were "too much shrunk" (an error) and
-    661 overfull; with this one none, and 9 underfull (lines that end a section; 38 when four
-    bars of long notes made a line too)."""
-
-    def __init__(self, bars_per_line: int | None, bar_length: Fraction | None) -> None:
-        self.fixed = bars_per_line
-        self.bar_lines = 0  # on this line (in the tune, with `fixed`)
-        self.filled = 0.0  # bars of the meter's length on this line
-        self.count = 0  # notes, rests and chords on this line
-        self.at_four: int | None = None  # how many when the line held LINE_BARS bars
-        self.meter(bar_length)
-
-    def meter(self, bar_length: Fraction | None) -> None:
-        """The meter's bar is ``bar_length`` whole notes long from here on (None: free)."""
-        # a float is close enough to lay out lines, and a tenth of a Fraction's time
-        self.bars_per_whole = None if bar_length is None else 1 / float(bar_length)
-
-    def ends_after(self, bar: str, text: _BarText) -> bool:
-        """Whether the line ends after the bar line ``bar`` that closes the bar ``text``."""
-        if self.fixed is not None:
-            self.bar_lines += 1
-            return bool(self.fixed) and self.bar_lines % self.fixed == 0
-        if not text.num and not self.filled:  # a bar line that opens the line (`|:`)
-            return False
-        self.bar_lines += 1
-        self.count += text.count
-        if text.num:
-            per_whole = self.bars_per_whole
-            self.filled += 1 if per_whole is None else text.num / text.den * per_whole
-        if self.at_four is None and self.filled > LINE_BARS - 1e-9:
-            self.at_four = self.count
-        if bar[-1:].isdigit():  # an ending's bar line stays with its bar
-            return False
-        sparse = self.at_four is not None and self.at_four < LINE_NOTES
-        full = self.filled > (2 * LINE_BARS if sparse else LINE_BARS) - 1e-9
-        section = bar in _SECTION_ENDS and self.filled > LINE_BARS / 2 - 1e-9
-        if full or section or self.bar_lines >= LINE_BAR_LINES:
-            self.bar_lines, self.filled, self.count, self.at_four = 0, 0.0, 0, None
-            return True
-        return False
-
-
 #: A note, rest or chord of a bar outside a tuplet that may be one of a dotted pair
 #: (`_BarText.add`): its piece's index, its text without the length, its length text
 #: (`length_text`), and its offset in the bar as ``num / den``.
@@ -317,24 +215,6 @@ def _within_beat(num: int, den: int, length: Fraction, beat: Fraction) -> bool:
     index = (num * beat_den) // (den * beat_num)  # of the beat it starts in
     end = (num * len_den + len_num * den) * beat_den  # over den * len_den * beat_den
     return num >= 0 and end <= (index + 1) * beat_num * den * len_den
-
-
-def pair_beat(meter: str | None) -> Fraction | None:
-    """Length (whole notes) of the beat a dotted pair (``G>A``) is written inside of: a dotted
-    note of the meter's denominator in compound x/8 and x/16 meters (as `beat_group`), one of
-    the denominator elsewhere (a quarter in 4/4, 3/4 and 2/4, a half in 2/2 and 3/2, an eighth
-    in 7/8); None in free and unreadable meters, where no pair is written.
-
-    >>> [pair_beat(m) for m in ("6/8", "C", "C|", "3/2", "7/8", None)]
-    [Fraction(3, 8), Fraction(1, 4), Fraction(1, 2), Fraction(1, 2), Fraction(1, 8), None]
-    """
-    numbers = _meter_numbers(meter)
-    if numbers is None:
-        return None
-    n, d = numbers
-    if d in (8, 16) and compound_meter(f"{n}/{d}"):
-        return Fraction(3, d)
-    return Fraction(1, d)
 
 
 class _BarText:
@@ -453,25 +333,6 @@ class _BarText:
             (" " if i in self.breaks and not pieces[i - 1].endswith(" ") else "") + piece
             for i, piece in enumerate(pieces)
         )
-
-
-def _meter_numbers(meter: str | None) -> tuple[int, int] | None:
-    """``(N, D)`` of a meter as the reader reads ``M:`` (``C``, ``C|``, ``2+3/8``), or None for
-    free and unreadable meters."""
-    try:
-        text = parse_meter(meter or "")
-    except ValueError:
-        return None
-    if text is None:
-        return None
-    num, den = text.split("/")
-    return int(num), int(den)
-
-
-def _bar_length(meter: str | None) -> Fraction | None:
-    """Whole notes in a full bar of ``meter`` (None for free or unreadable meters)."""
-    numbers = _meter_numbers(meter)
-    return None if numbers is None else Fraction(*numbers)
 
 
 class ChordProblem(NamedTuple):
