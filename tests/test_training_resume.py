@@ -67,6 +67,47 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
     assert exit_info.value.code == 2
 
 
+#: 10 updates logged every 4 (3 updates an epoch), no validation: the learning curve alone
+_CURVE_FLAGS = ("--max_train_steps", "10", "--logging_steps", "4", "--eval_steps", "0")
+
+
+def _curve_and_results(folder) -> tuple[list[tuple[int, float]], dict]:
+    results = json.loads((folder / "all_results.json").read_text())
+    return _train_curve(folder), {k: results[k] for k in ("train_loss", "train_loss_last")}
+
+
+@pytest.fixture(scope="module", name="unsaved_curve")
+def unsaved_curve_fixture(tunebook, cache_dir, tmp_path_factory, one_torch_thread):  # noqa: F811
+    """The learning curve and train losses of the `_CURVE_FLAGS` run without checkpoints."""
+    out = tmp_path_factory.mktemp("unsaved")
+    main(_argv(tunebook, cache_dir, out, *_CURVE_FLAGS))
+    return _curve_and_results(out)
+
+
+def test_checkpoints_leave_the_learning_curve_as_it_is(tunebook, cache_dir, tmp_path,
+                                                       unsaved_curve):  # fmt: skip
+    """A checkpoint logged the updates since the last log first: with --checkpointing_steps 3
+    and --logging_steps 4 the curve had means of 3, 1, 2, 2... updates at steps 3, 4, 6, 8, 9,
+    10 instead of 4, 4, 2 at steps 4, 8, 10, and train_loss_last changed with it."""
+    main(_argv(tunebook, cache_dir, tmp_path, *_CURVE_FLAGS, "--checkpointing_steps", "3"))
+    curve, results = _curve_and_results(tmp_path)
+    assert [step for step, _ in curve] == [4, 8, 10]
+    assert (curve, results) == unsaved_curve
+
+
+def test_a_run_resumed_from_the_middle_of_a_log_window_logs_the_same_curve(
+    tunebook, cache_dir, tmp_path, unsaved_curve
+):
+    """step_6 holds updates 5 and 6, not yet logged (every 4): the resumed run logs them with
+    7 and 8 at step 8, as the uninterrupted run does, and counts them in train_loss."""
+    argv = _argv(tunebook, cache_dir, tmp_path, *_CURVE_FLAGS, "--checkpointing_steps", "3")
+    main(argv)
+    shutil.rmtree(tmp_path / "step_9")  # killed after logging update 8, before saving step_9
+    assert len(run_folder.read_training_state(str(tmp_path / "step_6"))["loss_window"]) == 2
+    main([*argv, "--resume_from_checkpoint"])
+    assert _curve_and_results(tmp_path) == unsaved_curve
+
+
 @pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
 def test_a_weight_decay_given_on_resuming_is_applied_from_the_checkpoint_on(
     tunebook, cache_dir, tmp_path, task_flags
@@ -462,3 +503,21 @@ def test_resuming_a_run_whose_time_budget_is_spent_makes_no_update(
     again = json.loads((out / "all_results.json").read_text())
     assert again["train_steps"] == done["train_steps"]
     assert max(int(p.name[5:]) for p in out.glob("step_*")) == done["train_steps"]
+
+
+def test_resuming_a_run_the_clock_stopped_mid_window_logs_its_last_updates_once(
+    tunebook, cache_dir, tmp_path
+):
+    """The clock stops the run between logs: its last updates are logged before the final
+    checkpoint, which then keeps none unlogged for a resume with nothing left to log again."""
+    extra = ["--max_train_steps", "1000000000", "--max_train_minutes", "0.002",
+             "--logging_steps", "1000", "--checkpointing_steps", "1",
+             "--eval_steps", "0"]  # fmt: skip
+    out = tmp_path / "run"
+    main(_argv(tunebook, cache_dir, out, *extra))
+    log = (out / "train_log.jsonl").read_text()
+    done = json.loads((out / "all_results.json").read_text())
+    assert [step for step, _ in _train_curve(out)] == [done["train_steps"]]
+    main(_argv(tunebook, cache_dir, out, *extra, "--resume_from_checkpoint"))
+    assert (out / "train_log.jsonl").read_text() == log
+    assert json.loads((out / "all_results.json").read_text())["train_loss"] == done["train_loss"]

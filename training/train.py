@@ -183,7 +183,7 @@ def train_loop(
     # a checkpoint of the final update: its validation, logged by the run it resumes, is reused
     evals = logged_evals(args, accelerator, completed)
     stats.update(start=time.perf_counter(), stop=stop, evals=evals)
-    window: list[torch.Tensor] = []
+    window = _restored_window(accelerator, saved)  # the checkpoint's updates not yet logged
     progress = TrainingProgress(
         args.max_train_steps,
         completed,
@@ -220,7 +220,7 @@ def train_loop(
         if stats["stop"]:
             break
     progress.close()
-    if window:
+    if window:  # a resumed checkpoint's unlogged updates, with nothing left to train
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
     stats.update(completed_steps=completed, train_seconds=_train_seconds(stats))
     return stats
@@ -290,6 +290,9 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
         stop = bool(accelerator.reduce(torch.tensor(float(late)), "sum") > 0)
         if stop:
             log_time_budget(args, completed)
+    if stop and window:  # the run ends here: its last updates logged, as the budget's last are
+        _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
+        window.clear()
     # after the clock: the checkpoint records at least the time that stopped the run, so that
     # resuming it finds the budget spent
     if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
@@ -331,21 +334,40 @@ def _history(args, accelerator, stats, step: int, record: dict) -> None:
 
 
 def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats, window) -> None:
-    """Save the state; the running totals go with it (the loss window logged first, so that the
-    totals hold every update up to the checkpoint), for a resumed run's all_results.json."""
-    if window:
-        _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
-        window.clear()
+    """Save the state; the running totals of the logged updates go with it, for a resumed run's
+    all_results.json, and so do the losses of the updates since the last log (`_window_state`),
+    which the resumed run logs with its own at the next ``--logging_steps``: the learning curve
+    is the same whatever ``--checkpointing_steps`` is, and whether or not the run was resumed."""
     # "last": the last logged losses, for a resumed run's train_loss_last (even with no update)
     totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "last")}
     # each process counts its own tokens; the checkpoint keeps all of them (finish sums them too)
     totals["tokens"] = int(accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item())
     totals["train_seconds"] = _train_seconds(stats)
     state = {"completed_steps": completed, "epoch": epoch, "seed": args.seed, "totals": totals}
+    state["loss_window"] = _window_state(accelerator, window)
     state.update(run=run_flags(args), args=recorded_flags(args), data=args.data_fingerprint)
     state["optimisation_changes"] = getattr(args, "optimisation_changes", [])  # on resuming
     state["max_train_steps"] = args.max_train_steps  # epochs counted: the cosine's length
     save_checkpoint(accelerator, args.output_dir, name, state)
+
+
+def _window_state(accelerator: Accelerator, window: list[torch.Tensor]) -> list[list[float]]:
+    """The ``[loss, loss_main, loss_dur]`` of each update not yet logged, summed over the
+    processes (what `_log_train` averages), for the checkpoint: at most ``--logging_steps``
+    rows. A collective: every process calls it."""
+    if not window:
+        return []
+    return accelerator.reduce(torch.stack(window).to(accelerator.device), "sum").tolist()
+
+
+def _restored_window(accelerator: Accelerator, saved: dict) -> list[torch.Tensor]:
+    """The resumed checkpoint's unlogged updates (`_window_state`; none when not resuming),
+    carried by the main process as the saved token count is: the others hold zeros, so that
+    `_log_train`'s sum over the processes gives each update's losses once. A null (a NaN loss,
+    which the checkpoint's JSON cannot hold) is read back as NaN."""
+    share = 1.0 if accelerator.is_main_process else 0.0
+    rows = [[math.nan if v is None else v for v in row] for row in saved.get("loss_window", [])]
+    return [torch.tensor(row, dtype=torch.float64) * share for row in rows]
 
 
 # ----- end of training ---------------------------------------------------------------------------
