@@ -185,7 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
              "Flags not given are the checkpoint's run's; those that shaped the model or data "
              "cannot change.")
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
-    add("--logging_steps", type=int, default=10, help="Log the train loss every N updates.")
+    add("--logging_steps", type=int, default=10,
+        help="Log the train loss every N updates (their mean). A checkpoint keeps the losses "
+             "not yet logged: --checkpointing_steps and resuming leave the learning curve as "
+             "it is.")
     add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
     add("--report_to", default="tensorboard",
         help="accelerate tracker(s), comma-separated: tensorboard, wandb, mlflow... or 'all' "
