@@ -286,6 +286,22 @@ def test_resuming_a_finished_run_keeps_its_last_loss(tunebook, cache_dir, tmp_pa
     assert _strict_json(out / "x.json") == {"loss": None, "runs": [{"lr": None}]}
 
 
+def test_a_diverged_run_resumes(tunebook, cache_dir, tmp_path):
+    """A NaN loss sum is saved as null in the checkpoint's JSON state; resuming added the next
+    loss to None (TypeError) instead of carrying the NaN on."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--max_train_steps", "4", "--checkpointing_steps", "2")
+    main(argv)
+    shutil.rmtree(out / "step_4")
+    state_file = out / "step_2" / "training_state.json"
+    state = json.loads(state_file.read_text())
+    state["totals"]["loss_sum"] = None  # what write_json makes of a NaN
+    state_file.write_text(json.dumps(state))
+    results = main([*argv, "--resume_from_checkpoint"])
+    assert results["train_steps"] == 4 and math.isnan(results["train_loss"])
+    assert math.isfinite(results["train_loss_last"])
+
+
 def test_resuming_a_finished_run_logs_its_final_validation_once(tunebook, cache_dir, tmp_path):
     """A resumed run with nothing left to train validated its last update again and logged it
     a second time: the same step-2 eval_nll twice in train_log.jsonl and in TensorBoard."""

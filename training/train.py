@@ -177,6 +177,8 @@ def train_loop(
     # a resumed run reports the whole run's totals, its training time included
     stats["seconds_before"] = float(totals.pop("train_seconds", 0.0))
     stats.update(totals)
+    if stats["loss_sum"] is None:  # a diverged run's NaN sum, which the JSON state keeps as null
+        stats["loss_sum"] = math.nan
     if not accelerator.is_main_process:
         stats["tokens"] = 0  # the saved count is every process's: the main process carries it
     stop = nothing_left(args, completed, stats["seconds_before"])  # a resumed run's budget spent
