@@ -18,6 +18,7 @@ from datasets import Dataset, DatasetDict, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
 from tokenization.abc_lexer import read_number
+from tokenization.capped_warnings import skip_reason
 
 from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
     _cache_hit,
@@ -183,15 +184,6 @@ def _original_key(tune: Any) -> str:
     return tune.key.name
 
 
-def _skip_reason(err: Exception) -> str:
-    """A short reason shared by similar failures: numbers and quoted text are masked."""
-    message = getattr(err, "message", None) or (str(err.args[0]) if err.args else str(err))
-    # the first line at a line feed: a quoted title may hold a U+2028 that splitlines cuts at
-    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message.split("\n", 1)[0])
-    message = re.sub(r"\d+", "N", message).strip()
-    return f"{type(err).__name__}: {message}"[:120]
-
-
 def _incipit(tune: Any, notes: int) -> str:
     """Meter and pitch classes of the first `notes` notes, the tune moved onto the white keys of
     its mode (so the same melody in two keys gives the same text); "" for a shorter tune."""
@@ -233,9 +225,9 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> _Parsed:
         incipit = _incipit(tune, notes) if notes > 0 else ""
         bars_ok = not options.bars_fit or bar_report(tune).ok
     except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
-        return None, _skip_reason(err), raw.locate(err).removeprefix(f"{raw.file_name}: ")
+        return None, skip_reason(err), raw.locate(err).removeprefix(f"{raw.file_name}: ")
     except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
-        return None, f"internal {_skip_reason(err)}", f"unexpected {err!r}"
+        return None, f"internal {skip_reason(err)}", f"unexpected {err!r}"
     if n_notes < options.min_notes:
         return None, f"fewer than {options.min_notes} notes", ""
     if not bars_ok:

@@ -224,7 +224,7 @@ def test_a_tune_without_x_between_numbered_tunes_is_read_and_named(tmp_path, cap
 def test_a_skip_reason_is_not_cut_at_a_line_separator():
     """The reason was the message's first line by `str.splitlines`, which cut at a U+2028 (or
     form feed) inside quoted text: the quote was left open, not masked, and the rest lost."""
-    from modeling_irish.abc_corpus import _skip_reason
+    from tokenization.capped_warnings import skip_reason
 
-    reason = _skip_reason(ValueError("no such meter 'a\u2028b' at bar 3\nmore"))
+    reason = skip_reason(ValueError("no such meter 'a\u2028b' at bar 3\nmore"))
     assert reason == "ValueError: no such meter '…' at bar N"
