@@ -23,6 +23,7 @@ from tokenization.abc_header import (
     split_tunebook_noted,
     x_number,
 )
+from tokenization.capped_warnings import CappedWarnings
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,12 @@ __all__ = [
     "iter_raw_tunes",
     "music21_collection_files",
     "no_tune_reason",
+    "no_tunes_warnings",
     "session_tune_text",
     "source_files",
     "text_tunes",
     "text_without_tunes",
+    "warn_no_tunes",
 ]
 
 SourceLike = Union[str, os.PathLike, None]
@@ -196,12 +199,12 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
     return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def _folder_tunes(folder: Path) -> Iterator[RawTune]:
+def _folder_tunes(folder: Path, no_tunes: CappedWarnings) -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
-    warning, with why (the other files' tunes would hide it). Ids start with the folder's own
-    name however its path is written (``.``, ``sub/..``, absolute): ``Path(".").name`` is ""
-    and ``Path("sub/..").name`` is "..", which would give one folder other ids, hence other
-    ``"hash"`` splits, from another working folder."""
+    warning, with why (the other files' tunes would hide it), as ``no_tunes`` caps them. Ids
+    start with the folder's own name however its path is written (``.``, ``sub/..``,
+    absolute): ``Path(".").name`` is "" and ``Path("sub/..").name`` is "..", which would give
+    one folder other ids, hence other ``"hash"`` splits, from another working folder."""
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
     for path in _abc_files(folder):
         rel = path.relative_to(folder).with_suffix("").as_posix()
@@ -210,7 +213,18 @@ def _folder_tunes(folder: Path) -> Iterator[RawTune]:
             found = True
             yield raw
         if not found:
-            logger.warning("no ABC tunes found in %s (%s)", path, no_tune_reason(path))
+            warn_no_tunes(no_tunes, path, no_tune_reason(path))
+
+
+def no_tunes_warnings() -> CappedWarnings:
+    """The warnings that name the files (or sources) that hold no tune, with why: the first
+    few, then a count by reason (a folder of many empty files would flood the terminal)."""
+    return CappedWarnings(logger, "files without tunes")
+
+
+def warn_no_tunes(no_tunes: CappedWarnings, source: Any, why: str) -> None:
+    """Name ``source``, which holds no tune, and ``why`` (`no_tune_reason`) in ``no_tunes``."""
+    no_tunes.warn(why, "no ABC tunes found in %s (%s)", source, why)
 
 
 def text_without_tunes(text: str, empty: str = "empty file") -> str:
@@ -495,14 +509,14 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         )  # fmt: skip
 
 
-def _one_source(source: str | os.PathLike | None) -> Iterator[RawTune]:
+def _one_source(source: str | os.PathLike | None, no_tunes: CappedWarnings) -> Iterator[RawTune]:
     if source is None or source == "music21":
         for name in MUSIC21_COLLECTIONS:
             yield from _music21_tunes(name)
         return
     path = Path(source)
     if path.is_dir():
-        yield from _folder_tunes(path)
+        yield from _folder_tunes(path, no_tunes)
     elif path.exists():  # a file, or a pipe (``<(cat a.abc)``, /dev/stdin): read once
         if path.suffix.lower() in (".json", ".csv"):
             yield from _session_tunes(path)
@@ -614,7 +628,9 @@ def _longer_prefixes(raw: RawTune) -> Iterator[str]:
 
 
 def iter_raw_tunes(
-    source: SourceLike | Sequence[SourceLike], unreadable: bool = False
+    source: SourceLike | Sequence[SourceLike],
+    unreadable: bool = False,
+    no_tunes: CappedWarnings | None = None,
 ) -> Iterator[RawTune]:
     """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
     text, file, line and id prefix (`RawTune`), so that errors can name the file line. One of
@@ -624,18 +640,25 @@ def iter_raw_tunes(
     with ``unreadable``: the loader counts them as skipped. Id prefixes are unique across the
     sources (`_Prefixes`): the tunes of two files named alike do not share ids.
 
+    The warnings of sources and folder files without tunes are capped (`no_tunes_warnings`:
+    the first few, then one line that counts them all by reason, once all are read); a caller
+    that reads several times passes its own ``no_tunes``, and closes it when done.
+
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
     sources, prefixes = _sources(source), _Prefixes()
+    capped = no_tunes_warnings() if no_tunes is None else no_tunes
     for one in sources:
         found = False
-        for raw in _one_source(one):
+        for raw in _one_source(one, capped):
             found = True
             if unreadable or not raw.unreadable:
                 yield prefixes.claim(raw)
         if not found and len(sources) > 1:
-            logger.warning("no ABC tunes found in %s (%s)", one, no_tune_reason(one))
+            warn_no_tunes(capped, one, no_tune_reason(one))
+    if no_tunes is None:
+        capped.close()
 
 
 def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator[tuple[str, str]]:

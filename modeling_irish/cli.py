@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -29,8 +28,6 @@ __all__ = [
     "require_model_type",
     "whole_number",
 ]
-
-logger = logging.getLogger(__name__)
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
 _T = TypeVar("_T")
@@ -119,32 +116,37 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
 
     A source that holds no tune (an empty, binary or prose file) is named, with why, in a
     warning when there are several (the others' tunes would hide it), as `iter_raw_tunes` does,
-    and added as ``(source, why)`` to ``without``: a command left with nothing says why.
+    and added as ``(source, why)`` to ``without``: a command left with nothing says why. Those
+    warnings, and those of a folder's files without tunes, are capped for all the sources at
+    once (`no_tunes_warnings`: the first few, then a count by reason).
     """
     from modeling_irish.abc_sources import (
         iter_raw_tunes,
         no_tune_reason,
+        no_tunes_warnings,
         text_tunes,
         text_without_tunes,
+        warn_no_tunes,
     )
 
-    for name in names:
-        found = False
-        if name == "-":
-            text = read_input("-")
-            tunes, where = text_tunes(text, "stdin"), "stdin"
-        else:
-            tunes, where = iter_raw_tunes(name, unreadable=True), name
-        for raw in tunes:
-            found = True
-            yield raw
-        if found:
-            continue
-        why = text_without_tunes(text, "empty input") if name == "-" else no_tune_reason(name)
-        if len(names) > 1:
-            logger.warning("no ABC tunes found in %s (%s)", where, why)
-        if without is not None:
-            without.append((where, why))
+    with no_tunes_warnings() as no_tunes:
+        for name in names:
+            found = False
+            if name == "-":
+                text = read_input("-")
+                tunes, where = text_tunes(text, "stdin"), "stdin"
+            else:
+                tunes, where = iter_raw_tunes(name, unreadable=True, no_tunes=no_tunes), name
+            for raw in tunes:
+                found = True
+                yield raw
+            if found:
+                continue
+            why = text_without_tunes(text, "empty input") if name == "-" else no_tune_reason(name)
+            if len(names) > 1:
+                warn_no_tunes(no_tunes, where, why)
+            if without is not None:
+                without.append((where, why))
 
 
 def read_dump(path: str, unreadable: bool = False) -> list[Any] | None:

@@ -5,6 +5,7 @@ test module imports), and the shared corpus for the slow tests."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -20,6 +21,13 @@ CORPUS = Path(
         Path(__file__).resolve().parents[2] / "shared" / "data" / "thesession-c.abc",
     )
 )
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
+    """The warnings (not the DEBUG lines) that the logger named ``logger`` gave, in order."""
+    return [
+        r.getMessage() for r in caplog.records if r.name == logger and r.levelno >= logging.WARNING
+    ]
 
 
 def require_corpus() -> Path:

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from abc_corpus_helpers import assert_report_sums, body, dump_rows, needs_parser, rows, tune, write
+from helpers import warnings_of
 
 from modeling_irish.abc_corpus import load_abc_corpus
 
@@ -104,6 +105,32 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
         assert load_abc_corpus(folder).report["read"] == 4
     assert f"no ABC tunes found in {folder / 'blank.abc'} (empty file)" in caplog.text
     assert "tune.mid" not in caplog.text
+
+
+def _many_without_tunes(folder) -> list:
+    """12 files without tunes, in this order: 10 empty, 2 of prose."""
+    paths = [write(folder / f"empty{n:02}.abc", []) for n in range(1, 11)]
+    return paths + [write(folder / f"words{n}.abc", ["no tune here"]) for n in (11, 12)]
+
+
+def test_many_files_without_tunes_are_named_five_then_counted(tmp_path, caplog):
+    """A folder of many files, many of them empty, gave one warning a file: a flood. The first
+    five are named, then one line counts all twelve by reason."""
+    folder = tmp_path / "folder"
+    write(folder / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
+    empty = _many_without_tunes(folder)
+    summary = (
+        "... and 7 more files without tunes (not shown); 12 in all, by reason: "
+        "{'empty file': 10, 'a tune starts with an X: line': 2}"
+    )
+    for sources in (folder, [folder / "book.abc", *empty]):  # a folder, or the files listed
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+            assert load_abc_corpus(sources).report["read"] == 4
+        said = warnings_of(caplog, "modeling_irish.abc_sources")
+        assert said == [f"no ABC tunes found in {path} (empty file)" for path in empty[:5]] + [
+            summary
+        ]
 
 
 NO_TUNE = {  # a source without tunes -> why the loader's error gives, as irish-tune check does

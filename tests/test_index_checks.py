@@ -12,8 +12,9 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import synthetic_tune
+from helpers import synthetic_tune, warnings_of
 
+from modeling_irish.cli import main
 from modeling_irish.name_that_tune import INDEX_FILE, TuneIndex, identify
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -264,6 +265,27 @@ def test_building_an_index_of_nothing_to_name_is_refused(tmp_path, tokenizer):
     for corpus, message in cases:
         with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             TuneIndex.build(None, tokenizer, corpus)
+
+
+def test_index_of_many_empty_files_names_five_then_counts_them(tmp_path, tokenizer, caplog):
+    """`irish-tune index` of a folder of many files, most of them empty, named each one: the
+    first five are named, then one line counts all twelve by reason."""
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    (folder / "book.abc").write_text("\n".join(TUNES))
+    empty = [folder / f"empty{n:02}.abc" for n in range(1, 13)]
+    for path in empty:
+        path.write_text("" if path != empty[-1] else "Some words.\n")
+    tokenizer.save_pretrained(tmp_path / "tokenizer")
+    argv = ["index", "--tokenizer", str(tmp_path / "tokenizer"), str(folder)]
+    with caplog.at_level(logging.WARNING):
+        assert main([*argv, "--out", str(tmp_path / "index")]) == 0
+    assert warnings_of(caplog, "modeling_irish.abc_sources") == [
+        f"no ABC tunes found in {path} (empty file)" for path in empty[:5]
+    ] + [
+        "... and 7 more files without tunes (not shown); 12 in all, by reason: "
+        "{'empty file': 11, 'a tune starts with an X: line': 1}"
+    ]
 
 
 def test_saving_over_another_index_leaves_none_of_its_arrays_behind(good, tmp_path, tokenizer):

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from helpers import save_tiny_measurenote
+from helpers import save_tiny_measurenote, warnings_of
 
 import modeling_irish  # noqa: F401  (Auto registrations)
 from modeling_irish.cli import main
@@ -306,3 +306,26 @@ def test_a_tune_read_only_in_part_is_named_and_many_are_counted(model_dir, tmp_p
     assert len(lines) == CHANGED_TUNES_SHOWN + 1  # readable for a big corpus
     assert lines[0] == "scored as read, not as written: text 2 'Two 1': voice V:2 dropped"
     assert lines[-1] == "2 more tunes not read exactly as written were scored as read (12 in all)"
+
+
+def test_many_files_without_tunes_are_named_five_then_counted(model_dir, tmp_path, caplog):
+    """evaluate-lm of many files, most of them empty, named each one: the first five are
+    named, then one line counts all twelve by reason (the files given one by one, as a
+    shell's ``*.abc`` gives them, or in a folder)."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "book.abc").write_text("\n".join(TUNES))
+    empty = [folder / f"empty{n:02}.abc" for n in range(1, 13)]
+    for path in empty:
+        path.write_text("")
+    summary = (
+        "... and 7 more files without tunes (not shown); 12 in all, by reason: {'empty file': 12}"
+    )
+    for given in ([str(folder / "book.abc"), *map(str, empty)], [str(folder)]):
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            assert main(["evaluate-lm", "--model", str(model_dir), *given, "--json"]) == 0
+        said = warnings_of(caplog, "modeling_irish.abc_sources")
+        assert said == [f"no ABC tunes found in {path} (empty file)" for path in empty[:5]] + [
+            summary
+        ]
