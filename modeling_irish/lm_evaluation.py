@@ -14,10 +14,11 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
+
 from .cli import positive_int
 
 __all__ = [
-    "CHANGED_TUNES_SHOWN",
     "add_evaluate_lm_args",
     "evaluate_lm_on_texts",
     "load_lm",
@@ -105,20 +106,16 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-#: The tunes the reader did not read exactly as written (a voice or tie dropped) that are named
-#: one warning each when scored; past them, one warning counts the rest.
-CHANGED_TUNES_SHOWN = 10
-
-
 def evaluate_lm_on_texts(
     model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
     """Token-weighted NLL of ``texts`` (one ABC tune each, not a tunebook's text: `text_tunes`
     splits one); unreadable tunes are counted, skipped (and so is a `RawTune` of a dump row that
     gives no tune, `tune_texts`). A tune the reader does not read exactly as written (a second
-    voice dropped, ...) is scored as read, and named in a warning with what changed (the first
-    `CHANGED_TUNES_SHOWN`, then a count). ``progress``: a tqdm bar of the tunes on stderr (the
-    command line shows it on a terminal).
+    voice dropped, ...) is scored as read, and named in a warning with what changed. Each kind
+    of warning (skipped, scored as read) names the first few tunes, then one line counts them
+    all by reason (`tokenization.capped_warnings.CappedWarnings`). ``progress``: a tqdm bar of
+    the tunes on stderr (the command line shows it on a terminal).
 
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
     (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows) and ``skipped``; the definitions are
@@ -149,11 +146,13 @@ def _score_tunes(
     model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int, progress: bool
 ) -> tuple[torch.Tensor, int]:
     """The `per_tune_nll` rows ``(tunes, 6)`` of the readable tunes of ``texts``, and how many
-    were skipped (each named in a warning)."""
+    were skipped (the first few named in a warning, then all counted by reason)."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
 
-    collator, features, skipped, changed, rows = AbcDataCollator(), [], 0, 0, []
+    collator, features, rows = AbcDataCollator(), [], []
+    skipped = CappedWarnings(logger, "skipped tunes")
+    changed = CappedWarnings(logger, "tunes scored as read, not as written")
 
     def flush() -> None:
         batch = collator(features)
@@ -169,25 +168,21 @@ def _score_tunes(
                 raise AbcParseError(item.unreadable)
             enc = tokenizer.encode_tune(getattr(item, "text", item))
         except AbcParseError as err:
-            skipped += 1
             where = item.locate(err) if hasattr(item, "locate") else str(err)
-            logger.warning("skipped a tune: %s", where)
+            reason = getattr(item, "unreadable", "") or skip_reason(err)
+            skipped.warn(reason, "skipped a tune: %s", where)
             continue
         if enc.tune.warnings:
-            changed += 1
-            _warn_changed(_tune_place(item, n), enc.tune, changed)
+            _warn_changed(changed, _tune_place(item, n), enc.tune)
         features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
         if len(features) == batch_size:
             flush()
     if features:
         flush()
-    if changed > CHANGED_TUNES_SHOWN:
-        logger.warning(
-            "%d more tunes not read exactly as written were scored as read (%d in all)",
-            changed - CHANGED_TUNES_SHOWN,
-            changed,
-        )
-    return (torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)), skipped
+    skipped.close()
+    changed.close()
+    scored = torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)
+    return scored, skipped.total
 
 
 def _tune_place(item: Any, n: int) -> str:
@@ -196,15 +191,14 @@ def _tune_place(item: Any, n: int) -> str:
     return item.place if hasattr(item, "place") else f"text {n}"
 
 
-def _warn_changed(where: str, tune: Any, changed: int) -> None:
-    """Name the ``changed``-th tune that the reader did not read exactly as written, with what
-    it changed (the lines its warnings name count in the tune's own text), while at most
-    `CHANGED_TUNES_SHOWN` are named: the tune is scored as read, only part of what it holds."""
-    if changed > CHANGED_TUNES_SHOWN:
-        return
+def _warn_changed(changed: CappedWarnings, where: str, tune: Any) -> None:
+    """Name, in ``changed``, a tune that the reader did not read exactly as written, with what
+    it changed (the lines its warnings name count in the tune's own text; counted by the
+    first): the tune is scored as read, only part of what it holds."""
     title = f" {tune.title!r}" if tune.title else ""
-    logger.warning(
-        "scored as read, not as written: %s%s: %s", where, title, "; ".join(tune.warnings)
+    said = "; ".join(tune.warnings)
+    changed.warn(
+        masked(tune.warnings[0]), "scored as read, not as written: %s%s: %s", where, title, said
     )
 
 

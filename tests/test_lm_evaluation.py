@@ -287,7 +287,8 @@ def _two_voices(x: int) -> str:
 
 def test_a_tune_read_only_in_part_is_named_and_many_are_counted(model_dir, tmp_path, caplog):
     """A second voice dropped by the reader was scored away without a word (the tokenizer's
-    own call warns: "voice V:2 dropped"); each such tune is named, the first ten, then counted."""
+    own call warns: "voice V:2 dropped"); each such tune is named, the first five, then
+    counted."""
     book = tmp_path / "voices.abc"
     book.write_text(TUNES[0] + "\n" + _two_voices(2))
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
@@ -295,17 +296,37 @@ def test_a_tune_read_only_in_part_is_named_and_many_are_counted(model_dir, tmp_p
     (line,) = [r.getMessage() for r in caplog.records]
     assert line == f"scored as read, not as written: {book} line 9 'Two 2': voice V:2 dropped"
     caplog.clear()
-    from modeling_irish.lm_evaluation import CHANGED_TUNES_SHOWN
-
     model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
     tokenizer = AbcTokenizer.from_pretrained(model_dir)
-    texts = [_two_voices(x) for x in range(1, CHANGED_TUNES_SHOWN + 3)]
+    texts = [_two_voices(x) for x in range(1, 13)]
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
         assert evaluate_lm_on_texts(model, tokenizer, [TUNES[1], *texts])["tunes"] == 13
-    lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == CHANGED_TUNES_SHOWN + 1  # readable for a big corpus
+    lines = warnings_of(caplog, "modeling_irish.lm_evaluation")
+    assert len(lines) == 5 + 1  # readable for a big corpus
     assert lines[0] == "scored as read, not as written: text 2 'Two 1': voice V:2 dropped"
-    assert lines[-1] == "2 more tunes not read exactly as written were scored as read (12 in all)"
+    assert lines[-1] == (
+        "... and 7 more tunes scored as read, not as written (not shown); 12 in all, by "
+        "reason: {'voice V:N dropped': 12}"
+    )
+
+
+def test_many_skipped_tunes_are_named_five_then_counted(model_dir, tmp_path, capsys, caplog):
+    """One warning a skipped tune flooded the terminal on a messy tunebook: the first five are
+    named, then one line counts all twelve by reason, and ``skipped`` stays 12."""
+    book = tmp_path / "bad.abc"
+    bad = [f"X:{x}\nT:Bad {x}\nK:Q\nAB|\n" for x in range(2, 14)]  # K:Q: no such key
+    book.write_text("\n".join([TUNES[0], *bad]))
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"] == 12
+    said = warnings_of(caplog, "modeling_irish.lm_evaluation")
+    assert said == [
+        f"skipped a tune: {book}: Bad {x}: line {11 + 5 * (x - 2)}, column 3: cannot read key 'Q'"
+        for x in range(2, 7)
+    ] + [
+        "... and 7 more skipped tunes (not shown); 12 in all, by reason: "
+        "{\"AbcParseError: cannot read key '…'\": 12}"
+    ]
 
 
 def test_many_files_without_tunes_are_named_five_then_counted(model_dir, tmp_path, caplog):
