@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from helpers import require_corpus
+from helpers import require_corpus, warnings_of
 
 from modeling_irish.cli import main
 from tokenization.check import check_files
@@ -453,6 +453,27 @@ def test_check_names_music_after_a_blank_line_in_a_tune(tmp_path, capsys, caplog
     assert [r.getMessage() for r in caplog.records] == [
         f"{path}: X:1 Cut: 1 line(s) after the blank line 5 not read (a blank line ends a "
         "tune), the first at line 6"
+    ]
+
+
+def test_check_names_five_tune_warnings_then_counts_them_all(tmp_path, capsys, caplog):
+    """A warning a tune (text not read) flooded the terminal on a big, messy tunebook: the first
+    five are named, then one line counts all twelve by reason, over all the files at once."""
+    cut = "X:{x}\nT:Cut {x}\nK:D\nDEFG|\n\ndefg|\n\n"
+    bangs = "X:{x}\nT:Bangs {x}\nL:1/8\nK:D\nDEFG!ABcd!|!Coda!efga|]\n\n"
+    first, second = tmp_path / "cut.abc", tmp_path / "bangs.abc"
+    first.write_text("".join(cut.format(x=x) for x in range(1, 9)))
+    second.write_text("".join(bangs.format(x=x) for x in range(9, 13)))
+    assert main(["check", str(first), str(second)]) == 0
+    assert "round-trip ok: 12" in capsys.readouterr().out
+    said = warnings_of(caplog, "tokenization.check")
+    assert said == [
+        f"{first}: X:{x} Cut {x}: 1 line(s) after the blank line {7 * x - 2} not read (a blank "
+        f"line ends a tune), the first at line {7 * x - 1}"
+        for x in range(1, 6)
+    ] + [
+        "... and 7 more tune warnings (not shown); 12 in all, by reason: {'not read (a blank "
+        "line ends a tune)': 8, 'a `!` that breaks the line needs I:linebreak !': 4}"
     ]
 
 

@@ -14,6 +14,7 @@ from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
 from .abc_parser import BANG_LINE_BREAK, AbcParseError, AbcTune, parse_tunebook
 from .abc_writer import write_abc
 from .bar_check import bar_report
+from .capped_warnings import CappedWarnings, masked
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import normalise_tune, output_shift, transpose_tokens
 
@@ -202,17 +203,23 @@ def _tune_name(source: str, tune: AbcTune | AbcParseError) -> str:
     return f"{source}: X:{x} {tune.title}".rstrip()
 
 
-def _logged_round_trip(tune: AbcTune, name: str) -> tuple[TuneRows, TuneRows]:
+def tune_warnings() -> CappedWarnings:
+    """The warnings `check_text` gives about tunes (text not read, a key written in another
+    spelling): the first few, then one line that counts them all by reason."""
+    return CappedWarnings(logger, "tune warnings")
+
+
+def _logged_round_trip(tune: AbcTune, name: str, said: CappedWarnings) -> tuple[TuneRows, TuneRows]:
     """`round_trip_rows` of one tune, its writer's warnings (a key beyond 7 sharps or flats,
-    written in its usual spelling) logged with ``name``, the file and tune: as Python warnings
-    they named a line of this module, no tune, and showed once a run."""
+    written in its usual spelling) logged in ``said`` with ``name``, the file and tune: as
+    Python warnings they named a line of this module, no tune, and showed once a run."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             rows, again, _ = round_trip_rows(tune)
         finally:
             for warning in caught:
-                logger.warning("%s: %s", name, warning.message)
+                said.warn(masked(str(warning.message)), "%s: %s", name, warning.message)
     return rows, again
 
 
@@ -247,11 +254,13 @@ def check_text(
     bars: bool = False,
     progress: Callable[[], object] | None = None,
     lines_of: str = "",
+    said: CappedWarnings | None = None,
 ) -> CheckReport:
     """Check every tune of one tunebook text, adding to ``report``; with ``bars``, also check
     that every full bar of each parsed tune sums to its meter. ``progress`` is called once a
     tune (a progress bar's ``update``); ``lines_of`` follows a failure's line number when the
-    lines are not those of ``source`` (" of its tune text" for a dump row).
+    lines are not those of ``source`` (" of its tune text" for a dump row). The warnings about
+    tunes go to ``said`` (`tune_warnings`, which the caller closes), else to one of this text's.
 
     >>> abc = "X:1\\nT:Short Bar\\nM:2/4\\nL:1/8\\nK:G\\n|:GABc|dBG|GABc|d2B2:|\\n"
     >>> report = check_text(abc, "book.abc", bars=True)
@@ -259,6 +268,9 @@ def check_text(
     (1, 0, ['bar 2: 3 of 4 eighths in 2/4 (short)'])
     """
     report = report or CheckReport()
+    if said is None:
+        with tune_warnings() as said:
+            return check_text(text, source, report, bars, progress, lines_of, said)
     if bars and report.bars is None:
         report.bars = BarCounts()
     before = report.tunes
@@ -275,12 +287,14 @@ def check_text(
             continue
         report.parsed += 1
         for warning in tune.warnings:  # text not read as the writer meant: a pass would hide it
-            if any(said in warning for said in _NOT_READ):
-                logger.warning("%s: %s", name, warning)
+            for kind in _NOT_READ:
+                if kind in warning:
+                    said.warn(kind, "%s: %s", name, warning)
+                    break
         if bars:
             report.bars.add(name, tune)
         try:
-            rows, again = _logged_round_trip(tune, name)
+            rows, again = _logged_round_trip(tune, name, said)
         except (AbcParseError, ValueError) as err:
             report.failures.append({"tune": name, "error": f"round trip: {err}"})
             continue
@@ -310,33 +324,35 @@ def check_files(
     its own text; an `UnreadableTune` in its place (a dump row without ABC) is a tune that
     fails. A file that cannot be read (no permission, or ``tunes_of`` raises `ValueError`: a
     ``.json`` that is not a dump) fails as a file, and the others are still checked.
-    ``progress`` is called once a tune (see `check_text`)."""
+    ``progress`` is called once a tune (see `check_text`). The warnings about tunes are
+    capped for all the files at once (`tune_warnings`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
-    for path in _expand(paths):
-        label = "stdin" if path == "-" else (labels or {}).get(path, path)
-        try:
-            tunes, text = _read_source(path, tunes_of)
-        except (OSError, ValueError) as err:  # unreadable, or a .csv / .json that is no dump
-            report.add_file_failure(label, _reason(err, path))
-            continue
-        if tunes is not None:
-            for text in tunes:
-                if isinstance(text, UnreadableTune):
-                    _add_unreadable(report, f"{label} {text.where}", text.error, progress)
-                elif isinstance(text, PlacedTune):
-                    where, lines_of = f"{label} {text.where}", " of its tune text"
-                    check_text(text.text, where, report, bars, progress, lines_of)
-                else:
-                    check_text(text, label, report, bars=bars, progress=progress)
-            if not tunes:
-                report.add_file_failure(label, "no tunes in the file")
-            continue
-        if not text.strip():
-            report.add_file_failure(label, "empty input" if path == "-" else "empty file")
-        elif is_binary_text(text):
-            report.add_file_failure(label, "not a text file (it holds NUL bytes)")
-            continue
-        check_text(text, label, report, bars=bars, progress=progress)
+    with tune_warnings() as said:  # for every file at once
+        for path in _expand(paths):
+            label = "stdin" if path == "-" else (labels or {}).get(path, path)
+            try:
+                tunes, text = _read_source(path, tunes_of)
+            except (OSError, ValueError) as err:  # unreadable, or a .csv / .json that is no dump
+                report.add_file_failure(label, _reason(err, path))
+                continue
+            if tunes is not None:
+                for text in tunes:
+                    if isinstance(text, UnreadableTune):
+                        _add_unreadable(report, f"{label} {text.where}", text.error, progress)
+                    elif isinstance(text, PlacedTune):
+                        where, lines_of = f"{label} {text.where}", " of its tune text"
+                        check_text(text.text, where, report, bars, progress, lines_of, said)
+                    else:
+                        check_text(text, label, report, bars=bars, progress=progress, said=said)
+                if not tunes:
+                    report.add_file_failure(label, "no tunes in the file")
+                continue
+            if not text.strip():
+                report.add_file_failure(label, "empty input" if path == "-" else "empty file")
+            elif is_binary_text(text):
+                report.add_file_failure(label, "not a text file (it holds NUL bytes)")
+                continue
+            check_text(text, label, report, bars=bars, progress=progress, said=said)
     return report
 
 
