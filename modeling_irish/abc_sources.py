@@ -23,7 +23,7 @@ from tokenization.abc_header import (
     split_tunebook_noted,
     x_number,
 )
-from tokenization.capped_warnings import CappedWarnings
+from tokenization.capped_warnings import CappedWarnings, masked
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ __all__ = [
     "iter_raw_tunes",
     "music21_collection_files",
     "no_tune_reason",
-    "no_tunes_warnings",
     "session_tune_text",
     "source_files",
+    "source_warnings",
     "text_tunes",
     "text_without_tunes",
     "warn_no_tunes",
@@ -149,28 +149,55 @@ def _read_text(path: Path) -> str:
     return read_abc_file(path)
 
 
-def _tunebook_tunes(path: Path, source: str, prefix: str) -> Iterator[RawTune]:
+#: The kinds of the warnings of reading sources (`source_warnings`): the first few of each kind
+#: are shown, then one line counts them all by reason.
+_NO_TUNES = "files without tunes"
+_NOT_READ = "tunes with text not read"
+_SHARED_X = "files whose tunes share X: numbers"
+
+
+def source_warnings() -> CappedWarnings:
+    """The warnings of reading sources, capped (a folder of 2,000 files, many of them empty or
+    messy, would flood the terminal): files (or sources) that hold no tune, with why; text of a
+    tune not read; files whose tunes share ``X:`` numbers."""
+    return CappedWarnings(logger)
+
+
+def warn_no_tunes(said: CappedWarnings, source: Any, why: str) -> None:
+    """Name ``source``, which holds no tune, and ``why`` (`no_tune_reason`) in ``said``."""
+    said.warn(_NO_TUNES, why, "no ABC tunes found in %s (%s)", source, why)
+
+
+def _tunebook_tunes(
+    path: Path, source: str, prefix: str, said: CappedWarnings
+) -> Iterator[RawTune]:
     """The tunes of one file (`text_tunes`)."""
-    yield from text_tunes(_read_text(path), source, prefix)
+    yield from text_tunes(_read_text(path), source, prefix, said)
 
 
-def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[RawTune]:
+def text_tunes(
+    text: str, source: str, prefix: str | None = None, said: CappedWarnings | None = None
+) -> Iterator[RawTune]:
     """The tunes of a tunebook's text (a file's, or stdin's), each with its line in the text so
     that errors name it. ``X:`` numbers name tunes only when the text keeps them unique; many
     hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line (else
     they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
     Lines of music after the blank line that ends a tune (in the free text before the next) are
     not read, and a warning names them, as `parse_abc` warns; another names a ``%%begintext``
-    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`).
+    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`). The
+    warnings go to ``said`` (`source_warnings`, which the caller closes), else to this text's.
 
     >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
     [(2, 'X:1')]
     """
     prefix = source if prefix is None else prefix
+    own = said is None
+    said = source_warnings() if said is None else said
     found = []
     for line, tune, notes in split_tunebook_noted(text, standalone=True):
         for note in notes:
-            logger.warning("%s: the tune at line %d: %s", source, line + 1, note)
+            where = (source, line + 1, note)
+            said.warn(_NOT_READ, masked(note), "%s: the tune at line %d: %s", *where)
         found.append((line + 1, tune))
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     if file_header_fields(unix):  # lines of each tune as written, without the file header
@@ -181,12 +208,16 @@ def text_tunes(text: str, source: str, prefix: str | None = None) -> Iterator[Ra
     numbers = Counter(x_number(tune) for _, tune in found)
     repeated = sum(n for number, n in numbers.items() if n > 1 and number)
     if repeated:
-        logger.warning(
+        said.warn(
+            _SHARED_X,
+            "ids from line numbers",
             "%s: %d tunes share their X: number with another tune of the file; their ids come "
             "from their line numbers",
             source,
             repeated,
         )
+    if own:
+        said.close()
     for (line, tune), own in zip(found, written):
         unique = numbers[x_number(tune)] == 1
         yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
@@ -199,9 +230,9 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
     return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def _folder_tunes(folder: Path, no_tunes: CappedWarnings) -> Iterator[RawTune]:
+def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
-    warning, with why (the other files' tunes would hide it), as ``no_tunes`` caps them. Ids
+    warning, with why (the other files' tunes would hide it), as ``said`` caps them. Ids
     start with the folder's own name however its path is written (``.``, ``sub/..``,
     absolute): ``Path(".").name`` is "" and ``Path("sub/..").name`` is "..", which would give
     one folder other ids, hence other ``"hash"`` splits, from another working folder."""
@@ -209,22 +240,11 @@ def _folder_tunes(folder: Path, no_tunes: CappedWarnings) -> Iterator[RawTune]:
     for path in _abc_files(folder):
         rel = path.relative_to(folder).with_suffix("").as_posix()
         found = False
-        for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}"):
+        for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}", said):
             found = True
             yield raw
         if not found:
-            warn_no_tunes(no_tunes, path, no_tune_reason(path))
-
-
-def no_tunes_warnings() -> CappedWarnings:
-    """The warnings that name the files (or sources) that hold no tune, with why: the first
-    few, then a count by reason (a folder of many empty files would flood the terminal)."""
-    return CappedWarnings(logger, "files without tunes")
-
-
-def warn_no_tunes(no_tunes: CappedWarnings, source: Any, why: str) -> None:
-    """Name ``source``, which holds no tune, and ``why`` (`no_tune_reason`) in ``no_tunes``."""
-    no_tunes.warn(why, "no ABC tunes found in %s (%s)", source, why)
+            warn_no_tunes(said, path, no_tune_reason(path))
 
 
 def text_without_tunes(text: str, empty: str = "empty file") -> str:
@@ -296,13 +316,13 @@ def music21_collection_files(name: str) -> list[Path]:
     return _abc_files(_music21_folder(name), recursive=False)
 
 
-def _music21_tunes(name: str) -> Iterator[RawTune]:
+def _music21_tunes(name: str, said: CappedWarnings) -> Iterator[RawTune]:
     """The tunes of one of music21's books: ``source`` the book's name (ids and the corpus's
     ``source`` column are the book's), ``file`` its file, for messages that name the line."""
     for path in music21_collection_files(name):
         prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
         file = f"{name}/{path.name}"
-        for raw in _tunebook_tunes(path, name, prefix):
+        for raw in _tunebook_tunes(path, name, prefix, said):
             yield dataclasses.replace(raw, file=file)
 
 
@@ -509,21 +529,21 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         )  # fmt: skip
 
 
-def _one_source(source: str | os.PathLike | None, no_tunes: CappedWarnings) -> Iterator[RawTune]:
+def _one_source(source: str | os.PathLike | None, said: CappedWarnings) -> Iterator[RawTune]:
     if source is None or source == "music21":
         for name in MUSIC21_COLLECTIONS:
-            yield from _music21_tunes(name)
+            yield from _music21_tunes(name, said)
         return
     path = Path(source)
     if path.is_dir():
-        yield from _folder_tunes(path, no_tunes)
+        yield from _folder_tunes(path, said)
     elif path.exists():  # a file, or a pipe (``<(cat a.abc)``, /dev/stdin): read once
         if path.suffix.lower() in (".json", ".csv"):
             yield from _session_tunes(path)
         else:
-            yield from _tunebook_tunes(path, str(path), path.stem)
+            yield from _tunebook_tunes(path, str(path), path.stem, said)
     elif str(source) in MUSIC21_COLLECTIONS:
-        yield from _music21_tunes(str(source))
+        yield from _music21_tunes(str(source), said)
     else:
         raise _missing(source)
 
@@ -630,7 +650,7 @@ def _longer_prefixes(raw: RawTune) -> Iterator[str]:
 def iter_raw_tunes(
     source: SourceLike | Sequence[SourceLike],
     unreadable: bool = False,
-    no_tunes: CappedWarnings | None = None,
+    said: CappedWarnings | None = None,
 ) -> Iterator[RawTune]:
     """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
     text, file, line and id prefix (`RawTune`), so that errors can name the file line. One of
@@ -640,15 +660,15 @@ def iter_raw_tunes(
     with ``unreadable``: the loader counts them as skipped. Id prefixes are unique across the
     sources (`_Prefixes`): the tunes of two files named alike do not share ids.
 
-    The warnings of sources and folder files without tunes are capped (`no_tunes_warnings`:
-    the first few, then one line that counts them all by reason, once all are read); a caller
-    that reads several times passes its own ``no_tunes``, and closes it when done.
+    The warnings of reading are capped (`source_warnings`: of each kind, the first few, then
+    one line that counts them all by reason, once all are read); a caller that reads several
+    times passes its own ``said``, and closes it when done.
 
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
     sources, prefixes = _sources(source), _Prefixes()
-    capped = no_tunes_warnings() if no_tunes is None else no_tunes
+    capped = source_warnings() if said is None else said
     for one in sources:
         found = False
         for raw in _one_source(one, capped):
@@ -657,7 +677,7 @@ def iter_raw_tunes(
                 yield prefixes.claim(raw)
         if not found and len(sources) > 1:
             warn_no_tunes(capped, one, no_tune_reason(one))
-    if no_tunes is None:
+    if said is None:
         capped.close()
 
 

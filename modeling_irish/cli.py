@@ -118,25 +118,26 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
     warning when there are several (the others' tunes would hide it), as `iter_raw_tunes` does,
     and added as ``(source, why)`` to ``without``: a command left with nothing says why. Those
     warnings, and those of a folder's files without tunes, are capped for all the sources at
-    once (`no_tunes_warnings`: the first few, then a count by reason).
+    once, with the other warnings of reading them (`source_warnings`: of each kind, the first
+    few, then a count by reason).
     """
     from modeling_irish.abc_sources import (
         iter_raw_tunes,
         no_tune_reason,
-        no_tunes_warnings,
+        source_warnings,
         text_tunes,
         text_without_tunes,
         warn_no_tunes,
     )
 
-    with no_tunes_warnings() as no_tunes:
+    with source_warnings() as said:
         for name in names:
             found = False
             if name == "-":
                 text = read_input("-")
-                tunes, where = text_tunes(text, "stdin"), "stdin"
+                tunes, where = text_tunes(text, "stdin", said=said), "stdin"
             else:
-                tunes, where = iter_raw_tunes(name, unreadable=True, no_tunes=no_tunes), name
+                tunes, where = iter_raw_tunes(name, unreadable=True, said=said), name
             for raw in tunes:
                 found = True
                 yield raw
@@ -144,7 +145,7 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
                 continue
             why = text_without_tunes(text, "empty input") if name == "-" else no_tune_reason(name)
             if len(names) > 1:
-                warn_no_tunes(no_tunes, where, why)
+                warn_no_tunes(said, where, why)
             if without is not None:
                 without.append((where, why))
 

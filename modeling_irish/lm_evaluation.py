@@ -106,6 +106,10 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+#: The kinds of warnings of the tunes scored (`CappedWarnings`): the first few of each are shown.
+_SKIPPED, _CHANGED = "skipped tunes", "tunes scored as read, not as written"
+
+
 def evaluate_lm_on_texts(
     model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int = 16, progress: bool = False
 ) -> dict[str, Any]:
@@ -151,8 +155,7 @@ def _score_tunes(
     from tokenization.tokenization_abc import AbcDataCollator
 
     collator, features, rows = AbcDataCollator(), [], []
-    skipped = CappedWarnings(logger, "skipped tunes")
-    changed = CappedWarnings(logger, "tunes scored as read, not as written")
+    said = CappedWarnings(logger)
 
     def flush() -> None:
         batch = collator(features)
@@ -170,19 +173,18 @@ def _score_tunes(
         except AbcParseError as err:
             where = item.locate(err) if hasattr(item, "locate") else str(err)
             reason = getattr(item, "unreadable", "") or skip_reason(err)
-            skipped.warn(reason, "skipped a tune: %s", where)
+            said.warn(_SKIPPED, reason, "skipped a tune: %s", where)
             continue
         if enc.tune.warnings:
-            _warn_changed(changed, _tune_place(item, n), enc.tune)
+            _warn_changed(said, _tune_place(item, n), enc.tune)
         features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
         if len(features) == batch_size:
             flush()
     if features:
         flush()
-    skipped.close()
-    changed.close()
+    said.close()
     scored = torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)
-    return scored, skipped.total
+    return scored, said.total(_SKIPPED)
 
 
 def _tune_place(item: Any, n: int) -> str:
@@ -191,15 +193,13 @@ def _tune_place(item: Any, n: int) -> str:
     return item.place if hasattr(item, "place") else f"text {n}"
 
 
-def _warn_changed(changed: CappedWarnings, where: str, tune: Any) -> None:
-    """Name, in ``changed``, a tune that the reader did not read exactly as written, with what
+def _warn_changed(said: CappedWarnings, where: str, tune: Any) -> None:
+    """Name, in ``said``, a tune that the reader did not read exactly as written, with what
     it changed (the lines its warnings name count in the tune's own text; counted by the
     first): the tune is scored as read, only part of what it holds."""
     title = f" {tune.title!r}" if tune.title else ""
-    said = "; ".join(tune.warnings)
-    changed.warn(
-        masked(tune.warnings[0]), "scored as read, not as written: %s%s: %s", where, title, said
-    )
+    message = "scored as read, not as written: %s%s: %s"
+    said.warn(_CHANGED, masked(tune.warnings[0]), message, where, title, "; ".join(tune.warnings))
 
 
 def _lm_result(sums: torch.Tensor, skipped: int) -> dict[str, Any]:

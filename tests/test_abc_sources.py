@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import warnings_of
 
 from modeling_irish.abc_sources import iter_abc_tunes, iter_raw_tunes
 
@@ -506,6 +507,44 @@ def test_a_tunebook_tune_with_music_after_its_blank_line_is_named(caplog):
         "book.abc: the tune at line 1: 1 line(s) after the blank line 5 not read (a blank line "
         "ends a tune), the first at line 6"
     ]
+
+
+def test_many_cut_tunes_and_shared_numbers_are_named_five_then_counted(tmp_path, caplog):
+    """A folder of messy tunebooks gave one warning a tune cut by a blank line and one a file
+    whose tunes all say ``X:1``: a flood. Of each kind, the first five are named, then one line
+    counts all twelve by reason, over all the files at once."""
+    cut = "X:{x}\nT:Cut {x}\nK:D\nDEFG|\n\ndefg|\n\n"
+    for n in range(1, 7):  # two tunes a file, each cut, both X:1
+        (tmp_path / f"book{n:02}.abc").write_text(cut.format(x=1) * 2)
+    for n in range(7, 13):  # two tunes numbered X:1, neither cut
+        (tmp_path / f"book{n:02}.abc").write_text("X:1\nT:One\nK:D\nDEFG|\n\n" * 2)
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        assert len(list(iter_raw_tunes(str(tmp_path)))) == 24
+    said = warnings_of(caplog, "modeling_irish.abc_sources")
+    cuts = [line for line in said if "the tune at line" in line]
+    assert (
+        cuts
+        == [
+            f"{tmp_path / f'book{n:02}.abc'}: the tune at line {line}: 1 line(s) after the blank "
+            f"line {line + 4} not read (a blank line ends a tune), the first at line {line + 5}"
+            for n in (1, 2, 3)
+            for line in (1, 8)
+        ][:5]
+    )
+    shared = [line for line in said if "share their X: number" in line]
+    assert shared == [
+        f"{tmp_path / f'book{n:02}.abc'}: 2 tunes share their X: number with another tune of "
+        "the file; their ids come from their line numbers"
+        for n in range(1, 6)
+    ]
+    assert said[-2:] == [
+        "... and 7 more tunes with text not read (not shown); 12 in all, by reason: {'N "
+        "line(s) after the blank line N not read (a blank line ends a tune), the first at line "
+        "N': 12}",
+        "... and 7 more files whose tunes share X: numbers (not shown); 12 in all, by reason: "
+        "{'ids from line numbers': 12}",
+    ]
+    assert len(said) == 5 + 5 + 2
 
 
 def test_windows_1252_punctuation_is_read_as_written():

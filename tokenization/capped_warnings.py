@@ -1,16 +1,16 @@
-"""Warnings of one kind that a command may give for many items (files without tunes, tunes
-skipped, tunes not read as written): the first `WARNINGS_SHOWN` are logged as they come, the
+"""Warnings that a command may give for many items (files without tunes, tunes skipped, tunes
+not read as written): of each kind, the first `WARNINGS_SHOWN` are logged as they come, the
 others at DEBUG only, and one last warning says how many were not shown and counts them all by
 reason, so that a folder of 2,000 files does not flood the terminal and nothing is lost.
 
 >>> import logging, sys
 >>> log = logging.getLogger("capped_warnings_example")
 >>> log.addHandler(logging.StreamHandler(sys.stdout)); log.propagate = False
->>> with CappedWarnings(log, "files without tunes", shown=2) as capped:
+>>> with CappedWarnings(log, shown=2) as said:
 ...     for name in ("a.abc", "b.abc", "c.abc"):
-...         capped.warn("empty file", "no ABC tunes found in %s (empty file)", name)
-no ABC tunes found in a.abc (empty file)
-no ABC tunes found in b.abc (empty file)
+...         said.warn("files without tunes", "empty file", "no tunes in %s (empty file)", name)
+no tunes in a.abc (empty file)
+no tunes in b.abc (empty file)
 ... and 1 more files without tunes (not shown); 3 in all, by reason: {'empty file': 3}
 >>> log.handlers.clear()
 """
@@ -29,47 +29,50 @@ WARNINGS_SHOWN = 5
 
 
 class CappedWarnings:
-    """Log the first ``shown`` warnings of one kind (``what``: ``"files without tunes"``) on
-    ``logger``, the others at DEBUG; `close` (or the end of a ``with``) logs one warning that
-    says how many were not shown and how many there were in all, by reason. ``shown=None``
-    shows every one (no summary). The counts stay in ``reasons`` after `close`."""
+    """Log on ``logger`` the first ``shown`` warnings of each kind (``what``: ``"files without
+    tunes"``), the others at DEBUG; `close` (or the end of a ``with``) logs, for each kind with
+    some not shown, one warning that says how many were not shown and how many there were in
+    all, by reason. ``shown=None`` shows every one (no summary). The counts stay after
+    `close`: ``reasons[what]`` (a `Counter`), `total`."""
 
-    def __init__(self, logger: logging.Logger, what: str, shown: int | None = WARNINGS_SHOWN):
+    def __init__(self, logger: logging.Logger, shown: int | None = WARNINGS_SHOWN):
         self.logger = logger
-        self.what = what
         self.shown = shown
-        self.reasons: Counter[str] = Counter()
+        self.reasons: dict[str, Counter[str]] = {}
         self._closed = False
 
-    @property
-    def total(self) -> int:
-        """How many warnings were given, shown or not."""
-        return self.reasons.total()
+    def total(self, what: str) -> int:
+        """How many warnings of the kind ``what`` were given, shown or not."""
+        return self.reasons[what].total() if what in self.reasons else 0
 
-    def warn(self, reason: str, message: str, *args: object) -> None:
-        """Count one warning under ``reason``; log ``message % args`` as a warning while at most
-        ``shown`` have been, at DEBUG after (a debug log still names every item)."""
-        self.reasons[reason] += 1
-        hidden = self.shown is not None and self.total > self.shown
+    def warn(self, what: str, reason: str, message: str, *args: object) -> None:
+        """Count one warning of the kind ``what`` under ``reason``; log ``message % args`` as a
+        warning while at most ``shown`` of that kind have been, at DEBUG after (a debug log
+        still names every item)."""
+        counts = self.reasons.setdefault(what, Counter())
+        counts[reason] += 1
+        hidden = self.shown is not None and counts.total() > self.shown
         self.logger.log(logging.DEBUG if hidden else logging.WARNING, message, *args)
 
-    def summary(self) -> str | None:
-        """The last line: how many warnings were not shown, and all of them by reason (most
-        first); None when every one was shown."""
-        hidden = 0 if self.shown is None else self.total - self.shown
-        if hidden <= 0:
-            return None
-        by_reason = dict(self.reasons.most_common())
-        return (
-            f"... and {hidden} more {self.what} (not shown); {self.total} in all, by reason: "
-            f"{by_reason}"
-        )
+    def summaries(self) -> list[str]:
+        """The last lines: for each kind with warnings not shown, how many, and all of them by
+        reason (most first)."""
+        lines = []
+        for what, counts in self.reasons.items():
+            hidden = 0 if self.shown is None else counts.total() - self.shown
+            if hidden > 0:
+                by_reason = dict(counts.most_common())
+                lines.append(
+                    f"... and {hidden} more {what} (not shown); {counts.total()} in all, by "
+                    f"reason: {by_reason}"
+                )
+        return lines
 
     def close(self) -> None:
-        """Log the `summary` (once, however often this is called)."""
-        line = None if self._closed else self.summary()
+        """Log the `summaries` (once, however often this is called)."""
+        lines = [] if self._closed else self.summaries()
         self._closed = True
-        if line is not None:
+        for line in lines:
             self.logger.warning("%s", line)
 
     def __enter__(self) -> CappedWarnings:

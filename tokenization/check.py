@@ -203,10 +203,14 @@ def _tune_name(source: str, tune: AbcTune | AbcParseError) -> str:
     return f"{source}: X:{x} {tune.title}".rstrip()
 
 
+#: The kind of `check_text`'s warnings about tunes, as its `CappedWarnings` counts them.
+_TUNE_WARNINGS = "tune warnings"
+
+
 def tune_warnings() -> CappedWarnings:
     """The warnings `check_text` gives about tunes (text not read, a key written in another
     spelling): the first few, then one line that counts them all by reason."""
-    return CappedWarnings(logger, "tune warnings")
+    return CappedWarnings(logger)
 
 
 def _logged_round_trip(tune: AbcTune, name: str, said: CappedWarnings) -> tuple[TuneRows, TuneRows]:
@@ -219,7 +223,8 @@ def _logged_round_trip(tune: AbcTune, name: str, said: CappedWarnings) -> tuple[
             rows, again, _ = round_trip_rows(tune)
         finally:
             for warning in caught:
-                said.warn(masked(str(warning.message)), "%s: %s", name, warning.message)
+                reason = masked(str(warning.message))
+                said.warn(_TUNE_WARNINGS, reason, "%s: %s", name, warning.message)
     return rows, again
 
 
@@ -289,7 +294,7 @@ def check_text(
         for warning in tune.warnings:  # text not read as the writer meant: a pass would hide it
             for kind in _NOT_READ:
                 if kind in warning:
-                    said.warn(kind, "%s: %s", name, warning)
+                    said.warn(_TUNE_WARNINGS, kind, "%s: %s", name, warning)
                     break
         if bars:
             report.bars.add(name, tune)
