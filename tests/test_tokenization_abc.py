@@ -172,3 +172,28 @@ def test_encode_and_tokenize_read_special_token_strings_in_the_text_as_text(toke
     assert tokenizer.encode(tune) == main
     assert tokenizer.tokenize(tune) == tokenizer.convert_ids_to_tokens(main)[1:-1]
     assert tokenizer.tokenize(tune, split_special_tokens=False) == tokenizer.tokenize(tune)
+
+
+# O'Neill's 980 (12/8) opens its endings mid-bar: the bar tokens `[1` and `[2`
+ONEILLS_980 = "X:980\nT:t\nM:12/8\nL:1/8\nK:D\nF2D DFD DFD DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||\n"
+
+
+def test_a_vocabulary_without_mid_bar_endings_still_holds_them(tokenizer):
+    # TUNES hold no `[1` (nor Lydian): the closed sets are whole all the same, so O'Neill's
+    # `[1` is not read as <unk> by a vocabulary built on thesession's tunes
+    vocab = tokenizer.abc_vocab
+    for feature, value in (("main", "[1"), ("main", "[2"), ("mode", "lydian"), ("key", "F lydian")):
+        assert value in vocab.values[feature], (feature, value)
+    enc = tokenizer.encode_tune(ONEILLS_980)
+    bars = [row[0] for row in enc.rows.token_rows if row[0].startswith(("[", "|", ":"))]
+    assert bars == ["|", "[1", ":|2", "||"]
+    assert (enc.input_ids[:, 0] != 3).all()  # no <unk> main
+
+
+def test_the_vocabulary_does_not_depend_on_the_order_of_the_tunes():
+    forward, backward = AbcTokenizer.train(TUNES), AbcTokenizer.train(TUNES[::-1])
+    assert forward.abc_vocab.values == backward.abc_vocab.values
+    # the closed features hold their whole set, so their ids are those of any corpus
+    one = AbcTokenizer.train(TUNES[:1]).abc_vocab.values
+    for feature in ("mode", "key", "root", "unit_length", "m_idx", "is_onbeat", "key_sig"):
+        assert one[feature] == forward.abc_vocab.values[feature], feature

@@ -24,6 +24,7 @@ __all__ = [
     "POSITION_FEATURES",
     "START",
     "TOKEN_FEATURES",
+    "UNIT_LENGTH",
     "HeaderInfo",
     "TuneRows",
     "position_features",
@@ -51,6 +52,9 @@ HEADER_FEATURES = (
 )
 #: The 20 features of the specification, in column order.
 FEATURE_NAMES = TOKEN_FEATURES + POSITION_FEATURES + HEADER_FEATURES
+
+#: The ``unit_length`` of every row: durations are always counted in eighths (the corpus's L:1/8).
+UNIT_LENGTH = "1/8"
 
 #: Bar indices above this share one id (the reference's m_idx was sparse beyond ~40).
 MAX_M_IDX = 63
@@ -127,7 +131,7 @@ class HeaderInfo:
         return (
             self.key_name,
             self.meter or "none",
-            "1/8",  # durations are always counted in eighths (the corpus's L:1/8)
+            UNIT_LENGTH,
             self.rhythm,
             self.tonic,
             self.mode,

@@ -19,9 +19,11 @@ from .features import (
     POSITION_FEATURES,
     START,
     TOKEN_FEATURES,
+    UNIT_LENGTH,
     UNK,
     TuneRows,
 )
+from .keys import MODES
 
 __all__ = ["SPECIALS", "AbcVocab", "value_sort_key"]
 
@@ -30,10 +32,20 @@ PAD_ID, START_ID, END_ID, UNK_ID = 0, 1, 2, 3
 VOCAB_FORMAT_VERSION = 1
 
 _TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_BARS = ("|", "||", "|]", "|:", ":|", ":|:", "|1", "|2", ":|1", ":|2")
-_OTHER_TOKENS = ("-", "[", "]", "z", "(2", "(3", "(4", "(5", "(6", "(7", "(9")
-# Values every vocabulary holds, whatever the corpus: they keep ids stable across corpora and
-# leave room for key augmentation and generation in any key.
+# Every bar text the reader's canonical bars give (`abc_lexer._canonical_bar`: `[|` is `||`,
+# `::` is `:|:`), with the first and second endings in each of their three spellings (`[1`
+# opens an ending mid-bar: O'Neill's 980). Other ending numbers (`|3`, `|1,3`) are open.
+_BARS = ("|", "||", "|]", "|:", ":|", ":|:", "|1", "|2", ":|1", ":|2", "[1", "[2")
+# ties, chord brackets, rests, and the tuplets of ABC 2.1's table (`(2`..`(9`, q implied); a
+# tuplet written in full (`(3:2:4`) or of more notes is open
+_OTHER_TOKENS = ("-", "[", "]", "z", *(f"({p}" for p in range(2, 10)))
+# Values every vocabulary holds, whatever the corpus: each closed set of values the reader and
+# `tokenization.features` define in code, whole, so that a tune of another source (O'Neill's
+# `[1`, a Lydian tune) is not read as <unk> by a vocabulary built without it, and so that the
+# ids of these features do not depend on the tunes seen. The tonics and keys in every
+# spelling of `_TONICS` leave room for key augmentation and generation in any key. The open
+# features (pitches, `dur`, `m_offset`, `meter`, `numer`, `denom`, `rhythm`) hold what the
+# corpus holds, and `octave` the octaves of the (widened) pitches.
 _BASE_VALUES: dict[str, tuple[str, ...]] = {
     "main": _BARS + _OTHER_TOKENS,
     "pitch_class": tuple(str(i) for i in range(12)),
@@ -41,7 +53,10 @@ _BASE_VALUES: dict[str, tuple[str, ...]] = {
     "m_idx_mod4": ("0", "1", "2", "3"),
     "is_onbeat": ("False", "True"),
     "is_middle_beat": ("False", "True"),
+    "key": tuple(f"{tonic} {mode}" for tonic in _TONICS for mode in MODES),
+    "unit_length": (UNIT_LENGTH,),
     "root": _TONICS,
+    "mode": tuple(MODES),
     "key_sig": tuple(str(i) for i in range(-7, 8)),
     "is_compound": ("False", "True"),
     "is_triple": ("False", "True"),
@@ -93,7 +108,9 @@ class AbcVocab:
 
     @classmethod
     def from_values(cls, observed: dict[str, Iterable[str]]) -> AbcVocab:
-        """Vocabulary from observed values per feature, plus the fixed base values, sorted."""
+        """Vocabulary from observed values per feature, plus the fixed base values (every value
+        of the closed features), each feature's sorted in `value_sort_key` order: the same
+        values give the same ids, whatever order they were seen in."""
         values = {}
         for name in FEATURE_NAMES:
             seen = set(observed.get(name, ())) | set(_BASE_VALUES.get(name, ()))
@@ -117,7 +134,6 @@ class AbcVocab:
                 observed[name].update(row[j] for row in rows.position_rows)
             for name, value in zip(HEADER_FEATURES, rows.header):
                 observed[name].add(value)
-        observed["key"] |= {f"{t} {m}" for t in _TONICS for m in observed["mode"] - set(SPECIALS)}
         return cls.from_values(observed)
 
     @property
