@@ -246,7 +246,10 @@ def _main_kind(value: str, compound: bool) -> tuple[str, Token | None]:
         return "chord_start", Token("chord_start", "[", None, None)
     if value == "]":
         return "chord_end", Token("chord_end", "]", None, None)
-    if "|" in value or value.startswith(":"):
+    # an ending that opens mid-bar (`[1`, `tokenization.abc_bars`) is a bar token too: the
+    # tracker keeps the bar going across it (it was "other", with no token to push: a prompt
+    # or an unconstrained sample holding one was an AttributeError)
+    if "|" in value or value.startswith(":") or (value[:1] == "[" and value[1:2].isdigit()):
         return "bar", Token("bar", value, None, None)
     return "other", None
 

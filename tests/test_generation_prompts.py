@@ -481,3 +481,14 @@ def test_a_final_bar_line_inside_a_prompt_is_a_section_end_the_tune_goes_on_from
         "the prompt's '|]' before its end is read as '||', a section end: the tunes go on "
         "after it (a final '|]' is dropped, to be continued)"
     ]
+
+
+def test_a_prompt_with_a_mid_bar_ending_is_refused_or_continued_not_a_traceback(generator):
+    """`[1` (an ending opening mid-bar, O'Neill's 980) is in every vocabulary: constrained
+    sampling refuses the prompt with the reason, unconstrained sampling continues it (the tune
+    said invalid); the sampler's tables had no token for it (AttributeError on NoneType)."""
+    prompt = "X:1\nT:p\nM:6/8\nL:1/8\nK:D\nDFD DFD|Bcd [1 d2B"
+    with pytest.raises(ValueError, match=re.escape("does not scan in 6/8: unsupported bar '[1'")):
+        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    tune = generator.generate(1, prompt=prompt, seed=0, num_bars=4, constrained=False)[0]
+    assert "Bcd [1 d2B" in tune.abc and "unsupported bar '[1'" in tune.errors[0]
