@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence, Sized
 from typing import Any
 
@@ -19,6 +20,8 @@ from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 from .cli import positive_int
 
 __all__ = [
+    "UNKNOWN_VALUES_SHOWN",
+    "UnknownValues",
     "add_evaluate_lm_args",
     "evaluate_lm_on_texts",
     "load_lm",
@@ -108,6 +111,72 @@ def load_lm(model_dir: str) -> tuple[Any, Any]:
 
 #: The kinds of warnings of the tunes scored (`CappedWarnings`): the first few of each are shown.
 _SKIPPED, _CHANGED = "skipped tunes", "tunes scored as read, not as written"
+#: The values of a feature outside the model's vocabulary that its warning (and ``first`` in
+#: the counts) names; past them, the counts say how many.
+UNKNOWN_VALUES_SHOWN = 5
+
+
+class UnknownValues:
+    """The values of the scored tunes that the model's vocabulary reads as ``<unk>``, counted
+    per feature: a model scored on them is scored on ``<unk>`` (a ``main`` or ``dur`` target)
+    or conditioned on it (any feature), which the NLL alone does not say.
+
+    >>> unknown = UnknownValues()
+    >>> unknown.add({"dur": ["7/16", "9/16", "7/16"]})
+    >>> unknown.counts()
+    {'dur': {'values': 2, 'rows': 3, 'tunes': 1, 'first': ['7/16', '9/16']}}
+    >>> unknown.messages()
+    ["2 values of feature 'dur' not in the model's vocabulary (first: 7/16, 9/16), in 3 rows of 1 tune: read and scored as <unk>"]
+    """  # noqa: E501
+
+    def __init__(self) -> None:
+        self.values: dict[str, Counter[str]] = {}  # in order of first sight, per feature
+        self.tunes: Counter[str] = Counter()
+
+    def add(self, found: dict[str, list[str]]) -> None:
+        """Count one tune's values read as ``<unk>`` (`EncodedTune.unknown_values`)."""
+        for name, values in found.items():
+            self.values.setdefault(name, Counter()).update(values)
+            self.tunes[name] += 1
+
+    def counts(self) -> dict[str, dict[str, Any]]:
+        """Per feature with any, in feature order: ``values`` (distinct), ``rows`` (the rows
+        holding one; a header value is on every row of its tune), ``tunes``, and ``first``
+        (the first `UNKNOWN_VALUES_SHOWN` values, in the order the tunes gave them)."""
+        from tokenization.features import FEATURE_NAMES
+
+        return {
+            name: {
+                "values": len(self.values[name]),
+                "rows": sum(self.values[name].values()),
+                "tunes": self.tunes[name],
+                "first": list(self.values[name])[:UNKNOWN_VALUES_SHOWN],
+            }
+            for name in FEATURE_NAMES
+            if name in self.values
+        }
+
+    def messages(self) -> list[str]:
+        """One line per feature with values outside the vocabulary (`counts`)."""
+        lines = []
+        for name, count in self.counts().items():
+            more = ", ..." if count["values"] > len(count["first"]) else ""
+            scored = "read and scored as <unk>" if name in ("main", "dur") else "read as <unk>"
+            lines.append(
+                f"{_counted(count['values'], 'value')} of feature {name!r} not in the model's "
+                f"vocabulary (first: {', '.join(count['first'])}{more}), in "
+                f"{_counted(count['rows'], 'row')} of {_counted(count['tunes'], 'tune')}: {scored}"
+            )
+        return lines
+
+
+def _counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one.
+
+    >>> _counted(1, "tune"), _counted(12, "value")
+    ('1 tune', '12 values')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def evaluate_lm_on_texts(
@@ -121,10 +190,16 @@ def evaluate_lm_on_texts(
     all by reason (`tokenization.capped_warnings.CappedWarnings`). ``progress``: a tqdm bar of
     the tunes on stderr (the command line shows it on a terminal).
 
+    Values the model's vocabulary does not hold (a length, a bar line, a meter its training
+    tunes never had) are read, and for ``main`` and ``dur`` targets scored, as ``<unk>``: one
+    warning per feature says how many (`UnknownValues`), and ``unknown`` holds the counts.
+
     Returns ``nll`` (main + dur NLL per predicted row), ``nll_main``, ``nll_dur``, ``perplexity``
-    (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows) and ``skipped``; the definitions are
-    those of the training script's validation (`summarise_nll`). With no readable tune there is
-    nothing to score: a `ValueError` (an NLL of 0 would read as a perfect model).
+    (exp of ``nll``), ``tunes``, ``tokens`` (predicted rows), ``skipped`` and ``unknown`` (per
+    feature with values read as ``<unk>``: `UnknownValues.counts`, ``{}`` when none); the
+    definitions are those of the training script's validation (`summarise_nll`). With no
+    readable tune there is nothing to score: a `ValueError` (an NLL of 0 would read as a
+    perfect model).
 
     Example:
         >>> model, tok = load_lm("runs/measurenote-small")
@@ -139,23 +214,25 @@ def evaluate_lm_on_texts(
             "of tune texts, e.g. list(text_tunes(book, 'book.abc')) for a tunebook's text "
             "(modeling_irish.abc_sources.text_tunes)"
         )
-    sums, skipped = _score_tunes(model, tokenizer, texts, batch_size, progress)
+    sums, skipped, unknown = _score_tunes(model, tokenizer, texts, batch_size, progress)
     if not len(sums):
         raise ValueError(f"nothing to score: no readable tune in texts ({skipped} skipped)")
-    return _lm_result(sums, skipped)
+    return _lm_result(sums, skipped, unknown)
 
 
 @torch.no_grad()
 def _score_tunes(
     model: Any, tokenizer: Any, texts: Iterable[Any], batch_size: int, progress: bool
-) -> tuple[torch.Tensor, int]:
-    """The `per_tune_nll` rows ``(tunes, 6)`` of the readable tunes of ``texts``, and how many
-    were skipped (the first few named in a warning, then all counted by reason)."""
+) -> tuple[torch.Tensor, int, UnknownValues]:
+    """The `per_tune_nll` rows ``(tunes, 6)`` of the readable tunes of ``texts``, how many
+    were skipped (the first few named in a warning, then all counted by reason), and their
+    values read as ``<unk>`` (one warning per feature)."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
 
     collator, features, rows = AbcDataCollator(), [], []
     said = CappedWarnings(logger)
+    unknown = UnknownValues()
 
     def flush() -> None:
         batch = collator(features)
@@ -177,14 +254,17 @@ def _score_tunes(
             continue
         if enc.tune.warnings:
             _warn_changed(said, _tune_place(item, n), enc.tune)
+        unknown.add(enc.unknown_values())
         features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
         if len(features) == batch_size:
             flush()
     if features:
         flush()
     said.close()
+    for line in unknown.messages():
+        logger.warning("%s", line)
     scored = torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)
-    return scored, said.total(_SKIPPED)
+    return scored, said.total(_SKIPPED), unknown
 
 
 def _tune_place(item: Any, n: int) -> str:
@@ -202,7 +282,7 @@ def _warn_changed(said: CappedWarnings, where: str, tune: Any) -> None:
     said.warn(_CHANGED, masked(tune.warnings[0]), message, where, title, "; ".join(tune.warnings))
 
 
-def _lm_result(sums: torch.Tensor, skipped: int) -> dict[str, Any]:
+def _lm_result(sums: torch.Tensor, skipped: int, unknown: UnknownValues) -> dict[str, Any]:
     """`evaluate_lm_on_texts`'s answer from the `per_tune_nll` rows of at least one tune."""
     metrics = summarise_nll(sums)
     return {
@@ -213,6 +293,7 @@ def _lm_result(sums: torch.Tensor, skipped: int) -> dict[str, Any]:
         "tunes": len(sums),
         "tokens": int(sums[:, 1].sum().item()),
         "skipped": skipped,
+        "unknown": unknown.counts(),
     }
 
 
@@ -227,7 +308,7 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
 
 
 #: The keys of ``evaluate-lm --json``'s one object, in its order.
-_JSON_KEYS = ("nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped")
+_JSON_KEYS = ("nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped", "unknown")
 
 
 def _nothing_readable(files: Sequence[str], skipped: int) -> str:
@@ -244,7 +325,7 @@ def _nothing_to_score(args: argparse.Namespace, message: str, skipped: int) -> i
         raise ValueError(message)
     print(f"irish-tune evaluate-lm: {message}", file=sys.stderr)
     empty: dict[str, Any] = dict.fromkeys(_JSON_KEYS)
-    print(json.dumps({**empty, "tunes": 0, "tokens": 0, "skipped": skipped}))
+    print(json.dumps({**empty, "tunes": 0, "tokens": 0, "skipped": skipped, "unknown": {}}))
     return 1
 
 
@@ -261,10 +342,11 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     if all(getattr(text, "unreadable", "") for text in texts):  # dump rows without a tune
         return _nothing_to_score(args, _nothing_readable(args.files, len(texts)), len(texts))
     model, tokenizer = load_lm(args.model)
-    sums, skipped = _score_tunes(model, tokenizer, texts, args.batch_size, sys.stderr.isatty())
+    scored = _score_tunes(model, tokenizer, texts, args.batch_size, sys.stderr.isatty())
+    sums, skipped, unknown = scored
     if not len(sums):  # said with the files' names
         return _nothing_to_score(args, _nothing_readable(args.files, skipped), skipped)
-    result = _lm_result(sums, skipped)
+    result = _lm_result(sums, skipped, unknown)
     if args.json:
         print(json.dumps({k: result[k] for k in _JSON_KEYS}))
     else:
@@ -273,4 +355,8 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
             f"nll: {result['nll']:.4f}  nll_main: {result['nll_main']:.4f}  "
             f"nll_dur: {result['nll_dur']:.4f}  perplexity: {result['perplexity']:.3f}"
         )
+        if unknown.values:  # each named in a warning too
+            counts = result["unknown"].items()
+            said = ", ".join(f"{n} {c['values']} ({c['rows']} rows)" for n, c in counts)
+            print(f"values not in the model's vocabulary (read as <unk>): {said}")
     return 0

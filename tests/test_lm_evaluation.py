@@ -37,8 +37,10 @@ def test_evaluate_lm_json(model_dir, capsys, caplog):
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
         assert main(["evaluate-lm", "--model", str(model_dir), str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped"}
+    keys = {"nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped", "unknown"}
+    assert set(data) == keys
     assert data["tunes"] == 3 and data["skipped"] == 1  # the broken fourth tune is skipped
+    assert data["unknown"] == {}  # the training tunes: every value in the vocabulary
     assert math.isclose(data["perplexity"], math.exp(data["nll"]), rel_tol=1e-9)
     # named by its file and the file's line, as `irish-tune check` names it
     (bad,) = check_files([path]).failures
@@ -89,13 +91,14 @@ def test_evaluate_lm_json_with_nothing_to_score_still_prints_its_one_object(
     bad = tmp_path / "bad.abc"
     bad.write_text("X:9\nT:bad\nK:Q\nABc|\n")
     (empty,) = _files_without_tunes(tmp_path)[:1]
-    keys = ["nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped"]
+    keys = ["nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped", "unknown"]
     for path, skipped in ((bad, 1), (empty, 0)):
         assert main(["evaluate-lm", "--model", str(model_dir), str(path), "--json"]) == 1
         captured = capsys.readouterr()
         result = json.loads(captured.out)
         assert list(result) == keys
-        assert result == {**dict.fromkeys(keys), "tunes": 0, "tokens": 0, "skipped": skipped}
+        counts = {"tunes": 0, "tokens": 0, "skipped": skipped, "unknown": {}}
+        assert result == {**dict.fromkeys(keys), **counts}
         assert "nothing to score" in captured.err
 
 
@@ -350,3 +353,36 @@ def test_many_files_without_tunes_are_named_five_then_counted(model_dir, tmp_pat
         assert said == [f"no ABC tunes found in {path} (empty file)" for path in empty[:5]] + [
             summary
         ]
+
+
+# lengths no tune of TUNES has (7/2 and 1/2 eighths), so positions none has either (7/2)
+UNSEEN_LENGTHS = "X:5\nT:E\nR:reel\nM:4/4\nL:1/8\nK:D\n|:D7/2E/ F4|A7/2B/ A4:|\n"
+
+
+def test_values_outside_the_vocabulary_are_counted_and_said(model_dir, tmp_path, capsys, caplog):
+    """A length the model's vocabulary lacks was scored as <unk> without a word: an NLL of
+    <unk> targets. Each feature with such values is one warning, and the counts are in the
+    result and in --json."""
+    book = tmp_path / "unseen.abc"
+    book.write_text(TUNES[0] + "\n" + UNSEEN_LENGTHS)
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tunes"] == 2
+    assert data["unknown"] == {
+        "dur": {"values": 2, "rows": 4, "tunes": 1, "first": ["7/2", "1/2"]},
+        "m_offset": {"values": 1, "rows": 2, "tunes": 1, "first": ["7/2"]},
+    }
+    assert [r.getMessage() for r in caplog.records] == [
+        "2 values of feature 'dur' not in the model's vocabulary (first: 7/2, 1/2), in 4 rows "
+        "of 1 tune: read and scored as <unk>",
+        "1 value of feature 'm_offset' not in the model's vocabulary (first: 7/2), in 2 rows "
+        "of 1 tune: read as <unk>",
+    ]
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    assert evaluate_lm_on_texts(model, tokenizer, [UNSEEN_LENGTHS])["unknown"] == data["unknown"]
+    assert main(["evaluate-lm", "--model", str(model_dir), str(book)]) == 0  # text: a third line
+    assert capsys.readouterr().out.splitlines()[2] == (
+        "values not in the model's vocabulary (read as <unk>): dur 2 (4 rows), m_offset 1 (2 rows)"
+    )

@@ -12,7 +12,7 @@ from .abc_header import abc_lines
 from .abc_parser import AbcParseError, AbcTune, parse_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune
-from .vocabulary import PAD_ID, START_ID, AbcVocab
+from .vocabulary import PAD_ID, START_ID, UNK_ID, AbcVocab
 
 __all__ = [
     "DUR_COLUMN",
@@ -58,6 +58,27 @@ class EncodedTune:
     def labels(self) -> np.ndarray:
         """``(n_rows, 2)`` main and dur ids of each row, -100 where nothing is predicted."""
         return make_labels(self.input_ids)
+
+    def unknown_values(self) -> dict[str, list[str]]:
+        """The values the vocabulary read as ``<unk>``, per feature (in `FEATURE_NAMES` order,
+        only those with any): one per row that holds one, in row order (a header value, on
+        every row, once per row).
+
+        >>> from tokenization.vocabulary import AbcVocab
+        >>> vocab = AbcVocab.from_values({"dur": ["1"], "m_offset": ["0", "1", "2", "3"]})
+        >>> encode_tune(vocab, "X:1\\nM:3/8\\nL:1/8\\nK:D\\nD2E|").unknown_values()["dur"]
+        ['2']
+        """
+        at_row, at_column = np.nonzero(self.input_ids == UNK_ID)
+        if not at_row.size:
+            return {}
+        rows = self.rows.rows()
+        found: dict[str, list[str]] = {}
+        for column in sorted(set(at_column.tolist())):
+            found[FEATURE_NAMES[column]] = [
+                rows[r][column] for r in at_row[at_column == column].tolist()
+            ]
+        return found
 
 
 def make_labels(input_ids: np.ndarray) -> np.ndarray:
