@@ -16,7 +16,7 @@ import torch
 
 from tokenization.abc_parser import Token
 from tokenization.abc_writer import chord_problem, engraved_lengths, write_abc
-from tokenization.features import HEADER_FEATURES, HeaderInfo
+from tokenization.features import HEADER_FEATURES, POSITION_FEATURES, HeaderInfo
 from tokenization.keys import Key, output_shift, transpose_tokens
 from tokenization.vocabulary import END_ID, PAD_ID, UNK_ID
 
@@ -309,6 +309,7 @@ class TuneGenerator:
         encoded = self.vocab.encode(rows)[:-1]  # drop <end>
         measures = rows.measure_numbers[:-1]
         self._warn_unknown_header(rows.header, encoded[0, -len(rows.header) :], batch.vocab)
+        _warn_unknown_positions(rows, encoded)
         unknown_ids = encoded[1:, :2] == UNK_ID  # (n_prompt_tokens, 2): main, dur
         unknown = np.flatnonzero(unknown_ids.any(axis=1))
         if unknown.size:
@@ -493,3 +494,27 @@ def _unfillable(meter: str, vocab: Any) -> str:
         f"(no such bar position in its m_offset vocabulary, or no note lengths that add up to "
         f"it); it fills bars of {shown} eighth notes{more} (e.g. 2/4 = 4, 6/8 = 6, 3/2 = 12)"
     )
+
+
+def _warn_unknown_positions(rows: Any, encoded: np.ndarray) -> None:
+    """Say which positions of the prompt (`POSITION_FEATURES` of its rows ``rows``, encoded as
+    ``encoded``) the model's vocabulary lacks, such as a bar offset of 1/2 eighth its
+    training tunes never reached: the model reads them as ``<unk>``, so what it plays after
+    them may not follow the prompt (the prompt's tokens are refused instead: they could not
+    be written back)."""
+    from tokenization.encoded_tune import unknown_values
+
+    found = unknown_values(rows, encoded)
+    said = []
+    for name in POSITION_FEATURES:
+        values = list(dict.fromkeys(found.get(name, ())))
+        if values:
+            more = ", ..." if len(values) > 5 else ""
+            rows_of = f"{len(found[name])} row{'s' if len(found[name]) != 1 else ''}"
+            said.append(f"{name} {', '.join(values[:5])}{more} ({rows_of})")
+    if said:
+        logger.warning(
+            "the prompt holds positions the model's tokenizer has never seen: %s; the model "
+            "reads them as <unk>, so the tunes may not follow the prompt",
+            "; ".join(said),
+        )

@@ -492,3 +492,17 @@ def test_a_prompt_with_a_mid_bar_ending_is_refused_or_continued_not_a_traceback(
         generator.generate(1, prompt=prompt, seed=0, num_bars=4)
     tune = generator.generate(1, prompt=prompt, seed=0, num_bars=4, constrained=False)[0]
     assert "Bcd [1 d2B" in tune.abc and "unsupported bar '[1'" in tune.errors[0]
+
+
+def test_a_prompt_at_positions_outside_the_vocabulary_is_said(generator, caplog):
+    """A bar offset no training tune reached (1/2 eighth: D/ starts the bar) was fed to the
+    model as <unk> without a word; the prompt's tokens are all known, so it is continued."""
+    prompt = "X:1\nT:p\nR:reel\nM:4/4\nL:1/8\nK:D\nD/E/F/G/A/B/c/d/ A4|"
+    assert "1/2" not in generator.tokenizer.abc_vocab.values["m_offset"]
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    assert tune.valid, tune.errors
+    assert [r.getMessage() for r in caplog.records] == [
+        "the prompt holds positions the model's tokenizer has never seen: m_offset 1/2 (1 row); "
+        "the model reads them as <unk>, so the tunes may not follow the prompt"
+    ]

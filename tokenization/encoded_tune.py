@@ -26,6 +26,7 @@ __all__ = [
     "encode_tune",
     "make_labels",
     "read_tune",
+    "unknown_values",
 ]
 
 IGNORE_INDEX = -100
@@ -60,25 +61,31 @@ class EncodedTune:
         return make_labels(self.input_ids)
 
     def unknown_values(self) -> dict[str, list[str]]:
-        """The values the vocabulary read as ``<unk>``, per feature (in `FEATURE_NAMES` order,
-        only those with any): one per row that holds one, in row order (a header value, on
-        every row, once per row).
+        """The values the vocabulary read as ``<unk>``, per feature (`unknown_values`).
 
         >>> from tokenization.vocabulary import AbcVocab
         >>> vocab = AbcVocab.from_values({"dur": ["1"], "m_offset": ["0", "1", "2", "3"]})
         >>> encode_tune(vocab, "X:1\\nM:3/8\\nL:1/8\\nK:D\\nD2E|").unknown_values()["dur"]
         ['2']
         """
-        at_row, at_column = np.nonzero(self.input_ids == UNK_ID)
-        if not at_row.size:
-            return {}
-        rows = self.rows.rows()
-        found: dict[str, list[str]] = {}
-        for column in sorted(set(at_column.tolist())):
-            found[FEATURE_NAMES[column]] = [
-                rows[r][column] for r in at_row[at_column == column].tolist()
-            ]
-        return found
+        return unknown_values(self.rows, self.input_ids)
+
+
+def unknown_values(rows: TuneRows, ids: np.ndarray) -> dict[str, list[str]]:
+    """The values of ``rows`` that their ids ``ids`` (``(n, 20)``, the first ``n`` rows, as
+    `AbcVocab.encode` gives them) hold as ``<unk>``, per feature (in `FEATURE_NAMES` order,
+    only those with any): one per row that holds one, in row order (a header value, on every
+    row, once per row)."""
+    at_row, at_column = np.nonzero(np.asarray(ids) == UNK_ID)
+    if not at_row.size:
+        return {}
+    full = rows.rows()
+    found: dict[str, list[str]] = {}
+    for column in sorted(set(at_column.tolist())):
+        found[FEATURE_NAMES[column]] = [
+            full[r][column] for r in at_row[at_column == column].tolist()
+        ]
+    return found
 
 
 def make_labels(input_ids: np.ndarray) -> np.ndarray:
