@@ -119,7 +119,7 @@ def test_tuplets_rests_bars_and_endings():
         Token("tuplet", "(3:4:3", None, F(4, 3)), note(69), note(71), note(72),
         Token("bar", ":|:", None, None), Token("tuplet", "(5", None, F(3, 5)),
     ]  # fmt: skip
-    assert body(toks, "C major", meter="6/8") == "(3ABcz3 :|2 (3:4:3ABc :||: (5"
+    assert body(toks, "C major", meter="6/8") == "(3ABc z3 :|2 (3:4:3ABc :||: (5"
     assert body(toks[-1:], "C major", meter="4/4") == "(5:3:5"
 
 
@@ -419,7 +419,7 @@ def test_tempo_changes_of_the_body_are_written_back():
         ("6/8", "D|GAGGAB|(3ABcB G2A|", "D | GAG GAB | (3ABcB G2A |"),
         ("C|", "FAAB AFED|[DA]2 dB cAGE|", "FAAB AFED | [DA]2dB cAGE |"),
         ("4/4", "A|BAGB A2 Bc|d8|", "A | BAGB A2Bc | d8 |"),
-        ("2/4", "AB cd|e2 z2|ABc|", "AB cd | e2 z2 | ABc |"),  # a short bar stays whole
+        ("2/4", "AB cd|e2 z2|ABc|", "AB cd | e2 z2 | AB c |"),  # a short bar from its start
         ("3/2", "A2B2 c2d2 e2f2|", "A2B2 c2d2 e2f2 |"),
         ("7/8", "ABc dBA G|", "ABcdBAG |"),  # irregular meters are not grouped
         ("9/8", "A3 B3 c3|A4 B4 c|", "A3 B3 c3 | A4B4c |"),  # notes across a group: no break
@@ -437,6 +437,37 @@ def test_full_bars_are_written_in_beat_groups(meter, source, written):
     assert [(t.kind, t.pitch, t.dur) for t in again.tokens] == [
         (t.kind, t.pitch, t.dur) for t in tune.tokens
     ]
+
+
+@pytest.mark.parametrize(
+    ("meter", "source", "written"),
+    [
+        # a first ending shortened by the pickup, and a short second ending, as the full bars
+        ("6/8", "D|GAB cBA|1 BGG G2:|2 BGG GBd|", "D | GAB cBA |1 BGG G2 :|2 BGG GBd |"),
+        ("6/8", "D|GAB cBA|1 BGG GBd:|2 BGG G2||", "D | GAB cBA |1 BGG GBd :|2 BGG G2 ||"),
+        ("6/8", "D|GAB cBA|1 B>GG G2:|2 B<GG G2B||", "D | GAB cBA |1 B>GG G2 :|2 B<GG G2B ||"),
+        (
+            "4/4",
+            "AF|dfaf gfed|1 cABc d2:|2 cABc d2z2|]",
+            "AF | dfaf gfed |1 cABc d2 :|2 cABc d2z2 |]",
+        ),
+        ("4/4", "A2FA dAFA|[1 BAGF E2:|[2 BAGF E2FA||", "A2FA dAFA |1 BAGF E2 :|2 BAGF E2FA ||"),
+        (
+            "9/8",
+            "GAB cBA GAB|1 BGG G2D G2:|2 BGG G2D GBd|]",
+            "GAB cBA GAB |1 BGG G2D G2 :|2 BGG G2D GBd |]",
+        ),
+        # the tune's opening pickup: its groups end at its bar line
+        ("6/8", "EFGA|B3 cBA|1 BGG G:|2 BGG G2||", "E FGA | B3 cBA |1 BGG G :|2 BGG G2 ||"),
+    ],
+)
+def test_bars_around_endings_are_grouped_by_the_beat_as_full_bars_are(meter, source, written):
+    """A short bar was written unbroken: ``|1 BGGG2 :|2 BGG GBd``, a first ending beamed
+    unlike the second and every other bar of the jig."""
+    tune = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{source}")
+    text = body(tune.tokens, "C major", meter=meter, bars_per_line=0)
+    assert text == written
+    assert parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{text}").tokens == tune.tokens
 
 
 @pytest.mark.parametrize(
@@ -586,11 +617,11 @@ def test_sparse_lines_hold_more_bars(meter, source, lines):
 @pytest.mark.parametrize(
     ("source", "engraved"),
     [
-        ("c9/4 z3/4 d2 e2|", "c2-c/4z3/4d2e2 |"),
+        ("c9/4 z3/4 d2 e2|", "c2-c/4z3/4 d2e2 |"),  # a pickup: beats end at its bar line
         ("B,9/2 z/2 z3|", "B,4-B,/2z/2z3 |"),
         ("[CE]5 z3|", "[CE]4-[CE]z3 |"),
         ("z5 c3|", "z4zc3 |"),
-        ("(3c9/4d3/4e c4|", "(3c9/4d3/4ec4 |"),  # a tuplet keeps its number of notes
+        ("(3c9/4d3/4e c4|", "(3c9/4d3/4e c4 |"),  # a tuplet keeps its number of notes
     ],
 )
 def test_engravable_lengths_are_tied_notes(source, engraved):

@@ -42,7 +42,7 @@ def _compound_beat(n: int, d: int) -> Fraction | None:
 
 
 def beat_group(meter: str | None) -> Fraction | None:
-    """Length (whole notes) of the beat groups a full bar of ``meter`` is written in, the way
+    """Length (whole notes) of the beat groups a bar of ``meter`` is written in, the way
     Irish tunes are usually beamed: a dotted quarter in compound x/8 meters (6/8, 9/8, 12/8,
     15/8...: a multiple of 3 above 3, `compound_meter`), half a bar in 4/4 and 2/2 (``ABcd
     efga``), a half note in 3/2, a quarter in other x/4 meters; None (the bar unbroken) for free

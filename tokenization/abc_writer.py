@@ -218,14 +218,19 @@ def _within_beat(num: int, den: int, length: Fraction, beat: Fraction) -> bool:
 
 
 class _BarText:
-    """The pieces of the bar being written, and where a beat group starts: a full bar is joined
-    with a space before each group (``ABc dBA``) so that engravers beam by the beat; a short bar
-    (a pickup, the end of a section) is joined as it is. Offsets are kept as integer pairs
-    (numerator, denominator) in lowest terms: Fraction arithmetic for every note was a large
-    part of the writer's time."""
+    """The pieces of the bar being written, and where a beat group starts: a bar is joined with
+    a space before each group (``ABc dBA``) so that engravers beam by the beat. Its groups are
+    counted from the bar line before it, in a short bar too (the end of a section, a first
+    ending: ``|1 BGG G2 :|2 BGG GBd``, grouped as the second ending's full bar is), except in
+    the tune's opening ``pickup`` (an anacrusis), counted back from the bar line after it.
+    Offsets are kept as integer pairs (numerator, denominator) in lowest terms: Fraction
+    arithmetic for every note was a large part of the writer's time."""
 
-    def __init__(self, engrave: bool = False) -> None:
+    def __init__(self, engrave: bool = False, pickup: bool = False) -> None:
         self.engrave = engrave  # lengths no single note shows written as tied notes
+        self.pickup = pickup  # the tune's first bar: no note or rest before it
+        #: in a ``pickup``, each event outside a tuplet as (piece index, num, den) of its offset
+        self.starts: list[tuple[int, int, int]] = []
         self.pieces: list[str] = []
         self.breaks: set[int] = set()  # indices of pieces that start a beat group
         self.num, self.den = 0, 1  # sounding length written so far in this bar
@@ -256,9 +261,24 @@ class _BarText:
 
     def start_event(self, group: Fraction | None) -> None:
         """A note, rest, chord or tuplet begins at the current offset."""
+        if self.pickup and not self.tuplet_left:
+            self.starts.append((len(self.pieces), self.num, self.den))
         on_group = group and (self.num * group.denominator) % (self.den * group.numerator) == 0
         if on_group and self.num and not self.tuplet_left:  # offset / group a whole number
             self.breaks.add(len(self.pieces))
+
+    def _pickup_breaks(self, group: Fraction | None, bar_length: Fraction | None) -> set[int]:
+        """The pieces that start a beat group in a short opening bar, its groups counted back
+        from its end (``E FGA`` before ``| B3 ...`` in 6/8; once a tune, in Fractions)."""
+        if group is None or bar_length is None:
+            return set()
+        shift = bar_length - Fraction(self.num, self.den)
+        breaks = set()
+        for piece, num, den in self.starts:
+            offset = Fraction(num, den) + shift
+            if piece and (offset / group).denominator == 1:
+                breaks.add(piece)
+        return breaks
 
     def advance(self, written: Fraction) -> None:
         """A note, rest or chord of written length ``written`` ends."""
@@ -321,13 +341,22 @@ class _BarText:
             self.pieces[next_piece] = next_stem + text
         return inside
 
-    def text(self, bar_length: Fraction | None, beat: Fraction | None, unit: Fraction) -> str:
-        """The bar's text, its dotted pairs written inside ``beat`` (`dotted_pairs`); broken
-        into beat groups only when it fills ``bar_length`` (no second space after a mid-bar
-        ending, `` [1 ``, which brings its own)."""
+    def text(
+        self,
+        bar_length: Fraction | None,
+        beat: Fraction | None,
+        unit: Fraction,
+        group: Fraction | None = None,
+    ) -> str:
+        """The bar's text, its dotted pairs written inside ``beat`` (`dotted_pairs`), broken
+        into beat groups of ``group`` (no second space after a mid-bar ending, `` [1 ``, which
+        brings its own); a bar longer than ``bar_length`` (an irregular one) is not broken."""
+        if self.pickup and bar_length is not None and not self.fills(bar_length):
+            self.breaks = self._pickup_breaks(group, bar_length)
         self.dotted_pairs(beat, bar_length, unit)
         pieces = self.pieces
-        if not self.fills(bar_length):
+        total = Fraction(self.num, self.den)
+        if bar_length is None or total > bar_length:
             return "".join(pieces)
         return "".join(
             (" " if i in self.breaks and not pieces[i - 1].endswith(" ") else "") + piece
@@ -416,7 +445,7 @@ def tokens_to_body(
     inline ``[M:...]`` fields before those tokens (one at the number of tokens, after the last
     token); ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
     (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way. Without
-    them the body has no ``[M:]`` or ``[Q:]``. Full bars are written in beat groups
+    them the body has no ``[M:]`` or ``[Q:]``. Bars are written in beat groups
     (`beat_group`), which only sets how sheet music beams them; dotted pairs as broken rhythm,
     ``G>A`` (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the
     meter or a section end, or after every ``bars_per_line`` bar lines when it is given (0:
@@ -442,7 +471,7 @@ def tokens_to_body(
         raise ValueError(f"cannot write the chords as ABC: {problem.text(lambda i: f'token {i}')}")
     speller = _Speller(key)
     out: list[str] = []
-    bar = _BarText(engravable)
+    bar = _BarText(engravable, pickup=True)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
     changes, tempos = dict(meter_changes), dict(tempo_changes)
@@ -482,9 +511,9 @@ def tokens_to_body(
         elif kind == "bar" and tok.text.startswith("["):
             bar.pieces.append(f" {tok.text} ")  # an ending opened mid-bar: the bar goes on
         elif kind == "bar":
-            out.append(bar.text(bar_length, beat, unit))
+            out.append(bar.text(bar_length, beat, unit, group))
             sep = "\n" if lines.ends_after(tok.text, bar) else " "
-            bar = _BarText(engravable)
+            bar = _BarText(engravable, pickup=bar.pickup and not bar.count)
             speller.reset_bar()
             # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending, and
             # every reader (ours included) maps both spellings onto the same bar.
@@ -509,7 +538,7 @@ def tokens_to_body(
         bar.pieces.append(f"[M:{changes[index + 1] or 'none'}]")
     if index + 1 in tempos:
         bar.pieces.append(_tempo_field(tempos[index + 1]))
-    out.append(bar.text(bar_length, beat, unit))
+    out.append(bar.text(bar_length, beat, unit, group))
     return _no_field_lookalike("".join(out).strip())
 
 
