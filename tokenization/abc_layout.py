@@ -12,7 +12,7 @@ from .abc_header import parse_meter
 from .measure import compound_meter
 
 if TYPE_CHECKING:
-    from .abc_writer import _BarText
+    from .abc_bar_text import _BarText
 
 __all__ = ["beat_group", "engraved_lengths", "pair_beat"]
 
