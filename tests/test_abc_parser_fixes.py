@@ -96,6 +96,7 @@ def test_the_parts_of_the_body_are_recorded_and_change_no_token():
     body = "P:A\nABc def|]\nP:B\ngab [P:C]gab|]"
     tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nP:ABAC\nK:G\n{body}")
     assert tune.part_changes == [(0, "A"), (7, "B"), (10, "C")]
+    assert tune.inline_parts == [2]  # the [P:C]: the writer writes it back inline
     assert tune.fields["P"] == ["ABAC"]
     plain = parse_abc("X:1\nM:6/8\nL:1/8\nP:ABAC\nK:G\nABc def|]\ngab gab|]")
     assert tune.tokens == plain.tokens and tune.warnings == plain.warnings == []

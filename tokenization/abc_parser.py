@@ -90,6 +90,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.meter_changes: list[tuple[int, str | None]] = []
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
+        self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
         self.markings: dict[str, int] = {}  # `AbcTune.markings`
         self.unit: Fraction | None = None
         self.x: int | None = None
@@ -287,7 +288,10 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         return end
 
     def _field(self, m: re.Match, line: str) -> None:
+        parts = len(self.part_changes)
         self._inline_field(m["fk"], m["fv"])
+        if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline
+            self.inline_parts.append(parts)
 
     def _ovl(self, m: re.Match, line: str) -> None:
         """``&``: a second voice over the bar so far (ABC 2.1 §7.4); the first voice is kept,
@@ -389,6 +393,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             meter_changes=self.meter_changes,
             tempo_changes=self.tempo_changes,
             part_changes=self.part_changes,
+            inline_parts=self.inline_parts,
             markings=self.markings,
         )
 

@@ -83,8 +83,12 @@ class AbcTune:
     #: the parts the body marks (a ``P:`` line after the header, an inline ``[P:...]``):
     #: ``(index of the first token of the part, the P: text)``, e.g. ``(0, "A")``. Only
     #: `render.to_midi` reads them, to play the parts in the order of the header's ``P:``
-    #: (`fields["P"]`); the tokens, rows and features carry no parts.
+    #: (`fields["P"]`), and the writer writes them back; the tokens, rows and features carry
+    #: no parts.
     part_changes: list[tuple[int, str]] = field(default_factory=list)
+    #: which of `part_changes` (their places in that list) the body writes inline, ``[P:B]``;
+    #: the others are ``P:`` lines. The writer writes each back as it was.
+    inline_parts: list[int] = field(default_factory=list)
     #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
     #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
     #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a
