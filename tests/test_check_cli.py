@@ -588,3 +588,38 @@ def test_check_reports_a_meter_or_tempo_change_the_round_trip_lost(tmp_path, mon
         "round trip: the meter changes [(9, '3/4')] became [] after the round trip",
         "round trip: the tempo changes [(9, '1/4=90')] became [] after the round trip",
     ]
+
+
+PARTS = "X:1\nT:Parts\nP:AB\nM:6/8\nL:1/8\nK:G\nP:A\nGAB cBA:|\nP:B\n|:dBG [P:C]GBd:|\n"
+
+
+def test_check_writes_the_parts_back():
+    """The round trip wrote no ``P:`` and compared rows only, which carry no parts."""
+    from tokenization.abc_parser import parse_abc
+    from tokenization.check import round_trip_rows
+
+    rows, again, text = round_trip_rows(parse_abc(PARTS))
+    assert "P:AB\n" in text and "\nP:A\nGAB cBA :|\nP:B\n|: dBG [P:C]GBd :|" in text
+    assert rows.rows() == again.rows()
+
+
+def test_check_reports_a_part_the_round_trip_lost(tmp_path, monkeypatch, capsys):
+    import tokenization.check as check
+
+    path = tmp_path / "parts.abc"
+    path.write_text(PARTS + "\n" + PARTS.replace("X:1\nT:Parts", "X:2\nT:Order"))
+    real = check.write_abc
+
+    def lose(*args, **kwargs):  # a writer that drops a part, then the header's order
+        text = real(*args, **kwargs)
+        return text.replace("[P:C]", "") if "T:Parts" in text else text.replace("P:AB\n", "")
+
+    monkeypatch.setattr(check, "write_abc", lose)
+    assert main(["check", "--json", str(path)]) == 1
+    failures = json.loads(capsys.readouterr().out)["failures"]
+    assert [f["error"] for f in failures] == [
+        "round trip: the parts [(0, 'A'), (7, 'B'), (10, 'C')] became [(0, 'A'), (7, 'B')] "
+        "after the round trip",
+        "round trip: the header P: (the order of the parts) ['AB'] became None after the round "
+        "trip",
+    ]

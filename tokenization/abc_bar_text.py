@@ -93,6 +93,7 @@ class _BarText:
         self.starts: list[tuple[int, int, int]] = []
         self.pieces: list[str] = []
         self.breaks: set[int] = set()  # indices of pieces that start a beat group
+        self.fields: set[int] = set()  # indices of inline fields, ``[P:B]`` (`field`)
         self.num, self.den = 0, 1  # sounding length written so far in this bar
         self.tuplet_left = 0  # members of the current tuplet still to come
         self.ratio = (1, 1)  # their sounding / written length
@@ -122,10 +123,24 @@ class _BarText:
     def start_event(self, group: Fraction | None) -> None:
         """A note, rest, chord or tuplet begins at the current offset."""
         if self.pickup and not self.tuplet_left:
-            self.starts.append((len(self.pieces), self.num, self.den))
+            self.starts.append((self._group_start(), self.num, self.den))
         on_group = group and (self.num * group.denominator) % (self.den * group.numerator) == 0
         if on_group and self.num and not self.tuplet_left:  # offset / group a whole number
-            self.breaks.add(len(self.pieces))
+            self.breaks.add(self._group_start())
+
+    def field(self, text: str) -> None:
+        """An inline field, ``[P:B]``, before the next event: a beat group that starts at that
+        event starts before it (``dBG [P:C]GBd``)."""
+        self.fields.add(len(self.pieces))
+        self.pieces.append(text)
+
+    def _group_start(self) -> int:
+        """The piece a beat group starting at the next event starts at: the inline fields
+        written just before it, else its own."""
+        at = len(self.pieces)
+        while at - 1 in self.fields:
+            at -= 1
+        return at
 
     def _pickup_breaks(self, group: Fraction | None, bar_length: Fraction | None) -> set[int]:
         """The pieces that start a beat group in a short opening bar, its groups counted back

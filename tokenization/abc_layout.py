@@ -145,9 +145,13 @@ class _Lines:
         full = self.filled > (2 * LINE_BARS if sparse else LINE_BARS) - 1e-9
         section = bar in _SECTION_ENDS and self.filled > LINE_BARS / 2 - 1e-9
         if full or section or self.bar_lines >= LINE_BAR_LINES:
-            self.bar_lines, self.filled, self.count, self.at_four = 0, 0.0, 0, None
+            self.restart()
             return True
         return False
+
+    def restart(self) -> None:
+        """A line starts here (after a line that ends as `ends_after` says, or a ``P:`` line)."""
+        self.bar_lines, self.filled, self.count, self.at_four = 0, 0.0, 0, None
 
 
 def pair_beat(meter: str | None) -> Fraction | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -227,13 +227,19 @@ def tokens_to_body(
     meter_changes: Sequence[tuple[int, str | None]] = (),
     tempo_changes: Sequence[tuple[int, str]] = (),
     engravable: bool = False,
+    part_changes: Sequence[tuple[int, str]] = (),
+    inline_parts: Collection[int] = (),
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
     ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
     inline ``[M:...]`` fields before those tokens (one at the number of tokens, after the last
     token); ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
-    (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way. Without
-    them the body has no ``[M:]`` or ``[Q:]``. Bars are written in beat groups
+    (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way;
+    ``part_changes``: ``(token index, P: text)`` of the parts the body marks
+    (`AbcTune.part_changes`), each written before its token as a ``P:`` line, which ends the
+    line before it, or as an inline ``[P:...]`` where ``inline_parts`` holds its place in
+    ``part_changes`` (`AbcTune.inline_parts`) or it starts inside a bar. Without them the
+    body has no ``[M:]``, ``[Q:]`` or ``P:``. Bars are written in beat groups
     (`beat_group`), which only sets how sheet music beams them; dotted pairs as broken rhythm,
     ``G>A`` (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the
     meter or a section end, or after every ``bars_per_line`` bar lines when it is given (0:
@@ -252,28 +258,41 @@ def tokens_to_body(
     'D | GAB (3cBAG | G>AB c9/4z3/4 |'
     >>> tokens_to_body(toks, key=Key("G", "major"), meter="6/8", engravable=True)[-14:]
     'B c2-c/4z3/4 |'
+    >>> tune = parse_abc("M:6/8\\nL:1/8\\nK:G\\nP:A\\nGAB cBA:|\\nP:B\\ndBG [P:C]GBd|]")
+    >>> tune.part_changes, tune.inline_parts
+    ([(0, 'A'), (7, 'B'), (10, 'C')], [2])
+    >>> print(tokens_to_body(tune.tokens, key=tune.key, meter="6/8",
+    ...                      part_changes=tune.part_changes, inline_parts=tune.inline_parts))
+    P:A
+    GAB cBA :|
+    P:B
+    dBG [P:C]GBd |]
     """
     tokens = tokens if isinstance(tokens, Sequence) else list(tokens)
     problem = chord_problem(tokens)
     if problem is not None:
         raise ValueError(f"cannot write the chords as ABC: {problem.text(lambda i: f'token {i}')}")
     speller = _Speller(key)
-    out: list[str] = []
+    done: list[str] = []  # the lines written up to the last P: line, and that line
+    out: list[str] = []  # the text after it
     bar = _BarText(engravable, pickup=True)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
     changes, tempos = dict(meter_changes), dict(tempo_changes)
+    parts = _parts_at(part_changes, inline_parts)
     group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
     lines = _Lines(bars_per_line, bar_length)
     index = -1
     for index, tok in enumerate(tokens):
+        if index in parts:
+            _write_parts(parts[index], bar, out, done, lines)
         if index in changes:
             meter = changes[index]
             group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
             lines.meter(bar_length)
-            bar.pieces.append(f"[M:{meter or 'none'}]")
+            bar.field(f"[M:{meter or 'none'}]")
         if index in tempos:
-            bar.pieces.append(_tempo_field(tempos[index]))
+            bar.field(_inline_field("Q", tempos[index]))
         kind = tok.kind
         if kind == "note":
             if chord is None:
@@ -303,9 +322,15 @@ def tokens_to_body(
             sep = "\n" if lines.ends_after(tok.text, bar) else " "
             bar = _BarText(engravable, pickup=bar.pickup and not bar.count)
             speller.reset_bar()
-            # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending, and
-            # every reader (ours included) maps both spellings onto the same bar.
-            out.append(" " + (":||:" if tok.text == ":|:" else tok.text) + sep)
+            split = _SPLIT_BEFORE_PART.get(tok.text) if index + 1 in parts else None
+            if split is not None and not any(inline for _, inline in parts[index + 1]):
+                out.append(f" {split[0]}")
+                _write_parts(parts.pop(index + 1), bar, out, done, lines)
+                out.append(f"{split[1]} ")
+            else:
+                # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending,
+                # and every reader (ours included) maps both spellings onto the same bar.
+                out.append(" " + (":||:" if tok.text == ":|:" else tok.text) + sep)
         elif kind == "tuplet":
             bar.start_event(group)
             bar.pieces.append(_tuplet_text(tok, meter))
@@ -322,22 +347,64 @@ def tokens_to_body(
         else:
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
-    if index + 1 in changes:  # a meter change after the last token (`|[M:3/4]` at the end)
-        bar.pieces.append(f"[M:{changes[index + 1] or 'none'}]")
+    if index + 1 in parts:  # a part, meter or tempo change after the last token
+        _write_parts(parts[index + 1], bar, out, done, lines)
+    if index + 1 in changes:  # (`|[M:3/4]` at the end)
+        bar.field(f"[M:{changes[index + 1] or 'none'}]")
     if index + 1 in tempos:
-        bar.pieces.append(_tempo_field(tempos[index + 1]))
+        bar.field(_inline_field("Q", tempos[index + 1]))
     out.append(bar.text(bar_length, beat, unit, group))
-    return _no_field_lookalike("".join(out).strip())
+    done.append(_no_field_lookalike("".join(out).strip()))
+    return "\n".join(line for line in done if line)
 
 
-def _tempo_field(text: str) -> str:
-    """An inline ``[Q:...]`` field of a ``Q:`` text, as the reader reads it back: ``%``
-    escaped, line breaks made spaces (`_field_text`), and no ``]``, which would end it.
+#: Bar lines that open a repeat, written in two around the ``P:`` line of a part that starts
+#: after them (``:|``, ``P:B``, ``|:``), as their sources write them: the reader merges the two
+#: back into one, the part after it, and abc2midi finds each part's repeat inside the part
+#: (``:|:`` then ``P:B`` was "Expected end repeat not found" in part A)
+_SPLIT_BEFORE_PART = {"|:": ("|", "|:"), ":|:": (":|", "|:")}
 
-    >>> _tempo_field('"Slower] 50%" 1/4=60')
+
+def _parts_at(
+    part_changes: Sequence[tuple[int, str]], inline_parts: Collection[int]
+) -> dict[int, list[tuple[str, bool]]]:
+    """The parts of `tokens_to_body` by the token they start at: their ``P:`` texts, in order,
+    and whether each is written inline.
+
+    >>> _parts_at([(0, "A"), (8, "B"), (8, "C")], [2])
+    {0: [('A', False)], 8: [('B', False), ('C', True)]}
+    """
+    inline = set(inline_parts)
+    parts: dict[int, list[tuple[str, bool]]] = {}
+    for n, (at, text) in enumerate(part_changes):
+        parts.setdefault(at, []).append((text, n in inline))
+    return parts
+
+
+def _write_parts(
+    parts: list[tuple[str, bool]], bar: _BarText, out: list[str], done: list[str], lines: _Lines
+) -> None:
+    """Write the ``(P: text, inline)`` parts that start where ``bar`` stands: inline into the
+    bar, ``[P:B]``, where asked or inside a bar (a ``P:`` line would split it); else as a
+    ``P:`` line, which ends the text so far (``out``, moved to ``done``) and starts a line."""
+    for text, inline in parts:
+        if inline or bar.pieces:
+            bar.field(_inline_field("P", text))
+            continue
+        done += [_no_field_lookalike("".join(out).strip()), f"P:{_field_text(text)}"]
+        out.clear()
+        lines.restart()
+
+
+def _inline_field(letter: str, text: str) -> str:
+    """An inline field (``[Q:...]``, ``[P:...]``) of a field's text, as the reader reads it
+    back: ``%`` escaped, line breaks made spaces (`_field_text`), and no ``]``, which would end
+    it.
+
+    >>> _inline_field("Q", '"Slower] 50%" 1/4=60')
     '[Q:"Slower 50\\\\%" 1/4=60]'
     """
-    return f"[Q:{_field_text(text).replace(']', '')}]"
+    return f"[{letter}:{_field_text(text).replace(']', '')}]"
 
 
 #: A music line that opens with one letter and a colon, as a bar of one unit note before a
@@ -440,12 +507,15 @@ def write_abc(
     meter_changes: Sequence[tuple[int, str | None]] = (),
     tempo_changes: Sequence[tuple[int, str]] = (),
     engravable: bool = False,
+    part_changes: Sequence[tuple[int, str]] = (),
+    inline_parts: Collection[int] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes`` and ``tempo_changes`` of `tokens_to_body`, and its layout:
-    four bars of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``,
-    and with ``engravable`` tied notes for lengths no single note shows). The header's tempo
-    is a ``Q`` of ``fields``.
+    mid-tune ``meter_changes`` and ``tempo_changes`` and the ``part_changes`` of
+    `tokens_to_body`, and its layout: four bars of the meter a line unless ``bars_per_line`` is
+    given, dotted pairs as ``G>A``, and with ``engravable`` tied notes for lengths no single
+    note shows). The header's tempo is a ``Q`` of ``fields``, and the order its parts are
+    played in (``P:AABB``) a ``P``.
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
@@ -485,5 +555,7 @@ def write_abc(
         meter_changes=meter_changes,
         tempo_changes=tempo_changes,
         engravable=engravable,
+        part_changes=part_changes,
+        inline_parts=inline_parts,
     )
     return "\n".join(lines) + "\n" + body + "\n"

@@ -148,9 +148,11 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     the key its ``Z:`` names, at the pitches the tune was read at.
 
     Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds. The
-    mid-tune meter and tempo changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`) are
-    written too, and read back: the rows carry neither, so a `ValueError` says where the text
-    read back lost or moved one (`irish-tune check` reports it as the tune's failure).
+    mid-tune meter and tempo changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`), the
+    parts the body marks (`AbcTune.part_changes`, ``P:B``) and the header's order of them
+    (``P:AABB``) are written too, and read back: the rows carry none, so a `ValueError` says
+    where the text read back lost or moved one (`irish-tune check` reports it as the tune's
+    failure).
     """
     normal = normalise_tune(tune)
     original = normal.original_key
@@ -163,6 +165,9 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         rhythm=(tune.fields.get("R") or [None])[0],
         meter_changes=tune.meter_changes,
         tempo_changes=tune.tempo_changes,
+        fields={"P": tune.fields["P"]} if "P" in tune.fields else None,
+        part_changes=tune.part_changes,
+        inline_parts=tune.inline_parts,
     )
     read = parse_abc_strict(text)
     lost = _changes_lost(tune, read)
@@ -173,7 +178,8 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
 
 def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
     """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter or tempo
-    changes, ``(token index, value)`` each, or None when it does not.
+    changes or its parts, ``(token index, value)`` each, or in its header's order of the parts
+    (``P:AABB``), or None when it does not.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> changed = parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|[M:3/4]ABc|")
@@ -183,6 +189,8 @@ def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
     for what, before, after in (
         ("meter changes", tune.meter_changes, again.meter_changes),
         ("tempo changes", tune.tempo_changes, again.tempo_changes),
+        ("parts", tune.part_changes, again.part_changes),
+        ("header P: (the order of the parts)", tune.fields.get("P"), again.fields.get("P")),
     ):
         if before != after:
             return f"the {what} {before} became {after} after the round trip"

@@ -1,0 +1,84 @@
+"""The writer writes back the parts a tune's body marks (``P:B`` lines, inline ``[P:B]``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tokenization.abc_parser import parse_abc
+from tokenization.abc_writer import write_abc
+
+HEADER = "X:1\nT:Parts\nP:AABB\nM:6/8\nL:1/8\nK:G\n"
+PARTS = HEADER + (
+    "P:A\n|:D|GAB cBA|BGE EDE|1 BGG G2:|2 BGG G2||\n"
+    "P:B\n|:d|gfg efg|dBG GBd|1 dBG G2:|2 dBG G2|]\n"
+    "[P:C]ABc|\n"
+)
+
+
+def written(tune) -> str:
+    return write_abc(
+        tune.tokens,
+        key=tune.key,
+        meter=tune.meter,
+        title=tune.title,
+        fields={"P": tune.fields["P"]},
+        part_changes=tune.part_changes,
+        inline_parts=tune.inline_parts,
+    )
+
+
+def test_parts_are_written_back_as_lines_or_inline_as_they_were():
+    """The writer wrote no part: a tune's ``P:A``/``P:B`` were lost on the way back, and
+    `render.to_midi` could no longer play it in the header's order (``P:AABB``)."""
+    tune = parse_abc(PARTS)
+    assert tune.part_changes == [(0, "A"), (27, "B"), (53, "C")] and tune.inline_parts == [2]
+    text = written(tune)
+    assert text == HEADER + (
+        "P:A\n|: D | GAB cBA | BGE EDE |1 BGG G2 :|2 BGG G2 |\n"
+        "P:B\n|: d | gfg efg | dBG GBd |1 dBG G2 :|2 dBG G2 |]\n"
+        "[P:C]ABc |\n"
+    )
+    again = parse_abc(text)
+    assert again.tokens == tune.tokens and again.fields["P"] == ["AABB"]
+    assert (again.part_changes, again.inline_parts) == (tune.part_changes, tune.inline_parts)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        # `:|` `P:B` `|:` read as one `:|:`, the part after it: written in two again
+        ("|:GAB cBA:|\nP:B\n|:dBG GBd:|", "|: GAB cBA :|\nP:B\n|: dBG GBd :|"),
+        ("GAB cBA|]\nP:B\ndBG GBd|]", "GAB cBA |]\nP:B\ndBG GBd |]"),  # no merged bar line
+        ("GAB\nP:B\ncBA|dBG GBd|]", "GAB [P:B]cBA | dBG GBd |]"),  # inside a bar: inline
+        ("GAB cBA|[P:B]dBG [P:C]GBd|]", "GAB cBA | [P:B]dBG [P:C]GBd |]"),
+        ("GAB cBA|\nP:B", "GAB cBA |\nP:B"),  # after the last note
+    ],
+)
+def test_each_part_reads_back_where_it_was(body, text):
+    tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{body}")
+    abc = write_abc(tune.tokens, key=tune.key, meter=tune.meter, part_changes=tune.part_changes,
+                    inline_parts=tune.inline_parts)  # fmt: skip
+    assert abc.split("K:G\n", 1)[1] == text + "\n"
+    again = parse_abc(abc)
+    assert again.tokens == tune.tokens and again.part_changes == tune.part_changes
+
+
+def test_a_tune_with_parts_written_back_plays_as_its_source_to_abc2midi(tmp_path):
+    """abc2midi plays the parts in the header's order: AABB, twice each with its repeats."""
+    from tests.render_helpers import _midi_notes
+
+    program = shutil.which("abc2midi")
+    if program is None:
+        pytest.skip("abc2midi is not installed")
+    source = PARTS.replace("[P:C]ABc|\n", "")
+    played = []
+    for name, text in (("source", source), ("written", written(parse_abc(source)))):
+        (tmp_path / f"{name}.abc").write_text(text)
+        run = [program, str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid")]
+        said = subprocess.run(run, capture_output=True, text=True, check=True)
+        assert "Error" not in said.stdout + said.stderr, said.stdout
+        played.append(_midi_notes(tmp_path / f"{name}.mid"))
+    assert played[1] == played[0] and len(played[0]) > 2 * 26
