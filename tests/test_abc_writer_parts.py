@@ -1,4 +1,5 @@
-"""The writer writes back the parts a tune's body marks (``P:B`` lines, inline ``[P:B]``)."""
+"""The writer writes back the parts a tune's body marks (``P:B`` lines, inline ``[P:B]``), and
+inline fields inside a bar."""
 
 from __future__ import annotations
 
@@ -82,3 +83,11 @@ def test_a_tune_with_parts_written_back_plays_as_its_source_to_abc2midi(tmp_path
         assert "Error" not in said.stdout + said.stderr, said.stdout
         played.append(_midi_notes(tmp_path / f"{name}.mid"))
     assert played[1] == played[0] and len(played[0]) > 2 * 26
+
+
+def test_an_inline_field_inside_a_bar_follows_the_beat_group_space():
+    """``dBG[Q:1/4=90] GBd``: the field that starts the second group was written before its
+    space, as if it ended the first."""
+    tune = parse_abc("X:1\nM:6/8\nL:1/8\nK:G\ndBG [Q:1/4=90]GBd|")
+    text = write_abc(tune.tokens, key=tune.key, meter="6/8", tempo_changes=tune.tempo_changes)
+    assert text.split("K:G\n", 1)[1] == "dBG [Q:1/4=90]GBd |\n"
