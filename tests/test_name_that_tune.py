@@ -102,12 +102,13 @@ def test_identify_passes_the_snippet_meter_mode_and_rhythm_only_when_written(
     for head in ("R:reel\nM:4/4\nK:D\n", "M:6/8\nK:Ador\n", ""):
         snippet = "X:1\n" + head + body
         identify(model, index, snippet, k=1, tokenizer=tokenizer, transpose=False)
-    # 6/8 and dorian are not in this tokenizer's vocabulary (read as <unk>: no penalty); no K:
-    # reads as C major, but that is no evidence of a mode (and the pitch-class scorer tries it
-    # in all 12 transpositions); no M: is no meter, no R: no rhythm
-    none = (None, None, None, False, True)
+    # 6/8 is not in this tokenizer's vocabulary (read as <unk>: no penalty), dorian is (every
+    # vocabulary holds every mode); no K: reads as C major, but that is no evidence of a mode
+    # (and the pitch-class scorer tries it in all 12 transpositions); no M: is no meter, no R:
+    # no rhythm
+    dorian = (None, "dorian", None, False, True)
     free = ("all 12 shifts", None, None)
-    assert seen == [("4/4", "major", "reel", False, True), none, free]
+    assert seen == [("4/4", "major", "reel", False, True), dorian, free]
     # the default transposing scorer takes a snippet with K:; one without K: is still tried in
     # all 12 transpositions by pitch classes
     seen.clear()
