@@ -1,5 +1,6 @@
 """Filesystem helpers shared by the caches of the loader and the training script, and by the
-files the commands write (`replacing_file`)."""
+files the commands write (`replacing_file`; several at once, whole or not at all:
+`replacing_files`)."""
 
 from __future__ import annotations
 
@@ -109,7 +110,9 @@ def link_problem(path: str | os.PathLike) -> Optional[str]:
 
 
 @contextlib.contextmanager
-def replacing_file(path: str | os.PathLike) -> Iterator[str]:
+def replacing_file(
+    path: str | os.PathLike, group: Optional[ReplacingFiles] = None
+) -> Iterator[str]:
     """The temporary name to write the file ``path`` under, renamed to ``path`` in one step
     (`os.replace`) when the block ends, and removed when it raises: a reader, or a run killed
     meanwhile, finds the whole new file or what was there before, never a file cut short by a
@@ -119,7 +122,9 @@ def replacing_file(path: str | os.PathLike) -> Iterator[str]:
     The name is hidden beside ``path`` (the same folder, so the rename stays on one disk) and
     keeps its extension (fluidsynth picks the audio format by it): ``.tune.<pid>.tmp.wav``. An
     `OSError` of the block that names no file, or the temporary one, is raised again naming
-    ``path`` (``[Errno 28] No space left on device: 'out/tune.wav'``).
+    ``path`` (``[Errno 28] No space left on device: 'out/tune.wav'``). Given a ``group``
+    (`replacing_files`), the file is left under its temporary name when the block ends, to be
+    renamed with the group's other files (`ReplacingFiles.staged` names it meanwhile).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -142,7 +147,10 @@ def replacing_file(path: str | os.PathLike) -> Iterator[str]:
     tmp = os.path.join(folder, f".{stem}.{os.getpid()}.tmp{ext}")
     try:
         yield tmp
-        os.replace(tmp, final)
+        if group is None:
+            os.replace(tmp, final)
+        else:
+            group.add(final, tmp)
     except OSError as err:
         _discard(tmp)
         if err.errno is None or err.filename not in (None, tmp):
@@ -157,3 +165,73 @@ def _discard(path: str) -> None:
     """Remove the file ``path`` if it is there (a writer may have failed before creating it)."""
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
+
+
+class ReplacingFiles:
+    """Files written under temporary names (`replacing_file` given the group), renamed into
+    place together by `replacing_files` when its block ends, or all removed when it raises."""
+
+    def __init__(self) -> None:
+        self._staged: dict[str, str] = {}  # final path -> the temporary name it is written under
+
+    def add(self, final: str, tmp: str) -> None:
+        """Rename the written file ``tmp`` to ``final`` with the group's other files."""
+        if final in self._staged:
+            raise ValueError(f"{final} is written twice in one group of files")
+        self._staged[final] = tmp
+
+    def staged(self, path: str | os.PathLike) -> str:
+        """The temporary name the group's file ``path`` is under until the group is renamed into
+        place (a file made from it reads it there)."""
+        return self._staged[os.fspath(path)]
+
+    def publish(self) -> None:
+        """Rename every file into place, in the order they were written. A rename that fails
+        (the folder gone) removes the files not yet renamed and raises an `OSError` naming the
+        file; those renamed before it stay."""
+        while self._staged:
+            final, tmp = next(iter(self._staged.items()))
+            try:
+                os.replace(tmp, final)
+            except OSError as err:
+                self.discard()
+                raise OSError(err.errno, err.strerror, final) from err
+            del self._staged[final]
+
+    def discard(self) -> None:
+        """Remove every file not renamed into place."""
+        for tmp in self._staged.values():
+            _discard(tmp)
+        self._staged.clear()
+
+
+@contextlib.contextmanager
+def replacing_files() -> Iterator[ReplacingFiles]:
+    """A group of files written whole or not at all (`replacing_file` given the group): each is
+    written under its temporary name, and all are renamed into place when the block ends, one
+    after another; when it raises, they are all removed and the files there before are left as
+    they were (a tune rendered to SVG, MIDI and WAV whose WAV fails keeps the earlier three).
+
+    >>> import tempfile
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> a, b = Path(scratch.name) / "a.txt", Path(scratch.name) / "b.txt"
+    >>> _ = a.write_text("earlier a"), b.write_text("earlier b")
+    >>> with replacing_files() as group:
+    ...     with replacing_file(a, group) as tmp:
+    ...         _ = Path(tmp).write_text("new a")
+    ...     with replacing_file(b, group) as tmp:
+    ...         raise OSError(28, "No space left on device")
+    Traceback (most recent call last):
+    ...
+    OSError: [Errno 28] No space left on device: '...b.txt'
+    >>> sorted((p.name, p.read_text()) for p in Path(scratch.name).iterdir())
+    [('a.txt', 'earlier a'), ('b.txt', 'earlier b')]
+    >>> scratch.cleanup()
+    """
+    group = ReplacingFiles()
+    try:
+        yield group
+    except BaseException:
+        group.discard()
+        raise
+    group.publish()

@@ -295,7 +295,9 @@ def _render_one(
 ) -> list[str] | None:
     """Render one tune and print the paths; return the paths written (none without
     ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
-    (`render_abc` leaves no partial files). ``taken``: paths an SVG page must not take. A
+    (`render_abc` writes no file of a tune it fails on: the reason ends naming the files of
+    ``stem`` an earlier run left, which are not this tune's, `_earlier_outputs`). ``taken``:
+    paths an SVG page must not take. A
     soundfont fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a
     `ValueError`, exit status 2) stops the command, and so does an `OSError` (a full disk, an
     output folder gone: no later tune would fare better). Any other error of this tune (a
@@ -317,13 +319,13 @@ def _render_one(
         parse_error = getattr(err, "parse_error", None)
         if locate is not None and parse_error is not None:
             err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
-        print(f"irish-tune {name}: {err}", file=sys.stderr)
+        print(f"irish-tune {name}: {err}{_earlier_outputs(stem, formats)}", file=sys.stderr)
         return None
     except Exception as err:  # noqa: BLE001 (a fault on one tune: the others are still rendered)
         reason = first_line(err, "no message")
         print(
             f"irish-tune {name}: nothing rendered, internal error {type(err).__name__}: "
-            f"{reason} (please report this tune)",
+            f"{reason} (please report this tune){_earlier_outputs(stem, formats)}",
             file=sys.stderr,
         )
         return None
@@ -336,6 +338,26 @@ def _render_one(
     for skipped in out["skipped"]:
         print(f"  skipped {skipped}", file=sys.stderr)
     return written
+
+
+def _earlier_outputs(stem: str, formats: list[str]) -> str:
+    """``; earlier files left as they were: out/t.mid, out/t.wav``: the files of ``formats``
+    that ``stem`` names (an SVG's further pages, ``stem-2.svg``..., too) that a run before left,
+    for the line that says its tune failed (`render_abc` replaces none of them then); ``""``
+    when there are none.
+
+    >>> _earlier_outputs("no/such/tune", ["svg", "midi", "wav"])
+    ''
+    """
+    found = []
+    for fmt in formats:
+        path = f"{stem}.{'mid' if fmt == 'midi' else fmt}"
+        page = 1
+        while os.path.isfile(path):
+            found.append(path)
+            page += 1
+            path = f"{stem}-{page}.svg" if fmt == "svg" else ""
+    return f"; earlier files left as they were: {', '.join(found)}" if found else ""
 
 
 def _place_in(raw: Any) -> Callable[[Exception], str]:
@@ -372,8 +394,10 @@ def run_render(args: argparse.Namespace) -> int:
     a file name met twice gets ``-2``, ``-3``..., and so does a tune name already given in the
     run (``two_1.abc`` beside ``two.abc``); an SVG page that would take another output's name
     (``t-2.svg``) gets ``-2``, ``-3``... too: no file is written twice. A tune that cannot be
-    rendered is named on stderr and left out (no partial files); the others are rendered, and
-    the exit status is 1. So is a thesession.org dump's row that gives no tune (no ABC text):
+    rendered is named on stderr and left out: no file of it is written, and the files an earlier
+    run wrote under its names are left as they were and named (`render_abc` renames a tune's
+    files into place only once all are made); the others are rendered, and the exit status is
+    1. So is a thesession.org dump's row that gives no tune (no ABC text):
     it counts among the dump's tunes, in their names too (``tunes_1`` of two rows). Every file
     is read before anything is rendered, so a wrong path fails at once. A format this machine
     cannot make is skipped with one note; when none of ``--formats`` can be made, the note is a

@@ -201,7 +201,13 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files", nargs="+", help="ABC files (one or several tunes each; '-': stdin)"
     )
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output folder; a tune is written whole or not at all: one that fails writes no "
+        "file and leaves those an earlier run wrote under its names as they were (named on "
+        "stderr)",
+    )
     parser.add_argument(
         "--formats",
         type=formats_arg,

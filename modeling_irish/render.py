@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from fractions import Fraction
 
 from .cli import first_line
-from .file_utils import replacing_file
+from .file_utils import ReplacingFiles, replacing_file, replacing_files
 from .render_playing import (
     PlayedEvent,
     _tempo_marks,
@@ -59,7 +59,7 @@ class SoundFontError(RenderError, ValueError):
     (`find_soundfont`)."""
 
 
-def to_midi(abc: str, path: str, tempo: int = 200) -> str:
+def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None = None) -> str:
     """Write a MIDI file of the tune as this package reads it (`parse_abc`), with music21.
 
     The parts the body marks (``P:A``) are played in the order of the header's ``P:``
@@ -83,7 +83,8 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
     tune cannot be read, when a note or rest is too long for MIDI (`_check_waits`; nothing is
     written) or music21 cannot write the file; an `OSError` in writing it (a full disk) is
     raised as it is, naming ``path``, for the caller to stop. The file is written whole under a
-    temporary name (`replacing_file`): a failure leaves none, nor a file cut short.
+    temporary name (`replacing_file`; renamed with the other files of ``group`` when given): a
+    failure leaves none, nor a file cut short.
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.mid")
     'tune.mid'
@@ -129,7 +130,7 @@ def to_midi(abc: str, path: str, tempo: int = 200) -> str:
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
         _check_waits(midi, notes)  # before a byte is written
         try:
-            with replacing_file(path) as tmp:  # whole or not at all: no .mid cut short
+            with replacing_file(path, group) as tmp:  # whole or not at all: no .mid cut short
                 midi.open(tmp, "wb")
                 try:
                     midi.write()
@@ -368,7 +369,14 @@ def unavailable_formats(formats: Sequence[str], soundfont: str | None = None) ->
     return missing
 
 
-def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 44100) -> str:
+def to_wav(
+    midi_path: str,
+    path: str,
+    soundfont: str | None = None,
+    rate: int = 44100,
+    group: ReplacingFiles | None = None,
+    midi_name: str | None = None,
+) -> str:
     """Synthesise a MIDI file to WAV with the ``fluidsynth`` program.
 
     Raises `RenderError` with what to install when fluidsynth or a soundfont is missing
@@ -378,24 +386,27 @@ def to_wav(midi_path: str, path: str, soundfont: str | None = None, rate: int = 
     error``: a full disk) is an `OSError` naming ``path``, for the caller to stop, another
     ``error:`` line of its a `RenderError`, and so is a WAV shorter than the music of
     ``midi_path`` (`_check_length`). The WAV is written under a temporary name and renamed
-    when whole (`replacing_file`): a failure leaves none, nor an earlier one cut short.
+    when whole (`replacing_file`; with the other files of ``group`` when given): a failure
+    leaves none, nor an earlier one cut short. ``midi_name``: the name our messages give
+    ``midi_path`` (its final name, while it is written under a temporary one).
     """
+    shown = midi_name or midi_path
     program, font, problem = _wav_tools(soundfont)
     if problem:
         raise RenderError(problem)
-    with replacing_file(path) as tmp:
+    with replacing_file(path, group) as tmp:
         command = [program, "-ni", "-g", "0.8", "-r", str(rate), "-F", tmp, font, midi_path]
         try:
             result = subprocess.run(
                 command, capture_output=True, text=True, timeout=300, check=False
             )
         except subprocess.TimeoutExpired:
-            raise RenderError(f"fluidsynth took more than 300 s on {midi_path}") from None
+            raise RenderError(f"fluidsynth took more than 300 s on {shown}") from None
         _check_fluidsynth(result, midi_path, path)
         if not os.path.isfile(tmp):
             said = result.stderr.strip()[-500:] or "exit status 0, no WAV written"
             raise RenderError(f"fluidsynth failed: {said}")
-        _check_length(tmp, midi_path)
+        _check_length(tmp, midi_path, shown)
     return path
 
 
@@ -430,10 +441,11 @@ def _check_fluidsynth(result: subprocess.CompletedProcess, midi_path: str, path:
         raise RenderError(f"fluidsynth failed: {said}")
 
 
-def _check_length(wav_path: str, midi_path: str) -> None:
-    """Raise `RenderError` when the WAV ``wav_path`` holds less than the music of ``midi_path``
-    (fluidsynth plays the MIDI to its end, plus the notes' release: a shorter one was cut), or
-    is no WAV file at all (a fluidsynth built without libsndfile writes raw samples)."""
+def _check_length(wav_path: str, midi_path: str, shown: str) -> None:
+    """Raise `RenderError`, naming the MIDI file ``shown``, when the WAV ``wav_path`` holds less
+    than the music of ``midi_path`` (fluidsynth plays the MIDI to its end, plus the notes'
+    release: a shorter one was cut), or is no WAV file at all (a fluidsynth built without
+    libsndfile writes raw samples)."""
     wav = _wav_seconds(wav_path)
     if wav is None:
         raise RenderError(
@@ -442,8 +454,7 @@ def _check_length(wav_path: str, midi_path: str) -> None:
     music = _midi_seconds(midi_path)
     if music is not None and wav + 0.05 < music:  # 0.05 s: fluidsynth renders in blocks
         raise RenderError(
-            f"fluidsynth wrote {wav:.1f} s of the {music:.1f} s of {midi_path}: the WAV is cut "
-            "short"
+            f"fluidsynth wrote {wav:.1f} s of the {music:.1f} s of {shown}: the WAV is cut short"
         )
 
 
@@ -533,9 +544,12 @@ def render_abc(
 
     Returns ``{format: path(s)}``. A WAV that this machine cannot make (no fluidsynth, or no
     soundfont) is reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``)
-    instead of raising, and not logged: the caller says it once. Any other failure, fluidsynth
-    failing on the tune among them, raises `RenderError` and removes the files this call wrote,
-    so that no partial rendering of the tune is left; a soundfont fluidsynth cannot load is a
+    instead of raising, and not logged: the caller says it once. The tune is rendered whole or
+    not at all: every file is written under a temporary name, and all are renamed into place
+    once every format is made (`replacing_files`; the WAV is synthesised from the new MIDI).
+    Any other failure, fluidsynth failing on the tune among them, raises `RenderError`, writes
+    no file and leaves the files of an earlier rendering of ``stem`` as they were, never a mix
+    of new and earlier ones (nor none: they were deleted); a soundfont fluidsynth cannot load is a
     `SoundFontError` (a `ValueError` too: no tune's WAV can be made with it). A tune that our
     reader refuses (`irish-tune check` names why) is refused before any engraver sees it
     (verovio, in a process of its own, crashes on some malformed ABC, unbalanced chords among
@@ -548,29 +562,33 @@ def render_abc(
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
     _check_readable(abc, line_offset)
     out: dict = {"skipped": []}
-    written: list[str] = []
-    try:
+    with replacing_files() as group:  # a failure: no file renamed into place, none removed
         if "svg" in formats:
-            out["svg"] = to_svg(abc, stem + ".svg", taken)
-            written += out["svg"]
+            out["svg"] = to_svg(abc, stem + ".svg", taken, group=group)
         if "midi" in formats:
-            written.append(stem + ".mid")
-            out["midi"] = midi_path = to_midi(abc, stem + ".mid", tempo=tempo)
+            out["midi"] = to_midi(abc, stem + ".mid", tempo=tempo, group=group)
         missing = _wav_tools(soundfont)[2] if "wav" in formats else None
         if missing:
             out["skipped"].append(f"wav: {missing}")
+        elif "wav" in formats and "midi" in formats:
+            midi_path = group.staged(stem + ".mid")  # the new MIDI, not yet in place
+            out["wav"] = to_wav(
+                midi_path, stem + ".wav", soundfont, group=group, midi_name=stem + ".mid"
+            )
         elif "wav" in formats:
-            if "midi" not in formats:  # a file of its own: never a stem.mid already there
-                handle, midi_path = tempfile.mkstemp(suffix=".mid")
-                os.close(handle)
-                written.append(midi_path)
-                to_midi(abc, midi_path, tempo=tempo)
-            written.append(stem + ".wav")
-            out["wav"] = to_wav(midi_path, stem + ".wav", soundfont)
-            if "midi" not in formats:
-                os.remove(midi_path)
-    except BaseException:
-        for path in written:
-            _remove(path)
-        raise
+            out["wav"] = _wav_alone(abc, stem + ".wav", soundfont, tempo, group)
     return out
+
+
+def _wav_alone(
+    abc: str, path: str, soundfont: str | None, tempo: int, group: ReplacingFiles
+) -> str:
+    """`to_wav` of a tune whose MIDI was not asked for: synthesised from a MIDI file of its own,
+    never a ``stem.mid`` already there, removed when the WAV is made or fails."""
+    handle, midi_path = tempfile.mkstemp(suffix=".mid")
+    os.close(handle)
+    try:
+        to_midi(abc, midi_path, tempo=tempo)
+        return to_wav(midi_path, path, soundfont, group=group)
+    finally:
+        _remove(midi_path)

@@ -15,9 +15,9 @@ import sys
 import tempfile
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from typing import BinaryIO
+from typing import BinaryIO, Optional
 
-from .file_utils import replacing_file
+from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
 __all__ = ["RenderError", "to_svg"]
 
@@ -26,13 +26,17 @@ class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
 
 
-def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
+def to_svg(
+    abc: str, path: str, taken: Collection[str] = (), group: Optional[ReplacingFiles] = None
+) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
     (a page path in ``taken``, another output of the same run, becomes ``path-2-2``...).
 
     Every page is engraved before the first is written, and each written whole under a
-    temporary name (`replacing_file`): a failure leaves no file behind, and an `OSError` in
-    writing (a full disk) names the page's file, the pages written before it removed.
+    temporary name, all renamed into place once every page is written (`replacing_files`;
+    with the other files of ``group`` when given): a failure leaves no new file behind and the
+    earlier pages of ``path`` as they were, and an `OSError` in writing (a full disk) names the
+    page's file.
     verovio is given the text as our reader reads it (`_engravable`: an ``X:`` number, a
     ``K:`` line, no stray ``!`` nor stray header text, the ``!`` of ``I:linebreak !`` as line
     breaks), and runs in a process of its own (`_Engraver`): on text it
@@ -48,17 +52,13 @@ def to_svg(abc: str, path: str, taken: Collection[str] = ()) -> list[str]:
         raise RenderError("SVG needs verovio: pip install verovio")
     pages = _ENGRAVER.pages(_engravable(abc))
     paths: list[str] = []
-    try:
+    # a full disk on page 3: pages 1 and 2 are not renamed into place either
+    with contextlib.nullcontext(group) if group is not None else replacing_files() as files:
         for page, svg in enumerate(pages, 1):
             out = _page_path(path, page, taken)
-            with replacing_file(out) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+            with replacing_file(out, files) as tmp, open(tmp, "w", encoding="utf-8") as handle:
                 handle.write(svg)
             paths.append(out)
-    except BaseException:  # a full disk on page 3: pages 1 and 2 go too
-        for out in paths:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(out)
-        raise
     return paths
 
 

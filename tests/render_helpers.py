@@ -58,3 +58,28 @@ def _midi_notes(path) -> list[tuple[Fraction, int, Fraction]]:
     assert not sounding, f"notes never released: {sounding}"
     tick = midi.ticksPerQuarterNote
     return sorted((Fraction(start, tick), p, Fraction(n, tick)) for start, p, n in notes)
+
+
+def _fake_fluidsynth(
+    monkeypatch, returncode: int, writes: bool, stderr: str = "", seconds: float = 60.0
+):
+    """fluidsynth and a soundfont 'found'; the program writes a WAV of ``seconds`` of silence
+    (or none) and exits with ``returncode``. Returns the list of commands it was given."""
+    import subprocess
+    import wave
+
+    import modeling_irish.render as render
+
+    commands = []
+
+    def run(command, **kwargs):
+        commands.append(command)
+        if writes:
+            with wave.open(command[command.index("-F") + 1], "wb") as handle:
+                handle.setparams((1, 1, 1000, 0, "NONE", "not compressed"))  # 1000 bytes a second
+                handle.writeframes(bytes(round(seconds * 1000)))
+        return subprocess.CompletedProcess(command, returncode, "", stderr)
+
+    monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
+    monkeypatch.setattr(render.subprocess, "run", run)
+    return commands

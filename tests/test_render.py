@@ -85,7 +85,7 @@ def test_an_interrupted_render_removes_what_it_wrote(tmp_path, monkeypatch):
         render_abc(ABC, str(tmp_path / "tune"), formats)
     assert list(tmp_path.iterdir()) == []
     # the control: without the interruption the same call leaves its files
-    monkeypatch.setattr(render, "to_wav", lambda midi, path, font: path)
+    monkeypatch.setattr(render, "to_wav", lambda midi, path, font, **kwargs: path)
     assert render_abc(ABC, str(tmp_path / "tune"), formats)["midi"] == str(tmp_path / "tune.mid")
     assert (tmp_path / "tune.mid").is_file()
 
@@ -188,7 +188,8 @@ def test_verovio_taking_too_long_fails_the_tune_and_the_next_is_engraved(tmp_pat
 
 @pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
 def test_a_full_disk_leaves_no_svg_page_and_names_the_file(tmp_path, monkeypatch, capsys):
-    # page 2 was left cut mid-element, page 1 whole, and the error named no file
+    # page 2 was left cut mid-element, page 1 whole, and the error named no file; then page 1
+    # was written over an earlier run's, and removed: the earlier page was lost
     import errno
 
     import modeling_irish.render_svg as render_svg
@@ -201,7 +202,10 @@ def test_a_full_disk_leaves_no_svg_page_and_names_the_file(tmp_path, monkeypatch
     with pytest.raises(OSError) as info:
         render_svg.to_svg(ABC, str(tmp_path / "tune.svg"))
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "tune-2.svg")
-    assert list(tmp_path.iterdir()) == []  # page 1 written, then removed: no partial rendering
+    # no page renamed into place: no partial rendering, and the earlier run's page kept
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [
+        ("tune.svg", "<svg>an earlier run's</svg>")
+    ]
     # the command stops (exit status 2), the page named
     tune = _write(tmp_path / "one.abc", ABC)
     out = tmp_path / "out"

@@ -190,10 +190,10 @@ def test_render_cli_a_fault_on_one_tune_fails_that_tune_alone(tmp_path, capsys, 
 
     real = render.to_midi
 
-    def flaky(abc, path, tempo=200):
+    def flaky(abc, path, tempo=200, group=None):
         if "T:Broken" in abc:
             raise TypeError("unsupported operand")
-        return real(abc, path, tempo=tempo)
+        return real(abc, path, tempo=tempo, group=group)
 
     monkeypatch.setattr(render, "to_midi", flaky)
     book = _write(tmp_path / "book.abc", BOOK.replace("[[AF]", "[AF]"))
@@ -212,7 +212,7 @@ def test_render_cli_a_full_disk_stops_the_command(tmp_path, capsys, monkeypatch)
     import modeling_irish.render as render
     from modeling_irish.cli import main
 
-    def full(abc, path, tempo=200):
+    def full(abc, path, tempo=200, group=None):
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
     monkeypatch.setattr(render, "to_midi", full)

@@ -15,7 +15,7 @@ from helpers import (  # noqa: F401 (fixtures: the tiny model of `irish-tune gen
     generation_model_dir,
     one_torch_thread,
 )
-from render_helpers import ABC, BOOK, _write
+from render_helpers import ABC, BOOK, _fake_fluidsynth, _write
 
 from modeling_irish.render import RenderError, find_soundfont, render_abc, to_wav
 
@@ -170,30 +170,6 @@ def test_a_full_disk_writing_midi_stops_the_command_and_leaves_no_file(
     said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'two_1.mid'}'\n"
     assert capsys.readouterr().err == said  # the first tune stops the run
     assert list(out.iterdir()) == []
-
-
-def _fake_fluidsynth(
-    monkeypatch, returncode: int, writes: bool, stderr: str = "", seconds: float = 60.0
-):
-    """fluidsynth and a soundfont 'found'; the program writes a WAV of ``seconds`` of silence
-    (or none) and exits with ``returncode``. Returns the list of commands it was given."""
-    import subprocess
-
-    import modeling_irish.render as render
-
-    commands = []
-
-    def run(command, **kwargs):
-        commands.append(command)
-        if writes:
-            with wave.open(command[command.index("-F") + 1], "wb") as handle:
-                handle.setparams((1, 1, 1000, 0, "NONE", "not compressed"))  # 1000 bytes a second
-                handle.writeframes(bytes(round(seconds * 1000)))
-        return subprocess.CompletedProcess(command, returncode, "", stderr)
-
-    monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
-    monkeypatch.setattr(render.subprocess, "run", run)
-    return commands
 
 
 def test_a_damaged_soundfont_is_an_error_not_a_fallback(tmp_path, monkeypatch):
