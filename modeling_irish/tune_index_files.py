@@ -1,15 +1,21 @@
 """The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
-format version, its writer that replaces an earlier index whole or not at all, readers of its
+format version, its writer that replaces an earlier index whole or not at all, one save of a
+folder at a time (`_save_lock`), readers of its
 JSON and arrays that name a damaged file rather than fail with a traceback, and the
 fingerprints of the corpus files it was built from, with the warnings that they changed."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -35,57 +41,126 @@ _OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 #: new files in ``new/`` (renamed ``in/`` once every old file is moved aside), the old ones moved
 #: aside into ``old/`` until the new ones are in place (`_swap_in`).
 _WRITER = ".tune_index.tmp-"
+#: The lock file of a save in the index folder (`_save_lock`): it holds the saving process's id.
+_LOCK = ".tune_index.lock"
+#: Seconds a save waits for another save of the same folder to end before it gives up.
+SAVE_LOCK_WAIT_S = 120.0
 
 
 # ----- writing an index ------------------------------------------------------------------------
 def write_index(
     path: Union[str, os.PathLike], arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any]
 ) -> None:
-    """Save an index into the folder ``path``: each array of ``arrays`` as ``NAME.npy`` (None:
-    left out) and ``info`` as `INDEX_FILE`, replacing an index saved there before whole or
-    not at all. Every file is written aside first, so that a full disk, a file that may not be
-    replaced (``chattr +i``) or a process killed meanwhile leaves the earlier index as it was:
+    """Save an index into the folder ``path`` (made if need be): each array of ``arrays`` as
+    ``NAME.npy`` (None: left out) and ``info`` as `INDEX_FILE`, replacing an index saved there
+    before whole or not at all. Every file is written aside first, into the folder's
+    ``.tune_index.tmp-<pid>`` folder, and flushed to the disk (fsync), then swapped with the
+    old ones by renames (`_swap_in`), so that a full disk, a file that may not be replaced
+    (``chattr +i``), a process killed or the power lost meanwhile leaves the earlier index as
+    it was. The folder, which may be the user's (the index saved beside a model), keeps its
+    other files; an optional array the new index lacks (``dur_flat.npy``) goes with the old
+    index. A folder this save made is removed again when it fails.
 
-    - a new folder is written as ``<path>.tmp-<pid>`` beside it and renamed ``path``;
-    - an existing folder, which may be the user's (the index saved beside a model), keeps its
-      other files: the new files are written into its ``.tune_index.tmp-<pid>`` folder and
-      then swapped with the old ones by renames (`_swap_in`); an optional array the new index
-      lacks (``dur_flat.npy``) goes with the old index.
-
-    A writer killed before is cleared first (`finish_interrupted_saves`). A failure is an
-    `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No space left on
-    device``)."""
+    One save of a folder runs at a time (`_save_lock`): another one, of another process, waits
+    for it up to `SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding one of the two
+    whole, never files of both. A writer killed before is cleared first
+    (`finish_interrupted_saves`). A failure is an `OSError` naming the file and the cause
+    (``cannot write idx/dur_flat.npy: No space left on device``)."""
     path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
     parent, name = os.path.split(path)
-    for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):
+    for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):  # earlier versions' saves
         shutil.rmtree(dead, ignore_errors=True)
-    if os.path.isdir(path):
+    with _save_lock(path):
         _replace_index(path, arrays, info)
-        return
-    if os.path.lexists(path):  # a file, or a symbolic link that leads nowhere
-        raise NotADirectoryError(f"cannot save the index into {path}: it is not a folder")
-    if parent:
+
+
+@contextlib.contextmanager
+def _save_lock(path: str) -> Iterator[None]:
+    """Hold the index folder ``path`` (made if need be) for one save: an exclusive `fcntl.flock`
+    of its `_LOCK` file, which holds this process's id for a save that waits meanwhile (and
+    says so in a warning) or gives up after `SAVE_LOCK_WAIT_S` seconds, with an `OSError`
+    naming the folder and the process that holds it. The lock ends with the process that
+    holds it, killed or not; the file is removed when the save ends, and so is the folder if
+    this save made it and failed (nothing else in it)."""
+    deadline, waited = time.monotonic() + SAVE_LOCK_WAIT_S, False
+    lock = os.path.join(path, _LOCK)
+    while True:
+        made = _make_index_folder(path)
         try:
-            os.makedirs(parent, exist_ok=True)
+            handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the folder a failed save made was removed meanwhile
+            continue
         except OSError as err:
-            raise OSError(f"cannot make the folder {parent}: {err.strerror or err}") from err
-    stage = os.path.join(parent, f"{name}.tmp-{os.getpid()}")
-    shutil.rmtree(stage, ignore_errors=True)
+            raise OSError(f"cannot lock {lock} to save the index: {err.strerror or err}") from err
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(handle)
+            if time.monotonic() >= deadline:
+                raise OSError(
+                    f"cannot save the index into {path}: another save (process {holder}) has "
+                    f"held it for over {SAVE_LOCK_WAIT_S:g} s (its lock: {lock})"
+                ) from None
+            if not waited:
+                logger.warning("waiting for process %s, which is saving the index %s", holder, path)
+                waited = True
+            time.sleep(0.05)
+            continue
+        except OSError as err:  # a file system without locks
+            os.close(handle)
+            raise OSError(f"cannot lock {lock} to save the index: {err.strerror or err}") from err
+        if _is_file(handle, lock):
+            break
+        os.close(handle)  # locked once a save that ended had removed it: open the new one
+    failed = False
     try:
-        _write_files(stage, arrays, info, path)
-        try:
-            os.rename(stage, path)  # onto nothing, or onto an empty folder made meanwhile
-        except OSError as err:
-            raise OSError(f"cannot save the index as {path}: {err.strerror or err}") from err
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    except BaseException:
+        failed = True
+        raise
     finally:
-        shutil.rmtree(stage, ignore_errors=True)  # gone already once renamed
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(lock)
+        if failed and made:
+            with contextlib.suppress(OSError):  # not empty: another save's files are in it
+                os.rmdir(path)
+        os.close(handle)
+
+
+def _make_index_folder(path: str) -> bool:
+    """Make the index folder ``path`` if it is not there; whether this call made it. A file (or
+    a symbolic link that leads nowhere) in its place is a `NotADirectoryError`, a folder that
+    cannot be made an `OSError` naming it."""
+    if os.path.isdir(path):
+        return False
+    if os.path.lexists(path):
+        raise NotADirectoryError(f"cannot save the index into {path}: it is not a folder")
+    try:
+        os.makedirs(path)
+    except FileExistsError:  # another save made it meanwhile
+        return False
+    except OSError as err:
+        raise OSError(f"cannot make the folder {path}: {err.strerror or err}") from err
+    return True
+
+
+def _is_file(handle: int, lock: str) -> bool:
+    """Whether ``handle`` is open on the file ``lock`` is now (a save that ends removes it, so
+    that one that opened it before then may lock a file no longer there)."""
+    try:
+        return os.stat(lock).st_ino == os.fstat(handle).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _replace_index(
     path: str, arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any]
 ) -> None:
-    """`write_index` into the existing folder ``path``: written into its writer's folder, then
-    swapped in (`_swap_in`)."""
+    """`write_index` into the existing folder ``path``: written into its writer's folder and
+    flushed to the disk, then swapped in (`_swap_in`), and the folder's new entries flushed."""
     finish_interrupted_saves(path)
     writer = os.path.join(path, f"{_WRITER}{os.getpid()}")
     shutil.rmtree(writer, ignore_errors=True)
@@ -100,6 +175,7 @@ def _replace_index(
         raise OSError(f"{err}; {path} is left as it was") from err.__cause__
     _swap_in(path, writer)
     shutil.rmtree(writer, ignore_errors=True)
+    _sync_folder(path)  # the renames: not lost with the power, once the save has returned
 
 
 class _PythonFile:
@@ -114,8 +190,10 @@ class _PythonFile:
 def _write_files(
     folder: str, arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any], shown: str
 ) -> None:
-    """Make ``folder`` and write the index's files into it, `INDEX_FILE` last; an `OSError`
-    names the file as it will be called once in place (under ``shown``), with the cause."""
+    """Make ``folder`` and write the index's files into it, `INDEX_FILE` last, each flushed to
+    the disk (fsync), then the folder: a power cut after the swap that follows finds whole
+    files, not empty ones the disk had not yet been given. An `OSError` names the file as it
+    will be called once in place (under ``shown``), with the cause."""
     name = ""
     try:
         os.mkdir(folder)
@@ -124,12 +202,35 @@ def _write_files(
                 name = f"{key}.npy"
                 with open(os.path.join(folder, name), "wb") as handle:
                     np.save(_PythonFile(handle), array, allow_pickle=False)
+                    _sync_file(handle)
         name = INDEX_FILE
         with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
             json.dump(info, handle, ensure_ascii=False)
+            _sync_file(handle)
+        name = ""
+        _sync_folder(folder)
     except OSError as err:
         where = os.path.join(shown, name) if name else shown
         raise OSError(f"cannot write {where}: {err.strerror or err}") from err
+
+
+def _sync_file(handle: Any) -> None:
+    """Flush the open file ``handle`` to the disk."""
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: str) -> None:
+    """Flush the entries of ``folder`` (files made, renamed or removed in it) to the disk; a
+    file system that cannot flush a folder (``EINVAL``) is passed over."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(handle)
 
 
 def _index_names() -> list[str]:

@@ -1,0 +1,137 @@
+"""Saves of a name-that-tune index into one folder: one at a time (two racing saves swapped
+their files in together, leaving files of both), the holder of the folder named when a save
+gives up waiting, and every file flushed to the disk before the swap."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+
+import numpy as np
+import pytest
+from helpers import synthetic_tune
+
+from modeling_irish import tune_index_files
+from modeling_irish.name_that_tune import TuneIndex
+from tokenization.tokenization_abc import AbcTokenizer
+
+TUNES = [synthetic_tune(i, f"Reel {i}", i, i, bars=4) for i in range(1, 6)]
+
+
+@pytest.fixture(scope="module")
+def indices() -> tuple[TuneIndex, TuneIndex]:
+    """Two edit-distance indices (no model) of other tunes; the second without ``dur_flat``."""
+    tokenizer = AbcTokenizer.train(TUNES)
+    first = TuneIndex.build(None, tokenizer, TUNES)
+    second = TuneIndex.build(None, tokenizer, TUNES[:2])
+    second.dur_flat = None
+    return first, second
+
+
+def _is_whole(folder, index: TuneIndex) -> bool:
+    loaded = TuneIndex.load(folder)
+    return (
+        loaded.titles == index.titles
+        and np.array_equal(loaded.pitch_flat, index.pitch_flat)
+        and np.array_equal(loaded.setting_title, index.setting_title)
+        and (loaded.dur_flat is None) == (index.dur_flat is None)
+    )
+
+
+def test_two_racing_saves_leave_one_whole_index(indices, tmp_path, monkeypatch):
+    # both swapped their files in at once: the first, stopped half way through moving its files
+    # in, ended them over the second's, leaving arrays of one and titles of the other
+    fork = multiprocessing.get_context("fork")
+    halfway, second_done = fork.Event(), fork.Event()
+    real = tune_index_files._move_files
+
+    def paused_moves(source, target, names=None):  # the first saver's move into the folder
+        names = sorted(names if names is not None else os.listdir(source))
+        if os.path.basename(source) != "in" or halfway.is_set():
+            return real(source, target, names)
+        real(source, target, names[:3])
+        halfway.set()
+        second_done.wait(1.0)  # the second save, unless it waits for this one to end
+        real(source, target, names[3:])
+
+    def second(index: TuneIndex, folder: str) -> None:
+        halfway.wait(30)
+        index.save(folder)
+        second_done.set()
+
+    monkeypatch.setattr(tune_index_files, "_move_files", paused_moves)
+    folder = tmp_path / "idx"
+    indices[1].save(folder)
+    savers = [
+        fork.Process(target=indices[0].save, args=(str(folder),)),
+        fork.Process(target=second, args=(indices[1], str(folder))),
+    ]
+    for saver in savers:
+        saver.start()
+    for saver in savers:
+        saver.join(60)
+    assert [saver.exitcode for saver in savers] == [0, 0]
+    assert _is_whole(folder, indices[1])  # the second, after the first
+    assert not [name for name in os.listdir(folder) if name.startswith(".")]  # lock, writers
+
+
+def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
+    indices, tmp_path, monkeypatch, caplog
+):
+    folder = tmp_path / "idx"
+    indices[0].save(folder)
+    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
+    # another save (here a handle of its own on the lock) holds the folder
+    with tune_index_files._save_lock(str(folder)), pytest.raises(OSError) as raised:
+        indices[1].save(folder)
+    lock = folder / ".tune_index.lock"
+    assert str(raised.value) == (
+        f"cannot save the index into {folder}: another save (process {os.getpid()}) has held "
+        f"it for over 0.2 s (its lock: {lock})"
+    )
+    assert _is_whole(folder, indices[0]) and not lock.exists()
+    # one that ends in time: the waiting save goes on, and said whom it waited for
+    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 30)
+    held, ended = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with tune_index_files._save_lock(str(folder)):
+            held.set()
+            ended.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    threading.Timer(0.3, ended.set).start()
+    with caplog.at_level(logging.WARNING, logger=tune_index_files.__name__):
+        indices[1].save(folder)
+    holder.join(30)
+    assert _is_whole(folder, indices[1])
+    assert f"waiting for process {os.getpid()}, which is saving the index {folder}" in caplog.text
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc to name a file by")
+def test_a_save_flushes_its_files_to_the_disk_before_the_swap(indices, tmp_path, monkeypatch):
+    # nothing was fsync'ed: a power cut after the renames could leave empty files in place
+    folder = tmp_path / "idx"
+    indices[1].save(folder)
+    events = []
+    real = {name: getattr(os, name) for name in ("fsync", "rename", "replace")}
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real["fsync"](fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    for name in ("rename", "replace"):
+        monkeypatch.setattr(os, name, lambda *a, f=real[name], **k: events.append(("move",)) or f(*a, **k))  # fmt: skip  # noqa: E501
+    indices[0].save(folder)
+    first_move = events.index(("move",))
+    flushed = [os.path.relpath(where, folder) for _, where in events[:first_move]]
+    writer = f".tune_index.tmp-{os.getpid()}/new"
+    names = ["tune_index.json", *(f"{n}.npy" for n in ("title_embeds", "setting_embeds",
+             "setting_title", "pitch_flat", "pitch_offsets", "dur_flat"))]  # fmt: skip
+    assert sorted(flushed) == sorted([writer, *(f"{writer}/{name}" for name in names)])
+    assert events[-1] == ("fsync", str(folder))  # the renames into it, last
