@@ -197,3 +197,18 @@ def test_the_vocabulary_does_not_depend_on_the_order_of_the_tunes():
     one = AbcTokenizer.train(TUNES[:1]).abc_vocab.values
     for feature in ("mode", "key", "root", "unit_length", "m_idx", "is_onbeat", "key_sig"):
         assert one[feature] == forward.abc_vocab.values[feature], feature
+
+
+def test_train_shows_a_bar_over_the_tunes_on_a_terminal_when_asked(capsys, monkeypatch):
+    # thesession's 18,000 training tunes built their vocabulary for 10-15 s without a word
+    import sys
+
+    assert AbcTokenizer.train(TUNES, progress=True) == AbcTokenizer.train(TUNES)
+    assert capsys.readouterr().err == ""  # piped: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    AbcTokenizer.train(TUNES)  # not asked: a library call stays quiet
+    assert capsys.readouterr().err == ""
+    AbcTokenizer.train(TUNES, progress=True)
+    assert "Building the vocabulary: 100%" in capsys.readouterr().err
+    AbcTokenizer.train(iter(TUNES), progress=True)  # no length: a count without a total
+    assert f"Building the vocabulary: {len(TUNES)}" in capsys.readouterr().err

@@ -14,9 +14,10 @@ from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
 # isort: split
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from typing import Any
 
+from tqdm.auto import tqdm
 from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
@@ -158,9 +159,11 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         return files
 
     @classmethod
-    def train(cls, abc_texts: Iterable[str], **kwargs: Any) -> AbcTokenizer:
+    def train(cls, abc_texts: Iterable[str], progress: bool = False, **kwargs: Any) -> AbcTokenizer:
         """Build the vocabulary from ABC tunes (one tune per string, e.g. a list or a dataset
-        column); ``kwargs`` go to the constructor: `PreTrainedTokenizer`'s keywords
+        column); ``progress``: a "Building the vocabulary" bar over the tunes on stderr, on a
+        terminal only (thesession's 18,000 training tunes take 10-15 s); ``kwargs`` go to the
+        constructor: `PreTrainedTokenizer`'s keywords
         (``model_max_length``, ``padding_side``, special tokens...); any other is a `TypeError`
         naming it (``min_frequency``, ``vocab_size``: the vocabulary holds every value of the
         corpus), rather than saved in ``tokenizer_config.json`` without effect.
@@ -183,9 +186,10 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         check_train_keywords(kwargs)
         read, unreadable = 0, []  # unreadable: (index, error) of each tune left out
 
-        def rows() -> Iterable[TuneRows]:
+        def rows(bar: tqdm) -> Iterable[TuneRows]:
             nonlocal read
             for n, text in enumerate(abc_texts):
+                bar.update(1)
                 check_corpus_item(text, n)
                 try:
                     _, tune = read_tune(text)
@@ -195,7 +199,12 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
                 read += 1
                 yield tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
 
-        vocab = AbcVocab.build(rows())
+        total = len(abc_texts) if isinstance(abc_texts, Sized) else None
+        # on a terminal only (disable=None), as the project's other bars, and not at all unless
+        # asked: a library call stays quiet
+        disable = None if progress else True
+        with tqdm(total=total, desc="Building the vocabulary", unit="tune", disable=disable) as bar:
+            vocab = AbcVocab.build(rows(bar))
         if not read:
             raise ValueError(no_tune_read(unreadable))
         if unreadable:
