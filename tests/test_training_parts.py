@@ -215,6 +215,32 @@ def test_a_warmup_as_long_as_the_run_is_warned(caplog):
     )
 
 
+def test_the_tokenizer_cache_says_whether_it_builds_or_reads_the_vocabulary(
+    tmp_path, caplog, capsys, monkeypatch
+):
+    """Building the vocabulary of thesession's 18,000 training tunes took 10-15 s without a
+    word: the main process logs which it does and where, with a bar over the tunes built."""
+    import logging
+    import sys
+
+    from datasets import Dataset
+
+    from training.data import load_or_train_tokenizer
+
+    caplog.set_level(logging.INFO, logger="training.data")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar shows
+    tune = "X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"
+    split = Dataset.from_dict({"abc": [tune, tune.replace("GA", "AG")]})
+    load_or_train_tokenizer(split, str(tmp_path))
+    (folder,) = tmp_path.glob("abc-tokenizer-*")
+    assert f"building the vocabulary from 2 training tunes (to cache in {folder})" in caplog.text
+    assert "Building the vocabulary: 100%" in capsys.readouterr().err
+    caplog.clear()
+    load_or_train_tokenizer(split, str(tmp_path))
+    assert f"reading the vocabulary of 2 training tunes from the cache {folder}" in caplog.text
+    assert "building" not in caplog.text and "Building" not in capsys.readouterr().err
+
+
 def test_a_cached_tokenizer_folder_without_its_vocabulary_is_built_again(tmp_path):
     from datasets import Dataset
 
