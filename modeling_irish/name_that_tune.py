@@ -28,11 +28,11 @@ from .tune_embedding import (
     _best_per_title,
     _encode_records,
     _gallery,
-    _header_lists,
     embed_titles,
     embed_tunes,
     gives_no_tune,
     header_values,
+    notes_and_headers,
     read_tunes,
     single_thread,
 )
@@ -169,14 +169,15 @@ class TuneIndex:
         ids = [e.input_ids for e in encoded]
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
-        notes = [cropper.notes(cropper.played(x) if unfold_repeats else x) for x in ids]
-        headers = _header_lists([header_values(cropper, x) for x in ids])
+        order = "played" if unfold_repeats else "written"
+        desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between two others
+        notes, headers = notes_and_headers(cropper, ids, unfold_repeats, desc)
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {
             "model": _folder_path(getattr(model, "name_or_path", "")),
             "settings": len(ids),
-            "order": "played" if unfold_repeats else "written",
+            "order": order,
             "report": report,
             # for `load` to warn when the corpus has changed since (the index is then stale)
             "sources": sources,

@@ -369,6 +369,18 @@ def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, c
     assert capsys.readouterr().err == ""
 
 
+def test_index_shows_its_progress_while_it_reads_the_notes_of_its_settings(tokenizer, capsys):
+    # thesession's 17,000 settings had their repeats unfolded and headers read for 5-10 s
+    # (10-24 s on a busy machine) with nothing shown after the "Indexing tunes" bar
+    index = TuneIndex.build(None, tokenizer, TRAIN)
+    err = capsys.readouterr().err
+    n = len(index.setting_title)
+    assert re.search(rf"Reading notes as played: 100%\S* *\S* {n}/{n} ", err), err
+    assert err.rindex("Indexing tunes") < err.index("Reading notes as played")
+    TuneIndex.build(None, tokenizer, TRAIN, unfold_repeats=False)
+    assert "Reading notes as written: 100%" in capsys.readouterr().err
+
+
 def test_an_index_records_the_folder_of_its_tokenizer(model, tokenizer, tmp_path, monkeypatch):
     # built in Python from a tokenizer folder, without a model (or with one made in memory),
     # the index recorded no tokenizer and identify asked for one
