@@ -1,4 +1,7 @@
-"""The `irish-tune` command line: everything a user runs besides training."""
+"""The `irish-tune` command line: everything a user runs besides training. Its arguments are
+read by `irish_tune.parser` (light: ``--help`` and a mistyped flag need no torch), and the
+command then runs here (`run_command`): ``check`` and the helpers the other commands share.
+The argument types (`positive_int`, ...) are `irish_tune.arg_types`', re-exported here."""
 
 from __future__ import annotations
 
@@ -8,6 +11,23 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
+
+from irish_tune.arg_types import (  # noqa: F401 - re-exported: the commands, training, benchmarks
+    MAX_WEIGHT,
+    DefaultsHelpFormatter,
+    abc_source,
+    existing_file,
+    existing_folder,
+    non_negative_float,
+    non_negative_int,
+    number,
+    positive_float,
+    positive_int,
+    score_weight,
+    share,
+    whole_number,
+)
+from irish_tune.parser import build_parser, parse_args  # noqa: F401 - re-exported (tests)
 
 __all__ = [
     "BinaryInputError",
@@ -22,6 +42,7 @@ __all__ = [
     "positive_int",
     "read_dump",
     "read_input",
+    "run_command",
     "tune_texts",
     "score_weight",
     "require_folder",
@@ -29,63 +50,7 @@ __all__ = [
     "whole_number",
 ]
 
-_AddArguments = Callable[[argparse.ArgumentParser], None]
 _T = TypeVar("_T")
-_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {}
-
-
-class DefaultsHelpFormatter(argparse.HelpFormatter):
-    """Help that shows each flag's default, unless the help already speaks of it or the default
-    is None, False or empty (argparse's `ArgumentDefaultsHelpFormatter` prints those too)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        default = action.default  # `is`: 0 and 0.0 are defaults worth showing, False is not
-        quiet = default is None or default is False or default == argparse.SUPPRESS
-        quiet = quiet or action.nargs == 0  # a switch (store_true/false): its default says little
-        quiet = quiet or (isinstance(default, (list, tuple)) and not default)
-        if quiet or "default" in text.lower():
-            return text
-        return f"{text} (default: %(default)s)"
-
-
-def command(name: str, help_text: str, target: str) -> Callable[[_AddArguments], _AddArguments]:
-    """Register a sub-command: ``target`` is ``"module:function"`` taking the parsed args."""
-
-    def decorate(add_arguments: _AddArguments) -> _AddArguments:
-        _COMMANDS[name] = (help_text, add_arguments, target)
-        return add_arguments
-
-    return decorate
-
-
-@command(
-    "check", "read, tokenize and round-trip every tune of ABC files", "modeling_irish.cli:run_check"
-)
-def _check_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "files",
-        nargs="+",
-        help="ABC files, folders of .abc files, thesession.org dumps (tunes.csv / tunes.json), "
-        "- for stdin, or the books bundled with music21: oneills1850, ryansMammoth, music21 "
-        "(both)",
-    )
-    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
-    parser.add_argument(
-        "--bars",
-        action="store_true",
-        help="also check that every full bar sums to its meter (pickups, section ends and "
-        'endings aside); JSON gets a "bars" object',
-    )
-    parser.add_argument(
-        "--max-failures", type=positive_int, default=20, help="failures listed in text mode"
-    )
-    parser.add_argument(
-        "--exit-zero",
-        action="store_true",
-        help="exit 0 even when tunes fail (by default the exit status is 1 when any tune cannot "
-        "be read or round-tripped, or with --bars has a bar that does not fit, as linters do)",
-    )
 
 
 def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -218,116 +183,6 @@ def _print_listed(lines: list[str], limit: int) -> None:
         print(f"  ... and {len(lines) - limit} more (use --json for all)")
 
 
-def whole_number(text: str) -> int:
-    """argparse type: an integer (its error names the text)."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def number(text: str) -> float:
-    """argparse type: a number (its error names the text)."""
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = whole_number(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    value = whole_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """argparse type: a finite number >= 0."""
-    value = number(text)
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-#: The largest weight a scoring option takes (`score_weight`): far above any useful one (the
-#: hybrid's is 8), far below where the float scores it multiplies overflow.
-MAX_WEIGHT = 1e6  # = edit_distance.MAX_SCORE_WEIGHT (not imported: the CLI starts light)
-
-
-def score_weight(text: str) -> float:
-    """argparse type: a weight of a score, a finite number from 0 to `MAX_WEIGHT` (a weight
-    like 1e308 overflows the scores it multiplies and silently changes the ranking).
-
-    >>> score_weight("8")
-    8.0
-    """
-    value = non_negative_float(text)
-    if value > MAX_WEIGHT:
-        raise argparse.ArgumentTypeError(
-            f"must be at most {MAX_WEIGHT:.0f} (far larger weights overflow the scores), got {text}"
-        )
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    value = number(text)
-    if not (0 < value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def share(text: str) -> float:
-    """argparse type: a share between 0 and 1, both included."""
-    value = number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}")
-    return value
-
-
-def existing_file(text: str) -> str:
-    """argparse type: a local file that exists (checked when the arguments are read, before any
-    slow work)."""
-    if not os.path.isfile(text):
-        what = "is a folder, not a file" if os.path.isdir(text) else "no such file"
-        raise argparse.ArgumentTypeError(f"{what}: {text}")
-    return text
-
-
-def abc_source(text: str) -> str:
-    """argparse type: an ABC source that exists: a file, a folder, ``music21`` or one of its
-    bundled books (``oneills1850``, ``ryansMammoth``), as `load_abc_corpus` reads them.
-
-    >>> abc_source("oneills1850")
-    'oneills1850'
-    """
-    from modeling_irish.abc_sources import MUSIC21_COLLECTIONS
-
-    if not os.path.exists(text) and text not in (*MUSIC21_COLLECTIONS, "music21"):
-        raise argparse.ArgumentTypeError(
-            f"no such file or folder: {text} (nor 'music21' or one of "
-            f"{sorted(MUSIC21_COLLECTIONS)})"
-        )
-    return text
-
-
-def existing_folder(text: str) -> str:
-    """argparse type: a local folder that exists (checked when the arguments are read: a
-    missing one would otherwise be taken for a Hub repository name, with minutes of retries)."""
-    if not os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"no such folder: {text}")
-    return text
-
-
 class BinaryInputError(ValueError):
     """An input of `read_input` refused as binary: NUL bytes and no tune (`is_binary_text`)."""
 
@@ -429,140 +284,6 @@ def load_saved(load: Callable[[], _T], folder: str) -> _T:
             hf_logging.enable_progress_bar()
 
 
-def _register_module_commands() -> None:
-    """Sub-commands whose code lives in their own modules (``add_<name>_args`` / ``run_<name>``)."""
-    import importlib
-
-    for name, module, help_text in (
-        ("evaluate-lm", "modeling_irish.lm_evaluation", "per-token NLL and perplexity of a model"),
-        ("generate", "modeling_irish.generation_cli", "sample tunes that scan, in a real key"),
-        ("render", "modeling_irish.generation_cli", "render ABC tunes to SVG, MIDI and WAV"),
-        (
-            "evaluate-generation",
-            "modeling_irish.generation_cli",
-            "validity, structure, copying and histogram distances of samples",
-        ),
-        ("index", "modeling_irish.retrieval_cli", "build a name-that-tune index over a corpus"),
-        ("identify", "modeling_irish.retrieval_cli", "name a tune from an ABC snippet"),
-        (
-            "evaluate-retrieval",
-            "modeling_irish.retrieval_cli",
-            "MRR@k and R@k of title retrieval (known or unseen tunes)",
-        ),
-    ):
-        snake = name.replace("-", "_")
-        add = getattr(importlib.import_module(module), f"add_{snake}_args")
-        _COMMANDS[name] = (help_text, add, f"{module}:run_{snake}")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="irish-tune",
-        description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    _register_module_commands()
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, add_arguments, target) in _COMMANDS.items():
-        child = sub.add_parser(
-            name, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
-        )
-        add_arguments(child)
-        child.set_defaults(_target=target)
-    return parser
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("modeling-irish")
-    except PackageNotFoundError:  # run from a source tree that was not installed
-        return "(not installed)"
-
-
-def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
-    """The parser of the sub-command ``command``."""
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return sub.choices[command]
-
-
-def _gather_files(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]
-) -> list[str]:
-    """Add to the command's list of files (its ``nargs="+"`` positional: ``files``, ``corpus``)
-    the ones given after an option (``check one.abc --bars three.abc``): argparse fills a
-    positional from its first run of values only and leaves the later ones over, in order.
-    After a ``--`` every argument is a file; before it, one that starts with ``-`` (but ``-``,
-    stdin) is a flag the command does not have. Returns what is still unknown: those flags,
-    else the values a command of no list positional (``identify FILE``) cannot take."""
-    child = _command_parser(parser, args.command)
-    listed = [a for a in child._get_positional_actions() if a.nargs in ("+", "*")]
-    if not listed:
-        return unknown
-    files: list[str] = []
-    flags: list[str] = []
-    dashes = False
-    for arg in unknown:
-        if arg == "--" and not dashes:
-            dashes = True
-        elif not dashes and arg.startswith("-") and arg != "-":
-            flags.append(arg)
-        else:
-            files.append(arg)
-    getattr(args, listed[0].dest).extend(files)
-    return flags
-
-
-def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
-    """Exit with the usage of ``command`` (not the top-level one) naming the ``unknown``
-    arguments, with the nearest of its flags for each misspelled one (``--jsn``: ``--json``)."""
-    import difflib
-
-    child = _command_parser(parser, command)
-    flags = [flag for action in child._actions for flag in action.option_strings]
-    hints = []
-    for arg in unknown:
-        if arg.startswith("-") and len(arg) > 1:
-            close = difflib.get_close_matches(arg.split("=", 1)[0], flags, n=1)
-            named = f"{arg}: " if len(unknown) > 1 else ""
-            hints += [f"{named}did you mean {close[0]}?"] if close else []
-    message = f"unrecognized arguments: {' '.join(unknown)}"
-    child.error(message + "".join(f" ({hint})" for hint in hints))
-
-
-def _refuse_dropped_values(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]
-) -> None:
-    """Exit with the usage of the command when an option of one value was given ``--`` as its
-    value (``--max-failures=--``): argparse up to Python 3.12.2 (3.11 here) drops that ``--``
-    and sets the option to ``[]`` without calling its type, and the command then failed in a
-    traceback; 3.13 refuses it with this same message. An ``[]`` alone does not tell: a type
-    may return one (``--formats ""``), so the ``--`` must be in ``argv`` too."""
-    child = _command_parser(parser, args.command)
-    for action in child._actions:
-        value = getattr(args, action.dest, None)
-        dropped = action.nargs is None and value == [] and value is not action.default
-        if dropped and action.option_strings and _gave_double_dash(action, argv):
-            child.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
-
-
-def _gave_double_dash(action: argparse.Action, argv: Sequence[str]) -> bool:
-    """Whether ``argv`` gives the option ``action`` a ``--`` joined to it, as argparse reads
-    one: ``--flag=--``, ``--fl=--`` (a prefix), ``-k--`` or ``-k=--``; a bare ``--`` ends the
-    options."""
-    for arg in argv:
-        if arg == "--":
-            return False
-        if arg.startswith("-") and arg.endswith("--"):
-            head = arg[:-2].removesuffix("=")
-            for option in action.option_strings:
-                if option == head or (head.startswith("--") and option.startswith(head)):
-                    return True
-    return False
-
-
 def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
     import importlib
 
@@ -571,13 +292,13 @@ def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``irish-tune`` console script."""
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    _refuse_dropped_values(parser, args, sys.argv[1:] if argv is None else argv)
-    unknown = _gather_files(parser, args, unknown)
-    if unknown:
-        _refuse_unknown(parser, args.command, unknown)
+    """Entry point of the ``irish-tune`` command line: `argv` read (`parse_args`), then run."""
+    return run_command(parse_args(argv))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command of the parsed arguments ``args`` (`irish_tune.parser.parse_args`); returns
+    the exit status: a bad input or missing file is one line on stderr and 2."""
     try:
         return int(_resolve(args._target)(args) or 0)
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """`irish-tune generate`, `render` and `evaluate-generation`: their runners (the builders of
-their arguments, and the types that check them, are in `generation_cli_args`)."""
+their arguments, and the types that check them, are in `irish_tune.generation_cli_args`, read
+before this module is imported)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ import sys
 from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .cli import first_line, read_dump, read_input, tune_texts
-from .file_utils import link_problem, replacing_file
-from .generation_cli_args import (  # noqa: F401 - re-exported: cli.py finds add_<name>_args here
+from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside their runners
     add_evaluate_generation_args,
     add_generate_args,
     add_render_args,
@@ -22,6 +21,9 @@ from .generation_cli_args import (  # noqa: F401 - re-exported: cli.py finds add
     meter_arg,
     seed_arg,
 )
+
+from .cli import first_line, read_dump, read_input, tune_texts
+from .file_utils import link_problem, replacing_file
 from .render import FORMATS
 
 if TYPE_CHECKING:

@@ -15,9 +15,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from irish_tune.parser import add_evaluate_lm_args  # noqa: F401 - re-exported beside its runner
 from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
-
-from .cli import positive_int
 
 __all__ = [
     "UNKNOWN_VALUES_SHOWN",
@@ -295,16 +294,6 @@ def _lm_result(sums: torch.Tensor, skipped: int, unknown: UnknownValues) -> dict
         "skipped": skipped,
         "unknown": unknown.counts(),
     }
-
-
-def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``irish-tune evaluate-lm``."""
-    parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
-    parser.add_argument("files", nargs="+", help="ABC tunebooks or folders to score, - for stdin")
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=16, help="tunes per forward pass"
-    )
-    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
 #: The keys of ``evaluate-lm --json``'s one object, in its order.

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,47 @@ def test_ctrl_c_during_startup_prints_no_traceback():
     assert process.returncode == 130, message
     assert "Traceback" not in message
     assert message.strip() in {"irish-tune: interrupted", "irish-tune check: interrupted"}
+
+
+#: What `irish-tune --help` and a mistyped flag must not wait for: each takes from a tenth of a
+#: second to seconds to import (modeling_irish: torch and transformers).
+HEAVY = ("torch", "transformers", "music21", "datasets", "verovio", "numpy", "modeling_irish")
+
+
+def test_help_and_mistyped_flags_import_nothing_heavy():
+    """The parser of every sub-command is built, and ``--help``, ``COMMAND --help`` and a
+    mistyped flag answered, before anything heavy is imported (the commands import it when they
+    run). In a fresh interpreter: this one has them all loaded."""
+    code = textwrap.dedent(
+        f"""
+        import contextlib, io, sys, irish_tune
+        irish_tune.build_parser()
+        argvs = [["--help"], ["check", "--nope"], ["generate", "--model", "m", "--nmu-bars", "4"]]
+        argvs += [[name, "--help"] for name in irish_tune.parser._commands()]
+        for argv in argvs:
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    irish_tune.main(argv)
+                except SystemExit:
+                    pass
+        print(sorted(m for m in {HEAVY!r} if m in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_light_copies_of_constants_agree_with_the_library():
+    """The parser's copies of library constants (not imported: it starts light) are theirs."""
+    from irish_tune.arg_types import MAX_WEIGHT, MUSIC21_BOOKS
+    from irish_tune.generation_cli_args import DEFAULT_MAX_ROWS, FORMATS
+    from modeling_irish import abc_sources, edit_distance, generation_args, render
+
+    assert FORMATS == render.FORMATS
+    assert DEFAULT_MAX_ROWS == generation_args.DEFAULT_MAX_ROWS
+    assert tuple(abc_sources.MUSIC21_COLLECTIONS) == MUSIC21_BOOKS
+    assert MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT

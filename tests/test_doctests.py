@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
+import irish_tune
 import modeling_irish
 import tokenization
 import training
 
-PACKAGES = (modeling_irish, tokenization, training)
+PACKAGES = (irish_tune, modeling_irish, tokenization, training)
 # `walk_packages` yields the submodules only: the packages' own docstrings are added by name
 MODULES = sorted(
     [package.__name__ for package in PACKAGES]
-    + ["irish_tune"]  # the console script's entry point, a module beside the packages
     + [
         name
         for package in PACKAGES
@@ -30,6 +30,9 @@ METRIC = Path(modeling_irish.__file__).parent / "metrics" / "retrieval_mrr.py"
 # Modules whose docstrings hold no examples, and why: command lines and training scripts (run
 # by their own tests) and the lexer's regex tables.
 NO_EXAMPLES = {
+    "irish_tune.__main__": "runs the console script",
+    "irish_tune.parser": "command line",
+    "irish_tune.retrieval_cli_args": "command line",
     "modeling_irish.metrics": "holds metric scripts, loaded by path (their examples: below)",
     "modeling_irish.retrieval_cli": "command line",
     "tokenization": "package of the tokenizer: its modules hold the examples",

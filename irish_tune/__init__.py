@@ -1,9 +1,11 @@
 """The ``irish-tune`` console script: a light entry point in front of `modeling_irish.cli`.
 
-Importing `modeling_irish` takes seconds (torch, transformers); a Ctrl-C in that time would
-otherwise end in a KeyboardInterrupt traceback from deep inside an import. This module imports
-nothing heavy itself, so the console script can catch that and stop quietly, as
-`modeling_irish.cli.main` does once a command runs.
+Importing `modeling_irish` takes seconds (torch, transformers). This package imports nothing
+heavy: it reads and checks the arguments first (`irish_tune.parser`), so that ``--help``,
+``COMMAND --help`` and a mistyped flag are answered at once, and only then loads the package
+that runs the command. A Ctrl-C while the package is still loading would otherwise end in a
+KeyboardInterrupt traceback from deep inside an import; it stops quietly, as
+`modeling_irish.cli.run_command` does once a command runs.
 
 >>> import irish_tune
 >>> irish_tune.main(["check", "no-such-file.abc"])  # the message goes to stderr
@@ -15,7 +17,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+from .parser import build_parser, parse_args
+
+__all__ = ["build_parser", "main", "parse_args"]
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
@@ -26,12 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     A Ctrl-C while the package is still loading prints one line and returns 130.
     """
     try:
-        from modeling_irish.cli import main as run
+        args = parse_args(argv)
+        from modeling_irish.cli import run_command
     except KeyboardInterrupt:
         print("irish-tune: interrupted", file=sys.stderr)
         return INTERRUPTED
-    return run(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return run_command(args)

@@ -1,14 +1,13 @@
 """The arguments of `irish-tune generate`, `render` and `evaluate-generation`: the builders of
-their parsers (`add_<command>_args`, which `cli.py` finds in `generation_cli`) and the types that
-check each flag's value as the arguments are read."""
+their parsers (`add_<command>_args`) and the types that check each flag's value as the arguments
+are read (the commands themselves are in `modeling_irish.generation_cli`, imported only when one
+runs)."""
 
 from __future__ import annotations
 
 import argparse
 
-from .cli import abc_source, non_negative_float, non_negative_int, number, positive_int
-from .generation_args import DEFAULT_MAX_ROWS, check_meter, check_seed
-from .render import FORMATS
+from .arg_types import abc_source, non_negative_float, non_negative_int, number, positive_int
 
 __all__ = [
     "add_evaluate_generation_args",
@@ -18,6 +17,11 @@ __all__ = [
     "meter_arg",
     "seed_arg",
 ]
+
+#: = `modeling_irish.render.FORMATS` and `modeling_irish.generation_args.DEFAULT_MAX_ROWS` (not
+#: imported: the command line starts light; a test checks that they agree).
+FORMATS = ("svg", "midi", "wav")
+DEFAULT_MAX_ROWS = 600
 
 
 def meter_arg(text: str) -> str:
@@ -33,6 +37,8 @@ def meter_arg(text: str) -> str:
     ...
     argparse.ArgumentTypeError: '0/8' is not a meter: ...
     """
+    from modeling_irish.generation_args import check_meter  # imported only for a --meter given
+
     try:
         return check_meter(text)
     except ValueError as err:
@@ -49,6 +55,8 @@ def seed_arg(text: str) -> int:
     ...
     argparse.ArgumentTypeError: seed must be a whole number from 0 to 2**64 - 1 ..., got -1
     """
+    from modeling_irish.generation_args import check_seed  # imported only for a --seed given
+
     try:
         return check_seed(int(text))
     except ValueError as err:

@@ -1,0 +1,152 @@
+"""The argument types and the help formatter of the command lines (`irish-tune`,
+``training/train.py``, the benchmarks): each type checks one value as the arguments are read and
+says what is wrong with it in argparse's one-line error. Nothing heavy is imported here, so that
+``--help`` and a mistyped flag are answered at once (torch and transformers take seconds)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+__all__ = [
+    "MAX_WEIGHT",
+    "MUSIC21_BOOKS",
+    "DefaultsHelpFormatter",
+    "abc_source",
+    "existing_file",
+    "existing_folder",
+    "non_negative_float",
+    "non_negative_int",
+    "number",
+    "positive_float",
+    "positive_int",
+    "score_weight",
+    "share",
+    "whole_number",
+]
+
+#: music21's bundled Irish books that a source may name (= the keys of
+#: `modeling_irish.abc_sources.MUSIC21_COLLECTIONS`, not imported: the command line starts light).
+MUSIC21_BOOKS = ("oneills1850", "ryansMammoth")
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that shows each flag's default, unless the help already speaks of it or the default
+    is None, False or empty (argparse's `ArgumentDefaultsHelpFormatter` prints those too)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default  # `is`: 0 and 0.0 are defaults worth showing, False is not
+        quiet = default is None or default is False or default == argparse.SUPPRESS
+        quiet = quiet or action.nargs == 0  # a switch (store_true/false): its default says little
+        quiet = quiet or (isinstance(default, (list, tuple)) and not default)
+        if quiet or "default" in text.lower():
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def whole_number(text: str) -> int:
+    """argparse type: an integer (its error names the text)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def number(text: str) -> float:
+    """argparse type: a number (its error names the text)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    value = whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    value = number(text)
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+#: The largest weight a scoring option takes (`score_weight`): far above any useful one (the
+#: hybrid's is 8), far below where the float scores it multiplies overflow.
+MAX_WEIGHT = 1e6  # = edit_distance.MAX_SCORE_WEIGHT (not imported: the CLI starts light)
+
+
+def score_weight(text: str) -> float:
+    """argparse type: a weight of a score, a finite number from 0 to `MAX_WEIGHT` (a weight
+    like 1e308 overflows the scores it multiplies and silently changes the ranking).
+
+    >>> score_weight("8")
+    8.0
+    """
+    value = non_negative_float(text)
+    if value > MAX_WEIGHT:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_WEIGHT:.0f} (far larger weights overflow the scores), got {text}"
+        )
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = number(text)
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def share(text: str) -> float:
+    """argparse type: a share between 0 and 1, both included."""
+    value = number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}")
+    return value
+
+
+def existing_file(text: str) -> str:
+    """argparse type: a local file that exists (checked when the arguments are read, before any
+    slow work)."""
+    if not os.path.isfile(text):
+        what = "is a folder, not a file" if os.path.isdir(text) else "no such file"
+        raise argparse.ArgumentTypeError(f"{what}: {text}")
+    return text
+
+
+def abc_source(text: str) -> str:
+    """argparse type: an ABC source that exists: a file, a folder, ``music21`` or one of its
+    bundled books (``oneills1850``, ``ryansMammoth``), as `load_abc_corpus` reads them.
+
+    >>> abc_source("oneills1850")
+    'oneills1850'
+    """
+    if not os.path.exists(text) and text not in (*MUSIC21_BOOKS, "music21"):
+        raise argparse.ArgumentTypeError(
+            f"no such file or folder: {text} (nor 'music21' or one of {sorted(MUSIC21_BOOKS)})"
+        )
+    return text
+
+
+def existing_folder(text: str) -> str:
+    """argparse type: a local folder that exists (checked when the arguments are read: a
+    missing one would otherwise be taken for a Hub repository name, with minutes of retries)."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"no such folder: {text}")
+    return text

@@ -1,0 +1,230 @@
+"""The parser of `irish-tune`: every sub-command's arguments, read and checked before any of
+the code that runs a command is imported. Only argparse and the light modules beside this one
+are imported here: ``irish-tune --help``, ``irish-tune COMMAND --help`` and a mistyped flag are
+answered at once, where the commands themselves load torch and transformers (seconds)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from .arg_types import DefaultsHelpFormatter, positive_int
+from .generation_cli_args import (
+    add_evaluate_generation_args,
+    add_generate_args,
+    add_render_args,
+)
+from .retrieval_cli_args import (
+    add_evaluate_retrieval_args,
+    add_identify_args,
+    add_index_args,
+)
+
+__all__ = ["add_check_args", "add_evaluate_lm_args", "build_parser", "parse_args"]
+
+_AddArguments = Callable[[argparse.ArgumentParser], None]
+
+
+def add_check_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune check``."""
+    parser.add_argument(
+        "files",
+        nargs="+",
+        help="ABC files, folders of .abc files, thesession.org dumps (tunes.csv / tunes.json), "
+        "- for stdin, or the books bundled with music21: oneills1850, ryansMammoth, music21 "
+        "(both)",
+    )
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument(
+        "--bars",
+        action="store_true",
+        help="also check that every full bar sums to its meter (pickups, section ends and "
+        'endings aside); JSON gets a "bars" object',
+    )
+    parser.add_argument(
+        "--max-failures", type=positive_int, default=20, help="failures listed in text mode"
+    )
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when tunes fail (by default the exit status is 1 when any tune cannot "
+        "be read or round-tripped, or with --bars has a bar that does not fit, as linters do)",
+    )
+
+
+def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune evaluate-lm``."""
+    parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
+    parser.add_argument("files", nargs="+", help="ABC tunebooks or folders to score, - for stdin")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=16, help="tunes per forward pass"
+    )
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
+def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
+    """The sub-commands in the order ``--help`` lists them: name -> (help, the builder of its
+    arguments, ``"module:function"`` that runs it on the parsed arguments, imported only then)."""
+    return {
+        "check": (
+            "read, tokenize and round-trip every tune of ABC files",
+            add_check_args,
+            "modeling_irish.cli:run_check",
+        ),
+        "evaluate-lm": (
+            "per-token NLL and perplexity of a model",
+            add_evaluate_lm_args,
+            "modeling_irish.lm_evaluation:run_evaluate_lm",
+        ),
+        "generate": (
+            "sample tunes that scan, in a real key",
+            add_generate_args,
+            "modeling_irish.generation_cli:run_generate",
+        ),
+        "render": (
+            "render ABC tunes to SVG, MIDI and WAV",
+            add_render_args,
+            "modeling_irish.generation_cli:run_render",
+        ),
+        "evaluate-generation": (
+            "validity, structure, copying and histogram distances of samples",
+            add_evaluate_generation_args,
+            "modeling_irish.generation_cli:run_evaluate_generation",
+        ),
+        "index": (
+            "build a name-that-tune index over a corpus",
+            add_index_args,
+            "modeling_irish.retrieval_cli:run_index",
+        ),
+        "identify": (
+            "name a tune from an ABC snippet",
+            add_identify_args,
+            "modeling_irish.retrieval_cli:run_identify",
+        ),
+        "evaluate-retrieval": (
+            "MRR@k and R@k of title retrieval (known or unseen tunes)",
+            add_evaluate_retrieval_args,
+            "modeling_irish.retrieval_cli:run_evaluate_retrieval",
+        ),
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="irish-tune",
+        description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, target) in _commands().items():
+        child = sub.add_parser(
+            name, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
+        )
+        add_arguments(child)
+        child.set_defaults(_target=target)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("modeling-irish")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of the sub-command ``command``."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[command]
+
+
+def _gather_files(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]
+) -> list[str]:
+    """Add to the command's list of files (its ``nargs="+"`` positional: ``files``, ``corpus``)
+    the ones given after an option (``check one.abc --bars three.abc``): argparse fills a
+    positional from its first run of values only and leaves the later ones over, in order.
+    After a ``--`` every argument is a file; before it, one that starts with ``-`` (but ``-``,
+    stdin) is a flag the command does not have. Returns what is still unknown: those flags,
+    else the values a command of no list positional (``identify FILE``) cannot take."""
+    child = _command_parser(parser, args.command)
+    listed = [a for a in child._get_positional_actions() if a.nargs in ("+", "*")]
+    if not listed:
+        return unknown
+    files: list[str] = []
+    flags: list[str] = []
+    dashes = False
+    for arg in unknown:
+        if arg == "--" and not dashes:
+            dashes = True
+        elif not dashes and arg.startswith("-") and arg != "-":
+            flags.append(arg)
+        else:
+            files.append(arg)
+    getattr(args, listed[0].dest).extend(files)
+    return flags
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """Exit with the usage of ``command`` (not the top-level one) naming the ``unknown``
+    arguments, with the nearest of its flags for each misspelled one (``--jsn``: ``--json``)."""
+    import difflib
+
+    child = _command_parser(parser, command)
+    flags = [flag for action in child._actions for flag in action.option_strings]
+    hints = []
+    for arg in unknown:
+        if arg.startswith("-") and len(arg) > 1:
+            close = difflib.get_close_matches(arg.split("=", 1)[0], flags, n=1)
+            named = f"{arg}: " if len(unknown) > 1 else ""
+            hints += [f"{named}did you mean {close[0]}?"] if close else []
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    child.error(message + "".join(f" ({hint})" for hint in hints))
+
+
+def _refuse_dropped_values(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]
+) -> None:
+    """Exit with the usage of the command when an option of one value was given ``--`` as its
+    value (``--max-failures=--``): argparse up to Python 3.12.2 (3.11 here) drops that ``--``
+    and sets the option to ``[]`` without calling its type, and the command then failed in a
+    traceback; 3.13 refuses it with this same message. An ``[]`` alone does not tell: a type
+    may return one (``--formats ""``), so the ``--`` must be in ``argv`` too."""
+    child = _command_parser(parser, args.command)
+    for action in child._actions:
+        value = getattr(args, action.dest, None)
+        dropped = action.nargs is None and value == [] and value is not action.default
+        if dropped and action.option_strings and _gave_double_dash(action, argv):
+            child.error(f"argument {'/'.join(action.option_strings)}: expected one argument")
+
+
+def _gave_double_dash(action: argparse.Action, argv: Sequence[str]) -> bool:
+    """Whether ``argv`` gives the option ``action`` a ``--`` joined to it, as argparse reads
+    one: ``--flag=--``, ``--fl=--`` (a prefix), ``-k--`` or ``-k=--``; a bare ``--`` ends the
+    options."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg.startswith("-") and arg.endswith("--"):
+            head = arg[:-2].removesuffix("=")
+            for option in action.option_strings:
+                if option == head or (head.startswith("--") and option.startswith(head)):
+                    return True
+    return False
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line `argv` (default: ``sys.argv[1:]``) read and checked: ``--help``, a missing
+    or unknown argument and a bad value end the program here, with argparse's usage and exit
+    status 2 (0 for help). The command runs later with `modeling_irish.cli.run_command`."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    _refuse_dropped_values(parser, args, sys.argv[1:] if argv is None else argv)
+    unknown = _gather_files(parser, args, unknown)
+    if unknown:
+        _refuse_unknown(parser, args.command, unknown)
+    return args
