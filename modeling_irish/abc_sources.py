@@ -143,10 +143,12 @@ class RawTune:
         return f"{self.file_name}: {moved}"
 
 
-def _read_text(path: Path) -> str:
-    from tokenization.check import read_abc_file  # UTF-8, else Windows-1252 (old tunebooks)
+def _read_text(path: Path, said: CappedWarnings | None = None) -> str:
+    """The text of one file: UTF-8, else Windows-1252 line by line (old tunebooks), a warning
+    about a file that mixes the two in ``said`` when given (`read_abc_file`)."""
+    from tokenization.check import read_abc_file
 
-    return read_abc_file(path)
+    return read_abc_file(path, said)
 
 
 #: The kinds of the warnings of reading sources (`source_warnings`): the first few of each kind
@@ -172,7 +174,7 @@ def _tunebook_tunes(
     path: Path, source: str, prefix: str, said: CappedWarnings
 ) -> Iterator[RawTune]:
     """The tunes of one file (`text_tunes`)."""
-    yield from text_tunes(_read_text(path), source, prefix, said)
+    yield from text_tunes(_read_text(path, said), source, prefix, said)
 
 
 def text_tunes(

@@ -234,20 +234,39 @@ def test_one_latin1_byte_leaves_the_utf8_titles_of_its_file_alone(tmp_path, capl
     mixed += "\n" + song.format(x=2, title="Other", notes="DEFG ABcd|DEFG A4|DEFG ABcd|dcBA D4|]")
     mixed = mixed.replace("T:Other\n", "T:Other\nN:café\n")  # line 10, saved as Latin-1
     (tmp_path / "mixed.abc").write_bytes(mixed.encode().replace("café".encode(), b"caf\xe9"))
-    with caplog.at_level("WARNING", logger="tokenization.check"):
+    # a folder's files: the warning is the folder read's (capped with its others)
+    sources = "modeling_irish.abc_sources"
+    with caplog.at_level("WARNING", logger=sources):
         corpus = load_abc_corpus(str(tmp_path), split_ratios=(1, 1, 1), cache_dir=str(cache))
     titles = {name: set(corpus[name]["title"]) for name in corpus}
     assert {t for found in titles.values() for t in found} == {"Seán Ó Duibhir", "Other"}
     assert sum("Seán Ó Duibhir" in found for found in titles.values()) == 1  # one split
     assert "café" in "".join(row["abc"] for name in corpus for row in corpus[name])
-    (record,) = [r for r in caplog.records if r.name == "tokenization.check"]
-    assert "mixed.abc: 1 line is not UTF-8" in record.getMessage()
-    assert record.getMessage().endswith("(line 10)")
+    (said,) = [line for line in warnings_of(caplog, sources) if "not UTF-8" in line]
+    assert "mixed.abc: 1 line is not UTF-8" in said
+    assert said.endswith("(line 10)")
     caplog.clear()  # a cache hit says it again
-    with caplog.at_level("WARNING", logger="tokenization.check"):
+    with caplog.at_level("WARNING", logger=sources):
         load_abc_corpus(str(tmp_path), split_ratios=(1, 1, 1), cache_dir=str(cache))
-    assert [r.getMessage() for r in caplog.records if r.name == "tokenization.check"] == [
-        record.getMessage()
+    assert [line for line in warnings_of(caplog, sources) if "not UTF-8" in line] == [said]
+
+
+def test_a_folder_of_mixed_encodings_names_five_files_then_counts_them(tmp_path, caplog):
+    """A folder of files that mix UTF-8 and Windows-1252 lines gave one warning a file, past
+    the cap its other warnings have: the first five are named, then one line counts twelve."""
+    song = "X:1\nT:Seán\nN:café\nK:G\nGABc dedB|\n"
+    for n in range(1, 13):
+        path = tmp_path / f"book{n:02}.abc"
+        path.write_bytes(song.encode().replace("café".encode(), b"caf\xe9"))
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        assert len(list(iter_raw_tunes(str(tmp_path)))) == 12
+    assert warnings_of(caplog, "modeling_irish.abc_sources") == [
+        f"{tmp_path / f'book{n:02}.abc'}: 1 line is not UTF-8, unlike the rest of the file, "
+        "read as Windows-1252 (line 3)"
+        for n in range(1, 6)
+    ] + [
+        "... and 7 more files of mixed encodings (not shown); 12 in all, by reason: "
+        "{'lines read as Windows-1252': 12}"
     ]
 
 

@@ -235,3 +235,34 @@ def test_every_command_takes_files_after_its_options(argv, dest, monkeypatch):
     monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
     assert main(argv) == 0
     assert getattr(seen[0], dest) == ["one.abc", "three.abc"]
+
+
+def _mixed_files(folder, count: int) -> list:
+    """``count`` files of one tune each, its title UTF-8 and a note line Windows-1252."""
+    paths = []
+    for n in range(1, count + 1):
+        path = folder / f"mixed{n:02}.abc"
+        text = GOOD.replace("Good One", "Seán").replace("K:", "N:caf\u00e9\nK:", 1)
+        path.write_bytes(text.encode().replace("caf\u00e9".encode(), b"caf\xe9"))
+        paths.append(path)
+    return paths
+
+
+def test_check_names_five_files_of_mixed_encodings_then_counts_them(tmp_path, capsys, caplog):
+    """A folder of files that mix UTF-8 and Windows-1252 lines gave one warning a file: a
+    flood. The first five are named, then one line counts all twelve."""
+    from helpers import warnings_of
+
+    paths = _mixed_files(tmp_path, 12)
+    line = GOOD.replace("K:", "N:\nK:", 1).splitlines().index("N:") + 1
+    with caplog.at_level("WARNING", logger="tokenization.check"):
+        assert main(["check", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["round_trip_ok"] == 12  # every file still read
+    assert warnings_of(caplog, "tokenization.check") == [
+        f"{path}: 1 line is not UTF-8, unlike the rest of the file, read as Windows-1252 "
+        f"(line {line})"
+        for path in paths[:5]
+    ] + [
+        "... and 7 more files of mixed encodings (not shown); 12 in all, by reason: "
+        "{'lines read as Windows-1252': 12}"
+    ]

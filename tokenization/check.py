@@ -22,6 +22,7 @@ from .keys import normalise_tune, output_shift, transpose_tokens
 _NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK)
 
 __all__ = [
+    "MIXED_ENCODINGS",
     "BarCounts",
     "CheckReport",
     "PlacedTune",
@@ -337,14 +338,15 @@ def check_files(
     its own text; an `UnreadableTune` in its place (a dump row without ABC) is a tune that
     fails. A file that cannot be read (no permission, or ``tunes_of`` raises `ValueError`: a
     ``.json`` that is not a dump) fails as a file, and the others are still checked.
-    ``progress`` is called once a tune (see `check_text`). The warnings about tunes are
-    capped for all the files at once (`tune_warnings`)."""
+    ``progress`` is called once a tune (see `check_text`). The warnings about tunes, and
+    those of files that mix encodings (`decode_abc`), are capped for all the files at once
+    (`tune_warnings`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
     with tune_warnings() as said:  # for every file at once
         for path in _expand(paths):
             label = "stdin" if path == "-" else (labels or {}).get(path, path)
             try:
-                tunes, text = _read_source(path, tunes_of)
+                tunes, text = _read_source(path, tunes_of, said)
             except (OSError, ValueError) as err:  # unreadable, or a .csv / .json that is no dump
                 report.add_file_failure(label, _reason(err, path))
                 continue
@@ -370,15 +372,16 @@ def check_files(
 
 
 def _read_source(
-    path: str, tunes_of: Callable[[str], list | None] | None
+    path: str, tunes_of: Callable[[str], list | None] | None, said: CappedWarnings
 ) -> tuple[list[str | PlacedTune | UnreadableTune] | None, str]:
-    """The tunes ``tunes_of`` gives for ``path`` (a dump), or else its ABC text. Raises the
-    `OSError` or `ValueError` of a file that cannot be read (no permission, a ``.json`` that
-    is not a dump): `check_files` fails that file and goes on with the others."""
+    """The tunes ``tunes_of`` gives for ``path`` (a dump), or else its ABC text (a warning
+    about its encoding goes to ``said``). Raises the `OSError` or `ValueError` of a file that
+    cannot be read (no permission, a ``.json`` that is not a dump): `check_files` fails that
+    file and goes on with the others."""
     tunes = tunes_of(path) if tunes_of is not None and path != "-" else None
     if tunes is not None:
         return tunes, ""
-    return None, read_stdin() if path == "-" else read_abc_file(path)
+    return None, read_stdin(said) if path == "-" else read_abc_file(path, said)
 
 
 def _reason(err: Exception, path: str) -> str:
@@ -415,30 +418,32 @@ def is_binary_text(text: str) -> bool:
     return "\x00" in text and next(split_tunebook(text, standalone=True), None) is None
 
 
-def read_abc_file(path: str | os.PathLike) -> str:
-    """The text of an ABC file (see `decode_abc`; its warnings name ``path``)."""
+def read_abc_file(path: str | os.PathLike, said: CappedWarnings | None = None) -> str:
+    """The text of an ABC file (see `decode_abc`; its warnings name ``path``, and go to
+    ``said`` when given: a reader of many files caps them)."""
     with open(path, "rb") as handle:
-        return decode_abc(handle.read(), str(path))
+        return decode_abc(handle.read(), str(path), said)
 
 
-def read_stdin() -> str:
+def read_stdin(said: CappedWarnings | None = None) -> str:
     """The text on standard input (see `decode_abc`)."""
     if sys.stdin.isatty():  # nothing piped in: say what the wait is for
         print("reading ABC from the terminal; end with Ctrl-D", file=sys.stderr)
     buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (tests) may be text only
     if buffer is None:
         return sys.stdin.read().removeprefix("\ufeff")
-    return decode_abc(buffer.read(), "stdin")
+    return decode_abc(buffer.read(), "stdin", said)
 
 
-def decode_abc(data: bytes, name: str = "ABC input") -> str:
+def decode_abc(data: bytes, name: str = "ABC input", said: CappedWarnings | None = None) -> str:
     """ABC text from bytes: UTF-16 or UTF-32 when a byte-order mark says so (Windows editors
     save "Unicode" that way), else UTF-8 (a BOM is dropped), line by line: a line that is not
     UTF-8 is read as Windows-1252, the Latin-1 of many older tunebooks (O'Neill's and Ryan's in
     music21's corpus among them) with Windows' punctuation in 0x80-0x9F (``\\x92`` as ’), its 5
     undefined bytes (0x81 0x8D 0x8F 0x90 0x9D) as Latin-1. So one stray Latin-1 byte does not
     turn the UTF-8 titles of the rest of the file into mojibake (``SeÃ¡n``); when a file mixes
-    the two, a warning names ``name`` and the lines read as Windows-1252.
+    the two, a warning names ``name`` and the lines read as Windows-1252 (in ``said`` when
+    given, which caps them for a reader of many files: `MIXED_ENCODINGS`).
 
     >>> decode_abc("X:1".encode("utf-16")), decode_abc(b"T:Caf\\xe9")
     ('X:1', 'T:Café')
@@ -458,7 +463,7 @@ def decode_abc(data: bytes, name: str = "ABC input") -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return _decode_lines(data.removeprefix(codecs.BOM_UTF8), name)
+        return _decode_lines(data.removeprefix(codecs.BOM_UTF8), name, said)
 
 
 def _latin1_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
@@ -470,11 +475,17 @@ _LATIN1_FALLBACK = "tokenization.check.latin1"
 codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
 
 
-def _decode_lines(data: bytes, name: str) -> str:
+#: The kind of the warnings of files that mix UTF-8 and Windows-1252 lines (`decode_abc`), as
+#: a reader's `CappedWarnings` counts them.
+MIXED_ENCODINGS = "files of mixed encodings"
+
+
+def _decode_lines(data: bytes, name: str, said: CappedWarnings | None = None) -> str:
     """`decode_abc` of bytes that are not UTF-8 as a whole: UTF-8 line by line, Windows-1252
     (Latin-1 where it has no character) for the lines that are not; a warning names those
-    lines when others are UTF-8 beyond ASCII
-    (a wholly Latin-1 tunebook is an old book read as such, not a damaged file)."""
+    lines when others are UTF-8 beyond ASCII (a wholly Latin-1 tunebook is an old book read
+    as such, not a damaged file), in ``said`` when given (a folder of such files gave one
+    warning each), else on this module's logger."""
     texts, latin, utf8 = [], [], False
     for number, line in enumerate(data.splitlines(keepends=True), start=1):
         try:
@@ -485,12 +496,16 @@ def _decode_lines(data: bytes, name: str) -> str:
             latin.append(number)
     if utf8:
         shown = ", ".join(map(str, latin[:10])) + (" ..." if len(latin) > 10 else "")
-        logger.warning(
-            "%s: %d line%s not UTF-8, unlike the rest of the file, read as Windows-1252 "
-            "(line%s %s)",
+        args = (
             name, len(latin), "s are" if len(latin) > 1 else " is",
             "s" if len(latin) > 1 else "", shown,
         )  # fmt: skip
+        message = "%s: %d line%s not UTF-8, unlike the rest of the file, read as "
+        message += "Windows-1252 (line%s %s)"
+        if said is None:
+            logger.warning(message, *args)
+        else:
+            said.warn(MIXED_ENCODINGS, "lines read as Windows-1252", message, *args)
     return "".join(texts)
 
 
