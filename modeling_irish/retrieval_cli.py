@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections import Counter
 from typing import Any
@@ -14,6 +15,7 @@ from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside t
     add_identify_args,
     add_index_args,
 )
+from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, masked
 
 from .cli import (
     BinaryInputError,
@@ -32,6 +34,8 @@ __all__ = [
     "run_identify",
     "run_index",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def _load(model_dir: str) -> tuple[Any, Any]:
@@ -108,15 +112,21 @@ def run_index(args: argparse.Namespace) -> int:
         f"read {report['read']} tunes; left out {report['untitled']} without a title and "
         f"{len(unreadable)} that could not be read"
     )
-    for line in unreadable[:10]:
+    for line in unreadable[:WARNINGS_SHOWN]:  # all of them in the index's meta
         print(f"  {line}")
-    if len(unreadable) > 10:
-        print(f"  ... and {len(unreadable) - 10} more (the index's meta: {out}/{INDEX_FILE})")
+    if len(unreadable) > WARNINGS_SHOWN:
+        more = len(unreadable) - WARNINGS_SHOWN
+        print(f"  ... and {more} more (the index's meta: {out}/{INDEX_FILE})")
     return 0
 
 
 #: Fewer notes than this in a snippet match many tunes exactly: `identify` says so.
 FEW_NOTES = 8
+
+#: The kinds of `identify`'s warnings about the tunes of its input (`CappedWarnings`): the first
+#: few of each are named, then one line counts them all by reason.
+_NOT_NAMED = "tunes that could not be named"
+_FEW_NOTES = "tunes with too few notes"
 
 
 def run_identify(args: argparse.Namespace) -> int:
@@ -144,31 +154,38 @@ def run_identify(args: argparse.Namespace) -> int:
     if not args.transpose:
         _warn_transpose_ignored(found, names)
     named, failures = [], []
-    for (start, tune, raw), (name, label) in zip(found, names):
-        try:
-            if raw is not None and raw.unreadable:  # a dump row that gives no tune to name
-                raise _RowWithoutTune(raw.unreadable)
-            top = identify(model, index, tune, args.k, tokenizer, scoring, weight, args.transpose)
-        except ValueError as err:
-            if not isinstance(err, (AbcParseError, _RowWithoutTune)):
-                raise ValueError(f"{where}: {err}") from None
-            row = raw.place if raw is not None and raw.row else ""  # a dump row: "t.json row 3"
-            error = _identify_error(err, start, raw, bare)
-            # one tune: its error is the answer (exit 2), but --json promises one JSON object
-            if len(found) == 1 and not args.json:
-                raise ValueError(f"{row or where}: {error}") from None
-            failures.append({"tune": name, **_place(start, raw), "error": error})
-            at = row or f"line {start} of {where}"
-            print(f"irish-tune identify: the tune at {at}: {error}", file=sys.stderr)
-            continue
-        notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
-        if notes < FEW_NOTES:
-            print(
-                f"irish-tune identify: {label} has {notes} notes, too few to tell tunes apart "
-                f"(many match it exactly); {FEW_NOTES} or more name a tune better",
-                file=sys.stderr,
-            )
-        named.append({"tune": name, "place": _place(start, raw), "top": top, "label": label})
+    with CappedWarnings(logger) as said:  # many snippets: the first few of each kind named
+        for (start, tune, raw), (name, label) in zip(found, names):
+            try:
+                if raw is not None and raw.unreadable:  # a dump row that gives no tune to name
+                    raise _RowWithoutTune(raw.unreadable)
+                top = identify(
+                    model, index, tune, args.k, tokenizer, scoring, weight, args.transpose
+                )
+            except ValueError as err:
+                if not isinstance(err, (AbcParseError, _RowWithoutTune)):
+                    raise ValueError(f"{where}: {err}") from None
+                row = raw.place if raw is not None and raw.row else ""  # a dump row: "t.json row 3"
+                error = _identify_error(err, start, raw, bare)
+                # one tune: its error is the answer (exit 2), but --json promises one JSON object
+                if len(found) == 1 and not args.json:
+                    raise ValueError(f"{row or where}: {error}") from None
+                failures.append({"tune": name, **_place(start, raw), "error": error})
+                at = row or f"line {start} of {where}"
+                said.warn(
+                    _NOT_NAMED, masked(error), "irish-tune identify: the tune at %s: %s", at, error
+                )
+                continue
+            notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
+            if notes < FEW_NOTES:
+                said.warn(
+                    _FEW_NOTES,
+                    f"fewer than {FEW_NOTES} notes",
+                    "irish-tune identify: %s has %d notes, too few to tell tunes apart (many match "
+                    "it exactly); %d or more name a tune better",
+                    label, notes, FEW_NOTES,
+                )  # fmt: skip
+            named.append({"tune": name, "place": _place(start, raw), "top": top, "label": label})
     if args.json:
         tunes = [
             {

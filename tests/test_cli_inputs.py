@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from helpers import synthetic_tune
+from helpers import synthetic_tune, warnings_of
 
 from modeling_irish.cli import main
 
@@ -62,7 +62,7 @@ def test_identify_reads_a_thesession_dump_as_the_other_commands_do(edit_index, t
     assert f"{dump}: no tune to name (no dump row gives a tune)" in capsys.readouterr().err
 
 
-def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys):
+def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys, caplog):
     """A dump row without ABC (or not an object) is a tune that cannot be named, as in `check`:
     a failure named by its row, exit status 1 (it used to be a warning only, exit 0); --json
     places a dump's tunes by their row, not by a line 1 that every row's text starts on."""
@@ -81,11 +81,19 @@ def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys
         {"tune": "row 2", "row": 2, "error": "dump row without ABC text in 'abc'"},
         {"tune": "row 3", "row": 3, "error": "dump row that is not an object (int)"},
     ]
-    assert f"the tune at {dump} row 2: dump row without ABC text in 'abc'" in err
+    said = warnings_of(caplog, "modeling_irish.retrieval_cli")  # the tunes' warnings, capped
+    assert (
+        f"irish-tune identify: the tune at {dump} row 2: dump row without ABC text in 'abc'" in said
+    )
     assert "2 of 3 tunes could not be named" in err
+    caplog.clear()
     assert main(["identify", "--index", str(index), str(dump), "-k", "1"]) == 1
-    out, err = capsys.readouterr()
-    assert "Reel 3" in out and f"the tune at {dump} row 3: dump row that is not an object" in err
+    said = warnings_of(caplog, "modeling_irish.retrieval_cli")
+    assert "Reel 3" in capsys.readouterr().out
+    assert (
+        f"irish-tune identify: the tune at {dump} row 3: dump row that is not an object (int)"
+        in said
+    )
     dump.write_text(json.dumps([{**row, "abc": ""}]))  # one tune: its error is the answer
     assert main(["identify", "--index", str(index), str(dump)]) == 2
     assert f"{dump} row 1: dump row without ABC text in 'abc'" in capsys.readouterr().err
@@ -291,3 +299,49 @@ def test_snippet_lines_are_counted_as_the_reader_counts_them(edit_index, tmp_pat
     assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
     assert (failure["line"], failure["error"]) == (4, "line 6, column 4: ']' without a chord")
+
+
+def test_identify_names_five_tunes_it_cannot_name_then_counts_them(edit_index, tmp_path, caplog):
+    """A file of many tunes that cannot be named (or too short to) gave one stderr line each: a
+    flood. Of each kind the first five are named, then one line counts all twelve by reason;
+    --json still lists every failure, and the exit status is still 1."""
+    _, index = edit_index
+    rests = [f"X:{n}\nT:Rests {n}\nK:D\nz8|z8|\n" for n in range(1, 9)]
+    broken = [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(9, 13)]
+    short = [f"X:{n}\nT:Short {n}\nK:D\nDFA|\n" for n in range(13, 25)]
+    path = tmp_path / "many.abc"
+    path.write_text("\n".join(rests + broken + short))
+    with caplog.at_level(logging.WARNING):
+        assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
+    said = warnings_of(caplog, "modeling_irish.retrieval_cli")
+    assert said == [
+        f"irish-tune identify: the tune at line {5 * n - 4} of {path}: Rests {n}: line "
+        f"{5 * n - 4}, column 1: has no notes, only rests: nothing to compare"
+        for n in range(1, 6)
+    ] + [
+        f"irish-tune identify: X:{n} T:Short {n} has 3 notes, too few to tell tunes apart (many "
+        "match it exactly); 8 or more name a tune better"
+        for n in range(13, 18)
+    ] + [
+        "... and 7 more tunes that could not be named (not shown); 12 in all, by reason: "
+        "{'Rests N: line N, column N: has no notes, only rests: nothing to compare': 8, "
+        "\"Broken N: line N, column N: broken rhythm '…' without a preceding note\": 4}",
+        "... and 7 more tunes with too few notes (not shown); 12 in all, by reason: "
+        "{'fewer than 8 notes': 12}",
+    ]
+
+
+def test_index_lists_five_unreadable_tunes_then_counts_the_rest(edit_index, tmp_path, capsys):
+    """`index` listed the first ten unreadable tunes on stdout, a cap of its own: now the
+    first five, as every capped warning, then how many more (all of them in the meta)."""
+    tok, _ = edit_index
+    book = tmp_path / "book.abc"
+    book.write_text(
+        "\n".join([TRAIN[0]] + [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(2, 14)])
+    )
+    out = tmp_path / "index"
+    assert main(["index", "--tokenizer", str(tok), str(book), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("left out 0 without a title and 12 that could not be read")
+    assert [line.split(":")[0] for line in lines[2:7]] == [f"  {book}"] * 5
+    assert lines[7:] == [f"  ... and 7 more (the index's meta: {out}/tune_index.json)"]

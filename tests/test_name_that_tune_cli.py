@@ -9,7 +9,11 @@ import pytest
 import torch
 from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
 from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
-from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
+from helpers import (
+    name_that_tune_model,  # noqa: F401 (a fixture)
+    name_that_tune_tokenizer,  # noqa: F401 (a fixture)
+    warnings_of,
+)
 
 from modeling_irish.modeling_tune_title import TuneTitleModel
 from modeling_irish.name_that_tune import TuneIndex, identify
@@ -32,7 +36,7 @@ def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
     assert len(lines) == 2 and lines[0].split()[0] == "1" and lines[0].endswith("Reel 5")
 
 
-def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_path, capsys):
+def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_path, capsys, caplog):
     from modeling_irish.cli import main
 
     corpus = tmp_path / "corpus.abc"
@@ -80,13 +84,17 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert failure["tune"] == "X:5 T:Broken" and failure["line"] == 10
     # the line of the file (as `check` gives it), not of the tune: `>A|` is line 13
     assert failure["error"].startswith("Broken: line 13, column 1")
-    assert "tune at line 10 of" in captured.err and "Broken: line 13, column 1" in captured.err
+    said = warnings_of(caplog, "modeling_irish.retrieval_cli")
+    assert f"irish-tune identify: the tune at line 10 of {snippet}: {failure['error']}" in said
     assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
     assert "needs a tune-title model" in capsys.readouterr().err
     # a snippet of a few notes matches many tunes exactly: named all the same, with a warning
     snippet.write_text("K:D\nDFA|\n")
+    caplog.clear()
     assert main(["identify", "--index", out, str(snippet), "-k", "2"]) == 0
-    assert "snippet at line 1 has 3 notes, too few to tell tunes apart" in capsys.readouterr().err
+    capsys.readouterr()
+    (said,) = warnings_of(caplog, "modeling_irish.retrieval_cli")
+    assert "snippet at line 1 has 3 notes, too few to tell tunes apart" in said
     # snippets without X: lines, between blank lines: each is named, none is dropped
     body = [tune.split("K:D\n")[1].strip() for tune in (KNOWN[6], KNOWN[2])]
     snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n")
@@ -176,7 +184,7 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
         assert "--tokenizer is for an index without --model" in capsys.readouterr().err
 
 
-def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_path, capsys):
+def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_path, capsys, caplog):
     """The README's statuses: one tune's error is the answer (2, on stderr) unless --json, which
     still prints its one object (1); in a file of several, 1 and the others named."""
     from modeling_irish.cli import main
@@ -194,9 +202,11 @@ def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_pa
         data = json.loads(capsys.readouterr().out)
         assert data["tunes"] == [] and error in data["failures"][0]["error"]
         query.write_text(tune + "\n" + KNOWN[2])
+        caplog.clear()
         assert main(["identify", "--index", out, str(query), "-k", "1"]) == 1
-        captured = capsys.readouterr()
-        assert "Reel 3" in captured.out and error in captured.err
+        assert "Reel 3" in capsys.readouterr().out  # the other tune's failure: a warning
+        (said,) = warnings_of(caplog, "modeling_irish.retrieval_cli")
+        assert error in said
 
 
 def test_identify_json_answers_an_input_of_no_tune_with_its_one_object(
@@ -323,7 +333,9 @@ def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
     assert "--hybrid-weight needs --model" in capsys.readouterr().err
 
 
-def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp_path, capsys):
+def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(
+    tokenizer, tmp_path, capsys, caplog
+):
     from modeling_irish.cli import main
 
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
@@ -346,7 +358,8 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
     captured = capsys.readouterr()
     assert "Reel 7" in captured.out and "Reel 3" in captured.out
-    assert f"the tune at line {rests_line} of {snippet}: X:1: line {rests_line}" in captured.err
+    said = " ".join(warnings_of(caplog, "modeling_irish.retrieval_cli"))
+    assert f"the tune at line {rests_line} of {snippet}: X:1: line {rests_line}" in said
     assert "1 of 3 tunes could not be named" in captured.err
     # bare snippets between blank lines: the block of rests is named by its own line
     body = KNOWN[6].split("K:D\n")[1].strip()
@@ -373,7 +386,9 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(tokenizer, tmp
     assert "has no notes, only rests" in data["failures"][0]["error"]
 
 
-def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer, tmp_path, capsys):
+def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(
+    tokenizer, tmp_path, capsys, caplog
+):
     from modeling_irish.cli import main
 
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
@@ -391,8 +406,12 @@ def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(tokenizer,
     captured = capsys.readouterr()
     headings = [block.splitlines()[0] for block in captured.out.strip().split("\n\n")]
     assert headings == ["X:1 (line 1)", f"X:1 (line {second})", f"X:1 (line {third})", "X:2"]
-    assert f"X:1 (line {third}) has 3 notes, too few" in captured.err
-    assert "X:2 has 3 notes" in captured.err
+    said = warnings_of(caplog, "modeling_irish.retrieval_cli")
+    assert [line.split(" has ")[0] for line in said] == [
+        f"irish-tune identify: X:1 (line {third})",
+        "irish-tune identify: X:2",
+    ]
+    assert all("has 3 notes, too few" in line for line in said)
     # --json keeps the name and gives the line beside it
     assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
