@@ -21,6 +21,7 @@ from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside 
     meter_arg,
     seed_arg,
 )
+from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 
 from .cli import first_line, read_dump, read_input, tune_texts
 from .file_utils import link_problem, replacing_file
@@ -41,6 +42,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The kinds of the warnings of `generate` and `render` about their tunes (`CappedWarnings`): a
+#: book of many tunes names the first few of each, then one line counts them all by reason.
+_NOT_RENDERED = "tunes not rendered"
+_SKIPPED = "formats skipped"
+_INVALID = "invalid tunes"
 
 
 def load_generator(model_dir: str) -> TuneGenerator:
@@ -225,33 +232,38 @@ def run_generate(args: argparse.Namespace) -> int:
         raise
     failed = 0
     if not args.out:
-        for i, tune in enumerate(tunes, 1):
-            print(tune.engraved_abc or tune.abc, flush=True)
-            if not tune.valid:  # the text is printed all the same: say what is wrong with it
-                _say_invalid(f"tune {i}", tune.errors)
-                failed += 1
+        with CappedWarnings(logger) as said:
+            for i, tune in enumerate(tunes, 1):
+                print(tune.engraved_abc or tune.abc, flush=True)
+                if not tune.valid:  # the text is printed all the same: say what is wrong with it
+                    _say_invalid(said, f"tune {i}", tune.errors)
+                    failed += 1
         return 1 if failed else 0
     earlier = _generated_files(args.out)
     written: set[str] = set()
-    for i, tune in enumerate(tunes, 1):
-        stem = os.path.join(args.out, f"tune_{i}")
-        abc = tune.engraved_abc or tune.abc  # for people and engravers: no `c9/4`
-        # an earlier run's tune_N.abc is replaced only by a whole one: a full disk leaves it
-        with replacing_file(stem + ".abc") as tmp, open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(abc)
-        print(f"{stem}.abc  {'valid' if tune.valid else 'INVALID'}")
-        if not tune.valid:  # the reason goes to stderr, as without --out
-            _say_invalid(f"tune {i} ({stem}.abc)", tune.errors)
-        rendered = _render_one(abc, stem, formats, args.soundfont, f"generate: {stem}.abc")
-        written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
-        failed += not (tune.valid and rendered is not None)
+    with CappedWarnings(logger) as said:
+        for i, tune in enumerate(tunes, 1):
+            stem = os.path.join(args.out, f"tune_{i}")
+            abc = tune.engraved_abc or tune.abc  # for people and engravers: no `c9/4`
+            # an earlier run's tune_N.abc is replaced only by a whole one: a full disk leaves it
+            with replacing_file(stem + ".abc") as tmp, open(tmp, "w", encoding="utf-8") as file:
+                file.write(abc)
+            print(f"{stem}.abc  {'valid' if tune.valid else 'INVALID'}")
+            if not tune.valid:  # the reason goes to stderr, as without --out
+                _say_invalid(said, f"tune {i} ({stem}.abc)", tune.errors)
+            name = f"generate: {stem}.abc"
+            rendered = _render_one(abc, stem, formats, args.soundfont, name, said=said)
+            written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
+            failed += not (tune.valid and rendered is not None)
     _warn_stale(args.out, earlier - written)
     return 1 if failed else 0
 
 
-def _say_invalid(name: str, errors: list[str]) -> None:
-    """Say on stderr why a tune of `irish-tune generate` is invalid (its first three problems)."""
-    print(f"irish-tune generate: {name} INVALID: {'; '.join(errors[:3])}", file=sys.stderr)
+def _say_invalid(said: CappedWarnings, name: str, errors: list[str]) -> None:
+    """Say on stderr, in ``said``, why a tune of `irish-tune generate` is invalid (its first
+    three problems; counted by the first)."""
+    reason = masked(errors[0]) if errors else "invalid"
+    said.warn(_INVALID, reason, "irish-tune generate: %s INVALID: %s", name, "; ".join(errors[:3]))
 
 
 #: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .svg (and an SVG's
@@ -294,19 +306,22 @@ def _render_one(
     line_offset: int = 0,
     taken: Collection[str] = (),
     locate: Callable[[Exception], str] | None = None,
+    *,
+    said: CappedWarnings,
 ) -> list[str] | None:
     """Render one tune and print the paths; return the paths written (none without
-    ``formats``), or on failure print ``irish-tune NAME: reason`` on stderr and return ``None``
-    (`render_abc` writes no file of a tune it fails on: the reason ends naming the files of
-    ``stem`` an earlier run left, which are not this tune's, `_earlier_outputs`). ``taken``:
-    paths an SVG page must not take. A
-    soundfont fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a
-    `ValueError`, exit status 2) stops the command, and so does an `OSError` (a full disk, an
-    output folder gone: no later tune would fare better). Any other error of this tune (a
-    fault of this package or of music21 on a tune it cannot handle) fails this tune alone,
-    named with the error's type, so that one tune never costs the rest of a book.
-    ``locate`` places a reading error of the tune's text in its file (`RawTune.locate`, its
-    ``file: `` prefix dropped: ``name`` says where the tune is)."""
+    ``formats``), or on failure warn ``irish-tune NAME: reason`` in ``said`` (stderr: the first
+    few, then a count by reason) and return ``None`` (`render_abc` writes no file of a tune it
+    fails on: the reason ends naming the files of ``stem`` an earlier run left, which are not
+    this tune's, `_earlier_outputs`); a format skipped (its tool gone since the command
+    checked) is said there too. ``taken``: paths an SVG page must not take. A soundfont
+    fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a `ValueError`,
+    exit status 2) stops the command, and so does an `OSError` (a full disk, an output folder
+    gone: no later tune would fare better). Any other error of this tune (a fault of this
+    package or of music21 on a tune it cannot handle) fails this tune alone, named with the
+    error's type, so that one tune never costs the rest of a book. ``locate`` places a reading
+    error of the tune's text in its file (`RawTune.locate`, its ``file: `` prefix dropped:
+    ``name`` says where the tune is)."""
     if not formats:
         return []
     from .render import RenderError, SoundFontError, render_abc
@@ -319,17 +334,20 @@ def _render_one(
         raise
     except RenderError as err:
         parse_error = getattr(err, "parse_error", None)
+        reason = skip_reason(parse_error or err)  # the parse error's message, without the tune
         if locate is not None and parse_error is not None:
             err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
-        print(f"irish-tune {name}: {err}{_earlier_outputs(stem, formats)}", file=sys.stderr)
+        earlier = _earlier_outputs(stem, formats)
+        said.warn(_NOT_RENDERED, reason, "irish-tune %s: %s%s", name, err, earlier)
         return None
     except Exception as err:  # noqa: BLE001 (a fault on one tune: the others are still rendered)
-        reason = first_line(err, "no message")
-        print(
-            f"irish-tune {name}: nothing rendered, internal error {type(err).__name__}: "
-            f"{reason} (please report this tune){_earlier_outputs(stem, formats)}",
-            file=sys.stderr,
-        )
+        fault = type(err).__name__
+        said.warn(
+            _NOT_RENDERED,
+            f"internal error {fault}",
+            "irish-tune %s: nothing rendered, internal error %s: %s (please report this tune)%s",
+            name, fault, first_line(err, "no message"), _earlier_outputs(stem, formats),
+        )  # fmt: skip
         return None
     written = []
     for fmt in formats:
@@ -338,7 +356,7 @@ def _render_one(
             print(f"  {fmt}: {' '.join(paths)}")
             written += paths
     for skipped in out["skipped"]:
-        print(f"  skipped {skipped}", file=sys.stderr)
+        said.warn(_SKIPPED, skipped, "irish-tune %s: skipped %s", name, skipped)
     return written
 
 
@@ -396,12 +414,13 @@ def run_render(args: argparse.Namespace) -> int:
     a file name met twice gets ``-2``, ``-3``..., and so does a tune name already given in the
     run (``two_1.abc`` beside ``two.abc``); an SVG page that would take another output's name
     (``t-2.svg``) gets ``-2``, ``-3``... too: no file is written twice. A tune that cannot be
-    rendered is named on stderr and left out: no file of it is written, and the files an earlier
-    run wrote under its names are left as they were and named (`render_abc` renames a tune's
-    files into place only once all are made); the others are rendered, and the exit status is
-    1. So is a thesession.org dump's row that gives no tune (no ABC text):
-    it counts among the dump's tunes, in their names too (``tunes_1`` of two rows). Every file
-    is read before anything is rendered, so a wrong path fails at once. A format this machine
+    rendered is named on stderr (the first few, then one line counts them all by reason) and
+    left out: no file of it is written, and the files an earlier run wrote under its names are
+    left as they were and named (`render_abc` renames a tune's files into place only once all
+    are made); the others are rendered, and the exit status is 1. So is a thesession.org dump's
+    row that gives no tune (no ABC text): it counts among the dump's tunes, in their names too
+    (``tunes_1`` of two rows). Every file is read before anything is rendered, so a wrong path
+    fails at once. A format this machine
     cannot make is skipped with one note; when none of ``--formats`` can be made, the note is a
     `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes
@@ -429,18 +448,21 @@ def run_render(args: argparse.Namespace) -> int:
     taken = {os.path.join(args.out, stem) + ".svg" for stem in stems}  # no SVG page takes one
     failed = 0
     tunes = [raw for _, _, found in books for raw in found]
-    for raw, stem in zip(tunes, stems, strict=True):
-        if raw.unreadable:  # a dump row without ABC text (or not an object), as check fails it
-            print(f"irish-tune render: {raw.place}: {raw.unreadable}", file=sys.stderr)
-            failed += 1
-            continue
-        name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
-        stem_path = os.path.join(args.out, stem)
-        written = _render_one(  # lines of the tune's text, placed in its file as check does
-            raw.text, stem_path, formats, args.soundfont, name, 0, taken, _place_in(raw)
-        )
-        failed += written is None
-        taken.update(written or ())
+    with CappedWarnings(logger) as said:  # a book of many broken tunes: the first few named
+        for raw, stem in zip(tunes, stems, strict=True):
+            if raw.unreadable:  # a dump row without ABC text (or not an object), as check fails
+                message = "irish-tune render: %s: %s"
+                said.warn(_NOT_RENDERED, raw.unreadable, message, raw.place, raw.unreadable)
+                failed += 1
+                continue
+            name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
+            stem_path = os.path.join(args.out, stem)
+            written = _render_one(  # lines of the tune's text, placed in its file as check does
+                raw.text, stem_path, formats, args.soundfont, name, 0, taken, _place_in(raw),
+                said=said,
+            )  # fmt: skip
+            failed += written is None
+            taken.update(written or ())
     if failed:
         print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
     return 1 if failed else 0

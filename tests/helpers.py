@@ -30,6 +30,18 @@ def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
     ]
 
 
+#: The logger of `render`'s and `generate`'s warnings about their tunes (capped).
+RENDER_LOGGER = "modeling_irish.generation_cli"
+
+
+def stderr_said(
+    capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture, logger: str = RENDER_LOGGER
+) -> str:
+    """What a command said on stderr since the last read: the lines it printed, then the
+    warnings of ``logger`` (under pytest they are captured, not printed), one a line."""
+    return capsys.readouterr().err + "\n".join(warnings_of(caplog, logger))
+
+
 def require_corpus() -> Path:
     """The shared corpus: a skip when it is missing from its default place, a failure when
     MODELING_IRISH_CORPUS names a file that is not there (a mistyped path is no skip)."""

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from helpers import synthetic_tune, warnings_of
+from helpers import RENDER_LOGGER, stderr_said, synthetic_tune, warnings_of
 
 from modeling_irish.cli import main
 
@@ -99,7 +99,7 @@ def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys
     assert f"{dump} row 1: dump row without ABC text in 'abc'" in capsys.readouterr().err
 
 
-def test_render_fails_dump_rows_that_give_no_tune(tmp_path, capsys):
+def test_render_fails_dump_rows_that_give_no_tune(tmp_path, capsys, caplog):
     """A dump row without ABC was skipped by render, exit 0, and the dump's one other tune
     written as a single tune's file (``tunes.mid``): now a failure named by its row, exit 1, as
     in `check`, and the files named by the dump's rows (``tunes_1.mid``)."""
@@ -110,6 +110,7 @@ def test_render_fails_dump_rows_that_give_no_tune(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
     printed, err = capsys.readouterr()
+    err += "\n".join(warnings_of(caplog, RENDER_LOGGER))
     assert f"midi: {out / 'tunes_1.mid'}" in printed
     assert f"irish-tune render: {dump} row 2: dump row without ABC text in 'abc'" in err
     assert "1 of 2 tunes not rendered" in err
@@ -191,7 +192,9 @@ def test_a_mixed_encoding_is_warned_about_once(edit_index, tmp_path, caplog, cap
     assert "T:Café" in capsys.readouterr().out  # the Latin-1 line read as such
 
 
-def test_a_stray_nul_fails_its_tune_only_in_identify_and_render(edit_index, tmp_path, capsys):
+def test_a_stray_nul_fails_its_tune_only_in_identify_and_render(
+    edit_index, tmp_path, capsys, caplog
+):
     """As in `check`: identify and render refused the whole tunebook ("not a text file (NUL
     bytes)", exit 2) for one NUL inside one tune's notes."""
     _, index = edit_index
@@ -205,7 +208,7 @@ def test_a_stray_nul_fails_its_tune_only_in_identify_and_render(edit_index, tmp_
     assert [f["tune"] for f in found["failures"]] == ["X:1 T:Reel 1"]
     out = tmp_path / "out"
     assert main(["render", str(path), "--out", str(out), "--formats", "midi"]) == 1
-    assert "unexpected character" in capsys.readouterr().err
+    assert "unexpected character" in stderr_said(capsys, caplog)
     assert sorted(p.name for p in out.iterdir()) == ["nul_2.mid"]
 
 

@@ -13,6 +13,8 @@ from helpers import (  # noqa: F401 (fixtures)
     generation_generator,
     generation_model_dir,
     one_torch_thread,
+    stderr_said,
+    warnings_of,
 )
 
 
@@ -307,7 +309,7 @@ def test_cli_evaluate_generation_checks_the_request_before_reading_train(
     )
 
 
-def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsys):
+def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsys, caplog):
     from modeling_irish.cli import main
 
     # unconstrained, the random model breaks the bar grammar in most tunes
@@ -315,16 +317,20 @@ def test_cli_says_which_tunes_are_invalid_and_exits_1(model_dir, tmp_path, capsy
     assert main(argv) == 1  # was 0: a script could not tell
     captured = capsys.readouterr()
     assert "X:1" in captured.out and "X:4" in captured.out  # printed all the same
-    assert "INVALID:" in captured.err
+    assert "INVALID:" in "\n".join(warnings_of(caplog, "modeling_irish.generation_cli"))
     out = tmp_path / "out"
+    caplog.clear()
     assert main([*argv, "--out", str(out)]) == 1
-    captured = capsys.readouterr()  # the reasons on stderr, as the docstring says (stdout had them)
-    assert f"{out / 'tune_1.abc'}  " in captured.out and "INVALID:" not in captured.out
-    assert re.search(r"irish-tune generate: tune \d \(.*tune_\d\.abc\) INVALID: ", captured.err)
+    # the reasons on stderr, as the docstring says (stdout had them)
+    printed = capsys.readouterr().out
+    assert f"{out / 'tune_1.abc'}  " in printed and "INVALID:" not in printed
+    said = stderr_said(capsys, caplog)
+    assert re.search(r"irish-tune generate: tune \d \(.*tune_\d\.abc\) INVALID: ", said)
     assert (out / "tune_4.abc").exists()
     # constrained, every tune is valid: 0
+    caplog.clear()
     assert main(["generate", "--model", str(model_dir), "--num-tunes", "4"]) == 0
-    assert "INVALID" not in capsys.readouterr().err
+    assert "INVALID" not in stderr_said(capsys, caplog)
 
 
 def test_the_exit_status_is_in_the_generate_help(capsys):
@@ -440,3 +446,28 @@ def test_cli_generate_writes_lengths_no_note_shows_as_tied_notes(tmp_path, monke
     capsys.readouterr()
     assert main(["generate", "--model", "m"]) == 0
     assert capsys.readouterr().out == engraved + "\n"
+
+
+def test_generate_names_five_invalid_tunes_then_counts_them(tmp_path, capsys, caplog, monkeypatch):
+    """Many invalid tunes (--unconstrained, a large --num-tunes) gave one stderr line each: the
+    first five are named, then one line counts all twelve by reason; every tune is still
+    printed, and the exit status is still 1."""
+    from types import SimpleNamespace
+
+    import modeling_irish.generation_cli as generation_cli
+    from modeling_irish.cli import main
+
+    def tune(n: int) -> SimpleNamespace:
+        errors = [f"bar {n}: 7 of 8 eighths"] if n % 3 else ["cut at the row limit"]
+        return SimpleNamespace(abc=f"X:{n}\n", engraved_abc="", valid=False, errors=errors)
+
+    monkeypatch.setattr(generation_cli, "load_generator", lambda model: None)
+    monkeypatch.setattr(generation_cli, "_sample_all", lambda *a: [tune(n) for n in range(1, 13)])
+    assert main(["generate", "--model", str(tmp_path), "--num-tunes", "12"]) == 1
+    assert capsys.readouterr().out.split() == [f"X:{n}" for n in range(1, 13)]
+    assert warnings_of(caplog, "modeling_irish.generation_cli") == [
+        f"irish-tune generate: tune {n} INVALID: {tune(n).errors[0]}" for n in range(1, 6)
+    ] + [
+        "... and 7 more invalid tunes (not shown); 12 in all, by reason: {'bar N: N of N "
+        "eighths': 8, 'cut at the row limit': 4}"
+    ]

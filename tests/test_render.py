@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import fill_disk_on
+from helpers import fill_disk_on, stderr_said
 from render_helpers import ABC, _has_verovio, _write
 
 from modeling_irish.render import RenderError, render_abc
@@ -145,7 +145,9 @@ def test_a_declared_bang_line_break_is_engraved_as_one(tmp_path, header):
         assert Path(path).read_text(encoding="utf-8").count('class="note"') == 5
 
 
-def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, monkeypatch, capsys):
+def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(
+    tmp_path, monkeypatch, capsys, caplog
+):
     # verovio given the text as it is: tune 2 aborts it, tune 3 crashes it (they ended the run)
     pytest.importorskip("verovio")
     import modeling_irish.render_svg as render_svg
@@ -161,7 +163,7 @@ def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(tmp_path, mo
     )
     out = tmp_path / "out"
     assert main(["render", book, "--out", str(out), "--formats", "svg,midi"]) == 1
-    err = capsys.readouterr().err
+    err = stderr_said(capsys, caplog)
     assert f"{book} line 8 (X:2 T:Two): verovio aborted (SIGABRT: terminate called" in err
     assert "std::out_of_range" in err
     assert f"{book} line 15 (X:3 T:Three): verovio crashed (SIGSEGV)" in err

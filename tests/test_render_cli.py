@@ -6,17 +6,18 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from helpers import RENDER_LOGGER, stderr_said, warnings_of
 from render_helpers import ABC, BOOK, _has_verovio, _midi_notes, _no_wav, _write
 
 
-def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, capsys):
+def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, capsys, caplog):
     from modeling_irish.cli import main
 
     book = _write(tmp_path / "book.abc", BOOK)
     formats = "svg,midi" if _has_verovio() else "midi"
     assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", formats]) == 1
     captured = capsys.readouterr()
-    err = captured.err.splitlines()
+    err = warnings_of(caplog, RENDER_LOGGER)  # the tunes not rendered: warnings, capped
     printed = [line.strip() for line in captured.out.splitlines() if ": " in line]
     # each format's files as plain paths (not a Python list for the SVG pages)
     assert printed and all("[" not in line and "'" not in line for line in printed), printed
@@ -28,7 +29,7 @@ def test_render_cli_names_the_unreadable_tune_and_renders_the_others(tmp_path, c
     assert not [n for n in names if n.startswith("book_2")]  # no partial svg either
 
 
-def test_render_cli_names_a_dump_tune_by_its_row(tmp_path, capsys):
+def test_render_cli_names_a_dump_tune_by_its_row(tmp_path, caplog):
     # every row was "line 1": a dump's tune text is built from its row, its X: on line 1
     import csv
 
@@ -44,7 +45,7 @@ def test_render_cli_names_a_dump_tune_by_its_row(tmp_path, capsys):
         writer.writerows(rows)
     out = tmp_path / "out"
     assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
-    (line,) = [e for e in capsys.readouterr().err.splitlines() if "not readable" in e]
+    (line,) = [e for e in warnings_of(caplog, RENDER_LOGGER) if "not readable" in e]
     assert line.startswith(f"irish-tune render: {dump} row 3 (X:3 T:C): not readable ABC")
     # its line counts in the tune text built from the row, as check says ("line 8" alone
     # named a line of the dump file, another row's)
@@ -182,7 +183,9 @@ def test_a_second_svg_page_never_takes_another_tunes_name(tmp_path, capsys):
     assert (out / "t-2.svg").stat().st_size < (out / "t.svg").stat().st_size  # the short tune
 
 
-def test_render_cli_a_fault_on_one_tune_fails_that_tune_alone(tmp_path, capsys, monkeypatch):
+def test_render_cli_a_fault_on_one_tune_fails_that_tune_alone(
+    tmp_path, capsys, caplog, monkeypatch
+):
     # an unexpected error (a bug of ours or music21's on one tune) was a traceback that lost
     # every later tune of the book; now that tune is named with the error and the rest rendered
     import modeling_irish.render as render
@@ -199,7 +202,7 @@ def test_render_cli_a_fault_on_one_tune_fails_that_tune_alone(tmp_path, capsys, 
     book = _write(tmp_path / "book.abc", BOOK.replace("[[AF]", "[AF]"))
     out = tmp_path / "out"
     assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 1
-    err = capsys.readouterr().err
+    err = stderr_said(capsys, caplog)
     assert "(X:2 T:Broken): nothing rendered, internal error TypeError: unsupported operand" in err
     assert "1 of 3 tunes not rendered" in err
     assert sorted(p.name for p in out.iterdir()) == ["book_1.mid", "book_3.mid"]
@@ -219,3 +222,48 @@ def test_render_cli_a_full_disk_stops_the_command(tmp_path, capsys, monkeypatch)
     book = _write(tmp_path / "book.abc", ABC)
     assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi"]) == 2
     assert "No space left on device" in capsys.readouterr().err
+
+
+def test_render_names_five_tunes_not_rendered_then_counts_them(tmp_path, capsys, caplog):
+    """A book of many broken tunes gave one stderr line a tune: the first five are named, then
+    one line counts all twelve by reason; the exit status and the final count are unchanged."""
+    from modeling_irish.cli import main
+
+    broken = [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(1, 9)]
+    nested = [f"X:{n}\nT:Nested {n}\nK:D\nDEFG [[AF]|\n" for n in range(9, 13)]
+    book = _write(tmp_path / "book.abc", "\n".join([*broken, *nested, ABC]))
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 1
+    assert "12 of 13 tunes not rendered" in capsys.readouterr().err
+    said = warnings_of(caplog, RENDER_LOGGER)
+    assert [line.split(": not readable ABC")[0] for line in said[:5]] == [
+        f"irish-tune render: {book} line {5 * n - 4} (X:{n} T:Broken {n})" for n in range(1, 6)
+    ]
+    assert said[5:] == [
+        '... and 7 more tunes not rendered (not shown); 12 in all, by reason: {"AbcParseError: '
+        "broken rhythm '…' without a preceding note\": 8, 'AbcParseError: nested chord': 4}"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["book_13.mid"]
+
+
+def test_render_names_five_skipped_formats_then_counts_them(tmp_path, caplog, monkeypatch):
+    """A format skipped for each tune (its tool gone after the command checked for it) gave one
+    line a tune: the first five, then one line that counts them all."""
+    import modeling_irish.render as render
+    from modeling_irish.cli import main
+
+    monkeypatch.setattr(
+        render, "render_abc", lambda abc, stem, *a, **k: {"skipped": ["wav: WAV needs fluidsynth"]}
+    )
+    book = _write(
+        tmp_path / "book.abc", "\n".join(ABC.replace("X:1", f"X:{n}") for n in range(1, 13))
+    )
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi"]) == 0
+    said = warnings_of(caplog, RENDER_LOGGER)
+    assert [line.split(" (X:")[1] for line in said[:5]] == [
+        f"{n} T:Test): skipped wav: WAV needs fluidsynth" for n in range(1, 6)
+    ]
+    assert said[5:] == [
+        "... and 7 more formats skipped (not shown); 12 in all, by reason: "
+        "{'wav: WAV needs fluidsynth': 12}"
+    ]

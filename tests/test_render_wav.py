@@ -339,21 +339,28 @@ def _fluidsynth_on_path(tmp_path, monkeypatch, script: str) -> None:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the fake fluidsynth is a shell script")
-def test_a_fluidsynth_failure_is_a_tune_not_rendered_exit_status_1(tmp_path, monkeypatch, capsys):
+def test_a_fluidsynth_failure_is_a_tune_not_rendered_exit_status_1(
+    tmp_path, monkeypatch, capsys, caplog
+):
+    from helpers import stderr_said
+
     from modeling_irish.cli import main
 
     _fluidsynth_on_path(tmp_path, monkeypatch, "echo 'cannot synthesise' >&2; exit 3")
     book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
     out = tmp_path / "out"
     assert main(["render", book, "--out", str(out), "--formats", "midi,wav"]) == 1
-    err = capsys.readouterr().err
+    err = stderr_said(capsys, caplog)
     assert err.count("fluidsynth failed: cannot synthesise") == 3 and "skipped" not in err
     assert "3 of 3 tunes not rendered" in err
     assert list(out.iterdir()) == []  # no MIDI of a tune that was not rendered
     (tmp_path / "quiet").mkdir()
     _fluidsynth_on_path(tmp_path / "quiet", monkeypatch, "exit 3")  # and when it says nothing
+    caplog.clear()
     assert main(["render", book, "--out", str(out), "--formats", "wav"]) == 1
-    assert "(X:1 T:First): fluidsynth failed: exit status 3, no message" in capsys.readouterr().err
+    assert "(X:1 T:First): fluidsynth failed: exit status 3, no message" in stderr_said(
+        capsys, caplog
+    )
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the fake fluidsynth is a shell script")
