@@ -169,10 +169,13 @@ def _discard(path: str) -> None:
 
 class ReplacingFiles:
     """Files written under temporary names (`replacing_file` given the group), renamed into
-    place together by `replacing_files` when its block ends, or all removed when it raises."""
+    place together by `replacing_files` when its block ends, or all removed when it raises;
+    and earlier files that the new ones make stale (`remove_with`), removed once they are in
+    place, left as they were when it raises."""
 
     def __init__(self) -> None:
         self._staged: dict[str, str] = {}  # final path -> the temporary name it is written under
+        self._stale: list[str] = []  # files removed once every staged one is in place
 
     def add(self, final: str, tmp: str) -> None:
         """Rename the written file ``tmp`` to ``final`` with the group's other files."""
@@ -180,15 +183,22 @@ class ReplacingFiles:
             raise ValueError(f"{final} is written twice in one group of files")
         self._staged[final] = tmp
 
+    def remove_with(self, path: str | os.PathLike) -> None:
+        """Remove the earlier file ``path`` once the group's files are renamed into place (an
+        earlier rendering's page beyond the new one's last), not when the group fails."""
+        self._stale.append(os.fspath(path))
+
     def staged(self, path: str | os.PathLike) -> str:
         """The temporary name the group's file ``path`` is under until the group is renamed into
         place (a file made from it reads it there)."""
         return self._staged[os.fspath(path)]
 
     def publish(self) -> None:
-        """Rename every file into place, in the order they were written. A rename that fails
-        (the folder gone) removes the files not yet renamed and raises an `OSError` naming the
-        file; those renamed before it stay."""
+        """Rename every file into place, in the order they were written, then remove the stale
+        ones (`remove_with`; one already gone is no error). A rename that fails (the folder
+        gone) removes the files not yet renamed, keeps the stale ones, and raises an `OSError`
+        naming the file; those renamed before it stay. A stale file that cannot be removed is
+        an `OSError` naming it, once every other is removed."""
         while self._staged:
             final, tmp = next(iter(self._staged.items()))
             try:
@@ -197,12 +207,22 @@ class ReplacingFiles:
                 self.discard()
                 raise OSError(err.errno, err.strerror, final) from err
             del self._staged[final]
+        failed: Optional[OSError] = None
+        for path in self._stale:
+            try:
+                _discard(path)
+            except OSError as err:
+                failed = failed or OSError(err.errno, err.strerror, path)
+        self._stale.clear()
+        if failed is not None:
+            raise failed
 
     def discard(self) -> None:
-        """Remove every file not renamed into place."""
+        """Remove every file not renamed into place; the stale ones are kept."""
         for tmp in self._staged.values():
             _discard(tmp)
         self._staged.clear()
+        self._stale.clear()
 
 
 @contextlib.contextmanager
@@ -211,6 +231,8 @@ def replacing_files() -> Iterator[ReplacingFiles]:
     written under its temporary name, and all are renamed into place when the block ends, one
     after another; when it raises, they are all removed and the files there before are left as
     they were (a tune rendered to SVG, MIDI and WAV whose WAV fails keeps the earlier three).
+    Earlier files the new ones make stale (`ReplacingFiles.remove_with`) are removed after the
+    renames, and kept when it raises.
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()

@@ -255,7 +255,9 @@ def run_generate(args: argparse.Namespace) -> int:
             rendered = _render_one(abc, stem, formats, args.soundfont, name, said=said)
             written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
             failed += not (tune.valid and rendered is not None)
-    _warn_stale(args.out, earlier - written)
+    # an earlier rendering's further SVG pages of a tune rendered again went with it
+    left = {name for name in earlier - written if os.path.lexists(os.path.join(args.out, name))}
+    _warn_stale(args.out, left)
     return 1 if failed else 0
 
 
@@ -314,14 +316,15 @@ def _render_one(
     few, then a count by reason) and return ``None`` (`render_abc` writes no file of a tune it
     fails on: the reason ends naming the files of ``stem`` an earlier run left, which are not
     this tune's, `_earlier_outputs`); a format skipped (its tool gone since the command
-    checked) is said there too. ``taken``: paths an SVG page must not take. A soundfont
-    fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a `ValueError`,
-    exit status 2) stops the command, and so does an `OSError` (a full disk, an output folder
-    gone: no later tune would fare better). Any other error of this tune (a fault of this
-    package or of music21 on a tune it cannot handle) fails this tune alone, named with the
-    error's type, so that one tune never costs the rest of a book. ``locate`` places a reading
-    error of the tune's text in its file (`RawTune.locate`, its ``file: `` prefix dropped:
-    ``name`` says where the tune is)."""
+    checked) is said there too. The SVG pages an earlier rendering of ``stem`` had beyond the
+    new last page are removed with it, and named on stdout (`render_abc`). ``taken``: paths an
+    SVG page must not take. A soundfont fluidsynth cannot load is no failure of the tune: its
+    `SoundFontError` (a `ValueError`, exit status 2) stops the command, and so does an
+    `OSError` (a full disk, an output folder gone: no later tune would fare better). Any other
+    error of this tune (a fault of this package or of music21 on a tune it cannot handle) fails
+    this tune alone, named with the error's type, so that one tune never costs the rest of a
+    book. ``locate`` places a reading error of the tune's text in its file (`RawTune.locate`,
+    its ``file: `` prefix dropped: ``name`` says where the tune is)."""
     if not formats:
         return []
     from .render import RenderError, SoundFontError, render_abc
@@ -355,6 +358,8 @@ def _render_one(
             paths = out[fmt] if isinstance(out[fmt], list) else [out[fmt]]  # svg: one a page
             print(f"  {fmt}: {' '.join(paths)}")
             written += paths
+    if out.get("removed"):  # an earlier rendering's further pages: this one has fewer
+        print(f"  removed earlier svg pages: {' '.join(out['removed'])}")
     for skipped in out["skipped"]:
         said.warn(_SKIPPED, skipped, "irish-tune %s: skipped %s", name, skipped)
     return written
@@ -417,10 +422,11 @@ def run_render(args: argparse.Namespace) -> int:
     rendered is named on stderr (the first few, then one line counts them all by reason) and
     left out: no file of it is written, and the files an earlier run wrote under its names are
     left as they were and named (`render_abc` renames a tune's files into place only once all
-    are made); the others are rendered, and the exit status is 1. So is a thesession.org dump's
-    row that gives no tune (no ABC text): it counts among the dump's tunes, in their names too
-    (``tunes_1`` of two rows). Every file is read before anything is rendered, so a wrong path
-    fails at once. A format this machine
+    are made; one rendered replaces them, and the SVG pages an earlier rendering had beyond its
+    last are removed, named on stdout); the others are rendered, and the exit status is 1. So
+    is a thesession.org dump's row that gives no tune (no ABC text): it counts among the dump's
+    tunes, in their names too (``tunes_1`` of two rows). Every file is read before anything is
+    rendered, so a wrong path fails at once. A format this machine
     cannot make is skipped with one note; when none of ``--formats`` can be made, the note is a
     `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes

@@ -24,7 +24,7 @@ from .render_playing import (
     played_spans,
     played_transpose,
 )
-from .render_svg import RenderError, _tune_lines, to_svg
+from .render_svg import RenderError, _tune_lines, stale_pages, to_svg
 
 __all__ = [
     "PlayedEvent",
@@ -547,6 +547,9 @@ def render_abc(
     instead of raising, and not logged: the caller says it once. The tune is rendered whole or
     not at all: every file is written under a temporary name, and all are renamed into place
     once every format is made (`replacing_files`; the WAV is synthesised from the new MIDI).
+    The SVG pages an earlier rendering of ``stem`` had beyond the new last page
+    (``stem-3.svg`` of three pages, now two; `stale_pages`, but for those in ``taken``) are
+    removed then, and named under ``"removed"``: the folder never mixes pages of two renderings.
     Any other failure, fluidsynth failing on the tune among them, raises `RenderError`, writes
     no file and leaves the files of an earlier rendering of ``stem`` as they were, never a mix
     of new and earlier ones (nor none: they were deleted); a soundfont fluidsynth cannot load is a
@@ -565,6 +568,10 @@ def render_abc(
     with replacing_files() as group:  # a failure: no file renamed into place, none removed
         if "svg" in formats:
             out["svg"] = to_svg(abc, stem + ".svg", taken, group=group)
+            # an earlier rendering's pages beyond the new last one go with it
+            out["removed"] = stale_pages(stem + ".svg", len(out["svg"]), [*taken, *out["svg"]])
+            for page in out["removed"]:
+                group.remove_with(page)
         if "midi" in formats:
             out["midi"] = to_midi(abc, stem + ".mid", tempo=tempo, group=group)
         missing = _wav_tools(soundfont)[2] if "wav" in formats else None

@@ -19,7 +19,7 @@ from typing import BinaryIO, Optional
 
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
-__all__ = ["RenderError", "to_svg"]
+__all__ = ["RenderError", "stale_pages", "to_svg"]
 
 
 class RenderError(RuntimeError):
@@ -77,6 +77,32 @@ def _page_path(path: str, page: int, taken: Collection[str]) -> str:
         again += 1
         out = f"{stem}-{page}-{again}{ext}"
     return out
+
+
+def stale_pages(path: str, pages: int, keep: Collection[str] = ()) -> list[str]:
+    """The files beside ``path`` that an earlier engraving of it left beyond its page
+    ``pages``: ``path-N`` for N > ``pages`` (`_page_path`'s names), page order, but those in
+    ``keep`` (another output of the same run: a tune ``t-3.abc`` beside ``t.abc``).
+
+    >>> import tempfile
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> for name in ("t.svg", "t-2.svg", "t-3.svg", "t-10.svg", "t-03.svg", "t-x.svg", "u-4.svg"):
+    ...     _ = open(os.path.join(scratch.name, name), "w")
+    >>> [os.path.basename(p) for p in stale_pages(os.path.join(scratch.name, "t.svg"), 2)]
+    ['t-3.svg', 't-10.svg']
+    >>> scratch.cleanup()
+    """
+    folder, name = os.path.split(path)
+    stem, ext = os.path.splitext(name)
+    page = re.compile(rf"{re.escape(stem)}-([1-9][0-9]*){re.escape(ext)}")
+    kept = {os.path.normpath(p) for p in keep}
+    found = []
+    for entry in os.listdir(folder or "."):
+        m = page.fullmatch(entry)
+        where = os.path.join(folder, entry)
+        if m and int(m[1]) > pages and os.path.normpath(where) not in kept:
+            found.append((int(m[1]), where))
+    return [where for _, where in sorted(found)]
 
 
 def _engravable(abc: str) -> str:

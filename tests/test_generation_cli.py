@@ -398,6 +398,30 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     assert "earlier run" not in capsys.readouterr().err
 
 
+def test_cli_generate_removes_the_further_svg_pages_of_a_tune_it_renders_again(
+    model_dir, tmp_path, monkeypatch, capsys
+):
+    # tune_1-2.svg, page 2 of an earlier rendering of tune_1, stayed (and was warned about as
+    # not this run's) beside this run's one-page tune_1.svg
+    import importlib.util
+
+    import modeling_irish.render_svg as render_svg
+    from modeling_irish.cli import main
+
+    if importlib.util.find_spec("verovio") is None:
+        pytest.skip("verovio is not installed")
+    monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: ["<svg>page 1</svg>"])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tune_1-2.svg").write_text("<svg>an earlier page 2</svg>")
+    argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
+    assert main([*argv, "--out", str(out), "--render", "svg"]) == 0
+    said, err = capsys.readouterr()
+    assert f"  removed earlier svg pages: {out / 'tune_1-2.svg'}\n" in said
+    assert "earlier run" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["tune_1.abc", "tune_1.svg"]
+
+
 def test_cli_a_full_disk_names_the_tune_and_leaves_the_earlier_one(
     model_dir, tmp_path, monkeypatch, capsys
 ):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 from helpers import stderr_said
-from render_helpers import ABC, _fake_fluidsynth, _write
+from render_helpers import ABC, _fake_fluidsynth, _has_verovio, _write
 
 from modeling_irish.render import RenderError, render_abc
 
@@ -76,3 +76,60 @@ def test_render_names_the_earlier_files_a_failed_tune_left(tmp_path, monkeypatch
     ending = f"fluidsynth failed: bad note; earlier files left as they were: {earlier}"
     assert [line for line in said if line.endswith(ending)], said
     assert _files(out) == before
+
+
+def _pages(monkeypatch, count: int, text: str) -> None:
+    """verovio engraves ``count`` pages (``<svg>TEXT N</svg>``)."""
+    import modeling_irish.render_svg as render_svg
+
+    pages = [f"<svg>{text} {n}</svg>" for n in range(1, count + 1)]
+    monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: pages)
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_render_of_fewer_pages_removes_the_earlier_renderings_further_pages(
+    tmp_path, monkeypatch
+):
+    # tune-3.svg, page 3 of the earlier rendering, stayed beside the new two pages
+    stem = str(tmp_path / "tune")
+    _pages(monkeypatch, 3, "earlier")
+    render_abc(ABC, stem, formats=["svg"])
+    mine = {"tune-03.svg": b"mine", "tune-2-2.svg": b"mine", "tune-x.svg": b"mine"}
+    for name, data in mine.items():  # not pages of tune.svg: never removed
+        (tmp_path / name).write_bytes(data)
+    _pages(monkeypatch, 1, "failed")
+    _failing_midi(monkeypatch)
+    with pytest.raises(RenderError):  # a failed render removes no earlier page
+        render_abc(OTHER, stem, formats=["svg", "midi"])
+    assert sorted(_files(tmp_path)) == sorted(["tune.svg", "tune-2.svg", "tune-3.svg", *mine])
+    monkeypatch.undo()
+    _pages(monkeypatch, 2, "new")
+    out = render_abc(OTHER, stem, formats=["svg"])
+    assert out["removed"] == [f"{stem}-3.svg"]
+    assert _files(tmp_path) == {
+        "tune.svg": b"<svg>new 1</svg>", "tune-2.svg": b"<svg>new 2</svg>", **mine
+    }  # fmt: skip
+    # a page name that another output of the run takes (a tune t-3.abc beside t.abc) is kept
+    _pages(monkeypatch, 3, "again")
+    render_abc(OTHER, stem, formats=["svg"])
+    _pages(monkeypatch, 1, "one")
+    out = render_abc(OTHER, stem, formats=["svg"], taken=[f"{stem}-3.svg"])
+    assert out["removed"] == [f"{stem}-2.svg"]
+    assert sorted(_files(tmp_path)) == sorted(["tune.svg", "tune-3.svg", *mine])
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_render_names_the_earlier_pages_it_removed(tmp_path, monkeypatch, capsys):
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "tune.abc", ABC)
+    out = tmp_path / "out"
+    _pages(monkeypatch, 3, "earlier")
+    assert main(["render", book, "--out", str(out), "--formats", "svg"]) == 0
+    _pages(monkeypatch, 1, "new")
+    capsys.readouterr()
+    assert main(["render", book, "--out", str(out), "--formats", "svg"]) == 0
+    said = capsys.readouterr().out
+    removed = f"{os.path.join(out, 'tune-2.svg')} {os.path.join(out, 'tune-3.svg')}"
+    assert f"  removed earlier svg pages: {removed}\n" in said
+    assert _files(out) == {"tune.svg": b"<svg>new 1</svg>"}
