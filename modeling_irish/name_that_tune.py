@@ -7,7 +7,6 @@ Reading, encoding and embedding a corpus, which the retrieval protocols
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -39,11 +38,10 @@ from .tune_embedding import (
 from .tune_index_files import (
     _INDEX_ARRAYS,
     _OPTIONAL_INDEX_ARRAYS,
-    INDEX_FILE,
+    INDEX_FILE,  # noqa: F401 (importable from here, as before)
     INDEX_FORMAT,
-    _read_index_array,
-    _read_index_json,
-    finish_interrupted_saves,
+    finish_interrupted_saves,  # noqa: F401 (importable from here, as before)
+    read_index,
     source_fingerprints,
     warn_changed_sources,
     warn_changed_while_built,
@@ -258,18 +256,11 @@ class TuneIndex:
     def load(cls, path: Union[str, os.PathLike]) -> TuneIndex:
         """Read an index saved by `save`. A file missing, unreadable or at odds with the others
         is a `ValueError` naming the folder (rebuild it with ``irish-tune index``); an index of an
-        earlier version without some fields still loads, with a warning for what it lacks. A
-        save killed while it swapped its files in is finished or undone first
-        (`tune_index_files.finish_interrupted_saves`)."""
-        if not os.path.isfile(os.path.join(path, INDEX_FILE)):  # as a swap leaves it
-            # a folder this user may not write is left: `_read_index_json` says what it lacks
-            with contextlib.suppress(OSError):
-                finish_interrupted_saves(path)
-        info = _read_index_json(path)
-        arrays = {name: _read_index_array(path, name) for name in _INDEX_ARRAYS}
-        for name in _OPTIONAL_INDEX_ARRAYS:  # absent from older indices
-            if os.path.exists(os.path.join(path, f"{name}.npy")):
-                arrays[name] = _read_index_array(path, name)
+        earlier version without some fields still loads, with a warning for what it lacks. The
+        files are read while no save swaps them (a load during a save waits for it, as another
+        save does: the index before it or after it, whole), and a save killed while it swapped
+        its files in is finished or undone first (`tune_index_files.read_index`)."""
+        info, arrays = read_index(path)
         try:
             index = cls(
                 info["titles"],

@@ -95,17 +95,8 @@ def _save_lock(path: str) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            os.close(handle)
-            if time.monotonic() >= deadline:
-                raise OSError(
-                    f"cannot save the index into {path}: another save (process {holder}) has "
-                    f"held it for over {SAVE_LOCK_WAIT_S:g} s (its lock: {lock})"
-                ) from None
-            if not waited:
-                logger.warning("waiting for process %s, which is saving the index %s", holder, path)
-                waited = True
-            time.sleep(0.05)
+            cannot = f"cannot save the index into {path}"
+            waited = _wait_for_holder(handle, path, deadline, waited, cannot, "another save")
             continue
         except OSError as err:  # a file system without locks
             os.close(handle)
@@ -128,6 +119,30 @@ def _save_lock(path: str) -> Iterator[None]:
             with contextlib.suppress(OSError):  # not empty: another save's files are in it
                 os.rmdir(path)
         os.close(handle)
+
+
+def _wait_for_holder(
+    handle: int, path: str, deadline: float, waited: bool, cannot: str, save: str
+) -> bool:
+    """Wait a moment for the save or the loads that hold the lock file open on ``handle`` (which
+    is closed) of the index folder ``path``; ``True``, as ``waited`` is once the first wait
+    said whom it waits for in a warning. Past ``deadline`` an `OSError` says ``cannot``, and
+    names the holder: ``save`` (``another save``, ``a save``) with the process id a save writes
+    into the file, or a load (loads share the lock, and write nothing in it)."""
+    holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+    os.close(handle)
+    who = f"{save} (process {holder})" if holder else "a load of it"
+    if time.monotonic() >= deadline:
+        raise OSError(
+            f"{cannot}: {who} has held it for over {SAVE_LOCK_WAIT_S:g} s "
+            f"(its lock: {os.path.join(path, _LOCK)})"
+        ) from None
+    if not waited and holder:
+        logger.warning("waiting for process %s, which is saving the index %s", holder, path)
+    elif not waited:
+        logger.warning("waiting for a load of the index %s to end", path)
+    time.sleep(0.05)
+    return True
 
 
 def _make_index_folder(path: str) -> bool:
@@ -301,6 +316,104 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
 
 
 # ----- reading an index ------------------------------------------------------------------------
+def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The fields of the index folder's `INDEX_FILE` and its arrays (an optional one that is
+    absent left out), read while no save swaps its files: under a shared `fcntl.flock` of its
+    `_LOCK` file (`_load_lock`), so that a load finds the index before a save or after it,
+    whole, never a folder half swapped. A save killed while it swapped its files in (no
+    `INDEX_FILE`, a dead writer's folder) is finished or undone first, under a save's lock
+    (`finish_interrupted_saves`); a folder this user may not write is read as it is. A file
+    missing or damaged is a `ValueError` (`FileNotFoundError`) naming it."""
+    path = os.fspath(path)
+    with _load_lock(path):
+        if not _interrupted(path):
+            return _read_index_files(path)
+    with contextlib.suppress(OSError), _save_lock(path):  # left as it is: read-only
+        finish_interrupted_saves(path)
+    with _load_lock(path):
+        return _read_index_files(path)
+
+
+def _read_index_files(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """`read_index` of a folder held for reading."""
+    info = _read_index_json(path)
+    arrays = {name: _read_index_array(path, name) for name in _INDEX_ARRAYS}
+    for name in _OPTIONAL_INDEX_ARRAYS:  # absent from older indices
+        if os.path.exists(os.path.join(path, f"{name}.npy")):
+            arrays[name] = _read_index_array(path, name)
+    return info, arrays
+
+
+def _interrupted(path: str) -> bool:
+    """Whether the index folder ``path`` lacks its `INDEX_FILE` while a dead writer's folder is
+    in it: a save killed while it swapped its files in (`finish_interrupted_saves`)."""
+    return not os.path.isfile(os.path.join(path, INDEX_FILE)) and bool(
+        dead_writer_folders(path, _WRITER)
+    )
+
+
+@contextlib.contextmanager
+def _load_lock(path: str) -> Iterator[None]:
+    """Hold the index folder ``path`` for one load: a shared `fcntl.flock` of its `_LOCK` file,
+    which other loads share and a save does not (`_save_lock`). A save that holds it is waited
+    for as a save waits for another, up to `SAVE_LOCK_WAIT_S` seconds (with a warning), and
+    then an `OSError` names the folder and the save's process. A folder that is not there, a
+    lock file this user may neither make nor open, or a file system without locks (where no
+    save runs) is read without one. The lock file goes with the last load that holds it, as
+    with a save."""
+    deadline, waited = time.monotonic() + SAVE_LOCK_WAIT_S, False
+    lock = os.path.join(path, _LOCK)
+    while True:
+        handle = _open_lock_to_read(lock)
+        if handle is None:
+            break
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            cannot = f"cannot load the index {path}"
+            waited = _wait_for_holder(handle, path, deadline, waited, cannot, "a save")
+            continue
+        except OSError:  # a file system without locks: no save can run there
+            os.close(handle)
+            handle = None
+            break
+        if _is_file(handle, lock):
+            break
+        os.close(handle)  # locked once a save or load that ended had removed it: open anew
+    try:
+        yield
+    finally:
+        if handle is not None:
+            _end_load_lock(handle, lock)
+
+
+def _open_lock_to_read(lock: str) -> Optional[int]:
+    """A handle on the lock file ``lock`` of a load, made if need be; None when the folder is
+    not there (or is no folder) or this user may neither make nor open the file."""
+    try:
+        return os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a folder this user may not write: a save's lock may be there
+        with contextlib.suppress(OSError):
+            return os.open(lock, os.O_RDONLY)
+        return None
+
+
+def _end_load_lock(handle: int, lock: str) -> None:
+    """End a load's lock: the last holder removes the lock file (under an exclusive lock, as a
+    save does, so that one waiting finds it gone and opens the next); while another load
+    holds it, it is left to that one."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if _is_file(handle, lock):
+            os.remove(lock)
+    except OSError:  # another load holds it, or a folder this user may not write
+        pass
+    finally:
+        os.close(handle)
+
+
 def _read_index_json(path: Union[str, os.PathLike]) -> dict[str, Any]:
     """The fields of the folder's `INDEX_FILE`; a `ValueError` naming the file when it is
     damaged (not JSON, or JSON of another shape: rebuild it) or of a newer format (upgrade)."""

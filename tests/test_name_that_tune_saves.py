@@ -135,3 +135,74 @@ def test_a_save_flushes_its_files_to_the_disk_before_the_swap(indices, tmp_path,
              "setting_title", "pitch_flat", "pitch_offsets", "dur_flat"))]  # fmt: skip
     assert sorted(flushed) == sorted([writer, *(f"{writer}/{name}" for name in names)])
     assert events[-1] == ("fsync", str(folder))  # the renames into it, last
+
+
+def test_a_load_during_a_save_finds_one_index_whole(indices, tmp_path, monkeypatch):
+    # a load took no lock: during the swap it found no tune_index.json ("not an index folder"),
+    # or the new arrays beside the old titles
+    fork = multiprocessing.get_context("fork")
+    halfway, loaded = fork.Event(), fork.Event()
+    real = tune_index_files._move_files
+
+    def paused_moves(source, target, names=None):  # the saver's move into the folder
+        names = sorted(names if names is not None else os.listdir(source))
+        if os.path.basename(source) != "in":
+            return real(source, target, names)
+        real(source, target, names[:3])
+        halfway.set()
+        loaded.wait(1.0)  # the load, unless it waits for this save to end
+        real(source, target, names[3:])
+
+    folder = tmp_path / "idx"
+    indices[1].save(folder)
+    monkeypatch.setattr(tune_index_files, "_move_files", paused_moves)
+    saver = fork.Process(target=indices[0].save, args=(str(folder),))
+    saver.start()
+    try:
+        assert halfway.wait(30)
+        index = TuneIndex.load(folder)
+    finally:
+        loaded.set()
+        saver.join(60)
+    assert saver.exitcode == 0
+    assert index.titles == indices[0].titles  # the save's index: the load waited for it
+    assert np.array_equal(index.pitch_flat, indices[0].pitch_flat)
+    assert np.array_equal(index.dur_flat, indices[0].dur_flat)
+    assert not [name for name in os.listdir(folder) if name.startswith(".")]  # no lock left
+
+
+def test_a_load_of_a_folder_it_may_not_write_reads_it_unlocked(indices, tmp_path, monkeypatch):
+    folder = tmp_path / "idx"
+    indices[0].save(folder)
+    real_open = os.open
+
+    def read_only(path, flags, *args):  # root may write anywhere: say the folder is read-only
+        if os.path.dirname(path) == str(folder) and flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    assert _is_whole(folder, indices[0])
+    assert sorted(os.listdir(folder)) == sorted(
+        ["tune_index.json", *(f"{n}.npy" for n in tune_index_files._INDEX_ARRAYS), "dur_flat.npy"]
+    )
+
+
+def test_loads_and_saves_that_give_up_waiting_name_the_holder(indices, tmp_path, monkeypatch):
+    folder = tmp_path / "idx"
+    indices[0].save(folder)
+    lock = folder / ".tune_index.lock"
+    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
+    with tune_index_files._save_lock(str(folder)), pytest.raises(OSError) as raised:
+        TuneIndex.load(folder)
+    assert str(raised.value) == (
+        f"cannot load the index {folder}: a save (process {os.getpid()}) has held it for over "
+        f"0.2 s (its lock: {lock})"
+    )
+    with tune_index_files._load_lock(str(folder)), pytest.raises(OSError) as raised:
+        indices[1].save(folder)
+    assert str(raised.value) == (
+        f"cannot save the index into {folder}: a load of it has held it for over 0.2 s (its "
+        f"lock: {lock})"
+    )
+    assert _is_whole(folder, indices[0]) and not lock.exists()
