@@ -361,6 +361,28 @@ def test_an_older_checkpoint_with_nothing_left_to_train_leaves_the_run_as_it_is(
     assert f"resume {out / 'step_4'} to finish that run" in caplog.text
 
 
+def test_a_killed_run_resumed_with_a_smaller_budget_keeps_its_log_past_the_checkpoint(
+    tunebook, cache_dir, tmp_path, caplog
+):
+    """A run killed after update 3, past its last checkpoint step_2 (no model, no results),
+    resumed with --max_train_steps 2: nothing is left to train, and the log's step 3 is not
+    cut (`resume_state` keeps the log whole then): the run is refused before anything is
+    written, as one that finished past the checkpoint is, since only the log says how far it
+    went. Guards the reason that `_trim_log` may keep the whole log when nothing is left."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, "--checkpointing_steps", "2")
+    main([*argv, "--max_train_steps", "3"])
+    for name in ("model.safetensors", "all_results.json", "README.md"):  # as a kill leaves it
+        (out / name).unlink()
+    log = (out / "train_log.jsonl").read_text()
+    assert max(json.loads(line)["step"] for line in log.splitlines()) == 3
+    caplog.clear()
+    assert main([*argv, "--max_train_steps", "2", "--resume_from_checkpoint"]) == {}
+    assert f"nothing is left to train, and {out} holds the run up to update 3" in caplog.text
+    assert (out / "train_log.jsonl").read_text() == log
+    assert not (out / "model.safetensors").exists() and not (out / "all_results.json").exists()
+
+
 @pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
 def test_a_checkpoint_whose_time_budget_is_spent_has_nothing_left_to_train(
     tunebook, cache_dir, tmp_path, caplog, task_flags

@@ -197,7 +197,10 @@ def resume_state(
     if saved is not None:
         saved.update(state)
     completed, ended = int(state["completed_steps"]), budget_ended(args, state)
-    if ended is not None:  # the log is kept whole: no update is made again
+    # Nothing left to train: the log is kept whole. It ends at this checkpoint (a finished
+    # run's last state, its final validation included): a log past it (a run killed after it,
+    # resumed with a smaller budget) was refused before, by `check_not_behind_the_run`.
+    if ended is not None:
         flag, why = ended
         logger.warning(
             f"{path} has done {completed} updates and {why}: nothing is left to train "
