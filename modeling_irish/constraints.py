@@ -363,6 +363,8 @@ class TuneConstraint:
         self.start: int | Fraction = 0
         self.target: int | Fraction | None = None
         self.endings_start: int | Fraction = 0
+        #: a prompt's first ending opened mid-bar (``[1``) in the bar now open
+        self.ending_in_bar = False
         self.options: dict[int | Fraction, tuple[str, ...]] = {}
         self.lengths: tuple = ()
         self._plan()
@@ -536,9 +538,14 @@ class TuneConstraint:
 
     def _push_bar(self, text: str) -> None:
         bar, length = self.tables.bar, self.tracker.offset
+        self.tie_ok = False
+        if text.startswith("["):  # an ending opened mid-bar (a prompt's): the bar goes on
+            self.sections.push(text)
+            self.ending_in_bar = self.ending_in_bar or text[1:2] == "1"
+            self._plan()  # the bar lines that may close the bar are those of the ending
+            return
         self.widest_bar = max(self.widest_bar, self.rows - self.bar_start_rows)
         self.bar_start_rows = self.rows
-        self.tie_ok = False
         first = self.bars_seen == 0 and length > 0
         if length > 0:
             if first and length < bar:
@@ -550,6 +557,8 @@ class TuneConstraint:
         # too long, or short before a plain bar line, is counted as a bar, as `validate_tune`
         # counts it once)
         end = bar if first else self.start + length
+        if self.ending_in_bar:  # the second ending starts where the bar of a `[1` started
+            self.endings_start, self.ending_in_bar = max(end - length, 0), False
         placed = end if end < bar and text != "|" else 0
         if text in JUMP_BARS and placed != self._repeat_start():
             placed = 0  # (only a prompt's jump lands elsewhere)

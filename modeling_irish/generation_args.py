@@ -490,7 +490,7 @@ def _unbalanced_hint(tokens: list[Token], index: int) -> str:
             " (inside a first ending '|1': close it with ':|2', or ':| |2', and the second "
             "ending, or end the prompt with its ':|')"
         )
-    if sections.ending == 0 and tokens[index].text in (":|", ":|:", "|1"):
+    if sections.ending == 0 and tokens[index].text in (":|", ":|:", "|1", "[1"):
         return (
             " (after the first part a ':|' or '|1' needs its '|:', as abc2midi reads repeats; "
             "add it to the prompt)"

@@ -22,7 +22,11 @@ class SectionState:
     ending2_bars: int = 0
 
     def push(self, text: str) -> None:
-        if self.ending == 1:
+        """Take the bar token ``text``. An ending opened mid-bar (``[1``, no bar line) opens it
+        as ``|1`` does, but closes no bar: it is not counted among the ending's bars."""
+        if text.startswith("["):
+            text = "|" + text[1:]
+        elif self.ending == 1:
             self.ending1_bars += 1
         elif self.ending == 2:
             self.ending2_bars += 1
@@ -104,6 +108,9 @@ class _Checker:
         self.first_start: int | Fraction = 0
         self.target: int | Fraction | None = None
         self.endings_start: int | Fraction = 0
+        #: a first ending opened mid-bar (``[1``) in the bar now open: the bar line closing it
+        #: sets ``endings_start`` to where the bar started (known there for a first bar too)
+        self.ending_in_bar = False
 
     def token(self, i: int, tok: Any, last: bool) -> None:
         tr, kind = self.tracker, tok.kind
@@ -138,6 +145,10 @@ class _Checker:
         tr, length, bar = self.tracker, self.tracker.offset, self.bar
         if tr.tuplet_left > 0 or tr.in_chord:
             self.errors.append(f"token {i}: bar line inside a tuplet or chord")
+        if text.startswith("["):  # an ending opened mid-bar: no bar line, the bar goes on
+            self._sections(i, text)
+            self.ending_in_bar = self.ending_in_bar or text[1:2] == "1"
+            return
         if length == 0:
             if i != 0 or text not in OPENING_BARS:
                 self.errors.append(f"token {i}: empty bar before {text!r}")
@@ -149,6 +160,8 @@ class _Checker:
             self.pickup = length if length < bar and not last else Fraction(0)
             self.first_start = self.start = bar - self.pickup if self.pickup else 0
         start, end = self.start, self.start + length
+        if self.ending_in_bar:  # the second ending starts where the bar of a mid-bar `[1` did
+            self.endings_start, self.ending_in_bar = start, False
         placed = end if end < bar else 0  # where the music is in a bar once this one is played
         errors = len(self.errors)
         if end > bar or (end < bar and text == "|" and not last):
@@ -218,6 +231,8 @@ class _Checker:
     def _sections(self, i: int, text: str) -> bool:
         """Check and push a bar line's repeat/ending role; whether it was balanced."""
         s = self.sections
+        # an ending opened mid-bar (`[1`, `tokenization.abc_bars`) is balanced as `|1` is
+        key = "|" + text[1:] if text.startswith("[") else text
         ok = {
             "|": True,
             "||": not s.rep_open and s.ending != 1,
@@ -230,7 +245,7 @@ class _Checker:
             # no `:|` before it (`JUMP_BARS`): the first ending never goes back, and abc2midi
             # refuses the second ending; an unbalanced bar line, as the sampler never writes it
             "|2": False,
-        }.get(text)
+        }.get(key)
         if ok is None:
             self.errors.append(f"token {i}: unsupported bar {text!r}")
         elif not ok:
@@ -248,7 +263,9 @@ def validate_tune(tokens: list[Any], meter: str | None, goes_on: bool = False) -
     repeat or an ending where the music that follows completes it, so the bar before a jump
     back (``:|``, ``:|:``, the first ending's ``:|2``) is the complement of the pickup the
     repeat starts with, or a full bar when it starts with a full one; the last bar is the
-    complement of the tune's pickup (the tune is played round again).
+    complement of the tune's pickup (the tune is played round again). An ending opened mid-bar
+    (``[1``, no bar line: ``Bcd edc [1 d2B A2G:|``) is balanced as ``|1`` is but closes no bar:
+    the bar is measured across it, and the second ending completes the bar it opened in.
 
     ``goes_on``: the tokens are a prompt that the tune continues, so their last bar is not the
     tune's last (a prompt that is only a pickup, ``A|``, is a pickup; `check_prompt_scans`),
@@ -263,6 +280,8 @@ def validate_tune(tokens: list[Any], meter: str | None, goes_on: bool = False) -
     ['token 6: bar 2 lasts 3, not 4']
     >>> validate_tune(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:C\\nC|DEFG:|c3|]").tokens, "2/4").errors
     ["token 6: bar 1 lasts 4, not 3: ':|' goes back to a pickup of 1"]
+    >>> validate_tune(parse_abc("M:2/4\\nL:1/8\\nK:C\\nCDEF|G[1 ABc:|[2 cBA|]").tokens, "2/4").ok
+    True
     """
     bar = bar_length_in_eighths(meter)
     if bar is None:

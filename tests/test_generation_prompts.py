@@ -483,15 +483,29 @@ def test_a_final_bar_line_inside_a_prompt_is_a_section_end_the_tune_goes_on_from
     ]
 
 
-def test_a_prompt_with_a_mid_bar_ending_is_refused_or_continued_not_a_traceback(generator):
-    """`[1` (an ending opening mid-bar, O'Neill's 980) is in every vocabulary: constrained
-    sampling refuses the prompt with the reason, unconstrained sampling continues it (the tune
-    said invalid); the sampler's tables had no token for it (AttributeError on NoneType)."""
-    prompt = "X:1\nT:p\nM:6/8\nL:1/8\nK:D\nDFD DFD|Bcd [1 d2B"
-    with pytest.raises(ValueError, match=re.escape("does not scan in 6/8: unsupported bar '[1'")):
-        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+@pytest.mark.parametrize(
+    "meter, body, written",
+    [
+        ("6/8", "DFD DFD|Bcd [1 d2", "Bcd [1 d2"),
+        # as O'Neill's 980 (12/8) has it, the first ending closed: continued with the second
+        ("6/8", "DFD DFD|Bcd [1 d2B:|", "Bcd [1 d2B :|2 "),
+        ("9/8", "|:F2D DFD DFD|dcB AFA[1 Bcd", "dcB AFA [1 Bcd"),  # as O'Neill's 995 has it
+    ],
+)
+def test_a_prompt_with_a_mid_bar_ending_is_continued_with_every_bar_fitting(
+    generator, meter, body, written
+):
+    """`[1` (an ending opening mid-bar, O'Neill's 980) was refused by constrained sampling,
+    "unsupported bar '[1'": the bar goes on across it (measured as one), and the second ending
+    completes the bar the first one opened in."""
+    prompt = f"X:1\nT:p\nM:{meter}\nL:1/8\nK:D\n{body}"
+    tunes = generator.generate(4, prompt=prompt, seed=0, num_bars=4)
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert written in tune.abc and ":|2" in tune.abc, tune.abc
+        assert reread_ours(tune, generator.tokenizer), tune.abc
     tune = generator.generate(1, prompt=prompt, seed=0, num_bars=4, constrained=False)[0]
-    assert "Bcd [1 d2B" in tune.abc and "unsupported bar '[1'" in tune.errors[0]
+    assert written in tune.abc  # unconstrained sampling continues it too
 
 
 def test_a_prompt_at_positions_outside_the_vocabulary_is_said(generator, caplog):

@@ -49,6 +49,26 @@ def test_a_tune_without_a_meter_cannot_be_checked(meter):
     assert result == TuneValidity(False, ["no meter"], 0, Fraction(0))
 
 
+@pytest.mark.parametrize(
+    "body, errors",
+    [
+        ("F2D DFD DFD DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||", []),  # O'Neill's 980
+        ("|:F2D DFD DFD DFD|Bcd edc [1 d2B A2G|ABc dBA d2B A2G:|[2 d2z d2z|ABc dBA d2B A2G||", []),
+        # the bar is measured across `[1` (O'Neill's 995 leaves out a bar line), and the second
+        # ending completes the bar the first one opened in
+        (
+            "F2D DFD DFD DFD|AFA [1 Bcd edc d2B A2G:|[2 d2z d2z d2z||",
+            ["token 26: bar 2 lasts 15, not 12"],
+        ),
+        ("F2D DFD DFD DFD|Bcd edc [1 d2B A2G:|[2 d2z d2||", ["token 27: bar 3 lasts 11, not 12"]),
+        ("F2D DFD DFD DFD|Bcd edc d2B [2 A2G||", ["token 20: unbalanced '[2'"]),  # no first one
+    ],
+)
+def test_an_ending_opened_mid_bar_is_measured_across_as_one_bar(body, errors):
+    """`[1` was an "unsupported bar", so constrained generation refused a prompt holding one."""
+    assert validate_tune(tokens(body, "12/8"), "12/8").errors == errors
+
+
 def test_an_empty_tune_is_not_valid():
     assert validate_tune([], "6/8") == TuneValidity(False, ["empty tune"], 0, Fraction(0))
     # the meter is checked first
