@@ -35,7 +35,8 @@ def test_parts_are_written_back_as_lines_or_inline_as_they_were():
     """The writer wrote no part: a tune's ``P:A``/``P:B`` were lost on the way back, and
     `render.to_midi` could no longer play it in the header's order (``P:AABB``)."""
     tune = parse_abc(PARTS)
-    assert tune.part_changes == [(0, "A"), (27, "B"), (53, "C")] and tune.inline_parts == [2]
+    # part B starts at its `|:` (merged with the `||` before `P:B`), not after it
+    assert tune.part_changes == [(0, "A"), (26, "B"), (53, "C")] and tune.inline_parts == [2]
     text = written(tune)
     assert text == HEADER + (
         "P:A\n|: D | GAB cBA | BGE EDE |1 BGG G2 :|2 BGG G2 |\n"
@@ -52,6 +53,14 @@ def test_parts_are_written_back_as_lines_or_inline_as_they_were():
     [
         # `:|` `P:B` `|:` read as one `:|:`, the part after it: written in two again
         ("|:GAB cBA:|\nP:B\n|:dBG GBd:|", "|: GAB cBA :|\nP:B\n|: dBG GBd :|"),
+        # `|` `P:B` `|:` read as one `|:`, the part at it: written in two again, the tempo
+        # change after `P:B` in part B, one before it ending part A, as abc2midi plays them
+        ("GAB cBA|\nP:B\n|:dBG GBd:|", "GAB cBA |\nP:B\n|: dBG GBd :|"),
+        ("GAB cBA|[P:B]|:dBG GBd:|", "GAB cBA |[P:B]|: dBG GBd :|"),
+        ("GAB cBA|\nP:B\nQ:1/4=60\n|:dBG GBd:|", "GAB cBA |\nP:B\n[Q:1/4=60]|: dBG GBd :|"),
+        ("GAB cBA|\nQ:1/4=60\nP:B\n|:dBG GBd:|", "GAB cBA |[Q:1/4=60]\nP:B\n|: dBG GBd :|"),
+        ("GAB cBA|]\nP:B\n|dBG GBd|]", "GAB cBA |]\nP:B\n| dBG GBd |]"),
+        ("GAB cBA|:\nP:B\ndBG GBd:|", "GAB cBA |:\nP:B\ndBG GBd :|"),  # after `|:`: no merge
         ("GAB cBA|]\nP:B\ndBG GBd|]", "GAB cBA |]\nP:B\ndBG GBd |]"),  # no merged bar line
         ("GAB\nP:B\ncBA|dBG GBd|]", "GAB [P:B]cBA | dBG GBd |]"),  # inside a bar: inline
         ("GAB cBA|[P:B]dBG [P:C]GBd|]", "GAB cBA | [P:B]dBG [P:C]GBd |]"),
@@ -61,10 +70,11 @@ def test_parts_are_written_back_as_lines_or_inline_as_they_were():
 def test_each_part_reads_back_where_it_was(body, text):
     tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{body}")
     abc = write_abc(tune.tokens, key=tune.key, meter=tune.meter, part_changes=tune.part_changes,
-                    inline_parts=tune.inline_parts)  # fmt: skip
+                    inline_parts=tune.inline_parts, tempo_changes=tune.tempo_changes)  # fmt: skip
     assert abc.split("K:G\n", 1)[1] == text + "\n"
     again = parse_abc(abc)
     assert again.tokens == tune.tokens and again.part_changes == tune.part_changes
+    assert again.tempo_changes == tune.tempo_changes
 
 
 def test_a_tune_with_parts_written_back_plays_as_its_source_to_abc2midi(tmp_path):

@@ -349,6 +349,9 @@ PARTS = [  # (header P:, body), the pitches the MIDI plays
     ("P:(AB)2", "P:A\n|:CD:|\nP:B\nGA|]", ([C, D] * 2 + [G, A]) * 2),  # repeats in each part
     ("P:A2.B", "[P:A]CD|[P:B]GA|]", [C, D, C, D, G, A]),  # inline P:, dots ignored
     ("P:BA", "P:A\n|:CD|1E2:|2F2|]\nP:B\n[P:B]GA|\nP:C\ncd|]", [G, A, C, D, E, C, D, F]),
+    # the bar lines around P:B merged, `:|:` and `|:`: each part with its repeat
+    ("P:AB", "P:A\n|:CDEF:|\nP:B\n|:GABc:|", [C, D, E, F] * 2 + [G, A, B, c] * 2),
+    ("P:BA", "P:A\nCDEF|\nP:B\n|:GABc:|", [G, A, B, c] * 2 + [C, D, E, F]),
 ]
 
 
@@ -378,6 +381,39 @@ def test_a_tempo_change_at_the_start_of_a_part_is_played_each_time_the_part_is(t
     body = "P:A\n[Q:1/4=60]CDEF|]\nP:B\n[Q:1/4=90]GABc|]"
     abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:ABA\nK:C\n{body}\n"  # as abc2midi plays it
     assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 60), (2, 90), (4, 60)]
+
+
+#: A tempo change between two bar lines that merge around a part (``|``, ``P:B``, ``|:``),
+#: played first, P:BA: in the part it is written after, as abc2midi plays it
+PART_TEMPOS = [
+    ("P:A\nCDEF GABc|\nP:B\nQ:1/4=60\n|:GABc cBAG:|", [(0, 60)]),
+    ("P:A\nCDEF GABc|\nQ:1/4=60\nP:B\n|:GABc cBAG:|", [(0, 120), (12, 60)]),  # ends part A
+    ("P:A\n|:CDEF GABc:|\nP:B\nQ:1/4=60\n|:GABc cBAG:|", [(0, 60)]),
+]
+
+
+@pytest.mark.parametrize(("body", "tempos"), PART_TEMPOS)
+def test_a_tempo_change_between_merged_bar_lines_is_played_with_its_part(tmp_path, body, tempos):
+    """``|``, ``P:B``, ``Q:1/4=60``, ``|:``: the part started after the merged ``|:``, and the
+    tempo change before it, so part B, played first, started at the old tempo."""
+    from modeling_irish.render import to_midi
+
+    abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:BA\nK:C\n{body}\n"
+    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(("body", "tempos"), PART_TEMPOS)
+def test_a_tempo_change_between_merged_bar_lines_is_where_abc2midi_plays_it(tmp_path, body, tempos):
+    import subprocess
+
+    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:BA\nK:C\n{body}\n")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    assert _midi_tempos(tmp_path / "a.mid") == tempos
 
 
 @pytest.mark.parametrize(

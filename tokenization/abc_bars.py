@@ -1,9 +1,9 @@
 """Bar lines, endings and ties of the ABC reader: the `_TuneParser` methods that keep them.
 
 Bar lines merged across line breaks (`|` then `:`), endings (``[2``, ``:|2``; ``[2`` among a
-bar's notes opens the ending mid-bar, with no bar line), a tempo change between two merged bar
-lines, and the ties: held over bar lines, dropped where they join two different pitches or
-nothing.
+bar's notes opens the ending mid-bar, with no bar line), a tempo change or part between two
+merged bar lines, and the ties: held over bar lines, dropped where they join two different
+pitches or nothing.
 
 >>> _bar_token(":|", "2").text
 ':|2'
@@ -32,6 +32,18 @@ def _bar_token(raw: str, ending: str | None) -> Token:
         if len(_BAR_TOKENS) < 1024:
             _BAR_TOKENS[(raw, ending)] = tok
     return tok
+
+
+def _played_through(merged: str) -> bool:
+    """Whether playing only passes through the merged bar line ``merged`` (``|``, ``||``,
+    ``|:``), as against jumping from it or into it (``:|``, ``:|:``, ``|2``, ``:|2``): a tempo
+    change or a part written between the two bar lines it was merged from is placed before it
+    (`_BarsAndTies._fields_before_merged_bar`).
+
+    >>> _played_through("|:"), _played_through(":|:"), _played_through("|2")
+    (True, False, False)
+    """
+    return not (merged.startswith(":") or merged.lstrip("|")[:1].isdigit())
 
 
 def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int]:
@@ -134,21 +146,33 @@ class _BarsAndTies:
             return Token("bar", text, None, None)
         tokens.pop()
         merged = _merge_bar_texts(prev, text)
-        if self.tempo_changes and self.tempo_changes[-1][0] > len(tokens):
-            self._tempo_between_bars(merged)
+        if _played_through(merged):
+            self._fields_before_merged_bar()
         return Token("bar", merged, None, None)
 
-    def _tempo_between_bars(self, merged: str) -> None:
-        """Place a tempo change written between two bar lines that merge into ``merged`` (``|``
-        ending a line, ``Q:1/4=90``, ``|:`` opening the next). Before the merged bar where
-        playing only passes through it (``|:``, ``||``), so that the change is not played again
-        on each pass of the section after it; after it where playing also jumps from it or
-        into it (``:|``, ``:|:``, ``|2``), so that a repeat's first pass does not play it and
-        an ending does (after a ``:|:``, the next section's repeat plays it again: the same
-        tempo, unless that section changes it)."""
-        if merged.startswith(":") or merged.lstrip("|")[:1].isdigit():
-            return
-        self._change_tempo(self.tempo_changes.pop()[1])
+    def _fields_before_merged_bar(self) -> None:
+        """Place the tempo change and the parts written between two bar lines that merge into
+        one that playing only passes through (``|`` ending a line, ``Q:1/4=90`` or ``P:B``,
+        ``|:`` opening the next; `_played_through`) before the merged bar, not after it: the
+        tempo change so that it is not played again on each pass of the section after it, the
+        part so that it starts with its own ``|:`` and holds the tempo change written in it
+        (after the ``|:``, the ``|:`` and the tempo ended the part before: a header ``P:BA``
+        played B at the old tempo). Where playing also jumps from the merged bar or into it
+        (``:|``, ``:|:``, ``|2``) both stay after it: a repeat's first pass does not play the
+        change and an ending does (after a ``:|:``, the next section's repeat plays it again:
+        the same tempo, unless that section changes it), and the part before ends with its
+        ``:|``, which plays it twice. A part written after the tempo change (``Q:1/4=60``, then
+        ``P:B``) stays after the merged bar too, the change ending the part before, as abc2midi
+        plays it."""
+        at = len(self.tokens)
+        if self.tempo_changes and self.tempo_changes[-1][0] > at:
+            self._change_tempo(self.tempo_changes.pop()[1])
+        parts = self.part_changes
+        for n in range(len(parts) - 1, -1, -1):
+            if parts[n][0] <= at:
+                break
+            if n not in self.parts_after_tempo:
+                parts[n] = (at, parts[n][1])
 
     def _tie(self, m: re.Match, line: str) -> None:
         prev = self.tokens[-1].kind if self.tokens else None

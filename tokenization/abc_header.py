@@ -359,7 +359,10 @@ class _HeaderFields:
             elif letter == "Q":
                 self._change_tempo(_field_value(value))
             elif letter == "P":  # a part starts: `render.to_midi` plays the header P:'s order
-                self.part_changes.append((len(self.tokens), _field_value(value)))
+                at = len(self.tokens)
+                if self.tempo_changes and self.tempo_changes[-1][0] == at:
+                    self.parts_after_tempo.add(len(self.part_changes))
+                self.part_changes.append((at, _field_value(value)))
         except ValueError as exc:
             raise self.error(str(exc)) from None
 

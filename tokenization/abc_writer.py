@@ -230,24 +230,25 @@ def tokens_to_body(
     part_changes: Sequence[tuple[int, str]] = (),
     inline_parts: Collection[int] = (),
 ) -> str:
-    """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``:
-    ``(token index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as
-    inline ``[M:...]`` fields before those tokens (one at the number of tokens, after the last
-    token); ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
+    """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``: ``(token
+    index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as inline
+    ``[M:...]`` fields before those tokens (one at the number of tokens, after the last token);
+    ``tempo_changes``: ``(token index, Q: text)`` of the body's tempo changes
     (`AbcTune.tempo_changes`), written as inline ``[Q:...]`` fields in the same way;
     ``part_changes``: ``(token index, P: text)`` of the parts the body marks
     (`AbcTune.part_changes`), each written before its token as a ``P:`` line, which ends the
     line before it, or as an inline ``[P:...]`` where ``inline_parts`` holds its place in
-    ``part_changes`` (`AbcTune.inline_parts`) or it starts inside a bar. Without them the
-    body has no ``[M:]``, ``[Q:]`` or ``P:``. Bars are written in beat groups
-    (`beat_group`), which only sets how sheet music beams them; dotted pairs as broken rhythm,
-    ``G>A`` (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the
-    meter or a section end, or after every ``bars_per_line`` bar lines when it is given (0:
-    one line). ``engravable`` writes a length no single note shows (``c9/4``,
-    `engraved_lengths`) as tied notes that do (``c2-c/4``), for engravers such as abcm2ps,
-    which refuse it: the tune then reads back with more tokens. Chords that cannot be written
-    as ABC that reads back (`chord_problem`: an unclosed ``[``, a bar line inside a chord...)
-    are a `ValueError` naming the token.
+    ``part_changes`` (`AbcTune.inline_parts`) or it starts inside a bar; one that starts at a
+    bar line after notes between the bar line's two halves (``|``, ``P:B``, ``|:``), as the
+    reader reads it back (`_SPLIT_AT_PART`). Without them the body has no ``[M:]``, ``[Q:]`` or
+    ``P:``. Bars are written in beat groups (`beat_group`), which only sets how sheet music
+    beams them; dotted pairs as broken rhythm, ``G>A`` (`_BarText.dotted_pairs`). Lines end as
+    `_Lines` says: after four bars of the meter or a section end, or after every
+    ``bars_per_line`` bar lines when it is given (0: one line). ``engravable`` writes a length
+    no single note shows (``c9/4``, `engraved_lengths`) as tied notes that do (``c2-c/4``), for
+    engravers such as abcm2ps, which refuse it: the tune then reads back with more tokens.
+    Chords that cannot be written as ABC that reads back (`chord_problem`: an unclosed ``[``, a
+    bar line inside a chord...) are a `ValueError` naming the token.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> toks = parse_abc("K:F\\nL:1/8\\nB=B B2|_E/2z/2 [CE]3-[CE]|").tokens
@@ -284,6 +285,11 @@ def tokens_to_body(
     lines = _Lines(bars_per_line, bar_length)
     index = -1
     for index, tok in enumerate(tokens):
+        # parts that start at a bar line ending a bar, and a tempo change at it that ends the
+        # bar before a part starting after it: written between its two halves, below
+        at_bar = tok.kind == "bar" and bool(bar.pieces) and tok.text in _SPLIT_AT_PART
+        at_bar_parts = parts.pop(index) if at_bar and index in parts else None
+        tempo_split = at_bar and index in tempos and (at_bar_parts or index + 1 in parts)
         if index in parts:
             _write_parts(parts[index], bar, out, done, lines)
         if index in changes:
@@ -291,7 +297,7 @@ def tokens_to_body(
             group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
             lines.meter(bar_length)
             bar.field(f"[M:{meter or 'none'}]")
-        if index in tempos:
+        if index in tempos and not tempo_split:
             bar.field(_inline_field("Q", tempos[index]))
         kind = tok.kind
         if kind == "note":
@@ -323,7 +329,18 @@ def tokens_to_body(
             bar = _BarText(engravable, pickup=bar.pickup and not bar.count)
             speller.reset_bar()
             split = _SPLIT_BEFORE_PART.get(tok.text) if index + 1 in parts else None
-            if split is not None and not any(inline for _, inline in parts[index + 1]):
+            tempo = _inline_field("Q", tempos[index]) if tempo_split else ""
+            if at_bar_parts is not None:  # `|`, `P:B`, `|:`: the part starts at the `|:`
+                first, second = _SPLIT_AT_PART[tok.text]
+                out.append(f" {first}")
+                _write_parts(at_bar_parts, None, out, done, lines)
+                out.append(f"{tempo}{second} ")  # the tempo change in the part
+            elif tempo:  # `|`, `Q:`, `P:B`, `|:`: the tempo change ends the part before
+                first, second = _SPLIT_AT_PART[tok.text]
+                out.append(f" {first}{tempo}")
+                _write_parts(parts.pop(index + 1), None, out, done, lines)
+                out.append(f"{second} ")
+            elif split is not None and not any(inline for _, inline in parts[index + 1]):
                 out.append(f" {split[0]}")
                 _write_parts(parts.pop(index + 1), bar, out, done, lines)
                 out.append(f"{split[1]} ")
@@ -358,11 +375,16 @@ def tokens_to_body(
     return "\n".join(line for line in done if line)
 
 
-#: Bar lines that open a repeat, written in two around the ``P:`` line of a part that starts
-#: after them (``:|``, ``P:B``, ``|:``), as their sources write them: the reader merges the two
-#: back into one, the part after it, and abc2midi finds each part's repeat inside the part
-#: (``:|:`` then ``P:B`` was "Expected end repeat not found" in part A)
-_SPLIT_BEFORE_PART = {"|:": ("|", "|:"), ":|:": (":|", "|:")}
+#: Bar lines written in two around the ``P:`` line of a part that starts after them (``:|``,
+#: ``P:B``, ``|:``), as their sources write them: the reader merges the two back into one, the
+#: part after it, and abc2midi finds each part's repeat inside the part (``:|:`` then ``P:B``
+#: was "Expected end repeat not found" in part A)
+_SPLIT_BEFORE_PART = {":|:": (":|", "|:")}
+#: Bar lines written in two around the ``P:`` line (or inline ``[P:B]``) of a part that starts
+#: at them, after notes: those that playing only passes through, before which the reader places
+#: a part written between the two bar lines it merges into one (``|``, ``P:B``, ``|:``:
+#: `tokenization.abc_bars._played_through`), the part then starting with its own ``|:``
+_SPLIT_AT_PART = {"|": ("|", "|"), "||": ("||", "|"), "|]": ("|]", "|"), "|:": ("|", "|:")}
 
 
 def _parts_at(
@@ -382,13 +404,21 @@ def _parts_at(
 
 
 def _write_parts(
-    parts: list[tuple[str, bool]], bar: _BarText, out: list[str], done: list[str], lines: _Lines
+    parts: list[tuple[str, bool]],
+    bar: _BarText | None,
+    out: list[str],
+    done: list[str],
+    lines: _Lines,
 ) -> None:
-    """Write the ``(P: text, inline)`` parts that start where ``bar`` stands: inline into the
-    bar, ``[P:B]``, where asked or inside a bar (a ``P:`` line would split it); else as a
-    ``P:`` line, which ends the text so far (``out``, moved to ``done``) and starts a line."""
+    """Write the ``(P: text, inline)`` parts that start where ``bar`` stands (``None``: between
+    the two halves of a bar line, `_SPLIT_AT_PART`): inline, ``[P:B]``, where asked or inside a
+    bar (a ``P:`` line would split it), into the bar or between the halves; else as a ``P:``
+    line, which ends the text so far (``out``, moved to ``done``) and starts a line."""
     for text, inline in parts:
-        if inline or bar.pieces:
+        if inline and bar is None:
+            out.append(_inline_field("P", text))
+            continue
+        if bar is not None and (inline or bar.pieces):
             bar.field(_inline_field("P", text))
             continue
         done += [_no_field_lookalike("".join(out).strip()), f"P:{_field_text(text)}"]
