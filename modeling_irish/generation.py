@@ -44,6 +44,7 @@ from .generation_request import (
     RHYTHM_METERS,
     TuneRequest,
     default_title,
+    prompt_parts,
     resolve_request,
     unknown_token,
 )
@@ -74,7 +75,8 @@ class GeneratedTune:
     """One sampled tune.
 
     Attributes:
-        abc: ABC text (headers X, T, R, M, L, K) in the requested key. A sample whose chords no
+        abc: ABC text (headers X, T, R, M, L, K, and the parts of a continued prompt's body,
+            ``P:B``) in the requested key. A sample whose chords no
             ABC holds (a ``]`` closing no chord, a bar line inside a chord: sampled
             unconstrained, or cut inside a chord at the hard row limit) is written up to its
             first broken chord, with a ``%`` comment that says so; it is invalid.
@@ -375,6 +377,7 @@ class TuneGenerator:
             shift = output_shift(req.key.white, req.key, pitches, centre=req.prompt_centre)
         real, unwritable = _writable(transpose_tokens(tokens, shift))
         rhythm = None if req.rhythm == "unspecified" else req.rhythm
+        part_changes, inline_parts = prompt_parts(req, real)
         abc, engraved = generated_abc(
             real,
             unwritable,
@@ -384,6 +387,8 @@ class TuneGenerator:
             title=title or default_title(req, rhythm, number),
             rhythm=rhythm,
             x=number,
+            part_changes=part_changes,
+            inline_parts=inline_parts,
         )
         check = validate_tune(tokens, req.meter)
         errors = check.errors + (["truncated at the hard row limit"] if truncated else [])
@@ -407,10 +412,10 @@ class TuneGenerator:
 
 def generated_abc(tokens: list[Token], unwritable: str, **header: Any) -> tuple[str, str]:
     """The ABC of a sample's ``tokens`` (`write_abc` with ``header``: key, meter, unit, title,
-    rhythm, x), and the same with each length no single note shows written as tied notes that
-    do (``engravable``): `GeneratedTune.abc` and `GeneratedTune.engraved_abc`, one text when
-    no length needs it. ``unwritable`` (why tokens were left out, `_writable`) ends both as a
-    ``%`` comment.
+    rhythm, x, and the parts of a continued prompt), and the same with each length no single
+    note shows written as tied notes that do (``engravable``): `GeneratedTune.abc` and
+    `GeneratedTune.engraved_abc`, one text when no length needs it. ``unwritable`` (why tokens
+    were left out, `_writable`) ends both as a ``%`` comment.
 
     >>> from tokenization.keys import Key
     >>> tokens = [Token("note", "", 72, Fraction(9, 32)), Token("note", "", 74, Fraction(3, 32))]

@@ -37,6 +37,7 @@ __all__ = [
     "TuneRequest",
     "check_key",
     "default_title",
+    "prompt_parts",
     "resolve_request",
     "spelled",
     "unknown_token",
@@ -177,7 +178,9 @@ def _warn_dropped_markings(prompt: AbcTune) -> None:
     """Log, at WARNING, the chord symbols, decorations, grace notes, slurs, tempo changes and
     header fields of the ``prompt`` (as read) that the continued tunes leave out: the model
     reads and writes notes, rests, chords, tuplets, ties and bar lines only, and the rest
-    vanished without a word. The markings are those the reader counted (`AbcTune.markings`)."""
+    vanished without a word. The markings are those the reader counted (`AbcTune.markings`).
+    The parts its body marks (``P:B``) are kept: the tunes are written with them
+    (`prompt_parts`)."""
     counts = prompt.markings
     dropped = [f"{counts[kind]} {text}" for kind, text in _MARKINGS.items() if counts.get(kind)]
     if prompt.tempo_changes:
@@ -187,10 +190,42 @@ def _warn_dropped_markings(prompt: AbcTune) -> None:
         dropped.append(f"header field(s) {', '.join(fields)}")  # after "the prompt's"
     if dropped:
         logger.warning(
-            "the prompt's %s are not kept: the tunes hold notes, rests, chords, tuplets, ties "
-            "and bar lines, and the header fields X:, T:, R:, M:, L: and K: only",
+            "the prompt's %s are not kept: the tunes hold notes, rests, chords, tuplets, ties, "
+            "bar lines and the body's parts (P:), and the header fields X:, T:, R:, M:, L: and "
+            "K: only",
             ", ".join(dropped),
         )
+
+
+def prompt_parts(req: TuneRequest, tokens: list[Token]) -> tuple[list[tuple[int, str]], list[int]]:
+    """The parts the body of the prompt a tune continues marks (``P:B`` lines, inline
+    ``[P:B]``: `AbcTune.part_changes`, `AbcTune.inline_parts`), for `write_abc` to write back
+    into the tune's ``tokens`` (the prompt's, then the sampled ones). One after the prompt's
+    last token starts the continuation, and one after the final ``|]`` it drops starts after
+    the bar line that the continuation closes that bar with; one past ``tokens`` (a sample
+    written up to its first broken chord) is left out with them.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> prompt = parse_abc("X:1\\nM:6/8\\nK:G\\nP:A\\nGAB cBA|]\\n[P:B]")
+    >>> req = TuneRequest(prompt.key, "6/8", "jig", prompt.tokens[:-1], 0, None, None, prompt)
+    >>> prompt_parts(req, prompt.tokens)  # the `|]` stands for the sampled bar line
+    ([(0, 'A'), (7, 'B')], [1])
+    """
+    prompt, end = req.written_prompt, len(req.prompt_tokens)
+    if prompt is None:
+        return [], []
+    bars = (i + 1 for i in range(end, len(tokens)) if tokens[i].kind == "bar")
+    after_bar = next(bars, len(tokens))
+    changes: list[tuple[int, str]] = []
+    inline: list[int] = []
+    for n, (at, text) in enumerate(prompt.part_changes):
+        at = after_bar if at > end else at
+        if at > len(tokens):
+            break
+        if n in prompt.inline_parts:
+            inline.append(len(changes))
+        changes.append((at, text))
+    return changes, inline
 
 
 def unknown_token(prompt: AbcTune, index: int, main: bool, dur: bool) -> str:

@@ -421,6 +421,37 @@ def test_what_the_tunes_leave_out_of_a_prompt_is_said_in_one_warning(generator, 
     assert "not kept" not in caplog.text  # notes, tuplets, chords and ties are kept
 
 
+@pytest.mark.parametrize(
+    "body, written, parts",
+    [
+        (  # the `|` `P:B` `|:` the reader merges: written in two again
+            "P:A\nGAG GAB|ABA ABd|\nP:B\n|:gfg",
+            re.escape("P:A\nGAG GAB | ABA ABd |\nP:B\n|: gfg"),
+            [(0, "A"), (13, "B")],
+        ),
+        ("GAG GAB|[P:B]ABA ABd|", re.escape("GAG GAB | [P:B]ABA ABd |"), [(7, "B")]),  # inline
+        ("GAG GAB|ABA ABd|\nP:B", re.escape("GAG GAB | ABA ABd |\nP:B\n"), [(14, "B")]),
+        # after the final `|]` the prompt drops: after the bar line the tune writes there
+        ("GAG GAB|ABA ABd|]\nP:B", r"GAG GAB \| ABA ABd \S+\nP:B\n", [(14, "B")]),
+    ],
+)
+def test_a_prompt_s_parts_are_kept_in_the_tunes(generator, body, written, parts, caplog):
+    """The prompt's ``P:B`` lines and ``[P:B]`` were dropped without a word (its tempo changes
+    are said to be dropped): the tunes are written with them, where they were."""
+    from tokenization.abc_parser import parse_abc
+
+    prompt = f"X:1\nT:p\nM:6/8\nL:1/8\nK:G\n{body}"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        tunes = generator.generate(3, prompt=prompt, seed=0, num_bars=4)
+    assert "not kept" not in caplog.text
+    for tune in tunes:
+        assert tune.valid, (tune.errors, tune.abc)
+        assert re.match(written, tune.abc.split("K:G\n", 1)[1]), tune.abc
+        assert parse_abc(tune.abc).part_changes == parts
+        assert reread_ours(tune, generator.tokenizer), tune.abc
+        assert sum(t.kind == "note" for t in tune.tokens) > 12  # continued past the prompt
+
+
 def test_a_prompt_that_ends_a_first_ending_is_continued_with_the_second(generator):
     """``|1ABA ABd:|`` at the end was refused as an unbalanced ':|' that "needs its '|:'",
     though the prompt has it: the continuation is the second ending (``:| |2`` reads ``:|2``)."""
