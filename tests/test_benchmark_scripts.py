@@ -247,3 +247,19 @@ def test_name_that_tune_refuses_an_incompatible_ab_commit_before_any_work(
         )
     assert refused.value.code == 2
     assert "--ab-commit: no compatible scan at 570d4ac" in capsys.readouterr().err
+
+
+def test_a_benchmark_imports_the_code_of_its_own_checkout(tmp_path):
+    """`_paths` appended the checkout to ``sys.path``, so a benchmark run from one checkout
+    measured the code of another one installed (editable) in the environment."""
+    import subprocess
+
+    code = (
+        f"import sys; sys.path.append({str(BENCHMARKS)!r}); import _paths, tokenization; "
+        "print(sys.path.index(str(_paths.REPOSITORY)), tokenization.__file__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0] == "0"
+    assert Path(out[1]).is_relative_to(BENCHMARKS.parent)
