@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import re
 import select
@@ -21,6 +22,8 @@ from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
 __all__ = ["RenderError", "stale_pages", "to_svg"]
 
+logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of render
+
 
 class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
@@ -30,7 +33,11 @@ def to_svg(
     abc: str, path: str, taken: Collection[str] = (), group: Optional[ReplacingFiles] = None
 ) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
-    (a page path in ``taken``, another output of the same run, becomes ``path-2-2``...).
+    (a page path in ``taken``, another output of the same run, or a file there that is not
+    this page of an earlier rendering of ``path``, becomes ``path-2-2``...: `_page_path`).
+    Each page ends with a comment that says which page of which stem it is
+    (``<!-- irish-tune page 2 of stem "tune" -->``, `_with_marker`), so that a later
+    rendering replaces or removes only pages of its own stem (`stale_pages`).
 
     Every page is engraved before the first is written, and each written whole under a
     temporary name, all renamed into place once every page is written (`replacing_files`;
@@ -57,14 +64,17 @@ def to_svg(
         for page, svg in enumerate(pages, 1):
             out = _page_path(path, page, taken)
             with replacing_file(out, files) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(svg)
+                handle.write(_with_marker(svg, path, page))
             paths.append(out)
     return paths
 
 
 def _page_path(path: str, page: int, taken: Collection[str]) -> str:
     """The file of page ``page`` of `to_svg`'s ``path``: ``path`` for the first, ``path-N``
-    for the N-th, ``path-N-2``, ``-3``... when the name is in ``taken``.
+    for the N-th, ``path-N-2``, ``-3``... when the name is in ``taken`` or names a file that
+    is not page N of an earlier rendering of ``path`` (`_is_page`: another tune's page, ``t-2.svg``
+    of a tune ``t-2``, is never written over; one without a marker is kept and named in a
+    warning).
 
     >>> _page_path("t.svg", 1, ["t.svg"]), _page_path("t.svg", 2, ["t-2.svg"])
     ('t.svg', 't-2-2.svg')
@@ -73,36 +83,115 @@ def _page_path(path: str, page: int, taken: Collection[str]) -> str:
         return path
     stem, ext = os.path.splitext(path)
     out, again = f"{stem}-{page}{ext}", 1
-    while out in taken:
+    while out in taken or (os.path.lexists(out) and not _is_page(out, path, page)):
         again += 1
         out = f"{stem}-{page}-{again}{ext}"
     return out
 
 
+#: The marker that ends each page `to_svg` writes (`_with_marker`): its page number and its
+#: stem (`_marker_stem`), read back by `_page_marker`.
+_MARKER = re.compile(r'<!-- irish-tune page ([1-9][0-9]*) of stem "([^"]*)" -->\s*\Z')
+
+#: The characters of a stem that its marker writes as ``%XX`` (`_marker_stem`): ``%`` and
+#: ``"``, a ``-`` after a ``-`` (no XML comment holds ``--``), and what XML does not allow.
+_MARKER_ESCAPED = re.compile(r'[%"\x00-\x1f\x7f\ud800-\udfff]|(?<=-)-')
+
+
+def _marker_stem(path: str) -> str:
+    """The stem of `to_svg`'s ``path`` as its pages' markers write it: the file's name without
+    folder and extension, `_MARKER_ESCAPED` written as ``%XX``.
+
+    >>> _marker_stem("out/a--b \\"c\\" 5%.svg")
+    'a-%2Db %22c%22 5%25'
+    """
+    stem = os.path.splitext(os.path.basename(path))[0]
+
+    def escaped(m: re.Match) -> str:
+        return "".join(f"%{b:02X}" for b in m[0].encode("utf-8", "surrogateescape"))
+
+    return _MARKER_ESCAPED.sub(escaped, stem)
+
+
+def _with_marker(svg: str, path: str, page: int) -> str:
+    """``svg``, page ``page`` of `to_svg`'s ``path``, ending with the marker that says so: an
+    XML comment after the ``<svg>`` element, which XML, browsers and SVG tools pass over.
+
+    >>> _with_marker("<svg/>\\n", "out/t.svg", 2)
+    '<svg/>\\n<!-- irish-tune page 2 of stem "t" -->\\n'
+    """
+    ending = "" if svg.endswith("\n") else "\n"
+    return f'{svg}{ending}<!-- irish-tune page {page} of stem "{_marker_stem(path)}" -->\n'
+
+
+def _page_marker(file: str) -> tuple[int, str] | None:
+    """``(page, stem)`` of the marker that ends ``file`` (`_with_marker`), or ``None`` when it
+    has none (an SVG of an older version or of someone else; a file that cannot be read)."""
+    try:
+        with open(file, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 4096))
+            tail = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    m = _MARKER.search(tail)
+    return (int(m[1]), m[2]) if m else None
+
+
+def _is_page(file: str, path: str, page: int) -> bool:
+    """Whether ``file`` is page ``page`` of an earlier rendering of `to_svg`'s ``path``, by its
+    marker; one without a marker is not, and is named in a warning: it is kept."""
+    marker = _page_marker(file)
+    if marker is None:
+        _warn_unmarked(file, f"written over as page {page} of {path}")
+    return marker == (page, _marker_stem(path))
+
+
+def _warn_unmarked(file: str, instead: str) -> None:
+    """Say that ``file``, which has no page marker, is kept, not ``instead``."""
+    logger.warning(
+        "%s has no irish-tune page marker (a page of an older version, or not one of ours): "
+        "kept, not %s",
+        file, instead,
+    )  # fmt: skip
+
+
 def stale_pages(path: str, pages: int, keep: Collection[str] = ()) -> list[str]:
     """The files beside ``path`` that an earlier engraving of it left beyond its page
-    ``pages``: ``path-N`` for N > ``pages`` (`_page_path`'s names), page order, but those in
-    ``keep`` (another output of the same run: a tune ``t-3.abc`` beside ``t.abc``).
+    ``pages``: ``path-N`` (or ``path-N-2``... `_page_path`'s names) for N > ``pages``, marked
+    as page N of ``path``'s stem (`_with_marker`), page order, but those in ``keep`` (another
+    output of the same run: a tune ``t-3.abc`` beside ``t.abc``). A file of such a name marked
+    as another stem's page (``t-2.svg``, page 1 of a tune ``t-2``) is no page of ``path``; one
+    named ``path-N`` without a marker (an older version's) is kept and named in a warning.
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
-    >>> for name in ("t.svg", "t-2.svg", "t-3.svg", "t-10.svg", "t-03.svg", "t-x.svg", "u-4.svg"):
-    ...     _ = open(os.path.join(scratch.name, name), "w")
-    >>> [os.path.basename(p) for p in stale_pages(os.path.join(scratch.name, "t.svg"), 2)]
-    ['t-3.svg', 't-10.svg']
+    >>> path = os.path.join(scratch.name, "t.svg")
+    >>> pages = [("t.svg", 1, path), ("t-3.svg", 3, path), ("t-10.svg", 10, path),
+    ...          ("t-2.svg", 1, "t-2.svg"), ("t-4-2.svg", 4, path), ("t-03.svg", 3, path)]
+    >>> for name, page, of in pages:
+    ...     with open(os.path.join(scratch.name, name), "w") as handle:
+    ...         _ = handle.write(_with_marker("<svg/>", of, page))
+    >>> [os.path.basename(p) for p in stale_pages(path, 1)]
+    ['t-3.svg', 't-4-2.svg', 't-10.svg']
     >>> scratch.cleanup()
     """
     folder, name = os.path.split(path)
     stem, ext = os.path.splitext(name)
-    page = re.compile(rf"{re.escape(stem)}-([1-9][0-9]*){re.escape(ext)}")
+    page = re.compile(rf"{re.escape(stem)}-([1-9][0-9]*)(-[1-9][0-9]*)?{re.escape(ext)}")
     kept = {os.path.normpath(p) for p in keep}
     found = []
     for entry in os.listdir(folder or "."):
         m = page.fullmatch(entry)
         where = os.path.join(folder, entry)
-        if m and int(m[1]) > pages and os.path.normpath(where) not in kept:
-            found.append((int(m[1]), where))
-    return [where for _, where in sorted(found)]
+        if not m or int(m[1]) <= pages or os.path.normpath(where) in kept:
+            continue
+        marker = _page_marker(where)
+        if marker == (int(m[1]), _marker_stem(path)):
+            found.append((int(m[1]), int(m[2][1:]) if m[2] else 1, where))
+        elif marker is None and not m[2]:  # ``t-3.svg``: an older version's page 3 of t?
+            _warn_unmarked(where, f"removed as an earlier page {m[1]} of {path}")
+    return [where for *_, where in sorted(found)]
 
 
 def _engravable(abc: str) -> str:

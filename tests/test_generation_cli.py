@@ -413,7 +413,8 @@ def test_cli_generate_removes_the_further_svg_pages_of_a_tune_it_renders_again(
     monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: ["<svg>page 1</svg>"])
     out = tmp_path / "out"
     out.mkdir()
-    (out / "tune_1-2.svg").write_text("<svg>an earlier page 2</svg>")
+    earlier = render_svg._with_marker("<svg>an earlier page 2</svg>", "tune_1.svg", 2)
+    (out / "tune_1-2.svg").write_text(earlier)
     argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
     assert main([*argv, "--out", str(out), "--render", "svg"]) == 0
     said, err = capsys.readouterr()

@@ -5,6 +5,7 @@ in test_render_midi.py, WAV synthesis in test_render_wav.py, the command in test
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from helpers import fill_disk_on, stderr_said
@@ -20,6 +21,9 @@ def test_svg_is_engraved(tmp_path):
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     assert text.startswith("<svg") and text.count("<g ") > 10
+    # it ends with the marker that says whose page it is, and is still an SVG document
+    assert text.endswith('</svg>\n<!-- irish-tune page 1 of stem "tune" -->\n')
+    assert ElementTree.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
 
 
 def test_a_tune_without_x_is_engraved(tmp_path):

@@ -86,6 +86,11 @@ def _pages(monkeypatch, count: int, text: str) -> None:
     monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: pages)
 
 
+def _page(text: str, page: int, stem: str = "tune") -> bytes:
+    """The file `to_svg` writes of `_pages`'s page ``page``: its SVG, then its marker."""
+    return f'<svg>{text} {page}</svg>\n<!-- irish-tune page {page} of stem "{stem}" -->\n'.encode()
+
+
 @pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
 def test_a_render_of_fewer_pages_removes_the_earlier_renderings_further_pages(
     tmp_path, monkeypatch
@@ -107,7 +112,7 @@ def test_a_render_of_fewer_pages_removes_the_earlier_renderings_further_pages(
     out = render_abc(OTHER, stem, formats=["svg"])
     assert out["removed"] == [f"{stem}-3.svg"]
     assert _files(tmp_path) == {
-        "tune.svg": b"<svg>new 1</svg>", "tune-2.svg": b"<svg>new 2</svg>", **mine
+        "tune.svg": _page("new", 1), "tune-2.svg": _page("new", 2), **mine
     }  # fmt: skip
     # a page name that another output of the run takes (a tune t-3.abc beside t.abc) is kept
     _pages(monkeypatch, 3, "again")
@@ -132,4 +137,52 @@ def test_render_names_the_earlier_pages_it_removed(tmp_path, monkeypatch, capsys
     said = capsys.readouterr().out
     removed = f"{os.path.join(out, 'tune-2.svg')} {os.path.join(out, 'tune-3.svg')}"
     assert f"  removed earlier svg pages: {removed}\n" in said
-    assert _files(out) == {"tune.svg": b"<svg>new 1</svg>"}
+    assert _files(out) == {"tune.svg": _page("new", 1)}
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_render_never_removes_nor_writes_over_another_tunes_page(tmp_path, monkeypatch, capsys):
+    # t-2.svg, the one page of a tune t-2 rendered by an earlier run, was written over as page 2
+    # of a tune t of three pages, then removed as an earlier page of t when t had one page
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    _pages(monkeypatch, 1, "t-2's page")
+    book = _write(tmp_path / "t-2.abc", ABC)
+    assert main(["render", book, "--out", str(out), "--formats", "svg"]) == 0
+    other = _page("t-2's page", 1, "t-2")
+    assert _files(out) == {"t-2.svg": other}
+    book = _write(tmp_path / "t.abc", OTHER)
+    _pages(monkeypatch, 3, "t's page")
+    assert main(["render", book, "--out", str(out), "--formats", "svg"]) == 0
+    assert _files(out) == {
+        "t-2.svg": other, "t.svg": _page("t's page", 1, "t"),
+        "t-2-2.svg": _page("t's page", 2, "t"), "t-3.svg": _page("t's page", 3, "t"),
+    }  # fmt: skip
+    _pages(monkeypatch, 1, "t's one page")
+    capsys.readouterr()
+    assert main(["render", book, "--out", str(out), "--formats", "svg"]) == 0
+    removed = f"{out / 't-2-2.svg'} {out / 't-3.svg'}"  # t's own earlier pages 2 and 3
+    assert f"  removed earlier svg pages: {removed}\n" in capsys.readouterr().out
+    assert _files(out) == {"t-2.svg": other, "t.svg": _page("t's one page", 1, "t")}
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_page_without_a_marker_is_kept_and_named(tmp_path, monkeypatch, caplog):
+    # an unmarked tune-3.svg (an older version's page 3 of tune, or another tune's) was
+    # removed, and an unmarked tune-2.svg written over
+    from helpers import warnings_of
+
+    older = {"tune-2.svg": b"<svg>older 2</svg>", "tune-3.svg": b"<svg>older 3</svg>"}
+    for name, data in older.items():
+        (tmp_path / name).write_bytes(data)
+    _pages(monkeypatch, 2, "new")
+    out = render_abc(OTHER, str(tmp_path / "tune"), formats=["svg"])
+    assert out["svg"] == [str(tmp_path / "tune.svg"), str(tmp_path / "tune-2-2.svg")]
+    assert out["removed"] == []
+    assert _files(tmp_path) == {
+        "tune.svg": _page("new", 1), "tune-2-2.svg": _page("new", 2), **older
+    }  # fmt: skip
+    said = warnings_of(caplog, "modeling_irish.render")
+    for name in older:
+        assert [line for line in said if line.startswith(f"{tmp_path / name} has no irish-tune")]
