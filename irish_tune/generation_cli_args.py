@@ -195,7 +195,7 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         help="folder for tune_N.abc and renderings (default: print the ABC); files tune_N.* "
         "of an earlier run that this one does not replace are named in a warning, never deleted "
         "(but an earlier rendering's further SVG pages, tune_N-3.svg, of a tune it renders as SVG "
-        "again with fewer pages: those are removed and named)",
+        "again with fewer pages, marked as its pages: those are removed and named)",
     )
     parser.add_argument(
         "--render",
@@ -217,7 +217,8 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         help="output folder; a tune is written whole or not at all: one that fails writes no "
         "file and leaves those an earlier run wrote under its names as they were (named on "
         "stderr), and one rendered replaces them, removing the SVG pages an earlier rendering "
-        "had beyond its last (t-3.svg of three pages, now two; named on stdout)",
+        "had beyond its last (t-3.svg of three pages, now two; named on stdout); only files "
+        "marked as that tune's pages are written over or removed, an unmarked one is named",
     )
     parser.add_argument(
         "--formats",
