@@ -1,24 +1,39 @@
-"""Refuse transformers 4 with one line: a saved folder's code needs transformers>=5."""
+"""Refuse a transformers older than the folder's code works with, in one line: a saved folder's
+code needs transformers>=5.10.1 (4.x lacks `transformers.initialization`; 5.0-5.9 cannot load
+the tokenizer as remote code)."""
+
+import re
 
 import transformers
 
 # The saved entry modules (configuration_*, modeling_*, tokenization_abc) import this sibling
-# first, so that on transformers 4.x the user reads this line instead of an ImportError about
-# `transformers.initialization` deep in the folder's code. Keep this file the same in
+# first, so that on an older transformers the user reads this line instead of an ImportError
+# about `transformers.initialization` deep in the folder's code. Keep this file the same in
 # modeling_irish/ and tokenization/: both are copied into one saved folder.
-REQUIRED_TRANSFORMERS = "transformers>=5,<6"
+OLDEST_TRANSFORMERS = (5, 10, 1)  # setup.cfg's floor: the oldest release the tests pass on
+REQUIRED_TRANSFORMERS = "transformers>=5.10.1,<6"
 
 
-def transformers_major(version: str) -> int:
-    """The major number of a version string.
+def transformers_release(version: str) -> tuple[int, ...]:
+    """The leading numbers of a version string (a pre-release's suffix dropped).
 
-    >>> transformers_major("5.23.0"), transformers_major("5.0.0.dev0"), transformers_major("4.57.6")
-    (5, 5, 4)
+    >>> transformers_release("5.23.0"), transformers_release("5.0.0.dev0")
+    ((5, 23, 0), (5, 0, 0))
+    >>> transformers_release("4.57.6") < (5, 10, 1) <= transformers_release("5.10.1")
+    True
     """
-    return int(version.split(".")[0])
+    numbers = []
+    for part in version.split("."):
+        match = re.match(r"\d+", part)
+        if match is None:
+            break
+        numbers.append(int(match.group()))
+        if match.end() < len(part):  # "0rc1": the rest is a suffix
+            break
+    return tuple(numbers)
 
 
-if transformers_major(transformers.__version__) < 5:
+if transformers_release(transformers.__version__) < OLDEST_TRANSFORMERS:
     raise ImportError(
         f"this code needs {REQUIRED_TRANSFORMERS}, found transformers {transformers.__version__}: "
         f"run `pip install '{REQUIRED_TRANSFORMERS}'`"

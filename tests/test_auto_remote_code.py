@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -145,17 +146,20 @@ SAVED_ENTRY_MODULES = (
 )
 
 
+@pytest.mark.parametrize("version", ["4.57.6", "5.9.0"])
 @pytest.mark.parametrize("name", SAVED_ENTRY_MODULES)
-def test_saved_code_refuses_transformers_4_in_one_line(monkeypatch, name):
+def test_saved_code_refuses_transformers_4_in_one_line(monkeypatch, name, version):
     # On transformers 4.x a saved folder's code used to fail deep inside, with
     # "cannot import name 'initialization' from 'transformers'"; each entry module checks first.
     # sys.modules' entry, not a module-level `import transformers`: importing the library's
     # submodules can replace the lazy top-level module that an early import bound
-    monkeypatch.setattr(sys.modules["transformers"], "__version__", "4.57.6")
+    # 5.0-5.9 too: they cannot load the tokenizer as remote code (tests/test_dependencies.py)
+    monkeypatch.setattr(sys.modules["transformers"], "__version__", version)
     package = name.split(".")[0]
     for module in (name, f"{package}.transformers_version"):
         monkeypatch.delitem(sys.modules, module, raising=False)
-    with pytest.raises(ImportError, match=r"needs transformers>=5,<6, found transformers 4\.57\.6"):
+    found = re.escape(f"needs transformers>=5.10.1,<6, found transformers {version}")
+    with pytest.raises(ImportError, match=found):
         importlib.import_module(name)
 
 

@@ -384,7 +384,7 @@ def test_the_cards_usage_says_the_folder_needs_transformers_5(tunebook, tmp_path
     ("cannot import name 'initialization'"), and nothing in the card said 5 was needed."""
     for task, card in _both_cards(tunebook, tmp_path).items():
         usage = card.split("## Usage", 1)[1]
-        assert "needs `transformers>=5,<6`" in usage, task
+        assert "needs `transformers>=5.10.1,<6`" in usage, task
 
 
 def test_the_cards_usage_shows_no_local_path_of_the_trainer(tunebook, tmp_path):

@@ -31,10 +31,11 @@ _EMBEDDED = "music21's O'Neill's 1850 and Ryan's Mammoth collections"
 LICENSE = "mit"
 
 #: What the folder's code (``auto_map``) needs: it imports `transformers.initialization`, new in
-#: transformers 5, and refuses 4.x in one line (``transformers_version.py`` beside it).
+#: transformers 5, its tokenizer loads as remote code from 5.10.1 on, and it refuses an older
+#: release in one line (``transformers_version.py`` beside it).
 REQUIREMENT = (
-    "The folder's code needs `transformers>=5,<6` (`pip install 'transformers>=5,<6'`); "
-    "with transformers 4 it stops with one line saying so."
+    "The folder's code needs `transformers>=5.10.1,<6` (`pip install 'transformers>=5.10.1,<6'`); "
+    "with an older transformers it stops with one line saying so."
 )
 
 
