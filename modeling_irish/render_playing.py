@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple
 
+from tokenization.abc_tune import part_ending_tempos
+
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
 
@@ -202,9 +204,12 @@ def _tempo_marks(
     (`AbcTune.tempo_changes`) each time playing passes it in `played_order` of each of the
     ``spans`` (`played_spans`; by default, all the tokens): on every pass of a repeated
     section, and in an ending only on the passes that play it; a change at the start of a
-    part on each time the part is played. A repeat does not go back to the tempo it started
-    at (abc2midi neither). All ``Q:`` are read with the tune's `unit`. A ``Q:`` with no tempo
-    to read is passed over, with a warning naming ``label``.
+    part on each time the part is played; one written before the part's ``P:`` (``Q:1/4=60``
+    then ``P:B``, `part_ending_tempos`) at the end of the part before it in the body instead,
+    each time that part ends, as one after the last token is (abc2midi too). A repeat does
+    not go back to the tempo it started at (abc2midi neither). All ``Q:`` are read with the
+    tune's `unit`. A ``Q:`` with no tempo to read is passed over, with a warning naming
+    ``label``.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nL:1/8\\nQ:1/4=120\\nK:C\\n|:CDEF [Q:1/4=60]GABc:|[Q:3/8=40]C8|]")
@@ -215,22 +220,32 @@ def _tempo_marks(
     instead = f"the MIDI starts at {default:g} quarter notes a minute"
     first = _readable_tempo(header, tune.unit, label, "the header", instead)
     marks = {Fraction(0): default if first is None else first}
+    ending = part_ending_tempos(tune.tempo_changes, tune.part_changes, tune.parts_after_tempo)
     changes: dict[int, float] = {}
-    for at, text in tune.tempo_changes:
+    ends: dict[int, float] = {}  # the changes that end the part before their token, or the last
+    for n, (at, text) in enumerate(tune.tempo_changes):
         bpm = _readable_tempo(text, tune.unit, label, "the body", "the tempo in force plays on")
         if bpm is not None:
-            changes[at] = bpm
-    if not changes:
+            (ends if n in ending or at == len(tune.tokens) else changes)[at] = bpm
+    if not changes and not ends:
         return list(marks.items())
+    if 0 in ends:  # no part before it: from the start
+        marks[Fraction(0)] = ends[0]
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
-    runs = _unfolded(bars, [(0, len(bars))] if spans is None else spans)
+    spans = [(0, len(bars))] if spans is None else spans
+    runs = _unfolded(bars, spans)
     starts = _start_times([tune.tokens[i] for run in runs for i in run])
     done = 0  # the tokens played in the runs before
-    for run in runs:
+    for run, (start, stop) in zip(runs, spans):
         for position, at in _passed_places(run, bars):
+            # a later one at the same time wins: the change starting a part, in the middle
+            if at in ends and at != start:
+                marks[starts[done + position]] = ends[at]
             if at in changes:
-                marks[starts[done + position]] = changes[at]  # a later one at the same time wins
+                marks[starts[done + position]] = changes[at]
         done += len(run)
+        if stop in ends:  # the part ends: before the next run's own change at its start
+            marks[starts[done]] = ends[stop]
     return sorted(marks.items())
 
 

@@ -59,6 +59,18 @@ def test_parts_are_written_back_as_lines_or_inline_as_they_were():
         ("GAB cBA|[P:B]|:dBG GBd:|", "GAB cBA |[P:B]|: dBG GBd :|"),
         ("GAB cBA|\nP:B\nQ:1/4=60\n|:dBG GBd:|", "GAB cBA |\nP:B\n[Q:1/4=60]|: dBG GBd :|"),
         ("GAB cBA|\nQ:1/4=60\nP:B\n|:dBG GBd:|", "GAB cBA |[Q:1/4=60]\nP:B\n|: dBG GBd :|"),
+        # a tempo change on each side of `P:B`: the first ends part A, the second starts B
+        (
+            "GAB cBA|\nQ:1/4=60\nP:B\nQ:1/4=90\n|:dBG GBd:|",
+            "GAB cBA |[Q:1/4=60]\nP:B\n|: [Q:1/4=90]dBG GBd :|",
+        ),
+        # after a `:|`, the tempo change before `P:B` ends part A there, after the bar line
+        ("|:GAB cBA:|\nQ:1/4=60\nP:B\n|:dBG GBd:|", "|: GAB cBA :|[Q:1/4=60]\nP:B\n|: dBG GBd :|"),
+        (
+            "|:GAB cBA:|\nQ:1/4=60\nP:B\nQ:1/4=90\ndBG GBd|]",
+            "|: GAB cBA :| [Q:1/4=60]\nP:B\n[Q:1/4=90]dBG GBd |]",
+        ),
+        ("GAB [Q:1/4=60][P:B][Q:1/4=90]cBA|]", "GAB [Q:1/4=60][P:B][Q:1/4=90]cBA |]"),
         ("GAB cBA|]\nP:B\n|dBG GBd|]", "GAB cBA |]\nP:B\n| dBG GBd |]"),
         ("GAB cBA|:\nP:B\ndBG GBd:|", "GAB cBA |:\nP:B\ndBG GBd :|"),  # after `|:`: no merge
         ("GAB cBA|]\nP:B\ndBG GBd|]", "GAB cBA |]\nP:B\ndBG GBd |]"),  # no merged bar line
@@ -70,11 +82,33 @@ def test_parts_are_written_back_as_lines_or_inline_as_they_were():
 def test_each_part_reads_back_where_it_was(body, text):
     tune = parse_abc(f"X:1\nM:6/8\nL:1/8\nK:G\n{body}")
     abc = write_abc(tune.tokens, key=tune.key, meter=tune.meter, part_changes=tune.part_changes,
-                    inline_parts=tune.inline_parts, tempo_changes=tune.tempo_changes)  # fmt: skip
+                    inline_parts=tune.inline_parts, tempo_changes=tune.tempo_changes,
+                    parts_after_tempo=tune.parts_after_tempo)  # fmt: skip
     assert abc.split("K:G\n", 1)[1] == text + "\n"
     again = parse_abc(abc)
     assert again.tokens == tune.tokens and again.part_changes == tune.part_changes
     assert again.tempo_changes == tune.tempo_changes
+    assert again.parts_after_tempo == tune.parts_after_tempo
+
+
+@pytest.mark.parametrize(
+    ("body", "tempos", "after"),
+    [
+        # `Q:`, `P:B`, `Q:` at one token: both kept, the first ending part A
+        ("GAB cBA|\nQ:1/4=60\nP:B\nQ:1/4=90\ndBG|]", [(7, "1/4=60"), (7, "1/4=90")], [1]),
+        ("GAB [Q:1/4=60][Q:1/4=70][P:B]cBA|]", [(3, "1/4=70")], [1]),  # the later replaces
+        ("GAB [P:B][Q:1/4=60][Q:1/4=70]cBA|]", [(3, "1/4=70")], []),
+        # `|`, `Q:`, `P:B`, `Q:`, `|:` merged: the first before the `|:`, in part A
+        ("GAB cBA|\nQ:1/4=60\nP:B\nQ:1/4=90\n|:dBG:|", [(6, "1/4=60"), (7, "1/4=90")], []),
+        # `:|`, `Q:`, `P:B`, `|:` merged into `:|:`: the change stays after it, at the part
+        ("|:GAB cBA:|\nQ:1/4=60\nP:B\n|:dBG:|", [(8, "1/4=60")], [1]),
+    ],
+)
+def test_a_tempo_change_written_before_a_part_is_kept_apart_from_the_part(body, tempos, after):
+    """``Q:1/4=60``, ``P:B``, ``Q:1/4=90``: the second change replaced the first, so part A
+    no longer ended at 60; and which change ends part A and which starts B was not kept."""
+    tune = parse_abc(f"X:1\nP:A\nM:6/8\nL:1/8\nK:G\n[P:A]{body}")
+    assert tune.tempo_changes == tempos and tune.parts_after_tempo == after
 
 
 def test_a_tune_with_parts_written_back_plays_as_its_source_to_abc2midi(tmp_path):

@@ -383,12 +383,21 @@ def test_a_tempo_change_at_the_start_of_a_part_is_played_each_time_the_part_is(t
     assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 60), (2, 90), (4, 60)]
 
 
-#: A tempo change between two bar lines that merge around a part (``|``, ``P:B``, ``|:``),
-#: played first, P:BA: in the part it is written after, as abc2midi plays it
+#: A tempo change next to a part (``Q:`` before or after ``P:B``), between two bar lines that
+#: merge around it or not, B played first, P:BA: in the part it is written in, as abc2midi
+#: plays it: one before ``P:B`` when part A ends
 PART_TEMPOS = [
     ("P:A\nCDEF GABc|\nP:B\nQ:1/4=60\n|:GABc cBAG:|", [(0, 60)]),
     ("P:A\nCDEF GABc|\nQ:1/4=60\nP:B\n|:GABc cBAG:|", [(0, 120), (12, 60)]),  # ends part A
     ("P:A\n|:CDEF GABc:|\nP:B\nQ:1/4=60\n|:GABc cBAG:|", [(0, 60)]),
+    # before P:B after `:|`: at the end of part A, after its repeat (`:|:` merged, or not)
+    ("P:A\n|:CDEF GABc:|\nQ:1/4=60\nP:B\n|:GABc cBAG:|", [(0, 120), (16, 60)]),
+    ("P:A\n|:CDEF GABc:|[Q:1/4=60][P:B]GABc cBAG|]", [(0, 120), (12, 60)]),
+    # one on each side of P:B: the first ends part A, the second starts B
+    ("P:A\n|:CDEF GABc:|\nQ:1/4=60\nP:B\nQ:1/4=90\n|:GABc cBAG:|", [(0, 90), (16, 60)]),
+    ("P:A\nCDEF GABc|\nQ:1/4=60\nP:B\nQ:1/4=90\n|:GABc cBAG:|", [(0, 90), (12, 60)]),
+    # after the last note: at the end of the last part in the body, B
+    ("P:A\n|:CDEF GABc:|\nP:B\n|:GABc cBAG:|\nQ:1/4=60\n", [(0, 120), (8, 60)]),
 ]
 
 

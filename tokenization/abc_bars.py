@@ -46,6 +46,19 @@ def _played_through(merged: str) -> bool:
     return not (merged.startswith(":") or merged.lstrip("|")[:1].isdigit())
 
 
+def _after(changes: list[tuple[int, _T]], at: int) -> list[int]:
+    """Places in ``changes`` (tempo or part changes, in token order) of those after token
+    ``at``: the last ones, found from the end.
+
+    >>> _after([(0, "A"), (4, "B"), (5, "C")], 4)
+    [2]
+    """
+    n = len(changes)
+    while n and changes[n - 1][0] > at:
+        n -= 1
+    return list(range(n, len(changes)))
+
+
 def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int]:
     """Pitches of the chord whose ``chord_start`` (or, ``backwards``, ``chord_end``) is
     ``tokens[at]``."""
@@ -162,17 +175,24 @@ class _BarsAndTies:
         change and an ending does (after a ``:|:``, the next section's repeat plays it again:
         the same tempo, unless that section changes it), and the part before ends with its
         ``:|``, which plays it twice. A part written after the tempo change (``Q:1/4=60``, then
-        ``P:B``) stays after the merged bar too, the change ending the part before, as abc2midi
-        plays it."""
-        at = len(self.tokens)
-        if self.tempo_changes and self.tempo_changes[-1][0] > at:
-            self._change_tempo(self.tempo_changes.pop()[1])
-        parts = self.part_changes
-        for n in range(len(parts) - 1, -1, -1):
-            if parts[n][0] <= at:
-                break
-            if n not in self.parts_after_tempo:
-                parts[n] = (at, parts[n][1])
+        ``P:B``) stays after the merged bar, the change alone going before it, where it ends the
+        part before, as abc2midi plays it; a change written after that ``P:B`` stays with the
+        part. (After a ``:|:``, such a change stays at the part, and ends the part before
+        there: `AbcTune.parts_after_tempo`.)"""
+        at, tempos, parts = len(self.tokens), self.tempo_changes, self.part_changes
+        after = _after(parts, at)
+        ending = [n for n in after if n in self.parts_after_tempo]
+        if ending and tempos and tempos[-1][0] > at:  # `|`, `Q:1/4=60`, `P:B`, `|:`
+            self.parts_after_tempo.difference_update(ending)  # no change before them now
+            later = tempos[min(_after(tempos, at)) + 1 :]  # written after the P:
+            del tempos[len(tempos) - len(later) :]
+            self._change_tempo(tempos.pop()[1])
+            tempos.extend(later)
+            return
+        if tempos and tempos[-1][0] > at:
+            self._change_tempo(tempos.pop()[1])
+        for n in after:
+            parts[n] = (at, parts[n][1])
 
     def _tie(self, m: re.Match, line: str) -> None:
         prev = self.tokens[-1].kind if self.tokens else None

@@ -376,9 +376,17 @@ class _HeaderFields:
 
     def _change_tempo(self, tempo: str) -> None:
         """Record a tempo change, its ``Q:`` text as written (a later change at the same token
-        replaces it); the tokens and rows do not carry tempo, `render.to_midi` plays it."""
-        changes, at = self.tempo_changes, len(self.tokens)
-        if changes and changes[-1][0] == at:
+        replaces it, unless a part written between them starts there: the first then ends the
+        part before, `AbcTune.parts_after_tempo`); the tokens and rows do not carry tempo,
+        `render.to_midi` plays it."""
+        changes, at, parts = self.tempo_changes, len(self.tokens), self.part_changes
+        ends_part = (  # the change at `at` is the first there, and a part written after it
+            bool(parts)
+            and parts[-1][0] == at
+            and len(parts) - 1 in self.parts_after_tempo
+            and (len(changes) < 2 or changes[-2][0] != at)
+        )
+        if changes and changes[-1][0] == at and not ends_part:
             changes.pop()
         changes.append((at, tempo))
 

@@ -91,9 +91,9 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
-        #: which of `part_changes` (places in that list) were written after a tempo change at
-        #: the same token: one between two bar lines that merge stays after the merged bar, so
-        #: the tempo change ends the part before (`_BarsAndTies._fields_before_merged_bar`)
+        #: `AbcTune.parts_after_tempo`: one between two bar lines that merge stays after the
+        #: merged bar, and the tempo change ends the part before it
+        #: (`_BarsAndTies._fields_before_merged_bar`)
         self.parts_after_tempo: set[int] = set()
         self.markings: dict[str, int] = {}  # `AbcTune.markings`
         self.unit: Fraction | None = None
@@ -398,6 +398,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             tempo_changes=self.tempo_changes,
             part_changes=self.part_changes,
             inline_parts=self.inline_parts,
+            parts_after_tempo=sorted(self.parts_after_tempo),
             markings=self.markings,
         )
 

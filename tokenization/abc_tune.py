@@ -11,13 +11,14 @@ topic modules (`abc_bars`, `abc_notes`) make tokens and errors without importing
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
 from .keys import Key
 
-__all__ = ["AbcParseError", "AbcTune", "Token"]
+__all__ = ["AbcParseError", "AbcTune", "Token", "part_ending_tempos"]
 
 
 class AbcParseError(ValueError):
@@ -89,8 +90,34 @@ class AbcTune:
     #: which of `part_changes` (their places in that list) the body writes inline, ``[P:B]``;
     #: the others are ``P:`` lines. The writer writes each back as it was.
     inline_parts: list[int] = field(default_factory=list)
+    #: which of `part_changes` (their places in that list) the body writes after a tempo change
+    #: at the same token (``Q:1/4=60`` then ``P:B``): that change ends the part before, and is
+    #: played when that part ends, not when this one starts (`part_ending_tempos`), as abc2midi
+    #: plays it; a second change at that token, written after the ``P:``, starts the part.
+    parts_after_tempo: list[int] = field(default_factory=list)
     #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
     #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
     #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a
     #: kind the tune has none of is absent. Skipped voices and overlays are not counted.
     markings: dict[str, int] = field(default_factory=dict)
+
+
+def part_ending_tempos(
+    tempo_changes: Sequence[tuple[int, str]],
+    part_changes: Sequence[tuple[int, str]],
+    parts_after_tempo: Collection[int],
+) -> set[int]:
+    """Which of ``tempo_changes`` (places in that list, `AbcTune.tempo_changes`) end the part
+    before a part that starts at their token: the first change at the token of a part written
+    after it (`AbcTune.parts_after_tempo`); a change after it at that token starts the part.
+
+    >>> part_ending_tempos([(4, "1/4=60"), (4, "1/4=90")], [(0, "A"), (4, "B")], [1])
+    {0}
+    """
+    after = {part_changes[n][0] for n in parts_after_tempo}
+    ending, seen = set(), set()
+    for n, (at, _) in enumerate(tempo_changes):
+        if at in after and at not in seen:
+            ending.add(n)
+        seen.add(at)
+    return ending

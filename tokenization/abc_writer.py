@@ -19,6 +19,7 @@ from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public h
     pair_beat,
 )
 from .abc_parser import Token, default_tuplet_q
+from .abc_tune import part_ending_tempos
 from .keys import LETTER_PC, Key, standard_key
 
 __all__ = [
@@ -229,6 +230,7 @@ def tokens_to_body(
     engravable: bool = False,
     part_changes: Sequence[tuple[int, str]] = (),
     inline_parts: Collection[int] = (),
+    parts_after_tempo: Collection[int] = (),
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``: ``(token
     index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as inline
@@ -240,7 +242,10 @@ def tokens_to_body(
     line before it, or as an inline ``[P:...]`` where ``inline_parts`` holds its place in
     ``part_changes`` (`AbcTune.inline_parts`) or it starts inside a bar; one that starts at a
     bar line after notes between the bar line's two halves (``|``, ``P:B``, ``|:``), as the
-    reader reads it back (`_SPLIT_AT_PART`). Without them the body has no ``[M:]``, ``[Q:]`` or
+    reader reads it back (`_SPLIT_AT_PART`); ``parts_after_tempo``: which of ``part_changes``
+    are written after the tempo change at their token, which ends the part before
+    (`AbcTune.parts_after_tempo`, `part_ending_tempos`): that change is written before the
+    part, ``:|[Q:1/4=60]``, ``P:B``, ``|:``. Without them the body has no ``[M:]``, ``[Q:]`` or
     ``P:``. Bars are written in beat groups (`beat_group`), which only sets how sheet music
     beams them; dotted pairs as broken rhythm, ``G>A`` (`_BarText.dotted_pairs`). Lines end as
     `_Lines` says: after four bars of the meter or a section end, or after every
@@ -279,7 +284,10 @@ def tokens_to_body(
     bar = _BarText(engravable, pickup=True)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
-    changes, tempos = dict(meter_changes), dict(tempo_changes)
+    changes = dict(meter_changes)
+    ending = part_ending_tempos(tempo_changes, part_changes, parts_after_tempo)
+    end_tempos = {at: _inline_field("Q", text) for at, text in _places(tempo_changes, ending)}
+    tempos = dict(_places(tempo_changes, ending, keep=False))
     parts = _parts_at(part_changes, inline_parts)
     group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
     lines = _Lines(bars_per_line, bar_length)
@@ -288,9 +296,13 @@ def tokens_to_body(
         # parts that start at a bar line ending a bar, and a tempo change at it that ends the
         # bar before a part starting after it: written between its two halves, below
         at_bar = tok.kind == "bar" and bool(bar.pieces) and tok.text in _SPLIT_AT_PART
-        at_bar_parts = parts.pop(index) if at_bar and index in parts else None
+        # (not one after a tempo change ending the part before: inline, before the bar line)
+        at_bar_parts = (
+            parts.pop(index) if at_bar and index in parts and index not in end_tempos else None
+        )
         tempo_split = at_bar and index in tempos and (at_bar_parts or index + 1 in parts)
         if index in parts:
+            _end_tempo(end_tempos.get(index), bar, out)
             _write_parts(parts[index], bar, out, done, lines)
         if index in changes:
             meter = changes[index]
@@ -341,7 +353,7 @@ def tokens_to_body(
                 _write_parts(parts.pop(index + 1), None, out, done, lines)
                 out.append(f"{second} ")
             elif split is not None and not any(inline for _, inline in parts[index + 1]):
-                out.append(f" {split[0]}")
+                out.append(f" {split[0]}{end_tempos.get(index + 1, '')}")
                 _write_parts(parts.pop(index + 1), bar, out, done, lines)
                 out.append(f"{split[1]} ")
             else:
@@ -365,6 +377,7 @@ def tokens_to_body(
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
     if index + 1 in parts:  # a part, meter or tempo change after the last token
+        _end_tempo(end_tempos.get(index + 1), bar, out)
         _write_parts(parts[index + 1], bar, out, done, lines)
     if index + 1 in changes:  # (`|[M:3/4]` at the end)
         bar.field(f"[M:{changes[index + 1] or 'none'}]")
@@ -385,6 +398,29 @@ _SPLIT_BEFORE_PART = {":|:": (":|", "|:")}
 #: a part written between the two bar lines it merges into one (``|``, ``P:B``, ``|:``:
 #: `tokenization.abc_bars._played_through`), the part then starting with its own ``|:``
 _SPLIT_AT_PART = {"|": ("|", "|"), "||": ("||", "|"), "|]": ("|]", "|"), "|:": ("|", "|:")}
+
+
+def _places(
+    changes: Sequence[tuple[int, str]], places: Collection[int], keep: bool = True
+) -> list[tuple[int, str]]:
+    """Those of ``changes`` at ``places`` in the list (or, not ``keep``, the others).
+
+    >>> _places([(0, "A"), (4, "B"), (4, "C")], {1}, keep=False)
+    [(0, 'A'), (4, 'C')]
+    """
+    return [change for n, change in enumerate(changes) if (n in places) == keep]
+
+
+def _end_tempo(field: str | None, bar: _BarText, out: list[str]) -> None:
+    """Write ``field``, the ``[Q:...]`` of a tempo change that ends the part before the parts
+    written next (`part_ending_tempos`), before them: into ``bar`` inside a bar, else into
+    ``out``, after the bar line, so that a ``P:`` line written next stays a line."""
+    if field is None:
+        return
+    if bar.pieces:
+        bar.field(field)
+    else:
+        out.append(field)
 
 
 def _parts_at(
@@ -539,13 +575,14 @@ def write_abc(
     engravable: bool = False,
     part_changes: Sequence[tuple[int, str]] = (),
     inline_parts: Collection[int] = (),
+    parts_after_tempo: Collection[int] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes`` and ``tempo_changes`` and the ``part_changes`` of
-    `tokens_to_body`, and its layout: four bars of the meter a line unless ``bars_per_line`` is
-    given, dotted pairs as ``G>A``, and with ``engravable`` tied notes for lengths no single
-    note shows). The header's tempo is a ``Q`` of ``fields``, and the order its parts are
-    played in (``P:AABB``) a ``P``.
+    mid-tune ``meter_changes`` and ``tempo_changes`` and the ``part_changes`` (with
+    ``inline_parts`` and ``parts_after_tempo``) of `tokens_to_body`, and its layout: four bars
+    of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``, and with
+    ``engravable`` tied notes for lengths no single note shows). The header's tempo is a ``Q``
+    of ``fields``, and the order its parts are played in (``P:AABB``) a ``P``.
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
@@ -587,5 +624,6 @@ def write_abc(
         engravable=engravable,
         part_changes=part_changes,
         inline_parts=inline_parts,
+        parts_after_tempo=parts_after_tempo,
     )
     return "\n".join(lines) + "\n" + body + "\n"

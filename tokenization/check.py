@@ -169,6 +169,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         fields={"P": tune.fields["P"]} if "P" in tune.fields else None,
         part_changes=tune.part_changes,
         inline_parts=tune.inline_parts,
+        parts_after_tempo=tune.parts_after_tempo,
     )
     read = parse_abc_strict(text)
     lost = _changes_lost(tune, read)
@@ -191,6 +192,7 @@ def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
         ("meter changes", tune.meter_changes, again.meter_changes),
         ("tempo changes", tune.tempo_changes, again.tempo_changes),
         ("parts", tune.part_changes, again.part_changes),
+        ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
         ("header P: (the order of the parts)", tune.fields.get("P"), again.fields.get("P")),
     ):
         if before != after:
