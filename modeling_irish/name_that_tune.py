@@ -164,7 +164,7 @@ class TuneIndex:
         if not kept:  # an empty index named nothing ([]), or failed in `check_model`
             raise ValueError(_nothing_to_index(corpus_sources, report))
         records = [records[i] for i in kept]
-        ids = [e.input_ids for e in encoded]
+        ids = [input_ids for input_ids, _ in encoded]
         display, _, key_index = _gallery(records)
         cropper = NoteCropper(tokenizer)
         order = "played" if unfold_repeats else "written"
@@ -188,8 +188,7 @@ class TuneIndex:
             titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
         else:
             titles = embed_titles(model, display, desc="Embedding titles")
-            rows = [(e.input_ids, e.measure_numbers) for e in encoded]
-            settings = embed_tunes(model, rows, batch_size, max_rows, "Embedding settings")
+            settings = embed_tunes(model, encoded, batch_size, max_rows, "Embedding settings")
         warn_changed_while_built(sources)
         return cls(
             display,

@@ -95,11 +95,15 @@ def _encode_records(
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
     terminal_only: bool = False,
-) -> tuple[list, list[int]]:
-    """`EncodedTune` of every readable record, and the indices of those records; each record
-    that cannot be read is appended to `failures` as (index, error) when given. `desc`: show a
-    progress bar with this description (`terminal_only`: only where stderr is a terminal, and
-    cleared when done)."""
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[int]]:
+    """`(input_ids, measure_numbers)` of every readable record, and the indices of those
+    records; each record that cannot be read is appended to `failures` as (index, error) when
+    given. `desc`: show a progress bar with this description (`terminal_only`: only where stderr
+    is a terminal, and cleared when done).
+
+    Only the ids are kept, not the parsed tune each `EncodedTune` holds: thesession's 17,000
+    parsed tunes (2 million tokens) kept to the end made each of the garbage collector's full
+    passes longer, 5-10 s of an index build (docs/BENCHMARKS.md)."""
     encoded, kept = [], []
     items = enumerate(records)
     if desc is not None:
@@ -113,11 +117,12 @@ def _encode_records(
         )
     for i, record in items:
         try:
-            encoded.append(tokenizer.encode_tune(record["abc"]))
+            enc = tokenizer.encode_tune(record["abc"])
         except AbcParseError as err:
             if failures is not None:
                 failures.append((i, _located(err, record)))
             continue
+        encoded.append((enc.input_ids, enc.measure_numbers))
         kept.append(i)
     return encoded, kept
 
@@ -131,7 +136,7 @@ def _encode_all(
     """Encoded ids of every readable record, and the indices of those records (`failures`: see
     `_encode_records`; `desc`: a progress bar with this description, on a terminal only)."""
     encoded, kept = _encode_records(tokenizer, records, failures, desc, terminal_only=True)
-    return [e.input_ids for e in encoded], kept
+    return [ids for ids, _ in encoded], kept
 
 
 # ----- embedding -------------------------------------------------------------------------------

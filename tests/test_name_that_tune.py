@@ -416,3 +416,29 @@ def test_a_snippet_typed_across_first_and_second_endings_is_compared_as_typed(tm
     assert score("|:efga bgaf|gefd edcB:|") == 0.0  # a repeat sign: still in the played order
     assert score("dBAF ABde|fdec d2cd|efga bgaf|") == 0.0  # the second pass, as played
     assert -1 < score("dBAF ABde|1fdec d4:|2fdec d2cd|efga bgaf|") < 0  # both endings in a row
+
+
+def test_encoding_the_settings_keeps_no_parsed_tune_alive(tokenizer, monkeypatch):
+    # thesession's 17,000 parsed tunes (2 million tokens) were kept to the end of the encoding,
+    # and each of the garbage collector's full passes walked them all: 5-10 s of a build
+    import gc
+    import weakref
+
+    from modeling_irish.tune_embedding import _encode_records
+
+    parsed, real = [], tokenizer.encode_tune
+
+    def encode_tune(text, **kwargs):
+        enc = real(text, **kwargs)
+        parsed.append(weakref.ref(enc.tune))
+        return enc
+
+    monkeypatch.setattr(tokenizer, "encode_tune", encode_tune)
+    records = read_tunes(TRAIN)
+    encoded, kept = _encode_records(tokenizer, records)
+    gc.collect()
+    assert len(parsed) == len(kept) == len(TRAIN) and not [t for t in parsed if t() is not None]
+    for (ids, measures), i in zip(encoded, kept):  # the ids and measures as encode_tune gives
+        enc = real(records[i]["abc"])
+        assert np.array_equal(ids, enc.input_ids)
+        assert np.array_equal(measures, enc.measure_numbers)
