@@ -151,7 +151,10 @@ class TuneIndex:
         # thesession.org dump rows that give no tune (no ABC text, not an object): tunes that
         # could not be read, named by their row, as `check` and `identify` count them
         no_tune = [why for why in map(gives_no_tune, read) if why]
-        records = [r for r in read if title_key(r["title"]) and not gives_no_tune(r)]
+        # each title's key once (0.4 s a pass over thesession's): it names the title in
+        # `_gallery` and `setting_title`
+        keyed = [(r, title_key(r["title"])) for r in read if not gives_no_tune(r)]
+        records, keys = [r for r, key in keyed if key], [key for _, key in keyed if key]
         failures: list[tuple[int, str]] = []
         encoded, kept = _encode_records(tokenizer, records, failures, "Indexing tunes")
         report = {
@@ -163,9 +166,9 @@ class TuneIndex:
         }
         if not kept:  # an empty index named nothing ([]), or failed in `check_model`
             raise ValueError(_nothing_to_index(corpus_sources, report))
-        records = [records[i] for i in kept]
+        records, keys = [records[i] for i in kept], [keys[i] for i in kept]
         ids = [input_ids for input_ids, _ in encoded]
-        display, _, key_index = _gallery(records)
+        display, _, key_index = _gallery(records, keys)
         cropper = NoteCropper(tokenizer)
         order = "played" if unfold_repeats else "written"
         desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between two others
@@ -194,7 +197,7 @@ class TuneIndex:
             display,
             titles,
             settings,
-            np.array([key_index[title_key(r["title"])] for r in records], dtype=np.int64),
+            np.array([key_index[key] for key in keys], dtype=np.int64),
             np.concatenate(pitches) if pitches else np.zeros(0, np.int16),
             offsets,
             meta,

@@ -198,12 +198,16 @@ def single_thread() -> AbstractContextManager[None]:
 
 
 # ----- titles and headers ----------------------------------------------------------------------
-def _gallery(records: list[dict[str, str]]) -> tuple[list[str], list[str], dict[str, int]]:
-    """Distinct normalised titles in order of first appearance: (display titles, keys, index)."""
+def _gallery(
+    records: list[dict[str, str]], keys: Optional[Sequence[str]] = None
+) -> tuple[list[str], list[str], dict[str, int]]:
+    """Distinct normalised titles in order of first appearance: (display titles, keys, index).
+    `keys`: each record's `title_key`, when the caller has them already."""
+    if keys is None:
+        keys = [title_key(record["title"]) for record in records]
     index: dict[str, int] = {}
     display: list[str] = []
-    for record in records:
-        key = title_key(record["title"])
+    for record, key in zip(records, keys):
         if key and key not in index:
             index[key] = len(display)
             display.append(record["title"])
