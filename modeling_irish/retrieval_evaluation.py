@@ -33,6 +33,7 @@ from .tune_embedding import (
     embed_titles,
     embed_tunes,
     header_values,
+    notes_and_headers,
     read_tunes,
     single_thread,
 )
@@ -196,16 +197,23 @@ def settings_ranker(
     options: EditScorerOptions = EditScorerOptions(),
     headers: Optional[Sequence[dict[str, Optional[str]]]] = None,
     window: Optional[int] = WINDOW,
+    progress: bool = False,
 ) -> EditDistanceRanker:
     """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
     pitch classes per note, plus the per-eighth part, the penalties, the transposition and the
     played order as `options` say (`headers`: each setting's `header_values`, when the caller
-    has them already; `window`: the gallery windows of `EditDistanceRanker`). Shared by the
-    evaluation and the benchmarks, so that they measure one scorer."""
-    notes = [cropper.notes(cropper.played(x) if options.unfold_repeats else x) for x in ids]
+    has them already; `window`: the gallery windows of `EditDistanceRanker`; `progress`: the
+    index's "Reading notes as played" bar, on a terminal, `tune_embedding.notes_and_headers`).
+    Shared by the evaluation and the benchmarks, so that they measure one scorer."""
+    order = "played" if options.unfold_repeats else "written"
+    desc = f"Reading notes as {order}" if progress else None
+    read_headers = options.meter_mode and headers is None
+    notes, read = notes_and_headers(
+        cropper, ids, options.unfold_repeats, desc, read_headers, terminal_only=True
+    )
     fields: dict[str, Any] = {"meter": None, "mode": None, "rhythm": None}
     if options.meter_mode:
-        fields = _header_lists(headers or [header_values(cropper, x) for x in ids])
+        fields = read if headers is None else _header_lists(headers)
     return EditDistanceRanker(
         [p for p, _ in notes],
         list(owner),
@@ -244,7 +252,7 @@ def _edit_scores(
     titled = [r for r in train if title_key(r["title"]) in key_index]
     ids, kept = _encode_training(tokenizer, titled, progress)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
-    ranker = settings_ranker(cropper, ids, owner.tolist(), options)
+    ranker = settings_ranker(cropper, ids, owner.tolist(), options, progress=progress)
 
     def score(query: Any) -> np.ndarray:
         edit = query_edit_scores(ranker, cropper, query[0], options.meter_mode)
@@ -272,7 +280,7 @@ def titled_settings(
     if not ids:
         raise ValueError("the training corpus has no readable titled tune to take titles from")
     headers = [header_values(cropper, x) for x in ids]
-    ranker = settings_ranker(cropper, ids, range(len(ids)), options, headers)
+    ranker = settings_ranker(cropper, ids, range(len(ids)), options, headers, progress=progress)
     return cropper, ranker, [titled[i]["title"] for i in kept], headers
 
 
@@ -446,8 +454,8 @@ def evaluate_retrieval(
     settings in played order, repeats and endings unfolded (False: as written, the scorer before
     it). `query_order`: `"written"`, excerpts cut from the query as written (the protocol of the
     reported figures), or `"played"`, from its played order, as a listener would hear and play it.
-    `progress`: progress bars on stderr (the training tunes read, the queries scored), where it
-    is a terminal (`irish-tune evaluate-retrieval` shows them).
+    `progress`: progress bars on stderr (the training tunes read, their notes, the queries
+    scored), where it is a terminal (`irish-tune evaluate-retrieval` shows them).
 
     Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
     `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,

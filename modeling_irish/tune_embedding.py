@@ -244,16 +244,25 @@ def _header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list
 
 
 def notes_and_headers(
-    cropper: NoteCropper, ids: Sequence[np.ndarray], unfold_repeats: bool, desc: str
+    cropper: NoteCropper,
+    ids: Sequence[np.ndarray],
+    unfold_repeats: bool,
+    desc: Optional[str],
+    read_headers: bool = True,
+    terminal_only: bool = False,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, list[Optional[str]]]]:
     """The notes of each setting's rows `ids` (`NoteCropper.notes`: pitches and lengths), in
     the order they are played (`NoteCropper.played`) when `unfold_repeats`, else as written,
-    and their `header_values` as one list per field (`_header_lists`), under a bar labelled
-    `desc`: thesession's 17,000 settings take 5-10 s, mostly the unfolding."""
+    and their `header_values` as one list per field (`_header_lists`; `read_headers` False:
+    the lists are left empty, for a caller that has them or needs none), under a bar labelled
+    `desc` (None: no bar; `terminal_only`: only where stderr is a terminal, and cleared when
+    done): thesession's 17,000 settings take 3-10 s, mostly the unfolding."""
     notes, headers = [], []
-    for x in tqdm(ids, desc=desc, unit="setting"):
+    disable = True if desc is None else None if terminal_only else False
+    for x in tqdm(ids, desc=desc, unit="setting", disable=disable, leave=not terminal_only):
         notes.append(cropper.notes(cropper.played(x) if unfold_repeats else x))
-        headers.append(header_values(cropper, x))
+        if read_headers:
+            headers.append(header_values(cropper, x))
     return notes, _header_lists(headers)
 
 

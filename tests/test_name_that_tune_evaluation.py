@@ -364,11 +364,17 @@ def test_evaluate_retrieval_shows_progress_on_a_terminal_only(
             "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
             "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
     assert main(argv) == 0
-    assert "Scoring queries" not in capsys.readouterr().err  # piped: nothing but the result
+    err = capsys.readouterr().err
+    assert "Scoring queries" not in err and "Reading notes" not in err  # piped: the result alone
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "Reading training tunes" in captured.err and "Scoring queries" in captured.err
+    # the training settings' notes unfolded under the index's bar (was none), counting the 8
+    bar = re.search(r"Reading notes as played: +\d+%\S* *\S* \d+/8 ", captured.err)
+    assert bar, captured.err
+    assert captured.err.index("Reading training tunes") < bar.start()
+    assert bar.start() < captured.err.index("Scoring queries")
     assert json.loads(captured.out)["queries"] == 8  # stdout holds the one JSON object still
 
 
