@@ -147,7 +147,7 @@ class TuneIndex:
         tune among them, named by its row)."""
         # before the read: a file edited while the index is built must read as newer than it
         sources = source_fingerprints(_source_names(corpus_sources))
-        read = read_tunes(corpus_sources, unreadable=True)
+        read = read_tunes(corpus_sources, unreadable=True, desc="Reading tunes")
         # thesession.org dump rows that give no tune (no ABC text, not an object): tunes that
         # could not be read, named by their row, as `check` and `identify` count them
         no_tune = [why for why in map(gives_no_tune, read) if why]

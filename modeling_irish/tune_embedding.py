@@ -54,18 +54,23 @@ def _located(err: AbcParseError, record: dict[str, Any]) -> str:
     return str(err) if raw is None else raw.locate(err)
 
 
-def read_tunes(corpus: Corpus, unreadable: bool = False) -> list[dict[str, Any]]:
+def read_tunes(
+    corpus: Corpus, unreadable: bool = False, desc: Optional[str] = None
+) -> list[dict[str, Any]]:
     """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
     of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
     `unreadable`: also a record for each thesession.org dump row that gives no tune (no ABC
     text, not an object), its text empty and its reason in ``record["where"].unreadable``
-    (`gives_no_tune`), for a caller that counts them.
+    (`gives_no_tune`), for a caller that counts them. `desc`: a bar with this label counting
+    the tunes read from files (thesession's 20,700: 1-3 s; none for records or texts given).
 
     >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
     '55'
     """
+    bar = {"desc": desc, "unit": " tunes", "disable": desc is None}
     if isinstance(corpus, (str, os.PathLike)):
-        return [_record(raw.text, raw) for raw in iter_raw_tunes(str(corpus), unreadable)]
+        raws = iter_raw_tunes(str(corpus), unreadable)
+        return [_record(raw.text, raw) for raw in tqdm(raws, **bar)]
     items = list(corpus)
     if items and isinstance(items[0], dict):
         return [
@@ -74,7 +79,7 @@ def read_tunes(corpus: Corpus, unreadable: bool = False) -> list[dict[str, Any]]
         ]
     if items and isinstance(items[0], str) and "\n" in items[0]:
         return [_record(text) for text in items]
-    return [_record(raw.text, raw) for raw in iter_raw_tunes(items, unreadable)]
+    return [_record(raw.text, raw) for raw in tqdm(iter_raw_tunes(items, unreadable), **bar)]
 
 
 def gives_no_tune(record: dict[str, Any]) -> str:

@@ -464,3 +464,14 @@ def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
     assert collections.Counter(calls) == collections.Counter(r["title"] for r in read)
     titled = [r["title"] for r in read if real(r["title"])]
     assert [index.titles[t] for t in index.setting_title] == titled and len(titled) == 8
+
+
+def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys):
+    # thesession's 20,700 tunes were read for 1-3 s with nothing shown before "Indexing tunes"
+    path = tmp_path / "corpus.abc"
+    path.write_text("\n".join(TRAIN))
+    TuneIndex.build(None, tokenizer, str(path))
+    err = capsys.readouterr().err
+    assert re.search(rf"Reading tunes: {len(TRAIN)} tunes \[", err), err
+    assert err.index("Reading tunes") < err.index("Indexing tunes")
+    assert read_tunes(str(path)) and capsys.readouterr().err == ""  # no label, no bar
