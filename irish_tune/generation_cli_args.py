@@ -37,7 +37,7 @@ def meter_arg(text: str) -> str:
     ...
     argparse.ArgumentTypeError: '0/8' is not a meter: ...
     """
-    from modeling_irish.generation_args import check_meter  # imported only for a --meter given
+    from .value_checks import check_meter  # light, but it reads ABC: only for a --meter given
 
     try:
         return check_meter(text)
@@ -55,7 +55,7 @@ def seed_arg(text: str) -> int:
     ...
     argparse.ArgumentTypeError: seed must be a whole number from 0 to 2**64 - 1 ..., got -1
     """
-    from modeling_irish.generation_args import check_seed  # imported only for a --seed given
+    from .value_checks import check_seed  # imported with check_meter's module: only when given
 
     try:
         return check_seed(int(text))

@@ -1,7 +1,9 @@
 """Checks of tune-generation arguments shared by `TuneGenerator.generate` and `irish-tune generate`,
 and of the prompt a tune continues.
 
-Kept free of torch so that the command line can use them while it reads its arguments.
+Kept free of torch. The checks of single values that the command line makes while it reads its
+arguments (meter, unit length, seed) are `irish_tune.value_checks`', re-exported here: importing
+this module imports the `modeling_irish` package, and with it torch and transformers.
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import operator
 import re
 from collections.abc import Callable
 from fractions import Fraction
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from irish_tune.value_checks import (  # noqa: F401 - re-exported: the library checks them too
+    MAX_DENOMINATOR,
+    check_meter,
+    check_seed,
+    check_unit_length,
+)
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
 from tokenization.bar_check import bar_report
@@ -47,45 +54,6 @@ __all__ = [
     "same_meter",
 ]
 
-#: Largest denominator of a meter or unit length: note values down to a 64th, which the
-#: tokenizer's tick grid (`tokenization.measure.TICKS_PER_EIGHTH`) holds exactly.
-MAX_DENOMINATOR = 64
-_POWERS = "1, 2, 4, 8, 16, 32, 64"
-_FRACTION = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
-
-
-def _note_value(denominator: int) -> bool:
-    """``denominator`` is a power of two up to `MAX_DENOMINATOR` (a note value ABC can name)."""
-    return 0 < denominator <= MAX_DENOMINATOR and denominator & (denominator - 1) == 0
-
-
-def check_meter(meter: str) -> str:
-    """``meter`` written ``N/D`` (``N`` a positive whole number, ``D`` a power of two up to 64),
-    or ``C`` / ``C|`` (4/4, 2/2, as in an ``M:`` field), normalised; a `ValueError` saying
-    what is accepted otherwise. ABC readers refuse other denominators (abc2midi: "3 b is not a
-    power of 2"), and a bar of 0 beats never fills.
-
-    Whether a model can fill a bar of that length is a question for its tokenizer
-    (`TuneGenerator.tables`).
-
-    >>> check_meter("6/8"), check_meter(" 3 / 2 "), check_meter("C"), check_meter("C|")
-    ('6/8', '3/2', '4/4', '2/2')
-    >>> check_meter("3/3")
-    Traceback (most recent call last):
-    ...
-    ValueError: '3/3' is not a meter: give N/D with N a positive whole number and D one of 1, ...
-    """
-    if isinstance(meter, str) and meter.strip() in ("C", "C|"):  # common and cut time
-        meter = parse_meter(meter.strip()) or meter
-    m = _FRACTION.fullmatch(meter) if isinstance(meter, str) else None
-    numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
-    if numerator < 1 or not _note_value(denominator):
-        raise ValueError(
-            f"{meter!r} is not a meter: give N/D with N a positive whole number and D one of "
-            f"{_POWERS} (e.g. 4/4, 6/8, 3/2)"
-        )
-    return f"{numerator}/{denominator}"
-
 
 def same_meter(a: str, b: str) -> bool:
     """Whether two ``M:`` values name the same meter: the same numerator and denominator once
@@ -96,56 +64,6 @@ def same_meter(a: str, b: str) -> bool:
     (True, True, False)
     """
     return parse_meter(a) == parse_meter(b)
-
-
-def check_unit_length(unit_length: str | Fraction) -> Fraction:
-    """The ``L:`` unit length ``1/N`` (``N`` a power of two up to 64) as a `Fraction`; a
-    `ValueError` saying what is accepted otherwise (abc2midi: "Default length must be 1/X").
-
-    >>> check_unit_length("1/8"), check_unit_length(Fraction(1, 16))
-    (Fraction(1, 8), Fraction(1, 16))
-    >>> check_unit_length("3/8")
-    Traceback (most recent call last):
-    ...
-    ValueError: unit_length '3/8' is not an ABC unit length: give 1/N with N one of 1, 2, 4, ...
-    """
-    if isinstance(unit_length, Fraction):
-        unit = unit_length
-    else:
-        m = _FRACTION.fullmatch(unit_length) if isinstance(unit_length, str) else None
-        unit = Fraction(int(m[1]), int(m[2])) if m and int(m[2]) else None
-    if unit is None or unit.numerator != 1 or not _note_value(unit.denominator):
-        shown = str(unit_length) if isinstance(unit_length, Fraction) else unit_length
-        raise ValueError(
-            f"unit_length {shown!r} is not an ABC unit length: give 1/N with N one of "
-            f"{_POWERS} (e.g. 1/8, the usual L: of reels and jigs)"
-        )
-    return unit
-
-
-def check_seed(seed: int) -> int:
-    """``seed`` as an int, when ``0 <= seed < 2**64`` (what `torch.Generator.manual_seed` takes
-    without wrapping: -1 would give the tunes of 2**64 - 1); a `ValueError` otherwise, a
-    `TypeError` for a number that is not whole.
-
-    >>> check_seed(0), check_seed(2**64 - 1)
-    (0, 18446744073709551615)
-    >>> check_seed(-1)
-    Traceback (most recent call last):
-    ...
-    ValueError: seed must be a whole number from 0 to 2**64 - 1 (18446744073709551615), got -1
-    """
-    if isinstance(seed, bool):
-        raise TypeError(f"seed must be a whole number, got {seed!r}")
-    try:
-        seed = operator.index(seed)
-    except TypeError:
-        raise TypeError(f"seed must be a whole number, got {seed!r}") from None
-    if not 0 <= seed < 2**64:
-        raise ValueError(
-            f"seed must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), got {seed}"
-        )
-    return seed
 
 
 def _check_number(name: str, value: Any, whole: bool) -> None:

@@ -98,6 +98,10 @@ def test_help_and_mistyped_flags_import_nothing_heavy():
         import contextlib, io, sys, irish_tune
         irish_tune.build_parser()
         argvs = [["--help"], ["check", "--nope"], ["generate", "--model", "m", "--nmu-bars", "4"]]
+        # values checked as they are read: --meter and --seed (good and bad) before a typo
+        argvs += [["generate", "--model", "m", "--meter", "6/8", "--seed", "5", "--nope"]]
+        argvs += [["generate", "--model", "m", "--meter", "0/8"]]
+        argvs += [["evaluate-generation", "--seed", "-1"]]
         argvs += [[name, "--help"] for name in irish_tune.parser._commands()]
         for argv in argvs:
             out, err = io.StringIO(), io.StringIO()

@@ -1,0 +1,104 @@
+"""Checks of single values that need nothing heavy: the meter, ``L:`` unit length and seed of a
+tune to generate. `irish-tune generate` makes them as it reads its arguments
+(`irish_tune.generation_cli_args`), before torch is imported; `TuneGenerator.generate` makes them
+again, from `modeling_irish.generation_args`, which re-exports them (importing any module of
+`modeling_irish` imports torch and transformers, seconds)."""
+
+from __future__ import annotations
+
+import operator
+import re
+from fractions import Fraction
+
+from tokenization.abc_header import parse_meter
+
+__all__ = ["MAX_DENOMINATOR", "check_meter", "check_seed", "check_unit_length"]
+
+#: Largest denominator of a meter or unit length: note values down to a 64th, which the
+#: tokenizer's tick grid (`tokenization.measure.TICKS_PER_EIGHTH`) holds exactly.
+MAX_DENOMINATOR = 64
+_POWERS = "1, 2, 4, 8, 16, 32, 64"
+_FRACTION = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+
+def _note_value(denominator: int) -> bool:
+    """``denominator`` is a power of two up to `MAX_DENOMINATOR` (a note value ABC can name)."""
+    return 0 < denominator <= MAX_DENOMINATOR and denominator & (denominator - 1) == 0
+
+
+def check_meter(meter: str) -> str:
+    """``meter`` written ``N/D`` (``N`` a positive whole number, ``D`` a power of two up to 64),
+    or ``C`` / ``C|`` (4/4, 2/2, as in an ``M:`` field), normalised; a `ValueError` saying
+    what is accepted otherwise. ABC readers refuse other denominators (abc2midi: "3 b is not a
+    power of 2"), and a bar of 0 beats never fills.
+
+    Whether a model can fill a bar of that length is a question for its tokenizer
+    (`TuneGenerator.tables`).
+
+    >>> check_meter("6/8"), check_meter(" 3 / 2 "), check_meter("C"), check_meter("C|")
+    ('6/8', '3/2', '4/4', '2/2')
+    >>> check_meter("3/3")
+    Traceback (most recent call last):
+    ...
+    ValueError: '3/3' is not a meter: give N/D with N a positive whole number and D one of 1, ...
+    """
+    if isinstance(meter, str) and meter.strip() in ("C", "C|"):  # common and cut time
+        meter = parse_meter(meter.strip()) or meter
+    m = _FRACTION.fullmatch(meter) if isinstance(meter, str) else None
+    numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
+    if numerator < 1 or not _note_value(denominator):
+        raise ValueError(
+            f"{meter!r} is not a meter: give N/D with N a positive whole number and D one of "
+            f"{_POWERS} (e.g. 4/4, 6/8, 3/2)"
+        )
+    return f"{numerator}/{denominator}"
+
+
+def check_unit_length(unit_length: str | Fraction) -> Fraction:
+    """The ``L:`` unit length ``1/N`` (``N`` a power of two up to 64) as a `Fraction`; a
+    `ValueError` saying what is accepted otherwise (abc2midi: "Default length must be 1/X").
+
+    >>> check_unit_length("1/8"), check_unit_length(Fraction(1, 16))
+    (Fraction(1, 8), Fraction(1, 16))
+    >>> check_unit_length("3/8")
+    Traceback (most recent call last):
+    ...
+    ValueError: unit_length '3/8' is not an ABC unit length: give 1/N with N one of 1, 2, 4, ...
+    """
+    if isinstance(unit_length, Fraction):
+        unit = unit_length
+    else:
+        m = _FRACTION.fullmatch(unit_length) if isinstance(unit_length, str) else None
+        unit = Fraction(int(m[1]), int(m[2])) if m and int(m[2]) else None
+    if unit is None or unit.numerator != 1 or not _note_value(unit.denominator):
+        shown = str(unit_length) if isinstance(unit_length, Fraction) else unit_length
+        raise ValueError(
+            f"unit_length {shown!r} is not an ABC unit length: give 1/N with N one of "
+            f"{_POWERS} (e.g. 1/8, the usual L: of reels and jigs)"
+        )
+    return unit
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` as an int, when ``0 <= seed < 2**64`` (what `torch.Generator.manual_seed` takes
+    without wrapping: -1 would give the tunes of 2**64 - 1); a `ValueError` otherwise, a
+    `TypeError` for a number that is not whole.
+
+    >>> check_seed(0), check_seed(2**64 - 1)
+    (0, 18446744073709551615)
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be a whole number from 0 to 2**64 - 1 (18446744073709551615), got -1
+    """
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be a whole number, got {seed!r}")
+    try:
+        seed = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"seed must be a whole number, got {seed!r}") from None
+    if not 0 <= seed < 2**64:
+        raise ValueError(
+            f"seed must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), got {seed}"
+        )
+    return seed
