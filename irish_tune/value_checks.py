@@ -1,18 +1,24 @@
-"""Checks of single values that need nothing heavy: the meter, ``L:`` unit length and seed of a
-tune to generate. `irish-tune generate` makes them as it reads its arguments
-(`irish_tune.generation_cli_args`), before torch is imported; `TuneGenerator.generate` makes them
-again, from `modeling_irish.generation_args`, which re-exports them (importing any module of
-`modeling_irish` imports torch and transformers, seconds)."""
+"""Checks of single values that need nothing heavy, so that the command lines make them as they
+read their arguments, before torch is imported (importing any module of `modeling_irish`
+imports torch and transformers: seconds): the meter, ``L:`` unit length and seed of a tune to
+generate (`irish_tune.generation_cli_args`; `TuneGenerator.generate` makes them again, from
+`modeling_irish.generation_args`, which re-exports them), and whether a path can become a folder
+(`link_problem`: ``training/train.py``'s --output_dir and --cache_dir; re-exported by
+`modeling_irish.file_utils`)."""
 
 from __future__ import annotations
 
+import errno
 import operator
+import os
 import re
 from fractions import Fraction
+from pathlib import Path
+from typing import Optional
 
 from tokenization.abc_header import parse_meter
 
-__all__ = ["MAX_DENOMINATOR", "check_meter", "check_seed", "check_unit_length"]
+__all__ = ["MAX_DENOMINATOR", "check_meter", "check_seed", "check_unit_length", "link_problem"]
 
 #: Largest denominator of a meter or unit length: note values down to a 64th, which the
 #: tokenizer's tick grid (`tokenization.measure.TICKS_PER_EIGHTH`) holds exactly.
@@ -102,3 +108,40 @@ def check_seed(seed: int) -> int:
             f"seed must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), got {seed}"
         )
     return seed
+
+
+def link_problem(path: str | os.PathLike) -> Optional[str]:
+    """Why ``path`` cannot become a folder because it, or the nearest of its parents that is on
+    the disk, is a symbolic link that leads nowhere: ``"it is a symbolic link loop"`` or
+    ``"it is a broken symbolic link (to TARGET)"`` (a parent: its path in place of "it"); None
+    otherwise. `os.makedirs` fails on either only with ``File exists``, and `os.path.exists`
+    says False, so that a check of the folder passed it and the work was done first.
+
+    >>> import tempfile
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> root = Path(scratch.name)
+    >>> (root / "a").symlink_to("b"); (root / "b").symlink_to("a")
+    >>> (root / "gone").symlink_to("/no/such/folder")
+    >>> link_problem(root / "a"), link_problem(root / "gone")
+    ('it is a symbolic link loop', 'it is a broken symbolic link (to /no/such/folder)')
+    >>> link_problem(root / "gone" / "sub").startswith(f"{root / 'gone'} is a broken symbolic")
+    True
+    >>> link_problem(root / "new" / "sub") is None
+    True
+    >>> scratch.cleanup()
+    """
+    target = Path(path)  # its parents as given: a message names them as the user wrote them
+    for existing in (target, *target.parents):
+        if not os.path.lexists(existing):
+            continue  # not there (or under a link that leads nowhere: the next one up says)
+        if not existing.is_symlink():
+            return None
+        try:
+            existing.stat()
+            return None  # a link to something: the folder check sees what it leads to
+        except OSError as err:
+            where = "it" if existing == target else str(existing)
+            if err.errno == errno.ELOOP:
+                return f"{where} is a symbolic link loop"
+            return f"{where} is a broken symbolic link (to {os.readlink(existing)})"
+    return None

@@ -5,12 +5,13 @@ files the commands write (`replacing_file`; several at once, whole or not at all
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
+
+from irish_tune.value_checks import link_problem  # noqa: F401 - re-exported: the commands use it
 
 
 def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: str) -> bool:
@@ -70,43 +71,6 @@ def remove_directory(path: str | os.PathLike) -> None:
     except FileNotFoundError:  # another process removed it first
         return
     shutil.rmtree(aside, ignore_errors=True)
-
-
-def link_problem(path: str | os.PathLike) -> Optional[str]:
-    """Why ``path`` cannot become a folder because it, or the nearest of its parents that is on
-    the disk, is a symbolic link that leads nowhere: ``"it is a symbolic link loop"`` or
-    ``"it is a broken symbolic link (to TARGET)"`` (a parent: its path in place of "it"); None
-    otherwise. `os.makedirs` fails on either only with ``File exists``, and `os.path.exists`
-    says False, so that a check of the folder passed it and the work was done first.
-
-    >>> import tempfile
-    >>> scratch = tempfile.TemporaryDirectory()
-    >>> root = Path(scratch.name)
-    >>> (root / "a").symlink_to("b"); (root / "b").symlink_to("a")
-    >>> (root / "gone").symlink_to("/no/such/folder")
-    >>> link_problem(root / "a"), link_problem(root / "gone")
-    ('it is a symbolic link loop', 'it is a broken symbolic link (to /no/such/folder)')
-    >>> link_problem(root / "gone" / "sub").startswith(f"{root / 'gone'} is a broken symbolic")
-    True
-    >>> link_problem(root / "new" / "sub") is None
-    True
-    >>> scratch.cleanup()
-    """
-    target = Path(path)  # its parents as given: a message names them as the user wrote them
-    for existing in (target, *target.parents):
-        if not os.path.lexists(existing):
-            continue  # not there (or under a link that leads nowhere: the next one up says)
-        if not existing.is_symlink():
-            return None
-        try:
-            existing.stat()
-            return None  # a link to something: the folder check sees what it leads to
-        except OSError as err:
-            where = "it" if existing == target else str(existing)
-            if err.errno == errno.ELOOP:
-                return f"{where} is a symbolic link loop"
-            return f"{where} is a broken symbolic link (to {os.readlink(existing)})"
-    return None
 
 
 @contextlib.contextmanager

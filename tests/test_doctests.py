@@ -38,6 +38,7 @@ NO_EXAMPLES = {
     "tokenization": "package of the tokenizer: its modules hold the examples",
     "training": "package of the training scripts",
     "training.train": "training script",
+    "training.train_measurenote": "training script",
     "training.train_tune_title": "training script",
 }
 # Docstrings with examples marked ``# doctest: +SKIP``, and why they cannot run here. A new skip

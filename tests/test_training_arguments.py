@@ -479,6 +479,47 @@ def test_command_line_exits_2_without_traceback(tmp_path):
     )
 
 
+#: What `train.py --help`, a mistyped flag and the checks of the flags must not wait for: each
+#: takes from a tenth of a second to seconds to import.
+HEAVY = ("torch", "transformers", "accelerate", "datasets", "numpy", "modeling_irish")
+
+
+def test_help_typos_and_flag_checks_import_nothing_heavy(tmp_path):
+    """``train.py --help``, a mistyped flag and a bad value are answered, and good flags of
+    both tasks read and checked, before torch and accelerate are imported (`main` imports them
+    next). In a fresh interpreter: this one has them all loaded."""
+    import subprocess
+    import sys
+    import textwrap
+
+    root = Path(__file__).parents[1]
+    code = textwrap.dedent(
+        f"""
+        import contextlib, io, runpy, sys
+        statuses = []
+        for argv in (["--help"], ["--nope"], ["--learning_rate", "-1"]):
+            sys.argv = ["train.py", *argv]
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    runpy.run_path("training/train.py", run_name="__main__")
+                except SystemExit as exit:
+                    statuses.append(exit.code)
+        print(statuses)
+        from training.arguments import parse_args
+        parse_args(["--output_dir", {str(tmp_path / "a")!r}])
+        parse_args(["--task", "tune_title", "--title_encoder", "char_gru", "--output_dir",
+                    {str(tmp_path / "b")!r}])
+        print(sorted(m for m in {HEAVY!r} if m in sys.modules))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["[0, 2, 2]", "[]"]
+
+
 def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
     monkeypatch, tmp_path, caplog
 ):

@@ -13,6 +13,7 @@ import pytest
 import torch
 from helpers import one_torch_thread  # noqa: F401
 
+from modeling_irish import lm_evaluation
 from training import common, data
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -71,9 +72,9 @@ def test_nll_metrics_of_uniform_scores_are_log_vocab_sizes():
         [[-100, -100], [7, 5], [8, 0], [2, 0]],  # main: 3 targets; dur: 1 (0 is <pad>)
         [[-100, -100], [9, 6], [-100, -100], [-100, -100]],  # padded after row 1: 1 and 1
     ])  # fmt: skip
-    sums = common.per_tune_nll(torch.zeros(2, 4, 10), torch.zeros(2, 4, 8), labels)
+    sums = lm_evaluation.per_tune_nll(torch.zeros(2, 4, 10), torch.zeros(2, 4, 8), labels)
     assert sums[:, 1].tolist() == [3, 1] and sums[:, 3].tolist() == [1, 1]
-    metrics = common.summarise_nll(sums)
+    metrics = lm_evaluation.summarise_nll(sums)
     assert metrics["nll_main"] == pytest.approx(math.log(10))
     assert metrics["nll_dur"] == pytest.approx(math.log(8))
     assert metrics["nll"] == pytest.approx((4 * math.log(10) + 2 * math.log(8)) / 4)
@@ -377,7 +378,7 @@ def test_an_accumulated_update_is_that_of_one_batch_of_all_its_tunes():
 
     from modeling_irish import MeasureNoteForCausalLM
     from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
-    from training.train import _accumulate
+    from training.train_measurenote import _accumulate
 
     body = "DFAd fdAF|GBdg fdAF|"
     tunes = [f"X:{n}\nT:t{n}\nM:4/4\nL:1/8\nK:D\n{body * reps}]\n" for n, reps in
@@ -421,7 +422,7 @@ def test_the_training_step_and_validation_read_a_model_configured_to_return_tupl
 
     from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
     from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
-    from training.train import _accumulate
+    from training.train_measurenote import _accumulate
 
     texts = Path(tunebook).read_text(encoding="utf-8").split("\n\n")[:4]
     tok = AbcTokenizer.train(texts)

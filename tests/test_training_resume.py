@@ -21,7 +21,7 @@ from helpers import training_argv as _argv
 from helpers import training_curve as _train_curve
 from safetensors.torch import load_file
 
-from training import common, run_folder, train, train_tune_title
+from training import common, run_folder, train_measurenote, train_tune_title
 from training.train import main, parse_args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -432,7 +432,7 @@ def test_an_older_checkpoint_with_updates_left_is_refused_in_a_folder_that_went_
     before = {name: (out / name).read_bytes() for name in names}
     older = ["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_1")]
     with monkeypatch.context() as patched:
-        patched.setattr(train, "prepare_corpus", _refuse_to_load_the_corpus)
+        patched.setattr(train_measurenote, "prepare_corpus", _refuse_to_load_the_corpus)
         patched.setattr(train_tune_title, "prepare_corpus", _refuse_to_load_the_corpus)
         # an epoch is at least one update: 2 epochs leave updates after step 1 on any corpus
         budgets = (["--max_train_steps", "2"], ["--max_train_steps", "3"],

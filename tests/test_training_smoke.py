@@ -19,6 +19,7 @@ from helpers import training_argv as _argv
 from helpers import training_curve as _train_curve
 from helpers import training_tunebook as _tunebook
 
+from modeling_irish import lm_evaluation
 from training import common
 from training.train import main, parse_args
 
@@ -70,8 +71,8 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     batch = tokenizer(corpus["validation"]["abc"])
     with torch.no_grad():
         output = model(**{k: v for k, v in batch.items() if k != "labels"})
-    sums = common.per_tune_nll(output.logits, output.dur_logits, batch["labels"])
-    again = common.summarise_nll(sums)
+    sums = lm_evaluation.per_tune_nll(output.logits, output.dur_logits, batch["labels"])
+    again = lm_evaluation.summarise_nll(sums)
     assert again["nll"] == pytest.approx(results["eval_nll"], rel=1e-5)
     assert again["nll_dur"] == pytest.approx(results["eval_nll_dur"], rel=1e-5)
 
@@ -81,7 +82,7 @@ def test_the_progress_bar_shows_the_last_logged_train_loss(
 ):
     """The MeasureNote bar read `4/10 [00:17<00:27, 4.59s/step]`: without --with_tracking the
     train loss went only to train_log.jsonl."""
-    from training import train
+    from training import train_measurenote
 
     shown = []
 
@@ -90,7 +91,7 @@ def test_the_progress_bar_shows_the_last_logged_train_loss(
             shown.append(loss)
             super().update(loss, paused_seconds)
 
-    monkeypatch.setattr(train, "TrainingProgress", Recording)
+    monkeypatch.setattr(train_measurenote, "TrainingProgress", Recording)
     out = tmp_path / "run"
     main(_argv(tunebook, cache_dir, out, "--max_train_steps", "4", "--logging_steps", "2"))
     logged = dict(_train_curve(out))

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from modeling_irish.file_utils import link_problem
+from irish_tune.value_checks import link_problem
 
 __all__ = [
     "check_config_overrides",
@@ -201,7 +201,7 @@ def folder_path_problem(path: str) -> str | None:
     """Why ``path`` cannot be (or become, with `os.makedirs`) a folder the run writes into, or
     None: it, or the nearest of its parents that exists, is a file, a folder this user may
     not write into (the run failed with a `PermissionError` once the corpus was read), or a
-    symbolic link that leads nowhere (`modeling_irish.file_utils.link_problem`: the run failed
+    symbolic link that leads nowhere (`irish_tune.value_checks.link_problem`: the run failed
     with ``File exists`` once the corpus was read).
 
     >>> folder_path_problem(__file__)

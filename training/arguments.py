@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from modeling_irish.cli import DefaultsHelpFormatter
+from irish_tune.arg_types import DefaultsHelpFormatter
 from training import tune_title_arguments
 from training.argument_checks import (  # noqa: F401 - report_to_list: re-exported for train.py
     check_config_overrides,
@@ -421,11 +421,12 @@ def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentPar
 
 def launched_processes() -> int:
     """The number of processes the launcher started, read from the environment as accelerate
-    reads it (torchrun/accelerate's ``WORLD_SIZE``, MPI's sizes; 1 when none is set)."""
-    from accelerate.utils import get_int_from_env
-
+    reads it (torchrun/accelerate's ``WORLD_SIZE``, MPI's sizes; 1 when none is set): the
+    first of them set to a number >= 0, as `accelerate.utils.get_int_from_env` (not imported:
+    it imports torch, and the flags are read before)."""
     keys = ["PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "WORLD_SIZE"]
-    return max(1, get_int_from_env(keys, 1))
+    counts = (int(os.environ.get(key, -1)) for key in keys)
+    return max(1, next((count for count in counts if count >= 0), 1))
 
 
 def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -10,16 +10,13 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from accelerate.logging import get_logger
-
-from training.common import SPLIT_FLAGS
+from training.common import SPLIT_FLAGS, process_logger
 from training.run_folder import cache_folder, recorded_data_split, run_flag_changes
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
 
-logger = get_logger(__name__)
+logger = process_logger(__name__)
 
 
 def backbone_split(
@@ -194,6 +191,8 @@ def _without_the_longest(tokenized: Dataset, tunes: int) -> Dataset | None:
     >>> list(_without_the_longest(rows, 2)["length"]), _without_the_longest(rows, 3)
     ([5, 3], None)
     """
+    import numpy as np
+
     from tokenization.dataset import column_array
 
     lengths = column_array(tokenized, "length")

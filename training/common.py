@@ -1,6 +1,12 @@
 """Training helpers shared by the tasks: errors, learning-rate schedule, tracking, evaluation,
 the progress bar, JSON records and time budgets (checkpoints: `run_folder`; resume: `run_resume`;
-uploads: `hub`)."""
+uploads: `hub`).
+
+Nothing heavy is imported at the top of this module, nor of the modules `training/arguments.py`
+reads the flags with (`run_folder`, `run_resume`, `run_log`, `argument_checks`,
+`tune_title_arguments`, `backbone_split`): ``train.py --help`` and a mistyped or bad flag are
+answered before torch and accelerate load (seconds). Their loggers are `process_logger`'s.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import torch
-from accelerate.logging import get_logger
 from safetensors import SafetensorError
-
-from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
 
 __all__ = [
     "append_jsonl",
@@ -27,8 +29,10 @@ __all__ = [
     "json_safe",
     "learning_rate_at",
     "lr_for",
+    "make_process_loggers",
     "nothing_left",
     "parse_config_overrides",
+    "process_logger",
     "published_data_split",
     "set_learning_rate",
     "set_weight_decay",
@@ -47,9 +51,52 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import torch
     from accelerate import Accelerator
+    from accelerate.logging import MultiProcessAdapter
 
-logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+
+class _ProcessLogger:
+    """accelerate's logger of one module (`accelerate.logging.get_logger`), made when first used
+    or by `make_process_loggers`: importing accelerate imports torch."""
+
+    made: list[_ProcessLogger] = []  # every one, for `make_process_loggers`
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._logger: MultiProcessAdapter | None = None
+        _ProcessLogger.made.append(self)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):  # asked before __init__ ran (copy, pickle): not the logger's
+            raise AttributeError(attribute)
+        return getattr(self.adapter(), attribute)
+
+    def adapter(self) -> MultiProcessAdapter:
+        """The logger itself, made on the first call."""
+        if self._logger is None:
+            from accelerate.logging import get_logger
+
+            self._logger = get_logger(self.name)
+        return self._logger
+
+
+def process_logger(name: str) -> Any:
+    """The logger of module ``name`` that the training modules use: accelerate's, which logs
+    from the main process only (warns once), made when first used, so that importing the
+    module imports no accelerate (nor torch)."""
+    return _ProcessLogger(name)
+
+
+def make_process_loggers() -> None:
+    """Make every `process_logger` now: train.py calls it once the flags are read, before
+    `logging.basicConfig`, where these loggers were made when accelerate was imported at the
+    top of each module (``ACCELERATE_LOG_LEVEL`` sets the levels then, as it did)."""
+    for lazy in _ProcessLogger.made:
+        lazy.adapter()
+
+
+logger = process_logger(__name__)  # accelerate's: warns once, from the main process
 
 
 class UsageError(ValueError):
@@ -390,24 +437,28 @@ def autocast_precision(accelerator: Accelerator) -> str:
 
 
 # ----- evaluation (NLL definitions: modeling_irish.lm_evaluation, shared with the CLI) -----------
-@torch.no_grad()
 def evaluate_lm(
     model: torch.nn.Module, dataloader: Any, accelerator: Any, ignored_dur_ids: Sequence[int]
 ) -> dict[str, float]:
     """`summarise_nll` over a whole (prepared) dataloader, gathered across processes with
     ``gather_for_metrics`` (which drops the samples repeated to even out the last batch)."""
+    import torch
+
+    from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
+
     was_training = model.training
     model.eval()
     rows = []
-    for batch in dataloader:
-        out = model(**{k: v for k, v in batch.items() if k != "labels"}, return_dict=True)
-        sums = per_tune_nll(out.logits, out.dur_logits, batch["labels"], ignored_dur_ids)
-        rows.append(accelerator.gather_for_metrics(sums))
-    model.train(was_training)
-    weight = accelerator.unwrap_model(model).config.dur_loss_weight
-    return summarise_nll(
-        torch.cat(rows) if rows else torch.zeros(1, 6, dtype=torch.float64), weight
-    )
+    with torch.no_grad():
+        for batch in dataloader:
+            out = model(**{k: v for k, v in batch.items() if k != "labels"}, return_dict=True)
+            sums = per_tune_nll(out.logits, out.dur_logits, batch["labels"], ignored_dur_ids)
+            rows.append(accelerator.gather_for_metrics(sums))
+        model.train(was_training)
+        weight = accelerator.unwrap_model(model).config.dur_loss_weight
+        return summarise_nll(
+            torch.cat(rows) if rows else torch.zeros(1, 6, dtype=torch.float64), weight
+        )
 
 
 # ----- progress ----------------------------------------------------------------------------------

@@ -14,14 +14,13 @@ import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from accelerate.logging import get_logger
-
-from modeling_irish.file_utils import link_problem
+from irish_tune.value_checks import link_problem
 from training.common import (
     SECRET_FLAGS,
     SPLIT_FLAGS,
     UsageError,
     parse_config_overrides,
+    process_logger,
     write_json,
     writing,
 )
@@ -35,7 +34,7 @@ from training.run_resume import resume_state as resume_state
 if TYPE_CHECKING:
     from accelerate import Accelerator
 
-logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+logger = process_logger(__name__)  # accelerate's: warns once, from the main process
 
 
 def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[str, Any]) -> str:
@@ -553,7 +552,7 @@ def start_run_folder(args: argparse.Namespace, accelerator: Accelerator) -> None
 def make_folder(path: str, flag: str, default: bool = False) -> None:
     """`os.makedirs` of ``path`` (given as ``flag``, or its ``default``); a failure (no
     permission, a read-only file system, a file in the way, a symbolic link that leads
-    nowhere: `modeling_irish.file_utils.link_problem`) is a one-line `UsageError` naming the
+    nowhere: `irish_tune.value_checks.link_problem`) is a one-line `UsageError` naming the
     flag.
 
     >>> make_folder(__file__ + "/sub", "--output_dir")  # doctest: +ELLIPSIS

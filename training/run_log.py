@@ -11,14 +11,12 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
-from accelerate.logging import get_logger
-
-from training.common import UsageError
+from training.common import UsageError, process_logger
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
 
-logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+logger = process_logger(__name__)  # accelerate's: warns once, from the main process
 
 
 def logged_evals(

@@ -13,16 +13,21 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from accelerate.logging import get_logger
-
-from training.common import UsageError, lr_for, minutes_left, moot_flags, set_weight_decay
+from training.common import (
+    UsageError,
+    lr_for,
+    minutes_left,
+    moot_flags,
+    process_logger,
+    set_weight_decay,
+)
 from training.run_log import _trim_log, read_log
 
 if TYPE_CHECKING:
     import torch
     from accelerate import Accelerator
 
-logger = get_logger(__name__)  # accelerate's: warns once, from the main process
+logger = process_logger(__name__)  # accelerate's: warns once, from the main process
 
 TRAINING_STATE_FILE = "training_state.json"
 

@@ -343,7 +343,7 @@ def _update_loss(accelerator: Accelerator, micro: list[torch.Tensor]) -> float:
     processes. The cosine loss scores each process's own pairs, so one process's loss is half
     the story (the update trains on the mean, `_loss`); InfoNCE and hinge compute the gathered
     batch's loss in every process, which the average leaves as it is. Every process calls it
-    (a collective), as train.py's `_log_train` reduces MeasureNote's losses."""
+    (a collective), as train_measurenote.py's `_log_train` reduces MeasureNote's losses."""
     return float(accelerator.reduce(torch.stack(micro).mean(), "mean"))
 
 
