@@ -223,6 +223,21 @@ def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog)
     assert not [r for r in caplog.records if r.name == name]
 
 
+def test_the_reader_warnings_of_a_big_batch_are_capped(tokenizer, caplog):
+    # a batch of 12 tunes each losing a part logged 12 warnings (1,000 tunes: 1,000 lines)
+    import logging
+
+    name = "tokenization.tokenization_abc"
+    with caplog.at_level(logging.WARNING, logger=name):
+        tokenizer([TWO_PARTS] * 12)
+    said = [r.getMessage() for r in caplog.records if r.name == name]
+    assert len(said) == 6, said
+    assert all("was not read exactly as written" in line for line in said[:5])
+    assert "item 5 of the batch (index 4)" in said[4]
+    assert said[5].startswith("... and 7 more tunes not read exactly as written (not shown); 12")
+    assert "after the blank line N not read" in said[5]
+
+
 def test_train_refuses_one_string_and_a_corpus_it_cannot_read(caplog):
     import logging
 

@@ -22,6 +22,7 @@ from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
 from .abc_parser import AbcParseError, AbcTune
+from .capped_warnings import CappedWarnings, masked
 from .collation import AbcDataCollator, collate, holds_feature_rows, tensor_kind, unpadded_tunes
 from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importable from here
 from .encoded_tune import EncodedTune, encode_tune, read_tune
@@ -285,7 +286,9 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         What the ABC reader left out or changed in a tune (lines after a blank line, which ends
         a tune; a dropped voice or tie; ...: ``encode_tune(abc).tune.warnings``) is logged at
         WARNING by this module's logger (``tokenization.tokenization_abc``), one line per tune
-        naming its batch item; ``verbose=False`` silences it, as does that logger's level.
+        naming its batch item, for the first 5 tunes of a call (`CappedWarnings`: the others at
+        DEBUG), then one line that counts them all by reason; ``verbose=False`` silences it, as
+        does that logger's level.
         `encode_tune` (which `tokenization.dataset.tokenize_dataset` uses, counting per
         corpus) logs nothing.
 
@@ -317,32 +320,33 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         if not texts:
             raise ValueError("AbcTokenizer got no tunes to encode (an empty list)")
         features = []
-        for n, item in enumerate(texts):
-            if not isinstance(item, str):
-                raise TypeError(
-                    f"AbcTokenizer encodes ABC text, one string a tune; {batch_item(n)} is a "
-                    f"{type(item).__name__}"
+        with CappedWarnings(logger) as said:  # a batch of 1,000 tunes: the first few named
+            for n, item in enumerate(texts):
+                if not isinstance(item, str):
+                    raise TypeError(
+                        f"AbcTokenizer encodes ABC text, one string a tune; {batch_item(n)} is "
+                        f"a {type(item).__name__}"
+                    )
+                try:
+                    enc = self.encode_tune(item)
+                except AbcParseError as err:
+                    if not batch:
+                        raise
+                    raise AbcParseError(
+                        f"{err.message} ({batch_item(n)})",
+                        tune=err.tune,
+                        line=err.line,
+                        column=err.column,
+                        internal=err.internal,
+                    ) from err
+                if verbose and enc.tune.warnings:
+                    _warn_reader_warnings(said, enc.tune, n if batch else None)
+                features.append(
+                    {
+                        "input_ids": enc.input_ids[:cut],
+                        "measure_numbers": enc.measure_numbers[:cut],
+                    }
                 )
-            try:
-                enc = self.encode_tune(item)
-            except AbcParseError as err:
-                if not batch:
-                    raise
-                raise AbcParseError(
-                    f"{err.message} ({batch_item(n)})",
-                    tune=err.tune,
-                    line=err.line,
-                    column=err.column,
-                    internal=err.internal,
-                ) from err
-            if verbose and enc.tune.warnings:
-                _warn_reader_warnings(enc.tune, n if batch else None)
-            features.append(
-                {
-                    "input_ids": enc.input_ids[:cut],
-                    "measure_numbers": enc.measure_numbers[:cut],
-                }
-            )
         return collate(
             features, padding, max_length, pad_to_multiple_of, return_tensors, return_length
         )
@@ -408,14 +412,21 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         return json.dumps(self.abc_vocab.to_dict())
 
 
-def _warn_reader_warnings(tune: AbcTune, n: int | None) -> None:
-    """Log, at WARNING, what the ABC reader left out or changed in one tune of ``__call__``
-    (``n``: its 0-based index in the batch, None for a single string), so that music lost
-    (e.g. a part after a blank line) is not lost without a word."""
+#: The kind of `__call__`'s warnings, as its `CappedWarnings` counts them.
+_NOT_READ_AS_WRITTEN = "tunes not read exactly as written"
+
+
+def _warn_reader_warnings(said: CappedWarnings, tune: AbcTune, n: int | None) -> None:
+    """Log in ``said`` (the first few at WARNING, then a count by reason) what the ABC reader
+    left out or changed in one tune of ``__call__`` (``n``: its 0-based index in the batch,
+    None for a single string), so that music lost (e.g. a part after a blank line) is not lost
+    without a word; counted by its first warning."""
     where = batch_item(n) if n is not None else "the tune"
     if tune.title:
         where += f" {tune.title!r}"
-    logger.warning(
+    said.warn(
+        _NOT_READ_AS_WRITTEN,
+        masked(tune.warnings[0])[:120],
         "AbcTokenizer: %s was not read exactly as written: %s (verbose=False silences this)",
         where,
         "; ".join(tune.warnings),
