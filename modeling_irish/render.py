@@ -551,8 +551,10 @@ def render_abc(
     (``stem-3.svg`` of three pages, now two; `stale_pages`, but for those in ``taken``) are
     removed then, and named under ``"removed"``: the folder never mixes pages of two renderings.
     Only a file marked as that page of ``stem`` is removed or written over (`to_svg` marks each
-    page it writes): another tune's page (``t-2.svg`` of a tune ``t-2``) is never, and a file
-    of such a name without a marker (an older version's page) is kept and named in a warning.
+    page it writes): another tune's page (``t-2.svg`` of a tune ``t-2``, or page 2 of ``t``
+    where a tune ``t-2`` would put its first: that goes to ``t-2-1-2.svg``) is never, and a
+    file of such a name without a marker (an older version's page) is kept and named in a
+    warning.
     Any other failure, fluidsynth failing on the tune among them, raises `RenderError`, writes
     no file and leaves the files of an earlier rendering of ``stem`` as they were, never a mix
     of new and earlier ones (nor none: they were deleted); a soundfont fluidsynth cannot load is a

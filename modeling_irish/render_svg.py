@@ -34,7 +34,8 @@ def to_svg(
 ) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
     (a page path in ``taken``, another output of the same run, or a file there that is not
-    this page of an earlier rendering of ``path``, becomes ``path-2-2``...: `_page_path`).
+    this page of an earlier rendering of ``path``, becomes ``path-2-2``..., ``path-1-2`` for
+    the first: `_page_path`).
     Each page ends with a comment that says which page of which stem it is
     (``<!-- irish-tune page 2 of stem "tune" -->``, `_with_marker`), so that a later
     rendering replaces or removes only pages of its own stem (`stale_pages`).
@@ -71,19 +72,20 @@ def to_svg(
 
 def _page_path(path: str, page: int, taken: Collection[str]) -> str:
     """The file of page ``page`` of `to_svg`'s ``path``: ``path`` for the first, ``path-N``
-    for the N-th, ``path-N-2``, ``-3``... when the name is in ``taken`` or names a file that
-    is not page N of an earlier rendering of ``path`` (`_is_page`: another tune's page, ``t-2.svg``
-    of a tune ``t-2``, is never written over; one without a marker is kept and named in a
-    warning).
+    for the N-th, then ``path-N-2``, ``-3``... (``path-1-2`` for the first) while the name is
+    in ``taken`` (but ``path`` itself) or names a file that is not page N of an earlier
+    rendering of ``path`` (`_is_page`: another tune's page, ``t-2.svg`` of a tune ``t-2`` or
+    page 2 of ``t`` for a tune ``t-2``, is never written over; one without a marker is kept
+    and named in a warning, but ``path`` itself: a re-render writes over the tune's own name).
 
     >>> _page_path("t.svg", 1, ["t.svg"]), _page_path("t.svg", 2, ["t-2.svg"])
     ('t.svg', 't-2-2.svg')
     """
-    if page == 1:
-        return path
     stem, ext = os.path.splitext(path)
-    out, again = f"{stem}-{page}{ext}", 1
-    while out in taken or (os.path.lexists(out) and not _is_page(out, path, page)):
+    out, again = path if page == 1 else f"{stem}-{page}{ext}", 1
+    while (out in taken and out != path) or (
+        os.path.lexists(out) and not _is_page(out, path, page)
+    ):
         again += 1
         out = f"{stem}-{page}-{again}{ext}"
     return out
@@ -140,8 +142,11 @@ def _page_marker(file: str) -> tuple[int, str] | None:
 
 def _is_page(file: str, path: str, page: int) -> bool:
     """Whether ``file`` is page ``page`` of an earlier rendering of `to_svg`'s ``path``, by its
-    marker; one without a marker is not, and is named in a warning: it is kept."""
+    marker; one without a marker is not, and is named in a warning: it is kept; but ``path``
+    itself: the tune's own name, an older version's rendering of it."""
     marker = _page_marker(file)
+    if marker is None and file == path:
+        return True
     if marker is None:
         _warn_unmarked(file, f"written over as page {page} of {path}")
     return marker == (page, _marker_stem(path))

@@ -186,3 +186,24 @@ def test_a_page_without_a_marker_is_kept_and_named(tmp_path, monkeypatch, caplog
     said = warnings_of(caplog, "modeling_irish.render")
     for name in older:
         assert [line for line in said if line.startswith(f"{tmp_path / name} has no irish-tune")]
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_tunes_first_page_never_writes_over_another_tunes_page(tmp_path, monkeypatch):
+    # page 1 of a tune t-2 was always written to t-2.svg, over page 2 of an earlier tune t
+    stem = str(tmp_path / "t-2")
+    _pages(monkeypatch, 2, "t's page")
+    render_abc(ABC, str(tmp_path / "t"), formats=["svg"])
+    t_2 = _page("t's page", 2, "t")
+    _pages(monkeypatch, 1, "t-2's page")
+    out = render_abc(OTHER, stem, formats=["svg"])
+    assert out["svg"] == [f"{stem}-1-2.svg"]  # a free name, as other displaced pages get
+    assert _files(tmp_path)["t-2.svg"] == t_2
+    assert _files(tmp_path)["t-2-1-2.svg"] == _page("t-2's page", 1, "t-2")
+    _pages(monkeypatch, 1, "t-2 again")
+    assert render_abc(OTHER, stem, formats=["svg"])["svg"] == [f"{stem}-1-2.svg"]  # its own
+    assert _files(tmp_path)["t-2-1-2.svg"] == _page("t-2 again", 1, "t-2")
+    # the tune's own name without a marker (an older version's rendering): written over
+    (tmp_path / "t-2.svg").write_bytes(b"<svg>older</svg>")
+    assert render_abc(OTHER, stem, formats=["svg"])["svg"] == [f"{stem}.svg"]
+    assert _files(tmp_path)["t-2.svg"] == _page("t-2 again", 1, "t-2")
