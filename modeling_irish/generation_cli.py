@@ -241,6 +241,7 @@ def run_generate(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     earlier = _generated_files(args.out)
     written: set[str] = set()
+    kept: set[str] = set()  # unmarked earlier SVG pages the rendering named: not named again
     with CappedWarnings(logger) as said:
         for i, tune in enumerate(tunes, 1):
             stem = os.path.join(args.out, f"tune_{i}")
@@ -252,11 +253,12 @@ def run_generate(args: argparse.Namespace) -> int:
             if not tune.valid:  # the reason goes to stderr, as without --out
                 _say_invalid(said, f"tune {i} ({stem}.abc)", tune.errors)
             name = f"generate: {stem}.abc"
-            rendered = _render_one(abc, stem, formats, args.soundfont, name, said=said)
+            rendered = _render_one(abc, stem, formats, args.soundfont, name, said=said, kept=kept)
             written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
             failed += not (tune.valid and rendered is not None)
     # an earlier rendering's further SVG pages of a tune rendered again went with it
-    left = {name for name in earlier - written if os.path.lexists(os.path.join(args.out, name))}
+    left = earlier - written - {os.path.basename(p) for p in kept}
+    left = {name for name in left if os.path.lexists(os.path.join(args.out, name))}
     _warn_stale(args.out, left)
     return 1 if failed else 0
 
@@ -310,20 +312,22 @@ def _render_one(
     locate: Callable[[Exception], str] | None = None,
     *,
     said: CappedWarnings,
+    kept: set[str] | None = None,
 ) -> list[str] | None:
     """Render one tune and print the paths; return the paths written (none without
     ``formats``), or on failure warn ``irish-tune NAME: reason`` in ``said`` (stderr: the first
     few, then a count by reason) and return ``None`` (`render_abc` writes no file of a tune it
     fails on: the reason ends naming the files of ``stem`` an earlier run left, which are not
     this tune's, `_earlier_outputs`); a format skipped (its tool gone since the command
-    checked) is said there too. The SVG pages an earlier rendering of ``stem`` had beyond the
-    new last page are removed with it, and named on stdout (`render_abc`). ``taken``: paths an
-    SVG page must not take. A soundfont fluidsynth cannot load is no failure of the tune: its
-    `SoundFontError` (a `ValueError`, exit status 2) stops the command, and so does an
-    `OSError` (a full disk, an output folder gone: no later tune would fare better). Any other
-    error of this tune (a fault of this package or of music21 on a tune it cannot handle) fails
-    this tune alone, named with the error's type, so that one tune never costs the rest of a
-    book. ``locate`` places a reading error of the tune's text in its file (`RawTune.locate`,
+    checked) is said there too, and so is an SVG file of its page names without a page marker,
+    kept (its path added to ``kept`` when given). The SVG pages an earlier rendering of ``stem``
+    had beyond the new last page are removed with it, and named on stdout (`render_abc`).
+    ``taken``: paths an SVG page must not take. A soundfont fluidsynth cannot load is no failure
+    of the tune: its `SoundFontError` (a `ValueError`, exit status 2) stops the command, and so
+    does an `OSError` (a full disk, an output folder gone: no later tune would fare better). Any
+    other error of this tune (a fault of this package or of music21 on a tune it cannot handle)
+    fails this tune alone, named with the error's type, so that one tune never costs the rest
+    of a book. ``locate`` places a reading error of the tune's text in its file (`RawTune.locate`,
     its ``file: `` prefix dropped: ``name`` says where the tune is)."""
     if not formats:
         return []
@@ -331,7 +335,13 @@ def _render_one(
 
     try:
         out = render_abc(
-            abc, stem, formats, soundfont=soundfont, line_offset=line_offset, taken=taken
+            abc,
+            stem,
+            formats,
+            soundfont=soundfont,
+            line_offset=line_offset,
+            taken=taken,
+            said=said,
         )
     except (SoundFontError, OSError):
         raise
@@ -362,6 +372,8 @@ def _render_one(
         print(f"  removed earlier svg pages: {' '.join(out['removed'])}")
     for skipped in out["skipped"]:
         said.warn(_SKIPPED, skipped, "irish-tune %s: skipped %s", name, skipped)
+    if kept is not None:
+        kept.update(out.get("kept", ()))
     return written
 
 

@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Collection, Sequence
 from fractions import Fraction
 
+from tokenization.capped_warnings import CappedWarnings
+
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 from .render_playing import (
@@ -24,7 +26,7 @@ from .render_playing import (
     played_spans,
     played_transpose,
 )
-from .render_svg import RenderError, _tune_lines, stale_pages, to_svg
+from .render_svg import Kept, RenderError, _tune_lines, stale_pages, to_svg, warn_unmarked
 
 __all__ = [
     "PlayedEvent",
@@ -539,6 +541,7 @@ def render_abc(
     tempo: int = 200,
     line_offset: int = 0,
     taken: Collection[str] = (),
+    said: CappedWarnings | None = None,
 ) -> dict[str, list[str] | str]:
     """Render one tune to ``stem.svg``, ``stem.mid`` and ``stem.wav`` (those asked for).
 
@@ -553,8 +556,9 @@ def render_abc(
     Only a file marked as that page of ``stem`` is removed or written over (`to_svg` marks each
     page it writes): another tune's page (``t-2.svg`` of a tune ``t-2``, or page 2 of ``t``
     where a tune ``t-2`` would put its first: that goes to ``t-2-1-2.svg``) is never, and a
-    file of such a name without a marker (an older version's page) is kept and named in a
-    warning.
+    file of such a name without a marker (an older version's page) is kept, named in a warning
+    (in ``said`` when given: a command's `CappedWarnings`) once the tune is rendered, and listed
+    under ``"kept"``.
     Any other failure, fluidsynth failing on the tune among them, raises `RenderError`, writes
     no file and leaves the files of an earlier rendering of ``stem`` as they were, never a mix
     of new and earlier ones (nor none: they were deleted); a soundfont fluidsynth cannot load is a
@@ -570,11 +574,13 @@ def render_abc(
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
     _check_readable(abc, line_offset)
     out: dict = {"skipped": []}
+    kept: Kept = []  # unmarked files: said once the tune is rendered, not if it fails
     with replacing_files() as group:  # a failure: no file renamed into place, none removed
         if "svg" in formats:
-            out["svg"] = to_svg(abc, stem + ".svg", taken, group=group)
+            out["svg"] = to_svg(abc, stem + ".svg", taken, group=group, kept=kept)
             # an earlier rendering's pages beyond the new last one go with it
-            out["removed"] = stale_pages(stem + ".svg", len(out["svg"]), [*taken, *out["svg"]])
+            pages = len(out["svg"])
+            out["removed"] = stale_pages(stem + ".svg", pages, [*taken, *out["svg"]], kept)
             for page in out["removed"]:
                 group.remove_with(page)
         if "midi" in formats:
@@ -589,6 +595,9 @@ def render_abc(
             )
         elif "wav" in formats:
             out["wav"] = _wav_alone(abc, stem + ".wav", soundfont, tempo, group)
+    for file, reason, instead in kept:
+        warn_unmarked(file, reason, instead, said)
+    out["kept"] = [file for file, _, _ in kept]
     return out
 
 

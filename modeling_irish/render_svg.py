@@ -18,9 +18,11 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from typing import BinaryIO, Optional
 
+from tokenization.capped_warnings import CappedWarnings
+
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
-__all__ = ["RenderError", "stale_pages", "to_svg"]
+__all__ = ["RenderError", "Kept", "stale_pages", "to_svg", "warn_unmarked"]
 
 logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of render
 
@@ -29,13 +31,24 @@ class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
 
 
+#: The files without a page marker that `to_svg` or `stale_pages` kept, when a caller collects
+#: them to say later (`warn_unmarked`): ``(file, reason, instead)``, ``("out/t-2.svg", "not
+#: written over", "written over as page 2 of out/t.svg")``.
+Kept = list[tuple[str, str, str]]
+
+
 def to_svg(
-    abc: str, path: str, taken: Collection[str] = (), group: Optional[ReplacingFiles] = None
+    abc: str,
+    path: str,
+    taken: Collection[str] = (),
+    group: Optional[ReplacingFiles] = None,
+    kept: Optional[Kept] = None,
 ) -> list[str]:
     """Engrave with verovio (it reads ABC itself); one SVG per page, ``path``, ``path-2``...
     (a page path in ``taken``, another output of the same run, or a file there that is not
     this page of an earlier rendering of ``path``, becomes ``path-2-2``..., ``path-1-2`` for
-    the first: `_page_path`).
+    the first: `_page_path`; a file without a marker there is kept, and logged or added to
+    ``kept``).
     Each page ends with a comment that says which page of which stem it is
     (``<!-- irish-tune page 2 of stem "tune" -->``, `_with_marker`), so that a later
     rendering replaces or removes only pages of its own stem (`stale_pages`).
@@ -63,20 +76,21 @@ def to_svg(
     # a full disk on page 3: pages 1 and 2 are not renamed into place either
     with contextlib.nullcontext(group) if group is not None else replacing_files() as files:
         for page, svg in enumerate(pages, 1):
-            out = _page_path(path, page, taken)
+            out = _page_path(path, page, taken, kept)
             with replacing_file(out, files) as tmp, open(tmp, "w", encoding="utf-8") as handle:
                 handle.write(_with_marker(svg, path, page))
             paths.append(out)
     return paths
 
 
-def _page_path(path: str, page: int, taken: Collection[str]) -> str:
+def _page_path(path: str, page: int, taken: Collection[str], kept: Optional[Kept] = None) -> str:
     """The file of page ``page`` of `to_svg`'s ``path``: ``path`` for the first, ``path-N``
     for the N-th, then ``path-N-2``, ``-3``... (``path-1-2`` for the first) while the name is
     in ``taken`` (but ``path`` itself) or names a file that is not page N of an earlier
     rendering of ``path`` (`_is_page`: another tune's page, ``t-2.svg`` of a tune ``t-2`` or
     page 2 of ``t`` for a tune ``t-2``, is never written over; one without a marker is kept
-    and named in a warning, but ``path`` itself: a re-render writes over the tune's own name).
+    and named in a warning, or in ``kept``, but ``path`` itself: a re-render writes over the
+    tune's own name).
 
     >>> _page_path("t.svg", 1, ["t.svg"]), _page_path("t.svg", 2, ["t-2.svg"])
     ('t.svg', 't-2-2.svg')
@@ -84,7 +98,7 @@ def _page_path(path: str, page: int, taken: Collection[str]) -> str:
     stem, ext = os.path.splitext(path)
     out, again = path if page == 1 else f"{stem}-{page}{ext}", 1
     while (out in taken and out != path) or (
-        os.path.lexists(out) and not _is_page(out, path, page)
+        os.path.lexists(out) and not _is_page(out, path, page, kept)
     ):
         again += 1
         out = f"{stem}-{page}-{again}{ext}"
@@ -140,34 +154,56 @@ def _page_marker(file: str) -> tuple[int, str] | None:
     return (int(m[1]), m[2]) if m else None
 
 
-def _is_page(file: str, path: str, page: int) -> bool:
+def _is_page(file: str, path: str, page: int, kept: Optional[Kept] = None) -> bool:
     """Whether ``file`` is page ``page`` of an earlier rendering of `to_svg`'s ``path``, by its
-    marker; one without a marker is not, and is named in a warning: it is kept; but ``path``
-    itself: the tune's own name, an older version's rendering of it."""
+    marker; one without a marker is not, and is kept (`_unmarked`), but ``path`` itself: the
+    tune's own name, an older version's rendering of it."""
     marker = _page_marker(file)
     if marker is None and file == path:
         return True
     if marker is None:
-        _warn_unmarked(file, f"written over as page {page} of {path}")
+        _unmarked(file, "not written over", f"written over as page {page} of {path}", kept)
     return marker == (page, _marker_stem(path))
 
 
-def _warn_unmarked(file: str, instead: str) -> None:
-    """Say that ``file``, which has no page marker, is kept, not ``instead``."""
-    logger.warning(
+def _unmarked(file: str, reason: str, instead: str, kept: Optional[Kept]) -> None:
+    """Say (`warn_unmarked`) that ``file``, without a page marker, is kept, not ``instead``;
+    or add it to ``kept``, for the caller to say."""
+    if kept is None:
+        warn_unmarked(file, reason, instead)
+    else:
+        kept.append((file, reason, instead))
+
+
+#: The kind of `warn_unmarked`'s warnings, as a `CappedWarnings` counts them.
+UNMARKED = "files without an irish-tune page marker kept"
+
+
+def warn_unmarked(
+    file: str, reason: str, instead: str, said: Optional[CappedWarnings] = None
+) -> None:
+    """Say that ``file``, which has no page marker, is kept, not ``instead``: in ``said`` when
+    given (counted by ``reason``), else on this module's logger."""
+    message = (
         "%s has no irish-tune page marker (a page of an older version, or not one of ours): "
-        "kept, not %s",
-        file, instead,
-    )  # fmt: skip
+        "kept, not %s"
+    )
+    if said is None:
+        logger.warning(message, file, instead)
+    else:
+        said.warn(UNMARKED, reason, message, file, instead)
 
 
-def stale_pages(path: str, pages: int, keep: Collection[str] = ()) -> list[str]:
+def stale_pages(
+    path: str, pages: int, keep: Collection[str] = (), kept: Optional[Kept] = None
+) -> list[str]:
     """The files beside ``path`` that an earlier engraving of it left beyond its page
     ``pages``: ``path-N`` (or ``path-N-2``... `_page_path`'s names) for N > ``pages``, marked
     as page N of ``path``'s stem (`_with_marker`), page order, but those in ``keep`` (another
     output of the same run: a tune ``t-3.abc`` beside ``t.abc``). A file of such a name marked
     as another stem's page (``t-2.svg``, page 1 of a tune ``t-2``) is no page of ``path``; one
-    named ``path-N`` without a marker (an older version's) is kept and named in a warning.
+    named ``path-N`` without a marker (an older version's) is kept and named in a warning (or
+    added to ``kept``).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -184,18 +220,20 @@ def stale_pages(path: str, pages: int, keep: Collection[str] = ()) -> list[str]:
     folder, name = os.path.split(path)
     stem, ext = os.path.splitext(name)
     page = re.compile(rf"{re.escape(stem)}-([1-9][0-9]*)(-[1-9][0-9]*)?{re.escape(ext)}")
-    kept = {os.path.normpath(p) for p in keep}
-    found = []
+    keep_names = {os.path.normpath(p) for p in keep}
+    found, unmarked = [], []
     for entry in os.listdir(folder or "."):
         m = page.fullmatch(entry)
         where = os.path.join(folder, entry)
-        if not m or int(m[1]) <= pages or os.path.normpath(where) in kept:
+        if not m or int(m[1]) <= pages or os.path.normpath(where) in keep_names:
             continue
         marker = _page_marker(where)
         if marker == (int(m[1]), _marker_stem(path)):
             found.append((int(m[1]), int(m[2][1:]) if m[2] else 1, where))
         elif marker is None and not m[2]:  # ``t-3.svg``: an older version's page 3 of t?
-            _warn_unmarked(where, f"removed as an earlier page {m[1]} of {path}")
+            unmarked.append((int(m[1]), where))
+    for number, where in sorted(unmarked):  # said in page order, not the folder's
+        _unmarked(where, "not removed", f"removed as an earlier page {number} of {path}", kept)
     return [where for *_, where in sorted(found)]
 
 

@@ -496,3 +496,29 @@ def test_generate_names_five_invalid_tunes_then_counts_them(tmp_path, capsys, ca
         "... and 7 more invalid tunes (not shown); 12 in all, by reason: {'bar N: N of N "
         "eighths': 8, 'cut at the row limit': 4}"
     ]
+
+
+def test_cli_generate_names_an_unmarked_earlier_page_once(
+    model_dir, tmp_path, monkeypatch, capsys, caplog
+):
+    # tune_1-2.svg without a marker was named twice: kept by the rendering (on the render
+    # logger, uncapped), and again as an earlier run's file
+    import importlib.util
+
+    from helpers import stderr_said, warnings_of
+
+    import modeling_irish.render_svg as render_svg
+    from modeling_irish.cli import main
+
+    if importlib.util.find_spec("verovio") is None:
+        pytest.skip("verovio is not installed")
+    monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: ["<svg>page 1</svg>"])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tune_1-2.svg").write_text("<svg>an older version's page 2</svg>")
+    argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
+    assert main([*argv, "--out", str(out), "--render", "svg"]) == 0
+    said = stderr_said(capsys, caplog) + "\n".join(warnings_of(caplog, "modeling_irish.render"))
+    assert said.count("tune_1-2.svg") == 1, said
+    assert f"{out / 'tune_1-2.svg'} has no irish-tune page marker" in said
+    assert sorted(p.name for p in out.iterdir()) == ["tune_1-2.svg", "tune_1.abc", "tune_1.svg"]

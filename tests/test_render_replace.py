@@ -207,3 +207,26 @@ def test_a_tunes_first_page_never_writes_over_another_tunes_page(tmp_path, monke
     (tmp_path / "t-2.svg").write_bytes(b"<svg>older</svg>")
     assert render_abc(OTHER, stem, formats=["svg"])["svg"] == [f"{stem}.svg"]
     assert _files(tmp_path)["t-2.svg"] == _page("t-2 again", 1, "t-2")
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_render_caps_its_warnings_about_unmarked_pages(tmp_path, monkeypatch, capsys, caplog):
+    # seven unmarked pages tune-2.svg... gave seven warnings on modeling_irish.render, uncapped
+    from helpers import warnings_of
+
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "tune.abc", ABC)
+    out = tmp_path / "out"
+    out.mkdir()
+    for page in range(2, 9):
+        (out / f"tune-{page}.svg").write_bytes(b"<svg>older</svg>")
+    _pages(monkeypatch, 1, "new")
+    assert main(["render", book, "--out", str(out), "--formats", "svg"]) == 0
+    said = stderr_said(capsys, caplog)
+    assert not warnings_of(caplog, "modeling_irish.render")
+    lines = [line for line in said.splitlines() if "page marker" in line]
+    assert len(lines) == 6, said
+    assert lines[0].startswith(f"{out / 'tune-2.svg'} has no irish-tune page marker")
+    assert lines[5].startswith("... and 2 more files without an irish-tune page marker kept")
+    assert "7 in all, by reason: {'not removed': 7}" in lines[5]
