@@ -26,6 +26,7 @@ from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 from .cli import first_line, read_dump, read_input, tune_texts
 from .file_utils import link_problem, replacing_file
 from .render import FORMATS
+from .render_svg import rendered_pages
 
 if TYPE_CHECKING:
     from .abc_sources import RawTune
@@ -379,9 +380,10 @@ def _render_one(
 
 def _earlier_outputs(stem: str, formats: list[str]) -> str:
     """``; earlier files left as they were: out/t.mid, out/t.wav``: the files of ``formats``
-    that ``stem`` names (an SVG's further pages, ``stem-2.svg``..., too) that a run before left,
-    for the line that says its tune failed (`render_abc` replaces none of them then); ``""``
-    when there are none.
+    that ``stem`` names that a run before left, for the line that says its tune failed
+    (`render_abc` replaces none of them then); of SVG, the pages marked as ``stem``'s
+    (`rendered_pages`: ``stem.svg``, ``stem-2.svg``, a displaced ``stem-2-2.svg``..., never
+    another tune's ``stem-2.svg``); ``""`` when there are none.
 
     >>> _earlier_outputs("no/such/tune", ["svg", "midi", "wav"])
     ''
@@ -389,11 +391,10 @@ def _earlier_outputs(stem: str, formats: list[str]) -> str:
     found = []
     for fmt in formats:
         path = f"{stem}.{'mid' if fmt == 'midi' else fmt}"
-        page = 1
-        while os.path.isfile(path):
+        if fmt == "svg":
+            found += rendered_pages(path)
+        elif os.path.isfile(path):
             found.append(path)
-            page += 1
-            path = f"{stem}-{page}.svg" if fmt == "svg" else ""
     return f"; earlier files left as they were: {', '.join(found)}" if found else ""
 
 

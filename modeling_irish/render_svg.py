@@ -22,7 +22,7 @@ from tokenization.capped_warnings import CappedWarnings
 
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
-__all__ = ["RenderError", "Kept", "stale_pages", "to_svg", "warn_unmarked"]
+__all__ = ["RenderError", "Kept", "rendered_pages", "stale_pages", "to_svg", "warn_unmarked"]
 
 logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of render
 
@@ -235,6 +235,20 @@ def stale_pages(
     for number, where in sorted(unmarked):  # said in page order, not the folder's
         _unmarked(where, "not removed", f"removed as an earlier page {number} of {path}", kept)
     return [where for *_, where in sorted(found)]
+
+
+def rendered_pages(path: str) -> list[str]:
+    """The SVG pages an earlier rendering of `to_svg`'s ``path`` left: ``path`` itself, unless
+    it is marked as another stem's page (one without a marker is the tune's own name), then
+    the files marked as its further pages (``path-2``, ``path-2-2``...: `stale_pages`), page
+    order; another tune's page of such a name (``t-2.svg`` of a tune ``t-2``) is not one.
+
+    >>> rendered_pages("no/such/tune.svg")
+    []
+    """
+    first = os.path.isfile(path) and _page_marker(path) in (None, (1, _marker_stem(path)))
+    further = stale_pages(path, 0, kept=[]) if os.path.isdir(os.path.dirname(path) or ".") else []
+    return [path] * first + further  # the unmarked ones named like pages: not said here
 
 
 def _engravable(abc: str) -> str:

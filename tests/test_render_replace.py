@@ -209,6 +209,30 @@ def test_a_tunes_first_page_never_writes_over_another_tunes_page(tmp_path, monke
     assert _files(tmp_path)["t-2.svg"] == _page("t-2 again", 1, "t-2")
 
 
+def test_a_failed_tune_names_only_its_own_earlier_pages(tmp_path):
+    # t-2.svg, another tune's page, was named as t's page 2, and t's page 2 moved aside
+    # (t-2-2.svg) was not named
+    from modeling_irish.generation_cli import _earlier_outputs
+    from modeling_irish.render_svg import _with_marker
+
+    pages = {"t.svg": ("t", 1), "t-2.svg": ("t-2", 1), "t-2-2.svg": ("t", 2), "t-3.svg": ("t", 3)}
+    for name, (stem, page) in pages.items():
+        (tmp_path / name).write_text(_with_marker("<svg/>", f"{stem}.svg", page))
+    (tmp_path / "t-4.svg").write_text("<svg/>")  # unmarked: not the tune's
+    (tmp_path / "t.mid").write_bytes(b"MThd")
+    names = ["t.svg", "t-2-2.svg", "t-3.svg", "t.mid"]
+    said = _earlier_outputs(str(tmp_path / "t"), ["svg", "midi", "wav"])
+    assert said == "; earlier files left as they were: " + ", ".join(
+        str(tmp_path / name) for name in names
+    )
+    # t-2's page 1 is t-2.svg; t.svg marked as another stem's page is not t's
+    assert _earlier_outputs(str(tmp_path / "t-2"), ["svg"]).endswith(f": {tmp_path / 't-2.svg'}")
+    (tmp_path / "t.svg").write_text(_with_marker("<svg/>", "s.svg", 2))
+    assert _earlier_outputs(str(tmp_path / "t"), ["svg"]).endswith(
+        f": {tmp_path / 't-2-2.svg'}, {tmp_path / 't-3.svg'}"
+    )
+
+
 @pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
 def test_render_caps_its_warnings_about_unmarked_pages(tmp_path, monkeypatch, capsys, caplog):
     # seven unmarked pages tune-2.svg... gave seven warnings on modeling_irish.render, uncapped
