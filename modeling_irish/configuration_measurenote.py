@@ -434,7 +434,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
         bos_token_id: int = 1,
         eos_token_id: int = 2,
         **kwargs: Any,
-    ):
+    ) -> None:
         given = dict(
             feature_names=feature_names,
             vocab_sizes=vocab_sizes,

@@ -86,7 +86,7 @@ class TuneTitleTuneConfig(TypeCheckedConfig):
         cnn_num_blocks: int = 3,
         cnn_kernel_size: int = 3,
         **kwargs: Any,
-    ):
+    ) -> None:
         if not isinstance(backbone_config, (dict, MeasureNoteConfig, type(None))):
             raise TypeError(
                 f"{type(self).__name__}: backbone_config must be a dict or a MeasureNoteConfig, "
@@ -191,7 +191,7 @@ class TuneTitleTextConfig(TypeCheckedConfig):
         char_num_layers: int = 1,
         dropout: float = 0.0,
         **kwargs: Any,
-    ):
+    ) -> None:
         self.encoder_type = encoder_type
         self.freeze = freeze
         self.minilm_path = minilm_path
@@ -310,7 +310,7 @@ class TuneTitleConfig(TypeCheckedConfig):
         hinge_margin: float = 0.4,
         initializer_range: float = 0.02,
         **kwargs: Any,
-    ):
+    ) -> None:
         for name, sub, cls in (
             ("tune_config", tune_config, TuneTitleTuneConfig),
             ("title_config", title_config, TuneTitleTextConfig),

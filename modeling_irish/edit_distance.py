@@ -265,7 +265,7 @@ class EditDistanceRanker:
         rhythm_penalty: float = RHYTHM_PENALTY,
         transpose: bool = False,
         candidates: int = TRANSPOSE_CANDIDATES,
-    ):
+    ) -> None:
         if len(gallery_pitch_seqs) != len(gallery_labels):
             raise ValueError("one label per gallery sequence")
         check_score_weight("eighths_weight", eighths_weight)

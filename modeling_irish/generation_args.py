@@ -125,6 +125,16 @@ def bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
 
 
 def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
+    """Refuse, by name, lengths that would make no tune: a ``num_bars`` or ``max_rows`` that is
+    not a whole number >= 1 (or ``None``), a ``min_bars`` below 0, and both limits ``None``
+    (nothing would close the tunes).
+
+    >>> check_lengths(8, None, 0)
+    >>> check_lengths(None, None, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_bars and max_rows are both None: nothing would steer the tunes to close, ...
+    """
     for name, value in (("num_bars", num_bars), ("max_rows", max_rows), ("min_bars", min_bars)):
         if value is not None or name == "min_bars":
             _check_number(name, value, whole=True)

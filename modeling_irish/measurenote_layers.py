@@ -166,7 +166,7 @@ def init_gru_(gru: nn.GRU) -> None:
 class MeasureNoteEmbeddings(nn.Module):
     """One embedding table per feature; the row vector is their concatenation."""
 
-    def __init__(self, config: MeasureNoteConfig):
+    def __init__(self, config: MeasureNoteConfig) -> None:
         super().__init__()
         self.feature_names = list(config.feature_names)
         self.layers = nn.ModuleList(
@@ -175,6 +175,8 @@ class MeasureNoteEmbeddings(nn.Module):
         )
 
     def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
+        """Concatenated feature embeddings of `(batch, seq, n_features)` ids; an id beyond its
+        table is a `ValueError` naming the feature (torch says only "index out of range")."""
         # (batch, seq, n_features) -> (batch, seq, total_embedding_size)
         self._check_feature_count(input_ids)
         try:
@@ -223,7 +225,7 @@ class MeasureNoteMeasureModule(nn.Module):
     state, zeros, for the first measure), so nothing of measure `m` itself or later leaks in.
     """
 
-    def __init__(self, config: MeasureNoteConfig):
+    def __init__(self, config: MeasureNoteConfig) -> None:
         super().__init__()
         self.num_heads = config.measure_num_heads
         self.head_size = config.note_hidden_size // config.measure_num_heads

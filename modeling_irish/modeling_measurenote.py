@@ -242,7 +242,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
     # the heads of a MeasureNoteForCausalLM folder, which the backbone alone leaves out on purpose
     _keys_to_ignore_on_load_unexpected = [r"^(main|dur)_head\."]
 
-    def __init__(self, config: MeasureNoteConfig):
+    def __init__(self, config: MeasureNoteConfig) -> None:
         config._check()  # attributes set after the config was made are checked here
         super().__init__(config)
         self.embeddings = MeasureNoteEmbeddings(config)
@@ -456,7 +456,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
     ```
     """
 
-    def __init__(self, config: MeasureNoteConfig):
+    def __init__(self, config: MeasureNoteConfig) -> None:
         super().__init__(config)
         self.measurenote = MeasureNoteModel(config)
         self.main_head = nn.Linear(config.final_hidden_size, config.main_vocab_size)

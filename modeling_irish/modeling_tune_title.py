@@ -262,7 +262,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
     ```
     """
 
-    def __init__(self, config: TuneTitleConfig):
+    def __init__(self, config: TuneTitleConfig) -> None:
         super().__init__(config)
         # Sub-configs must be this module's classes; with remote code the config may come from
         # another copy of configuration_tune_title (a different module), so rebuild by value.

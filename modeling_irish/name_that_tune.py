@@ -100,7 +100,7 @@ class TuneIndex:
         setting_meters: Optional[Sequence[Optional[str]]] = None,
         setting_modes: Optional[Sequence[Optional[str]]] = None,
         setting_rhythms: Optional[Sequence[Optional[str]]] = None,
-    ):
+    ) -> None:
         self.titles = list(titles)
         self.title_embeds = np.asarray(title_embeds, dtype=np.float32)
         self.setting_embeds = np.asarray(setting_embeds, dtype=np.float32)
@@ -289,10 +289,13 @@ class TuneIndex:
         return index
 
     def pitch_sequences(self) -> list[np.ndarray]:
+        """One array of pitch codes per indexed setting (views of `pitch_flat`)."""
         o = self.pitch_offsets
         return [self.pitch_flat[o[i] : o[i + 1]] for i in range(len(o) - 1)]
 
     def duration_sequences(self) -> Optional[list[np.ndarray]]:
+        """One array of note durations per indexed setting, aligned with `pitch_sequences`
+        (``None`` for an index saved without them)."""
         if self.dur_flat is None:
             return None
         o = self.pitch_offsets

@@ -109,6 +109,8 @@ class AbcGenerationPipeline(Pipeline):
         return {}, generate_kwargs, postprocess
 
     def preprocess(self, inputs: str | None) -> dict[str, str | None]:
+        """The incipit as ``{"prompt": ...}``: an empty or blank one is no prompt (``None``), and
+        anything but a string or ``None`` is a `TypeError`."""
         if inputs is not None and not isinstance(inputs, str):
             raise TypeError(
                 f"abc-generation takes an ABC incipit (str) or None, got {type(inputs).__name__}"
@@ -120,6 +122,8 @@ class AbcGenerationPipeline(Pipeline):
         return {"tunes": generator.generate(prompt=model_inputs["prompt"], **generate_kwargs)}
 
     def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:
+        """One ``{"generated_text", "valid", "errors"}`` dict per tune, with the `GeneratedTune`
+        itself under ``"tune"`` when ``return_tunes``."""
         results = []
         for tune in model_outputs["tunes"]:
             result = {"generated_text": tune.abc, "valid": tune.valid, "errors": list(tune.errors)}

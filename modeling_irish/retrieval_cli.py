@@ -239,7 +239,7 @@ class _NoTuneToName(ValueError):
     """An input of `identify` that holds no tune at all (an empty or blank text, a dump without
     rows): the message names the input; `why` says the same without its name."""
 
-    def __init__(self, message: str, why: str):
+    def __init__(self, message: str, why: str) -> None:
         super().__init__(message)
         self.why = why
 

@@ -51,7 +51,7 @@ class PaddedGallery:
 
     def __init__(
         self, sequences: Sequence[Sequence[int]], window: Optional[int] = None, overlap: int = 128
-    ):
+    ) -> None:
         if window is not None and not 0 < overlap < window:
             raise ValueError(f"need 0 < overlap < window, got {overlap}, {window}")
         self.window, self.overlap, self.n_sequences = window, overlap, len(sequences)

@@ -56,7 +56,7 @@ class MiniLMTitleEncoder(nn.Module):
         tokenizer: Optional[Any] = None,
         freeze: bool = False,
         max_length: int = 32,
-    ):
+    ) -> None:
         super().__init__()
         self.model_name_or_path = model_name_or_path
         self.max_length = max_length
@@ -99,6 +99,7 @@ class MiniLMTitleEncoder(nn.Module):
             self.bert.pooler.requires_grad_(False)
 
     def train(self, mode: bool = True) -> "MiniLMTitleEncoder":
+        """`nn.Module.train`, except that a frozen encoder stays in eval mode (no dropout)."""
         super().train(mode)
         if self.frozen:
             self.bert.eval()  # a frozen encoder keeps its dropout off
@@ -106,6 +107,8 @@ class MiniLMTitleEncoder(nn.Module):
 
     @property
     def tokenizer(self) -> Any:
+        """The word-piece tokenizer given, or else loaded (offline) on first use from
+        `model_name_or_path` (or the default MiniLM folder)."""
         if self._tokenizer is None:
             path = self.model_name_or_path or default_minilm_path()
             self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -204,7 +207,7 @@ class CharGRUTitleEncoder(nn.Module):
         dropout: float = 0.0,
         max_length: int = 64,
         lowercase: bool = True,
-    ):
+    ) -> None:
         super().__init__()
         if pooling not in ("mean", "last"):
             raise ValueError(f"pooling must be 'mean' or 'last', got {pooling!r}")

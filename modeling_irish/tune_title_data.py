@@ -185,7 +185,7 @@ class NoteCropper:
     (5, 20, True)
     """
 
-    def __init__(self, tokenizer: AbcTokenizer):
+    def __init__(self, tokenizer: AbcTokenizer) -> None:
         self.tokenizer = tokenizer
         vocab = tokenizer.abc_vocab
         mains = vocab.values["main"]
@@ -390,7 +390,7 @@ class TuneTitleDataset(Dataset):
         tokenizer: AbcTokenizer,
         crop_notes: int = 30,
         seed: int = 0,
-    ):
+    ) -> None:
         if not len(input_ids) == len(titles) == len(groups):
             raise ValueError("input_ids, titles and groups must have the same length")
         self.input_ids = list(input_ids)
@@ -403,6 +403,7 @@ class TuneTitleDataset(Dataset):
         self._headers: dict[int, HeaderInfo] = {}
 
     def set_epoch(self, epoch: int) -> None:
+        """Draw the crops of `epoch` from now on (each epoch crops every tune anew)."""
         self.epoch = epoch
 
     def __len__(self) -> int:
@@ -459,7 +460,7 @@ class TitleGroupBatchSampler:
         drop_last: bool = False,
         settings_per_group: int = 2,
         num_processes: int = 1,
-    ):
+    ) -> None:
         if batch_size < 1 or settings_per_group < 1 or num_processes < 1:
             raise ValueError(
                 f"batch_size, settings_per_group and num_processes must be >= 1, got "
@@ -480,6 +481,8 @@ class TitleGroupBatchSampler:
         self.pairs_per_epoch = int(np.minimum(counts, settings_per_group).sum())
 
     def set_epoch(self, epoch: int) -> None:
+        """Draw the batches of `epoch` from now on (seed ``(seed, epoch)``), as
+        ``DistributedSampler.set_epoch`` does: call it before each epoch's iteration."""
         self.epoch = epoch
 
     def __len__(self) -> int:

@@ -48,7 +48,7 @@ class TuneTitleGRUSummary(nn.Module):
     1.3-3.6x slower on CPU here (forward + backward, `benchmarks/bench_gru_packed.py`).
     """
 
-    def __init__(self, config: TuneTitleTuneConfig):
+    def __init__(self, config: TuneTitleTuneConfig) -> None:
         super().__init__()
         size, layers = config.summary_hidden_size, config.summary_num_layers
         inputs = [config.backbone_config.final_hidden_size] + [2 * size] * (layers - 1)
@@ -57,6 +57,8 @@ class TuneTitleGRUSummary(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, hidden: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """`(batch, 2 * layers * size)` summary of right-padded `(batch, seq, dim)` rows, each
+        sequence read only up to its `lengths` (batch,)."""
         finals = []
         x = hidden  # (batch, seq, dim)
         for i, (fwd, bwd) in enumerate(zip(self.forward_rnns, self.backward_rnns)):
@@ -103,7 +105,7 @@ def _masked_batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor, keep: torch.Tensor
 class TuneTitleCNN(nn.Module):
     """1x1 conv from the concatenated feature embedding, conv blocks, global max-pool, linear."""
 
-    def __init__(self, config: TuneTitleTuneConfig):
+    def __init__(self, config: TuneTitleTuneConfig) -> None:
         super().__init__()
         ch, k = config.cnn_channels, config.cnn_kernel_size
         self.input_conv = nn.Conv1d(config.backbone_config.total_embedding_size, ch, 1)
@@ -119,6 +121,8 @@ class TuneTitleCNN(nn.Module):
         self.output = nn.Linear(ch, ch)
 
     def forward(self, embedded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """`(batch, cnn_channels)` vectors of `(batch, seq, embedding)` rows, max-pooled over the
+        rows where `mask` (batch, seq) is 1 only."""
         x = self.input_conv(embedded.transpose(1, 2))  # (batch, ch, seq)
         keep = mask[:, None, :].to(x.dtype)  # (batch, 1, seq)
         for conv, norm, relu, dropout in self.blocks:
@@ -137,7 +141,7 @@ class TuneTitleCNN(nn.Module):
 class TuneTitleTuneModel(nn.Module):
     """The tune tower: MeasureNote backbone + GRU summariser, or feature embeddings + CNN."""
 
-    def __init__(self, config: TuneTitleTuneConfig):
+    def __init__(self, config: TuneTitleTuneConfig) -> None:
         super().__init__()
         self.config = config
         if config.encoder_type == "gru":
@@ -153,10 +157,13 @@ class TuneTitleTuneModel(nn.Module):
         return self.backbone if self.config.encoder_type == "gru" else self.embeddings
 
     def set_backbone_frozen(self, frozen: bool) -> None:
+        """Take the gradient from the MeasureNote part (`backbone_modules`), or give it back; the
+        choice is recorded in ``config.freeze_backbone``."""
         self.config.freeze_backbone = frozen
         self.backbone_modules().requires_grad_(not frozen)
 
     def train(self, mode: bool = True) -> "TuneTitleTuneModel":
+        """`nn.Module.train`, except that a frozen backbone stays in eval mode (no dropout)."""
         super().train(mode)
         if self.config.freeze_backbone:
             self.backbone_modules().eval()  # a frozen backbone keeps its dropout off
@@ -244,7 +251,7 @@ class TuneTitleTextModel(nn.Module):
     unfrozen.
     """
 
-    def __init__(self, config: TuneTitleTextConfig):
+    def __init__(self, config: TuneTitleTextConfig) -> None:
         super().__init__()
         self.config = config
         if config.encoder_type == "minilm":
@@ -297,6 +304,8 @@ class TuneTitleTextModel(nn.Module):
         super()._load_from_state_dict(*args, **kwargs)
 
     def tokenize(self, titles: list[str]) -> dict[str, torch.Tensor]:
+        """The title encoder's `input_ids` and `attention_mask` of `titles`, padded to the
+        longest."""
         return self.encoder.tokenize(titles)
 
     def forward(

@@ -35,7 +35,7 @@ class CappedWarnings:
     all, by reason. ``shown=None`` shows every one (no summary). The counts stay after
     `close`: ``reasons[what]`` (a `Counter`), `total`."""
 
-    def __init__(self, logger: logging.Logger, shown: int | None = WARNINGS_SHOWN):
+    def __init__(self, logger: logging.Logger, shown: int | None = WARNINGS_SHOWN) -> None:
         self.logger = logger
         self.shown = shown
         self.reasons: dict[str, Counter[str]] = {}

@@ -64,6 +64,7 @@ class BarCounts:
             self.problems.append({"tune": name, "problems": list(report.problems)})
 
     def to_dict(self) -> dict:
+        """The ``"bars"`` entry of ``irish-tune check --bars --json``."""
         return {
             "checked": self.checked,
             "fit": self.fit,

@@ -88,7 +88,9 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
     vocab_files_names = {"vocab_file": VOCAB_FILE}
     model_input_names = ["input_ids", "measure_numbers", "attention_mask"]
 
-    def __init__(self, vocab_file: str | None = None, vocab: AbcVocab | None = None, **kwargs):
+    def __init__(
+        self, vocab_file: str | None = None, vocab: AbcVocab | None = None, **kwargs: Any
+    ) -> None:
         # refused here, not at every call: a saved folder would record it (tokenizer_config.json)
         check_padding_side(
             kwargs.get("padding_side", "right"),

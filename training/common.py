@@ -472,7 +472,7 @@ class TrainingProgress:
     >>> bar.update(loss=2.5); bar.close()
     """
 
-    def __init__(self, total: int, initial: int, max_minutes: float | None, enabled: bool):
+    def __init__(self, total: int, initial: int, max_minutes: float | None, enabled: bool) -> None:
         import time
 
         from tqdm.auto import tqdm

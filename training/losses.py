@@ -159,7 +159,7 @@ class ClipLoss(nn.Module):
         margin: float = 0.4,
         local_loss: bool = False,
         gather_with_grad: bool = False,
-    ):
+    ) -> None:
         super().__init__()
         if loss_type not in ("infonce", "hinge"):
             raise ValueError(f"loss_type must be 'infonce' or 'hinge', got {loss_type!r}")
@@ -175,6 +175,7 @@ class ClipLoss(nn.Module):
         logit_scale: Optional[torch.Tensor] = None,
         labels: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
+        """The scalar loss of one batch (see the class docstring for the arguments)."""
         tune = F.normalize(tune_embeds, dim=-1)
         title = F.normalize(title_embeds, dim=-1)
         n = tune.shape[0]

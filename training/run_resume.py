@@ -350,7 +350,7 @@ class NothingToTrain(Exception):
     (`check_not_behind_the_run`): the run ends before writing anything. ``results``: the
     folder's all_results.json as it stands (``{}`` when it has none)."""
 
-    def __init__(self, message: str, results: dict[str, Any]):
+    def __init__(self, message: str, results: dict[str, Any]) -> None:
         super().__init__(message)
         self.results = results
 
