@@ -19,6 +19,8 @@ from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
 from .file_utils import remove_directory
 
+__all__: list[str] = []  # the cache helpers of `abc_corpus`, imported from there by name
+
 # the loader's logger: the cache's messages keep the name its users filter on
 logger = logging.getLogger("modeling_irish.abc_corpus")
 

@@ -13,6 +13,15 @@ from typing import Optional
 
 from irish_tune.value_checks import link_problem  # noqa: F401 - re-exported: the commands use it
 
+__all__ = [
+    "ReplacingFiles",
+    "link_problem",
+    "publish_directory",
+    "remove_directory",
+    "replacing_file",
+    "replacing_files",
+]
+
 
 def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: str) -> bool:
     """Move the finished directory `tmp` to `final` in one rename, for caches that several

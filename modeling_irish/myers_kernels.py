@@ -29,11 +29,14 @@ package's name importable); compiled in every process where there is nowhere to 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numba
 import numpy as np
+
+__all__ = ["compiled_kernel", "kernel_cache_dir", "scan_words32", "scan_words64"]
 
 _FULL32 = np.uint32(0xFFFFFFFF)
 _FULL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -103,7 +106,7 @@ def _cache_in_user_folder() -> Iterator[None]:
         numba.config.CACHE_DIR = ""
 
 
-def compiled_kernel(func):
+def compiled_kernel(func: Callable[..., Any]) -> Any:
     """``numba.njit(cache=True, nogil=True)`` of ``func``, cached in `kernel_cache_dir`; without
     the disk cache when numba has no writable place for it (it raises at decoration: a read-only
     site-packages and home)."""
@@ -117,7 +120,9 @@ def compiled_kernel(func):
 
 
 @compiled_kernel
-def scan_words32(peq, codes, active, k):  # pragma: no cover - compiled
+def scan_words32(  # pragma: no cover - compiled
+    peq: np.ndarray, codes: np.ndarray, active: np.ndarray, k: int
+) -> np.ndarray:
     """The scan with a 32-bit word (patterns of up to 32 symbols)."""
     n = codes.shape[1]
     pv = np.full(n, _FULL32, dtype=np.uint32)  # vertical +1 deltas (column 0: D[i] = i)
@@ -135,7 +140,9 @@ def scan_words32(peq, codes, active, k):  # pragma: no cover - compiled
 
 
 @compiled_kernel
-def scan_words64(peq, codes, active, k):  # pragma: no cover - compiled
+def scan_words64(  # pragma: no cover - compiled
+    peq: np.ndarray, codes: np.ndarray, active: np.ndarray, k: int
+) -> np.ndarray:
     """The scan with a 64-bit word (patterns of up to 64 symbols)."""
     n = codes.shape[1]
     pv = np.full(n, _FULL64, dtype=np.uint64)

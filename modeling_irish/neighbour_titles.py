@@ -31,6 +31,14 @@ from typing import Optional
 import numpy as np
 import torch
 
+__all__ = [
+    "NEIGHBOURS",
+    "RHYTHM_WEIGHT",
+    "TEMPERATURE",
+    "NeighbourTitles",
+    "minilm_title_embeddings",
+]
+
 NEIGHBOURS = 5
 TEMPERATURE = 0.02
 RHYTHM_WEIGHT = 2.0
@@ -91,7 +99,7 @@ class NeighbourTitles:
         k: int = NEIGHBOURS,
         temperature: float = TEMPERATURE,
         rhythm_weight: float = RHYTHM_WEIGHT,
-    ):
+    ) -> None:
         if len(setting_titles) == 0:
             raise ValueError("no titled training settings to take titles from")
         if len(setting_rhythms) != len(setting_titles):

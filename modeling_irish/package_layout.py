@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
+__all__ = ["SIBLING_PACKAGES", "check_sibling_packages", "shadowing_file"]
+
 # The project's top-level packages that live beside modeling_irish/ (its layout keeps them).
 SIBLING_PACKAGES = ("tokenization",)
 

@@ -27,6 +27,8 @@ from typing import Optional
 
 import numpy as np
 
+__all__ = ["FIELDS", "MIN_TITLES", "REGULARISATION_C", "HeaderTitlePrior"]
+
 #: Header fields whose values the prior predicts from a title.
 FIELDS = ("rhythm", "mode", "meter")
 #: Inverse L2 strength of each field's logistic regression (chosen on development sets).
@@ -63,7 +65,7 @@ class HeaderTitlePrior:
         fields: Sequence[str] = FIELDS,
         c: float = REGULARISATION_C,
         min_df: int = MIN_TITLES,
-    ):
+    ) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
         if len(titles) != len(headers):

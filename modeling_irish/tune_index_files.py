@@ -23,6 +23,19 @@ import numpy as np
 
 from tokenization.dataset import dead_writer_folders
 
+__all__ = [
+    "INDEX_FILE",
+    "INDEX_FORMAT",
+    "SAVE_LOCK_WAIT_S",
+    "changed_sources",
+    "finish_interrupted_saves",
+    "read_index",
+    "source_fingerprints",
+    "warn_changed_sources",
+    "warn_changed_while_built",
+    "write_index",
+]
+
 logger = logging.getLogger(__name__)
 
 #: the index's JSON file (titles, meta, settings' headers), beside its arrays
@@ -198,7 +211,7 @@ class _PythonFile:
     space left on device``), not through C's ``fwrite`` on a real file, which says only
     ``48142 requested and 36832 written``."""
 
-    def __init__(self, handle: Any):
+    def __init__(self, handle: Any) -> None:
         self.write = handle.write
 
 

@@ -21,6 +21,8 @@ from typing import TypeVar
 from .abc_lexer import _canonical_bar, _merge_bar_texts
 from .abc_tune import Token
 
+__all__: list[str] = []  # the bar and tie passes of `abc_parser`, imported from there by name
+
 _BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
 _T = TypeVar("_T")
 

@@ -20,6 +20,8 @@ from .row_decoding import main_ids
 from .tokenizer_checks import check_truncation_side
 from .vocabulary import END_ID, START_ID
 
+__all__ = ["VOCAB_FILE"]
+
 #: The name of the saved vocabulary (``vocab_files_names`` of `AbcTokenizer`).
 VOCAB_FILE = "abc_vocab.json"
 

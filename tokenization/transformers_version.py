@@ -6,6 +6,8 @@ import re
 
 import transformers
 
+__all__ = ["OLDEST_TRANSFORMERS", "REQUIRED_TRANSFORMERS", "transformers_release"]
+
 # The saved entry modules (configuration_*, modeling_*, tokenization_abc) import this sibling
 # first, so that on an older transformers the user reads this line instead of an ImportError
 # about `transformers.initialization` deep in the folder's code. Keep this file the same in
