@@ -1,0 +1,158 @@
+"""The public API keeps the house style (STYLE.md 17-18): every module of the packages users
+import from declares `__all__`, and every function and class it names has a docstring and a fully
+typed signature, its public methods too.
+
+The rules, as checked here:
+
+- a docstring of its own on each function and class of an `__all__`, and on each public method
+  and property a class defines itself (inherited ones are their base's business); ``__init__`` is
+  documented by its class's docstring (the transformers way, ``Args:`` in the class docstring);
+- every parameter annotated except ``self``/``cls``, ``*args`` and ``**kwargs`` included (`Any`
+  where they pass through to transformers or torch: a name left bare tells the reader nothing),
+  and a return annotation on every function and method, ``__init__ -> None`` included.
+
+Whether a user-facing name has an example is `tests/test_doctests.py`'s business (each module's
+docstrings hold examples), not checked here name by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import irish_tune
+import modeling_irish
+import tokenization
+
+PACKAGES = (irish_tune, modeling_irish, tokenization)
+MODULES = sorted(
+    [package.__name__ for package in PACKAGES]
+    + [
+        name
+        for package in PACKAGES
+        for _, name, _ in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+    ]
+)
+# Modules that declare no `__all__`, and why: nothing in them is imported by name.
+NO_ALL = {
+    "irish_tune.__main__": "runs the console script (python -m irish_tune)",
+    "modeling_irish.metrics": "holds metric scripts, loaded by path with evaluate.load",
+    "modeling_irish.metrics.retrieval_mrr": "a metric script, loaded by path with evaluate.load",
+}
+
+
+def own_docstring(obj: Any) -> str | None:
+    """`obj`'s own docstring: not a base class's, nor the one ``@dataclass`` or ``NamedTuple``
+    writes from the signature when there is none (``Name(field: type, ...)``)."""
+    doc = vars(obj).get("__doc__") if inspect.isclass(obj) else obj.__doc__
+    if doc and inspect.isclass(obj) and re.fullmatch(rf"{obj.__name__}\(.*\)", doc, re.S):
+        return None
+    return doc
+
+
+def public_methods(cls: type) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """The methods and properties (as their getter) that `cls` defines itself, ``__init__`` among
+    them, but no other underscored name."""
+    for name, value in vars(cls).items():
+        if name.startswith("_") and name != "__init__":
+            continue
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        elif isinstance(value, property):
+            value = value.fget
+        if inspect.isfunction(value):
+            yield name, value
+
+
+def unannotated(func: Callable[..., Any]) -> list[str]:
+    """The parameters of `func` without an annotation (``return`` for a missing return type)."""
+    signature = inspect.signature(func)
+    bare = [
+        name
+        for index, (name, parameter) in enumerate(signature.parameters.items())
+        if parameter.annotation is inspect.Parameter.empty
+        and not (index == 0 and name in ("self", "cls"))
+    ]
+    if signature.return_annotation is inspect.Signature.empty:
+        bare.append("return")
+    return bare
+
+
+def api_problems(module: Any) -> list[str]:
+    """What each function and class of `module.__all__` misses, one line each."""
+    problems = []
+    for name in getattr(module, "__all__", ()):  # a module without one: the test above
+        obj = getattr(module, name)
+        if inspect.isfunction(obj):
+            members = [(name, obj)]
+        elif inspect.isclass(obj):
+            members = [(f"{name}.{method}", func) for method, func in public_methods(obj)]
+        else:
+            continue  # a constant, a type alias, a compiled kernel (documented by its module)
+        if not own_docstring(obj):
+            problems.append(f"{name}: no docstring")
+        for where, func in members:
+            if not where.endswith("__init__") and inspect.isclass(obj) and not func.__doc__:
+                problems.append(f"{where}: no docstring")
+            bare = unannotated(func)
+            if bare:
+                problems.append(f"{where}: not annotated: {', '.join(bare)}")
+    return problems
+
+
+def test_the_walk_finds_the_modules():
+    wanted = {"irish_tune.parser", "modeling_irish.modeling_measurenote", "tokenization.abc_lexer"}
+    assert wanted <= set(MODULES)
+    assert set(NO_ALL) <= set(MODULES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_module_declares_all(name):
+    has_all = hasattr(importlib.import_module(name), "__all__")
+    assert has_all != (name in NO_ALL), f"{name}: __all__ {'missing' if not has_all else 'found'}"
+
+
+@pytest.mark.parametrize("name", sorted(set(MODULES) - set(NO_ALL)))
+def test_public_names_are_documented_and_typed(name):
+    module = importlib.import_module(name)
+    problems = api_problems(module)
+    assert not problems, f"{name}: {len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_the_checks_catch_what_they_look_for():
+    """The checks themselves: a bare function, a class without docstrings, a generated one."""
+    from dataclasses import dataclass
+
+    def bare(x, *args, **kwargs):
+        pass
+
+    class Bare:
+        def __init__(self, x: int):
+            pass
+
+        @property
+        def size(self) -> int:
+            return 1
+
+    @dataclass
+    class Generated:
+        x: int
+
+    assert unannotated(bare) == ["x", "args", "kwargs", "return"]
+    assert own_docstring(Generated) is None and own_docstring(Bare) is None
+    module = type(importlib)("fake")
+    module.__all__ = ["bare", "Bare"]
+    module.bare, module.Bare = bare, Bare
+    assert api_problems(module) == [
+        "bare: no docstring",
+        "bare: not annotated: x, args, kwargs, return",
+        "Bare: no docstring",
+        "Bare.__init__: not annotated: return",
+        "Bare.size: no docstring",
+    ]
