@@ -95,6 +95,15 @@ class GeneratedTune:
             which engravers take (abcm2ps refuses ``c9/4``); the same text when no length needs
             it. What ``irish-tune generate`` writes. It sounds the same, but reads back with a
             tie and one more note for each such length, so it is `abc` that `rows` encode.
+
+    >>> from transformers import AutoModelForCausalLM, AutoTokenizer
+    >>> model = AutoModelForCausalLM.from_pretrained("runs/measurenote-small")
+    >>> tokenizer = AutoTokenizer.from_pretrained("runs/measurenote-small")
+    >>> (tune,) = TuneGenerator(model, tokenizer).generate(1, rhythm="reel", key="D", seed=0)
+    >>> tune.key.name, tune.valid == (not tune.errors), tune.rows.shape[1]
+    ('D major', True, 20)
+    >>> tokenizer.encode_tune(tune.abc).input_ids.shape == tune.rows.shape
+    True
     """
 
     abc: str

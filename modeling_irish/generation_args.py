@@ -362,7 +362,19 @@ def check_prompt_goes_on(constraint: TuneConstraint) -> None:
     draw (`TuneConstraint.can_go_on`, ``constraint`` fed the prompt): its last bar is left open
     where no note lengths of the model complete it (2/3 of an eighth short, after a tuplet), or
     it ends in a tie where only a bar line that no tie crosses may close the bar. Sampling
-    otherwise failed there, vaguely ("no token fits"), or drew a tied note of no length."""
+    otherwise failed there, vaguely ("no token fits"), or drew a tied note of no length.
+
+    `TuneGenerator.generate` calls it on the prompt:
+
+    >>> from transformers import AutoModelForCausalLM, AutoTokenizer
+    >>> from modeling_irish.generation import TuneGenerator
+    >>> model = AutoModelForCausalLM.from_pretrained("runs/measurenote-small")
+    >>> generator = TuneGenerator(model, AutoTokenizer.from_pretrained("runs/measurenote-small"))
+    >>> generator.generate(1, prompt="X:1\\nM:6/8\\nL:1/8\\nK:D\\n|:GAG GAB|1ABA ABd|ABA ABd-")
+    Traceback (most recent call last):
+    ...
+    ValueError: the prompt ends bar 3 with a tie, but only ':|2' may close that bar, and a tie ...
+    """
     if constraint.can_go_on():
         return
     number, meter = constraint.bars_done + 1, constraint.tables.meter

@@ -64,6 +64,17 @@ class MeasureNoteState(NamedTuple):
         pool_sum: `(batch, note_hidden_size)` sum of `exp(score - pool_max) * note state`, per head
             slice.
         measure_number: `(batch,)` absolute measure number of the open measure.
+
+    Example (a continuation fed the state gives what one pass over the whole rows gives):
+        >>> model = MeasureNoteForCausalLM.from_pretrained("runs/measurenote-small").eval()
+        >>> ids, measures = torch.zeros(1, 4, 20, dtype=torch.long), torch.tensor([[0, 0, 1, 1]])
+        >>> whole = model(ids, measure_numbers=measures).logits
+        >>> first = model(ids[:, :3], measure_numbers=measures[:, :3], use_cache=True)
+        >>> type(first.state).__name__, first.state.measure_number.tolist()
+        ('MeasureNoteState', [1])
+        >>> last = model(ids[:, 3:], measure_numbers=measures[:, 3:], state=first.state).logits
+        >>> torch.allclose(last, whole[:, 3:], atol=1e-6)
+        True
     """
 
     note_hidden: torch.Tensor
@@ -96,6 +107,13 @@ class MeasureNoteModelOutput(ModelOutput):
             Output of the note GRU.
         measure_context (`torch.FloatTensor` of shape `(batch, seq, measure_hidden_size)`):
             Measure-GRU summary of the measures completed before each row's measure.
+
+    Example:
+        >>> model = MeasureNoteModel.from_pretrained("runs/measurenote-small")
+        >>> ids = torch.zeros(1, 3, 20, dtype=torch.long)
+        >>> out = model(ids, measure_numbers=torch.zeros(1, 3, dtype=torch.long), use_cache=True)
+        >>> out.last_hidden_state.shape[:2], out.measure_context.shape[:2], out.state is None
+        (torch.Size([1, 3]), torch.Size([1, 3]), False)
     """
 
     last_hidden_state: Optional[torch.FloatTensor] = None
@@ -123,6 +141,16 @@ class MeasureNoteCausalLMOutput(ModelOutput):
             Recurrent state after the last valid row (returned when `use_cache`).
         hidden_states (`torch.FloatTensor` of shape `(batch, seq, final_hidden_size)`):
             Output of the final GRU (the input of both heads).
+
+    Example (what the tokenizer gives is what the model takes, labels included):
+        >>> from transformers import AutoTokenizer
+        >>> model = MeasureNoteForCausalLM.from_pretrained("runs/measurenote-small")
+        >>> tokenizer = AutoTokenizer.from_pretrained("runs/measurenote-small")
+        >>> out = model(**tokenizer("X:1\\nK:D\\nDFA|"))
+        >>> out.loss.shape, out.logits.shape[:2], out.dur_logits.shape[:2]
+        (torch.Size([]), torch.Size([1, 6]), torch.Size([1, 6]))
+        >>> bool(out.loss == out.loss_main + model.config.dur_loss_weight * out.loss_dur)
+        True
     """
 
     loss: Optional[torch.FloatTensor] = None

@@ -44,7 +44,14 @@ class WrongModelTypeError(Exception):
     """``pipeline("abc-generation", model=...)`` was given a saved model that is no MeasureNote
     model (a tune-title model, say). Not a `ValueError` on purpose: transformers' `load_model`
     catches those and re-raises them inside one error with the traceback of every class it
-    tried; this one reaches the caller as it is, in one line."""
+    tried; this one reaches the caller as it is, in one line.
+
+    >>> from transformers import pipeline
+    >>> pipeline("abc-generation", model="runs/tune-title")
+    Traceback (most recent call last):
+    ...
+    modeling_irish.pipeline_abc.WrongModelTypeError: ... 'runs/tune-title' holds a 'tune_title' ...
+    """
 
 
 class _MeasureNoteAutoModel(AutoModelForCausalLM):

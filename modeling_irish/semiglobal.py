@@ -220,6 +220,13 @@ def rotation_distances(
     onto an unused slot 7 of another block, so it still matches nothing. Columns of all parts
     and rotations share one bit-parallel scan (`_myers_scan_table`), the shorter patterns
     padded with never-matching rows whose constant cost is subtracted afterwards.
+
+    >>> gallery = PaddedGallery([[1, 2, 3], [0, 1, 2, 4], [5, 5]])
+    >>> d = rotation_distances([np.array([0, 1, 2])], [gallery], np.array([True, True, False]))
+    >>> d.shape, d[0, 0].tolist(), d[0, 1].tolist()  # [1, 2, 3] is [0, 1, 2] rotated by 6
+    ((1, 3, 7), [1, 2, 3, 3, 2, 1, 0], [0, 1, 2, 2, 2, 1, 1])
+    >>> bool(d[0, 2].min() == np.iinfo(np.int64).max)  # not kept: not scanned
+    True
     """
     if not 0 < len(queries) == len(galleries) <= 2:
         raise ValueError("one or two letter queries, one gallery each")

@@ -78,7 +78,12 @@ def write_index(
     for it up to `SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding one of the two
     whole, never files of both. A writer killed before is cleared first
     (`finish_interrupted_saves`). A failure is an `OSError` naming the file and the cause
-    (``cannot write idx/dur_flat.npy: No space left on device``)."""
+    (``cannot write idx/dur_flat.npy: No space left on device``).
+
+    >>> write_index("example-index", {"pitch_flat": np.arange(3), "dur_flat": None}, {"format": 3})
+    >>> sorted(os.listdir("example-index"))  # dur_flat None: left out
+    ['pitch_flat.npy', 'tune_index.json']
+    """
     path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
     parent, name = os.path.split(path)
     for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):  # earlier versions' saves

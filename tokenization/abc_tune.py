@@ -25,6 +25,15 @@ class AbcParseError(ValueError):
     """Malformed ABC; names the tune, the 1-based line and column in the source text.
 
     `internal` is True when an unexpected error (a parser bug) was converted.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> try:
+    ...     parse_abc("X:1\\nT:Bad\\nK:D\\nDF A^^^|")
+    ... except AbcParseError as err:
+    ...     print(err)
+    ...     err.tune, err.line, err.column, err.message
+    Bad: line 4, column 5: unexpected character '^'
+    ('Bad', 4, 5, "unexpected character '^'")
     """
 
     def __init__(
@@ -45,7 +54,13 @@ class AbcParseError(ValueError):
 
 
 class Token(NamedTuple):
-    """One body token; see DESIGN.md section 1 for the meaning of each field by kind."""
+    """One body token; see DESIGN.md section 1 for the meaning of each field by kind.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> parse_abc("X:1\\nL:1/8\\nK:D\\nDF A2|").tokens[2:]
+    [Token(kind='note', text='', pitch=69, dur=Fraction(1, 4)),
+     Token(kind='bar', text='|', pitch=None, dur=None)]
+    """
 
     kind: str
     text: str
@@ -55,7 +70,13 @@ class Token(NamedTuple):
 
 @dataclass
 class AbcTune:
-    """One parsed tune: header fields, key, meter, unit and the body tokens."""
+    """One parsed tune: header fields, key, meter, unit and the body tokens.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nT:Tune\\nM:2/4\\nL:1/8\\nK:D\\nDF A2|")
+    >>> tune.title, tune.key.name, tune.meter, tune.unit, len(tune.tokens), tune.fields["T"]
+    ('Tune', 'D major', '2/4', Fraction(1, 8), 4, ['Tune'])
+    """
 
     fields: dict[str, list[str]]
     title: str

@@ -33,7 +33,18 @@ class CappedWarnings:
     tunes"``), the others at DEBUG; `close` (or the end of a ``with``) logs, for each kind with
     some not shown, one warning that says how many were not shown and how many there were in
     all, by reason. ``shown=None`` shows every one (no summary). The counts stay after
-    `close`: ``reasons[what]`` (a `Counter`), `total`."""
+    `close`: ``reasons[what]`` (a `Counter`), `total`.
+
+    >>> with CappedWarnings(logging.getLogger("example"), shown=1) as warnings:
+    ...     for name in ("a.abc", "b.abc", "c.abc"):
+    ...         warnings.warn("files without tunes", "empty", "%s: no tunes", name)
+    ...     warnings.warn("files without tunes", "unreadable", "%s: not UTF-8", "d.abc")
+    >>> warnings.total("files without tunes"), warnings.reasons["files without tunes"]["empty"]
+    (4, 3)
+    >>> warnings.summaries()
+    ["... and 3 more files without tunes (not shown); 4 in all, by reason: {'empty': 3,
+    'unreadable': 1}"]
+    """
 
     def __init__(self, logger: logging.Logger, shown: int | None = WARNINGS_SHOWN) -> None:
         self.logger = logger

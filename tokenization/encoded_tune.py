@@ -47,6 +47,16 @@ class EncodedTune:
         original_key: the key as written in the source (a thesession-format tune on the white
             keys: the key its `Z:` names, as `normalise_tune` reads it).
         rows: the string rows the ids encode.
+
+    >>> from tokenization.vocabulary import AbcVocab
+    >>> vocab = AbcVocab.from_values({"dur": ["1"], "m_offset": ["0", "1", "2"]})
+    >>> enc = encode_tune(vocab, "X:1\\nT:Tune\\nL:1/8\\nK:D\\nDFA|")
+    >>> enc.input_ids.shape, enc.measure_numbers.tolist(), enc.labels.shape
+    ((6, 20), [0, 0, 0, 0, 1, 1], (6, 2))
+    >>> enc.original_key.name, enc.tune.key.name  # read in D, encoded on the white keys
+    ('D major', 'C major')
+    >>> [row[0] for row in enc.rows.rows()]
+    ['<start>', 'pitch60', 'pitch64', 'pitch67', '|', '<end>']
     """
 
     input_ids: np.ndarray
@@ -132,7 +142,14 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
 
 def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> EncodedTune:
     """Read one ABC tune into ``vocab``'s feature ids (raises `AbcParseError` on bad input);
-    ``rhythm`` stands in for the tune's ``R:`` (`HeaderInfo.from_tune`)."""
+    ``rhythm`` stands in for the tune's ``R:`` (`HeaderInfo.from_tune`).
+
+    >>> from tokenization.vocabulary import AbcVocab
+    >>> vocab = AbcVocab.from_values({"dur": ["1"], "rhythm": ["reel"]})
+    >>> enc = encode_tune(vocab, "X:1\\nL:1/8\\nK:D\\nDFA|", rhythm="reel")  # no R: line
+    >>> vocab.token("rhythm", int(enc.input_ids[0, RHYTHM_COLUMN]))
+    'reel'
+    """
     _, tune = read_tune(text)
     rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
     ids = vocab.encode(rows)

@@ -227,6 +227,14 @@ class TuneRows:
         position_rows: ``(n_rows, 5)`` position columns (of the *next* token).
         header: the 11 header values shared by every row.
         measure_numbers: measure group of each row's next token.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nM:2/4\\nL:1/8\\nR:polka\\nK:D\\nDF A2|")
+    >>> rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
+    >>> [row[0] for row in rows.token_rows], rows.measure_numbers
+    (['<start>', 'pitch62', 'pitch66', 'pitch69', '|', '<end>'], [0, 0, 0, 0, 1, 1])
+    >>> len(rows), len(rows.rows()[0])  # 4 token, 5 position and 11 header columns a row
+    (6, 20)
     """
 
     token_rows: list[tuple[str, ...]]

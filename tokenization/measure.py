@@ -51,6 +51,13 @@ class Position:
         m_idx: bar index inside the current repeated section (reset by ``|:``; endings share it).
         m_offset: offset from the start of the bar, in eighth notes (exact).
         measure: measure-group number (a pickup shares group 0 with the first full bar).
+
+    >>> from tokenization.abc_parser import Token
+    >>> tracker = MeasureTracker(Fraction(4))  # 2/4: a bar of 4 eighths
+    >>> for pitch in (62, 64, 66):
+    ...     tracker.push(Token("note", "", pitch, Fraction(1, 8)))
+    >>> tracker.position
+    Position(m_idx=0, m_offset=Fraction(3, 1), measure=0)
     """
 
     m_idx: int

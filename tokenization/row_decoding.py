@@ -46,7 +46,15 @@ class UnreadableRowsError(ValueError):
     or rest whose length, the tokenizer's vocabulary reads as `<unk>`, or a key or meter it
     reads so (the ids came from a corpus it was not built on); chord rows that no ABC holds
     (a ``]`` closing no chord, a bar line inside a chord: sampled without the constraints); or,
-    for `decode`, rows with no note or rest (bar lines and tuplet marks alone: no tune)."""
+    for `decode`, rows with no note or rest (bar lines and tuplet marks alone: no tune).
+
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+    >>> tok.decode(tok("X:1\\nK:D\\nDFA|")["input_ids"][0][:1])  # the <start> row alone
+    Traceback (most recent call last):
+    ...
+    tokenization.row_decoding.UnreadableRowsError: the rows hold no note or rest (no token at ...
+    """
 
 
 @functools.cache  # a few thousand (main, dur, meter kind) triples at most

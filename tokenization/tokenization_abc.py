@@ -235,7 +235,13 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
 
     # ----- ABC -> rows -----------------------------------------------------------------------
     def encode_tune(self, text: str, *, rhythm: str | None = None) -> EncodedTune:
-        """Read one ABC tune into feature ids (raises `AbcParseError` on bad input)."""
+        """Read one ABC tune into feature ids (raises `AbcParseError` on bad input).
+
+        >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+        >>> enc = tok.encode_tune("X:1\\nK:D\\nDFA&ABc|")  # what the reader let go is said
+        >>> enc.input_ids.shape, enc.tune.warnings
+        ((6, 20), ['voice overlay (&) read as its first voice (line 3)'])
+        """
         return encode_tune(self.abc_vocab, text, rhythm)
 
     def __call__(
