@@ -106,6 +106,39 @@ def test_the_parts_of_the_body_are_recorded_and_change_no_token():
     assert tied.part_changes == [(2, "B")] and tied.tokens[2].kind == "rest"
 
 
+def test_a_q_field_between_k_and_the_music_is_a_tempo_change_not_the_header_tempo():
+    # ABC 2.1: the header ends with K:; the Q: after it was read as a second header Q:, and
+    # render played the first, 120, where abc2midi plays 60 from the start
+    tune = parse_abc("X:1\nM:4/4\nL:1/4\nQ:1/4=120\nK:D\nQ:1/4=60\nDEFG|ABcd|]")
+    assert tune.fields["Q"] == ["1/4=120"] and tune.tempo_changes == [(0, "1/4=60")]
+    assert tune.tokens == parse_abc("X:1\nM:4/4\nL:1/4\nQ:1/4=120\nK:D\nDEFG|ABcd|]").tokens
+    # next to a P: there, as in the body: before it, the change ends the part before (none)
+    parts = parse_abc("X:1\nL:1/4\nP:BA\nK:D\nQ:1/4=60\nP:A\nDEFG|]\nP:B\nABcd|]")
+    assert parts.tempo_changes == [(0, "1/4=60")] and parts.parts_after_tempo == [0]
+    after = parse_abc("X:1\nL:1/4\nP:BA\nK:D\nP:A\nQ:1/4=60\nDEFG|]\nP:B\nABcd|]")
+    assert after.tempo_changes == [(0, "1/4=60")] and after.parts_after_tempo == []
+
+
+@pytest.mark.parametrize(
+    ("header", "meter", "unit"),
+    [
+        ("M:2/4\nK:D\nM:6/8", "6/8", F(1, 16)),  # the unit of M:2/4, the header's (abc2midi)
+        ("M:6/8\nK:D\nM:2/4", "2/4", F(1, 8)),
+        ("M:2/4\nK:D\nM:6/8\nL:1/8", "6/8", F(1, 8)),  # an L: there sets it
+        ("K:D\nM:2/4", "2/4", F(1, 8)),  # no header M:: the default's, 1/8
+        ("M:2/4\nM:6/8\nK:D", "6/8", F(1, 8)),  # two before K:: the last is the header's
+    ],
+)
+def test_a_meter_between_k_and_the_music_starts_the_tune_but_keeps_the_header_unit(
+    header, meter, unit
+):
+    # ABC 2.1 and abc2midi: the default unit is the header M:'s; an M: after K: changes the
+    # meter from the first note (the tune starts in it: no meter change to record), not the
+    # unit, which it set (M:2/4, K:, M:6/8 read eighths where abc2midi plays sixteenths)
+    tune = parse_abc(f"X:1\n{header}\nDEF GAB|]", corpus_format="standard")
+    assert (tune.meter, tune.unit, tune.meter_changes) == (meter, unit, [])
+
+
 def test_the_markings_the_reader_skips_are_counted_and_change_no_token():
     # `generate` says how many of a prompt's markings its tunes leave out
     body = '"D"(A2 ~B2) {g}c2 !roll!T.d2|\n% ~B ~c\ne2 (3efg "^x"a2)|[V:2] ~A8|'

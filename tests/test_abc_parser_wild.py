@@ -88,12 +88,14 @@ def test_loader_texts_carry_their_file_header():
     assert with_file_header("X:3\nK:G\nG|", []) == "X:3\nK:G\nG|"
 
 
-def test_fields_after_k_and_before_the_music_are_header_fields():
+def test_fields_after_k_and_before_the_music_are_read():
+    # the tune starts in the M: after K:, but its default unit is the header meter's (none
+    # here: 1/8), as abc2midi plays it (it was 2/4's, 1/16)
     tune = parse_abc("X:1\nK:G\nT:Title\nR:reel\nM:2/4\nGA B2|")
     assert (tune.title, tune.meter, tune.unit, tune.fields["R"]) == (
         "Title",
         "2/4",
-        F(1, 16),
+        F(1, 8),
         ["reel"],
     )
     assert not any("meter" in w for w in tune.warnings)

@@ -234,6 +234,29 @@ def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
     assert _played("K:D\nDEFG ABcd|]", header="", tmp_path=tmp_path)[:2] == [62, 64]
 
 
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(
+    "header", ["M:2/4\nK:D\nM:6/8", "M:6/8\nK:D\nM:2/4", "K:D\nM:2/4", "M:2/4\nM:6/8\nK:D"]
+)
+def test_an_m_field_after_k_keeps_the_unit_abc2midi_plays(tmp_path, header):
+    # the default unit is the header M:'s (the one in force at K:); M:2/4, K:, M:6/8 played
+    # eighths where abc2midi plays sixteenths
+    import subprocess
+
+    from modeling_irish.render import to_midi
+
+    abc = f"X:1\nT:t\n{header}\nDEF GAB|]\n"
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    theirs = [round(length * 16) / 16 for _, _, length in _midi_notes(tmp_path / "a.mid")]
+    ours = [length for _, _, length in _midi_notes(to_midi(abc, str(tmp_path / "t.mid")))]
+    assert ours == theirs
+
+
 @pytest.mark.parametrize(
     ("field", "quarters"), [("", 200), ("Q:1/4=120\n", 120), ("Q:3/8=60\n", 90),
                             ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 50),
@@ -290,6 +313,9 @@ TEMPO_CHANGES = [
         "CDEF GABc|\nQ:1/4=60\n|:GABc [Q:1/4=90]cBAG:|",
         [(0, 120), (4, 60), (6, 90)],
     ),
+    # a Q: line between K: and the music: a change at the start (ABC 2.1: the header ends at
+    # K:), not a second header Q: (the first header one, 120, was played)
+    ("Q:1/4=60\nCDEF GABc|]", [(0, 60)]),
 ]
 
 
@@ -398,6 +424,10 @@ PART_TEMPOS = [
     ("P:A\nCDEF GABc|\nQ:1/4=60\nP:B\nQ:1/4=90\n|:GABc cBAG:|", [(0, 90), (12, 60)]),
     # after the last note: at the end of the last part in the body, B
     ("P:A\n|:CDEF GABc:|\nP:B\n|:GABc cBAG:|\nQ:1/4=60\n", [(0, 120), (8, 60)]),
+    # between K: and the music: before P:A it ends the part before, none: from the start;
+    # after P:A it starts part A, played second (both were read as a header Q:, not played)
+    ("Q:1/4=60\nP:A\nCDEF GABc|\nP:B\nGABc cBAG|]", [(0, 60)]),
+    ("P:A\nQ:1/4=60\nCDEF GABc|\nP:B\nGABc cBAG|]", [(0, 120), (4, 60)]),
 ]
 
 

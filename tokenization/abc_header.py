@@ -131,8 +131,8 @@ class _HeaderFields:
     def _parse_header(self, lines: list[str]) -> int:
         """Read the header's field lines; return the index of the first line of music.
 
-        The header runs to the first line that is not a field: fields after ``K:`` and before
-        the music (``K:G`` then ``T:``, ``M:``) are header fields too. A line before ``K:`` that
+        The header ends with ``K:`` (ABC 2.1); the field lines after it and before the music
+        are read here too, as the body's start (`_body_start_field`). A line before ``K:`` that
         is not a field but that field lines follow up to ``K:`` (a bare ``N``, ``I :: ::``) is
         stray text in the header, passed over with a warning (`header_span`). A blank
         line before ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text
@@ -163,8 +163,7 @@ class _HeaderFields:
                 last = list(self.fields)[-1]
                 self.fields[last][-1] += " " + value
                 continue
-            if seen_k and letter == "P":  # after K:, P: marks the body's first part, not the order
-                self.part_changes.append((0, value))
+            if seen_k and self._body_start_field(letter, value):
                 continue
             self.fields.setdefault(letter, []).append(value)
             self._header_field(letter, value)
@@ -181,6 +180,28 @@ class _HeaderFields:
                 line_no = self.line_offset + blank_after_k + 1
                 self._refuse_prose(lines, span.end, f"blank line {line_no} after K:")
         return span.end
+
+    def _body_start_field(self, letter: str, value: str) -> bool:
+        """Read a field line between ``K:`` and the music, a field of the body's start (ABC 2.1:
+        the header ends with ``K:``, abc2midi plays them so); True when it is not a header field.
+
+        ``Q:`` and ``P:`` are body changes at the first token (`AbcTune.tempo_changes`,
+        `AbcTune.part_changes`), not the header's tempo or order of parts. ``M:``, ``L:`` and
+        ``K:`` stay header fields: the tune starts in that meter, unit and key (the rows
+        hold no change at the start), but an ``M:`` there does not set the default unit,
+        which is the header's meter's (`_default_unit`). Other fields (a ``T:`` subtitle,
+        ``W:``, ``N:``, ``I:``...) are kept in `fields` as metadata."""
+        if letter in ("Q", "P"):
+            self._inline_field(letter, value)
+            return True
+        if letter == "M" and not self.meter_after_k:
+            self.meter_after_k, self.meter_at_k = True, self.meter
+        return False
+
+    def _default_unit(self) -> Fraction:
+        """The unit of a tune without ``L:`` (`default_unit`) by the header's meter, the one
+        in force at ``K:``: an ``M:`` after ``K:`` changes the meter, not the unit (abc2midi)."""
+        return default_unit(self.meter_at_k if self.meter_after_k else self.meter)
 
     def _bang_is_line_break(self, header: list[str]) -> bool:
         """Whether ``!`` is a line break in the body (`bang_is_line_break`): the last

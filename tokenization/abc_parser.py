@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from .abc_bars import _bar_token, _BarsAndTies
-from .abc_header import _HeaderFields, default_unit
+from .abc_header import _HeaderFields
 from .abc_lexer import (
     _ACC,
     _BODY_BANG_BREAK_RE,
@@ -87,6 +87,10 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.octave = 0  # semitones the notes sound from where they are written (K: octave=)
         self.meter: str | None = None
         self.header_meter: str | None = None
+        #: an ``M:`` line after ``K:`` was read, and the meter in force before it: the default
+        #: unit's (`_HeaderFields._default_unit`)
+        self.meter_after_k = False
+        self.meter_at_k: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
@@ -150,7 +154,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
 
     def _finish_header(self) -> None:
         if self.unit is None:
-            self.unit = default_unit(self.meter)
+            self.unit = self._default_unit()
         self._set_unit(self.unit)
         self.header_meter = self.meter
         self.pending: Fraction | None = None

@@ -97,12 +97,13 @@ class AbcTune:
     #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
     #: header's, and so do the measure features of the rows.
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
-    #: tempo changes in the body (a ``Q:`` line after the header, an inline ``[Q:...]``):
+    #: tempo changes in the body (a ``Q:`` line after ``K:``, before the music too, an inline
+    #: ``[Q:...]``):
     #: ``(index of the first token played at the new tempo, the Q: text)``, e.g.
     #: ``(9, "1/4=60")``. Only `render.to_midi` reads them: the tokens, rows and features
     #: carry no tempo; the header's ``Q:`` stays in `fields`.
     tempo_changes: list[tuple[int, str]] = field(default_factory=list)
-    #: the parts the body marks (a ``P:`` line after the header, an inline ``[P:...]``):
+    #: the parts the body marks (a ``P:`` line after ``K:``, an inline ``[P:...]``):
     #: ``(index of the first token of the part, the P: text)``, e.g. ``(0, "A")``. Only
     #: `render.to_midi` reads them, to play the parts in the order of the header's ``P:``
     #: (`fields["P"]`), and the writer writes them back; the tokens, rows and features carry

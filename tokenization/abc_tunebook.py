@@ -178,7 +178,9 @@ def header_span(lines: Sequence[str]) -> HeaderSpan:
     sees them (`render` gives verovio the header without the stray lines).
 
     The header runs to the first line that is neither a field line, a comment or blank line,
-    nor stray text before ``K:``, or to a ``V:`` line after ``K:`` (which selects a voice).
+    nor stray text before ``K:``, or to a ``V:`` line after ``K:`` (which selects a voice). Its
+    field lines after ``K:`` are the body's start (ABC 2.1: the header ends with ``K:``), which
+    the parser reads with the header (`_HeaderFields._body_start_field`).
 
     >>> header_span(["X:1", "T:t", "N", "M:6/8", "K:G", "V:1", "GAB|"])
     HeaderSpan(end=5, stray=(2,), ended=False)
