@@ -77,9 +77,10 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     sounding together; a
     closing rest lasts, the file ending no sooner than the music (as abc2midi's). Grace
     notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
-    plays its first. The tempo is the header's ``Q:`` field's (``Q:3/8=60`` is 90 quarter
-    notes a minute), else ``tempo`` quarter notes a minute, and changes where the body has a
-    ``Q:`` (a field line or ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
+    plays its first. The tempo is the header's ``Q:`` field's, the last of two (``Q:3/8=60``
+    is 90 quarter notes a minute), else ``tempo`` quarter notes a minute, and changes where
+    the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
+    ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
     each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
     (``Q:"Slower"``) is said in a warning and changes nothing. Raises `RenderError` when the
     tune cannot be read, when a note or rest is too long for MIDI (`_check_waits`; nothing is

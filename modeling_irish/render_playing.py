@@ -200,8 +200,9 @@ def _tempo_marks(
     tune: AbcTune, default: float, label: str, spans: Sequence[tuple[int, int]] | None = None
 ) -> list[tuple[Fraction, float]]:
     """``(start, quarter notes a minute)`` of each tempo the MIDI of ``tune`` sets, start in
-    quarter notes: the header's ``Q:`` (else ``default``) at 0, then each change of the body
-    (`AbcTune.tempo_changes`) each time playing passes it in `played_order` of each of the
+    quarter notes: the header's ``Q:`` (of two, the last, as abc2midi; else ``default``) at 0,
+    then each change of the body (`AbcTune.tempo_changes`, a ``Q:`` between ``K:`` and the
+    music included) each time playing passes it in `played_order` of each of the
     ``spans`` (`played_spans`; by default, all the tokens): on every pass of a repeated
     section, and in an ending only on the passes that play it; a change at the start of a
     part on each time the part is played; one written before the part's ``P:`` (``Q:1/4=60``
@@ -216,7 +217,7 @@ def _tempo_marks(
     >>> [(str(start), bpm) for start, bpm in _tempo_marks(tune, 200, "X:1")]
     [('0', 120.0), ('2', 60.0), ('6', 60.0), ('8', 60.0)]
     """
-    header = (tune.fields.get("Q") or [""])[0]
+    header = (tune.fields.get("Q") or [""])[-1]  # of two, the last (abc2midi)
     instead = f"the MIDI starts at {default:g} quarter notes a minute"
     first = _readable_tempo(header, tune.unit, label, "the header", instead)
     marks = {Fraction(0): default if first is None else first}
