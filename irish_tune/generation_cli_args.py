@@ -217,7 +217,8 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         help="output folder; a tune is written whole or not at all: one that fails writes no "
         "file and leaves those an earlier run wrote under its names as they were (named on "
         "stderr), and one rendered replaces them, removing the SVG pages an earlier rendering "
-        "had beyond its last (t-3.svg of three pages, now two; named on stdout); only files "
+        "had beyond its last (t-3.svg of three pages, now two) or moved aside (t-2-2.svg; "
+        "named on stdout); only files "
         "marked as that tune's pages are written over or removed, an unmarked one is named",
     )
     parser.add_argument(

@@ -322,14 +322,15 @@ def _render_one(
     this tune's, `_earlier_outputs`); a format skipped (its tool gone since the command
     checked) is said there too, and so is an SVG file of its page names without a page marker,
     kept (its path added to ``kept`` when given). The SVG pages an earlier rendering of ``stem``
-    had beyond the new last page are removed with it, and named on stdout (`render_abc`).
-    ``taken``: paths an SVG page must not take. A soundfont fluidsynth cannot load is no failure
-    of the tune: its `SoundFontError` (a `ValueError`, exit status 2) stops the command, and so
-    does an `OSError` (a full disk, an output folder gone: no later tune would fare better). Any
-    other error of this tune (a fault of this package or of music21 on a tune it cannot handle)
-    fails this tune alone, named with the error's type, so that one tune never costs the rest
-    of a book. ``locate`` places a reading error of the tune's text in its file (`RawTune.locate`,
-    its ``file: `` prefix dropped: ``name`` says where the tune is)."""
+    left that this one did not write (beyond its last page, or moved aside) are removed with it,
+    and named on stdout (`render_abc`). ``taken``: paths an SVG page must not take. A soundfont
+    fluidsynth cannot load is no failure of the tune: its `SoundFontError` (a `ValueError`,
+    exit status 2) stops the command, and so does an `OSError` (a full disk, an output folder
+    gone: no later tune would fare better). Any other error of this tune (a fault of this
+    package or of music21 on a tune it cannot handle) fails this tune alone, named with the
+    error's type, so that one tune never costs the rest of a book. ``locate`` places a reading
+    error of the tune's text in its file (`RawTune.locate`, its ``file: `` prefix dropped:
+    ``name`` says where the tune is)."""
     if not formats:
         return []
     from .render import RenderError, SoundFontError, render_abc
@@ -436,11 +437,11 @@ def run_render(args: argparse.Namespace) -> int:
     left out: no file of it is written, and the files an earlier run wrote under its names are
     left as they were and named (`render_abc` renames a tune's files into place only once all
     are made; one rendered replaces them, and the SVG pages an earlier rendering had beyond its
-    last are removed, named on stdout); the others are rendered, and the exit status is 1. So
-    is a thesession.org dump's row that gives no tune (no ABC text): it counts among the dump's
-    tunes, in their names too (``tunes_1`` of two rows). Every file is read before anything is
-    rendered, so a wrong path fails at once. A format this machine
-    cannot make is skipped with one note; when none of ``--formats`` can be made, the note is a
+    last, or moved aside, are removed, named on stdout); the others are rendered, and the exit
+    status is 1. So is a thesession.org dump's row that gives no tune (no ABC text): it counts
+    among the dump's tunes, in their names too (``tunes_1`` of two rows). Every file is read
+    before anything is rendered, so a wrong path fails at once. A format this machine cannot
+    make is skipped with one note; when none of ``--formats`` can be made, the note is a
     `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes
     from .render import tune_label

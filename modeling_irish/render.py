@@ -551,9 +551,10 @@ def render_abc(
     instead of raising, and not logged: the caller says it once. The tune is rendered whole or
     not at all: every file is written under a temporary name, and all are renamed into place
     once every format is made (`replacing_files`; the WAV is synthesised from the new MIDI).
-    The SVG pages an earlier rendering of ``stem`` had beyond the new last page
-    (``stem-3.svg`` of three pages, now two; `stale_pages`, but for those in ``taken``) are
-    removed then, and named under ``"removed"``: the folder never mixes pages of two renderings.
+    The SVG pages an earlier rendering of ``stem`` left that the new one did not write
+    (``stem-3.svg`` of three pages, now two; ``stem-2-2.svg``, a page 2 moved aside, when page
+    2 is ``stem-2.svg`` again; `stale_pages`, but for those in ``taken``) are removed then, and
+    named under ``"removed"``: the folder never mixes pages of two renderings.
     Only a file marked as that page of ``stem`` is removed or written over (`to_svg` marks each
     page it writes): another tune's page (``t-2.svg`` of a tune ``t-2``, or page 2 of ``t``
     where a tune ``t-2`` would put its first: that goes to ``t-2-1-2.svg``) is never, and a
@@ -579,7 +580,7 @@ def render_abc(
     with replacing_files() as group:  # a failure: no file renamed into place, none removed
         if "svg" in formats:
             out["svg"] = to_svg(abc, stem + ".svg", taken, group=group, kept=kept)
-            # an earlier rendering's pages beyond the new last one go with it
+            # an earlier rendering's pages beyond the new last one, or moved aside, go with it
             pages = len(out["svg"])
             out["removed"] = stale_pages(stem + ".svg", pages, [*taken, *out["svg"]], kept)
             for page in out["removed"]:

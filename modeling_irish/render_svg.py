@@ -197,24 +197,27 @@ def warn_unmarked(
 def stale_pages(
     path: str, pages: int, keep: Collection[str] = (), kept: Optional[Kept] = None
 ) -> list[str]:
-    """The files beside ``path`` that an earlier engraving of it left beyond its page
-    ``pages``: ``path-N`` (or ``path-N-2``... `_page_path`'s names) for N > ``pages``, marked
-    as page N of ``path``'s stem (`_with_marker`), page order, but those in ``keep`` (another
-    output of the same run: a tune ``t-3.abc`` beside ``t.abc``). A file of such a name marked
-    as another stem's page (``t-2.svg``, page 1 of a tune ``t-2``) is no page of ``path``; one
-    named ``path-N`` without a marker (an older version's) is kept and named in a warning (or
-    added to ``kept``).
+    """The files beside ``path`` that an earlier engraving of it left and the new one, of
+    ``pages`` pages, did not write: every file of a name `_page_path` gives (``path-N``,
+    ``path-N-2``...) marked as that page of ``path``'s stem (`_with_marker`), page order, but
+    those in ``keep`` (the pages just written, and another output of the same run: a tune
+    ``t-3.abc`` beside ``t.abc``). So go the pages beyond the new last one and a page moved
+    aside (``t-2-2.svg``, written while ``t-2.svg`` was another's) that now has its own name
+    again. A file of such a name marked as another stem's page (``t-2.svg``, page 1 of a tune
+    ``t-2``) is no page of ``path``; one named ``path-N`` without a marker, N > ``pages`` (an
+    older version's), is kept and named in a warning (or added to ``kept``).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
     >>> path = os.path.join(scratch.name, "t.svg")
     >>> pages = [("t.svg", 1, path), ("t-3.svg", 3, path), ("t-10.svg", 10, path),
-    ...          ("t-2.svg", 1, "t-2.svg"), ("t-4-2.svg", 4, path), ("t-03.svg", 3, path)]
+    ...          ("t-2.svg", 1, "t-2.svg"), ("t-4-2.svg", 4, path), ("t-03.svg", 3, path),
+    ...          ("t-1-2.svg", 1, path)]
     >>> for name, page, of in pages:
     ...     with open(os.path.join(scratch.name, name), "w") as handle:
     ...         _ = handle.write(_with_marker("<svg/>", of, page))
-    >>> [os.path.basename(p) for p in stale_pages(path, 1)]
-    ['t-3.svg', 't-4-2.svg', 't-10.svg']
+    >>> [os.path.basename(p) for p in stale_pages(path, 1, [path])]
+    ['t-1-2.svg', 't-3.svg', 't-4-2.svg', 't-10.svg']
     >>> scratch.cleanup()
     """
     folder, name = os.path.split(path)
@@ -225,13 +228,13 @@ def stale_pages(
     for entry in os.listdir(folder or "."):
         m = page.fullmatch(entry)
         where = os.path.join(folder, entry)
-        if not m or int(m[1]) <= pages or os.path.normpath(where) in keep_names:
+        if not m or os.path.normpath(where) in keep_names:
             continue
         marker = _page_marker(where)
-        if marker == (int(m[1]), _marker_stem(path)):
+        if marker == (int(m[1]), _marker_stem(path)):  # this page, written now or not
             found.append((int(m[1]), int(m[2][1:]) if m[2] else 1, where))
-        elif marker is None and not m[2]:  # ``t-3.svg``: an older version's page 3 of t?
-            unmarked.append((int(m[1]), where))
+        elif marker is None and not m[2] and int(m[1]) > pages:  # an older version's page?
+            unmarked.append((int(m[1]), where))  # (one of the new pages' names: `_is_page`)
     for number, where in sorted(unmarked):  # said in page order, not the folder's
         _unmarked(where, "not removed", f"removed as an earlier page {number} of {path}", kept)
     return [where for *_, where in sorted(found)]

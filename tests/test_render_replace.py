@@ -254,3 +254,43 @@ def test_render_caps_its_warnings_about_unmarked_pages(tmp_path, monkeypatch, ca
     assert lines[0].startswith(f"{out / 'tune-2.svg'} has no irish-tune page marker")
     assert lines[5].startswith("... and 2 more files without an irish-tune page marker kept")
     assert "7 in all, by reason: {'not removed': 7}" in lines[5]
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_render_removes_its_earlier_pages_moved_aside(tmp_path, monkeypatch):
+    # t-2-2.svg, t's page 2 moved aside while t-2.svg was a tune t-2's page, stayed when a
+    # re-render of t could write page 2 to t-2.svg again; so did t-2-1-2.svg, t-2's page 1
+    # moved aside, when t-2 could write it to t-2.svg
+    from modeling_irish.render_svg import _with_marker
+
+    t, t_2 = str(tmp_path / "t"), str(tmp_path / "t-2")
+    _pages(monkeypatch, 1, "t-2's page")
+    render_abc(ABC, t_2, formats=["svg"])
+    _pages(monkeypatch, 2, "t's page")
+    assert render_abc(OTHER, t, formats=["svg"])["svg"] == [f"{t}.svg", f"{t}-2-2.svg"]
+    mine = {  # not pages of t nor of t-2: never removed
+        "t-2-3.svg": b"<svg>unmarked</svg>",
+        "t-2-4.svg": _with_marker("<svg/>", "s.svg", 2).encode(),
+        "t-3-2.svg": _with_marker("<svg/>", "t-3.svg", 2).encode(),
+    }
+    for name, data in mine.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "t-2.svg").unlink()  # t-2's page gone: t's page 2 can have its name again
+    _pages(monkeypatch, 2, "t again")
+    out = render_abc(OTHER, t, formats=["svg"])
+    assert out["svg"] == [f"{t}.svg", f"{t}-2.svg"]
+    assert out["removed"] == [f"{t}-2-2.svg"]  # t's earlier page 2, moved aside
+    assert _files(tmp_path) == {
+        "t.svg": _page("t again", 1, "t"), "t-2.svg": _page("t again", 2, "t"), **mine
+    }  # fmt: skip
+    # t-2's page 1 goes to t-2-1-2.svg while t-2.svg is t's page 2, then back to t-2.svg
+    _pages(monkeypatch, 1, "t-2 moved")
+    assert render_abc(ABC, t_2, formats=["svg"])["svg"] == [f"{t_2}-1-2.svg"]
+    _pages(monkeypatch, 1, "t alone")
+    assert render_abc(OTHER, t, formats=["svg"])["removed"] == [f"{t}-2.svg"]
+    _pages(monkeypatch, 1, "t-2 back")
+    out = render_abc(ABC, t_2, formats=["svg"])
+    assert (out["svg"], out["removed"]) == ([f"{t_2}.svg"], [f"{t_2}-1-2.svg"])
+    assert _files(tmp_path) == {
+        "t.svg": _page("t alone", 1, "t"), "t-2.svg": _page("t-2 back", 1, "t-2"), **mine
+    }  # fmt: skip
