@@ -26,7 +26,7 @@ from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 from .cli import first_line, read_dump, read_input, tune_texts
 from .file_utils import link_problem, replacing_file
 from .render import FORMATS
-from .render_svg import rendered_pages
+from .render_svg import page_of, rendered_pages
 
 if TYPE_CHECKING:
     from .abc_sources import RawTune
@@ -271,14 +271,30 @@ def _say_invalid(said: CappedWarnings, name: str, errors: list[str]) -> None:
     said.warn(_INVALID, reason, "irish-tune generate: %s INVALID: %s", name, "; ".join(errors[:3]))
 
 
-#: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .svg (and an SVG's
-#: further pages, tune_N-2.svg...).
-_GENERATED_NAME = re.compile(r"tune_(\d+)(?:-(\d+))?\.(?:abc|svg|mid|wav)")
+#: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .svg, and an SVG's
+#: further pages, tune_N-2.svg, or tune_N-2-2.svg... moved aside (`to_svg`); an SVG page is the
+#: run's by its marker (`_generated_files`).
+_GENERATED_NAME = re.compile(r"tune_([0-9]+)(?:-([0-9]+))?(?:-([0-9]+))?\.(abc|svg|mid|wav)")
 
 
 def _generated_files(folder: str) -> set[str]:
-    """The names in ``folder`` that `irish-tune generate` writes (`_GENERATED_NAME`)."""
-    return {name for name in os.listdir(folder) if _GENERATED_NAME.fullmatch(name)}
+    """The names in ``folder`` that `irish-tune generate` writes (`_is_generated`)."""
+    return {name for name in os.listdir(folder) if _is_generated(folder, name)}
+
+
+def _is_generated(folder: str, name: str) -> bool:
+    """Whether ``name`` in ``folder`` is a file `irish-tune generate` writes (`_GENERATED_NAME`):
+    of SVG, a page marked as a ``tune_N``'s (`page_of`: ``tune_N-2.svg``, and one moved aside,
+    ``tune_N-2-2.svg`` or ``tune_N-1-2.svg``), or one without a marker of a name an older
+    version wrote (``tune_N.svg``, ``tune_N-2.svg``); not another stem's page (``tune_1-2.svg``
+    of a tune ``tune_1-2``)."""
+    m = _GENERATED_NAME.fullmatch(name)
+    if m is None or m[4] != "svg":
+        return m is not None and not m[3]
+    page = page_of(os.path.join(folder, name))
+    if page is None:  # an older version's page (or not one of ours): by its name alone
+        return not m[3]
+    return os.path.basename(page[1]) == f"tune_{m[1]}.svg"
 
 
 def _warn_stale(folder: str, names: set[str]) -> None:
@@ -288,9 +304,9 @@ def _warn_stale(folder: str, names: set[str]) -> None:
     if not names:
         return
 
-    def order(name: str) -> tuple[int, int, str]:
+    def order(name: str) -> tuple[int, int, int, str]:
         m = _GENERATED_NAME.fullmatch(name)
-        return int(m[1]), int(m[2] or 1), name
+        return int(m[1]), int(m[2] or 1), int(m[3] or 1), name
 
     shown = sorted(names, key=order)
     more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""

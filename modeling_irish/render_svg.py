@@ -22,7 +22,15 @@ from tokenization.capped_warnings import CappedWarnings
 
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
-__all__ = ["RenderError", "Kept", "rendered_pages", "stale_pages", "to_svg", "warn_unmarked"]
+__all__ = [
+    "RenderError",
+    "Kept",
+    "page_of",
+    "rendered_pages",
+    "stale_pages",
+    "to_svg",
+    "warn_unmarked",
+]
 
 logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of render
 
@@ -164,6 +172,39 @@ def _is_page(file: str, path: str, page: int, kept: Optional[Kept] = None) -> bo
     if marker is None:
         _unmarked(file, "not written over", f"written over as page {page} of {path}", kept)
     return marker == (page, _marker_stem(path))
+
+
+def page_of(file: str) -> tuple[int, str] | None:
+    """``(page, path)`` when ``file`` is page ``page`` of `to_svg`'s ``path`` (beside it), by
+    its marker (`_with_marker`) and a name `_page_path` gives that page: ``path`` or
+    ``path-1-2``... for the first, ``path-N`` or ``path-N-2``... for the N-th, wherever it was
+    moved; ``None`` for a file without a marker, or whose name is none of its page's.
+
+    >>> import tempfile
+    >>> scratch = tempfile.TemporaryDirectory()
+    >>> for name, page, of in [("t-2-2.svg", 2, "t.svg"), ("t-2.svg", 1, "t-2.svg"),
+    ...                        ("t-3.svg", 2, "t.svg")]:
+    ...     with open(os.path.join(scratch.name, name), "w") as handle:
+    ...         _ = handle.write(_with_marker("<svg/>", of, page))
+    >>> def page(name):
+    ...     found = page_of(os.path.join(scratch.name, name))
+    ...     return found and (found[0], os.path.basename(found[1]))
+    >>> page("t-2-2.svg"), page("t-2.svg"), page("t-3.svg")  # t-3.svg: named no page 2
+    ((2, 't.svg'), (1, 't-2.svg'), None)
+    >>> scratch.cleanup()
+    """
+    marker = _page_marker(file)
+    if marker is None:
+        return None
+    page, stem = marker
+    folder, name = os.path.split(file)
+    base, ext = os.path.splitext(name)
+    unmoved = re.fullmatch(r"(.+)" if page == 1 else rf"(.+)-{page}", base)
+    moved = re.fullmatch(rf"(.+)-{page}-[1-9][0-9]*", base)  # `_page_path`'s free names
+    for found in (unmoved, moved):
+        if found and _marker_stem(found[1] + ext) == stem:
+            return page, os.path.join(folder, found[1] + ext)
+    return None
 
 
 def _unmarked(file: str, reason: str, instead: str, kept: Optional[Kept]) -> None:

@@ -398,6 +398,30 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     assert "earlier run" not in capsys.readouterr().err
 
 
+def test_cli_names_an_earlier_runs_svg_pages_by_their_marker(model_dir, tmp_path, capsys):
+    # tune_2-2-2.svg and tune_2-1-2.svg, tune_2's pages moved aside from names another tune's
+    # pages had, were never named (the name pattern missed them), and tune_1-2.svg, the page of
+    # a tune tune_1-2, was named as generate's
+    from modeling_irish.cli import main
+    from modeling_irish.render_svg import _with_marker
+
+    out = tmp_path / "out"
+    out.mkdir()
+    pages = {
+        "tune_2-1-2.svg": ("tune_2", 1), "tune_2-2-2.svg": ("tune_2", 2),
+        "tune_2-3.svg": ("tune_2", 3),
+        "tune_1-2.svg": ("tune_1-2", 1), "tune_1-3-2.svg": ("s", 3),  # another stem's pages
+    }  # fmt: skip
+    for name, (stem, page) in pages.items():
+        (out / name).write_text(_with_marker("<svg/>", f"{stem}.svg", page))
+    (out / "tune_1-2-2.svg").write_text("<svg/>")  # unmarked: a name no older version gave
+    argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    stale = ["tune_2-1-2.svg", "tune_2-2-2.svg", "tune_2-3.svg"]
+    said = f"{out} still holds 3 file(s) of an earlier run that this one did not replace: "
+    assert said + ", ".join(stale) + " (they are not this run's tunes" in capsys.readouterr().err
+
+
 def test_cli_generate_removes_the_further_svg_pages_of_a_tune_it_renders_again(
     model_dir, tmp_path, monkeypatch, capsys
 ):
