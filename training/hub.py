@@ -148,3 +148,6 @@ def _upload_errors() -> tuple[type[BaseException], ...]:
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
     return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError, HFValidationError)
+
+
+__all__ = ["check_hub_before_training", "check_hub_reachable", "push_run", "push_to_hub"]

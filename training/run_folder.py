@@ -579,3 +579,34 @@ def cache_folder(args: argparse.Namespace) -> str:
     return args.cache_dir or os.path.join(
         os.path.dirname(os.path.abspath(args.output_dir)), ".cache"
     )
+
+
+__all__ = [
+    "RUN_FILES",
+    "TRAINING_STATE_FILE",
+    "UNRECORDED_FLAGS",
+    "UsageError",
+    "absolute_sources",
+    "cache_folder",
+    "checkpoint_names",
+    "clear_earlier_run",
+    "epoch_checkpoint_name",
+    "latest_checkpoint",
+    "make_folder",
+    "read_run_files",
+    "read_training_state",
+    "record_data_split",
+    "record_run_files",
+    "recorded_data_split",
+    "recorded_flags",
+    "resume_state",
+    "run_flag_changes",
+    "run_flags",
+    "same_recorded_flag",
+    "save_checkpoint",
+    "save_model",
+    "save_tokenizer",
+    "shown_names",
+    "start_run_folder",
+    "unrecorded_clashes",
+]

@@ -165,3 +165,6 @@ def _trim_log(path: str, completed: int | None) -> None:
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
             handle.writelines(line if line.endswith("\n") else line + "\n" for line in kept)
         os.replace(path + ".tmp", path)
+
+
+__all__ = ["logged_eval", "logged_evals", "logged_record", "read_log"]

@@ -689,3 +689,25 @@ def _warn_unless_random_state_loaded(path: str, process_index: int) -> None:
             file,
             main_process_only=False,
         )
+
+
+__all__ = [
+    "NothingToTrain",
+    "OPTIMISATION_FLAGS",
+    "TRAINING_STATE_FILE",
+    "budget_ended",
+    "check_newest_checkpoint_early",
+    "check_not_behind_the_run",
+    "check_resume_data",
+    "check_same_processes",
+    "checkpoint_names",
+    "data_changes",
+    "latest_checkpoint",
+    "no_checkpoint_error",
+    "read_training_state",
+    "resume_state",
+    "resumed_checkpoint",
+    "run_reached",
+    "shown_change",
+    "take_optimisation_changes",
+]

@@ -179,5 +179,17 @@ def cli(argv: list[str] | None = None) -> int:
     return 0
 
 
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "UsageError",
+    "cli",
+    "main",
+    "parse_args",
+    "quiet_other_processes",
+    "run_measurenote",
+    "run_tune_title",
+]
+
+
 if __name__ == "__main__":
     sys.exit(cli())

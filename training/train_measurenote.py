@@ -415,3 +415,6 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     accelerator.end_training()
     push_run(args, accelerator)
     return results
+
+
+__all__ = ["build_model", "run", "train_loop"]

@@ -159,3 +159,6 @@ def _check_backbone_folder(parser: argparse.ArgumentParser, folder: str) -> None
         parser.error(f"--measurenote_path: {err}")
     if not os.path.isfile(os.path.join(folder, "abc_vocab.json")):
         parser.error(f"--measurenote_path: {folder!r} holds no tokenizer (abc_vocab.json)")
+
+
+__all__ = ["add_arguments", "check_arguments", "check_backbone_outside_output"]

@@ -180,3 +180,12 @@ def protocol_query_sets(
         ratios = " ".join(f"{r:g}" for r in args.split_ratios)
         skipped["unseen"] = f"the validation split is empty (--split_ratios {ratios})"
     return sets, skipped
+
+
+__all__ = [
+    "RETRIEVAL_EVAL_DIR",
+    "RETRIEVAL_EVAL_SEED",
+    "known_eval_queries",
+    "logged_retrieval",
+    "retrieval_results",
+]
