@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from irish_tune.arg_types import DefaultsHelpFormatter
 from training import tune_title_arguments
-from training.argument_checks import (  # noqa: F401 - report_to_list: re-exported for train.py
+from training.argument_checks import (  # report_to_list...: re-exported (`__all__`)
     check_config_overrides,
     corpus_source_problem,
     folder_path_problem,
@@ -45,7 +45,19 @@ from training.run_resume import (
     read_training_state,
 )
 
-__all__ = ["DEFAULT_MAX_TRAIN_STEPS", "DEFAULT_OUTPUT_DIRS", "TASKS", "UsageError", "parse_args"]
+__all__ = [
+    "DEFAULT_MAX_TRAIN_STEPS",
+    "DEFAULT_OUTPUT_DIRS",
+    "TASKS",
+    "UsageError",
+    "build_parser",
+    "corpus_source_problem",
+    "first_process",
+    "launched_processes",
+    "parse_args",
+    "report_to_list",
+    "tracker_problem",
+]
 
 DESCRIPTION = "Train MeasureNote (or, via `--task`, the tune-title model) with accelerate."
 TASKS = ("measurenote", "tune_title")

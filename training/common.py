@@ -48,6 +48,14 @@ __all__ = [
     "disk_trouble",
     "write_failure",
     "writing",
+    "SECRET_FLAGS",
+    "TRACKER_PROJECTS",
+    "TrainingProgress",
+    "log_time_budget",
+    "minutes_left",
+    "moot_flags",
+    "recompute_steps_and_start_tracking",
+    "stopped_by",
 ]
 
 if TYPE_CHECKING:
@@ -497,6 +505,7 @@ class TrainingProgress:
             self.bar.set_postfix(postfix, refresh=False)
 
     def close(self) -> None:
+        """Close the bar (its last line stays on the terminal)."""
         self.bar.close()
 
 
