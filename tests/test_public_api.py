@@ -2,7 +2,8 @@
 import from declares `__all__`, and every function and class it names has a docstring and a fully
 typed signature, its public methods too. The training package is held to it as well: users run
 its scripts and read its code, and its modules import one another by name, so each says what
-it offers its siblings.
+it offers its siblings: there `__all__` holds each name the project takes with
+``from training.<module> import``.
 
 The rules, as checked here:
 
@@ -19,11 +20,13 @@ docstrings hold examples), not checked here name by name.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +45,7 @@ MODULES = sorted(
         for _, name, _ in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
     ]
 )
+ROOT = Path(__file__).resolve().parents[1]
 # Modules that declare no `__all__`, and why: nothing in them is imported by name.
 NO_ALL = {
     "irish_tune.__main__": "runs the console script (python -m irish_tune)",
@@ -109,6 +113,18 @@ def api_problems(module: Any) -> list[str]:
     return problems
 
 
+def names_imported_from(package: str, files: Iterable[Path]) -> dict[str, set[str]]:
+    """``{module: names}``: the public names that the ``from <package>.<module> import ...``
+    statements of `files` take from each module of `package` (underscored ones left out)."""
+    imported: dict[str, set[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package + "."):
+                names = {alias.name for alias in node.names if not alias.name.startswith("_")}
+                imported.setdefault(node.module, set()).update(names)
+    return imported
+
+
 def test_the_walk_finds_the_modules():
     wanted = {
         "irish_tune.parser",
@@ -131,6 +147,25 @@ def test_public_names_are_documented_and_typed(name):
     module = importlib.import_module(name)
     problems = api_problems(module)
     assert not problems, f"{name}: {len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_training_exports_what_the_project_imports_from_it():
+    """In the training package, whose modules import one another by name, `__all__` holds what
+    the rest of the project takes from a module: the names its siblings, the tests and the
+    benchmarks import (a private helper a test reaches into aside)."""
+    files = [
+        path
+        for folder in ("training", "tests", "benchmarks")
+        for path in (ROOT / folder).glob("*.py")
+    ]
+    imported = names_imported_from("training", files)
+    assert "training.run_folder" in imported  # the walk found the imports
+    missing = [
+        f"{module}: {name}"
+        for module, names in sorted(imported.items())
+        for name in sorted(names - set(importlib.import_module(module).__all__))
+    ]
+    assert not missing, f"{len(missing)} imported names not in __all__:\n" + "\n".join(missing)
 
 
 def test_the_checks_catch_what_they_look_for():
@@ -164,3 +199,18 @@ def test_the_checks_catch_what_they_look_for():
         "Bare.__init__: not annotated: return",
         "Bare.size: no docstring",
     ]
+
+
+def test_the_import_walk_reads_from_imports(tmp_path):
+    """`names_imported_from`: the package's submodules only, private names left out."""
+    source = tmp_path / "user.py"
+    source.write_text(
+        "from training.common import writing, _private as p\n"
+        "import training.hub\n"
+        "from training import run_folder\n"
+        "from trainingx.other import thing\n"
+        "def f():\n    from training.common import UsageError\n"
+    )
+    assert names_imported_from("training", [source]) == {
+        "training.common": {"writing", "UsageError"}
+    }
