@@ -58,7 +58,7 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     and the short names (``oneills1850/0001-0050.abc``) shown for the books' files."""
     from pathlib import Path
 
-    from modeling_irish.abc_corpus import MUSIC21_COLLECTIONS, music21_collection_files
+    from modeling_irish.abc_sources import MUSIC21_COLLECTIONS, music21_collection_files
 
     paths: list[str] = []
     labels: dict[str, str] = {}

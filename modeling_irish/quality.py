@@ -19,7 +19,7 @@ import numpy as np
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key, normalise_shift, transpose_tokens
 
-from .constraints import validate_tune
+from .tune_validation import validate_tune  # not .constraints, which imports torch (render)
 
 __all__ = [
     "BarIndex",
