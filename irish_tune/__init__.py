@@ -7,6 +7,12 @@ that runs the command. A Ctrl-C while the package is still loading would otherwi
 KeyboardInterrupt traceback from deep inside an import; it stops quietly, as
 `modeling_irish.cli.run_command` does once a command runs.
 
+A command that needs no model (`MODEL_FREE_COMMANDS`: ``check``, ``render``) run from the command
+line loads the package without torch and transformers: ``import modeling_irish`` registers the
+models with the transformers Auto classes, which imports both (seconds), and these commands
+never use them. `main` called with an ``argv`` from Python code leaves the import as it is, since
+the caller may use the Auto classes afterwards.
+
 >>> import irish_tune
 >>> irish_tune.main(["check", "no-such-file.abc"])  # the message goes to stderr
 2
@@ -14,14 +20,22 @@ KeyboardInterrupt traceback from deep inside an import; it stops quietly, as
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .parser import build_parser, parse_args
 
-__all__ = ["build_parser", "main", "parse_args"]
+__all__ = ["MODEL_FREE_COMMANDS", "build_parser", "main", "parse_args"]
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+
+# The commands whose code reads, writes and renders ABC only: no model, no torch.
+MODEL_FREE_COMMANDS = frozenset({"check", "render"})
+
+# True while `main` imports `modeling_irish` for one of `MODEL_FREE_COMMANDS` run from the command
+# line: the package then skips registering its models (`modeling_irish._model_free_import`).
+importing_model_free = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,8 +45,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         args = parse_args(argv)
-        from modeling_irish.cli import run_command
+        run_command = _load_runner(model_free=argv is None and args.command in MODEL_FREE_COMMANDS)
     except KeyboardInterrupt:
         print("irish-tune: interrupted", file=sys.stderr)
         return INTERRUPTED
     return run_command(args)
+
+
+def _load_runner(model_free: bool) -> Callable[[argparse.Namespace], int]:
+    """`modeling_irish.cli.run_command`, imported without the models when ``model_free``."""
+    global importing_model_free
+    importing_model_free = model_free
+    try:
+        from modeling_irish.cli import run_command
+    finally:
+        importing_model_free = False
+    return run_command

@@ -130,3 +130,78 @@ def test_the_light_copies_of_constants_agree_with_the_library():
     assert DEFAULT_MAX_ROWS == generation_args.DEFAULT_MAX_ROWS
     assert tuple(abc_sources.MUSIC21_COLLECTIONS) == MUSIC21_BOOKS
     assert MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT
+
+
+def _run_as_console_script(argv: list[str], then: str = "") -> list[str]:
+    """Run ``irish-tune ARGV`` as the console script does (`irish_tune.main` reading the command
+    line) in a fresh interpreter, then the Python code ``then``; the lines it printed."""
+    code = textwrap.dedent(
+        """
+        import runpy, sys
+        sys.argv = ["irish-tune", *sys.argv[1:]]
+        try:
+            runpy.run_module("irish_tune", run_name="__main__", alter_sys=True)
+        except SystemExit as exit:
+            print("status", exit.code)
+        print("loaded", sorted(m for m in ("torch", "transformers") if m in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code + textwrap.dedent(then), *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.splitlines()
+
+
+def test_check_from_the_command_line_imports_no_torch(tmp_path):
+    """`irish_tune.MODEL_FREE_COMMANDS` load `modeling_irish` without its models (torch and
+    transformers take seconds); its names then load, and register, on first use."""
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", encoding="utf-8")
+    then = """
+        import modeling_irish
+        from transformers import AutoConfig
+        print(modeling_irish.MeasureNoteConfig.model_type, modeling_irish.TuneTitleModel.__name__)
+        for model_type in ("measurenote", "tune_title_text"):
+            print(AutoConfig.for_model(model_type).model_type)
+    """
+    lines = _run_as_console_script(["check", str(tune), "--json"], then)
+    assert '"round_trip_ok": 1' in lines[0]
+    assert lines[1:] == [
+        "status 0",
+        "loaded []",
+        "measurenote TuneTitleModel",
+        "measurenote",
+        "tune_title_text",
+    ]
+
+
+def test_render_from_the_command_line_imports_no_torch(tmp_path):
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", encoding="utf-8")
+    lines = _run_as_console_script(
+        ["render", str(tune), "--out", str(tmp_path / "out"), "--formats", "midi"]
+    )
+    assert lines[-2:] == ["status 0", "loaded []"]
+    assert (tmp_path / "out" / "tune.mid").is_file()
+
+
+def test_the_package_exports_and_registers_as_it_did():
+    """``import modeling_irish`` outside the command line: every name of ``__all__`` is there,
+    and the Auto classes know the model types (the package's import registers them)."""
+    from helpers import tiny_measurenote_config
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
+
+    import modeling_irish
+
+    for name in modeling_irish.__all__:
+        assert getattr(modeling_irish, name) is not None, name
+    for model_type in ("measurenote", "tune_title", "tune_title_tune", "tune_title_text"):
+        assert AutoConfig.for_model(model_type).model_type == model_type
+    config = tiny_measurenote_config()
+    assert type(AutoModelForCausalLM.from_config(config)) is modeling_irish.MeasureNoteForCausalLM
+    assert type(AutoModel.from_config(config)) is modeling_irish.MeasureNoteModel
