@@ -96,3 +96,26 @@ def test_readme_python_examples_run(reader_folder, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "K:A" in out  # the first example writes the tune in A
     assert namespace["tunes"] and all(t.abc.startswith("X:") for t in namespace["tunes"])
+
+
+def _opening_commands() -> list[str]:
+    """The commands of the README's first code block, which comes right after its title."""
+    text = README.read_text(encoding="utf-8")
+    match = re.match(r"# [^\n]+\n+```bash\n(.*?)```", text, re.S)
+    assert match, "README.md does not open with a bash block under its title"
+    return [line for line in match[1].splitlines() if line.strip()]
+
+
+def test_the_readme_opens_with_two_commands_for_a_fresh_machine():
+    setup, tests = _opening_commands()  # exactly two: set up + train, set up + test
+    install = 'python3 -m venv .venv && .venv/bin/pip install -c constraints.txt -e ".['
+    assert setup.startswith(install) and setup.endswith("accelerate launch training/train.py")
+    assert tests.startswith(install) and tests.endswith(".venv/bin/python -m pytest")
+
+
+def test_ci_runs_the_readmes_test_command():
+    """`.ci/run` runs the README's second command as written (pip made quiet, `-q`, at most)."""
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    command = _opening_commands()[1]
+    commands = [line.replace("pip install -q ", "pip install ") for line in ci.splitlines()]
+    assert command in commands, f".ci/run does not run the README's test command {command!r}"
