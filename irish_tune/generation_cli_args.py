@@ -218,8 +218,9 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         "file and leaves those an earlier run wrote under its names as they were (named on "
         "stderr), and one rendered replaces them, removing the SVG pages an earlier rendering "
         "had beyond its last (t-3.svg of three pages, now two) or moved aside (t-2-2.svg; "
-        "named on stdout); only files "
-        "marked as that tune's pages are written over or removed, an unmarked one is named",
+        "named on stdout); only files marked as that tune's pages are written over or "
+        "removed, and its own t.svg (one without a marker: an older version's rendering); "
+        "another unmarked one is kept and named",
     )
     parser.add_argument(
         "--formats",

@@ -209,6 +209,18 @@ def test_a_tunes_first_page_never_writes_over_another_tunes_page(tmp_path, monke
     assert _files(tmp_path)["t-2.svg"] == _page("t-2 again", 1, "t-2")
 
 
+def test_the_render_help_says_the_tunes_own_unmarked_page_is_written_over(capsys):
+    # --help said only files marked as the tune's pages are written over, an unmarked one
+    # named; its own t.svg without a marker is written over (the test above)
+    import irish_tune
+
+    with pytest.raises(SystemExit):
+        irish_tune.main(["render", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "and its own t.svg (one without a marker" in help_text
+    assert "another unmarked one is kept and named" in help_text
+
+
 def test_a_failed_tune_names_only_its_own_earlier_pages(tmp_path):
     # t-2.svg, another tune's page, was named as t's page 2, and t's page 2 moved aside
     # (t-2-2.svg) was not named
