@@ -182,8 +182,8 @@ def _loss(
     computes that whole loss, but its gradient reaches only the process's own embeddings, and
     DDP then averages the processes, which leaves the towers 1/`num_processes` of the gradient
     of one process holding the whole batch. Their embeddings' gradient is scaled back up, as
-    `_accumulate` of train.py scales MeasureNote's loss; `logit_scale` already gets its whole
-    gradient in every process, which DDP's average keeps. The cosine loss scores each
+    `_accumulate` of train_measurenote.py scales MeasureNote's loss; `logit_scale` already gets
+    its whole gradient in every process, which DDP's average keeps. The cosine loss scores each
     process's own pairs: DDP's average is already the mean over the processes' batches."""
     from modeling_irish.modeling_tune_title import cosine_pair_loss
 
