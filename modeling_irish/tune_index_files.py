@@ -1,8 +1,9 @@
 """The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
 format version, its writer that replaces an earlier index whole or not at all, one save of a
-folder at a time (`_save_lock`), readers of its
-JSON and arrays that name a damaged file rather than fail with a traceback, and the
-fingerprints of the corpus files it was built from, with the warnings that they changed."""
+folder at a time (`_save_lock`, a flock of the folder's `.tune_index.lock`, which loads share:
+`_load_lock`), readers of its JSON and arrays that name a damaged file rather than fail with a
+traceback, and the fingerprints of the corpus files it was built from, with the warnings that
+they changed."""
 
 from __future__ import annotations
 
