@@ -346,6 +346,6 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
         )
         if unknown.values:  # each named in a warning too
             counts = result["unknown"].items()
-            said = ", ".join(f"{n} {c['values']} ({c['rows']} rows)" for n, c in counts)
+            said = ", ".join(f"{n} {c['values']} ({_counted(c['rows'], 'row')})" for n, c in counts)
             print(f"values not in the model's vocabulary (read as <unk>): {said}")
     return 0

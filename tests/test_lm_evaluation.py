@@ -386,3 +386,13 @@ def test_values_outside_the_vocabulary_are_counted_and_said(model_dir, tmp_path,
     assert capsys.readouterr().out.splitlines()[2] == (
         "values not in the model's vocabulary (read as <unk>): dur 2 (4 rows), m_offset 1 (2 rows)"
     )
+
+
+def test_one_row_outside_the_vocabulary_is_said_in_the_singular(model_dir, tmp_path, capsys):
+    # the text report said "m_offset 1 (1 rows)"
+    book = tmp_path / "unseen.abc"
+    book.write_text(TUNES[0] + "\n" + "X:5\nT:E\nR:reel\nM:4/4\nL:1/8\nK:D\nD7/2E/ F4|A8|]\n")
+    assert main(["evaluate-lm", "--model", str(model_dir), str(book)]) == 0
+    assert capsys.readouterr().out.splitlines()[2] == (
+        "values not in the model's vocabulary (read as <unk>): dur 3 (3 rows), m_offset 1 (1 row)"
+    )
