@@ -1,9 +1,9 @@
 """Training helpers shared by the tasks: errors, learning-rate schedule, tracking, evaluation,
-the progress bar, JSON records and time budgets (checkpoints: `run_folder`; resume: `run_resume`;
-uploads: `hub`).
+the progress bar, JSON records and time budgets (checkpoints saved: `run_folder`; found
+and checked: `checkpoints`; resume: `run_resume`; uploads: `hub`).
 
 Nothing heavy is imported at the top of this module, nor of the modules `training/arguments.py`
-reads the flags with (`run_folder`, `run_resume`, `run_log`, `argument_checks`,
+reads the flags with (`run_folder`, `run_resume`, `checkpoints`, `run_log`, `argument_checks`,
 `tune_title_arguments`, `backbone_split`): ``train.py --help`` and a mistyped or bad flag are
 answered before torch and accelerate load (seconds). Their loggers are `process_logger`'s.
 """

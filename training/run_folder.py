@@ -1,7 +1,7 @@
 """A run's output folder: atomic checkpoints and model saves, what a checkpoint records (the
 flags and data a resumed run must share with it) and clearing what an earlier run left there.
-Resuming from a checkpoint and its checks: `training.run_resume`; the learning curve read back:
-`training.run_log`."""
+Resuming from a checkpoint: `training.run_resume`; a folder's checkpoints and the checks that
+refuse one: `training.checkpoints`; the learning curve read back: `training.run_log`."""
 
 from __future__ import annotations
 

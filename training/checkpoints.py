@@ -1,0 +1,305 @@
+"""The checkpoints of an output folder (``step_N`` / ``epoch_N`` with a
+``training_state.json``), and the checks that refuse one before a resume loads it: which
+checkpoints a folder holds, the newest, its state read back, why there is none to resume, and
+whether one is whole (its weights, optimizer state and every process's random state), was
+saved by as many processes as this run has, and is the newest of its folder. Resuming one
+(`resume_state`) and the checks of the data and the budget: `training.run_resume`, which
+re-exports the names the other modules take from it here.
+
+It imports nothing heavy at its top: `training.arguments` reads the flags with it before torch
+is imported (`training.train`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from training.common import UsageError
+
+TRAINING_STATE_FILE = "training_state.json"
+
+
+_CHECKPOINT_RE = re.compile(r"^(step|epoch)_(\d+)$")
+
+
+def read_training_state(checkpoint: str) -> dict[str, Any]:
+    """The ``training_state.json`` written by `training.run_folder.save_checkpoint`; one that
+    is not such a record (empty or cut short, as a full disk leaves a file) is refused in one
+    line naming it and the checkpoint to resume instead, rather than with `json`'s traceback."""
+    state, reason = _load_state(checkpoint)
+    if state is None:
+        raise UsageError(
+            f"--resume_from_checkpoint {checkpoint}: its {TRAINING_STATE_FILE} is unreadable "
+            f"({reason}); {_instead(checkpoint)}"
+        )
+    return state
+
+
+def _load_state(checkpoint: str) -> tuple[dict[str, Any] | None, str]:
+    """``(state, "")``, or ``(None, why)`` when ``training_state.json`` is not a record of
+    completed updates."""
+    with open(os.path.join(checkpoint, TRAINING_STATE_FILE), encoding="utf-8") as handle:
+        try:
+            state = json.load(handle)
+        except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+            return None, str(err)
+    if not isinstance(state, dict) or "completed_steps" not in state:
+        return None, "no completed_steps"
+    return state, ""
+
+
+def latest_checkpoint(output_dir: str) -> str | None:
+    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates. One
+    whose ``training_state.json`` is unreadable is skipped, with a warning naming it: a damaged
+    older checkpoint does not stop the resume of a good newer one."""
+    names = _by_updates(output_dir)
+    return os.path.join(output_dir, names[-1]) if names else None
+
+
+def _by_updates(output_dir: str, warn: bool = True) -> list[str]:
+    """The checkpoints of ``output_dir`` (`checkpoint_names`) whose ``training_state.json``
+    reads, fewest updates first (an ``epoch_N`` is named by its epoch, not its updates); the
+    unreadable ones are left out, each warned once (`_warn_skipped`) when ``warn``."""
+    found = []
+    for name in checkpoint_names(output_dir):
+        path = os.path.join(output_dir, name)
+        state, reason = _load_state(path)
+        if state is None:
+            if warn:
+                _warn_skipped(path, reason)
+            continue
+        found.append((int(state["completed_steps"]), name))
+    return [name for _, name in sorted(found)]
+
+
+_warned: set[str] = set()
+
+
+def _warn_skipped(checkpoint: str, reason: str) -> None:
+    """Say once (by the first process of a launch: every process reads the flags, before
+    accelerate starts) that "latest" passes over ``checkpoint``, whose state is unreadable."""
+    from training.arguments import first_process  # arguments imports this module (run_resume's)
+
+    if checkpoint not in _warned and first_process():
+        print(
+            f"warning: skipping checkpoint {checkpoint}: its {TRAINING_STATE_FILE} is "
+            f"unreadable ({reason}); resuming the newest readable checkpoint",
+            file=sys.stderr,
+        )
+    _warned.add(checkpoint)
+
+
+def no_checkpoint_error(output_dir: str) -> str:
+    """The one-line refusal of ``--resume_from_checkpoint`` (``latest``) when ``output_dir``
+    holds no complete checkpoint: what is there instead, and what to do. A resume that finds
+    nothing to resume is an error, as in transformers' `Trainer` ("No valid checkpoint found"):
+    starting afresh would run with the default flags, not the killed run's, and delete its files.
+
+    >>> no_checkpoint_error("no/such/folder").split(";")[0]
+    '--resume_from_checkpoint: no/such/folder holds no checkpoint to resume (no such folder)'
+    """
+    if not os.path.isdir(output_dir):
+        return (
+            f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume (no such "
+            "folder); drop --resume_from_checkpoint to start a new run, or give the --output_dir "
+            "of the run to resume"
+        )
+    names, complete = sorted(os.listdir(output_dir)), set(checkpoint_names(output_dir))
+    killed = [n for n in names if _CHECKPOINT_RE.match(n[5:]) and n[:5] in (".tmp-", ".old-")]
+    partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
+    damaged = sorted(complete - set(_by_updates(output_dir, warn=False)))
+    found = []
+    if damaged:
+        found.append(f"{', '.join(damaged)} with an unreadable {TRAINING_STATE_FILE}")
+    if killed:
+        found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
+    if partial:
+        found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
+    if "model.safetensors" in names and not damaged:
+        found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
+    shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
+    return (
+        f"--resume_from_checkpoint: {output_dir} holds no checkpoint to resume ({shown}); drop "
+        "--resume_from_checkpoint to start a new run there (which deletes the earlier run's "
+        "files), or give the --output_dir of the run to resume"
+    )
+
+
+def checkpoint_names(output_dir: str) -> list[str]:
+    """The ``step_N`` / ``epoch_N`` checkpoints of ``output_dir`` (folders with a
+    ``training_state.json``), fewest updates first.
+
+    >>> checkpoint_names("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    found = [
+        name
+        for name in os.listdir(output_dir)
+        if _CHECKPOINT_RE.match(name)
+        and os.path.isfile(os.path.join(output_dir, name, TRAINING_STATE_FILE))
+    ]
+    return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
+
+
+def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
+    """Refuse (`UsageError`) to train on from ``path`` (``completed`` updates) into
+    ``output_dir`` when that folder holds checkpoints with more updates: the resumed run would
+    write its own ``step_N`` over some of them and leave the others, which "latest" would then
+    resume, and replace the later run's model, log and results, so that the folder mixed two
+    runs. The way out is to resume the newest, or to branch into another ``--output_dir`` (one
+    that holds no run, `training.arguments._check_resume_output_dir`)."""
+    names = _by_updates(output_dir, warn=False)  # fewest updates first
+    newer = [n for n in names if _updates(os.path.join(output_dir, n)) > completed]
+    if not newer:
+        return
+    newest = os.path.join(output_dir, newer[-1])
+    raise UsageError(
+        f"--resume_from_checkpoint {path} has done {completed} updates, and {output_dir} holds "
+        f"later checkpoints of its run ({', '.join(newer)}), which training on from it there "
+        f"would replace or leave mixed with the new run: resume the newest ({newest}, or "
+        "--resume_from_checkpoint alone) to go on with that run, or give another --output_dir "
+        f"(one that holds no run) to branch a new run from {path}"
+    )
+
+
+def _updates(checkpoint: str) -> int:
+    """The updates a checkpoint whose state reads (`_by_updates`) has done."""
+    state, _ = _load_state(checkpoint)
+    return int(state["completed_steps"]) if state is not None else 0
+
+
+def resumed_checkpoint(args: argparse.Namespace) -> str | None:
+    """The checkpoint folder ``--resume_from_checkpoint`` names (``latest``: the newest of
+    ``--output_dir``), or None when the run does not resume or there is none."""
+    path = args.resume_from_checkpoint
+    return latest_checkpoint(args.output_dir) if path == "latest" else path
+
+
+def check_same_processes(path: str, state: dict[str, Any], num_processes: int) -> None:
+    """A checkpoint resumes only with the number of processes that saved it: the updates it
+    counts are rounds of that many batches (with another number the run would train again on
+    batches it had seen, or skip others) and each process's random state is its own.
+    Checkpoints that do not record it (older ones) are not checked."""
+    saved = state.get("num_processes")
+    if saved is not None and saved != num_processes:
+        launch = f"--multi_gpu --num_processes {saved} " if saved > 1 else ""
+        raise UsageError(
+            f"--resume_from_checkpoint {path} was saved by a run of {saved} process(es), and "
+            f"this run has {num_processes}: resume it with {saved} (`accelerate launch "
+            f"{launch}training/train.py ...` on CPU)"
+        )
+
+
+#: The file in which `accelerator.save_state` keeps the random state of process ``i``.
+RANDOM_STATES_FILE = "random_states_{}.pkl"
+
+
+def check_random_states(path: str, num_processes: int) -> None:
+    """A checkpoint resumes only with the random state of every process (`RANDOM_STATES_FILE`):
+    accelerate's `load_state` goes on without one (an info line of the main process only),
+    and the process draws other dropout and augmentation than the interrupted run did, so the
+    run ends with other weights. A checkpoint saved before `training.run_folder.save_checkpoint`
+    waited for every process can lack one; the refusal names it, and the newest checkpoint
+    beside it that is whole.
+
+    >>> check_random_states("no/such/step_5", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: --resume_from_checkpoint no/such/step_5 lacks random_states_0.pkl...
+    """
+    missing = _missing_random_states(path, num_processes)
+    if not missing:
+        return
+    files = ", ".join(RANDOM_STATES_FILE.format(i) for i in missing)
+    processes = ", ".join(str(i) for i in missing)
+    raise UsageError(
+        f"--resume_from_checkpoint {path} lacks {files} (the random state of process "
+        f"{processes}): it was saved incomplete, and a run resumed from it would not train as "
+        f"the interrupted run did; {_instead(path, num_processes)}"
+    )
+
+
+#: What `accelerator.save_state` writes for the script's model and optimizer: each entry's
+#: files (either one: the weights are ``pytorch_model.bin`` with ``safe_serialization=False``),
+#: and what they hold. `accelerator.load_state` needs them all.
+STATE_FILES = (
+    (("model.safetensors", "pytorch_model.bin"), "the model weights"),
+    (("optimizer.bin",), "the optimizer state"),
+)
+
+
+def check_state_files(path: str, num_processes: int) -> None:
+    """A checkpoint resumes only with its weights and optimizer state (`STATE_FILES`): without
+    one, accelerate's `load_state` stops with a traceback (a ``FileNotFoundError`` that names
+    ``pytorch_model.bin`` for missing safetensors weights). The refusal names the file and the
+    newest checkpoint beside it that is whole.
+
+    >>> check_state_files("no/such/step_5", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    training.common.UsageError: --resume_from_checkpoint no/such/step_5 lacks model.safetensors...
+    """
+    missing = [(names[0], what) for names, what in STATE_FILES if not _has_any(path, names)]
+    if not missing:
+        return
+    files, held = (", ".join(part) for part in zip(*missing))
+    raise UsageError(
+        f"--resume_from_checkpoint {path} lacks {files} ({held}): the checkpoint is incomplete "
+        f"(a file removed or lost since it was saved) and cannot be loaded; "
+        f"{_instead(path, num_processes)}"
+    )
+
+
+def _has_any(path: str, names: Sequence[str]) -> bool:
+    return any(os.path.isfile(os.path.join(path, name)) for name in names)
+
+
+def _instead(path: str, num_processes: int = 0) -> str:
+    """What to do rather than resume ``path`` (damaged or incomplete): resume the newest whole
+    checkpoint beside it (a readable state, `STATE_FILES` and the random states of
+    ``num_processes`` processes), or start a new run."""
+    folder = os.path.dirname(os.path.normpath(path)) or "."
+    own = os.path.basename(os.path.normpath(path))
+    whole = [
+        name
+        for name in _by_updates(folder, warn=False)
+        if name != own and _is_whole(os.path.join(folder, name), num_processes)
+    ]
+    if whole:
+        return f"resume {os.path.join(folder, whole[-1])} instead, or start a new run"
+    return "start a new run (without --resume_from_checkpoint)"
+
+
+def _is_whole(path: str, num_processes: int) -> bool:
+    """Whether ``path`` holds every file `accelerator.load_state` reads (its state read apart)."""
+    has_files = all(_has_any(path, names) for names, _ in STATE_FILES)
+    return has_files and not _missing_random_states(path, num_processes)
+
+
+def _missing_random_states(path: str, num_processes: int) -> list[int]:
+    """The processes (of ``0 .. num_processes - 1``) whose `RANDOM_STATES_FILE` ``path`` lacks."""
+    files = (os.path.join(path, RANDOM_STATES_FILE.format(i)) for i in range(num_processes))
+    return [i for i, file in enumerate(files) if not os.path.isfile(file)]
+
+
+__all__ = [
+    "RANDOM_STATES_FILE",
+    "STATE_FILES",
+    "TRAINING_STATE_FILE",
+    "check_newest_checkpoint",
+    "check_random_states",
+    "check_same_processes",
+    "check_state_files",
+    "checkpoint_names",
+    "latest_checkpoint",
+    "no_checkpoint_error",
+    "read_training_state",
+    "resumed_checkpoint",
+]
