@@ -1,0 +1,177 @@
+"""The checks a resumed run makes, as its flags are read, of the flags its checkpoint recorded
+(`training.run_folder.RUN_FLAGS`): another model, split, corpus filter, batch shape or number of
+processes refused by name; paths given relative to another folder, reordered config overrides
+and unset flags taken as the same run, and the resume notice naming only the flags the command
+line would set otherwise. The other flags' defaults and refusals: `test_training_arguments.py`;
+resuming a run end to end: `test_training_resume.py`."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import one_torch_thread  # noqa: F401
+
+from training import common, run_folder
+from training.train import parse_args
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
+    # what a checkpoint of `--preset base` on thesession records (written by save_checkpoint)
+    out = tmp_path / "base"
+    (out / "step_2").mkdir(parents=True)
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": {"task": "measurenote", "preset": "base", "corpus": None}},
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])  # preset small
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--preset 'base' (now 'small')" in err and "step_2" in err
+    assert parse_args(["--output_dir", str(out), "--preset", "base", "--resume_from_checkpoint"])
+
+
+def test_resume_with_another_number_of_processes_is_refused(tmp_path, capsys, monkeypatch):
+    """A two-process checkpoint resumed by one process went on silently: its update count is in
+    rounds of two batches, so the one process trained again on batches already seen (and
+    rank 1's random state was ignored)."""
+    from accelerate import Accelerator
+
+    out = tmp_path / "run"
+    (out / "step_15").mkdir(parents=True)
+    state = {"completed_steps": 15, "run": {"task": "measurenote"}, "num_processes": 2}
+    common.write_json(str(out / "step_15" / run_folder.TRAINING_STATE_FILE), state)
+    # refused as the flags are read, before the corpus is (the launcher's environment says 1)
+    with pytest.raises(SystemExit):
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert "saved by a run of 2 process(es), and this run has 1" in capsys.readouterr().err
+    monkeypatch.setenv("WORLD_SIZE", "2")  # what accelerate launch --num_processes 2 sets
+    args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    monkeypatch.delenv("WORLD_SIZE")
+    # and again once accelerate has started, from its own count
+    with pytest.raises(common.UsageError, match="saved by a run of 2 process.*this run has 1"):
+        run_folder.resume_state(args, Accelerator(cpu=True))
+
+
+def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    run = run_folder.run_flags(parse_args(["--output_dir", str(out)]))
+    assert {"split_method", "link_incipits", "require_bars_fit"} <= set(run)
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2, "run": run}
+    )
+    for flags, shown in (
+        (["--split_method", "hash"], "--split_method 'shuffle' (now 'hash')"),
+        (["--link_incipits", "24"], "--link_incipits 0 (now 24)"),
+        (["--require_bars_fit"], "--require_bars_fit False (now True)"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args(["--output_dir", str(out), "--resume_from_checkpoint", *flags])
+        assert shown in capsys.readouterr().err
+    assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, task):
+    """The resume position, `divmod(completed, steps_per_epoch)`, was computed with the new
+    batch shape's steps per epoch: tunes were skipped or trained on twice, silently."""
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    argv = ["--task", task, "--title_encoder", "char_gru", "--output_dir", str(out)]
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(argv))},
+    )
+    for flags, shown in (
+        (["--gradient_accumulation_steps", "2"], "--gradient_accumulation_steps 1 (now 2)"),
+        (["--per_device_train_batch_size", "16"], "--per_device_train_batch_size 32 (now 16)"),
+        # the batch order the resume position assumes, and the tune-title holdout
+        (["--seed", "7"], "--seed 42 (now 7)"),
+        (["--known_queries", "20"], "--known_queries 500 (now 20)"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args([*argv, "--resume_from_checkpoint", *flags])
+        assert shown in capsys.readouterr().err
+    assert parse_args([*argv, "--resume_from_checkpoint"]).gradient_accumulation_steps == 1
+
+
+def test_a_run_given_relative_paths_resumes_from_another_folder(
+    tmp_path, tunebook, capsys, monkeypatch
+):
+    """The checkpoint recorded `--corpus tunes.abc` as given, so resuming from elsewhere
+    failed with "--corpus tunes.abc: no such file or folder" though no --corpus was given."""
+    import shutil
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "lm").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(tunebook, work / "tunes.abc")
+    (work / "lm" / "config.json").write_text('{"model_type": "measurenote"}')
+    (work / "lm" / "abc_vocab.json").write_text("{}")
+    out = tmp_path / "run"
+    monkeypatch.chdir(work)
+    argv = ["--task", "tune_title", "--title_encoder", "char_gru", "--corpus", "tunes.abc",
+            "--measurenote_path", "lm", "--output_dir", str(out)]  # fmt: skip
+    args = parse_args(argv)
+    (out / "step_2").mkdir(parents=True)
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    state["args"] = run_folder.recorded_flags(args)
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+
+    monkeypatch.chdir(elsewhere)
+    resumed = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert resumed.corpus == str(work / "tunes.abc")
+    assert resumed.measurenote_path == str(work / "lm")
+    # the same paths given relative to this folder are the same run
+    monkeypatch.chdir(tmp_path)
+    assert parse_args(["--output_dir", str(out), "--resume_from_checkpoint",
+                       "--corpus", "work/tunes.abc", "--measurenote_path", "work/lm"])  # fmt: skip
+
+
+def test_the_resume_notice_names_only_flags_this_command_line_would_set_otherwise(
+    tmp_path, capsys, monkeypatch
+):
+    """The original command given again with --resume_from_checkpoint said "Resuming ... with
+    its run's --mixed_precision no, --split_ratios [0.9, 0.05, 0.05]": a default tuple
+    compared with its recorded list, and the unset precision (None) with the "no" it
+    resolved to."""
+    monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    argv = ["--output_dir", str(out), "--checkpointing_steps", "2"]
+    args = parse_args([*argv, "--learning_rate", "0.001"])
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    state["args"] = {**run_folder.recorded_flags(args), "mixed_precision": "no"}  # resolved
+    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+    capsys.readouterr()
+    parse_args([*argv, "--learning_rate", "0.001", "--resume_from_checkpoint"])
+    assert "Resuming" not in capsys.readouterr().err
+    # a flag left out whose recorded value differs from what the command line gives is named
+    resumed = parse_args([*argv, "--resume_from_checkpoint"])
+    assert resumed.learning_rate == 0.001
+    said = capsys.readouterr().err
+    assert f"Resuming {out / 'step_2'} with its run's --learning_rate 0.001\n" in said
+    # and so is the precision, when the launcher would give another one
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")
+    assert parse_args([*argv, "--resume_from_checkpoint"]).mixed_precision == "no"
+    assert "--mixed_precision no" in capsys.readouterr().err
+
+
+def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsys):
+    # the raw strings were compared: a reordered, respaced list of the same overrides was
+    # refused as "other settings"
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    overrides = "note_hidden_size=32,embedding_size=16"
+    saved = ["--output_dir", str(out), "--config_overrides", overrides]
+    common.write_json(
+        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(saved))},
+    )
+    again = ["--output_dir", str(out), "--resume_from_checkpoint"]
+    assert parse_args([*again, "--config_overrides", "embedding_size=16, note_hidden_size=32"])
+    with pytest.raises(SystemExit):  # other values are still another run
+        parse_args([*again, "--config_overrides", "embedding_size=16,note_hidden_size=64"])
+    assert "--config_overrides 'note_hidden_size=32,embedding_size=16'" in capsys.readouterr().err
