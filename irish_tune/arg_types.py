@@ -18,6 +18,7 @@ __all__ = [
     "non_negative_float",
     "non_negative_int",
     "number",
+    "package_version",
     "positive_float",
     "positive_int",
     "score_weight",
@@ -28,6 +29,18 @@ __all__ = [
 #: music21's bundled Irish books that a source may name (= the keys of
 #: `modeling_irish.abc_sources.MUSIC21_COLLECTIONS`, not imported: the command line starts light).
 MUSIC21_BOOKS = ("oneills1850", "ryansMammoth")
+
+
+def package_version() -> str:
+    """The installed modeling-irish version, for the ``--version`` of `irish-tune` and of
+    ``training/train.py`` (read from the package metadata: importing `modeling_irish` for its
+    ``__version__`` would load torch)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("modeling-irish")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
 
 
 class DefaultsHelpFormatter(argparse.HelpFormatter):

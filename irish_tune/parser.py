@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .arg_types import DefaultsHelpFormatter, positive_int
+from .arg_types import DefaultsHelpFormatter, package_version, positive_int
 from .generation_cli_args import (
     add_evaluate_generation_args,
     add_generate_args,
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="irish-tune",
         description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, target) in _commands().items():
         child = sub.add_parser(
@@ -125,15 +125,6 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(child)
         child.set_defaults(_target=target)
     return parser
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("modeling-irish")
-    except PackageNotFoundError:  # run from a source tree that was not installed
-        return "(not installed)"
 
 
 def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:

@@ -480,15 +480,28 @@ def test_command_line_exits_2_without_traceback(tmp_path):
     )
 
 
-#: What `train.py --help`, a mistyped flag and the checks of the flags must not wait for: each
-#: takes from a tenth of a second to seconds to import.
+@pytest.mark.parametrize("how", [["training/train.py"], ["-m", "training.train"]])
+def test_version_prints_the_package_version_like_irish_tune(how):
+    """``train.py --version`` answers as ``irish-tune --version`` does, run either way."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    done = subprocess.run([sys.executable, *how, "--version"], cwd=Path(__file__).parents[1],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"train.py {version('modeling-irish')}\n"
+
+
+#: What `train.py --help`, `--version`, a mistyped flag and the checks of the flags must not wait
+#: for: each takes from a tenth of a second to seconds to import.
 HEAVY = ("torch", "transformers", "accelerate", "datasets", "numpy", "modeling_irish")
 
 
 def test_help_typos_and_flag_checks_import_nothing_heavy(tmp_path):
-    """``train.py --help``, a mistyped flag and a bad value are answered, and good flags of
-    both tasks read and checked, before torch and accelerate are imported (`main` imports them
-    next). In a fresh interpreter: this one has them all loaded."""
+    """``train.py --help``, ``--version``, a mistyped flag and a bad value are answered, and good
+    flags of both tasks read and checked, before torch and accelerate are imported (`main`
+    imports them next). In a fresh interpreter: this one has them all loaded."""
     import subprocess
     import sys
     import textwrap
@@ -498,7 +511,7 @@ def test_help_typos_and_flag_checks_import_nothing_heavy(tmp_path):
         f"""
         import contextlib, io, runpy, sys
         statuses = []
-        for argv in (["--help"], ["--nope"], ["--learning_rate", "-1"]):
+        for argv in (["--help"], ["--version"], ["--nope"], ["--learning_rate", "-1"]):
             sys.argv = ["train.py", *argv]
             out, err = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -518,7 +531,7 @@ def test_help_typos_and_flag_checks_import_nothing_heavy(tmp_path):
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[:2] == ["[0, 2, 2]", "[]"]
+    assert done.stdout.split("\n")[:2] == ["[0, 0, 2, 2]", "[]"]
 
 
 def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
