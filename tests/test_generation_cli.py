@@ -384,6 +384,8 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0
     (out / "tune_2-2.svg").write_text("<svg/>")  # a second SVG page of an earlier run
     (out / "notes.txt").write_text("mine")  # not a name the command writes: never named
+    for name in ("tune_1-2.mid", "tune_3-2.abc", "tune_2-1-2.wav"):  # nor these: not an SVG,
+        (out / name).write_text("mine")  # so no page number (were named as an earlier run's)
     capsys.readouterr()
     # fewer tunes, no renderings: tune_3..5 and every .mid are an earlier run's (were silent)
     assert main([*argv, "--num-tunes", "2"]) == 0
@@ -392,7 +394,7 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     stale += ["tune_4.abc", "tune_4.mid", "tune_5.abc", "tune_5.mid"]
     said = f"{out} still holds 9 file(s) of an earlier run that this one did not replace: "
     assert said + ", ".join(stale) + " (they are not this run's tunes" in err
-    assert all((out / name).exists() for name in [*stale, "notes.txt"])  # nothing deleted
+    assert all((out / name).exists() for name in [*stale, "notes.txt", "tune_1-2.mid"])  # kept
     (out / "tune_2-2.svg").unlink()
     assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0  # replaces every one
     assert "earlier run" not in capsys.readouterr().err
