@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from irish_tune.parser import add_evaluate_lm_args  # noqa: F401 - re-exported beside its runner
-from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
+from tokenization.capped_warnings import CappedWarnings, counted, masked, skip_reason
 
 __all__ = [
     "UNKNOWN_VALUES_SHOWN",
@@ -162,20 +162,11 @@ class UnknownValues:
             more = ", ..." if count["values"] > len(count["first"]) else ""
             scored = "read and scored as <unk>" if name in ("main", "dur") else "read as <unk>"
             lines.append(
-                f"{_counted(count['values'], 'value')} of feature {name!r} not in the model's "
+                f"{counted(count['values'], 'value')} of feature {name!r} not in the model's "
                 f"vocabulary (first: {', '.join(count['first'])}{more}), in "
-                f"{_counted(count['rows'], 'row')} of {_counted(count['tunes'], 'tune')}: {scored}"
+                f"{counted(count['rows'], 'row')} of {counted(count['tunes'], 'tune')}: {scored}"
             )
         return lines
-
-
-def _counted(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless one.
-
-    >>> _counted(1, "tune"), _counted(12, "value")
-    ('1 tune', '12 values')
-    """
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def evaluate_lm_on_texts(
@@ -346,6 +337,6 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
         )
         if unknown.values:  # each named in a warning too
             counts = result["unknown"].items()
-            said = ", ".join(f"{n} {c['values']} ({_counted(c['rows'], 'row')})" for n, c in counts)
+            said = ", ".join(f"{n} {c['values']} ({counted(c['rows'], 'row')})" for n, c in counts)
             print(f"values not in the model's vocabulary (read as <unk>): {said}")
     return 0

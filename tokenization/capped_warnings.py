@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from types import TracebackType
 
-__all__ = ["WARNINGS_SHOWN", "CappedWarnings", "masked", "skip_reason"]
+__all__ = ["WARNINGS_SHOWN", "CappedWarnings", "counted", "masked", "skip_reason"]
 
 #: How many warnings of one kind a command logs before it only counts them (`CappedWarnings`).
 WARNINGS_SHOWN = 5
@@ -119,3 +119,12 @@ def masked(message: str) -> str:
     # the first line at a line feed: a quoted title may hold a U+2028 that splitlines cuts at
     message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message.split("\n", 1)[0])
     return re.sub(r"\d+", "N", message).strip()
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one.
+
+    >>> counted(1, "tune"), counted(12, "value")
+    ('1 tune', '12 values')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
