@@ -26,6 +26,7 @@ def test_tokenized_rows_equal_the_tokenizer_and_bad_tunes_are_counted():
         "unreadable": 1,
         "too_long": 0,
         "dropped_at": {"unreadable": ["index 1: B: line 4, column 2: ']' without a chord"]},
+        "unknown": {},
     }
     assert out["title"] == ["A", "C", "A"]
     row = out.with_format("numpy")[1]
@@ -61,8 +62,52 @@ def test_a_missing_abc_value_is_counted_as_unreadable_not_a_crash():
         "unreadable": 1,
         "too_long": 0,
         "dropped_at": {"unreadable": ["index 1: the 'abc' field holds None, not ABC text"]},
+        "unknown": {},
     }
     assert column_values(out, "abc") == [GOOD, OTHER]
+
+
+# a dotted crotchet and a quaver (D3 E, lengths 3 and 1) where GOOD has only 1 and 2
+UNSEEN_LENGTH = "X:4\nT:D\nM:2/4\nL:1/8\nK:G\n|:G3A Bd|ef ge:|\n"
+
+
+def test_values_the_training_vocabulary_lacks_are_counted_per_split(caplog):
+    """The vocabulary is the train split's: a validation tune with a length it lacks was read
+    and scored as <unk>, and the validation NLL held <unk> targets without a word. The report
+    counts such rows and tunes per feature (kept tunes only), and the split is one warning;
+    the ids are the tokenizer's, <unk> and all."""
+    tok = AbcTokenizer.train([GOOD])
+    long_unseen = UNSEEN_LENGTH.replace("ge:|", "ge|" + "G3A Bd|" * 4 + ":|")
+    corpus = DatasetDict(
+        train=Dataset.from_dict({"abc": [GOOD]}),
+        validation=Dataset.from_dict({"abc": [GOOD, UNSEEN_LENGTH, BAD, long_unseen]}),
+    )
+    with caplog.at_level("WARNING", logger="tokenization.dataset"):
+        out = tokenize_dataset(corpus, tok, max_length=25)
+    report = out.tokenize_report
+    assert report["train"]["unknown"] == {}
+    enc = tok.encode_tune(UNSEEN_LENGTH)
+    unk = enc.unknown_values()
+    assert report["validation"]["unknown"] == {
+        name: {"rows": len(values), "tunes": 1} for name, values in unk.items()
+    }  # the too-long tune, dropped, is not counted
+    assert report["validation"]["unknown"]["dur"] == {"rows": 1, "tunes": 1}  # the 3 of G3A
+    np.testing.assert_array_equal(out["validation"].with_format("numpy")[1]["input_ids"],
+                                  enc.input_ids)  # fmt: skip
+    warned = [r.getMessage() for r in caplog.records if "not in the vocabulary" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith(
+        "tokenize validation: values not in the vocabulary of feature 'dur' in 1 row of 1 tune "
+        "(read and scored as <unk>)"
+    )
+
+
+def test_a_split_warning_names_five_features_then_counts_the_others():
+    from tokenization.dataset import unknown_message
+
+    unknown = {name: {"rows": 2, "tunes": 1} for name in ("a", "b", "c", "d", "e", "f", "g")}
+    said = unknown_message("test", unknown)
+    assert "'e' in 2 rows of 1 tune (read as <unk>), and 2 more features" in said
+    assert "'f'" not in said
 
 
 def test_inputs_it_cannot_tokenize_are_refused_before_map():

@@ -59,6 +59,10 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert "MeasureNote (small, resized) for" in card  # the tiny --config_overrides: not "small"
     # the tokenizer's counts in one line; the located drops stay in the run's report
     assert "Tokenizer drops: {'train': {'tunes':" in card and "dropped_at" not in card
+    # values the train split's vocabulary lacks, counted per split (the train split: none)
+    report = saved["tokenize_report"]
+    assert report["train"]["unknown"] == {} and "unknown" in report["validation"]
+    assert ("Values not in the vocabulary" in card) == bool(report["validation"]["unknown"])
     assert any(name.startswith("events.out.tfevents") for _, _, f in os.walk(out) for name in f)
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "eval_nll" in r] == [2, 4]  # --eval_steps 2, no repeat

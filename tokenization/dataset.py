@@ -27,9 +27,11 @@ from datasets import (
 )
 
 from .abc_parser import AbcParseError
+from .capped_warnings import counted
 from .encoded_tune import EncodedTune
 from .features import FEATURE_NAMES
 from .tokenization_abc import AbcTokenizer
+from .vocabulary import UNK_ID
 
 __all__ = [
     "TOKENIZED_FEATURES",
@@ -38,6 +40,8 @@ __all__ = [
     "remove_dead_writers",
     "tokenize_batch",
     "tokenize_dataset",
+    "unknown_counts",
+    "unknown_message",
 ]
 
 logger = logging.getLogger(__name__)
@@ -311,6 +315,62 @@ def _dropped_at(
     return places
 
 
+def unknown_counts(mapped: Dataset, counted_tunes: np.ndarray) -> dict[str, dict[str, int]]:
+    """Per feature whose vocabulary lacks some of the values of ``mapped``'s tunes (read as
+    ``<unk>``), in `FEATURE_NAMES` order: ``rows``, the rows holding one (a header value is on
+    every row of its tune), and ``tunes``, the tunes holding one; only the tunes where
+    ``counted_tunes`` (a bool per tune of ``mapped``) is true count. Read from the ``input_ids``
+    column (ids equal to ``<unk>``'s), vectorised: the distinct values are gone with the ids.
+
+    >>> tok = AbcTokenizer.train(["X:1\\nM:2/4\\nL:1/8\\nK:G\\nGA Bd|"])
+    >>> ds = tokenize_dataset(Dataset.from_dict({"abc": ["X:2\\nM:2/4\\nL:1/8\\nK:G\\nG3A|"]}), tok)
+    >>> unknown_counts(ds, np.ones(1, dtype=bool))["dur"]
+    {'rows': 1, 'tunes': 1}
+    """
+    width = len(FEATURE_NAMES)
+    rows, tunes = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
+    start = 0  # the index in ``mapped`` of the chunk's first tune
+    for chunk in mapped.with_format("arrow")["input_ids"].chunks:
+        lists = chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
+        ids = lists.flatten().flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
+        ends = np.cumsum(lists.value_lengths().to_numpy(zero_copy_only=False))
+        at_row, at_column = np.nonzero(ids == UNK_ID)
+        tune = np.searchsorted(ends, at_row, side="right")
+        kept = counted_tunes[start + tune]
+        tune, at_column = tune[kept], at_column[kept]
+        rows += np.bincount(at_column, minlength=width)
+        tunes += np.bincount(np.unique(tune * width + at_column) % width, minlength=width)
+        start += len(chunk)
+    return {
+        name: {"rows": int(rows[j]), "tunes": int(tunes[j])}
+        for j, name in enumerate(FEATURE_NAMES)
+        if rows[j]
+    }
+
+
+#: How many features with values outside the vocabulary a split's warning names.
+_UNKNOWN_FEATURES_SHOWN = 5
+
+
+def unknown_message(name: str, unknown: dict[str, dict[str, int]]) -> str:
+    """The warning for split ``name``'s values read as ``<unk>`` (`unknown_counts`): the first
+    `_UNKNOWN_FEATURES_SHOWN` features, then how many more.
+
+    >>> unknown_message("validation", {"dur": {"rows": 4, "tunes": 1}})
+    "tokenize validation: values not in the vocabulary of feature 'dur' in 4 rows of 1 tune (read and scored as <unk>)"
+    """  # noqa: E501
+    said = []
+    for feature, count in list(unknown.items())[:_UNKNOWN_FEATURES_SHOWN]:
+        scored = "read and scored as <unk>" if feature in ("main", "dur") else "read as <unk>"
+        said.append(
+            f"{feature!r} in {counted(count['rows'], 'row')} of "
+            f"{counted(count['tunes'], 'tune')} ({scored})"
+        )
+    more = len(unknown) - _UNKNOWN_FEATURES_SHOWN
+    tail = f", and {counted(more, 'more feature')} (tokenize_report)" if more > 0 else ""
+    return f"tokenize {name}: values not in the vocabulary of feature {', '.join(said)}{tail}"
+
+
 def _check_inputs(corpus: Any, max_length: Any) -> None:
     """Refuse what `tokenize_dataset` cannot tokenize, before any ``map``: a corpus that is not
     a `Dataset` or `DatasetDict`, a split without an ``abc`` column, a ``max_length`` that is
@@ -358,10 +418,13 @@ def tokenize_dataset(
     Tunes the tokenizer cannot read (a missing ``abc`` value, ``None``, among them) are removed
     and counted (logged, and stored in the returned
     object's ``tokenize_report``); ``max_length`` drops tunes longer than that many rows (also
-    counted). Per split, the report is ``{"tunes", "unreadable", "too_long", "dropped_at"}``;
-    ``dropped_at`` names the first 5 tunes dropped for each reason, as the corpus loader's
-    ``skipped_at`` does: ``{"unreadable": ["index 1: The Kesh: line 7, column 3: ..."],
-    "too_long": ["index 4: Cooley's: 530 rows, over max_length=512"]}``.
+    counted). Per split, the report is ``{"tunes", "unreadable", "too_long", "dropped_at",
+    "unknown"}``; ``dropped_at`` names the first 5 tunes dropped for each reason, as the corpus
+    loader's ``skipped_at`` does: ``{"unreadable": ["index 1: The Kesh: line 7, column 3: ..."],
+    "too_long": ["index 4: Cooley's: 530 rows, over max_length=512"]}``. ``unknown`` counts,
+    per feature, the rows and tunes kept whose values the vocabulary lacks (read as ``<unk>``:
+    a validation tune with a length no training tune has), ``{"dur": {"rows": 4, "tunes":
+    1}}``, ``{}`` when none (`unknown_counts`); a split with any is one warning.
 
     With ``cache_dir`` the result is cached as Arrow files keyed by the data fingerprint, the
     vocabulary and the tokenization code (`tokenization_code_hash`), so a second call is a
@@ -379,7 +442,7 @@ def tokenize_dataset(
         >>> tok = AbcTokenizer.train(corpus["train"]["abc"])
         >>> tokenized = tokenize_dataset(corpus, tok, num_proc=2)
         >>> tokenized.tokenize_report["train"]
-        {'tunes': 4, 'unreadable': 0, 'too_long': 0, 'dropped_at': {}}
+        {'tunes': 4, 'unreadable': 0, 'too_long': 0, 'dropped_at': {}, 'unknown': {}}
         >>> len(tokenized["train"][0]["input_ids"][0])  # the 20 features of a row
         20
     """
@@ -404,11 +467,15 @@ def tokenize_dataset(
             "unreadable": int((~keep).sum()),
             "too_long": int(too_long.sum()),
             "dropped_at": _dropped_at(mapped, ~keep, too_long, max_length),
+            "unknown": unknown_counts(mapped, keep & ~too_long),
         }
         selected = np.flatnonzero(keep & ~too_long)
         out[name] = mapped if len(selected) == len(mapped) else mapped.select(selected)
         if report[name]["unreadable"] or report[name]["too_long"]:
-            logger.warning("tokenize %s: %s", name, report[name])
+            drops = {k: v for k, v in report[name].items() if k != "unknown"}
+            logger.warning("tokenize %s: %s", name, drops)
+        if report[name]["unknown"]:
+            logger.warning("%s", unknown_message(name, report[name]["unknown"]))
     result = out["data"] if single else out
     result.tokenize_report = report
     return result

@@ -246,16 +246,34 @@ DATA_FLAGS = ("split_seed", "split_method", "link_incipits", "require_bars_fit")
 
 def _drop_counts(tokenize_report: dict) -> dict:
     """Each split's tokenizer counts without the located examples (``dropped_at``), which
-    `all_results.json` keeps: the card stays one line.
+    `all_results.json` keeps, and without the values read as ``<unk>`` (``unknown``, not a
+    drop: `_unknown_note`): the card stays one line.
 
     >>> train = {"tunes": 3, "unreadable": 1, "dropped_at": {"unreadable": ["index 1: ..."]}}
-    >>> _drop_counts({"train": train})
+    >>> _drop_counts({"train": {**train, "unknown": {}}})
     {'train': {'tunes': 3, 'unreadable': 1}}
     """
     return {
-        split: {k: v for k, v in counts.items() if k != "dropped_at"}
+        split: {k: v for k, v in counts.items() if k not in ("dropped_at", "unknown")}
         for split, counts in tokenize_report.items()
     }
+
+
+def _unknown_note(tokenize_report: dict) -> str:
+    """The card's sentence on the splits with values the vocabulary lacks (read as ``<unk>``,
+    and a ``main`` or ``dur`` target scored as ``<unk>``: in the validation NLL), or nothing.
+
+    >>> _unknown_note({"validation": {"unknown": {"dur": {"rows": 4, "tunes": 1}}}})
+    " Values not in the vocabulary (read as <unk>): {'validation': {'dur': {'rows': 4, 'tunes': 1}}}."
+    >>> _unknown_note({"train": {"unknown": {}}})
+    ''
+    """  # noqa: E501
+    unknown = {
+        split: counts["unknown"]
+        for split, counts in tokenize_report.items()
+        if counts.get("unknown")
+    }
+    return f" Values not in the vocabulary (read as <unk>): {unknown}." if unknown else ""
 
 
 def _eval_precision_note(results: dict[str, Any]) -> str:
@@ -335,7 +353,8 @@ def write_measurenote_card(
             f"{_eval_precision_note(results)}"
         ),
         data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args, data_report)} "
-        f"Tokenizer drops: {_drop_counts(data_report['tokenize'])}.",
+        f"Tokenizer drops: {_drop_counts(data_report['tokenize'])}."
+        f"{_unknown_note(data_report['tokenize'])}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         metrics={k: results[k] for k in metric_names if k in results},
