@@ -77,6 +77,11 @@ def test_parts_are_written_back_as_lines_or_inline_as_they_were():
         ("GAB\nP:B\ncBA|dBG GBd|]", "GAB [P:B]cBA | dBG GBd |]"),  # inside a bar: inline
         ("GAB cBA|[P:B]dBG [P:C]GBd|]", "GAB cBA | [P:B]dBG [P:C]GBd |]"),
         ("GAB cBA|\nP:B", "GAB cBA |\nP:B"),  # after the last note
+        # a part before the tempo change at its token, one after it: the change stays between
+        # them (it was written before both, and then ended the part before the first too)
+        ("P:A\nQ:1/4=90\nP:B\nGAB cBA|]", "P:A\n[Q:1/4=90]\nP:B\nGAB cBA |]"),
+        ("GAB cBA|[P:A2][Q:1/4=60][P:B]dBG|]", "GAB cBA | [P:A2][Q:1/4=60][P:B]dBG |]"),
+        ("GAB cBA|]\nP:A2\nQ:1/4=60\nP:B\n", "GAB cBA |]\nP:A2\n[Q:1/4=60]\nP:B"),
     ],
 )
 def test_each_part_reads_back_where_it_was(body, text):

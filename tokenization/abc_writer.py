@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import NamedTuple
@@ -289,6 +290,7 @@ def tokens_to_body(
     end_tempos = {at: _inline_field("Q", text) for at, text in _places(tempo_changes, ending)}
     tempos = dict(_places(tempo_changes, ending, keep=False))
     parts = _parts_at(part_changes, inline_parts)
+    unended = _parts_before_tempo(part_changes, parts_after_tempo)
     group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
     lines = _Lines(bars_per_line, bar_length)
     index = -1
@@ -302,8 +304,8 @@ def tokens_to_body(
         )
         tempo_split = at_bar and index in tempos and (at_bar_parts or index + 1 in parts)
         if index in parts:
-            _end_tempo(end_tempos.get(index), bar, out)
-            _write_parts(parts[index], bar, out, done, lines)
+            parts_here = (parts[index], unended.get(index, 0))
+            _write_parts_and_tempo(*parts_here, end_tempos.get(index), bar, out, done, lines)
         if index in changes:
             meter = changes[index]
             group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
@@ -353,8 +355,11 @@ def tokens_to_body(
                 _write_parts(parts.pop(index + 1), None, out, done, lines)
                 out.append(f"{second} ")
             elif split is not None and not any(inline for _, inline in parts[index + 1]):
-                out.append(f" {split[0]}{end_tempos.get(index + 1, '')}")
-                _write_parts(parts.pop(index + 1), bar, out, done, lines)
+                out.append(f" {split[0]}")
+                parts_here = (parts.pop(index + 1), unended.get(index + 1, 0))
+                _write_parts_and_tempo(
+                    *parts_here, end_tempos.get(index + 1), bar, out, done, lines
+                )
                 out.append(f"{split[1]} ")
             else:
                 # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending,
@@ -377,8 +382,8 @@ def tokens_to_body(
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
     if index + 1 in parts:  # a part, meter or tempo change after the last token
-        _end_tempo(end_tempos.get(index + 1), bar, out)
-        _write_parts(parts[index + 1], bar, out, done, lines)
+        parts_here = (parts[index + 1], unended.get(index + 1, 0))
+        _write_parts_and_tempo(*parts_here, end_tempos.get(index + 1), bar, out, done, lines)
     if index + 1 in changes:  # (`|[M:3/4]` at the end)
         bar.field(f"[M:{changes[index + 1] or 'none'}]")
     if index + 1 in tempos:
@@ -437,6 +442,36 @@ def _parts_at(
     for n, (at, text) in enumerate(part_changes):
         parts.setdefault(at, []).append((text, n in inline))
     return parts
+
+
+def _parts_before_tempo(
+    part_changes: Sequence[tuple[int, str]], parts_after_tempo: Collection[int]
+) -> dict[int, int]:
+    """How many of the parts that start at each token are written before a tempo change there
+    (not in ``parts_after_tempo``): the reader reads those first (``P:A``, ``Q:``, ``P:B``).
+
+    >>> _parts_before_tempo([(0, "A"), (0, "B"), (8, "C")], [1])
+    {0: 1, 8: 1}
+    """
+    after = set(parts_after_tempo)
+    return dict(Counter(at for n, (at, _) in enumerate(part_changes) if n not in after))
+
+
+def _write_parts_and_tempo(
+    parts: list[tuple[str, bool]],
+    before: int,
+    end_tempo: str | None,
+    bar: _BarText,
+    out: list[str],
+    done: list[str],
+    lines: _Lines,
+) -> None:
+    """Write the parts that start at one token (`_write_parts`) and ``end_tempo``, the tempo
+    change there that ends the part before (`_end_tempo`): after the first ``before`` parts,
+    those written before it (`_parts_before_tempo`), and before the others."""
+    _write_parts(parts[:before], bar, out, done, lines)
+    _end_tempo(end_tempo, bar, out)
+    _write_parts(parts[before:], bar, out, done, lines)
 
 
 def _write_parts(
