@@ -5,6 +5,7 @@ files the commands write (`replacing_file`; several at once, whole or not at all
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -93,7 +94,8 @@ def replacing_file(
     and the file gets the permissions of any new file).
 
     The name is hidden beside ``path`` (the same folder, so the rename stays on one disk) and
-    keeps its extension (fluidsynth picks the audio format by it): ``.tune.<pid>.tmp.wav``. An
+    keeps its extension (fluidsynth picks the audio format by it): ``.tune.<pid>.tmp.wav``
+    (`_temporary_name`: a long name cut to fit, which the final name may still be). An
     `OSError` of the block that names no file, or the temporary one, is raised again naming
     ``path`` (``[Errno 28] No space left on device: 'out/tune.wav'``). Given a ``group``
     (`replacing_files`), the file is left under its temporary name when the block ends, to be
@@ -117,7 +119,7 @@ def replacing_file(
     final = os.fspath(path)
     folder, name = os.path.split(final)
     stem, ext = os.path.splitext(name)
-    tmp = os.path.join(folder, f".{stem}.{os.getpid()}.tmp{ext}")
+    tmp = os.path.join(folder, _temporary_name(stem, ext))
     try:
         yield tmp
         if group is None:
@@ -132,6 +134,29 @@ def replacing_file(
     except BaseException:
         _discard(tmp)
         raise
+
+
+#: The longest file name, in bytes, that most file systems take (ext4, APFS, NTFS's 255 UTF-16
+#: units hold more)
+_NAME_MAX = 255
+
+
+def _temporary_name(stem: str, ext: str) -> str:
+    """The hidden name `replacing_file` writes ``stem + ext`` under, ``.stem.<pid>.tmp.ext``;
+    when that is longer than a file name may be (`_NAME_MAX`) while ``stem + ext`` may not be
+    (a 240-character tune name), the stem is cut to 40 characters and a hash of it whole is
+    added, so that the names of two long stems (the pages ``long.svg``, ``long-2.svg``) differ.
+
+    >>> len(_temporary_name("t" * 250, ".svg").encode()) <= _NAME_MAX
+    True
+    >>> _temporary_name("t" * 250, ".svg") != _temporary_name("t" * 249, ".svg")
+    True
+    """
+    name = f".{stem}.{os.getpid()}.tmp{ext}"
+    if len(os.fsencode(name)) <= _NAME_MAX:
+        return name
+    digest = hashlib.sha256(os.fsencode(stem)).hexdigest()[:16]
+    return f".{stem[:40]}-{digest}.{os.getpid()}.tmp{ext}"
 
 
 def _discard(path: str) -> None:

@@ -306,3 +306,16 @@ def test_a_render_removes_its_earlier_pages_moved_aside(tmp_path, monkeypatch):
     assert _files(tmp_path) == {
         "t.svg": _page("t alone", 1, "t"), "t-2.svg": _page("t-2 back", 1, "t-2"), **mine
     }  # fmt: skip
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_a_tune_of_a_long_name_is_rendered_under_it(tmp_path, monkeypatch):
+    # a 240-character stem: its pages' temporary names (.<stem>.<pid>.tmp.svg) were longer than
+    # a file name may be, and the render failed with an OSError naming the temporary file
+    stem = "L" * 240
+    _pages(monkeypatch, 2, "long")
+    out = render_abc(ABC, str(tmp_path / stem), formats=["svg"])
+    assert out["svg"] == [str(tmp_path / f"{stem}.svg"), str(tmp_path / f"{stem}-2.svg")]
+    assert _files(tmp_path) == {
+        f"{stem}.svg": _page("long", 1, stem), f"{stem}-2.svg": _page("long", 2, stem)
+    }  # fmt: skip
