@@ -11,7 +11,7 @@ A command that needs no model (`MODEL_FREE_COMMANDS`: ``check``, ``render``) run
 line loads the package without torch and transformers: ``import modeling_irish`` registers the
 models with the transformers Auto classes, which imports both (seconds), and these commands
 never use them. `main` called with an ``argv`` from Python code leaves the import as it is, since
-the caller may use the Auto classes afterwards.
+the caller may use the Auto classes afterwards; a later command that needs a model registers them.
 
 >>> import irish_tune
 >>> irish_tune.main(["check", "no-such-file.abc"])  # the message goes to stderr
@@ -53,11 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load_runner(model_free: bool) -> Callable[[argparse.Namespace], int]:
-    """`modeling_irish.cli.run_command`, imported without the models when ``model_free``."""
+    """`modeling_irish.cli.run_command`, imported without the models when ``model_free``.
+
+    Otherwise the models are registered with the Auto classes even when an earlier model-free
+    command in this process imported the package without them (``evaluate-lm`` loads its model
+    through `AutoModelForCausalLM`, which would ask to trust the folder's code instead).
+    """
     global importing_model_free
     importing_model_free = model_free
     try:
         from modeling_irish.cli import run_command
+
+        if not model_free:
+            from modeling_irish import _register_auto_classes
+
+            _register_auto_classes()  # once: a no-op when the import registered them
     finally:
         importing_model_free = False
     return run_command

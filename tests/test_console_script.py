@@ -180,6 +180,25 @@ def test_check_from_the_command_line_imports_no_torch(tmp_path):
     ]
 
 
+def test_a_model_command_after_check_in_one_process_registers_the_models(tmp_path):
+    """``check`` from the command line skips registering the models; a later ``evaluate-lm`` in
+    the same process (`irish_tune.main` from Python) loads its model through the Auto classes,
+    so they are registered then (it asked to trust the folder's code and failed)."""
+    from helpers import save_tiny_measurenote
+
+    tune_text = "X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n"
+    tune = tmp_path / "tune.abc"
+    tune.write_text(tune_text, encoding="utf-8")
+    model = save_tiny_measurenote(tmp_path / "model", [tune_text] * 3)
+    then = f"""
+        import irish_tune
+        status = irish_tune.main(["evaluate-lm", "--model", {str(model)!r}, {str(tune)!r}])
+        print("evaluate-lm", status)
+    """
+    lines = _run_as_console_script(["check", str(tune)], then)
+    assert lines[-1] == "evaluate-lm 0", lines
+
+
 def test_render_from_the_command_line_imports_no_torch(tmp_path):
     tune = tmp_path / "tune.abc"
     tune.write_text("X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", encoding="utf-8")
