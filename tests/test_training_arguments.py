@@ -493,6 +493,20 @@ def test_version_prints_the_package_version_like_irish_tune(how):
     assert done.stdout == f"train.py {version('modeling-irish')}\n"
 
 
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_help_and_version_print_from_the_first_process_of_a_launch_only(capsys, monkeypatch, flag):
+    """Every process of ``accelerate launch --num_processes 2 train.py --version`` reads the
+    flags: only the first prints the answer (each printed it, twice in all); all exit with 0."""
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(SystemExit) as done:
+        parse_args([flag])
+    assert done.value.code == 0 and capsys.readouterr() == ("", "")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(SystemExit) as done:
+        parse_args([flag])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() != ""
+
+
 #: What `train.py --help`, `--version`, a mistyped flag and the checks of the flags must not wait
 #: for: each takes from a tenth of a second to seconds to import.
 HEAVY = ("torch", "transformers", "accelerate", "datasets", "numpy", "modeling_irish")

@@ -8,7 +8,7 @@ import argparse
 import math
 import os
 import sys
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from irish_tune.arg_types import DefaultsHelpFormatter, package_version
 from training import tune_title_arguments
@@ -102,13 +102,19 @@ def first_process() -> bool:
 
 
 class _LaunchParser(argparse.ArgumentParser):
-    """An argument parser whose errors print from the first process only: every process of a
-    multi-process launch reads the flags, and each printed the same error. All exit with 2."""
+    """An argument parser whose errors, ``--help`` and ``--version`` print from the first process
+    only: every process of a multi-process launch reads the flags, and each printed the same
+    text. All exit with the same status (2 for an error, 0 for ``--help`` and ``--version``)."""
 
     def error(self, message: str) -> NoReturn:
         if first_process():
             super().error(message)
         self.exit(2)
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        """argparse's one way out for usage, help, version and errors: the first process's."""
+        if first_process():
+            super()._print_message(message, file)
 
 
 def build_parser() -> argparse.ArgumentParser:
