@@ -5,6 +5,7 @@ left as it is (whole runs and model cards: `test_training_smoke.py`)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -263,6 +264,28 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
     assert "records no fingerprint of the data it trained on" in caplog.text
     corpus.write_text("\n\n".join(tunes) + "\n")  # restored: the run goes on
     assert main(resume)["train_steps"] == 4
+
+
+def test_a_checkpoint_of_another_vocabulary_of_the_same_tunes_names_the_version(tmp_path):
+    """A checkpoint saved by an earlier version of the package, which read the same corpus into
+    another vocabulary, was refused with 'Restore the corpus', which was never changed."""
+    from training.run_resume import check_resume_data
+
+    splits = {"train": {"tunes": 6, "sha256": "t"}, "validation": {"tunes": 3, "sha256": "v"}}
+    checkpoint = tmp_path / "step_2"
+    checkpoint.mkdir()
+    saved = {"splits": splits, "vocabulary": {"values": 325, "sha256": "old"}}
+    state = {"completed_steps": 2, "data": saved}
+    common.write_json(str(checkpoint / run_folder.TRAINING_STATE_FILE), state)
+    args = argparse.Namespace(output_dir=str(tmp_path), resume_from_checkpoint=str(checkpoint))
+    args.corpus = "tunes.abc"
+    now = {"splits": splits, "vocabulary": {"values": 380, "sha256": "new"}}
+    with pytest.raises(common.UsageError) as refusal:
+        check_resume_data(args, now)
+    message = str(refusal.value)
+    assert "of the same tunes: its vocabulary had 325 values (now 380)" in message
+    assert "with the version that saved it" in message and "Restore the corpus" not in message
+    check_resume_data(args, {**now, "vocabulary": saved["vocabulary"]})  # the same: no refusal
 
 
 def _strict_json(path) -> dict:

@@ -349,7 +349,8 @@ def check_resume_data(args: argparse.Namespace, fingerprint: dict[str, Any]) -> 
     Otherwise the resume position would count batches of another training split, validation
     could score tunes the run trained on, and another vocabulary would not load (mismatched
     shapes). The flags that shape the data are checked as they are read
-    (`training.run_folder.RUN_FLAGS`); this catches a corpus whose content changed.
+    (`training.run_folder.RUN_FLAGS`); this catches a corpus whose content changed, and a
+    vocabulary read otherwise from the same tunes (by another version of the package).
     Checkpoints that record no fingerprint (older ones) are resumed with a warning."""
     path = resumed_checkpoint(args)
     if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
@@ -364,6 +365,13 @@ def check_resume_data(args: argparse.Namespace, fingerprint: dict[str, Any]) -> 
         )
         return
     changes = data_changes(saved, fingerprint)
+    if changes and saved["splits"] == fingerprint["splits"]:  # the code reads them otherwise
+        raise UsageError(
+            f"--resume_from_checkpoint {path} trained on another vocabulary of the same tunes: "
+            f"{'; '.join(changes)}, as this version of modeling-irish reads them. Resume it "
+            "with the version that saved it, or start a new run: drop --resume_from_checkpoint "
+            "and give --overwrite_output_dir (which deletes this run) or another --output_dir"
+        )
     if changes:
         raise UsageError(
             f"--resume_from_checkpoint {path} trained on other data than this run reads: "
