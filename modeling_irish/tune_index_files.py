@@ -117,9 +117,15 @@ def _save_lock(path: str) -> Iterator[None]:
             cannot = f"cannot save the index into {path}"
             waited = _wait_for_holder(handle, path, deadline, waited, cannot, "another save")
             continue
-        except OSError as err:  # a file system without locks
+        except OSError as err:
             os.close(handle)
-            raise OSError(f"cannot lock {lock} to save the index: {err.strerror or err}") from err
+            if err.errno not in _NO_LOCKS:
+                raise OSError(
+                    f"cannot lock {lock} to save the index: {err.strerror or err}"
+                ) from err
+            with _unlocked_save(path, lock, made, err):  # a file system without locks
+                yield
+            return
         if _is_file(handle, lock):
             break
         os.close(handle)  # locked once a save that ended had removed it: open the new one
@@ -138,6 +144,35 @@ def _save_lock(path: str) -> Iterator[None]:
             with contextlib.suppress(OSError):  # not empty: another save's files are in it
                 os.rmdir(path)
         os.close(handle)
+
+
+#: `flock` errors of a file system that has no locks (some NFS and SMB mounts): a save goes on
+#: unlocked, as saves did before they were locked, with a warning.
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
+
+
+@contextlib.contextmanager
+def _unlocked_save(path: str, lock: str, made: bool, err: OSError) -> Iterator[None]:
+    """A save into ``path`` on a file system whose `flock` failed with ``err``: said in a
+    warning (two saves at once are not kept apart there); the lock file is removed when the
+    save ends, and so is the folder if this save made it and failed."""
+    logger.warning(
+        "cannot lock %s (%s): saving the index without a lock; do not save into it from two "
+        "processes at once",
+        lock,
+        err.strerror or err,
+    )
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                os.remove(lock)
+                os.rmdir(path)
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(lock)
 
 
 def _wait_for_holder(
@@ -377,9 +412,9 @@ def _load_lock(path: str) -> Iterator[None]:
     which other loads share and a save does not (`_save_lock`). A save that holds it is waited
     for as a save waits for another, up to `SAVE_LOCK_WAIT_S` seconds (with a warning), and
     then an `OSError` names the folder and the save's process. A folder that is not there, a
-    lock file this user may neither make nor open, or a file system without locks (where no
-    save runs) is read without one. The lock file goes with the last load that holds it, as
-    with a save."""
+    lock file this user may neither make nor open, or a file system without locks (where saves
+    go unlocked too, with a warning: `_unlocked_save`) is read without one. The lock file goes
+    with the last load that holds it, as with a save."""
     deadline, waited = time.monotonic() + SAVE_LOCK_WAIT_S, False
     lock = os.path.join(path, _LOCK)
     while True:
@@ -392,9 +427,11 @@ def _load_lock(path: str) -> Iterator[None]:
             cannot = f"cannot load the index {path}"
             waited = _wait_for_holder(handle, path, deadline, waited, cannot, "a save")
             continue
-        except OSError:  # a file system without locks: no save can run there
+        except OSError:  # a file system without locks: read unlocked, as saves there write
             os.close(handle)
             handle = None
+            with contextlib.suppress(OSError):  # a lock file there guards nothing: not left
+                os.remove(lock)
             break
         if _is_file(handle, lock):
             break

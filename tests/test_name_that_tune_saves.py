@@ -206,3 +206,25 @@ def test_loads_and_saves_that_give_up_waiting_name_the_holder(indices, tmp_path,
         f"lock: {lock})"
     )
     assert _is_whole(folder, indices[0]) and not lock.exists()
+
+
+def test_a_save_on_a_file_system_without_locks_goes_on_unlocked(
+    indices, tmp_path, monkeypatch, caplog
+):
+    """Saves on a file system whose flock fails (ENOLCK: some NFS mounts) were refused once
+    saves took a lock, where before they worked: they go on, with a warning."""
+    import errno
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(tune_index_files.fcntl, "flock", no_locks)
+    folder = tmp_path / "idx"
+    with caplog.at_level(logging.WARNING, logger=tune_index_files.__name__):
+        indices[0].save(folder)
+        indices[1].save(folder)  # over an earlier index too
+    assert not (folder / tune_index_files._LOCK).exists()
+    assert _is_whole(folder, indices[1])  # read unlocked
+    assert not (folder / tune_index_files._LOCK).exists()
+    said = [r.getMessage() for r in caplog.records if "without a lock" in r.getMessage()]
+    assert len(said) == 2 and "No locks available" in said[0]
