@@ -409,3 +409,24 @@ def fill_disk_on(monkeypatch: pytest.MonkeyPatch, module, name_part: str) -> Non
         return _FullDisk(handle) if full else handle
 
     monkeypatch.setattr(module, "open", opened, raising=False)
+
+
+def project_modules() -> list[str]:
+    """Every module of the four packages, the packages themselves included (`walk_packages`
+    yields only the submodules), sorted: what the doctest and public-API walks read."""
+    import pkgutil
+
+    import irish_tune
+    import modeling_irish
+    import tokenization
+    import training
+
+    packages = (irish_tune, modeling_irish, tokenization, training)
+    return sorted(
+        [package.__name__ for package in packages]
+        + [
+            name
+            for package in packages
+            for _, name, _ in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+        ]
+    )

@@ -6,26 +6,14 @@ from __future__ import annotations
 import doctest
 import importlib
 import importlib.util
-import pkgutil
 from pathlib import Path
 
 import pytest
+from helpers import project_modules
 
-import irish_tune
 import modeling_irish
-import tokenization
-import training
 
-PACKAGES = (irish_tune, modeling_irish, tokenization, training)
-# `walk_packages` yields the submodules only: the packages' own docstrings are added by name
-MODULES = sorted(
-    [package.__name__ for package in PACKAGES]
-    + [
-        name
-        for package in PACKAGES
-        for _, name, _ in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-    ]
-)
+MODULES = project_modules()
 METRIC = Path(modeling_irish.__file__).parent / "metrics" / "retrieval_mrr.py"
 # Modules whose docstrings hold no examples, and why: command lines and training scripts (run
 # by their own tests) and the lexer's regex tables.

@@ -23,28 +23,15 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import pkgutil
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import project_modules
 
-import irish_tune
-import modeling_irish
-import tokenization
-import training
-
-PACKAGES = (irish_tune, modeling_irish, tokenization, training)
-MODULES = sorted(
-    [package.__name__ for package in PACKAGES]
-    + [
-        name
-        for package in PACKAGES
-        for _, name, _ in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-    ]
-)
+MODULES = project_modules()
 ROOT = Path(__file__).resolve().parents[1]
 # Modules that declare no `__all__`, and why: nothing in them is imported by name.
 NO_ALL = {

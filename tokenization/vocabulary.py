@@ -25,13 +25,15 @@ from .features import (
 )
 from .keys import MODES
 
-__all__ = ["SPECIALS", "AbcVocab", "value_sort_key"]
+__all__ = ["SPECIALS", "TONICS", "AbcVocab", "value_sort_key"]
 
 SPECIALS = (PAD, START, END, UNK)
 PAD_ID, START_ID, END_ID, UNK_ID = 0, 1, 2, 3
 VOCAB_FORMAT_VERSION = 1
 
-_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+#: The spelling of each of the 12 tonics (pitch class 0..11) in every vocabulary's `key` and
+#: `root` (key augmentation writes its keys this way).
+TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 # Every bar text the reader's canonical bars give (`abc_lexer._canonical_bar`: `[|` is `||`,
 # `::` is `:|:`), with the first and second endings in each of their three spellings (`[1`
 # opens an ending mid-bar: O'Neill's 980). Other ending numbers (`|3`, `|1,3`) are open.
@@ -43,7 +45,7 @@ _OTHER_TOKENS = ("-", "[", "]", "z", *(f"({p}" for p in range(2, 10)))
 # `tokenization.features` define in code, whole, so that a tune of another source (O'Neill's
 # `[1`, a Lydian tune) is not read as <unk> by a vocabulary built without it, and so that the
 # ids of these features do not depend on the tunes seen. The tonics and keys in every
-# spelling of `_TONICS` leave room for key augmentation and generation in any key. The open
+# spelling of `TONICS` leave room for key augmentation and generation in any key. The open
 # features (pitches, `dur`, `m_offset`, `meter`, `numer`, `denom`, `rhythm`) hold what the
 # corpus holds, and `octave` the octaves of the (widened) pitches.
 _BASE_VALUES: dict[str, tuple[str, ...]] = {
@@ -53,9 +55,9 @@ _BASE_VALUES: dict[str, tuple[str, ...]] = {
     "m_idx_mod4": ("0", "1", "2", "3"),
     "is_onbeat": ("False", "True"),
     "is_middle_beat": ("False", "True"),
-    "key": tuple(f"{tonic} {mode}" for tonic in _TONICS for mode in MODES),
+    "key": tuple(f"{tonic} {mode}" for tonic in TONICS for mode in MODES),
     "unit_length": (UNIT_LENGTH,),
-    "root": _TONICS,
+    "root": TONICS,
     "mode": tuple(MODES),
     "key_sig": tuple(str(i) for i in range(-7, 8)),
     "is_compound": ("False", "True"),

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 from modeling_irish.batching import whole_rounds, whole_rounds_length
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
-from tokenization.vocabulary import AbcVocab
+from tokenization.vocabulary import TONICS, AbcVocab
 from training.common import UsageError, writing
 from training.run_folder import absolute_sources, cache_folder, make_folder
 from training.run_resume import check_resume_data
@@ -347,15 +347,13 @@ class TuneRowsDataset(Dataset):
 
 # ----- key augmentation --------------------------------------------------------------------------
 # One spelling per pitch class, the same as the vocabulary's fixed `root` values.
-_TONIC_SPELLING = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
-
 class KeyAugmenter:
     """Transpose encoded tunes by whole semitones on the id level (reference-measurenote.md 5.4).
 
     Notes move by the shift (``main``, ``pitch_class`` and ``octave`` columns); the header's
-    ``key``, ``root`` and ``key_sig`` are rewritten to the transposed key (same mode; ``key_sig``
-    is the signature of the spelling in ``_TONIC_SPELLING``, wrapped by 12 fifths into -7..7).
+    ``key``, ``root`` and ``key_sig`` are rewritten to the transposed key (same mode;
+    ``key_sig`` is the signature of the spelling in ``tokenization.vocabulary.TONICS``, wrapped
+    by 12 fifths into -7..7).
     A shift that would leave the pitch, octave or key vocabulary is re-drawn; after
     ``max_draws`` failures the tune is left unchanged.
 
@@ -393,7 +391,7 @@ class KeyAugmenter:
                 old = Key(tonic, mode)
             except ValueError:  # specials and <unk>: not transposable
                 continue
-            new = Key(_TONIC_SPELLING[(old.tonic_pc + shift) % 12], mode)
+            new = Key(TONICS[(old.tonic_pc + shift) % 12], mode)
             sig = new.signature
             sig = sig - 12 if sig > 7 else sig + 12 if sig < -7 else sig
             table[0, key_id] = vocab.index["key"].get(new.name, -1)
