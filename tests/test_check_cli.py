@@ -620,6 +620,6 @@ def test_check_reports_a_part_the_round_trip_lost(tmp_path, monkeypatch, capsys)
     assert [f["error"] for f in failures] == [
         "round trip: the parts [(0, 'A'), (7, 'B'), (10, 'C')] became [(0, 'A'), (7, 'B')] "
         "after the round trip",
-        "round trip: the header P: (the order of the parts) ['AB'] became None after the round "
+        "round trip: the header P: (the order of the parts) 'AB' became missing after the round "
         "trip",
     ]

@@ -24,6 +24,7 @@ from .abc_tune import part_ending_tempos
 from .keys import LETTER_PC, Key, standard_key
 
 __all__ = [
+    "OWN_FIELDS",
     "ChordProblem",
     "beat_group",
     "chord_problem",
@@ -36,7 +37,9 @@ __all__ = [
 
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _LETTERS = "CDEFGAB"
-_OWN_HEADERS = set("XTRMLK")
+#: The header fields `write_abc` writes from its own arguments (``x``, ``title``, ``rhythm``,
+#: ``meter``, ``unit``, ``key``); a ``fields`` entry of one of these letters is not written.
+OWN_FIELDS = frozenset("XTRMLK")
 
 
 def _misread_letters(key: Key) -> set[str]:
@@ -632,7 +635,7 @@ def write_abc(
     """
     lines = [f"X:{x}", f"T:{_field_text(title)}"]
     for letter, values in (fields or {}).items():
-        if letter in _OWN_HEADERS:
+        if letter in OWN_FIELDS:
             continue
         for value in [values] if isinstance(values, str) else values:
             lines.append(f"{letter}:{_field_text(value)}")

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
 from .abc_parser import BANG_LINE_BREAK, AbcParseError, AbcTune, parse_tunebook
-from .abc_writer import write_abc
+from .abc_writer import OWN_FIELDS, write_abc
 from .bar_check import bar_report
 from .capped_warnings import CappedWarnings, masked
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
-from .keys import normalise_tune, output_shift, transpose_tokens
+from .keys import Key, normalise_tune, output_shift, standard_key, transpose_tokens
 
 #: what the tune warnings that `check_text` logs say: text, music among it, not read
 _NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK)
@@ -144,45 +144,121 @@ def _rows(tune: AbcTune) -> TuneRows:
     return tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
 
 
+#: The header fields `round_trip_rows` writes back as fields of the writer's (all but those it
+#: writes from its own arguments, `OWN_FIELDS`, and ``V:``: the tokens are one voice's, at the
+#: pitches they sound, and a voice declaration written again, ``V:1 octave=-1``, would move them)
+_NOT_FIELDS = OWN_FIELDS | {"V"}
+#: What `_header_changed` calls a header field besides its letter
+_FIELD_MEANINGS = {
+    "X": "the tune's number",
+    "T": "the title",
+    "R": "the rhythm",
+    "M": "the meter",
+    "K": "the key",
+    "P": "the order of the parts",
+}
+
+
 def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     """Rows of a tune, and the rows of its ABC re-written in its *original* key and read again:
     the key of its ``K:``, or for a tune of the shared corpus (a white-key placeholder ``K:``)
     the key its ``Z:`` names, at the pitches the tune was read at.
 
     Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds. The
-    mid-tune meter and tempo changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`), the
-    parts the body marks (`AbcTune.part_changes`, ``P:B``) and the header's order of them
-    (``P:AABB``) are written too, and read back: the rows carry none, so a `ValueError` says
-    where the text read back lost or moved one (`irish-tune check` reports it as the tune's
-    failure).
+    header is written back whole (`write_abc`: its number, first title, first rhythm, meter,
+    key, and every other field, the tempo ``Q:`` and the order of the parts ``P:AABB`` among
+    them, but ``L:``, the writer's own, and ``V:``), and so are the mid-tune meter and tempo
+    changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`) and the parts the body marks
+    (`AbcTune.part_changes`, ``P:B``), and read back: the rows carry none of them but the
+    meter, rhythm and mode, so a `ValueError` names the header field the text read back lost
+    or changed (`_header_changed`), or where it lost or moved a change or part (`irish-tune
+    check` reports it as the tune's failure).
     """
     normal = normalise_tune(tune)
     original = normal.original_key
     shift = output_shift(normal.key, original)  # the inverse of the normalisation
+    fields = {letter: v for letter, v in tune.fields.items() if letter not in _NOT_FIELDS}
     text = write_abc(
         transpose_tokens(normal.tokens, shift),
         key=original,
         meter=tune.meter,
+        x=1 if tune.x is None else tune.x,
         title=tune.title,
-        rhythm=(tune.fields.get("R") or [None])[0],
+        rhythm=_first(tune, "R"),
         meter_changes=tune.meter_changes,
         tempo_changes=tune.tempo_changes,
-        fields={"P": tune.fields["P"]} if "P" in tune.fields else None,
+        fields=fields,
         part_changes=tune.part_changes,
         inline_parts=tune.inline_parts,
         parts_after_tempo=tune.parts_after_tempo,
     )
     read = parse_abc_strict(text)
-    lost = _changes_lost(tune, read)
+    lost = _header_changed(tune, read, standard_key(original)) or _changes_lost(tune, read)
     if lost is not None:
         raise ValueError(lost)
     return _rows(normal), _rows(normalise_tune(read)), text
 
 
+def _first(tune: AbcTune, letter: str) -> str | None:
+    """The first value of a header field, None when the tune has none, or an empty one (the
+    writer writes a rhythm only when there is one)."""
+    return (tune.fields.get(letter) or [""])[0] or None
+
+
+def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
+    """How the header of the tune read back (``again``) differs from ``tune``'s in what the
+    writer keeps of it, or None when it does not: the number (not that of an ``X:`` that is not
+    one, which is written ``X:1``), the first title and rhythm, the meter, the key (``key``,
+    the original key as written: one of more than 7 sharps or flats in its usual spelling), and
+    every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tempo = parse_abc("X:1\\nQ:1/4=120\\nK:C\\nCDEF|")
+    >>> _header_changed(tempo, parse_abc("X:1\\nK:C\\nCDEF|"), Key("C", "major"))
+    "the header Q: '1/4=120' became missing after the round trip"
+    """
+    compared: list[tuple[str, object, object]] = [
+        ("X", tune.x, again.x),
+        ("T", tune.title, again.title),
+        ("R", _first(tune, "R"), _first(again, "R")),
+        ("M", tune.meter, again.meter),
+        ("K", key.name, again.key.name),
+    ]
+    if tune.x is None:
+        del compared[0]
+    letters = dict.fromkeys([*tune.fields, *again.fields])
+    compared += [
+        (letter, tune.fields.get(letter), again.fields.get(letter))
+        for letter in letters
+        if letter not in _NOT_FIELDS
+    ]
+    for letter, before, after in compared:
+        if before != after:
+            meaning = f" ({_FIELD_MEANINGS[letter]})" if letter in _FIELD_MEANINGS else ""
+            listed = any(isinstance(v, list) and len(v) > 1 for v in (before, after))
+            shown = f"{_shown(before, listed)} became {_shown(after, listed)}"
+            return f"the header {letter}:{meaning} {shown} after the round trip"
+    return None
+
+
+def _shown(value: object, listed: bool) -> str:
+    """A header value in a failure's reason: ``missing`` for none, one value as itself but where
+    the other side of the change is ``listed`` (it has several values).
+
+    >>> _shown(None, False), _shown(["1/4=120"], False), _shown(["a"], True), _shown(980, False)
+    ('missing', "'1/4=120'", "['a']", '980')
+    """
+    if value is None or value == []:
+        return "missing"
+    if isinstance(value, list) and len(value) == 1 and not listed:
+        return repr(value[0])
+    return repr(value)
+
+
 def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
     """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter or tempo
-    changes or its parts, ``(token index, value)`` each, or in its header's order of the parts
-    (``P:AABB``), or None when it does not.
+    changes or its parts, ``(token index, value)`` each, or None when it does not (the header's
+    order of the parts, ``P:AABB``, is `_header_changed`'s).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> changed = parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|[M:3/4]ABc|")
@@ -194,7 +270,6 @@ def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
         ("tempo changes", tune.tempo_changes, again.tempo_changes),
         ("parts", tune.part_changes, again.part_changes),
         ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
-        ("header P: (the order of the parts)", tune.fields.get("P"), again.fields.get("P")),
     ):
         if before != after:
             return f"the {what} {before} became {after} after the round trip"
