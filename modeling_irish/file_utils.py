@@ -1,11 +1,13 @@
 """Filesystem helpers shared by the caches of the loader and the training script, and by the
 files the commands write (`replacing_file`; several at once, whole or not at all:
-`replacing_files`)."""
+`replacing_files`); the cleanup of a failed write, which names what it leaves behind in a
+warning rather than hide the error that failed it (`discard_file`, `discard_folder`)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,12 +18,16 @@ from irish_tune.value_checks import link_problem  # noqa: F401 - re-exported: th
 
 __all__ = [
     "ReplacingFiles",
+    "discard_file",
+    "discard_folder",
     "link_problem",
     "publish_directory",
     "remove_directory",
     "replacing_file",
     "replacing_files",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: str) -> bool:
@@ -88,7 +94,8 @@ def replacing_file(
     path: str | os.PathLike, group: Optional[ReplacingFiles] = None
 ) -> Iterator[str]:
     """The temporary name to write the file ``path`` under, renamed to ``path`` in one step
-    (`os.replace`) when the block ends, and removed when it raises: a reader, or a run killed
+    (`os.replace`) when the block ends, and removed when it raises (`discard_file`: one that
+    cannot be is named in a warning, the block's error raised): a reader, or a run killed
     meanwhile, finds the whole new file or what was there before, never a file cut short by a
     full disk (the writer of the block opens the temporary name itself: a program may write it,
     and the file gets the permissions of any new file).
@@ -127,12 +134,12 @@ def replacing_file(
         else:
             group.add(final, tmp)
     except OSError as err:
-        _discard(tmp)
+        discard_file(tmp)  # one that will not go: a warning, and this error raised
         if err.errno is None or err.filename not in (None, tmp):
             raise
         raise OSError(err.errno, err.strerror, final) from err
     except BaseException:
-        _discard(tmp)
+        discard_file(tmp)
         raise
 
 
@@ -159,8 +166,46 @@ def _temporary_name(stem: str, ext: str) -> str:
     return f".{stem[:40]}-{digest}.{os.getpid()}.tmp{ext}"
 
 
-def _discard(path: str) -> None:
-    """Remove the file ``path`` if it is there (a writer may have failed before creating it)."""
+def discard_file(path: str | os.PathLike) -> None:
+    """Remove the file ``path`` that a failed write leaves, if it is there (the writer may have
+    failed before creating it). One that cannot be removed (its folder made read-only) is named
+    in a warning and left, not raised: the cleanup of a failure must not hide the error that
+    failed it (``No space left on device``) behind its own.
+
+    >>> discard_file("no/such/file.tmp")  # nothing there: nothing said
+    """
+    try:
+        _remove_if_there(path)
+    except OSError as err:
+        _warn_left_behind(path, err)
+
+
+def discard_folder(path: str | os.PathLike) -> None:
+    """Delete the folder ``path`` that a failed or finished write leaves (a writer's folder), if
+    it is there. What cannot be deleted is named in a warning and left, as with `discard_file`.
+
+    >>> discard_folder("no/such/folder")  # nothing there: nothing said
+    """
+    shutil.rmtree(path, ignore_errors=True)  # all it can, past a file that will not go
+    if not os.path.lexists(path):
+        return
+    try:
+        shutil.rmtree(path)  # again, for the cause to name
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        _warn_left_behind(path, err)
+
+
+def _warn_left_behind(path: str | os.PathLike, err: OSError) -> None:
+    """Say that ``path`` could not be removed (``err``) and is left behind."""
+    where = err.filename if err.filename not in (None, os.fspath(path)) else None
+    cause = f"{where}: {err.strerror}" if where and err.strerror else (err.strerror or str(err))
+    logger.warning("cannot remove %s (%s); it is left behind", os.fspath(path), cause)
+
+
+def _remove_if_there(path: str | os.PathLike) -> None:
+    """Remove the file ``path``; one not there is no error, any other failure is raised."""
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
 
@@ -208,7 +253,7 @@ class ReplacingFiles:
         failed: Optional[OSError] = None
         for path in self._stale:
             try:
-                _discard(path)
+                _remove_if_there(path)
             except OSError as err:
                 failed = failed or OSError(err.errno, err.strerror, path)
         self._stale.clear()
@@ -216,9 +261,10 @@ class ReplacingFiles:
             raise failed
 
     def discard(self) -> None:
-        """Remove every file not renamed into place; the stale ones are kept."""
+        """Remove every file not renamed into place (one that cannot be is named in a warning:
+        `discard_file`); the stale ones are kept."""
         for tmp in self._staged.values():
-            _discard(tmp)
+            discard_file(tmp)
         self._staged.clear()
         self._stale.clear()
 

@@ -1,0 +1,83 @@
+"""The cleanup of a failed write (`file_utils.discard_file`, `discard_folder`): a temporary file
+or folder that cannot be removed is named in a warning and left, and never hides the error that
+failed the write behind its own."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+
+import pytest
+
+from modeling_irish import file_utils
+from modeling_irish.file_utils import discard_folder, replacing_file, replacing_files
+
+
+def _refuse_removing(monkeypatch, refused: str) -> None:
+    """``os.remove`` of the file ``refused`` fails as in a folder made read-only meanwhile."""
+    real = os.remove
+
+    def remove(path, *args, **kwargs):
+        if os.fspath(path) == refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "remove", remove)
+
+
+def test_a_temporary_file_that_will_not_go_is_named_and_the_writes_error_raised(
+    tmp_path, monkeypatch, caplog
+):
+    # the cleanup's PermissionError was raised in place of the write's "No space left"
+    path = tmp_path / "tune.abc"
+    tmp = str(tmp_path / f".tune.{os.getpid()}.tmp.abc")
+    _refuse_removing(monkeypatch, tmp)
+    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    with pytest.raises(OSError) as raised, replacing_file(path) as written:
+        open(written, "w").close()
+        raise OSError(28, "No space left on device")
+    assert raised.value.errno == 28 and raised.value.filename == str(path)
+    assert f"cannot remove {tmp} (Permission denied); it is left behind" in caplog.text
+    assert os.path.exists(tmp) and not path.exists()
+
+
+def test_a_group_that_fails_removes_every_file_it_can_and_names_the_rest(
+    tmp_path, monkeypatch, caplog
+):
+    # the first file that would not go stopped the cleanup, and hid the group's error
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    stuck = str(tmp_path / f".a.{os.getpid()}.tmp.txt")
+    _refuse_removing(monkeypatch, stuck)
+    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    with pytest.raises(ValueError, match="the renderer failed"), replacing_files() as group:
+        for path in (a, b):
+            with replacing_file(path, group) as tmp:
+                open(tmp, "w").close()
+        raise ValueError("the renderer failed")
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(stuck)]
+    assert f"cannot remove {stuck}" in caplog.text
+
+
+def test_discard_folder_removes_what_it_can_and_names_what_it_cannot(tmp_path, monkeypatch, caplog):
+    writer = tmp_path / "writer"
+    (writer / "new").mkdir(parents=True)
+    for name in ("a.npy", "b.npy"):
+        (writer / "new" / name).write_text("x")
+    real = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == "a.npy":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    with caplog.at_level(logging.WARNING, logger=file_utils.__name__):
+        discard_folder(writer)
+    assert sorted(os.listdir(writer / "new")) == ["a.npy"]  # b.npy went all the same
+    assert f"cannot remove {writer} (" in caplog.text and "Permission denied" in caplog.text
+    monkeypatch.undo()
+    shutil.rmtree(writer)
+    caplog.clear()
+    discard_folder(writer)  # gone: nothing to say
+    assert not caplog.records
