@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from tokenization.dataset import dead_writer_folders
+
+from .file_utils import discard_file, discard_folder
 
 __all__ = [
     "INDEX_FILE",
@@ -78,8 +79,10 @@ def write_index(
     One save of a folder runs at a time (`_save_lock`): another one, of another process, waits
     for it up to `SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding one of the two
     whole, never files of both. A writer killed before is cleared first
-    (`finish_interrupted_saves`). A failure is an `OSError` naming the file and the cause
-    (``cannot write idx/dur_flat.npy: No space left on device``).
+    (`finish_interrupted_saves`), and what a cleanup cannot remove is named in a warning. A
+    failure is an `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No
+    space left on device``); it leaves no lock file nor writer's folder (nor does an interrupt,
+    Ctrl-C, while it writes the files: one while it swaps them in is finished by the next).
 
     >>> write_index("example-index", {"pitch_flat": np.arange(3), "dur_flat": None}, {"format": 3})
     >>> sorted(os.listdir("example-index"))  # dur_flat None: left out
@@ -88,7 +91,7 @@ def write_index(
     path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
     parent, name = os.path.split(path)
     for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):  # earlier versions' saves
-        shutil.rmtree(dead, ignore_errors=True)
+        discard_folder(dead)
     with _save_lock(path):
         _replace_index(path, arrays, info)
 
@@ -99,14 +102,15 @@ def _save_lock(path: str) -> Iterator[None]:
     of its `_LOCK` file, which holds this process's id for a save that waits meanwhile (and
     says so in a warning) or gives up after `SAVE_LOCK_WAIT_S` seconds, with an `OSError`
     naming the folder and the process that holds it. The lock ends with the process that
-    holds it, killed or not; the file is removed when the save ends, and so is the folder if
-    this save made it and failed (nothing else in it)."""
-    deadline, waited = time.monotonic() + SAVE_LOCK_WAIT_S, False
+    holds it, killed or not; the file is removed when the save ends (or when its flock fails
+    for another reason than a file system without locks, if this save made it), and so is the
+    folder if this save made it and failed (nothing else in it)."""
+    deadline, waited, made = time.monotonic() + SAVE_LOCK_WAIT_S, False, False
     lock = os.path.join(path, _LOCK)
     while True:
-        made = _make_index_folder(path)
+        made = _make_index_folder(path) or made  # made before waiting: still this save's
         try:
-            handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            handle, created = _open_lock_to_save(lock)
         except FileNotFoundError:  # the folder a failed save made was removed meanwhile
             continue
         except OSError as err:
@@ -120,6 +124,7 @@ def _save_lock(path: str) -> Iterator[None]:
         except OSError as err:
             os.close(handle)
             if err.errno not in _NO_LOCKS:
+                _undo_failed_lock(path, lock, made, created)
                 raise OSError(
                     f"cannot lock {lock} to save the index: {err.strerror or err}"
                 ) from err
@@ -138,12 +143,31 @@ def _save_lock(path: str) -> Iterator[None]:
         failed = True
         raise
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(lock)
+        discard_file(lock)  # one that will not go: a warning, not raised over the save's error
         if failed and made:
             with contextlib.suppress(OSError):  # not empty: another save's files are in it
                 os.rmdir(path)
         os.close(handle)
+
+
+def _open_lock_to_save(lock: str) -> tuple[int, bool]:
+    """A handle on the lock file ``lock`` of a save, made if need be, and whether this call
+    made it; a `FileNotFoundError` when the folder is not there."""
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+    except FileExistsError:
+        return os.open(lock, os.O_RDWR), False
+
+
+def _undo_failed_lock(path: str, lock: str, made: bool, created: bool) -> None:
+    """Remove the lock file of a save whose flock failed, if it made it (then empty: nobody
+    else locked it), and the folder ``path`` if it made that too: a failed save leaves
+    neither."""
+    if created:
+        discard_file(lock)
+    if made:
+        with contextlib.suppress(OSError):  # not empty: another save's files are in it
+            os.rmdir(path)
 
 
 #: `flock` errors of a file system that has no locks (some NFS and SMB mounts): a save goes on
@@ -229,10 +253,11 @@ def _replace_index(
     path: str, arrays: dict[str, Optional[np.ndarray]], info: dict[str, Any]
 ) -> None:
     """`write_index` into the existing folder ``path``: written into its writer's folder and
-    flushed to the disk, then swapped in (`_swap_in`), and the folder's new entries flushed."""
+    flushed to the disk, then swapped in (`_swap_in`), and the folder's new entries flushed. The
+    writer's folder goes when it fails, be it an interrupt (Ctrl-C) while the files are written."""
     finish_interrupted_saves(path)
     writer = os.path.join(path, f"{_WRITER}{os.getpid()}")
-    shutil.rmtree(writer, ignore_errors=True)
+    discard_folder(writer)
     try:
         try:
             os.makedirs(os.path.join(writer, "old"))
@@ -240,10 +265,13 @@ def _replace_index(
             raise OSError(f"cannot write into {path}: {err.strerror or err}") from err
         _write_files(os.path.join(writer, "new"), arrays, info, path)
     except OSError as err:
-        shutil.rmtree(writer, ignore_errors=True)
+        discard_folder(writer)
         raise OSError(f"{err}; {path} is left as it was") from err.__cause__
+    except BaseException:
+        discard_folder(writer)
+        raise
     _swap_in(path, writer)
-    shutil.rmtree(writer, ignore_errors=True)
+    discard_folder(writer)
     _sync_folder(path)  # the renames: not lost with the power, once the save has returned
 
 
@@ -342,7 +370,7 @@ def _put_back(path: str, writer: str, moved: list[str], why: str, err: OSError) 
         _move_files(old, path, moved)
     except OSError:
         raise OSError(f"{why}; the earlier index's files are in {old}") from err
-    shutil.rmtree(writer, ignore_errors=True)
+    discard_folder(writer)
     raise OSError(f"{why}; {path} is left as it was") from err
 
 
@@ -366,7 +394,7 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
             _move_files(os.path.join(writer, "in"), os.fspath(path))
         elif os.path.isdir(os.path.join(writer, "old")):
             _move_files(os.path.join(writer, "old"), os.fspath(path))
-        shutil.rmtree(writer, ignore_errors=True)
+        discard_folder(writer)
 
 
 # ----- reading an index ------------------------------------------------------------------------

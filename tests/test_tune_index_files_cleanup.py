@@ -1,0 +1,114 @@
+"""What saves of a name-that-tune index leave in its folder when they fail or are interrupted:
+no lock file, writer's folder or folder a failed save made, and a cleanup that cannot remove
+something never hides the save's error."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from modeling_irish import tune_index_files
+from modeling_irish.tune_index_files import read_index, write_index
+
+ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
+INFO = {"format": 3, "titles": ["The Butterfly"]}
+
+
+def _names(folder) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+def test_a_save_whose_flock_fails_leaves_no_lock_file_nor_the_folder_it_made(tmp_path, monkeypatch):
+    # flock failing otherwise than "no locks" (EIO) left an empty .tune_index.lock behind
+    def broken(handle, operation):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(tune_index_files.fcntl, "flock", broken)
+    folder = tmp_path / "idx"
+    with pytest.raises(OSError, match="cannot lock .* to save the index: Input/output error"):
+        write_index(folder, ARRAYS, INFO)
+    assert _names(tmp_path) == []
+    mine = tmp_path / "model"  # the user's folder: kept, as it was
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")
+    with pytest.raises(OSError, match="Input/output error"):
+        write_index(mine, ARRAYS, INFO)
+    assert _names(mine) == ["config.json"]
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["new folder", "over an index"])
+def test_a_save_interrupted_while_it_writes_leaves_the_folder_as_it_was(
+    tmp_path, monkeypatch, earlier
+):
+    # Ctrl-C while the files were written left .tune_index.tmp-<pid>/ (and the folder made)
+    folder = tmp_path / "idx"
+    if earlier:
+        write_index(folder, ARRAYS, INFO)
+    before = _names(tmp_path), _names(folder) if earlier else None
+
+    def interrupted(handle):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tune_index_files, "_sync_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, ARRAYS, {**INFO, "titles": ["Another"]})
+    assert (_names(tmp_path), _names(folder) if earlier else None) == before
+    if earlier:
+        assert read_index(folder)[0]["titles"] == ["The Butterfly"]
+
+
+def test_a_failed_save_that_waited_still_removes_the_folder_it_made(tmp_path, monkeypatch):
+    # the folder was made, another save took the lock first and failed: made was forgotten
+    # with the wait, and the empty folder stayed
+    folder = tmp_path / "idx"
+    real = tune_index_files._make_index_folder
+    held, other = threading.Event(), []
+
+    def other_save() -> None:
+        with pytest.raises(RuntimeError), tune_index_files._save_lock(str(folder)):
+            held.set()
+            threading.Event().wait(0.2)
+            raise RuntimeError("the other save failed")
+
+    def made_then_overtaken(path: str) -> bool:
+        made = real(path)
+        if made:  # this save made it; the other takes the lock before this one opens it
+            other.append(threading.Thread(target=other_save))
+            other[0].start()
+            assert held.wait(30)
+        return made
+
+    monkeypatch.setattr(tune_index_files, "_make_index_folder", made_then_overtaken)
+    monkeypatch.setattr(tune_index_files, "_sync_file", lambda handle: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        write_index(folder, ARRAYS, INFO)
+    other[0].join(30)
+    assert _names(tmp_path) == []
+
+
+def test_a_lock_file_that_will_not_go_does_not_hide_the_saves_error(tmp_path, monkeypatch, caplog):
+    # os.remove of the lock raised PermissionError over the save's "No space left on device"
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    lock = str(folder / ".tune_index.lock")
+    real_remove = os.remove
+
+    def remove(path, *args, **kwargs):
+        if os.fspath(path) == lock:
+            raise PermissionError(13, "Permission denied", lock)
+        return real_remove(path, *args, **kwargs)
+
+    def full(handle):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "remove", remove)
+    monkeypatch.setattr(tune_index_files, "_sync_file", full)
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(OSError, match="No space left on device; .* is left as it was"):
+        write_index(folder, ARRAYS, INFO)
+    assert f"cannot remove {lock} (Permission denied); it is left behind" in caplog.text
