@@ -78,11 +78,12 @@ def write_index(
 
     One save of a folder runs at a time (`_save_lock`): another one, of another process, waits
     for it up to `SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding one of the two
-    whole, never files of both. A writer killed before is cleared first
-    (`finish_interrupted_saves`), and what a cleanup cannot remove is named in a warning. A
-    failure is an `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No
-    space left on device``); it leaves no lock file nor writer's folder (nor does an interrupt,
-    Ctrl-C, while it writes the files: one while it swaps them in is finished by the next).
+    whole, never files of both. A writer killed before is cleared first, under the lock
+    (`finish_interrupted_saves`; the ``<path>.tmp-<pid>`` folders that earlier versions wrote
+    beside it too), and what a cleanup cannot remove is named in a warning. A failure is an
+    `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No space left on
+    device``); it leaves no lock file nor writer's folder (nor does an interrupt, Ctrl-C,
+    while it writes the files: one while it swaps them in is finished by the next).
 
     >>> write_index("example-index", {"pitch_flat": np.arange(3), "dur_flat": None}, {"format": 3})
     >>> sorted(os.listdir("example-index"))  # dur_flat None: left out
@@ -90,9 +91,9 @@ def write_index(
     """
     path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
     parent, name = os.path.split(path)
-    for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):  # earlier versions' saves
-        discard_folder(dead)
-    with _save_lock(path):
+    with _save_lock(path):  # one save at a time clears the folders of the saves killed before
+        for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):  # earlier versions'
+            discard_folder(dead)
         _replace_index(path, arrays, info)
 
 

@@ -1,6 +1,6 @@
-"""What saves of a name-that-tune index leave in its folder when they fail or are interrupted:
-no lock file, writer's folder or folder a failed save made, and a cleanup that cannot remove
-something never hides the save's error."""
+"""What saves of a name-that-tune index leave in its folder and beside it when they fail or are
+interrupted (no lock file, writer's folder or folder a failed save made), and the cleanup of
+killed saves done only under the save's lock."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from modeling_irish.tune_index_files import read_index, write_index
 
 ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
 INFO = {"format": 3, "titles": ["The Butterfly"]}
+DEAD = 999999999  # above any pid_max: no process has it
 
 
 def _names(folder) -> list[str]:
@@ -89,6 +90,23 @@ def test_a_failed_save_that_waited_still_removes_the_folder_it_made(tmp_path, mo
         write_index(folder, ARRAYS, INFO)
     other[0].join(30)
     assert _names(tmp_path) == []
+
+
+def test_earlier_versions_folders_are_cleared_only_by_a_save_that_holds_the_lock(
+    tmp_path, monkeypatch
+):
+    # a save cleared <idx>.tmp-<pid> beside the folder before it waited for the lock: while
+    # another save held it, and even when it then gave up waiting
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    killed = tmp_path / f"idx.tmp-{DEAD}"  # an earlier version's save, killed
+    (killed / "sub").mkdir(parents=True)
+    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
+    with tune_index_files._save_lock(str(folder)), pytest.raises(OSError, match="another save"):
+        write_index(folder, ARRAYS, INFO)
+    assert killed.is_dir()  # the lock's holder's to clear, not this waiting save's
+    write_index(folder, ARRAYS, INFO)
+    assert _names(tmp_path) == ["idx"]
 
 
 def test_a_lock_file_that_will_not_go_does_not_hide_the_saves_error(tmp_path, monkeypatch, caplog):
