@@ -225,9 +225,10 @@ def _wait_for_holder(
 
 
 def _make_index_folder(path: str) -> bool:
-    """Make the index folder ``path`` if it is not there; whether this call made it. A file (or
-    a symbolic link that leads nowhere) in its place is a `NotADirectoryError`, a folder that
-    cannot be made an `OSError` naming it."""
+    """Make the index folder ``path`` if it is not there, its entry in the parent folder flushed
+    to the disk (the index's files are, and a power cut must not take the folder that holds
+    them); whether this call made it. A file (or a symbolic link that leads nowhere) in its
+    place is a `NotADirectoryError`, a folder that cannot be made an `OSError` naming it."""
     if os.path.isdir(path):
         return False
     if os.path.lexists(path):
@@ -237,6 +238,12 @@ def _make_index_folder(path: str) -> bool:
     except FileExistsError:  # another save made it meanwhile
         return False
     except OSError as err:
+        raise OSError(f"cannot make the folder {path}: {err.strerror or err}") from err
+    try:
+        _sync_folder(os.path.dirname(path) or ".")
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
         raise OSError(f"cannot make the folder {path}: {err.strerror or err}") from err
     return True
 
@@ -389,13 +396,16 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
     left: one killed while swapping its files in is finished (its ``in/`` folder: every old
     file was aside) or undone (its ``old/`` files put back), so that ``path`` holds one whole
     index again; the rest (a half-written new index) is deleted. Writers still running are
-    left alone."""
-    for writer in dead_writer_folders(path, _WRITER):
+    left alone. The folder is flushed to the disk after, as after a save."""
+    writers = dead_writer_folders(path, _WRITER)
+    for writer in writers:
         if os.path.isdir(os.path.join(writer, "in")):
             _move_files(os.path.join(writer, "in"), os.fspath(path))
         elif os.path.isdir(os.path.join(writer, "old")):
             _move_files(os.path.join(writer, "old"), os.fspath(path))
         discard_folder(writer)
+    if writers:
+        _sync_folder(os.fspath(path))
 
 
 # ----- reading an index ------------------------------------------------------------------------

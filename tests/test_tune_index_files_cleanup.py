@@ -1,6 +1,6 @@
-"""What saves of a name-that-tune index leave in its folder and beside it when they fail or are
-interrupted (no lock file, writer's folder or folder a failed save made), and the cleanup of
-killed saves done only under the save's lock."""
+"""What saves and loads of a name-that-tune index leave in its folder and beside it when they
+fail or are interrupted (no lock file, writer's folder or folder a failed save made), the
+cleanup of killed saves done only under the save's lock, and the entries flushed to the disk."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from modeling_irish import tune_index_files
-from modeling_irish.tune_index_files import read_index, write_index
+from modeling_irish.tune_index_files import INDEX_FILE, read_index, write_index
 
 ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
 INFO = {"format": 3, "titles": ["The Butterfly"]}
@@ -130,3 +130,25 @@ def test_a_lock_file_that_will_not_go_does_not_hide_the_saves_error(tmp_path, mo
     with pytest.raises(OSError, match="No space left on device; .* is left as it was"):
         write_index(folder, ARRAYS, INFO)
     assert f"cannot remove {lock} (Permission denied); it is left behind" in caplog.text
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc to name a file by")
+def test_the_folders_a_save_makes_or_a_load_mends_are_flushed_to_the_disk(tmp_path, monkeypatch):
+    # the index's files were flushed, not the new folder's entry in its parent: a power cut
+    # after the save could lose the folder; nor the folder a load finished a killed save in
+    flushed = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: flushed.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd)
+    )
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    assert str(tmp_path) in flushed
+    killed = folder / f".tune_index.tmp-{DEAD}"  # killed once every old file was aside
+    (killed / "in").mkdir(parents=True)
+    for name in _names(folder):
+        if not name.startswith("."):
+            os.rename(folder / name, killed / "in" / name)
+    flushed.clear()
+    assert read_index(folder)[0]["titles"] == INFO["titles"]
+    assert flushed == [str(folder)] and INDEX_FILE in _names(folder)
