@@ -1,5 +1,6 @@
 """Golden tests for ABC as it is found in files written by hand or by other programs: byte-order
-marks, file headers, fields after `K:`, indented fields, voices, clef names, escapes."""
+marks, file headers, fields after `K:`, indented fields, voices, clef names, escapes, rarer ties
+and directives."""
 
 from __future__ import annotations
 
@@ -421,3 +422,64 @@ def test_an_unknown_field_letter_in_the_body_is_said_not_read():
         "unknown field h: (not an ABC 2.1 field letter) ignored (line 5)",
         "unknown field j: (not an ABC 2.1 field letter) ignored (line 6)",
     ]
+
+
+def timed_rows(tune) -> list[tuple]:
+    """``(offset, pitch, length)`` in eighth notes of each note of ``tune`` (a chord's notes at
+    one offset), and ``("tie", pitch)`` after each tie on the note or chord ``pitch`` before
+    it (the chord's pitches as a tuple), in token order."""
+    rows: list[tuple] = []
+    now, chord, last = F(0), None, None
+    for token in tune.tokens:
+        if token.kind == "note":
+            rows.append((str(now * 8), token.pitch, str(token.dur * 8)))
+            last = token.pitch
+            if chord is None:
+                now += token.dur
+            else:
+                chord.append(token)
+        elif token.kind == "rest":
+            now += token.dur
+        elif token.kind == "chord_start":
+            chord = []
+        elif token.kind == "chord_end":
+            now, last, chord = now + chord[0].dur, tuple(t.pitch for t in chord), None
+        elif token.kind == "tie":
+            rows.append(("tie", last))
+    return rows
+
+
+TIE_DROPPED = (
+    "1 ties between notes of different pitches dropped (a tie joins one pitch; read as slurs)"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "rows", "warned"),
+    [
+        # the E of the chord has no E after it: its tie joins nothing and goes, C's stays
+        ("[C-E-]C", [("0", 60, "1"), ("tie", 60), ("0", 64, "1"), ("1", 60, "1")], True),
+        ("[C-E-]|E2", [("0", 60, "1"), ("0", 64, "1"), ("tie", 64), ("1", 64, "2")], True),
+        ("[C-E-]|[CG]", [("0", 60, "1"), ("tie", 60), ("0", 64, "1"), ("1", 60, "1"),
+                         ("1", 67, "1")], True),
+        ("[^C-E-]2 C", [("0", 61, "2"), ("tie", 61), ("0", 64, "2"), ("2", 61, "1")], True),
+        # every tied pitch reaches the next chord, or the chord's tie is its outer one: kept
+        ("[C-E-][CE]", [("0", 60, "1"), ("tie", 60), ("0", 64, "1"), ("tie", 64),
+                        ("1", 60, "1"), ("1", 64, "1")], False),
+        ("[CE]-[CE]", [("0", 60, "1"), ("0", 64, "1"), ("tie", (60, 64)), ("1", 60, "1"),
+                       ("1", 64, "1")], False),
+        ("[CE]-|C", [("0", 60, "1"), ("0", 64, "1"), ("tie", (60, 64)), ("1", 60, "1")], False),
+        ("C-|[CE]", [("0", 60, "1"), ("tie", 60), ("1", 60, "1"), ("1", 64, "1")], False),
+    ],
+)  # fmt: skip
+def test_a_chord_members_tie_that_no_note_of_its_pitch_follows_is_dropped(body, rows, warned):
+    """ABC ties each note to the next note of its pitch: in ``[C-E-]C`` the C is held and the
+    E's tie joins nothing (abc2midi 4.84: "Could not find note to be tied"). The reader kept
+    it, without a word, because the C of the chord's group reached the next note."""
+    from tokenization.abc_writer import write_abc
+
+    tune = parse_abc(f"X:1\nT:Tie\nM:4/4\nL:1/8\nK:C\n{body}|]", corpus_format="standard")
+    assert timed_rows(tune) == rows
+    assert tune.warnings == ([TIE_DROPPED] if warned else [])
+    text = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
+    assert parse_abc(text, corpus_format="standard").tokens == tune.tokens

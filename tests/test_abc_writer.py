@@ -220,7 +220,10 @@ def tunes(draw):
     pitch = st.integers(36, 100)
     dur = st.sampled_from(MULTS).map(lambda m: m * unit)
     tokens: list[Token] = [note(draw(pitch), draw(dur))]  # a tune has at least one note
-    tied: list[int] = []  # a tie joins one pitch: the next single note takes one of these
+    # a tie joins one pitch: the next single note takes one of these (a chord ties on at most
+    # one pitch inside it, which the next note or chord holds: an inner tie on a pitch the next
+    # one lacks is dropped, `[C-E-]C`)
+    tied: list[int] = []
     for _ in range(draw(st.integers(0, 40))):
         kind = draw(st.sampled_from(["note"] * 5 + ["rest", "chord", "tie", "bar", "tuplet"]))
         last = tokens[-1].kind if tokens else None
@@ -239,12 +242,12 @@ def tunes(draw):
                 held = draw(st.sampled_from(into)) if into and j == 0 else draw(pitch)
                 tokens.append(note(held, draw(dur)))
                 chord.append(tokens[-1].pitch)
-                if draw(st.booleans()) and draw(st.booleans()):
+                if not tied and draw(st.booleans()) and draw(st.booleans()):
                     tokens.append(TIE)
                     tied.append(tokens[-2].pitch)
             tokens.append(CE)
         elif kind == "tie" and last in ("note", "chord_end"):
-            tied = [tokens[-1].pitch] if last == "note" else chord
+            tied = [tokens[-1].pitch] if last == "note" else tied or chord
             tokens.append(TIE)
         elif kind == "bar" and last != "bar":
             tokens.append(Token("bar", draw(st.sampled_from(BARS)), None, None))

@@ -247,9 +247,12 @@ class _BarsAndTies:
         ``[CE]2-[DF]2``, across a bar line too), a chord's inner ties with them (the ``E-`` of
         ``[CE-G]2 [DF]2`` and of ``[CE-G]2-[DF]2``): they join nothing, like a tie between two
         different notes, and are counted with those, a chord's ties once. A chord's inner and
-        outer ties are one group, kept when any of their pitches reaches the next chord, as
-        the group is against the next note as the note is read (`[C-E-]C` keeps both); a tie
-        into a chord is only known to be wrong once the chord closes, hence this pass."""
+        outer ties are one group, kept when any of their pitches reaches the next note or
+        chord, as the group is against the next note as the note is read; of a kept group, an
+        inner tie on a pitch that does not reach it goes (the ``E-`` of ``[C-E-]C`` and of
+        ``[C-E-]|[CG]``: ABC ties each note to the next of its pitch, and abc2midi "could not
+        find note to be tied"), counted once a chord. A tie into a chord is only known to be
+        wrong once the chord closes, hence this pass."""
         tokens = self.tokens
         groups: dict[int, tuple[list[int], set[int], int | None]] = {}  # ties, pitches, target
         chord, inside = -1, False  # the last chord's `chord_start`, and whether in it
@@ -269,9 +272,19 @@ class _BarsAndTies:
             groups[key] = ([*ties, i], pitches | tied, _tie_target(tokens, i, inside))
         doomed: list[int] = []
         for ties, pitches, target in groups.values():
-            into_chord = target is not None and tokens[target].kind == "chord_start"
-            if into_chord and not pitches & set(_chord_pitches(tokens, target)):
+            if target is None:
+                continue
+            into_chord = tokens[target].kind == "chord_start"
+            reached = set(_chord_pitches(tokens, target)) if into_chord else {tokens[target].pitch}
+            if into_chord and not pitches & reached:
                 doomed += ties
+                self.dropped_ties += 1
+                continue
+            # a kept group's inner tie on a pitch the next note or chord lacks joins nothing
+            stray = [i for i in ties if tokens[i - 1].kind == "note"]
+            stray = [i for i in stray if tokens[i - 1].pitch not in reached]
+            if stray:
+                doomed += stray
                 self.dropped_ties += 1
         if doomed:
             self._delete_tokens(sorted(doomed))
