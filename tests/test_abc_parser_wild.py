@@ -483,3 +483,27 @@ def test_a_chord_members_tie_that_no_note_of_its_pitch_follows_is_dropped(body, 
     assert tune.warnings == ([TIE_DROPPED] if warned else [])
     text = write_abc(tune.tokens, key=tune.key, meter=tune.meter, unit=tune.unit)
     assert parse_abc(text, corpus_format="standard").tokens == tune.tokens
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("%%transpose 2\nCD|\n%%transpose -3 % down\nCD|]", [("%%transpose 2", 6),
+                                                          ("%%transpose -3", 8)]),
+        ("CD|\n%%MIDI transpose 2\nCD|]", [("%%MIDI transpose 2", 7)]),
+        ("CD|\nI:MIDI transpose 2\nCD|]", [("I:MIDI transpose 2", 7)]),
+        ("CD|[I:MIDI transpose 2]CD|]", [("I:MIDI transpose 2", 6)]),
+        ("CD|\n%%titlefont Times 14\n% %%transpose 2\nCD|]", []),
+        ("CD|CD|]", []),
+    ],
+)  # fmt: skip
+def test_a_transposing_directive_is_said_not_read(body, said):
+    """abcm2ps prints the notes after ``%%transpose N`` N semitones off (abc2midi ignores it),
+    abc2midi plays them N off after ``%%MIDI transpose N``: the reader keeps the written notes,
+    as abc2midi does the first, and passed over both without a word."""
+    tune = parse_abc(f"X:1\nT:Up\nM:2/4\nL:1/8\nK:C\n{body}", corpus_format="standard")
+    assert timed_rows(tune) == [("0", 60, "1"), ("1", 62, "1"), ("2", 60, "1"), ("3", 62, "1")]
+    assert tune.warnings == [
+        f"{text} not read (line {line}): the notes are read and played as written"
+        for text, line in said
+    ]

@@ -51,6 +51,27 @@ CORPUS_FORMATS = ("auto", "corpus", "standard")
 #: those warnings: music was dropped)
 BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
 _ONE = Fraction(1)
+#: a transposing directive in the body: abcm2ps's ``%%transpose N`` (the score is printed N
+#: semitones off; abc2midi ignores it) and abc2midi's ``%%MIDI transpose N`` (played N off),
+#: also as an ``I:`` field; neither changes the written notes, which the tokens keep
+_TRANSPOSE_DIRECTIVE_RE = re.compile(r"\s*(?:%%|I:\s*|\[I:\s*)(MIDI\s+)?transpose\b[^\]%]*")
+
+
+def transpose_directive_warning(text: str, line: int) -> str | None:
+    """The warning of a transposing directive ``text`` (a ``%%`` line, an ``I:`` field line or
+    an inline ``[I:...]``) on line ``line`` of the body, or None when it is none: the reader
+    keeps the notes as written, so the rows, and the MIDI of `render`, do not transpose.
+
+    >>> transpose_directive_warning("%%MIDI transpose -2", 7)
+    '%%MIDI transpose -2 not read (line 7): the notes are read and played as written'
+    >>> transpose_directive_warning("%%titlefont Times 14", 7) is None
+    True
+    """
+    m = _TRANSPOSE_DIRECTIVE_RE.match(text)
+    if m is None:
+        return None
+    said = m[0].strip().lstrip("[")
+    return f"{said} not read (line {line}): the notes are read and played as written"
 
 
 class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
@@ -144,6 +165,9 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             lines = fold_lines(lines, unclosed)
             self.warnings += [begintext_warning(self.line_offset + i + 1) for i in unclosed]
         body_start = self._parse_header(lines)
+        for i in range(body_start):  # the header's own (`%%transpose 2` before the music)
+            if lines[i].lstrip().startswith(("%%", "I:")):
+                self._transpose_directive(lines[i], self.line_offset + i + 1)
         self._inherit(self.file_header)
         self._finish_header()
         if self._bang_is_line_break(lines[:body_start]):
@@ -177,6 +201,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         for i in range(start, len(lines)):
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(lines[i])
+            if lines[i].lstrip().startswith("%%"):
+                self._transpose_directive(lines[i])
             if not line.strip():
                 if started and "%" not in lines[i]:
                     self._note_text_after(lines, i)
@@ -192,6 +218,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 line = _QP_EQUALS_RE.sub("=", line)
             m = _field_match(line)
             if m is not None:
+                if m[1] == "I":
+                    self._transpose_directive(line)
                 if m[1] != "+":  # `+:` continues a body field (lyrics, words): nothing to do
                     self._body_field(m[1], m[2], m.start(2) + 1)
             elif "[V:" in line:
@@ -296,6 +324,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         return end
 
     def _field(self, m: re.Match, line: str) -> None:
+        if m["fk"] == "I":
+            self._transpose_directive(m[0])
         parts = len(self.part_changes)
         self._inline_field(m["fk"], m["fv"])
         if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline
@@ -319,6 +349,16 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 return m.start()
         self.in_overlay = True
         return end
+
+    def _transpose_directive(self, text: str, line: int | None = None) -> None:
+        """Warn that a transposing directive on line ``line`` (by default the line being read)
+        of the tune (``%%transpose 2``, ``%%MIDI transpose 2``, ``[I:MIDI transpose 2]``:
+        `transpose_directive_warning`) is not read: the notes keep their written pitches. It
+        was passed over without a word, though abc2midi plays ``%%MIDI transpose`` and abcm2ps
+        prints ``%%transpose``."""
+        warning = transpose_directive_warning(text, self.lineno if line is None else line)
+        if warning is not None:
+            self.warnings.append(warning)
 
     def _unknown_decoration(self, m: re.Match) -> None:
         """Warn, once a name, that a ``!..!`` or ``+..+`` decoration outside `DECORATIONS` is
