@@ -121,6 +121,28 @@ def default_unit(meter: str | None) -> Fraction:
     return Fraction(1, 16) if short else Fraction(1, 8)
 
 
+def _continued_values(fields: dict[int, re.Match]) -> dict[int, str]:
+    """The value of each field line among a header's ``fields`` (`_header_fields`: their
+    `_field_match` by line index), with the values of the ``+:`` lines after it joined on,
+    a space between (ABC 2.1: ``+:`` continues the field line just before it, a ``Q:`` or
+    ``P:`` after ``K:`` too). A ``+:`` line that continues a field has no value of its own;
+    one before any field line is a field ``+`` (nothing to continue, kept in `fields`).
+
+    >>> lines = ["X:1", "T:Reel", "M:4/4", "T:Alt", "+:title", "K:D", "Q:1/4=60", "+:slowly"]
+    >>> _continued_values(_header_fields(lines)[1])
+    {0: '1', 1: 'Reel', 2: '4/4', 3: 'Alt title', 5: 'D', 6: '1/4=60 slowly'}
+    """
+    values: dict[int, str] = {}
+    last: int | None = None  # the field line a `+:` continues
+    for i, m in fields.items():
+        value = _field_value(m[2])
+        if m[1] == "+" and last is not None:
+            values[last] += " " + value
+        else:
+            values[i], last = value, i
+    return values
+
+
 class _HeaderFields:
     """Header and field handling of `_TuneParser` (the parser subclasses this).
 
@@ -141,6 +163,7 @@ class _HeaderFields:
         ``K:``). `header_span` says which lines are the header, stray or music (render uses it
         too)."""
         span, fields = _header_fields(lines)
+        values = _continued_values(fields)
         seen_x = seen_k = False  # only the first X: gives the tune number
         blank_after_k: int | None = None  # the first blank line after K:
         for i in range(span.end):
@@ -152,17 +175,15 @@ class _HeaderFields:
                 elif seen_k and blank_after_k is None and "%" not in lines[i]:
                     blank_after_k = i
                 continue
-            letter, value = m[1], _field_value(m[2])
+            if i not in values:  # a `+:` line, read with the field line before it
+                continue
+            letter, value = m[1], values[i]
             self.col = m.start(2) + 1 + (len(m[2]) - len(m[2].lstrip()))
             if letter == "X" and not seen_x:
                 seen_x, self.x_line = True, self.lineno
                 # None for `X:abc` and beyond int64, as the corpus's `x` (`read_number`: `int`
                 # raises on more than 4,300 digits, and on `X:²`, which `isdigit` takes)
                 self.x = read_number(value) if value.isdecimal() else None
-            if letter == "+" and self.fields:
-                last = list(self.fields)[-1]
-                self.fields[last][-1] += " " + value
-                continue
             if seen_k and self._body_start_field(letter, value):
                 continue
             self.fields.setdefault(letter, []).append(value)
@@ -430,16 +451,10 @@ def header_title(text: str) -> str:
     >>> header_title("X:1\\nT:\\nM:4/4\\nK:D\\ndfaf|\\nT:Part Two\\nabc|")  # empty T:
     ''
     """
-    keys: list[str] = []  # field letters in the order the parser first meets them
     titles: list[str] = []
-    lines = abc_lines(text)
-    # the field lines `_parse_header` reads: up to where it stops, stray lines passed over
-    for m in _header_fields(lines)[1].values():
-        letter, value = m[1], _field_value(m[2])
-        if letter == "+" and keys:
-            if keys[-1] == "T":
-                titles[-1] += " " + value
-            continue
-        keys += [letter] if letter not in keys else []
-        titles += [value] if letter == "T" else []
+    # the field lines `_parse_header` reads (stray lines passed over), continued by `+:`
+    fields = _header_fields(abc_lines(text))[1]
+    for i, value in _continued_values(fields).items():
+        if fields[i][1] == "T":
+            titles.append(value)
     return titles[0] if titles else ""

@@ -1,0 +1,21 @@
+"""Field lines after ``K:`` (ABC 2.1: the header ends with ``K:``; the field lines between it
+and the music are the body's start): what is the tune's header, and what is the body's."""
+
+from __future__ import annotations
+
+from tokenization.abc_header import header_title
+from tokenization.abc_parser import parse_abc
+
+
+def test_a_continuation_line_continues_the_field_line_just_above_it():
+    # `+:` after a Q: or P: between K: and the music continued the last header field (the K:,
+    # "D slowly"), and after a second T: the letter first met last (the M:, "4/4 title")
+    tune = parse_abc('X:1\nT:Reel\nM:4/4\nT:Alt\n+:title\nL:1/8\nK:D\nQ:1/4=60\n+:"slowly"\nDEF|')
+    assert tune.fields["T"] == ["Reel", "Alt title"] and tune.fields["M"] == ["4/4"]
+    assert tune.fields["K"] == ["D"] and tune.key.name == "D major"
+    assert tune.tempo_changes == [(0, '1/4=60 "slowly"')]
+    parts = parse_abc("X:1\nP:AB\nK:D\nP:A\n+:B\nDEF|")
+    assert parts.fields["K"] == ["D"] and parts.part_changes == [(0, "A B")]
+    # the title look-up reads the header as the parser does
+    assert header_title("X:1\nT:Reel\nM:4/4\n+:x\nT:Alt\n+:title\nK:D\nDEF|") == "Reel"
+    assert header_title("X:1\nT:Reel\n+:of Tulloch\nK:D\nDEF|") == "Reel of Tulloch"
