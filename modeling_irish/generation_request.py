@@ -87,7 +87,7 @@ class TuneRequest:
     #: median written pitch of the prompt (None without one): the tune is written in the octave
     #: that keeps the prompt where it was typed
     prompt_centre: int | None = None
-    #: the prompt's T: (None without one): a continued tune is titled after it
+    #: the prompt's title, its header's T: (None without one): a continued tune is titled after it
     prompt_title: str | None = None
     #: the prompt as typed (None without one), its tokens aligned with `prompt_tokens`: the
     #: errors about the prompt name its notes as the user wrote them
@@ -349,7 +349,7 @@ def resolve_request(
         tokens = prompt_tokens(tune.tokens)
         written = sorted(t.pitch for t in original.tokens if t.kind == "note")
         centre = written[len(written) // 2] if written else None
-        prompt_title = (tune.fields.get("T") or [""])[0].strip() or None
+        prompt_title = tune.title.strip() or None  # the header's, not a section's T:
     target = key if isinstance(key, Key) else check_key(key) if key else prompt_key
     target = target or Key("D", "major")
     if mode:

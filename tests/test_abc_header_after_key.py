@@ -3,8 +3,10 @@ and the music are the body's start): what is the tune's header, and what is the 
 
 from __future__ import annotations
 
+import pytest
+
 from tokenization.abc_header import header_title
-from tokenization.abc_parser import parse_abc
+from tokenization.abc_parser import AbcParseError, parse_abc
 
 
 def test_a_continuation_line_continues_the_field_line_just_above_it():
@@ -19,3 +21,16 @@ def test_a_continuation_line_continues_the_field_line_just_above_it():
     # the title look-up reads the header as the parser does
     assert header_title("X:1\nT:Reel\nM:4/4\n+:x\nT:Alt\n+:title\nK:D\nDEF|") == "Reel"
     assert header_title("X:1\nT:Reel\n+:of Tulloch\nK:D\nDEF|") == "Reel of Tulloch"
+
+
+def test_a_title_after_k_titles_a_section_not_the_tune():
+    # ABC 2.1: a T: in the body (between K: and the music too) is a section title; it was the
+    # tune's title when the header had none, and so its corpus title and a prompt's
+    text = "X:1\nM:6/8\nL:1/8\nK:G\nT:Part A\nGAG GAB|ABA ABd|"
+    tune = parse_abc(text)
+    assert tune.title == header_title(text) == "" and tune.fields["T"] == ["Part A"]
+    both = parse_abc("X:1\nT:The Kesh\nM:6/8\nK:G\nT:Part A\nGAG GAB|")
+    assert both.title == "The Kesh" and both.fields["T"] == ["The Kesh", "Part A"]
+    # an error names the tune by its X:, not by the section
+    with pytest.raises(AbcParseError, match="^X:7: line 4"):
+        parse_abc("X:7\nK:G\nT:Part A\nGA^^^B|")

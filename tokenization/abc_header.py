@@ -184,6 +184,8 @@ class _HeaderFields:
                 # None for `X:abc` and beyond int64, as the corpus's `x` (`read_number`: `int`
                 # raises on more than 4,300 digits, and on `X:²`, which `isdigit` takes)
                 self.x = read_number(value) if value.isdecimal() else None
+            if letter == "T" and not seen_k and self.title is None:
+                self.title = value  # one after K: titles a section (ABC 2.1), not the tune
             if seen_k and self._body_start_field(letter, value):
                 continue
             self.fields.setdefault(letter, []).append(value)
@@ -444,17 +446,22 @@ class _HeaderFields:
 
 def header_title(text: str) -> str:
     """The title `parse_abc` gives a tune's ``text`` (its header's first ``T:``, comment
-    dropped, ``+:`` continuation joined; ``""`` without one), read from the header alone.
+    dropped, ``+:`` continuation joined; ``""`` without one), read from the header alone. A
+    ``T:`` after ``K:``, before the music too, titles a section of the body (ABC 2.1), not the
+    tune.
 
     >>> header_title("X:1\\nT:The Kesh % learnt from Bob\\nT:Kesh Jig\\nK:G\\nGAG|")
     'The Kesh'
     >>> header_title("X:1\\nT:\\nM:4/4\\nK:D\\ndfaf|\\nT:Part Two\\nabc|")  # empty T:
     ''
+    >>> header_title("X:1\\nM:4/4\\nK:D\\nT:Part One\\ndfaf|")
+    ''
     """
-    titles: list[str] = []
     # the field lines `_parse_header` reads (stray lines passed over), continued by `+:`
     fields = _header_fields(abc_lines(text))[1]
     for i, value in _continued_values(fields).items():
+        if fields[i][1] == "K":
+            break
         if fields[i][1] == "T":
-            titles.append(value)
-    return titles[0] if titles else ""
+            return value
+    return ""

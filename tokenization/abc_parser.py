@@ -99,6 +99,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.lineno = line_offset + 1
         self.col = 1
         self.fields: dict[str, list[str]] = {}
+        #: the header's first ``T:`` (before ``K:``); None until one is read
+        self.title: str | None = None
         self.warnings: list[str] = []
         self.tokens: list[Token] = []
         self.key = Key("C", "major")
@@ -147,8 +149,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
 
     # ---------------------------------------------------------------- errors
     def error(self, message: str, column: int | None = None, internal: bool = False):
-        title = (self.fields.get("T") or [""])[0]
-        name = self.name or title or (f"X:{self.x}" if self.x is not None else None)
+        name = self.name or self.title or (f"X:{self.x}" if self.x is not None else None)
         col = self.col if column is None else column
         # a column of a line read with `=3D` shortened to `=`: counted in the text as written
         col += 2 * sum(cut < col - 1 for cut in self.qp_cuts)
@@ -426,7 +427,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             key, corpus = self.key.white, True
         return AbcTune(
             fields=self.fields,
-            title=(self.fields.get("T") or [""])[0],
+            title=self.title or "",
             key=key,
             meter=self.header_meter,
             unit=self.unit,
