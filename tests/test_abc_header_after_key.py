@@ -3,10 +3,13 @@ and the music are the body's start): what is the tune's header, and what is the 
 
 from __future__ import annotations
 
+from fractions import Fraction as F
+
 import pytest
 
 from tokenization.abc_header import header_title
-from tokenization.abc_parser import AbcParseError, parse_abc
+from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
+from tokenization.abc_tunebook import split_tunebook
 
 
 def test_a_continuation_line_continues_the_field_line_just_above_it():
@@ -34,3 +37,21 @@ def test_a_title_after_k_titles_a_section_not_the_tune():
     # an error names the tune by its X:, not by the section
     with pytest.raises(AbcParseError, match="^X:7: line 4"):
         parse_abc("X:7\nK:G\nT:Part A\nGA^^^B|")
+
+
+def test_a_file_header_reads_the_same_applied_by_the_tunebook_and_written_into_the_text():
+    # a Q: (or M:) between K: and the music is the body's start, not the tune's header: the
+    # file header's Q: applied by parse_tunebook, not written in by with_file_header (and so
+    # missing from the corpus's `abc` text), and its M: the other way round (the unit: 1/8)
+    book = "Q:1/4=100\nM:2/4\n\nX:1\nT:a\nK:D\nQ:1/4=60\nM:6/8\nDEF DEF|\n"
+    by_book = next(parse_tunebook(book))
+    (_, text), *_ = split_tunebook(book, standalone=True)
+    alone = parse_abc(text)
+    for tune in (by_book, alone):
+        assert tune.fields["Q"] == ["1/4=100"] and tune.tempo_changes == [(0, "1/4=60")]
+        assert tune.fields["M"] == ["2/4", "6/8"] and tune.meter == "6/8"
+        assert tune.unit == F(1, 16)  # the header meter's, 2/4's (as when written there)
+    assert text.startswith("X:1\nQ:1/4=100\nM:2/4\nT:a\nK:D\n")
+    # a field the header sets itself is its own, in both
+    own = next(parse_tunebook("Q:1/4=100\n\nX:1\nQ:1/4=80\nK:D\nQ:1/4=60\nDEF|\n"))
+    assert own.fields["Q"] == ["1/4=80"] and own.tempo_changes == [(0, "1/4=60")]

@@ -153,8 +153,9 @@ class _HeaderFields:
     def _parse_header(self, lines: list[str]) -> int:
         """Read the header's field lines; return the index of the first line of music.
 
-        The header ends with ``K:`` (ABC 2.1); the field lines after it and before the music
-        are read here too, as the body's start (`_body_start_field`). A line before ``K:`` that
+        The header ends with ``K:`` (ABC 2.1), where the file header's fields it does not set
+        apply (`_inherit`); the field lines after it and before the music are read here too,
+        as the body's start (`_body_start_field`). A line before ``K:`` that
         is not a field but that field lines follow up to ``K:`` (a bare ``N``, ``I :: ::``) is
         stray text in the header, passed over with a warning (`header_span`). A blank
         line before ``K:`` that is not followed by more fields ends the tune (ABC 2.1: text
@@ -190,7 +191,11 @@ class _HeaderFields:
                 continue
             self.fields.setdefault(letter, []).append(value)
             self._header_field(letter, value)
-            seen_k = seen_k or letter == "K"
+            if letter == "K" and not seen_k:  # the header ends: the file header's defaults
+                seen_k = True
+                self._inherit(self.file_header)
+        if not seen_k:
+            self._inherit(self.file_header)
         if span.ended:
             self.ended = True
             return len(lines)
@@ -249,8 +254,11 @@ class _HeaderFields:
                 raise self.error(f"{where}, and {word[0]!r} reads as text, not music")
 
     def _inherit(self, defaults: list[tuple[str, str]]) -> None:
-        """Apply a tunebook's file-header fields the tune does not set itself (an ``I:``
-        directive the tune does not set: `_setting`)."""
+        """Apply a tunebook's file-header fields that the tune's header (its fields up to
+        ``K:``) does not set itself (an ``I:`` directive it does not set: `_setting`), as
+        the header ends: a field between ``K:`` and the music is the body's start, read
+        after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
+        header's), as in the text `with_file_header` writes."""
         own = {_setting(k, v) for k, values in self.fields.items() for v in values}
         for letter, value in defaults:
             if _setting(letter, value) in own:

@@ -165,11 +165,10 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             unclosed: list[int] = []
             lines = fold_lines(lines, unclosed)
             self.warnings += [begintext_warning(self.line_offset + i + 1) for i in unclosed]
-        body_start = self._parse_header(lines)
+        body_start = self._parse_header(lines)  # the file header applied at its K:
         for i in range(body_start):  # the header's own (`%%transpose 2` before the music)
             if lines[i].lstrip().startswith(("%%", "I:")):
                 self._transpose_directive(lines[i], self.line_offset + i + 1)
-        self._inherit(self.file_header)
         self._finish_header()
         if self._bang_is_line_break(lines[:body_start]):
             self.body_re = _BODY_BANG_BREAK_RE

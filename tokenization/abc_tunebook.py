@@ -305,9 +305,11 @@ def _setting(letter: str, value: str) -> str:
 
 
 def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
-    """``tune``'s text with the file-header fields it does not set itself written in after its
-    first line (its ``X:``), so that the text reads alone as it reads in its tunebook (the
-    lines after them move down by as many lines).
+    """``tune``'s text with the file-header fields its header (up to ``K:``) does not set
+    itself written in after its first line (its ``X:``), so that the text reads alone as it
+    reads in its tunebook (the lines after them move down by as many lines). A field between
+    ``K:`` and the music is the body's start, not the header's (a ``Q:`` there is a tempo
+    change): the file header's field is written in all the same, as the parser applies it.
 
     >>> print(with_file_header("X:1\\nR:reel\\nK:G\\nGA|", [("L", "1/16"), ("R", "polka")]))
     X:1
@@ -328,6 +330,8 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
                 continue  # the header goes on past it, as the parser reads it
             break
         own.add(_setting(m[1], _field_value(m[2])))
+        if m[1] == "K":  # the header ends; the fields after it are the body's start
+            break
     missing = [f"{k}:{v}" for k, v in header if _setting(k, v) not in own]
     if not missing:
         return tune
