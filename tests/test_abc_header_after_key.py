@@ -10,6 +10,7 @@ import pytest
 from tokenization.abc_header import header_title
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 from tokenization.abc_tunebook import split_tunebook
+from tokenization.features import FEATURE_NAMES
 
 
 def test_a_continuation_line_continues_the_field_line_just_above_it():
@@ -55,3 +56,19 @@ def test_a_file_header_reads_the_same_applied_by_the_tunebook_and_written_into_t
     # a field the header sets itself is its own, in both
     own = next(parse_tunebook("Q:1/4=100\n\nX:1\nQ:1/4=80\nK:D\nQ:1/4=60\nDEF|\n"))
     assert own.fields["Q"] == ["1/4=80"] and own.tempo_changes == [(0, "1/4=60")]
+
+
+def test_the_meter_and_key_downstream_are_those_the_music_starts_in_not_the_first_written():
+    # fields["M"] and fields["K"] list an M: or K: between K: and the music after the header's;
+    # the loader's columns (tune.meter, tune.key), the rows and the checker's round trip all
+    # read the one in force at the first note (the last before the music), never [0]
+    from tokenization.check import round_trip_rows
+
+    body = "DEF GAB|ded cBA|GFE D3|DEF GAB|\n"
+    tune = parse_abc(f"X:1\nT:t\nR:jig\nM:2/4\nL:1/8\nK:G\nM:6/8\nK:D\n{body}")
+    assert tune.fields["M"] == ["2/4", "6/8"] and tune.fields["K"] == ["G", "D"]
+    assert (tune.meter, tune.key.name, tune.original_key.name) == ("6/8", "D major", "D major")
+    assert tune.meter_changes == [] and tune.unit == F(1, 8)
+    rows, again, text = round_trip_rows(tune)
+    assert rows.rows() == again.rows() and "\nM:6/8\n" in text and "\nK:D\n" in text
+    assert rows.rows()[0][FEATURE_NAMES.index("meter")] == "6/8"
