@@ -27,16 +27,23 @@ def test_a_continuation_line_continues_the_field_line_just_above_it():
     assert header_title("X:1\nT:Reel\n+:of Tulloch\nK:D\nDEF|") == "Reel of Tulloch"
 
 
-def test_a_title_after_k_titles_a_section_not_the_tune():
-    # ABC 2.1: a T: in the body (between K: and the music too) is a section title; it was the
-    # tune's title when the header had none, and so its corpus title and a prompt's
-    text = "X:1\nM:6/8\nL:1/8\nK:G\nT:Part A\nGAG GAB|ABA ABd|"
-    tune = parse_abc(text)
-    assert tune.title == header_title(text) == "" and tune.fields["T"] == ["Part A"]
+def test_a_title_after_k_titles_a_section_unless_the_header_has_none():
+    # ABC 2.1: a T: in the body (between K: and the music too) is a section title; the header's
+    # first T: is the tune's title, and a T: after K: is only when the header has none (as
+    # abc2midi and music21 read it), said in a warning
     both = parse_abc("X:1\nT:The Kesh\nM:6/8\nK:G\nT:Part A\nGAG GAB|")
     assert both.title == "The Kesh" and both.fields["T"] == ["The Kesh", "Part A"]
-    # an error names the tune by its X:, not by the section
-    with pytest.raises(AbcParseError, match="^X:7: line 4"):
+    assert not any("T:" in w for w in both.warnings)
+    text = "X:1\nM:6/8\nL:1/8\nK:G\nT:Part A\nT:Part B\nGAG GAB|ABA ABd|"
+    tune = parse_abc(text)
+    assert tune.title == header_title(text) == "Part A"
+    assert tune.fields["T"] == ["Part A", "Part B"]
+    assert [w for w in tune.warnings if "T:" in w] == [
+        "line 5: no T: before K:; the T: after K: ('Part A', a section title in ABC 2.1) is "
+        "taken as the tune's title"
+    ]
+    # an error names the tune by that title, as the corpus's title column does
+    with pytest.raises(AbcParseError, match="^Part A: line 4"):
         parse_abc("X:7\nK:G\nT:Part A\nGA^^^B|")
 
 

@@ -91,9 +91,15 @@ def test_loader_texts_carry_their_file_header():
 
 def test_fields_after_k_and_before_the_music_are_read():
     # the tune starts in the M: after K:, but its default unit is the header meter's (none
-    # here: 1/8), as abc2midi plays it (it was 2/4's, 1/16); the T: there titles a section
+    # here: 1/8), as abc2midi plays it (it was 2/4's, 1/16); the T: there titles a section,
+    # and the tune, whose header has none
     tune = parse_abc("X:1\nK:G\nT:Title\nR:reel\nM:2/4\nGA B2|")
-    assert (tune.title, tune.meter, tune.unit, tune.fields["R"]) == ("", "2/4", F(1, 8), ["reel"])
+    assert (tune.title, tune.meter, tune.unit, tune.fields["R"]) == (
+        "Title",
+        "2/4",
+        F(1, 8),
+        ["reel"],
+    )
     assert tune.fields["T"] == ["Title"]
     assert not any("meter" in w for w in tune.warnings)
 

@@ -554,10 +554,10 @@ def test_a_prompt_at_positions_outside_the_vocabulary_is_said(generator, caplog)
 
 
 def test_a_continued_prompt_is_titled_after_its_header_title_not_a_section_title():
-    # a T: after K: titles a section (ABC 2.1): "Part A, continued 1" named the tunes after it
+    # a T: after K: titles a section (ABC 2.1), and the tune only when the header has none
     from modeling_irish.generation_request import resolve_request
 
     body = "GAG GAB|ABA ABd|"
     section = resolve_request(None, None, None, None, None, f"X:1\nM:6/8\nK:G\nT:Part A\n{body}")
     titled = resolve_request(None, None, None, None, None, f"X:1\nT:K\nM:6/8\nK:G\nT:A\n{body}")
-    assert (section.prompt_title, titled.prompt_title) == (None, "K")
+    assert (section.prompt_title, titled.prompt_title) == ("Part A", "K")

@@ -167,6 +167,7 @@ class _HeaderFields:
         values = _continued_values(fields)
         seen_x = seen_k = False  # only the first X: gives the tune number
         blank_after_k: int | None = None  # the first blank line after K:
+        section_title: tuple[str, int] | None = None  # the first T: after K:, and its line
         for i in range(span.end):
             self.lineno, self.col = self.line_offset + i + 1, 1
             m = fields.get(i)
@@ -185,8 +186,11 @@ class _HeaderFields:
                 # None for `X:abc` and beyond int64, as the corpus's `x` (`read_number`: `int`
                 # raises on more than 4,300 digits, and on `X:²`, which `isdigit` takes)
                 self.x = read_number(value) if value.isdecimal() else None
-            if letter == "T" and not seen_k and self.title is None:
-                self.title = value  # one after K: titles a section (ABC 2.1), not the tune
+            if letter == "T" and self.title is None:
+                if not seen_k:
+                    self.title = value
+                elif section_title is None:  # a section's (ABC 2.1), the title if none before
+                    section_title = (value, self.lineno)
             if seen_k and self._body_start_field(letter, value):
                 continue
             self.fields.setdefault(letter, []).append(value)
@@ -196,6 +200,8 @@ class _HeaderFields:
                 self._inherit(self.file_header)
         if not seen_k:
             self._inherit(self.file_header)
+        if self.title is None and section_title is not None:
+            self._title_after_key(*section_title)
         if span.ended:
             self.ended = True
             return len(lines)
@@ -208,6 +214,16 @@ class _HeaderFields:
                 line_no = self.line_offset + blank_after_k + 1
                 self._refuse_prose(lines, span.end, f"blank line {line_no} after K:")
         return span.end
+
+    def _title_after_key(self, value: str, line_no: int) -> None:
+        """Title a tune whose header has no ``T:`` by the first ``T:`` after ``K:`` (ABC 2.1
+        makes that a section title; abc2midi, abcm2ps and music21 take it as the tune's), with a
+        warning naming its line."""
+        self.title = value
+        self.warnings.append(
+            f"line {line_no}: no T: before K:; the T: after K: ({value!r}, a section title in "
+            "ABC 2.1) is taken as the tune's title"
+        )
 
     def _body_start_field(self, letter: str, value: str) -> bool:
         """Read a field line between ``K:`` and the music, a field of the body's start (ABC 2.1:
@@ -455,21 +471,24 @@ class _HeaderFields:
 def header_title(text: str) -> str:
     """The title `parse_abc` gives a tune's ``text`` (its header's first ``T:``, comment
     dropped, ``+:`` continuation joined; ``""`` without one), read from the header alone. A
-    ``T:`` after ``K:``, before the music too, titles a section of the body (ABC 2.1), not the
-    tune.
+    ``T:`` after ``K:``, before the music too, titles a section of the body (ABC 2.1); it is the
+    tune's title only when the header has none (as abc2midi and music21 read it).
 
     >>> header_title("X:1\\nT:The Kesh % learnt from Bob\\nT:Kesh Jig\\nK:G\\nGAG|")
     'The Kesh'
     >>> header_title("X:1\\nT:\\nM:4/4\\nK:D\\ndfaf|\\nT:Part Two\\nabc|")  # empty T:
     ''
     >>> header_title("X:1\\nM:4/4\\nK:D\\nT:Part One\\ndfaf|")
-    ''
+    'Part One'
+    >>> header_title("X:1\\nT:Reel\\nK:D\\nT:Part One\\ndfaf|")
+    'Reel'
     """
     # the field lines `_parse_header` reads (stray lines passed over), continued by `+:`
     fields = _header_fields(abc_lines(text))[1]
-    for i, value in _continued_values(fields).items():
-        if fields[i][1] == "K":
-            break
-        if fields[i][1] == "T":
-            return value
+    titles = [(fields[i][1], value) for i, value in _continued_values(fields).items()]
+    before_k = titles[: next((n for n, (letter, _) in enumerate(titles) if letter == "K"), None)]
+    for candidates in (before_k, titles):  # none before K: -> the first after it (`parse_abc`)
+        for letter, value in candidates:
+            if letter == "T":
+                return value
     return ""
