@@ -376,6 +376,23 @@ def test_header_values_with_a_percent_sign_read_back_whole():
     assert tune.fields["N"] == ["half%half", "two lines"]
 
 
+def test_every_title_and_rhythm_is_written_in_order():
+    """Only the first ``T:`` and ``R:`` were written: a tune's alternative names (thesession.org,
+    O'Neill's) and further rhythms were dropped without a word."""
+    titles, rhythms = ["The Silver Spear", "An Sleá Airgid", ""], ["reel", "", "Reel"]
+    text = write_abc([note(66)], key=Key("D", "major"), meter="4/4", title=titles,
+                     rhythm=rhythms, fields={"C": "Trad."})  # fmt: skip
+    assert text.splitlines()[:8] == [
+        "X:1", "T:The Silver Spear", "T:An Sleá Airgid", "T:", "C:Trad.", "R:reel", "R:", "R:Reel"
+    ]  # fmt: skip
+    again = parse_abc(text)
+    assert (again.title, again.fields["T"], again.fields["R"]) == (titles[0], titles, rhythms)
+    # one title and rhythm as before: an empty or no rhythm writes no R:, no title an empty T:
+    for rhythm in ("", None, []):
+        assert write_abc([note(66)], key=Key("D", "major"), meter="4/4", title=[],
+                         rhythm=rhythm).splitlines()[1:3] == ["T:", "M:4/4"]  # fmt: skip
+
+
 def test_mid_tune_meter_changes_are_written_back():
     text = "X:1\nM:4/4\nL:1/8\nK:G\nGABc dedB|[M:3/4]A2 (5GABAG A2|[M:4/4]G8|]\n"
     tune = parse_abc(text)

@@ -38,7 +38,8 @@ __all__ = [
 _ACC_TEXT = {-2: "__", -1: "_", 0: "=", 1: "^", 2: "^^"}
 _LETTERS = "CDEFGAB"
 #: The header fields `write_abc` writes from its own arguments (``x``, ``title``, ``rhythm``,
-#: ``meter``, ``unit``, ``key``); a ``fields`` entry of one of these letters is not written.
+#: ``meter``, ``unit``, ``key``); a ``fields`` entry of one of these letters is not written (a
+#: tune's alternative titles and further rhythms are ``title`` and ``rhythm`` lists).
 OWN_FIELDS = frozenset("XTRMLK")
 
 
@@ -605,8 +606,8 @@ def write_abc(
     unit: Fraction = Fraction(1, 8),
     fields: Mapping[str, str | list[str]] | None = None,
     x: int = 1,
-    title: str = "",
-    rhythm: str | None = None,
+    title: str | Sequence[str] = "",
+    rhythm: str | Sequence[str] | None = None,
     bars_per_line: int | None = None,
     meter_changes: Sequence[tuple[int, str | None]] = (),
     tempo_changes: Sequence[tuple[int, str]] = (),
@@ -622,6 +623,12 @@ def write_abc(
     ``engravable`` tied notes for lengths no single note shows). The header's tempo is a ``Q``
     of ``fields``, and the order its parts are played in (``P:AABB``) a ``P``.
 
+    ``title`` is the tune's title, or a list of its titles, each written as a ``T:`` in order:
+    the first is the tune's name, the others its alternative names (``T:The Silver Spear``,
+    ``T:An Sleá Airgid``). ``rhythm`` is one ``R:``, none when None or empty, or a list whose
+    every value is written, an empty one too (``R:``), as a tune read holds them; an empty
+    ``title`` list is written as one empty ``T:`` (ABC 2.1 wants a title after the number).
+
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
     ...                 meter="6/8", title="Demo", rhythm="jig"), end="")
@@ -633,14 +640,16 @@ def write_abc(
     K:D
     F2
     """
-    lines = [f"X:{x}", f"T:{_field_text(title)}"]
+    titles = [title] if isinstance(title, str) else list(title)
+    lines = [f"X:{x}", *(f"T:{_field_text(value)}" for value in titles or [""])]
     for letter, values in (fields or {}).items():
         if letter in OWN_FIELDS:
             continue
         for value in [values] if isinstance(values, str) else values:
             lines.append(f"{letter}:{_field_text(value)}")
-    if rhythm:
-        lines.append(f"R:{_field_text(rhythm)}")
+    if isinstance(rhythm, str):
+        rhythm = [rhythm] if rhythm else []
+    lines += [f"R:{_field_text(value)}" for value in rhythm or ()]
     lines.append(f"M:{meter or 'none'}")
     lines.append(f"L:{unit.numerator}/{unit.denominator}")
     written = standard_key(key)
