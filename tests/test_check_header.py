@@ -1,4 +1,4 @@
-"""`irish-tune check` writes a tune's header back and compares it: its number, title, rhythm,
+"""`irish-tune check` writes a tune's header back and compares it: its number, titles, rhythms,
 meter, key, tempo (``Q:``) and every other field the writer keeps (``C: O: S: Z: N: B:``...).
 The round trip wrote ``X:1``, the title, ``R:``, ``M:``, ``L:``, ``K:`` and ``P:`` only and
 compared the rows, which carry none of the others: a writer that lost the tempo passed."""
@@ -37,8 +37,9 @@ def test_check_writes_the_header_back():
     rows, again, text = round_trip_rows(parse_abc(HEADER))
     lines = text.splitlines()
     for line in HEADER.splitlines()[:17]:
-        if line not in ("T:A second title", "L:1/8"):  # the writer keeps one title, its own L:
+        if line != "L:1/8":  # the writer's own L:
             assert line in lines
+    assert lines.index("T:The Full Header") == 1 and lines.index("T:A second title") == 2
     assert rows.rows() == again.rows()
     report = check_text(HEADER, "book.abc")
     assert report.round_trip_ok == 1, report.failures
@@ -56,9 +57,15 @@ def _replaced(old: str, new: str):
         (_replaced("X:980", "X:1"), "the header X: (the tune's number) 980 became 1"),
         (
             _replaced("T:The Full Header", "T:The Full"),
-            "the header T: (the title) 'The Full Header' became 'The Full'",
+            "the header T: (the titles) ['The Full Header', 'A second title'] became "
+            "['The Full', 'A second title']",
         ),
-        (_replaced("R:Reel\n", ""), "the header R: (the rhythm) 'Reel' became missing"),
+        (
+            _replaced("T:A second title\n", ""),
+            "the header T: (the titles) ['The Full Header', 'A second title'] became "
+            "['The Full Header']",
+        ),
+        (_replaced("R:Reel\n", ""), "the header R: (the rhythms) 'Reel' became missing"),
         (_replaced("M:4/4", "M:2/4"), "the header M: (the meter) '4/4' became '2/4'"),
         (_replaced("K:Ador", "K:Gdor"), "the header K: (the key) 'A dorian' became 'G dorian'"),
         (_replaced("C:Trad.", "C:Trad"), "the header C: 'Trad.' became 'Trad'"),
@@ -75,7 +82,7 @@ def _replaced(old: str, new: str):
         (_replaced("W:words\n", ""), "the header W: 'words' became missing"),
         (_replaced("K:", "I:linebreak $\nK:"), "the header I: missing became 'linebreak $'"),
     ],
-    ids=["Q dropped", "Q changed", *"XTRMKCOSZNBDHW", "I added"],
+    ids=["Q dropped", "Q changed", "X", "T", "second T dropped", *"RMKCOSZNBDHW", "I added"],
 )
 def test_check_reports_a_header_field_the_round_trip_changed(monkeypatch, broken, error):
     real = check.write_abc
@@ -100,3 +107,18 @@ def test_check_passes_a_tune_number_the_writer_cannot_write():
     """``X:A1`` is no number (`AbcTune.x` is None): written ``X:1``, it is no failure."""
     report = check_text(HEADER.replace("X:980", "X:A1"), "book.abc")
     assert report.round_trip_ok == 1, report.failures
+
+
+def test_check_compares_every_rhythm(monkeypatch):
+    """A second ``R:`` was neither written back nor compared: a writer that lost it passed."""
+    text = HEADER.replace("R:Reel\n", "R:Reel\nR:\nR:Hornpipe\n")
+    rows, again, written = round_trip_rows(parse_abc(text))
+    assert "\nR:Reel\nR:\nR:Hornpipe\nM:4/4\n" in written and rows.rows() == again.rows()
+    assert check_text(text, "book.abc").round_trip_ok == 1
+    real = check.write_abc
+    monkeypatch.setattr(check, "write_abc", lambda *a, **k: real(*a, **k).replace("R:\n", ""))
+    (failure,) = check_text(text, "book.abc").failures
+    assert failure["error"] == (
+        "round trip: the header R: (the rhythms) ['Reel', '', 'Hornpipe'] became "
+        "['Reel', 'Hornpipe'] after the round trip"
+    )

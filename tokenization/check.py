@@ -151,8 +151,8 @@ _NOT_FIELDS = OWN_FIELDS | {"V"}
 #: What `_header_changed` calls a header field besides its letter
 _FIELD_MEANINGS = {
     "X": "the tune's number",
-    "T": "the title",
-    "R": "the rhythm",
+    "T": "the titles",
+    "R": "the rhythms",
     "M": "the meter",
     "K": "the key",
     "P": "the order of the parts",
@@ -165,7 +165,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     the key its ``Z:`` names, at the pitches the tune was read at.
 
     Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds. The
-    header is written back whole (`write_abc`: its number, first title, first rhythm, meter,
+    header is written back whole (`write_abc`: its number, every title and rhythm, meter,
     key, and every other field, the tempo ``Q:`` and the order of the parts ``P:AABB`` among
     them, but ``L:``, the writer's own, and ``V:``), and so are the mid-tune meter and tempo
     changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`) and the parts the body marks
@@ -183,8 +183,8 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         key=original,
         meter=tune.meter,
         x=1 if tune.x is None else tune.x,
-        title=tune.title,
-        rhythm=_first(tune, "R"),
+        title=_titles(tune),
+        rhythm=tune.fields.get("R", []),
         meter_changes=tune.meter_changes,
         tempo_changes=tune.tempo_changes,
         fields=fields,
@@ -199,16 +199,23 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     return _rows(normal), _rows(normalise_tune(read)), text
 
 
-def _first(tune: AbcTune, letter: str) -> str | None:
-    """The first value of a header field, None when the tune has none, or an empty one (the
-    writer writes a rhythm only when there is one)."""
-    return (tune.fields.get(letter) or [""])[0] or None
+def _titles(tune: AbcTune) -> list[str]:
+    """Every title of a tune, in order (its name, then its alternative names), or one empty
+    title when it has none: the writer writes a ``T:`` line always (ABC 2.1 wants one).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _titles(parse_abc("X:1\\nT:The Silver Spear\\nT:An Sleá Airgid\\nK:D\\nA|"))
+    ['The Silver Spear', 'An Sleá Airgid']
+    >>> _titles(parse_abc("X:1\\nK:D\\nA|"))
+    ['']
+    """
+    return tune.fields.get("T") or [""]
 
 
 def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
     """How the header of the tune read back (``again``) differs from ``tune``'s in what the
     writer keeps of it, or None when it does not: the number (not that of an ``X:`` that is not
-    one, which is written ``X:1``), the first title and rhythm, the meter, the key (``key``,
+    one, which is written ``X:1``), every title and rhythm, the meter, the key (``key``,
     the original key as written: one of more than 7 sharps or flats in its usual spelling), and
     every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order.
 
@@ -219,8 +226,8 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
     """
     compared: list[tuple[str, object, object]] = [
         ("X", tune.x, again.x),
-        ("T", tune.title, again.title),
-        ("R", _first(tune, "R"), _first(again, "R")),
+        ("T", _titles(tune), _titles(again)),
+        ("R", tune.fields.get("R"), again.fields.get("R")),
         ("M", tune.meter, again.meter),
         ("K", key.name, again.key.name),
     ]
