@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
-from tokenization.abc_writer import tokens_to_body
+from tokenization.abc_writer import OWN_FIELDS, tokens_to_body
 from tokenization.keys import Key, mode_name, parse_key, standard_key
 from tokenization.tokenization_abc import read_tune
 
@@ -166,9 +166,6 @@ def _warn_prompt_warnings(warnings: list[str]) -> None:
         )
 
 
-#: Header fields a continued tune is written with (`write_abc`: its number, title, rhythm,
-#: meter, unit and key); the prompt's others are not kept.
-_KEPT_FIELDS = frozenset("XTRMLK")
 #: What the reader skips (`AbcTune.markings`) and no tune is written with, as said.
 _MARKINGS = {"text": "chord symbol(s) or annotation(s)", "deco": "decoration(s)",
              "grace": "grace note group(s)", "slur": "slur(s)"}  # fmt: skip
@@ -185,16 +182,35 @@ def _warn_dropped_markings(prompt: AbcTune) -> None:
     dropped = [f"{counts[kind]} {text}" for kind, text in _MARKINGS.items() if counts.get(kind)]
     if prompt.tempo_changes:
         dropped.append(f"{len(prompt.tempo_changes)} tempo change(s)")
-    fields = [f"{name}:" for name in prompt.fields if name not in _KEPT_FIELDS]
-    if fields:
-        dropped.append(f"header field(s) {', '.join(fields)}")  # after "the prompt's"
+    dropped += _dropped_fields(prompt)
     if dropped:
         logger.warning(
             "the prompt's %s are not kept: the tunes hold notes, rests, chords, tuplets, ties, "
             "bar lines and the body's parts (P:), and the header fields X:, T:, R:, M:, L: and "
-            "K: only",
+            "K: only (one title and one rhythm)",
             ", ".join(dropped),
         )
+
+
+def _dropped_fields(prompt: AbcTune) -> list[str]:
+    """What of the ``prompt``'s header the continued tunes are not written with, as
+    `_warn_dropped_markings` says it. They are written with no field but those `write_abc`
+    writes from its own arguments (`OWN_FIELDS`: number, title, rhythm, meter, unit, key), one
+    title and one rhythm: ``T:`` is the title asked for or the prompt's first, continued
+    (`default_title`); the prompt's alternative titles name its tune, not the new one, and are
+    left out, as are its further rhythms (the tunes are sampled as its first, or as asked).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _dropped_fields(parse_abc("X:1\\nT:The Silver Spear\\nT:An Sleá Airgid\\nC:Trad\\n"
+    ...                           "R:reel\\nK:D\\nA|"))
+    ['header field(s) C:', '1 alternative title(s) (T:)']
+    """
+    fields = [f"{name}:" for name in prompt.fields if name not in OWN_FIELDS]
+    dropped = [f"header field(s) {', '.join(fields)}"] if fields else []  # after "the prompt's"
+    for letter, what in (("T", "alternative title(s)"), ("R", "further rhythm(s)")):
+        more = [value for value in prompt.fields.get(letter, [])[1:] if value.strip()]
+        dropped += [f"{len(more)} {what} ({letter}:)"] if more else []
+    return dropped
 
 
 def prompt_parts(req: TuneRequest, tokens: list[Token]) -> tuple[list[tuple[int, str]], list[int]]:

@@ -421,6 +421,22 @@ def test_what_the_tunes_leave_out_of_a_prompt_is_said_in_one_warning(generator, 
     assert "not kept" not in caplog.text  # notes, tuplets, chords and ties are kept
 
 
+def test_a_prompts_alternative_titles_are_not_given_to_the_tunes_and_that_is_said(
+    generator, caplog
+):
+    """The writer writes every title of a tune now; a continued tune is a new tune, so it keeps
+    one title (the prompt's first, continued), and the names left out are said."""
+    prompt = "X:1\nT:The Silver Spear\nT:An Sleá Airgid\nR:reel\nR:Reel\nM:4/4\nL:1/8\nK:D\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, prompt=prompt + "A2B2 c2d2|", seed=0, num_bars=2)
+    said = [r.getMessage() for r in caplog.records if "are not kept" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(
+        "the prompt's 1 alternative title(s) (T:), 1 further rhythm(s) (R:) are not kept"
+    )
+    header = [line for line in tune.abc.splitlines() if line[:2] in ("T:", "R:")]
+    assert header == ["T:The Silver Spear, continued 1", "R:reel"]
+
+
 @pytest.mark.parametrize(
     "body, written, parts",
     [
