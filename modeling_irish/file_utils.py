@@ -37,7 +37,9 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
     `marker` names the file whose presence makes a directory complete. If another process
     published `final` first, `tmp` is deleted and `final` kept (caches are keyed by a hash of
     their inputs, so both hold the same thing); a `final` without its marker, left by a process
-    that died while writing, is replaced. Returns True if `tmp` was published.
+    that died while writing, is replaced. Returns True if `tmp` was published. What of the
+    folder deleted cannot be deleted is named in a warning and left (`discard_folder`): a
+    `final` left so is not replaced, and the rename's error is raised.
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -56,21 +58,22 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
     """
     tmp, final = Path(tmp), Path(final)
     if final.is_dir() and not (final / marker).exists():
-        shutil.rmtree(final, ignore_errors=True)  # an incomplete copy: nobody will finish it
+        discard_folder(final)  # an incomplete copy: nobody will finish it
     try:
         os.replace(tmp, final)
         return True
     except OSError:
         if not (final / marker).exists():
             raise
-        shutil.rmtree(tmp, ignore_errors=True)  # another process published it first
+        discard_folder(tmp)  # another process published it first
         return False
 
 
 def remove_directory(path: str | os.PathLike) -> None:
     """Delete the folder ``path`` of a damaged cache, first renamed aside in one step
     (``<path>.damaged-<pid>``): a process that looks for it meanwhile finds it whole or not at
-    all, never half deleted. A folder another process removed first is no error.
+    all, never half deleted. A folder another process removed first is no error; what of it
+    cannot be deleted is named in a warning and left under that name (`discard_folder`).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -86,7 +89,7 @@ def remove_directory(path: str | os.PathLike) -> None:
         os.replace(path, aside)
     except FileNotFoundError:  # another process removed it first
         return
-    shutil.rmtree(aside, ignore_errors=True)
+    discard_folder(aside)
 
 
 @contextlib.contextmanager

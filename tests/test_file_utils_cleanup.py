@@ -4,6 +4,7 @@ failed the write behind its own."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -81,3 +82,65 @@ def test_discard_folder_removes_what_it_can_and_names_what_it_cannot(tmp_path, m
     caplog.clear()
     discard_folder(writer)  # gone: nothing to say
     assert not caplog.records
+
+
+def _refuse_unlinking(monkeypatch, name: str) -> None:
+    """``os.unlink`` of any file called ``name`` fails, as one in a read-only folder would."""
+    real = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == name:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+
+
+def _folder(path, *names: str):
+    path.mkdir()
+    for name in names:
+        (path / name).write_text("x")
+    return path
+
+
+def test_publish_directory_names_an_incomplete_copy_it_cannot_delete(tmp_path, monkeypatch, caplog):
+    # an incomplete `final` that would not go was passed over without a word: only the rename's
+    # "Directory not empty" said anything, not what was left nor why
+    tmp = _folder(tmp_path / "cache.tmp-1", "done")
+    final = _folder(tmp_path / "cache", "stuck.arrow")
+    _refuse_unlinking(monkeypatch, "stuck.arrow")
+    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    with pytest.raises(OSError) as raised:
+        file_utils.publish_directory(tmp, final, "done")
+    assert raised.value.errno == errno.ENOTEMPTY  # the rename's error, not the cleanup's
+    assert f"cannot remove {final} (" in caplog.text
+    assert "stuck.arrow: Permission denied" in caplog.text
+    assert _listing(final) == ["stuck.arrow"] and _listing(tmp) == ["done"]
+
+
+def test_publish_directory_names_its_copy_it_cannot_delete_once_another_published(
+    tmp_path, monkeypatch, caplog
+):
+    # the copy of a process that found the cache published first was left without a word
+    final = _folder(tmp_path / "cache", "done")
+    tmp = _folder(tmp_path / "cache.tmp-2", "done", "stuck.arrow")
+    _refuse_unlinking(monkeypatch, "stuck.arrow")
+    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    assert file_utils.publish_directory(tmp, final, "done") is False
+    assert f"cannot remove {tmp} (" in caplog.text and "Permission denied" in caplog.text
+    assert _listing(tmp) == ["stuck.arrow"] and _listing(final) == ["done"]
+
+
+def test_remove_directory_names_what_it_cannot_delete(tmp_path, monkeypatch, caplog):
+    # the damaged cache renamed aside was left as <path>.damaged-<pid> without a word
+    cache = _folder(tmp_path / "cache", "done", "stuck.arrow")
+    _refuse_unlinking(monkeypatch, "stuck.arrow")
+    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    file_utils.remove_directory(cache)
+    aside = tmp_path / f"cache.damaged-{os.getpid()}"
+    assert f"cannot remove {aside} (" in caplog.text and "Permission denied" in caplog.text
+    assert _listing(tmp_path) == [aside.name] and _listing(aside) == ["stuck.arrow"]
+
+
+def _listing(folder) -> list[str]:
+    return sorted(os.listdir(folder))
