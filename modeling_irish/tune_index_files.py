@@ -80,7 +80,8 @@ def write_index(
     for it up to `SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding one of the two
     whole, never files of both. A writer killed before is cleared first, under the lock
     (`finish_interrupted_saves`; the ``<path>.tmp-<pid>`` folders that earlier versions wrote
-    beside it too), and what a cleanup cannot remove is named in a warning. A failure is an
+    beside it too, when they hold index files alone: `_clear_earlier_versions_saves`), and
+    what a cleanup cannot remove is named in a warning. A failure is an
     `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No space left on
     device``); it leaves no lock file nor writer's folder (nor does an interrupt, Ctrl-C,
     while it writes the files: one while it swaps them in is finished by the next).
@@ -92,9 +93,34 @@ def write_index(
     path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
     parent, name = os.path.split(path)
     with _save_lock(path):  # one save at a time clears the folders of the saves killed before
-        for dead in dead_writer_folders(parent or ".", f"{name}.tmp-"):  # earlier versions'
-            discard_folder(dead)
+        _clear_earlier_versions_saves(parent or ".", name)
         _replace_index(path, arrays, info)
+
+
+def _clear_earlier_versions_saves(parent: str, name: str) -> None:
+    """Delete the ``<name>.tmp-<pid>`` folders in ``parent`` that saves of earlier versions
+    left beside the index folder ``name`` when killed (they wrote a new index there, then
+    renamed it): only a folder whose process is gone and that holds index files and nothing
+    else (`_is_earlier_versions_save`). Any other of that name is the user's: left, unsaid."""
+    for dead in dead_writer_folders(parent, f"{name}.tmp-"):
+        if _is_earlier_versions_save(dead):
+            discard_folder(dead)
+
+
+def _is_earlier_versions_save(folder: str) -> bool:
+    """Whether ``folder`` is as an earlier version's save left it: a folder (no link) of one
+    or more plain files, each named as a file of an index (`_index_names`)."""
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return False
+    names = os.listdir(folder)
+    return bool(names) and all(
+        name in _index_names() and _is_plain_file(os.path.join(folder, name)) for name in names
+    )
+
+
+def _is_plain_file(path: str) -> bool:
+    """Whether ``path`` is a file, not a link to one."""
+    return os.path.isfile(path) and not os.path.islink(path)
 
 
 @contextlib.contextmanager

@@ -100,7 +100,8 @@ def test_earlier_versions_folders_are_cleared_only_by_a_save_that_holds_the_lock
     folder = tmp_path / "idx"
     write_index(folder, ARRAYS, INFO)
     killed = tmp_path / f"idx.tmp-{DEAD}"  # an earlier version's save, killed
-    (killed / "sub").mkdir(parents=True)
+    killed.mkdir()
+    (killed / "pitch_flat.npy").write_bytes(b"")
     monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
     with tune_index_files._save_lock(str(folder)), pytest.raises(OSError, match="another save"):
         write_index(folder, ARRAYS, INFO)
@@ -152,3 +153,29 @@ def test_the_folders_a_save_makes_or_a_load_mends_are_flushed_to_the_disk(tmp_pa
     flushed.clear()
     assert read_index(folder)[0]["titles"] == INFO["titles"]
     assert flushed == [str(folder)] and INDEX_FILE in _names(folder)
+
+
+def test_a_folder_beside_the_index_named_as_an_earlier_save_is_deleted_only_if_one(
+    tmp_path, caplog
+):
+    # any <idx>.tmp-<number> folder of a dead process was deleted, the user's too; and so was
+    # <idx>.tmp-old-<number>, read as the process <number>
+    folder = tmp_path / "idx"
+    killed = tmp_path / f"idx.tmp-{DEAD}"  # an earlier version's save, killed mid-write
+    killed.mkdir()
+    for name in ("title_embeds.npy", "setting_embeds.npy"):
+        (killed / name).write_bytes(b"")
+    notes = tmp_path / f"idx.tmp-{DEAD + 1}"  # the user's, of the same name
+    notes.mkdir()
+    (notes / "notes.txt").write_text("tunes to learn")
+    (tmp_path / f"idx.tmp-{DEAD + 2}").mkdir()  # empty: whose is unknown
+    (tmp_path / f"idx.tmp-{DEAD + 3}").write_text("a file")
+    backup = tmp_path / f"idx.tmp-old-{DEAD}"  # a copy of an index the user keeps
+    backup.mkdir()
+    (backup / INDEX_FILE).write_text("{}")
+    before = _names(tmp_path)
+    caplog.set_level(logging.WARNING)
+    write_index(folder, ARRAYS, INFO)
+    assert _names(tmp_path) == sorted({*before, "idx"} - {killed.name})
+    assert _names(notes) == ["notes.txt"] and _names(backup) == [INDEX_FILE]
+    assert not caplog.records

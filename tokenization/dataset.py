@@ -201,7 +201,8 @@ _WRITER_FOLDER = "tokenize.tmp-"
 def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
     """The folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write): those
     whose process is gone (`remove_dead_writers` deletes them; an index being replaced is put
-    back from them). One of a live process, this one or another user's, is not listed.
+    back from them). One of a live process, this one or another user's, is not listed; nor is
+    one whose name goes on past the number (``index.tmp-old-12``: no writer's).
 
     >>> dead_writer_folders("no/such/folder", "index.tmp-")
     []
@@ -209,7 +210,7 @@ def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
     dead = []
     pattern = os.path.join(glob.escape(os.fspath(folder)), f"{glob.escape(prefix)}*")
     for path in sorted(glob.glob(pattern)):
-        pid = path.rsplit("-", 1)[-1]
+        pid = os.path.basename(path)[len(prefix) :]  # all of the rest: no "-old-12"
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
