@@ -124,8 +124,10 @@ def _is_plain_file(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def _save_lock(path: str) -> Iterator[None]:
-    """Hold the index folder ``path`` (made if need be) for one save: an exclusive `fcntl.flock`
+def _save_lock(path: str, make: bool = True) -> Iterator[None]:
+    """Hold the index folder ``path`` (made if need be; not when ``make`` is False, for a load
+    that mends a folder, where one not there is a `FileNotFoundError`) for one save: an
+    exclusive `fcntl.flock`
     of its `_LOCK` file, which holds this process's id for a save that waits meanwhile (and
     says so in a warning) or gives up after `SAVE_LOCK_WAIT_S` seconds, with an `OSError`
     naming the folder and the process that holds it. The lock ends with the process that
@@ -135,10 +137,13 @@ def _save_lock(path: str) -> Iterator[None]:
     deadline, waited, made = time.monotonic() + SAVE_LOCK_WAIT_S, False, False
     lock = os.path.join(path, _LOCK)
     while True:
-        made = _make_index_folder(path) or made  # made before waiting: still this save's
+        if make:
+            made = _make_index_folder(path) or made  # made before waiting: still this save's
         try:
             handle, created = _open_lock_to_save(lock)
         except FileNotFoundError:  # the folder a failed save made was removed meanwhile
+            if not make:
+                raise
             continue
         except OSError as err:
             raise OSError(f"cannot lock {lock} to save the index: {err.strerror or err}") from err
@@ -441,13 +446,15 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     `_LOCK` file (`_load_lock`), so that a load finds the index before a save or after it,
     whole, never a folder half swapped. A save killed while it swapped its files in (no
     `INDEX_FILE`, a dead writer's folder) is finished or undone first, under a save's lock
-    (`finish_interrupted_saves`); a folder this user may not write is read as it is. A file
-    missing or damaged is a `ValueError` (`FileNotFoundError`) naming it."""
+    (`finish_interrupted_saves`); a folder this user may not write is read as it is, and one
+    removed meanwhile is not made again. A file missing or damaged is a `ValueError`
+    (`FileNotFoundError`) naming it."""
     path = os.fspath(path)
     with _load_lock(path):
         if not _interrupted(path):
             return _read_index_files(path)
-    with contextlib.suppress(OSError), _save_lock(path):  # left as it is: read-only
+    # never made: a folder removed since it was looked at is not there to load (nor to mend)
+    with contextlib.suppress(OSError), _save_lock(path, make=False):  # read-only: left as it is
         finish_interrupted_saves(path)
     with _load_lock(path):
         return _read_index_files(path)

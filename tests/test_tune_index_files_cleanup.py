@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import threading
 
 import numpy as np
@@ -179,3 +180,19 @@ def test_a_folder_beside_the_index_named_as_an_earlier_save_is_deleted_only_if_o
     assert _names(tmp_path) == sorted({*before, "idx"} - {killed.name})
     assert _names(notes) == ["notes.txt"] and _names(backup) == [INDEX_FILE]
     assert not caplog.records
+
+
+def test_a_load_never_makes_the_folder_removed_while_it_was_mending_it(tmp_path, monkeypatch):
+    # the folder, removed between the load's look (a killed save to finish) and its lock, was
+    # made again, empty, by the save's lock the load takes to mend it
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+
+    def removed_once_looked_at(path: str) -> bool:
+        shutil.rmtree(path)
+        return True  # it looked interrupted
+
+    monkeypatch.setattr(tune_index_files, "_interrupted", removed_once_looked_at)
+    with pytest.raises(FileNotFoundError, match="is not an index folder"):
+        read_index(folder)
+    assert _names(tmp_path) == []
