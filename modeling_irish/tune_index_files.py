@@ -1,21 +1,17 @@
 """The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
 format version, its writer that replaces an earlier index whole or not at all, one save of a
-folder at a time (`_save_lock`, a flock of the folder's `.tune_index.lock`, which loads share:
-`_load_lock`), readers of its JSON and arrays that name a damaged file rather than fail with a
+folder at a time (`tune_index_locks`: a flock of the folder's `.tune_index.lock`, which loads
+share), readers of its JSON and arrays that name a damaged file rather than fail with a
 traceback, and the fingerprints of the corpus files it was built from, with the warnings that
 they changed."""
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import logging
 import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -23,7 +19,8 @@ import numpy as np
 
 from tokenization.dataset import dead_writer_folders
 
-from .file_utils import discard_file, discard_folder
+from .file_utils import discard_folder
+from .tune_index_locks import SAVE_LOCK_WAIT_S, _load_lock, _save_lock, _sync_folder
 
 __all__ = [
     "INDEX_FILE",
@@ -56,10 +53,6 @@ _OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 #: new files in ``new/`` (renamed ``in/`` once every old file is moved aside), the old ones moved
 #: aside into ``old/`` until the new ones are in place (`_swap_in`).
 _WRITER = ".tune_index.tmp-"
-#: The lock file of a save in the index folder (`_save_lock`): it holds the saving process's id.
-_LOCK = ".tune_index.lock"
-#: Seconds a save waits for another save of the same folder to end before it gives up.
-SAVE_LOCK_WAIT_S = 120.0
 
 
 # ----- writing an index ------------------------------------------------------------------------
@@ -121,171 +114,6 @@ def _is_earlier_versions_save(folder: str) -> bool:
 def _is_plain_file(path: str) -> bool:
     """Whether ``path`` is a file, not a link to one."""
     return os.path.isfile(path) and not os.path.islink(path)
-
-
-@contextlib.contextmanager
-def _save_lock(path: str, make: bool = True) -> Iterator[None]:
-    """Hold the index folder ``path`` (made if need be; not when ``make`` is False, for a load
-    that mends a folder, where one not there is a `FileNotFoundError`) for one save: an
-    exclusive `fcntl.flock`
-    of its `_LOCK` file, which holds this process's id for a save that waits meanwhile (and
-    says so in a warning) or gives up after `SAVE_LOCK_WAIT_S` seconds, with an `OSError`
-    naming the folder and the process that holds it. The lock ends with the process that
-    holds it, killed or not; the file is removed when the save ends (or when its flock fails
-    for another reason than a file system without locks, if this save made it), and so is the
-    folder if this save made it and failed (nothing else in it)."""
-    deadline, waited, made = time.monotonic() + SAVE_LOCK_WAIT_S, False, False
-    lock = os.path.join(path, _LOCK)
-    while True:
-        if make:
-            made = _make_index_folder(path) or made  # made before waiting: still this save's
-        try:
-            handle, created = _open_lock_to_save(lock)
-        except FileNotFoundError:  # the folder a failed save made was removed meanwhile
-            if not make:
-                raise
-            continue
-        except OSError as err:
-            raise OSError(f"cannot lock {lock} to save the index: {err.strerror or err}") from err
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            cannot = f"cannot save the index into {path}"
-            waited = _wait_for_holder(handle, path, deadline, waited, cannot, "another save")
-            continue
-        except OSError as err:
-            os.close(handle)
-            if err.errno not in _NO_LOCKS:
-                _undo_failed_lock(path, lock, made, created)
-                raise OSError(
-                    f"cannot lock {lock} to save the index: {err.strerror or err}"
-                ) from err
-            with _unlocked_save(path, lock, made, err):  # a file system without locks
-                yield
-            return
-        if _is_file(handle, lock):
-            break
-        os.close(handle)  # locked once a save that ended had removed it: open the new one
-    failed = False
-    try:
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        discard_file(lock)  # one that will not go: a warning, not raised over the save's error
-        if failed and made:
-            with contextlib.suppress(OSError):  # not empty: another save's files are in it
-                os.rmdir(path)
-        os.close(handle)
-
-
-def _open_lock_to_save(lock: str) -> tuple[int, bool]:
-    """A handle on the lock file ``lock`` of a save, made if need be, and whether this call
-    made it; a `FileNotFoundError` when the folder is not there."""
-    try:
-        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
-    except FileExistsError:
-        return os.open(lock, os.O_RDWR), False
-
-
-def _undo_failed_lock(path: str, lock: str, made: bool, created: bool) -> None:
-    """Remove the lock file of a save whose flock failed, if it made it (then empty: nobody
-    else locked it), and the folder ``path`` if it made that too: a failed save leaves
-    neither."""
-    if created:
-        discard_file(lock)
-    if made:
-        with contextlib.suppress(OSError):  # not empty: another save's files are in it
-            os.rmdir(path)
-
-
-#: `flock` errors of a file system that has no locks (some NFS and SMB mounts): a save goes on
-#: unlocked, as saves did before they were locked, with a warning.
-_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
-
-
-@contextlib.contextmanager
-def _unlocked_save(path: str, lock: str, made: bool, err: OSError) -> Iterator[None]:
-    """A save into ``path`` on a file system whose `flock` failed with ``err``: said in a
-    warning (two saves at once are not kept apart there); the lock file is removed when the
-    save ends, and so is the folder if this save made it and failed."""
-    logger.warning(
-        "cannot lock %s (%s): saving the index without a lock; do not save into it from two "
-        "processes at once",
-        lock,
-        err.strerror or err,
-    )
-    try:
-        yield
-    except BaseException:
-        if made:
-            with contextlib.suppress(OSError):
-                os.remove(lock)
-                os.rmdir(path)
-        raise
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(lock)
-
-
-def _wait_for_holder(
-    handle: int, path: str, deadline: float, waited: bool, cannot: str, save: str
-) -> bool:
-    """Wait a moment for the save or the loads that hold the lock file open on ``handle`` (which
-    is closed) of the index folder ``path``; ``True``, as ``waited`` is once the first wait
-    said whom it waits for in a warning. Past ``deadline`` an `OSError` says ``cannot``, and
-    names the holder: ``save`` (``another save``, ``a save``) with the process id a save writes
-    into the file, or a load (loads share the lock, and write nothing in it)."""
-    holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
-    os.close(handle)
-    who = f"{save} (process {holder})" if holder else "a load of it"
-    if time.monotonic() >= deadline:
-        raise OSError(
-            f"{cannot}: {who} has held it for over {SAVE_LOCK_WAIT_S:g} s "
-            f"(its lock: {os.path.join(path, _LOCK)})"
-        ) from None
-    if not waited and holder:
-        logger.warning("waiting for process %s, which is saving the index %s", holder, path)
-    elif not waited:
-        logger.warning("waiting for a load of the index %s to end", path)
-    time.sleep(0.05)
-    return True
-
-
-def _make_index_folder(path: str) -> bool:
-    """Make the index folder ``path`` if it is not there, its entry in the parent folder flushed
-    to the disk (the index's files are, and a power cut must not take the folder that holds
-    them); whether this call made it. A file (or a symbolic link that leads nowhere) in its
-    place is a `NotADirectoryError`, a folder that cannot be made an `OSError` naming it."""
-    if os.path.isdir(path):
-        return False
-    if os.path.lexists(path):
-        raise NotADirectoryError(f"cannot save the index into {path}: it is not a folder")
-    try:
-        os.makedirs(path)
-    except FileExistsError:  # another save made it meanwhile
-        return False
-    except OSError as err:
-        raise OSError(f"cannot make the folder {path}: {err.strerror or err}") from err
-    try:
-        _sync_folder(os.path.dirname(path) or ".")
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.rmdir(path)
-        raise OSError(f"cannot make the folder {path}: {err.strerror or err}") from err
-    return True
-
-
-def _is_file(handle: int, lock: str) -> bool:
-    """Whether ``handle`` is open on the file ``lock`` is now (a save that ends removes it, so
-    that one that opened it before then may lock a file no longer there)."""
-    try:
-        return os.stat(lock).st_ino == os.fstat(handle).st_ino
-    except FileNotFoundError:
-        return False
 
 
 def _replace_index(
@@ -354,19 +182,6 @@ def _sync_file(handle: Any) -> None:
     """Flush the open file ``handle`` to the disk."""
     handle.flush()
     os.fsync(handle.fileno())
-
-
-def _sync_folder(folder: str) -> None:
-    """Flush the entries of ``folder`` (files made, renamed or removed in it) to the disk; a
-    file system that cannot flush a folder (``EINVAL``) is passed over."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    except OSError as err:
-        if err.errno not in (errno.EINVAL, errno.ENOTSUP):
-            raise
-    finally:
-        os.close(handle)
 
 
 def _index_names() -> list[str]:
@@ -476,70 +291,6 @@ def _interrupted(path: str) -> bool:
     return not os.path.isfile(os.path.join(path, INDEX_FILE)) and bool(
         dead_writer_folders(path, _WRITER)
     )
-
-
-@contextlib.contextmanager
-def _load_lock(path: str) -> Iterator[None]:
-    """Hold the index folder ``path`` for one load: a shared `fcntl.flock` of its `_LOCK` file,
-    which other loads share and a save does not (`_save_lock`). A save that holds it is waited
-    for as a save waits for another, up to `SAVE_LOCK_WAIT_S` seconds (with a warning), and
-    then an `OSError` names the folder and the save's process. A folder that is not there, a
-    lock file this user may neither make nor open, or a file system without locks (where saves
-    go unlocked too, with a warning: `_unlocked_save`) is read without one. The lock file goes
-    with the last load that holds it, as with a save."""
-    deadline, waited = time.monotonic() + SAVE_LOCK_WAIT_S, False
-    lock = os.path.join(path, _LOCK)
-    while True:
-        handle = _open_lock_to_read(lock)
-        if handle is None:
-            break
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            cannot = f"cannot load the index {path}"
-            waited = _wait_for_holder(handle, path, deadline, waited, cannot, "a save")
-            continue
-        except OSError:  # a file system without locks: read unlocked, as saves there write
-            os.close(handle)
-            handle = None
-            with contextlib.suppress(OSError):  # a lock file there guards nothing: not left
-                os.remove(lock)
-            break
-        if _is_file(handle, lock):
-            break
-        os.close(handle)  # locked once a save or load that ended had removed it: open anew
-    try:
-        yield
-    finally:
-        if handle is not None:
-            _end_load_lock(handle, lock)
-
-
-def _open_lock_to_read(lock: str) -> Optional[int]:
-    """A handle on the lock file ``lock`` of a load, made if need be; None when the folder is
-    not there (or is no folder) or this user may neither make nor open the file."""
-    try:
-        return os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644)
-    except FileNotFoundError:
-        return None
-    except OSError:  # a folder this user may not write: a save's lock may be there
-        with contextlib.suppress(OSError):
-            return os.open(lock, os.O_RDONLY)
-        return None
-
-
-def _end_load_lock(handle: int, lock: str) -> None:
-    """End a load's lock: the last holder removes the lock file (under an exclusive lock, as a
-    save does, so that one waiting finds it gone and opens the next); while another load
-    holds it, it is left to that one."""
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if _is_file(handle, lock):
-            os.remove(lock)
-    except OSError:  # another load holds it, or a folder this user may not write
-        pass
-    finally:
-        os.close(handle)
 
 
 def _read_index_json(path: Union[str, os.PathLike]) -> dict[str, Any]:

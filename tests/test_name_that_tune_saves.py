@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from helpers import synthetic_tune
 
-from modeling_irish import tune_index_files
+from modeling_irish import tune_index_files, tune_index_locks
 from modeling_irish.name_that_tune import TuneIndex
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -82,9 +82,9 @@ def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
 ):
     folder = tmp_path / "idx"
     indices[0].save(folder)
-    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
+    monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
     # another save (here a handle of its own on the lock) holds the folder
-    with tune_index_files._save_lock(str(folder)), pytest.raises(OSError) as raised:
+    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
         indices[1].save(folder)
     lock = folder / ".tune_index.lock"
     assert str(raised.value) == (
@@ -93,11 +93,11 @@ def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
     )
     assert _is_whole(folder, indices[0]) and not lock.exists()
     # one that ends in time: the waiting save goes on, and said whom it waited for
-    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 30)
+    monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 30)
     held, ended = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with tune_index_files._save_lock(str(folder)):
+        with tune_index_locks._save_lock(str(folder)):
             held.set()
             ended.wait(30)
 
@@ -105,7 +105,7 @@ def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
     holder.start()
     held.wait(30)
     threading.Timer(0.3, ended.set).start()
-    with caplog.at_level(logging.WARNING, logger=tune_index_files.__name__):
+    with caplog.at_level(logging.WARNING, logger=tune_index_locks.__name__):
         indices[1].save(folder)
     holder.join(30)
     assert _is_whole(folder, indices[1])
@@ -192,14 +192,14 @@ def test_loads_and_saves_that_give_up_waiting_name_the_holder(indices, tmp_path,
     folder = tmp_path / "idx"
     indices[0].save(folder)
     lock = folder / ".tune_index.lock"
-    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
-    with tune_index_files._save_lock(str(folder)), pytest.raises(OSError) as raised:
+    monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
+    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
         TuneIndex.load(folder)
     assert str(raised.value) == (
         f"cannot load the index {folder}: a save (process {os.getpid()}) has held it for over "
         f"0.2 s (its lock: {lock})"
     )
-    with tune_index_files._load_lock(str(folder)), pytest.raises(OSError) as raised:
+    with tune_index_locks._load_lock(str(folder)), pytest.raises(OSError) as raised:
         indices[1].save(folder)
     assert str(raised.value) == (
         f"cannot save the index into {folder}: a load of it has held it for over 0.2 s (its "
@@ -218,13 +218,13 @@ def test_a_save_on_a_file_system_without_locks_goes_on_unlocked(
     def no_locks(handle, operation):
         raise OSError(errno.ENOLCK, "No locks available")
 
-    monkeypatch.setattr(tune_index_files.fcntl, "flock", no_locks)
+    monkeypatch.setattr(tune_index_locks.fcntl, "flock", no_locks)
     folder = tmp_path / "idx"
-    with caplog.at_level(logging.WARNING, logger=tune_index_files.__name__):
+    with caplog.at_level(logging.WARNING, logger=tune_index_locks.__name__):
         indices[0].save(folder)
         indices[1].save(folder)  # over an earlier index too
-    assert not (folder / tune_index_files._LOCK).exists()
+    assert not (folder / tune_index_locks._LOCK).exists()
     assert _is_whole(folder, indices[1])  # read unlocked
-    assert not (folder / tune_index_files._LOCK).exists()
+    assert not (folder / tune_index_locks._LOCK).exists()
     said = [r.getMessage() for r in caplog.records if "without a lock" in r.getMessage()]
     assert len(said) == 2 and "No locks available" in said[0]

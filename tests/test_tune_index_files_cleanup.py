@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import pytest
 
-from modeling_irish import tune_index_files
+from modeling_irish import tune_index_files, tune_index_locks
 from modeling_irish.tune_index_files import INDEX_FILE, read_index, write_index
 
 ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
@@ -30,7 +30,7 @@ def test_a_save_whose_flock_fails_leaves_no_lock_file_nor_the_folder_it_made(tmp
     def broken(handle, operation):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(tune_index_files.fcntl, "flock", broken)
+    monkeypatch.setattr(tune_index_locks.fcntl, "flock", broken)
     folder = tmp_path / "idx"
     with pytest.raises(OSError, match="cannot lock .* to save the index: Input/output error"):
         write_index(folder, ARRAYS, INFO)
@@ -68,11 +68,11 @@ def test_a_failed_save_that_waited_still_removes_the_folder_it_made(tmp_path, mo
     # the folder was made, another save took the lock first and failed: made was forgotten
     # with the wait, and the empty folder stayed
     folder = tmp_path / "idx"
-    real = tune_index_files._make_index_folder
+    real = tune_index_locks._make_index_folder
     held, other = threading.Event(), []
 
     def other_save() -> None:
-        with pytest.raises(RuntimeError), tune_index_files._save_lock(str(folder)):
+        with pytest.raises(RuntimeError), tune_index_locks._save_lock(str(folder)):
             held.set()
             threading.Event().wait(0.2)
             raise RuntimeError("the other save failed")
@@ -85,7 +85,7 @@ def test_a_failed_save_that_waited_still_removes_the_folder_it_made(tmp_path, mo
             assert held.wait(30)
         return made
 
-    monkeypatch.setattr(tune_index_files, "_make_index_folder", made_then_overtaken)
+    monkeypatch.setattr(tune_index_locks, "_make_index_folder", made_then_overtaken)
     monkeypatch.setattr(tune_index_files, "_sync_file", lambda handle: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_index(folder, ARRAYS, INFO)
@@ -103,8 +103,8 @@ def test_earlier_versions_folders_are_cleared_only_by_a_save_that_holds_the_lock
     killed = tmp_path / f"idx.tmp-{DEAD}"  # an earlier version's save, killed
     killed.mkdir()
     (killed / "pitch_flat.npy").write_bytes(b"")
-    monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
-    with tune_index_files._save_lock(str(folder)), pytest.raises(OSError, match="another save"):
+    monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
+    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError, match="another save"):
         write_index(folder, ARRAYS, INFO)
     assert killed.is_dir()  # the lock's holder's to clear, not this waiting save's
     write_index(folder, ARRAYS, INFO)
