@@ -76,8 +76,10 @@ def write_index(
     beside it too, when they hold index files alone: `_clear_earlier_versions_saves`), and
     what a cleanup cannot remove is named in a warning. A failure is an
     `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No space left on
-    device``); it leaves no lock file nor writer's folder (nor does an interrupt, Ctrl-C,
-    while it writes the files: one while it swaps them in is finished by the next).
+    device``); it leaves no lock file nor writer's folder, nor does an interrupt (Ctrl-C): one
+    while it writes the files leaves the earlier index, one while it swaps them in ends the
+    swap first as the recovery of a killed save would (the new index once every old file is
+    aside, else the old one put back: `_settle`), then is raised.
 
     >>> write_index("example-index", {"pitch_flat": np.arange(3), "dur_flat": None}, {"format": 3})
     >>> sorted(os.listdir("example-index"))  # dur_flat None: left out
@@ -124,7 +126,8 @@ def _replace_index(
     writer's folder goes when it fails, be it an interrupt (Ctrl-C) while the files are written."""
     finish_interrupted_saves(path)
     writer = os.path.join(path, f"{_WRITER}{os.getpid()}")
-    discard_folder(writer)
+    if os.path.isdir(writer):  # an earlier save of this process interrupted twice: not running
+        _settle(path, writer)  # one it cannot end stays, and this save fails to make it below
     try:
         try:
             os.makedirs(os.path.join(writer, "old"))
@@ -138,7 +141,7 @@ def _replace_index(
         discard_folder(writer)
         raise
     _swap_in(path, writer)
-    discard_folder(writer)
+    _settle(path, writer)  # nothing left to move: old/ deleted, then the rest
     _sync_folder(path)  # the renames: not lost with the power, once the save has returned
 
 
@@ -195,7 +198,8 @@ def _swap_in(path: str, writer: str) -> None:
     ``path`` (`INDEX_FILE` last): ``path`` holds `INDEX_FILE` only while it holds one whole
     index, and a writer killed in between is finished or undone by the state of its folders
     (`finish_interrupted_saves`). A file that cannot be moved (``chattr +i``) puts the old
-    files back."""
+    files back; an interrupt (Ctrl-C) finishes the swap or undoes it by that same state
+    (`_settle_interrupted`) before it is raised."""
     old, moved, name = os.path.join(writer, "old"), [], INDEX_FILE
     try:
         for name in _index_names():
@@ -208,6 +212,44 @@ def _swap_in(path: str, writer: str) -> None:
     except OSError as err:
         what = f"replace {os.path.join(path, name)}" if name else f"move the new index into {path}"
         _put_back(path, writer, moved, f"cannot {what}: {err.strerror or err}", err)
+    except BaseException:
+        _settle_interrupted(path, writer)
+        raise
+
+
+def _settle_interrupted(path: str, writer: str) -> None:
+    """`_settle` the swap into ``path`` that an interrupt (Ctrl-C) stopped, as the next save or
+    load would once this process ends, but now: this process may go on (a notebook), and
+    until it ends its writer's folder is taken for a running save's. Every step is a rename
+    that the recovery of a killed save redoes alike, so one that fails (or a second Ctrl-C)
+    leaves the writer's folder for that recovery, named in a warning."""
+    try:
+        _settle(path, writer)
+    except OSError as err:
+        logger.warning(
+            "cannot finish the interrupted save of %s (%s); %s holds its files until the next "
+            "save of the index ends it (or a load, once this process has ended)",
+            path,
+            err.strerror or err,
+            writer,
+        )
+
+
+def _settle(path: str, writer: str) -> None:
+    """End the swap of the writer's folder ``writer`` into ``path`` that did not finish, by
+    the state of its folders, and delete it: with ``in/`` (every old file was aside) the new
+    files are moved in, then ``old/`` is deleted before the rest (``old/`` left alone would be
+    put back over the new index); else ``old/``'s files are put back. A file of ``old/`` that
+    cannot be deleted (named in a warning) leaves the writer's folder as it is."""
+    inside, old = os.path.join(writer, "in"), os.path.join(writer, "old")
+    if os.path.isdir(inside):
+        _move_files(inside, path)
+        discard_folder(old)
+        if os.path.lexists(old):
+            return
+    elif os.path.isdir(old):
+        _move_files(old, path)
+    discard_folder(writer)
 
 
 def _put_back(path: str, writer: str, moved: list[str], why: str, err: OSError) -> None:
@@ -245,11 +287,7 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
     left alone. The folder is flushed to the disk after, as after a save."""
     writers = dead_writer_folders(path, _WRITER)
     for writer in writers:
-        if os.path.isdir(os.path.join(writer, "in")):
-            _move_files(os.path.join(writer, "in"), os.fspath(path))
-        elif os.path.isdir(os.path.join(writer, "old")):
-            _move_files(os.path.join(writer, "old"), os.fspath(path))
-        discard_folder(writer)
+        _settle(os.fspath(path), writer)
     if writers:
         _sync_folder(os.fspath(path))
 

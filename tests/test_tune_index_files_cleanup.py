@@ -196,3 +196,93 @@ def test_a_load_never_makes_the_folder_removed_while_it_was_mending_it(tmp_path,
     with pytest.raises(FileNotFoundError, match="is not an index folder"):
         read_index(folder)
     assert _names(tmp_path) == []
+
+
+def _interrupt_call(monkeypatch, name: str, nth: int) -> None:
+    """The ``nth`` call of ``os.<name>`` (a rename of the swap) raises KeyboardInterrupt, as a
+    Ctrl-C then would; the others, and those of the cleanup after, run."""
+    real, calls = getattr(os, name), []
+
+    def interrupted(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == nth:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, interrupted)
+
+
+@pytest.mark.parametrize(
+    "name, nth, titles",
+    [
+        ("rename", 2, ["The Butterfly"]),  # old files half aside: put back
+        ("replace", 2, ["Another"]),  # new files half in, every old one aside: finished
+    ],
+    ids=["putting the old aside", "moving the new in"],
+)
+def test_a_save_interrupted_while_it_swaps_leaves_one_whole_index(
+    tmp_path, monkeypatch, name, nth, titles
+):
+    # Ctrl-C mid-swap left the folder half swapped under this live process's writer's folder:
+    # no index to load until the process ended, and its next save deleted the old files aside
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    _interrupt_call(monkeypatch, name, nth)
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    assert not [n for n in _names(folder) if n.startswith(".tune_index")]
+    assert read_index(folder)[0]["titles"] == titles
+
+
+def test_a_save_killed_while_it_clears_its_writer_keeps_the_new_index(tmp_path, monkeypatch):
+    # the writer's folder went in one rmtree, in/ (emptied) maybe before old/: a save killed
+    # between the two left old/ alone, which the next recovery put back over the new index
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    real = tune_index_files.discard_folder
+
+    class Killed(BaseException):
+        pass
+
+    def killed_midway(path) -> None:
+        if os.path.isdir(os.path.join(path, "in")):  # the writer: in/ goes, then the kill
+            os.rmdir(os.path.join(path, "in"))
+            raise Killed
+        real(path)
+
+    monkeypatch.setattr(tune_index_files, "discard_folder", killed_midway)
+    with pytest.raises(Killed):
+        write_index(folder, ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    for writer in folder.glob(".tune_index.tmp-*"):  # its process is gone
+        writer.rename(folder / f".tune_index.tmp-{DEAD}")
+    tune_index_files.finish_interrupted_saves(folder)
+    assert read_index(folder)[0]["titles"] == ["Another"]
+    assert not [n for n in _names(folder) if n.startswith(".tune_index")]
+
+
+def test_a_save_after_one_interrupted_twice_in_this_process_keeps_the_old_index(
+    tmp_path, monkeypatch
+):
+    # a second Ctrl-C while the first was being settled left this live process's writer's
+    # folder, holding old files aside; the next save of this process deleted it as its own
+    # leftover, so that its failure (a full disk) lost the old index as well as the new one
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    _interrupt_call(monkeypatch, "rename", 2)  # the old files half aside
+    _interrupt_call(monkeypatch, "replace", 1)  # and again while they are put back
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    assert INDEX_FILE not in _names(folder)  # half swapped, for the next save to mend
+
+    def full(handle):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tune_index_files, "_sync_file", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_index(folder, ARRAYS, {**INFO, "titles": ["A Third"]})
+    monkeypatch.undo()
+    assert read_index(folder)[0]["titles"] == ["The Butterfly"]
+    assert not [n for n in _names(folder) if n.startswith(".tune_index.tmp")]
