@@ -120,3 +120,23 @@ def test_the_sdist_carries_what_its_readme_and_tests_need(tmp_path):
         assert name in names, name
     assert "tests/test_packaging.py" in names and "docs/DESIGN.md" in names
     assert not [n for n in names if ".hypothesis" in n or "__pycache__" in n or n.endswith(".pyc")]
+
+
+#: Suffixes of what runs write (audio, scores, weights, caches): never committed. The learning
+#: curve of docs/BENCHMARKS.md is the one figure kept in the tree.
+RUN_OUTPUT_SUFFIXES = {".mid", ".midi", ".wav", ".svg", ".safetensors", ".bin", ".pt", ".npy"}
+RUN_OUTPUT_SUFFIXES |= {".arrow", ".pdf", ".ps", ".png", ".jsonl"}
+KEPT_FIGURES = {"docs/learning_curve_small_30min.png"}
+
+
+def test_no_run_output_is_committed():
+    # a tune.mid and a tune.svg written by a manual render were committed once, unseen
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    committed = [
+        p for p in listed.split("\0") if p and Path(p).suffix.lower() in RUN_OUTPUT_SUFFIXES
+    ]
+    assert sorted(set(committed) - KEPT_FIGURES) == []
