@@ -198,11 +198,14 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
     # ---------------------------------------------------------------- body
     def _parse_body(self, lines: list[str], start: int) -> None:
         started = False
+        continuations: set[int] = set()  # the `+:` lines joined to a field line above them
         for i in range(start, len(lines)):
             self.lineno, self.col = self.line_offset + i + 1, 1
             line = _strip_comment(lines[i])
             if lines[i].lstrip().startswith("%%"):
                 self._transpose_directive(lines[i])
+            if i in continuations:
+                continue
             if not line.strip():
                 if started and "%" not in lines[i]:
                     self._note_text_after(lines, i)
@@ -218,16 +221,46 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 line = _QP_EQUALS_RE.sub("=", line)
             m = _field_match(line)
             if m is not None:
+                if m[1] == "+":  # none of the lines above is a field line: nothing to continue
+                    self.warnings.append(
+                        f"+: line {self.lineno} continues no field line (music is above it): "
+                        "ignored"
+                    )
+                    continue
+                value = self._continued(lines, i, m[2], continuations)
                 if m[1] == "I":
-                    self._transpose_directive(line)
-                if m[1] != "+":  # `+:` continues a body field (lyrics, words): nothing to do
-                    self._body_field(m[1], m[2], m.start(2) + 1)
+                    self._transpose_directive(f"I:{value}")
+                self._body_field(m[1], value, m.start(2) + 1)
             elif "[V:" in line:
                 self._voice_segments(line)
             elif not self.skipping:
                 self._implicit_voice()
                 start = self._overlay_end(line, 0, len(line)) if self.in_overlay else 0
                 self._lex(line, start, len(line))
+
+    def _continued(self, lines: list[str], i: int, value: str, taken: set[int]) -> str:
+        """``value``, that of the field line ``lines[i]`` of the body, with the values of the
+        ``+:`` lines that continue it joined on, a space between (ABC 2.1: ``+:`` continues the
+        field line just above it; comment lines between are passed over), as the header's are
+        (`_continued_values`); their indexes are added to ``taken``. A ``Q:`` or ``P:`` line's
+        continuation was dropped without a word.
+
+        >>> p = _TuneParser("standard", 0, None)
+        >>> p._continued(["Q:1/4=60", "% slower", '+:"slowly"', "DE|"], 0, "1/4=60", set())
+        '1/4=60 "slowly"'
+        """
+        for j in range(i + 1, len(lines)):
+            line = _strip_comment(lines[j])
+            if not line.strip():
+                if "%" in lines[j]:  # a comment line
+                    continue
+                break
+            m = _field_match(line)
+            if m is None or m[1] != "+":
+                break
+            value = f"{value.rstrip()} {m[2].strip()}"
+            taken.add(j)
+        return value
 
     def _lex(self, line: str, start: int, end: int) -> None:
         """Read ``line[start:end]`` into tokens (in pieces when voice overlays are skipped)."""

@@ -1,0 +1,37 @@
+"""Golden tests for rarer ABC that the reader read without a word, compared with abc2midi 4.84
+and ABC 2.1: a ``+:`` line in the body, a part marked twice, a transposing directive in a file
+header."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokenization.abc_parser import parse_abc
+
+
+@pytest.mark.parametrize(
+    ("body", "tempos", "parts"),
+    [
+        ('DE|\nQ:1/4=60\n+:"slowly"\nFG|]', [(3, '1/4=60 "slowly"')], []),
+        ("DE|\nP:A\n% a comment between\n+:B\nFG|]", [], [(3, "A B")]),
+        ('DE|\nQ:1/4=60\n+:"slowly"\n+:"softly"\nFG|]', [(3, '1/4=60 "slowly" "softly"')], []),
+    ],
+)  # fmt: skip
+def test_a_continuation_line_in_the_body_continues_the_field_line_above_it(body, tempos, parts):
+    """A ``+:`` line after the music has started was passed over: a body ``Q:`` or ``P:`` lost
+    its continuation without a word (the header's are joined, `_continued_values`)."""
+    tune = parse_abc(f"X:1\nT:t\nL:1/8\nK:D\n{body}", corpus_format="standard")
+    assert tune.tempo_changes == tempos and tune.part_changes == parts
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [62, 64, 66, 67]
+    assert tune.warnings == []
+
+
+def test_a_continuation_line_after_music_is_said_not_read():
+    tune = parse_abc('X:1\nT:t\nL:1/8\nK:D\nDE|\n+:"slowly"\nFG|]', corpus_format="standard")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [62, 64, 66, 67]
+    assert tune.warnings == ["+: line 6 continues no field line (music is above it): ignored"]
+    # one continuing a directive in the body is read with it
+    said = parse_abc("X:1\nT:t\nL:1/8\nK:D\nDE|\nI:MIDI\n+:transpose 2\nFG|]").warnings
+    assert said == [
+        "I:MIDI transpose 2 not read (line 6): the notes are read and played as written"
+    ]
