@@ -41,7 +41,8 @@ def played_spans(tune: AbcTune, label: str) -> list[tuple[int, int]]:
     """``(first token, token after the last)`` of each stretch of ``tune``'s tokens, in the
     order they are played: the parts its body marks (``P:A``, `AbcTune.part_changes`) in the
     order its header's ``P:`` gives (``P:AABB``, ``P:A2B``, ``P:(AB)2``), after what comes
-    before the first part (`part_spans`, as abc2midi plays them); without a header ``P:``,
+    before the first part, a part marked twice from its last mark (`part_spans`, as abc2midi
+    plays them; the reader warns of it); without a header ``P:``,
     the whole tune as written. A header ``P:`` that cannot be read, or that names a part the
     body does not mark, is said in a warning naming ``label``, and the tune is played as
     written.

@@ -35,3 +35,33 @@ def test_a_continuation_line_after_music_is_said_not_read():
     assert said == [
         "I:MIDI transpose 2 not read (line 6): the notes are read and played as written"
     ]
+
+
+PARTS_TWICE = "X:1\nT:Parts\nM:2/4\nL:1/8\n{header}K:C\nP:A\nCDEF|]\nP:B\nGABc|]\n[P:A]cBAG|]\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("P:ABA\n", "the header's P:ABA plays the last, as abc2midi does"),
+        ("", "played as written, each where it is (a header P: would play the last)"),
+    ],
+)
+def test_a_part_marked_twice_is_said_with_its_lines(header, said):
+    """abc2midi plays the last of two ``P:A`` ("Part defined more than once"; ABC 2.1 does not
+    say); the header's ``P:`` played the first without a word."""
+    tune = parse_abc(PARTS_TWICE.format(header=header), corpus_format="standard")
+    first = 6 + bool(header)
+    assert tune.part_changes == [(0, "A"), (5, "B"), (10, "A")]
+    assert tune.warnings == [
+        f"part A marked more than once (lines {first} and {first + 4}): {said}"
+    ]
+
+
+def test_parts_marked_at_one_token_or_on_one_line_are_named_once():
+    # of two P: at one token the later marks the part: no A marked twice
+    assert parse_abc("X:1\nP:AB\nK:C\nP:A\nP:B\nCD|\nP:A\nEF|]").warnings == []
+    said = parse_abc("X:1\nP:AB\nK:C\n[P:A]CD[P:B]EF[P:A]GA|]").warnings
+    assert said == [
+        "part A marked more than once (line 4): the header's P:AB plays the last, as abc2midi does"
+    ]

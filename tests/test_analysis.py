@@ -193,6 +193,8 @@ def test_part_spans_play_the_intro_then_the_body_parts_in_the_header_order():
     changes = [(2, "A"), (5, "B"), (8, "C")]
     assert part_spans("BAB", changes, 10) == [(0, 2), (5, 8), (2, 5), (5, 8)]
     assert part_spans("A", [(0, "B"), (0, "A"), (3, "B")], 6) == [(0, 3)]  # the later at 0
+    # a part marked twice is its last, as abc2midi plays it (it was the first)
+    assert part_spans("ABA", [(0, "A"), (3, "B"), (6, "A")], 9) == [(6, 9), (3, 6), (6, 9)]
     with pytest.raises(ValueError, match="P:AD names part D, but the body marks P:A, P:B, P:C"):
         part_spans("AD", changes, 10)
     with pytest.raises(ValueError, match="but the body marks no P:"):

@@ -476,6 +476,30 @@ def test_a_header_p_field_the_body_cannot_play_is_said_and_the_tune_played_as_wr
     assert caplog.messages == [f"X:1 T:t: {said}: the MIDI plays the parts as they are written"]
 
 
+PARTS_TWICE = "P:{order}\nK:C\nP:A\nCD|]\nP:B\nEF|]\nP:A\nGA|]"
+
+
+@pytest.mark.parametrize(("order", "pitches"), [("ABA", [G, A, E, F, G, A]), ("BA", [E, F, G, A])])
+def test_a_part_marked_twice_plays_its_last(tmp_path, order, pitches):
+    # the header's P: played the first P:A; abc2midi plays the last ("Part defined more than once")
+    assert _played(PARTS_TWICE.format(order=order), tmp_path=tmp_path) == pitches
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize(("order", "pitches"), [("ABA", [G, A, E, F, G, A]), ("BA", [E, F, G, A])])
+def test_a_part_marked_twice_is_played_as_abc2midi_plays_it(tmp_path, order, pitches):
+    import subprocess
+
+    text = f"X:1\nT:t\nM:4/4\nL:1/8\n{PARTS_TWICE.format(order=order)}\n"
+    (tmp_path / "t.abc").write_text(text)
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    assert [pitch for _, pitch, _ in _midi_notes(tmp_path / "a.mid")] == pitches
+
+
 def test_a_header_p_field_nested_thousands_deep_is_played(tmp_path, caplog):
     import logging
 

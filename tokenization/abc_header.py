@@ -431,6 +431,7 @@ class _HeaderFields:
                 if self.tempo_changes and self.tempo_changes[-1][0] == at:
                     self.parts_after_tempo.add(len(self.part_changes))
                 self.part_changes.append((at, _field_value(value)))
+                self.part_lines.append(self.lineno)
         except ValueError as exc:
             raise self.error(str(exc)) from None
 

@@ -19,6 +19,7 @@ from .abc_lexer import (
     _QP_TAIL_RE,
     DECORATIONS,
     _note_base,
+    clipped,
 )
 from .abc_notes import _NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
@@ -118,6 +119,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
+        self.part_lines: list[int] = []  # the line of each of `part_changes`
         #: `AbcTune.parts_after_tempo`: one between two bar lines that merge stays after the
         #: merged bar, and the tempo change ends the part before it
         #: (`_BarsAndTies._fields_before_merged_bar`)
@@ -424,6 +426,27 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             at = self.line_offset + 1
             self.warnings.append(blank_line_warning(len(rest), at + blank, at + rest[0]))
 
+    def _parts_marked_twice(self) -> list[str]:
+        """A warning for each part the body marks more than once (``P:A`` ... ``P:B`` ...
+        ``P:A``), naming its lines: ABC 2.1 does not say which one the header's ``P:`` plays;
+        abc2midi plays the last ("Part defined more than once"), and so does `render`
+        (`part_spans`). Of two ``P:`` at the same token only the later marks a part."""
+        lines: dict[str, list[int]] = {}
+        marks = dict(zip([at for at, _ in self.part_changes], range(len(self.part_changes))))
+        for n in marks.values():  # the last change at each token, in token order
+            lines.setdefault(self.part_changes[n][1].strip(), []).append(self.part_lines[n])
+        header = (self.fields.get("P") or [""])[0].strip()
+        played = (
+            f"the header's P:{clipped(header)} plays the last, as abc2midi does"
+            if header
+            else "played as written, each where it is (a header P: would play the last)"
+        )
+        return [
+            f"part {label} marked more than once ({_lines_listed(at)}): {played}"
+            for label, at in lines.items()
+            if len(at) > 1
+        ]
+
     def _build(self) -> AbcTune:
         if self.in_chord:
             self.lineno = self.chord_line
@@ -451,6 +474,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 f"{self.dangling_ties} ties with no note to join dropped (before a rest or at "
                 "the end of the tune)"
             )
+        self.warnings += self._parts_marked_twice()
         if len(self.voices) > 1:
             dropped = ", ".join(f"V:{v}" for v in self.voices if v != self.voice)
             self.warnings.append(f"voice {dropped} dropped")
@@ -478,6 +502,23 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             parts_after_tempo=sorted(self.parts_after_tempo),
             markings=self.markings,
         )
+
+
+def _lines_listed(numbers: Sequence[int]) -> str:
+    """The line ``numbers`` (in order, a line given twice once) in words for a warning, the
+    first three and a count when there are more than four.
+
+    >>> _lines_listed([7, 7]), _lines_listed([7, 11]), _lines_listed([3, 7, 11])
+    ('line 7', 'lines 7 and 11', 'lines 3, 7 and 11')
+    >>> _lines_listed(range(1, 10))
+    'lines 1, 2, 3... (9 lines)'
+    """
+    words = [str(n) for n in dict.fromkeys(numbers)]
+    if len(words) == 1:
+        return f"line {words[0]}"
+    if len(words) > 4:
+        return f"lines {', '.join(words[:3])}... ({len(words)} lines)"
+    return f"lines {', '.join(words[:-1])} and {words[-1]}"
 
 
 def parse_abc(

@@ -313,19 +313,23 @@ def part_spans(spec: str, changes: Sequence[tuple[int, str]], end: int) -> list[
     parts at ``changes`` (`AbcTune.part_changes`: where each ``P:`` of the body is, and its
     label): what comes before the first part, once, then each part `expand_parts` names, as
     abc2midi plays them (a part runs to the next ``P:`` of the body, or to the end; of two
-    ``P:`` at the same token the later counts; a label marked twice is its first part). Each
-    stretch is unfolded on its own (`played_order` of its bar lines). A `ValueError` when
-    ``spec`` cannot be read or names a part the body does not mark.
+    ``P:`` at the same token the later counts; a label marked twice is its last part, as
+    abc2midi plays it, "Part defined more than once": ABC 2.1 does not say, and the reader
+    warns, `AbcTune.part_changes`). Each stretch is unfolded on its own (`played_order` of its
+    bar lines). A `ValueError` when ``spec`` cannot be read or names a part the body does not
+    mark.
 
     >>> part_spans("BA2", [(2, "A"), (5, "C"), (5, "B")], 9)
     [(0, 2), (5, 9), (2, 5), (2, 5)]
+    >>> part_spans("AB", [(0, "A"), (3, "B"), (6, "A")], 9)  # the second A is played
+    [(6, 9), (3, 6)]
     """
     order = expand_parts(spec)
     starts = dict(changes)  # token -> the label of the last P: before it
     stops = [*list(starts)[1:], end]
     sections: dict[str, tuple[int, int]] = {}
     for (at, label), stop in zip(starts.items(), stops):
-        sections.setdefault(label.strip(), (at, stop))
+        sections[label.strip()] = (at, stop)  # the last of a label marked twice
     missing = [label for label in dict.fromkeys(order) if label not in sections]
     if missing:
         marked = ", ".join(f"P:{label}" for label in sections) or "no P:"
