@@ -19,6 +19,7 @@ from typing import Any, Union
 
 from tokenization.abc_header import (
     file_header_fields,
+    file_header_transposes,
     split_tunebook,
     split_tunebook_noted,
     x_number,
@@ -186,7 +187,10 @@ def text_tunes(
     they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
     Lines of music after the blank line that ends a tune (in the free text before the next) are
     not read, and a warning names them, as `parse_abc` warns; another names a ``%%begintext``
-    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`). The
+    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`), and
+    another a ``%%MIDI transpose`` or ``%%transpose`` directive in the file header, not read,
+    once for the file (`file_header_transposes`; an ``I:`` one is written into every tune, and
+    read with it, `with_file_header`). The
     warnings go to ``said`` (`source_warnings`, which the caller closes), else to this text's.
 
     >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
@@ -201,6 +205,9 @@ def text_tunes(
             where = (source, line + 1, note)
             said.warn(_NOT_READ, masked(note), "%s: the tune at line %d: %s", *where)
         found.append((line + 1, tune))
+    for note in file_header_transposes(text):  # once for the file, not in each tune
+        if note.startswith("%%"):  # an `I:` one is written into each tune, which says it
+            said.warn(_NOT_READ, masked(note), "%s: %s", source, note)
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     if file_header_fields(unix):  # lines of each tune as written, without the file header
         written = [tune.count("\n") for _, tune in split_tunebook(text)]

@@ -65,3 +65,45 @@ def test_parts_marked_at_one_token_or_on_one_line_are_named_once():
     assert said == [
         "part A marked more than once (line 4): the header's P:AB plays the last, as abc2midi does"
     ]
+
+
+TRANSPOSED_BOOK = (
+    "%abc-2.1\n%%MIDI transpose -2\nI:MIDI transpose 3\n%%transpose 1 % up\nM:2/4\n\n"
+    "X:1\nT:a\nK:G\nGA|\n\nX:2\nT:b\nK:G\nGA|\n"
+)
+ONCE = (
+    "in the file header not read (line {}): the notes of every tune are read and played as written"
+)
+
+
+def test_a_transposing_directive_in_a_file_header_is_said_once_for_the_file():
+    """Before the first ``X:`` it was passed over without a word (in a tune's header or body it
+    is said, `transpose_directive_warning`); it applies to every tune, and is said once."""
+    from tokenization.abc_parser import parse_tunebook
+
+    tunes = list(parse_tunebook(TRANSPOSED_BOOK))
+    assert [[t.pitch for t in tune.tokens if t.kind == "note"] for tune in tunes] == [[67, 69]] * 2
+    assert tunes[0].warnings == [
+        f"%%MIDI transpose -2 {ONCE.format(2)}",
+        f"I:MIDI transpose 3 {ONCE.format(3)}",
+        f"%%transpose 1 {ONCE.format(4)}",
+    ]
+    assert tunes[1].warnings == []
+    # the first tune read says them: one the reader refuses does not take them away
+    broken = list(parse_tunebook(TRANSPOSED_BOOK.replace("K:G\nGA|\n\nX:2", "K:G\n\nX:2")))
+    assert len(broken[1].warnings) == 3
+
+
+def test_a_directive_of_the_file_header_is_said_once_by_the_sources(caplog):
+    import logging
+
+    from modeling_irish.abc_sources import text_tunes
+
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.abc_sources"):
+        assert len(list(text_tunes(TRANSPOSED_BOOK, "book.abc"))) == 2
+    # the I: one is written into each tune (ABC 2.1: a tune cut out keeps its file header),
+    # whose reader says it
+    assert caplog.messages == [
+        f"book.abc: %%MIDI transpose -2 {ONCE.format(2)}",
+        f"book.abc: %%transpose 1 {ONCE.format(4)}",
+    ]

@@ -29,9 +29,11 @@ from .abc_tunebook import (
     begintext_warning,
     blank_line_warning,
     file_header_fields,
+    file_header_transposes,
     fold_lines,
     needs_folding,
     split_tunebook_noted,
+    transpose_directive_warning,
     unix_text,
 )
 from .keys import Key
@@ -52,27 +54,6 @@ CORPUS_FORMATS = ("auto", "corpus", "standard")
 #: those warnings: music was dropped)
 BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
 _ONE = Fraction(1)
-#: a transposing directive in the body: abcm2ps's ``%%transpose N`` (the score is printed N
-#: semitones off; abc2midi ignores it) and abc2midi's ``%%MIDI transpose N`` (played N off),
-#: also as an ``I:`` field; neither changes the written notes, which the tokens keep
-_TRANSPOSE_DIRECTIVE_RE = re.compile(r"\s*(?:%%|I:\s*|\[I:\s*)(MIDI\s+)?transpose\b[^\]%]*")
-
-
-def transpose_directive_warning(text: str, line: int) -> str | None:
-    """The warning of a transposing directive ``text`` (a ``%%`` line, an ``I:`` field line or
-    an inline ``[I:...]``) on line ``line`` of the body, or None when it is none: the reader
-    keeps the notes as written, so the rows, and the MIDI of `render`, do not transpose.
-
-    >>> transpose_directive_warning("%%MIDI transpose -2", 7)
-    '%%MIDI transpose -2 not read (line 7): the notes are read and played as written'
-    >>> transpose_directive_warning("%%titlefont Times 14", 7) is None
-    True
-    """
-    m = _TRANSPOSE_DIRECTIVE_RE.match(text)
-    if m is None:
-        return None
-    said = m[0].strip().lstrip("[")
-    return f"{said} not read (line {line}): the notes are read and played as written"
 
 
 class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
@@ -579,7 +560,9 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
     does (`split_tunebook_noted`). A block without an `X:`
     line whose header has a `K:` field and music after it is a tune too (`split_tunebook`),
     between numbered tunes as in a book without `X:` lines. The fields of a file header
-    (before the first `X:`, e.g. ``M:`` or ``L:``) apply to every tune that does not set them.
+    (before the first `X:`, e.g. ``M:`` or ``L:``) apply to every tune that does not set them;
+    a transposing directive there (``%%MIDI transpose 2``), not read, is said once, in the
+    first tune's warnings (`file_header_transposes`).
     A ``text`` that is not a `str` is a `TypeError` at the call, before any tune is read.
 
     >>> book = "X:1\\nK:G\\nGAB|\\n\\nfree text\\n\\nX:2\\nK:G\\nG<<A|"
@@ -595,6 +578,7 @@ def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
     # the text as `split_tunebook` reads it, so that the file header is found in CR files too
     text = unix_text(text)
     header = file_header_fields(text)
+    said = file_header_transposes(text)  # once for the file: the first tune read says them
     for start, chunk, notes in split_tunebook_noted(text):
         try:
             tune = parse_abc(chunk, line_offset=start, file_header=header)
@@ -604,4 +588,5 @@ def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
         # what the cut left out of `chunk` (music after its blank line, an unclosed text block
         # before it); an unclosed block inside it `parse_abc` has named already
         tune.warnings += [note for note in notes if note not in tune.warnings]
+        tune.warnings[:0], said = said, []
         yield tune

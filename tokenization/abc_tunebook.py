@@ -17,12 +17,14 @@ __all__ = [
     "begintext_warning",
     "blank_line_warning",
     "file_header_fields",
+    "file_header_transposes",
     "fold_lines",
     "HeaderSpan",
     "header_span",
     "needs_folding",
     "split_tunebook",
     "split_tunebook_noted",
+    "transpose_directive_warning",
     "tune_end",
     "unnumbered_tunes",
     "with_file_header",
@@ -261,6 +263,65 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
         elif m[1] not in _NOT_INHERITED:
             block.append((m[1], _field_value(m[2])))
     return found
+
+
+#: a transposing directive in a tune or a file header: abcm2ps's ``%%transpose N`` (the score
+#: is printed N semitones off; abc2midi ignores it) and abc2midi's ``%%MIDI transpose N``
+#: (played N off), also as an ``I:`` field; neither changes the written notes, which the tokens
+#: keep
+_TRANSPOSE_DIRECTIVE_RE = re.compile(r"\s*(?:%%|I:\s*|\[I:\s*)(MIDI\s+)?transpose\b[^\]%]*")
+#: what the warning of a transposing directive says the reader does (`check_text` logs them)
+_PLAYED_AS_WRITTEN = "read and played as written"
+
+
+def _transpose_directive(text: str) -> str | None:
+    """The transposing directive ``text`` opens with (``%%MIDI transpose -2``, without the
+    ``[`` of an inline field or a comment), or None."""
+    m = _TRANSPOSE_DIRECTIVE_RE.match(text)
+    return None if m is None else m[0].strip().lstrip("[")
+
+
+def transpose_directive_warning(text: str, line: int) -> str | None:
+    """The warning of a transposing directive ``text`` (a ``%%`` line, an ``I:`` field line or
+    an inline ``[I:...]``) on line ``line`` of a tune, or None when it is none: the reader
+    keeps the notes as written, so the rows, and the MIDI of `render`, do not transpose.
+
+    >>> transpose_directive_warning("%%MIDI transpose -2", 7)
+    '%%MIDI transpose -2 not read (line 7): the notes are read and played as written'
+    >>> transpose_directive_warning("%%titlefont Times 14", 7) is None
+    True
+    """
+    said = _transpose_directive(text)
+    if said is None:
+        return None
+    return f"{said} not read (line {line}): the notes are {_PLAYED_AS_WRITTEN}"
+
+
+def file_header_transposes(text: str) -> list[str]:
+    """The warnings of the transposing directives (`transpose_directive_warning`) in the file
+    header of the tunebook ``text`` (its lines before the first ``X:`` line), each naming its
+    line of the file: they would apply to every tune and none is read, so they are said once
+    for the file, not once a tune (they were passed over without a word).
+
+    >>> said = file_header_transposes("%%MIDI transpose -2\\nM:6/8\\n\\nX:1\\nK:G\\nGA|")
+    >>> said == ["%%MIDI transpose -2 in the file header not read (line 1): the notes of "
+    ...          "every tune are read and played as written"]
+    True
+    """
+    lines = abc_lines(text)
+    numbered = [i for i, line in enumerate(lines) if _X_RE.match(line)]
+    directives = [
+        (i, _transpose_directive(line)) for i, line in enumerate(lines[: min(numbered, default=0)])
+    ]
+    found = [(i, said) for i, said in directives if said is not None]
+    if found:  # not one in a tune without X: before the first X: (that tune says it)
+        first = min(unnumbered_tunes(lines, numbered), default=len(lines))
+        found = [(i, said) for i, said in found if i < first]
+    return [
+        f"{said} in the file header not read (line {i + 1}): the notes of every tune are "
+        f"{_PLAYED_AS_WRITTEN}"
+        for i, said in found
+    ]
 
 
 def linebreak_directives(lines: Iterable[str]) -> list[str]:
