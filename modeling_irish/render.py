@@ -70,8 +70,9 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     said in a warning and the tune played as written. The notes are played in `played_order`
     (repeats and endings unfolded as the package does, in each part on its own), at their
     sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and octave
-    applied, and the ``transpose=`` of the header's ``K:`` and of the played voice's ``V:``,
-    `played_transpose`: one in the body is said in a warning and not played, a pitch it takes
+    applied, and the ``transpose=`` and clef octave (``treble-8``) of the header's ``K:`` and of
+    the played voice's ``V:``, `played_transpose`: one in the body is said in a warning and not
+    played (`_body_clef_octaves`), a pitch it takes
     out of MIDI's range is a `RenderError`), tuplets scaled, tied notes joined (a chord
     member tied to the next event is held while the others end, `played_events`) and chords
     sounding together; a
@@ -114,6 +115,14 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     for field in _body_transposes(abc):
         logger.warning(
             "%s: %s in the body is not played (the header's transpose= is)", label, field
+        )
+    for line, field in _body_clef_octaves(abc):
+        logger.warning(
+            "%s: line %d: the octave of the clef of %s in the body is not played (the header's "
+            "clef octave is, throughout)",
+            label,
+            line,
+            field,
         )
     # Each note at its own offset, not chords appended one after another: a chord member tied
     # into the next event sounds on while the others end (music21's own tie joining, done
@@ -202,6 +211,37 @@ def _body_transposes(abc: str) -> list[str]:
         if part == "body":
             found += [m[1].strip() for m in _TRANSPOSE_FIELD.finditer(code)]
     return found
+
+
+#: a ``K:`` or ``V:`` field, as a field line or inline (``[K:bass-8]``): its letter and value
+_KEY_OR_VOICE_FIELD = re.compile(r"(?:^\s*|\[)([KV]):([^\]]*)")
+
+
+def _body_clef_octaves(abc: str) -> list[tuple[int, str]]:
+    """``(line, field)`` of each ``K:`` or ``V:`` field of the body of the tune ``abc`` (a
+    field line, or inline) whose clef plays at another octave (`clef_octave`: ``treble-8``, or
+    ``treble`` after a header ``treble-8``) than the header's clef, which the MIDI plays
+    throughout (`played_transpose`): abc2midi plays the change from there on (though not a
+    clef without ``8`` after one with it).
+
+    >>> _body_clef_octaves("X:1\\nK:D\\nDE|\\nK:bass-8\\nDE [K:G] [V:1 clef=treble] F|")
+    [(4, 'K:bass-8')]
+    """
+    from tokenization.abc_tunebook import abc_lines
+    from tokenization.keys import clef_octave
+
+    found: list[tuple[int, str, int]] = []
+    header = 0  # the clef octave of the header's last clef (a voice's and a key's alike)
+    for n, (_, code, _, part) in enumerate(_tune_lines(abc_lines(abc)), 1):
+        for m in _KEY_OR_VOICE_FIELD.finditer(code):
+            octave = clef_octave(m[2], field="key" if m[1] == "K" else "voice")
+            if octave is None:
+                continue
+            if part == "body":
+                found.append((n, f"{m[1]}:{m[2].strip()}", octave))
+            else:
+                header = octave
+    return [(n, field) for n, field, octave in found if octave != header]
 
 
 #: The largest MIDI variable-length quantity (4 bytes of 7 bits): the longest wait between

@@ -1,7 +1,8 @@
 """How the MIDI of `render.to_midi` plays a tune: its parts in the order of its header's ``P:``
-(`played_spans`), the ``transpose=`` of its header (`played_transpose`), its notes, chords and
-rests in playing order (repeats and endings unfolded, tuplets scaled, ties joined:
-`played_events`, `played_notes`) and the tempo marks of its ``Q:`` fields (`_tempo_marks`)."""
+(`played_spans`), the ``transpose=`` and clef octave (``treble-8``) of its header
+(`played_transpose`), its notes, chords and rests in playing order (repeats and endings
+unfolded, tuplets scaled, ties joined: `played_events`, `played_notes`) and the tempo marks of
+its ``Q:`` fields (`_tempo_marks`)."""
 
 from __future__ import annotations
 
@@ -68,34 +69,66 @@ def played_transpose(tune: AbcTune, label: str) -> int:
     """Semitones the MIDI of ``tune`` sounds from its written pitches (its tokens'): the
     ``transpose=`` of its header's ``K:`` plus that of the header ``V:`` of the voice it plays
     (the first), as abc2midi adds them (ABC 2.1 section 4.6: playback transposition; the score,
-    and the tokens, keep the written pitches); 0 without one. Of several ``K:`` (or ``V:`` of
-    that voice) the last that sets one counts. One that cannot be read is said in a warning
-    naming ``label``, and not played.
+    and the tokens, keep the written pitches), and an octave for the ``+8`` / ``-8`` of the
+    clef (``K:C treble-8``, ``V:1 clef=bass-8``: "the player will transpose the notes one
+    octave higher or lower", `clef_octave`), the played voice's clef if it names one, else the
+    ``K:``'s, as abc2midi plays it; 0 without any. Of several ``K:`` (or ``V:`` of that voice)
+    the last that sets one counts. One that cannot be read is said in a warning naming
+    ``label``, and not played, and so is a clef octave with ``octave=`` (abc2midi plays the
+    ``octave=`` alone).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> played_transpose(parse_abc("X:1\\nV:1 transpose=1\\nK:D transpose=-3\\nDEFG|"), "X:1")
     -2
+    >>> played_transpose(parse_abc("X:1\\nK:D treble-8 transpose=2\\nDEFG|"), "X:1")
+    -10
     """
     from tokenization.keys import transpose_option
 
     voices = tune.fields.get("V", [])
     played = voices[0].split()[:1] if voices else []
     fields = [
-        ("K", tune.fields.get("K", [])),
-        ("V", [v for v in voices if v.split()[:1] == played]),
+        ("key", tune.fields.get("K", [])),
+        ("voice", [v for v in voices if v.split()[:1] == played]),
     ]
     total = 0
-    for letter, values in fields:
+    for field, values in fields:
         shift = 0
         for value in values:
             try:
-                given = transpose_option(value, field="key" if letter == "K" else "voice")
+                given = transpose_option(value, field=field)
             except ValueError as err:
                 logger.warning("%s: %s: the MIDI does not play it", label, err)
                 continue
             shift = shift if given is None else given
         total += shift
-    return total
+    return total + 12 * _played_clef_octave(fields, label)
+
+
+def _played_clef_octave(fields: Sequence[tuple[str, Sequence[str]]], label: str) -> int:
+    """The octaves the clef of a tune's header plays its notes at (`clef_octave`): of its
+    ``fields`` (``("key", K: values)``, then ``("voice", the played voice's V: values)``) the
+    last value that names a clef, a voice's over a key's (abc2midi); 0 without one. A clef
+    octave beside an ``octave=`` (which moves the written notes, the tokens) is played on top
+    of it, as ABC 2.1 has it, with a warning naming ``label``: abc2midi plays the ``octave=``
+    alone."""
+    from tokenization.keys import clef_octave
+
+    octave = 0
+    for field, values in fields:
+        for value in values:
+            given = clef_octave(value, field=field)
+            octave = octave if given is None else given
+    with_octave = [v for _, values in fields for v in values if re.search(r"\boctave\s*=", v)]
+    if octave and with_octave:
+        logger.warning(
+            "%s: the clef's octave (%+d) is played on top of %s, as ABC 2.1 has it (abc2midi "
+            "plays the octave= alone)",
+            label,
+            octave,
+            with_octave[-1].split("%", 1)[0].strip(),
+        )
+    return octave
 
 
 def _unfolded(bars: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[list[int]]:

@@ -515,6 +515,14 @@ TRANSPOSED = [  # (header), the pitches the MIDI plays of DEFG
     ("K:D transpose=-2", [C, D, E, F]),  # K:'s transpose= sounds 2 semitones down
     ("V:1 transpose=1\nK:D transpose=-2\nV:1", [61, 63, 65, 66]),  # K: and V: add up
     ("V:1 transpose=1\nV:2 transpose=5\nK:D\nV:1", [63, 65, 67, 68]),  # the played voice's
+    # a clef's -8 / +8: "the player will transpose the notes one octave" (ABC 2.1 section 4.6)
+    ("K:D treble-8", [50, 52, 54, 55]),
+    ("K:D clef=bass-8", [50, 52, 54, 55]),
+    ("K:D clef=treble+8", [74, 76, 78, 79]),
+    ("K:D treble-8 transpose=2", [52, 54, 56, 57]),  # added to transpose=
+    ("V:1 clef=treble-8\nK:D\nV:1", [50, 52, 54, 55]),  # the played voice's clef
+    ("V:1 clef=treble-8\nK:D treble+8\nV:1", [50, 52, 54, 55]),  # over the key's
+    ("K:D -8", [D, E, 66, G]),  # no clef: as written
 ]
 
 
@@ -563,6 +571,30 @@ def test_a_transpose_the_midi_does_not_play_is_said(tmp_path, caplog):
     ]
     with pytest.raises(RenderError, match="transpose=70 takes pitch 62 .* to 132, outside"):
         _played("K:D transpose=70\nDE|]", tmp_path=tmp_path)
+
+
+def test_a_clef_octave_the_midi_does_not_play_is_said(tmp_path, caplog):
+    """A clef's -8 in the body (abc2midi plays it from there on), or a clef without it after a
+    header ``treble-8``, was dropped without a word: the MIDI plays the header's throughout."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        assert _played("K:D\nDE|\nK:bass-8\nFG|]", tmp_path=tmp_path) == [D, E, 66, G]
+        body = "K:D treble-8\nDE|\nK:bass-8\nFG|[K:treble]DE|]"  # the same -8: not said
+        assert _played(body, tmp_path=tmp_path) == [50, 52, 54, 55, 50, 52]
+    assert caplog.messages == [
+        f"X:1 T:t: line {line}: the octave of the clef of {field} in the body is not played "
+        "(the header's clef octave is, throughout)"
+        for line, field in ((7, "K:bass-8"), (8, "K:treble"))
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        # octave= moves the written notes up, the clef's -8 plays them down (abc2midi: up)
+        assert _played("K:D treble-8 octave=1\nDE|]", tmp_path=tmp_path) == [D, E]
+    assert caplog.messages == [
+        "X:1 T:t: the clef's octave (-1) is played on top of D treble-8 octave=1, as ABC 2.1 "
+        "has it (abc2midi plays the octave= alone)"
+    ]
 
 
 def test_a_header_transpose_after_a_stray_header_line_is_played_and_not_said(tmp_path, caplog):

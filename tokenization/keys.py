@@ -17,6 +17,7 @@ __all__ = [
     "MODES",
     "Key",
     "KeySpec",
+    "clef_octave",
     "normalise_shift",
     "normalise_tune",
     "parse_key",
@@ -278,6 +279,39 @@ def transpose_option(value: str, field: str = "key") -> int | None:
             "semitones)"
         )
     return int(m[1])
+
+
+#: the octave mark of a clef (``treble-8``, ``bass+8``, ``treble-8va``): its sign
+_CLEF_OCTAVE_RE = re.compile(r"[a-z][1-5]?([+-])8(?:va|vb)?$")
+
+
+def clef_octave(value: str, field: str = "key") -> int | None:
+    """The octaves the clef that a `K:` value (or, ``field="voice"``, a `V:` value, after its
+    voice id) names plays its notes from where they are written: -1 for ``treble-8``,
+    ``clef=bass-8``, ``alto-8va``, 1 for ``treble+8``, 0 for a clef without one (``bass``,
+    ``treble8``); None when it names no clef. ABC 2.1 section 4.6: "+8 | -8 - draws '8' above
+    or below the staff. The player will transpose the notes one octave higher or lower", as
+    abc2midi plays them: the score, and the tokens, keep the written pitches
+    (`parse_key_field` leaves the clef out). An octave mark with no clef name (``K:D -8``) is
+    none, as abc2midi reads it.
+
+    >>> clef_octave("C treble-8"), clef_octave("Am clef=treble+8"), clef_octave("D bass")
+    (-1, 1, 0)
+    >>> clef_octave("D"), clef_octave("1 name=Tenor clef=treble-8", field="voice")
+    (None, -1)
+    """
+    code = value.split("%", 1)[0]
+    if field == "voice":
+        code = " ".join(code.split()[1:])
+    m = re.search(r"\bclef\s*=\s*(\S+)", code)
+    clef = m[1] if m else None
+    if clef is None:
+        bare = [m[0] for m in _CLEF_RE.finditer(code) if m[0][0] not in "+-"]
+        clef = bare[-1] if bare else None
+    if clef is None:
+        return None
+    mark = _CLEF_OCTAVE_RE.search(clef.lower())
+    return 0 if mark is None else (1 if mark[1] == "+" else -1)
 
 
 def parse_key(text: str) -> Key:
