@@ -1,12 +1,16 @@
-"""One ABC tune read, normalised and encoded into MeasureNote feature rows, with its labels."""
+"""One ABC tune read, normalised and encoded into MeasureNote feature rows, with its labels.
+
+It imports no torch (reading and encoding a tune need none): `as_numpy` takes a tensor only where
+torch is loaded already.
+"""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from .abc_header import abc_lines
 from .abc_parser import AbcParseError, AbcTune, parse_abc
@@ -158,7 +162,13 @@ def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> Encode
 
 
 def as_numpy(ids: Any) -> np.ndarray:
-    """``ids`` (a tensor, on any device, an array or nested lists) as a numpy array."""
-    if isinstance(ids, torch.Tensor):
+    """``ids`` (a tensor, on any device, an array or nested lists) as a numpy array.
+
+    >>> as_numpy([[1, 2], [3, 4]]).shape
+    (2, 2)
+    """
+    # a tensor exists only once torch is imported: no need to import it (seconds) to ask
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(ids, torch.Tensor):
         return ids.detach().cpu().numpy()
     return np.asarray(ids)
