@@ -263,3 +263,20 @@ def test_a_benchmark_imports_the_code_of_its_own_checkout(tmp_path):
     ).stdout.split()
     assert out[0] == "0"
     assert Path(out[1]).is_relative_to(BENCHMARKS.parent)
+
+
+def test_import_cost_times_each_checkout_and_refuses_a_folder_that_is_not_one(tmp_path, capsys):
+    """One median a case and checkout, the table's rows in the cases' order; ``--breakdown``
+    says what a case leaves loaded (reading a tune: none of torch, transformers, numpy)."""
+    bench = load_benchmark("bench_import_cost")
+    root = BENCHMARKS.parent
+    cases = ["python -c pass", "read, normalise, write a tune"]
+    medians = bench.main(["--runs", "1", "--cases", *cases, "--breakdown"])
+    assert list(medians) == cases
+    assert all(list(times) == [str(root)] and times[str(root)] > 0 for times in medians.values())
+    out = capsys.readouterr().out
+    assert "  read, normalise, write a tune: loads []" in out
+    with pytest.raises(SystemExit) as refused:
+        bench.main(["--checkouts", str(tmp_path)])
+    assert refused.value.code == 2
+    assert f"{tmp_path} is not a modeling-irish checkout" in capsys.readouterr().err
