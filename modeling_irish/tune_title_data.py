@@ -434,7 +434,8 @@ class TitleGroupBatchSampler:
     tower learns that two settings of a tune go together; a group cut by a batch boundary just
     has fewer positives there. With `settings_per_group=1` no group appears twice in a batch.
     A last batch of one group, which would have no negative, is given one from the batch before
-    (`_give_last_batch_a_negative`).
+    (`_give_last_batch_a_negative`); with `num_processes` > 1, a last round of one group (the
+    batch InfoNCE and hinge gather) is given one from the round before.
     With `num_processes` > 1 the epoch is cut into whole rounds of one batch per process
     (`modeling_irish.batching.whole_rounds`), so that accelerate fills no short last round with
     pairs from the start of the epoch.
@@ -502,12 +503,14 @@ class TitleGroupBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         picks, size = self._picks(), self.size
         batches = [picks[i : i + size] for i in range(0, len(picks), size)]
-        if self.num_processes == 1:  # with more, the loss gathers negatives from every process
+        if self.num_processes == 1:
             batches = _give_last_batch_a_negative(batches, self.groups)
         if self.drop_last:
             batches = batches[: len(self)]
         else:
             batches = whole_rounds(batches, self.num_processes)
+        if self.num_processes > 1:  # the loss gathers a round: the round needs a negative
+            batches = _give_last_round_a_negative(batches, self.groups, self.num_processes)
         for batch in batches:
             yield batch.tolist()
 
@@ -544,6 +547,31 @@ def _give_last_batch_a_negative(batches: list[np.ndarray], groups: np.ndarray) -
         if len(np.unique(groups[new_before])) > 1:
             return [*batches[:-2], new_before, new_last]
     return batches
+
+
+def _give_last_round_a_negative(
+    batches: list[np.ndarray], groups: np.ndarray, processes: int
+) -> list[np.ndarray]:
+    """The batches, cut into rounds of one batch per process (what InfoNCE and hinge gather),
+    the last round holding two groups where it held one (`_give_last_batch_a_negative` on the
+    rounds), each batch keeping its size. A last round that `whole_rounds` cut from a few
+    leftover pairs could be one group's settings, one a process: a loss of 0 for that update.
+    Batches that are no whole number of rounds are left as they are.
+
+    >>> groups = np.array([0, 1, 2, 3, 4, 4])
+    >>> cut = [np.array([0, 1]), np.array([2, 3]), np.array([4]), np.array([5])]
+    >>> [b.tolist() for b in _give_last_round_a_negative(cut, groups, 2)]
+    [[0, 1], [2, 4], [3], [5]]
+    """
+    if len(batches) % processes:
+        return batches
+    sizes = [len(b) for b in batches]
+    rounds = [np.concatenate(batches[i : i + processes]) for i in range(0, len(batches), processes)]
+    given = _give_last_batch_a_negative(rounds, groups)
+    if [len(r) for r in given] != [len(r) for r in rounds]:  # (a last round of one pair)
+        return batches
+    cuts = [np.cumsum(sizes[i : i + processes])[:-1] for i in range(0, len(sizes), processes)]
+    return [b for r, cut in zip(given, cuts) for b in np.split(r, cut)]
 
 
 class TuneTitleCollator:

@@ -273,6 +273,28 @@ def test_sampler_gives_each_process_whole_rounds_without_repeats(pairs, processe
         assert sorted(flat) == groups
 
 
+@pytest.mark.parametrize(
+    ("groups", "batch_size", "processes"),
+    [([0, 0, 1, 1, 2, 2, 3, 3, 4, 4], 4, 2), ([g // 3 for g in range(15)], 4, 3)],
+)
+def test_last_round_of_processes_is_never_one_group(groups, batch_size, processes):
+    """InfoNCE and hinge gather one batch a process: a last round cut from leftover pairs, one
+    group's settings one a process, had no negative (a loss of 0 for that update). Sharded as
+    accelerate shards it, every round holds two groups, and every pair of the epoch comes once."""
+    from accelerate.data_loader import BatchSamplerShard
+
+    sampler = TitleGroupBatchSampler(
+        groups, batch_size, settings_per_group=3, num_processes=processes
+    )
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        per_rank = [list(BatchSamplerShard(sampler, processes, r)) for r in range(processes)]
+        rounds = [[i for b in r for i in b] for r in zip(*per_rank)]
+        flat = [i for r in rounds for i in r]
+        assert len(flat) == len(set(flat)) == sampler.pairs_per_epoch
+        assert all(len({groups[i] for i in r}) >= 2 for r in rounds), (epoch, per_rank)
+
+
 def test_sampler_rejects_empty_batches():
     with pytest.raises(ValueError, match="settings_per_group"):
         TitleGroupBatchSampler([0, 1], batch_size=2, settings_per_group=0)
