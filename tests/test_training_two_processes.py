@@ -67,6 +67,16 @@ def test_tune_title_losses_without_the_logit_scale_train_on_two_processes(
     assert_corpus_logged_once(done.stderr)
 
 
+def test_crops_inside_one_bar_train_on_two_processes(reels_abc, tmp_path):
+    """MeasureNote's measure encoder reads only completed measures: a batch of crops inside one
+    bar leaves it without a gradient, and DDP stopped at the second step ("did not receive
+    grad"), or at the first where only one process's crops were such (a gloo "collective
+    mismatch")."""
+    done = launch(_argv(reels_abc, tmp_path, "--crop_notes", "1", "--max_train_steps", "3"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert _results(tmp_path)["train_steps"] == 3
+
+
 def assert_corpus_logged_once(stderr: str) -> None:
     """The corpus loader's lines come from the main process only (they came once a process)."""
     said = [line.split(" modeling_irish.abc_corpus: ")[1] for line in stderr.splitlines()
@@ -189,3 +199,54 @@ def test_two_processes_of_half_the_batch_give_the_gradient_of_one(loss_type, tmp
         assert out[rank].keys() == one.keys()
         for name, grad in one.items():
             torch.testing.assert_close(out[rank][name], grad, atol=1e-6, rtol=1e-4, msg=name)
+
+
+# ----- resume: two processes, settings of one tune as positives, crops drawn each epoch ----------
+def _paired_reels(reels_abc: str, tmp_path: Path) -> str:
+    """The 12 reels as 6 tunes of 2 settings each (reels 2k-1 and 2k share a thesession id)."""
+    import re
+
+    text = re.sub(
+        r"tunes/5(\d\d)",
+        lambda m: f"tunes/7{(int(m.group(1)) + 1) // 2:02d}",
+        Path(reels_abc).read_text(),
+    )
+    path = tmp_path / "paired.abc"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_a_resumed_two_process_run_ends_with_the_weights_of_an_uninterrupted_one(
+    reels_abc, tmp_path
+):
+    """Each process skips its own shard's batches to the checkpoint, draws its crops and batch
+    order of the epoch again and restores its own dropout state: 2 updates an epoch, resumed
+    after the first, 5 in all (two epochs crossed), two settings of a tune in each group."""
+    import torch
+    from safetensors.torch import load_file
+
+    corpus = _paired_reels(reels_abc, tmp_path)
+    flags = ("--settings_per_group", "2", "--checkpointing_steps", "1")
+
+    def argv(run: str, steps: int, *extra: str) -> list[str]:
+        out = _argv(corpus, tmp_path, "--max_train_steps", str(steps), *flags, *extra)
+        out[out.index("--output_dir") + 1] = str(tmp_path / run)
+        return out
+
+    for args in (
+        argv("straight", 5),
+        argv("resumed", 1),
+        argv("resumed", 5, "--resume_from_checkpoint"),
+    ):
+        done = launch(args)
+        assert done.returncode == 0, done.stderr[-3000:]
+    said = done.stdout + done.stderr
+    assert "Resuming from checkpoint" in said and "step_1" in said
+    results = json.loads((tmp_path / "straight" / "all_results.json").read_text())
+    assert results["train_title_groups"] * 2 == results["pairs_per_epoch"] == 6
+    straight, resumed = (
+        load_file(tmp_path / r / "model.safetensors") for r in ("straight", "resumed")
+    )
+    assert straight.keys() == resumed.keys()
+    for name, weight in straight.items():
+        assert torch.equal(weight, resumed[name]), name

@@ -71,6 +71,20 @@ def run_tune_title(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     return train_tune_title.run(args, accelerator)
 
 
+def ddp_kwargs(args: argparse.Namespace) -> list:
+    """accelerate's DDP options: the tune-title task lets a process's batch leave parameters
+    without a gradient (`find_unused_parameters`). MeasureNote's measure encoder reads only the
+    measures a row's sequence has completed, so a batch of crops that all lie inside one bar
+    never uses it; DDP then waited for gradients that process never made (two processes
+    stopped with a gloo "collective mismatch", or "did not receive grad" at the next step).
+    Whole tunes (`--task measurenote`) complete measures: they keep DDP's cheaper default."""
+    if args.task != "tune_title":
+        return []
+    from accelerate.utils import DistributedDataParallelKwargs
+
+    return [DistributedDataParallelKwargs(find_unused_parameters=True)]
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Parse ``argv``, build the `Accelerator` and run the task; returns its results dict (a
     resume with nothing to train that would replace a run that went further writes nothing and
@@ -94,6 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
         project_dir=args.output_dir,
         # Without cpu=True, processes launched on a CPU-only machine each train their own copy.
         cpu=not torch.cuda.is_available(),
+        kwargs_handlers=ddp_kwargs(args),
     )
     quiet_other_processes(accelerator)
     record_precision(args, accelerator)
