@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import html
 import io
 import itertools
 import json
@@ -349,7 +350,8 @@ def _session_mode(mode: str) -> str:
 def _field(row: dict[str, Any], name: str) -> str:
     """A dump row's field as text: a number (JSON ``"name": 1916``) written out, a whole float
     (``2.0``, as pandas writes an id column with gaps) as the whole number, "" when the field
-    is missing, null, NaN or neither text nor a number.
+    is missing, null, NaN or neither text nor a number; text with its HTML character
+    references decoded (`_unescaped`).
 
     >>> _field({"name": 1916, "mode": None, "type": [1]}, "name"), _field({}, "mode")
     ('1916', '')
@@ -364,7 +366,24 @@ def _field(row: dict[str, Any], name: str) -> str:
             return ""
         if value.is_integer():
             return str(int(value))
-    return str(value)
+    return _unescaped(value) if isinstance(value, str) else str(value)
+
+
+#: An HTML character reference, with its closing ``;``: thesession.org's dumps keep names and
+#: ABC as its web pages escape them (``Cooley&#039;s``, ``&quot;Em&quot;EBBA``, ``&amp;``).
+_CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def _unescaped(text: str) -> str:
+    """``text`` with its HTML character references decoded: left escaped, ``&quot;`` around a
+    chord symbol was read as a voice overlay ``&`` and stray letters, and ``&#039;`` kept a
+    title from linking to the same title written ``'``. Only references ended by ``;``: ABC's
+    own ``&`` (a voice overlay, ``&deg`` is one before the notes d e g) stays as it is.
+
+    >>> print(_unescaped("Cooley&#039;s &amp; &quot;Em&quot;E2 &deg &nosuch;"))
+    Cooley's & "Em"E2 &deg &nosuch;
+    """
+    return _CHARACTER_REFERENCE.sub(lambda found: html.unescape(found.group()), text)
 
 
 def _header(row: dict[str, Any], name: str) -> str:
@@ -390,8 +409,9 @@ def _session_meter(row: dict[str, Any]) -> str:
 def session_tune_text(row: dict[str, Any], x: int) -> str:
     """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body, blank
     lines left out so that they do not end the tune; a ``composer``, which newer dumps have,
-    becomes a ``C:`` field). Numbers among the fields are written out, and runs of whitespace in
-    a header field (a line break in a name) made one space. A row without a meter gets the one
+    becomes a ``C:`` field). Numbers among the fields are written out, HTML character
+    references decoded (``Cooley&#039;s``, `_unescaped`), and runs of whitespace in a header
+    field (a line break in a name) made one space. A row without a meter gets the one
     its type implies, else no ``M:`` (`_session_meter`).
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",

@@ -30,6 +30,18 @@ def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
     ]
 
 
+def write_csv_dump(path: Path, rows: list[dict], encoding: str) -> None:
+    """Write ``rows`` as a thesession.org ``tunes.csv`` writes them: a header row, then one
+    line per row ended by CRLF, fields quoted where they hold a comma, quote or line break
+    (``"utf-8-sig"`` starts the file with a byte-order mark, as Excel saves it)."""
+    import csv
+
+    with path.open("w", newline="", encoding=encoding) as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 #: The logger of `render`'s and `generate`'s warnings about their tunes (capped).
 RENDER_LOGGER = "modeling_irish.generation_cli"
 

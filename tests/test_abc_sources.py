@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import warnings_of
+from helpers import warnings_of, write_csv_dump
 
 from modeling_irish.abc_sources import iter_abc_tunes, iter_raw_tunes
 
@@ -119,22 +119,13 @@ def test_a_dump_row_error_names_the_row_not_a_line_of_the_dump(tmp_path, caplog)
     assert [where for (where,) in report["skipped_at"].values()] == [raw.locate(err.value)]
 
 
-def _write_csv(path, rows: list[dict], encoding: str) -> None:
-    import csv
-
-    with path.open("w", newline="", encoding=encoding) as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def test_a_csv_dump_saved_with_a_byte_order_mark_keeps_its_tune_ids(tmp_path):
     from modeling_irish.abc_corpus import load_abc_corpus
 
     # Excel's "CSV UTF-8" starts the file with a BOM: the first column must still be tune_id
     other = {**ROW, "setting_id": 3, "name": "Kesh Jig, The", "abc": "GAB ABA|GAG GAB|dBA d2e|"}
     path = tmp_path / "tunes.csv"
-    _write_csv(path, [ROW, other], "utf-8-sig")
+    write_csv_dump(path, [ROW, other], "utf-8-sig")
     texts = [text for _, text in iter_abc_tunes(str(path))]
     assert "S:https://thesession.org/tunes/1#setting2\n" in texts[0]
     corpus = load_abc_corpus(str(path), split_ratios=(1, 1, 1))
@@ -152,7 +143,7 @@ def test_a_csv_dump_row_of_a_long_tune_is_read(tmp_path):
 
     long_body = "GAG GAB|" * 20_000  # 160,000 characters
     path = tmp_path / "tunes.csv"
-    _write_csv(path, [{**ROW, "abc": long_body}, {**ROW, "setting_id": 3}], "utf-8")
+    write_csv_dump(path, [{**ROW, "abc": long_body}, {**ROW, "setting_id": 3}], "utf-8")
     limit = csv.field_size_limit()
     texts = [text for _, text in iter_abc_tunes(str(path))]
     assert len(texts) == 2 and texts[0].endswith(long_body + "\n")
@@ -160,7 +151,7 @@ def test_a_csv_dump_row_of_a_long_tune_is_read(tmp_path):
     # past the raised limit (made small here): not a dump, the row's line named
     abc_sources.CSV_FIELD_LIMIT, saved = 2**20, abc_sources.CSV_FIELD_LIMIT
     try:
-        _write_csv(path, [ROW, {**ROW, "abc": "G" * (2**20 + 1)}], "utf-8")
+        write_csv_dump(path, [ROW, {**ROW, "abc": "G" * (2**20 + 1)}], "utf-8")
         with pytest.raises(ValueError) as info:
             list(iter_abc_tunes(str(path)))
     finally:
@@ -176,7 +167,7 @@ def test_a_csv_dump_with_a_quote_left_open_is_not_read_as_one_row(tmp_path):
     the others gone without a word."""
     path = tmp_path / "tunes.csv"
     row = {**ROW, "name": "Kesh"}  # no comma: no field is quoted
-    _write_csv(path, [row, {**row, "setting_id": 3}, {**row, "setting_id": 4}], "utf-8")
+    write_csv_dump(path, [row, {**row, "setting_id": 3}, {**row, "setting_id": 4}], "utf-8")
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[2] = lines[2].replace(",GAG", ',"GAG', 1)  # row 2, on line 3
     path.write_text("".join(lines), encoding="utf-8")
@@ -216,7 +207,7 @@ def test_a_json_dump_nested_too_deeply_is_not_a_dump(tmp_path, capsys):
 
 def test_a_latin1_csv_dump_is_read_like_a_latin1_tunebook(tmp_path):
     path = tmp_path / "tunes.csv"
-    _write_csv(path, [{**ROW, "name": "Seán Ó Duibhir"}], "latin-1")
+    write_csv_dump(path, [{**ROW, "name": "Seán Ó Duibhir"}], "latin-1")
     ((_, text),) = list(iter_abc_tunes(str(path)))
     assert "T:Seán Ó Duibhir\n" in text
 
@@ -434,7 +425,7 @@ def test_files_named_alike_in_different_sources_do_not_share_tune_ids(tmp_path, 
     # a thesession .json and .csv of one folder: rows without a tune id stay apart too
     row = {"name": "", "type": "reel", "meter": "4/4", "mode": "Gmajor"}
     (tmp_path / "tunes.json").write_text(json.dumps([{**row, "abc": "GABc dedB|GABc d2d2|"}]))
-    _write_csv(tmp_path / "tunes.csv", [{**row, "abc": "ABcd efga|gfed cBAG|"}], "utf-8")
+    write_csv_dump(tmp_path / "tunes.csv", [{**row, "abc": "ABcd efga|gfed cBAG|"}], "utf-8")
     raws = list(iter_raw_tunes(["tunes.json", "tunes.csv"]))
     assert [raw.prefix for raw in raws] == ["tunes", f"{tmp_path.name}/tunes"]
 
