@@ -61,12 +61,12 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.keys as keys
     import tokenization.measure as measure
 
-    from . import abc_corpus, abc_sources, corpus_splits
+    from . import abc_corpus, abc_sources, corpus_splits, session_dump
 
-    # the reader (check: its decode_abc), the bar rule of `require_bars_fit` (bar_check,
-    # measure) and the split
+    # the reader (check: its decode_abc; session_dump: a dump's rows), the bar rule of
+    # `require_bars_fit` (bar_check, measure) and the split
     reader = (parser, tune, bars, notes, header, tunebook, lexer, keys, abc_sources, check)
-    reader += (bar_check, measure, corpus_splits)
+    reader += (session_dump, bar_check, measure, corpus_splits)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code

@@ -1,17 +1,13 @@
-"""Reading ABC sources into raw tune texts: tunebook files, folders, thesession.org dumps and
-music21's bundled books (O'Neill's 1850, Ryan's Mammoth). Used by `modeling_irish.abc_corpus`."""
+"""Reading ABC sources into raw tune texts: tunebook files, folders, thesession.org dumps (their
+rows read by `modeling_irish.session_dump`) and music21's bundled books (O'Neill's 1850, Ryan's
+Mammoth). Used by `modeling_irish.abc_corpus`."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import html
-import io
 import itertools
-import json
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +22,14 @@ from tokenization.abc_header import (
     x_number,
 )
 from tokenization.capped_warnings import CappedWarnings, masked
+
+from .session_dump import (  # session_tune_text: re-exported, the reader's public API
+    _header,
+    _session_meter,
+    _session_rows,
+    _unreadable_row,
+    session_tune_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +56,6 @@ MUSIC21_COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryansMammo
 #: Collections numbered through the whole book (``X:`` is the tune number in the printed book), so
 #: two transcriptions of one number in different files are settings of one tune.
 _BOOK_NUMBERED = {"oneills1850"}
-#: The meter that a thesession tune type implies (not ``march``: 2/4, 4/4 and 6/8 all occur),
-#: for a dump row without one.
-_TYPE_METERS = {
-    **dict.fromkeys(("reel", "hornpipe", "barndance", "strathspey"), "4/4"),
-    **{"jig": "6/8", "slip jig": "9/8", "slide": "12/8", "polka": "2/4", "three-two": "3/2"},
-    **dict.fromkeys(("waltz", "mazurka"), "3/4"),
-}
 
 
 @dataclass(frozen=True)
@@ -334,204 +331,6 @@ def _music21_tunes(name: str, said: CappedWarnings) -> Iterator[RawTune]:
         file = f"{name}/{path.name}"
         for raw in _tunebook_tunes(path, name, prefix, said):
             yield dataclasses.replace(raw, file=file)
-
-
-def _session_mode(mode: str) -> str:
-    """thesession's ``"Edorian"`` -> ``"E dorian"`` (the dumps glue tonic and mode together).
-    A mode that names no tonic is returned as it is (``"missing"`` when empty): the reader then
-    rejects the tune and the loader counts it, rather than reading it in C major."""
-    found = re.match(r"^\s*([A-Ga-g][#b]?)\s*(.*?)\s*$", mode or "")
-    if not found:  # left as it is, so that the reader rejects it and the tune is counted
-        return (mode or "").strip() or "missing"
-    tonic, name = found.group(1), found.group(2)
-    return f"{tonic[0].upper()}{tonic[1:]} {name}".strip()
-
-
-def _field(row: dict[str, Any], name: str) -> str:
-    """A dump row's field as text: a number (JSON ``"name": 1916``) written out, a whole float
-    (``2.0``, as pandas writes an id column with gaps) as the whole number, "" when the field
-    is missing, null, NaN or neither text nor a number; text with its HTML character
-    references decoded (`_unescaped`).
-
-    >>> _field({"name": 1916, "mode": None, "type": [1]}, "name"), _field({}, "mode")
-    ('1916', '')
-    >>> _field({"setting_id": 2.0}, "setting_id"), _field({"tune_id": float("nan")}, "tune_id")
-    ('2', '')
-    """
-    value = row.get(name)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return ""
-    if isinstance(value, float):
-        if value != value:  # NaN: pandas' missing cell
-            return ""
-        if value.is_integer():
-            return str(int(value))
-    return _unescaped(value) if isinstance(value, str) else str(value)
-
-
-#: An HTML character reference, with its closing ``;``: thesession.org's dumps keep names and
-#: ABC as its web pages escape them (``Cooley&#039;s``, ``&quot;Em&quot;EBBA``, ``&amp;``).
-_CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
-
-
-def _unescaped(text: str) -> str:
-    """``text`` with its HTML character references decoded: left escaped, ``&quot;`` around a
-    chord symbol was read as a voice overlay ``&`` and stray letters, and ``&#039;`` kept a
-    title from linking to the same title written ``'``. Only references ended by ``;``: ABC's
-    own ``&`` (a voice overlay, ``&deg`` is one before the notes d e g) stays as it is.
-
-    >>> print(_unescaped("Cooley&#039;s &amp; &quot;Em&quot;E2 &deg &nosuch;"))
-    Cooley's & "Em"E2 &deg &nosuch;
-    """
-    return _CHARACTER_REFERENCE.sub(lambda found: html.unescape(found.group()), text)
-
-
-def _header(row: dict[str, Any], name: str) -> str:
-    """A dump row's field as one header line: runs of whitespace, line breaks among them, made
-    one space (a line break would end the field and break the tune).
-
-    >>> _header({"name": " Two\\n lines "}, "name")
-    'Two lines'
-    """
-    return " ".join(_field(row, name).split())
-
-
-def _session_meter(row: dict[str, Any]) -> str:
-    """A dump row's meter; when it has none, the one its type implies (`_TYPE_METERS`), else ""
-    (no ``M:``: free meter, as ABC 2.1 reads a tune without one).
-
-    >>> [_session_meter(row) for row in ({"meter": "6/8"}, {"type": "Slip Jig"}, {"type": "march"})]
-    ['6/8', '9/8', '']
-    """
-    return _header(row, "meter") or _TYPE_METERS.get(_header(row, "type").lower(), "")
-
-
-def session_tune_text(row: dict[str, Any], x: int) -> str:
-    """Full ABC text of one thesession.org dump row (the dump's ``abc`` is only the body, blank
-    lines left out so that they do not end the tune; a ``composer``, which newer dumps have,
-    becomes a ``C:`` field). Numbers among the fields are written out, HTML character
-    references decoded (``Cooley&#039;s``, `_unescaped`), and runs of whitespace in a header
-    field (a line break in a name) made one space. A row without a meter gets the one
-    its type implies, else no ``M:`` (`_session_meter`).
-
-    >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
-    ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
-    X:1
-    T:Kesh, The
-    S:https://thesession.org/tunes/1#setting1
-    R:jig
-    M:6/8
-    L:1/8
-    K:G major
-    GAG GAB|
-    """
-    head = [f"X:{x}", f"T:{_header(row, 'name')}"]
-    tune_id, setting_id = _header(row, "tune_id"), _header(row, "setting_id")
-    if tune_id:
-        setting = f"#setting{setting_id}" if setting_id else ""
-        head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
-    composer = _header(row, "composer")  # newer dumps carry it; kept as metadata
-    if composer:
-        head.append(f"C:{composer}")
-    if _header(row, "type"):
-        head.append(f"R:{_header(row, 'type')}")
-    meter = _session_meter(row)
-    head += [f"M:{meter}"] if meter else []
-    head += ["L:1/8", f"K:{_session_mode(_header(row, 'mode'))}"]
-    body = _field(row, "abc").replace("\r\n", "\n").replace("\r", "\n")
-    # the field is one tune: a blank line between its parts must not end it (ABC 2.1)
-    body = "\n".join(line for line in body.split("\n") if line.strip())
-    return "\n".join(head) + "\n" + body + "\n"
-
-
-#: The largest field a ``.csv`` dump may hold: the ``csv`` module's default, 128 KiB, refused
-#: a long but real tune (a whole suite in one setting); far above any tune, far below memory.
-CSV_FIELD_LIMIT = 16 * 2**20
-
-
-def _session_rows(path: Path) -> list[Any]:
-    """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``, or
-    ``.csv``), as they are: rows that give no tune are told apart by `_unreadable_row`. A file
-    that cannot be read as one (invalid JSON or CSV, nested too deeply, a field over
-    `CSV_FIELD_LIMIT`) is a `ValueError` that names it and why: "not a thesession.org dump"."""
-    if path.suffix.lower() == ".json":
-        rows = _json_rows(path)
-    else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
-        rows = _csv_rows(path)
-    # a dump if any row has the field (a CSV's rows all have its header's): a row without it,
-    # first or not, is skipped and counted (`_unreadable_row`), not the whole file rejected
-    if rows and not any(isinstance(row, dict) and "abc" in row for row in rows):
-        raise ValueError(f"{path} is not a thesession.org dump (no row has an 'abc' field)")
-    return rows
-
-
-def _json_rows(path: Path) -> list[Any]:
-    """The rows of a ``.json`` dump: its list, or the first list of its object."""
-    try:
-        rows = json.loads(_read_text(path))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not a thesession.org dump (invalid JSON: {err})") from None
-    except RecursionError:  # json's decoder recurses once a level: `[[[[...` ran out of stack
-        raise ValueError(
-            f"{path} is not a thesession.org dump (invalid JSON: arrays or objects nested too "
-            "deeply to read)"
-        ) from None
-    if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
-        rows = next((v for v in rows.values() if isinstance(v, list)), None)
-    if not isinstance(rows, list):
-        raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
-    return rows
-
-
-def _csv_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of a ``.csv`` dump, read strictly: a quote left open ran to the end of the
-    file and silently made the rows after it part of its field. The field limit is raised to
-    `CSV_FIELD_LIMIT` for the read (and put back: it is the ``csv`` module's, for everyone)."""
-    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), strict=True)
-    rows: list[dict[str, Any]] = []
-    end = 0  # the last line of the rows read so far: a row that fails starts after it
-    limit = csv.field_size_limit(CSV_FIELD_LIMIT)
-    try:
-        end = 1 if reader.fieldnames else 0  # the header line (none in an empty file)
-        for row in reader:
-            rows.append(row)
-            end = reader.reader.line_num
-    except csv.Error as err:
-        why = _csv_error(str(err), end + 1, reader.reader.line_num)
-        raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
-    finally:
-        csv.field_size_limit(limit)
-    return rows
-
-
-def _csv_error(message: str, start: int, stop: int) -> str:
-    """Why a ``.csv`` dump cannot be read, as its `csv.Error` ``message`` says, for the row
-    that starts at line ``start`` and was read to line ``stop``.
-
-    >>> print(_csv_error("unexpected end of data", 2, 9))
-    invalid CSV: a quote opened in the row at line 2 is never closed, and runs to the end of the
-    file, line 9
-    """
-    if message == "unexpected end of data":
-        return (
-            f"invalid CSV: a quote opened in the row at line {start} is never closed, and runs "
-            f"to the end of the file, line {stop}"
-        )
-    if message.startswith("field larger than field limit"):
-        return (
-            f"the row at line {start} has a field over {CSV_FIELD_LIMIT // 2**20} MiB, far "
-            "longer than any tune"
-        )
-    return f"invalid CSV in the row at line {start}: {message}"
-
-
-def _unreadable_row(row: Any) -> str:
-    """Why a dump row gives no tune, or "" when it gives one."""
-    if not isinstance(row, dict):
-        return f"dump row that is not an object ({type(row).__name__})"
-    if not isinstance(row.get("abc"), str) or not row["abc"].strip():
-        return "dump row without ABC text in 'abc'"
-    return ""
 
 
 def _session_tunes(path: Path) -> Iterator[RawTune]:

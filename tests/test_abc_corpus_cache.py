@@ -117,6 +117,8 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
         "tokenization.abc_notes",
         "tokenization.abc_header",
         "tokenization.abc_tunebook",
+        # a thesession dump's rows and the tune text built from them
+        "modeling_irish.session_dump",
     ],
 )
 def test_the_corpus_cache_key_follows_the_loader_and_reader_code(tmp_path, monkeypatch, module):

@@ -139,7 +139,7 @@ def test_a_csv_dump_row_of_a_long_tune_is_read(tmp_path):
     but real tune is read, and a field past `CSV_FIELD_LIMIT` named by its row's line."""
     import csv
 
-    from modeling_irish import abc_sources
+    from modeling_irish import session_dump
 
     long_body = "GAG GAB|" * 20_000  # 160,000 characters
     path = tmp_path / "tunes.csv"
@@ -149,13 +149,13 @@ def test_a_csv_dump_row_of_a_long_tune_is_read(tmp_path):
     assert len(texts) == 2 and texts[0].endswith(long_body + "\n")
     assert csv.field_size_limit() == limit  # the module's limit is put back
     # past the raised limit (made small here): not a dump, the row's line named
-    abc_sources.CSV_FIELD_LIMIT, saved = 2**20, abc_sources.CSV_FIELD_LIMIT
+    session_dump.CSV_FIELD_LIMIT, saved = 2**20, session_dump.CSV_FIELD_LIMIT
     try:
         write_csv_dump(path, [ROW, {**ROW, "abc": "G" * (2**20 + 1)}], "utf-8")
         with pytest.raises(ValueError) as info:
             list(iter_abc_tunes(str(path)))
     finally:
-        abc_sources.CSV_FIELD_LIMIT = saved
+        session_dump.CSV_FIELD_LIMIT = saved
     assert str(info.value) == (
         f"{path} is not a thesession.org dump (the row at line 3 has a field over 1 MiB, far "
         "longer than any tune)"
