@@ -1,20 +1,21 @@
 """Filesystem helpers shared by the caches of the loader and the training script, and by the
 files the commands write (`replacing_file`; several at once, whole or not at all:
 `replacing_files`); the cleanup of a failed write, which names what it leaves behind in a
-warning rather than hide the error that failed it (`discard_file`, `discard_folder`)."""
+warning rather than hide the error that failed it (`discard_file`, `discard_folder`: they live in
+`tokenization.file_cleanup`, which the tokenized cache uses without importing torch, and are
+importable from here as before)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
 from irish_tune.value_checks import link_problem  # noqa: F401 - re-exported: the commands use it
+from tokenization.file_cleanup import discard_file, discard_folder, remove_if_there
 
 __all__ = [
     "ReplacingFiles",
@@ -26,8 +27,6 @@ __all__ = [
     "replacing_file",
     "replacing_files",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: str) -> bool:
@@ -169,50 +168,6 @@ def _temporary_name(stem: str, ext: str) -> str:
     return f".{stem[:40]}-{digest}.{os.getpid()}.tmp{ext}"
 
 
-def discard_file(path: str | os.PathLike) -> None:
-    """Remove the file ``path`` that a failed write leaves, if it is there (the writer may have
-    failed before creating it). One that cannot be removed (its folder made read-only) is named
-    in a warning and left, not raised: the cleanup of a failure must not hide the error that
-    failed it (``No space left on device``) behind its own.
-
-    >>> discard_file("no/such/file.tmp")  # nothing there: nothing said
-    """
-    try:
-        _remove_if_there(path)
-    except OSError as err:
-        _warn_left_behind(path, err)
-
-
-def discard_folder(path: str | os.PathLike) -> None:
-    """Delete the folder ``path`` that a failed or finished write leaves (a writer's folder), if
-    it is there. What cannot be deleted is named in a warning and left, as with `discard_file`.
-
-    >>> discard_folder("no/such/folder")  # nothing there: nothing said
-    """
-    shutil.rmtree(path, ignore_errors=True)  # all it can, past a file that will not go
-    if not os.path.lexists(path):
-        return
-    try:
-        shutil.rmtree(path)  # again, for the cause to name
-    except FileNotFoundError:
-        return
-    except OSError as err:
-        _warn_left_behind(path, err)
-
-
-def _warn_left_behind(path: str | os.PathLike, err: OSError) -> None:
-    """Say that ``path`` could not be removed (``err``) and is left behind."""
-    where = err.filename if err.filename not in (None, os.fspath(path)) else None
-    cause = f"{where}: {err.strerror}" if where and err.strerror else (err.strerror or str(err))
-    logger.warning("cannot remove %s (%s); it is left behind", os.fspath(path), cause)
-
-
-def _remove_if_there(path: str | os.PathLike) -> None:
-    """Remove the file ``path``; one not there is no error, any other failure is raised."""
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
-
-
 class ReplacingFiles:
     """Files written under temporary names (`replacing_file` given the group), renamed into
     place together by `replacing_files` when its block ends, or all removed when it raises;
@@ -256,7 +211,7 @@ class ReplacingFiles:
         failed: Optional[OSError] = None
         for path in self._stale:
             try:
-                _remove_if_there(path)
+                remove_if_there(path)
             except OSError as err:
                 failed = failed or OSError(err.errno, err.strerror, path)
         self._stale.clear()

@@ -13,6 +13,7 @@ import pytest
 
 from modeling_irish import file_utils
 from modeling_irish.file_utils import discard_folder, replacing_file, replacing_files
+from tokenization import file_cleanup
 
 
 def _refuse_removing(monkeypatch, refused: str) -> None:
@@ -34,7 +35,7 @@ def test_a_temporary_file_that_will_not_go_is_named_and_the_writes_error_raised(
     path = tmp_path / "tune.abc"
     tmp = str(tmp_path / f".tune.{os.getpid()}.tmp.abc")
     _refuse_removing(monkeypatch, tmp)
-    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(OSError) as raised, replacing_file(path) as written:
         open(written, "w").close()
         raise OSError(28, "No space left on device")
@@ -50,7 +51,7 @@ def test_a_group_that_fails_removes_every_file_it_can_and_names_the_rest(
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     stuck = str(tmp_path / f".a.{os.getpid()}.tmp.txt")
     _refuse_removing(monkeypatch, stuck)
-    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(ValueError, match="the renderer failed"), replacing_files() as group:
         for path in (a, b):
             with replacing_file(path, group) as tmp:
@@ -73,7 +74,7 @@ def test_discard_folder_removes_what_it_can_and_names_what_it_cannot(tmp_path, m
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "unlink", unlink)
-    with caplog.at_level(logging.WARNING, logger=file_utils.__name__):
+    with caplog.at_level(logging.WARNING, logger=file_cleanup.__name__):
         discard_folder(writer)
     assert sorted(os.listdir(writer / "new")) == ["a.npy"]  # b.npy went all the same
     assert f"cannot remove {writer} (" in caplog.text and "Permission denied" in caplog.text
@@ -109,7 +110,7 @@ def test_publish_directory_names_an_incomplete_copy_it_cannot_delete(tmp_path, m
     tmp = _folder(tmp_path / "cache.tmp-1", "done")
     final = _folder(tmp_path / "cache", "stuck.arrow")
     _refuse_unlinking(monkeypatch, "stuck.arrow")
-    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(OSError) as raised:
         file_utils.publish_directory(tmp, final, "done")
     assert raised.value.errno == errno.ENOTEMPTY  # the rename's error, not the cleanup's
@@ -125,7 +126,7 @@ def test_publish_directory_names_its_copy_it_cannot_delete_once_another_publishe
     final = _folder(tmp_path / "cache", "done")
     tmp = _folder(tmp_path / "cache.tmp-2", "done", "stuck.arrow")
     _refuse_unlinking(monkeypatch, "stuck.arrow")
-    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     assert file_utils.publish_directory(tmp, final, "done") is False
     assert f"cannot remove {tmp} (" in caplog.text and "Permission denied" in caplog.text
     assert _listing(tmp) == ["stuck.arrow"] and _listing(final) == ["done"]
@@ -135,7 +136,7 @@ def test_remove_directory_names_what_it_cannot_delete(tmp_path, monkeypatch, cap
     # the damaged cache renamed aside was left as <path>.damaged-<pid> without a word
     cache = _folder(tmp_path / "cache", "done", "stuck.arrow")
     _refuse_unlinking(monkeypatch, "stuck.arrow")
-    caplog.set_level(logging.WARNING, logger=file_utils.__name__)
+    caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     file_utils.remove_directory(cache)
     aside = tmp_path / f"cache.damaged-{os.getpid()}"
     assert f"cannot remove {aside} (" in caplog.text and "Permission denied" in caplog.text
