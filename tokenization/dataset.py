@@ -9,7 +9,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from .abc_parser import AbcParseError
 from .capped_warnings import counted
 from .encoded_tune import EncodedTune
 from .features import FEATURE_NAMES
+from .file_cleanup import discard_folder
 from .tokenization_abc import AbcTokenizer
 from .vocabulary import UNK_ID
 
@@ -225,29 +225,31 @@ def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
 def remove_dead_writers(folder: str | os.PathLike, prefix: str) -> None:
     """Delete the folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write):
     those whose process is gone (`dead_writer_folders`). The tokenized cache's `_WRITER_FOLDER`
-    folders and the corpus cache's ``<cache>.tmp-<pid>`` folders are cleared with it.
+    folders and the corpus cache's ``<cache>.tmp-<pid>`` folders are cleared with it. What of
+    one cannot be deleted is named in a warning and left (`file_cleanup.discard_folder`).
 
     >>> remove_dead_writers("no/such/folder", _WRITER_FOLDER)  # nothing there: nothing done
     """
     for path in dead_writer_folders(folder, prefix):
-        shutil.rmtree(path, ignore_errors=True)
+        discard_folder(path)  # one that will not go is named in a warning
 
 
 def _write_aside(
     ds: Dataset, tokenizer: AbcTokenizer, num_proc: int | None, cache_file: str
 ) -> None:
     """Tokenize ``ds`` into this process's `_WRITER_FOLDER` beside ``cache_file``, then move the
-    files written (one per process of ``num_proc``) into the cache folder."""
+    files written (one per process of ``num_proc``) into the cache folder. The folder is deleted
+    when it ends, failed or not; what of it cannot be is named in a warning and left."""
     folder, name = os.path.split(cache_file)
     aside = os.path.join(folder, f"{_WRITER_FOLDER}{os.getpid()}")
-    shutil.rmtree(aside, ignore_errors=True)
+    discard_folder(aside)  # an earlier process's of this id; one that will not go is named
     os.makedirs(aside)
     try:
         _map_split(ds, tokenizer, num_proc, os.path.join(aside, name), reuse=False)
         for written in _cache_files(os.path.join(aside, name)):
             os.replace(written, os.path.join(folder, os.path.basename(written)))
     finally:
-        shutil.rmtree(aside, ignore_errors=True)
+        discard_folder(aside)
 
 
 def _read_cache(

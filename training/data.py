@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -50,14 +49,15 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     tokenization code (a folder without its ``abc_vocab.json``, left by a killed run, is built
     again; so is one whose files cannot be read, a truncated copy, after a warning). It is
     saved into ``<folder>.tmp-<pid>`` and renamed into place: that folder is deleted when the
-    save fails (a full disk), and those of writers that died are cleared first. The main
-    process logs which it does (read or built, and the folder), and shows a bar over the tunes
-    while it builds (10-15 s on thesession's, on a terminal)."""
+    save fails (a full disk; what of it cannot be is named in a warning), and those of writers
+    that died are cleared first. The main process logs which it does (read or built, and the
+    folder), and shows a bar over the tunes while it builds (10-15 s on thesession's, on a
+    terminal)."""
     import hashlib
 
     from accelerate import PartialState
 
-    from modeling_irish.file_utils import publish_directory, remove_directory
+    from modeling_irish.file_utils import discard_folder, publish_directory, remove_directory
     from tokenization.dataset import column_values, remove_dead_writers, tokenization_code_hash
     from tokenization.tokenization_abc import AbcTokenizer
 
@@ -84,7 +84,7 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
         tokenizer.save_pretrained(tmp)
         publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved it first
     except BaseException:  # a full disk, Ctrl-C: no half-written folder is left in the cache
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_folder(tmp)  # (one that will not go is named in a warning)
         raise
     return tokenizer
 
