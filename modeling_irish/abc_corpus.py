@@ -47,7 +47,7 @@ from .corpus_splits import (  # noqa: F401 - re-exported: the loader's split API
     _components,
     split_groups,
 )
-from .file_utils import publish_directory
+from .file_utils import discard_folder, publish_directory
 
 logger = logging.getLogger(__name__)
 
@@ -641,9 +641,14 @@ def load_abc_corpus(
             sources, options, ratios, seed, split_method, num_proc, dedupe, report
         )
     if cached is not None:
-        # written aside and renamed: two processes may fill one cache folder at once
+        # written aside and renamed: two processes may fill one cache folder at once; a rename
+        # that fails deletes the folder at once (one that will not go is named in a warning)
         tmp = _write_aside(dataset, cached, report, warnings)
-        publish_directory(tmp, cached, "abc_corpus_report.json")
+        try:
+            publish_directory(tmp, cached, "abc_corpus_report.json")
+        except BaseException:
+            discard_folder(tmp)
+            raise
         # the saved copy, as every later call gets it: the same splits with the same datasets
         # fingerprints, so the tokenized cache keyed on them is hit from the second run on too
         loaded = _load_cached(cached, report)

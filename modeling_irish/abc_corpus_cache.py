@@ -17,7 +17,7 @@ from tokenization.dataset import remove_dead_writers
 
 from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
-from .file_utils import remove_directory
+from .file_utils import discard_folder, remove_directory
 
 __all__: list[str] = []  # the cache helpers of `abc_corpus`, imported from there by name
 
@@ -117,13 +117,18 @@ def _write_aside(
 ) -> Path:
     """Save ``dataset``, its ``report`` and the ``warnings`` of its load into
     ``<cached>.tmp-<pid>``, the folder the caller then renames to ``cached``
-    (`publish_directory`); returns that folder."""
+    (`publish_directory`); returns that folder. A save that fails (a full disk, Ctrl-C) deletes
+    it before the error is raised; what of it cannot be is named in a warning and left."""
     tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
-    # one shard per split: datasets writes no arrow file for an empty split otherwise, and
-    # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
-    dataset.save_to_disk(str(tmp), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
-    (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
-    (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1))
+    try:
+        # one shard per split: datasets writes no arrow file for an empty split otherwise, and
+        # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
+        dataset.save_to_disk(str(tmp), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
+        (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
+        (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1))
+    except BaseException:
+        discard_folder(tmp)
+        raise
     return tmp
 
 

@@ -1,7 +1,8 @@
 """The caches' cleanup of a writer's folder (the tokenized cache's ``tokenize.tmp-<pid>``, the
-vocabulary's ``.tmp-<pid>`` folder): one removed at once when its write fails, and what cannot
-be removed named in a warning (`tokenization.file_cleanup.discard_folder`), never passed over
-in silence nor raised over the error that failed the write."""
+vocabulary's and the corpus's ``.tmp-<pid>`` folders): one removed at once when its write or its
+rename into place fails, and what cannot be removed named in a warning
+(`tokenization.file_cleanup.discard_folder`), never passed over in silence nor raised over the
+error that failed the write."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import os
 
 import pytest
+from abc_corpus_helpers import needs_parser, tune, write
 from datasets import Dataset
 
 import tokenization.dataset as dataset
@@ -86,3 +88,34 @@ def test_a_failed_vocabulary_save_names_its_folder_it_cannot_delete(tmp_path, mo
     (left,) = tmp_path.iterdir()
     assert left.name.endswith(f".tmp-{os.getpid()}") and os.listdir(left) == ["stuck"]
     assert f"cannot remove {left} (" in caplog.text and "Permission denied" in caplog.text
+
+
+@needs_parser
+def test_a_corpus_cache_that_cannot_be_published_leaves_no_folder(tmp_path, monkeypatch):
+    # the <cache>.tmp-<pid> folder stayed until a later run found its writer dead
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def refused(tmp, final, marker):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(final))
+
+    monkeypatch.setattr(abc_corpus, "publish_directory", refused)
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    with pytest.raises(PermissionError):
+        abc_corpus.load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+@needs_parser
+def test_a_corpus_cache_save_that_fails_leaves_no_folder(tmp_path, monkeypatch):
+    # a full disk while saving the splits left the half-written <cache>.tmp-<pid> folder
+    import modeling_irish.abc_corpus_cache as abc_corpus_cache
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    def full_disk(self, folder, **kwargs):
+        raise _full_disk(folder)
+
+    monkeypatch.setattr(abc_corpus_cache.DatasetDict, "save_to_disk", full_disk)
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    with pytest.raises(OSError, match="No space left on device"):
+        load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
+    assert list((tmp_path / "c").iterdir()) == []
