@@ -20,12 +20,11 @@ import numpy as np
 from tokenization.dataset import dead_writer_folders
 
 from .file_utils import discard_folder
-from .tune_index_locks import SAVE_LOCK_WAIT_S, _load_lock, _save_lock, _sync_folder
+from .tune_index_locks import _load_lock, _save_lock, _sync_folder
 
 __all__ = [
     "INDEX_FILE",
     "INDEX_FORMAT",
-    "SAVE_LOCK_WAIT_S",
     "changed_sources",
     "finish_interrupted_saves",
     "read_index",
@@ -70,16 +69,16 @@ def write_index(
     index. A folder this save made is removed again when it fails.
 
     One save of a folder runs at a time (`_save_lock`): another one, of another process, waits
-    for it up to `SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding one of the two
-    whole, never files of both. A writer killed before is cleared first, under the lock
-    (`finish_interrupted_saves`; the ``<path>.tmp-<pid>`` folders that earlier versions wrote
-    beside it too, when they hold index files alone: `_clear_earlier_versions_saves`), and
-    what a cleanup cannot remove is named in a warning. A failure is an
-    `OSError` naming the file and the cause (``cannot write idx/dur_flat.npy: No space left on
-    device``); it leaves no lock file nor writer's folder, nor does an interrupt (Ctrl-C): one
-    while it writes the files leaves the earlier index, one while it swaps them in ends the
-    swap first as the recovery of a killed save would (the new index once every old file is
-    aside, else the old one put back: `_settle`), then is raised.
+    for it up to `tune_index_locks.SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding
+    one of the two whole, never files of both. A writer killed before is cleared first, under
+    the lock (`finish_interrupted_saves`; the ``<path>.tmp-<pid>`` folders that earlier versions
+    wrote beside it too, when they hold index files alone: `_clear_earlier_versions_saves`),
+    and what a cleanup cannot remove is named in a warning. A failure is an `OSError` naming
+    the file and the cause (``cannot write idx/dur_flat.npy: No space left on device``); it
+    leaves no lock file nor writer's folder, nor does an interrupt (Ctrl-C): one while it
+    writes the files leaves the earlier index, one while it swaps them in ends the swap first
+    as the recovery of a killed save would (the new index once every old file is aside, else
+    the old one put back: `_settle`), then is raised.
 
     >>> write_index("example-index", {"pitch_flat": np.arange(3), "dur_flat": None}, {"format": 3})
     >>> sorted(os.listdir("example-index"))  # dur_flat None: left out

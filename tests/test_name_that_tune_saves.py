@@ -77,6 +77,15 @@ def test_two_racing_saves_leave_one_whole_index(indices, tmp_path, monkeypatch):
     assert not [name for name in os.listdir(folder) if name.startswith(".")]  # lock, writers
 
 
+def test_the_wait_of_a_save_is_set_in_tune_index_locks_alone(monkeypatch):
+    # tune_index_files still exported its own SAVE_LOCK_WAIT_S once the locks had moved to
+    # tune_index_locks: no save read it, and setting it there changed nothing
+    with pytest.raises(AttributeError):
+        monkeypatch.setattr(tune_index_files, "SAVE_LOCK_WAIT_S", 0.2)
+    assert "SAVE_LOCK_WAIT_S" not in tune_index_files.__all__
+    assert "SAVE_LOCK_WAIT_S" in tune_index_locks.__all__
+
+
 def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
     indices, tmp_path, monkeypatch, caplog
 ):
