@@ -66,6 +66,23 @@ def test_length_grouped_sampler_gives_each_process_whole_rounds_without_repeats(
     assert seen > tunes or -(-tunes // 8) % processes == 0
 
 
+def test_whole_rounds_length_counts_the_batches_whole_rounds_cuts():
+    """`len` of a sampler is `whole_rounds_length`, worked out before any batch is cut: it must
+    be what `whole_rounds` gives, for a loss needing two items a batch (min_size=2) too."""
+    from modeling_irish.batching import whole_rounds, whole_rounds_length
+
+    for items in range(30):
+        for size, processes, min_size in np.ndindex(5, 4, 2):
+            size, processes, min_size = size + 1, processes + 1, min_size + 1
+            cut = [np.arange(items)[i : i + size] for i in range(0, items, size)]
+            rounds = whole_rounds(cut, processes, min_size)
+            assert len(rounds) == whole_rounds_length(items, size, processes, min_size)
+            assert sorted(np.concatenate(rounds).tolist() if rounds else []) == list(range(items))
+            if items >= processes * min_size:
+                assert len(rounds) % processes == 0
+                assert min(len(b) for b in rounds) >= min(min_size, size)
+
+
 def test_nll_metrics_of_uniform_scores_are_log_vocab_sizes():
     # 2 tunes, 4 rows: targets are the labels of rows 1..3; dur only where it is not a special.
     labels = torch.tensor([

@@ -295,6 +295,59 @@ def test_last_round_of_processes_is_never_one_group(groups, batch_size, processe
         assert all(len({groups[i] for i in r}) >= 2 for r in rounds), (epoch, per_rank)
 
 
+def _loss_batches(sampler: TitleGroupBatchSampler, processes: int, gathered: bool) -> list:
+    """The batches a loss scores, sharded as accelerate shards them (batch i to process i % n):
+    each round of processes when the loss gathers them, else every process's own batch."""
+    from accelerate.data_loader import BatchSamplerShard
+
+    if processes == 1:
+        return list(sampler)
+    per_rank = [list(BatchSamplerShard(sampler, processes, r)) for r in range(processes)]
+    assert len({len(batches) for batches in per_rank}) == 1
+    if gathered:
+        return [[i for b in r for i in b] for r in zip(*per_rank)]
+    return [b for r in zip(*per_rank) for b in r]
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "processes", "settings"), [(2, 1, 2), (3, 1, 3), (1, 2, 2), (2, 2, 4)]
+)
+def test_no_batch_is_one_group_when_a_group_could_fill_it(batch_size, processes, settings):
+    """A batch (a round of processes for InfoNCE and hinge) of no more pairs than
+    --settings_per_group used to be one group's settings in mid epoch: no negative, a loss of
+    0. Every one now holds two groups, every pair of the epoch comes once (an odd count
+    included: a last batch of one pair joins the one before), and `len` counts them."""
+    groups = [g // 4 for g in range(4 * 9)] + [9]  # 9 groups of 4 settings, one of 1
+    sampler = TitleGroupBatchSampler(
+        groups, batch_size, settings_per_group=settings, num_processes=processes
+    )
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        assert len(list(sampler)) == len(sampler)
+        batches = _loss_batches(sampler, processes, gathered=True)
+        flat = [i for b in batches for i in b]
+        assert len(flat) == len(set(flat)) == sampler.pairs_per_epoch
+        assert all(len({groups[i] for i in b}) >= 2 for b in batches), (epoch, batches)
+
+
+@pytest.mark.parametrize(("pairs", "batch_size", "processes"), [(9, 2, 2), (14, 3, 3), (13, 2, 3)])
+def test_cosine_batch_of_every_process_holds_a_negative(pairs, batch_size, processes):
+    """The cosine loss scores each process's batch alone: the last round cut from leftover
+    pairs could give a process one pair, or one group's, with no negative. With
+    per_process_loss every process's every batch holds two groups, no pair twice."""
+    groups = [g // 2 for g in range(pairs)]
+    sampler = TitleGroupBatchSampler(
+        groups, batch_size, settings_per_group=2, num_processes=processes, per_process_loss=True
+    )
+    for epoch in range(10):
+        sampler.set_epoch(epoch)
+        assert len(list(sampler)) == len(sampler)
+        batches = _loss_batches(sampler, processes, gathered=False)
+        flat = [i for b in batches for i in b]
+        assert len(flat) == len(set(flat)) == pairs
+        assert all(len({groups[i] for i in b}) >= 2 for b in batches), (epoch, batches)
+
+
 def test_sampler_rejects_empty_batches():
     with pytest.raises(ValueError, match="settings_per_group"):
         TitleGroupBatchSampler([0, 1], batch_size=2, settings_per_group=0)

@@ -422,6 +422,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         args.seed,
         settings_per_group=args.settings_per_group,
         num_processes=accelerator.num_processes,
+        per_process_loss=args.loss_type == "cosine",  # each process's batch needs a negative
     )
     # its own generator: creating the loader's iterator must not draw from the global torch RNG
     # (dropout), or a resumed run would drift from an uninterrupted one

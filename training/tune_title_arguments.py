@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=2,
         help="Settings of one tune (title group) drawn into an epoch, kept in one batch as extra "
-        "positives of each other (1 = one pair per group, never two in a batch).",
+        "positives of each other (1 = one pair per group, never two in a batch); where they "
+        "would fill the loss's batch (a batch of 2 with the default 2), one is exchanged so that "
+        "every batch holds a negative.",
     )
     g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin, 0 to 2.")
     g.add_argument("--projection_dim", type=int, default=256, help="Joint embedding size.")
@@ -109,7 +111,9 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 def _check_negatives(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """A pair's negatives are the other pairs of its batch: the batch the loss sees (every
     process's, gathered, for infonce and hinge; the process's own for cosine) needs two pairs,
-    or the loss is 0 (cosine: no negative, the embeddings collapse) and nothing trains."""
+    or the loss is 0 (cosine: no negative, the embeddings collapse) and nothing trains. Two
+    pairs are enough: where one title group's settings would fill such a batch (no larger than
+    --settings_per_group), `TitleGroupBatchSampler` gives it a negative from a batch near it."""
     from training.arguments import launched_processes  # arguments imports this module
 
     batch, processes = args.per_device_train_batch_size, launched_processes()
