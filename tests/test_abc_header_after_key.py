@@ -32,12 +32,13 @@ def test_a_title_after_k_titles_a_section_unless_the_header_has_none():
     # first T: is the tune's title, and a T: after K: is only when the header has none (as
     # abc2midi and music21 read it), said in a warning
     both = parse_abc("X:1\nT:The Kesh\nM:6/8\nK:G\nT:Part A\nGAG GAB|")
-    assert both.title == "The Kesh" and both.fields["T"] == ["The Kesh", "Part A"]
+    assert both.title == "The Kesh" and both.fields["T"] == ["The Kesh"]
+    assert both.section_titles == [(0, "Part A")]  # the header's titles alone are fields["T"]
     assert not any("T:" in w for w in both.warnings)
     text = "X:1\nM:6/8\nL:1/8\nK:G\nT:Part A\nT:Part B\nGAG GAB|ABA ABd|"
     tune = parse_abc(text)
     assert tune.title == header_title(text) == "Part A"
-    assert tune.fields["T"] == ["Part A", "Part B"]
+    assert "T" not in tune.fields and tune.section_titles == [(0, "Part A"), (0, "Part B")]
     assert [w for w in tune.warnings if "T:" in w] == [
         "line 5: no T: before K:; the T: after K: ('Part A', a section title in ABC 2.1) is "
         "taken as the tune's title"

@@ -100,7 +100,7 @@ def test_fields_after_k_and_before_the_music_are_read():
         F(1, 8),
         ["reel"],
     )
-    assert tune.fields["T"] == ["Title"]
+    assert "T" not in tune.fields and tune.section_titles == [(0, "Title")]
     assert not any("meter" in w for w in tune.warnings)
 
 
@@ -206,7 +206,8 @@ def test_text_after_the_key_and_a_blank_line_is_not_read_as_music():
         parse_abc("X:1\nT:Foo\nK:G\n\nThis is a set dance from Cork.\n")
     # music there is read, and fields before it are the header's
     assert pitches(parse_abc("X:1\nK:G\n\nGABc|\n")) == [67, 69, 71, 72]
-    assert parse_abc("X:1\nK:G\n\nT:Two\nGABc|\n").fields["T"] == ["Two"]
+    two = parse_abc("X:1\nK:G\n\nT:Two\nGABc|\n")
+    assert two.title == "Two" and two.section_titles == [(0, "Two")]
 
 
 @pytest.mark.parametrize(

@@ -236,11 +236,13 @@ class _BarsAndTies:
     def _delete_tokens(self, doomed: list[int]) -> None:
         """Delete the tokens at the indexes ``doomed`` (sorted, not empty), in place: the list
         from the first of them on is rebuilt once, and a meter or tempo change or a part
-        recorded after one (`d4-|[M:3/4]z`) moves back with the tokens (`_shift_back`)."""
+        recorded after one (`d4-|[M:3/4]z`), and a section title, moves back with the tokens
+        (`_shift_back`)."""
         tokens, first, gone = self.tokens, doomed[0], set(doomed)
         tokens[first:] = [t for i, t in enumerate(tokens[first:], first) if i not in gone]
-        for changes in (self.meter_changes, self.tempo_changes, self.part_changes):
-            _shift_back(changes, doomed)
+        changes = (self.meter_changes, self.tempo_changes, self.part_changes, self.section_titles)
+        for changed in changes:
+            _shift_back(changed, doomed)
 
     def _drop_ties_into_other_chords(self) -> None:
         """Drop the ties into a chord that holds none of the pitches they tie (``A2-[CE]2``,

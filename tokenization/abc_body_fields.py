@@ -1,5 +1,5 @@
-"""The fields the ABC writer writes among the music (``P:`` lines, inline ``[P:B]``, ``[Q:]``),
-the bar lines it splits around them, and a field's value as ABC text."""
+"""The fields the ABC writer writes among the music (``P:`` and ``T:`` lines, inline ``[P:B]``,
+``[Q:]``), the bar lines it splits around them, and a field's value as ABC text."""
 
 from __future__ import annotations
 
@@ -110,9 +110,60 @@ def _write_parts(
         if bar is not None and (inline or bar.pieces):
             bar.field(_inline_field("P", text))
             continue
-        done += [_no_field_lookalike("".join(out).strip()), f"P:{_field_text(text)}"]
-        out.clear()
+        _flush(out, done)
+        done.append(f"P:{_field_text(text)}")
         lines.restart()
+
+
+#: What brackets a section title's ``T:`` line in the text `tokens_to_body` writes, inside a bar
+#: too (`_write_titles`); `_flush` makes each a line of its own
+_TITLE_MARK = "\x00"
+
+
+def _titles_at(section_titles: Sequence[tuple[int, str]], tokens: int) -> dict[int, list[str]]:
+    """The section titles of `tokens_to_body` (`AbcTune.section_titles`) by the token they stand
+    before, in order; a `ValueError` for one past the ``tokens`` (how many there are).
+
+    >>> _titles_at([(0, "Part A"), (8, "Part B"), (8, "Variation")], 8)
+    {0: ['Part A'], 8: ['Part B', 'Variation']}
+    """
+    titles: dict[int, list[str]] = {}
+    for at, text in section_titles:
+        if not 0 <= at <= tokens:
+            raise ValueError(
+                f"section title {text!r} stands before token {at}, outside the {tokens} tokens"
+            )
+        titles.setdefault(at, []).append(text)
+    return titles
+
+
+def _write_titles(texts: list[str], bar: _BarText, out: list[str], lines: _Lines) -> None:
+    """Write the section titles ``texts`` that stand before the next token as ``T:`` lines (ABC
+    2.1 has no inline ``[T:]``): into ``bar`` as a field where it holds notes (its line breaks
+    there, as the reader read it), else after the text so far (``out``); a line starts after
+    them."""
+    for text in texts:
+        line = f"{_TITLE_MARK}T:{_field_text(text).replace(_TITLE_MARK, '')}{_TITLE_MARK}"
+        if bar.pieces:
+            bar.field(line)
+        else:
+            out.append(line)
+    lines.restart()
+
+
+def _flush(out: list[str], done: list[str]) -> None:
+    """Move the text written so far (``out``) to the lines written (``done``): its music, no
+    line of it read as a field (`_no_field_lookalike`), and each section title's ``T:`` line
+    (`_write_titles`) a line of its own.
+
+    >>> done = []
+    >>> _flush(["GAB ", _TITLE_MARK + "T:Part B" + _TITLE_MARK, "G :|"], done)
+    >>> done
+    ['GAB', 'T:Part B', 'G1 :|']
+    """
+    pieces = "".join(out).split(_TITLE_MARK)
+    done += [text if n % 2 else _no_field_lookalike(text.strip()) for n, text in enumerate(pieces)]
+    out.clear()
 
 
 def _inline_field(letter: str, text: str) -> str:

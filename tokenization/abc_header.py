@@ -232,13 +232,18 @@ class _HeaderFields:
         the header ends with ``K:``, abc2midi plays them so); True when it is not a header field.
 
         ``Q:`` and ``P:`` are body changes at the first token (`AbcTune.tempo_changes`,
-        `AbcTune.part_changes`), not the header's tempo or order of parts. ``M:``, ``L:`` and
+        `AbcTune.part_changes`), not the header's tempo or order of parts, and a ``T:`` titles
+        the first section (`AbcTune.section_titles`; the tune only when its header has no
+        ``T:``, `_title_after_key`). ``M:``, ``L:`` and
         ``K:`` stay header fields: the tune starts in that meter, unit and key (the rows
         hold no change at the start), but an ``M:`` there does not set the default unit,
-        which is the header's meter's (`_default_unit`). Other fields (a ``T:`` subtitle,
-        ``W:``, ``N:``, ``I:``...) are kept in `fields` as metadata."""
+        which is the header's meter's (`_default_unit`). Other fields (``W:``, ``N:``,
+        ``I:``...) are kept in `fields` as metadata."""
         if letter in ("Q", "P"):
             self._inline_field(letter, value)
+            return True
+        if letter == "T":
+            self.section_titles.append((len(self.tokens), value))
             return True
         if letter == "M" and not self.meter_after_k:
             self.meter_after_k, self.meter_at_k = True, self.meter
@@ -403,6 +408,9 @@ class _HeaderFields:
             self._switch_voice(value.strip())
             return
         if self.skipping:
+            return
+        if letter == "T":  # a section title (ABC 2.1 has no inline `[T:]`)
+            self.section_titles.append((len(self.tokens), _field_value(value)))
             return
         self._inline_field(letter, value)
 

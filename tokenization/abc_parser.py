@@ -106,6 +106,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         #: (`_BarsAndTies._fields_before_merged_bar`)
         self.parts_after_tempo: set[int] = set()
         self.markings: dict[str, int] = {}  # `AbcTune.markings`
+        self.section_titles: list[tuple[int, str]] = []  # `AbcTune.section_titles`
         self.unit: Fraction | None = None
         self.x: int | None = None
         self.x_line = line_offset + 1
@@ -482,6 +483,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             inline_parts=self.inline_parts,
             parts_after_tempo=sorted(self.parts_after_tempo),
             markings=self.markings,
+            section_titles=self.section_titles,
         )
 
 

@@ -122,6 +122,13 @@ class AbcTune:
     #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a
     #: kind the tune has none of is absent. Skipped voices and overlays are not counted.
     markings: dict[str, int] = field(default_factory=dict)
+    #: the section titles of the body (ABC 2.1: a ``T:`` line after ``K:``, before the music too,
+    #: titles the section after it, ``T:Variation``): ``(index of the first token after it, the
+    #: T: text)``, e.g. ``(0, "Part A")``. The header's titles alone are `fields["T"]`; `title` is
+    #: the header's first, or the first section title before the music of a header without
+    #: one. The writer writes them back as ``T:`` lines in the body; the tokens, rows and
+    #: features carry none.
+    section_titles: list[tuple[int, str]] = field(default_factory=list)
 
 
 def part_ending_tempos(

@@ -12,13 +12,15 @@ from .abc_body_fields import (
     _SPLIT_AT_PART,
     _SPLIT_BEFORE_PART,
     _field_text,
+    _flush,
     _inline_field,
-    _no_field_lookalike,
     _parts_at,
     _parts_before_tempo,
     _places,
+    _titles_at,
     _write_parts,
     _write_parts_and_tempo,
+    _write_titles,
 )
 from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public here too
     _bar_length,
@@ -245,6 +247,7 @@ def tokens_to_body(
     part_changes: Sequence[tuple[int, str]] = (),
     inline_parts: Collection[int] = (),
     parts_after_tempo: Collection[int] = (),
+    section_titles: Sequence[tuple[int, str]] = (),
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``: ``(token
     index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as inline
@@ -259,13 +262,17 @@ def tokens_to_body(
     reader reads it back (`_SPLIT_AT_PART`); ``parts_after_tempo``: which of ``part_changes``
     are written after the tempo change at their token, which ends the part before
     (`AbcTune.parts_after_tempo`, `part_ending_tempos`): that change is written before the
-    part, ``:|[Q:1/4=60]``, ``P:B``, ``|:``. Without them the body has no ``[M:]``, ``[Q:]`` or
-    ``P:``. Bars are written in beat groups (`beat_group`), which only sets how sheet music
-    beams them; dotted pairs as broken rhythm, ``G>A`` (`_BarText.dotted_pairs`). Lines end as
-    `_Lines` says: after four bars of the meter or a section end, or after every
-    ``bars_per_line`` bar lines when it is given (0: one line). ``engravable`` writes a length
-    no single note shows (``c9/4``, `engraved_lengths`) as tied notes that do (``c2-c/4``), for
-    engravers such as abcm2ps, which refuse it: the tune then reads back with more tokens.
+    part, ``:|[Q:1/4=60]``, ``P:B``, ``|:``; ``section_titles``: ``(token index, T: text)`` of the
+    section titles (`AbcTune.section_titles`), each written before its token as a ``T:`` line
+    (before the parts there), inside a bar too, whose line it breaks (ABC 2.1 has no inline
+    ``[T:]``); one past the tokens is a `ValueError`. Without them the body has no ``[M:]``,
+    ``[Q:]``, ``P:`` or ``T:``. Bars are written in beat groups (`beat_group`), which only sets
+    how sheet music beams them; dotted pairs as broken rhythm, ``G>A``
+    (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the meter or a
+    section end, or after every ``bars_per_line`` bar lines when it is given (0: one line).
+    ``engravable`` writes a length no single note shows (``c9/4``, `engraved_lengths`) as tied
+    notes that do (``c2-c/4``), for engravers such as abcm2ps, which refuse it: the tune then
+    reads back with more tokens.
     Chords that cannot be written as ABC that reads back (`chord_problem`: an unclosed ``[``, a
     bar line inside a chord...) are a `ValueError` naming the token.
 
@@ -303,6 +310,7 @@ def tokens_to_body(
     end_tempos = {at: _inline_field("Q", text) for at, text in _places(tempo_changes, ending)}
     tempos = dict(_places(tempo_changes, ending, keep=False))
     parts = _parts_at(part_changes, inline_parts)
+    titles = _titles_at(section_titles, len(tokens))
     unended = _parts_before_tempo(part_changes, parts_after_tempo)
     group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
     lines = _Lines(bars_per_line, bar_length)
@@ -316,6 +324,8 @@ def tokens_to_body(
             parts.pop(index) if at_bar and index in parts and index not in end_tempos else None
         )
         tempo_split = at_bar and index in tempos and (at_bar_parts or index + 1 in parts)
+        if index in titles:
+            _write_titles(titles[index], bar, out, lines)
         if index in parts:
             parts_here = (parts[index], unended.get(index, 0))
             _write_parts_and_tempo(*parts_here, end_tempos.get(index), bar, out, done, lines)
@@ -394,7 +404,9 @@ def tokens_to_body(
         else:
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
-    if index + 1 in parts:  # a part, meter or tempo change after the last token
+    if index + 1 in titles:  # a section title, part, meter or tempo change after the last token
+        _write_titles(titles[index + 1], bar, out, lines)
+    if index + 1 in parts:
         parts_here = (parts[index + 1], unended.get(index + 1, 0))
         _write_parts_and_tempo(*parts_here, end_tempos.get(index + 1), bar, out, done, lines)
     if index + 1 in changes:  # (`|[M:3/4]` at the end)
@@ -402,7 +414,7 @@ def tokens_to_body(
     if index + 1 in tempos:
         bar.field(_inline_field("Q", tempos[index + 1]))
     out.append(bar.text(bar_length, beat, unit, group))
-    done.append(_no_field_lookalike("".join(out).strip()))
+    _flush(out, done)
     return "\n".join(line for line in done if line)
 
 
@@ -480,10 +492,12 @@ def write_abc(
     part_changes: Sequence[tuple[int, str]] = (),
     inline_parts: Collection[int] = (),
     parts_after_tempo: Collection[int] = (),
+    section_titles: Sequence[tuple[int, str]] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes`` and ``tempo_changes`` and the ``part_changes`` (with
-    ``inline_parts`` and ``parts_after_tempo``) of `tokens_to_body`, and its layout: four bars
+    mid-tune ``meter_changes`` and ``tempo_changes``, the ``part_changes`` (with
+    ``inline_parts`` and ``parts_after_tempo``) and the ``section_titles`` of `tokens_to_body`,
+    and its layout: four bars
     of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``, and with
     ``engravable`` tied notes for lengths no single note shows). The header's tempo is a ``Q``
     of ``fields``, and the order its parts are played in (``P:AABB``) a ``P``.
@@ -492,7 +506,11 @@ def write_abc(
     the first is the tune's name, the others its alternative names (``T:The Silver Spear``,
     ``T:An Sleá Airgid``). ``rhythm`` is one ``R:``, none when None or empty, or a list whose
     every value is written, an empty one too (``R:``), as a tune read holds them; an empty
-    ``title`` list is written as one empty ``T:`` (ABC 2.1 wants a title after the number).
+    ``title`` list is written as one empty ``T:`` (ABC 2.1 wants a title after the number), or
+    as none where a section title stands before the first token: readers take that ``T:``, the
+    first after ``K:``, as the title of a tune whose header has none, as the tune was read.
+    ``section_titles`` are written in the body, ``T:Part B`` before the B part, never as header
+    titles, which would make them the tune's alternative names.
 
     >>> from tokenization.abc_parser import Token
     >>> print(write_abc([Token("note", "", 66, Fraction(1, 4))], key=Key("D", "major"),
@@ -506,7 +524,9 @@ def write_abc(
     F2
     """
     titles = [title] if isinstance(title, str) else list(title)
-    lines = [f"X:{x}", *(f"T:{_field_text(value)}" for value in titles or [""])]
+    if not titles and all(at != 0 for at, _ in section_titles):
+        titles = [""]
+    lines = [f"X:{x}", *(f"T:{_field_text(value)}" for value in titles)]
     for letter, values in (fields or {}).items():
         if letter in OWN_FIELDS:
             continue
@@ -537,5 +557,6 @@ def write_abc(
         part_changes=part_changes,
         inline_parts=inline_parts,
         parts_after_tempo=parts_after_tempo,
+        section_titles=section_titles,
     )
     return "\n".join(lines) + "\n" + body + "\n"

@@ -168,11 +168,12 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     header is written back whole (`write_abc`: its number, every title and rhythm, meter,
     key, and every other field, the tempo ``Q:`` and the order of the parts ``P:AABB`` among
     them, but ``L:``, the writer's own, and ``V:``), and so are the mid-tune meter and tempo
-    changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`) and the parts the body marks
-    (`AbcTune.part_changes`, ``P:B``), and read back: the rows carry none of them but the
-    meter, rhythm and mode, so a `ValueError` names the header field the text read back lost
-    or changed (`_header_changed`), or where it lost or moved a change or part (`irish-tune
-    check` reports it as the tune's failure).
+    changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`), the parts the body marks
+    (`AbcTune.part_changes`, ``P:B``) and its section titles (`AbcTune.section_titles`,
+    ``T:Part B`` after ``K:``, not header titles), and read back: the rows carry none of them
+    but the meter, rhythm and mode, so a `ValueError` names the header field the text read back
+    lost or changed (`_header_changed`), or where it lost or moved a change, part or section
+    title (`irish-tune check` reports it as the tune's failure).
     """
     normal = normalise_tune(tune)
     original = normal.original_key
@@ -183,7 +184,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         key=original,
         meter=tune.meter,
         x=1 if tune.x is None else tune.x,
-        title=_titles(tune),
+        title=tune.fields.get("T", []),
         rhythm=tune.fields.get("R", []),
         meter_changes=tune.meter_changes,
         tempo_changes=tune.tempo_changes,
@@ -191,6 +192,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         part_changes=tune.part_changes,
         inline_parts=tune.inline_parts,
         parts_after_tempo=tune.parts_after_tempo,
+        section_titles=tune.section_titles,
     )
     read = parse_abc_strict(text)
     lost = _header_changed(tune, read, standard_key(original)) or _changes_lost(tune, read)
@@ -200,8 +202,9 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
 
 
 def _titles(tune: AbcTune) -> list[str]:
-    """Every title of a tune, in order (its name, then its alternative names), or one empty
-    title when it has none: the writer writes a ``T:`` line always (ABC 2.1 wants one).
+    """Every title of a tune's header, in order (its name, then its alternative names), or one
+    empty title when it has none: the writer writes a ``T:`` line (ABC 2.1 wants one) unless a
+    section title opens the body (`write_abc`).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> _titles(parse_abc("X:1\\nT:The Silver Spear\\nT:An Sleá Airgid\\nK:D\\nA|"))
@@ -217,7 +220,8 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
     writer keeps of it, or None when it does not: the number (not that of an ``X:`` that is not
     one, which is written ``X:1``), every title and rhythm, the meter, the key (``key``,
     the original key as written: one of more than 7 sharps or flats in its usual spelling), and
-    every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order.
+    every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order; and the
+    tune's title (a header without ``T:`` takes a section title's, `AbcTune.title`).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tempo = parse_abc("X:1\\nQ:1/4=120\\nK:C\\nCDEF|")
@@ -245,6 +249,8 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
             listed = any(isinstance(v, list) and len(v) > 1 for v in (before, after))
             shown = f"{_shown(before, listed)} became {_shown(after, listed)}"
             return f"the header {letter}:{meaning} {shown} after the round trip"
+    if tune.title != again.title:  # the header's first T:, else a section title's (`parse_abc`)
+        return f"the title {tune.title!r} became {again.title!r} after the round trip"
     return None
 
 
@@ -264,8 +270,8 @@ def _shown(value: object, listed: bool) -> str:
 
 def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
     """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter or tempo
-    changes or its parts, ``(token index, value)`` each, or None when it does not (the header's
-    order of the parts, ``P:AABB``, is `_header_changed`'s).
+    changes, its parts or its section titles, ``(token index, value)`` each, or None when it
+    does not (the header's order of the parts, ``P:AABB``, is `_header_changed`'s).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> changed = parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|[M:3/4]ABc|")
@@ -277,6 +283,7 @@ def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
         ("tempo changes", tune.tempo_changes, again.tempo_changes),
         ("parts", tune.part_changes, again.part_changes),
         ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
+        ("section titles", tune.section_titles, again.section_titles),
     ):
         if before != after:
             return f"the {what} {before} became {after} after the round trip"
