@@ -172,16 +172,18 @@ _MARKINGS = {"text": "chord symbol(s) or annotation(s)", "deco": "decoration(s)"
 
 
 def _warn_dropped_markings(prompt: AbcTune) -> None:
-    """Log, at WARNING, the chord symbols, decorations, grace notes, slurs, tempo changes and
-    header fields of the ``prompt`` (as read) that the continued tunes leave out: the model
-    reads and writes notes, rests, chords, tuplets, ties and bar lines only, and the rest
-    vanished without a word. The markings are those the reader counted (`AbcTune.markings`).
-    The parts its body marks (``P:B``) are kept: the tunes are written with them
-    (`prompt_parts`)."""
+    """Log, at WARNING, the chord symbols, decorations, grace notes, slurs, tempo changes,
+    section titles and header fields of the ``prompt`` (as read) that the continued tunes leave
+    out: the model reads and writes notes, rests, chords, tuplets, ties and bar lines only, and
+    the rest vanished without a word. The markings are those the reader counted
+    (`AbcTune.markings`). The parts its body marks (``P:B``) are kept: the tunes are written
+    with them (`prompt_parts`)."""
     counts = prompt.markings
     dropped = [f"{counts[kind]} {text}" for kind, text in _MARKINGS.items() if counts.get(kind)]
     if prompt.tempo_changes:
         dropped.append(f"{len(prompt.tempo_changes)} tempo change(s)")
+    if prompt.section_titles:  # `T:Part B` in the body: no header title, not counted there
+        dropped.append(f"{len(prompt.section_titles)} section title(s) (T: after K:)")
     dropped += _dropped_fields(prompt)
     if dropped:
         logger.warning(

@@ -577,3 +577,16 @@ def test_a_continued_prompt_is_titled_after_its_header_title_not_a_section_title
     section = resolve_request(None, None, None, None, None, f"X:1\nM:6/8\nK:G\nT:Part A\n{body}")
     titled = resolve_request(None, None, None, None, None, f"X:1\nT:K\nM:6/8\nK:G\nT:A\n{body}")
     assert (section.prompt_title, titled.prompt_title) == ("Part A", "K")
+
+
+def test_a_prompts_section_titles_left_out_are_said(caplog):
+    """A prompt's ``T:Part B`` after ``K:`` was counted as an alternative title; a section title
+    now (`AbcTune.section_titles`), not in ``fields``, it was left out without a word."""
+    from modeling_irish.generation_request import _warn_dropped_markings
+    from tokenization.abc_parser import parse_abc
+
+    prompt = parse_abc("X:1\nT:Reel\nM:4/4\nL:1/8\nK:D\nT:Part A\nA2B2 c2d2|\nT:Part B\ndcBA|")
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        _warn_dropped_markings(prompt)
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith("the prompt's 2 section title(s) (T: after K:) are not kept:")
