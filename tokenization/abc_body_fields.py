@@ -11,6 +11,8 @@ from .abc_bar_text import _BarText
 from .abc_header import abc_lines
 from .abc_layout import _Lines
 
+__all__: list[str] = []  # the writer's helpers (`abc_writer`), none public
+
 #: Bar lines written in two around the ``P:`` line of a part that starts after them (``:|``,
 #: ``P:B``, ``|:``), as their sources write them: the reader merges the two back into one, the
 #: part after it, and abc2midi finds each part's repeat inside the part (``:|:`` then ``P:B``
