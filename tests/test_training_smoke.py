@@ -101,9 +101,9 @@ def test_the_progress_bar_shows_the_last_logged_train_loss(
     shown = []
 
     class Recording(common.TrainingProgress):
-        def update(self, loss=None, paused_seconds=0.0):
+        def update(self, loss=None, **kwargs):
             shown.append(loss)
-            super().update(loss, paused_seconds)
+            super().update(loss, **kwargs)
 
     monkeypatch.setattr(train_measurenote, "TrainingProgress", Recording)
     out = tmp_path / "run"
@@ -141,6 +141,43 @@ def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp
     assert json.loads((out / "all_results.json").read_text())["stopped_by"] == "max_train_minutes"
     assert (out / "learning_curve.png").stat().st_size > 1000
     assert json.loads((out / "fixed_budget.json").read_text())["budget_minutes"] == 0.01
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_the_bar_shows_the_logged_mean_loss_and_ends_on_train_loss_last(
+    task, tunebook, cache_dir, tmp_path, monkeypatch
+):
+    """The tune-title bar showed the last update's loss (0.771) while train_loss_last, in
+    all_results.json and the card, was the mean of the last --logging_steps (0.8804)."""
+    from training import train_measurenote, train_tune_title
+
+    postfixes = []
+
+    class Recording(common.TrainingProgress):
+        def update(self, *args, **kwargs):
+            super().update(*args, **kwargs)
+            postfixes.append(self.bar.postfix)
+
+    module = train_measurenote if task == "measurenote" else train_tune_title
+    monkeypatch.setattr(module, "TrainingProgress", Recording)
+    out = tmp_path / "run"
+    flags = () if task == "measurenote" else TUNE_TITLE_FLAGS
+    argv = _argv(tunebook, cache_dir, out, *flags, "--max_train_steps", "5")
+    results = main([*argv, "--logging_steps", "2"])
+    logged = dict(_train_curve(out))
+    for step in (2, 4):  # the bar at a logging step: the value logged, named as a mean of 2
+        assert postfixes[step - 1] == f"loss (mean of 2)={logged[step]:.3f}", step
+    # the last update: MeasureNote logs its window of one, tune-title's bar and train_loss_last
+    # average the last --logging_steps updates
+    count = 1 if task == "measurenote" else 2
+    assert results["train_loss_last_updates"] == count
+    assert postfixes[-1] == f"loss (mean of {count})={results['train_loss_last']:.3f}"
+    if task == "measurenote":
+        assert results["train_loss_last"] == logged[5]
+    card = (out / "README.md").read_text()
+    over = "the last update" if count == 1 else f"the last {count} updates"
+    assert f"`train_loss_last` is the mean training loss over {over}" in card
+    assert f"as `loss (mean of {count})`" in card
 
 
 def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):

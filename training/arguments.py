@@ -205,9 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
              "cannot change.")
     add("--eval_steps", type=int, default=100, help="Validate every N updates (0: at the end).")
     add("--logging_steps", type=int, default=10,
-        help="Log the train loss every N updates (their mean). A checkpoint keeps the losses "
-             "not yet logged: --checkpointing_steps and resuming leave the learning curve as "
-             "it is.")
+        help="Log the train loss every N updates (their mean), which the progress bar shows "
+             "as 'loss (mean of N)' and all_results.json reports at the end as "
+             "train_loss_last (train_loss_last_updates: how many updates it averages). A "
+             "checkpoint keeps the losses not yet logged: --checkpointing_steps and resuming "
+             "leave the learning curve as it is.")
     add("--with_tracking", action="store_true", help="Log to the --report_to trackers.")
     add("--report_to", default="tensorboard",
         help="accelerate tracker(s), comma-separated: tensorboard, wandb, mlflow... or 'all' "

@@ -52,6 +52,7 @@ __all__ = [
     "TRACKER_PROJECTS",
     "TrainingProgress",
     "log_time_budget",
+    "loss_label",
     "minutes_left",
     "moot_flags",
     "recompute_steps_and_start_tracking",
@@ -490,10 +491,15 @@ class TrainingProgress:
         self.initial = initial
         self.bar = tqdm(total=total, initial=initial, disable=not enabled, unit="step")
 
-    def update(self, loss: float | None = None, paused_seconds: float = 0.0) -> None:
-        """One update done; `paused_seconds` (evaluation time) do not count against the budget."""
+    def update(
+        self, loss: float | None = None, paused_seconds: float = 0.0, loss_updates: int = 0
+    ) -> None:
+        """One update done; `paused_seconds` (evaluation time) do not count against the budget.
+        `loss`: the mean training loss over the last `loss_updates` updates, the value the run
+        logs as ``train_loss`` (and reports as ``train_loss_last``), shown labelled with that
+        count (`loss_label`)."""
         self.bar.update(1)
-        postfix = {} if loss is None else {"loss": f"{loss:.3f}"}
+        postfix = {} if loss is None else {loss_label(loss_updates): f"{loss:.3f}"}
         if self.max_minutes is not None:
             spent = max(self._clock() - self.start - paused_seconds, 1e-9)  # seconds
             left = max(60 * self.max_minutes - spent, 0.0)
@@ -507,6 +513,16 @@ class TrainingProgress:
     def close(self) -> None:
         """Close the bar (its last line stays on the terminal)."""
         self.bar.close()
+
+
+def loss_label(updates: int) -> str:
+    """The progress bar's name of a mean training loss over ``updates`` updates (0: a count
+    not known, such as that of a checkpoint saved before it was recorded).
+
+    >>> loss_label(10), loss_label(0)
+    ('loss (mean of 10)', 'loss')
+    """
+    return f"loss (mean of {updates})" if updates else "loss"
 
 
 # ----- JSON records ------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ from training.model_card_metadata import (
     lm_evaluation,
     retrieval_evaluations,
 )
+from training.model_card_sections import (
+    card_name,
+    train_loss_note,
+    usage_path,
+)
 from training.run_resume import OPTIMISATION_FLAGS
 
 __all__ = [
@@ -65,12 +70,13 @@ def write_model_card(
     base_model: str | None = None,
     model_name: str | None = None,
     evaluations: Sequence[Evaluation] = (),
+    metrics_note: str = "",
 ) -> str:
     """Write ``output_dir/README.md``: YAML front matter (`front_matter`: licence, library,
     tags, pipeline tag, base model, and the figures of ``evaluations`` as the ``model-index``
     of ``model_name``), then description, training data, hyper-parameters table
-    (``hyperparameters_note`` under it) and metrics table, and a usage snippet. Returns the
-    path."""
+    (``hyperparameters_note`` under it) and metrics table (``metrics_note`` under it), and a
+    usage snippet. Returns the path."""
     front = front_matter(
         license=license,
         tags=tags,
@@ -85,6 +91,7 @@ def write_model_card(
     lines += ["", hyperparameters_note] if hyperparameters_note else []
     lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
+    lines += ["", metrics_note] if metrics_note else []
     lines += ["", "## Usage", "", REQUIREMENT, "", "```python", usage.strip(), "```", ""]
     path = os.path.join(output_dir, "README.md")
     with writing(path), open(path, "w", encoding="utf-8") as handle:
@@ -191,31 +198,6 @@ def shown_path(path: str | None) -> str | None:
     if path is None or not os.path.exists(path):
         return path
     return os.path.basename(os.path.normpath(str(path)))
-
-
-def usage_path(args: argparse.Namespace) -> str:
-    """The Usage snippet's ``path = ...`` line: the Hub id the run uploads to, else the output
-    folder by its name only with a comment (the trainer's absolute path means nothing to a reader
-    of the card, and would publish a path of the trainer's machine).
-
-    >>> usage_path(argparse.Namespace(hub_model_id="user/measurenote", output_dir="/tmp/x/run"))
-    'path = "user/measurenote"'
-    >>> usage_path(argparse.Namespace(hub_model_id=None, output_dir="/tmp/x/run/"))
-    'path = "run"  # the folder you downloaded, or its Hub id'
-    """
-    if args.hub_model_id:
-        return f'path = "{args.hub_model_id}"'
-    return f'path = "{card_name(args)}"  # the folder you downloaded, or its Hub id'
-
-
-def card_name(args: argparse.Namespace) -> str:
-    """The model's name in its card (the ``model-index`` name): the Hub id the run uploads to,
-    else the output folder's name (not its path).
-
-    >>> card_name(argparse.Namespace(hub_model_id=None, output_dir="/tmp/x/run/"))
-    'run'
-    """
-    return args.hub_model_id or os.path.basename(os.path.normpath(str(args.output_dir)))
 
 
 def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
@@ -378,6 +360,7 @@ def write_measurenote_card(
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         metrics={k: results[k] for k in metric_names if k in results},
+        metrics_note=train_loss_note(args, results),
         pipeline_tag="text-generation",
         model_name=card_name(args),
         evaluations=[lm_evaluation(args, results)],
@@ -618,6 +601,7 @@ def write_tune_title_card(
         metrics={
             k: v for k, v in results.items() if isinstance(v, (int, float)) or k == "eval_precision"
         },
+        metrics_note=train_loss_note(args, results),
         usage=(
             "from transformers import AutoModel\n\n"
             f"{usage_path(args)}\n"

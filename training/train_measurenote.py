@@ -129,6 +129,7 @@ def train_loop(
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     resume_batches *= args.gradient_accumulation_steps
     stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
+    stats["last_updates"] = 0  # how many updates stats["last"] averages (0: none, or not known)
     totals = dict(saved.get("totals", {}))
     # a resumed run reports the whole run's totals, its training time included
     stats["seconds_before"] = float(totals.pop("train_seconds", 0.0))
@@ -168,8 +169,12 @@ def train_loop(
             optimizer.zero_grad()
             completed += 1
             stop = _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch)
-            # the loss last logged (every --logging_steps), as the tune-title bar shows its own
-            progress.update(stats["last"].get("train_loss"), paused_seconds=stats["eval_seconds"])
+            # the loss last logged (the mean of its window), reported as train_loss_last at the end
+            progress.update(
+                stats["last"].get("train_loss"),
+                paused_seconds=stats["eval_seconds"],
+                loss_updates=stats["last_updates"],
+            )
             if stop:
                 break
         if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
@@ -260,11 +265,13 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
 
 
 def _log_train(args, accelerator, window, stats, lr, step) -> None:
-    """Log the mean of the window's updates' losses (each summed from every process's share)."""
+    """Log the mean of the window's updates' losses (each summed from every process's share):
+    the updates since the last log, ``--logging_steps`` of them but at a run's last update."""
     device = accelerator.device
     mean = accelerator.reduce(torch.stack(window).to(device), "sum").mean(0).tolist()
     stats["loss_sum"] += mean[0] * len(window)
     stats["loss_steps"] += len(window)
+    stats["last_updates"] = len(window)
     stats["last"] = {"train_loss": mean[0], "train_loss_main": mean[1], "train_loss_dur": mean[2]}
     accelerator.log({**stats["last"], "lr": lr}, step=step)
     _history(args, accelerator, stats, step, {**stats["last"], "lr": lr})
@@ -297,7 +304,7 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     which the resumed run logs with its own at the next ``--logging_steps``: the learning curve
     is the same whatever ``--checkpointing_steps`` is, and whether or not the run was resumed."""
     # "last": the last logged losses, for a resumed run's train_loss_last (even with no update)
-    totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "last")}
+    totals = {key: stats[key] for key in ("loss_sum", "loss_steps", "last", "last_updates")}
     # each process counts its own tokens; the checkpoint keeps all of them (finish sums them too)
     totals["tokens"] = int(accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item())
     totals["train_seconds"] = _train_seconds(stats)
@@ -352,6 +359,9 @@ def finish(
     results.update(
         train_loss=stats["loss_sum"] / max(stats["loss_steps"], 1),
         train_loss_last=stats["last"].get("train_loss"),  # None (null): no update logged
+        # how many updates it averages: the last log's window (0: none logged, or a checkpoint
+        # from before the count was kept)
+        train_loss_last_updates=stats["last_updates"],
         train_steps=stats["completed_steps"],
         stopped_by=stopped_by(args, stats["completed_steps"]),
         train_tokens=int(tokens),

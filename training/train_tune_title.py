@@ -313,9 +313,10 @@ def train_loop(
             completed += 1
             stats["losses"].append(_update_loss(accelerator, micro))
             micro = []
-            progress.update(loss=stats["losses"][-1])
+            mean, count = recent_loss(stats["losses"], args.logging_steps)
+            # the mean that is logged (and reported as train_loss_last), not the update's own
+            progress.update(loss=mean, loss_updates=count)
             if completed % args.logging_steps == 0:
-                mean = float(np.mean(stats["losses"][-args.logging_steps :]))
                 record = {"train_loss": mean, "lr": lr_for(args, completed - 1)}
                 accelerator.log(record, step=completed)
                 _history(args, accelerator, completed, _seconds(stats), record)
@@ -344,6 +345,19 @@ def train_loop(
     progress.close()
     stats.update(completed_steps=completed, seconds=_seconds(stats))
     return stats
+
+
+def recent_loss(losses: Sequence[float], logging_steps: int) -> tuple[float, int]:
+    """The mean of the last ``logging_steps`` updates' losses and how many they are (fewer in
+    a run of fewer updates; ``(nan, 0)`` for none): what the progress bar shows after every
+    update, what is logged as ``train_loss`` every ``--logging_steps`` updates, and the run's
+    ``train_loss_last``.
+
+    >>> recent_loss([4.0, 3.0, 2.0, 1.0], 2), recent_loss([4.0], 10)
+    ((1.5, 2), (4.0, 1))
+    """
+    recent = list(losses[-logging_steps:])
+    return (float(np.mean(recent)), len(recent)) if recent else (math.nan, 0)
 
 
 def _update_loss(accelerator: Accelerator, micro: list[torch.Tensor]) -> float:
@@ -452,10 +466,11 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     )
     unwrapped = accelerator.unwrap_model(model)
     save_model(unwrapped, args.output_dir, accelerator)
+    last, last_updates = recent_loss(stats["losses"], args.logging_steps)
     results = {
-        "train_loss_last": float(np.mean(stats["losses"][-args.logging_steps :]))
-        if stats["losses"]
-        else None,
+        # the bar's last value: the mean training loss over the last train_loss_last_updates
+        "train_loss_last": last if last_updates else None,
+        "train_loss_last_updates": last_updates,
         "train_steps": stats["completed_steps"],
         "stopped_by": stopped_by(args, stats["completed_steps"]),
         "train_runtime_seconds": stats["seconds"],
@@ -516,6 +531,7 @@ __all__ = [
     "build_model",
     "check_arguments",
     "check_backbone_outside_output",
+    "recent_loss",
     "run",
     "train_loop",
 ]
