@@ -144,3 +144,40 @@ def test_a_char_gru_tune_title_card_has_no_base_model(tunebook, tmp_path):
     assert set(values) == {"unseen_mrr_at_20", "unseen_r_at_1", "unseen_r_at_5", "unseen_r_at_10",
                            "unseen_mean_rank"}  # fmt: skip
     assert all(math.isfinite(v) for v in values.values())
+
+
+def _table(text: str, heading: str) -> dict[str, str]:
+    """The ``| name | value |`` rows of the Markdown table right under ``heading``."""
+    rows = text.split(f"{heading}\n\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    return dict(row.strip("| ").split(" | ", 1) for row in rows)
+
+
+def test_the_tune_title_card_keeps_counts_and_timings_out_of_its_metrics(tunebook, tmp_path):
+    """The Results table mixed the retrieval figures with counts and timings
+    (known_ms_per_query, train_runtime_seconds, train_pairs): they have a table of their own,
+    and every number of the run is still in one of the two."""
+    results = {
+        **RETRIEVAL_RESULTS,
+        "known_ms_per_query": 3.25,
+        "known_gallery": 40,
+        "known_mrr_at_20_stderr": 0.125,
+        "train_loss_last": 0.8804,
+        "train_loss_last_updates": 10,
+        "train_steps": 7,
+        "train_runtime_seconds": 12.5,
+        "train_pairs": 30,
+        "stopped_by": "max_train_steps",
+        "eval_precision": "float32",
+    }
+    text = ModelCard.load(_card(tmp_path, tunebook, "tune_title", results)).content
+    metrics = _table(text, "## Results")
+    run = _table(text, "### Run: counts and timings")
+    assert {"known_ms_per_query", "known_gallery", "known_queries", "unseen_queries"} <= set(run)
+    assert {"train_steps", "train_runtime_seconds", "train_pairs"} <= set(run)
+    assert {"known_mrr_at_20", "known_mrr_at_20_stderr", "known_random_mrr_at_20"} <= set(metrics)
+    assert {"train_loss_last", "eval_precision", "unseen_r_at_5"} <= set(metrics)
+    assert not set(metrics) & set(run)
+    numbers = {k for k, v in results.items() if isinstance(v, (int, float))}
+    assert numbers | {"eval_precision"} == set(metrics) | set(run)
+    assert metrics["train_loss_last"] == "0.8804" and run["known_ms_per_query"] == "3.25"
+    assert "mean training loss over the last 10 updates (`--logging_steps 10`)" in text

@@ -197,6 +197,30 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     assert "| config_overrides | " in card  # the backbone's size is not the preset's
 
 
+def test_the_tune_title_card_usage_names_a_tune_from_a_snippet_as_written(
+    tunebook, cache_dir, tmp_path, monkeypatch, capsys
+):
+    """The card's Usage showed only get_title_features; what a reader wants first is to name a
+    tune from a snippet. The snippet, copied out of a freshly written card, runs as it stands
+    beside the folder and a tunes.abc: it indexes the tunes and names the snippet."""
+    import ast
+    import re
+
+    out = tmp_path / "tt"
+    main(_argv(tunebook, cache_dir, out, *TUNE_TITLE_FLAGS, "--max_train_steps", "1"))
+    card = (out / "README.md").read_text()
+    snippet = re.search(r"## Usage\n.*?```python\n(.*?)```", card, re.S).group(1)
+    assert snippet.index("identify(") < snippet.index("get_title_features")  # naming first
+    monkeypatch.chdir(tmp_path)  # path = "tt": the folder, as a reader downloads it
+    (tmp_path / "tunes.abc").write_text(Path(tunebook).read_text(encoding="utf-8"))
+    capsys.readouterr()
+    exec(compile(snippet, "README.md", "exec"), {})
+    named = ast.literal_eval(capsys.readouterr().out.strip())
+    titles = re.findall(r"^T:(.*)$", Path(tunebook).read_text(encoding="utf-8"), re.M)
+    assert len(named) == 5 and all(title in titles for title, _ in named)
+    assert (tmp_path / "tunes-index" / "tune_index.json").is_file()
+
+
 def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved_tunes(
     cache_dir, tmp_path, capsys
 ):

@@ -21,6 +21,8 @@ from training.model_card_metadata import (
 from training.model_card_sections import (
     card_name,
     train_loss_note,
+    tune_title_tables,
+    tune_title_usage,
     usage_path,
 )
 from training.run_resume import OPTIMISATION_FLAGS
@@ -71,12 +73,14 @@ def write_model_card(
     model_name: str | None = None,
     evaluations: Sequence[Evaluation] = (),
     metrics_note: str = "",
+    run_figures: dict[str, Any] | None = None,
 ) -> str:
     """Write ``output_dir/README.md``: YAML front matter (`front_matter`: licence, library,
     tags, pipeline tag, base model, and the figures of ``evaluations`` as the ``model-index``
     of ``model_name``), then description, training data, hyper-parameters table
-    (``hyperparameters_note`` under it) and metrics table (``metrics_note`` under it), and a
-    usage snippet. Returns the path."""
+    (``hyperparameters_note`` under it), metrics table (``metrics_note`` under it) and the
+    run's counts and timings (``run_figures``, a table of their own), and a usage snippet.
+    Returns the path."""
     front = front_matter(
         license=license,
         tags=tags,
@@ -92,6 +96,9 @@ def write_model_card(
     lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
     lines += ["", metrics_note] if metrics_note else []
+    if run_figures:
+        lines += ["", "### Run: counts and timings", "", "| name | value |", "|---|---|"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(run_figures.items())]
     lines += ["", "## Usage", "", REQUIREMENT, "", "```python", usage.strip(), "```", ""]
     path = os.path.join(output_dir, "README.md")
     with writing(path), open(path, "w", encoding="utf-8") as handle:
@@ -598,15 +605,7 @@ def write_tune_title_card(
         f"{_run_split_rule(args, data_report)}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
-        metrics={
-            k: v for k, v in results.items() if isinstance(v, (int, float)) or k == "eval_precision"
-        },
+        **tune_title_tables(results),
         metrics_note=train_loss_note(args, results),
-        usage=(
-            "from transformers import AutoModel\n\n"
-            f"{usage_path(args)}\n"
-            "model = AutoModel.from_pretrained(path, trust_remote_code=True)\n"
-            'emb = model.get_title_features(["The Silver Spear"])\n'
-            "# remote code runs on your machine: pin it with revision=<commit> once you trust it"
-        ),
+        usage=tune_title_usage(args),
     )
