@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from irish_tune.value_checks import link_problem
+from tokenization.file_cleanup import discard_folder
 from training.common import (
     SECRET_FLAGS,
     SPLIT_FLAGS,
@@ -43,7 +44,9 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
     Every process writes into a temporary folder (model, optimizer, RNG states, plus ``state``
     as ``training_state.json``); the main process then renames it, so a run killed mid-save never
     leaves a half-written ``step_N`` that "latest" would pick up. A full or read-only disk is a
-    `WriteError` naming the temporary folder (or the file that failed).
+    `WriteError` naming the temporary folder (or the file that failed). The replaced checkpoint
+    (``.old-<name>``) that cannot be deleted is named in a warning and left (`discard_folder`);
+    one left by an earlier run in the way of the rename is that warning, then the rename's error.
     """
     with writing(os.path.join(output_dir, f".tmp-{name}")):
         return _save_checkpoint(accelerator, output_dir, name, state)
@@ -68,10 +71,10 @@ def _save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[s
         write_json(os.path.join(tmp, TRAINING_STATE_FILE), state)
         old = os.path.join(output_dir, f".old-{name}")
         if os.path.exists(final):
-            shutil.rmtree(old, ignore_errors=True)  # left by a run killed after its last rename
+            discard_folder(old)  # left by a run killed after its last rename (named if stuck)
             os.replace(final, old)
         os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
+        discard_folder(old)  # the checkpoint replaced: one that will not go is named
     accelerator.wait_for_everyone()
     return final
 
@@ -93,7 +96,8 @@ def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
     """``model.save_pretrained(output_dir)``, each file written aside and renamed into place,
     so that a run killed while saving never leaves a half-written ``model.safetensors`` over
     a good one (checkpoints are atomic the same way, `save_checkpoint`). A full or read-only
-    disk is a `WriteError` naming the file, or the staging folder."""
+    disk is a `WriteError` naming the file, or the staging folder. A staging folder that cannot
+    be deleted, before the save or after it, is named in a warning and left (`discard_folder`)."""
     staging = os.path.join(output_dir, ".tmp-model")
     with writing(staging):
         _save_model(model, staging, output_dir, accelerator)
@@ -103,7 +107,7 @@ def _save_model(model: Any, staging: str, output_dir: str, accelerator: Any) -> 
     """`save_model` through ``staging``, its errors as they come."""
     if accelerator.is_main_process:
         record_run_files(output_dir, [os.path.basename(staging)])
-        shutil.rmtree(staging, ignore_errors=True)
+        discard_folder(staging)  # a killed save's; one that will not go is named
     accelerator.wait_for_everyone()
     model.save_pretrained(
         staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save
@@ -123,7 +127,7 @@ def save_tokenizer(tokenizer: Any, output_dir: str) -> None:
     staging = os.path.join(output_dir, ".tmp-tokenizer")
     with writing(staging):
         record_run_files(output_dir, [os.path.basename(staging)])
-        shutil.rmtree(staging, ignore_errors=True)
+        discard_folder(staging)  # a killed save's; one that will not go is named
         tokenizer.save_pretrained(staging)
         _publish(staging, output_dir)
 
@@ -138,7 +142,7 @@ def _publish(staging: str, output_dir: str) -> None:
         if os.path.isdir(target) and not os.path.islink(target):
             shutil.rmtree(target)  # a folder (title_tokenizer/) is replaced whole
         os.replace(os.path.join(staging, name), target)
-    shutil.rmtree(staging, ignore_errors=True)
+    discard_folder(staging)  # emptied: one that will not go is named in a warning
 
 
 #: Flags that fix the model's shape or the data it trains on: a resumed run may not change them.
