@@ -32,6 +32,43 @@ from typing import TYPE_CHECKING
 if __package__ in (None, ""):  # `python training/train.py`: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+
+def refuse_a_hiding_package() -> None:
+    """Stop (exit status 2, one line) when the package ``training`` is not the folder this
+    script is in: ``python -m training.train`` run from a folder holding a ``training/`` of the
+    user's, with or without ``__init__.py``, finds this script through an editable install's
+    finder (``pip install -e .``), which fills in only the modules that package lacks, and
+    would import the user's ``training/common.py`` in place of this one's without a word. Run
+    here, before the script's own modules are imported, with the standard library alone (the
+    check cannot live in the package it checks)."""
+    import training
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    folders = [os.fspath(folder) for folder in getattr(training, "__path__", ())]
+    if folders and _same_folder(folders[0], here):
+        return
+    found = folders[0] if folders else getattr(training, "__file__", None) or repr(training)
+    if os.environ.get("RANK", "0") == "0":  # every process of a launch meets it: one says it
+        print(
+            f"{os.path.basename(__file__)}: error: the package 'training' is {found}, which "
+            f"hides this script's own {here}: run training/train.py by its path "
+            f"({os.path.join(here, 'train.py')}) or from another folder",
+            file=sys.stderr,
+        )
+    sys.exit(2)
+
+
+def _same_folder(a: str, b: str) -> bool:
+    """Whether the paths ``a`` and ``b`` are one folder (links and case followed); a path that
+    is not there is no folder."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+refuse_a_hiding_package()
+
 # Only light modules here: the flags are read (``--help`` answered, a bad flag refused) before
 # torch and accelerate are imported, in `main`, with the task's modules (seconds).
 from training.arguments import (  # noqa: E402
@@ -201,6 +238,7 @@ __all__ = [
     "main",
     "parse_args",
     "quiet_other_processes",
+    "refuse_a_hiding_package",
     "run_measurenote",
     "run_tune_title",
 ]
