@@ -31,9 +31,9 @@ def add_check_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files",
         nargs="+",
-        help="ABC files, folders of .abc files, thesession.org dumps (tunes.csv / tunes.json), "
-        "- for stdin, or the books bundled with music21: oneills1850, ryansMammoth, music21 "
-        "(both)",
+        help="ABC files, folders of .abc files, thesession.org dumps (tunes.csv / tunes.json / "
+        "tunes.jsonl), any of them gzip, bzip2 or xz compressed (tunes.csv.gz), - for stdin, "
+        "or the books bundled with music21: oneills1850, ryansMammoth, music21 (both)",
     )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
     parser.add_argument(

@@ -58,15 +58,16 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_tunebook as tunebook
     import tokenization.bar_check as bar_check
     import tokenization.check as check
+    import tokenization.file_bytes as file_bytes
     import tokenization.keys as keys
     import tokenization.measure as measure
 
     from . import abc_corpus, abc_sources, corpus_splits, session_dump
 
-    # the reader (check: its decode_abc; session_dump: a dump's rows), the bar rule of
-    # `require_bars_fit` (bar_check, measure) and the split
+    # the reader (check: its decode_abc; file_bytes: decompression; session_dump: a dump's rows),
+    # the bar rule of `require_bars_fit` (bar_check, measure) and the split
     reader = (parser, tune, bars, notes, header, tunebook, lexer, keys, abc_sources, check)
-    reader += (session_dump, bar_check, measure, corpus_splits)
+    reader += (file_bytes, session_dump, bar_check, measure, corpus_splits)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code

@@ -22,12 +22,14 @@ from tokenization.abc_header import (
     x_number,
 )
 from tokenization.capped_warnings import CappedWarnings, masked
+from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 
 from .session_dump import (  # session_tune_text: re-exported, the reader's public API
     _header,
     _session_meter,
     _session_rows,
     _unreadable_row,
+    dump_format,
     session_tune_text,
 )
 
@@ -230,11 +232,23 @@ def text_tunes(
         yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
 
 
+def _stem(path: Path) -> str:
+    """A file's name without its suffix, nor a compression suffix before that (``book`` of
+    ``book.abc.gz``): its tunes' id prefix."""
+    return Path(uncompressed_name(path.name)).stem
+
+
 def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
-    """``*.abc`` files (any case) of a folder, sorted by relative path."""
+    """``*.abc`` files (any case; compressed too, ``*.abc.gz``, `read_file_bytes`) of a folder,
+    sorted by relative path."""
     found = folder.rglob("*") if recursive else folder.glob("*")
-    paths = [p for p in found if p.suffix.lower() == ".abc" and p.is_file()]
+    paths = [p for p in found if _abc_suffix(p) and p.is_file()]
     return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _abc_suffix(path: Path) -> bool:
+    """Whether ``path`` is named as an ABC file: ``.abc``, maybe with a compression suffix."""
+    return Path(uncompressed_name(path.name)).suffix.lower() == ".abc"
 
 
 def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
@@ -245,7 +259,7 @@ def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
     one folder other ids, hence other ``"hash"`` splits, from another working folder."""
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
     for path in _abc_files(folder):
-        rel = path.relative_to(folder).with_suffix("").as_posix()
+        rel = path.relative_to(folder).with_name(_stem(path)).as_posix()
         found = False
         for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}", said):
             found = True
@@ -257,13 +271,15 @@ def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
 def text_without_tunes(text: str, empty: str = "empty file") -> str:
     """Why a text in which `text_tunes` finds no tune holds none: ``empty`` when it is blank.
 
+    A compressed file was decompressed already, and an archive refused (`read_file_bytes`).
+
     >>> text_without_tunes("MThd\\x00\\x00"), text_without_tunes("Some words.")
     ('not a text file (NUL bytes)', 'a tune starts with an X: line')
     """
     if not text.strip():
         return empty
     if "\x00" in text:
-        return "not a text file (NUL bytes)"
+        return NOT_TEXT
     return "a tune starts with an X: line"
 
 
@@ -294,7 +310,7 @@ def no_tune_reason(source: SourceLike) -> str:
         return "no such file or folder"
     if not path.is_file():  # a pipe, read already: it cannot be read again to say why
         return "nothing it gave holds a tune"
-    if path.suffix.lower() in (".json", ".csv"):
+    if dump_format(path):
         return "no dump row gives a tune"
     return text_without_tunes(_read_text(path))
 
@@ -327,7 +343,7 @@ def _music21_tunes(name: str, said: CappedWarnings) -> Iterator[RawTune]:
     """The tunes of one of music21's books: ``source`` the book's name (ids and the corpus's
     ``source`` column are the book's), ``file`` its file, for messages that name the line."""
     for path in music21_collection_files(name):
-        prefix = name if name in _BOOK_NUMBERED else f"{name}/{path.stem}"
+        prefix = name if name in _BOOK_NUMBERED else f"{name}/{_stem(path)}"
         file = f"{name}/{path.name}"
         for raw in _tunebook_tunes(path, name, prefix, said):
             yield dataclasses.replace(raw, file=file)
@@ -346,7 +362,7 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         elif not _header(row, "meter"):
             no_meter[_session_meter(row) or "free"] += 1
         text = "" if reason else session_tune_text(row, x)
-        yield RawTune(str(path), path.stem, text, 1, unreadable=reason, row=x)
+        yield RawTune(str(path), _stem(path), text, 1, unreadable=reason, row=x)
     if unreadable:
         shown = "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else "")
         logger.warning("%s: %d rows give no tune (%s)", path, len(unreadable), shown)
@@ -366,10 +382,10 @@ def _one_source(source: str | os.PathLike | None, said: CappedWarnings) -> Itera
     if path.is_dir():
         yield from _folder_tunes(path, said)
     elif path.exists():  # a file, or a pipe (``<(cat a.abc)``, /dev/stdin): read once
-        if path.suffix.lower() in (".json", ".csv"):
+        if dump_format(path):
             yield from _session_tunes(path)
         else:
-            yield from _tunebook_tunes(path, str(path), path.stem, said)
+            yield from _tunebook_tunes(path, str(path), _stem(path), said)
     elif str(source) in MUSIC21_COLLECTIONS:
         yield from _music21_tunes(str(source), said)
     else:
@@ -467,7 +483,7 @@ def _longer_prefixes(raw: RawTune) -> Iterator[str]:
     ['book', 'a/book', 'm/a/book', 'book~2']
     """
     yield raw.prefix
-    names = Path(os.path.abspath(raw.source)).with_suffix("").parts[1:]  # (no root)
+    names = Path(os.path.abspath(uncompressed_name(raw.source))).with_suffix("").parts[1:]
     kept = raw.prefix.count("/") + 1
     if "/".join(names[-kept:]) == raw.prefix:
         for more in range(kept + 1, len(names) + 1):
@@ -513,9 +529,10 @@ def iter_abc_tunes(source: SourceLike | Sequence[SourceLike] = None) -> Iterator
     """Yield ``(source_name, abc_text)`` for every tune of one or several sources, unparsed.
 
     ``source`` is a tunebook file, a folder (``*.abc`` found recursively), a thesession.org dump
-    (``tunes.json`` / ``tunes.csv``, turned into full tunes with X/T/S/R/M/L/K headers),
-    ``"oneills1850"``, ``"ryansMammoth"``, ``"music21"`` or ``None`` (both music21 books), or a
-    list of these.
+    (``tunes.json`` / ``tunes.jsonl`` / ``tunes.csv``, turned into full tunes with
+    X/T/S/R/M/L/K headers), ``"oneills1850"``, ``"ryansMammoth"``, ``"music21"`` or ``None``
+    (both music21 books), or a list of these. A file may be gzip, bzip2 or xz compressed
+    (``tunes.csv.gz``, ``book.abc.xz``): it is decompressed as it is read.
 
     >>> name, text = next(iter_abc_tunes("oneills1850"))
     >>> name, text.splitlines()[0]

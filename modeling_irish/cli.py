@@ -116,11 +116,13 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
 
 
 def read_dump(path: str, unreadable: bool = False) -> list[Any] | None:
-    """The tunes (`RawTune`) of a thesession.org dump (a ``.csv`` / ``.json`` file), read as
-    the corpus loader reads them (X: is the row number; ``unreadable``: rows that give no tune
-    too, with their reason); None for any other path (``-``, an ABC file, a missing file), to
-    be read as ABC text."""
-    if path == "-" or not path.lower().endswith((".csv", ".json")) or not os.path.isfile(path):
+    """The tunes (`RawTune`) of a thesession.org dump (a ``.csv`` / ``.json`` / ``.jsonl``
+    file, maybe compressed: `dump_format`), read as the corpus loader reads them (X: is the row
+    number; ``unreadable``: rows that give no tune too, with their reason); None for any other
+    path (``-``, an ABC file, a missing file), to be read as ABC text."""
+    from modeling_irish.session_dump import dump_format
+
+    if path == "-" or not dump_format(path) or not os.path.isfile(path):
         return None
     from modeling_irish.abc_sources import iter_raw_tunes
 
@@ -191,8 +193,11 @@ def read_input(path: str) -> str:
     """The text of an ABC file, or of stdin for ``-`` (`decode_abc`: UTF-8, else Windows-1252).
     A text with NUL bytes is refused as binary (`BinaryInputError`) only when no tune is found
     in it, as `irish-tune check` decides (`is_binary_text`): a stray NUL inside one tune of a
-    tunebook fails that tune alone, where the command reads it, and the other tunes are read."""
+    tunebook fails that tune alone, where the command reads it, and the other tunes are read.
+    A compressed file is read decompressed; an archive (zip, tar) is a `ValueError` that says
+    to extract it (`read_file_bytes`)."""
     from tokenization.check import is_binary_text, read_abc_file, read_stdin
+    from tokenization.file_bytes import NOT_TEXT
 
     if path == "-":
         text = read_stdin()
@@ -204,7 +209,7 @@ def read_input(path: str) -> str:
         text = read_abc_file(path)
     if is_binary_text(text):
         where = "stdin" if path == "-" else path
-        raise BinaryInputError(f"{where} is not a text file (NUL bytes)")
+        raise BinaryInputError(f"{where} is {NOT_TEXT}")
     return text
 
 

@@ -16,6 +16,7 @@ from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside t
     add_index_args,
 )
 from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, masked
+from tokenization.file_bytes import NOT_TEXT
 
 from .cli import (
     BinaryInputError,
@@ -312,7 +313,7 @@ def _read_text(path: str, where: str) -> str:
     except BinaryInputError:
         if path == "-":
             raise
-        why = "not a text file (NUL bytes)"
+        why = NOT_TEXT
         raise _NoTuneToName(f"{where} is {why}", why) from None
     if not text.strip():
         why = "the input is empty: give an ABC tune or snippet"

@@ -1,7 +1,8 @@
 """Reading thesession.org dumps (github.com/adactio/TheSession-data: ``tunes.json``, one array of
-objects, or ``tunes.csv``, a header row then one row per setting) into rows, and a row into the
-full ABC text of its tune: the dump's ``abc`` is the body only, the header is built from the
-other fields. Used by `modeling_irish.abc_sources`, which makes the rows tunes."""
+objects, or ``tunes.csv``, a header row then one row per setting; also ``tunes.jsonl``, one
+object a line; any of them gzip, bzip2 or xz compressed) into rows, and a row into the full ABC
+text of its tune: the dump's ``abc`` is the body only, the header is built from the other
+fields. Used by `modeling_irish.abc_sources`, which makes the rows tunes."""
 
 from __future__ import annotations
 
@@ -9,11 +10,34 @@ import csv
 import html
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CSV_FIELD_LIMIT", "session_tune_text"]
+__all__ = [
+    "CSV_FIELD_LIMIT",
+    "DUMP_SUFFIXES",
+    "dump_format",
+    "session_tune_text",
+]
+
+#: The suffixes of thesession.org dumps, and how each is read; a compression suffix after one
+#: (``tunes.csv.gz``) is dropped first (`uncompressed_name`).
+DUMP_SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def dump_format(path: str | os.PathLike) -> str | None:
+    """How the file at ``path`` is read as a dump (``"csv"``, ``"json"``, ``"jsonl"``), from
+    its name, or None for a file read as ABC.
+
+    >>> dump_format("tunes.CSV.gz"), dump_format("tunes.ndjson"), dump_format("book.abc.gz")
+    ('csv', 'jsonl', None)
+    """
+    from tokenization.file_bytes import uncompressed_name
+
+    return DUMP_SUFFIXES.get(Path(uncompressed_name(path)).suffix.lower())
+
 
 #: The meter that a thesession tune type implies (not ``march``: 2/4, 4/4 and 6/8 all occur),
 #: for a dump row without one.
@@ -147,12 +171,16 @@ CSV_FIELD_LIMIT = 16 * 2**20
 
 
 def _session_rows(path: Path) -> list[Any]:
-    """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``, or
-    ``.csv``), as they are: rows that give no tune are told apart by `_unreadable_row`. A file
-    that cannot be read as one (invalid JSON or CSV, nested too deeply, a field over
-    `CSV_FIELD_LIMIT`) is a `ValueError` that names it and why: "not a thesession.org dump"."""
-    if path.suffix.lower() == ".json":
+    """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``,
+    ``.jsonl``, or ``.csv``; compressed or not: `dump_format`), as they are: rows that give no
+    tune are told apart by `_unreadable_row`. A file that cannot be read as one (invalid JSON
+    or CSV, nested too deeply, a field over `CSV_FIELD_LIMIT`) is a `ValueError` that names it
+    and why: "not a thesession.org dump"."""
+    kind = dump_format(path)
+    if kind == "json":
         rows = _json_rows(path)
+    elif kind == "jsonl":
+        rows = _jsonl_rows(path)
     else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
         rows = _csv_rows(path)
     # a dump if any row has the field (a CSV's rows all have its header's): a row without it,
@@ -167,16 +195,39 @@ def _json_rows(path: Path) -> list[Any]:
     try:
         rows = json.loads(_read_text(path))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not a thesession.org dump (invalid JSON: {err})") from None
-    except RecursionError:  # json's decoder recurses once a level: `[[[[...` ran out of stack
+        # a second value after the first: JSON lines (one object a line) named .json
+        lines = "; one JSON object a line is read from a .jsonl file" * (err.msg == "Extra data")
         raise ValueError(
-            f"{path} is not a thesession.org dump (invalid JSON: arrays or objects nested too "
-            "deeply to read)"
+            f"{path} is not a thesession.org dump (invalid JSON: {err}{lines})"
         ) from None
+    except RecursionError:  # json's decoder recurses once a level: `[[[[...` ran out of stack
+        raise ValueError(f"{path} is not a thesession.org dump ({_TOO_DEEP})") from None
     if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
         rows = next((v for v in rows.values() if isinstance(v, list)), None)
     if not isinstance(rows, list):
         raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
+    return rows
+
+
+#: Why JSON nested too deeply (``[[[[...``) is not read: json's decoder recurses once a level.
+_TOO_DEEP = "invalid JSON: arrays or objects nested too deeply to read"
+
+
+def _jsonl_rows(path: Path) -> list[Any]:
+    """The rows of a ``.jsonl`` (``.ndjson``) dump: one JSON value a line, blank lines passed
+    over; a line that is not JSON is a `ValueError` that names its line."""
+    rows = []
+    for number, line in enumerate(_read_text(path).split("\n"), start=1):  # not splitlines: \u2028
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            why = f"invalid JSON on line {number}: {err}"
+            raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
+        except RecursionError:
+            why = f"{_TOO_DEEP}, line {number}"
+            raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
     return rows
 
 

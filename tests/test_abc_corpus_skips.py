@@ -4,6 +4,7 @@ an error or a warning that says why."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 
 import pytest
@@ -140,6 +141,10 @@ NO_TUNE = {  # a source without tunes -> why the loader's error gives, as irish-
     "tunes.json": (b"[]", "no dump row gives a tune"),
     "tunes.csv": (b"tune_id,name,type,meter,mode,abc\n", "no dump row gives a tune"),
     "folder": (None, "no *.abc files"),
+    # compressed, and JSON lines: read as the dump they hold (they said "not a text file (NUL
+    # bytes)" and "empty file")
+    "tunes.csv.gz": (gzip.compress(b"tune_id,abc\n"), "no dump row gives a tune"),
+    "tunes.jsonl": (b"\n", "no dump row gives a tune"),
 }
 
 

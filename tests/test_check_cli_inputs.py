@@ -11,7 +11,7 @@ import pytest
 import test_check_cli
 from test_check_cli import GOOD
 
-from modeling_irish.cli import main
+from modeling_irish.cli import _dump_tunes, main
 from tokenization.check import check_files
 
 tunebook = test_check_cli.tunebook  # the fixture of test_check_cli, three tunes of which one fails
@@ -102,6 +102,35 @@ def test_check_counts_dump_rows_without_abc_as_failing_tunes(tmp_path, capsys):
     assert f"FAIL {path} row 3: dump row without ABC text" in capsys.readouterr().out
 
 
+def test_check_reads_compressed_files_and_json_lines_as_the_loader_does(tmp_path, monkeypatch):
+    """``tunes.jsonl``, ``tunes.jsonl.gz`` and a folder's ``book.abc.gz`` failed as "not a text
+    file" or "no tune found"; a zip archive (stored: its tunes in the clear) was read with its
+    binary headers as music, and now says to extract it."""
+    import gzip
+    import io
+    import zipfile
+
+    rows = [
+        {"name": f"R{n}", "type": "reel", "mode": "Gmajor", "abc": "GABc dBAG|"} for n in (1, 2)
+    ]
+    lines = "\n".join(json.dumps(row) for row in rows) + "\n"
+    (tmp_path / "tunes.jsonl").write_text(lines)
+    (tmp_path / "tunes.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "book.abc.gz").write_bytes(gzip.compress(GOOD.encode()))
+    names = [tmp_path / "tunes.jsonl", tmp_path / "tunes.jsonl.gz", tmp_path / "f"]
+    report = check_files(names, tunes_of=_dump_tunes)
+    assert (report.tunes, report.round_trip_ok, report.failures) == (5, 5, [])
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(GOOD.encode()))))
+    assert check_files(["-"]).round_trip_ok == 1
+    with zipfile.ZipFile(tmp_path / "tunes.zip", "w") as archive:
+        archive.writestr("tunes.abc", GOOD)
+    (failure,) = check_files([tmp_path / "tunes.zip"]).failures
+    assert failure["error"] == (
+        "is a zip archive, not ABC nor a dump: extract it and give its files or folder"
+    )
+
+
 def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     path = tmp_path / "notes.abc"
     path.write_text("just some notes about tunes\n")
@@ -172,7 +201,8 @@ def test_a_stray_nul_byte_fails_its_tune_only_as_the_loader_reads_it(tmp_path):
     assert (loaded["read"], loaded["parsed"]) == (report.tunes, report.parsed)
     binary = tmp_path / "tune.mid"
     binary.write_bytes(b"MThd\x00\x00\x00\x06")
-    assert check_files([binary]).failures[0]["error"] == "not a text file (it holds NUL bytes)"
+    # worded as the loader words it (`binary_reason`)
+    assert check_files([binary]).failures[0]["error"] == "not a text file (NUL bytes)"
 
 
 def test_check_fails_an_unreadable_file_and_checks_the_others(

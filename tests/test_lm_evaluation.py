@@ -182,7 +182,9 @@ def test_evaluate_lm_scores_the_same_in_batches(model_dir, monkeypatch, capsys):
 
 
 def test_read_input_refuses_what_is_not_an_abc_file(tmp_path, monkeypatch):
+    import gzip
     import io
+    import zipfile
 
     from modeling_irish.cli import read_input
 
@@ -194,6 +196,13 @@ def test_read_input_refuses_what_is_not_an_abc_file(tmp_path, monkeypatch):
     binary.write_bytes(b"MThd\x00\x00\x00\x06X:1\n")
     with pytest.raises(ValueError, match=r"tune.mid is not a text file \(NUL bytes\)"):
         read_input(str(binary))
+    packed = tmp_path / "tunes.abc.gz"  # read decompressed (it was "not a text file")
+    packed.write_bytes(gzip.compress(b"X:1\nK:G\nGA|\n"))
+    assert read_input(str(packed)) == "X:1\nK:G\nGA|\n"
+    with zipfile.ZipFile(tmp_path / "tunes.zip", "w") as archive:
+        archive.writestr("tunes.abc", "X:1\nK:G\nGA|\n")
+    with pytest.raises(ValueError, match=r"tunes.zip is a zip archive, not ABC nor a dump: ext"):
+        read_input(str(tmp_path / "tunes.zip"))
     monkeypatch.setattr("sys.stdin", io.StringIO("MThd\x00\x06\n"))
     with pytest.raises(ValueError, match=r"^stdin is not a text file"):
         read_input("-")

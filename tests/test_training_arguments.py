@@ -193,6 +193,26 @@ def test_parse_args_takes_the_corpus_the_loader_takes(capsys, tmp_path, task):
         assert line.endswith(f"--corpus {path}: no ABC tunes found ({why})"), line
 
 
+def test_corpus_source_problem_takes_compressed_files_as_the_loader_does(tmp_path):
+    """``book.abc.gz`` and ``tunes.csv.gz`` were refused before training ("no ABC tunes found
+    (not a text file (NUL bytes))") though the loader reads them; a damaged one says so."""
+    import gzip
+
+    from training.arguments import corpus_source_problem
+
+    book, dump, cut = tmp_path / "book.abc.gz", tmp_path / "tunes.csv.gz", tmp_path / "cut.abc.gz"
+    book.write_bytes(gzip.compress(b"X:1\nK:G\nGA|\n"))
+    dump.write_bytes(gzip.compress(b"tune_id,abc\n1,GA|\n"))
+    cut.write_bytes(gzip.compress(b"X:1\nK:G\nGA|\n" * 40)[:-12])
+    assert corpus_source_problem(str(book)) is None and corpus_source_problem(str(dump)) is None
+    assert corpus_source_problem(str(tmp_path / "tunes.jsonl")).startswith("no such file")
+    (tmp_path / "tunes.jsonl").write_text('{"abc": "GA|"}\n')
+    assert corpus_source_problem(str(tmp_path / "tunes.jsonl")) is None
+    assert corpus_source_problem(str(cut)).startswith(
+        "is a gzip-compressed file that cannot be decompressed ("
+    )
+
+
 def test_corpus_source_problem_agrees_with_split_tunebook(tmp_path):
     """The quick test for X: lines says what `split_tunebook` says, whatever the line ends."""
     from tokenization.abc_header import split_tunebook

@@ -16,6 +16,7 @@ from .abc_writer import OWN_FIELDS, write_abc
 from .bar_check import bar_report
 from .capped_warnings import CappedWarnings, masked
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
+from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
 from .keys import Key, normalise_tune, output_shift, standard_key, transpose_tokens
 
 #: what the tune warnings that `check_text` logs say: text, music among it, not read
@@ -457,7 +458,7 @@ def check_files(
             if not text.strip():
                 report.add_file_failure(label, "empty input" if path == "-" else "empty file")
             elif is_binary_text(text):
-                report.add_file_failure(label, "not a text file (it holds NUL bytes)")
+                report.add_file_failure(label, NOT_TEXT)
                 continue
             check_text(text, label, report, bars=bars, progress=progress, said=said)
     return report
@@ -512,19 +513,19 @@ def is_binary_text(text: str) -> bool:
 
 def read_abc_file(path: str | os.PathLike, said: CappedWarnings | None = None) -> str:
     """The text of an ABC file (see `decode_abc`; its warnings name ``path``, and go to
-    ``said`` when given: a reader of many files caps them)."""
-    with open(path, "rb") as handle:
-        return decode_abc(handle.read(), str(path), said)
+    ``said`` when given: a reader of many files caps them), decompressed first when it is
+    gzip, bzip2 or xz compressed (`read_file_bytes`: a damaged one is a `ValueError`)."""
+    return decode_abc(read_file_bytes(path), str(path), said)
 
 
 def read_stdin(said: CappedWarnings | None = None) -> str:
-    """The text on standard input (see `decode_abc`)."""
+    """The text on standard input (see `decode_abc`), decompressed first when compressed."""
     if sys.stdin.isatty():  # nothing piped in: say what the wait is for
         print("reading ABC from the terminal; end with Ctrl-D", file=sys.stderr)
     buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (tests) may be text only
     if buffer is None:
         return sys.stdin.read().removeprefix("\ufeff")
-    return decode_abc(buffer.read(), "stdin", said)
+    return decode_abc(decompressed(buffer.read(), "stdin"), "stdin", said)
 
 
 def decode_abc(data: bytes, name: str = "ABC input", said: CappedWarnings | None = None) -> str:
@@ -609,7 +610,7 @@ def _expand(paths: Iterable[str | os.PathLike]) -> list[str]:
                 os.path.join(root, n)
                 for root, _, names in sorted(os.walk(path))
                 for n in sorted(names)
-                if n.lower().endswith(".abc")
+                if uncompressed_name(n).lower().endswith(".abc")  # book.abc.gz too, as loaded
             ]
             if not found:
                 raise FileNotFoundError(f"no .abc files in the folder {path}")

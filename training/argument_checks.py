@@ -100,6 +100,7 @@ def corpus_source_problem(source: str) -> str | None:
     "no such file or folder (nor 'music21', 'oneills1850' or 'ryansMammoth')"
     """
     from modeling_irish.abc_sources import MUSIC21_COLLECTIONS, no_tune_reason, source_files
+    from modeling_irish.session_dump import dump_format
 
     path = Path(source)
     if path.exists() and not path.is_file() and not path.is_dir():  # <(cat t.abc): /dev/fd/63
@@ -112,7 +113,7 @@ def corpus_source_problem(source: str) -> str | None:
             return None
         names = [repr(name) for name in ("music21", *MUSIC21_COLLECTIONS)]
         return f"no such file or folder (nor {', '.join(names[:-1])} or {names[-1]})"
-    if path.is_file() and path.suffix.lower() in (".json", ".csv"):
+    if path.is_file() and dump_format(path):
         return None
     try:
         if any(_holds_tune(file) for file in source_files(path)):
@@ -120,6 +121,8 @@ def corpus_source_problem(source: str) -> str | None:
         return f"no ABC tunes found ({no_tune_reason(path)})"
     except OSError as err:
         return f"cannot be read ({err.strerror or err})"
+    except ValueError as err:  # a damaged compressed file, an archive (`read_file_bytes`)
+        return str(err).removeprefix(f"{path} ")
 
 
 #: A line that starts with ``X:`` (at the start of the bytes, or after a CR or an LF).
@@ -133,15 +136,16 @@ def _holds_tune(path: Path) -> bool:
     Quick for a tunebook with ``X:`` lines, as an argument check must be on a corpus of 20,000
     tunes: in UTF-8 or Latin-1 bytes (where an ASCII byte is that character) with nothing for
     `fold_lines` to fold (`needs_folding`), a line that starts with ``X:`` starts a tune, and the
-    first one is enough. Any other file is decoded and split as the loader splits it.
+    first one is enough. Any other file is decoded and split as the loader splits it. A
+    compressed file is decompressed first (`read_file_bytes`).
     """
     import codecs
 
     from tokenization.abc_header import split_tunebook
     from tokenization.check import decode_abc
+    from tokenization.file_bytes import read_file_bytes
 
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = read_file_bytes(path)
     wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))
     folds = b"\\" in data or b"%%begintext" in data
     if not wide and not folds and _X_LINE_RE.search(data.removeprefix(codecs.BOM_UTF8)):
