@@ -25,11 +25,13 @@ from tokenization.capped_warnings import CappedWarnings, masked
 from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 
 from .session_dump import (  # session_tune_text: re-exported, the reader's public API
+    _field,
     _header,
     _session_meter,
     _session_rows,
     _unreadable_row,
     dump_format,
+    escaped_line_breaks,
     session_tune_text,
 )
 
@@ -353,14 +355,18 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
     """A dump's rows as tunes (X: is the row number). Their text is built from the row, so
     error lines count in that text (line 1 is its X:), as `irish-tune check` gives them. A row
     that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning;
-    rows without a meter are counted in another (`_session_meter`)."""
-    unreadable, no_meter = [], Counter()
+    rows without a meter are counted in another (`_session_meter`), and so are those whose ABC
+    has its line breaks escaped as ``\\n``, read as line breaks (`escaped_line_breaks`)."""
+    unreadable, no_meter, escaped = [], Counter(), []
     for x, row in enumerate(_session_rows(path), start=1):
         reason = _unreadable_row(row)
         if reason:
             unreadable.append(f"row {x}: {reason}")
-        elif not _header(row, "meter"):
-            no_meter[_session_meter(row) or "free"] += 1
+        else:
+            if not _header(row, "meter"):
+                no_meter[_session_meter(row) or "free"] += 1
+            if escaped_line_breaks(_field(row, "abc")):
+                escaped.append(x)
         text = "" if reason else session_tune_text(row, x)
         yield RawTune(str(path), _stem(path), text, 1, unreadable=reason, row=x)
     if unreadable:
@@ -370,6 +376,13 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         logger.warning(
             "%s: %d rows have no meter; M: from their type, or none (free meter): %s",
             path, no_meter.total(), dict(no_meter.most_common()),
+        )  # fmt: skip
+    if escaped:
+        rows = ", ".join(map(str, escaped[:5])) + (", ..." if len(escaped) > 5 else "")
+        logger.warning(
+            "%s: %d rows hold their ABC on one line with its line breaks written \\n (an export "
+            "that escaped them); read as line breaks: rows %s",
+            path, len(escaped), rows,
         )  # fmt: skip
 
 

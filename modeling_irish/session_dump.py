@@ -19,6 +19,7 @@ __all__ = [
     "CSV_FIELD_LIMIT",
     "DUMP_SUFFIXES",
     "dump_format",
+    "escaped_line_breaks",
     "session_tune_text",
 ]
 
@@ -133,7 +134,9 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     becomes a ``C:`` field). Numbers among the fields are written out, HTML character
     references decoded (``Cooley&#039;s``, `_unescaped`), and runs of whitespace in a header
     field (a line break in a name) made one space. A row without a meter gets the one
-    its type implies, else no ``M:`` (`_session_meter`).
+    its type implies, else no ``M:`` (`_session_meter`). A body on one line whose line breaks
+    are written ``\\n`` (an export that escaped them) has them made line breaks
+    (`escaped_line_breaks`).
 
     >>> print(session_tune_text({"tune_id": 1, "setting_id": 1, "name": "Kesh, The", "type": "jig",
     ...     "meter": "6/8", "mode": "Gmajor", "abc": "GAG GAB|"}, 1), end="")
@@ -159,10 +162,31 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     meter = _session_meter(row)
     head += [f"M:{meter}"] if meter else []
     head += ["L:1/8", f"K:{_session_mode(_header(row, 'mode'))}"]
-    body = _field(row, "abc").replace("\r\n", "\n").replace("\r", "\n")
+    body = _field(row, "abc")
+    if escaped_line_breaks(body):  # an export that wrote its line breaks as \n
+        body = _ESCAPED_BREAK.sub("\n", body)
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
     # the field is one tune: a blank line between its parts must not end it (ABC 2.1)
     body = "\n".join(line for line in body.split("\n") if line.strip())
     return "\n".join(head) + "\n" + body + "\n"
+
+
+#: A line break written as the two characters ``\n`` (or ``\r\n``), as exports that escape them
+#: write it (MySQL's ``INTO OUTFILE``, a ``to_csv(escapechar=...)``, JSON encoded twice).
+_ESCAPED_BREAK = re.compile(r"\\r\\n|\\n")
+
+
+def escaped_line_breaks(body: str) -> bool:
+    r"""Whether a dump row's ABC ``body`` holds its line breaks escaped: no real line break, and
+    the two characters ``\n`` (a backslash, an n), which mean nothing in ABC's music (a
+    backslash there joins its line to the next). Read as they are, the parser passed over
+    them silently; `session_tune_text` makes them line breaks, and the reader says so in a
+    warning. ABC files are read as they are.
+
+    >>> escaped_line_breaks(r"GABc|dBGB|\nGABc|d2B2|"), escaped_line_breaks("GABc|\ndBGB|\\n")
+    (True, False)
+    """
+    return "\n" not in body and "\r" not in body and "\\n" in body
 
 
 #: The largest field a ``.csv`` dump may hold: the ``csv`` module's default, 128 KiB, refused

@@ -1,19 +1,21 @@
 """Corpus files in the shapes they are downloaded or exported in: gzip, bzip2 or xz compressed
 (``tunes.csv.gz``, ``book.abc.xz``, in a folder too), thesession dumps as JSON lines
-(``tunes.jsonl``), and archives the loader does not open (zip, tar): each read as its plain
-file, or refused saying what to do."""
+(``tunes.jsonl``), a dump whose ABC has its line breaks escaped as ``\\n``, and archives the
+loader does not open (a zip): each read as its plain file, or refused saying what to do."""
 
 from __future__ import annotations
 
 import bz2
 import gzip
 import json
+import logging
 import lzma
 import tarfile
 import zipfile
 
 import pytest
 from abc_corpus_helpers import dump_rows, tune, write
+from helpers import warnings_of
 
 from modeling_irish.abc_sources import iter_raw_tunes, source_files
 
@@ -94,6 +96,33 @@ def test_json_lines_named_json_say_to_name_it_jsonl(tmp_path):
     with pytest.raises(ValueError, match=r"Extra data.*; one JSON object a line is read from a "
                        r"\.jsonl file\)$"):  # fmt: skip
         list(iter_raw_tunes(str(path)))
+
+
+def test_a_dump_body_with_escaped_line_breaks_reads_them_as_line_breaks(tmp_path, caplog):
+    """An export that wrote each line break as the two characters ``\\n`` (MySQL, a CSV with an
+    escape character) gave a body the parser read without a word, the ``\\n`` passed over."""
+    rows = dump_rows()[:3]
+    rows[0]["abc"] = r"GABc dedB|dBGB AGEG|\nGABc d2 d2|dBAF D4|"
+    rows[1]["abc"] = r"FAA2 FAdA|\r\nFAA2 dfed|"
+    rows[2]["abc"] = "GABc|\nd2 \\n d2|"  # a real line break: left as it is
+    path = tmp_path / "tunes.json"
+    path.write_text(json.dumps(rows))
+    with caplog.at_level(logging.WARNING):
+        texts = [text for _, text, _ in _read(path)]
+    assert texts[0].endswith("\nGABc dedB|dBGB AGEG|\nGABc d2 d2|dBAF D4|\n")
+    assert texts[1].endswith("\nFAA2 FAdA|\nFAA2 dfed|\n")
+    assert texts[2].endswith("\nGABc|\nd2 \\n d2|\n")
+    assert warnings_of(caplog, "modeling_irish.abc_sources") == [
+        f"{path}: 2 rows hold their ABC on one line with its line breaks written \\n (an "
+        "export that escaped them); read as line breaks: rows 1, 2"
+    ]
+
+
+def test_an_abc_file_keeps_its_backslash_n(tmp_path):
+    """ABC files are read as they are: only a dump's one-line body is taken as escaped."""
+    path = write(tmp_path / "book.abc", ["X:1\nT:A\nK:G\nGABc|\\ndBGB|\n"])
+    ((_, text, _),) = _read(path)
+    assert text.endswith("GABc|\\ndBGB|\n")
 
 
 @pytest.mark.parametrize("name", ["TheSession-data.zip", "tunes.tar", "tunes.tar.gz"])
