@@ -5,7 +5,7 @@ count is not a multiple of ``n``, it fills the short last round with batches fro
 the epoch, so some items are trained on twice. `whole_rounds` re-cuts the last round instead,
 and `whole_rounds_length` says how many batches that gives without cutting them. Both samplers
 of the package use them (`training.data.LengthGroupedBatchSampler`,
-`modeling_irish.tune_title_data.TitleGroupBatchSampler`).
+`modeling_irish.tune_title_batches.TitleGroupBatchSampler`).
 
 >>> import numpy as np
 >>> batches = [np.array([0, 1, 2]), np.array([3, 4, 5]), np.array([6, 7, 8])]

@@ -420,12 +420,8 @@ def final_retrieval(
 def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     """Train the dual encoder; saves model, both tokenizers, known_queries.abc, all_results.json
     and the tunes of the final retrieval evaluation (retrieval_eval/)."""
-    from modeling_irish.tune_title_data import (
-        TitleGroupBatchSampler,
-        TuneTitleCollator,
-        TuneTitleDataset,
-        titled_indices,
-    )
+    from modeling_irish.tune_title_batches import TitleGroupBatchSampler
+    from modeling_irish.tune_title_data import TuneTitleCollator, TuneTitleDataset, titled_indices
     from tokenization.dataset import column_values
 
     set_seed(args.seed, device_specific=True)
