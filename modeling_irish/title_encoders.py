@@ -7,6 +7,8 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig
 from transformers.utils import logging
 
+from .configuration_tune_title import DEFAULT_TITLE_MAX_LENGTH
+
 logger = logging.get_logger(__name__)
 
 
@@ -48,7 +50,8 @@ class MiniLMTitleEncoder(nn.Module):
         config: architecture only (no pretrained weights loaded).
         tokenizer: a ready tokenizer (otherwise loaded from `model_name_or_path`).
         freeze: no gradient to the BERT weights, which also stay in eval mode (no dropout).
-        max_length: titles are truncated to this many word pieces.
+        max_length: titles are truncated to this many word pieces (by default the config's,
+            `DEFAULT_TITLE_MAX_LENGTH`).
 
     >>> enc = MiniLMTitleEncoder(freeze=True)
     >>> enc.encode(["The Silver Spear", "Silver Spear, The"]).shape
@@ -61,7 +64,7 @@ class MiniLMTitleEncoder(nn.Module):
         config: Optional[Union[PretrainedConfig, dict]] = None,
         tokenizer: Optional[Any] = None,
         freeze: bool = False,
-        max_length: int = 32,
+        max_length: int = DEFAULT_TITLE_MAX_LENGTH["minilm"],
     ) -> None:
         super().__init__()
         self.model_name_or_path = model_name_or_path
@@ -193,7 +196,8 @@ class CharGRUTitleEncoder(nn.Module):
         pooling: `"mean"` over the characters' outputs, or `"last"` (final forward and backward
             states of the top layer, concatenated).
         dropout: between GRU layers and on the embeddings.
-        max_length: titles are cut to this many bytes.
+        max_length: titles are cut to this many bytes (by default the config's,
+            `DEFAULT_TITLE_MAX_LENGTH`).
         lowercase: fold case before encoding ("Silver Spear" = "silver spear").
 
     >>> enc = CharGRUTitleEncoder(embed_dim=8, hidden_size=16)
@@ -210,7 +214,7 @@ class CharGRUTitleEncoder(nn.Module):
         num_layers: int = 1,
         pooling: str = "mean",
         dropout: float = 0.0,
-        max_length: int = 64,
+        max_length: int = DEFAULT_TITLE_MAX_LENGTH["char_gru"],
         lowercase: bool = True,
     ) -> None:
         super().__init__()

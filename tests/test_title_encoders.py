@@ -144,3 +144,14 @@ def test_char_gru_tokenize_bytes_and_case():
 def test_char_gru_rejects_unknown_pooling():
     with pytest.raises(ValueError):
         CharGRUTitleEncoder(pooling="max")
+
+
+def test_the_char_gru_cuts_titles_where_its_config_does_by_default():
+    """The encoder's own default cut titles at 64 bytes while `TuneTitleTextConfig`'s is 128:
+    an encoder built without the config read long titles otherwise than the dual encoder."""
+    from modeling_irish.configuration_tune_title import TuneTitleTextConfig
+
+    title = "Cape Breton Fiddlers' Society's Welcome To The Shetland Islands, Jig No. 2"  # 75 B
+    config = TuneTitleTextConfig(encoder_type="char_gru")
+    assert CharGRUTitleEncoder().max_length == config.max_length
+    assert CharGRUTitleEncoder().tokenize([title])["input_ids"].shape == (1, len(title))
