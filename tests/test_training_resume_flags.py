@@ -175,3 +175,26 @@ def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsy
     with pytest.raises(SystemExit):  # other values are still another run
         parse_args([*again, "--config_overrides", "embedding_size=16,note_hidden_size=64"])
     assert "--config_overrides 'note_hidden_size=32,embedding_size=16'" in capsys.readouterr().err
+
+
+def test_resume_with_another_hinge_margin_is_refused_unless_the_loss_ignores_it(tmp_path, capsys):
+    """``--hinge_margin`` is a value of the model's config, which a resumed run takes from its
+    checkpoint: a resume given another margin trained the hinge loss with it, while the config
+    said otherwise. Under another loss the margin is moot, and another one changes nothing."""
+    out = tmp_path / "run"
+    argv = ["--task", "tune_title", "--title_encoder", "char_gru", "--output_dir", str(out)]
+    runs = {
+        loss: run_folder.run_flags(parse_args([*argv, "--loss_type", loss]))
+        for loss in ("hinge", "infonce")
+    }
+    (out / "step_2").mkdir(parents=True)
+    for loss, run in runs.items():
+        state = {"completed_steps": 2, "run": run}
+        common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+        again = [*argv, "--loss_type", loss, "--resume_from_checkpoint", "--hinge_margin", "0.2"]
+        if loss == "infonce":
+            assert parse_args(again).hinge_margin == 0.2
+            continue
+        with pytest.raises(SystemExit):
+            parse_args(again)
+        assert "--hinge_margin 0.4 (now 0.2)" in capsys.readouterr().err

@@ -417,9 +417,9 @@ def _effective_default(name: str, value: Any) -> Any:
 
 def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """``--resume_from_checkpoint`` needs a checkpoint (`no_checkpoint_error`), which resumes
-    only under the flags that shaped its model and data (`RUN_FLAGS`): otherwise loading it
-    would fail on mismatched tensor shapes, or quietly go on with other data. Checked before
-    any data is read."""
+    only under the flags that shaped its model and data (`RUN_FLAGS`, but those this run
+    ignores, `moot_flags`): otherwise loading it would fail on mismatched tensor shapes, or
+    quietly go on with other data or another model config. Checked before any data is read."""
     path = args.resume_from_checkpoint
     if path is None:
         return
@@ -428,7 +428,9 @@ def _check_resume_matches(args: argparse.Namespace, parser: argparse.ArgumentPar
         if path is None:
             parser.error(no_checkpoint_error(args.output_dir))
     state = read_training_state(path)
-    changes = run_flag_changes(state.get("run", {}), args)
+    moot = moot_flags(args)  # ignored by this run (`_check_task_flags` says so): no change
+    saved = {name: value for name, value in state.get("run", {}).items() if name not in moot}
+    changes = run_flag_changes(saved, args)
     if changes:
         parser.error(
             f"--resume_from_checkpoint {path} was saved by a run with other settings: "

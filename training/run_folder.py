@@ -165,6 +165,7 @@ RUN_FLAGS = (
     "measurenote_path",
     "projection_dim",
     "loss_type",
+    "hinge_margin",  # the model's config records it: a resumed run trains with the run's
     "crop_notes",
     "settings_per_group",
     "known_queries",  # the holdout: which pairs train

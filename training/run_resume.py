@@ -317,6 +317,120 @@ def _resumed_state(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]
     return path, read_training_state(path)
 
 
+#: The entry of ``training_state.json`` that holds the model's config (`PretrainedConfig.to_dict`):
+#: a resumed run builds its model from it (`resumed_model_config`).
+MODEL_CONFIG_KEY = "model_config"
+
+
+def resumed_model_config(
+    args: argparse.Namespace,
+    built: Any,
+    older: dict[str, Any] | None = None,
+    data_fields: Sequence[str] = (),
+) -> Any:
+    """The config a run builds its model from. ``built``: the one its flags, its data and this
+    version's defaults give, which a fresh run takes. A resumed run takes the config its
+    checkpoint's run trained with (`MODEL_CONFIG_KEY`), whatever this version's defaults are
+    (the flags that set values are the same: `training.run_folder.RUN_FLAGS`), with a warning
+    naming each value that differs from ``built``; but for ``data_fields`` (dotted names:
+    the vocabulary's sizes), which are this run's data's, as `check_resume_data` and the
+    weights' shapes check them. A checkpoint saved before checkpoints recorded their config
+    gets ``built`` with the values of ``older`` (dotted names: the values the versions that
+    saved such checkpoints gave them), and a warning that the rest are this version's."""
+    path, state = _resumed_state(args)
+    if path is None:
+        return built
+    saved = state.get(MODEL_CONFIG_KEY)
+    if saved is None:
+        return _unrecorded_config(path, built, older or {})
+    config = type(built).from_dict(saved)
+    for name in data_fields:
+        _set_field(config, name, _get_field(built, name))
+    changes = [
+        change
+        for change in config_changes(saved, built.to_dict())
+        if not any(
+            change.startswith(f"{name} ") or change.startswith(f"{name}.") for name in data_fields
+        )
+    ]
+    if changes:
+        logger.warning(
+            f"{path} resumes with the model config its run trained with, which differs from "
+            f"the one this version builds from the same flags: {'; '.join(changes)}"
+        )
+    return config
+
+
+def _unrecorded_config(path: str, built: Any, older: dict[str, Any]) -> Any:
+    """``built`` with the values of ``older`` set, for a checkpoint that records no config."""
+    changed = [
+        f"{name} {value!r} (now {_get_field(built, name)!r})"
+        for name, value in older.items()
+        if value != _get_field(built, name)
+    ]
+    for name, value in older.items():
+        _set_field(built, name, value)
+    older_values = (
+        f", but for {', '.join(changed)}, as the versions that saved it" if changed else ""
+    )
+    logger.warning(
+        f"{path} records no model config (saved before checkpoints recorded one): the model is "
+        f"built from its run's flags and this version's defaults{older_values}; a default "
+        "changed since that run is not the value it trained with"
+    )
+    return built
+
+
+def _get_field(config: Any, name: str) -> Any:
+    """The value of a config's field by dotted name (``title_config.max_length``)."""
+    for part in name.split("."):
+        config = getattr(config, part)
+    return config
+
+
+def _set_field(config: Any, name: str, value: Any) -> None:
+    """Set a config's field by dotted name (`_get_field`)."""
+    owner, _, field = name.rpartition(".")
+    setattr(_get_field(config, owner) if owner else config, field, value)
+
+
+def config_changes(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """``name saved (now value)`` for each value of a saved config (`PretrainedConfig.to_dict`)
+    that ``now`` sets otherwise, nested configs' fields by dotted name. Values ``now`` leaves
+    unset (None: filled in as the model is built, such as the MiniLM's BERT config), fields
+    only one of them has, private ones and the transformers version are not compared.
+
+    >>> saved = {"title_config": {"max_length": 32, "minilm_config": {}}, "projection_dim": 16}
+    >>> config_changes(saved, {"title_config": {"max_length": 128, "minilm_config": None},
+    ...                        "projection_dim": 16})
+    ['title_config.max_length 32 (now 128)']
+    """
+    was, now = _flat(saved), _flat(now)
+    return [
+        f"{name} {value!r} (now {now[name]!r})"
+        for name, value in was.items()
+        if now.get(name) is not None
+        and value != now[name]
+        and name.rsplit(".", 1)[-1] != "transformers_version"
+        and not name.rsplit(".", 1)[-1].startswith("_")
+    ]
+
+
+def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A config dict's values by dotted name, nested configs' fields included.
+
+    >>> _flat({"a": 1, "b": {"c": 2}})
+    {'a': 1, 'b.c': 2}
+    """
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def run_reached(output_dir: str) -> tuple[int, list[str]]:
     """The most updates the run in ``output_dir`` records, in its learning curve
     (``train_log.jsonl``) or its results (``all_results.json``), and the files that record it;
@@ -445,6 +559,7 @@ def _warn_unless_random_state_loaded(path: str, process_index: int) -> None:
 
 
 __all__ = [
+    "MODEL_CONFIG_KEY",
     "NothingToTrain",
     "OPTIMISATION_FLAGS",
     "TRAINING_STATE_FILE",
@@ -454,12 +569,14 @@ __all__ = [
     "check_resume_data",
     "check_same_processes",
     "checkpoint_names",
+    "config_changes",
     "data_changes",
     "latest_checkpoint",
     "no_checkpoint_error",
     "read_training_state",
     "resume_state",
     "resumed_checkpoint",
+    "resumed_model_config",
     "run_reached",
     "shown_change",
     "take_optimisation_changes",

@@ -52,7 +52,7 @@ from training.run_folder import (
     start_run_folder,
 )
 from training.run_log import logged_evals
-from training.run_resume import resume_state
+from training.run_resume import MODEL_CONFIG_KEY, resume_state, resumed_model_config
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
@@ -102,7 +102,9 @@ def build_dataloaders(
 
 
 def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
-    """MeasureNote from a preset, with the tokenizer's vocabulary sizes and the overrides."""
+    """MeasureNote from a preset, with the tokenizer's vocabulary sizes and the overrides; a
+    resumed run's from the config its checkpoint's run trained with, whatever this version's
+    defaults (`resumed_model_config`)."""
     from modeling_irish.configuration_measurenote import MeasureNoteConfig
     from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
 
@@ -110,7 +112,8 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
     config = MeasureNoteConfig.from_preset(
         args.preset, vocab_sizes=tokenizer.abc_vocab.sizes, **overrides
     )
-    return MeasureNoteForCausalLM(config)
+    # the vocabulary's sizes are the data's: `check_resume_data` compares them with the run's
+    return MeasureNoteForCausalLM(resumed_model_config(args, config, data_fields=["vocab_sizes"]))
 
 
 def train_loop(
@@ -179,7 +182,7 @@ def train_loop(
                 break
         if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
             name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
-            _checkpoint(args, accelerator, name, completed, epoch, stats, window)
+            _checkpoint(args, accelerator, model, name, completed, epoch, stats, window)
         if stats["stop"]:
             break
     progress.close()
@@ -259,7 +262,7 @@ def _after_update(args, accelerator, model, eval_dl, stats, window, completed, e
     # after the clock: the checkpoint records at least the time that stopped the run, so that
     # resuming it finds the budget spent
     if isinstance(args.checkpointing_steps, int) and completed % args.checkpointing_steps == 0:
-        _checkpoint(args, accelerator, f"step_{completed}", completed, epoch, stats, window)
+        _checkpoint(args, accelerator, model, f"step_{completed}", completed, epoch, stats, window)
     stats["stop"] = stop
     return stop
 
@@ -298,7 +301,9 @@ def _history(args, accelerator, stats, step: int, record: dict) -> None:
         append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), record)
 
 
-def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats, window) -> None:
+def _checkpoint(
+    args, accelerator, model, name: str, completed: int, epoch: int, stats, window
+) -> None:
     """Save the state; the running totals of the logged updates go with it, for a resumed run's
     all_results.json, and so do the losses of the updates since the last log (`_window_state`),
     which the resumed run logs with its own at the next ``--logging_steps``: the learning curve
@@ -313,6 +318,8 @@ def _checkpoint(args, accelerator, name: str, completed: int, epoch: int, stats,
     state.update(run=run_flags(args), args=recorded_flags(args), data=args.data_fingerprint)
     state["optimisation_changes"] = getattr(args, "optimisation_changes", [])  # on resuming
     state["max_train_steps"] = args.max_train_steps  # epochs counted: the cosine's length
+    # the model's config, which a resumed run builds its model from (`build_model`)
+    state[MODEL_CONFIG_KEY] = accelerator.unwrap_model(model).config.to_dict()
     save_checkpoint(accelerator, args.output_dir, name, state)
 
 

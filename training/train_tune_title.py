@@ -47,7 +47,7 @@ from training.run_folder import (
     save_tokenizer,
     start_run_folder,
 )
-from training.run_resume import resume_state
+from training.run_resume import MODEL_CONFIG_KEY, resume_state, resumed_model_config
 from training.tune_title_arguments import (  # re-exported: this module's public flags
     add_arguments,
     check_arguments,
@@ -65,11 +65,15 @@ logger = get_logger(__name__)
 KNOWN_QUERIES_FILE = "known_queries.abc"
 
 
-def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict, list[int]]:
+def _pairs(
+    splits: Any, args: argparse.Namespace, tokenizer: Any, title_tower: Any = None
+) -> tuple[dict, list[int]]:
     """Training pairs (titled tunes minus the known-tune holdout's settings, minus tunes whose
     rows hold values the tokenizer's vocabulary does not know, counted in
     `pairs["unknown_left_out"]`) and the holdout indices; `pairs["holdout_train"]`: the titled
-    tunes the holdout leaves in training (the training side of the known-tunes evaluation)."""
+    tunes the holdout leaves in training (the training side of the known-tunes evaluation).
+    `title_tower`: the model's title config (`model_config`; default: the flags'), whose cut
+    makes title groups."""
     from modeling_irish.configuration_tune_title import TuneTitleTextConfig
     from modeling_irish.tune_title_data import (
         NoteCropper,
@@ -112,7 +116,8 @@ def _pairs(splits: Any, args: argparse.Namespace, tokenizer: Any) -> tuple[dict,
         )
     kept_titles = [titles[i] for i in keep]
     # titles the title tower reads as one (cut to its max_length) are one title: no negatives
-    inputs = title_inputs(TuneTitleTextConfig(**title_config(args)), kept_titles)
+    title_tower = title_tower or TuneTitleTextConfig(**title_config(args))
+    inputs = title_inputs(title_tower, kept_titles)
     pairs = {
         "input_ids": [np.asarray(ids_column[i]) for i in keep],
         "titles": kept_titles,
@@ -135,25 +140,34 @@ def title_counts(titles: Sequence[str], groups: Sequence[int]) -> dict[str, int]
     }
 
 
+#: The config values that checkpoints saved before they recorded the model's config were
+#: trained with, where this version's defaults differ (`resumed_model_config`): the char GRU
+#: read 32 bytes of a title (128 since).
+UNRECORDED_CONFIG_VALUES = {"title_config.max_length": 32}
+
+
 def title_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The title tower's config values the flags give (the rest are its defaults): one source
-    for the model and for the title groups of the training pairs, which go by its max_length."""
+    """The title tower's config values the flags give (the rest are its defaults)."""
     return {"encoder_type": args.title_encoder, "freeze": not args.finetune_title_encoder}
 
 
-def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
-    """A `TuneTitleModel` from the flags (backbone from a preset or a MeasureNote folder)."""
+def flags_config(args: argparse.Namespace, tokenizer: Any) -> Any:
+    """The `TuneTitleConfig` the flags and this version's defaults give (backbone from a preset
+    or the ``--measurenote_path`` folder's config)."""
     from modeling_irish.configuration_measurenote import MeasureNoteConfig
     from modeling_irish.configuration_tune_title import TuneTitleConfig
-    from modeling_irish.modeling_tune_title import TuneTitleModel
     from training.common import parse_config_overrides
 
-    backbone = MeasureNoteConfig.from_preset(
-        args.preset,
-        vocab_sizes=tokenizer.abc_vocab.sizes,
-        **parse_config_overrides(args.config_overrides),
-    )
-    config = TuneTitleConfig(
+    if args.measurenote_path:  # as `TuneTitleModel.from_measurenote` replaces it
+        backbone = MeasureNoteConfig.from_pretrained(args.measurenote_path)
+        backbone = MeasureNoteConfig(**backbone.to_dict())
+    else:
+        backbone = MeasureNoteConfig.from_preset(
+            args.preset,
+            vocab_sizes=tokenizer.abc_vocab.sizes,
+            **parse_config_overrides(args.config_overrides),
+        )
+    return TuneTitleConfig(
         tune_config={
             "backbone_config": backbone,
             "encoder_type": args.tune_encoder,
@@ -164,7 +178,26 @@ def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
         loss_type=args.loss_type,
         hinge_margin=args.hinge_margin,
     )
-    if args.measurenote_path:
+
+
+def model_config(args: argparse.Namespace, tokenizer: Any) -> Any:
+    """The dual encoder's config: the flags' (`flags_config`), or on resuming the one the
+    checkpoint's run trained with, whatever this version's defaults (`resumed_model_config`):
+    one source for the model and for the title groups of the training pairs, which go by its
+    title tower's max_length."""
+    built = flags_config(args, tokenizer)
+    # the vocabulary's sizes are the data's: `check_resume_data` compares them with the run's
+    data = ["tune_config.backbone_config.vocab_sizes"]
+    return resumed_model_config(args, built, UNRECORDED_CONFIG_VALUES, data)
+
+
+def build_model(args: argparse.Namespace, tokenizer: Any, config: Any = None) -> torch.nn.Module:
+    """A `TuneTitleModel` of `config` (default: `model_config`), its backbone's weights from
+    ``--measurenote_path`` when given; a resumed run's weights come from its checkpoint."""
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+
+    config = config if config is not None else model_config(args, tokenizer)
+    if args.measurenote_path and args.resume_from_checkpoint is None:
         return TuneTitleModel.from_measurenote(args.measurenote_path, config=config)
     return TuneTitleModel(config)
 
@@ -220,8 +253,9 @@ def _should_stop(args, accelerator, completed: int, start: float) -> bool:
     return stop
 
 
-def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) -> dict:
-    """What a checkpoint records besides the accelerate state (see `resume_state`)."""
+def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict, config: dict) -> dict:
+    """What a checkpoint records besides the accelerate state (see `resume_state`); `config`:
+    the model's, which a resumed run builds its model from (`model_config`)."""
     return {
         "completed_steps": completed,
         "epoch": epoch,
@@ -233,6 +267,7 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict) ->
         "data": args.data_fingerprint,  # what a resumed run must read again (check_resume_data)
         "optimisation_changes": getattr(args, "optimisation_changes", []),  # on resuming
         "max_train_steps": args.max_train_steps,  # epochs counted: the cosine's length
+        MODEL_CONFIG_KEY: config,
     }
 
 
@@ -330,14 +365,14 @@ def train_loop(
                 isinstance(args.checkpointing_steps, int)
                 and completed % args.checkpointing_steps == 0
             ):
-                state = _state(args, completed, epoch, stats)
+                state = _state(args, completed, epoch, stats, unwrapped.config.to_dict())
                 save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
             if stop:
                 break
         # (the clock is read after each update only, so that a run resumed from any checkpoint
         # stops where the uninterrupted run stopped: an epoch's end changes nothing)
         if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
-            state = _state(args, completed, epoch, stats)
+            state = _state(args, completed, epoch, stats, unwrapped.config.to_dict())
             name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
             save_checkpoint(accelerator, args.output_dir, name, state)
         if stop:
@@ -426,7 +461,9 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
 
     set_seed(args.seed, device_specific=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
-    pairs, held = _pairs(splits, args, tokenizer)  # refuses a corpus of no pairs: nothing written
+    config = model_config(args, tokenizer)  # a resumed run's: its checkpoint's
+    # refuses a corpus of no pairs: nothing written
+    pairs, held = _pairs(splits, args, tokenizer, config.title_config)
     start_run_folder(args, accelerator)  # the corpus is accepted: now the earlier run may go
     if accelerator.is_main_process:
         record_run_files(args.output_dir, [KNOWN_QUERIES_FILE])
@@ -450,7 +487,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
         collate_fn=TuneTitleCollator(),
         generator=torch.Generator().manual_seed(args.seed),
     )
-    model = build_model(args, tokenizer)
+    model = build_model(args, tokenizer, config)
     optimizer = _optimizer(model, args)
     model, optimizer, train_dl = accelerator.prepare(model, optimizer, train_dl)
     recompute_steps_and_start_tracking(args, accelerator, train_dl, "tune_title")
