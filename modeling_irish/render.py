@@ -21,10 +21,12 @@ from .file_utils import ReplacingFiles, replacing_file, replacing_files
 from .render_playing import (
     PlayedEvent,
     _tempo_marks,
+    header_clef_octave,
     played_events,
     played_notes,
     played_spans,
     played_transpose,
+    played_voice,
 )
 from .render_svg import Kept, RenderError, _tune_lines, stale_pages, to_svg, warn_unmarked
 
@@ -220,28 +222,44 @@ _KEY_OR_VOICE_FIELD = re.compile(r"(?:^\s*|\[)([KV]):([^\]]*)")
 def _body_clef_octaves(abc: str) -> list[tuple[int, str]]:
     """``(line, field)`` of each ``K:`` or ``V:`` field of the body of the tune ``abc`` (a
     field line, or inline) whose clef plays at another octave (`clef_octave`: ``treble-8``, or
-    ``treble`` after a header ``treble-8``) than the header's clef, which the MIDI plays
-    throughout (`played_transpose`): abc2midi plays the change from there on (though not a
-    clef without ``8`` after one with it).
+    ``treble`` after a header ``treble-8``) than the played voice's header clef, which the MIDI
+    plays throughout (`played_transpose`: the header's ``K:`` clef, or that of the ``V:`` of
+    the voice played, `played_voice`; another voice's clef is not compared): abc2midi plays the
+    change from there on (though not a clef without ``8`` after one with it). A field of the
+    body while another voice is written (after ``V:2``) is not said: that voice is not played.
 
     >>> _body_clef_octaves("X:1\\nK:D\\nDE|\\nK:bass-8\\nDE [K:G] [V:1 clef=treble] F|")
     [(4, 'K:bass-8')]
+    >>> _body_clef_octaves("X:1\\nV:1 clef=treble-8\\nV:2 clef=bass\\nK:D\\nDE [K:treble-8] F|")
+    []
     """
     from tokenization.abc_tunebook import abc_lines
     from tokenization.keys import clef_octave
 
-    found: list[tuple[int, str, int]] = []
-    header = 0  # the clef octave of the header's last clef (a voice's and a key's alike)
+    found: list[tuple[int, str, int, str | None]] = []  # ... and the voice written there
+    keys: list[str] = []  # the header's K: and V: values
+    voices: list[str] = []
+    voice: str | None = None  # the voice the body writes in, from its first V: on
+    first: str | None = None  # the first voice the body names
     for n, (_, code, _, part) in enumerate(_tune_lines(abc_lines(abc)), 1):
         for m in _KEY_OR_VOICE_FIELD.finditer(code):
-            octave = clef_octave(m[2], field="key" if m[1] == "K" else "voice")
-            if octave is None:
+            if part != "body":
+                (keys if m[1] == "K" else voices).append(m[2])
                 continue
-            if part == "body":
-                found.append((n, f"{m[1]}:{m[2].strip()}", octave))
-            else:
-                header = octave
-    return [(n, field) for n, field, octave in found if octave != header]
+            if m[1] == "V":
+                voice = played_voice([m[2]]) or ""
+                first = voice if first is None else first
+            octave = clef_octave(m[2], field="key" if m[1] == "K" else "voice")
+            if octave is not None:
+                found.append((n, f"{m[1]}:{m[2].strip()}", octave, voice))
+    played = played_voice(voices) or first  # no header V:: the voice the body names first
+    own = [v for v in voices if played_voice([v]) == played]
+    header = header_clef_octave([("key", keys), ("voice", own)])
+    return [
+        (n, field)
+        for n, field, octave, voice in found
+        if octave != header and voice in (None, played)
+    ]
 
 
 #: The largest MIDI variable-length quantity (4 bytes of 7 bits): the longest wait between

@@ -17,7 +17,15 @@ from tokenization.abc_tune import part_ending_tempos
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
 
-__all__ = ["PlayedEvent", "played_events", "played_notes", "played_spans", "played_transpose"]
+__all__ = [
+    "PlayedEvent",
+    "header_clef_octave",
+    "played_events",
+    "played_notes",
+    "played_spans",
+    "played_transpose",
+    "played_voice",
+]
 
 #: The render module's logger, which users filter on, not this module's own name.
 logger = logging.getLogger("modeling_irish.render")
@@ -86,10 +94,10 @@ def played_transpose(tune: AbcTune, label: str) -> int:
     from tokenization.keys import transpose_option
 
     voices = tune.fields.get("V", [])
-    played = voices[0].split()[:1] if voices else []
+    played = played_voice(voices)
     fields = [
         ("key", tune.fields.get("K", [])),
-        ("voice", [v for v in voices if v.split()[:1] == played]),
+        ("voice", [v for v in voices if v.split()[:1] == [played]]),
     ]
     total = 0
     for field, values in fields:
@@ -105,13 +113,25 @@ def played_transpose(tune: AbcTune, label: str) -> int:
     return total + 12 * _played_clef_octave(fields, label)
 
 
-def _played_clef_octave(fields: Sequence[tuple[str, Sequence[str]]], label: str) -> int:
-    """The octaves the clef of a tune's header plays its notes at (`clef_octave`): of its
-    ``fields`` (``("key", K: values)``, then ``("voice", the played voice's V: values)``) the
-    last value that names a clef, a voice's over a key's (abc2midi); 0 without one. A clef
-    octave beside an ``octave=`` (which moves the written notes, the tokens) is played on top
-    of it, as ABC 2.1 has it, with a warning naming ``label``: abc2midi plays the ``octave=``
-    alone."""
+def played_voice(voices: Sequence[str]) -> str | None:
+    """The id of the voice whose header ``V:`` the MIDI plays, of a tune's header ``V:`` values
+    (``fields["V"]``): the first declared, as `played_transpose` reads it; None without any.
+
+    >>> played_voice(["T1 clef=treble-8", "B clef=bass"]), played_voice([])
+    ('T1', None)
+    """
+    ids = [value.split()[0] for value in voices if value.split()]
+    return ids[0] if ids else None
+
+
+def header_clef_octave(fields: Sequence[tuple[str, Sequence[str]]]) -> int:
+    """The octaves the header's clef plays at (`clef_octave`), of ``fields`` (``("key", K:
+    values)``, then ``("voice", the played voice's V: values)``): the last value that names a
+    clef, a voice's over a key's (abc2midi); 0 without one.
+
+    >>> header_clef_octave([("key", ["D treble-8"]), ("voice", ["1 clef=treble"])])
+    0
+    """
     from tokenization.keys import clef_octave
 
     octave = 0
@@ -119,6 +139,17 @@ def _played_clef_octave(fields: Sequence[tuple[str, Sequence[str]]], label: str)
         for value in values:
             given = clef_octave(value, field=field)
             octave = octave if given is None else given
+    return octave
+
+
+def _played_clef_octave(fields: Sequence[tuple[str, Sequence[str]]], label: str) -> int:
+    """The octaves the clef of a tune's header plays its notes at (`clef_octave`): of its
+    ``fields`` (``("key", K: values)``, then ``("voice", the played voice's V: values)``) the
+    last value that names a clef, a voice's over a key's (abc2midi); 0 without one. A clef
+    octave beside an ``octave=`` (which moves the written notes, the tokens) is played on top
+    of it, as ABC 2.1 has it, with a warning naming ``label``: abc2midi plays the ``octave=``
+    alone."""
+    octave = header_clef_octave(fields)
     with_octave = [v for _, values in fields for v in values if re.search(r"\boctave\s*=", v)]
     if octave and with_octave:
         logger.warning(

@@ -597,6 +597,24 @@ def test_a_clef_octave_the_midi_does_not_play_is_said(tmp_path, caplog):
     ]
 
 
+def test_a_body_clef_octave_is_compared_with_the_played_voices_clef(tmp_path, caplog):
+    """The body's clefs were compared with the header's last clef of any voice (``V:2
+    clef=bass``), not the played voice's (``V:1 clef=treble-8``): the -8 the MIDI plays was
+    said not to be played, and a clef without it, which the MIDI does not play, was not said.
+    Another voice's clef in the body is not said either: that voice is not played."""
+    import logging
+
+    header = "M:4/4\nL:1/8\nV:1 clef=treble-8\nV:2 clef=bass\n"
+    body = "K:D\nV:1\nDE [K:treble-8] FG|\nV:2\nD,E, [K:bass-8] z2|\nV:1\nK:treble\nDE|]"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        assert _played(body, header, tmp_path=tmp_path) == [50, 52, 54, 55, 50, 52]
+    assert caplog.messages[-1:] == [
+        "X:1 T:t: line 13: the octave of the clef of K:treble in the body is not played (the "
+        "header's clef octave is, throughout)"
+    ]
+    assert not [m for m in caplog.messages if "K:treble-8" in m or "K:bass-8" in m]
+
+
 def test_a_header_transpose_after_a_stray_header_line_is_played_and_not_said(tmp_path, caplog):
     """Aird's Airs' bare `N` in the header, which the reader passes over, ended the header for
     `_body_transposes`: the K: transpose= the MIDI plays was also said not to be played."""
