@@ -424,6 +424,7 @@ def test_an_unknown_field_letter_in_the_body_is_said_not_read():
     assert tune.warnings == [
         "unknown field h: (not an ABC 2.1 field letter) ignored (line 5)",
         "unknown field j: (not an ABC 2.1 field letter) ignored (line 6)",
+        "W: field (words) in the body not read: dropped (line 7)",  # a known letter, said too
     ]
 
 

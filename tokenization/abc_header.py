@@ -4,6 +4,7 @@ title. The tunebook's lines and its cut into tunes are abc_tunebook.py's."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 
 from .abc_lexer import read_number, shown
@@ -30,6 +31,7 @@ from .abc_tunebook import (
     split_tunebook,
     split_tunebook_noted,
     stray_line_warning,
+    transpose_directive_warning,
     tune_end,
     unnumbered_tunes,
     with_file_header,
@@ -66,6 +68,30 @@ __all__ = [
 
 #: the field letters of ABC 2.1 (§3.1), and ``+:``, which continues the field before it
 _FIELD_LETTERS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ+")
+#: What the ABC 2.1 fields (§3.1) that the reader does not read in the body hold, by letter: one
+#: there (a field line after the music starts, or inline, ``[W:...]``) is dropped with a warning
+#: (`_HeaderFields._dropped_field_warnings`); a remark (``r:``) is ignored by design, as a comment
+_NOT_READ_IN_BODY = {
+    "A": "area",
+    "B": "book",
+    "C": "composer",
+    "D": "discography",
+    "F": "file URL",
+    "G": "group",
+    "H": "history",
+    "I": "instruction",
+    "m": "macro",
+    "N": "notes",
+    "O": "origin",
+    "R": "rhythm",
+    "S": "source",
+    "s": "symbol line",
+    "U": "user-defined symbol",
+    "W": "words",
+    "w": "lyrics",
+    "X": "reference number",
+    "Z": "transcription",
+}
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
@@ -409,17 +435,23 @@ class _HeaderFields:
             return
         if self.skipping:
             return
-        if letter == "T":  # a section title (ABC 2.1 has no inline `[T:]`)
-            self.section_titles.append((len(self.tokens), _field_value(value)))
-            return
-        self._inline_field(letter, value)
+        self._inline_field(letter, value, inline=False)
 
-    def _inline_field(self, letter: str, value: str) -> None:
+    def _inline_field(self, letter: str, value: str, inline: bool = True) -> None:
+        """Read a field of the body: inline (``[M:3/4]``), or a field line (``inline`` false).
+        One the reader does not read is dropped with a warning (`_drop_field`), an ``r:``
+        remark aside."""
         if letter not in _FIELD_LETTERS:  # a typo, or a letter of some program's own
             self.warnings.append(
                 f"unknown field {letter}: (not an ABC 2.1 field letter) ignored (line "
                 f"{self.lineno})"
             )
+            return
+        if letter == "T":
+            self._section_title(_field_value(value))
+            return
+        if letter in _NOT_READ_IN_BODY:
+            self._drop_field(letter, value, inline)
             return
         try:
             if letter == "K":
@@ -444,6 +476,43 @@ class _HeaderFields:
                 self.part_lines.append(self.lineno)
         except ValueError as exc:
             raise self.error(str(exc)) from None
+
+    def _section_title(self, value: str) -> None:
+        """A ``T:`` in the body, a field line or inline ``[T:...]`` (not an inline field in ABC
+        2.1, but abcm2ps prints it as the line it would be, and abc2midi passes over it): the
+        title of the section that starts at the next token (`AbcTune.section_titles`)."""
+        self.section_titles.append((len(self.tokens), value))
+
+    def _drop_field(self, letter: str, value: str, inline: bool) -> None:
+        """Note that a field of the body that the reader does not read (`_NOT_READ_IN_BODY`) is
+        dropped, where it stands: said once a letter (`_dropped_field_warnings`). A
+        transposing ``I:`` is said already (`_transpose_directive`)."""
+        if letter == "I" and transpose_directive_warning(f"I:{value}", 0) is not None:
+            return
+        column = self.error("").column if inline else None  # as written (`=3D` cuts counted)
+        self.dropped_fields.setdefault(letter, []).append((self.lineno, column))
+
+    def _dropped_field_warnings(self) -> list[str]:
+        """One warning for each letter of the fields of the body that were dropped
+        (`_drop_field`), naming where they stood: the line and column of one, the lines of
+        several.
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> parse_abc("X:1\\nT:t\\nK:G\\nGA [N:slowly] B|\\nW:Words\\nW:more\\n").warnings
+        ['N: field (notes) in the body not read: dropped (line 4, column 4)', \
+'W: fields (words) in the body not read: dropped (lines 5 and 6)']
+        """
+        said = []
+        for letter, places in self.dropped_fields.items():
+            what = f"{letter}: field ({_NOT_READ_IN_BODY[letter]})"
+            if len(places) == 1:
+                line, column = places[0]
+                where = f"line {line}" + ("" if column is None else f", column {column}")
+            else:
+                what = what.replace("field", "fields", 1)
+                where = _lines_listed([line for line, _ in places])
+            said.append(f"{what} in the body not read: dropped ({where})")
+        return said
 
     def _change_meter(self, meter: str | None) -> None:
         """Record a meter change (a later change at the same token replaces it)."""
@@ -477,6 +546,23 @@ class _HeaderFields:
             and not self.key_changed
             and _CORPUS_KEY_RE.fullmatch(self.key_text.split("%")[0]) is not None
         )
+
+
+def _lines_listed(numbers: Sequence[int]) -> str:
+    """The line ``numbers`` (in order, a line given twice once) in words for a warning, the
+    first three and a count when there are more than four.
+
+    >>> _lines_listed([7, 7]), _lines_listed([7, 11]), _lines_listed([3, 7, 11])
+    ('line 7', 'lines 7 and 11', 'lines 3, 7 and 11')
+    >>> _lines_listed(range(1, 10))
+    'lines 1, 2, 3... (9 lines)'
+    """
+    words = [str(n) for n in dict.fromkeys(numbers)]
+    if len(words) == 1:
+        return f"line {words[0]}"
+    if len(words) > 4:
+        return f"lines {', '.join(words[:3])}... ({len(words)} lines)"
+    return f"lines {', '.join(words[:-1])} and {words[-1]}"
 
 
 def header_title(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from .abc_bars import _bar_token, _BarsAndTies
-from .abc_header import _HeaderFields
+from .abc_header import _HeaderFields, _lines_listed
 from .abc_lexer import (
     _ACC,
     _BODY_BANG_BREAK_RE,
@@ -25,6 +25,7 @@ from .abc_notes import _NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
     _field_match,
+    _field_value,
     _strip_comment,
     begintext_warning,
     blank_line_warning,
@@ -130,6 +131,9 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
+        self.music_read = False  # a line of the body's music was read (the line before it)
+        #: the fields of the body dropped, by letter: (line, column of an inline one)
+        self.dropped_fields: dict[str, list[tuple[int, int | None]]] = {}
 
     # ---------------------------------------------------------------- errors
     def error(self, message: str, column: int | None = None, internal: bool = False):
@@ -221,6 +225,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 self._implicit_voice()
                 start = self._overlay_end(line, 0, len(line)) if self.in_overlay else 0
                 self._lex(line, start, len(line))
+            self.music_read = not self.skipping or self.music_read
 
     def _continued(self, lines: list[str], i: int, value: str, taken: set[int]) -> str:
         """``value``, that of the field line ``lines[i]`` of the body, with the values of the
@@ -343,6 +348,9 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
     def _field(self, m: re.Match, line: str) -> None:
         if m["fk"] == "I":
             self._transpose_directive(m[0])
+        opens = not self.music_read and not line[: m.start()].strip()  # opens the music
+        if m["fk"] == "T" and self.title is None and opens:  # as the T: line the writer writes
+            self._title_after_key(_field_value(m["fv"]), self.lineno)
         parts = len(self.part_changes)
         self._inline_field(m["fk"], m["fv"])
         if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline
@@ -457,6 +465,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 "the end of the tune)"
             )
         self.warnings += self._parts_marked_twice()
+        self.warnings += self._dropped_field_warnings()
         if len(self.voices) > 1:
             dropped = ", ".join(f"V:{v}" for v in self.voices if v != self.voice)
             self.warnings.append(f"voice {dropped} dropped")
@@ -485,23 +494,6 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             markings=self.markings,
             section_titles=self.section_titles,
         )
-
-
-def _lines_listed(numbers: Sequence[int]) -> str:
-    """The line ``numbers`` (in order, a line given twice once) in words for a warning, the
-    first three and a count when there are more than four.
-
-    >>> _lines_listed([7, 7]), _lines_listed([7, 11]), _lines_listed([3, 7, 11])
-    ('line 7', 'lines 7 and 11', 'lines 3, 7 and 11')
-    >>> _lines_listed(range(1, 10))
-    'lines 1, 2, 3... (9 lines)'
-    """
-    words = [str(n) for n in dict.fromkeys(numbers)]
-    if len(words) == 1:
-        return f"line {words[0]}"
-    if len(words) > 4:
-        return f"lines {', '.join(words[:3])}... ({len(words)} lines)"
-    return f"lines {', '.join(words[:-1])} and {words[-1]}"
 
 
 def parse_abc(
