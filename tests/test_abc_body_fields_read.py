@@ -102,3 +102,32 @@ def test_abcm2ps_prints_an_inline_t_as_the_section_title_written_back(tmp_path):
         ps = (tmp_path / f"{name}.ps").read_text(encoding="latin-1")
         marks.append([line for line in ps.splitlines() if line.startswith("% --- ")])
     assert "% --- + (Part B) ---" in marks[0] and marks[1] == marks[0]
+
+
+VOICES = "X:1\nT:Voices\nM:4/4\nL:1/8\nV:1\nV:2\nK:G\n"
+
+
+def test_a_section_title_in_a_voice_not_kept_is_the_tunes_where_the_kept_voice_stands():
+    """A ``T:`` after ``V:2`` was dropped with the voice; abcm2ps prints it for all the voices."""
+    body = "V:1\n|:GABc dedc:|\nV:2\n|:G,A,B,C D4:|\nT:Part B\nV:1\n|:gfed cBAG:|\nV:2\nG,8|]\n"
+    tune = parse_abc(VOICES + body)
+    assert tune.section_titles == [(10, "Part B")]
+    assert tune.tokens[10].kind == "note" and tune.tokens[10].pitch == 79  # the B part's g
+    assert tune.warnings == [
+        "voice V:2 dropped",
+        "line 12: the section title 'Part B' of voice V:2, not kept, is read as the tune's, "
+        "where voice V:1 stands",
+    ]
+    inline = parse_abc(VOICES + "[V:1] GABc dedc|[V:2] [T:Low] G,8|\n[V:1] gfed cBAG|]\n")
+    assert inline.section_titles == [(9, "Low")]
+    assert "line 8: the section title 'Low' of voice V:2" in inline.warnings[-1]
+
+
+def test_a_section_title_each_voice_writes_is_kept_once():
+    body = (
+        "V:1\nT:Part A\n|:GABc dedc:|\nV:2\nT:Part A\n|:G,A,B,C D4:|\n"
+        "V:1\nT:Part B\n|:gfed cBAG:|\nV:2\nT:Part B\n|:G,4 D4:|\n"
+    )
+    tune = parse_abc(VOICES + body)
+    assert tune.section_titles == [(0, "Part A"), (10, "Part B")]
+    assert tune.warnings == ["voice V:2 dropped"]

@@ -92,6 +92,8 @@ _NOT_READ_IN_BODY = {
     "X": "reference number",
     "Z": "transcription",
 }
+#: an inline ``[T:...]`` and its value, in music that is not read (`_skipped_line_titles`)
+_INLINE_TITLE_RE = re.compile(r"\[T:([^\]]*)\]")
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
@@ -406,7 +408,7 @@ class _HeaderFields:
             self.voices.append(vid)
         if self.voice is None:  # the body opens with a V:: the first voice declared is kept
             self._keep_voice(self.declared[0] if self.declared else vid)
-        self.skipping = vid != self.voice
+        self.skipping, self.current_voice = vid != self.voice, vid
         try:
             self._voice_octave(vid, value)
         except ValueError as exc:
@@ -419,11 +421,15 @@ class _HeaderFields:
                 if line[pos : m.start()].strip():
                     self._implicit_voice()
                 self._lex(line, pos, m.start())
+            else:
+                self._skipped_line_titles(line[pos : m.start()])
             self.col = m.start() + 1
             self._switch_voice(m[0][3:-1])  # the whole value: `[V:1 octave=-1]`
             pos = m.end()
         if not self.skipping:
             self._lex(line, pos, len(line))
+        else:
+            self._skipped_line_titles(line[pos:])
 
     def _body_field(self, letter: str, value: str, column: int) -> None:
         self.col = column
@@ -434,6 +440,8 @@ class _HeaderFields:
             self._switch_voice(value.strip())
             return
         if self.skipping:
+            if letter == "T":
+                self._other_voice_title(_field_value(value))
             return
         self._inline_field(letter, value, inline=False)
 
@@ -482,6 +490,41 @@ class _HeaderFields:
         2.1, but abcm2ps prints it as the line it would be, and abc2midi passes over it): the
         title of the section that starts at the next token (`AbcTune.section_titles`)."""
         self.section_titles.append((len(self.tokens), value))
+
+    def _other_voice_title(self, value: str) -> None:
+        """A ``T:`` of a voice that is not kept (after ``V:2``, a field line or inline): a
+        section title titles the section for every voice (abcm2ps prints it once, above the
+        staves), so it is the tune's, where the kept voice stands (`AbcTune.section_titles`),
+        unless the kept voice has one of that text (its copy), `_other_voice_titles`."""
+        self.other_voice_titles[len(self.section_titles)] = (self.lineno, self.current_voice)
+        self.section_titles.append((len(self.tokens), value))
+
+    def _skipped_line_titles(self, text: str) -> None:
+        """The inline ``[T:...]`` of ``text``, music of a voice that is not kept, which is not
+        read (`_other_voice_title`)."""
+        for m in _INLINE_TITLE_RE.finditer(text):
+            self._other_voice_title(_field_value(m[1]))
+
+    def _other_voice_titles(self) -> list[str]:
+        """Keep the section titles of voices not kept (`_other_voice_title`) that the kept
+        voice has no title of the same text for, with a warning naming each one's line, and
+        drop the others, copies (``T:Part B`` written in each voice)."""
+        own = {text for n, (_, text) in enumerate(self.section_titles)
+               if n not in self.other_voice_titles}  # fmt: skip
+        said, kept = [], []
+        for n, (at, text) in enumerate(self.section_titles):
+            if n not in self.other_voice_titles:
+                kept.append((at, text))
+            elif text not in own:
+                own.add(text)
+                line, voice = self.other_voice_titles[n]
+                kept.append((at, text))
+                said.append(
+                    f"line {line}: the section title {text!r} of voice V:{voice}, not kept, is "
+                    f"read as the tune's, where voice V:{self.voice} stands"
+                )
+        self.section_titles[:] = kept
+        return said
 
     def _drop_field(self, letter: str, value: str, inline: bool) -> None:
         """Note that a field of the body that the reader does not read (`_NOT_READ_IN_BODY`) is

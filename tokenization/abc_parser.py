@@ -117,6 +117,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         #: the last header declaration of each voice: its value, line and column
         self.declared_options: dict[str, tuple[str, int, int]] = {}
         self.skipping = False
+        self.current_voice = ""  # the voice the body writes in (`skipping` when not `voice`)
         self.n_bare = 0
         self.n_notes = 0
         self.used_flat = False
@@ -132,6 +133,9 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
         self.music_read = False  # a line of the body's music was read (the line before it)
+        #: the section titles of voices not kept: their index in `section_titles`, their
+        #: line and voice (`_other_voice_title`)
+        self.other_voice_titles: dict[int, tuple[int, str]] = {}
         #: the fields of the body dropped, by letter: (line, column of an inline one)
         self.dropped_fields: dict[str, list[tuple[int, int | None]]] = {}
 
@@ -225,6 +229,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 self._implicit_voice()
                 start = self._overlay_end(line, 0, len(line)) if self.in_overlay else 0
                 self._lex(line, start, len(line))
+            else:
+                self._skipped_line_titles(line)
             self.music_read = not self.skipping or self.music_read
 
     def _continued(self, lines: list[str], i: int, value: str, taken: set[int]) -> str:
@@ -469,6 +475,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         if len(self.voices) > 1:
             dropped = ", ".join(f"V:{v}" for v in self.voices if v != self.voice)
             self.warnings.append(f"voice {dropped} dropped")
+        self.warnings += self._other_voice_titles()
         key, corpus = self.key, self.corpus_format == "corpus"
         if self.corpus_format == "auto" and self._looks_like_corpus():
             key, corpus = self.key.white, True
