@@ -120,6 +120,25 @@ class RawTune:
         (`parse_abc(..., line_offset=)`)."""
         return self.line - 1 - self.header_lines
 
+    def own_warnings(self, warnings: Sequence[str], line_offset: int = 0) -> list[str]:
+        """``warnings`` of ``text`` read with ``line_offset`` (`parse_abc`), less those of the
+        transposing directives of the file header written into it (``I:MIDI transpose -2``,
+        `with_file_header`): `text_tunes` says each once for the file, naming its line there,
+        where every tune said it again, naming the line it was written into.
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> raw = RawTune("b.abc", "b", "X:1\\nI:MIDI transpose 2\\nK:G\\nGA|", 3, header_lines=1)
+        >>> parse_abc(raw.text).warnings, raw.own_warnings(parse_abc(raw.text).warnings)
+        (['I:MIDI transpose 2 not read (line 2): the notes are read and played as written'], [])
+        """
+        from tokenization.abc_tunebook import transpose_directive_warning
+
+        written = self.text.split("\n")[1 : 1 + self.header_lines]
+        said = {
+            transpose_directive_warning(line, line_offset + n) for n, line in enumerate(written, 2)
+        }
+        return [warning for warning in warnings if warning not in said]
+
     def locate(self, err: Exception) -> str:
         """``err`` (an `AbcParseError` of `text`) with where the tune is (`file_name`) and the
         file's line; a dump row's line counts in the tune text built from the row, and says so
@@ -191,8 +210,8 @@ def text_tunes(
     not read, and a warning names them, as `parse_abc` warns; another names a ``%%begintext``
     block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`), and
     another a ``%%MIDI transpose`` or ``%%transpose`` directive in the file header, not read,
-    once for the file (`file_header_transposes`; an ``I:`` one is written into every tune, and
-    read with it, `with_file_header`). The
+    once for the file (`file_header_transposes`; an ``I:`` one, written into every tune,
+    `with_file_header`, too: `RawTune.own_warnings` leaves out each tune's own). The
     warnings go to ``said`` (`source_warnings`, which the caller closes), else to this text's.
 
     >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
@@ -208,8 +227,7 @@ def text_tunes(
             said.warn(_NOT_READ, masked(note), "%s: the tune at line %d: %s", *where)
         found.append((line + 1, tune))
     for note in file_header_transposes(text):  # once for the file, not in each tune
-        if note.startswith("%%"):  # an `I:` one is written into each tune, which says it
-            said.warn(_NOT_READ, masked(note), "%s: %s", source, note)
+        said.warn(_NOT_READ, masked(note), "%s: %s", source, note)
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     if file_header_fields(unix):  # lines of each tune as written, without the file header
         written = [tune.count("\n") for _, tune in split_tunebook(text)]

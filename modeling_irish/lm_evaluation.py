@@ -242,8 +242,11 @@ def _score_tunes(
             reason = getattr(item, "unreadable", "") or skip_reason(err)
             said.warn(_SKIPPED, reason, "skipped a tune: %s", where)
             continue
-        if enc.tune.warnings:
-            _warn_changed(said, _tune_place(item, n), enc.tune)
+        warnings = enc.tune.warnings
+        if hasattr(item, "own_warnings"):  # a RawTune: not what its file said once
+            warnings = item.own_warnings(warnings)
+        if warnings:
+            _warn_changed(said, _tune_place(item, n), enc.tune, warnings)
         unknown.add(enc.unknown_values())
         features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
         if len(features) == batch_size:
@@ -263,13 +266,14 @@ def _tune_place(item: Any, n: int) -> str:
     return item.place if hasattr(item, "place") else f"text {n}"
 
 
-def _warn_changed(said: CappedWarnings, where: str, tune: Any) -> None:
+def _warn_changed(said: CappedWarnings, where: str, tune: Any, warnings: list[str]) -> None:
     """Name, in ``said``, a tune that the reader did not read exactly as written, with what
-    it changed (the lines its warnings name count in the tune's own text; counted by the
+    it changed (its ``warnings``, a `RawTune`'s less what its file said once,
+    `RawTune.own_warnings`; the lines they name count in the tune's own text; counted by the
     first): the tune is scored as read, only part of what it holds."""
     title = f" {tune.title!r}" if tune.title else ""
     message = "scored as read, not as written: %s%s: %s"
-    said.warn(_CHANGED, masked(tune.warnings[0]), message, where, title, "; ".join(tune.warnings))
+    said.warn(_CHANGED, masked(warnings[0]), message, where, title, "; ".join(warnings))
 
 
 def _lm_result(sums: torch.Tensor, skipped: int, unknown: UnknownValues) -> dict[str, Any]:

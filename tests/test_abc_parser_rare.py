@@ -100,10 +100,24 @@ def test_a_directive_of_the_file_header_is_said_once_by_the_sources(caplog):
     from modeling_irish.abc_sources import text_tunes
 
     with caplog.at_level(logging.WARNING, logger="modeling_irish.abc_sources"):
-        assert len(list(text_tunes(TRANSPOSED_BOOK, "book.abc"))) == 2
-    # the I: one is written into each tune (ABC 2.1: a tune cut out keeps its file header),
-    # whose reader says it
+        raws = list(text_tunes(TRANSPOSED_BOOK, "book.abc"))
+    assert len(raws) == 2
+    # the I: one too, at its line of the file: it is written into each tune (ABC 2.1: a tune
+    # cut out keeps its file header), whose reader said it again, naming the line written into
     assert caplog.messages == [
         f"book.abc: %%MIDI transpose -2 {ONCE.format(2)}",
+        f"book.abc: I:MIDI transpose 3 {ONCE.format(3)}",
         f"book.abc: %%transpose 1 {ONCE.format(4)}",
+    ]
+    for raw in raws:
+        said = parse_abc(raw.text).warnings
+        assert said == [
+            "I:MIDI transpose 3 not read (line 2): the notes are read and played as written"
+        ]
+        assert raw.own_warnings(said) == []
+        shifted = parse_abc(raw.text, line_offset=raw.line_offset).warnings
+        assert shifted and raw.own_warnings(shifted, raw.line_offset) == []
+    own = parse_abc(raws[0].text + "[I:MIDI transpose 3]GA|\n").warnings
+    assert raws[0].own_warnings(own) == [  # its own, in its music, is its own to say
+        "I:MIDI transpose 3 not read (line 7): the notes are read and played as written"
     ]

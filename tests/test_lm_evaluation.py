@@ -405,3 +405,19 @@ def test_one_row_outside_the_vocabulary_is_said_in_the_singular(model_dir, tmp_p
     assert capsys.readouterr().out.splitlines()[2] == (
         "values not in the model's vocabulary (read as <unk>): dur 3 (3 rows), m_offset 1 (1 row)"
     )
+
+
+def test_a_file_headers_transposing_directive_is_said_once_not_once_a_tune(model_dir, tmp_path,
+                                                                           caplog):  # fmt: skip
+    """An ``I:MIDI transpose`` before the first ``X:`` is written into every tune's text (ABC
+    2.1: a tune cut out keeps its file header), whose reader said it again, each tune naming
+    the line it was written into, not the file's: it is said once, at the file's line."""
+    book = tmp_path / "book.abc"
+    book.write_text("I:MIDI transpose -2\n\n" + "\n".join(TUNES[:2]))
+    with caplog.at_level("WARNING"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
+    said = [r.getMessage() for r in caplog.records if "transpose" in r.getMessage()]
+    assert said == [
+        f"{book}: I:MIDI transpose -2 in the file header not read (line 1): the notes of every "
+        "tune are read and played as written"
+    ]
