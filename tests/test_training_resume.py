@@ -72,41 +72,65 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
 _CURVE_FLAGS = ("--max_train_steps", "10", "--logging_steps", "4", "--eval_steps", "0")
 
 
-def _curve_and_results(folder) -> tuple[list[tuple[int, float]], dict]:
+def _curve_and_results(
+    folder, keys: tuple[str, ...] = ("train_loss", "train_loss_last")
+) -> tuple[list[tuple[int, float]], dict]:
     results = json.loads((folder / "all_results.json").read_text())
-    return _train_curve(folder), {k: results[k] for k in ("train_loss", "train_loss_last")}
+    return _train_curve(folder), {k: results[k] for k in keys}
+
+
+#: Each task's flags besides `_CURVE_FLAGS` (a tune-title run reports no train_loss)
+_CURVE_TASKS = {
+    "measurenote": ((), ("train_loss", "train_loss_last")),
+    "tune_title": (TUNE_TITLE_FLAGS, ("train_loss_last", "train_loss_last_updates")),
+}
+
+
+@pytest.fixture(scope="module", name="curve_task", params=sorted(_CURVE_TASKS))
+def curve_task_fixture(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module", name="unsaved_curve")
-def unsaved_curve_fixture(tunebook, cache_dir, tmp_path_factory, one_torch_thread):  # noqa: F811
+def unsaved_curve_fixture(
+    tunebook,
+    cache_dir,
+    tmp_path_factory,
+    one_torch_thread,  # noqa: F811
+    curve_task,
+):
     """The learning curve and train losses of the `_CURVE_FLAGS` run without checkpoints."""
     out = tmp_path_factory.mktemp("unsaved")
-    main(_argv(tunebook, cache_dir, out, *_CURVE_FLAGS))
-    return _curve_and_results(out)
+    main(_argv(tunebook, cache_dir, out, *_CURVE_FLAGS, *_CURVE_TASKS[curve_task][0]))
+    return _curve_and_results(out, _CURVE_TASKS[curve_task][1])
 
 
 def test_checkpoints_leave_the_learning_curve_as_it_is(tunebook, cache_dir, tmp_path,
-                                                       unsaved_curve):  # fmt: skip
+                                                       unsaved_curve, curve_task):  # fmt: skip
     """A checkpoint logged the updates since the last log first: with --checkpointing_steps 3
     and --logging_steps 4 the curve had means of 3, 1, 2, 2... updates at steps 3, 4, 6, 8, 9,
-    10 instead of 4, 4, 2 at steps 4, 8, 10, and train_loss_last changed with it."""
-    main(_argv(tunebook, cache_dir, tmp_path, *_CURVE_FLAGS, "--checkpointing_steps", "3"))
-    curve, results = _curve_and_results(tmp_path)
+    10 instead of 4, 4, 2 at steps 4, 8, 10, and train_loss_last changed with it. Tune-title
+    logged no step 10 (its train_loss_last, the mean of updates 7 to 10, was in no row)."""
+    flags, keys = _CURVE_TASKS[curve_task]
+    main(_argv(tunebook, cache_dir, tmp_path, *_CURVE_FLAGS, *flags, "--checkpointing_steps", "3"))
+    curve, results = _curve_and_results(tmp_path, keys)
     assert [step for step, _ in curve] == [4, 8, 10]
     assert (curve, results) == unsaved_curve
+    assert results["train_loss_last"] == curve[-1][1]  # the last row: updates 9 and 10
 
 
 def test_a_run_resumed_from_the_middle_of_a_log_window_logs_the_same_curve(
-    tunebook, cache_dir, tmp_path, unsaved_curve
+    tunebook, cache_dir, tmp_path, unsaved_curve, curve_task
 ):
     """step_6 holds updates 5 and 6, not yet logged (every 4): the resumed run logs them with
     7 and 8 at step 8, as the uninterrupted run does, and counts them in train_loss."""
-    argv = _argv(tunebook, cache_dir, tmp_path, *_CURVE_FLAGS, "--checkpointing_steps", "3")
+    flags, keys = _CURVE_TASKS[curve_task]
+    argv = _argv(tunebook, cache_dir, tmp_path, *_CURVE_FLAGS, *flags, "--checkpointing_steps", "3")
     main(argv)
     shutil.rmtree(tmp_path / "step_9")  # killed after logging update 8, before saving step_9
     assert len(run_folder.read_training_state(str(tmp_path / "step_6"))["loss_window"]) == 2
     main([*argv, "--resume_from_checkpoint"])
-    assert _curve_and_results(tmp_path) == unsaved_curve
+    assert _curve_and_results(tmp_path, keys) == unsaved_curve
 
 
 @pytest.mark.parametrize("task_flags", [(), TUNE_TITLE_FLAGS], ids=["measurenote", "tune_title"])
@@ -539,10 +563,12 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
     straight, resumed = (json.loads((tmp_path / r / "all_results.json").read_text()) for r in "ab")
     assert resumed["train_loss_last"] == pytest.approx(straight["train_loss_last"], rel=1e-6)
     # the learning curve of the resumed run is the uninterrupted one's (rows past a checkpoint
-    # it resumed from cut away, not repeated)
+    # it resumed from cut away, not repeated) but for step 2, where b's first run ended and
+    # logged its 2 updates (as a MeasureNote run does), so that its step 4 averages 3 and 4
     curves = [_train_curve(tmp_path / run) for run in "ab"]
-    assert [s for s, _ in curves[1]] == [s for s, _ in curves[0]] == [4]
-    assert curves[1][0][1] == pytest.approx(curves[0][0][1], rel=1e-6)
+    assert [s for s, _ in curves[0]] == [4, 7] and [s for s, _ in curves[1]] == [2, 4, 7]
+    assert curves[1][-1][1] == pytest.approx(curves[0][-1][1], rel=1e-6)  # updates 5 to 7
+    assert resumed["train_loss_last"] == curves[1][-1][1]
     assert straight["num_processes"] == 1 and straight["total_batch_size"] == 2
 
 
@@ -566,14 +592,16 @@ def test_resuming_a_run_whose_time_budget_is_spent_makes_no_update(
     assert max(int(p.name[5:]) for p in out.glob("step_*")) == done["train_steps"]
 
 
+@pytest.mark.parametrize("curve_task", sorted(_CURVE_TASKS))
 def test_resuming_a_run_the_clock_stopped_mid_window_logs_its_last_updates_once(
-    tunebook, cache_dir, tmp_path
+    tunebook, cache_dir, tmp_path, curve_task
 ):
     """The clock stops the run between logs: its last updates are logged before the final
-    checkpoint, which then keeps none unlogged for a resume with nothing left to log again."""
+    checkpoint, which then keeps none unlogged for a resume with nothing left to log again.
+    Tune-title logged none of them (no row at all here), its train_loss_last in no row."""
     extra = ["--max_train_steps", "1000000000", "--max_train_minutes", "0.002",
              "--logging_steps", "1000", "--checkpointing_steps", "1",
-             "--eval_steps", "0"]  # fmt: skip
+             "--eval_steps", "0", *_CURVE_TASKS[curve_task][0]]  # fmt: skip
     out = tmp_path / "run"
     main(_argv(tunebook, cache_dir, out, *extra))
     log = (out / "train_log.jsonl").read_text()
@@ -581,4 +609,11 @@ def test_resuming_a_run_the_clock_stopped_mid_window_logs_its_last_updates_once(
     assert [step for step, _ in _train_curve(out)] == [done["train_steps"]]
     main(_argv(tunebook, cache_dir, out, *extra, "--resume_from_checkpoint"))
     assert (out / "train_log.jsonl").read_text() == log
-    assert json.loads((out / "all_results.json").read_text())["train_loss"] == done["train_loss"]
+    again = json.loads((out / "all_results.json").read_text())
+    assert done["train_loss_last"] == _train_curve(out)[-1][1]
+    assert again["train_loss_last"] == done["train_loss_last"]
+    assert (
+        again["train_loss_last_updates"] == done["train_loss_last_updates"] == done["train_steps"]
+    )
+    if curve_task == "measurenote":
+        assert again["train_loss"] == done["train_loss"]

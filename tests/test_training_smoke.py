@@ -167,13 +167,12 @@ def test_the_bar_shows_the_logged_mean_loss_and_ends_on_train_loss_last(
     logged = dict(_train_curve(out))
     for step in (2, 4):  # the bar at a logging step: the value logged, named as a mean of 2
         assert postfixes[step - 1] == f"loss (mean of 2)={logged[step]:.3f}", step
-    # the last update: MeasureNote logs its window of one, tune-title's bar and train_loss_last
-    # average the last --logging_steps updates
-    count = 1 if task == "measurenote" else 2
+    # the last update: both tasks log its window of one (tune-title logged no step 5, its
+    # bar and train_loss_last averaging updates 4 and 5), the bar's last value
+    count = 1
     assert results["train_loss_last_updates"] == count
     assert postfixes[-1] == f"loss (mean of {count})={results['train_loss_last']:.3f}"
-    if task == "measurenote":
-        assert results["train_loss_last"] == logged[5]
+    assert results["train_loss_last"] == logged[5]
     card = (out / "README.md").read_text()
     over = "the last update" if count == 1 else f"the last {count} updates"
     assert f"`train_loss_last` is the mean training loss over {over}" in card

@@ -261,6 +261,10 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict, co
         "epoch": epoch,
         "seed": args.seed,
         "recent_losses": stats["losses"][-args.logging_steps :],
+        # the updates not yet logged, which a resumed run logs with its own (`_log_window`),
+        # and the last log's mean and count, its train_loss_last should it train no further
+        "loss_window": list(stats["window"]),
+        "last_loss": {"train_loss": stats["last"][0], "updates": stats["last"][1]},
         "train_seconds": stats["seconds_before"] + time.perf_counter() - stats["start"],
         "run": run_flags(args),
         "args": recorded_flags(args),
@@ -304,9 +308,10 @@ def train_loop(
     completed = resume_state(args, accelerator, saved, optimizer)
     _fill_title_cache(accelerator.unwrap_model(model), titles, accelerator.is_local_main_process)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
-    # a resumed run starts with the checkpoint's last losses, so that train_loss_last is the
-    # same as an uninterrupted run's
+    # a resumed run starts with the checkpoint's last losses and those it has not logged, so
+    # that its learning curve and train_loss_last are an uninterrupted run's
     stats = {"losses": list(saved.get("recent_losses", [])), "start": time.perf_counter()}
+    stats["window"], stats["last"] = restored_log_state(saved, completed, args.logging_steps)
     stats["seconds_before"] = float(saved.get("train_seconds", 0.0))  # the runs it resumes
     if nothing_left(args, completed, stats["seconds_before"]):  # resumed with its budget spent
         first_epoch = args.num_train_epochs
@@ -346,21 +351,26 @@ def train_loop(
             if not accelerator.sync_gradients:
                 continue
             completed += 1
-            stats["losses"].append(_update_loss(accelerator, micro))
+            loss = _update_loss(accelerator, micro)
+            stats["losses"].append(loss)
+            stats["window"].append(loss)
             micro = []
-            mean, count = recent_loss(stats["losses"], args.logging_steps)
-            # the mean that is logged (and reported as train_loss_last), not the update's own
-            progress.update(loss=mean, loss_updates=count)
-            if completed % args.logging_steps == 0:
-                record = {"train_loss": mean, "lr": lr_for(args, completed - 1)}
-                accelerator.log(record, step=completed)
-                _history(args, accelerator, completed, _seconds(stats), record)
-                logger.info("step %d: train_loss %.4f", completed, mean)
             # the clock first: a checkpoint saved after it records at least the time that
             # stopped the run, so that resuming it finds the budget spent
             stop = _should_stop(
                 args, accelerator, completed, stats["start"] - stats["seconds_before"]
             )
+            # every --logging_steps updates, and the run's last updates (fewer when it stops
+            # between two logs), as MeasureNote's `_after_update` logs them
+            logged = completed % args.logging_steps == 0 or stop
+            if logged:
+                _log_window(args, accelerator, stats, completed)
+            # the mean logged (the last is train_loss_last), else that of the last
+            # --logging_steps updates: not the update's own loss
+            mean, count = (
+                stats["last"] if logged else recent_loss(stats["losses"], args.logging_steps)
+            )
+            progress.update(loss=mean, loss_updates=count)
             if (
                 isinstance(args.checkpointing_steps, int)
                 and completed % args.checkpointing_steps == 0
@@ -378,15 +388,57 @@ def train_loop(
         if stop:
             break
     progress.close()
+    if stats["window"]:  # a resumed checkpoint's unlogged updates, with nothing left to train
+        _log_window(args, accelerator, stats, completed)
     stats.update(completed_steps=completed, seconds=_seconds(stats))
     return stats
 
 
+def restored_log_state(
+    saved: dict, completed: int, logging_steps: int
+) -> tuple[list[float], tuple[float | None, int]]:
+    """The resumed checkpoint's losses not yet logged and its last log's ``(mean, updates)``
+    (``[]`` and ``(None, 0)`` when not resuming). A null (a NaN loss, which the checkpoint's
+    JSON cannot hold) is read back as NaN. A checkpoint saved before they were recorded logged
+    every ``logging_steps`` updates only: its unlogged updates are the last ``completed %
+    logging_steps`` of its ``recent_losses``, and its last log is taken as their mean.
+
+    >>> restored_log_state({"recent_losses": [4.0, 3.0, 2.0, 1.0]}, 6, 4)  # updates 3 to 6
+    ([2.0, 1.0], (2.5, 4))
+    >>> restored_log_state({"loss_window": [None], "last_loss": {"train_loss": 2.0,
+    ...     "updates": 3}}, 4, 3)
+    ([nan], (2.0, 3))
+    """
+    recent = [math.nan if v is None else v for v in saved.get("recent_losses", [])]
+    if "loss_window" in saved:
+        window = [math.nan if v is None else v for v in saved["loss_window"]]
+        last = saved.get("last_loss", {})
+        count = int(last.get("updates", 0))
+        mean = last.get("train_loss")
+        return window, ((math.nan if mean is None else mean) if count else None, count)
+    unlogged = completed % logging_steps
+    window = recent[len(recent) - unlogged :] if unlogged else []
+    mean, count = recent_loss(recent, logging_steps)
+    return window, (mean if count else None, count)
+
+
+def _log_window(args: argparse.Namespace, accelerator: Accelerator, stats: dict, step: int) -> None:
+    """Log ``train_loss``, the mean loss of the updates since the last log (``--logging_steps``
+    of them, fewer at a run's last update), as MeasureNote's `_log_train` does; it becomes
+    ``stats["last"]`` (the run's ``train_loss_last``) and the window is emptied."""
+    window = stats["window"]
+    mean = float(np.mean(window))
+    stats["last"], stats["window"] = (mean, len(window)), []
+    record = {"train_loss": mean, "lr": lr_for(args, step - 1)}
+    accelerator.log(record, step=step)
+    _history(args, accelerator, step, _seconds(stats), record)
+    logger.info("step %d: train_loss %.4f (mean of %d updates)", step, mean, len(window))
+
+
 def recent_loss(losses: Sequence[float], logging_steps: int) -> tuple[float, int]:
     """The mean of the last ``logging_steps`` updates' losses and how many they are (fewer in
-    a run of fewer updates; ``(nan, 0)`` for none): what the progress bar shows after every
-    update, what is logged as ``train_loss`` every ``--logging_steps`` updates, and the run's
-    ``train_loss_last``.
+    a run of fewer updates; ``(nan, 0)`` for none): what the progress bar shows after an update
+    that is not logged (a logged one shows the mean logged, `_log_window`).
 
     >>> recent_loss([4.0, 3.0, 2.0, 1.0], 2), recent_loss([4.0], 10)
     ((1.5, 2), (4.0, 1))
@@ -499,9 +551,10 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     )
     unwrapped = accelerator.unwrap_model(model)
     save_model(unwrapped, args.output_dir, accelerator)
-    last, last_updates = recent_loss(stats["losses"], args.logging_steps)
+    last, last_updates = stats["last"]
     results = {
-        # the bar's last value: the mean training loss over the last train_loss_last_updates
+        # the last train_loss logged (the bar's last value): the mean training loss over the
+        # last train_loss_last_updates updates; None (null): no update logged
         "train_loss_last": last if last_updates else None,
         "train_loss_last_updates": last_updates,
         "train_steps": stats["completed_steps"],
