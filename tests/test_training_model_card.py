@@ -177,7 +177,47 @@ def test_the_tune_title_card_keeps_counts_and_timings_out_of_its_metrics(tuneboo
     assert {"known_mrr_at_20", "known_mrr_at_20_stderr", "known_random_mrr_at_20"} <= set(metrics)
     assert {"train_loss_last", "eval_precision", "unseen_r_at_5"} <= set(metrics)
     assert not set(metrics) & set(run)
-    numbers = {k for k, v in results.items() if isinstance(v, (int, float))}
+    numbers = {k for k, v in results.items() if isinstance(v, (int, float)) or v is None}
     assert numbers | {"eval_precision"} == set(metrics) | set(run)
+    assert metrics["unseen_median_rank"] == "n/a"  # a null, its reason not known
     assert metrics["train_loss_last"] == "0.8804" and run["known_ms_per_query"] == "3.25"
     assert "mean training loss over the last 10 updates (`--logging_steps 10`)" in text
+
+
+def test_the_measurenote_card_gives_its_parameter_count_with_the_runs_counts(tunebook, tmp_path):
+    """num_parameters, a count, was a row of the Results table among the validation figures:
+    it is in the run's counts and timings, as a tune-title card's counts are, and every number
+    of the run is in one of the two tables."""
+    results = {**LM_RESULTS, "train_loss_last": 0.75, "train_tokens": 900, "corpus_train_tunes": 6}
+    text = ModelCard.load(_card(tmp_path, tunebook, "measurenote", results)).content
+    metrics = _table(text, "## Results")
+    run = _table(text, "### Run: counts and timings")
+    assert run["num_parameters"] == "1234" and run["train_tokens"] == "900"
+    assert {"eval_nll", "eval_main_acc", "eval_precision", "train_loss_last"} <= set(metrics)
+    assert not {"num_parameters", "train_steps", "corpus_train_tunes"} & set(metrics)
+    assert not set(metrics) & set(run)
+    numbers = {k for k, v in results.items() if isinstance(v, (int, float))}
+    assert numbers | {"eval_precision"} == set(metrics) | set(run)
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_a_null_figure_is_shown_as_n_a_with_its_reason(task, tunebook, tmp_path):
+    """A figure that is None (JSON null), such as unseen_median_rank of a protocol with no
+    query or train_loss_last of a run that logged no update, was in neither table."""
+    results = {"total_batch_size": 2, "train_steps": 0, "train_loss_last": None}
+    if task == "tune_title":
+        why = "the validation split is empty (--split_ratios 0.9 0 0.1)"
+        results.update(
+            known_queries=1,
+            known_mrr_at_20=0.5,
+            known_mrr_at_20_stderr=None,
+            unseen_median_rank=None,
+            retrieval_eval_skipped={"unseen": why},
+        )
+    text = ModelCard.load(_card(tmp_path, tunebook, task, results)).content
+    metrics = _table(text, "## Results")
+    assert metrics["train_loss_last"] == "n/a (no update logged)"
+    if task == "tune_title":
+        assert metrics["unseen_median_rank"] == f"n/a ({why})"
+        assert metrics["known_mrr_at_20_stderr"] == "n/a (a single query)"
+        assert metrics["known_mrr_at_20"] == "0.5"

@@ -20,6 +20,7 @@ from training.model_card_metadata import (
 )
 from training.model_card_sections import (
     card_name,
+    card_tables,
     train_loss_note,
     tune_title_tables,
     tune_title_usage,
@@ -346,7 +347,8 @@ def write_measurenote_card(
         hyper["mixed_precision"] = trained_precision(args, model)
     hyper.update(budget(args, results))
     hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
-    metric_names = (*LM_FIGURES, "eval_precision", "train_loss_last", "num_parameters")
+    # the figures that score the model; every other number is the run's (counts and timings)
+    scores = (*LM_FIGURES, "eval_precision", "train_loss", "train_loss_last")
     sizes = ", ".join(
         f"{k.split('_')[1]} {v}" for k, v in results.items() if k.startswith("corpus_")
     )
@@ -366,7 +368,7 @@ def write_measurenote_card(
         f"{_unknown_note(data_report['tokenize'])}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
-        metrics={k: results[k] for k in metric_names if k in results},
+        **card_tables(results, scores),
         metrics_note=train_loss_note(args, results),
         pipeline_tag="text-generation",
         model_name=card_name(args),

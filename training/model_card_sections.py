@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Collection
 from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
@@ -15,6 +16,8 @@ from training.model_card_metadata import _PROTOCOL_DATA, RETRIEVAL_FIGURES
 __all__ = [
     "SCORE_FIGURES",
     "card_name",
+    "card_tables",
+    "missing_reason",
     "train_loss_note",
     "tune_title_tables",
     "tune_title_usage",
@@ -75,9 +78,8 @@ SCORE_FIGURES = (*RETRIEVAL_FIGURES, "mrr_at_20_stderr", "random_mrr_at_20")
 
 
 def tune_title_tables(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A tune-title run's numbers (and ``eval_precision``) for its card, as `write_model_card`'s
-    ``metrics`` (the retrieval figures, `SCORE_FIGURES`, and ``train_loss_last``) and
-    ``run_figures`` (every other number: the run's counts and timings).
+    """A tune-title run's numbers for its card (`card_tables`): its ``metrics`` are the
+    retrieval figures (`SCORE_FIGURES`), ``train_loss_last`` and ``eval_precision``.
 
     >>> tables = tune_title_tables({"known_r_at_1": 0.25, "known_ms_per_query": 3.5,
     ...     "train_steps": 7, "stopped_by": "max_train_steps"})
@@ -86,13 +88,55 @@ def tune_title_tables(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """
     scores = {"train_loss_last", "eval_precision"}
     scores.update(f"{p}_{figure}" for p in _PROTOCOL_DATA for figure in SCORE_FIGURES)
+    return card_tables(results, scores)
+
+
+def card_tables(results: dict[str, Any], scores: Collection[str]) -> dict[str, dict[str, Any]]:
+    """A run's numbers (and ``eval_precision``) for its card, as `write_model_card`'s
+    ``metrics`` (those named in ``scores``) and ``run_figures`` (every other number: the run's
+    counts and timings). A figure that is None (JSON null) is shown as ``n/a``, with the reason
+    where one is known (`missing_reason`), not left out.
+
+    >>> card_tables({"eval_nll": 6.5, "num_parameters": 1234, "train_loss_last": None},
+    ...     {"eval_nll", "train_loss_last"})  # doctest: +NORMALIZE_WHITESPACE
+    {'metrics': {'eval_nll': 6.5, 'train_loss_last': 'n/a (no update logged)'},
+     'run_figures': {'num_parameters': 1234}}
+    """
     shown = {
-        k: v for k, v in results.items() if isinstance(v, (int, float)) or k == "eval_precision"
+        k: missing_reason(k, results) if v is None else v
+        for k, v in results.items()
+        if isinstance(v, (int, float)) or v is None or k == "eval_precision"
     }
     return {
         "metrics": {k: v for k, v in shown.items() if k in scores},
         "run_figures": {k: v for k, v in shown.items() if k not in scores},
     }
+
+
+def missing_reason(key: str, results: dict[str, Any]) -> str:
+    """How a card shows the figure ``key`` that ``results`` holds as None: ``n/a``, with why
+    where the run says (a protocol's ``retrieval_eval_skipped`` reason, a standard error of a
+    single query, no update logged).
+
+    >>> missing_reason("unseen_median_rank",
+    ...     {"retrieval_eval_skipped": {"unseen": "the validation split is empty"}})
+    'n/a (the validation split is empty)'
+    >>> missing_reason("known_mrr_at_20_stderr", {"known_queries": 1})
+    'n/a (a single query)'
+    >>> missing_reason("known_r_at_1", {})
+    'n/a'
+    """
+    protocol = key.split("_", 1)[0]
+    why = (
+        results.get("retrieval_eval_skipped", {}).get(protocol)
+        if protocol in _PROTOCOL_DATA
+        else None
+    )
+    if key == "train_loss_last":
+        why = "no update logged"
+    elif key.endswith("_stderr") and results.get(f"{protocol}_queries") == 1:
+        why = "a single query"
+    return f"n/a ({why})" if why else "n/a"
 
 
 def tune_title_usage(args: argparse.Namespace) -> str:
