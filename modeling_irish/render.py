@@ -118,7 +118,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         logger.warning(
             "%s: %s in the body is not played (the header's transpose= is)", label, field
         )
-    for line, field in _body_clef_octaves(abc):
+    for line, field in _body_clef_octaves(abc, tune.voice):
         logger.warning(
             "%s: line %d: the octave of the clef of %s in the body is not played (the header's "
             "clef octave is, throughout)",
@@ -219,18 +219,19 @@ def _body_transposes(abc: str) -> list[str]:
 _KEY_OR_VOICE_FIELD = re.compile(r"(?:^\s*|\[)([KV]):([^\]]*)")
 
 
-def _body_clef_octaves(abc: str) -> list[tuple[int, str]]:
+def _body_clef_octaves(abc: str, played: str | None) -> list[tuple[int, str]]:
     """``(line, field)`` of each ``K:`` or ``V:`` field of the body of the tune ``abc`` (a
     field line, or inline) whose clef plays at another octave (`clef_octave`: ``treble-8``, or
     ``treble`` after a header ``treble-8``) than the played voice's header clef, which the MIDI
     plays throughout (`played_transpose`: the header's ``K:`` clef, or that of the ``V:`` of
-    the voice played, `played_voice`; another voice's clef is not compared): abc2midi plays the
-    change from there on (though not a clef without ``8`` after one with it). A field of the
-    body while another voice is written (after ``V:2``) is not said: that voice is not played.
+    the voice ``played``, the one the reader keeps, `AbcTune.voice`; another voice's clef is
+    not compared): abc2midi plays the change from there on (though not a clef without ``8``
+    after one with it). A field of the body while another voice is written (after ``V:2``)
+    is not said: that voice is not played.
 
-    >>> _body_clef_octaves("X:1\\nK:D\\nDE|\\nK:bass-8\\nDE [K:G] [V:1 clef=treble] F|")
+    >>> _body_clef_octaves("X:1\\nK:D\\nDE|\\nK:bass-8\\nDE [K:G] [V:1 clef=treble] F|", "1")
     [(4, 'K:bass-8')]
-    >>> _body_clef_octaves("X:1\\nV:1 clef=treble-8\\nV:2 clef=bass\\nK:D\\nDE [K:treble-8] F|")
+    >>> _body_clef_octaves("X:1\\nV:1 clef=treble-8\\nV:2 clef=bass\\nK:D\\nD [K:treble-8] F|", "1")
     []
     """
     from tokenization.abc_tunebook import abc_lines
@@ -240,7 +241,6 @@ def _body_clef_octaves(abc: str) -> list[tuple[int, str]]:
     keys: list[str] = []  # the header's K: and V: values
     voices: list[str] = []
     voice: str | None = None  # the voice the body writes in, from its first V: on
-    first: str | None = None  # the first voice the body names
     for n, (_, code, _, part) in enumerate(_tune_lines(abc_lines(abc)), 1):
         for m in _KEY_OR_VOICE_FIELD.finditer(code):
             if part != "body":
@@ -248,12 +248,10 @@ def _body_clef_octaves(abc: str) -> list[tuple[int, str]]:
                 continue
             if m[1] == "V":
                 voice = played_voice([m[2]]) or ""
-                first = voice if first is None else first
             octave = clef_octave(m[2], field="key" if m[1] == "K" else "voice")
             if octave is not None:
                 found.append((n, f"{m[1]}:{m[2].strip()}", octave, voice))
-    played = played_voice(voices) or first  # no header V:: the voice the body names first
-    own = [v for v in voices if played_voice([v]) == played]
+    own = [v for v in voices if (v.split() or [""])[0] == played]
     header = header_clef_octave([("key", keys), ("voice", own)])
     return [
         (n, field)

@@ -75,15 +75,15 @@ def played_spans(tune: AbcTune, label: str) -> list[tuple[int, int]]:
 
 def played_transpose(tune: AbcTune, label: str) -> int:
     """Semitones the MIDI of ``tune`` sounds from its written pitches (its tokens'): the
-    ``transpose=`` of its header's ``K:`` plus that of the header ``V:`` of the voice it plays
-    (the first), as abc2midi adds them (ABC 2.1 section 4.6: playback transposition; the score,
-    and the tokens, keep the written pitches), and an octave for the ``+8`` / ``-8`` of the
-    clef (``K:C treble-8``, ``V:1 clef=bass-8``: "the player will transpose the notes one
-    octave higher or lower", `clef_octave`), the played voice's clef if it names one, else the
-    ``K:``'s, as abc2midi plays it; 0 without any. Of several ``K:`` (or ``V:`` of that voice)
-    the last that sets one counts. One that cannot be read is said in a warning naming
-    ``label``, and not played, and so is a clef octave with ``octave=`` (abc2midi plays the
-    ``octave=`` alone).
+    ``transpose=`` of its header's ``K:`` plus that of the header ``V:`` of the voice it plays (the
+    one the reader keeps, `AbcTune.voice`: voice 1 for music before any body ``V:``, even after a
+    header ``V:2``), as abc2midi adds them (ABC 2.1 section 4.6: playback transposition; the score,
+    and the tokens, keep the written pitches), and an octave for the ``+8`` / ``-8`` of the clef
+    (``K:C treble-8``, ``V:1 clef=bass-8``: "the player will transpose the notes one octave higher
+    or lower", `clef_octave`), the played voice's clef if it names one, else the ``K:``'s, as
+    abc2midi plays it; 0 without any. Of several ``K:`` (or ``V:`` of that voice) the last that sets
+    one counts. One that cannot be read is said in a warning naming ``label``, and not played, and
+    so is a clef octave with ``octave=`` (abc2midi plays the ``octave=`` alone).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> played_transpose(parse_abc("X:1\\nV:1 transpose=1\\nK:D transpose=-3\\nDEFG|"), "X:1")
@@ -94,10 +94,9 @@ def played_transpose(tune: AbcTune, label: str) -> int:
     from tokenization.keys import transpose_option
 
     voices = tune.fields.get("V", [])
-    played = played_voice(voices)
     fields = [
         ("key", tune.fields.get("K", [])),
-        ("voice", [v for v in voices if v.split()[:1] == [played]]),
+        ("voice", [v for v in voices if (v.split() or [""])[0] == tune.voice]),
     ]
     total = 0
     for field, values in fields:
@@ -114,8 +113,8 @@ def played_transpose(tune: AbcTune, label: str) -> int:
 
 
 def played_voice(voices: Sequence[str]) -> str | None:
-    """The id of the voice whose header ``V:`` the MIDI plays, of a tune's header ``V:`` values
-    (``fields["V"]``): the first declared, as `played_transpose` reads it; None without any.
+    """The id of the first of a tune's ``V:`` values (``fields["V"]``, or one field's): the
+    voice a body opening with ``V:`` keeps (`AbcTune.voice`); None without any.
 
     >>> played_voice(["T1 clef=treble-8", "B clef=bass"]), played_voice([])
     ('T1', None)

@@ -624,3 +624,22 @@ def test_a_header_transpose_after_a_stray_header_line_is_played_and_not_said(tmp
         got = _played("N\nK:D transpose=-2\nDEFG|]", tmp_path=tmp_path)
     assert got == [C, D, E, F]
     assert caplog.messages == []
+
+
+def test_the_clef_played_is_the_kept_voices_not_the_first_declared(tmp_path, caplog):
+    """`played_transpose` played the first header ``V:``'s clef and transpose=, though music
+    before any body ``V:`` is voice 1 (the reader keeps it, not a first declared ``V:2``):
+    voice 2's ``bass-8`` moved voice 1's notes down an octave, and a body clef was compared
+    with it."""
+    import logging
+
+    header = "M:4/4\nL:1/8\nV:2 clef=bass-8 transpose=2\nV:1 clef=treble\n"
+    assert _played("K:D\nDE|]", header, tmp_path=tmp_path) == [D, E]
+    # voice 1 undeclared: no voice clef, the K:'s plays
+    header = "M:4/4\nL:1/8\nV:2 clef=treble-8\n"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        assert _played("K:D\nDE|\nK:treble\nDE|]", header, tmp_path=tmp_path) == [D, E] * 2
+    assert not [m for m in caplog.messages if "clef" in m]
+    # the body opens with V:2: the first declared voice (1) is kept, and its clef plays
+    header = "M:4/4\nL:1/8\nV:1 clef=treble-8\nV:2 clef=bass\n"
+    assert _played("K:D\nV:2\nD,E,|\nV:1\nDE|]", header, tmp_path=tmp_path) == [50, 52]

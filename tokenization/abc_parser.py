@@ -491,6 +491,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             x=self.x,
             original_key=key,
             voice_count=max(1, len(self.voices)),
+            voice=self.voice,
             corpus_format=corpus,
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,

@@ -91,6 +91,11 @@ class AbcTune:
     #: the voices the body writes in or selects (only the first is kept; a voice the header
     #: declares and the body never selects is not one)
     voice_count: int = 1
+    #: the id of the voice whose music `tokens` are: music before any body ``V:`` is voice
+    #: ``"1"`` (or the voice the header declares first by name, ``V:T1``), even after a header
+    #: ``V:2``; a body opening with ``V:`` keeps the first voice the header declares. The MIDI
+    #: plays this voice's header ``V:`` (`played_transpose`). None for a tune without music.
+    voice: str | None = None
     corpus_format: bool = False
     accidentals: dict[str, int] = field(default_factory=dict)
     #: mid-tune meter changes: ``(index of the first token under the new meter, meter)``. The
