@@ -48,6 +48,32 @@ def test_an_inline_t_that_opens_the_music_of_an_untitled_tune_titles_it():
 
 
 @pytest.mark.parametrize(
+    "music",
+    [
+        '"Am" [T:Part A] GABc|]',
+        "!p!~ [T:Part A] GABc|]",
+        "|: z [T:Part A] GABc:|",
+        '"Am"|\nT:Part A\nGABc|]',
+    ],
+)
+def test_a_section_title_before_the_first_note_of_an_untitled_tune_titles_it(music):
+    """Only a ``[T:]`` opening the line did (``"Am" [T:A]`` did not), so `check`'s round trip,
+    whose ``T:`` line before the music titles the tune, said the title '' became 'Part A'."""
+    text = f"X:1\nM:4/4\nL:1/8\nK:G\n{music}\n"
+    tune = parse_abc(text)
+    assert tune.title == "Part A" and tune.fields.get("T") is None
+    assert tune.warnings[-1].endswith(
+        "('Part A', a section title in ABC 2.1) is taken as the tune's title"
+    )
+    report = check_text(text)
+    assert (report.round_trip_ok, report.failures) == (1, [])
+    # after the first note it is a section's title only, written back after an empty T:
+    tune = parse_abc('X:1\nM:4/4\nL:1/8\nK:G\n"Am" G [T:Part A] ABc|]\n')
+    assert (tune.title, tune.section_titles, tune.warnings) == ("", [(1, "Part A")], [])
+    assert check_text('X:1\nM:4/4\nL:1/8\nK:G\n"Am" G [T:Part A] ABc|]\n').round_trip_ok == 1
+
+
+@pytest.mark.parametrize(
     ("field", "said"),
     [
         ("[W:la la]", "W: field (words)"),

@@ -488,7 +488,12 @@ class _HeaderFields:
     def _section_title(self, value: str) -> None:
         """A ``T:`` in the body, a field line or inline ``[T:...]`` (not an inline field in ABC
         2.1, but abcm2ps prints it as the line it would be, and abc2midi passes over it): the
-        title of the section that starts at the next token (`AbcTune.section_titles`)."""
+        title of the section that starts at the next token (`AbcTune.section_titles`). One
+        before the first note of a tune without a header ``T:`` titles it (`_title_after_key`),
+        chord symbols, decorations, bar lines and rests before it notwithstanding, as the ``T:``
+        line the writer writes for it reads back (abc2midi and music21 take it as the title)."""
+        if self.title is None and not any(token.kind == "note" for token in self.tokens):
+            self._title_after_key(value, self.lineno)
         self.section_titles.append((len(self.tokens), value))
 
     def _other_voice_title(self, value: str) -> None:

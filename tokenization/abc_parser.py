@@ -25,7 +25,6 @@ from .abc_notes import _NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
     _field_match,
-    _field_value,
     _strip_comment,
     begintext_warning,
     blank_line_warning,
@@ -132,7 +131,6 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
-        self.music_read = False  # a line of the body's music was read (the line before it)
         #: the section titles of voices not kept: their index in `section_titles`, their
         #: line and voice (`_other_voice_title`)
         self.other_voice_titles: dict[int, tuple[int, str]] = {}
@@ -231,7 +229,6 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 self._lex(line, start, len(line))
             else:
                 self._skipped_line_titles(line)
-            self.music_read = not self.skipping or self.music_read
 
     def _continued(self, lines: list[str], i: int, value: str, taken: set[int]) -> str:
         """``value``, that of the field line ``lines[i]`` of the body, with the values of the
@@ -354,9 +351,6 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
     def _field(self, m: re.Match, line: str) -> None:
         if m["fk"] == "I":
             self._transpose_directive(m[0])
-        opens = not self.music_read and not line[: m.start()].strip()  # opens the music
-        if m["fk"] == "T" and self.title is None and opens:  # as the T: line the writer writes
-            self._title_after_key(_field_value(m["fv"]), self.lineno)
         parts = len(self.part_changes)
         self._inline_field(m["fk"], m["fv"])
         if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline

@@ -507,8 +507,9 @@ def write_abc(
     ``T:An Sleá Airgid``). ``rhythm`` is one ``R:``, none when None or empty, or a list whose
     every value is written, an empty one too (``R:``), as a tune read holds them; an empty
     ``title`` list is written as one empty ``T:`` (ABC 2.1 wants a title after the number), or
-    as none where a section title stands before the first token: readers take that ``T:``, the
-    first after ``K:``, as the title of a tune whose header has none, as the tune was read.
+    as none where a section title stands before the first note (`_title_before_notes`): the
+    reader takes that ``T:`` as the title of a tune whose header has none, as the tune was read
+    (abc2midi and music21 take the first ``T:`` after ``K:``).
     ``section_titles`` are written in the body, ``T:Part B`` before the B part, never as header
     titles, which would make them the tune's alternative names.
 
@@ -523,8 +524,9 @@ def write_abc(
     K:D
     F2
     """
+    tokens = list(tokens)
     titles = [title] if isinstance(title, str) else list(title)
-    if not titles and all(at != 0 for at, _ in section_titles):
+    if not titles and not _title_before_notes(tokens, section_titles):
         titles = [""]
     lines = [f"X:{x}", *(f"T:{_field_text(value)}" for value in titles)]
     for letter, values in (fields or {}).items():
@@ -560,3 +562,19 @@ def write_abc(
         section_titles=section_titles,
     )
     return "\n".join(lines) + "\n" + body + "\n"
+
+
+def _title_before_notes(tokens: Sequence[Token], section_titles: Sequence[tuple[int, str]]) -> bool:
+    """Whether one of the ``section_titles`` stands before the first note of ``tokens`` (bar
+    lines and rests before it notwithstanding): the title of a tune whose header has no ``T:``,
+    as the reader takes it (`_section_title`).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nK:G\\n|: z [T:A] GA|\\n[T:B] Bc|")
+    >>> _title_before_notes(tune.tokens, tune.section_titles), tune.section_titles
+    (True, [(2, 'A'), (5, 'B')])
+    >>> _title_before_notes(tune.tokens, tune.section_titles[1:])
+    False
+    """
+    first = next((n for n, token in enumerate(tokens) if token.kind == "note"), len(tokens))
+    return any(at <= first for at, _ in section_titles)
