@@ -419,13 +419,17 @@ def test_a_line_opening_with_a_rest_before_a_repeat_is_music(rest):
 
 
 def test_an_unknown_field_letter_in_the_body_is_said_not_read():
-    tune = parse_abc("X:1\nL:1/8\nK:G\nGABc|\nh:a remark\n[j:foo]dBAG|\nW:words\n")
+    """An inline one is said with its column, as a dropped inline field is (it was not)."""
+    tune = parse_abc("X:1\nL:1/8\nK:G\nGABc|\nh:a remark\ndB [j:foo]AG|\nW:words\n")
     assert pitches(tune) == [67, 69, 71, 72, 74, 71, 69, 67]
     assert tune.warnings == [
         "unknown field h: (not an ABC 2.1 field letter) ignored (line 5)",
-        "unknown field j: (not an ABC 2.1 field letter) ignored (line 6)",
+        "unknown field j: (not an ABC 2.1 field letter) ignored (line 6, column 4)",
         "W: field (words) in the body not read: dropped (line 7)",  # a known letter, said too
     ]
+    # the column as written, a quoted-printable `=3D` before it counted
+    tune = parse_abc("X:1\nL:1/8\nK:G\n=3DF [j:foo] G|\n")
+    assert tune.warnings[-1].endswith("ignored (line 4, column 6)")
 
 
 def timed_rows(tune) -> list[tuple]:

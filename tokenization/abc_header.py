@@ -450,9 +450,10 @@ class _HeaderFields:
         One the reader does not read is dropped with a warning (`_drop_field`), an ``r:``
         remark aside."""
         if letter not in _FIELD_LETTERS:  # a typo, or a letter of some program's own
+            column = self._field_column(inline)
+            where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
             self.warnings.append(
-                f"unknown field {letter}: (not an ABC 2.1 field letter) ignored (line "
-                f"{self.lineno})"
+                f"unknown field {letter}: (not an ABC 2.1 field letter) ignored ({where})"
             )
             return
         if letter == "T":
@@ -537,8 +538,12 @@ class _HeaderFields:
         transposing ``I:`` is said already (`_transpose_directive`)."""
         if letter == "I" and transpose_directive_warning(f"I:{value}", 0) is not None:
             return
-        column = self.error("").column if inline else None  # as written (`=3D` cuts counted)
-        self.dropped_fields.setdefault(letter, []).append((self.lineno, column))
+        self.dropped_fields.setdefault(letter, []).append((self.lineno, self._field_column(inline)))
+
+    def _field_column(self, inline: bool) -> int | None:
+        """The column of the inline field being read, for a warning, as written (`=3D` cuts
+        counted, `error`); None for a field line, whose line is said alone."""
+        return self.error("").column if inline else None
 
     def _dropped_field_warnings(self) -> list[str]:
         """One warning for each letter of the fields of the body that were dropped
