@@ -14,19 +14,27 @@ SIBLING_PACKAGES = ("tokenization",)
 def shadowing_file(name: str, home: str) -> str | None:
     """Where ``import name`` would load from when that is not the package ``home/name``
     (a file or folder of the same name earlier on ``sys.path``, such as the working folder);
-    None when it is this project's.
+    None when it is this project's. A folder without ``__init__.py`` (a namespace package) is
+    compared as the folder it is. Python takes one only when no folder on ``sys.path`` holds a
+    regular package of that name: a user's ``tokenization/`` without it hides nothing where the
+    package is on ``sys.path`` (installed from the wheel), but hides an editable install's,
+    whose finder Python asks after ``sys.path``, and is named then.
 
     >>> shadowing_file("tokenization", os.path.dirname(os.path.dirname(__file__))) is None
     True
     """
     spec = importlib.util.find_spec(name)
-    origin = spec.origin if spec is not None and spec.origin else None
-    if spec is not None and origin is None and spec.submodule_search_locations:
-        origin = list(spec.submodule_search_locations)[0]  # a folder without __init__.py
-    ours = os.path.join(home, name)
-    if origin is None or os.path.dirname(os.path.abspath(origin)) == os.path.abspath(ours):
+    if spec is None:
         return None
-    return origin
+    if spec.origin:  # a module file, or a package's __init__.py
+        found, folder = spec.origin, os.path.dirname(spec.origin)
+    elif spec.submodule_search_locations:  # a folder without __init__.py: the folder itself
+        found = folder = list(spec.submodule_search_locations)[0]
+    else:
+        return None
+    if os.path.abspath(folder) == os.path.abspath(os.path.join(home, name)):
+        return None
+    return found
 
 
 def check_sibling_packages() -> None:
