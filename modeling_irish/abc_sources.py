@@ -21,7 +21,7 @@ from tokenization.abc_header import (
     split_tunebook_noted,
     x_number,
 )
-from tokenization.capped_warnings import CappedWarnings, masked
+from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 
 from .session_dump import (  # session_tune_text: re-exported, the reader's public API
@@ -389,19 +389,29 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         yield RawTune(str(path), _stem(path), text, 1, unreadable=reason, row=x)
     if unreadable:
         shown = "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else "")
-        logger.warning("%s: %d rows give no tune (%s)", path, len(unreadable), shown)
+        logger.warning("%s: %s no tune (%s)", path, _rows(len(unreadable), "gives", "give"), shown)
     if no_meter:
         logger.warning(
-            "%s: %d rows have no meter; M: from their type, or none (free meter): %s",
-            path, no_meter.total(), dict(no_meter.most_common()),
+            "%s: %s no meter; M: from their type, or none (free meter): %s",
+            path, _rows(no_meter.total(), "has", "have"), dict(no_meter.most_common()),
         )  # fmt: skip
     if escaped:
         rows = ", ".join(map(str, escaped[:5])) + (", ..." if len(escaped) > 5 else "")
+        rows = ("row " if len(escaped) == 1 else "rows ") + rows
         logger.warning(
-            "%s: %d rows hold their ABC on one line with its line breaks written \\n (an export "
-            "that escaped them); read as line breaks: rows %s",
-            path, len(escaped), rows,
+            "%s: %s their ABC on one line with its line breaks written \\n (an export "
+            "that escaped them); read as line breaks: %s",
+            path, _rows(len(escaped), "holds", "hold"), rows,
         )  # fmt: skip
+
+
+def _rows(n: int, verb: str, verb_plural: str) -> str:
+    """``n`` rows and the verb agreeing with it.
+
+    >>> _rows(1, "gives", "give"), _rows(2, "has", "have")
+    ('1 row gives', '2 rows have')
+    """
+    return f"{counted(n, 'row')} {verb if n == 1 else verb_plural}"
 
 
 def _one_source(source: str | os.PathLike | None, said: CappedWarnings) -> Iterator[RawTune]:

@@ -301,7 +301,7 @@ def test_an_odd_json_row_is_read_or_skipped_and_counted(tmp_path, name, caplog):
     ((why, count),) = report["skip_reasons"].items()
     assert reason in why and count == 1
     if "dump row" in reason:
-        assert f"{path}: 1 rows give no tune (row 2: {reason})" in caplog.text
+        assert f"{path}: 1 row gives no tune (row 2: {reason})" in caplog.text
         # the other readers leave it out
         assert [raw.text[:3] for raw in iter_raw_tunes(str(path))] == ["X:1"]
 
@@ -343,7 +343,7 @@ def test_a_dump_row_without_abc_is_not_called_a_tune_without_x(tmp_path, caplog)
     with caplog.at_level("WARNING"):
         corpus = load_abc_corpus(str(path), split_ratios=(1, 0, 0))
     assert corpus.report["skipped"] == 1
-    assert "1 rows give no tune" in caplog.text
+    assert "1 row gives no tune" in caplog.text
     assert "without an X: line" not in caplog.text
 
 
