@@ -313,6 +313,23 @@ def test_a_skipped_retrieval_protocol_is_logged_and_left_out_of_the_card(
     assert "The unseen-tunes protocol was not evaluated (the validation split is empty" in card
 
 
+def test_a_single_query_stderr_is_null_in_all_results_and_n_a_on_the_card(
+    tunebook, cache_dir, tmp_path
+):
+    """One unseen query has no standard error (None): retrieval_results kept numbers only, so
+    unseen_mrr_at_20_stderr was missing from all_results.json, the log and the card."""
+    out = tmp_path / "one"
+    flags = (*TUNE_TITLE_FLAGS, "--max_train_steps", "1", "--retrieval_eval_queries", "1")
+    results = main(_argv(tunebook, cache_dir, out, *flags))
+    assert results["unseen_queries"] == 1 and results["unseen_mrr_at_20_stderr"] is None
+    text = (out / "all_results.json").read_text()
+    assert "NaN" not in text and json.loads(text)["unseen_mrr_at_20_stderr"] is None  # null
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert log[-1]["unseen_mrr_at_20_stderr"] is None  # null, as the resumed run reads it
+    card = (out / "README.md").read_text()
+    assert "| unseen_mrr_at_20_stderr | n/a (a single query) |" in card
+
+
 def test_split_rule_names_the_run_ratios():
     from training.model_card import split_rule
 

@@ -499,7 +499,8 @@ def final_retrieval(
         # get_*_features run the towers outside the autocast accelerate puts on forward
         retrieval["eval_precision"] = "float32"
     if figures and fresh:  # the final figures reach the trackers and the log too
-        accelerator.log(figures, step=step)
+        # a tracker holds numbers; a None (a single query's stderr) is the log's null alone
+        accelerator.log({k: v for k, v in figures.items() if v is not None}, step=step)
         _history(args, accelerator, step, stats["seconds"], figures)
     return retrieval
 

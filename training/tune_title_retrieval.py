@@ -118,14 +118,26 @@ def retrieval_results(
                 raise
             skipped[name] = str(err)
             continue
-        results.update(
-            {f"{name}_{k}": v for k, v in metrics.items() if isinstance(v, (int, float))}
-        )
+        results.update(protocol_figures(name, metrics))
     for name, why in skipped.items():
         logger.warning("retrieval evaluation: the %s-tunes protocol is skipped: %s", name, why)
     if skipped:
         results["retrieval_eval_skipped"] = skipped
     return results
+
+
+def protocol_figures(protocol: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one protocol's `evaluate_retrieval` ``metrics`` for all_results.json, each
+    key prefixed with ``protocol``: its numbers, and those that are None (``mrr_at_20_stderr``
+    of a single query), kept as JSON null for the card's ``n/a`` rather than left out; its
+    words (``protocol``, ``scorer``) and ``dropped_reasons`` are the card's, not figures.
+
+    >>> protocol_figures("unseen", {"queries": 1, "mrr_at_20_stderr": None, "scorer": "model"})
+    {'unseen_queries': 1, 'unseen_mrr_at_20_stderr': None}
+    """
+    return {
+        f"{protocol}_{k}": v for k, v in metrics.items() if v is None or isinstance(v, (int, float))
+    }
 
 
 def logged_retrieval(
