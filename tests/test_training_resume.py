@@ -367,6 +367,14 @@ def test_resuming_a_finished_run_logs_its_final_validation_once(tunebook, cache_
     evals = {k: v for k, v in first.items() if k.startswith("eval_")}
     assert evals and {k: again[k] for k in evals} == evals  # all_results.json keeps the figures
     assert _strict_json(out / "all_results.json")["eval_nll"] == first["eval_nll"]
+    # a logged null (a NaN the log could not hold) is reused as None: n/a, not nan, on the card
+    text = (out / "train_log.jsonl").read_text()
+    (out / "train_log.jsonl").write_text(
+        text.replace(f'"eval_nll": {first["eval_nll"]}', '"eval_nll": null')
+    )
+    assert main([*argv, "--resume_from_checkpoint"])["eval_nll"] is None
+    assert _strict_json(out / "all_results.json")["eval_nll"] is None
+    assert "| eval_nll | n/a |" in (out / "README.md").read_text()
 
 
 def test_nothing_left_to_train_names_the_flag_that_ended_the_run(
@@ -533,6 +541,22 @@ def test_resuming_a_finished_tune_title_run_logs_its_retrieval_evaluation_once(
     assert third["unseen_excerpt_notes"] == 0
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["unseen_excerpt_notes"] for r in log if "unseen_mrr_at_20" in r] == [30, 0]
+
+
+def test_a_resumed_run_keeps_a_logged_null_figure_none_not_nan(tunebook, cache_dir, tmp_path):
+    """train_log.jsonl's null (one query's stderr) was read back as NaN: a resumed finished run
+    reusing its logged figures showed `nan` on the card instead of `n/a (a single query)`."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, *TUNE_TITLE_FLAGS, "--retrieval_eval_queries", "1",
+                 "--max_train_steps", "1", "--checkpointing_steps", "1")  # fmt: skip
+    assert main(argv)["unseen_mrr_at_20_stderr"] is None
+    again = main([*argv, "--resume_from_checkpoint"])
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "unseen_queries" in r] == [1]  # reused, not evaluated
+    assert again["unseen_queries"] == 1 and again["unseen_mrr_at_20_stderr"] is None
+    assert _strict_json(out / "all_results.json")["unseen_mrr_at_20_stderr"] is None
+    card = (out / "README.md").read_text()
+    assert "| unseen_mrr_at_20_stderr | n/a (a single query) |" in card and "| nan |" not in card
 
 
 def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_path):

@@ -79,6 +79,20 @@ def test_a_damaged_log_line_before_the_last_is_an_error_naming_it(tmp_path):
             read()
 
 
+def test_logged_nulls_are_read_back_as_none_not_nan(tmp_path):
+    """A figure logged as null (None, or a NaN JSON cannot hold) was read back as NaN, which a
+    resumed run's card showed as `nan` rather than `n/a`."""
+    from training.run_log import logged_eval, logged_record
+
+    log = tmp_path / "train_log.jsonl"
+    records = [{"step": 2, "eval_nll": 6.1, "eval_loss": None},
+               {"step": 2, "unseen_eval_settings": 1, "unseen_mrr_at_20_stderr": None}]  # fmt: skip
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert logged_eval(str(log), 2) == {"nll": 6.1, "loss": None}
+    found = logged_record(str(log), 2, "_eval_settings")
+    assert found == {"unseen_eval_settings": 1, "unseen_mrr_at_20_stderr": None}
+
+
 def test_save_model_renames_each_file_into_place(tmp_path):
     from types import SimpleNamespace
 

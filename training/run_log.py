@@ -1,13 +1,14 @@
 """A run's learning curve, ``train_log.jsonl``, read back: the figures it logged for an
 update (which a resumed run reuses rather than validating that step twice), and the records
-after a checkpoint dropped when a run resumes from it. A last line cut short (a run killed, or
-its disk full, mid-write) is dropped with a warning; a damaged line before it is an error."""
+after a checkpoint dropped when a run resumes from it. A logged null is read back as None (JSON
+holds no NaN: a NaN was written as null too), which the card shows as ``n/a``. A last line cut
+short (a run killed, or its disk full, mid-write) is dropped with a warning; a damaged line
+before it is an error."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ logger = process_logger(__name__)  # accelerate's: warns once, from the main pro
 
 def logged_evals(
     args: argparse.Namespace, accelerator: Accelerator, completed: int
-) -> dict[int, dict[str, float]]:
+) -> dict[int, dict[str, float | None]]:
     """``{completed: metrics}`` when the resumed checkpoint's last update, ``completed``, was
     validated in the run it resumes (the final validation of a run that had finished, kept by
     `_trim_log`), else ``{}``: the resumed run reuses those figures for all_results.json
@@ -39,9 +40,9 @@ def logged_evals(
     return {completed: metrics} if metrics else {}
 
 
-def logged_eval(path: str, step: int) -> dict[str, float]:
+def logged_eval(path: str, step: int) -> dict[str, float | None]:
     """The validation figures the learning curve at ``path`` holds for update ``step``, without
-    their ``eval_`` prefix (a null, a NaN the log could not hold, read back as NaN), or ``{}``.
+    their ``eval_`` prefix (a null read back as None), or ``{}``.
 
     >>> import tempfile
     >>> folder = tempfile.TemporaryDirectory()
@@ -49,16 +50,14 @@ def logged_eval(path: str, step: int) -> dict[str, float]:
     >>> with open(path, "w") as handle:
     ...     _ = handle.write('{"step": 2, "eval_nll": 6.1, "eval_loss": null, "train_seconds": 1}')
     >>> logged_eval(path, 2), logged_eval(path, 4)
-    ({'nll': 6.1, 'loss': nan}, {})
+    ({'nll': 6.1, 'loss': None}, {})
     >>> folder.cleanup()
     """
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float | None] = {}
     for record in read_log(path):
         if record.get("step") == step and any(k.startswith("eval_") for k in record):
             metrics = {
-                key.removeprefix("eval_"): math.nan if value is None else value
-                for key, value in record.items()
-                if key.startswith("eval_")
+                k.removeprefix("eval_"): v for k, v in record.items() if k.startswith("eval_")
             }
     return metrics
 
@@ -66,8 +65,8 @@ def logged_eval(path: str, step: int) -> dict[str, float]:
 def logged_record(path: str, step: int, suffix: str) -> dict[str, Any]:
     """The last record the learning curve at ``path`` holds for update ``step`` with a key
     ending in ``suffix`` (the tune-title run's final retrieval figures: ``_eval_settings``),
-    less its ``step`` and ``train_seconds`` (a null, a NaN the log could not hold, read back as
-    NaN); ``{}`` when there is none.
+    less its ``step`` and ``train_seconds`` (a null read back as None); ``{}`` when there is
+    none.
 
     >>> import tempfile
     >>> folder = tempfile.TemporaryDirectory()
@@ -76,17 +75,13 @@ def logged_record(path: str, step: int, suffix: str) -> dict[str, Any]:
     ...     _ = handle.write('{"step": 2, "train_loss": 0.7, "train_seconds": 1}\\n'
     ...                      '{"step": 2, "unseen_eval_settings": 3, "unseen_r_at_1": null}')
     >>> logged_record(path, 2, "_eval_settings"), logged_record(path, 1, "_eval_settings")
-    ({'unseen_eval_settings': 3, 'unseen_r_at_1': nan}, {})
+    ({'unseen_eval_settings': 3, 'unseen_r_at_1': None}, {})
     >>> folder.cleanup()
     """
     found: dict[str, Any] = {}
     for record in read_log(path):
         if record.get("step") == step and any(k.endswith(suffix) for k in record):
-            found = {
-                key: math.nan if value is None else value
-                for key, value in record.items()
-                if key not in ("step", "train_seconds")
-            }
+            found = {k: v for k, v in record.items() if k not in ("step", "train_seconds")}
     return found
 
 
