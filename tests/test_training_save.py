@@ -93,6 +93,26 @@ def test_logged_nulls_are_read_back_as_none_not_nan(tmp_path):
     assert found == {"unseen_eval_settings": 1, "unseen_mrr_at_20_stderr": None}
 
 
+def test_a_nan_written_to_a_run_file_is_null_with_a_warning_naming_it(tmp_path, caplog):
+    """A NaN (a diverged loss) became null in all_results.json and train_log.jsonl in silence:
+    read back, it is None, and nothing said that the figure had been a NaN."""
+    from accelerate.state import PartialState
+
+    PartialState(cpu=True)  # the warning goes through accelerate's logger
+    results, log = tmp_path / "all_results.json", tmp_path / "train_log.jsonl"
+    with caplog.at_level("WARNING"):
+        common.write_json(str(results), {"eval_nll": 2.0, "runs": [{"lr": float("inf")}],
+                                         "train_loss": float("nan")})  # fmt: skip
+        for _ in range(2):  # a diverged run logs NaN at every log: one warning per file
+            common.append_jsonl(str(log), {"step": 1, "train_loss": float("nan")})
+    text = results.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"eval_nll": 2.0, "runs": [{"lr": None}], "train_loss": None}
+    assert f"{results}: runs[0].lr, train_loss not a finite number" in caplog.text
+    assert caplog.text.count(f"{log}: train_loss not a finite number") == 1
+    assert "written as null" in caplog.text
+
+
 def test_save_model_renames_each_file_into_place(tmp_path):
     from types import SimpleNamespace
 

@@ -527,17 +527,21 @@ def loss_label(updates: int) -> str:
 
 # ----- JSON records ------------------------------------------------------------------------------
 def append_jsonl(path: str, record: dict[str, Any]) -> None:
-    """Append ``record`` as one JSON line (NaN and infinities as null, see `write_json`); a
-    full or read-only disk is a `WriteError`."""
+    """Append ``record`` as one JSON line (NaN and infinities as null, with a warning: see
+    `write_json`); a full or read-only disk is a `WriteError`."""
     with writing(path), open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(json_safe(record), sort_keys=True, allow_nan=False) + "\n")
+        handle.write(json.dumps(_strict(path, record), sort_keys=True, allow_nan=False) + "\n")
 
 
 def write_json(path: str, data: dict[str, Any]) -> None:
     """Write ``data`` as indented JSON, strict: a NaN or infinite float (a diverged loss) is
-    written as null, not as the bare ``NaN`` that JSON parsers other than Python's refuse.
+    written as null, not as the bare ``NaN`` that JSON parsers other than Python's refuse, and
+    a warning names it (once per file and keys): read back, it is None, as a figure that was
+    None is. Not an error: a diverged run's checkpoints and results are still worth keeping.
 
     >>> import os, tempfile
+    >>> from accelerate.state import PartialState
+    >>> _ = PartialState(cpu=True)  # the warning goes through accelerate's logger
     >>> scratch = tempfile.TemporaryDirectory()
     >>> path = os.path.join(scratch.name, "results.json")
     >>> write_json(path, {"loss": float("nan"), "steps": [1, float("inf")]})
@@ -546,22 +550,39 @@ def write_json(path: str, data: dict[str, Any]) -> None:
     >>> scratch.cleanup()
     """
     with writing(path), open(path, "w", encoding="utf-8") as handle:
-        json.dump(json_safe(data), handle, indent=2, sort_keys=True, allow_nan=False)
+        json.dump(_strict(path, data), handle, indent=2, sort_keys=True, allow_nan=False)
         handle.write("\n")
 
 
-def json_safe(value: Any) -> Any:
-    """``value`` with every NaN or infinite float, at any depth of dicts and lists, as None.
+def _strict(path: str, data: dict[str, Any]) -> Any:
+    """``data`` as `json_safe` makes it, with a warning naming the figures it wrote as null."""
+    found: list[str] = []
+    safe = json_safe(data, found)
+    if found:
+        logger.warning_once(
+            "%s: %s not a finite number (NaN or infinite): written as null (JSON has no NaN)",
+            path,
+            ", ".join(sorted(found)),
+        )
+    return safe
 
-    >>> json_safe({"a": [float("nan"), 1.5], "b": float("-inf")})
-    {'a': [None, 1.5], 'b': None}
+
+def json_safe(value: Any, found: list[str] | None = None, key: str = "") -> Any:
+    """``value`` with every NaN or infinite float, at any depth of dicts and lists, as None;
+    the key of each (``runs[0].lr``) is added to ``found``, when given.
+
+    >>> found = []
+    >>> json_safe({"a": [float("nan"), 1.5], "b": {"c": float("-inf")}}, found), found
+    ({'a': [None, 1.5], 'b': {'c': None}}, ['a[0]', 'b.c'])
     """
     if isinstance(value, float):
+        if not math.isfinite(value) and found is not None:
+            found.append(key)
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
+        return {k: json_safe(v, found, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
+        return [json_safe(v, found, f"{key}[{i}]") for i, v in enumerate(value)]
     return value
 
 
