@@ -1,6 +1,7 @@
-"""Training helpers shared by the tasks: errors, learning-rate schedule, tracking, evaluation,
-the progress bar, JSON records and time budgets (checkpoints saved: `run_folder`; found
-and checked: `checkpoints`; resume: `run_resume`; uploads: `hub`).
+"""Training helpers shared by the tasks: learning-rate schedule, tracking, evaluation, the
+progress bar, JSON records and time budgets; and, re-exported, the errors that stop a run
+(`training.errors`: `UsageError`, `UploadError`, `WriteError`, `writing`) (checkpoints saved:
+`run_folder`; found and checked: `checkpoints`; resume: `run_resume`; uploads: `hub`).
 
 Nothing heavy is imported at the top of this module, nor of the modules `training/arguments.py`
 reads the flags with (`run_folder`, `run_resume`, `checkpoints`, `run_log`, `argument_checks`,
@@ -11,15 +12,21 @@ answered before torch and accelerate load (seconds). Their loggers are `process_
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from safetensors import SafetensorError
+from training.errors import (
+    DISK_ERRNOS,
+    UploadError,
+    UsageError,
+    WriteError,
+    disk_trouble,
+    write_failure,
+    writing,
+)
 
 __all__ = [
     "append_jsonl",
@@ -106,122 +113,6 @@ def make_process_loggers() -> None:
 
 
 logger = process_logger(__name__)  # accelerate's: warns once, from the main process
-
-
-class UsageError(ValueError):
-    """Bad input found once the run has started (e.g. a thesession dump that is not one): the
-    command line (`cli`) prints it as one line and exits with status 2, as argparse does."""
-
-
-class UploadError(RuntimeError):
-    """The upload that ends a ``--push_to_hub`` run failed (the Hub refused it, or could not be
-    reached): the model is saved, and the command line (`cli`) prints one line that says where
-    and how to upload it later, and exits with status 1."""
-
-
-class WriteError(OSError):
-    """A file of the run cannot be written: its disk is full, or its folder read-only or not
-    writable (`writing`). The command line (`cli`) prints ``cannot write <path>: <reason>`` as
-    one line and exits with status 1; the checkpoints saved before are whole (each is renamed
-    into place only once written).
-
-    >>> str(WriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), "runs/r/.tmp-step_2"))
-    'cannot write runs/r/.tmp-step_2: No space left on device'
-    """
-
-    def __str__(self) -> str:
-        return write_failure(self)
-
-
-#: The errors of a write that the disk made fail, whatever the file; and those (permission) that
-#: say so only for a file inside the folder being written (elsewhere it may be a file read).
-DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
-_PERMISSION_ERRNOS = (errno.EACCES, errno.EPERM)
-#: Less free space than this on a file system counts as full (`disk_trouble`).
-_FULL_BELOW = 1 << 20
-
-
-@contextlib.contextmanager
-def writing(path: str) -> Iterator[None]:
-    """Turn the failure of a write under ``path`` (a file, or a folder a save fills) that the
-    disk made into a `WriteError` naming the file: an `OSError` of `DISK_ERRNOS` (named by the
-    file it gives, the destination of a copy, else ``path``), and what libraries raise instead
-    when the disk is full or read-only, found by `disk_trouble` (torch's zip writer:
-    ``RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos``; safetensors'
-    ``SafetensorError: Error while serializing: I/O error``; a stream whose flush failed:
-    ``ValueError: I/O operation on closed file``). Any other error goes on as it is: a bug
-    keeps its traceback.
-
-    >>> with writing("runs/r/train_log.jsonl"):
-    ...     raise OSError(errno.EROFS, "Read-only file system")
-    Traceback (most recent call last):
-    ...
-    training.common.WriteError: cannot write runs/r/train_log.jsonl: Read-only file system
-    """
-    try:
-        yield
-    except (WriteError, UsageError, UploadError):
-        raise
-    except OSError as err:
-        name = _file_name(err) or path
-        inside = _inside(name, path)
-        if err.errno not in DISK_ERRNOS and not (err.errno in _PERMISSION_ERRNOS and inside):
-            raise
-        raise WriteError(err.errno, os.strerror(err.errno), name) from err
-    except (RuntimeError, ValueError, SafetensorError) as err:
-        code = disk_trouble(path)
-        if code is None:
-            raise
-        raise WriteError(code, os.strerror(code), path) from err
-
-
-def _inside(name: str, path: str) -> bool:
-    """Whether the file ``name`` is ``path`` or lies under it.
-
-    >>> _inside("runs/r/.tmp-model/config.json", "runs/r/.tmp-model"), _inside("runs/rb", "runs/r")
-    (True, False)
-    """
-    name, path = os.path.abspath(name), os.path.abspath(path)
-    return name == path or name.startswith(path.rstrip(os.sep) + os.sep)
-
-
-def disk_trouble(path: str) -> int | None:
-    """``errno.EROFS`` when the file system that holds ``path`` (or its nearest folder that
-    exists) is read-only, ``errno.ENOSPC`` when it has less than 1 MiB free, else None.
-
-    >>> disk_trouble(os.path.join(os.path.dirname(__file__), "no", "such", "file")) is None
-    True
-    """
-    folder = os.path.abspath(path)
-    while not os.path.exists(folder) and os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
-    try:
-        stat = os.statvfs(folder)
-    except (OSError, AttributeError):  # no statvfs (Windows): the error is left as it is
-        return None
-    if stat.f_flag & os.ST_RDONLY:
-        return errno.EROFS
-    return errno.ENOSPC if stat.f_bavail * stat.f_frsize < _FULL_BELOW else None
-
-
-def write_failure(err: OSError) -> str:
-    """The line `training.train.cli` prints for a write the disk refused: ``cannot write
-    <path>: <reason>`` (the destination of a failed copy; no path when the error gives none).
-
-    >>> write_failure(OSError(errno.ENOSPC, "No space left on device", "a.py", None, "out/a.py"))
-    'cannot write out/a.py: No space left on device'
-    """
-    name, reason = _file_name(err), os.strerror(err.errno) if err.errno else str(err)
-    return f"cannot write {name}: {reason}" if name else f"cannot write: {reason}"
-
-
-def _file_name(err: OSError) -> str | None:
-    """The file an `OSError` names: the destination of a failed copy or rename, else its only
-    one; None when it names none."""
-    name = err.filename2 if err.filename2 is not None else err.filename
-    if name is None:
-        return None
-    return os.fsdecode(name) if isinstance(name, (str, bytes, os.PathLike)) else str(name)
 
 
 # ----- learning rate -----------------------------------------------------------------------------

@@ -563,7 +563,7 @@ def make_folder(path: str, flag: str, default: bool = False) -> None:
     >>> make_folder(__file__ + "/sub", "--output_dir")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    training.common.UsageError: --output_dir .../sub: cannot make the folder (Not a directory)
+    training.errors.UsageError: --output_dir .../sub: cannot make the folder (Not a directory)
     """
     shown = f"{flag} (default {path})" if default else f"{flag} {path}"
     problem = link_problem(path)
