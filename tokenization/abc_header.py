@@ -619,10 +619,13 @@ def _lines_listed(numbers: Sequence[int]) -> str:
 
 
 def header_title(text: str) -> str:
-    """The title `parse_abc` gives a tune's ``text`` (its header's first ``T:``, comment
-    dropped, ``+:`` continuation joined; ``""`` without one), read from the header alone. A
-    ``T:`` after ``K:``, before the music too, titles a section of the body (ABC 2.1); it is the
-    tune's title only when the header has none (as abc2midi and music21 read it).
+    """The title `parse_abc` gives a tune's ``text`` (``""`` without one), cheaply: its header's
+    first ``T:`` (comment dropped, ``+:`` continuation joined). A ``T:`` after ``K:`` titles a
+    section of the body (ABC 2.1); the first one before the first note (a field line or an
+    inline ``[T:...]``, chord symbols, bar lines and rests before it notwithstanding) is the
+    tune's title only when the header has none (as abc2midi and music21 read it). Only such a
+    tune whose body holds a ``T:`` is parsed whole (`_body_title`); a tune the parser refuses
+    has no title but its header's.
 
     >>> header_title("X:1\\nT:The Kesh % learnt from Bob\\nT:Kesh Jig\\nK:G\\nGAG|")
     'The Kesh'
@@ -632,13 +635,32 @@ def header_title(text: str) -> str:
     'Part One'
     >>> header_title("X:1\\nT:Reel\\nK:D\\nT:Part One\\ndfaf|")
     'Reel'
+    >>> header_title('X:1\\nK:D\\n"D" |: z [T:Part One] df|'), header_title("X:1\\nK:D\\nd[T:B]e|")
+    ('Part One', '')
     """
     # the field lines `_parse_header` reads (stray lines passed over), continued by `+:`
-    fields = _header_fields(abc_lines(text))[1]
+    lines = abc_lines(text)
+    span, fields = _header_fields(lines)
     titles = [(fields[i][1], value) for i, value in _continued_values(fields).items()]
     before_k = titles[: next((n for n, (letter, _) in enumerate(titles) if letter == "K"), None)]
     for candidates in (before_k, titles):  # none before K: -> the first after it (`parse_abc`)
         for letter, value in candidates:
             if letter == "T":
                 return value
-    return ""
+    if span.ended or not any("T:" in _strip_comment(line) for line in lines[span.end :]):
+        return ""  # no music, or no T: line nor [T:] among it
+    return _body_title(text)
+
+
+def _body_title(text: str) -> str:
+    """The title `parse_abc` reads from the body of a tune whose header has no ``T:`` (the
+    section title before its first note, `_section_title`), ``""`` when it refuses the tune.
+    The whole parse, as only it knows where the first note is (voices, overlays, decorations,
+    ``I:linebreak !``...): `header_title` calls it only for such a tune with a ``T:`` there."""
+    from .abc_parser import parse_abc  # abc_parser imports this module
+    from .abc_tune import AbcParseError
+
+    try:
+        return parse_abc(text).title
+    except AbcParseError:
+        return ""
