@@ -27,6 +27,7 @@ from irish_tune.arg_types import (  # noqa: F401 - re-exported: the commands, tr
     share,
     whole_number,
 )
+from irish_tune.json_output import print_json
 from irish_tune.parser import build_parser, parse_args  # noqa: F401 - re-exported (tests)
 
 __all__ = [
@@ -162,7 +163,7 @@ def run_check(args: argparse.Namespace) -> int:
     failed = bool(report.failures) or bool(report.bars is not None and report.bars.problems)
     status = 1 if failed and not args.exit_zero else 0
     if args.json:
-        print(json.dumps(report.to_dict()))
+        print_json(report.to_dict(), "check")
         return status
     print(report.summary())
     _print_listed([f"FAIL {f['tune']}: {f['error']}" for f in report.failures], args.max_failures)

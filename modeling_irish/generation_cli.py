@@ -5,7 +5,6 @@ before this module is imported)."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -21,6 +20,7 @@ from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside 
     meter_arg,
     seed_arg,
 )
+from irish_tune.json_output import print_json
 from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 
 from .cli import first_line, read_dump, read_input, tune_texts
@@ -580,7 +580,7 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
         list(sampled), corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
     )
     if args.json:
-        print(json.dumps(metrics))
+        print_json(metrics, "evaluate-generation")
     else:
         for name, value in metrics.items():
             print(f"{name:28s} {value}" if isinstance(value, int) else f"{name:28s} {value:.4f}")

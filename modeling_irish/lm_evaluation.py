@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
@@ -15,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from irish_tune.json_output import print_json
 from irish_tune.parser import add_evaluate_lm_args  # noqa: F401 - re-exported beside its runner
 from tokenization.capped_warnings import CappedWarnings, counted, masked, skip_reason
 
@@ -309,7 +309,7 @@ def _nothing_to_score(args: argparse.Namespace, message: str, skipped: int) -> i
         raise ValueError(message)
     print(f"irish-tune evaluate-lm: {message}", file=sys.stderr)
     empty: dict[str, Any] = dict.fromkeys(_JSON_KEYS)
-    print(json.dumps({**empty, "tunes": 0, "tokens": 0, "skipped": skipped, "unknown": {}}))
+    print_json({**empty, "tunes": 0, "tokens": 0, "skipped": skipped, "unknown": {}}, "evaluate-lm")
     return 1
 
 
@@ -332,7 +332,7 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
         return _nothing_to_score(args, _nothing_readable(args.files, skipped), skipped)
     result = _lm_result(sums, skipped, unknown)
     if args.json:
-        print(json.dumps({k: result[k] for k in _JSON_KEYS}))
+        print_json({k: result[k] for k in _JSON_KEYS}, "evaluate-lm")  # a NaN nll: null, warned
     else:
         print(
             f"tunes: {result['tunes']} (skipped {result['skipped']})  tokens: {result['tokens']}\n"

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections import Counter
 from typing import Any
 
+from irish_tune.json_output import print_json
 from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside their runners
     add_evaluate_retrieval_args,
     add_identify_args,
@@ -233,7 +233,7 @@ def _warn_transpose_ignored(
 
 def _print_json(scoring: str, tunes: list[dict[str, Any]], failures: list[dict[str, Any]]) -> None:
     """Print `identify --json`'s one object: ``{"scoring", "tunes", "failures"}``."""
-    print(json.dumps({"scoring": scoring, "tunes": tunes, "failures": failures}))
+    print_json({"scoring": scoring, "tunes": tunes, "failures": failures}, "identify")
 
 
 class _NoTuneToName(ValueError):
@@ -475,10 +475,10 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         # queries that hold no tune, gallery null and the message as its error), exit status
         # 1, as evaluate-lm --json and identify --json answer nothing to score
         print(f"irish-tune evaluate-retrieval: {err}", file=sys.stderr)
-        print(json.dumps(err.metrics))
+        print_json(err.metrics, "evaluate-retrieval")
         return 1
     if args.json:
-        print(json.dumps(metrics))
+        print_json(metrics, "evaluate-retrieval")
     else:
         for key, value in metrics.items():
             if isinstance(value, float):

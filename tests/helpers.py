@@ -30,6 +30,16 @@ def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
     ]
 
 
+def strict_loads(text: str):
+    """``text`` read as JSON as strict parsers (``jq``, JavaScript's ``JSON.parse``) read it: a
+    bare ``NaN``, ``Infinity`` or ``-Infinity``, which Python's `json` accepts, is a ValueError."""
+
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def write_csv_dump(path: Path, rows: list[dict], encoding: str) -> None:
     """Write ``rows`` as a thesession.org ``tunes.csv`` writes them: a header row, then one
     line per row ended by CRLF, fields quoted where they hold a comma, quote or line break

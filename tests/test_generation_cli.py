@@ -14,6 +14,7 @@ from helpers import (  # noqa: F401 (fixtures)
     generation_model_dir,
     one_torch_thread,
     stderr_said,
+    strict_loads,
     warnings_of,
 )
 
@@ -548,3 +549,23 @@ def test_cli_generate_names_an_unmarked_earlier_page_once(
     assert said.count("tune_1-2.svg") == 1, said
     assert f"{out / 'tune_1-2.svg'} has no irish-tune page marker" in said
     assert sorted(p.name for p in out.iterdir()) == ["tune_1-2.svg", "tune_1.abc", "tune_1.svg"]
+
+
+def test_cli_evaluate_generation_json_prints_a_nan_measure_as_null(model_dir, capsys, monkeypatch):
+    """A measure that is NaN was printed as bare ``NaN``, which strict JSON parsers refuse: it
+    is null, named on stderr."""
+    import math
+
+    from modeling_irish import quality
+    from modeling_irish.cli import main
+
+    real = quality.generation_metrics
+    monkeypatch.setattr(
+        quality, "generation_metrics", lambda *a, **k: {**real(*a, **k), "pitch_class_tv": math.nan}
+    )
+    argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
+    assert main([*argv, "--num-tunes", "1", "--num-bars", "4"]) == 0
+    out, err = capsys.readouterr()
+    metrics = strict_loads(out)
+    assert metrics["pitch_class_tv"] is None and metrics["num_tunes"] == 1
+    assert "irish-tune evaluate-generation: pitch_class_tv not a finite number" in err

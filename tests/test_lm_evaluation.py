@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from helpers import save_tiny_measurenote, warnings_of
+from helpers import save_tiny_measurenote, strict_loads, warnings_of
 
 import modeling_irish  # noqa: F401  (Auto registrations)
 from modeling_irish.cli import main
@@ -421,3 +421,23 @@ def test_a_file_headers_transposing_directive_is_said_once_not_once_a_tune(model
         f"{book}: I:MIDI transpose -2 in the file header not read (line 1): the notes of every "
         "tune are read and played as written"
     ]
+
+
+def test_a_diverged_models_nll_is_null_in_the_json_with_a_warning(model_dir, capsys, monkeypatch):
+    """A diverged model's NaN nll was printed as bare ``NaN``: no JSON, which ``jq`` and
+    JavaScript's JSON.parse refuse. It is null, and stderr names the figures."""
+    import modeling_irish.lm_evaluation as lm_evaluation
+
+    real = lm_evaluation._lm_result
+
+    def diverged(*args, **kwargs):
+        return {**real(*args, **kwargs), "nll": math.nan, "perplexity": math.inf}
+
+    monkeypatch.setattr(lm_evaluation, "_lm_result", diverged)
+    argv = ["evaluate-lm", "--model", str(model_dir), str(model_dir / "tunes.abc"), "--json"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    data = strict_loads(out)
+    assert data["nll"] is None and data["perplexity"] is None and data["tunes"] == 3
+    assert math.isfinite(data["nll_main"])
+    assert "irish-tune evaluate-lm: nll, perplexity not a finite number" in err

@@ -499,3 +499,34 @@ def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
     assert main([*base, "--model", folder]) == 0
     weights = [(c["hybrid_weight"], c["eighths_weight"], c["transpose"]) for c in calls]
     assert weights == [(5.0, 1.0, True), (8.0, 1.0, True), (8.0, 0.0, False), (8.0, 1.0, True)]
+
+
+def test_evaluate_retrieval_json_prints_a_nan_figure_as_null(
+    tokenizer, tmp_path, monkeypatch, capsys
+):
+    """A NaN figure (a diverged model's scores) was printed as bare ``NaN``, which strict JSON
+    parsers refuse: it is null, named on stderr."""
+    import math
+
+    from helpers import strict_loads
+
+    from modeling_irish import retrieval_evaluation
+    from modeling_irish.cli import main
+
+    real = retrieval_evaluation.evaluate_retrieval
+
+    def diverged(*args, **kwargs):
+        return {**real(*args, **kwargs), "mrr_at_20": math.nan}
+
+    monkeypatch.setattr(retrieval_evaluation, "evaluate_retrieval", diverged)
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"), "--protocol",
+            "known", "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    metrics = strict_loads(out)
+    assert metrics["mrr_at_20"] is None and metrics["queries"] == 8
+    assert "irish-tune evaluate-retrieval: mrr_at_20 not a finite number" in err

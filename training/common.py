@@ -28,6 +28,8 @@ from training.errors import (
     writing,
 )
 
+from irish_tune.json_output import json_safe, strict_json
+
 __all__ = [
     "append_jsonl",
     "autocast_precision",
@@ -446,35 +448,9 @@ def write_json(path: str, data: dict[str, Any]) -> None:
 
 
 def _strict(path: str, data: dict[str, Any]) -> Any:
-    """``data`` as `json_safe` makes it, with a warning naming the figures it wrote as null."""
-    found: list[str] = []
-    safe = json_safe(data, found)
-    if found:
-        logger.warning_once(
-            "%s: %s not a finite number (NaN or infinite): written as null (JSON has no NaN)",
-            path,
-            ", ".join(sorted(found)),
-        )
-    return safe
-
-
-def json_safe(value: Any, found: list[str] | None = None, key: str = "") -> Any:
-    """``value`` with every NaN or infinite float, at any depth of dicts and lists, as None;
-    the key of each (``runs[0].lr``) is added to ``found``, when given.
-
-    >>> found = []
-    >>> json_safe({"a": [float("nan"), 1.5], "b": {"c": float("-inf")}}, found), found
-    ({'a': [None, 1.5], 'b': {'c': None}}, ['a[0]', 'b.c'])
-    """
-    if isinstance(value, float):
-        if not math.isfinite(value) and found is not None:
-            found.append(key)
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: json_safe(v, found, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v, found, f"{key}[{i}]") for i, v in enumerate(value)]
-    return value
+    """``data`` as `json_safe` makes it, with a warning (once per file and keys) naming the
+    figures it wrote as null."""
+    return strict_json(data, path, warn=logger.warning_once)
 
 
 # ----- what a run trained on (all_results.json) -------------------------------------------------
