@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import subprocess
 import tempfile
@@ -46,6 +45,7 @@ from pathlib import Path
 import numpy as np
 from _paths import DEFAULT_CORPUS
 
+from irish_tune.json_output import json_dumps
 from modeling_irish import semiglobal
 from modeling_irish.abc_corpus import title_key
 from modeling_irish.cli import abc_source, existing_folder, positive_int
@@ -253,7 +253,7 @@ def main() -> None:
         out["pitch_classes_over_current_median_pairwise"] = round(float(np.median(ratio)), 3)
         out["pitch_classes_build_s"] = round(pitch_build, 1)
     out["build_s"] = round(build, 1)
-    print(json.dumps(out))
+    print(json_dumps(out, "bench_name_that_tune.py"))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from _paths import DEFAULT_CORPUS
 
+from irish_tune.json_output import json_dumps
 from modeling_irish.cli import (
     abc_source,
     existing_folder,
@@ -234,7 +235,8 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
 
     def save() -> None:  # after each row: a crash in a later row keeps the earlier ones
-        Path(args.out, RESULTS).write_text(json.dumps(rows, indent=2, default=str))
+        path = Path(args.out, RESULTS)
+        path.write_text(json_dumps(rows, str(path), indent=2, default=str))
 
     for name in names:
         if "{measurenote}" in " ".join(ABLATIONS[name]) and not args.measurenote:

@@ -18,11 +18,11 @@ setting id, else the same title and body) are left out, whatever their ``X:``, a
 from __future__ import annotations
 
 import argparse
-import json
 
 import _paths  # noqa: F401  (the repository on sys.path)
 import numpy as np
 
+from irish_tune.json_output import json_dumps
 from modeling_irish.abc_corpus import title_key
 from modeling_irish.cli import abc_source, existing_folder, positive_int
 from modeling_irish.edit_distance import letter_sequence, pitch_sequence
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
         "own_tied_nearest": float((own == other).mean()),
         "median_edits_per_note": {"own": float(np.median(own)), "other": float(np.median(other))},
     }
-    print(json.dumps(out, indent=1))
+    print(json_dumps(out, "retrieval_ceiling.py", indent=1))
     return out
 
 

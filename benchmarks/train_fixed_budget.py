@@ -29,6 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:  # `python benchmarks/train_fixed_budget.py` from a checkout
     sys.path.insert(0, ROOT)
 
+from irish_tune.json_output import json_dumps  # noqa: E402
 from modeling_irish.cli import positive_float, positive_int  # noqa: E402
 from training.train import main as train_main  # noqa: E402
 
@@ -143,8 +144,9 @@ def main(argv: list[str] | None = None) -> dict:
         summary = summarise(results, evals, args.minutes)
         title = f"MeasureNote, {args.minutes:g} min budget, {summary['train_steps']} updates"
         plot_curve(train, evals, os.path.join(args.output_dir, "learning_curve.png"), title)
-        with open(os.path.join(args.output_dir, "fixed_budget.json"), "w") as handle:
-            json.dump(summary, handle, indent=2)
+        path = os.path.join(args.output_dir, "fixed_budget.json")
+        with open(path, "w") as handle:
+            handle.write(json_dumps(summary, path, indent=2))
     return summary
 
 

@@ -28,12 +28,12 @@ settings are the queries and the rest of the training split is the training side
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 from _paths import DEFAULT_CORPUS
 
+from irish_tune.json_output import json_dumps
 from modeling_irish.abc_corpus import load_abc_corpus, title_key
 from modeling_irish.cli import (
     abc_source,
@@ -173,7 +173,7 @@ def main() -> None:
                                 m = retrieval_metrics(ranked[idx], (1, 10), 20)
                                 row[f"{name}_mrr_at_20{suffix}"] = round(m["mrr_at_20"], 4)
                                 row[f"{name}_queries"] = m["queries"]
-                    print(json.dumps(row))
+                    print(json_dumps(row, "unseen_neighbour_titles.py"))
 
 
 if __name__ == "__main__":
