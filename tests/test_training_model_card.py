@@ -15,6 +15,7 @@ from huggingface_hub import ModelCard, metadata_load
 from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
 
 from training.model_card import write_measurenote_card, write_tune_title_card
+from training.model_card_sections import DIVERGED
 from training.train import parse_args
 
 MODEL = SimpleNamespace(num_parameters=lambda: 1234)
@@ -95,7 +96,7 @@ def test_the_measurenote_card_gives_its_exact_figures_as_a_model_index(tunebook,
     figures = ("eval_nll", "eval_nll_main", "eval_nll_dur", "eval_perplexity", "eval_dur_acc")
     assert values == {key: LM_RESULTS[key] for key in figures}  # exact; the NaN left out
     assert set(where.values()) == {("text-generation", os.path.basename(tunebook), "validation")}
-    assert "| eval_main_acc | nan |" in ModelCard.load(path).text  # still in the table
+    assert f"| eval_main_acc | n/a ({DIVERGED}) |" in ModelCard.load(path).text  # in the table
     assert not [r for r in caplog.records if r.name.startswith("huggingface_hub")]
 
 
@@ -221,3 +222,18 @@ def test_a_null_figure_is_shown_as_n_a_with_its_reason(task, tunebook, tmp_path)
         assert metrics["unseen_median_rank"] == f"n/a ({why})"
         assert metrics["known_mrr_at_20_stderr"] == "n/a (a single query)"
         assert metrics["known_mrr_at_20"] == "0.5"
+
+
+def test_a_diverged_figure_is_n_a_with_its_reason_fresh_or_resumed(tunebook, tmp_path):
+    """A fresh diverged run's card showed its NaN figures as `nan` (its JSON: null), and a
+    resumed run's, which reads those nulls back as None, showed a bare `n/a`: both say why."""
+    fresh = {**LM_RESULTS, "eval_nll": float("nan"), "train_loss_last": float("inf")}
+    resumed = {**LM_RESULTS, "eval_nll": None, "eval_main_acc": None, "train_loss_last": 0.5}
+    tables = {}
+    for name, results in (("fresh", fresh), ("resumed", resumed)):
+        text = ModelCard.load(_card(tmp_path / name, tunebook, "measurenote", results)).content
+        tables[name] = metrics = _table(text, "## Results")
+        assert metrics["eval_nll"] == metrics["eval_main_acc"] == f"n/a ({DIVERGED})", name
+        assert "| nan |" not in text and "| inf |" not in text
+    assert tables["fresh"]["train_loss_last"] == f"n/a ({DIVERGED})"
+    assert tables["resumed"]["train_loss_last"] == "0.5"

@@ -367,14 +367,17 @@ def test_resuming_a_finished_run_logs_its_final_validation_once(tunebook, cache_
     evals = {k: v for k, v in first.items() if k.startswith("eval_")}
     assert evals and {k: again[k] for k in evals} == evals  # all_results.json keeps the figures
     assert _strict_json(out / "all_results.json")["eval_nll"] == first["eval_nll"]
-    # a logged null (a NaN the log could not hold) is reused as None: n/a, not nan, on the card
+    # a logged null (a NaN the log could not hold) is reused as None: n/a and why, not nan
     text = (out / "train_log.jsonl").read_text()
     (out / "train_log.jsonl").write_text(
         text.replace(f'"eval_nll": {first["eval_nll"]}', '"eval_nll": null')
     )
     assert main([*argv, "--resume_from_checkpoint"])["eval_nll"] is None
     assert _strict_json(out / "all_results.json")["eval_nll"] is None
-    assert "| eval_nll | n/a |" in (out / "README.md").read_text()
+    assert (
+        "| eval_nll | n/a (not a finite number: the run diverged) |"
+        in (out / "README.md").read_text()
+    )
 
 
 def test_nothing_left_to_train_names_the_flag_that_ended_the_run(

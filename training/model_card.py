@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -108,8 +109,10 @@ def write_model_card(
 
 
 def _fmt(value: Any) -> str:
+    """A table's cell: a float to 4 significant digits (one not finite, which `card_tables`
+    already turns into its reason, as ``n/a``), and ``|`` escaped."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.4g}" if math.isfinite(value) else "n/a (not a finite number)"
     return str(value).replace("|", "\\|")
 
 

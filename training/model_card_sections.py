@@ -5,13 +5,14 @@ sentence on ``train_loss_last``, and a tune-title card's tables and name-that-tu
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Collection
 from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from training.common import loss_label
-from training.model_card_metadata import _PROTOCOL_DATA, RETRIEVAL_FIGURES
+from training.model_card_metadata import _PROTOCOL_DATA, LM_FIGURES, RETRIEVAL_FIGURES
 
 __all__ = [
     "SCORE_FIGURES",
@@ -94,8 +95,9 @@ def tune_title_tables(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def card_tables(results: dict[str, Any], scores: Collection[str]) -> dict[str, dict[str, Any]]:
     """A run's numbers (and ``eval_precision``) for its card, as `write_model_card`'s
     ``metrics`` (those named in ``scores``) and ``run_figures`` (every other number: the run's
-    counts and timings). A figure that is None (JSON null) is shown as ``n/a``, with the reason
-    where one is known (`missing_reason`), not left out.
+    counts and timings). A figure that is None (JSON null) or not a finite number (a diverged
+    run's NaN, which its JSON holds as null) is shown as ``n/a``, with the reason where one is
+    known (`missing_reason`), not left out.
 
     >>> card_tables({"eval_nll": 6.5, "num_parameters": 1234, "train_loss_last": None},
     ...     {"eval_nll", "train_loss_last"})  # doctest: +NORMALIZE_WHITESPACE
@@ -103,7 +105,7 @@ def card_tables(results: dict[str, Any], scores: Collection[str]) -> dict[str, d
      'run_figures': {'num_parameters': 1234}}
     """
     shown = {
-        k: missing_reason(k, results) if v is None else v
+        k: missing_reason(k, results) if v is None or not _finite(v) else v
         for k, v in results.items()
         if isinstance(v, (int, float)) or v is None or k == "eval_precision"
     }
@@ -113,10 +115,22 @@ def card_tables(results: dict[str, Any], scores: Collection[str]) -> dict[str, d
     }
 
 
+#: Why a card shows a figure as ``n/a`` that was no finite number (NaN or infinite).
+DIVERGED = "not a finite number: the run diverged"
+
+
+def _finite(value: Any) -> bool:
+    """False for a NaN or infinite float, True for any other value."""
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def missing_reason(key: str, results: dict[str, Any]) -> str:
-    """How a card shows the figure ``key`` that ``results`` holds as None: ``n/a``, with why
-    where the run says (a protocol's ``retrieval_eval_skipped`` reason, a standard error of a
-    single query, no update logged).
+    """How a card shows the figure ``key`` that ``results`` holds as None, NaN or infinite:
+    ``n/a``, with why where the run says (a protocol's ``retrieval_eval_skipped`` reason, a
+    standard error of a single query, no update logged) or where it is known: `DIVERGED` for a
+    NaN or infinite figure, and for a null validation figure of a language model, which only a
+    NaN written as null makes (a resumed run reads it back from ``train_log.jsonl`` as None):
+    the fresh run's card and the resumed run's say the same.
 
     >>> missing_reason("unseen_median_rank",
     ...     {"retrieval_eval_skipped": {"unseen": "the validation split is empty"}})
@@ -125,6 +139,8 @@ def missing_reason(key: str, results: dict[str, Any]) -> str:
     'n/a (a single query)'
     >>> missing_reason("known_r_at_1", {})
     'n/a'
+    >>> missing_reason("eval_nll", {"eval_nll": float("nan")}), missing_reason("eval_nll", {})
+    ('n/a (not a finite number: the run diverged)', 'n/a (not a finite number: the run diverged)')
     """
     protocol = key.split("_", 1)[0]
     why = (
@@ -132,10 +148,14 @@ def missing_reason(key: str, results: dict[str, Any]) -> str:
         if protocol in _PROTOCOL_DATA
         else None
     )
-    if key == "train_loss_last":
+    if not _finite(results.get(key)):
+        why = DIVERGED
+    elif key == "train_loss_last":
         why = "no update logged"
     elif key.endswith("_stderr") and results.get(f"{protocol}_queries") == 1:
         why = "a single query"
+    elif key in LM_FIGURES:
+        why = DIVERGED
     return f"n/a ({why})" if why else "n/a"
 
 
