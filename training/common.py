@@ -18,6 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from irish_tune.json_output import json_safe, strict_json
 from training.errors import (
     DISK_ERRNOS,
     UploadError,
@@ -27,8 +28,6 @@ from training.errors import (
     write_failure,
     writing,
 )
-
-from irish_tune.json_output import json_safe, strict_json
 
 __all__ = [
     "append_jsonl",

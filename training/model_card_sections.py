@@ -15,6 +15,7 @@ from training.common import loss_label
 from training.model_card_metadata import _PROTOCOL_DATA, LM_FIGURES, RETRIEVAL_FIGURES
 
 __all__ = [
+    "DIVERGED",
     "SCORE_FIGURES",
     "card_name",
     "card_tables",
