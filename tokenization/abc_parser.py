@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from .abc_bars import _bar_token, _BarsAndTies
@@ -44,9 +45,12 @@ __all__ = [
     "AbcParseError",
     "AbcTune",
     "Token",
+    "TuneChunk",
     "default_tuplet_q",
     "parse_abc",
     "parse_tunebook",
+    "read_chunk",
+    "tunebook_chunks",
 ]
 
 CORPUS_FORMATS = ("auto", "corpus", "standard")
@@ -571,18 +575,56 @@ def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
 
 def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
     """The tunes of `parse_tunebook`, read as they are asked for."""
-    # the text as `split_tunebook` reads it, so that the file header is found in CR files too
-    text = unix_text(text)
-    header = file_header_fields(text)
-    said = file_header_transposes(text)  # once for the file: the first tune read says them
-    for start, chunk, notes in split_tunebook_noted(text):
-        try:
-            tune = parse_abc(chunk, line_offset=start, file_header=header)
-        except AbcParseError as err:
-            yield err
+    said, chunks = tunebook_chunks(text)  # once for the file: the first tune read says them
+    for chunk in chunks:
+        tune = read_chunk(chunk)
+        if isinstance(tune, AbcParseError):
+            yield tune
             continue
-        # what the cut left out of `chunk` (music after its blank line, an unclosed text block
-        # before it); an unclosed block inside it `parse_abc` has named already
-        tune.warnings += [note for note in notes if note not in tune.warnings]
         tune.warnings[:0], said = said, []
         yield tune
+
+
+@dataclass(frozen=True)
+class TuneChunk:
+    """The text of one tune of a tunebook, as `parse_tunebook` cuts it out (`tunebook_chunks`):
+    the line of the book it starts at (``start``), its ``text``, the ``notes`` of what the cut
+    left out (`split_tunebook_noted`) and the book's ``file_header`` fields. `read_chunk` reads it
+    alone, so the tunes of a book can be read apart (in other processes: it pickles)."""
+
+    start: int
+    text: str
+    notes: tuple[str, ...]
+    file_header: tuple[tuple[str, str], ...]
+
+
+def tunebook_chunks(text: str) -> tuple[list[str], Iterator[TuneChunk]]:
+    """The warnings of the file header of a tunebook (a transposing directive, not read:
+    `file_header_transposes`), which `parse_tunebook` puts first among the warnings of the
+    first tune it reads, and its tunes' texts (`TuneChunk`), cut as they are asked for.
+
+    >>> said, chunks = tunebook_chunks("M:6/8\\n\\nX:1\\nK:G\\nGAB|\\n\\nX:2\\nK:D\\nDFA|")
+    >>> said, [(chunk.start, chunk.file_header) for chunk in chunks]
+    ([], [(2, (('M', '6/8'),)), (6, (('M', '6/8'),))])
+    """
+    # the text as `split_tunebook` reads it, so that the file header is found in CR files too
+    text = unix_text(text)
+    header = tuple(file_header_fields(text))
+    chunks = (
+        TuneChunk(start, chunk, tuple(notes), header)
+        for start, chunk, notes in split_tunebook_noted(text)
+    )
+    return file_header_transposes(text), chunks
+
+
+def read_chunk(chunk: TuneChunk) -> AbcTune | AbcParseError:
+    """The tune of a `TuneChunk`, or the `AbcParseError` it raised, as `parse_tunebook`
+    reads it but for the file header's warnings (`tunebook_chunks`)."""
+    try:
+        tune = parse_abc(chunk.text, line_offset=chunk.start, file_header=chunk.file_header)
+    except AbcParseError as err:
+        return err
+    # what the cut left out of `chunk` (music after its blank line, an unclosed text block
+    # before it); an unclosed block inside it `parse_abc` has named already
+    tune.warnings += [note for note in chunk.notes if note not in tune.warnings]
+    return tune
