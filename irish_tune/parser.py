@@ -46,6 +46,14 @@ def add_check_args(parser: argparse.ArgumentParser) -> None:
         "--max-failures", type=positive_int, default=20, help="failures listed in text mode"
     )
     parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=None,
+        help="worker processes that check the tunes, the report the same whatever their number "
+        "(default: once a run reaches 500 tunes, one a CPU this process may use, at most 8; "
+        "1: none)",
+    )
+    parser.add_argument(
         "--exit-zero",
         action="store_true",
         help="exit 0 even when tunes fail (by default the exit status is 1 when any tune cannot "

@@ -149,7 +149,8 @@ def _dump_tunes(path: str) -> list[Any] | None:
 
 def run_check(args: argparse.Namespace) -> int:
     """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures (and with
-    ``--bars``, how many tunes have every full bar fitting the meter)."""
+    ``--bars``, how many tunes have every full bar fitting the meter); ``--jobs`` worker
+    processes check the tunes (`WorkerPool`), in input order."""
     from tqdm.auto import tqdm
 
     from tokenization.check import check_files
@@ -158,7 +159,12 @@ def run_check(args: argparse.Namespace) -> int:
     # on a terminal only (disable=None), on stderr, and cleared at the end: stdout stays the report
     with tqdm(desc="Checking", unit=" tunes", disable=None, leave=False) as bar:
         report = check_files(
-            paths, bars=args.bars, labels=labels, tunes_of=_dump_tunes, progress=bar.update
+            paths,
+            bars=args.bars,
+            labels=labels,
+            tunes_of=_dump_tunes,
+            progress=bar.update,
+            jobs=args.jobs,
         )
     failed = bool(report.failures) or bool(report.bars is not None and report.bars.problems)
     status = 1 if failed and not args.exit_zero else 0

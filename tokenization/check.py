@@ -8,16 +8,25 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
-from .abc_parser import BANG_LINE_BREAK, AbcParseError, AbcTune, parse_tunebook
+from .abc_parser import (
+    BANG_LINE_BREAK,
+    AbcParseError,
+    AbcTune,
+    TuneChunk,
+    read_chunk,
+    tunebook_chunks,
+)
 from .abc_writer import OWN_FIELDS, write_abc
-from .bar_check import bar_report
+from .bar_check import BarReport, bar_report
 from .capped_warnings import CappedWarnings, masked
+from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
 from .keys import Key, normalise_tune, output_shift, standard_key, transpose_tokens
+from .worker_pool import WorkerPool
 
 #: what the tune warnings that `check_text` logs say: text, music among it, not read
 _NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK)
@@ -38,107 +47,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class BarCounts:
-    """The bar check of a run (``irish-tune check --bars``): of the parsed tunes, how many were
-    ``checked`` (``free_meter`` ones are not), how many ``fit`` (every full bar sums to its
-    meter, by the rule of `tokenization.bar_check`), and the ``problems`` of the others as
-    ``{"tune": name, "problems": ["bar 5: 7 of 8 eighths in 4/4 (short)", ...]}``."""
-
-    checked: int = 0
-    fit: int = 0
-    free_meter: int = 0
-    problems: list[dict] = field(default_factory=list)
-
-    def add(self, name: str, tune: AbcTune) -> None:
-        """Check one parsed tune."""
-        report = bar_report(tune)
-        if report.skipped:
-            self.free_meter += 1
-            return
-        self.checked += 1
-        if report.ok:
-            self.fit += 1
-        else:
-            self.problems.append({"tune": name, "problems": list(report.problems)})
-
-    def to_dict(self) -> dict:
-        """The ``"bars"`` entry of ``irish-tune check --bars --json``."""
-        return {
-            "checked": self.checked,
-            "fit": self.fit,
-            "free_meter": self.free_meter,
-            "problems": list(self.problems),
-        }
-
-
-@dataclass
-class CheckReport:
-    """Counts of a check run; ``failures`` holds ``{"tune": name, "error": reason}`` items, and
-    ``bars`` the bar check when it was asked for (``None`` otherwise). ``files_without_tunes``
-    counts the failures that are a whole file's, not a tune's (an empty, binary or prose file,
-    a dump without rows): every failure is one of the ``tunes - round_trip_ok`` tunes that
-    failed, or one of those files."""
-
-    tunes: int = 0
-    parsed: int = 0
-    round_trip_ok: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    bars: BarCounts | None = None
-    files_without_tunes: int = 0
-
-    def add_file_failure(self, name: str, error: str) -> None:
-        """A failure of a whole file that gives no tune (``name``: the file, as shown)."""
-        self.files_without_tunes += 1
-        self.failures.append({"tune": name, "error": error})
-
-    def summary(self) -> str:
-        """The first line of ``irish-tune check``'s report: the counts (files without a tune
-        only when there are some).
-
-        >>> CheckReport(tunes=3, parsed=2, round_trip_ok=2, files_without_tunes=1).summary()
-        'tunes: 3  parsed: 2  round-trip ok: 2  files without a tune: 1'
-        """
-        line = f"tunes: {self.tunes}  parsed: {self.parsed}  round-trip ok: {self.round_trip_ok}"
-        if self.files_without_tunes:
-            line += f"  files without a tune: {self.files_without_tunes}"
-        return line
-
-    def to_dict(self) -> dict:
-        """The JSON form printed by ``irish-tune check --json`` (``"bars"`` only with
-        ``--bars``)."""
-        out = {
-            "tunes": self.tunes,
-            "parsed": self.parsed,
-            "round_trip_ok": self.round_trip_ok,
-            "files_without_tunes": self.files_without_tunes,
-            "failures": list(self.failures),
-        }
-        if self.bars is not None:
-            out["bars"] = self.bars.to_dict()
-        return out
-
-
-@dataclass(frozen=True)
-class PlacedTune:
-    """The ABC text of one tune of a file that is not a tunebook (a thesession.org dump row),
-    and ``where`` in the file (``row 3``): `check_files` names its failures ``<file> <where>``,
-    and their lines count in ``text``."""
-
-    where: str
-    text: str
-
-
-@dataclass(frozen=True)
-class UnreadableTune:
-    """A tune a file holds a place for but gives no text of (a thesession.org dump row without
-    ABC): ``where`` in the file (``row 3``) and why. `check_files` counts it as a tune, and a
-    failure named ``<file> <where>``."""
-
-    where: str
-    error: str
 
 
 def _rows(tune: AbcTune) -> TuneRows:
@@ -336,18 +244,17 @@ def tune_warnings() -> CappedWarnings:
     return CappedWarnings(logger)
 
 
-def _logged_round_trip(tune: AbcTune, name: str, said: CappedWarnings) -> tuple[TuneRows, TuneRows]:
+def _caught_round_trip(tune: AbcTune, said: list[tuple[str, str]]) -> tuple[TuneRows, TuneRows]:
     """`round_trip_rows` of one tune, its writer's warnings (a key beyond 7 sharps or flats,
-    written in its usual spelling) logged in ``said`` with ``name``, the file and tune: as
-    Python warnings they named a line of this module, no tune, and showed once a run."""
+    written in its usual spelling) added to ``said`` as ``(reason, message)``, which
+    `check_text` logs with the file and tune: as Python warnings they named a line of this
+    module, no tune, and showed once a run."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             rows, again, _ = round_trip_rows(tune)
         finally:
-            for warning in caught:
-                reason = masked(str(warning.message))
-                said.warn(_TUNE_WARNINGS, reason, "%s: %s", name, warning.message)
+            said += [(masked(str(w.message)), str(w.message)) for w in caught]
     return rows, again
 
 
@@ -375,6 +282,139 @@ def _first_difference(a: TuneRows, b: TuneRows) -> str:
     return "the rows differ after the round trip"
 
 
+@dataclass(frozen=True)
+class _TuneJob:
+    """One tune to check (`_check_chunk`), as it goes to a worker process: its text, the
+    ``source`` and ``lines_of`` its name and failure say (see `check_text`), and ``bars``."""
+
+    chunk: TuneChunk
+    source: str
+    lines_of: str
+    bars: bool
+
+
+@dataclass(frozen=True)
+class _TuneChecked:
+    """What `_check_chunk` found of one tune: its ``name``, whether it ``parsed``, why it
+    failed (``error``, None when its round trip held), the ``(reason, message)`` of the warnings
+    to log for it, in order, and its bar check (``bars``, without the bars themselves)."""
+
+    name: str
+    parsed: bool
+    error: str | None
+    said: list[tuple[str, str]]
+    bars: BarReport | None = None
+
+
+@dataclass(frozen=True)
+class _TextStart:
+    """Where a text's tunes start among a file's items (`_file_items`): the warnings of its
+    file header, which its first tune read says (`tunebook_chunks`)."""
+
+    header_warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _FileFailure:
+    """A failure of a whole file among a file's items (`CheckReport.add_file_failure`)."""
+
+    name: str
+    error: str
+
+
+def _check_chunk(job: _TuneJob) -> _TuneChecked:
+    """Read, tokenize and round-trip one tune (in a worker process, or in this one)."""
+    tune = read_chunk(job.chunk)
+    name = _tune_name(job.source, tune)
+    if isinstance(tune, AbcParseError):
+        where = ""
+        if tune.line is not None:
+            where = f"line {tune.line}{job.lines_of}, column {tune.column}: "
+        return _TuneChecked(name, False, f"parse: {where}{tune.message}", [])
+    said = _not_read(tune.warnings)
+    bars = replace(bar_report(tune), bad_bars=[]) if job.bars else None
+    try:
+        rows, again = _caught_round_trip(tune, said)
+    except (AbcParseError, ValueError) as err:
+        return _TuneChecked(name, True, f"round trip: {err}", said, bars)
+    if rows.rows() == again.rows() and rows.measure_numbers == again.measure_numbers:
+        return _TuneChecked(name, True, None, said, bars)
+    return _TuneChecked(name, True, _first_difference(rows, again), said, bars)
+
+
+def _not_read(tune_warnings: list[str]) -> list[tuple[str, str]]:
+    """The warnings of a tune that say text was not read as the writer meant (`_NOT_READ`: a
+    pass would hide it), as ``(kind, warning)``."""
+    found = []
+    for warning in tune_warnings:
+        kind = next((kind for kind in _NOT_READ if kind in warning), None)
+        if kind is not None:
+            found.append((kind, warning))
+    return found
+
+
+def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list:
+    """The items of one tunebook text for `_check_items`: a `_TextStart`, a `_TuneJob` a tune,
+    and a failure of ``source`` as a file when it holds text but no tune."""
+    header_warnings, chunks = tunebook_chunks(text)
+    jobs = [_TuneJob(chunk, source, lines_of, bars) for chunk in chunks]
+    items: list = [_TextStart(header_warnings), *jobs]
+    if not jobs and text.strip():
+        error = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
+        items.append(_FileFailure(source, error))
+    return items
+
+
+def _check_items(
+    items: list,
+    report: CheckReport,
+    said: CappedWarnings,
+    progress: Callable[[], object] | None,
+    pool: WorkerPool,
+) -> None:
+    """Add to ``report`` the items of one file, in order: its tunes (`_TuneJob`), checked by
+    ``pool``, and the failures found reading it (`_FileFailure`, `UnreadableTune`); the
+    warnings about its tunes go to ``said``."""
+    checked = pool.map(_check_chunk, [item for item in items if isinstance(item, _TuneJob)])
+    header_warnings: list[str] = []
+    for item in items:
+        if isinstance(item, _TextStart):
+            header_warnings = item.header_warnings
+        elif isinstance(item, UnreadableTune):
+            _add_unreadable(report, item.where, item.error, progress)
+        elif isinstance(item, _FileFailure):
+            report.add_file_failure(item.name, item.error)
+        else:
+            tune = next(checked)
+            if tune.parsed:  # the first tune read says the file header's warnings
+                tune_said, header_warnings = _not_read(header_warnings) + tune.said, []
+                _add_checked(report, tune, tune_said, said, progress)
+            else:
+                _add_checked(report, tune, [], said, progress)
+
+
+def _add_checked(
+    report: CheckReport,
+    tune: _TuneChecked,
+    tune_said: list[tuple[str, str]],
+    said: CappedWarnings,
+    progress: Callable[[], object] | None,
+) -> None:
+    """Count one checked tune in ``report``, and log the warnings ``tune_said`` of it."""
+    report.tunes += 1
+    if progress is not None:
+        progress()
+    report.parsed += tune.parsed
+    for reason, message in tune_said:
+        said.warn(_TUNE_WARNINGS, reason, "%s: %s", tune.name, message)
+    if tune.bars is not None:
+        report.bars.add_report(tune.name, tune.bars)
+    if tune.error is None:
+        report.round_trip_ok += 1
+    else:
+        report.failures.append({"tune": tune.name, "error": tune.error})
+
+
 def check_text(
     text: str,
     source: str = "<text>",
@@ -383,12 +423,14 @@ def check_text(
     progress: Callable[[], object] | None = None,
     lines_of: str = "",
     said: CappedWarnings | None = None,
+    pool: WorkerPool | None = None,
 ) -> CheckReport:
     """Check every tune of one tunebook text, adding to ``report``; with ``bars``, also check
     that every full bar of each parsed tune sums to its meter. ``progress`` is called once a
     tune (a progress bar's ``update``); ``lines_of`` follows a failure's line number when the
     lines are not those of ``source`` (" of its tune text" for a dump row). The warnings about
     tunes go to ``said`` (`tune_warnings`, which the caller closes), else to one of this text's.
+    ``pool`` (a `WorkerPool`) checks the tunes, in this process when not given.
 
     >>> abc = "X:1\\nT:Short Bar\\nM:2/4\\nL:1/8\\nK:G\\n|:GABc|dBG|GABc|d2B2:|\\n"
     >>> report = check_text(abc, "book.abc", bars=True)
@@ -398,41 +440,11 @@ def check_text(
     report = report or CheckReport()
     if said is None:
         with tune_warnings() as said:
-            return check_text(text, source, report, bars, progress, lines_of, said)
+            return check_text(text, source, report, bars, progress, lines_of, said, pool)
     if bars and report.bars is None:
         report.bars = BarCounts()
-    before = report.tunes
-    for tune in parse_tunebook(text):
-        report.tunes += 1
-        if progress is not None:
-            progress()
-        name = _tune_name(source, tune)
-        if isinstance(tune, AbcParseError):
-            where = ""
-            if tune.line is not None:
-                where = f"line {tune.line}{lines_of}, column {tune.column}: "
-            report.failures.append({"tune": name, "error": f"parse: {where}{tune.message}"})
-            continue
-        report.parsed += 1
-        for warning in tune.warnings:  # text not read as the writer meant: a pass would hide it
-            for kind in _NOT_READ:
-                if kind in warning:
-                    said.warn(_TUNE_WARNINGS, kind, "%s: %s", name, warning)
-                    break
-        if bars:
-            report.bars.add(name, tune)
-        try:
-            rows, again = _logged_round_trip(tune, name, said)
-        except (AbcParseError, ValueError) as err:
-            report.failures.append({"tune": name, "error": f"round trip: {err}"})
-            continue
-        if rows.rows() == again.rows() and rows.measure_numbers == again.measure_numbers:
-            report.round_trip_ok += 1
-        else:
-            report.failures.append({"tune": name, "error": _first_difference(rows, again)})
-    if report.tunes == before and text.strip():
-        error = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
-        report.add_file_failure(source, error)
+    items = _text_items(text, source, bars, lines_of)
+    _check_items(items, report, said, progress, pool or WorkerPool(1))
     return report
 
 
@@ -442,6 +454,7 @@ def check_files(
     labels: Mapping[str, str] | None = None,
     tunes_of: Callable[[str], list[str | PlacedTune | UnreadableTune] | None] | None = None,
     progress: Callable[[], object] | None = None,
+    jobs: int | None = 1,
 ) -> CheckReport:
     """Check every tune of ABC files (folders are searched for ``*.abc``); ``bars`` adds the
     bar check (see `check_text`); ``labels`` maps a path to the name shown for its tunes.
@@ -454,9 +467,11 @@ def check_files(
     ``.json`` that is not a dump) fails as a file, and the others are still checked.
     ``progress`` is called once a tune (see `check_text`). The warnings about tunes, and
     those of files that mix encodings (`decode_abc`), are capped for all the files at once
-    (`tune_warnings`)."""
+    (`tune_warnings`). ``jobs`` worker processes check the tunes (`WorkerPool`: 1, none;
+    None, as many as the CPUs once a run is long), which changes nothing in the report, its
+    order or the warnings."""
     report = CheckReport(bars=BarCounts() if bars else None)
-    with tune_warnings() as said:  # for every file at once
+    with tune_warnings() as said, WorkerPool(jobs) as pool:  # warnings: for every file at once
         for path in _expand(paths):
             label = "stdin" if path == "-" else (labels or {}).get(path, path)
             try:
@@ -465,14 +480,7 @@ def check_files(
                 report.add_file_failure(label, _reason(err, path))
                 continue
             if tunes is not None:
-                for text in tunes:
-                    if isinstance(text, UnreadableTune):
-                        _add_unreadable(report, f"{label} {text.where}", text.error, progress)
-                    elif isinstance(text, PlacedTune):
-                        where, lines_of = f"{label} {text.where}", " of its tune text"
-                        check_text(text.text, where, report, bars, progress, lines_of, said)
-                    else:
-                        check_text(text, label, report, bars=bars, progress=progress, said=said)
+                _check_items(_dump_items(tunes, label, bars), report, said, progress, pool)
                 if not tunes:
                     report.add_file_failure(label, "no tunes in the file")
                 continue
@@ -481,8 +489,22 @@ def check_files(
             elif is_binary_text(text):
                 report.add_file_failure(label, NOT_TEXT)
                 continue
-            check_text(text, label, report, bars=bars, progress=progress, said=said)
+            _check_items(_text_items(text, label, bars), report, said, progress, pool)
     return report
+
+
+def _dump_items(tunes: list[str | PlacedTune | UnreadableTune], label: str, bars: bool) -> list:
+    """The items of the tunes of a file that is not a tunebook (`check_files`' ``tunes_of``)
+    for `_check_items`: each text's as `_text_items` gives them, named in the file."""
+    items: list = []
+    for text in tunes:
+        if isinstance(text, UnreadableTune):
+            items.append(UnreadableTune(f"{label} {text.where}", text.error))
+        elif isinstance(text, PlacedTune):
+            items += _text_items(text.text, f"{label} {text.where}", bars, " of its tune text")
+        else:
+            items += _text_items(text, label, bars)
+    return items
 
 
 def _read_source(
