@@ -280,3 +280,13 @@ def test_import_cost_times_each_checkout_and_refuses_a_folder_that_is_not_one(tm
         bench.main(["--checkouts", str(tmp_path)])
     assert refused.value.code == 2
     assert f"{tmp_path} is not a modeling-irish checkout" in capsys.readouterr().err
+
+
+def test_bench_check_times_each_jobs_value_and_compares_the_reports(tmp_path, capsys):
+    bench = load_benchmark("bench_check")
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 4)]
+    rows = bench.main(["--files", _write(tmp_path / "book.abc", tunes), "--runs", "1"])
+    assert [row["jobs"] for row in rows] == [1, 2]
+    assert all(row["identical"] and row["status"] == 0 for row in rows)
+    assert all(row["cpu_s"] > 0 and row["peak_rss_mib"] > 0 for row in rows)
+    assert "| --jobs | wall median (s) |" in capsys.readouterr().out
