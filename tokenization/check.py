@@ -322,6 +322,10 @@ class _FileFailure:
     error: str
 
 
+#: What `_check_items` adds up, in a file's order: tunes to check, and what reading it found
+_Item = _TextStart | _TuneJob | _FileFailure | UnreadableTune
+
+
 def _check_chunk(job: _TuneJob) -> _TuneChecked:
     """Read, tokenize and round-trip one tune (in a worker process, or in this one)."""
     tune = read_chunk(job.chunk)
@@ -353,12 +357,12 @@ def _not_read(tune_warnings: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list:
+def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list[_Item]:
     """The items of one tunebook text for `_check_items`: a `_TextStart`, a `_TuneJob` a tune,
     and a failure of ``source`` as a file when it holds text but no tune."""
     header_warnings, chunks = tunebook_chunks(text)
     jobs = [_TuneJob(chunk, source, lines_of, bars) for chunk in chunks]
-    items: list = [_TextStart(header_warnings), *jobs]
+    items: list[_Item] = [_TextStart(header_warnings), *jobs]
     if not jobs and text.strip():
         error = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
         items.append(_FileFailure(source, error))
@@ -366,7 +370,7 @@ def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list:
 
 
 def _check_items(
-    items: list,
+    items: list[_Item],
     report: CheckReport,
     said: CappedWarnings,
     progress: Callable[[], object] | None,
@@ -493,10 +497,12 @@ def check_files(
     return report
 
 
-def _dump_items(tunes: list[str | PlacedTune | UnreadableTune], label: str, bars: bool) -> list:
+def _dump_items(
+    tunes: list[str | PlacedTune | UnreadableTune], label: str, bars: bool
+) -> list[_Item]:
     """The items of the tunes of a file that is not a tunebook (`check_files`' ``tunes_of``)
     for `_check_items`: each text's as `_text_items` gives them, named in the file."""
-    items: list = []
+    items: list[_Item] = []
     for text in tunes:
         if isinstance(text, UnreadableTune):
             items.append(UnreadableTune(f"{label} {text.where}", text.error))

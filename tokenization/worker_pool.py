@@ -27,7 +27,7 @@ MAX_DEFAULT_JOBS = 8
 AUTO_MIN_ITEMS = 500
 #: Items a worker is sent at a time: few enough messages that passing them costs little, small
 #: enough batches that the workers share the work evenly and the progress bar moves
-_CHUNKSIZE = 8
+_CHUNKSIZE = 32
 
 
 def default_jobs() -> int:
