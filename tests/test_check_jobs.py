@@ -174,3 +174,8 @@ def test_the_help_says_the_defaults_of_the_pool(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert f"once a run reaches {AUTO_MIN_ITEMS} tunes" in text
     assert f"at most {MAX_DEFAULT_JOBS}; 1: none" in text
+
+
+def test_check_text_refuses_bytes_in_one_line():
+    with pytest.raises(TypeError, match="tunebook_chunks reads ABC text, a str; got bytes"):
+        check.check_text(b"X:1\nK:G\nGAB|\n")

@@ -607,6 +607,7 @@ def tunebook_chunks(text: str) -> tuple[list[str], Iterator[TuneChunk]]:
     >>> said, [(chunk.start, chunk.file_header) for chunk in chunks]
     ([], [(2, (('M', '6/8'),)), (6, (('M', '6/8'),))])
     """
+    _require_text(text, "tunebook_chunks")
     # the text as `split_tunebook` reads it, so that the file header is found in CR files too
     text = unix_text(text)
     header = tuple(file_header_fields(text))
