@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -452,3 +454,25 @@ def project_modules() -> list[str]:
             for _, name, _ in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
         ]
     )
+
+
+def run_program(program: str, *args: str) -> str:
+    """What ``program`` (abcm2ps, abc2midi...) prints for ``args``, stdout then stderr; the test
+    is skipped where it is not installed."""
+    path = shutil.which(program)
+    if path is None:
+        pytest.skip(f"{program} is not installed")
+    said = subprocess.run([path, *args], capture_output=True, text=True, check=False)
+    return said.stdout + said.stderr
+
+
+def refuse_unlinking(monkeypatch, name: str) -> None:
+    """``os.unlink`` of any file called ``name`` fails, as one in a read-only folder would."""
+    real = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.path.basename(os.fspath(path)) == name:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)

@@ -5,11 +5,9 @@ letter, naming where it stood (they were passed over without a word too)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
+from tests.helpers import run_program
 from tokenization.abc_parser import parse_abc
 from tokenization.abc_writer import write_abc
 from tokenization.check import check_text
@@ -110,20 +108,14 @@ def test_field_lines_dropped_after_the_music_are_said_once_a_letter():
     ]
 
 
-def _run(program: str, *args: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        pytest.skip(f"{program} is not installed")
-    said = subprocess.run([path, *args], capture_output=True, text=True, check=False)
-    return said.stdout + said.stderr
-
-
 def test_abcm2ps_prints_an_inline_t_as_the_section_title_written_back(tmp_path):
     """abcm2ps 8.14 takes ``[T:Part B]`` as the ``T:Part B`` line the writer writes for it."""
     marks = []
     for name, text in (("inline", INLINE), ("written", WRITTEN)):
         (tmp_path / f"{name}.abc").write_text(text)
-        said = _run("abcm2ps", str(tmp_path / f"{name}.abc"), "-O", str(tmp_path / f"{name}.ps"))
+        said = run_program(
+            "abcm2ps", str(tmp_path / f"{name}.abc"), "-O", str(tmp_path / f"{name}.ps")
+        )
         assert "error" not in said.lower(), said
         ps = (tmp_path / f"{name}.ps").read_text(encoding="latin-1")
         marks.append([line for line in ps.splitlines() if line.startswith("% --- ")])

@@ -4,12 +4,10 @@ as one more header ``T:``, an alternative name of the tune, and one among the mu
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
 import tokenization.check as check
+from tests.helpers import run_program
 from tokenization.abc_parser import parse_abc
 from tokenization.abc_writer import write_abc
 from tokenization.check import check_text, round_trip_rows
@@ -159,19 +157,11 @@ def test_check_reports_a_title_from_a_section_title_that_the_round_trip_changed(
     assert failure["error"] == "round trip: the title 'Part A' became '' after the round trip"
 
 
-def _run(program: str, *args: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        pytest.skip(f"{program} is not installed")
-    said = subprocess.run([path, *args], capture_output=True, text=True, check=False)
-    return said.stdout + said.stderr
-
-
 def test_abcm2ps_engraves_each_section_title_in_the_music(tmp_path):
     """abcm2ps prints a body ``T:`` above the staff it stands before (``% --- + (Part Two) ---``
     in its PostScript); a header ``T:`` is a subtitle under the title (``titlesub``)."""
     (tmp_path / "written.abc").write_text(written(parse_abc(SOURCE)))
-    said = _run("abcm2ps", str(tmp_path / "written.abc"), "-O", str(tmp_path / "written.ps"))
+    said = run_program("abcm2ps", str(tmp_path / "written.abc"), "-O", str(tmp_path / "written.ps"))
     assert "error" not in said.lower() and "warning" not in said.lower(), said
     ps = (tmp_path / "written.ps").read_text(encoding="latin-1")
     shown = [title.replace("%", "\\%") for _, title in TITLES]  # as written, `\%`
@@ -187,7 +177,7 @@ def test_abc2midi_reads_the_written_section_titles_as_the_source_ones(tmp_path):
     for name, text in (("source", SOURCE), ("written", written(parse_abc(SOURCE)))):
         (tmp_path / f"{name}.abc").write_text(text)
     said = [
-        _run("abc2midi", str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid"))
+        run_program("abc2midi", str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid"))
         for name in ("source", "written")
     ]
     warned = [[line for line in s.splitlines() if "arning" in line or "rror" in line] for s in said]

@@ -15,22 +15,11 @@ from abc_corpus_helpers import needs_parser, tune, write
 from datasets import Dataset
 
 import tokenization.dataset as dataset
+from tests.helpers import refuse_unlinking
 from tokenization import file_cleanup
 from tokenization.tokenization_abc import AbcTokenizer
 
 GOOD = "X:1\nT:A\nM:2/4\nL:1/8\nK:G\n|:GA Bd|ef ge|dB AG|A2 A2:|\n"
-
-
-def _refuse_unlinking(monkeypatch, name: str) -> None:
-    """``os.unlink`` of any file called ``name`` fails, as one in a read-only folder would."""
-    real = os.unlink
-
-    def unlink(path, *args, **kwargs):
-        if os.path.basename(os.fspath(path)) == name:
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "unlink", unlink)
 
 
 def _full_disk(folder: str) -> OSError:
@@ -47,7 +36,7 @@ def test_a_dead_tokenize_writer_that_will_not_go_is_named(tmp_path, monkeypatch,
     dead.mkdir()
     for name in ("stuck", "tmp5pk_xwd_"):
         (dead / name).write_text("x")
-    _refuse_unlinking(monkeypatch, "stuck")
+    refuse_unlinking(monkeypatch, "stuck")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     dataset.remove_dead_writers(tmp_path, "tokenize.tmp-")
     assert f"cannot remove {dead} (" in caplog.text and "Permission denied" in caplog.text
@@ -62,7 +51,7 @@ def test_a_failed_tokenize_names_its_folder_it_cannot_delete_and_raises_its_erro
         raise _full_disk(os.path.dirname(cache_file))
 
     monkeypatch.setattr(dataset, "_map_split", full_disk)
-    _refuse_unlinking(monkeypatch, "stuck")
+    refuse_unlinking(monkeypatch, "stuck")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     tok = AbcTokenizer.train([GOOD])
     with pytest.raises(OSError) as raised:
@@ -81,7 +70,7 @@ def test_a_failed_vocabulary_save_names_its_folder_it_cannot_delete(tmp_path, mo
         raise _full_disk(folder)
 
     monkeypatch.setattr(AbcTokenizer, "save_pretrained", full_disk)
-    _refuse_unlinking(monkeypatch, "stuck")
+    refuse_unlinking(monkeypatch, "stuck")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(OSError, match="No space left on device"):
         load_or_train_tokenizer(Dataset.from_dict({"abc": [GOOD]}), str(tmp_path))

@@ -13,6 +13,7 @@ import pytest
 
 from modeling_irish import file_utils
 from modeling_irish.file_utils import discard_folder, replacing_file, replacing_files
+from tests.helpers import refuse_unlinking
 from tokenization import file_cleanup
 
 
@@ -85,18 +86,6 @@ def test_discard_folder_removes_what_it_can_and_names_what_it_cannot(tmp_path, m
     assert not caplog.records
 
 
-def _refuse_unlinking(monkeypatch, name: str) -> None:
-    """``os.unlink`` of any file called ``name`` fails, as one in a read-only folder would."""
-    real = os.unlink
-
-    def unlink(path, *args, **kwargs):
-        if os.path.basename(os.fspath(path)) == name:
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "unlink", unlink)
-
-
 def _folder(path, *names: str):
     path.mkdir()
     for name in names:
@@ -109,7 +98,7 @@ def test_publish_directory_names_an_incomplete_copy_it_cannot_delete(tmp_path, m
     # "Directory not empty" said anything, not what was left nor why
     tmp = _folder(tmp_path / "cache.tmp-1", "done")
     final = _folder(tmp_path / "cache", "stuck.arrow")
-    _refuse_unlinking(monkeypatch, "stuck.arrow")
+    refuse_unlinking(monkeypatch, "stuck.arrow")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(OSError) as raised:
         file_utils.publish_directory(tmp, final, "done")
@@ -125,7 +114,7 @@ def test_publish_directory_names_its_copy_it_cannot_delete_once_another_publishe
     # the copy of a process that found the cache published first was left without a word
     final = _folder(tmp_path / "cache", "done")
     tmp = _folder(tmp_path / "cache.tmp-2", "done", "stuck.arrow")
-    _refuse_unlinking(monkeypatch, "stuck.arrow")
+    refuse_unlinking(monkeypatch, "stuck.arrow")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     assert file_utils.publish_directory(tmp, final, "done") is False
     assert f"cannot remove {tmp} (" in caplog.text and "Permission denied" in caplog.text
@@ -135,7 +124,7 @@ def test_publish_directory_names_its_copy_it_cannot_delete_once_another_publishe
 def test_remove_directory_names_what_it_cannot_delete(tmp_path, monkeypatch, caplog):
     # the damaged cache renamed aside was left as <path>.damaged-<pid> without a word
     cache = _folder(tmp_path / "cache", "done", "stuck.arrow")
-    _refuse_unlinking(monkeypatch, "stuck.arrow")
+    refuse_unlinking(monkeypatch, "stuck.arrow")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     file_utils.remove_directory(cache)
     aside = tmp_path / f"cache.damaged-{os.getpid()}"
