@@ -6,6 +6,7 @@ _errors.py."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -68,6 +69,19 @@ def test_save_and_load_give_an_equal_tokenizer(tokenizer, tmp_path):
     assert (tmp_path / "abc_vocab.json").exists()
     a, b = tokenizer(KESH), again(KESH)
     assert torch.equal(a["input_ids"], b["input_ids"])
+
+
+def test_save_pretrained_returns_the_files_it_wrote(tokenizer, tmp_path):
+    """transformers' slow-tokenizer save listed ``added_tokens.json`` among "the files saved"
+    though it writes it only for tokens past the vocabulary, which AbcTokenizer never has: a
+    user copying or uploading the files it returned met a FileNotFoundError."""
+    for prefix in (None, "abc"):
+        files = tokenizer.save_pretrained(tmp_path / str(prefix), filename_prefix=prefix)
+        assert sorted(os.path.basename(f) for f in files) == sorted(
+            (f"{prefix}-" if prefix else "") + name
+            for name in ("tokenizer_config.json", "abc_vocab.json")
+        )
+        assert all(os.path.isfile(f) for f in files)
 
 
 def test_the_remote_code_copy_of_the_tokenizer_compares_equal(tokenizer, tmp_path):

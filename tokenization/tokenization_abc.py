@@ -150,13 +150,17 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         saved first, then what the save wrote is uploaded (`upload_saved_folder`, with
         ``repo_id`` and the upload's arguments in `HUB_UPLOAD_ARGUMENTS`): the base method
         creates the Hub repository before it writes anything, so a failed upload (no network)
-        left the folder empty."""
+        left the folder empty. Returns the paths of the files it wrote (transformers' own also
+        named an ``added_tokens.json`` it had not written)."""
         repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
         upload = {name: kwargs.pop(name) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs}
         before = {}
         if push_to_hub and os.path.isdir(save_directory):
             before = self._get_files_timestamps(save_directory)
         files = super().save_pretrained(save_directory, legacy_format, filename_prefix, **kwargs)
+        # transformers lists added_tokens.json, written only for tokens past the vocabulary
+        # (never here: add_tokens is refused), among "the files saved"
+        files = tuple(path for path in files if os.path.exists(path))
         if push_to_hub:
             upload_saved_folder(self, save_directory, before, repo_id, **upload)
         return files
