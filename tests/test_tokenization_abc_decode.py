@@ -83,12 +83,30 @@ def test_decoded_abc_reads_the_same_in_music21(tokenizer, key):
 def test_decode_says_what_to_give_it(tokenizer):
     with pytest.raises(ValueError, match="main tokens alone"):
         tokenizer.decode(tokenizer.encode(KESH))
-    with pytest.raises(ValueError, match="batch_decode"):
-        tokenizer.decode(tokenizer(TUNES)["input_ids"])
     texts = tokenizer.batch_decode(tokenizer(TUNES)["input_ids"])
     assert [tokenizer(t)["input_ids"].shape[1] for t in texts] == [
         int(n) for n in tokenizer(TUNES)["attention_mask"].sum(1)
     ]
+
+
+def test_decode_of_a_batch_and_batch_decode_of_one_tune_are_as_in_transformers(tokenizer):
+    """transformers 5's ``decode`` takes a batch too, giving a list (``batch_decode`` is kept for
+    backwards compatibility), and ``batch_decode`` of one sequence gives a list of one text:
+    ``decode(tok(abcs)["input_ids"])`` said "use batch_decode", and ``batch_decode`` of one
+    tune's rows failed on its first row, "got 1-D ids (20,) (item 1 of the batch)"."""
+    ids = tokenizer(TUNES)["input_ids"]
+    texts = tokenizer.batch_decode(ids, title="t")
+    assert len(texts) == 3 and tokenizer.decode(ids, title="t") == texts
+    ragged = [tokenizer(t)["input_ids"][0] for t in TUNES]  # tunes of different lengths
+    assert tokenizer.decode(ragged, title="t") == texts
+    assert tokenizer.decode(ids.tolist(), title="t") == texts
+    assert tokenizer.decode(ids[:1]) == [tokenizer.decode(ids[0])]
+    assert tokenizer.batch_decode(ids[0]) == [tokenizer.decode(ids[0])]
+    assert tokenizer.batch_decode(ids[0].tolist()) == [tokenizer.decode(ids[0])]
+    with pytest.raises(ValueError, match=r"dorian tune in D major \(item 2 of the batch"):
+        tokenizer.decode(ids, key="D")
+    with pytest.raises(ValueError, match="main tokens alone"):
+        tokenizer.batch_decode(tokenizer.encode(KESH))
 
 
 def test_decode_refuses_a_meter_its_vocabulary_never_had_unless_given():

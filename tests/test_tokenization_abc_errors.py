@@ -317,6 +317,29 @@ def test_a_call_with_arguments_of_the_wrong_type_names_them(tokenizer):
         tokenizer({"title": ["The Kesh"], "abc": [KESH]})
 
 
+def test_decode_batch_decode_and_pad_refuse_what_is_not_ids_by_its_type(tokenizer):
+    """``decode(None)``, ``decode("X:1...")`` and ``decode(5)`` said "got ()" (a ValueError about
+    a shape), ``batch_decode(None)`` "'NoneType' object is not iterable", ``pad(5)`` "argument of
+    type 'int' is not iterable" and ``pad(["X:1..."])`` an AttributeError: a TypeError naming
+    the type, as ``tokenizer(None)`` gives."""
+    for bad, hint in ((None, "NoneType"), (KESH, "str: ABC text"), (b"X:1", "bytes"), (5, "int")):
+        with pytest.raises(TypeError, match=rf"^AbcTokenizer.decode takes .*; got {hint}"):
+            tokenizer.decode(bad)
+        with pytest.raises(TypeError, match=rf"^AbcTokenizer.batch_decode takes .*; got {hint}"):
+            tokenizer.batch_decode(bad)
+    with pytest.raises(TypeError, match=r"got BatchEncoding: give its \['input_ids'\]"):
+        tokenizer.decode(tokenizer(KESH))
+    for bad, named in (
+        (5, "got int"),
+        (None, "got NoneType"),
+        (KESH, "got str"),
+        ([KESH], "a str"),
+    ):
+        with pytest.raises(TypeError, match=rf"^AbcTokenizer.pad takes encoded tunes.*{named}"):
+            tokenizer.pad(bad)
+    assert tokenizer.pad({"input_ids": [[5, 6], [7]]})["input_ids"] == [[5, 6], [7, 0]]
+
+
 @pytest.mark.parametrize(
     ("damage", "match"),
     [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -28,8 +30,10 @@ from .vocabulary import PAD_ID, SPECIALS, UNK_ID, AbcVocab
 __all__ = [
     "UnreadableRowsError",
     "check_decode_options",
+    "check_ids_type",
     "check_some_music",
     "decode_rows",
+    "holds_tunes",
     "main_ids",
     "row_token",
     "rows_compound",
@@ -176,6 +180,51 @@ def check_decode_options(key: Any, title: Any, x: Any) -> None:
         raise TypeError(f"x is the X: number, an int; got {type(x).__name__}")
 
 
+def check_ids_type(ids: Any, where: str) -> None:
+    """Refuse (`TypeError`, naming its type) what ``AbcTokenizer.{where}`` cannot read as ids:
+    anything but a tensor, an array or (nested) lists; ``decode(None)`` or of a string said
+    "got ()", a shape, and ``batch_decode(None)`` "'NoneType' object is not iterable".
+
+    >>> check_ids_type([[1] * 20], "decode")
+    >>> check_ids_type("X:1", "decode")
+    Traceback (most recent call last):
+    ...
+    TypeError: AbcTokenizer.decode takes ids: feature rows (n_rows, 20) of one tune or ...
+    """
+    torch = sys.modules.get("torch")  # a tensor exists only once torch is imported
+    if isinstance(ids, (list, tuple, np.ndarray)) or (
+        torch is not None and isinstance(ids, torch.Tensor)
+    ):
+        return
+    hint = ""
+    if isinstance(ids, str):
+        hint = ": ABC text, which is decoded already"
+    elif isinstance(ids, Mapping):
+        hint = ": give its ['input_ids']"
+    elif isinstance(ids, (int, np.integer)):
+        hint = ": one main id (tok.convert_ids_to_tokens names its token)"
+    raise TypeError(
+        f"AbcTokenizer.{where} takes ids: feature rows (n_rows, {len(FEATURE_NAMES)}) of one tune "
+        "or (batch, n_rows, 20) of several, as tokenizer(abc)['input_ids'] gives (a tensor, an "
+        f"array or nested lists); got {type(ids).__name__}{hint}"
+    )
+
+
+def holds_tunes(ids: Any) -> bool:
+    """Whether ``ids`` (as `check_ids_type` lets through) are several tunes' rows, a batch: a
+    tensor or array with 3 dimensions, or a list whose items are tunes' 2-D rows (tunes of
+    different lengths); else one tune's (or main ids, which `decode` refuses by their shape).
+
+    >>> holds_tunes(np.zeros((2, 5, 20))), holds_tunes([np.zeros((5, 20)), np.zeros((3, 20))])
+    (True, True)
+    >>> holds_tunes(np.zeros((5, 20))), holds_tunes([[1] * 20]), holds_tunes([])
+    (False, False, False)
+    """
+    if isinstance(ids, (list, tuple)):
+        return bool(len(ids)) and np.ndim(as_numpy(ids[0])) >= 2
+    return as_numpy(ids).ndim >= 3
+
+
 def decode_rows(
     vocab: AbcVocab,
     token_ids: Any,
@@ -309,11 +358,14 @@ class _RowsToAbc:
         meter: str | None = None,
         skip_special_tokens: bool = False,
         clean_up_tokenization_spaces: bool | None = None,
-    ) -> str:
-        """ABC text of one tune's rows: headers X, T, R, M, L, K and the body.
+    ) -> str | list[str]:
+        """ABC text of one tune's rows: headers X, T, R, M, L, K and the body; of a batch, a list
+        of texts, as `batch_decode` gives (as `transformers` 5's ``decode`` does).
 
         Args:
-            token_ids: ``(n_rows, 20)`` integer ids (tensor, array or nested list).
+            token_ids: ``(n_rows, 20)`` integer ids (tensor, array or nested list); or a batch,
+                ``(batch, n_rows, 20)`` or a list of tunes' rows. Anything else (None, a string,
+                an int: one ``main`` id holds no tune) is a `TypeError`.
             key: the real key to write in (e.g. ``"D"``, ``"E dorian"``, or a `Key`); its mode
                 must be the tune's. Defaults to the normalised white key, which must be in this
                 tokenizer's vocabulary (a mode its training corpus never had is ``<unk>`` in the
@@ -342,14 +394,27 @@ class _RowsToAbc:
         or rest (only bar lines, tuplet marks or ties, or none between ``<start>`` and
         ``<end>``): the reader refuses a tune with no notes, so their ABC would not read back.
         """
+        check_ids_type(token_ids, "decode")
+        if holds_tunes(token_ids):
+            return self.batch_decode(
+                token_ids,
+                key=key,
+                title=title,
+                x=x,
+                register=register,
+                meter=meter,
+                skip_special_tokens=skip_special_tokens,
+                clean_up_tokenization_spaces=clean_up_tokenization_spaces,
+            )
         return decode_rows(
             self.abc_vocab, token_ids, key=key, title=title, x=x, register=register, meter=meter
         )
 
     def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
         """`decode` of each tune of a batch (``tok(abcs)["input_ids"]``, or a list of tunes'
-        rows), with the same keywords. An error that one tune's rows cause names that tune, as
-        the errors of ``__call__`` do, and keeps its type (``ValueError``,
+        rows), with the same keywords; one tune's rows ``(n_rows, 20)`` give a list of one text,
+        as `transformers` gives for one sequence. An error that one tune's rows cause names that
+        tune, as the errors of ``__call__`` do, and keeps its type (``ValueError``,
         `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
         refused before the first, without naming one, as is a keyword `decode` does not take
         (a `TypeError`)."""
@@ -363,6 +428,11 @@ class _RowsToAbc:
         if isinstance(kwargs.get("key"), str):
             kwargs["key"] = parse_key(kwargs["key"])
         check_meter(kwargs.get("meter"))
+        check_ids_type(sequences, "batch_decode")
+        if not holds_tunes(sequences) and not (
+            isinstance(sequences, (list, tuple)) and not sequences
+        ):
+            sequences = [sequences]  # one tune (or main ids, which decode refuses by shape)
         texts = []
         for n, seq in enumerate(sequences):
             try:

@@ -40,6 +40,7 @@ from .tokenizer_checks import (
     check_corpus_item,
     check_not_a_table,
     check_other_keywords,
+    check_pad_input,
     check_padding_side,
     check_pretrained_name,
     check_train_keywords,
@@ -396,6 +397,7 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         if isinstance(encoded_inputs, (list, tuple)) and not encoded_inputs:
             # transformers' own pad fails on [] with an AttributeError ('list' has no 'keys')
             raise ValueError("AbcTokenizer.pad got no encoded tunes (an empty list)")
+        check_pad_input(encoded_inputs)  # not encodings: a TypeError naming what it got
         if not holds_feature_rows(encoded_inputs):
             return super().pad(
                 encoded_inputs,

@@ -24,6 +24,7 @@ __all__ = [
     "check_meter",
     "check_not_a_table",
     "check_other_keywords",
+    "check_pad_input",
     "check_padding_side",
     "check_pretrained_name",
     "check_train_keywords",
@@ -295,8 +296,6 @@ def decode_shape_error(shape: tuple[int, ...]) -> str:
             f"{wanted}, as tokenizer(abc)['input_ids'][0] gives; got 1-D ids {shape}: the main "
             "tokens alone (tokenizer.encode) hold no header to write the tune with"
         )
-    if len(shape) == 3:
-        return f"{wanted}; got a batch {shape}: use batch_decode"
     return f"{wanted}; got {shape}"
 
 
@@ -374,6 +373,30 @@ def check_call_text(text: Any) -> None:
             "AbcTokenizer encodes ABC text, a string (one tune) or a list of strings (a batch); "
             f"got {type(text).__name__}{hint}"
         )
+
+
+def check_pad_input(encoded_inputs: Any) -> None:
+    """Refuse (`TypeError`) what `AbcTokenizer.pad` cannot pad, saying what it takes: an
+    encoding (a dict of lists, as ``tok(abcs)`` or a `datasets` batch gives) or a list of them;
+    ``pad(5)`` said "argument of type 'int' is not iterable", ``pad(["X:1..."])`` "'list'
+    object has no attribute 'keys'".
+
+    >>> check_pad_input({"input_ids": [[5, 6]]}), check_pad_input([{"input_ids": [5]}])
+    (None, None)
+    >>> check_pad_input(["X:1"])
+    Traceback (most recent call last):
+    ...
+    TypeError: AbcTokenizer.pad takes encoded tunes, a dict such as tok(abc) gives or a list ...
+    """
+    if isinstance(encoded_inputs, Mapping):
+        return
+    wanted = "AbcTokenizer.pad takes encoded tunes, a dict such as tok(abc) gives or a list of them"
+    if not isinstance(encoded_inputs, (list, tuple)):
+        raise TypeError(f"{wanted}; got {type(encoded_inputs).__name__}")
+    for n, item in enumerate(encoded_inputs):
+        if not isinstance(item, Mapping):
+            hint = " (ABC text: encode it first, tok(abcs))" if isinstance(item, str) else ""
+            raise TypeError(f"{wanted}; {batch_item(n)} is a {type(item).__name__}{hint}")
 
 
 def batch_item(n: int) -> str:
