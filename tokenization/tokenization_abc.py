@@ -73,6 +73,17 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         vocab (`AbcVocab`, *optional*):
             A vocabulary object (takes precedence over ``vocab_file``).
 
+    Where it differs from a `transformers` text tokenizer, on purpose (each documented where it
+    happens): ``tok(abc)`` returns torch tensors padded to the longest tune by default
+    (``return_tensors="pt"``, ``padding=True``), with ``measure_numbers`` and ``labels`` besides
+    ``input_ids`` ``(batch, rows, 20)``, and one tune keeps its batch axis with
+    ``return_tensors=None`` too (``tok.pad`` takes it so); ``max_length`` alone truncates;
+    ``padding_side``/``truncation_side="left"``, ``return_attention_mask=False``,
+    ``add_special_tokens=False`` and text pairs are refused (`ValueError`, with the reason);
+    ``decode`` takes feature rows, not the ``main`` ids of ``encode``/``tokenize``, and ignores
+    ``skip_special_tokens`` (the frame rows are never written); ``len(tok)`` and ``vocab_size``
+    count the ``main`` feature's values; ``add_tokens`` is refused.
+
     ``tokenizer_config.json`` records the package version that saved it as
     ``modeling_irish_version``; a loaded tokenizer keeps it in ``saved_with_version`` (None for
     one built here).
