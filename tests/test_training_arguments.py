@@ -306,6 +306,9 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
         (["--checkpointing_steps", "0"], "--checkpointing_steps must be a positive integer"),
         (["--task", "tune_title", "--crop_notes", "-1"], "--crop_notes must be >= 0, got -1"),
         (["--task", "tune_title", "--projection_dim", "0"], "--projection_dim must be >= 1"),
+        (["--task", "tune_title", "--title_max_length", "0"], "--title_max_length must be >= 1"),
+        # the MiniLM config refused it with a traceback once the model was built
+        (["--task", "tune_title", "--title_max_length", "513"], "must be <= 512 (the MiniLM"),
         # nan passed `value < low` (NaN weights, exit 0), inf every check
         (["--weight_decay", "nan"], "--weight_decay must be >= 0, got nan"),
         (["--lr_gamma", "inf"], "--lr_gamma must be a finite number, got inf"),

@@ -74,6 +74,33 @@ def test_a_char_gru_run_resumes_with_the_title_cut_it_trained_with(
     assert _saved_config(out)["title_config"]["max_length"] == 32
     assert "title_config.max_length 32 (now 128)" in caplog.text
     assert ("records no model config" in caplog.text) is not recorded
+    # the 32 is an assumption: a char-GRU checkpoint of c4041eb..9630eef cut at 128
+    assert ("--title_max_length 128" in caplog.text) is not recorded
+
+
+def test_a_checkpoint_without_its_config_resumes_with_the_title_cut_given(
+    tunebook, cache_dir, tmp_path, caplog, monkeypatch
+):
+    """A checkpoint that records no model config was resumed at the 32-byte title cut whatever
+    its run had trained with: one saved between c4041eb and 9630eef (2026-12-06) had cut at
+    128, and no flag could say so. --title_max_length sets the cut it resumes with."""
+    out = tmp_path / "run"
+    argv = _argv(tunebook, cache_dir, out, *TUNE_TITLE_FLAGS, "--checkpointing_steps", "2")
+    main([*argv, "--max_train_steps", "2"])
+
+    def older(state):  # as saved before checkpoints recorded the config, or the flag existed
+        state.pop("model_config", None)
+        for flags in (state["run"], state["args"]):
+            flags.pop("title_max_length")
+
+    _edit_state(out / "step_2", older)
+    cuts = _title_cuts(monkeypatch)
+    caplog.clear()
+    resumed = [*argv, "--max_train_steps", "3", "--resume_from_checkpoint"]
+    main([*resumed[:-1], "--title_max_length", "128", resumed[-1]])
+    assert cuts == [128]
+    assert _saved_config(out)["title_config"]["max_length"] == 128
+    assert "records no model config" in caplog.text and "max_length 32" not in caplog.text
 
 
 def test_a_measurenote_run_resumes_with_the_config_it_trained_with(

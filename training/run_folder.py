@@ -160,6 +160,7 @@ RUN_FLAGS = (
     "max_length",
     "tune_encoder",
     "title_encoder",
+    "title_max_length",
     "finetune_title_encoder",
     "freeze_backbone",
     "measurenote_path",

@@ -327,6 +327,7 @@ def resumed_model_config(
     built: Any,
     older: dict[str, Any] | None = None,
     data_fields: Sequence[str] = (),
+    older_hint: str = "",
 ) -> Any:
     """The config a run builds its model from. ``built``: the one its flags, its data and this
     version's defaults give, which a fresh run takes. A resumed run takes the config its
@@ -336,13 +337,14 @@ def resumed_model_config(
     the vocabulary's sizes), which are this run's data's, as `check_resume_data` and the
     weights' shapes check them. A checkpoint saved before checkpoints recorded their config
     gets ``built`` with the values of ``older`` (dotted names: the values the versions that
-    saved such checkpoints gave them), and a warning that the rest are this version's."""
+    saved such checkpoints gave them), and a warning that the rest are this version's, ending
+    with ``older_hint`` (where ``older`` is only an assumption: how to override it)."""
     path, state = _resumed_state(args)
     if path is None:
         return built
     saved = state.get(MODEL_CONFIG_KEY)
     if saved is None:
-        return _unrecorded_config(path, built, older or {})
+        return _unrecorded_config(path, built, older or {}, older_hint)
     config = type(built).from_dict(saved)
     for name in data_fields:
         _set_field(config, name, _get_field(built, name))
@@ -361,8 +363,9 @@ def resumed_model_config(
     return config
 
 
-def _unrecorded_config(path: str, built: Any, older: dict[str, Any]) -> Any:
-    """``built`` with the values of ``older`` set, for a checkpoint that records no config."""
+def _unrecorded_config(path: str, built: Any, older: dict[str, Any], hint: str = "") -> Any:
+    """``built`` with the values of ``older`` set, for a checkpoint that records no config; the
+    warning ends with ``hint``."""
     changed = [
         f"{name} {value!r} (now {_get_field(built, name)!r})"
         for name, value in older.items()
@@ -376,7 +379,7 @@ def _unrecorded_config(path: str, built: Any, older: dict[str, Any]) -> Any:
     logger.warning(
         f"{path} records no model config (saved before checkpoints recorded one): the model is "
         f"built from its run's flags and this version's defaults{older_values}; a default "
-        "changed since that run is not the value it trained with"
+        "changed since that run is not the value it trained with" + (f"; {hint}" if hint else "")
     )
     return built
 

@@ -142,13 +142,29 @@ def title_counts(titles: Sequence[str], groups: Sequence[int]) -> dict[str, int]
 
 #: The config values that checkpoints saved before they recorded the model's config were
 #: trained with, where this version's defaults differ (`resumed_model_config`): the char GRU
-#: read 32 bytes of a title (128 since).
+#: read 32 bytes of a title (128 since). An assumption for the char GRU: its default became 128
+#: at commit c4041eb, and checkpoints recorded their config from 9630eef on (2026-12-06, a
+#: quarter of an hour later); nothing in a checkpoint of those minutes tells it from an earlier
+#: one, so the warning says how to resume one (`UNRECORDED_HINT`), and ``--title_max_length``
+#: wins over it.
 UNRECORDED_CONFIG_VALUES = {"title_config.max_length": 32}
+UNRECORDED_HINT = (
+    "a char-GRU checkpoint saved between commits c4041eb and 9630eef (2026-12-06) cut titles "
+    "at 128 bytes: resume one with --title_max_length 128"
+)
 
 
 def title_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The title tower's config values the flags give (the rest are its defaults)."""
-    return {"encoder_type": args.title_encoder, "freeze": not args.finetune_title_encoder}
+    """The title tower's config values the flags give (the rest are its defaults).
+
+    >>> run = argparse.Namespace(title_encoder="char_gru", finetune_title_encoder=False)
+    >>> title_config(argparse.Namespace(**vars(run), title_max_length=64))
+    {'encoder_type': 'char_gru', 'freeze': True, 'max_length': 64}
+    """
+    values = {"encoder_type": args.title_encoder, "freeze": not args.finetune_title_encoder}
+    if getattr(args, "title_max_length", None) is not None:
+        values["max_length"] = args.title_max_length
+    return values
 
 
 def flags_config(args: argparse.Namespace, tokenizer: Any) -> Any:
@@ -188,7 +204,11 @@ def model_config(args: argparse.Namespace, tokenizer: Any) -> Any:
     built = flags_config(args, tokenizer)
     # the vocabulary's sizes are the data's: `check_resume_data` compares them with the run's
     data = ["tune_config.backbone_config.vocab_sizes"]
-    return resumed_model_config(args, built, UNRECORDED_CONFIG_VALUES, data)
+    if getattr(args, "title_max_length", None) is not None:  # given: it wins over the assumed
+        return resumed_model_config(args, built, {}, data)
+    # MiniLM's cut was always 32: only the char GRU's is an assumption
+    hint = UNRECORDED_HINT if args.title_encoder == "char_gru" else ""
+    return resumed_model_config(args, built, UNRECORDED_CONFIG_VALUES, data, hint)
 
 
 def build_model(args: argparse.Namespace, tokenizer: Any, config: Any = None) -> torch.nn.Module:

