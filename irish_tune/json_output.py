@@ -3,7 +3,9 @@ diverged model's NLL, a loss), and parsers other than Python's (``jq``, JavaScri
 ``JSON.parse``) refuse the bare ``NaN`` that `json.dumps` writes by default. `json_dumps` writes
 each non-finite float as null instead and has a warning name it (its key, ``runs[0].lr``), so
 that nothing is changed in silence. It imports nothing heavy: ``irish-tune check --json`` and
-``training/common.py`` use it as well as the commands that load a model.
+``training/common.py`` use it as well as the commands that load a model. The plain-text
+outputs (no ``--json``) print such a figure, or one that is None, as `shown_figure` does:
+``n/a`` with the reason, as the model cards write it, never a bare ``nan``.
 
 >>> json_dumps({"nll": 2.5, "runs": [{"lr": float("nan")}]}, "example", warn=print)
 example: runs[0].lr not a finite number (NaN or infinite): written as null (JSON has no NaN)
@@ -18,7 +20,18 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["json_dumps", "json_safe", "non_finite_message", "print_json", "strict_json"]
+__all__ = [
+    "NOT_FINITE",
+    "json_dumps",
+    "json_safe",
+    "non_finite_message",
+    "print_json",
+    "shown_figure",
+    "strict_json",
+]
+
+#: Why `shown_figure` prints a NaN or infinite figure as ``n/a``.
+NOT_FINITE = "not a finite number"
 
 
 def json_safe(value: Any, found: list[str] | None = None, key: str = "") -> Any:
@@ -80,3 +93,22 @@ def print_json(data: Any, command: str) -> None:
     a NaN or infinite figure is printed as null and named in a warning on stderr
     (``irish-tune evaluate-lm: nll, perplexity not a finite number ...``)."""
     print(json_dumps(data, f"irish-tune {command}"))
+
+
+def shown_figure(value: Any, spec: str = ".4f", why: str = "") -> str:
+    """A figure as a plain-text output prints it: ``format(value, spec)``, or, for a figure
+    that is None or not a finite number (NaN, infinite), ``n/a (why)``: ``why`` (what made it
+    undefined, as the command knows it) or, by default, `NOT_FINITE` for a NaN or infinite
+    one and no reason for None. An int is printed whole.
+
+    >>> shown_figure(2.5), shown_figure(7), shown_figure(float("nan"))
+    ('2.5000', '7', 'n/a (not a finite number)')
+    >>> shown_figure(None, why="a single query"), shown_figure(None)
+    ('n/a (a single query)', 'n/a')
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        return format(value, spec)
+    if value is None or isinstance(value, float):
+        why = why or ("" if value is None else NOT_FINITE)
+        return f"n/a ({why})" if why else "n/a"
+    return str(value)

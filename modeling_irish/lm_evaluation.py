@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from irish_tune.json_output import print_json
+from irish_tune.json_output import print_json, shown_figure
 from irish_tune.parser import add_evaluate_lm_args  # noqa: F401 - re-exported beside its runner
 from tokenization.capped_warnings import CappedWarnings, counted, masked, skip_reason
 
@@ -334,10 +334,10 @@ def run_evaluate_lm(args: argparse.Namespace) -> int:
     if args.json:
         print_json({k: result[k] for k in _JSON_KEYS}, "evaluate-lm")  # a NaN nll: null, warned
     else:
-        print(
+        figures = (("nll", ".4f"), ("nll_main", ".4f"), ("nll_dur", ".4f"), ("perplexity", ".3f"))
+        print(  # a diverged model's NaN figures: n/a, as its model card shows them
             f"tunes: {result['tunes']} (skipped {result['skipped']})  tokens: {result['tokens']}\n"
-            f"nll: {result['nll']:.4f}  nll_main: {result['nll_main']:.4f}  "
-            f"nll_dur: {result['nll_dur']:.4f}  perplexity: {result['perplexity']:.3f}"
+            + "  ".join(f"{k}: {shown_figure(result[k], spec)}" for k, spec in figures)
         )
         if unknown.values:  # each named in a warning too
             counts = result["unknown"].items()

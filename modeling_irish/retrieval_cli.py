@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from irish_tune.json_output import print_json
+from irish_tune.json_output import print_json, shown_figure
 from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside their runners
     add_evaluate_retrieval_args,
     add_identify_args,
@@ -481,12 +481,19 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         print_json(metrics, "evaluate-retrieval")
     else:
         for key, value in metrics.items():
-            if isinstance(value, float):
-                value = f"{value:.4f}"
-            elif isinstance(value, dict):  # dropped_reasons: "not_in_protocol 2, unreadable 0"
-                value = ", ".join(f"{k} {v}" for k, v in value.items())
-            print(f"{key:>18}  {value}")
+            print(f"{key:>18}  {_shown_retrieval_figure(key, value, metrics)}")
     return 0
+
+
+def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> str:
+    """A figure of `evaluate-retrieval`'s text table: a float to 4 decimals, a dict as
+    ``not_in_protocol 2, unreadable 0``, and one that is None or not finite as ``n/a`` with
+    why (a single query has no standard error: ``n/a (a single query)``), as the model card
+    shows it (`shown_figure`)."""
+    if isinstance(value, dict):  # dropped_reasons
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    single = key.endswith("_stderr") and metrics.get("queries") == 1
+    return shown_figure(value, ".4f", "a single query" if single else "")
 
 
 def _check_evaluate_retrieval_usage(args: argparse.Namespace) -> None:

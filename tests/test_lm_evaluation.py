@@ -441,3 +441,22 @@ def test_a_diverged_models_nll_is_null_in_the_json_with_a_warning(model_dir, cap
     assert data["nll"] is None and data["perplexity"] is None and data["tunes"] == 3
     assert math.isfinite(data["nll_main"])
     assert "irish-tune evaluate-lm: nll, perplexity not a finite number" in err
+
+
+def test_a_diverged_models_figures_are_na_in_the_text_report(model_dir, tmp_path, capsys):
+    """A model whose weights are NaN (a diverged run's checkpoint) scores NaN: the text report
+    printed ``nll: nan  ...  perplexity: nan``; it says n/a and why, as the model card does."""
+    import shutil
+
+    diverged = tmp_path / "diverged"
+    shutil.copytree(model_dir, diverged)
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.fill_(math.nan)
+    model.save_pretrained(diverged)
+    assert main(["evaluate-lm", "--model", str(diverged), str(diverged / "tunes.abc")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "tunes: 3 (skipped 1)  tokens: " + lines[0].rsplit(" ", 1)[1]
+    na = "n/a (not a finite number)"
+    assert lines[1] == f"nll: {na}  nll_main: {na}  nll_dur: {na}  perplexity: {na}"

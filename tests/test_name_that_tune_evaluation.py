@@ -530,3 +530,19 @@ def test_evaluate_retrieval_json_prints_a_nan_figure_as_null(
     metrics = strict_loads(out)
     assert metrics["mrr_at_20"] is None and metrics["queries"] == 8
     assert "irish-tune evaluate-retrieval: mrr_at_20 not a finite number" in err
+
+
+def test_evaluate_retrieval_text_says_why_a_single_querys_stderr_is_na(tokenizer, tmp_path, capsys):
+    """One query has no spread: its ``mrr_at_20_stderr`` is null in the JSON, and the text
+    table printed ``None``; it says ``n/a (a single query)``, as the model card does."""
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "one.abc").write_text(KNOWN[0])
+    tokenizer.save_pretrained(tmp_path / "tok")
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", str(tmp_path / "one.abc"), "--protocol",
+            "known", "--excerpt-notes", "20", "--baseline", "edit-distance"]  # fmt: skip
+    assert cli.main(argv) == 0
+    rows = dict(line.strip().split("  ", 1) for line in capsys.readouterr().out.splitlines())
+    assert rows["queries"].strip() == "1" and rows["mrr_at_20"].strip() == "1.0000"
+    assert rows["mrr_at_20_stderr"].strip() == "n/a (a single query)"
+    assert "None" not in rows.values() and "nan" not in rows.values()
