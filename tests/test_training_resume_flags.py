@@ -198,3 +198,32 @@ def test_resume_with_another_hinge_margin_is_refused_unless_the_loss_ignores_it(
         with pytest.raises(SystemExit):
             parse_args(again)
         assert "--hinge_margin 0.4 (now 0.2)" in capsys.readouterr().err
+
+
+def test_a_non_finite_flag_is_refused_by_name_not_recorded(tmp_path, capsys):
+    """A checkpoint records its run's flags as JSON: a NaN flag (from code that builds the
+    flags, past the command line's checks) was copied on as NaN, written as null, and a resume
+    compared null or NaN with NaN (NaN != NaN) and said the flag had changed. The copy refuses it
+    by name; the command line refuses every float flag's NaN and inf before that."""
+    import argparse
+    import math
+
+    from training.arguments import build_parser
+
+    nan_margin = argparse.Namespace(task="tune_title", hinge_margin=math.nan)
+    with pytest.raises(ValueError, match=r"^--hinge_margin must be a finite number, got nan$"):
+        run_folder.run_flags(nan_margin)
+    inf_clip = argparse.Namespace(max_grad_norm=math.inf, output_dir=str(tmp_path))
+    with pytest.raises(ValueError, match=r"^--max_grad_norm must be a finite number, got inf$"):
+        run_folder.recorded_flags(inf_clip)
+    with pytest.raises(ValueError, match=r"^--split_ratios must be a finite number, got"):
+        run_folder.same_recorded_flag("split_ratios", [1, 1, 1], (1.0, math.nan, 1.0))
+    floats = [a.dest for a in build_parser()._actions if a.type is float]
+    assert {"learning_rate", "max_grad_norm", "split_ratios", "hinge_margin"} <= set(floats)
+    for name in floats:
+        for bad in ("nan", "inf"):
+            values = [bad] * (3 if name == "split_ratios" else 1)
+            argv = ["--task", "tune_title", "--output_dir", str(tmp_path), f"--{name}", *values]
+            with pytest.raises(SystemExit):
+                parse_args(argv)
+            assert f"error: --{name} must be" in capsys.readouterr().err

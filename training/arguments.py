@@ -77,10 +77,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     given = _given_flags(argv)
     inherit_checkpoint_flags(args, given)
     _check_task_flags(args, given)
-    # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...)
-    args.recorded_flags = recorded_flags(args)
+    # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...),
+    # and recorded once the checks have refused what JSON cannot hold (a NaN flag) by name
+    given_args = argparse.Namespace(**vars(args))
     _check_args(args, p)
     tune_title_arguments.check_arguments(args, p)
+    args.recorded_flags = recorded_flags(given_args)
     _check_resume_matches(args, p)
     return args
 

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from irish_tune.json_output import json_safe
 from irish_tune.value_checks import link_problem
 from tokenization.file_cleanup import discard_folder
 from training.common import (
@@ -180,7 +181,26 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
     {'task': 'measurenote', 'split_ratios': [8, 1, 1], 'preset': 'small'}
     """
     flags = {name: getattr(args, name) for name in RUN_FLAGS if hasattr(args, name)}
-    return json.loads(json.dumps(_absolute_paths(flags)))
+    return _json_flags(_absolute_paths(flags))
+
+
+def _json_flags(flags: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """``flags`` as the JSON values a checkpoint records them as (``options``: `json.dumps`'s).
+    A NaN or infinite value is a `ValueError` naming the flag: no flag takes one (the flags'
+    checks, `training.arguments`, refuse them), and it has no JSON value (strict JSON writes it
+    as null, which reads back as another value), nor equals itself (NaN != NaN), so that a
+    resume would find the flag changed.
+
+    >>> _json_flags({"split_ratios": (8, 1, 1), "hinge_margin": float("inf")})
+    Traceback (most recent call last):
+    ValueError: --hinge_margin must be a finite number, got inf
+    """
+    found: list[str] = []
+    json_safe(flags, found)
+    if found:
+        name = found[0].split(".")[0].split("[")[0]
+        raise ValueError(f"--{name} must be a finite number, got {_shown(name, flags[name])}")
+    return json.loads(json.dumps(flags, allow_nan=False, **options))
 
 
 def absolute_sources(corpus: str | Sequence[str] | None) -> list[str] | None:
@@ -241,7 +261,7 @@ def recorded_flags(args: argparse.Namespace) -> dict[str, Any]:
     if isinstance(getattr(args, "recorded_flags", None), dict):
         return args.recorded_flags
     flags = {k: v for k, v in vars(args).items() if k not in UNRECORDED_FLAGS}
-    return json.loads(json.dumps(_absolute_paths(flags), default=str))
+    return _json_flags(_absolute_paths(flags), default=str)
 
 
 def run_flag_changes(
@@ -285,7 +305,7 @@ def same_recorded_flag(name: str, saved: Any, now: Any) -> bool:
     >>> same_recorded_flag("split_ratios", [0.9, 0.05, 0.05], (0.9, 0.05, 0.05))
     True
     """
-    now = json.loads(json.dumps(_absolute_paths({name: now}), default=str))[name]
+    now = _json_flags(_absolute_paths({name: now}), default=str)[name]
     return _same_flag(name, saved, now)
 
 
