@@ -20,7 +20,7 @@ from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside 
     meter_arg,
     seed_arg,
 )
-from irish_tune.json_output import print_json
+from irish_tune.json_output import print_json, shown_figure
 from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 
 from .cli import first_line, read_dump, read_input, tune_texts
@@ -567,7 +567,7 @@ def _read_corpus(path: str, limit: int | None) -> list[list]:
 
 def run_evaluate_generation(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-generation``: sample, then report the quality measures."""
-    from .quality import generation_metrics
+    from .quality import EMPTY_HISTOGRAM, generation_metrics
 
     if args.max_train_tunes is not None and not args.train:
         raise ValueError("--max-train-tunes limits --train, which is not given")
@@ -582,6 +582,7 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     if args.json:
         print_json(metrics, "evaluate-generation")
     else:
-        for name, value in metrics.items():
-            print(f"{name:28s} {value}" if isinstance(value, int) else f"{name:28s} {value:.4f}")
+        for name, value in metrics.items():  # an undefined one: n/a and why, as the cards say
+            why = EMPTY_HISTOGRAM if value is None else ""
+            print(f"{name:28s} {shown_figure(value, '.4f', why)}")
     return 0

@@ -22,6 +22,7 @@ from tokenization.keys import Key, normalise_shift, transpose_tokens
 from .tune_validation import validate_tune  # not .constraints, which imports torch (render)
 
 __all__ = [
+    "EMPTY_HISTOGRAM",
     "BarIndex",
     "abc2midi_errors",
     "ends_on_tonic",
@@ -214,15 +215,27 @@ def jensen_shannon(p: Counter, q: Counter) -> float:
     return 0.5 * kl(a, mid) + 0.5 * kl(b, mid)
 
 
+#: Why `histogram_distances` gives no distance (None): a histogram with nothing in it.
+EMPTY_HISTOGRAM = "an empty histogram: the samples or the training tunes have nothing to count"
+
+
 def histogram_distances(
     samples: Iterable[Sequence[Any]], corpus: Iterable[Sequence[Any]]
-) -> dict[str, float]:
-    """``{pitch_class,interval,duration}_{tv,js}`` between samples and corpus (same key frame)."""
+) -> dict[str, float | None]:
+    """``{pitch_class,interval,duration}_{tv,js}`` between samples and corpus (same key frame).
+    A histogram empty on either side (no notes; for ``interval``, no two notes in a row) has no
+    distribution to compare: its two distances are None (`EMPTY_HISTOGRAM`), not the 0.5 the
+    formulas give against nothing.
+
+    >>> histogram_distances([], [])["pitch_class_tv"] is None
+    True
+    """
     ours, theirs = _histograms(samples), _histograms(corpus)
-    out = {}
+    out: dict[str, float | None] = {}
     for name in ours:
-        out[f"{name}_tv"] = total_variation(ours[name], theirs[name])
-        out[f"{name}_js"] = jensen_shannon(ours[name], theirs[name])
+        defined = bool(ours[name]) and bool(theirs[name])
+        out[f"{name}_tv"] = total_variation(ours[name], theirs[name]) if defined else None
+        out[f"{name}_js"] = jensen_shannon(ours[name], theirs[name]) if defined else None
     return out
 
 
@@ -431,9 +444,9 @@ def generation_metrics(
     index: BarIndex | None = None,
     tokenizer: Any = None,
     readers: bool = True,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Flat dict of the quality measures of a set of generated tunes (``num_tunes`` an int, the
-    others floats).
+    others floats; a histogram distance None when a histogram is empty, `histogram_distances`).
 
     ``corpus`` (normalised token lists of training tunes) adds the copy and histogram measures;
     ``tokenizer`` and ``readers`` add the re-reading rates of our reader, music21 and abc2midi.

@@ -569,3 +569,23 @@ def test_cli_evaluate_generation_json_prints_a_nan_measure_as_null(model_dir, ca
     metrics = strict_loads(out)
     assert metrics["pitch_class_tv"] is None and metrics["num_tunes"] == 1
     assert "irish-tune evaluate-generation: pitch_class_tv not a finite number" in err
+
+
+def test_cli_evaluate_generation_text_says_why_a_histogram_distance_is_na(model_dir, tmp_path,
+                                                                          capsys):  # fmt: skip
+    """A --train corpus of one tune of one note has no interval (two notes in a row) to count:
+    the text report printed ``interval_tv 0.5000`` (the formula against an empty histogram); it
+    says n/a and why, the JSON says null, and the defined figures are printed as before."""
+    from modeling_irish.cli import main
+
+    one_note = tmp_path / "one_note.abc"
+    one_note.write_text("X:1\nT:One note\nM:4/4\nL:1/8\nK:D\nD8|]\n")
+    argv = ["evaluate-generation", "--model", model_dir, "--no-readers", "--train", str(one_note)]
+    assert main([*argv, "--num-tunes", "2", "--num-bars", "4"]) == 0
+    rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    na = "n/a (an empty histogram: the samples or the training tunes have nothing to count)"
+    assert rows["interval_tv"] == rows["interval_js"] == na
+    assert rows["num_tunes"] == "2" and re.fullmatch(r"\d\.\d{4}", rows["duration_tv"])
+    assert main([*argv, "--num-tunes", "2", "--num-bars", "4", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["interval_tv"] is None and metrics["interval_js"] is None
