@@ -75,7 +75,9 @@ def write_index(
     wrote beside it too, when they hold index files alone: `_clear_earlier_versions_saves`),
     and what a cleanup cannot remove is named in a warning. A failure is an `OSError` naming
     the file and the cause (``cannot write idx/dur_flat.npy: No space left on device``); it
-    leaves no lock file nor writer's folder, nor does an interrupt (Ctrl-C): one while it
+    leaves no lock file nor writer's folder (but where the old files cannot be put back either:
+    it says where each index's files are, left for the next load or save: `_put_back`), nor
+    does an interrupt (Ctrl-C): one while it
     writes the files leaves the earlier index, one while it swaps them in ends the swap first
     as the recovery of a killed save would (the new index once every old file is aside, else
     the old one put back: `_settle`), then is raised.
@@ -123,10 +125,8 @@ def _replace_index(
     """`write_index` into the existing folder ``path``: written into its writer's folder and
     flushed to the disk, then swapped in (`_swap_in`), and the folder's new entries flushed. The
     writer's folder goes when it fails, be it an interrupt (Ctrl-C) while the files are written."""
-    finish_interrupted_saves(path)
-    writer = os.path.join(path, f"{_WRITER}{os.getpid()}")
-    if os.path.isdir(writer):  # an earlier save of this process interrupted twice: not running
-        _settle(path, writer)  # one it cannot end stays, and this save fails to make it below
+    _finish_stopped_saves(path)  # one it cannot end stays, and this save fails to make it below
+    writer = _own_writer(path)
     try:
         try:
             os.makedirs(os.path.join(writer, "old"))
@@ -199,18 +199,17 @@ def _swap_in(path: str, writer: str) -> None:
     (`finish_interrupted_saves`). A file that cannot be moved (``chattr +i``) puts the old
     files back; an interrupt (Ctrl-C) finishes the swap or undoes it by that same state
     (`_settle_interrupted`) before it is raised."""
-    old, moved, name = os.path.join(writer, "old"), [], INDEX_FILE
+    old, name = os.path.join(writer, "old"), INDEX_FILE
     try:
         for name in _index_names():
             if os.path.lexists(os.path.join(path, name)):
                 os.rename(os.path.join(path, name), os.path.join(old, name))
-                moved.append(name)
         name = ""
         os.rename(os.path.join(writer, "new"), os.path.join(writer, "in"))
         _move_files(os.path.join(writer, "in"), path)
     except OSError as err:
         what = f"replace {os.path.join(path, name)}" if name else f"move the new index into {path}"
-        _put_back(path, writer, moved, f"cannot {what}: {err.strerror or err}", err)
+        _put_back(path, writer, f"cannot {what}: {err.strerror or err}", err)
     except BaseException:
         _settle_interrupted(path, writer)
         raise
@@ -238,35 +237,66 @@ def _settle(path: str, writer: str) -> None:
     """End the swap of the writer's folder ``writer`` into ``path`` that did not finish, by
     the state of its folders, and delete it: with ``in/`` (every old file was aside) the new
     files are moved in, then ``old/`` is deleted before the rest (``old/`` left alone would be
-    put back over the new index); else ``old/``'s files are put back. A file of ``old/`` that
-    cannot be deleted (named in a warning) leaves the writer's folder as it is."""
-    inside, old = os.path.join(writer, "in"), os.path.join(writer, "old")
+    put back over the new index); else ``old/``'s files are put back, after the new files
+    moved in are deleted when ``out/`` says some were (`_put_back`), then ``out/``. A file of
+    ``old/`` or ``out/`` that cannot be deleted (named in a warning) leaves the writer's folder
+    as it is."""
+    inside, out, old = (os.path.join(writer, name) for name in ("in", "out", "old"))
     if os.path.isdir(inside):
         _move_files(inside, path)
         discard_folder(old)
         if os.path.lexists(old):
             return
-    elif os.path.isdir(old):
-        _move_files(old, path)
+    else:
+        if os.path.isdir(out):  # every old file is aside: an index file in ``path`` is new
+            for name in _index_names():
+                if os.path.lexists(os.path.join(path, name)) and not os.path.lexists(
+                    os.path.join(old, name)
+                ):
+                    os.remove(os.path.join(path, name))
+            discard_folder(out)  # not before: a put-back begun says the new files are gone
+            if os.path.lexists(out):
+                return
+        if os.path.isdir(old):
+            _move_files(old, path)
     discard_folder(writer)
 
 
-def _put_back(path: str, writer: str, moved: list[str], why: str, err: OSError) -> None:
-    """Undo a `_swap_in` that failed (``why``): the new files moved in deleted, the old ones
-    (``moved``) put back. Raises `OSError` saying ``why`` and what became of the old index
-    (its files left in the writer's folder if they cannot be put back: the next save or load
-    of the index puts them back, once this process has ended)."""
-    old = os.path.join(writer, "old")
+def _put_back(path: str, writer: str, why: str, err: OSError) -> None:
+    """Undo a `_swap_in` that failed (``why``): its ``in/`` renamed ``out/`` (the undo, not
+    the swap, is then what a recovery ends), the new files moved in deleted, the old ones
+    put back (`_settle`). Raises `OSError` saying ``why`` and, when that fails too,
+    where the files of each index are (`_left_where`): nothing is deleted then, and the next
+    save or load of the index ends it."""
     try:
         if os.path.isdir(os.path.join(writer, "in")):  # some new files may be in ``path``
-            for name in _index_names():
-                if name not in moved and os.path.lexists(os.path.join(path, name)):
-                    os.remove(os.path.join(path, name))
-        _move_files(old, path, moved)
-    except OSError:
-        raise OSError(f"{why}; the earlier index's files are in {old}") from err
-    discard_folder(writer)
+            os.rename(os.path.join(writer, "in"), os.path.join(writer, "out"))
+        _settle(path, writer)
+    except OSError as again:
+        raise OSError(f"{why}; {_left_where(path, writer, again)}") from err
     raise OSError(f"{why}; {path} is left as it was") from err
+
+
+def _left_where(path: str, writer: str, err: OSError) -> str:
+    """Where the files of the earlier index and of the new one are once the undo of a swap
+    into ``path`` failed with ``err``, its writer's folder ``writer`` left, and what ends it."""
+    cause, old = err.strerror or err, os.path.join(writer, "old")
+    kept = sorted(os.listdir(old)) if os.path.isdir(old) else []
+    shown = ", ".join(kept) if len(kept) <= 3 else f"{len(kept)} files"
+    inside = os.path.join(writer, "in")
+    if os.path.isdir(inside):  # the swap goes on: undoing it could leave files of both
+        return (
+            f"nor could it be undone ({cause}): the earlier index is kept in {old}, the new "
+            f"one is part in {path}, part in {inside}; the next load or save of {path} "
+            "finishes the new index"
+        )
+    new = os.path.join(writer, "out")
+    return (
+        f"nor could the earlier index be put back ({cause}): its {shown} "
+        f"{'is' if len(kept) == 1 else 'are'} kept in {old}"
+        + (f", the new index's files in {path} and {new}" if os.path.isdir(new) else "")
+        + f"; the next load or save of {path} puts {'it' if len(kept) == 1 else 'them'} back"
+    )
 
 
 def _move_files(source: str, target: str, names: Optional[list[str]] = None) -> None:
@@ -276,6 +306,22 @@ def _move_files(source: str, target: str, names: Optional[list[str]] = None) -> 
         names = os.listdir(source)
     for name in sorted(names, key=lambda name: name == INDEX_FILE):
         os.replace(os.path.join(source, name), os.path.join(target, name))
+
+
+def _own_writer(path: str) -> str:
+    """The writer's folder of this process's saves into the index folder ``path``."""
+    return os.path.join(path, f"{_WRITER}{os.getpid()}")
+
+
+def _finish_stopped_saves(path: str) -> None:
+    """`finish_interrupted_saves` of ``path``, this process's own writer's folder too: one a
+    save of it left when interrupted twice (Ctrl-C, then again while it settled the swap) or
+    when its undo failed. The caller holds the folder's save lock, so no save of this process
+    is running."""
+    finish_interrupted_saves(path)
+    if os.path.isdir(_own_writer(path)):
+        _settle(path, _own_writer(path))
+        _sync_folder(path)
 
 
 def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:

@@ -198,15 +198,20 @@ def test_a_load_never_makes_the_folder_removed_while_it_was_mending_it(tmp_path,
     assert _names(tmp_path) == []
 
 
-def _interrupt_call(monkeypatch, name: str, nth: int) -> None:
+def _interrupt_call(
+    monkeypatch, name: str, nth: int, raised: type[BaseException] = KeyboardInterrupt
+) -> None:
     """The ``nth`` call of ``os.<name>`` (a rename of the swap) raises KeyboardInterrupt, as a
-    Ctrl-C then would; the others, and those of the cleanup after, run."""
+    Ctrl-C then would; the others, and those of the cleanup after, run. ``raised`` OSError: the
+    ``nth`` call and every one after fail, as in a folder made read-only then."""
     real, calls = getattr(os, name), []
 
     def interrupted(*args, **kwargs):
         calls.append(args)
+        if len(calls) >= nth and raised is OSError:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), args[0])
         if len(calls) == nth:
-            raise KeyboardInterrupt
+            raise raised
         return real(*args, **kwargs)
 
     monkeypatch.setattr(os, name, interrupted)
@@ -286,3 +291,67 @@ def test_a_save_after_one_interrupted_twice_in_this_process_keeps_the_old_index(
     monkeypatch.undo()
     assert read_index(folder)[0]["titles"] == ["The Butterfly"]
     assert not [n for n in _names(folder) if n.startswith(".tune_index.tmp")]
+
+
+OLD_ARRAYS = ARRAYS | {"dur_flat": np.arange(2)}  # one array more than the new index has
+NEW_ARRAYS = {name: np.arange(3) for name in tune_index_files._INDEX_ARRAYS}
+
+
+def _whole(folder) -> str:
+    """Which index the folder holds whole ("old", "new"); an AssertionError for a mix of both."""
+    info, arrays = read_index(folder)
+    old = info == INFO and arrays.keys() == OLD_ARRAYS.keys()
+    new = info == {**INFO, "titles": ["Another"]} and arrays.keys() == NEW_ARRAYS.keys()
+    expected = OLD_ARRAYS if old else NEW_ARRAYS
+    assert (old or new) and all(np.array_equal(arrays[k], expected[k]) for k in arrays)
+    return "old" if old else "new"
+
+
+@pytest.mark.parametrize(
+    "fails, said, held",
+    [
+        (  # the old files half aside, then none can be put back
+            [("rename", 2), ("replace", 1)],
+            "cannot replace {folder}/title_embeds.npy: Read-only file system; nor could the "
+            "earlier index be put back (Read-only file system): its tune_index.json is kept in "
+            "{writer}/old; the next load or save of {folder} puts it back",
+            "old",
+        ),
+        (  # the new files half in, then none: undone, but no old file can be put back
+            [("replace", 2)],
+            "cannot move the new index into {folder}: Read-only file system; nor could the "
+            "earlier index be put back (Read-only file system): its 7 files are kept in "
+            "{writer}/old; the next load or save of {folder} puts them back",
+            "old",
+        ),
+        (  # nor can the undo begin: the swap is ended, as that of a killed save would be
+            [("replace", 2), ("rename", 9)],
+            "cannot move the new index into {folder}: Read-only file system; nor could it be "
+            "undone (Read-only file system): the earlier index is kept in {writer}/old, the "
+            "new one is part in {folder}, part in {writer}/in; the next load or save of "
+            "{folder} finishes the new index",
+            "new",
+        ),
+    ],
+    ids=["putting the old aside", "moving the new in", "renaming in/ to undo"],
+)
+@pytest.mark.parametrize("ended", [True], ids=["once the process ended"])
+def test_a_save_whose_undo_fails_too_says_where_each_index_is_and_loses_neither(
+    tmp_path, monkeypatch, fails, said, held, ended
+):
+    # the put-back failing too said only "the earlier index's files are in .../old": loads
+    # said "not an index folder" until the process ended, and then, when the new files had
+    # begun to go in, finished the new index half put back, the old one deleted
+    folder = tmp_path / "idx"
+    write_index(folder, OLD_ARRAYS, INFO)
+    for name, nth in fails:
+        _interrupt_call(monkeypatch, name, nth, OSError)
+    with pytest.raises(OSError) as raised:
+        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    writer = folder / f".tune_index.tmp-{os.getpid()}"
+    assert str(raised.value) == said.format(folder=folder, writer=writer)
+    if ended:
+        writer.rename(folder / f".tune_index.tmp-{DEAD}")
+    assert _whole(folder) == held
+    assert not [n for n in _names(folder) if n.startswith(".tune_index")]
