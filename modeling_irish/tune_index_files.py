@@ -7,7 +7,7 @@ they changed."""
 
 from __future__ import annotations
 
-import contextlib
+import glob
 import hashlib
 import json
 import logging
@@ -345,16 +345,32 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     whole, never a folder half swapped. A save killed while it swapped its files in (no
     `INDEX_FILE`, a dead writer's folder) is finished or undone first, under a save's lock
     (`finish_interrupted_saves`); a folder this user may not write is read as it is, and one
-    removed meanwhile is not made again. A file missing or damaged is a `ValueError`
-    (`FileNotFoundError`) naming it."""
+    removed meanwhile is not made again; so is one this process left (a save interrupted twice,
+    or one whose undo failed). One that cannot be ended now (a folder this user may not write,
+    a save's process still running) is a `FileNotFoundError` naming the writer's folder and
+    saying what to do. A file missing or damaged is a `ValueError` (`FileNotFoundError`)
+    naming it."""
     path = os.fspath(path)
     with _load_lock(path):
         if not _interrupted(path):
             return _read_index_files(path)
-    # never made: a folder removed since it was looked at is not there to load (nor to mend)
-    with contextlib.suppress(OSError), _save_lock(path, make=False):  # read-only: left as it is
-        finish_interrupted_saves(path)
+    cause = ""
+    try:  # never made: a folder removed since it was looked at is not there to load (nor mend)
+        with _save_lock(path, make=False):
+            _finish_stopped_saves(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:  # read-only: left as it is
+        cause = f" ({err.strerror or err})"
     with _load_lock(path):
+        writers = _writers(path)
+        if writers and not os.path.isfile(os.path.join(path, INDEX_FILE)):
+            raise FileNotFoundError(
+                f"the index {path!r} is half saved: an interrupted save left its files in "
+                f"{writers[0]}, which cannot be put back now{cause}; load it again once they "
+                "can (its process ended, the folder writable), or rebuild it with irish-tune "
+                "index"
+            )
         return _read_index_files(path)
 
 
@@ -369,10 +385,18 @@ def _read_index_files(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]
 
 
 def _interrupted(path: str) -> bool:
-    """Whether the index folder ``path`` lacks its `INDEX_FILE` while a dead writer's folder is
-    in it: a save killed while it swapped its files in (`finish_interrupted_saves`)."""
-    return not os.path.isfile(os.path.join(path, INDEX_FILE)) and bool(
-        dead_writer_folders(path, _WRITER)
+    """Whether the index folder ``path`` lacks its `INDEX_FILE` while a writer's folder is in
+    it: a save killed (or interrupted twice) while it swapped its files in, which a load ends
+    if its process is gone or is this one (`_finish_stopped_saves`)."""
+    return not os.path.isfile(os.path.join(path, INDEX_FILE)) and bool(_writers(path))
+
+
+def _writers(path: str) -> list[str]:
+    """The writers' folders (`_WRITER`) in the index folder ``path``, of any process."""
+    return sorted(
+        where
+        for where in glob.glob(os.path.join(glob.escape(path), f"{glob.escape(_WRITER)}*"))
+        if where.rsplit("-", 1)[-1].isdigit() and os.path.isdir(where)
     )
 
 

@@ -308,6 +308,47 @@ def _whole(folder) -> str:
 
 
 @pytest.mark.parametrize(
+    "calls, held",
+    [
+        ([("rename", 2), ("replace", 1)], "old"),  # old files half aside, half put back
+        ([("replace", 2), ("replace", 3)], "new"),  # new files half in, half moved in after
+    ],
+    ids=["putting the old back", "moving the new in"],
+)
+def test_a_load_after_a_save_interrupted_twice_in_this_process_finds_one_whole_index(
+    tmp_path, monkeypatch, calls, held
+):
+    # a second Ctrl-C while the first was settled left this (live) process's writer's folder
+    # and no tune_index.json: its loads said "not an index folder" until the process ended
+    folder = tmp_path / "idx"
+    write_index(folder, OLD_ARRAYS, INFO)
+    for name, nth in calls:
+        _interrupt_call(monkeypatch, name, nth)
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    assert INDEX_FILE not in _names(folder)  # half swapped
+    assert _whole(folder) == held
+    assert not [n for n in _names(folder) if n.startswith(".tune_index")]
+    # one it cannot end now (a folder made read-only) is said, with what to do
+    _interrupt_call(monkeypatch, "rename", 2)
+    _interrupt_call(monkeypatch, "replace", 1)
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
+    _interrupt_call(monkeypatch, "replace", 1, OSError)
+    writer = folder / f".tune_index.tmp-{os.getpid()}"
+    with pytest.raises(FileNotFoundError) as raised:
+        read_index(folder)
+    assert str(raised.value) == (
+        f"the index {str(folder)!r} is half saved: an interrupted save left its files in "
+        f"{writer}, which cannot be put back now (Read-only file system); load it again once "
+        "they can (its process ended, the folder writable), or rebuild it with irish-tune index"
+    )
+    monkeypatch.undo()
+    assert _whole(folder) == held
+
+
+@pytest.mark.parametrize(
     "fails, said, held",
     [
         (  # the old files half aside, then none can be put back
@@ -335,7 +376,7 @@ def _whole(folder) -> str:
     ],
     ids=["putting the old aside", "moving the new in", "renaming in/ to undo"],
 )
-@pytest.mark.parametrize("ended", [True], ids=["once the process ended"])
+@pytest.mark.parametrize("ended", [False, True], ids=["loaded here", "once the process ended"])
 def test_a_save_whose_undo_fails_too_says_where_each_index_is_and_loses_neither(
     tmp_path, monkeypatch, fails, said, held, ended
 ):
@@ -355,3 +396,16 @@ def test_a_save_whose_undo_fails_too_says_where_each_index_is_and_loses_neither(
         writer.rename(folder / f".tune_index.tmp-{DEAD}")
     assert _whole(folder) == held
     assert not [n for n in _names(folder) if n.startswith(".tune_index")]
+
+
+def test_a_load_of_an_index_another_live_process_half_saved_says_so(tmp_path):
+    # its writer's folder is not this load's to end (the process may still save): the load
+    # said "not an index folder", as if it held no index at all
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    writer = folder / ".tune_index.tmp-1"  # init's: alive as long as the system
+    (writer / "old").mkdir(parents=True)
+    os.rename(folder / INDEX_FILE, writer / "old" / INDEX_FILE)
+    with pytest.raises(FileNotFoundError, match=r"is half saved: .* left its files in .*tmp-1,"):
+        read_index(folder)
+    assert (writer / "old" / INDEX_FILE).is_file()  # left as it was
