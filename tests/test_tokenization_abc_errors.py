@@ -228,8 +228,10 @@ def test_the_reader_warnings_of_a_big_batch_are_capped(tokenizer, caplog):
     import logging
 
     name = "tokenization.tokenization_abc"
+    # each a part lost at another line (one said for an earlier tune is not said again)
+    tunes = [TWO_PARTS.replace("K:G\n", "K:G\n" + "%\n" * n) for n in range(12)]
     with caplog.at_level(logging.WARNING, logger=name):
-        tokenizer([TWO_PARTS] * 12)
+        tokenizer(tunes)
     said = [r.getMessage() for r in caplog.records if r.name == name]
     assert len(said) == 6, said
     assert all("was not read exactly as written" in line for line in said[:5])
@@ -362,3 +364,28 @@ def test_a_damaged_vocabulary_file_is_named_with_what_is_wrong(tokenizer, tmp_pa
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=rf"abc_vocab.json: not a vocabulary JSON file .*{match}"):
         AbcTokenizer.from_pretrained(tmp_path)
+
+
+def test_a_file_header_warning_of_a_tunebook_is_said_once_a_call(tokenizer, caplog):
+    """The loader writes a file header's ``I:MIDI transpose 2`` into each tune of the book (the
+    ``abc`` column reads alone): ``tok(corpus["abc"])`` said it once per tune (5 lines, then a
+    count), where the loader says it once for the file."""
+    import logging
+
+    from modeling_irish.abc_sources import text_tunes
+
+    book = "I:MIDI transpose 2\n\n" + "\n".join(f"X:{n}\nT:T{n}\nK:G\nGAB|\n" for n in range(8))
+    texts = [raw.text for raw in text_tunes(book, "book.abc")]
+    name = "tokenization.tokenization_abc"
+    with caplog.at_level(logging.WARNING, logger=name):
+        own = TWO_PARTS.replace("X:1\n", "X:1\nI:MIDI transpose 2\n")  # and its own warning
+        tokenizer([*texts[:3], own, *texts[3:]])
+    said = [r.getMessage() for r in caplog.records if r.name == name]
+    assert [line.count("I:MIDI transpose 2 not read (line 2)") for line in said] == [1, 0, 0]
+    assert "item 1 of the batch (index 0) 'T0'" in said[0]
+    # a tune with a warning of its own says it alone, and counts the one said above
+    assert "(index 3) 'Two parts'" in said[1] and "blank line 8 not read" in said[1]
+    assert "transpose" not in said[1]
+    assert said[1].endswith("; and 1 warning said above (verbose=False silences this)")
+    assert said[2].startswith("... and 7 more tunes whose warnings were all said above (not ")
+    assert "7 in all, by reason: {'I:MIDI transpose N not read (line N)" in said[2]

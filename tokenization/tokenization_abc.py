@@ -22,7 +22,7 @@ from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
 from .abc_parser import AbcParseError, AbcTune
-from .capped_warnings import CappedWarnings, masked
+from .capped_warnings import CappedWarnings, counted, masked
 from .collation import AbcDataCollator, collate, holds_feature_rows, tensor_kind, unpadded_tunes
 from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importable from here
 from .encoded_tune import EncodedTune, encode_tune, read_tune
@@ -311,8 +311,10 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         a tune; a dropped voice or tie; ...: ``encode_tune(abc).tune.warnings``) is logged at
         WARNING by this module's logger (``tokenization.tokenization_abc``), one line per tune
         naming its batch item, for the first 5 tunes of a call (`CappedWarnings`: the others at
-        DEBUG), then one line that counts them all by reason; ``verbose=False`` silences it, as
-        does that logger's level.
+        DEBUG), then one line that counts them all by reason; a warning said for an earlier
+        tune of the call is not said again (a tunebook's file-header ``I:MIDI transpose 2``,
+        written into each of its tunes, is said once): a tune with no other is counted in one
+        last line. ``verbose=False`` silences it, as does that logger's level.
         `encode_tune` (which `tokenization.dataset.tokenize_dataset` uses, counting per
         corpus) logs nothing.
 
@@ -344,7 +346,10 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         if not texts:
             raise ValueError("AbcTokenizer got no tunes to encode (an empty list)")
         features = []
-        with CappedWarnings(logger) as said:  # a batch of 1,000 tunes: the first few named
+        # a batch of 1,000 tunes: the first few named; a warning said for an earlier tune (a
+        # tunebook's file-header field, written into each of its tunes) not said again
+        with CappedWarnings(logger) as said, CappedWarnings(logger, shown=0) as repeated:
+            seen: set[str] = set()
             for n, item in enumerate(texts):
                 if not isinstance(item, str):
                     raise TypeError(
@@ -364,7 +369,8 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
                         internal=err.internal,
                     ) from err
                 if verbose and enc.tune.warnings:
-                    _warn_reader_warnings(said, enc.tune, n if batch else None)
+                    told = (said, repeated, seen)
+                    _warn_reader_warnings(told, enc.tune, n if batch else None)
                 features.append(
                     {
                         "input_ids": enc.input_ids[:cut],
@@ -437,24 +443,45 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         return json.dumps(self.abc_vocab.to_dict())
 
 
-#: The kind of `__call__`'s warnings, as its `CappedWarnings` counts them.
+#: The kinds of `__call__`'s warnings, as its `CappedWarnings` count them.
 _NOT_READ_AS_WRITTEN = "tunes not read exactly as written"
+_SAID_ABOVE = "tunes whose warnings were all said above"
 
 
-def _warn_reader_warnings(said: CappedWarnings, tune: AbcTune, n: int | None) -> None:
-    """Log in ``said`` (the first few at WARNING, then a count by reason) what the ABC reader
-    left out or changed in one tune of ``__call__`` (``n``: its 0-based index in the batch,
-    None for a single string), so that music lost (e.g. a part after a blank line) is not lost
-    without a word; counted by its first warning."""
+def _warn_reader_warnings(
+    told: tuple[CappedWarnings, CappedWarnings, set[str]], tune: AbcTune, n: int | None
+) -> None:
+    """Log what the ABC reader left out or changed in one tune of ``__call__`` (``n``: its
+    0-based index in the batch, None for a single string), so that music lost (e.g. a part
+    after a blank line) is not lost without a word. ``told`` is ``(said, repeated, seen)``:
+    the warnings not in ``seen`` (those of the call's earlier tunes) go to ``said`` (the
+    first few at WARNING, then a count by reason), counted by the first; a tune whose every
+    warning was said already (a tunebook's ``I:MIDI transpose 2``, written into each of its
+    tunes) goes to ``repeated``, at DEBUG, counted in one last line."""
+    said, repeated, seen = told
     where = batch_item(n) if n is not None else "the tune"
     if tune.title:
         where += f" {tune.title!r}"
+    warnings = list(dict.fromkeys(tune.warnings))
+    new = [warning for warning in warnings if warning not in seen]
+    seen.update(new)
+    if not new:
+        repeated.warn(
+            _SAID_ABOVE,
+            masked(warnings[0])[:120],
+            "AbcTokenizer: %s was not read exactly as written, as an earlier tune: %s",
+            where,
+            "; ".join(warnings),
+        )
+        return
+    old = len(warnings) - len(new)
     said.warn(
         _NOT_READ_AS_WRITTEN,
-        masked(tune.warnings[0])[:120],
-        "AbcTokenizer: %s was not read exactly as written: %s (verbose=False silences this)",
+        masked(new[0])[:120],
+        "AbcTokenizer: %s was not read exactly as written: %s%s (verbose=False silences this)",
         where,
-        "; ".join(tune.warnings),
+        "; ".join(new),
+        f"; and {counted(old, 'warning')} said above" if old else "",
     )
 
 
