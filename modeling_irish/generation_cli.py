@@ -78,14 +78,38 @@ def _batch_seed(seed: int, batch: int) -> int:
     return int(np.random.SeedSequence([seed, batch]).generate_state(1)[0])
 
 
+class _SaidOnce(logging.Filter):
+    """Let through each message once: each batch is a `TuneGenerator.generate` call, which
+    reads and checks the request again and gave its warnings (the prompt's, an unusual meter's)
+    once a batch; they are the same for every batch, and said for the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
 def _sample_all(args: argparse.Namespace, generator, prompt: str | None = None) -> Iterator:
     """Every tune asked for, in batches of ``--batch-size``: the first batch is sampled before
     this returns, so that a refused request (key, prompt, meter, room...) raises here, before
-    anything is written; the others as the iterator returned reaches them."""
+    anything is written; the others as the iterator returned reaches them. A warning about the
+    request is said once, not once a batch (`_SaidOnce`)."""
+
+    said, once = logging.getLogger("modeling_irish.generation"), _SaidOnce()
 
     def batch(index: int, start: int) -> list:
         size = min(args.batch_size, args.num_tunes - start)
-        return _sample(args, generator, prompt, size, _batch_seed(args.seed, index), start + 1)
+        said.addFilter(once)  # only while a batch is sampled: the iterator may be left unread
+        try:
+            return _sample(args, generator, prompt, size, _batch_seed(args.seed, index), start + 1)
+        finally:
+            said.removeFilter(once)
 
     starts = range(0, args.num_tunes, args.batch_size)
     first = batch(0, 0)
@@ -170,7 +194,9 @@ def _read_prompt(path: str) -> str:
     incipit), or a thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused
     (`ValueError` naming the file) when it is empty, holds several tunes (a dump of several),
     or holds no notes the reader can take (text without a ``K:`` line that reads as prose is
-    an `AbcParseError` of the reader, at its line of the file)."""
+    an `AbcParseError` of the reader, at its line of the file). A transposing directive of the
+    file header (``I:MIDI transpose 2``), not read, is said once for the file, and not written
+    into the tune (where the prompt's warnings said it again, at a line the file has not)."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import read_tune
 
@@ -194,6 +220,8 @@ def _read_prompt(path: str) -> str:
             f"--prompt {where} holds {len(found)} tunes (X: lines {shown}): a prompt is one "
             "tune; keep only the one to continue"
         )
+    if found:
+        found[0] = _without_header_transposes(found[0])
     tune = found[0].text if found else text
     try:
         read_tune(tune)
@@ -201,6 +229,28 @@ def _read_prompt(path: str) -> str:
         place = found[0].locate(err) if found else f"{where}: {err}"  # the file's line
         raise ValueError(f"--prompt {place}") from err
     return tune
+
+
+def _without_header_transposes(raw: RawTune) -> RawTune:
+    """``raw`` without the transposing directives of the file header that `text_tunes` wrote
+    into its text (its other fields are kept, and its lines still name the file's): `text_tunes`
+    says them once for the file, and the reader does not read them.
+
+    >>> from modeling_irish.abc_sources import RawTune
+    >>> text = "X:1\\nI:MIDI transpose 2\\nL:1/16\\nK:G\\nGA|"
+    >>> raw = RawTune("b.abc", "b", text, 3, header_lines=2)
+    >>> kept = _without_header_transposes(raw)
+    >>> kept.text, kept.file_line(4)
+    ('X:1\\nL:1/16\\nK:G\\nGA|', 5)
+    """
+    from dataclasses import replace
+
+    from tokenization.abc_tunebook import transpose_directive_warning
+
+    first, *lines = raw.text.split("\n")
+    written, rest = lines[: raw.header_lines], lines[raw.header_lines :]
+    kept = [line for line in written if transpose_directive_warning(line, 0) is None]
+    return replace(raw, text="\n".join([first, *kept, *rest]), header_lines=len(kept))
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -214,7 +264,8 @@ def run_generate(args: argparse.Namespace) -> int:
     not at all (`replacing_file`): one that cannot be (a full disk) stops the command with an
     `OSError` naming it, and an earlier run's file of that name is left as it was. A
     ``--render`` whose formats all cannot be made here (a tool is missing) is refused before
-    sampling, as `run_render` refuses it."""
+    sampling, as `run_render` refuses it. A warning about the request (the prompt's) is said
+    once, not once a batch (`_sample_all`)."""
     formats = list(args.render)
     if formats and not args.out:
         raise ValueError("--render needs --out, the folder the .abc files and renderings go to")

@@ -237,6 +237,28 @@ def test_cli_prompt_file_with_text_before_its_tune_is_continued(model_dir, tmp_p
     assert said in capsys.readouterr().err
 
 
+def test_cli_prompt_warnings_are_said_once_not_once_a_batch(model_dir, tmp_path, caplog):
+    """A prompt's warnings were said again for each batch (``--batch-size 1``: each tune),
+    and a file header's ``I:MIDI transpose 2``, said for the file, again as the prompt's."""
+    import logging
+
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    book = "I:MIDI transpose 2\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\nW:words\n"
+    prompt.write_text(book)
+    argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-bars", "4"]
+    with caplog.at_level(logging.WARNING):
+        assert main([*argv, "--num-tunes", "3", "--batch-size", "1"]) == 0
+    said = [r.getMessage() for r in caplog.records]
+    (header,) = [line for line in said if "transpose" in line]
+    assert header.startswith(f"{prompt}: I:MIDI transpose 2 in the file header not read (line 1)")
+    (own,) = [line for line in said if "the prompt was not read exactly" in line]
+    assert "W: field (words) in the body not read" in own
+    assert len(said) == len(set(said)), said
+    assert not logging.getLogger("modeling_irish.generation").filters  # taken off after
+
+
 def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatch, capsys):
     import io
 
