@@ -19,7 +19,12 @@ GOLDEN = [
     ("X:1\nK:G\n|: z [T:A] GA|\n[T:B] Bc|", "A"),
     ('X:1\nK:G\n"Am" |\nT:A\nGAB|', "A"),
     ("X:1\nK:G\n!trill! x |\nT:Part\n+:One\nGAB|", "Part One"),
+    ('X:1\nK:G\n"Am" !trill! (3 y [T:A] GAB|', "A"),
     ("X:1\nK:G\nGAB|[T:A] GAB|", ""),
+    # a grace note sounds (abc2midi plays it before the title): a T: after it titles nothing
+    ("X:1\nK:G\n{g}[T:A] GAB|", ""),
+    ("X:1\nK:G\n{gA}\nT:A\nGAB|", ""),
+    ("X:1\nK:G\nz | {g}\nT:A\nGAB|", ""),
     ("X:1\nK:G\nGAB|\nT:A\nABc|", ""),
     ("X:1\nK:G\nz % [T:A]\nGAB|", ""),
     ('X:1\nK:G\n"[T:A]" GAB|', ""),

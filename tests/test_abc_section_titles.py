@@ -118,6 +118,10 @@ def test_check_writes_section_titles_back_in_the_body():
     assert check_text(SOURCE).round_trip_ok == 1
     untitled = "X:1\nM:6/8\nL:1/8\nK:G\nT:Part A\nGAB cBA|]\n"
     assert check_text(untitled).round_trip_ok == 1
+    # after a grace note the title is a section's only: written back with an empty header T:
+    grace = untitled.replace("T:Part A\n", "{g}[T:Part A]")
+    assert parse_abc(grace).title == "" and check_text(grace).round_trip_ok == 1
+    assert round_trip_rows(parse_abc(grace))[2].startswith("X:1\nT:\nM:6/8")
 
 
 @pytest.mark.parametrize(

@@ -490,12 +490,20 @@ class _HeaderFields:
         """A ``T:`` in the body, a field line or inline ``[T:...]`` (not an inline field in ABC
         2.1, but abcm2ps prints it as the line it would be, and abc2midi passes over it): the
         title of the section that starts at the next token (`AbcTune.section_titles`). One
-        before the first note of a tune without a header ``T:`` titles it (`_title_after_key`),
-        chord symbols, decorations, bar lines and rests before it notwithstanding, as the ``T:``
-        line the writer writes for it reads back (abc2midi and music21 take it as the title)."""
-        if self.title is None and not any(token.kind == "note" for token in self.tokens):
+        before the first note of a tune without a header ``T:`` titles it (`_title_after_key`;
+        abc2midi writes it as the track's name at the time it stands), as the ``T:`` line the
+        writer writes for it reads back. Before the first note is before any sound: bar lines,
+        rests (``z``, ``x``, ``y``), tuplet marks, and what the next note carries (chord
+        symbols, annotations, decorations) may come before it; a note, a chord and a grace
+        note group (``{g}[T:A]``: abc2midi plays the grace before the title) may not."""
+        if self.title is None and not self._sounded():
             self._title_after_key(value, self.lineno)
         self.section_titles.append((len(self.tokens), value))
+
+    def _sounded(self) -> bool:
+        """Whether the body read so far sounds: a note or chord among the tokens, or a grace
+        note group (not a token, but counted in `markings`)."""
+        return bool(self.markings.get("grace")) or any(t.kind == "note" for t in self.tokens)
 
     def _other_voice_title(self, value: str) -> None:
         """A ``T:`` of a voice that is not kept (after ``V:2``, a field line or inline): a
@@ -622,8 +630,9 @@ def header_title(text: str) -> str:
     """The title `parse_abc` gives a tune's ``text`` (``""`` without one), cheaply: its header's
     first ``T:`` (comment dropped, ``+:`` continuation joined). A ``T:`` after ``K:`` titles a
     section of the body (ABC 2.1); the first one before the first note (a field line or an
-    inline ``[T:...]``, chord symbols, bar lines and rests before it notwithstanding) is the
-    tune's title only when the header has none (as abc2midi and music21 read it). Only such a
+    inline ``[T:...]``, chord symbols, bar lines and rests before it notwithstanding, not a
+    grace note: `_section_title`) is the tune's title only when the header has none (as
+    abc2midi and music21 read it). Only such a
     tune whose body holds a ``T:`` is parsed whole (`_body_title`); a tune the parser refuses
     has no title but its header's.
 

@@ -130,9 +130,9 @@ class AbcTune:
     #: the section titles of the body (ABC 2.1: a ``T:`` line after ``K:``, before the music too,
     #: titles the section after it, ``T:Variation``): ``(index of the first token after it, the
     #: T: text)``, e.g. ``(0, "Part A")``. The header's titles alone are `fields["T"]`; `title` is
-    #: the header's first, or the first section title before the music of a header without
-    #: one. The writer writes them back as ``T:`` lines in the body; the tokens, rows and
-    #: features carry none.
+    #: the header's first, or the first section title before the first note or grace note of a
+    #: header without one. The writer writes them back as ``T:`` lines in the body; the tokens,
+    #: rows and features carry none.
     section_titles: list[tuple[int, str]] = field(default_factory=list)
 
 

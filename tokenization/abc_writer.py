@@ -567,7 +567,8 @@ def write_abc(
 def _title_before_notes(tokens: Sequence[Token], section_titles: Sequence[tuple[int, str]]) -> bool:
     """Whether one of the ``section_titles`` stands before the first note of ``tokens`` (bar
     lines and rests before it notwithstanding): the title of a tune whose header has no ``T:``,
-    as the reader takes it (`_section_title`).
+    as the reader takes it (`_section_title`). The tokens hold no grace notes, after which the
+    reader takes no title: a caller writing such a tune, untitled, gives ``title=[""]``.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nK:G\\n|: z [T:A] GA|\\n[T:B] Bc|")

@@ -93,7 +93,8 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
         key=original,
         meter=tune.meter,
         x=1 if tune.x is None else tune.x,
-        title=tune.fields.get("T", []),
+        # none: one empty T:, unless the tune is titled by a section title (`_title_before_notes`)
+        title=tune.fields.get("T") or ([] if tune.title else [""]),
         rhythm=tune.fields.get("R", []),
         meter_changes=tune.meter_changes,
         tempo_changes=tune.tempo_changes,
