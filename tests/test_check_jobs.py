@@ -179,3 +179,92 @@ def test_the_help_says_the_defaults_of_the_pool(capsys):
 def test_check_text_refuses_bytes_in_one_line():
     with pytest.raises(TypeError, match="tunebook_chunks reads ABC text, a str; got bytes"):
         check.check_text(b"X:1\nK:G\nGAB|\n")
+
+
+def _run_script(tmp_path, body: str) -> tuple[str, str]:
+    """Run ``body`` as a script of its own (``python script.py``, the project importable), the
+    way a user runs one; its stdout and stderr. A pool that starts workers the script cannot
+    run under (each would run it again) never returns: the timeout fails the test instead."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "script.py"
+    script.write_text(body, encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, done.stderr
+
+
+def test_an_unguarded_script_is_checked_in_this_process(tmp_path):
+    """A script that calls the check API in its top-level code, with no
+    ``if __name__ == "__main__":``, gets its report: with ``spawn`` workers each would run the
+    script again, and the pool would hang restarting them. One warning names the line."""
+    book = tmp_path / "book.abc"
+    book.write_text(BOOK, encoding="utf-8")
+    out, err = _run_script(
+        tmp_path,
+        "import sys\n"
+        "import irish_tune\n"
+        "from tokenization.check import check_files\n"
+        "print('the script runs', file=sys.stderr)\n"
+        f"report = check_files([{str(book)!r}], bars=True, jobs=2)\n"
+        "print(report.tunes, report.parsed, report.round_trip_ok, len(report.failures))\n"
+        f"irish_tune.main(['check', {str(book)!r}, '--json', '--jobs', '2', '--exit-zero'])\n",
+    )
+    lines = out.splitlines()
+    assert lines[0] == "5 4 4 1"
+    assert json.loads(lines[1])["round_trip_ok"] == 4
+    assert err.count("the script runs") == 1  # no worker ran it again
+    said = [line for line in err.splitlines() if "worker processes" in line]
+    assert [line.split(": ")[0] for line in said] == [
+        f"{tmp_path / 'script.py'}:5",
+        f"{tmp_path / 'script.py'}:7",
+    ]
+    assert 'outside `if __name__ == "__main__":`' in said[0]
+
+
+def test_a_guarded_script_still_uses_the_workers(tmp_path):
+    book = tmp_path / "book.abc"
+    book.write_text(BOOK * 4, encoding="utf-8")
+    out, err = _run_script(
+        tmp_path,
+        "import multiprocessing\n"
+        "from tokenization.check import check_files\n"
+        "\n"
+        "if __name__ == '__main__':\n"
+        "    workers = []\n"
+        "    progress = lambda: workers.append(len(multiprocessing.active_children()))\n"
+        f"    report = check_files([{str(book)!r}], jobs=2, progress=progress)\n"
+        "    print(report.tunes, report.round_trip_ok, max(workers))\n",
+    )
+    assert out.split() == ["20", "16", "2"]
+    assert "worker processes" not in err
+
+
+@pytest.mark.parametrize(
+    ("source", "guarded"),
+    [
+        ("if __name__ == '__main__':\n    run()\n", True),
+        ("if '__main__' == __name__:\n    run()\n", True),
+        ("try:\n    if __name__ == '__main__':\n        run()\nfinally:\n    pass\n", True),
+        ("if __name__ != '__main__':\n    run()\n", False),
+        ("if __name__ == '__main__':\n    pass\nelse:\n    run()\n", False),
+        ("def go():\n    run()\n", False),
+    ],
+)
+def test_in_main_guard(source, guarded):
+    from tokenization.worker_pool import in_main_guard
+
+    line = next(n for n, text in enumerate(source.splitlines(), 1) if "run()" in text)
+    assert in_main_guard(source, line) is guarded

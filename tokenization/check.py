@@ -474,7 +474,9 @@ def check_files(
     those of files that mix encodings (`decode_abc`), are capped for all the files at once
     (`tune_warnings`). ``jobs`` worker processes check the tunes (`WorkerPool`: 1, none;
     None, as many as the CPUs once a run is long), which changes nothing in the report, its
-    order or the warnings."""
+    order or the warnings; called in a script's top-level code outside
+    ``if __name__ == "__main__":``, where each worker would run the script again, it checks in
+    this process and warns once (`unguarded_main_call`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
     with tune_warnings() as said, WorkerPool(jobs) as pool:  # warnings: for every file at once
         for path in _expand(paths):
