@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import statistics
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from _paths import DEFAULT_CORPUS, REPOSITORY
 
+from irish_tune.json_output import json_dumps
 from modeling_irish.cli import positive_int
 
 #: Runs the command given after it and prints, on its last line of stderr, the CPU seconds and
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             f"| {row['cpu_s']} | {row['peak_rss_mib']} | {'yes' if row['identical'] else 'NO'} |"
         )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(json.dumps(rows))
+    print(json_dumps(rows, "bench_check.py"))  # strict: a NaN figure is null, named on stderr
     return rows
 
 

@@ -16,6 +16,7 @@ from helpers import (  # noqa: F401  (fixtures: generator, model_dir, one_torch_
     generation_generator,
     generation_model_dir,
     one_torch_thread,
+    strict_loads,
     synthetic_tune,
     training_argv,
 )
@@ -290,3 +291,17 @@ def test_bench_check_times_each_jobs_value_and_compares_the_reports(tmp_path, ca
     assert all(row["identical"] and row["status"] == 0 for row in rows)
     assert all(row["cpu_s"] > 0 and row["peak_rss_mib"] > 0 for row in rows)
     assert "| --jobs | wall median (s) |" in capsys.readouterr().out
+
+
+def test_bench_check_prints_strict_json(monkeypatch, capsys):
+    """A figure that is not a finite number (a CPU time read as ``nan``) is printed as null
+    and named on stderr: ``jq`` and JavaScript refuse the bare NaN of `json.dumps`."""
+    bench = load_benchmark("bench_check")
+    monkeypatch.setattr(bench, "has_jobs", lambda checkout: True)
+    run = {"wall": 1.0, "cpu": float("nan"), "rss_mib": 50.0, "status": 0, "report": "same"}
+    monkeypatch.setattr(bench, "run_case", lambda checkout, files, jobs: dict(run))
+    bench.main(["--files", "book.abc", "--jobs", "1", "--runs", "1"])
+    said = capsys.readouterr()
+    printed = strict_loads(said.out.splitlines()[-1])
+    assert printed[0]["cpu_s"] is None and printed[0]["wall_median_s"] == 1.0
+    assert "bench_check.py: [0].cpu_s not a finite number" in said.err
