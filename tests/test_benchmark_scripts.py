@@ -305,3 +305,22 @@ def test_bench_check_prints_strict_json(monkeypatch, capsys):
     printed = strict_loads(said.out.splitlines()[-1])
     assert printed[0]["cpu_s"] is None and printed[0]["wall_median_s"] == 1.0
     assert "bench_check.py: [0].cpu_s not a finite number" in said.err
+
+
+def test_other_abc_collections_finds_bar_lines_left_out_at_line_ends():
+    """Essen's songs end a phrase with a line break and often leave out its bar line: two full
+    bars of 2/4 read as one of 4/4 until a bar line is put at that line end; a phrase that ends
+    mid-bar (``c2`` then ``d2 |``) keeps its line end without one, and a bar one eighth too
+    long is no missing bar line."""
+    from tokenization.abc_parser import parse_abc
+
+    survey = load_benchmark("other_abc_collections")
+    head = "X:1\nT:Lied\nM:2/4\nL:1/8\nK:G\n"
+    left_out = head + "G2 | B2c2 | d2c2\nB2A2 | G2\nA2 | B4 |]\n"
+    assert survey.fits_with_line_end_bars(left_out)
+    assert survey.kind_of(parse_abc(left_out), left_out) == "bar line missing at a line end"
+    too_long = head + "G2 | B2c2 | d2c2B |\nB2A2 | G4 |]\n"
+    assert not survey.fits_with_line_end_bars(too_long)
+    assert survey.kind_of(parse_abc(too_long), too_long) == "one eighth or less"
+    no_bars = head + "GABc dcBA\nGABc d4\n"
+    assert survey.kind_of(parse_abc(no_bars), no_bars) == "no bar lines"
