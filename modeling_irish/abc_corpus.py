@@ -44,6 +44,7 @@ from .corpus_splits import (  # noqa: F401 - re-exported: the loader's split API
     SPLIT_METHODS,
     SPLIT_NAMES,
     _check_ratios,
+    _check_seed,
     _components,
     split_groups,
 )
@@ -607,6 +608,7 @@ def load_abc_corpus(
     ('1', "Cooley's")
     """
     ratios = _check_ratios(split_ratios)
+    _check_seed(seed)  # before the sources are read: parsing a corpus takes minutes
     sources = _sources(source)
     if not sources:
         raise ValueError("no ABC sources given (an empty list): give at least one source")

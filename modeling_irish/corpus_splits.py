@@ -63,6 +63,19 @@ def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
     return [r / sum(ratios) for r in ratios]
 
 
+def _check_seed(seed: object) -> None:
+    """A ``ValueError`` unless ``seed`` is a whole number from 0 (``Random(-1)`` is
+    ``Random(1)``, so a negative seed would silently repeat another's split).
+
+    >>> _check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: split seed must be a whole number >= 0, got -1
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"split seed must be a whole number >= 0, got {seed!r}")
+
+
 def _unit_hash(text: str) -> float:
     """A number in [0, 1) fixed by ``text`` alone (the first 52 bits of its SHA-1)."""
     return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:13], 16) / 16**13
@@ -119,8 +132,7 @@ def split_groups(
     """
     if method not in SPLIT_METHODS:
         raise ValueError(f"split method must be one of {SPLIT_METHODS}, got {method!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:  # Random(-1) is Random(1)
-        raise ValueError(f"split seed must be a whole number >= 0, got {seed!r}")
+    _check_seed(seed)
     ratios = _check_ratios(split_ratios)
     keys = [list(record_keys) for record_keys in keys]  # iterated twice below
     roots = _components(keys)

@@ -74,6 +74,21 @@ def test_the_loader_refuses_non_finite_ratios_before_reading_anything(tmp_path, 
             load_abc_corpus(book, split_ratios=bad, split_method="hash")
 
 
+@pytest.mark.parametrize("seed", [-1, "1", 1.5, True])
+def test_the_loader_refuses_a_bad_seed_before_reading_anything(tmp_path, monkeypatch, seed):
+    """The seed was checked only by split_groups, after every tune was parsed: a whole
+    corpus read (minutes on thesession's) before the one-line error."""
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the sources were read before the seed was checked")
+
+    monkeypatch.setattr(abc_corpus, "iter_raw_tunes", unread)
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    with pytest.raises(ValueError, match="split seed must be a whole number >= 0"):
+        load_abc_corpus(book, seed=seed, cache_dir=tmp_path / "cache")
+
+
 def test_split_groups_by_hash_moves_no_group_when_others_come_and_go():
     groups = [[f"s{i}"] for i in range(1500)] + [[f"c{i}", f"c{i + 1}"] for i in range(20)]
     before = split_groups(groups, (0.8, 0.1, 0.1), seed=5, method="hash")
