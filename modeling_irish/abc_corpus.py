@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset, DatasetDict, DatasetInfo, Features, Value
+from datasets import Dataset, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
 from tokenization.abc_lexer import read_number
 from tokenization.capped_warnings import skip_reason
 
 from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
+    AbcCorpusDict,
     _cache_hit,
     _fingerprint,
     _load_cached,
@@ -53,6 +54,7 @@ from .file_utils import discard_folder, publish_directory
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AbcCorpusDict",
     "CORPUS_FEATURES",
     "MUSIC21_COLLECTIONS",
     "SPLIT_NAMES",
@@ -448,7 +450,7 @@ def _build_rows(
 
 def _make_dataset_dict(
     rows: list[dict[str, Any]], split_of: list[int], report: dict
-) -> DatasetDict:
+) -> AbcCorpusDict:
     features = _features()
     description = "ABC tune corpus loaded by modeling_irish.load_abc_corpus; report: "
     description += json.dumps(report, sort_keys=True)
@@ -459,9 +461,7 @@ def _make_dataset_dict(
         info = DatasetInfo(description=description, features=features)
         # from_dict (not from_list) so that an empty split still has its columns
         splits[name] = Dataset.from_dict(columns, features=features, info=info, split=name)
-    dataset = DatasetDict(splits)
-    dataset.report = report
-    return dataset
+    return AbcCorpusDict(splits, report)
 
 
 def _read_corpus(
@@ -473,7 +473,7 @@ def _read_corpus(
     num_proc: int | None,
     dedupe: bool,
     report: dict,
-) -> DatasetDict:
+) -> AbcCorpusDict:
     """`load_abc_corpus` without its cache: read, parse, dedupe, split and log the report."""
     raws = list(iter_raw_tunes(sources, unreadable=True))
     if not raws:  # each source with why, as `irish-tune check` says it
@@ -526,8 +526,9 @@ def load_abc_corpus(
     link_incipits: int = 0,
     require_bars_fit: bool = False,
     split_method: str = "shuffle",
-) -> DatasetDict:
-    """Read ABC tunes into a ``DatasetDict`` with leak-free train / validation / test splits.
+) -> AbcCorpusDict:
+    """Read ABC tunes into a ``DatasetDict`` (an `AbcCorpusDict`) with leak-free train /
+    validation / test splits.
 
     Args:
         source: a tunebook file; a folder (``*.abc``, recursive); a thesession.org dump
@@ -596,8 +597,13 @@ def load_abc_corpus(
     from its folder splits as before, while editing the notes of an untitled tune without
     ``S:`` (or the title of a titled one) may move it.
 
-    The report is logged, stored as ``dataset.report`` and in each split's ``info.description``;
+    The report is logged, stored as ``dataset.report`` and in each split's ``info.description``
+    (which ``map``, ``filter`` and ``save_to_disk`` keep; ``report`` they do not);
     ``read == parsed + skipped`` and ``parsed == duplicates + sum(splits.values())``.
+    ``save_to_disk`` writes an empty split so that ``load_from_disk`` reads it back (datasets
+    5.2's own does not, `AbcCorpusDict`). There is no ``streaming``: the split needs every tune
+    (a group of linked tunes goes whole to one split), so the whole corpus is read;
+    ``corpus["train"].to_iterable_dataset()`` gives an ``IterableDataset`` of a split.
 
     A tunebook of 8 tunes (a music21 book loads the same way, by name: ``"oneills1850"``):
 

@@ -1,6 +1,8 @@
-"""The on-disk cache of `modeling_irish.abc_corpus.load_abc_corpus` (``cache_dir=``): its key
-(the sources' bytes, the parameters, the reader's code), the folder written aside, a damaged or
-dead writer's folder cleared, and the warnings of the load that wrote it, given again on a hit."""
+"""The on-disk side of `modeling_irish.abc_corpus.load_abc_corpus`: the `AbcCorpusDict` it
+returns (a ``DatasetDict`` whose empty splits save and load back), and its cache
+(``cache_dir=``): its key (the sources' bytes, the parameters, the reader's code), the folder
+written aside, a damaged or dead writer's folder cleared, and the warnings of the load that
+wrote it, given again on a hit."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from datasets import DatasetDict, load_from_disk
+from datasets import Dataset, DatasetDict, load_from_disk
 
 from tokenization.dataset import remove_dead_writers
 
@@ -19,12 +21,55 @@ from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
 from .file_utils import discard_folder, remove_directory
 
-__all__: list[str] = []  # the cache helpers of `abc_corpus`, imported from there by name
+__all__ = ["AbcCorpusDict"]  # and the cache helpers of `abc_corpus`, imported there by name
 
 # the loader's logger: the cache's messages keep the name its users filter on
 logger = logging.getLogger("modeling_irish.abc_corpus")
 
 _LOADER_VERSION = "2"  # 2: duplicates must also sound alike (K:, L:)
+
+
+class AbcCorpusDict(DatasetDict):
+    """The ``DatasetDict`` of `load_abc_corpus`: its ``train``, ``validation`` and ``test``
+    splits (any of them may be empty), and ``report``, the load's counts (also in each split's
+    ``info.description``, which ``map``, ``filter`` and ``save_to_disk`` keep: the ``DatasetDict``
+    those return has no ``report``).
+
+    Its ``save_to_disk`` writes an empty split as one shard: datasets 5.2 writes none, caps the
+    count at the rows, and its ``load_from_disk`` then fails with an ``IndexError`` (a one-tune
+    corpus, ``split_ratios=(1, 0, 0)``). A ``DatasetDict`` that ``map`` or ``filter`` returns
+    is datasets' own: give an empty split ``num_shards`` 1 there yourself.
+
+    >>> corpus = AbcCorpusDict({"train": Dataset.from_dict({"abc": []})}, {"read": 0})
+    >>> corpus.report, len(corpus["train"])
+    ({'read': 0}, 0)
+    """
+
+    def __init__(self, splits: dict[str, Dataset], report: dict[str, Any]) -> None:
+        super().__init__(splits)
+        self.report = report
+
+    def save_to_disk(
+        self,
+        dataset_dict_path: str | os.PathLike,
+        max_shard_size: str | int | None = None,
+        num_shards: dict[str, int] | None = None,
+        num_proc: int | None = None,
+        storage_options: dict | None = None,
+    ) -> None:
+        """`datasets.DatasetDict.save_to_disk`, with one shard for each empty split that
+        ``num_shards`` does not name (none when ``max_shard_size`` is given: datasets takes
+        one or the other)."""
+        if max_shard_size is None:
+            empty = {name: 1 for name, split in self.items() if len(split) == 0}
+            num_shards = {**empty, **(num_shards or {})}
+        super().save_to_disk(
+            dataset_dict_path,
+            max_shard_size=max_shard_size,
+            num_shards=num_shards,
+            num_proc=num_proc,
+            storage_options=storage_options,
+        )
 
 
 def _piped(sources: list[SourceLike]) -> list[str]:
@@ -75,12 +120,12 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def _load_cached(path: Path, report: dict | None) -> DatasetDict | None:
+def _load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
     """The cached corpus, or None (after a warning) when its files are damaged: unreadable, or
     a split with another number of tunes than the saved report says."""
     try:
         cached = json.loads((path / "abc_corpus_report.json").read_text())
-        dataset = load_from_disk(str(path))
+        dataset = AbcCorpusDict(load_from_disk(str(path)), cached)
         sizes = {name: len(dataset[name]) for name in SPLIT_NAMES}
     except (OSError, ValueError, KeyError) as err:  # pyarrow's errors are OSError / ValueError
         logger.warning("ABC corpus cache %s cannot be read (%s); reading it again", path, err)
@@ -94,12 +139,12 @@ def _load_cached(path: Path, report: dict | None) -> DatasetDict | None:
     if report is not None:
         report.clear()
         report.update(cached)
-    dataset.report = report if report is not None else cached
+        dataset.report = report
     logger.info("Loaded ABC corpus from cache %s", path)
     return dataset
 
 
-def _cache_hit(cached: Path, report: dict | None) -> DatasetDict | None:
+def _cache_hit(cached: Path, report: dict | None) -> AbcCorpusDict | None:
     """The corpus of the cache folder ``cached``, with the warnings of the load that wrote it
     logged again, or None when there is none (a damaged one is deleted, to be built again);
     removes the folders of writers that died first."""
@@ -114,7 +159,7 @@ def _cache_hit(cached: Path, report: dict | None) -> DatasetDict | None:
 
 
 def _write_aside(
-    dataset: DatasetDict, cached: Path, report: dict, warnings: list[dict[str, Any]]
+    dataset: AbcCorpusDict, cached: Path, report: dict, warnings: list[dict[str, Any]]
 ) -> Path:
     """Save ``dataset``, its ``report`` and the ``warnings`` of its load into
     ``<cached>.tmp-<pid>``, the folder the caller then renames to ``cached``
@@ -122,9 +167,7 @@ def _write_aside(
     it before the error is raised; what of it cannot be is named in a warning and left."""
     tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
     try:
-        # one shard per split: datasets writes no arrow file for an empty split otherwise, and
-        # load_from_disk then fails (IndexError in concat_tables, datasets 5.2)
-        dataset.save_to_disk(str(tmp), num_shards=dict.fromkeys(SPLIT_NAMES, 1))
+        dataset.save_to_disk(str(tmp))  # an empty split as one shard too: it loads back
         (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
         (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1))
     except BaseException:

@@ -225,3 +225,26 @@ def test_a_pipe_is_not_cached_under_a_key_blind_to_its_contents(tmp_path, caplog
     assert all(t.startswith("Second") for t in piped("\n".join(second)))
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
     assert "not cached" in caplog.text
+
+
+@needs_parser
+def test_a_corpus_with_an_empty_split_saves_and_loads_back(tmp_path):
+    """datasets 5.2 writes no Arrow file for an empty split (its shard count is capped at the
+    row count), and load_from_disk then fails with an IndexError: a one-tune corpus or
+    split_ratios=(1, 0, 0) saved with save_to_disk could not be loaded back."""
+    from datasets import load_from_disk
+
+    corpus = load_abc_corpus(write(tmp_path / "one.abc", [tune(1, "One")]))
+    assert [len(corpus[name]) for name in ("train", "validation", "test")] == [1, 0, 0]
+    corpus.save_to_disk(str(tmp_path / "saved"))
+    back = load_from_disk(str(tmp_path / "saved"))
+    assert {name: back[name].to_list() for name in back} == {
+        name: corpus[name].to_list() for name in corpus
+    }
+    assert back["test"].features == corpus["test"].features
+    # a cache hit is the same kind of corpus: it saves its empty splits too
+    cached = load_abc_corpus(tmp_path / "one.abc", cache_dir=tmp_path / "c")
+    again = load_abc_corpus(tmp_path / "one.abc", cache_dir=tmp_path / "c")
+    assert again.report == cached.report == corpus.report
+    again.save_to_disk(str(tmp_path / "saved_again"))
+    assert len(load_from_disk(str(tmp_path / "saved_again"))["validation"]) == 0
