@@ -3,6 +3,7 @@ random state kept and checked on resume, the log trimmed to the checkpoint."""
 
 from __future__ import annotations
 
+import argparse
 import errno
 import json
 import os
@@ -463,3 +464,70 @@ def test_a_trained_tune_title_folder_loads_as_remote_code_with_both_tokenizers(
         titles = model.get_title_features(["The Kesh", "Drowsy Maggie"])
     torch.testing.assert_close(remote["tune"], expected, rtol=0, atol=1e-6)
     torch.testing.assert_close(remote["titles"], titles, rtol=0, atol=1e-6)
+
+
+def _lines(caplog, name: str) -> list[str]:
+    """The messages logger ``name`` logged, without accelerate's ``[RANK 0]`` prefix."""
+    return [r.getMessage().split("] ", 1)[-1] for r in caplog.records if r.name == name]
+
+
+def _recorded_logs(accelerator, monkeypatch) -> list[dict]:
+    """What ``accelerator.log`` hands the trackers, recorded in place of logging it."""
+    logged: list[dict] = []
+    monkeypatch.setattr(accelerator, "log", lambda values, step=None: logged.append(values))
+    return logged
+
+
+def test_a_diverged_validation_is_logged_as_n_a_and_tracked_as_nan(tmp_path, monkeypatch, caplog):
+    """MeasureNote's periodic validation line printed ``step 4: {'nll': nan, ...}``: it says
+    n/a with why, as the card does; the trackers and train_log.jsonl still get the raw figures."""
+    import logging
+    import math
+    import time
+
+    from accelerate import Accelerator
+
+    from training import train_measurenote
+
+    nan = float("nan")
+    metrics = {"nll": nan, "perplexity": float("inf"), "main_acc": 0.123456, "tokens": 40.0}
+    monkeypatch.setattr(train_measurenote, "evaluate_lm", lambda *args, **kwargs: metrics)
+    monkeypatch.setattr(train_measurenote, "special_ids", lambda model: [])
+    accelerator = Accelerator(cpu=True)
+    tracked = _recorded_logs(accelerator, monkeypatch)
+    args = argparse.Namespace(output_dir=str(tmp_path))
+    stats = {"evals": {}, "eval_seconds": 0.0, "seconds_before": 0.0, "start": time.perf_counter()}
+    with caplog.at_level(logging.INFO, logger="training.train_measurenote"):
+        train_measurenote._timed_eval(args, accelerator, torch.nn.Linear(1, 1), [], stats, 4)
+    diverged = f"n/a ({common.DIVERGED})"
+    line = f"step 4: nll {diverged}, perplexity {diverged}, main_acc 0.1235, tokens 40.0"
+    assert _lines(caplog, "training.train_measurenote") == [line]
+    ((values,),) = [tracked]
+    assert math.isnan(values["eval_nll"]) and values["eval_perplexity"] == math.inf
+    row = json.loads((tmp_path / "train_log.jsonl").read_text())
+    assert row["eval_nll"] is None and row["eval_main_acc"] == 0.123456
+
+
+def test_a_diverged_train_loss_is_logged_as_n_a_and_tracked_as_nan(tmp_path, monkeypatch, caplog):
+    """The tune-title run's periodic line printed ``train_loss nan (mean of 2 updates)``."""
+    import logging
+    import math
+    import time
+
+    from accelerate import Accelerator
+
+    from training import train_tune_title
+
+    accelerator = Accelerator(cpu=True)
+    tracked = _recorded_logs(accelerator, monkeypatch)
+    args = argparse.Namespace(
+        output_dir=str(tmp_path), learning_rate=1e-3, lr_scheduler_type="constant",
+        num_warmup_steps=0, lr_step_size=10, lr_gamma=0.5, max_train_steps=4,
+    )  # fmt: skip
+    stats = {"window": [1.0, float("nan")], "seconds_before": 0.0, "start": time.perf_counter()}
+    with caplog.at_level(logging.INFO, logger="training.train_tune_title"):
+        train_tune_title._log_window(args, accelerator, stats, 2)
+    line = f"step 2: train_loss n/a ({common.DIVERGED}) (mean of 2 updates)"
+    assert _lines(caplog, "training.train_tune_title") == [line]
+    assert math.isnan(tracked[0]["train_loss"]) and tracked[0]["lr"] == 1e-3
+    assert math.isnan(stats["last"][0])  # the run's train_loss_last: n/a on its card

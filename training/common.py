@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from irish_tune.json_output import json_safe, strict_json
+from irish_tune.json_output import json_safe, shown_figure, strict_json
 from training.errors import (
     DISK_ERRNOS,
     UploadError,
@@ -30,6 +30,7 @@ from training.errors import (
 )
 
 __all__ = [
+    "DIVERGED",
     "append_jsonl",
     "autocast_precision",
     "data_split_record",
@@ -44,6 +45,7 @@ __all__ = [
     "published_data_split",
     "set_learning_rate",
     "set_weight_decay",
+    "shown_log_figures",
     "tracked_config",
     "tracker_init_kwargs",
     "warn_long_warmup",
@@ -415,6 +417,24 @@ def loss_label(updates: int) -> str:
     ('loss (mean of 10)', 'loss')
     """
     return f"loss (mean of {updates})" if updates else "loss"
+
+
+# ----- figures shown ----------------------------------------------------------------------------
+#: Why a training log line and a model card show a figure as ``n/a`` that was no finite number
+#: (NaN or infinite).
+DIVERGED = "not a finite number: the run diverged"
+
+
+def shown_log_figures(figures: dict[str, Any]) -> str:
+    """The figures of a periodic training log line (``step N: ...``), each rounded to 4
+    decimals, or ``n/a`` with `DIVERGED` for a NaN or infinite one, as the model card shows it,
+    never a bare ``nan``. Only the text: the trackers and ``train_log.jsonl`` get the raw float.
+
+    >>> shown_log_figures({"nll": 2.123456, "tokens": 1234.0, "loss": float("nan")})
+    'nll 2.1235, tokens 1234.0, loss n/a (not a finite number: the run diverged)'
+    """
+    shown = (round(v, 4) if isinstance(v, float) else v for v in figures.values())
+    return ", ".join(f"{k} {shown_figure(v, '', DIVERGED)}" for k, v in zip(figures, shown))
 
 
 # ----- JSON records ------------------------------------------------------------------------------

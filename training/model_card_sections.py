@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
-from training.common import loss_label
+from training.common import DIVERGED, loss_label
 from training.model_card_metadata import _PROTOCOL_DATA, LM_FIGURES, RETRIEVAL_FIGURES
 
 __all__ = [
@@ -114,10 +114,6 @@ def card_tables(results: dict[str, Any], scores: Collection[str]) -> dict[str, d
         "metrics": {k: v for k, v in shown.items() if k in scores},
         "run_figures": {k: v for k, v in shown.items() if k not in scores},
     }
-
-
-#: Why a card shows a figure as ``n/a`` that was no finite number (NaN or infinite).
-DIVERGED = "not a finite number: the run diverged"
 
 
 def _finite(value: Any) -> bool:

@@ -34,6 +34,7 @@ from training.common import (
     published_data_split,
     recompute_steps_and_start_tracking,
     set_learning_rate,
+    shown_log_figures,
     stopped_by,
     write_json,
 )
@@ -290,7 +291,7 @@ def _timed_eval(args, accelerator, model, eval_dl, stats, step) -> dict:
     stats["evals"][step] = metrics
     accelerator.log({f"eval_{k}": v for k, v in metrics.items()}, step=step)
     _history(args, accelerator, stats, step, {f"eval_{k}": v for k, v in metrics.items()})
-    logger.info("step %d: %s", step, {k: round(v, 4) for k, v in metrics.items()})
+    logger.info("step %d: %s", step, shown_log_figures(metrics))  # a NaN: n/a (why)
     return metrics
 
 

@@ -29,6 +29,7 @@ from training.common import (
     published_data_split,
     recompute_steps_and_start_tracking,
     set_learning_rate,
+    shown_log_figures,
     stopped_by,
     write_json,
 )
@@ -452,7 +453,8 @@ def _log_window(args: argparse.Namespace, accelerator: Accelerator, stats: dict,
     record = {"train_loss": mean, "lr": lr_for(args, step - 1)}
     accelerator.log(record, step=step)
     _history(args, accelerator, step, _seconds(stats), record)
-    logger.info("step %d: train_loss %.4f (mean of %d updates)", step, mean, len(window))
+    shown = shown_log_figures({"train_loss": mean})  # a NaN: n/a (why), raw above
+    logger.info("step %d: %s (mean of %d updates)", step, shown, len(window))
 
 
 def recent_loss(losses: Sequence[float], logging_steps: int) -> tuple[float, int]:
