@@ -25,6 +25,7 @@ __all__ = [
     "evaluate_lm_on_texts",
     "load_lm",
     "per_tune_nll",
+    "perplexity",
     "run_evaluate_lm",
     "special_ids",
     "summarise_nll",
@@ -63,15 +64,29 @@ def per_tune_nll(
     return torch.stack([main_nll, n_main, dur_nll, n_dur, ok_main, ok_dur], dim=1).double()
 
 
+def perplexity(nll: float) -> float:
+    """``exp(nll)``: infinite for an infinite NLL (a target the model gives no chance) and for a
+    finite one past a float's range (``exp(710)`` overflows), NaN for a NaN one, never capped:
+    the reports show such a figure as n/a (null in the JSON), not as a 300-digit number.
+
+    >>> perplexity(0.0), perplexity(800.0), perplexity(float("inf"))
+    (1.0, inf, inf)
+    """
+    try:
+        return math.exp(nll)
+    except OverflowError:
+        return math.inf
+
+
 def summarise_nll(sums: torch.Tensor, dur_loss_weight: float = 1.0) -> dict[str, float]:
     """Token-weighted metrics from stacked `per_tune_nll` rows.
 
     - ``nll_main`` = sum of main NLL / main targets; ``nll_dur`` = sum of dur NLL / dur targets;
     - ``nll`` = (sum of main NLL + sum of dur NLL) / main targets: the NLL of a whole event
       (a token, with its duration when it is a note or rest), per predicted row;
-    - ``perplexity`` = exp(nll); ``loss`` = nll_main + `dur_loss_weight` x nll_dur (the
-      training objective, on the scale of the logged train_loss: pass the model's
-      ``config.dur_loss_weight``);
+    - ``perplexity`` = exp(nll), infinite past a float's range (`perplexity`);
+    - ``loss`` = nll_main + `dur_loss_weight` x nll_dur (the training objective, on the scale
+      of the logged train_loss: pass the model's ``config.dur_loss_weight``);
     - ``main_acc`` / ``dur_acc``: argmax accuracy over the same targets.
     """
     main_nll, n_main, dur_nll, n_dur, ok_main, ok_dur = sums.sum(0).tolist()
@@ -81,7 +96,7 @@ def summarise_nll(sums: torch.Tensor, dur_loss_weight: float = 1.0) -> dict[str,
         "nll": nll,
         "nll_main": main_nll / n_main,
         "nll_dur": dur_nll / n_dur,
-        "perplexity": math.exp(min(nll, 700.0)),
+        "perplexity": perplexity(nll),
         "loss": main_nll / n_main + dur_loss_weight * dur_nll / n_dur,
         "main_acc": ok_main / n_main,
         "dur_acc": ok_dur / n_dur,

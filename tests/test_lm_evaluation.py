@@ -460,3 +460,40 @@ def test_a_diverged_models_figures_are_na_in_the_text_report(model_dir, tmp_path
     assert lines[0] == "tunes: 3 (skipped 1)  tokens: " + lines[0].rsplit(" ", 1)[1]
     na = "n/a (not a finite number)"
     assert lines[1] == f"nll: {na}  nll_main: {na}  nll_dur: {na}  perplexity: {na}"
+
+
+def test_an_infinite_nll_gives_an_infinite_perplexity_shown_as_na(model_dir, tmp_path, capsys):
+    """A model that gives a target no chance at all (a logit of -inf) scores an infinite NLL:
+    its perplexity was capped at exp(700), a 300-digit number in the text report and 1e304 in
+    the JSON. It is infinite: n/a with why in the text, null with a warning in the JSON."""
+    import shutil
+
+    sure = tmp_path / "sure"
+    shutil.copytree(model_dir, sure)
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir)
+    with torch.no_grad():  # every main token but id 0 impossible: finite logits, infinite NLL
+        model.main_head.bias.fill_(-math.inf)
+        model.main_head.bias[0] = 0.0
+    model.save_pretrained(sure)
+    argv = ["evaluate-lm", "--model", str(sure), str(sure / "tunes.abc")]
+    assert main(argv) == 0
+    figures = capsys.readouterr().out.splitlines()[1]
+    assert figures.startswith("nll: n/a (not a finite number)  nll_main: n/a (not a finite")
+    assert figures.endswith("  perplexity: n/a (not a finite number)")
+    assert main([*argv, "--json"]) == 0
+    out, err = capsys.readouterr()
+    data = strict_loads(out)
+    assert data["nll"] is None and data["perplexity"] is None and math.isfinite(data["nll_dur"])
+    assert "irish-tune evaluate-lm: nll, nll_main, perplexity not a finite number" in err
+
+
+def test_the_perplexity_of_an_nll_past_a_floats_range_is_infinite():
+    """exp(nll) of a finite NLL too large for a float (exp(710) overflows) is infinite, not an
+    OverflowError and not capped."""
+    from modeling_irish.lm_evaluation import summarise_nll
+
+    for nll, expected in ((800.0, math.inf), (math.inf, math.inf), (2.0, math.exp(2.0))):
+        sums = torch.tensor([[nll * 4, 4, 0.0, 4, 0, 0]], dtype=torch.float64)
+        assert summarise_nll(sums)["perplexity"] == expected, nll
+    sums = torch.tensor([[math.nan, 4, 0.0, 4, 0, 0]], dtype=torch.float64)
+    assert math.isnan(summarise_nll(sums)["perplexity"])
