@@ -227,3 +227,27 @@ def test_a_non_finite_flag_is_refused_by_name_not_recorded(tmp_path, capsys):
             with pytest.raises(SystemExit):
                 parse_args(argv)
             assert f"error: --{name} must be" in capsys.readouterr().err
+
+
+def test_a_non_finite_flag_of_a_hand_edited_checkpoint_is_refused_naming_its_file(tmp_path, capsys):
+    """A checkpoint whose recorded flags were edited by hand to hold NaN (JSON's ``NaN``, which
+    Python reads) was refused as ``--max_grad_norm must be > 0, got nan``, a flag the command
+    line never gave: the error names the file the value came from, and giving the flag resumes."""
+    out = tmp_path / "run"
+    (out / "step_2").mkdir(parents=True)
+    state_file = out / "step_2" / run_folder.TRAINING_STATE_FILE
+    state_file.write_text('{"completed_steps": 2, "args": {"max_grad_norm": NaN, "seed": 7}}')
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1].split(" error: ", 1)[1]
+    assert error == (
+        f"--max_grad_norm must be > 0, got nan (the value recorded in "
+        f"{state_file}, the checkpoint resumed: give --max_grad_norm to replace it)"
+    )
+    argv = ["--output_dir", str(out), "--resume_from_checkpoint", "--max_grad_norm", "1.0"]
+    args = parse_args(argv)
+    assert (args.max_grad_norm, args.seed) == (1.0, 7)
+    with pytest.raises(SystemExit):  # a flag given on the command line is its own
+        parse_args([*argv[:-1], "-1"])
+    assert capsys.readouterr().err.splitlines()[-1].endswith("must be > 0, got -1.0")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from typing import IO, Any, NoReturn
 
@@ -75,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     _output_dir_of_checkpoint(args)
     given = _given_flags(argv)
-    inherit_checkpoint_flags(args, given)
+    p.from_checkpoint = inherit_checkpoint_flags(args, given)  # its refusals name the file
     _check_task_flags(args, given)
     # as given, before the checks derive defaults (--max_train_steps from --num_train_epochs...),
     # and recorded once the checks have refused what JSON cannot hold (a NaN flag) by name
@@ -106,17 +107,46 @@ def first_process() -> bool:
 class _LaunchParser(argparse.ArgumentParser):
     """An argument parser whose errors, ``--help`` and ``--version`` print from the first process
     only: every process of a multi-process launch reads the flags, and each printed the same
-    text. All exit with the same status (2 for an error, 0 for ``--help`` and ``--version``)."""
+    text. All exit with the same status (2 for an error, 0 for ``--help`` and ``--version``).
+    An error that refuses a flag whose value a resumed checkpoint gave (``from_checkpoint``,
+    set by `parse_args`) names that checkpoint's file (`_from_checkpoint_note`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: flag name -> the ``training_state.json`` whose recorded value it took on resuming
+        self.from_checkpoint: dict[str, str] = {}
 
     def error(self, message: str) -> NoReturn:
         if first_process():
-            super().error(message)
+            super().error(message + _from_checkpoint_note(message, self.from_checkpoint))
         self.exit(2)
 
     def _print_message(self, message: str, file: IO[str] | None = None) -> None:
         """argparse's one way out for usage, help, version and errors: the first process's."""
         if first_process():
             super()._print_message(message, file)
+
+
+def _from_checkpoint_note(message: str, from_checkpoint: dict[str, str]) -> str:
+    """What to add to the error ``message`` (`_LaunchParser.error`), which begins with the flag
+    it refuses (``--max_grad_norm must be > 0, got nan``), when that flag's value was not given
+    but taken from a resumed checkpoint (a hand-edited one, say): where it came from, and that
+    giving the flag replaces it; ``""`` for any other error.
+
+    >>> _from_checkpoint_note("--max_grad_norm must be > 0, got nan",
+    ...     {"max_grad_norm": "run/step_2/training_state.json"})
+    ' (the value recorded in run/step_2/training_state.json, the checkpoint resumed: give --max_grad_norm to replace it)'
+    >>> _from_checkpoint_note("--seed must be ...", {"max_grad_norm": "x"})
+    ''
+    """  # noqa: E501
+    refused = re.match(r"--(\w+)", message)
+    if refused is None or refused[1] not in from_checkpoint:
+        return ""
+    where = from_checkpoint[refused[1]]
+    return (
+        f" (the value recorded in {where}, the checkpoint resumed: give --{refused[1]} to "
+        "replace it)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -374,21 +404,24 @@ def _given_flags(argv: list[str] | None) -> set[str]:
     return set(vars(given))
 
 
-def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> list[str]:
+def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> dict[str, str]:
     """With ``--resume_from_checkpoint``, give every flag the command line leaves out its value in
     the checkpoint's run (`recorded_flags`), so that ``--output_dir D --resume_from_checkpoint``
-    goes on as that run would have: same budget, schedule, checkpoints and tracking. Returns the
-    flags taken, as ``--name value``, and prints them. ``given``: the flags on the command line
-    (`_given_flags`). Checkpoints that record no flags (older ones) change nothing."""
+    goes on as that run would have: same budget, schedule, checkpoints and tracking. Prints the
+    flags taken, as ``--name value``, and returns each flag it set with the checkpoint's
+    ``training_state.json`` (for the checks' errors: a hand-edited file's NaN is refused naming
+    it). ``given``: the flags on the command line (`_given_flags`). Checkpoints that record no
+    flags (older ones) change nothing."""
     if args.resume_from_checkpoint is None:
-        return []
+        return {}
     path = args.resume_from_checkpoint
     if path == "latest":
         path = latest_checkpoint(args.output_dir or DEFAULT_OUTPUT_DIRS[args.task])
-    if path is None or not os.path.isfile(os.path.join(path, TRAINING_STATE_FILE)):
-        return []  # a fresh start, or an error of `_check_paths`
+    state_file = os.path.join(path, TRAINING_STATE_FILE) if path is not None else ""
+    if not os.path.isfile(state_file):
+        return {}  # a fresh start, or an error of `_check_paths`
     recorded = read_training_state(path).get("args", {})
-    taken = []
+    taken, inherited = [], {}
     for name, value in recorded.items():
         if name in given or not hasattr(args, name) or name in UNRECORDED_FLAGS:
             continue
@@ -396,12 +429,13 @@ def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> list[
         if same_recorded_flag(name, value, now):
             continue
         setattr(args, name, value)
+        inherited[name] = state_file
         # said only when this command line alone would give the run another value
         if not same_recorded_flag(name, value, _effective_default(name, now)):
             taken.append(f"--{name} {value}")
     if taken:
         _say(f"Resuming {path} with its run's {', '.join(taken)}")
-    return taken
+    return inherited
 
 
 def _effective_default(name: str, value: Any) -> Any:
