@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "NOT_FINITE",
+    "SINGLE_QUERY",
     "json_dumps",
     "json_safe",
     "non_finite_message",
@@ -32,6 +33,9 @@ __all__ = [
 
 #: Why `shown_figure` prints a NaN or infinite figure as ``n/a``.
 NOT_FINITE = "not a finite number"
+#: Why a standard error over the queries is None, shown as ``n/a``: one query has none (the
+#: sample standard deviation divides by n - 1). The text reports and the model cards say it.
+SINGLE_QUERY = "a single query"
 
 
 def json_safe(value: Any, found: list[str] | None = None, key: str = "") -> Any:
@@ -103,7 +107,7 @@ def shown_figure(value: Any, spec: str = ".4f", why: str = "") -> str:
 
     >>> shown_figure(2.5), shown_figure(7), shown_figure(float("nan"))
     ('2.5000', '7', 'n/a (not a finite number)')
-    >>> shown_figure(None, why="a single query"), shown_figure(None)
+    >>> shown_figure(None, why=SINGLE_QUERY), shown_figure(None)
     ('n/a (a single query)', 'n/a')
     """
     if isinstance(value, float) and math.isfinite(value):

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from irish_tune.json_output import print_json, shown_figure
+from irish_tune.json_output import SINGLE_QUERY, print_json, shown_figure
 from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside their runners
     add_evaluate_retrieval_args,
     add_identify_args,
@@ -493,7 +493,7 @@ def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> st
     if isinstance(value, dict):  # dropped_reasons
         return ", ".join(f"{k} {v}" for k, v in value.items())
     single = key.endswith("_stderr") and metrics.get("queries") == 1
-    return shown_figure(value, ".4f", "a single query" if single else "")
+    return shown_figure(value, ".4f", SINGLE_QUERY if single else "")
 
 
 def _check_evaluate_retrieval_usage(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Collection
 from typing import Any
 
+from irish_tune.json_output import SINGLE_QUERY
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from training.common import DIVERGED, loss_label
 from training.model_card_metadata import _PROTOCOL_DATA, LM_FIGURES, RETRIEVAL_FIGURES
@@ -150,7 +151,7 @@ def missing_reason(key: str, results: dict[str, Any]) -> str:
     elif key == "train_loss_last":
         why = "no update logged"
     elif key.endswith("_stderr") and results.get(f"{protocol}_queries") == 1:
-        why = "a single query"
+        why = SINGLE_QUERY
     elif key in LM_FIGURES:
         why = DIVERGED
     return f"n/a ({why})" if why else "n/a"
