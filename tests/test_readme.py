@@ -4,11 +4,13 @@ A folder stands in for the reader's: `runs/measurenote-small` holds a tiny untra
 its tokenizer (what the README's first command leaves, only smaller), a small tunebook stands in
 for the shared corpus, and the Hub repository id names that local folder (no network). Where an
 example line ends in a comment that is a Python literal (`tune.meter  # '6/8'`), the line's
-value must equal it.
+value must equal it. Every flag the README names belongs to the command it names it with
+(`irish-tune CMD --flag`, `train.py --flag`), or at least to some command.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 from pathlib import Path
@@ -119,3 +121,78 @@ def test_ci_runs_the_readmes_test_command():
     command = _opening_commands()[1]
     commands = [line.replace("pip install -q ", "pip install ") for line in ci.splitlines()]
     assert command in commands, f".ci/run does not run the README's test command {command!r}"
+
+
+# Flags of other programs the README names: pip's, ruff's and the launchers' (accelerate, torchrun).
+OTHER_PROGRAMS_FLAGS = {
+    "--extra-index-url",
+    "--no-deps",
+    "--check",
+    "--cpu",
+    "--multi_gpu",
+    "--num_processes",
+    "--nproc_per_node",
+}
+FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
+# `irish-tune COMMAND ...` up to the end of its line, an inline code span's end or a comment.
+COMMAND_USE = re.compile(r"(?<!<!-- )irish-tune ([a-z][\w-]*)([^`\n#]*)")
+# `train.py ...` / `training.train ...` up to the end of the command.
+TRAIN_USE = re.compile(r"(?:train\.py|training\.train)\b([^`\n#]*)")
+
+
+def _readme_joined() -> str:
+    """The README with each `\\`-continued command line joined to the next."""
+    return re.sub(r"\\\n\s*", " ", README.read_text(encoding="utf-8"))
+
+
+def _command_options() -> dict[str, set[str]]:
+    """Each `irish-tune` sub-command's option strings."""
+    from irish_tune.parser import _command_parser, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {name: set(_command_parser(parser, name)._option_string_actions) for name in sub.choices}
+
+
+def _train_options() -> set[str]:
+    from training.arguments import build_parser
+
+    return set(build_parser()._option_string_actions)
+
+
+def test_every_irish_tune_command_and_flag_the_readme_names_exists():
+    """`irish-tune CMD ... --flag` (a command line or an inline mention) names a flag of CMD."""
+    options = _command_options()
+    text = _readme_joined()
+    uses = [(m[1], m[2]) for m in COMMAND_USE.finditer(text)]
+    inline = re.compile(rf"`({'|'.join(map(re.escape, options))}) (--[^`]*)`")
+    uses += [(m[1], m[2]) for m in inline.finditer(text)]  # `check --jobs N`
+    assert len(uses) >= 20
+    wrong = [f"irish-tune {cmd}: no such command" for cmd, _ in uses if cmd not in options]
+    wrong += [
+        f"irish-tune {cmd} {flag}"
+        for cmd, rest in uses
+        if cmd in options
+        for flag in FLAG.findall(rest)
+        if flag not in options[cmd]
+    ]
+    assert not wrong, f"README.md names flags its commands do not have: {wrong}"
+
+
+def test_every_train_flag_the_readme_names_exists():
+    """Flags after `train.py`, and every `--snake_case` flag, are `train.py`'s (or a launcher's)."""
+    train = _train_options()
+    text = _readme_joined()
+    after_script = [f for m in TRAIN_USE.finditer(text) for f in FLAG.findall(m[1])]
+    snake = re.findall(r"(?<![\w-])(--[a-z]+_[\w]+)", text)
+    assert len(after_script) >= 10 and len(snake) >= 30
+    wrong = sorted({f for f in after_script + snake if f not in train})
+    wrong = [f for f in wrong if f not in OTHER_PROGRAMS_FLAGS]
+    assert not wrong, f"README.md names flags that train.py does not have: {wrong}"
+
+
+def test_every_flag_the_readme_names_belongs_to_some_program():
+    """A `--flag` in the prose (`--no-transpose` (of identify ...)) still exists somewhere."""
+    known = set().union(*_command_options().values(), _train_options(), OTHER_PROGRAMS_FLAGS)
+    flags = set(re.findall(r"(?<![\w-])(--[A-Za-z][\w-]*)", README.read_text(encoding="utf-8")))
+    assert not sorted(flags - known), f"README.md names unknown flags: {sorted(flags - known)}"
