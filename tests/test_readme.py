@@ -196,3 +196,34 @@ def test_every_flag_the_readme_names_belongs_to_some_program():
     known = set().union(*_command_options().values(), _train_options(), OTHER_PROGRAMS_FLAGS)
     flags = set(re.findall(r"(?<![\w-])(--[A-Za-z][\w-]*)", README.read_text(encoding="utf-8")))
     assert not sorted(flags - known), f"README.md names unknown flags: {sorted(flags - known)}"
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _headings(path: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return [h.replace("`", "") for h in re.findall(r"^#+ (.+)$", text, re.M)]
+
+
+def test_the_readme_and_docs_links_and_section_names_resolve():
+    """Each relative link's file and `#anchor` exist; a `BENCHMARKS.md, "Section"` is a heading."""
+    pages = [README, *sorted((README.parent / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif anchor and anchor not in {_slug(h) for h in _headings(linked)}:
+                broken.append(f"{page.name}: {target} (no such heading)")
+        for name, section in re.findall(r"((?:BENCHMARKS|DESIGN)\.md)\)?,\s+\"([^\"]+)\"", text):
+            if not any(section in h for h in _headings(README.parent / "docs" / name)):
+                broken.append(f'{page.name}: {name}, "{section}" (no such heading)')
+    assert not broken, f"dead links or section names: {broken}"
