@@ -24,6 +24,11 @@ LOSS_TYPES = ("infonce", "hinge", "cosine")
 #: Pieces (MiniLM) or bytes (char GRU) a title keeps by default. The shared corpus's longest
 #: title is 25 pieces with [CLS] and [SEP], and 68 bytes: 32 bytes cut 151 of its 8,318 titles.
 DEFAULT_TITLE_MAX_LENGTH = {"minilm": 32, "char_gru": 128}
+#: The positions of all-MiniLM-L6-v2 (its ``max_position_embeddings``), the most pieces of a
+#: title it reads: a MiniLM config that does not say (`TuneTitleTextConfig.minilm_config` None,
+#: the package's model) has these, and the training script's ``--title_max_length`` check
+#: reads them from here.
+MINILM_POSITIONS = 512
 
 
 class TuneTitleTuneConfig(TypeCheckedConfig):
@@ -242,7 +247,7 @@ class TuneTitleTextConfig(TypeCheckedConfig):
                 f"max_length must be >= 1 (pieces or bytes a title keeps), got {self.max_length}"
             )
         if self.encoder_type == "minilm":
-            positions = (self.minilm_config or {}).get("max_position_embeddings", 512)
+            positions = (self.minilm_config or {}).get("max_position_embeddings", MINILM_POSITIONS)
             if self.max_length > positions:
                 raise ValueError(
                     f"max_length must be <= {positions}, the positions of the MiniLM title "
@@ -408,6 +413,7 @@ def _drop_names(value: Any) -> None:
 
 __all__ = [
     "DEFAULT_TITLE_MAX_LENGTH",
+    "MINILM_POSITIONS",
     "TuneTitleConfig",
     "TuneTitleTextConfig",
     "TuneTitleTuneConfig",

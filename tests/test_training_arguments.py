@@ -330,6 +330,16 @@ def test_parse_args_refuses_out_of_range_numbers(capsys, flags, message):
     assert message in _refusal(capsys, flags)
 
 
+def test_the_title_cut_check_reads_the_minilm_positions_of_the_model_config(capsys, monkeypatch):
+    """The MiniLM's 512 positions were written twice, in `configuration_tune_title` and in
+    `tune_title_arguments`, free to drift apart: the flag check now reads the config module's."""
+    from modeling_irish import configuration_tune_title
+
+    monkeypatch.setattr(configuration_tune_title, "MINILM_POSITIONS", 64)
+    flags = ["--task", "tune_title", "--title_max_length", "65"]
+    assert "--title_max_length must be <= 64 (the MiniLM" in _refusal(capsys, flags)
+
+
 def test_cli_prints_runtime_input_errors_in_one_line(capsys, tmp_path):
     from training import train
 

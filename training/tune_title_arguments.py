@@ -117,17 +117,19 @@ def check_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         )
 
 
-#: The positions of all-MiniLM-L6-v2 (its ``max_position_embeddings``), the most pieces of a
-#: title it reads: `TuneTitleTextConfig` refuses more, but only once the model is built.
-MINILM_POSITIONS = 512
-
-
 def _check_title_max_length(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """``--title_max_length``, when given, from 1 to the MiniLM's positions (char GRU: no top)."""
+    """``--title_max_length``, when given, from 1 to the MiniLM's positions (char GRU: no top):
+    `TuneTitleTextConfig` refuses more too, but only once the model is built. Its
+    `MINILM_POSITIONS` is imported here, not at the top, which would make ``--help`` import
+    transformers."""
     cut = args.title_max_length
     if cut is not None and cut < 1:
         parser.error(f"--title_max_length must be >= 1, got {cut}")
-    if cut is not None and args.title_encoder == "minilm" and cut > MINILM_POSITIONS:
+    if cut is None or args.title_encoder != "minilm":
+        return
+    from modeling_irish.configuration_tune_title import MINILM_POSITIONS
+
+    if cut > MINILM_POSITIONS:
         parser.error(
             f"--title_max_length must be <= {MINILM_POSITIONS} (the MiniLM title tower's "
             f"positions) with --title_encoder minilm, got {cut}"
