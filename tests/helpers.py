@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -30,6 +31,15 @@ def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
     return [
         r.getMessage() for r in caplog.records if r.name == logger and r.levelno >= logging.WARNING
     ]
+
+
+def card_model(num_parameters: int = 1234, title_max_length: int = 32) -> SimpleNamespace:
+    """What a model card reads of a model, for cards written without one: its parameter count
+    and (a tune-title model's) title cut, ``config.title_config.max_length``."""
+    title_config = SimpleNamespace(max_length=title_max_length)
+    return SimpleNamespace(
+        num_parameters=lambda: num_parameters, config=SimpleNamespace(title_config=title_config)
+    )
 
 
 def strict_loads(text: str):

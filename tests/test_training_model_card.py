@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 import math
 import os
-from types import SimpleNamespace
 
 import pytest
+from helpers import card_model
 from huggingface_hub import ModelCard, metadata_load
 from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
 
@@ -18,7 +18,7 @@ from training.model_card import write_measurenote_card, write_tune_title_card
 from training.model_card_sections import DIVERGED
 from training.train import parse_args
 
-MODEL = SimpleNamespace(num_parameters=lambda: 1234)
+MODEL = card_model()
 
 #: A MeasureNote run's figures as all_results.json holds them: full float precision, and a
 #: NaN accuracy (a figure the Hub's metadata check would refuse).
@@ -162,6 +162,21 @@ def test_a_char_gru_tune_title_card_has_no_base_model(tunebook, tmp_path):
     assert set(values) == {"unseen_mrr_at_20", "unseen_r_at_1", "unseen_r_at_5", "unseen_r_at_10",
                            "unseen_mean_rank"}  # fmt: skip
     assert all(math.isfinite(v) for v in values.values())
+
+
+def test_the_tune_title_card_lists_the_title_cut_of_the_model(tunebook, tmp_path):
+    """The hyper-parameters named the title tower but not its cut (word pieces or bytes a title
+    keeps, which the retrieval figures depend on): the card gives the model's own
+    ``title_config.max_length``, also when --title_max_length was not given (None)."""
+    for encoder, cut in (("minilm", 48), ("char_gru", 128)):
+        out = tmp_path / encoder
+        argv = ["--corpus", tunebook, "--task", "tune_title", "--title_encoder", encoder]
+        args = parse_args([*argv, "--output_dir", str(out)])
+        assert args.title_max_length is None
+        os.makedirs(out)
+        write_tune_title_card(args, card_model(title_max_length=cut), RETRIEVAL_RESULTS)
+        table = _table((out / "README.md").read_text(), "## Training hyper-parameters")
+        assert table["title_max_length"] == str(cut), encoder
 
 
 def _table(text: str, heading: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ import pytest
 import torch
 from helpers import (  # noqa: F401
     TUNE_TITLE_FLAGS,
+    card_model,
     one_torch_thread,
 )
 from helpers import training_argv as _argv
@@ -194,6 +195,7 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     assert "trust_remote_code=True" in card and "Tunes are split" in card
     assert "| settings_per_group | 2 |" in card and "MeasureNote + bidirectional GRU" in card
     assert "| config_overrides | " in card  # the backbone's size is not the preset's
+    assert "| title_max_length | 128 |" in card  # the char GRU's default cut, from the model
 
 
 def test_the_tune_title_card_usage_names_a_tune_from_a_snippet_as_written(
@@ -343,15 +345,13 @@ def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(t
     """The cards had no licence in their metadata, showed a time-budget run only as
     "max_train_steps 1000000000", and printed the tune-title run's --measurenote_path whole
     (a path of the trainer's machine, in a public card)."""
-    from types import SimpleNamespace
-
     from training.model_card import write_measurenote_card, write_tune_title_card
 
     lm = tmp_path / "private" / "measurenote-lm"
     lm.mkdir(parents=True)
     (lm / "config.json").write_text('{"model_type": "measurenote"}')
     (lm / "abc_vocab.json").write_text("{}")
-    model = SimpleNamespace(num_parameters=lambda: 1234)
+    model = card_model()
     timed = ["--corpus", tunebook, "--max_train_minutes", "5", "--max_train_steps", "1000000000"]
     results = {"stopped_by": "max_train_minutes", "total_batch_size": 2, "train_steps": 7}
     cards = {}
@@ -376,11 +376,9 @@ def test_the_cards_leave_out_the_flags_the_run_ignored(tunebook, tmp_path):
     """The MeasureNote card of a --lr_scheduler_type constant run listed lr_step_size and
     lr_gamma as if they had been applied; the tune-title card listed --hinge_margin for any
     loss."""
-    from types import SimpleNamespace
-
     from training.model_card import write_measurenote_card, write_tune_title_card
 
-    model = SimpleNamespace(num_parameters=lambda: 1234)
+    model = card_model()
     results = {"total_batch_size": 2, "train_steps": 7}
     cards = {}
     for name, flags in (
@@ -409,8 +407,6 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
     """With --require_bars_fit --link_incipits 24 --split_seed 7 the card named none of them
     ("shuffled with a fixed seed") nor the tunes skipped as not fitting the meter, and its
     eval NLL under --mixed_precision bf16 came from a bf16 autocast validation, unsaid."""
-    from types import SimpleNamespace
-
     from training.model_card import write_tune_title_card
 
     corpus = tmp_path / "tunes.abc"
@@ -446,7 +442,7 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
                          "skip_reasons": {"a full bar does not fit the meter "
                                           "(irish-tune check --bars)": 1}}}  # fmt: skip
     results = {"total_batch_size": 2, "train_steps": 1, "eval_precision": "float32"}
-    write_tune_title_card(args, SimpleNamespace(num_parameters=lambda: 1), results, report)
+    write_tune_title_card(args, card_model(1), results, report)
     card = (tmp_path / "tt" / "README.md").read_text()
     for row in ("split_seed | 7", "link_incipits | 24", "require_bars_fit | True",
                 "eval_precision | float32"):  # fmt: skip
@@ -456,11 +452,9 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
 
 def _both_cards(tunebook: str, tmp_path: Path, *flags: str) -> dict[str, str]:
     """The MeasureNote and tune-title cards of runs into ``tmp_path/<task>``, without training."""
-    from types import SimpleNamespace
-
     from training.model_card import write_measurenote_card, write_tune_title_card
 
-    model = SimpleNamespace(num_parameters=lambda: 1234)
+    model = card_model()
     results = {"total_batch_size": 2, "train_steps": 7}
     cards = {}
     for task in ("measurenote", "tune_title"):

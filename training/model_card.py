@@ -610,6 +610,8 @@ def write_tune_title_card(
     }
     if "mixed_precision" in hyper:
         hyper["mixed_precision"] = trained_precision(args, model)
+    # the model's title cut: the flag's value, else the default or a resumed checkpoint's
+    hyper["title_max_length"] = model.config.title_config.max_length
     hyper.update(budget(args, results), measurenote_path=shown_path(args.measurenote_path))
     tower = "CNN" if args.tune_encoder == "cnn" else "MeasureNote + bidirectional GRU"
     minilm = args.title_encoder == "minilm"
