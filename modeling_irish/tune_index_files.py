@@ -240,8 +240,18 @@ def _settle(path: str, writer: str) -> None:
     put back over the new index); else ``old/``'s files are put back, after the new files
     moved in are deleted when ``out/`` says some were (`_put_back`), then ``out/``. A file of
     ``old/`` or ``out/`` that cannot be deleted (named in a warning) leaves the writer's folder
-    as it is."""
+    as it is. A swap overtaken by a later save (`_overtaken`) is not ended: its files are
+    deleted, with a warning, and the later index kept."""
     inside, out, old = (os.path.join(writer, name) for name in ("in", "out", "old"))
+    if _overtaken(path, writer):
+        logger.warning(
+            "%s holds an index saved after the interrupted save in %s: that save's files are "
+            "older, and deleted rather than put over it",
+            path,
+            writer,
+        )
+        discard_folder(writer)
+        return
     if os.path.isdir(inside):
         _move_files(inside, path)
         discard_folder(old)
@@ -260,6 +270,22 @@ def _settle(path: str, writer: str) -> None:
         if os.path.isdir(old):
             _move_files(old, path)
     discard_folder(writer)
+
+
+def _overtaken(path: str, writer: str) -> bool:
+    """Whether another save swapped a whole index into ``path`` after the swap of ``writer``
+    stopped: ``path`` holds `INDEX_FILE` while ``writer`` has files left to move in (``in/``
+    not empty) or to put back (``out/``, or ``old/`` not empty, without ``in/``). A swap moves
+    `INDEX_FILE` aside first and in last, and its undo puts it back last, so ``path`` holds
+    none of the writer's own until it ends: one there is newer (its save ran while the
+    writer's process lived on, a notebook after a second Ctrl-C, and passed its folder over).
+    One ``in/`` emptied is a swap that ended: ``old/`` then goes, the index kept either way."""
+    if not os.path.lexists(os.path.join(path, INDEX_FILE)):
+        return False
+    inside, out, old = (os.path.join(writer, name) for name in ("in", "out", "old"))
+    if os.path.isdir(inside):
+        return bool(os.listdir(inside))
+    return os.path.isdir(out) or (os.path.isdir(old) and bool(os.listdir(old)))
 
 
 def _put_back(path: str, writer: str, why: str, err: OSError) -> None:
@@ -329,7 +355,10 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
     left: one killed while swapping its files in is finished (its ``in/`` folder: every old
     file was aside) or undone (its ``old/`` files put back), so that ``path`` holds one whole
     index again; the rest (a half-written new index) is deleted. Writers still running are
-    left alone. The folder is flushed to the disk after, as after a save."""
+    left alone. One whose process lived on after it stopped (a notebook after a second Ctrl-C)
+    may have been overtaken by a later save of another process: when ``path`` holds a whole
+    index (`INDEX_FILE`) its files are older, and are deleted, with a warning, not put over
+    it (`_overtaken`). The folder is flushed to the disk after, as after a save."""
     writers = dead_writer_folders(path, _WRITER)
     for writer in writers:
         _settle(os.fspath(path), writer)

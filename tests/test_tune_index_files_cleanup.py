@@ -409,3 +409,37 @@ def test_a_load_of_an_index_another_live_process_half_saved_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"is half saved: .* left its files in .*tmp-1,"):
         read_index(folder)
     assert (writer / "old" / INDEX_FILE).is_file()  # left as it was
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [[("rename", 2), ("replace", 1)], [("replace", 2), ("replace", 3)]],
+    ids=["putting the old back", "moving the new in"],
+)
+def test_a_save_left_by_a_live_process_is_not_put_over_an_index_saved_since(
+    tmp_path, monkeypatch, caplog, calls
+):
+    # process A's save, interrupted twice, left its writer's folder (old/ aside, or in/ half
+    # moved in); B saved a whole index meanwhile (A alive: its folder left); once A was gone,
+    # the next recovery put A's files over B's index, leaving a mix of the two
+    folder = tmp_path / "idx"
+    write_index(folder, OLD_ARRAYS, INFO)
+    for name, nth in calls:
+        _interrupt_call(monkeypatch, name, nth)
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    alive = folder / ".tune_index.tmp-1"  # init's: A, still running, as B's save sees it
+    (folder / f".tune_index.tmp-{os.getpid()}").rename(alive)
+    third = {name: np.arange(4) for name in tune_index_files._INDEX_ARRAYS}
+    write_index(folder, third, {**INFO, "titles": ["A Third"]})  # B's save
+    assert alive.is_dir()
+    killed = folder / f".tune_index.tmp-{DEAD}"
+    alive.rename(killed)  # A has ended
+    caplog.set_level(logging.WARNING)
+    tune_index_files.finish_interrupted_saves(folder)
+    info, arrays = read_index(folder)
+    assert info["titles"] == ["A Third"] and arrays.keys() == third.keys()
+    assert all(np.array_equal(arrays[name], third[name]) for name in third)
+    assert not [n for n in _names(folder) if n.startswith(".tune_index")]
+    assert f"{folder} holds an index saved after the interrupted save in {killed}" in caplog.text
