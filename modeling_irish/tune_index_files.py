@@ -240,18 +240,8 @@ def _settle(path: str, writer: str) -> None:
     put back over the new index); else ``old/``'s files are put back, after the new files
     moved in are deleted when ``out/`` says some were (`_put_back`), then ``out/``. A file of
     ``old/`` or ``out/`` that cannot be deleted (named in a warning) leaves the writer's folder
-    as it is. A swap overtaken by a later save (`_overtaken`) is not ended: its files are
-    deleted, with a warning, and the later index kept."""
+    as it is."""
     inside, out, old = (os.path.join(writer, name) for name in ("in", "out", "old"))
-    if _overtaken(path, writer):
-        logger.warning(
-            "%s holds an index saved after the interrupted save in %s: that save's files are "
-            "older, and deleted rather than put over it",
-            path,
-            writer,
-        )
-        discard_folder(writer)
-        return
     if os.path.isdir(inside):
         _move_files(inside, path)
         discard_folder(old)
@@ -272,6 +262,25 @@ def _settle(path: str, writer: str) -> None:
     discard_folder(writer)
 
 
+def _settle_stopped(path: str, writers: list[str]) -> None:
+    """`_settle` the writers' folders ``writers`` of saves into ``path`` that stopped (killed,
+    or interrupted twice), but first see which were overtaken by a later save (`_overtaken`),
+    all of them before any is settled (putting one back makes an `INDEX_FILE` that says
+    nothing of the others): those are deleted, with a warning, the later index kept."""
+    overtaken = {writer for writer in writers if _overtaken(path, writer)}
+    for writer in writers:
+        if writer in overtaken:
+            logger.warning(
+                "%s holds an index saved after the interrupted save in %s: that save's files "
+                "are older, and deleted rather than put over it",
+                path,
+                writer,
+            )
+            discard_folder(writer)
+        else:
+            _settle(path, writer)
+
+
 def _overtaken(path: str, writer: str) -> bool:
     """Whether another save swapped a whole index into ``path`` after the swap of ``writer``
     stopped: ``path`` holds `INDEX_FILE` while ``writer`` has files left to move in (``in/``
@@ -279,7 +288,9 @@ def _overtaken(path: str, writer: str) -> bool:
     `INDEX_FILE` aside first and in last, and its undo puts it back last, so ``path`` holds
     none of the writer's own until it ends: one there is newer (its save ran while the
     writer's process lived on, a notebook after a second Ctrl-C, and passed its folder over).
-    One ``in/`` emptied is a swap that ended: ``old/`` then goes, the index kept either way."""
+    One ``in/`` emptied is a swap that ended: ``old/`` then goes, the index kept either way.
+    Only true of a stopped save's writer, judged before any other is settled: one of a save
+    under way, or one settled meanwhile, may find a whole index of its own."""
     if not os.path.lexists(os.path.join(path, INDEX_FILE)):
         return False
     inside, out, old = (os.path.join(writer, name) for name in ("in", "out", "old"))
@@ -344,9 +355,11 @@ def _finish_stopped_saves(path: str) -> None:
     save of it left when interrupted twice (Ctrl-C, then again while it settled the swap) or
     when its undo failed. The caller holds the folder's save lock, so no save of this process
     is running."""
-    finish_interrupted_saves(path)
+    writers = dead_writer_folders(path, _WRITER)
     if os.path.isdir(_own_writer(path)):
-        _settle(path, _own_writer(path))
+        writers.append(_own_writer(path))
+    _settle_stopped(path, writers)
+    if writers:
         _sync_folder(path)
 
 
@@ -358,10 +371,9 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
     left alone. One whose process lived on after it stopped (a notebook after a second Ctrl-C)
     may have been overtaken by a later save of another process: when ``path`` holds a whole
     index (`INDEX_FILE`) its files are older, and are deleted, with a warning, not put over
-    it (`_overtaken`). The folder is flushed to the disk after, as after a save."""
+    it (`_settle_stopped`). The folder is flushed to the disk after, as after a save."""
     writers = dead_writer_folders(path, _WRITER)
-    for writer in writers:
-        _settle(os.fspath(path), writer)
+    _settle_stopped(os.fspath(path), writers)
     if writers:
         _sync_folder(os.fspath(path))
 

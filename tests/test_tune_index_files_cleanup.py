@@ -443,3 +443,25 @@ def test_a_save_left_by_a_live_process_is_not_put_over_an_index_saved_since(
     assert all(np.array_equal(arrays[name], third[name]) for name in third)
     assert not [n for n in _names(folder) if n.startswith(".tune_index")]
     assert f"{folder} holds an index saved after the interrupted save in {killed}" in caplog.text
+
+
+def test_two_saves_left_half_aside_are_both_put_back(tmp_path, monkeypatch, caplog):
+    # A's save (interrupted twice) left tune_index.json aside, B's the next file: the recovery
+    # put A's back first, then took tune_index.json for a newer index and deleted B's file
+    folder = tmp_path / "idx"
+    write_index(folder, OLD_ARRAYS, INFO)
+    for pid in (1, DEAD):  # A (alive: init's pid), then B: each puts one file aside
+        _interrupt_call(monkeypatch, "rename", 2)
+        _interrupt_call(monkeypatch, "replace", 1)
+        with pytest.raises(KeyboardInterrupt):
+            write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
+        monkeypatch.undo()
+        (folder / f".tune_index.tmp-{os.getpid()}").rename(folder / f".tune_index.tmp-{pid}")
+    (folder / ".tune_index.tmp-1").rename(folder / f".tune_index.tmp-{DEAD - 1}")  # A ended
+    assert INDEX_FILE not in _names(folder)
+    assert _names(folder / f".tune_index.tmp-{DEAD}" / "old") == ["title_embeds.npy"]
+    caplog.set_level(logging.WARNING)
+    tune_index_files.finish_interrupted_saves(folder)
+    assert _whole(folder) == "old"
+    assert not [n for n in _names(folder) if n.startswith(".tune_index")]
+    assert not caplog.records
