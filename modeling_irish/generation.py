@@ -212,6 +212,7 @@ class TuneGenerator:
         title: str | None = None,
         num_threads: int | None = 1,
         first_number: int = 1,
+        prompt_line_offset: int = 0,
     ) -> list[GeneratedTune]:
         """Sample ``num_tunes`` tunes in one batch. Arguments are checked before anything is
         sampled (`ValueError` saying what is accepted).
@@ -262,6 +263,10 @@ class TuneGenerator:
                 for a prompt with a ``T:`` its title (``"The Kesh, continued 1"``).
             first_number: the ``X:`` (and default title number) of the first tune, at least 1;
                 the others follow (a caller sampling in several batches numbers them through).
+            prompt_line_offset: added to the line numbers of the prompt's warnings, at least
+                0: for a prompt cut out of a file, its place there (`RawTune.line_offset`),
+                so that they name the file's lines (``irish-tune generate --prompt FILE``);
+                0 names the prompt's own lines.
         """
         check_sampling(num_tunes, temperature, top_k, top_p)
         if num_tunes > 1 and (temperature == 0 or top_k == 1):
@@ -273,7 +278,7 @@ class TuneGenerator:
         seed = check_seed(seed)
         check_numbering(num_threads, first_number)
         with torch_threads(num_threads), eval_mode(self.model):
-            req = resolve_request(rhythm, meter, mode, key, unit_length, prompt)
+            req = resolve_request(rhythm, meter, mode, key, unit_length, prompt, prompt_line_offset)
             white = req.key.white
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)

@@ -95,11 +95,13 @@ class _SaidOnce(logging.Filter):
         return True
 
 
-def _sample_all(args: argparse.Namespace, generator, prompt: str | None = None) -> Iterator:
+def _sample_all(
+    args: argparse.Namespace, generator, prompt: tuple[str, int] | None = None
+) -> Iterator:
     """Every tune asked for, in batches of ``--batch-size``: the first batch is sampled before
     this returns, so that a refused request (key, prompt, meter, room...) raises here, before
     anything is written; the others as the iterator returned reaches them. A warning about the
-    request is said once, not once a batch (`_SaidOnce`)."""
+    request is said once, not once a batch (`_SaidOnce`). ``prompt``: `_read_prompt`'s."""
 
     said, once = logging.getLogger("modeling_irish.generation"), _SaidOnce()
 
@@ -125,18 +127,20 @@ def _sample_all(args: argparse.Namespace, generator, prompt: str | None = None) 
 def _sample(
     args: argparse.Namespace,
     generator,
-    prompt: str | None,
+    prompt: tuple[str, int] | None,
     num_tunes: int,
     seed: int,
     first_number: int = 1,
 ) -> list:
+    text, line_offset = prompt or (None, 0)
     return generator.generate(
         num_tunes,
         rhythm=args.rhythm,
         meter=args.meter,
         mode=args.mode,
         key=args.key,
-        prompt=prompt,
+        prompt=text,
+        prompt_line_offset=line_offset,
         num_bars=args.num_bars,
         max_rows=args.max_rows,
         temperature=args.temperature,
@@ -187,8 +191,11 @@ def _usable_formats(
     return usable
 
 
-def _read_prompt(path: str) -> str:
-    """The tune of ``--prompt`` to continue, found in the file as `irish-tune check` and
+def _read_prompt(path: str) -> tuple[str, int]:
+    """The tune of ``--prompt`` to continue, and what to add to its lines for the file's
+    (`RawTune.line_offset`: its warnings name the lines of the file, not those of its text
+    with the file header written in; 0 for a dump row, whose text is built from the row, and a
+    text without an ``X:`` line, taken whole), found in the file as `irish-tune check` and
     `render` find tunes (`text_tunes`: free text before its ``X:`` line is passed over, file
     header fields are written in); a text without an ``X:`` line is taken whole (a bare
     incipit), or a thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused
@@ -228,7 +235,7 @@ def _read_prompt(path: str) -> str:
     except AbcParseError as err:
         place = found[0].locate(err) if found else f"{where}: {err}"  # the file's line
         raise ValueError(f"--prompt {place}") from err
-    return tune
+    return tune, found[0].line_offset if found and not found[0].row else 0
 
 
 def _without_header_transposes(raw: RawTune) -> RawTune:

@@ -21,6 +21,7 @@ from tokenization.keys import Key, mode_name, parse_key, standard_key
 from tokenization.tokenization_abc import read_tune
 
 from .generation_args import (
+    _check_number,
     check_meter,
     check_one_meter,
     check_unit_length,
@@ -36,6 +37,7 @@ __all__ = [
     "RHYTHM_METERS",
     "TuneRequest",
     "check_key",
+    "check_line_offset",
     "default_title",
     "prompt_parts",
     "resolve_request",
@@ -309,6 +311,24 @@ def check_key(key: str) -> Key:
     return parse_key(key)
 
 
+def check_line_offset(offset: int) -> int:
+    """``offset``, a `TuneGenerator.generate` ``prompt_line_offset``: what to add to a line of
+    the prompt for the line of the file it was read from (`RawTune.line_offset`), so that its
+    warnings name the lines the user can open (0: its own lines); a whole number, at least 0.
+
+    >>> check_line_offset(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: prompt_line_offset must be at least 0 (lines added to the prompt's), got -1
+    """
+    _check_number("prompt_line_offset", offset, whole=True)
+    if offset < 0:
+        raise ValueError(
+            f"prompt_line_offset must be at least 0 (lines added to the prompt's), got {offset}"
+        )
+    return int(offset)
+
+
 def resolve_request(
     rhythm: str | None,
     meter: str | None,
@@ -316,10 +336,13 @@ def resolve_request(
     key: str | Key | None,
     unit_length: str | Fraction | None,
     prompt: str | None,
+    prompt_line_offset: int = 0,
 ) -> TuneRequest:
     """The conditioning of a `TuneGenerator.generate` call (its arguments of the same
     names): the prompt read and checked, the key spelled as usual, the rhythm and meter
     defaulted (`RHYTHM_METERS`), with a warning for a rhythm asked for in an unusual meter.
+    ``prompt_line_offset`` is added to the line numbers of the prompt's warnings
+    (`check_line_offset`).
 
     >>> request = resolve_request("jig", None, None, "G", None, None)
     >>> request.key.name, request.meter, request.rhythm, str(request.unit)
@@ -340,8 +363,9 @@ def resolve_request(
         prompt = None  # blank: a new tune, as "" (and the pipeline's blank input) is
     unit = check_unit_length(unit_length if unit_length is not None else "1/8")
     meter = None if meter is None else check_meter(meter)
+    offset = check_line_offset(prompt_line_offset)
     if prompt:
-        original, tune = read_tune(prompt, keep_final_tie=True)
+        original, tune = read_tune(prompt, keep_final_tie=True, line_offset=offset)
         _warn_prompt_warnings(original.warnings)
         _warn_dropped_markings(original)
         if tune.meter:

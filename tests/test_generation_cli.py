@@ -171,7 +171,8 @@ def test_cli_a_prompt_from_a_thesession_dump_is_its_one_tune(tmp_path, capsys):
     one, two = tmp_path / "one.json", tmp_path / "tunes.json"
     one.write_text(json.dumps([row]))
     two.write_text(json.dumps([row, {**row, "name": "Two"}]))
-    prompt = _read_prompt(str(one))
+    prompt, line_offset = _read_prompt(str(one))  # its lines: those of the row's text
+    assert line_offset == 0
     assert "T:One\n" in prompt and "K:D" in prompt and prompt.rstrip().endswith("ABcd efga|")
     assert main(["generate", "--model", "missing", "--prompt", str(two)]) == 2
     assert (
@@ -257,6 +258,28 @@ def test_cli_prompt_warnings_are_said_once_not_once_a_batch(model_dir, tmp_path,
     assert "W: field (words) in the body not read" in own
     assert len(said) == len(set(said)), said
     assert not logging.getLogger("modeling_irish.generation").filters  # taken off after
+
+
+def test_cli_prompt_warnings_name_the_lines_and_columns_of_the_file(model_dir, tmp_path, caplog):
+    """They named the lines of the tune text with the file header's fields written in after
+    its X: line: a W: at line 11 of the file was said at line 9 (and !foo! at 8)."""
+    import logging
+
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    body = "|:GAG GAB|!foo!ABA ABd|\nW:words\n"
+    book = f"%abc-2.1\nC:Trad\nO:Ireland\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n{body}"
+    prompt.write_text(book)
+    argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-bars", "4"]
+    with caplog.at_level(logging.WARNING):
+        assert main(argv) == 0
+    (said,) = [r.getMessage() for r in caplog.records if "not read exactly" in r.getMessage()]
+    places = re.findall(r"(W: field|!foo!) [^;]*?\(line (\d+)(?:, column (\d+))?\)", said)
+    lines = book.split("\n")
+    held = {what: lines[int(at) - 1][int(column or 1) - 1 :] for what, at, column in places}
+    assert held.keys() == {"W: field", "!foo!"}, said
+    assert held["W: field"] == "W:words" and held["!foo!"].startswith("!foo!ABA"), said
 
 
 def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatch, capsys):

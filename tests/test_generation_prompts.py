@@ -590,3 +590,20 @@ def test_a_prompts_section_titles_left_out_are_said(caplog):
         _warn_dropped_markings(prompt)
     (said,) = [r.getMessage() for r in caplog.records]
     assert said.startswith("the prompt's 2 section title(s) (T: after K:) are not kept:")
+
+
+def test_a_prompt_given_as_text_keeps_its_lines_and_one_cut_from_a_file_takes_its_offset(caplog):
+    """`generate(prompt_line_offset=)` moves the lines of the prompt's warnings to those of the
+    file it was cut from (`irish-tune generate --prompt FILE`); a prompt string keeps its own,
+    and an offset that is no line count is refused by name."""
+    from modeling_irish.generation_request import resolve_request
+
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\nW:words\n"
+    for offset, line in ((0, 6), (10, 16)):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+            resolve_request(None, None, None, None, None, prompt, offset)
+        assert f"W: field (words) in the body not read: dropped (line {line})" in caplog.text
+    for bad, error in ((-1, "at least 0"), (1.5, "a whole number"), (True, "a whole number")):
+        with pytest.raises((TypeError, ValueError), match=f"prompt_line_offset must be {error}"):
+            resolve_request(None, None, None, None, None, prompt, bad)

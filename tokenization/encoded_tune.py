@@ -117,12 +117,15 @@ def make_labels(input_ids: np.ndarray) -> np.ndarray:
     return labels
 
 
-def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcTune]:
+def read_tune(
+    text: str, *, keep_final_tie: bool = False, line_offset: int = 0
+) -> tuple[AbcTune, AbcTune]:
     """Parse one ABC tune and normalise it onto the white keys; returns (original, normalised).
 
     A text holding several tunes (a second ``X:`` line) is an `AbcParseError`: the parser reads
     one tune, and the others would be dropped without a word (`parse_tunebook` reads a book).
     ``keep_final_tie``: keep a tie at the very end (an incipit to continue, `parse_abc`).
+    ``line_offset``: added to the line numbers of its warnings and errors (`parse_abc`).
 
     >>> original, tune = read_tune("X:1\\nK:D\\nDFA|")
     >>> original.key.name, tune.key.name
@@ -130,9 +133,10 @@ def read_tune(text: str, *, keep_final_tie: bool = False) -> tuple[AbcTune, AbcT
     """
     if not isinstance(text, str):
         raise TypeError(f"an ABC tune is a string of text, got {type(text).__name__}")
-    tune = parse_abc(text, keep_final_tie=keep_final_tie)
+    tune = parse_abc(text, keep_final_tie=keep_final_tie, line_offset=line_offset)
     if text.count("X:") > 1:  # cheap test first; then the real one, on line starts
-        starts = [i for i, line in enumerate(abc_lines(text), 1) if line.startswith("X:")]
+        lines = enumerate(abc_lines(text), line_offset + 1)
+        starts = [i for i, line in lines if line.startswith("X:")]
         if len(starts) > 1:
             raise AbcParseError(
                 f"{len(starts)} tunes in one text (X: lines {', '.join(map(str, starts[:5]))}"
