@@ -100,7 +100,11 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         "its own).",
     )
     parser.add_argument("--train", required=True, nargs="+", help="Training corpus sources.")
-    parser.add_argument("--queries", required=True, help="ABC file of query tunes (- for stdin).")
+    parser.add_argument(
+        "--queries",
+        required=True,
+        help="ABC file of query tunes ('-': stdin, read as a file is, what is not read said).",
+    )
     parser.add_argument(
         "--protocol", choices=("known", "unseen"), default="known", help="Protocol."
     )

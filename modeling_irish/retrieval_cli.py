@@ -443,9 +443,7 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     queries: Any = args.queries
     try:
         if queries == "-":  # the query tunes' texts, as evaluate_retrieval takes them
-            from tokenization.abc_header import split_tunebook
-
-            queries = [text for _, text in split_tunebook(read_input("-"), standalone=True)]
+            queries = _stdin_queries()
             if not queries:
                 no_tune = "--queries -: no tune on stdin (a tune starts with an X: line)"
                 raise NoQueryTunesError(
@@ -483,6 +481,16 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
         for key, value in metrics.items():
             print(f"{key:>18}  {_shown_retrieval_figure(key, value, metrics)}")
     return 0
+
+
+def _stdin_queries() -> list[str]:
+    """The texts of the tunes of ``--queries -``, read as a ``--queries`` file is
+    (`text_tunes`): what is not read is said once for stdin, at its line there (a transposing
+    directive of the file header, written into every tune; music after a blank line), where
+    `split_tunebook` cut them without a word."""
+    from .abc_sources import text_tunes
+
+    return [raw.text for raw in text_tunes(read_input("-"), "stdin")]
 
 
 def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> str:

@@ -323,6 +323,35 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
     assert answer["queries"] == 0 and answer["error"].startswith("--queries -: no tune on stdin")
 
 
+def test_stdin_queries_say_what_is_not_read_once_at_the_lines_of_stdin(
+    tokenizer, tmp_path, monkeypatch, capsys, caplog
+):
+    """Queries piped in were cut without a word (a --queries file is read with warnings): the
+    file header's I:MIDI transpose, written into every query, and music after a blank line."""
+    import io
+
+    from modeling_irish.cli import main
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    queries = [KNOWN[0], KNOWN[1] + "\nABcd efga|\n", KNOWN[2]]
+    book = "I:MIDI transpose 2\nC:Trad\n\n" + "\n".join(queries)
+    lines = book.split("\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(book))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", "-", "--protocol", "known",
+            "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    with caplog.at_level("WARNING"):
+        assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["queries"] == 3
+    said = [r.getMessage() for r in caplog.records]
+    (header,) = [m for m in said if "transpose" in m]  # once for stdin, not once a query
+    assert header.startswith("stdin: I:MIDI transpose 2 in the file header not read (line 1)")
+    (after,) = [m for m in said if "not read (a blank line ends a tune)" in m]
+    at = [int(n) for n in re.findall(r"line (\d+)", after)]  # the tune's X:, blank, music
+    assert [lines[n - 1] for n in at] == ["X:102", "", "ABcd efga|"], after
+
+
 def test_evaluate_retrieval_json_answers_no_usable_query_with_its_object(
     tokenizer, tmp_path, capsys
 ):
