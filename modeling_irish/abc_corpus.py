@@ -614,7 +614,7 @@ def load_abc_corpus(
     ('1', "Cooley's")
     """
     ratios = _check_ratios(split_ratios)
-    _check_seed(seed)  # before the sources are read: parsing a corpus takes minutes
+    seed = _check_seed(seed)  # before the sources are read: parsing a corpus takes minutes
     sources = _sources(source)
     if not sources:
         raise ValueError("no ABC sources given (an empty list): give at least one source")

@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import itertools
 import math
+import numbers
 import random
 from collections.abc import Hashable, Iterable, Sequence
 
@@ -63,17 +64,23 @@ def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
     return [r / sum(ratios) for r in ratios]
 
 
-def _check_seed(seed: object) -> None:
-    """A ``ValueError`` unless ``seed`` is a whole number from 0 (``Random(-1)`` is
-    ``Random(1)``, so a negative seed would silently repeat another's split).
+def _check_seed(seed: object) -> int:
+    """``seed`` as an int; a ``ValueError`` unless it is a whole number from 0: any integer,
+    a numpy one too (``np.int64(1)``, which `datasets`' ``shuffle`` takes), but not a bool
+    (``Random(-1)`` is ``Random(1)``, so a negative seed would silently repeat another's split;
+    ``Random`` refuses a numpy integer, and the cache key would not be JSON).
 
+    >>> import numpy as np
+    >>> _check_seed(np.int64(7))
+    7
     >>> _check_seed(-1)
     Traceback (most recent call last):
     ...
     ValueError: split seed must be a whole number >= 0, got -1
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"split seed must be a whole number >= 0, got {seed!r}")
+    return int(seed)
 
 
 def _unit_hash(text: str) -> float:
@@ -132,7 +139,7 @@ def split_groups(
     """
     if method not in SPLIT_METHODS:
         raise ValueError(f"split method must be one of {SPLIT_METHODS}, got {method!r}")
-    _check_seed(seed)
+    seed = _check_seed(seed)
     ratios = _check_ratios(split_ratios)
     keys = [list(record_keys) for record_keys in keys]  # iterated twice below
     roots = _components(keys)

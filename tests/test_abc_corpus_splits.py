@@ -48,6 +48,17 @@ def test_split_groups_refuses_a_seed_that_is_no_whole_number_from_0(method, seed
         split_groups([["a"], ["b"]], seed=seed, method=method)
 
 
+@pytest.mark.parametrize("method", ["shuffle", "hash"])
+def test_split_groups_takes_a_numpy_integer_seed_as_the_int(method):
+    # np.int64(7), which datasets' shuffle takes, was refused as "not a whole number"
+    keys = [[i] for i in range(40)]
+    assert split_groups(keys, seed=np.int64(7), method=method) == split_groups(
+        keys, seed=7, method=method
+    )
+    with pytest.raises(ValueError, match="split seed must be a whole number >= 0"):
+        split_groups(keys, seed=np.int64(-1), method=method)
+
+
 def test_split_groups_zero_ratio_and_bad_ratios():
     keys = [[i] for i in range(50)]
     assert set(split_groups(keys, (1, 0, 0))) == {0}
@@ -87,6 +98,14 @@ def test_the_loader_refuses_a_bad_seed_before_reading_anything(tmp_path, monkeyp
     book = write(tmp_path / "book.abc", [tune(1, "One")])
     with pytest.raises(ValueError, match="split seed must be a whole number >= 0"):
         load_abc_corpus(book, seed=seed, cache_dir=tmp_path / "cache")
+
+
+@needs_parser
+def test_the_loader_takes_a_numpy_integer_seed(tmp_path):
+    book = leaky_corpus(tmp_path)
+    data = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=np.int64(1), cache_dir=tmp_path)
+    same = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), seed=1)
+    assert [data[n]["tune_id"] for n in SPLIT_NAMES] == [same[n]["tune_id"] for n in SPLIT_NAMES]
 
 
 def test_split_groups_by_hash_moves_no_group_when_others_come_and_go():
