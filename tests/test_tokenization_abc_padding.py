@@ -402,3 +402,21 @@ def test_encode_with_max_length_keeps_the_first_rows_as_the_call_does(tokenizer)
     assert out["input_ids"] == called[:4] and out["special_tokens_mask"] == [1, 0, 0, 0]
     whole = tokenizer.encode(KESH)  # no max_length: the whole tune, <start> to <end>
     assert whole == tokenizer(KESH)["input_ids"][0, :, 0].tolist() and whole[-1] == 2
+
+
+def test_truncation_strategies_for_one_text_and_only_second_refused(tokenizer):
+    """`transformers`' strategies were all refused as "truncation must be True or False" but
+    "longest_first" and "only_first"; "only_second" (which cuts the second text of a pair) is
+    refused saying so, by the call and by `encode`, which cut the tune with it."""
+    from transformers.tokenization_utils_base import TruncationStrategy
+
+    cut = tokenizer(KESH, max_length=6, truncation=True)["input_ids"]
+    for strategy in ("longest_first", "only_first", TruncationStrategy.LONGEST_FIRST):
+        assert torch.equal(tokenizer(KESH, max_length=6, truncation=strategy)["input_ids"], cut)
+    for strategy in ("only_second", TruncationStrategy.ONLY_SECOND):
+        with pytest.raises(ValueError, match=r"only_second.*not pairs of texts"):
+            tokenizer(KESH, max_length=6, truncation=strategy)
+        with pytest.raises(ValueError, match=r"only_second.*not pairs of texts"):
+            tokenizer.encode(KESH, max_length=6, truncation=strategy)
+    with pytest.raises(ValueError, match=r"truncation must be True \('longest_first'"):
+        tokenizer(KESH, truncation="everything")

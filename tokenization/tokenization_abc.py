@@ -298,10 +298,11 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         ``truncation=False`` too, tunes are padded to it and not truncated (one longer than it is
         a `ValueError`). The other
         `transformers` keywords are accepted where they describe what this tokenizer does
-        (``padding=True``, ``truncation=True``, ``return_attention_mask=True``,
-        ``add_special_tokens=True``, ``padding_side="right"``, ``text_pair=None``,
-        ``is_split_into_words=False``, ``return_token_type_ids=False``, ``verbose``) and refused,
-        with the reason, where they do not (a `ValueError`: ``text_pair``, ``text_target``,
+        (``padding=True``, ``truncation=True`` or its one-text strategies ``"longest_first"``
+        and ``"only_first"``, ``return_attention_mask=True``, ``add_special_tokens=True``,
+        ``padding_side="right"``, ``text_pair=None``, ``is_split_into_words=False``,
+        ``return_token_type_ids=False``, ``verbose``) and refused, with the reason, where they
+        do not (a `ValueError`: ``text_pair``, ``text_target``, ``truncation="only_second"``,
         ``is_split_into_words=True``, ``return_token_type_ids=True``, ``stride``,
         ``return_overflowing_tokens``, ``return_special_tokens_mask``, ``return_offsets_mapping``).
         ``return_length=True`` adds ``length``: each tune's number of rows, after truncation and

@@ -28,6 +28,7 @@ __all__ = [
     "check_padding_side",
     "check_pretrained_name",
     "check_train_keywords",
+    "check_truncation",
     "check_truncation_side",
     "convert_shape_error",
     "could_be_repo_id",
@@ -339,8 +340,7 @@ def check_call_options(
         raise ValueError(f"padding must be True, 'longest', 'max_length' or False, got {padding!r}")
     if padding == "max_length" and max_length is None:
         raise ValueError("padding='max_length' needs max_length")
-    if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
-        raise ValueError(f"truncation must be True or False, got {truncation!r}")
+    check_truncation(truncation)
     if truncation in (False, "do_not_truncate") and max_length is not None and truncates:
         raise ValueError(
             "max_length truncates each tune to its first rows here; truncation=False contradicts it"
@@ -349,6 +349,32 @@ def check_call_options(
         raise ValueError(
             "return_attention_mask=False: the attention mask is always returned (the model needs "
             "it to skip padded rows)"
+        )
+
+
+def check_truncation(truncation: Any) -> None:
+    """Refuse (`ValueError`) a ``truncation`` this tokenizer cannot honour. `transformers`'
+    strategies (`TruncationStrategy`, or its strings) are taken where they mean something for
+    one text: ``"longest_first"`` and ``"only_first"`` truncate it, as True does, and
+    ``"do_not_truncate"`` is False; ``"only_second"`` truncates the second text of a pair, and
+    there are no pairs here.
+
+    >>> check_truncation("longest_first"), check_truncation(None)
+    (None, None)
+    >>> check_truncation("only_second")
+    Traceback (most recent call last):
+    ...
+    ValueError: truncation='only_second' truncates the second text of pairs: AbcTokenizer ...
+    """
+    if truncation == "only_second":
+        raise ValueError(
+            "truncation='only_second' truncates the second text of pairs: AbcTokenizer encodes "
+            "one tune at a time, not pairs of texts; give truncation=True (or 'only_first')"
+        )
+    if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
+        raise ValueError(
+            "truncation must be True ('longest_first', 'only_first') or False "
+            f"('do_not_truncate'), got {truncation!r}"
         )
 
 

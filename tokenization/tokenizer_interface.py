@@ -17,7 +17,7 @@ from transformers import AddedToken, BatchEncoding
 from .encoded_tune import read_tune
 from .features import HeaderInfo, tune_to_rows
 from .row_decoding import main_ids
-from .tokenizer_checks import check_truncation_side
+from .tokenizer_checks import check_truncation, check_truncation_side
 from .vocabulary import END_ID, START_ID
 
 __all__ = ["VOCAB_FILE"]
@@ -160,6 +160,7 @@ class _SlowTokenizerInterface:
         """
         if pair_ids is not None:
             raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
+        check_truncation(truncation)  # "only_second" cut the tune, as if it were the first text
         pad_strategy, strategy, limit, _ = self._get_padding_truncation_strategies(
             padding=padding, truncation=truncation, max_length=max_length, verbose=False
         )
