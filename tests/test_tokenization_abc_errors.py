@@ -210,17 +210,37 @@ def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog)
     (record,) = [r for r in caplog.records if r.name == name]
     assert record.levelno == logging.WARNING
     message = record.getMessage()
-    assert "item 2 of the batch (index 1) 'Two parts'" in message
+    assert "tune X:1 'Two parts' (item 2 of the batch (index 1))" in message
     assert "after the blank line 7 not read" in message
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=name):
         tokenizer(TWO_PARTS)
-        assert "the tune 'Two parts'" in caplog.records[-1].getMessage()
+        assert "the tune X:1 'Two parts' was" in caplog.records[-1].getMessage()
         caplog.clear()
         tokenizer(TWO_PARTS, verbose=False)  # silenced on request
         tokenize_batch({"abc": [TWO_PARTS] * 3}, tokenizer)  # the dataset path counts instead
         tokenizer(KESH)  # nothing to say
     assert not [r for r in caplog.records if r.name == name]
+
+
+def test_a_warning_in_a_later_map_batch_names_the_tune_by_x_and_title(tokenizer, caplog):
+    """In ``ds.map(batched=True)`` the batch position counts within the map's batch: the warning
+    said "item 1 of the batch (index 0) 'Two parts'" for the dataset's row 3, among settings of
+    one title; it now names the tune by its X: number too, which its text carries."""
+    import logging
+
+    from datasets import Dataset
+
+    name = "tokenization.tokenization_abc"
+    settings = [TWO_PARTS.replace("\n\n", "\n") for _ in range(4)]
+    settings[2] = TWO_PARTS  # its second part lost (after a blank line)
+    rows = Dataset.from_dict({"abc": [t.replace("X:1", f"X:{x}") for x, t in enumerate(settings)]})
+    with caplog.at_level(logging.WARNING, logger=name):
+        rows.map(
+            lambda b: dict(tokenizer(b["abc"], return_tensors=None)), batched=True, batch_size=2
+        )
+    (said,) = [r.getMessage() for r in caplog.records if r.name == name]
+    assert "tune X:2 'Two parts' (item 1 of the batch (index 0))" in said
 
 
 def test_the_reader_warnings_of_a_big_batch_are_capped(tokenizer, caplog):
@@ -382,9 +402,12 @@ def test_a_file_header_warning_of_a_tunebook_is_said_once_a_call(tokenizer, capl
         tokenizer([*texts[:3], own, *texts[3:]])
     said = [r.getMessage() for r in caplog.records if r.name == name]
     assert [line.count("I:MIDI transpose 2 not read (line 2)") for line in said] == [1, 0, 0]
-    assert "item 1 of the batch (index 0) 'T0'" in said[0]
+    assert "tune X:0 'T0' (item 1 of the batch (index 0))" in said[0]
     # a tune with a warning of its own says it alone, and counts the one said above
-    assert "(index 3) 'Two parts'" in said[1] and "blank line 8 not read" in said[1]
+    assert (
+        "'Two parts' (item 4 of the batch (index 3))" in said[1]
+        and "blank line 8 not read" in said[1]
+    )
     assert "transpose" not in said[1]
     assert said[1].endswith("; and 1 warning said above (verbose=False silences this)")
     assert said[2].startswith("... and 7 more tunes whose warnings were all said above (not ")

@@ -311,7 +311,9 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         What the ABC reader left out or changed in a tune (lines after a blank line, which ends
         a tune; a dropped voice or tie; ...: ``encode_tune(abc).tune.warnings``) is logged at
         WARNING by this module's logger (``tokenization.tokenization_abc``), one line per tune
-        naming its batch item, for the first 5 tunes of a call (`CappedWarnings`: the others at
+        naming it by its ``X:`` number and title, then its batch item (a position within the
+        call: in ``ds.map(..., batched=True)``, within the map's batch), for the first 5 tunes
+        of a call (`CappedWarnings`: the others at
         DEBUG), then one line that counts them all by reason; a warning said for an earlier
         tune of the call is not said again (a tunebook's file-header ``I:MIDI transpose 2``,
         written into each of its tunes, is said once): a tune with no other is counted in one
@@ -449,6 +451,26 @@ _NOT_READ_AS_WRITTEN = "tunes not read exactly as written"
 _SAID_ABOVE = "tunes whose warnings were all said above"
 
 
+def _tune_name(tune: AbcTune, n: int | None) -> str:
+    """How ``__call__``'s warnings name a tune: by its ``X:`` number and title, which its text
+    carries (the loader's ``abc`` column keeps them), then ``n``, its 0-based position in the
+    call's batch (None: a single string). The position counts within the call: in
+    ``ds.map(..., batched=True)`` that is the map's batch, not the dataset's row.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _tune_name(parse_abc("X:7\\nT:The Kesh\\nK:G\\nGAB|"), 44)
+    "tune X:7 'The Kesh' (item 45 of the batch (index 44))"
+    >>> _tune_name(parse_abc("K:G\\nGAB|"), 44), _tune_name(parse_abc("X:7\\nK:G\\nGAB|"), None)
+    ('item 45 of the batch (index 44)', 'the tune X:7')
+    """
+    names = ([f"X:{tune.x}"] if tune.x is not None else []) + (
+        [repr(tune.title)] if tune.title else []
+    )
+    if n is None:
+        return " ".join(["the tune", *names])
+    return f"tune {' '.join(names)} ({batch_item(n)})" if names else batch_item(n)
+
+
 def _warn_reader_warnings(
     told: tuple[CappedWarnings, CappedWarnings, set[str]], tune: AbcTune, n: int | None
 ) -> None:
@@ -460,9 +482,7 @@ def _warn_reader_warnings(
     warning was said already (a tunebook's ``I:MIDI transpose 2``, written into each of its
     tunes) goes to ``repeated``, at DEBUG, counted in one last line."""
     said, repeated, seen = told
-    where = batch_item(n) if n is not None else "the tune"
-    if tune.title:
-        where += f" {tune.title!r}"
+    where = _tune_name(tune, n)
     warnings = list(dict.fromkeys(tune.warnings))
     new = [warning for warning in warnings if warning not in seen]
     seen.update(new)

@@ -426,7 +426,9 @@ def check_pad_input(encoded_inputs: Any) -> None:
 
 
 def batch_item(n: int) -> str:
-    """How errors name the ``n``-th (0-based) tune of a batch."""
+    """How errors name the ``n``-th (0-based) tune of a batch: a position within the call, so
+    in ``ds.map(..., batched=True)`` within the map's batch, not the dataset's row (warnings
+    name the tune by its ``X:`` number and title first)."""
     return f"item {n + 1} of the batch (index {n})"
 
 
