@@ -196,17 +196,23 @@ def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
         tokenizer.encode_tune('X:1\nT:Chords only\nM:4/4\nK:G\n"G" "D" | "Em" "C" |]\n')
 
 
+@pytest.fixture(name="fresh")
+def fresh_tokenizer(tokenizer):
+    """A tokenizer that has said no warning yet (each remembers those it said)."""
+    return AbcTokenizer(vocab=tokenizer.abc_vocab)
+
+
 TWO_PARTS = "X:1\nT:Two parts\nM:6/8\nL:1/8\nK:G\n|:GAG GAB:|\n\n|:edd gdd:|"
 
 
-def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog):
+def test_what_the_reader_leaves_out_is_logged_naming_the_item(fresh, caplog):
     import logging
 
     from tokenization.dataset import tokenize_batch
 
     name = "tokenization.tokenization_abc"
     with caplog.at_level(logging.WARNING, logger=name):
-        tokenizer([KESH, TWO_PARTS])
+        fresh([KESH, TWO_PARTS])
     (record,) = [r for r in caplog.records if r.name == name]
     assert record.levelno == logging.WARNING
     message = record.getMessage()
@@ -214,16 +220,16 @@ def test_what_the_reader_leaves_out_is_logged_naming_the_item(tokenizer, caplog)
     assert "after the blank line 7 not read" in message
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=name):
-        tokenizer(TWO_PARTS)
+        AbcTokenizer(vocab=fresh.abc_vocab)(TWO_PARTS)  # one that has not said it yet
         assert "the tune X:1 'Two parts' was" in caplog.records[-1].getMessage()
         caplog.clear()
-        tokenizer(TWO_PARTS, verbose=False)  # silenced on request
-        tokenize_batch({"abc": [TWO_PARTS] * 3}, tokenizer)  # the dataset path counts instead
-        tokenizer(KESH)  # nothing to say
+        AbcTokenizer(vocab=fresh.abc_vocab)(TWO_PARTS, verbose=False)  # silenced on request
+        tokenize_batch({"abc": [TWO_PARTS] * 3}, fresh)  # the dataset path counts instead
+        fresh(KESH)  # nothing to say
     assert not [r for r in caplog.records if r.name == name]
 
 
-def test_a_warning_in_a_later_map_batch_names_the_tune_by_x_and_title(tokenizer, caplog):
+def test_a_warning_in_a_later_map_batch_names_the_tune_by_x_and_title(fresh, caplog):
     """In ``ds.map(batched=True)`` the batch position counts within the map's batch: the warning
     said "item 1 of the batch (index 0) 'Two parts'" for the dataset's row 3, among settings of
     one title; it now names the tune by its X: number too, which its text carries."""
@@ -236,14 +242,12 @@ def test_a_warning_in_a_later_map_batch_names_the_tune_by_x_and_title(tokenizer,
     settings[2] = TWO_PARTS  # its second part lost (after a blank line)
     rows = Dataset.from_dict({"abc": [t.replace("X:1", f"X:{x}") for x, t in enumerate(settings)]})
     with caplog.at_level(logging.WARNING, logger=name):
-        rows.map(
-            lambda b: dict(tokenizer(b["abc"], return_tensors=None)), batched=True, batch_size=2
-        )
+        rows.map(lambda b: dict(fresh(b["abc"], return_tensors=None)), batched=True, batch_size=2)
     (said,) = [r.getMessage() for r in caplog.records if r.name == name]
     assert "tune X:2 'Two parts' (item 1 of the batch (index 0))" in said
 
 
-def test_the_reader_warnings_of_a_big_batch_are_capped(tokenizer, caplog):
+def test_the_reader_warnings_of_a_big_batch_are_capped(fresh, caplog):
     # a batch of 12 tunes each losing a part logged 12 warnings (1,000 tunes: 1,000 lines)
     import logging
 
@@ -251,7 +255,7 @@ def test_the_reader_warnings_of_a_big_batch_are_capped(tokenizer, caplog):
     # each a part lost at another line (one said for an earlier tune is not said again)
     tunes = [TWO_PARTS.replace("K:G\n", "K:G\n" + "%\n" * n) for n in range(12)]
     with caplog.at_level(logging.WARNING, logger=name):
-        tokenizer(tunes)
+        fresh(tunes)
     said = [r.getMessage() for r in caplog.records if r.name == name]
     assert len(said) == 6, said
     assert all("was not read exactly as written" in line for line in said[:5])
@@ -386,7 +390,7 @@ def test_a_damaged_vocabulary_file_is_named_with_what_is_wrong(tokenizer, tmp_pa
         AbcTokenizer.from_pretrained(tmp_path)
 
 
-def test_a_file_header_warning_of_a_tunebook_is_said_once_a_call(tokenizer, caplog):
+def test_a_file_header_warning_of_a_tunebook_is_said_once_a_call(fresh, caplog):
     """The loader writes a file header's ``I:MIDI transpose 2`` into each tune of the book (the
     ``abc`` column reads alone): ``tok(corpus["abc"])`` said it once per tune (5 lines, then a
     count), where the loader says it once for the file."""
@@ -399,7 +403,7 @@ def test_a_file_header_warning_of_a_tunebook_is_said_once_a_call(tokenizer, capl
     name = "tokenization.tokenization_abc"
     with caplog.at_level(logging.WARNING, logger=name):
         own = TWO_PARTS.replace("X:1\n", "X:1\nI:MIDI transpose 2\n")  # and its own warning
-        tokenizer([*texts[:3], own, *texts[3:]])
+        fresh([*texts[:3], own, *texts[3:]])
     said = [r.getMessage() for r in caplog.records if r.name == name]
     assert [line.count("I:MIDI transpose 2 not read (line 2)") for line in said] == [1, 0, 0]
     assert "tune X:0 'T0' (item 1 of the batch (index 0))" in said[0]
@@ -412,3 +416,39 @@ def test_a_file_header_warning_of_a_tunebook_is_said_once_a_call(tokenizer, capl
     assert said[1].endswith("; and 1 warning said above (verbose=False silences this)")
     assert said[2].startswith("... and 7 more tunes whose warnings were all said above (not ")
     assert "7 in all, by reason: {'I:MIDI transpose N not read (line N)" in said[2]
+
+
+def test_a_warning_said_by_an_earlier_call_is_not_said_again_by_the_tokenizer(fresh, caplog):
+    """``ds.map(batched=True)`` calls the tokenizer once a batch: a tunebook's header field,
+    written into each of its tunes, was said in every batch (5 batches: 10 lines). Each
+    tokenizer says a warning once, as `transformers`' ``warning_once``, and once that it does;
+    DEBUG still names every tune, and the map's fingerprint does not change with it."""
+    import logging
+
+    from datasets import Dataset
+    from datasets.fingerprint import Hasher
+
+    from modeling_irish.abc_sources import text_tunes
+
+    book = "I:MIDI transpose 2\n\n" + "\n".join(f"X:{n}\nT:T{n}\nK:G\nGAB|\n" for n in range(10))
+    texts = [raw.text for raw in text_tunes(book, "book.abc")]
+    texts[7] = TWO_PARTS.replace("X:1\n", "X:7\nI:MIDI transpose 2\n")  # and its own warning
+    rows = Dataset.from_dict({"abc": texts})
+    fingerprint = Hasher.hash(fresh)
+    name = "tokenization.tokenization_abc"
+    with caplog.at_level(logging.DEBUG, logger=name):
+        rows.map(lambda b: dict(fresh(b["abc"], return_tensors=None)), batched=True, batch_size=2)
+    records = [r for r in caplog.records if r.name == name]
+    said = [r.getMessage() for r in records if r.levelno >= logging.WARNING]
+    assert [line.count("I:MIDI transpose 2 not read") for line in said] == [1, 0, 0, 0], said
+    assert "tune X:0 'T0'" in said[0]
+    assert said[1].startswith("... and 1 more tunes whose warnings were all said above")
+    assert said[2].startswith("AbcTokenizer: 2 tunes whose warnings were all said by an earlier")
+    assert "tune X:7 'Two parts'" in said[3] and "; and 1 warning said above" in said[3]
+    quiet = [r.getMessage() for r in records if r.levelno == logging.DEBUG]
+    assert any("tune X:9 'T9'" in line for line in quiet)
+    assert Hasher.hash(fresh) == fingerprint  # what it said is left out: the map's cache holds
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=name):
+        AbcTokenizer(vocab=fresh.abc_vocab)(texts[:2])  # another tokenizer says it again
+    assert [r.getMessage().count("transpose 2 not read") for r in caplog.records] == [1, 0]

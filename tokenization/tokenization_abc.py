@@ -313,11 +313,15 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         WARNING by this module's logger (``tokenization.tokenization_abc``), one line per tune
         naming it by its ``X:`` number and title, then its batch item (a position within the
         call: in ``ds.map(..., batched=True)``, within the map's batch), for the first 5 tunes
-        of a call (`CappedWarnings`: the others at
-        DEBUG), then one line that counts them all by reason; a warning said for an earlier
-        tune of the call is not said again (a tunebook's file-header ``I:MIDI transpose 2``,
-        written into each of its tunes, is said once): a tune with no other is counted in one
-        last line. ``verbose=False`` silences it, as does that logger's level.
+        of a call (`CappedWarnings`: the others at DEBUG), then one line that counts them all
+        by reason; a warning said for an earlier tune of the call is not said again (a
+        tunebook's file-header ``I:MIDI transpose 2``, written into each of its tunes, is said
+        once): a tune with no other is counted in one last line. A warning said by an earlier
+        call of the same tokenizer (each batch of a ``ds.map`` is a call) is not said again
+        either, as `transformers`' ``warning_once``: a tune with no other is named at DEBUG
+        only, and one line says so the first time (`_ReaderWarnings`; a ``num_proc`` worker
+        starts from what the tokenizer had said). ``verbose=False`` silences it all, as does
+        that logger's level.
         `encode_tune` (which `tokenization.dataset.tokenize_dataset` uses, counting per
         corpus) logs nothing.
 
@@ -352,7 +356,7 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         # a batch of 1,000 tunes: the first few named; a warning said for an earlier tune (a
         # tunebook's file-header field, written into each of its tunes) not said again
         with CappedWarnings(logger) as said, CappedWarnings(logger, shown=0) as repeated:
-            seen: set[str] = set()
+            told = _ReaderWarnings(said, repeated, self.deprecation_warnings)
             for n, item in enumerate(texts):
                 if not isinstance(item, str):
                     raise TypeError(
@@ -372,14 +376,14 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
                         internal=err.internal,
                     ) from err
                 if verbose and enc.tune.warnings:
-                    told = (said, repeated, seen)
-                    _warn_reader_warnings(told, enc.tune, n if batch else None)
+                    told.warn(enc.tune, n if batch else None)
                 features.append(
                     {
                         "input_ids": enc.input_ids[:cut],
                         "measure_numbers": enc.measure_numbers[:cut],
                     }
                 )
+            told.close()
         return collate(
             features, padding, max_length, pad_to_multiple_of, return_tensors, return_length
         )
@@ -449,6 +453,13 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
 #: The kinds of `__call__`'s warnings, as its `CappedWarnings` count them.
 _NOT_READ_AS_WRITTEN = "tunes not read exactly as written"
 _SAID_ABOVE = "tunes whose warnings were all said above"
+#: The keys, in the tokenizer's ``deprecation_warnings`` (transformers' record of what an
+#: instance has said once, kept with it, not saved, and left out of a ``ds.map`` function's
+#: fingerprint by `datasets`), of the reader warnings said at WARNING by its earlier calls (the
+#: most it remembers: `_REMEMBERED`), and of the line that says they are not said again.
+_SAID_KEY = "AbcTokenizer reader warnings said"
+_NOTICE_KEY = "AbcTokenizer reader warnings not said again"
+_REMEMBERED = 10_000
 
 
 def _tune_name(tune: AbcTune, n: int | None) -> str:
@@ -471,39 +482,75 @@ def _tune_name(tune: AbcTune, n: int | None) -> str:
     return f"tune {' '.join(names)} ({batch_item(n)})" if names else batch_item(n)
 
 
-def _warn_reader_warnings(
-    told: tuple[CappedWarnings, CappedWarnings, set[str]], tune: AbcTune, n: int | None
-) -> None:
-    """Log what the ABC reader left out or changed in one tune of ``__call__`` (``n``: its
-    0-based index in the batch, None for a single string), so that music lost (e.g. a part
-    after a blank line) is not lost without a word. ``told`` is ``(said, repeated, seen)``:
-    the warnings not in ``seen`` (those of the call's earlier tunes) go to ``said`` (the
-    first few at WARNING, then a count by reason), counted by the first; a tune whose every
-    warning was said already (a tunebook's ``I:MIDI transpose 2``, written into each of its
-    tunes) goes to ``repeated``, at DEBUG, counted in one last line."""
-    said, repeated, seen = told
-    where = _tune_name(tune, n)
-    warnings = list(dict.fromkeys(tune.warnings))
-    new = [warning for warning in warnings if warning not in seen]
-    seen.update(new)
-    if not new:
-        repeated.warn(
-            _SAID_ABOVE,
-            masked(warnings[0])[:120],
-            "AbcTokenizer: %s was not read exactly as written, as an earlier tune: %s",
+class _ReaderWarnings:
+    """What the ABC reader left out or changed in the tunes of one ``__call__``, logged so that
+    music lost (e.g. a part after a blank line) is not lost without a word.
+
+    A warning not said before goes to ``said`` (the first few tunes at WARNING, then a count
+    by reason). A tune whose every warning was said by an earlier tune of the call (a
+    tunebook's ``I:MIDI transpose 2``, written into each of its tunes) goes to ``repeated``, at
+    DEBUG, counted in one last line. A tune whose every warning was said at WARNING by an
+    earlier call of the tokenizer (each batch of a ``ds.map`` is a call; ``record``: its
+    ``deprecation_warnings``, as `_SAID_KEY` says) is named at DEBUG only, as
+    `transformers`' ``warning_once`` does; the first time, one line says so.
+    """
+
+    def __init__(
+        self, said: CappedWarnings, repeated: CappedWarnings, record: dict[str, Any]
+    ) -> None:
+        self.said, self.repeated, self.record = said, repeated, record
+        self.earlier: set[str] = record.setdefault(_SAID_KEY, set())
+        self.seen: set[str] = set()  # the call's warnings so far
+        self.shown: list[str] = []  # those said at WARNING, remembered by `close`
+        self.quiet = 0  # tunes whose warnings were all said by earlier calls
+
+    def warn(self, tune: AbcTune, n: int | None) -> None:
+        """Log one tune's warnings (``n``: its 0-based index in the batch, None for a single
+        string)."""
+        where = _tune_name(tune, n)
+        warnings = list(dict.fromkeys(tune.warnings))
+        new = [w for w in warnings if w not in self.seen and w not in self.earlier]
+        if not new and not self.seen.intersection(warnings):
+            self.quiet += 1
+            message = "AbcTokenizer: %s was not read exactly as written, as said before: %s"
+            logger.debug(message, where, "; ".join(warnings))
+            return
+        self.seen.update(new)
+        if not new:
+            self.repeated.warn(
+                _SAID_ABOVE,
+                masked(warnings[0])[:120],
+                "AbcTokenizer: %s was not read exactly as written, as an earlier tune: %s",
+                where,
+                "; ".join(warnings),
+            )
+            return
+        old = len(warnings) - len(new)
+        cap = self.said.shown  # whether this one is said at WARNING, not at DEBUG
+        if cap is None or self.said.total(_NOT_READ_AS_WRITTEN) < cap:
+            self.shown += new
+        self.said.warn(
+            _NOT_READ_AS_WRITTEN,
+            masked(new[0])[:120],
+            "AbcTokenizer: %s was not read exactly as written: %s%s (verbose=False silences this)",
             where,
-            "; ".join(warnings),
+            "; ".join(new),
+            f"; and {counted(old, 'warning')} said above" if old else "",
         )
-        return
-    old = len(warnings) - len(new)
-    said.warn(
-        _NOT_READ_AS_WRITTEN,
-        masked(new[0])[:120],
-        "AbcTokenizer: %s was not read exactly as written: %s%s (verbose=False silences this)",
-        where,
-        "; ".join(new),
-        f"; and {counted(old, 'warning')} said above" if old else "",
-    )
+
+    def close(self) -> None:
+        """Remember the warnings said at WARNING (up to `_REMEMBERED` in all), and say, once a
+        tokenizer, that tunes whose warnings an earlier call said went unsaid."""
+        room = max(0, _REMEMBERED - len(self.earlier))
+        self.earlier.update(self.shown[:room])
+        if self.quiet and not self.record.get(_NOTICE_KEY):
+            self.record[_NOTICE_KEY] = True
+            logger.warning(
+                "AbcTokenizer: %s whose warnings were all said by an earlier call of this "
+                "tokenizer: not said again by it (DEBUG names each; encode_tune(abc).tune."
+                "warnings lists a tune's)",
+                counted(self.quiet, "tune"),
+            )
 
 
 AbcTokenizer.register_for_auto_class("AutoTokenizer")
