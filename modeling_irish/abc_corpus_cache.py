@@ -16,6 +16,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from tokenization.dataset import remove_dead_writers
+from tokenization.writer_folders import own_writer_name
 
 from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
@@ -162,10 +163,11 @@ def _write_aside(
     dataset: AbcCorpusDict, cached: Path, report: dict, warnings: list[dict[str, Any]]
 ) -> Path:
     """Save ``dataset``, its ``report`` and the ``warnings`` of its load into
-    ``<cached>.tmp-<pid>``, the folder the caller then renames to ``cached``
+    ``<cached>.tmp-<pid>.<start>@<host>`` (`own_writer_name`), the folder the caller then
+    renames to ``cached``
     (`publish_directory`); returns that folder. A save that fails (a full disk, Ctrl-C) deletes
     it before the error is raised; what of it cannot be is named in a warning and left."""
-    tmp = cached.with_name(f"{cached.name}.tmp-{os.getpid()}")
+    tmp = cached.with_name(own_writer_name(f"{cached.name}.tmp-"))
     try:
         dataset.save_to_disk(str(tmp))  # an empty split as one shard too: it loads back
         (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))

@@ -7,7 +7,6 @@ they changed."""
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import logging
@@ -17,7 +16,14 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from tokenization.dataset import dead_writer_folders
+from tokenization.writer_folders import (
+    STALE_AFTER_S,
+    Writer,
+    dead_writer_folders,
+    own_writer_name,
+    this_host,
+    writer_folders,
+)
 
 from .file_utils import discard_folder
 from .tune_index_locks import _load_lock, _save_lock, _sync_folder
@@ -48,8 +54,9 @@ _INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat"
 _OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 
 
-#: The folder a save writes in inside an existing index folder, ``.tune_index.tmp-<pid>``: the
-#: new files in ``new/`` (renamed ``in/`` once every old file is moved aside), the old ones moved
+#: The folder a save writes in inside an existing index folder, ``.tune_index.tmp-<pid>.<start>
+#: @<host>`` (`own_writer_name`; ``.tune_index.tmp-<pid>`` of earlier versions): the new files in
+#: ``new/`` (renamed ``in/`` once every old file is moved aside), the old ones moved
 #: aside into ``old/`` until the new ones are in place (`_swap_in`).
 _WRITER = ".tune_index.tmp-"
 
@@ -60,13 +67,13 @@ def write_index(
 ) -> None:
     """Save an index into the folder ``path`` (made if need be): each array of ``arrays`` as
     ``NAME.npy`` (None: left out) and ``info`` as `INDEX_FILE`, replacing an index saved there
-    before whole or not at all. Every file is written aside first, into the folder's
-    ``.tune_index.tmp-<pid>`` folder, and flushed to the disk (fsync), then swapped with the
-    old ones by renames (`_swap_in`), so that a full disk, a file that may not be replaced
-    (``chattr +i``), a process killed or the power lost meanwhile leaves the earlier index as
-    it was. The folder, which may be the user's (the index saved beside a model), keeps its
-    other files; an optional array the new index lacks (``dur_flat.npy``) goes with the old
-    index. A folder this save made is removed again when it fails.
+    before whole or not at all. Every file is written aside first, into this save's writer's
+    folder in it (`_WRITER`, named for this process and machine), and flushed to the disk
+    (fsync), then swapped with the old ones by renames (`_swap_in`), so that a full disk, a
+    file that may not be replaced (``chattr +i``), a process killed or the power lost meanwhile
+    leaves the earlier index as it was. The folder, which may be the user's (the index saved beside
+    a model), keeps its other files; an optional array the new index lacks (``dur_flat.npy``) goes
+    with the old index. A folder this save made is removed again when it fails.
 
     One save of a folder runs at a time (`_save_lock`): another one, of another process, waits
     for it up to `tune_index_locks.SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding
@@ -347,7 +354,7 @@ def _move_files(source: str, target: str, names: Optional[list[str]] = None) -> 
 
 def _own_writer(path: str) -> str:
     """The writer's folder of this process's saves into the index folder ``path``."""
-    return os.path.join(path, f"{_WRITER}{os.getpid()}")
+    return os.path.join(path, own_writer_name(_WRITER))
 
 
 def _finish_stopped_saves(path: str) -> None:
@@ -356,8 +363,10 @@ def _finish_stopped_saves(path: str) -> None:
     when its undo failed. The caller holds the folder's save lock, so no save of this process
     is running."""
     writers = dead_writer_folders(path, _WRITER)
-    if os.path.isdir(_own_writer(path)):
-        writers.append(_own_writer(path))
+    legacy = os.path.join(path, f"{_WRITER}{os.getpid()}")  # as an earlier version named it
+    for own in (_own_writer(path), legacy):
+        if os.path.isdir(own) and own not in writers:
+            writers.append(own)
     _settle_stopped(path, writers)
     if writers:
         _sync_folder(path)
@@ -388,8 +397,9 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     (`finish_interrupted_saves`); a folder this user may not write is read as it is, and one
     removed meanwhile is not made again; so is one this process left (a save interrupted twice,
     or one whose undo failed). One that cannot be ended now (a folder this user may not write,
-    a save's process still running) is a `FileNotFoundError` naming the writer's folder and
-    saying what to do. A file missing or damaged is a `ValueError` (`FileNotFoundError`)
+    a save's process still running, or one of another machine, whose process this one cannot
+    see: named, `_half_saved`) is a `FileNotFoundError` naming the writer's folder and saying
+    what to do. A file missing or damaged is a `ValueError` (`FileNotFoundError`)
     naming it."""
     path = os.fspath(path)
     with _load_lock(path):
@@ -406,12 +416,7 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     with _load_lock(path):
         writers = _writers(path)
         if writers and not os.path.isfile(os.path.join(path, INDEX_FILE)):
-            raise FileNotFoundError(
-                f"the index {path!r} is half saved: an interrupted save left its files in "
-                f"{writers[0]}, which cannot be put back now{cause}; load it again once they "
-                "can (its process ended, the folder writable), or rebuild it with irish-tune "
-                "index"
-            )
+            raise FileNotFoundError(_half_saved(path, writers, cause))
         return _read_index_files(path)
 
 
@@ -432,12 +437,31 @@ def _interrupted(path: str) -> bool:
     return not os.path.isfile(os.path.join(path, INDEX_FILE)) and bool(_writers(path))
 
 
-def _writers(path: str) -> list[str]:
-    """The writers' folders (`_WRITER`) in the index folder ``path``, of any process."""
-    return sorted(
-        where
-        for where in glob.glob(os.path.join(glob.escape(path), f"{glob.escape(_WRITER)}*"))
-        if where.rsplit("-", 1)[-1].isdigit() and os.path.isdir(where)
+def _writers(path: str) -> list[tuple[str, Writer]]:
+    """The writers' folders (`_WRITER`) in the index folder ``path``, of any process and
+    machine, each with who wrote it."""
+    return [(where, who) for where, who in writer_folders(path, _WRITER) if os.path.isdir(where)]
+
+
+def _half_saved(path: str, writers: list[tuple[str, Writer]], cause: str) -> str:
+    """What a load says of the index folder ``path`` that the writers' folders ``writers``
+    (one or more) left half saved, and the recovery could not end (``cause``: why, if it
+    failed): one of another machine is named with it, as only that machine can tell when its
+    save has ended (or it is taken for a killed one's once `STALE_AFTER_S` passed)."""
+    here = this_host()
+    remote = [(where, who) for where, who in writers if who.host not in (None, here)]
+    if remote and not cause:
+        where, who = remote[0]
+        return (
+            f"the index {path!r} is half saved: a save by {who} left its files in {where}, "
+            f"which this machine cannot tell has ended; load it again on {who.host} once that "
+            f"job is over (or here once the folder is {STALE_AFTER_S / 3600:g} h old), or "
+            "rebuild it with irish-tune index"
+        )
+    return (
+        f"the index {path!r} is half saved: an interrupted save left its files in "
+        f"{writers[0][0]}, which cannot be put back now{cause}; load it again once they can "
+        "(its process ended, the folder writable), or rebuild it with irish-tune index"
     )
 
 

@@ -18,6 +18,7 @@ import tokenization.dataset as dataset
 from tests.helpers import refuse_unlinking
 from tokenization import file_cleanup
 from tokenization.tokenization_abc import AbcTokenizer
+from tokenization.writer_folders import own_writer_name
 
 GOOD = "X:1\nT:A\nM:2/4\nL:1/8\nK:G\n|:GA Bd|ef ge|dB AG|A2 A2:|\n"
 
@@ -57,7 +58,7 @@ def test_a_failed_tokenize_names_its_folder_it_cannot_delete_and_raises_its_erro
     with pytest.raises(OSError) as raised:
         dataset.tokenize_dataset(Dataset.from_dict({"abc": [GOOD]}), tok, cache_dir=tmp_path)
     assert raised.value.errno == errno.ENOSPC  # the write's error, not the cleanup's
-    aside = tmp_path / f"tokenize.tmp-{os.getpid()}"
+    aside = tmp_path / own_writer_name("tokenize.tmp-")
     assert f"cannot remove {aside} (" in caplog.text and "Permission denied" in caplog.text
     assert sorted(os.listdir(tmp_path)) == [aside.name]
 
@@ -75,7 +76,7 @@ def test_a_failed_vocabulary_save_names_its_folder_it_cannot_delete(tmp_path, mo
     with pytest.raises(OSError, match="No space left on device"):
         load_or_train_tokenizer(Dataset.from_dict({"abc": [GOOD]}), str(tmp_path))
     (left,) = tmp_path.iterdir()
-    assert left.name.endswith(f".tmp-{os.getpid()}") and os.listdir(left) == ["stuck"]
+    assert left.name.endswith(own_writer_name(".tmp-")) and os.listdir(left) == ["stuck"]
     assert f"cannot remove {left} (" in caplog.text and "Permission denied" in caplog.text
 
 

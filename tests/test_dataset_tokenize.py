@@ -8,6 +8,7 @@ from datasets import Dataset, DatasetDict
 
 from tokenization.dataset import column_array, column_values, tokenize_dataset
 from tokenization.tokenization_abc import AbcTokenizer
+from tokenization.writer_folders import own_writer_name
 
 GOOD = "X:1\nT:A\nM:2/4\nL:1/8\nK:G\n|:GA Bd|ef ge|dB AG|A2 A2:|\n"
 OTHER = "X:3\nT:C\nM:6/8\nL:1/8\nK:Em\n|:EFG B2A|GFE E3:|\n"
@@ -247,7 +248,7 @@ def test_tokenizing_writes_only_in_its_own_folder_and_clears_those_of_dead_runs(
     assert out["length"] == tokenize_dataset(ds, tok)["length"]
     (cached,) = [p.name for p in tmp_path.glob("tokenized-*.arrow")]
     assert not dead.exists() and alive.is_dir()
-    assert seen - {alive.name, cached} == {f"tokenize.tmp-{os.getpid()}"}
+    assert seen - {alive.name, cached} == {own_writer_name("tokenize.tmp-")}
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, cached])
 
 

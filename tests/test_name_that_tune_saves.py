@@ -16,6 +16,7 @@ from helpers import synthetic_tune
 from modeling_irish import tune_index_files, tune_index_locks
 from modeling_irish.name_that_tune import TuneIndex
 from tokenization.tokenization_abc import AbcTokenizer
+from tokenization.writer_folders import own_writer_name
 
 TUNES = [synthetic_tune(i, f"Reel {i}", i, i, bars=4) for i in range(1, 6)]
 
@@ -139,7 +140,7 @@ def test_a_save_flushes_its_files_to_the_disk_before_the_swap(indices, tmp_path,
     indices[0].save(folder)
     first_move = events.index(("move",))
     flushed = [os.path.relpath(where, folder) for _, where in events[:first_move]]
-    writer = f".tune_index.tmp-{os.getpid()}/new"
+    writer = f"{own_writer_name('.tune_index.tmp-')}/new"
     names = ["tune_index.json", *(f"{n}.npy" for n in ("title_embeds", "setting_embeds",
              "setting_title", "pitch_flat", "pitch_offsets", "dur_flat"))]  # fmt: skip
     assert sorted(flushed) == sorted([writer, *(f"{writer}/{name}" for name in names)])

@@ -15,6 +15,7 @@ import pytest
 
 from modeling_irish import tune_index_files, tune_index_locks
 from modeling_irish.tune_index_files import INDEX_FILE, read_index, write_index
+from tokenization.writer_folders import own_writer_name
 
 ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
 INFO = {"format": 3, "titles": ["The Butterfly"]}
@@ -336,7 +337,7 @@ def test_a_load_after_a_save_interrupted_twice_in_this_process_finds_one_whole_i
     with pytest.raises(KeyboardInterrupt):
         write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
     _interrupt_call(monkeypatch, "replace", 1, OSError)
-    writer = folder / f".tune_index.tmp-{os.getpid()}"
+    writer = folder / own_writer_name(".tune_index.tmp-")
     with pytest.raises(FileNotFoundError) as raised:
         read_index(folder)
     assert str(raised.value) == (
@@ -390,7 +391,7 @@ def test_a_save_whose_undo_fails_too_says_where_each_index_is_and_loses_neither(
     with pytest.raises(OSError) as raised:
         write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
     monkeypatch.undo()
-    writer = folder / f".tune_index.tmp-{os.getpid()}"
+    writer = folder / own_writer_name(".tune_index.tmp-")
     assert str(raised.value) == said.format(folder=folder, writer=writer)
     if ended:
         writer.rename(folder / f".tune_index.tmp-{DEAD}")
@@ -430,7 +431,7 @@ def test_a_save_left_by_a_live_process_is_not_put_over_an_index_saved_since(
         write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
     monkeypatch.undo()
     alive = folder / ".tune_index.tmp-1"  # init's: A, still running, as B's save sees it
-    (folder / f".tune_index.tmp-{os.getpid()}").rename(alive)
+    (folder / own_writer_name(".tune_index.tmp-")).rename(alive)
     third = {name: np.arange(4) for name in tune_index_files._INDEX_ARRAYS}
     write_index(folder, third, {**INFO, "titles": ["A Third"]})  # B's save
     assert alive.is_dir()
@@ -456,7 +457,7 @@ def test_two_saves_left_half_aside_are_both_put_back(tmp_path, monkeypatch, capl
         with pytest.raises(KeyboardInterrupt):
             write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
         monkeypatch.undo()
-        (folder / f".tune_index.tmp-{os.getpid()}").rename(folder / f".tune_index.tmp-{pid}")
+        (folder / own_writer_name(".tune_index.tmp-")).rename(folder / f".tune_index.tmp-{pid}")
     (folder / ".tune_index.tmp-1").rename(folder / f".tune_index.tmp-{DEAD - 1}")  # A ended
     assert INDEX_FILE not in _names(folder)
     assert _names(folder / f".tune_index.tmp-{DEAD}" / "old") == ["title_embeds.npy"]

@@ -32,6 +32,7 @@ from .features import FEATURE_NAMES
 from .file_cleanup import discard_folder
 from .tokenization_abc import AbcTokenizer
 from .vocabulary import UNK_ID
+from .writer_folders import dead_writer_folders, own_writer_name
 
 __all__ = [
     "TOKENIZED_FEATURES",
@@ -192,41 +193,20 @@ def _complete_sets(cache_file: str) -> list[str]:
     return complete
 
 
-#: The folder a process tokenizes into beside the cache files, ``tokenize.tmp-<pid>``, before it
-#: moves them in: `datasets.map` writes each file under a temporary name (``tmpXXXXXXXX``) in the
-#: folder of its final name, which a killed run left in the cache folder for ever.
+#: The folder a process tokenizes into beside the cache files, ``tokenize.tmp-<pid>.<start>@
+#: <host>`` (`writer_folders.own_writer_name`), before it moves them in: `datasets.map` writes
+#: each file under a temporary name (``tmpXXXXXXXX``) in the folder of its final name, which a
+#: killed run left in the cache folder for ever.
 _WRITER_FOLDER = "tokenize.tmp-"
 
 
-def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
-    """The folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write): those
-    whose process is gone (`remove_dead_writers` deletes them; an index being replaced is put
-    back from them). One of a live process, this one or another user's, is not listed; nor is
-    one whose name goes on past the number (``index.tmp-old-12``: no writer's).
-
-    >>> dead_writer_folders("no/such/folder", "index.tmp-")
-    []
-    """
-    dead = []
-    pattern = os.path.join(glob.escape(os.fspath(folder)), f"{glob.escape(prefix)}*")
-    for path in sorted(glob.glob(pattern)):
-        pid = os.path.basename(path)[len(prefix) :]  # all of the rest: no "-old-12"
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            dead.append(path)
-        except PermissionError:  # alive, another user's
-            pass
-    return dead
-
-
 def remove_dead_writers(folder: str | os.PathLike, prefix: str) -> None:
-    """Delete the folders ``<folder>/<prefix><pid>`` of writers that died (killed mid-write):
-    those whose process is gone (`dead_writer_folders`). The tokenized cache's `_WRITER_FOLDER`
-    folders and the corpus cache's ``<cache>.tmp-<pid>`` folders are cleared with it. What of
-    one cannot be deleted is named in a warning and left (`file_cleanup.discard_folder`).
+    """Delete the folders ``<folder>/<prefix><pid>.<start>@<host>`` (or an earlier version's
+    ``<prefix><pid>``) of writers that died (killed mid-write): this machine's whose process is
+    gone, another machine's only once idle for a day (`writer_folders.dead_writer_folders`).
+    The tokenized cache's `_WRITER_FOLDER` folders and the corpus cache's and vocabulary's
+    ``<cache>.tmp-...`` folders are cleared with it. What of one cannot be deleted is named in
+    a warning and left (`file_cleanup.discard_folder`).
 
     >>> remove_dead_writers("no/such/folder", _WRITER_FOLDER)  # nothing there: nothing done
     """
@@ -241,8 +221,8 @@ def _write_aside(
     files written (one per process of ``num_proc``) into the cache folder. The folder is deleted
     when it ends, failed or not; what of it cannot be is named in a warning and left."""
     folder, name = os.path.split(cache_file)
-    aside = os.path.join(folder, f"{_WRITER_FOLDER}{os.getpid()}")
-    discard_folder(aside)  # an earlier process's of this id; one that will not go is named
+    aside = os.path.join(folder, own_writer_name(_WRITER_FOLDER))
+    discard_folder(aside)  # this process's own, left over; one that will not go is named
     os.makedirs(aside)
     try:
         _map_split(ds, tokenizer, num_proc, os.path.join(aside, name), reuse=False)

@@ -48,11 +48,11 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     """The vocabulary of the training split, cached under a hash of its ABC texts and of the
     tokenization code (a folder without its ``abc_vocab.json``, left by a killed run, is built
     again; so is one whose files cannot be read, a truncated copy, after a warning). It is
-    saved into ``<folder>.tmp-<pid>`` and renamed into place: that folder is deleted when the
-    save fails (a full disk; what of it cannot be is named in a warning), and those of writers
-    that died are cleared first. The main process logs which it does (read or built, and the
-    folder), and shows a bar over the tunes while it builds (10-15 s on thesession's, on a
-    terminal)."""
+    saved into ``<folder>.tmp-<pid>.<start>@<host>`` and renamed into place: that folder is
+    deleted when the save fails (a full disk; what of it cannot be is named in a warning), and
+    those of writers that died are cleared first. The main process logs which it does (read or
+    built, and the folder), and shows a bar over the tunes while it builds (10-15 s on thesession's,
+    on a terminal)."""
     import hashlib
 
     from accelerate import PartialState
@@ -60,6 +60,7 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     from modeling_irish.file_utils import discard_folder, publish_directory, remove_directory
     from tokenization.dataset import column_values, remove_dead_writers, tokenization_code_hash
     from tokenization.tokenization_abc import AbcTokenizer
+    from tokenization.writer_folders import own_writer_name
 
     main = PartialState().is_main_process  # (made first: accelerate's logger needs it)
     abc = column_values(train_split, "abc")
@@ -79,7 +80,7 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
             remove_directory(path)
     logger.info("building the vocabulary from %d training tunes (to cache in %s)", len(abc), path)
     tokenizer = AbcTokenizer.train(abc, progress=main)
-    tmp = f"{path}.tmp-{os.getpid()}"
+    tmp = os.path.join(cache_dir, own_writer_name(f"abc-tokenizer-{digest}.tmp-"))
     try:
         tokenizer.save_pretrained(tmp)
         publish_directory(tmp, path, "abc_vocab.json")  # another run may have saved it first
@@ -99,7 +100,7 @@ def _tokenizer_writers(cache_dir: str) -> set[str]:
     set()
     """
     pattern = os.path.join(glob.escape(cache_dir), "abc-tokenizer-*.tmp-*")
-    return {os.path.basename(path).rsplit("-", 1)[0] + "-" for path in glob.glob(pattern)}
+    return {os.path.basename(path).split(".tmp-")[0] + ".tmp-" for path in glob.glob(pattern)}
 
 
 def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[Any, Any, dict]:
