@@ -15,13 +15,16 @@ import time
 from collections.abc import Iterator
 from typing import Optional
 
+from tokenization.writer_folders import this_host
+
 from .file_utils import discard_file
 
 __all__ = ["SAVE_LOCK_WAIT_S"]
 
 logger = logging.getLogger(__name__)
 
-#: The lock file of a save in the index folder (`_save_lock`): it holds the saving process's id.
+#: The lock file of a save in the index folder (`_save_lock`): it holds the saving process's id
+#: and machine, ``<pid> <host>`` (`_holder`; the id alone from earlier versions).
 _LOCK = ".tune_index.lock"
 #: Seconds a save waits for another save of the same folder to end before it gives up.
 SAVE_LOCK_WAIT_S = 120.0
@@ -31,13 +34,12 @@ SAVE_LOCK_WAIT_S = 120.0
 def _save_lock(path: str, make: bool = True) -> Iterator[None]:
     """Hold the index folder ``path`` (made if need be; not when ``make`` is False, for a load
     that mends a folder, where one not there is a `FileNotFoundError`) for one save: an
-    exclusive `fcntl.flock`
-    of its `_LOCK` file, which holds this process's id for a save that waits meanwhile (and
-    says so in a warning) or gives up after `SAVE_LOCK_WAIT_S` seconds, with an `OSError`
-    naming the folder and the process that holds it. The lock ends with the process that
-    holds it, killed or not; the file is removed when the save ends (or when its flock fails
-    for another reason than a file system without locks, if this save made it), and so is the
-    folder if this save made it and failed (nothing else in it).
+    exclusive `fcntl.flock` of its `_LOCK` file, which holds this process's id and machine
+    (`_holder`) for a save that waits meanwhile (and says so in a warning) or gives up after
+    `SAVE_LOCK_WAIT_S` seconds, with an `OSError` naming the folder and the process that holds it.
+    The lock ends with the process that holds it, killed or not; the file is removed when the save
+    ends (or when its flock fails for another reason than a file system without locks, if this save
+    made it), and so is the folder if this save made it and failed (nothing else in it).
 
     >>> with _save_lock("example-locked"):  # made, and held: its lock file names this process
     ...     os.listdir("example-locked") == [_LOCK]
@@ -80,7 +82,7 @@ def _save_lock(path: str, make: bool = True) -> Iterator[None]:
     failed = False
     try:
         os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
+        os.pwrite(handle, f"{os.getpid()} {this_host()}\n".encode("ascii"), 0)
         yield
     except BaseException:
         failed = True
@@ -148,22 +150,37 @@ def _wait_for_holder(
     """Wait a moment for the save or the loads that hold the lock file open on ``handle`` (which
     is closed) of the index folder ``path``; ``True``, as ``waited`` is once the first wait
     said whom it waits for in a warning. Past ``deadline`` an `OSError` says ``cannot``, and
-    names the holder: ``save`` (``another save``, ``a save``) with the process id a save writes
-    into the file, or a load (loads share the lock, and write nothing in it)."""
-    holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+    names the holder: ``save`` (``another save``, ``a save``) with the process id (and machine,
+    when another: `_holder`) a save writes into the file, or a load (loads share the lock,
+    and write nothing in it)."""
+    holder = _holder(os.pread(handle, 128, 0).decode("ascii", "replace"))
     os.close(handle)
-    who = f"{save} (process {holder})" if holder else "a load of it"
+    who = f"{save} ({holder})" if holder else "a load of it"
     if time.monotonic() >= deadline:
         raise OSError(
             f"{cannot}: {who} has held it for over {SAVE_LOCK_WAIT_S:g} s "
             f"(its lock: {os.path.join(path, _LOCK)})"
         ) from None
     if not waited and holder:
-        logger.warning("waiting for process %s, which is saving the index %s", holder, path)
+        logger.warning("waiting for %s, which is saving the index %s", holder, path)
     elif not waited:
         logger.warning("waiting for a load of the index %s to end", path)
     time.sleep(0.05)
     return True
+
+
+def _holder(text: str) -> str:
+    """Who holds a save's lock, from its file's ``text`` (``<pid> <host>``, or ``<pid>`` of an
+    earlier version): ``process 12``, and the machine when it is not this one (on a file system
+    that several share, the id alone would send the user looking for it here); empty for none.
+
+    >>> _holder("12 node-b7\\n"), _holder(f"12 {this_host()}"), _holder("12"), _holder("")
+    ('process 12 on the machine node-b7', 'process 12', 'process 12', '')
+    """
+    pid, _, host = text.strip().partition(" ")
+    if not pid:
+        return ""
+    return f"process {pid}" + (f" on the machine {host}" if host and host != this_host() else "")
 
 
 def _make_index_folder(path: str) -> bool:

@@ -145,3 +145,21 @@ def test_the_vocabulary_writers_of_a_machine_named_with_dashes_are_found(tmp_pat
         "abc-tokenizer-0123.tmp-",
         "abc-tokenizer-4567.tmp-",
     }
+
+
+def test_a_save_waiting_on_another_machines_save_names_that_machine(tmp_path, monkeypatch):
+    # the lock file held the process id alone: "another save (process 4242)", which the user
+    # then looked for on this machine
+    from modeling_irish import tune_index_locks
+
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
+    lock = folder / ".tune_index.lock"
+    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
+        lock.write_text(f"4242 {OTHER}\n")  # as that machine's save wrote it
+        write_index(folder, ARRAYS, INFO)
+    assert str(raised.value) == (
+        f"cannot save the index into {folder}: another save (process 4242 on the machine "
+        f"{OTHER}) has held it for over 0.2 s (its lock: {lock})"
+    )
