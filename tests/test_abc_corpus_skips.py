@@ -199,10 +199,11 @@ def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, capl
         corpus = load_abc_corpus([dump, book], split_ratios=(1, 0, 0))
     # named as evaluate-lm names them; a row's line counts in the tune text built from it
     bad_row = f"{dump} row 2: B: line 7 of its tune text, column 3: cannot read key 'missing'"
-    bad_key = f"{book} line 1: Bad: line 5, column 4: unknown mode 'xx'"
+    hint = "(ABC keys are A-G with # or b, as Eb or F#)"  # `K:Gxx`: no mode on the tonic
+    bad_key = f"{book} line 1: Bad: line 5, column 4: unknown key 'Gxx' {hint}"
     debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
     assert f"ABC corpus: skipped {bad_row} (AbcParseError: cannot read key '…')" in debug
-    assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown mode '…')" in debug
+    assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown key '…' {hint})" in debug
     assert f"ABC corpus: skipped {book} line 50 (fewer than 8 notes)" in debug  # the 7th
     assert sum("ABC corpus: skipped" in line for line in debug) == 9
     report = corpus.report
@@ -210,7 +211,7 @@ def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, capl
     assert report["skipped_at"] == {
         "fewer than 8 notes": [f"{book} line {line}" for line in (8, 15, 22, 29, 36)],  # 5 of 7
         "AbcParseError: cannot read key '…'": [bad_row],
-        "AbcParseError: unknown mode '…'": [bad_key],
+        f"AbcParseError: unknown key '…' {hint}": [bad_key],
     }
     assert list(report["skipped_at"]) == list(report["skip_reasons"])  # the same order
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from tokenization.abc_parser import Token, parse_abc
+from tokenization.abc_parser import AbcParseError, Token, parse_abc
 from tokenization.keys import (
     Key,
     normalise_shift,
@@ -153,6 +153,23 @@ def test_key_field_extras_and_defaults():
 def test_parse_key_rejects_nonsense(bad):
     with pytest.raises(ValueError):
         parse_key(bad)
+
+
+@pytest.mark.parametrize(
+    "written, said",
+    [
+        ("Es", "unknown key 'Es' (ABC keys are A-G with # or b, as Eb or F#)"),  # Essen's
+        ("Fis minor", "unknown key 'Fis' (ABC keys are A-G with # or b, as Eb or F#)"),
+        ("Bbxx", "unknown key 'Bbxx' (ABC keys are A-G with # or b, as Eb or F#)"),
+        ("E s", "unknown mode 's'"),  # a word after a space: a mode, unknown
+    ],
+)
+def test_letters_written_onto_a_tonic_that_make_no_mode_are_an_unknown_key(written, said):
+    # `K: Es` (German for E flat, in the Essen collection) was "unknown mode 's'": no key is
+    # read (abc2midi and abcm2ps read no German names either), but the error says it as written
+    with pytest.raises(AbcParseError) as caught:
+        parse_abc(f"X:1\nT:Es\nK:{written}\nEFG|")
+    assert caught.value.message == said and caught.value.line == 3
 
 
 def test_key_validates_fields():

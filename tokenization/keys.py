@@ -215,7 +215,7 @@ def parse_key_field(text: str) -> KeySpec:
     mode, end = m["mode"], m.end()
     if mode.lower() == "exp":  # `K:D exp ^f`: no mode word, explicit accidentals follow
         mode, end = "", m.start("mode")
-    key = Key(tonic, mode_name(mode))
+    key = Key(tonic, _mode_of_key(m, mode))
     rest = value[end:].strip()
     explicit = rest.lower().startswith("exp")
     if explicit:
@@ -227,6 +227,25 @@ def parse_key_field(text: str) -> KeySpec:
     for acc, letter in extras:
         alter[letter.upper()] = _ACC_VALUE[acc]
     return KeySpec(key, alter, octave=octave)
+
+
+def _mode_of_key(m: re.Match, mode: str) -> str:
+    """The mode the word ``mode`` of a key ``m`` (`_KEY_RE`) names (`mode_name`). Letters
+    written onto the tonic that make no mode are no mode but a key ABC does not spell, as
+    written: ``K:Es`` and ``K:Fis`` (German names, Essen's) are E flat and F sharp to a German,
+    and abc2midi and abcm2ps refuse them too; a mode after a space stays an unknown mode.
+
+    >>> _mode_of_key(_KEY_RE.match("Es"), "s")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown key 'Es' (ABC keys are A-G with # or b, as Eb or F#)
+    """
+    try:
+        return mode_name(mode)
+    except ValueError:
+        if not mode or m.start("mode") != m.end("acc"):
+            raise
+    raise ValueError(f"unknown key {_quote(m[0])} (ABC keys are A-G with # or b, as Eb or F#)")
 
 
 def _quote(text: str, size: int = 40) -> str:
