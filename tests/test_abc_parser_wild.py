@@ -261,6 +261,26 @@ def test_notes_between_two_bangs_are_said_dropped_as_an_unknown_decoration():
     assert pitches(parse_abc("X:1\nL:1/8\nK:C\nCD!EF G|A!B|\n")) == [60, 62, 64, 65, 67, 69, 71]
 
 
+def test_a_lone_bang_read_as_a_line_break_warns_once_a_tune_where_the_first_is():
+    """Aird's Airs writes the line breaks of the printed book as a lone `!` (`A2g|!fed c2A|`),
+    58 lines, without `I:linebreak !`: passed over as a line break without a word."""
+    text = "X:1\nT:t\nM:3/8\nL:1/8\nK:G\ng|fed c2B|ABA A2g|!fed c2A|\nB3 g3|!\nd=3DB!G|]\n"
+    tune = parse_abc(text)
+    assert pitches(tune)[:10] == [79, 78, 76, 74, 72, 71, 69, 71, 69, 69]  # every note read
+    assert len(pitches(tune)) == 21
+    assert tune.warnings == [  # once, at the first
+        "3 lone `!` (no `!..!` decoration) read as line breaks, the first at line 6, column 19; "
+        "a `!` that breaks the line needs I:linebreak !"
+    ]
+    one = parse_abc("X:1\nL:1/8\nK:C\nCDEF|\nG=3DABc!|\n")  # its column as written
+    assert one.warnings == [
+        "a lone `!` (no `!..!` decoration) read as a line break at line 5, column 8; a `!` that "
+        "breaks the line needs I:linebreak !"
+    ]
+    declared = parse_abc("X:1\nL:1/8\nI:linebreak !\nK:C\nCDEF|!GABc!|\n")
+    assert declared.warnings == [] and pitches(declared) == pitches(one)
+
+
 @pytest.mark.parametrize(
     "header",
     ["I:linebreak !", "I:linebreak <EOL> !", "%%linebreak ! % old style", "I:linebreak $ !"],

@@ -489,6 +489,18 @@ def test_check_names_notes_dropped_as_an_unknown_decoration(tmp_path, capsys, ca
     ]
 
 
+def test_check_names_a_lone_bang_read_as_a_line_break(tmp_path, capsys, caplog):
+    """Aird's Airs' lone `!` (an old line break, undeclared) was passed over without a word."""
+    path = tmp_path / "aird.abc"
+    path.write_text("X:7\nT:Aird\nM:2/4\nL:1/8\nK:D\nDEFG|!ABcd|\nefga|!fedc|]\n")
+    assert main(["check", str(path)]) == 0
+    assert "round-trip ok: 1" in capsys.readouterr().out
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: X:7 Aird: 2 lone `!` (no `!..!` decoration) read as line breaks, the first at "
+        "line 6, column 6; a `!` that breaks the line needs I:linebreak !"
+    ]
+
+
 def test_a_round_trip_failure_names_the_features_that_differ():
     """It printed the first 9 columns of both rows, identical when a header feature differed."""
     from dataclasses import replace

@@ -135,6 +135,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
+        self.lone_bangs = 0  # `!` passed over as line breaks (`_lone_bang`), and the first's
+        self.first_lone_bang = (0, 0)  # line and column
         #: the section titles of voices not kept: their index in `section_titles`, their
         #: line and voice (`_other_voice_title`)
         self.other_voice_titles: dict[int, tuple[int, str]] = {}
@@ -331,6 +333,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                     markings[kind] = markings.get(kind, 0) + 1
                     if kind == "deco" and m[0][1:-1].lower() not in DECORATIONS and len(m[0]) > 2:
                         self._unknown_decoration(m)
+                elif kind == "lone" and self.body_re is _BODY_RE:
+                    self._lone_bang(m)
                 continue
             else:
                 self.col = m.start() + 1
@@ -405,6 +409,28 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             f"unknown decoration {text} dropped (line {self.lineno}, column {column}){hint}"
         )
 
+    def _lone_bang(self, m: re.Match) -> None:
+        """Count a lone ``!`` (no ``!..!`` decoration: no closing ``!`` on its line, or a space
+        or bar line before it) in a tune that does not declare ``I:linebreak !``: passed over as
+        the line break of older ABC (Aird's ``A2g|!fed c2A|``), as abc2midi plays it, where
+        ABC 2.1 wants the declaration; `_build` warns once a tune, naming the first (abc2midi
+        says nothing of one at a line's end)."""
+        if not self.lone_bangs:
+            self.first_lone_bang = (self.lineno, self.error("", m.start() + 1).column)
+        self.lone_bangs += 1
+
+    def _lone_bang_warning(self) -> list[str]:
+        """The warning of the tune's lone ``!`` (`_lone_bang`): how many, where the first is."""
+        if not self.lone_bangs:
+            return []
+        line, column = self.first_lone_bang
+        said = "a lone `!` (no `!..!` decoration) read as a line break"
+        if self.lone_bangs > 1:
+            said = (
+                f"{self.lone_bangs} lone `!` (no `!..!` decoration) read as line breaks, the first"
+            )
+        return [f"{said} at line {line}, column {column}; {BANG_LINE_BREAK}"]
+
     def _bad(self, m: re.Match, line: str) -> None:
         raise self.error(f"unexpected character {m[0]!r}")
 
@@ -468,6 +494,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 f"{self.dangling_ties} ties with no note to join dropped (before a rest or at "
                 "the end of the tune)"
             )
+        self.warnings += self._lone_bang_warning()
         self.warnings += self._parts_marked_twice()
         self.warnings += self._dropped_field_warnings()
         if len(self.voices) > 1:
