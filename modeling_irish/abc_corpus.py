@@ -203,7 +203,7 @@ def _incipit(tune: Any, notes: int) -> str:
 
 
 #: `_parse_raw`'s answer: the row, or None with the skip reason and the error as located in
-#: the file ("" when the reason says all), e.g. ``"Bad: line 11, column 3: unknown mode 'xx'"``.
+#: the file ("" when the reason says all), e.g. ``"X:3 Bad: line 11, column 3: unknown mode 'x'"``.
 _Parsed = tuple[dict[str, Any] | None, str, str]
 #: How many places of skipped tunes the report keeps per reason (``skipped_at``).
 _SKIPS_SHOWN = 5
@@ -220,7 +220,7 @@ def _parse_raw(raw: RawTune, options: _ParseOptions) -> _Parsed:
     if raw.unreadable:  # a dump row that gives no tune: counted, under its reason
         return None, raw.unreadable, ""
     try:
-        # lines counted in the text (raw.locate moves them to the file's), named by title or X:
+        # lines counted in the text (raw.locate moves them to the file's and names X: and title)
         tune = parse_abc(raw.text)
         n_notes = sum(1 for token in tune.tokens if token.kind == "note")
         key, mode = _original_key(tune), tune.key.mode

@@ -19,6 +19,7 @@ from tokenization.abc_header import (
     file_header_transposes,
     split_tunebook,
     split_tunebook_noted,
+    text_tune_name,
     x_number,
 )
 from tokenization.capped_warnings import CappedWarnings, counted, masked
@@ -142,13 +143,14 @@ class RawTune:
     def locate(self, err: Exception) -> str:
         """``err`` (an `AbcParseError` of `text`) with where the tune is (`file_name`) and the
         file's line; a dump row's line counts in the tune text built from the row, and says so
-        (the dump has no such line). A row that gives no tune (``unreadable``) has no text to
-        fail: its error is why it gives none.
+        (the dump has no such line). The tune is named by its ``X:`` and title, as ``irish-tune
+        check`` names it (`text_tune_name`), else as ``err`` does. A row that gives no tune
+        (``unreadable``) has no text to fail: its error is why it gives none.
 
         >>> from tokenization.abc_parser import AbcParseError
         >>> err = AbcParseError("bar line inside a chord", tune="Kesh", line=8, column=17)
-        >>> RawTune("t.json", "t", "X:2", 1, row=2).locate(err)
-        't.json row 2: Kesh: line 8 of its tune text, column 17: bar line inside a chord'
+        >>> RawTune("t.json", "t", "X:2\\nT:Kesh\\nK:G\\nG[A|", 1, row=2).locate(err)
+        't.json row 2: X:2 Kesh: line 8 of its tune text, column 17: bar line inside a chord'
         """
         from tokenization.abc_parser import AbcParseError
 
@@ -156,11 +158,12 @@ class RawTune:
             return f"{self.file_name}: {self.unreadable}"
         if not isinstance(err, AbcParseError) or err.line is None:
             return f"{self.file_name}: {err}"
+        name = text_tune_name(self.text) or err.tune  # X: and title, as `irish-tune check`
         if self.row:
             at = f"line {err.line} of its tune text, column {err.column}"
-            return f"{self.file_name}: {err.tune or 'tune'}: {at}: {err.message}"
+            return f"{self.file_name}: {name or 'tune'}: {at}: {err.message}"
         moved = AbcParseError(
-            err.message, tune=err.tune, line=self.file_line(err.line), column=err.column
+            err.message, tune=name, line=self.file_line(err.line), column=err.column
         )
         return f"{self.file_name}: {moved}"
 
@@ -222,9 +225,10 @@ def text_tunes(
     said = source_warnings() if said is None else said
     found = []
     for line, tune, notes in split_tunebook_noted(text, standalone=True):
-        for note in notes:
-            where = (source, line + 1, note)
-            said.warn(_NOT_READ, masked(note), "%s: the tune at line %d: %s", *where)
+        for note in notes:  # the tune named as `irish-tune check` names it, and its line
+            name = text_tune_name(tune)
+            where = (source, f" {name}" if name else "", line + 1, note)
+            said.warn(_NOT_READ, masked(note), "%s: the tune%s at line %d: %s", *where)
         found.append((line + 1, tune))
     for note in file_header_transposes(text):  # once for the file, not in each tune
         said.warn(_NOT_READ, masked(note), "%s: %s", source, note)

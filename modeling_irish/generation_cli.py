@@ -480,8 +480,8 @@ def _place_in(raw: Any) -> Callable[[Exception], str]:
     >>> from tokenization.abc_parser import AbcParseError
     >>> from modeling_irish.abc_sources import RawTune
     >>> err = AbcParseError("bar line inside a chord", tune="Kesh", line=8, column=17)
-    >>> _place_in(RawTune("t.json", "t", "X:2", 1, row=2))(err)
-    'Kesh: line 8 of its tune text, column 17: bar line inside a chord'
+    >>> _place_in(RawTune("t.json", "t", "X:2\\nT:Kesh\\nK:G\\nG[A|", 1, row=2))(err)
+    'X:2 Kesh: line 8 of its tune text, column 17: bar line inside a chord'
     """
     return lambda err: raw.locate(err).removeprefix(f"{raw.file_name}: ")
 

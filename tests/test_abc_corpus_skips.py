@@ -198,9 +198,9 @@ def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, capl
     with caplog.at_level("DEBUG", logger="modeling_irish.abc_corpus"):
         corpus = load_abc_corpus([dump, book], split_ratios=(1, 0, 0))
     # named as evaluate-lm names them; a row's line counts in the tune text built from it
-    bad_row = f"{dump} row 2: B: line 7 of its tune text, column 3: cannot read key 'missing'"
+    bad_row = f"{dump} row 2: X:2 B: line 7 of its tune text, column 3: cannot read key 'missing'"
     hint = "(ABC keys are A-G with # or b, as Eb or F#)"  # `K:Gxx`: no mode on the tonic
-    bad_key = f"{book} line 1: Bad: line 5, column 4: unknown key 'Gxx' {hint}"
+    bad_key = f"{book} line 1: X:1 Bad: line 5, column 4: unknown key 'Gxx' {hint}"
     debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
     assert f"ABC corpus: skipped {bad_row} (AbcParseError: cannot read key '…')" in debug
     assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown key '…' {hint})" in debug

@@ -97,7 +97,7 @@ def test_a_dump_row_error_names_the_line_of_the_row_tune_as_check_does(tmp_path,
     # not shifted by the row number (3), and said to count in the row's tune text, by both
     assert where.startswith("line 9 of its tune text, column 2: ")
     assert raw.locate(err.value).endswith(where)
-    assert failure["tune"].endswith("tunes.json row 3: Broken")
+    assert failure["tune"].endswith("tunes.json row 3: X:3 Broken")
 
 
 def test_a_dump_row_error_names_the_row_not_a_line_of_the_dump(tmp_path, caplog):
@@ -112,7 +112,7 @@ def test_a_dump_row_error_names_the_row_not_a_line_of_the_dump(tmp_path, caplog)
     raw = list(iter_raw_tunes(str(dump)))[1]
     with pytest.raises(AbcParseError) as err:
         parse_abc(raw.text)
-    expected = f"{dump} row 2: Kesh, The: line 8 of its tune text, column 17: bar line inside"
+    expected = f"{dump} row 2: X:2 Kesh, The: line 8 of its tune text, column 17: bar line inside"
     assert raw.locate(err.value).startswith(expected)
     report: dict = {}
     load_abc_corpus(str(dump), split_ratios=(1, 0, 0), report=report)  # the loader says the same
@@ -468,7 +468,7 @@ def test_a_music21_book_error_names_its_file_and_keeps_the_books_ids():
     with pytest.raises(AbcParseError) as info:
         parse_abc(galway.text)
     located = galway.locate(info.value)
-    assert located.startswith(f"{galway.file}: Galway Tom: line ") and "_" in galway.file
+    assert located.startswith(f"{galway.file}: X:745 Galway Tom: line ") and "_" in galway.file
     assert galway.place == f"{galway.file} line {galway.line}"
 
 
@@ -514,8 +514,8 @@ def test_a_tunebook_tune_with_music_after_its_blank_line_is_named(caplog):
         raws = list(text_tunes(book, "book.abc"))
     assert [raw.text for raw in raws] == ["X:1\nT:A\nK:D\nDEFG|\n", "X:2\nT:B\nK:D\nDEFG|\n"]
     assert [r.getMessage() for r in caplog.records] == [
-        "book.abc: the tune at line 1: 1 line(s) after the blank line 5 not read (a blank line "
-        "ends a tune), the first at line 6"
+        "book.abc: the tune X:1 A at line 1: 1 line(s) after the blank line 5 not read (a blank "
+        "line ends a tune), the first at line 6"
     ]
 
 
@@ -531,12 +531,13 @@ def test_many_cut_tunes_and_shared_numbers_are_named_five_then_counted(tmp_path,
     with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
         assert len(list(iter_raw_tunes(str(tmp_path)))) == 24
     said = warnings_of(caplog, "modeling_irish.abc_sources")
-    cuts = [line for line in said if "the tune at line" in line]
+    cuts = [line for line in said if "the tune X:1 Cut 1 at line" in line]
     assert (
         cuts
         == [
-            f"{tmp_path / f'book{n:02}.abc'}: the tune at line {line}: 1 line(s) after the blank "
-            f"line {line + 4} not read (a blank line ends a tune), the first at line {line + 5}"
+            f"{tmp_path / f'book{n:02}.abc'}: the tune X:1 Cut 1 at line {line}: 1 line(s) after "
+            f"the blank line {line + 4} not read (a blank line ends a tune), the first at line "
+            f"{line + 5}"
             for n in (1, 2, 3)
             for line in (1, 8)
         ][:5]

@@ -144,8 +144,8 @@ def test_skips_duplicates_and_splits_of_a_real_shaped_dump_add_up(tmp_path, kind
     assert report["skipped_at"] == {
         "dump row without ABC text in 'abc'": [f"{path} row 16"],
         "AbcParseError: bar line inside a chord": [
-            f"{path} row 17: Broken One: line 8 of its tune text, column 10: bar line inside a "
-            "chord"
+            f"{path} row 17: X:17 Broken One: line 8 of its tune text, column 10: bar line "
+            "inside a chord"
         ],
     }
     rows = _all_rows(corpus)

@@ -75,7 +75,7 @@ def test_check_reads_thesession_dumps_as_the_loader_does(tmp_path, capsys):
     (failure,) = report["failures"]
     # a dump's tune is checked alone and named by its row (many rows share a title): its line
     # counts in its ABC (headers from the row's fields), and the error says so
-    assert failure["tune"] == f"{path} row 2: Typo"
+    assert failure["tune"] == f"{path} row 2: X:2 Typo"
     assert "line 8 of its tune text, column 6" in failure["error"]
     path.with_suffix(".json").write_text("[]")
     assert main(["check", str(path.with_suffix(".json")), "--json"]) == 1
@@ -195,7 +195,7 @@ def test_a_stray_nul_byte_fails_its_tune_only_as_the_loader_reads_it(tmp_path):
     report = check_files([book])
     assert (report.tunes, report.parsed) == (3, 2)
     (failure,) = report.failures
-    assert failure["tune"] == f"{book}: T3"
+    assert failure["tune"] == f"{book}: X:3 T3"  # its X: and title, as a parsed tune's
     assert failure["error"] == "parse: line 20, column 17: unexpected character '\\x00'"  # file
     loaded = load_abc_corpus(str(book), split_ratios=(1, 0, 0)).report
     assert (loaded["read"], loaded["parsed"]) == (report.tunes, report.parsed)
@@ -295,4 +295,39 @@ def test_check_names_five_files_of_mixed_encodings_then_counts_them(tmp_path, ca
     ] + [
         "... and 7 more files of mixed encodings (not shown); 12 in all, by reason: "
         "{'lines read as Windows-1252': 12}"
+    ]
+
+
+def test_a_tune_is_named_by_its_x_and_title_by_check_and_the_loader_alike(tmp_path, caplog):
+    """A tune that failed to parse was named by its title alone (books repeat titles: which
+    "Same"?) while its neighbours were "X:1 Same", and the loader's warning of a tune cut by a
+    blank line said "the tune at line 15" where check said "X:3 Cut"."""
+    from helpers import warnings_of
+
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    book = tmp_path / "b.abc"
+    book.write_text(
+        "X:1\nT:Same\nM:2/4\nL:1/8\nK:G\nGABc|dBG|GABc|d2B2|\n\n"
+        "X:2\nT:Same\nM:2/4\nL:1/8\nK:G\nGA[Bc|d2B2|\n\n"
+        "X:3\nT:Cut\nM:2/4\nL:1/8\nK:G\nGABc|d2B2|GABc|d2B2|\n\nd2B2|GABc|\n"
+    )
+    report = check_files([book], bars=True)
+    assert report.failures == [
+        {"tune": f"{book}: X:2 Same", "error": "parse: line 13, column 6: bar line inside a chord"}
+    ]
+    assert [p["tune"] for p in report.bars.problems] == [f"{book}: X:1 Same"]
+    said = warnings_of(caplog, "tokenization.check")
+    assert said == [f"{book}: X:3 Cut: 1 line(s) after the blank line 21 not read (a blank line "
+                    "ends a tune), the first at line 22"]  # fmt: skip
+    caplog.clear()
+    loaded = load_abc_corpus(str(book), split_ratios=(1, 0, 0), min_notes=1).report
+    assert loaded["skipped_at"] == {
+        "AbcParseError: bar line inside a chord": [
+            f"{book} line 8: X:2 Same: line 13, column 6: bar line inside a chord"
+        ]
+    }
+    assert warnings_of(caplog, "modeling_irish.abc_sources") == [
+        f"{book}: the tune X:3 Cut at line 15: 1 line(s) after the blank line 21 not read (a "
+        "blank line ends a tune), the first at line 22"
     ]

@@ -100,13 +100,13 @@ def test_jobs_give_the_report_of_one_process_byte_for_byte(tmp_path, capsys, cap
     # rows, the second book
     names = [f["tune"] for f in report["failures"]]
     assert names == [
-        f"{files[0]}: Broken",
-        f"{files[0]}: Broken",
-        f"{files[0]}: Broken",
+        f"{files[0]}: X:3 Broken",
+        f"{files[0]}: X:3 Broken",
+        f"{files[0]}: X:3 Broken",
         files[1],
         f"{files[2]} row 2",
-        f"{files[2]} row 3: Bad",
-        f"{files[3]}: Second Broken",
+        f"{files[2]} row 3: X:3 Bad",
+        f"{files[3]}: X:3 Second Broken",
     ]
     assert [p["tune"] for p in report["bars"]["problems"]] == [
         f"{files[0]}: X:2 Short Bar",

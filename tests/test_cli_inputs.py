@@ -279,8 +279,9 @@ def test_an_error_quoting_a_line_separator_is_printed_whole(edit_index, tmp_path
     path.write_text("X:1\nT:a\u2028b\x0cc\nK:D\nDFA]|\n", encoding="utf-8")
     assert main(["identify", "--index", str(index), str(path)]) == 2
     err = capsys.readouterr().err
-    assert f"irish-tune identify: {path}: a\u2028b\x0cc: line 4, column 4: ']' without a chord" in (
-        err
+    assert (
+        f"irish-tune identify: {path}: X:1 a\u2028b\x0cc: line 4, column 4: ']' without a chord"
+        in (err)
     )
 
 
@@ -318,7 +319,7 @@ def test_identify_names_five_tunes_it_cannot_name_then_counts_them(edit_index, t
         assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
     said = warnings_of(caplog, "modeling_irish.retrieval_cli")
     assert said == [
-        f"irish-tune identify: the tune at line {5 * n - 4} of {path}: Rests {n}: line "
+        f"irish-tune identify: the tune at line {5 * n - 4} of {path}: X:{n} Rests {n}: line "
         f"{5 * n - 4}, column 1: has no notes, only rests: nothing to compare"
         for n in range(1, 6)
     ] + [
@@ -327,8 +328,8 @@ def test_identify_names_five_tunes_it_cannot_name_then_counts_them(edit_index, t
         for n in range(13, 18)
     ] + [
         "... and 7 more tunes that could not be named (not shown); 12 in all, by reason: "
-        "{'Rests N: line N, column N: has no notes, only rests: nothing to compare': 8, "
-        "\"Broken N: line N, column N: broken rhythm '…' without a preceding note\": 4}",
+        "{'X:N Rests N: line N, column N: has no notes, only rests: nothing to compare': 8, "
+        "\"X:N Broken N: line N, column N: broken rhythm '…' without a preceding note\": 4}",
         "... and 7 more tunes with too few notes (not shown); 12 in all, by reason: "
         "{'fewer than 8 notes': 12}",
     ]

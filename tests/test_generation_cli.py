@@ -234,7 +234,7 @@ def test_cli_prompt_file_with_text_before_its_tune_is_continued(model_dir, tmp_p
     assert "T:K, continued 1\nM:6/8\nL:1/8\nK:G\n|: GAG GAB | ABA ABd |" in out
     prompt.write_text("Tunes for Tuesday\n\nX:1\nT:Notes\nThis is some text about a tune\n")
     assert main(argv) == 2  # the reader's error at its line of the file
-    said = f"--prompt {prompt}: Notes: line 5, column 1: no K: field, and 'This' reads as text"
+    said = f"--prompt {prompt}: X:1 Notes: line 5, column 1: no K: field, and 'This' reads as text"
     assert said in capsys.readouterr().err
 
 

@@ -333,7 +333,8 @@ def test_many_skipped_tunes_are_named_five_then_counted(model_dir, tmp_path, cap
     assert json.loads(capsys.readouterr().out)["skipped"] == 12
     said = warnings_of(caplog, "modeling_irish.lm_evaluation")
     assert said == [
-        f"skipped a tune: {book}: Bad {x}: line {11 + 5 * (x - 2)}, column 3: cannot read key 'Q'"
+        f"skipped a tune: {book}: X:{x} Bad {x}: line {11 + 5 * (x - 2)}, column 3: cannot read "
+        "key 'Q'"
         for x in range(2, 7)
     ] + [
         "... and 7 more skipped tunes (not shown); 12 in all, by reason: "

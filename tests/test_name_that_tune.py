@@ -244,7 +244,7 @@ def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
     # the line of the file, as `irish-tune check` names it, not the line within the tune
     text = corpus.read_text()
     body_line = text[: text.index("AB]c|")].count("\n") + 1
-    assert f"{corpus}: Broken Reel: line {body_line}, column 3" in report["unreadable"][0]
+    assert f"{corpus}: X:77 Broken Reel: line {body_line}, column 3" in report["unreadable"][0]
     assert len(index.setting_title) == len(TRAIN) - 1
     tok_dir = tmp_path / "tok"
     tokenizer.save_pretrained(tok_dir)

@@ -83,7 +83,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     (failure,) = data["failures"]
     assert failure["tune"] == "X:5 T:Broken" and failure["line"] == 10
     # the line of the file (as `check` gives it), not of the tune: `>A|` is line 13
-    assert failure["error"].startswith("Broken: line 13, column 1")
+    assert failure["error"].startswith("X:5 Broken: line 13, column 1")
     said = warnings_of(caplog, "modeling_irish.retrieval_cli")
     assert f"irish-tune identify: the tune at line 10 of {snippet}: {failure['error']}" in said
     assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2

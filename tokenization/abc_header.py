@@ -661,6 +661,26 @@ def header_title(text: str) -> str:
     return _body_title(text)
 
 
+def tune_name(x: str, title: str) -> str:
+    """How messages name a tune: ``X:23 The Kesh``, its ``X:`` number and title, either alone
+    where the other is not known, ``""`` where neither is (books repeat titles, and numbers).
+
+    >>> tune_name("23", "The Kesh"), tune_name("", "The Kesh"), tune_name("23", "")
+    ('X:23 The Kesh', 'The Kesh', 'X:23')
+    """
+    return " ".join(part for part in (f"X:{x}" if x else "", title) if part)
+
+
+def text_tune_name(text: str) -> str:
+    """`tune_name` of a tune's text, read or not: its first line's ``X:`` (`x_number`) and
+    its header's title (`header_title`).
+
+    >>> text_tune_name("X:23\\nT:The Kesh\\nK:G\\nGA[B|")
+    'X:23 The Kesh'
+    """
+    return tune_name(x_number(text), header_title(text))
+
+
 def _body_title(text: str) -> str:
     """The title `parse_abc` reads from the body of a tune whose header has no ``T:`` (the
     section title before its first note, `_section_title`), ``""`` when it refuses the tune.

@@ -10,7 +10,13 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .abc_header import NO_ENDTEXT, NOT_READ_AFTER_BLANK, split_tunebook
+from .abc_header import (
+    NO_ENDTEXT,
+    NOT_READ_AFTER_BLANK,
+    split_tunebook,
+    text_tune_name,
+    tune_name,
+)
 from .abc_parser import (
     BANG_LINE_BREAK,
     AbcParseError,
@@ -228,11 +234,19 @@ def parse_abc_strict(text: str) -> AbcTune:
     return parse_abc(text, corpus_format="standard")
 
 
-def _tune_name(source: str, tune: AbcTune | AbcParseError) -> str:
+def _tune_name(source: str, tune: AbcTune | AbcParseError, text: str) -> str:
+    """How check's report names a tune of ``source``, whether it was read or not (its ``text``
+    then: a failure was named by its title alone, and collections repeat titles): the file,
+    the tune's ``X:`` and title (`tune_name`); a failure's line is its error's.
+
+    >>> _tune_name("b.abc", AbcParseError("bar line inside a chord"), "X:2\\nT:Same\\nK:G\\nG[A|")
+    'b.abc: X:2 Same'
+    """
     if isinstance(tune, AbcParseError):
-        return f"{source}: {tune.tune}" if getattr(tune, "tune", None) else source
-    x = tune.fields.get("X", ["?"])[0]
-    return f"{source}: X:{x} {tune.title}".rstrip()
+        name = text_tune_name(text)
+    else:
+        name = tune_name(tune.fields.get("X", [""])[0], tune.title)
+    return f"{source}: {name}" if name else source
 
 
 #: The kind of `check_text`'s warnings about tunes, as its `CappedWarnings` counts them.
@@ -330,7 +344,7 @@ _Item = _TextStart | _TuneJob | _FileFailure | UnreadableTune
 def _check_chunk(job: _TuneJob) -> _TuneChecked:
     """Read, tokenize and round-trip one tune (in a worker process, or in this one)."""
     tune = read_chunk(job.chunk)
-    name = _tune_name(job.source, tune)
+    name = _tune_name(job.source, tune, job.chunk.text)
     if isinstance(tune, AbcParseError):
         where = ""
         if tune.line is not None:
