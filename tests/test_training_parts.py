@@ -171,6 +171,20 @@ def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
     plain.close()
 
 
+def test_progress_bar_shows_a_diverged_loss_as_n_a_not_nan():
+    """The bar showed ``loss (mean of 4)=nan`` for a diverged run while its log lines and card
+    say n/a with why: it says n/a (why) too, for NaN and infinite means alike."""
+    from training.common import DIVERGED, TrainingProgress
+
+    bar = TrainingProgress(total=10, initial=0, max_minutes=None, enabled=True)
+    for loss in (float("nan"), float("inf")):
+        bar.update(loss=loss, loss_updates=4)
+        assert bar.bar.postfix == f"loss (mean of 4)=n/a ({DIVERGED})"
+    bar.update(loss=2.5, loss_updates=4)
+    assert bar.bar.postfix == "loss (mean of 4)=2.500"
+    bar.close()
+
+
 def test_steps_and_epochs_budget_whichever_comes_first():
     from types import SimpleNamespace
 

@@ -391,9 +391,11 @@ class TrainingProgress:
         """One update done; `paused_seconds` (evaluation time) do not count against the budget.
         `loss`: the mean training loss over the last `loss_updates` updates, the value the run
         logs as ``train_loss`` (and reports as ``train_loss_last``), shown labelled with that
-        count (`loss_label`)."""
+        count (`loss_label`); a NaN or infinite one as ``n/a`` with `DIVERGED`."""
         self.bar.update(1)
-        postfix = {} if loss is None else {loss_label(loss_updates): f"{loss:.3f}"}
+        # a diverged run's NaN shows as n/a (why), as its log lines and card show it
+        shown = None if loss is None else shown_figure(loss, ".3f", DIVERGED)
+        postfix = {} if shown is None else {loss_label(loss_updates): shown}
         if self.max_minutes is not None:
             spent = max(self._clock() - self.start - paused_seconds, 1e-9)  # seconds
             left = max(60 * self.max_minutes - spent, 0.0)
