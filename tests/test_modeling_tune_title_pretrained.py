@@ -314,6 +314,47 @@ def test_a_saved_minilm_model_carries_the_licence_of_its_weights(tester, tmp_pat
     assert not {"LICENSE", "NOTICE"} & {p.name for p in (tmp_path / "gru").iterdir()}
 
 
+def test_a_char_gru_model_saved_over_a_minilm_folder_removes_only_our_licence_files(
+    tester, tmp_path, caplog
+):
+    """A char-GRU model saved into a folder that held a MiniLM model kept the LICENSE and NOTICE
+    written for MiniLM's Apache-2.0 weights, which it no longer holds: the save removes those
+    two, and only those (their text is what the MiniLM save wrote); a LICENSE or NOTICE of the
+    user's stays, with a warning naming it."""
+    from modeling_irish import title_encoders
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    assert title_encoders.write_minilm_license_files(folder) == ["LICENSE", "NOTICE"]
+    gru = TuneTitleModel(tester.get_config())
+    with caplog.at_level("WARNING"):
+        gru.save_pretrained(folder)
+    assert not {"LICENSE", "NOTICE"} & {p.name for p in folder.iterdir()}
+    assert "kept" not in caplog.text
+    # the user's own files, or a bare Apache text with no NOTICE of ours beside it, stay
+    mine = "MIT License\n\nCopyright (c) 2026 A Fiddler\n"
+    bare = title_encoders.apache_license_text()
+    for license_text, notice in ((mine, None), (bare, None), (bare, "My notice.\n")):
+        (folder / "LICENSE").write_text(license_text)
+        if notice is not None:
+            (folder / "NOTICE").write_text(notice)
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            gru.save_pretrained(folder)
+        assert (folder / "LICENSE").read_text() == license_text
+        assert f"{folder / 'LICENSE'}: kept: not the LICENSE" in caplog.text
+        if notice is not None:
+            assert (folder / "NOTICE").read_text() == notice
+            assert f"{folder / 'NOTICE'}: kept: not the NOTICE" in caplog.text
+    # our NOTICE (written where no Apache text was installed) goes; the user's LICENSE stays
+    (folder / "LICENSE").write_text(mine)
+    (folder / "NOTICE").write_text(title_encoders.minilm_notice(license_copied=False))
+    gru.save_pretrained(folder)
+    assert sorted(p.name for p in folder.iterdir() if p.name in ("LICENSE", "NOTICE")) == [
+        "LICENSE"
+    ]
+
+
 def test_without_an_installed_apache_text_the_notice_names_the_licence_and_says_so(
     tmp_path, monkeypatch, caplog
 ):
