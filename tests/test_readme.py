@@ -179,6 +179,27 @@ def test_every_irish_tune_command_and_flag_the_readme_names_exists():
     assert not wrong, f"README.md names flags its commands do not have: {wrong}"
 
 
+def _unnamed(options: set[str], text: str) -> list[str]:
+    """The long flags of ``options`` (``--help`` aside) that ``text`` does not name; a
+    ``--flag/--no-flag`` pair is named by either form."""
+    named = set(FLAG.findall(text))
+    flags = sorted(f for f in options if f.startswith("--") and f != "--help")
+    return [f for f in flags if not {f, f.replace("--no-", "--", 1), "--no-" + f[2:]} & named]
+
+
+def test_the_readme_names_every_flag_of_every_command():
+    """The README left out flags that only ``--help`` told of (`identify -k` and
+    `--hybrid-weight`, `evaluate-retrieval --eighths-weight`, `train.py --split_seed`, ...): it
+    names every long flag of every `irish-tune` command and of `train.py`, and `identify -k`."""
+    text = _readme_joined()
+    missing = [f"irish-tune {cmd} {flag}" for cmd, options in _command_options().items()
+               for flag in _unnamed(options, text)]  # fmt: skip
+    missing += [f"train.py {flag}" for flag in _unnamed(_train_options(), text)]
+    if "irish-tune identify -k" not in text:
+        missing.append("irish-tune identify -k")
+    assert not missing, f"README.md does not name these flags: {missing}"
+
+
 def test_every_train_flag_the_readme_names_exists():
     """Flags after `train.py`, and every `--snake_case` flag, are `train.py`'s (or a launcher's)."""
     train = _train_options()
