@@ -72,7 +72,8 @@ def rank_of_targets(scores: ArrayLike, targets: Targets) -> np.ndarray:
     of them, so a constant scorer gets the worst rank, never the best. Other correct items never
     push a correct item down (rank = 1 + number of wrong items scoring >= the best correct one).
     A NaN score counts against the model too: a NaN wrong item ranks ahead, a NaN correct one
-    behind everything. Scores are compared in float64 (float32 would tie 1.0 and 1.0 + 1e-9).
+    behind everything. Infinite scores are ordinary scores (-inf for an item masked out).
+    Scores are compared in float64 (float32 would tie 1.0 and 1.0 + 1e-9).
 
     Args:
         scores: `(n_queries, n_gallery)` similarities, higher is better.
@@ -98,7 +99,10 @@ def rank_of_targets(scores: ArrayLike, targets: Targets) -> np.ndarray:
             raise ValueError(f"{idx.numel()} targets for {n_q} queries")
         if bool(((idx < 0) | (idx >= n_g)).any()):
             raise ValueError(f"targets outside the gallery of {n_g}: {idx.tolist()[:10]}")
-        best = s.gather(1, idx[:, None]).nan_to_num(nan=float("-inf"))  # (n_q, 1)
+        best = s.gather(1, idx[:, None])  # (n_q, 1)
+        # not nan_to_num: it also clamps +-inf to the largest finite floats, so a correct item
+        # scored -inf was no longer >= itself, nor a wrong -inf tied with it (rank 1 of 3)
+        best = best.masked_fill(torch.isnan(best), float("-inf"))
         # the correct item itself is counted by >= (or as a NaN), which makes the rank 1-based
         return ((s >= best) | nan).sum(dim=1).numpy().astype(np.int64)
     mask = target_mask(targets, n_q, n_g)

@@ -102,6 +102,24 @@ def test_nan_scores_count_against_the_model():
     assert rank_of_targets([[nan, 0.9, nan]], [[0, 2]]).tolist() == [2]
 
 
+def test_infinite_scores_are_ranked_as_scores_with_ties_against_the_model():
+    inf = float("inf")
+    # one index per query took nan_to_num's clamping of -inf and +inf to finite floats: a correct
+    # -inf was no longer >= itself, so it ranked 1 of 3 (tied with a wrong -inf), or 0
+    cases = [
+        ([-inf, -inf, 0.5], 3),
+        ([-inf, -inf], 2),
+        ([-inf, 0.2, 0.1], 3),
+        ([0.2, -inf, -inf], 1),
+        ([inf, inf, 0.1], 2),
+        ([inf, 1.7976931348623157e308], 1),
+    ]
+    for row, rank in cases:
+        assert rank_of_targets([row], [0]).tolist() == [rank], row
+        assert rank_of_targets([row], [[0]]).tolist() == [rank], row
+        assert rank_of_targets([row], [0]).tolist() == [naive_rank(row, {0})], row
+
+
 def test_close_float64_scores_do_not_tie():
     assert rank_of_targets(np.array([[1.0 + 1e-9, 1.0]]), [0]).tolist() == [1]
 
