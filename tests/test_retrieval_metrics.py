@@ -418,3 +418,42 @@ def test_evaluate_load_works_fully_offline(tmp_path):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["mrr_at_20"] == 1.0 and out["gallery_size"] == 2
     assert not math.isnan(out["mean_rank"])
+
+
+# --- evaluate module: inputs it misread or failed on without a word ------------------------
+
+
+def test_evaluate_module_refuses_boolean_references(metric):
+    # a mask row [True, False, True] was stored as 1.0, 0.0, 1.0 and read as the indices {0, 1}:
+    # item 1 (0.9) became a correct item, so the query ranked 1 instead of 2
+    m = metric.load(METRIC_PATH)
+    scores = [[0.1, 0.9, 0.5]]
+    for refs in ([[True, False, True]], np.array([[True, False, True]]), [True], [np.bool_(1)]):
+        with pytest.raises(ValueError, match="not booleans; query 0 has a boolean"):
+            m.compute(predictions=scores, references=refs)
+    assert m.compute(predictions=scores, references=[[0, 2]])["mean_rank"] == 2.0
+    ranks = metric.load(METRIC_PATH, "ranks")
+    with pytest.raises(ValueError, match="not booleans; query 1 has one"):
+        ranks.compute(predictions=[2, True])  # True was read as rank 1
+
+
+def test_evaluate_module_names_none_and_unwrapped_inputs(metric):
+    m = metric.load(METRIC_PATH)
+    refused = [
+        # a None score became NaN without a word
+        (dict(predictions=[[0.3, None, 0.1]], references=[0]), "got None for query 0, item 1"),
+        # the rest failed with numpy's or evaluate's bare TypeError, or a format error about 0.1
+        (dict(predictions=[[0.3, 0.2]], references=[None]), "got None for query 0$"),
+        (dict(predictions=[[0.3, 0.2]], references=[[1, None]]), "got None for query 0$"),
+        (dict(predictions=[[0.3, 0.2], None], references=[0, 1]), "got None for query 1 "),
+        (dict(predictions=[0.1, 0.9, 0.5], references=2), "got 0.1 for query 0 .*\\[scores\\]"),
+        (dict(predictions=np.array([0.1, 0.9]), references=[1]), "2-d.*got shape \\(2,\\)"),
+        (dict(predictions=[[0.1, 0.9]], references=1), "one entry per query; got 1"),
+    ]
+    for call, message in refused:
+        with pytest.raises(ValueError, match=message):
+            m.compute(**call)
+        with pytest.raises(ValueError, match=message):
+            m.add_batch(**call)
+            m.compute()
+    assert m.compute(predictions=[[0.1, 0.9, 0.5]], references=[2])["mean_rank"] == 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Optional
 
@@ -24,7 +25,13 @@ _DESCRIPTION = """\
 Mean reciprocal rank over the top k (MRR@k, 0 for a correct item ranked below k), recall at k
 (R@k: the fraction of queries whose best correct item is in the top k), and the mean and median
 rank of the best correct item. Ties are broken against the model: a correct item tied with wrong
-items is ranked after all of them, so a constant scorer cannot look good.
+items is ranked after all of them, so a constant scorer cannot look good. A NaN score counts
+against the model (a NaN wrong item ranks ahead, a NaN correct one last); +-inf are scores like
+any other (-inf for an item masked out).
+
+A k beyond the gallery is allowed: R@k is then 1 and MRR@k the plain MRR. The gallery is
+indexed, not named: if one title appears twice, list both indices as correct (or keep one
+copy), else its twin, scored the same, ties and ranks ahead of it.
 
 Two configurations:
 
@@ -38,20 +45,25 @@ _KWARGS_DESCRIPTION = """
 Args:
     predictions (`list[list[float]]` for `"scores"`, `list[int]` for `"ranks"`):
         `"scores"`: for each query, the scores of every gallery item (all rows the same length,
-        the gallery size), higher is better. `"ranks"`: the 1-based rank of each query's best
-        correct item (a finite whole number >= 1; inf, NaN, 0 or 1.5 is a `ValueError`).
+        the gallery size), higher is better; a list of rows, a 2-d numpy array or torch tensor
+        (a flat row or a None score is a `ValueError`: wrap one query as `[scores]`).
+        `"ranks"`: the 1-based rank of each query's best correct item (a finite whole number
+        >= 1; inf, NaN, 0, 1.5 or a boolean is a `ValueError`).
     references (`list[int]` or `list[list[int]]`, `"scores"` only):
         for each query, the index of its correct gallery item, or a list of indices when several
         gallery items count as correct (e.g. settings of the same tune). Every row uses the same
-        form within one `compute` call. Each index is a whole number (2 or 2.0; 2.9, 1.5, inf or
-        NaN is a `ValueError`, never truncated). Required by `"scores"`; given to `"ranks"`, a
-        `ValueError` (they are not read there).
+        form within one `compute` call and its batches. Each index is a whole number (2 or 2.0;
+        2.9, 1.5, inf, NaN or None is a `ValueError`, never truncated); booleans (a mask row
+        would read as the indices 1 and 0) are a `ValueError` too: pass `np.flatnonzero(row)`.
+        Required by `"scores"`; given to `"ranks"`, a `ValueError` (they are not read there).
     k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k,
         whole numbers >= 1 (0 or 2.5 is a `ValueError`).
     mrr_k (`int`, *optional*, defaults to 20): cut-off of the MRR, a whole number >= 1; `None`
         for the plain MRR.
 An empty query list, in `compute` or `add_batch`, is a `ValueError` ("no queries").
-A call that raises leaves the metric usable: a refused batch is not stored.
+A call that raises leaves the metric usable: a refused batch is not stored. As in every
+`evaluate` metric, `compute(predictions=..., references=...)` after `add_batch` scores the
+stored batches and the new ones together.
 Returns:
     `mrr_at_{mrr_k}` (`float`), `r_at_{k}` (`float`) for each k, `mean_rank` (`float`),
     `median_rank` (`float`), `queries` (`int`), and for `"scores"` also `gallery_size` (`int`).
@@ -82,10 +94,9 @@ def _scores_features() -> list[datasets.Features]:
 def _whole_index(value: float, query: int) -> int:
     """`value` as a gallery index, or a `ValueError` naming it and its query when it is no
     finite whole number (2.9 must not become 2)."""
-    if not (np.isfinite(value) and value == np.round(value)):
-        raise ValueError(
-            f"references must be whole gallery indices; got {value:g} for query {query}"
-        )
+    if value is None or not (np.isfinite(value) and value == np.round(value)):
+        shown = "None" if value is None else f"{value:g}"  # None: isfinite's bare TypeError
+        raise ValueError(f"references must be whole gallery indices; got {shown} for query {query}")
     return int(value)
 
 
@@ -96,6 +107,63 @@ def _whole_references(references: list) -> list:
         [_whole_index(v, q) for v in ref] if isinstance(ref, list) else _whole_index(ref, q)
         for q, ref in enumerate(references)
     ]
+
+
+def _is_bool(value) -> bool:
+    """A Python, numpy or torch boolean, or an array of them: `evaluate` would store it as the
+    number 1.0 or 0.0."""
+    return isinstance(value, (bool, np.bool_)) or str(getattr(value, "dtype", "")) in (
+        "bool",
+        "torch.bool",
+    )
+
+
+def _first_bool(values) -> Optional[int]:
+    """The position of the first boolean in `values` (a whole boolean array: 0), else None."""
+    if _is_bool(values):
+        return 0
+    for q, value in enumerate(values):
+        if _is_bool(value) or (
+            isinstance(value, (list, tuple)) and any(_is_bool(v) for v in value)
+        ):
+            return q
+    return None
+
+
+def _check_score_rows(predictions) -> None:
+    """One row of gallery scores per query: a flat list (one query's scores, unwrapped) or a
+    None row is refused by name (evaluate fails on them with a format error about the first
+    number, or a bare TypeError)."""
+    ndim = getattr(predictions, "ndim", None)
+    if ndim is not None:  # an array or a tensor
+        if ndim != 2:
+            raise ValueError(
+                "predictions must be 2-d, one row of gallery scores per query; got shape "
+                f"{tuple(predictions.shape)}"
+            )
+        return
+    for q, row in enumerate(predictions):
+        if row is None or isinstance(row, (numbers.Number, str)) or getattr(row, "ndim", 1) == 0:
+            raise ValueError(
+                f"predictions must hold one row of gallery scores per query; got {row!r} for "
+                f"query {q} (one query's scores go as [scores])"
+            )
+
+
+def _check_references(references) -> None:
+    """One index (or list of indices) per query: a bare index, or booleans (a mask row would be
+    read as the indices 1 and 0), refused by name."""
+    if isinstance(references, numbers.Number) or getattr(references, "ndim", 1) == 0:
+        raise ValueError(
+            f"references must hold one entry per query; got {references!r} (one query's goes "
+            "as [index])"
+        )
+    q = _first_bool(references)
+    if q is not None:
+        raise ValueError(
+            f"references must be gallery indices, not booleans; query {q} has a boolean (for a "
+            "mask, pass the indices of its True items, e.g. np.flatnonzero(row))"
+        )
 
 
 def _check_queries(predictions) -> None:
@@ -133,12 +201,21 @@ class RetrievalMRR(evaluate.Metric):
                 raise ValueError(
                     "the 'ranks' configuration takes no references: pass the ranks as predictions"
                 )
-        elif (predictions is None) != (references is None):
+            q = None if predictions is None else _first_bool(predictions)
+            if q is not None:
+                raise ValueError(
+                    f"ranks must be whole numbers >= 1, not booleans; query {q} has one"
+                )
+            return
+        if (predictions is None) != (references is None):
             missing = "references" if references is None else "predictions"
             raise ValueError(
                 f"the 'scores' configuration needs both predictions and references; {missing} "
                 "is missing"
             )
+        if predictions is not None:
+            _check_score_rows(predictions)
+            _check_references(references)
 
     def _drop_empty_writer(self) -> None:
         """Forget the feature format `evaluate` chose for a batch it then refused, when nothing
@@ -201,6 +278,10 @@ class RetrievalMRR(evaluate.Metric):
         if len(lengths) != 1:
             raise ValueError(f"every score row must have the gallery size; got lengths {lengths}")
         scores = np.asarray(predictions, dtype=np.float64)  # (n_queries, n_gallery)
+        for q in np.flatnonzero(np.isnan(scores).any(axis=1)):  # None became NaN: say so
+            if any(v is None for v in predictions[q]):
+                j = [v is None for v in predictions[q]].index(True)
+                raise ValueError(f"scores must be numbers; got None for query {q}, item {j}")
         ranks = rank_of_targets(scores, _whole_references(list(references)))
         out = retrieval_metrics(ranks, k_values=k_values, mrr_k=mrr_k)
         out["gallery_size"] = int(scores.shape[1])
