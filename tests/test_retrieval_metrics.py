@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from modeling_irish.retrieval import (
     METRIC_PATH,
@@ -400,7 +402,8 @@ def test_metric_path_points_at_the_shipped_module():
 
 
 def test_evaluate_load_works_fully_offline(tmp_path):
-    """A fresh process with every HF offline switch on and an empty module cache."""
+    """A fresh process with every HF offline switch on, an empty module cache, and another
+    working directory than the repository's."""
     pytest.importorskip("evaluate")
     code = (
         "import json, sys, evaluate\n"
@@ -412,7 +415,12 @@ def test_evaluate_load_works_fully_offline(tmp_path):
     env.update(HF_HOME=str(tmp_path / "hf"), HF_MODULES_CACHE=str(tmp_path / "modules"))
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -457,3 +465,72 @@ def test_evaluate_module_names_none_and_unwrapped_inputs(metric):
             m.add_batch(**call)
             m.compute()
     assert m.compute(predictions=[[0.1, 0.9, 0.5]], references=[2])["mean_rank"] == 2.0
+
+
+def test_evaluate_module_hand_example_with_twin_titles_ties_and_k_beyond_the_gallery(metric):
+    # gallery: The Butterfly, Drowsy Maggie, The Butterfly (a second copy), Morrison's
+    scores = [[0.9, 0.1, 0.9, 0.2], [0.3, 0.3, 0.3, 0.3], [0.1, 0.8, 0.2, 0.7], [0, 0, 0, 1.0]]
+    m = metric.load(METRIC_PATH)
+    kw = dict(k_values=[1, 2, 10], mrr_k=3)
+    # one index per query: the twin ties with the Butterfly and ranks ahead; ranks 2, 4, 2, 1
+    out = m.compute(predictions=scores, references=[0, 3, 3, 3], **kw)
+    assert out == {
+        "mrr_at_3": (1 / 2 + 0 + 1 / 2 + 1) / 4,
+        "r_at_1": 0.25,
+        "r_at_2": 0.75,
+        "r_at_10": 1.0,  # k beyond the gallery of 4: every query is within it
+        "mean_rank": 9 / 4,
+        "median_rank": 2.0,
+        "queries": 4,
+        "gallery_size": 4,
+    }
+    # both copies correct: ranks 1, 4, 2, 1; the same in two batches
+    out = m.compute(predictions=scores, references=[[0, 2], [3], [3], [3]], **kw)
+    m.add_batch(predictions=scores[:1], references=[[2, 0]])
+    m.add_batch(predictions=np.array(scores[1:]), references=torch.tensor([[3], [3], [3]]))
+    assert m.compute(**kw) == out
+    assert (out["mrr_at_3"], out["r_at_1"], out["mean_rank"]) == (2.5 / 4, 0.5, 2.0)
+    assert out["median_rank"] == 1.5 and out["r_at_2"] == 0.75
+
+
+_SCORE = st.sampled_from([-math.inf, -1.0, 0.0, 0.25, 1.0, math.inf]) | st.floats(-3, 3)
+
+
+@st.composite
+def _retrievals(draw):
+    """Scores with many ties and infinities, one correct index or a set per query (one form per
+    call), cut-offs up to beyond the gallery, and a split into two batches."""
+    g, n = draw(st.integers(1, 7)), draw(st.integers(1, 6))
+    scores = draw(st.lists(st.lists(_SCORE, min_size=g, max_size=g), min_size=n, max_size=n))
+    index = st.integers(0, g - 1)
+    if draw(st.booleans()):
+        refs = draw(st.lists(index, min_size=n, max_size=n))
+    else:
+        one_set = st.lists(index, min_size=1, max_size=g, unique=True)
+        refs = draw(st.lists(one_set, min_size=n, max_size=n))
+    k_values = draw(st.lists(st.integers(1, g + 3), min_size=1, max_size=3, unique=True))
+    return scores, refs, k_values, draw(st.integers(1, g + 3)), draw(st.integers(1, n))
+
+
+@pytest.fixture(scope="module")
+def scores_metric(metric):
+    return metric.load(METRIC_PATH)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_retrievals())
+@example(
+    ([[-math.inf, -math.inf, 0.5], [0.0, 1.0, 1.0]], [0, 2], [1, 5], 2, 1)
+)  # -inf: was rank 1, is 3
+def test_evaluate_module_matches_a_naive_implementation(scores_metric, case):
+    scores, refs, k_values, mrr_k, cut = case
+    ranks = [naive_rank(s, {r} if isinstance(r, int) else set(r)) for s, r in zip(scores, refs)]
+    want = naive_metrics(ranks, k_values=k_values, mrr_k=mrr_k)
+    want["gallery_size"] = len(scores[0])
+    kw = dict(k_values=k_values, mrr_k=mrr_k)
+    got = scores_metric.compute(predictions=scores, references=refs, **kw)
+    assert got == pytest.approx(want)
+    scores_metric.add_batch(predictions=scores[:cut], references=refs[:cut])
+    if cut < len(scores):
+        scores_metric.add_batch(predictions=scores[cut:], references=refs[cut:])
+    assert scores_metric.compute(**kw) == pytest.approx(want)
