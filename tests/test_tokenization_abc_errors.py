@@ -196,6 +196,22 @@ def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
         tokenizer.encode_tune('X:1\nT:Chords only\nM:4/4\nK:G\n"G" "D" | "Em" "C" |]\n')
 
 
+def test_a_parse_error_in_a_batch_names_the_tune_by_x_and_title(tokenizer):
+    """A parse error in a batch said "Broken: ... (item 1 of the batch (index 0))": in a
+    ``ds.map(batched=True)`` that counts within the map's batch; it names the tune by its X:
+    number and title too, as the reader's warnings do."""
+    from tokenization.abc_parser import AbcParseError
+
+    bad = "X:9\nT:Broken\nK:G\nGAB|\n>A|\n"
+    with pytest.raises(AbcParseError) as info:
+        tokenizer([KESH, bad])
+    assert str(info.value).endswith(" (tune X:9 'Broken' (item 2 of the batch (index 1)))")
+    untitled = "X:12\nK:G\n>A|\n"  # the reader names it by its X: alone: not said twice
+    with pytest.raises(AbcParseError, match=r": [^:]*\(tune X:12 \(item 1 of the batch") as info:
+        tokenizer([untitled])
+    assert info.value.tune == "X:12"
+
+
 @pytest.fixture(name="fresh")
 def fresh_tokenizer(tokenizer):
     """A tokenizer that has said no warning yet (each remembers those it said)."""

@@ -420,3 +420,14 @@ def test_truncation_strategies_for_one_text_and_only_second_refused(tokenizer):
             tokenizer.encode(KESH, max_length=6, truncation=strategy)
     with pytest.raises(ValueError, match=r"truncation must be True \('longest_first'"):
         tokenizer(KESH, truncation="everything")
+
+
+def test_only_second_refused_names_what_was_given(tokenizer):
+    """Given as `TruncationStrategy.ONLY_SECOND`, the refusal said "truncation='only_second'",
+    which the user had not written; it says what was given."""
+    from transformers.tokenization_utils_base import TruncationStrategy
+
+    with pytest.raises(ValueError, match=r"^truncation=<TruncationStrategy\.ONLY_SECOND"):
+        tokenizer(KESH, truncation=TruncationStrategy.ONLY_SECOND)
+    with pytest.raises(ValueError, match=r"^truncation='only_second' truncates"):
+        tokenizer.encode(KESH, max_length=6, truncation="only_second")

@@ -22,6 +22,7 @@ from transformers import BatchEncoding, PreTrainedTokenizer
 from transformers.utils import logging
 
 from .abc_parser import AbcParseError, AbcTune
+from .abc_tunebook import x_number
 from .capped_warnings import CappedWarnings, counted, masked
 from .collation import AbcDataCollator, collate, holds_feature_rows, tensor_kind, unpadded_tunes
 from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importable from here
@@ -47,6 +48,7 @@ from .tokenizer_checks import (
     check_truncation_side,
     no_tune_read,
     no_vocab_error,
+    tune_label,
 )
 from .tokenizer_hub import HUB_UPLOAD_ARGUMENTS, package_version, upload_saved_folder
 from .tokenizer_interface import VOCAB_FILE, _SlowTokenizerInterface
@@ -323,7 +325,9 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         starts from what the tokenizer had said). ``verbose=False`` silences it all, as does
         that logger's level.
         `encode_tune` (which `tokenization.dataset.tokenize_dataset` uses, counting per
-        corpus) logs nothing.
+        corpus) logs nothing. A tune of a batch that cannot be read raises its `AbcParseError`
+        naming the tune the same way (``X:`` number, title, batch item), its ``tune``,
+        ``line`` and ``column`` as when read alone.
 
         >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
         >>> tok(["X:1\\nK:D\\nDFA|", "X:2\\nK:D\\nD|"], padding=True)["attention_mask"].tolist()
@@ -369,7 +373,7 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
                     if not batch:
                         raise
                     raise AbcParseError(
-                        f"{err.message} ({batch_item(n)})",
+                        f"{err.message} ({_unread_tune_name(item, err, n)})",
                         tune=err.tune,
                         line=err.line,
                         column=err.column,
@@ -463,23 +467,30 @@ _REMEMBERED = 10_000
 
 
 def _tune_name(tune: AbcTune, n: int | None) -> str:
-    """How ``__call__``'s warnings name a tune: by its ``X:`` number and title, which its text
-    carries (the loader's ``abc`` column keeps them), then ``n``, its 0-based position in the
-    call's batch (None: a single string). The position counts within the call: in
-    ``ds.map(..., batched=True)`` that is the map's batch, not the dataset's row.
+    """How ``__call__``'s warnings name a tune (`tune_label`): by its ``X:`` number and title,
+    then ``n``, its 0-based position in the call's batch (None: a single string). The position
+    counts within the call: in ``ds.map(..., batched=True)`` that is the map's batch, not the
+    dataset's row.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> _tune_name(parse_abc("X:7\\nT:The Kesh\\nK:G\\nGAB|"), 44)
     "tune X:7 'The Kesh' (item 45 of the batch (index 44))"
-    >>> _tune_name(parse_abc("K:G\\nGAB|"), 44), _tune_name(parse_abc("X:7\\nK:G\\nGAB|"), None)
-    ('item 45 of the batch (index 44)', 'the tune X:7')
     """
-    names = ([f"X:{tune.x}"] if tune.x is not None else []) + (
-        [repr(tune.title)] if tune.title else []
-    )
-    if n is None:
-        return " ".join(["the tune", *names])
-    return f"tune {' '.join(names)} ({batch_item(n)})" if names else batch_item(n)
+    return tune_label(tune.x, tune.title, n)
+
+
+def _unread_tune_name(text: str, err: AbcParseError, n: int) -> str:
+    """How ``__call__`` names the ``n``-th tune of a batch that could not be read, as its
+    warnings do (`tune_label`): the ``X:`` number of its first line (`x_number`) and its title
+    (the error's ``tune``, unless the reader named it by that ``X:`` for want of a title).
+
+    >>> err = AbcParseError("no notes", tune="X:9", line=2, column=1)
+    >>> _unread_tune_name("X:9\\nK:G\\n", err, 2)
+    'tune X:9 (item 3 of the batch (index 2))'
+    """
+    x = x_number(text)
+    title = None if err.tune == f"X:{x}" else err.tune
+    return tune_label(x, title, n)
 
 
 class _ReaderWarnings:

@@ -36,6 +36,7 @@ __all__ = [
     "no_tune_read",
     "no_vocab_error",
     "path_hint",
+    "tune_label",
 ]
 
 
@@ -366,10 +367,11 @@ def check_truncation(truncation: Any) -> None:
     ...
     ValueError: truncation='only_second' truncates the second text of pairs: AbcTokenizer ...
     """
-    if truncation == "only_second":
+    if truncation == "only_second":  # the string, or TruncationStrategy.ONLY_SECOND
         raise ValueError(
-            "truncation='only_second' truncates the second text of pairs: AbcTokenizer encodes "
-            "one tune at a time, not pairs of texts; give truncation=True (or 'only_first')"
+            f"truncation={truncation!r} truncates the second text of pairs: AbcTokenizer "
+            "encodes one tune at a time, not pairs of texts; give truncation=True (or "
+            "'only_first')"
         )
     if truncation not in (None, True, False, "longest_first", "only_first", "do_not_truncate"):
         raise ValueError(
@@ -430,6 +432,23 @@ def batch_item(n: int) -> str:
     in ``ds.map(..., batched=True)`` within the map's batch, not the dataset's row (warnings
     name the tune by its ``X:`` number and title first)."""
     return f"item {n + 1} of the batch (index {n})"
+
+
+def tune_label(x: object, title: str | None, n: int | None) -> str:
+    """How ``AbcTokenizer.__call__``'s warnings and errors name a tune: by its ``X:`` number
+    (``x``, None or ``""`` when it has none) and ``title``, which its text carries (the
+    loader's ``abc`` column keeps them), then ``n``, its 0-based position in the call's batch
+    (None: a single string; `batch_item`).
+
+    >>> tune_label(7, "The Kesh", 44)
+    "tune X:7 'The Kesh' (item 45 of the batch (index 44))"
+    >>> tune_label(None, "", 44), tune_label("7", None, None)
+    ('item 45 of the batch (index 44)', 'the tune X:7')
+    """
+    names = ([f"X:{x}"] if x not in (None, "") else []) + ([repr(title)] if title else [])
+    if n is None:
+        return " ".join(["the tune", *names])
+    return f"tune {' '.join(names)} ({batch_item(n)})" if names else batch_item(n)
 
 
 #: `transformers` keywords of ``__call__`` with no meaning here: the values that ask for nothing
