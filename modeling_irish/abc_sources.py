@@ -140,6 +140,19 @@ class RawTune:
         }
         return [warning for warning in warnings if warning not in said]
 
+    def read_warnings(self) -> list[str]:
+        """What the reader leaves out of or changes in ``text`` (`parse_abc`'s warnings, of a
+        tune that reads), at the lines of its file (a dump row's at those of its tune text, as
+        `locate` counts them), less what its file said once (`own_warnings`).
+
+        >>> RawTune("b.abc", "b", "X:1\\nK:G\\nG!foo!A|", 10).read_warnings()
+        ['unknown decoration !foo! dropped (line 12, column 2)']
+        """
+        from tokenization.abc_parser import parse_abc
+
+        offset = 0 if self.row else self.line_offset
+        return self.own_warnings(parse_abc(self.text, line_offset=offset).warnings, offset)
+
     def locate(self, err: Exception) -> str:
         """``err`` (an `AbcParseError` of `text`) with where the tune is (`file_name`) and the
         file's line; a dump row's line counts in the tune text built from the row, and says so

@@ -128,6 +128,7 @@ FEW_NOTES = 8
 #: few of each are named, then one line counts them all by reason.
 _NOT_NAMED = "tunes that could not be named"
 _FEW_NOTES = "tunes with too few notes"
+_NOT_AS_WRITTEN = "tunes not read exactly as written"
 
 
 def run_identify(args: argparse.Namespace) -> int:
@@ -136,7 +137,8 @@ def run_identify(args: argparse.Namespace) -> int:
     when some of several (or, with ``--json``, the one tune) could not be; one tune that cannot
     be named without ``--json`` raises its error (exit status 2, as usage errors), and so does an
     input with no tune at all (empty, blank, a dump without rows), which ``--json`` answers with
-    its one object and a failure that names the input (1)."""
+    its one object and a failure that names the input (1). What the reader leaves out of or
+    changes in a tune it names is said on stderr, at the lines of the input (`_NOT_AS_WRITTEN`)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     from .name_that_tune import HYBRID_WEIGHT, identify
@@ -177,7 +179,19 @@ def run_identify(args: argparse.Namespace) -> int:
                     _NOT_NAMED, masked(error), "irish-tune identify: the tune at %s: %s", at, error
                 )
                 continue
-            notes = sum(token.kind == "note" for token in parse_abc(tune).tokens)
+            # at the lines the user typed: a bare snippet's block starts at line `start`
+            read = parse_abc(tune, line_offset=start - 2 if bare else 0)
+            changed = read.warnings if raw is None else raw.read_warnings()
+            if changed:  # what of the query is not compared: said, not dropped silently
+                at = _tune_at(start, raw, where)
+                said.warn(
+                    _NOT_AS_WRITTEN,
+                    masked(changed[0]),
+                    "irish-tune identify: the tune at %s was not read exactly as written, and is "
+                    "compared as read: %s",
+                    at, "; ".join(changed),
+                )  # fmt: skip
+            notes = sum(token.kind == "note" for token in read.tokens)
             if notes < FEW_NOTES:
                 said.warn(
                     _FEW_NOTES,
@@ -264,6 +278,14 @@ def _place(start: int, raw: Any) -> dict[str, int]:
     dump row (its lines count in the text built from the row, so its line says nothing),
     else ``{"line": N}``, the line of the file where the tune starts."""
     return {"row": raw.row} if raw is not None and raw.row else {"line": start}
+
+
+def _tune_at(start: int, raw: Any, where: str) -> str:
+    """Where a tune of `identify`'s input is, for its warnings: a dump row (``t.json row 3``,
+    whose lines count in the tune text built from it), else ``line N of FILE`` (or stdin)."""
+    if raw is not None and raw.row:
+        return f"{raw.place} (lines of its tune text)"
+    return f"line {start} of {where}"
 
 
 def _identify_error(err: ValueError, start: int, raw: Any, bare: bool) -> str:
@@ -483,14 +505,15 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stdin_queries() -> list[str]:
-    """The texts of the tunes of ``--queries -``, read as a ``--queries`` file is
-    (`text_tunes`): what is not read is said once for stdin, at its line there (a transposing
-    directive of the file header, written into every tune; music after a blank line), where
-    `split_tunebook` cut them without a word."""
+def _stdin_queries() -> list[Any]:
+    """The tunes of ``--queries -`` (`RawTune` objects, which know their lines in stdin), read as a
+    ``--queries`` file is (`text_tunes`): what is not read is said once for stdin, at its line
+    there (a transposing directive of the file header, written into every tune; music after a
+    blank line), where `split_tunebook` cut them without a word; what the reader leaves out
+    of a query `evaluate_retrieval` says at stdin's lines too."""
     from .abc_sources import text_tunes
 
-    return [raw.text for raw in text_tunes(read_input("-"), "stdin")]
+    return list(text_tunes(read_input("-"), "stdin"))
 
 
 def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> str:

@@ -18,7 +18,10 @@ from typing import Any, Optional
 import numpy as np
 from tqdm.auto import tqdm
 
+from tokenization.abc_tunebook import x_number
+from tokenization.capped_warnings import CappedWarnings, masked
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
+from tokenization.tokenizer_checks import tune_label
 
 from .abc_corpus import title_key
 from .edit_distance import WINDOW, EditDistanceRanker
@@ -111,7 +114,12 @@ def _protocol_queries(
 
 
 def _query_rows(
-    tokenizer, queries, excerpt_notes, seed, query_order: str = "written"
+    tokenizer,
+    queries,
+    excerpt_notes,
+    seed,
+    query_order: str = "written",
+    said: Optional[CappedWarnings] = None,
 ) -> tuple[list, list[int]]:
     """(ids, measures) of each readable query's excerpt and the indices of those queries.
 
@@ -120,24 +128,79 @@ def _query_rows(
     holds a value the tokenizer's vocabulary does not know where the crop must read it back (a
     note length read as `<unk>`) is left out like an unreadable one, and so is a query with no
     note at all (only rests: no scorer can compare it). An excerpt holds `excerpt_notes` notes,
-    rests not counted (`NoteCropper.crop`), so a query with a note always gives one."""
+    rests not counted (`NoteCropper.crop`), so a query with a note always gives one.
+
+    `said`: where each query left out is named with why (`_UNREADABLE_QUERIES`), and each
+    the reader did not read exactly as written with what it left out or changed
+    (`_CHANGED_QUERIES`; `_warn_changed_query`), the first few of each kind, then counted."""
     if query_order not in QUERY_ORDERS:
         raise ValueError(f"query_order must be one of {QUERY_ORDERS}, got {query_order!r}")
     cropper = NoteCropper(tokenizer)
-    ids, kept = _encode_all(tokenizer, queries)
+    failures: list[tuple[int, str]] = []
+    changed: list[tuple[int, list[str]]] = []
+    ids, kept = _encode_all(tokenizer, queries, failures, changed=changed)
+    left_out = [(i, error, error.rsplit(": ", 1)[-1]) for i, error in failures]
     rows, readable = [], []
     for x, i in zip(ids, kept):
         if query_order == "played":
             x = cropper.played(x)
         try:
             crop = cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i)))
-        except UnreadableRowsError:
+        except UnreadableRowsError as err:
+            left_out.append((i, f"its excerpt cannot be read back: {err}", "excerpt unreadable"))
             continue
         if not len(cropper.pitches(crop[0])):
+            left_out.append((i, "no note in its excerpt (rests only)", "no note"))
             continue
         rows.append(crop)
         readable.append(i)
+    if said is not None:
+        scored = set(readable)  # one left out is named as such below
+        for i, warnings in changed:
+            if i in scored:
+                _warn_changed_query(said, queries[i], warnings)
+        for i, why, reason in sorted(left_out):
+            name = _query_name(queries[i])
+            message = "evaluate_retrieval: left out the query %s: %s"
+            said.warn(_UNREADABLE_QUERIES, masked(reason), message, name, why)
     return rows, readable
+
+
+#: The kinds of the warnings about the queries (`CappedWarnings`): the first few of each kind
+#: are named, then one line counts them all by reason.
+_UNREADABLE_QUERIES = "queries left out as unreadable"
+_CHANGED_QUERIES = "queries scored as read, not as written"
+
+
+def _query_name(record: dict[str, Any]) -> str:
+    """How the warnings name a query, after "the query": its ``X:`` number and title, as the
+    tokenizer's warnings do (`tune_label`), and where it is (its file and line, or its dump
+    row) when it was read from one.
+
+    >>> _query_name({"title": "The Kesh", "abc": "X:7\\nT:The Kesh\\nK:G\\nGA|"})
+    "X:7 'The Kesh'"
+    """
+    name = tune_label(x_number(record["abc"]), record.get("title"), None)
+    name = name.removeprefix("the tune").strip() or "without X: or T: line"
+    raw = record.get("where")
+    return f"{name} ({raw.place})" if raw is not None else name
+
+
+def _warn_changed_query(said: CappedWarnings, record: dict[str, Any], warnings: list[str]) -> None:
+    """Name, in ``said``, a query the reader did not read exactly as written, with what it left
+    out or changed (its ``warnings``; for one read from a file, at the file's lines, less what
+    the file said once: `RawTune.read_warnings`). Nothing said when those are all the file's."""
+    raw = record.get("where")
+    if raw is not None:
+        warnings = raw.read_warnings()
+    if warnings:
+        said.warn(
+            _CHANGED_QUERIES,
+            masked(warnings[0]),
+            "evaluate_retrieval: the query %s was scored as read, not as written: %s",
+            _query_name(record),
+            "; ".join(warnings),
+        )
 
 
 def _each_query(rows: Sequence[Any], progress: bool) -> Any:
@@ -369,12 +432,15 @@ def _about(
     baseline: Optional[str],
     excerpt_notes: int,
     query_order: str,
+    changed_queries: int = 0,
 ) -> dict[str, Any]:
     """The keys of the metrics object that say what was evaluated: the dropped queries (in
-    all, and by reason), the protocol, scorer, excerpt length and query order."""
+    all, and by reason), the queries scored as read, not as written, the protocol, scorer,
+    excerpt length and query order."""
     return dict(
         dropped_queries=sum(dropped_reasons.values()),
         dropped_reasons=dropped_reasons,
+        changed_queries=changed_queries,
         protocol=protocol,
         scorer=_scorer_name(baseline, protocol),
         excerpt_notes=excerpt_notes,
@@ -456,12 +522,17 @@ def evaluate_retrieval(
     reported figures), or `"played"`, from its played order, as a listener would hear and play it.
     `progress`: progress bars on stderr (the training tunes read, their notes, the queries
     scored), where it is a terminal (`irish-tune evaluate-retrieval` shows them).
+    Each query left out as unreadable, and each scored as read, not as written (with what the
+    reader changed, at its file's lines), is named in a warning: the first 5 of each kind,
+    then one line counts them all by reason (`CappedWarnings`).
 
     Keys: `mrr_at_20`, `mrr_at_20_stderr` (its standard error over the queries), `r_at_1`,
     `r_at_5`, `r_at_10`, `mean_rank`, `median_rank`, `queries`,
     `gallery`, `random_mrr_at_20`, `ms_per_query`, `dropped_queries` and `dropped_reasons`
     (`not_in_protocol`: no training setting with the title under `"known"`, an untitled query or
-    one whose tune id or title is in training under `"unseen"`; `unreadable`), `protocol`,
+    one whose tune id or title is in training under `"unseen"`; `unreadable`),
+    `changed_queries` (queries scored as read, not as written: the reader left out a body
+    ``W:`` line, a decoration, a second voice...), `protocol`,
     `scorer`, `excerpt_notes`, `query_order`. Queries read of which none can be scored are a
     `NoUsableQueriesError` (a `ValueError`) that carries this object, its figures null; queries
     that hold no tune at all, its `NoQueryTunesError`.
@@ -473,7 +544,7 @@ def evaluate_retrieval(
     >>> m["queries"], m["gallery"], m["protocol"], m["scorer"]
     (3, 8, 'known', 'model')
     >>> sorted(m)[:3]
-    ['dropped_queries', 'dropped_reasons', 'excerpt_notes']
+    ['changed_queries', 'dropped_queries', 'dropped_reasons']
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -506,11 +577,13 @@ def evaluate_retrieval(
     if not train:
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
-    rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order)
+    with CappedWarnings(logger) as said:  # hundreds of queries: the first few named
+        rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order, said)
     # why: outside the protocol (known: no training setting has the query's title, untitled
     # included; unseen: untitled, or its tune id or title is in training), or unreadable
     dropped_reasons = {"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)}
-    about = _about(dropped_reasons, protocol, baseline, excerpt_notes, query_order)
+    changed = said.total(_CHANGED_QUERIES)
+    about = _about(dropped_reasons, protocol, baseline, excerpt_notes, query_order, changed)
     if not rows or not display:
         raise NoUsableQueriesError(
             f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "

@@ -58,7 +58,8 @@ def read_tunes(
     corpus: Corpus, unreadable: bool = False, desc: Optional[str] = None
 ) -> list[dict[str, Any]]:
     """`{"title", "tune_id", "abc"}` per tune of a source (file, folder, dump, list of sources),
-    of a `datasets.Dataset` / list of dicts with those columns, or of a list of ABC texts.
+    of a `datasets.Dataset` / list of dicts with those columns, of a list of ABC texts, or of
+    `RawTune` objects (`text_tunes`: each record knows its line in the text).
     `unreadable`: also a record for each thesession.org dump row that gives no tune (no ABC
     text, not an object), its text empty and its reason in ``record["where"].unreadable``
     (`gives_no_tune`), for a caller that counts them. `desc`: a bar with this label counting
@@ -72,6 +73,8 @@ def read_tunes(
         raws = iter_raw_tunes(str(corpus), unreadable)
         return [_record(raw.text, raw) for raw in tqdm(raws, **bar)]
     items = list(corpus)
+    if items and all(isinstance(item, RawTune) for item in items):  # a text's, `text_tunes`
+        return [_record(raw.text, raw) for raw in items]
     if items and isinstance(items[0], dict):
         return [
             {"title": r.get("title", ""), "tune_id": str(r.get("tune_id", "")), "abc": r["abc"]}
@@ -100,11 +103,13 @@ def _encode_records(
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
     terminal_only: bool = False,
+    changed: Optional[list[tuple[int, list[str]]]] = None,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[int]]:
     """`(input_ids, measure_numbers)` of every readable record, and the indices of those
     records; each record that cannot be read is appended to `failures` as (index, error) when
-    given. `desc`: show a progress bar with this description (`terminal_only`: only where stderr
-    is a terminal, and cleared when done).
+    given, and each the reader did not read exactly as written to `changed` as (index, its
+    warnings) when given. `desc`: show a progress bar with this description (`terminal_only`:
+    only where stderr is a terminal, and cleared when done).
 
     Only the ids are kept, not the parsed tune each `EncodedTune` holds: thesession's 17,000
     parsed tunes (2 million tokens) kept to the end made each of the garbage collector's full
@@ -127,6 +132,8 @@ def _encode_records(
             if failures is not None:
                 failures.append((i, _located(err, record)))
             continue
+        if changed is not None and enc.tune.warnings:
+            changed.append((i, enc.tune.warnings))
         encoded.append((enc.input_ids, enc.measure_numbers))
         kept.append(i)
     return encoded, kept
@@ -137,10 +144,12 @@ def _encode_all(
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
+    changed: Optional[list[tuple[int, list[str]]]] = None,
 ) -> tuple[list, list[int]]:
-    """Encoded ids of every readable record, and the indices of those records (`failures`: see
-    `_encode_records`; `desc`: a progress bar with this description, on a terminal only)."""
-    encoded, kept = _encode_records(tokenizer, records, failures, desc, terminal_only=True)
+    """Encoded ids of every readable record, and the indices of those records (`failures`,
+    `changed`: see `_encode_records`; `desc`: a progress bar with this description, on a
+    terminal only)."""
+    encoded, kept = _encode_records(tokenizer, records, failures, desc, True, changed)
     return [ids for ids, _ in encoded], kept
 
 

@@ -524,3 +524,37 @@ def test_index_refuses_a_read_only_out_folder_before_the_work(tokenizer, tmp_pat
     tokenizer.save_pretrained(tmp_path / "tok")
     argv = ["index", "--tokenizer", str(tmp_path / "tok"), str(tmp_path), "--out", str(read_only)]
     assert main(argv) == 2
+
+
+def test_identify_says_what_the_reader_left_out_of_a_query_at_the_lines_typed(
+    tokenizer, tmp_path, monkeypatch, capsys, caplog
+):
+    """A query's reader warnings (an unknown decoration dropped, a body W: line dropped) were
+    kept in the encoded tune and never said: the user did not hear that part of what was pasted
+    was not compared. They are said on stderr, at the line and column of the file or stdin;
+    --json stdout stays one object."""
+    import io
+
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    snippet = tmp_path / "bare.abc"
+    snippet.write_text("\n\nK:D\neBBd!foo!AcdE|CFEdeCGd|\nW:words\n")  # a snippet at line 3
+    capsys.readouterr()
+    caplog.clear()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tunes"][0]["top"][0]["title"] == "Reel 7"
+    (said,) = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "as read" in m]
+    assert said.startswith(f"irish-tune identify: the tune at line 3 of {snippet} was not read")
+    assert "unknown decoration !foo! dropped (line 4, column 5)" in said
+    assert "W: field (words) in the body not read: dropped (line 5)" in said
+    # a tunebook on stdin: at stdin's lines, past the tune's X: line
+    book = "% my tunes\n\n" + KNOWN[6].replace("K:D\n", "K:D\nG!foo!A|\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(book))
+    caplog.clear()
+    assert main(["identify", "--index", out, "-", "-k", "1"]) == 0
+    assert capsys.readouterr().out.split()[-2:] == ["Reel", "7"]
+    (said,) = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "as read" in m]
+    assert said.startswith("irish-tune identify: the tune at line 3 of stdin was not read")
+    assert said.endswith("unknown decoration !foo! dropped (line 10, column 2)")
+    assert book.split("\n")[9] == "G!foo!A|"

@@ -112,9 +112,11 @@ def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, cap
     assert set(metrics) == {
         "mrr_at_20", "mrr_at_20_stderr", "r_at_1", "r_at_5", "r_at_10", "mean_rank",
         "median_rank", "queries", "gallery", "random_mrr_at_20", "ms_per_query",
-        "dropped_queries", "dropped_reasons", "protocol", "scorer", "excerpt_notes", "query_order",
+        "dropped_queries", "dropped_reasons", "changed_queries", "protocol", "scorer",
+        "excerpt_notes", "query_order",
     }  # fmt: skip
     assert (metrics["queries"], metrics["gallery"], metrics["dropped_queries"]) == (8, 8, 0)
+    assert metrics["changed_queries"] == 0
     assert metrics["mrr_at_20"] == metrics["r_at_1"] == metrics["r_at_10"] == 1.0
     assert metrics["random_mrr_at_20"] == pytest.approx(sum(1 / r for r in range(1, 9)) / 8)
     assert metrics["ms_per_query"] > 0
@@ -575,3 +577,45 @@ def test_evaluate_retrieval_text_says_why_a_single_querys_stderr_is_na(tokenizer
     assert rows["queries"].strip() == "1" and rows["mrr_at_20"].strip() == "1.0000"
     assert rows["mrr_at_20_stderr"].strip() == "n/a (a single query)"
     assert "None" not in rows.values() and "nan" not in rows.values()
+
+
+def test_evaluate_retrieval_names_the_queries_it_left_out_or_read_changed(
+    tokenizer, tmp_path, monkeypatch, capsys, caplog
+):
+    """A query's reader warnings (a body W: line, a decoration dropped) were never said, and an
+    unreadable query was only counted in dropped_reasons: each is named on stderr (the first 5
+    of a kind, then counted by reason), at the lines of the queries' file or stdin, and the
+    queries scored as read are counted in the report; --json stdout stays one object."""
+    import io
+
+    from modeling_irish.cli import main
+
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    tokenizer.save_pretrained(tmp_path / "tok")
+    queries = [q + "W:words" for q in KNOWN[:7]]  # 7 queries with a body W: line
+    queries.append("X:5\nT:Reel 5\nK:D\n>A|\n")  # unreadable
+    book = "\n".join(queries)
+    lines = book.split("\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO(book))
+    argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
+            str(tmp_path / "train.abc"), "--queries", "-", "--protocol", "known",
+            "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
+    with caplog.at_level("WARNING", logger="modeling_irish.retrieval_evaluation"):
+        assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert (metrics["queries"], metrics["changed_queries"]) == (7, 7)
+    assert metrics["dropped_reasons"]["unreadable"] == 1
+    said = [r.getMessage() for r in caplog.records if r.name.endswith("retrieval_evaluation")]
+    changed = [m for m in said if m.startswith("evaluate_retrieval: the query ")]
+    assert len(changed) == 5  # capped, then counted
+    first = "the query X:101 'Reel 1' (stdin line 1) was scored as read, not as written"
+    assert changed[0].startswith(f"evaluate_retrieval: {first}: W: field (words) in the body")
+    at = int(re.search(r"\(line (\d+)\)$", changed[0])[1])
+    assert lines[at - 1] == "W:words"  # at stdin's line
+    assert any(
+        m.startswith("... and 2 more queries scored as read, not as written (not shown); 7 in")
+        for m in said
+    )
+    (left,) = [m for m in said if "left out the query" in m]
+    assert left.startswith("evaluate_retrieval: left out the query X:5 'Reel 5' (stdin line ")
+    assert f"line {lines.index('>A|') + 1}, column 1" in left
