@@ -17,7 +17,7 @@ from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
 from tokenization.abc_writer import OWN_FIELDS, tokens_to_body
-from tokenization.keys import Key, mode_name, parse_key, standard_key
+from tokenization.keys import MODES, Key, mode_name, parse_key, standard_key
 from tokenization.tokenization_abc import read_tune
 
 from .generation_args import (
@@ -329,6 +329,26 @@ def check_line_offset(offset: int) -> int:
     return int(offset)
 
 
+def _mode_of(mode: str) -> str:
+    """The mode that ``mode`` (``mode=``, ``--mode``) names, as ABC reads a mode word
+    (`mode_name`); a `ValueError` naming it and the modes for any other word.
+
+    >>> _mode_of("Dorian"), _mode_of("m")
+    ('dorian', 'minor')
+    >>> _mode_of("blues")
+    Traceback (most recent call last):
+    ...
+    ValueError: mode 'blues' is not a mode: give one of major, minor, dorian, mixolydian, ...
+    """
+    try:
+        return mode_name(mode.strip())
+    except ValueError:
+        raise ValueError(
+            f"mode {mode!r} is not a mode: give one of {', '.join(MODES)} (--mode; the first "
+            "three letters are enough, m is minor)"
+        ) from None
+
+
 def resolve_request(
     rhythm: str | None,
     meter: str | None,
@@ -395,10 +415,15 @@ def resolve_request(
     target = key if isinstance(key, Key) else check_key(key) if key else prompt_key
     target = target or Key("D", "major")
     if mode:
-        target = Key(target.tonic, mode_name(mode))
+        target = Key(target.tonic, _mode_of(mode))
     target = spelled(target)
     if prompt_key is not None and prompt_key.mode != target.mode:
-        raise ValueError(f"the prompt is in {prompt_key.name}, not a {target.mode} key")
+        asked = Key(target.tonic, prompt_key.mode).name
+        raise ValueError(
+            f"the prompt is in {prompt_key.name}, not a {target.mode} key: a continuation keeps "
+            f"the prompt's mode; to write it in {target.tonic}, give key {asked!r} (--key), or "
+            "leave key and mode out to keep its own"
+        )
     rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
     meter = meter or _usual_meter(rhythm)
     usual = RHYTHM_METERS.get(rhythm)

@@ -47,6 +47,30 @@ def test_prompt_in_another_mode_is_refused(generator):
         generator.generate(1, prompt="X:1\nM:6/8\nL:1/8\nK:G\nGAB", mode="dorian")
 
 
+def test_prompt_in_another_mode_says_which_key_to_ask_for():
+    from modeling_irish.generation_request import resolve_request
+
+    prompt = "X:1\nM:6/8\nL:1/8\nK:Edor\nEFE B2A|"
+    with pytest.raises(ValueError) as refused:  # --key A: a musician means "in A"
+        resolve_request(None, None, None, "A", None, prompt)
+    assert str(refused.value) == (
+        "the prompt is in E dorian, not a major key: a continuation keeps the prompt's mode; to "
+        "write it in A, give key 'A dorian' (--key), or leave key and mode out to keep its own"
+    )
+    assert resolve_request(None, None, None, "A dorian", None, prompt).key.name == "A dorian"
+
+
+@pytest.mark.parametrize("mode", ["blues", "x", "pentatonic"])
+def test_an_unknown_mode_is_named_with_the_modes(mode):
+    from modeling_irish.generation_request import resolve_request
+
+    with pytest.raises(ValueError) as refused:
+        resolve_request("reel", None, mode, "D", None, None)
+    message = str(refused.value)
+    assert message.startswith(f"mode {mode!r} is not a mode: give one of major, minor, dorian, ")
+    assert "\n" not in message and "--mode" in message
+
+
 def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator, tmp_path, capsys):
     from modeling_irish.cli import main
 
