@@ -46,6 +46,7 @@ from .generation_request import (
     default_title,
     prompt_parts,
     resolve_request,
+    unit_hint,
     unknown_token,
 )
 from .generation_sampling import (
@@ -285,7 +286,10 @@ class TuneGenerator:
             check_room(max_rows, req.meter, tables.bar_eighths, len(req.prompt_tokens))
             pickup = Fraction(0)  # the prompt's, found while its bars are checked
             if constrained:
-                pickup = check_prompt_scans(req.prompt_tokens, req.meter)
+                try:
+                    pickup = check_prompt_scans(req.prompt_tokens, req.meter)
+                except ValueError as err:  # bars of half their length: no L: in 2/4
+                    raise ValueError(f"{err}{unit_hint(req)}") from None
             num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
             cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
             batch = RowBuilder(self.tokenizer, header)

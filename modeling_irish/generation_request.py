@@ -42,6 +42,7 @@ __all__ = [
     "prompt_parts",
     "resolve_request",
     "spelled",
+    "unit_hint",
     "unknown_token",
 ]
 
@@ -269,6 +270,23 @@ def unknown_token(prompt: AbcTune, index: int, main: bool, dur: bool) -> str:
         if lacking
     )
     return f"{typed!r} (a {what or 'token'} the model never saw)"
+
+
+def unit_hint(req: TuneRequest) -> str:
+    """What to add to a refusal of the prompt's bars when it has no ``L:`` line and its meter
+    gives it the unit 1/16 (ABC reads a meter under 3/4 so: ``M:2/4`` without ``L:`` makes
+    ``AB`` two sixteenths), the usual cause of a polka's bars of half their length; else ``""``.
+
+    >>> unit_hint(resolve_request(None, None, None, None, None, "X:1\\nM:2/4\\nK:D\\nA>B AF|"))
+    ' (the prompt has no L: line, so its unit is 1/16, as ABC reads M:2/4 without one: add ...'
+    """
+    prompt = req.written_prompt
+    if prompt is None or prompt.fields.get("L") or prompt.unit != Fraction(1, 16):
+        return ""
+    return (
+        f" (the prompt has no L: line, so its unit is 1/16, as ABC reads M:{prompt.meter} "
+        "without one: add L:1/8 if its notes are eighths)"
+    )
 
 
 def default_title(req: TuneRequest, rhythm: str | None, number: int) -> str:

@@ -631,3 +631,24 @@ def test_a_prompt_given_as_text_keeps_its_lines_and_one_cut_from_a_file_takes_it
     for bad, error in ((-1, "at least 0"), (1.5, "a whole number"), (True, "a whole number")):
         with pytest.raises((TypeError, ValueError), match=f"prompt_line_offset must be {error}"):
             resolve_request(None, None, None, None, None, prompt, bad)
+
+
+def test_a_polka_prompt_without_l_is_refused_with_the_unit_it_was_read_in(generator):
+    # ABC reads M:2/4 without L: in sixteenths: eighth notes make bars of half their length
+    prompt = "X:1\nT:p\nM:2/4\nK:D\nA>B AF|ED B,2|"
+    with pytest.raises(ValueError) as refused:
+        generator.generate(1, prompt=prompt, seed=0, num_bars=4)
+    message = str(refused.value)
+    assert message.startswith("the prompt's last bar is closed after 2 of 4 eighths")
+    assert message.endswith(
+        " (the prompt has no L: line, so its unit is 1/16, as ABC reads M:2/4 without one: add "
+        "L:1/8 if its notes are eighths)"
+    )
+    (tune,) = generator.generate(1, prompt=prompt.replace("K:D", "L:1/8\nK:D"), seed=0)
+    assert tune.valid, tune.errors
+
+
+def test_a_prompt_with_its_l_gets_no_unit_hint(generator):
+    with pytest.raises(ValueError) as refused:
+        generator.generate(1, prompt="X:1\nM:2/4\nL:1/16\nK:D\nA>B AF|ED B,2|", seed=0)
+    assert "L: line" not in str(refused.value)
