@@ -98,23 +98,72 @@ def write_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list[
     carry (Apache-2.0 section 4: a copy of the licence, and attribution): ``LICENSE``, the
     Apache-2.0 text (`apache_license_text`), and ``NOTICE`` (`minilm_notice`). Where no
     installed distribution ships the text, only ``NOTICE`` (which names the licence and its
-    URL), with a warning. Each file is written aside and renamed into place. Returns the names
-    written."""
-    terms = apache_license_text()
-    if terms is None:
+    URL), with a warning. Each file is written aside and renamed into place. A ``LICENSE`` or
+    ``NOTICE`` already there that is not one a MiniLM save writes (`_is_ours`) is the user's:
+    it is kept, never overwritten, with a warning where it leaves the folder without the
+    Apache-2.0 terms or the attribution the weights need (a ``LICENSE`` holding the Apache-2.0
+    terms, a project's with its copyright line, needs none). Returns the names written."""
+    folder = str(save_directory)
+    license_path, notice_path = (os.path.join(folder, n) for n in (LICENSE_FILE, NOTICE_FILE))
+    written = []
+    if not _is_ours(license_path, LICENSE_FILE):
+        text = _read_text(license_path)
+        copied = text is not None and apache_terms(text) is not None
+        if not copied:
+            logger.warning(
+                "%s: kept: not the %s a MiniLM model's save writes, so this folder lacks the "
+                "Apache-2.0 terms that the all-MiniLM-L6-v2 weights in it need (Apache-2.0 "
+                "section 4): add them to it (%s), or move it away and save again to have them "
+                "written",
+                license_path,
+                LICENSE_FILE,
+                APACHE_LICENSE_URL,
+            )
+    else:
+        terms = apache_license_text()
+        copied = terms is not None or os.path.lexists(license_path)  # an earlier save's copy
+        if terms is not None:
+            _replace_text(license_path, terms)
+            written.append(LICENSE_FILE)
+        elif not copied:
+            logger.warning(
+                "%s: no %s written: none of %s installed ships the Apache-2.0 text; %s names "
+                "the licence and its URL",
+                save_directory,
+                LICENSE_FILE,
+                ", ".join(APACHE_LICENSED_DISTRIBUTIONS),
+                NOTICE_FILE,
+            )
+    if _is_ours(notice_path, NOTICE_FILE):
+        _replace_text(notice_path, minilm_notice(copied))
+        written.append(NOTICE_FILE)
+    else:
         logger.warning(
-            "%s: no %s written: none of %s installed ships the Apache-2.0 text; %s names the "
-            "licence and its URL",
-            save_directory,
-            LICENSE_FILE,
-            ", ".join(APACHE_LICENSED_DISTRIBUTIONS),
+            "%s: kept: not the %s a MiniLM model's save writes, so this folder lacks the "
+            "attribution that the all-MiniLM-L6-v2 weights in it need (Apache-2.0 section 4): "
+            "add to it that the title tower is https://huggingface.co/%s under %s, or move it "
+            "away and save again to have it written",
+            notice_path,
             NOTICE_FILE,
+            MINILM_HUB_ID,
+            APACHE_LICENSE_URL,
         )
-    files = {LICENSE_FILE: terms, NOTICE_FILE: minilm_notice(terms is not None)}
-    written = [name for name, text in files.items() if text is not None]
-    for name in written:
-        _replace_text(os.path.join(str(save_directory), name), files[name])
     return written
+
+
+def _is_ours(path: str, name: str) -> bool:
+    """Whether the ``LICENSE`` or ``NOTICE`` (``name``) at ``path`` may be written over: there
+    is none, or it is a file a MiniLM model's save writes, a NOTICE of `minilm_notice`'s text
+    or a LICENSE of the bare Apache-2.0 terms (`apache_terms`). A link, a folder or a file of
+    any other text is the user's."""
+    if not os.path.lexists(path):
+        return True
+    text = None if os.path.islink(path) else _read_text(path)
+    if text is None:
+        return False
+    if name == NOTICE_FILE:
+        return text in (minilm_notice(True), minilm_notice(False))
+    return apache_terms(text) == text
 
 
 def remove_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list[str]:
@@ -126,14 +175,9 @@ def remove_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list
     "a copy is in LICENSE". Any other file of those names is the user's: it stays, with a
     warning. Returns the names removed."""
     paths = {name: os.path.join(str(save_directory), name) for name in (LICENSE_FILE, NOTICE_FILE)}
-    texts = {name: _read_text(path) for name, path in paths.items()}
-    notice, terms = texts[NOTICE_FILE], texts[LICENSE_FILE]
-    ours = {
-        LICENSE_FILE: notice == minilm_notice(True)
-        and terms is not None
-        and apache_terms(terms) == terms,
-        NOTICE_FILE: notice in (minilm_notice(True), minilm_notice(False)),
-    }
+    notice = _read_text(paths[NOTICE_FILE])
+    ours = {name: _is_ours(path, name) for name, path in paths.items()}
+    ours[LICENSE_FILE] &= ours[NOTICE_FILE] and notice == minilm_notice(True)
     removed = []
     for name, path in paths.items():  # LICENSE first: our NOTICE is what marks it as ours
         if not os.path.lexists(path):
