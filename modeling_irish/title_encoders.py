@@ -1,7 +1,9 @@
 """Title towers for the tune-title dual encoder: pretrained MiniLM and a character-level GRU."""
 
 import importlib.metadata
+import json
 import os
+import shutil
 import tempfile
 from typing import Any, Optional, Union
 
@@ -39,6 +41,17 @@ APACHE_LICENSE_URL = "https://www.apache.org/licenses/LICENSE-2.0"
 APACHE_LICENSED_DISTRIBUTIONS = ("transformers", "sentence-transformers")
 #: The files `write_minilm_license_files` writes into a saved MiniLM tune-title folder.
 LICENSE_FILE, NOTICE_FILE = "LICENSE", "NOTICE"
+#: The files a tokenizer's ``save_pretrained`` writes (transformers 5 writes the first two, earlier
+#: versions the others too): all that a MiniLM model's saved ``title_tokenizer/`` holds.
+TOKENIZER_SAVE_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "added_tokens.json",
+)
+#: The ``tokenizer_class`` a saved MiniLM tokenizer's ``tokenizer_config.json`` names.
+MINILM_TOKENIZER_CLASSES = ("BertTokenizer", "BertTokenizerFast")
 
 
 def apache_license_text() -> Optional[str]:
@@ -193,6 +206,49 @@ def remove_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list
                 name,
             )
     return removed
+
+
+def remove_minilm_tokenizer_folder(folder: Union[str, os.PathLike]) -> list[str]:
+    """Remove ``folder``, a save folder's ``title_tokenizer/``, where it is the tokenizer a
+    MiniLM model saved there before wrote (`minilm_tokenizer_files`), so that a model saved over
+    it without a MiniLM title tower (a char GRU) leaves no files of another model. Any other
+    folder of that name is the user's: it stays, with a warning. Returns the names of the files
+    removed (none where there was no such folder, or it stayed)."""
+    if not os.path.lexists(folder):
+        return []
+    names = minilm_tokenizer_files(folder)
+    if names is None:
+        logger.warning(
+            "%s: kept: not the tokenizer a MiniLM model's save writes, and this model has no "
+            "MiniLM title tower: check that it belongs in this folder",
+            folder,
+        )
+        return []
+    shutil.rmtree(folder)
+    return names
+
+
+def minilm_tokenizer_files(folder: Union[str, os.PathLike]) -> Optional[list[str]]:
+    """The sorted names of the files in ``folder`` where it is a tokenizer that a MiniLM model's
+    save wrote: a folder (not a link) of files (no links, no folders) of the names a tokenizer's
+    save writes (`TOKENIZER_SAVE_FILES`), whose ``tokenizer_config.json`` names BERT's tokenizer
+    (`MINILM_TOKENIZER_CLASSES`); None for any other."""
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return None
+    with os.scandir(folder) as found:
+        entries = list(found)
+    names = sorted(entry.name for entry in entries)
+    if "tokenizer_config.json" not in names or any(
+        entry.name not in TOKENIZER_SAVE_FILES or not entry.is_file(follow_symlinks=False)
+        for entry in entries
+    ):
+        return None
+    try:
+        config = json.loads(_read_text(os.path.join(folder, "tokenizer_config.json")) or "")
+    except ValueError:  # not JSON
+        return None
+    tokenizer_class = config.get("tokenizer_class") if isinstance(config, dict) else None
+    return names if tokenizer_class in MINILM_TOKENIZER_CLASSES else None
 
 
 def _read_text(path: str) -> Optional[str]:

