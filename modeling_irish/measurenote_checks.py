@@ -3,6 +3,7 @@
 
 import inspect
 import os
+from collections.abc import Sequence
 from typing import Any, Optional, Union
 
 import torch
@@ -12,6 +13,7 @@ from .configuration_measurenote import MeasureNoteConfig
 __all__ = [
     "HUB_UPLOAD_ARGUMENTS",
     "check_rows",
+    "delete_removed_files",
     "folder_timestamps",
     "split_upload_arguments",
     "upload_saved_folder",
@@ -159,13 +161,18 @@ def upload_saved_folder(
     revision: Optional[str] = None,
     create_pr: bool = False,
     tags: Optional[list[str]] = None,
+    removed: Sequence[str] = (),
 ) -> Any:
     """Upload the files that `model.save_pretrained` just wrote in `save_directory` (those new
     or changed since `files_timestamps`) to the Hub repository `repo_id`, as transformers'
     `save_pretrained(push_to_hub=True)` does once it has saved: the shards, variant names and
     index of that save, not a second save with defaults (which `push_to_hub` makes in a
     temporary folder). A folder without a README.md gets the Hub's (or a new) model card with
-    `tags`; one that has a README.md (a training run's card) keeps it."""
+    `tags`; one that has a README.md (a training run's card) keeps it. The files of `removed`
+    (paths in the folder, ``/``-separated), which the save deleted from it as stale (a MiniLM
+    model's ``LICENSE`` that a char-GRU model saved over it no longer holds), are deleted
+    from the repository too, where it holds them (`delete_removed_files`): an upload only adds
+    files. Returns the upload's commit."""
     # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub and
     # _upload_modified_files below use, so one client (and its library tag) makes the upload
     from transformers.utils import hub
@@ -176,7 +183,7 @@ def upload_saved_folder(
         tags = [tags] if isinstance(tags, str) else list(tags or [])
         tags = list(dict.fromkeys([*(model.model_tags or []), *tags]))
         hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
-    return model._upload_modified_files(
+    commit = model._upload_modified_files(
         save_directory,
         repo_id,
         files_timestamps,
@@ -184,6 +191,37 @@ def upload_saved_folder(
         commit_description=commit_description,
         token=token,
         create_pr=create_pr,
+        revision=revision,
+    )
+    if create_pr:  # the deletions go into the pull request the upload opened
+        revision = getattr(commit, "pr_revision", None) or revision
+    delete_removed_files(repo_id, removed, token=token, revision=revision)
+    return commit
+
+
+def delete_removed_files(
+    repo_id: str,
+    removed: Sequence[str],
+    token: Optional[Union[bool, str]] = None,
+    revision: Optional[str] = None,
+) -> Any:
+    """Delete from the Hub repository `repo_id` (at `revision`) those of the files `removed`
+    (paths in it) that it holds, in one commit, and no other file: each is named, never a
+    pattern. Returns the commit, or None where it holds none of them (no commit)."""
+    if not removed:
+        return None
+    from huggingface_hub import CommitOperationDelete
+    from transformers.utils import hub
+
+    held = set(hub.hf_api().list_repo_files(repo_id, revision=revision, token=token))
+    stale = [path for path in dict.fromkeys(removed) if path in held]
+    if not stale:
+        return None
+    return hub.hf_api().create_commit(
+        repo_id=repo_id,
+        operations=[CommitOperationDelete(path_in_repo=path) for path in stale],
+        commit_message=f"Delete {', '.join(stale)}: the saved model no longer holds them",
+        token=token,
         revision=revision,
     )
 

@@ -390,7 +390,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         may have changed it), so the folder reloads frozen as the model is. `push_to_hub`
         saves through here too; with ``push_to_hub=True`` what the save wrote is uploaded
         (`upload_saved_folder`) once the title tokenizer is in it, not before as the base
-        method would (`split_upload_arguments`)."""
+        method would (`split_upload_arguments`), and the files of a MiniLM model that the save
+        removed are deleted from the repository, where it holds them (in a second commit)."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )
@@ -403,13 +404,18 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         out = super().save_pretrained(save_directory, **kwargs)
         if kwargs.get("is_main_process", True):
             self.save_title_tokenizer(save_directory)
+            removed: list[str] = []  # stale files of a MiniLM model saved here before
             if self.config.title_config.encoder_type == "minilm":  # its weights are Apache-2.0
                 write_minilm_license_files(save_directory)
             else:  # a MiniLM model saved here before left those, which no longer hold
-                remove_minilm_license_files(save_directory)
-                remove_minilm_tokenizer_folder(os.path.join(save_directory, TITLE_TOKENIZER_DIR))
-            if upload is not None:
-                upload_saved_folder(self, save_directory, before, **upload)
+                removed = remove_minilm_license_files(save_directory)
+                tokenizer_dir = os.path.join(save_directory, TITLE_TOKENIZER_DIR)
+                removed += [
+                    f"{TITLE_TOKENIZER_DIR}/{name}"
+                    for name in remove_minilm_tokenizer_folder(tokenizer_dir)
+                ]
+            if upload is not None:  # what it removed goes from the Hub repository too
+                upload_saved_folder(self, save_directory, before, removed=removed, **upload)
         return out
 
     def save_title_tokenizer(self, save_directory: Union[str, os.PathLike]) -> None:

@@ -107,13 +107,15 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def record_hub_commits(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+def record_hub_commits(monkeypatch: pytest.MonkeyPatch, held: tuple[str, ...] = ()) -> list[dict]:
     """Replace the Hub client of transformers' uploads by a stand-in that records each commit
-    (``repo_id``, the sorted ``files`` it would upload, and its other arguments) instead of
-    sending it; the model card is made offline from the template."""
+    (``repo_id``, the sorted ``files`` it would upload, those it would delete, ``deleted``, and
+    its other arguments) instead of sending it; the repository holds the files ``held`` (what
+    ``list_repo_files`` answers), and a commit with ``create_pr`` opens ``refs/pr/1``. The model
+    card is made offline from the template."""
     from types import SimpleNamespace
 
-    from huggingface_hub import ModelCard, ModelCardData
+    from huggingface_hub import CommitOperationDelete, ModelCard, ModelCardData
     from transformers.utils import hub
 
     commits: list[dict] = []
@@ -125,10 +127,16 @@ def record_hub_commits(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
         def create_branch(self, **kwargs):
             pass
 
+        def list_repo_files(self, repo_id, **kwargs):
+            return sorted(held)
+
         def create_commit(self, repo_id, operations, **kwargs):
-            files = sorted(op.path_in_repo for op in operations)
-            commits.append({"repo_id": repo_id, "files": files, **kwargs})
-            return "https://hub/commit"
+            deletes = [op for op in operations if isinstance(op, CommitOperationDelete)]
+            files = sorted(op.path_in_repo for op in operations if op not in deletes)
+            deleted = sorted(op.path_in_repo for op in deletes)
+            commits.append({"repo_id": repo_id, "files": files, "deleted": deleted, **kwargs})
+            pr = "refs/pr/1" if kwargs.get("create_pr") else None
+            return SimpleNamespace(commit_url="https://hub/commit", pr_revision=pr)
 
     def card(repo_id, tags=None, token=None):
         return ModelCard.from_template(ModelCardData(library_name="transformers", tags=tags))

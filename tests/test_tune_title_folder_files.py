@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import record_hub_commits
 from test_modeling_tune_title import tune_title_tester  # noqa: F401 (the tester fixture)
 
 from modeling_irish import title_encoders
@@ -109,3 +110,32 @@ def test_the_title_tokenizer_a_minilm_save_writes_is_recognised_as_its_own(tmp_p
     assert title_encoders.minilm_tokenizer_files(tmp_path / TITLE_TOKENIZER_DIR) == names
     assert title_encoders.remove_minilm_tokenizer_folder(tmp_path / TITLE_TOKENIZER_DIR) == names
     assert not list(tmp_path.iterdir())
+
+
+def test_push_to_hub_deletes_from_the_repository_the_files_the_save_removed_and_no_other(
+    tester, tmp_path, monkeypatch
+):
+    """A char-GRU model pushed over a MiniLM folder removed the MiniLM LICENSE, NOTICE and
+    title_tokenizer/ here, but the upload only adds files: the repository kept them. They are
+    deleted there too, by name, where it holds them; the repository's other files stay."""
+    ours = ["LICENSE", "NOTICE", "title_tokenizer/tokenizer.json"]
+    ours.append("title_tokenizer/tokenizer_config.json")
+    others = ["README.md", "mine.txt", "title_tokenizer/vocab.txt"]  # not removed here: kept
+    commits = record_hub_commits(monkeypatch, held=(*ours, *others))
+    folder = tmp_path / "m"
+    _bert_tokenizer_folder(folder / TITLE_TOKENIZER_DIR)
+    write_minilm_license_files(folder)
+    gru = TuneTitleModel(tester.get_config())
+    gru.save_pretrained(folder, push_to_hub=True, repo_id="u/m", token="t")
+    assert len(commits) == 2 and "config.json" in commits[0]["files"]
+    assert (commits[1]["repo_id"], commits[1]["token"]) == ("u/m", "t")
+    assert (commits[1]["files"], commits[1]["deleted"]) == ([], ours)
+    # a save that removed nothing deletes nothing
+    gru.save_pretrained(folder, push_to_hub=True, repo_id="u/m")
+    assert len(commits) == 3 and not commits[2]["deleted"]
+    # with create_pr, the deletions go into the pull request the upload opened; a repository
+    # that holds only some of them is asked to delete only those
+    commits = record_hub_commits(monkeypatch, held=("NOTICE", *others))
+    write_minilm_license_files(folder)
+    gru.save_pretrained(folder, push_to_hub=True, repo_id="u/m", create_pr=True)
+    assert commits[1]["deleted"] == ["NOTICE"] and commits[1]["revision"] == "refs/pr/1"
