@@ -16,6 +16,7 @@ from typing import Optional
 
 from irish_tune.value_checks import link_problem  # noqa: F401 - re-exported: the commands use it
 from tokenization.file_cleanup import discard_file, discard_folder, remove_if_there
+from tokenization.writer_folders import own_writer_name
 
 __all__ = [
     "ReplacingFiles",
@@ -70,9 +71,11 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
 
 def remove_directory(path: str | os.PathLike) -> None:
     """Delete the folder ``path`` of a damaged cache, first renamed aside in one step
-    (``<path>.damaged-<pid>``): a process that looks for it meanwhile finds it whole or not at
-    all, never half deleted. A folder another process removed first is no error; what of it
-    cannot be deleted is named in a warning and left under that name (`discard_folder`).
+    (``<path>.damaged-<pid>.<start>@<host>``, `own_writer_name`: no process of the same id on
+    another machine sharing the folder picks that name): a process that looks for it meanwhile
+    finds it whole or not at all, never half deleted. A folder another process removed first
+    is no error; what of it cannot be deleted is named in a warning and left under that name
+    (`discard_folder`).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -83,7 +86,7 @@ def remove_directory(path: str | os.PathLike) -> None:
     []
     >>> scratch.cleanup()
     """
-    aside = f"{os.fspath(path)}.damaged-{os.getpid()}"
+    aside = own_writer_name(f"{os.fspath(path)}.damaged-")
     try:
         os.replace(path, aside)
     except FileNotFoundError:  # another process removed it first
@@ -103,12 +106,14 @@ def replacing_file(
     and the file gets the permissions of any new file).
 
     The name is hidden beside ``path`` (the same folder, so the rename stays on one disk) and
-    keeps its extension (fluidsynth picks the audio format by it): ``.tune.<pid>.tmp.wav``
-    (`_temporary_name`: a long name cut to fit, which the final name may still be). An
-    `OSError` of the block that names no file, or the temporary one, is raised again naming
-    ``path`` (``[Errno 28] No space left on device: 'out/tune.wav'``). Given a ``group``
-    (`replacing_files`), the file is left under its temporary name when the block ends, to be
-    renamed with the group's other files (`ReplacingFiles.staged` names it meanwhile).
+    keeps its extension (fluidsynth picks the audio format by it):
+    ``.tune.<pid>.<start>@<host>.tmp.wav`` (`_temporary_name`: the writer's process, its start
+    and its machine, so that two writers on machines sharing the folder never pick one name; a
+    long name cut to fit, which the final name may still be). An `OSError` of the block that
+    names no file, or the temporary one, is raised again naming ``path`` (``[Errno 28] No space
+    left on device: 'out/tune.wav'``). Given a ``group`` (`replacing_files`), the file is left
+    under its temporary name when the block ends, to be renamed with the group's other files
+    (`ReplacingFiles.staged` names it meanwhile).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -151,7 +156,8 @@ _NAME_MAX = 255
 
 
 def _temporary_name(stem: str, ext: str) -> str:
-    """The hidden name `replacing_file` writes ``stem + ext`` under, ``.stem.<pid>.tmp.ext``;
+    """The hidden name `replacing_file` writes ``stem + ext`` under,
+    ``.stem.<pid>.<start>@<host>.tmp.ext`` (the writer's, `own_writer_name`);
     when that is longer than a file name may be (`_NAME_MAX`) while ``stem + ext`` may not be
     (a 240-character tune name), the stem is cut to 40 characters and a hash of it whole is
     added, so that the names of two long stems (the pages ``long.svg``, ``long-2.svg``) differ.
@@ -161,11 +167,12 @@ def _temporary_name(stem: str, ext: str) -> str:
     >>> _temporary_name("t" * 250, ".svg") != _temporary_name("t" * 249, ".svg")
     True
     """
-    name = f".{stem}.{os.getpid()}.tmp{ext}"
+    writer = own_writer_name("")
+    name = f".{stem}.{writer}.tmp{ext}"
     if len(os.fsencode(name)) <= _NAME_MAX:
         return name
     digest = hashlib.sha256(os.fsencode(stem)).hexdigest()[:16]
-    return f".{stem[:40]}-{digest}.{os.getpid()}.tmp{ext}"
+    return f".{stem[:40]}-{digest}.{writer}.tmp{ext}"
 
 
 class ReplacingFiles:

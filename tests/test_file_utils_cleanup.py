@@ -14,7 +14,8 @@ import pytest
 from modeling_irish import file_utils
 from modeling_irish.file_utils import discard_folder, replacing_file, replacing_files
 from tests.helpers import refuse_unlinking
-from tokenization import file_cleanup
+from tokenization import file_cleanup, writer_folders
+from tokenization.writer_folders import own_writer_name
 
 
 def _refuse_removing(monkeypatch, refused: str) -> None:
@@ -34,7 +35,7 @@ def test_a_temporary_file_that_will_not_go_is_named_and_the_writes_error_raised(
 ):
     # the cleanup's PermissionError was raised in place of the write's "No space left"
     path = tmp_path / "tune.abc"
-    tmp = str(tmp_path / f".tune.{os.getpid()}.tmp.abc")
+    tmp = str(tmp_path / file_utils._temporary_name("tune", ".abc"))
     _refuse_removing(monkeypatch, tmp)
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(OSError) as raised, replacing_file(path) as written:
@@ -50,7 +51,7 @@ def test_a_group_that_fails_removes_every_file_it_can_and_names_the_rest(
 ):
     # the first file that would not go stopped the cleanup, and hid the group's error
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
-    stuck = str(tmp_path / f".a.{os.getpid()}.tmp.txt")
+    stuck = str(tmp_path / file_utils._temporary_name("a", ".txt"))
     _refuse_removing(monkeypatch, stuck)
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(ValueError, match="the renderer failed"), replacing_files() as group:
@@ -122,15 +123,44 @@ def test_publish_directory_names_its_copy_it_cannot_delete_once_another_publishe
 
 
 def test_remove_directory_names_what_it_cannot_delete(tmp_path, monkeypatch, caplog):
-    # the damaged cache renamed aside was left as <path>.damaged-<pid> without a word
+    # the damaged cache renamed aside was left as <path>.damaged-<writer> without a word
     cache = _folder(tmp_path / "cache", "done", "stuck.arrow")
     refuse_unlinking(monkeypatch, "stuck.arrow")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     file_utils.remove_directory(cache)
-    aside = tmp_path / f"cache.damaged-{os.getpid()}"
+    aside = tmp_path / own_writer_name("cache.damaged-")
     assert f"cannot remove {aside} (" in caplog.text and "Permission denied" in caplog.text
     assert _listing(tmp_path) == [aside.name] and _listing(aside) == ["stuck.arrow"]
 
 
 def _listing(folder) -> list[str]:
     return sorted(os.listdir(folder))
+
+
+def test_a_writer_of_the_same_pid_on_another_machine_neither_clobbers_nor_is_clobbered(
+    tmp_path, monkeypatch
+):
+    """On a folder shared by machines (NFS), `replacing_file` wrote under ``.<stem>.<pid>.tmp``
+    and `remove_directory` renamed aside to ``<path>.damaged-<pid>``: a process of the same id
+    on another machine picked the same names, and one renamed the other's half-written file into
+    place, or failed to rename its damaged cache aside. The names now hold the machine too."""
+    pid = os.getpid()
+    path, cache = tmp_path / "tune.abc", _folder(tmp_path / "cache", "done")
+    monkeypatch.setattr(writer_folders, "this_host", lambda: "node7")
+    node7 = {  # what a writer of this process id on node7 has in the folder meanwhile
+        file_utils._temporary_name("tune", ".abc"): "node7's tune",
+        f".tune.{pid}.tmp.abc": "an earlier version's tune",
+    }
+    node7_aside = tmp_path / own_writer_name("cache.damaged-")
+    monkeypatch.undo()
+    for name, text in node7.items():
+        (tmp_path / name).write_text(text)
+    for aside in (node7_aside, tmp_path / f"cache.damaged-{pid}"):
+        _folder(aside, "node7's")
+    with replacing_file(path) as tmp, open(tmp, "w") as handle:
+        _ = handle.write("X:1")
+    file_utils.remove_directory(cache)
+    assert path.read_text() == "X:1" and not cache.exists()
+    assert {name: (tmp_path / name).read_text() for name in node7} == node7
+    assert _listing(node7_aside) == _listing(tmp_path / f"cache.damaged-{pid}") == ["node7's"]
+    assert len(_listing(tmp_path)) == 1 + len(node7) + 2  # nothing of this writer's left

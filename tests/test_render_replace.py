@@ -310,7 +310,7 @@ def test_a_render_removes_its_earlier_pages_moved_aside(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
 def test_a_tune_of_a_long_name_is_rendered_under_it(tmp_path, monkeypatch):
-    # a 240-character stem: its pages' temporary names (.<stem>.<pid>.tmp.svg) were longer than
+    # a 240-character stem: its pages' temporary names (.<stem>.<writer>.tmp.svg) were longer than
     # a file name may be, and the render failed with an OSError naming the temporary file
     stem = "L" * 240
     _pages(monkeypatch, 2, "long")
