@@ -499,10 +499,11 @@ def evaluate_retrieval(
     whose title is in training; the gallery is every distinct (normalised) training title.
     `"unseen"`, each query is an excerpt of a tune whose tune id and title are not in training;
     the gallery is the queries' distinct titles. `excerpt_notes=0` uses whole tunes. Ties are
-    broken against the scorer. Training tunes that are a query's setting are left out, whatever
-    their ``X:`` or spacing (`setting_key`: the same thesession setting id, else the same title
-    and body, the rule `known_tune_holdout` holds out by), so `train_corpus` may contain the
-    queries.
+    broken against the scorer, and so is a NaN score (`rank_of_targets`: a NaN wrong title ranks
+    ahead, a NaN correct one last); +-inf are scores like any other. Training tunes that are a
+    query's setting are left out, whatever their ``X:`` or spacing (`setting_key`: the same
+    thesession setting id, else the same title and body, the rule `known_tune_holdout` holds out
+    by), so `train_corpus` may contain the queries.
 
     `baseline`: None (the model's title cosine), `"edit-distance"` (under `"known"` each gallery
     title is scored by its best training setting; under `"unseen"`, where no gallery title has a
@@ -602,7 +603,7 @@ def evaluate_retrieval(
             scores, ms = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0), ms + ms_ed
         else:
             scores, ms = ed, ms_ed
-    scores = np.where(np.isfinite(scores), scores, -1e9)  # ties with -inf broken against us too
+    # as they are: `rank_of_targets` ranks +-inf as scores and a NaN against the scorer
     ranks = rank_of_targets(scores, targets)
     out: dict[str, Any] = retrieval_metrics(ranks, (1, 5, 10), 20)
     out.update(

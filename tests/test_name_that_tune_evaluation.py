@@ -174,6 +174,45 @@ def test_unseen_edit_distance_names_the_query_by_its_nearest_tunes_titles(tokeni
     assert wrong["r_at_1"] == 0.0
 
 
+def _nan_at(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """`scores` with row i's item `columns[i]` NaN."""
+    out = scores.astype(np.float64)
+    out[np.arange(len(out)), columns] = np.nan
+    return out
+
+
+@pytest.mark.parametrize(
+    "edit, r_at_1, mean_rank",
+    [
+        # the correct title (each query's best) scored +inf: first, as any top score (the -1e9
+        # that every non-finite score was turned into ranked it last of the 8)
+        (lambda s: np.where(s == s.max(axis=1, keepdims=True), np.inf, s), 1.0, 1.0),
+        # a wrong title (the one after each query's best) scored NaN counts against the scorer:
+        # it ranks ahead of the correct one (as -1e9 it ranked last, in the scorer's favour)
+        (lambda s: _nan_at(s, (s.argmax(axis=1) + 1) % s.shape[1]), 0.0, 2.0),
+        # the correct title scored NaN: last of the 8
+        (lambda s: np.where(s == s.max(axis=1, keepdims=True), np.nan, s), 0.0, 8.0),
+    ],
+    ids=["correct +inf", "wrong NaN", "correct NaN"],
+)
+def test_non_finite_scores_rank_as_rank_of_targets_ranks_them(
+    tokenizer, monkeypatch, edit, r_at_1, mean_rank
+):
+    import modeling_irish.retrieval_evaluation as evaluation
+
+    real = evaluation._edit_scores
+
+    def scored(*args, **kwargs):
+        scores, ms = real(*args, **kwargs)
+        assert (np.sort(scores, axis=1)[:, -1] > np.sort(scores, axis=1)[:, -2]).all()  # one top
+        return edit(scores), ms
+
+    monkeypatch.setattr(evaluation, "_edit_scores", scored)
+    m = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
+    assert m["queries"] == 8 and m["gallery"] == 8  # exact excerpts: each query's best is right
+    assert m["r_at_1"] == r_at_1 and m["mean_rank"] == mean_rank
+
+
 def test_mrr_standard_error():
     # reciprocal ranks 1, 1/2 and 0 (rank 40 is beyond 20): sample std 0.5, over sqrt(3)
     assert _mrr_stderr(np.array([1, 2, 40]), 20) == pytest.approx(0.5 / np.sqrt(3))
