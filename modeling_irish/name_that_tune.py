@@ -33,6 +33,7 @@ from .tune_embedding import (
     header_values,
     notes_and_headers,
     read_tunes,
+    require_finite,
     single_thread,
 )
 from .tune_index_files import (
@@ -67,6 +68,8 @@ __all__ = [
 # 587 held-out settings of training tunes that are not the reported queries (docs/BENCHMARKS.md)
 HYBRID_WEIGHT = 8.0
 IDENTIFY_SCORERS = ("hybrid", "title", "setting", "edit-distance")
+#: What to do with an index that holds embeddings that are not finite numbers.
+_REBUILD = "rebuild it with irish-tune index and a model that gives finite ones"
 #: a K: field (header line or inline) and its value
 _KEY_FIELD = re.compile(r"^\s*K:([^\n%]*)|\[K:([^\]]*)\]", re.MULTILINE)
 
@@ -192,6 +195,9 @@ class TuneIndex:
         else:
             titles = embed_titles(model, display, desc="Embedding titles")
             settings = embed_tunes(model, encoded, batch_size, max_rows, "Embedding settings")
+            # NaN vectors would score every query NaN: no index of them (`identify` says why)
+            require_finite(titles, "the model's embeddings of the titles")
+            require_finite(settings, "the model's embeddings of the settings")
         warn_changed_while_built(sources)
         return cls(
             display,
@@ -246,9 +252,12 @@ class TuneIndex:
         if stored.shape[1] == 0:
             return  # an edit-distance index: `identify` says what the model's scorers need
         wanted = getattr(model.config, "projection_dim", None)
-        if stored.shape[1] != wanted or not np.allclose(
-            embed_titles(model, self.titles[:1])[0], stored[0], atol=1e-3
-        ):
+        if stored.shape[1] != wanted:
+            again = None
+        else:  # NaN here is no other model: say what it is (allclose would fail on it)
+            again = require_finite(embed_titles(model, self.titles[:1]), "the model's embeddings")
+            require_finite(stored[:1], f"{where}'s embeddings", _REBUILD)
+        if again is None or not np.allclose(again[0], stored[0], atol=1e-3):
             raise ValueError(
                 f"{where} was built with another model ({self.meta.get('model') or 'unknown'}, "
                 f"{stored.shape[1]}-wide vectors): rebuild it with irish-tune index --model"
@@ -557,7 +566,9 @@ def identify(
     first (`TuneIndex.shift_free_scores`), whatever `transpose` says. `tokenizer` defaults
     to the one saved in the index's model (or tokenizer) folder. Notes whose length or pitch
     the tokenizer lacks are named in a logged warning (`_warn_unknown_notes`): their rhythm,
-    or the notes themselves, are not compared.
+    or the notes themselves, are not compared. A model whose embedding of the snippet holds a
+    NaN (a diverged run), or an index holding one, is a `ValueError` that says so, not a list
+    of NaN scores (`require_finite`; `TuneIndex.build` refuses to index such vectors).
     """
     if scoring is None:
         scoring = "hybrid" if model is not None else "edit-distance"
@@ -582,7 +593,8 @@ def identify(
         scores = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet, transpose)
     else:
         with single_thread():
-            query = embed_tunes(model, [(enc.input_ids, enc.measure_numbers)])[0]
+            query = embed_tunes(model, [(enc.input_ids, enc.measure_numbers)])
+        query = require_finite(query, "the model's embeddings of the snippet")[0]
         if scoring == "setting":
             scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
         else:
@@ -590,6 +602,9 @@ def identify(
         if scoring == "hybrid":
             ed = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet, transpose)
             scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
+        if np.isnan(scores).any():  # a finite query: the index holds NaN vectors (none is built)
+            stored = index.setting_embeds if scoring == "setting" else index.title_embeds
+            require_finite(stored, "the index's embeddings", _REBUILD)
     top = np.argsort(-scores, kind="stable")[:k]
     return [(index.titles[i], float(scores[i])) for i in top]
 

@@ -23,7 +23,15 @@ from .abc_sources import RawTune, iter_raw_tunes
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
 
-__all__ = ["embed_titles", "embed_tunes", "header_values", "read_tunes", "single_thread"]
+__all__ = [
+    "MODEL_NOT_FINITE",
+    "embed_titles",
+    "embed_tunes",
+    "header_values",
+    "read_tunes",
+    "require_finite",
+    "single_thread",
+]
 
 #: a thesession.org tune address in an ``S:`` field, and its tune id
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
@@ -203,6 +211,28 @@ def embed_titles(
     return (
         np.concatenate(chunks) if chunks else np.zeros((0, model.config.projection_dim), np.float32)
     )
+
+
+#: Why a model gives embeddings that are not finite numbers, as `require_finite` says it.
+MODEL_NOT_FINITE = "are the model's weights finite? (a diverged training run gives NaN)"
+
+
+def require_finite(embeds: np.ndarray, what: str, why: str = MODEL_NOT_FINITE) -> np.ndarray:
+    """`embeds` (`(n, dim)`) when every value is a finite number, else a `ValueError` naming
+    `what` they are, how many rows hold a NaN or infinite value, and `why`: a NaN embedding
+    scores every title NaN, which ranks nothing (`identify` listed the index's first titles,
+    each scored ``nan``).
+
+    >>> require_finite(np.array([[0.6, 0.8], [np.nan, 0.0]]), "the embeddings")
+    Traceback (most recent call last):
+    ...
+    ValueError: the embeddings (1 of 2) are not finite numbers (NaN or infinite): are the ...
+    """
+    bad = int((~np.isfinite(embeds)).any(axis=1).sum())
+    if bad:
+        count = f" ({bad} of {len(embeds)})" if len(embeds) > 1 else ""
+        raise ValueError(f"{what}{count} are not finite numbers (NaN or infinite): {why}")
+    return embeds
 
 
 def single_thread() -> AbstractContextManager[None]:

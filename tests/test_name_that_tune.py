@@ -475,3 +475,41 @@ def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys)
     assert re.search(rf"Reading tunes: {len(TRAIN)} tunes \[", err), err
     assert err.index("Reading tunes") < err.index("Indexing tunes")
     assert read_tunes(str(path)) and capsys.readouterr().err == ""  # no label, no bar
+
+
+def _nan_model(model, *parts: str):
+    """A copy of `model` whose `parts` (all its weights when none is named) are NaN."""
+    import copy
+
+    broken = copy.deepcopy(model)
+    with torch.no_grad():
+        modules = [getattr(broken, part) for part in parts] or [broken]
+        for module in modules:
+            for weight in module.parameters():
+                weight.fill_(float("nan"))
+    return broken
+
+
+def test_identify_says_a_model_or_index_gives_nan_rather_than_ranking_it(model, tokenizer):
+    # a model whose tune side gives NaN listed the index's first titles, each scored nan
+    index = TuneIndex.build(model, tokenizer, TRAIN)
+    broken = _nan_model(model, "tune_projection")
+    for scoring in ("hybrid", "title", "setting"):
+        with pytest.raises(ValueError, match="embeddings of the snippet are not finite numbers"):
+            identify(broken, index, KNOWN[0], k=3, tokenizer=tokenizer, scoring=scoring)
+    # NaN throughout: said so, not that the index was built with another model
+    with pytest.raises(ValueError, match="model's embeddings are not finite .*weights finite"):
+        identify(_nan_model(model), index, KNOWN[0], k=3, tokenizer=tokenizer)
+    # nor is an index built of such vectors
+    with pytest.raises(ValueError, match=r"embeddings of the titles \(8 of 8\) are not finite"):
+        TuneIndex.build(_nan_model(model, "title_projection"), tokenizer, TRAIN)
+    # an index holding a NaN vector (one title's, one setting's) is named, with what to do
+    index.title_embeds[3] = np.nan
+    with pytest.raises(ValueError, match=r"index's embeddings \(1 of 8\) .*rebuild it"):
+        identify(model, index, KNOWN[0], k=3, tokenizer=tokenizer, scoring="title")
+    index.title_embeds[0] = np.nan  # the one the model check embeds again
+    with pytest.raises(ValueError, match=r"the index's embeddings are not finite .*rebuild it"):
+        identify(_nan_model(model, "tune_model"), index, KNOWN[0], k=3, tokenizer=tokenizer)
+    index.setting_embeds[5] = np.nan
+    with pytest.raises(ValueError, match=r"index's embeddings \(1 of 8\) .*rebuild it"):
+        identify(model, index, KNOWN[0], k=3, tokenizer=tokenizer, scoring="setting")

@@ -558,3 +558,33 @@ def test_identify_says_what_the_reader_left_out_of_a_query_at_the_lines_typed(
     assert said.startswith("irish-tune identify: the tune at line 3 of stdin was not read")
     assert said.endswith("unknown decoration !foo! dropped (line 10, column 2)")
     assert book.split("\n")[9] == "G!foo!A|"
+
+
+def test_identify_with_a_model_that_gives_nan_says_so_instead_of_a_list(
+    model, tokenizer, tmp_path, capsys
+):
+    # it printed the index's first titles, each scored "nan" (--json: null), and exit status 0
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[0])
+    folder = tmp_path / "tt"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    broken = TuneTitleModel(model.config)
+    broken.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        broken.tune_projection.weight.fill_(float("nan"))  # the titles' side is the index's
+    broken.save_pretrained(tmp_path / "nan")
+    tokenizer.save_pretrained(tmp_path / "nan")
+    capsys.readouterr()
+    argv = ["identify", "--model", str(tmp_path / "nan"), "--index", str(folder / "index")]
+    for extra in ([], ["--json"]):
+        assert main([*argv, *extra, str(snippet), "-k", "3"]) == 2, extra
+        out, err = capsys.readouterr()
+        assert out == "" and "nan" not in out.lower(), extra
+        assert "embeddings of the snippet are not finite numbers" in err, extra
+        assert "weights finite" in err, extra
