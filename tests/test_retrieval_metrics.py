@@ -467,6 +467,33 @@ def test_evaluate_module_names_none_and_unwrapped_inputs(metric):
     assert m.compute(predictions=[[0.1, 0.9, 0.5]], references=[2])["mean_rank"] == 2.0
 
 
+def test_evaluate_module_refuses_strings_and_names_a_none_rank(metric):
+    # "3" was read as rank 3 (and "0.5" as a score, "1" as an index) without a word, "x" failed
+    # with a bare conversion error, and a None rank was reported as "got nan"
+    scores, ranks = metric.load(METRIC_PATH), metric.load(METRIC_PATH, "ranks")
+    refused = [
+        (ranks, dict(predictions=["3", 1]), "ranks must be .*not strings; got '3' for query 0$"),
+        (ranks, dict(predictions=np.array(["1", "2"])), "not strings; got '1' for query 0$"),
+        (ranks, dict(predictions=[1, "x"]), "not strings; got 'x' for query 1$"),
+        (ranks, dict(predictions=[1, None]), ">= 1; got None for query 1$"),
+        (ranks, dict(predictions=np.array([2, None])), "got None for query 1$"),
+        (
+            scores,
+            dict(predictions=[[0.1, "0.5"]], references=[0]),
+            "got '0.5' for query 0, item 1$",
+        ),
+        (scores, dict(predictions=[[0.9, 0.1]], references=["1"]), "indices, not strings; got '1'"),
+        (scores, dict(predictions=[[0.9, 0.1]], references=[[0, "1"]]), "got '1' for query 0$"),
+    ]
+    for m, call, message in refused:
+        with pytest.raises(ValueError, match=message):
+            m.compute(**call)
+        with pytest.raises(ValueError, match=message):
+            m.add_batch(**call)  # refused before it is stored: the metric stays usable
+    assert ranks.compute(predictions=[3, 1])["mean_rank"] == 2.0
+    assert scores.compute(predictions=[[0.1, 0.5]], references=[0])["mean_rank"] == 2.0
+
+
 def test_evaluate_module_hand_example_with_twin_titles_ties_and_k_beyond_the_gallery(metric):
     # gallery: The Butterfly, Drowsy Maggie, The Butterfly (a second copy), Morrison's
     scores = [[0.9, 0.1, 0.9, 0.2], [0.3, 0.3, 0.3, 0.3], [0.1, 0.8, 0.2, 0.7], [0, 0, 0, 1.0]]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import datasets
 import evaluate
@@ -46,15 +47,17 @@ Args:
     predictions (`list[list[float]]` for `"scores"`, `list[int]` for `"ranks"`):
         `"scores"`: for each query, the scores of every gallery item (all rows the same length,
         the gallery size), higher is better; a list of rows, a 2-d numpy array or torch tensor
-        (a flat row or a None score is a `ValueError`: wrap one query as `[scores]`).
+        (a flat row, a None score or a string, even ``"0.5"``, is a `ValueError`: wrap one
+        query as `[scores]`).
         `"ranks"`: the 1-based rank of each query's best correct item (a finite whole number
-        >= 1; inf, NaN, 0, 1.5 or a boolean is a `ValueError`).
+        >= 1; inf, NaN, None, 0, 1.5, a boolean or a string, even ``"3"``, is a `ValueError`).
     references (`list[int]` or `list[list[int]]`, `"scores"` only):
         for each query, the index of its correct gallery item, or a list of indices when several
         gallery items count as correct (e.g. settings of the same tune). Every row uses the same
         form within one `compute` call and its batches. Each index is a whole number (2 or 2.0;
-        2.9, 1.5, inf, NaN or None is a `ValueError`, never truncated); booleans (a mask row
-        would read as the indices 1 and 0) are a `ValueError` too: pass `np.flatnonzero(row)`.
+        2.9, 1.5, inf, NaN, None or a string such as ``"2"`` is a `ValueError`, never truncated
+        nor parsed); booleans (a mask row would read as the indices 1 and 0) are a `ValueError`
+        too: pass `np.flatnonzero(row)`.
         Required by `"scores"`; given to `"ranks"`, a `ValueError` (they are not read there).
     k_values (`list[int]`, *optional*, defaults to `[1, 5, 10]`): cut-offs for recall at k,
         whole numbers >= 1 (0 or 2.5 is a `ValueError`).
@@ -128,6 +131,44 @@ def _first_bool(values) -> Optional[int]:
         ):
             return q
     return None
+
+
+def _first_of(values, found: Callable[[Any], bool]) -> Optional[tuple[int, Optional[int], Any]]:
+    """``(query, item, value)`` of the first value of `values` (one entry per query: a value, or
+    a row of them, `item` its place there, else None) for which `found` is true, else None. A
+    numeric array or tensor holds no None nor string: not walked."""
+    if getattr(values, "dtype", None) is not None and not _may_hold_objects(values):
+        return None
+    for q, value in enumerate(values):
+        if found(value):
+            return q, None, value
+        if isinstance(value, (list, tuple)) or _may_hold_objects(value):
+            for j, item in enumerate(value):
+                if found(item):
+                    return q, j, item
+    return None
+
+
+def _may_hold_objects(value) -> bool:
+    """A numpy array of objects or strings (whose items may be None or text)."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in "OUS"
+
+
+def _is_text(value) -> bool:
+    """A string (``"3"``), which `evaluate` would store as the number it spells."""
+    return isinstance(value, (str, bytes))
+
+
+def _refuse_text(values, what: str, item: bool = True) -> None:
+    """A `ValueError` naming the first string among `values` (`what`: ``"scores must be
+    numbers"``) and its query, and its gallery item when `item` (a score's): `evaluate` read
+    ``"3"`` as 3 without a word, and ``"x"`` failed with a bare conversion error."""
+    hit = _first_of(values, _is_text)
+    if hit is not None:
+        q, j, value = hit
+        at = f"query {q}, item {j}" if item and j is not None else f"query {q}"
+        shown = repr(str(value) if isinstance(value, str) else bytes(value))  # not np.str_('3')
+        raise ValueError(f"{what}, not strings; got {shown} for {at}")
 
 
 def _check_score_rows(predictions) -> None:
@@ -206,6 +247,13 @@ class RetrievalMRR(evaluate.Metric):
                 raise ValueError(
                     f"ranks must be whole numbers >= 1, not booleans; query {q} has one"
                 )
+            if predictions is not None:
+                _refuse_text(predictions, "ranks must be whole numbers >= 1")
+                none = _first_of(predictions, lambda value: value is None)
+                if none is not None:  # stored as NaN, it was reported as "got nan"
+                    raise ValueError(
+                        f"ranks must be whole numbers >= 1; got None for query {none[0]}"
+                    )
             return
         if (predictions is None) != (references is None):
             missing = "references" if references is None else "predictions"
@@ -216,6 +264,8 @@ class RetrievalMRR(evaluate.Metric):
         if predictions is not None:
             _check_score_rows(predictions)
             _check_references(references)
+            _refuse_text(predictions, "scores must be numbers")
+            _refuse_text(references, "references must be gallery indices", item=False)
 
     def _drop_empty_writer(self) -> None:
         """Forget the feature format `evaluate` chose for a batch it then refused, when nothing
