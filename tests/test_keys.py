@@ -172,6 +172,21 @@ def test_letters_written_onto_a_tonic_that_make_no_mode_are_an_unknown_key(writt
     assert caught.value.message == said and caught.value.line == 3
 
 
+@pytest.mark.parametrize(
+    "written, said",
+    [
+        ("H", "cannot read key 'H' (ABC keys are A-G with # or b, as Eb or F#)"),  # German B
+        ("h minor", "cannot read key 'h minor' (ABC keys are A-G with # or b, as Eb or F#)"),
+        ("Q", "cannot read key 'Q'"),  # no key in any spelling: no hint
+    ],
+)
+def test_a_german_h_for_b_gets_the_hint_of_other_german_key_names(written, said):
+    # `K: H` (German for B) said "cannot read key 'H'", without the hint `K:Es` gets
+    with pytest.raises(AbcParseError) as caught:
+        parse_abc(f"X:1\nT:H\nK: {written}\nBcd|")
+    assert caught.value.message == said and caught.value.line == 3
+
+
 def test_key_validates_fields():
     with pytest.raises(ValueError):
         Key("H", "major")

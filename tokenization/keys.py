@@ -77,6 +77,8 @@ _ACC_VALUE = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 
 _KEY_RE = re.compile(r"(?P<tonic>[A-Ga-g])(?P<acc>[#b]?)\s*(?P<mode>[A-Za-z]*)")
 _EXTRA_RE = re.compile(r"(\^\^|\^|__|_|=)([A-Ga-g])")
+#: what an error about a key written as ABC does not spell it (a German name) says of ABC's keys
+_KEY_HINT = "(ABC keys are A-G with # or b, as Eb or F#)"
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,8 @@ _CLEF_RE = re.compile(
 def parse_key_field(text: str) -> KeySpec:
     """Parse a whole `K:` value, with extra accidentals (`K:D ^g`, `K:D exp ^f`) and clefs.
 
-    `none`, `HP` and `Hp` give sensible defaults and a warning.
+    `none`, `HP` and `Hp` give sensible defaults and a warning; a German key name (``K:Es``,
+    ``K:H``) is a `ValueError` that says how ABC spells keys.
 
     >>> spec = parse_key_field("Dmix =c")
     >>> spec.key.name, spec.accidentals["F"], spec.accidentals["C"]
@@ -209,8 +212,9 @@ def parse_key_field(text: str) -> KeySpec:
         warnings = (*spec.warnings, "K:exp with no tonic: C")
         return KeySpec(spec.key, spec.accidentals, warnings, octave=octave)
     m = _KEY_RE.match(value)
-    if m is None:
-        raise ValueError(f"cannot read key {_quote(text)}")
+    if m is None:  # `K:H`, German for B, as `K:Es` (`_mode_of_key`) is for E flat: the hint too
+        hint = f" {_KEY_HINT}" if value[:1] in ("H", "h") else ""
+        raise ValueError(f"cannot read key {_quote(text)}{hint}")
     tonic = m["tonic"].upper() + m["acc"]
     mode, end = m["mode"], m.end()
     if mode.lower() == "exp":  # `K:D exp ^f`: no mode word, explicit accidentals follow
@@ -245,7 +249,7 @@ def _mode_of_key(m: re.Match, mode: str) -> str:
     except ValueError:
         if not mode or m.start("mode") != m.end("acc"):
             raise
-    raise ValueError(f"unknown key {_quote(m[0])} (ABC keys are A-G with # or b, as Eb or F#)")
+    raise ValueError(f"unknown key {_quote(m[0])} {_KEY_HINT}")
 
 
 def _quote(text: str, size: int = 40) -> str:
