@@ -100,6 +100,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_lexer as lexer
     import tokenization.abc_notes as notes
     import tokenization.abc_parser as parser
+    import tokenization.abc_titles as titles
     import tokenization.abc_tune as tune
     import tokenization.abc_tunebook as tunebook
     import tokenization.bar_check as bar_check
@@ -112,7 +113,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
 
     # the reader (check: its decode_abc; file_bytes: decompression; session_dump: a dump's rows),
     # the bar rule of `require_bars_fit` (bar_check, measure) and the split
-    reader = (parser, tune, bars, notes, header, tunebook, lexer, keys, abc_sources, check)
+    reader = (parser, tune, bars, notes, header, titles, tunebook, lexer, keys, abc_sources, check)
     reader += (file_bytes, session_dump, bar_check, measure, corpus_splits)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):

@@ -116,6 +116,7 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
         "tokenization.abc_bars",
         "tokenization.abc_notes",
         "tokenization.abc_header",
+        "tokenization.abc_titles",
         "tokenization.abc_tunebook",
         # a thesession dump's rows and the tune text built from them
         "modeling_irish.session_dump",

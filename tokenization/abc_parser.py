@@ -63,9 +63,10 @@ _ONE = Fraction(1)
 class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
     """Parser state for one tune. Use `parse_abc`.
 
-    Its methods by topic: header and fields (`_HeaderFields`, abc_header.py), bar lines, endings
-    and ties (`_BarsAndTies`, abc_bars.py), lengths, rests, chords and tuplets
-    (`_NotesAndChords`, abc_notes.py); the body walk, overlays and the result are here.
+    Its methods by topic: header and fields (`_HeaderFields`, abc_header.py), titles
+    (`_TitleFields`, abc_titles.py), bar lines, endings and ties (`_BarsAndTies`, abc_bars.py),
+    lengths, rests, chords and tuplets (`_NotesAndChords`, abc_notes.py); the body walk,
+    overlays and the result are here.
     """
 
     def __init__(
