@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-import tokenization.check as check
+import tokenization.round_trip as round_trip
 from tests.helpers import run_program
 from tokenization.abc_parser import parse_abc
 from tokenization.abc_writer import write_abc
@@ -143,8 +143,8 @@ def test_check_writes_section_titles_back_in_the_body():
     ids=["made a header title", "dropped", "moved"],
 )
 def test_check_reports_a_section_title_the_round_trip_lost(monkeypatch, broken, error):
-    real = check.write_abc
-    monkeypatch.setattr(check, "write_abc", lambda *a, **k: broken(real(*a, **k)))
+    real = round_trip.write_abc
+    monkeypatch.setattr(round_trip, "write_abc", lambda *a, **k: broken(real(*a, **k)))
     (failure,) = check_text(SOURCE, "book.abc").failures
     assert failure["error"] == f"round trip: {error} after the round trip"
 
@@ -154,8 +154,8 @@ def test_check_reports_a_title_from_a_section_title_that_the_round_trip_changed(
     written after a note titles nothing (a chord symbol before it does, since the reader takes
     the title so too), and the header and section titles read back the same."""
     untitled = "X:1\nM:6/8\nL:1/8\nK:G\nT:Part A\nGAB cBA|]\n"
-    real = check.write_abc
-    monkeypatch.setattr(check, "write_abc", lambda *a, **k: real(*a, **k).replace(
+    real = round_trip.write_abc
+    monkeypatch.setattr(round_trip, "write_abc", lambda *a, **k: real(*a, **k).replace(
                         "K:G\nT:Part A\nG", "K:G\nG\nT:Part A\n"))  # fmt: skip
     (failure,) = check_text(untitled, "book.abc").failures
     assert failure["error"] == "round trip: the title 'Part A' became '' after the round trip"

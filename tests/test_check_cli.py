@@ -551,7 +551,7 @@ def test_check_reports_a_mid_bar_ending_written_as_a_bar_line(tmp_path, monkeypa
     bar became two halves (abc2midi warned), and check passed it, with ``--bars`` too, as the
     rows of both were the same. Now the tracker counts one bar across ``[1``, so a writer that
     put the bar line back would change the rows, and check says so."""
-    import tokenization.check as check
+    import tokenization.round_trip as round_trip
 
     path = tmp_path / "beauties.abc"
     path.write_text(
@@ -559,8 +559,8 @@ def test_check_reports_a_mid_bar_ending_written_as_a_bar_line(tmp_path, monkeypa
     )
     assert main(["check", "--bars", str(path)]) == 0
     assert "round-trip ok: 1" in capsys.readouterr().out
-    real = check.write_abc
-    monkeypatch.setattr(check, "write_abc", lambda *a, **k: real(*a, **k).replace("[1", "|1"))
+    real = round_trip.write_abc
+    monkeypatch.setattr(round_trip, "write_abc", lambda *a, **k: real(*a, **k).replace("[1", "|1"))
     assert main(["check", "--json", str(path)]) == 1
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
     assert failure["error"].startswith("row 14 differs after the round trip: main '[1' became '|1'")
@@ -583,17 +583,17 @@ def test_check_writes_mid_tune_meter_and_tempo_changes_back():
 
 
 def test_check_reports_a_meter_or_tempo_change_the_round_trip_lost(tmp_path, monkeypatch, capsys):
-    import tokenization.check as check
+    import tokenization.round_trip as round_trip
 
     tempo = METER_CHANGE.replace("X:1", "X:2").replace("[M:3/4] a2 g2 e2", "[Q:1/4=90] a2g2 e2f2")
     path = tmp_path / "changes.abc"
     path.write_text(METER_CHANGE + "\n" + tempo)
-    real = check.write_abc
+    real = round_trip.write_abc
 
     def lose(*args, **kwargs):  # a writer that drops the changes
         return real(*args, **kwargs).replace("[M:3/4]", "").replace("[Q:1/4=90]", "")
 
-    monkeypatch.setattr(check, "write_abc", lose)
+    monkeypatch.setattr(round_trip, "write_abc", lose)
     assert main(["check", "--json", str(path)]) == 1
     failures = json.loads(capsys.readouterr().out)["failures"]
     assert [f["error"] for f in failures] == [
@@ -616,17 +616,17 @@ def test_check_writes_the_parts_back():
 
 
 def test_check_reports_a_part_the_round_trip_lost(tmp_path, monkeypatch, capsys):
-    import tokenization.check as check
+    import tokenization.round_trip as round_trip
 
     path = tmp_path / "parts.abc"
     path.write_text(PARTS + "\n" + PARTS.replace("X:1\nT:Parts", "X:2\nT:Order"))
-    real = check.write_abc
+    real = round_trip.write_abc
 
     def lose(*args, **kwargs):  # a writer that drops a part, then the header's order
         text = real(*args, **kwargs)
         return text.replace("[P:C]", "") if "T:Parts" in text else text.replace("P:AB\n", "")
 
-    monkeypatch.setattr(check, "write_abc", lose)
+    monkeypatch.setattr(round_trip, "write_abc", lose)
     assert main(["check", "--json", str(path)]) == 1
     failures = json.loads(capsys.readouterr().out)["failures"]
     assert [f["error"] for f in failures] == [

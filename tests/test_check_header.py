@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-import tokenization.check as check
+import tokenization.round_trip as round_trip
 from tokenization.abc_parser import parse_abc
 from tokenization.check import check_text, round_trip_rows
 
@@ -85,8 +85,8 @@ def _replaced(old: str, new: str):
     ids=["Q dropped", "Q changed", "X", "T", "second T dropped", *"RMKCOSZNBDHW", "I added"],
 )
 def test_check_reports_a_header_field_the_round_trip_changed(monkeypatch, broken, error):
-    real = check.write_abc
-    monkeypatch.setattr(check, "write_abc", lambda *a, **k: broken(real(*a, **k)))
+    real = round_trip.write_abc
+    monkeypatch.setattr(round_trip, "write_abc", lambda *a, **k: broken(real(*a, **k)))
     report = check_text(HEADER, "book.abc")
     assert report.round_trip_ok == 0
     (failure,) = report.failures
@@ -115,8 +115,8 @@ def test_check_compares_every_rhythm(monkeypatch):
     rows, again, written = round_trip_rows(parse_abc(text))
     assert "\nR:Reel\nR:\nR:Hornpipe\nM:4/4\n" in written and rows.rows() == again.rows()
     assert check_text(text, "book.abc").round_trip_ok == 1
-    real = check.write_abc
-    monkeypatch.setattr(check, "write_abc", lambda *a, **k: real(*a, **k).replace("R:\n", ""))
+    real = round_trip.write_abc
+    monkeypatch.setattr(round_trip, "write_abc", lambda *a, **k: real(*a, **k).replace("R:\n", ""))
     (failure,) = check_text(text, "book.abc").failures
     assert failure["error"] == (
         "round trip: the header R: (the rhythms) ['Reel', '', 'Hornpipe'] became "

@@ -9,21 +9,22 @@ import json
 import pytest
 
 import tokenization.check as check
+import tokenization.round_trip as round_trip
 from tokenization.abc_parser import parse_abc
 
 GOOD = "X:1\nT:Good\nR:reel\nM:4/4\nL:1/8\nK:D\n|:DFAF GBAG|FAdA BAFA:|\n"
 
 
 def _counted_rows(monkeypatch) -> list[int]:
-    """Count the calls of `tune_to_rows` that `tokenization.check` makes."""
+    """Count the calls of `tune_to_rows` that the round trip (round_trip.py) makes."""
     calls: list[int] = []
-    real = check.tune_to_rows
+    real = round_trip.tune_to_rows
 
     def counted(tokens, header):
         calls.append(len(tokens))
         return real(tokens, header)
 
-    monkeypatch.setattr(check, "tune_to_rows", counted)
+    monkeypatch.setattr(round_trip, "tune_to_rows", counted)
     return calls
 
 
@@ -36,8 +37,8 @@ def test_a_round_trip_that_holds_makes_the_rows_once(monkeypatch):
 
 def test_a_round_trip_that_changes_the_tokens_makes_the_rows_again(monkeypatch):
     calls = _counted_rows(monkeypatch)
-    real = check.write_abc
-    monkeypatch.setattr(check, "write_abc", lambda *a, **k: real(*a, **k).replace("dA", "dB"))
+    real = round_trip.write_abc
+    monkeypatch.setattr(round_trip, "write_abc", lambda *a, **k: real(*a, **k).replace("dA", "dB"))
     rows, again, _ = check.round_trip_rows(parse_abc(GOOD))
     assert len(calls) == 2
     assert [r[0] for r in rows.token_rows] != [r[0] for r in again.token_rows]

@@ -1,0 +1,215 @@
+"""The round trip of `irish-tune check`: a read tune written back as ABC (`write_abc`) in its
+original key and read again, and what it changed (its rows, or a header field, change, part or
+section title it lost), in the words check's report gives."""
+
+from __future__ import annotations
+
+from .abc_parser import AbcTune
+from .abc_writer import OWN_FIELDS, write_abc
+from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
+from .keys import Key, normalise_tune, output_shift, standard_key, transpose_tokens
+
+__all__ = ["parse_abc_strict", "round_trip_rows"]
+
+
+def _rows(tune: AbcTune) -> TuneRows:
+    return tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
+
+
+#: The header fields `round_trip_rows` writes back as fields of the writer's (all but those it
+#: writes from its own arguments, `OWN_FIELDS`, and ``V:``: the tokens are one voice's, at the
+#: pitches they sound, and a voice declaration written again, ``V:1 octave=-1``, would move them)
+_NOT_FIELDS = OWN_FIELDS | {"V"}
+#: What `_header_changed` calls a header field besides its letter
+_FIELD_MEANINGS = {
+    "X": "the tune's number",
+    "T": "the titles",
+    "R": "the rhythms",
+    "M": "the meter",
+    "K": "the key",
+    "P": "the order of the parts",
+}
+
+
+def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
+    """Rows of a tune, and the rows of its ABC re-written in its *original* key and read again:
+    the key of its ``K:``, or for a tune of the shared corpus (a white-key placeholder ``K:``)
+    the key its ``Z:`` names, at the pitches the tune was read at.
+
+    Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds. The
+    header is written back whole (`write_abc`: its number, every title and rhythm, meter,
+    key, and every other field, the tempo ``Q:`` and the order of the parts ``P:AABB`` among
+    them, but ``L:``, the writer's own, and ``V:``), and so are the mid-tune meter and tempo
+    changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`), the parts the body marks
+    (`AbcTune.part_changes`, ``P:B``) and its section titles (`AbcTune.section_titles`,
+    ``T:Part B`` after ``K:``, not header titles), and read back: the rows carry none of them
+    but the meter, rhythm and mode, so a `ValueError` names the header field the text read back
+    lost or changed (`_header_changed`), or where it lost or moved a change, part or section
+    title (`irish-tune check` reports it as the tune's failure).
+    """
+    normal = normalise_tune(tune)
+    original = normal.original_key
+    shift = output_shift(normal.key, original)  # the inverse of the normalisation
+    fields = {letter: v for letter, v in tune.fields.items() if letter not in _NOT_FIELDS}
+    text = write_abc(
+        transpose_tokens(normal.tokens, shift),
+        key=original,
+        meter=tune.meter,
+        x=1 if tune.x is None else tune.x,
+        # none: one empty T:, unless the tune is titled by a section title (`_title_before_notes`)
+        title=tune.fields.get("T") or ([] if tune.title else [""]),
+        rhythm=tune.fields.get("R", []),
+        meter_changes=tune.meter_changes,
+        tempo_changes=tune.tempo_changes,
+        fields=fields,
+        part_changes=tune.part_changes,
+        inline_parts=tune.inline_parts,
+        parts_after_tempo=tune.parts_after_tempo,
+        section_titles=tune.section_titles,
+    )
+    read = parse_abc_strict(text)
+    lost = _header_changed(tune, read, standard_key(original)) or _changes_lost(tune, read)
+    if lost is not None:
+        raise ValueError(lost)
+    rows, normal_again = _rows(normal), normalise_tune(read)
+    return rows, _rows_again(normal, normal_again, rows), text
+
+
+def _rows_again(normal: AbcTune, again: AbcTune, rows: TuneRows) -> TuneRows:
+    """The rows of the tune read back, normalised (``again``), where ``rows`` are those of
+    ``normal``: a copy of ``rows`` when the two have the same tokens and header (the rows are
+    made of nothing else, `tune_to_rows`), which a round trip that holds gives and spares the
+    work of a third of `round_trip_rows`; else made anew.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = normalise_tune(parse_abc("X:1\\nM:2/4\\nK:G\\nGA Bc|"))
+    >>> rows = _rows(tune)
+    >>> again = _rows_again(tune, tune, rows)
+    >>> again == rows, again.token_rows is rows.token_rows
+    (True, False)
+    """
+    if again.tokens != normal.tokens or HeaderInfo.from_tune(again) != HeaderInfo.from_tune(normal):
+        return _rows(again)
+    return TuneRows(
+        list(rows.token_rows), list(rows.position_rows), rows.header, list(rows.measure_numbers)
+    )
+
+
+def _titles(tune: AbcTune) -> list[str]:
+    """Every title of a tune's header, in order (its name, then its alternative names), or one
+    empty title when it has none: the writer writes a ``T:`` line (ABC 2.1 wants one) unless a
+    section title opens the body (`write_abc`).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _titles(parse_abc("X:1\\nT:The Silver Spear\\nT:An Sleá Airgid\\nK:D\\nA|"))
+    ['The Silver Spear', 'An Sleá Airgid']
+    >>> _titles(parse_abc("X:1\\nK:D\\nA|"))
+    ['']
+    """
+    return tune.fields.get("T") or [""]
+
+
+def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
+    """How the header of the tune read back (``again``) differs from ``tune``'s in what the
+    writer keeps of it, or None when it does not: the number (not that of an ``X:`` that is not
+    one, which is written ``X:1``), every title and rhythm, the meter, the key (``key``,
+    the original key as written: one of more than 7 sharps or flats in its usual spelling), and
+    every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order; and the
+    tune's title (a header without ``T:`` takes a section title's, `AbcTune.title`).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tempo = parse_abc("X:1\\nQ:1/4=120\\nK:C\\nCDEF|")
+    >>> _header_changed(tempo, parse_abc("X:1\\nK:C\\nCDEF|"), Key("C", "major"))
+    "the header Q: '1/4=120' became missing after the round trip"
+    """
+    compared: list[tuple[str, object, object]] = [
+        ("X", tune.x, again.x),
+        ("T", _titles(tune), _titles(again)),
+        ("R", tune.fields.get("R"), again.fields.get("R")),
+        ("M", tune.meter, again.meter),
+        ("K", key.name, again.key.name),
+    ]
+    if tune.x is None:
+        del compared[0]
+    letters = dict.fromkeys([*tune.fields, *again.fields])
+    compared += [
+        (letter, tune.fields.get(letter), again.fields.get(letter))
+        for letter in letters
+        if letter not in _NOT_FIELDS
+    ]
+    for letter, before, after in compared:
+        if before != after:
+            meaning = f" ({_FIELD_MEANINGS[letter]})" if letter in _FIELD_MEANINGS else ""
+            listed = any(isinstance(v, list) and len(v) > 1 for v in (before, after))
+            shown = f"{_shown(before, listed)} became {_shown(after, listed)}"
+            return f"the header {letter}:{meaning} {shown} after the round trip"
+    if tune.title != again.title:  # the header's first T:, else a section title's (`parse_abc`)
+        return f"the title {tune.title!r} became {again.title!r} after the round trip"
+    return None
+
+
+def _shown(value: object, listed: bool) -> str:
+    """A header value in a failure's reason: ``missing`` for none, one value as itself but where
+    the other side of the change is ``listed`` (it has several values).
+
+    >>> _shown(None, False), _shown(["1/4=120"], False), _shown(["a"], True), _shown(980, False)
+    ('missing', "'1/4=120'", "['a']", '980')
+    """
+    if value is None or value == []:
+        return "missing"
+    if isinstance(value, list) and len(value) == 1 and not listed:
+        return repr(value[0])
+    return repr(value)
+
+
+def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
+    """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter or tempo
+    changes, its parts or its section titles, ``(token index, value)`` each, or None when it
+    does not (the header's order of the parts, ``P:AABB``, is `_header_changed`'s).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> changed = parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|[M:3/4]ABc|")
+    >>> _changes_lost(changed, parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|ABc|"))
+    "the meter changes [(5, '3/4')] became [] after the round trip"
+    """
+    for what, before, after in (
+        ("meter changes", tune.meter_changes, again.meter_changes),
+        ("tempo changes", tune.tempo_changes, again.tempo_changes),
+        ("parts", tune.part_changes, again.part_changes),
+        ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
+        ("section titles", tune.section_titles, again.section_titles),
+    ):
+        if before != after:
+            return f"the {what} {before} became {after} after the round trip"
+    return None
+
+
+def parse_abc_strict(text: str) -> AbcTune:
+    """Parse text we wrote ourselves (corpus-format detection off)."""
+    from .abc_parser import parse_abc
+
+    return parse_abc(text, corpus_format="standard")
+
+
+def _first_difference(a: TuneRows, b: TuneRows) -> str:
+    """Where the rows of a tune and of its round trip first differ, naming the features.
+
+    >>> from dataclasses import replace
+    >>> header = HeaderInfo("D major", "D", "major", 2, "4/4", rhythm="reel")
+    >>> rows = tune_to_rows([], header)
+    >>> _first_difference(rows, tune_to_rows([], replace(header, rhythm="reel x")))
+    "row 0 differs after the round trip: rhythm 'reel' became 'reel x'"
+    """
+    rows_a, rows_b = a.rows(), b.rows()
+    for i, (ra, rb) in enumerate(zip(rows_a, rows_b)):
+        if ra != rb:
+            changes = [
+                f"{n} {x!r} became {y!r}" for n, x, y in zip(FEATURE_NAMES, ra, rb) if x != y
+            ]
+            return f"row {i} differs after the round trip: {', '.join(changes)}"
+    if len(rows_a) != len(rows_b):
+        return f"{len(rows_a)} rows became {len(rows_b)} after the round trip"
+    for i, (ma, mb) in enumerate(zip(a.measure_numbers, b.measure_numbers)):
+        if ma != mb:
+            return f"row {i}: measure number {ma} became {mb} after the round trip"
+    return "the rows differ after the round trip"
