@@ -34,6 +34,7 @@ __all__ = [
     "BinaryInputError",
     "DefaultsHelpFormatter",
     "existing_folder",
+    "error_line",
     "first_line",
     "load_saved",
     "main",
@@ -322,8 +323,24 @@ def run_command(args: argparse.Namespace) -> int:
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except (OSError, ValueError) as err:  # bad input (AbcParseError is a ValueError); OSError:
         # missing files, folders that are not saved models (transformers raises OSError)
-        print(f"irish-tune {args.command}: {first_line(err)}", file=sys.stderr)
+        print(f"irish-tune {args.command}: {error_line(err)}", file=sys.stderr)
         return 2
+
+
+def error_line(err: BaseException) -> str:
+    """The one line that `run_command` prints for ``err``: an OSError raised by the system (a
+    file without read permission) as a shell tool says it, ``PATH: Permission denied``,
+    without Python's ``[Errno 13]`` and quotes; any other error, its `first_line`.
+
+    >>> error_line(PermissionError(13, "Permission denied", "tunes.abc"))
+    'tunes.abc: Permission denied'
+    >>> error_line(FileNotFoundError("no such file: tunes.abc"))
+    'no such file: tunes.abc'
+    """
+    if isinstance(err, OSError) and err.strerror and err.filename is not None:
+        names = [str(n) for n in (err.filename, err.filename2) if n is not None]
+        return f"{' -> '.join(names)}: {err.strerror}"
+    return first_line(err)
 
 
 if __name__ == "__main__":

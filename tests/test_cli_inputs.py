@@ -349,3 +349,21 @@ def test_index_lists_five_unreadable_tunes_then_counts_the_rest(edit_index, tmp_
     assert lines[1].endswith("left out 0 without a title and 12 that could not be read")
     assert [line.split(":")[0] for line in lines[2:7]] == [f"  {book}"] * 5
     assert lines[7:] == [f"  ... and 7 more (the index's meta: {out}/tune_index.json)"]
+
+
+def test_a_file_without_read_permission_is_named_as_a_shell_tool_names_it(
+    tmp_path, monkeypatch, capsys
+):
+    """An input the system refuses to read was ``[Errno 13] Permission denied: 'PATH'``; it is
+    ``PATH: Permission denied`` (as ``cat`` says it), one line, exit status 2."""
+    import tokenization.check
+
+    path = tmp_path / "locked.abc"
+    path.write_text(TRAIN[0])
+
+    def refuse(name):
+        raise PermissionError(13, "Permission denied", str(name))
+
+    monkeypatch.setattr(tokenization.check, "read_file_bytes", refuse)  # as root, chmod 000 reads
+    assert main(["render", str(path), "--out", str(tmp_path / "out"), "--formats", "midi"]) == 2
+    assert capsys.readouterr().err == f"irish-tune render: {path}: Permission denied\n"

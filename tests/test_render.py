@@ -216,6 +216,6 @@ def test_a_full_disk_leaves_no_svg_page_and_names_the_file(tmp_path, monkeypatch
     tune = _write(tmp_path / "one.abc", ABC)
     out = tmp_path / "out"
     assert main(["render", tune, "--out", str(out), "--formats", "svg"]) == 2
-    said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'one-2.svg'}'"
+    said = f"irish-tune render: {out / 'one-2.svg'}: No space left on device"
     assert capsys.readouterr().err.strip() == said
     assert list(out.iterdir()) == []

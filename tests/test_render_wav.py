@@ -167,7 +167,7 @@ def test_a_full_disk_writing_midi_stops_the_command_and_leaves_no_file(
     book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
     out = tmp_path / "out"
     assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 2
-    said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'two_1.mid'}'\n"
+    said = f"irish-tune render: {out / 'two_1.mid'}: No space left on device\n"
     assert capsys.readouterr().err == said  # the first tune stops the run
     assert list(out.iterdir()) == []
 
@@ -249,7 +249,7 @@ def test_a_full_disk_writing_wav_stops_the_command_and_leaves_no_file(
     book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
     out = tmp_path / "out"
     assert main(["render", book, "--out", str(out), "--formats", "wav"]) == 2
-    said = f"irish-tune render: [Errno 28] No space left on device: '{out / 'two_1.wav'}'\n"
+    said = f"irish-tune render: {out / 'two_1.wav'}: No space left on device\n"
     assert capsys.readouterr().err == said
     assert list(out.iterdir()) == []
 
