@@ -15,6 +15,7 @@ __all__ = [
     "abc_source",
     "existing_file",
     "existing_folder",
+    "named_source",
     "non_negative_float",
     "non_negative_int",
     "number",
@@ -153,6 +154,22 @@ def abc_source(text: str) -> str:
     if not os.path.exists(text) and text not in (*MUSIC21_BOOKS, "music21"):
         raise argparse.ArgumentTypeError(
             f"no such file or folder: {text} (nor 'music21' or one of {sorted(MUSIC21_BOOKS)})"
+        )
+    return text
+
+
+def named_source(text: str) -> str:
+    """argparse type: an ABC source named by its path (a file, folder or dump) or a music21
+    book, not ``-``: the options that read several sources (``index``'s corpus,
+    ``evaluate-retrieval --train``) do not read stdin, and ``-`` was taken for a missing file
+    only once the model had loaded. Whether the source exists is checked when it is read.
+
+    >>> named_source("tunes.abc")
+    'tunes.abc'
+    """
+    if text == "-":
+        raise argparse.ArgumentTypeError(
+            "- (stdin) is not read here: give ABC files, folders or thesession.org dumps"
         )
     return text
 

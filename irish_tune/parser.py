@@ -164,8 +164,20 @@ def _gather_files(
             flags.append(arg)
         else:
             files.append(arg)
-    getattr(args, listed[0].dest).extend(files)
+    getattr(args, listed[0].dest).extend(_typed(child, listed[0], files))
     return flags
+
+
+def _typed(parser: argparse.ArgumentParser, action: argparse.Action, values: list[str]) -> list:
+    """``values`` through the ``type`` of the positional ``action``, as argparse passes the ones
+    it fills it with (`_gather_files` adds the later ones itself); a refused one exits with the
+    command's usage and argparse's message."""
+    if action.type is None:
+        return values
+    try:
+        return [action.type(value) for value in values]
+    except argparse.ArgumentTypeError as err:
+        parser.error(f"argument {action.dest}: {err}")
 
 
 def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arg_types import non_negative_int, positive_int, score_weight
+from .arg_types import named_source, non_negative_int, positive_int, score_weight
 
 __all__ = ["add_evaluate_retrieval_args", "add_identify_args", "add_index_args"]
 
@@ -19,7 +19,12 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
         help="Without --model: a tokenizer folder (e.g. a MeasureNote model); the index then "
         "serves the edit-distance scorer alone.",
     )
-    parser.add_argument("corpus", nargs="+", help="ABC sources to index (files, folders, dumps).")
+    parser.add_argument(
+        "corpus",
+        nargs="+",
+        type=named_source,
+        help="ABC sources to index (files, folders, dumps; not stdin).",
+    )
     parser.add_argument("--out", default=None, help="Index folder (default: MODEL/index).")
     parser.add_argument(
         "--unfold-repeats",
@@ -99,7 +104,13 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         help="Without --model: the tokenizer folder of the edit-distance baseline (a model reads "
         "its own).",
     )
-    parser.add_argument("--train", required=True, nargs="+", help="Training corpus sources.")
+    parser.add_argument(
+        "--train",
+        required=True,
+        nargs="+",
+        type=named_source,
+        help="Training corpus sources (files, folders, dumps; not stdin).",
+    )
     parser.add_argument(
         "--queries",
         required=True,

@@ -367,3 +367,24 @@ def test_a_file_without_read_permission_is_named_as_a_shell_tool_names_it(
     monkeypatch.setattr(tokenization.check, "read_file_bytes", refuse)  # as root, chmod 000 reads
     assert main(["render", str(path), "--out", str(tmp_path / "out"), "--formats", "midi"]) == 2
     assert capsys.readouterr().err == f"irish-tune render: {path}: Permission denied\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["index", "--tokenizer", "tok", "-"],
+        ["index", "--tokenizer", "tok", "a.abc", "--out", "ix", "-"],  # after an option
+        ["evaluate-retrieval", "--train", "a.abc", "-", "--queries", "q.abc"],
+    ],
+)
+def test_sources_that_do_not_read_stdin_refuse_a_dash_when_the_arguments_are_read(argv, capsys):
+    """``-`` was taken for a missing file named '-' once the model had loaded; these options
+    read no stdin, and say so as a usage error."""
+    from irish_tune import parse_args
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(argv)
+    assert info.value.code == 2
+    flag = "corpus" if argv[0] == "index" else "--train"
+    said = f"argument {flag}: - (stdin) is not read here: give ABC files, folders or thesession"
+    assert said in capsys.readouterr().err
