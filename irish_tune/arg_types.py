@@ -46,7 +46,19 @@ def package_version() -> str:
 
 class DefaultsHelpFormatter(argparse.HelpFormatter):
     """Help that shows each flag's default, unless the help already speaks of it or the default
-    is None, False or empty (argparse's `ArgumentDefaultsHelpFormatter` prints those too)."""
+    is None, False or empty (argparse's `ArgumentDefaultsHelpFormatter` prints those too). In
+    a description or epilog, a line that starts with two spaces (an example command) is kept as
+    written; the other lines of a paragraph are filled to the terminal's width as argparse does.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = text.split("\n\n")
+        return "\n\n".join(
+            "\n".join(indent + line for line in paragraph.splitlines())
+            if paragraph.startswith("  ") or "\n  " in paragraph
+            else super(DefaultsHelpFormatter, self)._fill_text(paragraph, width, indent)
+            for paragraph in paragraphs
+        )
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""

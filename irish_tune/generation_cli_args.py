@@ -118,9 +118,13 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         "--key",
         default=None,
         help="key to write in: a tonic and an optional mode, e.g. D, Bb or 'E dorian' (no "
-        "explicit accidentals, exp, clef or none)",
+        "explicit accidentals, exp, clef or none; default: "
+        + ("the prompt's, else " if prompted else "")
+        + "D major)",
     )
-    parser.add_argument("--mode", default=None, help="mode (overrides the mode of --key)")
+    parser.add_argument(
+        "--mode", default=None, help="mode, e.g. dorian (overrides the mode of --key)"
+    )
     parser.add_argument(
         "--num-tunes", type=positive_int, default=4, help="tunes to sample (default 4)"
     )

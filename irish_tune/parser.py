@@ -118,6 +118,46 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
     }
 
 
+#: A few command lines of each sub-command, shown at the end of its ``--help`` (as in README.md).
+EXAMPLES = {
+    "check": [
+        "irish-tune check tunes.abc                # exit status 1 when a tune fails",
+        "irish-tune check --bars oneills1850 --json",
+        "cat tunes.abc | irish-tune check -",
+    ],
+    "evaluate-lm": ["irish-tune evaluate-lm --model runs/measurenote-small my_tunes.abc --json"],
+    "generate": [
+        "irish-tune generate --model runs/measurenote-small --rhythm jig --key 'E dorian'",
+        "irish-tune generate --model runs/measurenote-small --out out/ --render svg,midi",
+        "irish-tune generate --model runs/measurenote-small --prompt incipit.abc --num-tunes 2",
+    ],
+    "render": ["irish-tune render out/tune_1.abc --out out/ --formats svg,midi"],
+    "evaluate-generation": [
+        "irish-tune evaluate-generation --model runs/measurenote-small --num-tunes 200 \\",
+        "    --train tunes.abc --json",
+    ],
+    "index": [
+        "irish-tune index --model runs/tune-title tunes.abc           # into runs/tune-title/index",
+        "irish-tune index --tokenizer runs/measurenote-small tunes.abc --out runs/session-index",
+    ],
+    "identify": [
+        "irish-tune identify --model runs/tune-title snippet.abc -k 5",
+        "irish-tune identify --index runs/session-index unknown_tunes.abc --json",
+    ],
+    "evaluate-retrieval": [
+        "irish-tune evaluate-retrieval --model runs/tune-title --train train.abc \\",
+        "    --queries known.abc --protocol known --json",
+    ],
+}
+
+
+def _epilog(name: str, child: argparse.ArgumentParser) -> str:
+    """The end of the ``--help`` of the sub-command ``name``: what its builder set (generate's
+    exit statuses), then its `EXAMPLES`, each line indented (kept as written)."""
+    examples = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+    return f"{child.epilog}\n\n{examples}" if child.epilog else examples
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(
@@ -131,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
         )
         add_arguments(child)
+        child.epilog = _epilog(name, child)
         child.set_defaults(_target=target)
     return parser
 

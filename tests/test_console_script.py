@@ -224,3 +224,25 @@ def test_the_package_exports_and_registers_as_it_did():
     config = tiny_measurenote_config()
     assert type(AutoModelForCausalLM.from_config(config)) is modeling_irish.MeasureNoteForCausalLM
     assert type(AutoModel.from_config(config)) is modeling_irish.MeasureNoteModel
+
+
+def test_every_command_help_ends_with_examples_that_parse(tmp_path, monkeypatch, capsys):
+    """Each sub-command's ``--help`` ends with its examples, each line as written (not filled
+    into the prose), and each example is a command line the parser takes."""
+    import shlex
+
+    from irish_tune.parser import EXAMPLES, _commands
+
+    assert list(EXAMPLES) == list(_commands())
+    monkeypatch.setenv("COLUMNS", "60")  # narrower than the examples: they are not wrapped
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tunes.abc").write_text("X:1\nK:D\nABc|\n")  # evaluate-generation --train exists
+    for command, lines in EXAMPLES.items():
+        with pytest.raises(SystemExit) as info:
+            irish_tune.parse_args([command, "--help"])
+        assert info.value.code == 0
+        help_text = capsys.readouterr().out
+        assert help_text.endswith("examples:\n" + "".join(f"  {line}\n" for line in lines))
+        for example in "\n".join(lines).replace("\\\n", " ").splitlines():
+            argv = shlex.split(example.split("irish-tune ")[1].split("#")[0])  # after a pipe
+            assert irish_tune.parse_args(argv).command == command

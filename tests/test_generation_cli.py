@@ -402,6 +402,9 @@ def test_only_the_generate_help_speaks_of_the_prompt(capsys):
     assert "prompt" not in evaluate
     assert "(default: that of --meter, else reel)" in evaluate
     assert "skip the re-reading checks (our reader, music21, abc2midi)" in evaluate
+    # the key a run writes in without --key: the help said none
+    assert "or none; default: the prompt's, else D major)" in generate
+    assert "or none; default: D major)" in evaluate
 
 
 def test_cli_samples_many_tunes_in_batches(model_dir, tmp_path, capsys):
