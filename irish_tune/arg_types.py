@@ -171,19 +171,19 @@ def abc_source(text: str) -> str:
 
 
 def named_source(text: str) -> str:
-    """argparse type: an ABC source named by its path (a file, folder or dump) or a music21
-    book, not ``-``: the options that read several sources (``index``'s corpus,
-    ``evaluate-retrieval --train``) do not read stdin, and ``-`` was taken for a missing file
-    only once the model had loaded. Whether the source exists is checked when it is read.
+    """argparse type: an ABC source that exists (`abc_source`: a file, folder, dump or music21
+    book), not ``-``: the options that read several sources (``index``'s corpus,
+    ``evaluate-retrieval --train``) do not read stdin. Both were found out only once the
+    model had loaded (seconds, and the reading's progress bars before the error).
 
-    >>> named_source("tunes.abc")
-    'tunes.abc'
+    >>> named_source("oneills1850")
+    'oneills1850'
     """
     if text == "-":
         raise argparse.ArgumentTypeError(
             "- (stdin) is not read here: give ABC files, folders or thesession.org dumps"
         )
-    return text
+    return abc_source(text)
 
 
 def existing_folder(text: str) -> str:

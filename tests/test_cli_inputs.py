@@ -252,8 +252,8 @@ def test_evaluate_retrieval_says_why_the_queries_hold_no_tune(tmp_path, capsys):
     "argv",
     [
         ["identify", "--index", "ix", "--hybrid-weight"],
-        ["evaluate-retrieval", "--train", "t.abc", "--queries", "q.abc", "--hybrid-weight"],
-        ["evaluate-retrieval", "--train", "t.abc", "--queries", "q.abc", "--eighths-weight"],
+        ["evaluate-retrieval", "--train", "oneills1850", "--queries", "q.abc", "--hybrid-weight"],
+        ["evaluate-retrieval", "--train", "oneills1850", "--queries", "q.abc", "--eighths-weight"],
     ],
 )
 def test_a_weight_too_large_for_the_scores_is_refused(argv, capsys):
@@ -373,8 +373,8 @@ def test_a_file_without_read_permission_is_named_as_a_shell_tool_names_it(
     "argv",
     [
         ["index", "--tokenizer", "tok", "-"],
-        ["index", "--tokenizer", "tok", "a.abc", "--out", "ix", "-"],  # after an option
-        ["evaluate-retrieval", "--train", "a.abc", "-", "--queries", "q.abc"],
+        ["index", "--tokenizer", "tok", "oneills1850", "--out", "ix", "-"],  # after an option
+        ["evaluate-retrieval", "--train", "oneills1850", "-", "--queries", "q.abc"],
     ],
 )
 def test_sources_that_do_not_read_stdin_refuse_a_dash_when_the_arguments_are_read(argv, capsys):
@@ -388,3 +388,24 @@ def test_sources_that_do_not_read_stdin_refuse_a_dash_when_the_arguments_are_rea
     flag = "corpus" if argv[0] == "index" else "--train"
     said = f"argument {flag}: - (stdin) is not read here: give ABC files, folders or thesession"
     assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["index", "--tokenizer", "tok", "missing.abc"],
+        ["index", "--tokenizer", "tok", "oneills1850", "--out", "ix", "missing.abc"],
+        ["evaluate-retrieval", "--train", "oneills1850", "missing.abc", "--queries", "q.abc"],
+    ],
+)
+def test_a_missing_source_is_refused_when_the_arguments_are_read(argv, capsys):
+    """A corpus or training source that does not exist was found out only once the model had
+    loaded (after the reading's progress bars); it is a usage error at once, as
+    ``evaluate-generation --train`` says it."""
+    from irish_tune import parse_args
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(argv)
+    assert info.value.code == 2
+    flag = "corpus" if argv[0] == "index" else "--train"
+    assert f"argument {flag}: no such file or folder: missing.abc" in capsys.readouterr().err
