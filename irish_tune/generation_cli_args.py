@@ -97,7 +97,8 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--rhythm",
         default=None,
-        help="tune type: reel, jig, slip jig... (default: "
+        help="tune type: reel, jig, slip jig... (any case, with - or spaces: slip-jig is read "
+        "as the model's tokenizer spells it, e.g. 'slip jig'; default: "
         + (
             "the prompt's R:, 'unspecified' for a prompt without one, as the model was trained "
             "on tunes without R:; for a new tune, "

@@ -219,7 +219,9 @@ class TuneGenerator:
         sampled (`ValueError` saying what is accepted).
 
         Args:
-            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...). Default: for a
+            rhythm: tune type (``"reel"``, ``"jig"``, ``"slip jig"``...), whatever its case,
+                spaces, ``-`` and ``_`` (``"Slip-Jig"``), conditioned on and written as the
+                model's tokenizer spells it (its corpus's ``R:``), if it has it. Default: for a
                 prompt, its ``R:``, or ``"unspecified"`` without one (what the model was
                 trained on for the corpus's tunes without ``R:``; written without ``R:``);
                 for a new tune, the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig;
@@ -279,7 +281,10 @@ class TuneGenerator:
         seed = check_seed(seed)
         check_numbering(num_threads, first_number)
         with torch_threads(num_threads), eval_mode(self.model):
-            req = resolve_request(rhythm, meter, mode, key, unit_length, prompt, prompt_line_offset)
+            known = [value for value in self.vocab.values["rhythm"] if not value.startswith("<")]
+            req = resolve_request(
+                rhythm, meter, mode, key, unit_length, prompt, prompt_line_offset, known
+            )
             white = req.key.white
             header = HeaderInfo(white.name, white.tonic, white.mode, 0, req.meter, req.rhythm)
             tables, main_bank, dur_bank = self.tables(req.meter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = [
     "default_title",
     "prompt_parts",
     "resolve_request",
+    "rhythm_key",
     "spelled",
     "unit_hint",
     "unknown_token",
@@ -76,6 +78,42 @@ _OTHER_TYPE_METERS = {
 #: Default meter of each tune type; a type not here (an air: its tunes have many meters) needs
 #: the meter given.
 RHYTHM_METERS = {**_TYPE_METERS, **_OTHER_TYPE_METERS}
+
+
+def rhythm_key(rhythm: str) -> str:
+    """What two spellings of one tune type share: ``rhythm`` lower-cased, without spaces, ``-``
+    and ``_``, so that ``"Slip-Jig"``, ``"slip_jig"`` and ``"slipjig"`` all name the corpus's
+    ``slip jig``.
+
+    >>> rhythm_key("Slip-Jig"), rhythm_key(" three two ")
+    ('slipjig', 'threetwo')
+    """
+    return re.sub(r"[\s_-]+", "", rhythm.lower())
+
+
+#: `RHYTHM_METERS` by `rhythm_key`: the meter of a type however it is spelled.
+_KEY_METERS = {rhythm_key(rhythm): meter for rhythm, meter in RHYTHM_METERS.items()}
+
+
+def _spelling(rhythm: str, known: Iterable[str]) -> str:
+    """The spelling of ``rhythm`` that the tokenizer's vocabulary has (``known``, its rhythm
+    values), else that of `RHYTHM_METERS`, else ``rhythm``: ``rhythm`` itself when it is one,
+    else the first of them of its `rhythm_key`. A model is conditioned on the spelling its
+    corpus has (thesession's ``slip jig``, O'Neill's ``slipjig``), not on ``<unk>``.
+
+    >>> _spelling("slip-jig", ["jig", "slip jig"]), _spelling("slip jig", ["slipjig"])
+    ('slip jig', 'slipjig')
+    >>> _spelling("Three_Two", []), _spelling("air", ["reel"])
+    ('three-two', 'air')
+    """
+    key = rhythm_key(rhythm)
+    for spellings in (list(known), list(RHYTHM_METERS)):
+        if rhythm in spellings:
+            return rhythm
+        same = [spelled for spelled in spellings if rhythm_key(spelled) == key]
+        if same:
+            return same[0]
+    return rhythm
 
 
 @dataclass
@@ -147,7 +185,7 @@ def _usual_meter(rhythm: str) -> str:
     """
     import difflib
 
-    usual = RHYTHM_METERS.get(rhythm)
+    usual = _KEY_METERS.get(rhythm_key(rhythm))
     if usual is not None:
         return usual
     near = difflib.get_close_matches(rhythm, RHYTHM_METERS, n=2, cutoff=0.7)
@@ -375,12 +413,15 @@ def resolve_request(
     unit_length: str | Fraction | None,
     prompt: str | None,
     prompt_line_offset: int = 0,
+    known_rhythms: Iterable[str] = (),
 ) -> TuneRequest:
     """The conditioning of a `TuneGenerator.generate` call (its arguments of the same
     names): the prompt read and checked, the key spelled as usual, the rhythm and meter
     defaulted (`RHYTHM_METERS`), with a warning for a rhythm asked for in an unusual meter.
     ``prompt_line_offset`` is added to the line numbers of the prompt's warnings
-    (`check_line_offset`).
+    (`check_line_offset`). The rhythm (asked for, the prompt's ``R:`` or the default) matches
+    whatever its case, spaces, ``-`` and ``_`` (`rhythm_key`), and is spelled as the tokenizer's
+    vocabulary spells it (``known_rhythms``, its rhythm values), else as `RHYTHM_METERS` does.
 
     >>> request = resolve_request("jig", None, None, "G", None, None)
     >>> request.key.name, request.meter, request.rhythm, str(request.unit)
@@ -443,8 +484,9 @@ def resolve_request(
             "leave key and mode out to keep its own"
         )
     rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
+    rhythm = _spelling(rhythm, known_rhythms)
     meter = meter or _usual_meter(rhythm)
-    usual = RHYTHM_METERS.get(rhythm)
+    usual = _KEY_METERS.get(rhythm_key(rhythm))
     if asked_rhythm and usual and not same_meter(usual, meter):
         logger.warning(
             "a %s is usually in %s; sampling one in %s (%s)",

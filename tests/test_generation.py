@@ -21,6 +21,7 @@ from helpers import (  # noqa: F401 (fixtures)
 
 from modeling_irish.generation import RHYTHM_METERS, filter_logits
 from modeling_irish.quality import reread_abc2midi, reread_music21, reread_ours
+from tokenization.encoded_tune import RHYTHM_COLUMN
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 from tokenization.vocabulary import END_ID, UNK_ID
 
@@ -396,14 +397,48 @@ def test_a_meter_without_a_rhythm_is_conditioned_on_the_rhythm_of_that_meter(
 
 
 @pytest.mark.parametrize(
-    "rhythm, meter",
-    [("slipjig", "9/8"), ("double jig", "6/8"), ("clog", "2/2"), ("hop jig", "9/8")],
+    "rhythm, meter, written",
+    [
+        ("slipjig", "9/8", "slip jig"),  # the spelling the test tokenizer knows
+        ("double jig", "6/8", "double jig"),
+        ("clog", "2/2", "clog"),
+        ("hop jig", "9/8", "hop jig"),
+    ],
 )
-def test_the_corpus_spellings_of_a_rhythm_get_its_meter(generator, rhythm, meter):
+def test_the_corpus_spellings_of_a_rhythm_get_its_meter(generator, rhythm, meter, written):
     """O'Neill's and Ryan's write R:slipjig, R:double jig, R:clog: they were sampled in 4/4."""
     (tune,) = generator.generate(1, rhythm=rhythm, seed=0, num_bars=2)
-    assert tune.meter == meter and f"\nR:{rhythm}\nM:{meter}\n" in tune.abc
+    assert tune.meter == meter and f"\nR:{written}\nM:{meter}\n" in tune.abc
     assert tune.valid, tune.errors
+
+
+@pytest.mark.parametrize("rhythm", ["slip-jig", "Slip_Jig", "slipjig", "SLIP  JIG"])
+def test_a_rhythm_is_spelled_as_the_tokenizer_knows_it(generator, model_dir, rhythm, caplog):
+    """``--rhythm slip-jig`` was refused ("did you mean 'slip jig'?"), and ``slipjig`` was
+    conditioned on <unk>, which the thesession tokenizer (R:slip jig) has never seen."""
+    from modeling_irish.cli import main
+
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, rhythm=rhythm, num_bars=2, seed=0)
+        args = ["generate", "--model", model_dir, "--rhythm", rhythm, "--num-tunes", "1"]
+        assert main([*args, "--num-bars", "2"]) == 0
+    assert "never seen" not in caplog.text
+    assert tune.rhythm == "slip jig" and "\nR:slip jig\nM:9/8\n" in tune.abc
+    assert tune.rows[0, RHYTHM_COLUMN] == generator.vocab.id("rhythm", "slip jig")
+
+
+def test_a_rhythm_takes_the_vocabulary_spelling_over_the_usual_one():
+    """A model of O'Neill's (R:slipjig) is conditioned on ``slipjig`` for ``slip jig``; with
+    no spelling known the request keeps the usual one, and an exact one is kept."""
+    from modeling_irish.generation_request import resolve_request
+
+    def spelled(rhythm, known, meter=None):
+        return resolve_request(rhythm, meter, None, None, None, None, 0, known).rhythm
+
+    assert spelled("slip jig", ["reel", "slipjig"]) == "slipjig"
+    assert spelled(None, ["slipjig"], "9/8") == "slipjig"  # the type of 9/8
+    assert spelled("Three_Two", ["reel"]) == "three-two"
+    assert spelled("slipjig", ["slip jig", "slipjig"]) == "slipjig"
 
 
 @pytest.mark.parametrize("rhythm, hint", [("air", ""), ("slip jigg", " (did you mean 'slip jig'")])
