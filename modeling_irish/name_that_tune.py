@@ -18,10 +18,10 @@ import numpy as np
 
 from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcTokenizer, EncodedTune
-from tokenization.vocabulary import UNK_ID
 
 from .abc_corpus import title_key
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker, check_score_weight
+from .identified import Identified, unknown_notes
 from .tune_embedding import (
     Corpus,
     _best_per_title,
@@ -48,13 +48,12 @@ from .tune_index_files import (
     warn_changed_while_built,
     write_index,
 )
-from .tune_title_data import _DUR as _DUR_COLUMN
-from .tune_title_data import _MAIN as _MAIN_COLUMN
 from .tune_title_data import NoteCropper
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "Identified",
     "TuneIndex",
     "embed_titles",
     "embed_tunes",
@@ -543,8 +542,9 @@ def identify(
     scoring: Optional[str] = None,
     hybrid_weight: float = HYBRID_WEIGHT,
     transpose: bool = True,
-) -> list[tuple[str, float]]:
-    """Top-`k` `(title, score)` for an ABC snippet or tune.
+) -> Identified:
+    """Top-`k` `(title, score)` for an ABC snippet or tune, best first: an `Identified` list,
+    whose ``warnings`` say what of the snippet the scores did not use as typed.
 
     `scoring` defaults to `"hybrid"` with a model and `"edit-distance"` without one.
 
@@ -564,11 +564,17 @@ def identify(
     another white key (`EditDistanceRanker(transpose=True)`). A snippet without `K:` (or
     with `K:none`) is compared in all 12 transpositions, on the settings its intervals pick
     first (`TuneIndex.shift_free_scores`), whatever `transpose` says. `tokenizer` defaults
-    to the one saved in the index's model (or tokenizer) folder. Notes whose length or pitch
-    the tokenizer lacks are named in a logged warning (`_warn_unknown_notes`): their rhythm,
-    or the notes themselves, are not compared. A model whose embedding of the snippet holds a
-    NaN (a diverged run), or an index holding one, is a `ValueError` that says so, not a list
-    of NaN scores (`require_finite`; `TuneIndex.build` refuses to index such vectors).
+    to the one saved in the index's model (or tokenizer) folder.
+
+    What of the snippet is not compared as typed is returned, not logged (a caller that says
+    it where the user typed the snippet would repeat it): ``read_warnings`` of the result, what
+    the ABC reader left out of or changed in it (a second voice, an overlay: it is compared as
+    read), at the snippet's lines; ``unknown_notes``, its notes whose length or pitch the
+    tokenizer lacks (`unknown_notes`: their rhythm, or the notes themselves, are not
+    compared); ``warnings``, both. ``irish-tune identify`` logs them at the lines of its input.
+    A model whose embedding of the snippet holds a NaN (a diverged run), or an index holding
+    one, is a `ValueError` that says so, not a list of NaN scores (`require_finite`;
+    `TuneIndex.build` refuses to index such vectors).
     """
     if scoring is None:
         scoring = "hybrid" if model is not None else "edit-distance"
@@ -588,7 +594,6 @@ def identify(
         tokenizer = _index_tokenizer(index)
     enc = tokenizer.encode_tune(abc_snippet)
     _require_notes(NoteCropper(tokenizer), enc)
-    _warn_unknown_notes(enc, abc_snippet)
     if scoring == "edit-distance":
         scores = _snippet_edit_scores(tokenizer, index, enc.input_ids, abc_snippet, transpose)
     else:
@@ -606,7 +611,11 @@ def identify(
             stored = index.setting_embeds if scoring == "setting" else index.title_embeds
             require_finite(stored, "the index's embeddings", _REBUILD)
     top = np.argsort(-scores, kind="stable")[:k]
-    return [(index.titles[i], float(scores[i])) for i in top]
+    return Identified(
+        [(index.titles[i], float(scores[i])) for i in top],
+        enc.tune.warnings,
+        unknown_notes(enc, abc_snippet),
+    )
 
 
 def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
@@ -628,66 +637,3 @@ def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
     tune = enc.tune
     name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
     raise AbcParseError(reason, tune=name, line=tune.line, column=1)
-
-
-#: how many of a snippet's unknown notes `_warn_unknown_notes` names
-_NOTES_NAMED = 5
-
-
-def _warn_unknown_notes(enc: EncodedTune, abc_snippet: str) -> None:
-    """Log a warning naming the snippet's notes whose length, or pitch, the tokenizer's
-    vocabulary lacks (read as `<unk>`), as typed and by their number among the snippet's notes.
-
-    A length it lacks (``D10``, ``D2/3`` where the corpus had none) reads as no length: the
-    edit distance compares such a note as one eighth, so that a snippet of another rhythm can
-    score as an exact excerpt (0), and a model reads `<unk>`. A pitch it lacks leaves the note
-    out of the comparison (a snippet of such notes alone is refused by `_require_notes`).
-    `evaluate-retrieval` leaves such queries out (`retrieval_evaluation._query_rows`); a
-    snippet to name is still named, with this warning."""
-    rows = np.asarray(enc.input_ids)[1:-1]  # one row per token, between <start> and <end>
-    tokens = enc.tune.tokens
-    if len(rows) != len(tokens):  # not one row a token: nothing to name them by
-        return
-    main, dur = rows[:, _MAIN_COLUMN].astype(np.int64), rows[:, _DUR_COLUMN].astype(np.int64)
-    is_note = np.array([t.kind == "note" for t in tokens], dtype=bool)
-    unknown = {
-        "length": is_note & (main != UNK_ID) & (dur == UNK_ID),
-        "pitch": is_note & (main == UNK_ID),
-    }
-    if not any(found.any() for found in unknown.values()):
-        return
-    written = _written_tokens(abc_snippet, len(tokens))
-    number = np.cumsum(is_note)  # each note's number among the snippet's notes, from 1
-    name = enc.tune.title or (f"X:{enc.tune.x}" if enc.tune.x is not None else "the snippet")
-    effect = {
-        "length": "compared as one eighth each, so the scores do not see that rhythm",
-        "pitch": "left out of the comparison",
-    }
-    for what, found in unknown.items():
-        at = np.flatnonzero(found)
-        if not at.size:
-            continue
-        named = ", ".join(_note_named(written(i), number[i]) for i in at[:_NOTES_NAMED])
-        more = f" and {at.size - _NOTES_NAMED} more" if at.size > _NOTES_NAMED else ""
-        logger.warning(
-            "%s: %s with a %s the tokenizer does not know (read as <unk>): %s%s; %s",
-            name, f"{at.size} note" + "s" * (at.size > 1), what, named, more, effect[what],
-        )  # fmt: skip
-
-
-def _note_named(typed: str, number: int) -> str:
-    """A note as `_warn_unknown_notes` names it: ``'D10' (note 1)``, or ``note 1``."""
-    return f"{typed!r} (note {number})" if typed else f"note {number}"
-
-
-def _written_tokens(abc_snippet: str, count: int) -> Any:
-    """A function of a token's index giving it as typed (``"D10"``; the encoded tune holds the
-    notes moved onto the white keys, which is not what the user typed), or "" where the
-    snippet's tokens as written are not the `count` encoded."""
-    from tokenization.abc_parser import parse_abc
-    from tokenization.abc_writer import tokens_to_body
-
-    written = parse_abc(abc_snippet)
-    if len(written.tokens) != count:
-        return lambda i: ""
-    return lambda i: tokens_to_body([written.tokens[i]], key=written.key, unit=written.unit)

@@ -129,6 +129,7 @@ FEW_NOTES = 8
 _NOT_NAMED = "tunes that could not be named"
 _FEW_NOTES = "tunes with too few notes"
 _NOT_AS_WRITTEN = "tunes not read exactly as written"
+_UNKNOWN_NOTES = "tunes with notes the tokenizer does not know"
 
 
 def run_identify(args: argparse.Namespace) -> int:
@@ -138,7 +139,9 @@ def run_identify(args: argparse.Namespace) -> int:
     be named without ``--json`` raises its error (exit status 2, as usage errors), and so does an
     input with no tune at all (empty, blank, a dump without rows), which ``--json`` answers with
     its one object and a failure that names the input (1). What the reader leaves out of or
-    changes in a tune it names is said on stderr, at the lines of the input (`_NOT_AS_WRITTEN`)."""
+    changes in a tune it names is said on stderr, at the lines of the input (`_NOT_AS_WRITTEN`),
+    and so are its notes that the tokenizer lacks (`Identified.unknown_notes`), under where the
+    tune is in the input (a bare snippet's line, not the ``X:`` added to it)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
     from .name_that_tune import HYBRID_WEIGHT, identify
@@ -179,7 +182,8 @@ def run_identify(args: argparse.Namespace) -> int:
                     _NOT_NAMED, masked(error), "irish-tune identify: the tune at %s: %s", at, error
                 )
                 continue
-            # at the lines the user typed: a bare snippet's block starts at line `start`
+            # at the lines the user typed: a bare snippet's block starts at line `start` (those
+            # of `top.read_warnings` count the X: line added above it)
             read = parse_abc(tune, line_offset=start - 2 if bare else 0)
             changed = read.warnings if raw is None else raw.read_warnings()
             if changed:  # what of the query is not compared: said, not dropped silently
@@ -190,6 +194,13 @@ def run_identify(args: argparse.Namespace) -> int:
                     "irish-tune identify: the tune at %s was not read exactly as written, and is "
                     "compared as read: %s",
                     at, "; ".join(changed),
+                )  # fmt: skip
+            for sentence in top.unknown_notes:  # `identify` returns them, for us to place
+                said.warn(
+                    _UNKNOWN_NOTES,
+                    masked(sentence),
+                    "irish-tune identify: the tune at %s: %s",
+                    _tune_at(start, raw, where), sentence,
                 )  # fmt: skip
             notes = sum(token.kind == "note" for token in read.tokens)
             if notes < FEW_NOTES:

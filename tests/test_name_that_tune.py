@@ -189,23 +189,35 @@ def test_identify_names_the_notes_whose_length_or_pitch_the_tokenizer_lacks(toke
     index = TuneIndex.build(None, tokenizer, TRAIN)
     body = KNOWN[1].split("K:D\n")[1]
     head = "X:7\nM:4/4\nL:1/8\nK:D\n"
-    with caplog.at_level("WARNING"):
-        assert identify(None, index, head + body, k=1, tokenizer=tokenizer) == [("Reel 2", 0.0)]
-    assert caplog.text == ""  # the control: every note known
+    top = identify(None, index, head + body, k=1, tokenizer=tokenizer)
+    assert top == [("Reel 2", 0.0)] and top.warnings == []  # the control: every note known
     odd = head + "d10" + body[1:9] + "e2/3" + body[10:]
-    with caplog.at_level("WARNING"):
-        assert identify(None, index, odd, k=1, tokenizer=tokenizer)[0][0] == "Reel 2"
-    assert caplog.messages == [
-        "X:7: 2 notes with a length the tokenizer does not know (read as <unk>): 'd10' (note 1), "
+    with caplog.at_level("WARNING"):  # returned for the caller to say, not logged
+        top = identify(None, index, odd, k=1, tokenizer=tokenizer)
+        pitch = identify(None, index, head + "c''" + body[1:], k=1, tokenizer=tokenizer)
+    assert top[0][0] == "Reel 2" and caplog.text == ""
+    # not named "X:7": the caller names the query as its user knows it (a bare snippet had the
+    # X: line the command adds)
+    assert top.warnings == top.unknown_notes
+    assert top.unknown_notes == [
+        "2 notes with a length the tokenizer does not know (read as <unk>): 'd10' (note 1), "
         "'e2/3' (note 9); compared as one eighth each, so the scores do not see that rhythm"
     ]
-    caplog.clear()
-    with caplog.at_level("WARNING"):  # a pitch it lacks leaves the note out
-        identify(None, index, head + "c''" + body[1:], k=1, tokenizer=tokenizer)
-    assert caplog.messages == [
-        "X:7: 1 note with a pitch the tokenizer does not know (read as <unk>): \"c''\" (note 1); "
+    assert pitch.unknown_notes == [  # a pitch it lacks leaves the note out
+        "1 note with a pitch the tokenizer does not know (read as <unk>): \"c''\" (note 1); "
         "left out of the comparison"
     ]
+
+
+def test_identify_returns_what_the_reader_left_out_of_the_query(tokenizer, caplog):
+    """The reader's warnings about a query (a decoration, a second voice dropped) were kept in
+    the encoded tune: the command said them, a Python caller of `identify` could not see them."""
+    index = TuneIndex.build(None, tokenizer, TRAIN)
+    voiced = KNOWN[6].replace("K:D\n", "K:D\nV:1\n") + "V:2\nGA|\n"
+    with caplog.at_level("WARNING"):
+        top = identify(None, index, voiced, k=1, tokenizer=tokenizer)
+    assert top == [("Reel 7", 0.0)] and caplog.text == ""  # said once: by the caller
+    assert top.read_warnings == top.warnings == ["voice V:2 dropped"]
 
 
 def test_a_snippet_played_across_a_repeat_is_found_in_played_order(tmp_path):

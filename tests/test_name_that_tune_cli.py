@@ -588,3 +588,27 @@ def test_identify_with_a_model_that_gives_nan_says_so_instead_of_a_list(
         assert out == "" and "nan" not in out.lower(), extra
         assert "embeddings of the snippet are not finite numbers" in err, extra
         assert "weights finite" in err, extra
+
+
+def test_identify_names_a_bare_snippet_s_unknown_notes_by_the_line_typed(
+    tokenizer, tmp_path, monkeypatch, capsys, caplog
+):
+    """A snippet without an X: line was named "X:1" (the line the command adds, which the user
+    never typed) in the warning about its notes of a length the tokenizer lacks."""
+    import io
+
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    body = KNOWN[6].split("K:D\n")[1]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\nM:4/4\nL:1/8\nK:D\nd10" + body[1:]))
+    capsys.readouterr()
+    caplog.clear()
+    assert main(["identify", "--index", out, "-", "-k", "1"]) == 0
+    said = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "<unk>" in m]
+    assert said == [
+        "irish-tune identify: the tune at line 2 of stdin: 1 note with a length the tokenizer "
+        "does not know (read as <unk>): 'd10' (note 1); compared as one eighth each, so the "
+        "scores do not see that rhythm"
+    ]
+    assert not any("X:1" in m for m in caplog.messages)
