@@ -193,7 +193,7 @@ class EditDistanceRanker:
     """Non-learned "name that tune" baseline: rank gallery tunes by semi-global edit distance.
 
     Two representations, summed when durations are given (the default of the callers in
-    `name_that_tune` and `retrieval_evaluation`): pitch classes one per note
+    `tune_index` and `retrieval_evaluation`): pitch classes one per note
     (`pitch_sequence`), plus `eighths_weight` x the Tunepal time-normalised sequence, one pitch
     class per eighth note (`eighth_sequence`). Each part scores -distance / query length, so an
     exact excerpt scores 0. Queries are cut to their first 64 symbols (one machine word; 64

@@ -1,5 +1,5 @@
 """Reading a corpus's tunes, encoding them and embedding tunes and titles: the steps the
-name-that-tune index (`name_that_tune`) and the retrieval protocols (`retrieval_evaluation`)
+name-that-tune index (`tune_index`) and the retrieval protocols (`retrieval_evaluation`)
 share, with the header values the edit distance's penalties read."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The saved form of a name-that-tune index (`name_that_tune.TuneIndex`): its file names, its
+"""The saved form of a name-that-tune index (`tune_index.TuneIndex`): its file names, its
 format version, its writer that replaces an earlier index whole or not at all, one save of a
 folder at a time (`tune_index_locks`: a flock of the folder's `.tune_index.lock`, which loads
 share), readers of its JSON and arrays that name a damaged file rather than fail with a

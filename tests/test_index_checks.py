@@ -366,18 +366,18 @@ def test_an_index_whose_corpus_changes_while_it_is_built_reads_as_older(
 ):
     # the fingerprints were taken after the tunes were read and encoded: a title changed in
     # between was recorded as indexed, and the index never said it was older than its corpus
-    import modeling_irish.name_that_tune as ntt
+    import modeling_irish.tune_index as tune_index  # where TuneIndex.build looks read_tunes up
 
     corpus = tmp_path / "corpus.abc"
     corpus.write_text("\n".join(TUNES[:3]))
-    read = ntt.read_tunes
+    read = tune_index.read_tunes
 
     def read_then_edit(*args, **kwargs):
         tunes = read(*args, **kwargs)
         corpus.write_text(corpus.read_text().replace("T:Reel 1", "T:Zzz Renamed Tune"))
         return tunes
 
-    monkeypatch.setattr(ntt, "read_tunes", read_then_edit)
+    monkeypatch.setattr(tune_index, "read_tunes", read_then_edit)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         index = TuneIndex.build(None, tokenizer, str(corpus))

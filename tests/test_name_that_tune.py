@@ -460,8 +460,8 @@ def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
     # thesession's 20,700 titles went through title_key three times each in a build (0.4 s)
     import collections
 
-    import modeling_irish.name_that_tune as name_that_tune
     import modeling_irish.tune_embedding as tune_embedding
+    import modeling_irish.tune_index as tune_index
 
     calls, real = [], tune_embedding.title_key
 
@@ -469,7 +469,7 @@ def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
         calls.append(title)
         return real(title)
 
-    for module in (name_that_tune, tune_embedding):
+    for module in (tune_index, tune_embedding):  # where build and _gallery look it up
         monkeypatch.setattr(module, "title_key", title_key)
     index = TuneIndex.build(None, tokenizer, TRAIN)
     read = read_tunes(TRAIN)
