@@ -130,6 +130,9 @@ _NOT_NAMED = "tunes that could not be named"
 _FEW_NOTES = "tunes with too few notes"
 _NOT_AS_WRITTEN = "tunes not read exactly as written"
 _UNKNOWN_NOTES = "tunes with notes the tokenizer does not know"
+#: Why `identify` lists a title's score as n/a: -inf, the best over none of its settings (a
+#: title indexed without settings, under the edit distance or the setting cosine).
+_NO_SETTING = "no setting of this title to compare"
 
 
 def run_identify(args: argparse.Namespace) -> int:
@@ -227,7 +230,7 @@ def run_identify(args: argparse.Namespace) -> int:
             if len(found) > 1:  # several tunes: name each, under its X: and T: lines
                 print(("\n" if n else "") + tune["label"])
             for rank, (title, score) in enumerate(tune["top"], 1):
-                print(f"{rank:3d}  {score:7.4f}  {title}")
+                print(f"{rank:3d}  {_shown_score(score)}  {title}")
     failed = len(failures)
     if failed:  # as `check`: 1 when some tunes could not be named, 2 for usage errors
         print(
@@ -525,6 +528,13 @@ def _stdin_queries() -> list[Any]:
     from .abc_sources import text_tunes
 
     return list(text_tunes(read_input("-"), "stdin"))
+
+
+def _shown_score(score: float) -> str:
+    """A score of `identify`'s text listing: 7 wide to 4 decimals, or ``n/a`` with why, as
+    `shown_figure` shows a figure that is not finite (-inf: `_NO_SETTING`), never a bare
+    ``-inf`` (``  3  n/a (no setting of this title to compare)  Lost Reel``)."""
+    return shown_figure(score, "7.4f", _NO_SETTING if score == float("-inf") else "")
 
 
 def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> str:

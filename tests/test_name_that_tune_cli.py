@@ -612,3 +612,26 @@ def test_identify_names_a_bare_snippet_s_unknown_notes_by_the_line_typed(
         "scores do not see that rhythm"
     ]
     assert not any("X:1" in m for m in caplog.messages)
+
+
+def test_identify_lists_a_title_with_no_setting_to_compare_as_n_a(tokenizer, tmp_path, capsys):
+    # a title indexed without settings scores -inf under the edit distance (nothing of it to
+    # compare), and the listing printed it as a bare "-inf" beside the figures
+    import numpy as np
+
+    from modeling_irish.cli import main
+
+    index = TuneIndex.build(None, tokenizer, TRAIN[:2])
+    index.titles.append("Lost Reel")  # a title without settings, as an index of titles holds
+    index.title_embeds = np.zeros((len(index.titles), 0), np.float32)
+    index.save(tmp_path / "idx")
+    tokenizer.save_pretrained(tmp_path / "tok")
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[0])
+    argv = ["identify", "--index", str(tmp_path / "idx"), "--tokenizer", str(tmp_path / "tok")]
+    assert main([*argv, str(snippet), "-k", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "  1   0.0000  Reel 1" and len(lines) == 3
+    assert lines[2] == "  3  n/a (no setting of this title to compare)  Lost Reel"
+    assert main([*argv, str(snippet), "-k", "3", "--json"]) == 0  # JSON: null, as before
+    assert json.loads(capsys.readouterr().out)["tunes"][0]["top"][2]["score"] is None
