@@ -4,7 +4,8 @@ MeasureNote rows have 20 features and its sampler keeps every bar inside the met
 stock ``"text-generation"`` pipeline (token ids in, token ids out) cannot drive it. This task
 wraps `modeling_irish.generation.TuneGenerator` in a `transformers.Pipeline`: the input is an
 ABC incipit to continue (or ``None``/``""`` for a new tune), the keyword arguments are those of
-`TuneGenerator.generate` (``rhythm``, ``key``, ``num_tunes``, ``seed``, ``temperature``...), and
+`TuneGenerator.generate` (``rhythm``, ``key``, ``num_tunes``, ``seed``, ``temperature``...), but
+``seed`` defaults to a draw from torch's global generator (`transformers.set_seed`), and
 each input gives a list of ``{"generated_text": abc, "valid": bool, "errors": [...]}``.
 
 ``import modeling_irish`` registers the task. Example::
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
@@ -85,6 +87,14 @@ class AbcGenerationPipeline(Pipeline):
     list of results. ``num_tunes`` tunes come back for each input, as dicts with
     ``generated_text`` (the ABC tune in its real key), ``valid`` and ``errors`` (what
     `validate_tune` found) and, with ``return_tunes=True``, ``tune`` (the `GeneratedTune`).
+
+    Where it follows ``pipeline("text-generation")`` and where it differs:
+
+    - arguments given to ``pipeline(...)`` apply to every call, the call's own on top;
+    - without ``seed`` (or with ``None``) each call draws one from torch's global generator,
+      so `transformers.set_seed` makes calls reproducible; ``seed=N`` gives the same tunes
+      whatever the global seed, as ``TuneGenerator.generate(seed=N)`` does;
+    - ``batch_size`` changes nothing (see `__call__`).
     """
 
     def __call__(
@@ -125,7 +135,12 @@ class AbcGenerationPipeline(Pipeline):
         return {"prompt": inputs if inputs and inputs.strip() else None}
 
     def _forward(self, model_inputs: dict, **generate_kwargs: Any) -> dict[str, list]:
+        """The input's tunes. Without a ``seed`` (or with ``None``) one is drawn from torch's
+        global generator, as transformers' pipelines sample: `transformers.set_seed` makes the
+        calls reproducible, and each call samples new tunes."""
         generator = _tune_generator()(self.model, self.tokenizer)
+        if generate_kwargs.get("seed") is None:
+            generate_kwargs["seed"] = int(torch.randint(2**63 - 1, ()))
         return {"tunes": generator.generate(prompt=model_inputs["prompt"], **generate_kwargs)}
 
     def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:

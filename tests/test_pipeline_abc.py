@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 from helpers import one_torch_thread, save_tiny_measurenote  # noqa: F401
-from transformers import pipeline
+from transformers import pipeline, set_seed
 
 import modeling_irish  # noqa: F401  (registers the task)
 from modeling_irish.generation import TuneGenerator
@@ -73,6 +73,22 @@ def test_wrong_inputs_are_named(model_dir):
         pipe(42)
     with pytest.raises(TypeError, match="not as prompt="):
         pipe(None, prompt="X:1\nK:D\nDFA|")
+
+
+INCIPIT = "X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|"
+
+
+def test_without_a_seed_the_calls_follow_set_seed(model_dir):
+    """The seed defaulted to 0: every call without one gave the same tunes, whatever
+    `set_seed` said. Now, as with transformers' pipelines, the global seed decides."""
+    pipe = pipeline("abc-generation", model=model_dir)
+    set_seed(1)
+    first, second = pipe(None), pipe([INCIPIT])
+    set_seed(1)
+    assert pipe(None) == first and pipe([INCIPIT]) == second
+    assert pipe(None) != first  # the next call samples other tunes
+    assert pipe(None, seed=5) == pipe(None, seed=5)
+    assert pipe(None, seed=None)[0]["valid"]
 
 
 def test_a_model_whose_config_says_return_dict_false_still_generates_and_scores(
