@@ -28,6 +28,7 @@ each input gives a list of ``{"generated_text": abc, "valid": bool, "errors": [.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -40,6 +41,19 @@ from .modeling_measurenote import PACKAGE_INSTALL
 TASK = "abc-generation"
 
 __all__ = ["TASK", "AbcGenerationPipeline", "WrongModelTypeError"]
+
+_LENGTH = "the length is set in bars (num_bars=16) and rows (max_rows)"
+_TEXT = "generated_text is always the whole tune, the incipit's bars included"
+# The "text-generation" arguments that mean nothing here, and what to use instead.
+TRANSFORMERS_ONLY = {
+    "max_new_tokens": _LENGTH,
+    "max_length": _LENGTH,
+    "min_new_tokens": "min_bars is the fewest bars before the model may end a tune",
+    "do_sample": "it always samples; temperature=0 picks the likeliest token",
+    "return_full_text": _TEXT,
+    "return_text": _TEXT,
+    "return_tensors": "return_tunes=True gives each GeneratedTune, its rows included",
+}
 
 
 class WrongModelTypeError(Exception):
@@ -91,9 +105,14 @@ class AbcGenerationPipeline(Pipeline):
     Where it follows ``pipeline("text-generation")`` and where it differs:
 
     - arguments given to ``pipeline(...)`` apply to every call, the call's own on top;
+    - ``num_return_sequences`` is ``num_tunes`` (give one of them);
     - without ``seed`` (or with ``None``) each call draws one from torch's global generator,
       so `transformers.set_seed` makes calls reproducible; ``seed=N`` gives the same tunes
       whatever the global seed, as ``TuneGenerator.generate(seed=N)`` does;
+    - ``generated_text`` is always the whole tune (the incipit's bars included), so there is no
+      ``return_full_text``/``return_text``/``return_tensors``, nor ``max_new_tokens`` or
+      ``do_sample`` (length is ``num_bars``/``max_rows``, ``temperature=0`` is greedy): each
+      is refused with what to use instead, as is an argument `TuneGenerator.generate` lacks;
     - ``batch_size`` changes nothing (see `__call__`).
     """
 
@@ -118,11 +137,31 @@ class AbcGenerationPipeline(Pipeline):
     _load_tokenizer = True
 
     def _sanitize_parameters(
-        self, return_tunes: bool | None = None, **generate_kwargs: Any
+        self,
+        return_tunes: bool | None = None,
+        num_return_sequences: int | None = None,
+        **generate_kwargs: Any,
     ) -> tuple[dict, dict, dict]:
+        """``return_tunes`` for `postprocess`, the rest for `TuneGenerator.generate`, whose
+        argument names are checked here (at ``pipeline(...)`` too, not at the first call).
+        ``num_return_sequences`` is ``num_tunes`` under its transformers name."""
         postprocess = {} if return_tunes is None else {"return_tunes": return_tunes}
         if "prompt" in generate_kwargs:
             raise TypeError("give the incipit as the pipeline's input, not as prompt=")
+        for name, instead in TRANSFORMERS_ONLY.items():
+            if name in generate_kwargs:
+                raise TypeError(f"{TASK} takes no {name}=: {instead}")
+        if num_return_sequences is not None:
+            if "num_tunes" in generate_kwargs:
+                raise TypeError("give num_tunes or num_return_sequences (the same), not both")
+            generate_kwargs["num_tunes"] = num_return_sequences
+        known = _generate_arguments()
+        unknown = sorted(set(generate_kwargs).difference(known)) if known else []
+        if unknown:
+            raise TypeError(
+                f"{TASK} got unexpected argument(s) {', '.join(unknown)}; it takes return_tunes, "
+                f"num_return_sequences and those of TuneGenerator.generate: {', '.join(known)}"
+            )
         return {}, generate_kwargs, postprocess
 
     def preprocess(self, inputs: str | None) -> dict[str, str | None]:
@@ -153,6 +192,16 @@ class AbcGenerationPipeline(Pipeline):
                 result["tune"] = tune
             results.append(result)
         return results
+
+
+def _generate_arguments() -> list[str]:
+    """The keyword arguments of `TuneGenerator.generate` but ``prompt`` (the input), sorted;
+    empty without the package (the call then says it is needed)."""
+    try:
+        generate = _tune_generator().generate
+    except ImportError:
+        return []
+    return sorted(set(inspect.signature(generate).parameters) - {"self", "prompt"})
 
 
 def _tune_generator() -> type:

@@ -91,6 +91,25 @@ def test_without_a_seed_the_calls_follow_set_seed(model_dir):
     assert pipe(None, seed=None)[0]["valid"]
 
 
+def test_num_return_sequences_and_the_text_generation_names(model_dir):
+    """``num_return_sequences`` (what text-generation calls it) failed inside the sampler with
+    ``TuneGenerator.generate() got an unexpected keyword argument``, as did a misspelt
+    argument given to ``pipeline(...)``, at the first call only."""
+    pipe = pipeline("abc-generation", model=model_dir)
+    three = pipe(None, num_tunes=3, seed=0)
+    assert pipe(None, num_return_sequences=3, seed=0) == three
+    at_init = pipeline("abc-generation", model=model_dir, num_return_sequences=3, seed=0)
+    assert at_init(None) == three and len(at_init(None, num_tunes=1)) == 1
+    with pytest.raises(TypeError, match="num_tunes or num_return_sequences .the same., not both"):
+        pipe(None, num_tunes=2, num_return_sequences=2)
+    with pytest.raises(TypeError, match="takes no return_full_text=: generated_text is always"):
+        pipe(INCIPIT, return_full_text=False)
+    with pytest.raises(TypeError, match="takes no max_new_tokens=: .* bars .num_bars=16."):
+        pipe(None, max_new_tokens=50)
+    with pytest.raises(TypeError, match=r"unexpected argument\(s\) tempreature; .* temperature"):
+        pipeline("abc-generation", model=model_dir, tempreature=0.5)
+
+
 def test_a_model_whose_config_says_return_dict_false_still_generates_and_scores(
     model_dir, tmp_path
 ):
