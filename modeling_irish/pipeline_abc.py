@@ -113,7 +113,8 @@ class AbcGenerationPipeline(Pipeline):
       ``return_full_text``/``return_text``/``return_tensors``, nor ``max_new_tokens`` or
       ``do_sample`` (length is ``num_bars``/``max_rows``, ``temperature=0`` is greedy): each
       is refused with what to use instead, as is an argument `TuneGenerator.generate` lacks;
-    - ``batch_size`` changes nothing (see `__call__`).
+    - ``batch_size`` changes nothing (see `__call__`), and an error on an input of a list
+      names that input (``input 2 of 3: ...``).
     """
 
     def __call__(
@@ -123,13 +124,23 @@ class AbcGenerationPipeline(Pipeline):
 
         ``batch_size`` (here or in ``pipeline(...)``) is accepted and changes nothing: each
         incipit has its own key and meter, so it is sampled on its own, its ``num_tunes`` tunes
-        as one batch. An empty list gives an empty list.
+        as one batch. An empty list gives an empty list. An error on an input of a list names
+        it (``input 2 of 3: ...``), its type kept.
         """
         if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
             raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if isinstance(inputs, (list, tuple)) and not inputs:
             return []
-        return super().__call__(inputs, *args, batch_size=1, **kwargs)
+        if not isinstance(inputs, list):
+            return super().__call__(inputs, *args, batch_size=1, **kwargs)
+        results: list = []
+        try:  # a generator, so that the results come one by one and a failure has its index
+            for result in super().__call__((x for x in inputs), *args, batch_size=1, **kwargs):
+                results.append(result)
+        except Exception as err:
+            _name_input(err, len(results), len(inputs))
+            raise
+        return results
 
     _load_processor = False
     _load_image_processor = False
@@ -192,6 +203,17 @@ class AbcGenerationPipeline(Pipeline):
                 result["tune"] = tune
             results.append(result)
         return results
+
+
+def _name_input(err: Exception, index: int, count: int) -> None:
+    """Put ``input {index + 1} of {count}: `` before the message of ``err`` (raised on that
+    input of a list), or add it as a note where the message is not its first argument."""
+    where = f"input {index + 1} of {count}"
+    message_is_args = type(err).__str__ is BaseException.__str__
+    if message_is_args and len(err.args) == 1 and isinstance(err.args[0], str):
+        err.args = (f"{where}: {err.args[0]}",)
+    else:
+        err.add_note(f"(on {where} given to pipeline({TASK!r}))")
 
 
 def _generate_arguments() -> list[str]:

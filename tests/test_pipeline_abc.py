@@ -16,6 +16,7 @@ import modeling_irish  # noqa: F401  (registers the task)
 from modeling_irish.generation import TuneGenerator
 from modeling_irish.pipeline_abc import AbcGenerationPipeline
 from tokenization.abc_parser import parse_abc
+from tokenization.abc_tune import AbcParseError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -108,6 +109,21 @@ def test_num_return_sequences_and_the_text_generation_names(model_dir):
         pipe(None, max_new_tokens=50)
     with pytest.raises(TypeError, match=r"unexpected argument\(s\) tempreature; .* temperature"):
         pipeline("abc-generation", model=model_dir, tempreature=0.5)
+
+
+def test_an_error_on_an_input_of_a_list_names_the_input(model_dir):
+    """One bad incipit in a list failed with the message of a single one: which was it?"""
+    pipe = pipeline("abc-generation", model=model_dir)
+    with pytest.raises(TypeError, match=r"^input 2 of 2: abc-generation takes an ABC incipit"):
+        pipe([INCIPIT, 42])
+    short_bar = "X:1\nM:6/8\nL:1/8\nK:D\nDFA dAF|DFA dA|DFA dAF|"
+    with pytest.raises(ValueError, match=r"^input 2 of 3: the prompt does not scan in 6/8"):
+        pipe([None, short_bar, None], seed=0)
+    with pytest.raises(ValueError, match=r"^the prompt does not scan in 6/8"):
+        pipe(short_bar, seed=0)
+    with pytest.raises(AbcParseError, match=r"^input 1 of 1: tune: line 1, column 1") as parse:
+        pipe(["hello"])
+    assert parse.value.line == 1  # the reader's error, its fields kept
 
 
 def test_a_model_whose_config_says_return_dict_false_still_generates_and_scores(
