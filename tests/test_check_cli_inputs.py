@@ -260,7 +260,10 @@ def test_files_after_an_option_are_read(tunebook, tmp_path, capsys, monkeypatch)
         (["evaluate-lm", "one.abc", "--model", "mn", "--", "three.abc"], "files"),
     ],
 )
-def test_every_command_takes_files_after_its_options(argv, dest, monkeypatch):
+def test_every_command_takes_files_after_its_options(argv, dest, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # index refuses a source that does not exist when it parses
+    for name in ("one.abc", "three.abc"):
+        (tmp_path / name).write_text(GOOD)
     seen = []
     monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
     assert main(argv) == 0

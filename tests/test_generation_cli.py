@@ -400,7 +400,7 @@ def test_only_the_generate_help_speaks_of_the_prompt(capsys):
     generate, evaluate = help_of("generate"), help_of("evaluate-generation")
     assert "the prompt's R:" in generate and "after the prompt" in generate
     assert "prompt" not in evaluate
-    assert "(default: that of --meter, else reel)" in evaluate
+    assert "default: that of --meter, else reel)" in evaluate
     assert "skip the re-reading checks (our reader, music21, abc2midi)" in evaluate
     # the key a run writes in without --key: the help said none
     assert "or none; default: the prompt's, else D major)" in generate
