@@ -19,6 +19,10 @@ CUDA device exists, which is what makes the processes share one model)::
 Resume a killed run where it stopped, ending with the same weights as an uninterrupted run::
 
     accelerate launch training/train.py --checkpointing_steps 500 --resume_from_checkpoint
+
+Ctrl-C and SIGTERM (a cluster scheduler's stop) end a run in one line, with status 130 and 143
+(`training.interrupts`); the checkpoints saved before are whole, and such a resume goes on from
+the last.
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ from training.common import (  # noqa: E402
     process_logger,
     write_failure,
 )
+from training.interrupts import SignalStops, exit_status, stop_line  # noqa: E402
 from training.run_resume import NothingToTrain, check_newest_checkpoint_early  # noqa: E402
 
 if TYPE_CHECKING:
@@ -201,25 +206,29 @@ def _warn_if_no_fp16(accelerator: Accelerator) -> None:
         )
 
 
-def cli(argv: list[str] | None = None) -> int:
+def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
     """`main` for the command line: a `UsageError` (bad input found after argument parsing) is
     printed as ``train.py: error: <message>`` on stderr (by the first process of a launch),
     without a traceback, and gives exit status 2 like argparse's own errors; a failed upload
     at the end (`UploadError`: the model is saved) is one such line too, with status 1, and
     so is a file the disk refuses, full or read-only (`WriteError`, or an `OSError` of
     `DISK_ERRNOS` from a write not wrapped by `writing`): ``cannot write <path>: <reason>``,
-    the checkpoints saved before it whole; any other exception is a bug and keeps its
-    traceback."""
+    the checkpoints saved before it whole; Ctrl-C is ``interrupted`` (status 130) and SIGTERM,
+    which the script run as a program turns into `training.interrupts.Terminated` (``stops``,
+    told here that the line is said), ``terminated (SIGTERM)`` (status 143); any other
+    exception is a bug and keeps its traceback."""
     try:
         main(argv)
     except UsageError as err:
         if first_process():  # every process of a launch meets the same error
             print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # the last checkpoint (if any) is whole: checkpoints are atomic
+    except KeyboardInterrupt as stop:  # the last checkpoint (if any) is whole: they are atomic
+        if stops is not None:  # a second signal from now on ends the process without a word
+            stops.said = True
         if first_process():  # Ctrl-C reaches every process of a launch
-            print(f"{os.path.basename(__file__)}: interrupted", file=sys.stderr)
-        return 130
+            print(f"{os.path.basename(__file__)}: {stop_line(stop)}", file=sys.stderr)
+        return exit_status(stop)
     except UploadError as err:  # the run is saved; only the upload failed
         print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 1
@@ -245,4 +254,6 @@ __all__ = [
 
 
 if __name__ == "__main__":
-    sys.exit(cli())
+    _stops = SignalStops(os.path.basename(__file__), loud=first_process())
+    _stops.install()  # SIGTERM unwinds as Ctrl-C does; a second signal stops at once
+    sys.exit(cli(stops=_stops))

@@ -1,0 +1,190 @@
+"""`training/train.py` stopped by a signal: SIGTERM (a cluster scheduler's stop) ends a run as
+Ctrl-C does, in one line with its own status, its last checkpoint whole and resumed to the
+weights of an uninterrupted run; a second signal while the run unwinds ends it at once, without
+a traceback. The handler itself is tested in this process; the real signals (slow: each starts
+an interpreter that imports torch) go to a script run as a program, ``python training/train.py``,
+held at a checkpoint by `_HELD_RUN` so that the signal lands where the test means it to."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from helpers import one_torch_thread  # noqa: F401
+from helpers import training_argv as _argv
+from safetensors.torch import load_file
+
+from training import checkpoints, interrupts, run_folder, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Exited(Exception):
+    """What the patched `os._exit` raises in place of ending the test's process."""
+
+
+@pytest.fixture
+def exits(monkeypatch) -> list[int]:
+    """The statuses `os._exit` was called with by `training.interrupts` (patched to raise)."""
+    statuses: list[int] = []
+
+    def exit_now(status: int) -> None:
+        statuses.append(status)
+        raise _Exited
+
+    monkeypatch.setattr(interrupts.os, "_exit", exit_now)
+    return statuses
+
+
+@pytest.mark.parametrize(
+    "signum, raised, status, line",
+    [
+        (signal.SIGINT, KeyboardInterrupt, 130, "train.py: interrupted"),
+        (signal.SIGTERM, interrupts.Terminated, 143, "train.py: terminated (SIGTERM)"),
+    ],
+)
+def test_a_second_signal_ends_the_process_at_once_with_the_first_ones_line(
+    capsys, exits, signum, raised, status, line
+):
+    stops = interrupts.SignalStops("train.py")
+    with pytest.raises(raised):
+        stops(signum, None)
+    assert capsys.readouterr().err == ""  # the command line says the first: `cli`
+    with pytest.raises(_Exited):
+        stops(signal.SIGINT, None)  # the second, whichever: the first one's line and status
+    assert exits == [status]
+    assert capsys.readouterr().err == f"{line}\n"
+    stops.said = True  # `cli` said it already: a second signal adds no line
+    with pytest.raises(_Exited):
+        stops(signal.SIGTERM, None)
+    assert exits == [status, status] and capsys.readouterr().err == ""
+
+
+def test_the_command_line_says_a_sigterm_in_one_line_with_status_143(capsys, monkeypatch):
+    def terminated(argv=None):
+        raise interrupts.Terminated
+
+    monkeypatch.setattr(train, "main", terminated)
+    stops = interrupts.SignalStops("train.py")
+    assert train.cli([], stops=stops) == 143
+    assert capsys.readouterr().err == "train.py: terminated (SIGTERM)\n"
+    assert stops.said  # a second signal now ends the process without a second line
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_a_forked_worker_is_ended_by_sigterm_as_without_the_handler():
+    """A ``datasets`` worker forked from the script inherits its handler, and its pool stops it
+    with SIGTERM: raising there would print the worker's traceback."""
+    stops = interrupts.SignalStops("train.py")  # this process's
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        try:
+            signal.signal(signal.SIGTERM, stops)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+        finally:
+            os._exit(0)  # reached only if SIGTERM raised, or did not end the child
+    _, status = os.waitpid(child, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+
+
+#: ``python training/train.py ARGV`` (the script run as a program, as `runpy` runs it for
+#: ``python -m``), held once it has saved step_2 (it prints "held"), and, when ``SLOW_CLEANUP``
+#: is set, slow to exit (it prints "exiting"), as a callback of huggingface_hub's is.
+_HELD_RUN = textwrap.dedent(
+    """
+    import atexit, os, runpy, sys, time
+    from training import run_folder
+
+    saved = run_folder.save_checkpoint
+
+    def held(accelerator, output_dir, name, state):
+        folder = saved(accelerator, output_dir, name, state)
+        if name == "step_2":
+            print("held", flush=True)
+            time.sleep(120)
+        return folder
+
+    run_folder.save_checkpoint = held
+    if os.environ.get("SLOW_CLEANUP"):
+        atexit.register(lambda: (print("exiting", flush=True), time.sleep(120)))
+    sys.argv = ["training/train.py", *sys.argv[1:]]
+    runpy.run_path("training/train.py", run_name="__main__")
+    """
+)
+
+
+def _signal_a_held_run(
+    argv: list[str], log: Path, *stops: tuple[str, int], env=None
+) -> tuple[int, str]:
+    """Run `_HELD_RUN` with ``argv``, its stderr in the file ``log`` (a pipe left unread
+    would fill); send each ``(line, signal)`` of ``stops`` once the run prints ``line``; its
+    exit status and stderr."""
+    with open(log, "w", encoding="utf-8") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _HELD_RUN, *argv],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **(env or {})},
+        )
+        try:
+            for line, signum in stops:
+                if not any(out.strip() == line for out in process.stdout):
+                    break  # ended before it said the line: the asserts show its stderr
+                process.send_signal(signum)
+            process.communicate(timeout=300)
+        finally:
+            process.kill()
+    return process.returncode, log.read_text(encoding="utf-8")
+
+
+def _weights(folder) -> dict[str, torch.Tensor]:
+    return load_file(os.path.join(folder, "model.safetensors"))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("one_torch_thread")
+def test_a_sigterm_stops_a_run_in_one_line_and_its_resume_ends_as_an_uninterrupted_run(
+    tunebook, cache_dir, tmp_path
+):
+    """Python ended a run sent SIGTERM at once, without a word (status -15)."""
+    extra = ("--max_train_steps", "6", "--checkpointing_steps", "2", "--key_augmentation")
+    argv = _argv(tunebook, cache_dir, tmp_path / "b", *extra)
+    status, err = _signal_a_held_run(argv, tmp_path / "err.txt", ("held", signal.SIGTERM))
+    assert status == 143, err
+    assert err.strip().splitlines()[-1] == "train.py: terminated (SIGTERM)"
+    assert "Traceback" not in err
+    step_2 = str(tmp_path / "b" / "step_2")
+    assert run_folder.latest_checkpoint(str(tmp_path / "b")) == step_2
+    checkpoints.check_state_files(step_2, 1)  # whole: loadable
+    checkpoints.check_random_states(step_2, 1)
+    train.main(_argv(tunebook, cache_dir, tmp_path / "b", *extra, "--resume_from_checkpoint"))
+    train.main(_argv(tunebook, cache_dir, tmp_path / "a", *extra))
+    straight, resumed = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[name], resumed[name]) for name in straight)
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_while_the_run_exits_prints_no_traceback(tunebook, cache_dir, tmp_path):
+    """The second Ctrl-C landed in an atexit callback (huggingface_hub's): Python printed
+    "Exception ignored in atexit callback" and a traceback."""
+    argv = _argv(tunebook, cache_dir, tmp_path / "run", "--max_train_steps", "6",
+                 "--checkpointing_steps", "2")  # fmt: skip
+    stops = (("held", signal.SIGINT), ("exiting", signal.SIGINT))
+    status, err = _signal_a_held_run(argv, tmp_path / "err.txt", *stops, env={"SLOW_CLEANUP": "1"})
+    assert status == 130, err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("train.py:")] == [
+        "train.py: interrupted"
+    ]
+    assert run_folder.latest_checkpoint(str(tmp_path / "run")) == str(tmp_path / "run" / "step_2")

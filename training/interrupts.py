@@ -1,0 +1,97 @@
+"""How ``training/train.py`` stops on a signal: Ctrl-C (SIGINT) and SIGTERM, which a cluster
+scheduler, ``kill`` or a launcher (``torchrun``) sends, each raise an exception in the main
+thread, so that the run unwinds (temporary files removed, trackers ended) and the command line
+(`training.train.cli`) says so in one line, with status 130 or 143. A second signal while the
+run unwinds from the first, or exits, ends the process at once (`SignalStops`). Checkpoints are
+atomic (`training.run_folder.save_checkpoint`): whenever a signal lands, the folder holds whole
+``step_N`` folders and at most a ``.tmp-step_N`` that ``--resume_from_checkpoint`` passes over.
+Standard library only: the script installs it before anything heavy is imported."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+__all__ = ["SignalStops", "Terminated", "exit_status", "stop_line"]
+
+
+class Terminated(KeyboardInterrupt):
+    """The run was sent SIGTERM: raised as Ctrl-C's `KeyboardInterrupt` is (it is one, so that
+    what cleans up after Ctrl-C cleans up after it), and reported as ``terminated (SIGTERM)``
+    with status 143. Python's own handling of SIGTERM ended the process at once, without a word
+    (and without removing its temporary files or ending its trackers)."""
+
+
+def exit_status(stop: KeyboardInterrupt) -> int:
+    """The status of a run stopped by ``stop``: 128 + the signal's number, as a shell reports
+    it (130 for Ctrl-C, 143 for SIGTERM).
+
+    >>> exit_status(KeyboardInterrupt()), exit_status(Terminated())
+    (130, 143)
+    """
+    return 128 + _signal_of(stop)
+
+
+def stop_line(stop: KeyboardInterrupt) -> str:
+    """What the command line says of a run ``stop`` ended, after ``train.py:``.
+
+    >>> stop_line(KeyboardInterrupt()), stop_line(Terminated())
+    ('interrupted', 'terminated (SIGTERM)')
+    """
+    return "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+
+
+def _signal_of(stop: KeyboardInterrupt) -> int:
+    return int(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+
+
+_STOPS = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated}
+
+
+class SignalStops:
+    """The handler of SIGINT and SIGTERM for the script's process (`install`). The first signal
+    raises `KeyboardInterrupt` (SIGINT) or `Terminated` (SIGTERM). A second one, while the run
+    unwinds from the first or exits (atexit callbacks), ends the process at once with the first
+    one's status (`os._exit`), saying the first one's line unless `said` is set: Python printed
+    a traceback for the `KeyboardInterrupt` it raised there (an atexit callback of
+    huggingface_hub's, a cleanup). A process forked from this one (a ``datasets`` worker) gets
+    the signal's usual handling, not this: its pool stops it with SIGTERM.
+
+    ``loud``: whether this process prints the line (the first process of a launch: every
+    process of a launch gets the signal)."""
+
+    def __init__(self, program: str, loud: bool = True) -> None:
+        self.program = program
+        self.loud = loud
+        self.pid = os.getpid()
+        self.first: KeyboardInterrupt | None = None
+        self.said = False
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM with this, each unless the process ignores it (started
+        with ``nohup``, or in the background of a shell without job control)."""
+        for signum in _STOPS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, self)
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self.pid:  # a forked worker: the signal's usual handling
+            _usual_handling(signum, frame)
+            return
+        if self.first is None:
+            self.first = _STOPS[signal.Signals(signum)]()
+            raise self.first
+        if self.loud and not self.said:
+            print(f"{self.program}: {stop_line(self.first)}", file=sys.stderr, flush=True)
+        os._exit(exit_status(self.first))
+
+
+def _usual_handling(signum: int, frame: FrameType | None) -> None:
+    """What Python does with ``signum`` without a handler of the script's: Ctrl-C raises
+    `KeyboardInterrupt`, SIGTERM ends the process."""
+    if signum == signal.SIGINT:
+        signal.default_int_handler(signum, frame)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
