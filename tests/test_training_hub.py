@@ -50,6 +50,41 @@ def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_pat
     assert {"retrieval_eval/*", "step_*"} <= set(uploads[0]["ignore_patterns"])
 
 
+def test_a_run_pushed_over_an_earlier_one_deletes_its_stale_files_from_the_hub(
+    fake_hub, tmp_path, monkeypatch
+):
+    """upload_folder only adds files: a char-GRU run in a folder that a MiniLM run had pushed
+    left that run's LICENSE, NOTICE and title_tokenizer/ on the Hub. Deleted now: only those
+    the run removed, not files it wrote again, a checkpoint or the user's own files there."""
+    from types import SimpleNamespace
+
+    from accelerate import PartialState
+    from helpers import record_hub_commits
+
+    PartialState()  # the run folder's messages go through accelerate's logger
+    out = tmp_path / "run"
+    (out / "title_tokenizer").mkdir(parents=True)
+    earlier = ["LICENSE", "NOTICE", "model.safetensors", "title_tokenizer/vocab.txt"]
+    for name in earlier:
+        (out / name).write_text("MiniLM run")
+    run_folder.record_run_files(str(out), ["LICENSE", "NOTICE", "model.safetensors",
+                                           "title_tokenizer"])  # fmt: skip
+    args = SimpleNamespace(output_dir=str(out), resume_from_checkpoint=None, task="tune_title",
+                           overwrite_output_dir=False, with_tracking=False)  # fmt: skip
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None)
+    run_folder.start_run_folder(args, accelerator)  # the char-GRU run: the earlier one cleared
+    run_folder.record_run_files(str(out), ["model.safetensors"])
+    (out / "model.safetensors").write_text("char-GRU run")
+
+    held = (*earlier, "title_tokenizer/merges.txt", "user_notes.md", "step_2/model.safetensors")
+    commits = record_hub_commits(monkeypatch, held=held)
+    hub.push_to_hub(str(out), "someone/model")
+    assert fake_hub[0]["folder_path"] == str(out)
+    assert [c["deleted"] for c in commits] == [["LICENSE", "NOTICE", "title_tokenizer/vocab.txt"]]
+    hub.push_to_hub(str(out), "someone/model")  # deleted once: not asked again
+    assert len(commits) == 1
+
+
 def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
     tunebook, cache_dir, tmp_path, fake_hub
 ):

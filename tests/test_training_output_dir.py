@@ -104,7 +104,8 @@ def test_a_recorded_model_is_replaced_with_a_warning(monkeypatch, tmp_path, capl
     run_folder.record_run_files(str(out), ["model.safetensors"])
     train.main(["--output_dir", str(out)])
     assert f"--output_dir {out} already holds a trained model" in caplog.text
-    assert not (out / "model.safetensors").exists() and not (out / run_folder.RUN_FILES).exists()
+    assert not (out / "model.safetensors").exists() and run_folder.read_run_files(str(out)) == []
+    assert run_folder.removed_run_files(str(out)) == ["model.safetensors"]  # for --push_to_hub
 
 
 def test_a_folder_of_a_run_that_kept_no_record_is_refused_unless_overwritten(

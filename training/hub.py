@@ -9,7 +9,9 @@ import shlex
 from typing import TYPE_CHECKING
 
 from modeling_irish.cli import first_line
+from modeling_irish.measurenote_checks import delete_removed_files
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
+from training.run_folder import forget_removed_files, removed_run_files
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
@@ -80,8 +82,15 @@ def push_to_hub(
 ) -> str:
     """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints, trackers' logs and the
     tunes of the tune-title retrieval evaluation, ``retrieval_eval/``, excluded); returns the
-    commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`)."""
+    commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`).
+
+    An upload only adds files: those the folder's runs deleted as an earlier run's outputs
+    since it was last uploaded (`removed_run_files`: a MiniLM run's ``LICENSE``, ``NOTICE`` and
+    ``title_tokenizer/`` under a char-GRU run) are then deleted from the repository, by name,
+    where it holds them, in a second commit (`delete_removed_files`); none of its other files.
+    """
     from huggingface_hub import HfApi
+    from huggingface_hub.utils import filter_repo_objects
 
     check_hub_reachable(token)
     api = HfApi(token=token)
@@ -92,6 +101,12 @@ def push_to_hub(
         commit_message=commit_message,
         ignore_patterns=list(UPLOAD_IGNORE_PATTERNS),
     )
+    # only what an upload of the folder sends: a checkpoint in the repository is the user's
+    removed = filter_repo_objects(
+        removed_run_files(output_dir), ignore_patterns=list(UPLOAD_IGNORE_PATTERNS)
+    )
+    delete_removed_files(repo_id, list(removed), token=token)
+    forget_removed_files(output_dir)
     return str(info)
 
 

@@ -540,11 +540,16 @@ def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> Non
     replaced with a warning, not an error, so that the same command can simply be run again.
     Files no run wrote stay. Both tasks call it once their corpus is read and accepted, before
     they write anything: a run refused for its corpus deletes nothing. A resumed run keeps
-    everything."""
+    everything. The files deleted are listed in the new record (with those an earlier run
+    deleted, while the folder was not uploaded since), so that ``--push_to_hub`` deletes them
+    from the Hub repository too (`removed_run_files`)."""
     if not starts_fresh(args):
         return
     if accelerator.is_main_process:
         removed = earlier_run_outputs(args)
+        # what the Hub may hold of them, kept so that --push_to_hub deletes it there: read now,
+        # while the files and the earlier record are there
+        unpushed = [*_recorded_removed(args.output_dir), *_files_under(args.output_dir, removed)]
         if "model.safetensors" in removed:
             logger.warning(
                 "--output_dir %s already holds a trained model (model.safetensors) and this run "
@@ -560,7 +565,57 @@ def clear_earlier_run(args: argparse.Namespace, accelerator: Accelerator) -> Non
                 os.remove(path)
         if removed:
             logger.info("Deleted the earlier run's %s from %s", ", ".join(removed), args.output_dir)
+        if unpushed:
+            _write_run_record(args.output_dir, removed=sorted(set(unpushed)))
     accelerator.wait_for_everyone()
+
+
+def _files_under(folder: str, names: Sequence[str]) -> list[str]:
+    """The files ``names`` (entries of ``folder``) are, as ``/``-separated paths in it: a
+    folder's files listed instead of it, a link as itself; the record (`RUN_FILES`) and the
+    folders atomic saves stage in left out (no upload sends them)."""
+    files = []
+    for name in names:
+        if name == RUN_FILES or name.startswith((".tmp-", ".old-")):
+            continue
+        path = os.path.join(folder, name)
+        if not os.path.isdir(path) or os.path.islink(path):
+            files.append(name)
+            continue
+        for root, _, children in os.walk(path):
+            inside = os.path.relpath(root, folder).replace(os.sep, "/")
+            files.extend(f"{inside}/{child}" for child in children)
+    return sorted(files)
+
+
+def _recorded_removed(output_dir: str) -> list[str]:
+    """The paths the `RUN_FILES` record of ``output_dir`` lists as removed by its runs since the
+    folder was last uploaded (`removed_run_files`), strings only."""
+    removed = _read_run_record(output_dir).get("removed")
+    return [p for p in removed if isinstance(p, str)] if isinstance(removed, list) else []
+
+
+def removed_run_files(output_dir: str) -> list[str]:
+    """The files (``/``-separated paths) that the runs of ``output_dir`` deleted as an earlier
+    run's outputs since it was last uploaded (`forget_removed_files`), which it does not hold
+    again: what `training.hub.push_to_hub` deletes from the Hub repository where it holds them
+    (an upload only adds files). ``[]`` for a folder without the record.
+
+    >>> removed_run_files("no/such/folder")
+    []
+    """
+    return [
+        path
+        for path in _recorded_removed(output_dir)
+        if not os.path.lexists(os.path.join(output_dir, *path.split("/")))
+    ]
+
+
+def forget_removed_files(output_dir: str) -> None:
+    """Empty the record of removed files (`removed_run_files`) once they are deleted from the
+    Hub repository the folder was uploaded to (main process only)."""
+    if _recorded_removed(output_dir):
+        _write_run_record(output_dir, removed=[])
 
 
 def start_run_folder(args: argparse.Namespace, accelerator: Accelerator) -> None:
@@ -618,6 +673,7 @@ __all__ = [
     "checkpoint_names",
     "clear_earlier_run",
     "epoch_checkpoint_name",
+    "forget_removed_files",
     "latest_checkpoint",
     "make_folder",
     "read_run_files",
@@ -625,6 +681,7 @@ __all__ = [
     "record_data_split",
     "record_run_files",
     "recorded_data_split",
+    "removed_run_files",
     "recorded_flags",
     "resume_state",
     "run_flag_changes",
