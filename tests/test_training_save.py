@@ -27,6 +27,22 @@ def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
     assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
 
 
+def test_trimming_the_log_writes_under_its_own_temporary_name(tmp_path):
+    """The trimmed log was written through the fixed train_log.jsonl.tmp: two runs on a folder
+    shared by machines wrote one file, and a folder of that name in the way failed the resume."""
+    from training.run_log import _trim_log
+
+    log = tmp_path / "train_log.jsonl"
+    log.write_text("".join(json.dumps({"step": n}) + "\n" for n in range(1, 4)))
+    held = tmp_path / "train_log.jsonl.tmp"  # another writer's, under the fixed name
+    held.mkdir()
+    (held / "part").write_text("theirs")
+    _trim_log(str(log), 2)
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2]
+    assert (held / "part").read_text() == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train_log.jsonl", held.name]
+
+
 def _cut_log(tmp_path: Path) -> Path:
     """A learning curve of steps 1..6 whose last record was cut short mid-write (the disk filled
     while the run appended it)."""

@@ -12,6 +12,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from modeling_irish.file_utils import replacing_file
 from training.common import UsageError, process_logger
 
 if TYPE_CHECKING:
@@ -157,9 +158,10 @@ def _trim_log(path: str, completed: int | None) -> None:
     kept = [line for line, r in lines if completed is None or r.get("step", 0) <= completed]
     unterminated = bool(kept) and not kept[-1].endswith("\n")  # cut just before its newline
     if cut or unterminated or len(kept) < len(lines):
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        # the writer's own temporary name: a fixed one was another process's too (a run on
+        # another machine sharing the folder), or a folder left in the way
+        with replacing_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             handle.writelines(line if line.endswith("\n") else line + "\n" for line in kept)
-        os.replace(path + ".tmp", path)
 
 
 __all__ = ["logged_eval", "logged_evals", "logged_record", "read_log"]
