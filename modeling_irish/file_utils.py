@@ -10,13 +10,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
 from irish_tune.value_checks import link_problem  # noqa: F401 - re-exported: the commands use it
 from tokenization.file_cleanup import discard_file, discard_folder, remove_if_there
-from tokenization.writer_folders import own_writer_name
+from tokenization.writer_folders import (
+    Writer,
+    is_dead_writer,
+    own_writer_name,
+    process_start,
+    this_host,
+)
 
 __all__ = [
     "ReplacingFiles",
@@ -109,7 +116,9 @@ def replacing_file(
     keeps its extension (fluidsynth picks the audio format by it):
     ``.tune.<pid>.<start>@<host>.tmp.wav`` (`_temporary_name`: the writer's process, its start
     and its machine, so that two writers on machines sharing the folder never pick one name; a
-    long name cut to fit, which the final name may still be). An `OSError` of the block that
+    long name cut to fit, which the final name may still be). The temporary files that killed
+    writers left in that folder are removed the first time this process writes there
+    (`_clear_dead_temporaries`). An `OSError` of the block that
     names no file, or the temporary one, is raised again naming ``path`` (``[Errno 28] No space
     left on device: 'out/tune.wav'``). Given a ``group`` (`replacing_files`), the file is left
     under its temporary name when the block ends, to be renamed with the group's other files
@@ -134,6 +143,7 @@ def replacing_file(
     folder, name = os.path.split(final)
     stem, ext = os.path.splitext(name)
     tmp = os.path.join(folder, _temporary_name(stem, ext))
+    _clear_dead_temporaries(folder)
     try:
         yield tmp
         if group is None:
@@ -173,6 +183,65 @@ def _temporary_name(stem: str, ext: str) -> str:
         return name
     digest = hashlib.sha256(os.fsencode(stem)).hexdigest()[:16]
     return f".{stem[:40]}-{digest}.{writer}.tmp{ext}"
+
+
+#: The end of a temporary name after the writer's ``@``: its machine, ``.tmp`` and the extension.
+_TEMPORARY_END = re.compile(r"([A-Za-z0-9._-]{1,64}?)\.tmp(?:\.[^.]*)?")
+#: The folders this process has cleared of killed writers' temporary files (once each).
+_CLEARED: set[str] = set()
+
+
+def _temporary_writer(name: str) -> Optional[Writer]:
+    """Who wrote the file ``name`` if it is a temporary name of `replacing_file`'s
+    (``.stem.<pid>.<start>@<host>.tmp.ext``), else None. One of this machine is read as this
+    machine writes them (the start where there is ``/proc``), so that a stem ending in a
+    number (``reel.3``) is not taken for the writer's; an earlier version's name, which holds
+    no machine (``.stem.<pid>.tmp.ext``), is no writer's: it may be the user's.
+
+    >>> _temporary_writer(".reel.3.12.345@node7.tmp.abc")
+    Writer(pid=12, start=345, host='node7')
+    >>> _temporary_writer(".reel.12.tmp.abc"), _temporary_writer("reel.3.12.345@node7.tmp.abc")
+    (None, None)
+    """
+    if not name.startswith(".") or "@" not in name:
+        return None
+    rest, end = name[1:].rsplit("@", 1)
+    place = _TEMPORARY_END.fullmatch(end)
+    if place is None:
+        return None
+    host, parts = place.group(1), rest.split(".")
+    if host == this_host():
+        ids = 1 if process_start(os.getpid()) is None else 2
+    else:  # judged by its age alone (`is_dead_writer`): the ids name it in the warning
+        ids = 2 if len(parts) > 2 and parts[-2].isdigit() else 1
+    numbers, stem = parts[-ids:], ".".join(parts[:-ids])
+    if not stem or len(parts) <= ids or not all(n.isascii() and n.isdigit() for n in numbers):
+        return None
+    return Writer(int(numbers[0]), int(numbers[1]) if ids == 2 else None, host)
+
+
+def _clear_dead_temporaries(folder: str) -> None:
+    """Remove from ``folder`` the temporary files (`_temporary_writer`) of writers killed
+    mid-write, once a process (the first time it writes there): those of this machine whose
+    process is gone, or is another of that id, and those of another machine unchanged for 24 h
+    (`writer_folders.is_dead_writer`). A live writer's file, this process's own, another
+    machine's younger one and any other name stay; one that cannot be removed is named in a
+    warning (`discard_file`), as is a folder that cannot be read: the write goes on."""
+    key = os.path.realpath(folder or os.curdir)
+    if key in _CLEARED:
+        return
+    _CLEARED.add(key)
+    try:
+        names = os.listdir(folder or os.curdir)
+    except OSError:  # a folder missing or unreadable: the write itself says so
+        return
+    for name in names:
+        writer = _temporary_writer(name)
+        path = os.path.join(folder, name)
+        if writer is None or os.path.islink(path) or not os.path.isfile(path):
+            continue
+        if is_dead_writer(path, writer):
+            discard_file(path)
 
 
 class ReplacingFiles:

@@ -164,3 +164,40 @@ def test_a_writer_of_the_same_pid_on_another_machine_neither_clobbers_nor_is_clo
     assert {name: (tmp_path / name).read_text() for name in node7} == node7
     assert _listing(node7_aside) == _listing(tmp_path / f"cache.damaged-{pid}") == ["node7's"]
     assert len(_listing(tmp_path)) == 1 + len(node7) + 2  # nothing of this writer's left
+
+
+def test_a_write_removes_the_temporary_files_that_killed_writers_left_in_its_folder(
+    tmp_path, caplog
+):
+    """A process killed mid-write left its hidden temporary file for ever; now the next write
+    into the folder removes it, and those of every other dead writer of this machine, and
+    another machine's unchanged for 24 h; nothing else."""
+    import subprocess
+    import sys
+
+    host = writer_folders.this_host()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    parent = os.getppid()  # alive: pytest's parent
+    live = f"{parent}.{writer_folders.process_start(parent)}@{host}"
+    names = {
+        "killed": f".tune.{dead}.1@{host}.tmp.abc",
+        "killed_other_name": f".reel.3.{dead}.1@{host}.tmp.svg",
+        "stale_elsewhere": ".tune.12.34@elsewhere.tmp.abc",
+        "recent_elsewhere": ".tune.56.78@elsewhere.tmp.abc",
+        "live": f".tune.{live}.tmp.abc",
+        "this_process": f".reel.{own_writer_name('')}.tmp.abc",  # a group's, not yet renamed
+        "live_stem_ending_in_digits": f".reel.{dead}.{live}.tmp.abc",
+        "earlier_version": f".tune.{dead}.tmp.abc",
+        "users": f"notes.{dead}.1@{host}.tmp.abc",
+    }
+    for name in names.values():
+        (tmp_path / name).write_text("left")
+    old = os.stat(tmp_path / names["stale_elsewhere"]).st_mtime - 25 * 3600
+    os.utime(tmp_path / names["stale_elsewhere"], (old, old))
+    with caplog.at_level(logging.WARNING), replacing_file(tmp_path / "tune.abc") as tmp:
+        (tmp_path / tmp).write_text("X:1")
+    gone = {"killed", "killed_other_name", "stale_elsewhere"}
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {"tune.abc"} | {names[k] for k in names.keys() - gone}
+    assert "written by process 12 on the machine elsewhere" in caplog.text

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import socket
+import stat
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -29,6 +30,7 @@ __all__ = [
     "STALE_AFTER_S",
     "Writer",
     "dead_writer_folders",
+    "is_dead_writer",
     "own_writer_name",
     "this_host",
     "writer_folders",
@@ -157,6 +159,13 @@ def dead_writer_folders(folder: str | os.PathLike, prefix: str) -> list[str]:
     return [path for path, writer in writer_folders(folder, prefix) if _is_dead(path, writer)]
 
 
+def is_dead_writer(path: str, writer: Writer) -> bool:
+    """Whether ``writer``, who wrote the folder or file ``path``, is gone, as
+    `dead_writer_folders` judges it (another machine's: ``path`` unchanged for
+    `STALE_AFTER_S`)."""
+    return _is_dead(path, writer)
+
+
 def _is_dead(path: str, writer: Writer) -> bool:
     """Whether the writer of the folder ``path`` is gone (`dead_writer_folders`)."""
     if writer.host is not None and writer.host != this_host():
@@ -178,12 +187,15 @@ def _is_dead(path: str, writer: Writer) -> bool:
 
 def _is_stale(path: str, writer: Writer) -> bool:
     """Whether another machine's writer's folder ``path`` has not changed (nor any entry in
-    it) for `STALE_AFTER_S`: then it is taken for a killed writer's, and said in a warning."""
+    it) for `STALE_AFTER_S`: then it is taken for a killed writer's, and said in a warning. A
+    file ``path`` is judged by its own time."""
     try:
-        changed = os.lstat(path).st_mtime
-        with os.scandir(path) as entries:
-            for entry in entries:
-                changed = max(changed, entry.stat(follow_symlinks=False).st_mtime)
+        found = os.lstat(path)
+        changed = found.st_mtime
+        if stat.S_ISDIR(found.st_mode):
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    changed = max(changed, entry.stat(follow_symlinks=False).st_mtime)
     except OSError:  # gone meanwhile, or not readable: left to its writer
         return False
     idle = time.time() - changed
