@@ -29,6 +29,7 @@ each input gives a list of ``{"generated_text": abc, "valid": bool, "errors": [.
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any
 
 import torch
@@ -40,7 +41,7 @@ from .modeling_measurenote import PACKAGE_INSTALL
 
 TASK = "abc-generation"
 
-__all__ = ["TASK", "AbcGenerationPipeline", "WrongModelTypeError"]
+__all__ = ["TASK", "AbcGenerationPipeline", "WrongModelTypeError", "carry_pipeline"]
 
 _LENGTH = "the length is set in bars (num_bars=16) and rows (max_rows)"
 _TEXT = "generated_text is always the whole tune, the incipit's bars included"
@@ -243,6 +244,35 @@ def _tune_generator() -> type:
             f"remote code saved with the model or pipeline), {PACKAGE_INSTALL}"
         ) from err
     return TuneGenerator
+
+
+def carry_pipeline(model: Any, folder: str, *, write_code: bool = True) -> None:
+    """Have the next ``model.save_pretrained(folder)`` save this task with the model, as
+    `Pipeline.save_pretrained` does: its entry in config.json's ``custom_pipelines`` (set on
+    ``model.config`` here) and its code (this file, written into ``folder`` unless
+    ``write_code`` is false: the processes of a run but the main one).
+
+    ``pipeline(model=folder, trust_remote_code=True)`` then picks ``abc-generation`` from the
+    folder itself, a Hub repository's too, where it went by the card's ``pipeline_tag``
+    (``text-generation``, a pipeline that fails on a MeasureNote model with an AttributeError);
+    without ``trust_remote_code`` transformers refuses in one line that asks for it. That
+    transformers rule holds with the package installed too: ``pipeline("abc-generation",
+    model=folder)`` needs ``trust_remote_code=True`` for such a folder.
+    """
+    from transformers.dynamic_module_utils import custom_object_save
+
+    register()
+    entry = AbcGenerationPipeline._registered_impl[TASK]
+    model.config.custom_pipelines = {
+        TASK: {
+            "impl": f"{__name__.rsplit('.', 1)[-1]}.{AbcGenerationPipeline.__name__}",
+            "pt": [cls.__name__ for cls in entry["pt"]],
+            "type": entry["type"],
+        }
+    }
+    if write_code:
+        os.makedirs(folder, exist_ok=True)
+        custom_object_save(AbcGenerationPipeline, folder)
 
 
 def register() -> None:

@@ -496,3 +496,33 @@ def test_the_measurenote_card_says_generating_needs_the_package(tunebook, tmp_pa
     card = _both_cards(tunebook, tmp_path)["measurenote"]
     assert "# Generating: model.generate(tokenizer, num_tunes=4" in card
     assert "needs the modeling-irish package, which is not on PyPI" in card
+
+
+@pytest.fixture(scope="module")
+def one_step_run(tunebook, cache_dir, tmp_path_factory) -> Path:
+    """The folder of a one-update MeasureNote run, named ``run``."""
+    out = tmp_path_factory.mktemp("one-step") / "run"
+    main(_argv(tunebook, cache_dir, out, "--max_train_steps", "1", "--eval_steps", "0"))
+    return out
+
+
+def test_a_trained_folder_names_its_pipeline_for_pipeline_without_a_task(one_step_run):
+    """The folder (and so its Hub repository) named no pipeline: ``pipeline(model=folder)``
+    asked the Hub for the card's ``pipeline_tag`` (offline: no task at all), and on the Hub
+    got text-generation, which fails on MeasureNote with an AttributeError (assistant_model).
+    The folder's config.json names ``abc-generation`` and carries its code, as a saved
+    pipeline does: with ``trust_remote_code=True`` that task is picked, without it
+    transformers asks for it in one line."""
+    from transformers import pipeline
+
+    out = one_step_run
+    config = json.loads((out / "config.json").read_text())
+    assert set(config["custom_pipelines"]) == {"abc-generation"}
+    assert (out / "pipeline_abc.py").is_file()
+    assert "pipeline_abc.py" in json.loads((out / "run_files.json").read_text())["files"]
+    pipe = pipeline(model=str(out), trust_remote_code=True)
+    assert type(pipe).__name__ == "AbcGenerationPipeline" and pipe.task == "abc-generation"
+    (tune,) = pipe(None, rhythm="reel", seed=0)
+    assert tune["generated_text"].startswith("X:1\n")
+    with pytest.raises(ValueError, match=r"set the option `trust_remote_code=True`"):
+        pipeline(model=str(out))

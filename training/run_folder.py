@@ -93,23 +93,34 @@ def epoch_checkpoint_name(epoch: int, completed: int, steps_per_epoch: int) -> s
     return f"epoch_{epoch}" if completed == (epoch + 1) * steps_per_epoch else f"step_{completed}"
 
 
-def save_model(model: Any, output_dir: str, accelerator: Any) -> None:
+def save_model(
+    model: Any, output_dir: str, accelerator: Any, *, with_pipeline: bool = False
+) -> None:
     """``model.save_pretrained(output_dir)``, each file written aside and renamed into place,
     so that a run killed while saving never leaves a half-written ``model.safetensors`` over
     a good one (checkpoints are atomic the same way, `save_checkpoint`). A full or read-only
     disk is a `WriteError` naming the file, or the staging folder. A staging folder that cannot
-    be deleted, before the save or after it, is named in a warning and left (`discard_folder`)."""
+    be deleted, before the save or after it, is named in a warning and left (`discard_folder`).
+    ``with_pipeline`` (a MeasureNote model) saves the ``abc-generation`` pipeline with it
+    (`modeling_irish.pipeline_abc.carry_pipeline`), so that ``pipeline(model=folder,
+    trust_remote_code=True)`` picks that task, on the Hub too."""
     staging = os.path.join(output_dir, ".tmp-model")
     with writing(staging):
-        _save_model(model, staging, output_dir, accelerator)
+        _save_model(model, staging, output_dir, accelerator, with_pipeline)
 
 
-def _save_model(model: Any, staging: str, output_dir: str, accelerator: Any) -> None:
+def _save_model(
+    model: Any, staging: str, output_dir: str, accelerator: Any, with_pipeline: bool = False
+) -> None:
     """`save_model` through ``staging``, its errors as they come."""
     if accelerator.is_main_process:
         record_run_files(output_dir, [os.path.basename(staging)])
         discard_folder(staging)  # a killed save's; one that will not go is named
     accelerator.wait_for_everyone()
+    if with_pipeline:
+        from modeling_irish.pipeline_abc import carry_pipeline
+
+        carry_pipeline(model, staging, write_code=accelerator.is_main_process)
     model.save_pretrained(
         staging, is_main_process=accelerator.is_main_process, save_function=accelerator.save
     )

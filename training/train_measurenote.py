@@ -357,7 +357,7 @@ def finish(
     """Save model, tokenizer, all_results.json and the model card (`push_run` uploads them,
     once the trackers are ended)."""
     unwrapped = accelerator.unwrap_model(model)
-    save_model(unwrapped, args.output_dir, accelerator)
+    save_model(unwrapped, args.output_dir, accelerator, with_pipeline=True)
     tokens = accelerator.reduce(torch.tensor(float(stats["tokens"])), "sum").item()
     # measured before the final validation, which is not training time
     train_seconds = max(stats["train_seconds"], 1e-9)
