@@ -526,3 +526,21 @@ def test_a_trained_folder_names_its_pipeline_for_pipeline_without_a_task(one_ste
     assert tune["generated_text"].startswith("X:1\n")
     with pytest.raises(ValueError, match=r"set the option `trust_remote_code=True`"):
         pipeline(model=str(out))
+
+
+def test_the_measurenote_card_usage_runs_the_pipeline_as_written(one_step_run, monkeypatch, capsys):
+    """The card's Usage named only model.generate: nothing of ``pipeline("abc-generation")``.
+    The snippet, copied out of the run's card, runs as it stands beside the folder and prints
+    a tune the pipeline sampled."""
+    import re
+
+    card = (one_step_run / "README.md").read_text()
+    snippet = re.search(r"## Usage\n.*?```python\n(.*?)```", card, re.S).group(1)
+    assert 'pipeline("abc-generation", model=path, trust_remote_code=True)' in snippet
+    monkeypatch.chdir(one_step_run.parent)  # path = "run": the folder, as a reader downloads it
+    capsys.readouterr()
+    namespace: dict = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    assert len(namespace["tunes"]) == 2
+    printed = capsys.readouterr().out
+    assert printed.startswith("X:1\n") and "R:reel" in printed and "K:D" in printed

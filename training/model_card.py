@@ -379,6 +379,8 @@ def write_measurenote_card(
         hyperparameters_note=changes_text(results),
         **card_tables(results, scores),
         metrics_note=train_loss_note(args, results),
+        # the Hub's task for a model that writes text (ABC); pipeline(model=repo) goes by the
+        # folder's config.json first (custom_pipelines: abc-generation, `save_model`)
         pipeline_tag="text-generation",
         model_name=card_name(args),
         evaluations=[lm_evaluation(args, results)],
@@ -388,9 +390,15 @@ def write_measurenote_card(
             "model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)\n"
             "tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)\n"
             'batch = tokenizer("X:1\\nT:Tune\\nR:reel\\nM:4/4\\nL:1/8\\nK:D\\nDFAd fdAF|]")\n'
-            "out = model(**batch)  # out.loss, out.logits (batch, seq, vocab), out.dur_logits\n"
+            "out = model(**batch)  # out.loss, out.logits (batch, seq, vocab), out.dur_logits\n\n"
             "# Generating: model.generate(tokenizer, num_tunes=4, rhythm='jig', key='G', seed=0)\n"
+            "# or the folder's pipeline, abc-generation (config.json names it, so\n"
+            "# pipeline(model=path, trust_remote_code=True) picks it too); sampling\n"
             f"# needs the modeling-irish package, {PACKAGE_INSTALL}\n"
+            "from transformers import pipeline\n\n"
+            'pipe = pipeline("abc-generation", model=path, trust_remote_code=True)\n'
+            'tunes = pipe(None, rhythm="reel", key="D", num_tunes=2, seed=0)\n'
+            'print(tunes[0]["generated_text"])  # the ABC of the tune; also "valid", "errors"\n'
             "# remote code runs on your machine: pin it with revision=<commit> once you trust it"
         ),
     )
