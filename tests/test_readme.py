@@ -34,6 +34,7 @@ def reader_folder(tmp_path_factory):
     import modeling_irish  # noqa: F401  (registers the Auto classes)
     from modeling_irish.abc_corpus import load_abc_corpus
     from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+    from modeling_irish.pipeline_abc import carry_pipeline
     from tokenization.tokenization_abc import AbcTokenizer
 
     root = tmp_path_factory.mktemp("reader") / "work"
@@ -44,6 +45,7 @@ def reader_folder(tmp_path_factory):
     tokenizer = AbcTokenizer.train(tunes)
     torch.manual_seed(0)
     model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes))
+    carry_pipeline(model, str(root / MODEL_DIR))  # as train.py saves a MeasureNote run
     model.save_pretrained(root / MODEL_DIR)
     tokenizer.save_pretrained(root / MODEL_DIR)
     return root, tunes, book
