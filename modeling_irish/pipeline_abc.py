@@ -8,11 +8,12 @@ ABC incipit to continue (or ``None``/``""`` for a new tune), the keyword argumen
 ``seed`` defaults to a draw from torch's global generator (`transformers.set_seed`), and
 each input gives a list of ``{"generated_text": abc, "valid": bool, "errors": [...]}``.
 
-``import modeling_irish`` registers the task. Example::
+``import modeling_irish`` registers the task. A folder that carries the pipeline (a
+train.py run, `carry_pipeline`) needs ``trust_remote_code=True`` (transformers' rule). Example::
 
     >>> from transformers import pipeline
     >>> import modeling_irish
-    >>> pipe = pipeline("abc-generation", model="runs/measurenote-small")
+    >>> pipe = pipeline("abc-generation", model="runs/measurenote-small", trust_remote_code=True)
     >>> out = pipe(None, rhythm="jig", key="G", num_tunes=2, seed=0)
     >>> len(out), out[0]["valid"]
     (2, True)
