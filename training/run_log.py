@@ -12,7 +12,6 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from modeling_irish.file_utils import replacing_file
 from training.common import UsageError, process_logger
 
 if TYPE_CHECKING:
@@ -160,6 +159,8 @@ def _trim_log(path: str, completed: int | None) -> None:
     if cut or unterminated or len(kept) < len(lines):
         # the writer's own temporary name: a fixed one was another process's too (a run on
         # another machine sharing the folder), or a folder left in the way
+        from modeling_irish.file_utils import replacing_file  # torch-free --help: lazily
+
         with replacing_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             handle.writelines(line if line.endswith("\n") else line + "\n" for line in kept)
 
