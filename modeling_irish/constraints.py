@@ -278,12 +278,13 @@ class MaskBank:
         return row
 
     def gather(self, keys: list[Any]) -> torch.Tensor:
-        """``(len(keys), width)`` bool masks."""
+        """``(len(keys), width)`` bool masks, on the CPU (as `table`)."""
         rows = [self.lookup(key) for key in keys]
-        return self.table()[torch.tensor(rows, dtype=torch.long)]
+        table = self.table()
+        return table[torch.tensor(rows, dtype=torch.long, device=table.device)]
 
     def table(self) -> torch.Tensor:
-        """All rows as one ``(n_keys, width)`` tensor."""
+        """All rows as one ``(n_keys, width)`` tensor, on the CPU (`torch.from_numpy`)."""
         if self._tensor is None:
             self._tensor = torch.from_numpy(np.stack(self.rows))
         return self._tensor

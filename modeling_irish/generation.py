@@ -50,6 +50,7 @@ from .generation_request import (
     unknown_token,
 )
 from .generation_sampling import (
+    CPU,
     N_POSITION_COLUMNS,
     RowBuilder,
     eval_mode,
@@ -256,9 +257,12 @@ class TuneGenerator:
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
                 allowed token, any finite one is taken: a huge one draws the allowed tokens
                 near uniformly; top_k 0 and top_p 1 are off).
-            seed: seed of the `torch.Generator`, ``0 <= seed < 2**64``: the same seed and
-                ``num_tunes`` give the same tunes (the tunes of a batch are drawn together, so
-                another ``num_tunes`` gives others).
+            seed: seed of the CPU `torch.Generator` of the draws, ``0 <= seed < 2**64``: the
+                same seed and ``num_tunes`` give the same tunes (the tunes of a batch are drawn
+                together, so another ``num_tunes`` gives others). The model may be on any
+                device (a GPU): only its inputs go there, and the draws are made on the CPU
+                from its scores, so a seed gives the same draws there too (the tunes differ
+                only where the device's rounding of a score tips a draw, rarely).
             constrained: mask tokens that would break the bar/repeat grammar.
             num_threads: torch threads while sampling (default 1: robust on busy machines,
                 see `modeling_irish.threads`), at least 1; ``None`` keeps torch's setting.
@@ -302,7 +306,7 @@ class TuneGenerator:
             if constrained:  # after the vocabulary check: an unknown tuplet is named as such
                 check_prompt_pickup(pickup, req.meter, tables.fills)
                 check_prompt_goes_on(cons[0])  # every sample was fed the same prompt
-            generator = torch.Generator().manual_seed(seed)
+            generator = torch.Generator(device=CPU).manual_seed(seed)  # on any model's device
             sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
             hard_max = 2 * (max_rows or DEFAULT_MAX_ROWS)
             records = sample_tunes(
@@ -348,7 +352,7 @@ class TuneGenerator:
             for main_id, dur_id in encoded[1:, :2].tolist():
                 c.push(main_id, dur_id)
         rows = torch.from_numpy(encoded).unsqueeze(0)
-        return rows, torch.tensor([measures], dtype=torch.long)
+        return rows, torch.tensor([measures], dtype=torch.long, device=CPU)
 
     @staticmethod
     def _warn_unknown_header(values: tuple[str, ...], ids: np.ndarray, vocab: Any) -> None:

@@ -1,6 +1,15 @@
 """The batched sampling loop of `TuneGenerator`: filtered draws, the rows fed back each step
 (`RowBuilder`), and the per-sample regrouping of what was sampled.
 
+Devices: the model may be on any device (``pipeline("abc-generation")`` puts it on ``cuda:0``
+where there is one). Only its inputs go there: the first rows, each step's rows and measure
+numbers, and the index that keeps the state's rows. The rest of a step is tiny and stays on the
+CPU, named as such (never torch's default device, which ``torch.set_default_device`` may have
+moved): the masks, the rows kept for `_collect`, and the draws, from the model's last scores
+copied back each step with the CPU `torch.Generator` of the seed. So one seed gives the same
+draws on every device, and the tunes agree as far as the device's rounding of the scores lets
+them (a score that a GPU rounds otherwise can, rarely, tip a draw).
+
 >>> logits = torch.tensor([[0.0, 5.0, 1.0]])
 >>> allowed = torch.tensor([[True, False, True]])
 >>> draw(logits, allowed, torch.Generator().manual_seed(0), {"top_k": 1}).tolist()
@@ -23,6 +32,7 @@ from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 from .constraints import MaskBank, TuneConstraint
 
 __all__ = [
+    "CPU",
     "N_POSITION_COLUMNS",
     "RowBuilder",
     "draw",
@@ -33,6 +43,8 @@ __all__ = [
 ]
 
 _N_TOKEN = 4
+#: where the sampler's own tensors live, whatever the model's device (see the module docstring)
+CPU = torch.device("cpu")
 #: the position columns of a row (after its four token columns)
 N_POSITION_COLUMNS = 5
 
@@ -93,7 +105,7 @@ class RowBuilder:
         vocab = tokenizer.abc_vocab
         self.vocab, self.meter = vocab, header.meter
         self.header_ids = torch.from_numpy(vocab.encode_header(header.values()))
-        pc = torch.zeros(len(vocab.values["main"]), dtype=torch.long)
+        pc = torch.zeros(len(vocab.values["main"]), dtype=torch.long, device=CPU)
         octave = torch.zeros_like(pc)
         for i, value in enumerate(vocab.values["main"]):
             if value.startswith("pitch") and value[5:].isdigit():
@@ -116,10 +128,11 @@ class RowBuilder:
         return ids
 
     def rows(self, main: torch.Tensor, dur: torch.Tensor, positions: list) -> torch.Tensor:
-        """``(batch, 1, 20)`` input rows from main/dur ids and position id tuples."""
+        """``(batch, 1, 20)`` input rows, on the CPU, from main/dur ids (CPU tensors) and
+        position id tuples."""
         batch = main.shape[0]
         token = torch.stack([main, dur, self.pc[main], self.octave[main]], dim=1)
-        pos = torch.tensor(positions, dtype=torch.long).view(batch, N_POSITION_COLUMNS)
+        pos = torch.tensor(positions, dtype=torch.long, device=CPU).view(batch, N_POSITION_COLUMNS)
         header = self.header_ids.expand(batch, -1)
         return torch.cat([token, pos, header], dim=1).unsqueeze(1)
 
@@ -137,10 +150,10 @@ def eval_mode(model: torch.nn.Module) -> Iterator[None]:
 
 
 def free_masks(vocab: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """Masks without constraints: any token but ``<pad>``, ``<start>``, ``<unk>``."""
-    main = torch.ones(len(vocab.values["main"]), dtype=torch.bool)
+    """Masks without constraints (on the CPU): any token but ``<pad>``, ``<start>``, ``<unk>``."""
+    main = torch.ones(len(vocab.values["main"]), dtype=torch.bool, device=CPU)
     main[[PAD_ID, START_ID, UNK_ID]] = False
-    dur = torch.ones(len(vocab.values["dur"]), dtype=torch.bool)
+    dur = torch.ones(len(vocab.values["dur"]), dtype=torch.bool, device=CPU)
     dur[:4] = False
     return main, dur
 
@@ -157,14 +170,22 @@ def sample_tunes(
     constrained: bool,
     hard_max: int,
 ) -> dict:
-    """The sampling loop; returns every sample's rows, measure numbers and tokens."""
+    """The sampling loop; returns every sample's rows, measure numbers and tokens (CPU
+    tensors and numpy arrays). ``first_rows``, ``first_meas`` and ``generator`` are on the CPU;
+    the model on any device (see the module docstring)."""
     n = len(cons)
     kind = cons[0].tables.kind
+    device = next(model.parameters()).device
     free_main, free_dur = free_masks(batch.vocab)
-    out = model(first_rows, measure_numbers=first_meas, use_cache=True, return_dict=True)
-    state = out.state.select(torch.zeros(n, dtype=torch.long))
-    logits = out.logits[:, -1].expand(n, -1)
-    dur_logits = out.dur_logits[:, -1].expand(n, -1)
+    out = model(
+        first_rows.to(device),
+        measure_numbers=first_meas.to(device),
+        use_cache=True,
+        return_dict=True,
+    )
+    state = out.state.select(torch.zeros(n, dtype=torch.long, device=device))
+    logits = _last_scores(out.logits).expand(n, -1)
+    dur_logits = _last_scores(out.dur_logits).expand(n, -1)
     active = list(range(n))
     tokens: list[list[Token]] = [[] for _ in range(n)]
     steps: list[tuple[torch.Tensor, list[int], list[int]]] = []
@@ -200,18 +221,28 @@ def sample_tunes(
             keep.append(j)
         if not keep:
             break
-        index = torch.tensor(keep, dtype=torch.long)
+        index = torch.tensor(keep, dtype=torch.long, device=CPU)
         if len(keep) < len(active):
-            state = state.select(index)
+            state = state.select(index.to(device))
         active = [active[j] for j in keep]
-        rows = batch.rows(main[index], torch.tensor(dur_ids)[index], positions)
+        dur_kept = torch.tensor(dur_ids, dtype=torch.long, device=CPU)[index]
+        rows = batch.rows(main[index], dur_kept, positions)
         steps.append((rows[:, 0], active, measures))
-        meas = torch.tensor(measures, dtype=torch.long).view(-1, 1)
-        out = model(rows, measure_numbers=meas, state=state, use_cache=True, return_dict=True)
-        state, logits, dur_logits = out.state, out.logits[:, -1], out.dur_logits[:, -1]
+        meas = torch.tensor(measures, dtype=torch.long, device=device).view(-1, 1)
+        out = model(
+            rows.to(device), measure_numbers=meas, state=state, use_cache=True, return_dict=True
+        )
+        state = out.state
+        logits, dur_logits = _last_scores(out.logits), _last_scores(out.dur_logits)
     for i in active:
         cons[i].truncated = not cons[i].done
     return _collect(steps, tokens, n)
+
+
+def _last_scores(scores: torch.Tensor) -> torch.Tensor:
+    """The ``(batch, vocab)`` scores of the last row of the model's ``(batch, seq, vocab)``
+    ``scores``, on the CPU where the draws are made (the same tensor for a CPU model)."""
+    return scores[:, -1].to(CPU)
 
 
 def _collect(steps: list, tokens: list[list[Token]], n: int) -> dict:
