@@ -231,18 +231,21 @@ def _score_tunes(
 ) -> tuple[torch.Tensor, int, UnknownValues]:
     """The `per_tune_nll` rows ``(tunes, 6)`` of the readable tunes of ``texts``, how many
     were skipped (the first few named in a warning, then all counted by reason), and their
-    values read as ``<unk>`` (one warning per feature)."""
+    values read as ``<unk>`` (one warning per feature). The model may be on any device (a
+    GPU): each batch goes there, and its rows come back to the CPU."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
 
     collator, features, rows = AbcDataCollator(), [], []
     said = CappedWarnings(logger)
     unknown = UnknownValues()
+    device = next(model.parameters()).device
 
     def flush() -> None:
-        batch = collator(features)
+        batch = {name: tensor.to(device) for name, tensor in collator(features).items()}
         out = model(**{k: v for k, v in batch.items() if k != "labels"}, return_dict=True)
-        rows.append(per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model)))
+        sums = per_tune_nll(out.logits, out.dur_logits, batch["labels"], special_ids(model))
+        rows.append(sums.cpu())
         features.clear()
 
     total = len(texts) if isinstance(texts, Sized) else None

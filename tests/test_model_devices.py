@@ -5,19 +5,24 @@ No GPU is needed for most of these. The sampler's tests run it with torch's defa
 set to ``meta``, where a tensor made without a device has no data: any tensor the sampler makes
 without naming its device (the CPU, or the model's) breaks the run, as such a tensor broke
 it beside a GPU model. They cannot see a tensor made on the CPU, by name, that should have gone
-to the model's device; the CUDA tests (skipped without a GPU) run the real thing.
+to the model's device; the scoring test can (a stand-in model on ``meta`` says where it was
+fed, but scores nothing); the CUDA tests (skipped without a GPU) run the real thing.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from helpers import (  # noqa: F401 (fixtures)
+    GENERATION_TUNES,
     generation_generator,
     generation_model_dir,
     one_torch_thread,
 )
 
+from modeling_irish import lm_evaluation
 from modeling_irish.generation import TuneGenerator
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -75,3 +80,54 @@ def test_the_pipeline_samples_on_a_gpu(model_dir):
     out = pipe([None, INCIPIT], rhythm="jig", num_tunes=2, seed=2)
     assert [len(o) for o in out] == [2, 2]
     assert all(tune["valid"] for o in out for tune in o)
+
+
+class _ModelOnMeta(torch.nn.Module):
+    """A stand-in MeasureNote model whose one weight is on ``meta`` (no GPU is needed to be
+    off the CPU): it keeps the devices of what it is fed and answers zero scores there."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.config = model.config
+        self.weight = torch.nn.Parameter(torch.zeros(1, device="meta"))
+        self.fed: set[torch.device] = set()
+
+    def forward(self, return_dict: bool = True, **inputs: torch.Tensor) -> SimpleNamespace:
+        self.fed.update(tensor.device for tensor in inputs.values())
+        batch, rows = inputs["input_ids"].shape[:2]
+        sizes = self.config.vocab_sizes
+        return SimpleNamespace(
+            logits=torch.zeros(batch, rows, sizes["main"], device="meta"),
+            dur_logits=torch.zeros(batch, rows, sizes["dur"], device="meta"),
+        )
+
+
+def test_evaluate_lm_feeds_the_model_on_its_device(generator, monkeypatch):
+    """Each batch goes to the model's device, the labels too (they meet its scores there), and
+    the NLL rows come back to the CPU: the batch stayed on the CPU beside a GPU model."""
+    model = _ModelOnMeta(generator.model)
+    scored: list[set[torch.device]] = []
+
+    def per_tune_nll(logits, dur_logits, labels, ignored):
+        scored.append({logits.device, dur_logits.device, labels.device})
+        return torch.ones(len(labels), 6, dtype=torch.float64)  # on the CPU: no data on meta
+
+    monkeypatch.setattr(lm_evaluation, "per_tune_nll", per_tune_nll)
+    texts = GENERATION_TUNES[:3]
+    result = lm_evaluation.evaluate_lm_on_texts(model, generator.tokenizer, texts, batch_size=2)
+    assert model.fed == {torch.device("meta")}
+    assert scored == [{torch.device("meta")}] * 2
+    assert result["tunes"] == 3
+
+
+@needs_cuda
+def test_evaluate_lm_scores_on_a_gpu_as_on_the_cpu(generator):
+    texts = GENERATION_TUNES
+    on_cpu = lm_evaluation.evaluate_lm_on_texts(generator.model, generator.tokenizer, texts)
+    try:
+        model = generator.model.to("cuda")
+        on_gpu = lm_evaluation.evaluate_lm_on_texts(model, generator.tokenizer, texts)
+    finally:
+        generator.model.to("cpu")  # the fixture is shared by the module
+    assert on_gpu["tokens"] == on_cpu["tokens"]
+    assert on_gpu["nll"] == pytest.approx(on_cpu["nll"], rel=1e-3)
