@@ -108,9 +108,10 @@ class AbcGenerationPipeline(Pipeline):
 
     - arguments given to ``pipeline(...)`` apply to every call, the call's own on top;
     - ``num_return_sequences`` is ``num_tunes`` (give one of them);
-    - without ``seed`` (or with ``None``) each call draws one from torch's global generator,
-      so `transformers.set_seed` makes calls reproducible; ``seed=N`` gives the same tunes
-      whatever the global seed, as ``TuneGenerator.generate(seed=N)`` does;
+    - without ``seed`` (or with ``None``) each call draws one from torch's global CPU
+      generator, so `transformers.set_seed` makes calls reproducible; ``seed=N`` gives the same
+      tunes whatever the global seed, as ``TuneGenerator.generate(seed=N)`` does, and on the
+      CPU or a GPU alike (the model's device: ``cuda:0`` by default where there is one);
     - ``generated_text`` is always the whole tune (the incipit's bars included), so there is no
       ``return_full_text``/``return_text``/``return_tensors``, nor ``max_new_tokens`` or
       ``do_sample`` (length is ``num_bars``/``max_rows``, ``temperature=0`` is greedy): each
@@ -188,11 +189,13 @@ class AbcGenerationPipeline(Pipeline):
 
     def _forward(self, model_inputs: dict, **generate_kwargs: Any) -> dict[str, list]:
         """The input's tunes. Without a ``seed`` (or with ``None``) one is drawn from torch's
-        global generator, as transformers' pipelines sample: `transformers.set_seed` makes the
-        calls reproducible, and each call samples new tunes."""
+        global CPU generator, as transformers' pipelines sample: `transformers.set_seed` makes
+        the calls reproducible, and each call samples new tunes. The model may be on a GPU
+        (``cuda:0`` by default where there is one): the draws are made on the CPU all the same
+        (`modeling_irish.generation_sampling`), so a seed gives the same tunes on either."""
         generator = _tune_generator()(self.model, self.tokenizer)
-        if generate_kwargs.get("seed") is None:
-            generate_kwargs["seed"] = int(torch.randint(2**63 - 1, ()))
+        if generate_kwargs.get("seed") is None:  # not from torch's default device's generator
+            generate_kwargs["seed"] = int(torch.randint(2**63 - 1, (), device="cpu"))
         return {"tunes": generator.generate(prompt=model_inputs["prompt"], **generate_kwargs)}
 
     def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:

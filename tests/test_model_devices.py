@@ -131,3 +131,20 @@ def test_evaluate_lm_scores_on_a_gpu_as_on_the_cpu(generator):
         generator.model.to("cpu")  # the fixture is shared by the module
     assert on_gpu["tokens"] == on_cpu["tokens"]
     assert on_gpu["nll"] == pytest.approx(on_cpu["nll"], rel=1e-3)
+
+
+def test_the_pipelines_own_seed_comes_from_the_cpu_generator(model_dir):
+    """Without ``seed=`` the pipeline draws one from torch's global CPU generator (the one
+    `set_seed` seeds), whatever the default device: it drew it on that device (``meta`` has no
+    number to give)."""
+    from transformers import pipeline, set_seed
+
+    import modeling_irish  # noqa: F401  (registers the task)
+
+    pipe = pipeline("abc-generation", model=model_dir, device=-1)
+    set_seed(4)
+    expected = pipe(None, rhythm="jig", key="G", num_bars=4)
+    set_seed(4)
+    with torch.device("meta"):
+        got = pipe(None, rhythm="jig", key="G", num_bars=4)
+    assert got == expected
