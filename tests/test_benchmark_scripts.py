@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -324,3 +325,27 @@ def test_other_abc_collections_finds_bar_lines_left_out_at_line_ends():
     assert survey.kind_of(parse_abc(too_long), too_long) == "one eighth or less"
     no_bars = head + "GABc dcBA\nGABc d4\n"
     assert survey.kind_of(parse_abc(no_bars), no_bars) == "no bar lines"
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_midi_vs_abc2midi_compares_the_notes_and_names_the_cause(tmp_path):
+    """The same notes are identical (abc2midi's tick late, tick early and later chord tops
+    within the tolerance); a hornpipe abc2midi swings differs in onsets, put down to its
+    ``R:``; a ``|:`` opened again, which abc2midi reads as closing a repeat, to the repeats."""
+    compare = load_benchmark("midi_vs_abc2midi")
+
+    def outcome(header: str, body: str) -> tuple[str, str]:
+        text = f"X:1\nT:t\n{header}\nL:1/8\nK:G\n{body}\n"
+        ours, (theirs, channels) = compare.render_both(text, str(tmp_path))
+        kind = compare.difference(ours, theirs)[0]
+        why = (
+            ""
+            if kind == "identical"
+            else compare.cause(text, ours, theirs, channels, str(tmp_path))
+        )
+        return kind, why
+
+    assert outcome("M:2/4", "|:[GB]A (3Bcd|1 e2 d>c:|2 [Bg]2 G2|]") == ("identical", "")
+    hornpipe = outcome("R:hornpipe\nM:4/4", "GABc d4|]")
+    assert hornpipe == ("onset", "R:hornpipe (abc2midi swings it)")
+    assert outcome("M:2/4", "|:GA|Bc|:de|fg|]") == ("note count", "repeats and endings")
