@@ -47,7 +47,7 @@ from music21_round_trip import sample_tunes
 from tqdm import tqdm
 
 from modeling_irish.cli import abc_source, non_negative_int
-from modeling_irish.render import RenderError, to_midi
+from modeling_irish.render import RenderError, to_midi, tune_label
 
 #: What abc2midi adds that `to_midi` does not play: grace notes, !p!/!f! dynamics, guitar chords
 #: (``"G"``), and fermatas held longer.
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
                 causes.setdefault(source, Counter())[why] += 1
                 shown = examples.setdefault(why, [])
                 if len(shown) < args.examples:
-                    shown.append(f"  {source} {name}: {kind}: {detail}")
+                    shown.append(f"  {name} ({tune_label(text)}): {kind}: {detail}")
     print(f"{len(tunes)} tunes in {time.perf_counter() - start:.0f} s\n")
     columns = (
         "identical",
