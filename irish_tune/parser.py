@@ -19,11 +19,18 @@ from .retrieval_cli_args import (
     add_evaluate_retrieval_args,
     add_identify_args,
     add_index_args,
+    identify_usage_problem,
 )
 
 __all__ = ["add_check_args", "add_evaluate_lm_args", "build_parser", "parse_args"]
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
+
+#: The checks of a command's arguments taken together that argparse cannot make (one of two
+#: options, either or both): each returns why they are refused, or None.
+_USAGE_CHECKS: dict[str, Callable[[argparse.Namespace], str | None]] = {
+    "identify": identify_usage_problem,
+}
 
 
 def add_check_args(parser: argparse.ArgumentParser) -> None:
@@ -279,4 +286,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     unknown = _gather_files(parser, args, unknown)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
+    check = _USAGE_CHECKS.get(args.command)
+    problem = check(args) if check is not None else None
+    if problem:
+        _command_parser(parser, args.command).error(problem)
     return args

@@ -7,7 +7,12 @@ import argparse
 
 from .arg_types import named_source, non_negative_int, positive_int, score_weight
 
-__all__ = ["add_evaluate_retrieval_args", "add_identify_args", "add_index_args"]
+__all__ = [
+    "add_evaluate_retrieval_args",
+    "add_identify_args",
+    "add_index_args",
+    "identify_usage_problem",
+]
 
 
 def add_index_args(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +84,16 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
         '"line": where the tune starts in the file, or "row" in its place for a row of a '
         "thesession.org dump (a row that gives no tune is a failure)",
     )
+
+
+def identify_usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``identify`` can name no tune whatever its input, or None: neither
+    ``--model`` nor ``--index``, so no index to search (argparse has no group of "one or both").
+    `irish_tune.parser.parse_args` refuses it with the command's usage, as argparse's own errors;
+    `modeling_irish.retrieval_cli.run_identify` again, for arguments built in Python."""
+    if args.model is None and args.index is None:
+        return "one of the arguments --model --index is required (--model alone reads MODEL/index)"
+    return None
 
 
 def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:

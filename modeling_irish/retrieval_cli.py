@@ -14,6 +14,7 @@ from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside t
     add_evaluate_retrieval_args,
     add_identify_args,
     add_index_args,
+    identify_usage_problem,
 )
 from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, masked
 from tokenization.file_bytes import NOT_TEXT
@@ -360,8 +361,9 @@ def _read_text(path: str, where: str) -> str:
 def _check_identify_usage(args: argparse.Namespace) -> None:
     """Refuse options of `identify` that can never work together, whatever the input, before
     anything is loaded or read (a `ValueError`: usage, exit status 2)."""
-    if args.model is None and args.index is None:
-        raise ValueError("give --model (and optionally --index) or --index")
+    problem = identify_usage_problem(args)  # parse_args refused it already, with the usage
+    if problem:
+        raise ValueError(problem)
     if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
         raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
     if args.hybrid_weight is not None and args.model is None:

@@ -44,6 +44,22 @@ def test_the_entry_point_runs_the_command_line(capsys):
     assert capsys.readouterr().err == "irish-tune check: no such file: no-such-file.abc\n"
 
 
+def test_identify_without_model_or_index_is_a_usage_error(capsys):
+    """``identify`` with neither --model nor --index printed one line of its own, without the
+    usage that every other command's missing argument gets from argparse; now as they do."""
+    with pytest.raises(SystemExit) as info:
+        irish_tune.main(["identify"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: irish-tune identify [-h] [--model MODEL] [--index INDEX]")
+    assert err.endswith(
+        "irish-tune identify: error: one of the arguments --model --index is required "
+        "(--model alone reads MODEL/index)\n"
+    )
+    for given in (["--model", "m"], ["--index", "i"]):  # either is enough to read the arguments
+        assert irish_tune.parse_args(["identify", *given, "-"]).command == "identify"
+
+
 def test_the_console_script_is_this_entry_point():
     text = (ROOT / "setup.cfg").read_text(encoding="utf-8")
     assert "irish-tune = irish_tune:main" in text
