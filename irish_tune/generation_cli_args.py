@@ -179,14 +179,6 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
 def add_generate_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune generate``."""
     _sampling_args(parser, "generate")
-    parser.epilog = (
-        "Exit status: 0 when every tune is valid (and rendered); 1 when a tune is invalid (cut "
-        "at the hard row limit, or with --unconstrained breaking the bar and repeat grammar) or "
-        "could not be rendered (it is printed or written all the same, with the reason); 2 "
-        "when an argument or input is refused, or none of the --render formats can be made "
-        "on this machine (a tool is missing), before anything is sampled. A format that "
-        "cannot be made beside others that can is skipped, with one note."
-    )
     parser.add_argument(
         "--prompt",
         default=None,

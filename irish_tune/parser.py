@@ -158,11 +158,86 @@ EXAMPLES = {
 }
 
 
-def _epilog(name: str, child: argparse.ArgumentParser) -> str:
-    """The end of the ``--help`` of the sub-command ``name``: what its builder set (generate's
-    exit statuses), then its `EXAMPLES`, each line indented (kept as written)."""
+#: What each sub-command's exit statuses mean, shown at the end of its ``--help`` before its
+#: examples (README.md, "Exit statuses", lists the same), then `_ANY_COMMAND`'s.
+EXIT_STATUSES: dict[str, dict[int, str]] = {
+    "check": {
+        0: "every tune read and round-tripped (with --bars, every full bar fits its meter); "
+        "always with --exit-zero",
+        1: "a tune cannot be read or round-tripped, a file holds no tune or cannot be read, "
+        "or with --bars a bar does not fit",
+        2: "an argument is refused, or no file of that name",
+    },
+    "evaluate-lm": {
+        0: "the figures printed",
+        1: "--json with no tune to score: the object all the same, null figures",
+        2: "an argument, model or input is refused, or no tune to score without --json",
+    },
+    "generate": {
+        0: "every tune is valid (and rendered)",
+        1: "a tune is invalid (cut at the hard row limit, or with --unconstrained breaking the "
+        "bar and repeat grammar) or could not be rendered: printed or written all the same, "
+        "with the reason",
+        2: "an argument or input is refused, or none of the --render formats can be made on "
+        "this machine (a tool is missing), before anything is sampled (a format that cannot "
+        "be made beside others that can is skipped, with one note); or a file cannot be "
+        "written (a full disk)",
+    },
+    "render": {
+        0: "every tune rendered",
+        1: "a tune could not be rendered (named on stderr, its earlier files left as they were)",
+        2: "an argument or input is refused, none of --formats can be made on this machine, "
+        "the soundfont cannot be used, or a file cannot be written (a full disk)",
+    },
+    "evaluate-generation": {
+        0: "the figures printed",
+        2: "an argument, model or request is refused, or --train has no readable tune",
+    },
+    "index": {
+        0: "the index saved",
+        2: "an argument, model or source is refused, nothing to index, a file cannot be "
+        "written, or another save held the folder for 120 s",
+    },
+    "identify": {
+        0: "every tune named",
+        1: "a tune of several could not be named (the others are), or with --json the one "
+        "tune, or an input with no tune (the object all the same)",
+        2: "an argument, model or index is refused, no file of that name, or without --json "
+        "the one tune cannot be named or the input holds no tune",
+    },
+    "evaluate-retrieval": {
+        0: "the figures printed",
+        1: "--json with no query to score: the object all the same, null figures",
+        2: "an argument, model or source is refused, or no query to score without --json",
+    },
+}
+
+#: The exit statuses of every sub-command, after its own (`modeling_irish.cli.run_command`).
+_ANY_COMMAND = {
+    130: "interrupted (Ctrl-C)",
+    141: "the reader of its output went away (a closed pipe: | head)",
+}
+
+
+def _exit_statuses(name: str) -> str:
+    """The ``exit status:`` paragraph of the sub-command ``name``: each status and its meaning,
+    wrapped under it (kept as written, its lines indented, as the examples)."""
+    import textwrap
+
+    lines = ["exit status:"]
+    for status, meaning in {**EXIT_STATUSES[name], **_ANY_COMMAND}.items():
+        head = f"  {status:<5}"
+        lines += textwrap.wrap(
+            meaning, width=88, initial_indent=head, subsequent_indent=" " * len(head)
+        )
+    return "\n".join(lines)
+
+
+def _epilog(name: str) -> str:
+    """The end of the ``--help`` of the sub-command ``name``: its `EXIT_STATUSES`, then its
+    `EXAMPLES`, each line indented (kept as written)."""
     examples = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
-    return f"{child.epilog}\n\n{examples}" if child.epilog else examples
+    return f"{_exit_statuses(name)}\n\n{examples}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
         )
         add_arguments(child)
-        child.epilog = _epilog(name, child)
+        child.epilog = _epilog(name)
         child.set_defaults(_target=target)
     return parser
 

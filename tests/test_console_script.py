@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.abc
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -264,3 +265,49 @@ def test_every_command_help_ends_with_examples_that_parse(tmp_path, monkeypatch,
                 (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
                 (tmp_path / name).write_text("X:1\nK:D\nABc|\n")
             assert irish_tune.parse_args(argv).command == command
+
+
+def _help_exit_statuses(help_text: str) -> list[int]:
+    """The statuses of the ``exit status:`` paragraph of a ``--help``, in order."""
+    paragraph = help_text.split("exit status:\n", 1)[1].split("\n\n", 1)[0]
+    return [int(m) for m in re.findall(r"^  (\d+) +\S", paragraph, re.M)]
+
+
+def _readme_exit_statuses() -> dict[str, set[int]]:
+    """Each command's statuses in README.md's "Exit statuses" section: the columns of its row of
+    the table that say something (not "—"), and those its closing sentence gives every command."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Exit statuses of `irish-tune`\n", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("|")
+    ]
+    header, rows = rows[0], rows[2:]  # rows[1]: the |---| line
+    statuses = [int(cell) for cell in header[1:]]
+    every = re.search(r"Every command also exits with status (\d+) .*?, and (\d+) ", section, re.S)
+    assert every, "the README names no status of every command"
+    common = {int(every[1]), int(every[2])}
+    return {
+        row[0].strip("`"): common | {s for s, cell in zip(statuses, row[1:]) if cell != "—"}
+        for row in rows
+    }
+
+
+def test_every_command_help_names_its_exit_statuses_as_the_readme_does(capsys):
+    """Only ``generate --help`` said what its exit statuses mean; each command's ``--help`` now
+    lists its own (each status on a line of its own, before the examples), the same statuses
+    that the README's table gives that command."""
+    from irish_tune.parser import _commands
+
+    readme = _readme_exit_statuses()
+    assert list(readme) == list(_commands())
+    for command in _commands():
+        with pytest.raises(SystemExit):
+            irish_tune.parse_args([command, "--help"])
+        help_text = capsys.readouterr().out
+        assert "\nexit status:\n" in help_text, command
+        assert help_text.index("exit status:") < help_text.index("examples:"), command
+        listed = _help_exit_statuses(help_text)
+        assert listed == sorted(set(listed)) and {0, 2, 130, 141} <= set(listed), (command, listed)
+        assert set(listed) == readme[command], (command, listed, readme[command])

@@ -384,7 +384,9 @@ def test_the_exit_status_is_in_the_generate_help(capsys):
 
     with pytest.raises(SystemExit):
         main(["generate", "--help"])
-    assert "Exit status: 0 when every tune is valid" in " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 every tune is valid (and rendered) 1 a tune is invalid" in " ".join(
+        capsys.readouterr().out.split()
+    )
 
 
 def test_only_the_generate_help_speaks_of_the_prompt(capsys):
