@@ -27,16 +27,14 @@ from training.common import (
     parse_config_overrides,
 )
 from training.run_folder import (
-    RUN_FILES,
     UNRECORDED_FLAGS,
     cache_folder,
-    read_run_files,
     recorded_flags,
     run_flag_changes,
     same_recorded_flag,
     shown_names,
-    unrecorded_clashes,
 )
+from training.run_record import RUN_FILES, read_run_files, unrecorded_clashes
 from training.run_resume import (
     TRAINING_STATE_FILE,
     check_same_processes,
@@ -519,7 +517,7 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
 
 def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """A run that starts afresh deletes what an earlier run recorded writing into
-    ``--output_dir`` (`training.run_folder.clear_earlier_run`), or else "latest" would resume
+    ``--output_dir`` (`training.run_record.clear_earlier_run`), or else "latest" would resume
     that run's checkpoints and its records would mix with this run's. Checkpoints are that
     run's to resume, and files no run recorded as its own (the user's, or a run's saved before
     runs kept ``run_files.json``) are not the script's to replace, so their deletion must be

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from training.common import SPLIT_FLAGS, process_logger
-from training.run_folder import cache_folder, recorded_data_split, run_flag_changes
+from training.run_folder import cache_folder, run_flag_changes
+from training.run_record import recorded_data_split
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict

@@ -4,9 +4,10 @@ progress bar, JSON records and time budgets; and, re-exported, the errors that s
 `run_folder`; found and checked: `checkpoints`; resume: `run_resume`; uploads: `hub`).
 
 Nothing heavy is imported at the top of this module, nor of the modules `training/arguments.py`
-reads the flags with (`run_folder`, `run_resume`, `checkpoints`, `run_log`, `argument_checks`,
-`tune_title_arguments`, `backbone_split`): ``train.py --help`` and a mistyped or bad flag are
-answered before torch and accelerate load (seconds). Their loggers are `process_logger`'s.
+reads the flags with (`run_folder`, `run_record`, `run_resume`, `checkpoints`, `run_log`,
+`argument_checks`, `tune_title_arguments`, `backbone_split`): ``train.py --help`` and a mistyped
+or bad flag are answered before torch and accelerate load (seconds). Their loggers are
+`process_logger`'s.
 """
 
 from __future__ import annotations
@@ -489,7 +490,7 @@ SPLIT_FLAGS = (
 def data_split_record(args: argparse.Namespace) -> dict[str, Any]:
     """The run's `SPLIT_FLAGS` (corpus paths absolute) and its data's fingerprint
     (`training.data.data_fingerprint`: tunes and hash of each split, the vocabulary), kept in
-    the run's folder (`training.run_folder.record_data_split`; all_results.json's
+    the run's folder (`training.run_record.record_data_split`; all_results.json's
     ``data_split`` is `published_data_split`'s): a tune-title run on a MeasureNote backbone
     compares its own split with it, to say which of its queries the backbone trained on.
 
@@ -508,8 +509,8 @@ def data_split_record(args: argparse.Namespace) -> dict[str, Any]:
 def published_data_split(split: dict[str, Any]) -> dict[str, Any]:
     """A `data_split_record` as all_results.json (uploaded with ``--push_to_hub``) keeps it: the
     corpus files by name only, as the model card names them, not by the trainer's paths; the
-    whole record stays in the run's `training.run_folder.RUN_FILES`, which is not uploaded
-    (`training.run_folder.record_data_split`).
+    whole record stays in the run's `training.run_record.RUN_FILES`, which is not uploaded
+    (`training.run_record.record_data_split`).
 
     >>> published_data_split({"corpus": ["/home/me/tunes.abc", "oneills1850"], "split_seed": 1})
     {'corpus': ['tunes.abc', 'oneills1850'], 'split_seed': 1}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from modeling_irish.cli import first_line
 from modeling_irish.measurenote_checks import delete_removed_files
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
-from training.run_folder import forget_removed_files, removed_run_files
+from training.run_record import forget_removed_files, removed_run_files
 
 if TYPE_CHECKING:
     from accelerate import Accelerator

@@ -43,8 +43,6 @@ from training.hub import push_run
 from training.model_card import write_measurenote_card
 from training.run_folder import (
     epoch_checkpoint_name,
-    record_data_split,
-    record_run_files,
     recorded_flags,
     run_flags,
     save_checkpoint,
@@ -53,6 +51,7 @@ from training.run_folder import (
     start_run_folder,
 )
 from training.run_log import logged_evals
+from training.run_record import record_data_split, record_run_files
 from training.run_resume import MODEL_CONFIG_KEY, resume_state, resumed_model_config
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy

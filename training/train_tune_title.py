@@ -39,8 +39,6 @@ from training.losses import ClipLoss, scale_gradient
 from training.model_card import write_tune_title_card
 from training.run_folder import (
     epoch_checkpoint_name,
-    record_data_split,
-    record_run_files,
     recorded_flags,
     run_flags,
     save_checkpoint,
@@ -48,6 +46,7 @@ from training.run_folder import (
     save_tokenizer,
     start_run_folder,
 )
+from training.run_record import record_data_split, record_run_files
 from training.run_resume import MODEL_CONFIG_KEY, resume_state
 from training.tune_title_arguments import (  # re-exported: this module's public flags
     add_arguments,

@@ -16,8 +16,8 @@ from accelerate.logging import get_logger
 
 from training.backbone_split import backbone_training_settings, count_backbone_seen
 from training.common import writing
-from training.run_folder import record_run_files
 from training.run_log import logged_record
+from training.run_record import record_run_files
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
