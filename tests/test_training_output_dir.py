@@ -139,6 +139,19 @@ def test_a_record_never_names_anything_outside_its_folder(tmp_path):
     assert run_folder.read_run_files(str(tmp_path / "run")) is None
 
 
+def test_the_record_is_written_under_the_writers_own_temporary_name(tmp_path):
+    """The record was written through the fixed .tmp-run_files.json: two runs on a folder
+    shared by machines wrote one file, and a folder of that name in the way failed the run."""
+    held = tmp_path / f".tmp-{run_folder.RUN_FILES}"  # another writer's, under the fixed name
+    held.mkdir()
+    (held / "part").write_text("theirs")
+    run_folder.record_run_files(str(tmp_path), ["model.safetensors"])
+    run_folder.record_run_files(str(tmp_path), ["README.md"])
+    assert run_folder.read_run_files(str(tmp_path)) == ["README.md", "model.safetensors"]
+    assert (held / "part").read_text() == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [held.name, run_folder.RUN_FILES]
+
+
 # ----- the tune-title backbone -------------------------------------------------------------------
 @pytest.mark.parametrize("where", ["same", "same/.", "inside"])
 def test_a_backbone_in_the_output_folder_is_refused_before_it_is_deleted(

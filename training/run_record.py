@@ -14,7 +14,8 @@ import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from training.common import process_logger, write_json
+from modeling_irish.file_utils import replacing_file
+from training.common import process_logger, write_json, writing
 from training.run_resume import checkpoint_names
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ RUN_OUTPUTS = (
     RUN_FILES,
     ".tmp-model",
     ".tmp-tokenizer",
-    f".tmp-{RUN_FILES}",
+    f".tmp-{RUN_FILES}",  # what earlier versions wrote the record through
 )
 #: What a run of only one task writes (and, with ``--with_tracking``, the trackers' folder of
 #: its project, named after the task: `training.common.TRACKER_PROJECTS`).
@@ -151,12 +152,16 @@ def _read_run_record(output_dir: str) -> dict[str, Any]:
 
 def _write_run_record(output_dir: str, **entries: Any) -> None:
     """Replace ``entries`` of the `RUN_FILES` record of ``output_dir`` (the others kept), through
-    a temporary file, so that the record is always whole."""
+    the writer's own temporary file (`replacing_file`: its process, start and machine in the
+    name), so that the record is always whole. A full or read-only disk is a `WriteError`
+    naming the record."""
     record = {"files": [], **_read_run_record(output_dir), **entries}
     record["written_by"] = "training/train.py"
-    tmp = os.path.join(output_dir, f".tmp-{RUN_FILES}")
-    write_json(tmp, record)
-    os.replace(tmp, os.path.join(output_dir, RUN_FILES))
+    final = os.path.join(output_dir, RUN_FILES)
+    # not a fixed name: that was another process's too (a run on another machine sharing the
+    # folder), and anything left under it failed the write
+    with writing(final), replacing_file(final) as tmp:
+        write_json(tmp, record)
 
 
 def unrecorded_clashes(output_dir: str, task: str, with_tracking: bool = False) -> list[str]:
