@@ -268,6 +268,28 @@ def test_latest_checkpoint_skips_a_damaged_older_checkpoint_with_a_warning(tmp_p
         run_folder.read_training_state(str(tmp_path / "step_2"))
 
 
+def test_a_checkpoint_lost_between_the_renames_of_its_replacement_is_put_back(tmp_path, capsys):
+    """A signal between save_checkpoint's two renames (old step_4 aside, new one in) left only
+    .old-step_4 and .tmp-step_4: "latest" resumed step_2, and the later run lost step_4."""
+    from training.arguments import parse_args
+
+    for steps in (2, 4):  # checkpoints of a one-process run
+        state = {"completed_steps": steps, "num_processes": 1}
+        folder = _checkpoint(tmp_path / f"step_{steps}", steps, (0,))
+        (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    old = (tmp_path / "step_4").rename(tmp_path / ".old-step_4")
+    (tmp_path / ".tmp-step_4").mkdir()  # the new one, renamed in next
+    (tmp_path / ".old-step_9").mkdir()  # no checkpoint (no training_state.json): left alone
+    args = parse_args(["--output_dir", str(tmp_path), "--resume_from_checkpoint"])
+    assert run_folder.latest_checkpoint(args.output_dir) == str(tmp_path / "step_4")
+    assert run_folder.read_training_state(str(tmp_path / "step_4")) == state
+    assert not old.exists() and (tmp_path / ".tmp-step_4").is_dir()  # left for the next save
+    assert (tmp_path / ".old-step_9").is_dir() and not (tmp_path / "step_9").exists()
+    said = capsys.readouterr().err
+    assert f"put back checkpoint {tmp_path / 'step_4'} from .old-step_4" in said
+    assert run_resume.put_back_replaced_checkpoints(str(tmp_path)) == []  # once only
+
+
 @pytest.mark.parametrize("lost", ["model.safetensors", "optimizer.bin"])
 def test_a_checkpoint_without_its_weights_or_optimizer_is_refused_by_name(tmp_path, lost):
     """accelerate's load_state stopped with a FileNotFoundError traceback (naming

@@ -41,6 +41,7 @@ from training.run_resume import (
     checkpoint_names,
     latest_checkpoint,
     no_checkpoint_error,
+    put_back_replaced_checkpoints,
     read_training_state,
 )
 
@@ -73,6 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     _output_dir_of_checkpoint(args)
+    # before anything looks for checkpoints: one a stopped save had renamed aside is there again
+    put_back_replaced_checkpoints(args.output_dir or DEFAULT_OUTPUT_DIRS[args.task])
     given = _given_flags(argv)
     p.from_checkpoint = inherit_checkpoint_flags(args, given)  # its refusals name the file
     _check_task_flags(args, given)

@@ -148,6 +148,47 @@ def checkpoint_names(output_dir: str) -> list[str]:
     return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
 
 
+def put_back_replaced_checkpoints(output_dir: str) -> list[str]:
+    """Put back, under its name, each checkpoint of ``output_dir`` that a run stopped while
+    replacing it (`training.run_folder.save_checkpoint` renames the old ``step_N`` aside to
+    ``.old-step_N``, then the new ``.tmp-step_N`` in): a signal between the two renames left
+    neither under ``step_N``, so that the checkpoint was lost to "latest". The old one is put
+    back: it was whole when renamed aside (a checkpoint is only ever renamed in whole), and a
+    run resumed from it trains on as from the new one (the same name, the same updates); the
+    ``.tmp-`` one is left, which "latest" passes over and the next save of that name deletes.
+    Returns the names put back, each said on stderr by the process that put it back: every
+    process of a launch reads the flags and calls this, and one rename wins (for the others
+    the ``.old-`` folder is gone and ``step_N`` there, no error). A rename that fails
+    otherwise is a warning naming the folder, and the run goes on without that checkpoint.
+
+    >>> put_back_replaced_checkpoints("no/such/folder")
+    []
+    """
+    if not os.path.isdir(output_dir):
+        return []
+    put_back = []
+    for aside in sorted(os.listdir(output_dir)):
+        name = aside[len(".old-") :]
+        if not aside.startswith(".old-") or not _CHECKPOINT_RE.match(name):
+            continue
+        old, final = os.path.join(output_dir, aside), os.path.join(output_dir, name)
+        if os.path.lexists(final) or not os.path.isfile(os.path.join(old, TRAINING_STATE_FILE)):
+            continue  # replaced (a stuck .old- is the save's warning), or no checkpoint
+        try:
+            os.rename(old, final)
+        except OSError as err:
+            if not os.path.lexists(final):  # else another process of the launch put it back
+                print(f"warning: cannot put back checkpoint {old}: {err}", file=sys.stderr)
+            continue
+        print(
+            f"train.py: put back checkpoint {final} from {aside}, where a run stopped while "
+            "replacing it had left it",
+            file=sys.stderr,
+        )
+        put_back.append(name)
+    return put_back
+
+
 def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
     """Refuse (`UsageError`) to train on from ``path`` (``completed`` updates) into
     ``output_dir`` when that folder holds checkpoints with more updates: the resumed run would
@@ -300,6 +341,7 @@ __all__ = [
     "checkpoint_names",
     "latest_checkpoint",
     "no_checkpoint_error",
+    "put_back_replaced_checkpoints",
     "read_training_state",
     "resumed_checkpoint",
 ]

@@ -60,6 +60,9 @@ def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[st
     `WriteError` naming the temporary folder (or the file that failed). The replaced checkpoint
     (``.old-<name>``) that cannot be deleted is named in a warning and left (`discard_folder`);
     one left by an earlier run in the way of the rename is that warning, then the rename's error.
+    A run stopped between the two renames (old aside, new in) leaves the old one as
+    ``.old-<name>``, which the next run in the folder puts back
+    (`training.checkpoints.put_back_replaced_checkpoints`).
     """
     with writing(os.path.join(output_dir, f".tmp-{name}")):
         return _save_checkpoint(accelerator, output_dir, name, state)

@@ -22,6 +22,7 @@ from training.checkpoints import (  # those in __all__ re-exported: the other mo
     checkpoint_names,
     latest_checkpoint,
     no_checkpoint_error,
+    put_back_replaced_checkpoints,
     read_training_state,
     resumed_checkpoint,
 )
@@ -576,6 +577,7 @@ __all__ = [
     "data_changes",
     "latest_checkpoint",
     "no_checkpoint_error",
+    "put_back_replaced_checkpoints",
     "read_training_state",
     "resume_state",
     "resumed_checkpoint",
