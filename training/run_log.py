@@ -159,7 +159,7 @@ def _trim_log(path: str, completed: int | None) -> None:
     if cut or unterminated or len(kept) < len(lines):
         # the writer's own temporary name: a fixed one was another process's too (a run on
         # another machine sharing the folder), or a folder left in the way
-        from modeling_irish.file_utils import replacing_file  # torch-free --help: lazily
+        from modeling_irish.file_utils import replacing_file  # lazy: modeling_irish loads torch
 
         with replacing_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             handle.writelines(line if line.endswith("\n") else line + "\n" for line in kept)

@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from modeling_irish.file_utils import replacing_file
 from training.common import process_logger, write_json, writing
 from training.run_resume import checkpoint_names
 
@@ -160,6 +159,8 @@ def _write_run_record(output_dir: str, **entries: Any) -> None:
     final = os.path.join(output_dir, RUN_FILES)
     # not a fixed name: that was another process's too (a run on another machine sharing the
     # folder), and anything left under it failed the write
+    from modeling_irish.file_utils import replacing_file  # lazy: modeling_irish loads torch
+
     with writing(final), replacing_file(final) as tmp:
         write_json(tmp, record)
 
