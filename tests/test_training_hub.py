@@ -85,6 +85,52 @@ def test_a_run_pushed_over_an_earlier_one_deletes_its_stale_files_from_the_hub(
     assert len(commits) == 1
 
 
+def test_an_upload_whose_stale_files_are_not_deleted_says_it_is_uploaded(
+    fake_hub, tmp_path, monkeypatch
+):
+    """The commit deleting an earlier run's files failed after the upload had succeeded, and
+    the run ended with "the upload to someone/model failed" and the command to upload it all
+    again, not the files left on the Hub nor how to delete them."""
+    from types import SimpleNamespace
+
+    from accelerate import PartialState
+    from huggingface_hub.errors import HfHubHTTPError
+    from transformers.utils import hub as transformers_hub
+
+    PartialState()  # the run folder's messages go through accelerate's logger
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("LICENSE", "NOTICE"):
+        (out / name).write_text("MiniLM run")
+    run_folder.record_run_files(str(out), ["LICENSE", "NOTICE"])
+    args = SimpleNamespace(output_dir=str(out), resume_from_checkpoint=None, task="tune_title",
+                           overwrite_output_dir=False, with_tracking=False, push_to_hub=True,
+                           hub_model_id="someone/model", hub_token=None)  # fmt: skip
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None)
+    run_folder.start_run_folder(args, accelerator)  # the earlier run's files deleted here
+
+    class RefusingDeletes:
+        def list_repo_files(self, repo_id, **kwargs):
+            return ["LICENSE", "NOTICE", "config.json"]
+
+        def create_commit(self, **kwargs):
+            response = SimpleNamespace(headers={}, request=None, status_code=500)
+            raise HfHubHTTPError("500 Server Error\nRequest ID: x", response=response)
+
+    monkeypatch.setattr(transformers_hub, "hf_api", RefusingDeletes)
+    with pytest.raises(common.UploadError) as refused:
+        hub.push_run(args, accelerator)
+    message = str(refused.value)
+    assert len(fake_hub) == 1 and "\n" not in message
+    assert message.startswith(
+        f"--push_to_hub: {out} is uploaded to someone/model (https://hub/commit), but deleting"
+    )
+    assert "failed (HfHubHTTPError: 500 Server Error)" in message
+    assert "someone/model may still hold LICENSE, NOTICE" in message
+    assert message.endswith("`hf repos delete-files someone/model LICENSE NOTICE`")
+    assert run_folder.removed_run_files(str(out)) == ["LICENSE", "NOTICE"]  # the next upload's
+
+
 def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
     tunebook, cache_dir, tmp_path, fake_hub
 ):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from modeling_irish.cli import first_line
 from modeling_irish.measurenote_checks import delete_removed_files
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
+from training.run_folder import shown_names
 from training.run_record import forget_removed_files, removed_run_files
 
 if TYPE_CHECKING:
@@ -88,6 +89,9 @@ def push_to_hub(
     since it was last uploaded (`removed_run_files`: a MiniLM run's ``LICENSE``, ``NOTICE`` and
     ``title_tokenizer/`` under a char-GRU run) are then deleted from the repository, by name,
     where it holds them, in a second commit (`delete_removed_files`); none of its other files.
+    When that second commit fails, the folder is uploaded: the `UploadError` says so, names the
+    files and gives the command that deletes them (`_stale_files_error`); the folder keeps
+    them in its record, so that its next upload deletes them too.
     """
     from huggingface_hub import HfApi
     from huggingface_hub.utils import filter_repo_objects
@@ -105,9 +109,36 @@ def push_to_hub(
     removed = filter_repo_objects(
         removed_run_files(output_dir), ignore_patterns=list(UPLOAD_IGNORE_PATTERNS)
     )
-    delete_removed_files(repo_id, list(removed), token=token)
+    removed = list(removed)
+    try:
+        delete_removed_files(repo_id, removed, token=token)
+    except _upload_errors() as err:
+        raise _stale_files_error(output_dir, repo_id, str(info), removed, err) from err
     forget_removed_files(output_dir)
     return str(info)
+
+
+def _stale_files_error(
+    output_dir: str, repo_id: str, url: str, removed: list[str], err: BaseException
+) -> UploadError:
+    """The one-line error of an upload whose commit deleting ``removed`` (the earlier run's
+    files, `removed_run_files`) failed with ``err``: what was uploaded, which files the
+    repository may still hold, and the ``hf`` command that deletes them (by name, as
+    `push_to_hub` does).
+
+    >>> str(_stale_files_error("runs/m", "me/m", "https://hub/c", ["LICENSE"], OSError("down")))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    '--push_to_hub: runs/m is uploaded to me/m (https://hub/c), but deleting there the files of
+    an earlier run that this run deleted here failed (OSError: down): me/m may still hold
+    LICENSE; delete them with `hf repos delete-files me/m LICENSE`'
+    """
+    names = " ".join(shlex.quote(path) for path in removed)
+    return UploadError(
+        f"--push_to_hub: {output_dir} is uploaded to {repo_id} ({url}), but deleting there the "
+        f"files of an earlier run that this run deleted here failed ({type(err).__name__}: "
+        f"{first_line(err, 'no message')}): {repo_id} may still hold {shown_names(removed)}; "
+        f"delete them with `hf repos delete-files {shlex.quote(repo_id)} {names}`"
+    )
 
 
 #: What an upload of an output folder leaves out: checkpoints, half-written files, trackers'
@@ -130,11 +161,14 @@ def push_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
     """With ``--push_to_hub``, upload the saved output folder (`push_to_hub`, main process
     only) and print where. A failure, once the run is over and saved, is an `UploadError` that
     says so in one line, with the command that uploads the folder later, instead of the Hub
-    client's traceback."""
+    client's traceback; one of the commit that deletes an earlier run's files, after the upload,
+    says that the folder is uploaded and how to delete them (`push_to_hub`)."""
     if not (args.push_to_hub and accelerator.is_main_process):
         return
     try:
         url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
+    except UploadError:  # uploaded; an earlier run's files not deleted there: said as it is
+        raise
     except _upload_errors() as err:
         raise UploadError(
             f"--push_to_hub: the upload to {args.hub_model_id} failed "
