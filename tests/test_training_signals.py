@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import one_torch_thread  # noqa: F401
+from helpers import TUNE_TITLE_FLAGS, one_torch_thread  # noqa: F401
 from helpers import training_argv as _argv
 from safetensors.torch import load_file
 
@@ -76,6 +76,43 @@ def test_the_command_line_says_a_sigterm_in_one_line_with_status_143(capsys, mon
     assert train.cli([], stops=stops) == 143
     assert capsys.readouterr().err == "train.py: terminated (SIGTERM)\n"
     assert stops.said  # a second signal now ends the process without a second line
+
+
+@pytest.mark.parametrize(
+    "task, stop, line",
+    [
+        ("measurenote", KeyboardInterrupt, "train.py: interrupted"),
+        ("tune_title", interrupts.Terminated, "train.py: terminated (SIGTERM)"),
+    ],
+)
+@pytest.mark.usefixtures("one_torch_thread")
+def test_a_stopped_runs_line_starts_after_the_progress_bar_not_on_it(
+    tunebook, cache_dir, tmp_path, monkeypatch, capsys, task, stop, line
+):
+    """The stop's line was written onto the bar's, which was left open: ``2/4 [00:01<00:01,
+    1.96step/s]train.py: terminated (SIGTERM)`` (stderr here is no terminal: tqdm draws the bar
+    all the same, each redraw after a carriage return)."""
+    from training import train_measurenote, train_tune_title
+
+    module, name = {
+        "measurenote": (train_measurenote, "_after_update"),
+        "tune_title": (train_tune_title, "_should_stop"),
+    }[task]
+    checked = getattr(module, name)
+
+    def stopped_at_step_2(*args):
+        if 2 in args:  # the updates completed: the signal lands after the second
+            raise stop
+        return checked(*args)
+
+    monkeypatch.setattr(module, name, stopped_at_step_2)
+    flags = () if task == "measurenote" else TUNE_TITLE_FLAGS
+    argv = _argv(tunebook, cache_dir, tmp_path / "run", *flags, "--max_train_steps", "4")
+    capsys.readouterr()
+    assert train.cli(argv) == interrupts.exit_status(stop())
+    err = capsys.readouterr().err
+    assert "/4 [" in err  # the bar was drawn: the line follows it
+    assert err.split("\n")[-2:] == [line, ""]  # on its own line, the last
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")

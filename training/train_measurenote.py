@@ -146,46 +146,47 @@ def train_loop(
     evals = logged_evals(args, accelerator, completed)
     stats.update(start=time.perf_counter(), stop=stop, evals=evals)
     window = _restored_window(accelerator, saved)  # the checkpoint's updates not yet logged
-    progress = TrainingProgress(
+    with TrainingProgress(
         args.max_train_steps,
         completed,
         minutes_left(args.max_train_minutes, stats["seconds_before"]),
         accelerator.is_local_main_process,
-    )
-    model.train()
-    for epoch in range(first_epoch, args.num_train_epochs if not stats["stop"] else 0):
-        for obj in epoch_objects:
-            obj.set_epoch(epoch)
-        active = train_dl
-        if epoch == first_epoch and resume_batches:
-            active = accelerator.skip_first_batches(train_dl, resume_batches)
-        active.set_epoch(epoch)
-        for group in _update_groups(active, args.gradient_accumulation_steps):
-            update = torch.zeros(3, dtype=torch.float64)  # this process's share of its losses
-            for part, batch in _accumulate(accelerator, model, group):
-                stats["tokens"] += int(batch["attention_mask"].sum())
-                update += part
-            window.append(update)
-            accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-            set_learning_rate(optimizer, lr_for(args, completed))
-            optimizer.step()
-            optimizer.zero_grad()
-            completed += 1
-            stop = _after_update(args, accelerator, model, eval_dl, stats, window, completed, epoch)
-            # the loss last logged (the mean of its window), reported as train_loss_last at the end
-            progress.update(
-                stats["last"].get("train_loss"),
-                paused_seconds=stats["eval_seconds"],
-                loss_updates=stats["last_updates"],
-            )
-            if stop:
+    ) as progress:  # closed however the loop ends: a stop's line starts on its own
+        model.train()
+        for epoch in range(first_epoch, args.num_train_epochs if not stats["stop"] else 0):
+            for obj in epoch_objects:
+                obj.set_epoch(epoch)
+            active = train_dl
+            if epoch == first_epoch and resume_batches:
+                active = accelerator.skip_first_batches(train_dl, resume_batches)
+            active.set_epoch(epoch)
+            for group in _update_groups(active, args.gradient_accumulation_steps):
+                update = torch.zeros(3, dtype=torch.float64)  # this process's share of its losses
+                for part, batch in _accumulate(accelerator, model, group):
+                    stats["tokens"] += int(batch["attention_mask"].sum())
+                    update += part
+                window.append(update)
+                accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                set_learning_rate(optimizer, lr_for(args, completed))
+                optimizer.step()
+                optimizer.zero_grad()
+                completed += 1
+                stop = _after_update(
+                    args, accelerator, model, eval_dl, stats, window, completed, epoch
+                )
+                # the loss last logged (the mean of its window), train_loss_last at the end
+                progress.update(
+                    stats["last"].get("train_loss"),
+                    paused_seconds=stats["eval_seconds"],
+                    loss_updates=stats["last_updates"],
+                )
+                if stop:
+                    break
+            if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
+                name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
+                _checkpoint(args, accelerator, model, name, completed, epoch, stats, window)
+            if stats["stop"]:
                 break
-        if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
-            name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
-            _checkpoint(args, accelerator, model, name, completed, epoch, stats, window)
-        if stats["stop"]:
-            break
-    progress.close()
     if window:  # a resumed checkpoint's unlogged updates, with nothing left to train
         _log_train(args, accelerator, window, stats, lr_for(args, completed - 1), completed)
     stats.update(completed_steps=completed, train_seconds=_train_seconds(stats))

@@ -188,79 +188,78 @@ def train_loop(
     stats["seconds_before"] = float(saved.get("train_seconds", 0.0))  # the runs it resumes
     if nothing_left(args, completed, stats["seconds_before"]):  # resumed with its budget spent
         first_epoch = args.num_train_epochs
-    progress = TrainingProgress(
+    with TrainingProgress(
         args.max_train_steps,
         completed,
         minutes_left(getattr(args, "max_train_minutes", None), stats["seconds_before"]),
         accelerator.is_local_main_process,
-    )
-    model.train()
-    unwrapped = accelerator.unwrap_model(model)
-    micro: list[torch.Tensor] = []  # the losses of this update's micro-batches
-    stop = False
-    for epoch in range(first_epoch, args.num_train_epochs):
-        for obj in epoch_objects:
-            obj.set_epoch(epoch)
-        active = train_dl
-        if epoch == first_epoch and resume_batches:
-            active = accelerator.skip_first_batches(
-                train_dl, resume_batches * args.gradient_accumulation_steps
-            )
-        # accelerate's loader sets its own epoch on every pass (to 0 for a fresh or skipping
-        # loader), which would override the sampler's and crops' epoch set above
-        active.set_epoch(epoch)
-        for batch in active:
-            with accelerator.accumulate(model):
-                loss = _loss(model, unwrapped, loss_fn, batch, accelerator.num_processes)
-                micro.append(loss.detach())
-                accelerator.backward(loss)
-                if accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                    set_learning_rate(optimizer, lr_for(args, completed))
-                optimizer.step()
-                optimizer.zero_grad()
-                with torch.no_grad():  # CLIP: keep exp(logit_scale) <= 100
-                    unwrapped.logit_scale.clamp_(0, math.log(100))
-            if not accelerator.sync_gradients:
-                continue
-            completed += 1
-            loss = _update_loss(accelerator, micro)
-            stats["losses"].append(loss)
-            stats["window"].append(loss)
-            micro = []
-            # the clock first: a checkpoint saved after it records at least the time that
-            # stopped the run, so that resuming it finds the budget spent
-            stop = _should_stop(
-                args, accelerator, completed, stats["start"] - stats["seconds_before"]
-            )
-            # every --logging_steps updates, and the run's last updates (fewer when it stops
-            # between two logs), as MeasureNote's `_after_update` logs them
-            logged = completed % args.logging_steps == 0 or stop
-            if logged:
-                _log_window(args, accelerator, stats, completed)
-            # the mean logged (the last is train_loss_last), else that of the last
-            # --logging_steps updates: not the update's own loss
-            mean, count = (
-                stats["last"] if logged else recent_loss(stats["losses"], args.logging_steps)
-            )
-            progress.update(loss=mean, loss_updates=count)
-            if (
-                isinstance(args.checkpointing_steps, int)
-                and completed % args.checkpointing_steps == 0
-            ):
+    ) as progress:  # closed however the loop ends: a stop's line starts on its own
+        model.train()
+        unwrapped = accelerator.unwrap_model(model)
+        micro: list[torch.Tensor] = []  # the losses of this update's micro-batches
+        stop = False
+        for epoch in range(first_epoch, args.num_train_epochs):
+            for obj in epoch_objects:
+                obj.set_epoch(epoch)
+            active = train_dl
+            if epoch == first_epoch and resume_batches:
+                active = accelerator.skip_first_batches(
+                    train_dl, resume_batches * args.gradient_accumulation_steps
+                )
+            # accelerate's loader sets its own epoch on every pass (to 0 for a fresh or skipping
+            # loader), which would override the sampler's and crops' epoch set above
+            active.set_epoch(epoch)
+            for batch in active:
+                with accelerator.accumulate(model):
+                    loss = _loss(model, unwrapped, loss_fn, batch, accelerator.num_processes)
+                    micro.append(loss.detach())
+                    accelerator.backward(loss)
+                    if accelerator.sync_gradients:
+                        accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                        set_learning_rate(optimizer, lr_for(args, completed))
+                    optimizer.step()
+                    optimizer.zero_grad()
+                    with torch.no_grad():  # CLIP: keep exp(logit_scale) <= 100
+                        unwrapped.logit_scale.clamp_(0, math.log(100))
+                if not accelerator.sync_gradients:
+                    continue
+                completed += 1
+                loss = _update_loss(accelerator, micro)
+                stats["losses"].append(loss)
+                stats["window"].append(loss)
+                micro = []
+                # the clock first: a checkpoint saved after it records at least the time that
+                # stopped the run, so that resuming it finds the budget spent
+                stop = _should_stop(
+                    args, accelerator, completed, stats["start"] - stats["seconds_before"]
+                )
+                # every --logging_steps updates, and the run's last updates (fewer when it stops
+                # between two logs), as MeasureNote's `_after_update` logs them
+                logged = completed % args.logging_steps == 0 or stop
+                if logged:
+                    _log_window(args, accelerator, stats, completed)
+                # the mean logged (the last is train_loss_last), else that of the last
+                # --logging_steps updates: not the update's own loss
+                mean, count = (
+                    stats["last"] if logged else recent_loss(stats["losses"], args.logging_steps)
+                )
+                progress.update(loss=mean, loss_updates=count)
+                if (
+                    isinstance(args.checkpointing_steps, int)
+                    and completed % args.checkpointing_steps == 0
+                ):
+                    state = _state(args, completed, epoch, stats, unwrapped.config.to_dict())
+                    save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
+                if stop:
+                    break
+            # (the clock is read after each update only, so that a run resumed from any checkpoint
+            # stops where the uninterrupted run stopped: an epoch's end changes nothing)
+            if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
                 state = _state(args, completed, epoch, stats, unwrapped.config.to_dict())
-                save_checkpoint(accelerator, args.output_dir, f"step_{completed}", state)
+                name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
+                save_checkpoint(accelerator, args.output_dir, name, state)
             if stop:
                 break
-        # (the clock is read after each update only, so that a run resumed from any checkpoint
-        # stops where the uninterrupted run stopped: an epoch's end changes nothing)
-        if args.checkpointing_steps == "epoch":  # step_N for an epoch the run stopped inside
-            state = _state(args, completed, epoch, stats, unwrapped.config.to_dict())
-            name = epoch_checkpoint_name(epoch, completed, steps_per_epoch)
-            save_checkpoint(accelerator, args.output_dir, name, state)
-        if stop:
-            break
-    progress.close()
     if stats["window"]:  # a resumed checkpoint's unlogged updates, with nothing left to train
         _log_window(args, accelerator, stats, completed)
     stats.update(completed_steps=completed, seconds=_seconds(stats))
