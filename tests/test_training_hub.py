@@ -368,3 +368,21 @@ def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_agai
     assert not resumed.push_to_hub and resumed.hub_model_id == "someone/model"
     with pytest.raises(train.UsageError, match="HF_HUB_OFFLINE"):  # asked again: still refused
         train.main([*resume, "--push_to_hub"])
+
+
+def test_an_upload_leaves_out_the_temporary_files_of_killed_writers():
+    """A temporary file `replacing_file` writes (``.stem.<pid>.<start>@<host>.tmp.ext``) that a
+    killed writer left, at the top or in a subfolder, was uploaded with the model."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    from training.hub import UPLOAD_IGNORE_PATTERNS
+
+    names = [
+        "model.safetensors",
+        ".model.4242.987@node7.tmp.safetensors",
+        "title_tokenizer/.vocab.77.12@node7.tmp.txt",
+        "title_tokenizer/vocab.txt",
+        "notes.tmp.md",
+    ]
+    kept = list(filter_repo_objects(names, ignore_patterns=list(UPLOAD_IGNORE_PATTERNS)))
+    assert kept == ["model.safetensors", "title_tokenizer/vocab.txt", "notes.tmp.md"]

@@ -154,6 +154,10 @@ UPLOAD_IGNORE_PATTERNS = (
     "*.pkl",
     "retrieval_eval/*",
     "run_files.json",
+    # a temporary file of a writer killed mid-write (`replacing_file`: ``.stem.<pid>.<start>@<host>
+    # .tmp.ext``), at the top or in a subfolder: one of another machine stays for 24 hours
+    ".*@*.tmp*",
+    "*/.*@*.tmp*",
 )
 
 
