@@ -203,4 +203,10 @@ def _upload_errors() -> tuple[type[BaseException], ...]:
     return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError, HFValidationError)
 
 
-__all__ = ["check_hub_before_training", "check_hub_reachable", "push_run", "push_to_hub"]
+__all__ = [
+    "UPLOAD_IGNORE_PATTERNS",
+    "check_hub_before_training",
+    "check_hub_reachable",
+    "push_run",
+    "push_to_hub",
+]
