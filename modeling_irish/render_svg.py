@@ -382,14 +382,14 @@ def _bang_breaks(walked: Sequence[tuple[str, str, re.Match | None, str]]) -> boo
     from tokenization.abc_tunebook import (
         _field_value,
         bang_is_line_break,
-        linebreak_directives,
+        directive_fields,
     )
 
     header = [(line, field) for line, _, field, part in walked if part == "header"]
     values = [
         _field_value(field[2]) for _, field in header if field is not None and field[1] == "I"
     ]
-    return bang_is_line_break(values + linebreak_directives(line for line, _ in header))
+    return bang_is_line_break(values + directive_fields(line for line, _ in header))
 
 
 def _without_lone_bangs(music: str, breaks: bool = False) -> str:

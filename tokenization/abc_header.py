@@ -24,12 +24,13 @@ from .abc_tunebook import (
     bang_is_line_break,
     begintext_warning,
     blank_line_warning,
+    directive_fields,
     file_header_fields,
     file_header_transposes,
     fold_lines,
     header_span,
-    linebreak_directives,
     needs_folding,
+    propagate_accidentals,
     split_tunebook,
     split_tunebook_noted,
     stray_line_warning,
@@ -47,7 +48,7 @@ __all__ = [
     "MAX_METER_PART",
     "abc_lines",
     "bang_is_line_break",
-    "linebreak_directives",
+    "directive_fields",
     "NO_ENDTEXT",
     "NOT_READ_AFTER_BLANK",
     "default_unit",
@@ -259,8 +260,23 @@ class _HeaderFields(_TitleFields):
         ``linebreak`` directive, ``I:linebreak ... ! ...`` (the tune's, or else the file
         header's, `_inherit`) or a ``%%linebreak`` line of the tune's ``header``, names ``!``
         (otherwise ``!`` brackets a decoration)."""
-        values = self.fields.get("I", []) + linebreak_directives(header)
+        values = self.fields.get("I", []) + directive_fields(header)
         return bang_is_line_break(values)
+
+    def _accidental_scope(self, header: list[str]) -> str:
+        """How far a bar's accidental reaches (`propagate_accidentals`: ``pitch``, ``octave`` or
+        ``not``) by the last ``propagate-accidentals`` directive of the tune's ``header`` lines
+        or ``I:`` fields (its own, or else the file header's), ``pitch`` by default (ABC 2.1
+        §11.3); a value that is none of those is said in a warning."""
+        scope, unknown = propagate_accidentals(self.fields.get("I", []) + directive_fields(header))
+        if unknown is not None:
+            said = [i for i, text in enumerate(header) if "propagate-accidentals" in text]
+            line = self.line_offset + said[-1] + 1 if said else self.x_line  # else the file's
+            self.warnings.append(
+                f"propagate-accidentals {unknown!r} is not one of not, octave, pitch (line "
+                f"{line}): pitch kept, an accidental holds in every octave to the bar line"
+            )
+        return scope
 
     def _refuse_prose(self, lines: list[str], start: int, where: str) -> None:
         """A body (from ``lines[start]`` to a blank line) that holds words is text, not music:

@@ -115,6 +115,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.unit: Fraction | None = None
         self.x: int | None = None
         self.x_line = line_offset + 1
+        #: how far a bar's accidental reaches (`_accidental_scope`, read at the end of the header)
+        self.acc_scope = "pitch"
         self.voices: list[str] = []  # the voices the body selects or writes in
         self.voice: str | None = None  # the kept one
         self.declared: list[str] = []  # the voices the header declares, in order
@@ -169,6 +171,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self._finish_header()
         if self._bang_is_line_break(lines[:body_start]):
             self.body_re = _BODY_BANG_BREAK_RE
+        self.acc_scope = self._accidental_scope(lines[:body_start])
         if not self.ended:
             self._parse_body(lines, body_start)
         return self._build()
@@ -190,7 +193,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         self.next_carry: dict[int, int] = {}
         self.last_note: tuple[int, int] = (0, 0)
         self.chord_notes: list[tuple[int, int]] = []
-        self.bar_acc: dict[int, int] = {}
+        #: the bar's accidentals: alteration by letter (``pitch``) or natural pitch (``octave``)
+        self.bar_acc: dict[str | int, int] = {}
 
     # ---------------------------------------------------------------- body
     def _parse_body(self, lines: list[str], start: int) -> None:
@@ -277,6 +281,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
         in_chord, pending = self.in_chord, self.pending
         carry, next_carry = self.carry, self.next_carry
         last_nat, last_pitch = self.last_note
+        # a bar's accidental is kept by letter (every octave), by natural pitch, or not at all
+        by_letter, kept = self.acc_scope == "pitch", self.acc_scope != "not"
         markings = self.markings
         n_notes = n_bare = 0
         for m in self.body_re.finditer(line, start, end):
@@ -292,7 +298,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                         next_carry = {}
                 if acc:
                     alt = _ACC[acc]
-                    bar_acc[nat] = alt
+                    if kept:
+                        bar_acc[letter if by_letter else nat] = alt
                     if alt < 0:
                         self.used_flat = True
                     pitch = nat + alt
@@ -300,7 +307,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                     pitch = carry[nat]
                 else:
                     n_bare += 1
-                    alt = bar_acc.get(nat)
+                    alt = bar_acc.get(letter if by_letter else nat) if bar_acc else None
                     pitch = nat + (keysig[letter] if alt is None else alt)
                 dur = lens.get(nl)
                 if dur is None:

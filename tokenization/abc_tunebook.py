@@ -11,7 +11,9 @@ __all__ = [
     "abc_lines",
     "unix_text",
     "bang_is_line_break",
-    "linebreak_directives",
+    "directive_fields",
+    "propagate_accidentals",
+    "PROPAGATE_ACCIDENTALS",
     "NO_ENDTEXT",
     "NOT_READ_AFTER_BLANK",
     "begintext_warning",
@@ -41,8 +43,12 @@ _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
 _X_RE = re.compile(r"\s*X:")
 #: a byte-order mark at the start of a line (`unix_text`)
 _LINE_BOM_RE = re.compile("^\ufeff+", re.M)
-#: a ``%%linebreak`` directive, the same as an ``I:linebreak`` field (ABC 2.1 §6.1.1, §11)
-_LINEBREAK_DIRECTIVE_RE = re.compile(r"\s*%%(linebreak\b[^%]*)")
+#: a ``%%linebreak`` or ``%%propagate-accidentals`` directive, the same as the ``I:`` field of
+#: its name (ABC 2.1 §6.1.1, §11): the two directives the reader reads
+_I_DIRECTIVE_RE = re.compile(r"\s*%%((?:linebreak|propagate-accidentals)\b[^%]*)")
+#: how far a bar's accidental reaches by ``propagate-accidentals`` (ABC 2.1 §11.3): its note
+#: alone, its octave, or its letter in every octave (the default)
+PROPAGATE_ACCIDENTALS = ("not", "octave", "pitch")
 
 
 def unix_text(text: str) -> str:
@@ -231,7 +237,8 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     """The fields of a tunebook's file header, which apply to every tune that does not set them
     (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
     field and comment lines (free text around them is not a header). ``X T K P V W w`` do not
-    carry over. A ``%%linebreak`` directive is given as the ``I:linebreak`` field it equals.
+    carry over. A ``%%linebreak`` or ``%%propagate-accidentals`` directive is given as the
+    ``I:`` field it equals (`directive_fields`).
 
     >>> file_header_fields("%abc-2.1\\nM:2/4\\nL:1/16\\nR:polka\\n\\nX:1\\nK:G\\nGA|")
     [('M', '2/4'), ('L', '1/16'), ('R', 'polka')]
@@ -250,7 +257,7 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
             found += [] if prose else block
             block, prose = [], False
             continue
-        directive = _LINEBREAK_DIRECTIVE_RE.match(raw)
+        directive = _I_DIRECTIVE_RE.match(raw)
         if directive:
             block.append(("I", directive[1].strip()))
             continue
@@ -324,20 +331,41 @@ def file_header_transposes(text: str) -> list[str]:
     ]
 
 
-def linebreak_directives(lines: Iterable[str]) -> list[str]:
-    """The ``I:linebreak`` values that the ``%%linebreak`` directive lines among ``lines`` equal
-    (ABC 2.1 §11: a ``%%`` directive is the ``I:`` field of the same name).
+def directive_fields(lines: Iterable[str]) -> list[str]:
+    """The ``I:`` values that the ``%%linebreak`` and ``%%propagate-accidentals`` directive
+    lines among ``lines`` equal (ABC 2.1 §11: a ``%%`` directive is the ``I:`` field of the same
+    name).
 
-    >>> linebreak_directives(["X:1", "%%linebreak ! % old style", "K:G"])
-    ['linebreak !']
+    >>> directive_fields(["X:1", "%%linebreak ! % old style", "%%propagate-accidentals not"])
+    ['linebreak !', 'propagate-accidentals not']
     """
-    return [m[1].strip() for line in lines if (m := _LINEBREAK_DIRECTIVE_RE.match(line))]
+    return [m[1].strip() for line in lines if (m := _I_DIRECTIVE_RE.match(line))]
+
+
+def propagate_accidentals(values: Iterable[str]) -> tuple[str, str | None]:
+    """How far a bar's accidental reaches (`PROPAGATE_ACCIDENTALS`) under a tune's ``I:``
+    field ``values`` (as `bang_is_line_break` takes them): the last ``propagate-accidentals``
+    among them, else ``pitch``, the ABC 2.1 default; and the value that is none of the three,
+    if the last one is such (the default is kept), for a warning.
+
+    >>> propagate_accidentals(["linebreak !", "propagate-accidentals octave"])
+    ('octave', None)
+    >>> propagate_accidentals([]), propagate_accidentals(["propagate-accidentals bar"])
+    (('pitch', None), ('pitch', 'bar'))
+    """
+    scope, unknown = "pitch", None
+    for value in values:
+        words = value.split()
+        if words and words[0] == "propagate-accidentals":
+            said = " ".join(words[1:2])
+            scope, unknown = (said, None) if said in PROPAGATE_ACCIDENTALS else ("pitch", said)
+    return scope, unknown
 
 
 def bang_is_line_break(values: Iterable[str]) -> bool:
     """Whether ``!`` is a line break in a tune's body (ABC 2.1 §6.1.1), not the bracket of a
     decoration, under its ``I:`` field ``values`` (its header's, then the file header's it does
-    not override, then its `linebreak_directives`): the last ``linebreak`` among them names
+    not override, then its `directive_fields`): the last ``linebreak`` among them names
     ``!``. The parser lexes the body by it; `render` gives verovio such a ``!`` as a line break.
 
     >>> bang_is_line_break(["abc-charset utf-8", "linebreak <EOL> !"])

@@ -1,0 +1,70 @@
+"""How far a bar's accidental reaches (ABC 2.1 §11.3, ``%%propagate-accidentals``): by default
+(``pitch``) to every note of its letter in every octave up to the bar line, as abc2midi plays
+it; ``octave`` to its own octave, ``not`` to its own note."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from tokenization.abc_parser import Token, parse_abc, parse_tunebook
+from tokenization.abc_tunebook import file_header_fields
+from tokenization.abc_writer import write_abc
+from tokenization.keys import Key
+
+
+def pitches(text: str) -> list[int]:
+    return [t.pitch for t in parse_abc(text).tokens if t.kind == "note"]
+
+
+def test_an_accidental_holds_in_every_octave_by_default():
+    # ABC 2.1 §11.3: the default is `pitch`; abc2midi plays `^c C` as C sharp twice
+    assert pitches("X:1\nL:1/8\nK:C\n^c C C, C2 z2|C|]") == [73, 61, 49, 61, 60]
+    assert pitches("X:1\nL:1/8\nK:F\n=b B [B,D] z4|B|]") == [83, 71, 59, 62, 70]
+    # a key change still ends the bar's accidentals, in every octave
+    assert pitches("X:1\nL:1/8\nK:C\n^c[K:G]C z6|]") == [73, 60]
+
+
+@pytest.mark.parametrize(
+    ("directive", "expected"),
+    [
+        ("%%propagate-accidentals octave", [73, 60, 73, 72]),
+        ("I:propagate-accidentals octave", [73, 60, 73, 72]),
+        ("%%propagate-accidentals not", [73, 60, 72, 72]),
+        ("I:propagate-accidentals not % comment", [73, 60, 72, 72]),
+        ("%%propagate-accidentals pitch", [73, 61, 73, 72]),
+    ],
+)
+def test_the_tune_header_sets_how_far_accidentals_reach(directive, expected):
+    assert pitches(f"X:1\nL:1/8\n{directive}\nK:C\n^c C c z5|c|]") == expected
+
+
+def test_the_file_header_sets_it_for_every_tune_that_does_not_set_its_own():
+    text = (
+        "%%propagate-accidentals octave\n\n"
+        "X:1\nL:1/8\nK:C\n^c C c z5|]\n\n"
+        "X:2\nL:1/8\nI:propagate-accidentals not\nK:C\n^c C c z5|]\n\n"
+        "X:3\nL:1/8\n%%propagate-accidentals pitch\nK:C\n^c C c z5|]\n"
+    )
+    assert file_header_fields(text) == [("I", "propagate-accidentals octave")]
+    got = [[t.pitch for t in tune.tokens if t.kind == "note"] for tune in parse_tunebook(text)]
+    assert got == [[73, 60, 73], [73, 60, 72], [73, 61, 73]]
+
+
+def test_an_unknown_value_is_said_and_the_default_kept():
+    tune = parse_abc("X:1\nL:1/8\n%%propagate-accidentals bar\nK:C\n^c C z6|]")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [73, 61]
+    assert any("propagate-accidentals 'bar' is not" in w and "(line 3)" in w for w in tune.warnings)
+
+
+def test_the_writer_marks_a_natural_in_another_octave():
+    # C sharp then C natural an octave down, in one bar: the natural needs its `=`
+    e = F(1, 8)
+    tokens = [Token("note", "", p, e) for p in (73, 60, 61, 72)]
+    tokens.append(Token("bar", "|", None, None))
+    text = write_abc(tokens, key=Key("C", "major"), meter="2/4")
+    assert "^c=C ^C=c |" in text
+    for rule in ("pitch", "octave", "not"):
+        again = text.replace("K:C", f"%%propagate-accidentals {rule}\nK:C")
+        assert pitches(again) == [73, 60, 61, 72], rule
