@@ -114,7 +114,11 @@ def chromatic_spelling(key: Key, pc: int) -> tuple[str, int]:
 
 
 class _Speller:
-    """Key-aware spelling with bar-scoped accidental state (mirrors the parser's rules)."""
+    """Key-aware spelling with bar-scoped accidental state. Once a letter has had an accidental
+    in a bar, every later note of that letter in the bar, in any octave, is written with its
+    own (``^c=C``, ``=B=B``): the text reads the same under each ``propagate-accidentals`` rule
+    (ABC 2.1's default carries an accidental to every octave, abcjs's to one) and in music21,
+    which carries none."""
 
     def __init__(self, key: Key) -> None:
         self.key = key
@@ -135,7 +139,6 @@ class _Speller:
             self.next_carry[nat] = pitch
 
     def reset_bar(self) -> None:
-        self.state: dict[int, int] = {}  # natural pitch -> alteration in force in this bar
         self.touched: set[str] = set()  # letters that had an accidental in this bar
 
     def spell(self, pc: int) -> tuple[str, int]:
@@ -151,17 +154,13 @@ class _Speller:
         letter, alt = self.spell(pitch % 12)
         nat = pitch - alt
         carried = self.carry.get(nat)
-        if carried is not None:
-            bare = carried
-        else:
-            bare = nat + self.state.get(nat, self.sig[letter])
+        bare = nat + self.sig[letter] if carried is None else carried  # an untouched letter's
         explicit = bare != pitch or letter in self.touched or letter in self.always_marked
         if carried is not None and alt != self.sig[letter]:
             explicit = True  # readers differ on ties across bars: say it
         acc = ""
         if explicit:
             acc = _ACC_TEXT[alt]
-            self.state[nat] = alt
             self.touched.add(letter)
         octave = nat // 12 - 5
         name = letter.lower() + "'" * (octave - 1) if octave >= 1 else letter + "," * -octave
