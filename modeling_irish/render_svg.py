@@ -359,13 +359,12 @@ def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | Non
     >>> [part for *_, part in _tune_lines(["X:1", "N", "K:G", "V:1", "GAB|"])]
     ['header', 'stray', 'header', 'body', 'body']
     """
-    from tokenization.abc_tunebook import (  # the reader's own rules
+    from tokenization.abc_field_lines import (  # the reader's own rules
         _field_match,
         _strip_comment,
-        fold_lines,
         header_span,
-        needs_folding,
     )
+    from tokenization.abc_tunebook import fold_lines, needs_folding
 
     folded = fold_lines(list(lines)) if needs_folding("\n".join(lines)) else lines
     span = header_span(folded)
@@ -379,11 +378,8 @@ def _bang_breaks(walked: Sequence[tuple[str, str, re.Match | None, str]]) -> boo
     """Whether ``!`` is a line break in the body of a tune, ``walked`` by `_tune_lines`, as the
     reader reads it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of
     its header (a standalone text: its tunebook's file header written in, `with_file_header`)."""
-    from tokenization.abc_tunebook import (
-        _field_value,
-        bang_is_line_break,
-        directive_fields,
-    )
+    from tokenization.abc_field_lines import _field_value
+    from tokenization.abc_tunebook import bang_is_line_break, directive_fields
 
     header = [(line, field) for line, _, field, part in walked if part == "header"]
     values = [

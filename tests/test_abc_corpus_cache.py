@@ -118,6 +118,7 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
         "tokenization.abc_header",
         "tokenization.abc_titles",
         "tokenization.abc_tunebook",
+        "tokenization.abc_field_lines",
         # a thesession dump's rows and the tune text built from them
         "modeling_irish.session_dump",
     ],

@@ -32,6 +32,7 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
         "abc_header.py",
         "abc_titles.py",
         "abc_tunebook.py",
+        "abc_field_lines.py",
         "capped_warnings.py",  # __call__ caps its warnings of a batch
     } <= saved
     expected = tokenizer.encode_tune(TUNE).input_ids.tolist()

@@ -1,6 +1,6 @@
 """ABC header and field handling: `M:`/`L:`/`K:`/`V:` values, the unit default, the fields of
-the body. The tunebook's lines and its cut into tunes are abc_tunebook.py's, the titles
-abc_titles.py's."""
+the body. The tunebook's lines and fields are abc_field_lines.py's, its file header and its cut
+into tunes abc_tunebook.py's, the titles abc_titles.py's."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ import re
 from collections.abc import Sequence
 from fractions import Fraction
 
-from .abc_lexer import read_number, shown
-from .abc_titles import _continued_values, _TitleFields, header_title, text_tune_name, tune_name
-from .abc_tunebook import (
-    NO_ENDTEXT,
-    NOT_READ_AFTER_BLANK,
+from .abc_field_lines import (
     HeaderSpan,
     _field_match,
     _field_value,
     _header_fields,
     _prose_word,
-    _setting,
     _strip_comment,
     abc_lines,
+    header_span,
+    stray_line_warning,
+    x_number,
+)
+from .abc_lexer import read_number, shown
+from .abc_titles import _continued_values, _TitleFields, header_title, text_tune_name, tune_name
+from .abc_tunebook import (
+    NO_ENDTEXT,
+    NOT_READ_AFTER_BLANK,
+    _setting,
     bang_is_line_break,
     begintext_warning,
     blank_line_warning,
@@ -28,22 +33,19 @@ from .abc_tunebook import (
     file_header_fields,
     file_header_transposes,
     fold_lines,
-    header_span,
     needs_folding,
     propagate_accidentals,
     split_tunebook,
     split_tunebook_noted,
-    stray_line_warning,
     transpose_directive_warning,
     tune_end,
     unnumbered_tunes,
     with_file_header,
-    x_number,
 )
 from .keys import _octave_option, parse_key_field
 
-# the tunebook names (abc_tunebook.py) and the titles' (abc_titles.py) are re-exported: the
-# package, its tests, benchmarks and docs import them from here
+# the tunebook names (abc_field_lines.py, abc_tunebook.py) and the titles' (abc_titles.py) are
+# re-exported: the package, its tests, benchmarks and docs import them from here
 __all__ = [
     "MAX_METER_PART",
     "abc_lines",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .abc_bars import _bar_token, _BarsAndTies
+from .abc_field_lines import _field_match, _strip_comment, unix_text
 from .abc_header import _HeaderFields, _lines_listed
 from .abc_lexer import (
     _ACC,
@@ -25,8 +26,6 @@ from .abc_lexer import (
 from .abc_notes import _NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
-    _field_match,
-    _strip_comment,
     begintext_warning,
     blank_line_warning,
     file_header_fields,
@@ -35,7 +34,6 @@ from .abc_tunebook import (
     needs_folding,
     split_tunebook_noted,
     transpose_directive_warning,
-    unix_text,
 )
 from .keys import Key
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .abc_tunebook import _field_value, _header_fields, _strip_comment, abc_lines, x_number
+from .abc_field_lines import _field_value, _header_fields, _strip_comment, abc_lines, x_number
 
 __all__ = ["header_title", "text_tune_name", "tune_name"]
 
