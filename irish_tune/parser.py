@@ -19,7 +19,9 @@ from .retrieval_cli_args import (
     add_evaluate_retrieval_args,
     add_identify_args,
     add_index_args,
+    evaluate_retrieval_usage_problem,
     identify_usage_problem,
+    index_usage_problem,
 )
 
 __all__ = ["add_check_args", "add_evaluate_lm_args", "build_parser", "parse_args"]
@@ -29,7 +31,9 @@ _AddArguments = Callable[[argparse.ArgumentParser], None]
 #: The checks of a command's arguments taken together that argparse cannot make (one of two
 #: options, either or both): each returns why they are refused, or None.
 _USAGE_CHECKS: dict[str, Callable[[argparse.Namespace], str | None]] = {
+    "evaluate-retrieval": evaluate_retrieval_usage_problem,
     "identify": identify_usage_problem,
+    "index": index_usage_problem,
 }
 
 

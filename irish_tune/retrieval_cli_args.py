@@ -11,7 +11,9 @@ __all__ = [
     "add_evaluate_retrieval_args",
     "add_identify_args",
     "add_index_args",
+    "evaluate_retrieval_usage_problem",
     "identify_usage_problem",
+    "index_usage_problem",
 ]
 
 
@@ -21,8 +23,8 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tokenizer",
         default=None,
-        help="Without --model: a tokenizer folder (e.g. a MeasureNote model); the index then "
-        "serves the edit-distance scorer alone.",
+        help="Without --model: a tokenizer folder (e.g. a MeasureNote model), with --out; the "
+        "index then serves the edit-distance scorer alone.",
     )
     parser.add_argument(
         "corpus",
@@ -40,6 +42,27 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
         "default); --no-unfold-repeats: as written, the earlier index, about 0.7x the time "
         "a query.",
     )
+
+
+def index_usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``index`` can build no index whatever its sources, or None: neither
+    ``--model`` nor ``--tokenizer`` (nothing to read the tunes with), or ``--tokenizer`` without
+    ``--out`` (the default folder, MODEL/index, needs a model). Refused by
+    `irish_tune.parser.parse_args` with the command's usage, as argparse's own errors, and again
+    by `modeling_irish.retrieval_cli.run_index`, for arguments built in Python."""
+    if args.model is not None:
+        return None
+    if args.tokenizer is None:
+        return (
+            "one of the arguments --model --tokenizer is required (--tokenizer with --out: an "
+            "index for the edit distance alone)"
+        )
+    if args.out is None:
+        return (
+            "the argument --out is required with --tokenizer (the default, MODEL/index, needs "
+            "--model)"
+        )
+    return None
 
 
 def add_identify_args(parser: argparse.ArgumentParser) -> None:
@@ -189,3 +212,23 @@ def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
         "reported figures) or as played, repeats and endings unfolded (as a listener hears it).",
     )
     parser.add_argument("--json", action="store_true", help="Print exactly one JSON object.")
+
+
+def evaluate_retrieval_usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``evaluate-retrieval`` can score no query whatever its sources, or
+    None: no ``--model`` for a scorer that is the model's (no ``--baseline``, or ``hybrid``), or
+    for ``--baseline edit-distance`` neither ``--model`` nor ``--tokenizer`` (nothing to read
+    the tunes with). Refused by `irish_tune.parser.parse_args` with the command's usage, and
+    again by `modeling_irish.retrieval_cli.run_evaluate_retrieval`, for arguments built in
+    Python."""
+    if args.model is not None:
+        return None
+    if args.baseline != "edit-distance":
+        scorer = f"--baseline {args.baseline}" if args.baseline else "the model's scoring"
+        return f"the argument --model is required for {scorer} (not for --baseline edit-distance)"
+    if args.tokenizer is None:
+        return (
+            "one of the arguments --model --tokenizer is required (--tokenizer: the edit-distance "
+            "baseline without a model)"
+        )
+    return None

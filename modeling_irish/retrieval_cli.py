@@ -14,7 +14,9 @@ from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside t
     add_evaluate_retrieval_args,
     add_identify_args,
     add_index_args,
+    evaluate_retrieval_usage_problem,
     identify_usage_problem,
+    index_usage_problem,
 )
 from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, masked
 from tokenization.file_bytes import NOT_TEXT
@@ -57,6 +59,14 @@ def _tokenizer(folder: str) -> Any:
     return AbcTokenizer.from_pretrained(require_folder(folder, "tokenizer"), local_files_only=True)
 
 
+def _refuse_usage_problem(problem: str | None) -> None:
+    """Raise ``problem`` of a command's arguments taken together (``irish_tune.retrieval_cli_args
+    .*_usage_problem``) as a `ValueError` (usage, exit status 2): `irish_tune.parser.parse_args`
+    refuses it with the usage line, and a runner again for arguments built in Python."""
+    if problem:
+        raise ValueError(problem)
+
+
 def _check_out(out: str) -> None:
     """Fail at once when the index folder ``out`` cannot be written (a symbolic link that
     leads nowhere among them: `file_utils.link_problem`)."""
@@ -89,8 +99,7 @@ def run_index(args: argparse.Namespace) -> int:
 
     from .name_that_tune import INDEX_FILE, TuneIndex
 
-    if args.model is None and (args.tokenizer is None or args.out is None):
-        raise ValueError("give --model, or --tokenizer and --out for an edit-distance index")
+    _refuse_usage_problem(index_usage_problem(args))  # parse_args refused it already
     if args.model is not None and args.tokenizer is not None:
         raise ValueError("--tokenizer is for an index without --model: a model reads its own")
     _check_out(args.out or os.path.join(args.model, "index"))  # before the minutes of work
@@ -361,9 +370,7 @@ def _read_text(path: str, where: str) -> str:
 def _check_identify_usage(args: argparse.Namespace) -> None:
     """Refuse options of `identify` that can never work together, whatever the input, before
     anything is loaded or read (a `ValueError`: usage, exit status 2)."""
-    problem = identify_usage_problem(args)  # parse_args refused it already, with the usage
-    if problem:
-        raise ValueError(problem)
+    _refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
     if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
         raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
     if args.hybrid_weight is not None and args.model is None:
@@ -462,21 +469,17 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     from .name_that_tune import HYBRID_WEIGHT
     from .retrieval_evaluation import NoQueryTunesError, NoUsableQueriesError, evaluate_retrieval
 
+    _refuse_usage_problem(evaluate_retrieval_usage_problem(args))  # parse_args refused it already
     _check_evaluate_retrieval_usage(args)
     model = None
     if args.baseline != "edit-distance":
-        if args.model is None:
-            raise ValueError("--model is needed unless --baseline edit-distance")
         model, _ = _load(args.model)
     if args.tokenizer is not None and args.model is not None:
         raise ValueError(
             "--tokenizer is for the edit-distance baseline without --model: a model reads its "
             "own tokenizer's ids"
         )
-    tok_dir = args.tokenizer or args.model
-    if tok_dir is None:
-        raise ValueError("--tokenizer (or --model) is needed")
-    tokenizer = _tokenizer(tok_dir)
+    tokenizer = _tokenizer(args.tokenizer or args.model)
     train = args.train[0] if len(args.train) == 1 else args.train
     queries: Any = args.queries
     try:

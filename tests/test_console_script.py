@@ -61,6 +61,77 @@ def test_identify_without_model_or_index_is_a_usage_error(capsys):
         assert irish_tune.parse_args(["identify", *given, "-"]).command == "identify"
 
 
+_ERT = ["evaluate-retrieval", "--train", "oneills1850", "--queries", "q.abc"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "message"),
+    [
+        (["index", "oneills1850"], "usage: irish-tune index [-h] [--model MODEL]",
+         "one of the arguments --model --tokenizer is required (--tokenizer with --out: an "
+         "index for the edit distance alone)"),
+        (["index", "--tokenizer", "tok", "oneills1850"], "usage: irish-tune index [-h]",
+         "the argument --out is required with --tokenizer (the default, MODEL/index, needs "
+         "--model)"),
+        (_ERT, "usage: irish-tune evaluate-retrieval [-h] [--model MODEL]",
+         "the argument --model is required for the model's scoring (not for --baseline "
+         "edit-distance)"),
+        ([*_ERT, "--baseline", "hybrid", "--tokenizer", "tok"], "usage: irish-tune evaluate-",
+         "the argument --model is required for --baseline hybrid (not for --baseline "
+         "edit-distance)"),
+        ([*_ERT, "--baseline", "edit-distance"], "usage: irish-tune evaluate-retrieval [-h]",
+         "one of the arguments --model --tokenizer is required (--tokenizer: the edit-distance "
+         "baseline without a model)"),
+    ],
+)  # fmt: skip
+def test_index_and_evaluate_retrieval_without_a_model_or_tokenizer_are_usage_errors(
+    argv, usage, message, capsys
+):
+    """``index`` with neither --model nor --tokenizer and --out, and ``evaluate-retrieval``
+    without the --model (or, for the edit distance, --tokenizer) its scorer reads, printed one
+    line of their own from the runner, without the usage that argparse's errors give."""
+    with pytest.raises(SystemExit) as info:
+        irish_tune.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    assert err.endswith(f"irish-tune {argv[0]}: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["index", "--model", "m", "oneills1850"],
+        ["index", "--tokenizer", "t", "oneills1850", "--out", "ix"],
+        ["index", "--model", "m", "--tokenizer", "t", "oneills1850"],  # the runner refuses it
+        [*_ERT, "--model", "m"],
+        [*_ERT, "--model", "m", "--baseline", "hybrid"],
+        [*_ERT, "--model", "m", "--baseline", "edit-distance"],
+        [*_ERT, "--tokenizer", "t", "--baseline", "edit-distance"],
+    ],
+)
+def test_index_and_evaluate_retrieval_read_the_arguments_their_scorers_need(argv):
+    assert irish_tune.parse_args(argv).command == argv[0]
+
+
+def test_the_retrieval_runners_refuse_arguments_built_in_python_alike():
+    """The same usage checks for a Namespace that did not come from `parse_args`: a
+    `ValueError` (exit status 2 from `run_command`), before anything is loaded or read."""
+    from modeling_irish.cli import build_parser
+    from modeling_irish.retrieval_cli import run_evaluate_retrieval, run_index
+
+    for argv, run, message in (
+        (["index", "oneills1850"], run_index, "one of the arguments --model --tokenizer"),
+        (["index", "--tokenizer", "t", "oneills1850"], run_index, "--out is required"),
+        (_ERT, run_evaluate_retrieval, "--model is required for the model's scoring"),
+        ([*_ERT, "--baseline", "edit-distance"], run_evaluate_retrieval,
+         "one of the arguments --model --tokenizer"),
+    ):  # fmt: skip
+        args = build_parser().parse_args(argv)  # argparse's own reading, without the checks
+        with pytest.raises(ValueError, match=message):
+            run(args)
+
+
 def test_the_console_script_is_this_entry_point():
     text = (ROOT / "setup.cfg").read_text(encoding="utf-8")
     assert "irish-tune = irish_tune:main" in text

@@ -106,8 +106,10 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     ]
     bad_line = len(body[0].splitlines()) + len(body[1].splitlines()) + 4
     assert data["failures"][0]["error"].startswith(f"line {bad_line}, column 2: ']'")
-    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)]) == 2
-    assert "--tokenizer and --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line
+        main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus)])
+    assert refused.value.code == 2
+    assert "the argument --out is required with --tokenizer" in capsys.readouterr().err
 
 
 def _edit_distance_index_cli(tokenizer, tmp_path):
