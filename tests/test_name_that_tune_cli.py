@@ -126,6 +126,22 @@ def _edit_distance_index_cli(tokenizer, tmp_path):
     return corpus, out
 
 
+def _model_index_cli(model, tokenizer, tmp_path):
+    """A model folder of ``model`` and ``tokenizer`` with an index of TRAIN built in it by
+    `irish-tune index --model`, and a snippet file of KNOWN[0]: (the snippet, the folder)."""
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(TRAIN))
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(KNOWN[0])
+    folder = tmp_path / "tt"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    return snippet, folder
+
+
 def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
@@ -158,14 +174,7 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
 ):
     from modeling_irish.cli import main
 
-    corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
-    snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[0])
-    folder = tmp_path / "tt"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    snippet, folder = _model_index_cli(model, tokenizer, tmp_path)
     assert main(["identify", "--model", str(folder), str(snippet), "-k", "1"]) == 0
     capsys.readouterr()
     # the same architecture with other weights: its vectors would not be the index's
@@ -180,7 +189,7 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
     # a model reads its own tokenizer: --tokenizer beside --model is refused, not obeyed
     for command in (
         ["identify", "--model", str(folder), "--tokenizer", str(folder), str(snippet)],
-        ["index", "--model", str(folder), "--tokenizer", str(folder), str(corpus)],
+        ["index", "--model", str(folder), "--tokenizer", str(folder), str(tmp_path / "corpus.abc")],
     ):
         assert main(command) == 2, command
         assert "--tokenizer is for an index without --model" in capsys.readouterr().err
@@ -568,14 +577,7 @@ def test_identify_with_a_model_that_gives_nan_says_so_instead_of_a_list(
     # it printed the index's first titles, each scored "nan" (--json: null), and exit status 0
     from modeling_irish.cli import main
 
-    corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
-    snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[0])
-    folder = tmp_path / "tt"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    snippet, folder = _model_index_cli(model, tokenizer, tmp_path)
     broken = TuneTitleModel(model.config)
     broken.load_state_dict(model.state_dict())
     with torch.no_grad():

@@ -308,6 +308,18 @@ def _whole(folder) -> str:
     return "old" if old else "new"
 
 
+def _saved_then_interrupted_twice(folder, monkeypatch, calls):
+    """``folder`` holding the old index, then a save of the new one interrupted at ``calls``
+    (a Ctrl-C, and a second while the first was settled), the patches undone."""
+    write_index(folder, OLD_ARRAYS, INFO)
+    for name, nth in calls:
+        _interrupt_call(monkeypatch, name, nth)
+    with pytest.raises(KeyboardInterrupt):
+        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
+    monkeypatch.undo()
+    return folder
+
+
 @pytest.mark.parametrize(
     "calls, held",
     [
@@ -321,13 +333,7 @@ def test_a_load_after_a_save_interrupted_twice_in_this_process_finds_one_whole_i
 ):
     # a second Ctrl-C while the first was settled left this (live) process's writer's folder
     # and no tune_index.json: its loads said "not an index folder" until the process ended
-    folder = tmp_path / "idx"
-    write_index(folder, OLD_ARRAYS, INFO)
-    for name, nth in calls:
-        _interrupt_call(monkeypatch, name, nth)
-    with pytest.raises(KeyboardInterrupt):
-        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
-    monkeypatch.undo()
+    folder = _saved_then_interrupted_twice(tmp_path / "idx", monkeypatch, calls)
     assert INDEX_FILE not in _names(folder)  # half swapped
     assert _whole(folder) == held
     assert not [n for n in _names(folder) if n.startswith(".tune_index")]
@@ -423,13 +429,7 @@ def test_a_save_left_by_a_live_process_is_not_put_over_an_index_saved_since(
     # process A's save, interrupted twice, left its writer's folder (old/ aside, or in/ half
     # moved in); B saved a whole index meanwhile (A alive: its folder left); once A was gone,
     # the next recovery put A's files over B's index, leaving a mix of the two
-    folder = tmp_path / "idx"
-    write_index(folder, OLD_ARRAYS, INFO)
-    for name, nth in calls:
-        _interrupt_call(monkeypatch, name, nth)
-    with pytest.raises(KeyboardInterrupt):
-        write_index(folder, NEW_ARRAYS, {**INFO, "titles": ["Another"]})
-    monkeypatch.undo()
+    folder = _saved_then_interrupted_twice(tmp_path / "idx", monkeypatch, calls)
     alive = folder / ".tune_index.tmp-1"  # init's: A, still running, as B's save sees it
     (folder / own_writer_name(".tune_index.tmp-")).rename(alive)
     third = {name: np.arange(4) for name in tune_index_files._INDEX_ARRAYS}
