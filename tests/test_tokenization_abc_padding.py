@@ -287,9 +287,9 @@ def test_return_length_gives_each_tunes_rows(tokenizer):
     enc = tokenizer(TUNES, return_length=True)
     assert torch.equal(enc["length"], enc["attention_mask"].sum(1))
     assert tokenizer(TUNES, max_length=12, return_length=True)["length"].tolist() == [12] * 3
-    assert tokenizer(KESH, return_length=True, return_tensors=None)["length"] == [
-        int(enc["length"][0])
-    ]
+    assert tokenizer(KESH, return_length=True, return_tensors=None)["length"] == int(
+        enc["length"][0]
+    )
     assert "length" not in tokenizer(KESH)
 
 
@@ -346,6 +346,54 @@ def test_padding_false_without_tensors_gives_unpadded_lists_for_a_collator(token
         for key in padded:
             assert torch.equal(batch[key], padded[key]), key
         assert torch.isfinite(model(**batch).loss)
+
+
+def test_one_string_without_tensors_has_no_batch_axis_as_in_transformers(tokenizer):
+    """``tok("one text", return_tensors=None)`` gives one text's lists in `transformers`
+    (``tok(["t"])`` a batch of one); ours kept the batch axis: ``input_ids`` (1, rows, 20)."""
+    batch = tokenizer([KESH], return_tensors=None, return_length=True)
+    one = tokenizer(KESH, return_tensors=None, return_length=True)
+    rows = len(batch["input_ids"][0])
+    assert np.shape(one["input_ids"]) == (rows, len(FEATURE_NAMES))
+    assert np.shape(one["measure_numbers"]) == np.shape(one["attention_mask"]) == (rows,)
+    assert np.shape(one["labels"]) == (rows, 2)
+    for key in ("input_ids", "measure_numbers", "attention_mask", "labels"):
+        assert one[key] == batch[key][0], key
+    assert one["length"] == rows and batch["length"] == [rows]  # an int, as transformers'
+    unpadded = tokenizer(KESH, padding=False, return_tensors=None)
+    assert unpadded["input_ids"] == one["input_ids"]
+    padded = tokenizer(KESH, pad_to_multiple_of=64, return_tensors=None)
+    assert len(padded["input_ids"]) == len(padded["attention_mask"]) == -(-rows // 64) * 64
+    # tensors keep their batch axis of 1, as in transformers
+    assert tokenizer(KESH)["input_ids"].shape == (1, rows, len(FEATURE_NAMES))
+    assert tokenizer(KESH, return_tensors="np")["labels"].shape == (1, rows, 2)
+
+
+def test_tunes_mapped_one_by_one_pad_and_feed_the_model(tokenizer):
+    """``ds.map(lambda ex: tok(ex["abc"], return_tensors=None))`` (not batched) stores one
+    tune's rows a row; the collators, and ``tok.pad`` of one such dict, take them."""
+    from datasets import Dataset
+    from transformers import DataCollatorWithPadding
+
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+
+    ds = Dataset.from_dict({"abc": TUNES}).map(
+        lambda ex: tokenizer(ex["abc"], return_tensors=None), remove_columns=["abc"]
+    )
+    whole = tokenizer(TUNES)
+    assert [len(ids) for ids in ds["input_ids"]] == whole["attention_mask"].sum(1).tolist()
+    model = MeasureNoteForCausalLM(tiny_measurenote_config(vocab_sizes=tokenizer.abc_vocab.sizes))
+    for collator in (DataCollatorWithPadding(tokenizer), AbcDataCollator()):
+        batch = collator(list(ds))
+        for key in whole:
+            assert torch.equal(batch[key], whole[key]), key
+        assert torch.isfinite(model(**batch).loss)
+    one = tokenizer(KESH, return_tensors=None, pad_to_multiple_of=64)
+    assert tokenizer.pad(one) == tokenizer(KESH, return_tensors=None)  # one tune, as given
+    assert tokenizer.pad(one, return_tensors="pt")["input_ids"].shape == (
+        len(ds["input_ids"][0]),
+        len(FEATURE_NAMES),
+    )  # as transformers' pad of one text: no batch axis
 
 
 def test_left_truncation_is_refused_as_left_padding_is(tokenizer, tmp_path):

@@ -12,7 +12,15 @@ from transformers import BatchEncoding
 from .encoded_tune import IGNORE_INDEX, as_numpy, make_labels
 from .features import FEATURE_NAMES
 
-__all__ = ["AbcDataCollator", "collate", "holds_feature_rows", "tensor_kind", "unpadded_tunes"]
+__all__ = [
+    "AbcDataCollator",
+    "collate",
+    "holds_feature_rows",
+    "is_one_tune",
+    "tensor_kind",
+    "unbatched",
+    "unpadded_tunes",
+]
 
 
 def tensor_kind(encoded_inputs: Any) -> str | None:
@@ -44,10 +52,42 @@ def holds_feature_rows(encoded_inputs: Any) -> bool:
     return isinstance(first, Mapping) and "measure_numbers" in first
 
 
+def is_one_tune(encoded_inputs: Any) -> bool:
+    """Whether ``encoded_inputs`` is one dict of one tune, its ``input_ids`` rows ``(rows, 20)``
+    with no batch axis, as ``tok(abc, return_tensors=None)`` gives for a single string (not a
+    dict of a batch, ``(batch, rows, 20)``, nor a list of dicts).
+
+    >>> is_one_tune({"input_ids": [[1] * 20]}), is_one_tune({"input_ids": [[[1] * 20]]})
+    (True, False)
+    """
+    if not isinstance(encoded_inputs, Mapping) or "input_ids" not in encoded_inputs:
+        return False
+    ids = encoded_inputs["input_ids"]
+    if not isinstance(ids, (list, tuple)):  # a tensor or an array
+        return getattr(ids, "ndim", None) == 2
+    row = ids[0] if len(ids) else None
+    if isinstance(row, (list, tuple)):  # lists: the first row's first value, a number
+        return bool(row) and isinstance(row[0], (int, np.integer))
+    return getattr(row, "ndim", None) == 1  # a list of rows as tensors or arrays
+
+
+def unbatched(batch: BatchEncoding) -> BatchEncoding:
+    """The one tune of a batch of one without its batch axis (``input_ids`` ``(rows, 20)``,
+    ``length`` an int), as `transformers` gives one text with ``return_tensors=None``.
+
+    >>> unbatched(BatchEncoding({"attention_mask": [[1, 1]], "length": [2]}))
+    {'attention_mask': [1, 1], 'length': 2}
+    """
+    return BatchEncoding({key: value[0] for key, value in batch.items()})
+
+
 def unpadded_tunes(encoded_inputs: Any) -> list[dict[str, Any]]:
-    """The encoded tunes given to `AbcTokenizer.pad` (a list of dicts, or one dict of lists),
-    each without the rows its ``attention_mask`` marks as padding (`_unpadded`)."""
-    if isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
+    """The encoded tunes given to `AbcTokenizer.pad` (a list of dicts, one dict of lists, or
+    one dict of one tune: `is_one_tune`), each without the rows its ``attention_mask`` marks as
+    padding (`_unpadded`)."""
+    if is_one_tune(encoded_inputs):
+        encoded_inputs = [encoded_inputs]
+    elif isinstance(encoded_inputs, Mapping):  # a dict of lists -> a list of dicts
         keys = list(encoded_inputs)
         encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
     features = [_unpadded(f, n) for n, f in enumerate(encoded_inputs)]
@@ -191,7 +231,8 @@ def _check_pad_to_multiple_of(value: Any, where: str) -> None:
 
 def _one_tune(feature: dict[str, Any], index: int) -> tuple[np.ndarray, np.ndarray]:
     """``(input_ids (n, 20), measure_numbers (n,))`` of one encoded tune: a row of
-    `tokenize_dataset` or the output of ``tok(one_tune)`` (a batch of one, which is unwrapped).
+    `tokenize_dataset` or the output of ``tok(one_tune)`` (tensors: a batch of one, which is
+    unwrapped; with ``return_tensors=None``, one tune's lists).
     A batch of several tunes is refused: its rows would run together as one tune. Rows that an
     ``attention_mask`` marks as padding (``tok(one_tune, pad_to_multiple_of=8)``) are cut off,
     so that they are neither attended to nor trained on."""
@@ -229,9 +270,9 @@ class AbcDataCollator:
     """Pad a list of encoded tunes into a batch for MeasureNote.
 
     Each feature is a dict with ``input_ids`` (``(n, 20)``) and ``measure_numbers`` (``(n,)``):
-    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its batch of one is unwrapped, and the
-    rows its ``attention_mask`` marks as padding are dropped). Padding rows are all ``<pad>``
-    (0), padded measure numbers repeat the last value, and padded labels are -100.
+    a row of `tokenize_dataset`, or ``tok(one_tune)`` (its tensors' batch of one is unwrapped,
+    and the rows its ``attention_mask`` marks as padding are dropped). Padding rows are all
+    ``<pad>`` (0), padded measure numbers repeat the last value, and padded labels are -100.
 
     Example:
         >>> import numpy as np

@@ -24,7 +24,15 @@ from transformers.utils import logging
 from .abc_parser import AbcParseError, AbcTune
 from .abc_tunebook import x_number
 from .capped_warnings import CappedWarnings, counted, masked
-from .collation import AbcDataCollator, collate, holds_feature_rows, tensor_kind, unpadded_tunes
+from .collation import (
+    AbcDataCollator,
+    collate,
+    holds_feature_rows,
+    is_one_tune,
+    tensor_kind,
+    unbatched,
+    unpadded_tunes,
+)
 from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importable from here
 from .encoded_tune import EncodedTune, encode_tune, read_tune
 from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
@@ -78,8 +86,8 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
     Where it differs from a `transformers` text tokenizer, on purpose (each documented where it
     happens): ``tok(abc)`` returns torch tensors padded to the longest tune by default
     (``return_tensors="pt"``, ``padding=True``), with ``measure_numbers`` and ``labels`` besides
-    ``input_ids`` ``(batch, rows, 20)``, and one tune keeps its batch axis with
-    ``return_tensors=None`` too (``tok.pad`` takes it so); ``max_length`` alone truncates;
+    ``input_ids`` ``(batch, rows, 20)`` (one string with ``return_tensors=None`` gives its lists
+    without the batch axis, ``(rows, 20)``, as in `transformers`); ``max_length`` alone truncates;
     ``padding_side``/``truncation_side="left"``, ``return_attention_mask=False``,
     ``add_special_tokens=False`` and text pairs are refused (`ValueError`, with the reason);
     ``decode`` takes feature rows, not the ``main`` ids of ``encode``/``tokenize``, and ignores
@@ -283,8 +291,13 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         ``measure_numbers``, ``attention_mask`` and ``labels (batch, seq, 2)``.
 
         ``return_tensors``: ``"pt"`` (torch tensors, the default), ``"np"`` (numpy arrays) or
-        None (lists). ``max_length`` truncates each tune to its first rows (``truncation=True``
-        is implied, unlike `transformers`, where ``max_length`` alone does not truncate).
+        None (lists). As in `transformers`, one string (not a list) with ``return_tensors=None``
+        gives one tune's lists, without the batch axis: ``input_ids`` ``(seq, 20)``,
+        ``measure_numbers`` and ``attention_mask`` ``(seq,)``, ``labels`` ``(seq, 2)`` and
+        ``length`` an int (what ``ds.map(lambda ex: tok(ex["abc"], return_tensors=None))``
+        stores, a tune a row, for a collator to pad); tensors keep a batch axis of 1.
+        ``max_length`` truncates each tune to its first rows (``truncation=True`` is implied,
+        unlike `transformers`, where ``max_length`` alone does not truncate).
         Padding is always on the right, to the longest tune (MeasureNote's GRUs read every tune
         from its first row: ``padding_side="left"`` is refused, and so is
         ``truncation_side="left"``, here, by `encode` and when the tokenizer is made);
@@ -388,9 +401,11 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
                     }
                 )
             told.close()
-        return collate(
+        out = collate(
             features, padding, max_length, pad_to_multiple_of, return_tensors, return_length
         )
+        # one string's lists without a batch axis, as transformers gives them; tensors keep it
+        return out if batch or return_tensors is not None else unbatched(out)
 
     def pad(
         self,
@@ -404,7 +419,9 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         verbose: bool = True,
     ) -> BatchEncoding:
         """Pad encoded tunes (dicts with ``input_ids`` ``(n, 20)`` and ``measure_numbers``, or one
-        dict of such lists) into a batch, as `AbcDataCollator` does, with ``labels``.
+        dict of such lists) into a batch, as `AbcDataCollator` does, with ``labels``. One dict of
+        one tune (``tok(abc, return_tensors=None)``) comes back as one tune, without a batch
+        axis, as `transformers`' ``pad`` of one text does.
 
         So `transformers.DataCollatorWithPadding(tokenizer)`, and `Trainer`'s default collator
         with ``processing_class=tokenizer``, batch a tokenized dataset. An ``attention_mask`` in
@@ -446,7 +463,9 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         check_call_options(max_length, padding, None, return_attention_mask, truncates=False)
         check_padding_side(padding_side or self.padding_side)
         features = unpadded_tunes(encoded_inputs)
-        return collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
+        out = collate(features, padding, max_length, pad_to_multiple_of, return_tensors)
+        # one tune's dict (no batch axis) comes back so, as transformers' pad of one text
+        return unbatched(out) if is_one_tune(encoded_inputs) else out
 
     # ----- rows -> ABC -----------------------------------------------------------------------
     def to_json(self) -> str:
