@@ -13,9 +13,10 @@ from .configuration_measurenote import MeasureNoteConfig
 __all__ = [
     "HUB_UPLOAD_ARGUMENTS",
     "check_rows",
-    "delete_removed_files",
     "folder_timestamps",
+    "saved_file_additions",
     "split_upload_arguments",
+    "stale_file_deletions",
     "upload_saved_folder",
 ]
 
@@ -164,66 +165,109 @@ def upload_saved_folder(
     removed: Sequence[str] = (),
 ) -> Any:
     """Upload the files that `model.save_pretrained` just wrote in `save_directory` (those new
-    or changed since `files_timestamps`) to the Hub repository `repo_id`, as transformers'
-    `save_pretrained(push_to_hub=True)` does once it has saved: the shards, variant names and
-    index of that save, not a second save with defaults (which `push_to_hub` makes in a
-    temporary folder). A folder without a README.md gets the Hub's (or a new) model card with
-    `tags`; one that has a README.md (a training run's card) keeps it. The files of `removed`
-    (paths in the folder, ``/``-separated), which the save deleted from it as stale (a MiniLM
-    model's ``LICENSE`` that a char-GRU model saved over it no longer holds), are deleted
-    from the repository too, where it holds them (`delete_removed_files`): an upload only adds
-    files. Returns the upload's commit."""
-    # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub and
-    # _upload_modified_files below use, so one client (and its library tag) makes the upload
+    or changed since `files_timestamps`, `saved_file_additions`) to the Hub repository
+    `repo_id`, as transformers' `save_pretrained(push_to_hub=True)` does once it has saved: the
+    shards, variant names and index of that save, not a second save with defaults (which
+    `push_to_hub` makes in a temporary folder). A folder without a README.md gets the Hub's (or
+    a new) model card with `tags`; one that has a README.md (a training run's card) keeps it.
+    The files of `removed` (paths in the folder, ``/``-separated), which the save deleted from
+    it as stale (a MiniLM model's ``LICENSE`` that a char-GRU model saved over it no longer
+    holds), are deleted from the repository, where it holds them (`stale_file_deletions`), in
+    the same commit as the upload (or pull request, with `create_pr`): a failed commit changes
+    nothing there, never a new model beside an old model's files. Returns the commit."""
+    # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub
+    # uses, so one client (and its library tag) makes the upload
     from transformers.utils import hub
 
-    repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
+    api = hub.hf_api()
+    repo_id = api.create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
     readme = os.path.join(save_directory, "README.md")
     if not os.path.exists(readme):
         tags = [tags] if isinstance(tags, str) else list(tags or [])
         tags = list(dict.fromkeys([*(model.model_tags or []), *tags]))
         hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
-    commit = model._upload_modified_files(
-        save_directory,
-        repo_id,
-        files_timestamps,
-        commit_message=commit_message,
+    additions = saved_file_additions(save_directory, files_timestamps)
+    _make_branch(api, repo_id, revision, token, create_pr)
+    uploaded = [op.path_in_repo for op in additions]
+    deletions = stale_file_deletions(
+        api, repo_id, removed, uploaded, token=token, revision=revision
+    )
+    name = type(model).__name__  # transformers' default message for a model
+    return api.create_commit(
+        repo_id=repo_id,
+        operations=[*deletions, *additions],
+        commit_message=commit_message or ("Upload model" if "Model" in name else f"Upload {name}"),
         commit_description=commit_description,
         token=token,
         create_pr=create_pr,
         revision=revision,
     )
-    if create_pr:  # the deletions go into the pull request the upload opened
-        revision = getattr(commit, "pr_revision", None) or revision
-    delete_removed_files(repo_id, removed, token=token, revision=revision)
-    return commit
 
 
-def delete_removed_files(
+def saved_file_additions(
+    save_directory: Union[str, os.PathLike], files_timestamps: dict[str, float]
+) -> list[Any]:
+    """A `CommitOperationAdd` for each file of `save_directory` that a save wrote: each entry new
+    or changed since `files_timestamps` (`folder_timestamps`), a folder's files (at any depth)
+    with it, as transformers' ``_upload_modified_files`` picks them; sorted paths."""
+    from huggingface_hub import CommitOperationAdd
+
+    paths = []
+    for name in sorted(os.listdir(save_directory)):
+        path = os.path.join(save_directory, name)
+        if name in files_timestamps and os.path.getmtime(path) <= files_timestamps[name]:
+            continue
+        if os.path.isfile(path):
+            paths.append(name)
+        for root, _, files in os.walk(path) if os.path.isdir(path) else ():
+            inside = os.path.relpath(root, save_directory).replace(os.sep, "/")
+            paths.extend(f"{inside}/{child}" for child in sorted(files))
+    return [
+        CommitOperationAdd(
+            path_or_fileobj=os.path.join(save_directory, *path.split("/")), path_in_repo=path
+        )
+        for path in sorted(paths)
+    ]
+
+
+def _make_branch(
+    api: Any, repo_id: str, revision: Optional[str], token: Any, create_pr: bool
+) -> None:
+    """Create the branch `revision` (not a pull request's ref) where the repository lacks it, as
+    transformers' upload does; one that cannot be made for a pull request on a repository the
+    token may not write (403) is taken to exist (else the commit says it does not)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if revision is None or revision.startswith("refs/pr"):
+        return
+    try:
+        api.create_branch(repo_id=repo_id, branch=revision, token=token, exist_ok=True)
+    except HfHubHTTPError as err:
+        if not (create_pr and getattr(err.response, "status_code", None) == 403):
+            raise
+
+
+def stale_file_deletions(
+    api: Any,
     repo_id: str,
     removed: Sequence[str],
+    uploaded: Sequence[str] = (),
     token: Optional[Union[bool, str]] = None,
     revision: Optional[str] = None,
-) -> Any:
-    """Delete from the Hub repository `repo_id` (at `revision`) those of the files `removed`
-    (paths in it) that it holds, in one commit, and no other file: each is named, never a
-    pattern. Returns the commit, or None where it holds none of them (no commit)."""
-    if not removed:
-        return None
+) -> list[Any]:
+    """A `CommitOperationDelete` for each of the files `removed` (paths in the repository) that
+    the Hub repository `repo_id` holds (at `revision`, asked of the client `api`) and the commit
+    does not upload again (`uploaded`): each by name, never a pattern, so no other file of the
+    repository goes. ``[]`` without asking the Hub where `removed` is empty. Put in the commit
+    that uploads, the deletions and the upload succeed or fail together."""
     from huggingface_hub import CommitOperationDelete
-    from transformers.utils import hub
 
-    held = set(hub.hf_api().list_repo_files(repo_id, revision=revision, token=token))
-    stale = [path for path in dict.fromkeys(removed) if path in held]
-    if not stale:
-        return None
-    return hub.hf_api().create_commit(
-        repo_id=repo_id,
-        operations=[CommitOperationDelete(path_in_repo=path) for path in stale],
-        commit_message=f"Delete {', '.join(stale)}: the saved model no longer holds them",
-        token=token,
-        revision=revision,
-    )
+    again = set(uploaded)
+    wanted = [path for path in dict.fromkeys(removed) if path not in again]
+    if not wanted:
+        return []
+    held = set(api.list_repo_files(repo_id, revision=revision, token=token))
+    return [CommitOperationDelete(path_in_repo=path) for path in wanted if path in held]
 
 
 def _check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:

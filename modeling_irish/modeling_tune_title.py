@@ -391,7 +391,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         saves through here too; with ``push_to_hub=True`` what the save wrote is uploaded
         (`upload_saved_folder`) once the title tokenizer is in it, not before as the base
         method would (`split_upload_arguments`), and the files of a MiniLM model that the save
-        removed are deleted from the repository, where it holds them (in a second commit)."""
+        removed are deleted from the repository, where it holds them, in the upload's commit."""
         kwargs, upload = split_upload_arguments(
             super().save_pretrained, save_directory, args, kwargs
         )

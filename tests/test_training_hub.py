@@ -3,6 +3,8 @@ token kept out of the run and the upload, failed uploads reported in one line.""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from helpers import one_torch_thread  # noqa: F401
 from helpers import training_argv as _argv
@@ -22,11 +24,16 @@ def test_push_to_hub_fails_fast_offline(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def fake_hub(monkeypatch) -> list[dict]:
-    """The Hub replaced by a stand-in that records each `upload_folder` call's arguments."""
+def fake_hub(monkeypatch) -> SimpleNamespace:
+    """The Hub replaced by a stand-in that records each commit: its ``files`` added (sorted), the
+    files it ``deleted`` and its other arguments. The repository holds the files of ``held``
+    (what ``list_repo_files`` answers); with ``refuse`` set, a commit fails (HTTP 500) and
+    changes nothing."""
     import huggingface_hub
+    from huggingface_hub import CommitOperationDelete
+    from huggingface_hub.errors import HfHubHTTPError
 
-    uploads: list[dict] = []
+    fake = SimpleNamespace(commits=[], held=[], refuse=False)
 
     class FakeApi:
         def __init__(self, token=None):
@@ -35,100 +42,115 @@ def fake_hub(monkeypatch) -> list[dict]:
         def create_repo(self, repo_id, exist_ok=False):
             pass
 
-        def upload_folder(self, **kwargs):
-            uploads.append(kwargs)
+        def list_repo_files(self, repo_id, **kwargs):
+            return sorted(fake.held)
+
+        def create_commit(self, repo_id, operations, **kwargs):
+            if fake.refuse:
+                response = SimpleNamespace(headers={}, request=None, status_code=500)
+                raise HfHubHTTPError("500 Server Error\nRequest ID: x", response=response)
+            deletes = [op for op in operations if isinstance(op, CommitOperationDelete)]
+            files = sorted(op.path_in_repo for op in operations if op not in deletes)
+            deleted = sorted(op.path_in_repo for op in deletes)
+            fake.commits.append({"repo_id": repo_id, "files": files, "deleted": deleted, **kwargs})
+            fake.held = sorted({*fake.held, *files} - set(deleted))
             return "https://hub/commit"
 
     monkeypatch.setattr(hub, "check_hub_reachable", lambda token: None)
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    return uploads
+    return fake
 
 
 def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_path):
-    uploads = fake_hub
+    for name in ("model.safetensors", "retrieval_eval/tunes.abc", "step_2/model.safetensors"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
     assert hub.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
-    assert {"retrieval_eval/*", "step_*"} <= set(uploads[0]["ignore_patterns"])
+    assert [c["files"] for c in fake_hub.commits] == [["model.safetensors"]]
 
 
-def test_a_run_pushed_over_an_earlier_one_deletes_its_stale_files_from_the_hub(
-    fake_hub, tmp_path, monkeypatch
-):
-    """upload_folder only adds files: a char-GRU run in a folder that a MiniLM run had pushed
-    left that run's LICENSE, NOTICE and title_tokenizer/ on the Hub. Deleted now: only those
-    the run removed, not files it wrote again, a checkpoint or the user's own files there."""
-    from types import SimpleNamespace
-
+def _char_gru_run_over_a_minilm_run(out, push_to_hub: bool = False):
+    """``out`` after a MiniLM run (LICENSE, NOTICE, title_tokenizer/vocab.txt and a model) and a
+    char-GRU run started over it, which deleted those and wrote its own model; its arguments
+    and accelerator (main process) for `push_run`."""
     from accelerate import PartialState
-    from helpers import record_hub_commits
 
     PartialState()  # the run folder's messages go through accelerate's logger
-    out = tmp_path / "run"
     (out / "title_tokenizer").mkdir(parents=True)
-    earlier = ["LICENSE", "NOTICE", "model.safetensors", "title_tokenizer/vocab.txt"]
-    for name in earlier:
+    for name in ("LICENSE", "NOTICE", "model.safetensors", "title_tokenizer/vocab.txt"):
         (out / name).write_text("MiniLM run")
     run_folder.record_run_files(str(out), ["LICENSE", "NOTICE", "model.safetensors",
                                            "title_tokenizer"])  # fmt: skip
     args = SimpleNamespace(output_dir=str(out), resume_from_checkpoint=None, task="tune_title",
-                           overwrite_output_dir=False, with_tracking=False)  # fmt: skip
-    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None)
+                           overwrite_output_dir=False, with_tracking=False, push_to_hub=push_to_hub,
+                           hub_model_id="someone/model", hub_token=None)  # fmt: skip
+    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None,
+                                  print=lambda *a: None)  # fmt: skip
     run_folder.start_run_folder(args, accelerator)  # the char-GRU run: the earlier one cleared
     run_folder.record_run_files(str(out), ["model.safetensors"])
     (out / "model.safetensors").write_text("char-GRU run")
-
-    held = (*earlier, "title_tokenizer/merges.txt", "user_notes.md", "step_2/model.safetensors")
-    commits = record_hub_commits(monkeypatch, held=held)
-    hub.push_to_hub(str(out), "someone/model")
-    assert fake_hub[0]["folder_path"] == str(out)
-    assert [c["deleted"] for c in commits] == [["LICENSE", "NOTICE", "title_tokenizer/vocab.txt"]]
-    hub.push_to_hub(str(out), "someone/model")  # deleted once: not asked again
-    assert len(commits) == 1
+    return args, accelerator
 
 
-def test_an_upload_whose_stale_files_are_not_deleted_says_it_is_uploaded(
-    fake_hub, tmp_path, monkeypatch
+def test_a_run_pushed_over_an_earlier_one_deletes_its_stale_files_in_the_same_commit(
+    fake_hub, tmp_path
 ):
-    """The commit deleting an earlier run's files failed after the upload had succeeded, and
-    the run ended with "the upload to someone/model failed" and the command to upload it all
-    again, not the files left on the Hub nor how to delete them."""
-    from types import SimpleNamespace
-
-    from accelerate import PartialState
-    from huggingface_hub.errors import HfHubHTTPError
-    from transformers.utils import hub as transformers_hub
-
-    PartialState()  # the run folder's messages go through accelerate's logger
+    """upload_folder only adds files: a char-GRU run in a folder that a MiniLM run had pushed
+    left that run's LICENSE, NOTICE and title_tokenizer/ on the Hub, then deleted them in a
+    second commit, which could fail after the upload (a new model beside an Apache LICENSE).
+    One commit now uploads the run and deletes those the run removed, not files it wrote
+    again, a checkpoint or the user's own files there."""
     out = tmp_path / "run"
-    out.mkdir()
-    for name in ("LICENSE", "NOTICE"):
-        (out / name).write_text("MiniLM run")
-    run_folder.record_run_files(str(out), ["LICENSE", "NOTICE"])
-    args = SimpleNamespace(output_dir=str(out), resume_from_checkpoint=None, task="tune_title",
-                           overwrite_output_dir=False, with_tracking=False, push_to_hub=True,
-                           hub_model_id="someone/model", hub_token=None)  # fmt: skip
-    accelerator = SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None)
-    run_folder.start_run_folder(args, accelerator)  # the earlier run's files deleted here
+    _char_gru_run_over_a_minilm_run(out)
+    earlier = ["LICENSE", "NOTICE", "model.safetensors", "title_tokenizer/vocab.txt"]
+    others = ["title_tokenizer/merges.txt", "user_notes.md", "step_2/model.safetensors"]
+    fake_hub.held = [*earlier, *others]
+    hub.push_to_hub(str(out), "someone/model")
+    assert [(c["files"], c["deleted"]) for c in fake_hub.commits] == [
+        (["model.safetensors"], ["LICENSE", "NOTICE", "title_tokenizer/vocab.txt"])
+    ]
+    assert run_folder.removed_run_files(str(out)) == []  # deleted: not asked again
+    hub.push_to_hub(str(out), "someone/model")
+    assert len(fake_hub.commits) == 2 and fake_hub.commits[1]["deleted"] == []
 
-    class RefusingDeletes:
-        def list_repo_files(self, repo_id, **kwargs):
-            return ["LICENSE", "NOTICE", "config.json"]
 
-        def create_commit(self, **kwargs):
-            response = SimpleNamespace(headers={}, request=None, status_code=500)
-            raise HfHubHTTPError("500 Server Error\nRequest ID: x", response=response)
-
-    monkeypatch.setattr(transformers_hub, "hf_api", RefusingDeletes)
+def test_a_failed_commit_changes_nothing_and_the_next_upload_deletes_the_stale_files(
+    fake_hub, tmp_path
+):
+    """The upload succeeded and the second commit, deleting an earlier run's files, failed: the
+    repository held the new model and the old LICENSE. Now a failed commit changes nothing,
+    the error says so with the command that uploads and deletes in one commit, and the
+    folder keeps its record of the removed files, so that the next upload deletes them."""
+    out = tmp_path / "run"
+    args, accelerator = _char_gru_run_over_a_minilm_run(out, push_to_hub=True)
+    fake_hub.held = ["LICENSE", "NOTICE", "config.json"]
+    fake_hub.refuse = True
     with pytest.raises(common.UploadError) as refused:
         hub.push_run(args, accelerator)
     message = str(refused.value)
-    assert len(fake_hub) == 1 and "\n" not in message
-    assert message.startswith(
-        f"--push_to_hub: {out} is uploaded to someone/model (https://hub/commit), but deleting"
-    )
-    assert "failed (HfHubHTTPError: 500 Server Error)" in message
-    assert "someone/model may still hold LICENSE, NOTICE" in message
-    assert message.endswith("`hf repos delete-files someone/model LICENSE NOTICE`")
-    assert run_folder.removed_run_files(str(out)) == ["LICENSE", "NOTICE"]  # the next upload's
+    assert "\n" not in message and fake_hub.held == ["LICENSE", "NOTICE", "config.json"]
+    assert message.startswith("--push_to_hub: the upload to someone/model failed (HfHubHTTPError")
+    assert f"nothing of the run is on the Hub and the model is saved in {out}" in message
+    assert message.endswith(" --delete LICENSE --delete NOTICE --delete title_tokenizer/vocab.txt`")
+    assert run_folder.removed_run_files(str(out)) == [
+        "LICENSE", "NOTICE", "title_tokenizer/vocab.txt"
+    ]  # fmt: skip
+    fake_hub.refuse = False
+    hub.push_run(args, accelerator)  # the next upload: the model in, the stale files out at once
+    assert fake_hub.commits[0]["deleted"] == ["LICENSE", "NOTICE"]
+    assert fake_hub.held == ["config.json", "model.safetensors"]
+    assert run_folder.removed_run_files(str(out)) == []
+
+
+def test_the_delete_patterns_of_the_upload_command_match_their_names_only():
+    """`hf upload --delete` takes glob patterns: a removed file named with ``*`` or ``[`` must not
+    delete the repository's other files."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    held = ["a*[1].txt", "ab[1].txt", "a1.txt", "a*1.txt", "a?.md", "ab.md", "LICENSE"]
+    for name in ("a*[1].txt", "a?.md", "LICENSE"):
+        pattern = hub.exact_pattern(name)
+        assert list(filter_repo_objects(held, allow_patterns=[pattern])) == [name]
 
 
 def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
@@ -136,8 +158,6 @@ def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
 ):
     """The trackers were given every scalar flag, the token included (TensorBoard wrote it to
     hparams.yml and its event file), and the upload left their folder in."""
-    from huggingface_hub.utils import filter_repo_objects
-
     out = tmp_path / "run"
     secret = "hf_NotARealSecret123"
     main(_argv(tunebook, cache_dir, out, "--max_train_steps", "1", "--checkpointing_steps", "1",
@@ -146,10 +166,9 @@ def test_the_hub_token_reaches_no_file_of_the_run_nor_the_upload(
     assert any("tfevents" in name for name in files)
     assert not [name for name in files if secret.encode() in (out / name).read_bytes()]
 
-    uploads = fake_hub
     hub.push_to_hub(str(out), "someone/model", token=secret)
-    sent = list(filter_repo_objects(files, ignore_patterns=uploads[0]["ignore_patterns"]))
-    assert "model.safetensors" in sent
+    sent = fake_hub.commits[0]["files"]
+    assert "model.safetensors" in sent and set(sent) <= set(files)
     assert not [name for name in sent if name.startswith(("measurenote/", "step_"))], sent
 
 
@@ -172,7 +191,7 @@ def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
         def create_repo(self, repo_id, exist_ok=False):
             pass
 
-        def upload_folder(self, **kwargs):
+        def create_commit(self, **kwargs):
             response = SimpleNamespace(headers={}, request=None, status_code=403)
             raise HfHubHTTPError("403 Forbidden: no write access\nRequest ID: x", response=response)
 

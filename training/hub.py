@@ -5,17 +5,20 @@ uploads it later when the upload fails."""
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modeling_irish.cli import first_line
-from modeling_irish.measurenote_checks import delete_removed_files
+from modeling_irish.measurenote_checks import stale_file_deletions
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
-from training.run_folder import shown_names
 from training.run_record import forget_removed_files, removed_run_files
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
+    from huggingface_hub import CommitOperationAdd
 
 
 def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None:
@@ -82,16 +85,17 @@ def push_to_hub(
     output_dir: str, repo_id: str, token: str | None = None, commit_message: str = "Upload model"
 ) -> str:
     """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints, trackers' logs and the
-    tunes of the tune-title retrieval evaluation, ``retrieval_eval/``, excluded); returns the
-    commit URL. Fails fast with `RuntimeError` when offline (`check_hub_reachable`).
+    tunes of the tune-title retrieval evaluation, ``retrieval_eval/``, excluded:
+    `folder_additions`) in one commit; returns the commit URL. Fails fast with `RuntimeError`
+    when offline (`check_hub_reachable`).
 
-    An upload only adds files: those the folder's runs deleted as an earlier run's outputs
-    since it was last uploaded (`removed_run_files`: a MiniLM run's ``LICENSE``, ``NOTICE`` and
-    ``title_tokenizer/`` under a char-GRU run) are then deleted from the repository, by name,
-    where it holds them, in a second commit (`delete_removed_files`); none of its other files.
-    When that second commit fails, the folder is uploaded: the `UploadError` says so, names the
-    files and gives the command that deletes them (`_stale_files_error`); the folder keeps
-    them in its record, so that its next upload deletes them too.
+    The same commit deletes from the repository, by name, where it holds them, the files that
+    the folder's runs deleted as an earlier run's outputs since it was last uploaded
+    (`removed_run_files`: a MiniLM run's ``LICENSE``, ``NOTICE`` and ``title_tokenizer/`` under
+    a char-GRU run; `stale_file_deletions`), and none of its other files: the upload and the
+    deletions succeed or fail together, so the repository never holds the new model beside
+    the earlier run's files. The folder's record of them is emptied once the commit is made;
+    after a failed commit it keeps them, so that the next upload deletes them.
     """
     from huggingface_hub import HfApi
     from huggingface_hub.utils import filter_repo_objects
@@ -99,46 +103,38 @@ def push_to_hub(
     check_hub_reachable(token)
     api = HfApi(token=token)
     api.create_repo(repo_id, exist_ok=True)
-    info = api.upload_folder(
-        repo_id=repo_id,
-        folder_path=output_dir,
-        commit_message=commit_message,
-        ignore_patterns=list(UPLOAD_IGNORE_PATTERNS),
-    )
+    additions = folder_additions(output_dir)
     # only what an upload of the folder sends: a checkpoint in the repository is the user's
     removed = filter_repo_objects(
         removed_run_files(output_dir), ignore_patterns=list(UPLOAD_IGNORE_PATTERNS)
     )
-    removed = list(removed)
-    try:
-        delete_removed_files(repo_id, removed, token=token)
-    except _upload_errors() as err:
-        raise _stale_files_error(output_dir, repo_id, str(info), removed, err) from err
+    uploaded = [op.path_in_repo for op in additions]
+    deletions = stale_file_deletions(api, repo_id, list(removed), uploaded, token=token)
+    info = api.create_commit(
+        repo_id=repo_id, operations=[*deletions, *additions], commit_message=commit_message
+    )
     forget_removed_files(output_dir)
     return str(info)
 
 
-def _stale_files_error(
-    output_dir: str, repo_id: str, url: str, removed: list[str], err: BaseException
-) -> UploadError:
-    """The one-line error of an upload whose commit deleting ``removed`` (the earlier run's
-    files, `removed_run_files`) failed with ``err``: what was uploaded, which files the
-    repository may still hold, and the ``hf`` command that deletes them (by name, as
-    `push_to_hub` does).
+def folder_additions(output_dir: str) -> list[CommitOperationAdd]:
+    """A `CommitOperationAdd` for each file of ``output_dir`` that an upload sends: those
+    ``HfApi.upload_folder`` would, with `UPLOAD_IGNORE_PATTERNS` (and the Hub client's own,
+    ``.git/`` and its cache) left out; sorted paths. `NotADirectoryError` for no folder."""
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
-    >>> str(_stale_files_error("runs/m", "me/m", "https://hub/c", ["LICENSE"], OSError("down")))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    '--push_to_hub: runs/m is uploaded to me/m (https://hub/c), but deleting there the files of
-    an earlier run that this run deleted here failed (OSError: down): me/m may still hold
-    LICENSE; delete them with `hf repos delete-files me/m LICENSE`'
-    """
-    names = " ".join(shlex.quote(path) for path in removed)
-    return UploadError(
-        f"--push_to_hub: {output_dir} is uploaded to {repo_id} ({url}), but deleting there the "
-        f"files of an earlier run that this run deleted here failed ({type(err).__name__}: "
-        f"{first_line(err, 'no message')}): {repo_id} may still hold {shown_names(removed)}; "
-        f"delete them with `hf repos delete-files {shlex.quote(repo_id)} {names}`"
-    )
+    folder = Path(output_dir).expanduser().resolve()
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{output_dir} is not a folder: nothing to upload")
+    files = {
+        p.relative_to(folder).as_posix(): p for p in sorted(folder.glob("**/*")) if p.is_file()
+    }
+    ignored = [*UPLOAD_IGNORE_PATTERNS, *DEFAULT_IGNORE_PATTERNS]
+    return [
+        CommitOperationAdd(path_or_fileobj=str(files[path]), path_in_repo=path)
+        for path in filter_repo_objects(files, ignore_patterns=ignored)
+    ]
 
 
 #: What an upload of an output folder leaves out: checkpoints, half-written files, trackers'
@@ -164,33 +160,56 @@ UPLOAD_IGNORE_PATTERNS = (
 def push_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
     """With ``--push_to_hub``, upload the saved output folder (`push_to_hub`, main process
     only) and print where. A failure, once the run is over and saved, is an `UploadError` that
-    says so in one line, with the command that uploads the folder later, instead of the Hub
-    client's traceback; one of the commit that deletes an earlier run's files, after the upload,
-    says that the folder is uploaded and how to delete them (`push_to_hub`)."""
+    says so in one line, with the command that uploads the folder later (and deletes there the
+    earlier run's files that the failed commit was to delete), instead of the Hub client's
+    traceback: the upload is one commit, so a failed one left the repository as it was."""
     if not (args.push_to_hub and accelerator.is_main_process):
         return
     try:
         url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
-    except UploadError:  # uploaded; an earlier run's files not deleted there: said as it is
-        raise
     except _upload_errors() as err:
+        command = upload_command(args.hub_model_id, args.output_dir, _unpushed(args.output_dir))
         raise UploadError(
             f"--push_to_hub: the upload to {args.hub_model_id} failed "
-            f"({type(err).__name__}: {first_line(err, 'no message')}); the model is saved in "
-            f"{args.output_dir}: upload it later with "
-            f"`{upload_command(args.hub_model_id, args.output_dir)}`"
+            f"({type(err).__name__}: {first_line(err, 'no message')}); nothing of the run is "
+            f"on the Hub and the model is saved in {args.output_dir}: upload it later with "
+            f"`{command}`"
         ) from err
     accelerator.print(f"Pushed to {url}")
 
 
-def upload_command(repo_id: str, output_dir: str) -> str:
-    """The ``hf upload`` command that uploads ``output_dir`` as `push_to_hub` does.
+def _unpushed(output_dir: str) -> list[str]:
+    """The earlier run's files that `push_to_hub` deletes from the repository with the upload
+    (`removed_run_files`, those an upload sends only)."""
+    from huggingface_hub.utils import filter_repo_objects
+
+    removed = removed_run_files(output_dir)
+    return list(filter_repo_objects(removed, ignore_patterns=list(UPLOAD_IGNORE_PATTERNS)))
+
+
+def upload_command(repo_id: str, output_dir: str, removed: Sequence[str] = ()) -> str:
+    """The ``hf upload`` command that uploads ``output_dir`` as `push_to_hub` does, deleting
+    there in the same commit the files ``removed`` (each ``--delete`` pattern matches its name
+    only, `exact_pattern`).
 
     >>> upload_command("user/m", "runs/m").split(" --exclude ")[:3]
     ['hf upload user/m runs/m', "'step_*'", "'epoch_*'"]
+    >>> upload_command("user/m", "runs/m", ["LICENSE", "a*[1].txt"]).split(" --delete ")[1:]
+    ['LICENSE', "'a[*][[]1].txt'"]
     """
     excludes = "".join(f" --exclude {shlex.quote(p)}" for p in UPLOAD_IGNORE_PATTERNS)
-    return f"hf upload {shlex.quote(repo_id)} {shlex.quote(output_dir)}{excludes}"
+    deletes = "".join(f" --delete {shlex.quote(exact_pattern(p))}" for p in removed)
+    return f"hf upload {shlex.quote(repo_id)} {shlex.quote(output_dir)}{excludes}{deletes}"
+
+
+def exact_pattern(path: str) -> str:
+    """The glob pattern (the Hub client's ``fnmatchcase``) that matches ``path`` alone: each
+    ``*``, ``?`` and ``[`` in it made a one-character class, so no name widens it.
+
+    >>> exact_pattern("notes[1]*.md")
+    'notes[[]1][*].md'
+    """
+    return re.sub(r"([*?\[])", r"[\1]", path)
 
 
 def _upload_errors() -> tuple[type[BaseException], ...]:
@@ -207,6 +226,9 @@ __all__ = [
     "UPLOAD_IGNORE_PATTERNS",
     "check_hub_before_training",
     "check_hub_reachable",
+    "exact_pattern",
+    "folder_additions",
     "push_run",
     "push_to_hub",
+    "upload_command",
 ]

@@ -273,7 +273,7 @@ def removed_run_files(output_dir: str) -> list[str]:
     """The files (``/``-separated paths) that the runs of ``output_dir`` deleted as an earlier
     run's outputs since it was last uploaded (`forget_removed_files`), which it does not hold
     again: what `training.hub.push_to_hub` deletes from the Hub repository where it holds them
-    (an upload only adds files). ``[]`` for a folder without the record.
+    in the commit that uploads the folder. ``[]`` for a folder without the record.
 
     >>> removed_run_files("no/such/folder")
     []
