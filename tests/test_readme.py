@@ -125,8 +125,10 @@ def test_ci_runs_the_readmes_test_command():
     assert command in commands, f".ci/run does not run the README's test command {command!r}"
 
 
-# Flags of other programs the README names: pip's, ruff's and the launchers' (accelerate, torchrun).
+# Flags of other programs the README names: pip's, ruff's, the launchers' (accelerate, torchrun)
+# and the Hub client's (`hf upload --delete`).
 OTHER_PROGRAMS_FLAGS = {
+    "--delete",
     "--extra-index-url",
     "--no-deps",
     "--check",
