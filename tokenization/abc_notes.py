@@ -19,7 +19,7 @@ from .abc_lexer import (
     shown,
 )
 from .abc_tune import Token
-from .measure import compound_meter
+from .measure import EIGHTHS_PER_WHOLE, MeasureTracker, compound_meter
 
 __all__ = ["default_tuplet_q"]
 
@@ -151,22 +151,65 @@ class _NotesAndChords:
         self.tokens.append(Token("rest", "z", None, dur))
 
     def _mrest(self, m: re.Match, line: str) -> None:
+        """``Z`` / ``Zn``, a rest of n whole bars (ABC 2.1 §4.5), written alone in its bar: read
+        as n full-bar rests (``z`` of the meter's length), bar lines between. Without a meter
+        (or over 256 bars) it is a rest of n units, with a warning; one that shares its bar with
+        notes is read by `_mrest_in_bar`."""
         count = read_number(m["mn"]) if m["mn"] else 1  # `int` raises on 4,300+ digits
         if count is None:
             raise self.error(f"multi-measure rest {shown(m[0])} too long: above {MAX_NUMBER}")
-        alone = (not self.tokens or self.tokens[-1].kind == "bar") and _ZBAR_AFTER_RE.match(
-            line, m.end()
-        )
         if self.in_chord or count == 0:
             raise self.error(f"bad multi-measure rest {m[0]!r}")
-        if not alone or self.meter is None or count > 256:
-            self.warnings.append(f"{m[0]} read as a rest of {count} units (line {self.lineno})")
+        first = not self.tokens or self.tokens[-1].kind == "bar"
+        if not first or not _ZBAR_AFTER_RE.match(line, m.end()):
+            self._mrest_in_bar(m, line, count, first)
+            return
+        if self.meter is None or count > 256:
+            self.warnings.append(
+                f"{m[0]} read as a rest of {count} units (line {self.lineno}, column "
+                f"{self.error('').column})"
+            )
             self._append_rest(self.unit * count)
             return
         for i in range(count):
             if i:
                 self.tokens.append(Token("bar", "|", None, None))
             self._append_rest(Fraction(self.meter))
+
+    def _mrest_in_bar(self, m: re.Match, line: str, count: int, first: bool) -> None:
+        """A ``Z`` that shares its bar with notes, which ABC 2.1 does not write: one that ends a
+        bar of notes (``AB Z|``) is read as a rest to the end of the bar, with a warning (the
+        bar it stands for, cut short); any other (notes after it, ``Z2`` after notes, no meter,
+        a bar already full, a tuplet or broken rhythm into it) is an `AbcParseError`."""
+        ends_bar = _ZBAR_AFTER_RE.match(line, m.end()) is not None
+        shares = "before it" if ends_bar else "after it" if first else "before and after it"
+        left = self._bar_left() if ends_bar and count == 1 else None
+        if left is None or left <= 0:
+            raise self.error(
+                f"multi-measure rest {m[0]!r} shares its bar with notes {shares}: ABC 2.1 writes "
+                "Z alone in its bar (a rest among notes is z)"
+            )
+        self.warnings.append(
+            f"multi-measure rest {m[0]!r} after notes read as a rest of {left} to the end of "
+            f"its bar (line {self.lineno}, column {self.error('').column})"
+        )
+        self._append_rest(left)
+
+    def _bar_left(self) -> Fraction | None:
+        """What is left of the bar being read (in whole notes) by the meter in force; None when
+        it cannot be told: no meter, a tuplet or broken rhythm still open."""
+        if self.meter is None or self.pending is not None:
+            return None
+        tokens = self.tokens
+        start = len(tokens)
+        while start and not (tokens[start - 1].kind == "bar" and tokens[start - 1].text[:1] != "["):
+            start -= 1
+        tracker = MeasureTracker(None)
+        for token in tokens[start:]:
+            tracker.push(token)
+        if tracker.in_tuplet:
+            return None
+        return Fraction(self.meter) - tracker.position.m_offset / EIGHTHS_PER_WHOLE
 
     def _cs(self, m: re.Match, line: str) -> None:
         if self.in_chord:

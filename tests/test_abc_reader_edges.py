@@ -1,0 +1,56 @@
+"""Edge cases of the ABC reader against ABC 2.1: a multi-measure rest ``Z`` that shares its bar
+with notes (§4.5), a ``]`` that closes no chord (§4.8), and ``propagate-accidentals`` in the
+body (§11)."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from tokenization.abc_parser import AbcParseError, parse_abc
+
+HEADER = "X:1\nM:4/4\nL:1/8\nK:C\n"
+
+
+def kinds_and_lengths(text: str) -> list[tuple[str, F | None]]:
+    return [(t.kind, t.dur) for t in parse_abc(text).tokens]
+
+
+def test_z_alone_in_its_bars_is_that_many_full_bar_rests():
+    tune = parse_abc(f"{HEADER}Z2|AB|")
+    assert [(t.kind, t.dur) for t in tune.tokens][:4] == [
+        ("rest", F(1)),
+        ("bar", None),
+        ("rest", F(1)),
+        ("bar", None),
+    ]
+    assert tune.warnings == []
+
+
+def test_z_that_ends_a_bar_of_notes_rests_to_the_bar_line_with_a_warning():
+    """It was read as a rest of one unit (``AB Z|``: a bar of 3/8 in 4/4), said without a
+    column."""
+    tune = parse_abc(f"{HEADER}cd|AB Z|cdef|")
+    assert [t.dur for t in tune.tokens if t.kind == "rest"] == [F(3, 4)]
+    assert tune.warnings == [
+        "multi-measure rest 'Z' after notes read as a rest of 3/4 to the end of its bar "
+        "(line 5, column 7)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "column", "shares"),
+    [
+        ("Z A|", 1, "after it"),
+        ("AB Z cd|", 4, "before and after it"),
+        ("AB Z2|", 4, "before it"),  # two bars after notes: no reading of it
+        ("A8 Z|", 4, "before it"),  # the bar is full already
+        ("(3ABZ|", 5, "before it"),  # a tuplet still open
+    ],
+)
+def test_z_among_notes_that_cannot_be_read_is_a_positioned_error(body, column, shares):
+    """Each was read as a rest of n units (``Z A|``: an eighth rest) with a warning."""
+    with pytest.raises(AbcParseError, match=f"shares its bar with notes {shares}") as err:
+        parse_abc(HEADER + body)
+    assert (err.value.line, err.value.column) == (5, column)
