@@ -54,3 +54,10 @@ def test_z_among_notes_that_cannot_be_read_is_a_positioned_error(body, column, s
     with pytest.raises(AbcParseError, match=f"shares its bar with notes {shares}") as err:
         parse_abc(HEADER + body)
     assert (err.value.line, err.value.column) == (5, column)
+
+
+def test_a_linebreak_directive_line_in_the_body_is_said_dropped():
+    """``%%linebreak !`` after the music has started changes how lines were cut, which the
+    reader does not redo: it was passed over without a word."""
+    tune = parse_abc(f"{HEADER}AB|\n%%linebreak !\ncd|")
+    assert tune.warnings == ["I: field (instruction) in the body not read: dropped (line 6)"]

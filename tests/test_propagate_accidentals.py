@@ -68,3 +68,36 @@ def test_the_writer_marks_a_natural_in_another_octave():
     for rule in ("pitch", "octave", "not"):
         again = text.replace("K:C", f"%%propagate-accidentals {rule}\nK:C")
         assert pitches(again) == [73, 60, 61, 72], rule
+
+
+@pytest.mark.parametrize(
+    "directive",
+    [
+        "[I:propagate-accidentals not]",
+        "\nI:propagate-accidentals not\n",
+        "\n%%propagate-accidentals not\n",
+    ],
+)
+def test_a_directive_in_the_body_applies_from_where_it_stands(directive):
+    """ABC 2.1 lets an ``I:`` field stand in the body: it was dropped (the ``I:`` with a
+    warning, the ``%%`` line without a word), the header's scope kept to the end."""
+    tune = parse_abc(f"X:1\nL:1/8\nK:C\n^c c z6|c {directive} ^c c z6|]")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [73, 73, 72, 73, 72]
+    assert tune.warnings == []
+
+
+def test_a_change_of_scope_keeps_the_bars_accidentals_where_they_reached():
+    # `^c` reached C in every octave (pitch); after `octave` it still does, as before
+    text = (
+        "X:1\nL:1/8\nK:C\n^c [I:propagate-accidentals octave] C c z5|[I:propagate-accidentals not] "
+    )
+    assert pitches(text + "^c C c z5|c|]") == [73, 61, 73, 73, 60, 72, 72]
+
+
+def test_an_unknown_value_in_the_body_is_said_with_its_place_and_changes_nothing():
+    tune = parse_abc("X:1\nL:1/8\nK:C\n^c [I:propagate-accidentals bar] c z6|]")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [73, 73]
+    assert tune.warnings == [
+        "propagate-accidentals 'bar' is not one of not, octave, pitch (line 4, column 4): "
+        "ignored, pitch kept"
+    ]

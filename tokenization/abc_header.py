@@ -42,7 +42,7 @@ from .abc_tunebook import (
     unnumbered_tunes,
     with_file_header,
 )
-from .keys import _octave_option, parse_key_field
+from .keys import LETTER_PC, _octave_option, parse_key_field
 
 # the tunebook names (abc_field_lines.py, abc_tunebook.py) and the titles' (abc_titles.py) are
 # re-exported: the package, its tests, benchmarks and docs import them from here
@@ -155,6 +155,27 @@ def default_unit(meter: str | None) -> Fraction:
     """
     short = meter is not None and Fraction(meter) < Fraction(3, 4)
     return Fraction(1, 16) if short else Fraction(1, 8)
+
+
+def _rescoped(bar_acc: dict[str | int, int], old: str, new: str) -> dict[str | int, int]:
+    """The accidentals of a bar read under the ``propagate-accidentals`` scope ``old`` (by
+    letter for ``pitch``, by natural MIDI pitch for ``octave``), keyed for the scope ``new``:
+    none for ``not``; a letter's in every octave for ``octave``; a natural pitch's by its
+    letter for ``pitch``.
+
+    >>> _rescoped({"C": 1}, "pitch", "octave")[60], _rescoped({60: 1, 71: -1}, "octave", "pitch")
+    (1, {'C': 1, 'B': -1})
+    """
+    if new == "not" or old == new:
+        return {} if new == "not" else bar_acc
+    if new == "octave":
+        return {
+            nat: alt
+            for letter, alt in bar_acc.items()
+            for nat in range(LETTER_PC[str(letter)], 128, 12)
+        }
+    letters = {pc: letter for letter, pc in LETTER_PC.items()}
+    return {letters[int(nat) % 12]: alt for nat, alt in bar_acc.items()}
 
 
 class _HeaderFields(_TitleFields):
@@ -279,6 +300,22 @@ class _HeaderFields(_TitleFields):
                 f"{line}): pitch kept, an accidental holds in every octave to the bar line"
             )
         return scope
+
+    def _change_accidental_scope(self, value: str, column: int | None) -> None:
+        """Apply a ``propagate-accidentals`` directive of the body (``I:`` line, ``[I:...]`` or
+        ``%%`` line; ABC 2.1 §11 lets one stand there) from where it stands: the accidentals of
+        the bar so far keep reaching the notes they reached (`_rescoped`). A value that is none
+        of not, octave, pitch is said in a warning and changes nothing."""
+        scope, unknown = propagate_accidentals([value])
+        if unknown is not None:
+            where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
+            self.warnings.append(
+                f"propagate-accidentals {unknown!r} is not one of not, octave, pitch ({where}): "
+                f"ignored, {self.acc_scope} kept"
+            )
+            return
+        self.bar_acc = _rescoped(self.bar_acc, self.acc_scope, scope)
+        self.acc_scope = scope
 
     def _refuse_prose(self, lines: list[str], start: int, where: str) -> None:
         """A body (from ``lines[start]`` to a blank line) that holds words is text, not music:
@@ -448,6 +485,9 @@ class _HeaderFields(_TitleFields):
             return
         if letter == "T":
             self._section_title(_field_value(value))
+            return
+        if letter == "I" and value.split()[:1] == ["propagate-accidentals"]:
+            self._change_accidental_scope(value, self._field_column(inline))
             return
         if letter in _NOT_READ_IN_BODY:
             self._drop_field(letter, value, inline)

@@ -28,6 +28,7 @@ from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
     begintext_warning,
     blank_line_warning,
+    directive_fields,
     file_header_fields,
     file_header_transposes,
     fold_lines,
@@ -203,6 +204,8 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
             line = _strip_comment(lines[i])
             if lines[i].lstrip().startswith("%%"):
                 self._transpose_directive(lines[i])
+                for value in directive_fields(lines[i : i + 1]):  # `%%propagate-accidentals not`
+                    self._body_directive(value)
             if i in continuations:
                 continue
             if not line.strip():
@@ -238,6 +241,18 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 self._lex(line, start, len(line))
             else:
                 self._skipped_line_titles(line)
+
+    def _body_directive(self, value: str) -> None:
+        """Read the ``%%`` directive line of the body that is the ``I:`` field ``value``
+        (`directive_fields`): ``propagate-accidentals`` applies from there on, in the voice
+        kept; ``linebreak``, which changes how the body is cut into lines, is dropped with a
+        warning (it was passed over without a word)."""
+        if self.skipping:
+            return
+        if value.split()[:1] == ["propagate-accidentals"]:
+            self._change_accidental_scope(value, None)
+        else:
+            self.dropped_fields.setdefault("I", []).append((self.lineno, None))
 
     def _continued(self, lines: list[str], i: int, value: str, taken: set[int]) -> str:
         """``value``, that of the field line ``lines[i]`` of the body, with the values of the
@@ -355,6 +370,7 @@ class _TuneParser(_NotesAndChords, _BarsAndTies, _HeaderFields):
                 lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
                 in_chord, pending = self.in_chord, self.pending
                 carry, next_carry = self.carry, self.next_carry
+                by_letter, kept = self.acc_scope == "pitch", self.acc_scope != "not"  # [I:...]
         self.in_chord, self.pending, self.bar_acc = in_chord, pending, bar_acc
         self.carry, self.next_carry = carry, next_carry
         self.last_note = (last_nat, last_pitch)
