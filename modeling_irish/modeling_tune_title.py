@@ -29,13 +29,13 @@ from .measurenote_checks import (
     upload_saved_folder,
 )
 from .measurenote_layers import MeasureNoteMeasureModule, init_gru_
-from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
-from .title_encoders import (
-    MiniLMTitleEncoder,
+from .minilm_files import (
     remove_minilm_license_files,
     remove_minilm_tokenizer_folder,
     write_minilm_license_files,
 )
+from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
+from .title_encoders import MiniLMTitleEncoder
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes
 # stay importable from here, where they used to be defined

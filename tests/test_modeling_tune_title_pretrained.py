@@ -360,11 +360,11 @@ def test_without_an_installed_apache_text_the_notice_names_the_licence_and_says_
 ):
     """Where no installed distribution ships the Apache-2.0 text, the folder gets the NOTICE
     alone, which names the licence by its URL, and a warning says no LICENSE was written."""
-    from modeling_irish import title_encoders
+    from modeling_irish import minilm_files
 
-    monkeypatch.setattr(title_encoders, "APACHE_LICENSED_DISTRIBUTIONS", ("no-such-distribution",))
+    monkeypatch.setattr(minilm_files, "APACHE_LICENSED_DISTRIBUTIONS", ("no-such-distribution",))
     with caplog.at_level("WARNING"):
-        assert title_encoders.write_minilm_license_files(tmp_path) == ["NOTICE"]
+        assert minilm_files.write_minilm_license_files(tmp_path) == ["NOTICE"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["NOTICE"]
     notice = (tmp_path / "NOTICE").read_text()
     assert "Apache License, Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0)" in notice
