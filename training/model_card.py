@@ -1,4 +1,8 @@
-"""Model cards (``README.md`` of an output folder) for both training tasks."""
+"""Model cards (``README.md`` of an output folder) for both training tasks: the writer, the
+hyper-parameters table's values and the cards' descriptions. The Training data sentences are
+`training.model_card_data`'s, the retrieval ones `training.model_card_retrieval`'s (their names
+stay importable from here), the tables and Usage snippets `training.model_card_sections`'s and
+the front matter `training.model_card_metadata`'s."""
 
 from __future__ import annotations
 
@@ -11,13 +15,27 @@ from typing import Any
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from modeling_irish.title_encoders import MINILM_HUB_ID
 from training.common import moot_flags, writing
+from training.model_card_data import (
+    DATA_FLAGS,
+    corpus_filters,
+    corpus_text,
+    drop_counts,
+    run_split_rule,
+    split_rule,
+    unknown_note,
+)
 from training.model_card_metadata import (
     LM_FIGURES,
     Evaluation,
-    corpus_names,
     front_matter,
     lm_evaluation,
     retrieval_evaluations,
+)
+from training.model_card_retrieval import (  # noqa: F401 (retrieval_command: re-exported)
+    backbone_text,
+    note_count_text,
+    retrieval_command,
+    retrieval_text,
 )
 from training.model_card_sections import (
     card_name,
@@ -45,7 +63,6 @@ __all__ = [
     "write_tune_title_card",
 ]
 
-_EMBEDDED = "music21's O'Neill's 1850 and Ryan's Mammoth collections"
 #: The licence of the code and of the models it trains (setup.cfg's ``license = MIT``), as the
 #: Hub's model-card metadata spells it.
 LICENSE = "mit"
@@ -122,89 +139,6 @@ def _fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def split_rule(
-    ratios: tuple[float, float, float] = (0.9, 0.05, 0.05),
-    method: str = "shuffle",
-    seed: int = 0,
-    link_incipits: int = 0,
-) -> str:
-    """The model card's sentence on the split, with the run's ``--split_ratios``,
-    ``--split_method``, ``--split_seed`` and ``--link_incipits``.
-
-    >>> split_rule((8, 1, 1))[:55]
-    'Tunes are split 80/10/10 into train/validation/test by '
-    >>> "shuffled with seed 7" in split_rule(seed=7)
-    True
-    >>> "or the same first 24 notes" in split_rule(link_incipits=24)
-    True
-    """
-    total = sum(ratios)
-    shares = "/".join(f"{100 * r / total:g}" for r in ratios)
-    keys = "a thesession tune id, a normalised title or an identical body"
-    if link_incipits > 0:
-        keys = (
-            f"a thesession tune id, a normalised title, an identical body or the same first "
-            f"{link_incipits} notes (`--link_incipits {link_incipits}`)"
-        )
-    linked = (
-        f"Tunes are split {shares} into train/validation/test by `load_abc_corpus` "
-        f"(`--split_method {method} --split_seed {seed}`): tunes sharing {keys} are linked, and "
-    )
-    if method == "hash":
-        return linked + (
-            f"each linked group goes whole to a split chosen by a hash of its own keys, seeded "
-            f"with {seed} ({shares} in expectation), so no tune, title or body is in two splits "
-            "and a tune keeps its split in a larger version of the corpus."
-        )
-    return linked + (
-        f"the linked groups are shuffled with seed {seed} and cut {shares} (each whole), so no "
-        "tune, title or body is in two splits and each split has the same mix of popular and "
-        "rare tunes."
-    )
-
-
-def corpus_filters(args: argparse.Namespace, corpus_report: dict[str, Any]) -> str:
-    """The card's sentence on the tunes the corpus loader read and left out, from its report
-    (``load_abc_corpus``'s), with the tunes ``--require_bars_fit`` skipped counted apart.
-
-    >>> from modeling_irish.abc_corpus import BARS_SKIP_REASON
-    >>> run = argparse.Namespace(require_bars_fit=True)
-    >>> report = {"read": 12, "skipped": 3, "duplicates": 1, "skip_reasons": {BARS_SKIP_REASON: 2}}
-    >>> corpus_filters(run, report)  # doctest: +NORMALIZE_WHITESPACE
-    'The loader read 12 tunes and skipped 3 (2 of them with a full bar that does not fit the
-     meter: `--require_bars_fit`); 1 duplicate dropped.'
-    """
-    from modeling_irish.abc_corpus import BARS_SKIP_REASON
-
-    if "read" not in corpus_report:
-        return ""
-    skipped = f"skipped {corpus_report['skipped']}"
-    if getattr(args, "require_bars_fit", False):
-        bars = corpus_report.get("skip_reasons", {}).get(BARS_SKIP_REASON, 0)
-        skipped += (
-            f" ({bars} of them with a full bar that does not fit the meter: `--require_bars_fit`)"
-        )
-    duplicates = corpus_report.get("duplicates", 0)
-    return (
-        f"The loader read {corpus_report['read']} tunes and {skipped}; {duplicates} "
-        f"duplicate{'s' * (duplicates != 1)} dropped."
-    )
-
-
-def corpus_text(corpus: str | list[str] | None) -> str:
-    """The ``--corpus`` sources as the card names them: file names (a reader of the card has
-    not got the trainer's paths), or the embedded default.
-
-    >>> corpus_text(["../shared/data/thesession-c.abc", "oneills1850"])
-    '`thesession-c.abc`, `oneills1850`'
-    >>> corpus_text(None)
-    "music21's O'Neill's 1850 and Ryan's Mammoth collections"
-    """
-    if not corpus:
-        return _EMBEDDED
-    return ", ".join(f"`{name}`" for name in corpus_names(corpus))
-
-
 def shown_path(path: str | None) -> str | None:
     """A path flag as the card shows it: a local file or folder by its name only (a reader of
     the card has not got the trainer's paths), a Hub repository id whole.
@@ -255,54 +189,6 @@ def changes_text(results: dict[str, Any]) -> str:
         return ""
     shown = "; ".join(map(shown_change, changes))
     return f"The table gives the values the run ended with; resuming changed {shown}."
-
-
-def _run_split_rule(args: argparse.Namespace, data_report: dict | None = None) -> str:
-    """`split_rule` for a run's flags, after `corpus_filters` of its corpus report."""
-    rule = split_rule(
-        args.split_ratios,
-        getattr(args, "split_method", "shuffle"),
-        getattr(args, "split_seed", 0),
-        getattr(args, "link_incipits", 0),
-    )
-    filters = corpus_filters(args, (data_report or {}).get("corpus", {}))
-    return f"{filters} {rule}" if filters else rule
-
-
-#: The flags that shaped a run's data, in both cards' hyper-parameter tables.
-DATA_FLAGS = ("split_seed", "split_method", "link_incipits", "require_bars_fit")
-
-
-def _drop_counts(tokenize_report: dict) -> dict:
-    """Each split's tokenizer counts without the located examples (``dropped_at``), which
-    `all_results.json` keeps, and without the values read as ``<unk>`` (``unknown``, not a
-    drop: `_unknown_note`): the card stays one line.
-
-    >>> train = {"tunes": 3, "unreadable": 1, "dropped_at": {"unreadable": ["index 1: ..."]}}
-    >>> _drop_counts({"train": {**train, "unknown": {}}})
-    {'train': {'tunes': 3, 'unreadable': 1}}
-    """
-    return {
-        split: {k: v for k, v in counts.items() if k not in ("dropped_at", "unknown")}
-        for split, counts in tokenize_report.items()
-    }
-
-
-def _unknown_note(tokenize_report: dict) -> str:
-    """The card's sentence on the splits with values the vocabulary lacks (read as ``<unk>``,
-    and a ``main`` or ``dur`` target scored as ``<unk>``: in the validation NLL), or nothing.
-
-    >>> _unknown_note({"validation": {"unknown": {"dur": {"rows": 4, "tunes": 1}}}})
-    " Values not in the vocabulary (read as <unk>): {'validation': {'dur': {'rows': 4, 'tunes': 1}}}."
-    >>> _unknown_note({"train": {"unknown": {}}})
-    ''
-    """  # noqa: E501
-    unknown = {
-        split: counts["unknown"]
-        for split, counts in tokenize_report.items()
-        if counts.get("unknown")
-    }
-    return f" Values not in the vocabulary (read as <unk>): {unknown}." if unknown else ""
 
 
 def _eval_precision_note(results: dict[str, Any]) -> str:
@@ -372,9 +258,9 @@ def write_measurenote_card(
             "token and duration per predicted row; perplexity = exp(nll)."
             f"{_eval_precision_note(results)}"
         ),
-        data=f"Source: {sources}. Tunes per split: {sizes}. {_run_split_rule(args, data_report)} "
-        f"Tokenizer drops: {_drop_counts(data_report['tokenize'])}."
-        f"{_unknown_note(data_report['tokenize'])}",
+        data=f"Source: {sources}. Tunes per split: {sizes}. {run_split_rule(args, data_report)} "
+        f"Tokenizer drops: {drop_counts(data_report['tokenize'])}."
+        f"{unknown_note(data_report['tokenize'])}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         **card_tables(results, scores),
@@ -412,132 +298,6 @@ def _size_name(args: argparse.Namespace) -> str:
     'small, resized'
     """
     return f"{args.preset}, resized" if args.config_overrides else args.preset
-
-
-def _notes(count: int, template: str) -> str:
-    """``template`` with a note count, or "whole tunes" for 0 (``--crop_notes 0``,
-    ``--eval_excerpt_notes 0``).
-
-    >>> _notes(30, "random {}-note crops"), _notes(0, "random {}-note crops")
-    ('random 30-note crops', 'whole tunes')
-    """
-    return template.format(count) if count else "whole tunes"
-
-
-def retrieval_command(
-    args: argparse.Namespace, folder: str = "DIR", protocol: str = "known"
-) -> str:
-    """The ``irish-tune evaluate-retrieval`` command that gives a tune-title run's figures of
-    `protocol` (``known_*`` or ``unseen_*``) again: the run's excerpt length and seed, every
-    other setting the command's default (the model's cosine, excerpts cut as written), as the
-    run scored them.
-
-    >>> retrieval_command(argparse.Namespace(eval_excerpt_notes=0)).split("--protocol ")[1]
-    'known --excerpt-notes 0 --seed 0 --json'
-    """
-    from training.tune_title_retrieval import RETRIEVAL_EVAL_DIR, RETRIEVAL_EVAL_SEED
-
-    files = f"{folder}/{RETRIEVAL_EVAL_DIR}"
-    return (
-        f"irish-tune evaluate-retrieval --model {folder} --train {files}/train.abc "
-        f"--queries {files}/{protocol}.abc --protocol {protocol} --excerpt-notes "
-        f"{args.eval_excerpt_notes} --seed {RETRIEVAL_EVAL_SEED} --json"
-    )
-
-
-#: What each protocol's metrics score, in a tune-title card (``{}``: the excerpts).
-_PROTOCOL_TEXT = {
-    "known": "`known_*` = {} of held-out settings of training tunes against every training title",
-    "unseen": "`unseen_*` = {} of validation tunes against the validation titles",
-}
-
-
-def retrieval_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
-    """The card's sentences on the final retrieval evaluation, from the protocols whose
-    metrics `results` holds (``{protocol}_queries``); a protocol without them is said to be
-    not evaluated, with the reason the run recorded (``retrieval_eval_skipped``).
-
-    >>> run = argparse.Namespace(eval_excerpt_notes=30)
-    >>> retrieval_text(run, {"retrieval_eval_skipped": {"known": "--known_queries 0",
-    ...     "unseen": "the validation split is empty"}})  # doctest: +NORMALIZE_WHITESPACE
-    'The known-tunes protocol was not evaluated (--known_queries 0). The unseen-tunes protocol
-     was not evaluated (the validation split is empty).'
-    """
-    queries = _notes(args.eval_excerpt_notes, "{}-note excerpts")
-    done = [p for p in _PROTOCOL_TEXT if f"{p}_queries" in results]
-    skipped = results.get("retrieval_eval_skipped", {})
-    sentences = []
-    if done:
-        scored = "; ".join(_PROTOCOL_TEXT[p].format(queries) for p in done)
-        sentences.append(f"Retrieval metrics: {scored}.")
-    for protocol in _PROTOCOL_TEXT:
-        if protocol not in done:
-            why = skipped.get(protocol, "no figures recorded")
-            sentences.append(f"The {protocol}-tunes protocol was not evaluated ({why}).")
-    if done:
-        other = f" (`{done[1]}.abc`, `--protocol {done[1]}`)" if len(done) > 1 else ""
-        sentences.append(
-            "The tunes they scored are in the training run's `retrieval_eval/` folder (not "
-            f"uploaded); `{retrieval_command(args, protocol=done[0])}`{other} gives the same "
-            "figures again."
-        )
-    return " ".join(sentences)
-
-
-def backbone_text(args: argparse.Namespace, results: dict[str, Any]) -> str:
-    """The card's sentence on what a transferred MeasureNote backbone (``--measurenote_path``)
-    saw of the evaluation queries, from the run's ``backbone_split`` (``same``, ``different``
-    or ``unknown``: `training.backbone_split.backbone_split`) and its counts of query
-    settings in the backbone's training split (``backbone_seen_{protocol}_queries`` of
-    ``{protocol}_eval_settings``); "" without a backbone.
-
-    >>> run = argparse.Namespace(measurenote_path="lm")
-    >>> backbone_text(run, {"backbone_split": "different", "backbone_split_changes":
-    ...     ["--split_seed 1 (now 0)"], "backbone_seen_unseen_queries": 28,
-    ...     "unseen_eval_settings": 30})  # doctest: +NORMALIZE_WHITESPACE
-    'The tune backbone (`--measurenote_path`) was trained on another data split, --split_seed 1
-     (now 0): its language-model training held 28 of the 30 unseen-protocol query settings
-     (their notes, not their titles), so the `unseen_*` figures are not leak-free.'
-    """
-    if not getattr(args, "measurenote_path", None):
-        return ""
-    status = results.get("backbone_split", "unknown")
-    counted = [
-        f"{results[f'backbone_seen_{p}_queries']} of the {results.get(f'{p}_eval_settings', '?')} "
-        f"{p}-protocol"
-        for p in ("known", "unseen")
-        if f"backbone_seen_{p}_queries" in results
-    ]
-    held = f"held {' and '.join(counted)} query settings" if counted else ""
-    if status == "same":
-        return (
-            "The tune backbone (`--measurenote_path`) was trained on the same corpus and split "
-            "as this run: its language-model training included the known-protocol query "
-            "settings (their notes, not their titles) and no validation tune"
-            + (f" (it {held})" if held else "")
-            + ", so the `unseen_*` figures are free of that leak and the `known_*` ones are not."
-        )
-    if status == "different":
-        changes = "; ".join(results.get("backbone_split_changes", [])) or "unknown changes"
-        unseen = results.get("backbone_seen_unseen_queries")
-        if unseen is None:
-            return (
-                f"The tune backbone (`--measurenote_path`) was trained on another data split, "
-                f"{changes}: its language-model training may have included the query settings "
-                "of either protocol (their split could not be made again here), so the "
-                "`unseen_*` figures are not known to be leak-free."
-            )
-        verdict = "are not leak-free" if unseen else "are free of that leak"
-        return (
-            f"The tune backbone (`--measurenote_path`) was trained on another data split, "
-            f"{changes}: its language-model training {held} (their notes, not their titles), "
-            f"so the `unseen_*` figures {verdict}."
-        )
-    return (
-        "The tune backbone (`--measurenote_path`) records no data split: its language-model "
-        "training may have included the query settings of either protocol (their notes), so "
-        "neither the `known_*` nor the `unseen_*` figures are known to be free of that leak."
-    )
 
 
 def _title_tower(args: argparse.Namespace) -> str:
@@ -628,7 +388,7 @@ def write_tune_title_card(
         title="Tune-title dual encoder for Irish traditional tunes in ABC",
         description=(
             f"A CLIP-shaped dual encoder ({tower} tune tower, {_title_tower(args)} title tower) "
-            f"trained on {_notes(args.crop_notes, 'random {}-note crops')} "
+            f"trained on {note_count_text(args.crop_notes, 'random {}-note crops')} "
             f"with modeling-irish. {model.num_parameters():,} parameters. "
             f"{_bases_text(args)}{retrieval_text(args, results)} "
             f"{backbone_text(args, results)}".rstrip()
@@ -639,7 +399,7 @@ def write_tune_title_card(
         model_name=card_name(args),
         evaluations=retrieval_evaluations(args, results),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
-        f"{_run_split_rule(args, data_report)}",
+        f"{run_split_rule(args, data_report)}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         **tune_title_tables(results),
