@@ -46,11 +46,14 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
 
 def index_usage_problem(args: argparse.Namespace) -> str | None:
     """Why the arguments of ``index`` can build no index whatever its sources, or None: neither
-    ``--model`` nor ``--tokenizer`` (nothing to read the tunes with), or ``--tokenizer`` without
-    ``--out`` (the default folder, MODEL/index, needs a model). Refused by
+    ``--model`` nor ``--tokenizer`` (nothing to read the tunes with), ``--tokenizer`` without
+    ``--out`` (the default folder, MODEL/index, needs a model), or both (a model reads its own
+    tokenizer). Refused by
     `irish_tune.parser.parse_args` with the command's usage, as argparse's own errors, and again
     by `modeling_irish.retrieval_cli.run_index`, for arguments built in Python."""
     if args.model is not None:
+        if args.tokenizer is not None:
+            return "--tokenizer is for an index without --model: a model reads its own"
         return None
     if args.tokenizer is None:
         return (
@@ -111,11 +114,30 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
 
 def identify_usage_problem(args: argparse.Namespace) -> str | None:
     """Why the arguments of ``identify`` can name no tune whatever its input, or None: neither
-    ``--model`` nor ``--index``, so no index to search (argparse has no group of "one or both").
+    ``--model`` nor ``--index``, so no index to search (argparse has no group of "one or both");
+    an option that the scoring asked for never uses (``--hybrid-weight`` beside another
+    ``--scoring`` or without ``--model``, ``--no-transpose`` with the model's cosine alone); a
+    model's scoring without ``--model``; or ``--tokenizer`` beside ``--model``, which reads its own.
     `irish_tune.parser.parse_args` refuses it with the command's usage, as argparse's own errors;
     `modeling_irish.retrieval_cli.run_identify` again, for arguments built in Python."""
     if args.model is None and args.index is None:
         return "one of the arguments --model --index is required (--model alone reads MODEL/index)"
+    if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
+        return f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}"
+    if args.hybrid_weight is not None and args.model is None:
+        return "--hybrid-weight needs --model: the hybrid adds the model's title cosine"
+    if not args.transpose and args.scoring in ("title", "setting"):
+        return (
+            f"--no-transpose: an option of the edit distance, which --scoring {args.scoring} "
+            "does not use (the model's cosine alone)"
+        )
+    if args.scoring not in (None, "edit-distance") and args.model is None:
+        return (
+            f"--scoring {args.scoring} needs a tune-title model (--model) and an index built "
+            "with it; without one, use --scoring edit-distance (the default)"
+        )
+    if args.tokenizer is not None and args.model is not None:
+        return "--tokenizer is for an index without --model: a model reads its own tokenizer's ids"
     return None
 
 
@@ -218,17 +240,57 @@ def evaluate_retrieval_usage_problem(args: argparse.Namespace) -> str | None:
     """Why the arguments of ``evaluate-retrieval`` can score no query whatever its sources, or
     None: no ``--model`` for a scorer that is the model's (no ``--baseline``, or ``hybrid``), or
     for ``--baseline edit-distance`` neither ``--model`` nor ``--tokenizer`` (nothing to read
-    the tunes with). Refused by `irish_tune.parser.parse_args` with the command's usage, and
-    again by `modeling_irish.retrieval_cli.run_evaluate_retrieval`, for arguments built in
-    Python."""
-    if args.model is not None:
-        return None
-    if args.baseline != "edit-distance":
+    the tunes with); an option its scorer would ignore (`_ignored_option_problem`); or
+    ``--tokenizer`` beside ``--model``, which reads its own. Refused by
+    `irish_tune.parser.parse_args` with the command's usage, and again by
+    `modeling_irish.retrieval_cli.run_evaluate_retrieval`, for arguments built in Python."""
+    if args.model is None and args.baseline != "edit-distance":
         scorer = f"--baseline {args.baseline}" if args.baseline else "the model's scoring"
         return f"the argument --model is required for {scorer} (not for --baseline edit-distance)"
-    if args.tokenizer is None:
+    if args.model is None and args.tokenizer is None:
         return (
             "one of the arguments --model --tokenizer is required (--tokenizer: the edit-distance "
             "baseline without a model)"
         )
+    ignored = _ignored_option_problem(args)
+    if ignored is None and args.tokenizer is not None and args.model is not None:
+        return (
+            "--tokenizer is for the edit-distance baseline without --model: a model reads its "
+            "own tokenizer's ids"
+        )
+    return ignored
+
+
+def _ignored_option_problem(args: argparse.Namespace) -> str | None:
+    """Why an option of `evaluate-retrieval` is refused as one its scorer would ignore, as
+    `identify` refuses them, or None: the hybrid's weight for another scorer, or an
+    edit-distance option where the model scores alone (no baseline; the hybrid under
+    ``--protocol unseen``, where no gallery title has a training setting)."""
+    if args.hybrid_weight is not None and args.baseline != "hybrid":
+        scorer = f"--baseline {args.baseline}" if args.baseline else "the model alone"
+        return f"--hybrid-weight weighs --baseline hybrid, not {scorer}"
+    unseen_hybrid = args.baseline == "hybrid" and args.protocol == "unseen"
+    if args.hybrid_weight is not None and unseen_hybrid:
+        return (
+            "--hybrid-weight: under --protocol unseen the hybrid is the model alone (no gallery "
+            "title has a training setting to compare)"
+        )
+    ignored = _edit_distance_options_given(args)
+    if ignored and (args.baseline is None or unseen_hybrid):
+        scorer = "without --baseline" if args.baseline is None else "under --protocol unseen"
+        return (
+            f"{' and '.join(ignored)}: options of the edit distance, which the scoring {scorer} "
+            "does not use (the model's title cosine alone); --baseline edit-distance does"
+        )
     return None
+
+
+def _edit_distance_options_given(args: argparse.Namespace) -> list[str]:
+    """The edit-distance options of `evaluate-retrieval` set to other than their defaults."""
+    changed = (
+        ("--eighths-weight", args.eighths_weight is not None),
+        ("--no-meter-mode-penalty", not args.meter_mode),
+        ("--no-transpose", not args.transpose),
+        ("--no-unfold-repeats", not args.unfold_repeats),
+    )
+    return [flag for flag, given in changed if given]

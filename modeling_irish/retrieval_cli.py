@@ -100,8 +100,6 @@ def run_index(args: argparse.Namespace) -> int:
     from .name_that_tune import INDEX_FILE, TuneIndex
 
     _refuse_usage_problem(index_usage_problem(args))  # parse_args refused it already
-    if args.model is not None and args.tokenizer is not None:
-        raise ValueError("--tokenizer is for an index without --model: a model reads its own")
     _check_out(args.out or os.path.join(args.model, "index"))  # before the minutes of work
     if args.model is not None:
         model, tokenizer = _load(args.model)
@@ -159,7 +157,7 @@ def run_identify(args: argparse.Namespace) -> int:
 
     from .name_that_tune import HYBRID_WEIGHT, identify
 
-    _check_identify_usage(args)
+    _refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
     model, tokenizer, index, scoring = _identify_setup(args)
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     where = "stdin" if args.file == "-" else args.file
@@ -367,30 +365,6 @@ def _read_text(path: str, where: str) -> str:
     return text
 
 
-def _check_identify_usage(args: argparse.Namespace) -> None:
-    """Refuse options of `identify` that can never work together, whatever the input, before
-    anything is loaded or read (a `ValueError`: usage, exit status 2)."""
-    _refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
-    if args.hybrid_weight is not None and args.scoring not in (None, "hybrid"):
-        raise ValueError(f"--hybrid-weight weighs the hybrid scoring, not --scoring {args.scoring}")
-    if args.hybrid_weight is not None and args.model is None:
-        raise ValueError("--hybrid-weight needs --model: the hybrid adds the model's title cosine")
-    if not args.transpose and args.scoring in ("title", "setting"):
-        raise ValueError(
-            f"--no-transpose: an option of the edit distance, which --scoring {args.scoring} "
-            "does not use (the model's cosine alone)"
-        )
-    if args.scoring not in (None, "edit-distance") and args.model is None:
-        raise ValueError(
-            f"--scoring {args.scoring} needs a tune-title model (--model) and an index built "
-            "with it; without one, use --scoring edit-distance (the default)"
-        )
-    if args.tokenizer is not None and args.model is not None:
-        raise ValueError(
-            "--tokenizer is for an index without --model: a model reads its own tokenizer's ids"
-        )
-
-
 def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     """``(model, tokenizer, index, scoring)`` of `identify`'s options, once for every tune of
     the input: what the index cannot serve (a model's scorer on an index built without one, a
@@ -470,15 +444,9 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     from .retrieval_evaluation import NoQueryTunesError, NoUsableQueriesError, evaluate_retrieval
 
     _refuse_usage_problem(evaluate_retrieval_usage_problem(args))  # parse_args refused it already
-    _check_evaluate_retrieval_usage(args)
     model = None
     if args.baseline != "edit-distance":
         model, _ = _load(args.model)
-    if args.tokenizer is not None and args.model is not None:
-        raise ValueError(
-            "--tokenizer is for the edit-distance baseline without --model: a model reads its "
-            "own tokenizer's ids"
-        )
     tokenizer = _tokenizer(args.tokenizer or args.model)
     train = args.train[0] if len(args.train) == 1 else args.train
     queries: Any = args.queries
@@ -551,37 +519,3 @@ def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> st
         return ", ".join(f"{k} {v}" for k, v in value.items())
     single = key.endswith("_stderr") and metrics.get("queries") == 1
     return shown_figure(value, ".4f", SINGLE_QUERY if single else "")
-
-
-def _check_evaluate_retrieval_usage(args: argparse.Namespace) -> None:
-    """Refuse, as `identify` does, an option of `evaluate-retrieval` that its scorer would
-    ignore: the hybrid's weight for another scorer, or an edit-distance option where the model
-    scores alone (no baseline; the hybrid under ``--protocol unseen``, where no gallery title
-    has a training setting). A `ValueError`: usage, exit status 2."""
-    if args.hybrid_weight is not None and args.baseline != "hybrid":
-        scorer = f"--baseline {args.baseline}" if args.baseline else "the model alone"
-        raise ValueError(f"--hybrid-weight weighs --baseline hybrid, not {scorer}")
-    unseen_hybrid = args.baseline == "hybrid" and args.protocol == "unseen"
-    if args.hybrid_weight is not None and unseen_hybrid:
-        raise ValueError(
-            "--hybrid-weight: under --protocol unseen the hybrid is the model alone (no gallery "
-            "title has a training setting to compare)"
-        )
-    ignored = _edit_distance_options_given(args)
-    if ignored and (args.baseline is None or unseen_hybrid):
-        scorer = "without --baseline" if args.baseline is None else "under --protocol unseen"
-        raise ValueError(
-            f"{' and '.join(ignored)}: options of the edit distance, which the scoring {scorer} "
-            "does not use (the model's title cosine alone); --baseline edit-distance does"
-        )
-
-
-def _edit_distance_options_given(args: argparse.Namespace) -> list[str]:
-    """The edit-distance options of `evaluate-retrieval` set to other than their defaults."""
-    changed = (
-        ("--eighths-weight", args.eighths_weight is not None),
-        ("--no-meter-mode-penalty", not args.meter_mode),
-        ("--no-transpose", not args.transpose),
-        ("--no-unfold-repeats", not args.unfold_repeats),
-    )
-    return [flag for flag, given in changed if given]

@@ -103,7 +103,6 @@ def test_index_and_evaluate_retrieval_without_a_model_or_tokenizer_are_usage_err
     [
         ["index", "--model", "m", "oneills1850"],
         ["index", "--tokenizer", "t", "oneills1850", "--out", "ix"],
-        ["index", "--model", "m", "--tokenizer", "t", "oneills1850"],  # the runner refuses it
         [*_ERT, "--model", "m"],
         [*_ERT, "--model", "m", "--baseline", "hybrid"],
         [*_ERT, "--model", "m", "--baseline", "edit-distance"],
@@ -114,11 +113,81 @@ def test_index_and_evaluate_retrieval_read_the_arguments_their_scorers_need(argv
     assert irish_tune.parse_args(argv).command == argv[0]
 
 
+_ID = ["identify", "--index", "ix", "-"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["index", "--model", "m", "--tokenizer", "t", "oneills1850"],
+         "--tokenizer is for an index without --model: a model reads its own"),
+        ([*_ID, "--model", "m", "--scoring", "title", "--hybrid-weight", "5"],
+         "--hybrid-weight weighs the hybrid scoring, not --scoring title"),
+        ([*_ID, "--hybrid-weight", "5"],
+         "--hybrid-weight needs --model: the hybrid adds the model's title cosine"),
+        ([*_ID, "--model", "m", "--scoring", "setting", "--no-transpose"],
+         "--no-transpose: an option of the edit distance, which --scoring setting does not use "
+         "(the model's cosine alone)"),
+        ([*_ID, "--scoring", "hybrid"],
+         "--scoring hybrid needs a tune-title model (--model) and an index built with it; "
+         "without one, use --scoring edit-distance (the default)"),
+        ([*_ID, "--model", "m", "--tokenizer", "t"],
+         "--tokenizer is for an index without --model: a model reads its own tokenizer's ids"),
+        ([*_ERT, "--model", "m", "--hybrid-weight", "5"],
+         "--hybrid-weight weighs --baseline hybrid, not the model alone"),
+        ([*_ERT, "--model", "m", "--baseline", "hybrid", "--protocol", "unseen",
+          "--hybrid-weight", "5"],
+         "--hybrid-weight: under --protocol unseen the hybrid is the model alone (no gallery "
+         "title has a training setting to compare)"),
+        ([*_ERT, "--model", "m", "--no-transpose", "--eighths-weight", "0"],
+         "--eighths-weight and --no-transpose: options of the edit distance, which the scoring "
+         "without --baseline does not use (the model's title cosine alone); --baseline "
+         "edit-distance does"),
+        ([*_ERT, "--model", "m", "--tokenizer", "t", "--baseline", "edit-distance"],
+         "--tokenizer is for the edit-distance baseline without --model: a model reads its own "
+         "tokenizer's ids"),
+    ],
+)  # fmt: skip
+def test_retrieval_options_that_cannot_go_together_are_usage_errors(argv, message, capsys):
+    """Options that can never work together whatever the input (an option the scorer would
+    ignore, --tokenizer beside the --model that reads its own) were refused by the runner in one
+    line of its own, evaluate-retrieval's --tokenizer only once the model was loaded; now by
+    `parse_args`, with the command's usage line, as argparse's own errors, before any import."""
+    with pytest.raises(SystemExit) as info:
+        irish_tune.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: irish-tune {argv[0]} [-h]")
+    assert err.endswith(f"irish-tune {argv[0]}: error: {message}\n")
+
+
+def test_retrieval_usage_errors_load_nothing():
+    """The command line is refused before the runner's module (torch, transformers) is
+    imported: in a fresh interpreter, as a user runs it."""
+    code = (
+        "import sys, irish_tune\n"
+        "try:\n"
+        "    irish_tune.main(['evaluate-retrieval', '--train', 'oneills1850', '--queries',\n"
+        "                     'q.abc', '--model', 'no-such-model', '--tokenizer', 't'])\n"
+        "except SystemExit as err:\n"
+        "    loaded = sys.modules\n"
+        "    print(err.code, 'modeling_irish.retrieval_cli' in loaded, 'torch' in loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == ["2", "False", "False"], done.stderr
+    assert done.stderr.endswith(
+        "error: --tokenizer is for the edit-distance baseline without "
+        "--model: a model reads its own tokenizer's ids\n"
+    )
+
+
 def test_the_retrieval_runners_refuse_arguments_built_in_python_alike():
     """The same usage checks for a Namespace that did not come from `parse_args`: a
     `ValueError` (exit status 2 from `run_command`), before anything is loaded or read."""
     from modeling_irish.cli import build_parser
-    from modeling_irish.retrieval_cli import run_evaluate_retrieval, run_index
+    from modeling_irish.retrieval_cli import run_evaluate_retrieval, run_identify, run_index
 
     for argv, run, message in (
         (["index", "oneills1850"], run_index, "one of the arguments --model --tokenizer"),
@@ -126,6 +195,12 @@ def test_the_retrieval_runners_refuse_arguments_built_in_python_alike():
         (_ERT, run_evaluate_retrieval, "--model is required for the model's scoring"),
         ([*_ERT, "--baseline", "edit-distance"], run_evaluate_retrieval,
          "one of the arguments --model --tokenizer"),
+        (["index", "--model", "m", "--tokenizer", "t", "oneills1850"], run_index,
+         "--tokenizer is for an index without --model"),
+        (["identify", "--index", "ix", "--hybrid-weight", "5"], run_identify,
+         "--hybrid-weight needs --model"),
+        ([*_ERT, "--model", "m", "--eighths-weight", "0"], run_evaluate_retrieval,
+         "--eighths-weight: options of the edit distance"),
     ):  # fmt: skip
         args = build_parser().parse_args(argv)  # argparse's own reading, without the checks
         with pytest.raises(ValueError, match=message):

@@ -86,7 +86,9 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert failure["error"].startswith("X:5 Broken: line 13, column 1")
     said = warnings_of(caplog, "modeling_irish.retrieval_cli")
     assert f"irish-tune identify: the tune at line 10 of {snippet}: {failure['error']}" in said
-    assert main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)]) == 2
+    with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line
+        main(["identify", "--index", out, "--scoring", "hybrid", str(snippet)])
+    assert refused.value.code == 2
     assert "needs a tune-title model" in capsys.readouterr().err
     # a snippet of a few notes matches many tunes exactly: named all the same, with a warning
     snippet.write_text("K:D\nDFA|\n")
@@ -191,7 +193,9 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
         ["identify", "--model", str(folder), "--tokenizer", str(folder), str(snippet)],
         ["index", "--model", str(folder), "--tokenizer", str(folder), str(tmp_path / "corpus.abc")],
     ):
-        assert main(command) == 2, command
+        with pytest.raises(SystemExit) as refused:  # a usage error, before the model is loaded
+            main(command)
+        assert refused.value.code == 2, command
         assert "--tokenizer is for an index without --model" in capsys.readouterr().err
 
 
@@ -340,7 +344,9 @@ def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
 
     (tmp_path / "q.abc").write_text("X:1\nK:D\nFAAB AFED|\n")
     argv = ["identify", "--index", str(tmp_path), str(tmp_path / "q.abc"), "--hybrid-weight", "5"]
-    assert main(argv) == 2
+    with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line
+        main(argv)
+    assert refused.value.code == 2
     assert "--hybrid-weight needs --model" in capsys.readouterr().err
 
 
@@ -503,9 +509,13 @@ def test_identify_refuses_options_that_never_work_before_reading_the_input(
         raise AssertionError(f"{path} was read before the options were checked")
 
     monkeypatch.setattr(retrieval_cli, "read_input", never)
+    for scoring in ("title", "setting"):  # no --model: a usage error, with the usage line
+        with pytest.raises(SystemExit) as refused:
+            main(["identify", "--index", ed_index, "--scoring", scoring, "-"])
+        assert refused.value.code == 2
+        message = f"irish-tune identify: error: --scoring {scoring} needs a tune-title model"
+        assert message in capsys.readouterr().err
     cases = [
-        (["--index", ed_index, "--scoring", "title"], "--scoring title needs a tune-title model"),
-        (["--index", ed_index, "--scoring", "setting"], "--scoring setting needs a tune-title"),
         (["--model", folder, "--index", ed_index], "--scoring hybrid needs an index built with"),
         (["--index", lost], "the tokenizer folder this index was built with"),
     ]  # fmt: skip

@@ -547,10 +547,13 @@ def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
          "--no-meter-mode-penalty and --no-transpose and --no-unfold-repeats: options of"),
         ([*hybrid_unseen, "--no-transpose"], "the scoring under --protocol unseen does not use"),
     ]  # fmt: skip
-    for options, message in cases:
+    for options, message in cases:  # usage errors, with the usage line
         capsys.readouterr()
-        assert main([*base, "--model", folder, *options]) == 2, options
-        assert message in capsys.readouterr().err, options
+        with pytest.raises(SystemExit) as refused:
+            main([*base, "--model", folder, *options])
+        assert refused.value.code == 2, options
+        err = capsys.readouterr().err
+        assert err.startswith("usage: irish-tune evaluate-retrieval") and message in err, options
     # a negative seed: numpy's "expected non-negative integer" once the corpus was read, before
     with pytest.raises(SystemExit) as refused:
         main([*base, "--model", folder, "--seed", "-1"])
@@ -559,7 +562,9 @@ def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
     assert calls == []
     # identify alike: --no-transpose is the edit distance's, which --scoring title never uses
     argv = ["identify", "--model", folder, "--scoring", "title", "--no-transpose", "-"]
-    assert main(argv) == 2
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    assert refused.value.code == 2
     assert "--no-transpose: an option of the edit distance" in capsys.readouterr().err
     # the options each scorer uses still reach it, and the defaults are the documented ones
     assert main([*base, "--model", folder, "--baseline", "hybrid", "--hybrid-weight", "5"]) == 0
