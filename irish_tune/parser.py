@@ -124,7 +124,7 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
         "evaluate-retrieval": (
             "MRR@k and R@k of title retrieval (known or unseen tunes)",
             add_evaluate_retrieval_args,
-            "modeling_irish.retrieval_cli:run_evaluate_retrieval",
+            "modeling_irish.retrieval_evaluation_cli:run_evaluate_retrieval",
         ),
     }
 
