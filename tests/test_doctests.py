@@ -28,6 +28,7 @@ NO_EXAMPLES = {
     "training": "package of the training scripts",
     "training.train": "training script",
     "training.train_measurenote": "training script",
+    "training.train_tune_title": "training script",
 }
 # Docstrings with examples marked ``# doctest: +SKIP``, and why they cannot run here. A new skip
 # must be declared here (`test_skipped_examples_are_declared`), so that none goes unnoticed.

@@ -20,7 +20,6 @@ from torch.utils.data import DataLoader
 from training.backbone_split import backbone_split
 from training.common import (
     TrainingProgress,
-    append_jsonl,
     data_split_record,
     log_time_budget,
     lr_for,
@@ -52,6 +51,13 @@ from training.tune_title_arguments import (  # re-exported: this module's public
     add_arguments,
     check_arguments,
     check_backbone_outside_output,
+)
+from training.tune_title_log import (  # recent_loss re-exported: it was this module's
+    append_history,
+    recent_loss,
+    restored_log_state,
+    train_seconds,
+    update_loss,
 )
 from training.tune_title_retrieval import _write_queries, logged_retrieval, retrieval_results
 from training.tune_title_setup import (  # re-exported: they were this module's
@@ -224,7 +230,7 @@ def train_loop(
                 if not accelerator.sync_gradients:
                     continue
                 completed += 1
-                loss = _update_loss(accelerator, micro)
+                loss = update_loss(accelerator, micro)
                 stats["losses"].append(loss)
                 stats["window"].append(loss)
                 micro = []
@@ -262,36 +268,8 @@ def train_loop(
                 break
     if stats["window"]:  # a resumed checkpoint's unlogged updates, with nothing left to train
         _log_window(args, accelerator, stats, completed)
-    stats.update(completed_steps=completed, seconds=_seconds(stats))
+    stats.update(completed_steps=completed, seconds=train_seconds(stats))
     return stats
-
-
-def restored_log_state(
-    saved: dict, completed: int, logging_steps: int
-) -> tuple[list[float], tuple[float | None, int]]:
-    """The resumed checkpoint's losses not yet logged and its last log's ``(mean, updates)``
-    (``[]`` and ``(None, 0)`` when not resuming). A null (a NaN loss, which the checkpoint's
-    JSON cannot hold) is read back as NaN. A checkpoint saved before they were recorded logged
-    every ``logging_steps`` updates only: its unlogged updates are the last ``completed %
-    logging_steps`` of its ``recent_losses``, and its last log is taken as their mean.
-
-    >>> restored_log_state({"recent_losses": [4.0, 3.0, 2.0, 1.0]}, 6, 4)  # updates 3 to 6
-    ([2.0, 1.0], (2.5, 4))
-    >>> restored_log_state({"loss_window": [None], "last_loss": {"train_loss": 2.0,
-    ...     "updates": 3}}, 4, 3)
-    ([nan], (2.0, 3))
-    """
-    recent = [math.nan if v is None else v for v in saved.get("recent_losses", [])]
-    if "loss_window" in saved:
-        window = [math.nan if v is None else v for v in saved["loss_window"]]
-        last = saved.get("last_loss", {})
-        count = int(last.get("updates", 0))
-        mean = last.get("train_loss")
-        return window, ((math.nan if mean is None else mean) if count else None, count)
-    unlogged = completed % logging_steps
-    window = recent[len(recent) - unlogged :] if unlogged else []
-    mean, count = recent_loss(recent, logging_steps)
-    return window, (mean if count else None, count)
 
 
 def _log_window(args: argparse.Namespace, accelerator: Accelerator, stats: dict, step: int) -> None:
@@ -303,45 +281,9 @@ def _log_window(args: argparse.Namespace, accelerator: Accelerator, stats: dict,
     stats["last"], stats["window"] = (mean, len(window)), []
     record = {"train_loss": mean, "lr": lr_for(args, step - 1)}
     accelerator.log(record, step=step)
-    _history(args, accelerator, step, _seconds(stats), record)
+    append_history(args, accelerator, step, train_seconds(stats), record)
     shown = shown_log_figures({"train_loss": mean})  # a NaN: n/a (why), raw above
     logger.info("step %d: %s (mean of %d updates)", step, shown, len(window))
-
-
-def recent_loss(losses: Sequence[float], logging_steps: int) -> tuple[float, int]:
-    """The mean of the last ``logging_steps`` updates' losses and how many they are (fewer in
-    a run of fewer updates; ``(nan, 0)`` for none): what the progress bar shows after an update
-    that is not logged (a logged one shows the mean logged, `_log_window`).
-
-    >>> recent_loss([4.0, 3.0, 2.0, 1.0], 2), recent_loss([4.0], 10)
-    ((1.5, 2), (4.0, 1))
-    """
-    recent = list(losses[-logging_steps:])
-    return (float(np.mean(recent)), len(recent)) if recent else (math.nan, 0)
-
-
-def _update_loss(accelerator: Accelerator, micro: list[torch.Tensor]) -> float:
-    """The update's loss for logging: the mean of its micro-batches' losses, averaged over the
-    processes. The cosine loss scores each process's own pairs, so one process's loss is half
-    the story (the update trains on the mean, `_loss`); InfoNCE and hinge compute the gathered
-    batch's loss in every process, which the average leaves as it is. Every process calls it
-    (a collective), as train_measurenote.py's `_log_train` reduces MeasureNote's losses."""
-    return float(accelerator.reduce(torch.stack(micro).mean(), "mean"))
-
-
-def _seconds(stats: dict) -> float:
-    """Training seconds of the run so far, the runs it resumed included."""
-    return stats["seconds_before"] + time.perf_counter() - stats["start"]
-
-
-def _history(
-    args: argparse.Namespace, accelerator: Accelerator, step: int, seconds: float, record: dict
-) -> None:
-    """Append to ``output_dir/train_log.jsonl`` as MeasureNote's training does (the learning
-    curve, kept by a killed run too and cut back to the checkpoint by a resumed one)."""
-    if accelerator.is_main_process:
-        row = {"step": step, "train_seconds": round(seconds, 3), **record}
-        append_jsonl(os.path.join(args.output_dir, "train_log.jsonl"), row)
 
 
 def final_retrieval(
@@ -374,7 +316,7 @@ def final_retrieval(
     if figures and fresh:  # the final figures reach the trackers and the log too
         # a tracker holds numbers; a None (a single query's stderr) is the log's null alone
         accelerator.log({k: v for k, v in figures.items() if v is not None}, step=step)
-        _history(args, accelerator, step, stats["seconds"], figures)
+        append_history(args, accelerator, step, stats["seconds"], figures)
     return retrieval
 
 
