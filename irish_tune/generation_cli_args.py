@@ -13,9 +13,13 @@ __all__ = [
     "add_evaluate_generation_args",
     "add_generate_args",
     "add_render_args",
+    "evaluate_generation_usage_problem",
     "formats_arg",
+    "generate_usage_problem",
     "meter_arg",
+    "render_usage_problem",
     "seed_arg",
+    "soundfont_problem",
 ]
 
 #: = `modeling_irish.render.FORMATS` and `modeling_irish.generation_args.DEFAULT_MAX_ROWS` (not
@@ -231,6 +235,44 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 
 
+def generate_usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``generate`` can never work together, or None: ``--render``
+    without ``--out`` (the renderings need a folder), or a ``--soundfont`` that nothing would
+    use (`soundfont_problem`). Refused by `irish_tune.parser.parse_args` with the command's
+    usage, as argparse's own errors, and again by `modeling_irish.generation_cli.run_generate`,
+    for arguments built in Python."""
+    if args.render and not args.out:
+        return "--render needs --out, the folder the .abc files and renderings go to"
+    return soundfont_problem(args.soundfont, args.render, "--render")
+
+
+def soundfont_problem(soundfont: str | None, formats: list[str], flag: str) -> str | None:
+    """Why a ``--soundfont`` that nothing would use (no WAV asked for in ``flag``) is refused
+    rather than ignored without a word, or None.
+
+    >>> soundfont_problem("gm.sf2", ["svg"], "--render")
+    '--soundfont is used only for WAV files: add wav to --render (e.g. --render wav)'
+    >>> soundfont_problem("gm.sf2", ["wav"], "--render") is None
+    True
+    """
+    if soundfont is not None and "wav" not in formats:
+        return f"--soundfont is used only for WAV files: add wav to {flag} (e.g. {flag} wav)"
+    return None
+
+
+def render_usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``render`` can render nothing whatever its files, or None: an empty
+    ``--formats``, a ``--soundfont`` without wav among them (`soundfont_problem`), or ``-``
+    (stdin) given twice. Refused by `irish_tune.parser.parse_args` with the command's usage, and
+    again by `modeling_irish.generation_cli.run_render`, for arguments built in Python."""
+    if not args.formats:
+        return f"--formats is empty; choose from {', '.join(FORMATS)}"
+    problem = soundfont_problem(args.soundfont, args.formats, "--formats")
+    if problem is None and args.files.count("-") > 1:
+        return "'-' (stdin) can be given once"
+    return problem
+
+
 def _train_source(text: str) -> str:
     """``--train``: ``-`` (stdin) or a source that exists (`abc_source`), checked when the
     arguments are read, before the model is loaded and the tunes sampled."""
@@ -256,3 +298,13 @@ def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
         help="skip the re-reading checks (our reader, music21, abc2midi)",
     )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
+def evaluate_generation_usage_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments of ``evaluate-generation`` are refused whatever its model, or None:
+    ``--max-train-tunes`` without the ``--train`` it limits. Refused by
+    `irish_tune.parser.parse_args` with the command's usage, and again by
+    `modeling_irish.generation_cli.run_evaluate_generation`, for arguments built in Python."""
+    if args.max_train_tunes is not None and not args.train:
+        return "--max-train-tunes limits --train, which is not given"
+    return None

@@ -14,6 +14,9 @@ from .generation_cli_args import (
     add_evaluate_generation_args,
     add_generate_args,
     add_render_args,
+    evaluate_generation_usage_problem,
+    generate_usage_problem,
+    render_usage_problem,
 )
 from .retrieval_cli_args import (
     add_evaluate_retrieval_args,
@@ -29,11 +32,15 @@ __all__ = ["add_check_args", "add_evaluate_lm_args", "build_parser", "parse_args
 _AddArguments = Callable[[argparse.ArgumentParser], None]
 
 #: The checks of a command's arguments taken together that argparse cannot make (one of two
-#: options, either or both): each returns why they are refused, or None.
+#: options, either or both; an option that another makes useless): each returns why they are
+#: refused, or None.
 _USAGE_CHECKS: dict[str, Callable[[argparse.Namespace], str | None]] = {
+    "evaluate-generation": evaluate_generation_usage_problem,
     "evaluate-retrieval": evaluate_retrieval_usage_problem,
+    "generate": generate_usage_problem,
     "identify": identify_usage_problem,
     "index": index_usage_problem,
+    "render": render_usage_problem,
 }
 
 

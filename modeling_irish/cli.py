@@ -44,6 +44,7 @@ __all__ = [
     "positive_int",
     "read_dump",
     "read_input",
+    "refuse_usage_problem",
     "run_command",
     "tune_texts",
     "score_weight",
@@ -115,6 +116,21 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
                 warn_no_tunes(said, where, why)
             if without is not None:
                 without.append((where, why))
+
+
+def refuse_usage_problem(problem: str | None) -> None:
+    """Raise ``problem`` of a command's arguments taken together (an ``irish_tune`` module's
+    ``*_usage_problem``) as a `ValueError` (usage, exit status 2): `irish_tune.parser.parse_args`
+    refuses it with the usage line, and a runner again for arguments built in Python.
+
+    >>> refuse_usage_problem(None)
+    >>> refuse_usage_problem("--render needs --out")
+    Traceback (most recent call last):
+    ...
+    ValueError: --render needs --out
+    """
+    if problem:
+        raise ValueError(problem)
 
 
 def read_dump(path: str, unreadable: bool = False) -> list[Any] | None:

@@ -16,16 +16,18 @@ from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside 
     add_evaluate_generation_args,
     add_generate_args,
     add_render_args,
+    evaluate_generation_usage_problem,
     formats_arg,
+    generate_usage_problem,
     meter_arg,
+    render_usage_problem,
     seed_arg,
 )
 from irish_tune.json_output import print_json, shown_figure
 from tokenization.capped_warnings import CappedWarnings, masked, skip_reason
 
-from .cli import first_line, read_dump, read_input, tune_texts
+from .cli import first_line, read_dump, read_input, refuse_usage_problem, tune_texts
 from .file_utils import link_problem, replacing_file
-from .render import FORMATS
 from .render_svg import page_of, rendered_pages
 
 if TYPE_CHECKING:
@@ -273,10 +275,8 @@ def run_generate(args: argparse.Namespace) -> int:
     ``--render`` whose formats all cannot be made here (a tool is missing) is refused before
     sampling, as `run_render` refuses it. A warning about the request (the prompt's) is said
     once, not once a batch (`_sample_all`)."""
+    refuse_usage_problem(generate_usage_problem(args))  # parse_args refused it already
     formats = list(args.render)
-    if formats and not args.out:
-        raise ValueError("--render needs --out, the folder the .abc files and renderings go to")
-    _check_soundfont_use(args.soundfont, formats, "--render")
     prompt = _read_prompt(args.prompt) if args.prompt else None
     made = None
     if args.out:  # a format that cannot be made is said first, and leaves no empty folder
@@ -486,21 +486,6 @@ def _place_in(raw: Any) -> Callable[[Exception], str]:
     return lambda err: raw.locate(err).removeprefix(f"{raw.file_name}: ")
 
 
-def _check_soundfont_use(soundfont: str | None, formats: list[str], flag: str) -> None:
-    """Refuse a ``--soundfont`` that nothing would use (no WAV asked for), rather than ignore
-    it without a word.
-
-    >>> _check_soundfont_use("gm.sf2", ["svg"], "--render")
-    Traceback (most recent call last):
-    ...
-    ValueError: --soundfont is used only for WAV files: add wav to --render (e.g. --render wav)
-    """
-    if soundfont is not None and "wav" not in formats:
-        raise ValueError(
-            f"--soundfont is used only for WAV files: add wav to {flag} (e.g. {flag} wav)"
-        )
-
-
 def run_render(args: argparse.Namespace) -> int:
     """``irish-tune render``: SVG, MIDI and WAV of every tune of ABC files (``-``: stdin).
 
@@ -521,11 +506,7 @@ def run_render(args: argparse.Namespace) -> int:
     from .abc_sources import text_tunes
     from .render import tune_label
 
-    if not args.formats:
-        raise ValueError(f"--formats is empty; choose from {', '.join(FORMATS)}")
-    _check_soundfont_use(args.soundfont, args.formats, "--formats")
-    if args.files.count("-") > 1:
-        raise ValueError("'-' (stdin) can be given once")
+    refuse_usage_problem(render_usage_problem(args))  # parse_args refused it already
     books = []
     for path in args.files:
         where = "stdin" if path == "-" else path
@@ -627,8 +608,7 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-generation``: sample, then report the quality measures."""
     from .quality import EMPTY_HISTOGRAM, generation_metrics
 
-    if args.max_train_tunes is not None and not args.train:
-        raise ValueError("--max-train-tunes limits --train, which is not given")
+    refuse_usage_problem(evaluate_generation_usage_problem(args))  # parse_args refused it
     generator = load_generator(args.model)
     # the first batch is sampled here: a refused model or request (--key, --meter...) is said
     # in a second, before the --train corpus is read (tens of seconds for a large one)

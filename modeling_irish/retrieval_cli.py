@@ -27,6 +27,7 @@ from .cli import (
     load_saved,
     read_dump,
     read_input,
+    refuse_usage_problem,
     require_folder,
     require_model_type,
 )
@@ -61,14 +62,6 @@ def _tokenizer(folder: str) -> Any:
     return AbcTokenizer.from_pretrained(require_folder(folder, "tokenizer"), local_files_only=True)
 
 
-def _refuse_usage_problem(problem: str | None) -> None:
-    """Raise ``problem`` of a command's arguments taken together (``irish_tune.retrieval_cli_args
-    .*_usage_problem``) as a `ValueError` (usage, exit status 2): `irish_tune.parser.parse_args`
-    refuses it with the usage line, and a runner again for arguments built in Python."""
-    if problem:
-        raise ValueError(problem)
-
-
 def _check_out(out: str) -> None:
     """Fail at once when the index folder ``out`` cannot be written (a symbolic link that
     leads nowhere among them: `file_utils.link_problem`)."""
@@ -101,7 +94,7 @@ def run_index(args: argparse.Namespace) -> int:
 
     from .name_that_tune import INDEX_FILE, TuneIndex
 
-    _refuse_usage_problem(index_usage_problem(args))  # parse_args refused it already
+    refuse_usage_problem(index_usage_problem(args))  # parse_args refused it already
     _check_out(args.out or os.path.join(args.model, "index"))  # before the minutes of work
     if args.model is not None:
         model, tokenizer = _load(args.model)
@@ -159,7 +152,7 @@ def run_identify(args: argparse.Namespace) -> int:
 
     from .name_that_tune import HYBRID_WEIGHT, identify
 
-    _refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
+    refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
     model, tokenizer, index, scoring = _identify_setup(args)
     weight = HYBRID_WEIGHT if args.hybrid_weight is None else args.hybrid_weight
     where = "stdin" if args.file == "-" else args.file

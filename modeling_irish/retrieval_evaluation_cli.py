@@ -11,7 +11,7 @@ from typing import Any
 from irish_tune.json_output import SINGLE_QUERY, print_json, shown_figure
 from irish_tune.retrieval_cli_args import evaluate_retrieval_usage_problem
 
-from .cli import read_input
+from .cli import read_input, refuse_usage_problem
 
 __all__ = ["run_evaluate_retrieval"]
 
@@ -23,10 +23,10 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     too queries that hold no tune at all (`NoQueryTunesError`)."""
 
     from .name_that_tune import HYBRID_WEIGHT
-    from .retrieval_cli import _load, _refuse_usage_problem, _tokenizer  # shared; no cycle
+    from .retrieval_cli import _load, _tokenizer  # shared with index and identify; no cycle
     from .retrieval_evaluation import NoQueryTunesError, NoUsableQueriesError, evaluate_retrieval
 
-    _refuse_usage_problem(evaluate_retrieval_usage_problem(args))  # parse_args refused it already
+    refuse_usage_problem(evaluate_retrieval_usage_problem(args))  # parse_args refused it already
     model = None
     if args.baseline != "edit-distance":
         model, _ = _load(args.model)

@@ -329,7 +329,9 @@ def test_version_and_small_argument_checks(tmp_path, capsys):
         main(["identify", "--index", str(tmp_path), "--hybrid-weight", "-3"])
     assert exit_info.value.code == 2
     assert "argument --hybrid-weight: must be a finite number >= 0" in capsys.readouterr().err
-    assert main(["evaluate-generation", "--model", str(tmp_path), "--max-train-tunes", "5"]) == 2
+    with pytest.raises(SystemExit) as exit_info:  # a usage error, with the usage line
+        main(["evaluate-generation", "--model", str(tmp_path), "--max-train-tunes", "5"])
+    assert exit_info.value.code == 2
     assert "--max-train-tunes limits --train" in capsys.readouterr().err
 
 
@@ -536,14 +538,22 @@ def test_an_option_given_a_double_dash_as_its_value_is_a_usage_error(argv, flag,
     assert f"irish-tune {argv[0]}: error: argument {flag}: expected one argument" in err
 
 
-def test_an_option_whose_type_gives_an_empty_list_is_not_refused(monkeypatch):
-    """``--formats=`` is an empty list by its type, not a ``--`` argparse dropped."""
+def test_an_option_whose_type_gives_an_empty_list_is_not_refused(monkeypatch, capsys):
+    """``--render=`` is an empty list by its type, not a ``--`` argparse dropped; ``render
+    --formats=`` is refused as formats that render nothing, not as a dropped value."""
     from modeling_irish.cli import main
 
     seen = []
     monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
-    assert main(["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"]) == 0
-    assert seen[0].formats == [] and seen[0].files == ["one.abc", "--x--"]
+    assert main(["generate", "--model", "m", "--render="]) == 0
+    assert seen[0].render == []
+    with pytest.raises(SystemExit) as refused:
+        main(["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.endswith("error: --formats is empty; choose from svg, midi, wav\n")
+    assert main(["render", "one.abc", "--formats=midi", "--out", "rx", "--", "--x--"]) == 0
+    assert seen[1].formats == ["midi"] and seen[1].files == ["one.abc", "--x--"]
 
 
 def test_check_reports_a_mid_bar_ending_written_as_a_bar_line(tmp_path, monkeypatch, capsys):

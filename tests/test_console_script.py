@@ -183,6 +183,50 @@ def test_retrieval_usage_errors_load_nothing():
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", "--model", "m", "--render", "svg"],
+         "--render needs --out, the folder the .abc files and renderings go to"),
+        (["generate", "--model", "m", "--soundfont", "gm.sf2"],
+         "--soundfont is used only for WAV files: add wav to --render (e.g. --render wav)"),
+        (["render", "t.abc", "--out", "o", "--formats", ""],
+         "--formats is empty; choose from svg, midi, wav"),
+        (["render", "t.abc", "--out", "o", "--formats", "midi", "--soundfont", "gm.sf2"],
+         "--soundfont is used only for WAV files: add wav to --formats (e.g. --formats wav)"),
+        (["render", "-", "--out", "o", "-"], "'-' (stdin) can be given once"),
+        (["evaluate-generation", "--model", "m", "--max-train-tunes", "5"],
+         "--max-train-tunes limits --train, which is not given"),
+    ],
+)  # fmt: skip
+def test_generation_options_that_cannot_go_together_are_usage_errors(argv, message, capsys):
+    """generate, render and evaluate-generation refused these in the runner, in one line of
+    their own without the usage line; now `parse_args` does, as argparse's own errors."""
+    with pytest.raises(SystemExit) as info:
+        irish_tune.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: irish-tune {argv[0]} [-h]")
+    assert err.endswith(f"irish-tune {argv[0]}: error: {message}\n")
+
+
+def test_the_generation_runners_refuse_arguments_built_in_python_alike():
+    """The same checks for a Namespace that did not come from `parse_args`: a `ValueError`
+    (exit status 2 from `run_command`), before a model or file is read."""
+    from modeling_irish.cli import build_parser
+    from modeling_irish.generation_cli import run_evaluate_generation, run_generate, run_render
+
+    for argv, run, message in (
+        (["generate", "--model", "m", "--render", "svg"], run_generate, "--render needs --out"),
+        (["render", "-", "-", "--out", "o"], run_render, "can be given once"),
+        (["evaluate-generation", "--model", "m", "--max-train-tunes", "5"],
+         run_evaluate_generation, "--max-train-tunes limits --train"),
+    ):  # fmt: skip
+        args = build_parser().parse_args(argv)  # argparse's own reading, without the checks
+        with pytest.raises(ValueError, match=message):
+            run(args)
+
+
 def test_the_retrieval_runners_refuse_arguments_built_in_python_alike():
     """The same usage checks for a Namespace that did not come from `parse_args`: a
     `ValueError` (exit status 2 from `run_command`), before anything is loaded or read."""

@@ -89,8 +89,10 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
 
     out = tmp_path / "out"
     # "missing" is no model folder: each refusal comes before the model is loaded.
-    assert main(["generate", "--model", "missing", "--render", "svg"]) == 2
-    assert "irish-tune generate: --render needs --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # a usage error, with the usage line
+        main(["generate", "--model", "missing", "--render", "svg"])
+    assert exit_info.value.code == 2
+    assert "irish-tune generate: error: --render needs --out" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["generate", "--model", "missing", "--out", str(out), "--render", "pdf"])
     assert exit_info.value.code == 2

@@ -146,8 +146,10 @@ def test_render_cli_takes_several_files(tmp_path, capsys):
     # every file is read first: a missing one fails before anything is written
     assert main(["render", one, str(tmp_path / "nope.abc"), "--out", str(tmp_path / "o2")]) == 2
     assert "no such file" in capsys.readouterr().err and not (tmp_path / "o2").exists()
-    assert main(["render", "-", "-", "--out", str(tmp_path / "o3"), "--formats", "midi"]) == 2
-    assert "'-' (stdin) can be given once" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line
+        main(["render", "-", "-", "--out", str(tmp_path / "o3"), "--formats", "midi"])
+    assert refused.value.code == 2
+    assert "irish-tune render: error: '-' (stdin) can be given once" in capsys.readouterr().err
 
 
 def test_render_cli_never_writes_one_name_twice(tmp_path, capsys):

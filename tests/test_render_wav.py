@@ -110,11 +110,15 @@ def test_a_soundfont_without_wav_is_refused_not_ignored(tmp_path, capsys):
 
     tune = _write(tmp_path / "tune.abc", ABC, "utf-8")
     argv = ["render", tune, "--out", str(tmp_path / "out"), "--formats", "midi"]
-    assert main([*argv, "--soundfont", "gm.sf2"]) == 2
+    with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line
+        main([*argv, "--soundfont", "gm.sf2"])
+    assert refused.value.code == 2
     assert "--soundfont is used only for WAV files: add wav to --formats" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     argv = ["generate", "--model", "unused", "--out", str(tmp_path / "g"), "--render", "svg"]
-    assert main([*argv, "--soundfont", "gm.sf2"]) == 2  # refused before the model is read
+    with pytest.raises(SystemExit) as refused:  # refused before the model is read
+        main([*argv, "--soundfont", "gm.sf2"])
+    assert refused.value.code == 2
     assert "add wav to --render" in capsys.readouterr().err
 
 
