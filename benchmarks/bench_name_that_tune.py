@@ -21,7 +21,7 @@ repeats and endings unfolded), alternating query by query; ``written_*`` keys.
 
 ``--compare-window W`` also times the default scorer with gallery windows of W symbols instead of
 ``edit_distance.WINDOW`` (alternating, and checks that the scores are identical); ``window_W_*``
-keys.
+keys. W must be above the windows' overlap, 128 symbols (twice ``semiglobal.MAX_WORD_QUERY``).
 
 ``--ab-commit`` times the bit-parallel scan at that git commit (``_myers_scan_table``, else
 ``_myers_scan``, of ``modeling_irish/semiglobal.py``, or of ``edit_distance.py`` at commits before
@@ -59,6 +59,9 @@ from modeling_irish.tune_embedding import _best_per_title, _encode_all, read_tun
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
+# the overlap `EditDistanceRanker` gives its gallery windows: a window must be longer
+WINDOW_OVERLAP = 2 * semiglobal.MAX_WORD_QUERY
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -88,9 +91,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Also time the scorer over the settings as written (repeats not unfolded).",
     )
     p.add_argument(
-        "--compare-window", type=positive_int, default=None, help="Also time these windows."
+        "--compare-window",
+        type=positive_int,
+        default=None,
+        help=f"Also time gallery windows of this many symbols (above {WINDOW_OVERLAP}, "
+        "the windows' overlap).",
     )
     args = p.parse_args(argv)
+    # checked before any work: PaddedGallery would refuse it only after the corpus is read
+    if args.compare_window is not None and args.compare_window <= WINDOW_OVERLAP:
+        p.error(
+            f"--compare-window {args.compare_window}: must be above {WINDOW_OVERLAP}, "
+            "the overlap of the gallery's windows"
+        )
     # checked before any work: a bad commit would fail only after the index is built
     if args.ab_commit and not commit_exists(args.ab_commit):
         p.error(f"--ab-commit {args.ab_commit}: no such commit in this repository")

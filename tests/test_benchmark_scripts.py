@@ -251,6 +251,18 @@ def test_name_that_tune_refuses_an_incompatible_ab_commit_before_any_work(
     assert "--ab-commit: no compatible scan at 570d4ac" in capsys.readouterr().err
 
 
+def test_name_that_tune_refuses_a_compare_window_no_longer_than_the_overlap(tmp_path, capsys):
+    """``--compare-window 64`` read and indexed the whole corpus, then failed with PaddedGallery's
+    traceback "need 0 < overlap < window, got 128, 64"."""
+    bench = load_benchmark("bench_name_that_tune")
+    flags = ["--tokenizer", str(tmp_path), "--corpus", str(tmp_path)]
+    with pytest.raises(SystemExit) as refused:
+        bench.parse_args([*flags, "--compare-window", "128"])
+    assert refused.value.code == 2
+    assert "--compare-window 128: must be above 128" in capsys.readouterr().err
+    assert bench.parse_args([*flags, "--compare-window", "129"]).compare_window == 129
+
+
 def test_a_benchmark_imports_the_code_of_its_own_checkout(tmp_path):
     """`_paths` appended the checkout to ``sys.path``, so a benchmark run from one checkout
     measured the code of another one installed (editable) in the environment."""
