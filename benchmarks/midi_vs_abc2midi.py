@@ -1,4 +1,4 @@
-"""Does `irish-tune render --midi` (`modeling_irish.render.to_midi`) play what abc2midi plays?
+"""Does `irish-tune render --formats midi` (`render.to_midi`) play what abc2midi plays?
 
 For every tune of a sample, the tune is written to its own ``.abc``, rendered by `to_midi` and
 by ``abc2midi t.abc -o a.mid -NGRA -NFNP -NGUI -NFER`` (no grace notes, no dynamics, no guitar
