@@ -18,7 +18,13 @@ from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
 from tokenization.abc_writer import OWN_FIELDS, tokens_to_body
-from tokenization.keys import MODES, Key, mode_name, parse_key, standard_key
+from tokenization.keys import (  # check_key: re-exported, where generate's key was checked
+    MODES,
+    Key,
+    check_key,
+    mode_name,
+    standard_key,
+)
 from tokenization.tokenization_abc import read_tune
 
 from .generation_args import (
@@ -333,38 +339,6 @@ def default_title(req: TuneRequest, rhythm: str | None, number: int) -> str:
     if req.prompt_title:
         return f"{req.prompt_title}, continued {number}"
     return f"Generated {rhythm or 'tune'} {number}"
-
-
-#: A key as `generate` takes it: a tonic, then a mode word (`mode_name`) or nothing.
-_KEY_NAME = re.compile(r"\s*[A-Ga-g][#b]?\s*(?P<mode>[A-Za-z]*)\s*")
-
-
-def check_key(key: str) -> Key:
-    """The `Key` that ``key`` names: a tonic and an optional mode (``"D"``, ``"Bb"``,
-    ``"E dorian"``, ``"F#m"``); a `ValueError` for anything else a ``K:`` field may hold
-    (explicit accidentals, ``exp``, a clef, ``none``), which the tune, written with the key's
-    own signature, would silently drop.
-
-    >>> check_key("E dorian").name, check_key("Bbm").name
-    ('E dorian', 'Bb minor')
-    >>> check_key("D ^g")
-    Traceback (most recent call last):
-    ...
-    ValueError: key 'D ^g' is not a key name: give a tonic and an optional mode, e.g. 'D', ...
-    """
-    found = _KEY_NAME.fullmatch(key)
-    mode = found["mode"] if found else ""
-    try:
-        known = found is not None and (not mode or mode_name(mode) is not None)
-    except ValueError:  # an unknown mode word ("exp", a clef name)
-        known = False
-    if not known:
-        raise ValueError(
-            f"key {key!r} is not a key name: give a tonic and an optional mode, e.g. 'D', "
-            "'Bb', 'E dorian' or 'F# minor' (no accidentals, exp, clef or none: tunes are "
-            "written in the key's own signature)"
-        )
-    return parse_key(key)
 
 
 def check_line_offset(offset: int) -> int:

@@ -17,6 +17,7 @@ __all__ = [
     "MODES",
     "Key",
     "KeySpec",
+    "check_key",
     "clef_octave",
     "normalise_shift",
     "normalise_tune",
@@ -344,6 +345,39 @@ def parse_key(text: str) -> Key:
     (Key(tonic='E', mode='dorian'), 'B minor', -2)
     """
     return parse_key_field(text).key
+
+
+#: A key as `irish-tune generate` and `transpose` take it: a tonic, then a mode word
+#: (`mode_name`) or nothing.
+_KEY_NAME = re.compile(r"\s*[A-Ga-g][#b]?\s*(?P<mode>[A-Za-z]*)\s*")
+
+
+def check_key(key: str) -> Key:
+    """The `Key` that ``key`` names: a tonic and an optional mode (``"D"``, ``"Bb"``,
+    ``"E dorian"``, ``"F#m"``); a `ValueError` for anything else a ``K:`` field may hold
+    (explicit accidentals, ``exp``, a clef, ``none``), which the tune, written with the key's
+    own signature, would silently drop.
+
+    >>> check_key("E dorian").name, check_key("Bbm").name
+    ('E dorian', 'Bb minor')
+    >>> check_key("D ^g")
+    Traceback (most recent call last):
+    ...
+    ValueError: key 'D ^g' is not a key name: give a tonic and an optional mode, e.g. 'D', ...
+    """
+    found = _KEY_NAME.fullmatch(key)
+    mode = found["mode"] if found else ""
+    try:
+        known = found is not None and (not mode or mode_name(mode) is not None)
+    except ValueError:  # an unknown mode word ("exp", a clef name)
+        known = False
+    if not known:
+        raise ValueError(
+            f"key {key!r} is not a key name: give a tonic and an optional mode, e.g. 'D', "
+            "'Bb', 'E dorian' or 'F# minor' (no accidentals, exp, clef or none: tunes are "
+            "written in the key's own signature)"
+        )
+    return parse_key(key)
 
 
 def standard_key(key: Key) -> Key:
