@@ -7,11 +7,12 @@ that runs the command. A Ctrl-C while the package is still loading would otherwi
 KeyboardInterrupt traceback from deep inside an import; it stops quietly, as
 `modeling_irish.cli.run_command` does once a command runs.
 
-A command that needs no model (`MODEL_FREE_COMMANDS`: ``check``, ``render``) run from the command
-line loads the package without torch and transformers: ``import modeling_irish`` registers the
-models with the transformers Auto classes, which imports both (seconds), and these commands
-never use them. `main` called with an ``argv`` from Python code leaves the import as it is, since
-the caller may use the Auto classes afterwards; a later command that needs a model registers them.
+A command that needs no model (`MODEL_FREE_COMMANDS`: ``check``, ``render``, ``transpose``) run
+from the command line loads the package without torch and transformers: ``import
+modeling_irish`` registers the models with the transformers Auto classes, which imports both
+(seconds), and these commands never use them. `main` called with an ``argv`` from Python code
+leaves the import as it is, since the caller may use the Auto classes afterwards; a later
+command that needs a model registers them.
 
 >>> import irish_tune
 >>> irish_tune.main(["check", "no-such-file.abc"])  # the message goes to stderr
@@ -31,7 +32,7 @@ __all__ = ["MODEL_FREE_COMMANDS", "build_parser", "main", "parse_args"]
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 # The commands whose code reads, writes and renders ABC only: no model, no torch.
-MODEL_FREE_COMMANDS = frozenset({"check", "render"})
+MODEL_FREE_COMMANDS = frozenset({"check", "render", "transpose"})
 
 # True while `main` imports `modeling_irish` for one of `MODEL_FREE_COMMANDS` run from the command
 # line: the package then skips registering its models (`modeling_irish._model_free_import`).

@@ -27,7 +27,13 @@ from .retrieval_cli_args import (
     index_usage_problem,
 )
 
-__all__ = ["add_check_args", "add_evaluate_lm_args", "build_parser", "parse_args"]
+__all__ = [
+    "add_check_args",
+    "add_evaluate_lm_args",
+    "add_transpose_args",
+    "build_parser",
+    "parse_args",
+]
 
 _AddArguments = Callable[[argparse.ArgumentParser], None]
 
@@ -79,6 +85,30 @@ def add_check_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_transpose_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune transpose``."""
+    parser.add_argument(
+        "files",
+        nargs="+",
+        help="ABC files, folders of .abc files, thesession.org dumps, - for stdin, or the books "
+        "bundled with music21 (as check reads them)",
+    )
+    parser.add_argument(
+        "--key",
+        default=None,
+        help="key to write every tune in: a tonic and an optional mode, e.g. G, Ador, 'E dorian' "
+        "or F#m, of each tune's mode (a tune of another mode is named and left out); default: "
+        "each tune normalised as the training corpus is, on the white keys of its mode "
+        "(K:Ddor for a D or E dorian tune), its own key kept in Z:",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="file to write the tunes to, replaced whole once all are written (default: stdout)",
+    )
+
+
 def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune evaluate-lm``."""
     parser.add_argument("--model", required=True, help="folder of a trained MeasureNote model")
@@ -97,6 +127,11 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
             "read, tokenize and round-trip every tune of ABC files",
             add_check_args,
             "modeling_irish.cli:run_check",
+        ),
+        "transpose": (
+            "write every tune of ABC files in a key, or normalised as the training corpus is",
+            add_transpose_args,
+            "modeling_irish.transpose_cli:run_transpose",
         ),
         "evaluate-lm": (
             "per-token NLL and perplexity of a model",
@@ -143,6 +178,11 @@ EXAMPLES = {
         "irish-tune check --bars oneills1850 --json",
         "cat tunes.abc | irish-tune check -",
     ],
+    "transpose": [
+        "irish-tune transpose tunes.abc --key 'A dorian' -o in_a.abc",
+        "irish-tune transpose tunes.abc > normalised.abc  # on the white keys, as the corpus",
+        "cat kesh.abc | irish-tune transpose - --key A",
+    ],
     "evaluate-lm": ["irish-tune evaluate-lm --model runs/measurenote-small my_tunes.abc --json"],
     "generate": [
         "irish-tune generate --model runs/measurenote-small --rhythm jig --key 'E dorian'",
@@ -178,6 +218,13 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
         1: "a tune cannot be read or round-tripped, a file holds no tune or cannot be read, "
         "or with --bars a bar does not fit",
         2: "an argument is refused, or no file of that name",
+    },
+    "transpose": {
+        0: "every tune written",
+        1: "a tune cannot be read, or is of another mode than --key, or a file of several holds "
+        "no tune: named on stderr and left out, the others written, a last line counting them",
+        2: "an argument is refused (a --key that is no key name), no file of that name, no "
+        "tune in the input, or the output cannot be written: nothing is written",
     },
     "evaluate-lm": {
         0: "the figures printed",

@@ -1,0 +1,117 @@
+"""``irish-tune transpose``: every tune of ABC files written back as ABC, in a real key
+(``--key``) or normalised as the training corpus is (`tokenization.transposition`). Model-free:
+it imports neither torch nor transformers (`irish_tune.MODEL_FREE_COMMANDS`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from tokenization.abc_header import text_tune_name
+from tokenization.abc_parser import AbcParseError, parse_abc
+from tokenization.capped_warnings import CappedWarnings, masked
+from tokenization.keys import Key, check_key, standard_key
+from tokenization.transposition import ModeMismatchError, transposed_abc
+
+from .cli import tune_texts
+from .file_utils import replacing_file
+
+__all__ = ["run_transpose"]
+
+logger = logging.getLogger(__name__)
+
+#: The kind of the warnings about tunes not written, as `CappedWarnings` counts them.
+_NOT_WRITTEN = "tunes not written"
+
+
+def _target_key(text: str | None) -> Key | None:
+    """The key ``--key`` names (`check_key`: a tonic and an optional mode; a `ValueError` for
+    anything else), spelled with at most 7 sharps or flats (`standard_key`, said on stderr, as
+    `generate` says it); None without ``--key``."""
+    if text is None:
+        return None
+    key = check_key(text)
+    usual = standard_key(key)
+    if usual != key:
+        print(
+            f"irish-tune transpose: {key.name} needs {abs(key.signature)} "
+            f"{'sharps' if key.signature > 0 else 'flats'} in its signature: the tunes are "
+            f"written in {usual.name}, the same sound",
+            file=sys.stderr,
+        )
+    return usual
+
+
+def _transposed(raw: Any, key: Key | None) -> str:
+    """The ABC of the tune ``raw`` (a `RawTune`) in ``key`` (`transposed_abc`); a `ValueError`
+    that names the tune, its line and column as `irish-tune check` does (`RawTune.locate`) when
+    it cannot be read, or its mode is not ``key``'s."""
+    if raw.unreadable:  # a dump row that gives no tune
+        raise ValueError(raw.locate(ValueError(raw.unreadable)))
+    try:
+        tune = parse_abc(raw.text)
+    except AbcParseError as err:
+        raise ValueError(raw.locate(err)) from None
+    try:
+        return transposed_abc(tune, key)
+    except ModeMismatchError as err:  # named by its place and X: and title, as check names it
+        raise ValueError(f"{raw.place}: {text_tune_name(raw.text) or 'tune'}: {err}") from None
+
+
+def run_transpose(args: argparse.Namespace) -> int:
+    """``irish-tune transpose``: each tune of ``args.files`` written as ABC, in ``--key`` or,
+    without it, normalised as the training corpus is; to stdout, or to ``-o`` written whole or
+    not at all (`replacing_file`). A tune that cannot be read, or whose mode is not the key's,
+    is named on stderr (the first few, then a count by reason) and left out, and a last line
+    counts them: exit status 1. So is a source that holds no tune. Every source is read before
+    anything is written: a missing file is exit status 2, and nothing is written."""
+    from tqdm.auto import tqdm
+
+    key = _target_key(args.key)
+    if args.files.count("-") > 1:
+        raise ValueError("'-' (stdin) can be given once")
+    without: list[tuple[str, str]] = []
+    written: list[str] = []
+    failed = tunes = 0
+    with (
+        CappedWarnings(logger) as said,
+        tqdm(desc="Transposing", unit=" tunes", disable=None, leave=False) as bar,
+    ):
+        for raw in tune_texts(args.files, without):
+            tunes += 1
+            bar.update()
+            try:
+                written.append(_transposed(raw, key))
+            except ValueError as err:
+                said.warn(_NOT_WRITTEN, masked(_reason(str(err))), "irish-tune transpose: %s", err)
+                failed += 1
+    if not tunes:  # (of several sources, each without a tune was named as it was read)
+        raise ValueError("no tune to transpose: " + "; ".join(f"{w} ({why})" for w, why in without))
+    _write("\n".join(written), args.output)
+    if failed or without:
+        print(f"irish-tune transpose: {failed} of {tunes} tunes not written", file=sys.stderr)
+    return 1 if failed or without else 0
+
+
+def _reason(message: str) -> str:
+    """What a failure's message says after its tune and place, to count failures by reason.
+
+    >>> _reason("b.abc: X:2 Same: line 13, column 6: bar line inside a chord")
+    'bar line inside a chord'
+    """
+    return message.rsplit(": ", 1)[-1]
+
+
+def _write(text: str, output: str | None) -> None:
+    """``text`` to stdout, or to the file ``output`` (not ``-``), replaced in one step."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    folder = os.path.dirname(output)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"no folder {folder!r} to write {output} in")
+    with replacing_file(output) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -1,0 +1,206 @@
+"""`irish-tune transpose`: every tune of ABC files written back as valid ABC, in a real key
+(``--key``) or normalised as the training corpus is; the output reads back (`irish-tune check`
+round-trips it) at the input's pitches moved by the interval asked for."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import require_corpus, stderr_said
+
+import irish_tune
+from tokenization.abc_header import split_tunebook
+from tokenization.abc_parser import AbcTune, parse_abc
+from tokenization.check import check_text
+from tokenization.features import HeaderInfo, tune_to_rows
+from tokenization.keys import normalise_tune, parse_key, transpose_shift
+
+ROOT = Path(__file__).resolve().parents[1]
+
+KESH = "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA:|\n"
+DORIAN = "X:3\nT:Cooley's\nR:reel\nM:4/4\nL:1/8\nK:Edor\nEBBA B2 EB|B2AB dBAG|\n"
+BROKEN = "X:2\nT:Broken\nK:G\nG[A|\n"
+
+
+def _notes(tune: AbcTune) -> list[tuple[int, object]]:
+    """The pitch and length of every note of ``tune``, in order."""
+    return [(t.pitch, t.dur) for t in tune.tokens if t.pitch is not None]
+
+
+def _transpose(args: list[str], capsys) -> tuple[int, str, str]:
+    status = irish_tune.main(["transpose", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _tunes(text: str) -> list[AbcTune]:
+    return [parse_abc(tune) for _, tune in split_tunebook(text)]
+
+
+def _assert_transposed(source: AbcTune, written: AbcTune, key: str) -> None:
+    """``written`` is ``source`` in ``key``: every note moved by the nearest interval between
+    the two tonics (from the key the notes were read in: a corpus tune's white key), the
+    lengths kept, and the header's number, titles and meter kept."""
+    moved = transpose_shift(source.key, parse_key(key))
+    before, after = _notes(source), _notes(written)
+    assert [duration for _, duration in after] == [duration for _, duration in before]
+    shifts = {a - b for (a, _), (b, _) in zip(after, before)}
+    assert len(shifts) == 1, shifts
+    (shift,) = shifts
+    assert shift % 12 == moved % 12 and abs(shift) <= 6, (shift, moved)
+    assert written.key == parse_key(key)
+    assert (written.x, written.title, written.meter) == (source.x, source.title, source.meter)
+
+
+def _corpus_head(count: int) -> str:
+    """The first ``count`` tunes of the shared corpus, as one tunebook."""
+    tunes = itertools.islice(split_tunebook(require_corpus().read_text(encoding="utf-8")), count)
+    return "\n\n".join(tune.strip("\n") for _, tune in tunes) + "\n"
+
+
+def _oneills(count: int) -> str:
+    """The first ``count`` tunes of O'Neill's 1850 bundled with music21 (in G minor, D...)."""
+    pytest.importorskip("music21")
+    from modeling_irish.abc_sources import music21_collection_files
+
+    text = music21_collection_files("oneills1850")[0].read_text(encoding="latin-1")
+    return "\n\n".join(t.strip("\n") for _, t in itertools.islice(split_tunebook(text), count))
+
+
+def test_without_a_key_tunes_are_written_normalised_as_the_corpus_is(tmp_path, capsys):
+    """Each tune on the white keys of its mode (G major in C, E dorian in D dorian), its key
+    kept in Z:, in the real white key ``decode`` writes (not the ``K: C Dorian`` placeholder);
+    the rows read back equal the rows of the tune normalised."""
+    book = tmp_path / "book.abc"
+    book.write_text(KESH + "\n" + DORIAN, encoding="utf-8")
+    status, out, err = _transpose([str(book)], capsys)
+    assert (status, err) == (0, "")
+    written = _tunes(out)
+    assert [t.key.name for t in written] == ["C major", "D dorian"]
+    assert [t.fields["Z"] for t in written] == [["G major"], ["E dorian"]]
+    for source, back in zip(_tunes(KESH + "\n" + DORIAN), written):
+        normal = normalise_tune(source)
+        rows = tune_to_rows(normal.tokens, HeaderInfo.from_tune(normal)).rows()
+        assert tune_to_rows(back.tokens, HeaderInfo.from_tune(back)).rows() == rows
+    assert "K:C\n" in out and "K:Ddor\n" in out
+
+
+def test_with_a_key_each_tune_moves_by_the_nearest_interval(tmp_path, capsys):
+    out_file = tmp_path / "in_a.abc"
+    book = tmp_path / "kesh.abc"
+    book.write_text(KESH, encoding="utf-8")
+    status, out, err = _transpose([str(book), "--key", "A", "-o", str(out_file)], capsys)
+    assert (status, out, err) == (0, "", "")
+    text = out_file.read_text(encoding="utf-8")
+    (back,) = _tunes(text)
+    _assert_transposed(parse_abc(KESH), back, "A")  # G to A: up a tone, not down a seventh
+    assert "|: ABA ABc |" in text
+    assert "R:jig" in text and "T:The Kesh" in text
+
+
+@pytest.mark.parametrize("source", ["corpus", "oneills"])
+def test_the_output_round_trips_through_check_at_the_pitches_asked(source, tmp_path, capsys):
+    """Tunes of the shared corpus (white-key placeholders) and of O'Neill's (in G minor, D
+    major, L:1/16, decorations), in their mode's key of tonic Bb and normalised: ``check``
+    round-trips every tune written, and each holds the input's notes moved by the interval."""
+    text = _corpus_head(6) if source == "corpus" else _oneills(3)
+    book = tmp_path / "book.abc"
+    book.write_text(text, encoding="utf-8")
+    sources = _tunes(text)
+    for mode in {t.key.mode for t in sources}:  # the tunes of other modes are left out
+        key = f"Bb {mode}"
+        status, out, err = _transpose([str(book), "--key", key], capsys)
+        written = {t.x: t for t in _tunes(out)}
+        assert sorted(written) == sorted(t.x for t in sources if t.key.mode == mode), err
+        for source_tune in (t for t in sources if t.key.mode == mode):
+            _assert_transposed(source_tune, written[source_tune.x], key)
+        report = check_text(out)
+        assert report.round_trip_ok == report.tunes == len(written), report.failures
+    status, out, err = _transpose([str(book)], capsys)
+    assert (status, err) == (0, "")
+    report = check_text(out)
+    assert report.round_trip_ok == report.tunes == len(sources), report.failures
+    for source_tune, back in zip(sources, _tunes(out)):
+        assert _notes(back) == _notes(normalise_tune(source_tune))
+    assert irish_tune.main(["check", str(book)]) == 0  # the command line agrees
+    capsys.readouterr()
+
+
+def test_a_tune_that_cannot_be_read_or_is_of_another_mode_is_named_and_left_out(
+    tmp_path, capsys, caplog
+):
+    """The others are written; each left out is named on stderr with its file, X: and title
+    (and line and column, as check names it), a last line counts them, and the status is 1."""
+    book = tmp_path / "book.abc"
+    book.write_text(KESH + "\n" + BROKEN + "\n" + DORIAN, encoding="utf-8")
+    written = tmp_path / "in_a.abc"
+    assert irish_tune.main(["transpose", str(book), "--key", "A", "-o", str(written)]) == 1
+    assert [t.title for t in _tunes(written.read_text(encoding="utf-8"))] == ["The Kesh"]
+    last, *named = stderr_said(capsys, caplog, "modeling_irish.transpose_cli").splitlines()
+    assert last == "irish-tune transpose: 2 of 3 tunes not written"
+    assert named[0].endswith(f"{book}: X:2 Broken: line 12, column 4: bar line inside a chord")
+    assert f"{book} line 14: X:3 Cooley's: in E dorian, not a major key" in named[1]
+    assert named[1].endswith("give --key 'A dorian'")
+
+
+def test_refused_runs_write_nothing_and_exit_2(tmp_path, capsys, monkeypatch):
+    """A key that is no key name, a missing file, or no tune at all: one line, status 2, and an
+    earlier ``-o`` file left as it was."""
+    import io
+
+    out_file = tmp_path / "out.abc"
+    out_file.write_text("earlier", encoding="utf-8")
+    book = tmp_path / "kesh.abc"
+    book.write_text(KESH, encoding="utf-8")
+    for args, said in (
+        ([str(book), "--key", "D ^g"], "is not a key name"),
+        ([str(book), str(tmp_path / "missing.abc")], "missing.abc"),
+    ):
+        status, out, err = _transpose([*args, "-o", str(out_file)], capsys)
+        assert (status, out) == (2, "") and said in err and len(err.splitlines()) == 1, err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, out, err = _transpose(["-", "-o", str(out_file)], capsys)
+    assert status == 2 and "no tune to transpose: stdin (empty input)" in err
+    assert out_file.read_text(encoding="utf-8") == "earlier"
+
+
+def test_stdin_is_read_and_the_key_spelled_with_at_most_7_flats(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(DORIAN))
+    status, out, err = _transpose(["-", "--key", "Fbdor"], capsys)
+    assert status == 0
+    assert "E dorian" in err and "the same sound" in err  # Fb dorian: 8 flats
+    (back,) = _tunes(out)
+    assert _notes(back) == _notes(parse_abc(DORIAN))  # its own key: the same pitches
+
+
+def test_transpose_from_the_command_line_imports_no_torch(tmp_path):
+    """A model-free command (`irish_tune.MODEL_FREE_COMMANDS`): the reader and writer only."""
+    book = tmp_path / "kesh.abc"
+    book.write_text(KESH, encoding="utf-8")
+    code = textwrap.dedent(
+        """
+        import runpy, sys
+        sys.argv = ["irish-tune", *sys.argv[1:]]
+        try:
+            runpy.run_module("irish_tune", run_name="__main__", alter_sys=True)
+        except SystemExit as exit:
+            print("status", exit.code)
+        print("loaded", sorted(m for m in ("torch", "transformers") if m in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "transpose", str(book), "--key", "D"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.splitlines()[-2:] == ["status 0", "loaded []"], result.stderr[-2000:]
+    assert "K:D\n" in result.stdout

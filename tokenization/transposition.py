@@ -1,0 +1,112 @@
+"""One tune written back as ABC in another key: the engine of `irish-tune transpose`. Without a
+key, in the normalised form the training corpus uses (the white keys of its mode, `normalise_tune`,
+written as `AbcTokenizer.decode` writes it: ``K:Ddor``, a real key); with one, in that key, in the
+octave nearest the tune's own. Imports neither torch nor transformers (the reader and writer do
+not), so the command starts in a fraction of a second."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .abc_parser import AbcTune, Token
+from .abc_writer import write_abc
+from .keys import Key, normalise_tune, output_shift, transpose_tokens
+from .round_trip import _NOT_FIELDS  # the fields check's round trip writes back: not L:, V:
+
+__all__ = ["ModeMismatchError", "mode_mismatch", "transposed_abc", "write_tune"]
+
+
+class ModeMismatchError(ValueError):
+    """A tune asked for in a key of another mode (`mode_mismatch` says why)."""
+
+
+def mode_mismatch(tune_key: Key, target: Key) -> str | None:
+    """Why a tune in ``tune_key`` cannot be written in ``target`` (a key of another mode: its
+    notes would change, not move), in the words `generate` refuses a prompt's mode with; None
+    when the modes agree.
+
+    >>> print(mode_mismatch(Key("E", "dorian"), Key("A", "major")).replace("; ", ";\\n"))
+    in E dorian, not a major key: transposing keeps the tune's mode;
+    to write it in A, give --key 'A dorian'
+    >>> mode_mismatch(Key("G", "major"), Key("A", "major")) is None
+    True
+    """
+    if tune_key.mode == target.mode:
+        return None
+    asked = Key(target.tonic, tune_key.mode).name
+    return (
+        f"in {tune_key.name}, not a {target.mode} key: transposing keeps the tune's mode; "
+        f"to write it in {target.tonic}, give --key {asked!r}"
+    )
+
+
+def transposed_abc(tune: AbcTune, key: Key | None = None) -> str:
+    """The ABC of ``tune`` in ``key``, or, when None, normalised as the training corpus is
+    (`normalise_tune`: its tonic on the white tonic of its mode, in the corpus's octave, and the
+    key it was read in written first in ``Z:``), written in that white key (``K:Ddor``: a real
+    key, as `AbcTokenizer.decode` writes a tune of the corpus's rows, not the corpus's ``K: C
+    Dorian`` placeholder, which other readers take for C dorian). In ``key``, the notes move by
+    the nearest interval (-6..+6 semitones: the octave whose middle note is nearest the tune's
+    own), so a tune asked for in its own key keeps its pitches.
+
+    The header is kept as `irish-tune check`'s round trip keeps it: its number, every title and
+    rhythm, the meter, and every other field but ``L:`` and ``V:`` (``C:``, ``Q:``, ``P:``,
+    ``Z:``...), and so are the mid-tune meter and tempo changes, the parts the body marks and
+    its section titles. A `ModeMismatchError` when ``key``'s mode is not the tune's
+    (`mode_mismatch`).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> kesh = parse_abc("X:1\\nT:The Kesh\\nR:jig\\nM:6/8\\nL:1/8\\nK:G\\nGAG GAB|")
+    >>> print(transposed_abc(kesh, Key("A", "major")).split("K:", 1)[1], end="")
+    A
+    ABA ABc |
+    >>> print(transposed_abc(kesh).split("Z:", 1)[1], end="")
+    G major
+    R:jig
+    M:6/8
+    L:1/8
+    K:C
+    CDC CDE |
+    """
+    normal = normalise_tune(tune)
+    if key is None:
+        target, shift, fields = normal.key, 0, normal.fields
+    else:
+        problem = mode_mismatch(normal.original_key or tune.key, key)
+        if problem is not None:
+            raise ModeMismatchError(problem)
+        written = [t.pitch for t in tune.tokens if t.pitch is not None]
+        pitches = [t.pitch for t in normal.tokens if t.pitch is not None]
+        centre = sorted(written)[len(written) // 2] if written else None
+        target, fields = key, tune.fields
+        if centre is None:
+            shift = output_shift(normal.key, key)
+        else:
+            shift = output_shift(normal.key, key, pitches, centre=centre)
+    return write_tune(tune, transpose_tokens(normal.tokens, shift), target, fields)
+
+
+def write_tune(
+    tune: AbcTune, tokens: list[Token], key: Key, fields: Mapping[str, list[str]]
+) -> str:
+    """`write_abc` of ``tokens`` (``tune``'s, moved) in ``key``, with ``tune``'s header and what
+    its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
+    ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
+    changes, parts and section titles; a tune without ``T:`` gets one empty ``T:``, unless a
+    section title titles it (`write_abc`). `round_trip_rows` writes a tune back alike (its own
+    call: the tests of check replace its `write_abc`)."""
+    return write_abc(
+        tokens,
+        key=key,
+        meter=tune.meter,
+        x=1 if tune.x is None else tune.x,
+        title=tune.fields.get("T") or ([] if tune.title else [""]),
+        rhythm=tune.fields.get("R", []),
+        meter_changes=tune.meter_changes,
+        tempo_changes=tune.tempo_changes,
+        fields={letter: v for letter, v in fields.items() if letter not in _NOT_FIELDS},
+        part_changes=tune.part_changes,
+        inline_parts=tune.inline_parts,
+        parts_after_tempo=tune.parts_after_tempo,
+        section_titles=tune.section_titles,
+    )
