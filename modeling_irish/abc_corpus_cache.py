@@ -96,6 +96,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
         paths = source_files(source)
         parts += [(str(p.resolve()), hashlib.sha1(p.read_bytes()).hexdigest()) for p in paths]
     import tokenization.abc_bars as bars
+    import tokenization.abc_body as body
     import tokenization.abc_field_lines as field_lines
     import tokenization.abc_header as header
     import tokenization.abc_lexer as lexer
@@ -114,7 +115,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
 
     # the reader (check: its decode_abc; file_bytes: decompression; session_dump: a dump's rows),
     # the bar rule of `require_bars_fit` (bar_check, measure) and the split
-    reader = (parser, tune, bars, notes, header, titles, tunebook, field_lines, lexer, keys)
+    reader = (parser, body, tune, bars, notes, header, titles, tunebook, field_lines, lexer, keys)
     reader += (abc_sources, check, file_bytes, session_dump, bar_check, measure, corpus_splits)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):

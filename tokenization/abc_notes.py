@@ -1,6 +1,6 @@
 """Lengths, rests, chords, tuplets and broken rhythm of the ABC reader (`_TuneParser` methods).
 
-The note itself is read in the reader's hot loop (`abc_parser._TuneParser._lex_piece`); what
+The note itself is read in the reader's hot loop (`abc_body._BodyWalk._lex_piece`); what
 changes lengths after it (``>``, ``(3``, a chord's length) and the rests and chords are here.
 """
 

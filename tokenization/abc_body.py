@@ -1,0 +1,307 @@
+"""The body walk of the ABC reader: the `_TuneParser` methods that read the music lines.
+
+The lines after the header, field lines and ``+:`` continuations among them, and the lexer's
+hot loop (`_BodyWalk._lex_piece`) that turns a line of music into tokens; voice overlays
+(``&``, skipped to their bar line), and the warnings said while reading: transposing
+directives, unknown ``!..!`` decorations, lone ``!`` read as line breaks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .abc_bars import _bar_token
+from .abc_field_lines import _field_match, _strip_comment
+from .abc_lexer import (
+    _ACC,
+    _BODY_RE,
+    _IGNORED,
+    _MUSIC_GROUPS,
+    _NOTE_BASE,
+    _QP_EQUALS_RE,
+    _QP_TAIL_RE,
+    DECORATIONS,
+    _note_base,
+)
+from .abc_tune import Token
+from .abc_tunebook import directive_fields, transpose_directive_warning
+
+# BANG_LINE_BREAK is re-exported by abc_parser, where check.py takes it from
+__all__ = ["BANG_LINE_BREAK"]
+
+#: what the warning of an unknown ``!..!`` decoration that holds music says (`check_text` logs
+#: those warnings: music was dropped)
+BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
+
+
+def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
+    """``value``, that of the field line ``lines[i]`` of the body, with the values of the
+    ``+:`` lines that continue it joined on, a space between (ABC 2.1: ``+:`` continues the
+    field line just above it; comment lines between are passed over), as the header's are
+    (`_continued_values`); their indexes are added to ``taken``. A ``Q:`` or ``P:`` line's
+    continuation was dropped without a word.
+
+    >>> _continued(["Q:1/4=60", "% slower", '+:"slowly"', "DE|"], 0, "1/4=60", set())
+    '1/4=60 "slowly"'
+    """
+    for j in range(i + 1, len(lines)):
+        line = _strip_comment(lines[j])
+        if not line.strip():
+            if "%" in lines[j]:  # a comment line
+                continue
+            break
+        m = _field_match(line)
+        if m is None or m[1] != "+":
+            break
+        value = f"{value.rstrip()} {m[2].strip()}"
+        taken.add(j)
+    return value
+
+
+class _BodyWalk:
+    """The body walk of `_TuneParser` (the parser subclasses this): its lines, the hot loop
+    of the lexer, overlays and the warnings said while reading.
+
+    The parser supplies the state these methods read and write (`tokens`, `lens`, `keysig`,
+    `bar_acc`, `carry`, `pending`, `in_chord`, `warnings`, `lineno`, `col`...) and the other
+    topic methods they call (`_body_field`, `_merged_bar`, `_drop_tie`, `_len`...).
+    """
+
+    def _parse_body(self, lines: list[str], start: int) -> None:
+        started = False
+        continuations: set[int] = set()  # the `+:` lines joined to a field line above them
+        for i in range(start, len(lines)):
+            self.lineno, self.col = self.line_offset + i + 1, 1
+            line = _strip_comment(lines[i])
+            if lines[i].lstrip().startswith("%%"):
+                self._transpose_directive(lines[i])
+                for value in directive_fields(lines[i : i + 1]):  # `%%propagate-accidentals not`
+                    self._body_directive(value)
+            if i in continuations:
+                continue
+            if not line.strip():
+                if started and "%" not in lines[i]:
+                    self._note_text_after(lines, i)
+                    break  # a blank line ends the tune (ABC 2.1); a `%` comment line does not
+                continue
+            started = True
+            if line.endswith("=") or line.endswith("=20"):
+                line = _QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
+            self.qp_cuts = []
+            if "=3D" in line:  # a quoted-printable `=` before a note
+                found = enumerate(_QP_EQUALS_RE.finditer(line))
+                self.qp_cuts = [m.start() - 2 * k for k, m in found]
+                line = _QP_EQUALS_RE.sub("=", line)
+            m = _field_match(line)
+            if m is not None:
+                if m[1] == "+":  # none of the lines above is a field line: nothing to continue
+                    self.warnings.append(
+                        f"+: line {self.lineno} continues no field line (music is above it): "
+                        "ignored"
+                    )
+                    continue
+                value = _continued(lines, i, m[2], continuations)
+                if m[1] == "I":
+                    self._transpose_directive(f"I:{value}")
+                self._body_field(m[1], value, m.start(2) + 1)
+            elif "[V:" in line:
+                self._voice_segments(line)
+            elif not self.skipping:
+                self._implicit_voice()
+                start = self._overlay_end(line, 0, len(line)) if self.in_overlay else 0
+                self._lex(line, start, len(line))
+            else:
+                self._skipped_line_titles(line)
+
+    def _body_directive(self, value: str) -> None:
+        """Read the ``%%`` directive line of the body that is the ``I:`` field ``value``
+        (`directive_fields`): ``propagate-accidentals`` applies from there on, in the voice
+        kept; ``linebreak``, which changes how the body is cut into lines, is dropped with a
+        warning (it was passed over without a word)."""
+        if self.skipping:
+            return
+        if value.split()[:1] == ["propagate-accidentals"]:
+            self._change_accidental_scope(value, None)
+        else:
+            self.dropped_fields.setdefault("I", []).append((self.lineno, None))
+
+    def _lex(self, line: str, start: int, end: int) -> None:
+        """Read ``line[start:end]`` into tokens (in pieces when voice overlays are skipped)."""
+        while start < end:
+            start = self._lex_piece(line, start, end)
+
+    def _lex_piece(self, line: str, start: int, end: int) -> int:  # noqa: C901 (the hot loop)
+        """Read tokens from ``line[start:end]`` up to a voice overlay; return where reading goes
+        on (``end`` when the piece ran to it)."""
+        # State lives in locals inside the loop (this is the parser's hot path); it is
+        # written back to `self` around the rare tokens that are handled by methods.
+        tokens = self.tokens
+        append, note_get, new = tokens.append, _NOTE_BASE.get, tuple.__new__
+        lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
+        in_chord, pending = self.in_chord, self.pending
+        carry, next_carry = self.carry, self.next_carry
+        last_nat, last_pitch = self.last_note
+        # a bar's accidental is kept by letter (every octave), by natural pitch, or not at all
+        by_letter, kept = self.acc_scope == "pitch", self.acc_scope != "not"
+        markings = self.markings
+        n_notes = n_bare = 0
+        for m in self.body_re.finditer(line, start, end):
+            kind = m.lastgroup
+            if kind == "note":
+                acc, nk, nl = m.group(2, 3, 4)
+                nat, letter = note_get(nk) or _note_base(nk)
+                if octave:
+                    nat += octave
+                if not in_chord:
+                    carry = next_carry
+                    if next_carry:
+                        next_carry = {}
+                if acc:
+                    alt = _ACC[acc]
+                    if kept:
+                        bar_acc[letter if by_letter else nat] = alt
+                    if alt < 0:
+                        self.used_flat = True
+                    pitch = nat + alt
+                elif carry and nat in carry:
+                    pitch = carry[nat]
+                else:
+                    n_bare += 1
+                    alt = bar_acc.get(letter if by_letter else nat) if bar_acc else None
+                    pitch = nat + (keysig[letter] if alt is None else alt)
+                dur = lens.get(nl)
+                if dur is None:
+                    dur = self._len(nl, m)
+                n_notes += 1
+                if pitch < 0 or pitch > 127:
+                    self.col = m.start() + 1
+                    raise self.error(f"pitch {pitch} outside the MIDI range")
+                if in_chord:
+                    self.chord_notes.append((nat, pitch))
+                else:
+                    if carry and pitch not in self.tied_pitches:
+                        self._drop_tie()  # `A-B`: a tie joins one pitch; O'Neill's slurs so
+                    if pending is not None:
+                        self.pended = (len(tokens), pending)
+                        dur, pending = dur * pending, None
+                    self.last_group = len(tokens)
+                last_nat, last_pitch = nat, pitch
+                append(new(Token, ("note", "", pitch, dur)))
+            elif kind == "bar":
+                if in_chord:
+                    self.col = m.start() + 1
+                    raise self.error("bar line inside a chord")
+                bar_acc = {}
+                tok = _bar_token(*m.group(6, 7))
+                if tokens and tokens[-1].kind == "bar" or tok.text == "":
+                    tok = self._merged_bar(tok)
+                append(tok)
+            elif kind in _IGNORED:
+                if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
+                    markings[kind] = markings.get(kind, 0) + 1
+                    if kind == "deco" and m[0][1:-1].lower() not in DECORATIONS and len(m[0]) > 2:
+                        self._unknown_decoration(m)
+                elif kind == "lone" and self.body_re is _BODY_RE:
+                    self._lone_bang(m)
+                continue
+            else:
+                self.col = m.start() + 1
+                self.in_chord, self.pending, self.bar_acc = in_chord, pending, bar_acc
+                self.carry, self.next_carry = carry, next_carry
+                self.last_note = (last_nat, last_pitch)
+                getattr(self, "_" + kind)(m, line)
+                if kind == "ovl":  # a voice overlay: go on from the bar line that ends it
+                    self.n_notes += n_notes
+                    self.n_bare += n_bare
+                    return self._overlay_end(line, m.end(), end)
+                lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
+                in_chord, pending = self.in_chord, self.pending
+                carry, next_carry = self.carry, self.next_carry
+                by_letter, kept = self.acc_scope == "pitch", self.acc_scope != "not"  # [I:...]
+        self.in_chord, self.pending, self.bar_acc = in_chord, pending, bar_acc
+        self.carry, self.next_carry = carry, next_carry
+        self.last_note = (last_nat, last_pitch)
+        self.n_notes += n_notes
+        self.n_bare += n_bare
+        return end
+
+    def _field(self, m: re.Match, line: str) -> None:
+        if m["fk"] == "I":
+            self._transpose_directive(m[0])
+        parts = len(self.part_changes)
+        self._inline_field(m["fk"], m["fv"])
+        if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline
+            self.inline_parts.append(parts)
+
+    def _ovl(self, m: re.Match, line: str) -> None:
+        """``&``: a second voice over the bar so far (ABC 2.1 §7.4); the first voice is kept,
+        so what follows is skipped to the next bar line (see `_overlay_end`)."""
+        if self.in_chord:
+            raise self.error("voice overlay (&) inside a chord")
+        if not self.overlaid:
+            self.warnings.append(f"voice overlay (&) read as its first voice (line {self.lineno})")
+        self.overlaid = True
+
+    def _overlay_end(self, line: str, start: int, end: int) -> int:
+        """Where the overlay that starts at ``line[start]`` ends: its bar line, or ``end`` (and
+        the skipping goes on at the next line of music, `in_overlay`)."""
+        for m in self.body_re.finditer(line, start, end):
+            if m.lastgroup == "bar":
+                self.in_overlay = False
+                return m.start()
+        self.in_overlay = True
+        return end
+
+    def _transpose_directive(self, text: str, line: int | None = None) -> None:
+        """Warn that a transposing directive on line ``line`` (by default the line being read)
+        of the tune (``%%transpose 2``, ``%%MIDI transpose 2``, ``[I:MIDI transpose 2]``:
+        `transpose_directive_warning`) is not read: the notes keep their written pitches. It
+        was passed over without a word, though abc2midi plays ``%%MIDI transpose`` and abcm2ps
+        prints ``%%transpose``."""
+        warning = transpose_directive_warning(text, self.lineno if line is None else line)
+        if warning is not None:
+            self.warnings.append(warning)
+
+    def _unknown_decoration(self, m: re.Match) -> None:
+        """Warn, once a name, that a ``!..!`` or ``+..+`` decoration outside `DECORATIONS` is
+        dropped with what it holds: in a file that writes ``!`` for a line break without
+        declaring ``I:linebreak !``, ``CDEF!GABc!`` is music, and abc2midi drops it too."""
+        text = m[0]
+        if text in self.unknown_decorations:
+            return
+        self.unknown_decorations.add(text)
+        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        inside = _BODY_RE.finditer(text, 1, len(text) - 1)
+        music = text[0] == "!" and all(part.lastgroup in _MUSIC_GROUPS for part in inside)
+        hint = f"; {BANG_LINE_BREAK}" if music else ""
+        self.warnings.append(
+            f"unknown decoration {text} dropped (line {self.lineno}, column {column}){hint}"
+        )
+
+    def _lone_bang(self, m: re.Match) -> None:
+        """Count a lone ``!`` (no ``!..!`` decoration: no closing ``!`` on its line, or a space
+        or bar line before it) in a tune that does not declare ``I:linebreak !``: passed over as
+        the line break of older ABC (Aird's ``A2g|!fed c2A|``), as abc2midi plays it, where
+        ABC 2.1 wants the declaration; `_build` warns once a tune, naming the first (abc2midi
+        says nothing of one at a line's end)."""
+        if not self.lone_bangs:
+            self.first_lone_bang = (self.lineno, self.error("", m.start() + 1).column)
+        self.lone_bangs += 1
+
+    def _lone_bang_warning(self) -> list[str]:
+        """The warning of the tune's lone ``!`` (`_lone_bang`): how many, where the first is."""
+        if not self.lone_bangs:
+            return []
+        line, column = self.first_lone_bang
+        said = "a lone `!` (no `!..!` decoration) read as a line break"
+        if self.lone_bangs > 1:
+            said = (
+                f"{self.lone_bangs} lone `!` (no `!..!` decoration) read as line breaks, the first"
+            )
+        return [f"{said} at line {line}, column {column}; {BANG_LINE_BREAK}"]
+
+    def _bad(self, m: re.Match, line: str) -> None:
+        raise self.error(f"unexpected character {m[0]!r}")
+
+    def _unquote(self, m: re.Match, line: str) -> None:
+        raise self.error('guitar chord or annotation not closed: no second " on its line')
