@@ -535,3 +535,40 @@ def test_a_transposing_directive_is_said_not_read(body, said):
         f"{text} not read (line {line}): the notes are read and played as written"
         for text, line in said
     ]
+
+
+@pytest.mark.parametrize(
+    "bar, read, warned",
+    [
+        # a start repeat's dots inside the bar line: kept, said with line and column (`|:]` was
+        # a plain `|]`, `::]` an end `:|` and O'Neill's `|:|` a `||`, the start dropped unsaid)
+        ("|:]", "|:", True),
+        ("[|:]", "|:", True),
+        ("::]", ":|:", True),
+        ("|:|", "|:", True),
+        (":|:|", ":|:", True),
+        # ABC 2.1's own places for the dots: read as before, nothing said
+        ("[|:", "|:", False),
+        ("|]:", "|:", False),
+        (":|]", ":|", False),
+        (":||:", ":|:", False),
+    ],
+)
+def test_a_start_repeat_with_dots_inside_the_bar_line_is_kept_and_said(bar, read, warned):
+    tune = parse_abc(f"X:1\nM:2/4\nL:1/8\nK:D\nABcd {bar} defg :|\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == [read, ":|"]
+    said = [w for w in tune.warnings if "repeat dots inside" in w]
+    expected = f"bar line {bar} has repeat dots inside it: read as {read}, a repeat starting there"
+    assert said == ([f"{expected} (line 5, column 6)"] if warned else [])
+
+
+def test_a_bar_line_with_repeat_dots_inside_is_said_once_a_spelling():
+    """O'Neill's books end tunes with ``|:|``: one warning a tune names the first."""
+    tune = parse_abc("X:1\nM:2/4\nL:1/8\nK:G\nGABc |:| dedB |:|\ngabg |:]\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|:", "|:", "|:"]
+    said = [w for w in tune.warnings if "repeat dots inside" in w]
+    assert [w.split(": read as")[0] for w in said] == [
+        "bar line |:| has repeat dots inside it",
+        "bar line |:] has repeat dots inside it",
+    ]
+    assert said[0].endswith("(line 5, column 6)") and said[1].endswith("(line 6, column 6)")

@@ -18,7 +18,7 @@ import re
 from bisect import bisect_left
 from typing import TypeVar
 
-from .abc_lexer import _canonical_bar, _merge_bar_texts
+from .abc_lexer import _canonical_bar, _merge_bar_texts, repeat_dots_inside
 from .abc_tune import Token
 
 __all__: list[str] = []  # the bar and tie passes of `abc_parser`, imported from there by name
@@ -110,7 +110,7 @@ class _BarsAndTies:
     """Bar line, ending and tie handling of `_TuneParser` (the parser subclasses this).
 
     The parser supplies the state these methods read and write (`tokens`, `bar_acc`,
-    `next_carry`, `tie_at`, `tempo_changes`...), `error` for positioned errors and
+    `next_carry`, `tie_at`, `tempo_changes`, `dotted_bars`...), `error` for positioned errors and
     `_change_tempo`.
     """
 
@@ -146,6 +146,22 @@ class _BarsAndTies:
         if self.in_chord:
             raise self.error("ending inside a chord")
         self.tokens.append(Token("bar", "[" + ending, None, None))
+
+    def _repeat_dots_inside(self, m: re.Match) -> None:
+        """Warn, once a spelling, of a bar line that starts a repeat with its dots inside it
+        (`repeat_dots_inside`: ``|:]``, ``::]``, O'Neill's ``|:|``), naming its line and column
+        and how it is read: the start is kept (`_canonical_bar`), as abc2midi and music21 keep
+        it. ``|:]`` was a plain ``|]`` and ``::]`` an end ``:|``, the start dropped unsaid."""
+        raw = m["bt"]
+        if raw in self.dotted_bars or not repeat_dots_inside(raw):
+            return
+        self.dotted_bars.add(raw)
+        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        text = _canonical_bar(raw, None)
+        self.warnings.append(
+            f"bar line {raw} has repeat dots inside it: read as {text}, a repeat starting there "
+            f"(line {self.lineno}, column {column})"
+        )
 
     def _merged_bar(self, tok: Token) -> Token:
         """Merge a bar with the bar just before it (`|` at a line end and `|` at the next

@@ -193,6 +193,8 @@ class _BodyWalk:
                     raise self.error("bar line inside a chord")
                 bar_acc = {}
                 tok = _bar_token(*m.group(6, 7))
+                if tok.text[-1:] == ":" and m[6][-1] != ":":  # `|:]`, `::]`, `|:|`
+                    self._repeat_dots_inside(m)
                 if tokens and tokens[-1].kind == "bar" or tok.text == "":
                     tok = self._merged_bar(tok)
                 append(tok)

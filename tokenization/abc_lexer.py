@@ -14,6 +14,7 @@ __all__ = [
     "decoration_ends_at",
     "lone_bangs",
     "read_number",
+    "repeat_dots_inside",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -197,19 +198,51 @@ def _length(text: str) -> Fraction:
     return Fraction(n, d)
 
 
+def _visible_bar(raw: str) -> str:
+    """The bar line ``raw`` without `[|]`, an invisible bar line (ABC 2.1): a plain bar, or
+    nothing beside another one (`[|]:|` ends a repeat, `[|]|]` ends the tune)."""
+    return raw.replace("[|]", "") or "|"
+
+
+def _starts_repeat(core: str) -> bool:
+    """Whether the bar line ``core`` (`_visible_bar`, the thick lines' `[` taken out) starts
+    a repeat: dots at its right end (`|:`, `[|:`, `|]:`), a `::` at its start (`::`, `::]`:
+    the end and the start of two repeats), or dots inside it (`|:|`, `|:]`: read left to
+    right, a thin line and dots are `|:`, as abc2midi and music21 read them)."""
+    body = core.strip(":")
+    return core.endswith(":") or core.startswith("::") or ":" in body
+
+
+def repeat_dots_inside(raw: str) -> bool:
+    """Whether the bar line ``raw`` starts a repeat whose dots are not at its right end
+    (`_starts_repeat`): `|:|` and `|:]` (O'Neill's books end tunes with `|:|`), `::]`. ABC
+    2.1 puts a start repeat's dots last; the reader keeps the start (`_canonical_bar`) and
+    warns, with the line and column, that the spelling is read so.
+
+    >>> [repeat_dots_inside(raw) for raw in ("|:]", "::]", "|:|", "[|:", "|]:", ":|]", "::")]
+    [True, True, True, False, False, False, False]
+    """
+    core = _visible_bar(raw).replace("[", "")
+    return not core.endswith(":") and _starts_repeat(core)
+
+
 def _canonical_bar(raw: str, ending: str | None) -> str:
-    """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts."""
+    """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts. Leading
+    dots end a repeat; a start is kept wherever its dots stand (`_starts_repeat`: `|:]` is
+    `|:`, `::]` is `:|:`), never dropped.
+
+    >>> [_canonical_bar(raw, None) for raw in ("|:]", "::]", "|:|", "[|:", ":|]", "[|]|]")]
+    ['|:', ':|:', '|:', '|:', ':|', '|]']
+    """
     key = (raw, ending)
     text = _BAR_CACHE.get(key)
     if text is None:
-        # `[|]` is an invisible bar line (ABC 2.1): a plain bar, or nothing beside another one
-        # (`[|]:|` ends a repeat, `[|]|]` ends the tune)
-        raw = raw.replace("[|]", "") or "|"
+        raw = _visible_bar(raw)
         core = raw.replace("[", "")
         if core in (":", ":]"):
             _BAR_CACHE[key] = text = "" if core == ":" else ":|"
             return text
-        end_rep, start_rep = core.startswith(":"), core.endswith(":")
+        end_rep, start_rep = core.startswith(":"), _starts_repeat(core)
         if ending:
             text = (":|" if end_rep else "|") + ending
         elif (end_rep and start_rep) or set(core) == {":"}:
