@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from .abc_sources import (  # noqa: F401 - re-exported: the loader's public read
     session_tune_text,
     source_files,
 )
+from .corpus_keys import body_key, title_key  # noqa: F401 - re-exported: their home until it moved
 from .corpus_splits import (  # noqa: F401 - re-exported: the loader's split API
     SPLIT_METHODS,
     SPLIT_NAMES,
@@ -68,8 +68,6 @@ __all__ = [
 #: The report's skip reason (``skip_reasons``) of the tunes ``require_bars_fit`` leaves out.
 BARS_SKIP_REASON = "a full bar does not fit the meter (irish-tune check --bars)"
 
-# Normalised titles that mean "no title": they never link two tunes.
-_UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 _SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
 _KEY_LIKE = re.compile(r"^[A-G][#b]?\s*[A-Za-z]*$")
 
@@ -87,30 +85,6 @@ def _features() -> Features:
     return Features({name: Value(dtype) for name, dtype in _COLUMNS.items()})
 
 
-# ----------------------------------------------------------------------------- titles
-
-
-def title_key(title: str) -> str:
-    """Normalise a title for matching: "" for untitled tunes (``x``, ``Gan Ainm``, empty).
-
-    Accents are dropped, case folded, a trailing ", The" / ", A" / ", An" moved to the front,
-    apostrophes removed and every other run of punctuation or spaces made one space.
-
-    >>> title_key("Mason's Apron, The"), title_key("The Masons  Apron"), title_key("Gan Ainm")
-    ('the masons apron', 'the masons apron', '')
-    >>> title_key("Seán Ó Duibhir a' Ghleanna")
-    'sean o duibhir a ghleanna'
-    """
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
-    article = re.match(r"^(.*?),\s*(the|an|a)$", text)
-    if article:
-        text = f"{article.group(2)} {article.group(1)}"
-    text = re.sub(r"['\u2019`]", "", text)
-    text = re.sub(r"[\W_]+", " ", text).strip()
-    return "" if text in _UNTITLED else text
-
-
 # ----------------------------------------------------------------------------- reading sources
 
 
@@ -125,18 +99,6 @@ class _ParseOptions:
 
 
 # ----------------------------------------------------------------------------- parsing one tune
-
-
-def body_key(text: str) -> str:
-    """The text after the first ``K:`` line, whitespace-normalised: what the loader dedupes on,
-    and what makes a tune the same tune whatever its header says (``X:``, spacing, title).
-
-    >>> body_key("X:1\\nT:A\\nK:G\\nGAB  c|\\n") == body_key("X: 7\\nK:G\\nGAB c|")
-    True
-    """
-    found = re.search(r"^K:.*$", text, flags=re.MULTILINE)
-    body = text[found.end() :] if found else text
-    return " ".join(body.split())
 
 
 def _first(fields: dict[str, list[str]], letter: str) -> str:

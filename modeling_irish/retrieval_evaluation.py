@@ -23,7 +23,7 @@ from tokenization.capped_warnings import CappedWarnings, masked
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 from tokenization.tokenizer_checks import tune_label
 
-from .abc_corpus import title_key
+from .corpus_keys import title_key
 from .edit_distance import WINDOW, EditDistanceRanker
 from .name_that_tune import HYBRID_WEIGHT
 from .retrieval import random_baseline, rank_of_targets, retrieval_metrics

@@ -18,8 +18,8 @@ from tokenization.abc_header import header_title
 from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 
-from .abc_corpus import title_key
 from .abc_sources import RawTune, iter_raw_tunes
+from .corpus_keys import title_key
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from tokenization.tokenization_abc import AbcTokenizer
 
-from .abc_corpus import title_key
+from .corpus_keys import title_key
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
 from .tune_embedding import (
     Corpus,

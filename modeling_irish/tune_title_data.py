@@ -18,7 +18,7 @@ from tokenization.measure import tuplet_size
 from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 from tokenization.vocabulary import UNK_ID
 
-from .abc_corpus import body_key, title_key
+from .corpus_keys import body_key, title_key
 from .tune_title_batches import TitleGroupBatchSampler  # re-exported: its home until it moved
 
 __all__ = [

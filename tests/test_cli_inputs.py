@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 from helpers import RENDER_LOGGER, stderr_said, synthetic_tune, warnings_of
 
 from modeling_irish.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TRAIN = [synthetic_tune(i, f"Reel {i}", i, i, notes="CDEFGABcde") for i in range(1, 5)]
 
@@ -409,3 +414,29 @@ def test_a_missing_source_is_refused_when_the_arguments_are_read(argv, capsys):
     assert info.value.code == 2
     flag = "corpus" if argv[0] == "index" else "--train"
     assert f"argument {flag}: no such file or folder: missing.abc" in capsys.readouterr().err
+
+
+def test_identify_from_an_edit_distance_index_does_not_import_datasets(edit_index, tmp_path):
+    """``irish-tune identify`` names a tune without `datasets` (a second or more to import on a
+    musician's first call): it needs only `title_key` of the corpus loader's module, which
+    imported `datasets` at its top. In a fresh interpreter, run from the root (this one has
+    `datasets` loaded)."""
+    _, index = edit_index
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(TRAIN[1])
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import irish_tune
+        status = irish_tune.main(["identify", "--index", {str(index)!r}, {str(snippet)!r},
+                                  "-k", "1"])
+        print(status, "datasets" in sys.modules)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    *answer, last = result.stdout.splitlines()
+    assert "Reel 2" in answer[0]
+    assert last == "0 False"
