@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 __all__ = [
     "MAX_WEIGHT",
     "MUSIC21_BOOKS",
     "DefaultsHelpFormatter",
+    "VersionAction",
     "abc_source",
     "existing_file",
     "existing_folder",
@@ -42,6 +44,33 @@ def package_version() -> str:
         return version("modeling-irish")
     except PackageNotFoundError:  # run from a source tree that was not installed
         return "(not installed)"
+
+
+class VersionAction(argparse.Action):
+    """``--version``: prints ``PROG VERSION`` (`package_version`) and exits 0, as argparse's
+    ``action="version"`` does, but reads the version only when the flag is given: looking it up
+    in the installed packages' metadata took a twentieth of a second of every command's start.
+    Printed through the parser's ``_print_message``, so a parser that silences it (training's,
+    in the other processes of a launch) silences this too."""
+
+    def __init__(
+        self,
+        option_strings: list[str],
+        dest: str = argparse.SUPPRESS,
+        default: str = argparse.SUPPRESS,
+        help: str = "show program's version number and exit",  # noqa: A002 - argparse's name
+    ) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser._print_message(f"{parser.prog} {package_version()}\n", sys.stdout)
+        parser.exit()
 
 
 class DefaultsHelpFormatter(argparse.HelpFormatter):

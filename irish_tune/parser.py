@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .arg_types import DefaultsHelpFormatter, package_version, positive_int
+from .arg_types import DefaultsHelpFormatter, VersionAction, positive_int
 from .generation_cli_args import (
     add_evaluate_generation_args,
     add_generate_args,
@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="irish-tune",
         description="Read, generate, render and identify Irish traditional tunes in ABC notation.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, target) in _commands().items():
         child = sub.add_parser(

@@ -501,3 +501,24 @@ def test_every_command_help_names_its_exit_statuses_as_the_readme_does(capsys):
         listed = _help_exit_statuses(help_text)
         assert listed == sorted(set(listed)) and {0, 2, 130, 141} <= set(listed), (command, listed)
         assert set(listed) == readme[command], (command, listed, readme[command])
+
+
+def test_the_version_is_looked_up_only_for_version(monkeypatch, capsys):
+    """Building the parsers of ``irish-tune`` and ``train.py`` does not look up the installed
+    version (the packages' metadata: a twentieth of a second of every command's start); their
+    ``--version`` does, and prints it as argparse's version action did."""
+    from irish_tune import arg_types
+    from training import arguments
+
+    looked_up = []
+    monkeypatch.setattr(arg_types, "package_version", lambda: looked_up.append(1) or "9.9")
+    irish_tune.build_parser()
+    arguments.build_parser()
+    assert looked_up == []
+    train_prog = arguments.build_parser().prog  # train.py, or pytest's name under pytest
+    for parse, prog in ((irish_tune.parse_args, "irish-tune"), (arguments.parse_args, train_prog)):
+        with pytest.raises(SystemExit) as done:
+            parse(["--version"])
+        assert done.value.code == 0
+        assert capsys.readouterr() == (f"{prog} 9.9\n", "")
+    assert looked_up == [1, 1]

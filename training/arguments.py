@@ -11,7 +11,7 @@ import re
 import sys
 from typing import IO, Any, NoReturn
 
-from irish_tune.arg_types import DefaultsHelpFormatter, package_version
+from irish_tune.arg_types import DefaultsHelpFormatter, VersionAction
 from training import tune_title_arguments
 from training.argument_checks import (  # report_to_list...: re-exported (`__all__`)
     check_config_overrides,
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     # every flag's default shown after its help, unless the help already gives it
     p = _LaunchParser(description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)
     add = p.add_argument
-    add("--version", action="version", version=f"%(prog)s {package_version()}")
+    add("--version", action=VersionAction)
     add("--task", choices=TASKS, default="measurenote", help="Which model to train.")
     # data
     add("--corpus", "--train_file", dest="corpus", nargs="+", default=None,
