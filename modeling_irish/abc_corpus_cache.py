@@ -111,12 +111,14 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.keys as keys
     import tokenization.measure as measure
 
-    from . import abc_corpus, abc_sources, corpus_splits, session_dump
+    from . import abc_corpus, abc_sources, corpus_keys, corpus_splits, session_dump
 
     # the reader (check: its decode_abc; file_bytes: decompression; session_dump: a dump's rows),
-    # the bar rule of `require_bars_fit` (bar_check, measure) and the split
+    # the bar rule of `require_bars_fit` (bar_check, measure), the split and the title and body
+    # keys it dedupes and links on (corpus_keys)
     reader = (parser, body, tune, bars, notes, header, titles, tunebook, field_lines, lexer, keys)
     reader += (abc_sources, check, file_bytes, session_dump, bar_check, measure, corpus_splits)
+    reader += (corpus_keys,)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code
