@@ -164,14 +164,25 @@ def _dump_tunes(path: str) -> list[Any] | None:
     ]
 
 
+def progress_bar_class() -> type:
+    """The bar that ``tqdm.auto`` picks, without importing it where no notebook can be running:
+    ``tqdm.auto`` imports asyncio (a tenth of a second, half of a one-tune ``irish-tune check``)
+    for a bar that outside a notebook is tqdm's terminal bar (`tqdm.std.tqdm`) all the same. With
+    IPython loaded, ``tqdm.auto``'s choice (a notebook's widget bar)."""
+    if "IPython" in sys.modules:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm
+
+
 def run_check(args: argparse.Namespace) -> int:
     """``irish-tune check``: counts of tunes, parsed, round-trip-ok and the failures (and with
     ``--bars``, how many tunes have every full bar fitting the meter); ``--jobs`` worker
     processes check the tunes (`WorkerPool`), in input order."""
-    from tqdm.auto import tqdm
-
     from tokenization.check import check_files
 
+    tqdm = progress_bar_class()
     paths, labels = _check_paths(args.files)
     # on a terminal only (disable=None), on stderr, and cleared at the end: stdout stays the report
     with tqdm(desc="Checking", unit=" tunes", disable=None, leave=False) as bar:

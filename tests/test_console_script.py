@@ -522,3 +522,22 @@ def test_the_version_is_looked_up_only_for_version(monkeypatch, capsys):
         assert done.value.code == 0
         assert capsys.readouterr() == (f"{prog} 9.9\n", "")
     assert looked_up == [1, 1]
+
+
+def test_check_from_the_command_line_imports_no_asyncio(tmp_path):
+    """``irish-tune check``'s progress bar is tqdm's terminal bar, which ``tqdm.auto`` gives
+    outside a notebook too, without ``tqdm.auto``'s import of asyncio (half of a one-tune check's
+    start); with IPython loaded the bar is ``tqdm.auto``'s choice."""
+    from tqdm.auto import tqdm as auto_bar
+
+    from modeling_irish.cli import progress_bar_class
+
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", encoding="utf-8")
+    then = """
+        print("asyncio", "asyncio" in sys.modules)
+    """
+    lines = _run_as_console_script(["check", str(tune)], then)
+    assert lines[0] == "tunes: 1  parsed: 1  round-trip ok: 1"
+    assert lines[-2:] == ["loaded []", "asyncio False"]
+    assert issubclass(auto_bar, progress_bar_class())  # the same bar, less its async iteration
