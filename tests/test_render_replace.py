@@ -224,7 +224,7 @@ def test_the_render_help_says_the_tunes_own_unmarked_page_is_written_over(capsys
 def test_a_failed_tune_names_only_its_own_earlier_pages(tmp_path):
     # t-2.svg, another tune's page, was named as t's page 2, and t's page 2 moved aside
     # (t-2-2.svg) was not named
-    from modeling_irish.generation_cli import _earlier_outputs
+    from modeling_irish.generation_cli_outputs import _earlier_outputs
     from modeling_irish.render_svg import _with_marker
 
     pages = {"t.svg": ("t", 1), "t-2.svg": ("t-2", 1), "t-2-2.svg": ("t", 2), "t-3.svg": ("t", 3)}
