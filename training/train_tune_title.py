@@ -144,7 +144,7 @@ def _state(args: argparse.Namespace, completed: int, epoch: int, stats: dict, co
         # and the last log's mean and count, its train_loss_last should it train no further
         "loss_window": list(stats["window"]),
         "last_loss": {"train_loss": stats["last"][0], "updates": stats["last"][1]},
-        "train_seconds": stats["seconds_before"] + time.perf_counter() - stats["start"],
+        "train_seconds": train_seconds(stats),
         "run": run_flags(args),
         "args": recorded_flags(args),
         "data": args.data_fingerprint,  # what a resumed run must read again (check_resume_data)
