@@ -61,3 +61,20 @@ def test_a_linebreak_directive_line_in_the_body_is_said_dropped():
     reader does not redo: it was passed over without a word."""
     tune = parse_abc(f"{HEADER}AB|\n%%linebreak !\ncd|")
     assert tune.warnings == ["I: field (instruction) in the body not read: dropped (line 6)"]
+
+
+@pytest.mark.parametrize(
+    ("meter", "body", "said"),
+    [
+        ("none", "Z|", "'Z' read as a rest of 1 unit (L:1/8), not 1 bar: no meter gives"),
+        ("none", "Z3|", "'Z3' read as a rest of 3 units (L:1/8), not 3 bars: no meter gives"),
+        ("4/4", "Z300|", "'Z300' read as a rest of 300 units (L:1/8), not 300 bars: 256 bars"),
+    ],
+)
+def test_z_read_as_units_says_so_plainly(meter, body, said):
+    """It said ``Z read as a rest of 1 units``: no grammar, and not why, nor what Z means."""
+    tune = parse_abc(f"X:1\nM:{meter}\nL:1/8\nK:C\n{body}")
+    assert [t.dur for t in tune.tokens if t.kind == "rest"] == [F(int(body[1:-1] or 1), 8)]
+    [warning] = tune.warnings
+    assert warning.startswith(f"multi-measure rest {said}")
+    assert warning.endswith("(line 5, column 1)")

@@ -153,8 +153,8 @@ class _NotesAndChords:
     def _mrest(self, m: re.Match, line: str) -> None:
         """``Z`` / ``Zn``, a rest of n whole bars (ABC 2.1 §4.5), written alone in its bar: read
         as n full-bar rests (``z`` of the meter's length), bar lines between. Without a meter
-        (or over 256 bars) it is a rest of n units, with a warning; one that shares its bar with
-        notes is read by `_mrest_in_bar`."""
+        (or over 256 bars) it is a rest of n units (``L:``), with a warning that says so; one
+        that shares its bar with notes is read by `_mrest_in_bar`."""
         count = read_number(m["mn"]) if m["mn"] else 1  # `int` raises on 4,300+ digits
         if count is None:
             raise self.error(f"multi-measure rest {shown(m[0])} too long: above {MAX_NUMBER}")
@@ -165,8 +165,11 @@ class _NotesAndChords:
             self._mrest_in_bar(m, line, count, first)
             return
         if self.meter is None or count > 256:
+            why = "no meter gives a bar's length" if self.meter is None else "256 bars at most"
+            plural = "" if count == 1 else "s"
             self.warnings.append(
-                f"{m[0]} read as a rest of {count} units (line {self.lineno}, column "
+                f"multi-measure rest {m[0]!r} read as a rest of {count} unit{plural} "
+                f"(L:{self.unit}), not {count} bar{plural}: {why} (line {self.lineno}, column "
                 f"{self.error('').column})"
             )
             self._append_rest(self.unit * count)
