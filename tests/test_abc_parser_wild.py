@@ -572,3 +572,45 @@ def test_a_bar_line_with_repeat_dots_inside_is_said_once_a_spelling():
         "bar line |:] has repeat dots inside it",
     ]
     assert said[0].endswith("(line 5, column 6)") and said[1].endswith("(line 6, column 6)")
+
+
+@pytest.mark.parametrize(
+    "bar, read, said, column",
+    [
+        # one bar line with a start repeat and an ending number: the ending kept, the start said
+        ("|:2", "|2", "bar line |:2", 6),
+        ("::2", ":|2", "bar line ::2", 6),
+        (":|:2", ":|2", "bar line :|:2", 6),
+        ("[|:2", "|2", "bar line [|:2", 6),
+        # two merged into one: `|:[2` lexes as `|:` and `[2`; thesession's `:||2|:` (an empty
+        # second ending before a repeated part)
+        ("|:[2", "|2", "bar lines |: then [2", 8),
+        ("|: 2", "|2", "bar lines |: then 2", 9),
+        (":|2|:", ":|2", "bar lines :|2 then |:", 9),
+    ],
+)
+def test_a_repeat_start_with_an_ending_keeps_the_ending_and_says_the_start_dropped(
+    bar, read, said, column
+):
+    """``|:2`` and ``|:[2`` were read as ``|2`` and ``::2`` as ``:|2`` without a word."""
+    tune = parse_abc(f"X:1\nM:2/4\nL:1/8\nK:D\nABcd {bar} defg :|\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == [read, ":|"]
+    assert tune.warnings == [
+        f"{said} (a repeat start and an ending at once) read as {read}, the start dropped: no "
+        f"bar holds both (line 5, column {column})"
+    ]
+
+
+def test_a_repeat_start_with_an_ending_across_a_line_break_is_said_once_a_spelling():
+    tune = parse_abc("X:1\nM:2/4\nL:1/8\nK:D\nABcd |:\n2 defg :|\nABcd |:\n2 defg :|\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|2", ":|", "|2", ":|"]
+    assert [w.split(") read as")[0] for w in tune.warnings] == [
+        "bar lines |: then 2 (a repeat start and an ending at once"
+    ]
+    assert tune.warnings[0].endswith("(line 6, column 1)")
+
+
+@pytest.mark.parametrize("bar", [":|2", "|2", "[2", ":|[2", "|:", "::"])
+def test_an_ending_or_a_start_alone_is_read_unsaid(bar):
+    tune = parse_abc(f"X:1\nM:2/4\nL:1/8\nK:D\nABcd {bar} defg :|\n")
+    assert tune.warnings == []

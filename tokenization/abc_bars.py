@@ -120,7 +120,7 @@ class _BarsAndTies:
         self.bar_acc = {}
         tok = _bar_token(raw, ending)
         if self.tokens and self.tokens[-1].kind == "bar":
-            tok = self._merged_bar(tok)
+            tok = self._merged_bar(tok, m[0])
         self.tokens.append(tok)
 
     def _end(self, m: re.Match, line: str) -> None:
@@ -163,9 +163,24 @@ class _BarsAndTies:
             f"(line {self.lineno}, column {column})"
         )
 
-    def _merged_bar(self, tok: Token) -> Token:
+    def _repeat_start_dropped(self, written: str, text: str, column: int) -> None:
+        """Warn, once a spelling, that ``written`` (``bar line |:2``, or two merged: ``bar lines
+        |: then [2``) both starts a repeat and opens an ending, read as ``text`` (``|2``), its
+        start dropped (`repeat_start_dropped`), at ``column`` of the current line."""
+        if written in self.dropped_starts:
+            return
+        self.dropped_starts.add(written)
+        column = self.error("", column).column  # as written (`=3D` cuts counted back)
+        self.warnings.append(
+            f"{written} (a repeat start and an ending at once) read as {text}, the start "
+            f"dropped: no bar holds both (line {self.lineno}, column {column})"
+        )
+
+    def _merged_bar(self, tok: Token, written: str = "") -> Token:
         """Merge a bar with the bar just before it (`|` at a line end and `|` at the next
-        line start, `||\\` + `:` ...), so that no measure is empty."""
+        line start, `||\\` + `:` ...), so that no measure is empty. ``written`` is the second
+        bar line as written, at `col` (``[2`` after ``|:``): where the merged bar keeps an ending
+        and drops a start repeat (``|:`` then ``[2`` is ``|2``), that is said."""
         tokens = self.tokens
         prev = tokens[-1].text if tokens and tokens[-1].kind == "bar" else None
         if prev is not None and prev.startswith("["):  # `[1|`: the ending opens at the bar line
@@ -177,6 +192,8 @@ class _BarsAndTies:
             return Token("bar", text, None, None)
         tokens.pop()
         merged = _merge_bar_texts(prev, text)
+        if ":" in prev[-1:] + text[-1:] and merged.lstrip(":|")[:1].isdigit():
+            self._repeat_start_dropped(f"bar lines {prev} then {written or text}", merged, self.col)
         if _played_through(merged):
             self._fields_before_merged_bar()
         return Token("bar", merged, None, None)

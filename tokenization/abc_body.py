@@ -22,6 +22,7 @@ from .abc_lexer import (
     _QP_TAIL_RE,
     DECORATIONS,
     _note_base,
+    repeat_start_dropped,
 )
 from .abc_tune import Token
 from .abc_tunebook import directive_fields, transpose_directive_warning
@@ -195,8 +196,11 @@ class _BodyWalk:
                 tok = _bar_token(*m.group(6, 7))
                 if tok.text[-1:] == ":" and m[6][-1] != ":":  # `|:]`, `::]`, `|:|`
                     self._repeat_dots_inside(m)
+                elif m[7] is not None and repeat_start_dropped(m[6], m[7]):  # `|:2`, `::2`
+                    self._repeat_start_dropped(f"bar line {m[0]}", tok.text, m.start() + 1)
                 if tokens and tokens[-1].kind == "bar" or tok.text == "":
-                    tok = self._merged_bar(tok)
+                    self.col = m.start() + 1
+                    tok = self._merged_bar(tok, m[0])
                 append(tok)
             elif kind in _IGNORED:
                 if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("

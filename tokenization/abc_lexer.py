@@ -15,6 +15,7 @@ __all__ = [
     "lone_bangs",
     "read_number",
     "repeat_dots_inside",
+    "repeat_start_dropped",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -224,6 +225,24 @@ def repeat_dots_inside(raw: str) -> bool:
     """
     core = _visible_bar(raw).replace("[", "")
     return not core.endswith(":") and _starts_repeat(core)
+
+
+def repeat_start_dropped(raw: str, ending: str | None) -> bool:
+    """Whether the bar line ``raw`` with the ending number ``ending`` both starts a repeat and
+    opens an ending (``|:2``, ``::2``, ``:|:2``), which no canonical bar holds: `_canonical_bar`
+    keeps the ending, which says on which pass its notes are played (``|2``, ``:|2``), and drops
+    the start, which the reader says with the line and column (the start was lost unsaid). A
+    ``:|`` after ``::2`` still goes back to it, to the last ``:|`` passed (`played_order`).
+
+    >>> [repeat_start_dropped(raw, "2") for raw in ("|:", "::", ":|:", ":|", "|", ":")]
+    [True, True, True, False, False, False]
+    >>> repeat_start_dropped("|:", None)
+    False
+    """
+    if not ending:
+        return False
+    core = _visible_bar(raw).replace("[", "")
+    return core not in (":", ":]") and _starts_repeat(core)
 
 
 def _canonical_bar(raw: str, ending: str | None) -> str:

@@ -124,6 +124,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
         self.dotted_bars: set[str] = set()  # bar lines with repeat dots inside, warned of
+        self.dropped_starts: set[str] = set()  # bar lines with a start and an ending, warned of
         self.lone_bangs = 0  # `!` passed over as line breaks (`_lone_bang`), and the first's
         self.first_lone_bang = (0, 0)  # line and column
         #: the section titles of voices not kept: their index in `section_titles`, their
