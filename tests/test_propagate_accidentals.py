@@ -101,3 +101,34 @@ def test_an_unknown_value_in_the_body_is_said_with_its_place_and_changes_nothing
         "propagate-accidentals 'bar' is not one of not, octave, pitch (line 4, column 4): "
         "ignored, pitch kept"
     ]
+
+
+@pytest.mark.parametrize(
+    "directive", ["%%propagate-accidentals not", "I:propagate-accidentals not % comment"]
+)
+def test_a_directive_line_among_a_voice_not_kept_applies_to_the_kept_voice_and_is_said(directive):
+    """A directive line is the tune's from where it stands (abc2midi's is one for the tune):
+    written among voice 2's lines it was ignored without a word, the kept voice's scope kept."""
+    tune = parse_abc(
+        f"X:1\nL:1/8\nV:1\nV:2\nK:C\nV:1\n^c c z6|\nV:2\nC8|\n{directive}\n"
+        "V:1\n^c c z6|]\nV:2\nC8|]\n"
+    )
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [73, 73, 73, 72]
+    assert tune.warnings == [
+        "propagate-accidentals not among the lines of voice V:2, not kept, applies to voice V:1 "
+        "from here (line 10)",
+        "voice V:2 dropped",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("directive", "said"),
+    [
+        ("%%propagate-accidentals bar", "propagate-accidentals 'bar' is not one of not, octave"),
+        ("%%linebreak !", "I: field (instruction) in the body not read: dropped (line 10)"),
+    ],
+)
+def test_a_directive_line_among_a_voice_not_kept_that_is_not_read_is_said(directive, said):
+    tune = parse_abc(f"X:1\nL:1/8\nV:1\nV:2\nK:C\nV:1\n^c c z6|\nV:2\nC8|\n{directive}\nC8|]\n")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [73, 73]
+    assert [w[: len(said)] for w in tune.warnings] == [said, "voice V:2 dropped"]

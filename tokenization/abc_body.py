@@ -25,7 +25,7 @@ from .abc_lexer import (
     repeat_start_dropped,
 )
 from .abc_tune import Token
-from .abc_tunebook import directive_fields, transpose_directive_warning
+from .abc_tunebook import directive_fields, propagate_accidentals, transpose_directive_warning
 
 # BANG_LINE_BREAK is re-exported by abc_parser, where check.py takes it from
 __all__ = ["BANG_LINE_BREAK"]
@@ -117,14 +117,25 @@ class _BodyWalk:
     def _body_directive(self, value: str) -> None:
         """Read the ``%%`` directive line of the body that is the ``I:`` field ``value``
         (`directive_fields`): ``propagate-accidentals`` applies from there on, in the voice
-        kept; ``linebreak``, which changes how the body is cut into lines, is dropped with a
-        warning (it was passed over without a word)."""
-        if self.skipping:
-            return
+        kept, wherever it stands (`_voice_directive`); ``linebreak``, which changes how the
+        body is cut into lines, is dropped with a warning (it was passed over without a word),
+        among a voice not kept too."""
         if value.split()[:1] == ["propagate-accidentals"]:
-            self._change_accidental_scope(value, None)
+            self._voice_directive(value)
         else:
             self.dropped_fields.setdefault("I", []).append((self.lineno, None))
+
+    def _voice_directive(self, value: str) -> None:
+        """Apply the ``propagate-accidentals`` directive line ``value`` (``%%`` or ``I:``) from
+        here on. A directive line is the tune's from where it stands, as abc2midi reads it,
+        not a voice's: one among the lines of a voice not kept applies to the voice kept, said
+        with its line (it was ignored without a word)."""
+        if self.skipping and propagate_accidentals([value])[1] is None:  # a value it knows
+            self.warnings.append(
+                f"{value.strip()} among the lines of voice V:{self.current_voice}, not kept, "
+                f"applies to voice V:{self.voice} from here (line {self.lineno})"
+            )
+        self._change_accidental_scope(value, None)
 
     def _lex(self, line: str, start: int, end: int) -> None:
         """Read ``line[start:end]`` into tokens (in pieces when voice overlays are skipped)."""

@@ -469,6 +469,8 @@ class _HeaderFields(_TitleFields):
         if self.skipping:
             if letter == "T":
                 self._other_voice_title(_field_value(value))
+            elif letter == "I" and value.split()[:1] == ["propagate-accidentals"]:
+                self._voice_directive(value)  # the tune's, not the voice's
             return
         self._inline_field(letter, value, inline=False)
 
