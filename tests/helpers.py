@@ -26,6 +26,30 @@ CORPUS = Path(
 )
 
 
+#: The repository's root, where README.md lies.
+ROOT = Path(__file__).resolve().parents[1]
+#: The guides under docs/ that, with README.md, make the user docs, in reading order: each
+#: guide's Python examples may build on those of the README and of the guides before it.
+USER_GUIDES = ("abc.md", "measurenote.md", "generation.md", "retrieval.md", "hub.md")
+#: The team's documents under docs/, which are not user guides.
+TEAM_DOCS = ("BENCHMARKS.md", "DESIGN.md")
+
+
+def user_doc_pages() -> list[Path]:
+    """The user docs: README.md, then each guide under docs/ in `USER_GUIDES` order (a page of
+    docs/ that is neither a guide nor a team document is refused: add it to `USER_GUIDES`)."""
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md") if p.name not in TEAM_DOCS)
+    unknown = [name for name in pages if name not in USER_GUIDES]
+    assert not unknown, f"docs/ holds pages that tests/helpers.py's USER_GUIDES lacks: {unknown}"
+    guides = [ROOT / "docs" / name for name in USER_GUIDES if name in pages]
+    return [ROOT / "README.md", *guides]
+
+
+def user_docs_text() -> str:
+    """The text of every page of the user docs (`user_doc_pages`), one after the other."""
+    return "\n\n".join(page.read_text(encoding="utf-8") for page in user_doc_pages())
+
+
 def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
     """The warnings (not the DEBUG lines) that the logger named ``logger`` gave, in order."""
     return [

@@ -11,7 +11,7 @@ import pytest
 from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
 from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
 from helpers import NAME_THAT_TUNE_UNSEEN as UNSEEN
-from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
+from helpers import name_that_tune_model, name_that_tune_tokenizer, user_docs_text  # noqa: F401 (fixtures)
 from helpers import name_that_tune_reel as tune
 
 from modeling_irish import cli, edit_distance
@@ -29,11 +29,9 @@ def test_known_protocol_gallery_and_edit_distance_rank_one(tokenizer):
     assert set(m) >= {"mrr_at_20", "r_at_1", "r_at_10", "queries", "gallery", "ms_per_query"}
 
 
-def test_the_readme_lists_every_key_of_evaluate_retrieval_json(tokenizer):
-    from pathlib import Path
-
+def test_the_user_docs_list_every_key_of_evaluate_retrieval_json(tokenizer):
     m = evaluate_retrieval(None, tokenizer, TRAIN, KNOWN, "known", 20, 0, "edit-distance")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = user_docs_text()  # README.md and its guides
     at = readme.index("irish-tune evaluate-retrieval --model runs/tune-title")
     block = readme[at : readme.index("```", at)]  # the command and its output's comment
     missing = [key for key in [*m, *m["dropped_reasons"]] if f'"{key}"' not in block]

@@ -1,11 +1,15 @@
-"""The README's Python examples run as a reader would paste them, one after the other.
+"""The user docs' Python examples run as a reader would paste them, one after the other.
+
+The user docs are README.md and its guides under docs/ (`helpers.user_doc_pages`, in reading
+order); the examples of each page run after those of the pages before it, in one namespace.
 
 A folder stands in for the reader's: `runs/measurenote-small` holds a tiny untrained model with
 its tokenizer (what the README's first command leaves, only smaller), a small tunebook stands in
 for the shared corpus, and the Hub repository id names that local folder (no network). Where an
 example line ends in a comment that is a Python literal (`tune.meter  # '6/8'`), the line's
-value must equal it. Every flag the README names belongs to the command it names it with
-(`irish-tune CMD --flag`, `train.py --flag`), or at least to some command.
+value must equal it. Every flag the user docs name belongs to the command they name it with
+(`irish-tune CMD --flag`, `train.py --flag`), or at least to some command, and every flag is
+named somewhere in them. The opening commands are the README's own.
 """
 
 from __future__ import annotations
@@ -17,10 +21,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import tiny_measurenote_config
+from helpers import tiny_measurenote_config, user_doc_pages, user_docs_text
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+#: Each Python example of the user docs, in reading order, with the name of its page.
+BLOCKS = [
+    (page.name, block)
+    for page in user_doc_pages()
+    for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+]
 CORPUS_PATH = "../shared/data/thesession-c.abc"
 HUB_ID = "user/measurenote-small"
 MODEL_DIR = "runs/measurenote-small"
@@ -67,13 +76,13 @@ def _check_claims(block: str, namespace: dict) -> int:
         except (ValueError, SyntaxError):
             continue  # an explanatory comment, not a value
         actual = eval(match["expr"], namespace)  # noqa: S307 (the README's own expression)
-        assert actual == expected, f"README says {line.strip()!r}, but it is {actual!r}"
+        assert actual == expected, f"the docs say {line.strip()!r}, but it is {actual!r}"
         checked += 1
     return checked
 
 
-def test_the_readme_has_the_examples_this_test_expects():
-    text = "".join(BLOCKS)
+def test_the_user_docs_have_the_examples_this_test_expects():
+    text = "".join(block for _, block in BLOCKS)
     assert len(BLOCKS) >= 5
     assert CORPUS_PATH in text and HUB_ID in text and MODEL_DIR in text
     assert "list_of_abc_strings" in text
@@ -87,12 +96,13 @@ def test_readme_python_examples_run(reader_folder, monkeypatch, capsys):
     namespace: dict = {"list_of_abc_strings": tunes[:64]}
     claims = 0
     try:
-        for number, block in enumerate(BLOCKS):
+        for number, (page, block) in enumerate(BLOCKS):
             code = _adapted(block, book)
+            where = f"{page} python block {number}"
             try:
-                exec(compile(code, f"README python block {number}", "exec"), namespace)  # noqa: S102
+                exec(compile(code, where, "exec"), namespace)  # noqa: S102
             except Exception as err:  # name the block: the traceback alone shows only a line
-                pytest.fail(f"README python block {number} failed: {err!r}\n{block}")
+                pytest.fail(f"{where} failed: {err!r}\n{block}")
             claims += _check_claims(code, namespace)
     finally:
         torch.set_num_threads(threads)
@@ -144,9 +154,9 @@ COMMAND_USE = re.compile(r"(?<!<!-- )irish-tune ([a-z][\w-]*)([^`\n#]*)")
 TRAIN_USE = re.compile(r"(?:train\.py|training\.train)\b([^`\n#]*)")
 
 
-def _readme_joined() -> str:
-    """The README with each `\\`-continued command line joined to the next."""
-    return re.sub(r"\\\n\s*", " ", README.read_text(encoding="utf-8"))
+def _docs_joined() -> str:
+    """The user docs with each `\\`-continued command line joined to the next."""
+    return re.sub(r"\\\n\s*", " ", user_docs_text())
 
 
 def _command_options() -> dict[str, set[str]]:
@@ -164,10 +174,10 @@ def _train_options() -> set[str]:
     return set(build_parser()._option_string_actions)
 
 
-def test_every_irish_tune_command_and_flag_the_readme_names_exists():
+def test_every_irish_tune_command_and_flag_the_docs_name_exists():
     """`irish-tune CMD ... --flag` (a command line or an inline mention) names a flag of CMD."""
     options = _command_options()
-    text = _readme_joined()
+    text = _docs_joined()
     uses = [(m[1], m[2]) for m in COMMAND_USE.finditer(text)]
     inline = re.compile(rf"`({'|'.join(map(re.escape, options))}) (--[^`]*)`")
     uses += [(m[1], m[2]) for m in inline.finditer(text)]  # `check --jobs N`
@@ -180,7 +190,7 @@ def test_every_irish_tune_command_and_flag_the_readme_names_exists():
         for flag in FLAG.findall(rest)
         if flag not in options[cmd]
     ]
-    assert not wrong, f"README.md names flags its commands do not have: {wrong}"
+    assert not wrong, f"the user docs name flags their commands do not have: {wrong}"
 
 
 def _unnamed(options: set[str], text: str) -> list[str]:
@@ -191,36 +201,37 @@ def _unnamed(options: set[str], text: str) -> list[str]:
     return [f for f in flags if not {f, f.replace("--no-", "--", 1), "--no-" + f[2:]} & named]
 
 
-def test_the_readme_names_every_flag_of_every_command():
+def test_the_user_docs_name_every_flag_of_every_command():
     """The README left out flags that only ``--help`` told of (`identify -k` and
-    `--hybrid-weight`, `evaluate-retrieval --eighths-weight`, `train.py --split_seed`, ...): it
-    names every long flag of every `irish-tune` command and of `train.py`, and `identify -k`."""
-    text = _readme_joined()
+    `--hybrid-weight`, `evaluate-retrieval --eighths-weight`, `train.py --split_seed`, ...): the
+    user docs (README.md and its guides) name every long flag of every `irish-tune` command and
+    of `train.py`, and `identify -k`."""
+    text = _docs_joined()
     missing = [f"irish-tune {cmd} {flag}" for cmd, options in _command_options().items()
                for flag in _unnamed(options, text)]  # fmt: skip
     missing += [f"train.py {flag}" for flag in _unnamed(_train_options(), text)]
     if "irish-tune identify -k" not in text:
         missing.append("irish-tune identify -k")
-    assert not missing, f"README.md does not name these flags: {missing}"
+    assert not missing, f"the user docs do not name these flags: {missing}"
 
 
-def test_every_train_flag_the_readme_names_exists():
+def test_every_train_flag_the_docs_name_exists():
     """Flags after `train.py`, and every `--snake_case` flag, are `train.py`'s (or a launcher's)."""
     train = _train_options()
-    text = _readme_joined()
+    text = _docs_joined()
     after_script = [f for m in TRAIN_USE.finditer(text) for f in FLAG.findall(m[1])]
     snake = re.findall(r"(?<![\w-])(--[a-z]+_[\w]+)", text)
     assert len(after_script) >= 10 and len(snake) >= 30
     wrong = sorted({f for f in after_script + snake if f not in train})
     wrong = [f for f in wrong if f not in OTHER_PROGRAMS_FLAGS]
-    assert not wrong, f"README.md names flags that train.py does not have: {wrong}"
+    assert not wrong, f"the user docs name flags that train.py does not have: {wrong}"
 
 
-def test_every_flag_the_readme_names_belongs_to_some_program():
+def test_every_flag_the_docs_name_belongs_to_some_program():
     """A `--flag` in the prose (`--no-transpose` (of identify ...)) still exists somewhere."""
     known = set().union(*_command_options().values(), _train_options(), OTHER_PROGRAMS_FLAGS)
-    flags = set(re.findall(r"(?<![\w-])(--[A-Za-z][\w-]*)", README.read_text(encoding="utf-8")))
-    assert not sorted(flags - known), f"README.md names unknown flags: {sorted(flags - known)}"
+    flags = set(re.findall(r"(?<![\w-])(--[A-Za-z][\w-]*)", user_docs_text()))
+    assert not sorted(flags - known), f"the user docs name unknown flags: {sorted(flags - known)}"
 
 
 def _slug(heading: str) -> str:
@@ -252,3 +263,10 @@ def test_the_readme_and_docs_links_and_section_names_resolve():
             if not any(section in h for h in _headings(README.parent / "docs" / name)):
                 broken.append(f'{page.name}: {name}, "{section}" (no such heading)')
     assert not broken, f"dead links or section names: {broken}"
+
+
+def test_the_readme_links_every_guide():
+    """A guide under docs/ is reached from the front page: README.md links each one."""
+    readme = README.read_text(encoding="utf-8")
+    unlinked = [p.name for p in user_doc_pages()[1:] if f"](docs/{p.name}" not in readme]
+    assert not unlinked, f"README.md links no guide {unlinked}"
