@@ -171,7 +171,7 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
     }
 
 
-#: A few command lines of each sub-command, shown at the end of its ``--help`` (as in README.md).
+#: A few command lines of each sub-command, shown at the end of its ``--help`` (as in the docs).
 EXAMPLES = {
     "check": [
         "irish-tune check tunes.abc                # exit status 1 when a tune fails",
