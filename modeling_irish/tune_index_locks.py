@@ -2,13 +2,17 @@
 time (`_save_lock`, an exclusive `fcntl.flock` of the folder's `.tune_index.lock`), which loads
 share (`_load_lock`), so that a load never finds a folder half swapped; the wait for a holder,
 with a warning naming it, a file system without locks, and the folder a save makes (its entry
-flushed to the disk: `_sync_folder`)."""
+flushed to the disk: `_sync_folder`).
+
+Where there is no `fcntl` (Windows), nothing is locked: saves go on as on a file system without
+locks (`_unlocked_save`, with a warning) and loads read unlocked. `msvcrt.locking` is not used
+in its place: it has no shared lock for loads to hold together, and it locks bytes of a file
+for reads too, where a save here must only keep other saves and loads out."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import logging
 import os
 import time
@@ -18,6 +22,11 @@ from typing import Optional
 from tokenization.writer_folders import this_host
 
 from .file_utils import discard_file
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; saves and loads go unlocked (`_flock`)
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["SAVE_LOCK_WAIT_S"]
 
@@ -61,7 +70,7 @@ def _save_lock(path: str, make: bool = True) -> Iterator[None]:
         except OSError as err:
             raise OSError(f"cannot lock {lock} to save the index: {err.strerror or err}") from err
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(handle, exclusive=True)
         except BlockingIOError:
             cannot = f"cannot save the index into {path}"
             waited = _wait_for_holder(handle, path, deadline, waited, cannot, "another save")
@@ -113,6 +122,16 @@ def _undo_failed_lock(path: str, lock: str, made: bool, created: bool) -> None:
     if made:
         with contextlib.suppress(OSError):  # not empty: another save's files are in it
             os.rmdir(path)
+
+
+def _flock(handle: int, exclusive: bool) -> None:
+    """Lock the open file ``handle`` without waiting: an exclusive `fcntl.flock` (a save's) or
+    a shared one (a load's); a `BlockingIOError` while another holds it. Where there is no
+    `fcntl` (Windows) an `OSError` with ``ENOSYS``, as from a file system without locks
+    (`_NO_LOCKS`): the save or load goes on unlocked."""
+    if fcntl is None:
+        raise OSError(errno.ENOSYS, "this system has no file locks (no fcntl)")
+    fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
 
 
 #: `flock` errors of a file system that has no locks (some NFS and SMB mounts): a save goes on
@@ -218,8 +237,12 @@ def _is_file(handle: int, lock: str) -> bool:
 
 def _sync_folder(folder: str) -> None:
     """Flush the entries of ``folder`` (files made, renamed or removed in it) to the disk; a
-    file system that cannot flush a folder (``EINVAL``) is passed over."""
-    handle = os.open(folder, os.O_RDONLY)
+    file system that cannot flush a folder (``EINVAL``) is passed over, and so is a folder
+    that cannot be opened to flush it (`PermissionError`: Windows opens no folder this way)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except PermissionError:
+        return
     try:
         os.fsync(handle)
     except OSError as err:
@@ -245,7 +268,7 @@ def _load_lock(path: str) -> Iterator[None]:
         if handle is None:
             break
         try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            _flock(handle, exclusive=False)
         except BlockingIOError:
             cannot = f"cannot load the index {path}"
             waited = _wait_for_holder(handle, path, deadline, waited, cannot, "a save")
@@ -284,7 +307,7 @@ def _end_load_lock(handle: int, lock: str) -> None:
     save does, so that one waiting finds it gone and opens the next); while another load
     holds it, it is left to that one."""
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _flock(handle, exclusive=True)
         if _is_file(handle, lock):
             os.remove(lock)
     except OSError:  # another load holds it, or a folder this user may not write

@@ -1,0 +1,60 @@
+"""The package on systems other than Linux, simulated here (CI is Linux): Windows has no
+`fcntl` (``import modeling_irish`` failed outright there) and opens no folder with `os.open`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from modeling_irish import tune_index_locks
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_without_fcntl_the_package_imports_and_an_index_saves_and_loads_unlocked(tmp_path):
+    """``import fcntl`` at the top of tune_index_locks made ``import modeling_irish`` a
+    ModuleNotFoundError on Windows: now a save goes on unlocked, with a warning, and a load
+    reads the index back."""
+    script = (
+        "import logging, sys\n"
+        "sys.modules['fcntl'] = None  # as on Windows: import fcntl fails\n"
+        f"sys.path.insert(0, {HERE!r})\n"
+        "import modeling_irish\n"
+        "from helpers import synthetic_tune\n"
+        "from modeling_irish.name_that_tune import TuneIndex\n"
+        "from tokenization.tokenization_abc import AbcTokenizer\n"
+        "logging.basicConfig(level=logging.WARNING, format='%(message)s')\n"
+        "tunes = [synthetic_tune(i, f'Reel {i}', i, i, bars=4) for i in range(1, 4)]\n"
+        "index = TuneIndex.build(None, AbcTokenizer.train(tunes), tunes)\n"
+        "index.save(sys.argv[1])\n"
+        "print(TuneIndex.load(sys.argv[1]).titles == index.titles)\n"
+    )
+    folder = tmp_path / "idx"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder)],
+        capture_output=True, text=True, cwd=os.path.dirname(HERE), timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True"]
+    assert "saving the index without a lock" in done.stderr
+    assert "this system has no file locks (no fcntl)" in done.stderr
+    assert tune_index_locks._LOCK not in os.listdir(folder)
+
+
+def test_a_folder_that_os_open_refuses_is_not_flushed_and_the_save_goes_on(tmp_path, monkeypatch):
+    """Windows cannot open a folder with `os.open` (PermissionError): flushing a new index
+    folder's entry failed the save with "cannot make the folder"."""
+    real_open = os.open
+
+    def no_folders(path, flags, *args, **kwargs):
+        if os.path.isdir(path):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(tune_index_locks.os, "open", no_folders)
+    tune_index_locks._sync_folder(str(tmp_path))  # passed over, not raised
+    folder = tmp_path / "idx"
+    with tune_index_locks._save_lock(str(folder)):
+        assert os.listdir(folder) == [tune_index_locks._LOCK]
+    assert os.listdir(folder) == []
