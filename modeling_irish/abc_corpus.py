@@ -302,12 +302,22 @@ def _dedupe(
 
 
 def _workers(num_proc: int | None, n_tunes: int) -> int:
-    """``num_proc``, or when None: up to 4 forked processes for sources of 4,000+ tunes."""
+    """``num_proc``, or when None: up to 4 forked processes for sources of 4,000+ tunes. Where
+    processes cannot be forked (Windows), 1: this process parses (said in a warning when
+    ``num_proc`` asked for more)."""
     import multiprocessing
 
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    if num_proc is not None and num_proc > 1 and not forks:
+        logger.warning(
+            "num_proc=%d: parsing the ABC tunes in this process (this system cannot fork "
+            "worker processes)",
+            num_proc,
+        )
+        return 1
     if num_proc is not None:
         return max(1, num_proc)
-    if n_tunes < 4000 or "fork" not in multiprocessing.get_all_start_methods():
+    if n_tunes < 4000 or not forks:
         return 1
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -505,7 +515,8 @@ def load_abc_corpus(
         min_notes: tunes with fewer notes are skipped.
         num_proc: parse with this many forked processes. ``None`` uses up to 4 (as many as
             there are cores) for sources of 4,000 tunes or more, else 1; parsing is the only
-            costly step, and 2 processes halve it on 2 cores.
+            costly step, and 2 processes halve it on 2 cores. Where processes cannot be forked
+            (Windows) this process parses, with a warning when more were asked for.
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
             and contents, not mtimes), the parameters and the reader's code, and reloaded on
             the next identical call, which logs the warnings of the first load again. A load

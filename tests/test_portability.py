@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 import subprocess
 import sys
 
+from abc_corpus_helpers import leaky_corpus, needs_parser
+
 from modeling_irish import tune_index_locks
+from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -58,3 +63,25 @@ def test_a_folder_that_os_open_refuses_is_not_flushed_and_the_save_goes_on(tmp_p
     with tune_index_locks._save_lock(str(folder)):
         assert os.listdir(folder) == [tune_index_locks._LOCK]
     assert os.listdir(folder) == []
+
+
+@needs_parser
+def test_num_proc_where_processes_cannot_fork_parses_in_this_process(tmp_path, monkeypatch, caplog):
+    """``load_abc_corpus(num_proc=2)`` asked `multiprocessing` for a "fork" context, which
+    Windows has not: a ValueError. Now this process parses, with a warning."""
+    one = load_abc_corpus(leaky_corpus(tmp_path), split_ratios=(0.6, 0.2, 0.2), num_proc=1)
+    real = multiprocessing.get_context
+
+    def no_fork(method=None):
+        if method == "fork":
+            raise ValueError("cannot find context for 'fork'")
+        return real(method)
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    with caplog.at_level(logging.WARNING):
+        two = load_abc_corpus(leaky_corpus(tmp_path), split_ratios=(0.6, 0.2, 0.2), num_proc=2)
+    for name in SPLIT_NAMES:
+        assert one[name].to_list() == two[name].to_list()
+    said = [r.getMessage() for r in caplog.records]
+    assert any("num_proc=2: parsing the ABC tunes in this process" in m for m in said)
