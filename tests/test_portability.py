@@ -8,11 +8,13 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 
 from abc_corpus_helpers import leaky_corpus, needs_parser
 
 from modeling_irish import tune_index_locks
 from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus
+from tokenization import writer_folders
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -85,3 +87,21 @@ def test_num_proc_where_processes_cannot_fork_parses_in_this_process(tmp_path, m
         assert one[name].to_list() == two[name].to_list()
     said = [r.getMessage() for r in caplog.records]
     assert any("num_proc=2: parsing the ABC tunes in this process" in m for m in said)
+
+
+def test_on_windows_a_writer_folder_is_judged_by_its_age_not_by_os_kill(tmp_path, monkeypatch):
+    """`os.kill(pid, 0)` on Windows sends Ctrl-C (``CTRL_C_EVENT`` is 0) to that process's
+    group rather than asking whether it exists: writers' folders of this machine are judged
+    there as another machine's are, by the time since they last changed."""
+    sent = []
+    monkeypatch.setattr(writer_folders.os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    host = writer_folders.this_host()
+    fresh, old = tmp_path / f"index.tmp-4242@{host}", tmp_path / f"index.tmp-4343@{host}"
+    fresh.mkdir()
+    old.mkdir()
+    then = time.time() - writer_folders.STALE_AFTER_S - 60
+    os.utime(old, (then, then))
+    with monkeypatch.context() as windows:  # only around the call: pytest reads os.name too
+        windows.setattr(writer_folders.os, "name", "nt")
+        found = writer_folders.dead_writer_folders(str(tmp_path), "index.tmp-")
+    assert (found, sent) == ([str(old)], [])

@@ -8,9 +8,10 @@ where there is no ``/proc``) and the machine (`this_host`). A folder is a dead w
 that id started at another time (the id reused since: by this very process too). One of
 another machine is never judged by its process id, which says nothing here (a cluster's
 shared home, an NFS cache): it is left alone until it has not changed for `STALE_AFTER_S`
-(24 h), then taken for a killed writer's, with a warning naming the machine. Folders named
-``<prefix><pid>`` (earlier versions' writers) are judged as they were: by the id on this
-machine.
+(24 h), then taken for a killed writer's, with a warning naming the machine; so is one of
+this machine on Windows, where no process is asked after (`os.kill` has no signal 0 there,
+only Ctrl-C). Folders named ``<prefix><pid>`` (earlier versions' writers) are judged as they
+were: by the id on this machine.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ def _is_dead(path: str, writer: Writer) -> bool:
     if writer.pid == os.getpid():  # this process, or an earlier one of its id
         own = process_start(writer.pid)
         return None not in (writer.start, own) and writer.start != own
+    if os.name == "nt":  # os.kill(pid, 0) is no probe there: it sends Ctrl-C (CTRL_C_EVENT)
+        return _is_stale(path, writer)
     try:
         os.kill(writer.pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
