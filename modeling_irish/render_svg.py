@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -479,14 +478,20 @@ class _Engraver:
         return self._process
 
     def _answer(self, process: subprocess.Popen) -> str | None:
-        """The answer line, or None when the process ended first (timed out: killed)."""
-
-        ready, _, _ = select.select([process.stdout], [], [], self.timeout)
-        if not ready:
+        """The answer line, or None when the process ended first (timed out: killed). The
+        line is read in a thread waited for up to ``timeout``, not after `select.select`, which
+        waits on no pipe on Windows (sockets only)."""
+        read: list[str] = []
+        reader = threading.Thread(target=lambda: read.append(process.stdout.readline()))
+        reader.daemon = True  # one stuck on a process that will not die does not keep us
+        reader.start()
+        reader.join(self.timeout)
+        if reader.is_alive():
             process.kill()
             process.wait()
+            reader.join(5)  # the pipe ends with the process: its readline returns
             raise RenderError(f"verovio took more than {self.timeout:g} s; nothing engraved")
-        line = process.stdout.readline()
+        line = read[0] if read else ""  # nothing: the pipe was closed under it
         return line if line.endswith("\n") else None  # cut short: it died while answering
 
     def _died(self) -> str:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import subprocess
 import sys
 import time
 
+import pytest
 from abc_corpus_helpers import leaky_corpus, needs_parser
+from render_helpers import ABC, _has_verovio
 
 from modeling_irish import tune_index_locks
 from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus
+from modeling_irish.render import render_abc
 from tokenization import writer_folders
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,3 +109,18 @@ def test_on_windows_a_writer_folder_is_judged_by_its_age_not_by_os_kill(tmp_path
         windows.setattr(writer_folders.os, "name", "nt")
         found = writer_folders.dead_writer_folders(str(tmp_path), "index.tmp-")
     assert (found, sent) == ([str(old)], [])
+
+
+@pytest.mark.skipif(not _has_verovio(), reason="verovio is not installed")
+def test_svg_pages_are_engraved_where_select_waits_on_no_pipe(tmp_path, monkeypatch):
+    """The verovio process's answer was waited for with `select.select` on its pipe, which
+    Windows refuses (it selects sockets only): every SVG failed there."""
+    import modeling_irish.render_svg as render_svg
+
+    def sockets_only(*args, **kwargs):
+        raise OSError(10038, "An operation was attempted on something that is not a socket")
+
+    render_svg._ENGRAVER.close()  # a fresh process, answered under the Windows select
+    monkeypatch.setattr(select, "select", sockets_only)
+    assert render_abc(ABC, str(tmp_path / "t"), ["svg"])["svg"] == [str(tmp_path / "t.svg")]
+    assert (tmp_path / "t.svg").read_text(encoding="utf-8").lstrip().startswith("<")
