@@ -415,7 +415,8 @@ def abc2midi_errors(abc: str, timeout: float = 30.0) -> list[str] | None:
         result = subprocess.run(
             [program, path, "-o", os.path.join(tmp, "tune.mid")],
             capture_output=True,
-            text=True,
+            encoding="utf-8",  # not the locale's (cp1252 on Windows fails on some UTF-8 bytes)
+            errors="replace",  # the tune's own text echoed back need not be UTF-8
             timeout=timeout,
             check=False,
         )

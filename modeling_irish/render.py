@@ -457,7 +457,12 @@ def to_wav(
         command = [program, "-ni", "-g", "0.8", "-r", str(rate), "-F", tmp, font, midi_path]
         try:
             result = subprocess.run(
-                command, capture_output=True, text=True, timeout=300, check=False
+                command,
+                capture_output=True,
+                encoding="utf-8",  # not the locale's, which depends on the system
+                errors="replace",  # a file name or message in another encoding is no error
+                timeout=300,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise RenderError(f"fluidsynth took more than 300 s on {shown}") from None

@@ -124,3 +124,43 @@ def test_svg_pages_are_engraved_where_select_waits_on_no_pipe(tmp_path, monkeypa
     monkeypatch.setattr(select, "select", sockets_only)
     assert render_abc(ABC, str(tmp_path / "t"), ["svg"])["svg"] == [str(tmp_path / "t.svg")]
     assert (tmp_path / "t.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+
+
+def _fake_program(path, output: bytes, status: int) -> str:
+    """A program at ``path`` (a Python script) that writes ``output`` to stderr and exits with
+    ``status``; its path."""
+    path.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"sys.stderr.buffer.write({output!r})\nsys.exit({status})\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake program is a script with a #! line")
+def test_abc2midi_output_that_is_not_in_the_locale_encoding_is_read(tmp_path, monkeypatch):
+    """abc2midi's output was decoded in the locale's encoding, strictly: a byte it cannot
+    decode (any non-UTF-8 byte here; bytes of UTF-8 titles such as "Á" under Windows' cp1252)
+    raised UnicodeDecodeError out of the quality check."""
+    from modeling_irish.quality import abc2midi_errors
+
+    _fake_program(tmp_path / "abc2midi", b"Error in line 2 : T:\xc3\x81ine \xff\n", 1)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert abc2midi_errors("X:1\nT:Áine\nK:D\nDEF|\n") == [
+        "Error in line 2 : T:\u00c1ine \ufffd",
+        "exit status 1",
+    ]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake program is a script with a #! line")
+def test_fluidsynth_output_that_is_not_in_the_locale_encoding_is_read(tmp_path, monkeypatch):
+    """fluidsynth's messages were decoded in the locale's encoding, strictly: one it cannot
+    decode raised UnicodeDecodeError instead of the RenderError that names the failure."""
+    import modeling_irish.render as render
+
+    fake = _fake_program(tmp_path / "fluidsynth", b"cannot load gm-\xff.sf2\n", 1)
+    monkeypatch.setattr(render, "_wav_tools", lambda soundfont: (fake, "gm.sf2", None))
+    (tmp_path / "in.mid").write_bytes(b"MThd")
+    with pytest.raises(render.RenderError, match="fluidsynth failed: cannot load gm-\ufffd.sf2"):
+        render.to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
