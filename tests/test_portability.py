@@ -164,3 +164,24 @@ def test_fluidsynth_output_that_is_not_in_the_locale_encoding_is_read(tmp_path, 
     (tmp_path / "in.mid").write_bytes(b"MThd")
     with pytest.raises(render.RenderError, match="fluidsynth failed: cannot load gm-\ufffd.sf2"):
         render.to_wav(str(tmp_path / "in.mid"), str(tmp_path / "out.wav"))
+
+
+def test_reading_abc_from_a_windows_terminal_names_the_key_that_ends_it(monkeypatch, capsys):
+    """Ctrl-D ends no input in a Windows console (Ctrl-Z then Enter does): the prompt named
+    the POSIX key there too."""
+    import io
+
+    from tokenization.check import read_stdin
+
+    class Terminal:
+        buffer = io.BytesIO(b"X:1\nT:Sl\xc3\xa1n\nK:D\n")
+
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    with monkeypatch.context() as windows:
+        windows.setattr(os, "name", "nt")
+        text = read_stdin()
+    assert text == "X:1\nT:Slán\nK:D\n"
+    assert capsys.readouterr().err == "reading ABC from the terminal; end with Ctrl-Z then Enter\n"

@@ -385,7 +385,8 @@ def read_abc_file(path: str | os.PathLike, said: CappedWarnings | None = None) -
 def read_stdin(said: CappedWarnings | None = None) -> str:
     """The text on standard input (see `decode_abc`), decompressed first when compressed."""
     if sys.stdin.isatty():  # nothing piped in: say what the wait is for
-        print("reading ABC from the terminal; end with Ctrl-D", file=sys.stderr)
+        end = "Ctrl-Z then Enter" if os.name == "nt" else "Ctrl-D"  # the end of input there
+        print(f"reading ABC from the terminal; end with {end}", file=sys.stderr)
     buffer = getattr(sys.stdin, "buffer", None)  # a replaced stdin (tests) may be text only
     if buffer is None:
         return sys.stdin.read().removeprefix("\ufeff")
