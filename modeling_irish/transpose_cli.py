@@ -16,7 +16,7 @@ from tokenization.capped_warnings import CappedWarnings, masked
 from tokenization.keys import Key, check_key, standard_key
 from tokenization.transposition import ModeMismatchError, transposed_abc
 
-from .cli import tune_texts
+from .cli import progress_bar_class, tune_texts
 from .file_utils import replacing_file
 
 __all__ = ["run_transpose"]
@@ -68,8 +68,7 @@ def run_transpose(args: argparse.Namespace) -> int:
     is named on stderr (the first few, then a count by reason) and left out, and a last line
     counts them: exit status 1. So is a source that holds no tune. Every source is read before
     anything is written: a missing file is exit status 2, and nothing is written."""
-    from tqdm.auto import tqdm
-
+    tqdm = progress_bar_class()  # tqdm.auto's bar, without its asyncio import outside notebooks
     key = _target_key(args.key)
     if args.files.count("-") > 1:
         raise ValueError("'-' (stdin) can be given once")

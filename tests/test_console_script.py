@@ -524,10 +524,14 @@ def test_the_version_is_looked_up_only_for_version(monkeypatch, capsys):
     assert looked_up == [1, 1]
 
 
-def test_check_from_the_command_line_imports_no_asyncio(tmp_path):
-    """``irish-tune check``'s progress bar is tqdm's terminal bar, which ``tqdm.auto`` gives
-    outside a notebook too, without ``tqdm.auto``'s import of asyncio (half of a one-tune check's
-    start); with IPython loaded the bar is ``tqdm.auto``'s choice."""
+@pytest.mark.parametrize(
+    ("command", "first"),
+    [("check", "tunes: 1  parsed: 1  round-trip ok: 1"), ("transpose", "X:1")],
+)
+def test_check_from_the_command_line_imports_no_asyncio(tmp_path, command, first):
+    """``irish-tune check``'s and ``transpose``'s progress bar is tqdm's terminal bar, which
+    ``tqdm.auto`` gives outside a notebook too, without ``tqdm.auto``'s import of asyncio (half
+    of a one-tune check's start); with IPython loaded the bar is ``tqdm.auto``'s choice."""
     from tqdm.auto import tqdm as auto_bar
 
     from modeling_irish.cli import progress_bar_class
@@ -537,7 +541,7 @@ def test_check_from_the_command_line_imports_no_asyncio(tmp_path):
     then = """
         print("asyncio", "asyncio" in sys.modules)
     """
-    lines = _run_as_console_script(["check", str(tune)], then)
-    assert lines[0] == "tunes: 1  parsed: 1  round-trip ok: 1"
+    lines = _run_as_console_script([command, str(tune)], then)
+    assert lines[0] == first
     assert lines[-2:] == ["loaded []", "asyncio False"]
     assert issubclass(auto_bar, progress_bar_class())  # the same bar, less its async iteration
