@@ -332,7 +332,12 @@ def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``irish-tune`` command line: `argv` read (`parse_args`), then run."""
+    """Entry point of the ``irish-tune`` command line: `argv` read (`parse_args`), then run;
+    stdout is made UTF-8 first when run from the command line (`irish_tune.utf8_stdout`)."""
+    if argv is None:
+        from irish_tune import utf8_stdout
+
+        utf8_stdout()
     return run_command(parse_args(argv))
 
 
