@@ -427,6 +427,20 @@ for line in sys.stdin:
 """
 
 
+def _signal_name(number: int) -> str:
+    """The name of signal ``number`` (``SIGSEGV``), or ``signal 40`` for one Python does not name
+    (a real-time signal between SIGRTMIN and SIGRTMAX): `signal.Signals` raised ValueError on it,
+    out of the report of how verovio ended.
+
+    >>> _signal_name(int(signal.SIGSEGV)), _signal_name(200)
+    ('SIGSEGV', 'signal 200')
+    """
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 class _Engraver:
     """verovio in a long-lived process of its own, engraving tunes one at a time.
 
@@ -505,7 +519,7 @@ class _Engraver:
         said += [line for line in said if line.startswith("terminate called")]
         self.close()
         if code < 0:
-            name = signal.Signals(-code).name
+            name = _signal_name(-code)
             how = f"aborted ({name}" if name == "SIGABRT" else f"crashed ({name}"
         else:
             how = f"stopped (exit status {code}"

@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -185,3 +186,23 @@ def test_reading_abc_from_a_windows_terminal_names_the_key_that_ends_it(monkeypa
         text = read_stdin()
     assert text == "X:1\nT:Slán\nK:D\n"
     assert capsys.readouterr().err == "reading ABC from the terminal; end with Ctrl-Z then Enter\n"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGRTMIN"), reason="no real-time signals here")
+def test_a_verovio_process_ended_by_a_signal_python_does_not_name_is_reported(tmp_path):
+    """A real-time signal (SIGRTMIN+6) has no name in `signal.Signals`: the report of how
+    verovio ended raised ValueError instead of failing the tune with a RenderError."""
+    import tempfile
+
+    from modeling_irish.render_svg import _Engraver
+
+    number = signal.SIGRTMIN + 6
+    engraver = _Engraver()
+    engraver._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _died)
+    engraver._log.write(b"last words\n")
+    engraver._process = subprocess.Popen(  # piped as `_Engraver._start` pipes verovio's
+        [sys.executable, "-c", f"import os; os.kill(os.getpid(), {number})"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert engraver._died() == f"crashed (signal {number}: last words)"
+    assert engraver._process is None  # closed: the next tune starts a new process
