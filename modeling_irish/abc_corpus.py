@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -301,19 +302,27 @@ def _dedupe(
 # ----------------------------------------------------------------------------- loading
 
 
-def _workers(num_proc: int | None, n_tunes: int) -> int:
-    """``num_proc``, or when None: up to 4 forked processes for sources of 4,000+ tunes. Where
-    processes cannot be forked (Windows), 1: this process parses (said in a warning when
-    ``num_proc`` asked for more)."""
+def _no_fork_reason() -> str | None:
+    """Why worker processes are not forked here, or None where they are: Windows cannot fork,
+    and on macOS a fork of a process that has loaded torch (its threads, Apple's frameworks)
+    can hang or crash, which is why Python starts processes there by spawn since 3.8."""
     import multiprocessing
 
-    forks = "fork" in multiprocessing.get_all_start_methods()
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return "this system cannot fork worker processes"
+    if sys.platform == "darwin":
+        return "forked workers can hang on macOS once torch is loaded"
+    return None
+
+
+def _workers(num_proc: int | None, n_tunes: int) -> int:
+    """``num_proc``, or when None: up to 4 forked processes for sources of 4,000+ tunes. Where
+    processes are not forked (Windows, macOS: `_no_fork_reason`), 1: this process parses (said
+    in a warning when ``num_proc`` asked for more)."""
+    no_fork = _no_fork_reason()
+    forks = no_fork is None
     if num_proc is not None and num_proc > 1 and not forks:
-        logger.warning(
-            "num_proc=%d: parsing the ABC tunes in this process (this system cannot fork "
-            "worker processes)",
-            num_proc,
-        )
+        logger.warning("num_proc=%d: parsing the ABC tunes in this process (%s)", num_proc, no_fork)
         return 1
     if num_proc is not None:
         return max(1, num_proc)
@@ -515,8 +524,9 @@ def load_abc_corpus(
         min_notes: tunes with fewer notes are skipped.
         num_proc: parse with this many forked processes. ``None`` uses up to 4 (as many as
             there are cores) for sources of 4,000 tunes or more, else 1; parsing is the only
-            costly step, and 2 processes halve it on 2 cores. Where processes cannot be forked
-            (Windows) this process parses, with a warning when more were asked for.
+            costly step, and 2 processes halve it on 2 cores. Where processes are not forked
+            (Windows cannot; on macOS a fork after torch can hang) this process parses, with a
+            warning when more were asked for.
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
             and contents, not mtimes), the parameters and the reader's code, and reloaded on
             the next identical call, which logs the warnings of the first load again. A load

@@ -206,3 +206,26 @@ def test_a_verovio_process_ended_by_a_signal_python_does_not_name_is_reported(tm
     )  # fmt: skip
     assert engraver._died() == f"crashed (signal {number}: last words)"
     assert engraver._process is None  # closed: the next tune starts a new process
+
+
+@needs_parser
+def test_on_macos_num_proc_parses_in_this_process_not_in_forked_workers(
+    tmp_path, monkeypatch, caplog
+):
+    """A fork of a process that has loaded torch can hang on macOS (Python spawns there since
+    3.8), yet "fork" is among its start methods: the loader forked its parsers there."""
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def no_fork(method=None):
+        raise AssertionError(f"a {method!r} context asked for on macOS")
+
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn", "fork"])
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    with caplog.at_level(logging.WARNING):
+        two = load_abc_corpus(leaky_corpus(tmp_path), split_ratios=(0.6, 0.2, 0.2), num_proc=2)
+    assert sum(len(two[name]) for name in SPLIT_NAMES) > 0
+    said = [r.getMessage() for r in caplog.records]
+    why = "num_proc=2: parsing the ABC tunes in this process (forked workers can hang on macOS"
+    assert any(m.startswith(why) for m in said), said
+    assert abc_corpus._workers(None, 10_000) == 1  # the default: no forks either
