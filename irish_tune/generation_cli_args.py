@@ -10,6 +10,8 @@ import argparse
 from .arg_types import abc_source, non_negative_float, non_negative_int, number, positive_int
 
 __all__ = [
+    "DEFAULT_MAX_ROWS",
+    "FORMATS",
     "add_evaluate_generation_args",
     "add_generate_args",
     "add_render_args",

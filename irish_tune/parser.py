@@ -28,6 +28,7 @@ from .retrieval_cli_args import (
 )
 
 __all__ = [
+    "EXAMPLES",
     "add_check_args",
     "add_evaluate_lm_args",
     "add_transpose_args",

@@ -55,13 +55,17 @@ from .file_utils import discard_folder, publish_directory
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BARS_SKIP_REASON",
+    "SPLIT_METHODS",
     "AbcCorpusDict",
     "CORPUS_FEATURES",
     "MUSIC21_COLLECTIONS",
     "SPLIT_NAMES",
+    "body_key",
     "iter_abc_tunes",
     "load_abc_corpus",
     "music21_collection_files",
+    "session_tune_text",
     "split_groups",
     "title_key",
 ]

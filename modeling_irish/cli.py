@@ -31,8 +31,12 @@ from irish_tune.json_output import print_json
 from irish_tune.parser import build_parser, parse_args  # noqa: F401 - re-exported (tests)
 
 __all__ = [
+    "MAX_WEIGHT",
     "BinaryInputError",
     "DefaultsHelpFormatter",
+    "abc_source",
+    "build_parser",
+    "existing_file",
     "existing_folder",
     "error_line",
     "first_line",
@@ -41,11 +45,14 @@ __all__ = [
     "non_negative_float",
     "non_negative_int",
     "number",
+    "positive_float",
     "positive_int",
+    "progress_bar_class",
     "read_dump",
     "read_input",
     "refuse_usage_problem",
     "run_command",
+    "share",
     "tune_texts",
     "score_weight",
     "require_folder",

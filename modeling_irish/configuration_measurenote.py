@@ -620,6 +620,9 @@ def _sizes_from_ratios(
 
 
 __all__ = [
+    "MEASURENOTE_FEATURE_NAMES",
+    "MEASURENOTE_PRESETS",
+    "REFERENCE_VOCAB_SIZES",
     "MeasureNoteConfig",
     "check_saved_model_type",
     "check_value_types",

@@ -28,6 +28,8 @@ __all__ = [
     "TuneConstraint",
     "TuneValidity",
     "allowed_bar_texts",
+    "build_dur_mask",
+    "build_main_mask",
     "reachable_offsets",
     "validate_tune",
 ]

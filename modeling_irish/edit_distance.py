@@ -22,9 +22,11 @@ from .semiglobal import (
 )
 
 __all__ = [
+    "ROTATION_PENALTY",
     "EditDistanceRanker",
     "PaddedGallery",
     "eighth_sequence",
+    "heard_spelling",
     "letter_sequence",
     "pitch_sequence",
     "semiglobal_distances",

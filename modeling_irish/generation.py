@@ -69,6 +69,7 @@ __all__ = [
     "check_tokenizer_fits",
     "filter_logits",
     "fillable_bar_lengths",
+    "generated_abc",
 ]
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "add_generate_args",
     "add_render_args",
     "load_generator",
+    "meter_arg",
     "run_evaluate_generation",
     "run_generate",
     "run_render",

@@ -601,11 +601,13 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
 
 
 __all__ = [
+    "PACKAGE_INSTALL",
     "MeasureNoteCausalLMOutput",
     "MeasureNoteForCausalLM",
     "MeasureNoteModel",
     "MeasureNoteModelOutput",
     "MeasureNotePreTrainedModel",
     "MeasureNoteState",
+    "loss_target_counts",
     "measurenote_loss",
 ]

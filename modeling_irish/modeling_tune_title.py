@@ -554,6 +554,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
 
 
 __all__ = [
+    "TITLE_TOKENIZER_DIR",
     "TuneTitleModel",
     "TuneTitleOutput",
     "TuneTitlePreTrainedModel",

@@ -48,6 +48,8 @@ from .tune_title_data import NoteCropper
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "HYBRID_WEIGHT",
+    "INDEX_FILE",
     "Identified",
     "TuneIndex",
     "embed_titles",

@@ -32,6 +32,7 @@ __all__ = [
     "merge_ties",
     "music21_events",
     "music21_sounding_events",
+    "repeats_balanced",
     "reread_abc2midi",
     "reread_music21",
     "reread_ours",

@@ -31,6 +31,7 @@ from .render_playing import (
 from .render_svg import Kept, RenderError, _tune_lines, stale_pages, to_svg, warn_unmarked
 
 __all__ = [
+    "MIDI_LONGEST_WAIT",
     "PlayedEvent",
     "RenderError",
     "SoundFontError",

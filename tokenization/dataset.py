@@ -39,6 +39,7 @@ __all__ = [
     "column_array",
     "column_values",
     "remove_dead_writers",
+    "tokenization_code_hash",
     "tokenize_batch",
     "tokenize_dataset",
     "unknown_counts",

@@ -27,6 +27,7 @@ __all__ = [
     "UNIT_LENGTH",
     "HeaderInfo",
     "TuneRows",
+    "beat_points",
     "position_features",
     "token_features",
     "tune_to_rows",

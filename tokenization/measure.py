@@ -11,6 +11,7 @@ __all__ = [
     "TICKS_PER_EIGHTH",
     "MeasureTracker",
     "Position",
+    "compound_meter",
     "to_ticks",
     "bar_length_in_eighths",
     "tuplet_factor",

@@ -62,7 +62,13 @@ from .tokenizer_hub import HUB_UPLOAD_ARGUMENTS, package_version, upload_saved_f
 from .tokenizer_interface import VOCAB_FILE, _SlowTokenizerInterface
 from .vocabulary import AbcVocab
 
-__all__ = ["AbcDataCollator", "AbcTokenizer", "EncodedTune", "UnreadableRowsError"]
+__all__ = [
+    "AbcDataCollator",
+    "AbcTokenizer",
+    "EncodedTune",
+    "UnreadableRowsError",
+    "read_tune",
+]
 
 logger = logging.get_logger(__name__)
 

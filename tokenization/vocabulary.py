@@ -25,7 +25,16 @@ from .features import (
 )
 from .keys import MODES
 
-__all__ = ["SPECIALS", "TONICS", "AbcVocab", "value_sort_key"]
+__all__ = [
+    "END_ID",
+    "PAD_ID",
+    "SPECIALS",
+    "START_ID",
+    "TONICS",
+    "UNK_ID",
+    "AbcVocab",
+    "value_sort_key",
+]
 
 SPECIALS = (PAD, START, END, UNK)
 PAD_ID, START_ID, END_ID, UNK_ID = 0, 1, 2, 3

@@ -33,6 +33,7 @@ __all__ = [
     "dead_writer_folders",
     "is_dead_writer",
     "own_writer_name",
+    "process_start",
     "this_host",
     "writer_folders",
     "writer_of",
