@@ -130,7 +130,7 @@ def _load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
     """The cached corpus, or None (after a warning) when its files are damaged: unreadable, or
     a split with another number of tunes than the saved report says."""
     try:
-        cached = json.loads((path / "abc_corpus_report.json").read_text())
+        cached = json.loads((path / "abc_corpus_report.json").read_text(encoding="utf-8"))
         dataset = AbcCorpusDict(load_from_disk(str(path)), cached)
         sizes = {name: len(dataset[name]) for name in SPLIT_NAMES}
     except (OSError, ValueError, KeyError) as err:  # pyarrow's errors are OSError / ValueError
@@ -175,8 +175,8 @@ def _write_aside(
     tmp = cached.with_name(own_writer_name(f"{cached.name}.tmp-"))
     try:
         dataset.save_to_disk(str(tmp))  # an empty split as one shard too: it loads back
-        (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1))
-        (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1))
+        (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1), encoding="utf-8")
     except BaseException:
         discard_folder(tmp)
         raise
@@ -224,7 +224,7 @@ def _replay_warnings(path: Path) -> None:
     """Log again the warnings of the load that filled the cache folder ``path`` (skipped tunes,
     tunes without ``X:``, an empty split...): a cache hit warns as the first load did."""
     try:
-        records = json.loads((path / _WARNINGS_FILE).read_text())
+        records = json.loads((path / _WARNINGS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no such file: a cache written before warnings were kept
         return
     for record in records:
