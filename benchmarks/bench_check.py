@@ -49,6 +49,7 @@ def has_jobs(checkout: Path) -> bool:
         cwd=checkout,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=True,
     ).stdout
     return "--jobs" in out

@@ -94,6 +94,8 @@ def run_case(code: str, checkout: Path) -> float:
         env=_environment(),
         capture_output=True,
         text=True,
+        encoding="utf-8",
+        errors="replace",  # only shown, as the end of a failure's stderr
     )
     seconds = time.perf_counter() - start
     if result.returncode:
@@ -111,7 +113,7 @@ def third_party_code(checkout: Path) -> str:
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=checkout, env=_environment(), capture_output=True,
-        text=True, check=True,
+        text=True, encoding="utf-8", check=True,
     )  # fmt: skip
     names = result.stdout.strip()
     # a module made by its package's code, not importable on its own, is left to that package
@@ -130,7 +132,7 @@ def loaded(code: str, checkout: Path) -> list[str]:
     probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=checkout, env=_environment(), capture_output=True,
-        text=True, check=True,
+        text=True, encoding="utf-8", check=True,
     )  # fmt: skip
     return eval(result.stdout.strip())  # noqa: S307 (our own print of a list of names)
 
@@ -147,7 +149,7 @@ def ours_alone(checkout: Path) -> float:
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=checkout, env=_environment(), capture_output=True,
-        text=True, check=True,
+        text=True, encoding="utf-8", check=True,
     )  # fmt: skip
     return float(result.stdout.strip())
 

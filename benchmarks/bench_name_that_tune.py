@@ -133,14 +133,18 @@ def scan_at_commit(commit: str) -> tuple[str, object]:
     source = ""
     for path in ("modeling_irish/semiglobal.py", "modeling_irish/edit_distance.py"):
         shown = subprocess.run(
-            ["git", "show", f"{commit}:{path}"], cwd=repo, capture_output=True, text=True
+            ["git", "show", f"{commit}:{path}"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
         )
         if shown.returncode == 0:
             source = shown.stdout
             break
     if not source:
         raise ValueError(f"no semiglobal.py or edit_distance.py in modeling_irish/ at {commit}")
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".py", delete=False) as handle:
         handle.write(source)
     spec = importlib.util.spec_from_file_location(f"edit_distance_{commit}", handle.name)
     module = importlib.util.module_from_spec(spec)

@@ -227,7 +227,7 @@ def main() -> None:
     if args.merge:
         rows = {}
         for folder in args.merge:
-            rows.update(json.loads(Path(folder, RESULTS).read_text()))
+            rows.update(json.loads(Path(folder, RESULTS).read_text(encoding="utf-8")))
         print(table(rows))
         return
     names = args.only or list(ABLATIONS)
@@ -236,7 +236,7 @@ def main() -> None:
 
     def save() -> None:  # after each row: a crash in a later row keeps the earlier ones
         path = Path(args.out, RESULTS)
-        path.write_text(json_dumps(rows, str(path), indent=2, default=str))
+        path.write_text(json_dumps(rows, str(path), indent=2, default=str), encoding="utf-8")
 
     for name in names:
         if "{measurenote}" in " ".join(ABLATIONS[name]) and not args.measurenote:

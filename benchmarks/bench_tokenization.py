@@ -115,6 +115,7 @@ def main() -> None:
         [sys.executable, __file__, "--corpus", args.corpus, "--child"],
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=True,
     )
     peak = float(child.stdout.strip().splitlines()[-1])

@@ -75,7 +75,13 @@ def _run(argv: list[str], repo: Path) -> float:
     naming the checkout, the command and the end of its stderr."""
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, *argv], cwd=repo, env=_environment(), capture_output=True, text=True
+        [sys.executable, *argv],
+        cwd=repo,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",  # only shown, as the end of a failure's stderr
     )
     seconds = time.perf_counter() - start
     if result.returncode:

@@ -102,6 +102,7 @@ def abc2midi_bar_lines(path: Path) -> list[int]:
             cwd=folder,
             capture_output=True,
             text=True,
+            encoding="utf-8",
             errors="replace",
             check=False,
         ).stdout

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         title = f"MeasureNote, {args.minutes:g} min budget, {summary['train_steps']} updates"
         plot_curve(train, evals, os.path.join(args.output_dir, "learning_curve.png"), title)
         path = os.path.join(args.output_dir, "fixed_budget.json")
-        with open(path, "w") as handle:
+        with open(path, "w", encoding="utf-8") as handle:
             handle.write(json_dumps(summary, path, indent=2))
     return summary
 
