@@ -44,7 +44,7 @@ def tune(x: int, title: str, *, sid: tuple[int, int] | None = None, rhythm: str 
 
 def write(path: Path, tunes: list[str], header: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + "\n".join(tunes))
+    path.write_text(header + "\n".join(tunes), encoding="utf-8")
     return path
 
 

@@ -367,7 +367,7 @@ def reels_training_argv(
 
 def run_results(folder) -> dict:
     """The run folder's all_results.json."""
-    return json.loads((folder / "all_results.json").read_text())
+    return json.loads((folder / "all_results.json").read_text(encoding="utf-8"))
 
 
 def training_argv(tunebook: str, cache_dir: str, output_dir, *extra: str) -> list[str]:
@@ -438,7 +438,7 @@ def generation_model_dir(generator, tmp_path_factory):
 
 def training_curve(folder) -> list[tuple[int, float]]:
     """The (step, train_loss) records of a run folder's train_log.jsonl."""
-    lines = (folder / "train_log.jsonl").read_text().splitlines()
+    lines = (folder / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
     return [(r["step"], r["train_loss"]) for r in map(json.loads, lines) if "train_loss" in r]
 
 
@@ -504,7 +504,9 @@ def run_program(program: str, *args: str) -> str:
     path = shutil.which(program)
     if path is None:
         pytest.skip(f"{program} is not installed")
-    said = subprocess.run([path, *args], capture_output=True, text=True, check=False)
+    said = subprocess.run(
+        [path, *args], capture_output=True, text=True, check=False, encoding="utf-8"
+    )
     return said.stdout + said.stderr
 
 

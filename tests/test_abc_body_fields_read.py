@@ -112,7 +112,7 @@ def test_abcm2ps_prints_an_inline_t_as_the_section_title_written_back(tmp_path):
     """abcm2ps 8.14 takes ``[T:Part B]`` as the ``T:Part B`` line the writer writes for it."""
     marks = []
     for name, text in (("inline", INLINE), ("written", WRITTEN)):
-        (tmp_path / f"{name}.abc").write_text(text)
+        (tmp_path / f"{name}.abc").write_text(text, encoding="utf-8")
         said = run_program(
             "abcm2ps", str(tmp_path / f"{name}.abc"), "-O", str(tmp_path / f"{name}.ps")
         )

@@ -44,7 +44,9 @@ def test_the_package_alias_is_the_loader_itself_and_imported_on_first_use():
         "from modeling_irish.abc_corpus import load_abc_corpus\n"
         "print(modeling_irish.load_abc_corpus is load_abc_corpus)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, encoding="utf-8"
+    )
     assert out.stdout.splitlines() == ["False", "['source', 'split_ratios', 'seed']", "True"]
     with pytest.raises(AttributeError, match="no attribute 'load_abc_corpora'"):
         modeling_irish.load_abc_corpora  # noqa: B018
@@ -91,9 +93,9 @@ def test_loader_and_parser_cut_a_tunebook_into_the_same_tunes(tmp_path, newline)
 
 def test_loader_reads_a_tunebook_without_x_lines_like_the_parser(tmp_path):
     path = tmp_path / "snippets.abc"
-    path.write_text("T:a\nK:C\nCD\n\nnot a tune\n\nK:G\nG\n")
+    path.write_text("T:a\nK:C\nCD\n\nnot a tune\n\nK:G\nG\n", encoding="utf-8")
     assert [text for _, text in iter_abc_tunes(path)] == ["T:a\nK:C\nCD\n", "K:G\nG\n"]
-    assert len(list(parse_tunebook(path.read_text()))) == 2
+    assert len(list(parse_tunebook(path.read_text(encoding="utf-8")))) == 2
 
 
 def test_session_tune_text_builds_headers_from_dump_fields():
@@ -173,7 +175,7 @@ def test_folder_is_read_recursively_with_path_based_ids(tmp_path):
 def test_thesession_dump(tmp_path, fmt):
     path = tmp_path / f"tunes.{fmt}"
     if fmt == "json":
-        path.write_text(json.dumps(dump_rows(), ensure_ascii=False))
+        path.write_text(json.dumps(dump_rows(), ensure_ascii=False), encoding="utf-8")
     else:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(dump_rows()[0]))

@@ -82,7 +82,9 @@ def test_the_corpus_cache_key_follows_the_contents_not_the_mtime(tmp_path):
     book = write(tmp_path / "one.abc", [tune(1, "Aaa"), tune(2, "Bbb")])
     first = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
     stat = book.stat()
-    book.write_text(book.read_text().replace("T: Bbb", "T: Ccc"))  # same size
+    book.write_text(
+        book.read_text(encoding="utf-8").replace("T: Bbb", "T: Ccc"), encoding="utf-8"
+    )  # same size
     os.utime(book, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime (cp -p)
     second = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
     assert sorted(first["train"]["title"]) == ["Aaa", "Bbb"]
@@ -94,11 +96,11 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
     from modeling_irish import abc_corpus, abc_sources
 
     code = tmp_path / "abc_sources.py"
-    code.write_text("x = 'reel'\n")
+    code.write_text("x = 'reel'\n", encoding="utf-8")
     monkeypatch.setattr(abc_sources, "__file__", str(code))
     before = abc_corpus._fingerprint([], {})
     stat = code.stat()
-    code.write_text("x = 'REEL'\n")
+    code.write_text("x = 'REEL'\n", encoding="utf-8")
     os.utime(code, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert abc_corpus._fingerprint([], {}) != before
 
@@ -132,10 +134,10 @@ def test_the_corpus_cache_key_follows_the_loader_and_reader_code(tmp_path, monke
     from modeling_irish import abc_corpus
 
     code = tmp_path / f"{module.rsplit('.', 1)[1]}.py"
-    code.write_text("version = 1\n")
+    code.write_text("version = 1\n", encoding="utf-8")
     monkeypatch.setattr(importlib.import_module(module), "__file__", str(code))
     before = abc_corpus._fingerprint([], {})
-    code.write_text("version = 2\n")
+    code.write_text("version = 2\n", encoding="utf-8")
     assert abc_corpus._fingerprint([], {}) != before
 
 
@@ -145,10 +147,10 @@ def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
     from modeling_irish import abc_corpus
 
     code = tmp_path / "check.py"
-    code.write_text("encoding = 'latin-1'\n")
+    code.write_text("encoding = 'latin-1'\n", encoding="utf-8")
     monkeypatch.setattr(check, "__file__", str(code))
     before = abc_corpus._fingerprint([], {})
-    code.write_text("encoding = 'utf-8'\n")
+    code.write_text("encoding = 'utf-8'\n", encoding="utf-8")
     assert abc_corpus._fingerprint([], {}) != before
 
 
@@ -214,7 +216,7 @@ def test_a_pipe_is_not_cached_under_a_key_blind_to_its_contents(tmp_path, caplog
         os.mkfifo(pipe)
 
         def feed() -> None:
-            with open(pipe, "w") as handle:
+            with open(pipe, "w", encoding="utf-8") as handle:
                 handle.write(text)
 
         writer = threading.Thread(target=feed, daemon=True)

@@ -100,7 +100,7 @@ def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
     folder.mkdir()
     write(folder / "book.abc", [tune(x, f"Tune {x}") for x in range(1, 5)])
     (folder / "tune.mid").write_bytes(b"MThd\x00\x00")  # not *.abc: not read, not named
-    (folder / "blank.abc").write_text("\n")
+    (folder / "blank.abc").write_text("\n", encoding="utf-8")
     caplog.clear()
     with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
         assert load_abc_corpus(folder).report["read"] == 4
@@ -178,7 +178,7 @@ def test_dump_rows_with_an_unreadable_mode_are_skipped_and_counted(tmp_path):
         dict(dump_rows()[0], setting_id=90 + n, mode=mode) for n, mode in enumerate(["Hmajor", ""])
     ]
     path = tmp_path / "tunes.json"
-    path.write_text(json.dumps(dump_rows() + bad))
+    path.write_text(json.dumps(dump_rows() + bad), encoding="utf-8")
     report = {}
     data = load_abc_corpus(path, split_ratios=(1, 0, 0), report=report)
     assert {row["setting_id"] for row in rows(data)} == {"1", "7", "2", "3"}
@@ -189,7 +189,7 @@ def test_dump_rows_with_an_unreadable_mode_are_skipped_and_counted(tmp_path):
 @needs_parser
 def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, caplog):
     dump = tmp_path / "nomode.csv"
-    with dump.open("w", newline="") as handle:
+    with dump.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(dump_rows()[0]))
         writer.writeheader()
         writer.writerows([dump_rows()[2], dict(dump_rows()[2], setting_id="9", name="B", mode="")])

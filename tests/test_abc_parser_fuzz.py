@@ -97,7 +97,9 @@ def test_the_loader_reads_an_x_number_of_thousands_of_digits_as_x_0(tmp_path):
     from modeling_irish.abc_corpus import load_abc_corpus
 
     book = tmp_path / "huge.abc"
-    book.write_text(f"X:1\nT:Good\nK:D\nDEFG ABcd|\n\nX:{HUGE}\nT:Huge\nK:D\nABcd efga|\n")
+    book.write_text(
+        f"X:1\nT:Good\nK:D\nDEFG ABcd|\n\nX:{HUGE}\nT:Huge\nK:D\nABcd efga|\n", encoding="utf-8"
+    )
     data = load_abc_corpus(book, split_ratios=(1, 0, 0))
     assert data.report["parsed"] == 2 and data.report["skipped"] == 0
     assert sorted(zip(data["train"]["title"], data["train"]["x"])) == [("Good", 1), ("Huge", 0)]

@@ -164,7 +164,7 @@ def test_check_reports_a_title_from_a_section_title_that_the_round_trip_changed(
 def test_abcm2ps_engraves_each_section_title_in_the_music(tmp_path):
     """abcm2ps prints a body ``T:`` above the staff it stands before (``% --- + (Part Two) ---``
     in its PostScript); a header ``T:`` is a subtitle under the title (``titlesub``)."""
-    (tmp_path / "written.abc").write_text(written(parse_abc(SOURCE)))
+    (tmp_path / "written.abc").write_text(written(parse_abc(SOURCE)), encoding="utf-8")
     said = run_program("abcm2ps", str(tmp_path / "written.abc"), "-O", str(tmp_path / "written.ps"))
     assert "error" not in said.lower() and "warning" not in said.lower(), said
     ps = (tmp_path / "written.ps").read_text(encoding="latin-1")
@@ -179,7 +179,7 @@ def test_abc2midi_reads_the_written_section_titles_as_the_source_ones(tmp_path):
     from tests.render_helpers import _midi_notes
 
     for name, text in (("source", SOURCE), ("written", written(parse_abc(SOURCE)))):
-        (tmp_path / f"{name}.abc").write_text(text)
+        (tmp_path / f"{name}.abc").write_text(text, encoding="utf-8")
     said = [
         run_program("abc2midi", str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid"))
         for name in ("source", "written")

@@ -87,7 +87,9 @@ def test_a_dump_row_error_names_the_line_of_the_row_tune_as_check_does(tmp_path,
             "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd:|"}  # fmt: skip
     bad = {**good, "tune_id": 2, "setting_id": 2, "name": "Broken", "abc": "GAG|\nA]B|"}
     dump = tmp_path / "tunes.json"
-    dump.write_text(json.dumps([good, good | {"tune_id": 3, "setting_id": 3}, bad]))
+    dump.write_text(
+        json.dumps([good, good | {"tune_id": 3, "setting_id": 3}, bad]), encoding="utf-8"
+    )
     raw = list(iter_raw_tunes(str(dump)))[2]
     with pytest.raises(AbcParseError) as err:
         parse_abc(raw.text)
@@ -108,7 +110,7 @@ def test_a_dump_row_error_names_the_row_not_a_line_of_the_dump(tmp_path, caplog)
 
     dump = tmp_path / "dup.json"
     rows = [ROW, {**ROW, "abc": "GAG GAB|A[BA ABd|"}, ROW]
-    dump.write_text("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")
+    dump.write_text("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n", encoding="utf-8")
     raw = list(iter_raw_tunes(str(dump)))[1]
     with pytest.raises(AbcParseError) as err:
         parse_abc(raw.text)
@@ -219,7 +221,8 @@ def test_one_latin1_byte_leaves_the_utf8_titles_of_its_file_alone(tmp_path, capl
     tmp_path.mkdir()
     song = "X:{x}\nT:{title}\nM:4/4\nL:1/8\nK:G\n{notes}\n"
     (tmp_path / "clean.abc").write_text(
-        song.format(x=1, title="Seán Ó Duibhir", notes="GABc dedB|GABc d2d2|GABc dedB|A2G2 G4|]")
+        song.format(x=1, title="Seán Ó Duibhir", notes="GABc dedB|GABc d2d2|GABc dedB|A2G2 G4|]"),
+        encoding="utf-8",
     )
     mixed = song.format(x=1, title="Seán Ó Duibhir", notes="ABcd efga|gfed cBAG|ABcd efga|cBA2|]")
     mixed += "\n" + song.format(x=2, title="Other", notes="DEFG ABcd|DEFG A4|DEFG ABcd|dcBA D4|]")
@@ -387,7 +390,7 @@ def test_an_empty_source_is_an_error_not_the_current_folder(tmp_path, monkeypatc
     from modeling_irish.abc_corpus import load_abc_corpus
     from modeling_irish.abc_sources import source_files
 
-    (tmp_path / "here.abc").write_text("X:1\nT:Here\nK:G\nGABc dedB|GABc d2d2|\n")
+    (tmp_path / "here.abc").write_text("X:1\nT:Here\nK:G\nGABc dedB|GABc d2d2|\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # a folder with a tunebook that "" must not read
     for source in ("", ["", "here.abc"]):
         with pytest.raises(ValueError, match="an ABC source is the empty string"):
@@ -405,7 +408,7 @@ def _book(path, titles: list[str], notes: list[str]):
     tunes = [
         f"X:{x}\nT:{t}\nM:4/4\nL:1/8\nK:G\n{n}\n" for x, (t, n) in enumerate(zip(titles, notes), 1)
     ]
-    path.write_text("\n".join(tunes))
+    path.write_text("\n".join(tunes), encoding="utf-8")
     return path
 
 
@@ -424,7 +427,9 @@ def test_files_named_alike_in_different_sources_do_not_share_tune_ids(tmp_path, 
     assert ids["Alpha"][1] != ids["Gamma"][1]  # unrelated tunes, not forced into one split
     # a thesession .json and .csv of one folder: rows without a tune id stay apart too
     row = {"name": "", "type": "reel", "meter": "4/4", "mode": "Gmajor"}
-    (tmp_path / "tunes.json").write_text(json.dumps([{**row, "abc": "GABc dedB|GABc d2d2|"}]))
+    (tmp_path / "tunes.json").write_text(
+        json.dumps([{**row, "abc": "GABc dedB|GABc d2d2|"}]), encoding="utf-8"
+    )
     write_csv_dump(tmp_path / "tunes.csv", [{**row, "abc": "ABcd efga|gfed cBAG|"}], "utf-8")
     raws = list(iter_raw_tunes(["tunes.json", "tunes.csv"]))
     assert [raw.prefix for raw in raws] == ["tunes", f"{tmp_path.name}/tunes"]
@@ -491,7 +496,7 @@ def test_a_pipe_is_read_once_as_a_tunebook(tmp_path):
     os.mkfifo(pipe)
 
     def write(text: str) -> None:
-        with open(pipe, "w") as handle:
+        with open(pipe, "w", encoding="utf-8") as handle:
             handle.write(text)
 
     writer = threading.Thread(
@@ -525,9 +530,11 @@ def test_many_cut_tunes_and_shared_numbers_are_named_five_then_counted(tmp_path,
     counts all twelve by reason, over all the files at once."""
     cut = "X:{x}\nT:Cut {x}\nK:D\nDEFG|\n\ndefg|\n\n"
     for n in range(1, 7):  # two tunes a file, each cut, both X:1
-        (tmp_path / f"book{n:02}.abc").write_text(cut.format(x=1) * 2)
+        (tmp_path / f"book{n:02}.abc").write_text(cut.format(x=1) * 2, encoding="utf-8")
     for n in range(7, 13):  # two tunes numbered X:1, neither cut
-        (tmp_path / f"book{n:02}.abc").write_text("X:1\nT:One\nK:D\nDEFG|\n\n" * 2)
+        (tmp_path / f"book{n:02}.abc").write_text(
+            "X:1\nT:One\nK:D\nDEFG|\n\n" * 2, encoding="utf-8"
+        )
     with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
         assert len(list(iter_raw_tunes(str(tmp_path)))) == 24
     said = warnings_of(caplog, "modeling_irish.abc_sources")

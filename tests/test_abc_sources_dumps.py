@@ -120,7 +120,10 @@ def test_html_character_references_of_a_dump_are_decoded(tmp_path, kind):
     setting's 30 notes lost without a word; ``Cooley&#039;s`` kept its entity as its title,
     so it did not link to "Cooley's" of a tunebook, and could land in another split."""
     book = tmp_path / "book.abc"
-    book.write_text("X:1\nT:Cooley's\nM:4/4\nL:1/8\nK:Edor\nEBBA B2 EB|B2 AB defg|afec dBAF|\n")
+    book.write_text(
+        "X:1\nT:Cooley's\nM:4/4\nL:1/8\nK:Edor\nEBBA B2 EB|B2 AB defg|afec dBAF|\n",
+        encoding="utf-8",
+    )
     dump = write_dump(tmp_path, kind)
     rows = _all_rows(load_abc_corpus([str(dump), str(book)], split_ratios=(0.6, 0.2, 0.2)))
     chords = next(row for row in rows if row["setting_id"] == "12342")

@@ -31,10 +31,10 @@ def _plain_files(folder) -> dict[str, bytes]:
     """A tunebook and the same rows as a ``.json`` and a ``.csv`` dump."""
     book = write(folder / "book.abc", [tune(1, "One"), tune(2, "Two")])
     rows = dump_rows()[:3]
-    (folder / "tunes.json").write_text(json.dumps(rows))
+    (folder / "tunes.json").write_text(json.dumps(rows), encoding="utf-8")
     header = list(rows[0])
     lines = [",".join(header)] + [",".join(f'"{row[k]}"' for k in header) for row in rows]
-    (folder / "tunes.csv").write_text("\n".join(lines) + "\n")
+    (folder / "tunes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {name: (folder / name).read_bytes() for name in (book.name, "tunes.json", "tunes.csv")}
 
 
@@ -74,7 +74,7 @@ def test_a_damaged_compressed_file_is_an_error_that_says_so(tmp_path):
 def test_a_json_lines_dump_reads_as_the_json_one(tmp_path, name):
     """A ``.jsonl`` dump (one object a line) was read as ABC: "a tune starts with an X: line"."""
     rows = dump_rows()[:3]
-    (tmp_path / "tunes.json").write_text(json.dumps(rows))
+    (tmp_path / "tunes.json").write_text(json.dumps(rows), encoding="utf-8")
     lines = ("\n".join(json.dumps(row) for row in rows) + "\n\n").encode()
     path = tmp_path / name
     path.write_bytes(gzip.compress(lines) if name.endswith(".gz") else lines)
@@ -84,7 +84,7 @@ def test_a_json_lines_dump_reads_as_the_json_one(tmp_path, name):
 
 def test_a_json_lines_dump_with_a_bad_line_names_it(tmp_path):
     path = tmp_path / "tunes.jsonl"
-    path.write_text(json.dumps(dump_rows()[0]) + "\n{not json\n")
+    path.write_text(json.dumps(dump_rows()[0]) + "\n{not json\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"tunes.jsonl is not a thesession.org dump \(invalid "
                        r"JSON on line 2: Expecting property name"):  # fmt: skip
         list(iter_raw_tunes(str(path)))
@@ -92,7 +92,7 @@ def test_a_json_lines_dump_with_a_bad_line_names_it(tmp_path):
 
 def test_json_lines_named_json_say_to_name_it_jsonl(tmp_path):
     path = tmp_path / "tunes.json"
-    path.write_text("\n".join(json.dumps(row) for row in dump_rows()[:2]) + "\n")
+    path.write_text("\n".join(json.dumps(row) for row in dump_rows()[:2]) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"Extra data.*; one JSON object a line is read from a "
                        r"\.jsonl file\)$"):  # fmt: skip
         list(iter_raw_tunes(str(path)))
@@ -106,7 +106,7 @@ def test_a_dump_body_with_escaped_line_breaks_reads_them_as_line_breaks(tmp_path
     rows[1]["abc"] = r"FAA2 FAdA|\r\nFAA2 dfed|"
     rows[2]["abc"] = "GABc|\nd2 \\n d2|"  # a real line break: left as it is
     path = tmp_path / "tunes.json"
-    path.write_text(json.dumps(rows))
+    path.write_text(json.dumps(rows), encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         texts = [text for _, text, _ in _read(path)]
     assert texts[0].endswith("\nGABc dedB|dBGB AGEG|\nGABc d2 d2|dBAF D4|\n")
@@ -134,7 +134,7 @@ def test_an_archive_says_to_extract_it(tmp_path, name):
         with zipfile.ZipFile(path, "w") as archive:  # stored: its tunes' text in the clear
             archive.writestr("tunes.abc", "X:1\nT:A\nK:G\nGABc|\n")
     else:
-        (tmp_path / "tunes.abc").write_text("X:1\nT:A\nK:G\nGABc|\n")
+        (tmp_path / "tunes.abc").write_text("X:1\nT:A\nK:G\nGABc|\n", encoding="utf-8")
         with tarfile.open(path, "w:gz" if name.endswith(".gz") else "w") as archive:
             archive.add(tmp_path / "tunes.abc", "tunes.abc")
     kind = "zip" if name.endswith(".zip") else "tar"

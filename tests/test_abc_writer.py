@@ -171,7 +171,9 @@ def test_short_tuplets_in_three_time_are_spelled_out_for_abc2midi(meter):
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(abc)
             run = [shutil.which("abc2midi"), path, "-o", os.path.join(tmp, "tune.mid")]
-            said = subprocess.run(run, capture_output=True, text=True, check=False)
+            said = subprocess.run(
+                run, capture_output=True, text=True, check=False, encoding="utf-8"
+            )
         assert said.returncode == 0 and "Warning" not in said.stdout + said.stderr, said.stdout
 
 
@@ -189,7 +191,9 @@ def test_an_ending_opened_mid_bar_is_written_without_a_bar_line():
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(abc)
             run = [shutil.which("abc2midi"), path, "-o", os.path.join(tmp, "tune.mid")]
-            said = subprocess.run(run, capture_output=True, text=True, check=False)
+            said = subprocess.run(
+                run, capture_output=True, text=True, check=False, encoding="utf-8"
+            )
         assert said.returncode == 0 and "Warning" not in said.stdout + said.stderr, said.stdout
 
 
@@ -538,7 +542,7 @@ def _engraver_says(abc: str) -> list[str]:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(abc)
         run = [program, path, "-O", os.path.join(tmp, "tune.ps")]
-        said = subprocess.run(run, capture_output=True, text=True, check=False)
+        said = subprocess.run(run, capture_output=True, text=True, check=False, encoding="utf-8")
     return [
         line
         for line in (said.stdout + said.stderr).splitlines()
@@ -583,7 +587,7 @@ def test_a_hornpipe_written_back_plays_as_its_source_to_abc2midi(tmp_path):
     written = write_abc(tune.tokens, key=tune.key, meter=tune.meter, title="H", rhythm="hornpipe")
     played = []
     for name, text in (("source", source), ("written", written)):
-        (tmp_path / f"{name}.abc").write_text(text)
+        (tmp_path / f"{name}.abc").write_text(text, encoding="utf-8")
         run = [program, str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid")]
         subprocess.run(run, capture_output=True, check=True)
         played.append(_midi_notes(tmp_path / f"{name}.mid"))

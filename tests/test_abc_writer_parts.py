@@ -126,9 +126,9 @@ def test_a_tune_with_parts_written_back_plays_as_its_source_to_abc2midi(tmp_path
     source = PARTS.replace("[P:C]ABc|\n", "")
     played = []
     for name, text in (("source", source), ("written", written(parse_abc(source)))):
-        (tmp_path / f"{name}.abc").write_text(text)
+        (tmp_path / f"{name}.abc").write_text(text, encoding="utf-8")
         run = [program, str(tmp_path / f"{name}.abc"), "-o", str(tmp_path / f"{name}.mid")]
-        said = subprocess.run(run, capture_output=True, text=True, check=True)
+        said = subprocess.run(run, capture_output=True, text=True, check=True, encoding="utf-8")
         assert "Error" not in said.stdout + said.stderr, said.stdout
         played.append(_midi_notes(tmp_path / f"{name}.mid"))
     assert played[1] == played[0] and len(played[0]) > 2 * 26

@@ -84,7 +84,7 @@ def test_trust_remote_code_round_trip(tmp_path):
     model.config.auto_map = {"AutoModel": "modeling_measurenote.MeasureNoteModel"}
     model.save_pretrained(folder)
 
-    saved = json.loads((folder / "config.json").read_text())
+    saved = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     assert saved["auto_map"] == {
         "AutoConfig": "configuration_measurenote.MeasureNoteConfig",
         "AutoModel": "modeling_measurenote.MeasureNoteModel",
@@ -108,7 +108,7 @@ def test_trust_remote_code_round_trip(tmp_path):
     }
     torch.save(inputs, tmp_path / "inputs.pt")
     script = tmp_path / "load.py"
-    script.write_text(LOADER)
+    script.write_text(LOADER, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     result = subprocess.run(
@@ -118,6 +118,7 @@ def test_trust_remote_code_round_trip(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -167,4 +168,4 @@ def test_both_version_checks_are_the_same_file():
     # modeling_irish/ and tokenization/ both copy transformers_version.py into one saved folder
     model_copy = REPO_ROOT / "modeling_irish" / "transformers_version.py"
     tokenizer_copy = REPO_ROOT / "tokenization" / "transformers_version.py"
-    assert model_copy.read_text() == tokenizer_copy.read_text()
+    assert model_copy.read_text(encoding="utf-8") == tokenizer_copy.read_text(encoding="utf-8")

@@ -109,7 +109,7 @@ def test_meter_change_before_a_bar_line_starts_the_next_bar(body, tmp_path, caps
     # the bar after the change is a pickup in the new meter, wherever the change stands
     assert problems(body.replace("ABc def|A", "Bc def|A", 1), meter="4/4") == []
     path = tmp_path / "change.abc"
-    path.write_text(f"X:1\nT:t\nM:4/4\nL:1/8\nK:G\n{body}\n")
+    path.write_text(f"X:1\nT:t\nM:4/4\nL:1/8\nK:G\n{body}\n", encoding="utf-8")
     assert main(["check", "--bars", str(path)]) == 0
     assert "(long)" not in capsys.readouterr().out
 

@@ -43,7 +43,7 @@ def test_existing_file_names_a_missing_file_and_a_folder(tmp_path):
     with pytest.raises(argparse.ArgumentTypeError, match="is a folder, not a file"):
         existing_file(str(tmp_path))
     tune = tmp_path / "t.abc"
-    tune.write_text("X:1\n")
+    tune.write_text("X:1\n", encoding="utf-8")
     assert existing_file(str(tune)) == str(tune)
 
 
@@ -85,6 +85,7 @@ def test_benchmark_scripts_refuse_bad_flags_in_one_line(argv, message, tmp_path)
         capture_output=True,
         text=True,
         timeout=300,
+        encoding="utf-8",
     )
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
@@ -101,6 +102,7 @@ def test_fixed_budget_refuses_a_mistyped_corpus_variable(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        encoding="utf-8",
     )
     assert done.returncode == 1
     assert f"MODELING_IRISH_CORPUS={tmp_path / 'x.abc'}: no such file" in done.stderr

@@ -77,7 +77,7 @@ def test_fixed_budget_plots_the_run_of_an_output_dir_given_after_the_separator(
     out = tmp_path / "after"
     # the tiny-model flags (their --output_dir included), without the logging/eval cadence
     summary = bench.main(["--minutes", "0.01", "--", *training_argv(tunebook, cache_dir, out)[:-4]])
-    assert json.loads((out / "fixed_budget.json").read_text()) == summary
+    assert json.loads((out / "fixed_budget.json").read_text(encoding="utf-8")) == summary
     assert (out / "learning_curve.png").stat().st_size > 1000
     assert not (tmp_path / "runs").exists()
 
@@ -273,7 +273,12 @@ def test_a_benchmark_imports_the_code_of_its_own_checkout(tmp_path):
         "print(sys.path.index(str(_paths.REPOSITORY)), tokenization.__file__)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        encoding="utf-8",
     ).stdout.split()
     assert out[0] == "0"
     assert Path(out[1]).is_relative_to(BENCHMARKS.parent)

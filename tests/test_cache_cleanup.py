@@ -26,7 +26,7 @@ GOOD = "X:1\nT:A\nM:2/4\nL:1/8\nK:G\n|:GA Bd|ef ge|dB AG|A2 A2:|\n"
 def _full_disk(folder: str) -> OSError:
     """The error of a write that filled the disk, with the file ``stuck`` left in ``folder``."""
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "stuck"), "w") as handle:
+    with open(os.path.join(folder, "stuck"), "w", encoding="utf-8") as handle:
         handle.write("half")
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(folder, "stuck"))
 
@@ -36,7 +36,7 @@ def test_a_dead_tokenize_writer_that_will_not_go_is_named(tmp_path, monkeypatch,
     dead = tmp_path / "tokenize.tmp-999999999"
     dead.mkdir()
     for name in ("stuck", "tmp5pk_xwd_"):
-        (dead / name).write_text("x")
+        (dead / name).write_text("x", encoding="utf-8")
     refuse_unlinking(monkeypatch, "stuck")
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     dataset.remove_dead_writers(tmp_path, "tokenize.tmp-")

@@ -34,7 +34,7 @@ GABc ]d|
 @pytest.fixture
 def tunebook(tmp_path: Path) -> Path:
     path = tmp_path / "book.abc"
-    path.write_text(GOOD + "\n" + BAD + "\n" + GOOD.replace("X:1", "X:3"))
+    path.write_text(GOOD + "\n" + BAD + "\n" + GOOD.replace("X:1", "X:3"), encoding="utf-8")
     return path
 
 
@@ -63,7 +63,7 @@ def test_a_tune_of_bar_lines_alone_fails_with_its_place(tmp_path, capsys):
     chords = chords.replace("GABc ]d|", '"G" "D" | "Em" "C" |]')
     graces = chords.replace("X:4", "X:5").replace('"G" "D" | "Em" "C" |]', "{gag} | {ded} |]")
     path = tmp_path / "book.abc"
-    path.write_text(GOOD + "\n" + chords + "\n" + graces)
+    path.write_text(GOOD + "\n" + chords + "\n" + graces, encoding="utf-8")
     assert main(["check", "--bars", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert (data["tunes"], data["parsed"], data["round_trip_ok"]) == (3, 1, 1)
@@ -111,7 +111,8 @@ def test_check_names_each_tune_written_in_a_respelled_key(tmp_path, capsys, capl
     check.py and no tune, once a run)."""
     path = tmp_path / "dbm.abc"
     path.write_text(
-        "".join(f"X:{x}\nT:{t}\nK:Dbm\nDEFG ABcd|]\n\n" for x, t in ((1, "One"), (2, "Two")))
+        "".join(f"X:{x}\nT:{t}\nK:Dbm\nDEFG ABcd|]\n\n" for x, t in ((1, "One"), (2, "Two"))),
+        encoding="utf-8",
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -129,7 +130,7 @@ def test_check_reports_a_row_the_round_trip_changed(tmp_path, monkeypatch, capsy
     from tokenization.abc_parser import parse_abc
 
     path = tmp_path / "good.abc"
-    path.write_text(GOOD)
+    path.write_text(GOOD, encoding="utf-8")
     real = _spoiled_round_trip(
         monkeypatch, lambda again: again.token_rows.__setitem__(3, ("pitch76", "1", "4", "6"))
     )
@@ -151,7 +152,7 @@ def test_check_reports_a_row_the_round_trip_changed(tmp_path, monkeypatch, capsy
 
 def test_check_reports_rows_the_round_trip_lost(tmp_path, monkeypatch, capsys):
     path = tmp_path / "good.abc"
-    path.write_text(GOOD)
+    path.write_text(GOOD, encoding="utf-8")
 
     def lose_the_end(again):  # the <end> row, in both halves of the rows
         again.token_rows.pop()
@@ -165,7 +166,7 @@ def test_check_reports_rows_the_round_trip_lost(tmp_path, monkeypatch, capsys):
 
 def test_check_reports_a_measure_number_the_round_trip_changed(tmp_path, monkeypatch, capsys):
     path = tmp_path / "good.abc"
-    path.write_text(GOOD)
+    path.write_text(GOOD, encoding="utf-8")
 
     def shift_the_last(again):
         again.measure_numbers[-1] += 1
@@ -184,7 +185,7 @@ def test_check_reports_a_round_trip_that_raises(tmp_path, monkeypatch, capsys):
         raise ValueError("the writer lost its way")
 
     path = tmp_path / "book.abc"
-    path.write_text(GOOD + "\n" + GOOD.replace("X:1", "X:2"))
+    path.write_text(GOOD + "\n" + GOOD.replace("X:1", "X:2"), encoding="utf-8")
     monkeypatch.setattr(check, "round_trip_rows", broken)
     assert main(["check", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
@@ -223,7 +224,7 @@ K:G
 
 def test_check_bars_counts_tunes_whose_bars_fit(tmp_path, capsys):
     path = tmp_path / "bars.abc"
-    path.write_text(GOOD + "\n" + SHORT_BAR + "\n" + BAD)
+    path.write_text(GOOD + "\n" + SHORT_BAR + "\n" + BAD, encoding="utf-8")
     assert main(["check", "--bars", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {
@@ -244,7 +245,7 @@ def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     abc = tmp_path / "s.abc"
-    abc.write_text(GOOD)
+    abc.write_text(GOOD, encoding="utf-8")
     for argv, expected in (
         (["evaluate-lm", "--model", str(tmp_path / "nope"), str(abc)], "no model folder"),
         (["generate", "--model", str(tmp_path / "nope")], "no model folder"),
@@ -273,7 +274,7 @@ def _saved_lm(folder: Path, tunes: list[str]) -> None:
 
 def test_model_commands_refuse_broken_or_mismatched_folders(tmp_path, capsys):
     abc = tmp_path / "s.abc"
-    abc.write_text(GOOD)
+    abc.write_text(GOOD, encoding="utf-8")
     _saved_lm(tmp_path / "lm", [GOOD])
     assert main(["evaluate-lm", "--model", str(tmp_path / "lm"), str(abc), "--json"]) == 0
     assert "Loading weights" not in capsys.readouterr().err  # no progress bar for a small load
@@ -287,9 +288,9 @@ def test_model_commands_refuse_broken_or_mismatched_folders(tmp_path, capsys):
     weights = tmp_path / "cut" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
     (tmp_path / "tt").mkdir()
-    (tmp_path / "tt" / "config.json").write_text('{"model_type": "tune_title"}')
+    (tmp_path / "tt" / "config.json").write_text('{"model_type": "tune_title"}', encoding="utf-8")
     (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "config.json").write_text("{\n")  # cut short
+    (tmp_path / "bad" / "config.json").write_text("{\n", encoding="utf-8")  # cut short
     for argv, expected in (
         (["generate", "--model", str(tmp_path / "bad")], "bad/config.json is damaged"),
         (["evaluate-lm", "--model", str(tmp_path / "lm"), str(abc)], "the tokenizer does not fit"),
@@ -354,7 +355,9 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
     import sys
 
     tunebook = tmp_path / "bad.abc"
-    tunebook.write_text("".join(f"X:{i}\nT:Bad {i}\nK:D\nCD^3E|\n\n" for i in range(2000)))
+    tunebook.write_text(
+        "".join(f"X:{i}\nT:Bad {i}\nK:D\nCD^3E|\n\n" for i in range(2000)), encoding="utf-8"
+    )
     code = "import sys; from modeling_irish.cli import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "check", str(tunebook), "--json"],
@@ -385,15 +388,15 @@ def test_sampling_flags_are_checked_by_name(tmp_path, capsys, flag, value, messa
 
 def test_check_exit_status_follows_the_findings(tmp_path, capsys, monkeypatch):
     clean = tmp_path / "clean.abc"
-    clean.write_text(GOOD)
+    clean.write_text(GOOD, encoding="utf-8")
     assert main(["check", str(clean)]) == 0
     short = tmp_path / "short.abc"
-    short.write_text(SHORT_BAR)
+    short.write_text(SHORT_BAR, encoding="utf-8")
     assert main(["check", str(short)]) == 0  # the bars are only checked with --bars
     assert main(["check", "--bars", str(short)]) == 1
     assert main(["check", "--bars", "--exit-zero", str(short)]) == 0
     empty = tmp_path / "empty.abc"
-    empty.write_text("")
+    empty.write_text("", encoding="utf-8")
     assert main(["check", str(empty), "--json"]) == 1
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["failures"] == [
         {"tune": str(empty), "error": "empty file"}
@@ -449,7 +452,9 @@ def test_check_names_music_after_a_blank_line_in_a_tune(tmp_path, capsys, caplog
     """A blank line inside a tunebook's tune dropped the music after it, and check said all
     was fine."""
     path = tmp_path / "cut.abc"
-    path.write_text("X:1\nT:Cut\nK:D\nDEFG|\n\ndefg|\n\nX:2\nT:Whole\nK:D\nDEFG|\n")
+    path.write_text(
+        "X:1\nT:Cut\nK:D\nDEFG|\n\ndefg|\n\nX:2\nT:Whole\nK:D\nDEFG|\n", encoding="utf-8"
+    )
     assert main(["check", str(path)]) == 0
     assert "round-trip ok: 2" in capsys.readouterr().out
     assert [r.getMessage() for r in caplog.records] == [
@@ -464,8 +469,8 @@ def test_check_names_five_tune_warnings_then_counts_them_all(tmp_path, capsys, c
     cut = "X:{x}\nT:Cut {x}\nK:D\nDEFG|\n\ndefg|\n\n"
     bangs = "X:{x}\nT:Bangs {x}\nL:1/8\nK:D\nDEFG!ABcd!|!Coda!efga|]\n\n"
     first, second = tmp_path / "cut.abc", tmp_path / "bangs.abc"
-    first.write_text("".join(cut.format(x=x) for x in range(1, 9)))
-    second.write_text("".join(bangs.format(x=x) for x in range(9, 13)))
+    first.write_text("".join(cut.format(x=x) for x in range(1, 9)), encoding="utf-8")
+    second.write_text("".join(bangs.format(x=x) for x in range(9, 13)), encoding="utf-8")
     assert main(["check", str(first), str(second)]) == 0
     assert "round-trip ok: 12" in capsys.readouterr().out
     said = warnings_of(caplog, "tokenization.check")
@@ -482,7 +487,7 @@ def test_check_names_five_tune_warnings_then_counts_them_all(tmp_path, capsys, c
 def test_check_names_notes_dropped_as_an_unknown_decoration(tmp_path, capsys, caplog):
     """`CDEF!GABc!` (`!` for a line break, undeclared) lost GABc, and check said all was fine."""
     path = tmp_path / "bangs.abc"
-    path.write_text("X:1\nT:Bangs\nL:1/8\nK:D\nDEFG!ABcd!|!Coda!efga|]\n")
+    path.write_text("X:1\nT:Bangs\nL:1/8\nK:D\nDEFG!ABcd!|!Coda!efga|]\n", encoding="utf-8")
     assert main(["check", str(path)]) == 0
     assert "round-trip ok: 1" in capsys.readouterr().out
     assert [r.getMessage() for r in caplog.records] == [
@@ -494,7 +499,7 @@ def test_check_names_notes_dropped_as_an_unknown_decoration(tmp_path, capsys, ca
 def test_check_names_a_lone_bang_read_as_a_line_break(tmp_path, capsys, caplog):
     """Aird's Airs' lone `!` (an old line break, undeclared) was passed over without a word."""
     path = tmp_path / "aird.abc"
-    path.write_text("X:7\nT:Aird\nM:2/4\nL:1/8\nK:D\nDEFG|!ABcd|\nefga|!fedc|]\n")
+    path.write_text("X:7\nT:Aird\nM:2/4\nL:1/8\nK:D\nDEFG|!ABcd|\nefga|!fedc|]\n", encoding="utf-8")
     assert main(["check", str(path)]) == 0
     assert "round-trip ok: 1" in capsys.readouterr().out
     assert [r.getMessage() for r in caplog.records] == [
@@ -565,7 +570,8 @@ def test_check_reports_a_mid_bar_ending_written_as_a_bar_line(tmp_path, monkeypa
 
     path = tmp_path / "beauties.abc"
     path.write_text(
-        "X:980\nT:Beauties\nM:12/8\nL:1/8\nK:D\nFDF DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||\n"
+        "X:980\nT:Beauties\nM:12/8\nL:1/8\nK:D\nFDF DFD|Bcd edc [1 d2B A2G:|[2 d2z d2z||\n",
+        encoding="utf-8",
     )
     assert main(["check", "--bars", str(path)]) == 0
     assert "round-trip ok: 1" in capsys.readouterr().out
@@ -597,7 +603,7 @@ def test_check_reports_a_meter_or_tempo_change_the_round_trip_lost(tmp_path, mon
 
     tempo = METER_CHANGE.replace("X:1", "X:2").replace("[M:3/4] a2 g2 e2", "[Q:1/4=90] a2g2 e2f2")
     path = tmp_path / "changes.abc"
-    path.write_text(METER_CHANGE + "\n" + tempo)
+    path.write_text(METER_CHANGE + "\n" + tempo, encoding="utf-8")
     real = round_trip.write_abc
 
     def lose(*args, **kwargs):  # a writer that drops the changes
@@ -629,7 +635,7 @@ def test_check_reports_a_part_the_round_trip_lost(tmp_path, monkeypatch, capsys)
     import tokenization.round_trip as round_trip
 
     path = tmp_path / "parts.abc"
-    path.write_text(PARTS + "\n" + PARTS.replace("X:1\nT:Parts", "X:2\nT:Order"))
+    path.write_text(PARTS + "\n" + PARTS.replace("X:1\nT:Parts", "X:2\nT:Order"), encoding="utf-8")
     real = round_trip.write_abc
 
     def lose(*args, **kwargs):  # a writer that drops a part, then the header's order

@@ -77,7 +77,7 @@ def test_check_reads_thesession_dumps_as_the_loader_does(tmp_path, capsys):
     # counts in its ABC (headers from the row's fields), and the error says so
     assert failure["tune"] == f"{path} row 2: X:2 Typo"
     assert "line 8 of its tune text, column 6" in failure["error"]
-    path.with_suffix(".json").write_text("[]")
+    path.with_suffix(".json").write_text("[]", encoding="utf-8")
     assert main(["check", str(path.with_suffix(".json")), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["failures"][0]["error"] == "no tunes in the file"
 
@@ -91,7 +91,7 @@ def test_check_counts_dump_rows_without_abc_as_failing_tunes(tmp_path, capsys):
         {"name": "Lost", "type": "reel", "meter": "4/4", "mode": "Gmajor"},
     ]
     path = tmp_path / "tunes.json"
-    path.write_text(json.dumps(rows))
+    path.write_text(json.dumps(rows), encoding="utf-8")
     assert main(["check", str(path), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert (report["tunes"], report["parsed"], report["round_trip_ok"]) == (3, 2, 2)
@@ -114,7 +114,7 @@ def test_check_reads_compressed_files_and_json_lines_as_the_loader_does(tmp_path
         {"name": f"R{n}", "type": "reel", "mode": "Gmajor", "abc": "GABc dBAG|"} for n in (1, 2)
     ]
     lines = "\n".join(json.dumps(row) for row in rows) + "\n"
-    (tmp_path / "tunes.jsonl").write_text(lines)
+    (tmp_path / "tunes.jsonl").write_text(lines, encoding="utf-8")
     (tmp_path / "tunes.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
     (tmp_path / "f").mkdir()
     (tmp_path / "f" / "book.abc.gz").write_bytes(gzip.compress(GOOD.encode()))
@@ -133,7 +133,7 @@ def test_check_reads_compressed_files_and_json_lines_as_the_loader_does(tmp_path
 
 def test_check_reports_a_file_without_tunes(tmp_path, capsys):
     path = tmp_path / "notes.abc"
-    path.write_text("just some notes about tunes\n")
+    path.write_text("just some notes about tunes\n", encoding="utf-8")
     assert main(["check", str(path), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["tunes"] == 0
@@ -191,7 +191,7 @@ def test_a_stray_nul_byte_fails_its_tune_only_as_the_loader_reads_it(tmp_path):
     tune = "X:{n}\nT:T{n}\nM:2/4\nL:1/8\nK:G\nGABc|dBG2|GABc|dBG2|\n"
     book = tmp_path / "nul.abc"
     book.write_text("\n".join(tune.format(n=n) for n in (1, 2)) + "\n" + tune.format(n=3)[:-6]
-                    + "d\x00BG2|\n")  # fmt: skip
+                    + "d\x00BG2|\n", encoding="utf-8")  # fmt: skip
     report = check_files([book])
     assert (report.tunes, report.parsed) == (3, 2)
     (failure,) = report.failures
@@ -211,9 +211,9 @@ def test_check_fails_an_unreadable_file_and_checks_the_others(
     """A .json or .csv that is not a dump, or a file that cannot be opened, fails as a file
     and the others are still checked: it ended the run with exit 2 and no report."""
     (tmp_path / "binary.json").write_bytes(b"\x89PNG\x00\x01")
-    (tmp_path / "notes.csv").write_text("just,some\nprose,here\n")
+    (tmp_path / "notes.csv").write_text("just,some\nprose,here\n", encoding="utf-8")
     locked = tmp_path / "locked.abc"
-    locked.write_text(GOOD)
+    locked.write_text(GOOD, encoding="utf-8")
     real_open = open
 
     def no_permission(file, *args, **kwargs):  # chmod 000 does not stop root: simulate it
@@ -239,8 +239,8 @@ def test_files_after_an_option_are_read(tunebook, tmp_path, capsys, monkeypatch)
     argparse fills the files from their first run only."""
     monkeypatch.chdir(tmp_path)
     other = tmp_path / "other.abc"
-    other.write_text(GOOD)
-    (tmp_path / "-dash.abc").write_text(GOOD)  # a file, not a flag, after "--"
+    other.write_text(GOOD, encoding="utf-8")
+    (tmp_path / "-dash.abc").write_text(GOOD, encoding="utf-8")  # a file, not a flag, after "--"
     assert main(["check", str(tunebook), "--json", str(other), "--", "-dash.abc"]) == 1
     assert json.loads(capsys.readouterr().out)["tunes"] == 3 + 1 + 1
     with pytest.raises(SystemExit):
@@ -263,7 +263,7 @@ def test_files_after_an_option_are_read(tunebook, tmp_path, capsys, monkeypatch)
 def test_every_command_takes_files_after_its_options(argv, dest, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # index refuses a source that does not exist when it parses
     for name in ("one.abc", "three.abc"):
-        (tmp_path / name).write_text(GOOD)
+        (tmp_path / name).write_text(GOOD, encoding="utf-8")
     seen = []
     monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
     assert main(argv) == 0
@@ -313,7 +313,8 @@ def test_a_tune_is_named_by_its_x_and_title_by_check_and_the_loader_alike(tmp_pa
     book.write_text(
         "X:1\nT:Same\nM:2/4\nL:1/8\nK:G\nGABc|dBG|GABc|d2B2|\n\n"
         "X:2\nT:Same\nM:2/4\nL:1/8\nK:G\nGA[Bc|d2B2|\n\n"
-        "X:3\nT:Cut\nM:2/4\nL:1/8\nK:G\nGABc|d2B2|GABc|d2B2|\n\nd2B2|GABc|\n"
+        "X:3\nT:Cut\nM:2/4\nL:1/8\nK:G\nGABc|d2B2|GABc|d2B2|\n\nd2B2|GABc|\n",
+        encoding="utf-8",
     )
     report = check_files([book], bars=True)
     assert report.failures == [

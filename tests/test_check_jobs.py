@@ -202,6 +202,7 @@ def _run_script(tmp_path, body: str) -> tuple[str, str]:
         capture_output=True,
         text=True,
         timeout=90,
+        encoding="utf-8",
     )
     assert done.returncode == 0, done.stderr
     return done.stdout, done.stderr

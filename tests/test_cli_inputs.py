@@ -29,7 +29,7 @@ def edit_index(tmp_path_factory) -> tuple[Path, Path]:
 
     folder = tmp_path_factory.mktemp("index")
     corpus = folder / "train.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     AbcTokenizer.train(TRAIN).save_pretrained(folder / "tok")
     tokenizer = AbcTokenizer.from_pretrained(folder / "tok")  # the index records its folder
     TuneIndex.build(None, tokenizer, str(corpus)).save(str(folder / "index"))
@@ -57,12 +57,12 @@ def test_identify_reads_a_thesession_dump_as_the_other_commands_do(edit_index, t
     row = {"tune_id": 3, "setting_id": 9, "name": "Query", "type": "reel", "meter": "4/4",
            "mode": "Dmajor", "abc": body}  # fmt: skip
     dump = tmp_path / "tunes.json"
-    dump.write_text(json.dumps([row]))
+    dump.write_text(json.dumps([row]), encoding="utf-8")
     assert main(["identify", "--index", str(index), str(dump), "-k", "1", "--json"]) == 0
     (tune,) = json.loads(capsys.readouterr().out)["tunes"]
     assert tune["tune"] == "X:1 T:Query" and tune["top"] == [{"title": "Reel 3", "score": 0.0}]
     # a dump with no row: said with why, not read as bare ABC
-    dump.write_text("[]")
+    dump.write_text("[]", encoding="utf-8")
     assert main(["identify", "--index", str(index), str(dump)]) == 2
     assert f"{dump}: no tune to name (no dump row gives a tune)" in capsys.readouterr().err
 
@@ -75,7 +75,7 @@ def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys
     body = TRAIN[2].split("K:D\n", 1)[1]
     row = {"name": "Query", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
     dump = tmp_path / "tunes.json"
-    dump.write_text(json.dumps([row, {**row, "abc": " "}, 7]))
+    dump.write_text(json.dumps([row, {**row, "abc": " "}, 7]), encoding="utf-8")
     assert main(["identify", "--index", str(index), str(dump), "-k", "1", "--json"]) == 1
     out, err = capsys.readouterr()
     data = json.loads(out)
@@ -99,7 +99,9 @@ def test_identify_fails_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys
         f"irish-tune identify: the tune at {dump} row 3: dump row that is not an object (int)"
         in said
     )
-    dump.write_text(json.dumps([{**row, "abc": ""}]))  # one tune: its error is the answer
+    dump.write_text(
+        json.dumps([{**row, "abc": ""}]), encoding="utf-8"
+    )  # one tune: its error is the answer
     assert main(["identify", "--index", str(index), str(dump)]) == 2
     assert f"{dump} row 1: dump row without ABC text in 'abc'" in capsys.readouterr().err
 
@@ -111,7 +113,7 @@ def test_render_fails_dump_rows_that_give_no_tune(tmp_path, capsys, caplog):
     body = TRAIN[2].split("K:D\n", 1)[1]
     row = {"name": "Reel", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
     dump = tmp_path / "tunes.json"
-    dump.write_text(json.dumps([row, {**row, "abc": ""}]))
+    dump.write_text(json.dumps([row, {**row, "abc": ""}]), encoding="utf-8")
     out = tmp_path / "out"
     assert main(["render", str(dump), "--out", str(out), "--formats", "midi"]) == 1
     printed, err = capsys.readouterr()
@@ -131,13 +133,13 @@ def test_index_counts_dump_rows_that_give_no_tune(edit_index, tmp_path, capsys):
     body = TRAIN[2].split("K:D\n", 1)[1]
     row = {"name": "Reel", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
     dump = tmp_path / "tunes.json"
-    dump.write_text(json.dumps([row, {**row, "abc": None}]))
+    dump.write_text(json.dumps([row, {**row, "abc": None}]), encoding="utf-8")
     out = tmp_path / "ix"
     assert main(["index", "--tokenizer", str(tok), str(dump), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "read 2 tunes; left out 0 without a title and 1 that could not be read" in printed
     assert f"  {dump} row 2: dump row without ABC text in 'abc'" in printed
-    report = json.loads((out / INDEX_FILE).read_text())["meta"]["report"]
+    report = json.loads((out / INDEX_FILE).read_text(encoding="utf-8"))["meta"]["report"]
     assert (report["read"], report["unreadable"]) == (
         2,
         [f"{dump} row 2: dump row without ABC text in 'abc'"],
@@ -155,7 +157,9 @@ def test_the_index_built_in_python_counts_dump_rows_that_give_no_tune(edit_index
     body = TRAIN[2].split("K:D\n", 1)[1]
     row = {"name": "Reel", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": body}
     dump = tmp_path / "tunes.json"
-    dump.write_text(json.dumps([{**row, "abc": None}, row, 7, {**row, "abc": "K:Q\n|"}]))
+    dump.write_text(
+        json.dumps([{**row, "abc": None}, row, 7, {**row, "abc": "K:Q\n|"}]), encoding="utf-8"
+    )
     with caplog.at_level(logging.WARNING):
         index = TuneIndex.build(None, AbcTokenizer.from_pretrained(tok), str(dump))
     assert len(index.setting_title) == 1
@@ -204,7 +208,7 @@ def test_a_stray_nul_fails_its_tune_only_in_identify_and_render(
     bytes)", exit 2) for one NUL inside one tune's notes."""
     _, index = edit_index
     path = tmp_path / "nul.abc"
-    path.write_text(TRAIN[0].replace("K:D\n", "K:D\nC\x00", 1) + "\n" + TRAIN[2])
+    path.write_text(TRAIN[0].replace("K:D\n", "K:D\nC\x00", 1) + "\n" + TRAIN[2], encoding="utf-8")
     assert main(["check", str(path)]) == 1
     assert "unexpected character" in capsys.readouterr().out
     assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
@@ -233,7 +237,7 @@ def test_evaluate_retrieval_says_why_the_queries_hold_no_tune(tmp_path, capsys):
 
     AbcTokenizer.train(TRAIN).save_pretrained(tmp_path / "tok")
     train = tmp_path / "train.abc"
-    train.write_text("\n".join(TRAIN))
+    train.write_text("\n".join(TRAIN), encoding="utf-8")
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--baseline",
             "edit-distance"]  # fmt: skip
     for path, why in _no_tune_files(tmp_path).values():
@@ -319,7 +323,7 @@ def test_identify_names_five_tunes_it_cannot_name_then_counts_them(edit_index, t
     broken = [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(9, 13)]
     short = [f"X:{n}\nT:Short {n}\nK:D\nDFA|\n" for n in range(13, 25)]
     path = tmp_path / "many.abc"
-    path.write_text("\n".join(rests + broken + short))
+    path.write_text("\n".join(rests + broken + short), encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
     said = warnings_of(caplog, "modeling_irish.retrieval_cli")
@@ -346,7 +350,8 @@ def test_index_lists_five_unreadable_tunes_then_counts_the_rest(edit_index, tmp_
     tok, _ = edit_index
     book = tmp_path / "book.abc"
     book.write_text(
-        "\n".join([TRAIN[0]] + [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(2, 14)])
+        "\n".join([TRAIN[0]] + [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(2, 14)]),
+        encoding="utf-8",
     )
     out = tmp_path / "index"
     assert main(["index", "--tokenizer", str(tok), str(book), "--out", str(out)]) == 0
@@ -364,7 +369,7 @@ def test_a_file_without_read_permission_is_named_as_a_shell_tool_names_it(
     import tokenization.check
 
     path = tmp_path / "locked.abc"
-    path.write_text(TRAIN[0])
+    path.write_text(TRAIN[0], encoding="utf-8")
 
     def refuse(name):
         raise PermissionError(13, "Permission denied", str(name))
@@ -423,7 +428,7 @@ def test_identify_from_an_edit_distance_index_does_not_import_datasets(edit_inde
     `datasets` loaded)."""
     _, index = edit_index
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text(TRAIN[1])
+    snippet.write_text(TRAIN[1], encoding="utf-8")
     code = textwrap.dedent(
         f"""
         import sys
@@ -434,7 +439,12 @@ def test_identify_from_an_edit_distance_index_does_not_import_datasets(edit_inde
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     *answer, last = result.stdout.splitlines()

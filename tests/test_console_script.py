@@ -174,7 +174,12 @@ def test_retrieval_usage_errors_load_nothing():
         "    print(err.code, 'modeling_irish.retrieval_cli' in loaded, 'torch' in loaded)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        encoding="utf-8",
     )
     assert done.stdout.split() == ["2", "False", "False"], done.stderr
     assert done.stderr.endswith(
@@ -321,7 +326,12 @@ def test_help_and_mistyped_flags_import_nothing_heavy():
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
@@ -359,6 +369,7 @@ def _run_as_console_script(argv: list[str], then: str = "") -> list[str]:
         capture_output=True,
         text=True,
         timeout=300,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.splitlines()
@@ -453,7 +464,7 @@ def test_every_command_help_ends_with_examples_that_parse(tmp_path, monkeypatch,
             argv = shlex.split(example.split("irish-tune ")[1].split("#")[0])  # after a pipe
             for name in (arg for arg in argv if arg.endswith(".abc")):  # sources must exist
                 (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-                (tmp_path / name).write_text("X:1\nK:D\nABc|\n")
+                (tmp_path / name).write_text("X:1\nK:D\nABc|\n", encoding="utf-8")
             assert irish_tune.parse_args(argv).command == command
 
 

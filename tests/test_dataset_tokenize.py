@@ -229,7 +229,8 @@ def test_tokenizing_writes_only_in_its_own_folder_and_clears_those_of_dead_runs(
 
     tok = AbcTokenizer.train([GOOD, OTHER])
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
+                           capture_output=True, text=True, encoding="utf-8",
+                           check=True)  # fmt: skip
     dead = tmp_path / f"tokenize.tmp-{int(ended.stdout)}"  # a run killed while tokenizing
     dead.mkdir()
     (dead / "tmp5pk_xwd_").write_bytes(b"\0" * 100)

@@ -117,7 +117,7 @@ def test_kernels_cache_in_the_user_cache_folder_not_beside_the_installed_source(
     uninstall leaves the files (and the package's name importable as an empty namespace)."""
     source = tmp_path / "site" / "kernels_here.py"
     source.parent.mkdir()
-    source.write_text("def add_one(x):\n    return x + 1\n")
+    source.write_text("def add_one(x):\n    return x + 1\n", encoding="utf-8")
     script = (
         "import importlib.util, numba\n"
         "from modeling_irish.myers_kernels import compiled_kernel\n"

@@ -39,7 +39,7 @@ def test_a_temporary_file_that_will_not_go_is_named_and_the_writes_error_raised(
     _refuse_removing(monkeypatch, tmp)
     caplog.set_level(logging.WARNING, logger=file_cleanup.__name__)
     with pytest.raises(OSError) as raised, replacing_file(path) as written:
-        open(written, "w").close()
+        open(written, "w", encoding="utf-8").close()
         raise OSError(28, "No space left on device")
     assert raised.value.errno == 28 and raised.value.filename == str(path)
     assert f"cannot remove {tmp} (Permission denied); it is left behind" in caplog.text
@@ -57,7 +57,7 @@ def test_a_group_that_fails_removes_every_file_it_can_and_names_the_rest(
     with pytest.raises(ValueError, match="the renderer failed"), replacing_files() as group:
         for path in (a, b):
             with replacing_file(path, group) as tmp:
-                open(tmp, "w").close()
+                open(tmp, "w", encoding="utf-8").close()
         raise ValueError("the renderer failed")
     assert sorted(os.listdir(tmp_path)) == [os.path.basename(stuck)]
     assert f"cannot remove {stuck}" in caplog.text
@@ -67,7 +67,7 @@ def test_discard_folder_removes_what_it_can_and_names_what_it_cannot(tmp_path, m
     writer = tmp_path / "writer"
     (writer / "new").mkdir(parents=True)
     for name in ("a.npy", "b.npy"):
-        (writer / "new" / name).write_text("x")
+        (writer / "new" / name).write_text("x", encoding="utf-8")
     real = os.unlink
 
     def unlink(path, *args, **kwargs):
@@ -90,7 +90,7 @@ def test_discard_folder_removes_what_it_can_and_names_what_it_cannot(tmp_path, m
 def _folder(path, *names: str):
     path.mkdir()
     for name in names:
-        (path / name).write_text("x")
+        (path / name).write_text("x", encoding="utf-8")
     return path
 
 
@@ -154,14 +154,14 @@ def test_a_writer_of_the_same_pid_on_another_machine_neither_clobbers_nor_is_clo
     node7_aside = tmp_path / own_writer_name("cache.damaged-")
     monkeypatch.undo()
     for name, text in node7.items():
-        (tmp_path / name).write_text(text)
+        (tmp_path / name).write_text(text, encoding="utf-8")
     for aside in (node7_aside, tmp_path / f"cache.damaged-{pid}"):
         _folder(aside, "node7's")
-    with replacing_file(path) as tmp, open(tmp, "w") as handle:
+    with replacing_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         _ = handle.write("X:1")
     file_utils.remove_directory(cache)
-    assert path.read_text() == "X:1" and not cache.exists()
-    assert {name: (tmp_path / name).read_text() for name in node7} == node7
+    assert path.read_text(encoding="utf-8") == "X:1" and not cache.exists()
+    assert {name: (tmp_path / name).read_text(encoding="utf-8") for name in node7} == node7
     assert _listing(node7_aside) == _listing(tmp_path / f"cache.damaged-{pid}") == ["node7's"]
     assert len(_listing(tmp_path)) == 1 + len(node7) + 2  # nothing of this writer's left
 
@@ -177,7 +177,8 @@ def test_a_write_removes_the_temporary_files_that_killed_writers_left_in_its_fol
 
     host = writer_folders.this_host()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+                          capture_output=True, text=True, encoding="utf-8",
+                          check=True).stdout.strip()  # fmt: skip
     parent = os.getppid()  # alive: pytest's parent
     live = f"{parent}.{writer_folders.process_start(parent)}@{host}"
     names = {
@@ -192,11 +193,11 @@ def test_a_write_removes_the_temporary_files_that_killed_writers_left_in_its_fol
         "users": f"notes.{dead}.1@{host}.tmp.abc",
     }
     for name in names.values():
-        (tmp_path / name).write_text("left")
+        (tmp_path / name).write_text("left", encoding="utf-8")
     old = os.stat(tmp_path / names["stale_elsewhere"]).st_mtime - 25 * 3600
     os.utime(tmp_path / names["stale_elsewhere"], (old, old))
     with caplog.at_level(logging.WARNING), replacing_file(tmp_path / "tune.abc") as tmp:
-        (tmp_path / tmp).write_text("X:1")
+        (tmp_path / tmp).write_text("X:1", encoding="utf-8")
     gone = {"killed", "killed_other_name", "stale_elsewhere"}
     left = {p.name for p in tmp_path.iterdir()}
     assert left == {"tune.abc"} | {names[k] for k in names.keys() - gone}

@@ -46,7 +46,7 @@ def test_cli_generate_render_and_evaluate(generator, tmp_path, capsys):
     assert (
         run_generate(parse(add_generate_args, [*argv, "--num-bars", "4", "--out", str(out)])) == 0
     )
-    abc = (out / "tune_1.abc").read_text()
+    abc = (out / "tune_1.abc").read_text(encoding="utf-8")
     assert "K:A" in abc and "M:6/8" in abc
     assert (
         run_render(
@@ -99,7 +99,7 @@ def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
     assert "argument --render: unknown format 'pdf'" in capsys.readouterr().err
     assert not out.exists()
     a_file = tmp_path / "a_file"
-    a_file.write_text("")
+    a_file.write_text("", encoding="utf-8")
     assert main(["generate", "--model", "missing", "--out", str(a_file)]) == 2
     assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
     argv = ["generate", "--model", "missing", "--out", str(out), "--render", "wav"]
@@ -134,7 +134,7 @@ def test_cli_generate_and_render_refuse_a_read_only_out_folder_first(tmp_path, m
     assert main(["generate", "--model", "missing", "--out", str(read_only)]) == 2
     assert f"--out {read_only}: the folder is not writable" in capsys.readouterr().err
     abc = tmp_path / "t.abc"
-    abc.write_text("X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n")
+    abc.write_text("X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n", encoding="utf-8")
     assert main(["render", str(abc), "--out", str(read_only), "--formats", "midi"]) == 2
     assert f"--out {read_only}: the folder is not writable" in capsys.readouterr().err
 
@@ -155,7 +155,7 @@ def test_cli_a_request_refused_by_the_generator_leaves_no_empty_out_folder(
     from modeling_irish.cli import main
 
     prompt = tmp_path / "prompt.abc"
-    prompt.write_text("X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA A|d\n")
+    prompt.write_text("X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA A|d\n", encoding="utf-8")
     out = tmp_path / "out"
     extra = [str(prompt) if arg == "PROMPT" else arg for arg in extra]
     assert main(["generate", "--model", model_dir, "--out", str(out), *extra]) == 2
@@ -171,8 +171,8 @@ def test_cli_a_prompt_from_a_thesession_dump_is_its_one_tune(tmp_path, capsys):
 
     row = {"name": "One", "type": "reel", "meter": "4/4", "mode": "Dmajor", "abc": "ABcd efga|"}
     one, two = tmp_path / "one.json", tmp_path / "tunes.json"
-    one.write_text(json.dumps([row]))
-    two.write_text(json.dumps([row, {**row, "name": "Two"}]))
+    one.write_text(json.dumps([row]), encoding="utf-8")
+    two.write_text(json.dumps([row, {**row, "name": "Two"}]), encoding="utf-8")
     prompt, line_offset = _read_prompt(str(one))  # its lines: those of the row's text
     assert line_offset == 0
     assert "T:One\n" in prompt and "K:D" in prompt and prompt.rstrip().endswith("ABcd efga|")
@@ -217,7 +217,7 @@ def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, mess
     from modeling_irish.cli import main
 
     prompt = tmp_path / "prompt.abc"
-    prompt.write_text(text)
+    prompt.write_text(text, encoding="utf-8")
     assert main(["generate", "--model", "missing", "--prompt", str(prompt)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"irish-tune generate: --prompt {prompt}") and message in err
@@ -229,12 +229,16 @@ def test_cli_prompt_file_with_text_before_its_tune_is_continued(model_dir, tmp_p
     from modeling_irish.cli import main
 
     prompt = tmp_path / "prompt.abc"
-    prompt.write_text("Tunes for Tuesday\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\n")
+    prompt.write_text(
+        "Tunes for Tuesday\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\n", encoding="utf-8"
+    )
     argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-tunes", "1"]
     assert main([*argv, "--num-bars", "4"]) == 0
     out = capsys.readouterr().out
     assert "T:K, continued 1\nM:6/8\nL:1/8\nK:G\n|: GAG GAB | ABA ABd |" in out
-    prompt.write_text("Tunes for Tuesday\n\nX:1\nT:Notes\nThis is some text about a tune\n")
+    prompt.write_text(
+        "Tunes for Tuesday\n\nX:1\nT:Notes\nThis is some text about a tune\n", encoding="utf-8"
+    )
     assert main(argv) == 2  # the reader's error at its line of the file
     said = f"--prompt {prompt}: X:1 Notes: line 5, column 1: no K: field, and 'This' reads as text"
     assert said in capsys.readouterr().err
@@ -249,7 +253,7 @@ def test_cli_prompt_warnings_are_said_once_not_once_a_batch(model_dir, tmp_path,
 
     prompt = tmp_path / "prompt.abc"
     book = "I:MIDI transpose 2\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\nW:words\n"
-    prompt.write_text(book)
+    prompt.write_text(book, encoding="utf-8")
     argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-bars", "4"]
     with caplog.at_level(logging.WARNING):
         assert main([*argv, "--num-tunes", "3", "--batch-size", "1"]) == 0
@@ -272,7 +276,7 @@ def test_cli_prompt_warnings_name_the_lines_and_columns_of_the_file(model_dir, t
     prompt = tmp_path / "prompt.abc"
     body = "|:GAG GAB|!foo!ABA ABd|\nW:words\n"
     book = f"%abc-2.1\nC:Trad\nO:Ireland\n\nX:1\nT:K\nM:6/8\nL:1/8\nK:G\n{body}"
-    prompt.write_text(book)
+    prompt.write_text(book, encoding="utf-8")
     argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-bars", "4"]
     with caplog.at_level(logging.WARNING):
         assert main(argv) == 0
@@ -297,7 +301,7 @@ def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatc
     assert main([*argv, "--num-bars", "4", "--out", str(out), "--render", "midi,wav"]) == 0
     captured = capsys.readouterr()
     assert captured.err.count("WAV needs") == 1
-    abc = (out / "tune_1.abc").read_text()
+    abc = (out / "tune_1.abc").read_text(encoding="utf-8")
     assert "M:6/8" in abc and "K:G" in abc and "|: GAB" in abc  # the prompt, continued
     assert (out / "tune_2.mid").exists() and not (out / "tune_2.wav").exists()
 
@@ -308,7 +312,7 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     from modeling_irish.cli import main
 
     empty = tmp_path / "empty.abc"
-    empty.write_text("")
+    empty.write_text("", encoding="utf-8")
     argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
     assert main([*argv, "--train", str(empty)]) == 2
     assert f"--train {empty} has no readable tunes (empty file)" in capsys.readouterr().err
@@ -321,11 +325,11 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     # the sources the other commands read: a folder, a thesession dump, a music21 book
     folder = tmp_path / "folder"
     folder.mkdir()
-    (folder / "a.abc").write_text(TRAIN[0])
+    (folder / "a.abc").write_text(TRAIN[0], encoding="utf-8")
     dump = tmp_path / "tunes.json"
     row = {"tune_id": 1, "setting_id": 1, "name": "Kesh", "type": "jig", "meter": "6/8",
            "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd|edd gdd|edB dBA:|"}  # fmt: skip
-    dump.write_text(json.dumps([row]))
+    dump.write_text(json.dumps([row]), encoding="utf-8")
     for source in (str(folder), str(dump), "oneills1850"):
         more = ["--train", source, "--max-train-tunes", "5", "--num-tunes", "1", "--num-bars", "4"]
         assert main([*argv, *more]) == 0, capsys.readouterr().err
@@ -340,7 +344,7 @@ def test_cli_evaluate_generation_checks_the_request_before_reading_train(
     from modeling_irish.cli import main
 
     train = tmp_path / "train.abc"
-    train.write_text("\n".join(TRAIN))
+    train.write_text("\n".join(TRAIN), encoding="utf-8")
     read = []
     monkeypatch.setattr("modeling_irish.generation_cli._read_corpus", lambda *a: read.append(a))
     argv = ["evaluate-generation", "--train", str(train), "--json", "--no-readers"]
@@ -435,10 +439,16 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     out = tmp_path / "out"
     argv = ["generate", "--model", model_dir, "--num-bars", "4", "--out", str(out)]
     assert main([*argv, "--num-tunes", "5", "--render", "midi"]) == 0
-    (out / "tune_2-2.svg").write_text("<svg/>")  # a second SVG page of an earlier run
-    (out / "notes.txt").write_text("mine")  # not a name the command writes: never named
+    (out / "tune_2-2.svg").write_text(
+        "<svg/>", encoding="utf-8"
+    )  # a second SVG page of an earlier run
+    (out / "notes.txt").write_text(
+        "mine", encoding="utf-8"
+    )  # not a name the command writes: never named
     for name in ("tune_1-2.mid", "tune_3-2.abc", "tune_2-1-2.wav"):  # nor these: not an SVG,
-        (out / name).write_text("mine")  # so no page number (were named as an earlier run's)
+        (out / name).write_text(
+            "mine", encoding="utf-8"
+        )  # so no page number (were named as an earlier run's)
     capsys.readouterr()
     # fewer tunes, no renderings: tune_3..5 and every .mid are an earlier run's (were silent)
     assert main([*argv, "--num-tunes", "2"]) == 0
@@ -468,8 +478,10 @@ def test_cli_names_an_earlier_runs_svg_pages_by_their_marker(model_dir, tmp_path
         "tune_1-2.svg": ("tune_1-2", 1), "tune_1-3-2.svg": ("s", 3),  # another stem's pages
     }  # fmt: skip
     for name, (stem, page) in pages.items():
-        (out / name).write_text(_with_marker("<svg/>", f"{stem}.svg", page))
-    (out / "tune_1-2-2.svg").write_text("<svg/>")  # unmarked: a name no older version gave
+        (out / name).write_text(_with_marker("<svg/>", f"{stem}.svg", page), encoding="utf-8")
+    (out / "tune_1-2-2.svg").write_text(
+        "<svg/>", encoding="utf-8"
+    )  # unmarked: a name no older version gave
     argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
     assert main([*argv, "--out", str(out)]) == 0
     stale = ["tune_2-1-2.svg", "tune_2-2-2.svg", "tune_2-3.svg"]
@@ -493,7 +505,7 @@ def test_cli_generate_removes_the_further_svg_pages_of_a_tune_it_renders_again(
     out = tmp_path / "out"
     out.mkdir()
     earlier = render_svg._with_marker("<svg>an earlier page 2</svg>", "tune_1.svg", 2)
-    (out / "tune_1-2.svg").write_text(earlier)
+    (out / "tune_1-2.svg").write_text(earlier, encoding="utf-8")
     argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
     assert main([*argv, "--out", str(out), "--render", "svg"]) == 0
     said, err = capsys.readouterr()
@@ -514,7 +526,7 @@ def test_cli_a_full_disk_names_the_tune_and_leaves_the_earlier_one(
 
     out = tmp_path / "out"
     out.mkdir()
-    (out / "tune_3.abc").write_text("X:3 of an earlier run\n")
+    (out / "tune_3.abc").write_text("X:3 of an earlier run\n", encoding="utf-8")
     fill_disk_on(monkeypatch, generation_cli, "tune_3")
     argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "4"]
     assert main([*argv, "--out", str(out)]) == 2
@@ -522,7 +534,7 @@ def test_cli_a_full_disk_names_the_tune_and_leaves_the_earlier_one(
     said = f"irish-tune generate: {out / 'tune_3.abc'}: No space left on device"
     assert captured.err.strip().endswith(said)
     assert "tune_3" not in captured.out and "tune_2.abc" in captured.out
-    assert (out / "tune_3.abc").read_text() == "X:3 of an earlier run\n"
+    assert (out / "tune_3.abc").read_text(encoding="utf-8") == "X:3 of an earlier run\n"
     assert sorted(os.listdir(out)) == ["tune_1.abc", "tune_2.abc", "tune_3.abc"]  # no temporary
 
 
@@ -546,7 +558,7 @@ def test_cli_generate_writes_lengths_no_note_shows_as_tied_notes(tmp_path, monke
     monkeypatch.setattr(generation_cli, "load_generator", lambda model: None)
     monkeypatch.setattr(generation_cli, "_sample_all", lambda *args: iter([tune]))
     assert main(["generate", "--model", "m", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "tune_1.abc").read_text() == engraved
+    assert (tmp_path / "tune_1.abc").read_text(encoding="utf-8") == engraved
     capsys.readouterr()
     assert main(["generate", "--model", "m"]) == 0
     assert capsys.readouterr().out == engraved + "\n"
@@ -594,7 +606,7 @@ def test_cli_generate_names_an_unmarked_earlier_page_once(
     monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: ["<svg>page 1</svg>"])
     out = tmp_path / "out"
     out.mkdir()
-    (out / "tune_1-2.svg").write_text("<svg>an older version's page 2</svg>")
+    (out / "tune_1-2.svg").write_text("<svg>an older version's page 2</svg>", encoding="utf-8")
     argv = ["generate", "--model", model_dir, "--num-bars", "4", "--num-tunes", "1"]
     assert main([*argv, "--out", str(out), "--render", "svg"]) == 0
     said = stderr_said(capsys, caplog) + "\n".join(warnings_of(caplog, "modeling_irish.render"))
@@ -631,7 +643,7 @@ def test_cli_evaluate_generation_text_says_why_a_histogram_distance_is_na(model_
     from modeling_irish.cli import main
 
     one_note = tmp_path / "one_note.abc"
-    one_note.write_text("X:1\nT:One note\nM:4/4\nL:1/8\nK:D\nD8|]\n")
+    one_note.write_text("X:1\nT:One note\nM:4/4\nL:1/8\nK:D\nD8|]\n", encoding="utf-8")
     argv = ["evaluate-generation", "--model", model_dir, "--no-readers", "--train", str(one_note)]
     assert main([*argv, "--num-tunes", "2", "--num-bars", "4"]) == 0
     rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())

@@ -80,7 +80,7 @@ def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator
     model_dir = tmp_path / "model"
     generator.model.save_pretrained(model_dir)
     generator.tokenizer.save_pretrained(model_dir)
-    (tmp_path / "prompt.abc").write_text(prompt)
+    (tmp_path / "prompt.abc").write_text(prompt, encoding="utf-8")
     argv = ["generate", "--model", str(model_dir), "--prompt", str(tmp_path / "prompt.abc")]
     assert main(argv) == 2  # a clear message, no traceback
     assert "irish-tune generate: the prompt has" in capsys.readouterr().err
@@ -156,7 +156,7 @@ def test_a_prompt_that_does_not_scan_is_refused_before_sampling(
     prompt = f"X:1\nM:6/8\nL:1/8\nK:G\n{body}"
     with pytest.raises(ValueError, match=re.escape(f"the prompt does not scan in 6/8: {said}")):
         generator.generate(2, prompt=prompt, seed=0)
-    (tmp_path / "prompt.abc").write_text(prompt)
+    (tmp_path / "prompt.abc").write_text(prompt, encoding="utf-8")
     assert main(["generate", "--model", model_dir, "--prompt", str(tmp_path / "prompt.abc")]) == 2
     assert f"the prompt does not scan in 6/8: {said}" in capsys.readouterr().err
     (tune,) = generator.generate(1, prompt=prompt, seed=0, constrained=False, max_rows=60)
@@ -224,7 +224,7 @@ def test_a_refused_prompt_points_to_check_bars_only_where_check_names_a_bar(body
     with pytest.raises(ValueError, match="the prompt does not scan in 4/4") as refused:
         check_prompt_scans(parse_abc(prompt).tokens, "4/4")
     assert ("(irish-tune check --bars names its bars)" in str(refused.value)) is named
-    (tmp_path / "p.abc").write_text(prompt)
+    (tmp_path / "p.abc").write_text(prompt, encoding="utf-8")
     assert (main(["check", "--bars", str(tmp_path / "p.abc")]) != 0) is named
 
 
@@ -236,7 +236,7 @@ def test_a_prompt_ending_on_a_closed_short_bar_is_told_so(model_dir, body, lasts
     check passes it: a tune may end on a short bar, only nothing can follow one."""
     from modeling_irish.cli import main
 
-    (tmp_path / "p1.abc").write_text(f"X:1\nT:p\nM:6/8\nL:1/8\nK:G\n{body}\n")
+    (tmp_path / "p1.abc").write_text(f"X:1\nT:p\nM:6/8\nL:1/8\nK:G\n{body}\n", encoding="utf-8")
     assert main(["generate", "--model", model_dir, "--prompt", str(tmp_path / "p1.abc")]) == 2
     err = capsys.readouterr().err
     assert (

@@ -32,7 +32,7 @@ def good(tmp_path_factory, tokenizer):
     """An edit-distance index (no model) of 5 titles and 6 settings, saved."""
     folder = tmp_path_factory.mktemp("index") / "good"
     corpus = folder.parent / "corpus.abc"
-    corpus.write_text("\n".join(TUNES))
+    corpus.write_text("\n".join(TUNES), encoding="utf-8")
     TuneIndex.build(None, tokenizer, str(corpus)).save(folder)
     return folder
 
@@ -44,9 +44,9 @@ def _copy(good, tmp_path):
 
 
 def _edit_json(folder, change) -> None:
-    info = json.loads((folder / INDEX_FILE).read_text())
+    info = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
     change(info)
-    (folder / INDEX_FILE).write_text(json.dumps(info))
+    (folder / INDEX_FILE).write_text(json.dumps(info), encoding="utf-8")
 
 
 def _edit_array(folder, name: str, change) -> None:
@@ -162,7 +162,7 @@ DAMAGED = {
         r"'{bad}' is not an index folder \(no tune_index\.json\)",
     ),
     "a list, not an object": (
-        lambda f: (f / INDEX_FILE).write_text("[1, 2]"),
+        lambda f: (f / INDEX_FILE).write_text("[1, 2]", encoding="utf-8"),
         ValueError,
         r"tune_index\.json is damaged \(a JSON list, not the index's fields\); rebuild the index",
     ),
@@ -193,7 +193,7 @@ DAMAGED = {
         r"rebuild the index",
     ),
     "an array file overwritten with text": (
-        lambda f: (f / "pitch_flat.npy").write_text("pitches\n"),
+        lambda f: (f / "pitch_flat.npy").write_text("pitches\n", encoding="utf-8"),
         ValueError,
         r"pitch_flat\.npy is damaged \(not a NumPy array file\); rebuild the index",
     ),
@@ -251,8 +251,8 @@ def test_building_an_index_of_nothing_to_name_is_refused(tmp_path, tokenizer):
     # it returned an empty index: identify then gave [] (without a model) or an IndexError in
     # its model check; the command said why, the Python API did not
     untitled = synthetic_tune(1, "x", 1, 1)  # `x`: nothing to name
-    (tmp_path / "untitled.abc").write_text(untitled)
-    (tmp_path / "empty.abc").write_text("")
+    (tmp_path / "untitled.abc").write_text(untitled, encoding="utf-8")
+    (tmp_path / "empty.abc").write_text("", encoding="utf-8")
     cases = [
         (str(tmp_path / "untitled.abc"), f"nothing to index in {tmp_path / 'untitled.abc'}: "
          "1 tunes read, 1 without a title, 0 unreadable"),
@@ -272,10 +272,10 @@ def test_index_of_many_empty_files_names_five_then_counts_them(tmp_path, tokeniz
     first five are named, then one line counts all twelve by reason."""
     folder = tmp_path / "tunes"
     folder.mkdir()
-    (folder / "book.abc").write_text("\n".join(TUNES))
+    (folder / "book.abc").write_text("\n".join(TUNES), encoding="utf-8")
     empty = [folder / f"empty{n:02}.abc" for n in range(1, 13)]
     for path in empty:
-        path.write_text("" if path != empty[-1] else "Some words.\n")
+        path.write_text("" if path != empty[-1] else "Some words.\n", encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tokenizer")
     argv = ["index", "--tokenizer", str(tmp_path / "tokenizer"), str(folder)]
     with caplog.at_level(logging.WARNING):
@@ -292,12 +292,12 @@ def test_saving_over_another_index_leaves_none_of_its_arrays_behind(good, tmp_pa
     # the save skipped an array the index lacks, and the other index's dur_flat.npy stayed:
     # "the note lengths do not match the pitches" at the next load
     folder = _copy(good, tmp_path)
-    (folder / "notes.txt").write_text("the user's own file")
+    (folder / "notes.txt").write_text("the user's own file", encoding="utf-8")
     smaller = TuneIndex.build(None, tokenizer, TUNES[:3])
     smaller.dur_flat = None  # as an index of an earlier version, without note lengths
     smaller.save(folder)
     assert not (folder / "dur_flat.npy").exists()
-    assert (folder / "notes.txt").read_text() == "the user's own file"
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "the user's own file"
     index = TuneIndex.load(folder)
     assert len(index.setting_title) == 3 and index.dur_flat is None
     assert identify(None, index, TUNES[1], k=1, tokenizer=tokenizer) == [("Reel 2", 0.0)]
@@ -335,11 +335,11 @@ def test_loading_an_index_warns_when_its_corpus_has_changed_since(tmp_path, toke
     # the index recorded nothing of its sources: one built before the corpus changed named
     # the tunes as they were, without a word
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TUNES[:3]))
+    corpus.write_text("\n".join(TUNES[:3]), encoding="utf-8")
     books = tmp_path / "books"
     books.mkdir()
-    (books / "a.abc").write_text(TUNES[3])
-    (books / "b.abc").write_text(TUNES[4])
+    (books / "a.abc").write_text(TUNES[3], encoding="utf-8")
+    (books / "b.abc").write_text(TUNES[4], encoding="utf-8")
     folder = tmp_path / "index"
     index = TuneIndex.build(None, tokenizer, [str(corpus), str(books)])
     assert set(index.meta["sources"]) == {str(corpus), str(books)}
@@ -347,8 +347,8 @@ def test_loading_an_index_warns_when_its_corpus_has_changed_since(tmp_path, toke
     assert _stale_warnings(caplog, folder) == []  # the control: nothing changed
     os.utime(corpus, ns=(0, 10**18))  # copied or touched: the same content
     assert _stale_warnings(caplog, folder) == []
-    corpus.write_text("\n".join(TUNES[:4]))
-    (books / "c.abc").write_text(TUNES[5])
+    corpus.write_text("\n".join(TUNES[:4]), encoding="utf-8")
+    (books / "c.abc").write_text(TUNES[5], encoding="utf-8")
     (books / "b.abc").unlink()
     assert _stale_warnings(caplog, folder) == [
         f"the index {str(folder)!r} is older than its corpus: {corpus} modified; {books}: "
@@ -369,12 +369,15 @@ def test_an_index_whose_corpus_changes_while_it_is_built_reads_as_older(
     import modeling_irish.tune_index as tune_index  # where TuneIndex.build looks read_tunes up
 
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TUNES[:3]))
+    corpus.write_text("\n".join(TUNES[:3]), encoding="utf-8")
     read = tune_index.read_tunes
 
     def read_then_edit(*args, **kwargs):
         tunes = read(*args, **kwargs)
-        corpus.write_text(corpus.read_text().replace("T:Reel 1", "T:Zzz Renamed Tune"))
+        corpus.write_text(
+            corpus.read_text(encoding="utf-8").replace("T:Reel 1", "T:Zzz Renamed Tune"),
+            encoding="utf-8",
+        )
         return tunes
 
     monkeypatch.setattr(tune_index, "read_tunes", read_then_edit)
@@ -391,11 +394,13 @@ def test_an_index_whose_corpus_changes_while_it_is_built_reads_as_older(
 def test_an_edit_that_keeps_the_size_and_time_still_reads_as_a_change(tmp_path, tokenizer, caplog):
     # the check trusted size + mtime: a title edited in place, its time put back, went unseen
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TUNES[:3]))
+    corpus.write_text("\n".join(TUNES[:3]), encoding="utf-8")
     folder = tmp_path / "index"
     TuneIndex.build(None, tokenizer, str(corpus)).save(folder)
     before = corpus.stat()
-    corpus.write_text(corpus.read_text().replace("T:Reel 1", "T:Zeel 1"))
+    corpus.write_text(
+        corpus.read_text(encoding="utf-8").replace("T:Reel 1", "T:Zeel 1"), encoding="utf-8"
+    )
     os.utime(corpus, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert corpus.stat().st_size == before.st_size
     assert corpus.stat().st_mtime_ns == before.st_mtime_ns
@@ -508,7 +513,8 @@ def test_a_save_killed_at_any_step_leaves_one_whole_index(good, tmp_path, tokeni
     import sys
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+                          capture_output=True, text=True, encoding="utf-8",
+                          check=True).stdout.strip()  # fmt: skip
     earlier = TuneIndex.load(good)
     new = TuneIndex.build(None, tokenizer, TUNES[:3])
     new.dur_flat = None  # an array the earlier index has and this one lacks

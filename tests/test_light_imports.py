@@ -39,6 +39,7 @@ def _run(code: str) -> list[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.splitlines()

@@ -28,7 +28,7 @@ TUNES = [
 def model_dir(tmp_path_factory):
     folder = save_tiny_measurenote(tmp_path_factory.mktemp("lm"), TUNES)
     book = folder / "tunes.abc"
-    book.write_text("\n".join(TUNES) + "\nX:9\nT:bad\nK:G\nA]B|\n")
+    book.write_text("\n".join(TUNES) + "\nX:9\nT:bad\nK:G\nA]B|\n", encoding="utf-8")
     return folder
 
 
@@ -76,7 +76,7 @@ def test_nll_main_matches_the_model_loss_on_one_tune(model_dir):
 
 def test_evaluate_lm_with_nothing_readable_is_an_error(model_dir, tmp_path, capsys):
     bad = tmp_path / "bad.abc"
-    bad.write_text("X:9\nT:bad\nK:G\nA]B|\n")
+    bad.write_text("X:9\nT:bad\nK:G\nA]B|\n", encoding="utf-8")
     assert main(["evaluate-lm", "--model", str(model_dir), str(bad)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "nothing to score" in captured.err
@@ -89,7 +89,7 @@ def test_evaluate_lm_json_with_nothing_to_score_still_prints_its_one_object(
     with the failure in it: a tunebook of unreadable tunes, or an empty file, printed none
     (exit status 2). Now: the object, no figure, exit status 1."""
     bad = tmp_path / "bad.abc"
-    bad.write_text("X:9\nT:bad\nK:Q\nABc|\n")
+    bad.write_text("X:9\nT:bad\nK:Q\nABc|\n", encoding="utf-8")
     (empty,) = _files_without_tunes(tmp_path)[:1]
     keys = ["nll", "nll_main", "nll_dur", "perplexity", "tunes", "tokens", "skipped", "unknown"]
     for path, skipped in ((bad, 1), (empty, 0)):
@@ -104,9 +104,9 @@ def test_evaluate_lm_json_with_nothing_to_score_still_prints_its_one_object(
 
 def _files_without_tunes(folder) -> list[str]:
     """An empty, a binary and a prose file (what `irish-tune check` names FAIL, each with why)."""
-    (folder / "empty.abc").write_text("")
+    (folder / "empty.abc").write_text("", encoding="utf-8")
     (folder / "binary.abc").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
-    (folder / "prose.abc").write_text("Some notes about tunes, not a tune.\n")
+    (folder / "prose.abc").write_text("Some notes about tunes, not a tune.\n", encoding="utf-8")
     return [str(folder / name) for name in ("empty.abc", "binary.abc", "prose.abc")]
 
 
@@ -120,7 +120,7 @@ def test_evaluate_lm_names_the_files_without_tunes(model_dir, tmp_path, capsys, 
                       (prose, "a tune starts with an X: line")):  # fmt: skip
         assert f"no ABC tunes found in {path} ({why})" in caplog.text
     # the same files in a folder, beside a tunebook: each named as well
-    (tmp_path / "book.abc").write_text("\n".join(TUNES))
+    (tmp_path / "book.abc").write_text("\n".join(TUNES), encoding="utf-8")
     caplog.clear()
     with caplog.at_level("WARNING"):
         assert main(["evaluate-lm", "--model", str(model_dir), str(tmp_path)]) == 0
@@ -232,7 +232,10 @@ def _dump_of_four(folder) -> str:
     good = {"tune_id": 1, "setting_id": 1, "name": "Kesh", "type": "jig", "meter": "6/8",
             "mode": "Gmajor", "abc": "|:GAG GAB|ABA ABd:|"}  # fmt: skip
     dump = folder / "tunes.json"
-    dump.write_text(json.dumps([good, {**good, "abc": ""}, {**good, "abc": "GA|A]B|"}, "Kesh"]))
+    dump.write_text(
+        json.dumps([good, {**good, "abc": ""}, {**good, "abc": "GA|A]B|"}, "Kesh"]),
+        encoding="utf-8",
+    )
     return str(dump)
 
 
@@ -262,7 +265,7 @@ def test_dump_rows_that_give_no_tune_are_skipped_tunes(model_dir, tmp_path, caps
 
 def test_a_dump_of_rows_without_tunes_is_refused_before_the_model_loads(tmp_path, capsys):
     dump = tmp_path / "none.json"
-    dump.write_text(json.dumps(["Kesh", {"abc": ""}]))
+    dump.write_text(json.dumps(["Kesh", {"abc": ""}]), encoding="utf-8")
     assert main(["evaluate-lm", "--model", str(tmp_path / "no model"), str(dump)]) == 2
     err = capsys.readouterr().err
     assert f"nothing to score: no readable tune in {dump} (2 skipped)" in err
@@ -302,7 +305,7 @@ def test_a_tune_read_only_in_part_is_named_and_many_are_counted(model_dir, tmp_p
     own call warns: "voice V:2 dropped"); each such tune is named, the first five, then
     counted."""
     book = tmp_path / "voices.abc"
-    book.write_text(TUNES[0] + "\n" + _two_voices(2))
+    book.write_text(TUNES[0] + "\n" + _two_voices(2), encoding="utf-8")
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
         assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
     (line,) = [r.getMessage() for r in caplog.records]
@@ -327,7 +330,7 @@ def test_many_skipped_tunes_are_named_five_then_counted(model_dir, tmp_path, cap
     named, then one line counts all twelve by reason, and ``skipped`` stays 12."""
     book = tmp_path / "bad.abc"
     bad = [f"X:{x}\nT:Bad {x}\nK:Q\nAB|\n" for x in range(2, 14)]  # K:Q: no such key
-    book.write_text("\n".join([TUNES[0], *bad]))
+    book.write_text("\n".join([TUNES[0], *bad]), encoding="utf-8")
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
         assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["skipped"] == 12
@@ -348,10 +351,10 @@ def test_many_files_without_tunes_are_named_five_then_counted(model_dir, tmp_pat
     shell's ``*.abc`` gives them, or in a folder)."""
     folder = tmp_path / "folder"
     folder.mkdir()
-    (folder / "book.abc").write_text("\n".join(TUNES))
+    (folder / "book.abc").write_text("\n".join(TUNES), encoding="utf-8")
     empty = [folder / f"empty{n:02}.abc" for n in range(1, 13)]
     for path in empty:
-        path.write_text("")
+        path.write_text("", encoding="utf-8")
     summary = (
         "... and 7 more files without tunes (not shown); 12 in all, by reason: {'empty file': 12}"
     )
@@ -374,7 +377,7 @@ def test_values_outside_the_vocabulary_are_counted_and_said(model_dir, tmp_path,
     <unk> targets. Each feature with such values is one warning, and the counts are in the
     result and in --json."""
     book = tmp_path / "unseen.abc"
-    book.write_text(TUNES[0] + "\n" + UNSEEN_LENGTHS)
+    book.write_text(TUNES[0] + "\n" + UNSEEN_LENGTHS, encoding="utf-8")
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
         assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -401,7 +404,9 @@ def test_values_outside_the_vocabulary_are_counted_and_said(model_dir, tmp_path,
 def test_one_row_outside_the_vocabulary_is_said_in_the_singular(model_dir, tmp_path, capsys):
     # the text report said "m_offset 1 (1 rows)"
     book = tmp_path / "unseen.abc"
-    book.write_text(TUNES[0] + "\n" + "X:5\nT:E\nR:reel\nM:4/4\nL:1/8\nK:D\nD7/2E/ F4|A8|]\n")
+    book.write_text(
+        TUNES[0] + "\n" + "X:5\nT:E\nR:reel\nM:4/4\nL:1/8\nK:D\nD7/2E/ F4|A8|]\n", encoding="utf-8"
+    )
     assert main(["evaluate-lm", "--model", str(model_dir), str(book)]) == 0
     assert capsys.readouterr().out.splitlines()[2] == (
         "values not in the model's vocabulary (read as <unk>): dur 3 (3 rows), m_offset 1 (1 row)"
@@ -414,7 +419,7 @@ def test_a_file_headers_transposing_directive_is_said_once_not_once_a_tune(model
     2.1: a tune cut out keeps its file header), whose reader said it again, each tune naming
     the line it was written into, not the file's: it is said once, at the file's line."""
     book = tmp_path / "book.abc"
-    book.write_text("I:MIDI transpose -2\n\n" + "\n".join(TUNES[:2]))
+    book.write_text("I:MIDI transpose -2\n\n" + "\n".join(TUNES[:2]), encoding="utf-8")
     with caplog.at_level("WARNING"):
         assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
     said = [r.getMessage() for r in caplog.records if "transpose" in r.getMessage()]

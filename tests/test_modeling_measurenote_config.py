@@ -102,11 +102,13 @@ def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(tester, tmp
     assert "model.safetensors.index.v1.json" in saved and "model.safetensors" not in saved
     assert len([name for name in saved if name.startswith("model.v1-")]) > 1
     assert commits[0]["files"] == saved  # README.md (the model card) included
-    (folder / "README.md").write_text("my card")  # a folder's own model card is kept
+    (folder / "README.md").write_text(
+        "my card", encoding="utf-8"
+    )  # a folder's own model card is kept
     lm.save_pretrained(folder, push_to_hub=True, repo_id="u/x", variant="v1", max_shard_size="20KB")
-    assert (folder / "README.md").read_text() == "my card" and "README.md" not in commits[1][
-        "files"
-    ]
+    assert (folder / "README.md").read_text(
+        encoding="utf-8"
+    ) == "my card" and "README.md" not in commits[1]["files"]
     loaded = MeasureNoteForCausalLM.from_pretrained(folder, variant="v1")
     assert all(
         torch.equal(a, b) for a, b in zip(lm.state_dict().values(), loaded.state_dict().values())
@@ -117,9 +119,9 @@ def test_a_saved_config_of_the_wrong_types_is_refused_by_name(tester, tmp_path):
     import json
 
     tester.model().save_pretrained(tmp_path)
-    saved = json.loads((tmp_path / "config.json").read_text())
+    saved = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
     saved["measure_num_heads"] = 4.0  # a hand-edited config.json: torch said "empty() ..."
-    (tmp_path / "config.json").write_text(json.dumps(saved))
+    (tmp_path / "config.json").write_text(json.dumps(saved), encoding="utf-8")
     with pytest.raises(TypeError, match="measure_num_heads must be a whole number"):
         MeasureNoteForCausalLM.from_pretrained(tmp_path)
     config = tester.get_config()

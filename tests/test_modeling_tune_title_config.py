@@ -109,7 +109,7 @@ def test_save_load_equal_and_sub_config_reload(tester, tmp_path):
     model = TuneTitleModel(config).eval()
     model.save_pretrained(tmp_path)
     assert (tmp_path / "model.safetensors").is_file()
-    saved = json.loads((tmp_path / "config.json").read_text())
+    saved = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
     assert saved["model_type"] == "tune_title"
     assert saved["tune_config"]["backbone_config"]["note_hidden_size"] == 16
     loaded = TuneTitleModel.from_pretrained(tmp_path).eval()
@@ -141,7 +141,10 @@ def test_a_tower_config_is_saved_and_loaded_on_its_own(cls, kwargs, tmp_path):
 
     config = cls(**kwargs)
     config.save_pretrained(tmp_path)
-    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == cls.model_type
+    assert (
+        json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))["model_type"]
+        == cls.model_type
+    )
     for loaded in (cls.from_pretrained(tmp_path), AutoConfig.from_pretrained(tmp_path)):
         assert type(loaded) is cls
         assert {**loaded.to_dict(), "_name_or_path": ""} == {
@@ -171,7 +174,7 @@ def test_a_saved_title_max_length_is_kept_whatever_the_default(tmp_path):
     config.json carries the value, so the new default (128) does not reach it."""
     config = TuneTitleConfig(title_config={"encoder_type": "char_gru", "max_length": 32})
     config.save_pretrained(tmp_path)
-    saved = json.loads((tmp_path / "config.json").read_text())["title_config"]
+    saved = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))["title_config"]
     assert saved["max_length"] == 32
     assert TuneTitleConfig.from_pretrained(tmp_path).title_config.max_length == 32
     assert TuneTitleConfig(title_config={"encoder_type": "char_gru"}).title_config.max_length > 68
@@ -189,7 +192,7 @@ def test_the_saved_config_names_no_folder_its_parts_came_from(tester, tmp_path):
     model = TuneTitleModel.from_measurenote(backbone, config=config)
     assert model.config.tune_config.backbone_config.name_or_path == str(backbone)
     model.save_pretrained(tmp_path / "saved")
-    text = (tmp_path / "saved" / "config.json").read_text()
+    text = (tmp_path / "saved" / "config.json").read_text(encoding="utf-8")
     assert "_name_or_path" not in text and str(tmp_path / "private") not in text
     assert "site-packages" not in text
     loaded = TuneTitleModel.from_pretrained(tmp_path / "saved")
@@ -257,7 +260,7 @@ def test_a_damaged_config_file_is_named_by_both_model_classes(tester, tmp_path, 
     MeasureNoteForCausalLM(config.tune_config.backbone_config).save_pretrained(lm_dir)
     for folder, cls in ((title_dir, TuneTitleModel), (lm_dir, MeasureNoteForCausalLM)):
         config_file = folder / "config.json"
-        config_file.write_text(damage(config_file.read_text()))
+        config_file.write_text(damage(config_file.read_text(encoding="utf-8")), encoding="utf-8")
         # a JSONDecodeError or AttributeError ('list' object has no attribute 'get') before
         with pytest.raises(OSError, match=re.escape(f"config file '{config_file}' {what}")):
             cls.from_pretrained(folder)

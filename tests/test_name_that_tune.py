@@ -41,7 +41,7 @@ def test_read_tunes_titles_a_tune_as_the_parser_does(text, title):
 
 def test_index_build_save_load_identify(model, tokenizer, tmp_path):
     path = tmp_path / "corpus.abc"
-    path.write_text("\n".join(TRAIN))
+    path.write_text("\n".join(TRAIN), encoding="utf-8")
     index = TuneIndex.build(model, tokenizer, str(path))
     assert len(index) == 8  # the untitled tune is left out
     assert index.setting_embeds.shape == (8, 8) and index.title_embeds.shape == (8, 8)
@@ -80,7 +80,7 @@ def test_identify_passes_the_snippet_meter_mode_and_rhythm_only_when_written(
     model, tokenizer, tmp_path
 ):
     path = tmp_path / "corpus.abc"
-    path.write_text("\n".join(TRAIN))
+    path.write_text("\n".join(TRAIN), encoding="utf-8")
     index = TuneIndex.build(model, tokenizer, str(path))
     assert set(index.setting_meters) == {"4/4"} and set(index.setting_modes) == {"major"}
     seen = []
@@ -125,13 +125,13 @@ def test_an_index_saved_without_meters_and_modes_still_loads(model, tokenizer, t
     import json
 
     path = tmp_path / "corpus.abc"
-    path.write_text("\n".join(TRAIN))
+    path.write_text("\n".join(TRAIN), encoding="utf-8")
     TuneIndex.build(model, tokenizer, str(path)).save(tmp_path / "index")
     info_file = tmp_path / "index" / "tune_index.json"
-    info = json.loads(info_file.read_text())
+    info = json.loads(info_file.read_text(encoding="utf-8"))
     # as an index of an earlier version
     del info["setting_meters"], info["setting_modes"], info["setting_rhythms"]
-    info_file.write_text(json.dumps(info))
+    info_file.write_text(json.dumps(info), encoding="utf-8")
     old = TuneIndex.load(tmp_path / "index")
     assert old.setting_meters is None and old.setting_modes is None
     assert old.setting_rhythms is None
@@ -153,7 +153,7 @@ def test_a_snippet_without_a_key_is_matched_in_any_transposition(tmp_path):
     )
     tok = AbcTokenizer.train(TRAIN + [moved])
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     index = TuneIndex.build(None, tok, str(corpus))
     top = identify(None, index, headerless, k=1, tokenizer=tok, scoring="edit-distance")
     assert top == [("Reel 3", 0.0)]
@@ -172,7 +172,7 @@ def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path
     odd = "X:300\nT:Reel 2\nS: https://thesession.org/tunes/2#setting300\nR:reel\nM:4/4\nL:1/8\n"
     odd += "K:D\nA2 B/B/ CDEF GABc|dcBA GFED|]\n"
     path = tmp_path / "corpus.abc"
-    path.write_text("\n".join(TRAIN + [odd]))
+    path.write_text("\n".join(TRAIN + [odd]), encoding="utf-8")
     index = TuneIndex.build(model, tokenizer, str(path))  # encodes without reading tokens back
     assert len(index.setting_title) == 9
     top = identify(model, index, odd, k=1, tokenizer=tokenizer)
@@ -231,7 +231,7 @@ def test_a_snippet_played_across_a_repeat_is_found_in_played_order(tmp_path):
     # as heard: the end of the repeated part, then its start again
     snippet = f"M:4/4\nL:1/8\nK:D\n{bars[2]}|{bars[3]}|{bars[0]}|{bars[1]}|"
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN + [repeated]))
+    corpus.write_text("\n".join(TRAIN + [repeated]), encoding="utf-8")
     tok = AbcTokenizer.train(TRAIN + [repeated])
     played = TuneIndex.build(None, tok, str(corpus))
     written = TuneIndex.build(None, tok, str(corpus), unfold_repeats=False)
@@ -248,13 +248,13 @@ def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
 
     bad = "X:77\nT:Broken Reel\nM:4/4\nL:1/8\nK:D\nAB]c|\n"  # a chord closed, never opened
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN + [bad]))
+    corpus.write_text("\n".join(TRAIN + [bad]), encoding="utf-8")
     index = TuneIndex.build(None, tokenizer, str(corpus))
     report = index.meta["report"]
     assert report["read"] == len(TRAIN) + 1 and report["untitled"] == 1  # the tune titled `x`
     assert len(report["unreadable"]) == 1 and "Broken Reel" in report["unreadable"][0]
     # the line of the file, as `irish-tune check` names it, not the line within the tune
-    text = corpus.read_text()
+    text = corpus.read_text(encoding="utf-8")
     body_line = text[: text.index("AB]c|")].count("\n") + 1
     assert f"{corpus}: X:77 Broken Reel: line {body_line}, column 3" in report["unreadable"][0]
     assert len(index.setting_title) == len(TRAIN) - 1
@@ -273,7 +273,7 @@ def test_index_reports_the_tunes_it_leaves_out(tokenizer, tmp_path, capsys):
 
 def test_identify_without_a_model_defaults_to_the_edit_distance(tokenizer, tmp_path):
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     index = TuneIndex.build(None, tokenizer, str(corpus))
     assert identify(None, index, KNOWN[6], k=1, tokenizer=tokenizer) == [("Reel 7", 0.0)]
     with pytest.raises(ValueError, match="k must be at least 1"):
@@ -285,10 +285,10 @@ def test_a_damaged_or_newer_index_is_named_not_a_traceback(tokenizer, tmp_path, 
     import shutil
 
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     good = tmp_path / "idx"
     TuneIndex.build(None, tokenizer, str(corpus)).save(good)
-    assert json.loads((good / "tune_index.json").read_text())["format"] == 3
+    assert json.loads((good / "tune_index.json").read_text(encoding="utf-8"))["format"] == 3
 
     def damaged(edit) -> str:
         bad = tmp_path / f"bad{len(list(tmp_path.iterdir()))}"
@@ -297,13 +297,14 @@ def test_a_damaged_or_newer_index_is_named_not_a_traceback(tokenizer, tmp_path, 
         return str(bad)
 
     def rewrite(folder, change):
-        info = json.loads((folder / "tune_index.json").read_text())
+        info = json.loads((folder / "tune_index.json").read_text(encoding="utf-8"))
         change(info)
-        (folder / "tune_index.json").write_text(json.dumps(info))
+        (folder / "tune_index.json").write_text(json.dumps(info), encoding="utf-8")
 
     cases = [
         (lambda f: (f / "pitch_flat.npy").unlink(), FileNotFoundError, "no pitch_flat.npy"),
-        (lambda f: (f / "tune_index.json").write_text('{"titles": ["a'), ValueError, "damaged"),
+        (lambda f: (f / "tune_index.json").write_text('{"titles": ["a', encoding="utf-8"),
+         ValueError, "damaged"),
         (lambda f: rewrite(f, lambda i: i.update(titles=i["titles"][:2])), ValueError,
          "titles beyond"),
         (lambda f: rewrite(f, lambda i: i.update(setting_meters=["4/4"])), ValueError,
@@ -481,7 +482,7 @@ def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
 def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys):
     # thesession's 20,700 tunes were read for 1-3 s with nothing shown before "Indexing tunes"
     path = tmp_path / "corpus.abc"
-    path.write_text("\n".join(TRAIN))
+    path.write_text("\n".join(TRAIN), encoding="utf-8")
     TuneIndex.build(None, tokenizer, str(path))
     err = capsys.readouterr().err
     assert re.search(rf"Reading tunes: {len(TRAIN)} tunes \[", err), err

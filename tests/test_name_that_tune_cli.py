@@ -25,11 +25,13 @@ def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     assert main(["index", "--model", str(tmp_path / "model"), str(corpus)]) == 0
     assert "indexed 8 titles, 8 settings" in capsys.readouterr().out
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text("M:4/4\nL:1/8\nK:D\n" + KNOWN[4].split("K:D\n")[1])  # no X: line
+    snippet.write_text(
+        "M:4/4\nL:1/8\nK:D\n" + KNOWN[4].split("K:D\n")[1], encoding="utf-8"
+    )  # no X: line
     assert main(["identify", "--model", str(tmp_path / "model"), str(snippet), "-k", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     # the default (hybrid) scorer names the indexed tune of an exact copy first
@@ -40,7 +42,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     from modeling_irish.cli import main
 
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     index = TuneIndex.build(None, tokenizer, str(corpus))
     assert len(index) == 8 and index.title_embeds.shape == (8, 0)
     top = identify(None, index, KNOWN[6], k=2, tokenizer=tokenizer, scoring="edit-distance")
@@ -55,11 +57,11 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
     capsys.readouterr()
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[6])
+    snippet.write_text(KNOWN[6], encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
     assert capsys.readouterr().out.split() == ["1", "0.0000", "Reel", "7"]
     # a file of several tunes: each is named, under its X: and T: lines
-    snippet.write_text(KNOWN[6] + "\n" + KNOWN[2])
+    snippet.write_text(KNOWN[6] + "\n" + KNOWN[2], encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
     blocks = [b.splitlines() for b in capsys.readouterr().out.strip().split("\n\n")]
     assert blocks == [
@@ -67,7 +69,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
         ["X:103 T:Reel 3", "  1   0.0000  Reel 3"],
     ]
     # one unreadable tune of a file is reported (exit status 1, as check); the others are named
-    snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n>A|\n\n" + KNOWN[2])
+    snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n>A|\n\n" + KNOWN[2], encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
     captured = capsys.readouterr()
     assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
@@ -91,7 +93,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert refused.value.code == 2
     assert "needs a tune-title model" in capsys.readouterr().err
     # a snippet of a few notes matches many tunes exactly: named all the same, with a warning
-    snippet.write_text("K:D\nDFA|\n")
+    snippet.write_text("K:D\nDFA|\n", encoding="utf-8")
     caplog.clear()
     assert main(["identify", "--index", out, str(snippet), "-k", "2"]) == 0
     capsys.readouterr()
@@ -99,7 +101,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert "snippet at line 1 has 3 notes, too few to tell tunes apart" in said
     # snippets without X: lines, between blank lines: each is named, none is dropped
     body = [tune.split("K:D\n")[1].strip() for tune in (KNOWN[6], KNOWN[2])]
-    snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n")
+    snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n", encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [(t["tune"], t["top"][0]["title"]) for t in data["tunes"]] == [
@@ -120,9 +122,9 @@ def _edit_distance_index_cli(tokenizer, tmp_path):
     from modeling_irish.cli import main
 
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
-    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}')
+    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
     out = str(tmp_path / "idx")
     assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
     return corpus, out
@@ -134,9 +136,9 @@ def _model_index_cli(model, tokenizer, tmp_path):
     from modeling_irish.cli import main
 
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[0])
+    snippet.write_text(KNOWN[0], encoding="utf-8")
     folder = tmp_path / "tt"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -149,9 +151,9 @@ def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path
 
     corpus, out = _edit_distance_index_cli(tokenizer, tmp_path)
     empty = tmp_path / "empty.abc"
-    empty.write_text("")
+    empty.write_text("", encoding="utf-8")
     prose = tmp_path / "notes.txt"
-    prose.write_text("This is a list of the tunes I like\n")
+    prose.write_text("This is a list of the tunes I like\n", encoding="utf-8")
     cases = [
         (["index", "--model", str(tmp_path / "tok"), str(corpus)], "holds a 'measurenote' model"),
         (["index", "--tokenizer", str(tmp_path / "tok"), str(empty), "--out", out + "2"],
@@ -208,7 +210,7 @@ def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_pa
     query = tmp_path / "query.abc"
     for tune, error in (("X:1\nT:Rests\nK:D\nz4|z4|\n", "only rests"),
                         ("X:1\nT:Odd key\nK:Q\nDFA|\n", "cannot read key 'Q'")):  # fmt: skip
-        query.write_text(tune)
+        query.write_text(tune, encoding="utf-8")
         capsys.readouterr()
         assert main(["identify", "--index", out, str(query)]) == 2
         captured = capsys.readouterr()
@@ -216,7 +218,7 @@ def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_pa
         assert main(["identify", "--index", out, str(query), "--json"]) == 1
         data = json.loads(capsys.readouterr().out)
         assert data["tunes"] == [] and error in data["failures"][0]["error"]
-        query.write_text(tune + "\n" + KNOWN[2])
+        query.write_text(tune + "\n" + KNOWN[2], encoding="utf-8")
         caplog.clear()
         assert main(["identify", "--index", out, str(query), "-k", "1"]) == 1
         assert "Reel 3" in capsys.readouterr().out  # the other tune's failure: a warning
@@ -268,7 +270,7 @@ def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
 
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     snippet = tmp_path / "bare.abc"
-    snippet.write_text("K:D\nFAAB AF#D|\n")  # line 2, column 8: "#" is no ABC
+    snippet.write_text("K:D\nFAAB AF#D|\n", encoding="utf-8")  # line 2, column 8: "#" is no ABC
     capsys.readouterr()
     assert main(["identify", "--index", out, str(snippet)]) == 2
     err = capsys.readouterr().err
@@ -281,13 +283,13 @@ def test_identify_takes_a_tokenizer_when_the_index_lost_its_own(tokenizer, tmp_p
     from modeling_irish.cli import main
 
     corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN))
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     out = str(tmp_path / "idx")
     assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
     shutil.move(tmp_path / "tok", tmp_path / "moved")
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[6])
+    snippet.write_text(KNOWN[6], encoding="utf-8")
     capsys.readouterr()
     assert main(["identify", "--index", out, str(snippet)]) == 2
     assert "--tokenizer DIR" in capsys.readouterr().err
@@ -306,7 +308,7 @@ def test_index_checks_its_out_folder_before_the_work(tokenizer, tmp_path, monkey
     monkeypatch.setattr(TuneIndex, "build", never)
     tok_dir = tmp_path / "tok"
     tokenizer.save_pretrained(tok_dir)
-    (tmp_path / "a_file").write_text("")
+    (tmp_path / "a_file").write_text("", encoding="utf-8")
     for out in (tmp_path / "a_file", tmp_path / "a_file" / "index"):
         argv = ["index", "--tokenizer", str(tok_dir), str(tmp_path), "--out", str(out)]
         assert main(argv) == 2
@@ -342,7 +344,7 @@ def test_index_refuses_an_out_link_that_leads_nowhere_before_the_work(
 def test_identify_refuses_a_hybrid_weight_it_would_ignore(tmp_path, capsys):
     from modeling_irish.cli import main
 
-    (tmp_path / "q.abc").write_text("X:1\nK:D\nFAAB AFED|\n")
+    (tmp_path / "q.abc").write_text("X:1\nK:D\nFAAB AFED|\n", encoding="utf-8")
     argv = ["identify", "--index", str(tmp_path), str(tmp_path / "q.abc"), "--hybrid-weight", "5"]
     with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line
         main(argv)
@@ -358,7 +360,7 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     rests = "X:1\nM:4/4\nL:1/8\nK:D\nz8|z8|\n"
     snippet = tmp_path / "snippets.abc"
-    snippet.write_text(KNOWN[6] + "\n" + rests + "\n" + KNOWN[2])
+    snippet.write_text(KNOWN[6] + "\n" + rests + "\n" + KNOWN[2], encoding="utf-8")
     rests_line = KNOWN[6].count("\n") + 2
     capsys.readouterr()
     assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
@@ -380,7 +382,7 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(
     assert "1 of 3 tunes could not be named" in captured.err
     # bare snippets between blank lines: the block of rests is named by its own line
     body = KNOWN[6].split("K:D\n")[1].strip()
-    snippet.write_text(f"{body}\n\nK:D\nz8|z8|\n")
+    snippet.write_text(f"{body}\n\nK:D\nz8|z8|\n", encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["tunes"][0]["top"][0]["title"] == "Reel 7"
@@ -393,7 +395,7 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(
         }
     ]
     # a file of rests alone: what is wrong, and where
-    snippet.write_text(rests)
+    snippet.write_text(rests, encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet)]) == 2
     assert f"{snippet}: X:1: line 1, column 1: has no notes, only rests" in capsys.readouterr().err
     # ... and with --json, still the one JSON object, the tune under its failures
@@ -412,7 +414,8 @@ def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(
     bodies = [tune.split("K:D\n")[1] for tune in (KNOWN[6], KNOWN[2])]
     snippet = tmp_path / "snippets.abc"
     snippet.write_text(
-        "".join(f"X:1\nK:D\n{body}\n" for body in bodies) + "X:1\nK:D\nDFA|\n\nX:2\nK:D\nDFA|\n"
+        "".join(f"X:1\nK:D\n{body}\n" for body in bodies) + "X:1\nK:D\nDFA|\n\nX:2\nK:D\nDFA|\n",
+        encoding="utf-8",
     )
     second, third = (
         len(bodies[0].splitlines()) + 4,
@@ -444,7 +447,7 @@ def test_a_tune_before_the_first_x_line_is_named_by_its_line(tokenizer, tmp_path
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     body = KNOWN[6].split("K:D\n")[1].strip()
     tunes = tmp_path / "tunes.abc"
-    tunes.write_text(f"M:4/4\nL:1/8\nK:D\n{body}\n\n{KNOWN[2]}")
+    tunes.write_text(f"M:4/4\nL:1/8\nK:D\n{body}\n\n{KNOWN[2]}", encoding="utf-8")
     capsys.readouterr()
     assert main(["identify", "--index", out, str(tunes), "-k", "1"]) == 0
     blocks = [b.splitlines() for b in capsys.readouterr().out.strip().split("\n\n")]
@@ -465,7 +468,7 @@ def test_no_transpose_says_once_that_it_does_nothing_to_a_snippet_without_a_key(
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     body = KNOWN[6].split("K:D\n")[1].strip()
     snippets = tmp_path / "snippets.txt"
-    snippets.write_text(f"{body}\n\nK:D\n{body}\n\nK:none\n{body}\n")
+    snippets.write_text(f"{body}\n\nK:D\n{body}\n\nK:none\n{body}\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["identify", "--index", out, str(snippets), "-k", "1", "--no-transpose"]) == 0
     err = capsys.readouterr().err
@@ -474,7 +477,7 @@ def test_no_transpose_says_once_that_it_does_nothing_to_a_snippet_without_a_key(
     assert "all 12 transpositions" in err
     assert main(["identify", "--index", out, str(snippets), "-k", "1"]) == 0  # the default
     assert "--no-transpose" not in capsys.readouterr().err
-    snippets.write_text(f"K:D\n{body}\n")  # a key: the option applies
+    snippets.write_text(f"K:D\n{body}\n", encoding="utf-8")  # a key: the option applies
     assert main(["identify", "--index", out, str(snippets), "-k", "1", "--no-transpose"]) == 0
     assert "--no-transpose" not in capsys.readouterr().err
 
@@ -498,7 +501,7 @@ def test_identify_refuses_options_that_never_work_before_reading_the_input(
     assert main(["index", "--tokenizer", str(tmp_path / "gone"), str(corpus), "--out", lost]) == 0
     shutil.rmtree(tmp_path / "gone")
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[6])
+    snippet.write_text(KNOWN[6], encoding="utf-8")
     capsys.readouterr()
     # the control: a model's folder with an index built without one serves the edit distance
     argv = ["identify", "--model", folder, "--index", ed_index, "--scoring", "edit-distance"]
@@ -560,7 +563,9 @@ def test_identify_says_what_the_reader_left_out_of_a_query_at_the_lines_typed(
 
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     snippet = tmp_path / "bare.abc"
-    snippet.write_text("\n\nK:D\neBBd!foo!AcdE|CFEdeCGd|\nW:words\n")  # a snippet at line 3
+    snippet.write_text(
+        "\n\nK:D\neBBd!foo!AcdE|CFEdeCGd|\nW:words\n", encoding="utf-8"
+    )  # a snippet at line 3
     capsys.readouterr()
     caplog.clear()
     assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 0
@@ -641,7 +646,7 @@ def test_identify_lists_a_title_with_no_setting_to_compare_as_n_a(tokenizer, tmp
     index.save(tmp_path / "idx")
     tokenizer.save_pretrained(tmp_path / "tok")
     snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[0])
+    snippet.write_text(KNOWN[0], encoding="utf-8")
     argv = ["identify", "--index", str(tmp_path / "idx"), "--tokenizer", str(tmp_path / "tok")]
     assert main([*argv, str(snippet), "-k", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -99,8 +99,8 @@ def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, cap
 
     model.save_pretrained(tmp_path / "model")
     tokenizer.save_pretrained(tmp_path / "model")
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
-    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN), encoding="utf-8")
     argv = ["evaluate-retrieval", "--model", str(tmp_path / "model"),
             "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
             "--protocol", "known", "--excerpt-notes", "20", "--baseline", "hybrid",
@@ -342,7 +342,7 @@ def test_evaluate_retrieval_reads_the_queries_from_stdin(tokenizer, tmp_path, mo
 
     from modeling_irish.cli import main
 
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(KNOWN)))
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
@@ -371,7 +371,7 @@ def test_stdin_queries_say_what_is_not_read_once_at_the_lines_of_stdin(
 
     from modeling_irish.cli import main
 
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     queries = [KNOWN[0], KNOWN[1] + "\nABcd efga|\n", KNOWN[2]]
     book = "I:MIDI transpose 2\nC:Trad\n\n" + "\n".join(queries)
@@ -399,8 +399,10 @@ def test_evaluate_retrieval_json_answers_no_usable_query_with_its_object(
     evaluate-lm --json and identify --json answer. Without --json: a usage error (2)."""
     from modeling_irish.cli import main
 
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
-    (tmp_path / "unseen.abc").write_text("\n".join(UNSEEN))  # no title of them in training
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
+    (tmp_path / "unseen.abc").write_text(
+        "\n".join(UNSEEN), encoding="utf-8"
+    )  # no title of them in training
     tokenizer.save_pretrained(tmp_path / "tok")
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
             str(tmp_path / "train.abc"), "--protocol", "known", "--excerpt-notes", "20",
@@ -426,8 +428,8 @@ def test_evaluate_retrieval_shows_progress_on_a_terminal_only(
     from modeling_irish.cli import main
 
     tokenizer.save_pretrained(tmp_path / "tok")
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
-    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN), encoding="utf-8")
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"),
             "--train", str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
             "--excerpt-notes", "20", "--baseline", "edit-distance", "--json"]  # fmt: skip
@@ -482,8 +484,8 @@ def test_score_weights_must_be_finite_and_not_negative(model, tokenizer, tmp_pat
     from modeling_irish.cli import main
     from modeling_irish.edit_distance import EditDistanceRanker
 
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
-    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
             str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"),
@@ -529,7 +531,7 @@ def test_evaluate_retrieval_refuses_options_its_scorer_would_ignore(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     queries = tmp_path / "known.abc"
-    queries.write_text("\n".join(KNOWN))
+    queries.write_text("\n".join(KNOWN), encoding="utf-8")
     base = ["evaluate-retrieval", "--train", str(queries), "--queries", str(queries)]
     hybrid_unseen = ["--baseline", "hybrid", "--protocol", "unseen"]
     cases = [
@@ -592,8 +594,8 @@ def test_evaluate_retrieval_json_prints_a_nan_figure_as_null(
         return {**real(*args, **kwargs), "mrr_at_20": math.nan}
 
     monkeypatch.setattr(retrieval_evaluation, "evaluate_retrieval", diverged)
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
-    (tmp_path / "known.abc").write_text("\n".join(KNOWN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
+    (tmp_path / "known.abc").write_text("\n".join(KNOWN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
             str(tmp_path / "train.abc"), "--queries", str(tmp_path / "known.abc"), "--protocol",
@@ -608,8 +610,8 @@ def test_evaluate_retrieval_json_prints_a_nan_figure_as_null(
 def test_evaluate_retrieval_text_says_why_a_single_querys_stderr_is_na(tokenizer, tmp_path, capsys):
     """One query has no spread: its ``mrr_at_20_stderr`` is null in the JSON, and the text
     table printed ``None``; it says ``n/a (a single query)``, as the model card does."""
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
-    (tmp_path / "one.abc").write_text(KNOWN[0])
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
+    (tmp_path / "one.abc").write_text(KNOWN[0], encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     argv = ["evaluate-retrieval", "--tokenizer", str(tmp_path / "tok"), "--train",
             str(tmp_path / "train.abc"), "--queries", str(tmp_path / "one.abc"), "--protocol",
@@ -632,7 +634,7 @@ def test_evaluate_retrieval_names_the_queries_it_left_out_or_read_changed(
 
     from modeling_irish.cli import main
 
-    (tmp_path / "train.abc").write_text("\n".join(TRAIN))
+    (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     queries = [q + "W:words" for q in KNOWN[:7]]  # 7 queries with a body W: line
     queries.append("X:5\nT:Reel 5\nK:D\n>A|\n")  # unreadable

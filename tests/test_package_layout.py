@@ -25,7 +25,7 @@ def working_folder(tmp_path, monkeypatch):
 
 
 def test_a_tokenization_file_in_the_working_folder_is_named(working_folder):
-    (working_folder / "tokenization.py").write_text("")
+    (working_folder / "tokenization.py").write_text("", encoding="utf-8")
     assert shadowing_file("tokenization", HOME) == str(working_folder / "tokenization.py")
 
 
@@ -35,7 +35,7 @@ def test_a_tokenization_folder_without_init_in_the_working_folder_hides_nothing(
     (an editable install's finder comes after ``sys.path``: there the folder is named, as
     `test_a_namespace_package_is_compared_as_the_folder_it_is` names one found first)."""
     (working_folder / "tokenization").mkdir()
-    (working_folder / "tokenization" / "notes.py").write_text("")
+    (working_folder / "tokenization" / "notes.py").write_text("", encoding="utf-8")
     assert shadowing_file("tokenization", HOME) is None
 
 

@@ -62,7 +62,7 @@ def test_a_new_subpackage_ships_with_its_package(tmp_path):
     for top in tops:
         for folder in (tmp_path / top, tmp_path / top / "new_subpackage"):
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "__init__.py").write_text("")
+            (folder / "__init__.py").write_text("", encoding="utf-8")
     expected = tops | {f"{top}.new_subpackage" for top in tops}
     assert expected - distributed_packages(tmp_path) == set()
 
@@ -83,7 +83,12 @@ def _build(kind: str, source: Path, out: Path) -> Path:
     pytest.importorskip("setuptools")
     code = f"from setuptools import build_meta; print(build_meta.build_{kind}({str(out)!r}))"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=source, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return out / result.stdout.strip().splitlines()[-1]
@@ -112,7 +117,7 @@ def test_the_sdist_carries_what_its_readme_and_tests_need(tmp_path):
     tops = sorted({p for p in tree_packages(ROOT) if "." not in p})
     _copy_tree((*BUILD_FILES, *SDIST_EXTRAS, *tops), source)
     (source / "tests" / ".hypothesis").mkdir()  # a fuzzing database left by a local run
-    (source / "tests" / ".hypothesis" / "examples").write_text("x")
+    (source / "tests" / ".hypothesis" / "examples").write_text("x", encoding="utf-8")
     sdist = _build("sdist", source, tmp_path / "dist")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}

@@ -222,7 +222,7 @@ def test_a_saved_pipeline_without_the_package_says_it_needs_the_package(model_di
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
     result = subprocess.run(
         [sys.executable, "-I", "-c", WITHOUT_PACKAGE, str(folder)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, encoding="utf-8",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])

@@ -45,7 +45,7 @@ def test_without_fcntl_the_package_imports_and_an_index_saves_and_loads_unlocked
     folder = tmp_path / "idx"
     done = subprocess.run(
         [sys.executable, "-c", script, str(folder)],
-        capture_output=True, text=True, cwd=os.path.dirname(HERE), timeout=120,
+        capture_output=True, text=True, cwd=os.path.dirname(HERE), timeout=120, encoding="utf-8",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True"]

@@ -200,7 +200,8 @@ def test_the_import_walk_reads_from_imports(tmp_path):
         "import training.hub\n"
         "from training import run_folder\n"
         "from trainingx.other import thing\n"
-        "def f():\n    from training.common import UsageError\n"
+        "def f():\n    from training.common import UsageError\n",
+        encoding="utf-8",
     )
     assert names_imported_from("training", [source]) == {
         "training.common": {"writing", "UsageError"}

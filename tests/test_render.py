@@ -204,12 +204,12 @@ def test_a_full_disk_leaves_no_svg_page_and_names_the_file(tmp_path, monkeypatch
     pages = ["<svg>page 1</svg>", "<svg>page 2</svg>", "<svg>page 3</svg>"]
     monkeypatch.setattr(render_svg._ENGRAVER, "pages", lambda abc: pages)
     fill_disk_on(monkeypatch, render_svg, "-2")
-    (tmp_path / "tune.svg").write_text("<svg>an earlier run's</svg>")
+    (tmp_path / "tune.svg").write_text("<svg>an earlier run's</svg>", encoding="utf-8")
     with pytest.raises(OSError) as info:
         render_svg.to_svg(ABC, str(tmp_path / "tune.svg"))
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "tune-2.svg")
     # no page renamed into place: no partial rendering, and the earlier run's page kept
-    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [
+    assert [(p.name, p.read_text(encoding="utf-8")) for p in tmp_path.iterdir()] == [
         ("tune.svg", "<svg>an earlier run's</svg>")
     ]
     # the command stops (exit status 2), the page named

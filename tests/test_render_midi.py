@@ -394,7 +394,9 @@ def test_midi_plays_the_parts_in_the_order_of_the_header_p_field(tmp_path, heade
 def test_parts_are_played_as_abc2midi_plays_them(tmp_path, header, body, pitches):
     import subprocess
 
-    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:C\n{body}\n")
+    (tmp_path / "t.abc").write_text(
+        f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:C\n{body}\n", encoding="utf-8"
+    )
     subprocess.run(
         ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
         capture_output=True,
@@ -448,7 +450,9 @@ def test_a_tempo_change_between_merged_bar_lines_is_played_with_its_part(tmp_pat
 def test_a_tempo_change_between_merged_bar_lines_is_where_abc2midi_plays_it(tmp_path, body, tempos):
     import subprocess
 
-    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:BA\nK:C\n{body}\n")
+    (tmp_path / "t.abc").write_text(
+        f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:BA\nK:C\n{body}\n", encoding="utf-8"
+    )
     subprocess.run(
         ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
         capture_output=True,
@@ -491,7 +495,7 @@ def test_a_part_marked_twice_is_played_as_abc2midi_plays_it(tmp_path, order, pit
     import subprocess
 
     text = f"X:1\nT:t\nM:4/4\nL:1/8\n{PARTS_TWICE.format(order=order)}\n"
-    (tmp_path / "t.abc").write_text(text)
+    (tmp_path / "t.abc").write_text(text, encoding="utf-8")
     subprocess.run(
         ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
         capture_output=True,
@@ -541,7 +545,7 @@ def test_midi_plays_the_transpose_of_the_header_at_sounding_pitch(tmp_path, head
 def test_transpose_is_played_as_abc2midi_plays_it(tmp_path, header, pitches):
     import subprocess
 
-    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nDEFG|]\n")
+    (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nDEFG|]\n", encoding="utf-8")
     subprocess.run(
         ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
         capture_output=True,

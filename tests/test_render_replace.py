@@ -229,8 +229,8 @@ def test_a_failed_tune_names_only_its_own_earlier_pages(tmp_path):
 
     pages = {"t.svg": ("t", 1), "t-2.svg": ("t-2", 1), "t-2-2.svg": ("t", 2), "t-3.svg": ("t", 3)}
     for name, (stem, page) in pages.items():
-        (tmp_path / name).write_text(_with_marker("<svg/>", f"{stem}.svg", page))
-    (tmp_path / "t-4.svg").write_text("<svg/>")  # unmarked: not the tune's
+        (tmp_path / name).write_text(_with_marker("<svg/>", f"{stem}.svg", page), encoding="utf-8")
+    (tmp_path / "t-4.svg").write_text("<svg/>", encoding="utf-8")  # unmarked: not the tune's
     (tmp_path / "t.mid").write_bytes(b"MThd")
     names = ["t.svg", "t-2-2.svg", "t-3.svg", "t.mid"]
     said = _earlier_outputs(str(tmp_path / "t"), ["svg", "midi", "wav"])
@@ -239,7 +239,7 @@ def test_a_failed_tune_names_only_its_own_earlier_pages(tmp_path):
     )
     # t-2's page 1 is t-2.svg; t.svg marked as another stem's page is not t's
     assert _earlier_outputs(str(tmp_path / "t-2"), ["svg"]).endswith(f": {tmp_path / 't-2.svg'}")
-    (tmp_path / "t.svg").write_text(_with_marker("<svg/>", "s.svg", 2))
+    (tmp_path / "t.svg").write_text(_with_marker("<svg/>", "s.svg", 2), encoding="utf-8")
     assert _earlier_outputs(str(tmp_path / "t"), ["svg"]).endswith(
         f": {tmp_path / 't-2-2.svg'}, {tmp_path / 't-3.svg'}"
     )

@@ -78,7 +78,7 @@ def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
     assert find_soundfont(str(font)) == str(font)
     # anything else fluidsynth would only warn about, then render with its own font
     tune = tmp_path / "tune.abc"
-    tune.write_text("X:1\nK:G\nGAB|\n")
+    tune.write_text("X:1\nK:G\nGAB|\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not a SoundFont"):
         find_soundfont(str(tune))
 
@@ -334,7 +334,7 @@ def _fluidsynth_on_path(tmp_path, monkeypatch, script: str) -> None:
     folder = tmp_path / "bin"
     folder.mkdir()
     program = folder / "fluidsynth"
-    program.write_text(f"#!/bin/sh\n{script}\n")
+    program.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
     program.chmod(0o755)
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     font = tmp_path / "gm.sf2"

@@ -110,7 +110,10 @@ def test_a_loaded_tokenizer_saved_again_writes_the_same_config(tokenizer, tmp_pa
     AbcTokenizer.from_pretrained(tmp_path / "a", local_files_only=True).save_pretrained(
         tmp_path / "b"
     )
-    first, again = (json.loads((tmp_path / d / "tokenizer_config.json").read_text()) for d in "ab")
+    first, again = (
+        json.loads((tmp_path / d / "tokenizer_config.json").read_text(encoding="utf-8"))
+        for d in "ab"
+    )
     assert again == first and "is_local" not in again
 
 
@@ -121,14 +124,16 @@ def test_saved_tokenizer_records_the_package_version(tokenizer, tmp_path):
 
     assert tokenizer.saved_with_version is None
     tokenizer.save_pretrained(tmp_path)
-    config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text(encoding="utf-8"))
     assert config["modeling_irish_version"] == modeling_irish.__version__
     config["modeling_irish_version"] = "0.0.1"  # a folder saved by an older release
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
     again = AbcTokenizer.from_pretrained(tmp_path)
     assert again.saved_with_version == "0.0.1"
     again.save_pretrained(tmp_path / "resaved")
-    resaved = json.loads((tmp_path / "resaved" / "tokenizer_config.json").read_text())
+    resaved = json.loads(
+        (tmp_path / "resaved" / "tokenizer_config.json").read_text(encoding="utf-8")
+    )
     assert resaved["modeling_irish_version"] == modeling_irish.__version__
 
 

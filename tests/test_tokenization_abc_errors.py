@@ -54,7 +54,7 @@ def test_bad_calls_say_what_is_wrong(tokenizer):
 def test_a_broken_vocabulary_file_is_named(tmp_path):
     from tokenization.vocabulary import AbcVocab
 
-    (tmp_path / "abc_vocab.json").write_text("{not json")
+    (tmp_path / "abc_vocab.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="abc_vocab.json: not a vocabulary JSON"):
         AbcVocab.load(tmp_path / "abc_vocab.json")
 
@@ -109,7 +109,7 @@ def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
     repo = hub / "models--someone--abc"
     tokenizer.save_pretrained(repo / "snapshots" / ("0" * 40))
     (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("0" * 40)
+    (repo / "refs" / "main").write_text("0" * 40, encoding="utf-8")
     assert AbcTokenizer.from_pretrained("someone/abc", cache_dir=hub) == tokenizer
 
 
@@ -145,11 +145,13 @@ def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(
     saved = sorted(p.name for p in folder.iterdir())
     assert {"x-abc_vocab.json", "x-tokenizer_config.json"} <= set(saved)
     assert commits[0]["files"] == saved  # README.md (the model card) included
-    (folder / "README.md").write_text("my card")  # a folder's own model card is kept
+    (folder / "README.md").write_text(
+        "my card", encoding="utf-8"
+    )  # a folder's own model card is kept
     tokenizer.save_pretrained(folder, filename_prefix="x", push_to_hub=True, repo_id="u/t")
-    assert (folder / "README.md").read_text() == "my card" and "README.md" not in commits[1][
-        "files"
-    ]
+    assert (folder / "README.md").read_text(
+        encoding="utf-8"
+    ) == "my card" and "README.md" not in commits[1]["files"]
 
 
 def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
@@ -337,7 +339,7 @@ def test_train_refuses_keywords_that_neither_it_nor_transformers_takes(tmp_path)
     tok = AbcTokenizer.train(TUNES, model_max_length=64, pad_token="<pad>")
     assert tok.model_max_length == 64
     tok.save_pretrained(tmp_path)
-    saved = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    saved = json.loads((tmp_path / "tokenizer_config.json").read_text(encoding="utf-8"))
     assert saved["model_max_length"] == 64 and "min_frequency" not in saved
 
 
@@ -399,9 +401,9 @@ def test_a_damaged_vocabulary_file_is_named_with_what_is_wrong(tokenizer, tmp_pa
 
     tokenizer.save_pretrained(tmp_path)
     path = tmp_path / "abc_vocab.json"
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     damage(data)
-    path.write_text(json.dumps(data))
+    path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match=rf"abc_vocab.json: not a vocabulary JSON file .*{match}"):
         AbcTokenizer.from_pretrained(tmp_path)
 

@@ -133,7 +133,8 @@ def test_another_padding_side_is_refused_when_the_tokenizer_is_made(tokenizer, t
     # a folder saved with it before loads when given the right side
     config_file = tmp_path / "tokenizer_config.json"
     config_file.write_text(
-        json.dumps({**json.loads(config_file.read_text()), "padding_side": "left"})
+        json.dumps({**json.loads(config_file.read_text(encoding="utf-8")), "padding_side": "left"}),
+        encoding="utf-8",
     )
     with pytest.raises(ValueError, match="right only"):
         AbcTokenizer.from_pretrained(tmp_path)

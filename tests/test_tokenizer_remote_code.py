@@ -18,7 +18,7 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
     tokenizer = AbcTokenizer.train([TUNE])
     folder = tmp_path / "tok"
     tokenizer.save_pretrained(folder)
-    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
     assert "AutoTokenizer" in config.get("auto_map", {})
     # the tokenizer's and the reader's topic modules are copied beside it (relative imports)
     saved = {path.name for path in folder.glob("*.py")}
@@ -62,7 +62,7 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
     # -I: isolated mode, so the working directory is not on sys.path
     result = subprocess.run(
         [sys.executable, "-I", "-c", script],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, encoding="utf-8",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == expected

@@ -135,10 +135,10 @@ def _refusal(capsys, argv: list[str]) -> str:
 def test_parse_args_refuses_a_backbone_folder_that_is_not_a_measurenote(capsys, tmp_path):
     tune_title = tmp_path / "tt"
     tune_title.mkdir()
-    (tune_title / "config.json").write_text('{"model_type": "tune_title"}')
+    (tune_title / "config.json").write_text('{"model_type": "tune_title"}', encoding="utf-8")
     no_tokenizer = tmp_path / "lm"
     no_tokenizer.mkdir()
-    (no_tokenizer / "config.json").write_text('{"model_type": "measurenote"}')
+    (no_tokenizer / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
     for folder, message in (
         (tmp_path / "missing", "no model folder"),
         (tune_title, "holds a 'tune_title' model; --measurenote_path wants a 'measurenote'"),
@@ -150,8 +150,8 @@ def test_parse_args_refuses_a_backbone_folder_that_is_not_a_measurenote(capsys, 
 
 def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tunebook):
     empty, text, folder = tmp_path / "empty.abc", tmp_path / "notes.txt", tmp_path / "no_abc"
-    empty.write_text("")
-    text.write_text("Some notes\nabout tunes, not a tune.\n")
+    empty.write_text("", encoding="utf-8")
+    text.write_text("Some notes\nabout tunes, not a tune.\n", encoding="utf-8")
     folder.mkdir()
     missing = str(tmp_path / "nope.abc")
     assert f"--corpus {missing}: no such file" in _refusal(capsys, ["--corpus", missing])
@@ -171,18 +171,20 @@ _UNNUMBERED = "T:Tune {n}\nM:6/8\nL:1/8\nK:G\nGAB dBG|c2e dBG|\n"
 def test_parse_args_takes_the_corpus_the_loader_takes(capsys, tmp_path, task):
     """--corpus is taken or refused by the loader's rule (`split_tunebook`), with its reason."""
     nox = tmp_path / "nox.abc"  # blocks with K: and music, no X: line: tunes to the loader
-    nox.write_text("\n".join(_UNNUMBERED.format(n=n) for n in range(3)))
+    nox.write_text("\n".join(_UNNUMBERED.format(n=n) for n in range(3)), encoding="utf-8")
     wide = tmp_path / "wide.abc"  # "Unicode" from a Windows editor
     wide.write_bytes("X:1\r\nK:D\r\nDFA|\r\n".encode("utf-16"))
     for path in (nox, wide):
         assert parse_args(["--task", task, "--corpus", str(path)]).corpus == str(path)
     empty, words, text_block = tmp_path / "empty.abc", tmp_path / "words.abc", tmp_path / "tb.abc"
-    empty.write_text("")
-    words.write_text("Some notes\nabout tunes, not a tune.\n")
-    text_block.write_text("%%begintext\nX:1\nK:G\n%%endtext\n")  # typeset text, not a tune
+    empty.write_text("", encoding="utf-8")
+    words.write_text("Some notes\nabout tunes, not a tune.\n", encoding="utf-8")
+    text_block.write_text(
+        "%%begintext\nX:1\nK:G\n%%endtext\n", encoding="utf-8"
+    )  # typeset text, not a tune
     folder = tmp_path / "no_tunes"
     folder.mkdir()
-    (folder / "blank.abc").write_text("\n\n")
+    (folder / "blank.abc").write_text("\n\n", encoding="utf-8")
     for path, why in (
         (empty, "empty file"),
         (words, "a tune starts with an X: line"),
@@ -206,7 +208,7 @@ def test_corpus_source_problem_takes_compressed_files_as_the_loader_does(tmp_pat
     cut.write_bytes(gzip.compress(b"X:1\nK:G\nGA|\n" * 40)[:-12])
     assert corpus_source_problem(str(book)) is None and corpus_source_problem(str(dump)) is None
     assert corpus_source_problem(str(tmp_path / "tunes.jsonl")).startswith("no such file")
-    (tmp_path / "tunes.jsonl").write_text('{"abc": "GA|"}\n')
+    (tmp_path / "tunes.jsonl").write_text('{"abc": "GA|"}\n', encoding="utf-8")
     assert corpus_source_problem(str(tmp_path / "tunes.jsonl")) is None
     assert corpus_source_problem(str(cut)).startswith(
         "is a gzip-compressed file that cannot be decompressed ("
@@ -265,7 +267,7 @@ def test_parse_args_refuses_bad_config_overrides(capsys, task):
 
 def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_path):
     afile = tmp_path / "afile"
-    afile.write_text("x")
+    afile.write_text("x", encoding="utf-8")
     line = _refusal(capsys, ["--output_dir", str(afile)])
     assert f"--output_dir {afile}: it is an existing file" in line
     assert f"{afile} is a file" in _refusal(capsys, ["--output_dir", str(afile / "run")])
@@ -344,7 +346,9 @@ def test_cli_prints_runtime_input_errors_in_one_line(capsys, tmp_path):
     from training import train
 
     dump = tmp_path / "tunes.json"
-    dump.write_text('[{"name": "not a dump row"}]')  # exists, so only the loader can tell
+    dump.write_text(
+        '[{"name": "not a dump row"}]', encoding="utf-8"
+    )  # exists, so only the loader can tell
     argv = ["--corpus", str(dump), "--output_dir", str(tmp_path / "out"),
             "--cache_dir", str(tmp_path / "cache")]  # fmt: skip
     with pytest.raises(train.UsageError, match="not a thesession.org dump"):
@@ -441,7 +445,7 @@ def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path,
     from training import train
 
     noteless = tmp_path / "noteless.abc"
-    noteless.write_text("X:1\nT:No notes\nK:D\n\nX:2\nT:None here\nK:G\n")
+    noteless.write_text("X:1\nT:No notes\nK:D\n\nX:2\nT:None here\nK:G\n", encoding="utf-8")
     argv = ["--corpus", str(noteless), "--output_dir", str(tmp_path / "out"),
             "--cache_dir", cache_dir]  # fmt: skip
     with pytest.raises(train.UsageError, match="no readable ABC tunes .*2 skipped"):
@@ -505,7 +509,8 @@ def test_command_line_exits_2_without_traceback(tmp_path):
     script = Path(__file__).parents[1] / "training" / "train.py"
     missing = str(tmp_path / "nope.abc")
     done = subprocess.run([sys.executable, str(script), "--corpus", missing],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+                          capture_output=True, text=True, encoding="utf-8",
+                          timeout=300)  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
         f"train.py: error: --corpus {missing}: no such file or folder "
@@ -521,7 +526,8 @@ def test_version_prints_the_package_version_like_irish_tune(how):
     from importlib.metadata import version
 
     done = subprocess.run([sys.executable, *how, "--version"], cwd=Path(__file__).parents[1],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+                          capture_output=True, text=True, encoding="utf-8",
+                          timeout=120)  # fmt: skip
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == f"train.py {version('modeling-irish')}\n"
 
@@ -575,7 +581,12 @@ def test_help_typos_and_flag_checks_import_nothing_heavy(tmp_path):
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        encoding="utf-8",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[:2] == ["[0, 0, 2, 2]", "[]"]

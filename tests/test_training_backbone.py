@@ -80,7 +80,9 @@ def _backbone_of_split(backbone, reels_abc: str, folder, split_seed: str | None)
         split = {"corpus": [os.path.abspath(reels_abc)], "split_ratios": [0.5, 0.25, 0.25],
                  "split_seed": int(split_seed), "split_method": "shuffle", "link_incipits": 0,
                  "require_bars_fit": False}  # fmt: skip
-        (folder / "all_results.json").write_text(json.dumps({"data_split": split}))
+        (folder / "all_results.json").write_text(
+            json.dumps({"data_split": split}), encoding="utf-8"
+        )
     return str(folder)
 
 
@@ -102,7 +104,7 @@ def test_the_backbone_split_is_read_from_its_run_record_with_the_corpus_paths(re
     run_folder.record_data_split(str(folder), split)
     run_folder.record_run_files(str(folder), ["README.md"])  # the record keeps both
     published = {"data_split": common.published_data_split(split)}
-    (folder / "all_results.json").write_text(json.dumps(published))
+    (folder / "all_results.json").write_text(json.dumps(published), encoding="utf-8")
     assert published["data_split"]["corpus"] == [Path(reels_abc).name]
     assert split["corpus"] == [str(Path(reels_abc).resolve())]
     assert run_folder.read_run_files(str(folder)) == ["README.md", "all_results.json"]
@@ -168,7 +170,7 @@ def test_the_backbone_split_is_not_made_again_from_an_edited_corpus(tmp_path, ca
     PartialState()  # the warning below goes through accelerate's logger
     corpus = tmp_path / "tunes.abc"
     tunes = [synthetic_tune(x, f"Reel {x}", 300 + x, x, bars=2 + x) for x in range(1, 21)]
-    corpus.write_text("\n".join(tunes))
+    corpus.write_text("\n".join(tunes), encoding="utf-8")
     ratios = [0.5, 0.25, 0.25]
     train = load_abc_corpus(str(corpus), split_ratios=ratios, seed=1)["train"]
     folder = tmp_path / "lm"
@@ -197,7 +199,7 @@ def test_the_backbone_split_is_not_made_again_from_an_edited_corpus(tmp_path, ca
     first = train[0]["abc"]  # one note of one of its training tunes changed
     body = first.splitlines()[-1]
     edited = body.replace(body[0], "d" if body[0] != "d" else "e", 1)
-    corpus.write_text(corpus.read_text().replace(body, edited))
+    corpus.write_text(corpus.read_text(encoding="utf-8").replace(body, edited), encoding="utf-8")
     caplog.clear()
     assert backbone_training_settings(args, {"train": None}) is None
     assert "the backbone's training split cannot be made again" in caplog.text
@@ -215,7 +217,7 @@ def test_what_the_backbone_saw_of_the_queries_is_warned_counted_and_carded(
     argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False)
     results = main([*argv, "--retrieval_eval_queries", "3", "--measurenote_path", folder])
     warning = capsys.readouterr().err
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert results["unseen_eval_settings"] == 3  # the validation tunes written as queries
     if backbone_seed == "1":  # seed 1's training split holds some of seed 0's validation tunes
         assert results["backbone_split"] == "different"
@@ -257,7 +259,9 @@ def test_the_backbone_split_changes_name_the_corpus_files_in_what_is_uploaded(
     argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "1", model=False)
     results = main([*argv, "--retrieval_eval_queries", "3", "--measurenote_path", str(folder)])
     assert results["backbone_split_changes"] == ["--corpus ['other.abc'] (now ['reels.abc'])"]
-    uploaded = (out / "README.md").read_text() + (out / "all_results.json").read_text()
+    uploaded = (out / "README.md").read_text(encoding="utf-8") + (
+        out / "all_results.json"
+    ).read_text(encoding="utf-8")
     assert "--corpus ['other.abc'] (now ['reels.abc'])" in uploaded
     for path in (str(other.parent), str(Path(reels_abc).parent)):
         assert path not in uploaded, path

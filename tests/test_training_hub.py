@@ -64,7 +64,7 @@ def fake_hub(monkeypatch) -> SimpleNamespace:
 def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_path):
     for name in ("model.safetensors", "retrieval_eval/tunes.abc", "step_2/model.safetensors"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text("x")
+        (tmp_path / name).write_text("x", encoding="utf-8")
     assert hub.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
     assert [c["files"] for c in fake_hub.commits] == [["model.safetensors"]]
 
@@ -78,7 +78,7 @@ def _char_gru_run_over_a_minilm_run(out, push_to_hub: bool = False):
     PartialState()  # the run folder's messages go through accelerate's logger
     (out / "title_tokenizer").mkdir(parents=True)
     for name in ("LICENSE", "NOTICE", "model.safetensors", "title_tokenizer/vocab.txt"):
-        (out / name).write_text("MiniLM run")
+        (out / name).write_text("MiniLM run", encoding="utf-8")
     run_folder.record_run_files(str(out), ["LICENSE", "NOTICE", "model.safetensors",
                                            "title_tokenizer"])  # fmt: skip
     args = SimpleNamespace(output_dir=str(out), resume_from_checkpoint=None, task="tune_title",
@@ -88,7 +88,7 @@ def _char_gru_run_over_a_minilm_run(out, push_to_hub: bool = False):
                                   print=lambda *a: None)  # fmt: skip
     run_folder.start_run_folder(args, accelerator)  # the char-GRU run: the earlier one cleared
     run_folder.record_run_files(str(out), ["model.safetensors"])
-    (out / "model.safetensors").write_text("char-GRU run")
+    (out / "model.safetensors").write_text("char-GRU run", encoding="utf-8")
     return args, accelerator
 
 

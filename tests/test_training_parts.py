@@ -322,7 +322,7 @@ def test_a_tokenizer_save_that_fails_leaves_no_folder_in_the_cache(tmp_path, mon
 
     def full_disk(self, folder, **kwargs):
         os.makedirs(folder)
-        Path(folder, "features.py").write_text("half")
+        Path(folder, "features.py").write_text("half", encoding="utf-8")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"{folder}/features.py")
 
     split = Dataset.from_dict({"abc": ["X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"]})
@@ -349,7 +349,7 @@ def test_the_tokenizer_cache_clears_the_folders_of_writers_that_died(tmp_path):
     published = tmp_path / "abc-tokenizer-1234567890123456"  # a digest of digits only
     for folder in (*dead, alive, published):
         folder.mkdir()
-        (folder / "features.py").write_text("")
+        (folder / "features.py").write_text("", encoding="utf-8")
     split = Dataset.from_dict({"abc": ["X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"]})
     load_or_train_tokenizer(split, str(tmp_path))
     left = {p.name for p in tmp_path.iterdir()}

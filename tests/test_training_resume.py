@@ -51,11 +51,12 @@ def test_resume_from_checkpoint_ends_with_the_same_weights(tunebook, cache_dir, 
         assert torch.equal(full[name], resumed[name]), name
     assert any(not torch.equal(early[n], full[n]) for n in full)  # steps 3-6 did change weights
     straight, resumed_results = (
-        json.loads((tmp_path / run / "all_results.json").read_text()) for run in ("a", "b")
+        json.loads((tmp_path / run / "all_results.json").read_text(encoding="utf-8"))
+        for run in ("a", "b")
     )
     for key in ("train_loss", "train_tokens"):  # the whole run's totals, not the last segment's
         assert resumed_results[key] == pytest.approx(straight[key], rel=1e-6), key
-    log = (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()
+    log = (tmp_path / "b" / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
     steps = [json.loads(line)["step"] for line in log]
     assert steps == sorted(steps)  # one learning curve across the two runs, no step again
     assert (tmp_path / "b" / "step_6").is_dir() and not list((tmp_path / "b").glob(".tmp-*"))
@@ -75,7 +76,7 @@ _CURVE_FLAGS = ("--max_train_steps", "10", "--logging_steps", "4", "--eval_steps
 def _curve_and_results(
     folder, keys: tuple[str, ...] = ("train_loss", "train_loss_last")
 ) -> tuple[list[tuple[int, float]], dict]:
-    results = json.loads((folder / "all_results.json").read_text())
+    results = json.loads((folder / "all_results.json").read_text(encoding="utf-8"))
     return _train_curve(folder), {k: results[k] for k in keys}
 
 
@@ -165,17 +166,26 @@ def test_optimisation_flags_changed_on_resuming_are_named_and_recorded(
         {"step": 2, "flag": "learning_rate", "was": 0.0003, "now": 0.01},
         {"step": 2, "flag": "max_grad_norm", "was": 1.0, "now": 0.5},
     ]
-    assert json.loads((out / "all_results.json").read_text())["optimisation_changes"] == expected
-    card = (out / "README.md").read_text()
+    assert (
+        json.loads((out / "all_results.json").read_text(encoding="utf-8"))["optimisation_changes"]
+        == expected
+    )
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert f"the values the run ended with; resuming changed {named.replace(', ', '; ')}." in card
     # resumed again with the same flags (taken from step_4): the change is kept, none added
     main([*argv, "--max_train_steps", "6", "--resume_from_checkpoint"])
     assert "->" not in capsys.readouterr().out
-    assert json.loads((out / "all_results.json").read_text())["optimisation_changes"] == expected
+    assert (
+        json.loads((out / "all_results.json").read_text(encoding="utf-8"))["optimisation_changes"]
+        == expected
+    )
     # nothing left to train: a new value trains nothing, and the card keeps the one that did
     main([*argv, "--learning_rate", "0.5", "--resume_from_checkpoint"])
-    assert json.loads((out / "all_results.json").read_text())["optimisation_changes"] == expected
-    assert "| learning_rate | 0.01 |" in (out / "README.md").read_text()
+    assert (
+        json.loads((out / "all_results.json").read_text(encoding="utf-8"))["optimisation_changes"]
+        == expected
+    )
+    assert "| learning_rate | 0.01 |" in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_a_cosine_schedule_given_another_length_on_resuming_is_warned_and_recorded(
@@ -192,10 +202,12 @@ def test_a_cosine_schedule_given_another_length_on_resuming_is_warned_and_record
     main([*argv, "--max_train_steps", "6", "--resume_from_checkpoint"])
     assert "--max_train_steps 2 -> 6 under the cosine schedule" in caplog.text
     assert "the lr goes from 0.00015 (step 2) to 0.000225 (step 3)" in caplog.text
-    log = map(json.loads, (out / "train_log.jsonl").read_text().splitlines())
+    log = map(json.loads, (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines())
     lrs = {record["step"]: record["lr"] for record in log if "lr" in record}
     assert (lrs[2], lrs[3]) == pytest.approx((1.5e-4, 2.25e-4))  # what the warning says
-    changes = json.loads((out / "all_results.json").read_text())["optimisation_changes"]
+    changes = json.loads((out / "all_results.json").read_text(encoding="utf-8"))[
+        "optimisation_changes"
+    ]
     assert changes == [{"step": 2, "flag": "max_train_steps", "was": 2, "now": 6}]
 
 
@@ -239,7 +251,12 @@ def test_a_run_and_its_resumption_share_one_corpus_cache_entry(tunebook, tmp_pat
     monkeypatch.chdir(tmp_path)
     main(["--output_dir", str(tmp_path / "run"), "--max_train_steps", "2",
           "--resume_from_checkpoint"])  # fmt: skip
-    assert json.loads((tmp_path / "run" / "all_results.json").read_text())["train_steps"] == 2
+    assert (
+        json.loads((tmp_path / "run" / "all_results.json").read_text(encoding="utf-8"))[
+            "train_steps"
+        ]
+        == 2
+    )
     assert len(list(cache.glob("abc_corpus-*"))) == 1
 
 
@@ -251,15 +268,18 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
     whose NLL then scored a tune the run trained on) and the run went on from a position that
     counted batches of the old split; tunes added with new values died with a `size mismatch`
     traceback of `load_state`."""
-    corpus, tunes = tmp_path / "tunes.abc", Path(tunebook).read_text().strip().split("\n\n")
-    corpus.write_text("\n\n".join(tunes) + "\n")
+    corpus, tunes = (
+        tmp_path / "tunes.abc",
+        Path(tunebook).read_text(encoding="utf-8").strip().split("\n\n"),
+    )
+    corpus.write_text("\n\n".join(tunes) + "\n", encoding="utf-8")
     out = tmp_path / "run"
     steps = ("--max_train_steps", "4", "--checkpointing_steps", "2")
     main(_argv(str(corpus), cache_dir, out, *steps, *task_flags))
     shutil.rmtree(out / "step_4")  # killed before it: step_2 is the run's newest checkpoint
-    log = (out / "train_log.jsonl").read_text()
+    log = (out / "train_log.jsonl").read_text(encoding="utf-8")
     resume = ["--output_dir", str(out), "--resume_from_checkpoint", str(out / "step_2")]
-    corpus.write_text("\n\n".join(tunes[:-1]) + "\n")
+    corpus.write_text("\n\n".join(tunes[:-1]) + "\n", encoding="utf-8")
     with pytest.raises(common.UsageError) as refusal:
         main(resume)
     message = str(refusal.value)
@@ -267,7 +287,9 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
     assert "split had 6 tunes (now 5)" in message and "\n" not in message
     assert f"Restore the corpus (--corpus {corpus})" in message
     assert "drop --resume_from_checkpoint and give --overwrite_output_dir" in message
-    assert (out / "train_log.jsonl").read_text() == log  # refused before anything is written
+    assert (out / "train_log.jsonl").read_text(
+        encoding="utf-8"
+    ) == log  # refused before anything is written
     # tunes with values the checkpoint's vocabulary lacks (a sharp, a triplet, a long note)
     new = [
         t.replace("S: https://thesession.org/tunes/1", "S: https://thesession.org/tunes/9")
@@ -275,7 +297,7 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
         .replace("|]", "|(3^g^g^g a8|]")
         for t in tunes[:4]
     ]
-    corpus.write_text("\n\n".join(tunes + new) + "\n")
+    corpus.write_text("\n\n".join(tunes + new) + "\n", encoding="utf-8")
     with pytest.raises(common.UsageError, match="its vocabulary had .* values \\(now "):
         main(resume)
     # a checkpoint saved before checkpoints recorded their data: a warning, and the mismatch of
@@ -286,7 +308,7 @@ def test_a_resume_on_a_changed_corpus_is_refused_by_what_changed(
     with pytest.raises(common.UsageError, match="does not fit this run's model \\(size mismatch"):
         main(resume)
     assert "records no fingerprint of the data it trained on" in caplog.text
-    corpus.write_text("\n\n".join(tunes) + "\n")  # restored: the run goes on
+    corpus.write_text("\n\n".join(tunes) + "\n", encoding="utf-8")  # restored: the run goes on
     assert main(resume)["train_steps"] == 4
 
 
@@ -316,7 +338,7 @@ def _strict_json(path) -> dict:
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")
 
-    return json.loads(Path(path).read_text(), parse_constant=refuse)
+    return json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=refuse)
 
 
 def test_resuming_a_finished_run_keeps_its_last_loss(tunebook, cache_dir, tmp_path):
@@ -328,7 +350,7 @@ def test_resuming_a_finished_run_keeps_its_last_loss(tunebook, cache_dir, tmp_pa
     assert math.isfinite(first)
     main([*argv, "--resume_from_checkpoint"])
     assert _strict_json(out / "all_results.json")["train_loss_last"] == pytest.approx(first)
-    assert "| train_loss_last | nan |" not in (out / "README.md").read_text()
+    assert "| train_loss_last | nan |" not in (out / "README.md").read_text(encoding="utf-8")
     common.write_json(str(out / "x.json"), {"loss": math.nan, "runs": [{"lr": math.inf}]})
     assert _strict_json(out / "x.json") == {"loss": None, "runs": [{"lr": None}]}
 
@@ -341,9 +363,9 @@ def test_a_diverged_run_resumes(tunebook, cache_dir, tmp_path):
     main(argv)
     shutil.rmtree(out / "step_4")
     state_file = out / "step_2" / "training_state.json"
-    state = json.loads(state_file.read_text())
+    state = json.loads(state_file.read_text(encoding="utf-8"))
     state["totals"]["loss_sum"] = None  # what write_json makes of a NaN
-    state_file.write_text(json.dumps(state))
+    state_file.write_text(json.dumps(state), encoding="utf-8")
     results = main([*argv, "--resume_from_checkpoint"])
     assert results["train_steps"] == 4 and math.isnan(results["train_loss"])
     assert math.isfinite(results["train_loss_last"])
@@ -360,7 +382,10 @@ def test_resuming_a_finished_run_logs_its_final_validation_once(tunebook, cache_
                  "--eval_steps", "0", "--with_tracking", "--report_to", "tensorboard")  # fmt: skip
     first = main(argv)
     again = main([*argv, "--resume_from_checkpoint"])
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["step"] for r in log if "eval_nll" in r] == [2]
     events = EventAccumulator(str(out / "measurenote")).Reload()
     assert [e.step for e in events.Scalars("eval_nll")] == [2]
@@ -368,16 +393,15 @@ def test_resuming_a_finished_run_logs_its_final_validation_once(tunebook, cache_
     assert evals and {k: again[k] for k in evals} == evals  # all_results.json keeps the figures
     assert _strict_json(out / "all_results.json")["eval_nll"] == first["eval_nll"]
     # a logged null (a NaN the log could not hold) is reused as None: n/a and why, not nan
-    text = (out / "train_log.jsonl").read_text()
+    text = (out / "train_log.jsonl").read_text(encoding="utf-8")
     (out / "train_log.jsonl").write_text(
-        text.replace(f'"eval_nll": {first["eval_nll"]}', '"eval_nll": null')
+        text.replace(f'"eval_nll": {first["eval_nll"]}', '"eval_nll": null'), encoding="utf-8"
     )
     assert main([*argv, "--resume_from_checkpoint"])["eval_nll"] is None
     assert _strict_json(out / "all_results.json")["eval_nll"] is None
-    assert (
-        "| eval_nll | n/a (not a finite number: the run diverged) |"
-        in (out / "README.md").read_text()
-    )
+    assert "| eval_nll | n/a (not a finite number: the run diverged) |" in (
+        out / "README.md"
+    ).read_text(encoding="utf-8")
 
 
 def test_nothing_left_to_train_names_the_flag_that_ended_the_run(
@@ -432,12 +456,12 @@ def test_a_killed_run_resumed_with_a_smaller_budget_keeps_its_log_past_the_check
     main([*argv, "--max_train_steps", "3"])
     for name in ("model.safetensors", "all_results.json", "README.md"):  # as a kill leaves it
         (out / name).unlink()
-    log = (out / "train_log.jsonl").read_text()
+    log = (out / "train_log.jsonl").read_text(encoding="utf-8")
     assert max(json.loads(line)["step"] for line in log.splitlines()) == 3
     caplog.clear()
     assert main([*argv, "--max_train_steps", "2", "--resume_from_checkpoint"]) == {}
     assert f"nothing is left to train, and {out} holds the run up to update 3" in caplog.text
-    assert (out / "train_log.jsonl").read_text() == log
+    assert (out / "train_log.jsonl").read_text(encoding="utf-8") == log
     assert not (out / "model.safetensors").exists() and not (out / "all_results.json").exists()
 
 
@@ -467,7 +491,7 @@ def test_a_checkpoint_whose_time_budget_is_spent_has_nothing_left_to_train(
     again = main([*argv, "--resume_from_checkpoint", *spent])
     assert again["train_steps"] == 4 and again["stopped_by"] == "max_train_minutes"
     assert "optimisation_changes" not in again
-    assert "resuming changed" not in (out / "README.md").read_text()
+    assert "resuming changed" not in (out / "README.md").read_text(encoding="utf-8")
     assert "has done 4 updates and --max_train_minutes 1e-06 is spent (" in caplog.text
     assert "nothing is left to train (give a larger --max_train_minutes to go on)" in caplog.text
 
@@ -530,7 +554,10 @@ def test_resuming_a_finished_tune_title_run_logs_its_retrieval_evaluation_once(
                  "--report_to", "tensorboard")  # fmt: skip
     first = main(argv)
     again = main([*argv, "--resume_from_checkpoint"])
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["step"] for r in log if "unseen_mrr_at_20" in r] == [2]
     events = EventAccumulator(str(out / "tune_title")).Reload()
     assert [e.step for e in events.Scalars("unseen_mrr_at_20")] == [2]
@@ -542,7 +569,10 @@ def test_resuming_a_finished_tune_title_run_logs_its_retrieval_evaluation_once(
     # another evaluation asked for: whole tunes rather than excerpts, evaluated and logged
     third = main([*argv, "--resume_from_checkpoint", "--eval_excerpt_notes", "0"])
     assert third["unseen_excerpt_notes"] == 0
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["unseen_excerpt_notes"] for r in log if "unseen_mrr_at_20" in r] == [30, 0]
 
 
@@ -554,11 +584,14 @@ def test_a_resumed_run_keeps_a_logged_null_figure_none_not_nan(tunebook, cache_d
                  "--max_train_steps", "1", "--checkpointing_steps", "1")  # fmt: skip
     assert main(argv)["unseen_mrr_at_20_stderr"] is None
     again = main([*argv, "--resume_from_checkpoint"])
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["step"] for r in log if "unseen_queries" in r] == [1]  # reused, not evaluated
     assert again["unseen_queries"] == 1 and again["unseen_mrr_at_20_stderr"] is None
     assert _strict_json(out / "all_results.json")["unseen_mrr_at_20_stderr"] is None
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "| unseen_mrr_at_20_stderr | n/a (a single query) |" in card and "| nan |" not in card
 
 
@@ -572,7 +605,7 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
     main(_argv(tunebook, cache_dir, tmp_path / "a", "--max_train_steps", "7", *extra))
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "2", *extra))
     (tmp_path / "b" / ".old-step_4").mkdir()
-    (tmp_path / "b" / ".old-step_4" / "stale").write_text("left by a killed run")
+    (tmp_path / "b" / ".old-step_4" / "stale").write_text("left by a killed run", encoding="utf-8")
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "7", *extra,
                "--resume_from_checkpoint"))  # fmt: skip
     full, resumed = _weights(tmp_path / "a"), _weights(tmp_path / "b")
@@ -582,12 +615,17 @@ def test_tune_title_resume_ends_with_the_same_weights(tunebook, cache_dir, tmp_p
     # step 7 is left as it is (not replaced by step 6's weights and results)
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "6", *extra,
                "--resume_from_checkpoint"))  # fmt: skip
-    assert json.loads((tmp_path / "b" / "all_results.json").read_text())["train_steps"] == 7
+    assert (
+        json.loads((tmp_path / "b" / "all_results.json").read_text(encoding="utf-8"))["train_steps"]
+        == 7
+    )
     assert all(torch.equal(w, full[n]) for n, w in _weights(tmp_path / "b").items())
     # one update after step_6: train_loss_last still averages the run's last 4 updates
     main(_argv(tunebook, cache_dir, tmp_path / "b", "--max_train_steps", "7", *extra,
                "--resume_from_checkpoint"))  # fmt: skip
-    straight, resumed = (json.loads((tmp_path / r / "all_results.json").read_text()) for r in "ab")
+    straight, resumed = (
+        json.loads((tmp_path / r / "all_results.json").read_text(encoding="utf-8")) for r in "ab"
+    )
     assert resumed["train_loss_last"] == pytest.approx(straight["train_loss_last"], rel=1e-6)
     # the learning curve of the resumed run is the uninterrupted one's (rows past a checkpoint
     # it resumed from cut away, not repeated) but for step 2, where b's first run ended and
@@ -611,10 +649,10 @@ def test_resuming_a_run_whose_time_budget_is_spent_makes_no_update(
                   "--known_queries", "0", "--retrieval_eval_queries", "0"]  # fmt: skip
     out = tmp_path / "run"
     main(_argv(tunebook, cache_dir, out, *extra))
-    done = json.loads((out / "all_results.json").read_text())
+    done = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
     assert done["stopped_by"] == "max_train_minutes"
     main(_argv(tunebook, cache_dir, out, *extra, "--resume_from_checkpoint"))
-    again = json.loads((out / "all_results.json").read_text())
+    again = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
     assert again["train_steps"] == done["train_steps"]
     assert max(int(p.name[5:]) for p in out.glob("step_*")) == done["train_steps"]
 
@@ -631,12 +669,12 @@ def test_resuming_a_run_the_clock_stopped_mid_window_logs_its_last_updates_once(
              "--eval_steps", "0", *_CURVE_TASKS[curve_task][0]]  # fmt: skip
     out = tmp_path / "run"
     main(_argv(tunebook, cache_dir, out, *extra))
-    log = (out / "train_log.jsonl").read_text()
-    done = json.loads((out / "all_results.json").read_text())
+    log = (out / "train_log.jsonl").read_text(encoding="utf-8")
+    done = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
     assert [step for step, _ in _train_curve(out)] == [done["train_steps"]]
     main(_argv(tunebook, cache_dir, out, *extra, "--resume_from_checkpoint"))
-    assert (out / "train_log.jsonl").read_text() == log
-    again = json.loads((out / "all_results.json").read_text())
+    assert (out / "train_log.jsonl").read_text(encoding="utf-8") == log
+    again = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
     assert done["train_loss_last"] == _train_curve(out)[-1][1]
     assert again["train_loss_last"] == done["train_loss_last"]
     assert (

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def _edit_state(checkpoint, edit) -> dict:
     """Apply ``edit`` to the checkpoint's ``training_state.json``; returns the state as saved."""
     path = checkpoint / run_folder.TRAINING_STATE_FILE
-    state = json.loads(path.read_text())
+    state = json.loads(path.read_text(encoding="utf-8"))
     saved = json.loads(json.dumps(state))
     edit(state)
     common.write_json(str(path), state)
@@ -44,7 +44,7 @@ def _title_cuts(monkeypatch) -> list[int]:
 
 
 def _saved_config(folder) -> dict:
-    return json.loads((folder / "config.json").read_text())
+    return json.loads((folder / "config.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "older_checkpoint"])

@@ -108,8 +108,8 @@ def test_a_run_given_relative_paths_resumes_from_another_folder(
     (work / "lm").mkdir(parents=True)
     elsewhere.mkdir()
     shutil.copy(tunebook, work / "tunes.abc")
-    (work / "lm" / "config.json").write_text('{"model_type": "measurenote"}')
-    (work / "lm" / "abc_vocab.json").write_text("{}")
+    (work / "lm" / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
+    (work / "lm" / "abc_vocab.json").write_text("{}", encoding="utf-8")
     out = tmp_path / "run"
     monkeypatch.chdir(work)
     argv = ["--task", "tune_title", "--title_encoder", "char_gru", "--corpus", "tunes.abc",
@@ -236,7 +236,9 @@ def test_a_non_finite_flag_of_a_hand_edited_checkpoint_is_refused_naming_its_fil
     out = tmp_path / "run"
     (out / "step_2").mkdir(parents=True)
     state_file = out / "step_2" / run_folder.TRAINING_STATE_FILE
-    state_file.write_text('{"completed_steps": 2, "args": {"max_grad_norm": NaN, "seed": 7}}')
+    state_file.write_text(
+        '{"completed_steps": 2, "args": {"max_grad_norm": NaN, "seed": 7}}', encoding="utf-8"
+    )
     with pytest.raises(SystemExit) as exit_info:
         parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
     assert exit_info.value.code == 2

@@ -22,9 +22,17 @@ def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
     from training.run_log import _trim_log
 
     log = tmp_path / "train_log.jsonl"
-    log.write_text("".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)))
+    log.write_text(
+        "".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)),
+        encoding="utf-8",
+    )
     _trim_log(str(log), 4)
-    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+    assert [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()] == [
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 def test_trimming_the_log_writes_under_its_own_temporary_name(tmp_path):
@@ -33,13 +41,16 @@ def test_trimming_the_log_writes_under_its_own_temporary_name(tmp_path):
     from training.run_log import _trim_log
 
     log = tmp_path / "train_log.jsonl"
-    log.write_text("".join(json.dumps({"step": n}) + "\n" for n in range(1, 4)))
+    log.write_text("".join(json.dumps({"step": n}) + "\n" for n in range(1, 4)), encoding="utf-8")
     held = tmp_path / "train_log.jsonl.tmp"  # another writer's, under the fixed name
     held.mkdir()
-    (held / "part").write_text("theirs")
+    (held / "part").write_text("theirs", encoding="utf-8")
     _trim_log(str(log), 2)
-    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2]
-    assert (held / "part").read_text() == "theirs"
+    assert [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()] == [
+        1,
+        2,
+    ]
+    assert (held / "part").read_text(encoding="utf-8") == "theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train_log.jsonl", held.name]
 
 
@@ -48,7 +59,7 @@ def _cut_log(tmp_path: Path) -> Path:
     while the run appended it)."""
     log = tmp_path / "train_log.jsonl"
     lines = [json.dumps({"step": n, "train_loss": 1.0, "eval_nll": 2.0}) for n in range(1, 7)]
-    log.write_text("\n".join(lines) + "\n" + lines[-1].replace("6", "7")[:20])
+    log.write_text("\n".join(lines) + "\n" + lines[-1].replace("6", "7")[:20], encoding="utf-8")
     return log
 
 
@@ -65,9 +76,14 @@ def test_a_log_line_cut_short_is_dropped_with_a_warning_on_resume(tmp_path, capl
     with caplog.at_level("WARNING"):
         _trim_log(str(log), 4)
     assert f"{log}: its last line is cut short" in caplog.text
-    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+    assert [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()] == [
+        1,
+        2,
+        3,
+        4,
+    ]
     common.append_jsonl(str(log), {"step": 5})  # the next record gets a line of its own
-    assert json.loads(log.read_text().splitlines()[-1]) == {"step": 5}
+    assert json.loads(log.read_text(encoding="utf-8").splitlines()[-1]) == {"step": 5}
 
 
 def test_a_finished_run_resumed_drops_a_cut_log_line_and_keeps_the_rest(tmp_path):
@@ -78,7 +94,9 @@ def test_a_finished_run_resumed_drops_a_cut_log_line_and_keeps_the_rest(tmp_path
     PartialState(cpu=True)
     log = _cut_log(tmp_path)
     _trim_log(str(log), None)  # nothing left to train: every whole record stays
-    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == list(range(1, 7))
+    assert [
+        json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()
+    ] == list(range(1, 7))
 
 
 def test_a_damaged_log_line_before_the_last_is_an_error_naming_it(tmp_path):
@@ -86,7 +104,9 @@ def test_a_damaged_log_line_before_the_last_is_an_error_naming_it(tmp_path):
     from training.run_log import _trim_log, logged_record
 
     log = _cut_log(tmp_path)
-    log.write_text(log.read_text() + "\n" + json.dumps({"step": 8}) + "\n")
+    log.write_text(
+        log.read_text(encoding="utf-8") + "\n" + json.dumps({"step": 8}) + "\n", encoding="utf-8"
+    )
     for read in (
         lambda: _trim_log(str(log), 4),
         lambda: run_resume.run_reached(str(tmp_path)),
@@ -104,7 +124,7 @@ def test_logged_nulls_are_read_back_as_none_not_nan(tmp_path):
     log = tmp_path / "train_log.jsonl"
     records = [{"step": 2, "eval_nll": 6.1, "eval_loss": None},
                {"step": 2, "unseen_eval_settings": 1, "unseen_mrr_at_20_stderr": None}]  # fmt: skip
-    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    log.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     assert logged_eval(str(log), 2) == {"nll": 6.1, "loss": None}
     found = logged_record(str(log), 2, "_eval_settings")
     assert found == {"unseen_eval_settings": 1, "unseen_mrr_at_20_stderr": None}
@@ -122,7 +142,7 @@ def test_a_nan_written_to_a_run_file_is_null_with_a_warning_naming_it(tmp_path, 
                                          "train_loss": float("nan")})  # fmt: skip
         for _ in range(2):  # a diverged run logs NaN at every log: one warning per file
             common.append_jsonl(str(log), {"step": 1, "train_loss": float("nan")})
-    text = results.read_text()
+    text = results.read_text(encoding="utf-8")
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text) == {"eval_nll": 2.0, "runs": [{"lr": None}], "train_loss": None}
     assert f"{results}: runs[0].lr, train_loss not a finite number" in caplog.text
@@ -157,7 +177,9 @@ def test_save_model_replaces_a_folder_the_model_saves_again(tmp_path):
 
     def save_pretrained(folder, **kwargs):
         os.makedirs(os.path.join(folder, "title_tokenizer"))
-        Path(folder, "title_tokenizer", "vocab.txt").write_text(f"save {len(saved)}")
+        Path(folder, "title_tokenizer", "vocab.txt").write_text(
+            f"save {len(saved)}", encoding="utf-8"
+        )
         saved.append(folder)
 
     saved = []
@@ -166,7 +188,7 @@ def test_save_model_replaces_a_folder_the_model_saves_again(tmp_path):
                                   save=torch.save)  # fmt: skip
     for _ in range(2):
         run_folder.save_model(model, str(tmp_path), accelerator)
-    assert (tmp_path / "title_tokenizer" / "vocab.txt").read_text() == "save 1"
+    assert (tmp_path / "title_tokenizer" / "vocab.txt").read_text(encoding="utf-8") == "save 1"
 
 
 class _SlowSecondProcess:
@@ -211,7 +233,7 @@ def test_save_model_leaves_no_staging_folder_of_a_late_process(tmp_path):
 
     def save_pretrained(folder, **kwargs):
         os.makedirs(folder, exist_ok=True)
-        Path(folder, "config.json").write_text("{}")
+        Path(folder, "config.json").write_text("{}", encoding="utf-8")
         accelerator.late.append(lambda: os.makedirs(folder, exist_ok=True))  # the second's
 
     run_folder.save_model(SimpleNamespace(save_pretrained=save_pretrained), str(tmp_path),
@@ -224,7 +246,7 @@ def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
     random states of ``processes`` only."""
     folder.mkdir(parents=True)
     state = {"completed_steps": steps, "num_processes": 2}
-    (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+    (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
     for name in ("model.safetensors", "optimizer.bin"):
         (folder / name).write_bytes(b"")
     for i in processes:
@@ -256,7 +278,9 @@ def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path
 def test_latest_checkpoint_skips_a_damaged_older_checkpoint_with_a_warning(tmp_path, capsys):
     """An empty training_state.json of step_2 stopped every resume with a JSONDecodeError
     traceback, although step_4 was whole."""
-    (_checkpoint(tmp_path / "step_2", 2, (0, 1)) / run_folder.TRAINING_STATE_FILE).write_text("")
+    (_checkpoint(tmp_path / "step_2", 2, (0, 1)) / run_folder.TRAINING_STATE_FILE).write_text(
+        "", encoding="utf-8"
+    )
     _checkpoint(tmp_path / "step_4", 4, (0, 1))
     assert run_folder.latest_checkpoint(str(tmp_path)) == str(tmp_path / "step_4")
     said = capsys.readouterr().err
@@ -276,7 +300,7 @@ def test_a_checkpoint_lost_between_the_renames_of_its_replacement_is_put_back(tm
     for steps in (2, 4):  # checkpoints of a one-process run
         state = {"completed_steps": steps, "num_processes": 1}
         folder = _checkpoint(tmp_path / f"step_{steps}", steps, (0,))
-        (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state))
+        (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
     old = (tmp_path / "step_4").rename(tmp_path / ".old-step_4")
     (tmp_path / ".tmp-step_4").mkdir()  # the new one, renamed in next
     (tmp_path / ".old-step_9").mkdir()  # no checkpoint (no training_state.json): left alone
@@ -486,14 +510,17 @@ def test_a_trained_tune_title_folder_loads_as_remote_code_with_both_tokenizers(
     main(training_argv(tunebook, cache_dir, out, *flags))  # the last --title_encoder wins
     assert (out / "title_tokenizer" / "tokenizer.json").is_file()
     # MiniLM's Apache-2.0 licence and attribution, recorded as the run's (a fresh run clears them)
-    assert {"LICENSE", "NOTICE"} <= set(json.loads((out / "run_files.json").read_text())["files"])
+    assert {"LICENSE", "NOTICE"} <= set(
+        json.loads((out / "run_files.json").read_text(encoding="utf-8"))["files"]
+    )
     assert (out / "LICENSE").is_file() and (out / "NOTICE").is_file()
     tune = "X:1\nT:Query\nM:4/4\nL:1/8\nK:D\nFAAB AFED|FAAB d2fe|dBAF ABde|fedB A2FE|\n"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     loaded = subprocess.run(
         [sys.executable, "-I", "-c", _REMOTE_TUNE_TITLE, str(out), str(tmp_path / "f.pt")],
-        input=tune, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        input=tune, cwd=tmp_path, env=env, capture_output=True, text=True, encoding="utf-8",
+        timeout=300,
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     remote = torch.load(tmp_path / "f.pt")
@@ -545,7 +572,7 @@ def test_a_diverged_validation_is_logged_as_n_a_and_tracked_as_nan(tmp_path, mon
     assert _lines(caplog, "training.train_measurenote") == [line]
     ((values,),) = [tracked]
     assert math.isnan(values["eval_nll"]) and values["eval_perplexity"] == math.inf
-    row = json.loads((tmp_path / "train_log.jsonl").read_text())
+    row = json.loads((tmp_path / "train_log.jsonl").read_text(encoding="utf-8"))
     assert row["eval_nll"] is None and row["eval_main_acc"] == 0.123456
 
 

@@ -47,13 +47,13 @@ def _left_behind(caplog: pytest.LogCaptureFixture, folder: Path) -> list[str]:
 def _save_state(folder: str) -> None:
     """accelerate's ``save_state``, one file of it."""
     os.makedirs(folder)
-    Path(folder, "model.safetensors").write_text("new")
+    Path(folder, "model.safetensors").write_text("new", encoding="utf-8")
 
 
 def _checkpoint(folder: Path, text: str) -> None:
     """A checkpoint ``folder`` holding one file reading ``text``."""
     folder.mkdir()
-    (folder / "model.safetensors").write_text(text)
+    (folder / "model.safetensors").write_text(text, encoding="utf-8")
 
 
 def test_a_replaced_checkpoint_that_will_not_go_is_named(tmp_path, monkeypatch, caplog):
@@ -62,8 +62,8 @@ def test_a_replaced_checkpoint_that_will_not_go_is_named(tmp_path, monkeypatch, 
     accelerator = SimpleNamespace(**vars(_ACCELERATOR), save_state=_save_state)
     with caplog.at_level(logging.WARNING):
         run_folder.save_checkpoint(accelerator, str(tmp_path), "step_5", {"completed_steps": 5})
-    assert (tmp_path / "step_5" / "model.safetensors").read_text() == "new"
-    assert (tmp_path / ".old-step_5" / "model.safetensors").read_text() == "old"
+    assert (tmp_path / "step_5" / "model.safetensors").read_text(encoding="utf-8") == "new"
+    assert (tmp_path / ".old-step_5" / "model.safetensors").read_text(encoding="utf-8") == "old"
     assert len(_left_behind(caplog, tmp_path / ".old-step_5")) == 1
     assert "x.bin: Permission denied" in _left_behind(caplog, tmp_path / ".old-step_5")[0]
 
@@ -81,7 +81,7 @@ def test_an_earlier_runs_replaced_checkpoint_in_the_way_is_named_then_the_rename
         run_folder.save_checkpoint(accelerator, str(tmp_path), "step_5", {"completed_steps": 5})
     assert failed.value.errno in (errno.ENOTEMPTY, errno.EEXIST)  # the rename's own error
     assert failed.value.filename == str(tmp_path / "step_5")
-    assert (tmp_path / "step_5" / "model.safetensors").read_text() == "kept"
+    assert (tmp_path / "step_5" / "model.safetensors").read_text(encoding="utf-8") == "kept"
     assert _left_behind(caplog, tmp_path / ".old-step_5")
 
 
@@ -107,7 +107,7 @@ def test_a_killed_saves_staging_folder_that_will_not_go_is_named_before_the_save
     tmp_path, monkeypatch, caplog, save, staging
 ):
     (tmp_path / staging).mkdir()
-    (tmp_path / staging / "x.bin").write_text("a killed save's")
+    (tmp_path / staging / "x.bin").write_text("a killed save's", encoding="utf-8")
     _stuck(monkeypatch, tmp_path / staging)
     with caplog.at_level(logging.WARNING), pytest.raises(common.WriteError) as failed:
         save(tmp_path)
@@ -120,12 +120,14 @@ def test_a_killed_saves_staging_folder_that_will_not_go_is_named_before_the_save
 def test_a_published_staging_folder_that_will_not_go_is_named(tmp_path, monkeypatch, caplog):
     def save_pretrained(folder, **kwargs):
         os.makedirs(folder)
-        Path(folder, "config.json").write_text("{}")
+        Path(folder, "config.json").write_text("{}", encoding="utf-8")
 
     _stuck(monkeypatch, tmp_path / ".tmp-model")
     with caplog.at_level(logging.WARNING):
         run_folder.save_model(SimpleNamespace(save_pretrained=save_pretrained), str(tmp_path),
                               _ACCELERATOR)  # fmt: skip
-    assert (tmp_path / "config.json").read_text() == "{}"  # the save itself is whole
+    assert (tmp_path / "config.json").read_text(
+        encoding="utf-8"
+    ) == "{}"  # the save itself is whole
     assert os.listdir(tmp_path / ".tmp-model") == []
     assert _left_behind(caplog, tmp_path / ".tmp-model")

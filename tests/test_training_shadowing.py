@@ -51,16 +51,22 @@ def _users_folder(tmp_path: Path, package: bool) -> Path:
     """A working folder holding the user's ``training/common.py``, in a package (with an
     ``__init__.py``) or not."""
     (tmp_path / "training").mkdir()
-    (tmp_path / "training" / "common.py").write_text(_USERS_MODULE)
+    (tmp_path / "training" / "common.py").write_text(_USERS_MODULE, encoding="utf-8")
     if package:
-        (tmp_path / "training" / "__init__.py").write_text("")
+        (tmp_path / "training" / "__init__.py").write_text("", encoding="utf-8")
     return tmp_path
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RANK")}
     return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        encoding="utf-8",
     )
 
 

@@ -172,6 +172,7 @@ def _signal_a_held_run(
             stderr=errors,
             text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", **(env or {})},
+            encoding="utf-8",
         )
         try:
             for line, signum in stops:

@@ -49,7 +49,7 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     for name in ("model.safetensors", "config.json", "abc_vocab.json", "tokenizer_config.json",
                  "all_results.json", "README.md"):  # fmt: skip
         assert (out / name).is_file(), name
-    saved = json.loads((out / "all_results.json").read_text())
+    saved = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
     assert saved["train_steps"] == 4 and saved["num_processes"] == 1
     assert saved["stopped_by"] == "max_train_steps"
     for key in ("eval_nll", "eval_nll_main", "eval_nll_dur", "eval_perplexity", "train_loss"):
@@ -59,11 +59,11 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     # the data split it trained on, for a tune-title run on it as a backbone to compare with
     split = saved["data_split"]  # the corpus by file name (uploaded); its paths in run_files.json
     assert split["corpus"] == [os.path.basename(tunebook)] and split["split_seed"] == 0
-    local = json.loads((out / "run_files.json").read_text())["data_split"]
+    local = json.loads((out / "run_files.json").read_text(encoding="utf-8"))["data_split"]
     assert local == {**split, "corpus": [os.path.abspath(tunebook)]}
     assert split["split_ratios"] == [0.5, 0.25, 0.25] and split["split_method"] == "shuffle"
     assert split["fingerprint"]["splits"]["train"]["tunes"] == saved["corpus_train_tunes"]
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "trust_remote_code=True" in card and "Training data" in card
     assert _index_figures(out) == {k: saved[k] for k in _index_figures(out)}  # exact, as saved
     assert set(_index_figures(out)) >= {"eval_nll", "eval_perplexity", "eval_dur_acc"}
@@ -75,7 +75,10 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert report["train"]["unknown"] == {} and "unknown" in report["validation"]
     assert ("Values not in the vocabulary" in card) == bool(report["validation"]["unknown"])
     assert any(name.startswith("events.out.tfevents") for _, _, f in os.walk(out) for name in f)
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["step"] for r in log if "eval_nll" in r] == [2, 4]  # --eval_steps 2, no repeat
     assert [r["step"] for r in log if "train_loss" in r] == [1, 2, 3, 4]
 
@@ -122,7 +125,10 @@ def test_an_empty_validation_split_is_not_scored(tunebook, cache_dir, tmp_path, 
     results = main([*argv, "--split_ratios", "1", "0", "0"])
     assert results["corpus_validation_tunes"] == 0
     assert not [key for key in results if key.startswith("eval_")]
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [r["step"] for r in log] == [1, 2] and not [r for r in log if "eval_nll" in r]
     assert caplog.text.count("The validation split is empty") == 1
 
@@ -139,9 +145,15 @@ def test_fixed_budget_benchmark_stops_on_time_and_plots(tunebook, cache_dir, tmp
     # the tiny-model flags of _argv, without its logging/eval cadence (the last four items)
     summary = bench.main(["--minutes", "0.01", "--output_dir", str(out), "--", *argv[:-4]])
     assert 1 <= summary["train_steps"] < 10**9  # stopped by the clock, not by the step count
-    assert json.loads((out / "all_results.json").read_text())["stopped_by"] == "max_train_minutes"
+    assert (
+        json.loads((out / "all_results.json").read_text(encoding="utf-8"))["stopped_by"]
+        == "max_train_minutes"
+    )
     assert (out / "learning_curve.png").stat().st_size > 1000
-    assert json.loads((out / "fixed_budget.json").read_text())["budget_minutes"] == 0.01
+    assert (
+        json.loads((out / "fixed_budget.json").read_text(encoding="utf-8"))["budget_minutes"]
+        == 0.01
+    )
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
@@ -174,7 +186,7 @@ def test_the_bar_shows_the_logged_mean_loss_and_ends_on_train_loss_last(
     assert results["train_loss_last_updates"] == count
     assert postfixes[-1] == f"loss (mean of {count})={results['train_loss_last']:.3f}"
     assert results["train_loss_last"] == logged[5]
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     over = "the last update" if count == 1 else f"the last {count} updates"
     assert f"`train_loss_last` is the mean training loss over {over}" in card
     assert f"as `loss (mean of {count})`" in card
@@ -191,7 +203,7 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     assert (out / "model.safetensors").exists() and (out / "all_results.json").exists()
     model = AutoModel.from_pretrained(out)
     assert type(model).__name__ == "TuneTitleModel"
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "trust_remote_code=True" in card and "Tunes are split" in card
     assert "| settings_per_group | 2 |" in card and "MeasureNote + bidirectional GRU" in card
     assert "| config_overrides | " in card  # the backbone's size is not the preset's
@@ -209,11 +221,13 @@ def test_the_tune_title_card_usage_names_a_tune_from_a_snippet_as_written(
 
     out = tmp_path / "tt"
     main(_argv(tunebook, cache_dir, out, *TUNE_TITLE_FLAGS, "--max_train_steps", "1"))
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     snippet = re.search(r"## Usage\n.*?```python\n(.*?)```", card, re.S).group(1)
     assert snippet.index("identify(") < snippet.index("get_title_features")  # naming first
     monkeypatch.chdir(tmp_path)  # path = "tt": the folder, as a reader downloads it
-    (tmp_path / "tunes.abc").write_text(Path(tunebook).read_text(encoding="utf-8"))
+    (tmp_path / "tunes.abc").write_text(
+        Path(tunebook).read_text(encoding="utf-8"), encoding="utf-8"
+    )
     capsys.readouterr()
     exec(compile(snippet, "README.md", "exec"), {})
     named = ast.literal_eval(capsys.readouterr().out.strip())
@@ -244,14 +258,17 @@ def test_the_card_retrieval_figures_are_those_of_evaluate_retrieval_on_the_saved
     # 30-note excerpts' figures, and evaluate-retrieval refused --excerpt-notes 0)
     main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "0",
                  "--eval_excerpt_notes", "0"])  # fmt: skip
-    results = json.loads((out / "all_results.json").read_text())
+    results = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
     assert results["known_queries"] >= 1 and results["unseen_queries"] >= 1
     # the learning curve and the final figures are in train_log.jsonl, as for MeasureNote
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [(r["step"], "train_loss" in r) for r in log] == [(1, True), (2, True), (2, False)]
     assert log[-1]["known_mrr_at_20"] == results["known_mrr_at_20"]
     assert log[-1]["unseen_queries"] == results["unseen_queries"]
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "trained on whole tunes" in card and "0-note" not in card
     figures = _index_figures(out)  # the Hub's evaluation results: exact, as all_results.json
     assert figures == {k: results[k] for k in figures} and "unseen_mrr_at_20" in figures
@@ -280,8 +297,8 @@ def test_train_titles_counts_titles_not_title_groups(cache_dir, tmp_path):
     results = main([*argv, "--split_ratios", "1", "0", "0"])
     assert results["train_pairs"] == 12  # every tune, titled, in training
     assert results["train_titles"] == 12 and results["train_title_groups"] == 11
-    assert json.loads((out / "all_results.json").read_text())["train_titles"] == 12
-    assert "| train_titles | 12 |" in (out / "README.md").read_text()
+    assert json.loads((out / "all_results.json").read_text(encoding="utf-8"))["train_titles"] == 12
+    assert "| train_titles | 12 |" in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_a_skipped_retrieval_protocol_is_logged_and_left_out_of_the_card(
@@ -298,7 +315,7 @@ def test_a_skipped_retrieval_protocol_is_logged_and_left_out_of_the_card(
         "known": "--known_queries 0 holds out no setting to query"
     }
     assert "the known-tunes protocol is skipped: --known_queries 0" in caplog.text
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "`known_*`" not in card and "known.abc" not in card
     assert "The known-tunes protocol was not evaluated (--known_queries 0" in card
     assert "`unseen_*` = 30-note excerpts" in card and "--protocol unseen" in card
@@ -308,9 +325,12 @@ def test_a_skipped_retrieval_protocol_is_logged_and_left_out_of_the_card(
     results = main(_argv(tunebook, cache_dir, out, *flags, "--split_ratios", "1", "0", "0"))
     assert not any(k.startswith(("known_m", "unseen_")) for k in results)
     assert "validation split is empty (--split_ratios 1 0 0)" in caplog.text
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert all("train_loss" in record for record in log)  # no record without figures
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "Retrieval metrics" not in card and "evaluate-retrieval" not in card
     assert "The unseen-tunes protocol was not evaluated (the validation split is empty" in card
 
@@ -324,11 +344,14 @@ def test_a_single_query_stderr_is_null_in_all_results_and_n_a_on_the_card(
     flags = (*TUNE_TITLE_FLAGS, "--max_train_steps", "1", "--retrieval_eval_queries", "1")
     results = main(_argv(tunebook, cache_dir, out, *flags))
     assert results["unseen_queries"] == 1 and results["unseen_mrr_at_20_stderr"] is None
-    text = (out / "all_results.json").read_text()
+    text = (out / "all_results.json").read_text(encoding="utf-8")
     assert "NaN" not in text and json.loads(text)["unseen_mrr_at_20_stderr"] is None  # null
-    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [
+        json.loads(line)
+        for line in (out / "train_log.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert log[-1]["unseen_mrr_at_20_stderr"] is None  # null, as the resumed run reads it
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     assert "| unseen_mrr_at_20_stderr | n/a (a single query) |" in card
 
 
@@ -349,8 +372,8 @@ def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(t
 
     lm = tmp_path / "private" / "measurenote-lm"
     lm.mkdir(parents=True)
-    (lm / "config.json").write_text('{"model_type": "measurenote"}')
-    (lm / "abc_vocab.json").write_text("{}")
+    (lm / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
+    (lm / "abc_vocab.json").write_text("{}", encoding="utf-8")
     model = card_model()
     timed = ["--corpus", tunebook, "--max_train_minutes", "5", "--max_train_steps", "1000000000"]
     results = {"stopped_by": "max_train_minutes", "total_batch_size": 2, "train_steps": 7}
@@ -362,7 +385,7 @@ def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(t
             write_measurenote_card(args, model, results, {"tokenize": {}})
         else:
             write_tune_title_card(args, model, results)
-        cards[task] = (tmp_path / task / "README.md").read_text()
+        cards[task] = (tmp_path / task / "README.md").read_text(encoding="utf-8")
     # the tune-title run's default MiniLM title tower ships Apache-2.0 weights
     licences = {"measurenote": "mit", "tune_title": "apache-2.0"}
     for task, card in cards.items():
@@ -393,7 +416,7 @@ def test_the_cards_leave_out_the_flags_the_run_ignored(tunebook, tmp_path):
             write_measurenote_card(args, model, results, {"tokenize": {}})
         else:
             write_tune_title_card(args, model, results)
-        cards[name] = (tmp_path / name / "README.md").read_text()
+        cards[name] = (tmp_path / name / "README.md").read_text(encoding="utf-8")
     assert "| lr_scheduler_type | constant |" in cards["constant"]
     assert "lr_gamma" not in cards["constant"] and "lr_step_size" not in cards["constant"]
     assert "| lr_gamma | 0.1 |" in cards["step"] and "| lr_step_size | 10000 |" in cards["step"]
@@ -411,13 +434,13 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
 
     corpus = tmp_path / "tunes.abc"
     bad_bar = "X:99\nT:Short bar\nR:reel\nM:4/4\nL:1/8\nK:D\nDFAd fdAF|GBd fdAF|A2FA DAFA|]\n"
-    corpus.write_text(Path(tunebook).read_text() + "\n" + bad_bar)
+    corpus.write_text(Path(tunebook).read_text(encoding="utf-8") + "\n" + bad_bar, encoding="utf-8")
     shaped = ["--require_bars_fit", "--link_incipits", "24", "--split_seed", "7"]
     out = tmp_path / "lm"
     argv = _argv(str(corpus), cache_dir, out, "--max_train_steps", "1", *shaped)
     results = main([*argv, "--mixed_precision", "bf16"])
     assert results["eval_precision"] == "bf16 autocast"
-    card = (out / "README.md").read_text()
+    card = (out / "README.md").read_text(encoding="utf-8")
     for row in ("split_seed | 7", "split_method | shuffle", "link_incipits | 24",
                 "require_bars_fit | True", "eval_precision | bf16 autocast"):  # fmt: skip
         assert f"| {row} |" in card, row
@@ -431,7 +454,7 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()
     main(_argv(str(corpus), cache_dir, tmp_path / "fp32", "--max_train_steps", "1"))
-    card = (tmp_path / "fp32" / "README.md").read_text()
+    card = (tmp_path / "fp32" / "README.md").read_text(encoding="utf-8")
     assert "| eval_precision | float32 |" in card and "computed under" not in card
     assert "| require_bars_fit | False |" in card and "--link_incipits" not in card
     # the tune-title card: the same data settings; its retrieval figures are float32
@@ -443,7 +466,7 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
                                           "(irish-tune check --bars)": 1}}}  # fmt: skip
     results = {"total_batch_size": 2, "train_steps": 1, "eval_precision": "float32"}
     write_tune_title_card(args, card_model(1), results, report)
-    card = (tmp_path / "tt" / "README.md").read_text()
+    card = (tmp_path / "tt" / "README.md").read_text(encoding="utf-8")
     for row in ("split_seed | 7", "link_incipits | 24", "require_bars_fit | True",
                 "eval_precision | float32"):  # fmt: skip
         assert f"| {row} |" in card, row
@@ -465,7 +488,7 @@ def _both_cards(tunebook: str, tmp_path: Path, *flags: str) -> dict[str, str]:
             write_measurenote_card(args, model, results, {"tokenize": {}})
         else:
             write_tune_title_card(args, model, results)
-        cards[task] = (out / "README.md").read_text()
+        cards[task] = (out / "README.md").read_text(encoding="utf-8")
     return cards
 
 
@@ -516,10 +539,13 @@ def test_a_trained_folder_names_its_pipeline_for_pipeline_without_a_task(one_ste
     from transformers import pipeline
 
     out = one_step_run
-    config = json.loads((out / "config.json").read_text())
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
     assert set(config["custom_pipelines"]) == {"abc-generation"}
     assert (out / "pipeline_abc.py").is_file()
-    assert "pipeline_abc.py" in json.loads((out / "run_files.json").read_text())["files"]
+    assert (
+        "pipeline_abc.py"
+        in json.loads((out / "run_files.json").read_text(encoding="utf-8"))["files"]
+    )
     pipe = pipeline(model=str(out), trust_remote_code=True)
     assert type(pipe).__name__ == "AbcGenerationPipeline" and pipe.task == "abc-generation"
     (tune,) = pipe(None, rhythm="reel", seed=0)
@@ -534,7 +560,7 @@ def test_the_measurenote_card_usage_runs_the_pipeline_as_written(one_step_run, m
     a tune the pipeline sampled."""
     import re
 
-    card = (one_step_run / "README.md").read_text()
+    card = (one_step_run / "README.md").read_text(encoding="utf-8")
     snippet = re.search(r"## Usage\n.*?```python\n(.*?)```", card, re.S).group(1)
     assert 'pipeline("abc-generation", model=path, trust_remote_code=True)' in snippet
     monkeypatch.chdir(one_step_run.parent)  # path = "run": the folder, as a reader downloads it

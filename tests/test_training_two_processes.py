@@ -37,7 +37,9 @@ def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     root = str(Path(__file__).parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=env, encoding="utf-8"
+    )
 
 
 def _argv(reels_abc: str, tmp_path: Path, *extra: str) -> list[str]:
@@ -51,7 +53,7 @@ def _argv(reels_abc: str, tmp_path: Path, *extra: str) -> list[str]:
 
 
 def _results(tmp_path: Path) -> dict:
-    return json.loads((tmp_path / "run" / "all_results.json").read_text())
+    return json.loads((tmp_path / "run" / "all_results.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("loss_type", ["hinge", "cosine"])
@@ -209,7 +211,7 @@ def _paired_reels(reels_abc: str, tmp_path: Path) -> str:
     text = re.sub(
         r"tunes/5(\d\d)",
         lambda m: f"tunes/7{(int(m.group(1)) + 1) // 2:02d}",
-        Path(reels_abc).read_text(),
+        Path(reels_abc).read_text(encoding="utf-8"),
     )
     path = tmp_path / "paired.abc"
     path.write_text(text, encoding="utf-8")
@@ -242,7 +244,7 @@ def test_a_resumed_two_process_run_ends_with_the_weights_of_an_uninterrupted_one
         assert done.returncode == 0, done.stderr[-3000:]
     said = done.stdout + done.stderr
     assert "Resuming from checkpoint" in said and "step_1" in said
-    results = json.loads((tmp_path / "straight" / "all_results.json").read_text())
+    results = json.loads((tmp_path / "straight" / "all_results.json").read_text(encoding="utf-8"))
     assert results["train_title_groups"] * 2 == results["pairs_per_epoch"] == 6
     straight, resumed = (
         load_file(tmp_path / r / "model.safetensors") for r in ("straight", "resumed")

@@ -201,6 +201,7 @@ def test_transpose_from_the_command_line_imports_no_torch(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+        encoding="utf-8",
     )
     assert result.stdout.splitlines()[-2:] == ["status 0", "loaded []"], result.stderr[-2000:]
     assert "K:D\n" in result.stdout

@@ -38,7 +38,7 @@ def test_a_save_whose_flock_fails_leaves_no_lock_file_nor_the_folder_it_made(tmp
     assert _names(tmp_path) == []
     mine = tmp_path / "model"  # the user's folder: kept, as it was
     mine.mkdir()
-    (mine / "config.json").write_text("{}")
+    (mine / "config.json").write_text("{}", encoding="utf-8")
     with pytest.raises(OSError, match="Input/output error"):
         write_index(mine, ARRAYS, INFO)
     assert _names(mine) == ["config.json"]
@@ -169,12 +169,12 @@ def test_a_folder_beside_the_index_named_as_an_earlier_save_is_deleted_only_if_o
         (killed / name).write_bytes(b"")
     notes = tmp_path / f"idx.tmp-{DEAD + 1}"  # the user's, of the same name
     notes.mkdir()
-    (notes / "notes.txt").write_text("tunes to learn")
+    (notes / "notes.txt").write_text("tunes to learn", encoding="utf-8")
     (tmp_path / f"idx.tmp-{DEAD + 2}").mkdir()  # empty: whose is unknown
-    (tmp_path / f"idx.tmp-{DEAD + 3}").write_text("a file")
+    (tmp_path / f"idx.tmp-{DEAD + 3}").write_text("a file", encoding="utf-8")
     backup = tmp_path / f"idx.tmp-old-{DEAD}"  # a copy of an index the user keeps
     backup.mkdir()
-    (backup / INDEX_FILE).write_text("{}")
+    (backup / INDEX_FILE).write_text("{}", encoding="utf-8")
     before = _names(tmp_path)
     caplog.set_level(logging.WARNING)
     write_index(folder, ARRAYS, INFO)

@@ -21,12 +21,12 @@ def test_a_minilm_save_keeps_the_users_licence_and_notice_and_says_what_the_fold
     """A MiniLM model saved into a folder overwrote the user's own LICENSE and NOTICE with the
     Apache-2.0 terms and our NOTICE: they stay, and a warning says what the folder now lacks."""
     mine, my_notice = "MIT License\n\nCopyright (c) 2026 A Fiddler\n", "My tunebook.\n"
-    (tmp_path / "LICENSE").write_text(mine)
-    (tmp_path / "NOTICE").write_text(my_notice)
+    (tmp_path / "LICENSE").write_text(mine, encoding="utf-8")
+    (tmp_path / "NOTICE").write_text(my_notice, encoding="utf-8")
     with caplog.at_level("WARNING"):
         assert write_minilm_license_files(tmp_path) == []
-    assert (tmp_path / "LICENSE").read_text() == mine
-    assert (tmp_path / "NOTICE").read_text() == my_notice
+    assert (tmp_path / "LICENSE").read_text(encoding="utf-8") == mine
+    assert (tmp_path / "NOTICE").read_text(encoding="utf-8") == my_notice
     assert (
         f"{tmp_path / 'LICENSE'}: kept: not the LICENSE a MiniLM model's save writes, so this "
         "folder lacks the Apache-2.0 terms that the all-MiniLM-L6-v2 weights in it need"
@@ -37,16 +37,18 @@ def test_a_minilm_save_keeps_the_users_licence_and_notice_and_says_what_the_fold
     # beside the user's LICENSE, our NOTICE names the licence's URL, not a copy in LICENSE
     (tmp_path / "NOTICE").unlink()
     assert write_minilm_license_files(tmp_path) == ["NOTICE"]
-    assert (tmp_path / "NOTICE").read_text() == minilm_notice(license_copied=False)
+    assert (tmp_path / "NOTICE").read_text(encoding="utf-8") == minilm_notice(license_copied=False)
     # a LICENSE holding the Apache-2.0 terms (a project's, with its copyright line) is kept
     # without a warning: the folder has the terms, and the NOTICE says where
     project = "Copyright 2026 A Fiddler\n\n" + title_encoders.apache_license_text()
-    (tmp_path / "LICENSE").write_text(project)
+    (tmp_path / "LICENSE").write_text(project, encoding="utf-8")
     caplog.clear()
     with caplog.at_level("WARNING"):
         assert write_minilm_license_files(tmp_path) == ["NOTICE"]
-    assert (tmp_path / "LICENSE").read_text() == project and "kept" not in caplog.text
-    assert (tmp_path / "NOTICE").read_text() == minilm_notice(license_copied=True)
+    assert (tmp_path / "LICENSE").read_text(
+        encoding="utf-8"
+    ) == project and "kept" not in caplog.text
+    assert (tmp_path / "NOTICE").read_text(encoding="utf-8") == minilm_notice(license_copied=True)
     # the files a MiniLM save wrote are its own: written again
     (tmp_path / "LICENSE").unlink()
     assert write_minilm_license_files(tmp_path) == ["LICENSE", "NOTICE"]
@@ -58,9 +60,9 @@ def _bert_tokenizer_folder(folder, *extra: str):
     files."""
     folder.mkdir(parents=True)
     config = {"tokenizer_class": "BertTokenizer", "do_lower_case": True}
-    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
     for name in ("tokenizer.json", *extra):
-        (folder / name).write_text("{}")
+        (folder / name).write_text("{}", encoding="utf-8")
     return folder
 
 
@@ -81,7 +83,9 @@ def test_a_char_gru_save_over_a_minilm_folder_removes_its_title_tokenizer_only(
     # a file of the user's in it, another tokenizer, or a link: the user's, kept
     _bert_tokenizer_folder(tmp_path / "mine" / TITLE_TOKENIZER_DIR, "notes.txt")
     gpt = _bert_tokenizer_folder(tmp_path / "gpt" / TITLE_TOKENIZER_DIR)
-    (gpt / "tokenizer_config.json").write_text('{"tokenizer_class": "GPT2Tokenizer"}')
+    (gpt / "tokenizer_config.json").write_text(
+        '{"tokenizer_class": "GPT2Tokenizer"}', encoding="utf-8"
+    )
     (tmp_path / "link").mkdir()  # a link to a BERT tokenizer of the user's elsewhere
     elsewhere = _bert_tokenizer_folder(tmp_path / "elsewhere")
     (tmp_path / "link" / TITLE_TOKENIZER_DIR).symlink_to(elsewhere, target_is_directory=True)

@@ -28,7 +28,7 @@ OTHER = "node-b7.cluster"  # another machine sharing the folder
 
 def _start(pid: int) -> int:
     """The start time of the process ``pid`` (``/proc/<pid>/stat``'s field 22)."""
-    with open(f"/proc/{pid}/stat") as handle:
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
         stat = handle.read()
     return int(stat[stat.rindex(")") + 2 :].split()[19])
 
@@ -66,10 +66,10 @@ def test_another_machines_writer_folder_is_left_until_unchanged_for_a_day(tmp_pa
     # under it; now it is left, unless nothing in it changed for a day (its job long killed)
     running = tmp_path / f"tokenize.tmp-{DEAD}.5@{OTHER}"  # no such pid here: says nothing
     running.mkdir()
-    (running / "tmp5pk_xwd_").write_text("x")
+    (running / "tmp5pk_xwd_").write_text("x", encoding="utf-8")
     killed = tmp_path / f"tokenize.tmp-{DEAD - 1}.5@{OTHER}"
     killed.mkdir()
-    (killed / "tmp5pk_xwd_").write_text("x")
+    (killed / "tmp5pk_xwd_").write_text("x", encoding="utf-8")
     _age(running, 23)
     (running / "tmp5pk_xwd_").touch()  # still written: that machine's writer is alive
     _age(killed, 25)
@@ -157,7 +157,7 @@ def test_a_save_waiting_on_another_machines_save_names_that_machine(tmp_path, mo
     monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
     lock = folder / ".tune_index.lock"
     with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
-        lock.write_text(f"4242 {OTHER}\n")  # as that machine's save wrote it
+        lock.write_text(f"4242 {OTHER}\n", encoding="utf-8")  # as that machine's save wrote it
         write_index(folder, ARRAYS, INFO)
     assert str(raised.value) == (
         f"cannot save the index into {folder}: another save (process 4242 on the machine "
