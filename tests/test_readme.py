@@ -112,6 +112,49 @@ def test_readme_python_examples_run(reader_folder, monkeypatch, capsys):
     assert namespace["tunes"] and all(t.abc.startswith("X:") for t in namespace["tunes"])
 
 
+def _loads_local_folder_through_auto_classes(tree: ast.AST) -> bool:
+    """Whether code calls `Auto*.from_pretrained(...)` without `trust_remote_code`."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "from_pretrained"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id.startswith("Auto")
+            and not any(k.arg == "trust_remote_code" for k in node.keywords)
+        ):
+            return True
+    return False
+
+
+def test_each_readme_python_block_runs_in_a_fresh_interpreter():
+    """The quick tour's blocks are pasted one at a time: each defines what it uses (bar the
+    reader's `list_of_abc_strings`), and one that loads a folder through the Auto classes without
+    `trust_remote_code` imports `modeling_irish`, which registers them (else transformers asks
+    to run the folder's code and, on a pasted block, stops)."""
+    import builtins
+
+    problems = []
+    for number, (page, block) in enumerate(BLOCKS):
+        if page != README.name:
+            continue  # a guide's blocks go on from the ones above them
+        tree = ast.parse(block)
+        defined = set(dir(builtins)) | {"list_of_abc_strings"}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined.add(node.id)
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        if used - defined:
+            problems.append(f"block {number} uses {sorted(used - defined)} without defining them")
+        if _loads_local_folder_through_auto_classes(tree) and "modeling_irish" not in defined:
+            problems.append(
+                f"block {number} loads through the Auto classes without importing modeling_irish"
+            )
+    assert not problems, f"README.md python blocks that fail on their own: {problems}"
+
+
 def _opening_commands() -> list[str]:
     """The commands of the README's first code block, which comes right after its title."""
     text = README.read_text(encoding="utf-8")
