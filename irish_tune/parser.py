@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .arg_types import DefaultsHelpFormatter, VersionAction, positive_int
+from .demo_cli_args import add_demo_args
 from .generation_cli_args import (
     add_evaluate_generation_args,
     add_generate_args,
@@ -169,6 +170,11 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
             add_evaluate_retrieval_args,
             "modeling_irish.retrieval_evaluation_cli:run_evaluate_retrieval",
         ),
+        "demo": (
+            "try a model in a browser: a local Gradio app to generate and name tunes",
+            add_demo_args,
+            "modeling_irish.demo_app:run_demo",
+        ),
     }
 
 
@@ -206,6 +212,10 @@ EXAMPLES = {
     "evaluate-retrieval": [
         "irish-tune evaluate-retrieval --model runs/tune-title --train train.abc \\",
         "    --queries known.abc --protocol known --json",
+    ],
+    "demo": [
+        "irish-tune demo --model runs/measurenote-small       # then open http://127.0.0.1:7860",
+        "irish-tune demo --model runs/measurenote-small --index runs/session-index --port 7861",
     ],
 }
 
@@ -268,6 +278,11 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
         0: "the figures printed",
         1: "--json with no query to score: the object all the same, null figures",
         2: "an argument, model or source is refused, or no query to score without --json",
+    },
+    "demo": {
+        0: "the server stopped other than by Ctrl-C (130)",
+        2: "an argument, model or index is refused, gradio is not installed (pip install "
+        '"modeling-irish[demo]"), or the port is taken, before anything is served',
     },
 }
 

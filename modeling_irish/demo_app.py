@@ -1,0 +1,305 @@
+"""`irish-tune demo`: a Gradio app to try a model in a browser, two tabs over the package's own
+APIs. **Generate** samples a tune (`TuneGenerator.generate`, as ``irish-tune generate``) and
+renders it (`render_abc`: the score as SVG, MIDI, and WAV where fluidsynth and a soundfont are
+found); **Name that tune** ranks the titles of an index for an ABC snippet (`identify`, by the
+edit distance, as ``irish-tune identify --index``).
+
+`generate_tab` and `name_tab` return plain data (`GeneratedView`, `NamedView`): the app only
+lays them out, and tests call them without a server. `build_demo` returns the `gradio.Blocks`
+(gradio, an optional dependency, ``pip install "modeling-irish[demo]"``, is imported only
+there); `run_demo` serves it on 127.0.0.1 (never a public share link). The same Blocks run as a
+Hugging Face Space (docs/generation.md, "Try it in a browser").
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    from .generation import TuneGenerator
+    from .tune_index import TuneIndex
+
+__all__ = [
+    "DEFAULT_RHYTHM",
+    "MISSING_GRADIO",
+    "GeneratedView",
+    "NamedView",
+    "build_demo",
+    "generate_tab",
+    "import_gradio",
+    "known_rhythms",
+    "load_index",
+    "name_tab",
+    "run_demo",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What `import_gradio` says when gradio cannot be imported.
+MISSING_GRADIO = 'the demo needs gradio: pip install "modeling-irish[demo]"'
+
+#: The rhythm choice that leaves the rhythm to `TuneGenerator.generate`: the prompt's ``R:``,
+#: else that of the meter (a reel).
+DEFAULT_RHYTHM = "(the prompt's, else reel)"
+
+#: The formats the Generate tab renders, those this machine can make (`unavailable_formats`).
+_FORMATS = ("svg", "midi", "wav")
+
+
+@dataclass
+class GeneratedView:
+    """What the Generate tab shows of one sampled tune.
+
+    Attributes:
+        abc: the tune's ABC (`GeneratedTune.engraved_abc`, as ``irish-tune generate`` writes).
+        valid: whether the sample is valid; ``errors`` says why not.
+        svg: the score, its SVG pages one after the other ("" when not engraved).
+        midi: the MIDI file's path (None when not made), wav the WAV's.
+        notes: what could not be made and why (a missing tool, a failed rendering).
+    """
+
+    abc: str
+    valid: bool
+    errors: list[str] = field(default_factory=list)
+    svg: str = ""
+    midi: str | None = None
+    wav: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NamedView:
+    """What the Name that tune tab shows: ``rows`` of ``(rank, title, score)``, best first, and
+    ``warnings``, what of the snippet the scores did not use as typed (`Identified.warnings`)."""
+
+    rows: list[tuple[int, str, float]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_gradio() -> ModuleType:
+    """The `gradio` module, with its usage analytics off (the demo sends nothing out), or an
+    `ImportError` that says how to install it (`MISSING_GRADIO`)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        import gradio
+    except ImportError as err:
+        raise ImportError(f"{MISSING_GRADIO} ({err})") from None
+    return gradio
+
+
+def known_rhythms(tokenizer: AbcTokenizer) -> list[str]:
+    """The rhythms the tokenizer's vocabulary holds (its corpus's ``R:`` values), as
+    `TuneGenerator.generate` spells them, but ``unspecified``.
+
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> known_rhythms(AbcTokenizer.train(["X:1\\nR:Jig\\nM:6/8\\nL:1/8\\nK:G\\nGAB cBA|]\\n"]))
+    ['jig']
+    """
+    values = tokenizer.abc_vocab.values["rhythm"]
+    return [v for v in values if not v.startswith("<") and v != "unspecified"]
+
+
+def generate_tab(
+    generator: TuneGenerator,
+    rhythm: str | None = None,
+    key: str | None = None,
+    num_bars: int = 16,
+    temperature: float = 1.0,
+    seed: int = 0,
+    prompt: str | None = None,
+    out_dir: str | None = None,
+) -> GeneratedView:
+    """Sample one tune and render it into a new folder under ``out_dir`` (default: the system's
+    temporary folder). ``rhythm``, ``key`` and ``prompt`` blank or None (or ``rhythm`` =
+    `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
+    reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
+    its `ValueError`; a rendering that cannot be made is a note, the ABC shown all the same."""
+    from .render import RenderError, render_abc, unavailable_formats
+
+    rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
+    (tune,) = generator.generate(
+        1,
+        rhythm=rhythm,
+        key=(key or "").strip() or None,
+        prompt=(prompt or "").strip() or None,
+        num_bars=int(num_bars),
+        temperature=float(temperature),
+        seed=int(seed),
+    )
+    view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
+    missing = unavailable_formats(_FORMATS)
+    view.notes += list(missing.values())
+    stem = os.path.join(tempfile.mkdtemp(prefix="tune-", dir=out_dir), "tune")
+    try:
+        made = render_abc(view.abc, stem, [f for f in _FORMATS if f not in missing])
+    except RenderError as err:
+        view.notes.append(f"the tune could not be rendered: {err}")
+        return view
+    view.notes += made.get("skipped", [])
+    view.svg = "\n".join(_read_text(page) for page in made.get("svg", []))
+    view.midi, view.wav = made.get("midi"), made.get("wav")
+    return view
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def name_tab(
+    index: TuneIndex, snippet: str, k: int = 10, tokenizer: AbcTokenizer | None = None
+) -> NamedView:
+    """The ``k`` titles of ``index`` nearest ``snippet`` by the edit distance (`identify`, no
+    model), best first. ``snippet``: an ABC tune, or a few bars without headers, as
+    ``irish-tune identify`` takes them (an ``X:`` line is added). Blank, or without notes to
+    compare, it is a `ValueError` saying what to paste. ``tokenizer``: default the index's."""
+    from tokenization.abc_tunebook import abc_lines
+
+    from .name_that_tune import identify
+
+    text = (snippet or "").strip()
+    if not text:
+        raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
+    if not any(line.startswith("X:") for line in abc_lines(text)):
+        text = f"X:1\n{text}"
+    top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
+    rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
+    return NamedView(rows, top.warnings)
+
+
+def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTokenizer]:
+    """The index of ``index_dir`` and the tokenizer to read snippets with: the one it was built
+    with, else (its folder is gone: an index copied to a Space) ``fallback``, with a warning
+    (build the index with ``--tokenizer`` of the demo's model so that they agree)."""
+    from .cli import require_folder
+    from .name_that_tune import TuneIndex, _index_tokenizer
+
+    index = TuneIndex.load(require_folder(index_dir, "index"))
+    try:
+        return index, _index_tokenizer(index)
+    except FileNotFoundError as err:
+        logger.warning("index %s: %s; reading snippets with the model's tokenizer", index_dir, err)
+        return index, fallback
+
+
+def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None = None) -> Any:
+    """The app (a `gradio.Blocks`, not launched) of the MeasureNote model folder ``model_dir``
+    and, for the Name that tune tab, the index folder ``index_dir`` (without one, the tab says
+    how to build one). Renderings go to new folders under ``out_dir`` (default: a new
+    temporary folder). gradio missing is an `ImportError` that says how to install it."""
+    gr = import_gradio()
+    from .generation_cli import load_generator
+
+    generator = load_generator(model_dir)
+    index, tokenizer = load_index(index_dir, generator.tokenizer) if index_dir else (None, None)
+    out_dir = out_dir or tempfile.mkdtemp(prefix="irish-tune-demo-")
+    with gr.Blocks(title="modeling-irish demo") as demo:
+        name = os.path.basename(os.path.abspath(model_dir))
+        gr.Markdown(f"# Irish tunes in ABC\nModel: `{name}`")
+        with gr.Tab("Generate"):
+            _generate_controls(gr, generator, out_dir)
+        with gr.Tab("Name that tune"):
+            _name_controls(gr, index, tokenizer)
+    return demo
+
+
+def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -> None:
+    """The Generate tab's inputs, button and outputs, wired to `generate_tab`."""
+    choices = [DEFAULT_RHYTHM, *known_rhythms(generator.tokenizer)]
+    with gr.Row():
+        rhythm = gr.Dropdown(choices, value=DEFAULT_RHYTHM, label="Rhythm")
+        hint = "D, E dorian, Bm (blank: the prompt's)"
+        key = gr.Textbox(value="D", label="Key", placeholder=hint)
+    with gr.Row():
+        bars = gr.Slider(4, 64, value=16, step=1, label="Bars")
+        temperature = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Temperature (0: greedy)")
+        seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+    prompt = gr.Textbox(lines=3, label="Prompt: an ABC incipit to continue (optional)")
+    button = gr.Button("Generate", variant="primary")
+    abc = gr.Textbox(lines=10, label="ABC")
+    score = gr.HTML(label="Score")
+    with gr.Row():
+        audio = gr.Audio(type="filepath", label="Audio (WAV)")
+        midi = gr.File(label="MIDI")
+    notes = gr.Markdown()
+
+    def run(*values: Any) -> tuple:
+        try:
+            view = generate_tab(generator, *values, out_dir=out_dir)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        said = ([] if view.valid else [f"invalid: {e}" for e in view.errors]) + view.notes
+        return view.abc, view.svg, view.wav, view.midi, "\n".join(f"- {s}" for s in said)
+
+    inputs = [rhythm, key, bars, temperature, seed, prompt]
+    button.click(run, inputs, [abc, score, audio, midi, notes], api_name="generate")
+
+
+def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> None:
+    """The Name that tune tab's inputs, button and table, wired to `name_tab`; without an index,
+    how to start the demo with one."""
+    if index is None:
+        gr.Markdown(
+            "No index: build one with `irish-tune index --tokenizer MODEL tunes.abc --out "
+            "INDEX`, then start the demo with `--index INDEX`."
+        )
+        return
+    hint = "FAAB AFED|FAAB d2fe|"
+    snippet = gr.Textbox(lines=5, label="ABC tune or a few bars", placeholder=hint)
+    k = gr.Slider(1, 20, value=10, step=1, label="Titles")
+    button = gr.Button("Name that tune", variant="primary")
+    table = gr.Dataframe(headers=["rank", "title", "score"], label="Titles, best first")
+    said = gr.Markdown()
+
+    def run(text: str, count: float) -> tuple:
+        try:
+            view = name_tab(index, text, int(count), tokenizer)
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        rows = [[rank, title, f"{score:.3f}"] for rank, title, score in view.rows]
+        return rows, "\n".join(f"- {w}" for w in view.warnings)
+
+    button.click(run, [snippet, k], [table, said], api_name="name")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``irish-tune demo``: serve `build_demo` on 127.0.0.1:``--port`` until Ctrl-C (exit
+    status 130, as any command interrupted). gradio missing, a model or index refused, or a
+    port taken is exit status 2, before anything is served."""
+    try:
+        import_gradio()  # said before the model loads
+    except ImportError as err:
+        raise ValueError(str(err)) from None
+    with tempfile.TemporaryDirectory(prefix="irish-tune-demo-") as out_dir:
+        demo = build_demo(args.model, args.index, out_dir)
+        try:
+            demo.launch(
+                server_name="127.0.0.1",
+                server_port=args.port,
+                share=False,
+                inbrowser=False,
+                prevent_thread_lock=True,
+                quiet=True,
+            )
+        except OSError as err:  # gradio's message speaks of launch(): say the flag instead
+            if "empty port" not in str(err):
+                raise
+            raise OSError(
+                f"port {args.port} on 127.0.0.1 is taken: give another (--port)"
+            ) from None
+        print(f"irish-tune demo: serving on {demo.local_url} (Ctrl-C to stop)", flush=True)
+        try:
+            while demo.is_running:
+                time.sleep(0.5)
+        finally:
+            demo.close()
+    return 0

@@ -1,0 +1,208 @@
+"""`irish-tune demo`: the Gradio app's tab functions (plain data, no server), its Blocks, one
+launch on a free localhost port, and the message without gradio."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
+from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
+from helpers import (  # noqa: F401 (fixtures)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
+
+from modeling_irish.demo_app import (
+    DEFAULT_RHYTHM,
+    MISSING_GRADIO,
+    build_demo,
+    generate_tab,
+    known_rhythms,
+    name_tab,
+)
+from tokenization.abc_parser import parse_abc
+from tokenization.bar_check import bar_report
+
+gradio = pytest.importorskip("gradio")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> str:
+    """An edit-distance index (no model) over the name-that-tune tests' training tunes, built
+    with a tokenizer loaded from a folder (the index records it)."""
+    from modeling_irish.name_that_tune import TuneIndex
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    folder = tmp_path_factory.mktemp("index")
+    corpus = folder / "train.abc"
+    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
+    AbcTokenizer.train(TRAIN).save_pretrained(folder / "tok")
+    tokenizer = AbcTokenizer.from_pretrained(folder / "tok")
+    TuneIndex.build(None, tokenizer, str(corpus)).save(str(folder / "index"))
+    return str(folder / "index")
+
+
+@pytest.fixture(scope="module")
+def index(index_dir):
+    from modeling_irish.name_that_tune import TuneIndex
+
+    return TuneIndex.load(index_dir)
+
+
+def test_generate_tab_returns_abc_that_reads_back_and_fits_the_meter(generator, tmp_path):
+    view = generate_tab(generator, "jig", "E dorian", 8, 1.0, 3, out_dir=str(tmp_path))
+    tune = parse_abc(view.abc)
+    assert view.valid and view.errors == []
+    assert (tune.meter, tune.key.name) == ("6/8", "E dorian")
+    assert bar_report(tune).ok, bar_report(tune).problems
+    assert view.midi and os.path.isfile(view.midi) and view.midi.startswith(str(tmp_path))
+    # each rendering is made or said, never dropped silently
+    assert view.svg.lstrip().startswith(("<svg", "<?xml")) or any("SVG" in n for n in view.notes)
+    assert (view.wav and os.path.isfile(view.wav)) or any("WAV" in n for n in view.notes)
+
+
+def test_generate_tab_leaves_blanks_to_the_generators_defaults(generator, tmp_path):
+    view = generate_tab(generator, DEFAULT_RHYTHM, " ", 4, 0.0, 0, "", out_dir=str(tmp_path))
+    tune = parse_abc(view.abc)
+    assert (tune.meter, tune.key.name) == ("4/4", "D major")  # a reel in D, as generate's
+
+
+def test_generate_tab_continues_a_prompt(generator, tmp_path):
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|"
+    view = generate_tab(generator, None, None, 8, 1.0, 0, prompt, out_dir=str(tmp_path))
+    assert "GAG GAB" in view.abc.replace("\n", " ") and parse_abc(view.abc).meter == "6/8"
+
+
+def test_generate_tab_refuses_a_key_that_is_no_key(generator, tmp_path):
+    with pytest.raises(ValueError, match="is not a key name"):
+        generate_tab(generator, "reel", "H lydian-ish", out_dir=str(tmp_path))
+
+
+def test_the_rhythm_choices_are_the_tokenizers(generator):
+    assert set(known_rhythms(generator.tokenizer)) == {
+        "reel", "jig", "slip jig", "polka", "waltz", "hornpipe"
+    }  # fmt: skip
+
+
+def _bars(tune: str, count: int) -> str:
+    """The first ``count`` bars of a tune's body, without its headers."""
+    body = tune.strip().splitlines()[-1]
+    return "|".join(body.split("|")[:count]) + "|"
+
+
+def test_name_tab_ranks_the_tune_of_a_snippet_first(index):
+    view = name_tab(index, _bars(KNOWN[2], 3), k=4)  # Reel 3's second setting, headerless
+    assert [rank for rank, _, _ in view.rows] == [1, 2, 3, 4]
+    assert view.rows[0][1] == "Reel 3"
+    scores = [score for _, _, score in view.rows]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_name_tab_takes_a_whole_tune_and_says_what_it_did_not_compare(index):
+    view = name_tab(index, KNOWN[4].replace("|]", "|z/ c/|]"), k=2)
+    assert view.rows[0][1] == "Reel 5"
+    assert any("length" in warning for warning in view.warnings), view.warnings
+
+
+def test_name_tab_refuses_a_blank_snippet(index):
+    with pytest.raises(ValueError, match="paste an ABC tune"):
+        name_tab(index, "  \n")
+
+
+def test_build_demo_returns_blocks_without_launching(model_dir, index_dir, tmp_path):
+    demo = build_demo(model_dir, index_dir, str(tmp_path))
+    assert isinstance(demo, gradio.Blocks) and not demo.is_running
+    names = {dependency.get("api_name") for dependency in demo.config["dependencies"]}
+    assert {"generate", "name"} <= names
+    without = build_demo(model_dir, out_dir=str(tmp_path))  # no index: no Name button
+    names = {dependency.get("api_name") for dependency in without.config["dependencies"]}
+    assert "generate" in names and "name" not in names
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_app_serves_on_localhost_and_names_a_tune(model_dir, index_dir, tmp_path):
+    demo = build_demo(model_dir, index_dir, str(tmp_path))
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+            assert page.status == 200
+        try:
+            from gradio_client import Client
+        except ImportError:
+            return
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        table, _ = client.predict(_bars(KNOWN[2], 3), 3, api_name="/name")
+        assert table["data"][0][:2] == [1, "Reel 3"]
+    finally:
+        demo.close()
+
+
+def _demo_without_gradio(*argv: str) -> subprocess.CompletedProcess:
+    """``irish-tune demo ARGV`` in a fresh interpreter where ``import gradio`` fails."""
+    code = (
+        "import sys; sys.modules['gradio'] = None\n"
+        "import irish_tune\n"
+        f"sys.exit(irish_tune.main(['demo', *{list(argv)!r}]))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def test_without_gradio_the_command_says_how_to_install_it(tmp_path):
+    # a model folder that does not exist: the install hint comes before any model is loaded
+    result = _demo_without_gradio("--model", str(tmp_path / "no-model"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.startswith("irish-tune demo: " + MISSING_GRADIO), result.stderr
+    assert 'pip install "modeling-irish[demo]"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http"])
+def test_a_port_out_of_range_is_a_usage_error(port, capsys):
+    import irish_tune
+
+    with pytest.raises(SystemExit) as done:
+        irish_tune.parse_args(["demo", "--model", "m", "--port", port])
+    assert done.value.code == 2
+    assert re.search(r"argument --port: .*" + re.escape(port), capsys.readouterr().err)
+
+
+def test_a_missing_model_folder_is_exit_2_before_serving(tmp_path, capsys):
+    import irish_tune
+
+    assert irish_tune.main(["demo", "--model", str(tmp_path / "none")]) == 2
+    assert "irish-tune demo: " in capsys.readouterr().err
+
+
+def test_a_port_taken_is_exit_2_naming_the_flag(model_dir, capsys):
+    import irish_tune
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert irish_tune.main(["demo", "--model", model_dir, "--port", str(port)]) == 2
+    said = capsys.readouterr().err
+    assert said == f"irish-tune demo: port {port} on 127.0.0.1 is taken: give another (--port)\n"
