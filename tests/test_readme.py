@@ -313,3 +313,33 @@ def test_the_readme_links_every_guide():
     readme = README.read_text(encoding="utf-8")
     unlinked = [p.name for p in user_doc_pages()[1:] if f"](docs/{p.name}" not in readme]
     assert not unlinked, f"README.md links no guide {unlinked}"
+
+
+def _table_first_cells(page: str, heading: str) -> set[str]:
+    """The code spans in the first column of the table under ``heading`` of ``docs/page``, up to
+    the next heading (`` `--top-k`, `--top-p` `` gives both)."""
+    text = (README.parent / "docs" / page).read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| *([^|]+)\|", section, re.M)
+    return {name.split()[0] for row in rows for name in re.findall(r"`([^`]+)`", row)}
+
+
+def test_the_sampling_flags_table_names_every_sampling_flag():
+    """docs/generation.md's table of the flags `generate` and `evaluate-generation` share lacked
+    `--seed` and `--max-rows`, which only `--help` described."""
+    options = _command_options()
+    shared = options["generate"] & options["evaluate-generation"]
+    sampling = {f for f in shared if f.startswith("--")} - {"--help", "--model"}
+    listed = _table_first_cells("generation.md", "### Sampling flags")
+    assert {"--seed", "--max-rows", "--rhythm"} <= sampling
+    assert not sorted(sampling - listed), f"the table lacks {sorted(sampling - listed)}"
+
+
+def test_the_pipeline_table_names_every_refused_argument():
+    """docs/generation.md's table of the pipeline's refused transformers arguments lacked
+    `max_length` and `min_new_tokens`, which `TRANSFORMERS_ONLY` refuses."""
+    from modeling_irish.pipeline_abc import TRANSFORMERS_ONLY
+
+    listed = _table_first_cells("generation.md", "#### Pipeline arguments")
+    assert "return_tensors" in listed
+    assert not sorted(set(TRANSFORMERS_ONLY) - listed), sorted(set(TRANSFORMERS_ONLY) - listed)
