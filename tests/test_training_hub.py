@@ -405,3 +405,50 @@ def test_an_upload_leaves_out_the_temporary_files_of_killed_writers():
     ]
     kept = list(filter_repo_objects(names, ignore_patterns=list(UPLOAD_IGNORE_PATTERNS)))
     assert kept == ["model.safetensors", "title_tokenizer/vocab.txt", "notes.tmp.md"]
+
+
+#: The flags after ``--push_to_hub`` of each refusal of docs/hub.md, "Refused before any data is
+#: read" (the Hub unreachable, offline or without a token as `test_each_refusal...` sets it).
+HUB_REFUSALS = {
+    "bad id": (["--hub_model_id", "my model/x", "--hub_token", "hf_token"], "--hub_model_id 'my"),
+    "no id": (["--hub_token", "hf_token"], "--push_to_hub needs --hub_model_id"),
+    "offline": (["--hub_model_id", "someone/model", "--hub_token", "hf_token"], "HF_HUB_OFFLINE"),
+    "no token": (["--hub_model_id", "someone/model"], "no Hub token"),
+    "unreachable": (["--hub_model_id", "someone/model", "--hub_token", "hf_token"], "cannot reach"),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(HUB_REFUSALS))
+def test_each_refusal_before_training_is_one_line_with_exit_status_2(
+    monkeypatch, tmp_path, capsys, refusal
+):
+    """docs/hub.md ("Refused before any data is read") gave an exit status to the unreachable Hub
+    alone: every refusal it lists is one ``error:`` line, status 2, nothing written."""
+    import socket
+    import sys
+
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _http
+
+    from training import train
+
+    with socket.socket() as s:  # a port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(_http, "_GLOBAL_CLIENT", None)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", refusal == "offline")
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    monkeypatch.setattr(train, "run_measurenote", lambda *a: pytest.fail("trained"))
+    flags, reason = HUB_REFUSALS[refusal]
+    out = tmp_path / "out"
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            sys.exit(train.cli(["--output_dir", str(out), "--push_to_hub", *flags]))
+    finally:
+        _http.close_session()
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error: " in line]
+    assert stopped.value.code == 2 and not out.exists()  # argparse's own errors: its usage too
+    assert len(errors) == 1 and reason in errors[0], errors
