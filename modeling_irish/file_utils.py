@@ -52,12 +52,13 @@ def publish_directory(tmp: str | os.PathLike, final: str | os.PathLike, marker: 
     >>> scratch = tempfile.TemporaryDirectory()
     >>> root = Path(scratch.name)
     >>> for n in (1, 2):
-    ...     (root / f"tmp{n}").mkdir(); _ = (root / f"tmp{n}" / "done").write_text(str(n))
+    ...     (root / f"tmp{n}").mkdir()
+    ...     _ = (root / f"tmp{n}" / "done").write_text(str(n), encoding="utf-8")
     >>> publish_directory(root / "tmp1", root / "cache", "done")
     True
     >>> publish_directory(root / "tmp2", root / "cache", "done")  # a second writer: kept first
     False
-    >>> (root / "cache" / "done").read_text()
+    >>> (root / "cache" / "done").read_text(encoding="utf-8")
     '1'
     >>> sorted(p.name for p in root.iterdir())
     ['cache']
@@ -87,7 +88,7 @@ def remove_directory(path: str | os.PathLike) -> None:
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
     >>> cache = Path(scratch.name) / "cache"
-    >>> cache.mkdir(); _ = (cache / "done").write_text("{")
+    >>> cache.mkdir(); _ = (cache / "done").write_text("{", encoding="utf-8")
     >>> remove_directory(cache); remove_directory(cache)
     >>> list(Path(scratch.name).iterdir())
     []
@@ -127,15 +128,16 @@ def replacing_file(
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
     >>> path = Path(scratch.name) / "tune.abc"
-    >>> with replacing_file(path) as tmp, open(tmp, "w") as handle:
+    >>> with replacing_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
     ...     _ = handle.write("X:1")
-    >>> with replacing_file(path) as tmp, open(tmp, "w") as handle:
+    >>> with replacing_file(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
     ...     _ = handle.write("X:")
     ...     raise OSError(28, "No space left on device")
     Traceback (most recent call last):
     ...
     OSError: [Errno 28] No space left on device: '...tune.abc'
-    >>> [(p.name, p.read_text()) for p in Path(scratch.name).iterdir()]  # the first, whole
+    >>> files = [(p.name, p.read_text(encoding="utf-8")) for p in Path(scratch.name).iterdir()]
+    >>> files  # the first, whole
     [('tune.abc', 'X:1')]
     >>> scratch.cleanup()
     """
@@ -315,16 +317,16 @@ def replacing_files() -> Iterator[ReplacingFiles]:
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
     >>> a, b = Path(scratch.name) / "a.txt", Path(scratch.name) / "b.txt"
-    >>> _ = a.write_text("earlier a"), b.write_text("earlier b")
+    >>> _ = a.write_text("earlier a", encoding="utf-8"), b.write_text("earlier b", encoding="utf-8")
     >>> with replacing_files() as group:
     ...     with replacing_file(a, group) as tmp:
-    ...         _ = Path(tmp).write_text("new a")
+    ...         _ = Path(tmp).write_text("new a", encoding="utf-8")
     ...     with replacing_file(b, group) as tmp:
     ...         raise OSError(28, "No space left on device")
     Traceback (most recent call last):
     ...
     OSError: [Errno 28] No space left on device: '...b.txt'
-    >>> sorted((p.name, p.read_text()) for p in Path(scratch.name).iterdir())
+    >>> sorted((p.name, p.read_text(encoding="utf-8")) for p in Path(scratch.name).iterdir())
     [('a.txt', 'earlier a'), ('b.txt', 'earlier b')]
     >>> scratch.cleanup()
     """

@@ -183,7 +183,7 @@ def page_of(file: str) -> tuple[int, str] | None:
     >>> scratch = tempfile.TemporaryDirectory()
     >>> for name, page, of in [("t-2-2.svg", 2, "t.svg"), ("t-2.svg", 1, "t-2.svg"),
     ...                        ("t-3.svg", 2, "t.svg")]:
-    ...     with open(os.path.join(scratch.name, name), "w") as handle:
+    ...     with open(os.path.join(scratch.name, name), "w", encoding="utf-8") as handle:
     ...         _ = handle.write(_with_marker("<svg/>", of, page))
     >>> def page(name):
     ...     found = page_of(os.path.join(scratch.name, name))
@@ -254,7 +254,7 @@ def stale_pages(
     ...          ("t-2.svg", 1, "t-2.svg"), ("t-4-2.svg", 4, path), ("t-03.svg", 3, path),
     ...          ("t-1-2.svg", 1, path)]
     >>> for name, page, of in pages:
-    ...     with open(os.path.join(scratch.name, name), "w") as handle:
+    ...     with open(os.path.join(scratch.name, name), "w", encoding="utf-8") as handle:
     ...         _ = handle.write(_with_marker("<svg/>", of, page))
     >>> [os.path.basename(p) for p in stale_pages(path, 1, [path])]
     ['t-1-2.svg', 't-3.svg', 't-4-2.svg', 't-10.svg']

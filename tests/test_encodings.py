@@ -1,12 +1,13 @@
 """Every text file the project opens names its encoding, and every subprocess read as text is
 decoded as UTF-8: a tune title with a fada reads the same whatever the locale (``LANG=C`` on a
 cluster node, cp1252 on Windows). Ruff's ``PLW1514`` is preview-only, so this test is the guard:
-it walks the project's own ``.py`` files with `ast` and names each call that leaves the encoding
-to the locale, as ``file:line``."""
+it walks the project's own ``.py`` files with `ast`, the code of their docstrings' doctest examples
+too, and names each call that leaves the encoding to the locale, as ``file:line``."""
 
 from __future__ import annotations
 
 import ast
+import doctest
 import re
 from pathlib import Path
 
@@ -107,6 +108,37 @@ def unspecified_encodings(source: str, filename: str) -> list[str]:
     ]
 
 
+def _docstring_nodes(tree: ast.AST) -> list[ast.Constant]:
+    """The docstrings of ``tree``: of the module, and of each class and function in it."""
+    owners = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return [
+        node.body[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, owners)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+        and isinstance(node.body[0].value.value, str)
+    ]
+
+
+def doctest_encodings(source: str, filename: str) -> list[str]:
+    """`unspecified_encodings` of the code in the doctest examples of ``source``'s docstrings,
+    each call named at its line in the file (exact for a docstring with no line continuation
+    before it). An example's source is the docstring's value, as doctest reads it."""
+    found = []
+    for node in _docstring_nodes(ast.parse(source, filename=filename)):
+        for example in doctest.DocTestParser().get_examples(node.value):
+            tree = ast.parse(example.source, filename=filename)  # an example is Python
+            found += [
+                f"{filename}:{node.lineno + example.lineno + call.lineno - 1}: {what} without "
+                "encoding="
+                for call in ast.walk(tree)
+                if isinstance(call, ast.Call) and (what := _leaves_encoding_out(call))
+            ]
+    return found
+
+
 def project_files() -> list[Path]:
     """The project's ``.py`` files, sorted."""
     return sorted(path for folder in FOLDERS for path in (ROOT / folder).rglob("*.py"))
@@ -180,3 +212,34 @@ def test_every_project_file_names_its_encodings():
         )
     ]
     assert not found, f"{len(found)} calls leave the encoding to the locale:\n" + "\n".join(found)
+
+
+def test_a_doctest_example_leaving_the_encoding_to_the_locale_is_named():
+    source = (
+        "def f():\n"
+        '    """Write.\n\n'
+        "    >>> x = 1\n"
+        '    >>> with open(path, "w") as handle:\n'
+        "    ...     _ = handle.write(text)\n"
+        '    >>> open(path, "w", encoding="utf-8").close()\n'
+        '    """\n'
+    )
+    assert doctest_encodings(source, "here.py") == [
+        "here.py:5: open() in text mode without encoding="
+    ]
+    assert unspecified_encodings(source, "here.py") == []  # the code alone: nothing to name
+
+
+def test_every_project_docstring_example_names_its_encodings():
+    """The code check passed over the doctest examples, which a reader copies: `run_log`,
+    `file_utils` and `render_svg` opened files to write in the locale's encoding there."""
+    found = [
+        problem
+        for path in project_files()
+        for problem in doctest_encodings(
+            path.read_text(encoding="utf-8"), path.relative_to(ROOT).as_posix()
+        )
+    ]
+    assert not found, f"{len(found)} examples leave the encoding to the locale:\n" + "\n".join(
+        found
+    )

@@ -471,7 +471,7 @@ def write_json(path: str, data: dict[str, Any]) -> None:
     >>> scratch = tempfile.TemporaryDirectory()
     >>> path = os.path.join(scratch.name, "results.json")
     >>> write_json(path, {"loss": float("nan"), "steps": [1, float("inf")]})
-    >>> open(path).read().split()
+    >>> open(path, encoding="utf-8").read().split()
     ['{', '"loss":', 'null,', '"steps":', '[', '1,', 'null', ']', '}']
     >>> scratch.cleanup()
     """

@@ -47,7 +47,7 @@ def logged_eval(path: str, step: int) -> dict[str, float | None]:
     >>> import tempfile
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = os.path.join(folder.name, "train_log.jsonl")
-    >>> with open(path, "w") as handle:
+    >>> with open(path, "w", encoding="utf-8") as handle:
     ...     _ = handle.write('{"step": 2, "eval_nll": 6.1, "eval_loss": null, "train_seconds": 1}')
     >>> logged_eval(path, 2), logged_eval(path, 4)
     ({'nll': 6.1, 'loss': None}, {})
@@ -71,7 +71,7 @@ def logged_record(path: str, step: int, suffix: str) -> dict[str, Any]:
     >>> import tempfile
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = os.path.join(folder.name, "train_log.jsonl")
-    >>> with open(path, "w") as handle:
+    >>> with open(path, "w", encoding="utf-8") as handle:
     ...     _ = handle.write('{"step": 2, "train_loss": 0.7, "train_seconds": 1}\\n'
     ...                      '{"step": 2, "unseen_eval_settings": 3, "unseen_r_at_1": null}')
     >>> logged_record(path, 2, "_eval_settings"), logged_record(path, 1, "_eval_settings")
@@ -103,11 +103,11 @@ def _read_lines(path: str) -> tuple[list[tuple[str, dict[str, Any]]], str]:
     >>> import tempfile
     >>> folder = tempfile.TemporaryDirectory()
     >>> path = os.path.join(folder.name, "train_log.jsonl")
-    >>> with open(path, "w") as handle:
+    >>> with open(path, "w", encoding="utf-8") as handle:
     ...     _ = handle.write('{"step": 1}\\n{"step": 2, "tr')
     >>> _read_lines(path)
     ([('{"step": 1}\\n', {'step': 1})], '{"step": 2, "tr')
-    >>> with open(path, "w") as handle:
+    >>> with open(path, "w", encoding="utf-8") as handle:
     ...     _ = handle.write('{"step": 1, "tr\\n{"step": 2}\\n')
     >>> _read_lines(path)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
