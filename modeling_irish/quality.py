@@ -33,6 +33,7 @@ __all__ = [
     "music21_events",
     "music21_sounding_events",
     "repeats_balanced",
+    "score_sounding_events",
     "reread_abc2midi",
     "reread_music21",
     "reread_ours",
@@ -394,7 +395,17 @@ def music21_sounding_events(abc: str) -> list[tuple]:
 
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        items = list(music21.converter.parse(abc, format="abc").recurse().notesAndRests)
+        score = music21.converter.parse(abc, format="abc")
+    return score_sounding_events(score)
+
+
+def score_sounding_events(score: Any) -> list[tuple]:
+    """`music21_events` of a music21 ``score`` (its notes, chords and rests, in order), merged
+    as `merge_ties` says: what a MusicXML file read back holds, to compare with
+    `sounding_events` of the tokens it was written from (`render_musicxml`)."""
+    import music21
+
+    items = list(score.recurse().notesAndRests)
     events = _score_events(items)
     tied = [
         isinstance(n, music21.note.Note) and n.tie is not None and n.tie.type != "stop"
