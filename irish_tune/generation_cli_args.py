@@ -11,6 +11,7 @@ from .arg_types import abc_source, non_negative_float, non_negative_int, number,
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
+    "DEFAULT_FORMATS",
     "FORMATS",
     "add_evaluate_generation_args",
     "add_generate_args",
@@ -24,9 +25,11 @@ __all__ = [
     "soundfont_problem",
 ]
 
-#: = `modeling_irish.render.FORMATS` and `modeling_irish.generation_args.DEFAULT_MAX_ROWS` (not
-#: imported: the command line starts light; a test checks that they agree).
-FORMATS = ("svg", "midi", "wav")
+#: = `modeling_irish.render.FORMATS`, `DEFAULT_FORMATS` and
+#: `modeling_irish.generation_args.DEFAULT_MAX_ROWS` (not imported: the command line starts
+#: light; a test checks that they agree).
+FORMATS = ("svg", "midi", "wav", "musicxml")
+DEFAULT_FORMATS = ("svg", "midi", "wav")
 DEFAULT_MAX_ROWS = 600
 
 
@@ -71,8 +74,8 @@ def seed_arg(text: str) -> int:
 
 
 def formats_arg(text: str) -> list[str]:
-    """``--render`` / ``--formats``: a comma list of ``svg``, ``midi``, ``wav`` (checked when
-    the arguments are read, before anything is sampled or written).
+    """``--render`` / ``--formats``: a comma list of ``svg``, ``midi``, ``wav``, ``musicxml``
+    (checked when the arguments are read, before anything is sampled or written).
 
     >>> formats_arg("svg, midi"), formats_arg("")
     (['svg', 'midi'], [])
@@ -205,7 +208,8 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         "--render",
         type=formats_arg,
         default=[],
-        help="comma list of svg,midi,wav (needs --out)",
+        help="comma list of svg,midi,wav,musicxml (needs --out); musicxml: the tune as written "
+        "(repeats, endings) for MuseScore, Sibelius, Finale",
     )
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 
@@ -229,10 +233,13 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--formats",
         type=formats_arg,
-        default=list(FORMATS),
-        help="comma list of svg,midi,wav (default: all); a format this machine cannot make (wav "
-        "without fluidsynth or a soundfont, svg without verovio) is skipped with one note, and "
-        "when none of those asked can be made the command stops with the note, exit status 2",
+        default=list(DEFAULT_FORMATS),
+        help="comma list of svg,midi,wav,musicxml (default: svg,midi,wav); musicxml (t.musicxml) "
+        "is the tune as written, repeats and endings kept, for MuseScore, Sibelius or Finale, "
+        "and a tune music21 cannot export is named on stderr, its other formats still written; "
+        "a format this machine cannot make (wav without fluidsynth or a soundfont, svg without "
+        "verovio) is skipped with one note, and when none of those asked can be made the "
+        "command stops with the note, exit status 2",
     )
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
 

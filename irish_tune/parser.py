@@ -146,7 +146,7 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
             "modeling_irish.generation_cli:run_generate",
         ),
         "render": (
-            "render ABC tunes to SVG, MIDI and WAV",
+            "render ABC tunes to SVG, MIDI, WAV and MusicXML",
             add_render_args,
             "modeling_irish.generation_cli:run_render",
         ),

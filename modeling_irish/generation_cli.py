@@ -291,7 +291,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    """``irish-tune render``: SVG, MIDI and WAV of every tune of ABC files (``-``: stdin).
+    """``irish-tune render``: SVG, MIDI, WAV and MusicXML (those of ``--formats``) of every tune
+    of ABC files (``-``: stdin).
 
     Each file's tunes are written as ``OUT/<file name>`` (one tune) or ``OUT/<file name>_<n>``;
     a file name met twice gets ``-2``, ``-3``..., and so does a tune name already given in the

@@ -75,10 +75,12 @@ def _say_invalid(said: CappedWarnings, name: str, errors: list[str]) -> None:
     said.warn(_INVALID, reason, "irish-tune generate: %s INVALID: %s", name, "; ".join(errors[:3]))
 
 
-#: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .svg, and an SVG's
-#: further pages, tune_N-2.svg, or tune_N-2-2.svg... moved aside (`to_svg`); an SVG page is the
-#: run's by its marker, and a page number counts only on an SVG (`_is_generated`).
-_GENERATED_NAME = re.compile(r"tune_([0-9]+)(?:-([0-9]+))?(?:-([0-9]+))?\.(abc|svg|mid|wav)")
+#: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .musicxml, .svg,
+#: and an SVG's further pages, tune_N-2.svg, or tune_N-2-2.svg... moved aside (`to_svg`); an SVG
+#: page is the run's by its marker, and a page number counts only on an SVG (`_is_generated`).
+_GENERATED_NAME = re.compile(
+    r"tune_([0-9]+)(?:-([0-9]+))?(?:-([0-9]+))?\.(abc|svg|mid|wav|musicxml)"
+)
 
 
 def _generated_files(folder: str) -> set[str]:
@@ -91,8 +93,8 @@ def _is_generated(folder: str, name: str) -> bool:
     of SVG, a page marked as a ``tune_N``'s (`page_of`: ``tune_N-2.svg``, and one moved aside,
     ``tune_N-2-2.svg`` or ``tune_N-1-2.svg``), or one without a marker of a name an older
     version wrote (``tune_N.svg``, ``tune_N-2.svg``); not another stem's page (``tune_1-2.svg``
-    of a tune ``tune_1-2``), nor an ABC, MIDI or WAV file with a page number (``tune_1-2.mid``:
-    generate writes only ``tune_N.abc``, ``.mid``, ``.wav``)."""
+    of a tune ``tune_1-2``), nor an ABC, MIDI, WAV or MusicXML file with a page number
+    (``tune_1-2.mid``: generate writes only ``tune_N.abc``, ``.mid``, ``.wav``, ``.musicxml``)."""
     m = _GENERATED_NAME.fullmatch(name)
     if m is None or m[4] != "svg":
         return m is not None and not m[2]

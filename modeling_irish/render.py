@@ -1,5 +1,6 @@
 """Render ABC tunes to SVG (verovio, `render_svg`), MIDI (music21, from the package's own
-reading of the tune) and WAV (fluidsynth + a GM soundfont)."""
+reading of the tune), WAV (fluidsynth + a GM soundfont) and MusicXML (music21, the tune as
+written, `render_musicxml`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tokenization.capped_warnings import CappedWarnings
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
+from .render_musicxml import to_musicxml
 from .render_playing import (
     PlayedEvent,
     _tempo_marks,
@@ -31,6 +33,8 @@ from .render_playing import (
 from .render_svg import Kept, RenderError, _tune_lines, stale_pages, to_svg, warn_unmarked
 
 __all__ = [
+    "DEFAULT_FORMATS",
+    "FORMATS",
     "MIDI_LONGEST_WAIT",
     "PlayedEvent",
     "RenderError",
@@ -40,6 +44,7 @@ __all__ = [
     "played_notes",
     "render_abc",
     "to_midi",
+    "to_musicxml",
     "to_svg",
     "to_wav",
     "tune_label",
@@ -53,7 +58,9 @@ SOUNDFONT_PATHS = (
     "/usr/share/soundfonts/default.sf2",
     "/usr/share/soundfonts/FluidR3_GM.sf2",
 )
-FORMATS = ("svg", "midi", "wav")
+FORMATS = ("svg", "midi", "wav", "musicxml")
+#: what `render_abc` (and ``irish-tune render``) makes unless told: MusicXML only when asked
+DEFAULT_FORMATS = ("svg", "midi", "wav")
 
 logger = logging.getLogger(__name__)
 
@@ -599,18 +606,21 @@ def _check_readable(abc: str, line_offset: int = 0) -> None:
 def render_abc(
     abc: str,
     stem: str,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
     soundfont: str | None = None,
     tempo: int = 200,
     line_offset: int = 0,
     taken: Collection[str] = (),
     said: CappedWarnings | None = None,
 ) -> dict[str, list[str] | str]:
-    """Render one tune to ``stem.svg``, ``stem.mid`` and ``stem.wav`` (those asked for).
+    """Render one tune to ``stem.svg``, ``stem.mid``, ``stem.wav`` and ``stem.musicxml`` (those
+    asked for, of `FORMATS`; by default `DEFAULT_FORMATS`).
 
     Returns ``{format: path(s)}``. A WAV that this machine cannot make (no fluidsynth, or no
     soundfont) is reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``)
-    instead of raising, and not logged: the caller says it once. The tune is rendered whole or
+    instead of raising, and not logged: the caller says it once. So is a MusicXML file music21
+    cannot export (``"musicxml: music21 could not write MusicXML: ..."``): the tune's other
+    formats are still written, as its WAV is without a soundfont. The tune is rendered whole or
     not at all: every file is written under a temporary name, and all are renamed into place
     once every format is made (`replacing_files`; the WAV is synthesised from the new MIDI).
     The SVG pages an earlier rendering of ``stem`` left that the new one did not write
@@ -659,6 +669,11 @@ def render_abc(
             )
         elif "wav" in formats:
             out["wav"] = _wav_alone(abc, stem + ".wav", soundfont, tempo, group)
+        if "musicxml" in formats:
+            try:
+                out["musicxml"] = to_musicxml(abc, stem + ".musicxml", group=group)
+            except RenderError as err:  # not the tune's other formats' fault: they are kept
+                out["skipped"].append(f"musicxml: {err}")
     for file, reason, instead in kept:
         warn_unmarked(file, reason, instead, said)
     out["kept"] = [file for file, _, _ in kept]

@@ -556,7 +556,7 @@ def test_an_option_whose_type_gives_an_empty_list_is_not_refused(monkeypatch, ca
         main(["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"])
     assert refused.value.code == 2
     err = capsys.readouterr().err
-    assert err.endswith("error: --formats is empty; choose from svg, midi, wav\n")
+    assert err.endswith("error: --formats is empty; choose from svg, midi, wav, musicxml\n")
     assert main(["render", "one.abc", "--formats=midi", "--out", "rx", "--", "--x--"]) == 0
     assert seen[1].formats == ["midi"] and seen[1].files == ["one.abc", "--x--"]
 

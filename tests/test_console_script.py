@@ -196,7 +196,7 @@ def test_retrieval_usage_errors_load_nothing():
         (["generate", "--model", "m", "--soundfont", "gm.sf2"],
          "--soundfont is used only for WAV files: add wav to --render (e.g. --render wav)"),
         (["render", "t.abc", "--out", "o", "--formats", ""],
-         "--formats is empty; choose from svg, midi, wav"),
+         "--formats is empty; choose from svg, midi, wav, musicxml"),
         (["render", "t.abc", "--out", "o", "--formats", "midi", "--soundfont", "gm.sf2"],
          "--soundfont is used only for WAV files: add wav to --formats (e.g. --formats wav)"),
         (["render", "-", "--out", "o", "-"], "'-' (stdin) can be given once"),
@@ -340,10 +340,10 @@ def test_help_and_mistyped_flags_import_nothing_heavy():
 def test_the_light_copies_of_constants_agree_with_the_library():
     """The parser's copies of library constants (not imported: it starts light) are theirs."""
     from irish_tune.arg_types import MAX_WEIGHT, MUSIC21_BOOKS
-    from irish_tune.generation_cli_args import DEFAULT_MAX_ROWS, FORMATS
+    from irish_tune.generation_cli_args import DEFAULT_FORMATS, DEFAULT_MAX_ROWS, FORMATS
     from modeling_irish import abc_sources, edit_distance, generation_args, render
 
-    assert FORMATS == render.FORMATS
+    assert FORMATS == render.FORMATS and DEFAULT_FORMATS == render.DEFAULT_FORMATS
     assert DEFAULT_MAX_ROWS == generation_args.DEFAULT_MAX_ROWS
     assert tuple(abc_sources.MUSIC21_COLLECTIONS) == MUSIC21_BOOKS
     assert MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT
@@ -421,10 +421,11 @@ def test_render_from_the_command_line_imports_no_torch(tmp_path):
     tune = tmp_path / "tune.abc"
     tune.write_text("X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", encoding="utf-8")
     lines = _run_as_console_script(
-        ["render", str(tune), "--out", str(tmp_path / "out"), "--formats", "midi"]
+        ["render", str(tune), "--out", str(tmp_path / "out"), "--formats", "midi,musicxml"]
     )
     assert lines[-2:] == ["status 0", "loaded []"]
     assert (tmp_path / "out" / "tune.mid").is_file()
+    assert (tmp_path / "out" / "tune.musicxml").is_file()
 
 
 def test_the_package_exports_and_registers_as_it_did():

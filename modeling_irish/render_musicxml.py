@@ -1,0 +1,345 @@
+"""MusicXML of a tune as this package reads it (`parse_abc`), for notation programs (MuseScore,
+Sibelius, Finale): `to_musicxml` builds a music21 score from the tune's tokens in their
+WRITTEN order (repeats as repeat bar lines, endings as volta brackets, not unfolded as the
+MIDI plays them) and writes it with music21's MusicXML exporter; `musicxml_score` is the score.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from tokenization.analysis import _bar_parts
+
+from .cli import first_line
+from .file_utils import ReplacingFiles, replacing_file
+from .render_svg import RenderError
+
+if TYPE_CHECKING:
+    from tokenization.abc_parser import AbcTune
+
+__all__ = ["musicxml_score", "to_musicxml", "written_measures"]
+
+#: natural pitch class of each letter
+_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+#: the spelling of each pitch class off the key, in sharp keys and in flat keys
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+#: the header fields written as the score's metadata: ABC field -> music21 metadata name
+_METADATA = {"C": "composer", "S": "source", "O": "localeOfComposition"}
+
+
+def written_measures(tokens: Sequence[Any]) -> list[tuple[int, int, str]]:
+    """``(first token, token after the last, bar text that ends it or "")`` of each measure of
+    ``tokens`` as written: the stretches between bar lines that hold a note, chord or rest (an
+    ending opened among a bar's notes, ``[1``, starts a measure too: a volta bracket starts at
+    a bar line).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> written_measures(parse_abc("L:1/8\\nK:D\\n|:DE|1 F:|2 G|]").tokens)
+    [(1, 3, '|1'), (4, 5, ':|2'), (6, 7, '|]')]
+    """
+    measures, start = [], 0
+    for i, token in enumerate(tokens):
+        if token.kind == "bar":
+            if _has_music(tokens[start:i]):
+                measures.append((start, i, token.text))
+            elif measures and start == i:  # a bar line right after another: keep the last
+                measures[-1] = (*measures[-1][:2], token.text)
+            start = i + 1
+    if _has_music(tokens[start:]):
+        measures.append((start, len(tokens), ""))
+    return measures
+
+
+def _has_music(tokens: Sequence[Any]) -> bool:
+    return any(token.kind in ("note", "rest") for token in tokens)
+
+
+def _spelled(pitch: int, key_alters: dict[str, int], sharps: bool) -> Any:
+    """A music21 `Pitch` of MIDI ``pitch``, spelled as the key signature (``key_alters``,
+    `Key.accidentals`) spells it, else with a sharp in a sharp key and a flat in a flat one."""
+    import music21
+
+    pc = pitch % 12
+    letter = next(
+        (name for name, base in _LETTERS.items() if (base + key_alters.get(name, 0)) % 12 == pc),
+        None,
+    )
+    if letter is None:
+        name = (_SHARP_NAMES if sharps else _FLAT_NAMES)[pc]
+        letter, alter = name[0], {"#": 1, "b": -1}.get(name[1:], 0)
+    else:
+        alter = key_alters.get(letter, 0)
+    octave = (pitch - _LETTERS[letter] - alter) // 12 - 1
+    spelled = music21.pitch.Pitch(letter, octave=octave)
+    if alter:
+        spelled.accidental = music21.pitch.Accidental(alter)
+    return spelled
+
+
+def _duration(written: Fraction, factor: Fraction) -> Any:
+    """A music21 `Duration` of ``written`` quarter notes in a tuplet of time ``factor`` (1: none):
+    the written note with a tuplet mark when it is one note value, else its played length."""
+    import music21
+
+    duration = music21.duration.Duration(written)
+    if factor == 1:
+        return duration
+    if duration.type == "complex" or len(duration.dotGroups) > 1:
+        return music21.duration.Duration(written * factor)
+    tuplet = music21.duration.Tuplet(factor.denominator, factor.numerator)
+    tuplet.setDurationType(duration.type, duration.dots)
+    duration.appendTuplet(tuplet)
+    return duration
+
+
+def _measure_events(
+    tokens: Sequence[Any], key_alters: dict[str, int], sharps: bool, meters: dict[int, str]
+) -> list[Any]:
+    """The music21 notes, chords, rests and time signatures (a ``meters`` change, by token
+    index) of one measure's ``tokens``; ties are marked by `_tie`."""
+    import music21
+
+    from tokenization.measure import tuplet_size
+
+    out: list[Any] = []
+    chord: list[Any] | None = None
+    factor, left = Fraction(1), 0
+    for i, token in enumerate(tokens):
+        if i in meters:
+            out.append(music21.meter.TimeSignature(meters[i]))
+        kind = token.kind
+        if kind == "tuplet":
+            factor, left = token.dur, tuplet_size(token.text)
+        elif kind == "chord_start":
+            chord = []
+        elif kind == "note" and chord is not None:
+            chord.append(token)
+        elif kind in ("note", "rest", "chord_end"):
+            members = chord if kind == "chord_end" else [token]
+            chord = None
+            if not members:
+                continue
+            scale = factor if left > 0 else Fraction(1)
+            left -= 1 if left > 0 else 0
+            duration = _duration(members[0].dur * 4, scale)
+            if kind == "rest":
+                element = music21.note.Rest(duration=duration)
+            elif len(members) == 1:
+                element = music21.note.Note(_spelled(token.pitch, key_alters, sharps))
+                element.duration = duration
+            else:
+                pitches = sorted({m.pitch for m in members})
+                element = music21.chord.Chord([_spelled(p, key_alters, sharps) for p in pitches])
+                element.duration = duration
+            out.append(element)
+    return out
+
+
+def _mark_ties(events: Sequence[Any], tied: Sequence[frozenset[int]]) -> None:
+    """Mark with music21 `Tie` s the pitches of ``events`` (notes, chords and rests in written
+    order) that ``tied`` (`tied_pitches`, one set an event) ties into the next event."""
+    import music21
+
+    def notes_of(event: Any) -> list[Any]:
+        if isinstance(event, music21.chord.Chord):
+            return list(event.notes)
+        return [event] if isinstance(event, music21.note.Note) else []
+
+    for event, ties, following in zip(events, tied, [*events[1:], None]):
+        for note in notes_of(event):
+            if note.pitch.midi in ties and following is not None:
+                after = [n for n in notes_of(following) if n.pitch.midi == note.pitch.midi]
+                if after:
+                    note.tie = music21.tie.Tie("continue" if note.tie else "start")
+                    after[0].tie = music21.tie.Tie("stop")
+
+
+def _key_signature(tune: AbcTune) -> Any:
+    """The music21 `Key` of ``tune``'s ``K:`` (its mode kept), or a bare key signature."""
+    import music21
+
+    tonic = tune.key.tonic.replace("b", "-")
+    try:
+        return music21.key.Key(tonic, tune.key.mode)
+    except Exception:  # noqa: BLE001 (a mode music21 lacks: the signature alone is enough)
+        return music21.key.KeySignature(tune.key.signature)
+
+
+def musicxml_score(tune: AbcTune) -> Any:
+    """A music21 `Score` of one part of ``tune`` (`parse_abc`) as written: a measure between
+    each two bar lines (`written_measures`; a short first one, a pickup, numbered 0; short and
+    long bars kept as written), ``|:`` and ``:|`` as repeat bar lines, ``||`` and ``|]`` as
+    double and final bar lines, each ending (``|1``, ``:|2``, ``|1,3``) as a volta bracket over
+    the measures to its ``:|`` (one measure, when no ``:|`` closes it: the section ends after
+    it, as `played_order` plays it); the header's key (with its mode), meter (and the body's
+    changes, `meter_changes`), title, composer (``C:``), source (``S:``) and origin (``O:``);
+    tuplets marked, ties tied, chords as chords, at their written pitches (the tokens': the
+    ``transpose=`` of the MIDI is not applied), a length of no single note value as tied notes.
+    Decorations, grace notes, slurs, chord symbols and mid-tune key changes are not written
+    (the tokens do not keep them)."""
+    import music21
+
+    from .quality import tied_pitches
+
+    tokens = tune.tokens
+    key_alters = tune.key.accidentals
+    sharps = tune.key.signature >= 0
+    changes = dict(tune.meter_changes)
+    part = music21.stream.Part()
+    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
+    events: list[Any] = []
+    brackets: list[tuple[str, list[Any]]] = []
+    open_bracket: tuple[str, list[Any], bool] | None = None  # label, measures, to a ":|"
+    measures = written_measures(tokens)
+    starts_repeat = tokens[0].text.endswith(":") if tokens and tokens[0].kind == "bar" else False
+    previous_bar = tokens[measures[0][0] - 1].text if measures and measures[0][0] else ""
+    for number, (start, stop, bar) in enumerate(measures, 1):
+        measure = music21.stream.Measure(number=number)
+        if number == 1:
+            measure.append(_key_signature(tune))
+            if _is_meter(meter):
+                measure.append(music21.meter.TimeSignature(meter))
+        meters = {i - start: changes[i] for i in range(start, stop) if changes.get(i)}
+        contents = _measure_events(tokens[start:stop], key_alters, sharps, meters)
+        for element in contents:
+            measure.append(element)
+        events += [e for e in contents if not isinstance(e, music21.meter.TimeSignature)]
+        if starts_repeat:
+            measure.leftBarline = music21.bar.Repeat(direction="start")
+        ending = _bar_parts(previous_bar)[1] if previous_bar else ()
+        if ending:
+            label = previous_bar.lstrip(":|]").lstrip("[")
+            open_bracket = (label, [], _closed_by_repeat(tokens, start))
+            brackets.append(open_bracket[:2])
+        if open_bracket is not None:
+            open_bracket[1].append(measure)
+        measure.rightBarline = _right_barline(bar)
+        if open_bracket is not None and (_ends_bracket(bar) or not open_bracket[2]):
+            open_bracket = None
+        starts_repeat = bar.endswith(":")
+        previous_bar = bar
+        part.append(measure)
+    _mark_ties(events, tied_pitches(tokens))
+    _pad_short_measures(part, meter)
+    for label, spanned in brackets:
+        part.insert(0, music21.spanner.RepeatBracket(spanned, number=label))
+    part.splitAtDurations(recurse=True)  # a length of no one note value: tied notes
+    _make_beams(part)
+    score = music21.stream.Score([part])
+    score.metadata = _metadata(tune)
+    return score
+
+
+def _make_beams(part: Any) -> None:
+    """Beam the notes of each measure of ``part`` by its meter, as music21 beams them; a
+    measure it cannot beam (longer than its meter) is left unbeamed."""
+    import music21
+
+    for measure in part.getElementsByClass("Measure"):
+        try:
+            music21.stream.makeNotation.makeBeams(measure, inPlace=True)
+        except Exception:  # noqa: BLE001 (music21 refuses to beam an overfull measure)
+            continue
+    part.streamStatus.beams = True
+
+
+def _is_meter(meter: str) -> bool:
+    """Whether ``meter`` is a time signature music21 writes (``6/8``; not ``none``)."""
+    numerator, _, denominator = meter.partition("/")
+    return numerator.isdigit() and denominator.isdigit() and int(numerator) * int(denominator) > 0
+
+
+def _closed_by_repeat(tokens: Sequence[Any], start: int) -> bool:
+    """Whether the first bar line from ``start`` on that ends a section, a repeat or an ending
+    ends a repeat (``:|``): the volta bracket opened at ``start`` runs to it."""
+    for token in tokens[start:]:
+        if token.kind == "bar" and _ends_bracket(token.text):
+            return token.text.startswith(":")
+    return False
+
+
+def _ends_bracket(bar: str) -> bool:
+    """Whether the bar line ``bar`` closes a volta bracket: it ends or starts a repeat, ends a
+    section, or opens another ending (which starts its own)."""
+    return (
+        bar.startswith(":")
+        or bar.endswith(":")
+        or bar in ("||", "|]", "")
+        or bool(_bar_parts(bar)[1])
+    )
+
+
+def _right_barline(bar: str) -> Any:
+    """The music21 bar line that ends a measure at ``bar``; None for a plain one."""
+    import music21
+
+    if bar.startswith(":"):
+        return music21.bar.Repeat(direction="end")
+    return {"||": music21.bar.Barline("double"), "|]": music21.bar.Barline("final")}.get(bar)
+
+
+def _pad_short_measures(part: Any, meter: str) -> None:
+    """Mark each measure of ``part`` shorter than ``meter`` as such, so that the exporter does
+    not fill it with rests: a short first one (a pickup, numbered 0, the others from 1) is
+    padded before its notes, another after them."""
+    if not _is_meter(meter):
+        return
+    numerator, denominator = map(int, meter.split("/"))
+    bar = Fraction(4 * numerator, denominator)
+    measures = list(part.getElementsByClass("Measure"))
+    for n, measure in enumerate(measures):
+        short = bar - Fraction(measure.highestTime).limit_denominator(100_000)
+        if short > 0 and n == 0 and len(measures) > 1:
+            measure.paddingLeft = short
+            for later, other in enumerate(measures):
+                other.number = later
+        elif short > 0:
+            measure.paddingRight = short
+
+
+def _metadata(tune: AbcTune) -> Any:
+    """music21 `Metadata` of the tune's title and the header fields of `_METADATA`."""
+    import music21
+
+    metadata = music21.metadata.Metadata()
+    metadata.title = tune.title or "Untitled"
+    for field, name in _METADATA.items():
+        values = [v.strip() for v in tune.fields.get(field, []) if v.strip()]
+        if values:
+            setattr(metadata, name, "; ".join(values))
+    return metadata
+
+
+def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str:
+    """Write a MusicXML file of the tune ``abc`` as this package reads it (`musicxml_score`),
+    with music21's exporter. Raises `RenderError` when the tune cannot be read or music21
+    cannot export it (naming why); an `OSError` in writing it (a full disk) is raised as it
+    is, naming ``path``. The file is written whole under a temporary name (`replacing_file`;
+    renamed with the other files of ``group`` when given): a failure leaves none.
+
+    >>> to_musicxml("X:1\\nT:Reel\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.musicxml")
+    'tune.musicxml'
+    """
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    try:
+        tune = parse_abc(abc)
+    except AbcParseError as err:
+        raise RenderError(f"not readable ABC: {err}") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            exporter = GeneralObjectExporter(musicxml_score(tune))
+            exporter.makeNotation = False  # no rests, ties or measures of music21's own
+            data = exporter.parse()
+        except Exception as err:  # noqa: BLE001 (the exporter fails on some scores it is given)
+            raise RenderError(f"music21 could not write MusicXML: {first_line(err)}") from err
+    with replacing_file(path, group) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
+    return path

@@ -1,0 +1,163 @@
+"""MusicXML output (`render_musicxml.to_musicxml`, ``irish-tune render --formats musicxml``): the
+file music21 reads back holds our reader's notes, rests, chords, ties and tuplets, its measures
+as written (repeat bar lines, volta brackets, a pickup) and the header's key, meter and title."""
+
+from __future__ import annotations
+
+import random
+import warnings
+
+import pytest
+from helpers import require_corpus
+from render_helpers import _write
+
+pytest.importorskip("music21")
+
+#: tunes that stress the written form: a pickup, triplets, chords, ties (across a bar line, in a
+#: chord), 1st and 2nd endings, a bar too long, a complex length (five sixteenths), a meter change
+TRICKY = [
+    "X:1\nT:Endings\nC:Trad\nR:jig\nM:6/8\nL:1/8\nK:Ador\nE|:A>BA G2E-|E3 ^F2G|1 (3ABc [DF]2z:|2 "
+    "A3- A2z|]\n",
+    "X:2\nT:Chords\nM:4/4\nL:1/8\nK:D\n[DA-]2A2 [FA]2-[FA]2|(3:2:4FGAB c4 =c2|[1 d8:|[2 D8|]\n",
+    "X:3\nT:Long Bar\nM:2/4\nL:1/16\nK:Bb\n(gag (3fgf (3efe (3ded|A8-|A4 A3 A5|[M:3/4]B12|]\n",
+]
+
+
+def _read_back(abc: str, tmp_path) -> tuple:
+    """``(tune, score)``: our reading of ``abc`` and music21's of the MusicXML written from it."""
+    import music21
+
+    from modeling_irish.render_musicxml import to_musicxml
+    from tokenization.abc_parser import parse_abc
+
+    path = to_musicxml(abc, str(tmp_path / "tune.musicxml"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_abc(abc), music21.converter.parse(path)
+
+
+def _agrees(abc: str, tmp_path) -> str:
+    """``""`` when the MusicXML of ``abc`` reads back as our reading of it, else what differs."""
+    from modeling_irish.quality import score_sounding_events, sounding_events
+    from modeling_irish.render_musicxml import written_measures
+
+    tune, score = _read_back(abc, tmp_path)
+    ours, theirs = sounding_events(tune.tokens), score_sounding_events(score)
+    if ours != theirs:
+        return f"events differ:\nours    {ours}\nmusic21 {theirs}"
+    measures = score.parts[0].getElementsByClass("Measure")
+    if len(measures) != len(written_measures(tune.tokens)):
+        return f"{len(measures)} measures, ours {len(written_measures(tune.tokens))}"
+    sharps = score.recurse().getElementsByClass("KeySignature")[0].sharps
+    if sharps != tune.key.signature:
+        return f"key signature of {sharps} sharps, ours {tune.key.signature}"
+    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
+    first = score.recurse().getElementsByClass("TimeSignature").first()
+    if "/" in meter and (first is None or first.ratioString != meter):
+        return f"time signature {first}, ours {meter}"
+    return ""
+
+
+@pytest.mark.parametrize("abc", TRICKY, ids=["endings", "chords", "long-bar"])
+def test_musicxml_reads_back_as_our_tune(abc, tmp_path):
+    assert _agrees(abc, tmp_path) == ""
+
+
+def test_musicxml_keeps_the_written_form(tmp_path):
+    """Repeats as repeat bar lines and endings as volta brackets (not unfolded as the MIDI
+    plays them), a pickup as measure 0, written pitches spelled in the key, and the header."""
+    import music21
+
+    tune, score = _read_back(TRICKY[0], tmp_path)
+    part = score.parts[0]
+    measures = list(part.getElementsByClass("Measure"))
+    assert [m.number for m in measures] == [0, 1, 2, 3, 4]
+    assert measures[0].highestTime == 0.5  # the pickup is not filled with rests
+    assert isinstance(measures[1].leftBarline, music21.bar.Repeat)
+    assert measures[3].rightBarline.direction == "end"
+    assert measures[4].rightBarline.type == "final"
+    brackets = part.getElementsByClass("RepeatBracket")  # over measures 3 and 4
+    assert [(b.number, [m.number for m in b.getSpannedElements()]) for b in brackets] == [
+        ("1", [3]),
+        ("2", [4]),
+    ]
+    assert [n.nameWithOctave for n in measures[2].notes] == ["E4", "F#4", "G4"]
+    assert measures[1].notes[-1].tie.type == "start" and measures[2].notes[0].tie.type == "stop"
+    assert score.metadata.bestTitle == "Endings" and score.metadata.composer == "Trad"
+    assert part.recurse().getElementsByClass("Key").first().mode == "dorian"
+
+
+def test_musicxml_first_ending_runs_to_its_repeat(tmp_path):
+    """A 1st ending of two bars is bracketed over both; a 2nd ending no ``:|`` closes over one
+    (the section ends after it, as `played_order` plays it)."""
+    abc = "X:1\nM:2/4\nL:1/8\nK:G\n|:GABc|1 dedc|BAGA:|2 dBAF|G4|]\n"
+    _, score = _read_back(abc, tmp_path)
+    brackets = score.parts[0].getElementsByClass("RepeatBracket")
+    spans = [[m.number for m in b.getSpannedElements()] for b in brackets]
+    assert spans == [[2, 3], [4]]
+
+
+def test_musicxml_of_real_tunes_reads_back(tmp_path):
+    """A handful of the shared corpus and of O'Neill's (triplets, chords, ties, pickups)."""
+    from modeling_irish.abc_sources import iter_raw_tunes
+
+    tunes = random.Random(1).sample([raw.text for raw in iter_raw_tunes(str(require_corpus()))], 4)
+    tunes += [raw.text for raw in iter_raw_tunes("oneills1850")][:300:100]
+    for abc in tunes:
+        assert _agrees(abc, tmp_path) == "", abc
+
+
+@pytest.mark.slow
+def test_musicxml_of_many_real_tunes_reads_back(tmp_path):
+    from modeling_irish.abc_sources import iter_raw_tunes
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    tunes = random.Random(0).sample(
+        [raw.text for raw in iter_raw_tunes(str(require_corpus()))], 100
+    )
+    tunes += random.Random(0).sample([raw.text for raw in iter_raw_tunes("oneills1850")], 50)
+    checked, differ = 0, []
+    for abc in tunes:
+        try:
+            parse_abc(abc)
+        except AbcParseError:
+            continue  # refused by our reader: render refuses it before any format
+        checked += 1
+        problem = _agrees(abc, tmp_path)
+        if problem:
+            differ.append(f"{problem}\n{abc}")
+    assert checked > 140 and not differ, differ[:2]
+
+
+def test_render_cli_writes_musicxml(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    abc = _write(tmp_path / "t.abc", TRICKY[1])
+    out = tmp_path / "out"
+    assert main(["render", abc, "--out", str(out), "--formats", "musicxml,midi"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["t.mid", "t.musicxml"]
+    assert f"musicxml: {out / 't.musicxml'}" in capsys.readouterr().out
+    assert _agrees(TRICKY[1], tmp_path) == ""
+
+
+def test_a_tune_music21_cannot_export_is_named_and_its_other_formats_written(
+    tmp_path, capsys, caplog, monkeypatch
+):
+    """The reason is said on stderr with the tune's name; its MIDI is still written."""
+    from music21.musicxml import m21ToXml
+
+    from modeling_irish.cli import main
+
+    def refuse(self):
+        raise m21ToXml.MusicXMLExportException("cannot export this")
+
+    monkeypatch.setattr(m21ToXml.GeneralObjectExporter, "parse", refuse)
+    abc = _write(tmp_path / "t.abc", TRICKY[1])
+    out = tmp_path / "out"
+    assert main(["render", abc, "--out", str(out), "--formats", "midi,musicxml"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["t.mid"]
+    said = capsys.readouterr().err + caplog.text
+    assert (
+        f"irish-tune render: {abc} line 1 (X:2 T:Chords): skipped musicxml: music21 could not "
+        "write MusicXML: cannot export this"
+    ) in said
