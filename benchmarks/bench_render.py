@@ -1,7 +1,9 @@
-"""MIDI rendering time (`to_midi`) of long and fuzzed tunes: the cases an audit found slow.
+"""MIDI rendering time (`to_midi`) of long and fuzzed tunes: the cases an audit found slow;
+``--format musicxml`` times `to_musicxml` (the tune as written, its repeats not unfolded) instead.
 
 Usage:
     python benchmarks/bench_render.py [--cases "ending 1-10000000" "P:(AB)50" ...]
+        [--format midi|musicxml]
 
 Each case is one tune rendered once, in this process, in the order given: a 70-byte tune with
 the ending ``|1-10000000``; ``P:(AB)n`` over two 8-bar repeated parts (212 notes a
@@ -20,7 +22,7 @@ import time
 
 import _paths  # noqa: F401  (the repository on sys.path)
 
-from modeling_irish.render import to_midi
+from modeling_irish.render import to_midi, to_musicxml
 
 PART_A = "|:DEFG ABcd|efga bagf|edcB AGFE|D2F2 A2d2|DEFG ABcd|efga bagf|edcB AGFE|D8:|"
 PART_B = "|:fgaf gefd|edcB AGFE|DFAd fdAF|G2B2 d2g2|fgaf gefd|edcB AGFE|DFAd fdAF|d8:|"
@@ -43,13 +45,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cases", nargs="+", choices=list(CASES), default=list(CASES), help="tunes to render"
     )
+    parser.add_argument(
+        "--format", choices=["midi", "musicxml"], default="midi", help="the file each case makes"
+    )
     args = parser.parse_args(argv)
-    path = os.path.join(tempfile.mkdtemp(), "t.mid")
-    to_midi("X:1\nL:1/8\nK:D\nDEFG|]\n", path)  # music21's import, not timed
+    write = to_midi if args.format == "midi" else to_musicxml
+    path = os.path.join(tempfile.mkdtemp(), "t.mid" if args.format == "midi" else "t.musicxml")
+    write("X:1\nL:1/8\nK:D\nDEFG|]\n", path)  # music21's import, not timed
     for name in args.cases:
         start = time.perf_counter()
         try:
-            to_midi(CASES[name], path)
+            write(CASES[name], path)
             said = f"{time.perf_counter() - start:.2f} s"
         except Exception as err:  # noqa: BLE001 (what a case ends in is the figure)
             said = f"{type(err).__name__} after {time.perf_counter() - start:.2f} s"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from tokenization.analysis import _bar_parts
+from tokenization.analysis import _bar_parts, _ending_passes
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
@@ -27,6 +27,8 @@ _LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 #: the spelling of each pitch class off the key, in sharp keys and in flat keys
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+#: the most passes one ending may name: MusicXML lists each (``|1-10000000`` would be 10**7)
+MOST_ENDING_PASSES = 100
 #: the header fields written as the score's metadata: ABC field -> music21 metadata name
 _METADATA = {"C": "composer", "S": "source", "O": "localeOfComposition"}
 
@@ -129,7 +131,7 @@ def _measure_events(
             if kind == "rest":
                 element = music21.note.Rest(duration=duration)
             elif len(members) == 1:
-                element = music21.note.Note(_spelled(token.pitch, key_alters, sharps))
+                element = music21.note.Note(_spelled(members[0].pitch, key_alters, sharps))
                 element.duration = duration
             else:
                 pitches = sorted({m.pitch for m in members})
@@ -212,7 +214,7 @@ def musicxml_score(tune: AbcTune) -> Any:
             measure.leftBarline = music21.bar.Repeat(direction="start")
         ending = _bar_parts(previous_bar)[1] if previous_bar else ()
         if ending:
-            label = previous_bar.lstrip(":|]").lstrip("[")
+            label = _ending_label(previous_bar)
             open_bracket = (label, [], _closed_by_repeat(tokens, start))
             brackets.append(open_bracket[:2])
         if open_bracket is not None:
@@ -235,16 +237,45 @@ def musicxml_score(tune: AbcTune) -> Any:
 
 
 def _make_beams(part: Any) -> None:
-    """Beam the notes of each measure of ``part`` by its meter, as music21 beams them; a
-    measure it cannot beam (longer than its meter) is left unbeamed."""
+    """Beam the notes of each measure of ``part`` by its meter, as music21 beams them (stems are
+    left to the notation program); a measure it cannot beam (longer than its meter) is left
+    unbeamed. Each measure is given the meter in force for the call, and the part's context is
+    never searched for it: that search made a tune of 1,000 bars take 20 s."""
     import music21
 
+    meter = None
     for measure in part.getElementsByClass("Measure"):
+        own = measure.getElementsByClass("TimeSignature").first()
+        meter = own or meter
+        lent = None
+        if own is None and meter is not None:
+            lent = music21.meter.TimeSignature(meter.ratioString)
+            measure.insert(0, lent)
         try:
-            music21.stream.makeNotation.makeBeams(measure, inPlace=True)
-        except Exception:  # noqa: BLE001 (music21 refuses to beam an overfull measure)
-            continue
+            music21.stream.makeNotation.makeBeams(measure, inPlace=True, setStemDirections=False)
+        except Exception:  # noqa: BLE001 (music21 refuses some measures: left unbeamed)
+            pass
+        finally:
+            if lent is not None:
+                measure.remove(lent)
     part.streamStatus.beams = True
+
+
+def _ending_label(bar: str) -> str:
+    """The passes of the ending the bar line ``bar`` opens (``"1"``, ``"1,3"``, ``"1-3"``); a
+    `RenderError` when they are more than `MOST_ENDING_PASSES`, each of which MusicXML lists.
+
+    >>> _ending_label(":|2"), _ending_label("[1,3")
+    ('2', '1,3')
+    """
+    label = bar.lstrip(":|]").lstrip("[")
+    passes = sum(high - low + 1 for low, high in _ending_passes(label))
+    if passes > MOST_ENDING_PASSES:
+        raise RenderError(
+            f"the ending {bar} names {passes} passes; a MusicXML ending lists each, and "
+            f"this one writes at most {MOST_ENDING_PASSES}"
+        )
+    return label
 
 
 def _is_meter(meter: str) -> bool:
@@ -316,10 +347,11 @@ def _metadata(tune: AbcTune) -> Any:
 
 def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str:
     """Write a MusicXML file of the tune ``abc`` as this package reads it (`musicxml_score`),
-    with music21's exporter. Raises `RenderError` when the tune cannot be read or music21
-    cannot export it (naming why); an `OSError` in writing it (a full disk) is raised as it
-    is, naming ``path``. The file is written whole under a temporary name (`replacing_file`;
-    renamed with the other files of ``group`` when given): a failure leaves none.
+    with music21's exporter. Raises `RenderError` when the tune cannot be read, names an
+    ending of more than `MOST_ENDING_PASSES` passes, or music21 cannot export it (naming why);
+    an `OSError` in writing it (a full disk) is raised as it is, naming ``path``. The file is
+    written whole under a temporary name (`replacing_file`; renamed with the other files of
+    ``group`` when given): a failure leaves none.
 
     >>> to_musicxml("X:1\\nT:Reel\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.musicxml")
     'tune.musicxml'
@@ -338,6 +370,8 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
             exporter = GeneralObjectExporter(musicxml_score(tune))
             exporter.makeNotation = False  # no rests, ties or measures of music21's own
             data = exporter.parse()
+        except RenderError:  # what MusicXML cannot hold (`_ending_label`), said as it is
+            raise
         except Exception as err:  # noqa: BLE001 (the exporter fails on some scores it is given)
             raise RenderError(f"music21 could not write MusicXML: {first_line(err)}") from err
     with replacing_file(path, group) as tmp, open(tmp, "wb") as handle:

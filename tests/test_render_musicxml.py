@@ -14,12 +14,14 @@ from render_helpers import _write
 pytest.importorskip("music21")
 
 #: tunes that stress the written form: a pickup, triplets, chords, ties (across a bar line, in a
-#: chord), 1st and 2nd endings, a bar too long, a complex length (five sixteenths), a meter change
+#: chord), 1st and 2nd endings, a bar too long, a complex length (five sixteenths), a meter change,
+#: a chord of one note and one holding a rest (Ryan's Mammoth's ``[C2z2]``)
 TRICKY = [
     "X:1\nT:Endings\nC:Trad\nR:jig\nM:6/8\nL:1/8\nK:Ador\nE|:A>BA G2E-|E3 ^F2G|1 (3ABc [DF]2z:|2 "
     "A3- A2z|]\n",
     "X:2\nT:Chords\nM:4/4\nL:1/8\nK:D\n[DA-]2A2 [FA]2-[FA]2|(3:2:4FGAB c4 =c2|[1 d8:|[2 D8|]\n",
     "X:3\nT:Long Bar\nM:2/4\nL:1/16\nK:Bb\n(gag (3fgf (3efe (3ded|A8-|A4 A3 A5|[M:3/4]B12|]\n",
+    "X:4\nT:Odd Chords\nM:2/4\nL:1/16\nK:C\n[C2]z2 [E4] G4|edcB c2 [C2z2]:|\n",
 ]
 
 
@@ -58,7 +60,7 @@ def _agrees(abc: str, tmp_path) -> str:
     return ""
 
 
-@pytest.mark.parametrize("abc", TRICKY, ids=["endings", "chords", "long-bar"])
+@pytest.mark.parametrize("abc", TRICKY, ids=["endings", "chords", "long-bar", "odd-chords"])
 def test_musicxml_reads_back_as_our_tune(abc, tmp_path):
     assert _agrees(abc, tmp_path) == ""
 
@@ -85,6 +87,21 @@ def test_musicxml_keeps_the_written_form(tmp_path):
     assert measures[1].notes[-1].tie.type == "start" and measures[2].notes[0].tie.type == "stop"
     assert score.metadata.bestTitle == "Endings" and score.metadata.composer == "Trad"
     assert part.recurse().getElementsByClass("Key").first().mode == "dorian"
+    # beamed by the meter (A>BA one beat of 6/8, then G2 E unbeamed), and the meter written once
+    beams = [n.beams.getTypes() for n in measures[1].notes]
+    assert beams[0] == ["start"] and beams[2:] == [["stop"], [], []]
+    assert len(part.recurse().getElementsByClass("TimeSignature")) == 1
+
+
+def test_an_ending_of_too_many_passes_is_refused_by_name(tmp_path):
+    """MusicXML lists every pass of an ending: ``|1-1000`` would write a thousand numbers."""
+    from modeling_irish.render import RenderError
+    from modeling_irish.render_musicxml import to_musicxml
+
+    abc = "X:1\nL:1/8\nK:D\n|:DEFG ABcd|1-1000 B8:|2 A8|]\n"
+    with pytest.raises(RenderError, match=r"the ending \|1-1000 names 1000 passes"):
+        to_musicxml(abc, str(tmp_path / "t.musicxml"))
+    assert not list(tmp_path.iterdir())
 
 
 def test_musicxml_first_ending_runs_to_its_repeat(tmp_path):
