@@ -333,7 +333,8 @@ def _pad_short_measures(part: Any, meter: str) -> None:
 
 
 def _metadata(tune: AbcTune) -> Any:
-    """music21 `Metadata` of the tune's title and the header fields of `_METADATA`."""
+    """music21 `Metadata` of the tune's title and the header fields of `_METADATA`; a tune
+    without ``C:`` gets an empty composer, not the exporter's default author ("Music21")."""
     import music21
 
     metadata = music21.metadata.Metadata()
@@ -342,6 +343,9 @@ def _metadata(tune: AbcTune) -> Any:
         values = [v.strip() for v in tune.fields.get(field, []) if v.strip()]
         if values:
             setattr(metadata, name, "; ".join(values))
+    if not metadata.composers:  # else music21 names itself ("Music21") the tune's composer
+        composer = music21.metadata.Contributor(role="composer", name="")
+        metadata.add("composer", composer)
     return metadata
 
 

@@ -93,6 +93,19 @@ def test_musicxml_keeps_the_written_form(tmp_path):
     assert len(part.recurse().getElementsByClass("TimeSignature")) == 1
 
 
+def test_a_tune_without_a_composer_is_not_credited_to_music21(tmp_path):
+    """Without ``C:`` the file names no composer: music21's exporter would write its default
+    author, "Music21", as the composer of a traditional tune (shown by MuseScore)."""
+    from modeling_irish.render_musicxml import to_musicxml
+
+    path = str(tmp_path / "t.musicxml")
+    to_musicxml("X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd:|", path)
+    with open(path, encoding="utf-8") as handle:
+        xml = handle.read()
+    assert "Music21</creator>" not in xml
+    assert "<work-title>The Kesh</work-title>" in xml
+
+
 def test_an_ending_of_too_many_passes_is_refused_by_name(tmp_path):
     """MusicXML lists every pass of an ending: ``|1-1000`` would write a thousand numbers."""
     from modeling_irish.render import RenderError
