@@ -24,9 +24,11 @@ __all__ = ["musicxml_score", "to_musicxml", "written_measures"]
 
 #: natural pitch class of each letter
 _LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-#: the spelling of each pitch class off the key, in sharp keys and in flat keys
+#: the sharp and the flat spelling of each pitch class (`_off_key_name` picks one)
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+#: each letter's place on the line of fifths
+_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
 #: the most passes one ending may name: MusicXML lists each (``|1-10000000`` would be 10**7)
 MOST_ENDING_PASSES = 100
 #: the header fields written as the score's metadata: ABC field -> music21 metadata name
@@ -60,9 +62,10 @@ def _has_music(tokens: Sequence[Any]) -> bool:
     return any(token.kind in ("note", "rest") for token in tokens)
 
 
-def _spelled(pitch: int, key_alters: dict[str, int], sharps: bool) -> Any:
+def _spelled(pitch: int, key_alters: dict[str, int]) -> Any:
     """A music21 `Pitch` of MIDI ``pitch``, spelled as the key signature (``key_alters``,
-    `Key.accidentals`) spells it, else with a sharp in a sharp key and a flat in a flat one."""
+    `Key.accidentals`) spells it; a pitch off the key takes the spelling nearer the key's notes
+    on the line of fifths (`_off_key_name`: Bb, not A#, in D major; F#, not Gb, in F major)."""
     import music21
 
     pc = pitch % 12
@@ -71,7 +74,7 @@ def _spelled(pitch: int, key_alters: dict[str, int], sharps: bool) -> Any:
         None,
     )
     if letter is None:
-        name = (_SHARP_NAMES if sharps else _FLAT_NAMES)[pc]
+        name = _off_key_name(pc, sum(key_alters.values()))
         letter, alter = name[0], {"#": 1, "b": -1}.get(name[1:], 0)
     else:
         alter = key_alters.get(letter, 0)
@@ -80,6 +83,26 @@ def _spelled(pitch: int, key_alters: dict[str, int], sharps: bool) -> Any:
     if alter:
         spelled.accidental = music21.pitch.Accidental(alter)
     return spelled
+
+
+def _off_key_name(pc: int, signature: int) -> str:
+    """The name of pitch class ``pc``, not in a key of ``signature`` sharps (negative: flats),
+    whose place on the line of fifths (F -1, C 0, G 1, ..., +7 a sharp) lies nearer the key's
+    seven notes (``signature - 1`` to ``signature + 5``): the sharp or the flat spelling, the
+    flat on a tie (the minor sixth over the augmented fifth).
+
+    >>> _off_key_name(10, 2), _off_key_name(10, 1), _off_key_name(6, -1), _off_key_name(8, 3)
+    ('Bb', 'Bb', 'F#', 'G#')
+    >>> _off_key_name(0, 2), _off_key_name(5, 2)  # C and F natural in D major
+    ('C', 'F')
+    """
+
+    def distance(name: str) -> int:
+        place = _FIFTHS[name[0]] + 7 * {"#": 1, "b": -1}.get(name[1:], 0)
+        return max(signature - 1 - place, place - signature - 5, 0)
+
+    sharp, flat = _SHARP_NAMES[pc], _FLAT_NAMES[pc]
+    return sharp if distance(sharp) < distance(flat) else flat
 
 
 def _duration(written: Fraction, factor: Fraction) -> Any:
@@ -99,7 +122,7 @@ def _duration(written: Fraction, factor: Fraction) -> Any:
 
 
 def _measure_events(
-    tokens: Sequence[Any], key_alters: dict[str, int], sharps: bool, meters: dict[int, str]
+    tokens: Sequence[Any], key_alters: dict[str, int], meters: dict[int, str]
 ) -> list[Any]:
     """The music21 notes, chords, rests and time signatures (a ``meters`` change, by token
     index) of one measure's ``tokens``; ties are marked by `_tie`."""
@@ -131,11 +154,11 @@ def _measure_events(
             if kind == "rest":
                 element = music21.note.Rest(duration=duration)
             elif len(members) == 1:
-                element = music21.note.Note(_spelled(members[0].pitch, key_alters, sharps))
+                element = music21.note.Note(_spelled(members[0].pitch, key_alters))
                 element.duration = duration
             else:
                 pitches = sorted({m.pitch for m in members})
-                element = music21.chord.Chord([_spelled(p, key_alters, sharps) for p in pitches])
+                element = music21.chord.Chord([_spelled(p, key_alters) for p in pitches])
                 element.duration = duration
             out.append(element)
     return out
@@ -189,7 +212,6 @@ def musicxml_score(tune: AbcTune) -> Any:
 
     tokens = tune.tokens
     key_alters = tune.key.accidentals
-    sharps = tune.key.signature >= 0
     changes = dict(tune.meter_changes)
     part = music21.stream.Part()
     meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
@@ -206,7 +228,7 @@ def musicxml_score(tune: AbcTune) -> Any:
             if _is_meter(meter):
                 measure.append(music21.meter.TimeSignature(meter))
         meters = {i - start: changes[i] for i in range(start, stop) if changes.get(i)}
-        contents = _measure_events(tokens[start:stop], key_alters, sharps, meters)
+        contents = _measure_events(tokens[start:stop], key_alters, meters)
         for element in contents:
             measure.append(element)
         events += [e for e in contents if not isinstance(e, music21.meter.TimeSignature)]

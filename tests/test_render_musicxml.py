@@ -93,6 +93,22 @@ def test_musicxml_keeps_the_written_form(tmp_path):
     assert len(part.recurse().getElementsByClass("TimeSignature")) == 1
 
 
+@pytest.mark.parametrize(
+    ("key", "body", "names"),
+    [
+        ("D", "d_BAF =FD=CD", ["D5", "B-4", "A4", "F#4", "F4", "D4", "C4", "D4"]),  # b6, b3, b7
+        ("G", "G_EDB, ^cd_BG", ["G4", "E-4", "D4", "B3", "C#5", "D5", "B-4", "G4"]),
+        ("F", "F^FGA _BAG=F", ["F4", "F#4", "G4", "A4", "B-4", "A4", "G4", "F4"]),
+    ],
+)
+def test_notes_off_the_key_are_spelled_as_a_musician_writes_them(tmp_path, key, body, names):
+    """A note off the key is spelled nearer the key on the line of fifths: the flat sixth and
+    seventh of D major as Bb and C (not A# and B#), Eb in G, F# in F (not Gb)."""
+    abc = f"X:1\nT:Spelling\nM:4/4\nL:1/8\nK:{key}\n{body}|]"
+    _, score = _read_back(abc, tmp_path)
+    assert [n.nameWithOctave for n in score.parts[0].recurse().notes] == names
+
+
 def test_a_tune_without_a_composer_is_not_credited_to_music21(tmp_path):
     """Without ``C:`` the file names no composer: music21's exporter would write its default
     author, "Music21", as the composer of a traditional tune (shown by MuseScore)."""
