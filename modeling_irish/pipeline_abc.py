@@ -42,7 +42,13 @@ from .modeling_measurenote import PACKAGE_INSTALL
 
 TASK = "abc-generation"
 
-__all__ = ["TASK", "AbcGenerationPipeline", "WrongModelTypeError", "carry_pipeline"]
+__all__ = [
+    "TASK",
+    "TRANSFORMERS_ONLY",
+    "AbcGenerationPipeline",
+    "WrongModelTypeError",
+    "carry_pipeline",
+]
 
 _LENGTH = "the length is set in bars (num_bars=16) and rows (max_rows)"
 _TEXT = "generated_text is always the whole tune, the incipit's bars included"
