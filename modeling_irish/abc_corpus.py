@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -10,15 +11,20 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from datasets import Dataset, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
-from tokenization.abc_lexer import read_number
-from tokenization.capped_warnings import skip_reason
+from tokenization.corpus_rows import (  # BARS_SKIP_REASON: re-exported, its home until it moved
+    BARS_SKIP_REASON,
+    X_MAX,
+    Parsed,
+    ParseOptions,
+    beyond_int64,
+    parse_raw,
+)
 
 from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
     AbcCorpusDict,
@@ -70,13 +76,6 @@ __all__ = [
     "title_key",
 ]
 
-#: The report's skip reason (``skip_reasons``) of the tunes ``require_bars_fit`` leaves out.
-BARS_SKIP_REASON = "a full bar does not fit the meter (irish-tune check --bars)"
-
-_SESSION_URL = re.compile(r"thesession\.org/tunes/(\d+)(?:#setting(\d+))?")
-_KEY_LIKE = re.compile(r"^[A-G][#b]?\s*[A-Za-z]*$")
-
-
 _COLUMNS = {
     **dict.fromkeys(("tune_id", "setting_id", "title", "rhythm", "meter", "mode"), "string"),
     **dict.fromkeys(("key", "abc", "source"), "string"),
@@ -90,143 +89,10 @@ def _features() -> Features:
     return Features({name: Value(dtype) for name, dtype in _COLUMNS.items()})
 
 
-# ----------------------------------------------------------------------------- reading sources
+# ----------------------------------------------------------------------------- parsing
 
-
-@dataclass(frozen=True)
-class _ParseOptions:
-    """What `_parse_raw` keeps: at least ``min_notes`` notes; the incipit of ``incipit_notes``
-    notes for linking (0: none); with ``bars_fit``, only tunes whose full bars fit the meter."""
-
-    min_notes: int = 8
-    incipit_notes: int = 0
-    bars_fit: bool = False
-
-
-# ----------------------------------------------------------------------------- parsing one tune
-
-
-def _first(fields: dict[str, list[str]], letter: str) -> str:
-    values = fields.get(letter) or [""]
-    return values[0].strip()
-
-
-#: The largest ``x`` the int64 column holds; a larger ``X:`` number is read as none (0).
-_X_MAX = 2**63 - 1
-
-
-def _beyond_int64(digits: str) -> bool:
-    """Whether the whole number written ``digits`` is beyond the ``x`` column's int64, checked
-    by length first (``int`` of thousands of digits is itself refused: `read_number`).
-
-    >>> _beyond_int64("9223372036854775807"), _beyond_int64("0099999999999999999999")
-    (False, True)
-    """
-    return read_number(digits, _X_MAX) is None
-
-
-def _reference_number(fields: dict[str, list[str]]) -> int:
-    """The ``X:`` number (``x``): 0 when there is none, as for ``X:abc``, or when it is beyond
-    int64 (pyarrow crashed on it with an OverflowError naming no tune; the load names those
-    tunes in a warning, `_warn_oversized_numbers`)."""
-    found = re.match(r"\s*(\d+)", _first(fields, "X"))
-    if found is None or _beyond_int64(found.group(1)):
-        return 0
-    return int(found.group(1))
-
-
-def _original_key(tune: Any) -> str:
-    """Key as written; for the corpus's ``K: C <mode>`` placeholder, ``Z:`` (the key before
-    transposition) when it names a key of the same mode, else the white-key mode of the parse."""
-    original = _first(tune.fields, "Z")
-    placeholder = getattr(tune, "corpus_format", None)
-    if placeholder is None:  # a parser without the flag: recognise `K: C <mode>` ourselves
-        placeholder = re.match(r"^C\s+[A-Za-z]", _first(tune.fields, "K")) is not None
-    if placeholder and _KEY_LIKE.match(original):
-        from tokenization.keys import parse_key
-
-        try:
-            key = parse_key(original)
-        except ValueError:
-            key = None
-        if key is not None and key.mode == tune.key.mode:
-            return key.name
-    return tune.key.name
-
-
-def _incipit(tune: Any, notes: int) -> str:
-    """Meter and pitch classes of the first `notes` notes, the tune moved onto the white keys of
-    its mode (so the same melody in two keys gives the same text); "" for a shorter tune."""
-    from tokenization.keys import normalise_tune
-
-    try:
-        normal = normalise_tune(tune)
-    except ValueError:  # a key the normaliser does not handle: no incipit, not a skipped tune
-        return ""
-    pitches = [t.pitch for t in normal.tokens if t.kind == "note"][:notes]
-    if len(pitches) < notes:
-        return ""
-    return f"{tune.meter or ''}|" + " ".join(str(p % 12) for p in pitches)
-
-
-#: `_parse_raw`'s answer: the row, or None with the skip reason and the error as located in
-#: the file ("" when the reason says all), e.g. ``"X:3 Bad: line 11, column 3: unknown mode 'x'"``.
-_Parsed = tuple[dict[str, Any] | None, str, str]
 #: How many places of skipped tunes the report keeps per reason (``skipped_at``).
 _SKIPS_SHOWN = 5
-
-
-def _parse_raw(raw: RawTune, options: _ParseOptions) -> _Parsed:
-    """Parse one tune into ``(row, "", "")``, or return ``(None, reason, error)``; every tune
-    is parsed once. With ``options.incipit_notes``, the row also holds its incipit under
-    ``"_incipit"``. The error names the tune and its line in the file, as ``irish-tune check``
-    does (a dump row's line counts in the tune text built from it)."""
-    from tokenization.abc_parser import AbcParseError, parse_abc
-    from tokenization.bar_check import bar_report
-
-    if raw.unreadable:  # a dump row that gives no tune: counted, under its reason
-        return None, raw.unreadable, ""
-    try:
-        # lines counted in the text (raw.locate moves them to the file's and names X: and title)
-        tune = parse_abc(raw.text)
-        n_notes = sum(1 for token in tune.tokens if token.kind == "note")
-        key, mode = _original_key(tune), tune.key.mode
-        notes = options.incipit_notes
-        incipit = _incipit(tune, notes) if notes > 0 else ""
-        bars_ok = not options.bars_fit or bar_report(tune).ok
-    except (AbcParseError, ValueError) as err:  # AbcParseError is a ValueError (keys, ...)
-        return None, skip_reason(err), raw.locate(err).removeprefix(f"{raw.file_name}: ")
-    except Exception as err:  # noqa: BLE001 - the contract says none escape; count, do not crash
-        return None, f"internal {skip_reason(err)}", f"unexpected {err!r}"
-    if n_notes < options.min_notes:
-        return None, f"fewer than {options.min_notes} notes", ""
-    if not bars_ok:
-        return None, BARS_SKIP_REASON, ""
-    x = _reference_number(tune.fields)
-    url = _SESSION_URL.search(" ".join(tune.fields.get("S", [])))
-    if url:
-        tune_id, setting_id = url.group(1), url.group(2) or ""
-    else:
-        number = _first(tune.fields, "X") if raw.x_unique else ""
-        tune_id, setting_id = f"{raw.prefix}:{number or f'line{raw.line}'}", ""
-    row = {
-        "tune_id": tune_id,
-        "setting_id": setting_id,
-        "title": tune.title,
-        "rhythm": _first(tune.fields, "R").lower(),
-        "meter": tune.meter or "",
-        "mode": mode,
-        "key": key,
-        "abc": raw.text,
-        "source": raw.source,
-        "x": x,
-        "n_notes": n_notes,
-    }
-    if incipit:
-        row["_incipit"] = incipit
-    # an id that the file's name does not make: the "hash" split may be anchored on it
-    row["_named"] = bool(url) or raw.source in MUSIC21_COLLECTIONS
-    return row, "", ""
 
 
 def _sound_key(raw: RawTune) -> str:
@@ -335,18 +201,17 @@ def _workers(num_proc: int | None, n_tunes: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _parse_all(raws: list[RawTune], options: _ParseOptions, num_proc: int | None) -> list[_Parsed]:
+def _parse_all(raws: list[RawTune], options: ParseOptions, num_proc: int | None) -> list[Parsed]:
     import tokenization.abc_parser  # noqa: F401 - imported once here, before any fork
 
     bar = {"total": len(raws), "desc": "Parsing ABC tunes", "unit": "tune", "disable": None}
     workers = _workers(num_proc, len(raws))
     if workers == 1:
-        return [_parse_raw(raw, options) for raw in tqdm(raws, **bar)]
-    import functools
+        return [parse_raw(raw, options) for raw in tqdm(raws, **bar)]
     import multiprocessing
 
     # fork, not spawn: a spawned worker would re-import transformers and torch (seconds each)
-    work = functools.partial(_parse_raw, options=options)
+    work = functools.partial(parse_raw, options=options)
     chunksize = max(64, len(raws) // (workers * 8))
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         return list(tqdm(pool.imap(work, raws, chunksize=chunksize), **bar))
@@ -367,7 +232,7 @@ def _warn_unnumbered(raws: list[RawTune]) -> None:
 
 def _warn_oversized_numbers(raws: list[RawTune]) -> None:
     """Name the tunes whose ``X:`` number is beyond the int64 ``x`` column: they are read with
-    ``x`` 0 (`_reference_number`), not dropped, and their ids keep the number as written."""
+    ``x`` 0 (`tokenization.corpus_rows`), not dropped, and their ids keep the number as written."""
     from tokenization.abc_header import x_number
 
     big = [
@@ -375,13 +240,13 @@ def _warn_oversized_numbers(raws: list[RawTune]) -> None:
         for raw in raws
         if not raw.unreadable
         and (found := re.match(r"\d+", x_number(raw.text)))
-        and _beyond_int64(found.group())
+        and beyond_int64(found.group())
     ]
     if big:
         where = ", ".join(raw.place for raw in big[:5])
         logger.warning(
             "ABC corpus: %d tune%s with an X: number beyond %d, read as x 0: %s%s",
-            len(big), "s" if len(big) > 1 else "", _X_MAX, where, ", ..." if len(big) > 5 else "",
+            len(big), "s" if len(big) > 1 else "", X_MAX, where, ", ..." if len(big) > 5 else "",
         )  # fmt: skip
 
 
@@ -396,7 +261,7 @@ def _shared_incipits(rows: list[dict[str, Any]]) -> int:
 
 def _build_rows(
     raws: list[RawTune],
-    options: _ParseOptions,
+    options: ParseOptions,
     num_proc: int | None,
     dedupe: bool,
     report: dict,
@@ -451,7 +316,7 @@ def _make_dataset_dict(
 
 def _read_corpus(
     sources: list[SourceLike],
-    options: _ParseOptions,
+    options: ParseOptions,
     ratios: list[float],
     seed: int,
     split_method: str,
@@ -625,7 +490,8 @@ def load_abc_corpus(
             return loaded
     report = {} if report is None else report
     report.clear()
-    options = _ParseOptions(min_notes, link_incipits, require_bars_fit)
+    named = frozenset(MUSIC21_COLLECTIONS)
+    options = ParseOptions(min_notes, link_incipits, require_bars_fit, named)
     # the sources' reader and its decoder (mixed-encoding files) warn too
     readers = (
         logging.getLogger(iter_raw_tunes.__module__),

@@ -113,6 +113,10 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
         "modeling_irish.abc_corpus_cache",
         # the title and body keys the loader dedupes and links on (moved out of abc_corpus)
         "modeling_irish.corpus_keys",
+        # a tune parsed into its row, and the tune as read (moved out of the loader into the
+        # reader's package, so that a spawned parsing worker imports no torch)
+        "tokenization.corpus_rows",
+        "tokenization.raw_tune",
         # the reader is split into topic modules (bar lines and ties, lengths and chords, the
         # tune's types): a change to any of them is new code
         "tokenization.abc_parser",
