@@ -25,6 +25,7 @@ from tokenization.corpus_rows import (  # BARS_SKIP_REASON: re-exported, its hom
     beyond_int64,
     parse_raw,
 )
+from tokenization.worker_pool import WorkerPool
 
 from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
     AbcCorpusDict,
@@ -172,49 +173,41 @@ def _dedupe(
 # ----------------------------------------------------------------------------- loading
 
 
-def _no_fork_reason() -> str | None:
-    """Why worker processes are not forked here, or None where they are: Windows cannot fork,
-    and on macOS a fork of a process that has loaded torch (its threads, Apple's frameworks)
-    can hang or crash, which is why Python starts processes there by spawn since 3.8."""
+def _start_method() -> str:
+    """How the parsing processes start: forked on Linux (copies of this process, which has the
+    reader imported: the quickest start), spawned where there is no fork (Windows) and on macOS,
+    where a fork of a process that has loaded torch (its threads, Apple's frameworks) can hang or
+    crash, which is why Python spawns there since 3.8. A spawned worker imports the reader only
+    (`tokenization.corpus_rows`), not torch; it imports the main script again, as any does."""
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return "this system cannot fork worker processes"
-    if sys.platform == "darwin":
-        return "forked workers can hang on macOS once torch is loaded"
-    return None
+    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
+        return "spawn"
+    return "fork"
 
 
 def _workers(num_proc: int | None, n_tunes: int) -> int:
-    """``num_proc``, or when None: up to 4 forked processes for sources of 4,000+ tunes. Where
-    processes are not forked (Windows, macOS: `_no_fork_reason`), 1: this process parses (said
-    in a warning when ``num_proc`` asked for more)."""
-    no_fork = _no_fork_reason()
-    forks = no_fork is None
-    if num_proc is not None and num_proc > 1 and not forks:
-        logger.warning("num_proc=%d: parsing the ABC tunes in this process (%s)", num_proc, no_fork)
-        return 1
+    """``num_proc``, or when None: up to 4 forked processes for sources of 4,000+ tunes (1: this
+    process parses). None spawns none (Windows, macOS: `_start_method`): each spawned worker
+    imports the main script again, and a script that imports the package imports torch."""
     if num_proc is not None:
         return max(1, num_proc)
-    if n_tunes < 4000 or not forks:
+    if n_tunes < 4000 or _start_method() != "fork":
         return 1
     return max(1, min(4, os.cpu_count() or 1))
 
 
 def _parse_all(raws: list[RawTune], options: ParseOptions, num_proc: int | None) -> list[Parsed]:
+    """`parse_raw` of each tune, in order, in `_workers` processes (`WorkerPool`, started by
+    `_start_method`); in this process where they cannot start, with a warning (`WorkerPool`)."""
     import tokenization.abc_parser  # noqa: F401 - imported once here, before any fork
 
     bar = {"total": len(raws), "desc": "Parsing ABC tunes", "unit": "tune", "disable": None}
     workers = _workers(num_proc, len(raws))
-    if workers == 1:
-        return [parse_raw(raw, options) for raw in tqdm(raws, **bar)]
-    import multiprocessing
-
-    # fork, not spawn: a spawned worker would re-import transformers and torch (seconds each)
+    chunksize = max(32, len(raws) // (workers * 8))  # a few chunks a worker: the work evens out
     work = functools.partial(parse_raw, options=options)
-    chunksize = max(64, len(raws) // (workers * 8))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return list(tqdm(pool.imap(work, raws, chunksize=chunksize), **bar))
+    with WorkerPool(workers, start_method=_start_method(), chunksize=chunksize) as pool:
+        return list(tqdm(pool.map(work, raws), **bar))
 
 
 def _warn_unnumbered(raws: list[RawTune]) -> None:
@@ -391,11 +384,13 @@ def load_abc_corpus(
             earlier one and reads as the same notes (the same body under another key signature
             or ``L:`` is kept); a titled copy is kept in preference to an untitled one.
         min_notes: tunes with fewer notes are skipped.
-        num_proc: parse with this many forked processes. ``None`` uses up to 4 (as many as
-            there are cores) for sources of 4,000 tunes or more, else 1; parsing is the only
-            costly step, and 2 processes halve it on 2 cores. Where processes are not forked
-            (Windows cannot; on macOS a fork after torch can hang) this process parses, with a
-            warning when more were asked for.
+        num_proc: parse in this many worker processes: forked on Linux, spawned on Windows
+            (no fork) and macOS (a fork after torch can hang). A spawned worker imports the
+            reader only, and the main script again: call from under its
+            ``if __name__ == "__main__":`` (else this process parses, with a warning naming the
+            line). ``None`` forks up to 4 (as many as there are cores) for sources of 4,000
+            tunes or more, else parses in this process, as it does where it would spawn. Where
+            workers cannot start, this process parses, with a warning; the rows are the same.
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
             and contents, not mtimes), the parameters and the reader's code, and reloaded on
             the next identical call, which logs the warnings of the first load again. A load

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import logging
-import multiprocessing
 import os
 import select
 import signal
@@ -13,11 +11,9 @@ import sys
 import time
 
 import pytest
-from abc_corpus_helpers import leaky_corpus, needs_parser
 from render_helpers import ABC, _has_verovio
 
 from modeling_irish import tune_index_locks
-from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus
 from modeling_irish.render import render_abc
 from tokenization import writer_folders
 
@@ -70,28 +66,6 @@ def test_a_folder_that_os_open_refuses_is_not_flushed_and_the_save_goes_on(tmp_p
     with tune_index_locks._save_lock(str(folder)):
         assert os.listdir(folder) == [tune_index_locks._LOCK]
     assert os.listdir(folder) == []
-
-
-@needs_parser
-def test_num_proc_where_processes_cannot_fork_parses_in_this_process(tmp_path, monkeypatch, caplog):
-    """``load_abc_corpus(num_proc=2)`` asked `multiprocessing` for a "fork" context, which
-    Windows has not: a ValueError. Now this process parses, with a warning."""
-    one = load_abc_corpus(leaky_corpus(tmp_path), split_ratios=(0.6, 0.2, 0.2), num_proc=1)
-    real = multiprocessing.get_context
-
-    def no_fork(method=None):
-        if method == "fork":
-            raise ValueError("cannot find context for 'fork'")
-        return real(method)
-
-    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
-    with caplog.at_level(logging.WARNING):
-        two = load_abc_corpus(leaky_corpus(tmp_path), split_ratios=(0.6, 0.2, 0.2), num_proc=2)
-    for name in SPLIT_NAMES:
-        assert one[name].to_list() == two[name].to_list()
-    said = [r.getMessage() for r in caplog.records]
-    assert any("num_proc=2: parsing the ABC tunes in this process" in m for m in said)
 
 
 def test_on_windows_a_writer_folder_is_judged_by_its_age_not_by_os_kill(tmp_path, monkeypatch):
@@ -206,26 +180,3 @@ def test_a_verovio_process_ended_by_a_signal_python_does_not_name_is_reported(tm
     )  # fmt: skip
     assert engraver._died() == f"crashed (signal {number}: last words)"
     assert engraver._process is None  # closed: the next tune starts a new process
-
-
-@needs_parser
-def test_on_macos_num_proc_parses_in_this_process_not_in_forked_workers(
-    tmp_path, monkeypatch, caplog
-):
-    """A fork of a process that has loaded torch can hang on macOS (Python spawns there since
-    3.8), yet "fork" is among its start methods: the loader forked its parsers there."""
-    import modeling_irish.abc_corpus as abc_corpus
-
-    def no_fork(method=None):
-        raise AssertionError(f"a {method!r} context asked for on macOS")
-
-    monkeypatch.setattr(sys, "platform", "darwin")
-    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn", "fork"])
-    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
-    with caplog.at_level(logging.WARNING):
-        two = load_abc_corpus(leaky_corpus(tmp_path), split_ratios=(0.6, 0.2, 0.2), num_proc=2)
-    assert sum(len(two[name]) for name in SPLIT_NAMES) > 0
-    said = [r.getMessage() for r in caplog.records]
-    why = "num_proc=2: parsing the ABC tunes in this process (forked workers can hang on macOS"
-    assert any(m.startswith(why) for m in said), said
-    assert abc_corpus._workers(None, 10_000) == 1  # the default: no forks either

@@ -1,5 +1,5 @@
 """A function mapped over many items in worker processes, the results in the items' order: the
-``--jobs`` of ``irish-tune check``.
+``--jobs`` of ``irish-tune check``, the ``num_proc`` of `modeling_irish.load_abc_corpus`.
 
 >>> with WorkerPool(2) as pool:
 ...     list(pool.map(abs, [-3, 1, -2]))
@@ -128,16 +128,26 @@ class WorkerPool:
     that needs them (``spawn``: no copy of this process's threads or state), and stop at
     `close`, which a ``with`` block calls, on an error or Ctrl-C too. A function and its items
     must pickle (a module's function, dataclasses); an error in one is raised by `map`'s
-    iterator, where that item's result would be.
+    iterator, where that item's result would be. ``start_method="fork"`` (where the system has
+    it) starts the processes as copies of this one instead: nothing to import, the quickest start
+    on Linux; ``chunksize`` items are sent to a worker at a time.
 
     Called from a script's top-level code outside ``if __name__ == "__main__":``
     (`unguarded_main_call`), where each worker would run the script again, the pool starts no
-    worker: it maps in this process, and one warning names the line to put under the guard."""
+    worker: it maps in this process, and one warning names the line to put under the guard. So
+    does a pool that cannot start (no processes or semaphores left to this one): every item is
+    still mapped, with one warning that names the error."""
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(
+        self, jobs: int | None = None, *, start_method: str = "spawn", chunksize: int = _CHUNKSIZE
+    ) -> None:
         if jobs is not None and jobs < 1:
             raise ValueError(f"jobs must be 1 or more, got {jobs}")
+        if chunksize < 1:
+            raise ValueError(f"chunksize must be 1 or more, got {chunksize}")
         self.jobs = jobs
+        self.start_method = start_method
+        self.chunksize = chunksize
         self.mapped = 0  # items mapped so far
         self._pool: Any = None
         self._in_process = False  # True once the main script is found unguarded: no workers
@@ -155,14 +165,28 @@ class WorkerPool:
         """``function`` of each of ``items``, in their order, as the results come."""
         workers = self._workers(len(items))
         self.mapped += len(items)
-        if workers > 1 and self._pool is None:
-            self._in_process = self._unguarded(workers)
+        if workers > 1 and self._pool is None and self.start_method != "fork":
+            self._in_process = self._unguarded(workers)  # a fork does not run the script again
+        if workers > 1 and self._pool is None and not self._in_process:
+            self._pool = self._start(workers)
+            self._in_process = self._pool is None
         if workers == 1 or self._in_process:
             return map(function, items)
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = context.Pool(workers, initializer=_ignore_interrupts)
-        return self._pool.imap(function, items, chunksize=_CHUNKSIZE)
+        return self._pool.imap(function, items, chunksize=self.chunksize)
+
+    def _start(self, workers: int) -> Any:
+        """A pool of ``workers`` processes, or None (after one warning that names the error)
+        where they cannot start: the items are then mapped in this process."""
+        try:
+            context = multiprocessing.get_context(self.start_method)
+            return context.Pool(workers, initializer=_ignore_interrupts)
+        except (OSError, ImportError, ValueError) as err:  # no processes, no sem_open, no method
+            logger.warning(
+                "working in this process, not %d worker processes: they could not start (%s)",
+                workers,
+                err,
+            )
+            return None
 
     @staticmethod
     def _unguarded(workers: int) -> bool:
