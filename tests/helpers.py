@@ -9,6 +9,8 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -98,6 +100,32 @@ def stderr_said(
     """What a command said on stderr since the last read: the lines it printed, then the
     warnings of ``logger`` (under pytest they are captured, not printed), one a line."""
     return capsys.readouterr().err + "\n".join(warnings_of(caplog, logger))
+
+
+def run_as_console_script(argv: list[str], then: str = "") -> list[str]:
+    """Run ``irish-tune ARGV`` as the console script does (`irish_tune.main` reading the command
+    line) in a fresh interpreter, then the Python code ``then``; the lines it printed."""
+    code = textwrap.dedent(
+        """
+        import runpy, sys
+        sys.argv = ["irish-tune", *sys.argv[1:]]
+        try:
+            runpy.run_module("irish_tune", run_name="__main__", alter_sys=True)
+        except SystemExit as exit:
+            print("status", exit.code)
+        print("loaded", sorted(m for m in ("torch", "transformers") if m in sys.modules))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code + textwrap.dedent(then), *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        encoding="utf-8",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.splitlines()
 
 
 def require_corpus() -> Path:

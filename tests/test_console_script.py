@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import run_as_console_script
 
 import irish_tune
 
@@ -349,32 +350,6 @@ def test_the_light_copies_of_constants_agree_with_the_library():
     assert MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT
 
 
-def _run_as_console_script(argv: list[str], then: str = "") -> list[str]:
-    """Run ``irish-tune ARGV`` as the console script does (`irish_tune.main` reading the command
-    line) in a fresh interpreter, then the Python code ``then``; the lines it printed."""
-    code = textwrap.dedent(
-        """
-        import runpy, sys
-        sys.argv = ["irish-tune", *sys.argv[1:]]
-        try:
-            runpy.run_module("irish_tune", run_name="__main__", alter_sys=True)
-        except SystemExit as exit:
-            print("status", exit.code)
-        print("loaded", sorted(m for m in ("torch", "transformers") if m in sys.modules))
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code + textwrap.dedent(then), *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        encoding="utf-8",
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.splitlines()
-
-
 def test_check_from_the_command_line_imports_no_torch(tmp_path):
     """`irish_tune.MODEL_FREE_COMMANDS` load `modeling_irish` without its models (torch and
     transformers take seconds); its names then load, and register, on first use."""
@@ -387,7 +362,7 @@ def test_check_from_the_command_line_imports_no_torch(tmp_path):
         for model_type in ("measurenote", "tune_title_text"):
             print(AutoConfig.for_model(model_type).model_type)
     """
-    lines = _run_as_console_script(["check", str(tune), "--json"], then)
+    lines = run_as_console_script(["check", str(tune), "--json"], then)
     assert '"round_trip_ok": 1' in lines[0]
     assert lines[1:] == [
         "status 0",
@@ -413,14 +388,14 @@ def test_a_model_command_after_check_in_one_process_registers_the_models(tmp_pat
         status = irish_tune.main(["evaluate-lm", "--model", {str(model)!r}, {str(tune)!r}])
         print("evaluate-lm", status)
     """
-    lines = _run_as_console_script(["check", str(tune)], then)
+    lines = run_as_console_script(["check", str(tune)], then)
     assert lines[-1] == "evaluate-lm 0", lines
 
 
 def test_render_from_the_command_line_imports_no_torch(tmp_path):
     tune = tmp_path / "tune.abc"
     tune.write_text("X:1\nT:Tiny\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|\n", encoding="utf-8")
-    lines = _run_as_console_script(
+    lines = run_as_console_script(
         ["render", str(tune), "--out", str(tmp_path / "out"), "--formats", "midi,musicxml"]
     )
     assert lines[-2:] == ["status 0", "loaded []"]
@@ -553,7 +528,7 @@ def test_check_from_the_command_line_imports_no_asyncio(tmp_path, command, first
     then = """
         print("asyncio", "asyncio" in sys.modules)
     """
-    lines = _run_as_console_script([command, str(tune)], then)
+    lines = run_as_console_script([command, str(tune)], then)
     assert lines[0] == first
     assert lines[-2:] == ["loaded []", "asyncio False"]
     assert issubclass(auto_bar, progress_bar_class())  # the same bar, less its async iteration

@@ -5,13 +5,10 @@ round-trips it) at the input's pitches moved by the interval asked for."""
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import require_corpus, stderr_said
+from helpers import require_corpus, run_as_console_script, stderr_said
 
 import irish_tune
 from tokenization.abc_header import split_tunebook
@@ -184,24 +181,6 @@ def test_transpose_from_the_command_line_imports_no_torch(tmp_path):
     """A model-free command (`irish_tune.MODEL_FREE_COMMANDS`): the reader and writer only."""
     book = tmp_path / "kesh.abc"
     book.write_text(KESH, encoding="utf-8")
-    code = textwrap.dedent(
-        """
-        import runpy, sys
-        sys.argv = ["irish-tune", *sys.argv[1:]]
-        try:
-            runpy.run_module("irish_tune", run_name="__main__", alter_sys=True)
-        except SystemExit as exit:
-            print("status", exit.code)
-        print("loaded", sorted(m for m in ("torch", "transformers") if m in sys.modules))
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, "transpose", str(book), "--key", "D"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        encoding="utf-8",
-    )
-    assert result.stdout.splitlines()[-2:] == ["status 0", "loaded []"], result.stderr[-2000:]
-    assert "K:D\n" in result.stdout
+    lines = run_as_console_script(["transpose", str(book), "--key", "D"])
+    assert lines[-2:] == ["status 0", "loaded []"]
+    assert "K:D" in lines
