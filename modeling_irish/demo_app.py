@@ -65,6 +65,9 @@ class GeneratedView:
         svg: the score, its SVG pages one after the other ("" when not engraved).
         midi: the MIDI file's path (None when not made), wav the WAV's.
         notes: what could not be made and why (a missing tool, a failed rendering).
+        warnings: what `TuneGenerator.generate` said about the request (a rhythm in an unusual
+            meter, a key or prompt the vocabulary lacks, a prompt not read as written), as
+            ``irish-tune generate`` says it on stderr; logged too.
     """
 
     abc: str
@@ -74,6 +77,7 @@ class GeneratedView:
     midi: str | None = None
     wav: str | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -122,20 +126,25 @@ def generate_tab(
     temporary folder). ``rhythm``, ``key`` and ``prompt`` blank or None (or ``rhythm`` =
     `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
     reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
-    its `ValueError`; a rendering that cannot be made is a note, the ABC shown all the same."""
+    its `ValueError`; a rendering that cannot be made is a note, the ABC shown all the same.
+    The warnings the generation logs on ``modeling_irish.generation`` (those ``irish-tune
+    generate`` says) are kept in ``warnings``, for the page to show, and still logged."""
+    from .abc_corpus_cache import _WarningRecorder
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
-    (tune,) = generator.generate(
-        1,
-        rhythm=rhythm,
-        key=(key or "").strip() or None,
-        prompt=(prompt or "").strip() or None,
-        num_bars=int(num_bars),
-        temperature=float(temperature),
-        seed=int(seed),
-    )
+    with _WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
+        (tune,) = generator.generate(
+            1,
+            rhythm=rhythm,
+            key=(key or "").strip() or None,
+            prompt=(prompt or "").strip() or None,
+            num_bars=int(num_bars),
+            temperature=float(temperature),
+            seed=int(seed),
+        )
     view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
+    view.warnings = list(dict.fromkeys(record["message"] for record in said))
     missing = unavailable_formats(_FORMATS)
     view.notes += list(missing.values())
     stem = os.path.join(tempfile.mkdtemp(prefix="tune-", dir=out_dir), "tune")
@@ -237,7 +246,8 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
             view = generate_tab(generator, *values, out_dir=out_dir)
         except ValueError as err:
             raise gr.Error(str(err)) from None
-        said = ([] if view.valid else [f"invalid: {e}" for e in view.errors]) + view.notes
+        said = ([] if view.valid else [f"invalid: {e}" for e in view.errors]) + view.warnings
+        said += view.notes
         return view.abc, view.svg, view.wav, view.midi, "\n".join(f"- {s}" for s in said)
 
     inputs = [rhythm, key, bars, temperature, seed, prompt]

@@ -83,6 +83,14 @@ def test_generate_tab_continues_a_prompt(generator, tmp_path):
     assert "GAG GAB" in view.abc.replace("\n", " ") and parse_abc(view.abc).meter == "6/8"
 
 
+def test_generate_tab_returns_the_generations_warnings_for_the_page(generator, tmp_path):
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|"
+    view = generate_tab(generator, "reel", None, 4, 1.0, 0, prompt, out_dir=str(tmp_path))
+    assert any("a reel is usually in 4/4" in w for w in view.warnings), view.warnings
+    quiet = generate_tab(generator, "jig", "D", 4, 1.0, 0, out_dir=str(tmp_path))
+    assert quiet.warnings == []  # a usual request: nothing to say
+
+
 def test_generate_tab_refuses_a_key_that_is_no_key(generator, tmp_path):
     with pytest.raises(ValueError, match="is not a key name"):
         generate_tab(generator, "reel", "H lydian-ish", out_dir=str(tmp_path))
