@@ -170,7 +170,9 @@ def name_tab(
     """The ``k`` titles of ``index`` nearest ``snippet`` by the edit distance (`identify`, no
     model), best first. ``snippet``: an ABC tune, or a few bars without headers, as
     ``irish-tune identify`` takes them (an ``X:`` line is added). Blank, or without notes to
-    compare, it is a `ValueError` saying what to paste. ``tokenizer``: default the index's."""
+    compare, it is a `ValueError` saying what to paste. ``tokenizer``: default the index's.
+    The warnings name the lines as pasted (not counting an ``X:`` added), as the CLI's do."""
+    from tokenization.abc_parser import parse_abc
     from tokenization.abc_tunebook import abc_lines
 
     from .name_that_tune import identify
@@ -178,9 +180,12 @@ def name_tab(
     text = (snippet or "").strip()
     if not text:
         raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
-    if not any(line.startswith("X:") for line in abc_lines(text)):
+    bare = not any(line.startswith("X:") for line in abc_lines(text))
+    if bare:
         text = f"X:1\n{text}"
     top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
+    if bare:  # read again at the pasted lines: `top.read_warnings` count the X: line added
+        top.read_warnings = parse_abc(text, line_offset=-1).warnings
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
     return NamedView(rows, top.warnings)
 

@@ -122,6 +122,13 @@ def test_name_tab_takes_a_whole_tune_and_says_what_it_did_not_compare(index):
     assert any("length" in warning for warning in view.warnings), view.warnings
 
 
+def test_name_tab_warns_at_the_lines_of_the_snippet_as_pasted(index):
+    bars = _bars(KNOWN[2], 3)
+    view = name_tab(index, f"{bars}\n{bars[:-1]} & A8|", k=2)  # headerless: no X: typed
+    said = [w for w in view.warnings if "overlay" in w]
+    assert said and "(line 2)" in said[0], view.warnings  # not line 3: the X: added above it
+
+
 def test_name_tab_refuses_a_blank_snippet(index):
     with pytest.raises(ValueError, match="paste an ABC tune"):
         name_tab(index, "  \n")
