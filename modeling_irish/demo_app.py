@@ -253,10 +253,22 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
             raise gr.Error(str(err)) from None
         said = ([] if view.valid else [f"invalid: {e}" for e in view.errors]) + view.warnings
         said += view.notes
-        return view.abc, view.svg, view.wav, view.midi, "\n".join(f"- {s}" for s in said)
+        return view.abc, view.svg, view.wav, view.midi, _notes_markdown(said)
 
     inputs = [rhythm, key, bars, temperature, seed, prompt]
     button.click(run, inputs, [abc, score, audio, midi, notes], api_name="generate")
+
+
+def _notes_markdown(notes: list[str]) -> str:
+    """What a tab says under its result: a "Notes" list, or nothing when there is none.
+
+    >>> print(_notes_markdown(["a reel is usually in 4/4"]))
+    **Notes**
+    - a reel is usually in 4/4
+    >>> _notes_markdown([])
+    ''
+    """
+    return "\n".join(["**Notes**", *(f"- {note}" for note in notes)]) if notes else ""
 
 
 def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> None:
@@ -281,7 +293,7 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
         except ValueError as err:
             raise gr.Error(str(err)) from None
         rows = [[rank, title, f"{score:.3f}"] for rank, title, score in view.rows]
-        return rows, "\n".join(f"- {w}" for w in view.warnings)
+        return rows, _notes_markdown(view.warnings)
 
     button.click(run, [snippet, k], [table, said], api_name="name")
 
