@@ -614,3 +614,31 @@ def test_a_repeat_start_with_an_ending_across_a_line_break_is_said_once_a_spelli
 def test_an_ending_or_a_start_alone_is_read_unsaid(bar):
     tune = parse_abc(f"X:1\nM:2/4\nL:1/8\nK:D\nABcd {bar} defg :|\n")
     assert tune.warnings == []
+
+
+@pytest.mark.parametrize(
+    "bar, read",
+    [(":2", ":|2"), (":]2", ":|2"), (":1,3", ":|1,3"), (":2|", ":|2"), ("|\n:2", ":|2")],
+)
+def test_a_lone_colon_with_an_ending_ends_the_repeat_and_keeps_the_ending(bar, read):
+    """``:2`` (for ``:|2``) was read as ``:|``, its ending lost without a word."""
+    tune = parse_abc(f"X:1\nM:2/4\nL:1/8\nK:D\n|:ABcd|1 defg {bar} gfed :|\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|:", "|1", read, ":|"]
+    written = bar.strip("|\n")
+    line, column = (6, 1) if "\n" in bar else (5, 15)
+    assert tune.warnings == [
+        f"bar line {written} (a lone colon with an ending) read as {read}: a repeat ends there "
+        f"and the ending opens (line {line}, column {column})"
+    ]
+
+
+def test_a_lone_colon_with_an_ending_is_said_once_a_spelling():
+    tune = parse_abc("X:1\nM:2/4\nL:1/8\nK:D\n|:AB|1 cd:2 ef|]\n|:AB|1 cd:2 ef|]\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"].count(":|2") == 2
+    assert len(tune.warnings) == 1 and tune.warnings[0].endswith("(line 5, column 10)")
+
+
+@pytest.mark.parametrize("bar", [":", ":]", ":|2", ":|"])
+def test_a_lone_colon_or_a_written_end_repeat_ending_is_read_unsaid(bar):
+    tune = parse_abc(f"X:1\nM:2/4\nL:1/8\nK:D\n|:ABcd {bar} defg :|\n")
+    assert tune.warnings == []

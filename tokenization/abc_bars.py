@@ -176,6 +176,21 @@ class _BarsAndTies:
             f"dropped: no bar holds both (line {self.lineno}, column {column})"
         )
 
+    def _colon_ending(self, m: re.Match) -> None:
+        """Warn, once a spelling, of a lone colon with an ending number (`colon_ending`: ``:2``,
+        ``:]2``), naming its line and column and how it is read: the end repeat a lone ``:`` is
+        read as, then the ending (``:|2``). It was ``:|``, the ending lost unsaid."""
+        written = m[0]
+        if written in self.colon_endings:
+            return
+        self.colon_endings.add(written)
+        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        text = _canonical_bar(m["bt"], m["be"])
+        self.warnings.append(
+            f"bar line {written} (a lone colon with an ending) read as {text}: a repeat ends "
+            f"there and the ending opens (line {self.lineno}, column {column})"
+        )
+
     def _merged_bar(self, tok: Token, written: str = "") -> Token:
         """Merge a bar with the bar just before it (`|` at a line end and `|` at the next
         line start, `||\\` + `:` ...), so that no measure is empty. ``written`` is the second

@@ -22,6 +22,7 @@ from .abc_lexer import (
     _QP_TAIL_RE,
     DECORATIONS,
     _note_base,
+    colon_ending,
     repeat_start_dropped,
 )
 from .abc_tune import Token
@@ -209,6 +210,8 @@ class _BodyWalk:
                     self._repeat_dots_inside(m)
                 elif m[7] is not None and repeat_start_dropped(m[6], m[7]):  # `|:2`, `::2`
                     self._repeat_start_dropped(f"bar line {m[0]}", tok.text, m.start() + 1)
+                elif m[7] is not None and colon_ending(m[6], m[7]):  # `:2`, read as `:|2`
+                    self._colon_ending(m)
                 if tokens and tokens[-1].kind == "bar" or tok.text == "":
                     self.col = m.start() + 1
                     tok = self._merged_bar(tok, m[0])

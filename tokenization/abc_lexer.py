@@ -11,6 +11,7 @@ __all__ = [
     "DECORATIONS",
     "MAX_LENGTH_DENOMINATOR",
     "MAX_NUMBER",
+    "colon_ending",
     "decoration_ends_at",
     "lone_bangs",
     "read_number",
@@ -245,13 +246,31 @@ def repeat_start_dropped(raw: str, ending: str | None) -> bool:
     return core not in (":", ":]") and _starts_repeat(core)
 
 
+def colon_ending(raw: str, ending: str | None) -> bool:
+    """Whether the bar line ``raw`` is a lone colon (``:``, ``:]``) with the ending number
+    ``ending`` (``:2``, a shorthand for ``:|2`` in the wild, which ABC 2.1 does not define):
+    `_canonical_bar` reads it as the end repeat the reader reads a lone ``:`` as, then the ending
+    (``:|2``), and the reader says so with the line and column. It was ``:|``, the ending lost
+    unsaid; abc2midi (4.84) drops the digit as an unrecognised character, music21 drops it too.
+
+    >>> [colon_ending(raw, "2") for raw in (":", ":]", "[|]:", ":|", "::", "|:")]
+    [True, True, True, False, False, False]
+    >>> colon_ending(":", None)
+    False
+    """
+    return bool(ending) and _visible_bar(raw).replace("[", "") in (":", ":]")
+
+
 def _canonical_bar(raw: str, ending: str | None) -> str:
     """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts. Leading
     dots end a repeat; a start is kept wherever its dots stand (`_starts_repeat`: `|:]` is
-    `|:`, `::]` is `:|:`), never dropped.
+    `|:`, `::]` is `:|:`), never dropped. A lone colon is an end repeat (`:|`; ``""`` for a
+    bare `:`, whose side `_merged_bar` decides), with its ending kept (`colon_ending`: `:2`).
 
     >>> [_canonical_bar(raw, None) for raw in ("|:]", "::]", "|:|", "[|:", ":|]", "[|]|]")]
     ['|:', ':|:', '|:', '|:', ':|', '|]']
+    >>> [_canonical_bar(raw, "2") for raw in (":", ":]", ":|")]
+    [':|2', ':|2', ':|2']
     """
     key = (raw, ending)
     text = _BAR_CACHE.get(key)
@@ -259,7 +278,11 @@ def _canonical_bar(raw: str, ending: str | None) -> str:
         raw = _visible_bar(raw)
         core = raw.replace("[", "")
         if core in (":", ":]"):
-            _BAR_CACHE[key] = text = "" if core == ":" else ":|"
+            if ending:
+                text = ":|" + ending
+            else:
+                text = "" if core == ":" else ":|"
+            _BAR_CACHE[key] = text
             return text
         end_rep, start_rep = core.startswith(":"), _starts_repeat(core)
         if ending:

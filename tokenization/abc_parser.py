@@ -125,6 +125,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
         self.dotted_bars: set[str] = set()  # bar lines with repeat dots inside, warned of
         self.dropped_starts: set[str] = set()  # bar lines with a start and an ending, warned of
+        self.colon_endings: set[str] = set()  # lone colons with an ending (`:2`), warned of
         self.lone_bangs = 0  # `!` passed over as line breaks (`_lone_bang`), and the first's
         self.first_lone_bang = (0, 0)  # line and column
         #: the section titles of voices not kept: their index in `section_titles`, their
