@@ -63,6 +63,17 @@ def test_a_linebreak_directive_line_in_the_body_is_said_dropped():
     assert tune.warnings == ["I: field (instruction) in the body not read: dropped (line 6)"]
 
 
+@pytest.mark.parametrize("field", ["I:linebreak !", "%%linebreak !", "I:MIDI program 1"])
+def test_an_instruction_among_a_dropped_voice_is_said_dropped(field):
+    """``I:linebreak !`` among the lines of a voice not kept was passed over without a word,
+    where ``%%linebreak !`` there was said dropped."""
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nV:1\nV:2\nK:C\nV:1\nAB|\nV:2\n{field}\ncd|\nV:1\ncd|")
+    assert tune.warnings == [
+        "I: field (instruction) in the body not read: dropped (line 10)",
+        "voice V:2 dropped",
+    ]
+
+
 @pytest.mark.parametrize(
     ("meter", "body", "said"),
     [

@@ -466,11 +466,13 @@ class _HeaderFields(_TitleFields):
         if letter == "V":
             self._switch_voice(value.strip())
             return
-        if self.skipping:
+        if self.skipping:  # a field line among a voice not kept
             if letter == "T":
                 self._other_voice_title(_field_value(value))
             elif letter == "I" and value.split()[:1] == ["propagate-accidentals"]:
                 self._voice_directive(value)  # the tune's, not the voice's
+            elif letter == "I":  # `I:linebreak !`: said dropped, as `%%linebreak` is there
+                self._drop_field(letter, value, inline=False)
             return
         self._inline_field(letter, value, inline=False)
 
