@@ -236,7 +236,8 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         default=list(DEFAULT_FORMATS),
         help="comma list of svg,midi,wav,musicxml (default: svg,midi,wav); musicxml (t.musicxml) "
         "is the tune as written, repeats and endings kept, for MuseScore, Sibelius or Finale, "
-        "and a tune music21 cannot export is named on stderr, its other formats still written; "
+        "and a tune music21 cannot export is named on stderr, its other formats still written, "
+        "and counted as a tune not rendered (exit status 1); "
         "a format this machine cannot make (wav without fluidsynth or a soundfont, svg without "
         "verovio) is skipped with one note, and when none of those asked can be made the "
         "command stops with the note, exit status 2",

@@ -245,8 +245,8 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
     "generate": {
         0: "every tune is valid (and rendered)",
         1: "a tune is invalid (cut at the hard row limit, or with --unconstrained breaking the "
-        "bar and repeat grammar) or could not be rendered: printed or written all the same, "
-        "with the reason",
+        "bar and repeat grammar) or could not be rendered (its MusicXML among the --render "
+        "formats too): printed or written all the same, with the reason",
         2: "an argument or input is refused, or none of the --render formats can be made on "
         "this machine (a tool is missing), before anything is sampled (a format that cannot "
         "be made beside others that can is skipped, with one note); or a file cannot be "
@@ -254,7 +254,8 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
     },
     "render": {
         0: "every tune rendered",
-        1: "a tune could not be rendered (named on stderr, its earlier files left as they were)",
+        1: "a tune could not be rendered (named on stderr, its earlier files left as they were), "
+        "or its MusicXML could not be made (its other formats written)",
         2: "an argument or input is refused, none of --formats can be made on this machine, "
         "the soundfont cannot be used, or a file cannot be written (a full disk)",
     },

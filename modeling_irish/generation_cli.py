@@ -280,9 +280,11 @@ def run_generate(args: argparse.Namespace) -> int:
             if not tune.valid:  # the reason goes to stderr, as without --out
                 _say_invalid(said, f"tune {i} ({stem}.abc)", tune.errors)
             name = f"generate: {stem}.abc"
-            rendered = _render_one(abc, stem, formats, args.soundfont, name, said=said, kept=kept)
-            written.update(os.path.basename(p) for p in [stem + ".abc", *(rendered or ())])
-            failed += not (tune.valid and rendered is not None)
+            rendered, whole = _render_one(
+                abc, stem, formats, args.soundfont, name, said=said, kept=kept
+            )
+            written.update(os.path.basename(p) for p in [stem + ".abc", *rendered])
+            failed += not (tune.valid and whole)
     # an earlier rendering's further SVG pages of a tune rendered again went with it
     left = earlier - written - {os.path.basename(p) for p in kept}
     left = {name for name in left if os.path.lexists(os.path.join(args.out, name))}
@@ -303,11 +305,12 @@ def run_render(args: argparse.Namespace) -> int:
     left as they were and named (`render_abc` renames a tune's files into place only once all
     are made; one rendered replaces them, and the SVG pages an earlier rendering had beyond its
     last, or moved aside, are removed, named on stdout); the others are rendered, and the exit
-    status is 1. So is a thesession.org dump's row that gives no tune (no ABC text): it counts
-    among the dump's tunes, in their names too (``tunes_1`` of two rows). Every file is read
-    before anything is rendered, so a wrong path fails at once. A format this machine cannot
-    make is skipped with one note; when none of ``--formats`` can be made, the note is a
-    `ValueError` (exit status 2)."""
+    status is 1. So is a tune whose MusicXML cannot be made (its other formats are written:
+    `render_abc`'s ``"failed"``), and a thesession.org dump's row that gives no tune (no ABC
+    text): it counts among the dump's tunes, in their names too (``tunes_1`` of two rows).
+    Every file is read before anything is rendered, so a wrong path fails at once. A format
+    this machine cannot make is skipped with one note; when none of ``--formats`` can be made,
+    the note is a `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes
     from .render import tune_label
 
@@ -338,12 +341,12 @@ def run_render(args: argparse.Namespace) -> int:
                 continue
             name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
             stem_path = os.path.join(args.out, stem)
-            written = _render_one(  # lines of the tune's text, placed in its file as check does
+            written, whole = _render_one(  # the tune's lines placed in its file, as check does
                 raw.text, stem_path, formats, args.soundfont, name, 0, taken, _place_in(raw),
                 said=said,
             )  # fmt: skip
-            failed += written is None
-            taken.update(written or ())
+            failed += not whole  # a MusicXML not made too: its other files are written
+            taken.update(written)
     if failed:
         print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
     return 1 if failed else 0

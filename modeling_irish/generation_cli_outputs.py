@@ -137,13 +137,16 @@ def _render_one(
     *,
     said: CappedWarnings,
     kept: set[str] | None = None,
-) -> list[str] | None:
-    """Render one tune and print the paths; return the paths written (none without
-    ``formats``), or on failure warn ``irish-tune NAME: reason`` in ``said`` (stderr: the first
-    few, then a count by reason) and return ``None`` (`render_abc` writes no file of a tune it
-    fails on: the reason ends naming the files of ``stem`` an earlier run left, which are not
-    this tune's, `_earlier_outputs`); a format skipped (its tool gone since the command
-    checked) is said there too, and so is an SVG file of its page names without a page marker,
+) -> tuple[list[str], bool]:
+    """Render one tune and print the paths; return ``(paths written, whether every format was
+    made)`` (``([], True)`` without ``formats``), or on failure warn ``irish-tune NAME: reason``
+    in ``said`` (stderr: the first few, then a count by reason) and return ``([], False)``
+    (`render_abc` writes no file of a tune it fails on: the reason ends naming the files of
+    ``stem`` an earlier run left, which are not this tune's, `_earlier_outputs`). A MusicXML
+    file that cannot be made fails the tune the same way (``failed musicxml: ...``, its earlier
+    file named), but its other formats are written and returned. A format skipped (its tool
+    gone since the command checked) is said there too, and so is an SVG file of its page names
+    without a page marker,
     kept (its path added to ``kept`` when given). The SVG pages an earlier rendering of ``stem``
     left that this one did not write (beyond its last page, or moved aside) are removed with it,
     and named on stdout (`render_abc`). ``taken``: paths an SVG page must not take. A soundfont
@@ -155,7 +158,7 @@ def _render_one(
     error of the tune's text in its file (`RawTune.locate`, its ``file: `` prefix dropped:
     ``name`` says where the tune is)."""
     if not formats:
-        return []
+        return [], True
     from .render import RenderError, SoundFontError, render_abc
 
     try:
@@ -177,7 +180,7 @@ def _render_one(
             err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
         earlier = _earlier_outputs(stem, formats)
         said.warn(_NOT_RENDERED, reason, "irish-tune %s: %s%s", name, err, earlier)
-        return None
+        return [], False
     except Exception as err:  # noqa: BLE001 (a fault on one tune: the others are still rendered)
         fault = type(err).__name__
         said.warn(
@@ -186,7 +189,7 @@ def _render_one(
             "irish-tune %s: nothing rendered, internal error %s: %s (please report this tune)%s",
             name, fault, first_line(err, "no message"), _earlier_outputs(stem, formats),
         )  # fmt: skip
-        return None
+        return [], False
     written = []
     for fmt in formats:
         if fmt in out:
@@ -197,9 +200,16 @@ def _render_one(
         print(f"  removed earlier svg pages: {' '.join(out['removed'])}")
     for skipped in out["skipped"]:
         said.warn(_SKIPPED, skipped, "irish-tune %s: skipped %s", name, skipped)
+    failures = out.get("failed", [])
+    for failed in failures:  # "musicxml: why": the tune failed a format asked for
+        fmt = failed.split(":", 1)[0]
+        earlier = _earlier_outputs(stem, [fmt])
+        said.warn(
+            _NOT_RENDERED, masked(failed), "irish-tune %s: failed %s%s", name, failed, earlier
+        )
     if kept is not None:
         kept.update(out.get("kept", ()))
-    return written
+    return written, not failures
 
 
 def _earlier_outputs(stem: str, formats: list[str]) -> str:

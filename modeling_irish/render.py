@@ -618,11 +618,13 @@ def render_abc(
 
     Returns ``{format: path(s)}``. A WAV that this machine cannot make (no fluidsynth, or no
     soundfont) is reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``)
-    instead of raising, and not logged: the caller says it once. So is a MusicXML file music21
-    cannot export (``"musicxml: music21 could not write MusicXML: ..."``): the tune's other
-    formats are still written, as its WAV is without a soundfont. The tune is rendered whole or
-    not at all: every file is written under a temporary name, and all are renamed into place
-    once every format is made (`replacing_files`; the WAV is synthesised from the new MIDI).
+    instead of raising, and not logged: the caller says it once. A MusicXML file that cannot be
+    made (music21 cannot export it, an ending of too many passes) is no tool missing but the
+    tune failing a format asked for: it is listed under ``"failed"``
+    (``["musicxml: music21 could not write MusicXML: ..."]``; a caller counts the tune as not
+    rendered) and the tune's other formats are still written. Otherwise the tune is rendered
+    whole or not at all: every file is written under a temporary name, and all are renamed into
+    place once every format is made (`replacing_files`; the WAV is synthesised from the new MIDI).
     The SVG pages an earlier rendering of ``stem`` left that the new one did not write
     (``stem-3.svg`` of three pages, now two; ``stem-2-2.svg``, a page 2 moved aside, when page
     2 is ``stem-2.svg`` again; `stale_pages`, but for those in ``taken``) are removed then, and
@@ -647,7 +649,7 @@ def render_abc(
     if unknown:
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
     _check_readable(abc, line_offset)
-    out: dict = {"skipped": []}
+    out: dict = {"skipped": [], "failed": []}
     kept: Kept = []  # unmarked files: said once the tune is rendered, not if it fails
     with replacing_files() as group:  # a failure: no file renamed into place, none removed
         if "svg" in formats:
@@ -673,7 +675,7 @@ def render_abc(
             try:
                 out["musicxml"] = to_musicxml(abc, stem + ".musicxml", group=group)
             except RenderError as err:  # not the tune's other formats' fault: they are kept
-                out["skipped"].append(f"musicxml: {err}")
+                out["failed"].append(f"musicxml: {err}")
     for file, reason, instead in kept:
         warn_unmarked(file, reason, instead, said)
     out["kept"] = [file for file, _, _ in kept]

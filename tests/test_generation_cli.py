@@ -306,6 +306,29 @@ def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatc
     assert (out / "tune_2.mid").exists() and not (out / "tune_2.wav").exists()
 
 
+def test_cli_generate_counts_a_musicxml_not_made_as_not_rendered(
+    model_dir, tmp_path, monkeypatch, capsys, caplog
+):
+    """A valid tune whose MusicXML music21 cannot export exits 1, as one not rendered as SVG
+    does; its ABC and MIDI are written all the same."""
+    pytest.importorskip("music21")
+    from music21.musicxml import m21ToXml
+
+    from modeling_irish.cli import main
+
+    def refuse(self):
+        raise m21ToXml.MusicXMLExportException("cannot export this")
+
+    monkeypatch.setattr(m21ToXml.GeneralObjectExporter, "parse", refuse)
+    out = tmp_path / "out"
+    argv = ["generate", "--model", model_dir, "--num-tunes", "1", "--num-bars", "4"]
+    assert main([*argv, "--out", str(out), "--render", "midi,musicxml"]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["tune_1.abc", "tune_1.mid"]
+    err = capsys.readouterr().err + caplog.text
+    assert "tune_1.abc: failed musicxml: music21 could not write MusicXML: cannot export" in err
+    assert "INVALID" not in err  # the tune itself is valid: the MusicXML alone fails it
+
+
 def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     import json
 

@@ -186,10 +186,12 @@ def test_render_cli_writes_musicxml(tmp_path, capsys):
     assert _agrees(TRICKY[1], tmp_path) == ""
 
 
-def test_a_tune_music21_cannot_export_is_named_and_its_other_formats_written(
+def test_a_tune_music21_cannot_export_fails_but_its_other_formats_are_written(
     tmp_path, capsys, caplog, monkeypatch
 ):
-    """The reason is said on stderr with the tune's name; its MIDI is still written."""
+    """A format asked for and not made is a tune not rendered (exit status 1, as for SVG), not a
+    format skipped for a missing tool: the reason is said on stderr with the tune's name, and
+    its earlier MusicXML file is named, left as it was; its MIDI is still written."""
     from music21.musicxml import m21ToXml
 
     from modeling_irish.cli import main
@@ -200,10 +202,28 @@ def test_a_tune_music21_cannot_export_is_named_and_its_other_formats_written(
     monkeypatch.setattr(m21ToXml.GeneralObjectExporter, "parse", refuse)
     abc = _write(tmp_path / "t.abc", TRICKY[1])
     out = tmp_path / "out"
-    assert main(["render", abc, "--out", str(out), "--formats", "midi,musicxml"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["t.mid"]
-    said = capsys.readouterr().err + caplog.text
+    out.mkdir()
+    (out / "t.musicxml").write_text("an earlier run's")
+    assert main(["render", abc, "--out", str(out), "--formats", "midi,musicxml"]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["t.mid", "t.musicxml"]
+    assert (out / "t.musicxml").read_text() == "an earlier run's"
+    captured = capsys.readouterr()
+    assert f"midi: {out / 't.mid'}" in captured.out
+    said = captured.err + caplog.text
     assert (
-        f"irish-tune render: {abc} line 1 (X:2 T:Chords): skipped musicxml: music21 could not "
-        "write MusicXML: cannot export this"
+        f"irish-tune render: {abc} line 1 (X:2 T:Chords): failed musicxml: music21 could not "
+        f"write MusicXML: cannot export this; earlier files left as they were: {out / 't.musicxml'}"
     ) in said
+    assert "irish-tune render: 1 of 1 tunes not rendered" in said
+
+
+def test_render_abc_lists_a_musicxml_not_made_as_failed_not_skipped(tmp_path):
+    """`render_abc` keeps the tune's other formats and says the MusicXML under ``"failed"``."""
+    from modeling_irish.render import render_abc
+
+    abc = "X:1\nL:1/8\nK:D\n|:DEFG ABcd|1-1000 B8:|2 A8|]\n"
+    out = render_abc(abc, str(tmp_path / "t"), ["midi", "musicxml"])
+    assert out["skipped"] == [] and "musicxml" not in out
+    assert len(out["failed"]) == 1
+    assert out["failed"][0].startswith("musicxml: the ending |1-1000 names 1000 passes")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.mid"]
