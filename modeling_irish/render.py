@@ -1,36 +1,24 @@
 """Render ABC tunes to SVG (verovio, `render_svg`), MIDI (music21, from the package's own
-reading of the tune), WAV (fluidsynth + a GM soundfont) and MusicXML (music21, the tune as
-written, `render_musicxml`)."""
+reading of the tune, `render_midi`), WAV (fluidsynth + a GM soundfont) and MusicXML (music21,
+the tune as written, `render_musicxml`)."""
 
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import warnings
 from collections.abc import Collection, Sequence
-from fractions import Fraction
 
 from tokenization.capped_warnings import CappedWarnings
 
-from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
+from .render_midi import MIDI_LONGEST_WAIT, to_midi, tune_label
 from .render_musicxml import to_musicxml
-from .render_playing import (
-    PlayedEvent,
-    _tempo_marks,
-    header_clef_octave,
-    played_events,
-    played_notes,
-    played_spans,
-    played_transpose,
-    played_voice,
-)
-from .render_svg import Kept, RenderError, _tune_lines, stale_pages, to_svg, warn_unmarked
+from .render_playing import PlayedEvent, played_events, played_notes
+from .render_svg import Kept, RenderError, stale_pages, to_svg, warn_unmarked
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -62,296 +50,11 @@ FORMATS = ("svg", "midi", "wav", "musicxml")
 #: what `render_abc` (and ``irish-tune render``) makes unless told: MusicXML only when asked
 DEFAULT_FORMATS = ("svg", "midi", "wav")
 
-logger = logging.getLogger(__name__)
-
 
 class SoundFontError(RenderError, ValueError):
     """fluidsynth could not load the soundfont: no WAV of any tune can be made with it, so the
     command stops (a `ValueError`, exit status 2), as for a font that is missing or no SoundFont
     (`find_soundfont`)."""
-
-
-def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None = None) -> str:
-    """Write a MIDI file of the tune as this package reads it (`parse_abc`), with music21.
-
-    The parts the body marks (``P:A``) are played in the order of the header's ``P:``
-    (``P:AABB``, ``P:(AB)2``; what comes before the first part first, as abc2midi plays it;
-    `played_spans`), a header ``P:`` that cannot be read or names a part the body lacks being
-    said in a warning and the tune played as written. The notes are played in `played_order`
-    (repeats and endings unfolded as the package does, in each part on its own), at their
-    sounding pitch (key signature, mid-tune ``[K:]``, bar-scoped accidentals and octave
-    applied, and the ``transpose=`` and clef octave (``treble-8``) of the header's ``K:`` and of
-    the played voice's ``V:``, `played_transpose`: one in the body is said in a warning and not
-    played (`_body_clef_octaves`), a pitch it takes
-    out of MIDI's range is a `RenderError`), tuplets scaled, tied notes joined (a chord
-    member tied to the next event is held while the others end, `played_events`) and chords
-    sounding together; a
-    closing rest lasts, the file ending no sooner than the music (as abc2midi's). Grace
-    notes and guitar chord symbols (``"G"``) are not played, and a tune of several voices
-    plays its first. The tempo is the header's ``Q:`` field's, the last of two (``Q:3/8=60``
-    is 90 quarter notes a minute), else ``tempo`` quarter notes a minute, and changes where
-    the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
-    ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
-    each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
-    (``Q:"Slower"``) is said in a warning and changes nothing. Raises `RenderError` when the
-    tune cannot be read, when a note or rest is too long for MIDI (`_check_waits`; nothing is
-    written) or music21 cannot write the file; an `OSError` in writing it (a full disk) is
-    raised as it is, naming ``path``, for the caller to stop. The file is written whole under a
-    temporary name (`replacing_file`; renamed with the other files of ``group`` when given): a
-    failure leaves none, nor a file cut short.
-
-    >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.mid")
-    'tune.mid'
-    """
-    import music21
-
-    from tokenization.abc_parser import AbcParseError, parse_abc
-
-    try:
-        tune = parse_abc(abc)
-    except AbcParseError as err:
-        raise RenderError(f"not readable ABC: {err}") from None
-    label = tune_label(abc)
-    spans = played_spans(tune, label)  # the parts in the order of the header's P:
-    placed: list[tuple[Fraction, object]] = [
-        (start, music21.tempo.MetronomeMark(number=bpm))
-        for start, bpm in _tempo_marks(tune, tempo, label, spans)
-    ]
-    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
-    if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
-        placed.append((Fraction(0), music21.meter.TimeSignature(meter)))
-    events = played_events(tune.tokens, spans)
-    notes = _transposed(played_notes(events), played_transpose(tune, label))
-    for field in _body_transposes(abc):
-        logger.warning(
-            "%s: %s in the body is not played (the header's transpose= is)", label, field
-        )
-    for line, field in _body_clef_octaves(abc, tune.voice):
-        logger.warning(
-            "%s: line %d: the octave of the clef of %s in the body is not played (the header's "
-            "clef octave is, throughout)",
-            label,
-            line,
-            field,
-        )
-    # Each note at its own offset, not chords appended one after another: a chord member tied
-    # into the next event sounds on while the others end (music21's own tie joining, done
-    # when it writes MIDI, holds the whole chord or re-strikes the pitch).
-    for start, pitch, length in notes:
-        note = music21.note.Note(music21.pitch.Pitch(midi=pitch))
-        note.quarterLength = length
-        placed.append((start, note))
-    part = _part_of(placed)
-    end = sum((event.length for event in events), Fraction(0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
-            _last_at_least(midi, end)  # a closing rest still lasts before the file ends
-        except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
-            raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
-        _check_waits(midi, notes)  # before a byte is written
-        try:
-            with replacing_file(path, group) as tmp:  # whole or not at all: no .mid cut short
-                midi.open(tmp, "wb")
-                try:
-                    midi.write()
-                finally:
-                    midi.close()
-        except OSError:  # a full disk, a folder gone: no other tune would fare better
-            raise
-        except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
-            raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
-    return path
-
-
-def _part_of(placed: Sequence[tuple[Fraction, object]]) -> object:
-    """A music21 `Part` of the ``(offset in quarter notes, element)`` of ``placed``, each
-    element at its offset, as `Stream.insert` would put it, in linear time: `insert` works out
-    the part's highest time anew at each element (the MIDI of a tune of 13,000 notes took 28 s),
-    where `coreInsert` only adds it and one `coreElementsChanged` at the end updates the part
-    (the calls music21's documentation gives for many insertions)."""
-    import music21
-
-    part = music21.stream.Part()
-    for offset, element in placed:
-        part.coreGuardBeforeAddElement(element)
-        part.coreInsert(float(offset), element, ignoreSort=True)  # float(): as insert() does
-    part.coreElementsChanged()
-    return part
-
-
-def _transposed(
-    notes: Sequence[tuple[Fraction, int, Fraction]], shift: int
-) -> list[tuple[Fraction, int, Fraction]]:
-    """``notes`` (`played_notes`) ``shift`` semitones (`played_transpose`) from where they are
-    written; a `RenderError` that names the first note the shift takes out of MIDI's 0-127.
-
-    >>> _transposed([(Fraction(0), 62, Fraction(1))], -2)
-    [(Fraction(0, 1), 60, Fraction(1, 1))]
-    """
-    moved = [(start, pitch + shift, length) for start, pitch, length in notes]
-    for (start, pitch, _), (_, written, _) in zip(moved, notes):
-        if not 0 <= pitch <= 127:
-            raise RenderError(
-                f"transpose={shift} takes pitch {written} (at quarter note {start}) to {pitch}, "
-                "outside the MIDI range 0-127"
-            )
-    return moved
-
-
-#: a ``K:`` or ``V:`` field that sets ``transpose=``, as a field line or inline (``[K:...]``)
-_TRANSPOSE_FIELD = re.compile(r"(?:^\s*|\[)([KV]:[^\]]*?\btranspose\s*=[^\]\s]*)")
-
-
-def _body_transposes(abc: str) -> list[str]:
-    """The ``K:`` and ``V:`` fields of the body of the tune ``abc`` (a field line, or inline:
-    ``[K:D transpose=2]``) that set ``transpose=``, which the MIDI does not play: only the
-    header's are (`played_transpose`). The header ends where the reader's does (`header_span`):
-    at the first line of music or at a ``V:`` line after ``K:``, not at stray text before
-    ``K:`` that the reader passes over.
-
-    >>> _body_transposes("X:1\\nK:D transpose=-2\\nV:1 transpose=3\\nDE [K:G transpose=1] F|")
-    ['V:1 transpose=3', 'K:G transpose=1']
-    """
-    from tokenization.abc_tunebook import abc_lines
-
-    found = []
-    for _, code, _, part in _tune_lines(abc_lines(abc)):
-        if part == "body":
-            found += [m[1].strip() for m in _TRANSPOSE_FIELD.finditer(code)]
-    return found
-
-
-#: a ``K:`` or ``V:`` field, as a field line or inline (``[K:bass-8]``): its letter and value
-_KEY_OR_VOICE_FIELD = re.compile(r"(?:^\s*|\[)([KV]):([^\]]*)")
-
-
-def _body_clef_octaves(abc: str, played: str | None) -> list[tuple[int, str]]:
-    """``(line, field)`` of each ``K:`` or ``V:`` field of the body of the tune ``abc`` (a
-    field line, or inline) whose clef plays at another octave (`clef_octave`: ``treble-8``, or
-    ``treble`` after a header ``treble-8``) than the played voice's header clef, which the MIDI
-    plays throughout (`played_transpose`: the header's ``K:`` clef, or that of the ``V:`` of
-    the voice ``played``, the one the reader keeps, `AbcTune.voice`; another voice's clef is
-    not compared): abc2midi plays the change from there on (though not a clef without ``8``
-    after one with it). A field of the body while another voice is written (after ``V:2``)
-    is not said: that voice is not played.
-
-    >>> _body_clef_octaves("X:1\\nK:D\\nDE|\\nK:bass-8\\nDE [K:G] [V:1 clef=treble] F|", "1")
-    [(4, 'K:bass-8')]
-    >>> _body_clef_octaves("X:1\\nV:1 clef=treble-8\\nV:2 clef=bass\\nK:D\\nD [K:treble-8] F|", "1")
-    []
-    """
-    from tokenization.abc_tunebook import abc_lines
-    from tokenization.keys import clef_octave
-
-    found: list[tuple[int, str, int, str | None]] = []  # ... and the voice written there
-    keys: list[str] = []  # the header's K: and V: values
-    voices: list[str] = []
-    voice: str | None = None  # the voice the body writes in, from its first V: on
-    for n, (_, code, _, part) in enumerate(_tune_lines(abc_lines(abc)), 1):
-        for m in _KEY_OR_VOICE_FIELD.finditer(code):
-            if part != "body":
-                (keys if m[1] == "K" else voices).append(m[2])
-                continue
-            if m[1] == "V":
-                voice = played_voice([m[2]]) or ""
-            octave = clef_octave(m[2], field="key" if m[1] == "K" else "voice")
-            if octave is not None:
-                found.append((n, f"{m[1]}:{m[2].strip()}", octave, voice))
-    own = [v for v in voices if (v.split() or [""])[0] == played]
-    header = header_clef_octave([("key", keys), ("voice", own)])
-    return [
-        (n, field)
-        for n, field, octave, voice in found
-        if octave != header and voice in (None, played)
-    ]
-
-
-#: The largest MIDI variable-length quantity (4 bytes of 7 bits): the longest wait between
-#: two events of a track, in ticks. music21 writes a larger one in 5 bytes, which readers refuse.
-MIDI_LONGEST_WAIT = 0x0FFFFFFF
-
-
-def _check_waits(midi: object, notes: Sequence[tuple[Fraction, int, Fraction]]) -> None:
-    """Raise `RenderError` when a wait between two events of a track of ``midi`` (a music21
-    `MidiFile`: its delta times, the only variable-length quantities of its events that grow
-    with the tune) is beyond `MIDI_LONGEST_WAIT`, saying what lasts that long (`_too_long`).
-    The tracks are checked last first: the notes' own track, before the conductor track,
-    whose waits run from one tempo mark to the next, past many notes."""
-    from music21.midi import DeltaTime
-
-    tick = midi.ticksPerQuarterNote
-    for track in reversed(midi.tracks):
-        now = 0
-        for event in track.events:
-            if not isinstance(event, DeltaTime):
-                continue
-            if event.time > MIDI_LONGEST_WAIT:
-                start, stop = Fraction(now, tick), Fraction(now + event.time, tick)
-                raise RenderError(f"{_too_long(start, stop, notes, tick)} is too long for MIDI")
-            now += event.time
-
-
-def _too_long(
-    start: Fraction, stop: Fraction, notes: Sequence[tuple[Fraction, int, Fraction]], tick: int
-) -> str:
-    """What makes the wait from ``start`` to ``stop`` (quarter notes) of a track: the note of
-    ``notes`` (`played_notes`) that lasts through most of it, else a rest when no note sounds
-    in it, else the tune itself (a conductor track's wait from tempo mark to end).
-
-    >>> _too_long(Fraction(4), Fraction(30004), [(Fraction(4), 81, Fraction(30000))], 10080)
-    'the note A5 (30000 quarter notes from quarter 4, 302400000 ticks; MIDI waits at most
-    268435455, 26630 quarter notes)'
-    """
-    import music21
-
-    def overlap(note: tuple[Fraction, int, Fraction]) -> Fraction:
-        return min(stop, note[0] + note[2]) - max(start, note[0])
-
-    def quarters(value: Fraction) -> str:
-        return f"{float(value):.12g}"
-
-    longest = max(notes, key=overlap, default=None)
-    if longest is not None and overlap(longest) * tick > MIDI_LONGEST_WAIT:
-        what = f"the note {music21.pitch.Pitch(midi=longest[1]).nameWithOctave}"
-        start, stop = longest[0], longest[0] + longest[2]
-    elif longest is None or overlap(longest) <= 0:
-        what = "a rest"
-    else:
-        what = "the tune, with no tempo change,"
-    return (
-        f"{what} ({quarters(stop - start)} quarter notes from quarter {quarters(start)}, "
-        f"{round((stop - start) * tick)} ticks; MIDI waits at most {MIDI_LONGEST_WAIT}, "
-        f"{MIDI_LONGEST_WAIT // tick} quarter notes)"
-    )
-
-
-def _last_at_least(midi: object, quarters: Fraction) -> None:
-    """Move the end of each track of ``midi`` (a music21 `MidiFile`) to ``quarters`` where it
-    comes sooner. music21 ends a track a quarter note after its last note ends, whatever rests
-    follow: a tune's closing rest (``C4 z4|]``) was cut to that, where abc2midi plays it all."""
-    from music21.midi import DeltaTime, MetaEvents
-
-    ticks = round(quarters * midi.ticksPerQuarterNote)
-    for track in midi.tracks:
-        events = track.events  # [..., DeltaTime, END_OF_TRACK]: the last delta is the wait
-        now = sum(event.time for event in events if isinstance(event, DeltaTime))
-        ends = len(events) >= 2 and events[-1].type == MetaEvents.END_OF_TRACK
-        if ends and isinstance(events[-2], DeltaTime) and now < ticks:
-            events[-2].time += ticks - now
-
-
-def tune_label(abc: str) -> str:
-    """``X:2 T:Title`` of a tune's text (its first ``X:`` and ``T:`` lines), to name it.
-
-    >>> tune_label("X:2\\nT:The Butterfly\\nT:An Féileacán\\nK:Em\\nB2E|")
-    'X:2 T:The Butterfly'
-    """
-    lines = abc.splitlines()
-    x = next((line.strip() for line in lines if line.startswith("X:")), "X:?")
-    t = next((line.strip() for line in lines if line.startswith("T:")), None)
-    return f"{x} {t}" if t else x
 
 
 def is_soundfont(path: str) -> bool:

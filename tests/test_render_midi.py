@@ -159,7 +159,8 @@ def test_a_closing_rest_lasts_to_the_end_of_the_midi(tmp_path):
 
 def test_a_wait_too_long_for_midi_is_refused_by_name(tmp_path):
     # a60000 was written as a 5-byte delta time (SMF allows 4, 0x0FFFFFFF ticks), exit 0
-    from modeling_irish.render import MIDI_LONGEST_WAIT, RenderError, _too_long, to_midi
+    from modeling_irish.render import MIDI_LONGEST_WAIT, RenderError, to_midi
+    from modeling_irish.render_midi import _too_long
 
     path = tmp_path / "t.mid"
     for body, what in (
@@ -213,7 +214,7 @@ def test_the_midi_part_is_built_without_an_insert_per_note(tmp_path, monkeypatch
 def test_the_midi_part_places_each_element_as_insert_does():
     import music21
 
-    from modeling_irish.render import _part_of
+    from modeling_irish.render_midi import _part_of
 
     def placed() -> list:
         starts = [Fraction(0), Fraction(1, 3), Fraction(2, 3), Fraction(1), Fraction(0)]
