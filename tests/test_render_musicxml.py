@@ -203,10 +203,10 @@ def test_a_tune_music21_cannot_export_fails_but_its_other_formats_are_written(
     abc = _write(tmp_path / "t.abc", TRICKY[1])
     out = tmp_path / "out"
     out.mkdir()
-    (out / "t.musicxml").write_text("an earlier run's")
+    (out / "t.musicxml").write_text("an earlier run's", encoding="utf-8")
     assert main(["render", abc, "--out", str(out), "--formats", "midi,musicxml"]) == 1
     assert sorted(p.name for p in out.iterdir()) == ["t.mid", "t.musicxml"]
-    assert (out / "t.musicxml").read_text() == "an earlier run's"
+    assert (out / "t.musicxml").read_text(encoding="utf-8") == "an earlier run's"
     captured = capsys.readouterr()
     assert f"midi: {out / 't.mid'}" in captured.out
     said = captured.err + caplog.text
