@@ -19,7 +19,7 @@ from .abc_lexer import (
     shown,
 )
 from .abc_tune import Token
-from .measure import EIGHTHS_PER_WHOLE, MeasureTracker, compound_meter
+from .measure import compound_meter
 
 __all__ = ["default_tuplet_q"]
 
@@ -180,39 +180,18 @@ class _NotesAndChords:
             self._append_rest(Fraction(self.meter))
 
     def _mrest_in_bar(self, m: re.Match, line: str, count: int, first: bool) -> None:
-        """A ``Z`` that shares its bar with notes, which ABC 2.1 does not write: one that ends a
-        bar of notes (``AB Z|``) is read as a rest to the end of the bar, with a warning (the
-        bar it stands for, cut short); any other (notes after it, ``Z2`` after notes, no meter,
-        a bar already full, a tuplet or broken rhythm into it) is an `AbcParseError`."""
+        """A ``Z`` that shares its bar with notes, which ABC 2.1 does not write: read as ``z``,
+        a rest of its length in units (``L:``), with a warning. In the books it is a ``z`` set
+        in the wrong case (O'Neill's ``G3 ZAB`` in 6/8, ``G4 Z2 ||`` in 3/4), and so it fits."""
         ends_bar = _ZBAR_AFTER_RE.match(line, m.end()) is not None
         shares = "before it" if ends_bar else "after it" if first else "before and after it"
-        left = self._bar_left() if ends_bar and count == 1 else None
-        if left is None or left <= 0:
-            raise self.error(
-                f"multi-measure rest {m[0]!r} shares its bar with notes {shares}: ABC 2.1 writes "
-                "Z alone in its bar (a rest among notes is z)"
-            )
+        plural = "" if count == 1 else "s"
         self.warnings.append(
-            f"multi-measure rest {m[0]!r} after notes read as a rest of {left} to the end of "
-            f"its bar (line {self.lineno}, column {self.error('').column})"
+            f"multi-measure rest {m[0]!r} shares its bar with notes {shares}: read as z, a rest "
+            f"of {count} unit{plural} (L:{self.unit}) (line {self.lineno}, column "
+            f"{self.error('').column})"
         )
-        self._append_rest(left)
-
-    def _bar_left(self) -> Fraction | None:
-        """What is left of the bar being read (in whole notes) by the meter in force; None when
-        it cannot be told: no meter, a tuplet or broken rhythm still open."""
-        if self.meter is None or self.pending is not None:
-            return None
-        tokens = self.tokens
-        start = len(tokens)
-        while start and not (tokens[start - 1].kind == "bar" and tokens[start - 1].text[:1] != "["):
-            start -= 1
-        tracker = MeasureTracker(None)
-        for token in tokens[start:]:
-            tracker.push(token)
-        if tracker.in_tuplet:
-            return None
-        return Fraction(self.meter) - tracker.position.m_offset / EIGHTHS_PER_WHOLE
+        self._append_rest(self.unit * count)
 
     def _cs(self, m: re.Match, line: str) -> None:
         if self.in_chord:
