@@ -17,6 +17,7 @@ from typing import Any
 from datasets import Dataset, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
+from tokenization.capped_warnings import WarningRecorder
 from tokenization.corpus_rows import (  # BARS_SKIP_REASON: re-exported, its home until it moved
     BARS_SKIP_REASON,
     X_MAX,
@@ -33,7 +34,6 @@ from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tes
     _fingerprint,
     _load_cached,
     _piped,
-    _WarningRecorder,
     _write_aside,
 )
 from .abc_sources import (  # noqa: F401 - re-exported: the loader's public reading API
@@ -492,7 +492,7 @@ def load_abc_corpus(
         logging.getLogger(iter_raw_tunes.__module__),
         logging.getLogger("tokenization.check"),
     )
-    with _WarningRecorder(logger, *readers) as warnings:
+    with WarningRecorder(logger, *readers) as warnings:
         dataset = _read_corpus(
             sources, options, ratios, seed, split_method, num_proc, dedupe, report
         )

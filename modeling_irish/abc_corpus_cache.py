@@ -189,39 +189,6 @@ def _write_aside(
 _WARNINGS_FILE = "abc_corpus_warnings.json"
 
 
-class _WarningRecorder(logging.Filter):
-    """Keeps the warnings ``loggers`` give while a corpus is read (``with`` gives their list of
-    ``{"logger", "level", "message"}``), so that a cache hit can give them again.
-
-    A filter on each logger, not a handler: a handler would count as one, and with no logging
-    configured Python would then not print the warnings through `logging.lastResort`, so a
-    plain first load would say nothing that its cache hits say. The filter lets every record
-    through. It sees only the records of ``loggers`` themselves (none of theirs has children).
-    """
-
-    def __init__(self, *loggers: logging.Logger) -> None:
-        super().__init__()
-        self.loggers = loggers
-        self.records: list[dict[str, Any]] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Record a warning (or worse) and let every record through."""
-        if record.levelno >= logging.WARNING:
-            message = record.getMessage()
-            entry = {"logger": record.name, "level": record.levelno, "message": message}
-            self.records.append(entry)
-        return True
-
-    def __enter__(self) -> list[dict[str, Any]]:
-        for one in self.loggers:
-            one.addFilter(self)
-        return self.records
-
-    def __exit__(self, *exc_info: Any) -> None:
-        for one in self.loggers:
-            one.removeFilter(self)
-
-
 def _replay_warnings(path: Path) -> None:
     """Log again the warnings of the load that filled the cache folder ``path`` (skipped tunes,
     tunes without ``X:``, an empty split...): a cache hit warns as the first load did."""

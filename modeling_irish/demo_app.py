@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from tokenization.capped_warnings import WarningRecorder
+
 if TYPE_CHECKING:
     from tokenization.tokenization_abc import AbcTokenizer
 
@@ -129,11 +131,10 @@ def generate_tab(
     its `ValueError`; a rendering that cannot be made is a note, the ABC shown all the same.
     The warnings the generation logs on ``modeling_irish.generation`` (those ``irish-tune
     generate`` says) are kept in ``warnings``, for the page to show, and still logged."""
-    from .abc_corpus_cache import _WarningRecorder
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
-    with _WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
+    with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
         (tune,) = generator.generate(
             1,
             rhythm=rhythm,

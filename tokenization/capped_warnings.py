@@ -22,7 +22,14 @@ import re
 from collections import Counter
 from types import TracebackType
 
-__all__ = ["WARNINGS_SHOWN", "CappedWarnings", "counted", "masked", "skip_reason"]
+__all__ = [
+    "WARNINGS_SHOWN",
+    "CappedWarnings",
+    "WarningRecorder",
+    "counted",
+    "masked",
+    "skip_reason",
+]
 
 #: How many warnings of one kind a command logs before it only counts them (`CappedWarnings`).
 WARNINGS_SHOWN = 5
@@ -128,3 +135,37 @@ def counted(n: int, noun: str) -> str:
     ('1 tune', '12 values')
     """
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class WarningRecorder(logging.Filter):
+    """Keeps the warnings ``loggers`` give inside a ``with`` (which gives their list of
+    ``{"logger", "level", "message"}``): the corpus loader's, so that a cache hit can give them
+    again, and the demo's, to show a generation's warnings on the page.
+
+    A filter on each logger, not a handler: a handler would count as one, and with no logging
+    configured Python would then not print the warnings through `logging.lastResort`, so a
+    plain first load would say nothing that its cache hits say. The filter lets every record
+    through. It sees only the records of ``loggers`` themselves (none of theirs has children).
+    """
+
+    def __init__(self, *loggers: logging.Logger) -> None:
+        super().__init__()
+        self.loggers = loggers
+        self.records: list[dict[str, object]] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Record a warning (or worse) and let every record through."""
+        if record.levelno >= logging.WARNING:
+            message = record.getMessage()
+            entry = {"logger": record.name, "level": record.levelno, "message": message}
+            self.records.append(entry)
+        return True
+
+    def __enter__(self) -> list[dict[str, object]]:
+        for one in self.loggers:
+            one.addFilter(self)
+        return self.records
+
+    def __exit__(self, *exc_info: object) -> None:
+        for one in self.loggers:
+            one.removeFilter(self)
