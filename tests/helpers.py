@@ -116,12 +116,18 @@ def run_as_console_script(argv: list[str], then: str = "") -> list[str]:
         print("loaded", sorted(m for m in ("torch", "transformers") if m in sys.modules))
         """
     )
+    return python_lines(code + textwrap.dedent(then), *argv)
+
+
+def python_lines(code: str, *argv: str, timeout: float = 300) -> list[str]:
+    """The lines that Python code ``code`` prints (with ``argv`` as its command line), run in a
+    fresh interpreter from the repository's root; a failure is the test's, with its stderr."""
     result = subprocess.run(
-        [sys.executable, "-c", code + textwrap.dedent(then), *argv],
+        [sys.executable, "-c", code, *argv],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         encoding="utf-8",
     )
     assert result.returncode == 0, result.stderr[-2000:]

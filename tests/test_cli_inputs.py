@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import RENDER_LOGGER, stderr_said, synthetic_tune, warnings_of
+from helpers import RENDER_LOGGER, python_lines, stderr_said, synthetic_tune, warnings_of
 
 from modeling_irish.cli import main
 
@@ -438,15 +436,6 @@ def test_identify_from_an_edit_distance_index_does_not_import_datasets(edit_inde
         print(status, "datasets" in sys.modules)
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        encoding="utf-8",
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    *answer, last = result.stdout.splitlines()
+    *answer, last = python_lines(code, timeout=120)
     assert "Reel 2" in answer[0]
     assert last == "0 False"

@@ -117,6 +117,17 @@ def test_index_and_evaluate_retrieval_read_the_arguments_their_scorers_need(argv
 _ID = ["identify", "--index", "ix", "-"]
 
 
+def _assert_usage_error(argv: list[str], message: str, capsys) -> None:
+    """``irish-tune ARGV`` is refused as argparse refuses: exit status 2, the command's usage
+    line, then ``irish-tune COMMAND: error: MESSAGE``."""
+    with pytest.raises(SystemExit) as info:
+        irish_tune.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: irish-tune {argv[0]} [-h]")
+    assert err.endswith(f"irish-tune {argv[0]}: error: {message}\n")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -154,12 +165,7 @@ def test_retrieval_options_that_cannot_go_together_are_usage_errors(argv, messag
     ignore, --tokenizer beside the --model that reads its own) were refused by the runner in one
     line of its own, evaluate-retrieval's --tokenizer only once the model was loaded; now by
     `parse_args`, with the command's usage line, as argparse's own errors, before any import."""
-    with pytest.raises(SystemExit) as info:
-        irish_tune.main(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"usage: irish-tune {argv[0]} [-h]")
-    assert err.endswith(f"irish-tune {argv[0]}: error: {message}\n")
+    _assert_usage_error(argv, message, capsys)
 
 
 def test_retrieval_usage_errors_load_nothing():
@@ -208,12 +214,7 @@ def test_retrieval_usage_errors_load_nothing():
 def test_generation_options_that_cannot_go_together_are_usage_errors(argv, message, capsys):
     """generate, render and evaluate-generation refused these in the runner, in one line of
     their own without the usage line; now `parse_args` does, as argparse's own errors."""
-    with pytest.raises(SystemExit) as info:
-        irish_tune.main(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"usage: irish-tune {argv[0]} [-h]")
-    assert err.endswith(f"irish-tune {argv[0]}: error: {message}\n")
+    _assert_usage_error(argv, message, capsys)
 
 
 def test_the_generation_runners_refuse_arguments_built_in_python_alike():

@@ -6,10 +6,10 @@ them all loaded."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
+
+from helpers import python_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,16 +33,7 @@ KESH = "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB
 
 def _run(code: str) -> list[str]:
     """The lines that Python code ``code`` prints, run in a fresh interpreter from the root."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        encoding="utf-8",
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.splitlines()
+    return python_lines(textwrap.dedent(code), timeout=120)
 
 
 def test_reading_normalising_writing_and_the_vocabulary_import_nothing_heavy():
