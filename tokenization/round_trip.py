@@ -4,12 +4,14 @@ section title it lost), in the words check's report gives."""
 
 from __future__ import annotations
 
-from .abc_parser import AbcTune
+from collections.abc import Mapping
+
+from .abc_parser import AbcTune, Token
 from .abc_writer import OWN_FIELDS, write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, normalise_tune, output_shift, standard_key, transpose_tokens
 
-__all__ = ["parse_abc_strict", "round_trip_rows"]
+__all__ = ["parse_abc_strict", "round_trip_rows", "write_tune"]
 
 
 def _rows(tune: AbcTune) -> TuneRows:
@@ -50,23 +52,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     normal = normalise_tune(tune)
     original = normal.original_key
     shift = output_shift(normal.key, original)  # the inverse of the normalisation
-    fields = {letter: v for letter, v in tune.fields.items() if letter not in _NOT_FIELDS}
-    text = write_abc(
-        transpose_tokens(normal.tokens, shift),
-        key=original,
-        meter=tune.meter,
-        x=1 if tune.x is None else tune.x,
-        # none: one empty T:, unless the tune is titled by a section title (`_title_before_notes`)
-        title=tune.fields.get("T") or ([] if tune.title else [""]),
-        rhythm=tune.fields.get("R", []),
-        meter_changes=tune.meter_changes,
-        tempo_changes=tune.tempo_changes,
-        fields=fields,
-        part_changes=tune.part_changes,
-        inline_parts=tune.inline_parts,
-        parts_after_tempo=tune.parts_after_tempo,
-        section_titles=tune.section_titles,
-    )
+    text = write_tune(tune, transpose_tokens(normal.tokens, shift), original, tune.fields)
     read = parse_abc_strict(text)
     lost = _header_changed(tune, read, standard_key(original)) or _changes_lost(tune, read)
     if lost is not None:
@@ -213,3 +199,29 @@ def _first_difference(a: TuneRows, b: TuneRows) -> str:
         if ma != mb:
             return f"row {i}: measure number {ma} became {mb} after the round trip"
     return "the rows differ after the round trip"
+
+
+def write_tune(
+    tune: AbcTune, tokens: list[Token], key: Key, fields: Mapping[str, list[str]]
+) -> str:
+    """`write_abc` of ``tokens`` (``tune``'s, moved) in ``key``, with ``tune``'s header and what
+    its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
+    ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
+    changes, parts and section titles; a tune without ``T:`` gets one empty ``T:``, unless a
+    section title titles it (`write_abc`). `round_trip_rows` and ``irish-tune transpose``
+    (`tokenization.transposition`) write tunes with it."""
+    return write_abc(
+        tokens,
+        key=key,
+        meter=tune.meter,
+        x=1 if tune.x is None else tune.x,
+        title=tune.fields.get("T") or ([] if tune.title else [""]),
+        rhythm=tune.fields.get("R", []),
+        meter_changes=tune.meter_changes,
+        tempo_changes=tune.tempo_changes,
+        fields={letter: v for letter, v in fields.items() if letter not in _NOT_FIELDS},
+        part_changes=tune.part_changes,
+        inline_parts=tune.inline_parts,
+        parts_after_tempo=tune.parts_after_tempo,
+        section_titles=tune.section_titles,
+    )

@@ -6,12 +6,9 @@ not), so the command starts in a fraction of a second."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from .abc_parser import AbcTune, Token
-from .abc_writer import write_abc
+from .abc_parser import AbcTune
 from .keys import Key, normalise_tune, output_shift, transpose_tokens
-from .round_trip import _NOT_FIELDS  # the fields check's round trip writes back: not L:, V:
+from .round_trip import write_tune
 
 __all__ = ["ModeMismatchError", "mode_mismatch", "transposed_abc", "write_tune"]
 
@@ -84,29 +81,3 @@ def transposed_abc(tune: AbcTune, key: Key | None = None) -> str:
         else:
             shift = output_shift(normal.key, key, pitches, centre=centre)
     return write_tune(tune, transpose_tokens(normal.tokens, shift), target, fields)
-
-
-def write_tune(
-    tune: AbcTune, tokens: list[Token], key: Key, fields: Mapping[str, list[str]]
-) -> str:
-    """`write_abc` of ``tokens`` (``tune``'s, moved) in ``key``, with ``tune``'s header and what
-    its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
-    ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
-    changes, parts and section titles; a tune without ``T:`` gets one empty ``T:``, unless a
-    section title titles it (`write_abc`). `round_trip_rows` writes a tune back alike (its own
-    call: the tests of check replace its `write_abc`)."""
-    return write_abc(
-        tokens,
-        key=key,
-        meter=tune.meter,
-        x=1 if tune.x is None else tune.x,
-        title=tune.fields.get("T") or ([] if tune.title else [""]),
-        rhythm=tune.fields.get("R", []),
-        meter_changes=tune.meter_changes,
-        tempo_changes=tune.tempo_changes,
-        fields={letter: v for letter, v in fields.items() if letter not in _NOT_FIELDS},
-        part_changes=tune.part_changes,
-        inline_parts=tune.inline_parts,
-        parts_after_tempo=tune.parts_after_tempo,
-        section_titles=tune.section_titles,
-    )
