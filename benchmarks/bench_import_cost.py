@@ -24,10 +24,10 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import _paths
+from _fresh_python import fresh_environment, fresh_python_seconds
 
 KESH = "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA:|"
 
@@ -72,35 +72,14 @@ CASES = {
 }
 
 
-def _environment() -> dict[str, str]:
-    """This process's environment, bytecode caches allowed (what a user's Python does)."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
 def case_code(case: str, checkout: Path) -> str:
     """The code that `case` runs in `checkout`."""
     return third_party_code(checkout) if case == THIRD_PARTY else CASES[case]
 
 
 def run_case(code: str, checkout: Path) -> float:
-    """Wall seconds of ``python -c CODE`` run from `checkout`; a run that fails is a
-    `RuntimeError` naming the checkout and the end of its stderr."""
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=checkout,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",  # only shown, as the end of a failure's stderr
-    )
-    seconds = time.perf_counter() - start
-    if result.returncode:
-        raise RuntimeError(f"{checkout}: python -c {code!r} failed:\n{result.stderr[-1000:]}")
-    return seconds
+    """Wall seconds of ``python -c CODE`` run from `checkout` (`fresh_python_seconds`)."""
+    return fresh_python_seconds(["-c", code], checkout)
 
 
 def third_party_code(checkout: Path) -> str:
@@ -112,7 +91,7 @@ def third_party_code(checkout: Path) -> str:
         f"print([m for m in list(sys.modules) if m.split('.')[0] not in {OURS!r}])"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=checkout, env=_environment(), capture_output=True,
+        [sys.executable, "-c", probe], cwd=checkout, env=fresh_environment(), capture_output=True,
         text=True, encoding="utf-8", check=True,
     )  # fmt: skip
     names = result.stdout.strip()
@@ -131,7 +110,7 @@ def loaded(code: str, checkout: Path) -> list[str]:
     """Which of `HEAVY` ``python -c CODE`` left in ``sys.modules``."""
     probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=checkout, env=_environment(), capture_output=True,
+        [sys.executable, "-c", probe], cwd=checkout, env=fresh_environment(), capture_output=True,
         text=True, encoding="utf-8", check=True,
     )  # fmt: skip
     return eval(result.stdout.strip())  # noqa: S307 (our own print of a list of names)
@@ -148,7 +127,7 @@ def ours_alone(checkout: Path) -> float:
         + "print(time.perf_counter() - start)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=checkout, env=_environment(), capture_output=True,
+        [sys.executable, "-c", code], cwd=checkout, env=fresh_environment(), capture_output=True,
         text=True, encoding="utf-8", check=True,
     )  # fmt: skip
     return float(result.stdout.strip())

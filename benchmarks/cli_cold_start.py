@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import _paths
+from _fresh_python import fresh_python_seconds
 
 #: The tune that ``check``, ``render`` and ``evaluate-lm`` read (The Kesh).
 ONE_TUNE = "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA:|\n"
@@ -61,34 +60,9 @@ tokenizer.save_pretrained(folder)
 """
 
 
-def _environment() -> dict[str, str]:
-    """This process's environment, bytecode caches allowed (what a user's Python does), one
-    torch thread (a shared machine's cores are not this benchmark's)."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return env
-
-
 def _run(argv: list[str], repo: Path) -> float:
-    """Wall seconds of ``python ARGV`` run from `repo`; a run that fails is a `RuntimeError`
-    naming the checkout, the command and the end of its stderr."""
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, *argv],
-        cwd=repo,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",  # only shown, as the end of a failure's stderr
-    )
-    seconds = time.perf_counter() - start
-    if result.returncode:
-        raise RuntimeError(
-            f"{repo}: python {' '.join(argv)} exited {result.returncode}:\n{result.stderr[-1000:]}"
-        )
-    return seconds
+    """Wall seconds of ``python ARGV`` run from `repo`, one torch thread."""
+    return fresh_python_seconds(argv, repo, one_thread=True)
 
 
 def first_tunes(corpus: Path, count: int) -> list[str]:
