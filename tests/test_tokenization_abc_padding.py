@@ -294,6 +294,23 @@ def test_return_length_gives_each_tunes_rows(tokenizer):
     assert "length" not in tokenizer(KESH)
 
 
+def test_return_length_counts_rows_before_padding_to_max_length(tokenizer):
+    """As transformers' Python tokenizers give a batch's ``length``: the rows, not the padding."""
+    enc = tokenizer(TUNES, padding="max_length", max_length=200, return_length=True)
+    assert enc["input_ids"].shape[1] == 200
+    assert torch.equal(enc["length"], enc["attention_mask"].sum(1))
+    assert enc["length"].tolist() == tokenizer(TUNES, return_length=True)["length"].tolist()
+
+
+def test_text_target_alone_is_refused_with_the_reason(tokenizer):
+    """``tok(text_target=abc)``, transformers' way to encode labels: the keyword's reason, not
+    Python's missing positional ``text``."""
+    with pytest.raises(ValueError, match="text_target=.* is not supported: .*no target text"):
+        tokenizer(text_target=KESH)
+    with pytest.raises(TypeError, match="encodes ABC text, a string .* got NoneType"):
+        tokenizer()
+
+
 def test_padding_false_ignores_pad_to_multiple_of_as_transformers_does(tokenizer):
     # it padded to the multiple anyway: 16 rows for a tune of 10
     tune = "X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"

@@ -278,7 +278,7 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
 
     def __call__(
         self,
-        text: str | Sequence[str],
+        text: str | Sequence[str] | None = None,
         text_pair: str | Sequence[str] | None = None,
         *,
         return_tensors: str | None = "pt",
@@ -327,7 +327,11 @@ class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
         ``is_split_into_words=True``, ``return_token_type_ids=True``, ``stride``,
         ``return_overflowing_tokens``, ``return_special_tokens_mask``, ``return_offsets_mapping``).
         ``return_length=True`` adds ``length``: each tune's number of rows, after truncation and
-        before padding.
+        before padding, also with ``padding="max_length"`` (as `transformers`' Python tokenizers
+        give it for a batch; its Rust-backed ones count the padding): the length a
+        ``group_by_length`` sampler needs, which the ``attention_mask`` gives too.
+        ``tok(text_target=abc)``, transformers' way to encode labels, is refused with the reason
+        above (a `ValueError`), not Python's missing ``text``.
 
         What the ABC reader left out or changed in a tune (lines after a blank line, which ends
         a tune; a dropped voice or tie; ...: ``encode_tune(abc).tune.warnings``) is logged at
