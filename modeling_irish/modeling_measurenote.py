@@ -504,7 +504,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             self.config.auto_map = auto_map
         return super().save_pretrained(save_directory, *args, **kwargs)
 
-    def generate(self, tokenizer: Any = None, num_tunes: int = 1, **kwargs: Any) -> list:
+    def generate(self, tokenizer: Any = None, num_tunes: int | None = None, **kwargs: Any) -> list:
         """Sample whole tunes that scan: a shortcut for `modeling_irish.generation.TuneGenerator`.
 
         Not transformers' token-id ``generate(input_ids=...)``: a MeasureNote row has 20
@@ -512,6 +512,9 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         tracker. Give the model's `AbcTokenizer` and the arguments of `TuneGenerator.generate`:
         ``rhythm``, ``key``, ``meter``, ``mode``, ``prompt`` (an ABC incipit to continue),
         ``num_bars``, ``temperature``, ``top_k``, ``top_p``, ``seed``, ``constrained``...
+        (``num_tunes``, 1 by default, may be given as ``num_return_sequences``; transformers'
+        ``max_new_tokens``, ``do_sample``... are refused saying what to use instead, as the
+        ``abc-generation`` pipeline does: `modeling_irish.pipeline_abc.TRANSFORMERS_ONLY`.)
         Returns `GeneratedTune` objects (``.abc`` is the tune in its real key). Needs the
         ``modeling-irish`` package (a folder loaded with ``trust_remote_code`` carries the model
         code only).
@@ -542,12 +545,16 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             )
         try:  # (inside try: a remote-code folder does not require the package to import)
             from modeling_irish.generation import TuneGenerator
+            from modeling_irish.pipeline_abc import tune_generator_arguments
         except ImportError as err:
             raise ImportError(
                 "model.generate needs the modeling-irish package installed (not only the model's "
                 f"remote code), {PACKAGE_INSTALL}"
             ) from err
-        return TuneGenerator(self, tokenizer).generate(num_tunes, **kwargs)
+        kwargs = tune_generator_arguments({**kwargs, "num_tunes": num_tunes}, "model.generate")
+        if kwargs.get("num_tunes") is None:
+            kwargs["num_tunes"] = 1
+        return TuneGenerator(self, tokenizer).generate(**kwargs)
 
     def forward(
         self,

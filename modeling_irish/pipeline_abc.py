@@ -48,6 +48,7 @@ __all__ = [
     "AbcGenerationPipeline",
     "WrongModelTypeError",
     "carry_pipeline",
+    "tune_generator_arguments",
 ]
 
 _LENGTH = "the length is set in bars (num_bars=16) and rows (max_rows)"
@@ -62,6 +63,31 @@ TRANSFORMERS_ONLY = {
     "return_text": _TEXT,
     "return_tensors": "return_tunes=True gives each GeneratedTune, its rows included",
 }
+
+
+def tune_generator_arguments(kwargs: dict[str, Any], caller: str) -> dict[str, Any]:
+    """``kwargs`` of ``caller`` (``model.generate``, the pipeline) given in transformers' names,
+    as `TuneGenerator.generate` takes them: ``num_return_sequences`` is ``num_tunes`` (a
+    `TypeError` when both are given), and the arguments of `TRANSFORMERS_ONLY` are refused with
+    what to use instead (a `TypeError` naming ``caller``), not by Python's "unexpected keyword".
+
+    >>> tune_generator_arguments({"num_return_sequences": 2, "seed": 0}, "model.generate")
+    {'seed': 0, 'num_tunes': 2}
+    >>> tune_generator_arguments({"do_sample": False}, "model.generate")
+    Traceback (most recent call last):
+    ...
+    TypeError: model.generate takes no do_sample=: it always samples; temperature=0 picks ...
+    """
+    for name, instead in TRANSFORMERS_ONLY.items():
+        if name in kwargs:
+            raise TypeError(f"{caller} takes no {name}=: {instead}")
+    kwargs = dict(kwargs)
+    num_return_sequences = kwargs.pop("num_return_sequences", None)
+    if num_return_sequences is not None:
+        if kwargs.get("num_tunes") is not None:
+            raise TypeError("give num_tunes or num_return_sequences (the same), not both")
+        kwargs["num_tunes"] = num_return_sequences
+    return kwargs
 
 
 class WrongModelTypeError(Exception):
@@ -168,13 +194,9 @@ class AbcGenerationPipeline(Pipeline):
         postprocess = {} if return_tunes is None else {"return_tunes": return_tunes}
         if "prompt" in generate_kwargs:
             raise TypeError("give the incipit as the pipeline's input, not as prompt=")
-        for name, instead in TRANSFORMERS_ONLY.items():
-            if name in generate_kwargs:
-                raise TypeError(f"{TASK} takes no {name}=: {instead}")
-        if num_return_sequences is not None:
-            if "num_tunes" in generate_kwargs:
-                raise TypeError("give num_tunes or num_return_sequences (the same), not both")
-            generate_kwargs["num_tunes"] = num_return_sequences
+        generate_kwargs = tune_generator_arguments(
+            {**generate_kwargs, "num_return_sequences": num_return_sequences}, TASK
+        )
         known = _generate_arguments()
         unknown = sorted(set(generate_kwargs).difference(known)) if known else []
         if unknown:

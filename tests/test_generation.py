@@ -271,6 +271,23 @@ def test_model_generate_with_input_ids_says_how_to_call_it(generator):
         model.generate(tok, input_ids=enc["input_ids"])
 
 
+def test_model_generate_reads_transformers_generation_arguments(generator):
+    """``num_return_sequences``, ``max_new_tokens``, ``do_sample``: transformers' names failed
+    with Python's "unexpected keyword argument"; now read as the abc-generation pipeline reads
+    them (`TRANSFORMERS_ONLY`), saying what to use instead."""
+    model, tok = generator.model, generator.tokenizer
+    two = model.generate(tok, 2, rhythm="jig", key="G", seed=3, num_bars=4)
+    same = model.generate(tok, rhythm="jig", key="G", seed=3, num_bars=4, num_return_sequences=2)
+    assert [t.abc for t in same] == [t.abc for t in two]
+    assert len(model.generate(tok, rhythm="jig", key="G", num_bars=4)) == 1  # one by default
+    with pytest.raises(TypeError, match="num_tunes or num_return_sequences .the same., not both"):
+        model.generate(tok, 2, num_return_sequences=2)
+    with pytest.raises(TypeError, match=r"model.generate takes no max_new_tokens=: .*num_bars"):
+        model.generate(tok, 1, max_new_tokens=50)
+    with pytest.raises(TypeError, match=r"model.generate takes no do_sample=: .*temperature=0"):
+        model.generate(tok, 1, do_sample=False)
+
+
 def test_model_generate_without_the_package_gives_advice_that_works(generator, monkeypatch):
     """A remote-code model without the package advised `pip install modeling-irish`, a name
     that is not on PyPI; the advice is now the README's install from a clone."""
