@@ -80,3 +80,20 @@ def test_the_meter_and_key_downstream_are_those_the_music_starts_in_not_the_firs
     rows, again, text = round_trip_rows(tune)
     assert rows.rows() == again.rows() and "\nM:6/8\n" in text and "\nK:D\n" in text
     assert rows.rows()[0][FEATURE_NAMES.index("meter")] == "6/8"
+
+
+def test_mid_tune_key_changes_are_recorded_where_they_stand():
+    """An inline ``[K:]`` and a ``K:`` line among the music are recorded at the first token
+    under the new key (`AbcTune.key_changes`, which the MusicXML writes); a ``K:`` before the
+    music is the header's key, a clef alone changes no key, and two at one token keep the
+    later; the tune's `key` stays the header's."""
+    from tokenization.keys import Key
+
+    tune = parse_abc("X:1\nL:1/8\nK:G\nK:A\nGA [K:Bb]Bc|[K:D][K:F]\nK:bass\nDF|\nK:Em\nEG|]")
+    assert tune.key.name == "A major"
+    assert tune.key_changes == [
+        (2, Key("Bb", "major")),
+        (5, Key("F", "major")),
+        (8, Key("E", "minor")),
+    ]
+    assert [t.pitch for t in tune.tokens if t.kind == "note"][2:6] == [70, 72, 62, 65]

@@ -283,12 +283,18 @@ class _BarsAndTies:
 
     def _delete_tokens(self, doomed: list[int]) -> None:
         """Delete the tokens at the indexes ``doomed`` (sorted, not empty), in place: the list
-        from the first of them on is rebuilt once, and a meter or tempo change or a part
+        from the first of them on is rebuilt once, and a meter, key or tempo change or a part
         recorded after one (`d4-|[M:3/4]z`), and a section title, moves back with the tokens
         (`_shift_back`)."""
         tokens, first, gone = self.tokens, doomed[0], set(doomed)
         tokens[first:] = [t for i, t in enumerate(tokens[first:], first) if i not in gone]
-        changes = (self.meter_changes, self.tempo_changes, self.part_changes, self.section_titles)
+        changes = (
+            self.meter_changes,
+            self.key_changes,
+            self.tempo_changes,
+            self.part_changes,
+            self.section_titles,
+        )
         for changed in changes:
             _shift_back(changed, doomed)
 

@@ -42,7 +42,7 @@ from .abc_tunebook import (
     unnumbered_tunes,
     with_file_header,
 )
-from .keys import LETTER_PC, _octave_option, parse_key_field
+from .keys import LETTER_PC, Key, _octave_option, parse_key_field
 
 # the tunebook names (abc_field_lines.py, abc_tunebook.py) and the titles' (abc_titles.py) are
 # re-exported: the package, its tests, benchmarks and docs import them from here
@@ -384,6 +384,7 @@ class _HeaderFields(_TitleFields):
         else:
             self.key_changed = True
             self.warnings.append(f"mid-tune key change to {spec.key.name}")
+            self._change_key(spec.key)
             self.bar_acc = {}  # the bar's accidentals end with its key (abc2midi, music21)
         self.keysig = spec.accidentals
 
@@ -562,6 +563,13 @@ class _HeaderFields(_TitleFields):
             changes.pop()
         changes.append((at, meter))
         self.meter = meter
+
+    def _change_key(self, key: Key) -> None:
+        """Record a mid-tune key change (a later change at the same token replaces it)."""
+        changes, at = self.key_changes, len(self.tokens)
+        if changes and changes[-1][0] == at:
+            changes.pop()
+        changes.append((at, key))
 
     def _change_tempo(self, tempo: str) -> None:
         """Record a tempo change, its ``Q:`` text as written (a later change at the same token

@@ -87,6 +87,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.meter_after_k = False
         self.meter_at_k: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
+        self.key_changes: list[tuple[int, Key]] = []  # `AbcTune.key_changes`
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
@@ -267,6 +268,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
             corpus_format=corpus,
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,
+            key_changes=self.key_changes,
             tempo_changes=self.tempo_changes,
             part_changes=self.part_changes,
             inline_parts=self.inline_parts,

@@ -102,6 +102,11 @@ class AbcTune:
     #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
     #: header's, and so do the measure features of the rows.
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
+    #: mid-tune key changes (an inline ``[K:...]``, a ``K:`` line in the body; not one that
+    #: sets a clef alone): ``(index of the first token under the new key, key)``. The reader
+    #: spells the notes after it in that key; `key` stays the header's. Only
+    #: `render_musicxml` reads them, to write the new key signature.
+    key_changes: list[tuple[int, Key]] = field(default_factory=list)
     #: tempo changes in the body (a ``Q:`` line after ``K:``, before the music too, an inline
     #: ``[Q:...]``):
     #: ``(index of the first token played at the new tempo, the Q: text)``, e.g.
