@@ -19,6 +19,7 @@ from .render_svg import RenderError
 
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
+    from tokenization.keys import Key
 
 __all__ = ["musicxml_score", "to_musicxml", "written_measures"]
 
@@ -122,10 +123,12 @@ def _duration(written: Fraction, factor: Fraction) -> Any:
 
 
 def _measure_events(
-    tokens: Sequence[Any], key_alters: dict[str, int], meters: dict[int, str]
-) -> list[Any]:
-    """The music21 notes, chords, rests and time signatures (a ``meters`` change, by token
-    index) of one measure's ``tokens``; ties are marked by `_tie`."""
+    tokens: Sequence[Any], key_alters: dict[str, int], changes: dict[int, list[Any]]
+) -> tuple[list[Any], dict[str, int]]:
+    """The music21 notes, chords, rests, key and time signatures (``changes``: those that come
+    before each token index, `_changes_by_measure`) of one measure's ``tokens``, its notes
+    spelled in the key in force (``key_alters`` at its start, `_alters`), and the key
+    alterations in force at its end; ties are marked by `_mark_ties`."""
     import music21
 
     from tokenization.measure import tuplet_size
@@ -134,8 +137,10 @@ def _measure_events(
     chord: list[Any] | None = None
     factor, left = Fraction(1), 0
     for i, token in enumerate(tokens):
-        if i in meters:
-            out.append(music21.meter.TimeSignature(meters[i]))
+        for change in changes.get(i, ()):
+            out.append(change)
+            if isinstance(change, music21.key.KeySignature):
+                key_alters = _alters(change)
         kind = token.kind
         if kind == "tuplet":
             factor, left = token.dur, tuplet_size(token.text)
@@ -161,7 +166,44 @@ def _measure_events(
                 element = music21.chord.Chord([_spelled(p, key_alters) for p in pitches])
                 element.duration = duration
             out.append(element)
+    return out, key_alters
+
+
+def _alters(signature: Any) -> dict[str, int]:
+    """The alteration of each letter under the music21 key signature ``signature``."""
+    return {p.step: int(p.alter) for p in signature.alteredPitches}
+
+
+def _changes_by_measure(
+    tokens: Sequence[Any],
+    measures: Sequence[tuple[int, int, str]],
+    changes: Sequence[tuple[int, Any]],
+) -> list[dict[int, list[Any]]]:
+    """For each of ``measures`` (`written_measures`), the ``changes`` (``(token index, music21
+    key or time signature)`` in token order) it holds, by the index in the measure of the token
+    they come before. A change after a measure's last note, rest or chord (``A4[K:D]|``, at its
+    bar line) starts the next measure, several there in their order; one after the last measure
+    has nothing to change and is left out."""
+    ends = [
+        max(i for i in range(start, stop) if tokens[i].kind in ("note", "rest", "chord_end"))
+        for start, stop, _ in measures
+    ]
+    out: list[dict[int, list[Any]]] = [{} for _ in measures]
+    n = 0
+    for at, change in changes:
+        while n < len(measures) and ends[n] < at:
+            n += 1
+        if n < len(measures):
+            here = out[n].setdefault(max(at - measures[n][0], 0), [])
+            here[:] = [c for c in here if _is_key(c) != _is_key(change)]  # the later one
+            here.append(change)
     return out
+
+
+def _is_key(change: Any) -> bool:
+    import music21
+
+    return isinstance(change, music21.key.KeySignature)
 
 
 def _mark_ties(events: Sequence[Any], tied: Sequence[frozenset[int]]) -> None:
@@ -183,15 +225,31 @@ def _mark_ties(events: Sequence[Any], tied: Sequence[frozenset[int]]) -> None:
                     after[0].tie = music21.tie.Tie("stop")
 
 
-def _key_signature(tune: AbcTune) -> Any:
-    """The music21 `Key` of ``tune``'s ``K:`` (its mode kept), or a bare key signature."""
+def _key_signature(key: Key) -> Any:
+    """The music21 `Key` of ``key`` (a ``K:``'s, its mode kept), or a bare key signature."""
     import music21
 
-    tonic = tune.key.tonic.replace("b", "-")
+    tonic = key.tonic.replace("b", "-")
     try:
-        return music21.key.Key(tonic, tune.key.mode)
+        return music21.key.Key(tonic, key.mode)
     except Exception:  # noqa: BLE001 (a mode music21 lacks: the signature alone is enough)
-        return music21.key.KeySignature(tune.key.signature)
+        return music21.key.KeySignature(key.signature)
+
+
+def _signature_changes(tune: AbcTune) -> list[tuple[int, Any]]:
+    """The header's key and meter (at token 0) and the body's changes of them
+    (`AbcTune.key_changes`, `AbcTune.meter_changes`) as ``(token index, music21 signature)``
+    in token order, a key before a meter at one index (as MusicXML writes them); a meter of no
+    time signature (``M:none``) is left out."""
+    import music21
+
+    keys = [(0, tune.key), *tune.key_changes]
+    out = [(at, 0, _key_signature(key)) for at, key in keys]
+    for at, meter in [(0, tune.meter), *tune.meter_changes]:
+        meter = {"C": "4/4", "C|": "2/2"}.get(meter or "", meter or "")
+        if _is_meter(meter):
+            out.append((at, 1, music21.meter.TimeSignature(meter)))
+    return [(at, change) for at, _, change in sorted(out, key=lambda c: c[:2])]
 
 
 def musicxml_score(tune: AbcTune) -> Any:
@@ -200,38 +258,33 @@ def musicxml_score(tune: AbcTune) -> Any:
     long bars kept as written), ``|:`` and ``:|`` as repeat bar lines, ``||`` and ``|]`` as
     double and final bar lines, each ending (``|1``, ``:|2``, ``|1,3``) as a volta bracket over
     the measures to its ``:|`` (one measure, when no ``:|`` closes it: the section ends after
-    it, as `played_order` plays it); the header's key (with its mode), meter (and the body's
-    changes, `meter_changes`), title, composer (``C:``), source (``S:``) and origin (``O:``);
-    tuplets marked, ties tied, chords as chords, at their written pitches (the tokens': the
-    ``transpose=`` of the MIDI is not applied), a length of no single note value as tied notes.
-    Decorations, grace notes, slurs, chord symbols and mid-tune key changes are not written
-    (the tokens do not keep them)."""
+    it, as `played_order` plays it); the header's key (with its mode) and meter, and the body's
+    changes of them (`key_changes`, `meter_changes`: where they stand among the notes, one at a
+    bar line starting the measure after it), title, composer (``C:``), source (``S:``) and
+    origin (``O:``); tuplets marked, ties tied (in chords, across bar lines), chords as chords,
+    at their written pitches (the tokens': the ``transpose=`` of the MIDI is not applied)
+    spelled in the key in force, a length of no single note value as tied notes. Decorations,
+    grace notes, slurs and chord symbols are not written (the tokens do not keep them)."""
     import music21
 
     from .quality import tied_pitches
 
     tokens = tune.tokens
-    key_alters = tune.key.accidentals
-    changes = dict(tune.meter_changes)
+    key_alters: dict[str, int] = {}
     part = music21.stream.Part()
-    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
     events: list[Any] = []
     brackets: list[tuple[str, list[Any]]] = []
     open_bracket: tuple[str, list[Any], bool] | None = None  # label, measures, to a ":|"
     measures = written_measures(tokens)
     starts_repeat = tokens[0].text.endswith(":") if tokens and tokens[0].kind == "bar" else False
     previous_bar = tokens[measures[0][0] - 1].text if measures and measures[0][0] else ""
+    changes = _changes_by_measure(tokens, measures, _signature_changes(tune))
     for number, (start, stop, bar) in enumerate(measures, 1):
         measure = music21.stream.Measure(number=number)
-        if number == 1:
-            measure.append(_key_signature(tune))
-            if _is_meter(meter):
-                measure.append(music21.meter.TimeSignature(meter))
-        meters = {i - start: changes[i] for i in range(start, stop) if changes.get(i)}
-        contents = _measure_events(tokens[start:stop], key_alters, meters)
+        contents, key_alters = _measure_events(tokens[start:stop], key_alters, changes[number - 1])
         for element in contents:
             measure.append(element)
-        events += [e for e in contents if not isinstance(e, music21.meter.TimeSignature)]
+        events += [e for e in contents if isinstance(e, music21.note.GeneralNote)]
         if starts_repeat:
             measure.leftBarline = music21.bar.Repeat(direction="start")
         ending = _bar_parts(previous_bar)[1] if previous_bar else ()
@@ -248,7 +301,7 @@ def musicxml_score(tune: AbcTune) -> Any:
         previous_bar = bar
         part.append(measure)
     _mark_ties(events, tied_pitches(tokens))
-    _pad_short_measures(part, meter)
+    _pad_short_measures(part)
     for label, spanned in brackets:
         part.insert(0, music21.spanner.RepeatBracket(spanned, number=label))
     part.splitAtDurations(recurse=True)  # a length of no one note value: tied notes
@@ -335,16 +388,18 @@ def _right_barline(bar: str) -> Any:
     return {"||": music21.bar.Barline("double"), "|]": music21.bar.Barline("final")}.get(bar)
 
 
-def _pad_short_measures(part: Any, meter: str) -> None:
-    """Mark each measure of ``part`` shorter than ``meter`` as such, so that the exporter does
+def _pad_short_measures(part: Any) -> None:
+    """Mark each measure of ``part`` shorter than the meter in force (its own time signature or
+    the last before it; none before the first: not marked) as such, so that the exporter does
     not fill it with rests: a short first one (a pickup, numbered 0, the others from 1) is
     padded before its notes, another after them."""
-    if not _is_meter(meter):
-        return
-    numerator, denominator = map(int, meter.split("/"))
-    bar = Fraction(4 * numerator, denominator)
     measures = list(part.getElementsByClass("Measure"))
+    bar = None
     for n, measure in enumerate(measures):
+        own = measure.getElementsByClass("TimeSignature").first()
+        bar = Fraction(own.barDuration.quarterLength) if own is not None else bar
+        if bar is None:
+            continue
         short = bar - Fraction(measure.highestTime).limit_denominator(100_000)
         if short > 0 and n == 0 and len(measures) > 1:
             measure.paddingLeft = short

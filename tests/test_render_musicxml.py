@@ -50,19 +50,119 @@ def _agrees(abc: str, tmp_path) -> str:
     measures = score.parts[0].getElementsByClass("Measure")
     if len(measures) != len(written_measures(tune.tokens)):
         return f"{len(measures)} measures, ours {len(written_measures(tune.tokens))}"
-    sharps = score.recurse().getElementsByClass("KeySignature")[0].sharps
-    if sharps != tune.key.signature:
-        return f"key signature of {sharps} sharps, ours {tune.key.signature}"
-    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
-    first = score.recurse().getElementsByClass("TimeSignature").first()
-    if "/" in meter and (first is None or first.ratioString != meter):
-        return f"time signature {first}, ours {meter}"
+    theirs = _signatures_read_back(measures)
+    ours = _signatures_in_force(tune)
+    for number, (mine, read) in enumerate(zip(ours, theirs), 1):
+        if mine != read:
+            return f"measure {number} ends under (sharps, meter) {read}, ours {mine}"
     return ""
 
 
-@pytest.mark.parametrize("abc", TRICKY, ids=["endings", "chords", "long-bar", "odd-chords"])
+def _meter(meter: str | None) -> str | None:
+    meter = {"C": "4/4", "C|": "2/2"}.get(meter or "", meter or "")
+    return meter if "/" in meter else None
+
+
+def _signatures_in_force(tune) -> list[tuple]:
+    """``(sharps, meter)`` our reading has in force at the last note or rest of each written
+    measure: the header's, or the last body change (`key_changes`, `meter_changes`) before it."""
+    from modeling_irish.render_musicxml import written_measures
+
+    out, tokens = [], tune.tokens
+    for start, stop, _ in written_measures(tokens):
+        end = max(i for i in range(start, stop) if tokens[i].kind in ("note", "rest", "chord_end"))
+        keys = [k for at, k in [(0, tune.key), *tune.key_changes] if at <= end]
+        meters = [_meter(m) for at, m in [(0, tune.meter), *tune.meter_changes] if at <= end]
+        out.append((keys[-1].signature, [m for m in meters if m][-1] if any(meters) else None))
+    return out
+
+
+def _signatures_read_back(measures) -> list[tuple]:
+    """``(sharps, meter)`` in force at the end of each measure music21 read back."""
+    out, sharps, meter = [], None, None
+    for measure in measures:
+        for sign in measure.getElementsByClass(["KeySignature", "TimeSignature"]):
+            if hasattr(sign, "sharps"):
+                sharps = sign.sharps
+            else:
+                meter = sign.ratioString
+        out.append((sharps, meter))
+    return out
+
+
+#: mid-tune changes of key (inline, a K: line, among a bar's notes, at a bar line, at the start),
+#: of meter (an M: line, at a bar line) and of unit (L:), and ties in chords and across bar lines,
+#: a repeat and an ending
+CHANGES = [
+    "X:5\nT:Keys\nM:4/4\nL:1/8\nK:G\nGABc [K:Bb]dedB|d2[K:D]F2 A4[K:Ador]|\nK:F\nFAcA B2AG|]\n",
+    "X:6\nT:Key First\nM:6/8\nL:1/8\nK:D\n|:[K:Eb]EGB e2B:|\nK:A\nA3 c3|]\n",
+    "X:7\nT:Meters\nM:4/4\nL:1/8\nK:G\nGABc dedB|\nM:3/4\nDFA dfe[M:2/4]|DF A2|\nL:1/4\n"
+    "D2|[L:1/16]G4 A4|]\n",
+    "X:8\nT:Ties\nM:4/4\nL:1/8\nK:D\n|:[Ac]2-[Ac]2 [DF]4-|[DF]8-:|[DF]2[A-d]2 A4-|1 A8:|2 A4 "
+    "[K:F]A4|]\n",
+]
+
+
+@pytest.mark.parametrize(
+    "abc",
+    TRICKY + CHANGES,
+    ids=["endings", "chords", "long-bar", "odd-chords"] + ["keys", "key-first", "meters", "ties"],
+)
 def test_musicxml_reads_back_as_our_tune(abc, tmp_path):
     assert _agrees(abc, tmp_path) == ""
+
+
+def test_mid_tune_changes_are_written_where_they_stand(tmp_path):
+    """A ``[K:]`` among a bar's notes changes the key signature there, and the notes after it
+    are spelled in it (E flat in B flat major); one at a bar line, or on a ``K:`` line, starts
+    the next measure; an ``[M:]`` at a bar line too; the mode is kept."""
+    _, score = _read_back(CHANGES[0], tmp_path)
+    measures = list(score.parts[0].getElementsByClass("Measure"))
+    keys = [
+        [
+            (k.offset, k.sharps, getattr(k, "mode", None))
+            for k in m.getElementsByClass("KeySignature")
+        ]
+        for m in measures
+    ]
+    assert keys == [
+        [(0.0, 1, "major"), (2.0, -2, "major")],
+        [(1.0, 2, "major")],
+        [(0.0, -1, "major")],
+    ]
+    assert [n.nameWithOctave for n in measures[0].notes][4:] == ["D5", "E-5", "D5", "B-4"]
+    assert [n.nameWithOctave for n in measures[1].notes] == ["D5", "F#4", "A4"]
+    assert [n.nameWithOctave for n in measures[2].notes][:4] == ["F4", "A4", "C5", "A4"]
+    _, score = _read_back(CHANGES[2], tmp_path)
+    meters = [
+        [t.ratioString for t in m.getElementsByClass("TimeSignature")]
+        for m in score.parts[0].getElementsByClass("Measure")
+    ]
+    assert meters == [["4/4"], ["3/4"], ["2/4"], [], []]
+
+
+def test_ties_in_chords_and_across_bar_lines_and_repeats_are_written(tmp_path):
+    """``[Ac]2-[Ac]2`` ties both notes; a tie over a bar line, a ``:|`` and into an ending is
+    tied in the written order, as a notation program shows it."""
+    _, score = _read_back(CHANGES[3], tmp_path)
+
+    def ties(element):
+        notes = element.notes if element.isChord else [element]
+        return [(n.pitch.nameWithOctave, n.tie.type if n.tie else None) for n in notes]
+
+    written = [ties(e) for e in score.parts[0].recurse().notes]
+    assert written == [
+        [("A4", "start"), ("C#5", "start")],
+        [("A4", "stop"), ("C#5", "stop")],
+        [("D4", "start"), ("F#4", "start")],
+        [("D4", "continue"), ("F#4", "continue")],
+        [("D4", "stop"), ("F#4", "stop")],  # over the :|
+        [("A4", "start"), ("D5", None)],
+        [("A4", "continue")],
+        [("A4", "stop")],  # into the 1st ending
+        [("A4", None)],
+        [("A4", None)],
+    ]
 
 
 def test_musicxml_keeps_the_written_form(tmp_path):
