@@ -283,7 +283,7 @@ def test_an_error_quoting_a_line_separator_is_printed_whole(edit_index, tmp_path
     at them: ``irish-tune identify: ls2.abc: a``, the line, column and reason lost."""
     _, index = edit_index
     path = tmp_path / "ls2.abc"
-    path.write_text("X:1\nT:a\u2028b\x0cc\nK:D\nDFA]|\n", encoding="utf-8")
+    path.write_text("X:1\nT:a\u2028b\x0cc\nK:D\nDFA]B|\n", encoding="utf-8")
     assert main(["identify", "--index", str(index), str(path)]) == 2
     err = capsys.readouterr().err
     assert (
@@ -299,14 +299,14 @@ def test_snippet_lines_are_counted_as_the_reader_counts_them(edit_index, tmp_pat
     notes = TRAIN[2].split("K:D\n", 1)[1].strip()
     path = tmp_path / "snippets.abc"
     # a form-feed line between the two snippets: a page break, not a blank line to the reader
-    path.write_text(f"K:D\n{notes}\n\x0c\n\nK:D\nDFAB|\nDFA]|\n", encoding="utf-8")
+    path.write_text(f"K:D\n{notes}\n\x0c\n\nK:D\nDFAB|\nDFA]B|\n", encoding="utf-8")
     assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [t["line"] for t in data["tunes"]] == [1]
     (failure,) = data["failures"]
     assert (failure["line"], failure["error"]) == (5, "line 7, column 4: ']' without a chord")
     # a U+2028 inside a snippet's line is no line break either
-    path.write_text(f"K:D\n{notes}\n\nK:D\nDF\u2028AB|\nDFA]|\n", encoding="utf-8")
+    path.write_text(f"K:D\n{notes}\n\nK:D\nDF\u2028AB|\nDFA]B|\n", encoding="utf-8")
     assert main(["identify", "--index", str(index), str(path), "-k", "1", "--json"]) == 1
     (failure,) = json.loads(capsys.readouterr().out)["failures"]
     assert (failure["line"], failure["error"]) == (4, "line 6, column 4: ']' without a chord")
@@ -318,7 +318,7 @@ def test_identify_names_five_tunes_it_cannot_name_then_counts_them(edit_index, t
     --json still lists every failure, and the exit status is still 1."""
     _, index = edit_index
     rests = [f"X:{n}\nT:Rests {n}\nK:D\nz8|z8|\n" for n in range(1, 9)]
-    broken = [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(9, 13)]
+    broken = [f"X:{n}\nT:Broken {n}\nK:D\n(3>A|\n" for n in range(9, 13)]
     short = [f"X:{n}\nT:Short {n}\nK:D\nDFA|\n" for n in range(13, 25)]
     path = tmp_path / "many.abc"
     path.write_text("\n".join(rests + broken + short), encoding="utf-8")
@@ -348,7 +348,7 @@ def test_index_lists_five_unreadable_tunes_then_counts_the_rest(edit_index, tmp_
     tok, _ = edit_index
     book = tmp_path / "book.abc"
     book.write_text(
-        "\n".join([TRAIN[0]] + [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(2, 14)]),
+        "\n".join([TRAIN[0]] + [f"X:{n}\nT:Broken {n}\nK:D\n(3>A|\n" for n in range(2, 14)]),
         encoding="utf-8",
     )
     out = tmp_path / "index"

@@ -69,7 +69,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
         ["X:103 T:Reel 3", "  1   0.0000  Reel 3"],
     ]
     # one unreadable tune of a file is reported (exit status 1, as check); the others are named
-    snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n>A|\n\n" + KNOWN[2], encoding="utf-8")
+    snippet.write_text(KNOWN[6] + "\nX:5\nT:Broken\nK:D\n(3>A|\n\n" + KNOWN[2], encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 1
     captured = capsys.readouterr()
     assert "Reel 7" in captured.out and "Reel 3" in captured.out and "Broken" not in captured.out
@@ -85,7 +85,7 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     (failure,) = data["failures"]
     assert failure["tune"] == "X:5 T:Broken" and failure["line"] == 10
     # the line of the file (as `check` gives it), not of the tune: `>A|` is line 13
-    assert failure["error"].startswith("X:5 Broken: line 13, column 1")
+    assert failure["error"].startswith("X:5 Broken: line 13, column 3")
     said = warnings_of(caplog, "modeling_irish.retrieval_cli")
     assert f"irish-tune identify: the tune at line 10 of {snippet}: {failure['error']}" in said
     with pytest.raises(SystemExit) as refused:  # a usage error, with the usage line

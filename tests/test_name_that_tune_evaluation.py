@@ -637,7 +637,7 @@ def test_evaluate_retrieval_names_the_queries_it_left_out_or_read_changed(
     (tmp_path / "train.abc").write_text("\n".join(TRAIN), encoding="utf-8")
     tokenizer.save_pretrained(tmp_path / "tok")
     queries = [q + "W:words" for q in KNOWN[:7]]  # 7 queries with a body W: line
-    queries.append("X:5\nT:Reel 5\nK:D\n>A|\n")  # unreadable
+    queries.append("X:5\nT:Reel 5\nK:D\n(3>A|\n")  # unreadable
     book = "\n".join(queries)
     lines = book.split("\n")
     monkeypatch.setattr("sys.stdin", io.StringIO(book))
@@ -662,4 +662,4 @@ def test_evaluate_retrieval_names_the_queries_it_left_out_or_read_changed(
     )
     (left,) = [m for m in said if "left out the query" in m]
     assert left.startswith("evaluate_retrieval: left out the query X:5 'Reel 5' (stdin line ")
-    assert f"line {lines.index('>A|') + 1}, column 1" in left
+    assert f"line {lines.index('(3>A|') + 1}, column 3" in left

@@ -231,7 +231,7 @@ def test_render_names_five_tunes_not_rendered_then_counts_them(tmp_path, capsys,
     one line counts all twelve by reason; the exit status and the final count are unchanged."""
     from modeling_irish.cli import main
 
-    broken = [f"X:{n}\nT:Broken {n}\nK:D\n>A|\n" for n in range(1, 9)]
+    broken = [f"X:{n}\nT:Broken {n}\nK:D\n(3>A|\n" for n in range(1, 9)]
     nested = [f"X:{n}\nT:Nested {n}\nK:D\nDEFG [[AF]|\n" for n in range(9, 13)]
     book = _write(tmp_path / "book.abc", "\n".join([*broken, *nested, ABC]))
     out = tmp_path / "out"

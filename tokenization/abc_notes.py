@@ -27,6 +27,8 @@ __all__ = ["default_tuplet_q"]
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
 _LEN_CACHE: dict[Fraction, dict[str, Fraction]] = {}
 _BRK_AFTER = ("note", "rest", "chord_end", "tie")
+#: a bar line right at a place in a line: what a stray ``]`` before it (``=d8]|``) is next to
+_BAR_AT_RE = re.compile(r":*\[?\||:")
 
 
 def default_tuplet_q(p: int, meter: str | None) -> int:
@@ -69,6 +71,9 @@ class _NotesAndChords:
         return dur
 
     def _brk(self, m: re.Match, line: str) -> None:
+        if not self.in_chord and (not self.tokens or self.tokens[-1].kind == "bar"):
+            self._drop_opening_brk(m)
+            return
         if self.in_chord or not self.tokens or self.tokens[-1].kind not in _BRK_AFTER:
             raise self.error(f"broken rhythm {m[0]!r} without a preceding note")
         if self.pending is not None:  # `A><B`, `A>>>>B`, `A> >B`: no length can be made of it
@@ -90,6 +95,17 @@ class _NotesAndChords:
                 tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
         self.pending = second
         self.brk_span = (self.last_group, len(tokens), factor)
+
+    def _drop_opening_brk(self, m: re.Match) -> None:
+        """Drop, with a warning naming its line and column, a broken rhythm that opens a bar or
+        the tune (``|:>eg>f``, ``:||:>AG``): no note before it takes the dot, and abc2midi and
+        abcm2ps pass it over too. One with anything else before it (a tuplet mark, or inside a
+        chord: ``[cc>]G``, which may belong after the chord) stays an error."""
+        where = "the tune" if not self.tokens else "a bar"
+        self.warnings.append(
+            f"broken rhythm {m[0]!r} at the start of {where}, with no note before it, dropped "
+            f"(line {self.lineno}, column {self.error('').column})"
+        )
 
     def _undo_pending_brk(self) -> None:
         """Give the group before a broken rhythm that no note completes (``B>|]``) its length
@@ -197,6 +213,7 @@ class _NotesAndChords:
         if self.in_chord:
             raise self.error("nested chord")
         self.carry, self.next_carry = self.next_carry, {}
+        self.chord_ties = self.tie_at  # given back if the chord is an empty `[]`, dropped
         self.tie_at = []  # a tie into a chord stays; its inner ties start a new group
         self.in_chord, self.chord_start, self.chord_notes = True, len(self.tokens), []
         self.chord_col, self.chord_line = self.col, self.lineno
@@ -209,7 +226,41 @@ class _NotesAndChords:
         self._close_chord("", m)
 
     def _ce(self, m: re.Match, line: str) -> None:
+        if not self.in_chord and self._stray_chord_end(m, line):
+            return
+        if self.in_chord and not self.chord_notes and len(self.tokens) == self.chord_start + 1:
+            self._drop_empty_chord(m)
+            return
         self._close_chord(m["cl"], m)
+
+    def _stray_chord_end(self, m: re.Match, line: str) -> bool:
+        """Drop, with a warning naming its line and column, a ``]`` that closes no chord right
+        before a bar line or right after one with an ending (``=d8]|``, ``=C]:||2``, ``|1]D3``):
+        a ``|]`` or ``[|`` typed the wrong way round, which abcm2ps and abc2midi pass over too;
+        return whether it was one. Elsewhere (``=E2=G2][FA]``: a ``[`` lost, or a stray
+        ``]``?) it stays an error."""
+        at, tokens = m.start(), self.tokens
+        last_bar = bool(tokens) and tokens[-1].kind == "bar"
+        after_bar = last_bar and at > 0 and line[at - 1] in "|:0123456789"
+        if m["cl"] or not (after_bar or _BAR_AT_RE.match(line, m.end())):
+            return False
+        side = "after" if after_bar else "before"
+        self.warnings.append(
+            f"']' without a chord {side} a bar line dropped (line {self.lineno}, column "
+            f"{self.error('').column})"
+        )
+        return True
+
+    def _drop_empty_chord(self, m: re.Match) -> None:
+        """Drop an empty chord ``[]`` (``c2[]:||:``), with a warning naming its line and the
+        column of its ``[``: it holds nothing to play, and abcm2ps passes it over too. A tie
+        or broken rhythm before it goes on to the note after it."""
+        self.tokens.pop()
+        self.in_chord, self.next_carry, self.tie_at = False, self.carry, self.chord_ties
+        column = self.error("", self.chord_col).column  # as written (`=3D` cuts counted back)
+        self.warnings.append(
+            f"empty chord [{m[0]} dropped (line {self.chord_line}, column {column})"
+        )
 
     def _close_chord(self, length: str, m: re.Match) -> None:
         if not self.in_chord:
