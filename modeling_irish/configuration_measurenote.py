@@ -391,6 +391,9 @@ class MeasureNoteConfig(TypeCheckedConfig):
     ```"""
 
     model_type = "measurenote"
+    # transformers' standard name (read by pipelines, PEFT, accelerate, user scripts), set and
+    # read as the final GRU's size; `vocab_size` and `num_hidden_layers` are read-only below.
+    attribute_map = {"hidden_size": "final_hidden_size"}
     # What `transformers.Trainer` leaves out of predictions: `EvalPrediction.predictions` is then
     # (logits, dur_logits), not the per-batch losses and every hidden state of the eval set.
     keys_to_ignore_at_inference = ["loss_main", "loss_dur", "state", "hidden_states"]
@@ -466,6 +469,8 @@ class MeasureNoteConfig(TypeCheckedConfig):
         self.dur_loss_weight = dur_loss_weight
         self.initializer_range = initializer_range
         self.use_cache = use_cache
+        for name in _READ_ONLY_NAMES & kwargs.keys():  # their setters say what to set instead
+            setattr(self, name, kwargs[name])  # (transformers logged the whole config first)
         super().__init__(
             pad_token_id=pad_token_id,
             bos_token_id=bos_token_id,
@@ -540,6 +545,41 @@ class MeasureNoteConfig(TypeCheckedConfig):
         """Number of classes of the `dur` head."""
         return self.vocab_sizes["dur"]
 
+    @property
+    def vocab_size(self) -> int:
+        """transformers' name: the `main` vocabulary (the `logits` head's classes).
+
+        >>> MeasureNoteConfig.from_preset("small").vocab_size
+        95
+        """
+        return self.main_vocab_size
+
+    @vocab_size.setter
+    def vocab_size(self, value: Any) -> None:
+        raise AttributeError(
+            f"{type(self).__name__}.vocab_size is vocab_sizes['main'] (one vocabulary per "
+            f"feature): set vocab_sizes, from the tokenizer's vocabulary, not vocab_size={value!r}"
+        )
+
+    @property
+    def num_hidden_layers(self) -> int:
+        """transformers' name: the three stages after the embeddings (note GRU, measure module,
+        final GRU), so that ``len(out.hidden_states) == num_hidden_layers + 1`` as in
+        transformers; each stage's GRU depth is `note/measure/final_num_layers`.
+
+        >>> MeasureNoteConfig.from_preset("small").num_hidden_layers
+        3
+        """
+        return len(_STAGES)
+
+    @num_hidden_layers.setter
+    def num_hidden_layers(self, value: Any) -> None:
+        raise AttributeError(
+            f"{type(self).__name__}.num_hidden_layers is the 3 stages (note GRU, measure module, "
+            f"final GRU): set note_num_layers, measure_num_layers or final_num_layers, not "
+            f"num_hidden_layers={value!r}"
+        )
+
     def _check(self) -> None:
         """Types and ranges of the values (run by `__init__`, by `from_dict` after the overrides
         of `from_pretrained`, and by the model for attributes set by hand)."""
@@ -561,7 +601,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
             bad = {name: table[name] for name in names if int(table[name]) < 1}
             if bad:
                 raise ValueError(f"{what} must be >= 1, got {bad}")
-        for name in ("note", "measure", "final"):
+        for name in _STAGES:
             if getattr(self, f"{name}_hidden_size") < 1 or getattr(self, f"{name}_num_layers") < 1:
                 raise ValueError(f"{name}_hidden_size and {name}_num_layers must be >= 1")
             if not 0.0 <= getattr(self, f"{name}_dropout") < 1.0:
@@ -601,6 +641,12 @@ class MeasureNoteConfig(TypeCheckedConfig):
                     f"got {value}"
                 )
 
+
+#: The stages of the model after the embeddings, each a GRU of its own size and depth.
+_STAGES = ("note", "measure", "final")
+
+#: transformers' names that are properties of the sizes, refused when given (`__init__`).
+_READ_ONLY_NAMES = {"vocab_size", "num_hidden_layers"}
 
 #: The attributes `embedding_sizes` follow unless they were given explicitly.
 _SIZE_SOURCES = ("embedding_size", "embedding_ratios")

@@ -163,6 +163,30 @@ def test_config_round_trip(tmp_path, tester):
     assert (loaded.pad_token_id, loaded.bos_token_id, loaded.eos_token_id) == (0, 1, 2)
 
 
+def test_transformers_standard_names_read_the_sizes(tmp_path, tester):
+    """`hidden_size`, `vocab_size`, `num_hidden_layers` (read by pipelines, PEFT, accelerate,
+    user scripts) were AttributeErrors; they are names of sizes the config already holds, so
+    the saved config and its diff keep only the real attributes."""
+    config = tester.get_config(final_hidden_size=40)
+    assert config.hidden_size == 40 and config.vocab_size == tester.vocab_sizes["main"]
+    assert config.num_hidden_layers == 3  # len(out.hidden_states) - 1, as in transformers
+    config.hidden_size = 48  # transformers' attribute_map: sets the final GRU's size
+    assert config.final_hidden_size == 48
+    assert MeasureNoteConfig(**{**config.to_dict(), "hidden_size": 56}).final_hidden_size == 56
+    config.save_pretrained(tmp_path)
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path)
+    saved = config.to_diff_dict()
+    assert loaded.to_dict() == config.to_dict() and loaded.to_diff_dict() == saved
+    for name in ("hidden_size", "vocab_size", "num_hidden_layers"):
+        assert name not in saved and name not in config.to_dict()
+    for name, message in (("vocab_size", r"set vocab_sizes"), ("num_hidden_layers", "set note_")):
+        with pytest.raises(AttributeError, match=message):
+            setattr(config, name, 7)
+        with pytest.raises(AttributeError, match=message):
+            MeasureNoteConfig(**{name: 7})
+    assert MeasureNoteForCausalLM(config).main_head.in_features == 48
+
+
 def test_a_new_embedding_size_resizes_every_feature(tmp_path, tester):
     config = tester.get_config()
     config.save_pretrained(tmp_path)
