@@ -107,6 +107,16 @@ class MeasureNoteModelOutput(ModelOutput):
             Output of the note GRU.
         measure_context (`torch.FloatTensor` of shape `(batch, seq, measure_hidden_size)`):
             Measure-GRU summary of the measures completed before each row's measure.
+        hidden_states (`tuple(torch.FloatTensor)`, *optional*):
+            Returned when `output_hidden_states=True` is passed or `config.output_hidden_states`
+            is set, None otherwise (as in transformers): four `(batch, seq, size)` tensors, one
+            per stage, `len(hidden_states) == config.num_hidden_layers + 1`: the concatenated
+            feature embeddings (`total_embedding_size`), the note GRU's output
+            (`note_hidden_states`), the measure context of each row (`measure_context`) and the
+            final GRU's output (`last_hidden_state`).
+
+    With `return_dict=False` the fields that are not None, in this order, form the tuple
+    (`last_hidden_state` first, as `pipeline("feature-extraction")` reads it).
 
     Example:
         >>> model = MeasureNoteModel.from_pretrained("runs/measurenote-small")
@@ -120,6 +130,7 @@ class MeasureNoteModelOutput(ModelOutput):
     state: Optional[MeasureNoteState] = None
     note_hidden_states: Optional[torch.FloatTensor] = None
     measure_context: Optional[torch.FloatTensor] = None
+    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
 
 
 @dataclass
@@ -139,8 +150,15 @@ class MeasureNoteCausalLMOutput(ModelOutput):
             Scores of the next row's `dur` token.
         state ([`MeasureNoteState`], *optional*):
             Recurrent state after the last valid row (returned when `use_cache`).
-        hidden_states (`torch.FloatTensor` of shape `(batch, seq, final_hidden_size)`):
-            Output of the final GRU (the input of both heads).
+        hidden_states (`tuple(torch.FloatTensor)`, *optional*):
+            Returned when `output_hidden_states=True` is passed or `config.output_hidden_states`
+            is set, None otherwise (as in transformers): the backbone's four per-stage tensors
+            (see [`MeasureNoteModelOutput`]: embeddings, note GRU, measure context, final GRU);
+            the last, `(batch, seq, final_hidden_size)`, is what both heads read.
+
+    With `return_dict=False` the fields that are not None, in this order, form the tuple: `(loss,
+    loss_main, loss_dur, logits, dur_logits)` with labels, `(logits, dur_logits)` without, then
+    `state` when `use_cache` and `hidden_states` when asked for.
 
     Example (what the tokenizer gives is what the model takes, labels included):
         >>> from transformers import AutoTokenizer
@@ -159,12 +177,19 @@ class MeasureNoteCausalLMOutput(ModelOutput):
     logits: Optional[torch.FloatTensor] = None
     dur_logits: Optional[torch.FloatTensor] = None
     state: Optional[MeasureNoteState] = None
-    hidden_states: Optional[torch.FloatTensor] = None
+    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
 
 
 def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
     """`return_dict` as transformers reads it: the argument, else `config.return_dict`."""
     return getattr(config, "return_dict", True) if return_dict is None else return_dict
+
+
+def _wants_hidden_states(config: MeasureNoteConfig, output_hidden_states: Optional[bool]) -> bool:
+    """`output_hidden_states` as transformers reads it: the argument, else the config's."""
+    if output_hidden_states is None:
+        return bool(getattr(config, "output_hidden_states", False))
+    return bool(output_hidden_states)
 
 
 class MeasureNotePreTrainedModel(PreTrainedModel):
@@ -314,8 +339,9 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             use_cache: return the state (default `config.use_cache`, off in training).
             return_dict: a `MeasureNoteModelOutput` (default `config.return_dict`), else its
                 fields that are not None, as a tuple.
-            output_hidden_states: accepted for transformers' callers; the hidden states of
-                every GRU are always returned.
+            output_hidden_states: also return `hidden_states`, the output of every stage
+                (default `config.output_hidden_states`); `last_hidden_state`,
+                `note_hidden_states` and `measure_context` are always returned.
             output_attentions: only False (or None): a GRU model has no attention weights.
             labels: ignored (the backbone has no head, so no loss): the language-model labels
                 the tokenizer returns, accepted so that `model(**tokenizer(abc))` and
@@ -340,7 +366,10 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         lengths = valid.sum(1) if (use_cache and valid is not None) else None
         segment, n_complete = self._segments(measure_numbers, valid, state)
 
-        note_out, note_hidden = self._note_gru(input_ids, state, use_cache, lengths)
+        want_hidden = _wants_hidden_states(self.config, output_hidden_states)
+        embedded, note_out, note_hidden = self._note_gru(
+            input_ids, state, use_cache, lengths, want_hidden
+        )
         context, pooled = self.measure(note_out, segment, valid, n_complete, state, use_cache)
         final_h0 = state.final_hidden if state is not None else None
         final_in = torch.cat([note_out, context], dim=-1)
@@ -357,6 +386,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             state=new_state,
             note_hidden_states=note_out,
             measure_context=context,
+            hidden_states=(embedded, note_out, context, final_out) if want_hidden else None,
         )
         return output if _wants_dict(self.config, return_dict) else output.to_tuple()
 
@@ -366,21 +396,27 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         state: Optional[MeasureNoteState],
         use_cache: bool,
         lengths: Optional[torch.Tensor],
-    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """The note GRU's outputs `(batch, seq, note_hidden)` and, for the state, its `h_n`.
+        keep_embeddings: bool = False,
+    ) -> tuple[Optional[torch.Tensor], torch.Tensor, Optional[torch.Tensor]]:
+        """The concatenated embeddings `(batch, seq, total_embedding_size)` (None unless
+        `keep_embeddings` or `nn.GRU` runs), the note GRU's outputs `(batch, seq, note_hidden)`
+        and, for the state, its `h_n`.
 
         Without a state in or out (training, scoring) on the CPU, the GRU runs from per-feature
         lookup tables (`note_gru_from_ids`): the layer-0 input product of the wide concatenated
         embeddings is ~15% of a CPU training step, and the table lookup that replaces it gives
         the same outputs (to float rounding) and no `h_n`. Otherwise (generation and streaming,
-        a GPU, an empty batch) `nn.GRU` runs on the embeddings.
+        a GPU, an empty batch) `nn.GRU` runs on the embeddings. `keep_embeddings` (for
+        `output_hidden_states`) computes the embeddings on the table path too, and leaves the
+        path, so the outputs, as they are.
         """
         on_cpu = input_ids.device.type == "cpu"
         if on_cpu and state is None and not use_cache and min(input_ids.shape[:2]) > 0:
-            return note_gru_from_ids(self.embeddings, self.note_rnn, input_ids), None
-        hidden = self.embeddings(input_ids)  # (batch, seq, total_embedding_size)
+            embedded = self.embeddings(input_ids) if keep_embeddings else None
+            return embedded, note_gru_from_ids(self.embeddings, self.note_rnn, input_ids), None
+        embedded = self.embeddings(input_ids)  # (batch, seq, total_embedding_size)
         note_h0 = state.note_hidden if state is not None else None
-        return run_gru(self.note_rnn, hidden, note_h0, lengths)
+        return embedded, *run_gru(self.note_rnn, embedded, note_h0, lengths)
 
     def _check_state(self, state: Any, batch: int) -> None:
         """`state` is a `MeasureNoteState` of this model's sizes for a batch of `batch` tunes."""
@@ -572,7 +608,8 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
 
         Labels are the rows' own `main` and `dur` ids (-100 where ignored); the model shifts
         them, so the scores at row t are trained on the labels of row t+1.
-        `output_hidden_states` is accepted (`hidden_states` are always returned);
+        `output_hidden_states=True` (default `config.output_hidden_states`) also returns
+        `hidden_states`, the backbone's per-stage outputs (the last is what the heads read);
         `output_attentions` may only be False: a GRU model has no attention weights.
         """
         _refuse_attentions(output_attentions, type(self).__name__)
@@ -583,6 +620,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             state=state,
             use_cache=use_cache,
             return_dict=True,
+            output_hidden_states=_wants_hidden_states(self.config, output_hidden_states),
         )
         hidden = outputs.last_hidden_state
         logits = self.main_head(hidden)
@@ -602,7 +640,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             logits=logits,
             dur_logits=dur_logits,
             state=outputs.state,
-            hidden_states=hidden,
+            hidden_states=outputs.hidden_states,
         )
         return output if _wants_dict(self.config, return_dict) else output.to_tuple()
 

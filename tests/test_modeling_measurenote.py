@@ -98,6 +98,44 @@ class MeasureNoteModelTester:
         assert state.pool_sum.shape == (batch, 32)
         assert torch.equal(state.measure_number, inputs["measure_numbers"][:, -1])
 
+    def create_and_check_hidden_states(self, cls, config, inputs):
+        """`hidden_states` is a tuple of one `(batch, seq, size)` tensor per stage, the last the
+        final GRU's output (what `out.hidden_states[-1]` means in transformers), with
+        `output_hidden_states=True` or `config.output_hidden_states`; None otherwise."""
+        model = cls(config).eval()
+        with torch.no_grad():
+            plain = model(**inputs)
+            shown = model(**inputs, output_hidden_states=True)
+            config.output_hidden_states = True
+            by_config = model(**inputs)
+            not_asked = model(**inputs, output_hidden_states=False)
+        assert plain.hidden_states is None and not_asked.hidden_states is None
+        batch, seq = self.batch_size, self.seq_length
+        sizes = (
+            config.total_embedding_size,
+            config.note_hidden_size,
+            config.measure_hidden_size,
+            config.final_hidden_size,
+        )
+        for states in (shown.hidden_states, by_config.hidden_states):
+            assert isinstance(states, tuple) and len(states) == config.num_hidden_layers + 1
+            assert [tuple(h.shape) for h in states] == [(batch, seq, size) for size in sizes]
+        backbone = model if cls is MeasureNoteModel else model.measurenote
+        with torch.no_grad():
+            reference = backbone(**inputs, output_hidden_states=False)
+            embedded = backbone.embeddings(inputs["input_ids"])
+        final, note, context = (
+            reference.last_hidden_state,
+            reference.note_hidden_states,
+            reference.measure_context,
+        )
+        for got, expected in zip(shown.hidden_states, (embedded, note, context, final)):
+            assert torch.equal(got, expected)  # the same path: the same bits, flag or not
+        if cls is MeasureNoteForCausalLM:
+            assert torch.equal(model.main_head(shown.hidden_states[-1]), shown.logits)
+        else:
+            assert torch.equal(shown.hidden_states[-1], shown.last_hidden_state)
+
     def create_and_check_causal_lm(self, config, inputs, labels):
         model = MeasureNoteForCausalLM(config).eval()
         out = model(**inputs, labels=labels)
@@ -105,7 +143,8 @@ class MeasureNoteModelTester:
         assert isinstance(out, MeasureNoteCausalLMOutput)
         assert out.logits.shape == (batch, seq, self.vocab_sizes["main"])
         assert out.dur_logits.shape == (batch, seq, self.vocab_sizes["dur"])
-        assert out.hidden_states.shape == (batch, seq, config.final_hidden_size)
+        assert out.hidden_states is None  # only with output_hidden_states, as in transformers
+        assert not hasattr(out, "last_hidden_state")  # as transformers' CausalLMOutputWithPast
         assert out.loss.shape == ()
         assert torch.isfinite(out.loss)
         assert out.loss_main.shape == out.loss_dur.shape == ()
@@ -123,6 +162,12 @@ def test_model_shapes(tester):
 
 def test_causal_lm_shapes(tester):
     tester.create_and_check_causal_lm(*tester.prepare_config_and_inputs())
+
+
+@pytest.mark.parametrize("cls", [MeasureNoteModel, MeasureNoteForCausalLM])
+def test_hidden_states_are_a_tuple_per_stage_only_when_asked(tester, cls):
+    config, inputs, _ = tester.prepare_config_and_inputs()
+    tester.create_and_check_hidden_states(cls, config, inputs)
 
 
 def test_use_cache_defaults_off_in_training(tester):
@@ -167,7 +212,8 @@ def test_save_and_load_pretrained(tmp_path, tester):
     backbone = MeasureNoteModel.from_pretrained(tmp_path).eval()
     with torch.no_grad():
         torch.testing.assert_close(
-            backbone(**inputs).last_hidden_state, model(**inputs).hidden_states
+            backbone(**inputs).last_hidden_state,
+            model(**inputs, output_hidden_states=True).hidden_states[-1],
         )
 
 

@@ -261,7 +261,12 @@ def test_return_dict_false_gives_tuples(tester):
     assert isinstance(as_tuple, tuple)
     assert torch.equal(as_tuple[0], as_dict.loss) and torch.equal(as_tuple[3], as_dict.logits)
     backbone = model.measurenote(**inputs, return_dict=False)
-    assert isinstance(backbone, tuple) and backbone[0].shape == as_dict.hidden_states.shape
+    hidden = model.measurenote(**inputs).last_hidden_state
+    assert isinstance(backbone, tuple) and torch.equal(backbone[0], hidden)
+    # None fields are left out, as in transformers: the hidden states come last when asked for
+    assert len(as_tuple) == 6 and len(backbone) == 4  # eval: both return their state
+    shown = model(**inputs, labels=labels, return_dict=False, output_hidden_states=True)
+    assert len(shown) == 7 and isinstance(shown[-1], tuple) and torch.equal(shown[-1][-1], hidden)
 
 
 def test_config_return_dict_false_gives_tuples_unless_the_call_asks(tester):
