@@ -179,7 +179,7 @@ def test_convert_ids_to_tokens_of_a_batch_says_to_convert_each_tune(tokenizer):
 def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
     from tokenization.abc_parser import AbcParseError
 
-    bad = "X:9\nT:Broken\nK:G\nGAB|\n>A|\n"
+    bad = "X:9\nT:Broken\nK:G\nGAB|\n(3>A|\n"
     with pytest.raises(AbcParseError) as alone:
         tokenizer(bad)
     assert "of the batch" not in str(alone.value)
