@@ -8,7 +8,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from tokenization.abc_parser import parse_abc
+from tokenization.abc_parser import AbcParseError, parse_abc
 
 HEADER = "X:1\nM:4/4\nL:1/8\nK:C\n"
 
@@ -83,3 +83,80 @@ def test_z_read_as_units_says_so_plainly(meter, body, said):
     [warning] = tune.warnings
     assert warning.startswith(f"multi-measure rest {said}")
     assert warning.endswith("(line 5, column 1)")
+
+
+KEY_D = "X:1\nM:4/4\nL:1/8\nK:D\n"
+
+
+def notes_and_lengths(text: str) -> list[tuple[int | None, F | None]]:
+    return [(t.pitch, t.dur) for t in parse_abc(text).tokens if t.kind == "note"]
+
+
+@pytest.mark.parametrize(
+    ("body", "notes", "field", "column"),
+    [
+        # `K` was a decoration, `|:` a start repeat and F read in D (F#, 66), all unsaid
+        ("DFAd|K:F ABcd|", [69, 70, 72, 74], "K:F", 6),
+        ("DFAd |M:3/4 ABc|", [69, 71, 73], "M:3/4", 7),
+        ("DFAd L:1/16 ABcd|", [69, 71, 73, 74], "L:1/16", 6),
+        ("DFAd|:P:B ABcd:|", [69, 71, 73, 74], "P:B", 7),
+    ],
+)
+def test_a_field_inside_a_line_without_brackets_is_read_as_the_inline_field(
+    body, notes, field, column
+):
+    tune = parse_abc(f"{KEY_D}{body}\n")
+    assert [pitch for pitch, _ in notes_and_lengths(f"{KEY_D}{body}\n")][4:] == notes
+    letter, value = field.split(":")
+    assert tune.warnings[0] == (
+        f"field {field} inside a line read as [{field}] (line 5, column {column}): an inline "
+        "field is written in brackets"
+    )
+    assert tune.warnings[1:] == [
+        w for w in parse_abc(f"{KEY_D}{body.replace(field, f'[{field}]')}\n").warnings
+    ]
+    if letter == "L":
+        assert notes_and_lengths(f"{KEY_D}{body}\n")[4][1] == F(1, 16)
+    if letter == "P":
+        assert tune.part_changes == [(5, "B")]
+    assert not any(t.text == "|:" for t in tune.tokens if t.kind == "bar") or letter == "P"
+
+
+@pytest.mark.parametrize(
+    ("body", "column", "said"),
+    [
+        ("AB|K: G AB|", 4, "field K: inside a line, no value after its colon"),
+        ("AB|K:|AB|", 4, "field K: inside a line, no value after its colon"),
+        ("AB V:2 AB|", 4, "field V:2 inside a line: write the voice switch in brackets, [V:2]"),
+    ],
+)
+def test_a_bracketless_field_that_is_a_guess_is_an_error(body, column, said):
+    with pytest.raises(AbcParseError) as caught:
+        parse_abc(f"{KEY_D}{body}\n")
+    assert (caught.value.line, caught.value.column) == (5, column)
+    assert said in str(caught.value)
+
+
+def test_a_note_before_a_repeat_and_an_assigned_decoration_by_a_colon_stay_as_they_were():
+    tune = parse_abc(f"{KEY_D}d2 e:|T:|ABcd|\n")
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == [":|", "|"]
+    assert tune.warnings == []
+
+
+def test_a_user_definable_decoration_letter_is_dropped_with_a_warning():
+    tune = parse_abc(f"{KEY_D}AB Kcd|Kc ~d Td|\n")
+    assert notes_and_lengths(f"{KEY_D}AB Kcd|Kc ~d Td|\n") == [
+        (p, F(1, 8)) for p in (69, 71, 73, 74, 73, 74, 74)
+    ]
+    assert tune.warnings == ["unknown decoration K dropped (line 5, column 4)"]  # once a name
+
+
+def test_a_star_and_a_backslash_inside_a_line_are_ignored_with_a_warning():
+    tune = parse_abc(f"{KEY_D}AB*cd*|AB\\cd|\\\nABcd|\n")
+    assert len(notes_and_lengths(f"{KEY_D}AB*cd*|AB\\cd|\\\nABcd|\n")) == 12
+    assert tune.warnings == [
+        "`*` inside the music ignored (a reserved character; line 5, column 3)",
+        "`\\` inside the music ignored (a line continuation only at a line's end; line 5, "
+        "column 10)",
+    ]
+    assert parse_abc(f"{KEY_D}ABcd|\\\nABcd|\n").warnings == []  # a continuation: silent

@@ -20,20 +20,24 @@ from .abc_lexer import (
     _NOTE_BASE,
     _QP_EQUALS_RE,
     _QP_TAIL_RE,
-    DECORATIONS,
     _note_base,
+    clipped,
     colon_ending,
     repeat_start_dropped,
+    unknown_decoration,
 )
 from .abc_tune import Token
 from .abc_tunebook import directive_fields, propagate_accidentals, transpose_directive_warning
 
-# BANG_LINE_BREAK is re-exported by abc_parser, where check.py takes it from
-__all__ = ["BANG_LINE_BREAK"]
+# BANG_LINE_BREAK and BARE_FIELD are re-exported by abc_parser, where check.py takes them from
+__all__ = ["BANG_LINE_BREAK", "BARE_FIELD"]
 
 #: what the warning of an unknown ``!..!`` decoration that holds music says (`check_text` logs
 #: those warnings: music was dropped)
 BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
+#: what the warning of a field written inside a line without brackets says (`_bare`: read as
+#: the inline field, a guess; `check_text` logs it)
+BARE_FIELD = "an inline field is written in brackets"
 
 
 def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
@@ -219,7 +223,7 @@ class _BodyWalk:
             elif kind in _IGNORED:
                 if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
                     markings[kind] = markings.get(kind, 0) + 1
-                    if kind == "deco" and m[0][1:-1].lower() not in DECORATIONS and len(m[0]) > 2:
+                    if kind == "deco" and unknown_decoration(m[0]):
                         self._unknown_decoration(m)
                 elif kind == "lone" and self.body_re is _BODY_RE:
                     self._lone_bang(m)
@@ -246,12 +250,57 @@ class _BodyWalk:
         return end
 
     def _field(self, m: re.Match, line: str) -> None:
-        if m["fk"] == "I":
-            self._transpose_directive(m[0])
+        self._read_inline(m["fk"], m["fv"], m[0])
+
+    def _read_inline(self, letter: str, value: str, text: str) -> None:
+        """Read the inline field ``text`` (``[P:B]``), of letter ``letter`` and value ``value``."""
+        if letter == "I":
+            self._transpose_directive(text)
         parts = len(self.part_changes)
-        self._inline_field(m["fk"], m["fv"])
+        self._inline_field(letter, value)
         if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline
             self.inline_parts.append(parts)
+
+    def _bare(self, m: re.Match, line: str) -> None:
+        """A field written inside a line without its brackets (``|K:F ABcd|``, ``M:3/4``,
+        ``P:B`` after a bar line or a space), where ABC 2.1 writes the inline field ``[K:F]``:
+        read as that, its value running to the next space or bar line, with a warning naming
+        its line and column. ``K`` was a decoration and ``:`` a bar line (``|K:`` a start
+        repeat), dropped without a word, and ``F`` read in the old key. Where the reading is a
+        guess it is an `AbcParseError`: no value after the colon (``K: G``: the key, or a
+        note?) and ``V:`` (a voice is switched in brackets or on a line of its own)."""
+        letter, value = m["bk"], m["bv"]
+        if not value:
+            raise self.error(
+                f"field {letter}: inside a line, no value after its colon: write it in "
+                f"brackets, [{letter}:...]"
+            )
+        text = f"[{letter}:{value}]"
+        if letter == "V":
+            raise self.error(
+                f"field V:{clipped(value)} inside a line: write the voice switch in brackets, "
+                f"{clipped(text)}, or on a line of its own"
+            )
+        column = self.error("").column  # as written (`=3D` cuts counted back)
+        self.warnings.append(
+            f"field {letter}:{clipped(value)} inside a line read as {clipped(text)} "
+            f"(line {self.lineno}, column {column}): {BARE_FIELD}"
+        )
+        self._read_inline(letter, value, text)
+
+    def _stray(self, m: re.Match, line: str) -> None:
+        """Pass over a ``*`` (ABC 2.1 §8.1 reserves it: ignored, "perhaps with a warning") or a
+        ``\\`` inside a line (it continues a line only at its end), with a warning naming the
+        first of each in the tune (they were passed over as spaces without a word)."""
+        mark = m[0][0]
+        if mark in self.stray_marks:
+            return
+        self.stray_marks.add(mark)
+        why = "a reserved character" if mark == "*" else "a line continuation only at a line's end"
+        self.warnings.append(
+            f"`{mark}` inside the music ignored ({why}; line {self.lineno}, column "
+            f"{self.error('').column})"
+        )
 
     def _ovl(self, m: re.Match, line: str) -> None:
         """``&``: a second voice over the bar so far (ABC 2.1 §7.4); the first voice is kept,

@@ -9,6 +9,7 @@ from .keys import LETTER_PC
 
 __all__ = [
     "DECORATIONS",
+    "LETTER_DECORATIONS",
     "MAX_LENGTH_DENOMINATOR",
     "MAX_NUMBER",
     "colon_ending",
@@ -17,6 +18,7 @@ __all__ = [
     "read_number",
     "repeat_dots_inside",
     "repeat_start_dropped",
+    "unknown_decoration",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -31,11 +33,13 @@ _BODY_RE = re.compile(
     r"""
  (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
 |(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|[\]|:]*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
-|(?P<ws>[\s\\`y$*]+(?:(?<=y)\d+)?)
+|(?P<ws>(?:[\s`y$]|\\(?=\s*$))+(?:(?<=y)\d+)?)
+|(?P<stray>\*+|\\)
 |(?P<brk>>{1,3}|<{1,3})
 |(?P<tup>\((?P<tp>\d+)(?::(?P<tq>\d*)(?::(?P<tr>\d*))?)?)
 |(?P<tie>\.?-)
 |(?P<oldchord>\+(?!f+\+)(?P<oc>(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*(?:/+\d*)?){2,})\+)
+|(?P<bare>(?<![^\s|:\]])(?P<bk>[HIKLMNOPQRSTUVWmrsw]):(?P<bv>(?<=[IKNQRUVWmrsw]:)[^\s|\[\]:]*|[^\s|\[\]:]+|(?=\s|$)))
 |(?P<deco>[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)
 |(?P<rest>[zx](?P<rl>\d*(?:/+\d*)?))
 |(?P<cs>\[(?![A-Za-z]:|\d|\|))
@@ -54,6 +58,10 @@ _BODY_RE = re.compile(
     re.X,
 )
 
+#: the decoration letters ABC 2.1 assigns (§4.14): the others of H-W and h-w are the user's to
+#: define with ``U:``, which the reader does not read; one is dropped with a warning (abcm2ps:
+#: "unknown decoration"), as an unknown ``!..!`` is
+LETTER_DECORATIONS = frozenset("~.HLMOPSTuv")
 #: `_BODY_RE` for a tune that declares ``I:linebreak !``: a ``!`` is a line break, never the
 #: bracket of a decoration, so ``!f2g2!`` is two notes between two line breaks (ABC 2.1 §6.1.1)
 _BODY_BANG_BREAK_RE = re.compile(_BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
@@ -87,6 +95,19 @@ _ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 _IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
 _NOTE_BASE: dict[str, tuple[int, str]] = {}
 _BAR_CACHE: dict[tuple[str, str | None], str] = {}
+
+
+def unknown_decoration(text: str) -> bool:
+    """Whether the decoration ``text`` (`_BODY_RE`'s ``deco``) is one the reader does not know:
+    a letter ABC 2.1 leaves to ``U:`` (`LETTER_DECORATIONS`), or a ``!..!`` or ``+..+`` name
+    outside `DECORATIONS` (an empty ``!!`` or ``++`` aside).
+
+    >>> [unknown_decoration(text) for text in ("T", "K", "~", "!trill!", "!x!", "++")]
+    [False, True, False, False, True, False]
+    """
+    if len(text) == 1:
+        return text not in LETTER_DECORATIONS
+    return len(text) > 2 and text[1:-1].lower() not in DECORATIONS
 
 
 def lone_bangs(music: str, bang_breaks: bool = False) -> list[int]:

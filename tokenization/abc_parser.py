@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .abc_bars import _BarsAndTies
-from .abc_body import BANG_LINE_BREAK, _BodyWalk
+from .abc_body import BANG_LINE_BREAK, BARE_FIELD, _BodyWalk
 from .abc_field_lines import _strip_comment, unix_text
 from .abc_header import _HeaderFields, _lines_listed
 from .abc_lexer import _BODY_BANG_BREAK_RE, _BODY_RE, clipped
@@ -29,6 +29,7 @@ from .keys import Key
 # them from here
 __all__ = [
     "BANG_LINE_BREAK",
+    "BARE_FIELD",
     "AbcParseError",
     "AbcTune",
     "Token",
@@ -124,6 +125,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
+        self.stray_marks: set[str] = set()  # `*` and `\\` inside a line, warned of (`_stray`)
         self.dotted_bars: set[str] = set()  # bar lines with repeat dots inside, warned of
         self.dropped_starts: set[str] = set()  # bar lines with a start and an ending, warned of
         self.colon_endings: set[str] = set()  # lone colons with an ending (`:2`), warned of

@@ -20,6 +20,7 @@ from .abc_header import (
 )
 from .abc_parser import (
     BANG_LINE_BREAK,
+    BARE_FIELD,
     AbcParseError,
     AbcTune,
     TuneChunk,
@@ -34,8 +35,9 @@ from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_na
 from .round_trip import _first_difference, parse_abc_strict, round_trip_rows
 from .worker_pool import WorkerPool
 
-#: what the tune warnings that `check_text` logs say: text, music among it, not read
-_NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK)
+#: what the tune warnings that `check_text` logs say: text, music among it, not read, or a
+#: field read from outside its brackets (a guess)
+_NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK, BARE_FIELD)
 
 __all__ = [
     "MIXED_ENCODINGS",
