@@ -27,9 +27,9 @@ SOURCE = HEADER + (
 #: `write_abc`'s text of SOURCE, read and written back: each title where it stood, mid-bar too
 WRITTEN = HEADER + (
     "T:Part One\n"
-    "|: DEFG ABcd | d2fd ABcd :||:\n"
+    "|: DEFG ABcd | d2fd ABcd :|\n"
     "T:Part Two\n"
-    "ABcd ABcd | ABcd A\n"
+    "|: ABcd ABcd | ABcd A\n"
     "T:Middle \\% Title\n"
     "Bcd :|\n"
     "T:Coda\n"
@@ -69,8 +69,16 @@ def test_section_titles_are_written_back_where_they_stood():
         # two at one token, in order
         ("GAB cBA|\nT:B\nT:Variation\ndBG GBd|]", [(7, "B"), (7, "Variation")],
          "GAB cBA |\nT:B\nT:Variation\ndBG GBd |]"),
-        # `|`, `T:`, `|:` read as one `|:`: the title after it
-        ("GAB cBA|\nT:B\n|:dBG GBd:|", [(7, "B")], "GAB cBA |:\nT:B\ndBG GBd :|"),
+        # `|`, `T:`, `|:` read as one `|:`, the title after it: written as read, the title
+        # before the part that starts at `|:`
+        ("GAB cBA|\nT:B\n|:dBG GBd:|", [(7, "B")], "GAB cBA |\nT:B\n|: dBG GBd :|"),
+        # `:|`, `T:`, `|:` read as one `:|:`: not `:||:` above the title
+        ("GAB cBA:|\nT:B\n|:dBG GBd:|", [(7, "B")], "GAB cBA :|\nT:B\n|: dBG GBd :|"),
+        # and its part, after the title as read; an inline one stays in the part
+        ("GAB cBA:|\nT:B\nP:B\n|:dBG GBd:|", [(7, "B")], "GAB cBA :|\nT:B\nP:B\n|: dBG GBd :|"),
+        ("GAB cBA:|\nT:B\n|:[P:B]dBG GBd:|", [(7, "B")], "GAB cBA :|\nT:B\n|: [P:B]dBG GBd :|"),
+        # `|:`, `T:`, `P:B` (a part after the `|:`): the part line stays after the `|:`
+        ("GAB cBA|\nT:B\n|:\nP:B\ndBG GBd:|", [(7, "B")], "GAB cBA |\nT:B\n|:\nP:B\ndBG GBd :|"),
         # continued by a `+:` line
         ("GAB cBA|\nT:B\n+:part\ndBG GBd|]", [(7, "B part")], "GAB cBA |\nT:B part\ndBG GBd |]"),
         # a tie dropped before a rest: the title moves back with the tokens after it
@@ -83,11 +91,12 @@ def test_each_section_title_reads_back_where_it_was(body, titles, text):
     tune = parse_abc(f"X:1\nT:t\nM:6/8\nL:1/8\nK:G\n{body}")
     assert tune.section_titles == titles
     abc = write_abc(tune.tokens, key=tune.key, meter=tune.meter, title="t",
-                    part_changes=tune.part_changes, section_titles=tune.section_titles)  # fmt: skip
+                    part_changes=tune.part_changes, inline_parts=tune.inline_parts,
+                    section_titles=tune.section_titles)  # fmt: skip
     assert abc.split("K:G\n", 1)[1] == text + "\n"
     again = parse_abc(abc)
     assert again.tokens == tune.tokens and again.section_titles == titles
-    assert again.part_changes == tune.part_changes
+    assert (again.part_changes, again.inline_parts) == (tune.part_changes, tune.inline_parts)
 
 
 def test_a_header_without_t_keeps_its_title_from_the_section_title_it_opens_with():

@@ -100,6 +100,22 @@ def test_with_a_key_each_tune_moves_by_the_nearest_interval(tmp_path, capsys):
     assert "R:jig" in text and "T:The Kesh" in text
 
 
+def test_a_section_title_stays_before_the_part_it_opens(tmp_path, capsys):
+    """``T:Part B`` between a part's ``:|`` and the next part's ``|:`` (read as one ``:|:``,
+    the title after it) is written there, ``:|`` then ``T:Part B`` then ``|:``, not after a
+    ``:||:`` that ended the line above it; the output reads back with each title where it was."""
+    source = KESH.replace("|:GAG", "T:Part A\n|:GAG") + "T:Part B\n|:gfg edB|dBG AFD:|\n"
+    book = tmp_path / "parts.abc"
+    book.write_text(source, encoding="utf-8")
+    status, out, err = _transpose([str(book), "--key", "A"], capsys)
+    assert (status, err) == (0, "")
+    assert ":||:" not in out and "fec ecB :|\nT:Part B\n|: aga fec |" in out, out
+    (back,) = _tunes(out)
+    titles = [(0, "Part A"), (29, "Part B")]
+    assert back.section_titles == parse_abc(source).section_titles == titles
+    assert check_text(out).round_trip_ok == 1
+
+
 @pytest.mark.parametrize("source", ["corpus", "oneills"])
 def test_the_output_round_trips_through_check_at_the_pitches_asked(source, tmp_path, capsys):
     """Tunes of the shared corpus (white-key placeholders) and of O'Neill's (in G minor, D

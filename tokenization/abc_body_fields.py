@@ -18,6 +18,12 @@ __all__: list[str] = []  # the writer's helpers (`abc_writer`), none public
 #: part after it, and abc2midi finds each part's repeat inside the part (``:|:`` then ``P:B``
 #: was "Expected end repeat not found" in part A)
 _SPLIT_BEFORE_PART = {":|:": (":|", "|:")}
+#: Bar lines after notes written in two around the ``T:`` lines of the section titles that
+#: stand after them (``:|``, ``T:Part B``, ``|:``): the title comes before the part that starts
+#: at the ``|:``, as its source wrote it, where written whole (``:||:`` then ``T:Part B``) the
+#: ``|:`` ended the line above the title; the reader merges the two back into one, the titles
+#: after it
+_SPLIT_BEFORE_TITLE = {":|:": (":|", "|:"), "|:": ("|", "|:")}
 #: Bar lines written in two around the ``P:`` line (or inline ``[P:B]``) of a part that starts
 #: at them, after notes: those that playing only passes through, before which the reader places
 #: a part written between the two bar lines it merges into one (``|``, ``P:B``, ``|:``:

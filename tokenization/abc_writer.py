@@ -11,6 +11,7 @@ from .abc_bar_text import _BarText, length_text
 from .abc_body_fields import (
     _SPLIT_AT_PART,
     _SPLIT_BEFORE_PART,
+    _SPLIT_BEFORE_TITLE,
     _field_text,
     _flush,
     _inline_field,
@@ -264,7 +265,9 @@ def tokens_to_body(
     part, ``:|[Q:1/4=60]``, ``P:B``, ``|:``; ``section_titles``: ``(token index, T: text)`` of the
     section titles (`AbcTune.section_titles`), each written before its token as a ``T:`` line
     (before the parts there), inside a bar too, whose line it breaks (ABC 2.1 has no inline
-    ``[T:]``); one past the tokens is a `ValueError`. Without them the body has no ``[M:]``,
+    ``[T:]``), and one after a ``:|:`` or ``|:`` that ends notes between the bar line's two
+    halves, before the part it opens (``:|``, ``T:Part B``, ``|:``: `_SPLIT_BEFORE_TITLE`);
+    one past the tokens is a `ValueError`. Without them the body has no ``[M:]``,
     ``[Q:]``, ``P:`` or ``T:``. Bars are written in beat groups (`beat_group`), which only sets
     how sheet music beams them; dotted pairs as broken rhythm, ``G>A``
     (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the meter or a
@@ -360,11 +363,15 @@ def tokens_to_body(
         elif kind == "bar" and tok.text.startswith("["):
             bar.pieces.append(f" {tok.text} ")  # an ending opened mid-bar: the bar goes on
         elif kind == "bar":
+            titled = index + 1 in titles and bool(bar.pieces)  # `:|`, `T:Part B`, `|:`
             out.append(bar.text(bar_length, beat, unit, group))
             sep = "\n" if lines.ends_after(tok.text, bar) else " "
             bar = _BarText(engravable, pickup=bar.pickup and not bar.count)
             speller.reset_bar()
-            split = _SPLIT_BEFORE_PART.get(tok.text) if index + 1 in parts else None
+            parted = index + 1 in parts and not any(inline for _, inline in parts[index + 1])
+            parted = parted and tok.text in _SPLIT_BEFORE_PART  # (`|`, `P:B`, `|:` moves it)
+            split = _SPLIT_BEFORE_PART.get(tok.text) if parted else None
+            split = _SPLIT_BEFORE_TITLE.get(tok.text, split) if titled else split
             tempo = _inline_field("Q", tempos[index]) if tempo_split else ""
             if at_bar_parts is not None:  # `|`, `P:B`, `|:`: the part starts at the `|:`
                 first, second = _SPLIT_AT_PART[tok.text]
@@ -376,12 +383,15 @@ def tokens_to_body(
                 out.append(f" {first}{tempo}")
                 _write_parts(parts.pop(index + 1), None, out, done, lines)
                 out.append(f"{second} ")
-            elif split is not None and not any(inline for _, inline in parts[index + 1]):
+            elif split is not None:  # `:|`, `T:Part B`, `P:B`, `|:`: the part starts at `|:`
                 out.append(f" {split[0]}")
-                parts_here = (parts.pop(index + 1), unended.get(index + 1, 0))
-                _write_parts_and_tempo(
-                    *parts_here, end_tempos.get(index + 1), bar, out, done, lines
-                )
+                if titled:
+                    _write_titles(titles.pop(index + 1), bar, out, lines)
+                if parted:
+                    parts_here = (parts.pop(index + 1), unended.get(index + 1, 0))
+                    _write_parts_and_tempo(
+                        *parts_here, end_tempos.get(index + 1), bar, out, done, lines
+                    )
                 out.append(f"{split[1]} ")
             else:
                 # `:|:` is written `:||:`: abc2midi misreads a literal `:|:` before an ending,
