@@ -47,8 +47,8 @@ def _target_key(text: str | None) -> Key | None:
 
 def _transposed(raw: Any, key: Key | None) -> str:
     """The ABC of the tune ``raw`` (a `RawTune`) in ``key`` (`transposed_abc`); a `ValueError`
-    that names the tune, its line and column as `irish-tune check` does (`RawTune.locate`) when
-    it cannot be read, or its mode is not ``key``'s."""
+    that names the tune as `irish-tune check` does, ``book.abc: X:3 Cooley's: ...``, when it
+    cannot be read (with the line and column, `RawTune.locate`) or its mode is not ``key``'s."""
     if raw.unreadable:  # a dump row that gives no tune
         raise ValueError(raw.locate(ValueError(raw.unreadable)))
     try:
@@ -57,8 +57,8 @@ def _transposed(raw: Any, key: Key | None) -> str:
         raise ValueError(raw.locate(err)) from None
     try:
         return transposed_abc(tune, key)
-    except ModeMismatchError as err:  # named by its place and X: and title, as check names it
-        raise ValueError(f"{raw.place}: {text_tune_name(raw.text) or 'tune'}: {err}") from None
+    except ModeMismatchError as err:  # named by its file, X: and title, as check names it
+        raise ValueError(f"{raw.file_name}: {text_tune_name(raw.text) or 'tune'}: {err}") from None
 
 
 def run_transpose(args: argparse.Namespace) -> int:
