@@ -204,11 +204,11 @@ def test_a_parse_error_in_a_batch_names_the_tune_by_x_and_title(tokenizer):
     number and title too, as the reader's warnings do."""
     from tokenization.abc_parser import AbcParseError
 
-    bad = "X:9\nT:Broken\nK:G\nGAB|\n>A|\n"
+    bad = "X:9\nT:Broken\nK:G\nGAB|\n(3>A|\n"
     with pytest.raises(AbcParseError) as info:
         tokenizer([KESH, bad])
     assert str(info.value).endswith(" (tune X:9 'Broken' (item 2 of the batch (index 1)))")
-    untitled = "X:12\nK:G\n>A|\n"  # the reader names it by its X: alone: not said twice
+    untitled = "X:12\nK:G\n(3>A|\n"  # the reader names it by its X: alone: not said twice
     with pytest.raises(AbcParseError, match=r": [^:]*\(tune X:12 \(item 1 of the batch") as info:
         tokenizer([untitled])
     assert info.value.tune == "X:12"

@@ -358,6 +358,7 @@ class _RowsToAbc:
         meter: str | None = None,
         skip_special_tokens: bool = False,
         clean_up_tokenization_spaces: bool | None = None,
+        **unknown: Any,
     ) -> str | list[str]:
         """ABC text of one tune's rows: headers X, T, R, M, L, K and the body; of a batch, a list
         of texts, as `batch_decode` gives (as `transformers` 5's ``decode`` does).
@@ -383,8 +384,9 @@ class _RowsToAbc:
                 (`rows_compound`), spelled out where the meter written reads them otherwise.
             skip_special_tokens, clean_up_tokenization_spaces: the `transformers` keywords,
                 accepted and without effect: the ABC is written by `abc_writer`, not joined from
-                token strings. Any other keyword is a `TypeError`, as Python's own, and so is
-                an argument of another type (``key=5``, ``x=None``, float ids).
+                token strings. Any other keyword is a `TypeError`, as Python's own but naming
+                ``AbcTokenizer.decode()`` and the keywords it takes (`_unknown_keywords`), and
+                so is an argument of another type (``key=5``, ``x=None``, float ids).
 
         ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
         ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
@@ -394,6 +396,8 @@ class _RowsToAbc:
         or rest (only bar lines, tuplet marks or ties, or none between ``<start>`` and
         ``<end>``): the reader refuses a tune with no notes, so their ABC would not read back.
         """
+        if unknown:  # (Python's own named this class: `_RowsToAbc.decode() got ...`)
+            raise TypeError(_unknown_keywords("decode", unknown))
         check_ids_type(token_ids, "decode")
         if holds_tunes(token_ids):
             return self.batch_decode(
@@ -418,10 +422,9 @@ class _RowsToAbc:
         `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
         refused before the first, without naming one, as is a keyword `decode` does not take
         (a `TypeError`)."""
-        try:  # `decode`'s own check would come only at the first tune, and never for none
-            inspect.signature(self.decode).bind(None, **kwargs)
-        except TypeError as err:
-            raise TypeError(f"AbcTokenizer.batch_decode() {err}") from None
+        unknown = [name for name in kwargs if name not in _DECODE_KEYWORDS]
+        if unknown:  # `decode`'s own check would come only at the first tune, and never for none
+            raise TypeError(_unknown_keywords("batch_decode", unknown))
         if kwargs.get("register", "inverse") not in ("inverse", "auto"):
             raise ValueError(f"register must be 'inverse' or 'auto', got {kwargs['register']!r}")
         check_decode_options(kwargs.get("key"), kwargs.get("title", ""), kwargs.get("x", 1))
@@ -440,3 +443,27 @@ class _RowsToAbc:
             except ValueError as err:
                 raise type(err)(f"{err} ({batch_item(n)})") from err
         return texts
+
+
+#: The keywords `_RowsToAbc.decode` (and so `AbcTokenizer.decode` and ``batch_decode``) takes.
+_DECODE_KEYWORDS = tuple(
+    parameter.name
+    for parameter in inspect.signature(_RowsToAbc.decode).parameters.values()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def _unknown_keywords(method: str, names: Any) -> str:
+    """The `TypeError` message of keywords ``names`` that `AbcTokenizer`'s ``method``
+    (``decode``, ``batch_decode``) does not take, in Python's words, naming the public method
+    and the keywords it takes.
+
+    >>> _unknown_keywords("decode", ["foo"])
+    "AbcTokenizer.decode() got an unexpected keyword argument 'foo' (it takes key, title, ...)"
+    """
+    names = list(names)
+    plural = "s" if len(names) > 1 else ""
+    return (
+        f"AbcTokenizer.{method}() got {'unexpected' if plural else 'an unexpected'} keyword "
+        f"argument{plural} {', '.join(map(repr, names))} (it takes {', '.join(_DECODE_KEYWORDS)})"
+    )
