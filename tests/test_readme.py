@@ -343,3 +343,16 @@ def test_the_pipeline_table_names_every_refused_argument():
     listed = _table_first_cells("generation.md", "#### Pipeline arguments")
     assert "return_tensors" in listed
     assert not sorted(set(TRANSFORMERS_ONLY) - listed), sorted(set(TRANSFORMERS_ONLY) - listed)
+
+
+def test_the_retrieval_eval_table_places_each_file_where_the_run_writes_it():
+    """docs/retrieval.md listed `known_queries.abc` among the files of `retrieval_eval/` (kept out
+    of an upload), though `train.py` writes it beside the model, where the upload takes it."""
+    from training.hub import UPLOAD_IGNORE_PATTERNS
+    from training.train_tune_title import KNOWN_QUERIES_FILE
+    from training.tune_title_retrieval import RETRIEVAL_EVAL_DIR
+
+    listed = _table_first_cells("retrieval.md", "### The evaluation at the end of a training run")
+    in_folder = {f"{RETRIEVAL_EVAL_DIR}/{name}.abc" for name in ("train", "known", "unseen")}
+    assert listed == in_folder | {KNOWN_QUERIES_FILE}
+    assert f"{RETRIEVAL_EVAL_DIR}/*" in UPLOAD_IGNORE_PATTERNS
