@@ -439,3 +439,21 @@ def test_identify_from_an_edit_distance_index_does_not_import_datasets(edit_inde
     *answer, last = python_lines(code, timeout=120)
     assert "Reel 2" in answer[0]
     assert last == "0 False"
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "said"),
+    [
+        (["transpose", "-", "--key", "D"], 2, "no tune to transpose: stdin (empty input)"),
+        (["check", "-"], 1, "FAIL stdin: empty input"),
+    ],
+)
+def test_a_closed_stdin_reads_as_an_empty_input(argv, status, said, monkeypatch, capsys):
+    """``irish-tune transpose - <&-`` (Python's sys.stdin is None) ended in an AttributeError
+    traceback; it is an empty input, as ``< /dev/null`` is."""
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(argv) == status
+    out = capsys.readouterr()
+    assert said in out.out + out.err

@@ -385,7 +385,11 @@ def read_abc_file(path: str | os.PathLike, said: CappedWarnings | None = None) -
 
 
 def read_stdin(said: CappedWarnings | None = None) -> str:
-    """The text on standard input (see `decode_abc`), decompressed first when compressed."""
+    """The text on standard input (see `decode_abc`), decompressed first when compressed. A
+    closed standard input (``<&-``: Python's `sys.stdin` is None) reads as empty, as
+    ``< /dev/null`` does, so the reader reports an empty input rather than an AttributeError."""
+    if sys.stdin is None:
+        return ""
     if sys.stdin.isatty():  # nothing piped in: say what the wait is for
         end = "Ctrl-Z then Enter" if os.name == "nt" else "Ctrl-D"  # the end of input there
         print(f"reading ABC from the terminal; end with {end}", file=sys.stderr)
