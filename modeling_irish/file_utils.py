@@ -1,6 +1,7 @@
 """Filesystem helpers shared by the caches of the loader and the training script, and by the
 files the commands write (`replacing_file`; several at once, whole or not at all:
-`replacing_files`); the cleanup of a failed write, which names what it leaves behind in a
+`replacing_files`; a device or pipe, ``-o /dev/stdout``, written in place: `written_in_place`);
+the cleanup of a failed write, which names what it leaves behind in a
 warning rather than hide the error that failed it (`discard_file`, `discard_folder`: they live in
 `tokenization.file_cleanup`, which the tokenized cache uses without importing torch, and are
 importable from here as before)."""
@@ -8,9 +9,11 @@ importable from here as before)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
@@ -34,6 +37,7 @@ __all__ = [
     "remove_directory",
     "replacing_file",
     "replacing_files",
+    "written_in_place",
 ]
 
 
@@ -125,6 +129,15 @@ def replacing_file(
     under its temporary name when the block ends, to be renamed with the group's other files
     (`ReplacingFiles.staged` names it meanwhile).
 
+    A ``path`` that is no file but a device, a pipe or a socket once its links are followed
+    (``/dev/null``, a ``mkfifo`` pipe, ``>(gzip > x.gz)``), or that names an open file
+    descriptor (``/dev/stdout``, ``/dev/fd/1``: `written_in_place`), is not replaced: the block
+    is given ``path`` itself to write into, with no temporary file, no rename and so no
+    atomicity (a reader of the pipe gets what was written before a failure; the device stays
+    a device). In a ``group`` such a path is refused, an `OSError` naming it, before anything
+    is written: a group is renamed into place whole or not at all, which a pipe cannot be. A
+    folder is refused as before (``[Errno 21] Is a directory``).
+
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
     >>> path = Path(scratch.name) / "tune.abc"
@@ -142,6 +155,11 @@ def replacing_file(
     >>> scratch.cleanup()
     """
     final = os.fspath(path)
+    if written_in_place(final):
+        if group is not None:
+            raise OSError(errno.EINVAL, _NOT_IN_A_GROUP, final)
+        yield final  # the writer's own errors name it; nothing of ours to remove
+        return
     folder, name = os.path.split(final)
     stem, ext = os.path.splitext(name)
     tmp = os.path.join(folder, _temporary_name(stem, ext))
@@ -160,6 +178,54 @@ def replacing_file(
     except BaseException:
         discard_file(tmp)
         raise
+
+
+#: Why `replacing_file` refuses a device or pipe in a group of files.
+_NOT_IN_A_GROUP = (
+    "a device or pipe, not a file: a group of files is written whole or not at all, which it "
+    "cannot be"
+)
+#: The folders whose entries are the open file descriptors of a process (``/dev/stdout`` and
+#: ``/dev/fd/1`` lead to ``/proc/self/fd/1`` on Linux; ``/dev/fd`` itself elsewhere).
+_DESCRIPTOR_FOLDER = re.compile(r"/proc/[^/]+(?:/task/[^/]+)?/fd|/dev/fd")
+#: The most links `_names_descriptor` follows (Linux's own limit).
+_MAX_LINKS = 40
+
+
+def written_in_place(path: str | os.PathLike) -> bool:
+    """Whether `replacing_file` writes ``path`` itself rather than replace it: a path that is,
+    once its links are followed, a device, a pipe or a socket (not a regular file, nor a
+    folder), or that names an open file descriptor (`_names_descriptor`: ``-o /dev/stdout``
+    redirected to a file goes into that file, not over the link). A missing path is a new file.
+
+    >>> written_in_place("/dev/null"), written_in_place(__file__), written_in_place("/no/file")
+    (True, False, False)
+    """
+    final = os.fspath(path)
+    try:
+        mode = os.stat(final).st_mode
+    except OSError:  # missing (a new file), or a dangling link: the write says what is wrong
+        return False
+    if stat.S_ISDIR(mode):
+        return False
+    return not stat.S_ISREG(mode) or _names_descriptor(final)
+
+
+def _names_descriptor(path: str) -> bool:
+    """Whether ``path``, or a link on its way to a file, lies in a folder of open file
+    descriptors (`_DESCRIPTOR_FOLDER`: ``/dev/stdout`` -> ``/proc/self/fd/1``).
+
+    >>> _names_descriptor("/dev/stdout"), _names_descriptor(__file__)
+    (True, False)
+    """
+    for _ in range(_MAX_LINKS):
+        folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        if _DESCRIPTOR_FOLDER.fullmatch(folder):
+            return True
+        if not os.path.islink(path):
+            return False
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    return False
 
 
 #: The longest file name, in bytes, that most file systems take (ext4, APFS, NTFS's 255 UTF-16
