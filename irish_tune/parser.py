@@ -107,7 +107,8 @@ def add_transpose_args(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         default=None,
-        help="file to write the tunes to, replaced whole once all are written (default: stdout)",
+        help="file to write the tunes to, replaced whole once all are written (default: "
+        "stdout); a device or pipe (/dev/stdout, a mkfifo pipe) is written into, not replaced",
     )
 
 
