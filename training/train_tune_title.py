@@ -429,6 +429,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
 
 
 __all__ = [
+    "KNOWN_QUERIES_FILE",
     "UNRECORDED_CONFIG_VALUES",
     "UNRECORDED_HINT",
     "add_arguments",
