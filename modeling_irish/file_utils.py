@@ -117,6 +117,9 @@ def replacing_file(
     full disk (the writer of the block opens the temporary name itself: a program may write it,
     and the file gets the permissions of any new file).
 
+    A ``path`` that is a link to a file keeps its link: the file it leads to is the one
+    replaced (as ``cp`` writes through a link), not the link by a file.
+
     The name is hidden beside ``path`` (the same folder, so the rename stays on one disk) and
     keeps its extension (fluidsynth picks the audio format by it):
     ``.tune.<pid>.<start>@<host>.tmp.wav`` (`_temporary_name`: the writer's process, its start
@@ -160,6 +163,9 @@ def replacing_file(
             raise OSError(errno.EINVAL, _NOT_IN_A_GROUP, final)
         yield final  # the writer's own errors name it; nothing of ours to remove
         return
+    shown = final  # the name errors give: the one the caller gave
+    if os.path.islink(final):  # replace the file the link leads to, and keep the link
+        final = os.path.realpath(final)
     folder, name = os.path.split(final)
     stem, ext = os.path.splitext(name)
     tmp = os.path.join(folder, _temporary_name(stem, ext))
@@ -174,7 +180,7 @@ def replacing_file(
         discard_file(tmp)  # one that will not go: a warning, and this error raised
         if err.errno is None or err.filename not in (None, tmp):
             raise
-        raise OSError(err.errno, err.strerror, final) from err
+        raise OSError(err.errno, err.strerror, shown) from err
     except BaseException:
         discard_file(tmp)
         raise

@@ -1,6 +1,7 @@
 """`replacing_file` on a path that is no regular file: a device, a named pipe, a link to one, or
 an open file descriptor (``-o /dev/stdout``) is written into, never replaced by a file (as root,
-the rename made ``/dev/null`` a regular file); in a group of files such a path is refused."""
+the rename made ``/dev/null`` a regular file); in a group of files such a path is refused. A
+link to a regular file keeps its link: the file it leads to is replaced."""
 
 from __future__ import annotations
 
@@ -102,3 +103,22 @@ def test_transpose_to_a_descriptor_writes_into_what_it_is_open_on(tmp_path):
         [*command, "-o", "/proc/self/fd/1"], cwd=ROOT, capture_output=True, encoding="utf-8"
     )
     assert piped.returncode == 0 and "K:D" in piped.stdout, piped.stderr
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_a_link_to_a_file_keeps_its_link_and_the_file_it_leads_to_is_replaced(tmp_path, grouped):
+    (tmp_path / "versions").mkdir()
+    target = tmp_path / "versions" / "v3.abc"
+    target.write_text("earlier", encoding="utf-8")
+    link = tmp_path / "current.abc"
+    link.symlink_to(target)
+    if grouped:
+        with replacing_files() as group, replacing_file(link, group) as tmp:
+            Path(tmp).write_text("X:1", encoding="utf-8")
+    else:
+        with replacing_file(link) as tmp:
+            Path(tmp).write_text("X:1", encoding="utf-8")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text(encoding="utf-8") == "X:1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current.abc", "versions"]
+    assert [p.name for p in (tmp_path / "versions").iterdir()] == ["v3.abc"]
