@@ -104,8 +104,9 @@ class AbcTune:
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
     #: mid-tune key changes (an inline ``[K:...]``, a ``K:`` line in the body; not one that
     #: sets a clef alone): ``(index of the first token under the new key, key)``. The reader
-    #: spells the notes after it in that key; `key` stays the header's. Only
-    #: `render_musicxml` reads them, to write the new key signature.
+    #: spells the notes after it in that key; `key` stays the header's. `render_musicxml`
+    #: writes the new key signature there, `write_abc` an inline ``[K:]``; `normalise_tune`
+    #: and ``irish-tune transpose`` move them with the notes (`moved_key`).
     key_changes: list[tuple[int, Key]] = field(default_factory=list)
     #: tempo changes in the body (a ``Q:`` line after ``K:``, before the music too, an inline
     #: ``[Q:...]``):

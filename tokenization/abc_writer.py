@@ -122,9 +122,7 @@ class _Speller:
     which carries none."""
 
     def __init__(self, key: Key) -> None:
-        self.key = key
-        self.sig = key.accidentals
-        self.always_marked = _misread_letters(key)
+        self.change_key(key)
         self.reset_bar()
         self.carry: dict[int, int] = {}  # natural pitch -> pitch carried by a tie
         self.next_carry: dict[int, int] = {}
@@ -138,6 +136,14 @@ class _Speller:
         """A tie after the last note (or after the whole last chord)."""
         for nat, pitch in self.group if all_chord else self.group[-1:]:
             self.next_carry[nat] = pitch
+
+    def change_key(self, key: Key) -> None:
+        """Spell the notes from here on in ``key`` (a mid-tune ``[K:]``). The letters that had an
+        accidental in the bar keep writing theirs: the reader drops them with the old key, and
+        other readers may not."""
+        self.key = key
+        self.sig = key.accidentals
+        self.always_marked = _misread_letters(key)
 
     def reset_bar(self) -> None:
         self.touched: set[str] = set()  # letters that had an accidental in this bar
@@ -248,6 +254,7 @@ def tokens_to_body(
     inline_parts: Collection[int] = (),
     parts_after_tempo: Collection[int] = (),
     section_titles: Sequence[tuple[int, str]] = (),
+    key_changes: Sequence[tuple[int, Key]] = (),
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``: ``(token
     index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as inline
@@ -267,8 +274,11 @@ def tokens_to_body(
     (before the parts there), inside a bar too, whose line it breaks (ABC 2.1 has no inline
     ``[T:]``), and one after a ``:|:`` or ``|:`` that ends notes between the bar line's two
     halves, before the part it opens (``:|``, ``T:Part B``, ``|:``: `_SPLIT_BEFORE_TITLE`);
-    one past the tokens is a `ValueError`. Without them the body has no ``[M:]``,
-    ``[Q:]``, ``P:`` or ``T:``. Bars are written in beat groups (`beat_group`), which only sets
+    one past the tokens is a `ValueError`; ``key_changes``: ``(token index, key)`` of mid-tune
+    key changes (`AbcTune.key_changes`, keys of at most 7 sharps or flats), written as inline
+    ``[K:...]`` fields as the meter changes are, the notes after each spelled in its key.
+    Without them the body has no ``[M:]``, ``[Q:]``, ``[K:]``, ``P:`` or ``T:``.
+    Bars are written in beat groups (`beat_group`), which only sets
     how sheet music beams them; dotted pairs as broken rhythm, ``G>A``
     (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the meter or a
     section end, or after every ``bars_per_line`` bar lines when it is given (0: one line).
@@ -307,7 +317,7 @@ def tokens_to_body(
     bar = _BarText(engravable, pickup=True)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
-    changes = dict(meter_changes)
+    changes, keys = dict(meter_changes), dict(key_changes)
     ending = part_ending_tempos(tempo_changes, part_changes, parts_after_tempo)
     end_tempos = {at: _inline_field("Q", text) for at, text in _places(tempo_changes, ending)}
     tempos = dict(_places(tempo_changes, ending, keep=False))
@@ -336,6 +346,9 @@ def tokens_to_body(
             group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
             lines.meter(bar_length)
             bar.field(f"[M:{meter or 'none'}]")
+        if index in keys:
+            speller.change_key(keys[index])
+            bar.field(f"[K:{keys[index].abc}]")
         if index in tempos and not tempo_split:
             bar.field(_inline_field("Q", tempos[index]))
         kind = tok.kind
@@ -420,6 +433,8 @@ def tokens_to_body(
         _write_parts_and_tempo(*parts_here, end_tempos.get(index + 1), bar, out, done, lines)
     if index + 1 in changes:  # (`|[M:3/4]` at the end)
         bar.field(f"[M:{changes[index + 1] or 'none'}]")
+    if index + 1 in keys:
+        bar.field(f"[K:{keys[index + 1].abc}]")
     if index + 1 in tempos:
         bar.field(_inline_field("Q", tempos[index + 1]))
     out.append(bar.text(bar_length, beat, unit, group))
@@ -502,9 +517,10 @@ def write_abc(
     inline_parts: Collection[int] = (),
     parts_after_tempo: Collection[int] = (),
     section_titles: Sequence[tuple[int, str]] = (),
+    key_changes: Sequence[tuple[int, Key]] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes`` and ``tempo_changes``, the ``part_changes`` (with
+    mid-tune ``meter_changes``, ``key_changes`` and ``tempo_changes``, the ``part_changes`` (with
     ``inline_parts`` and ``parts_after_tempo``) and the ``section_titles`` of `tokens_to_body`,
     and its layout: four bars
     of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``, and with
@@ -548,14 +564,11 @@ def write_abc(
     lines += [f"R:{_field_text(value)}" for value in rhythm or ()]
     lines.append(f"M:{meter or 'none'}")
     lines.append(f"L:{unit.numerator}/{unit.denominator}")
-    written = standard_key(key)
-    if written != key:
-        warnings.warn(
-            f"{key.name} needs {abs(key.signature)} {'sharps' if key.signature > 0 else 'flats'}, "
-            f"more than an ABC key signature holds: written in {written.name}, the same notes",
-            stacklevel=2,
-        )
+    written = _written_key(key)
     lines.append(f"K:{written.abc}")
+    changed_keys = []
+    for at, changed in key_changes:  # (a loop: the warning names write_abc's caller)
+        changed_keys.append((at, _written_key(changed)))
     body = tokens_to_body(
         tokens,
         key=written,
@@ -569,8 +582,21 @@ def write_abc(
         inline_parts=inline_parts,
         parts_after_tempo=parts_after_tempo,
         section_titles=section_titles,
+        key_changes=changed_keys,
     )
     return "\n".join(lines) + "\n" + body + "\n"
+
+
+def _written_key(key: Key) -> Key:
+    """``key`` as a ``K:`` writes it: `standard_key`, with a warning when that respells it."""
+    written = standard_key(key)
+    if written != key:
+        warnings.warn(
+            f"{key.name} needs {abs(key.signature)} {'sharps' if key.signature > 0 else 'flats'}, "
+            f"more than an ABC key signature holds: written in {written.name}, the same notes",
+            stacklevel=3,
+        )
+    return written
 
 
 def _title_before_notes(tokens: Sequence[Token], section_titles: Sequence[tuple[int, str]]) -> bool:

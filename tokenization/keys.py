@@ -19,6 +19,7 @@ __all__ = [
     "KeySpec",
     "check_key",
     "clef_octave",
+    "moved_key",
     "normalise_shift",
     "normalise_tune",
     "parse_key",
@@ -402,6 +403,35 @@ def standard_key(key: Key) -> Key:
     raise AssertionError(f"no key of the same sound as {key.name}")  # every signature has one
 
 
+#: A tonic's accidental as a `Key` spells it
+_ALTER_TEXT = {-1: "b", 0: "", 1: "#"}
+_LETTERS = "CDEFGAB"
+
+
+def moved_key(key: Key, src: Key, dst: Key) -> Key:
+    """``key`` (a mid-tune key change of a tune in ``src``) moved as the tune moves into
+    ``dst``: by the interval from ``src``'s tonic to ``dst``'s, letters and semitones alike, so
+    it stands to the new key as it stood to the old (the dominant stays the dominant), its mode
+    kept. A tonic that would need a double sharp or flat takes the spelling of the same pitch
+    with the fewest sharps or flats.
+
+    >>> moved_key(Key("D", "major"), Key("G", "major"), Key("C", "major")).name
+    'G major'
+    >>> moved_key(Key("Bb", "major"), Key("D", "mixolydian"), Key("G", "mixolydian")).name
+    'Eb major'
+    >>> moved_key(Key("E", "minor"), Key("Bb", "major"), Key("C#", "major")).name  # not F##m
+    'G minor'
+    """
+    letters = _LETTERS.index(dst.tonic[0]) - _LETTERS.index(src.tonic[0])
+    letter = _LETTERS[(_LETTERS.index(key.tonic[0]) + letters) % 7]
+    pc = (key.tonic_pc + dst.tonic_pc - src.tonic_pc) % 12
+    alter = (pc - LETTER_PC[letter] + 6) % 12 - 6
+    if abs(alter) <= 1:
+        return Key(letter + _ALTER_TEXT[alter], key.mode)
+    spellings = [Key(name + text, key.mode) for name in _LETTERS for text in _ALTER_TEXT.values()]
+    return min((k for k in spellings if k.tonic_pc == pc), key=lambda k: abs(k.signature))
+
+
 def transpose_shift(src: Key, dst: Key) -> int:
     """Semitones (in -6..+5, nearest to 0) that move the tonic of `src` onto that of `dst`.
 
@@ -480,7 +510,9 @@ def normalise_tune(tune: AbcTune) -> AbcTune:
     """Transpose a tune so that its tonic lands on the white-key tonic of its mode, in the
     octave the shared corpus uses (`normalise_shift`: G major tunes go down a fifth to C).
 
-    The original key is kept in `original_key` and written in front of `fields["Z"]`.
+    The original key is kept in `original_key` and written in front of `fields["Z"]`; the
+    mid-tune key changes move with the notes (`moved_key`: D major in a G major tune becomes
+    G major in C).
     A tune already on the white keys (the shared corpus) keeps its fields; its
     `original_key` is read from `Z:` when that names a key of the same mode.
 
@@ -502,6 +534,7 @@ def normalise_tune(tune: AbcTune) -> AbcTune:
         key=white,
         original_key=tune.key,
         fields=fields,
+        key_changes=[(at, moved_key(k, tune.key, white)) for at, k in tune.key_changes],
     )
 
 

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from .abc_parser import AbcTune, Token
 from .abc_writer import OWN_FIELDS, write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
-from .keys import Key, normalise_tune, output_shift, standard_key, transpose_tokens
+from .keys import Key, moved_key, normalise_tune, output_shift, standard_key, transpose_tokens
 
-__all__ = ["parse_abc_strict", "round_trip_rows", "write_tune"]
+__all__ = ["parse_abc_strict", "round_trip_rows", "write_tune", "written_key_changes"]
 
 
 def _rows(tune: AbcTune) -> TuneRows:
@@ -41,8 +41,9 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     Returns ``(rows, rows_again, written_abc)``; they are equal when the round trip holds. The
     header is written back whole (`write_abc`: its number, every title and rhythm, meter,
     key, and every other field, the tempo ``Q:`` and the order of the parts ``P:AABB`` among
-    them, but ``L:``, the writer's own, and ``V:``), and so are the mid-tune meter and tempo
-    changes (`AbcTune.meter_changes`, `AbcTune.tempo_changes`), the parts the body marks
+    them, but ``L:``, the writer's own, and ``V:``), and so are the mid-tune meter, key and
+    tempo changes (`AbcTune.meter_changes`, `AbcTune.key_changes`, `AbcTune.tempo_changes`),
+    the parts the body marks
     (`AbcTune.part_changes`, ``P:B``) and its section titles (`AbcTune.section_titles`,
     ``T:Part B`` after ``K:``, not header titles), and read back: the rows carry none of them
     but the meter, rhythm and mode, so a `ValueError` names the header field the text read back
@@ -54,7 +55,8 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     shift = output_shift(normal.key, original)  # the inverse of the normalisation
     text = write_tune(tune, transpose_tokens(normal.tokens, shift), original, tune.fields)
     read = parse_abc_strict(text)
-    lost = _header_changed(tune, read, standard_key(original)) or _changes_lost(tune, read)
+    lost = _header_changed(tune, read, standard_key(original))
+    lost = lost or _changes_lost(tune, read, written_key_changes(tune, original))
     if lost is not None:
         raise ValueError(lost)
     rows, normal_again = _rows(normal), normalise_tune(read)
@@ -148,10 +150,14 @@ def _shown(value: object, listed: bool) -> str:
     return repr(value)
 
 
-def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
-    """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter or tempo
-    changes, its parts or its section titles, ``(token index, value)`` each, or None when it
-    does not (the header's order of the parts, ``P:AABB``, is `_header_changed`'s).
+def _changes_lost(
+    tune: AbcTune, again: AbcTune, key_changes: list[tuple[int, Key]] | None = None
+) -> str | None:
+    """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter, key or
+    tempo changes, its parts or its section titles, ``(token index, value)`` each, or None when
+    it does not (the header's order of the parts, ``P:AABB``, is `_header_changed`'s). The key
+    changes are compared with ``key_changes``, those written (`written_key_changes`), else
+    with ``tune``'s.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> changed = parse_abc("X:1\\nM:4/4\\nK:C\\nABcd|[M:3/4]ABc|")
@@ -160,6 +166,11 @@ def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
     """
     for what, before, after in (
         ("meter changes", tune.meter_changes, again.meter_changes),
+        (
+            "key changes",
+            _named(tune.key_changes if key_changes is None else key_changes),
+            _named(again.key_changes),
+        ),
         ("tempo changes", tune.tempo_changes, again.tempo_changes),
         ("parts", tune.part_changes, again.part_changes),
         ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
@@ -168,6 +179,24 @@ def _changes_lost(tune: AbcTune, again: AbcTune) -> str | None:
         if before != after:
             return f"the {what} {before} became {after} after the round trip"
     return None
+
+
+def _named(changes: list[tuple[int, Key]]) -> list[tuple[int, str]]:
+    """Key changes as a failure's reason shows them: ``[(14, 'D major')]``."""
+    return [(at, key.name) for at, key in changes]
+
+
+def written_key_changes(tune: AbcTune, key: Key) -> list[tuple[int, Key]]:
+    """The mid-tune key changes of ``tune`` as `write_tune` writes them with the tune in
+    ``key``: each moved as the tune moves from its own key (`moved_key`), in its standard
+    spelling (`standard_key`), where the reader reads them back.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nK:G\\nGABc|\\nK:D\\nd^cBA|")
+    >>> _named(written_key_changes(tune, Key("A", "major")))
+    [(5, 'E major')]
+    """
+    return [(at, standard_key(moved_key(k, tune.key, key))) for at, k in tune.key_changes]
 
 
 def parse_abc_strict(text: str) -> AbcTune:
@@ -207,7 +236,8 @@ def write_tune(
     """`write_abc` of ``tokens`` (``tune``'s, moved) in ``key``, with ``tune``'s header and what
     its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
     ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
-    changes, parts and section titles; a tune without ``T:`` gets one empty ``T:``, unless a
+    changes, its key changes moved into ``key`` (`written_key_changes`: the notes after each are
+    spelled in it), parts and section titles; a tune without ``T:`` gets one empty ``T:``, unless a
     section title titles it (`write_abc`). `round_trip_rows` and ``irish-tune transpose``
     (`tokenization.transposition`) write tunes with it."""
     return write_abc(
@@ -218,6 +248,7 @@ def write_tune(
         title=tune.fields.get("T") or ([] if tune.title else [""]),
         rhythm=tune.fields.get("R", []),
         meter_changes=tune.meter_changes,
+        key_changes=written_key_changes(tune, key),
         tempo_changes=tune.tempo_changes,
         fields={letter: v for letter, v in fields.items() if letter not in _NOT_FIELDS},
         part_changes=tune.part_changes,

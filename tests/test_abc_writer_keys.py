@@ -1,0 +1,109 @@
+"""Mid-tune key changes (`AbcTune.key_changes`) through the ABC writer: written back as inline
+``[K:]`` fields where they stood, the notes after each spelled in its key, moved with the tune by
+``irish-tune transpose`` (``--key``, or normalised onto the white keys), and compared by
+``check``'s round trip. The tunes are O'Neill's and Ryan's, as music21 bundles them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokenization import round_trip
+from tokenization.abc_parser import AbcTune, parse_abc
+from tokenization.keys import Key, normalise_tune
+from tokenization.round_trip import round_trip_rows
+from tokenization.transposition import transposed_abc
+
+#: Ryan's Mammoth, "Golden Gate -- Reel" (shortened): a K:D line between the parts
+GOLDEN_GATE = """X:1
+T:Golden Gate -- Reel
+R:reel
+M:2/4
+L:1/16
+K:G
+dc|B2BA G2GF|EAGE D2DC|B,DGB ADFA|G2B2G2:|
+K:D
+|:FG|A3d f3d|ceba gecG|FAdf a2FG|ceba geBc|d2d2d2:|
+"""
+#: O'Neill's X:67 "My Love Has Gone" (shortened): an inline [K:C] after the first part
+MY_LOVE = """X:67
+T:My Love Has Gone
+M:2/4
+L:1/8
+K:G
+c2 (BA) | G2 (DB,) | C2 (FE) | D3 D | BGDB, | EcAF | G2 G2 | G4 ||[K:C]
+E2 (Gc) | G(G ^FG) | (Ad c)A | G2 (cd) |]
+"""
+#: Ryan's Mammoth, "Trip to the Cottage -- Jig" (shortened): G lydian, then G major
+COTTAGE = """X:1
+T:Trip to the Cottage -- Jig
+M:6/8
+L:1/8
+K:Glyd
+GAB cBA|GBd c2A|GAB cde|dBG A3:|
+K:G
+|:gfe dcB|cBA BAG|FGA cBA|G3 G3:|
+"""
+
+
+def _changes(tune: AbcTune) -> list[tuple[int, str]]:
+    return [(at, key.name) for at, key in tune.key_changes]
+
+
+def _pitches(tune: AbcTune) -> list[int]:
+    return [t.pitch for t in tune.tokens if t.pitch is not None]
+
+
+@pytest.mark.parametrize("abc", [GOLDEN_GATE, MY_LOVE, COTTAGE])
+def test_the_round_trip_writes_key_changes_back_where_they_stood(abc):
+    """``check``'s round trip writes each key change back as ``[K:]`` at the same token, the
+    notes after it spelled in its key (Golden Gate's D part: ``c``, not ``^c``)."""
+    tune = parse_abc(abc)
+    assert tune.key_changes
+    rows, again, text = round_trip_rows(tune)
+    read = parse_abc(text)
+    assert rows.rows() == again.rows()
+    assert read.key_changes == tune.key_changes
+    assert _pitches(read) == _pitches(tune)
+    if abc is GOLDEN_GATE:
+        assert "[K:D]" in text and "^c" not in text and "^F" not in text
+
+
+def test_a_round_trip_that_drops_key_changes_fails(monkeypatch):
+    """A writer that loses the key changes fails ``check``'s round trip, naming them."""
+    write_abc = round_trip.write_abc
+
+    def dropping(tokens, **kwargs):
+        return write_abc(tokens, **{**kwargs, "key_changes": ()})
+
+    monkeypatch.setattr(round_trip, "write_abc", dropping)
+    with pytest.raises(ValueError, match=r"key changes \[\(31, 'D major'\)\] became \[\]"):
+        round_trip_rows(parse_abc(GOLDEN_GATE))
+
+
+@pytest.mark.parametrize(
+    ("abc", "key", "changes"),
+    [
+        (GOLDEN_GATE, Key("A", "major"), [(31, "E major")]),
+        (GOLDEN_GATE, None, [(31, "G major")]),  # normalised: G -> C, so D -> G
+        (MY_LOVE, Key("D", "major"), [(30, "G major")]),
+        (COTTAGE, None, [(25, "F major")]),  # G lydian -> F lydian: its G major -> F major
+    ],
+)
+def test_transpose_moves_key_changes_with_the_tune(abc, key, changes):
+    """``irish-tune transpose`` (``--key``, or normalised onto the white keys) writes each key
+    change moved by the tune's interval, at the same token, the notes spelled in it."""
+    tune = parse_abc(abc)
+    text = transposed_abc(tune, key)
+    read = parse_abc(text)
+    assert _changes(read) == changes
+    moved = [p - q for p, q in zip(_pitches(read), _pitches(tune))]
+    assert len(set(moved)) == 1 and len(moved) == len(_pitches(tune))
+    if abc is GOLDEN_GATE:  # its D part has no note outside D major, in any key
+        assert not any(sign in text.split("[K:", 1)[1] for sign in "^_=")
+
+
+def test_normalising_moves_the_key_changes_with_the_notes():
+    """`normalise_tune` moves the key changes as it moves the notes (D major in a G major tune
+    is G major in C), so the normalised tune's are in its own keys."""
+    normal = normalise_tune(parse_abc(GOLDEN_GATE))
+    assert normal.key.name == "C major" and _changes(normal) == [(31, "G major")]
