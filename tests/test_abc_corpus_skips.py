@@ -19,7 +19,7 @@ def test_skipped_tunes_are_counted_with_reasons(tmp_path):
     book = write(tmp_path / "bad.abc", [
         tune(1, "Good"),
         tune(2, "Short", notes="ABc|"),
-        tune(3, "Stray at signs", notes="ABcd @@@ efga|"),
+        tune(3, "Stray commas", notes="ABcd ,,, efga|"),
         tune(4, "Stray brace", notes="ABcd } efga|"),
         tune(5, "Also good"),
     ])  # fmt: skip

@@ -160,3 +160,16 @@ def test_a_star_and_a_backslash_inside_a_line_are_ignored_with_a_warning():
         "column 10)",
     ]
     assert parse_abc(f"{KEY_D}ABcd|\\\nABcd|\n").warnings == []  # a continuation: silent
+
+
+def test_the_reserved_characters_are_ignored_with_a_warning_once_a_character():
+    # ABC 2.1 §8.1 reserves `# * ; ? @`: ignored, "perhaps with a warning"; `#;?@` were errors
+    text = f"{KEY_D}AB#cd#|A;B?c@d;|\n"
+    tune = parse_abc(text)
+    assert [t.text for t in tune.tokens if t.kind == "bar"] == ["|", "|"]
+    assert notes_and_lengths(text) == [(p, F(1, 8)) for p in (69, 71, 73, 74) * 2]
+    assert tune.warnings == [
+        f"`{mark}` inside the music ignored (a reserved character; line 5, column {column})"
+        for mark, column in (("#", 3), (";", 9), ("?", 11), ("@", 13))
+    ]
+    assert parse_abc(f'{KEY_D}"A#"AB [r:a;b?] cd|\n').warnings == []  # quoted, a field: theirs

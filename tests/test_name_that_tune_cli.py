@@ -270,7 +270,7 @@ def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
 
     _, out = _edit_distance_index_cli(tokenizer, tmp_path)
     snippet = tmp_path / "bare.abc"
-    snippet.write_text("K:D\nFAAB AF#D|\n", encoding="utf-8")  # line 2, column 8: "#" is no ABC
+    snippet.write_text("K:D\nFAAB AF}D|\n", encoding="utf-8")  # line 2, column 8: "}" is no ABC
     capsys.readouterr()
     assert main(["identify", "--index", out, str(snippet)]) == 2
     err = capsys.readouterr().err

@@ -289,14 +289,16 @@ class _BodyWalk:
         self._read_inline(letter, value, text)
 
     def _stray(self, m: re.Match, line: str) -> None:
-        """Pass over a ``*`` (ABC 2.1 §8.1 reserves it: ignored, "perhaps with a warning") or a
-        ``\\`` inside a line (it continues a line only at its end), with a warning naming the
-        first of each in the tune (they were passed over as spaces without a word)."""
+        """Pass over a reserved character (``# * ; ? @``: ABC 2.1 §8.1 reserves them for future
+        use, and asks programs to ignore them, perhaps with a warning) or a ``\\`` inside a
+        line (it continues a line only at its end), with a warning naming the first of each
+        character in the tune (``*`` and ``\\`` were passed over as spaces without a word, the
+        others were an `AbcParseError`, "unexpected character")."""
         mark = m[0][0]
         if mark in self.stray_marks:
             return
         self.stray_marks.add(mark)
-        why = "a reserved character" if mark == "*" else "a line continuation only at a line's end"
+        why = "a line continuation only at a line's end" if mark == "\\" else "a reserved character"
         self.warnings.append(
             f"`{mark}` inside the music ignored ({why}; line {self.lineno}, column "
             f"{self.error('').column})"
