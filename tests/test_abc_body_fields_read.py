@@ -80,7 +80,6 @@ def test_a_section_title_before_the_first_note_of_an_untitled_tune_titles_it(mus
         ("[R:reel]", "R: field (rhythm)"),
         ("[I:MIDI program 1]", "I: field (instruction)"),
         ("[m:~G3=G/A/G]", "m: field (macro)"),
-        ("[U:T=!trill!]", "U: field (user-defined symbol)"),
         ("[Z:me]", "Z: field (transcription)"),
         ("[C:Trad]", "C: field (composer)"),
         ("[X:2]", "X: field (reference number)"),

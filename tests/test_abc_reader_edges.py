@@ -8,7 +8,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from tokenization.abc_parser import AbcParseError, parse_abc
+from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 
 HEADER = "X:1\nM:4/4\nL:1/8\nK:C\n"
 
@@ -173,3 +173,28 @@ def test_the_reserved_characters_are_ignored_with_a_warning_once_a_character():
         for mark, column in (("#", 3), (";", 9), ("?", 11), ("@", 13))
     ]
     assert parse_abc(f'{KEY_D}"A#"AB [r:a;b?] cd|\n').warnings == []  # quoted, a field: theirs
+
+
+def test_a_letter_u_defines_is_a_decoration_without_a_warning():
+    # ABC 2.1 §4.16: `U:` defines ~, H-W and h-w; `U:` was not read, so `W` and `k` were said
+    # unknown; a redefined standard letter (`T`) takes the meaning given, known or not
+    text = "X:1\nM:4/4\nL:1/8\nU: W = !trill!\nU:T = !x!\nK:D\nWAB Wc|[U:k=+roll+]kd Te|\n"
+    tune = parse_abc(text)
+    assert notes_and_lengths(text) == [(p, F(1, 8)) for p in (69, 71, 73, 74, 76)]
+    assert tune.markings["deco"] == 4
+    assert tune.warnings == ["unknown decoration !x! (U: T) dropped (line 7, column 23)"]
+    # a tune's own `U:` replaces the file header's for its letter only
+    book = "U: W = !trill!\nU: T = !x!\n\nX:1\nU: T = !fermata!\nK:D\nWAB Tc|\n"
+    (tune,) = parse_tunebook(book)
+    assert tune.warnings == []
+
+
+def test_a_u_field_that_defines_no_symbol_is_ignored_with_a_warning():
+    tune = parse_abc("X:1\nU: A = !trill!\nK:D\nAB [U:j !x!] jc|\n")
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [69, 71, 73]
+    said = "cannot read user-defined symbol {}: U: defines ~, H-W or h-w as a !..! decoration"
+    assert tune.warnings == [
+        said.format("'A = !trill!'") + " (U: W = !trill!): ignored (line 2)",
+        said.format("'j !x!'") + " (U: W = !trill!): ignored (line 4, column 4)",
+        "unknown decoration j dropped (line 4, column 14)",
+    ]

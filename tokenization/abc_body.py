@@ -223,7 +223,7 @@ class _BodyWalk:
             elif kind in _IGNORED:
                 if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
                     markings[kind] = markings.get(kind, 0) + 1
-                    if kind == "deco" and unknown_decoration(m[0]):
+                    if kind == "deco" and unknown_decoration(m[0], self.user_symbols):
                         self._unknown_decoration(m)
                 elif kind == "lone" and self.body_re is _BODY_RE:
                     self._lone_bang(m)
@@ -336,14 +336,18 @@ class _BodyWalk:
     def _unknown_decoration(self, m: re.Match) -> None:
         """Warn, once a name, that a ``!..!`` or ``+..+`` decoration outside `DECORATIONS` is
         dropped with what it holds: in a file that writes ``!`` for a line break without
-        declaring ``I:linebreak !``, ``CDEF!GABc!`` is music, and abc2midi drops it too."""
+        declaring ``I:linebreak !``, ``CDEF!GABc!`` is music, and abc2midi drops it too. A
+        letter ``U:`` defined as such a decoration is said with its definition."""
         text = m[0]
+        if text in self.user_symbols:  # `U: W = !x!`
+            text = f"{self.user_symbols[text]} (U: {text})"
         if text in self.unknown_decorations:
             return
         self.unknown_decorations.add(text)
         column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
         inside = _BODY_RE.finditer(text, 1, len(text) - 1)
         music = text[0] == "!" and all(part.lastgroup in _MUSIC_GROUPS for part in inside)
+        music = music and text == m[0]  # a letter `U:` defined is no `!` line break
         hint = f"; {BANG_LINE_BREAK}" if music else ""
         self.warnings.append(
             f"unknown decoration {text} dropped (line {self.lineno}, column {column}){hint}"

@@ -20,7 +20,7 @@ from .abc_field_lines import (
     stray_line_warning,
     x_number,
 )
-from .abc_lexer import read_number, shown
+from .abc_lexer import read_number, shown, user_symbol
 from .abc_titles import _continued_values, _TitleFields, header_title, text_tune_name, tune_name
 from .abc_tunebook import (
     NO_ENDTEXT,
@@ -94,7 +94,6 @@ _NOT_READ_IN_BODY = {
     "R": "rhythm",
     "S": "source",
     "s": "symbol line",
-    "U": "user-defined symbol",
     "W": "words",
     "w": "lyrics",
     "X": "reference number",
@@ -363,8 +362,24 @@ class _HeaderFields(_TitleFields):
                 self._set_key(value, header=True)
             elif letter == "V":
                 self._declare_voice(value)
+            elif letter == "U":
+                self._define_symbol(value, None)
         except ValueError as exc:
             raise self.error(str(exc)) from None
+
+    def _define_symbol(self, value: str, column: int | None) -> None:
+        """Read the ``U:`` field ``value`` (`user_symbol`: ``U: W = !trill!``): the letter is
+        that decoration from here on, in the header or the body, a standard one (``T``, ``~``)
+        redefined too; a ``U:`` that cannot be read is passed over with a warning naming its
+        line (and ``column``, inline), not an error: a decoration changes no note. ``U:`` was
+        not read, and a letter it defined was said to be an unknown decoration."""
+        try:
+            symbol, decoration = user_symbol(value)
+        except ValueError as exc:
+            where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
+            self.warnings.append(f"{exc}: ignored ({where})")
+            return
+        self.user_symbols[symbol] = decoration
 
     def _set_key(self, value: str, header: bool) -> None:
         spec = parse_key_field(value)
@@ -493,6 +508,9 @@ class _HeaderFields(_TitleFields):
             return
         if letter == "I" and value.split()[:1] == ["propagate-accidentals"]:
             self._change_accidental_scope(value, self._field_column(inline))
+            return
+        if letter == "U":
+            self._define_symbol(value, self._field_column(inline))
             return
         if letter in _NOT_READ_IN_BODY:
             self._drop_field(letter, value, inline)

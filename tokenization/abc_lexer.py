@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from fractions import Fraction
 
 from .keys import LETTER_PC
@@ -19,6 +20,7 @@ __all__ = [
     "repeat_dots_inside",
     "repeat_start_dropped",
     "unknown_decoration",
+    "user_symbol",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -59,9 +61,12 @@ _BODY_RE = re.compile(
 )
 
 #: the decoration letters ABC 2.1 assigns (§4.14): the others of H-W and h-w are the user's to
-#: define with ``U:``, which the reader does not read; one is dropped with a warning (abcm2ps:
+#: define with ``U:`` (`user_symbol`); one not defined is dropped with a warning (abcm2ps:
 #: "unknown decoration"), as an unknown ``!..!`` is
 LETTER_DECORATIONS = frozenset("~.HLMOPSTuv")
+#: a ``U:`` field's value (ABC 2.1 §4.16): a symbol it may define, ``~``, H-W or h-w, ``=`` and
+#: the ``!..!`` (or ``+..+``) decoration it stands for
+_USER_SYMBOL_RE = re.compile(r"\s*([~H-Wh-w])\s*=\s*(![^!\s|]*!|\+[^+\s|]*\+)\s*")
 #: `_BODY_RE` for a tune that declares ``I:linebreak !``: a ``!`` is a line break, never the
 #: bracket of a decoration, so ``!f2g2!`` is two notes between two line breaks (ABC 2.1 §6.1.1)
 _BODY_BANG_BREAK_RE = re.compile(_BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
@@ -97,17 +102,40 @@ _NOTE_BASE: dict[str, tuple[int, str]] = {}
 _BAR_CACHE: dict[tuple[str, str | None], str] = {}
 
 
-def unknown_decoration(text: str) -> bool:
+def unknown_decoration(text: str, symbols: Mapping[str, str] | None = None) -> bool:
     """Whether the decoration ``text`` (`_BODY_RE`'s ``deco``) is one the reader does not know:
-    a letter ABC 2.1 leaves to ``U:`` (`LETTER_DECORATIONS`), or a ``!..!`` or ``+..+`` name
-    outside `DECORATIONS` (an empty ``!!`` or ``++`` aside).
+    a letter ABC 2.1 leaves to ``U:`` (`LETTER_DECORATIONS`) that the tune's ``U:`` fields,
+    ``symbols`` (`user_symbol`), do not define, or a ``!..!`` or ``+..+`` name outside
+    `DECORATIONS` (an empty ``!!`` or ``++`` aside). A letter ``symbols`` defines (``T`` or
+    ``~`` redefined too) is known when the decoration it stands for is.
 
     >>> [unknown_decoration(text) for text in ("T", "K", "~", "!trill!", "!x!", "++")]
     [False, True, False, False, True, False]
+    >>> [unknown_decoration(text, {"K": "!trill!", "T": "!x!"}) for text in ("K", "T", "W")]
+    [False, True, True]
     """
     if len(text) == 1:
+        if symbols and text in symbols:
+            return unknown_decoration(symbols[text])
         return text not in LETTER_DECORATIONS
     return len(text) > 2 and text[1:-1].lower() not in DECORATIONS
+
+
+def user_symbol(value: str) -> tuple[str, str]:
+    """The symbol and the decoration the ``U:`` field value ``value`` defines (ABC 2.1 §4.16:
+    ``U: W = !trill!``, ``U: ~ = !roll!``); a `ValueError` for one that defines no symbol ABC
+    2.1 lets ``U:`` define (``~``, H-W, h-w) as a ``!..!`` or ``+..+`` decoration.
+
+    >>> user_symbol(" W = !trill!"), user_symbol("~=+roll+")
+    (('W', '!trill!'), ('~', '+roll+'))
+    """
+    m = _USER_SYMBOL_RE.fullmatch(value)
+    if m is None:
+        raise ValueError(
+            f"cannot read user-defined symbol {shown(value.strip())}: U: defines ~, H-W or h-w "
+            "as a !..! decoration (U: W = !trill!)"
+        )
+    return m[1], m[2]
 
 
 def lone_bangs(music: str, bang_breaks: bool = False) -> list[int]:

@@ -125,6 +125,8 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
         self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
+        #: the symbols ``U:`` fields define so far, and the decoration each stands for
+        self.user_symbols: dict[str, str] = {}
         self.stray_marks: set[str] = set()  # reserved characters and `\\` inside a line, warned of
         self.dotted_bars: set[str] = set()  # bar lines with repeat dots inside, warned of
         self.dropped_starts: set[str] = set()  # bar lines with a start and an ending, warned of

@@ -211,11 +211,14 @@ def bang_is_line_break(values: Iterable[str]) -> bool:
 
 def _setting(letter: str, value: str) -> str:
     """What a header field sets, which a tune's own field of the same setting overrides: its
-    letter, or for ``I:`` its directive (``I:linebreak !`` and ``I:abc-charset`` are two).
+    letter, for ``I:`` its directive (``I:linebreak !`` and ``I:abc-charset`` are two), for
+    ``U:`` its symbol (``U: W = !trill!`` and ``U: T = !fermata!`` are two).
 
-    >>> _setting("M", "6/8"), _setting("I", "linebreak !")
-    ('M', 'I:linebreak')
+    >>> _setting("M", "6/8"), _setting("I", "linebreak !"), _setting("U", " W = !trill!")
+    ('M', 'I:linebreak', 'U:W')
     """
+    if letter == "U":
+        return "U:" + value.strip()[:1]
     if letter != "I":
         return letter
     return "I:" + (value.split() or [""])[0]
