@@ -198,3 +198,13 @@ def test_a_u_field_that_defines_no_symbol_is_ignored_with_a_warning():
         said.format("'j !x!'") + " (U: W = !trill!): ignored (line 4, column 4)",
         "unknown decoration j dropped (line 4, column 14)",
     ]
+
+
+def test_a_dollar_is_a_silent_line_break_with_or_without_its_linebreak_field():
+    # `$` means one thing in ABC 2.1, a score line break (§6.1.1): no music can hide behind
+    # it, where a lone `!` may be a decoration's bracket, so it is passed over unsaid
+    plain = parse_abc(f"{KEY_D}ABcd|$ABcd|\n")
+    declared = parse_abc("X:1\nM:4/4\nL:1/8\nI:linebreak $\nK:D\nABcd|$ABcd|\n")
+    assert plain.tokens == declared.tokens == parse_abc(f"{KEY_D}ABcd|ABcd|\n").tokens
+    assert plain.warnings == declared.warnings == []
+    assert parse_abc(f"{KEY_D}ABcd|!ABcd|\n").warnings[0].startswith("a lone `!`")
