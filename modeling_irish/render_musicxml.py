@@ -6,8 +6,11 @@ MIDI plays them) and writes it with music21's MusicXML exporter; `musicxml_score
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +18,7 @@ from tokenization.analysis import _bar_parts, _ending_passes
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
+from .render_midi import tune_label
 from .render_svg import RenderError
 
 if TYPE_CHECKING:
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from tokenization.keys import Key
 
 __all__ = ["musicxml_score", "to_musicxml", "written_measures"]
+
+logger = logging.getLogger("modeling_irish.render")  # render_musicxml is a part of render
 
 #: natural pitch class of each letter
 _LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -32,6 +38,8 @@ _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
 #: the most passes one ending may name: MusicXML lists each (``|1-10000000`` would be 10**7)
 MOST_ENDING_PASSES = 100
+#: how music21 starts its warning of a beam it left half made (`_join_partial_beams` makes it)
+_BEAM_PAIR_WARNING = "beam: WARNING: Found a messed up beam pair"
 #: the header fields written as the score's metadata: ABC field -> music21 metadata name
 _METADATA = {"C": "composer", "S": "source", "O": "localeOfComposition"}
 
@@ -315,7 +323,9 @@ def _make_beams(part: Any) -> None:
     """Beam the notes of each measure of ``part`` by its meter, as music21 beams them (stems are
     left to the notation program); a measure it cannot beam (longer than its meter) is left
     unbeamed. Each measure is given the meter in force for the call, and the part's context is
-    never searched for it: that search made a tune of 1,000 bars take 20 s."""
+    never searched for it: that search made a tune of 1,000 bars take 20 s. A beam music21
+    leaves half made (a hook towards a note whose beam ends: a sixteenth before a dotted
+    thirty-second in a pickup) is joined to that note (`_join_partial_beams`)."""
     import music21
 
     meter = None
@@ -333,7 +343,27 @@ def _make_beams(part: Any) -> None:
         finally:
             if lent is not None:
                 measure.remove(lent)
+        _join_partial_beams(measure)
     part.streamStatus.beams = True
+
+
+def _join_partial_beams(measure: Any) -> None:
+    """Make each hook to the right (a partial beam) of a note of ``measure`` whose next note's
+    beam of that number goes on or ends a start of that beam, as music21 does when the next
+    note's is a hook too and leaves undone (saying so on stderr) when it is not: MusicXML then
+    ends a beam that never began."""
+    beams = [_beams_by_number(event) for event in measure.notesAndRests]
+    for this, following in zip(beams, beams[1:]):
+        for number, beam in this.items():
+            goes_on = number in following and following[number].type in ("continue", "stop")
+            if (beam.type, beam.direction) == ("partial", "right") and goes_on:
+                beam.type, beam.direction = "start", None
+
+
+def _beams_by_number(event: Any) -> dict[int, Any]:
+    """The music21 beams of a note or chord ``event`` by number (none of a rest)."""
+    beams = getattr(event, "beams", None)
+    return {beam.number: beam for beam in beams.beamsList} if beams else {}
 
 
 def _ending_label(bar: str) -> str:
@@ -430,6 +460,7 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     """Write a MusicXML file of the tune ``abc`` as this package reads it (`musicxml_score`),
     with music21's exporter. Raises `RenderError` when the tune cannot be read, names an
     ending of more than `MOST_ENDING_PASSES` passes, or music21 cannot export it (naming why);
+    what music21 prints on stderr meanwhile is a warning naming the tune (`_music21_said`);
     an `OSError` in writing it (a full disk) is raised as it is, naming ``path``. The file is
     written whole under a temporary name (`replacing_file`; renamed with the other files of
     ``group`` when given): a failure leaves none.
@@ -445,7 +476,7 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
         tune = parse_abc(abc)
     except AbcParseError as err:
         raise RenderError(f"not readable ABC: {err}") from None
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _music21_said() as said:
         warnings.simplefilter("ignore")
         try:
             exporter = GeneralObjectExporter(musicxml_score(tune))
@@ -455,6 +486,43 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
             raise
         except Exception as err:  # noqa: BLE001 (the exporter fails on some scores it is given)
             raise RenderError(f"music21 could not write MusicXML: {first_line(err)}") from err
+    for message in said:
+        logger.warning("%s: music21 said, writing MusicXML: %s", tune_label(abc), message)
     with replacing_file(path, group) as tmp, open(tmp, "wb") as handle:
         handle.write(data)
     return path
+
+
+class _Said:
+    """A stand-in for stderr that keeps each text written to it (one a music21 warning)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.texts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing to flush: the texts are kept."""
+
+
+@contextlib.contextmanager
+def _music21_said() -> Iterator[list[str]]:
+    """Keep what is printed on stderr inside the ``with`` (music21's own warnings, such as
+    ``beam: WARNING: ...``, are printed there, not given to `warnings` or `logging`) and give,
+    at its end, each distinct message once, on one line, without music21's ``beam: WARNING:``
+    header, at most 300 characters; those of a beam pair `_join_partial_beams` mended are left
+    out (they no longer say anything true of the file). stderr is the process's: another
+    thread's printing meanwhile is kept too."""
+    said = _Said()
+    out: list[str] = []
+    try:
+        with contextlib.redirect_stderr(said):  # type: ignore[type-var]
+            yield out
+    finally:
+        messages = [" ".join(text.split()) for text in said.texts]
+        for message in dict.fromkeys(m for m in messages if m):
+            if not message.startswith(_BEAM_PAIR_WARNING):
+                message = re.sub(r"^\w+: WARNING: ", "", message)
+                out.append(message if len(message) <= 300 else message[:299] + "…")

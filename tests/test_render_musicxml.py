@@ -327,3 +327,63 @@ def test_render_abc_lists_a_musicxml_not_made_as_failed_not_skipped(tmp_path):
     assert len(out["failed"]) == 1
     assert out["failed"][0].startswith("musicxml: the ending |1-1000 names 1000 passes")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.mid"]
+
+
+def _beams_well_formed(path) -> str:
+    """``""`` when each beam number of the MusicXML file ``path`` begins before it goes on or
+    ends, and ends before it begins again, else the first beam out of place."""
+    import xml.etree.ElementTree as ET
+
+    open_beams: set[str] = set()
+    for beam in ET.parse(path).iter("beam"):
+        number, kind = beam.get("number", "1"), beam.text
+        if kind in ("continue", "end") and number not in open_beams:
+            return f"beam {number} {kind}s without a begin"
+        if kind == "begin" and number in open_beams:
+            return f"beam {number} begins again before it ends"
+        if kind == "begin":
+            open_beams.add(number)
+        elif kind == "end":
+            open_beams.discard(number)
+    return ""
+
+
+#: a pickup of a sixteenth and a dotted thirty-second, where music21 hooks the sixteenth's second
+#: beam instead of starting it and says so on stderr ("beam: WARNING: Found a messed up beam pair")
+HOOKED = "X:5\nT:Hooked\nM:2/4\nL:1/8\nK:D\nc/ B3/4|d4|\n"
+
+
+def test_a_beam_music21_leaves_half_made_is_joined_and_not_printed(tmp_path, capsys, caplog):
+    from modeling_irish.cli import main
+
+    abc = _write(tmp_path / "t.abc", HOOKED)
+    assert main(["render", abc, "--out", str(tmp_path / "out"), "--formats", "musicxml"]) == 0
+    said = capsys.readouterr().err + caplog.text
+    assert "messed up beam" not in said and "music21" not in said, said
+    assert _beams_well_formed(tmp_path / "out" / "t.musicxml") == ""
+    assert _agrees(HOOKED, tmp_path) == ""
+
+
+def test_what_music21_prints_is_one_warning_naming_the_tune(tmp_path, capsys, caplog, monkeypatch):
+    """music21 prints its own warnings on stderr (``m21ToXml: WARNING: ...``, over lines): each
+    distinct one is said once, on one line, as a render warning naming the tune."""
+    from music21 import environment
+    from music21.musicxml import m21ToXml
+
+    from modeling_irish.cli import main
+
+    parse = m21ToXml.GeneralObjectExporter.parse
+
+    def noisy(self):
+        for _ in range(2):
+            environment.Environment("m21ToXml").warn("odd \nthing")
+        return parse(self)
+
+    monkeypatch.setattr(m21ToXml.GeneralObjectExporter, "parse", noisy)
+    abc = _write(tmp_path / "t.abc", TRICKY[1])
+    assert main(["render", abc, "--out", str(tmp_path / "out"), "--formats", "musicxml"]) == 0
+    err = capsys.readouterr().err
+    assert "m21ToXml: WARNING" not in err + caplog.text
+    said = [r.getMessage() for r in caplog.records if "music21 said" in r.getMessage()]
+    assert said == ["X:2 T:Chords: music21 said, writing MusicXML: odd thing"]
+    assert _beams_well_formed(tmp_path / "out" / "t.musicxml") == ""
