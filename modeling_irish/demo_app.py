@@ -68,8 +68,9 @@ class GeneratedView:
         midi: the MIDI file's path (None when not made), wav the WAV's.
         notes: what could not be made and why (a missing tool, a failed rendering).
         warnings: what `TuneGenerator.generate` said about the request (a rhythm in an unusual
-            meter, a key or prompt the vocabulary lacks, a prompt not read as written), as
-            ``irish-tune generate`` says it on stderr; logged too.
+            meter, a key or prompt the vocabulary lacks, a prompt not read as written) and what
+            `render_abc` said of the tune's rendering, as ``irish-tune generate --render`` says
+            them on stderr; logged too.
     """
 
     abc: str
@@ -129,8 +130,10 @@ def generate_tab(
     `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
     reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
     its `ValueError`; a rendering that cannot be made is a note, the ABC shown all the same.
-    The warnings the generation logs on ``modeling_irish.generation`` (those ``irish-tune
-    generate`` says) are kept in ``warnings``, for the page to show, and still logged."""
+    The warnings the generation logs on ``modeling_irish.generation`` and the rendering on
+    ``modeling_irish.render`` (those ``irish-tune generate --render`` says: a MIDI or SVG
+    warning naming the tune) are kept in ``warnings``, for the page to show, and still
+    logged."""
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
@@ -145,19 +148,28 @@ def generate_tab(
             seed=int(seed),
         )
     view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
-    view.warnings = list(dict.fromkeys(record["message"] for record in said))
+    view.warnings = _messages(said)
     missing = unavailable_formats(_FORMATS)
     view.notes += list(missing.values())
     stem = os.path.join(tempfile.mkdtemp(prefix="tune-", dir=out_dir), "tune")
+    rendering = WarningRecorder(logging.getLogger("modeling_irish.render"))
     try:
-        made = render_abc(view.abc, stem, [f for f in _FORMATS if f not in missing])
+        with rendering:
+            made = render_abc(view.abc, stem, [f for f in _FORMATS if f not in missing])
     except RenderError as err:
         view.notes.append(f"the tune could not be rendered: {err}")
         return view
+    finally:  # what the rendering said, said too when it failed after
+        view.warnings += [w for w in _messages(rendering.records) if w not in view.warnings]
     view.notes += made.get("skipped", [])
     view.svg = "\n".join(_read_text(page) for page in made.get("svg", []))
     view.midi, view.wav = made.get("midi"), made.get("wav")
     return view
+
+
+def _messages(records: list[dict[str, object]]) -> list[str]:
+    """The distinct messages of a `WarningRecorder`'s ``records``, in the order given."""
+    return list(dict.fromkeys(str(record["message"]) for record in records))
 
 
 def _read_text(path: str) -> str:

@@ -221,3 +221,23 @@ def test_a_port_taken_is_exit_2_naming_the_flag(model_dir, capsys):
         assert irish_tune.main(["demo", "--model", model_dir, "--port", str(port)]) == 2
     said = capsys.readouterr().err
     assert said == f"irish-tune demo: port {port} on 127.0.0.1 is taken: give another (--port)\n"
+
+
+def test_generate_tab_shows_what_the_rendering_warned(generator, tmp_path, monkeypatch):
+    """A render warning (a MIDI, SVG or MusicXML one, naming the tune) is on the page as
+    ``irish-tune generate --render`` says it, once, as the generation's warnings are."""
+    import logging
+
+    import modeling_irish.render as render
+
+    to_midi = render.to_midi
+
+    def warning_midi(abc, path, **kwargs):
+        for _ in range(2):
+            logging.getLogger("modeling_irish.render").warning("%s: not played", "X:1 T:Tune")
+        return to_midi(abc, path, **kwargs)
+
+    monkeypatch.setattr(render, "to_midi", warning_midi)
+    view = generate_tab(generator, "jig", "D", 4, 1.0, 0, out_dir=str(tmp_path))
+    assert view.warnings == ["X:1 T:Tune: not played"]
+    assert view.midi and os.path.isfile(view.midi)
