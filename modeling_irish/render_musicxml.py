@@ -323,9 +323,9 @@ def _make_beams(part: Any) -> None:
     """Beam the notes of each measure of ``part`` by its meter, as music21 beams them (stems are
     left to the notation program); a measure it cannot beam (longer than its meter) is left
     unbeamed. Each measure is given the meter in force for the call, and the part's context is
-    never searched for it: that search made a tune of 1,000 bars take 20 s. A beam music21
-    leaves half made (a hook towards a note whose beam ends: a sixteenth before a dotted
-    thirty-second in a pickup) is joined to that note (`_join_partial_beams`)."""
+    never searched for it: that search made a tune of 1,000 bars take 20 s. The beams music21
+    leaves half made (in a pickup: a hook towards a note whose beam ends, a beam ended that
+    never began) are mended (`_join_partial_beams`)."""
     import music21
 
     meter = None
@@ -348,16 +348,34 @@ def _make_beams(part: Any) -> None:
 
 
 def _join_partial_beams(measure: Any) -> None:
-    """Make each hook to the right (a partial beam) of a note of ``measure`` whose next note's
-    beam of that number goes on or ends a start of that beam, as music21 does when the next
-    note's is a hook too and leaves undone (saying so on stderr) when it is not: MusicXML then
-    ends a beam that never began."""
-    beams = [_beams_by_number(event) for event in measure.notesAndRests]
-    for this, following in zip(beams, beams[1:]):
-        for number, beam in this.items():
-            goes_on = number in following and following[number].type in ("continue", "stop")
-            if (beam.type, beam.direction) == ("partial", "right") and goes_on:
-                beam.type, beam.direction = "start", None
+    """Mend the beams music21 leaves half made in ``measure`` (in a pickup, mostly), each
+    MusicXML would end without a begin: a hook to the right (a partial beam) whose next note's
+    beam of that number goes on or ends becomes a start of it (as music21 makes it when the
+    next note's is a hook too, and leaves undone, saying so on stderr, when it is not); a beam
+    that goes on or ends where none of its number began starts there when the next note's goes
+    on, else is a hook to the left (of a second beam or more) or none at all (a first beam: the
+    note alone, as an eighth alone is written, with a flag)."""
+    events = list(measure.notesAndRests)
+    beams = [_beams_by_number(event) for event in events]
+    for number in sorted({n for here in beams for n in here}):
+        begun = False
+        for i, here in enumerate(beams):
+            beam = here.get(number)
+            if beam is None:
+                begun = False
+                continue
+            after = beams[i + 1].get(number) if i + 1 < len(beams) else None
+            goes_on = after is not None and after.type in ("continue", "stop")
+            hook_right = (beam.type, beam.direction) == ("partial", "right")
+            if not begun and (beam.type in ("continue", "stop") or hook_right):
+                if goes_on:
+                    beam.type, beam.direction = "start", None
+                elif number > 1 and not hook_right:
+                    beam.type, beam.direction = "partial", "left"
+                elif not hook_right:
+                    events[i].beams.beamsList.clear()
+                    here.clear()
+            begun = beam.type in ("start", "continue") and bool(here)
 
 
 def _beams_by_number(event: Any) -> dict[int, Any]:

@@ -387,3 +387,18 @@ def test_what_music21_prints_is_one_warning_naming_the_tune(tmp_path, capsys, ca
     said = [r.getMessage() for r in caplog.records if "music21 said" in r.getMessage()]
     assert said == ["X:2 T:Chords: music21 said, writing MusicXML: odd thing"]
     assert _beams_well_formed(tmp_path / "out" / "t.musicxml") == ""
+
+
+@pytest.mark.parametrize(
+    "abc",
+    [
+        "X:6\nT:Flagged\nM:4/4\nL:1/8\nK:D\nA B3/|d8|\n",  # an eighth, then a dotted one
+        "X:7\nT:Twice Ended\nM:4/4\nL:1/8\nK:D\nd3/4 c2 d3/4 A<B/|d8|\n",  # beam 2 ends twice
+    ],
+    ids=["flagged", "twice-ended"],
+)
+def test_beams_music21_ends_unbegun_in_a_pickup_are_mended(abc, tmp_path):
+    """music21 ends some beams of a pickup that never began, saying nothing: each is begun
+    where the next note's goes on, else is a hook or no beam, and the notes read back."""
+    assert _agrees(abc, tmp_path) == ""
+    assert _beams_well_formed(tmp_path / "tune.musicxml") == ""
