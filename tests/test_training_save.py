@@ -599,3 +599,53 @@ def test_a_diverged_train_loss_is_logged_as_n_a_and_tracked_as_nan(tmp_path, mon
     assert _lines(caplog, "training.train_tune_title") == [line]
     assert math.isnan(tracked[0]["train_loss"]) and tracked[0]["lr"] == 1e-3
     assert math.isnan(stats["last"][0])  # the run's train_loss_last: n/a on its card
+
+
+def _whole_state_files(folder: Path) -> None:
+    """Give a `_checkpoint` readable weights and optimizer files (what `load_state` opens)."""
+    import zipfile
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(3, dtype=np.float32)}, str(folder / "model.safetensors"))
+    with zipfile.ZipFile(folder / "optimizer.bin", "w") as archive:
+        archive.writestr("optimizer/data.pkl", b"state")
+
+
+@pytest.mark.parametrize("damaged", ["model.safetensors", "optimizer.bin"])
+def test_a_checkpoint_with_a_damaged_weights_or_optimizer_file_is_refused_by_name(
+    tmp_path, damaged
+):
+    """A file cut short (a copy that stopped): accelerate's load_state stopped with a traceback
+    naming no file (safetensors' "invalid header length", torch's "failed finding central
+    directory")."""
+    from types import SimpleNamespace
+
+    from safetensors import SafetensorError
+
+    _whole_state_files(_checkpoint(tmp_path / "step_5", 5, (0, 1)))
+    newest = _checkpoint(tmp_path / "step_10", 10, (0, 1))
+    _whole_state_files(newest)
+    whole = (newest / damaged).read_bytes()
+    (newest / damaged).write_bytes(whole[: len(whole) // 2])
+
+    def load_state(path):  # what accelerate raises for each
+        if damaged == "model.safetensors":
+            raise SafetensorError("Error while deserializing header: invalid header length")
+        raise RuntimeError("PytorchStreamReader failed reading zip archive")
+
+    from training.arguments import parse_args
+
+    args = parse_args([])  # the flags the resume compares with the checkpoint's, then these
+    args.resume_from_checkpoint, args.output_dir = "latest", str(tmp_path)
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    message = str(refused.value)
+    assert f"{newest}: {damaged} cannot be read (" in message and "\n" not in message
+    assert f"resume {tmp_path / 'step_5'} instead" in message
+    # a load that fails on readable files is not called damage: its error goes on
+    (newest / damaged).write_bytes(whole)
+    with pytest.raises((SafetensorError, RuntimeError)):
+        run_folder.resume_state(args, accelerator)

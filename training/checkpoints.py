@@ -298,6 +298,54 @@ def check_state_files(path: str, num_processes: int) -> None:
     )
 
 
+def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
+    """The refusal of a checkpoint whose weights or optimizer state (`STATE_FILES`) cannot be
+    read (cut short by a copy, or overwritten), or None when each file there opens: called once
+    accelerate's `load_state` has failed, which said so with a traceback that named no file
+    (safetensors' ``invalid header length``, torch's ``failed finding central directory``).
+    The refusal names the file and the newest checkpoint beside it that is whole.
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "optimizer.bin"), "wb") as file:
+    ...     _ = file.write(b"PK cut short")
+    >>> str(damaged_state_error(folder, 1)).split(": ")[1]
+    'optimizer.bin cannot be read (not a whole zip archive, as torch saves it)'
+    """
+    for names, _ in STATE_FILES:
+        for name in names:
+            file = os.path.join(path, name)
+            reason = _unreadable(file) if os.path.isfile(file) else None
+            if reason:
+                return UsageError(
+                    f"--resume_from_checkpoint {path}: {name} cannot be read ({reason}): the "
+                    f"checkpoint is damaged (cut short or overwritten since it was saved); "
+                    f"{_instead(path, num_processes)}"
+                )
+    return None
+
+
+def _unreadable(file: str) -> str | None:
+    """Why a checkpoint's weights or optimizer file cannot be read, or None when it opens: a
+    ``.safetensors`` file's header and sizes, a torch ``.bin`` file's zip archive and CRCs."""
+    import zipfile
+
+    if file.endswith(".safetensors"):
+        from safetensors import SafetensorError, safe_open
+
+        try:
+            with safe_open(file, framework="numpy"):
+                return None
+        except (SafetensorError, OSError) as err:
+            return str(err).splitlines()[0] if str(err) else type(err).__name__
+    try:
+        with zipfile.ZipFile(file) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return "not a whole zip archive, as torch saves it"
+    return f"{bad} in it fails its CRC check" if bad else None
+
+
 def _has_any(path: str, names: Sequence[str]) -> bool:
     return any(os.path.isfile(os.path.join(path, name)) for name in names)
 
@@ -339,6 +387,7 @@ __all__ = [
     "check_same_processes",
     "check_state_files",
     "checkpoint_names",
+    "damaged_state_error",
     "latest_checkpoint",
     "no_checkpoint_error",
     "put_back_replaced_checkpoints",

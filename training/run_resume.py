@@ -20,6 +20,7 @@ from training.checkpoints import (  # those in __all__ re-exported: the other mo
     check_same_processes,
     check_state_files,
     checkpoint_names,
+    damaged_state_error,
     latest_checkpoint,
     no_checkpoint_error,
     put_back_replaced_checkpoints,
@@ -73,7 +74,13 @@ def resume_state(
         warn_schedule_length(args, state)
     try:
         accelerator.load_state(path)
-    except RuntimeError as err:  # an older checkpoint (no data fingerprint) on another vocab
+    except Exception as err:  # a damaged file (safetensors' or torch's error names none)
+        damaged = damaged_state_error(path, accelerator.num_processes)
+        if damaged is not None:
+            raise damaged from err
+        if not isinstance(err, RuntimeError):
+            raise
+        # an older checkpoint (no data fingerprint) on another vocab
         lines = str(err).splitlines()
         mismatch = next((line.strip(" .\t") for line in lines if "size mismatch" in line), None)
         if mismatch is None:
