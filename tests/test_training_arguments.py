@@ -148,6 +148,18 @@ def test_parse_args_refuses_a_backbone_folder_that_is_not_a_measurenote(capsys, 
         assert "--measurenote_path: " in line and message in line, line
 
 
+def test_parse_args_refuses_a_backbone_whose_weights_are_damaged(capsys, tmp_path):
+    """A model.safetensors cut short (a copy that stopped) ended in safetensors' traceback once
+    the corpus had been read and tokenized."""
+    from helpers import save_tiny_measurenote
+
+    backbone = save_tiny_measurenote(tmp_path / "m", ["X:1\nL:1/8\nK:D\nDFA dAF|"])
+    weights = backbone / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    line = _refusal(capsys, ["--task", "tune_title", "--measurenote_path", str(backbone)])
+    assert f"--measurenote_path: {weights} is damaged: " in line, line
+
+
 def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tunebook):
     empty, text, folder = tmp_path / "empty.abc", tmp_path / "notes.txt", tmp_path / "no_abc"
     empty.write_text("", encoding="utf-8")

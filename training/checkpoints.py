@@ -315,7 +315,7 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     for names, _ in STATE_FILES:
         for name in names:
             file = os.path.join(path, name)
-            reason = _unreadable(file) if os.path.isfile(file) else None
+            reason = state_file_problem(file) if os.path.isfile(file) else None
             if reason:
                 return UsageError(
                     f"--resume_from_checkpoint {path}: {name} cannot be read ({reason}): the "
@@ -325,9 +325,10 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     return None
 
 
-def _unreadable(file: str) -> str | None:
-    """Why a checkpoint's weights or optimizer file cannot be read, or None when it opens: a
-    ``.safetensors`` file's header and sizes, a torch ``.bin`` file's zip archive and CRCs."""
+def state_file_problem(file: str) -> str | None:
+    """Why a checkpoint's (or a saved model's) weights or optimizer file cannot be read, or None
+    when it opens: a ``.safetensors`` file's header and sizes, a torch ``.bin`` file's zip
+    archive and CRCs."""
     import zipfile
 
     if file.endswith(".safetensors"):
@@ -393,4 +394,5 @@ __all__ = [
     "put_back_replaced_checkpoints",
     "read_training_state",
     "resumed_checkpoint",
+    "state_file_problem",
 ]

@@ -191,6 +191,13 @@ def _check_backbone_folder(parser: argparse.ArgumentParser, folder: str) -> None
         parser.error(f"--measurenote_path: {err}")
     if not os.path.isfile(os.path.join(folder, "abc_vocab.json")):
         parser.error(f"--measurenote_path: {folder!r} holds no tokenizer (abc_vocab.json)")
+    from training.checkpoints import state_file_problem
+
+    for name in ("model.safetensors", "pytorch_model.bin"):  # a copy cut short: a traceback
+        weights = os.path.join(folder, name)  # once the corpus was read
+        problem = state_file_problem(weights) if os.path.isfile(weights) else None
+        if problem:
+            parser.error(f"--measurenote_path: {weights} is damaged: {problem}")
 
 
 __all__ = ["add_arguments", "check_arguments", "check_backbone_outside_output"]
