@@ -27,8 +27,7 @@ def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
     if output_attentions:
         raise ValueError(
             f"{model} returns no attention weights (output_attentions=True): MeasureNote is "
-            "a GRU model; output_hidden_states=True gives its hidden states (a tune-title "
-            "model's pooled outputs are always returned)"
+            "a GRU model; MeasureNote's output_hidden_states=True gives its hidden states"
         )
 
 

@@ -143,6 +143,18 @@ class TuneTitleOutput(ModelOutput):
     title_model_output: Optional[torch.FloatTensor] = None
 
 
+def _refuse_hidden_states(output_hidden_states: Optional[bool], model: str) -> None:
+    """`output_hidden_states=True` asks for per-position states a tune-title model does not
+    return (it was accepted and ignored): refuse it by name; False and None are accepted."""
+    if output_hidden_states:
+        raise ValueError(
+            f"{model} returns no hidden states (output_hidden_states=True): its outputs hold "
+            "the towers' pooled outputs (tune_model_output, title_model_output); call "
+            "model.tune_model.backbone(..., output_hidden_states=True) for the states of a "
+            "MeasureNote tune tower (--tune_encoder gru)"
+        )
+
+
 def _check_positives(
     positives_mask: Optional[torch.Tensor], group_ids: Optional[torch.Tensor], n: int
 ) -> None:
@@ -497,10 +509,12 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 that are not None, as a tuple.
             labels: ignored: the language-model labels the tune tokenizer returns, accepted so
                 that `model(**tokenizer(tunes), titles=titles)` works.
-            output_hidden_states: accepted; the towers' pooled outputs are always returned
-                (`tune_model_output`, `title_model_output`).
+            output_hidden_states: only False (or None): the towers' pooled outputs are always
+                returned (`tune_model_output`, `title_model_output`), their per-position
+                states never (`_refuse_hidden_states`).
             output_attentions: only False (or None): no attention weights are returned.
         """
+        _refuse_hidden_states(output_hidden_states, type(self).__name__)
         _refuse_attentions(output_attentions, type(self).__name__)
         tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)

@@ -208,14 +208,18 @@ def test_no_tunes_give_no_rows_and_a_tune_of_no_rows_is_refused(tester, encoder_
         model.get_tune_features(ids[:0].new_zeros(2, 0, 20), numbers.new_zeros(2, 0))
 
 
-def test_output_hidden_states_is_accepted_and_output_attentions_refused(tester):
+def test_output_hidden_states_and_output_attentions_are_refused_when_asked(tester):
+    """False or None are accepted; True is refused by name: the model returns only the towers'
+    pooled outputs (it accepted True and returned no hidden states)."""
     config = tester.get_config()
     model = TuneTitleModel(config).eval()
     inputs = tester.prepare_inputs(config)
     with torch.no_grad():
         plain = model(**inputs)
-        shown = model(**inputs, output_hidden_states=True, output_attentions=False)
+        shown = model(**inputs, output_hidden_states=False, output_attentions=False)
     assert torch.equal(plain.logits_per_tune, shown.logits_per_tune)
+    with pytest.raises(ValueError, match=r"TuneTitleModel returns no hidden states .*backbone"):
+        model(**inputs, output_hidden_states=True)
     with pytest.raises(ValueError, match="TuneTitleModel returns no attention weights"):
         model(**inputs, output_attentions=True)
 
