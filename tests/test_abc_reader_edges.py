@@ -208,3 +208,24 @@ def test_a_dollar_is_a_silent_line_break_with_or_without_its_linebreak_field():
     assert plain.tokens == declared.tokens == parse_abc(f"{KEY_D}ABcd|ABcd|\n").tokens
     assert plain.warnings == declared.warnings == []
     assert parse_abc(f"{KEY_D}ABcd|!ABcd|\n").warnings[0].startswith("a lone `!`")
+
+
+#: ABC 2.1 §4.14's decoration names (and §4.16's `!nil!` and `!none!`, no decoration), 2.2's
+_STANDARD_DECORATIONS = (
+    "trill trill( trill) lowermordent uppermordent mordent pralltriller roll turn turnx "
+    "invertedturn invertedturnx arpeggio > accent emphasis fermata invertedfermata tenuto "
+    "0 1 2 3 4 5 + plus snap slide wedge upbow downbow open thumb breath pppp ppp pp p mp "
+    "mf f ff fff ffff sfz crescendo( <( crescendo) <) diminuendo( >( diminuendo) >) segno "
+    "coda D.S. D.C. dacoda dacapo fine shortphrase mediumphrase longphrase nil none "
+    "editorial courtesy D.C.alcoda D.C.alfine D.S.alcoda D.S.alfine"
+)
+
+
+def test_every_standard_decoration_name_is_known():
+    # ABC 2.1 §4.14 (and §4.16's `!nil!` and `!none!`, no decoration: `U: T = !nil!`
+    # undefines `T`), the 2.2 additions: none is said an unknown decoration
+    names = _STANDARD_DECORATIONS.split()
+    body = " ".join(f"!{name}!A" for name in names)
+    tune = parse_abc(f"X:1\nM:none\nL:1/8\nU: T = !nil!\nU: W = !none!\nK:D\n{body} TB WB|\n")
+    assert tune.warnings == []
+    assert tune.markings["deco"] == len(names) + 2

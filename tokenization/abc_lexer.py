@@ -71,7 +71,8 @@ _USER_SYMBOL_RE = re.compile(r"\s*([~H-Wh-w])\s*=\s*(![^!\s|]*!|\+[^+\s|]*\+)\s*
 #: bracket of a decoration, so ``!f2g2!`` is two notes between two line breaks (ABC 2.1 §6.1.1)
 _BODY_BANG_BREAK_RE = re.compile(_BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
 #: the names of the ``!..!`` (and ``+..+``) decorations the reader knows, in lower case: ABC 2.1
-#: §4.14 and 2.2, abcm2ps's own (``!dot!``, ``!gmark!``, ``!trem1!``...) and common dynamics
+#: §4.14 and 2.2 (``!nil!`` and ``!none!``: no decoration, ``U: T = !nil!`` undefines a
+#: letter, §4.16), abcm2ps's own (``!dot!``, ``!gmark!``, ``!trem1!``...) and common dynamics
 #: (``!sf!``); any other is said to be dropped (abc2midi: "instruction !x! ignored")
 _DECORATION_NAMES = """
     trill trill( trill) lowermordent uppermordent mordent pralltriller roll turn turnx
@@ -80,7 +81,7 @@ _DECORATION_NAMES = """
     pppp ppp pp p mp mf f ff fff ffff sfz sf sfp fp fz rfz sffz
     crescendo( <( crescendo) <) diminuendo( >( diminuendo) >) segno coda d.s. d.c. dacoda
     dacapo fine d.c.alcoda d.c.alfine d.s.alcoda d.s.alfine shortphrase mediumphrase
-    longphrase ped ped-up editorial courtesy
+    longphrase ped ped-up editorial courtesy nil none
     dot gmark marcato ^ -( -) ~( ~) 8va( 8va) 8vb( 8vb) 15ma( 15ma) 15mb( 15mb) invisible
     beamon trem1 trem2 trem3 trem4 xstem beambr1 beambr2 rbstop / // /// beam-accel beam-rall
     stemless rbend
@@ -109,8 +110,8 @@ def unknown_decoration(text: str, symbols: Mapping[str, str] | None = None) -> b
     `DECORATIONS` (an empty ``!!`` or ``++`` aside). A letter ``symbols`` defines (``T`` or
     ``~`` redefined too) is known when the decoration it stands for is.
 
-    >>> [unknown_decoration(text) for text in ("T", "K", "~", "!trill!", "!x!", "++")]
-    [False, True, False, False, True, False]
+    >>> [unknown_decoration(text) for text in ("T", "K", "~", "!trill!", "!x!", "++", "!nil!")]
+    [False, True, False, False, True, False, False]
     >>> [unknown_decoration(text, {"K": "!trill!", "T": "!x!"}) for text in ("K", "T", "W")]
     [False, True, True]
     """
