@@ -192,7 +192,10 @@ def test_a_letter_u_defines_is_a_decoration_without_a_warning():
 def test_a_u_field_that_defines_no_symbol_is_ignored_with_a_warning():
     tune = parse_abc("X:1\nU: A = !trill!\nK:D\nAB [U:j !x!] jc|\n")
     assert [t.pitch for t in tune.tokens if t.kind == "note"] == [69, 71, 73]
-    said = "cannot read user-defined symbol {}: U: defines ~, H-W or h-w as a !..! decoration"
+    said = (
+        "cannot read user-defined symbol {}: U: defines ~, H-W or h-w as a !..! decoration or "
+        'a "^text" annotation'
+    )
     assert tune.warnings == [
         said.format("'A = !trill!'") + " (U: W = !trill!): ignored (line 2)",
         said.format("'j !x!'") + " (U: W = !trill!): ignored (line 4, column 4)",
@@ -208,6 +211,16 @@ def test_a_dollar_is_a_silent_line_break_with_or_without_its_linebreak_field():
     assert plain.tokens == declared.tokens == parse_abc(f"{KEY_D}ABcd|ABcd|\n").tokens
     assert plain.warnings == declared.warnings == []
     assert parse_abc(f"{KEY_D}ABcd|!ABcd|\n").warnings[0].startswith("a lone `!`")
+
+
+def test_a_letter_u_defines_as_an_annotation_is_one_without_a_warning():
+    # ABC 2.1 §4.16: `U: W = "^text"` makes `W` an annotation; it was refused ("cannot read
+    # user-defined symbol") and `W` then said an unknown decoration
+    text = 'X:1\nM:4/4\nL:1/8\nU: W = "^text"\nK:D\nWAB [U:j="_x"]jc "^y"d|\n'
+    tune = parse_abc(text)
+    assert tune.warnings == []
+    assert notes_and_lengths(text) == [(p, F(1, 8)) for p in (69, 71, 73, 74)]
+    assert tune.markings == {"text": 3}  # annotations, as the written "^y" is
 
 
 #: ABC 2.1 §4.14's decoration names (and §4.16's `!nil!` and `!none!`, no decoration), 2.2's

@@ -222,6 +222,8 @@ class _BodyWalk:
                 append(tok)
             elif kind in _IGNORED:
                 if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
+                    if kind == "deco" and self.user_symbols.get(m[0], "!")[0] == '"':
+                        kind = "text"  # a letter `U: W = "^text"` defines: an annotation
                     markings[kind] = markings.get(kind, 0) + 1
                     if kind == "deco" and unknown_decoration(m[0], self.user_symbols):
                         self._unknown_decoration(m)

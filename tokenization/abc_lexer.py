@@ -65,8 +65,8 @@ _BODY_RE = re.compile(
 #: "unknown decoration"), as an unknown ``!..!`` is
 LETTER_DECORATIONS = frozenset("~.HLMOPSTuv")
 #: a ``U:`` field's value (ABC 2.1 §4.16): a symbol it may define, ``~``, H-W or h-w, ``=`` and
-#: the ``!..!`` (or ``+..+``) decoration it stands for
-_USER_SYMBOL_RE = re.compile(r"\s*([~H-Wh-w])\s*=\s*(![^!\s|]*!|\+[^+\s|]*\+)\s*")
+#: the ``!..!`` (or ``+..+``) decoration or the quoted annotation (``"^text"``) it stands for
+_USER_SYMBOL_RE = re.compile(r'\s*([~H-Wh-w])\s*=\s*(![^!\s|]*!|\+[^+\s|]*\+|"[^"]*")\s*')
 #: `_BODY_RE` for a tune that declares ``I:linebreak !``: a ``!`` is a line break, never the
 #: bracket of a decoration, so ``!f2g2!`` is two notes between two line breaks (ABC 2.1 §6.1.1)
 _BODY_BANG_BREAK_RE = re.compile(_BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
@@ -108,33 +108,36 @@ def unknown_decoration(text: str, symbols: Mapping[str, str] | None = None) -> b
     a letter ABC 2.1 leaves to ``U:`` (`LETTER_DECORATIONS`) that the tune's ``U:`` fields,
     ``symbols`` (`user_symbol`), do not define, or a ``!..!`` or ``+..+`` name outside
     `DECORATIONS` (an empty ``!!`` or ``++`` aside). A letter ``symbols`` defines (``T`` or
-    ``~`` redefined too) is known when the decoration it stands for is.
+    ``~`` redefined too) is known when the decoration it stands for is, or when it stands for
+    an annotation (``U: W = "^text"``).
 
     >>> [unknown_decoration(text) for text in ("T", "K", "~", "!trill!", "!x!", "++", "!nil!")]
     [False, True, False, False, True, False, False]
-    >>> [unknown_decoration(text, {"K": "!trill!", "T": "!x!"}) for text in ("K", "T", "W")]
-    [False, True, True]
+    >>> symbols = {"K": "!trill!", "T": "!x!", "j": '"^V"'}
+    >>> [unknown_decoration(text, symbols) for text in ("K", "T", "W", "j")]
+    [False, True, True, False]
     """
     if len(text) == 1:
         if symbols and text in symbols:
             return unknown_decoration(symbols[text])
         return text not in LETTER_DECORATIONS
-    return len(text) > 2 and text[1:-1].lower() not in DECORATIONS
+    return len(text) > 2 and text[0] != '"' and text[1:-1].lower() not in DECORATIONS
 
 
 def user_symbol(value: str) -> tuple[str, str]:
     """The symbol and the decoration the ``U:`` field value ``value`` defines (ABC 2.1 §4.16:
-    ``U: W = !trill!``, ``U: ~ = !roll!``); a `ValueError` for one that defines no symbol ABC
-    2.1 lets ``U:`` define (``~``, H-W, h-w) as a ``!..!`` or ``+..+`` decoration.
+    ``U: W = !trill!``, ``U: ~ = !roll!``, or an annotation, quotes kept: ``U: W = "^text"``); a
+    `ValueError` for one that defines no symbol ABC 2.1 lets ``U:`` define (``~``, H-W, h-w) as
+    a ``!..!`` or ``+..+`` decoration or a quoted annotation.
 
-    >>> user_symbol(" W = !trill!"), user_symbol("~=+roll+")
-    (('W', '!trill!'), ('~', '+roll+'))
+    >>> user_symbol(" W = !trill!"), user_symbol("~=+roll+"), user_symbol('v = "^V"')
+    (('W', '!trill!'), ('~', '+roll+'), ('v', '"^V"'))
     """
     m = _USER_SYMBOL_RE.fullmatch(value)
     if m is None:
         raise ValueError(
             f"cannot read user-defined symbol {shown(value.strip())}: U: defines ~, H-W or h-w "
-            "as a !..! decoration (U: W = !trill!)"
+            'as a !..! decoration or a "^text" annotation (U: W = !trill!)'
         )
     return m[1], m[2]
 
