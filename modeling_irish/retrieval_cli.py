@@ -269,20 +269,17 @@ def _print_json(scoring: str, tunes: list[dict[str, Any]], failures: list[dict[s
 
 class _NoTuneToName(ValueError):
     """An input of `identify` that holds no tune at all (an empty or blank text, a dump without
-    rows): the message names the input; `why` says the same without its name."""
-
-    def __init__(self, message: str, why: str) -> None:
-        super().__init__(message)
-        self.why = why
+    rows): the message names the input, and is said alike on stderr and in ``--json``."""
 
 
 def _answer_no_tune(scoring: str, where: str, err: _NoTuneToName) -> int:
     """``--json``'s answer to an input that holds no tune: the message on stderr, and the one
     JSON object all the same, no tune named and one failure that names the input (``"tune"``:
-    the file, or ``stdin``; ``"line"``: null, no tune starts anywhere), exit status 1, as
-    ``evaluate-lm --json`` answers an input with no tune to score."""
+    the file, or ``stdin``; ``"line"``: null, no tune starts anywhere; ``"error"``: the message
+    on stderr, word for word), exit status 1, as ``evaluate-lm --json`` answers an input with
+    no tune to score."""
     print(f"irish-tune identify: {err}", file=sys.stderr)
-    _print_json(scoring, [], [{"tune": where, "line": None, "error": err.why}])
+    _print_json(scoring, [], [{"tune": where, "line": None, "error": str(err)}])
     return 1
 
 
@@ -333,8 +330,7 @@ def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], 
     dump = read_dump(path, unreadable=True)  # a row that gives no tune fails as a tune
     if dump is not None:
         if not dump:
-            why = f"no tune to name ({no_tune_reason(path)})"
-            raise _NoTuneToName(f"{where}: {why}", why)
+            raise _NoTuneToName(f"{where}: no tune to name ({no_tune_reason(path)})")
         return [(raw.line, raw.text, raw) for raw in dump], False
     text = _read_text(path, where)
     if not any(line.startswith("X:") for line in abc_lines(text)):
@@ -352,11 +348,9 @@ def _read_text(path: str, where: str) -> str:
     except BinaryInputError:
         if path == "-":
             raise
-        why = NOT_TEXT
-        raise _NoTuneToName(f"{where} is {why}", why) from None
+        raise _NoTuneToName(f"{where} is {NOT_TEXT}") from None
     if not text.strip():
-        why = "the input is empty: give an ABC tune or snippet"
-        raise _NoTuneToName(f"{where} is empty: give an ABC tune or snippet", why)
+        raise _NoTuneToName(f"{where} is empty: give an ABC tune or snippet")
     return text
 
 

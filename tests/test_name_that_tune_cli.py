@@ -255,7 +255,8 @@ def test_identify_json_answers_an_input_of_no_tune_with_its_one_object(
         (got,) = data["failures"]
         assert {k: got[k] for k in failure} == failure
         reason = why.get(name, "is empty")  # stdin: is empty
-        assert reason in got["error"] and reason in captured.err
+        assert reason in got["error"] and failure["tune"] in got["error"]
+        assert captured.err == f"irish-tune identify: {got['error']}\n"  # one wording in both
         monkeypatch.setattr("sys.stdin", io.StringIO(""))
         assert main(["identify", "--index", out, path]) == 2, name
         captured = capsys.readouterr()
