@@ -75,9 +75,9 @@ def find_soundfont(explicit: str | None = None) -> str | None:
     """A General MIDI soundfont: ``explicit``, ``$SOUNDFONT``, or a Debian package's file.
 
     A font asked for, by ``explicit`` or by ``$SOUNDFONT``, that does not exist is a
-    `FileNotFoundError`, and one that is not a SoundFont (or is cut short) a `ValueError`, both
-    naming where it came from: not a reason to use another (fluidsynth only warns about such a
-    font, then renders with its own default and exits 0)."""
+    `FileNotFoundError`, a folder an `IsADirectoryError`, and one that is not a SoundFont (or is
+    cut short) a `ValueError`, all naming where it came from: not a reason to use another
+    (fluidsynth only warns about such a font, then renders with its own default and exits 0)."""
     if explicit:
         return _checked_font(explicit, f"--soundfont {explicit}")
     env = os.environ.get("SOUNDFONT")
@@ -88,6 +88,8 @@ def find_soundfont(explicit: str | None = None) -> str | None:
 
 def _checked_font(path: str, where: str) -> str:
     """``path``, or the error (naming ``where``) that keeps fluidsynth from falling back."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: is a folder, not a SoundFont (.sf2) file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{where}: no such file")
     if not is_soundfont(path):

@@ -83,6 +83,24 @@ def test_a_soundfont_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
         find_soundfont(str(tune))
 
 
+def test_a_soundfont_folder_is_named_a_folder_not_a_missing_file(tmp_path, monkeypatch, capsys):
+    """``--soundfont DIR`` (or ``$SOUNDFONT`` naming a folder) said "no such file" of a path
+    that exists: now that it is a folder, refused before any tune (exit status 2)."""
+    from modeling_irish.cli import main
+
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    tune = _write(tmp_path / "good.abc", ABC)
+    argv = ["render", tune, "--out", str(tmp_path / "R"), "--formats", "wav"]
+    assert main([*argv, "--soundfont", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"--soundfont {folder}: is a folder, not a SoundFont (.sf2) file" in err, err
+    assert "no such file" not in err and not (tmp_path / "R").exists()
+    monkeypatch.setenv("SOUNDFONT", str(folder))
+    with pytest.raises(IsADirectoryError, match=r"^\$SOUNDFONT .*fonts: is a folder"):
+        find_soundfont()
+
+
 def test_an_invalid_soundfont_variable_is_an_error_not_a_fallback(tmp_path, monkeypatch, capsys):
     from modeling_irish.cli import main
 
