@@ -31,7 +31,14 @@ from collections.abc import Callable, Sequence
 
 from .parser import build_parser, parse_args
 
-__all__ = ["MODEL_FREE_COMMANDS", "build_parser", "main", "parse_args", "utf8_stdout"]
+__all__ = [
+    "MODEL_FREE_COMMANDS",
+    "build_parser",
+    "main",
+    "parse_args",
+    "say_interrupted",
+    "utf8_stdout",
+]
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
@@ -47,18 +54,85 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``irish-tune`` with `argv` (default: the command line); returns the exit status.
 
     A Ctrl-C while the package is still loading prints one line and returns 130. Run from the
-    command line (no ``argv``), stdout is made UTF-8 first (`utf8_stdout`); called from Python
-    code, the caller's stdout is left as it is.
+    command line (no ``argv``), stdout is made UTF-8 first (`utf8_stdout`), and Ctrl-C is
+    handled by `_Interrupts` (a second one ends the process at once); called from Python code,
+    the caller's stdout and signal handlers are left as they are.
     """
+    global _interrupts
     if argv is None:
         utf8_stdout()
+        _interrupts = _Interrupts.install()
     try:
         args = parse_args(argv)
+        if _interrupts is not None:
+            _interrupts.command = args.command
         run_command = _load_runner(model_free=argv is None and args.command in MODEL_FREE_COMMANDS)
     except KeyboardInterrupt:
-        print("irish-tune: interrupted", file=sys.stderr)
+        say_interrupted(None)
         return INTERRUPTED
     return run_command(args)
+
+
+def say_interrupted(command: str | None) -> None:
+    """Print the one line of a command stopped by Ctrl-C: ``irish-tune COMMAND: interrupted``
+    (``irish-tune: interrupted`` before the command is known), once (`_Interrupts`)."""
+    if _interrupts is not None:
+        _interrupts.said = True
+    print(f"irish-tune{f' {command}' if command else ''}: interrupted", file=sys.stderr)
+
+
+class _Interrupts:
+    """The SIGINT handler of a command run from the command line. The first Ctrl-C raises
+    `KeyboardInterrupt` as Python's own handler does: the command unwinds (temporary files
+    removed, worker pools stopped) and says so in one line (`say_interrupted`), status 130. A
+    second one (Ctrl-C pressed twice, or held), while it unwinds or while the interpreter exits
+    (atexit callbacks, joining torch's or a pool's threads), ends the process at once with
+    status 130, its output flushed and the line said if it was not yet: Python raised it there,
+    and printed "Exception ignored ... KeyboardInterrupt" and a traceback, or the traceback of
+    the line's own ``print``. A forked worker gets Python's handling (`KeyboardInterrupt`)."""
+
+    def __init__(self) -> None:
+        import os
+
+        self.pid = os.getpid()
+        self.command: str | None = None
+        self.first = False
+        self.said = False
+
+    @classmethod
+    def install(cls) -> _Interrupts | None:
+        """A handler installed for SIGINT, or None where the process ignores it (started in
+        the background of a shell without job control, or under ``nohup``) or has its own."""
+        import signal
+
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return None
+        handler = cls()
+        signal.signal(signal.SIGINT, handler)
+        return handler
+
+    def __call__(self, signum: int, frame: object) -> None:
+        import contextlib
+        import os
+        import signal
+
+        if os.getpid() != self.pid:
+            signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
+        if not self.first:
+            self.first = True
+            signal.default_int_handler(signum, frame)
+        if self.said:  # the command has answered: let the exit finish (a pool's files removed)
+            return
+        say_interrupted(self.command)
+        for stream in (sys.stdout, sys.stderr):
+            # a closed pipe, or the flush that this signal interrupted: nothing more to write
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(INTERRUPTED)
+
+
+# The SIGINT handler `main` installed (a command run from the command line), else None.
+_interrupts: _Interrupts | None = None
 
 
 def _load_runner(model_free: bool) -> Callable[[argparse.Namespace], int]:

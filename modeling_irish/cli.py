@@ -354,7 +354,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return int(_resolve(args._target)(args) or 0)
     except KeyboardInterrupt:
-        print(f"irish-tune {args.command}: interrupted", file=sys.stderr)
+        from irish_tune import say_interrupted
+
+        say_interrupted(args.command)  # once: a second Ctrl-C ends the process (irish_tune)
         return 130
     except BrokenPipeError:  # the reader left (`irish-tune check ... --json | head`): quietly
         # stop; stdout goes to /dev/null so that the interpreter's last flush cannot fail again

@@ -533,3 +533,58 @@ def test_check_from_the_command_line_imports_no_asyncio(tmp_path, command, first
     assert lines[0] == first
     assert lines[-2:] == ["loaded []", "asyncio False"]
     assert issubclass(auto_bar, progress_bar_class())  # the same bar, less its async iteration
+
+
+#: A command run as ``irish-tune check -`` whose work sends itself the first Ctrl-C, and the
+#: second where `_SECOND` puts it: in its cleanup, or in an atexit callback.
+_TWO_CTRL_CS = """
+import atexit, os, signal, sys, time
+import irish_tune
+from modeling_irish import cli
+
+def ctrl_c():
+    os.kill(os.getpid(), signal.SIGINT)
+
+def command(args):
+    try:
+        ctrl_c()  # the first, while the command runs
+        time.sleep(5)
+    finally:
+        {in_cleanup}
+
+atexit.register(lambda: ({at_exit}, time.sleep(0.5)))
+cli._resolve = lambda target: command
+sys.argv = ["irish-tune", "check", "-"]
+sys.exit(irish_tune.main())
+"""
+
+_SECOND = {  # where the second Ctrl-C lands: (in the cleanup, at exit)
+    "while the command unwinds": ("ctrl_c(); time.sleep(5); print('cleanup went on')", "None"),
+    "while the process exits": ("pass", "ctrl_c()"),
+}
+
+
+@pytest.mark.slow  # a fresh interpreter that imports torch
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+@pytest.mark.parametrize("when", sorted(_SECOND))
+def test_a_second_ctrl_c_prints_no_traceback_and_the_line_once(when):
+    """Ctrl-C pressed twice (or held). A second one while the interpreter exits (atexit
+    callbacks, joining torch's or a worker pool's threads) printed "Exception ignored ...
+    KeyboardInterrupt" with a traceback: it is now ignored, and the exit finishes. One while
+    the command unwinds from the first ends the process at once, as train.py does. Either way:
+    the one line, status 130. The signals are sent by the process itself, where they land."""
+    in_cleanup, at_exit = _SECOND[when]
+    code = _TWO_CTRL_CS.format(in_cleanup=in_cleanup, at_exit=at_exit)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "irish-tune check: interrupted\n"
