@@ -118,7 +118,8 @@ def replacing_file(
     and the file gets the permissions of any new file).
 
     A ``path`` that is a link to a file keeps its link: the file it leads to is the one
-    replaced (as ``cp`` writes through a link), not the link by a file.
+    replaced (as ``cp`` writes through a link), not the link by a file, and the temporary name
+    is beside that file.
 
     The name is hidden beside ``path`` (the same folder, so the rename stays on one disk) and
     keeps its extension (fluidsynth picks the audio format by it):
