@@ -413,7 +413,7 @@ def load_abc_corpus(
         require_bars_fit: skip (and count, under their own reason) tunes with a full bar that
             does not sum to its meter, by the rule of ``irish-tune check --bars``
             (`tokenization.bar_check`): cleaner position features for training. Off by
-            default; on thesession it drops 2,409 of 20,700 tunes (11.6%), on O'Neill's 8.6%
+            default; on thesession it drops 2,411 of 20,713 tunes (11.6%), on O'Neill's 8.6%
             (173 of 2,007).
         split_method: ``"shuffle"`` (the default) or ``"hash"``, see the split rule below.
 

@@ -39,3 +39,20 @@ def test_the_user_docs_count_the_corpus_as_the_targets_table_does():
     assert tuple(map(int, check.groups())) == (tunes, parsed, parsed), "abc.md's check --json"
     assert tuple(map(int, report.groups())) == (tunes, parsed, tunes - parsed), "abc.md's report"
     assert (_number(recoveries[1]), int(recoveries[2])) == (tunes, tunes - parsed), "abc.md"
+
+
+def test_the_bars_fit_figure_counts_the_tunes_read_and_agrees_with_the_loaders_docstring():
+    """`require_bars_fit`'s share of thesession: abc.md and `load_abc_corpus`'s docstring give
+    the same count, of the tunes the reader reads now, and the share they round it to."""
+    parsed, _ = _target()
+    abc = (DOCS / "abc.md").read_text(encoding="utf-8")
+    loader = (DOCS.parent / "modeling_irish" / "abc_corpus.py").read_text(encoding="utf-8")
+    in_abc = re.search(r"([\d,]+) of thesession's ([\d,]+) tunes, ([\d.]+)%", abc)
+    in_loader = re.search(
+        r"on thesession it drops ([\d,]+) of ([\d,]+) tunes \(([\d.]+)%\)", loader
+    )
+    assert in_abc and in_loader, "a require_bars_fit figure's sentence was reworded"
+    assert in_abc.groups() == in_loader.groups()
+    dropped, tunes, share = _number(in_abc[1]), _number(in_abc[2]), float(in_abc[3])
+    assert tunes == parsed
+    assert round(100 * dropped / tunes, 1) == share
