@@ -108,7 +108,8 @@ def add_transpose_args(parser: argparse.ArgumentParser) -> None:
         "--output",
         default=None,
         help="file to write the tunes to, replaced whole once all are written (default: "
-        "stdout); a device or pipe (/dev/stdout, a mkfifo pipe) is written into, not replaced",
+        "stdout); a device or pipe (/dev/stdout, a mkfifo pipe) is written into, not replaced; "
+        "a link to a file stays a link, the file it leads to replaced",
     )
 
 
