@@ -16,26 +16,40 @@ __all__ = ["body_key", "title_key"]
 # Normalised titles that mean "no title": they never link two tunes.
 _UNTITLED = frozenset({"", "x", "gan ainm", "untitled", "no title", "no name"})
 
+#: Signs that, alone, stand for a missing title ("?", "-", "..."), not for a name.
+_PLACEHOLDER = re.compile(r"[\s?.\-_*\u2026\u2013\u2014]*")
+
+#: Apostrophes, dropped from a title: ASCII, the typographic closing and opening ones (thesession
+#: writes both: "‘Ma' McNulty's Favourite"), the modifier letter and the backtick.
+_APOSTROPHES = re.compile("['\u2019\u2018\u02bc`]")
+
 
 def title_key(title: str) -> str:
-    """Normalise a title for matching: "" for untitled tunes (``x``, ``Gan Ainm``, empty).
+    """Normalise a title for matching: "" for untitled tunes (``x``, ``Gan Ainm``, empty, or
+    only placeholder signs: ``?``, ``-``, ``...``).
 
     Accents are dropped, case folded, a trailing ", The" / ", A" / ", An" moved to the front,
-    apostrophes removed and every other run of punctuation or spaces made one space.
+    apostrophes (``'``, ``’``, ``‘``) removed and every other run of punctuation or spaces made
+    one space. A title of other signs alone (thesession's tune 5399 is named ``#``) is its own
+    key, its spaces made one: it names a tune, which an empty key would leave untitled.
 
     >>> title_key("Mason's Apron, The"), title_key("The Masons  Apron"), title_key("Gan Ainm")
     ('the masons apron', 'the masons apron', '')
     >>> title_key("Seán Ó Duibhir a' Ghleanna")
     'sean o duibhir a ghleanna'
+    >>> title_key("#"), title_key("?"), title_key("O‘Neill's") == title_key("O'Neill's")
+    ('#', '', True)
     """
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
     article = re.match(r"^(.*?),\s*(the|an|a)$", text)
     if article:
         text = f"{article.group(2)} {article.group(1)}"
-    text = re.sub(r"['\u2019`]", "", text)
-    text = re.sub(r"[\W_]+", " ", text).strip()
-    return "" if text in _UNTITLED else text
+    text = _APOSTROPHES.sub("", text)
+    words = re.sub(r"[\W_]+", " ", text).strip()
+    if not words and not _PLACEHOLDER.fullmatch(text):  # signs alone name it: "#"
+        return " ".join(text.split())
+    return "" if words in _UNTITLED else words
 
 
 def body_key(text: str) -> str:
