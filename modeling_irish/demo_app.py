@@ -184,8 +184,10 @@ def name_tab(
     model), best first. ``snippet``: an ABC tune, or a few bars without headers, as
     ``irish-tune identify`` takes them (an ``X:`` line is added). Blank, or without notes to
     compare, it is a `ValueError` saying what to paste. ``tokenizer``: default the index's.
-    The warnings name the lines as pasted (not counting an ``X:`` added), as the CLI's do."""
+    The warnings and a snippet's error name the lines as pasted (not counting an ``X:``
+    added), as the CLI's do."""
     from tokenization.abc_parser import parse_abc
+    from tokenization.abc_tune import AbcParseError
     from tokenization.abc_tunebook import abc_lines
 
     from .name_that_tune import identify
@@ -196,7 +198,14 @@ def name_tab(
     bare = not any(line.startswith("X:") for line in abc_lines(text))
     if bare:
         text = f"X:1\n{text}"
-    top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
+    try:
+        top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
+    except AbcParseError as err:
+        if not bare or err.line is None:
+            raise
+        # at the line as pasted, without the X: line added above (nor its tune name, "X:1")
+        line = max(err.line - 1, 1)
+        raise ValueError(f"line {line}, column {err.column}: {err.message}") from None
     if bare:  # read again at the pasted lines: `top.read_warnings` count the X: line added
         top.read_warnings = parse_abc(text, line_offset=-1).warnings
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]

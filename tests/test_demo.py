@@ -241,3 +241,13 @@ def test_generate_tab_shows_what_the_rendering_warned(generator, tmp_path, monke
     view = generate_tab(generator, "jig", "D", 4, 1.0, 0, out_dir=str(tmp_path))
     assert view.warnings == ["X:1 T:Tune: not played"]
     assert view.midi and os.path.isfile(view.midi)
+
+
+def test_name_tab_says_a_snippets_error_at_the_line_as_pasted(index):
+    """A headerless snippet's error named line 2 of a one-line paste (the X: line added above
+    it counted) and the tune "X:1" the user never typed."""
+    with pytest.raises(ValueError, match=r"^line 1, column 11: nested chord$"):
+        name_tab(index, "FAAB ((( [[ AFED|")
+    with pytest.raises(ValueError, match=r"^line 2, column 7: nested chord$"):
+        name_tab(index, "FAAB AFED|\nFAAB [[ d2fe|")
+
