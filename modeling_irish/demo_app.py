@@ -14,10 +14,14 @@ Hugging Face Space (docs/generation.md, "Try it in a browser").
 from __future__ import annotations
 
 import argparse
+import html
 import logging
 import os
+import shutil
+import signal
+import sys
 import tempfile
-import time
+import threading
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_RHYTHM",
+    "KEEP_RENDERINGS",
     "MISSING_GRADIO",
     "GeneratedView",
     "NamedView",
@@ -41,6 +46,7 @@ __all__ = [
     "known_rhythms",
     "load_index",
     "name_tab",
+    "prune_renderings",
     "run_demo",
 ]
 
@@ -55,6 +61,14 @@ DEFAULT_RHYTHM = "(the prompt's, else reel)"
 
 #: The formats the Generate tab renders, those this machine can make (`unavailable_formats`).
 _FORMATS = ("svg", "midi", "wav")
+
+#: The Generate tab's rendering folders kept (`prune_renderings`): gradio serves a copy of the
+#: WAV and MIDI from its own cache, so only the newest are needed, for the requests under way.
+KEEP_RENDERINGS = 16
+
+#: Gradio's ``delete_cache``: every 10 minutes, its copies of the files served older than an
+#: hour are deleted (all of them when the server stops), so that they do not pile up.
+_DELETE_CACHE = (600, 3600)
 
 
 @dataclass
@@ -177,6 +191,20 @@ def _read_text(path: str) -> str:
         return handle.read()
 
 
+def prune_renderings(out_dir: str, keep: int = KEEP_RENDERINGS) -> list[str]:
+    """Remove all but the newest ``keep`` rendering folders (``tune-*``, `generate_tab`'s) of
+    ``out_dir``, so that a demo serving for days does not fill its disk; returns those
+    removed. Other files and folders of ``out_dir`` are left alone."""
+    folders = [
+        entry for entry in os.scandir(out_dir) if entry.name.startswith("tune-") and entry.is_dir()
+    ]
+    folders.sort(key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
+    removed = [entry.path for entry in folders[keep:]]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)  # one a request still reads is gone by then
+    return removed
+
+
 def name_tab(
     index: TuneIndex, snippet: str, k: int = 10, tokenizer: AbcTokenizer | None = None
 ) -> NamedView:
@@ -231,14 +259,17 @@ def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None
     """The app (a `gradio.Blocks`, not launched) of the MeasureNote model folder ``model_dir``
     and, for the Name that tune tab, the index folder ``index_dir`` (without one, the tab says
     how to build one). Renderings go to new folders under ``out_dir`` (default: a new
-    temporary folder). gradio missing is an `ImportError` that says how to install it."""
+    temporary folder), the newest `KEEP_RENDERINGS` kept; gradio's copies of the files it
+    serves are deleted after an hour, and when the server stops. A refused request is an
+    error message on the page (the server logs no traceback for it). gradio missing is an
+    `ImportError` that says how to install it."""
     gr = import_gradio()
     from .generation_cli import load_generator
 
     generator = load_generator(model_dir)
     index, tokenizer = load_index(index_dir, generator.tokenizer) if index_dir else (None, None)
     out_dir = out_dir or tempfile.mkdtemp(prefix="irish-tune-demo-")
-    with gr.Blocks(title="modeling-irish demo") as demo:
+    with gr.Blocks(title="modeling-irish demo", delete_cache=_DELETE_CACHE) as demo:
         name = os.path.basename(os.path.abspath(model_dir))
         gr.Markdown(f"# Irish tunes in ABC\nModel: `{name}`")
         with gr.Tab("Generate"):
@@ -272,7 +303,9 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         try:
             view = generate_tab(generator, *values, out_dir=out_dir)
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise _user_error(gr, err) from None
+        finally:
+            prune_renderings(out_dir, KEEP_RENDERINGS)
         said = ([] if view.valid else [f"invalid: {e}" for e in view.errors]) + view.warnings
         said += view.notes
         return view.abc, view.svg, view.wav, view.midi, _notes_markdown(said)
@@ -281,16 +314,41 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
     button.click(run, inputs, [abc, score, audio, midi, notes], api_name="generate")
 
 
-def _notes_markdown(notes: list[str]) -> str:
-    """What a tab says under its result: a "Notes" list, or nothing when there is none.
+def _user_error(gr: ModuleType, err: ValueError) -> Exception:
+    """The `gradio.Error` that shows a refused request on the page: its text as written (the
+    page renders it as HTML, where ``<start>`` or ``<unk>`` would vanish), and no traceback in
+    the server's log, since the request, not the server, is at fault."""
+    return gr.Error(html.escape(str(err), quote=False), print_exception=False)
 
-    >>> print(_notes_markdown(["a reel is usually in 4/4"]))
+
+#: What `_markdown_text` escapes: Markdown's emphasis, code, links, headings, tables, HTML.
+_MARKDOWN_SPECIAL = frozenset("\\`*_[]()#|~!")
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` to show as written in Markdown: ABC's ``_`` (a flat), ``|`` and ``*`` not read
+    as emphasis or tables, ``<unk>`` not read as an HTML tag.
+
+    >>> print(_markdown_text("conditioned on <unk>: _B2 |*"))
+    conditioned on &lt;unk&gt;: \\_B2 \\|\\*
+    """
+    escaped = html.escape(text, quote=False)
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in escaped)
+
+
+def _notes_markdown(notes: list[str]) -> str:
+    """What a tab says under its result: a "Notes" list, each note as written
+    (`_markdown_text`), or nothing when there is none.
+
+    >>> print(_notes_markdown(["a reel is usually in 4/4", "tokens <unk>"]))
     **Notes**
     - a reel is usually in 4/4
+    - tokens &lt;unk&gt;
     >>> _notes_markdown([])
     ''
     """
-    return "\n".join(["**Notes**", *(f"- {note}" for note in notes)]) if notes else ""
+    lines = (f"- {_markdown_text(note)}" for note in notes)
+    return "\n".join(["**Notes**", *lines]) if notes else ""
 
 
 def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> None:
@@ -313,7 +371,7 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
         try:
             view = name_tab(index, text, int(count), tokenizer)
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise _user_error(gr, err) from None
         rows = [[rank, title, f"{score:.3f}"] for rank, title, score in view.rows]
         return rows, _notes_markdown(view.warnings)
 
@@ -322,8 +380,9 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
 
 def run_demo(args: argparse.Namespace) -> int:
     """``irish-tune demo``: serve `build_demo` on 127.0.0.1:``--port`` until Ctrl-C (exit
-    status 130, as any command interrupted). gradio missing, a model or index refused, or a
-    port taken is exit status 2, before anything is served."""
+    status 130, as any command interrupted) or SIGTERM (``kill``: status 0, a stop asked for,
+    said on stderr), its renderings removed either way. gradio missing, a model or index
+    refused, or a port taken is exit status 2, before anything is served."""
     try:
         import_gradio()  # said before the model loads
     except ImportError as err:
@@ -346,9 +405,24 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"port {args.port} on 127.0.0.1 is taken: give another (--port)"
             ) from None
         print(f"irish-tune demo: serving on {demo.local_url} (Ctrl-C to stop)", flush=True)
+        terminated = threading.Event()
+        previous = _stop_on_sigterm(terminated)
         try:
-            while demo.is_running:
-                time.sleep(0.5)
+            while demo.is_running and not terminated.wait(0.5):
+                pass
         finally:
             demo.close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+    if terminated.is_set():
+        print("irish-tune demo: stopped (SIGTERM)", file=sys.stderr)
     return 0
+
+
+def _stop_on_sigterm(stop: threading.Event) -> Any:
+    """Have SIGTERM (``kill``, a service manager) set ``stop``, so that the demo closes its server
+    and removes its renderings as on Ctrl-C, rather than dying with them left behind; returns
+    the handler it replaces (None outside the main thread, where none can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())

@@ -251,3 +251,76 @@ def test_name_tab_says_a_snippets_error_at_the_line_as_pasted(index):
     with pytest.raises(ValueError, match=r"^line 2, column 7: nested chord$"):
         name_tab(index, "FAAB AFED|\nFAAB [[ d2fe|")
 
+
+def _app_function(demo, api_name: str):
+    """The Python function behind the app's ``api_name`` button, to call without a server."""
+    (function,) = [fn.fn for fn in demo.fns.values() if fn.api_name == api_name]
+    return function
+
+
+def test_the_app_keeps_only_its_newest_renderings(model_dir, tmp_path, monkeypatch):
+    """Each Generate click left a folder of SVG, MIDI and WAV until the server stopped, and
+    gradio's copies of the files it served were never deleted: a demo left running filled its
+    disk. The newest `KEEP_RENDERINGS` folders are kept, and gradio deletes its copies."""
+    import modeling_irish.demo_app as demo_app
+
+    monkeypatch.setattr(demo_app, "KEEP_RENDERINGS", 2)
+    demo = build_demo(model_dir, out_dir=str(tmp_path))
+    assert demo.delete_cache  # gradio's cached copies are deleted on a schedule and at close
+    generate = _app_function(demo, "generate")
+    made = [generate("jig", "D", 4, 1.0, seed, "")[3] for seed in range(4)]
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == 2 and os.path.isfile(made[-1]) and not os.path.exists(made[0]), kept
+
+
+def test_prune_renderings_removes_the_oldest_folders_only(tmp_path):
+    from modeling_irish.demo_app import prune_renderings
+
+    for age, name in enumerate(["tune-c", "tune-b", "tune-a"]):  # tune-a the oldest
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, ns=(10**9 * (10 + age * -1), 10**9 * (10 - age)))
+    (tmp_path / "notes.txt").write_text("kept", encoding="utf-8")
+    removed = prune_renderings(str(tmp_path), keep=1)
+    assert sorted(os.path.basename(p) for p in removed) == ["tune-a", "tune-b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "tune-c"]
+
+
+def test_a_refused_request_is_a_page_message_as_written_without_a_server_traceback(
+    model_dir, index_dir, tmp_path
+):
+    """gradio renders an error message as HTML (the max_rows one's "<start> and <end>"
+    vanished) and logged a traceback on the server for each refused request."""
+    from modeling_irish.demo_app import _user_error
+
+    error = _user_error(gradio, ValueError("room for <start> and <end> & more"))
+    assert error.message == "room for &lt;start&gt; and &lt;end&gt; &amp; more"
+    assert not error.print_exception
+    demo = build_demo(model_dir, index_dir, str(tmp_path))
+    for api_name, values in [("name", ("  ", 3)), ("generate", ("reel", "H#", 4, 1.0, 0, ""))]:
+        with pytest.raises(gradio.Error) as refused:
+            _app_function(demo, api_name)(*values)
+        assert not refused.value.print_exception and refused.value.message, api_name
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_cleanly_and_removes_its_renderings(model_dir, tmp_path):
+    """``kill`` ended the demo at once, its temporary folder of renderings left behind."""
+    import signal
+
+    port = _free_port()
+    env = dict(os.environ, TMPDIR=str(tmp_path), GRADIO_TEMP_DIR=str(tmp_path / "gradio"))
+    with subprocess.Popen(
+        [sys.executable, "-m", "irish_tune", "demo", "--model", model_dir, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+    ) as server:
+        assert "serving on http://127.0.0.1:" in server.stdout.readline()
+        assert [p.name for p in tmp_path.glob("irish-tune-demo-*")]
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert server.returncode == 0, err[-2000:]
+    assert err.endswith("irish-tune demo: stopped (SIGTERM)\n") and "Traceback" not in err
+    assert not list(tmp_path.glob("irish-tune-demo-*"))
