@@ -289,10 +289,16 @@ def test_parse_args_refuses_bad_output_cache_and_checkpoint_paths(capsys, tmp_pa
     assert f"--resume_from_checkpoint {nockpt}: no such folder" in line
     line = _refusal(capsys, ["--resume_from_checkpoint", str(tmp_path)])
     assert "not a checkpoint (no training_state.json)" in line
+    # a file (it said "no such folder", though it is there)
+    line = _refusal(capsys, ["--resume_from_checkpoint", str(afile)])
+    assert f"--resume_from_checkpoint {afile}: it is a file, not a checkpoint folder;" in line
     (tmp_path / "step_2").mkdir()
     common.write_json(
         str(tmp_path / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2}
     )
+    state_file = tmp_path / "step_2" / run_folder.TRAINING_STATE_FILE
+    line = _refusal(capsys, ["--resume_from_checkpoint", str(state_file)])
+    assert f"give the checkpoint holding it, {tmp_path / 'step_2'}" in line
     resumed = parse_args(["--resume_from_checkpoint", str(tmp_path / "step_2")])
     assert resumed.resume_from_checkpoint == str(tmp_path / "step_2")
     # 'latest' with no checkpoint there: nothing to resume is an error, not a fresh start

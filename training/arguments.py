@@ -509,6 +509,8 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
     tune_title_arguments.check_backbone_outside_output(args, parser)
     _check_fresh_output_dir(args, parser)
     if resume not in (None, "latest"):
+        if os.path.isfile(resume):
+            parser.error(f"--resume_from_checkpoint {resume}: {_file_not_checkpoint(resume)}")
         if not os.path.isdir(resume):
             parser.error(f"--resume_from_checkpoint {resume}: no such folder")
         if not os.path.isfile(os.path.join(resume, TRAINING_STATE_FILE)):
@@ -516,6 +518,22 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
                 f"--resume_from_checkpoint {resume}: not a checkpoint (no {TRAINING_STATE_FILE}); "
                 "give a step_N or epoch_N folder saved with --checkpointing_steps, or 'latest'"
             )
+
+
+def _file_not_checkpoint(path: str) -> str:
+    """Why the file ``path`` given to ``--resume_from_checkpoint`` is refused, and what to give:
+    the checkpoint folder that holds it, when it is a file of one.
+
+    >>> _file_not_checkpoint("no/such/step_2.bin").split(";")[0]
+    'it is a file, not a checkpoint folder'
+    """
+    folder = os.path.dirname(os.path.normpath(path)) or "."
+    if os.path.isfile(os.path.join(folder, TRAINING_STATE_FILE)):
+        return f"it is a file, not a checkpoint folder; give the checkpoint holding it, {folder}"
+    return (
+        "it is a file, not a checkpoint folder; give a step_N or epoch_N folder saved with "
+        "--checkpointing_steps, or 'latest'"
+    )
 
 
 def _check_fresh_output_dir(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
