@@ -241,14 +241,25 @@ def test_save_model_leaves_no_staging_folder_of_a_late_process(tmp_path):
     assert (tmp_path / "config.json").is_file() and not (tmp_path / ".tmp-model").exists()
 
 
+def _whole_state_files(folder: Path) -> None:
+    """Give a `_checkpoint` readable weights and optimizer files (what `load_state` opens)."""
+    import zipfile
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(3, dtype=np.float32)}, str(folder / "model.safetensors"))
+    with zipfile.ZipFile(folder / "optimizer.bin", "w") as archive:
+        archive.writestr("optimizer/data.pkl", b"state")
+
+
 def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
-    """A ``step_N`` of a two-process run (weights and optimizer as empty files) holding the
-    random states of ``processes`` only."""
+    """A ``step_N`` of a two-process run (tiny readable weights and optimizer files) holding
+    the random states of ``processes`` only."""
     folder.mkdir(parents=True)
     state = {"completed_steps": steps, "num_processes": 2}
     (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
-    for name in ("model.safetensors", "optimizer.bin"):
-        (folder / name).write_bytes(b"")
+    _whole_state_files(folder)
     for i in processes:
         (folder / f"random_states_{i}.pkl").write_bytes(b"")
     return folder
@@ -601,18 +612,6 @@ def test_a_diverged_train_loss_is_logged_as_n_a_and_tracked_as_nan(tmp_path, mon
     assert math.isnan(stats["last"][0])  # the run's train_loss_last: n/a on its card
 
 
-def _whole_state_files(folder: Path) -> None:
-    """Give a `_checkpoint` readable weights and optimizer files (what `load_state` opens)."""
-    import zipfile
-
-    import numpy as np
-    from safetensors.numpy import save_file
-
-    save_file({"w": np.zeros(3, dtype=np.float32)}, str(folder / "model.safetensors"))
-    with zipfile.ZipFile(folder / "optimizer.bin", "w") as archive:
-        archive.writestr("optimizer/data.pkl", b"state")
-
-
 @pytest.mark.parametrize("damaged", ["model.safetensors", "optimizer.bin"])
 def test_a_checkpoint_with_a_damaged_weights_or_optimizer_file_is_refused_by_name(
     tmp_path, damaged
@@ -624,9 +623,8 @@ def test_a_checkpoint_with_a_damaged_weights_or_optimizer_file_is_refused_by_nam
 
     from safetensors import SafetensorError
 
-    _whole_state_files(_checkpoint(tmp_path / "step_5", 5, (0, 1)))
+    _checkpoint(tmp_path / "step_5", 5, (0, 1))
     newest = _checkpoint(tmp_path / "step_10", 10, (0, 1))
-    _whole_state_files(newest)
     whole = (newest / damaged).read_bytes()
     (newest / damaged).write_bytes(whole[: len(whole) // 2])
 
@@ -638,7 +636,7 @@ def test_a_checkpoint_with_a_damaged_weights_or_optimizer_file_is_refused_by_nam
     from training.arguments import parse_args
 
     args = parse_args([])  # the flags the resume compares with the checkpoint's, then these
-    args.resume_from_checkpoint, args.output_dir = "latest", str(tmp_path)
+    args.resume_from_checkpoint, args.output_dir = str(newest), str(tmp_path)
     accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
     with pytest.raises(common.UsageError) as refused:
         run_folder.resume_state(args, accelerator)
@@ -649,3 +647,58 @@ def test_a_checkpoint_with_a_damaged_weights_or_optimizer_file_is_refused_by_nam
     (newest / damaged).write_bytes(whole)
     with pytest.raises((SafetensorError, RuntimeError)):
         run_folder.resume_state(args, accelerator)
+
+
+def _cut_short(file: Path) -> None:
+    whole = file.read_bytes()
+    file.write_bytes(whole[: len(whole) // 2])
+
+
+def test_the_checkpoint_proposed_instead_of_a_damaged_one_is_readable(tmp_path):
+    """The refusal of a damaged checkpoint named the newest one beside it whose files were
+    there, though its optimizer.bin was cut short too: resuming that one failed the same way."""
+    from types import SimpleNamespace
+
+    from safetensors import SafetensorError
+
+    _checkpoint(tmp_path / "step_2", 2, (0, 1))
+    _cut_short(_checkpoint(tmp_path / "step_5", 5, (0, 1)) / "optimizer.bin")
+    newest = _checkpoint(tmp_path / "step_10", 10, (0, 1))
+    _cut_short(newest / "model.safetensors")
+
+    def load_state(path):
+        raise SafetensorError("Error while deserializing header: invalid header length")
+
+    from training.arguments import parse_args
+
+    args = parse_args([])  # the flags the resume compares with the checkpoint's, then these
+    args.resume_from_checkpoint, args.output_dir = str(newest), str(tmp_path)
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    assert f"resume {tmp_path / 'step_2'} instead" in str(refused.value)
+    # none readable beside it: said so, rather than naming a damaged one
+    _cut_short(tmp_path / "step_2" / "model.safetensors")
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    message = str(refused.value)
+    assert "resume " not in message and "\n" not in message
+    assert f"no other checkpoint of {tmp_path} is whole and readable: start a new run" in message
+
+
+@pytest.mark.parametrize("damaged", ["model.safetensors", "optimizer.bin"])
+def test_latest_skips_a_checkpoint_with_damaged_weights_or_optimizer_with_a_warning(
+    tmp_path, capsys, damaged
+):
+    """A cut-short file of the newest checkpoint stopped every resume of "latest" (after a
+    traceback of accelerate's load_state), though the checkpoint before it was whole."""
+    _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    _cut_short(_checkpoint(tmp_path / "step_10", 10, (0, 1)) / damaged)
+    assert run_folder.latest_checkpoint(str(tmp_path)) == str(tmp_path / "step_5")
+    said = capsys.readouterr().err
+    assert f"skipping checkpoint {tmp_path / 'step_10'}: its {damaged} cannot be read (" in said
+    # none readable: nothing to resume, and the refusal says why
+    _cut_short(tmp_path / "step_5" / damaged)
+    assert run_folder.latest_checkpoint(str(tmp_path)) is None
+    message = run_resume.no_checkpoint_error(str(tmp_path))
+    assert "step_5, step_10 with weights or optimizer state that cannot be read" in message

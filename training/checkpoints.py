@@ -54,11 +54,17 @@ def _load_state(checkpoint: str) -> tuple[dict[str, Any] | None, str]:
 
 
 def latest_checkpoint(output_dir: str) -> str | None:
-    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates. One
-    whose ``training_state.json`` is unreadable is skipped, with a warning naming it: a damaged
-    older checkpoint does not stop the resume of a good newer one."""
-    names = _by_updates(output_dir)
-    return os.path.join(output_dir, names[-1]) if names else None
+    """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates that
+    can be read. One whose ``training_state.json`` is unreadable, or whose weights or optimizer
+    file is there but cannot be read (`damaged_file`), is skipped, with a warning naming it: a
+    damaged checkpoint does not stop the resume of a good older or newer one."""
+    for name in reversed(_by_updates(output_dir)):
+        path = os.path.join(output_dir, name)
+        damage = damaged_file(path)
+        if damage is None:
+            return path
+        _warn_skipped(path, f"its {damage[0]} cannot be read ({damage[1]})")
+    return None
 
 
 def _by_updates(output_dir: str, warn: bool = True) -> list[str]:
@@ -71,7 +77,7 @@ def _by_updates(output_dir: str, warn: bool = True) -> list[str]:
         state, reason = _load_state(path)
         if state is None:
             if warn:
-                _warn_skipped(path, reason)
+                _warn_skipped(path, f"its {TRAINING_STATE_FILE} is unreadable ({reason})")
             continue
         found.append((int(state["completed_steps"]), name))
     return [name for _, name in sorted(found)]
@@ -80,15 +86,16 @@ def _by_updates(output_dir: str, warn: bool = True) -> list[str]:
 _warned: set[str] = set()
 
 
-def _warn_skipped(checkpoint: str, reason: str) -> None:
+def _warn_skipped(checkpoint: str, why: str) -> None:
     """Say once (by the first process of a launch: every process reads the flags, before
-    accelerate starts) that "latest" passes over ``checkpoint``, whose state is unreadable."""
+    accelerate starts) that "latest" passes over ``checkpoint``, and ``why`` (what is
+    unreadable in it)."""
     from training.arguments import first_process  # arguments imports this module (run_resume's)
 
     if checkpoint not in _warned and first_process():
         print(
-            f"warning: skipping checkpoint {checkpoint}: its {TRAINING_STATE_FILE} is "
-            f"unreadable ({reason}); resuming the newest readable checkpoint",
+            f"warning: skipping checkpoint {checkpoint}: {why}; resuming the newest readable "
+            "checkpoint",
             file=sys.stderr,
         )
     _warned.add(checkpoint)
@@ -112,15 +119,19 @@ def no_checkpoint_error(output_dir: str) -> str:
     names, complete = sorted(os.listdir(output_dir)), set(checkpoint_names(output_dir))
     killed = [n for n in names if _CHECKPOINT_RE.match(n[5:]) and n[:5] in (".tmp-", ".old-")]
     partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
-    damaged = sorted(complete - set(_by_updates(output_dir, warn=False)))
+    readable = _by_updates(output_dir, warn=False)
+    damaged = sorted(complete - set(readable))
+    broken = [n for n in readable if damaged_file(os.path.join(output_dir, n)) is not None]
     found = []
     if damaged:
         found.append(f"{', '.join(damaged)} with an unreadable {TRAINING_STATE_FILE}")
+    if broken:
+        found.append(f"{', '.join(broken)} with weights or optimizer state that cannot be read")
     if killed:
         found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
     if partial:
         found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
-    if "model.safetensors" in names and not damaged:
+    if "model.safetensors" in names and not damaged and not broken:
         found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
     shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
     return (
@@ -303,7 +314,7 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     read (cut short by a copy, or overwritten), or None when each file there opens: called once
     accelerate's `load_state` has failed, which said so with a traceback that named no file
     (safetensors' ``invalid header length``, torch's ``failed finding central directory``).
-    The refusal names the file and the newest checkpoint beside it that is whole.
+    The refusal names the file and the newest checkpoint beside it that is whole and readable.
 
     >>> import tempfile
     >>> folder = tempfile.mkdtemp()
@@ -312,23 +323,43 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     >>> str(damaged_state_error(folder, 1)).split(": ")[1]
     'optimizer.bin cannot be read (not a whole zip archive, as torch saves it)'
     """
+    damage = damaged_file(path, quick=False)
+    if damage is None:
+        return None
+    name, reason = damage
+    return UsageError(
+        f"--resume_from_checkpoint {path}: {name} cannot be read ({reason}): the checkpoint is "
+        f"damaged (cut short or overwritten since it was saved); {_instead(path, num_processes)}"
+    )
+
+
+#: The size up to which a quick check (`damaged_file`) reads a torch ``.bin`` file whole to
+#: test its CRCs; a larger one is checked by its zip directory and entry headers only, which
+#: a file cut short fails (its directory is at its end).
+QUICK_CRC_BYTES = 64 * 2**20
+
+
+def damaged_file(path: str, quick: bool = True) -> tuple[str, str] | None:
+    """``(name, why)`` for the first weights or optimizer file (`STATE_FILES`) of checkpoint
+    ``path`` that is there but cannot be read (`state_file_problem`), or None (a missing one
+    is `check_state_files`' to refuse). ``quick``: no tensor is loaded, and a ``.bin`` larger
+    than `QUICK_CRC_BYTES` is not read whole, so that picking "latest" stays cheap."""
     for names, _ in STATE_FILES:
         for name in names:
             file = os.path.join(path, name)
-            reason = state_file_problem(file) if os.path.isfile(file) else None
+            if not os.path.isfile(file):
+                continue
+            crc = not quick or os.path.getsize(file) <= QUICK_CRC_BYTES
+            reason = state_file_problem(file, crc=crc)
             if reason:
-                return UsageError(
-                    f"--resume_from_checkpoint {path}: {name} cannot be read ({reason}): the "
-                    f"checkpoint is damaged (cut short or overwritten since it was saved); "
-                    f"{_instead(path, num_processes)}"
-                )
+                return name, reason
     return None
 
 
-def state_file_problem(file: str) -> str | None:
+def state_file_problem(file: str, crc: bool = True) -> str | None:
     """Why a checkpoint's (or a saved model's) weights or optimizer file cannot be read, or None
     when it opens: a ``.safetensors`` file's header and sizes, a torch ``.bin`` file's zip
-    archive and CRCs."""
+    archive and (with ``crc``; else each entry's header only) its CRCs."""
     import zipfile
 
     if file.endswith(".safetensors"):
@@ -341,7 +372,13 @@ def state_file_problem(file: str) -> str | None:
             return str(err).splitlines()[0] if str(err) else type(err).__name__
     try:
         with zipfile.ZipFile(file) as archive:
-            bad = archive.testzip()
+            if crc:
+                bad = archive.testzip()
+            else:
+                for entry in archive.infolist():
+                    with archive.open(entry):  # reads and checks its local header
+                        pass
+                bad = None
     except (zipfile.BadZipFile, OSError, EOFError):
         return "not a whole zip archive, as torch saves it"
     return f"{bad} in it fails its CRC check" if bad else None
@@ -352,25 +389,27 @@ def _has_any(path: str, names: Sequence[str]) -> bool:
 
 
 def _instead(path: str, num_processes: int = 0) -> str:
-    """What to do rather than resume ``path`` (damaged or incomplete): resume the newest whole
-    checkpoint beside it (a readable state, `STATE_FILES` and the random states of
-    ``num_processes`` processes), or start a new run."""
+    """What to do rather than resume ``path`` (damaged or incomplete): resume the newest
+    checkpoint beside it that is whole (`_is_whole`) and readable, or start a new run when none
+    is (the checks stop at the newest that passes: an older one's files are not read)."""
     folder = os.path.dirname(os.path.normpath(path)) or "."
     own = os.path.basename(os.path.normpath(path))
-    whole = [
-        name
-        for name in _by_updates(folder, warn=False)
-        if name != own and _is_whole(os.path.join(folder, name), num_processes)
-    ]
-    if whole:
-        return f"resume {os.path.join(folder, whole[-1])} instead, or start a new run"
-    return "start a new run (without --resume_from_checkpoint)"
+    for name in reversed(_by_updates(folder, warn=False)):
+        candidate = os.path.join(folder, name)
+        if name != own and _is_whole(candidate, num_processes):
+            return f"resume {candidate} instead, or start a new run"
+    return (
+        f"no other checkpoint of {folder} is whole and readable: start a new run (without "
+        "--resume_from_checkpoint)"
+    )
 
 
 def _is_whole(path: str, num_processes: int) -> bool:
-    """Whether ``path`` holds every file `accelerator.load_state` reads (its state read apart)."""
+    """Whether ``path`` holds every file `accelerator.load_state` reads (its state read apart),
+    each weights and optimizer file readable (`damaged_file`)."""
     has_files = all(_has_any(path, names) for names, _ in STATE_FILES)
-    return has_files and not _missing_random_states(path, num_processes)
+    whole = has_files and not _missing_random_states(path, num_processes)
+    return whole and damaged_file(path) is None
 
 
 def _missing_random_states(path: str, num_processes: int) -> list[int]:
@@ -380,6 +419,7 @@ def _missing_random_states(path: str, num_processes: int) -> list[int]:
 
 
 __all__ = [
+    "QUICK_CRC_BYTES",
     "RANDOM_STATES_FILE",
     "STATE_FILES",
     "TRAINING_STATE_FILE",
@@ -388,6 +428,7 @@ __all__ = [
     "check_same_processes",
     "check_state_files",
     "checkpoint_names",
+    "damaged_file",
     "damaged_state_error",
     "latest_checkpoint",
     "no_checkpoint_error",
