@@ -11,16 +11,8 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .abc_header import (
-    NO_ENDTEXT,
-    NOT_READ_AFTER_BLANK,
-    split_tunebook,
-    text_tune_name,
-    tune_name,
-)
+from .abc_header import split_tunebook, text_tune_name, tune_name
 from .abc_parser import (
-    BANG_LINE_BREAK,
-    BARE_FIELD,
     AbcParseError,
     AbcTune,
     TuneChunk,
@@ -32,12 +24,9 @@ from .capped_warnings import CappedWarnings, masked
 from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
 from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
+from .reader_warnings import shown_kind
 from .round_trip import _first_difference, parse_abc_strict, round_trip_rows
 from .worker_pool import WorkerPool
-
-#: what the tune warnings that `check_text` logs say: text, music among it, not read, or a
-#: field read from outside its brackets (a guess)
-_NOT_READ = (NOT_READ_AFTER_BLANK, NO_ENDTEXT, BANG_LINE_BREAK, BARE_FIELD)
 
 __all__ = [
     "MIXED_ENCODINGS",
@@ -162,14 +151,11 @@ def _check_chunk(job: _TuneJob) -> _TuneChecked:
 
 
 def _not_read(tune_warnings: list[str]) -> list[tuple[str, str]]:
-    """The warnings of a tune that say text was not read as the writer meant (`_NOT_READ`: a
-    pass would hide it), as ``(kind, warning)``."""
-    found = []
-    for warning in tune_warnings:
-        kind = next((kind for kind in _NOT_READ if kind in warning), None)
-        if kind is not None:
-            found.append((kind, warning))
-    return found
+    """The warnings of a tune that say its music was not read as written (`shown_kind`: text
+    not read, voices dropped, a field read from outside its brackets, stray brackets, reserved
+    characters or unknown decorations dropped; a pass would hide them), as ``(kind, warning)``."""
+    kinds = [(shown_kind(warning), warning) for warning in tune_warnings]
+    return [(kind, warning) for kind, warning in kinds if kind is not None]
 
 
 def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list[_Item]:
