@@ -283,6 +283,7 @@ def _build_rows(
         skip_reasons=dict(reasons.most_common()),
         skipped_at={reason: places[reason] for reason, _ in reasons.most_common()},
         duplicates=duplicates,
+        voices_dropped=sum(bool(row.pop("_voices_dropped", False)) for row in rows),
     )
     if options.incipit_notes > 0:
         report["shared_incipits"] = _shared_incipits(kept)
@@ -342,9 +343,10 @@ def _read_corpus(
     # a warning when tunes were skipped or a split came out empty, so that default logging shows it
     logger.log(
         logging.WARNING if report["skipped"] or empty else logging.INFO,
-        "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s",
+        "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s, %d read "
+        "with their first voice only (voices dropped)",
         report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
-        report["duplicates"], report["splits"],
+        report["duplicates"], report["splits"], report["voices_dropped"],
     )  # fmt: skip
     if empty:
         logger.warning(
@@ -397,7 +399,9 @@ def load_abc_corpus(
             with a pipe among its sources (``<(cat a.abc)``) is not cached: it is read once,
             and there is no file whose contents a key could hash.
         report: a dict filled with ``read, parsed, skipped, skip_reasons, skipped_at,
-            duplicates, splits`` (and ``shared_incipits`` with `link_incipits`).
+            duplicates, splits, voices_dropped`` (and ``shared_incipits`` with
+            `link_incipits`). ``voices_dropped`` counts the parsed tunes read with their first
+            voice only (a second voice ``V:2`` or an overlay ``&`` dropped: ``tune.warnings``).
             ``skipped_at`` maps each skip reason to where its first 5 tunes are, as
             ``irish-tune check`` names them (``"tunes.csv row 2: B: line 7, column 3: cannot
             read key 'missing'"``, ``"book.abc line 40"``); each skipped tune is also logged

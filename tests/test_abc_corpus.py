@@ -151,7 +151,7 @@ def test_tunebook_file_columns_ids_and_keys(tmp_path):
     assert by_x[3]["abc"].startswith("X: 3\nT: Kesh, The\n") and by_x[3]["source"] == str(book)
     assert by_x[3]["n_notes"] == 12
     assert report == {"read": 3, "parsed": 3, "skipped": 0, "skip_reasons": {},
-                      "skipped_at": {}, "duplicates": 0,
+                      "skipped_at": {}, "duplicates": 0, "voices_dropped": 0,
                       "splits": {"train": 3, "validation": 0, "test": 0}}  # fmt: skip
     assert data.report is report
     assert json.dumps(report, sort_keys=True) in data["test"].info.description

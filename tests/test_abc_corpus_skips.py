@@ -261,3 +261,18 @@ def test_a_skip_reason_is_not_cut_at_a_line_separator():
 
     reason = skip_reason(ValueError("no such meter 'a\u2028b' at bar 3\nmore"))
     assert reason == "ValueError: no such meter '…' at bar N"
+
+
+@needs_parser
+def test_the_report_counts_tunes_read_with_their_first_voice_only(tmp_path, caplog):
+    """A tune of two voices (or an overlay) kept its first and said so in `tune.warnings`
+    only: the loader's report and its logged summary said nothing."""
+    two = "X:2\nT:Two\nL:1/8\nK:D\nV:1\nDEFG ABcd|defg abag|\nV:2\nFGAB cdef|\n"
+    overlay = "X:3\nT:Laid Over\nL:1/8\nK:D\nDEFG & FGAB|ABcd defg|abag fedc|\n"
+    book = tmp_path / "voices.abc"
+    book.write_text("\n".join([tune(1, "One"), two, overlay]), encoding="utf-8")
+    report = {}
+    with caplog.at_level("INFO", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
+    assert (report["parsed"], report["voices_dropped"]) == (3, 2)
+    assert "2 read with their first voice only (voices dropped)" in caplog.text

@@ -12,6 +12,7 @@ from typing import Any
 from .abc_lexer import read_number
 from .capped_warnings import skip_reason
 from .raw_tune import RawTune
+from .reader_warnings import drops_voices
 
 __all__ = ["BARS_SKIP_REASON", "X_MAX", "ParseOptions", "Parsed", "beyond_int64", "parse_raw"]
 
@@ -154,6 +155,8 @@ def parse_raw(raw: RawTune, options: ParseOptions) -> Parsed:
     }
     if incipit:
         row["_incipit"] = incipit
+    # read with its first voice only: the loader's report counts such tunes (voices_dropped)
+    row["_voices_dropped"] = drops_voices(tune.warnings)
     # an id that the file's name does not make: the "hash" split may be anchored on it
     row["_named"] = bool(url) or raw.source in options.named_sources
     return row, "", ""
