@@ -143,24 +143,30 @@ def generate_tab(
     temporary folder). ``rhythm``, ``key`` and ``prompt`` blank or None (or ``rhythm`` =
     `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
     reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
-    its `ValueError`; a rendering that cannot be made is a note, the ABC shown all the same.
+    its `ValueError`, a prompt too long to finish a tune after worded for the page (which has
+    no ``max_rows``: `_no_room_message`); a rendering that cannot be made is a note, the ABC
+    shown all the same.
     The warnings the generation logs on ``modeling_irish.generation`` and the rendering on
     ``modeling_irish.render`` (those ``irish-tune generate --render`` says: a MIDI or SVG
     warning naming the tune) are kept in ``warnings``, for the page to show, and still
     logged."""
+    from .generation_args import TooLittleRoom
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
     with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
-        (tune,) = generator.generate(
-            1,
-            rhythm=rhythm,
-            key=(key or "").strip() or None,
-            prompt=(prompt or "").strip() or None,
-            num_bars=int(num_bars),
-            temperature=float(temperature),
-            seed=int(seed),
-        )
+        try:
+            (tune,) = generator.generate(
+                1,
+                rhythm=rhythm,
+                key=(key or "").strip() or None,
+                prompt=(prompt or "").strip() or None,
+                num_bars=int(num_bars),
+                temperature=float(temperature),
+                seed=int(seed),
+            )
+        except TooLittleRoom as err:  # its max_rows is no control of the page
+            raise ValueError(_no_room_message(err)) from None
     view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
     view.warnings = _messages(said)
     missing = unavailable_formats(_FORMATS)
@@ -179,6 +185,29 @@ def generate_tab(
     view.svg = "\n".join(_read_text(page) for page in made.get("svg", []))
     view.midi, view.wav = made.get("midi"), made.get("wav")
     return view
+
+
+def _no_room_message(err: Any) -> str:
+    """A `TooLittleRoom` refusal in the page's terms: the prompt too long (how long, and the
+    most the demo takes in its meter), or, with room for no prompt at all, its meter's bars
+    too long; the page has no ``max_rows`` to raise.
+
+    >>> from modeling_irish.generation_args import TooLittleRoom
+    >>> said = _no_room_message(TooLittleRoom("max_rows=600 ...", 600, 700, 652, "4/4"))
+    >>> print(said.replace(", at", ",\\nat"))
+    the prompt is too long for the demo: 652 tokens (notes, rests, bar lines),
+    at most 552 in 4/4; paste a shorter incipit, its first few bars
+    """
+    if err.most_prompt < 1:
+        return (
+            f"bars of {err.meter} are too long for the demo to finish a tune within its "
+            f"{err.max_rows} tokens (notes, rests, bar lines); give the prompt a shorter M:"
+        )
+    return (
+        f"the prompt is too long for the demo: {err.prompt_rows} tokens (notes, rests, bar "
+        f"lines), at most {err.most_prompt} in {err.meter}; paste a shorter incipit, its first "
+        "few bars"
+    )
 
 
 def _messages(records: list[dict[str, object]]) -> list[str]:

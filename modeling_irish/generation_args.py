@@ -46,6 +46,7 @@ __all__ = [
     "check_prompt_pickup",
     "check_prompt_scans",
     "DEFAULT_MAX_ROWS",
+    "TooLittleRoom",
     "check_room",
     "check_sampling",
     "check_seed",
@@ -448,20 +449,46 @@ _ROOM_BARS = 4
 _ROOM_EXTRA = 3
 
 
+class TooLittleRoom(ValueError):
+    """`check_room`'s refusal: its message speaks of ``max_rows`` (the argument and the CLI's
+    flag), and its numbers let a caller without that control say it in its own terms (the
+    demo: a prompt too long). ``least``: the fewest rows the request needs; ``most_prompt``:
+    the most prompt rows that ``max_rows`` leaves room for (below 0 when the meter alone needs
+    more)."""
+
+    def __init__(
+        self, message: str, max_rows: int, least: int, prompt_rows: int, meter: str
+    ) -> None:
+        super().__init__(message)
+        self.max_rows, self.least, self.prompt_rows, self.meter = (
+            max_rows, least, prompt_rows, meter
+        )  # fmt: skip
+
+    @property
+    def most_prompt(self) -> int:
+        """The most prompt rows ``max_rows`` leaves room for in this meter."""
+        return self.max_rows - (self.least - self.prompt_rows)
+
+
 def check_room(max_rows: int | None, meter: str, bar_eighths: Fraction, prompt_rows: int) -> None:
     """Refuse a ``max_rows`` too small to finish a tune in ``meter``: the least with which a new
     tune of eighth notes without a pickup gets `_ROOM_BARS` bars and stays under the cap
     (`TuneConstraint._should_close` keeps room for one more bar and up to two closing bars
     after bar `_ROOM_BARS` - 2: `_ROOM_BARS` + 1 bars of eighth notes with their bar lines), an
-    opening bar line and the ``<start>`` and ``<end>`` rows, after the prompt's rows."""
+    opening bar line and the ``<start>`` and ``<end>`` rows, after the prompt's rows: a
+    `TooLittleRoom` (a `ValueError`) that gives its numbers."""
     least = prompt_rows + _ROOM_EXTRA + math.ceil((_ROOM_BARS + 1) * (bar_eighths + 1))
     if max_rows is not None and max_rows < least:
         after = f" after the prompt's {prompt_rows} rows" if prompt_rows else ""
         default = max_rows != DEFAULT_MAX_ROWS and least <= DEFAULT_MAX_ROWS
-        raise ValueError(
+        raise TooLittleRoom(
             f"max_rows={max_rows} is too small to finish a tune in {meter}: give at least "
             f"{least} (room for {_ROOM_BARS + 1} bars of eighth notes and their bar lines, an "
             f"opening one, <start> and <end>{after}: a tune of eighth notes then gets "
             f"{_ROOM_BARS} bars within it)"
-            + (f", or leave the default {DEFAULT_MAX_ROWS}" if default else "")
+            + (f", or leave the default {DEFAULT_MAX_ROWS}" if default else ""),
+            max_rows,
+            least,
+            prompt_rows,
+            meter,
         )

@@ -324,3 +324,28 @@ def test_sigterm_stops_the_server_cleanly_and_removes_its_renderings(model_dir, 
     assert server.returncode == 0, err[-2000:]
     assert err.endswith("irish-tune demo: stopped (SIGTERM)\n") and "Traceback" not in err
     assert not list(tmp_path.glob("irish-tune-demo-*"))
+
+
+def test_generate_tab_says_a_prompt_too_long_in_the_pages_terms(generator, tmp_path):
+    """A long prompt was refused with "max_rows=600 is too small ... give at least N", naming a
+    control the page does not have; Python callers keep that message (`check_room`)."""
+
+    def prompt_of(bars: int) -> str:  # 9 tokens a bar: 8 notes and a bar line
+        return "X:1\nM:4/4\nL:1/8\nK:D\n" + "FAAB AFED|" * bars
+
+    prompt = prompt_of(80)
+    with pytest.raises(ValueError) as refused:
+        generate_tab(generator, "reel", "D", 8, 1.0, 0, prompt, out_dir=str(tmp_path))
+    said = str(refused.value)
+    assert "max_rows" not in said and said.startswith("the prompt is too long for the demo: ")
+    found = re.search(r": (\d+) tokens .*, at most (\d+) in 4/4; paste a shorter incipit", said)
+    assert found and int(found[1]) == 80 * 9, said
+    # as many as it says are taken
+    view = generate_tab(
+        generator, "reel", "D", 8, 0.0, 0, prompt_of(int(found[2]) // 9), str(tmp_path)
+    )
+    assert view.abc.count("FAAB AFED") == int(found[2]) // 9
+    from modeling_irish.generation_args import TooLittleRoom
+
+    with pytest.raises(TooLittleRoom, match=r"^max_rows=600 is too small"):
+        generator.generate(1, prompt=prompt, num_bars=8)
