@@ -247,7 +247,7 @@ def name_tab(
     from tokenization.abc_tune import AbcParseError
     from tokenization.abc_tunebook import abc_lines
 
-    from .name_that_tune import identify
+    from .name_that_tune import _scored_read_warnings, identify
 
     text = (snippet or "").strip()
     if not text:
@@ -264,7 +264,8 @@ def name_tab(
         line = max(err.line - 1, 1)
         raise ValueError(f"line {line}, column {err.column}: {err.message}") from None
     if bare:  # read again at the pasted lines: `top.read_warnings` count the X: line added
-        top.read_warnings = parse_abc(text, line_offset=-1).warnings
+        said = parse_abc(text, line_offset=-1).warnings
+        top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
     return NamedView(rows, top.warnings)
 

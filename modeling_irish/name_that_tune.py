@@ -117,6 +117,26 @@ def _names_a_key(abc_snippet: str) -> bool:
     return False
 
 
+#: What the ABC reader says of a query without ``K:`` (`AbcTune.warnings`).
+_NO_KEY_ASSUMED = "no K: field; C major assumed"
+
+
+def _scored_read_warnings(warnings: list[str], abc_snippet: str, scoring: str) -> list[str]:
+    """The reader's ``warnings`` about a query, less the C major it assumes without ``K:`` where
+    that changes no score: under the edit distance alone, such a query is compared in all 12
+    transpositions and without a mode (`_snippet_edit_scores`), so saying it would have the
+    user add a ``K:`` line for nothing. A model's scorers read that key: kept for them.
+
+    >>> _scored_read_warnings([_NO_KEY_ASSUMED, "overlay"], "GAG|", "edit-distance")
+    ['overlay']
+    >>> _scored_read_warnings([_NO_KEY_ASSUMED], "GAG|", "hybrid")
+    ['no K: field; C major assumed']
+    """
+    if scoring != "edit-distance" or _names_a_key(abc_snippet):
+        return list(warnings)
+    return [warning for warning in warnings if warning != _NO_KEY_ASSUMED]
+
+
 def _index_tokenizer(index: TuneIndex) -> AbcTokenizer:
     """The tokenizer of the folder the index was built from: the tokenizer's own (`build`
     records it when the tokenizer was loaded from a folder), else the model's."""
@@ -172,9 +192,11 @@ def identify(
     What of the snippet is not compared as typed is returned, not logged (a caller that says
     it where the user typed the snippet would repeat it): ``read_warnings`` of the result, what
     the ABC reader left out of or changed in it (a second voice, an overlay: it is compared as
-    read), at the snippet's lines; ``unknown_notes``, its notes whose length or pitch the
-    tokenizer lacks (`unknown_notes`: their rhythm, or the notes themselves, are not
-    compared); ``warnings``, both. ``irish-tune identify`` logs them at the lines of its input.
+    read), at the snippet's lines (not the C major assumed without ``K:`` under the edit
+    distance alone, which compares such a snippet in every key: `_scored_read_warnings`);
+    ``unknown_notes``, its notes whose length or pitch the tokenizer lacks (`unknown_notes`:
+    their rhythm, or the notes themselves, are not compared); ``warnings``, both.
+    ``irish-tune identify`` logs them at the lines of its input.
     A model whose embedding of the snippet holds a NaN (a diverged run), or an index holding
     one, is a `ValueError` that says so, not a list of NaN scores (`require_finite`;
     `TuneIndex.build` refuses to index such vectors).
@@ -223,7 +245,7 @@ def identify(
     top = np.argsort(-scores, kind="stable")[:k]
     return Identified(
         [(index.titles[i], float(scores[i])) for i in top],
-        enc.tune.warnings,
+        _scored_read_warnings(enc.tune.warnings, abc_snippet, scoring),
         unknown_notes(enc, abc_snippet),
     )
 

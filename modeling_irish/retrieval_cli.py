@@ -150,7 +150,7 @@ def run_identify(args: argparse.Namespace) -> int:
     tune is in the input (a bare snippet's line, not the ``X:`` added to it)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
-    from .name_that_tune import HYBRID_WEIGHT, identify
+    from .name_that_tune import HYBRID_WEIGHT, _scored_read_warnings, identify
 
     refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
     model, tokenizer, index, scoring = _identify_setup(args)
@@ -192,6 +192,7 @@ def run_identify(args: argparse.Namespace) -> int:
             # of `top.read_warnings` count the X: line added above it)
             read = parse_abc(tune, line_offset=start - 2 if bare else 0)
             changed = read.warnings if raw is None else raw.read_warnings()
+            changed = _scored_read_warnings(changed, tune, scoring)  # as `identify` keeps them
             if changed:  # what of the query is not compared: said, not dropped silently
                 at = _tune_at(start, raw, where)
                 said.warn(

@@ -349,3 +349,12 @@ def test_generate_tab_says_a_prompt_too_long_in_the_pages_terms(generator, tmp_p
 
     with pytest.raises(TooLittleRoom, match=r"^max_rows=600 is too small"):
         generator.generate(1, prompt=prompt, num_bars=8)
+
+
+@pytest.mark.parametrize("header", ["", "X:7\nT:Mine\n"])
+def test_name_tab_does_not_warn_of_a_key_that_changes_no_score(index, header):
+    """The placeholder's bars, headerless, always drew "no K: field; C major assumed": the edit
+    distance compares a snippet without K: in all 12 transpositions, so no key was assumed."""
+    view = name_tab(index, header + _bars(KNOWN[2], 3), k=2)
+    assert view.rows[0][1] == "Reel 3"
+    assert not any("K:" in warning for warning in view.warnings), view.warnings

@@ -655,3 +655,16 @@ def test_identify_lists_a_title_with_no_setting_to_compare_as_n_a(tokenizer, tmp
     assert lines[2] == "  3  n/a (no setting of this title to compare)  Lost Reel"
     assert main([*argv, str(snippet), "-k", "3", "--json"]) == 0  # JSON: null, as before
     assert json.loads(capsys.readouterr().out)["tunes"][0]["top"][2]["score"] is None
+
+
+def test_identify_does_not_warn_of_the_key_a_bare_snippet_lacks(tokenizer, tmp_path, caplog):
+    """A headerless snippet was "not read exactly as written ... no K: field; C major assumed",
+    though the edit distance compares it in all 12 transpositions: the key changes no score."""
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    snippet = tmp_path / "bare.abc"
+    snippet.write_text(KNOWN[6].split("K:D\n")[1], encoding="utf-8")
+    caplog.clear()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
