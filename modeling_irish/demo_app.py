@@ -239,10 +239,12 @@ def name_tab(
 ) -> NamedView:
     """The ``k`` titles of ``index`` nearest ``snippet`` by the edit distance (`identify`, no
     model), best first. ``snippet``: an ABC tune, or a few bars without headers, as
-    ``irish-tune identify`` takes them (an ``X:`` line is added). Blank, or without notes to
-    compare, it is a `ValueError` saying what to paste. ``tokenizer``: default the index's.
-    The warnings and a snippet's error name the lines as pasted (not counting an ``X:``
-    added), as the CLI's do."""
+    ``irish-tune identify`` takes them (an ``X:`` line is added). Of several tunes (a
+    tunebook), the first is named, and the first warning says so and names the others (the
+    Python reader's "give one tune per string" speaks to callers, not to the page). Blank, or
+    without notes to compare, it is a `ValueError` saying what to paste. ``tokenizer``:
+    default the index's. The warnings and a snippet's error name the lines as pasted (not
+    counting an ``X:`` added), as the CLI's do."""
     from tokenization.abc_parser import parse_abc
     from tokenization.abc_tune import AbcParseError
     from tokenization.abc_tunebook import abc_lines
@@ -253,8 +255,11 @@ def name_tab(
     if not text:
         raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
     bare = not any(line.startswith("X:") for line in abc_lines(text))
+    several: list[str] = []
     if bare:
         text = f"X:1\n{text}"
+    else:
+        text, several = _first_of_several(text)
     try:
         top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
     except AbcParseError as err:
@@ -267,7 +272,48 @@ def name_tab(
         said = parse_abc(text, line_offset=-1).warnings
         top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
-    return NamedView(rows, top.warnings)
+    return NamedView(rows, _several_note(several) + top.warnings)
+
+
+#: The tunes `_several_note` names of a text of several, the first's included.
+_SEVERAL_SHOWN = 6
+
+
+def _first_of_several(text: str) -> tuple[str, list[str]]:
+    """The first tune of a pasted text of several, and the names of them all (``X:`` and ``T:``
+    lines, as ``irish-tune identify`` names the tunes of a file, and the line each starts on);
+    a text of one tune as it is, and no names. The first tune keeps its lines as pasted (blank
+    lines stand for those before it), for its warnings and errors."""
+    from tokenization.abc_tunebook import split_tunebook
+
+    from .retrieval_cli import _tune_names
+
+    tunes = list(split_tunebook(text, standalone=True))
+    if len(tunes) < 2:
+        return text, []
+    found = [(offset + 1, tune, None) for offset, tune in tunes]
+    names = [
+        f"{name} (line {start})"
+        for (name, _), (start, _, _) in zip(_tune_names(found, False), found)
+    ]
+    offset, first = tunes[0]
+    return "\n" * offset + first, names
+
+
+def _several_note(names: list[str]) -> list[str]:
+    """What the page says of a text of several tunes (`_first_of_several`'s ``names``): the
+    first named, the others not, and how to name each; nothing for one tune.
+
+    >>> _several_note(["X:1 T:A (line 1)", "X:2 T:B (line 9)"])[0].split(". ")[0]
+    '2 tunes pasted: named the first, X:1 T:A (line 1); not named: X:2 T:B (line 9)'
+    """
+    if not names:
+        return []
+    others = ", ".join(names[1:_SEVERAL_SHOWN]) + (", ..." if len(names) > _SEVERAL_SHOWN else "")
+    return [
+        f"{len(names)} tunes pasted: named the first, {names[0]}; not named: {others}. Paste one "
+        "tune at a time, or name each tune of a file with irish-tune identify --index INDEX FILE"
+    ]
 
 
 def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTokenizer]:

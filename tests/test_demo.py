@@ -358,3 +358,23 @@ def test_name_tab_does_not_warn_of_a_key_that_changes_no_score(index, header):
     view = name_tab(index, header + _bars(KNOWN[2], 3), k=2)
     assert view.rows[0][1] == "Reel 3"
     assert not any("K:" in warning for warning in view.warnings), view.warnings
+
+
+def test_name_tab_names_the_first_of_several_tunes_and_says_which_were_not(index):
+    """A pasted tunebook was refused with "give one tune per string, e.g. a list", words for
+    Python callers: the first tune is named, and the others are named as not used."""
+    two = name_tab(index, f"{KNOWN[2]}\n\n{KNOWN[4]}", k=2)
+    assert two.rows[0][1] == "Reel 3" and two.warnings[0].startswith("2 tunes pasted: ")
+    # free text before the first X: (a tunebook's title) is no tune
+    book = f"My tunes\n\n{KNOWN[2]}\n\n{KNOWN[4]}\n\n{KNOWN[0]}"
+    view = name_tab(index, book, k=2)
+    assert view.rows[0][1] == "Reel 3"
+    start = 3 + KNOWN[2].count("\n") + 2
+    assert view.warnings[0].startswith(
+        "3 tunes pasted: named the first, X:103 T:Reel 3 (line 3); not named: X:105 T:Reel 5 "
+        f"(line {start}), X:101 T:Reel 1 (line {start + KNOWN[4].count(chr(10)) + 2}). Paste one"
+    ), view.warnings
+    assert not any("per string" in warning for warning in view.warnings)
+    # the first tune's warnings and errors at its lines as pasted
+    said = name_tab(index, book.replace("K:D\n", "K:D\nG!foo!A|\n", 1)).warnings
+    assert any("!foo! dropped (line 10, column 2)" in w for w in said), said
