@@ -255,13 +255,13 @@ def _whole_state_files(folder: Path) -> None:
 
 def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
     """A ``step_N`` of a two-process run (tiny readable weights and optimizer files) holding
-    the random states of ``processes`` only."""
+    the random states of ``processes`` only (saved by torch, as accelerate saves them)."""
     folder.mkdir(parents=True)
     state = {"completed_steps": steps, "num_processes": 2}
     (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
     _whole_state_files(folder)
     for i in processes:
-        (folder / f"random_states_{i}.pkl").write_bytes(b"")
+        torch.save({"step": steps, "process": i}, folder / f"random_states_{i}.pkl")
     return folder
 
 
@@ -701,4 +701,4 @@ def test_latest_skips_a_checkpoint_with_damaged_weights_or_optimizer_with_a_warn
     _cut_short(tmp_path / "step_5" / damaged)
     assert run_folder.latest_checkpoint(str(tmp_path)) is None
     message = run_resume.no_checkpoint_error(str(tmp_path))
-    assert "step_5, step_10 with weights or optimizer state that cannot be read" in message
+    assert "step_5, step_10 with weights, optimizer or random state that cannot be read" in message

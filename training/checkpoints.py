@@ -55,9 +55,10 @@ def _load_state(checkpoint: str) -> tuple[dict[str, Any] | None, str]:
 
 def latest_checkpoint(output_dir: str) -> str | None:
     """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates that
-    can be read. One whose ``training_state.json`` is unreadable, or whose weights or optimizer
-    file is there but cannot be read (`damaged_file`), is skipped, with a warning naming it: a
-    damaged checkpoint does not stop the resume of a good older or newer one."""
+    can be read. One whose ``training_state.json`` is unreadable, or whose weights, optimizer
+    or random-state file is there but cannot be read (`damaged_file`), is skipped, with a
+    warning naming it: a damaged checkpoint does not stop the resume of a good older or newer
+    one."""
     for name in reversed(_by_updates(output_dir)):
         path = os.path.join(output_dir, name)
         damage = damaged_file(path)
@@ -87,17 +88,22 @@ _warned: set[str] = set()
 
 
 def _warn_skipped(checkpoint: str, why: str) -> None:
-    """Say once (by the first process of a launch: every process reads the flags, before
-    accelerate starts) that "latest" passes over ``checkpoint``, and ``why`` (what is
-    unreadable in it)."""
+    """Say once that "latest" passes over ``checkpoint``, and ``why`` (what is unreadable in
+    it)."""
+    _warn_once(
+        checkpoint,
+        f"skipping checkpoint {checkpoint}: {why}; resuming the newest readable checkpoint",
+    )
+
+
+def _warn_once(checkpoint: str, warning: str) -> None:
+    """Print ``warning`` about ``checkpoint`` unless one about it was printed already (the
+    checks run more than once), by the first process of a launch only: every process reads
+    the flags, before accelerate starts."""
     from training.arguments import first_process  # arguments imports this module (run_resume's)
 
     if checkpoint not in _warned and first_process():
-        print(
-            f"warning: skipping checkpoint {checkpoint}: {why}; resuming the newest readable "
-            "checkpoint",
-            file=sys.stderr,
-        )
+        print(f"warning: {warning}", file=sys.stderr)
     _warned.add(checkpoint)
 
 
@@ -126,7 +132,9 @@ def no_checkpoint_error(output_dir: str) -> str:
     if damaged:
         found.append(f"{', '.join(damaged)} with an unreadable {TRAINING_STATE_FILE}")
     if broken:
-        found.append(f"{', '.join(broken)} with weights or optimizer state that cannot be read")
+        found.append(
+            f"{', '.join(broken)} with weights, optimizer or random state that cannot be read"
+        )
     if killed:
         found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
     if partial:
@@ -259,7 +267,9 @@ def check_random_states(path: str, num_processes: int) -> None:
     and the process draws other dropout and augmentation than the interrupted run did, so the
     run ends with other weights. A checkpoint saved before `training.run_folder.save_checkpoint`
     waited for every process can lack one; the refusal names it, and the newest checkpoint
-    beside it that is whole.
+    beside it that is whole. One that is there but cannot be read (cut short: accelerate's
+    `load_state` catches that too) is refused by name as well (`state_file_problem`: no
+    pickle in it is loaded).
 
     >>> check_random_states("no/such/step_5", 1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -268,6 +278,11 @@ def check_random_states(path: str, num_processes: int) -> None:
     """
     missing = _missing_random_states(path, num_processes)
     if not missing:
+        for i in range(num_processes):
+            name = RANDOM_STATES_FILE.format(i)
+            reason = state_file_problem(os.path.join(path, name))
+            if reason:
+                raise _damage_error(path, name, reason, num_processes)
         return
     files = ", ".join(RANDOM_STATES_FILE.format(i) for i in missing)
     processes = ", ".join(str(i) for i in missing)
@@ -310,8 +325,9 @@ def check_state_files(path: str, num_processes: int) -> None:
 
 
 def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
-    """The refusal of a checkpoint whose weights or optimizer state (`STATE_FILES`) cannot be
-    read (cut short by a copy, or overwritten), or None when each file there opens: called once
+    """The refusal of a checkpoint whose weights, optimizer state (`STATE_FILES`) or random
+    state (`RANDOM_STATES_FILE`) cannot be read (cut short by a copy, or overwritten), or None
+    when each file there opens (`damaged_file`): called once
     accelerate's `load_state` has failed, which said so with a traceback that named no file
     (safetensors' ``invalid header length``, torch's ``failed finding central directory``).
     The refusal names the file and the newest checkpoint beside it that is whole and readable.
@@ -324,9 +340,11 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     'optimizer.bin cannot be read (not a whole zip archive, as torch saves it)'
     """
     damage = damaged_file(path, quick=False)
-    if damage is None:
-        return None
-    name, reason = damage
+    return None if damage is None else _damage_error(path, *damage, num_processes)
+
+
+def _damage_error(path: str, name: str, reason: str, num_processes: int) -> UsageError:
+    """The one-line refusal of checkpoint ``path``, whose file ``name`` cannot be read."""
     return UsageError(
         f"--resume_from_checkpoint {path}: {name} cannot be read ({reason}): the checkpoint is "
         f"damaged (cut short or overwritten since it was saved); {_instead(path, num_processes)}"
@@ -340,26 +358,39 @@ QUICK_CRC_BYTES = 64 * 2**20
 
 
 def damaged_file(path: str, quick: bool = True) -> tuple[str, str] | None:
-    """``(name, why)`` for the first weights or optimizer file (`STATE_FILES`) of checkpoint
-    ``path`` that is there but cannot be read (`state_file_problem`), or None (a missing one
-    is `check_state_files`' to refuse). ``quick``: no tensor is loaded, and a ``.bin`` larger
+    """``(name, why)`` for the first weights or optimizer file (`STATE_FILES`) or random state
+    (`RANDOM_STATES_FILE`, each there) of checkpoint ``path`` that is there but cannot be read
+    (`state_file_problem`), or None (a missing one is `check_state_files`' and
+    `check_random_states`' to refuse). ``quick``: no tensor is loaded, and a ``.bin`` larger
     than `QUICK_CRC_BYTES` is not read whole, so that picking "latest" stays cheap."""
-    for names, _ in STATE_FILES:
-        for name in names:
-            file = os.path.join(path, name)
-            if not os.path.isfile(file):
-                continue
-            crc = not quick or os.path.getsize(file) <= QUICK_CRC_BYTES
-            reason = state_file_problem(file, crc=crc)
-            if reason:
-                return name, reason
+    names = [name for names, _ in STATE_FILES for name in names] + _random_state_names(path)
+    for name in names:
+        file = os.path.join(path, name)
+        if not os.path.isfile(file):
+            continue
+        crc = not quick or os.path.getsize(file) <= QUICK_CRC_BYTES
+        reason = state_file_problem(file, crc=crc)
+        if reason:
+            return name, reason
     return None
 
 
+_RANDOM_STATES_RE = re.compile(r"^random_states_(\d+)\.pkl$")  # RANDOM_STATES_FILE's names
+
+
+def _random_state_names(path: str) -> list[str]:
+    """The `RANDOM_STATES_FILE` names in folder ``path``, by process."""
+    if not os.path.isdir(path):
+        return []
+    found = [name for name in os.listdir(path) if _RANDOM_STATES_RE.match(name)]
+    return sorted(found, key=lambda name: int(_RANDOM_STATES_RE.match(name)[1]))
+
+
 def state_file_problem(file: str, crc: bool = True) -> str | None:
-    """Why a checkpoint's (or a saved model's) weights or optimizer file cannot be read, or None
-    when it opens: a ``.safetensors`` file's header and sizes, a torch ``.bin`` file's zip
-    archive and (with ``crc``; else each entry's header only) its CRCs."""
+    """Why a checkpoint's (or a saved model's) weights, optimizer or random-state file cannot
+    be read, or None when it opens: a ``.safetensors`` file's header and sizes, a torch
+    ``.bin`` or ``.pkl`` file's zip archive (as `torch.save` writes them: nothing in it is
+    unpickled) and (with ``crc``; else each entry's header only) its CRCs."""
     import zipfile
 
     if file.endswith(".safetensors"):
@@ -406,7 +437,7 @@ def _instead(path: str, num_processes: int = 0) -> str:
 
 def _is_whole(path: str, num_processes: int) -> bool:
     """Whether ``path`` holds every file `accelerator.load_state` reads (its state read apart),
-    each weights and optimizer file readable (`damaged_file`)."""
+    each weights, optimizer and random-state file readable (`damaged_file`)."""
     has_files = all(_has_any(path, names) for names, _ in STATE_FILES)
     whole = has_files and not _missing_random_states(path, num_processes)
     return whole and damaged_file(path) is None
