@@ -1,5 +1,6 @@
-"""Damaged checkpoints: a random state that cannot be read is refused by name, as the weights
-and optimizer files are. (The checkpoint helpers: test_training_save.)"""
+"""Damaged checkpoints beside the one a run resumes: a later one whose files cannot be read does
+not block training on from an older one, and a random state that cannot be read is refused by
+name, as the weights and optimizer files are. (The checkpoint helpers: test_training_save.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from helpers import one_torch_thread  # noqa: F401
 from test_training_save import _checkpoint, _cut_short, _not_loaded
 
-from training import checkpoints, common, run_folder
+from training import checkpoints, common, run_folder, run_resume
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -18,6 +19,52 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def _fresh_warnings(monkeypatch):
     """Each test sees the once-only warnings of `training.checkpoints` afresh."""
     monkeypatch.setattr(checkpoints, "_warned", set())
+
+
+def test_a_later_checkpoint_that_cannot_be_read_does_not_block_resuming_an_older_one(
+    tmp_path, capsys
+):
+    """A cut-short model.safetensors in step_10 counted it as a later checkpoint: resuming the
+    whole step_5 by name was refused, naming step_10 as the one to resume, which cannot load."""
+    older = _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    damaged = _checkpoint(tmp_path / "step_10", 10, (0, 1))
+    _cut_short(damaged / "model.safetensors")
+    checkpoints.check_newest_checkpoint(str(older), 5, str(tmp_path))
+    said = capsys.readouterr().err
+    assert f"leaving checkpoint {damaged} as it is: it is later than {older}" in said
+    assert "its model.safetensors cannot be read (" in said
+    assert (damaged / "model.safetensors").is_file()  # not deleted
+    # said once, though the check runs twice (before the corpus is read, then after)
+    checkpoints.check_newest_checkpoint(str(older), 5, str(tmp_path))
+    assert capsys.readouterr().err == ""
+    # a readable later checkpoint still refuses it, and is the one named to resume
+    _checkpoint(tmp_path / "step_8", 8, (0, 1))
+    with pytest.raises(common.UsageError) as refused:
+        checkpoints.check_newest_checkpoint(str(older), 5, str(tmp_path))
+    message = str(refused.value)
+    assert "later checkpoints of its run (step_8)" in message
+    assert f"resume the newest ({tmp_path / 'step_8'}" in message
+
+
+def test_latest_passing_over_a_damaged_checkpoint_trains_on_from_the_older_one(tmp_path, capsys):
+    """Resuming "latest" passed over a newest checkpoint whose optimizer.bin was cut short and
+    took step_5, which the check for later checkpoints then refused, naming step_10."""
+    from training.arguments import parse_args
+
+    _checkpoint(tmp_path / "step_5", 5, (0,))
+    _cut_short(_checkpoint(tmp_path / "step_10", 10, (0,)) / "optimizer.bin")
+    for folder in ("step_5", "step_10"):  # checkpoints of a one-process run
+        state = tmp_path / folder / run_folder.TRAINING_STATE_FILE
+        state.write_text(
+            state.read_text(encoding="utf-8").replace(": 2}", ": 1}"), encoding="utf-8"
+        )
+    args = parse_args(
+        ["--output_dir", str(tmp_path), "--max_train_steps", "20", "--resume_from_checkpoint"]
+    )
+    run_resume.check_newest_checkpoint_early(args)
+    said = capsys.readouterr().err
+    assert f"skipping checkpoint {tmp_path / 'step_10'}: its optimizer.bin" in said
+    assert "leaving checkpoint" not in said  # the skip said it already
 
 
 def test_a_checkpoint_whose_random_state_cannot_be_read_is_refused_by_name(tmp_path):

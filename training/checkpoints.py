@@ -214,9 +214,24 @@ def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
     write its own ``step_N`` over some of them and leave the others, which "latest" would then
     resume, and replace the later run's model, log and results, so that the folder mixed two
     runs. The way out is to resume the newest, or to branch into another ``--output_dir`` (one
-    that holds no run, `training.arguments._check_resume_output_dir`)."""
-    names = _by_updates(output_dir, warn=False)  # fewest updates first
-    newer = [n for n in names if _updates(os.path.join(output_dir, n)) > completed]
+    that holds no run, `training.arguments._check_resume_output_dir`). A later checkpoint that
+    cannot be resumed (`damaged_file`, which "latest" passes over) does not count: it is left
+    as it is, with a warning (a checkpoint the run saves under its name replaces it)."""
+    newer = []
+    for name in _by_updates(output_dir, warn=False):  # fewest updates first
+        checkpoint = os.path.join(output_dir, name)
+        if _updates(checkpoint) <= completed:
+            continue
+        damage = damaged_file(checkpoint)
+        if damage is None:
+            newer.append(name)
+            continue
+        _warn_once(
+            checkpoint,
+            f"leaving checkpoint {checkpoint} as it is: it is later than {path}, but its "
+            f"{damage[0]} cannot be read ({damage[1]}), so it cannot be resumed; training on "
+            f"from {path} (a checkpoint the run saves as {name} replaces it)",
+        )
     if not newer:
         return
     newest = os.path.join(output_dir, newer[-1])
