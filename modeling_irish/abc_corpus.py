@@ -17,7 +17,7 @@ from typing import Any
 from datasets import Dataset, DatasetInfo, Features, Value
 from tqdm.auto import tqdm
 
-from tokenization.capped_warnings import WarningRecorder
+from tokenization.capped_warnings import WarningRecorder, by_kind
 from tokenization.corpus_rows import (  # BARS_SKIP_REASON: re-exported, its home until it moved
     BARS_SKIP_REASON,
     X_MAX,
@@ -280,8 +280,8 @@ def _build_rows(
         read=len(raws),
         parsed=len(rows),
         skipped=sum(reasons.values()),
-        skip_reasons=dict(reasons.most_common()),
-        skipped_at={reason: places[reason] for reason, _ in reasons.most_common()},
+        skip_reasons=by_kind(reasons),
+        skipped_at={reason: places[reason] for reason in by_kind(reasons)},
         duplicates=duplicates,
         voices_dropped=sum(bool(row.pop("_voices_dropped", False)) for row in rows),
     )

@@ -106,6 +106,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_tune as tune
     import tokenization.abc_tunebook as tunebook
     import tokenization.bar_check as bar_check
+    import tokenization.capped_warnings as capped_warnings
     import tokenization.check as check
     import tokenization.corpus_rows as corpus_rows
     import tokenization.file_bytes as file_bytes
@@ -117,10 +118,11 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
 
     # the reader (check: its decode_abc; file_bytes: decompression; session_dump: a dump's rows),
     # the bar rule of `require_bars_fit` (bar_check, measure), the split and the title and body
-    # keys it dedupes and links on (corpus_keys), a tune's row (corpus_rows, raw_tune)
+    # keys it dedupes and links on (corpus_keys), a tune's row (corpus_rows, raw_tune) and the
+    # report's skip reasons (capped_warnings)
     reader = (parser, body, tune, bars, notes, header, titles, tunebook, field_lines, lexer, keys)
     reader += (abc_sources, check, file_bytes, session_dump, bar_check, measure, corpus_splits)
-    reader += (corpus_keys, corpus_rows, raw_tune)
+    reader += (corpus_keys, corpus_rows, raw_tune, capped_warnings)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code

@@ -341,7 +341,7 @@ def test_many_skipped_tunes_are_named_five_then_counted(model_dir, tmp_path, cap
         for x in range(2, 7)
     ] + [
         "... and 7 more skipped tunes (not shown); 12 in all, by reason: "
-        "{\"AbcParseError: cannot read key '…'\": 12}"
+        "{\"AbcParseError: cannot read key 'Q'\": 12}"
     ]
 
 

@@ -243,7 +243,7 @@ def test_render_names_five_tunes_not_rendered_then_counts_them(tmp_path, capsys,
     ]
     assert said[5:] == [
         '... and 7 more tunes not rendered (not shown); 12 in all, by reason: {"AbcParseError: '
-        "broken rhythm '…' without a preceding note\": 8, 'AbcParseError: nested chord': 4}"
+        "broken rhythm '>' without a preceding note\": 8, 'AbcParseError: nested chord': 4}"
     ]
     assert sorted(p.name for p in out.iterdir()) == ["book_13.mid"]
 

@@ -26,6 +26,7 @@ __all__ = [
     "WARNINGS_SHOWN",
     "CappedWarnings",
     "WarningRecorder",
+    "by_kind",
     "counted",
     "masked",
     "skip_reason",
@@ -74,15 +75,14 @@ class CappedWarnings:
 
     def summaries(self) -> list[str]:
         """The last lines: for each kind with warnings not shown, how many, and all of them by
-        reason (most first)."""
+        reason (`by_kind`)."""
         lines = []
         for what, counts in self.reasons.items():
             hidden = 0 if self.shown is None else counts.total() - self.shown
             if hidden > 0:
-                by_reason = dict(counts.most_common())
                 lines.append(
                     f"... and {hidden} more {what} (not shown); {counts.total()} in all, by "
-                    f"reason: {by_reason}"
+                    f"reason: {by_kind(counts)}"
                 )
         return lines
 
@@ -107,25 +107,54 @@ class CappedWarnings:
 
 def skip_reason(err: Exception) -> str:
     """A short reason shared by similar failures (to count them by): the type and the
-    `masked` message.
+    `masked` message, a quoted single character left as it is (which character a tunebook
+    trips on is the news; `by_kind` keeps such reasons together).
 
     >>> skip_reason(ValueError("unknown mode 'xx' at line 3"))
     "ValueError: unknown mode '…' at line N"
+    >>> skip_reason(ValueError("unexpected character ',' at line 3"))
+    "ValueError: unexpected character ',' at line N"
     """
     message = getattr(err, "message", None) or (str(err.args[0]) if err.args else str(err))
-    return f"{type(err).__name__}: {masked(message)}"[:120]
+    return f"{type(err).__name__}: {masked(message, chars=True)}"[:120]
 
 
-def masked(message: str) -> str:
+#: Quoted text, or a number, as `masked` masks them
+_MASKED_RE = re.compile(r"'([^']*)'|\"([^\"]*)\"|\d+")
+
+
+def masked(message: str, chars: bool = False) -> str:
     """The first line of ``message``, its numbers and quoted text masked: one reason for
-    similar messages.
+    similar messages; with ``chars``, a quoted single character is left as it is.
 
     >>> masked("voice V:2 dropped\\nmore")
     'voice V:N dropped'
+    >>> masked("character '3' in 'xy'"), masked("character '3' in 'xy'", chars=True)
+    ("character '…' in '…'", "character '3' in '…'")
     """
+
+    def mask(m: re.Match[str]) -> str:
+        quoted = m[1] if m[1] is not None else m[2]
+        if quoted is None:
+            return "N"
+        return m[0] if chars and len(quoted) == 1 else "'…'"
+
     # the first line at a line feed: a quoted title may hold a U+2028 that splitlines cuts at
-    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message.split("\n", 1)[0])
-    return re.sub(r"\d+", "N", message).strip()
+    return _MASKED_RE.sub(mask, message.split("\n", 1)[0]).strip()
+
+
+def by_kind(counts: Counter[str]) -> dict[str, int]:
+    """``counts`` most first, the reasons of one kind (the same `masked` text: `skip_reason`'s
+    that name another character) together, the kinds in the order of their totals.
+
+    >>> by_kind(Counter({"bad 'x'": 2, "short": 3, "bad 'y'": 2}))
+    {"bad 'x'": 2, "bad 'y'": 2, 'short': 3}
+    """
+    kinds: Counter[str] = Counter()
+    for reason, n in counts.items():
+        kinds[masked(reason)] += n
+    order = {kind: place for place, (kind, _) in enumerate(kinds.most_common())}
+    return dict(sorted(counts.most_common(), key=lambda item: order[masked(item[0])]))
 
 
 def counted(n: int, noun: str) -> str:
