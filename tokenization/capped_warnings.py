@@ -75,15 +75,15 @@ class CappedWarnings:
 
     def summaries(self) -> list[str]:
         """The last lines: for each kind with warnings not shown, how many, and all of them by
-        reason (`by_kind`)."""
+        reason (`by_kind`; not where the one reason is the kind itself)."""
         lines = []
         for what, counts in self.reasons.items():
             hidden = 0 if self.shown is None else counts.total() - self.shown
             if hidden > 0:
-                lines.append(
-                    f"... and {hidden} more {what} (not shown); {counts.total()} in all, by "
-                    f"reason: {by_kind(counts)}"
-                )
+                line = f"... and {hidden} more {what} (not shown); {counts.total()} in all"
+                if list(counts) != [what]:
+                    line += f", by reason: {by_kind(counts)}"
+                lines.append(line)
         return lines
 
     def close(self) -> None:

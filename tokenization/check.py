@@ -20,7 +20,7 @@ from .abc_parser import (
     tunebook_chunks,
 )
 from .bar_check import BarReport, bar_report
-from .capped_warnings import CappedWarnings, masked
+from .capped_warnings import CappedWarnings
 from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
 from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
@@ -30,6 +30,7 @@ from .worker_pool import WorkerPool
 
 __all__ = [
     "MIXED_ENCODINGS",
+    "TUNE_WARNINGS_SHOWN",
     "BarCounts",
     "CheckReport",
     "PlacedTune",
@@ -62,19 +63,24 @@ def _tune_name(source: str, tune: AbcTune | AbcParseError, text: str) -> str:
     return f"{source}: {name}" if name else source
 
 
-#: The kind of `check_text`'s warnings about tunes, as its `CappedWarnings` counts them.
-_TUNE_WARNINGS = "tune warnings"
+#: How many of `check_text`'s warnings about tunes of one kind are logged before the rest are
+#: only counted: a frequent kind cannot hide a rare one (`tune_warnings`)
+TUNE_WARNINGS_SHOWN = 3
+
+#: The kind of the writer's warnings about a tune (`_caught_round_trip`)
+_KEY_RESPELLED = "key written in another spelling"
 
 
 def tune_warnings() -> CappedWarnings:
     """The warnings `check_text` gives about tunes (text not read, a key written in another
-    spelling): the first few, then one line that counts them all by reason."""
-    return CappedWarnings(logger)
+    spelling): the first `TUNE_WARNINGS_SHOWN` of each kind (`_add_checked`), then one line a
+    kind that counts them all."""
+    return CappedWarnings(logger, shown=TUNE_WARNINGS_SHOWN)
 
 
 def _caught_round_trip(tune: AbcTune, said: list[tuple[str, str]]) -> tuple[TuneRows, TuneRows]:
     """`round_trip_rows` of one tune, its writer's warnings (a key beyond 7 sharps or flats,
-    written in its usual spelling) added to ``said`` as ``(reason, message)``, which
+    written in its usual spelling) added to ``said`` as ``(kind, message)``, which
     `check_text` logs with the file and tune: as Python warnings they named a line of this
     module, no tune, and showed once a run."""
     with warnings.catch_warnings(record=True) as caught:
@@ -82,7 +88,7 @@ def _caught_round_trip(tune: AbcTune, said: list[tuple[str, str]]) -> tuple[Tune
         try:
             rows, again, _ = round_trip_rows(tune)
         finally:
-            said += [(masked(str(w.message)), str(w.message)) for w in caught]
+            said += [(_KEY_RESPELLED, str(w.message)) for w in caught]
     return rows, again
 
 
@@ -100,7 +106,7 @@ class _TuneJob:
 @dataclass(frozen=True)
 class _TuneChecked:
     """What `_check_chunk` found of one tune: its ``name``, whether it ``parsed``, why it
-    failed (``error``, None when its round trip held), the ``(reason, message)`` of the warnings
+    failed (``error``, None when its round trip held), the ``(kind, message)`` of the warnings
     to log for it, in order, and its bar check (``bars``, without the bars themselves)."""
 
     name: str
@@ -152,8 +158,8 @@ def _check_chunk(job: _TuneJob) -> _TuneChecked:
 
 def _not_read(tune_warnings: list[str]) -> list[tuple[str, str]]:
     """The warnings of a tune that say its music was not read as written (`shown_kind`: text
-    not read, voices dropped, a field read from outside its brackets, stray brackets, reserved
-    characters or unknown decorations dropped; a pass would hide them), as ``(kind, warning)``."""
+    not read, voices dropped, a field read from outside its brackets, stray brackets or reserved
+    characters dropped; a pass would hide them), as ``(kind, warning)``."""
     kinds = [(shown_kind(warning), warning) for warning in tune_warnings]
     return [(kind, warning) for kind, warning in kinds if kind is not None]
 
@@ -210,8 +216,9 @@ def _add_checked(
     if progress is not None:
         progress()
     report.parsed += tune.parsed
-    for reason, message in tune_said:
-        said.warn(_TUNE_WARNINGS, reason, "%s: %s", tune.name, message)
+    for kind, message in tune_said:
+        what = f"tune warnings '{kind}'"  # capped a kind: a frequent one hides no rare one
+        said.warn(what, what, "%s: %s", tune.name, message)
     if tune.bars is not None:
         report.bars.add_report(tune.name, tune.bars)
     if tune.error is None:
