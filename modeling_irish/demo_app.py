@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from tokenization.capped_warnings import WarningRecorder
 
 if TYPE_CHECKING:
+    from tokenization.raw_tune import RawTune
     from tokenization.tokenization_abc import AbcTokenizer
 
     from .generation import TuneGenerator
@@ -244,7 +245,9 @@ def name_tab(
     Python reader's "give one tune per string" speaks to callers, not to the page). Blank, or
     without notes to compare, it is a `ValueError` saying what to paste. ``tokenizer``:
     default the index's. The warnings and a snippet's error name the lines as pasted (not
-    counting an ``X:`` added), as the CLI's do."""
+    counting an ``X:`` added, nor the fields typed before the first ``X:`` that the tune is
+    read with, `text_tunes`), as the CLI's do; free text there (a tunebook's title) is no
+    tune."""
     from tokenization.abc_parser import parse_abc
     from tokenization.abc_tune import AbcParseError
     from tokenization.abc_tunebook import abc_lines
@@ -255,22 +258,22 @@ def name_tab(
     if not text:
         raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
     bare = not any(line.startswith("X:") for line in abc_lines(text))
-    several: list[str] = []
-    if bare:
-        text = f"X:1\n{text}"
-    else:
-        text, several = _first_of_several(text)
+    raw, several = (None, []) if bare else _first_of_several(text)
+    text = f"X:1\n{text}" if raw is None else raw.text
     try:
         top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
     except AbcParseError as err:
-        if not bare or err.line is None:
+        if err.line is None:
             raise
+        if raw is not None:  # at the line as pasted, as `irish-tune identify` names a file's
+            raise ValueError(raw.locate(err).removeprefix(f"{raw.file_name}: ")) from None
         # at the line as pasted, without the X: line added above (nor its tune name, "X:1")
         line = max(err.line - 1, 1)
         raise ValueError(f"line {line}, column {err.column}: {err.message}") from None
-    if bare:  # read again at the pasted lines: `top.read_warnings` count the X: line added
-        said = parse_abc(text, line_offset=-1).warnings
-        top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
+    # read again at the lines as pasted: `top.read_warnings` count the X: line added to a bare
+    # snippet, and the file-header fields written into a tune after its X: line
+    said = parse_abc(text, line_offset=-1).warnings if raw is None else raw.read_warnings()
+    top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
     return NamedView(rows, _several_note(several) + top.warnings)
 
@@ -279,25 +282,42 @@ def name_tab(
 _SEVERAL_SHOWN = 6
 
 
-def _first_of_several(text: str) -> tuple[str, list[str]]:
-    """The first tune of a pasted text of several, and the names of them all (``X:`` and ``T:``
-    lines, as ``irish-tune identify`` names the tunes of a file, and the line each starts on);
-    a text of one tune as it is, and no names. The first tune keeps its lines as pasted (blank
-    lines stand for those before it), for its warnings and errors."""
-    from tokenization.abc_tunebook import split_tunebook
+def _first_of_several(text: str) -> tuple[RawTune, list[str]]:
+    """The first tune of a pasted text (read as ``irish-tune identify`` reads a file:
+    `text_tunes`, a file header's fields written into it), and, of several, the names of them
+    all (`_pasted_names`); of one tune, no names. Its `RawTune` knows the lines as pasted, for
+    its warnings and errors (`RawTune.read_warnings`, `RawTune.locate`)."""
+    from tokenization.raw_tune import RawTune
 
+    from .abc_sources import text_tunes
+
+    tunes = list(text_tunes(text, _PASTED))
+    if not tunes:  # an X: line and nothing the splitter takes for a tune: the reader says why
+        return RawTune(_PASTED, _PASTED, text, 1), []
+    if len(tunes) < 2:
+        return tunes[0], []
+    return tunes[0], _pasted_names([(raw.line - 1, raw.text) for raw in tunes])
+
+
+#: Where the tunes a page reads are, for `RawTune` (its messages name lines, not this).
+_PASTED = "the pasted text"
+
+
+def _pasted_names(tunes: list[tuple[int, str]]) -> list[str]:
+    """The names of ``(line offset, text)`` tunes of a pasted text (`split_tunebook`'s): their
+    ``X:`` and ``T:`` lines, as ``irish-tune identify`` names the tunes of a file, and the
+    line each starts on.
+
+    >>> _pasted_names([(0, "X:1\\nT:A\\nK:D\\nd|"), (5, "X:2\\nK:G\\nG|")])
+    ['X:1 T:A (line 1)', 'X:2 (line 6)']
+    """
     from .retrieval_cli import _tune_names
 
-    tunes = list(split_tunebook(text, standalone=True))
-    if len(tunes) < 2:
-        return text, []
     found = [(offset + 1, tune, None) for offset, tune in tunes]
-    names = [
+    return [
         f"{name} (line {start})"
         for (name, _), (start, _, _) in zip(_tune_names(found, False), found)
     ]
-    offset, first = tunes[0]
-    return "\n" * offset + first, names
 
 
 def _several_note(names: list[str]) -> list[str]:

@@ -378,3 +378,19 @@ def test_name_tab_names_the_first_of_several_tunes_and_says_which_were_not(index
     # the first tune's warnings and errors at its lines as pasted
     said = name_tab(index, book.replace("K:D\n", "K:D\nG!foo!A|\n", 1)).warnings
     assert any("!foo! dropped (line 10, column 2)" in w for w in said), said
+
+
+def test_name_tab_names_lines_as_pasted_under_a_header_written_into_the_tune(index):
+    """Header fields typed before the first X: (and not set by the tune) were written into the
+    tune after its X: line, and its warnings and errors named lines two further on than pasted."""
+    head = "My tunes\n\nO:Ireland\nZ:typed by me\n\n"  # the tune's X: at line 6, its K: at 12
+    bad = KNOWN[2].replace("K:D\n", "K:D\nG!foo!A|\n", 1)
+    said = name_tab(index, f"{head}{bad}\n\n{KNOWN[4]}", k=2).warnings
+    assert said[0].startswith("2 tunes pasted: named the first, X:103 T:Reel 3 (line 6)"), said
+    assert any("!foo! dropped (line 13, column 2)" in w for w in said), said
+    chord = KNOWN[2].replace("K:D\n", "K:D\nG[A|\n", 1)
+    with pytest.raises(ValueError, match=r"X:103 Reel 3: line 13, column 4: bar line ") as err:
+        name_tab(index, f"{head}{chord}")
+    assert "line 15" not in str(err.value)
+    # one tune under a tunebook's title is named too (the title read as music refused it)
+    assert name_tab(index, f"{head}{KNOWN[2]}", k=1).rows[0][1] == "Reel 3"
