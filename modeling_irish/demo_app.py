@@ -145,7 +145,8 @@ def generate_tab(
     `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
     reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
     its `ValueError`, a prompt too long to finish a tune after worded for the page (which has
-    no ``max_rows``: `_no_room_message`); a rendering that cannot be made is a note, the ABC
+    no ``max_rows``: `_no_room_message`), and so is a prompt of several tunes, named
+    (`_refuse_several_tunes`); a rendering that cannot be made is a note, the ABC
     shown all the same.
     The warnings the generation logs on ``modeling_irish.generation`` and the rendering on
     ``modeling_irish.render`` (those ``irish-tune generate --render`` says: a MIDI or SVG
@@ -155,13 +156,15 @@ def generate_tab(
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
+    prompt = (prompt or "").strip()
+    _refuse_several_tunes(prompt)
     with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
         try:
             (tune,) = generator.generate(
                 1,
                 rhythm=rhythm,
                 key=(key or "").strip() or None,
-                prompt=(prompt or "").strip() or None,
+                prompt=prompt or None,
                 num_bars=int(num_bars),
                 temperature=float(temperature),
                 seed=int(seed),
@@ -209,6 +212,28 @@ def _no_room_message(err: Any) -> str:
         f"lines), at most {err.most_prompt} in {err.meter}; paste a shorter incipit, its first "
         "few bars"
     )
+
+
+def _refuse_several_tunes(prompt: str) -> None:
+    """Refuse a prompt of several tunes in the page's terms: the tunes named (`_pasted_names`)
+    and what to paste, as ``irish-tune generate --prompt FILE`` refuses a file of several; the
+    reader's "give one tune per string, e.g. a list" speaks to Python callers.
+
+    >>> try:
+    ...     _refuse_several_tunes("X:1\\nK:G\\nGAB|\\nX:2\\nT:B\\nK:D\\nDFA|")
+    ... except ValueError as err:
+    ...     print(str(err).replace(": a", ":\\na"))
+    the prompt holds 2 tunes (X:1 (line 1), X:2 T:B (line 4)):
+    a prompt is one tune; paste the first bars of the one to continue
+    """
+    from tokenization.abc_tunebook import split_tunebook
+
+    names = _pasted_names(list(split_tunebook(prompt)))
+    if len(names) > 1:
+        raise ValueError(
+            f"the prompt holds {len(names)} tunes ({_listed(names)}): a prompt is one tune; "
+            "paste the first bars of the one to continue"
+        )
 
 
 def _messages(records: list[dict[str, object]]) -> list[str]:
@@ -329,11 +354,20 @@ def _several_note(names: list[str]) -> list[str]:
     """
     if not names:
         return []
-    others = ", ".join(names[1:_SEVERAL_SHOWN]) + (", ..." if len(names) > _SEVERAL_SHOWN else "")
+    others = _listed(names[1:], _SEVERAL_SHOWN - 1)
     return [
         f"{len(names)} tunes pasted: named the first, {names[0]}; not named: {others}. Paste one "
         "tune at a time, or name each tune of a file with irish-tune identify --index INDEX FILE"
     ]
+
+
+def _listed(names: list[str], most: int = _SEVERAL_SHOWN) -> str:
+    """``names`` joined with commas, the first ``most`` of them, then "..." for the others.
+
+    >>> _listed(["a", "b", "c"], 2)
+    'a, b, ...'
+    """
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
 
 
 def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTokenizer]:

@@ -394,3 +394,14 @@ def test_name_tab_names_lines_as_pasted_under_a_header_written_into_the_tune(ind
     assert "line 15" not in str(err.value)
     # one tune under a tunebook's title is named too (the title read as music refused it)
     assert name_tab(index, f"{head}{KNOWN[2]}", k=1).rows[0][1] == "Reel 3"
+
+
+def test_generate_tab_says_a_prompt_of_several_tunes_in_the_pages_terms(generator, tmp_path):
+    """A prompt of several tunes was refused with the reader's "give one tune per string, e.g.
+    a list", words for Python callers: the page names the tunes and says what to paste."""
+    one = "X:1\nT:Tom\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|\n"
+    with pytest.raises(ValueError) as err:
+        generate_tab(generator, None, None, 8, 1.0, 0, f"{one}\n{one.replace('X:1', 'X:2')}")
+    said = str(err.value)
+    assert said.startswith("the prompt holds 2 tunes (X:1 T:Tom (line 1), X:2 T:Tom (line 8)): ")
+    assert "paste" in said and "per string" not in said and "list" not in said, said
