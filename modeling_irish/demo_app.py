@@ -336,13 +336,10 @@ def _pasted_names(tunes: list[tuple[int, str]]) -> list[str]:
     >>> _pasted_names([(0, "X:1\\nT:A\\nK:D\\nd|"), (5, "X:2\\nK:G\\nG|")])
     ['X:1 T:A (line 1)', 'X:2 (line 6)']
     """
-    from .retrieval_cli import _tune_names
+    from .tune_names import tune_names
 
     found = [(offset + 1, tune, None) for offset, tune in tunes]
-    return [
-        f"{name} (line {start})"
-        for (name, _), (start, _, _) in zip(_tune_names(found, False), found)
-    ]
+    return [f"{name} (line {start})" for (name, _), (start, _, _) in zip(tune_names(found), found)]
 
 
 def _several_note(names: list[str]) -> list[str]:

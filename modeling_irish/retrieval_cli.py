@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections import Counter
 from typing import Any
 
 from irish_tune.json_output import print_json, shown_figure
@@ -32,6 +31,7 @@ from .cli import (
     require_model_type,
 )
 from .retrieval_evaluation_cli import run_evaluate_retrieval
+from .tune_names import tune_names
 
 __all__ = [
     "add_evaluate_retrieval_args",
@@ -162,7 +162,7 @@ def run_identify(args: argparse.Namespace) -> int:
         if not args.json:
             raise  # its message is the answer: exit status 2, as a usage error
         return _answer_no_tune(scoring, where, err)
-    names = _tune_names(found, bare)
+    names = tune_names(found, bare)
     if not args.transpose:
         _warn_transpose_ignored(found, names)
     named, failures = [], []
@@ -378,31 +378,6 @@ def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     if model is not None:
         index.check_model(model, f"index {index_dir!r}")
     return model, tokenizer or _index_tokenizer(index), index, scoring
-
-
-def _tune_names(found: list[tuple[int, str, Any]], bare: bool) -> list[tuple[str, str]]:
-    """``(name, label)`` of each ``(first line, text, raw)`` tune of a file: the name is its
-    ``X:`` and ``T:`` lines (``"snippet at line N"`` for a bare snippet, ``"row N"`` for a
-    dump row that gives no tune, ``"tune at line N"`` for a tune with neither line, such as
-    one before a file's first ``X:``), as ``--json`` gives it beside the line; the label, for
-    the text output and the warnings, adds the line where another tune of the file has the
-    same name (snippets numbered ``X:1`` each, untitled)."""
-    from tokenization.abc_tunebook import abc_lines
-
-    names = []
-    for start, tune, raw in found:
-        heading = [line for line in abc_lines(tune) if line.startswith(("X:", "T:"))]
-        if raw is not None and raw.unreadable:
-            names.append(f"row {raw.row}")
-        elif bare:
-            names.append(f"snippet at line {start}")
-        else:  # a blank name printed an empty heading and gave "tune": "" in --json
-            names.append(" ".join(heading[:2]) or f"tune at line {start}")
-    count = Counter(names)
-    return [
-        (name, f"{name} (line {start})" if count[name] > 1 else name)
-        for (start, _, _), name in zip(found, names)
-    ]
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:
