@@ -147,7 +147,10 @@ def generate_tab(
     its `ValueError`, a prompt too long to finish a tune after worded for the page (which has
     no ``max_rows``: `_no_room_message`), and so is a prompt of several tunes, named
     (`_refuse_several_tunes`); a rendering that cannot be made is a note, the ABC
-    shown all the same.
+    shown all the same. The prompt is read as ``irish-tune generate --prompt FILE`` reads a
+    file (`_pasted_prompt`: free text before its ``X:`` passed over, header fields typed
+    before it written in), and its warnings and errors name its lines as pasted, blank lines
+    before it counted; what of the pasted text is not read is in ``warnings`` too.
     The warnings the generation logs on ``modeling_irish.generation`` and the rendering on
     ``modeling_irish.render`` (those ``irish-tune generate --render`` says: a MIDI or SVG
     warning naming the tune) are kept in ``warnings``, for the page to show, and still
@@ -156,15 +159,15 @@ def generate_tab(
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
-    prompt = (prompt or "").strip()
-    _refuse_several_tunes(prompt)
+    raw, noted = _pasted_prompt(prompt or "")
     with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
         try:
             (tune,) = generator.generate(
                 1,
                 rhythm=rhythm,
                 key=(key or "").strip() or None,
-                prompt=prompt or None,
+                prompt=raw.text if raw else None,
+                prompt_line_offset=raw.line_offset if raw else 0,
                 num_bars=int(num_bars),
                 temperature=float(temperature),
                 seed=int(seed),
@@ -172,7 +175,7 @@ def generate_tab(
         except TooLittleRoom as err:  # its max_rows is no control of the page
             raise ValueError(_no_room_message(err)) from None
     view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
-    view.warnings = _messages(said)
+    view.warnings = noted + [w for w in _messages(said) if w not in noted]
     missing = unavailable_formats(_FORMATS)
     view.notes += list(missing.values())
     stem = os.path.join(tempfile.mkdtemp(prefix="tune-", dir=out_dir), "tune")
@@ -214,21 +217,38 @@ def _no_room_message(err: Any) -> str:
     )
 
 
-def _refuse_several_tunes(prompt: str) -> None:
-    """Refuse a prompt of several tunes in the page's terms: the tunes named (`_pasted_names`)
-    and what to paste, as ``irish-tune generate --prompt FILE`` refuses a file of several; the
-    reader's "give one tune per string, e.g. a list" speaks to Python callers.
+def _pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
+    """The tune of a pasted prompt (None when blank), read as ``irish-tune generate --prompt
+    FILE`` reads a file (`_pasted_tunes`; a text without an ``X:`` line taken whole), and the
+    notes on what of the text is not read. Its `RawTune.line_offset`, given to the generator,
+    makes the prompt's warnings and errors name the lines as pasted. A prompt of several tunes
+    is refused (`_refuse_several_tunes`).
+
+    >>> raw, noted = _pasted_prompt("\\n\\nX:1\\nM:6/8\\nK:G\\nGAB|")
+    >>> raw.text.splitlines()[0], raw.line_offset, noted
+    ('X:1', 2, [])
+    """
+    from tokenization.raw_tune import RawTune
+
+    if not text.strip():
+        return None, []
+    tunes, noted = _pasted_tunes(text)
+    _refuse_several_tunes(_pasted_names([(raw.line - 1, raw.text) for raw in tunes]))
+    return (tunes[0] if tunes else RawTune(_PASTED, _PASTED, text, 1)), noted
+
+
+def _refuse_several_tunes(names: list[str]) -> None:
+    """Refuse a prompt of several tunes (``names``: `_pasted_names`) in the page's terms: the
+    tunes named and what to paste, as ``irish-tune generate --prompt FILE`` refuses a file of
+    several; the reader's "give one tune per string, e.g. a list" speaks to Python callers.
 
     >>> try:
-    ...     _refuse_several_tunes("X:1\\nK:G\\nGAB|\\nX:2\\nT:B\\nK:D\\nDFA|")
+    ...     _refuse_several_tunes(["X:1 (line 1)", "X:2 T:B (line 4)"])
     ... except ValueError as err:
     ...     print(str(err).replace(": a", ":\\na"))
     the prompt holds 2 tunes (X:1 (line 1), X:2 T:B (line 4)):
     a prompt is one tune; paste the first bars of the one to continue
     """
-    from tokenization.abc_tunebook import split_tunebook
-
-    names = _pasted_names(list(split_tunebook(prompt)))
     if len(names) > 1:
         raise ValueError(
             f"the prompt holds {len(names)} tunes ({_listed(names)}): a prompt is one tune; "
@@ -267,12 +287,13 @@ def name_tab(
     model), best first. ``snippet``: an ABC tune, or a few bars without headers, as
     ``irish-tune identify`` takes them (an ``X:`` line is added). Of several tunes (a
     tunebook), the first is named, and the first warning says so and names the others (the
-    Python reader's "give one tune per string" speaks to callers, not to the page). Blank, or
+    Python reader's "give one tune per string" speaks to callers, not to the page), and what
+    of the pasted text is not read is said next (`_pasted_tunes`). Blank, or
     without notes to compare, it is a `ValueError` saying what to paste. ``tokenizer``:
     default the index's. The warnings and a snippet's error name the lines as pasted (not
     counting an ``X:`` added, nor the fields typed before the first ``X:`` that the tune is
-    read with, `text_tunes`), as the CLI's do; free text there (a tunebook's title) is no
-    tune."""
+    read with, `text_tunes`, nor blank lines before it), as the CLI's do; free text there (a
+    tunebook's title) is no tune."""
     from tokenization.abc_parser import parse_abc
     from tokenization.abc_tune import AbcParseError
     from tokenization.abc_tunebook import abc_lines
@@ -283,7 +304,7 @@ def name_tab(
     if not text:
         raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
     bare = not any(line.startswith("X:") for line in abc_lines(text))
-    raw, several = (None, []) if bare else _first_of_several(text)
+    raw, several, noted = (None, [], []) if bare else _first_of_several(snippet)
     text = f"X:1\n{text}" if raw is None else raw.text
     try:
         top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
@@ -300,28 +321,44 @@ def name_tab(
     said = parse_abc(text, line_offset=-1).warnings if raw is None else raw.read_warnings()
     top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
-    return NamedView(rows, _several_note(several) + top.warnings)
+    return NamedView(rows, _several_note(several) + noted + top.warnings)
 
 
 #: The tunes `_several_note` names of a text of several, the first's included.
 _SEVERAL_SHOWN = 6
 
 
-def _first_of_several(text: str) -> tuple[RawTune, list[str]]:
+def _first_of_several(text: str) -> tuple[RawTune, list[str], list[str]]:
     """The first tune of a pasted text (read as ``irish-tune identify`` reads a file:
-    `text_tunes`, a file header's fields written into it), and, of several, the names of them
-    all (`_pasted_names`); of one tune, no names. Its `RawTune` knows the lines as pasted, for
-    its warnings and errors (`RawTune.read_warnings`, `RawTune.locate`)."""
+    `_pasted_tunes`, a file header's fields written into it), of several the names of them
+    all (`_pasted_names`; of one tune, no names), and the notes on what of the text is not
+    read. Its `RawTune` knows the lines as pasted, for its warnings and errors
+    (`RawTune.read_warnings`, `RawTune.locate`)."""
     from tokenization.raw_tune import RawTune
 
+    tunes, noted = _pasted_tunes(text)
+    if not tunes:  # an X: line and nothing the splitter takes for a tune: the reader says why
+        return RawTune(_PASTED, _PASTED, text, 1), [], noted
+    if len(tunes) < 2:
+        return tunes[0], [], noted
+    return tunes[0], _pasted_names([(raw.line - 1, raw.text) for raw in tunes]), noted
+
+
+def _pasted_tunes(text: str) -> tuple[list[RawTune], list[str]]:
+    """The tunes of a pasted text, read as the commands read a file (`text_tunes`), each at its
+    line as pasted, and what `text_tunes` says of the text (music after the blank line that
+    ends a tune, not read; a ``%%begintext`` without ``%%endtext``), for the page's notes as
+    well as the server's log, without the text's name that starts each.
+
+    >>> tunes, noted = _pasted_tunes("X:1\\nK:G\\nGAB|\\n\\nFAAB|")
+    >>> [raw.line for raw in tunes], noted[0].split(": 1 line")[0]
+    ([1], 'the tune X:1 at line 1')
+    """
     from .abc_sources import text_tunes
 
-    tunes = list(text_tunes(text, _PASTED))
-    if not tunes:  # an X: line and nothing the splitter takes for a tune: the reader says why
-        return RawTune(_PASTED, _PASTED, text, 1), []
-    if len(tunes) < 2:
-        return tunes[0], []
-    return tunes[0], _pasted_names([(raw.line - 1, raw.text) for raw in tunes])
+    with WarningRecorder(logging.getLogger("modeling_irish.abc_sources")) as said:
+        tunes = list(text_tunes(text, _PASTED))
+    return tunes, [message.removeprefix(f"{_PASTED}: ") for message in _messages(said)]
 
 
 #: Where the tunes a page reads are, for `RawTune` (its messages name lines, not this).

@@ -405,3 +405,40 @@ def test_generate_tab_says_a_prompt_of_several_tunes_in_the_pages_terms(generato
     said = str(err.value)
     assert said.startswith("the prompt holds 2 tunes (X:1 T:Tom (line 1), X:2 T:Tom (line 8)): ")
     assert "paste" in said and "per string" not in said and "list" not in said, said
+
+
+def test_generate_tab_names_the_prompts_lines_as_pasted(generator, tmp_path):
+    """The prompt was stripped, so blank lines pasted before it moved every line its warnings,
+    errors and several-tunes refusal named; a tune under a tunebook's title was refused."""
+    tune = "X:1\nT:Tom\nM:6/8\nL:1/8\nK:G\n"  # the tune's K: at line 7 once two blank lines lead
+    view = generate_tab(generator, "jig", "G", 4, 1.0, 0, f"\n\n{tune}G!foo!A GAB|", str(tmp_path))
+    assert any("!foo! dropped (line 8, column 2)" in w for w in view.warnings), view.warnings
+    with pytest.raises(ValueError, match=r"line 8, column 4: bar line inside a chord"):
+        generate_tab(generator, "jig", "G", 4, 1.0, 0, f"\n\n{tune}G[A|", str(tmp_path))
+    with pytest.raises(ValueError, match=r"\(X:1 T:Tom \(line 3\), X:1 T:Tom \(line 10\)\)"):
+        generate_tab(generator, "jig", "G", 4, 1.0, 0, f"\n\n{tune}GAB|\n\n{tune}GAB|")
+    titled = f"My tunes\n\n{tune}G!foo!A GAB|"  # as irish-tune generate --prompt FILE reads
+    said = generate_tab(generator, "jig", "G", 4, 1.0, 0, titled, str(tmp_path)).warnings
+    assert any("!foo! dropped (line 8, column 2)" in w for w in said), said
+
+
+def test_the_notes_on_pasted_text_not_read_are_on_the_page(generator, index, tmp_path):
+    """Music after the blank line that ends a tune, and a %%begintext without its end, were
+    said in the server's log only: the page showed the tune as if all of it had been read."""
+    after = "1 line(s) after the blank line"
+    view = name_tab(index, f"{KNOWN[2]}\n\nFAAB AFED|", k=1)
+    assert view.rows[0][1] == "Reel 3"
+    assert any(
+        w.startswith("the tune X:103 Reel 3 at line 1: ") and after in w for w in view.warnings
+    )
+    said = name_tab(index, f"%%begintext\nmy notes\n{KNOWN[2]}", k=1).warnings
+    assert any("%%begintext at line 1 has no %%endtext" in w for w in said), said
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\nGAG GAB|\n\nABA ABd|"
+    said = generate_tab(generator, "jig", "G", 4, 1.0, 0, prompt, str(tmp_path)).warnings
+    assert any(after in w and "first at line 7" in w for w in said), said
+
+
+def test_name_tab_names_lines_as_pasted_after_blank_lines(index):
+    said = name_tab(index, "\n\n" + KNOWN[2].replace("K:D\n", "K:D\nG!foo!A|\n", 1)).warnings
+    line = 3 + KNOWN[2].split("\n").index("K:D") + 1
+    assert any(f"!foo! dropped (line {line}, column 2)" in w for w in said), said
