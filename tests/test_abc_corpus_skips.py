@@ -206,16 +206,17 @@ def test_skipped_tunes_are_located_in_a_debug_line_and_the_report(tmp_path, capl
     hint = "(ABC keys are A-G with # or b, as Eb or F#)"  # `K:Gxx`: no mode on the tonic
     bad_key = f"{book} line 1: X:1 Bad: line 5, column 4: unknown key 'Gxx' {hint}"
     debug = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
-    assert f"ABC corpus: skipped {bad_row} (AbcParseError: cannot read key '…')" in debug
-    assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown key '…' {hint})" in debug
+    # the short value read stays in the reason (it read '…', hiding which key)
+    assert f"ABC corpus: skipped {bad_row} (AbcParseError: cannot read key 'missing')" in debug
+    assert f"ABC corpus: skipped {bad_key} (AbcParseError: unknown key 'Gxx' {hint})" in debug
     assert f"ABC corpus: skipped {book} line 50 (fewer than 8 notes)" in debug  # the 7th
     assert sum("ABC corpus: skipped" in line for line in debug) == 9
     report = corpus.report
     assert_report_sums(report)
     assert report["skipped_at"] == {
         "fewer than 8 notes": [f"{book} line {line}" for line in (8, 15, 22, 29, 36)],  # 5 of 7
-        "AbcParseError: cannot read key '…'": [bad_row],
-        f"AbcParseError: unknown key '…' {hint}": [bad_key],
+        "AbcParseError: cannot read key 'missing'": [bad_row],
+        f"AbcParseError: unknown key 'Gxx' {hint}": [bad_key],
     }
     assert list(report["skipped_at"]) == list(report["skip_reasons"])  # the same order
 
@@ -265,6 +266,40 @@ def test_a_skip_reason_is_not_cut_at_a_line_separator():
 
     reason = skip_reason(ValueError("no such meter 'a\u2028b' at bar 3\nmore"))
     assert reason == "ValueError: no such meter '…' at bar N"
+
+
+def test_a_skip_reason_keeps_a_short_value_and_groups_by_kind():
+    """Only a quoted single character was kept: 'Bb' and 'Hmaj' both read '…', hiding which
+    key a tunebook trips on. A short value now stays (reasons apart by value, together by
+    kind), and line and column numbers or a long quoted title are still masked."""
+    from collections import Counter
+
+    from tokenization.capped_warnings import by_kind, skip_reason
+
+    def reason(message: str) -> str:
+        return skip_reason(ValueError(message))
+
+    assert reason("cannot read key 'Bb' at line 3, column 4") == (
+        "ValueError: cannot read key 'Bb' at line N, column N"
+    )
+    assert reason("cannot read key 'Hmaj' at line 30, column 2") == (
+        "ValueError: cannot read key 'Hmaj' at line N, column N"
+    )
+    assert reason("no title 'The Kesh Jig' here") == reason('no title "Tobin\'s Favourite" here')
+    assert reason("bad tonic 'Xmixolydian'") == "ValueError: bad tonic '…'"  # 11 characters
+    reasons = [
+        "meter too short",
+        *(reason(f"cannot read key 'Bb' at line {n}, column {n % 7}") for n in range(3)),
+        "meter too short",
+        reason("unexpected character ',' at line 9"),
+        *(reason(f"cannot read key 'Hmaj' at line {n}, column 1") for n in range(2)),
+    ]
+    assert by_kind(Counter(reasons)) == {
+        "ValueError: cannot read key 'Bb' at line N, column N": 3,
+        "ValueError: cannot read key 'Hmaj' at line N, column N": 2,
+        "meter too short": 2,
+        "ValueError: unexpected character ',' at line N": 1,
+    }
 
 
 @needs_parser

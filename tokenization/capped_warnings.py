@@ -24,6 +24,7 @@ from types import TracebackType
 
 __all__ = [
     "WARNINGS_SHOWN",
+    "SHORT_VALUE",
     "CappedWarnings",
     "WarningRecorder",
     "by_kind",
@@ -107,37 +108,46 @@ class CappedWarnings:
 
 def skip_reason(err: Exception) -> str:
     """A short reason shared by similar failures (to count them by): the type and the
-    `masked` message, a quoted single character left as it is (which character a tunebook
-    trips on is the news; `by_kind` keeps such reasons together).
+    `masked` message, a short quoted value left as it is (which character or key a tunebook
+    trips on is the news; line and column numbers, and longer quoted text such as a title,
+    are masked, and `by_kind` keeps the reasons that differ only by value together).
 
     >>> skip_reason(ValueError("unknown mode 'xx' at line 3"))
-    "ValueError: unknown mode '…' at line N"
-    >>> skip_reason(ValueError("unexpected character ',' at line 3"))
-    "ValueError: unexpected character ',' at line N"
+    "ValueError: unknown mode 'xx' at line N"
+    >>> skip_reason(ValueError("unexpected character ',' at line 3, column 12"))
+    "ValueError: unexpected character ',' at line N, column N"
+    >>> skip_reason(ValueError("no tune 'The Kesh Jig' at line 3"))
+    "ValueError: no tune '…' at line N"
     """
     message = getattr(err, "message", None) or (str(err.args[0]) if err.args else str(err))
-    return f"{type(err).__name__}: {masked(message, chars=True)}"[:120]
+    return f"{type(err).__name__}: {masked(message, values=True)}"[:120]
 
 
 #: Quoted text, or a number, as `masked` masks them
 _MASKED_RE = re.compile(r"'([^']*)'|\"([^\"]*)\"|\d+")
 
+#: The longest quoted value `masked` leaves as it is with ``values`` (a key as 'Amix' or 'Hmaj'
+#: fits; a title, a line of text, does not)
+SHORT_VALUE = 8
 
-def masked(message: str, chars: bool = False) -> str:
+
+def masked(message: str, values: bool = False) -> str:
     """The first line of ``message``, its numbers and quoted text masked: one reason for
-    similar messages; with ``chars``, a quoted single character is left as it is.
+    similar messages; with ``values``, a short quoted value (at most `SHORT_VALUE` characters,
+    no space among them) is left as it is, though numbers outside quotes are masked.
 
     >>> masked("voice V:2 dropped\\nmore")
     'voice V:N dropped'
-    >>> masked("character '3' in 'xy'"), masked("character '3' in 'xy'", chars=True)
-    ("character '…' in '…'", "character '3' in '…'")
+    >>> masked("key 'Bb' in 'a long title' at 3"), masked("key 'Bb' in 'a long title' at 3", True)
+    ("key '…' in '…' at N", "key 'Bb' in '…' at N")
     """
 
     def mask(m: re.Match[str]) -> str:
         quoted = m[1] if m[1] is not None else m[2]
         if quoted is None:
             return "N"
-        return m[0] if chars and len(quoted) == 1 else "'…'"
+        short = len(quoted) <= SHORT_VALUE and not any(c.isspace() for c in quoted)
+        return m[0] if values and short else "'…'"
 
     # the first line at a line feed: a quoted title may hold a U+2028 that splitlines cuts at
     return _MASKED_RE.sub(mask, message.split("\n", 1)[0]).strip()
@@ -145,7 +155,7 @@ def masked(message: str, chars: bool = False) -> str:
 
 def by_kind(counts: Counter[str]) -> dict[str, int]:
     """``counts`` most first, the reasons of one kind (the same `masked` text: `skip_reason`'s
-    that name another character) together, the kinds in the order of their totals.
+    that name another character or key) together, the kinds in the order of their totals.
 
     >>> by_kind(Counter({"bad 'x'": 2, "short": 3, "bad 'y'": 2}))
     {"bad 'x'": 2, "bad 'y'": 2, 'short': 3}
