@@ -204,6 +204,26 @@ def record_hub_commits(monkeypatch: pytest.MonkeyPatch, held: tuple[str, ...] = 
     return commits
 
 
+def write_checkpoint(folder: Path, state: dict) -> Path:
+    """A checkpoint ``folder`` (made if needed) with ``state`` as its training_state.json and
+    tiny readable weights, optimizer and random-state files (one for each of its
+    ``num_processes``, 1 when it records none), so that "latest" takes it: one without them is
+    incomplete, and "latest" passes over it. Nothing in them is loaded."""
+    import zipfile
+
+    from safetensors.numpy import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "training_state.json").write_text(json.dumps(state), encoding="utf-8")
+    save_file({"w": np.zeros(3, dtype=np.float32)}, str(folder / "model.safetensors"))
+    processes = state.get("num_processes", 1) if isinstance(state, dict) else 1
+    names = ["optimizer.bin"] + [f"random_states_{i}.pkl" for i in range(processes)]
+    for name in names:
+        with zipfile.ZipFile(folder / name, "w") as archive:
+            archive.writestr(f"{name.split('.')[0]}/data.pkl", b"state")
+    return folder
+
+
 def tiny_measurenote_config(**overrides) -> MeasureNoteConfig:
     """A MeasureNote config with one-layer GRUs of 16 (and 2 attention heads)."""
     values = dict(

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread, write_checkpoint  # noqa: F401
 
 from training import common, run_folder
 from training.train import parse_args
@@ -635,7 +635,7 @@ def test_rerun_into_a_trained_output_dir_warns_that_the_model_is_replaced(
         train.main(["--output_dir", str(out), "--resume_from_checkpoint"])
     assert (out / "model.safetensors").is_file() and "will be replaced" not in caplog.text
     (out / "step_2").mkdir()
-    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2})
+    write_checkpoint(out / "step_2", {"completed_steps": 2})
     train.main(["--output_dir", str(out), "--resume_from_checkpoint"])  # continues, no warning
     assert "will be replaced" not in caplog.text
 

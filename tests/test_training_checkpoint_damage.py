@@ -92,3 +92,28 @@ def test_a_checkpoint_whose_random_state_cannot_be_read_is_refused_by_name(tmp_p
     _cut_short(tmp_path / "step_5" / "random_states_0.pkl")
     with pytest.raises(common.UsageError, match="no other checkpoint of .* is whole and readable"):
         run_folder.resume_state(args, accelerator)
+
+
+@pytest.mark.parametrize("lost", ["optimizer.bin", "random_states_1.pkl"])
+def test_a_later_checkpoint_missing_a_file_is_passed_over_as_a_damaged_one(tmp_path, capsys, lost):
+    """A later step_10 without one of its files (lost, not cut short) was "latest", which the
+    resume then refused by name, and it refused training on from the whole step_5 as later."""
+    older = _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    incomplete = _checkpoint(tmp_path / "step_10", 10, (0, 1))
+    (incomplete / lost).unlink()
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(older)
+    said = capsys.readouterr().err
+    assert f"skipping checkpoint {incomplete}: it lacks {lost} (" in said
+    checkpoints.check_newest_checkpoint(str(older), 5, str(tmp_path))  # not refused
+    said = capsys.readouterr().err
+    assert "leaving checkpoint" not in said  # the skip said it already, once
+    checkpoints._warned.clear()  # said by the check alone: a resume of step_5 by name
+    checkpoints.check_newest_checkpoint(str(older), 5, str(tmp_path))
+    said = capsys.readouterr().err
+    assert f"leaving checkpoint {incomplete} as it is: it is later than {older}, but it " in said
+    assert f"lacks {lost} (" in said
+    # none whole: nothing to resume, and the refusal names the missing file
+    (older / "model.safetensors").unlink()
+    assert checkpoints.latest_checkpoint(str(tmp_path)) is None
+    message = checkpoints.no_checkpoint_error(str(tmp_path))
+    assert f"(step_5 without model.safetensors, step_10 without {lost})" in message

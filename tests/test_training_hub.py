@@ -6,7 +6,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from helpers import one_torch_thread  # noqa: F401
+from helpers import (
+    one_torch_thread,  # noqa: F401
+    write_checkpoint,
+)
 from helpers import training_argv as _argv
 
 from training import common, hub, run_folder
@@ -378,7 +381,7 @@ def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_agai
     (out / "step_2").mkdir(parents=True)
     state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
     state["args"] = {**run_folder.recorded_flags(args), "push_to_hub": True}  # as recorded before
-    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+    write_checkpoint(out / "step_2", state)
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(train, "run_measurenote", lambda args, accelerator: {"pushed": args})

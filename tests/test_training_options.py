@@ -17,6 +17,7 @@ from helpers import (  # noqa: F401
     TUNE_TITLE_FLAGS,
     one_torch_thread,
     reels_tunebook,
+    write_checkpoint,
 )
 from helpers import reels_training_argv as _argv
 from helpers import run_results as _results
@@ -254,10 +255,7 @@ def test_a_resume_given_only_its_folder_takes_the_run_flags_from_the_checkpoint(
 def test_latest_checkpoint_is_the_one_with_most_updates(tmp_path):
     # step_10 sorts before step_2 as text; epoch_3 is named by its epoch, not its updates
     for name, steps in (("step_2", 2), ("step_10", 10), ("epoch_3", 7)):
-        (tmp_path / name).mkdir()
-        common.write_json(
-            str(tmp_path / name / run_folder.TRAINING_STATE_FILE), {"completed_steps": steps}
-        )
+        write_checkpoint(tmp_path / name, {"completed_steps": steps})
     (tmp_path / "step_30").mkdir()  # no training_state.json: not a checkpoint
     (tmp_path / ".tmp-step_40").mkdir()  # a save that did not finish
     assert run_folder.latest_checkpoint(str(tmp_path)) == str(tmp_path / "step_10")
@@ -321,8 +319,7 @@ def test_a_resume_with_no_checkpoint_to_resume_is_refused_and_deletes_nothing(
     assert "a trained model but no checkpoint" in capsys.readouterr().err
     assert (tmp_path / "done" / "model.safetensors").is_file()
     # and once accelerate has started, for a checkpoint deleted after the flags were read
-    (out / "step_2").mkdir()
-    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2})
+    write_checkpoint(out / "step_2", {"completed_steps": 2})
     args = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
     (out / "step_2" / run_folder.TRAINING_STATE_FILE).unlink()
     with pytest.raises(common.UsageError, match="step_2 without training_state.json"):

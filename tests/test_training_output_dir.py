@@ -14,6 +14,7 @@ from helpers import (  # noqa: F401
     one_torch_thread,
     reels_tunebook,
     save_tiny_measurenote,
+    write_checkpoint,
 )
 
 from training import run_folder
@@ -332,9 +333,7 @@ def test_split_ratios_are_compared_on_resume_as_the_shares_they_make(tmp_path, c
     (out / "step_1").mkdir(parents=True)
     args = parse_args(["--output_dir", str(out), "--split_ratios", "0.9", "0.05", "0.05"])
     state = {"completed_steps": 1, "run": run_folder.run_flags(args)}
-    (out / "step_1" / run_folder.TRAINING_STATE_FILE).write_text(
-        json.dumps(state), encoding="utf-8"
-    )
+    write_checkpoint(out / "step_1", state)
     resume = ["--output_dir", str(out), "--resume_from_checkpoint"]
     assert parse_args([*resume, "--split_ratios", "18", "1", "1"]).split_ratios == [18, 1, 1]
     with pytest.raises(SystemExit):

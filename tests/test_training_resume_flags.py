@@ -8,7 +8,7 @@ resuming a run end to end: `test_training_resume.py`."""
 from __future__ import annotations
 
 import pytest
-from helpers import one_torch_thread  # noqa: F401
+from helpers import one_torch_thread, write_checkpoint  # noqa: F401
 
 from training import common, run_folder
 from training.train import parse_args
@@ -20,8 +20,8 @@ def test_resume_with_other_model_flags_is_refused_by_name(tmp_path, capsys):
     # what a checkpoint of `--preset base` on thesession records (written by save_checkpoint)
     out = tmp_path / "base"
     (out / "step_2").mkdir(parents=True)
-    common.write_json(
-        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
+    write_checkpoint(
+        out / "step_2",
         {"completed_steps": 2, "run": {"task": "measurenote", "preset": "base", "corpus": None}},
     )
     with pytest.raises(SystemExit) as exit_info:
@@ -41,7 +41,7 @@ def test_resume_with_another_number_of_processes_is_refused(tmp_path, capsys, mo
     out = tmp_path / "run"
     (out / "step_15").mkdir(parents=True)
     state = {"completed_steps": 15, "run": {"task": "measurenote"}, "num_processes": 2}
-    common.write_json(str(out / "step_15" / run_folder.TRAINING_STATE_FILE), state)
+    write_checkpoint(out / "step_15", state)
     # refused as the flags are read, before the corpus is (the launcher's environment says 1)
     with pytest.raises(SystemExit):
         parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
@@ -59,9 +59,7 @@ def test_resume_under_another_split_or_corpus_filter_is_refused(tmp_path, capsys
     (out / "step_2").mkdir(parents=True)
     run = run_folder.run_flags(parse_args(["--output_dir", str(out)]))
     assert {"split_method", "link_incipits", "require_bars_fit"} <= set(run)
-    common.write_json(
-        str(out / "step_2" / run_folder.TRAINING_STATE_FILE), {"completed_steps": 2, "run": run}
-    )
+    write_checkpoint(out / "step_2", {"completed_steps": 2, "run": run})
     for flags, shown in (
         (["--split_method", "hash"], "--split_method 'shuffle' (now 'hash')"),
         (["--link_incipits", "24"], "--link_incipits 0 (now 24)"),
@@ -80,9 +78,8 @@ def test_resume_with_another_batch_shape_is_refused_by_name(tmp_path, capsys, ta
     out = tmp_path / "run"
     (out / "step_2").mkdir(parents=True)
     argv = ["--task", task, "--title_encoder", "char_gru", "--output_dir", str(out)]
-    common.write_json(
-        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
-        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(argv))},
+    write_checkpoint(
+        out / "step_2", {"completed_steps": 2, "run": run_folder.run_flags(parse_args(argv))}
     )
     for flags, shown in (
         (["--gradient_accumulation_steps", "2"], "--gradient_accumulation_steps 1 (now 2)"),
@@ -118,7 +115,7 @@ def test_a_run_given_relative_paths_resumes_from_another_folder(
     (out / "step_2").mkdir(parents=True)
     state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
     state["args"] = run_folder.recorded_flags(args)
-    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+    write_checkpoint(out / "step_2", state)
 
     monkeypatch.chdir(elsewhere)
     resumed = parse_args(["--output_dir", str(out), "--resume_from_checkpoint"])
@@ -144,7 +141,7 @@ def test_the_resume_notice_names_only_flags_this_command_line_would_set_otherwis
     args = parse_args([*argv, "--learning_rate", "0.001"])
     state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
     state["args"] = {**run_folder.recorded_flags(args), "mixed_precision": "no"}  # resolved
-    common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+    write_checkpoint(out / "step_2", state)
     capsys.readouterr()
     parse_args([*argv, "--learning_rate", "0.001", "--resume_from_checkpoint"])
     assert "Resuming" not in capsys.readouterr().err
@@ -166,9 +163,8 @@ def test_resume_takes_the_same_config_overrides_in_another_order(tmp_path, capsy
     (out / "step_2").mkdir(parents=True)
     overrides = "note_hidden_size=32,embedding_size=16"
     saved = ["--output_dir", str(out), "--config_overrides", overrides]
-    common.write_json(
-        str(out / "step_2" / run_folder.TRAINING_STATE_FILE),
-        {"completed_steps": 2, "run": run_folder.run_flags(parse_args(saved))},
+    write_checkpoint(
+        out / "step_2", {"completed_steps": 2, "run": run_folder.run_flags(parse_args(saved))}
     )
     again = ["--output_dir", str(out), "--resume_from_checkpoint"]
     assert parse_args([*again, "--config_overrides", "embedding_size=16, note_hidden_size=32"])
@@ -190,7 +186,7 @@ def test_resume_with_another_hinge_margin_is_refused_unless_the_loss_ignores_it(
     (out / "step_2").mkdir(parents=True)
     for loss, run in runs.items():
         state = {"completed_steps": 2, "run": run}
-        common.write_json(str(out / "step_2" / run_folder.TRAINING_STATE_FILE), state)
+        write_checkpoint(out / "step_2", state)
         again = [*argv, "--loss_type", loss, "--resume_from_checkpoint", "--hinge_margin", "0.2"]
         if loss == "infonce":
             assert parse_args(again).hinge_margin == 0.2
@@ -235,7 +231,7 @@ def test_a_non_finite_flag_of_a_hand_edited_checkpoint_is_refused_naming_its_fil
     line never gave: the error names the file the value came from, and giving the flag resumes."""
     out = tmp_path / "run"
     (out / "step_2").mkdir(parents=True)
-    state_file = out / "step_2" / run_folder.TRAINING_STATE_FILE
+    state_file = write_checkpoint(out / "step_2", {}) / run_folder.TRAINING_STATE_FILE
     state_file.write_text(
         '{"completed_steps": 2, "args": {"max_grad_norm": NaN, "seed": 7}}', encoding="utf-8"
     )

@@ -275,8 +275,10 @@ def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path
     from types import SimpleNamespace
 
     _checkpoint(tmp_path / "step_5", 5, (0, 1))
-    _checkpoint(tmp_path / "step_10", 10, (0,))
-    args = SimpleNamespace(resume_from_checkpoint="latest", output_dir=str(tmp_path))
+    _checkpoint(tmp_path / "step_10", 10, (0,))  # named: "latest" passes over it (to step_5)
+    args = SimpleNamespace(
+        resume_from_checkpoint=str(tmp_path / "step_10"), output_dir=str(tmp_path)
+    )
 
     accelerator = SimpleNamespace(num_processes=2, print=print, load_state=_not_loaded)
     with pytest.raises(common.UsageError) as refused:
@@ -333,7 +335,8 @@ def test_a_checkpoint_without_its_weights_or_optimizer_is_refused_by_name(tmp_pa
 
     _checkpoint(tmp_path / "step_5", 5, (0, 1))
     (_checkpoint(tmp_path / "step_10", 10, (0, 1)) / lost).unlink()
-    args = SimpleNamespace(resume_from_checkpoint="latest", output_dir=str(tmp_path))
+    named = str(tmp_path / "step_10")  # by name: "latest" passes over it (to step_5)
+    args = SimpleNamespace(resume_from_checkpoint=named, output_dir=str(tmp_path))
     accelerator = SimpleNamespace(num_processes=2, print=print, load_state=_not_loaded)
     with pytest.raises(common.UsageError) as refused:
         run_folder.resume_state(args, accelerator)
@@ -383,7 +386,7 @@ def test_a_checkpoint_that_fills_the_disk_is_a_write_error_naming_its_folder(tmp
 
     accelerator = SimpleNamespace(is_main_process=True, num_processes=1, save_state=save_state,
                                   wait_for_everyone=lambda: None)  # fmt: skip
-    _checkpoint(tmp_path / "step_1", 1, (0,))
+    _checkpoint(tmp_path / "step_1", 1, (0, 1))
     monkeypatch.setattr(os, "statvfs", _statvfs(0))
     with pytest.raises(common.WriteError) as failed:
         run_folder.save_checkpoint(accelerator, str(tmp_path), "step_2", {"completed_steps": 2})

@@ -55,17 +55,27 @@ def _load_state(checkpoint: str) -> tuple[dict[str, Any] | None, str]:
 
 def latest_checkpoint(output_dir: str) -> str | None:
     """The complete ``step_N`` / ``epoch_N`` folder of ``output_dir`` with the most updates that
-    can be read. One whose ``training_state.json`` is unreadable, or whose weights, optimizer
-    or random-state file is there but cannot be read (`damaged_file`), is skipped, with a
-    warning naming it: a damaged checkpoint does not stop the resume of a good older or newer
-    one."""
+    can be read. One whose ``training_state.json`` is unreadable, or that lacks its weights,
+    optimizer or random-state file (`missing_file`) or holds one that cannot be read
+    (`damaged_file`), is skipped, with a warning naming it and the file: a damaged or
+    incomplete checkpoint does not stop the resume of a good older or newer one."""
     for name in reversed(_by_updates(output_dir)):
         path = os.path.join(output_dir, name)
-        damage = damaged_file(path)
-        if damage is None:
+        why = _not_resumable(path)
+        if why is None:
             return path
-        _warn_skipped(path, f"its {damage[0]} cannot be read ({damage[1]})")
+        _warn_skipped(path, why)
     return None
+
+
+def _not_resumable(path: str) -> str | None:
+    """Why checkpoint ``path`` (its state read) cannot be resumed: the file it lacks
+    (`missing_file`) or the one that cannot be read (`damaged_file`); None when it can."""
+    missing = missing_file(path)
+    if missing is not None:
+        return f"it lacks {missing[0]} ({missing[1]})"
+    damage = damaged_file(path)
+    return None if damage is None else f"its {damage[0]} cannot be read ({damage[1]})"
 
 
 def _by_updates(output_dir: str, warn: bool = True) -> list[str]:
@@ -127,10 +137,14 @@ def no_checkpoint_error(output_dir: str) -> str:
     partial = [n for n in names if _CHECKPOINT_RE.match(n) and n not in complete]
     readable = _by_updates(output_dir, warn=False)
     damaged = sorted(complete - set(readable))
+    lacking = {n: missing_file(os.path.join(output_dir, n)) for n in readable}
     broken = [n for n in readable if damaged_file(os.path.join(output_dir, n)) is not None]
+    lacks = [f"{n} without {file[0]}" for n, file in lacking.items() if file and n not in broken]
     found = []
     if damaged:
         found.append(f"{', '.join(damaged)} with an unreadable {TRAINING_STATE_FILE}")
+    if lacks:
+        found.append(", ".join(lacks))
     if broken:
         found.append(
             f"{', '.join(broken)} with weights, optimizer or random state that cannot be read"
@@ -139,7 +153,7 @@ def no_checkpoint_error(output_dir: str) -> str:
         found.append(f"{', '.join(killed)}, left by a run killed while saving a checkpoint")
     if partial:
         found.append(f"{', '.join(partial)} without {TRAINING_STATE_FILE}")
-    if "model.safetensors" in names and not damaged and not broken:
+    if "model.safetensors" in names and not damaged and not broken and not lacks:
         found.append("a trained model but no checkpoint: runs save them with --checkpointing_steps")
     shown = "; ".join(found) or ("an empty folder" if not names else "no step_N or epoch_N")
     return (
@@ -215,22 +229,23 @@ def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
     resume, and replace the later run's model, log and results, so that the folder mixed two
     runs. The way out is to resume the newest, or to branch into another ``--output_dir`` (one
     that holds no run, `training.arguments._check_resume_output_dir`). A later checkpoint that
-    cannot be resumed (`damaged_file`, which "latest" passes over) does not count: it is left
-    as it is, with a warning (a checkpoint the run saves under its name replaces it)."""
+    cannot be resumed (`missing_file`, `damaged_file`: "latest" passes over it) does not count:
+    it is left as it is, with a warning (a checkpoint the run saves under its name replaces
+    it)."""
     newer = []
     for name in _by_updates(output_dir, warn=False):  # fewest updates first
         checkpoint = os.path.join(output_dir, name)
         if _updates(checkpoint) <= completed:
             continue
-        damage = damaged_file(checkpoint)
-        if damage is None:
+        why = _not_resumable(checkpoint)
+        if why is None:
             newer.append(name)
             continue
         _warn_once(
             checkpoint,
-            f"leaving checkpoint {checkpoint} as it is: it is later than {path}, but its "
-            f"{damage[0]} cannot be read ({damage[1]}), so it cannot be resumed; training on "
-            f"from {path} (a checkpoint the run saves as {name} replaces it)",
+            f"leaving checkpoint {checkpoint} as it is: it is later than {path}, but {why}, so "
+            f"it cannot be resumed; training on from {path} (a checkpoint the run saves as "
+            f"{name} replaces it)",
         )
     if not newer:
         return
@@ -337,6 +352,26 @@ def check_state_files(path: str, num_processes: int) -> None:
         f"(a file removed or lost since it was saved) and cannot be loaded; "
         f"{_instead(path, num_processes)}"
     )
+
+
+def missing_file(path: str) -> tuple[str, str] | None:
+    """``(name, what it holds)`` for the first weights or optimizer file (`STATE_FILES`) or
+    random state (`RANDOM_STATES_FILE`) of a process that saved it (its recorded
+    ``num_processes``, 1 when it records none) that checkpoint ``path`` lacks, or None: the
+    quick test of "latest", which `check_state_files` and `check_random_states` make in full.
+
+    >>> missing_file("no/such/step_5")
+    ('model.safetensors', 'the model weights')
+    """
+    for names, what in STATE_FILES:
+        if not _has_any(path, names):
+            return names[0], what
+    has_state = os.path.isfile(os.path.join(path, TRAINING_STATE_FILE))
+    state = _load_state(path)[0] if has_state else None
+    saved = state.get("num_processes") if state is not None else None
+    for i in _missing_random_states(path, saved if isinstance(saved, int) else 1):
+        return RANDOM_STATES_FILE.format(i), f"the random state of process {i}"
+    return None
 
 
 def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
@@ -477,6 +512,7 @@ __all__ = [
     "damaged_file",
     "damaged_state_error",
     "latest_checkpoint",
+    "missing_file",
     "no_checkpoint_error",
     "put_back_replaced_checkpoints",
     "read_training_state",
