@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import TINY_MODEL_OVERRIDES, one_torch_thread  # noqa: F401
+from helpers import TINY_MODEL_OVERRIDES, one_torch_thread, write_checkpoint  # noqa: F401
 
 from training import common, run_folder, run_resume
 
@@ -241,25 +241,13 @@ def test_save_model_leaves_no_staging_folder_of_a_late_process(tmp_path):
     assert (tmp_path / "config.json").is_file() and not (tmp_path / ".tmp-model").exists()
 
 
-def _whole_state_files(folder: Path) -> None:
-    """Give a `_checkpoint` readable weights and optimizer files (what `load_state` opens)."""
-    import zipfile
-
-    import numpy as np
-    from safetensors.numpy import save_file
-
-    save_file({"w": np.zeros(3, dtype=np.float32)}, str(folder / "model.safetensors"))
-    with zipfile.ZipFile(folder / "optimizer.bin", "w") as archive:
-        archive.writestr("optimizer/data.pkl", b"state")
-
-
 def _checkpoint(folder: Path, steps: int, processes: tuple[int, ...]) -> Path:
-    """A ``step_N`` of a two-process run (tiny readable weights and optimizer files) holding
-    the random states of ``processes`` only (saved by torch, as accelerate saves them)."""
-    folder.mkdir(parents=True)
-    state = {"completed_steps": steps, "num_processes": 2}
-    (folder / run_folder.TRAINING_STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
-    _whole_state_files(folder)
+    """A ``step_N`` of a two-process run (tiny readable weights and optimizer files,
+    `write_checkpoint`) holding the random states of ``processes`` only (saved by torch, as
+    accelerate saves them)."""
+    write_checkpoint(folder, {"completed_steps": steps, "num_processes": 2})
+    for i in range(2):
+        (folder / f"random_states_{i}.pkl").unlink()
     for i in processes:
         torch.save({"step": steps, "process": i}, folder / f"random_states_{i}.pkl")
     return folder
