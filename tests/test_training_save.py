@@ -257,6 +257,27 @@ def _not_loaded(path):
     raise AssertionError(f"{path} was loaded")
 
 
+def _parsed_resume(checkpoint: Path, output_dir: Path) -> argparse.Namespace:
+    """train.py's defaults (the flags a resume compares with the checkpoint's), resuming
+    ``checkpoint`` into ``output_dir``."""
+    from training.arguments import parse_args
+
+    args = parse_args([])
+    args.resume_from_checkpoint, args.output_dir = str(checkpoint), str(output_dir)
+    return args
+
+
+def _resume_refused(args, load_state=_not_loaded) -> str:
+    """The `UsageError` message of `resume_state` for ``args`` on a two-process run whose
+    ``load_state`` is ``load_state``."""
+    from types import SimpleNamespace
+
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
+    with pytest.raises(common.UsageError) as refused:
+        run_folder.resume_state(args, accelerator)
+    return str(refused.value)
+
+
 def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path):
     """It resumed with a fresh random state in that process (accelerate's "Could not load
     random states", an info line of the main process only) and ended with other weights."""
@@ -268,10 +289,7 @@ def test_a_checkpoint_without_a_process_random_state_is_refused_by_name(tmp_path
         resume_from_checkpoint=str(tmp_path / "step_10"), output_dir=str(tmp_path)
     )
 
-    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=_not_loaded)
-    with pytest.raises(common.UsageError) as refused:
-        run_folder.resume_state(args, accelerator)
-    message = str(refused.value)
+    message = _resume_refused(args)
     assert f"{tmp_path / 'step_10'} lacks random_states_1.pkl" in message
     assert f"resume {tmp_path / 'step_5'} instead" in message
 
@@ -325,10 +343,7 @@ def test_a_checkpoint_without_its_weights_or_optimizer_is_refused_by_name(tmp_pa
     (_checkpoint(tmp_path / "step_10", 10, (0, 1)) / lost).unlink()
     named = str(tmp_path / "step_10")  # by name: "latest" passes over it (to step_5)
     args = SimpleNamespace(resume_from_checkpoint=named, output_dir=str(tmp_path))
-    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=_not_loaded)
-    with pytest.raises(common.UsageError) as refused:
-        run_folder.resume_state(args, accelerator)
-    message = str(refused.value)
+    message = _resume_refused(args)
     assert f"{tmp_path / 'step_10'} lacks {lost}" in message and "\n" not in message
     assert f"resume {tmp_path / 'step_5'} instead" in message
 
@@ -617,25 +632,20 @@ def test_a_checkpoint_with_a_damaged_weights_or_optimizer_file_is_refused_by_nam
     _checkpoint(tmp_path / "step_5", 5, (0, 1))
     newest = _checkpoint(tmp_path / "step_10", 10, (0, 1))
     whole = (newest / damaged).read_bytes()
-    (newest / damaged).write_bytes(whole[: len(whole) // 2])
+    _cut_short(newest / damaged)
 
     def load_state(path):  # what accelerate raises for each
         if damaged == "model.safetensors":
             raise SafetensorError("Error while deserializing header: invalid header length")
         raise RuntimeError("PytorchStreamReader failed reading zip archive")
 
-    from training.arguments import parse_args
-
-    args = parse_args([])  # the flags the resume compares with the checkpoint's, then these
-    args.resume_from_checkpoint, args.output_dir = str(newest), str(tmp_path)
-    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
-    with pytest.raises(common.UsageError) as refused:
-        run_folder.resume_state(args, accelerator)
-    message = str(refused.value)
+    args = _parsed_resume(newest, tmp_path)
+    message = _resume_refused(args, load_state)
     assert f"{newest}: {damaged} cannot be read (" in message and "\n" not in message
     assert f"resume {tmp_path / 'step_5'} instead" in message
     # a load that fails on readable files is not called damage: its error goes on
     (newest / damaged).write_bytes(whole)
+    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
     with pytest.raises((SafetensorError, RuntimeError)):
         run_folder.resume_state(args, accelerator)
 
@@ -648,7 +658,6 @@ def _cut_short(file: Path) -> None:
 def test_the_checkpoint_proposed_instead_of_a_damaged_one_is_readable(tmp_path):
     """The refusal of a damaged checkpoint named the newest one beside it whose files were
     there, though its optimizer.bin was cut short too: resuming that one failed the same way."""
-    from types import SimpleNamespace
 
     from safetensors import SafetensorError
 
@@ -660,19 +669,11 @@ def test_the_checkpoint_proposed_instead_of_a_damaged_one_is_readable(tmp_path):
     def load_state(path):
         raise SafetensorError("Error while deserializing header: invalid header length")
 
-    from training.arguments import parse_args
-
-    args = parse_args([])  # the flags the resume compares with the checkpoint's, then these
-    args.resume_from_checkpoint, args.output_dir = str(newest), str(tmp_path)
-    accelerator = SimpleNamespace(num_processes=2, print=print, load_state=load_state)
-    with pytest.raises(common.UsageError) as refused:
-        run_folder.resume_state(args, accelerator)
-    assert f"resume {tmp_path / 'step_2'} instead" in str(refused.value)
+    args = _parsed_resume(newest, tmp_path)
+    assert f"resume {tmp_path / 'step_2'} instead" in _resume_refused(args, load_state)
     # none readable beside it: said so, rather than naming a damaged one
     _cut_short(tmp_path / "step_2" / "model.safetensors")
-    with pytest.raises(common.UsageError) as refused:
-        run_folder.resume_state(args, accelerator)
-    message = str(refused.value)
+    message = _resume_refused(args, load_state)
     assert "resume " not in message and "\n" not in message
     assert f"no other checkpoint of {tmp_path} is whole and readable: start a new run" in message
 
