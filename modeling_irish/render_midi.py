@@ -22,7 +22,7 @@ from .render_playing import (
     played_transpose,
     played_voice,
 )
-from .render_svg import RenderError, _tune_lines
+from .render_svg import RenderError, _tune_lines, read_for_render
 
 __all__ = ["MIDI_LONGEST_WAIT", "to_midi", "tune_label"]
 
@@ -63,12 +63,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     """
     import music21
 
-    from tokenization.abc_parser import AbcParseError, parse_abc
-
-    try:
-        tune = parse_abc(abc)
-    except AbcParseError as err:
-        raise RenderError(f"not readable ABC: {err}") from None
+    tune = read_for_render(abc)
     label = tune_label(abc)
     spans = played_spans(tune, label)  # the parts in the order of the header's P:
     placed: list[tuple[Fraction, object]] = [

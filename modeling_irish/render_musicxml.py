@@ -19,7 +19,7 @@ from tokenization.analysis import _bar_parts, _ending_passes
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
 from .render_midi import tune_label
-from .render_svg import RenderError
+from .render_svg import RenderError, read_for_render
 
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
@@ -488,12 +488,7 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     """
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    from tokenization.abc_parser import AbcParseError, parse_abc
-
-    try:
-        tune = parse_abc(abc)
-    except AbcParseError as err:
-        raise RenderError(f"not readable ABC: {err}") from None
+    tune = read_for_render(abc)
     with warnings.catch_warnings(), _music21_said() as said:
         warnings.simplefilter("ignore")
         try:

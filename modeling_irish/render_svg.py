@@ -15,16 +15,20 @@ import sys
 import tempfile
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from typing import BinaryIO, Optional
+from typing import TYPE_CHECKING, BinaryIO, Optional
 
 from tokenization.capped_warnings import CappedWarnings
 
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
+if TYPE_CHECKING:
+    from tokenization.abc_tune import AbcTune
+
 __all__ = [
     "RenderError",
     "Kept",
     "page_of",
+    "read_for_render",
     "rendered_pages",
     "stale_pages",
     "to_svg",
@@ -36,6 +40,25 @@ logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of r
 
 class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
+
+
+def read_for_render(abc: str) -> AbcTune:
+    """The tune of ``abc`` as our reader reads it, for a writer of MIDI or MusicXML: a tune
+    that cannot be read is a `RenderError` naming why.
+
+    >>> [token.kind for token in read_for_render("X:1\\nK:D\\nDFA|").tokens]
+    ['note', 'note', 'note', 'bar']
+    >>> read_for_render("X:1\\nK:D\\nD}FA|")
+    Traceback (most recent call last):
+    ...
+    modeling_irish.render_svg.RenderError: not readable ABC: ...unexpected character '}'
+    """
+    from tokenization.abc_parser import AbcParseError, parse_abc
+
+    try:
+        return parse_abc(abc)
+    except AbcParseError as err:
+        raise RenderError(f"not readable ABC: {err}") from None
 
 
 #: The files without a page marker that `to_svg` or `stale_pages` kept, when a caller collects
