@@ -242,3 +242,38 @@ def test_every_standard_decoration_name_is_known():
     tune = parse_abc(f"X:1\nM:none\nL:1/8\nU: T = !nil!\nU: W = !none!\nK:D\n{body} TB WB|\n")
     assert tune.warnings == []
     assert tune.markings["deco"] == len(names) + 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "notes", "key"),
+    [
+        # `K:D` then ` mix` as music: `m`, `i` dropped decorations, `x` a rest, the mode lost
+        ("DFAd|K:D mix ABcd|", "K:D mix", [69, 71, 72, 74], "D mixolydian"),
+        ("DFAd|K:F# Dorian ABcd|", "K:F# Dorian", [69, 71, 73, 75], "F# dorian"),
+        ("DFAd K:A m ABcd|", "K:A m", [69, 71, 72, 74], "A minor"),
+        ("DFAd|K:G MAJOR ABcd|", "K:G MAJOR", [69, 71, 72, 74], "G major"),
+    ],
+)
+def test_a_bracketless_key_takes_its_mode_word_after_a_space(body, field, notes, key):
+    tune = parse_abc(f"{KEY_D}{body}\n")
+    assert [pitch for pitch, _ in notes_and_lengths(f"{KEY_D}{body}\n")][4:] == notes
+    assert [t.kind for t in tune.tokens].count("rest") == 0
+    assert tune.warnings[0].startswith(f"field {field} inside a line read as [{field}] ")
+    assert f"mid-tune key change to {key}" in tune.warnings
+
+
+def test_a_mode_word_run_into_the_music_is_music_with_its_dropped_letters_warned():
+    # not a mode (no space or bar line after it): the key is `K:D`, and every letter the
+    # reader drops is said (`x` is the invisible rest it is in music)
+    tune = parse_abc(f"{KEY_D}DFAd|K:D mixABcd|\n")
+    assert tune.warnings[0].startswith("field K:D inside a line read as [K:D] ")
+    assert "unknown decoration m dropped (line 5, column 10)" in tune.warnings
+    assert "unknown decoration i dropped (line 5, column 11)" in tune.warnings
+
+
+def test_a_bracketless_cut_time_meter_keeps_its_bar_sign():
+    # `M:C|` was `[M:C]` (4/4) then a bar line: cut time read as common time
+    tune = parse_abc(f"{KEY_D}DFAd|M:C| ABcd|\n")
+    assert tune.warnings[0].startswith("field M:C| inside a line read as [M:C|] ")
+    assert any(w.startswith("mid-tune meter change to 2/2") for w in tune.warnings)
+

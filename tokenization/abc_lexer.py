@@ -41,7 +41,10 @@ _BODY_RE = re.compile(
 |(?P<tup>\((?P<tp>\d+)(?::(?P<tq>\d*)(?::(?P<tr>\d*))?)?)
 |(?P<tie>\.?-)
 |(?P<oldchord>\+(?!f+\+)(?P<oc>(?:(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*(?:/+\d*)?){2,})\+)
-|(?P<bare>(?<![^\s|:\]])(?P<bk>[HIKLMNOPQRSTUVWmrsw]):(?P<bv>(?<=[IKNQRUVWmrsw]:)[^\s|\[\]:]*|[^\s|\[\]:]+|(?=\s|$)))
+|(?P<bare>(?<![^\s|:\]])(?P<bk>[HIKLMNOPQRSTUVWmrsw]):(?P<bv>(?<=K:)[A-G][\#b]?
+    (?:[ \t]*(?i:maj(?:or)?|min(?:or)?|mix(?:olydian)?|dor(?:ian)?|phr(?:ygian)?|lyd(?:ian)?
+    |loc(?:rian)?|aeo(?:lian)?|ion(?:ian)?|m))?(?![^\s|\]])
+  |(?<=M:)C\|(?=\s|$)|(?<=[IKNQRUVWmrsw]:)[^\s|\[\]:]*|[^\s|\[\]:]+|(?=\s|$)))
 |(?P<deco>[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)
 |(?P<rest>[zx](?P<rl>\d*(?:/+\d*)?))
 |(?P<cs>\[(?![A-Za-z]:|\d|\|))
