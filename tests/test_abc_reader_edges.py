@@ -277,3 +277,15 @@ def test_a_bracketless_cut_time_meter_keeps_its_bar_sign():
     assert tune.warnings[0].startswith("field M:C| inside a line read as [M:C|] ")
     assert any(w.startswith("mid-tune meter change to 2/2") for w in tune.warnings)
 
+
+def test_a_u_field_among_a_dropped_voice_applies_with_a_warning():
+    # it was ignored unsaid, and the `W` it defines then dropped as an unknown decoration
+    text = f"{KEY_D}V:1\nDFAd|\nV:2\nU: W = !trill!\nDFAd|\nV:1\nWABcd|\n"
+    tune = parse_abc(text)
+    assert tune.warnings[0] == (
+        "U:W = !trill! among the lines of voice V:2, not kept, applies to voice V:1 from here "
+        "(line 8)"
+    )
+    assert not any("unknown decoration" in w for w in tune.warnings)
+    assert tune.markings == {"deco": 1}
+

@@ -20,7 +20,7 @@ from .abc_field_lines import (
     stray_line_warning,
     x_number,
 )
-from .abc_lexer import read_number, shown, user_symbol
+from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_titles import _continued_values, _TitleFields, header_title, text_tune_name, tune_name
 from .abc_tunebook import (
     NO_ENDTEXT,
@@ -489,8 +489,22 @@ class _HeaderFields(_TitleFields):
                 self._voice_directive(value)  # the tune's, not the voice's
             elif letter == "I":  # `I:linebreak !`: said dropped, as `%%linebreak` is there
                 self._drop_field(letter, value, inline=False)
+            elif letter == "U":  # the tune's symbols, not a voice's (`_other_voice_symbol`)
+                self._other_voice_symbol(value)
             return
         self._inline_field(letter, value, inline=False)
+
+    def _other_voice_symbol(self, value: str) -> None:
+        """A ``U:`` field line among the lines of a voice not kept: ABC 2.1 (§4.16) defines
+        ``U:`` for a file or a tune and gives it no voice's scope, so, as a directive line there
+        (`_voice_directive`), it is the tune's from where it stands and applies to the voice
+        kept, said with its line (it was ignored without a word, and a letter it defined was
+        then dropped as an unknown decoration)."""
+        self.warnings.append(
+            f"U:{clipped(value.strip())} among the lines of voice V:{self.current_voice}, not "
+            f"kept, applies to voice V:{self.voice} from here (line {self.lineno})"
+        )
+        self._define_symbol(value, None)
 
     def _inline_field(self, letter: str, value: str, inline: bool = True) -> None:
         """Read a field of the body: inline (``[M:3/4]``), or a field line (``inline`` false).
