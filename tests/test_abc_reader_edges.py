@@ -289,3 +289,13 @@ def test_a_u_field_among_a_dropped_voice_applies_with_a_warning():
     assert not any("unknown decoration" in w for w in tune.warnings)
     assert tune.markings == {"deco": 1}
 
+
+def test_a_natural_sign_after_the_tonic_is_refused_saying_so():
+    # O'Neill's X:745 `K:Bn`: it was refused as a German key name (`K:Es`), abc2midi plays B
+    # major ("Unknown mode 'n'"): five sharps on a tune in D or B minor
+    with pytest.raises(AbcParseError) as caught:
+        parse_abc("X:745\nT:Galway Tom\nM:6/8\nL:1/8\nK:Bn\ndef fef|\n")
+    assert (caught.value.line, caught.value.column) == (5, 3)
+    assert "unknown key 'Bn': no natural sign in an ABC key (K:B), nor is 'n' a mode" in str(
+        caught.value
+    )

@@ -239,18 +239,30 @@ def _mode_of_key(m: re.Match, mode: str) -> str:
     """The mode the word ``mode`` of a key ``m`` (`_KEY_RE`) names (`mode_name`). Letters
     written onto the tonic that make no mode are no mode but a key ABC does not spell, as
     written: ``K:Es`` and ``K:Fis`` (German names, Essen's) are E flat and F sharp to a German,
-    and abc2midi and abcm2ps refuse them too; a mode after a space stays an unknown mode.
+    and abc2midi and abcm2ps refuse them too; a mode after a space stays an unknown mode. An
+    ``n`` written onto the tonic (O'Neill's ``K:Bn``, X:745) is no natural sign in ABC, nor a
+    mode: refused, saying so, not guessed (abc2midi plays it as B major, "Unknown mode 'n'",
+    five sharps on a tune in D or B minor).
 
     >>> _mode_of_key(_KEY_RE.match("Es"), "s")
     Traceback (most recent call last):
     ...
     ValueError: unknown key 'Es' (ABC keys are A-G with # or b, as Eb or F#)
+    >>> _mode_of_key(_KEY_RE.match("Bn"), "n")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown key 'Bn': no natural sign in an ABC key (K:B), nor is 'n' a mode (m, dor...)
     """
     try:
         return mode_name(mode)
     except ValueError:
         if not mode or m.start("mode") != m.end("acc"):
             raise
+    if mode.lower() in ("n", "nat", "natural"):
+        raise ValueError(
+            f"unknown key {_quote(m[0])}: no natural sign in an ABC key (K:{m['tonic'].upper()}), "
+            f"nor is {_quote(mode)} a mode (m, dor...)"
+        )
     raise ValueError(f"unknown key {_quote(m[0])} {_KEY_HINT}")
 
 
