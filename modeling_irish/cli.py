@@ -36,6 +36,7 @@ __all__ = [
     "DefaultsHelpFormatter",
     "abc_source",
     "build_parser",
+    "close_progress_bars",
     "existing_file",
     "existing_folder",
     "error_line",
@@ -181,6 +182,20 @@ def progress_bar_class() -> type:
     else:
         from tqdm.std import tqdm
     return tqdm
+
+
+def close_progress_bars() -> None:
+    """Close every tqdm bar still open: those of a command that Ctrl-C stopped. A bar iterated
+    in a ``for`` loop (`TuneIndex.build`'s "Reading tunes") is closed only when the stopped
+    loop's frame is freed, after the command said "interrupted", and it was then drawn once
+    more below that line. Closed here, a bar that stays (``leave``) is drawn where it stopped
+    and one that does not is cleared, before the line. Nothing is imported where no bar was."""
+    module = sys.modules.get("tqdm.std")
+    if module is None:
+        return
+    # tqdm's own set of its open bars (weak references), shared by its subclasses
+    for bar in list(getattr(module.tqdm, "_instances", ())):
+        bar.close()
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -356,6 +371,7 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         from irish_tune import say_interrupted
 
+        close_progress_bars()  # before the line: not drawn once more after it
         say_interrupted(args.command)  # once: a second Ctrl-C ends the process (irish_tune)
         return 130
     except BrokenPipeError:  # the reader left (`irish-tune check ... --json | head`): quietly
