@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from helpers import synthetic_tune
+from helpers import synthetic_tune, warnings_of
 
 import irish_tune
 
@@ -40,3 +40,45 @@ def test_index_stopped_by_ctrl_c_closes_its_bar_before_saying_so(tmp_path, monke
     assert "Reading tunes" in err  # the bar was drawn (shown off a terminal too)
     assert err.endswith("irish-tune index: interrupted\n"), err
     assert not out.exists()
+
+
+#: Tunes that transpose and check both fail: more than the warnings shown of one kind.
+BROKEN = "".join(f"X:{i}\nT:Broken {i}\nK:G\nG[A|\n\n" for i in range(1, 9))
+
+
+def test_transpose_stopped_by_ctrl_c_counts_its_failures_so_far(tmp_path, monkeypatch, caplog):
+    """The last warning counted the tunes not written "8 in all" before "interrupted", as if
+    every tune had been read: it now counts them so far, and nothing is written."""
+    from modeling_irish import transpose_cli
+
+    book = tmp_path / "b.abc"
+    book.write_text(BROKEN + "X:20\nT:Fine\nK:G\nGAB|\n", encoding="utf-8")
+    _ctrl_c_on_call(monkeypatch, transpose_cli, "_transposed", 9)  # the ninth: Fine
+    out = tmp_path / "o.abc"
+    assert irish_tune.main(["transpose", str(book), "-o", str(out)]) == 130
+    said = warnings_of(caplog, "modeling_irish.transpose_cli")
+    assert said[-1].startswith("... and 3 more tunes not written (not shown); 8 so far")
+    assert "in all" not in said[-1]
+    assert not out.exists()
+
+
+def test_check_stopped_by_ctrl_c_counts_its_warnings_so_far(tmp_path, monkeypatch, caplog):
+    """`check` counts the tune warnings it capped as transpose does: so far, when stopped."""
+    from tokenization import check
+
+    book = tmp_path / "w.abc"
+    book.write_text("".join(f"X:{i}\nT:Tune {i}\nK:G\nGAB|\n\n" for i in range(1, 9)), "utf-8")
+    real = check._add_checked
+
+    def warned(report, tune, tune_said, said, progress):  # each tune gives one warning
+        if report.tunes == 6:
+            raise KeyboardInterrupt
+        return real(report, tune, [("text not read", "dropped")], said, progress)
+
+    monkeypatch.setattr(check, "_add_checked", warned)
+    assert irish_tune.main(["check", str(book)]) == 130
+    said = warnings_of(caplog, "tokenization.check")
+    assert (
+        said[-1]
+        == "... and 3 more tune warnings 'text not read' (not shown); 6 so far (interrupted)"
+    )

@@ -41,8 +41,9 @@ class CappedWarnings:
     """Log on ``logger`` the first ``shown`` warnings of each kind (``what``: ``"files without
     tunes"``), the others at DEBUG; `close` (or the end of a ``with``) logs, for each kind with
     some not shown, one warning that says how many were not shown and how many there were in
-    all, by reason. ``shown=None`` shows every one (no summary). The counts stay after
-    `close`: ``reasons[what]`` (a `Counter`), `total`.
+    all, by reason; a ``with`` left by Ctrl-C (`KeyboardInterrupt`) says how many ``so far
+    (interrupted)`` instead: the work was stopped, not done. ``shown=None`` shows every one
+    (no summary). The counts stay after `close`: ``reasons[what]`` (a `Counter`), `total`.
 
     >>> with CappedWarnings(logging.getLogger("example"), shown=1) as warnings:
     ...     for name in ("a.abc", "b.abc", "c.abc"):
@@ -74,22 +75,33 @@ class CappedWarnings:
         hidden = self.shown is not None and counts.total() > self.shown
         self.logger.log(logging.DEBUG if hidden else logging.WARNING, message, *args)
 
-    def summaries(self) -> list[str]:
+    def summaries(self, interrupted: bool = False) -> list[str]:
         """The last lines: for each kind with warnings not shown, how many, and all of them by
-        reason (`by_kind`; not where the one reason is the kind itself)."""
+        reason (`by_kind`; not where the one reason is the kind itself). ``interrupted``: the
+        count is of those given before the work was stopped, ``so far (interrupted)``, not
+        ``in all``.
+
+        >>> said = CappedWarnings(logging.getLogger("example"), shown=0)
+        >>> said.warn("tunes not written", "bad chord", "X:1: bad chord")
+        >>> said.summaries(interrupted=True)
+        ["... and 1 more tunes not written (not shown); 1 so far (interrupted), by reason:
+        {'bad chord': 1}"]
+        """
         lines = []
         for what, counts in self.reasons.items():
             hidden = 0 if self.shown is None else counts.total() - self.shown
             if hidden > 0:
-                line = f"... and {hidden} more {what} (not shown); {counts.total()} in all"
+                total = f"{counts.total()} {'so far (interrupted)' if interrupted else 'in all'}"
+                line = f"... and {hidden} more {what} (not shown); {total}"
                 if list(counts) != [what]:
                     line += f", by reason: {by_kind(counts)}"
                 lines.append(line)
         return lines
 
-    def close(self) -> None:
-        """Log the `summaries` (once, however often this is called)."""
-        lines = [] if self._closed else self.summaries()
+    def close(self, interrupted: bool = False) -> None:
+        """Log the `summaries` (once, however often this is called; ``interrupted``: of work
+        stopped by Ctrl-C, see `summaries`)."""
+        lines = [] if self._closed else self.summaries(interrupted)
         self._closed = True
         for line in lines:
             self.logger.warning("%s", line)
@@ -103,7 +115,7 @@ class CappedWarnings:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(interrupted=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
 
 
 def skip_reason(err: Exception) -> str:
