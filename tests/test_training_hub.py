@@ -232,6 +232,38 @@ def test_a_hub_model_id_refused_at_the_upload_says_so_in_one_line(monkeypatch, t
     assert message.startswith("--push_to_hub: the upload to my model/irish tunes failed")
 
 
+def test_an_upload_without_network_says_where_the_model_is_in_one_line(monkeypatch, tmp_path):
+    """No network at the final upload: the Hub client's connection error (of its HTTP library,
+    httpx2 in huggingface_hub 2.x, requests before: no `HfHubHTTPError`, and not always an
+    `OSError`) is the one line of a failed upload, naming the repository, the saved folder and
+    the command that uploads it later, not the client's traceback."""
+    import sys
+
+    import huggingface_hub
+    from huggingface_hub.utils import get_session
+
+    http = sys.modules[type(get_session()).__module__.split(".")[0]]  # the client's library
+
+    class Unreachable:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, exist_ok=False):
+            raise http.ConnectError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: None)  # reached, then lost
+    monkeypatch.setattr(huggingface_hub, "HfApi", Unreachable)
+    args = SimpleNamespace(push_to_hub=True, hub_model_id="someone/model",
+                           hub_token=None, output_dir=str(tmp_path))  # fmt: skip
+    with pytest.raises(common.UploadError) as failed:
+        hub.push_run(args, SimpleNamespace(is_main_process=True))
+    message = str(failed.value)
+    assert "\n" not in message
+    assert message.startswith("--push_to_hub: the upload to someone/model failed (ConnectError")
+    assert f"the model is saved in {tmp_path}" in message
+    assert f"`hf upload someone/model {tmp_path} --exclude" in message
+
+
 def test_push_to_hub_checks_the_token_before_anything_is_trained(monkeypatch, tmp_path):
     # a stand-in Hub on this machine that refuses every token, as the real one refuses a bad one
     import http.server
