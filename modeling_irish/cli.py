@@ -228,7 +228,7 @@ def run_check(args: argparse.Namespace) -> int:
         share = f" ({bars.fit / bars.checked:.1%})" if bars.checked else ""
         print(
             f"bars fit the meter in {bars.fit} of {bars.checked} tunes{share}; "
-            f"{bars.free_meter} in free meter not checked"
+            f"{bars.free_meter} in free meter and {bars.no_bar_lines} without bar lines not checked"
         )
         lines = [f"BARS {p['tune']}: {'; '.join(p['problems'][:3])}" for p in bars.problems]
         _print_listed(lines, args.max_failures)

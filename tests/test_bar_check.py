@@ -9,7 +9,7 @@ import pytest
 
 from modeling_irish.cli import main
 from tokenization.abc_parser import AbcTune, parse_abc
-from tokenization.bar_check import bar_report, bars_of
+from tokenization.bar_check import NO_BAR_LINES, bar_report, bars_of
 
 
 def tune(body: str, meter: str = "6/8", unit: str = "1/8") -> AbcTune:
@@ -80,6 +80,33 @@ def test_free_meter_is_skipped():
     report = bar_report(parse_abc("X:1\nM:none\nL:1/8\nK:D\nABC|DEFGAB|"))
     assert report.ok and report.skipped == "free meter"
     assert bar_report(tune("A|dfa agf|]")).skipped is None
+
+
+NOBARLINES = """X:1
+T:Unbarred
+%%MIDI nobarlines
+M:6/8
+L:1/8
+K:D
+V:1
+dfa agf e3 E3 dfa agf d3 d3
+V:2
+D3 F3 A,3 A,3 D3 D3 D6
+"""
+
+
+def test_a_tune_without_bar_lines_is_skipped_not_one_long_bar(capsys):
+    """A ``%%MIDI nobarlines`` file (no bar line at all) was checked as one bar 4 times too
+    long; the bar check skips it as it skips free meter, and says why."""
+    report = bar_report(parse_abc(NOBARLINES))
+    assert (report.ok, report.skipped, report.problems) == (True, NO_BAR_LINES, [])
+    # a bar line at the start or the end alone leaves the notes one bar: skipped too
+    assert bar_report(tune("|dfa agf e3 E3 dfa agf d3 d3|]")).skipped == NO_BAR_LINES
+    # one bar line between the notes and the bars are checked
+    assert problems("dfa agf e3 E3 | dfa agf d3 d3|]") == [
+        "bar 1: 12 of 6 eighths in 6/8 (long)",
+        "bar 2: 12 of 6 eighths in 6/8 (long)",
+    ]
 
 
 def test_mid_tune_meter_change_is_honoured():

@@ -241,6 +241,22 @@ def test_check_bars_counts_tunes_whose_bars_fit(tmp_path, capsys):
     assert "BARS" in out and "bar 2: 3 of 4 eighths" in out
 
 
+def test_check_bars_skips_a_tune_without_bar_lines_and_says_so(tmp_path, capsys):
+    """A tune with no bar line (``%%MIDI nobarlines``) was reported as one bar far too long and
+    made the run fail; it is counted apart, as free meter is."""
+    unbarred = "X:5\nT:Unbarred\n%%MIDI nobarlines\nM:2/4\nL:1/8\nK:G\nGABc dBG2 GABc d2B2\n"
+    path = tmp_path / "bars.abc"
+    path.write_text(GOOD + "\n" + unbarred, encoding="utf-8")
+    assert main(["check", "--bars", str(path), "--json"]) == 0
+    bars = json.loads(capsys.readouterr().out)["bars"]
+    assert (bars["checked"], bars["fit"], bars["free_meter"], bars["no_bar_lines"]) == (1, 1, 0, 1)
+    assert bars["problems"] == []
+    assert main(["check", "--bars", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "bars fit the meter in 1 of 1 tunes (100.0%); 0 in free meter and 1 without" in out
+    assert "Unbarred" not in out
+
+
 def test_model_commands_refuse_missing_or_wrong_folders(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -27,7 +27,9 @@ and broken rhythm count exactly as the tokenizer counts them):
   any of its endings are allowed when the two sum to the meter.
 - The last bar of the tune may be short even when closed by a plain ``|``.
 - A tuplet still open at a bar line is a problem (its notes would be lost).
-- (d) Tunes in free meter (``M:none`` or no ``M:``) are not checked: `BarReport.skipped` says so.
+- (d) Tunes in free meter (``M:none`` or no ``M:``) are not checked, nor tunes with no bar line
+  between their notes (files written for ``%%MIDI nobarlines``: the whole tune would be one bar
+  too long): `BarReport.skipped` says which (`FREE_METER`, `NO_BAR_LINES`).
 """
 
 from __future__ import annotations
@@ -38,10 +40,24 @@ from fractions import Fraction
 from .abc_parser import AbcTune
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, to_ticks
 
-__all__ = ["SECTION_BARS", "Bar", "BarReport", "bar_report", "bars_of", "full_bar"]
+__all__ = [
+    "FREE_METER",
+    "NO_BAR_LINES",
+    "SECTION_BARS",
+    "Bar",
+    "BarReport",
+    "bar_report",
+    "bars_of",
+    "full_bar",
+]
 
 #: Bar lines that end one section and start the next.
 SECTION_BARS = frozenset(("||", "|:", ":|", ":|:", "|]"))
+
+#: `BarReport.skipped` of a tune in free meter (``M:none`` or no ``M:``)
+FREE_METER = "free meter"
+#: `BarReport.skipped` of a tune with no bar line between its notes (all of them one bar)
+NO_BAR_LINES = "no bar lines"
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ class Bar:
 class BarReport:
     """Result of `bar_report`: ``ok`` when every bar follows the rule, the ``problems`` found
     (and ``bad_bars``, the `Bar` of each), and ``skipped`` (a reason) for tunes that are not
-    checked."""
+    checked (`FREE_METER`, `NO_BAR_LINES`)."""
 
     ok: bool
     problems: list[str] = field(default_factory=list)
@@ -188,11 +204,15 @@ def bar_report(tune: AbcTune) -> BarReport:
     True
     >>> bar_report(parse_abc("X:1\\nM:6/8\\nK:D\\n|:dfa agf|e3 E|e3 e3:|")).problems
     ['bar 2: 4 of 6 eighths in 6/8 (short)']
+    >>> bar_report(parse_abc("X:1\\nM:6/8\\nK:D\\ndfa agf e3 E3 dfa\\n")).skipped
+    'no bar lines'
     """
     if tune.meter is None and not any(m for _, m in tune.meter_changes):
-        return BarReport(ok=True, skipped="free meter")
-    problems, bad = [], []
+        return BarReport(ok=True, skipped=FREE_METER)
     bars = bars_of(tune)
+    if len(bars) == 1:  # no bar line between its notes: not one bar too long, but unbarred
+        return BarReport(ok=True, skipped=NO_BAR_LINES)
+    problems, bad = [], []
     halves = _mid_bar_endings(bars)
     for k, bar in enumerate(bars):
         if bar.meter == "none" or "none" in bar.meters:

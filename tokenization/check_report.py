@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .abc_tune import AbcTune
-from .bar_check import BarReport, bar_report
+from .bar_check import NO_BAR_LINES, BarReport, bar_report
 
 __all__ = ["BarCounts", "CheckReport", "PlacedTune", "UnreadableTune"]
 
@@ -14,13 +14,15 @@ __all__ = ["BarCounts", "CheckReport", "PlacedTune", "UnreadableTune"]
 @dataclass
 class BarCounts:
     """The bar check of a run (``irish-tune check --bars``): of the parsed tunes, how many were
-    ``checked`` (``free_meter`` ones are not), how many ``fit`` (every full bar sums to its
+    ``checked`` (those in ``free_meter`` and those with ``no_bar_lines`` between their notes are
+    not), how many ``fit`` (every full bar sums to its
     meter, by the rule of `tokenization.bar_check`), and the ``problems`` of the others as
     ``{"tune": name, "problems": ["bar 5: 7 of 8 eighths in 4/4 (short)", ...]}``."""
 
     checked: int = 0
     fit: int = 0
     free_meter: int = 0
+    no_bar_lines: int = 0
     problems: list[dict] = field(default_factory=list)
 
     def add(self, name: str, tune: AbcTune) -> None:
@@ -29,6 +31,9 @@ class BarCounts:
 
     def add_report(self, name: str, report: BarReport) -> None:
         """Count the bar check of one parsed tune (`bar_report`), named ``name``."""
+        if report.skipped == NO_BAR_LINES:
+            self.no_bar_lines += 1
+            return
         if report.skipped:
             self.free_meter += 1
             return
@@ -44,6 +49,7 @@ class BarCounts:
             "checked": self.checked,
             "fit": self.fit,
             "free_meter": self.free_meter,
+            "no_bar_lines": self.no_bar_lines,
             "problems": list(self.problems),
         }
 
