@@ -206,11 +206,15 @@ def bar_report(tune: AbcTune) -> BarReport:
     ['bar 2: 4 of 6 eighths in 6/8 (short)']
     >>> bar_report(parse_abc("X:1\\nM:6/8\\nK:D\\ndfa agf e3 E3 dfa\\n")).skipped
     'no bar lines'
+    >>> bar_report(parse_abc("X:1\\nM:6/8\\nK:D\\ndfa agf e3 E3 dfa|\\n")).problems
+    ['bar 1: 15 of 6 eighths in 6/8 (long)']
     """
     if tune.meter is None and not any(m for _, m in tune.meter_changes):
         return BarReport(ok=True, skipped=FREE_METER)
     bars = bars_of(tune)
-    if len(bars) == 1:  # no bar line between its notes: not one bar too long, but unbarred
+    if len(bars) == 1 and bars[0].closed_by in (None, "|]"):
+        # no bar line between its notes, nor one closing a bar (`ABcde|`, a prompt's bar):
+        # not one bar too long, but unbarred (`%%MIDI nobarlines`), at most ended by `|]`
         return BarReport(ok=True, skipped=NO_BAR_LINES)
     problems, bad = [], []
     halves = _mid_bar_endings(bars)
