@@ -115,3 +115,31 @@ def test_a_later_checkpoint_missing_a_file_is_passed_over_as_a_damaged_one(tmp_p
     assert checkpoints.latest_checkpoint(str(tmp_path)) is None
     message = checkpoints.no_checkpoint_error(str(tmp_path))
     assert f"(step_5 without model.safetensors, step_10 without {lost})" in message
+
+
+def test_training_on_past_a_damaged_checkpoint_names_the_finished_run_it_replaces(tmp_path, capsys):
+    """A finished run whose last checkpoint (step_10) was damaged: "latest" resumed step_5 and
+    trained on, and at its end wrote its model, card and all_results.json over the finished
+    run's, whose train_log.jsonl it had cut back to update 5, without a word about them."""
+    from training.arguments import parse_args
+
+    _checkpoint(tmp_path / "step_5", 5, (0,))
+    _cut_short(_checkpoint(tmp_path / "step_10", 10, (0,)) / "optimizer.bin")
+    for folder in ("step_5", "step_10"):  # checkpoints of a one-process run
+        state = tmp_path / folder / run_folder.TRAINING_STATE_FILE
+        state.write_text(
+            state.read_text(encoding="utf-8").replace(": 2}", ": 1}"), encoding="utf-8"
+        )
+    argv = ["--output_dir", str(tmp_path), "--max_train_steps", "10", "--resume_from_checkpoint"]
+    args = parse_args(argv)
+    capsys.readouterr()
+    run_resume.check_newest_checkpoint_early(args)  # a killed run (no results): nothing said
+    assert "replaces it" not in capsys.readouterr().err
+    (tmp_path / "all_results.json").write_text('{"train_steps": 10}', encoding="utf-8")
+    run_resume.check_newest_checkpoint_early(args)
+    said = capsys.readouterr().err
+    assert f"{tmp_path} holds a run finished at update 10, and training on from " in said
+    assert f"{tmp_path / 'step_5'} (5 updates) replaces it: the model, model card and " in said
+    assert "train_log.jsonl is cut back to update 5" in said and said.count("\n") == 1
+    run_resume.check_not_behind_the_run(args)  # the second check: said once
+    assert capsys.readouterr().err == ""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from training.checkpoints import (  # those in __all__ re-exported: the other modules' imports
     RANDOM_STATES_FILE,
     TRAINING_STATE_FILE,
+    _warn_once,
     check_newest_checkpoint,
     check_random_states,
     check_same_processes,
@@ -267,6 +268,7 @@ def check_not_behind_the_run(args: argparse.Namespace) -> None:
     completed, ended = int(state["completed_steps"]), budget_ended(args, state)
     if ended is None:
         check_newest_checkpoint(path, completed, args.output_dir)
+        warn_of_replaced_run(path, completed, args.output_dir)
         return
     reached, files = run_reached(args.output_dir)
     if reached <= completed:
@@ -297,6 +299,28 @@ def check_newest_checkpoint_early(args: argparse.Namespace) -> None:
     completed = int(state["completed_steps"])
     if completed < fewest_budget_updates(args):
         check_newest_checkpoint(path, completed, args.output_dir)
+        warn_of_replaced_run(path, completed, args.output_dir)
+
+
+def warn_of_replaced_run(path: str, completed: int, output_dir: str) -> None:
+    """Warn, once, when training on from checkpoint ``path`` (``completed`` updates) writes
+    over a finished run in ``output_dir`` that went further (its ``all_results.json``): a
+    later checkpoint "latest" passed over (damaged, `check_newest_checkpoint` lets it be), or a
+    run that ended past its last checkpoint. Its model, card and ``all_results.json`` are
+    written over at the end, and its ``train_log.jsonl`` is cut back to ``path``: said here,
+    before anything is written, so that the user can stop and keep them. (A killed run's log
+    past its last checkpoint is cut back without a word: that is what resuming it means.)"""
+    finished = int(_read_results(output_dir).get("train_steps") or 0)
+    if finished <= completed:
+        return
+    _warn_once(
+        f"{output_dir}:finished",
+        f"{output_dir} holds a run finished at update {finished}, and training on from "
+        f"{path} ({completed} updates) replaces it: the model, model card and "
+        f"all_results.json it finished with are written over when this run ends, and its "
+        f"train_log.jsonl is cut back to update {completed}; stop now and copy them to keep "
+        "them, or resume into another --output_dir",
+    )
 
 
 def fewest_budget_updates(args: argparse.Namespace) -> int:
@@ -592,4 +616,5 @@ __all__ = [
     "run_reached",
     "shown_change",
     "take_optimisation_changes",
+    "warn_of_replaced_run",
 ]
