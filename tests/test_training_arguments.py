@@ -122,6 +122,17 @@ def test_flags_that_do_nothing_in_the_run_are_named(capsys):
     assert "ignored" not in capsys.readouterr().err
 
 
+def test_a_hub_model_id_without_push_to_hub_is_named(capsys, tmp_path):
+    """--hub_model_id without --push_to_hub uploaded nothing without a word (as transformers'
+    TrainingArguments take it): the user, who named a repository, found none on the Hub."""
+    parse_args(["--hub_model_id", "someone/tunes", "--output_dir", str(tmp_path)])
+    said = capsys.readouterr().err
+    assert "train.py: --hub_model_id someone/tunes uploads nothing without --push_to_hub" in said
+    assert f"saved in {tmp_path} only" in said and said.count("\n") == 1
+    parse_args(["--hub_model_id", "someone/tunes", "--push_to_hub"])  # where it acts: no word
+    assert "uploads nothing" not in capsys.readouterr().err
+
+
 def _refusal(capsys, argv: list[str]) -> str:
     """The last stderr line of a `parse_args` that must exit with argparse's status 2."""
     with pytest.raises(SystemExit) as exit_info:

@@ -250,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--push_to_hub", action="store_true",
         help="Upload output_dir to the Hub at the end. Asked for by each run: a resumed run "
              "uploads only when given it again (it takes --hub_model_id from its checkpoint).")
-    add("--hub_model_id", default=None, help="Hub repository, e.g. user/measurenote-small.")
+    add("--hub_model_id", default=None,
+        help="Hub repository, e.g. user/measurenote-small (uploaded to only with --push_to_hub).")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
     tune_title_arguments.add_arguments(p)
     return p
@@ -374,7 +375,9 @@ _TUNE_TITLE_ONLY = (
 
 def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
     """Say so when a flag is given that the run ignores: one of the other task's, or one the
-    chosen options make moot (a warning, not an error, so that one launcher script can pass the
+    chosen options make moot, or ``--hub_model_id`` without ``--push_to_hub`` (which names the
+    repository in the model card, but uploads nothing: transformers' `TrainingArguments` take
+    it without a word) (a warning, not an error, so that one launcher script can pass the
     same flags to both tasks and every setting)."""
     if args.task != "tune_title":
         for name in sorted(set(_TUNE_TITLE_ONLY) & given):
@@ -388,6 +391,12 @@ def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
     for name, why in moot_flags(args).items():
         if name in given:
             _say(f"train.py: --{name} is ignored here ({why})")
+    if "hub_model_id" in given and not args.push_to_hub:
+        _say(
+            f"train.py: --hub_model_id {args.hub_model_id} uploads nothing without --push_to_hub: "
+            f"the run is saved in {args.output_dir} only (its model card names "
+            f"{args.hub_model_id} as the model's path; a resume given --push_to_hub uploads there)"
+        )
 
 
 def _say(message: str) -> None:
