@@ -265,3 +265,43 @@ def test_the_backbone_split_changes_name_the_corpus_files_in_what_is_uploaded(
     assert "--corpus ['other.abc'] (now ['reels.abc'])" in uploaded
     for path in (str(other.parent), str(Path(reels_abc).parent)):
         assert path not in uploaded, path
+
+
+def test_a_backbone_whose_weights_do_not_fit_its_config_is_refused_before_the_corpus_is_read(
+    reels_abc, cache_dir, tmp_path, backbone, monkeypatch
+):
+    """A --measurenote_path folder whose config.json was edited (another note_hidden_size) was
+    found out once the corpus was read, by transformers' load report and a traceback; a tensor
+    its weights lacked was initialised at random."""
+    from safetensors.torch import load_file, save_file
+
+    from training import train_tune_title
+    from training.tune_title_setup import backbone_weights_mismatch
+
+    folder = tmp_path / "edited"
+    shutil.copytree(backbone[0], folder)
+    assert backbone_weights_mismatch(str(folder)) is None  # a whole causal LM folder fits
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    (folder / "config.json").write_text(
+        json.dumps({**config, "note_hidden_size": 32}), encoding="utf-8"
+    )
+
+    def read(*args):
+        raise AssertionError("the corpus was read")
+
+    monkeypatch.setattr(train_tune_title, "prepare_corpus", read)
+    argv = _argv(reels_abc, cache_dir, tmp_path / "tt", *_TUNE_TITLE, model=False)
+    with pytest.raises(common.UsageError) as refused:
+        main([*argv, "--measurenote_path", str(folder)])
+    message = str(refused.value)
+    assert message.startswith(f"--measurenote_path {folder}: its weights do not fit its config")
+    assert "note_rnn.weight_ih_l0 is [48, " in message and "[96, " in message
+    assert "\n" not in message
+    # weights that lack a tensor of the config's model
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    weights = load_file(folder / "model.safetensors")
+    del weights["measurenote.note_rnn.bias_hh_l0"]
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    assert backbone_weights_mismatch(str(folder)) == (
+        "model.safetensors lacks note_rnn.bias_hh_l0, of shape [48] by the config"
+    )

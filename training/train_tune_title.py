@@ -65,6 +65,7 @@ from training.tune_title_setup import (  # re-exported: they were this module's
     UNRECORDED_HINT,
     _pairs,
     build_model,
+    check_backbone_weights,
     flags_config,
     model_config,
     title_config,
@@ -327,6 +328,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     from modeling_irish.tune_title_data import TuneTitleCollator, TuneTitleDataset, titled_indices
     from tokenization.dataset import column_values
 
+    check_backbone_weights(args)  # before the corpus is read (25+ s on the full corpus)
     set_seed(args.seed, device_specific=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     config = model_config(args, tokenizer)  # a resumed run's: its checkpoint's

@@ -4,6 +4,7 @@ from the checkpoint it resumes, the model, and the (tune, title) pairs with thei
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,9 @@ if TYPE_CHECKING:  # annotations only: the real imports stay lazy
 __all__ = [
     "UNRECORDED_CONFIG_VALUES",
     "UNRECORDED_HINT",
+    "backbone_weights_mismatch",
     "build_model",
+    "check_backbone_weights",
     "flags_config",
     "model_config",
     "title_config",
@@ -183,3 +186,72 @@ def build_model(args: argparse.Namespace, tokenizer: Any, config: Any = None) ->
     if args.measurenote_path and args.resume_from_checkpoint is None:
         return TuneTitleModel.from_measurenote(args.measurenote_path, config=config)
     return TuneTitleModel(config)
+
+
+def check_backbone_weights(args: argparse.Namespace) -> None:
+    """Refuse (`UsageError`, one line) a ``--measurenote_path`` folder whose weights do not fit
+    its ``config.json`` (a config edited by hand, or the weights of another preset copied in),
+    naming the folder and the first tensor that does not fit: `TuneTitleModel.from_measurenote`
+    failed on it only once the corpus was read, with transformers' load report and a
+    traceback, and a tensor the weights lack was initialised at random. Called before the
+    corpus is read; a resumed run takes its weights from its checkpoint, not the folder."""
+    folder = getattr(args, "measurenote_path", None)
+    if not folder or args.resume_from_checkpoint is not None:
+        return
+    problem = backbone_weights_mismatch(folder)
+    if problem:
+        raise UsageError(
+            f"--measurenote_path {folder}: its weights do not fit its config.json ({problem}): "
+            "restore the config.json saved with them, or save the model again (save_pretrained)"
+        )
+
+
+def backbone_weights_mismatch(folder: str) -> str | None:
+    """The first tensor of the MeasureNote model that ``folder``'s ``config.json`` builds
+    whose shape its weights file gives otherwise, or that the file lacks, said as a phrase; None
+    when each fits, or when the folder holds no single weights file (sharded weights:
+    ``from_pretrained`` checks them). A `MeasureNoteForCausalLM` folder's tensors are named
+    under its ``measurenote.`` prefix, beside its heads, which the backbone leaves. The model is
+    built on the ``meta`` device: no memory, no random draws."""
+    import torch
+
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from modeling_irish.modeling_measurenote import MeasureNoteModel
+
+    saved = _saved_shapes(folder)
+    if saved is None:
+        return None
+    file, shapes = saved
+    prefix = f"{MeasureNoteModel.base_model_prefix}."
+    shapes = {name.removeprefix(prefix): shape for name, shape in shapes.items()}
+    with torch.device("meta"):
+        model = MeasureNoteModel(MeasureNoteConfig.from_pretrained(folder))
+    name = os.path.basename(file)
+    for tensor, value in model.state_dict().items():
+        built = list(value.shape)
+        if tensor not in shapes:
+            return f"{name} lacks {tensor}, of shape {built} by the config"
+        if shapes[tensor] != built:
+            return f"{tensor} is {shapes[tensor]} in {name}, {built} by the config"
+    return None
+
+
+def _saved_shapes(folder: str) -> tuple[str, dict[str, list[int]]] | None:
+    """The weights file of a model folder and the shape of each tensor in it, read without
+    loading them (safetensors' header; a torch ``.bin`` mapped, not read), or None when the
+    folder holds neither single file."""
+    safetensors_file = os.path.join(folder, "model.safetensors")
+    if os.path.isfile(safetensors_file):
+        from safetensors import safe_open
+
+        with safe_open(safetensors_file, framework="pt") as weights:
+            names = weights.keys()  # a safe_open is not iterable
+            shapes = {name: list(weights.get_slice(name).get_shape()) for name in names}
+        return safetensors_file, shapes
+    bin_file = os.path.join(folder, "pytorch_model.bin")
+    if os.path.isfile(bin_file):
+        import torch
+
+        state = torch.load(bin_file, map_location="cpu", mmap=True, weights_only=True)
+        return bin_file, {name: list(value.shape) for name, value in state.items()}
+    return None
