@@ -143,3 +143,34 @@ def test_training_on_past_a_damaged_checkpoint_names_the_finished_run_it_replace
     assert "train_log.jsonl is cut back to update 5" in said and said.count("\n") == 1
     run_resume.check_not_behind_the_run(args)  # the second check: said once
     assert capsys.readouterr().err == ""
+
+
+def _damage_inside(file) -> None:
+    """Overwrite bytes inside an entry of a zip file (not its directory): it opens, and only
+    its CRC tells, which `torch.load` does not check."""
+    whole = file.read_bytes()
+    assert whole.count(b"state") == 1
+    file.write_bytes(whole.replace(b"state", b"stale"))
+
+
+def test_an_optimizer_file_damaged_inside_is_refused_before_it_loads(tmp_path, monkeypatch):
+    """An optimizer.bin whose content was overwritten (its zip directory whole) loaded without
+    an error (torch.load checks no CRC), so the run trained on from a damaged optimizer state;
+    one over QUICK_CRC_BYTES was even picked by "latest", whose quick check reads no content."""
+    older = _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    newest = _checkpoint(tmp_path / "step_10", 10, (0, 1))
+    _damage_inside(newest / "optimizer.bin")
+    loaded = []
+    message = _resume_refused(_parsed_resume(newest, tmp_path), load_state=loaded.append)
+    assert f"{newest}: optimizer.bin cannot be read (optimizer/data.pkl in it fails its CRC" in (
+        message
+    )
+    assert f"resume {older} instead" in message and loaded == []
+    # a large one: "latest" takes it (not read whole), and the resume refuses it so
+    monkeypatch.setattr(checkpoints, "QUICK_CRC_BYTES", 10)
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(newest)
+    args = _parsed_resume(newest, tmp_path)
+    args.resume_from_checkpoint = "latest"
+    message = _resume_refused(args, load_state=loaded.append)
+    assert f"{newest}: optimizer.bin cannot be read (" in message
+    assert f"resume {older} instead" in message and loaded == []

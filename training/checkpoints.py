@@ -377,9 +377,10 @@ def missing_file(path: str) -> tuple[str, str] | None:
 def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     """The refusal of a checkpoint whose weights, optimizer state (`STATE_FILES`) or random
     state (`RANDOM_STATES_FILE`) cannot be read (cut short by a copy, or overwritten), or None
-    when each file there opens (`damaged_file`): called once
-    accelerate's `load_state` has failed, which said so with a traceback that named no file
-    (safetensors' ``invalid header length``, torch's ``failed finding central directory``).
+    when each file there opens (`damaged_file`, each read whole): called before accelerate's
+    `load_state` (torch's load checks no CRC, and takes a file overwritten inside its zip
+    without an error) and once it has failed, which said so with a traceback that named no
+    file (safetensors' ``invalid header length``, torch's ``failed finding central directory``).
     The refusal names the file and the newest checkpoint beside it that is whole and readable.
 
     >>> import tempfile
@@ -403,7 +404,8 @@ def _damage_error(path: str, name: str, reason: str, num_processes: int) -> Usag
 
 #: The size up to which a quick check (`damaged_file`) reads a torch ``.bin`` file whole to
 #: test its CRCs; a larger one is checked by its zip directory and entry headers only, which
-#: a file cut short fails (its directory is at its end).
+#: a file cut short fails (its directory is at its end). Damage inside one (its directory
+#: whole) only a full read finds: the resume makes it before loading (`damaged_state_error`).
 QUICK_CRC_BYTES = 64 * 2**20
 
 

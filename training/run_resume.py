@@ -68,6 +68,12 @@ def resume_state(
     check_same_processes(path, state, accelerator.num_processes)
     check_state_files(path, accelerator.num_processes)
     check_random_states(path, accelerator.num_processes)
+    # every file read whole, CRCs checked: torch.load checks none, and takes an optimizer.bin
+    # damaged inside (its zip directory whole) without an error; "latest" reads one over
+    # QUICK_CRC_BYTES only in part. One sequential read, before load_state reads it again.
+    damaged = damaged_state_error(path, accelerator.num_processes)
+    if damaged is not None:
+        raise damaged
     changes = take_optimisation_changes(args, state)
     shown = f" with {', '.join(map(shown_change, changes))}" if changes else ""
     accelerator.print(f"Resuming from checkpoint {path}{shown}")
