@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
-from tokenization.abc_writer import OWN_FIELDS, tokens_to_body
+from tokenization.abc_writer import OWN_FIELDS, typed_token
 from tokenization.keys import (  # check_key: re-exported, where generate's key was checked
     MODES,
     Key,
@@ -307,7 +307,7 @@ def unknown_token(prompt: AbcTune, index: int, main: bool, dur: bool) -> str:
     token = prompt.tokens[index]
     if token.kind not in ("note", "rest"):
         return f"{token.text!r} (a {token.kind} the model never saw)"
-    typed = tokens_to_body([token], key=prompt.key, unit=prompt.unit)
+    typed = typed_token(prompt, index)
     what = " and ".join(
         name
         for name, lacking in (("pitch", main and token.kind == "note"), ("length", dur))

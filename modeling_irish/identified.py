@@ -110,9 +110,9 @@ def _written_tokens(abc_snippet: str, count: int) -> Callable[[int], str]:
     notes moved onto the white keys, which is not what the user typed), or "" where the
     snippet's tokens as written are not the `count` encoded."""
     from tokenization.abc_parser import parse_abc
-    from tokenization.abc_writer import tokens_to_body
+    from tokenization.abc_writer import typed_token
 
     written = parse_abc(abc_snippet)
     if len(written.tokens) != count:
         return lambda i: ""
-    return lambda i: tokens_to_body([written.tokens[i]], key=written.key, unit=written.unit)
+    return lambda i: typed_token(written, i)

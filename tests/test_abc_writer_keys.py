@@ -9,6 +9,7 @@ import pytest
 
 from tokenization import round_trip
 from tokenization.abc_parser import AbcTune, parse_abc
+from tokenization.abc_writer import typed_token
 from tokenization.keys import Key, normalise_tune
 from tokenization.round_trip import round_trip_rows
 from tokenization.transposition import transposed_abc
@@ -107,3 +108,11 @@ def test_normalising_moves_the_key_changes_with_the_notes():
     is G major in C), so the normalised tune's are in its own keys."""
     normal = normalise_tune(parse_abc(GOLDEN_GATE))
     assert normal.key.name == "C major" and _changes(normal) == [(31, "G major")]
+
+
+def test_a_token_named_alone_is_spelled_in_the_key_in_force():
+    """`typed_token`, which names a note in messages as the user typed it, spells it in the key
+    in force at it (`AbcTune.key_at`), not the header's: ``c`` after ``[K:D]``, not ``^c``."""
+    tune = parse_abc("X:1\nL:1/8\nK:G\nGABc|[K:D]c2 f=f|[K:G]c2|")
+    assert [tune.key_at(i).abc for i in (4, 5, 8, 9)] == ["G", "D", "D", "G"]
+    assert [typed_token(tune, i) for i in (3, 5, 6, 7, 9)] == ["c", "c2", "f", "=f", "c2"]

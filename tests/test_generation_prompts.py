@@ -95,6 +95,9 @@ def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator
         # it said "((3:2:4, lasting <pad> eighth notes)"
         ("(3:2:4ABcd|", "token 1 of the prompt body, '(3:2:4' (a tuplet the model never saw)"),
         ("GA7|", "token 2 of the prompt body, 'A7' (a length the model never saw)"),
+        # after a key change, spelled in its key: it said '^C,,2', the header's G major spelling
+        ("GABc|[K:D]c,,,2 d2 e2 f2|", "the first is token 6 of the prompt body, 'C,,2' (a pitch "
+         "the model never saw)"),
     ],
 )  # fmt: skip
 def test_a_prompt_token_outside_the_vocabulary_is_named_as_typed(generator, body, said):

@@ -141,6 +141,22 @@ class AbcTune:
     #: rows and features carry none.
     section_titles: list[tuple[int, str]] = field(default_factory=list)
 
+    def key_at(self, index: int) -> Key:
+        """The key in force at token ``index``: the last of `key_changes` at or before it, else
+        the header's `key` (as the reader spelled that token).
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> tune = parse_abc("K:G\\nGABc|[K:D]c2 f2|")
+        >>> tune.key_at(4).name, tune.key_at(5).name, tune.key_at(6).name
+        ('G major', 'D major', 'D major')
+        """
+        key = self.key
+        for at, changed in self.key_changes:
+            if at > index:
+                break
+            key = changed
+        return key
+
 
 def part_ending_tempos(
     tempo_changes: Sequence[tuple[int, str]],

@@ -32,7 +32,7 @@ from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public h
     pair_beat,
 )
 from .abc_parser import Token, default_tuplet_q
-from .abc_tune import part_ending_tempos
+from .abc_tune import AbcTune, part_ending_tempos
 from .keys import LETTER_PC, Key, standard_key
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "length_text",
     "pair_beat",
     "tokens_to_body",
+    "typed_token",
     "write_abc",
 ]
 
@@ -440,6 +441,20 @@ def tokens_to_body(
     out.append(bar.text(bar_length, beat, unit, group))
     _flush(out, done)
     return "\n".join(line for line in done if line)
+
+
+def typed_token(tune: AbcTune, index: int) -> str:
+    """Token ``index`` of ``tune`` alone as ABC, as a message names what the user typed: spelled
+    in the key in force there (`AbcTune.key_at`: after a ``[K:D]``, a C sharp is ``c``, not the
+    header's ``^c``), its length in the tune's unit. Accidentals earlier in its bar are not
+    known to it (``^c c`` gives ``^c`` for the second).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[K:D]c2|")
+    >>> typed_token(tune, 0), typed_token(tune, 2)
+    ('c2', 'c2')
+    """
+    return tokens_to_body([tune.tokens[index]], key=tune.key_at(index), unit=tune.unit)
 
 
 def _tuplet_members(tok: Token) -> int:
