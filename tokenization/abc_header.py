@@ -538,7 +538,8 @@ class _HeaderFields(_TitleFields):
                 meter = parse_meter(value)
                 if meter != self.meter:
                     self.warnings.append(
-                        f"mid-tune meter change to {meter}: read (tuplets, rests, bar checks), "
+                        f"mid-tune meter change to {meter or 'none (free meter)'}: read "
+                        "(tuplets, rests, bar checks), "
                         "but the measure features keep the header's M:"
                     )
                     self._change_meter(meter)
