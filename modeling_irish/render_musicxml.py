@@ -6,11 +6,9 @@ MIDI plays them) and writes it with music21's MusicXML exporter; `musicxml_score
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +16,7 @@ from tokenization.analysis import _bar_parts, _ending_passes
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
+from .music21_stderr import music21_said
 from .render_midi import tune_label
 from .render_svg import RenderError, read_for_render
 
@@ -478,7 +477,8 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     """Write a MusicXML file of the tune ``abc`` as this package reads it (`musicxml_score`),
     with music21's exporter. Raises `RenderError` when the tune cannot be read, names an
     ending of more than `MOST_ENDING_PASSES` passes, or music21 cannot export it (naming why);
-    what music21 prints on stderr meanwhile is a warning naming the tune (`_music21_said`);
+    what music21 prints on stderr meanwhile is a warning naming the tune (`music21_said`;
+    "messed up beam pair" aside, `_join_partial_beams` mends it);
     an `OSError` in writing it (a full disk) is raised as it is, naming ``path``. The file is
     written whole under a temporary name (`replacing_file`; renamed with the other files of
     ``group`` when given): a failure leaves none.
@@ -489,7 +489,7 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     tune = read_for_render(abc)
-    with warnings.catch_warnings(), _music21_said() as said:
+    with warnings.catch_warnings(), music21_said((_BEAM_PAIR_WARNING,)) as said:
         warnings.simplefilter("ignore")
         try:
             exporter = GeneralObjectExporter(musicxml_score(tune))
@@ -504,38 +504,3 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     with replacing_file(path, group) as tmp, open(tmp, "wb") as handle:
         handle.write(data)
     return path
-
-
-class _Said:
-    """A stand-in for stderr that keeps each text written to it (one a music21 warning)."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.texts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        """Nothing to flush: the texts are kept."""
-
-
-@contextlib.contextmanager
-def _music21_said() -> Iterator[list[str]]:
-    """Keep what is printed on stderr inside the ``with`` (music21's own warnings, such as
-    ``beam: WARNING: ...``, are printed there, not given to `warnings` or `logging`) and give,
-    at its end, each distinct message once, on one line, without music21's ``beam: WARNING:``
-    header, at most 300 characters; those of a beam pair `_join_partial_beams` mended are left
-    out (they no longer say anything true of the file). stderr is the process's: another
-    thread's printing meanwhile is kept too."""
-    said = _Said()
-    out: list[str] = []
-    try:
-        with contextlib.redirect_stderr(said):  # type: ignore[type-var]
-            yield out
-    finally:
-        messages = [" ".join(text.split()) for text in said.texts]
-        for message in dict.fromkeys(m for m in messages if m):
-            if not message.startswith(_BEAM_PAIR_WARNING):
-                message = re.sub(r"^\w+: WARNING: ", "", message)
-                out.append(message if len(message) <= 300 else message[:299] + "…")
