@@ -74,8 +74,8 @@ def _kept_stderr() -> Iterator[list[str]]:
 def music21_said(leave_out: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """Keep what this thread prints on stderr inside the ``with`` (`_kept_stderr`) and give,
     at its end, each distinct message once, on one line, without music21's header
-    (``beam: WARNING:``), at most 300 characters; a message that starts with one of
-    ``leave_out`` (as printed) is left out.
+    (``beam: WARNING:``, ``midi.base: WARNING:``), at most 300 characters; a message that
+    starts with one of ``leave_out`` (as printed) is left out.
 
     >>> from music21 import environment
     >>> with music21_said() as said:
@@ -91,5 +91,5 @@ def music21_said(leave_out: tuple[str, ...] = ()) -> Iterator[list[str]]:
             messages = [" ".join(text.split()) for text in texts]
             for message in dict.fromkeys(m for m in messages if m):
                 if not message.startswith(leave_out):
-                    message = re.sub(r"^\w+: WARNING: ", "", message)
+                    message = re.sub(r"^[\w.]+: WARNING: ", "", message)
                     out.append(message if len(message) <= 300 else message[:299] + "…")

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
+from .music21_stderr import music21_said
 from .render_playing import (
     _tempo_marks,
     header_clef_octave,
@@ -56,7 +57,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     written) or music21 cannot write the file; an `OSError` in writing it (a full disk) is
     raised as it is, naming ``path``, for the caller to stop. The file is written whole under a
     temporary name (`replacing_file`; renamed with the other files of ``group`` when given): a
-    failure leaves none, nor a file cut short.
+    failure leaves none, nor a file cut short. What music21 prints on stderr meanwhile (an
+    event it could not write and left out) is a warning naming the tune (`music21_said`).
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.mid")
     'tune.mid'
@@ -96,7 +98,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         placed.append((start, note))
     part = _part_of(placed)
     end = sum((event.length for event in events), Fraction(0))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), music21_said() as said:
         warnings.simplefilter("ignore")
         try:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
@@ -115,6 +117,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
             raise
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
+    for message in said:  # such as an event it could not write and left out
+        logger.warning("%s: music21 said, writing MIDI: %s", label, message)
     return path
 
 

@@ -80,3 +80,30 @@ def test_blocks_that_overlap_in_two_threads_put_stderr_back(capsys):
     assert sys.stderr is before
     print("said after both", file=sys.stderr)
     assert "said after both" in capsys.readouterr().err
+
+
+def test_what_music21_prints_writing_midi_is_one_warning_naming_the_tune(
+    tmp_path, capsys, caplog, monkeypatch
+):
+    """music21 leaves out a MIDI event it cannot write, saying so on stderr ("midi: WARNING:
+    Conversion error for ...; ignored."): it is a render warning naming the tune instead."""
+    from music21 import midi
+
+    from modeling_irish.render import to_midi
+
+    get_bytes = midi.MidiEvent.getBytes
+
+    def refused(self):
+        if self.type == midi.MetaEvents.TIME_SIGNATURE:
+            raise midi.MidiException("no time signatures today")
+        return get_bytes(self)
+
+    monkeypatch.setattr(midi.MidiEvent, "getBytes", refused)
+    abc = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:D\n|:DEFG ABcd:|\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.render"):
+        to_midi(abc, str(tmp_path / "t.mid"))
+    assert "Conversion error" not in capsys.readouterr().err
+    said = [r.getMessage() for r in caplog.records if "music21 said" in r.getMessage()]
+    assert len(said) == 1, said
+    assert said[0].startswith("X:1 T:Reel: music21 said, writing MIDI: Conversion error for")
+    assert said[0].endswith("no time signatures today; ignored.")
