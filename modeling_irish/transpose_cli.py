@@ -11,9 +11,10 @@ import sys
 from typing import Any
 
 from tokenization.abc_header import text_tune_name
-from tokenization.abc_parser import AbcParseError, parse_abc
+from tokenization.abc_parser import AbcParseError, AbcTune, parse_abc
 from tokenization.capped_warnings import CappedWarnings, masked
 from tokenization.keys import Key, check_key, standard_key
+from tokenization.reader_warnings import tune_warnings, warn_not_as_written
 from tokenization.transposition import ModeMismatchError, transposed_abc
 
 from .cli import progress_bar_class, tune_texts
@@ -45,20 +46,39 @@ def _target_key(text: str | None) -> Key | None:
     return usual
 
 
-def _transposed(raw: Any, key: Key | None) -> str:
-    """The ABC of the tune ``raw`` (a `RawTune`) in ``key`` (`transposed_abc`); a `ValueError`
-    that names the tune as `irish-tune check` does, ``book.abc: X:3 Cooley's: ...``, when it
-    cannot be read (with the line and column, `RawTune.locate`) or its mode is not ``key``'s."""
+def _tune_name(raw: Any) -> str:
+    """How messages name the tune ``raw`` (a `RawTune`), as `irish-tune check` names it: its
+    file (or dump row), ``X:`` and title, ``book.abc: X:3 Cooley's``."""
+    return f"{raw.file_name}: {text_tune_name(raw.text) or 'tune'}"
+
+
+def _read(raw: Any) -> AbcTune:
+    """The tune ``raw`` (a `RawTune`) read, its warnings at the lines of its file (a dump row's
+    at those of its tune text, as `RawTune.read_warnings` places them); a `ValueError` that
+    names the tune, with the line and column (`RawTune.locate`), when it cannot be read."""
     if raw.unreadable:  # a dump row that gives no tune
         raise ValueError(raw.locate(ValueError(raw.unreadable)))
+    offset = raw.read_offset
     try:
-        tune = parse_abc(raw.text)
-    except AbcParseError as err:
-        raise ValueError(raw.locate(err)) from None
+        return parse_abc(raw.text, line_offset=offset)
+    except AbcParseError as err:  # `locate` places a line of the tune's text in its file
+        line = None if err.line is None else err.line - offset
+        at_text = AbcParseError(err.message, tune=err.tune, line=line, column=err.column)
+        raise ValueError(raw.locate(at_text)) from None
+
+
+def _transposed(raw: Any, key: Key | None, said: CappedWarnings) -> str:
+    """The ABC of the tune ``raw`` (a `RawTune`) in ``key`` (`transposed_abc`); a `ValueError`
+    that names the tune as `irish-tune check` does, ``book.abc: X:3 Cooley's: ...``, when it
+    cannot be read (`_read`) or its mode is not ``key``'s. What the reader did not read as
+    written (a second voice dropped, stray brackets...) is logged in ``said`` as check logs it
+    (`warn_not_as_written`): the ABC written holds the music as read."""
+    tune = _read(raw)
+    warn_not_as_written(said, _tune_name(raw), raw.own_warnings(tune.warnings, raw.read_offset))
     try:
         return transposed_abc(tune, key)
     except ModeMismatchError as err:  # named by its file, X: and title, as check names it
-        raise ValueError(f"{raw.file_name}: {text_tune_name(raw.text) or 'tune'}: {err}") from None
+        raise ValueError(f"{_tune_name(raw)}: {err}") from None
 
 
 def run_transpose(args: argparse.Namespace) -> int:
@@ -67,7 +87,10 @@ def run_transpose(args: argparse.Namespace) -> int:
     not at all (`replacing_file`). A tune that cannot be read, or whose mode is not the key's,
     is named on stderr (the first few, then a count by reason) and left out, and a last line
     counts them: exit status 1. So is a source that holds no tune. Every source is read before
-    anything is written: a missing file is exit status 2, and nothing is written."""
+    anything is written: a missing file is exit status 2, and nothing is written. What the
+    reader did not read as written (a second voice dropped, stray brackets...) is said on
+    stderr as `irish-tune check` says it, the first few of each kind (`warn_not_as_written`):
+    the tune is written as read, and the exit status is not changed."""
     tqdm = progress_bar_class()  # tqdm.auto's bar, without its asyncio import outside notebooks
     key = _target_key(args.key)
     if args.files.count("-") > 1:
@@ -77,13 +100,14 @@ def run_transpose(args: argparse.Namespace) -> int:
     failed = tunes = 0
     with (
         CappedWarnings(logger) as said,
+        tune_warnings(logger) as read_said,
         tqdm(desc="Transposing", unit=" tunes", disable=None, leave=False) as bar,
     ):
         for raw in tune_texts(args.files, without):
             tunes += 1
             bar.update()
             try:
-                written.append(_transposed(raw, key))
+                written.append(_transposed(raw, key, read_said))
             except ValueError as err:
                 said.warn(_NOT_WRITTEN, masked(_reason(str(err))), "irish-tune transpose: %s", err)
                 failed += 1

@@ -8,7 +8,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from helpers import require_corpus, run_as_console_script, stderr_said
+from helpers import require_corpus, run_as_console_script, stderr_said, warnings_of
 
 import irish_tune
 from tokenization.abc_header import split_tunebook
@@ -201,3 +201,42 @@ def test_transpose_from_the_command_line_imports_no_torch(tmp_path):
     lines = run_as_console_script(["transpose", str(book), "--key", "D"])
     assert lines[-2:] == ["status 0", "loaded []"]
     assert "K:D" in lines
+
+
+def test_what_the_reader_did_not_read_as_written_is_said_as_check_says_it(tmp_path, capsys, caplog):
+    """A second voice dropped (and a field read from outside its brackets) was written away
+    unsaid: transpose says it as check does, at the lines of the file, the same lines; the ABC
+    written and the exit status are those of the tune as read."""
+    two = "X:4\nT:Two Voices\nL:1/8\nK:G\nV:1\nGABc dBAG|]\nV:2\nDEFG ABcd|]\n"
+    bare = "X:5\nT:Bare\nL:1/8\nK:G\nGABc|K:D dBAG|]\n"
+    book = tmp_path / "voices.abc"
+    book.write_text(KESH + "\n" + two + "\n" + bare, encoding="utf-8")
+    assert irish_tune.main(["check", str(book)]) == 0
+    checked = warnings_of(caplog, "tokenization.check")
+    caplog.clear()
+    capsys.readouterr()
+    status, out, err = _transpose([str(book), "--key", "A"], capsys)
+    assert (status, err) == (0, "")
+    assert len(_tunes(out)) == 3 and "DEFG" not in out and "EFGA" not in out
+    said = warnings_of(caplog, "modeling_irish.transpose_cli")
+    assert said == checked
+    assert said == [
+        f"{book}: X:4 Two Voices: voice V:2 dropped",
+        f"{book}: X:5 Bare: field K:D inside a line read as [K:D] (line 22, column 6): an inline "
+        "field is written in brackets",
+    ]
+
+
+def test_transpose_names_three_tune_warnings_a_kind_then_counts_them(tmp_path, capsys, caplog):
+    """As check: the first `TUNE_WARNINGS_SHOWN` of each kind, then one line counts them."""
+    two = "X:{x}\nT:Two {x}\nL:1/8\nK:G\nV:1\nGABc|]\nV:2\nDEFG|]\n\n"
+    book = tmp_path / "many.abc"
+    book.write_text("".join(two.format(x=x) for x in range(1, 6)), encoding="utf-8")
+    status, out, err = _transpose([str(book)], capsys)
+    assert (status, err, len(_tunes(out))) == (0, "", 5)
+    assert warnings_of(caplog, "modeling_irish.transpose_cli") == [
+        f"{book}: X:{x} Two {x}: voice V:2 dropped" for x in range(1, 4)
+    ] + [
+        "... and 2 more tune warnings 'voices dropped (only the first is read)' (not shown); "
+        "5 in all"
+    ]

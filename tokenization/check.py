@@ -24,7 +24,7 @@ from .capped_warnings import CappedWarnings
 from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
 from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
-from .reader_warnings import shown_kind
+from .reader_warnings import TUNE_WARNINGS_SHOWN, not_as_written, tune_warnings, warn_tune
 from .round_trip import _first_difference, parse_abc_strict, round_trip_rows
 from .worker_pool import WorkerPool
 
@@ -63,19 +63,8 @@ def _tune_name(source: str, tune: AbcTune | AbcParseError, text: str) -> str:
     return f"{source}: {name}" if name else source
 
 
-#: How many of `check_text`'s warnings about tunes of one kind are logged before the rest are
-#: only counted: a frequent kind cannot hide a rare one (`tune_warnings`)
-TUNE_WARNINGS_SHOWN = 3
-
 #: The kind of the writer's warnings about a tune (`_caught_round_trip`)
 _KEY_RESPELLED = "key written in another spelling"
-
-
-def tune_warnings() -> CappedWarnings:
-    """The warnings `check_text` gives about tunes (text not read, a key written in another
-    spelling): the first `TUNE_WARNINGS_SHOWN` of each kind (`_add_checked`), then one line a
-    kind that counts them all."""
-    return CappedWarnings(logger, shown=TUNE_WARNINGS_SHOWN)
 
 
 def _caught_round_trip(tune: AbcTune, said: list[tuple[str, str]]) -> tuple[TuneRows, TuneRows]:
@@ -145,7 +134,7 @@ def _check_chunk(job: _TuneJob) -> _TuneChecked:
         if tune.line is not None:
             where = f"line {tune.line}{job.lines_of}, column {tune.column}: "
         return _TuneChecked(name, False, f"parse: {where}{tune.message}", [])
-    said = _not_read(tune.warnings)
+    said = not_as_written(tune.warnings)
     bars = replace(bar_report(tune), bad_bars=[]) if job.bars else None
     try:
         rows, again = _caught_round_trip(tune, said)
@@ -154,14 +143,6 @@ def _check_chunk(job: _TuneJob) -> _TuneChecked:
     if rows.rows() == again.rows() and rows.measure_numbers == again.measure_numbers:
         return _TuneChecked(name, True, None, said, bars)
     return _TuneChecked(name, True, _first_difference(rows, again), said, bars)
-
-
-def _not_read(tune_warnings: list[str]) -> list[tuple[str, str]]:
-    """The warnings of a tune that say its music was not read as written (`shown_kind`: text
-    not read, voices dropped, a field read from outside its brackets, stray brackets or reserved
-    characters dropped; a pass would hide them), as ``(kind, warning)``."""
-    kinds = [(shown_kind(warning), warning) for warning in tune_warnings]
-    return [(kind, warning) for kind, warning in kinds if kind is not None]
 
 
 def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list[_Item]:
@@ -198,7 +179,7 @@ def _check_items(
         else:
             tune = next(checked)
             if tune.parsed:  # the first tune read says the file header's warnings
-                tune_said, header_warnings = _not_read(header_warnings) + tune.said, []
+                tune_said, header_warnings = not_as_written(header_warnings) + tune.said, []
                 _add_checked(report, tune, tune_said, said, progress)
             else:
                 _add_checked(report, tune, [], said, progress)
@@ -216,9 +197,8 @@ def _add_checked(
     if progress is not None:
         progress()
     report.parsed += tune.parsed
-    for kind, message in tune_said:
-        what = f"tune warnings '{kind}'"  # capped a kind: a frequent one hides no rare one
-        said.warn(what, what, "%s: %s", tune.name, message)
+    for kind, message in tune_said:  # a pass would hide them
+        warn_tune(said, tune.name, kind, message)
     if tune.bars is not None:
         report.bars.add_report(tune.name, tune.bars)
     if tune.error is None:
@@ -241,7 +221,8 @@ def check_text(
     that every full bar of each parsed tune sums to its meter. ``progress`` is called once a
     tune (a progress bar's ``update``); ``lines_of`` follows a failure's line number when the
     lines are not those of ``source`` (" of its tune text" for a dump row). The warnings about
-    tunes go to ``said`` (`tune_warnings`, which the caller closes), else to one of this text's.
+    tunes go to ``said`` (`tune_warnings`, which the caller closes: the first
+    `TUNE_WARNINGS_SHOWN` of each kind), else to one of this text's.
     ``pool`` (a `WorkerPool`) checks the tunes, in this process when not given.
 
     >>> abc = "X:1\\nT:Short Bar\\nM:2/4\\nL:1/8\\nK:G\\n|:GABc|dBG|GABc|d2B2:|\\n"
@@ -251,7 +232,7 @@ def check_text(
     """
     report = report or CheckReport()
     if said is None:
-        with tune_warnings() as said:
+        with tune_warnings(logger) as said:
             return check_text(text, source, report, bars, progress, lines_of, said, pool)
     if bars and report.bars is None:
         report.bars = BarCounts()
@@ -285,7 +266,10 @@ def check_files(
     ``if __name__ == "__main__":``, where each worker would run the script again, it checks in
     this process and warns once (`unguarded_main_call`)."""
     report = CheckReport(bars=BarCounts() if bars else None)
-    with tune_warnings() as said, WorkerPool(jobs) as pool:  # warnings: for every file at once
+    with (
+        tune_warnings(logger) as said,
+        WorkerPool(jobs) as pool,
+    ):  # warnings: for every file at once
         for path in _expand(paths):
             label = "stdin" if path == "-" else (labels or {}).get(path, path)
             try:

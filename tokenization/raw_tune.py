@@ -70,6 +70,17 @@ class RawTune:
         (`parse_abc(..., line_offset=)`)."""
         return self.line - 1 - self.header_lines
 
+    @property
+    def read_offset(self) -> int:
+        """The ``line_offset`` to read ``text`` with (`parse_abc`) so that its warnings name the
+        lines of the file: `line_offset`, or 0 for a dump row (its lines count in its tune
+        text, as `locate` counts them).
+
+        >>> RawTune("b.abc", "b", "X:1", 10).read_offset, RawTune("t", "", "", 1, row=3).read_offset
+        (9, 0)
+        """
+        return 0 if self.row else self.line_offset
+
     def own_warnings(self, warnings: Sequence[str], line_offset: int = 0) -> list[str]:
         """``warnings`` of ``text`` read with ``line_offset`` (`parse_abc`), less those of the
         transposing directives of the file header written into it (``I:MIDI transpose -2``,
@@ -99,7 +110,7 @@ class RawTune:
         """
         from tokenization.abc_parser import parse_abc
 
-        offset = 0 if self.row else self.line_offset
+        offset = self.read_offset
         return self.own_warnings(parse_abc(self.text, line_offset=offset).warnings, offset)
 
     def locate(self, err: Exception) -> str:
