@@ -257,7 +257,8 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
         "written (a full disk)",
     },
     "render": {
-        0: "every tune rendered",
+        0: "every tune rendered, as read: what the reader did not read as written (a second "
+        "voice dropped...) is said on stderr as check says it, without changing the status",
         1: "a tune could not be rendered (named on stderr, its earlier files left as they were), "
         "or its MusicXML could not be made (its other formats written)",
         2: "an argument or input is refused, none of --formats can be made on this machine, "

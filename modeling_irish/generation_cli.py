@@ -25,6 +25,7 @@ from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside 
 )
 from irish_tune.json_output import print_json, shown_figure
 from tokenization.capped_warnings import CappedWarnings
+from tokenization.reader_warnings import tune_warnings, warn_not_as_written
 
 from .cli import read_dump, read_input, refuse_usage_problem, tune_texts
 from .file_utils import replacing_file
@@ -332,8 +333,12 @@ def run_render(args: argparse.Namespace) -> int:
     taken = {os.path.join(args.out, stem) + ".svg" for stem in stems}  # no SVG page takes one
     failed = 0
     tunes = [raw for _, _, found in books for raw in found]
-    with CappedWarnings(logger) as said:  # a book of many broken tunes: the first few named
+    with (
+        CappedWarnings(logger) as said,  # a book of many broken tunes: the first few named
+        tune_warnings(logger) as read_said,
+    ):
         for raw, stem in zip(tunes, stems, strict=True):
+            _warn_not_as_written(raw, read_said)
             if raw.unreadable:  # a dump row without ABC text (or not an object), as check fails
                 message = "irish-tune render: %s: %s"
                 said.warn(_NOT_RENDERED, raw.unreadable, message, raw.place, raw.unreadable)
@@ -350,6 +355,22 @@ def run_render(args: argparse.Namespace) -> int:
     if failed:
         print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _warn_not_as_written(raw: RawTune, said: CappedWarnings) -> None:
+    """Say in ``said`` (`tune_warnings`) what the reader did not read as written of the tune
+    ``raw`` (a `RawTune`: a second voice dropped, stray brackets...), as `irish-tune check`
+    says it (`warn_not_as_written`): it is rendered as read. A tune that cannot be read says
+    nothing here: rendering it fails, named with its reason."""
+    from tokenization.abc_parser import AbcParseError
+
+    if raw.unreadable:
+        return
+    try:
+        changed = raw.read_warnings()
+    except AbcParseError:
+        return
+    warn_not_as_written(said, raw.name, changed)
 
 
 def _read_corpus(path: str, limit: int | None) -> list[list]:

@@ -10,7 +10,6 @@ import os
 import sys
 from typing import Any
 
-from tokenization.abc_header import text_tune_name
 from tokenization.abc_parser import AbcParseError, AbcTune, parse_abc
 from tokenization.capped_warnings import CappedWarnings, masked
 from tokenization.keys import Key, check_key, standard_key
@@ -46,12 +45,6 @@ def _target_key(text: str | None) -> Key | None:
     return usual
 
 
-def _tune_name(raw: Any) -> str:
-    """How messages name the tune ``raw`` (a `RawTune`), as `irish-tune check` names it: its
-    file (or dump row), ``X:`` and title, ``book.abc: X:3 Cooley's``."""
-    return f"{raw.file_name}: {text_tune_name(raw.text) or 'tune'}"
-
-
 def _read(raw: Any) -> AbcTune:
     """The tune ``raw`` (a `RawTune`) read, its warnings at the lines of its file (a dump row's
     at those of its tune text, as `RawTune.read_warnings` places them); a `ValueError` that
@@ -74,11 +67,11 @@ def _transposed(raw: Any, key: Key | None, said: CappedWarnings) -> str:
     written (a second voice dropped, stray brackets...) is logged in ``said`` as check logs it
     (`warn_not_as_written`): the ABC written holds the music as read."""
     tune = _read(raw)
-    warn_not_as_written(said, _tune_name(raw), raw.own_warnings(tune.warnings, raw.read_offset))
+    warn_not_as_written(said, raw.name, raw.own_warnings(tune.warnings, raw.read_offset))
     try:
         return transposed_abc(tune, key)
     except ModeMismatchError as err:  # named by its file, X: and title, as check names it
-        raise ValueError(f"{_tune_name(raw)}: {err}") from None
+        raise ValueError(f"{raw.name}: {err}") from None
 
 
 def run_transpose(args: argparse.Namespace) -> int:

@@ -269,3 +269,15 @@ def test_render_names_five_skipped_formats_then_counts_them(tmp_path, caplog, mo
         "... and 7 more formats skipped (not shown); 12 in all, by reason: "
         "{'wav: WAV needs fluidsynth': 12}"
     ]
+
+
+def test_render_says_what_the_reader_did_not_read_as_written_as_check_does(tmp_path, caplog):
+    """A second voice was dropped from the rendering unsaid: render says it as check says it
+    (the first few of each kind), renders the tune as read, and keeps its exit status."""
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "two.abc", "X:1\nT:Two\nL:1/8\nK:G\nV:1\nGABc|]\nV:2\nDEFG|]\n")
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi"]) == 0
+    said = warnings_of(caplog, RENDER_LOGGER)
+    assert said == [f"{book}: X:1 Two: voice V:2 dropped"]
+    assert (tmp_path / "out" / "two.mid").exists()

@@ -71,6 +71,16 @@ class RawTune:
         return self.line - 1 - self.header_lines
 
     @property
+    def name(self) -> str:
+        """How messages name the tune, as `irish-tune check` names it: `file_name`, then its
+        ``X:`` and title (`text_tune_name`).
+
+        >>> RawTune("b.abc", "b", "X:3\\nT:Cooley's\\nK:Edor\\nEB|", 10).name
+        "b.abc: X:3 Cooley's"
+        """
+        return f"{self.file_name}: {text_tune_name(self.text) or 'tune'}"
+
+    @property
     def read_offset(self) -> int:
         """The ``line_offset`` to read ``text`` with (`parse_abc`) so that its warnings name the
         lines of the file: `line_offset`, or 0 for a dump row (its lines count in its tune
