@@ -305,7 +305,8 @@ def name_tab(
         raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
     bare = not any(line.startswith("X:") for line in abc_lines(text))
     raw, several, noted = (None, [], []) if bare else _first_of_several(snippet)
-    text = f"X:1\n{text}" if raw is None else raw.text
+    lead, bars = _leading_blank_lines(snippet)
+    text = f"X:1\n{bars}" if raw is None else raw.text
     try:
         top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
     except AbcParseError as err:
@@ -313,15 +314,32 @@ def name_tab(
             raise
         if raw is not None:  # at the line as pasted, as `irish-tune identify` names a file's
             raise ValueError(raw.locate(err).removeprefix(f"{raw.file_name}: ")) from None
-        # at the line as pasted, without the X: line added above (nor its tune name, "X:1")
-        line = max(err.line - 1, 1)
+        # at the line as pasted: without the X: line added above (nor its tune name, "X:1"),
+        # with the blank lines pasted before the bars
+        line = max(err.line - 1, 1) + lead
         raise ValueError(f"line {line}, column {err.column}: {err.message}") from None
     # read again at the lines as pasted: `top.read_warnings` count the X: line added to a bare
-    # snippet, and the file-header fields written into a tune after its X: line
-    said = parse_abc(text, line_offset=-1).warnings if raw is None else raw.read_warnings()
+    # snippet (and not the blank lines before it), and the file-header fields written into a
+    # tune after its X: line
+    said = parse_abc(text, line_offset=lead - 1).warnings if raw is None else raw.read_warnings()
     top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
     return NamedView(rows, _several_note(several) + noted + top.warnings)
+
+
+def _leading_blank_lines(text: str) -> tuple[int, str]:
+    """How many blank lines open ``text`` (as the parser splits lines: `abc_lines`), and the
+    text after them, its first line's indentation kept (the columns as pasted), without
+    trailing whitespace.
+
+    >>> _leading_blank_lines("\\n \\r\\n  FAAB AFED|\\n")
+    (2, '  FAAB AFED|')
+    """
+    from tokenization.abc_tunebook import abc_lines
+
+    lines = abc_lines(text)
+    lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return lead, "\n".join(lines[lead:]).rstrip()
 
 
 #: The tunes `_several_note` names of a text of several, the first's included.

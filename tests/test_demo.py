@@ -442,3 +442,16 @@ def test_name_tab_names_lines_as_pasted_after_blank_lines(index):
     said = name_tab(index, "\n\n" + KNOWN[2].replace("K:D\n", "K:D\nG!foo!A|\n", 1)).warnings
     line = 3 + KNOWN[2].split("\n").index("K:D") + 1
     assert any(f"!foo! dropped (line {line}, column 2)" in w for w in said), said
+
+
+def test_name_tab_names_a_headerless_snippets_lines_as_pasted_after_blank_lines(index):
+    """A snippet without X: was stripped before the X: line was added, so blank lines (and the
+    first line's indentation) pasted before the bars moved the lines and columns it named."""
+    bars = _bars(KNOWN[2], 3)
+    said = name_tab(index, f"\n \n{bars}\n  G!foo!A {bars[:-1]} & A8|", k=2).warnings
+    assert any("!foo! dropped (line 4, column 4)" in w for w in said), said
+    assert any("overlay" in w and "(line 4)" in w for w in said), said
+    with pytest.raises(ValueError, match=r"^line 3, column 9: nested chord$"):
+        name_tab(index, "\n\r\n  FAAB [[ AFED|")
+    with pytest.raises(ValueError, match=r"^line 4, column 7: nested chord$"):
+        name_tab(index, "\n\nFAAB AFED|\nFAAB [[ d2fe|")
