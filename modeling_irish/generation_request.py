@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
+from tokenization.abc_tunebook import abc_lines, transpose_directive_warning
 from tokenization.abc_writer import OWN_FIELDS, typed_token
 from tokenization.keys import (  # check_key: re-exported, where generate's key was checked
     MODES,
@@ -218,20 +219,21 @@ _MARKINGS = {"text": "chord symbol(s) or annotation(s)", "deco": "decoration(s)"
              "grace": "grace note group(s)", "slur": "slur(s)"}  # fmt: skip
 
 
-def _warn_dropped_markings(prompt: AbcTune) -> None:
+def _warn_dropped_markings(prompt: AbcTune, prompt_text: str = "") -> None:
     """Log, at WARNING, the chord symbols, decorations, grace notes, slurs, tempo changes,
-    section titles and header fields of the ``prompt`` (as read) that the continued tunes leave
-    out: the model reads and writes notes, rests, chords, tuplets, ties and bar lines only, and
-    the rest vanished without a word. The markings are those the reader counted
-    (`AbcTune.markings`). The parts its body marks (``P:B``) are kept: the tunes are written
-    with them (`prompt_parts`)."""
+    section titles, header fields and ``%%MIDI`` directives (`_midi_directives` of
+    ``prompt_text``) of the ``prompt`` (as read) that the continued tunes leave out: the model
+    reads and writes notes, rests, chords, tuplets, ties and bar lines only, and the rest
+    vanished without a word. The markings are those the reader counted (`AbcTune.markings`).
+    The parts its body marks (``P:B``) are kept: the tunes are written with them
+    (`prompt_parts`)."""
     counts = prompt.markings
     dropped = [f"{counts[kind]} {text}" for kind, text in _MARKINGS.items() if counts.get(kind)]
     if prompt.tempo_changes:
         dropped.append(f"{len(prompt.tempo_changes)} tempo change(s)")
     if prompt.section_titles:  # `T:Part B` in the body: no header title, not counted there
         dropped.append(f"{len(prompt.section_titles)} section title(s) (T: after K:)")
-    dropped += _dropped_fields(prompt)
+    dropped += _dropped_fields(prompt) + _midi_directives(prompt_text)
     if dropped:
         logger.warning(
             "the prompt's %s are not kept: the tunes hold notes, rests, chords, tuplets, ties, "
@@ -239,6 +241,30 @@ def _warn_dropped_markings(prompt: AbcTune) -> None:
             "K: only (one title and one rhythm)",
             ", ".join(dropped),
         )
+
+
+#: an abc2midi directive line (``%%MIDI program 20``): ABC 2.1 §11's ``I:MIDI`` field
+_MIDI_DIRECTIVE_RE = re.compile(r"\s*%%MIDI\s+(\S+)")
+
+
+def _midi_directives(text: str) -> list[str]:
+    """The ``%%MIDI`` directive lines of a prompt's ``text`` that the continued tunes are not
+    written with, as `_warn_dropped_markings` says them (their instrument, chords, drones...
+    are not played), as the ``I:`` field the same directive is (`_dropped_fields`); they
+    were dropped without a word. A transposing one is not counted: the reader says it
+    (`transpose_directive_warning`).
+
+    >>> _midi_directives("X:1\\n%%MIDI program 20\\n%%MIDI transpose 2\\nK:D\\n%%MIDI drone\\nA|")
+    ['2 %%MIDI directive(s) (program, drone)']
+    """
+    found = [
+        m[1]
+        for line in abc_lines(text)
+        if (m := _MIDI_DIRECTIVE_RE.match(line)) and transpose_directive_warning(line, 0) is None
+    ]
+    return (
+        [f"{len(found)} %%MIDI directive(s) ({', '.join(dict.fromkeys(found))})"] if found else []
+    )
 
 
 def _dropped_fields(prompt: AbcTune) -> list[str]:
@@ -420,7 +446,7 @@ def resolve_request(
     if prompt:
         original, tune = read_tune(prompt, keep_final_tie=True, line_offset=offset)
         _warn_prompt_warnings(original.warnings)
-        _warn_dropped_markings(original)
+        _warn_dropped_markings(original, prompt)
         if tune.meter:
             try:
                 check_meter(tune.meter)

@@ -455,3 +455,19 @@ def test_name_tab_names_a_headerless_snippets_lines_as_pasted_after_blank_lines(
         name_tab(index, "\n\r\n  FAAB [[ AFED|")
     with pytest.raises(ValueError, match=r"^line 4, column 7: nested chord$"):
         name_tab(index, "\n\nFAAB AFED|\nFAAB [[ d2fe|")
+
+
+def test_generate_tab_says_a_prompts_midi_directives_are_not_kept(generator, tmp_path):
+    """A pasted ``%%MIDI program`` line vanished without a word (its ``I:MIDI`` field was said
+    not kept); a ``%%MIDI transpose`` is said not read, so the notes heard are those shown."""
+    head = "X:1\nM:6/8\nL:1/8\n%%MIDI program 20\n%%MIDI transpose 2\nK:G\n"
+    prompt = f"{head}%%MIDI gchord fzf\nGAG GAB|"
+    view = generate_tab(generator, "jig", "G", 4, 1.0, 0, prompt, str(tmp_path))
+    assert "%%" not in view.abc and "I:" not in view.abc
+    said = " ".join(view.warnings)
+    assert "%%MIDI transpose 2 not read (line 5): the notes are read and played as written" in said
+    assert "the prompt's 2 %%MIDI directive(s) (program, gchord) are not kept: " in said, said
+    fields = generate_tab(
+        generator, "jig", "G", 4, 1.0, 0, prompt.replace("%%", "I:"), str(tmp_path)
+    )
+    assert any("header field(s) I: are not kept" in w for w in fields.warnings), fields.warnings
