@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import html
 import logging
+import math
 import os
 import shutil
 import signal
@@ -70,6 +71,13 @@ KEEP_RENDERINGS = 16
 #: Gradio's ``delete_cache``: every 10 minutes, its copies of the files served older than an
 #: hour are deleted (all of them when the server stops), so that they do not pile up.
 _DELETE_CACHE = (600, 3600)
+
+#: The ranges of the page's number controls, ``(low, high)``, which `_checked_number` holds a
+#: request to (the API takes any value: the events read them unchecked, `_generate_controls`).
+_BARS = (4, 64)
+_TEMPERATURE = (0.0, 2.0)
+_SEED = (0, 2**64 - 1)  # what `TuneGenerator.generate` takes (`check_seed`)
+_TITLES = (1, 20)
 
 
 @dataclass
@@ -443,8 +451,9 @@ def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None
     how to build one). Renderings go to new folders under ``out_dir`` (default: a new
     temporary folder), the newest `KEEP_RENDERINGS` kept; gradio's copies of the files it
     serves are deleted after an hour, and when the server stops. A refused request is an
-    error message on the page (the server logs no traceback for it). gradio missing is an
-    `ImportError` that says how to install it."""
+    error message on the page (the server logs no traceback for it), and so is a value sent to
+    the API outside a control's range (`_generate_values`, `_checked_number`). gradio missing
+    is an `ImportError` that says how to install it."""
     gr = import_gradio()
     from .generation_cli import load_generator
 
@@ -469,9 +478,11 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         hint = "D, E dorian, Bm (blank: the prompt's)"
         key = gr.Textbox(value="D", label="Key", placeholder=hint)
     with gr.Row():
-        bars = gr.Slider(4, 64, value=16, step=1, label="Bars")
-        temperature = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Temperature (0: greedy)")
-        seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+        bars = gr.Slider(*_BARS, value=16, step=1, label="Bars")
+        temperature = gr.Slider(
+            *_TEMPERATURE, value=1.0, step=0.05, label="Temperature (0: greedy)"
+        )
+        seed = gr.Number(value=0, precision=0, minimum=_SEED[0], label="Seed")
     prompt = gr.Textbox(lines=3, label="Prompt: an ABC incipit to continue (optional)")
     button = gr.Button("Generate", variant="primary")
     abc = gr.Textbox(lines=10, label="ABC")
@@ -483,7 +494,7 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
 
     def run(*values: Any) -> tuple:
         try:
-            view = generate_tab(generator, *values, out_dir=out_dir)
+            view = generate_tab(generator, *_generate_values(values, choices), out_dir=out_dir)
         except ValueError as err:
             raise _user_error(gr, err) from None
         finally:
@@ -493,7 +504,74 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         return view.abc, view.svg, view.wav, view.midi, _notes_markdown(said)
 
     inputs = [rhythm, key, bars, temperature, seed, prompt]
-    button.click(run, inputs, [abc, score, audio, midi, notes], api_name="generate")
+    outputs = [abc, score, audio, midi, notes]
+    # unchecked values (preprocess=False): gradio's own checks of a value the API sent out of a
+    # control's range logged a traceback for each; `_generate_values` refuses them in words
+    button.click(run, inputs, outputs, api_name="generate", preprocess=False)
+
+
+def _generate_values(values: tuple, rhythms: list[str]) -> tuple:
+    """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
+    prompt), checked as the page's controls hold them: the rhythm among ``rhythms``, the
+    numbers in their ranges (`_checked_number`), the key and prompt text; a `ValueError` naming
+    the control otherwise.
+
+    >>> _generate_values(("jig", "G", 8.0, 1, 7, None), ["jig"])
+    ('jig', 'G', 8, 1.0, 7, '')
+    >>> _generate_values(("jig", "G", 10**9, 1, 7, None), ["jig"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Bars must be a whole number from 4 to 64, got 1000000000
+    """
+    if len(values) != 6:
+        raise ValueError(f"the Generate tab takes 6 values, got {len(values)}")
+    rhythm, key, bars, temperature, seed, prompt = values
+    if rhythm not in rhythms:
+        raise ValueError(f"Rhythm must be one of {', '.join(rhythms)}, got {rhythm!r}")
+    return (
+        rhythm,
+        _checked_text(key, "Key"),
+        _checked_number(bars, "Bars", _BARS),
+        _checked_number(temperature, "Temperature", _TEMPERATURE, whole=False),
+        _checked_number(seed, "Seed", _SEED),
+        _checked_text(prompt, "Prompt"),
+    )
+
+
+def _checked_number(
+    value: Any, label: str, bounds: tuple[float, float], whole: bool = True
+) -> int | float:
+    """``value``, sent for the control ``label``, as an int (``whole``) or a float, when it is a
+    number within ``bounds`` (``(low, high)``, both taken; a whole one where ``whole``); else
+    a `ValueError` that names the control, its range and the value.
+
+    >>> _checked_number(2.0, "Titles", (1, 20)), _checked_number(0, "Temperature", (0, 2), False)
+    (2, 0.0)
+    >>> _checked_number(float("nan"), "Temperature", (0.0, 2.0), whole=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: Temperature must be a number from 0.0 to 2.0, got nan
+    """
+    low, high = bounds
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not low <= value <= high or (whole and value != math.floor(value)):
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{label} must be {kind} from {low} to {high}, got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def _checked_text(value: Any, label: str) -> str:
+    """``value``, sent for the text box ``label``: itself, "" for None (a box left empty);
+    a `ValueError` for what is not text.
+
+    >>> _checked_text(None, "Key"), _checked_text(" D", "Key")
+    ('', ' D')
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{label} must be text, got {value!r}")
+    return value
 
 
 def _user_error(gr: ModuleType, err: ValueError) -> Exception:
@@ -544,20 +622,22 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
         return
     hint = "FAAB AFED|FAAB d2fe|"
     snippet = gr.Textbox(lines=5, label="ABC tune or a few bars", placeholder=hint)
-    k = gr.Slider(1, 20, value=10, step=1, label="Titles")
+    k = gr.Slider(*_TITLES, value=10, step=1, label="Titles")
     button = gr.Button("Name that tune", variant="primary")
     table = gr.Dataframe(headers=["rank", "title", "score"], label="Titles, best first")
     said = gr.Markdown()
 
-    def run(text: str, count: float) -> tuple:
+    def run(text: Any, count: Any) -> tuple:
         try:
-            view = name_tab(index, text, int(count), tokenizer)
+            text, count = _checked_text(text, "Snippet"), _checked_number(count, "Titles", _TITLES)
+            view = name_tab(index, text, count, tokenizer)
         except ValueError as err:
             raise _user_error(gr, err) from None
         rows = [[rank, title, f"{score:.3f}"] for rank, title, score in view.rows]
         return rows, _notes_markdown(view.warnings)
 
-    button.click(run, [snippet, k], [table, said], api_name="name")
+    # unchecked values, checked in `run` (as the Generate tab's: `_generate_controls`)
+    button.click(run, [snippet, k], [table, said], api_name="name", preprocess=False)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -471,3 +471,53 @@ def test_generate_tab_says_a_prompts_midi_directives_are_not_kept(generator, tmp
         generator, "jig", "G", 4, 1.0, 0, prompt.replace("%%", "I:"), str(tmp_path)
     )
     assert any("header field(s) I: are not kept" in w for w in fields.warnings), fields.warnings
+
+
+_OUT_OF_RANGE = [
+    ("generate", ("reel", "D", 10**9, 1.0, 0, ""), "Bars must be a whole number from 4 to 64"),
+    ("generate", ("reel", "D", 4.5, 1.0, 0, ""), "Bars must be a whole number from 4 to 64"),
+    ("generate", ("reel", "D", 4, -1, 0, ""), "Temperature must be a number from 0.0 to 2.0"),
+    ("generate", ("reel", "D", 4, float("nan"), 0, ""), "Temperature must be a number from"),
+    ("generate", ("reel", "D", 4, 1.0, 10**30, ""), "Seed must be a whole number from 0 to"),
+    ("generate", ("reel", "D", None, 1.0, 0, ""), "Bars must be a whole number"),
+    ("generate", ("air", "D", 4, 1.0, 0, ""), "Rhythm must be one of .*, got 'air'"),
+    ("generate", ("reel", "D", 4, 1.0, 0, 7), "Prompt must be text, got 7"),
+    ("name", ("FAAB AFED|", 0), "Titles must be a whole number from 1 to 20, got 0"),
+    ("name", ("FAAB AFED|", 10**9), "Titles must be a whole number from 1 to 20"),
+    ("name", ("FAAB AFED|", None), "Titles must be a whole number from 1 to 20, got None"),
+]
+
+
+@pytest.mark.parametrize(("api_name", "values", "said"), _OUT_OF_RANGE)
+def test_the_app_refuses_values_out_of_its_controls_ranges_in_words(
+    model_dir, index_dir, tmp_path, api_name, values, said
+):
+    """The API takes any value: 10**9 bars was sampled, 4.5 bars read as 4, a top-k of 0 or
+    None, and a negative temperature, were refused by gradio or torch with a server traceback."""
+    demo = build_demo(model_dir, index_dir, str(tmp_path))
+    with pytest.raises(gradio.Error) as refused:
+        _app_function(demo, api_name)(*values)
+    assert re.match(f"^{said}", refused.value.message), refused.value.message
+    assert not refused.value.print_exception
+
+
+def test_the_api_refuses_out_of_range_values_without_a_server_traceback(
+    model_dir, index_dir, tmp_path, capfd
+):
+    """gradio's own range checks, run on the values before the handler, logged a traceback for
+    each, and said "Value 0 is less than minimum value 1." without naming the control."""
+    gradio_client = pytest.importorskip("gradio_client")
+    demo = build_demo(model_dir, index_dir, str(tmp_path))
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        with pytest.raises(Exception, match=r"Titles must be a whole number from 1 to 20, got 0"):
+            client.predict("FAAB AFED|", 0, api_name="/name")
+        with pytest.raises(Exception, match=r"Bars must be a whole number from 4 to 64"):
+            client.predict("reel", "D", 10**9, 1.0, 0, "", api_name="/generate")
+        table, _ = client.predict(_bars(KNOWN[2], 3), 3, api_name="/name")  # in range: served
+        assert table["data"][0][:2] == [1, "Reel 3"]
+    finally:
+        demo.close()
+    assert "Traceback" not in capfd.readouterr().err
