@@ -109,6 +109,17 @@ def test_decode_of_a_batch_and_batch_decode_of_one_tune_are_as_in_transformers(t
         tokenizer.batch_decode(tokenizer.encode(KESH))
 
 
+def test_batch_decode_refuses_a_batch_of_batches(tokenizer):
+    """4-D ids (a batch of batches) gave a list of lists from ``batch_decode`` and ``decode``,
+    not the list of texts their signatures promise: each item went to ``decode``, which takes
+    a batch too. They are refused, naming the item."""
+    ids = tokenizer(TUNES)["input_ids"]
+    for batches in (ids.unsqueeze(0), [ids.tolist()]):
+        for call in (tokenizer.batch_decode, tokenizer.decode):
+            with pytest.raises(ValueError, match=r"item 1 of the batch .*holds several tunes"):
+                call(batches)
+
+
 def test_decode_refuses_a_meter_its_vocabulary_never_had_unless_given():
     # the rows of a 2/4 tune from a tokenizer trained on 4/4 only carry meter <unk>: it was
     # written as M:<unk>, which no reader takes

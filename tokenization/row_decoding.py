@@ -421,7 +421,8 @@ class _RowsToAbc:
         tune, as the errors of ``__call__`` do, and keeps its type (``ValueError``,
         `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
         refused before the first, without naming one, as is a keyword `decode` does not take
-        (a `TypeError`)."""
+        (a `TypeError`); so is a batch of batches (4-D ids), a `ValueError`, where each item
+        would have given a list, not a text."""
         unknown = [name for name in kwargs if name not in _DECODE_KEYWORDS]
         if unknown:  # `decode`'s own check would come only at the first tune, and never for none
             raise TypeError(_unknown_keywords("batch_decode", unknown))
@@ -438,6 +439,11 @@ class _RowsToAbc:
             sequences = [sequences]  # one tune (or main ids, which decode refuses by shape)
         texts = []
         for n, seq in enumerate(sequences):
+            if holds_tunes(seq):  # decode would give a list for it, not one text
+                raise ValueError(
+                    f"batch_decode takes tunes' rows, (batch, n_rows, 20); {batch_item(n)} holds "
+                    "several tunes' (ids of 4 dimensions, or nested one list too deep)"
+                )
             try:
                 texts.append(self.decode(seq, **kwargs))
             except ValueError as err:
