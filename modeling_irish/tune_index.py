@@ -292,8 +292,8 @@ class TuneIndex:
 
     def shift_free_scores(
         self,
-        pitches: Sequence[int],
-        durations: Optional[Sequence[float]] = None,
+        pitches: Union[Sequence[Optional[int]], np.ndarray],
+        durations: Union[Sequence[float], np.ndarray, None] = None,
         meter: Optional[str] = None,
         rhythm: Optional[str] = None,
         candidates: int = SHIFT_CANDIDATES,
@@ -321,8 +321,8 @@ class TuneIndex:
 
     def edit_distance_scores(
         self,
-        pitches: Sequence[int],
-        durations: Optional[Sequence[float]] = None,
+        pitches: Union[Sequence[Optional[int]], np.ndarray],
+        durations: Union[Sequence[float], np.ndarray, None] = None,
         meter: Optional[str] = None,
         mode: Optional[str] = None,
         rhythm: Optional[str] = None,
