@@ -299,3 +299,27 @@ def test_a_natural_sign_after_the_tonic_is_refused_saying_so():
     assert "unknown key 'Bn': no natural sign in an ABC key (K:B), nor is 'n' a mode" in str(
         caught.value
     )
+
+
+def test_an_inline_u_field_in_a_dropped_voice_applies_with_a_warning():
+    # `[U:...]` on V:2's music line was ignored unsaid, as its `U:` line was: `W` then dropped
+    text = f"{KEY_D}V:1\nDFAd|\nV:2\nDF [U:W=!trill!] Ad|\nV:1\nWABcd|\n"
+    tune = parse_abc(text)
+    assert tune.warnings[0] == (
+        "[U:W=!trill!] among the lines of voice V:2, not kept, applies to voice V:1 from here "
+        "(line 8, column 4)"
+    )
+    assert not any("unknown decoration" in w for w in tune.warnings)
+    assert tune.markings == {"deco": 1}
+
+
+def test_an_inline_u_field_after_an_inline_voice_switch_applies_from_there():
+    # one line, `[V:2]` dropping what follows it: its `[U:]` is the tune's, `[T:]` still read
+    text = f"{KEY_D}V:1\nDFAd [V:2] [T:B] [U:W=!trill!] Ad [V:1] WABc|\n"
+    tune = parse_abc(text)
+    assert tune.warnings[0] == (
+        "[U:W=!trill!] among the lines of voice V:2, not kept, applies to voice V:1 from here "
+        "(line 6, column 18)"
+    )
+    assert tune.markings == {"deco": 1}
+    assert [text for _, text in tune.section_titles] == ["B"]

@@ -117,7 +117,7 @@ class _BodyWalk:
                 start = self._overlay_end(line, 0, len(line)) if self.in_overlay else 0
                 self._lex(line, start, len(line))
             else:
-                self._skipped_line_titles(line)
+                self._skipped_music(line)
 
     def _body_directive(self, value: str) -> None:
         """Read the ``%%`` directive line of the body that is the ``I:`` field ``value``

@@ -100,6 +100,8 @@ _NOT_READ_IN_BODY = {
     "Z": "transcription",
 }
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
+#: an inline ``[T:...]`` or ``[U:...]`` and its value, in music that is not read (`_skipped_music`)
+_SKIPPED_FIELD_RE = re.compile(r"\[([TU]):([^\]]*)\]")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
 #: any real meter (the largest in thesession, O'Neill's, Ryan's and music21's ABC is 12/8); a
@@ -465,14 +467,24 @@ class _HeaderFields(_TitleFields):
                     self._implicit_voice()
                 self._lex(line, pos, m.start())
             else:
-                self._skipped_line_titles(line[pos : m.start()])
+                self._skipped_music(line, pos, m.start())
             self.col = m.start() + 1
             self._switch_voice(m[0][3:-1])  # the whole value: `[V:1 octave=-1]`
             pos = m.end()
         if not self.skipping:
             self._lex(line, pos, len(line))
         else:
-            self._skipped_line_titles(line[pos:])
+            self._skipped_music(line, pos, len(line))
+
+    def _skipped_music(self, line: str, start: int = 0, end: int | None = None) -> None:
+        """Read the inline fields of ``line[start:end]``, music of a voice that is not kept,
+        that are the tune's, not the voice's: a ``[T:...]`` (`_other_voice_title`) and a
+        ``[U:...]`` (`_other_voice_symbol`), in the order written; the music is not read."""
+        for m in _SKIPPED_FIELD_RE.finditer(line, start, len(line) if end is None else end):
+            if m[1] == "T":
+                self._other_voice_title(_field_value(m[2]))
+            else:
+                self._other_voice_symbol(m[2], self.error("", m.start() + 1).column)
 
     def _body_field(self, letter: str, value: str, column: int) -> None:
         self.col = column
@@ -490,21 +502,24 @@ class _HeaderFields(_TitleFields):
             elif letter == "I":  # `I:linebreak !`: said dropped, as `%%linebreak` is there
                 self._drop_field(letter, value, inline=False)
             elif letter == "U":  # the tune's symbols, not a voice's (`_other_voice_symbol`)
-                self._other_voice_symbol(value)
+                self._other_voice_symbol(value, None)
             return
         self._inline_field(letter, value, inline=False)
 
-    def _other_voice_symbol(self, value: str) -> None:
-        """A ``U:`` field line among the lines of a voice not kept: ABC 2.1 (§4.16) defines
-        ``U:`` for a file or a tune and gives it no voice's scope, so, as a directive line there
-        (`_voice_directive`), it is the tune's from where it stands and applies to the voice
-        kept, said with its line (it was ignored without a word, and a letter it defined was
-        then dropped as an unknown decoration)."""
+    def _other_voice_symbol(self, value: str, column: int | None) -> None:
+        """A ``U:`` field line, or an inline ``[U:...]`` at ``column``, among the lines of a
+        voice not kept: ABC 2.1 (§4.16) defines ``U:`` for a file or a tune and gives it no
+        voice's scope, so, as a directive line there (`_voice_directive`), it is the tune's from
+        where it stands and applies to the voice kept, said with its line (and column, inline).
+        It was ignored without a word, and a letter it defined then dropped as an unknown
+        decoration."""
+        field = f"U:{clipped(value.strip())}"
+        where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
         self.warnings.append(
-            f"U:{clipped(value.strip())} among the lines of voice V:{self.current_voice}, not "
-            f"kept, applies to voice V:{self.voice} from here (line {self.lineno})"
+            f"{field if column is None else f'[{field}]'} among the lines of voice "
+            f"V:{self.current_voice}, not kept, applies to voice V:{self.voice} from here ({where})"
         )
-        self._define_symbol(value, None)
+        self._define_symbol(value, column)
 
     def _inline_field(self, letter: str, value: str, inline: bool = True) -> None:
         """Read a field of the body: inline (``[M:3/4]``), or a field line (``inline`` false).

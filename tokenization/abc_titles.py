@@ -12,10 +12,6 @@ from .abc_field_lines import _field_value, _header_fields, _strip_comment, abc_l
 __all__ = ["header_title", "text_tune_name", "tune_name"]
 
 
-#: an inline ``[T:...]`` and its value, in music that is not read (`_skipped_line_titles`)
-_INLINE_TITLE_RE = re.compile(r"\[T:([^\]]*)\]")
-
-
 def _continued_values(fields: dict[int, re.Match]) -> dict[int, str]:
     """The value of each field line among a header's ``fields`` (`_header_fields`: their
     `_field_match` by line index), with the values of the ``+:`` lines after it joined on,
@@ -82,12 +78,6 @@ class _TitleFields:
         unless the kept voice has one of that text (its copy), `_other_voice_titles`."""
         self.other_voice_titles[len(self.section_titles)] = (self.lineno, self.current_voice)
         self.section_titles.append((len(self.tokens), value))
-
-    def _skipped_line_titles(self, text: str) -> None:
-        """The inline ``[T:...]`` of ``text``, music of a voice that is not kept, which is not
-        read (`_other_voice_title`)."""
-        for m in _INLINE_TITLE_RE.finditer(text):
-            self._other_voice_title(_field_value(m[1]))
 
     def _other_voice_titles(self) -> list[str]:
         """Keep the section titles of voices not kept (`_other_voice_title`) that the kept
