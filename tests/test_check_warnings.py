@@ -65,6 +65,18 @@ def test_a_frequent_kind_does_not_hide_a_rare_one(tmp_path, caplog):
     ]
 
 
+def test_check_prints_a_repeat_start_dropped_for_an_ending(tmp_path, caplog):
+    """``|:2`` is read as ``|2``, the section after it played once, not twice: the reader said
+    so, check did not (thesession's ``:||2|:``)."""
+    path = tmp_path / "ending.abc"
+    path.write_text("X:1\nT:Ending\nM:2/4\nL:1/8\nK:D\nABcd |:2 defg :|\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    assert warnings_of(caplog, "tokenization.check") == [
+        f"{path}: X:1 Ending: bar line |:2 (a repeat start and an ending at once) read as |2, "
+        "the start dropped: no bar holds both (line 6, column 6)"
+    ]
+
+
 def test_check_passes_an_unknown_decoration_without_a_word(tmp_path, caplog):
     """A letter no `U:` defines (Ryan's `k`) is dropped as a decoration: no note, length or row
     changes, so check says nothing (it named 101 of Ryan's tunes); the reader still says so."""

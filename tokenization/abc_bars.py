@@ -21,7 +21,13 @@ from typing import TypeVar
 from .abc_lexer import _canonical_bar, _merge_bar_texts, repeat_dots_inside
 from .abc_tune import Token
 
-__all__: list[str] = []  # the bar and tie passes of `abc_parser`, imported from there by name
+# the bar and tie passes of `abc_parser`, imported from there by name; the text of a warning
+# that `reader_warnings` prints (a repeat start dropped changes the music played)
+__all__ = ["REPEAT_START_DROPPED"]
+
+#: What the warning of a bar line that starts a repeat and opens an ending (``|:2``) says: the
+#: ending is kept and the start dropped, so the section after it is not played twice
+REPEAT_START_DROPPED = "(a repeat start and an ending at once)"
 
 _BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
 _T = TypeVar("_T")
@@ -172,7 +178,7 @@ class _BarsAndTies:
         self.dropped_starts.add(written)
         column = self.error("", column).column  # as written (`=3D` cuts counted back)
         self.warnings.append(
-            f"{written} (a repeat start and an ending at once) read as {text}, the start "
+            f"{written} {REPEAT_START_DROPPED} read as {text}, the start "
             f"dropped: no bar holds both (line {self.lineno}, column {column})"
         )
 

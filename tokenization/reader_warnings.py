@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterable
 
+from .abc_bars import REPEAT_START_DROPPED
 from .abc_body import BANG_LINE_BREAK, BARE_FIELD
 from .abc_tunebook import NO_ENDTEXT, NOT_READ_AFTER_BLANK
 from .capped_warnings import CappedWarnings
@@ -49,6 +50,9 @@ SHOWN_KINDS: dict[str, re.Pattern[str]] = {
     ),
     "stray brackets dropped": re.compile(r"^']' without a chord |^empty chord \["),
     "reserved characters ignored": re.compile(r"inside the music ignored \(a reserved character"),
+    "repeat starts dropped (a bar line with an ending)": re.compile(
+        re.escape(REPEAT_START_DROPPED)
+    ),
 }
 
 
@@ -76,7 +80,8 @@ def drops_voices(warnings: Iterable[str]) -> bool:
 def not_as_written(warnings: Iterable[str]) -> list[tuple[str, str]]:
     """The ``warnings`` of a tune that say its music was not read as written (`shown_kind`:
     text not read, voices dropped, a field read from outside its brackets, stray brackets or
-    reserved characters dropped), as ``(kind, warning)``, in order.
+    reserved characters dropped, a repeat start dropped for an ending), as ``(kind,
+    warning)``, in order.
 
     >>> not_as_written(["mid-tune key change to D major", "voice V:2 dropped"])
     [('voices dropped (only the first is read)', 'voice V:2 dropped')]
