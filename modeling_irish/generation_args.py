@@ -329,8 +329,8 @@ def _bar_check_finds(tokens: list[Token], meter: str) -> bool:
     >>> _bar_check_finds(parse_abc("X:1\\nM:2/4\\nL:1/8\\nK:D\\n|:ABcd||").tokens, "2/4")
     False
     """
-    # bar_report reads a tune's tokens, meter and meter changes only (a prompt has none)
-    prompt = SimpleNamespace(tokens=tokens, meter=meter, meter_changes=[])
+    # bar_report reads a tune's tokens, meter, meter changes and parts only (a prompt has none)
+    prompt = SimpleNamespace(tokens=tokens, meter=meter, meter_changes=[], part_changes=[])
     return not bar_report(prompt).ok
 
 

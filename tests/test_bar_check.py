@@ -141,6 +141,36 @@ def test_meter_change_before_a_bar_line_starts_the_next_bar(body, tmp_path, caps
     assert "(long)" not in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "D2 E2 F2 G2|B2 G2 G2 e<f|\nP:C\nE4|D2 E2 F2 D2|E8|]",  # a P: line (thesession's)
+        "D2 E2 F2 G2|B2 G2 G2 e<f|[P:C] E4|D2 E2 F2 D2|E8|]",  # inline, after the bar line
+        "D2 E2 F2 G2|B2 G2 G2 e<f [P:C]|E4|D2 E2 F2 D2|E8|]",  # inline, before it
+    ],
+)
+def test_a_part_may_begin_with_a_pickup(body, tmp_path, capsys):
+    """A part, like a tune, may begin with a short bar: ``check --bars`` said ``bar 3: 4 of 8
+    eighths in 4/4 (short)`` of the lead-in after ``P:C``. The bar closed where the part starts
+    may be cut short too, as one closed by a section line may."""
+    assert problems(body, meter="4/4") == []
+    assert problems(body.replace("e<f", "e"), meter="4/4") == []
+    path = tmp_path / "parts.abc"
+    path.write_text(f"X:1\nT:t\nM:4/4\nL:1/8\nP:AC\nK:G\n{body}\n", encoding="utf-8")
+    assert main(["check", "--bars", str(path)]) == 0
+    assert "(short)" not in capsys.readouterr().out
+
+
+def test_a_part_change_among_a_bars_notes_starts_no_pickup():
+    # a `[P:]` after the bar's first note: the bar is compared the usual way
+    assert problems("D2 E2 F2 G2|B2 [P:C] E2|D2 E2 F2 D2|E8|]", meter="4/4") == [
+        "bar 2: 4 of 8 eighths in 4/4 (short)"
+    ]
+    assert problems("D2 E2 F2 G2|E4|D2 E2 F2 D2|E8|]", meter="4/4") == [
+        "bar 2: 4 of 8 eighths in 4/4 (short)"  # no part: the short bar is flagged
+    ]
+
+
 def test_meter_change_among_a_bars_notes():
     # the bar is under both meters: long only when longer than the bar of each
     assert problems("|A2B2 c2d2 |A2B2 c2 [M:3/4] d2|ABc def|]", meter="4/4") == []

@@ -15,9 +15,12 @@ and broken rhythm count exactly as the tokenizer counts them):
 - A bar longer than its meter is always a problem.
 - A bar shorter than its meter is allowed only
   (a) as a pickup: the first bar of the tune, or the first bar after a section line
-  (``||``, ``|:``, ``:|``, ``:|:``, ``|]``) or after a meter change;
-  (b) before a section end: a bar closed by a section line, by the end of the tune or by a
-  meter change (it complements the pickup or is simply cut short by the boundary);
+  (``||``, ``|:``, ``:|``, ``:|:``, ``|]``), after a meter change or at the start of a part
+  (a ``P:`` line or an inline ``[P:]`` before its first note: a part, like a tune, may begin
+  with a pickup);
+  (b) before a section end: a bar closed by a section line, by the end of the tune, by a
+  meter change or by the start of a part (it complements the pickup or is simply cut short
+  by the boundary);
   (c) as the last bar of an ending: a bar closed by the start of a later ending (``|2``,
   ``:|2``); other bars inside endings are compared the usual way. An ending that opens
   mid-bar (``Bcd edc [1 d2B A2G :|``, legal ABC: the token ``[1``) is no bar line: the bar is
@@ -65,8 +68,9 @@ class Bar:
     """One bar: its number (1-based, empty bars not counted), length in eighth notes, meter
     (the one in force at its last note or rest), the bar lines that open and close it (``None``
     at the tune's start or end), the index of its first token, and why it is not a plain bar
-    (``"meter"`` when it starts or ends at a meter change or holds one, ``"tuplet"`` when a
-    tuplet is open at its closing line). ``meters``: every meter in force among its notes, in
+    (``"meter"`` when it starts or ends at a meter change or holds one, ``"part"`` when it
+    starts or ends where a part starts, ``"tuplet"`` when a tuplet is open at its closing
+    line). ``meters``: every meter in force among its notes, in
     order, when a change stands between them; empty otherwise."""
 
     number: int
@@ -143,13 +147,17 @@ def _bar(
     """The bar of tokens ``start..end-1`` (``end``: its closing bar token), whose notes and
     rests run from ``notes[0]`` to ``notes[1]``. A change recorded at token ``k`` stands before
     it: at ``end`` it comes after the bar's notes, at ``start - 1`` (the opening bar token)
-    before them; either way the bar starts or ends at a meter change."""
+    before them; either way the bar starts or ends at a meter change. A part that starts
+    before the bar's first note, or at its closing bar line or just after it, starts or ends
+    the bar (a ``[P:]`` among its notes does neither)."""
     flags = set()
+    first, last = notes
     if tracker.tuplet_left > 0:
         flags.add("tuplet")
     if any(start - 1 <= at <= end + 1 for at, _ in tune.meter_changes):
         flags.add("meter")
-    first, last = notes
+    if any(start - 1 <= at <= first or end <= at <= end + 1 for at, _ in tune.part_changes):
+        flags.add("part")
     meters = [_meter_at(tune, first) or "none"]
     meters += [m or "none" for at, m in tune.meter_changes if first < at <= last]
     length = Fraction(tracker.offset) / TICKS_PER_EIGHTH
@@ -173,7 +181,7 @@ def _ending(text: str | None) -> str:
 def _short_allowed(bar: Bar, first: bool, last: bool) -> bool:
     if first or last or bar.opened_by in SECTION_BARS or bar.closed_by in SECTION_BARS:
         return True
-    if bar.closed_by is None or "meter" in bar.flags:
+    if bar.closed_by is None or "meter" in bar.flags or "part" in bar.flags:
         return True
     closing = _ending(bar.closed_by)
     return bool(closing) and not closing.startswith("1")
