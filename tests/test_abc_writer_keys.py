@@ -152,3 +152,24 @@ def test_a_tie_across_a_key_change_is_read_written_and_round_tripped(body, pitch
         moved = parse_abc(transposed_abc(tune, key))
         assert [t.kind for t in moved.tokens] == [t.kind for t in tune.tokens]
         assert len({p - q for p, q in zip(_pitches(moved), pitches)}) == 1
+
+
+@pytest.mark.parametrize(
+    "body, named",
+    [
+        # an accidental earlier in the bar: `^c c` named the second `^c`, `c =c` the second `c`
+        ("^c c =c c|c|", ["^c", "c", "=c", "c", "c"]),
+        ("c ^c =c|", ["c", "^c", "=c"]),
+        # the default scope carries it to every octave; a key change ends the bar's accidentals
+        ("^c c' [K:D] c =c|", ["^c", "c'", "c", "=c"]),
+        # the header's scope: none (`c` is C natural), or the octave alone (`c'` too)
+        ("I:propagate-accidentals not\n^c c|", ["^c", "c"]),
+        ("I:propagate-accidentals octave\n^c c' c|", ["^c", "c'", "c"]),
+    ],
+)
+def test_a_token_named_alone_knows_the_accidentals_before_it_in_its_bar(body, named):
+    """`typed_token` names a note as typed: after `^c` in the bar, a C sharp was typed `c`."""
+    header, _, music = body.rpartition("\n")
+    tune = parse_abc(f"X:1\nL:1/8\n{header + chr(10) if header else ''}K:G\n{music}\n")
+    notes = [i for i, tok in enumerate(tune.tokens) if tok.kind == "note"]
+    assert [typed_token(tune, i) for i in notes] == named

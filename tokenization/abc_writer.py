@@ -33,6 +33,7 @@ from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public h
 )
 from .abc_parser import Token, default_tuplet_q
 from .abc_tune import AbcTune, part_ending_tempos
+from .abc_tunebook import propagate_accidentals
 from .keys import LETTER_PC, Key, standard_key
 
 __all__ = [
@@ -446,15 +447,56 @@ def tokens_to_body(
 def typed_token(tune: AbcTune, index: int) -> str:
     """Token ``index`` of ``tune`` alone as ABC, as a message names what the user typed: spelled
     in the key in force there (`AbcTune.key_at`: after a ``[K:D]``, a C sharp is ``c``, not the
-    header's ``^c``), its length in the tune's unit. Accidentals earlier in its bar are not
-    known to it (``^c c`` gives ``^c`` for the second).
+    header's ``^c``) and the accidentals written earlier in its bar (`_bar_accidentals`: after
+    ``^c``, a C sharp is ``c``, a C natural ``=c``), its length in the tune's unit. A mid-tune
+    ``[L:]`` is not known to it (`AbcTune` keeps the header's unit alone): a length after one
+    is in the header's unit.
 
     >>> from tokenization.abc_parser import parse_abc
-    >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[K:D]c2|")
-    >>> typed_token(tune, 0), typed_token(tune, 2)
-    ('c2', 'c2')
+    >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[K:D]c2|^G G =G|")
+    >>> [typed_token(tune, i) for i in (0, 2, 4, 5, 6)]
+    ['c2', 'c2', '^G', 'G', '=G']
     """
-    return tokens_to_body([tune.tokens[index]], key=tune.key_at(index), unit=tune.unit)
+    tok = tune.tokens[index]
+    key = tune.key_at(index)
+    text = tokens_to_body([tok], key=key, unit=tune.unit)
+    if tok.kind != "note" or tok.pitch is None:
+        return text
+    carried = _bar_accidentals(tune, index)
+    letter, alt = _Speller(key).spell(tok.pitch % 12)
+    place = _accidental_place(letter, tok.pitch - alt, _header_scope(tune))
+    bare = key.accidentals[letter] if place is None else carried.get(place, key.accidentals[letter])
+    return ("" if alt == bare else _ACC_TEXT[alt]) + text.lstrip("^_=")
+
+
+def _header_scope(tune: AbcTune) -> str:
+    """How far a bar's accidental reaches in ``tune`` by its header's ``I:`` fields
+    (`propagate_accidentals`: ``pitch``, the ABC 2.1 default, ``octave`` or ``not``)."""
+    return propagate_accidentals(tune.fields.get("I", []))[0]
+
+
+def _accidental_place(letter: str, natural: int, scope: str) -> str | int | None:
+    """What an accidental on the note ``letter`` (its ``natural`` pitch) carries to in the rest
+    of its bar under ``scope``: its letter in every octave, its natural pitch, or nothing."""
+    return {"pitch": letter, "octave": natural}.get(scope)
+
+
+def _bar_accidentals(tune: AbcTune, index: int) -> dict[str | int, int]:
+    """The accidentals written before token ``index`` in its bar (since its bar line or the
+    key change before it, which ends a bar's accidentals), by `_accidental_place`: a note
+    spelled otherwise than the key and the bar so far read it was written with one."""
+    bar = next((i + 1 for i in range(index - 1, -1, -1) if tune.tokens[i].kind == "bar"), 0)
+    start = max([bar] + [at for at, _ in tune.key_changes if at <= index])
+    key, scope, carried = tune.key_at(index), _header_scope(tune), {}
+    speller = _Speller(key)
+    for tok in tune.tokens[start:index]:
+        if tok.kind != "note" or tok.pitch is None:
+            continue
+        letter, alt = speller.spell(tok.pitch % 12)
+        place = _accidental_place(letter, tok.pitch - alt, scope)
+        if place is not None and alt != carried.get(place, key.accidentals[letter]):
+            carried[place] = alt
+    return carried
 
 
 def _tuplet_members(tok: Token) -> int:
