@@ -1,8 +1,12 @@
-"""What music21 prints on stderr while render writes a file (its own warnings, such as
-``beam: WARNING: ...``, are written there with ``sys.stderr.write``, not given to `warnings`
-or `logging`), kept for the thread that writes it: `music21_said`. Other threads' printing
-meanwhile (the demo renders in worker threads; their warnings, log lines, progress bars)
-reaches stderr as it would have, not the render's messages."""
+"""What music21 says while render writes a file, kept for the thread that writes it:
+`music21_said`. It says most on stderr (its own warnings, such as ``beam: WARNING: ...``, are
+written there with ``sys.stderr.write``, not given to `warnings` or `logging`), some as Python
+warnings (``TranslateWarning``, ``MusicXMLWarning``), which are kept as they reach
+``warnings.showwarning`` (after the process's filters, which are never changed: they hold for
+every thread, and ``warnings.catch_warnings`` changes them for all, the demo's other threads
+included). Other threads' printing and warnings meanwhile (the demo renders in worker threads;
+their warnings, log lines, progress bars) reach stderr and ``showwarning`` as they would have,
+not the render's messages."""
 
 from __future__ import annotations
 
@@ -10,25 +14,26 @@ import contextlib
 import re
 import sys
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 __all__ = ["music21_said"]
 
 #: each thread's stack of lists that keep what it prints on stderr (innermost last)
 _KEEPING = threading.local()
-#: guards the swap of ``sys.stderr`` and the count of blocks using the router
+#: guards the swaps of ``sys.stderr`` and ``warnings.showwarning`` and the routers' counts
 _LOCK = threading.Lock()
 
 
 class _RoutedStderr:
     """``sys.stderr`` while a thread keeps what it prints: a text written by such a thread is
-    kept (by its innermost `_kept_stderr`), one written by any other thread goes to ``target``,
+    kept (by its innermost `_kept_said`), one written by any other thread goes to ``target``,
     the stderr this replaced, as it would have."""
 
     def __init__(self, target: TextIO) -> None:
         self.target = target
-        self.users = 0  # the `_kept_stderr` blocks open on it, in all threads
+        self.users = 0  # the `_kept_said` blocks open on it, in all threads
 
     def write(self, text: str) -> int:
         kept = getattr(_KEEPING, "stack", None)
@@ -45,19 +50,49 @@ class _RoutedStderr:
         return getattr(self.target, name)
 
 
+class _RoutedShowwarning:
+    """``warnings.showwarning`` while a thread keeps what it says: a warning shown in such a
+    thread (one the process's filters let through) is kept as its message's text, like a text
+    printed on stderr; one shown in any other thread goes to ``target``, the ``showwarning``
+    this replaced (pytest's recorder, Python's own), as it would have."""
+
+    def __init__(self, target: Callable[..., Any]) -> None:
+        self.target = target
+        self.users = 0  # the `_kept_said` blocks open on it, in all threads
+
+    def __call__(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        kept = getattr(_KEEPING, "stack", None)
+        if kept:
+            kept[-1].append(str(message))
+            return
+        self.target(message, category, filename, lineno, file, line)
+
+
 @contextlib.contextmanager
-def _kept_stderr() -> Iterator[list[str]]:
-    """Keep each text this thread writes to ``sys.stderr`` inside the ``with``, in the list
-    it gives; other threads' go on to the stderr of the moment. The router (`_RoutedStderr`)
-    is put in front of the stderr found at the start (a pytest capsys one included) unless one
-    is there, and is taken away by the last block to end, if it is still ``sys.stderr`` (a
-    stderr put there meanwhile is left alone)."""
+def _kept_said() -> Iterator[list[str]]:
+    """Keep each text this thread writes to ``sys.stderr``, and the message of each warning
+    shown in it, inside the ``with``, in the list it gives; other threads' go on to the stderr
+    and ``showwarning`` of the moment. Each router (`_RoutedStderr`, `_RoutedShowwarning`) is
+    put in front of the one found at the start (a pytest capsys stderr or warnings recorder
+    included) unless one is there, and is taken away by the last block to end, if it is still
+    in place (one put there meanwhile is left alone)."""
     texts: list[str] = []
     with _LOCK:
         if not isinstance(sys.stderr, _RoutedStderr):
             sys.stderr = _RoutedStderr(sys.stderr)
-        router = sys.stderr
-        router.users += 1
+        if not isinstance(warnings.showwarning, _RoutedShowwarning):
+            warnings.showwarning = _RoutedShowwarning(warnings.showwarning)
+        stderr, shown = sys.stderr, warnings.showwarning
+        stderr.users += 1
+        shown.users += 1
     stack = _KEEPING.__dict__.setdefault("stack", [])
     stack.append(texts)
     try:
@@ -65,17 +100,22 @@ def _kept_stderr() -> Iterator[list[str]]:
     finally:
         stack.pop()
         with _LOCK:
-            router.users -= 1
-            if router.users == 0 and sys.stderr is router:
-                sys.stderr = router.target
+            stderr.users -= 1
+            if stderr.users == 0 and sys.stderr is stderr:
+                sys.stderr = stderr.target
+            shown.users -= 1
+            if shown.users == 0 and warnings.showwarning is shown:
+                warnings.showwarning = shown.target
 
 
 @contextlib.contextmanager
 def music21_said(leave_out: tuple[str, ...] = ()) -> Iterator[list[str]]:
-    """Keep what this thread prints on stderr inside the ``with`` (`_kept_stderr`) and give,
-    at its end, each distinct message once, on one line, without music21's header
-    (``beam: WARNING:``, ``midi.base: WARNING:``), at most 300 characters; a message that
-    starts with one of ``leave_out`` (as printed) is left out.
+    """Keep what this thread prints on stderr and the warnings shown in it inside the ``with``
+    (`_kept_said`) and give, at its end, each distinct message once, on one line, without
+    music21's header (``beam: WARNING:``, ``midi.base: WARNING:``), at most 300 characters; a
+    message that starts with one of ``leave_out`` (as printed) is left out. A Python warning is
+    kept as the process's filters let it be shown: not at all where they ignore it, once a place
+    where they show it once (Python's ``default``), each time under ``-W always``.
 
     >>> from music21 import environment
     >>> with music21_said() as said:
@@ -84,7 +124,7 @@ def music21_said(leave_out: tuple[str, ...] = ()) -> Iterator[list[str]]:
     ['odd thing']
     """
     out: list[str] = []
-    with _kept_stderr() as texts:
+    with _kept_said() as texts:
         try:
             yield out
         finally:

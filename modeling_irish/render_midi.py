@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -57,8 +56,9 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     written) or music21 cannot write the file; an `OSError` in writing it (a full disk) is
     raised as it is, naming ``path``, for the caller to stop. The file is written whole under a
     temporary name (`replacing_file`; renamed with the other files of ``group`` when given): a
-    failure leaves none, nor a file cut short. What music21 prints on stderr meanwhile (an
-    event it could not write and left out) is a warning naming the tune (`music21_said`).
+    failure leaves none, nor a file cut short. What music21 says meanwhile, on stderr (an event
+    it could not write and left out) or as a Python warning, is a warning naming the tune
+    (`music21_said`).
 
     >>> to_midi("X:1\\nM:4/4\\nL:1/8\\nK:D\\n|:DEFG ABcd:|", "tune.mid")
     'tune.mid'
@@ -98,8 +98,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         placed.append((start, note))
     part = _part_of(placed)
     end = sum((event.length for event in events), Fraction(0))
-    with warnings.catch_warnings(), music21_said() as said:
-        warnings.simplefilter("ignore")
+    with music21_said() as said:  # its warnings too, not the filters changed for all threads
         try:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends

@@ -7,7 +7,6 @@ MIDI plays them) and writes it with music21's MusicXML exporter; `musicxml_score
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -477,7 +476,8 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     """Write a MusicXML file of the tune ``abc`` as this package reads it (`musicxml_score`),
     with music21's exporter. Raises `RenderError` when the tune cannot be read, names an
     ending of more than `MOST_ENDING_PASSES` passes, or music21 cannot export it (naming why);
-    what music21 prints on stderr meanwhile is a warning naming the tune (`music21_said`;
+    what music21 says meanwhile, on stderr or as a Python warning, is a warning naming the
+    tune (`music21_said`;
     "messed up beam pair" aside, `_join_partial_beams` mends it);
     an `OSError` in writing it (a full disk) is raised as it is, naming ``path``. The file is
     written whole under a temporary name (`replacing_file`; renamed with the other files of
@@ -489,8 +489,8 @@ def to_musicxml(abc: str, path: str, group: ReplacingFiles | None = None) -> str
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     tune = read_for_render(abc)
-    with warnings.catch_warnings(), music21_said((_BEAM_PAIR_WARNING,)) as said:
-        warnings.simplefilter("ignore")
+    # music21's Python warnings too, not the filters changed for all threads (`music21_said`)
+    with music21_said((_BEAM_PAIR_WARNING,)) as said:
         try:
             exporter = GeneralObjectExporter(musicxml_score(tune))
             exporter.makeNotation = False  # no rests, ties or measures of music21's own

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 
 import pytest
 
@@ -107,3 +108,101 @@ def test_what_music21_prints_writing_midi_is_one_warning_naming_the_tune(
     assert len(said) == 1, said
     assert said[0].startswith("X:1 T:Reel: music21 said, writing MIDI: Conversion error for")
     assert said[0].endswith("no time signatures today; ignored.")
+
+
+def _midi_writer_that_waits(monkeypatch, before, after=lambda: None) -> None:
+    """music21's MIDI writer, in `to_midi`, calling ``before`` first and ``after`` last."""
+    from music21.midi import translate
+
+    write = translate.music21ObjectToMidiFile
+
+    def waiting(*args, **kwargs):
+        before()
+        midi = write(*args, **kwargs)
+        after()
+        return midi
+
+    monkeypatch.setattr(translate, "music21ObjectToMidiFile", waiting)
+
+
+REEL = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:D\n|:DEFG ABcd:|\n"
+
+
+def test_a_warning_of_another_thread_during_a_render_reaches_its_caller(
+    tmp_path, recwarn, caplog, monkeypatch
+):
+    """The render changes no warnings filter (they hold for every thread): a warning another
+    thread gives meanwhile is shown to it as ever, not hidden nor said as the render's."""
+    from modeling_irish.render import to_midi
+
+    rendering, warned = threading.Event(), threading.Event()
+
+    def other() -> None:
+        _step(rendering)
+        warnings.warn("another tune's warning", UserWarning, stacklevel=1)
+        warned.set()
+
+    def during_render() -> None:
+        rendering.set()
+        _step(warned)
+
+    _midi_writer_that_waits(monkeypatch, during_render)
+    thread, failed = _in_thread(other)
+    with caplog.at_level("WARNING", logger="modeling_irish.render"):
+        to_midi(REEL, str(tmp_path / "t.mid"))
+    thread.join(WAIT)
+    assert not failed, failed
+    assert [str(w.message) for w in recwarn] == ["another tune's warning"]
+    assert "another tune" not in caplog.text
+
+
+def test_music21s_python_warning_is_one_render_warning_naming_the_tune(
+    tmp_path, recwarn, caplog, monkeypatch
+):
+    from music21.midi.translate import TranslateWarning
+
+    from modeling_irish.render import to_midi
+
+    def warns() -> None:
+        for _ in range(2):  # said once
+            warnings.warn("channel 17 unknown;\n  defaulting", TranslateWarning, stacklevel=1)
+
+    _midi_writer_that_waits(monkeypatch, warns)
+    with caplog.at_level("WARNING", logger="modeling_irish.render"):
+        to_midi(REEL, str(tmp_path / "t.mid"))
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["X:1 T:Reel: music21 said, writing MIDI: channel 17 unknown; defaulting"]
+    assert not recwarn.list
+
+
+def test_overlapping_renders_leave_the_warnings_filters_and_showwarning_as_they_were(
+    tmp_path, monkeypatch
+):
+    """The second render starts while the first writes, and ends after it: the filters (and
+    ``showwarning``) are those found before either, not the first's left in place by the
+    second (Python 3.11's `catch_warnings` saves and puts back the whole process's)."""
+    from modeling_irish.render import to_midi
+
+    filters, shown = list(warnings.filters), warnings.showwarning
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def before() -> None:
+        if threading.current_thread() is threading.main_thread():
+            first_in.set()
+            _step(second_in)
+        else:
+            second_in.set()
+            _step(first_out)
+
+    def second() -> None:
+        _step(first_in)
+        to_midi(REEL, str(tmp_path / "second.mid"))
+
+    _midi_writer_that_waits(monkeypatch, before)
+    thread, failed = _in_thread(second)
+    to_midi(REEL, str(tmp_path / "first.mid"))
+    first_out.set()
+    thread.join(WAIT)
+    assert not failed, failed
+    assert warnings.filters == filters
+    assert warnings.showwarning is shown
