@@ -51,9 +51,12 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
     ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
     each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
-    (``Q:"Slower"``) is said in a warning and changes nothing. Raises `RenderError` when the
-    tune cannot be read, when a note or rest is too long for MIDI (`_check_waits`; nothing is
-    written) or music21 cannot write the file; an `OSError` in writing it (a full disk) is
+    (``Q:"Slower"``) is said in a warning and changes nothing. The file's time signature is the
+    header's meter, none for free meter or one MIDI cannot write (``M:3/5``: a warning,
+    `_midi_meter`; readers take 4/4).
+    Raises `RenderError` when the tune cannot be read, when a note or rest is too long for MIDI
+    (`_check_waits`; nothing is written) or music21 cannot write the file; an `OSError` in
+    writing it (a full disk) is
     raised as it is, naming ``path``, for the caller to stop. The file is written whole under a
     temporary name (`replacing_file`; renamed with the other files of ``group`` when given): a
     failure leaves none, nor a file cut short. What music21 says meanwhile, on stderr (an event
@@ -72,8 +75,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         (start, music21.tempo.MetronomeMark(number=bpm))
         for start, bpm in _tempo_marks(tune, tempo, label, spans)
     ]
-    meter = {"C": "4/4", "C|": "2/2"}.get(tune.meter or "", tune.meter or "")
-    if re.fullmatch(r"[1-9]\d?/[1-9]\d?", meter):  # the header's, for readers of the file
+    meter = _midi_meter(tune.meter, label)
+    if meter is not None:  # the header's, for readers of the file
         placed.append((Fraction(0), music21.meter.TimeSignature(meter)))
     events = played_events(tune.tokens, spans)
     notes = _transposed(played_notes(events), played_transpose(tune, label))
@@ -102,6 +105,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         try:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
+            if meter is None:  # not music21's 4/4 of a stream without one
+                _drop_time_signatures(midi)
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
         _check_waits(midi, notes)  # before a byte is written
@@ -119,6 +124,30 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     for message in said:  # such as an event it could not write and left out
         logger.warning("%s: music21 said, writing MIDI: %s", label, message)
     return path
+
+
+def _midi_meter(meter: str | None, label: str) -> str | None:
+    """The time signature the MIDI of the tune ``label`` gives its readers: the header's
+    meter (`AbcTune.meter`, ``N/D``; ``C`` and ``C|`` as 4/4 and 2/2), none for free meter.
+    A MIDI time signature's denominator is a power of two (it is written as its exponent):
+    ABC's other meters (``M:3/5``, which music21 wrote as 3/4 unsaid) have none, which is
+    said in a warning; the notes play as written all the same.
+
+    >>> _midi_meter("6/8", "X:1"), _midi_meter("C|", "X:1"), _midi_meter(None, "X:1")
+    ('6/8', '2/2', None)
+    """
+    meter = {"C": "4/4", "C|": "2/2"}.get(meter or "", meter)
+    if meter is None:
+        return None
+    if int(meter.partition("/")[2]).bit_count() != 1:  # the reader's N/D, each 1 to 64
+        logger.warning(
+            "%s: M:%s has no MIDI time signature (its denominator is not a power of two): the "
+            "MIDI gives none (its readers take 4/4); the notes play as written",
+            label,
+            meter,
+        )
+        return None
+    return meter
 
 
 def _part_of(placed: Sequence[tuple[Fraction, object]]) -> object:
@@ -296,6 +325,27 @@ def _last_at_least(midi: object, quarters: Fraction) -> None:
         ends = len(events) >= 2 and events[-1].type == MetaEvents.END_OF_TRACK
         if ends and isinstance(events[-2], DeltaTime) and now < ticks:
             events[-2].time += ticks - now
+
+
+def _drop_time_signatures(midi: object) -> None:
+    """Take the time signature meta-events out of each track of ``midi`` (a music21
+    `MidiFile`), each wait before one added to the wait after it: music21 writes 4/4 for a
+    stream without a time signature, where the tune gives none (`_midi_meter`)."""
+    from music21.midi import DeltaTime, MetaEvents
+
+    for track in midi.tracks:
+        kept: list[object] = []
+        carried = 0  # the wait before a time signature taken out
+        for event in track.events:  # [DeltaTime, event, DeltaTime, event, ...]
+            if isinstance(event, DeltaTime):
+                event.time += carried
+                carried = 0
+                kept.append(event)
+            elif event.type != MetaEvents.TIME_SIGNATURE:
+                kept.append(event)
+            elif kept and isinstance(kept[-1], DeltaTime):
+                carried = kept.pop().time
+        track.events = kept
 
 
 def tune_label(abc: str) -> str:

@@ -648,3 +648,36 @@ def test_the_clef_played_is_the_kept_voices_not_the_first_declared(tmp_path, cap
     # the body opens with V:2: the first declared voice (1) is kept, and its clef plays
     header = "M:4/4\nL:1/8\nV:1 clef=treble-8\nV:2 clef=bass\n"
     assert _played("K:D\nV:2\nD,E,|\nV:1\nDE|]", header, tmp_path=tmp_path) == [50, 52]
+
+
+def _time_signatures(path) -> list[tuple[int, int]]:
+    """``(numerator, denominator)`` of each time signature meta-event of a MIDI file."""
+    import music21
+
+    midi = music21.midi.MidiFile()
+    midi.open(str(path))
+    midi.read()
+    midi.close()
+    return [
+        (event.data[0], 2 ** event.data[1])
+        for track in midi.tracks
+        for event in track.events
+        if not isinstance(event, music21.midi.DeltaTime)
+        and event.type == music21.midi.MetaEvents.TIME_SIGNATURE
+    ]
+
+
+def test_a_meter_midi_cannot_write_is_said_not_written_as_another(tmp_path, caplog):
+    # a MIDI time signature's denominator is a power of two: music21 wrote M:3/5 as 3/4 unsaid
+    from modeling_irish.render import to_midi
+
+    body = "K:D\nDEF G2A|\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.render"):
+        odd = to_midi(f"X:1\nT:Odd\nM:3/5\nL:1/8\n{body}", str(tmp_path / "odd.mid"))
+        jig = to_midi(f"X:2\nT:Jig\nM:6/8\nL:1/8\n{body}", str(tmp_path / "jig.mid"))
+        free = to_midi(f"X:3\nT:Free\nM:none\nL:1/8\n{body}", str(tmp_path / "free.mid"))
+    assert _time_signatures(odd) == _time_signatures(free) == []  # not music21's 4/4
+    assert _time_signatures(jig) == [(6, 8)]
+    assert _midi_notes(odd) == _midi_notes(jig) == _midi_notes(free)  # played all the same
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith("X:1 T:Odd: M:3/5 has no MIDI time signature")
