@@ -206,3 +206,24 @@ def test_overlapping_renders_leave_the_warnings_filters_and_showwarning_as_they_
     assert not failed, failed
     assert warnings.filters == filters
     assert warnings.showwarning is shown
+
+
+def test_music21s_python_warning_writing_musicxml_is_a_render_warning(
+    tmp_path, recwarn, caplog, monkeypatch
+):
+    from music21.musicxml import m21ToXml
+
+    from modeling_irish.render_musicxml import to_musicxml
+
+    parse = m21ToXml.GeneralObjectExporter.parse
+
+    def warns(self, *args, **kwargs):
+        warnings.warn("score is not well-formed", m21ToXml.MusicXMLWarning, stacklevel=1)
+        return parse(self, *args, **kwargs)
+
+    monkeypatch.setattr(m21ToXml.GeneralObjectExporter, "parse", warns)
+    with caplog.at_level("WARNING", logger="modeling_irish.render"):
+        to_musicxml(REEL, str(tmp_path / "t.musicxml"))
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["X:1 T:Reel: music21 said, writing MusicXML: score is not well-formed"]
+    assert not recwarn.list
