@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import html
 import logging
-import math
 import os
 import shutil
 import signal
@@ -29,8 +28,22 @@ from typing import TYPE_CHECKING, Any
 
 from tokenization.capped_warnings import WarningRecorder
 
+from .demo_inputs import (
+    BARS,
+    SEED,
+    TEMPERATURE,
+    TITLES,
+    checked_number,
+    checked_text,
+    distinct_messages,
+    first_of_several,
+    generate_values,
+    leading_blank_lines,
+    pasted_prompt,
+    several_note,
+)
+
 if TYPE_CHECKING:
-    from tokenization.raw_tune import RawTune
     from tokenization.tokenization_abc import AbcTokenizer
 
     from .generation import TuneGenerator
@@ -71,13 +84,6 @@ KEEP_RENDERINGS = 16
 #: Gradio's ``delete_cache``: every 10 minutes, its copies of the files served older than an
 #: hour are deleted (all of them when the server stops), so that they do not pile up.
 _DELETE_CACHE = (600, 3600)
-
-#: The ranges of the page's number controls, ``(low, high)``, which `_checked_number` holds a
-#: request to (the API takes any value: the events read them unchecked, `_generate_controls`).
-_BARS = (4, 64)
-_TEMPERATURE = (0.0, 2.0)
-_SEED = (0, 2**64 - 1)  # what `TuneGenerator.generate` takes (`check_seed`)
-_TITLES = (1, 20)
 
 
 @dataclass
@@ -154,9 +160,9 @@ def generate_tab(
     reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
     its `ValueError`, a prompt too long to finish a tune after worded for the page (which has
     no ``max_rows``: `_no_room_message`), and so is a prompt of several tunes, named
-    (`_refuse_several_tunes`); a rendering that cannot be made is a note, the ABC
+    (`refuse_several_tunes`); a rendering that cannot be made is a note, the ABC
     shown all the same. The prompt is read as ``irish-tune generate --prompt FILE`` reads a
-    file (`_pasted_prompt`: free text before its ``X:`` passed over, header fields typed
+    file (`pasted_prompt`: free text before its ``X:`` passed over, header fields typed
     before it written in), and its warnings and errors name its lines as pasted, blank lines
     before it counted; what of the pasted text is not read is in ``warnings`` too.
     The warnings the generation logs on ``modeling_irish.generation`` and the rendering on
@@ -167,7 +173,7 @@ def generate_tab(
     from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
-    raw, noted = _pasted_prompt(prompt or "")
+    raw, noted = pasted_prompt(prompt or "")
     with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
         try:
             (tune,) = generator.generate(
@@ -183,7 +189,7 @@ def generate_tab(
         except TooLittleRoom as err:  # its max_rows is no control of the page
             raise ValueError(_no_room_message(err)) from None
     view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
-    view.warnings = noted + [w for w in _messages(said) if w not in noted]
+    view.warnings = noted + [w for w in distinct_messages(said) if w not in noted]
     missing = unavailable_formats(_FORMATS)
     view.notes += list(missing.values())
     stem = os.path.join(tempfile.mkdtemp(prefix="tune-", dir=out_dir), "tune")
@@ -195,7 +201,7 @@ def generate_tab(
         view.notes.append(f"the tune could not be rendered: {err}")
         return view
     finally:  # what the rendering said, said too when it failed after
-        view.warnings += [w for w in _messages(rendering.records) if w not in view.warnings]
+        view.warnings += [w for w in distinct_messages(rendering.records) if w not in view.warnings]
     view.notes += made.get("skipped", [])
     view.svg = "\n".join(_read_text(page) for page in made.get("svg", []))
     view.midi, view.wav = made.get("midi"), made.get("wav")
@@ -225,50 +231,6 @@ def _no_room_message(err: Any) -> str:
     )
 
 
-def _pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
-    """The tune of a pasted prompt (None when blank), read as ``irish-tune generate --prompt
-    FILE`` reads a file (`_pasted_tunes`; a text without an ``X:`` line taken whole), and the
-    notes on what of the text is not read. Its `RawTune.line_offset`, given to the generator,
-    makes the prompt's warnings and errors name the lines as pasted. A prompt of several tunes
-    is refused (`_refuse_several_tunes`).
-
-    >>> raw, noted = _pasted_prompt("\\n\\nX:1\\nM:6/8\\nK:G\\nGAB|")
-    >>> raw.text.splitlines()[0], raw.line_offset, noted
-    ('X:1', 2, [])
-    """
-    from tokenization.raw_tune import RawTune
-
-    if not text.strip():
-        return None, []
-    tunes, noted = _pasted_tunes(text)
-    _refuse_several_tunes(_pasted_names([(raw.line - 1, raw.text) for raw in tunes]))
-    return (tunes[0] if tunes else RawTune(_PASTED, _PASTED, text, 1)), noted
-
-
-def _refuse_several_tunes(names: list[str]) -> None:
-    """Refuse a prompt of several tunes (``names``: `_pasted_names`) in the page's terms: the
-    tunes named and what to paste, as ``irish-tune generate --prompt FILE`` refuses a file of
-    several; the reader's "give one tune per string, e.g. a list" speaks to Python callers.
-
-    >>> try:
-    ...     _refuse_several_tunes(["X:1 (line 1)", "X:2 T:B (line 4)"])
-    ... except ValueError as err:
-    ...     print(str(err).replace(": a", ":\\na"))
-    the prompt holds 2 tunes (X:1 (line 1), X:2 T:B (line 4)):
-    a prompt is one tune; paste the first bars of the one to continue
-    """
-    if len(names) > 1:
-        raise ValueError(
-            f"the prompt holds {len(names)} tunes ({_listed(names)}): a prompt is one tune; "
-            "paste the first bars of the one to continue"
-        )
-
-
-def _messages(records: list[dict[str, object]]) -> list[str]:
-    """The distinct messages of a `WarningRecorder`'s ``records``, in the order given."""
-    return list(dict.fromkeys(str(record["message"]) for record in records))
-
-
 def _read_text(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
         return handle.read()
@@ -296,7 +258,7 @@ def name_tab(
     ``irish-tune identify`` takes them (an ``X:`` line is added). Of several tunes (a
     tunebook), the first is named, and the first warning says so and names the others (the
     Python reader's "give one tune per string" speaks to callers, not to the page), and what
-    of the pasted text is not read is said next (`_pasted_tunes`). Blank, or
+    of the pasted text is not read is said next (`pasted_tunes`). Blank, or
     without notes to compare, it is a `ValueError` saying what to paste. ``tokenizer``:
     default the index's. The warnings and a snippet's error name the lines as pasted (not
     counting an ``X:`` added, nor the fields typed before the first ``X:`` that the tune is
@@ -312,8 +274,8 @@ def name_tab(
     if not text:
         raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
     bare = not any(line.startswith("X:") for line in abc_lines(text))
-    raw, several, noted = (None, [], []) if bare else _first_of_several(snippet)
-    lead, bars = _leading_blank_lines(snippet)
+    raw, several, noted = (None, [], []) if bare else first_of_several(snippet)
+    lead, bars = leading_blank_lines(snippet)
     text = f"X:1\n{bars}" if raw is None else raw.text
     try:
         top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
@@ -332,102 +294,7 @@ def name_tab(
     said = parse_abc(text, line_offset=lead - 1).warnings if raw is None else raw.read_warnings()
     top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
-    return NamedView(rows, _several_note(several) + noted + top.warnings)
-
-
-def _leading_blank_lines(text: str) -> tuple[int, str]:
-    """How many blank lines open ``text`` (as the parser splits lines: `abc_lines`), and the
-    text after them, its first line's indentation kept (the columns as pasted), without
-    trailing whitespace.
-
-    >>> _leading_blank_lines("\\n \\r\\n  FAAB AFED|\\n")
-    (2, '  FAAB AFED|')
-    """
-    from tokenization.abc_tunebook import abc_lines
-
-    lines = abc_lines(text)
-    lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    return lead, "\n".join(lines[lead:]).rstrip()
-
-
-#: The tunes `_several_note` names of a text of several, the first's included.
-_SEVERAL_SHOWN = 6
-
-
-def _first_of_several(text: str) -> tuple[RawTune, list[str], list[str]]:
-    """The first tune of a pasted text (read as ``irish-tune identify`` reads a file:
-    `_pasted_tunes`, a file header's fields written into it), of several the names of them
-    all (`_pasted_names`; of one tune, no names), and the notes on what of the text is not
-    read. Its `RawTune` knows the lines as pasted, for its warnings and errors
-    (`RawTune.read_warnings`, `RawTune.locate`)."""
-    from tokenization.raw_tune import RawTune
-
-    tunes, noted = _pasted_tunes(text)
-    if not tunes:  # an X: line and nothing the splitter takes for a tune: the reader says why
-        return RawTune(_PASTED, _PASTED, text, 1), [], noted
-    if len(tunes) < 2:
-        return tunes[0], [], noted
-    return tunes[0], _pasted_names([(raw.line - 1, raw.text) for raw in tunes]), noted
-
-
-def _pasted_tunes(text: str) -> tuple[list[RawTune], list[str]]:
-    """The tunes of a pasted text, read as the commands read a file (`text_tunes`), each at its
-    line as pasted, and what `text_tunes` says of the text (music after the blank line that
-    ends a tune, not read; a ``%%begintext`` without ``%%endtext``), for the page's notes as
-    well as the server's log, without the text's name that starts each.
-
-    >>> tunes, noted = _pasted_tunes("X:1\\nK:G\\nGAB|\\n\\nFAAB|")
-    >>> [raw.line for raw in tunes], noted[0].split(": 1 line")[0]
-    ([1], 'the tune X:1 at line 1')
-    """
-    from .abc_sources import text_tunes
-
-    with WarningRecorder(logging.getLogger("modeling_irish.abc_sources")) as said:
-        tunes = list(text_tunes(text, _PASTED))
-    return tunes, [message.removeprefix(f"{_PASTED}: ") for message in _messages(said)]
-
-
-#: Where the tunes a page reads are, for `RawTune` (its messages name lines, not this).
-_PASTED = "the pasted text"
-
-
-def _pasted_names(tunes: list[tuple[int, str]]) -> list[str]:
-    """The names of ``(line offset, text)`` tunes of a pasted text (`split_tunebook`'s): their
-    ``X:`` and ``T:`` lines, as ``irish-tune identify`` names the tunes of a file, and the
-    line each starts on.
-
-    >>> _pasted_names([(0, "X:1\\nT:A\\nK:D\\nd|"), (5, "X:2\\nK:G\\nG|")])
-    ['X:1 T:A (line 1)', 'X:2 (line 6)']
-    """
-    from .tune_names import tune_names
-
-    found = [(offset + 1, tune, None) for offset, tune in tunes]
-    return [f"{name} (line {start})" for (name, _), (start, _, _) in zip(tune_names(found), found)]
-
-
-def _several_note(names: list[str]) -> list[str]:
-    """What the page says of a text of several tunes (`_first_of_several`'s ``names``): the
-    first named, the others not, and how to name each; nothing for one tune.
-
-    >>> _several_note(["X:1 T:A (line 1)", "X:2 T:B (line 9)"])[0].split(". ")[0]
-    '2 tunes pasted: named the first, X:1 T:A (line 1); not named: X:2 T:B (line 9)'
-    """
-    if not names:
-        return []
-    others = _listed(names[1:], _SEVERAL_SHOWN - 1)
-    return [
-        f"{len(names)} tunes pasted: named the first, {names[0]}; not named: {others}. Paste one "
-        "tune at a time, or name each tune of a file with irish-tune identify --index INDEX FILE"
-    ]
-
-
-def _listed(names: list[str], most: int = _SEVERAL_SHOWN) -> str:
-    """``names`` joined with commas, the first ``most`` of them, then "..." for the others.
-
-    >>> _listed(["a", "b", "c"], 2)
-    'a, b, ...'
-    """
-    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+    return NamedView(rows, several_note(several) + noted + top.warnings)
 
 
 def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTokenizer]:
@@ -452,7 +319,7 @@ def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None
     temporary folder), the newest `KEEP_RENDERINGS` kept; gradio's copies of the files it
     serves are deleted after an hour, and when the server stops. A refused request is an
     error message on the page (the server logs no traceback for it), and so is a value sent to
-    the API outside a control's range (`_generate_values`, `_checked_number`). gradio missing
+    the API outside a control's range (`generate_values`, `checked_number`). gradio missing
     is an `ImportError` that says how to install it."""
     gr = import_gradio()
     from .generation_cli import load_generator
@@ -478,11 +345,9 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         hint = "D, E dorian, Bm (blank: the prompt's)"
         key = gr.Textbox(value="D", label="Key", placeholder=hint)
     with gr.Row():
-        bars = gr.Slider(*_BARS, value=16, step=1, label="Bars")
-        temperature = gr.Slider(
-            *_TEMPERATURE, value=1.0, step=0.05, label="Temperature (0: greedy)"
-        )
-        seed = gr.Number(value=0, precision=0, minimum=_SEED[0], label="Seed")
+        bars = gr.Slider(*BARS, value=16, step=1, label="Bars")
+        temperature = gr.Slider(*TEMPERATURE, value=1.0, step=0.05, label="Temperature (0: greedy)")
+        seed = gr.Number(value=0, precision=0, minimum=SEED[0], label="Seed")
     prompt = gr.Textbox(lines=3, label="Prompt: an ABC incipit to continue (optional)")
     button = gr.Button("Generate", variant="primary")
     abc = gr.Textbox(lines=10, label="ABC")
@@ -494,7 +359,7 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
 
     def run(*values: Any) -> tuple:
         try:
-            view = generate_tab(generator, *_generate_values(values, choices), out_dir=out_dir)
+            view = generate_tab(generator, *generate_values(values, choices), out_dir=out_dir)
         except ValueError as err:
             raise _user_error(gr, err) from None
         finally:
@@ -506,72 +371,8 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
     inputs = [rhythm, key, bars, temperature, seed, prompt]
     outputs = [abc, score, audio, midi, notes]
     # unchecked values (preprocess=False): gradio's own checks of a value the API sent out of a
-    # control's range logged a traceback for each; `_generate_values` refuses them in words
+    # control's range logged a traceback for each; `generate_values` refuses them in words
     button.click(run, inputs, outputs, api_name="generate", preprocess=False)
-
-
-def _generate_values(values: tuple, rhythms: list[str]) -> tuple:
-    """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
-    prompt), checked as the page's controls hold them: the rhythm among ``rhythms``, the
-    numbers in their ranges (`_checked_number`), the key and prompt text; a `ValueError` naming
-    the control otherwise.
-
-    >>> _generate_values(("jig", "G", 8.0, 1, 7, None), ["jig"])
-    ('jig', 'G', 8, 1.0, 7, '')
-    >>> _generate_values(("jig", "G", 10**9, 1, 7, None), ["jig"])
-    Traceback (most recent call last):
-    ...
-    ValueError: Bars must be a whole number from 4 to 64, got 1000000000
-    """
-    if len(values) != 6:
-        raise ValueError(f"the Generate tab takes 6 values, got {len(values)}")
-    rhythm, key, bars, temperature, seed, prompt = values
-    if rhythm not in rhythms:
-        raise ValueError(f"Rhythm must be one of {', '.join(rhythms)}, got {rhythm!r}")
-    return (
-        rhythm,
-        _checked_text(key, "Key"),
-        _checked_number(bars, "Bars", _BARS),
-        _checked_number(temperature, "Temperature", _TEMPERATURE, whole=False),
-        _checked_number(seed, "Seed", _SEED),
-        _checked_text(prompt, "Prompt"),
-    )
-
-
-def _checked_number(
-    value: Any, label: str, bounds: tuple[float, float], whole: bool = True
-) -> int | float:
-    """``value``, sent for the control ``label``, as an int (``whole``) or a float, when it is a
-    number within ``bounds`` (``(low, high)``, both taken; a whole one where ``whole``); else
-    a `ValueError` that names the control, its range and the value.
-
-    >>> _checked_number(2.0, "Titles", (1, 20)), _checked_number(0, "Temperature", (0, 2), False)
-    (2, 0.0)
-    >>> _checked_number(float("nan"), "Temperature", (0.0, 2.0), whole=False)
-    Traceback (most recent call last):
-    ...
-    ValueError: Temperature must be a number from 0.0 to 2.0, got nan
-    """
-    low, high = bounds
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not low <= value <= high or (whole and value != math.floor(value)):
-        kind = "a whole number" if whole else "a number"
-        raise ValueError(f"{label} must be {kind} from {low} to {high}, got {value!r}")
-    return int(value) if whole else float(value)
-
-
-def _checked_text(value: Any, label: str) -> str:
-    """``value``, sent for the text box ``label``: itself, "" for None (a box left empty);
-    a `ValueError` for what is not text.
-
-    >>> _checked_text(None, "Key"), _checked_text(" D", "Key")
-    ('', ' D')
-    """
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValueError(f"{label} must be text, got {value!r}")
-    return value
 
 
 def _user_error(gr: ModuleType, err: ValueError) -> Exception:
@@ -622,14 +423,14 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
         return
     hint = "FAAB AFED|FAAB d2fe|"
     snippet = gr.Textbox(lines=5, label="ABC tune or a few bars", placeholder=hint)
-    k = gr.Slider(*_TITLES, value=10, step=1, label="Titles")
+    k = gr.Slider(*TITLES, value=10, step=1, label="Titles")
     button = gr.Button("Name that tune", variant="primary")
     table = gr.Dataframe(headers=["rank", "title", "score"], label="Titles, best first")
     said = gr.Markdown()
 
     def run(text: Any, count: Any) -> tuple:
         try:
-            text, count = _checked_text(text, "Snippet"), _checked_number(count, "Titles", _TITLES)
+            text, count = checked_text(text, "Snippet"), checked_number(count, "Titles", TITLES)
             view = name_tab(index, text, count, tokenizer)
         except ValueError as err:
             raise _user_error(gr, err) from None

@@ -1,0 +1,248 @@
+"""What the demo's pages take in (a part of demo_app.py): the checks of the values the API
+sends for the page's controls (`generate_values`, `checked_number`, `checked_text`, the ranges
+`BARS`, `TEMPERATURE`, `SEED`, `TITLES`), refused in words naming the control, and the reading
+of a pasted text (`pasted_prompt`, `first_of_several`, `leading_blank_lines`: headerless
+snippets, blank lines before them, the lines as pasted, several tunes named).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from tokenization.capped_warnings import WarningRecorder
+
+if TYPE_CHECKING:
+    from tokenization.raw_tune import RawTune
+
+__all__ = [
+    "BARS",
+    "PASTED",
+    "SEED",
+    "SEVERAL_SHOWN",
+    "TEMPERATURE",
+    "TITLES",
+    "checked_number",
+    "checked_text",
+    "distinct_messages",
+    "first_of_several",
+    "generate_values",
+    "leading_blank_lines",
+    "listed_names",
+    "pasted_names",
+    "pasted_prompt",
+    "pasted_tunes",
+    "refuse_several_tunes",
+    "several_note",
+]
+
+#: The ranges of the page's number controls, ``(low, high)``, which `checked_number` holds a
+#: request to (the API takes any value: demo_app's events read them unchecked).
+BARS = (4, 64)
+TEMPERATURE = (0.0, 2.0)
+SEED = (0, 2**64 - 1)  # what `TuneGenerator.generate` takes (`check_seed`)
+TITLES = (1, 20)
+
+
+def pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
+    """The tune of a pasted prompt (None when blank), read as ``irish-tune generate --prompt
+    FILE`` reads a file (`pasted_tunes`; a text without an ``X:`` line taken whole), and the
+    notes on what of the text is not read. Its `RawTune.line_offset`, given to the generator,
+    makes the prompt's warnings and errors name the lines as pasted. A prompt of several tunes
+    is refused (`refuse_several_tunes`).
+
+    >>> raw, noted = pasted_prompt("\\n\\nX:1\\nM:6/8\\nK:G\\nGAB|")
+    >>> raw.text.splitlines()[0], raw.line_offset, noted
+    ('X:1', 2, [])
+    """
+    from tokenization.raw_tune import RawTune
+
+    if not text.strip():
+        return None, []
+    tunes, noted = pasted_tunes(text)
+    refuse_several_tunes(pasted_names([(raw.line - 1, raw.text) for raw in tunes]))
+    return (tunes[0] if tunes else RawTune(PASTED, PASTED, text, 1)), noted
+
+
+def refuse_several_tunes(names: list[str]) -> None:
+    """Refuse a prompt of several tunes (``names``: `pasted_names`) in the page's terms: the
+    tunes named and what to paste, as ``irish-tune generate --prompt FILE`` refuses a file of
+    several; the reader's "give one tune per string, e.g. a list" speaks to Python callers.
+
+    >>> try:
+    ...     refuse_several_tunes(["X:1 (line 1)", "X:2 T:B (line 4)"])
+    ... except ValueError as err:
+    ...     print(str(err).replace(": a", ":\\na"))
+    the prompt holds 2 tunes (X:1 (line 1), X:2 T:B (line 4)):
+    a prompt is one tune; paste the first bars of the one to continue
+    """
+    if len(names) > 1:
+        raise ValueError(
+            f"the prompt holds {len(names)} tunes ({listed_names(names)}): a prompt is one tune; "
+            "paste the first bars of the one to continue"
+        )
+
+
+def distinct_messages(records: list[dict[str, object]]) -> list[str]:
+    """The distinct messages of a `WarningRecorder`'s ``records``, in the order given."""
+    return list(dict.fromkeys(str(record["message"]) for record in records))
+
+
+def leading_blank_lines(text: str) -> tuple[int, str]:
+    """How many blank lines open ``text`` (as the parser splits lines: `abc_lines`), and the
+    text after them, its first line's indentation kept (the columns as pasted), without
+    trailing whitespace.
+
+    >>> leading_blank_lines("\\n \\r\\n  FAAB AFED|\\n")
+    (2, '  FAAB AFED|')
+    """
+    from tokenization.abc_tunebook import abc_lines
+
+    lines = abc_lines(text)
+    lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return lead, "\n".join(lines[lead:]).rstrip()
+
+
+#: The tunes `several_note` names of a text of several, the first's included.
+SEVERAL_SHOWN = 6
+
+
+def first_of_several(text: str) -> tuple[RawTune, list[str], list[str]]:
+    """The first tune of a pasted text (read as ``irish-tune identify`` reads a file:
+    `pasted_tunes`, a file header's fields written into it), of several the names of them
+    all (`pasted_names`; of one tune, no names), and the notes on what of the text is not
+    read. Its `RawTune` knows the lines as pasted, for its warnings and errors
+    (`RawTune.read_warnings`, `RawTune.locate`)."""
+    from tokenization.raw_tune import RawTune
+
+    tunes, noted = pasted_tunes(text)
+    if not tunes:  # an X: line and nothing the splitter takes for a tune: the reader says why
+        return RawTune(PASTED, PASTED, text, 1), [], noted
+    if len(tunes) < 2:
+        return tunes[0], [], noted
+    return tunes[0], pasted_names([(raw.line - 1, raw.text) for raw in tunes]), noted
+
+
+def pasted_tunes(text: str) -> tuple[list[RawTune], list[str]]:
+    """The tunes of a pasted text, read as the commands read a file (`text_tunes`), each at its
+    line as pasted, and what `text_tunes` says of the text (music after the blank line that
+    ends a tune, not read; a ``%%begintext`` without ``%%endtext``), for the page's notes as
+    well as the server's log, without the text's name that starts each.
+
+    >>> tunes, noted = pasted_tunes("X:1\\nK:G\\nGAB|\\n\\nFAAB|")
+    >>> [raw.line for raw in tunes], noted[0].split(": 1 line")[0]
+    ([1], 'the tune X:1 at line 1')
+    """
+    from .abc_sources import text_tunes
+
+    with WarningRecorder(logging.getLogger("modeling_irish.abc_sources")) as said:
+        tunes = list(text_tunes(text, PASTED))
+    return tunes, [message.removeprefix(f"{PASTED}: ") for message in distinct_messages(said)]
+
+
+#: Where the tunes a page reads are, for `RawTune` (its messages name lines, not this).
+PASTED = "the pasted text"
+
+
+def pasted_names(tunes: list[tuple[int, str]]) -> list[str]:
+    """The names of ``(line offset, text)`` tunes of a pasted text (`split_tunebook`'s): their
+    ``X:`` and ``T:`` lines, as ``irish-tune identify`` names the tunes of a file, and the
+    line each starts on.
+
+    >>> pasted_names([(0, "X:1\\nT:A\\nK:D\\nd|"), (5, "X:2\\nK:G\\nG|")])
+    ['X:1 T:A (line 1)', 'X:2 (line 6)']
+    """
+    from .tune_names import tune_names
+
+    found = [(offset + 1, tune, None) for offset, tune in tunes]
+    return [f"{name} (line {start})" for (name, _), (start, _, _) in zip(tune_names(found), found)]
+
+
+def several_note(names: list[str]) -> list[str]:
+    """What the page says of a text of several tunes (`first_of_several`'s ``names``): the
+    first named, the others not, and how to name each; nothing for one tune.
+
+    >>> several_note(["X:1 T:A (line 1)", "X:2 T:B (line 9)"])[0].split(". ")[0]
+    '2 tunes pasted: named the first, X:1 T:A (line 1); not named: X:2 T:B (line 9)'
+    """
+    if not names:
+        return []
+    others = listed_names(names[1:], SEVERAL_SHOWN - 1)
+    return [
+        f"{len(names)} tunes pasted: named the first, {names[0]}; not named: {others}. Paste one "
+        "tune at a time, or name each tune of a file with irish-tune identify --index INDEX FILE"
+    ]
+
+
+def listed_names(names: list[str], most: int = SEVERAL_SHOWN) -> str:
+    """``names`` joined with commas, the first ``most`` of them, then "..." for the others.
+
+    >>> listed_names(["a", "b", "c"], 2)
+    'a, b, ...'
+    """
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
+
+
+def generate_values(values: tuple, rhythms: list[str]) -> tuple:
+    """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
+    prompt), checked as the page's controls hold them: the rhythm among ``rhythms``, the
+    numbers in their ranges (`checked_number`), the key and prompt text; a `ValueError` naming
+    the control otherwise.
+
+    >>> generate_values(("jig", "G", 8.0, 1, 7, None), ["jig"])
+    ('jig', 'G', 8, 1.0, 7, '')
+    >>> generate_values(("jig", "G", 10**9, 1, 7, None), ["jig"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Bars must be a whole number from 4 to 64, got 1000000000
+    """
+    if len(values) != 6:
+        raise ValueError(f"the Generate tab takes 6 values, got {len(values)}")
+    rhythm, key, bars, temperature, seed, prompt = values
+    if rhythm not in rhythms:
+        raise ValueError(f"Rhythm must be one of {', '.join(rhythms)}, got {rhythm!r}")
+    return (
+        rhythm,
+        checked_text(key, "Key"),
+        checked_number(bars, "Bars", BARS),
+        checked_number(temperature, "Temperature", TEMPERATURE, whole=False),
+        checked_number(seed, "Seed", SEED),
+        checked_text(prompt, "Prompt"),
+    )
+
+
+def checked_number(
+    value: Any, label: str, bounds: tuple[float, float], whole: bool = True
+) -> int | float:
+    """``value``, sent for the control ``label``, as an int (``whole``) or a float, when it is a
+    number within ``bounds`` (``(low, high)``, both taken; a whole one where ``whole``); else
+    a `ValueError` that names the control, its range and the value.
+
+    >>> checked_number(2.0, "Titles", (1, 20)), checked_number(0, "Temperature", (0, 2), False)
+    (2, 0.0)
+    >>> checked_number(float("nan"), "Temperature", (0.0, 2.0), whole=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: Temperature must be a number from 0.0 to 2.0, got nan
+    """
+    low, high = bounds
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not low <= value <= high or (whole and value != math.floor(value)):
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{label} must be {kind} from {low} to {high}, got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def checked_text(value: Any, label: str) -> str:
+    """``value``, sent for the text box ``label``: itself, "" for None (a box left empty);
+    a `ValueError` for what is not text.
+
+    >>> checked_text(None, "Key"), checked_text(" D", "Key")
+    ('', ' D')
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{label} must be text, got {value!r}")
+    return value
