@@ -259,7 +259,8 @@ def name_tab(
     tunebook), the first is named, and the first warning says so and names the others (the
     Python reader's "give one tune per string" speaks to callers, not to the page), and what
     of the pasted text is not read is said next (`pasted_tunes`). Blank, or
-    without notes to compare, it is a `ValueError` saying what to paste. ``tokenizer``:
+    without notes to compare, it is a `ValueError` saying what to paste (of a snippet without
+    headers: "the snippet from line N", as it is the whole snippet's). ``tokenizer``:
     default the index's. The warnings and a snippet's error name the lines as pasted (not
     counting an ``X:`` added, nor the fields typed before the first ``X:`` that the tune is
     read with, `text_tunes`, nor blank lines before it), as the CLI's do; free text there (a
@@ -284,9 +285,11 @@ def name_tab(
             raise
         if raw is not None:  # at the line as pasted, as `irish-tune identify` names a file's
             raise ValueError(raw.locate(err).removeprefix(f"{raw.file_name}: ")) from None
+        if err.line == 1:  # the X: line added: an error of the whole tune, at its first line
+            raise ValueError(f"the snippet from line {lead + 1}: {err.message}") from None
         # at the line as pasted: without the X: line added above (nor its tune name, "X:1"),
         # with the blank lines pasted before the bars
-        line = max(err.line - 1, 1) + lead
+        line = err.line - 1 + lead
         raise ValueError(f"line {line}, column {err.column}: {err.message}") from None
     # read again at the lines as pasted: `top.read_warnings` count the X: line added to a bare
     # snippet (and not the blank lines before it), and the file-header fields written into a

@@ -252,6 +252,16 @@ def test_name_tab_says_a_snippets_error_at_the_line_as_pasted(index):
         name_tab(index, "FAAB AFED|\nFAAB [[ d2fe|")
 
 
+def test_name_tab_says_an_error_of_the_whole_snippet_from_where_it_starts(index):
+    """An error of the whole snippet (no notes), which the reader raises at the tune's first
+    line, the X: line added above the bars, was named "line 1, column 1" of the paste: a column
+    of a line the user never typed."""
+    with pytest.raises(ValueError, match=r"^the snippet from line 1: has no notes, only rests"):
+        name_tab(index, "z8|z8|")
+    with pytest.raises(ValueError, match=r"^the snippet from line 3: tune has no notes"):
+        name_tab(index, "\n\n  M:4/4\n|]")
+
+
 def _app_function(demo, api_name: str):
     """The Python function behind the app's ``api_name`` button, to call without a server."""
     (function,) = [fn.fn for fn in demo.fns.values() if fn.api_name == api_name]
