@@ -8,7 +8,7 @@ or tune type. The scans themselves are in `semiglobal`; `PaddedGallery` and
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -40,6 +40,10 @@ WINDOW = 192  # gallery sequences are cut into windows this long, overlapping by
 ROTATION_PENALTY = 0.05  # score lost by a match found at a rotation (transpose=True)
 TRANSPOSE_CANDIDATES = 300  # settings the transposing scorer compares in every rotation
 SHIFT_CANDIDATES = 1000  # settings a snippet without a key is compared with in all 12 shifts
+# the notes every function here takes: a list (None for a rest) or a numpy array (an index's
+# pitch slices, `NoteCropper.notes`); durations in eighth notes, a list or an array
+Pitches = Union[Sequence[Optional[int]], np.ndarray]
+Durations = Union[Sequence[float], np.ndarray]
 # diatonic letter (C=0 .. B=6) of each pitch class, sharps spelled up from the letter below
 _LETTER = np.array([0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6], dtype=np.int64)
 # letters of each pitch class spelled with flats (Bb is B), for notes left in a flat key
@@ -53,7 +57,7 @@ _FLAT_TONICS = frozenset({1, 3, 5, 8, 10})
 
 
 def _kept(
-    pitches: Sequence[Optional[int]], durations: Optional[Sequence[float]] = None
+    pitches: Pitches, durations: Optional[Durations] = None
 ) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """The pitches that are not `None` as an int64 array, and their durations (float64). An
     integer numpy array (a slice of an index's flat pitches: no rests) is taken whole, without
@@ -72,7 +76,7 @@ def _kept(
 
 
 def pitch_sequence(
-    pitches: Sequence[Optional[int]], fold_octave: bool = True, collapse_repeats: bool = False
+    pitches: Pitches, fold_octave: bool = True, collapse_repeats: bool = False
 ) -> list[int]:
     """Symbols for the edit distance from MIDI pitches (`None`, e.g. rests, are dropped).
 
@@ -89,9 +93,7 @@ def pitch_sequence(
     return symbols.tolist()
 
 
-def eighth_sequence(
-    pitches: Sequence[Optional[int]], durations: Sequence[float], fold_octave: bool = True
-) -> list[int]:
+def eighth_sequence(pitches: Pitches, durations: Durations, fold_octave: bool = True) -> list[int]:
     """Tunepal's time-normalised symbols: each pitch repeated once per eighth note it lasts.
 
     Durations are in eighth notes and rounded (at least one symbol per note, so sixteenths and
@@ -106,8 +108,8 @@ def eighth_sequence(
 
 
 def letter_sequence(
-    pitches: Sequence[Optional[int]],
-    durations: Optional[Sequence[float]] = None,
+    pitches: Pitches,
+    durations: Optional[Durations] = None,
     spelling: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Diatonic letters (C=0, D=1, .. B=6) of MIDI pitches, octave and accidentals dropped,
@@ -135,7 +137,7 @@ def letter_sequence(
     return np.repeat(letters, reps.astype(np.int64))
 
 
-def heard_spelling(pitches: Sequence[Optional[int]]) -> np.ndarray:
+def heard_spelling(pitches: Pitches) -> np.ndarray:
     """`(12,)` letter of each pitch class for notes in their own key (a snippet typed as heard,
     with no `K:` to move it onto the white keys), spelled in the major scale that holds most of
     the notes (of several, the one with the fewest sharps or flats): its seven notes get seven
@@ -202,12 +204,13 @@ class EditDistanceRanker:
     eighths is 8 bars of a reel).
 
     Args:
-        gallery_pitch_seqs: one MIDI pitch sequence per gallery tune (or setting).
+        gallery_pitch_seqs: one MIDI pitch sequence per gallery tune (or setting): a list
+            (`None` for a rest) or an integer numpy array (`TuneIndex.pitch_sequences`).
         gallery_labels: one label (title, tune id) per gallery sequence; labels may repeat.
         fold_octave, collapse_repeats: see `pitch_sequence`; applied to gallery and queries
             (`collapse_repeats` to the per-note part only).
-        gallery_durations: one duration sequence (in eighth notes) per gallery sequence, or
-            None for the per-note part alone.
+        gallery_durations: one duration sequence (in eighth notes; a list or a numpy array)
+            per gallery sequence, or None for the per-note part alone.
         eighths_weight: weight of the per-eighth part.
         window: gallery sequences longer than this are cut into overlapping windows (see
             `PaddedGallery`; exact for the 64-symbol queries); None keeps them whole.
@@ -251,11 +254,11 @@ class EditDistanceRanker:
 
     def __init__(
         self,
-        gallery_pitch_seqs: Sequence[Sequence[Optional[int]]],
+        gallery_pitch_seqs: Sequence[Pitches],
         gallery_labels: Sequence[Hashable],
         fold_octave: bool = True,
         collapse_repeats: bool = False,
-        gallery_durations: Optional[Sequence[Sequence[float]]] = None,
+        gallery_durations: Optional[Sequence[Durations]] = None,
         eighths_weight: float = 1.0,
         window: Optional[int] = WINDOW,
         rerank: Optional[int] = 500,
@@ -320,10 +323,10 @@ class EditDistanceRanker:
             seqs = [letter_sequence(p, d) for p, d in zip(pitch_seqs, durations)]
             self.letters.append(PaddedGallery(seqs, window, overlap))
 
-    def _symbols(self, pitches: Sequence[Optional[int]]) -> list[int]:
+    def _symbols(self, pitches: Pitches) -> list[int]:
         return pitch_sequence(pitches, self.fold_octave, self.collapse_repeats)
 
-    def distances(self, query: Sequence[Optional[int]]) -> np.ndarray:
+    def distances(self, query: Pitches) -> np.ndarray:
         """`(n_gallery,)` semi-global edit distances of the (cut) query's notes to each sequence
         (pitch classes; a `transpose=True` ranker holds letters instead: use `scores`)."""
         if self.gallery is None:
@@ -332,8 +335,8 @@ class EditDistanceRanker:
 
     def scores(
         self,
-        query: Sequence[Optional[int]],
-        durations: Optional[Sequence[float]] = None,
+        query: Pitches,
+        durations: Optional[Durations] = None,
         meter: Optional[str] = None,
         mode: Optional[str] = None,
         rhythm: Optional[str] = None,
@@ -363,8 +366,8 @@ class EditDistanceRanker:
 
     def shift_free_scores(
         self,
-        query: Sequence[Optional[int]],
-        durations: Optional[Sequence[float]] = None,
+        query: Pitches,
+        durations: Optional[Durations] = None,
         meter: Optional[str] = None,
         rhythm: Optional[str] = None,
         candidates: int = SHIFT_CANDIDATES,
@@ -435,8 +438,8 @@ class EditDistanceRanker:
 
     def _transposed_scores(
         self,
-        query: Sequence[Optional[int]],
-        durations: Optional[Sequence[float]],
+        query: Pitches,
+        durations: Optional[Durations],
         penalty,
         rotation_penalty: float,
         spelling: Optional[np.ndarray] = None,
@@ -484,9 +487,7 @@ class EditDistanceRanker:
         wanted = table.get(value, -2)
         return penalty * ((known != wanted) & (known != -1))
 
-    def _add_eighths(
-        self, out: np.ndarray, query: Sequence[Optional[int]], durations: Sequence[float]
-    ) -> np.ndarray:
+    def _add_eighths(self, out: np.ndarray, query: Pitches, durations: Durations) -> np.ndarray:
         eighths = eighth_sequence(query, durations, self.fold_octave)[: self.max_query]
         gallery = self.eighths
         if self.rerank is not None and self.rerank < len(out):
@@ -497,9 +498,9 @@ class EditDistanceRanker:
 
     def rank_titles(
         self,
-        query: Sequence[Optional[int]],
+        query: Pitches,
         k: int = 10,
-        durations: Optional[Sequence[float]] = None,
+        durations: Optional[Durations] = None,
         meter: Optional[str] = None,
         mode: Optional[str] = None,
         rhythm: Optional[str] = None,

@@ -13,7 +13,7 @@ queries longer than one machine word (`semiglobal_distances_dp`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -29,6 +29,8 @@ __all__ = [
 PAD = 255  # gallery padding code: never equal to a query code (codes are 0..254)
 MAX_WORD_QUERY = 64  # longest query the one-word bit-vector scan takes
 _BLOCK = 8  # code block of one rotation: letter + 8 x rotation (slot 7 never matches)
+# symbols 0..254 as a list or a numpy array (the ranker passes both)
+Symbols = Union[Sequence[int], np.ndarray]
 
 
 class PaddedGallery:
@@ -40,7 +42,8 @@ class PaddedGallery:
     one column each: a scan then takes at most `window` steps instead of the longest tune's
     length (a few tunes of 1,500+ notes cost more numpy call overhead than all the others).
     Exact for queries whose alignments span at most `overlap + 1` symbols, which holds for any
-    query of up to `overlap // 2` symbols (an alignment covers at most twice the query).
+    query of up to `overlap // 2` symbols (an alignment covers at most twice the query). Each
+    sequence is a list or a numpy array of symbols 0..254.
 
     >>> g = PaddedGallery([[1, 2], [3, 4, 5]])
     >>> g.codes.shape, g.lengths.tolist(), g.order.tolist()
@@ -50,7 +53,7 @@ class PaddedGallery:
     """
 
     def __init__(
-        self, sequences: Sequence[Sequence[int]], window: Optional[int] = None, overlap: int = 128
+        self, sequences: Sequence[Symbols], window: Optional[int] = None, overlap: int = 128
     ) -> None:
         if window is not None and not 0 < overlap < window:
             raise ValueError(f"need 0 < overlap < window, got {overlap}, {window}")
@@ -113,7 +116,7 @@ class PaddedGallery:
         return out
 
 
-def _check_query(query: Sequence[int]) -> np.ndarray:
+def _check_query(query: Symbols) -> np.ndarray:
     q = np.asarray(query, dtype=np.int64).reshape(-1)
     if q.size == 0:
         raise ValueError("empty query")
@@ -268,7 +271,7 @@ def rotation_distances(
     return out
 
 
-def semiglobal_distances_dp(query: Sequence[int], gallery: PaddedGallery) -> np.ndarray:
+def semiglobal_distances_dp(query: Symbols, gallery: PaddedGallery) -> np.ndarray:
     """Same result as `semiglobal_distances` by the row DP, for queries of any length.
 
     Rows follow the query; within a row an insertion chain D[i][j] = min(A[j], D[i][j-1] + 1) is
@@ -290,7 +293,7 @@ def semiglobal_distances_dp(query: Sequence[int], gallery: PaddedGallery) -> np.
     return gallery.unsort(d.min(axis=0).astype(np.int64))
 
 
-def semiglobal_distances(query: Sequence[int], gallery: PaddedGallery) -> np.ndarray:
+def semiglobal_distances(query: Symbols, gallery: PaddedGallery) -> np.ndarray:
     """Edit distance of `query` to its best-matching substring of every gallery sequence.
 
     Unit costs for substitution, insertion and deletion; the query may start and end anywhere in

@@ -7,7 +7,7 @@ import argparse
 import glob
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 from accelerate import Accelerator
@@ -245,7 +245,8 @@ class LengthGroupedBatchSampler:
     batch_size``, each mega-batch is sorted by length (longest first) and cut into batches, and
     the batch order is permuted again; so padding stays small while every epoch differs. Without
     ``shuffle`` all tunes are sorted by length (evaluation). Like `torch.utils.data.BatchSampler`,
-    every batch is full except the last.
+    every batch is full except the last. ``lengths`` holds one length per tune, a list or a
+    numpy array (the ``length`` column, `column_array`).
 
     With ``num_processes`` > 1 (data-parallel training, each process taking every
     ``num_processes``-th batch) the epoch is cut into a whole number of rounds, one batch per
@@ -264,7 +265,7 @@ class LengthGroupedBatchSampler:
 
     def __init__(
         self,
-        lengths: Sequence[int],
+        lengths: Union[Sequence[int], np.ndarray],
         batch_size: int,
         *,
         shuffle: bool = True,
