@@ -196,11 +196,11 @@ class ConstraintTables:
         self.tie_id, self.open_id, self.close_id = lookup.get("-"), lookup.get("["), lookup.get("]")
 
     def dur_allowed(
-        self, target: Fraction | tuple, offset: Fraction, factor: Fraction = 1
+        self, target: Fraction | tuple, offset: Fraction | int, factor: Fraction | int = 1
     ) -> np.ndarray:
         """Bool over the dur vocabulary: lengths ``d`` with ``offset + factor * d`` on a grid
         offset from which ``target`` (a bar length, or a tuple of them: any one) stays
-        reachable."""
+        reachable (``offset`` and ``factor``: a Fraction or an int, e.g. the plain factor 1)."""
         key = (target, offset, factor)
         mask = self._dur_cache.get(key)
         if mask is None:

@@ -44,12 +44,13 @@ def special_ids(model: Any) -> tuple[int, int, int]:
 def per_tune_nll(
     logits: torch.Tensor,
     dur_logits: torch.Tensor,
-    labels: torch.LongTensor,
+    labels: torch.Tensor,
     ignored_dur_ids: Sequence[int] = (0, 1, 2),
 ) -> torch.Tensor:
     """``(batch, 6)`` per tune: summed NLL of main, main targets, summed NLL of dur, dur targets,
     correct main argmax, correct dur argmax. Same targets as the model's loss: the scores at row t
-    predict the labels of row t+1; -100 and special dur ids are ignored."""
+    predict the labels of row t+1 (``labels``: int64 ``(batch, seq, 2)``, main and dur ids); -100
+    and special dur ids are ignored."""
     main_t = labels[:, 1:, 0]  # (batch, seq - 1)
     dur_t = labels[:, 1:, 1]
     for special in ignored_dur_ids:

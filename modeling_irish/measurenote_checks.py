@@ -184,7 +184,10 @@ def upload_saved_folder(
     if not os.path.exists(readme):
         tags = [tags] if isinstance(tags, str) else list(tags or [])
         tags = list(dict.fromkeys([*(model.model_tags or []), *tags]))
-        hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
+        # transformers hints token as str | None, but only forwards it to hf_hub_download,
+        # which takes True too (the saved token, as for create_repo above)
+        card = hub.create_and_tag_model_card(repo_id, tags or None, token=token)  # type: ignore[arg-type]
+        card.save(readme)
     additions = saved_file_additions(save_directory, files_timestamps)
     _make_branch(api, repo_id, revision, token, create_pr)
     uploaded = [op.path_in_repo for op in additions]

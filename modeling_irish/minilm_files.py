@@ -194,7 +194,7 @@ def remove_minilm_license_files(save_directory: Union[str, os.PathLike]) -> list
     return removed
 
 
-def remove_minilm_tokenizer_folder(folder: Union[str, os.PathLike]) -> list[str]:
+def remove_minilm_tokenizer_folder(folder: Union[str, os.PathLike[str]]) -> list[str]:
     """Remove ``folder``, a save folder's ``title_tokenizer/``, where it is the tokenizer a
     MiniLM model saved there before wrote (`minilm_tokenizer_files`), so that a model saved over
     it without a MiniLM title tower (a char GRU) leaves no files of another model. Any other
@@ -214,11 +214,12 @@ def remove_minilm_tokenizer_folder(folder: Union[str, os.PathLike]) -> list[str]
     return names
 
 
-def minilm_tokenizer_files(folder: Union[str, os.PathLike]) -> Optional[list[str]]:
+def minilm_tokenizer_files(folder: Union[str, os.PathLike[str]]) -> Optional[list[str]]:
     """The sorted names of the files in ``folder`` where it is a tokenizer that a MiniLM model's
     save wrote: a folder (not a link) of files (no links, no folders) of the names a tokenizer's
     save writes (`TOKENIZER_SAVE_FILES`), whose ``tokenizer_config.json`` names BERT's tokenizer
-    (`MINILM_TOKENIZER_CLASSES`); None for any other."""
+    (`MINILM_TOKENIZER_CLASSES`); None for any other. ``folder`` is a str path or a
+    `pathlib.Path` (names are str; a bytes path is not supported)."""
     if os.path.islink(folder) or not os.path.isdir(folder):
         return None
     with os.scandir(folder) as found:

@@ -48,7 +48,10 @@ def upload_saved_folder(
     readme = os.path.join(save_directory, "README.md")
     if not os.path.exists(readme):
         tags = [tags] if isinstance(tags, str) else list(tags or [])
-        hub.create_and_tag_model_card(repo_id, tags or None, token=token).save(readme)
+        # transformers hints token as str | None, but only forwards it to hf_hub_download,
+        # which takes True too (the saved token, as for create_repo above)
+        card = hub.create_and_tag_model_card(repo_id, tags or None, token=token)  # type: ignore[arg-type]
+        card.save(readme)
     return tokenizer._upload_modified_files(
         save_directory,
         repo_id,
