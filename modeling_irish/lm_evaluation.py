@@ -251,28 +251,28 @@ def _score_tunes(
 
     total = len(texts) if isinstance(texts, Sized) else None
     items = tqdm(texts, total=total, desc="scoring", unit="tune", disable=not progress)
-    for n, item in enumerate(items, 1):  # a text, or a `RawTune` of the command line
-        try:
-            if getattr(item, "unreadable", ""):  # a dump row that gives no tune
-                raise AbcParseError(item.unreadable)
-            enc = tokenizer.encode_tune(getattr(item, "text", item))
-        except AbcParseError as err:
-            where = item.locate(err) if hasattr(item, "locate") else str(err)
-            reason = getattr(item, "unreadable", "") or skip_reason(err)
-            said.warn(_SKIPPED, reason, "skipped a tune: %s", where)
-            continue
-        warnings = enc.tune.warnings
-        if hasattr(item, "own_warnings"):  # a RawTune: not what its file said once
-            warnings = item.own_warnings(warnings)
-        if warnings:
-            _warn_changed(said, _tune_place(item, n), enc.tune, warnings)
-        unknown.add(enc.unknown_values())
-        features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
-        if len(features) == batch_size:
+    with said:  # its summary counts 'so far (interrupted)' when Ctrl-C stops the scoring
+        for n, item in enumerate(items, 1):  # a text, or a `RawTune` of the command line
+            try:
+                if getattr(item, "unreadable", ""):  # a dump row that gives no tune
+                    raise AbcParseError(item.unreadable)
+                enc = tokenizer.encode_tune(getattr(item, "text", item))
+            except AbcParseError as err:
+                where = item.locate(err) if hasattr(item, "locate") else str(err)
+                reason = getattr(item, "unreadable", "") or skip_reason(err)
+                said.warn(_SKIPPED, reason, "skipped a tune: %s", where)
+                continue
+            warnings = enc.tune.warnings
+            if hasattr(item, "own_warnings"):  # a RawTune: not what its file said once
+                warnings = item.own_warnings(warnings)
+            if warnings:
+                _warn_changed(said, _tune_place(item, n), enc.tune, warnings)
+            unknown.add(enc.unknown_values())
+            features.append({"input_ids": enc.input_ids, "measure_numbers": enc.measure_numbers})
+            if len(features) == batch_size:
+                flush()
+        if features:
             flush()
-    if features:
-        flush()
-    said.close()
     for line in unknown.messages():
         logger.warning("%s", line)
     scored = torch.cat(rows) if rows else torch.zeros(0, 6, dtype=torch.float64)

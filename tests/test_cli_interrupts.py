@@ -82,3 +82,19 @@ def test_check_stopped_by_ctrl_c_counts_its_warnings_so_far(tmp_path, monkeypatc
         said[-1]
         == "... and 3 more tune warnings 'text not read' (not shown); 6 so far (interrupted)"
     )
+
+
+def test_evaluate_lm_stopped_by_ctrl_c_counts_its_skips_so_far(tmp_path, monkeypatch, caplog):
+    """evaluate-lm stopped by Ctrl-C closed its warnings only on a normal end: the tunes it
+    skipped past the first few were never counted. They are now, so far, as transpose does."""
+    from helpers import save_tiny_measurenote
+
+    from modeling_irish import lm_evaluation
+
+    model = save_tiny_measurenote(tmp_path / "m", TUNES)
+    book = tmp_path / "b.abc"
+    book.write_text("".join(f"X:{i}\nT:Bad {i}\nK:G\nA]B|\n\n" for i in range(1, 11)), "utf-8")
+    _ctrl_c_on_call(monkeypatch, lm_evaluation, "skip_reason", 9)  # 8 skipped, 5 shown
+    assert irish_tune.main(["evaluate-lm", "--model", str(model), str(book)]) == 130
+    said = warnings_of(caplog, "modeling_irish.lm_evaluation")
+    assert said[-1].startswith("... and 3 more skipped tunes (not shown); 8 so far (interrupted)")
