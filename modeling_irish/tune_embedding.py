@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Optional, Union
 
@@ -78,8 +78,7 @@ def read_tunes(
     """
     bar = {"desc": desc, "unit": " tunes", "disable": desc is None}
     if isinstance(corpus, (str, os.PathLike)):
-        raws = iter_raw_tunes(str(corpus), unreadable)
-        return [_record(raw.text, raw) for raw in tqdm(raws, **bar)]
+        return _counted_records(iter_raw_tunes(str(corpus), unreadable), bar)
     items = list(corpus)
     if items and all(isinstance(item, RawTune) for item in items):  # a text's, `text_tunes`
         return [_record(raw.text, raw) for raw in items]
@@ -90,7 +89,19 @@ def read_tunes(
         ]
     if items and isinstance(items[0], str) and "\n" in items[0]:
         return [_record(text) for text in items]
-    return [_record(raw.text, raw) for raw in tqdm(iter_raw_tunes(items, unreadable), **bar)]
+    return _counted_records(iter_raw_tunes(items, unreadable), bar)
+
+
+def _counted_records(raws: Iterable[RawTune], bar: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `_record` of each tune of ``raws``, counted on a tqdm bar made with ``bar`` as each
+    is read: a bar closed by Ctrl-C shows the tunes read so far (one wrapping the iterable
+    counts them only when the loop ends, and said "0 tunes")."""
+    records = []
+    with tqdm(**bar) as progress:
+        for raw in raws:
+            records.append(_record(raw.text, raw))
+            progress.update()
+    return records
 
 
 def gives_no_tune(record: dict[str, Any]) -> str:

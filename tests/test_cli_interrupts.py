@@ -25,7 +25,8 @@ def _ctrl_c_on_call(monkeypatch, module, name: str, call: int) -> None:
 
 def test_index_stopped_by_ctrl_c_closes_its_bar_before_saying_so(tmp_path, monkeypatch, capsys):
     """The "Reading tunes" bar, iterated in a loop, was closed when the stopped loop's frame
-    was freed: after "irish-tune index: interrupted", and drawn once more below that line."""
+    was freed: after "irish-tune index: interrupted", and drawn once more below that line; and
+    it counted the tunes only at the loop's end, so that it closed on "0 tunes"."""
     from modeling_irish import tune_embedding
     from tokenization.tokenization_abc import AbcTokenizer
 
@@ -38,6 +39,8 @@ def test_index_stopped_by_ctrl_c_closes_its_bar_before_saying_so(tmp_path, monke
     assert irish_tune.main(argv) == 130
     err = capsys.readouterr().err
     assert "Reading tunes" in err  # the bar was drawn (shown off a terminal too)
+    # closed where it stopped: the two tunes read, not "0 tunes" (counted at the loop's end)
+    assert err.rsplit("\r", 1)[-1].startswith("Reading tunes: 2 tunes ["), err  # its last draw
     assert err.endswith("irish-tune index: interrupted\n"), err
     assert not out.exists()
 
