@@ -100,21 +100,21 @@ _warned: set[str] = set()
 def _warn_skipped(checkpoint: str, why: str) -> None:
     """Say once that "latest" passes over ``checkpoint``, and ``why`` (what is unreadable in
     it)."""
-    _warn_once(
+    warn_once(
         checkpoint,
         f"skipping checkpoint {checkpoint}: {why}; resuming the newest readable checkpoint",
     )
 
 
-def _warn_once(checkpoint: str, warning: str) -> None:
-    """Print ``warning`` about ``checkpoint`` unless one about it was printed already (the
-    checks run more than once), by the first process of a launch only: every process reads
-    the flags, before accelerate starts."""
+def warn_once(about: str, warning: str) -> None:
+    """Print ``warning`` on stderr unless one ``about`` the same thing (a checkpoint's path, or
+    another key) was printed already (the checks run more than once), by the first process of
+    a launch only: every process reads the flags, before accelerate starts."""
     from training.arguments import first_process  # arguments imports this module (run_resume's)
 
-    if checkpoint not in _warned and first_process():
+    if about not in _warned and first_process():
         print(f"warning: {warning}", file=sys.stderr)
-    _warned.add(checkpoint)
+    _warned.add(about)
 
 
 def no_checkpoint_error(output_dir: str) -> str:
@@ -241,7 +241,7 @@ def check_newest_checkpoint(path: str, completed: int, output_dir: str) -> None:
         if why is None:
             newer.append(name)
             continue
-        _warn_once(
+        warn_once(
             checkpoint,
             f"leaving checkpoint {checkpoint} as it is: it is later than {path}, but {why}, so "
             f"it cannot be resumed; training on from {path} (a checkpoint the run saves as "
@@ -520,4 +520,5 @@ __all__ = [
     "read_training_state",
     "resumed_checkpoint",
     "state_file_problem",
+    "warn_once",
 ]

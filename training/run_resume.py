@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from training.checkpoints import (  # those in __all__ re-exported: the other modules' imports
     RANDOM_STATES_FILE,
     TRAINING_STATE_FILE,
-    _warn_once,
     check_newest_checkpoint,
     check_random_states,
     check_same_processes,
@@ -27,6 +26,7 @@ from training.checkpoints import (  # those in __all__ re-exported: the other mo
     put_back_replaced_checkpoints,
     read_training_state,
     resumed_checkpoint,
+    warn_once,
 )
 from training.common import (
     UsageError,
@@ -319,7 +319,7 @@ def warn_of_replaced_run(path: str, completed: int, output_dir: str) -> None:
     finished = int(_read_results(output_dir).get("train_steps") or 0)
     if finished <= completed:
         return
-    _warn_once(
+    warn_once(
         f"{output_dir}:finished",
         f"{output_dir} holds a run finished at update {finished}, and training on from "
         f"{path} ({completed} updates) replaces it: the model, model card and "
