@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -373,18 +374,22 @@ def _warn_not_as_written(raw: RawTune, said: CappedWarnings) -> None:
     warn_not_as_written(said, raw.name, changed)
 
 
-def _read_corpus(path: str, limit: int | None) -> list[list]:
-    """The normalised tokens of the ``--train`` tunes: any source the other commands read (a
-    tunebook, a folder, a thesession dump, a music21 book, ``-``)."""
+def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
+    """The normalised tokens of the ``--train`` tunes (any source the other commands read: a
+    tunebook, a folder, a thesession dump, a music21 book, ``-``), and how many of its tunes
+    (up to the ``limit`` read) could not be read: said in one line on stderr, the first named,
+    all counted by reason (`skip_reason`; a dump row's that gives no tune: its own)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
+    from tokenization.capped_warnings import by_kind, skip_reason
     from tokenization.keys import normalise_tune
 
-    tunes, skipped, without = [], [], []
+    tunes, skipped, without, reasons = [], [], [], Counter()
     for item in tune_texts([path], without):
         try:
             tune = parse_abc(getattr(item, "text", item))
         except AbcParseError as err:
             skipped.append(item.locate(err) if hasattr(item, "locate") else str(err))
+            reasons[getattr(item, "unreadable", "") or skip_reason(err)] += 1
             continue
         tunes.append(normalise_tune(tune).tokens)
         if limit and len(tunes) >= limit:
@@ -396,10 +401,10 @@ def _read_corpus(path: str, limit: int | None) -> list[list]:
     if skipped:
         print(
             f"evaluate-generation: {len(skipped)} unreadable tunes of {path} left out of the "
-            f"training side (first: {skipped[0]})",
+            f"training side (first: {skipped[0]}), by reason: {by_kind(reasons)}",
             file=sys.stderr,
         )
-    return tunes
+    return tunes, len(skipped)
 
 
 def run_evaluate_generation(args: argparse.Namespace) -> int:
@@ -411,10 +416,12 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     # the first batch is sampled here: a refused model or request (--key, --meter...) is said
     # in a second, before the --train corpus is read (tens of seconds for a large one)
     sampled = _sample_all(args, generator)
-    corpus = _read_corpus(args.train, args.max_train_tunes) if args.train else None
+    corpus, skipped = _read_corpus(args.train, args.max_train_tunes) if args.train else (None, 0)
     metrics = generation_metrics(
         list(sampled), corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
     )
+    if corpus is not None:  # how many training tunes the figures compare with, and left out
+        metrics.update(train_tunes=len(corpus), train_skipped=skipped)
     if args.json:
         print_json(metrics, "evaluate-generation")
     else:

@@ -359,6 +359,27 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
         assert json.loads(capsys.readouterr().out)["num_tunes"] == 1
 
 
+def test_cli_evaluate_generation_counts_the_train_tunes_it_could_not_read(
+    model_dir, tmp_path, capsys
+):
+    """--train's unreadable tunes were named by the first alone, without why, and the --json
+    output did not say how many training tunes the figures compared with, or left out."""
+    from modeling_irish.cli import main
+
+    train = tmp_path / "train.abc"
+    bad = "".join(f"X:{i}\nT:Bad {i}\nK:G\nA]B|\n\n" for i in (8, 9))
+    train.write_text(bad + "\n".join(TRAIN), encoding="utf-8")
+    argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
+    more = ["--train", str(train), "--num-tunes", "1", "--num-bars", "4"]
+    assert main([*argv, *more]) == 0
+    out, err = capsys.readouterr()
+    metrics = json.loads(out)
+    assert (metrics["train_tunes"], metrics["train_skipped"]) == (len(TRAIN), 2)
+    reason = "by reason: {\"AbcParseError: ']' without a chord\": 2}"
+    assert f"2 unreadable tunes of {train} left out of the training side (first: " in err
+    assert err.rstrip().endswith(reason), err
+
+
 def test_cli_evaluate_generation_checks_the_request_before_reading_train(
     model_dir, tmp_path, capsys, monkeypatch
 ):

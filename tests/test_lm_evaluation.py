@@ -257,10 +257,18 @@ def test_dump_rows_that_give_no_tune_are_skipped_tunes(model_dir, tmp_path, caps
     assert report.tunes == 4 and loaded["read"] == 4
     assert f"skipped a tune: {dump} row 4: dump row that is not an object (str)" in caplog.text
     # evaluate-generation --train reads the same tunes: three it could not read
-    assert len(_read_corpus(dump, None)) == 1
+    tunes, skipped = _read_corpus(dump, None)
+    assert (len(tunes), skipped) == (1, 3)
     err = capsys.readouterr().err
     first = f"(first: {dump} row 2: dump row without ABC text in 'abc')"  # not "no notes"
     assert f"3 unreadable tunes of {dump} left out of the training side {first}" in err
+    # and why, each reason counted, as the loader's report counts them
+    reasons = {
+        "dump row without ABC text in 'abc'": 1,
+        "AbcParseError: ']' without a chord": 1,
+        "dump row that is not an object (str)": 1,
+    }
+    assert f"training side {first}, by reason: {reasons}\n" in err
 
 
 def test_a_dump_of_rows_without_tunes_is_refused_before_the_model_loads(tmp_path, capsys):
