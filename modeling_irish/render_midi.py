@@ -5,16 +5,20 @@ render's messages."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
 from .music21_stderr import music21_said
 from .render_playing import (
+    _start_times,
     _tempo_marks,
+    _unfolded,
     header_clef_octave,
     played_events,
     played_notes,
@@ -23,6 +27,9 @@ from .render_playing import (
     played_voice,
 )
 from .render_svg import RenderError, _tune_lines, read_for_render
+
+if TYPE_CHECKING:
+    from tokenization.abc_parser import AbcTune
 
 __all__ = ["MIDI_LONGEST_WAIT", "to_midi", "tune_label"]
 
@@ -51,9 +58,10 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
     ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
     each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
-    (``Q:"Slower"``) is said in a warning and changes nothing. The file's time signature is the
-    header's meter, none for free meter or one MIDI cannot write (``M:3/5``: a warning,
-    `_midi_meter`; readers take 4/4).
+    (``Q:"Slower"``) is said in a warning and changes nothing. The file's time and key
+    signatures are the header's meter and key, and change where the body's do (``[M:3/4]``,
+    ``[K:G]``, as field lines too; `_signature_marks`); none for free meter or one MIDI cannot
+    write (``M:3/5``: a warning, `_midi_meter`; readers take 4/4, or keep the one before).
     Raises `RenderError` when the tune cannot be read, when a note or rest is too long for MIDI
     (`_check_waits`; nothing is written) or music21 cannot write the file; an `OSError` in
     writing it (a full disk) is
@@ -75,9 +83,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         (start, music21.tempo.MetronomeMark(number=bpm))
         for start, bpm in _tempo_marks(tune, tempo, label, spans)
     ]
-    meter = _midi_meter(tune.meter, label)
-    if meter is not None:  # the header's, for readers of the file
-        placed.append((Fraction(0), music21.meter.TimeSignature(meter)))
+    signatures = _signature_marks(tune, spans, label)  # for readers of the file
+    placed += signatures
     events = played_events(tune.tokens, spans)
     notes = _transposed(played_notes(events), played_transpose(tune, label))
     for field in _body_transposes(abc):
@@ -105,7 +112,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
         try:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
-            if meter is None:  # not music21's 4/4 of a stream without one
+            if not any(isinstance(s, music21.meter.TimeSignature) for _, s in signatures):
+                # not music21's 4/4 of a stream without one
                 _drop_time_signatures(midi)
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
@@ -126,9 +134,10 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     return path
 
 
-def _midi_meter(meter: str | None, label: str) -> str | None:
-    """The time signature the MIDI of the tune ``label`` gives its readers: the header's
-    meter (`AbcTune.meter`, ``N/D``; ``C`` and ``C|`` as 4/4 and 2/2), none for free meter.
+def _midi_meter(meter: str | None, label: str, in_body: bool = False) -> str | None:
+    """The time signature the MIDI of the tune ``label`` gives its readers for a meter: the
+    header's (`AbcTune.meter`) or, ``in_body``, a change of it (`AbcTune.meter_changes`)
+    (``N/D``; ``C`` and ``C|`` as 4/4 and 2/2), none for free meter.
     A MIDI time signature's denominator is a power of two (it is written as its exponent):
     ABC's other meters (``M:3/5``, which music21 wrote as 3/4 unsaid) have none, which is
     said in a warning; the notes play as written all the same.
@@ -141,13 +150,66 @@ def _midi_meter(meter: str | None, label: str) -> str | None:
         return None
     if int(meter.partition("/")[2]).bit_count() != 1:  # the reader's N/D, each 1 to 64
         logger.warning(
-            "%s: M:%s has no MIDI time signature (its denominator is not a power of two): the "
-            "MIDI gives none (its readers take 4/4); the notes play as written",
+            "%s: M:%s%s has no MIDI time signature (its denominator is not a power of two): "
+            "the MIDI gives none (%s); the notes play as written",
             label,
             meter,
+            " in the body" if in_body else "",
+            "its readers keep the one before" if in_body else "its readers take 4/4",
         )
         return None
     return meter
+
+
+def _signature_marks(
+    tune: AbcTune, spans: Sequence[tuple[int, int]], label: str
+) -> list[tuple[Fraction, object]]:
+    """``(start in quarter notes, music21 key or time signature)`` of each signature the MIDI
+    of ``tune`` writes, played in the ``spans`` (`played_spans`): the header's key and meter
+    (`_key_signature`, `_midi_meter`) at 0, then, each time playing (`played_order`) reaches a
+    token under another key or meter than the last written, that one (`AbcTune.key_changes`,
+    `AbcTune.meter_changes`, where MusicXML writes them, `_signature_changes`): the signature
+    of the notes played, as the reader pitched them in written order, so a repeat back past a
+    change goes back to the signature before it. A meter MIDI cannot write (``M:3/5``) is said
+    (`_midi_meter`) and none is written there; readers keep the one before."""
+    import music21
+
+    from .render_musicxml import _key_signature
+
+    keys = [(at, _key_signature(key)) for at, key in [(0, tune.key), *tune.key_changes]]
+    header = _midi_meter(tune.meter, label)
+    meters = [(0, header)] + [(at, _midi_meter(m, label, True)) for at, m in tune.meter_changes]
+    signed = [(at, music21.meter.TimeSignature(m) if m else None) for at, m in meters]
+    bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
+    order = [i for run in _unfolded(bars, spans) for i in run]
+    starts = _start_times([tune.tokens[i] for i in order])
+    marks: list[tuple[Fraction, object]] = []
+    for changes in (keys, signed):
+        in_force = _in_force(changes, len(tune.tokens))
+        last = None
+        for start, i in zip(starts, order):
+            if in_force[i] is not None and in_force[i] is not last:
+                last = in_force[i]  # a copy written: a stream holds an element once
+                marks.append((start, copy.deepcopy(last)))
+    return marks
+
+
+def _in_force(changes: Sequence[tuple[int, object]], size: int) -> list[object]:
+    """For each of ``size`` tokens, the last of ``changes`` (``(token index it comes before,
+    value)`` in token order) at or before it; None before the first, and where the last is
+    None (a meter MIDI cannot write: nothing is in force to write).
+
+    >>> _in_force([(0, "a"), (2, "b"), (2, "c"), (3, None)], 4)
+    ['a', 'a', 'c', None]
+    """
+    out: list[object] = []
+    n, value = 0, None
+    for i in range(size):
+        while n < len(changes) and changes[n][0] <= i:
+            value = changes[n][1]
+            n += 1
+        out.append(value)
+    return out
 
 
 def _part_of(placed: Sequence[tuple[Fraction, object]]) -> object:
