@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import os
 import shutil
@@ -19,6 +17,7 @@ import numpy as np
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key, normalise_shift, transpose_tokens
 
+from .music21_stderr import music21_said
 from .tune_validation import validate_tune  # not .constraints, which imports torch (render)
 
 __all__ = [
@@ -313,12 +312,11 @@ def _score_events(items: list[Any]) -> list[tuple]:
 
 
 def reread_music21(tune: Any) -> bool:
-    """music21 reads the same pitches and durations, in order."""
-    import warnings
-
+    """music21 reads the same pitches and durations, in order. What it prints on stderr and
+    its Python warnings meanwhile are kept out of our output, for this thread only
+    (`music21_said`): other threads' printing and warnings go on as ever."""
     try:  # music21 writes beam warnings straight to stderr: keep them out of our output
-        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-            warnings.simplefilter("ignore")
+        with music21_said():
             theirs = music21_events(tune.abc)
     except Exception:  # noqa: BLE001 (music21 raises many kinds on bad input)
         return False
@@ -388,13 +386,11 @@ def sounding_events(tokens: Sequence[Any]) -> list[tuple]:
 
 def music21_sounding_events(abc: str) -> list[tuple]:
     """`music21_events` of ``abc``, merged as `merge_ties` says (music21's warnings, which it
-    writes to stderr, are kept out of ours; its exceptions are not caught)."""
-    import warnings
-
+    writes to stderr or gives as Python warnings, are kept out of ours, for this thread only,
+    `music21_said`; its exceptions are not caught)."""
     import music21
 
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
+    with music21_said():
         score = music21.converter.parse(abc, format="abc")
     return score_sounding_events(score)
 

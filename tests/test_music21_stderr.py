@@ -227,3 +227,49 @@ def test_music21s_python_warning_writing_musicxml_is_a_render_warning(
     said = [r.getMessage() for r in caplog.records]
     assert said == ["X:1 T:Reel: music21 said, writing MusicXML: score is not well-formed"]
     assert not recwarn.list
+
+
+@pytest.mark.parametrize("check", ["reread_music21", "music21_sounding_events"])
+def test_quality_checks_keep_music21_quiet_in_their_thread_only(
+    check, capsys, recwarn, monkeypatch
+):
+    """The quality checks that read a tune back with music21 keep what it prints and warns out
+    of the output, for their own thread: another thread's printing and warnings meanwhile (the
+    demo's workers) reach stderr and its caller, not hidden by a process-wide redirect or filter."""
+    import music21
+    from music21 import environment
+
+    from modeling_irish import quality
+
+    parsing, done = threading.Event(), threading.Event()
+    parse = music21.converter.parse
+
+    def parse_meanwhile(*args, **kwargs):  # music21 reading while another thread speaks
+        parsing.set()
+        _step(done)
+        environment.Environment("abcFormat").warn("music21's own remark")
+        warnings.warn("music21's own warning", UserWarning, stacklevel=1)
+        return parse(*args, **kwargs)
+
+    def other() -> None:
+        _step(parsing)
+        print("progress of another tune", file=sys.stderr)
+        warnings.warn("another tune's warning", UserWarning, stacklevel=1)
+        done.set()
+
+    monkeypatch.setattr(music21.converter, "parse", parse_meanwhile)
+    thread, failed = _in_thread(other)
+    if check == "reread_music21":
+        from tokenization.abc_parser import parse_abc
+
+        tune = parse_abc(REEL)
+        tune.abc = REEL
+        assert quality.reread_music21(tune)
+    else:
+        assert quality.music21_sounding_events(REEL)
+    thread.join(WAIT)
+    assert not failed, failed
+    err = capsys.readouterr().err
+    assert "progress of another tune" in err
+    assert "music21's own" not in err
+    assert [str(w.message) for w in recwarn] == ["another tune's warning"]
