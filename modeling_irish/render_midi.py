@@ -176,7 +176,7 @@ def _signature_marks(
 
     from .render_musicxml import _key_signature
 
-    keys = [(at, _key_signature(key)) for at, key in [(0, tune.key), *tune.key_changes]]
+    keys = [(at, _midi_key(_key_signature(k))) for at, k in [(0, tune.key), *tune.key_changes]]
     header = _midi_meter(tune.meter, label)
     meters = [(0, header)] + [(at, _midi_meter(m, label, True)) for at, m in tune.meter_changes]
     signed = [(at, music21.meter.TimeSignature(m) if m else None) for at, m in meters]
@@ -192,6 +192,26 @@ def _signature_marks(
                 last = in_force[i]  # a copy written: a stream holds an element once
                 marks.append((start, copy.deepcopy(last)))
     return marks
+
+
+def _midi_key(signature: object) -> object:
+    """The music21 key ``signature`` (`_key_signature`) as a MIDI key signature writes it: at
+    most 7 sharps or flats (the byte of any more is out of the standard's range), so one of
+    more (``K:D#``, 9 sharps) is written as its enharmonic key (E flat, 3 flats), its major or
+    minor mode kept; the notes are played as read all the same.
+
+    >>> import music21
+    >>> _midi_key(music21.key.Key("D#")), _midi_key(music21.key.Key("d#", "minor")).sharps
+    (<music21.key.Key of E- major>, 6)
+    """
+    import music21
+
+    sharps = signature.sharps
+    if -7 <= sharps <= 7:
+        return signature
+    same = music21.key.KeySignature(sharps - 12 if sharps > 0 else sharps + 12)
+    mode = getattr(signature, "mode", None)
+    return same.asKey(mode) if mode in ("major", "minor") else same
 
 
 def _in_force(changes: Sequence[tuple[int, object]], size: int) -> list[object]:

@@ -79,3 +79,12 @@ def test_a_meter_change_midi_cannot_write_is_said_and_the_one_before_holds(tmp_p
     assert len(said) == 1
     assert said[0].startswith("X:1 T:Odd: M:3/5 in the body has no MIDI time signature")
     assert "readers keep the one before" in said[0]
+
+
+def test_a_key_of_more_than_seven_sharps_or_flats_is_written_as_its_enharmonic(tmp_path):
+    # a MIDI key signature holds -7 to 7: K:D# (9 sharps) was written as 9, Fb (8 flats) as -8
+    from modeling_irish.render import to_midi
+
+    path = to_midi("X:1\nL:1/8\nK:D#\nDEF|[K:Fb]DEF|[K:G#m]DEF|]\n", str(tmp_path / "k.mid"))
+    keys = [what for _, what in _signatures(path) if what.startswith("K:")]
+    assert keys == ["K:-3", "K:4", "K:5m"]  # E flat, E, and G# minor as it is
