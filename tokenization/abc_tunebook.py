@@ -59,6 +59,9 @@ _I_DIRECTIVE_RE = re.compile(r"\s*%%((?:linebreak|propagate-accidentals)\b[^%]*)
 #: how far a bar's accidental reaches by ``propagate-accidentals`` (ABC 2.1 §11.3): its note
 #: alone, its octave, or its letter in every octave (the default)
 PROPAGATE_ACCIDENTALS = ("not", "octave", "pitch")
+#: an abc2midi ``%%MIDI`` directive (``%%MIDI program 73``), the same as the ``I:MIDI`` field: a
+#: file header's applies to every tune (abc2midi), so it is written in as that field
+_MIDI_DIRECTIVE_RE = re.compile(r"\s*%%(MIDI\b[^%]*)")
 
 
 def file_header_fields(text: str) -> list[tuple[str, str]]:
@@ -66,7 +69,8 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     (ABC 2.1 §2.2.2): the field lines before the first ``X:`` line, in blocks made only of
     field and comment lines (free text around them is not a header). ``X T K P V W w`` do not
     carry over. A ``%%linebreak`` or ``%%propagate-accidentals`` directive is given as the
-    ``I:`` field it equals (`directive_fields`).
+    ``I:`` field it equals (`directive_fields`), and so is a ``%%MIDI`` one (``%%MIDI program
+    73`` as ``I:MIDI program 73``: `render` plays it in every tune, as abc2midi does).
 
     >>> file_header_fields("%abc-2.1\\nM:2/4\\nL:1/16\\nR:polka\\n\\nX:1\\nK:G\\nGA|")
     [('M', '2/4'), ('L', '1/16'), ('R', 'polka')]
@@ -85,7 +89,7 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
             found += [] if prose else block
             block, prose = [], False
             continue
-        directive = _I_DIRECTIVE_RE.match(raw)
+        directive = _I_DIRECTIVE_RE.match(raw) or _MIDI_DIRECTIVE_RE.match(raw)
         if directive:
             block.append(("I", directive[1].strip()))
             continue
@@ -211,17 +215,21 @@ def bang_is_line_break(values: Iterable[str]) -> bool:
 
 def _setting(letter: str, value: str) -> str:
     """What a header field sets, which a tune's own field of the same setting overrides: its
-    letter, for ``I:`` its directive (``I:linebreak !`` and ``I:abc-charset`` are two), for
+    letter, for ``I:`` its directive (``I:linebreak !`` and ``I:abc-charset`` are two; for
+    ``I:MIDI``, abc2midi's directive: ``I:MIDI program`` and ``I:MIDI gchord`` are two), for
     ``U:`` its symbol (``U: W = !trill!`` and ``U: T = !fermata!`` are two).
 
     >>> _setting("M", "6/8"), _setting("I", "linebreak !"), _setting("U", " W = !trill!")
     ('M', 'I:linebreak', 'U:W')
+    >>> _setting("I", "MIDI program 73")
+    'I:MIDI program'
     """
     if letter == "U":
         return "U:" + value.strip()[:1]
     if letter != "I":
         return letter
-    return "I:" + (value.split() or [""])[0]
+    words = value.split()
+    return "I:" + " ".join(words[:2] if words[:1] == ["MIDI"] else words[:1])
 
 
 def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
