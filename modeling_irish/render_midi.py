@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
 from .music21_stderr import music21_said
+from .render_directives import midi_program
 from .render_playing import (
     _start_times,
     _tempo_marks,
@@ -58,10 +59,14 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
     ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
     each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
-    (``Q:"Slower"``) is said in a warning and changes nothing. The file's time and key
-    signatures are the header's meter and key, and change where the body's do (``[M:3/4]``,
-    ``[K:G]``, as field lines too; `_signature_marks`); none for free meter or one MIDI cannot
-    write (``M:3/5``: a warning, `_midi_meter`; readers take 4/4, or keep the one before).
+    (``Q:"Slower"``) is said in a warning and changes nothing. The instrument is the General
+    MIDI program of the last ``%%MIDI program N`` before the music (a file header's too;
+    `midi_program`), else the player's default (a piano); the ``%%MIDI`` directives it does
+    not play (``gchord``, ``drone``, a program in the music...) are named in one warning. The
+    file's time and key signatures are the header's meter and key, and change where the body's
+    do (``[M:3/4]``, ``[K:G]``, as field lines too; `_signature_marks`); none for free meter or
+    one MIDI cannot write (``M:3/5``: a warning, `_midi_meter`; readers take 4/4, or keep the
+    one before).
     Raises `RenderError` when the tune cannot be read, when a note or rest is too long for MIDI
     (`_check_waits`; nothing is written) or music21 cannot write the file; an `OSError` in
     writing it (a full disk) is
@@ -85,6 +90,11 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     ]
     signatures = _signature_marks(tune, spans, label)  # for readers of the file
     placed += signatures
+    program = midi_program(abc, label)  # `%%MIDI program 73`: a program change at the start
+    if program is not None:
+        instrument = music21.instrument.Instrument()
+        instrument.midiProgram = program
+        placed.append((Fraction(0), instrument))
     events = played_events(tune.tokens, spans)
     notes = _transposed(played_notes(events), played_transpose(tune, label))
     for field in _body_transposes(abc):
