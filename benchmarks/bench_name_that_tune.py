@@ -55,7 +55,7 @@ from modeling_irish.retrieval_evaluation import (
     settings_ranker,
 )
 from modeling_irish.threads import torch_threads
-from modeling_irish.tune_embedding import _best_per_title, _encode_all, read_tunes
+from modeling_irish.tune_embedding import best_per_title, encode_all, read_tunes
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -194,7 +194,7 @@ def main() -> None:
     tokenizer = AbcTokenizer.from_pretrained(args.tokenizer)
     cropper = NoteCropper(tokenizer)
     records = read_tunes(args.corpus)
-    ids, kept = _encode_all(tokenizer, records)
+    ids, kept = encode_all(tokenizer, records)
     keys = [title_key(records[i]["title"]) or f"#{i}" for i in kept]
     index = {k: n for n, k in enumerate(dict.fromkeys(keys))}
     owner = np.array([index[k] for k in keys])
@@ -240,7 +240,7 @@ def main() -> None:
                 use(name)
                 begin = time.perf_counter()
                 scores = query_edit_scores(others.get(name, ranker), cropper, rows)
-                _best_per_title(scores, owner, len(index))
+                best_per_title(scores, owner, len(index))
                 times[name].append(1000 * (time.perf_counter() - begin))
                 if name not in ("pitch_classes", "written"):  # the others: the same scores
                     results.append(scores)

@@ -26,14 +26,14 @@ from irish_tune.json_output import json_dumps
 from modeling_irish.abc_corpus import title_key
 from modeling_irish.cli import abc_source, existing_folder, positive_int
 from modeling_irish.edit_distance import letter_sequence, pitch_sequence
-from modeling_irish.retrieval_evaluation import _protocol_queries, _query_rows
+from modeling_irish.retrieval_evaluation import excerpt_query_rows, protocol_queries
 from modeling_irish.semiglobal import (
     MAX_WORD_QUERY,
     PaddedGallery,
     rotation_distances,
     semiglobal_distances,
 )
-from modeling_irish.tune_embedding import _encode_all, read_tunes
+from modeling_irish.tune_embedding import encode_all, read_tunes
 from modeling_irish.tune_title_data import NoteCropper, setting_key
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -72,7 +72,7 @@ def nearest_distances(
     (`rotations`: on diatonic letters, the best of the 7 rotations)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = _encode_all(tokenizer, titled)
+    ids, kept = encode_all(tokenizer, titled)
     owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept])
     symbols = letter_sequence if rotations else pitch_sequence
     gallery = PaddedGallery([symbols(cropper.pitches(x)) for x in ids], 256, 128)
@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> dict:
     tokenizer = AbcTokenizer.from_pretrained(args.tokenizer)
     queries = read_tunes(args.queries)
     train = training_settings(read_tunes(args.train), queries)
-    _, key_index, kept, _ = _protocol_queries(train, queries, "known")
-    rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
+    _, key_index, kept, _ = protocol_queries(train, queries, "known")
+    rows, readable = excerpt_query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
     if not rows:
         raise SystemExit(
             f"retrieval_ceiling.py: no query of {args.queries} is a readable setting of a title "

@@ -46,13 +46,13 @@ from modeling_irish.edit_distance import EditDistanceRanker
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings
 from modeling_irish.retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from modeling_irish.retrieval_evaluation import (
-    _protocol_queries,
-    _query_rows,
+    excerpt_query_rows,
+    protocol_queries,
     query_edit_scores,
     titled_settings,
 )
 from modeling_irish.title_prior import HeaderTitlePrior
-from modeling_irish.tune_embedding import _encode_all, header_values, read_tunes
+from modeling_irish.tune_embedding import encode_all, header_values, read_tunes
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -121,7 +121,7 @@ def nearest_edits_per_note(tokenizer, train, rows) -> np.ndarray:
     """Per query: edits per excerpt note to the nearest titled training setting (pitch class per
     note only, no penalties): near 0 means the same melody is in training under another name."""
     cropper = NoteCropper(tokenizer)
-    ids, _ = _encode_all(tokenizer, train)
+    ids, _ = encode_all(tokenizer, train)
     ranker = EditDistanceRanker([cropper.pitches(x) for x in ids], list(range(len(ids))))
     return np.array([-ranker.scores(cropper.pitches(r[0])).max() for r in rows])
 
@@ -135,8 +135,8 @@ def main() -> None:
         queries = read_tunes(corpus["validation"])
     else:
         train, queries = development_split(train, args.dev)
-    display, key_index, kept, _ = _protocol_queries(train, queries, "unseen")
-    rows, readable = _query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
+    display, key_index, kept, _ = protocol_queries(train, queries, "unseen")
+    rows, readable = excerpt_query_rows(tokenizer, kept, args.excerpt_notes, args.seed)
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])
     scores, names, headers, query_headers, ms = setting_scores(tokenizer, train, rows)
     rhythms = [h["rhythm"] for h in headers]

@@ -148,9 +148,9 @@ def _load_runner(model_free: bool) -> Callable[[argparse.Namespace], int]:
         from modeling_irish.cli import run_command
 
         if not model_free:
-            from modeling_irish import _register_auto_classes
+            from modeling_irish import register_auto_classes
 
-            _register_auto_classes()  # once: a no-op when the import registered them
+            register_auto_classes()  # once: a no-op when the import registered them
     finally:
         importing_model_free = False
     return run_command

@@ -17,10 +17,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 # first: a user's own tokenization.py in the working folder would otherwise fail the import
-# of `_register_auto_classes` with "'tokenization' is not a package"; this names the file instead
+# of `register_auto_classes` with "'tokenization' is not a package"; this names the file instead
 from . import package_layout  # noqa: F401
 
-if TYPE_CHECKING:  # imported by `_register_auto_classes`, at import or on first use
+if TYPE_CHECKING:  # imported by `register_auto_classes`, at import or on first use
     from tokenization.tokenization_abc import AbcTokenizer
 
     from .configuration_measurenote import MeasureNoteConfig
@@ -30,9 +30,9 @@ if TYPE_CHECKING:  # imported by `_register_auto_classes`, at import or on first
 
 __version__ = "0.1.0"
 
-_registered = False  # by `_register_auto_classes`
+_registered = False  # by `register_auto_classes`
 
-# The names that `_register_auto_classes` imports (torch and transformers with them).
+# The names that `register_auto_classes` imports (torch and transformers with them).
 _MODEL_NAMES = frozenset(
     {
         "AbcTokenizer",
@@ -45,7 +45,7 @@ _MODEL_NAMES = frozenset(
 )
 
 
-def _register_auto_classes() -> None:
+def register_auto_classes() -> None:
     """Import the models, configs and tokenizer into this module and register them with the
     transformers Auto classes, for remote code and for ``pipeline("abc-generation")``. Once."""
     global AbcTokenizer, MeasureNoteConfig, MeasureNoteForCausalLM, MeasureNoteModel
@@ -102,7 +102,7 @@ def __getattr__(name: str) -> Any:
     ``help()``), imported on first use: `datasets` takes a second to import, and ``import
     modeling_irish`` does not need it."""
     if name in _MODEL_NAMES:
-        _register_auto_classes()
+        register_auto_classes()
         return globals()[name]
     if name == "load_abc_corpus":
         from .abc_corpus import load_abc_corpus
@@ -112,7 +112,7 @@ def __getattr__(name: str) -> Any:
 
 
 if not _model_free_import():
-    _register_auto_classes()
+    register_auto_classes()
 
 __all__ = [
     "AbcTokenizer",
@@ -123,4 +123,5 @@ __all__ = [
     "TuneTitleModel",
     "__version__",
     "load_abc_corpus",
+    "register_auto_classes",
 ]

@@ -28,33 +28,33 @@ from tokenization.corpus_rows import (  # BARS_SKIP_REASON: re-exported, its hom
 )
 from tokenization.worker_pool import WorkerPool
 
-from .abc_corpus_cache import (  # the on-disk cache (its key, _fingerprint, tests read here)
+from .abc_corpus_cache import (  # the on-disk cache (its key, cache_fingerprint, tests read here)
     AbcCorpusDict,
-    _cache_hit,
-    _fingerprint,
-    _load_cached,
-    _piped,
-    _write_aside,
+    cache_fingerprint,
+    cache_hit,
+    load_cached,
+    piped_sources,
+    write_aside,
 )
 from .abc_sources import (  # noqa: F401 - re-exported: the loader's public reading API
     MUSIC21_COLLECTIONS,
     RawTune,
     SourceLike,
-    _sources,
     iter_abc_tunes,
     iter_raw_tunes,
     music21_collection_files,
     no_tune_reason,
     session_tune_text,
     source_files,
+    source_list,
 )
 from .corpus_keys import body_key, title_key  # noqa: F401 - re-exported: their home until it moved
 from .corpus_splits import (  # noqa: F401 - re-exported: the loader's split API
     SPLIT_METHODS,
     SPLIT_NAMES,
-    _check_ratios,
-    _check_seed,
-    _components,
+    check_ratios,
+    check_seed,
+    shared_key_components,
     split_groups,
 )
 from .file_utils import discard_folder, publish_directory
@@ -130,7 +130,7 @@ def _split_anchors(rows: list[dict[str, Any]], keys: list[set[str]]) -> list[lis
     from its file's name (``<file>:<X>``) anchors nothing in a group that has such an id, and
     else its normalised titles, or when untitled its bodies: renaming, moving or copying a
     tunebook, or reading it from a folder, must not move its tunes to another split."""
-    roots = _components(keys)
+    roots = shared_key_components(keys)
     named = {root for root, row in zip(roots, rows) if row["_named"]}
     anchors = []
     for row, row_keys, root in zip(rows, keys, roots):
@@ -353,7 +353,7 @@ def _read_corpus(
             "ABC corpus: the %s split%s %s empty: %d tunes in %d groups are too few for ratios %s "
             "(a group, the tunes linked by tune id, title or body, goes whole to one split)",
             " and ".join(empty), "s" if len(empty) > 1 else "", "are" if len(empty) > 1 else "is",
-            len(rows), len(set(_components(keys))), tuple(ratios),
+            len(rows), len(set(shared_key_components(keys))), tuple(ratios),
         )  # fmt: skip
     return dataset
 
@@ -464,9 +464,9 @@ def load_abc_corpus(
     >>> corpus["train"][0]["tune_id"], corpus["train"][0]["title"]
     ('1', "Cooley's")
     """
-    ratios = _check_ratios(split_ratios)
-    seed = _check_seed(seed)  # before the sources are read: parsing a corpus takes minutes
-    sources = _sources(source)
+    ratios = check_ratios(split_ratios)
+    seed = check_seed(seed)  # before the sources are read: parsing a corpus takes minutes
+    sources = source_list(source)
     if not sources:
         raise ValueError("no ABC sources given (an empty list): give at least one source")
     params = {"ratios": ratios, "seed": seed, "dedupe": dedupe, "min_notes": min_notes}
@@ -480,11 +480,11 @@ def load_abc_corpus(
         params["split_method"] = split_method
     params["sources"] = [str(s) for s in sources]
     cached = None
-    if cache_dir is not None and _piped(sources):
-        logger.info("ABC corpus not cached: %s is a pipe, read once", _piped(sources)[0])
+    if cache_dir is not None and piped_sources(sources):
+        logger.info("ABC corpus not cached: %s is a pipe, read once", piped_sources(sources)[0])
     elif cache_dir is not None:
-        cached = Path(cache_dir) / f"abc_corpus-{_fingerprint(sources, params)}"
-        loaded = _cache_hit(cached, report)
+        cached = Path(cache_dir) / f"abc_corpus-{cache_fingerprint(sources, params)}"
+        loaded = cache_hit(cached, report)
         if loaded is not None:
             return loaded
     report = {} if report is None else report
@@ -503,7 +503,7 @@ def load_abc_corpus(
     if cached is not None:
         # written aside and renamed: two processes may fill one cache folder at once; a rename
         # that fails deletes the folder at once (one that will not go is named in a warning)
-        tmp = _write_aside(dataset, cached, report, warnings)
+        tmp = write_aside(dataset, cached, report, warnings)
         try:
             publish_directory(tmp, cached, "abc_corpus_report.json")
         except BaseException:
@@ -511,6 +511,6 @@ def load_abc_corpus(
             raise
         # the saved copy, as every later call gets it: the same splits with the same datasets
         # fingerprints, so the tokenized cache keyed on them is hit from the second run on too
-        loaded = _load_cached(cached, report)
+        loaded = load_cached(cached, report)
         return dataset if loaded is None else loaded
     return dataset

@@ -22,7 +22,14 @@ from .abc_sources import SourceLike, source_files
 from .corpus_splits import SPLIT_NAMES
 from .file_utils import discard_folder, remove_directory
 
-__all__ = ["AbcCorpusDict"]  # and the cache helpers of `abc_corpus`, imported there by name
+__all__ = [
+    "AbcCorpusDict",
+    "cache_hit",
+    "cache_fingerprint",
+    "load_cached",
+    "piped_sources",
+    "write_aside",
+]  # and the cache helpers of `abc_corpus`, imported there by name
 
 # the loader's logger: the cache's messages keep the name its users filter on
 logger = logging.getLogger("modeling_irish.abc_corpus")
@@ -73,11 +80,11 @@ class AbcCorpusDict(DatasetDict):
         )
 
 
-def _piped(sources: list[SourceLike]) -> list[str]:
+def piped_sources(sources: list[SourceLike]) -> list[str]:
     """The sources that are pipes (``<(cat a.abc)``): read once, with no file whose contents a
     cache key could hash, so a load with one is not cached.
 
-    >>> _piped(["oneills1850"])
+    >>> piped_sources(["oneills1850"])
     []
     """
     found = []
@@ -88,7 +95,7 @@ def _piped(sources: list[SourceLike]) -> list[str]:
     return found
 
 
-def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
+def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     """Hash of the inputs' paths and contents (not their mtimes: a copy that keeps an old mtime
     must not hit a stale cache), the parameters and the code."""
     parts: list[Any] = [_LOADER_VERSION, params]
@@ -130,7 +137,7 @@ def _fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
-def _load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
+def load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
     """The cached corpus, or None (after a warning) when its files are damaged: unreadable, or
     a split with another number of tunes than the saved report says."""
     try:
@@ -154,13 +161,13 @@ def _load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
     return dataset
 
 
-def _cache_hit(cached: Path, report: dict | None) -> AbcCorpusDict | None:
+def cache_hit(cached: Path, report: dict | None) -> AbcCorpusDict | None:
     """The corpus of the cache folder ``cached``, with the warnings of the load that wrote it
     logged again, or None when there is none (a damaged one is deleted, to be built again);
     removes the folders of writers that died first."""
     remove_dead_writers(cached.parent, f"{cached.name}.tmp-")
     if (cached / "abc_corpus_report.json").is_file():
-        loaded = _load_cached(cached, report)
+        loaded = load_cached(cached, report)
         if loaded is not None:
             _replay_warnings(cached)  # a cache hit says what the first load said
             return loaded
@@ -168,7 +175,7 @@ def _cache_hit(cached: Path, report: dict | None) -> AbcCorpusDict | None:
     return None
 
 
-def _write_aside(
+def write_aside(
     dataset: AbcCorpusDict, cached: Path, report: dict, warnings: list[dict[str, Any]]
 ) -> Path:
     """Save ``dataset``, its ``report`` and the ``warnings`` of its load into

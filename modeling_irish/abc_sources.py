@@ -26,14 +26,14 @@ from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
 
 from .session_dump import (  # session_tune_text: re-exported, the reader's public API
-    _field,
-    _header,
-    _session_meter,
-    _session_rows,
-    _unreadable_row,
+    dump_field,
     dump_format,
+    dump_header,
     escaped_line_breaks,
+    session_meter,
+    session_rows,
     session_tune_text,
+    unreadable_row,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ __all__ = [
     "text_tunes",
     "text_without_tunes",
     "warn_no_tunes",
+    "source_list",
 ]
 
 SourceLike = Union[str, os.PathLike, None]
@@ -272,17 +273,17 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
     """A dump's rows as tunes (X: is the row number). Their text is built from the row, so
     error lines count in that text (line 1 is its X:), as `irish-tune check` gives them. A row
     that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning;
-    rows without a meter are counted in another (`_session_meter`), and so are those whose ABC
+    rows without a meter are counted in another (`session_meter`), and so are those whose ABC
     has its line breaks escaped as ``\\n``, read as line breaks (`escaped_line_breaks`)."""
     unreadable, no_meter, escaped = [], Counter(), []
-    for x, row in enumerate(_session_rows(path), start=1):
-        reason = _unreadable_row(row)
+    for x, row in enumerate(session_rows(path), start=1):
+        reason = unreadable_row(row)
         if reason:
             unreadable.append(f"row {x}: {reason}")
         else:
-            if not _header(row, "meter"):
-                no_meter[_session_meter(row) or "free"] += 1
-            if escaped_line_breaks(_field(row, "abc")):
+            if not dump_header(row, "meter"):
+                no_meter[session_meter(row) or "free"] += 1
+            if escaped_line_breaks(dump_field(row, "abc")):
                 escaped.append(x)
         text = "" if reason else session_tune_text(row, x)
         yield RawTune(str(path), _stem(path), text, 1, unreadable=reason, row=x)
@@ -370,10 +371,10 @@ def _check_source(source: SourceLike) -> SourceLike:
     return source
 
 
-def _sources(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
+def source_list(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
     """The sources as a list (``source`` is one, or a list or tuple of them), none empty.
 
-    >>> _sources("oneills1850"), _sources(("a.abc", None))
+    >>> source_list("oneills1850"), source_list(("a.abc", None))
     (['oneills1850'], ['a.abc', None])
     """
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
@@ -451,7 +452,7 @@ def iter_raw_tunes(
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
-    sources, prefixes = _sources(source), _Prefixes()
+    sources, prefixes = source_list(source), _Prefixes()
     capped = source_warnings() if said is None else said
     for one in sources:
         found = False

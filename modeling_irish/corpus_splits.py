@@ -17,14 +17,21 @@ import numbers
 import random
 from collections.abc import Hashable, Iterable, Sequence
 
-__all__ = ["SPLIT_METHODS", "SPLIT_NAMES", "split_groups"]
+__all__ = [
+    "SPLIT_METHODS",
+    "SPLIT_NAMES",
+    "split_groups",
+    "check_ratios",
+    "check_seed",
+    "shared_key_components",
+]
 
 SPLIT_NAMES = ("train", "validation", "test")
 #: How `split_groups` places the linked groups: shuffled and cut, or each by a hash of its keys.
 SPLIT_METHODS = ("shuffle", "hash")
 
 
-def _components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
+def shared_key_components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
     """Union-find: records sharing any key get the same root (a record index)."""
     parent = list(range(len(keys)))
 
@@ -44,12 +51,12 @@ def _components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
     return [find(i) for i in range(len(keys))]
 
 
-def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
+def check_ratios(split_ratios: Sequence[float]) -> list[float]:
     """The train / validation / test ratios made shares of 1; a ``ValueError`` unless they are
     3 finite, non-negative numbers, not all 0 (a NaN compares false with everything, so the
     range checks alone let it through).
 
-    >>> _check_ratios((2, 1, 1))
+    >>> check_ratios((2, 1, 1))
     [0.5, 0.25, 0.25]
     """
     ratios = [float(r) for r in split_ratios]
@@ -64,16 +71,16 @@ def _check_ratios(split_ratios: Sequence[float]) -> list[float]:
     return [r / sum(ratios) for r in ratios]
 
 
-def _check_seed(seed: object) -> int:
+def check_seed(seed: object) -> int:
     """``seed`` as an int; a ``ValueError`` unless it is a whole number from 0: any integer,
     a numpy one too (``np.int64(1)``, which `datasets`' ``shuffle`` takes), but not a bool
     (``Random(-1)`` is ``Random(1)``, so a negative seed would silently repeat another's split;
     ``Random`` refuses a numpy integer, and the cache key would not be JSON).
 
     >>> import numpy as np
-    >>> _check_seed(np.int64(7))
+    >>> check_seed(np.int64(7))
     7
-    >>> _check_seed(-1)
+    >>> check_seed(-1)
     Traceback (most recent call last):
     ...
     ValueError: split seed must be a whole number >= 0, got -1
@@ -139,10 +146,10 @@ def split_groups(
     """
     if method not in SPLIT_METHODS:
         raise ValueError(f"split method must be one of {SPLIT_METHODS}, got {method!r}")
-    seed = _check_seed(seed)
-    ratios = _check_ratios(split_ratios)
+    seed = check_seed(seed)
+    ratios = check_ratios(split_ratios)
     keys = [list(record_keys) for record_keys in keys]  # iterated twice below
-    roots = _components(keys)
+    roots = shared_key_components(keys)
     members: dict[int, list[int]] = {}
     for i, root in enumerate(roots):
         members.setdefault(root, []).append(i)

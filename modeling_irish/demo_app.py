@@ -269,7 +269,7 @@ def name_tab(
     from tokenization.abc_tune import AbcParseError
     from tokenization.abc_tunebook import abc_lines
 
-    from .name_that_tune import _scored_read_warnings, identify
+    from .name_that_tune import identify, scored_read_warnings
 
     text = (snippet or "").strip()
     if not text:
@@ -295,7 +295,7 @@ def name_tab(
     # snippet (and not the blank lines before it), and the file-header fields written into a
     # tune after its X: line
     said = parse_abc(text, line_offset=lead - 1).warnings if raw is None else raw.read_warnings()
-    top.read_warnings = _scored_read_warnings(said, text, "edit-distance")
+    top.read_warnings = scored_read_warnings(said, text, "edit-distance")
     rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
     return NamedView(rows, several_note(several) + noted + top.warnings)
 
@@ -305,11 +305,11 @@ def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTo
     with, else (its folder is gone: an index copied to a Space) ``fallback``, with a warning
     (build the index with ``--tokenizer`` of the demo's model so that they agree)."""
     from .cli import require_folder
-    from .name_that_tune import TuneIndex, _index_tokenizer
+    from .name_that_tune import TuneIndex, index_tokenizer
 
     index = TuneIndex.load(require_folder(index_dir, "index"))
     try:
-        return index, _index_tokenizer(index)
+        return index, index_tokenizer(index)
     except FileNotFoundError as err:
         logger.warning("index %s: %s; reading snippets with the model's tokenizer", index_dir, err)
         return index, fallback

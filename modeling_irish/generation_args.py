@@ -53,6 +53,7 @@ __all__ = [
     "check_unit_length",
     "prompt_tokens",
     "same_meter",
+    "check_number",
 ]
 
 
@@ -67,7 +68,7 @@ def same_meter(a: str, b: str) -> bool:
     return parse_meter(a) == parse_meter(b)
 
 
-def _check_number(name: str, value: Any, whole: bool) -> None:
+def check_number(name: str, value: Any, whole: bool) -> None:
     """A `TypeError` naming ``value`` unless it is a whole number (``whole``) or a real number;
     a bool is neither (``True`` is no count of 1)."""
     kind = numbers.Integral if whole else numbers.Real
@@ -87,10 +88,10 @@ def check_sampling(num_tunes: int, temperature: float, top_k: int, top_p: float)
     ...
     TypeError: top_k must be a whole number, got 2.5 (float)
     """
-    _check_number("num_tunes", num_tunes, whole=True)
-    _check_number("temperature", temperature, whole=False)
-    _check_number("top_k", top_k, whole=True)
-    _check_number("top_p", top_p, whole=False)
+    check_number("num_tunes", num_tunes, whole=True)
+    check_number("temperature", temperature, whole=False)
+    check_number("top_k", top_k, whole=True)
+    check_number("top_p", top_p, whole=False)
     if num_tunes < 1:
         raise ValueError(f"num_tunes must be at least 1, got {num_tunes}")
     if not 0 <= temperature < float("inf"):
@@ -138,7 +139,7 @@ def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> 
     """
     for name, value in (("num_bars", num_bars), ("max_rows", max_rows), ("min_bars", min_bars)):
         if value is not None or name == "min_bars":
-            _check_number(name, value, whole=True)
+            check_number(name, value, whole=True)
     if num_bars is not None and num_bars < 1:
         raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
     if max_rows is not None and max_rows < 1:
@@ -164,10 +165,10 @@ def check_numbering(num_threads: int | None, first_number: int) -> None:
     ValueError: first_number must be at least 1 (the X: of the first tune), got 0
     """
     if num_threads is not None:
-        _check_number("num_threads", num_threads, whole=True)
+        check_number("num_threads", num_threads, whole=True)
         if num_threads < 1:
             raise ValueError(f"num_threads must be at least 1 (or None), got {num_threads}")
-    _check_number("first_number", first_number, whole=True)
+    check_number("first_number", first_number, whole=True)
     if first_number < 1:
         raise ValueError(
             f"first_number must be at least 1 (the X: of the first tune), got {first_number}"

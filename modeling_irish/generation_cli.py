@@ -31,17 +31,17 @@ from tokenization.reader_warnings import tune_warnings, warn_not_as_written
 from .cli import read_dump, read_input, refuse_usage_problem, tune_texts
 from .file_utils import replacing_file
 from .generation_cli_outputs import (  # the --out folder, the renderings and the files' names
-    _NOT_RENDERED,
-    _check_writable,
-    _generated_files,
-    _out_folder,
-    _place_in,
-    _render_base,
-    _render_one,
-    _render_stems,
-    _say_invalid,
-    _usable_formats,
-    _warn_stale,
+    NOT_RENDERED,
+    check_writable,
+    generated_files,
+    out_folder,
+    place_in,
+    render_base,
+    render_one,
+    render_stems,
+    say_invalid,
+    usable_formats,
+    warn_stale,
 )
 
 if TYPE_CHECKING:
@@ -250,9 +250,9 @@ def run_generate(args: argparse.Namespace) -> int:
     prompt = _read_prompt(args.prompt) if args.prompt else None
     made = None
     if args.out:  # a format that cannot be made is said first, and leaves no empty folder
-        formats = _usable_formats(formats, args.soundfont, "generate", require=True)
-        made = None if os.path.isdir(args.out) else _out_folder(args.out)
-        _check_writable(args.out)
+        formats = usable_formats(formats, args.soundfont, "generate", require=True)
+        made = None if os.path.isdir(args.out) else out_folder(args.out)
+        check_writable(args.out)
     try:
         tunes = _sample_all(args, load_generator(args.model), prompt)
     except BaseException:  # a refused model or request leaves no empty folder behind either
@@ -265,10 +265,10 @@ def run_generate(args: argparse.Namespace) -> int:
             for i, tune in enumerate(tunes, 1):
                 print(tune.engraved_abc or tune.abc, flush=True)
                 if not tune.valid:  # the text is printed all the same: say what is wrong with it
-                    _say_invalid(said, f"tune {i}", tune.errors)
+                    say_invalid(said, f"tune {i}", tune.errors)
                     failed += 1
         return 1 if failed else 0
-    earlier = _generated_files(args.out)
+    earlier = generated_files(args.out)
     written: set[str] = set()
     kept: set[str] = set()  # unmarked earlier SVG pages the rendering named: not named again
     with CappedWarnings(logger) as said:
@@ -280,9 +280,9 @@ def run_generate(args: argparse.Namespace) -> int:
                 file.write(abc)
             print(f"{stem}.abc  {'valid' if tune.valid else 'INVALID'}")
             if not tune.valid:  # the reason goes to stderr, as without --out
-                _say_invalid(said, f"tune {i} ({stem}.abc)", tune.errors)
+                say_invalid(said, f"tune {i} ({stem}.abc)", tune.errors)
             name = f"generate: {stem}.abc"
-            rendered, whole = _render_one(
+            rendered, whole = render_one(
                 abc, stem, formats, args.soundfont, name, said=said, kept=kept
             )
             written.update(os.path.basename(p) for p in [stem + ".abc", *rendered])
@@ -290,7 +290,7 @@ def run_generate(args: argparse.Namespace) -> int:
     # an earlier rendering's further SVG pages of a tune rendered again went with it
     left = earlier - written - {os.path.basename(p) for p in kept}
     left = {name for name in left if os.path.lexists(os.path.join(args.out, name))}
-    _warn_stale(args.out, left)
+    warn_stale(args.out, left)
     return 1 if failed else 0
 
 
@@ -327,10 +327,10 @@ def run_render(args: argparse.Namespace) -> int:
             found = list(text_tunes(text, where))
         if not found:
             raise ValueError(f"no tune (X: line) in {where}")
-        books.append((where, _render_base(path, [base for _, base, _ in books]), found))
-    formats = _usable_formats(list(args.formats), args.soundfont, "render", require=True)
-    _out_folder(args.out)
-    stems = _render_stems(books)
+        books.append((where, render_base(path, [base for _, base, _ in books]), found))
+    formats = usable_formats(list(args.formats), args.soundfont, "render", require=True)
+    out_folder(args.out)
+    stems = render_stems(books)
     taken = {os.path.join(args.out, stem) + ".svg" for stem in stems}  # no SVG page takes one
     failed = 0
     tunes = [raw for _, _, found in books for raw in found]
@@ -342,13 +342,13 @@ def run_render(args: argparse.Namespace) -> int:
             _warn_not_as_written(raw, read_said)
             if raw.unreadable:  # a dump row without ABC text (or not an object), as check fails
                 message = "irish-tune render: %s: %s"
-                said.warn(_NOT_RENDERED, raw.unreadable, message, raw.place, raw.unreadable)
+                said.warn(NOT_RENDERED, raw.unreadable, message, raw.place, raw.unreadable)
                 failed += 1
                 continue
             name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
             stem_path = os.path.join(args.out, stem)
-            written, whole = _render_one(  # the tune's lines placed in its file, as check does
-                raw.text, stem_path, formats, args.soundfont, name, 0, taken, _place_in(raw),
+            written, whole = render_one(  # the tune's lines placed in its file, as check does
+                raw.text, stem_path, formats, args.soundfont, name, 0, taken, place_in(raw),
                 said=said,
             )  # fmt: skip
             failed += not whole  # a MusicXML not made too: its other files are written

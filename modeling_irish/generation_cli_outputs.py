@@ -20,16 +20,29 @@ from .render_svg import page_of, rendered_pages
 if TYPE_CHECKING:
     from .abc_sources import RawTune
 
-__all__: list[str] = []  # its helpers are generation_cli's, imported there by name
+# its helpers are generation_cli's, imported there by name
+__all__: list[str] = [
+    "NOT_RENDERED",
+    "check_writable",
+    "generated_files",
+    "out_folder",
+    "place_in",
+    "render_base",
+    "render_one",
+    "render_stems",
+    "say_invalid",
+    "usable_formats",
+    "warn_stale",
+]
 
 #: The kinds of the warnings of `generate` and `render` about their tunes (`CappedWarnings`): a
 #: book of many tunes names the first few of each, then one line counts them all by reason.
-_NOT_RENDERED = "tunes not rendered"
+NOT_RENDERED = "tunes not rendered"
 _SKIPPED = "formats skipped"
 _INVALID = "invalid tunes"
 
 
-def _out_folder(path: str) -> str:
+def out_folder(path: str) -> str:
     """Create the ``--out`` folder (before any work), or say clearly why it cannot be (a
     symbolic link that leads nowhere among them: `file_utils.link_problem`)."""
     problem = link_problem(path)
@@ -41,18 +54,18 @@ def _out_folder(path: str) -> str:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
         raise OSError(f"--out {path}: cannot create the folder ({err.strerror or err})") from err
-    _check_writable(path)
+    check_writable(path)
     return path
 
 
-def _check_writable(path: str) -> None:
+def check_writable(path: str) -> None:
     """Refuse an ``--out`` folder whose files cannot be written, before any work: the
     sampling or rendering was done first, and then lost to ``Permission denied``."""
     if not os.access(path, os.W_OK | os.X_OK):
         raise PermissionError(f"--out {path}: the folder is not writable")
 
 
-def _usable_formats(
+def usable_formats(
     formats: list[str], soundfont: str | None, command: str, require: bool = False
 ) -> list[str]:
     """``formats`` less those this machine cannot make, each named once on stderr (not once
@@ -68,7 +81,7 @@ def _usable_formats(
     return usable
 
 
-def _say_invalid(said: CappedWarnings, name: str, errors: list[str]) -> None:
+def say_invalid(said: CappedWarnings, name: str, errors: list[str]) -> None:
     """Say on stderr, in ``said``, why a tune of `irish-tune generate` is invalid (its first
     three problems; counted by the first)."""
     reason = masked(errors[0]) if errors else "invalid"
@@ -83,7 +96,7 @@ _GENERATED_NAME = re.compile(
 )
 
 
-def _generated_files(folder: str) -> set[str]:
+def generated_files(folder: str) -> set[str]:
     """The names in ``folder`` that `irish-tune generate` writes (`_is_generated`)."""
     return {name for name in os.listdir(folder) if _is_generated(folder, name)}
 
@@ -104,7 +117,7 @@ def _is_generated(folder: str, name: str) -> bool:
     return os.path.basename(page[1]) == f"tune_{m[1]}.svg"
 
 
-def _warn_stale(folder: str, names: set[str]) -> None:
+def warn_stale(folder: str, names: set[str]) -> None:
     """Name on stderr the files of an earlier run that this one left in ``folder`` (a run with
     fewer tunes, or other renderings): they look like this run's but are not, and are never
     deleted (they may be someone's)."""
@@ -125,7 +138,7 @@ def _warn_stale(folder: str, names: set[str]) -> None:
     )
 
 
-def _render_one(
+def render_one(
     abc: str,
     stem: str,
     formats: list[str],
@@ -179,12 +192,12 @@ def _render_one(
         if locate is not None and parse_error is not None:
             err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
         earlier = _earlier_outputs(stem, formats)
-        said.warn(_NOT_RENDERED, reason, "irish-tune %s: %s%s", name, err, earlier)
+        said.warn(NOT_RENDERED, reason, "irish-tune %s: %s%s", name, err, earlier)
         return [], False
     except Exception as err:  # noqa: BLE001 (a fault on one tune: the others are still rendered)
         fault = type(err).__name__
         said.warn(
-            _NOT_RENDERED,
+            NOT_RENDERED,
             f"internal error {fault}",
             "irish-tune %s: nothing rendered, internal error %s: %s (please report this tune)%s",
             name, fault, first_line(err, "no message"), _earlier_outputs(stem, formats),
@@ -204,9 +217,7 @@ def _render_one(
     for failed in failures:  # "musicxml: why": the tune failed a format asked for
         fmt = failed.split(":", 1)[0]
         earlier = _earlier_outputs(stem, [fmt])
-        said.warn(
-            _NOT_RENDERED, masked(failed), "irish-tune %s: failed %s%s", name, failed, earlier
-        )
+        said.warn(NOT_RENDERED, masked(failed), "irish-tune %s: failed %s%s", name, failed, earlier)
     if kept is not None:
         kept.update(out.get("kept", ()))
     return written, not failures
@@ -232,23 +243,23 @@ def _earlier_outputs(stem: str, formats: list[str]) -> str:
     return f"; earlier files left as they were: {', '.join(found)}" if found else ""
 
 
-def _place_in(raw: Any) -> Callable[[Exception], str]:
+def place_in(raw: Any) -> Callable[[Exception], str]:
     """`RawTune.locate` of ``raw`` without the ``file: `` it starts with.
 
     >>> from tokenization.abc_parser import AbcParseError
     >>> from modeling_irish.abc_sources import RawTune
     >>> err = AbcParseError("bar line inside a chord", tune="Kesh", line=8, column=17)
-    >>> _place_in(RawTune("t.json", "t", "X:2\\nT:Kesh\\nK:G\\nG[A|", 1, row=2))(err)
+    >>> place_in(RawTune("t.json", "t", "X:2\\nT:Kesh\\nK:G\\nG[A|", 1, row=2))(err)
     'X:2 Kesh: line 8 of its tune text, column 17: bar line inside a chord'
     """
     return lambda err: raw.locate(err).removeprefix(f"{raw.file_name}: ")
 
 
-def _render_base(path: str, taken: list[str]) -> str:
+def render_base(path: str, taken: list[str]) -> str:
     """The output name of a file's tunes: its name without extension (``stdin`` for ``-``),
     with ``-2``, ``-3``... when an earlier file of the command has the same name.
 
-    >>> _render_base("b/t.abc", ["t"])
+    >>> render_base("b/t.abc", ["t"])
     't-2'
     """
     base = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
@@ -264,7 +275,7 @@ def _unique_name(name: str, taken: Collection[str]) -> str:
     return name
 
 
-def _render_stems(books: list[tuple[str, str, list[RawTune]]]) -> list[str]:
+def render_stems(books: list[tuple[str, str, list[RawTune]]]) -> list[str]:
     """The output name of every tune of ``books`` (``(where, base, tunes)``): ``base`` for a
     file's only tune, ``base_<n>`` for its n-th, each made unique in the run with ``-2``,
     ``-3``... (a file ``two_1.abc`` beside the first tune of ``two.abc``)."""

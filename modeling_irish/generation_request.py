@@ -29,8 +29,8 @@ from tokenization.keys import (  # check_key: re-exported, where generate's key 
 from tokenization.tokenization_abc import read_tune
 
 from .generation_args import (
-    _check_number,
     check_meter,
+    check_number,
     check_one_meter,
     check_unit_length,
     prompt_tokens,
@@ -377,7 +377,7 @@ def check_line_offset(offset: int) -> int:
     ...
     ValueError: prompt_line_offset must be at least 0 (lines added to the prompt's), got -1
     """
-    _check_number("prompt_line_offset", offset, whole=True)
+    check_number("prompt_line_offset", offset, whole=True)
     if offset < 0:
         raise ValueError(
             f"prompt_line_offset must be at least 0 (lines added to the prompt's), got {offset}"

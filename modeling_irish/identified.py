@@ -15,8 +15,7 @@ import numpy as np
 from tokenization.tokenization_abc import EncodedTune
 from tokenization.vocabulary import UNK_ID
 
-from .tune_title_data import _DUR as _DUR_COLUMN
-from .tune_title_data import _MAIN as _MAIN_COLUMN
+from .tune_title_data import DUR_COLUMN, MAIN_COLUMN
 
 __all__ = ["Identified", "unknown_notes"]
 
@@ -65,13 +64,13 @@ def unknown_notes(enc: EncodedTune, abc_snippet: str) -> list[str]:
     edit distance compares such a note as one eighth, so that a snippet of another rhythm can
     score as an exact excerpt (0), and a model reads `<unk>`. A pitch it lacks leaves the note
     out of the comparison (a snippet of such notes alone is refused by `identify`).
-    `evaluate-retrieval` leaves such queries out (`retrieval_evaluation._query_rows`); a
+    `evaluate-retrieval` leaves such queries out (`retrieval_evaluation.excerpt_query_rows`); a
     snippet to name is still named, with these sentences."""
     rows = np.asarray(enc.input_ids)[1:-1]  # one row per token, between <start> and <end>
     tokens = enc.tune.tokens
     if len(rows) != len(tokens):  # not one row a token: nothing to name them by
         return []
-    main, dur = rows[:, _MAIN_COLUMN].astype(np.int64), rows[:, _DUR_COLUMN].astype(np.int64)
+    main, dur = rows[:, MAIN_COLUMN].astype(np.int64), rows[:, DUR_COLUMN].astype(np.int64)
     is_note = np.array([t.kind == "note" for t in tokens], dtype=bool)
     unknown = {
         "length": is_note & (main != UNK_ID) & (dur == UNK_ID),

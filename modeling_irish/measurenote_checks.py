@@ -18,10 +18,15 @@ __all__ = [
     "split_upload_arguments",
     "stale_file_deletions",
     "upload_saved_folder",
+    "ID_DTYPES",
+    "check_labels",
+    "check_measure_numbers",
+    "first_outside",
+    "refuse_attentions",
 ]
 
 
-def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
+def refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
     """`output_attentions=True` asks for what a GRU model does not have: refuse it by name
     (transformers' callers pass the flag; False and None are accepted)."""
     if output_attentions:
@@ -32,7 +37,7 @@ def _refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
 
 
 #: The index dtypes torch's embedding and gather take.
-_ID_DTYPES = (torch.long, torch.int)
+ID_DTYPES = (torch.long, torch.int)
 
 
 def check_rows(input_ids: Any, feature_names: list[str], attention_mask: Any) -> None:
@@ -52,7 +57,7 @@ def check_rows(input_ids: Any, feature_names: list[str], attention_mask: Any) ->
             f"input_ids must be (batch, seq, {n}): {n} feature ids per row "
             f"({', '.join(feature_names[:3])}, ...); got shape {shape} ({hint})"
         )
-    if input_ids.dtype not in _ID_DTYPES:
+    if input_ids.dtype not in ID_DTYPES:
         raise TypeError(f"input_ids must hold integer ids (torch.long), got {input_ids.dtype}")
     if attention_mask is not None and not isinstance(attention_mask, torch.Tensor):
         raise TypeError(
@@ -68,7 +73,7 @@ def check_rows(input_ids: Any, feature_names: list[str], attention_mask: Any) ->
         )
 
 
-def _check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> None:
+def check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> None:
     """`measure_numbers` is an integer `(batch, seq)` tensor, one number per row of `input_ids`."""
     if not isinstance(measure_numbers, torch.Tensor):
         raise TypeError(
@@ -81,7 +86,7 @@ def _check_measure_numbers(measure_numbers: Any, input_ids: torch.Tensor) -> Non
             f"{tuple(input_ids.shape)}: expected {tuple(input_ids.shape[:2])}, got "
             f"{tuple(measure_numbers.shape)}"
         )
-    if measure_numbers.dtype not in _ID_DTYPES:
+    if measure_numbers.dtype not in ID_DTYPES:
         raise TypeError(
             f"measure_numbers must hold integers (torch.long), got {measure_numbers.dtype}"
         )
@@ -272,7 +277,7 @@ def stale_file_deletions(
     return [CommitOperationDelete(path_in_repo=path) for path in wanted if path in held]
 
 
-def _check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:
+def check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig) -> None:
     """Labels are a `(batch, seq, 2)` tensor, the rows' (main, dur) ids, as the tokenizer returns
     them: integers in each head's vocabulary, or -100."""
     if not isinstance(labels, torch.Tensor):
@@ -286,7 +291,7 @@ def _check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfi
             f"{tuple(input_ids.shape)}, -100 where ignored (the tokenizer's 'labels'); got "
             f"{tuple(labels.shape)}"
         )
-    if labels.dtype not in _ID_DTYPES:
+    if labels.dtype not in ID_DTYPES:
         raise TypeError(f"labels must hold integer ids (torch.long), got {labels.dtype}")
     if not labels.numel():
         return
@@ -302,7 +307,7 @@ def _labels_out_of_range(labels: torch.Tensor, sizes: tuple[int, int]) -> str:
     """Which label is outside its head's vocabulary, and where (read only after a failed check)."""
     for i, (name, size) in enumerate(zip(("main", "dur"), sizes)):
         column = labels[..., i]
-        where = _first_outside(column, size, ignore=-100)
+        where = first_outside(column, size, ignore=-100)
         if where is not None:
             return (
                 f"labels of {name!r} hold {int(column[where])} at {where} (batch, row), outside "
@@ -312,7 +317,7 @@ def _labels_out_of_range(labels: torch.Tensor, sizes: tuple[int, int]) -> str:
     return "a label is outside its head's vocabulary"
 
 
-def _first_outside(
+def first_outside(
     column: torch.Tensor, size: int, ignore: Optional[int] = None
 ) -> Optional[tuple[int, ...]]:
     """The index of the first value of ``column`` outside ``[0, size)`` other than ``ignore``, or

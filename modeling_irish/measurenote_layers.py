@@ -5,7 +5,7 @@ and the measure GRU), the GRU helpers both models use (`run_gru`, `init_gru_`) a
 of training run from per-feature lookup tables (`note_gru_from_ids`). A sibling of the model's
 module, so it is saved beside it for ``trust_remote_code`` and imported relatively.
 
->>> gru = _make_gru(input_size=3, hidden_size=4, num_layers=1, dropout=0.0)
+>>> gru = make_gru(input_size=3, hidden_size=4, num_layers=1, dropout=0.0)
 >>> out, h_n = run_gru(gru, torch.randn(2, 5, 3), None, lengths=torch.tensor([5, 2]))
 >>> out.shape, h_n.shape  # (batch, seq, hidden), (layers, batch, hidden)
 (torch.Size([2, 5, 4]), torch.Size([1, 2, 4]))
@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .configuration_measurenote import MeasureNoteConfig
-from .measurenote_checks import _first_outside
+from .measurenote_checks import first_outside
 
 if TYPE_CHECKING:  # the state is the model's public output type, defined beside the model
     from .modeling_measurenote import MeasureNoteState
@@ -141,7 +141,9 @@ def _upper_gru_layers(gru: nn.GRU, layer_0: torch.Tensor) -> torch.Tensor:
     )[0]
 
 
-def _make_gru(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.GRU:
+def make_gru(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.GRU:
+    """A batch-first `nn.GRU`, its ``dropout`` between layers dropped for one layer (torch
+    warns that it would do nothing there)."""
     dropout = dropout if num_layers > 1 else 0.0
     return nn.GRU(input_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
 
@@ -207,7 +209,7 @@ class MeasureNoteEmbeddings(nn.Module):
         """Which feature holds an id its table lacks, and where (checked only after a failure)."""
         for i, layer in enumerate(self.layers):
             column = input_ids[..., i]
-            where = _first_outside(column, layer.num_embeddings)
+            where = first_outside(column, layer.num_embeddings)
             if where is not None:
                 return (
                     f"feature {self.feature_names[i]!r} has id {int(column[where])} at "
@@ -232,7 +234,7 @@ class MeasureNoteMeasureModule(nn.Module):
         self.attention = nn.Linear(config.note_hidden_size, config.note_hidden_size)
         # One learned query per head, dotted with tanh(W h) (the reference's ContextAttention).
         self.context_vector = nn.Parameter(torch.empty(self.num_heads, self.head_size))
-        self.rnn = _make_gru(
+        self.rnn = make_gru(
             config.note_hidden_size,
             config.measure_hidden_size,
             config.measure_num_layers,
@@ -335,4 +337,5 @@ __all__ = [
     "init_gru_",
     "note_gru_from_ids",
     "run_gru",
+    "make_gru",
 ]

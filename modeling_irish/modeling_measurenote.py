@@ -16,12 +16,12 @@ from transformers.utils import ModelOutput, logging
 
 from .configuration_measurenote import MeasureNoteConfig, check_saved_model_type
 from .measurenote_checks import (
-    _ID_DTYPES,
-    _check_labels,
-    _check_measure_numbers,
-    _refuse_attentions,
+    ID_DTYPES,
+    check_labels,
+    check_measure_numbers,
     check_rows,
     folder_timestamps,
+    refuse_attentions,
     split_upload_arguments,
     upload_saved_folder,
 )
@@ -31,8 +31,8 @@ from .measurenote_checks import (
 from .measurenote_layers import (
     MeasureNoteEmbeddings,
     MeasureNoteMeasureModule,
-    _make_gru,
     init_gru_,
+    make_gru,
     note_gru_from_ids,
     run_gru,
 )
@@ -180,7 +180,7 @@ class MeasureNoteCausalLMOutput(ModelOutput):
     hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
 
 
-def _wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
+def wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
     """`return_dict` as transformers reads it: the argument, else `config.return_dict`."""
     return getattr(config, "return_dict", True) if return_dict is None else return_dict
 
@@ -299,14 +299,14 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         config._check()  # attributes set after the config was made are checked here
         super().__init__(config)
         self.embeddings = MeasureNoteEmbeddings(config)
-        self.note_rnn = _make_gru(
+        self.note_rnn = make_gru(
             config.total_embedding_size,
             config.note_hidden_size,
             config.note_num_layers,
             config.note_dropout,
         )
         self.measure = MeasureNoteMeasureModule(config)
-        self.final_rnn = _make_gru(
+        self.final_rnn = make_gru(
             config.note_hidden_size + config.measure_hidden_size,
             config.final_hidden_size,
             config.final_num_layers,
@@ -348,9 +348,9 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
                 `pipeline("feature-extraction")` work, as for `MeasureNoteForCausalLM`. Last,
                 so that positional calls keep their meaning.
         """
-        _refuse_attentions(output_attentions, type(self).__name__)
+        refuse_attentions(output_attentions, type(self).__name__)
         check_rows(input_ids, self.embeddings.feature_names, attention_mask)
-        _check_measure_numbers(measure_numbers, input_ids)
+        check_measure_numbers(measure_numbers, input_ids)
         if state is not None:
             self._check_state(state, input_ids.shape[0])
         if use_cache is None:
@@ -388,7 +388,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             measure_context=context,
             hidden_states=(embedded, note_out, context, final_out) if want_hidden else None,
         )
-        return output if _wants_dict(self.config, return_dict) else output.to_tuple()
+        return output if wants_dict(self.config, return_dict) else output.to_tuple()
 
     def _note_gru(
         self,
@@ -450,7 +450,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         autocast dtype too), and `measure_number` holds integers: torch failed on either far
         inside the GRUs ("mat1 and mat2 must have the same dtype") or in `scatter`."""
         number = state.measure_number.dtype
-        if number not in _ID_DTYPES:
+        if number not in ID_DTYPES:
             raise ValueError(
                 f"state.measure_number is {number}, it must hold integers (torch.long): the "
                 f"measure number of each tune's open measure, as an earlier call returned it"
@@ -612,7 +612,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         `hidden_states`, the backbone's per-stage outputs (the last is what the heads read);
         `output_attentions` may only be False: a GRU model has no attention weights.
         """
-        _refuse_attentions(output_attentions, type(self).__name__)
+        refuse_attentions(output_attentions, type(self).__name__)
         outputs = self.measurenote(
             input_ids,
             measure_numbers,
@@ -627,7 +627,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         dur_logits = self.dur_head(hidden)
         loss = loss_main = loss_dur = None
         if labels is not None:
-            _check_labels(labels, input_ids, self.config)
+            check_labels(labels, input_ids, self.config)
             labels = labels.long()  # int32 ids are accepted as for input_ids; the loss takes long
             special = (self.config.pad_token_id, self.config.bos_token_id, self.config.eos_token_id)
             loss, loss_main, loss_dur = measurenote_loss(
@@ -642,7 +642,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             state=outputs.state,
             hidden_states=outputs.hidden_states,
         )
-        return output if _wants_dict(self.config, return_dict) else output.to_tuple()
+        return output if wants_dict(self.config, return_dict) else output.to_tuple()
 
 
 __all__ = [
@@ -655,4 +655,5 @@ __all__ = [
     "MeasureNoteState",
     "loss_target_counts",
     "measurenote_loss",
+    "wants_dict",
 ]

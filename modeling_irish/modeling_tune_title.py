@@ -23,8 +23,8 @@ from .configuration_tune_title import (
     TuneTitleTuneConfig,
 )
 from .measurenote_checks import (
-    _refuse_attentions,
     folder_timestamps,
+    refuse_attentions,
     split_upload_arguments,
     upload_saved_folder,
 )
@@ -34,7 +34,7 @@ from .minilm_files import (
     remove_minilm_tokenizer_folder,
     write_minilm_license_files,
 )
-from .modeling_measurenote import MeasureNoteModel, _wants_dict, check_saved_model_type
+from .modeling_measurenote import MeasureNoteModel, check_saved_model_type, wants_dict
 from .title_encoders import MiniLMTitleEncoder
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes
@@ -515,7 +515,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             output_attentions: only False (or None): no attention weights are returned.
         """
         _refuse_hidden_states(output_hidden_states, type(self).__name__)
-        _refuse_attentions(output_attentions, type(self).__name__)
+        refuse_attentions(output_attentions, type(self).__name__)
         tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)
         if return_loss and len(tune_pooled) != len(title_pooled):
@@ -544,7 +544,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             tune_model_output=tune_pooled,
             title_model_output=title_pooled,
         )
-        return output if _wants_dict(self.config, return_dict) else output.to_tuple()
+        return output if wants_dict(self.config, return_dict) else output.to_tuple()
 
     def contrastive_loss(
         self,

@@ -22,7 +22,7 @@ from tokenization.tokenization_abc import AbcTokenizer, EncodedTune
 from .edit_distance import check_score_weight
 from .identified import Identified, unknown_notes
 from .tune_embedding import (
-    _best_per_title,
+    best_per_title,
     embed_titles,  # noqa: F401 (importable from here, as before)
     embed_tunes,
     header_values,
@@ -31,13 +31,13 @@ from .tune_embedding import (
     single_thread,
 )
 from .tune_index import (  # the index moved there: its names are importable from here, as before
-    _REBUILD,
+    REBUILD,
     TuneIndex,
-    _check_index,  # noqa: F401
-    _folder_path,  # noqa: F401
-    _nothing_to_index,  # noqa: F401
-    _shape_problems,  # noqa: F401
-    _source_names,  # noqa: F401
+    check_index,  # noqa: F401
+    folder_path,  # noqa: F401
+    nothing_to_index,  # noqa: F401
+    shape_problems,  # noqa: F401
+    source_names,  # noqa: F401
 )
 from .tune_index_files import (
     INDEX_FILE,  # noqa: F401 (importable from here, as before)
@@ -58,6 +58,9 @@ __all__ = [
     "identify",
     "read_tunes",
     "single_thread",
+    "index_tokenizer",
+    "names_a_key",
+    "scored_read_warnings",
 ]
 
 # weight of the edit-distance score beside the title cosine in the "hybrid" scorer, chosen on
@@ -96,18 +99,18 @@ def _snippet_edit_scores(
     # the snippet's start, not the part's)
     pitches, durations = cropper.notes(ids)
     h = header_values(cropper, ids)
-    if _names_a_key(abc_snippet):
+    if names_a_key(abc_snippet):
         return index.edit_distance_scores(
             pitches, durations, h["meter"], h["mode"], h["rhythm"], transpose
         )
     return index.shift_free_scores(pitches, durations, h["meter"], h["rhythm"])
 
 
-def _names_a_key(abc_snippet: str) -> bool:
+def names_a_key(abc_snippet: str) -> bool:
     """Whether a snippet gives its key: a ``K:`` field other than ``K:none`` (ABC 2.1's "no
     key signature", notes typed as heard) or an empty one.
 
-    >>> _names_a_key("K:G\\nGAG|"), _names_a_key("K:none\\n^FGA|"), _names_a_key("GAG|")
+    >>> names_a_key("K:G\\nGAG|"), names_a_key("K:none\\n^FGA|"), names_a_key("GAG|")
     (True, False, False)
     """
     for m in _KEY_FIELD.finditer(abc_snippet):
@@ -121,23 +124,23 @@ def _names_a_key(abc_snippet: str) -> bool:
 _NO_KEY_ASSUMED = "no K: field; C major assumed"
 
 
-def _scored_read_warnings(warnings: list[str], abc_snippet: str, scoring: str) -> list[str]:
+def scored_read_warnings(warnings: list[str], abc_snippet: str, scoring: str) -> list[str]:
     """The reader's ``warnings`` about a query, less the C major it assumes without ``K:`` where
     that changes no score: under the edit distance alone, such a query is compared in all 12
     transpositions and without a mode (`_snippet_edit_scores`), so saying it would have the
     user add a ``K:`` line for nothing. A model's scorers read that key: kept for them.
 
-    >>> _scored_read_warnings([_NO_KEY_ASSUMED, "overlay"], "GAG|", "edit-distance")
+    >>> scored_read_warnings([_NO_KEY_ASSUMED, "overlay"], "GAG|", "edit-distance")
     ['overlay']
-    >>> _scored_read_warnings([_NO_KEY_ASSUMED], "GAG|", "hybrid")
+    >>> scored_read_warnings([_NO_KEY_ASSUMED], "GAG|", "hybrid")
     ['no K: field; C major assumed']
     """
-    if scoring != "edit-distance" or _names_a_key(abc_snippet):
+    if scoring != "edit-distance" or names_a_key(abc_snippet):
         return list(warnings)
     return [warning for warning in warnings if warning != _NO_KEY_ASSUMED]
 
 
-def _index_tokenizer(index: TuneIndex) -> AbcTokenizer:
+def index_tokenizer(index: TuneIndex) -> AbcTokenizer:
     """The tokenizer of the folder the index was built from: the tokenizer's own (`build`
     records it when the tokenizer was loaded from a folder), else the model's."""
     folder = index.meta.get("tokenizer") or index.meta.get("model")
@@ -193,7 +196,7 @@ def identify(
     it where the user typed the snippet would repeat it): ``read_warnings`` of the result, what
     the ABC reader left out of or changed in it (a second voice, an overlay: it is compared as
     read), at the snippet's lines (not the C major assumed without ``K:`` under the edit
-    distance alone, which compares such a snippet in every key: `_scored_read_warnings`);
+    distance alone, which compares such a snippet in every key: `scored_read_warnings`);
     ``unknown_notes``, its notes whose length or pitch the tokenizer lacks (`unknown_notes`:
     their rhythm, or the notes themselves, are not compared); ``warnings``, both.
     ``irish-tune identify`` logs them at the lines of its input.
@@ -223,7 +226,7 @@ def identify(
     if scoring != "edit-distance":
         index.check_model_once(model)
     if tokenizer is None:
-        tokenizer = _index_tokenizer(index)
+        tokenizer = index_tokenizer(index)
     enc = tokenizer.encode_tune(abc_snippet)
     _require_notes(NoteCropper(tokenizer), enc)
     if scoring == "edit-distance":
@@ -233,7 +236,7 @@ def identify(
             query = embed_tunes(model, [(enc.input_ids, enc.measure_numbers)])
         query = require_finite(query, "the model's embeddings of the snippet")[0]
         if scoring == "setting":
-            scores = _best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
+            scores = best_per_title(index.setting_embeds @ query, index.setting_title, len(index))
         else:
             scores = index.title_embeds @ query
         if scoring == "hybrid":
@@ -241,11 +244,11 @@ def identify(
             scores = scores + hybrid_weight * np.where(np.isfinite(ed), ed, -2.0)
         if np.isnan(scores).any():  # a finite query: the index holds NaN vectors (none is built)
             stored = index.setting_embeds if scoring == "setting" else index.title_embeds
-            require_finite(stored, "the index's embeddings", _REBUILD)
+            require_finite(stored, "the index's embeddings", REBUILD)
     top = np.argsort(-scores, kind="stable")[:k]
     return Identified(
         [(index.titles[i], float(scores[i])) for i in top],
-        _scored_read_warnings(enc.tune.warnings, abc_snippet, scoring),
+        scored_read_warnings(enc.tune.warnings, abc_snippet, scoring),
         unknown_notes(enc, abc_snippet),
     )
 

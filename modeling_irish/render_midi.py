@@ -17,17 +17,17 @@ from .file_utils import ReplacingFiles, replacing_file
 from .music21_stderr import music21_said
 from .render_directives import midi_program
 from .render_playing import (
-    _start_times,
-    _tempo_marks,
-    _unfolded,
     header_clef_octave,
     played_events,
     played_notes,
+    played_span_order,
     played_spans,
     played_transpose,
     played_voice,
+    start_times,
+    tempo_marks,
 )
-from .render_svg import RenderError, _tune_lines, read_for_render
+from .render_svg import RenderError, read_for_render, tune_lines
 
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
@@ -58,7 +58,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     is 90 quarter notes a minute), else ``tempo`` quarter notes a minute, and changes where
     the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
     ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
-    each time playing passes it (`_tempo_marks`). A ``Q:`` that gives no tempo
+    each time playing passes it (`tempo_marks`). A ``Q:`` that gives no tempo
     (``Q:"Slower"``) is said in a warning and changes nothing. The instrument is the General
     MIDI program of the last ``%%MIDI program N`` before the music (a file header's too;
     `midi_program`), else the player's default (a piano); the ``%%MIDI`` directives it does
@@ -86,7 +86,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     spans = played_spans(tune, label)  # the parts in the order of the header's P:
     placed: list[tuple[Fraction, object]] = [
         (start, music21.tempo.MetronomeMark(number=bpm))
-        for start, bpm in _tempo_marks(tune, tempo, label, spans)
+        for start, bpm in tempo_marks(tune, tempo, label, spans)
     ]
     signatures = _signature_marks(tune, spans, label)  # for readers of the file
     placed += signatures
@@ -176,7 +176,7 @@ def _signature_marks(
 ) -> list[tuple[Fraction, object]]:
     """``(start in quarter notes, music21 key or time signature)`` of each signature the MIDI
     of ``tune`` writes, played in the ``spans`` (`played_spans`): the header's key and meter
-    (`_key_signature`, `_midi_meter`) at 0, then, each time playing (`played_order`) reaches a
+    (`key_signature`, `_midi_meter`) at 0, then, each time playing (`played_order`) reaches a
     token under another key or meter than the last written, that one (`AbcTune.key_changes`,
     `AbcTune.meter_changes`, where MusicXML writes them, `_signature_changes`): the signature
     of the notes played, as the reader pitched them in written order, so a repeat back past a
@@ -184,15 +184,15 @@ def _signature_marks(
     (`_midi_meter`) and none is written there; readers keep the one before."""
     import music21
 
-    from .render_musicxml import _key_signature
+    from .render_musicxml import key_signature
 
-    keys = [(at, _midi_key(_key_signature(k))) for at, k in [(0, tune.key), *tune.key_changes]]
+    keys = [(at, _midi_key(key_signature(k))) for at, k in [(0, tune.key), *tune.key_changes]]
     header = _midi_meter(tune.meter, label)
     meters = [(0, header)] + [(at, _midi_meter(m, label, True)) for at, m in tune.meter_changes]
     signed = [(at, music21.meter.TimeSignature(m) if m else None) for at, m in meters]
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
-    order = [i for run in _unfolded(bars, spans) for i in run]
-    starts = _start_times([tune.tokens[i] for i in order])
+    order = [i for run in played_span_order(bars, spans) for i in run]
+    starts = start_times([tune.tokens[i] for i in order])
     marks: list[tuple[Fraction, object]] = []
     for changes in (keys, signed):
         in_force = _in_force(changes, len(tune.tokens))
@@ -205,7 +205,7 @@ def _signature_marks(
 
 
 def _midi_key(signature: object) -> object:
-    """The music21 key ``signature`` (`_key_signature`) as a MIDI key signature writes it: at
+    """The music21 key ``signature`` (`key_signature`) as a MIDI key signature writes it: at
     most 7 sharps or flats (the byte of any more is out of the standard's range), so one of
     more (``K:D#``, 9 sharps) is written as its enharmonic key (E flat, 3 flats), its major or
     minor mode kept; the notes are played as read all the same.
@@ -294,7 +294,7 @@ def _body_transposes(abc: str) -> list[str]:
     from tokenization.abc_tunebook import abc_lines
 
     found = []
-    for _, code, _, part in _tune_lines(abc_lines(abc)):
+    for _, code, _, part in tune_lines(abc_lines(abc)):
         if part == "body":
             found += [m[1].strip() for m in _TRANSPOSE_FIELD.finditer(code)]
     return found
@@ -326,7 +326,7 @@ def _body_clef_octaves(abc: str, played: str | None) -> list[tuple[int, str]]:
     keys: list[str] = []  # the header's K: and V: values
     voices: list[str] = []
     voice: str | None = None  # the voice the body writes in, from its first V: on
-    for n, (_, code, _, part) in enumerate(_tune_lines(abc_lines(abc)), 1):
+    for n, (_, code, _, part) in enumerate(tune_lines(abc_lines(abc)), 1):
         for m in _KEY_OR_VOICE_FIELD.finditer(code):
             if part != "body":
                 (keys if m[1] == "K" else voices).append(m[2])

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from tokenization.analysis import _bar_parts, _ending_passes
+from tokenization.analysis import bar_parts, ending_passes
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
     from tokenization.keys import Key
 
-__all__ = ["musicxml_score", "to_musicxml", "written_measures"]
+__all__ = [
+    "musicxml_score",
+    "to_musicxml",
+    "written_measures",
+    "key_signature",
+]
 
 logger = logging.getLogger("modeling_irish.render")  # render_musicxml is a part of render
 
@@ -231,7 +236,7 @@ def _mark_ties(events: Sequence[Any], tied: Sequence[frozenset[int]]) -> None:
                     after[0].tie = music21.tie.Tie("stop")
 
 
-def _key_signature(key: Key) -> Any:
+def key_signature(key: Key) -> Any:
     """The music21 `Key` of ``key`` (a ``K:``'s, its mode kept), or a bare key signature."""
     import music21
 
@@ -250,7 +255,7 @@ def _signature_changes(tune: AbcTune) -> list[tuple[int, Any]]:
     import music21
 
     keys = [(0, tune.key), *tune.key_changes]
-    out = [(at, 0, _key_signature(key)) for at, key in keys]
+    out = [(at, 0, key_signature(key)) for at, key in keys]
     for at, meter in [(0, tune.meter), *tune.meter_changes]:
         meter = {"C": "4/4", "C|": "2/2"}.get(meter or "", meter or "")
         if _is_meter(meter):
@@ -293,7 +298,7 @@ def musicxml_score(tune: AbcTune) -> Any:
         events += [e for e in contents if isinstance(e, music21.note.GeneralNote)]
         if starts_repeat:
             measure.leftBarline = music21.bar.Repeat(direction="start")
-        ending = _bar_parts(previous_bar)[1] if previous_bar else ()
+        ending = bar_parts(previous_bar)[1] if previous_bar else ()
         if ending:
             label = _ending_label(previous_bar)
             open_bracket = (label, [], _closed_by_repeat(tokens, start))
@@ -390,7 +395,7 @@ def _ending_label(bar: str) -> str:
     ('2', '1,3')
     """
     label = bar.lstrip(":|]").lstrip("[")
-    passes = sum(high - low + 1 for low, high in _ending_passes(label))
+    passes = sum(high - low + 1 for low, high in ending_passes(label))
     if passes > MOST_ENDING_PASSES:
         raise RenderError(
             f"the ending {bar} names {passes} passes; a MusicXML ending lists each, and "
@@ -421,7 +426,7 @@ def _ends_bracket(bar: str) -> bool:
         bar.startswith(":")
         or bar.endswith(":")
         or bar in ("||", "|]", "")
-        or bool(_bar_parts(bar)[1])
+        or bool(bar_parts(bar)[1])
     )
 
 

@@ -2,7 +2,7 @@
 (`played_spans`), the ``transpose=`` and clef octave (``treble-8``) of its header
 (`played_transpose`), its notes, chords and rests in playing order (repeats and endings
 unfolded, tuplets scaled, ties joined: `played_events`, `played_notes`) and the tempo marks of
-its ``Q:`` fields (`_tempo_marks`)."""
+its ``Q:`` fields (`tempo_marks`)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ __all__ = [
     "played_spans",
     "played_transpose",
     "played_voice",
+    "start_times",
+    "tempo_marks",
+    "played_span_order",
 ]
 
 #: The render module's logger, which users filter on, not this module's own name.
@@ -161,7 +164,7 @@ def _played_clef_octave(fields: Sequence[tuple[str, Sequence[str]]], label: str)
     return octave
 
 
-def _unfolded(bars: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[list[int]]:
+def played_span_order(bars: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[list[int]]:
     """The token indices of each of the ``spans`` (`played_spans`) in the order they are
     played, the repeats and endings of each unfolded on its own (`played_order` of its
     ``bars``: each token's bar text, or ``""``)."""
@@ -194,7 +197,7 @@ def played_events(
     from .quality import tied_pitches, token_events
 
     bars = [token.text if token.kind == "bar" else "" for token in tokens]
-    runs = _unfolded(bars, [(0, len(tokens))] if spans is None else spans)
+    runs = played_span_order(bars, [(0, len(tokens))] if spans is None else spans)
     played = [tokens[i] for run in runs for i in run]
     events: list[PlayedEvent] = []
     ties: frozenset[int] = frozenset()  # the pitches the event before ties onward
@@ -260,7 +263,7 @@ def _quarters_a_minute(field: str, unit: Fraction) -> float | None:
     return quarters if 0 < quarters < 10_000 else None
 
 
-def _tempo_marks(
+def tempo_marks(
     tune: AbcTune, default: float, label: str, spans: Sequence[tuple[int, int]] | None = None
 ) -> list[tuple[Fraction, float]]:
     """``(start, quarter notes a minute)`` of each tempo the MIDI of ``tune`` sets, start in
@@ -278,7 +281,7 @@ def _tempo_marks(
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nL:1/8\\nQ:1/4=120\\nK:C\\n|:CDEF [Q:1/4=60]GABc:|[Q:3/8=40]C8|]")
-    >>> [(str(start), bpm) for start, bpm in _tempo_marks(tune, 200, "X:1")]
+    >>> [(str(start), bpm) for start, bpm in tempo_marks(tune, 200, "X:1")]
     [('0', 120.0), ('2', 60.0), ('6', 60.0), ('8', 60.0)]
     """
     header = (tune.fields.get("Q") or [""])[-1]  # of two, the last (abc2midi)
@@ -298,8 +301,8 @@ def _tempo_marks(
         marks[Fraction(0)] = ends[0]
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
     spans = [(0, len(bars))] if spans is None else spans
-    runs = _unfolded(bars, spans)
-    starts = _start_times([tune.tokens[i] for run in runs for i in run])
+    runs = played_span_order(bars, spans)
+    starts = start_times([tune.tokens[i] for run in runs for i in run])
     done = 0  # the tokens played in the runs before
     for run, (start, stop) in zip(runs, spans):
         for position, at in _passed_places(run, bars):
@@ -329,7 +332,7 @@ def _readable_tempo(
 def _passed_places(order: Sequence[int], bars: Sequence[str]) -> Iterator[tuple[int, int]]:
     """``(position in order, token index i)`` of each place that playing in ``order`` (the
     tokens' `played_order` of ``bars``, each token's bar text or ``""``, or of a stretch of
-    them from ``order[0]``: a part, `_unfolded`) passes, the place
+    them from ``order[0]``: a part, `played_span_order`) passes, the place
     before token ``i`` being where a change at ``i`` (`AbcTune.tempo_changes`) is written. A
     jump (back to the start of a section, on to an ending) passes the place before the bar
     line it jumps from, and lands after the bar line before the token it goes to or, onto an
@@ -348,7 +351,7 @@ def _passed_places(order: Sequence[int], bars: Sequence[str]) -> Iterator[tuple[
         yield position, i
 
 
-def _start_times(played: Sequence) -> list[Fraction]:
+def start_times(played: Sequence) -> list[Fraction]:
     """When each of the ``played`` tokens starts, in quarter notes, and, last, when they
     end: the lengths of the events before it (`token_events`, the lengths `played_events`
     plays)."""

@@ -33,6 +33,7 @@ __all__ = [
     "stale_pages",
     "to_svg",
     "warn_unmarked",
+    "tune_lines",
 ]
 
 logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of render
@@ -354,7 +355,7 @@ def _engravable(abc: str) -> str:
     lines[0] = lines[0].removeprefix("\ufeff")  # as the reader reads it
     out = [] if any(line.startswith("X:") for line in lines) else ["X:1"]
     has_key = False
-    walked = list(_tune_lines(lines))
+    walked = list(tune_lines(lines))
     breaks = _bang_breaks(walked)
     for line, code, field, part in walked:
         if part == "stray":  # verovio would start the music there
@@ -372,41 +373,39 @@ def _engravable(abc: str) -> str:
     return "\n".join(out)
 
 
-def _tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, str]]:
+def tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None, str]]:
     """``(line, its text before any comment, its field match or None, its part)`` of each of a
     tune's ``lines``, the part ``"header"``, ``"stray"`` (text in the header that the reader
     passes over) or ``"body"``, by the reader's own rule (`header_span`, on the lines as the
     reader folds them).
 
-    >>> [part for *_, part in _tune_lines(["X:1", "N", "K:G", "V:1", "GAB|"])]
+    >>> [part for *_, part in tune_lines(["X:1", "N", "K:G", "V:1", "GAB|"])]
     ['header', 'stray', 'header', 'body', 'body']
     """
     from tokenization.abc_field_lines import (  # the reader's own rules
-        _field_match,
-        _strip_comment,
+        field_match,
         header_span,
+        strip_comment,
     )
     from tokenization.abc_tunebook import fold_lines, needs_folding
 
     folded = fold_lines(list(lines)) if needs_folding("\n".join(lines)) else lines
     span = header_span(folded)
     for i, line in enumerate(lines):
-        code = _strip_comment(line)
+        code = strip_comment(line)
         part = "body" if i >= span.end else "stray" if i in span.stray else "header"
-        yield line, code, _field_match(code), part
+        yield line, code, field_match(code), part
 
 
 def _bang_breaks(walked: Sequence[tuple[str, str, re.Match | None, str]]) -> bool:
-    """Whether ``!`` is a line break in the body of a tune, ``walked`` by `_tune_lines`, as the
+    """Whether ``!`` is a line break in the body of a tune, ``walked`` by `tune_lines`, as the
     reader reads it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of
     its header (a standalone text: its tunebook's file header written in, `with_file_header`)."""
-    from tokenization.abc_field_lines import _field_value
+    from tokenization.abc_field_lines import field_value
     from tokenization.abc_tunebook import bang_is_line_break, directive_fields
 
     header = [(line, field) for line, _, field, part in walked if part == "header"]
-    values = [
-        _field_value(field[2]) for _, field in header if field is not None and field[1] == "I"
-    ]
+    values = [field_value(field[2]) for _, field in header if field is not None and field[1] == "I"]
     return bang_is_line_break(values + directive_fields(line for line, _ in header))
 
 

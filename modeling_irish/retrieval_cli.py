@@ -40,12 +40,16 @@ __all__ = [
     "run_evaluate_retrieval",
     "run_identify",
     "run_index",
+    "load_model_and_tokenizer",
+    "load_abc_tokenizer",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-def _load(model_dir: str) -> tuple[Any, Any]:
+def load_model_and_tokenizer(model_dir: str) -> tuple[Any, Any]:
+    """The `TuneTitleModel` saved in ``model_dir`` (in eval mode) and its `AbcTokenizer`; an
+    error naming the folder when it holds no tune_title model (`require_model_type`)."""
     from .modeling_tune_title import TuneTitleModel
 
     hint = " (a MeasureNote folder serves as --tokenizer for the edit distance alone)"
@@ -53,10 +57,11 @@ def _load(model_dir: str) -> tuple[Any, Any]:
     model = load_saved(
         lambda: TuneTitleModel.from_pretrained(model_dir, local_files_only=True), model_dir
     )
-    return model.eval(), _tokenizer(model_dir)
+    return model.eval(), load_abc_tokenizer(model_dir)
 
 
-def _tokenizer(folder: str) -> Any:
+def load_abc_tokenizer(folder: str) -> Any:
+    """The `AbcTokenizer` saved in ``folder`` (a model's or a tokenizer's), from disk only."""
     from tokenization.tokenization_abc import AbcTokenizer
 
     return AbcTokenizer.from_pretrained(require_folder(folder, "tokenizer"), local_files_only=True)
@@ -97,9 +102,9 @@ def run_index(args: argparse.Namespace) -> int:
     refuse_usage_problem(index_usage_problem(args))  # parse_args refused it already
     _check_out(args.out or os.path.join(args.model, "index"))  # before the minutes of work
     if args.model is not None:
-        model, tokenizer = _load(args.model)
+        model, tokenizer = load_model_and_tokenizer(args.model)
     else:
-        model, tokenizer = None, _tokenizer(args.tokenizer)
+        model, tokenizer = None, load_abc_tokenizer(args.tokenizer)
     index = TuneIndex.build(model, tokenizer, args.corpus, unfold_repeats=args.unfold_repeats)
     if args.model is not None:
         index.meta["model"] = os.path.abspath(args.model)
@@ -150,7 +155,7 @@ def run_identify(args: argparse.Namespace) -> int:
     tune is in the input (a bare snippet's line, not the ``X:`` added to it)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
 
-    from .name_that_tune import HYBRID_WEIGHT, _scored_read_warnings, identify
+    from .name_that_tune import HYBRID_WEIGHT, identify, scored_read_warnings
 
     refuse_usage_problem(identify_usage_problem(args))  # parse_args refused it already
     model, tokenizer, index, scoring = _identify_setup(args)
@@ -192,7 +197,7 @@ def run_identify(args: argparse.Namespace) -> int:
             # of `top.read_warnings` count the X: line added above it)
             read = parse_abc(tune, line_offset=start - 2 if bare else 0)
             changed = read.warnings if raw is None else raw.read_warnings()
-            changed = _scored_read_warnings(changed, tune, scoring)  # as `identify` keeps them
+            changed = scored_read_warnings(changed, tune, scoring)  # as `identify` keeps them
             if changed:  # what of the query is not compared: said, not dropped silently
                 at = _tune_at(start, raw, where)
                 said.warn(
@@ -251,9 +256,9 @@ def _warn_transpose_ignored(
     without a key (no ``K:``, or ``K:none``): with no key to move them onto the index's white
     keys, they are compared in all 12 transpositions whatever the option (it was ignored
     without a word)."""
-    from .name_that_tune import _names_a_key
+    from .name_that_tune import names_a_key
 
-    keyless = [label for (_, tune, _), (_, label) in zip(found, names) if not _names_a_key(tune)]
+    keyless = [label for (_, tune, _), (_, label) in zip(found, names) if not names_a_key(tune)]
     if keyless:
         which = keyless[0] if len(keyless) == 1 else f"{len(keyless)} tunes, {keyless[0]} first"
         print(
@@ -361,11 +366,13 @@ def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     tokenizer folder that is gone) is refused here, before the input is read."""
     import os
 
-    from .name_that_tune import TuneIndex, _index_tokenizer
+    from .name_that_tune import TuneIndex, index_tokenizer
 
-    model, tokenizer = _load(args.model) if args.model is not None else (None, None)
+    model, tokenizer = (
+        load_model_and_tokenizer(args.model) if args.model is not None else (None, None)
+    )
     if args.tokenizer is not None:
-        tokenizer = _tokenizer(args.tokenizer)
+        tokenizer = load_abc_tokenizer(args.tokenizer)
     index_dir = require_folder(args.index or os.path.join(args.model, "index"), "index")
     index = TuneIndex.load(index_dir)
     scoring = args.scoring or ("hybrid" if model is not None else "edit-distance")
@@ -377,7 +384,7 @@ def _identify_setup(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
         )
     if model is not None:
         index.check_model(model, f"index {index_dir!r}")
-    return model, tokenizer or _index_tokenizer(index), index, scoring
+    return model, tokenizer or index_tokenizer(index), index, scoring
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:

@@ -29,16 +29,16 @@ from .name_that_tune import HYBRID_WEIGHT
 from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from .tune_embedding import (
     Corpus,
-    _best_per_title,
-    _encode_all,
-    _gallery,
-    _header_lists,
+    best_per_title,
     embed_titles,
     embed_tunes,
+    encode_all,
+    header_lists,
     header_values,
     notes_and_headers,
     read_tunes,
     single_thread,
+    title_gallery,
 )
 from .tune_title_data import NoteCropper, setting_key
 
@@ -50,6 +50,8 @@ __all__ = [
     "query_edit_scores",
     "settings_ranker",
     "titled_settings",
+    "protocol_queries",
+    "excerpt_query_rows",
 ]
 
 # unseen protocol, edit-distance baseline: weight of the neighbour-title cosine beside the header
@@ -92,12 +94,12 @@ class EditScorerOptions:
     unfold_repeats: bool = True
 
 
-def _protocol_queries(
+def protocol_queries(
     train: list[dict[str, str]], queries: list[dict[str, str]], protocol: str
 ) -> tuple[list[str], dict[str, int], list[dict[str, str]], int]:
     """Gallery titles, key index, the kept queries, and how many were dropped."""
     if protocol == "known":
-        display, _, index = _gallery(train)
+        display, _, index = title_gallery(train)
         kept = [q for q in queries if title_key(q["title"]) in index]
     else:
         seen_ids = {r["tune_id"] for r in train if r["tune_id"]}
@@ -109,15 +111,15 @@ def _protocol_queries(
             and q["tune_id"] not in seen_ids
             and title_key(q["title"]) not in train_keys
         ]
-        display, _, index = _gallery(kept)
+        display, _, index = title_gallery(kept)
     return display, index, kept, len(queries) - len(kept)
 
 
-def _query_rows(
-    tokenizer,
-    queries,
-    excerpt_notes,
-    seed,
+def excerpt_query_rows(
+    tokenizer: AbcTokenizer,
+    queries: list[dict[str, str]],
+    excerpt_notes: int,
+    seed: int,
     query_order: str = "written",
     said: Optional[CappedWarnings] = None,
 ) -> tuple[list, list[int]]:
@@ -138,7 +140,7 @@ def _query_rows(
     cropper = NoteCropper(tokenizer)
     failures: list[tuple[int, str]] = []
     changed: list[tuple[int, list[str]]] = []
-    ids, kept = _encode_all(tokenizer, queries, failures, changed=changed)
+    ids, kept = encode_all(tokenizer, queries, failures, changed=changed)
     left_out = [(i, error, error.rsplit(": ", 1)[-1]) for i, error in failures]
     rows, readable = [], []
     for x, i in zip(ids, kept):
@@ -238,11 +240,11 @@ logger = logging.getLogger(__name__)
 def _encode_training(
     tokenizer: AbcTokenizer, records: list[dict[str, str]], progress: bool = False
 ) -> tuple[list, list]:
-    """`_encode_all` of the training side, saying how many settings it could not read
+    """`encode_all` of the training side, saying how many settings it could not read
     (`progress`: a bar on a terminal)."""
     failures: list[tuple[int, str]] = []
     desc = "Reading training tunes" if progress else None
-    ids, kept = _encode_all(tokenizer, records, failures, desc)
+    ids, kept = encode_all(tokenizer, records, failures, desc)
     if failures:
         logger.warning(
             "left out %d of %d training settings that could not be read (the first: %s)",
@@ -276,7 +278,7 @@ def settings_ranker(
     )
     fields: dict[str, Any] = {"meter": None, "mode": None, "rhythm": None}
     if options.meter_mode:
-        fields = read if headers is None else _header_lists(headers)
+        fields = read if headers is None else header_lists(headers)
     return EditDistanceRanker(
         [p for p, _ in notes],
         list(owner),
@@ -319,7 +321,7 @@ def _edit_scores(
 
     def score(query: Any) -> np.ndarray:
         edit = query_edit_scores(ranker, cropper, query[0], options.meter_mode)
-        return _best_per_title(edit, owner, len(key_index))
+        return best_per_title(edit, owner, len(key_index))
 
     _warm_up(score, rows)
     begin = time.perf_counter()
@@ -577,9 +579,9 @@ def evaluate_retrieval(
     train = [r for r in train_records if setting_key(r["title"], r["abc"]) not in held]
     if not train:
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
-    display, key_index, kept, dropped = _protocol_queries(train, query_records, protocol)
+    display, key_index, kept, dropped = protocol_queries(train, query_records, protocol)
     with CappedWarnings(logger) as said:  # hundreds of queries: the first few named
-        rows, readable = _query_rows(tokenizer, kept, excerpt_notes, seed, query_order, said)
+        rows, readable = excerpt_query_rows(tokenizer, kept, excerpt_notes, seed, query_order, said)
     # why: outside the protocol (known: no training setting has the query's title, untitled
     # included; unseen: untitled, or its tune id or title is in training), or unreadable
     dropped_reasons = {"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)}

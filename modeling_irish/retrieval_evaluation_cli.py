@@ -23,14 +23,17 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     too queries that hold no tune at all (`NoQueryTunesError`)."""
 
     from .name_that_tune import HYBRID_WEIGHT
-    from .retrieval_cli import _load, _tokenizer  # shared with index and identify; no cycle
+    from .retrieval_cli import (
+        load_abc_tokenizer,
+        load_model_and_tokenizer,
+    )  # shared with index and identify; no cycle
     from .retrieval_evaluation import NoQueryTunesError, NoUsableQueriesError, evaluate_retrieval
 
     refuse_usage_problem(evaluate_retrieval_usage_problem(args))  # parse_args refused it already
     model = None
     if args.baseline != "edit-distance":
-        model, _ = _load(args.model)
-    tokenizer = _tokenizer(args.tokenizer or args.model)
+        model, _ = load_model_and_tokenizer(args.model)
+    tokenizer = load_abc_tokenizer(args.tokenizer or args.model)
     train = args.train[0] if len(args.train) == 1 else args.train
     queries: Any = args.queries
     try:

@@ -21,6 +21,11 @@ __all__ = [
     "dump_format",
     "escaped_line_breaks",
     "session_tune_text",
+    "dump_field",
+    "dump_header",
+    "session_meter",
+    "session_rows",
+    "unreadable_row",
 ]
 
 #: The suffixes of thesession.org dumps, and how each is read; a compression suffix after one
@@ -69,16 +74,18 @@ def _session_mode(mode: str) -> str:
     return f"{tonic[0].upper()}{tonic[1:]} {name}".strip()
 
 
-def _field(row: dict[str, Any], name: str) -> str:
+def dump_field(row: dict[str, Any], name: str) -> str:
     """A dump row's field as text: a number (JSON ``"name": 1916``) written out, a whole float
     (``2.0``, as pandas writes an id column with gaps) as the whole number, "" when the field
     is missing, null, NaN or neither text nor a number; text with its HTML character
     references decoded (`_unescaped`).
 
-    >>> _field({"name": 1916, "mode": None, "type": [1]}, "name"), _field({}, "mode")
+    >>> dump_field({"name": 1916, "mode": None, "type": [1]}, "name"), dump_field({}, "mode")
     ('1916', '')
-    >>> _field({"setting_id": 2.0}, "setting_id"), _field({"tune_id": float("nan")}, "tune_id")
-    ('2', '')
+    >>> dump_field({"setting_id": 2.0}, "setting_id")
+    '2'
+    >>> dump_field({"tune_id": float("nan")}, "tune_id")
+    ''
     """
     value = row.get(name)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -108,24 +115,24 @@ def _unescaped(text: str) -> str:
     return _CHARACTER_REFERENCE.sub(lambda found: html.unescape(found.group()), text)
 
 
-def _header(row: dict[str, Any], name: str) -> str:
+def dump_header(row: dict[str, Any], name: str) -> str:
     """A dump row's field as one header line: runs of whitespace, line breaks among them, made
     one space (a line break would end the field and break the tune).
 
-    >>> _header({"name": " Two\\n lines "}, "name")
+    >>> dump_header({"name": " Two\\n lines "}, "name")
     'Two lines'
     """
-    return " ".join(_field(row, name).split())
+    return " ".join(dump_field(row, name).split())
 
 
-def _session_meter(row: dict[str, Any]) -> str:
+def session_meter(row: dict[str, Any]) -> str:
     """A dump row's meter; when it has none, the one its type implies (`_TYPE_METERS`), else ""
     (no ``M:``: free meter, as ABC 2.1 reads a tune without one).
 
-    >>> [_session_meter(row) for row in ({"meter": "6/8"}, {"type": "Slip Jig"}, {"type": "march"})]
+    >>> [session_meter(row) for row in ({"meter": "6/8"}, {"type": "Slip Jig"}, {"type": "march"})]
     ['6/8', '9/8', '']
     """
-    return _header(row, "meter") or _TYPE_METERS.get(_header(row, "type").lower(), "")
+    return dump_header(row, "meter") or _TYPE_METERS.get(dump_header(row, "type").lower(), "")
 
 
 def session_tune_text(row: dict[str, Any], x: int) -> str:
@@ -134,7 +141,7 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     becomes a ``C:`` field). Numbers among the fields are written out, HTML character
     references decoded (``Cooley&#039;s``, `_unescaped`), and runs of whitespace in a header
     field (a line break in a name) made one space. A row without a meter gets the one
-    its type implies, else no ``M:`` (`_session_meter`). A body on one line whose line breaks
+    its type implies, else no ``M:`` (`session_meter`). A body on one line whose line breaks
     are written ``\\n`` (an export that escaped them) has them made line breaks
     (`escaped_line_breaks`).
 
@@ -149,20 +156,20 @@ def session_tune_text(row: dict[str, Any], x: int) -> str:
     K:G major
     GAG GAB|
     """
-    head = [f"X:{x}", f"T:{_header(row, 'name')}"]
-    tune_id, setting_id = _header(row, "tune_id"), _header(row, "setting_id")
+    head = [f"X:{x}", f"T:{dump_header(row, 'name')}"]
+    tune_id, setting_id = dump_header(row, "tune_id"), dump_header(row, "setting_id")
     if tune_id:
         setting = f"#setting{setting_id}" if setting_id else ""
         head.append(f"S:https://thesession.org/tunes/{tune_id}{setting}")
-    composer = _header(row, "composer")  # newer dumps carry it; kept as metadata
+    composer = dump_header(row, "composer")  # newer dumps carry it; kept as metadata
     if composer:
         head.append(f"C:{composer}")
-    if _header(row, "type"):
-        head.append(f"R:{_header(row, 'type')}")
-    meter = _session_meter(row)
+    if dump_header(row, "type"):
+        head.append(f"R:{dump_header(row, 'type')}")
+    meter = session_meter(row)
     head += [f"M:{meter}"] if meter else []
-    head += ["L:1/8", f"K:{_session_mode(_header(row, 'mode'))}"]
-    body = _field(row, "abc")
+    head += ["L:1/8", f"K:{_session_mode(dump_header(row, 'mode'))}"]
+    body = dump_field(row, "abc")
     if escaped_line_breaks(body):  # an export that wrote its line breaks as \n
         body = _ESCAPED_BREAK.sub("\n", body)
     body = body.replace("\r\n", "\n").replace("\r", "\n")
@@ -194,10 +201,10 @@ def escaped_line_breaks(body: str) -> bool:
 CSV_FIELD_LIMIT = 16 * 2**20
 
 
-def _session_rows(path: Path) -> list[Any]:
+def session_rows(path: Path) -> list[Any]:
     """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``,
     ``.jsonl``, or ``.csv``; compressed or not: `dump_format`), as they are: rows that give no
-    tune are told apart by `_unreadable_row`. A file that cannot be read as one (invalid JSON
+    tune are told apart by `unreadable_row`. A file that cannot be read as one (invalid JSON
     or CSV, nested too deeply, a field over `CSV_FIELD_LIMIT`) is a `ValueError` that names it
     and why: "not a thesession.org dump"."""
     kind = dump_format(path)
@@ -208,7 +215,7 @@ def _session_rows(path: Path) -> list[Any]:
     else:  # decoded as the other sources: Excel's "CSV UTF-8" BOM dropped, Latin-1 fallback
         rows = _csv_rows(path)
     # a dump if any row has the field (a CSV's rows all have its header's): a row without it,
-    # first or not, is skipped and counted (`_unreadable_row`), not the whole file rejected
+    # first or not, is skipped and counted (`unreadable_row`), not the whole file rejected
     if rows and not any(isinstance(row, dict) and "abc" in row for row in rows):
         raise ValueError(f"{path} is not a thesession.org dump (no row has an 'abc' field)")
     return rows
@@ -297,7 +304,7 @@ def _csv_error(message: str, start: int, stop: int) -> str:
     return f"invalid CSV in the row at line {start}: {message}"
 
 
-def _unreadable_row(row: Any) -> str:
+def unreadable_row(row: Any) -> str:
     """Why a dump row gives no tune, or "" when it gives one."""
     if not isinstance(row, dict):
         return f"dump row that is not an object ({type(row).__name__})"

@@ -31,6 +31,11 @@ __all__ = [
     "read_tunes",
     "require_finite",
     "single_thread",
+    "best_per_title",
+    "encode_all",
+    "encode_records",
+    "title_gallery",
+    "header_lists",
 ]
 
 #: a thesession.org tune address in an ``S:`` field, and its tune id
@@ -116,7 +121,7 @@ def gives_no_tune(record: dict[str, Any]) -> str:
     return f"{raw.file_name}: {raw.unreadable}" if raw is not None and raw.unreadable else ""
 
 
-def _encode_records(
+def encode_records(
     tokenizer: AbcTokenizer,
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
@@ -158,7 +163,7 @@ def _encode_records(
     return encoded, kept
 
 
-def _encode_all(
+def encode_all(
     tokenizer: AbcTokenizer,
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
@@ -166,9 +171,9 @@ def _encode_all(
     changed: Optional[list[tuple[int, list[str]]]] = None,
 ) -> tuple[list, list[int]]:
     """Encoded ids of every readable record, and the indices of those records (`failures`,
-    `changed`: see `_encode_records`; `desc`: a progress bar with this description, on a
+    `changed`: see `encode_records`; `desc`: a progress bar with this description, on a
     terminal only)."""
-    encoded, kept = _encode_records(tokenizer, records, failures, desc, True, changed)
+    encoded, kept = encode_records(tokenizer, records, failures, desc, True, changed)
     return [ids for ids, _ in encoded], kept
 
 
@@ -253,7 +258,7 @@ def single_thread() -> AbstractContextManager[None]:
 
 
 # ----- titles and headers ----------------------------------------------------------------------
-def _gallery(
+def title_gallery(
     records: list[dict[str, str]], keys: Optional[Sequence[str]] = None
 ) -> tuple[list[str], list[str], dict[str, int]]:
     """Distinct normalised titles in order of first appearance: (display titles, keys, index).
@@ -292,7 +297,7 @@ def _rhythm(value: Optional[str]) -> Optional[str]:
     return None if value == "unspecified" else value
 
 
-def _header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list[Optional[str]]]:
+def header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list[Optional[str]]]:
     """`header_values` of many settings as one list per field, for the edit distance's
     penalties."""
     return {name: [h[name] for h in headers] for name in ("meter", "mode", "rhythm")}
@@ -308,7 +313,7 @@ def notes_and_headers(
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, list[Optional[str]]]]:
     """The notes of each setting's rows `ids` (`NoteCropper.notes`: pitches and lengths), in
     the order they are played (`NoteCropper.played`) when `unfold_repeats`, else as written,
-    and their `header_values` as one list per field (`_header_lists`; `read_headers` False:
+    and their `header_values` as one list per field (`header_lists`; `read_headers` False:
     the lists are left empty, for a caller that has them or needs none), under a bar labelled
     `desc` (None: no bar; `terminal_only`: only where stderr is a terminal, and cleared when
     done): thesession's 17,000 settings take 3-10 s, mostly the unfolding."""
@@ -318,10 +323,12 @@ def notes_and_headers(
         notes.append(cropper.notes(cropper.played(x) if unfold_repeats else x))
         if read_headers:
             headers.append(header_values(cropper, x))
-    return notes, _header_lists(headers)
+    return notes, header_lists(headers)
 
 
-def _best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
+def best_per_title(scores: np.ndarray, owner: np.ndarray, n_titles: int) -> np.ndarray:
+    """The best of the ``scores`` of each of ``n_titles`` titles, ``owner`` naming each
+    score's title; ``-inf`` for a title with no score."""
     best = np.full(n_titles, -np.inf)
     np.maximum.at(best, owner, scores)
     return best

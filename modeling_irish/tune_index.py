@@ -23,20 +23,20 @@ from .corpus_keys import title_key
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
 from .tune_embedding import (
     Corpus,
-    _best_per_title,
-    _encode_records,
-    _gallery,
+    best_per_title,
     embed_titles,
     embed_tunes,
+    encode_records,
     gives_no_tune,
     notes_and_headers,
     read_tunes,
     require_finite,
+    title_gallery,
 )
 from .tune_index_files import (
-    _INDEX_ARRAYS,
-    _OPTIONAL_INDEX_ARRAYS,
+    INDEX_ARRAYS,
     INDEX_FORMAT,
+    OPTIONAL_INDEX_ARRAYS,
     read_index,
     source_fingerprints,
     warn_changed_sources,
@@ -47,10 +47,18 @@ from .tune_title_data import NoteCropper
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TuneIndex"]
+__all__ = [
+    "TuneIndex",
+    "REBUILD",
+    "check_index",
+    "folder_path",
+    "nothing_to_index",
+    "shape_problems",
+    "source_names",
+]
 
 #: What to do with an index that holds embeddings that are not finite numbers.
-_REBUILD = "rebuild it with irish-tune index and a model that gives finite ones"
+REBUILD = "rebuild it with irish-tune index and a model that gives finite ones"
 
 
 class TuneIndex:
@@ -129,17 +137,17 @@ class TuneIndex:
         (``unreadable``, each error naming its tune; a thesession.org dump row that gives no
         tune among them, named by its row)."""
         # before the read: a file edited while the index is built must read as newer than it
-        sources = source_fingerprints(_source_names(corpus_sources))
+        sources = source_fingerprints(source_names(corpus_sources))
         read = read_tunes(corpus_sources, unreadable=True, desc="Reading tunes")
         # thesession.org dump rows that give no tune (no ABC text, not an object): tunes that
         # could not be read, named by their row, as `check` and `identify` count them
         no_tune = [why for why in map(gives_no_tune, read) if why]
         # each title's key once (0.4 s a pass over thesession's): it names the title in
-        # `_gallery` and `setting_title`
+        # `title_gallery` and `setting_title`
         keyed = [(r, title_key(r["title"])) for r in read if not gives_no_tune(r)]
         records, keys = [r for r, key in keyed if key], [key for _, key in keyed if key]
         failures: list[tuple[int, str]] = []
-        encoded, kept = _encode_records(tokenizer, records, failures, "Indexing tunes")
+        encoded, kept = encode_records(tokenizer, records, failures, "Indexing tunes")
         report = {
             "read": len(read),
             # `x`, `Gan Ainm` or no title: nothing to name
@@ -148,10 +156,10 @@ class TuneIndex:
             "unreadable": no_tune + [error for _, error in failures],
         }
         if not kept:  # an empty index named nothing ([]), or failed in `check_model`
-            raise ValueError(_nothing_to_index(corpus_sources, report))
+            raise ValueError(nothing_to_index(corpus_sources, report))
         records, keys = [records[i] for i in kept], [keys[i] for i in kept]
         ids = [input_ids for input_ids, _ in encoded]
-        display, _, key_index = _gallery(records, keys)
+        display, _, key_index = title_gallery(records, keys)
         cropper = NoteCropper(tokenizer)
         order = "played" if unfold_repeats else "written"
         desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between two others
@@ -159,7 +167,7 @@ class TuneIndex:
         pitches = [p for p, _ in notes]
         offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
         meta = {
-            "model": _folder_path(getattr(model, "name_or_path", "")),
+            "model": folder_path(getattr(model, "name_or_path", "")),
             "settings": len(ids),
             "order": order,
             "report": report,
@@ -167,7 +175,7 @@ class TuneIndex:
             "sources": sources,
         }
         # the folder `identify` reads the tokenizer from (none for one made in memory)
-        tokenizer_folder = _folder_path(getattr(tokenizer, "name_or_path", ""))
+        tokenizer_folder = folder_path(getattr(tokenizer, "name_or_path", ""))
         if os.path.isdir(tokenizer_folder):
             meta["tokenizer"] = tokenizer_folder
         if model is None:
@@ -213,7 +221,7 @@ class TuneIndex:
             info["setting_modes"] = self.setting_modes
         if self.setting_rhythms is not None:
             info["setting_rhythms"] = self.setting_rhythms
-        arrays = {name: getattr(self, name) for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS}
+        arrays = {name: getattr(self, name) for name in INDEX_ARRAYS + OPTIONAL_INDEX_ARRAYS}
         write_index(path, arrays, info)
 
     def check_model_once(self, model: Any) -> None:
@@ -236,7 +244,7 @@ class TuneIndex:
             again = None
         else:  # NaN here is no other model: say what it is (allclose would fail on it)
             again = require_finite(embed_titles(model, self.titles[:1]), "the model's embeddings")
-            require_finite(stored[:1], f"{where}'s embeddings", _REBUILD)
+            require_finite(stored[:1], f"{where}'s embeddings", REBUILD)
         if again is None or not np.allclose(again[0], stored[0], atol=1e-3):
             raise ValueError(
                 f"{where} was built with another model ({self.meta.get('model') or 'unknown'}, "
@@ -265,7 +273,7 @@ class TuneIndex:
             raise ValueError(
                 f"the index {os.fspath(path)!r} is damaged ({err}); rebuild it"
             ) from None
-        _check_index(index, os.fspath(path))
+        check_index(index, os.fspath(path))
         warn_changed_sources(index.meta.get("sources"), os.fspath(path))
         if info.get("format", 1) < 3 and index.meta.get("model"):
             logger.warning(
@@ -304,7 +312,7 @@ class TuneIndex:
         search)."""
         ranker = self._ranker(False)
         scores = ranker.shift_free_scores(pitches, durations, meter, rhythm, candidates)
-        return _best_per_title(scores, self.setting_title, len(self.titles))
+        return best_per_title(scores, self.setting_title, len(self.titles))
 
     def _ranker(self, transpose: bool) -> EditDistanceRanker:
         if transpose not in self._rankers:
@@ -337,20 +345,20 @@ class TuneIndex:
         `EditDistanceRanker.scores`)."""
         ranker = self._ranker(transpose)
         scores = ranker.scores(pitches, durations, meter, mode, rhythm, key_known)
-        return _best_per_title(scores, self.setting_title, len(self.titles))
+        return best_per_title(scores, self.setting_title, len(self.titles))
 
 
-def _nothing_to_index(corpus: Corpus, report: dict[str, Any]) -> str:
+def nothing_to_index(corpus: Corpus, report: dict[str, Any]) -> str:
     """The error of an index with nothing in it: no tune at all in the sources (each named with
     why: an empty, binary or prose file, as `check` says it), or the counts of the tunes read
     that could not be indexed (untitled, unreadable).
 
-    >>> _nothing_to_index(["X:1\\nT:x\\nK:D\\nAB|"], {"read": 1, "untitled": 1, "unreadable": []})
+    >>> nothing_to_index(["X:1\\nT:x\\nK:D\\nAB|"], {"read": 1, "untitled": 1, "unreadable": []})
     'nothing to index in the tunes given: 1 tunes read, 1 without a title, 0 unreadable'
     """
     from .abc_sources import no_tune_reasons
 
-    sources = _source_names(corpus)
+    sources = source_names(corpus)
     if report["read"] == 0 and not report["unreadable"]:
         return (
             f"nothing to index: no tune in {no_tune_reasons(sources)}"
@@ -363,11 +371,11 @@ def _nothing_to_index(corpus: Corpus, report: dict[str, Any]) -> str:
     )
 
 
-def _source_names(corpus: Corpus) -> list[str]:
+def source_names(corpus: Corpus) -> list[str]:
     """The files, folders or dumps that `read_tunes` reads ``corpus`` from, as given ([] for
     texts or records of tunes).
 
-    >>> _source_names("tunes.abc"), _source_names(["a.abc", "b"]), _source_names(["X:1\\nK:G"])
+    >>> source_names("tunes.abc"), source_names(["a.abc", "b"]), source_names(["X:1\\nK:G"])
     (['tunes.abc'], ['a.abc', 'b'], [])
     """
     if isinstance(corpus, (str, os.PathLike)):
@@ -378,10 +386,10 @@ def _source_names(corpus: Corpus) -> list[str]:
     return []
 
 
-def _check_index(index: TuneIndex, path: str) -> None:
-    """The saved arrays must have their shapes (`_shape_problems`) and agree: one
+def check_index(index: TuneIndex, path: str) -> None:
+    """The saved arrays must have their shapes (`shape_problems`) and agree: one
     setting_title, offset span, meter... per setting."""
-    shapes = _shape_problems(index)
+    shapes = shape_problems(index)
     if shapes:  # the checks below would fail on them with a bare TypeError or IndexError
         raise ValueError(f"the index {path!r} is damaged: {'; '.join(shapes)}; rebuild it")
     n_settings, n_titles = len(index.setting_title), len(index.titles)
@@ -411,13 +419,13 @@ def _check_index(index: TuneIndex, path: str) -> None:
         )
 
 
-def _shape_problems(index: TuneIndex) -> list[str]:
+def shape_problems(index: TuneIndex) -> list[str]:
     """What is wrong with the number of dimensions of an index's arrays: one value a setting or
     note (1-D), one row of equal width a title and a setting (2-D embeddings; 0 wide without a
     model). A hand-edited or foreign ``.npy`` file of another shape loads without complaint.
 
     >>> index = TuneIndex([], np.zeros((0, 4)), np.zeros((0, 2)), np.array(3), [], [0])
-    >>> print("; ".join(_shape_problems(index)))
+    >>> print("; ".join(shape_problems(index)))
     setting_title.npy is 0-D, not 1-D; the title and setting embeddings are 4 and 2 wide
     """
     problems = []
@@ -438,7 +446,7 @@ def _shape_problems(index: TuneIndex) -> list[str]:
     return problems
 
 
-def _folder_path(name_or_path: Any) -> str:
+def folder_path(name_or_path: Any) -> str:
     """A model's ``name_or_path`` as the index records it: absolute when it is a local folder
     (so that the index finds it from any working directory), else as it is ("" for a model
     built in memory)."""

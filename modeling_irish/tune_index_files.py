@@ -26,7 +26,7 @@ from tokenization.writer_folders import (
 )
 
 from .file_utils import discard_folder
-from .tune_index_locks import _load_lock, _save_lock, _sync_folder
+from .tune_index_locks import load_lock, save_lock, sync_folder
 
 __all__ = [
     "INDEX_FILE",
@@ -38,6 +38,8 @@ __all__ = [
     "warn_changed_sources",
     "warn_changed_while_built",
     "write_index",
+    "INDEX_ARRAYS",
+    "OPTIONAL_INDEX_ARRAYS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,8 +52,8 @@ INDEX_FILE = "tune_index.json"
 #: where earlier indices hold them an octave higher (a model's embeddings of them differ).
 INDEX_FORMAT = 3
 #: the arrays of a saved index, each in ``NAME.npy``; the optional ones may be None (absent)
-_INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat", "pitch_offsets")
-_OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
+INDEX_ARRAYS = ("title_embeds", "setting_embeds", "setting_title", "pitch_flat", "pitch_offsets")
+OPTIONAL_INDEX_ARRAYS = ("dur_flat",)
 
 
 #: The folder a save writes in inside an existing index folder, ``.tune_index.tmp-<pid>.<start>
@@ -75,7 +77,7 @@ def write_index(
     a model), keeps its other files; an optional array the new index lacks (``dur_flat.npy``) goes
     with the old index. A folder this save made is removed again when it fails.
 
-    One save of a folder runs at a time (`_save_lock`): another one, of another process, waits
+    One save of a folder runs at a time (`save_lock`): another one, of another process, waits
     for it up to `tune_index_locks.SAVE_LOCK_WAIT_S` seconds, so that the folder ends holding
     one of the two whole, never files of both. A writer killed before is cleared first, under
     the lock (`finish_interrupted_saves`; the ``<path>.tmp-<pid>`` folders that earlier versions
@@ -95,7 +97,7 @@ def write_index(
     """
     path = os.fspath(path).rstrip(os.sep) or os.sep  # "idx/": the folder idx, named "idx"
     parent, name = os.path.split(path)
-    with _save_lock(path):  # one save at a time clears the folders of the saves killed before
+    with save_lock(path):  # one save at a time clears the folders of the saves killed before
         _clear_earlier_versions_saves(parent or ".", name)
         _replace_index(path, arrays, info)
 
@@ -148,7 +150,7 @@ def _replace_index(
         raise
     _swap_in(path, writer)
     _settle(path, writer)  # nothing left to move: old/ deleted, then the rest
-    _sync_folder(path)  # the renames: not lost with the power, once the save has returned
+    sync_folder(path)  # the renames: not lost with the power, once the save has returned
 
 
 class _PythonFile:
@@ -181,7 +183,7 @@ def _write_files(
             json.dump(info, handle, ensure_ascii=False)
             _sync_file(handle)
         name = ""
-        _sync_folder(folder)
+        sync_folder(folder)
     except OSError as err:
         where = os.path.join(shown, name) if name else shown
         raise OSError(f"cannot write {where}: {err.strerror or err}") from err
@@ -195,7 +197,7 @@ def _sync_file(handle: Any) -> None:
 
 def _index_names() -> list[str]:
     """The files of a saved index, `INDEX_FILE` first."""
-    return [INDEX_FILE, *(f"{name}.npy" for name in _INDEX_ARRAYS + _OPTIONAL_INDEX_ARRAYS)]
+    return [INDEX_FILE, *(f"{name}.npy" for name in INDEX_ARRAYS + OPTIONAL_INDEX_ARRAYS)]
 
 
 def _swap_in(path: str, writer: str) -> None:
@@ -369,7 +371,7 @@ def _finish_stopped_saves(path: str) -> None:
             writers.append(own)
     _settle_stopped(path, writers)
     if writers:
-        _sync_folder(path)
+        sync_folder(path)
 
 
 def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
@@ -384,14 +386,14 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
     writers = dead_writer_folders(path, _WRITER)
     _settle_stopped(os.fspath(path), writers)
     if writers:
-        _sync_folder(os.fspath(path))
+        sync_folder(os.fspath(path))
 
 
 # ----- reading an index ------------------------------------------------------------------------
 def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The fields of the index folder's `INDEX_FILE` and its arrays (an optional one that is
     absent left out), read while no save swaps its files: under a shared `fcntl.flock` of its
-    `_LOCK` file (`_load_lock`), so that a load finds the index before a save or after it,
+    `_LOCK` file (`load_lock`), so that a load finds the index before a save or after it,
     whole, never a folder half swapped. A save killed while it swapped its files in (no
     `INDEX_FILE`, a dead writer's folder) is finished or undone first, under a save's lock
     (`finish_interrupted_saves`); a folder this user may not write is read as it is, and one
@@ -402,18 +404,18 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     what to do. A file missing or damaged is a `ValueError` (`FileNotFoundError`)
     naming it."""
     path = os.fspath(path)
-    with _load_lock(path):
+    with load_lock(path):
         if not _interrupted(path):
             return _read_index_files(path)
     cause = ""
     try:  # never made: a folder removed since it was looked at is not there to load (nor mend)
-        with _save_lock(path, make=False):
+        with save_lock(path, make=False):
             _finish_stopped_saves(path)
     except FileNotFoundError:
         pass
     except OSError as err:  # read-only: left as it is
         cause = f" ({err.strerror or err})"
-    with _load_lock(path):
+    with load_lock(path):
         writers = _writers(path)
         if writers and not os.path.isfile(os.path.join(path, INDEX_FILE)):
             raise FileNotFoundError(_half_saved(path, writers, cause))
@@ -423,8 +425,8 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
 def _read_index_files(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """`read_index` of a folder held for reading."""
     info = _read_index_json(path)
-    arrays = {name: _read_index_array(path, name) for name in _INDEX_ARRAYS}
-    for name in _OPTIONAL_INDEX_ARRAYS:  # absent from older indices
+    arrays = {name: _read_index_array(path, name) for name in INDEX_ARRAYS}
+    for name in OPTIONAL_INDEX_ARRAYS:  # absent from older indices
         if os.path.exists(os.path.join(path, f"{name}.npy")):
             arrays[name] = _read_index_array(path, name)
     return info, arrays

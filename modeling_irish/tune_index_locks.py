@@ -1,8 +1,8 @@
 """The locks of a name-that-tune index folder (`tune_index_files`): one save of a folder at a
-time (`_save_lock`, an exclusive `fcntl.flock` of the folder's `.tune_index.lock`), which loads
-share (`_load_lock`), so that a load never finds a folder half swapped; the wait for a holder,
+time (`save_lock`, an exclusive `fcntl.flock` of the folder's `.tune_index.lock`), which loads
+share (`load_lock`), so that a load never finds a folder half swapped; the wait for a holder,
 with a warning naming it, a file system without locks, and the folder a save makes (its entry
-flushed to the disk: `_sync_folder`).
+flushed to the disk: `sync_folder`).
 
 Where there is no `fcntl` (Windows), nothing is locked: saves go on as on a file system without
 locks (`_unlocked_save`, with a warning) and loads read unlocked. `msvcrt.locking` is not used
@@ -28,11 +28,16 @@ try:
 except ImportError:  # Windows: no flock; saves and loads go unlocked (`_flock`)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["SAVE_LOCK_WAIT_S"]
+__all__ = [
+    "SAVE_LOCK_WAIT_S",
+    "load_lock",
+    "save_lock",
+    "sync_folder",
+]
 
 logger = logging.getLogger(__name__)
 
-#: The lock file of a save in the index folder (`_save_lock`): it holds the saving process's id
+#: The lock file of a save in the index folder (`save_lock`): it holds the saving process's id
 #: and machine, ``<pid> <host>`` (`_holder`; the id alone from earlier versions).
 _LOCK = ".tune_index.lock"
 #: Seconds a save waits for another save of the same folder to end before it gives up.
@@ -40,7 +45,7 @@ SAVE_LOCK_WAIT_S = 120.0
 
 
 @contextlib.contextmanager
-def _save_lock(path: str, make: bool = True) -> Iterator[None]:
+def save_lock(path: str, make: bool = True) -> Iterator[None]:
     """Hold the index folder ``path`` (made if need be; not when ``make`` is False, for a load
     that mends a folder, where one not there is a `FileNotFoundError`) for one save: an
     exclusive `fcntl.flock` of its `_LOCK` file, which holds this process's id and machine
@@ -50,7 +55,7 @@ def _save_lock(path: str, make: bool = True) -> Iterator[None]:
     ends (or when its flock fails for another reason than a file system without locks, if this save
     made it), and so is the folder if this save made it and failed (nothing else in it).
 
-    >>> with _save_lock("example-locked"):  # made, and held: its lock file names this process
+    >>> with save_lock("example-locked"):  # made, and held: its lock file names this process
     ...     os.listdir("example-locked") == [_LOCK]
     True
     >>> os.listdir("example-locked")  # the save ended: no lock file left
@@ -218,7 +223,7 @@ def _make_index_folder(path: str) -> bool:
     except OSError as err:
         raise OSError(f"cannot make the folder {path}: {err.strerror or err}") from err
     try:
-        _sync_folder(os.path.dirname(path) or ".")
+        sync_folder(os.path.dirname(path) or ".")
     except OSError as err:
         with contextlib.suppress(OSError):
             os.rmdir(path)
@@ -235,7 +240,7 @@ def _is_file(handle: int, lock: str) -> bool:
         return False
 
 
-def _sync_folder(folder: str) -> None:
+def sync_folder(folder: str) -> None:
     """Flush the entries of ``folder`` (files made, renamed or removed in it) to the disk; a
     file system that cannot flush a folder (``EINVAL``) is passed over, and so is a folder
     that cannot be opened to flush it (`PermissionError`: Windows opens no folder this way)."""
@@ -253,9 +258,9 @@ def _sync_folder(folder: str) -> None:
 
 
 @contextlib.contextmanager
-def _load_lock(path: str) -> Iterator[None]:
+def load_lock(path: str) -> Iterator[None]:
     """Hold the index folder ``path`` for one load: a shared `fcntl.flock` of its `_LOCK` file,
-    which other loads share and a save does not (`_save_lock`). A save that holds it is waited
+    which other loads share and a save does not (`save_lock`). A save that holds it is waited
     for as a save waits for another, up to `SAVE_LOCK_WAIT_S` seconds (with a warning), and
     then an `OSError` names the folder and the save's process. A folder that is not there, a
     lock file this user may neither make nor open, or a file system without locks (where saves

@@ -30,10 +30,12 @@ __all__ = [
     "known_tune_holdout",
     "setting_key",
     "titled_indices",
+    "DUR_COLUMN",
+    "MAIN_COLUMN",
 ]
 
-_MAIN = FEATURE_NAMES.index("main")
-_DUR = FEATURE_NAMES.index("dur")
+MAIN_COLUMN = FEATURE_NAMES.index("main")
+DUR_COLUMN = FEATURE_NAMES.index("dur")
 _HEADER = {
     name: FEATURE_NAMES.index(name)
     for name in ("key", "meter", "rhythm", "root", "mode", "key_sig")
@@ -231,13 +233,13 @@ class NoteCropper:
         token that, the tokenizer's vocabulary reads as `<unk>` (possible when the ids come
         from another vocabulary's corpus, e.g. a MeasureNote backbone trained elsewhere)."""
         ids = np.asarray(ids)
-        main, dur = ids[:, _MAIN].astype(np.int64), ids[:, _DUR].astype(np.int64)
+        main, dur = ids[:, MAIN_COLUMN].astype(np.int64), ids[:, DUR_COLUMN].astype(np.int64)
         unknown_length = (self.kind[main] == 1) & (dur == UNK_ID)
         return not (unknown_length.any() or (main == UNK_ID).any())
 
     def event_rows(self, ids: np.ndarray) -> np.ndarray:
         """Row indices where a note event starts (a note or rest outside a chord, or a chord)."""
-        kind = self.kind[np.asarray(ids)[:, _MAIN].astype(np.int64)]
+        kind = self.kind[np.asarray(ids)[:, MAIN_COLUMN].astype(np.int64)]
         depth = np.cumsum(kind == 2) - np.cumsum(kind == 3)
         inside = (depth > 0) & (kind != 2)
         return np.flatnonzero(((kind == 1) & ~inside) | (kind == 2))
@@ -252,7 +254,7 @@ class NoteCropper:
         [1, 2, 4]
         """
         ids = np.asarray(ids)
-        main = ids[self.event_rows(ids), _MAIN].astype(np.int64)
+        main = ids[self.event_rows(ids), MAIN_COLUMN].astype(np.int64)
         return np.flatnonzero((self.kind[main] == 2) | (self.pitch[main] >= 0))
 
     def played(self, ids: np.ndarray) -> np.ndarray:
@@ -274,7 +276,7 @@ class NoteCropper:
         '| 60 62 64 65 | 60 62 64 65 | 67 69 71 72 |]'
         """
         ids = np.asarray(ids)
-        bars = self.bar_text[ids[1:-1, _MAIN].astype(np.int64)]
+        bars = self.bar_text[ids[1:-1, MAIN_COLUMN].astype(np.int64)]
         at = np.flatnonzero(bars != "")
         texts = bars[at].tolist()
         if not any(_repeat_or_ending(t) for t in texts):
@@ -294,7 +296,7 @@ class NoteCropper:
         plain_bar = ids[at[0] + 1].copy()  # a bar row of this tune, as a plain `|` if known
         plain_id = self.tokenizer.abc_vocab.id("main", "|")
         if plain_id != UNK_ID:
-            plain_bar[_MAIN] = plain_id
+            plain_bar[MAIN_COLUMN] = plain_id
         pieces, last = [ids[:1]], None
         for k in played_order(items):
             if last is not None and k != last + 1 and not items[k] and not items[last]:
@@ -307,15 +309,15 @@ class NoteCropper:
 
     def pitches(self, ids: np.ndarray) -> np.ndarray:
         """MIDI pitches of the note rows of `ids` (rests, bars and specials dropped)."""
-        p = self.pitch[np.asarray(ids)[:, _MAIN].astype(np.int64)]
+        p = self.pitch[np.asarray(ids)[:, MAIN_COLUMN].astype(np.int64)]
         return p[p >= 0]
 
     def notes(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """MIDI pitches and lengths in eighth notes of the note rows of `ids` (as `pitches`)."""
         ids = np.asarray(ids)
-        p = self.pitch[ids[:, _MAIN].astype(np.int64)]
+        p = self.pitch[ids[:, MAIN_COLUMN].astype(np.int64)]
         keep = p >= 0
-        return p[keep], self.eighths[ids[keep, _DUR].astype(np.int64)]
+        return p[keep], self.eighths[ids[keep, DUR_COLUMN].astype(np.int64)]
 
     def header(self, ids: np.ndarray) -> HeaderInfo:
         """The `HeaderInfo` encoded in a row's header columns."""
@@ -351,7 +353,7 @@ class NoteCropper:
             end = min(int(np.searchsorted(notes, event)) + n_notes, len(notes))
             last = int(notes[end - 1])  # the crop's last note: the rests after it stay out
             stop = events[last + 1] if last + 1 < len(events) else len(ids) - 1
-            if self.tuplet_notes[int(ids[stop - 1, _MAIN])]:
+            if self.tuplet_notes[int(ids[stop - 1, MAIN_COLUMN])]:
                 stop -= 1  # a tuplet mark whose notes are not in the crop
         tokens = self.tokenizer.ids_to_tokens(np.asarray(ids)[first:stop])
         rows = tune_to_rows(tokens, header or self.header(ids))
@@ -361,11 +363,13 @@ class NoteCropper:
         """``(start event, first row)`` of a crop that starts at event ``start``, moved back to
         the mark of the tuplet that event belongs to (if any)."""
         row = int(events[start])
-        marks = np.flatnonzero(self.tuplet_notes[np.asarray(ids)[:row, _MAIN].astype(np.int64)])
+        marks = np.flatnonzero(
+            self.tuplet_notes[np.asarray(ids)[:row, MAIN_COLUMN].astype(np.int64)]
+        )
         if not len(marks):
             return start, row
         mark = int(marks[-1])
-        covered = int(self.tuplet_notes[int(ids[mark, _MAIN])])
+        covered = int(self.tuplet_notes[int(ids[mark, MAIN_COLUMN])])
         first_member = int(np.searchsorted(events, mark))  # event index of its first note
         if start - first_member >= covered:  # the tuplet ended before this event
             return start, row

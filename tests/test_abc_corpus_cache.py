@@ -98,11 +98,11 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
     code = tmp_path / "abc_sources.py"
     code.write_text("x = 'reel'\n", encoding="utf-8")
     monkeypatch.setattr(abc_sources, "__file__", str(code))
-    before = abc_corpus._fingerprint([], {})
+    before = abc_corpus.cache_fingerprint([], {})
     stat = code.stat()
     code.write_text("x = 'REEL'\n", encoding="utf-8")
     os.utime(code, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert abc_corpus._fingerprint([], {}) != before
+    assert abc_corpus.cache_fingerprint([], {}) != before
 
 
 @pytest.mark.parametrize(
@@ -140,9 +140,9 @@ def test_the_corpus_cache_key_follows_the_loader_and_reader_code(tmp_path, monke
     code = tmp_path / f"{module.rsplit('.', 1)[1]}.py"
     code.write_text("version = 1\n", encoding="utf-8")
     monkeypatch.setattr(importlib.import_module(module), "__file__", str(code))
-    before = abc_corpus._fingerprint([], {})
+    before = abc_corpus.cache_fingerprint([], {})
     code.write_text("version = 2\n", encoding="utf-8")
-    assert abc_corpus._fingerprint([], {}) != before
+    assert abc_corpus.cache_fingerprint([], {}) != before
 
 
 def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
@@ -153,9 +153,9 @@ def test_the_corpus_cache_key_follows_the_file_decoder(tmp_path, monkeypatch):
     code = tmp_path / "check.py"
     code.write_text("encoding = 'latin-1'\n", encoding="utf-8")
     monkeypatch.setattr(check, "__file__", str(code))
-    before = abc_corpus._fingerprint([], {})
+    before = abc_corpus.cache_fingerprint([], {})
     code.write_text("encoding = 'utf-8'\n", encoding="utf-8")
-    assert abc_corpus._fingerprint([], {}) != before
+    assert abc_corpus.cache_fingerprint([], {}) != before
 
 
 @needs_parser

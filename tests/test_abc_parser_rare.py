@@ -19,7 +19,7 @@ from tokenization.abc_parser import parse_abc
 )  # fmt: skip
 def test_a_continuation_line_in_the_body_continues_the_field_line_above_it(body, tempos, parts):
     """A ``+:`` line after the music has started was passed over: a body ``Q:`` or ``P:`` lost
-    its continuation without a word (the header's are joined, `_continued_values`)."""
+    its continuation without a word (the header's are joined, `continued_values`)."""
     tune = parse_abc(f"X:1\nT:t\nL:1/8\nK:D\n{body}", corpus_format="standard")
     assert tune.tempo_changes == tempos and tune.part_changes == parts
     assert [t.pitch for t in tune.tokens if t.kind == "note"] == [62, 64, 66, 67]

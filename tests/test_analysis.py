@@ -9,9 +9,9 @@ import pytest
 
 from tokenization.abc_parser import parse_abc
 from tokenization.analysis import (
-    _ending_passes,
     _plays_on,
     analyse_measures,
+    ending_passes,
     expand_parts,
     part_spans,
     played_order,
@@ -111,7 +111,7 @@ def _naive_passes(label: str) -> frozenset[int]:
     "label", ["1", "2", "1,3", "1-3", "2-4,6", "3-1", "0", "1-2,2-3", "1,", "a"]
 )
 def test_ending_ranges_play_the_passes_the_naive_set_does(label):
-    passes, naive = _ending_passes(label), _naive_passes(label)
+    passes, naive = ending_passes(label), _naive_passes(label)
     assert [_plays_on(passes, p) for p in range(8)] == [p in naive for p in range(8)]
     assert max((high for _, high in passes), default=0) == max(naive, default=0)
     assert bool(passes) == bool(naive)
@@ -119,7 +119,7 @@ def test_ending_ranges_play_the_passes_the_naive_set_does(label):
 
 def test_a_wide_ending_range_is_kept_as_its_bounds():
     # |1-10000000 was a set of ten million numbers, built again at each bar: minutes, GBs
-    passes = _ending_passes("1-10000000,20000000")
+    passes = ending_passes("1-10000000,20000000")
     assert passes == ((1, 10_000_000), (20_000_000, 20_000_000))
     assert _plays_on(passes, 9_999_999) and not _plays_on(passes, 10_000_001)
     bars = ["|:", "", "|1-10000000", "", ":|"]

@@ -187,10 +187,10 @@ def test_training_throughput_checks_the_loss_of_the_path_it_times():
 def test_bench_gru_packed_times_the_note_gru_of_the_preset(preset, monkeypatch, capsys):
     """`small` was timed as a 3-layer GRU (656 -> 192 x3); the model's note GRU has 2 layers."""
     from modeling_irish.configuration_measurenote import MeasureNoteConfig
-    from modeling_irish.measurenote_layers import _make_gru
+    from modeling_irish.measurenote_layers import make_gru
 
     config = MeasureNoteConfig.from_preset(preset)
-    gru = _make_gru(
+    gru = make_gru(
         config.total_embedding_size, config.note_hidden_size, config.note_num_layers, 0.0
     )
     bench = load_benchmark("bench_gru_packed")

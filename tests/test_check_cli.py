@@ -534,12 +534,12 @@ def test_a_round_trip_failure_names_the_features_that_differ():
     """It printed the first 9 columns of both rows, identical when a header feature differed."""
     from dataclasses import replace
 
-    from tokenization.check import _first_difference
     from tokenization.features import HeaderInfo, tune_to_rows
+    from tokenization.round_trip import first_difference
 
     header = HeaderInfo("D major", "D", "major", 2, "4/4", rhythm="reel")
     rows, again = tune_to_rows([], header), tune_to_rows([], replace(header, rhythm="reel x"))
-    assert _first_difference(rows, again) == (
+    assert first_difference(rows, again) == (
         "row 0 differs after the round trip: rhythm 'reel' became 'reel x'"
     )
 

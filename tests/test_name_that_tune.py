@@ -437,7 +437,7 @@ def test_encoding_the_settings_keeps_no_parsed_tune_alive(tokenizer, monkeypatch
     import gc
     import weakref
 
-    from modeling_irish.tune_embedding import _encode_records
+    from modeling_irish.tune_embedding import encode_records
 
     parsed, real = [], tokenizer.encode_tune
 
@@ -448,7 +448,7 @@ def test_encoding_the_settings_keeps_no_parsed_tune_alive(tokenizer, monkeypatch
 
     monkeypatch.setattr(tokenizer, "encode_tune", encode_tune)
     records = read_tunes(TRAIN)
-    encoded, kept = _encode_records(tokenizer, records)
+    encoded, kept = encode_records(tokenizer, records)
     gc.collect()
     assert len(parsed) == len(kept) == len(TRAIN) and not [t for t in parsed if t() is not None]
     for (ids, measures), i in zip(encoded, kept):  # the ids and measures as encode_tune gives
@@ -470,7 +470,7 @@ def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
         calls.append(title)
         return real(title)
 
-    for module in (tune_index, tune_embedding):  # where build and _gallery look it up
+    for module in (tune_index, tune_embedding):  # where build and title_gallery look it up
         monkeypatch.setattr(module, "title_key", title_key)
     index = TuneIndex.build(None, tokenizer, TRAIN)
     read = read_tunes(TRAIN)

@@ -17,7 +17,7 @@ from helpers import name_that_tune_reel as tune
 from modeling_irish import cli, edit_distance
 from modeling_irish.name_that_tune import TuneIndex, embed_titles, embed_tunes, identify, read_tunes
 from modeling_irish.retrieval import random_baseline
-from modeling_irish.retrieval_evaluation import _mrr_stderr, _query_rows, evaluate_retrieval
+from modeling_irish.retrieval_evaluation import _mrr_stderr, evaluate_retrieval, excerpt_query_rows
 from tokenization.tokenization_abc import AbcTokenizer
 
 
@@ -44,7 +44,7 @@ def test_unseen_protocol_gallery_and_random_baseline(model, tokenizer):
     assert m["dropped_reasons"] == {"not_in_protocol": 2, "unreadable": 0}
     assert m["random_mrr_at_20"] == pytest.approx(random_baseline(5, 20)["mrr_at_20"])
     # the ranks, computed here: each query's title among the 5, ties counted against it
-    rows, readable = _query_rows(tokenizer, read_tunes(UNSEEN), 20, 0)
+    rows, readable = excerpt_query_rows(tokenizer, read_tunes(UNSEEN), 20, 0)
     assert readable == [0, 1, 2, 3, 4]
     titles = embed_titles(model, [f"New {i}" for i in range(5)])
     scores = np.stack([embed_tunes(model, [r])[0] @ titles.T for r in rows])
@@ -290,19 +290,19 @@ def test_edit_distance_representations_both_find_exact_excerpts(tokenizer):
 
 
 def test_played_order_excerpts_of_the_queries(tokenizer):
-    from modeling_irish.retrieval_evaluation import _query_rows
+    from modeling_irish.retrieval_evaluation import excerpt_query_rows
 
     queries = read_tunes(KNOWN[:3])
-    written, _ = _query_rows(tokenizer, queries, 30, 0)
-    played, _ = _query_rows(tokenizer, queries, 30, 0, "played")
+    written, _ = excerpt_query_rows(tokenizer, queries, 30, 0)
+    played, _ = excerpt_query_rows(tokenizer, queries, 30, 0, "played")
     assert len(written) == len(played) == 3  # synthetic reels have no repeats: the same crops
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(written, played))
     with pytest.raises(ValueError, match="query_order must be one of"):
-        _query_rows(tokenizer, queries, 30, 0, "backwards")
+        excerpt_query_rows(tokenizer, queries, 30, 0, "backwards")
 
 
 def test_an_excerpt_counts_notes_not_rests_and_a_query_of_rests_is_left_out():
-    from modeling_irish.retrieval_evaluation import _query_rows
+    from modeling_irish.retrieval_evaluation import excerpt_query_rows
     from modeling_irish.tune_title_data import NoteCropper
 
     # one note among seven rests: a 1-note excerpt was most often a rest, and its query was
@@ -313,7 +313,7 @@ def test_an_excerpt_counts_notes_not_rests_and_a_query_of_rests_is_left_out():
     queries = read_tunes([rests, silent])
     cropper = NoteCropper(tokenizer)
     for seed in range(12):
-        rows, kept = _query_rows(tokenizer, queries, 1, seed)
+        rows, kept = excerpt_query_rows(tokenizer, queries, 1, seed)
         assert kept == [0], seed  # a query of rests alone: no scorer can compare it
         assert cropper.pitches(rows[0][0]).tolist() == [67]  # A in D major, on the white keys
     # evaluate-retrieval: a 4-note excerpt after four bars' rest holds 4 notes for every seed
@@ -321,7 +321,7 @@ def test_an_excerpt_counts_notes_not_rests_and_a_query_of_rests_is_left_out():
     for seed in range(6):
         m = evaluate_retrieval(None, tokenizer, TRAIN, [query], "known", 4, seed, "edit-distance")
         assert m["queries"] == 1 and m["dropped_reasons"]["unreadable"] == 0, seed
-        rows, _ = _query_rows(tokenizer, read_tunes([query]), 4, seed)
+        rows, _ = excerpt_query_rows(tokenizer, read_tunes([query]), 4, seed)
         assert len(cropper.pitches(rows[0][0])) == 4, seed
 
 

@@ -94,7 +94,7 @@ def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
     indices[0].save(folder)
     monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
     # another save (here a handle of its own on the lock) holds the folder
-    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
+    with tune_index_locks.save_lock(str(folder)), pytest.raises(OSError) as raised:
         indices[1].save(folder)
     lock = folder / ".tune_index.lock"
     assert str(raised.value) == (
@@ -107,7 +107,7 @@ def test_a_save_waits_for_another_and_names_it_when_it_gives_up(
     held, ended = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with tune_index_locks._save_lock(str(folder)):
+        with tune_index_locks.save_lock(str(folder)):
             held.set()
             ended.wait(30)
 
@@ -194,7 +194,7 @@ def test_a_load_of_a_folder_it_may_not_write_reads_it_unlocked(indices, tmp_path
     monkeypatch.setattr(os, "open", read_only)
     assert _is_whole(folder, indices[0])
     assert sorted(os.listdir(folder)) == sorted(
-        ["tune_index.json", *(f"{n}.npy" for n in tune_index_files._INDEX_ARRAYS), "dur_flat.npy"]
+        ["tune_index.json", *(f"{n}.npy" for n in tune_index_files.INDEX_ARRAYS), "dur_flat.npy"]
     )
 
 
@@ -203,13 +203,13 @@ def test_loads_and_saves_that_give_up_waiting_name_the_holder(indices, tmp_path,
     indices[0].save(folder)
     lock = folder / ".tune_index.lock"
     monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
-    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
+    with tune_index_locks.save_lock(str(folder)), pytest.raises(OSError) as raised:
         TuneIndex.load(folder)
     assert str(raised.value) == (
         f"cannot load the index {folder}: a save (process {os.getpid()}) has held it for over "
         f"0.2 s (its lock: {lock})"
     )
-    with tune_index_locks._load_lock(str(folder)), pytest.raises(OSError) as raised:
+    with tune_index_locks.load_lock(str(folder)), pytest.raises(OSError) as raised:
         indices[1].save(folder)
     assert str(raised.value) == (
         f"cannot save the index into {folder}: a load of it has held it for over 0.2 s (its "

@@ -61,9 +61,9 @@ def test_a_folder_that_os_open_refuses_is_not_flushed_and_the_save_goes_on(tmp_p
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(tune_index_locks.os, "open", no_folders)
-    tune_index_locks._sync_folder(str(tmp_path))  # passed over, not raised
+    tune_index_locks.sync_folder(str(tmp_path))  # passed over, not raised
     folder = tmp_path / "idx"
-    with tune_index_locks._save_lock(str(folder)):
+    with tune_index_locks.save_lock(str(folder)):
         assert os.listdir(folder) == [tune_index_locks._LOCK]
     assert os.listdir(folder) == []
 

@@ -294,7 +294,7 @@ def test_decode_and_batch_decode_refuse_unknown_keywords(tokenizer):
     assert same == plain
     assert tokenizer.batch_decode(ids, skip_special_tokens=True) == [plain]
     # named as tok(...) names its own (`AbcTokenizer.__call__() got ...`), with what it takes:
-    # Python's own error named the private class, `_RowsToAbc.decode() got ...`
+    # Python's own error named the mixin class, `RowsToAbc.decode() got ...`
     takes = "(it takes key, title, x, register, meter, skip_special_tokens, "
     with pytest.raises(TypeError) as info:
         tokenizer.decode(ids[0], keyy="G")

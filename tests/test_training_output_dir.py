@@ -351,11 +351,11 @@ def test_the_tune_files_a_tune_title_run_writes_number_their_tunes_once(tmp_path
     from datasets import Dataset
 
     from modeling_irish.abc_sources import text_tunes
-    from training.tune_title_retrieval import _write_queries
+    from training.tune_title_retrieval import write_queries
 
     tunes = ["X:1\nT:a\nK:D\nDE|", "X:2\nT:b\nK:D\nFA|", "X:1\nT:c\nK:G\nGA|", "T:d\nK:A\nAB|"]
     path = tmp_path / "train.abc"
-    _write_queries(str(path), Dataset.from_dict({"abc": tunes}), [0, 2, 3, 1])
+    write_queries(str(path), Dataset.from_dict({"abc": tunes}), [0, 2, 3, 1])
     text = path.read_text(encoding="utf-8")
     assert [line for line in text.splitlines() if line.startswith(("X:", "T:"))] == [
         "X:1", "T:a", "X:2", "T:c", "X:3", "T:d", "X:4", "T:b"

@@ -450,7 +450,7 @@ def test_a_killed_run_resumed_with_a_smaller_budget_keeps_its_log_past_the_check
     resumed with --max_train_steps 2: nothing is left to train, and the log's step 3 is not
     cut (`resume_state` keeps the log whole then): the run is refused before anything is
     written, as one that finished past the checkpoint is, since only the log says how far it
-    went. Guards the reason that `_trim_log` may keep the whole log when nothing is left."""
+    went. Guards the reason that `trim_log` may keep the whole log when nothing is left."""
     out = tmp_path / "run"
     argv = _argv(tunebook, cache_dir, out, "--checkpointing_steps", "2")
     main([*argv, "--max_train_steps", "3"])

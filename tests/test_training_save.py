@@ -19,14 +19,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
-    from training.run_log import _trim_log
+    from training.run_log import trim_log
 
     log = tmp_path / "train_log.jsonl"
     log.write_text(
         "".join(json.dumps({"step": n, "train_loss": 1.0}) + "\n" for n in range(1, 8)),
         encoding="utf-8",
     )
-    _trim_log(str(log), 4)
+    trim_log(str(log), 4)
     assert [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()] == [
         1,
         2,
@@ -38,14 +38,14 @@ def test_resume_drops_log_records_after_the_checkpoint(tmp_path):
 def test_trimming_the_log_writes_under_its_own_temporary_name(tmp_path):
     """The trimmed log was written through the fixed train_log.jsonl.tmp: two runs on a folder
     shared by machines wrote one file, and a folder of that name in the way failed the resume."""
-    from training.run_log import _trim_log
+    from training.run_log import trim_log
 
     log = tmp_path / "train_log.jsonl"
     log.write_text("".join(json.dumps({"step": n}) + "\n" for n in range(1, 4)), encoding="utf-8")
     held = tmp_path / "train_log.jsonl.tmp"  # another writer's, under the fixed name
     held.mkdir()
     (held / "part").write_text("theirs", encoding="utf-8")
-    _trim_log(str(log), 2)
+    trim_log(str(log), 2)
     assert [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()] == [
         1,
         2,
@@ -64,17 +64,17 @@ def _cut_log(tmp_path: Path) -> Path:
 
 
 def test_a_log_line_cut_short_is_dropped_with_a_warning_on_resume(tmp_path, caplog):
-    """A cut last line made every resume stop with a JSONDecodeError traceback in _trim_log."""
+    """A cut last line made every resume stop with a JSONDecodeError traceback in trim_log."""
     from accelerate.state import PartialState
 
-    from training.run_log import _trim_log, logged_eval
+    from training.run_log import logged_eval, trim_log
 
     PartialState(cpu=True)  # the warning goes through accelerate's logger
     log = _cut_log(tmp_path)
     assert run_resume.run_reached(str(tmp_path)) == (6, ["train_log.jsonl"])
     assert logged_eval(str(log), 6) == {"nll": 2.0}
     with caplog.at_level("WARNING"):
-        _trim_log(str(log), 4)
+        trim_log(str(log), 4)
     assert f"{log}: its last line is cut short" in caplog.text
     assert [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()] == [
         1,
@@ -89,11 +89,11 @@ def test_a_log_line_cut_short_is_dropped_with_a_warning_on_resume(tmp_path, capl
 def test_a_finished_run_resumed_drops_a_cut_log_line_and_keeps_the_rest(tmp_path):
     from accelerate.state import PartialState
 
-    from training.run_log import _trim_log
+    from training.run_log import trim_log
 
     PartialState(cpu=True)
     log = _cut_log(tmp_path)
-    _trim_log(str(log), None)  # nothing left to train: every whole record stays
+    trim_log(str(log), None)  # nothing left to train: every whole record stays
     assert [
         json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines()
     ] == list(range(1, 7))
@@ -101,14 +101,14 @@ def test_a_finished_run_resumed_drops_a_cut_log_line_and_keeps_the_rest(tmp_path
 
 def test_a_damaged_log_line_before_the_last_is_an_error_naming_it(tmp_path):
     """Only the last line can be a write cut short: one before it is named, not skipped."""
-    from training.run_log import _trim_log, logged_record
+    from training.run_log import logged_record, trim_log
 
     log = _cut_log(tmp_path)
     log.write_text(
         log.read_text(encoding="utf-8") + "\n" + json.dumps({"step": 8}) + "\n", encoding="utf-8"
     )
     for read in (
-        lambda: _trim_log(str(log), 4),
+        lambda: trim_log(str(log), 4),
         lambda: run_resume.run_reached(str(tmp_path)),
         lambda: logged_record(str(log), 6, "_nll"),
     ):

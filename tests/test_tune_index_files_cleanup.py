@@ -17,7 +17,7 @@ from modeling_irish import tune_index_files, tune_index_locks
 from modeling_irish.tune_index_files import INDEX_FILE, read_index, write_index
 from tokenization.writer_folders import own_writer_name
 
-ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
+ARRAYS = {name: np.arange(2) for name in tune_index_files.INDEX_ARRAYS} | {"dur_flat": None}
 INFO = {"format": 3, "titles": ["The Butterfly"]}
 DEAD = 999999999  # above any pid_max: no process has it
 
@@ -73,7 +73,7 @@ def test_a_failed_save_that_waited_still_removes_the_folder_it_made(tmp_path, mo
     held, other = threading.Event(), []
 
     def other_save() -> None:
-        with pytest.raises(RuntimeError), tune_index_locks._save_lock(str(folder)):
+        with pytest.raises(RuntimeError), tune_index_locks.save_lock(str(folder)):
             held.set()
             threading.Event().wait(0.2)
             raise RuntimeError("the other save failed")
@@ -105,7 +105,7 @@ def test_earlier_versions_folders_are_cleared_only_by_a_save_that_holds_the_lock
     killed.mkdir()
     (killed / "pitch_flat.npy").write_bytes(b"")
     monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
-    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError, match="another save"):
+    with tune_index_locks.save_lock(str(folder)), pytest.raises(OSError, match="another save"):
         write_index(folder, ARRAYS, INFO)
     assert killed.is_dir()  # the lock's holder's to clear, not this waiting save's
     write_index(folder, ARRAYS, INFO)
@@ -295,7 +295,7 @@ def test_a_save_after_one_interrupted_twice_in_this_process_keeps_the_old_index(
 
 
 OLD_ARRAYS = ARRAYS | {"dur_flat": np.arange(2)}  # one array more than the new index has
-NEW_ARRAYS = {name: np.arange(3) for name in tune_index_files._INDEX_ARRAYS}
+NEW_ARRAYS = {name: np.arange(3) for name in tune_index_files.INDEX_ARRAYS}
 
 
 def _whole(folder) -> str:
@@ -432,7 +432,7 @@ def test_a_save_left_by_a_live_process_is_not_put_over_an_index_saved_since(
     folder = _saved_then_interrupted_twice(tmp_path / "idx", monkeypatch, calls)
     alive = folder / ".tune_index.tmp-1"  # init's: A, still running, as B's save sees it
     (folder / own_writer_name(".tune_index.tmp-")).rename(alive)
-    third = {name: np.arange(4) for name in tune_index_files._INDEX_ARRAYS}
+    third = {name: np.arange(4) for name in tune_index_files.INDEX_ARRAYS}
     write_index(folder, third, {**INFO, "titles": ["A Third"]})  # B's save
     assert alive.is_dir()
     killed = folder / f".tune_index.tmp-{DEAD}"

@@ -385,7 +385,7 @@ def test_training_pairs_leave_out_and_count_unreadable_tunes(tokenizer):
     from accelerate import PartialState
     from datasets import Dataset
 
-    from training.train_tune_title import _pairs
+    from training.train_tune_title import training_pairs
 
     PartialState(cpu=True)  # the training script's logger needs the accelerate state
 
@@ -403,7 +403,7 @@ def test_training_pairs_leave_out_and_count_unreadable_tunes(tokenizer):
     args = argparse.Namespace(
         split_seed=0, known_queries=0, title_encoder="char_gru", finetune_title_encoder=False
     )
-    pairs, held = _pairs({"train": train}, args, tokenizer)
+    pairs, held = training_pairs({"train": train}, args, tokenizer)
     assert pairs["unknown_left_out"] == 1 and held == []
     assert pairs["titles"] == ["T0", "T1", "T3", "T4", "T5"]
     kept = [0, 1, 3, 4, 5]
@@ -456,7 +456,7 @@ def test_training_pairs_make_titles_the_tower_reads_as_one_one_group(tokenizer):
     from accelerate import PartialState
     from datasets import Dataset
 
-    from training.train_tune_title import _pairs
+    from training.train_tune_title import training_pairs
 
     PartialState(cpu=True)  # the training script's logger needs the accelerate state
     long = "The Longest Title " * 8  # 144 bytes, past the char GRU's 128
@@ -473,7 +473,7 @@ def test_training_pairs_make_titles_the_tower_reads_as_one_one_group(tokenizer):
     args = argparse.Namespace(
         split_seed=0, known_queries=0, title_encoder="char_gru", finetune_title_encoder=False
     )
-    pairs, _ = _pairs({"train": train}, args, tokenizer)
+    pairs, _ = training_pairs({"train": train}, args, tokenizer)
     assert pairs["titles"] == titles
     assert pairs["groups"].tolist() == [0, 0, 1]
 

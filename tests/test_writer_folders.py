@@ -19,7 +19,7 @@ import tokenization.dataset as dataset
 from modeling_irish import tune_index_files
 from modeling_irish.tune_index_files import INDEX_FILE, read_index, write_index
 
-ARRAYS = {name: np.arange(2) for name in tune_index_files._INDEX_ARRAYS} | {"dur_flat": None}
+ARRAYS = {name: np.arange(2) for name in tune_index_files.INDEX_ARRAYS} | {"dur_flat": None}
 INFO = {"format": 3, "titles": ["The Butterfly"]}
 DEAD = 999999999  # above any pid_max: no process has it
 HOST = re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname())  # this machine, as named
@@ -156,7 +156,7 @@ def test_a_save_waiting_on_another_machines_save_names_that_machine(tmp_path, mo
     write_index(folder, ARRAYS, INFO)
     monkeypatch.setattr(tune_index_locks, "SAVE_LOCK_WAIT_S", 0.2)
     lock = folder / ".tune_index.lock"
-    with tune_index_locks._save_lock(str(folder)), pytest.raises(OSError) as raised:
+    with tune_index_locks.save_lock(str(folder)), pytest.raises(OSError) as raised:
         lock.write_text(f"4242 {OTHER}\n", encoding="utf-8")  # as that machine's save wrote it
         write_index(folder, ARRAYS, INFO)
     assert str(raised.value) == (

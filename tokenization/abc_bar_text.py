@@ -1,6 +1,6 @@
 """The text of one bar as the ABC writer (`tokenization.abc_writer`) writes it: note lengths
 (`length_text`), the beat groups a bar is beamed in and its dotted pairs written as broken rhythm
-(`_BarText`)."""
+(`BarText`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from fractions import Fraction
 
 from .abc_layout import engraved_lengths
 
-__all__ = ["length_text"]
+__all__ = [
+    "length_text",
+    "BarText",
+]
 
 
 def length_text(dur: Fraction, unit: Fraction) -> str:
@@ -33,7 +36,7 @@ def length_text(dur: Fraction, unit: Fraction) -> str:
 
 
 #: A note, rest or chord of a bar outside a tuplet that may be one of a dotted pair
-#: (`_BarText.add`): its piece's index, its text without the length, its length text
+#: (`BarText.add`): its piece's index, its text without the length, its length text
 #: (`length_text`), and its offset in the bar as ``num / den``.
 _Event = tuple[int, str, str, int, int]
 
@@ -77,7 +80,7 @@ def _within_beat(num: int, den: int, length: Fraction, beat: Fraction) -> bool:
     return num >= 0 and end <= (index + 1) * beat_num * den * len_den
 
 
-class _BarText:
+class BarText:
     """The pieces of the bar being written, and where a beat group starts: a bar is joined with
     a space before each group (``ABc dBA``) so that engravers beam by the beat. Its groups are
     counted from the bar line before it, in a short bar too (the end of a section, a first

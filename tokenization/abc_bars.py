@@ -5,7 +5,7 @@ bar's notes opens the ending mid-bar, with no bar line), a tempo change or part 
 merged bar lines, and the ties: held over bar lines, dropped where they join two different
 pitches or nothing.
 
->>> _bar_token(":|", "2").text
+>>> bar_token(":|", "2").text
 ':|2'
 >>> _chord_pitches([Token("chord_start", "[", None, None), Token("note", "", 62, None),
 ...                 Token("note", "", 66, None), Token("chord_end", "]", None, None)], 0)
@@ -18,12 +18,16 @@ import re
 from bisect import bisect_left
 from typing import TypeVar
 
-from .abc_lexer import _canonical_bar, _merge_bar_texts, repeat_dots_inside
+from .abc_lexer import canonical_bar, merge_bar_texts, repeat_dots_inside
 from .abc_tune import Token
 
 # the bar and tie passes of `abc_parser`, imported from there by name; the text of a warning
 # that `reader_warnings` prints (a repeat start dropped changes the music played)
-__all__ = ["REPEAT_START_DROPPED"]
+__all__ = [
+    "REPEAT_START_DROPPED",
+    "BarsAndTies",
+    "bar_token",
+]
 
 #: What the warning of a bar line that starts a repeat and opens an ending (``|:2``) says: the
 #: ending is kept and the start dropped, so the section after it is not played twice
@@ -33,10 +37,12 @@ _BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
 _T = TypeVar("_T")
 
 
-def _bar_token(raw: str, ending: str | None) -> Token:
+def bar_token(raw: str, ending: str | None) -> Token:
+    """The ``bar`` token of the bar line ``raw`` (its ``ending``, if it opens one), spelt as
+    `canonical_bar` writes it; shared from a small cache, as tokens are never changed."""
     tok = _BAR_TOKENS.get((raw, ending))
     if tok is None:
-        tok = Token("bar", _canonical_bar(raw, ending), None, None)
+        tok = Token("bar", canonical_bar(raw, ending), None, None)
         if len(_BAR_TOKENS) < 1024:
             _BAR_TOKENS[(raw, ending)] = tok
     return tok
@@ -46,7 +52,7 @@ def _played_through(merged: str) -> bool:
     """Whether playing only passes through the merged bar line ``merged`` (``|``, ``||``,
     ``|:``), as against jumping from it or into it (``:|``, ``:|:``, ``|2``, ``:|2``): a tempo
     change or a part written between the two bar lines it was merged from is placed before it
-    (`_BarsAndTies._fields_before_merged_bar`).
+    (`BarsAndTies._fields_before_merged_bar`).
 
     >>> _played_through("|:"), _played_through(":|:"), _played_through("|2")
     (True, False, False)
@@ -112,7 +118,7 @@ def _tie_target(tokens: list[Token], at: int, inside: bool) -> int | None:
     return i if i < len(tokens) and tokens[i].kind in ("note", "chord_start") else None
 
 
-class _BarsAndTies:
+class BarsAndTies:
     """Bar line, ending and tie handling of `_TuneParser` (the parser subclasses this).
 
     The parser supplies the state these methods read and write (`tokens`, `bar_acc`,
@@ -124,7 +130,7 @@ class _BarsAndTies:
         if self.in_chord:
             raise self.error("bar line inside a chord")
         self.bar_acc = {}
-        tok = _bar_token(raw, ending)
+        tok = bar_token(raw, ending)
         if self.tokens and self.tokens[-1].kind == "bar":
             tok = self._merged_bar(tok, m[0])
         self.tokens.append(tok)
@@ -156,14 +162,14 @@ class _BarsAndTies:
     def _repeat_dots_inside(self, m: re.Match) -> None:
         """Warn, once a spelling, of a bar line that starts a repeat with its dots inside it
         (`repeat_dots_inside`: ``|:]``, ``::]``, O'Neill's ``|:|``), naming its line and column
-        and how it is read: the start is kept (`_canonical_bar`), as abc2midi and music21 keep
+        and how it is read: the start is kept (`canonical_bar`), as abc2midi and music21 keep
         it. ``|:]`` was a plain ``|]`` and ``::]`` an end ``:|``, the start dropped unsaid."""
         raw = m["bt"]
         if raw in self.dotted_bars or not repeat_dots_inside(raw):
             return
         self.dotted_bars.add(raw)
         column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
-        text = _canonical_bar(raw, None)
+        text = canonical_bar(raw, None)
         self.warnings.append(
             f"bar line {raw} has repeat dots inside it: read as {text}, a repeat starting there "
             f"(line {self.lineno}, column {column})"
@@ -191,7 +197,7 @@ class _BarsAndTies:
             return
         self.colon_endings.add(written)
         column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
-        text = _canonical_bar(m["bt"], m["be"])
+        text = canonical_bar(m["bt"], m["be"])
         self.warnings.append(
             f"bar line {written} (a lone colon with an ending) read as {text}: a repeat ends "
             f"there and the ending opens (line {self.lineno}, column {column})"
@@ -212,7 +218,7 @@ class _BarsAndTies:
         if prev is None:
             return Token("bar", text, None, None)
         tokens.pop()
-        merged = _merge_bar_texts(prev, text)
+        merged = merge_bar_texts(prev, text)
         if ":" in prev[-1:] + text[-1:] and merged.lstrip(":|")[:1].isdigit():
             self._repeat_start_dropped(f"bar lines {prev} then {written or text}", merged, self.col)
         if _played_through(merged):

@@ -1,7 +1,7 @@
 """The body walk of the ABC reader: the `_TuneParser` methods that read the music lines.
 
 The lines after the header, field lines and ``+:`` continuations among them, and the lexer's
-hot loop (`_BodyWalk._lex_piece`) that turns a line of music into tokens; voice overlays
+hot loop (`BodyWalk._lex_piece`) that turns a line of music into tokens; voice overlays
 (``&``, skipped to their bar line), and the warnings said while reading: transposing
 directives, unknown ``!..!`` decorations, lone ``!`` read as line breaks.
 """
@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import re
 
-from .abc_bars import _bar_token
-from .abc_field_lines import _field_match, _strip_comment
+from .abc_bars import bar_token
+from .abc_field_lines import field_match, strip_comment
 from .abc_lexer import (
-    _ACC,
-    _BODY_RE,
-    _IGNORED,
-    _MUSIC_GROUPS,
-    _NOTE_BASE,
-    _QP_EQUALS_RE,
-    _QP_TAIL_RE,
-    _note_base,
+    ACC,
+    BODY_RE,
+    IGNORED,
+    MUSIC_GROUPS,
+    NOTE_BASE,
+    QP_EQUALS_RE,
+    QP_TAIL_RE,
     clipped,
     colon_ending,
+    note_base,
     repeat_start_dropped,
     unknown_decoration,
 )
@@ -30,7 +30,11 @@ from .abc_tune import Token
 from .abc_tunebook import directive_fields, propagate_accidentals, transpose_directive_warning
 
 # BANG_LINE_BREAK and BARE_FIELD are re-exported by abc_parser, where check.py takes them from
-__all__ = ["BANG_LINE_BREAK", "BARE_FIELD"]
+__all__ = [
+    "BANG_LINE_BREAK",
+    "BARE_FIELD",
+    "BodyWalk",
+]
 
 #: what the warning of an unknown ``!..!`` decoration that holds music says (`check_text` logs
 #: those warnings: music was dropped)
@@ -44,19 +48,19 @@ def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
     """``value``, that of the field line ``lines[i]`` of the body, with the values of the
     ``+:`` lines that continue it joined on, a space between (ABC 2.1: ``+:`` continues the
     field line just above it; comment lines between are passed over), as the header's are
-    (`_continued_values`); their indexes are added to ``taken``. A ``Q:`` or ``P:`` line's
+    (`continued_values`); their indexes are added to ``taken``. A ``Q:`` or ``P:`` line's
     continuation was dropped without a word.
 
     >>> _continued(["Q:1/4=60", "% slower", '+:"slowly"', "DE|"], 0, "1/4=60", set())
     '1/4=60 "slowly"'
     """
     for j in range(i + 1, len(lines)):
-        line = _strip_comment(lines[j])
+        line = strip_comment(lines[j])
         if not line.strip():
             if "%" in lines[j]:  # a comment line
                 continue
             break
-        m = _field_match(line)
+        m = field_match(line)
         if m is None or m[1] != "+":
             break
         value = f"{value.rstrip()} {m[2].strip()}"
@@ -64,7 +68,7 @@ def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
     return value
 
 
-class _BodyWalk:
+class BodyWalk:
     """The body walk of `_TuneParser` (the parser subclasses this): its lines, the hot loop
     of the lexer, overlays and the warnings said while reading.
 
@@ -78,7 +82,7 @@ class _BodyWalk:
         continuations: set[int] = set()  # the `+:` lines joined to a field line above them
         for i in range(start, len(lines)):
             self.lineno, self.col = self.line_offset + i + 1, 1
-            line = _strip_comment(lines[i])
+            line = strip_comment(lines[i])
             if lines[i].lstrip().startswith("%%"):
                 self._transpose_directive(lines[i])
                 for value in directive_fields(lines[i : i + 1]):  # `%%propagate-accidentals not`
@@ -92,13 +96,13 @@ class _BodyWalk:
                 continue
             started = True
             if line.endswith("=") or line.endswith("=20"):
-                line = _QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
+                line = QP_TAIL_RE.sub("", line)  # quoted-printable soft breaks in old files
             self.qp_cuts = []
             if "=3D" in line:  # a quoted-printable `=` before a note
-                found = enumerate(_QP_EQUALS_RE.finditer(line))
+                found = enumerate(QP_EQUALS_RE.finditer(line))
                 self.qp_cuts = [m.start() - 2 * k for k, m in found]
-                line = _QP_EQUALS_RE.sub("=", line)
-            m = _field_match(line)
+                line = QP_EQUALS_RE.sub("=", line)
+            m = field_match(line)
             if m is not None:
                 if m[1] == "+":  # none of the lines above is a field line: nothing to continue
                     self.warnings.append(
@@ -153,7 +157,7 @@ class _BodyWalk:
         # State lives in locals inside the loop (this is the parser's hot path); it is
         # written back to `self` around the rare tokens that are handled by methods.
         tokens = self.tokens
-        append, note_get, new = tokens.append, _NOTE_BASE.get, tuple.__new__
+        append, note_get, new = tokens.append, NOTE_BASE.get, tuple.__new__
         lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
         in_chord, pending = self.in_chord, self.pending
         carry, next_carry = self.carry, self.next_carry
@@ -166,7 +170,7 @@ class _BodyWalk:
             kind = m.lastgroup
             if kind == "note":
                 acc, nk, nl = m.group(2, 3, 4)
-                nat, letter = note_get(nk) or _note_base(nk)
+                nat, letter = note_get(nk) or note_base(nk)
                 if octave:
                     nat += octave
                 if not in_chord:
@@ -174,7 +178,7 @@ class _BodyWalk:
                     if next_carry:
                         next_carry = {}
                 if acc:
-                    alt = _ACC[acc]
+                    alt = ACC[acc]
                     if kept:
                         bar_acc[letter if by_letter else nat] = alt
                     if alt < 0:
@@ -209,7 +213,7 @@ class _BodyWalk:
                     self.col = m.start() + 1
                     raise self.error("bar line inside a chord")
                 bar_acc = {}
-                tok = _bar_token(*m.group(6, 7))
+                tok = bar_token(*m.group(6, 7))
                 if tok.text[-1:] == ":" and m[6][-1] != ":":  # `|:]`, `::]`, `|:|`
                     self._repeat_dots_inside(m)
                 elif m[7] is not None and repeat_start_dropped(m[6], m[7]):  # `|:2`, `::2`
@@ -220,14 +224,14 @@ class _BodyWalk:
                     self.col = m.start() + 1
                     tok = self._merged_bar(tok, m[0])
                 append(tok)
-            elif kind in _IGNORED:
+            elif kind in IGNORED:
                 if kind != "ws" and kind != "lone" and m[0] != ")":  # a slur counted at its "("
                     if kind == "deco" and self.user_symbols.get(m[0], "!")[0] == '"':
                         kind = "text"  # a letter `U: W = "^text"` defines: an annotation
                     markings[kind] = markings.get(kind, 0) + 1
                     if kind == "deco" and unknown_decoration(m[0], self.user_symbols):
                         self._unknown_decoration(m)
-                elif kind == "lone" and self.body_re is _BODY_RE:
+                elif kind == "lone" and self.body_re is BODY_RE:
                     self._lone_bang(m)
                 continue
             else:
@@ -347,8 +351,8 @@ class _BodyWalk:
             return
         self.unknown_decorations.add(text)
         column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
-        inside = _BODY_RE.finditer(text, 1, len(text) - 1)
-        music = text[0] == "!" and all(part.lastgroup in _MUSIC_GROUPS for part in inside)
+        inside = BODY_RE.finditer(text, 1, len(text) - 1)
+        music = text[0] == "!" and all(part.lastgroup in MUSIC_GROUPS for part in inside)
         music = music and text == m[0]  # a letter `U:` defined is no `!` line break
         hint = f"; {BANG_LINE_BREAK}" if music else ""
         self.warnings.append(

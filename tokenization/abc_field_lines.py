@@ -16,14 +16,22 @@ __all__ = [
     "stray_line_warning",
     "unix_text",
     "x_number",
+    "X_RE",
+    "field_match",
+    "field_value",
+    "fields_follow",
+    "header_fields",
+    "prose_word",
+    "stray_header_line",
+    "strip_comment",
 ]
 
 _FIELD_RE = re.compile(r"([A-Za-z+]):(.*)")
 #: a line of music that opens like a field line: a note, or a rest (``z``, ``x``: no field has
 #: those letters), before a repeat sign (``A:|``, ``z:|``, ``x::``)
 _MUSIC_NOT_FIELD_RE = re.compile(r"[A-Ga-gxz]:[|:]")
-#: an ``X:`` line: indented or not, as any field line (`_field_match`)
-_X_RE = re.compile(r"\s*X:")
+#: an ``X:`` line: indented or not, as any field line (`field_match`)
+X_RE = re.compile(r"\s*X:")
 #: a byte-order mark at the start of a line (`unix_text`)
 _LINE_BOM_RE = re.compile("^\ufeff+", re.M)
 
@@ -51,7 +59,7 @@ def abc_lines(text: str) -> list[str]:
     return unix_text(text).split("\n")
 
 
-def _strip_comment(line: str) -> str:
+def strip_comment(line: str) -> str:
     """``line`` without its ``%`` comment (``\\%`` is an escaped, literal percent sign)."""
     i = line.find("%")
     while i > 0 and line[i - 1] == "\\":
@@ -59,12 +67,12 @@ def _strip_comment(line: str) -> str:
     return line if i < 0 else line[:i]
 
 
-def _field_value(value: str) -> str:
+def field_value(value: str) -> str:
     """A field's value as text: stripped, with ``\\%`` unescaped."""
     return value.strip().replace("\\%", "%")
 
 
-def _field_match(line: str) -> re.Match | None:
+def field_match(line: str) -> re.Match | None:
     """The ``letter:value`` match of a field line (leading blanks allowed), or None for music
     (``A:|`` is a note and a repeat sign, ``z:|`` a rest and one, not fields)."""
     m = _FIELD_RE.match(line, len(line) - len(line.lstrip()))
@@ -79,7 +87,7 @@ _WORD_RE = re.compile(r"[A-Za-z]{4,}")
 _MUSIC_LETTERS = frozenset("ABCDEFGabcdefgzxZXHLMOPSTuv")  # notes, rests, decorations
 
 
-def _prose_word(line: str) -> re.Match | None:
+def prose_word(line: str) -> re.Match | None:
     """The first word of ``line`` that no line of music holds (see `_refuse_prose`)."""
     masked = _NOT_NOTES_RE.sub(lambda m: " " * len(m[0]), line)
     for word in _WORD_RE.finditer(masked):
@@ -88,40 +96,40 @@ def _prose_word(line: str) -> re.Match | None:
     return None
 
 
-def _fields_follow(lines: Sequence[str], blank: int, stop: int) -> bool:
+def fields_follow(lines: Sequence[str], blank: int, stop: int) -> bool:
     """Whether the next non-blank line after ``lines[blank]`` (before ``lines[stop]``) is a
     field line."""
     for i in range(blank + 1, stop):
-        line = _strip_comment(lines[i])
+        line = strip_comment(lines[i])
         if line.strip():
-            return _field_match(line) is not None
+            return field_match(line) is not None
     return False
 
 
-def _stray_header_line(lines: Sequence[str], i: int) -> bool:
+def stray_header_line(lines: Sequence[str], i: int) -> bool:
     """Whether ``lines[i]``, a line before ``K:`` that is not a field line, is stray text inside
     the header (a bare ``N``, ``I :: ::``, ``3/8=120``, a note without its ``N:``): it holds
-    no note or rest, or a word (`_prose_word`), and the lines after it are field lines (or
+    no note or rest, or a word (`prose_word`), and the lines after it are field lines (or
     comment lines) up to a ``K:`` line. The header goes on past it, as abc2midi ("Ignoring
     text") and music21 read it, instead of the music starting there.
 
-    >>> _stray_header_line(["X:1", "N", "M:6/8", "K:G", "GAB|"], 1)
+    >>> stray_header_line(["X:1", "N", "M:6/8", "K:G", "GAB|"], 1)
     True
-    >>> _stray_header_line(["X:1", "T:t", "GAB|", "K:G"], 2)  # music in a tune without K:
+    >>> stray_header_line(["X:1", "T:t", "GAB|", "K:G"], 2)  # music in a tune without K:
     False
-    >>> _stray_header_line(["X:1", "I :: ::", "", "K:G"], 1)  # a blank line: the body's
+    >>> stray_header_line(["X:1", "I :: ::", "", "K:G"], 1)  # a blank line: the body's
     False
     """
-    line = _strip_comment(lines[i])
-    if _NOTE_OR_REST_RE.search(line) and _prose_word(line) is None:
+    line = strip_comment(lines[i])
+    if _NOTE_OR_REST_RE.search(line) and prose_word(line) is None:
         return False
     for j in range(i + 1, len(lines)):
-        line = _strip_comment(lines[j])
+        line = strip_comment(lines[j])
         if not line.strip():
             if "%" in lines[j]:  # a comment line
                 continue
             return False
-        m = _field_match(line)
+        m = field_match(line)
         if m is None:
             return False
         if m[1] == "K":
@@ -131,7 +139,7 @@ def _stray_header_line(lines: Sequence[str], i: int) -> bool:
 
 def stray_line_warning(line: int, text: str) -> str:
     """The warning for the stray header line ``text`` at ``line`` (1-based) that the reader
-    passes over (`_stray_header_line`).
+    passes over (`stray_header_line`).
 
     >>> stray_line_warning(3, "I :: ::")
     "line 3 of the header, 'I :: ::', is not a field: ignored (more fields and K: follow)"
@@ -148,7 +156,7 @@ class HeaderSpan(NamedTuple):
     #: the number of lines when the header runs to the end
     end: int
     #: indices of the stray lines in the header that the reader passes over with a warning
-    #: (`_stray_header_line`: a bare ``N``, ``I :: ::``); every other line before `end` is a
+    #: (`stray_header_line`: a bare ``N``, ``I :: ::``); every other line before `end` is a
     #: field, comment or blank line
     stray: tuple[int, ...]
     #: a blank line before ``K:`` that no field line follows ends the tune (ABC 2.1): it has no
@@ -165,30 +173,30 @@ def header_span(lines: Sequence[str]) -> HeaderSpan:
     The header runs to the first line that is neither a field line, a comment or blank line,
     nor stray text before ``K:``, or to a ``V:`` line after ``K:`` (which selects a voice). Its
     field lines after ``K:`` are the body's start (ABC 2.1: the header ends with ``K:``), which
-    the parser reads with the header (`_HeaderFields._body_start_field`).
+    the parser reads with the header (`HeaderFields._body_start_field`).
 
     >>> header_span(["X:1", "T:t", "N", "M:6/8", "K:G", "V:1", "GAB|"])
     HeaderSpan(end=5, stray=(2,), ended=False)
     >>> header_span(["X:1", "T:t", "", "Some words.", "GAB|"])
     HeaderSpan(end=2, stray=(), ended=True)
     """
-    return _header_fields(lines)[0]
+    return header_fields(lines)[0]
 
 
-def _header_fields(lines: Sequence[str]) -> tuple[HeaderSpan, dict[int, re.Match]]:
-    """`header_span`, and the `_field_match` of each field line in the header by its index:
+def header_fields(lines: Sequence[str]) -> tuple[HeaderSpan, dict[int, re.Match]]:
+    """`header_span`, and the `field_match` of each field line in the header by its index:
     one walk over the header for the parser, which reads those fields (`_parse_header`)."""
     seen_k = False
     stray: list[int] = []
     fields: dict[int, re.Match] = {}
     for i, raw in enumerate(lines):
-        line = _strip_comment(raw)
+        line = strip_comment(raw)
         if not line.strip():
-            if not seen_k and "%" not in raw and not _fields_follow(lines, i, len(lines)):
+            if not seen_k and "%" not in raw and not fields_follow(lines, i, len(lines)):
                 return HeaderSpan(i, tuple(stray), True), fields
             continue
-        m = _field_match(line)
-        if m is None and not seen_k and _stray_header_line(lines, i):
+        m = field_match(line)
+        if m is None and not seen_k and stray_header_line(lines, i):
             stray.append(i)
             continue
         if m is None or (seen_k and m[1] == "V"):
@@ -205,6 +213,6 @@ def x_number(tune: str) -> str:
     >>> [x_number(f"{first}\\nK:G\\nG|") for first in ("X: 1 % Alpha", " X:1", "T:Beta")]
     ['1', '1', '']
     """
-    first = _strip_comment(tune.split("\n", 1)[0].removeprefix("\ufeff"))
-    m = _X_RE.match(first)
-    return _field_value(first[m.end() :]) if m else ""
+    first = strip_comment(tune.split("\n", 1)[0].removeprefix("\ufeff"))
+    m = X_RE.match(first)
+    return field_value(first[m.end() :]) if m else ""

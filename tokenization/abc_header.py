@@ -10,22 +10,21 @@ from fractions import Fraction
 
 from .abc_field_lines import (
     HeaderSpan,
-    _field_match,
-    _field_value,
-    _header_fields,
-    _prose_word,
-    _strip_comment,
     abc_lines,
+    field_match,
+    field_value,
+    header_fields,
     header_span,
+    prose_word,
     stray_line_warning,
+    strip_comment,
     x_number,
 )
 from .abc_lexer import clipped, read_number, shown, user_symbol
-from .abc_titles import _continued_values, _TitleFields, header_title, text_tune_name, tune_name
+from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
 from .abc_tunebook import (
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
-    _setting,
     bang_is_line_break,
     begintext_warning,
     blank_line_warning,
@@ -33,6 +32,7 @@ from .abc_tunebook import (
     file_header_fields,
     file_header_transposes,
     fold_lines,
+    header_setting,
     needs_folding,
     propagate_accidentals,
     split_tunebook,
@@ -42,7 +42,7 @@ from .abc_tunebook import (
     unnumbered_tunes,
     with_file_header,
 )
-from .keys import LETTER_PC, Key, _octave_option, parse_key_field
+from .keys import LETTER_PC, Key, octave_option, parse_key_field
 
 # the tunebook names (abc_field_lines.py, abc_tunebook.py) and the titles' (abc_titles.py) are
 # re-exported: the package, its tests, benchmarks and docs import them from here
@@ -72,13 +72,15 @@ __all__ = [
     "unnumbered_tunes",
     "with_file_header",
     "x_number",
+    "HeaderFields",
+    "lines_listed",
 ]
 
 #: the field letters of ABC 2.1 (§3.1), and ``+:``, which continues the field before it
 _FIELD_LETTERS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ+")
 #: What the ABC 2.1 fields (§3.1) that the reader does not read in the body hold, by letter: one
 #: there (a field line after the music starts, or inline, ``[W:...]``) is dropped with a warning
-#: (`_HeaderFields._dropped_field_warnings`); a remark (``r:``) is ignored by design, as a comment
+#: (`HeaderFields._dropped_field_warnings`); a remark (``r:``) is ignored by design, as a comment
 _NOT_READ_IN_BODY = {
     "A": "area",
     "B": "book",
@@ -179,9 +181,9 @@ def _rescoped(bar_acc: dict[str | int, int], old: str, new: str) -> dict[str | i
     return {letters[int(nat) % 12]: alt for nat, alt in bar_acc.items()}
 
 
-class _HeaderFields(_TitleFields):
+class HeaderFields(TitleFields):
     """Header and field handling of `_TuneParser` (the parser subclasses this; the titles'
-    methods are `_TitleFields`').
+    methods are `TitleFields`').
 
     The parser supplies the state these methods read and write (`fields`, `key`, `meter`,
     `voices`...), `error` for positioned errors, `_set_unit` and `_lex`.
@@ -200,8 +202,8 @@ class _HeaderFields(_TitleFields):
         is read, but not text there (a tune without notes, its text refused as it is without
         ``K:``). `header_span` says which lines are the header, stray or music (render uses it
         too)."""
-        span, fields = _header_fields(lines)
-        values = _continued_values(fields)
+        span, fields = header_fields(lines)
+        values = continued_values(fields)
         seen_x = seen_k = False  # only the first X: gives the tune number
         blank_after_k: int | None = None  # the first blank line after K:
         section_title: tuple[str, int] | None = None  # the first T: after K:, and its line
@@ -210,7 +212,7 @@ class _HeaderFields(_TitleFields):
             m = fields.get(i)
             if m is None:  # stray text, or a blank or comment line (`header_span`)
                 if i in span.stray:
-                    self.warnings.append(stray_line_warning(self.lineno, _strip_comment(lines[i])))
+                    self.warnings.append(stray_line_warning(self.lineno, strip_comment(lines[i])))
                 elif seen_k and blank_after_k is None and "%" not in lines[i]:
                     blank_after_k = i
                 continue
@@ -242,7 +244,7 @@ class _HeaderFields(_TitleFields):
         if span.ended:
             self.ended = True
             return len(lines)
-        if span.end < len(lines) and _field_match(_strip_comment(lines[span.end])) is None:
+        if span.end < len(lines) and field_match(strip_comment(lines[span.end])) is None:
             self.lineno, self.col = self.line_offset + span.end + 1, 1  # the first line of music
             if not seen_k:
                 self._refuse_prose(lines, span.end, "no K: field")
@@ -324,25 +326,25 @@ class _HeaderFields(_TitleFields):
         rest or decoration is written with; quoted text, !..! decorations and inline fields
         aside)."""
         for i in range(start, len(lines)):
-            line = _strip_comment(lines[i])
+            line = strip_comment(lines[i])
             if not line.strip():
                 break
-            word = _prose_word(line)
+            word = prose_word(line)
             if word is not None:
                 self.lineno, self.col = self.line_offset + i + 1, word.start() + 1
                 raise self.error(f"{where}, and {word[0]!r} reads as text, not music")
 
     def _inherit(self, defaults: list[tuple[str, str]]) -> None:
         """Apply a tunebook's file-header fields that the tune's header (its fields up to
-        ``K:``) does not set itself (an ``I:`` directive it does not set: `_setting`), as
+        ``K:``) does not set itself (an ``I:`` directive it does not set: `header_setting`), as
         the header ends: a field between ``K:`` and the music is the body's start, read
         after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
         header's), as in the text `with_file_header` writes."""
-        own = {_setting(k, v) for k, values in self.fields.items() for v in values}
+        own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
         for letter, value in defaults:
-            if _setting(letter, value) in own:
+            if header_setting(letter, value) in own:
                 continue
-            own.add(_setting(letter, value))  # the first of two (`M:` twice) is the one
+            own.add(header_setting(letter, value))  # the first of two (`M:` twice) is the one
             self.fields.setdefault(letter, []).append(value)
             self.lineno, self.col = self.x_line, 1  # the tune it is applied to
             try:
@@ -434,7 +436,7 @@ class _HeaderFields(_TitleFields):
         they are written, as after ``K: octave=N`` (abc2midi); other voices' are not read."""
         if vid != self.voice:
             return
-        octave = _octave_option(value, value.strip(), field="voice")
+        octave = octave_option(value, value.strip(), field="voice")
         if octave is not None:
             self.octave = 12 * octave
 
@@ -482,7 +484,7 @@ class _HeaderFields(_TitleFields):
         ``[U:...]`` (`_other_voice_symbol`), in the order written; the music is not read."""
         for m in _SKIPPED_FIELD_RE.finditer(line, start, len(line) if end is None else end):
             if m[1] == "T":
-                self._other_voice_title(_field_value(m[2]))
+                self._other_voice_title(field_value(m[2]))
             else:
                 self._other_voice_symbol(m[2], self.error("", m.start() + 1).column)
 
@@ -496,7 +498,7 @@ class _HeaderFields(_TitleFields):
             return
         if self.skipping:  # a field line among a voice not kept
             if letter == "T":
-                self._other_voice_title(_field_value(value))
+                self._other_voice_title(field_value(value))
             elif letter == "I" and value.split()[:1] == ["propagate-accidentals"]:
                 self._voice_directive(value)  # the tune's, not the voice's
             elif letter == "I":  # `I:linebreak !`: said dropped, as `%%linebreak` is there
@@ -533,7 +535,7 @@ class _HeaderFields(_TitleFields):
             )
             return
         if letter == "T":
-            self._section_title(_field_value(value))
+            self._section_title(field_value(value))
             return
         if letter == "I" and value.split()[:1] == ["propagate-accidentals"]:
             self._change_accidental_scope(value, self._field_column(inline))
@@ -559,12 +561,12 @@ class _HeaderFields(_TitleFields):
                     )
                     self._change_meter(meter)
             elif letter == "Q":
-                self._change_tempo(_field_value(value))
+                self._change_tempo(field_value(value))
             elif letter == "P":  # a part starts: `render.to_midi` plays the header P:'s order
                 at = len(self.tokens)
                 if self.tempo_changes and self.tempo_changes[-1][0] == at:
                     self.parts_after_tempo.add(len(self.part_changes))
-                self.part_changes.append((at, _field_value(value)))
+                self.part_changes.append((at, field_value(value)))
                 self.part_lines.append(self.lineno)
         except ValueError as exc:
             raise self.error(str(exc)) from None
@@ -600,7 +602,7 @@ class _HeaderFields(_TitleFields):
                 where = f"line {line}" + ("" if column is None else f", column {column}")
             else:
                 what = what.replace("field", "fields", 1)
-                where = _lines_listed([line for line, _ in places])
+                where = lines_listed([line for line, _ in places])
             said.append(f"{what} in the body not read: dropped ({where})")
         return said
 
@@ -645,13 +647,13 @@ class _HeaderFields(_TitleFields):
         )
 
 
-def _lines_listed(numbers: Sequence[int]) -> str:
+def lines_listed(numbers: Sequence[int]) -> str:
     """The line ``numbers`` (in order, a line given twice once) in words for a warning, the
     first three and a count when there are more than four.
 
-    >>> _lines_listed([7, 7]), _lines_listed([7, 11]), _lines_listed([3, 7, 11])
+    >>> lines_listed([7, 7]), lines_listed([7, 11]), lines_listed([3, 7, 11])
     ('line 7', 'lines 7 and 11', 'lines 3, 7 and 11')
-    >>> _lines_listed(range(1, 10))
+    >>> lines_listed(range(1, 10))
     'lines 1, 2, 3... (9 lines)'
     """
     words = [str(n) for n in dict.fromkeys(numbers)]

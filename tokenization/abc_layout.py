@@ -1,6 +1,6 @@
 """Where the ABC writer's lines and beats fall: the beats bars are beamed in (`beat_group`), the
 beat a dotted pair must lie in (`pair_beat`), the lines of `tokens_to_body`'s own layout
-(`_Lines`, `LINE_BARS`...), and lengths written as tied notes that engravers can show
+(`LineBreaks`, `LINE_BARS`...), and lengths written as tied notes that engravers can show
 (`engraved_lengths`)."""
 
 from __future__ import annotations
@@ -12,12 +12,19 @@ from .abc_header import parse_meter
 from .measure import compound_meter
 
 if TYPE_CHECKING:
-    from .abc_bar_text import _BarText
+    from .abc_bar_text import BarText
 
-__all__ = ["beat_group", "engraved_lengths", "pair_beat"]
+__all__ = [
+    "beat_group",
+    "engraved_lengths",
+    "pair_beat",
+    "LineBreaks",
+    "full_bar_length",
+    "meter_numbers",
+]
 
 
-def _meter_numbers(meter: str | None) -> tuple[int, int] | None:
+def meter_numbers(meter: str | None) -> tuple[int, int] | None:
     """``(N, D)`` of a meter as the reader reads ``M:`` (``C``, ``C|``, ``2+3/8``), or None for
     free and unreadable meters."""
     try:
@@ -30,9 +37,9 @@ def _meter_numbers(meter: str | None) -> tuple[int, int] | None:
     return int(num), int(den)
 
 
-def _bar_length(meter: str | None) -> Fraction | None:
+def full_bar_length(meter: str | None) -> Fraction | None:
     """Whole notes in a full bar of ``meter`` (None for free or unreadable meters)."""
-    numbers = _meter_numbers(meter)
+    numbers = meter_numbers(meter)
     return None if numbers is None else Fraction(*numbers)
 
 
@@ -51,7 +58,7 @@ def beat_group(meter: str | None) -> Fraction | None:
     >>> [beat_group(m) for m in ("6/8", "15/8", "C", "2/4", "3/2", "7/8", None)]
     [Fraction(3, 8), Fraction(3, 8), Fraction(1, 2), Fraction(1, 4), Fraction(1, 2), None, None]
     """
-    numbers = _meter_numbers(meter)
+    numbers = meter_numbers(meter)
     if numbers is None:
         return None
     n, d = numbers
@@ -88,7 +95,7 @@ def engraved_lengths(dur: Fraction) -> list[Fraction]:
     return parts
 
 
-#: Bars of the meter's length a line holds in `tokens_to_body`'s own layout (`_Lines`)
+#: Bars of the meter's length a line holds in `tokens_to_body`'s own layout (`LineBreaks`)
 LINE_BARS = 4
 #: Bar lines a line holds at most there (bars far shorter than the meter's, free meter)
 LINE_BAR_LINES = 8
@@ -98,7 +105,7 @@ LINE_NOTES = 12
 _SECTION_ENDS = frozenset({":|", ":|:", "||", "|]"})
 
 
-class _Lines:
+class LineBreaks:
     """Where `tokens_to_body` ends its lines. With ``bars_per_line``, after every that many bar
     lines (0: never). Without, as thesession.org lays out reels and jigs: after the bar line
     that completes `LINE_BARS` bars of the meter's length on the line (twice as many when
@@ -125,7 +132,7 @@ class _Lines:
         # a float is close enough to lay out lines, and a tenth of a Fraction's time
         self.bars_per_whole = None if bar_length is None else 1 / float(bar_length)
 
-    def ends_after(self, bar: str, text: _BarText) -> bool:
+    def ends_after(self, bar: str, text: BarText) -> bool:
         """Whether the line ends after the bar line ``bar`` that closes the bar ``text``."""
         if self.fixed is not None:
             self.bar_lines += 1
@@ -163,7 +170,7 @@ def pair_beat(meter: str | None) -> Fraction | None:
     >>> [pair_beat(m) for m in ("6/8", "C", "C|", "3/2", "7/8", None)]
     [Fraction(3, 8), Fraction(1, 4), Fraction(1, 2), Fraction(1, 2), Fraction(1, 8), None]
     """
-    numbers = _meter_numbers(meter)
+    numbers = meter_numbers(meter)
     if numbers is None:
         return None
     return _compound_beat(*numbers) or Fraction(1, numbers[1])

@@ -21,6 +21,20 @@ __all__ = [
     "repeat_start_dropped",
     "unknown_decoration",
     "user_symbol",
+    "ACC",
+    "BODY_BANG_BREAK_RE",
+    "BODY_RE",
+    "IGNORED",
+    "MUSIC_GROUPS",
+    "NOTE_BASE",
+    "QP_EQUALS_RE",
+    "QP_TAIL_RE",
+    "XBAR_AFTER_RE",
+    "ZBAR_AFTER_RE",
+    "canonical_bar",
+    "length_multiplier",
+    "merge_bar_texts",
+    "note_base",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -31,7 +45,7 @@ MAX_LENGTH_DENOMINATOR = 1024
 #: `int` itself refuses more than 4,300 digits, with an error that names no place
 MAX_NUMBER = 2**63 - 1
 
-_BODY_RE = re.compile(
+BODY_RE = re.compile(
     r"""
  (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
 |(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|[\]|:]*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
@@ -70,9 +84,9 @@ LETTER_DECORATIONS = frozenset("~.HLMOPSTuv")
 #: a ``U:`` field's value (ABC 2.1 §4.16): a symbol it may define, ``~``, H-W or h-w, ``=`` and
 #: the ``!..!`` (or ``+..+``) decoration or the quoted annotation (``"^text"``) it stands for
 _USER_SYMBOL_RE = re.compile(r'\s*([~H-Wh-w])\s*=\s*(![^!\s|]*!|\+[^+\s|]*\+|"[^"]*")\s*')
-#: `_BODY_RE` for a tune that declares ``I:linebreak !``: a ``!`` is a line break, never the
+#: `BODY_RE` for a tune that declares ``I:linebreak !``: a ``!`` is a line break, never the
 #: bracket of a decoration, so ``!f2g2!`` is two notes between two line breaks (ABC 2.1 §6.1.1)
-_BODY_BANG_BREAK_RE = re.compile(_BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
+BODY_BANG_BREAK_RE = re.compile(BODY_RE.pattern.replace(r"|![^!\s|]*!", "", 1), re.X)
 #: the names of the ``!..!`` (and ``+..+``) decorations the reader knows, in lower case: ABC 2.1
 #: §4.14 and 2.2 (``!nil!`` and ``!none!``: no decoration, ``U: T = !nil!`` undefines a
 #: letter, §4.16), abcm2ps's own (``!dot!``, ``!gmark!``, ``!trem1!``...) and common dynamics
@@ -90,24 +104,24 @@ _DECORATION_NAMES = """
     stemless rbend
 """
 DECORATIONS = frozenset(_DECORATION_NAMES.split())
-#: `_BODY_RE` groups of music that an unknown ``!..!`` may hold (``!GABc!``: notes between `!`
+#: `BODY_RE` groups of music that an unknown ``!..!`` may hold (``!GABc!``: notes between `!`
 #: line breaks)
-_MUSIC_GROUPS = frozenset(("note", "rest", "brk", "tie", "tup", "slur"))
-_QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
-_QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
-_ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
+MUSIC_GROUPS = frozenset(("note", "rest", "brk", "tie", "tup", "slur"))
+QP_TAIL_RE = re.compile(r"(?:=20|(?<![=^_])=)\s*$")
+QP_EQUALS_RE = re.compile(r"=3D(?=[A-Ga-g])")
+ZBAR_AFTER_RE = re.compile(r"[\s\\]*(?:$|\[?\||:)")
 #: a decoration just before an invisible rest, and what may follow one that stands for a bar line
 _DECO_BEFORE_RE = re.compile(r"(?:[~.h-wH-W]|![^!\s|]*!|\+[^+\s|]*\+)$")
-_XBAR_AFTER_RE = re.compile(r'(?:[ \t]|"[^"]*")*(?:\[?\||:)')
-_ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
-#: `_BODY_RE` groups that make no token
-_IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
-_NOTE_BASE: dict[str, tuple[int, str]] = {}
+XBAR_AFTER_RE = re.compile(r'(?:[ \t]|"[^"]*")*(?:\[?\||:)')
+ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+#: `BODY_RE` groups that make no token
+IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
+NOTE_BASE: dict[str, tuple[int, str]] = {}
 _BAR_CACHE: dict[tuple[str, str | None], str] = {}
 
 
 def unknown_decoration(text: str, symbols: Mapping[str, str] | None = None) -> bool:
-    """Whether the decoration ``text`` (`_BODY_RE`'s ``deco``) is one the reader does not know:
+    """Whether the decoration ``text`` (`BODY_RE`'s ``deco``) is one the reader does not know:
     a letter ABC 2.1 leaves to ``U:`` (`LETTER_DECORATIONS`) that the tune's ``U:`` fields,
     ``symbols`` (`user_symbol`), do not define, or a ``!..!`` or ``+..+`` name outside
     `DECORATIONS` (an empty ``!!`` or ``++`` aside). A letter ``symbols`` defines (``T`` or
@@ -155,7 +169,7 @@ def lone_bangs(music: str, bang_breaks: bool = False) -> list[int]:
     >>> lone_bangs("CD!trill EF|"), lone_bangs("d2e2!f2g2!|"), lone_bangs("d2e2!f2g2!|", True)
     ([2], [], [4, 9])
     """
-    body_re = _BODY_BANG_BREAK_RE if bang_breaks else _BODY_RE
+    body_re = BODY_BANG_BREAK_RE if bang_breaks else BODY_RE
     return [m.start() for m in body_re.finditer(music) if m.lastgroup == "lone"]
 
 
@@ -178,16 +192,16 @@ def decoration_ends_at(line: str, end: int) -> bool:
     return start >= 0 and _DECO_BEFORE_RE.match(line, start, end) is not None
 
 
-def _note_base(nk: str) -> tuple[int, str]:
+def note_base(nk: str) -> tuple[int, str]:
     """Natural MIDI pitch and upper-case letter of a note name with octave marks (`c'` -> 84)."""
-    base = _NOTE_BASE.get(nk)
+    base = NOTE_BASE.get(nk)
     if base is None:
         letter = nk[0].upper()
         nat = 60 + LETTER_PC[letter] + (12 if nk[0].islower() else 0)
         nat += 12 * nk.count("'") - 12 * nk.count(",")
         base = (nat, letter)
-        if len(_NOTE_BASE) < 4096:
-            _NOTE_BASE[nk] = base
+        if len(NOTE_BASE) < 4096:
+            NOTE_BASE[nk] = base
     return base
 
 
@@ -226,11 +240,11 @@ def clipped(text: str, size: int = 40) -> str:
     return text if len(text) <= size else f"{text[:size]}... ({len(text)} characters)"
 
 
-def _length(text: str) -> Fraction:
+def length_multiplier(text: str) -> Fraction:
     """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2`; a `ValueError` for a
     zero, a denominator above `MAX_LENGTH_DENOMINATOR` or a numerator above `MAX_NUMBER`.
 
-    >>> _length("3/2"), _length("//////////")
+    >>> length_multiplier("3/2"), length_multiplier("//////////")
     (Fraction(3, 2), Fraction(1, 1024))
     """
     num, slashes, den = re.fullmatch(r"(\d*)(/*)(\d*)", text).groups()
@@ -274,7 +288,7 @@ def _starts_repeat(core: str) -> bool:
 def repeat_dots_inside(raw: str) -> bool:
     """Whether the bar line ``raw`` starts a repeat whose dots are not at its right end
     (`_starts_repeat`): `|:|` and `|:]` (O'Neill's books end tunes with `|:|`), `::]`. ABC
-    2.1 puts a start repeat's dots last; the reader keeps the start (`_canonical_bar`) and
+    2.1 puts a start repeat's dots last; the reader keeps the start (`canonical_bar`) and
     warns, with the line and column, that the spelling is read so.
 
     >>> [repeat_dots_inside(raw) for raw in ("|:]", "::]", "|:|", "[|:", "|]:", ":|]", "::")]
@@ -286,7 +300,7 @@ def repeat_dots_inside(raw: str) -> bool:
 
 def repeat_start_dropped(raw: str, ending: str | None) -> bool:
     """Whether the bar line ``raw`` with the ending number ``ending`` both starts a repeat and
-    opens an ending (``|:2``, ``::2``, ``:|:2``), which no canonical bar holds: `_canonical_bar`
+    opens an ending (``|:2``, ``::2``, ``:|:2``), which no canonical bar holds: `canonical_bar`
     keeps the ending, which says on which pass its notes are played (``|2``, ``:|2``), and drops
     the start, which the reader says with the line and column (the start was lost unsaid). A
     ``:|`` after ``::2`` still goes back to it, to the last ``:|`` passed (`played_order`).
@@ -305,7 +319,7 @@ def repeat_start_dropped(raw: str, ending: str | None) -> bool:
 def colon_ending(raw: str, ending: str | None) -> bool:
     """Whether the bar line ``raw`` is a lone colon (``:``, ``:]``) with the ending number
     ``ending`` (``:2``, a shorthand for ``:|2`` in the wild, which ABC 2.1 does not define):
-    `_canonical_bar` reads it as the end repeat the reader reads a lone ``:`` as, then the ending
+    `canonical_bar` reads it as the end repeat the reader reads a lone ``:`` as, then the ending
     (``:|2``), and the reader says so with the line and column. It was ``:|``, the ending lost
     unsaid; abc2midi (4.84) drops the digit as an unrecognised character, music21 drops it too.
 
@@ -317,15 +331,15 @@ def colon_ending(raw: str, ending: str | None) -> bool:
     return bool(ending) and _visible_bar(raw).replace("[", "") in (":", ":]")
 
 
-def _canonical_bar(raw: str, ending: str | None) -> str:
+def canonical_bar(raw: str, ending: str | None) -> str:
     """Map any ABC bar line (and ending number) onto DESIGN.md's canonical bar texts. Leading
     dots end a repeat; a start is kept wherever its dots stand (`_starts_repeat`: `|:]` is
     `|:`, `::]` is `:|:`), never dropped. A lone colon is an end repeat (`:|`; ``""`` for a
     bare `:`, whose side `_merged_bar` decides), with its ending kept (`colon_ending`: `:2`).
 
-    >>> [_canonical_bar(raw, None) for raw in ("|:]", "::]", "|:|", "[|:", ":|]", "[|]|]")]
+    >>> [canonical_bar(raw, None) for raw in ("|:]", "::]", "|:|", "[|:", ":|]", "[|]|]")]
     ['|:', ':|:', '|:', '|:', ':|', '|]']
-    >>> [_canonical_bar(raw, "2") for raw in (":", ":]", ":|")]
+    >>> [canonical_bar(raw, "2") for raw in (":", ":]", ":|")]
     [':|2', ':|2', ':|2']
     """
     key = (raw, ending)
@@ -359,7 +373,7 @@ def _canonical_bar(raw: str, ending: str | None) -> str:
     return text
 
 
-def _merge_bar_texts(prev: str, new: str) -> str:
+def merge_bar_texts(prev: str, new: str) -> str:
     """One canonical bar for two adjacent ones: `|`+`|:` -> `|:`, `:|`+`|:` -> `:|:`..."""
     if new == "|":
         return prev

@@ -1,6 +1,6 @@
 """Lengths, rests, chords, tuplets and broken rhythm of the ABC reader (`_TuneParser` methods).
 
-The note itself is read in the reader's hot loop (`abc_body._BodyWalk._lex_piece`); what
+The note itself is read in the reader's hot loop (`abc_body.BodyWalk._lex_piece`); what
 changes lengths after it (``>``, ``(3``, a chord's length) and the rests and chords are here.
 """
 
@@ -10,18 +10,21 @@ import re
 from fractions import Fraction
 
 from .abc_lexer import (
-    _XBAR_AFTER_RE,
-    _ZBAR_AFTER_RE,
     MAX_NUMBER,
-    _length,
+    XBAR_AFTER_RE,
+    ZBAR_AFTER_RE,
     decoration_ends_at,
+    length_multiplier,
     read_number,
     shown,
 )
 from .abc_tune import Token
 from .measure import compound_meter
 
-__all__ = ["default_tuplet_q"]
+__all__ = [
+    "default_tuplet_q",
+    "NotesAndChords",
+]
 
 
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
@@ -42,7 +45,7 @@ def default_tuplet_q(p: int, meter: str | None) -> int:
     return 3 if compound_meter(meter) else 2
 
 
-class _NotesAndChords:
+class NotesAndChords:
     """Length, rest, chord, tuplet and broken-rhythm handling of `_TuneParser` (the parser
     subclasses this).
 
@@ -62,7 +65,7 @@ class _NotesAndChords:
 
     def _len(self, text: str, m: re.Match) -> Fraction:
         try:
-            dur = self.unit * _length(text)
+            dur = self.unit * length_multiplier(text)
         except ValueError as exc:
             self.col = m.start() + 1
             raise self.error(str(exc)) from None
@@ -154,7 +157,7 @@ class _NotesAndChords:
         (O'Neill's `G2 Hx||`, a fermata over the double bar). ABC gives `x` a
         length, but there it only carries the symbol: counted, it would lengthen the bar."""
         # both looks are anchored at the rest: linear over a line of `x8|` (`decoration_ends_at`)
-        return bool(_XBAR_AFTER_RE.match(line, m.end())) and decoration_ends_at(line, m.start())
+        return bool(XBAR_AFTER_RE.match(line, m.end())) and decoration_ends_at(line, m.start())
 
     def _append_rest(self, dur: Fraction) -> None:
         if self.next_carry:  # `A2-z2`: the tie has no note to join
@@ -177,7 +180,7 @@ class _NotesAndChords:
         if self.in_chord or count == 0:
             raise self.error(f"bad multi-measure rest {m[0]!r}")
         first = not self.tokens or self.tokens[-1].kind == "bar"
-        if not first or not _ZBAR_AFTER_RE.match(line, m.end()):
+        if not first or not ZBAR_AFTER_RE.match(line, m.end()):
             self._mrest_in_bar(m, line, count, first)
             return
         if self.meter is None or count > 256:
@@ -199,7 +202,7 @@ class _NotesAndChords:
         """A ``Z`` that shares its bar with notes, which ABC 2.1 does not write: read as ``z``,
         a rest of its length in units (``L:``), with a warning. In the books it is a ``z`` set
         in the wrong case (O'Neill's ``G3 ZAB`` in 6/8, ``G4 Z2 ||`` in 3/4), and so it fits."""
-        ends_bar = _ZBAR_AFTER_RE.match(line, m.end()) is not None
+        ends_bar = ZBAR_AFTER_RE.match(line, m.end()) is not None
         shares = "before it" if ends_bar else "after it" if first else "before and after it"
         plural = "" if count == 1 else "s"
         self.warnings.append(

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .abc_bars import _BarsAndTies
-from .abc_body import BANG_LINE_BREAK, BARE_FIELD, _BodyWalk
-from .abc_field_lines import _strip_comment, unix_text
-from .abc_header import _HeaderFields, _lines_listed
-from .abc_lexer import _BODY_BANG_BREAK_RE, _BODY_RE, clipped
-from .abc_notes import _NotesAndChords, default_tuplet_q
+from .abc_bars import BarsAndTies
+from .abc_body import BANG_LINE_BREAK, BARE_FIELD, BodyWalk
+from .abc_field_lines import strip_comment, unix_text
+from .abc_header import HeaderFields, lines_listed
+from .abc_lexer import BODY_BANG_BREAK_RE, BODY_RE, clipped
+from .abc_notes import NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
     begintext_warning,
@@ -45,13 +45,13 @@ CORPUS_FORMATS = ("auto", "corpus", "standard")
 _ONE = Fraction(1)
 
 
-class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
+class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
     """Parser state for one tune. Use `parse_abc`.
 
-    Its methods by topic: the body walk, the lexer's hot loop and overlays (`_BodyWalk`,
-    abc_body.py), header and fields (`_HeaderFields`, abc_header.py), titles (`_TitleFields`,
-    abc_titles.py), bar lines, endings and ties (`_BarsAndTies`, abc_bars.py), lengths, rests,
-    chords and tuplets (`_NotesAndChords`, abc_notes.py); the state, the header's end and the
+    Its methods by topic: the body walk, the lexer's hot loop and overlays (`BodyWalk`,
+    abc_body.py), header and fields (`HeaderFields`, abc_header.py), titles (`TitleFields`,
+    abc_titles.py), bar lines, endings and ties (`BarsAndTies`, abc_bars.py), lengths, rests,
+    chords and tuplets (`NotesAndChords`, abc_notes.py); the state, the header's end and the
     result are here.
     """
 
@@ -84,7 +84,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.meter: str | None = None
         self.header_meter: str | None = None
         #: an ``M:`` line after ``K:`` was read, and the meter in force before it: the default
-        #: unit's (`_HeaderFields._default_unit`)
+        #: unit's (`HeaderFields._default_unit`)
         self.meter_after_k = False
         self.meter_at_k: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
@@ -95,7 +95,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.part_lines: list[int] = []  # the line of each of `part_changes`
         #: `AbcTune.parts_after_tempo`: one between two bar lines that merge stays after the
         #: merged bar, and the tempo change ends the part before it
-        #: (`_BarsAndTies._fields_before_merged_bar`)
+        #: (`BarsAndTies._fields_before_merged_bar`)
         self.parts_after_tempo: set[int] = set()
         self.markings: dict[str, int] = {}  # `AbcTune.markings`
         self.section_titles: list[tuple[int, str]] = []  # `AbcTune.section_titles`
@@ -123,7 +123,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
         self.dropped_ties = 0  # ties before a note of another pitch, dropped
         self.dangling_ties = 0  # ties before a rest or at the end, dropped
         self.in_overlay = False  # skipping an overlay that runs past the end of its line
-        self.body_re = _BODY_RE  # `_BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
+        self.body_re = BODY_RE  # `BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
         self.unknown_decorations: set[str] = set()  # those warned of (once each)
         #: the symbols ``U:`` fields define so far, and the decoration each stands for
         self.user_symbols: dict[str, str] = {}
@@ -163,7 +163,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
                 self._transpose_directive(lines[i], self.line_offset + i + 1)
         self._finish_header()
         if self._bang_is_line_break(lines[:body_start]):
-            self.body_re = _BODY_BANG_BREAK_RE
+            self.body_re = BODY_BANG_BREAK_RE
         self.acc_scope = self._accidental_scope(lines[:body_start])
         if not self.ended:
             self._parse_body(lines, body_start)
@@ -193,7 +193,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
     def _note_text_after(self, lines: list[str], blank: int) -> None:
         """Say that the lines after the blank line that ends the tune are not read (ABC 2.1:
         free text), when any holds more than a comment: music there was lost without a word."""
-        rest = [j for j in range(blank + 1, len(lines)) if _strip_comment(lines[j]).strip()]
+        rest = [j for j in range(blank + 1, len(lines)) if strip_comment(lines[j]).strip()]
         if rest:
             at = self.line_offset + 1
             self.warnings.append(blank_line_warning(len(rest), at + blank, at + rest[0]))
@@ -214,7 +214,7 @@ class _TuneParser(_BodyWalk, _NotesAndChords, _BarsAndTies, _HeaderFields):
             else "played as written, each where it is (a header P: would play the last)"
         )
         return [
-            f"part {label} marked more than once ({_lines_listed(at)}): {played}"
+            f"part {label} marked more than once ({lines_listed(at)}): {played}"
             for label, at in lines.items()
             if len(at) > 1
         ]

@@ -7,27 +7,33 @@ from __future__ import annotations
 
 import re
 
-from .abc_field_lines import _field_value, _header_fields, _strip_comment, abc_lines, x_number
+from .abc_field_lines import abc_lines, field_value, header_fields, strip_comment, x_number
 
-__all__ = ["header_title", "text_tune_name", "tune_name"]
+__all__ = [
+    "header_title",
+    "text_tune_name",
+    "tune_name",
+    "TitleFields",
+    "continued_values",
+]
 
 
-def _continued_values(fields: dict[int, re.Match]) -> dict[int, str]:
-    """The value of each field line among a header's ``fields`` (`_header_fields`: their
-    `_field_match` by line index), with the values of the ``+:`` lines after it joined on,
+def continued_values(fields: dict[int, re.Match]) -> dict[int, str]:
+    """The value of each field line among a header's ``fields`` (`header_fields`: their
+    `field_match` by line index), with the values of the ``+:`` lines after it joined on,
     a space between (ABC 2.1: ``+:`` continues the field line just before it, a ``Q:`` or
     ``P:`` after ``K:`` too). A ``+:`` line that continues a field has no value of its own;
     one before any field line is a field ``+`` (nothing to continue, kept in `fields`).
-    `header_title` reads the header's titles so, and `_HeaderFields._parse_header` every field.
+    `header_title` reads the header's titles so, and `HeaderFields._parse_header` every field.
 
     >>> lines = ["X:1", "T:Reel", "M:4/4", "T:Alt", "+:title", "K:D", "Q:1/4=60", "+:slowly"]
-    >>> _continued_values(_header_fields(lines)[1])
+    >>> continued_values(header_fields(lines)[1])
     {0: '1', 1: 'Reel', 2: '4/4', 3: 'Alt title', 5: 'D', 6: '1/4=60 slowly'}
     """
     values: dict[int, str] = {}
     last: int | None = None  # the field line a `+:` continues
     for i, m in fields.items():
-        value = _field_value(m[2])
+        value = field_value(m[2])
         if m[1] == "+" and last is not None:
             values[last] += " " + value
         else:
@@ -35,8 +41,8 @@ def _continued_values(fields: dict[int, re.Match]) -> dict[int, str]:
     return values
 
 
-class _TitleFields:
-    """Title handling of `_TuneParser` (`_HeaderFields`, and so the parser, subclasses this).
+class TitleFields:
+    """Title handling of `_TuneParser` (`HeaderFields`, and so the parser, subclasses this).
 
     The parser supplies the state these methods read and write (`title`, `section_titles`,
     `other_voice_titles`, `tokens`, `markings`, `warnings`, `lineno`, `voice`...).
@@ -124,14 +130,14 @@ def header_title(text: str) -> str:
     """
     # the field lines `_parse_header` reads (stray lines passed over), continued by `+:`
     lines = abc_lines(text)
-    span, fields = _header_fields(lines)
-    titles = [(fields[i][1], value) for i, value in _continued_values(fields).items()]
+    span, fields = header_fields(lines)
+    titles = [(fields[i][1], value) for i, value in continued_values(fields).items()]
     before_k = titles[: next((n for n, (letter, _) in enumerate(titles) if letter == "K"), None)]
     for candidates in (before_k, titles):  # none before K: -> the first after it (`parse_abc`)
         for letter, value in candidates:
             if letter == "T":
                 return value
-    if span.ended or not any("T:" in _strip_comment(line) for line in lines[span.end :]):
+    if span.ended or not any("T:" in strip_comment(line) for line in lines[span.end :]):
         return ""  # no music, or no T: line nor [T:] among it
     return _body_title(text)
 

@@ -9,16 +9,16 @@ import re
 from collections.abc import Iterable, Iterator
 
 from .abc_field_lines import (
-    _X_RE,
+    X_RE,
     HeaderSpan,
-    _field_match,
-    _field_value,
-    _fields_follow,
-    _prose_word,
-    _stray_header_line,
-    _strip_comment,
     abc_lines,
+    field_match,
+    field_value,
+    fields_follow,
     header_span,
+    prose_word,
+    stray_header_line,
+    strip_comment,
     unix_text,
     x_number,
 )
@@ -49,6 +49,7 @@ __all__ = [
     "unnumbered_tunes",
     "with_file_header",
     "x_number",
+    "header_setting",
 ]
 
 #: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
@@ -78,7 +79,7 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     [('I', 'linebreak !')]
     """
     lines = abc_lines(text)
-    first = next((i for i, line in enumerate(lines) if _X_RE.match(line)), None)
+    first = next((i for i, line in enumerate(lines) if X_RE.match(line)), None)
     if not first:
         return []
     found: list[tuple[str, str]] = []
@@ -93,14 +94,14 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
         if directive:
             block.append(("I", directive[1].strip()))
             continue
-        line = _strip_comment(raw).rstrip("\r")
+        line = strip_comment(raw).rstrip("\r")
         if not line.strip():  # a comment or `%%` directive
             continue
-        m = _field_match(line)
+        m = field_match(line)
         if m is None:
             prose = True
         elif m[1] not in _NOT_INHERITED:
-            block.append((m[1], _field_value(m[2])))
+            block.append((m[1], field_value(m[2])))
     return found
 
 
@@ -148,7 +149,7 @@ def file_header_transposes(text: str) -> list[str]:
     True
     """
     lines = abc_lines(text)
-    numbered = [i for i, line in enumerate(lines) if _X_RE.match(line)]
+    numbered = [i for i, line in enumerate(lines) if X_RE.match(line)]
     directives = [
         (i, _transpose_directive(line)) for i, line in enumerate(lines[: min(numbered, default=0)])
     ]
@@ -213,16 +214,16 @@ def bang_is_line_break(values: Iterable[str]) -> bool:
     return breaks
 
 
-def _setting(letter: str, value: str) -> str:
+def header_setting(letter: str, value: str) -> str:
     """What a header field sets, which a tune's own field of the same setting overrides: its
     letter, for ``I:`` its directive (``I:linebreak !`` and ``I:abc-charset`` are two; for
     ``I:MIDI``, abc2midi's directive: ``I:MIDI program`` and ``I:MIDI gchord`` are two), for
     ``U:`` its symbol (``U: W = !trill!`` and ``U: T = !fermata!`` are two).
 
-    >>> _setting("M", "6/8"), _setting("I", "linebreak !"), _setting("U", " W = !trill!")
-    ('M', 'I:linebreak', 'U:W')
-    >>> _setting("I", "MIDI program 73")
-    'I:MIDI program'
+    >>> header_setting("M", "6/8"), header_setting("I", "linebreak !")
+    ('M', 'I:linebreak')
+    >>> header_setting("U", " W = !trill!"), header_setting("I", "MIDI program 73")
+    ('U:W', 'I:MIDI program')
     """
     if letter == "U":
         return "U:" + value.strip()[:1]
@@ -249,18 +250,18 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
     own = set()
     lines = tune.split("\n")
     for i, raw in enumerate(lines):
-        line = _strip_comment(raw)
+        line = strip_comment(raw)
         if not line.strip():
             continue
-        m = _field_match(line)
+        m = field_match(line)
         if m is None:
-            if "K" not in own and _stray_header_line(lines, i):
+            if "K" not in own and stray_header_line(lines, i):
                 continue  # the header goes on past it, as the parser reads it
             break
-        own.add(_setting(m[1], _field_value(m[2])))
+        own.add(header_setting(m[1], field_value(m[2])))
         if m[1] == "K":  # the header ends; the fields after it are the body's start
             break
-    missing = [f"{k}:{v}" for k, v in header if _setting(k, v) not in own]
+    missing = [f"{k}:{v}" for k, v in header if header_setting(k, v) not in own]
     if not missing:
         return tune
     first, _, rest = tune.partition("\n")
@@ -318,13 +319,13 @@ def split_tunebook_noted(
     unclosed: list[int] = []
     folded = fold_lines(lines, unclosed) if needs_folding(text) else lines  # where tunes end
     header = file_header_fields(text) if standalone else []
-    numbered = [i for i, line in enumerate(folded) if _X_RE.match(line)]
+    numbered = [i for i, line in enumerate(folded) if X_RE.match(line)]
     starts = sorted(numbered + unnumbered_tunes(folded, numbered))
     before = 0  # where the free text before the tune starts
     for n, start in enumerate(starts):
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
         end = tune_end(folded, start, stop)
-        # an indented X: line (`_X_RE`) is written from its `X`: readers of the text find it
+        # an indented X: line (`X_RE`) is written from its `X`: readers of the text find it
         tune = "\n".join([lines[start].lstrip(), *lines[start + 1 : end]]) + "\n"
         notes = [begintext_warning(i + 1) for i in unclosed if before <= i < end]
         music = _music_lines(folded, end + 1, stop)
@@ -355,8 +356,8 @@ def _music_lines(lines: list[str], start: int, stop: int) -> list[int]:
     blank or a comment, not a field line, and no word that no line of music holds."""
     found = []
     for i in range(start, stop):
-        line = _strip_comment(lines[i])
-        if line.strip() and _field_match(line) is None and _prose_word(line) is None:
+        line = strip_comment(lines[i])
+        if line.strip() and field_match(line) is None and prose_word(line) is None:
             found.append(i)
     return found
 
@@ -387,15 +388,15 @@ def tune_end(lines: list[str], start: int, stop: int) -> int:
     """
     seen_k = started = False
     for i in range(start, stop):
-        line = _strip_comment(lines[i])
+        line = strip_comment(lines[i])
         if not line.strip():
             if "%" in lines[i]:
                 continue
-            if started or (not seen_k and not _fields_follow(lines, i, stop)):
+            if started or (not seen_k and not fields_follow(lines, i, stop)):
                 return i
             continue
         if not started:
-            m = _field_match(line)
+            m = field_match(line)
             started = m is None or (seen_k and m[1] == "V")
             seen_k = seen_k or (m is not None and m[1] == "K")
     return stop
@@ -434,13 +435,9 @@ def fold_lines(lines: list[str], unclosed: list[int] | None = None) -> list[str]
     in_header = True  # from an X: line to the first line of music
     while i < n:
         line = out[i]
-        if _X_RE.match(line):
+        if X_RE.match(line):
             in_header = True
-        elif (
-            in_header
-            and _strip_comment(line).strip()
-            and _field_match(_strip_comment(line)) is None
-        ):
+        elif in_header and strip_comment(line).strip() and field_match(strip_comment(line)) is None:
             in_header = False
         if _TEXT_START_RE.match(line):
             i = _fold_text_block(out, i, unclosed)
@@ -460,7 +457,7 @@ def _fold_text_block(out: list[str], first: int, unclosed: list[int] | None) -> 
         end += 1
     closed = end < n and _TEXT_END_RE.match(out[end]) is not None
     if not closed:  # the next tune's X: line ends it
-        end = next((j for j in range(first + 1, end) if _X_RE.match(out[j])), end)
+        end = next((j for j in range(first + 1, end) if X_RE.match(out[j])), end)
         if unclosed is not None:
             unclosed.append(first)
     for j in range(first, end + closed):
@@ -473,8 +470,8 @@ def _fold_continued(out: list[str], first: int, in_header: bool) -> int:
     index of the last line taken."""
     line = out[first]
     directive = line.lstrip().startswith("%%")
-    head = line.rstrip() if directive else _strip_comment(line).rstrip()
-    if not directive and (not in_header or _field_match(head) is None):
+    head = line.rstrip() if directive else strip_comment(line).rstrip()
+    if not directive and (not in_header or field_match(head) is None):
         return first
     i = first
     while head.endswith("\\") and i + 1 < len(out) and _continues(out[i + 1], directive):
@@ -482,7 +479,7 @@ def _fold_continued(out: list[str], first: int, in_header: bool) -> int:
         if directive:
             head = out[i].rstrip()
         else:
-            head = head[:-1] + _strip_comment(out[i]).rstrip()
+            head = head[:-1] + strip_comment(out[i]).rstrip()
             out[first] = head
         out[i] = "%"
     return i
@@ -493,7 +490,7 @@ def _continues(line: str, directive: bool) -> bool:
     directive (not blank)."""
     if not line.strip():
         return False
-    return directive or _field_match(_strip_comment(line)) is None
+    return directive or field_match(strip_comment(line)) is None
 
 
 def unnumbered_tunes(lines: list[str], numbered: list[int]) -> list[int]:
@@ -509,7 +506,7 @@ def unnumbered_tunes(lines: list[str], numbered: list[int]) -> list[int]:
     for n, (start, stop) in enumerate(zip(bounds, bounds[1:])):
         i = start if n == 0 else tune_end(lines, start, stop)  # past the numbered tune
         while i < stop:
-            if not _strip_comment(lines[i]).strip():  # blank, or only a comment
+            if not strip_comment(lines[i]).strip():  # blank, or only a comment
                 i += 1
                 continue
             end = max(tune_end(lines, i, stop), i + 1)
@@ -524,12 +521,12 @@ def _key_then_music(block: list[str]) -> bool:
     field, and a line of music follows it."""
     seen_k = False
     for i, raw in enumerate(block):
-        line = _strip_comment(raw)
+        line = strip_comment(raw)
         if not line.strip():
             continue
-        m = _field_match(line)
+        m = field_match(line)
         if m is None:
-            if not seen_k and _stray_header_line(block, i):
+            if not seen_k and stray_header_line(block, i):
                 continue
             return seen_k
         seen_k = seen_k or m[1] == "K"

@@ -7,28 +7,28 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import NamedTuple
 
-from .abc_bar_text import _BarText, length_text
+from .abc_bar_text import BarText, length_text
 from .abc_body_fields import (
-    _SPLIT_AT_PART,
-    _SPLIT_BEFORE_PART,
-    _SPLIT_BEFORE_TITLE,
-    _field_text,
-    _flush,
-    _inline_field,
-    _parts_at,
-    _parts_before_tempo,
-    _places,
-    _titles_at,
-    _write_parts,
-    _write_parts_and_tempo,
-    _write_titles,
+    SPLIT_AT_PART,
+    SPLIT_BEFORE_PART,
+    SPLIT_BEFORE_TITLE,
+    changes_at,
+    field_text,
+    flush_written,
+    inline_field,
+    parts_at,
+    parts_before_tempo,
+    titles_at,
+    write_parts,
+    write_parts_and_tempo,
+    write_titles,
 )
 from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public here too
-    _bar_length,
-    _Lines,
-    _meter_numbers,
+    LineBreaks,
     beat_group,
     engraved_lengths,
+    full_bar_length,
+    meter_numbers,
     pair_beat,
 )
 from .abc_parser import Token, default_tuplet_q
@@ -268,21 +268,21 @@ def tokens_to_body(
     line before it, or as an inline ``[P:...]`` where ``inline_parts`` holds its place in
     ``part_changes`` (`AbcTune.inline_parts`) or it starts inside a bar; one that starts at a
     bar line after notes between the bar line's two halves (``|``, ``P:B``, ``|:``), as the
-    reader reads it back (`_SPLIT_AT_PART`); ``parts_after_tempo``: which of ``part_changes``
+    reader reads it back (`SPLIT_AT_PART`); ``parts_after_tempo``: which of ``part_changes``
     are written after the tempo change at their token, which ends the part before
     (`AbcTune.parts_after_tempo`, `part_ending_tempos`): that change is written before the
     part, ``:|[Q:1/4=60]``, ``P:B``, ``|:``; ``section_titles``: ``(token index, T: text)`` of the
     section titles (`AbcTune.section_titles`), each written before its token as a ``T:`` line
     (before the parts there), inside a bar too, whose line it breaks (ABC 2.1 has no inline
     ``[T:]``), and one after a ``:|:`` or ``|:`` that ends notes between the bar line's two
-    halves, before the part it opens (``:|``, ``T:Part B``, ``|:``: `_SPLIT_BEFORE_TITLE`);
+    halves, before the part it opens (``:|``, ``T:Part B``, ``|:``: `SPLIT_BEFORE_TITLE`);
     one past the tokens is a `ValueError`; ``key_changes``: ``(token index, key)`` of mid-tune
     key changes (`AbcTune.key_changes`, keys of at most 7 sharps or flats), written as inline
     ``[K:...]`` fields as the meter changes are, the notes after each spelled in its key.
     Without them the body has no ``[M:]``, ``[Q:]``, ``[K:]``, ``P:`` or ``T:``.
     Bars are written in beat groups (`beat_group`), which only sets
     how sheet music beams them; dotted pairs as broken rhythm, ``G>A``
-    (`_BarText.dotted_pairs`). Lines end as `_Lines` says: after four bars of the meter or a
+    (`BarText.dotted_pairs`). Lines end as `LineBreaks` says: after four bars of the meter or a
     section end, or after every ``bars_per_line`` bar lines when it is given (0: one line).
     ``engravable`` writes a length no single note shows (``c9/4``, `engraved_lengths`) as tied
     notes that do (``c2-c/4``), for engravers such as abcm2ps, which refuse it: the tune then
@@ -316,43 +316,43 @@ def tokens_to_body(
     speller = _Speller(key)
     done: list[str] = []  # the lines written up to the last P: line, and that line
     out: list[str] = []  # the text after it
-    bar = _BarText(engravable, pickup=True)
+    bar = BarText(engravable, pickup=True)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
     changes, keys = dict(meter_changes), dict(key_changes)
     ending = part_ending_tempos(tempo_changes, part_changes, parts_after_tempo)
-    end_tempos = {at: _inline_field("Q", text) for at, text in _places(tempo_changes, ending)}
-    tempos = dict(_places(tempo_changes, ending, keep=False))
-    parts = _parts_at(part_changes, inline_parts)
-    titles = _titles_at(section_titles, len(tokens))
-    unended = _parts_before_tempo(part_changes, parts_after_tempo)
-    group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
-    lines = _Lines(bars_per_line, bar_length)
+    end_tempos = {at: inline_field("Q", text) for at, text in changes_at(tempo_changes, ending)}
+    tempos = dict(changes_at(tempo_changes, ending, keep=False))
+    parts = parts_at(part_changes, inline_parts)
+    titles = titles_at(section_titles, len(tokens))
+    unended = parts_before_tempo(part_changes, parts_after_tempo)
+    group, bar_length, beat = beat_group(meter), full_bar_length(meter), pair_beat(meter)
+    lines = LineBreaks(bars_per_line, bar_length)
     index = -1
     for index, tok in enumerate(tokens):
         # parts that start at a bar line ending a bar, and a tempo change at it that ends the
         # bar before a part starting after it: written between its two halves, below
-        at_bar = tok.kind == "bar" and bool(bar.pieces) and tok.text in _SPLIT_AT_PART
+        at_bar = tok.kind == "bar" and bool(bar.pieces) and tok.text in SPLIT_AT_PART
         # (not one after a tempo change ending the part before: inline, before the bar line)
         at_bar_parts = (
             parts.pop(index) if at_bar and index in parts and index not in end_tempos else None
         )
         tempo_split = at_bar and index in tempos and (at_bar_parts or index + 1 in parts)
         if index in titles:
-            _write_titles(titles[index], bar, out, lines)
+            write_titles(titles[index], bar, out, lines)
         if index in parts:
             parts_here = (parts[index], unended.get(index, 0))
-            _write_parts_and_tempo(*parts_here, end_tempos.get(index), bar, out, done, lines)
+            write_parts_and_tempo(*parts_here, end_tempos.get(index), bar, out, done, lines)
         if index in changes:
             meter = changes[index]
-            group, bar_length, beat = beat_group(meter), _bar_length(meter), pair_beat(meter)
+            group, bar_length, beat = beat_group(meter), full_bar_length(meter), pair_beat(meter)
             lines.meter(bar_length)
             bar.field(f"[M:{meter or 'none'}]")
         if index in keys:
             speller.change_key(keys[index])
             bar.field(f"[K:{keys[index].abc}]")
         if index in tempos and not tempo_split:
-            bar.field(_inline_field("Q", tempos[index]))
+            bar.field(inline_field("Q", tempos[index]))
         kind = tok.kind
         if kind == "note":
             if chord is None:
@@ -381,30 +381,30 @@ def tokens_to_body(
             titled = index + 1 in titles and bool(bar.pieces)  # `:|`, `T:Part B`, `|:`
             out.append(bar.text(bar_length, beat, unit, group))
             sep = "\n" if lines.ends_after(tok.text, bar) else " "
-            bar = _BarText(engravable, pickup=bar.pickup and not bar.count)
+            bar = BarText(engravable, pickup=bar.pickup and not bar.count)
             speller.reset_bar()
             parted = index + 1 in parts and not any(inline for _, inline in parts[index + 1])
-            parted = parted and tok.text in _SPLIT_BEFORE_PART  # (`|`, `P:B`, `|:` moves it)
-            split = _SPLIT_BEFORE_PART.get(tok.text) if parted else None
-            split = _SPLIT_BEFORE_TITLE.get(tok.text, split) if titled else split
-            tempo = _inline_field("Q", tempos[index]) if tempo_split else ""
+            parted = parted and tok.text in SPLIT_BEFORE_PART  # (`|`, `P:B`, `|:` moves it)
+            split = SPLIT_BEFORE_PART.get(tok.text) if parted else None
+            split = SPLIT_BEFORE_TITLE.get(tok.text, split) if titled else split
+            tempo = inline_field("Q", tempos[index]) if tempo_split else ""
             if at_bar_parts is not None:  # `|`, `P:B`, `|:`: the part starts at the `|:`
-                first, second = _SPLIT_AT_PART[tok.text]
+                first, second = SPLIT_AT_PART[tok.text]
                 out.append(f" {first}")
-                _write_parts(at_bar_parts, None, out, done, lines)
+                write_parts(at_bar_parts, None, out, done, lines)
                 out.append(f"{tempo}{second} ")  # the tempo change in the part
             elif tempo:  # `|`, `Q:`, `P:B`, `|:`: the tempo change ends the part before
-                first, second = _SPLIT_AT_PART[tok.text]
+                first, second = SPLIT_AT_PART[tok.text]
                 out.append(f" {first}{tempo}")
-                _write_parts(parts.pop(index + 1), None, out, done, lines)
+                write_parts(parts.pop(index + 1), None, out, done, lines)
                 out.append(f"{second} ")
             elif split is not None:  # `:|`, `T:Part B`, `P:B`, `|:`: the part starts at `|:`
                 out.append(f" {split[0]}")
                 if titled:
-                    _write_titles(titles.pop(index + 1), bar, out, lines)
+                    write_titles(titles.pop(index + 1), bar, out, lines)
                 if parted:
                     parts_here = (parts.pop(index + 1), unended.get(index + 1, 0))
-                    _write_parts_and_tempo(
+                    write_parts_and_tempo(
                         *parts_here, end_tempos.get(index + 1), bar, out, done, lines
                     )
                 out.append(f"{split[1]} ")
@@ -429,18 +429,18 @@ def tokens_to_body(
             raise ValueError(f"unknown token kind {kind!r}")
         prev_kind = kind
     if index + 1 in titles:  # a section title, part, meter or tempo change after the last token
-        _write_titles(titles[index + 1], bar, out, lines)
+        write_titles(titles[index + 1], bar, out, lines)
     if index + 1 in parts:
         parts_here = (parts[index + 1], unended.get(index + 1, 0))
-        _write_parts_and_tempo(*parts_here, end_tempos.get(index + 1), bar, out, done, lines)
+        write_parts_and_tempo(*parts_here, end_tempos.get(index + 1), bar, out, done, lines)
     if index + 1 in changes:  # (`|[M:3/4]` at the end)
         bar.field(f"[M:{changes[index + 1] or 'none'}]")
     if index + 1 in keys:
         bar.field(f"[K:{keys[index + 1].abc}]")
     if index + 1 in tempos:
-        bar.field(_inline_field("Q", tempos[index + 1]))
+        bar.field(inline_field("Q", tempos[index + 1]))
     out.append(bar.text(bar_length, beat, unit, group))
-    _flush(out, done)
+    flush_written(out, done)
     return "\n".join(line for line in done if line)
 
 
@@ -505,7 +505,7 @@ def _tuplet_members(tok: Token) -> int:
     return int(parts[2]) if len(parts) == 3 and parts[2] else int(parts[0])
 
 
-def _add_chord(bar: _BarText, notes: list[tuple[str, Fraction | None]], unit: Fraction) -> None:
+def _add_chord(bar: BarText, notes: list[tuple[str, Fraction | None]], unit: Fraction) -> None:
     """Write a chord of ``(text, length)`` notes (``("-", None)`` for an inner tie) to
     ``bar``: one length after the ``]`` when its notes share it (a chord without inner ties is
     then one event, paired and engraved as a note is), else each note's after it."""
@@ -552,7 +552,7 @@ def _abc2midi_q_differs(p: int, meter: str | None) -> bool:
     """
     if p not in (5, 7, 9):
         return False
-    numbers = _meter_numbers(meter)
+    numbers = meter_numbers(meter)
     return numbers is not None and numbers[0] == 3
 
 
@@ -610,15 +610,15 @@ def write_abc(
     titles = [title] if isinstance(title, str) else list(title)
     if not titles and not _title_before_notes(tokens, section_titles):
         titles = [""]
-    lines = [f"X:{x}", *(f"T:{_field_text(value)}" for value in titles)]
+    lines = [f"X:{x}", *(f"T:{field_text(value)}" for value in titles)]
     for letter, values in (fields or {}).items():
         if letter in OWN_FIELDS:
             continue
         for value in [values] if isinstance(values, str) else values:
-            lines.append(f"{letter}:{_field_text(value)}")
+            lines.append(f"{letter}:{field_text(value)}")
     if isinstance(rhythm, str):
         rhythm = [rhythm] if rhythm else []
-    lines += [f"R:{_field_text(value)}" for value in rhythm or ()]
+    lines += [f"R:{field_text(value)}" for value in rhythm or ()]
     lines.append(f"M:{meter or 'none'}")
     lines.append(f"L:{unit.numerator}/{unit.denominator}")
     written = _written_key(key)

@@ -20,6 +20,8 @@ __all__ = [
     "expand_parts",
     "part_spans",
     "played_order",
+    "bar_parts",
+    "ending_passes",
 ]
 
 
@@ -135,10 +137,10 @@ _SECTION_LINES = ("||", "|]", "|:")
 _Passes = tuple[tuple[int, int], ...]
 
 
-def _ending_passes(label: str) -> _Passes:
+def ending_passes(label: str) -> _Passes:
     """The passes an ending label plays on: ``"1"``, ``"1,3"``, ``"1-3"`` (ABC 2.1), as ranges.
 
-    >>> _ending_passes("1,3-5"), _ending_passes("3-1")
+    >>> ending_passes("1,3-5"), ending_passes("3-1")
     (((1, 1), (3, 5)), ())
     """
     ranges = []
@@ -163,15 +165,15 @@ def _pass_number(digits: str) -> int:
 
 
 def _plays_on(passes: _Passes, number: int) -> bool:
-    """Whether an ending of ``passes`` (`_ending_passes`) plays on pass ``number``."""
+    """Whether an ending of ``passes`` (`ending_passes`) plays on pass ``number``."""
     return any(low <= number <= high for low, high in passes)
 
 
 @lru_cache(maxsize=4096)  # a tune has few bar texts, read again at every pass
-def _bar_parts(text: str) -> tuple[bool, _Passes]:
+def bar_parts(text: str) -> tuple[bool, _Passes]:
     """Whether a canonical bar text ends a repeat, and the passes of the ending it starts."""
     label = text.lstrip(":|]").lstrip("[")
-    return text.startswith(":"), _ending_passes(label) if label else ()
+    return text.startswith(":"), ending_passes(label) if label else ()
 
 
 def played_order(bars: Sequence[str]) -> list[int]:
@@ -196,7 +198,7 @@ def played_order(bars: Sequence[str]) -> list[int]:
     n, order = len(bars), []
     i, start, passes_done, last_ending = 0, 0, 1, False
     while i < n and len(order) <= 8 * n:
-        ends_repeat, ending = _bar_parts(bars[i]) if bars[i] else (False, ())
+        ends_repeat, ending = bar_parts(bars[i]) if bars[i] else (False, ())
         if ends_repeat and passes_done < _section_passes(bars, start, i):
             i, passes_done = start, passes_done + 1  # back to the start of the section
             continue
@@ -209,7 +211,7 @@ def played_order(bars: Sequence[str]) -> list[int]:
                     start, passes_done, last_ending = i, 1, False
                     continue
             else:
-                i, ending = j, _bar_parts(bars[j])[1]  # go on inside the ending of this pass
+                i, ending = j, bar_parts(bars[j])[1]  # go on inside the ending of this pass
         order.append(i)
         if ends_repeat or bars[i] in _SECTION_LINES or (last_ending and bars[i] and not ending):
             start, passes_done, last_ending = i + 1, 1, False  # the section is over
@@ -224,7 +226,7 @@ def _next_ending(bars: Sequence[str], begin: int, pass_number: int) -> int | Non
     for j in range(begin, len(bars)):
         if not bars[j]:
             continue
-        ends_repeat, ending = _bar_parts(bars[j])
+        ends_repeat, ending = bar_parts(bars[j])
         if _plays_on(ending, pass_number):
             return j
         if bars[j] in _SECTION_LINES or (ends_repeat and not ending):
@@ -245,7 +247,7 @@ def _section_passes(bars: Sequence[str], start: int, here: int) -> int:
     highest = 2
     for j in range(start, len(bars)):
         if bars[j]:
-            _, ending = _bar_parts(bars[j])
+            _, ending = bar_parts(bars[j])
             highest = max([highest] + [high for _, high in ending])
             if j > here and (bars[j] in _SECTION_LINES or bars[j].startswith(":")):
                 break

@@ -25,7 +25,7 @@ from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
 from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
 from .reader_warnings import TUNE_WARNINGS_SHOWN, not_as_written, tune_warnings, warn_tune
-from .round_trip import _first_difference, parse_abc_strict, round_trip_rows
+from .round_trip import first_difference, parse_abc_strict, round_trip_rows
 from .worker_pool import WorkerPool
 
 __all__ = [
@@ -142,7 +142,7 @@ def _check_chunk(job: _TuneJob) -> _TuneChecked:
         return _TuneChecked(name, True, f"round trip: {err}", said, bars)
     if rows.rows() == again.rows() and rows.measure_numbers == again.measure_numbers:
         return _TuneChecked(name, True, None, said, bars)
-    return _TuneChecked(name, True, _first_difference(rows, again), said, bars)
+    return _TuneChecked(name, True, first_difference(rows, again), said, bars)
 
 
 def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list[_Item]:

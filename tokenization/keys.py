@@ -28,6 +28,7 @@ __all__ = [
     "transpose_option",
     "transpose_shift",
     "transpose_tokens",
+    "octave_option",
 ]
 
 #: Modes in canonical spelling, with their offset on the circle of fifths relative to major.
@@ -199,7 +200,7 @@ def parse_key_field(text: str) -> KeySpec:
     ('D mixolydian', 1, 0)
     """
     value = text.split("%", 1)[0].strip()
-    octave = _octave_option(value, text)
+    octave = octave_option(value, text)
     value = re.sub(r"\b(clef|middle|transpose|octave|stafflines)\s*=\s*\S+", "", value).strip()
     value = _CLEF_RE.sub("", value).strip()
     if not value or value.lower() == "none":
@@ -285,7 +286,7 @@ def _clipped(word: str) -> str:
     return clipped(word, 12)
 
 
-def _octave_option(value: str, text: str, field: str = "key") -> int | None:
+def octave_option(value: str, text: str, field: str = "key") -> int | None:
     """The ``octave=N`` of a `K:` value (or, ``field="voice"``, a `V:` value), or None."""
     m = re.search(r"\boctave\s*=\s*(\S+)", value)
     if m is None:

@@ -11,7 +11,13 @@ from .abc_writer import OWN_FIELDS, write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, moved_key, normalise_tune, output_shift, standard_key, transpose_tokens
 
-__all__ = ["parse_abc_strict", "round_trip_rows", "write_tune", "written_key_changes"]
+__all__ = [
+    "parse_abc_strict",
+    "round_trip_rows",
+    "write_tune",
+    "written_key_changes",
+    "first_difference",
+]
 
 
 def _rows(tune: AbcTune) -> TuneRows:
@@ -206,13 +212,13 @@ def parse_abc_strict(text: str) -> AbcTune:
     return parse_abc(text, corpus_format="standard")
 
 
-def _first_difference(a: TuneRows, b: TuneRows) -> str:
+def first_difference(a: TuneRows, b: TuneRows) -> str:
     """Where the rows of a tune and of its round trip first differ, naming the features.
 
     >>> from dataclasses import replace
     >>> header = HeaderInfo("D major", "D", "major", 2, "4/4", rhythm="reel")
     >>> rows = tune_to_rows([], header)
-    >>> _first_difference(rows, tune_to_rows([], replace(header, rhythm="reel x")))
+    >>> first_difference(rows, tune_to_rows([], replace(header, rhythm="reel x")))
     "row 0 differs after the round trip: rhythm 'reel' became 'reel x'"
     """
     rows_a, rows_b = a.rows(), b.rows()

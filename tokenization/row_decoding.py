@@ -39,6 +39,7 @@ __all__ = [
     "rows_compound",
     "rows_key",
     "rows_to_tokens",
+    "RowsToAbc",
 ]
 
 #: The header columns `rows_compound` reads where the meter is ``<unk>``.
@@ -336,7 +337,7 @@ def main_ids(ids: Any) -> int | list[int]:
     return array.tolist()  # a 0-d array gives an int
 
 
-class _RowsToAbc:
+class RowsToAbc:
     """The decoding methods of `AbcTokenizer` (it subclasses this before `PreTrainedTokenizer`,
     whose ``decode`` this replaces); `AbcTokenizer` supplies ``abc_vocab``."""
 
@@ -396,7 +397,7 @@ class _RowsToAbc:
         or rest (only bar lines, tuplet marks or ties, or none between ``<start>`` and
         ``<end>``): the reader refuses a tune with no notes, so their ABC would not read back.
         """
-        if unknown:  # (Python's own named this class: `_RowsToAbc.decode() got ...`)
+        if unknown:  # (Python's own named this class: `RowsToAbc.decode() got ...`)
             raise TypeError(_unknown_keywords("decode", unknown))
         check_ids_type(token_ids, "decode")
         if holds_tunes(token_ids):
@@ -451,10 +452,10 @@ class _RowsToAbc:
         return texts
 
 
-#: The keywords `_RowsToAbc.decode` (and so `AbcTokenizer.decode` and ``batch_decode``) takes.
+#: The keywords `RowsToAbc.decode` (and so `AbcTokenizer.decode` and ``batch_decode``) takes.
 _DECODE_KEYWORDS = tuple(
     parameter.name
-    for parameter in inspect.signature(_RowsToAbc.decode).parameters.values()
+    for parameter in inspect.signature(RowsToAbc.decode).parameters.values()
     if parameter.kind is inspect.Parameter.KEYWORD_ONLY
 )
 

@@ -38,8 +38,8 @@ from .encoded_tune import EncodedTune, encode_tune, read_tune
 from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
 from .features import HeaderInfo, TuneRows, tune_to_rows
 from .row_decoding import (
+    RowsToAbc,
     UnreadableRowsError,
-    _RowsToAbc,
 )
 from .tokenizer_checks import (
     NO_LIMIT,
@@ -59,7 +59,7 @@ from .tokenizer_checks import (
     tune_label,
 )
 from .tokenizer_hub import HUB_UPLOAD_ARGUMENTS, package_version, upload_saved_folder
-from .tokenizer_interface import VOCAB_FILE, _SlowTokenizerInterface
+from .tokenizer_interface import VOCAB_FILE, SlowTokenizerInterface
 from .vocabulary import AbcVocab
 
 __all__ = [
@@ -73,7 +73,7 @@ __all__ = [
 logger = logging.get_logger(__name__)
 
 
-class AbcTokenizer(_SlowTokenizerInterface, _RowsToAbc, PreTrainedTokenizer):
+class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
     Each tune is read (`tokenization.abc_parser`), transposed onto the white keys of its mode

@@ -3,7 +3,7 @@
 What `PreTrainedTokenizer` asks of a slow tokenizer (``get_vocab``, ``_tokenize``, the id and
 token conversions, special tokens, ``prepare_for_model``, ``save_vocabulary``), and the
 overrides that keep its generic methods (``encode``, ``add_tokens``...) true to what
-``tok(abc)`` does. `AbcTokenizer` subclasses `_SlowTokenizerInterface` before
+``tok(abc)`` does. `AbcTokenizer` subclasses `SlowTokenizerInterface` before
 `PreTrainedTokenizer`; saved beside it as remote code.
 """
 
@@ -20,13 +20,16 @@ from .row_decoding import main_ids
 from .tokenizer_checks import check_truncation, check_truncation_side
 from .vocabulary import END_ID, START_ID
 
-__all__ = ["VOCAB_FILE"]
+__all__ = [
+    "VOCAB_FILE",
+    "SlowTokenizerInterface",
+]
 
 #: The name of the saved vocabulary (``vocab_files_names`` of `AbcTokenizer`).
 VOCAB_FILE = "abc_vocab.json"
 
 
-class _SlowTokenizerInterface:
+class SlowTokenizerInterface:
     """The `PreTrainedTokenizer` methods of `AbcTokenizer` on the ``main`` feature (it
     subclasses this before `PreTrainedTokenizer`, so ``super()`` here is transformers').
 
@@ -35,9 +38,11 @@ class _SlowTokenizerInterface:
 
     @property
     def vocab_size(self) -> int:
+        """How many ``main`` tokens the vocabulary holds."""
         return len(self.abc_vocab.values["main"])
 
     def get_vocab(self) -> dict[str, int]:
+        """The ``main`` tokens and their ids."""
         return dict(self.abc_vocab.index["main"])
 
     def tokenize(self, text: str, **kwargs: Any) -> list[str]:
@@ -107,11 +112,13 @@ class _SlowTokenizerInterface:
         return super().convert_ids_to_tokens(ids, skip_special_tokens)
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        """The tokens joined by spaces (`decode` writes ABC; this is for reading them)."""
         return " ".join(tokens)
 
     def build_inputs_with_special_tokens(
         self, token_ids_0: list[int], token_ids_1: list[int] | None = None
     ) -> list[int]:
+        """``<start>``, the ids, ``<end>``; a `ValueError` for a pair (one tune at a time)."""
         if token_ids_1 is not None:
             raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
         return [START_ID] + token_ids_0 + [END_ID]
@@ -199,6 +206,7 @@ class _SlowTokenizerInterface:
     def save_vocabulary(
         self, save_directory: str, filename_prefix: str | None = None
     ) -> tuple[str]:
+        """Write the vocabulary file into ``save_directory``; its path, alone in a tuple."""
         name = (filename_prefix + "-" if filename_prefix else "") + VOCAB_FILE
         path = os.path.join(save_directory, name)
         self.abc_vocab.save(path)

@@ -43,7 +43,7 @@ VOCAB_FORMAT_VERSION = 1
 #: The spelling of each of the 12 tonics (pitch class 0..11) in every vocabulary's `key` and
 #: `root` (key augmentation writes its keys this way).
 TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-# Every bar text the reader's canonical bars give (`abc_lexer._canonical_bar`: `[|` is `||`,
+# Every bar text the reader's canonical bars give (`abc_lexer.canonical_bar`: `[|` is `||`,
 # `::` is `:|:`), with the first and second endings in each of their three spellings (`[1`
 # opens an ending mid-bar: O'Neill's 980). Other ending numbers (`|3`, `|1,3`) are open.
 _BARS = ("|", "||", "|]", "|:", ":|", ":|:", "|1", "|2", ":|1", ":|2", "[1", "[2")

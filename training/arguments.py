@@ -57,6 +57,7 @@ __all__ = [
     "parse_args",
     "report_to_list",
     "tracker_problem",
+    "say_on_first_process",
 ]
 
 DESCRIPTION = "Train MeasureNote (or, via `--task`, the tune-title model) with accelerate."
@@ -381,25 +382,27 @@ def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
     same flags to both tasks and every setting)."""
     if args.task != "tune_title":
         for name in sorted(set(_TUNE_TITLE_ONLY) & given):
-            _say(f"train.py: --{name} is for --task tune_title; --task {args.task} ignores it")
+            say_on_first_process(
+                f"train.py: --{name} is for --task tune_title; --task {args.task} ignores it"
+            )
     else:
         for name in sorted(_MEASURENOTE_ONLY.keys() & given):
-            _say(
+            say_on_first_process(
                 f"train.py: --{name} is for --task measurenote; the tune-title task ignores it "
                 f"({_MEASURENOTE_ONLY[name]})"
             )
     for name, why in moot_flags(args).items():
         if name in given:
-            _say(f"train.py: --{name} is ignored here ({why})")
+            say_on_first_process(f"train.py: --{name} is ignored here ({why})")
     if "hub_model_id" in given and not args.push_to_hub:
-        _say(
+        say_on_first_process(
             f"train.py: --hub_model_id {args.hub_model_id} uploads nothing without --push_to_hub: "
             f"the run is saved in {args.output_dir} only (its model card names "
             f"{args.hub_model_id} as the model's path; a resume given --push_to_hub uploads there)"
         )
 
 
-def _say(message: str) -> None:
+def say_on_first_process(message: str) -> None:
     """A note on stderr, from the first process only (`first_process`)."""
     if first_process():
         print(message, file=sys.stderr)
@@ -444,7 +447,7 @@ def inherit_checkpoint_flags(args: argparse.Namespace, given: set[str]) -> dict[
         if not same_recorded_flag(name, value, _effective_default(name, now)):
             taken.append(f"--{name} {value}")
     if taken:
-        _say(f"Resuming {path} with its run's {', '.join(taken)}")
+        say_on_first_process(f"Resuming {path} with its run's {', '.join(taken)}")
     return inherited
 
 

@@ -95,7 +95,9 @@ def _split_flags(record: dict[str, Any]) -> dict[str, Any]:
 def warn_of_backbone_split(args: argparse.Namespace) -> None:
     """Warn, before any data is read, when the backbone may have trained on this run's
     unseen-protocol queries: it records another data split, or none (`backbone_split`)."""
-    from training.arguments import _say  # arguments imports this module (tune_title_arguments')
+    from training.arguments import (
+        say_on_first_process,
+    )  # arguments imports this module (tune_title_arguments')
 
     if not args.measurenote_path:
         return
@@ -106,7 +108,7 @@ def warn_of_backbone_split(args: argparse.Namespace) -> None:
         why = f"was trained on another data split ({'; '.join(changes)})"
     else:
         why = "records no data split (no data_split in its all_results.json)"
-    _say(
+    say_on_first_process(
         f"train.py: warning: --measurenote_path {args.measurenote_path} {why}: its "
         "language-model training may have included this run's unseen-protocol queries "
         "(validation tunes), so the unseen_* figures may not be leak-free; the run counts them "

@@ -23,6 +23,7 @@ __all__ = [
     "front_matter",
     "lm_evaluation",
     "retrieval_evaluations",
+    "PROTOCOL_DATA",
 ]
 
 
@@ -62,7 +63,7 @@ LM_FIGURES = (
 RETRIEVAL_FIGURES = ("mrr_at_20", "r_at_1", "r_at_5", "r_at_10", "mean_rank", "median_rank")
 
 #: What the queries of each retrieval protocol are, and the split they come from.
-_PROTOCOL_DATA = {
+PROTOCOL_DATA = {
     "known": ("held-out settings of training tunes", "train (held-out settings)"),
     "unseen": ("validation tunes", "validation"),
 }
@@ -114,7 +115,7 @@ def retrieval_evaluations(args: argparse.Namespace, results: dict[str, Any]) -> 
     ``results``), for its card's ``model-index``."""
     names = corpus_names(args.corpus)
     evaluations = []
-    for protocol, (queries, split) in _PROTOCOL_DATA.items():
+    for protocol, (queries, split) in PROTOCOL_DATA.items():
         if f"{protocol}_queries" not in results:
             continue
         keys = [f"{protocol}_{k}" for k in RETRIEVAL_FIGURES]

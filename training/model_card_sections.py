@@ -13,7 +13,7 @@ from typing import Any
 from irish_tune.json_output import SINGLE_QUERY
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
 from training.common import DIVERGED, loss_label
-from training.model_card_metadata import _PROTOCOL_DATA, LM_FIGURES, RETRIEVAL_FIGURES
+from training.model_card_metadata import LM_FIGURES, PROTOCOL_DATA, RETRIEVAL_FIGURES
 
 __all__ = [
     "DIVERGED",
@@ -90,7 +90,7 @@ def tune_title_tables(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ({'known_r_at_1': 0.25}, {'known_ms_per_query': 3.5, 'train_steps': 7})
     """
     scores = {"train_loss_last", "eval_precision"}
-    scores.update(f"{p}_{figure}" for p in _PROTOCOL_DATA for figure in SCORE_FIGURES)
+    scores.update(f"{p}_{figure}" for p in PROTOCOL_DATA for figure in SCORE_FIGURES)
     return card_tables(results, scores)
 
 
@@ -143,7 +143,7 @@ def missing_reason(key: str, results: dict[str, Any]) -> str:
     protocol = key.split("_", 1)[0]
     why = (
         results.get("retrieval_eval_skipped", {}).get(protocol)
-        if protocol in _PROTOCOL_DATA
+        if protocol in PROTOCOL_DATA
         else None
     )
     if not _finite(results.get(key)):

@@ -25,7 +25,7 @@ def logged_evals(
 ) -> dict[int, dict[str, float | None]]:
     """``{completed: metrics}`` when the resumed checkpoint's last update, ``completed``, was
     validated in the run it resumes (the final validation of a run that had finished, kept by
-    `_trim_log`), else ``{}``: the resumed run reuses those figures for all_results.json
+    `trim_log`), else ``{}``: the resumed run reuses those figures for all_results.json
     rather than logging that step's validation twice (in ``train_log.jsonl`` and the
     trackers). The main process reads the log, which it alone writes, and sends the answer to
     the others: validation is collective, so every process must agree to skip it."""
@@ -88,7 +88,7 @@ def logged_record(path: str, step: int, suffix: str) -> dict[str, Any]:
 def read_log(path: str) -> list[dict[str, Any]]:
     """The records of the learning curve at ``path`` (``[]`` when there is none). A last line
     that is not a whole JSON record is a write cut short (the run was killed, or its disk
-    filled, while appending it): it is left out, with a warning, and `_trim_log` drops it from
+    filled, while appending it): it is left out, with a warning, and `trim_log` drops it from
     the file when the run resumes. A damaged line before the last is no such accident (the file
     was edited, or written by something else): a `UsageError` naming the file and the line."""
     lines, cut = _read_lines(path)
@@ -147,7 +147,7 @@ def _warn_cut(path: str, cut: str) -> None:
         )
 
 
-def _trim_log(path: str, completed: int | None) -> None:
+def trim_log(path: str, completed: int | None) -> None:
     """Drop the learning-curve records after the checkpoint of ``completed`` updates (a killed
     run logged steps it then lost), so that the resumed run does not log them twice; and a last
     line cut short (`read_log`), which the next record appended would otherwise join into a
@@ -165,4 +165,10 @@ def _trim_log(path: str, completed: int | None) -> None:
             handle.writelines(line if line.endswith("\n") else line + "\n" for line in kept)
 
 
-__all__ = ["logged_eval", "logged_evals", "logged_record", "read_log"]
+__all__ = [
+    "logged_eval",
+    "logged_evals",
+    "logged_record",
+    "read_log",
+    "trim_log",
+]

@@ -36,7 +36,7 @@ from training.common import (
     process_logger,
     set_weight_decay,
 )
-from training.run_log import _trim_log, read_log
+from training.run_log import read_log, trim_log
 
 if TYPE_CHECKING:
     import torch
@@ -114,7 +114,7 @@ def resume_state(
         )
     if accelerator.is_main_process:  # a line cut short goes either way (`read_log`)
         log = os.path.join(args.output_dir, "train_log.jsonl")
-        _trim_log(log, completed if ended is None else None)
+        trim_log(log, completed if ended is None else None)
     return completed
 
 

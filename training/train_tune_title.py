@@ -59,17 +59,17 @@ from training.tune_title_log import (  # recent_loss re-exported: it was this mo
     train_seconds,
     update_loss,
 )
-from training.tune_title_retrieval import _write_queries, logged_retrieval, retrieval_results
+from training.tune_title_retrieval import logged_retrieval, retrieval_results, write_queries
 from training.tune_title_setup import (  # re-exported: they were this module's
     UNRECORDED_CONFIG_VALUES,
     UNRECORDED_HINT,
-    _pairs,
     build_model,
     check_backbone_weights,
     flags_config,
     model_config,
     title_config,
     title_counts,
+    training_pairs,
 )
 
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
@@ -333,11 +333,11 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
     config = model_config(args, tokenizer)  # a resumed run's: its checkpoint's
     # refuses a corpus of no pairs: nothing written
-    pairs, held = _pairs(splits, args, tokenizer, config.title_config)
+    pairs, held = training_pairs(splits, args, tokenizer, config.title_config)
     start_run_folder(args, accelerator)  # the corpus is accepted: now the earlier run may go
     if accelerator.is_main_process:
         record_run_files(args.output_dir, [KNOWN_QUERIES_FILE])
-        _write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
+        write_queries(os.path.join(args.output_dir, KNOWN_QUERIES_FILE), splits["train"], held)
     dataset = TuneTitleDataset(
         pairs["input_ids"], pairs["titles"], pairs["groups"], tokenizer, args.crop_notes, args.seed
     )
@@ -445,4 +445,5 @@ __all__ = [
     "title_config",
     "title_counts",
     "train_loop",
+    "training_pairs",
 ]

@@ -34,7 +34,7 @@ RETRIEVAL_EVAL_DIR = "retrieval_eval"
 RETRIEVAL_EVAL_SEED = 0
 
 
-def _write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
+def write_queries(path: str, split: Any, indices: Sequence[int]) -> None:
     """The ABC texts of `split[indices]` as one file, a blank line between tunes, numbered
     ``X:1``, ``X:2``... in order: tunes of several sources (O'Neill's and Ryan's both start at
     X:1) would share numbers, and every command reading the file warned about it."""
@@ -100,13 +100,13 @@ def retrieval_results(
     record_run_files(args.output_dir, [RETRIEVAL_EVAL_DIR])
     os.makedirs(folder, exist_ok=True)
     train = os.path.join(folder, "train.abc")
-    _write_queries(train, splits["train"], train_keep)
+    write_queries(train, splits["train"], train_keep)
     results: dict[str, Any] = {}
     sets, skipped = protocol_query_sets(args, splits, held)
     seen = backbone_training_settings(args, splits) if args.measurenote_path else None
     for name, (split, indices) in sets.items():
         queries = os.path.join(folder, f"{name}.abc")
-        _write_queries(queries, split, indices)
+        write_queries(queries, split, indices)
         results[f"{name}_eval_settings"] = len(indices)  # before the protocol drops any
         results.update(count_backbone_seen(seen, name, split, indices))
         try:
@@ -200,4 +200,5 @@ __all__ = [
     "known_eval_queries",
     "logged_retrieval",
     "retrieval_results",
+    "write_queries",
 ]

@@ -26,12 +26,13 @@ __all__ = [
     "model_config",
     "title_config",
     "title_counts",
+    "training_pairs",
 ]
 
 logger = process_logger(__name__)
 
 
-def _pairs(
+def training_pairs(
     splits: Any, args: argparse.Namespace, tokenizer: Any, title_tower: Any = None
 ) -> tuple[dict, list[int]]:
     """Training pairs (titled tunes minus the known-tune holdout's settings, minus tunes whose
