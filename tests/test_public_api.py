@@ -14,6 +14,12 @@ The rules, as checked here:
   where they pass through to transformers or torch: a name left bare tells the reader nothing),
   and a return annotation on every function and method, ``__init__ -> None`` included.
 
+A module's underscored names are its own: no module of the packages or the benchmarks imports one
+from another module of the packages (``from tokenization.abc_lexer import _length``), nor reads
+one off a module it imported (``abc_lexer._length``). A helper that other modules need is public
+in its home module, in its `__all__`, documented and typed, so a refactor sees who uses it. The
+tests may reach into internals; `PRIVATE_IMPORTS` names the few exceptions, each with its reason.
+
 Whether a user-facing name has an example is `tests/test_doctests.py`'s business (each module's
 docstrings hold examples), not checked here name by name.
 """
@@ -38,6 +44,15 @@ NO_ALL = {
     "irish_tune.__main__": "runs the console script (python -m irish_tune)",
     "modeling_irish.metrics": "holds metric scripts, loaded by path with evaluate.load",
     "modeling_irish.metrics.retrieval_mrr": "a metric script, loaded by path with evaluate.load",
+}
+
+PACKAGES = ("irish_tune", "modeling_irish", "tokenization", "training")
+# Underscored names a file may still take from another module, ``(file, "module.name")``: why.
+PRIVATE_IMPORTS = {
+    ("benchmarks/bench_name_that_tune.py", f"modeling_irish.semiglobal.{name}"): (
+        "it times the edit-distance kernels of other commits, where they have these names"
+    )
+    for name in ("_pattern_table", "_myers_scan_table", "_myers_scan")
 }
 
 
@@ -110,6 +125,58 @@ def names_imported_from(package: str, files: Iterable[Path]) -> dict[str, set[st
                 names = {alias.name for alias in node.names if not alias.name.startswith("_")}
                 imported.setdefault(node.module, set()).update(names)
     return imported
+
+
+def module_of(path: Path, node: ast.ImportFrom, root: Path) -> str:
+    """The module a ``from ... import`` of the file `path` (under `root`) reads, its relative
+    form (``from .abc_lexer import``, ``from . import``) made absolute."""
+    if not node.level:
+        return node.module or ""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    package = parts[:-1][: len(parts) - node.level]  # a package's __init__ is in the package
+    return ".".join(package + ([node.module] if node.module else []))
+
+
+def is_project_module(name: str) -> bool:
+    """Whether `name` is a module of the project (a class's private attributes are its own)."""
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def private_imports(files: Iterable[Path], root: Path) -> list[str]:
+    """``file:line: module.name`` for each underscored name (a dunder aside) that `files` take
+    from a module of the packages: by ``from module import _name``, or as ``alias._name`` of a
+    module imported by ``import module as alias`` or ``from package import module`` (a class's
+    private attributes, ``Config._check``, are its own business)."""
+    found = []
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        where = path.relative_to(root).as_posix()
+        modules: dict[str, str] = {}  # a name bound to a module of the packages: the module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] in PACKAGES:
+                        modules[alias.asname or alias.name] = alias.name
+            elif isinstance(node, ast.ImportFrom):
+                module = module_of(path, node, root)
+                if module.split(".")[0] not in PACKAGES:
+                    continue
+                for alias in node.names:
+                    name = f"{module}.{alias.name}"
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        found.append(f"{where}:{node.lineno}: {name}")
+                    elif is_project_module(name):  # ``from tokenization import abc_lexer``
+                        modules[alias.asname or alias.name] = name
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and (dotted := ast.unparse(node.value)) in modules
+            ):
+                found.append(f"{where}:{node.lineno}: {modules[dotted]}.{node.attr}")
+    return found
 
 
 def test_the_walk_finds_the_modules():
@@ -206,3 +273,45 @@ def test_the_import_walk_reads_from_imports(tmp_path):
     assert names_imported_from("training", [source]) == {
         "training.common": {"writing", "UsageError"}
     }
+
+
+def test_no_module_takes_another_ones_private_names():
+    """The packages and the benchmarks use only the public names of one another's modules
+    (`PRIVATE_IMPORTS` aside): a helper two modules share is public where it lives."""
+    files = [path for folder in PACKAGES for path in (ROOT / folder).rglob("*.py")]
+    files += list((ROOT / "benchmarks").glob("*.py"))
+    found = {
+        line: (line.split(":")[0], line.rsplit(" ", 1)[1]) for line in private_imports(files, ROOT)
+    }
+    unexpected = [line for line, taken in found.items() if taken not in PRIVATE_IMPORTS]
+    assert not unexpected, f"{len(unexpected)} private names taken from another module:\n" + (
+        "\n".join(unexpected)
+    )
+    assert set(PRIVATE_IMPORTS) <= set(found.values())  # no stale exception
+
+
+def test_the_private_import_walk_finds_each_form(tmp_path):
+    """`private_imports`: absolute and relative ``from`` imports, a module's attribute, and
+    nothing for a dunder, another package, or a private name of the file's own."""
+    package = tmp_path / "tokenization"
+    package.mkdir()
+    source = package / "user.py"
+    source.write_text(
+        "from __future__ import annotations\n"
+        "from tokenization.abc_lexer import _length, canonical_bar\n"
+        "from .keys import _octave_option as octave\n"
+        "from . import abc_layout\n"
+        "from tokenization.keys import Key\n"
+        "import modeling_irish.semiglobal as sg\n"
+        "from numpy import _private\n"
+        "from training import __version__\n"
+        "def _own():\n"
+        "    return abc_layout._Lines, sg._myers_scan, _own, abc_layout.__name__, Key._x\n",
+        encoding="utf-8",
+    )
+    assert private_imports([source], tmp_path) == [
+        "tokenization/user.py:2: tokenization.abc_lexer._length",
+        "tokenization/user.py:3: tokenization.keys._octave_option",
+        "tokenization/user.py:10: tokenization.abc_layout._Lines",
+        "tokenization/user.py:10: modeling_irish.semiglobal._myers_scan",
+    ]
