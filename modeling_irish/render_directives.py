@@ -44,11 +44,11 @@ def midi_directives(abc: str) -> list[MidiDirective]:
     """
     from tokenization.abc_tunebook import abc_lines
 
-    from .render_svg import _tune_lines
+    from .render_svg import tune_lines
 
     found: list[MidiDirective] = []
     started = False  # a line of music read
-    for line, code, field, part in _tune_lines(abc_lines(abc)):
+    for line, code, field, part in tune_lines(abc_lines(abc)):
         if (m := _LINE_RE.match(line)) and not (field is None and code.strip()):
             text = line.strip() if line.lstrip().startswith("%%") else code.strip()
             found.append(MidiDirective(text, tuple(m[1].split()[1:]), not started))
