@@ -270,6 +270,7 @@ def name_tab(
     from tokenization.abc_tunebook import abc_lines
 
     from .name_that_tune import identify, scored_read_warnings
+    from .tune_names import snippet_error
 
     text = (snippet or "").strip()
     if not text:
@@ -285,12 +286,10 @@ def name_tab(
             raise
         if raw is not None:  # at the line as pasted, as `irish-tune identify` names a file's
             raise ValueError(raw.locate(err).removeprefix(f"{raw.file_name}: ")) from None
-        if err.line == 1:  # the X: line added: an error of the whole tune, at its first line
-            raise ValueError(f"the snippet from line {lead + 1}: {err.message}") from None
         # at the line as pasted: without the X: line added above (nor its tune name, "X:1"),
-        # with the blank lines pasted before the bars
-        line = err.line - 1 + lead
-        raise ValueError(f"line {line}, column {err.column}: {err.message}") from None
+        # with the blank lines pasted before the bars; an error at the X: line added is the
+        # whole snippet's, named from its first line, as `irish-tune identify` names it
+        raise ValueError(snippet_error(err, lead + 1)) from None
     # read again at the lines as pasted: `top.read_warnings` count the X: line added to a bare
     # snippet (and not the blank lines before it), and the file-header fields written into a
     # tune after its X: line

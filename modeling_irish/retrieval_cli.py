@@ -31,7 +31,7 @@ from .cli import (
     require_model_type,
 )
 from .retrieval_evaluation_cli import run_evaluate_retrieval
-from .tune_names import tune_names
+from .tune_names import snippet_error, tune_names
 
 __all__ = [
     "add_evaluate_retrieval_args",
@@ -315,9 +315,9 @@ def _identify_error(err: ValueError, start: int, raw: Any, bare: bool) -> str:
     if isinstance(err, _RowWithoutTune):
         return str(err)
     if bare and err.line is not None:
-        # the line the user typed, without the X: line added above (an error at that line,
-        # such as "has no notes", is the block's first line)
-        return f"line {start + max(err.line - 2, 0)}, column {err.column}: {err.message}"
+        # the line the user typed, without the X: line added above; an error at that line
+        # (such as "has no notes") is the whole snippet's, named from its first line
+        return snippet_error(err, start)
     if raw is not None:
         return raw.locate(err).removeprefix(f"{raw.file_name}: ")
     return str(err)

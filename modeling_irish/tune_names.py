@@ -1,13 +1,16 @@
 """How messages name the tunes of a file or a pasted text: by their ``X:`` and ``T:`` lines
 (`tune_names`), as ``irish-tune identify`` heads each tune's list and the demo names the tunes
-of a paste of several."""
+of a paste of several, and where a headerless snippet's error is (`snippet_error`)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["tune_names"]
+if TYPE_CHECKING:
+    from tokenization.abc_tune import AbcParseError
+
+__all__ = ["snippet_error", "tune_names"]
 
 
 def tune_names(found: list[tuple[int, str, Any]], bare: bool = False) -> list[tuple[str, str]]:
@@ -40,3 +43,21 @@ def tune_names(found: list[tuple[int, str, Any]], bare: bool = False) -> list[tu
         (name, f"{name} (line {start})" if count[name] > 1 else name)
         for (start, _, _), name in zip(found, names)
     ]
+
+
+def snippet_error(err: AbcParseError, first_line: int) -> str:
+    """The `AbcParseError` ``err`` of a headerless snippet read as ``X:1`` over its bars, at the
+    lines the user typed, the bars starting at ``first_line``: ``line N, column C: ...`` without
+    the ``X:`` line added; an error of the whole snippet, which the reader raises at its first
+    line (the ``X:`` added, whose column the user never typed), as ``the snippet from line N``.
+    ``irish-tune identify`` and the demo's Name that tune word them alike.
+
+    >>> from tokenization.abc_tune import AbcParseError
+    >>> snippet_error(AbcParseError("tune has no notes", line=1, column=1), 4)
+    'the snippet from line 4: tune has no notes'
+    >>> snippet_error(AbcParseError("']' without a chord", line=3, column=5), 4)
+    "line 5, column 5: ']' without a chord"
+    """
+    if err.line == 1:
+        return f"the snippet from line {first_line}: {err.message}"
+    return f"line {first_line + err.line - 2}, column {err.column}: {err.message}"

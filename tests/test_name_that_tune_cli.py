@@ -392,9 +392,16 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(
         {
             "tune": f"snippet at line {start}",
             "line": start,
-            "error": f"line {start}, column 1: has no notes, only rests: nothing to compare",
+            # the whole block's error, from its first line (not a column of the X: added), as
+            # the demo words it
+            "error": f"the snippet from line {start}: has no notes, only rests: nothing to compare",
         }
     ]
+    # one bare snippet, after blank lines: its error is the answer, from the line typed
+    snippet.write_text("\n\nz8|z8|\n", encoding="utf-8")
+    assert main(["identify", "--index", out, str(snippet)]) == 2
+    said = capsys.readouterr().err
+    assert f"{snippet}: the snippet from line 3: has no notes, only rests" in said
     # a file of rests alone: what is wrong, and where
     snippet.write_text(rests, encoding="utf-8")
     assert main(["identify", "--index", out, str(snippet)]) == 2
