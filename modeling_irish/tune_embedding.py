@@ -76,7 +76,8 @@ def read_tunes(
     `unreadable`: also a record for each thesession.org dump row that gives no tune (no ABC
     text, not an object), its text empty and its reason in ``record["where"].unreadable``
     (`gives_no_tune`), for a caller that counts them. `desc`: a bar with this label counting
-    the tunes read from files (thesession's 20,700: 1-3 s; none for records or texts given).
+    the tunes read from files (thesession's: 1-3 s for its 20,700 tunes, 2026-12-06; none for
+    records or texts given).
 
     >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
     '55'
