@@ -339,7 +339,8 @@ def render_abc(
     where a tune ``t-2`` would put its first: that goes to ``t-2-1-2.svg``) is never, and a
     file of such a name without a marker (an older version's page) is kept, named in a warning
     (in ``said`` when given: a command's `CappedWarnings`) once the tune is rendered, and listed
-    under ``"kept"``.
+    under ``"kept"``; the ``%%MIDI`` directives the MIDI does not play are said in ``said`` too
+    (`midi_program`: the first few tunes' of a book, then counted).
     Any other failure, fluidsynth failing on the tune among them, raises `RenderError`, writes
     no file and leaves the files of an earlier rendering of ``stem`` as they were, never a mix
     of new and earlier ones (nor none: they were deleted); a soundfont fluidsynth cannot load is a
@@ -365,7 +366,7 @@ def render_abc(
             for page in out["removed"]:
                 group.remove_with(page)
         if "midi" in formats:
-            out["midi"] = to_midi(abc, stem + ".mid", tempo=tempo, group=group)
+            out["midi"] = to_midi(abc, stem + ".mid", tempo=tempo, group=group, said=said)
         missing = _wav_tools(soundfont)[2] if "wav" in formats else None
         if missing:
             out["skipped"].append(f"wav: {missing}")
@@ -375,7 +376,7 @@ def render_abc(
                 midi_path, stem + ".wav", soundfont, group=group, midi_name=stem + ".mid"
             )
         elif "wav" in formats:
-            out["wav"] = _wav_alone(abc, stem + ".wav", soundfont, tempo, group)
+            out["wav"] = _wav_alone(abc, stem + ".wav", soundfont, tempo, group, said)
         if "musicxml" in formats:
             try:
                 out["musicxml"] = to_musicxml(abc, stem + ".musicxml", group=group)
@@ -388,14 +389,19 @@ def render_abc(
 
 
 def _wav_alone(
-    abc: str, path: str, soundfont: str | None, tempo: int, group: ReplacingFiles
+    abc: str,
+    path: str,
+    soundfont: str | None,
+    tempo: int,
+    group: ReplacingFiles,
+    said: CappedWarnings | None = None,
 ) -> str:
     """`to_wav` of a tune whose MIDI was not asked for: synthesised from a MIDI file of its own,
     never a ``stem.mid`` already there, removed when the WAV is made or fails."""
     handle, midi_path = tempfile.mkstemp(suffix=".mid")
     os.close(handle)
     try:
-        to_midi(abc, midi_path, tempo=tempo)
+        to_midi(abc, midi_path, tempo=tempo, said=said)
         return to_wav(midi_path, path, soundfont, group=group)
     finally:
         _remove(midi_path)

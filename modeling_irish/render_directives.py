@@ -1,24 +1,38 @@
 """abc2midi's ``%%MIDI`` directives as the MIDI of `render.to_midi` plays them (a part of
 render_midi): ``%%MIDI program [channel] N`` sets the instrument (`midi_program`); the others
 (``gchord``, ``drone``, ``beat``...), which change abc2midi's playing, not the music read, are
-named in one warning per tune rather than passed over unsaid."""
+named in one warning per tune rather than passed over unsaid: in a command's capped tune
+warnings when given (`UNPLAYED_DIRECTIVES`), so a book's file-header ``%%MIDI gchord`` is said
+for its first few tunes, then counted."""
 
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["MidiDirective", "midi_directives", "midi_program"]
+if TYPE_CHECKING:
+    from tokenization.capped_warnings import CappedWarnings
+
+__all__ = [
+    "MIDI_DIRECTIVE_RE",
+    "UNPLAYED_DIRECTIVES",
+    "MidiDirective",
+    "midi_directives",
+    "midi_program",
+]
 
 logger = logging.getLogger("modeling_irish.render")  # a part of render, as render_midi is
 
 #: a ``%%MIDI`` directive line, an ``I:MIDI`` field line (ABC 2.1 §11: the same) or an inline
 #: ``[I:MIDI ...]``: its text as written and its words after ``MIDI``
-_LINE_RE = re.compile(r"\s*(?:%%|I:\s*)(MIDI\b[^%]*)")
+MIDI_DIRECTIVE_RE = re.compile(r"\s*(?:%%|I:\s*)(MIDI\b[^%]*)")
 _INLINE_RE = re.compile(r"\[I:\s*(MIDI\b[^\]%]*)\]")
 #: the channel abc2midi plays a tune's first voice on, the one the MIDI plays (`to_midi`)
 MELODY_CHANNEL = 1
+#: the kind of `midi_program`'s warning in a command's capped tune warnings (`warn_tune`)
+UNPLAYED_DIRECTIVES = "%%MIDI directives not played"
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,7 @@ def midi_directives(abc: str) -> list[MidiDirective]:
     found: list[MidiDirective] = []
     started = False  # a line of music read
     for line, code, field, part in tune_lines(abc_lines(abc)):
-        if (m := _LINE_RE.match(line)) and not (field is None and code.strip()):
+        if (m := MIDI_DIRECTIVE_RE.match(line)) and not (field is None and code.strip()):
             text = line.strip() if line.lstrip().startswith("%%") else code.strip()
             found.append(MidiDirective(text, tuple(m[1].split()[1:]), not started))
             continue
@@ -60,14 +74,16 @@ def midi_directives(abc: str) -> list[MidiDirective]:
     return found
 
 
-def midi_program(abc: str, label: str) -> int | None:
+def midi_program(abc: str, label: str, said: CappedWarnings | None = None) -> int | None:
     """The General MIDI program (0-127, abc2midi's numbering: 0 is the piano, 73 the flute)
     the MIDI of the tune ``abc`` plays from its start, or None (the player's default): the last
     ``%%MIDI program N`` (or ``program C N`` on the channel the MIDI plays, 1) before the
     music, a file header's before the tune's own (`midi_directives`). The directives the MIDI
     does not play are said in one warning naming ``label``: a program in the music (one
     program plays throughout), on another channel, or not 0-127; any other kind but
-    ``transpose`` (which the reader says already). None is said for a tune without them.
+    ``transpose`` (which the reader says already). None is said for a tune without them. With
+    ``said`` (a command's `tune_warnings`), the warning goes there, capped with the others of
+    its kind (`UNPLAYED_DIRECTIVES`, `warn_tune`); else on the render logger.
 
     >>> midi_program("X:1\\n%%MIDI program 20\\nI:MIDI program 1 73\\nK:D\\nDE|", "X:1")
     73
@@ -88,13 +104,16 @@ def midi_program(abc: str, label: str) -> int | None:
         else:
             unplayed.append(f"{directive.text} ({why})")
     if unplayed:
-        logger.warning(
-            "%s: %d %%%%MIDI directive(s) not played by the MIDI (it plays the notes, tempo and "
-            "program): %s",
-            label,
-            len(unplayed),
-            "; ".join(dict.fromkeys(unplayed)),
+        message = (
+            f"{len(unplayed)} %%MIDI directive(s) not played by the MIDI (it plays the notes, "
+            f"tempo and program): {'; '.join(dict.fromkeys(unplayed))}"
         )
+        if said is None:
+            logger.warning("%s: %s", label, message)
+        else:
+            from tokenization.reader_warnings import warn_tune
+
+            warn_tune(said, label, UNPLAYED_DIRECTIVES, message)
     return program
 
 

@@ -31,13 +31,20 @@ from .render_svg import RenderError, read_for_render, tune_lines
 
 if TYPE_CHECKING:
     from tokenization.abc_parser import AbcTune
+    from tokenization.capped_warnings import CappedWarnings
 
 __all__ = ["MIDI_LONGEST_WAIT", "to_midi", "tune_label"]
 
 logger = logging.getLogger("modeling_irish.render")  # render_midi is a part of render
 
 
-def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None = None) -> str:
+def to_midi(
+    abc: str,
+    path: str,
+    tempo: int = 200,
+    group: ReplacingFiles | None = None,
+    said: CappedWarnings | None = None,
+) -> str:
     """Write a MIDI file of the tune as this package reads it (`parse_abc`), with music21.
 
     The parts the body marks (``P:A``) are played in the order of the header's ``P:``
@@ -62,7 +69,8 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     (``Q:"Slower"``) is said in a warning and changes nothing. The instrument is the General
     MIDI program of the last ``%%MIDI program N`` before the music (a file header's too;
     `midi_program`), else the player's default (a piano); the ``%%MIDI`` directives it does
-    not play (``gchord``, ``drone``, a program in the music...) are named in one warning. The
+    not play (``gchord``, ``drone``, a program in the music...) are named in one warning (in
+    ``said`` when given: a command's capped tune warnings). The
     file's time and key signatures are the header's meter and key, and change where the body's
     do (``[M:3/4]``, ``[K:G]``, as field lines too; `_signature_marks`); none for free meter or
     one MIDI cannot write (``M:3/5``: a warning, `_midi_meter`; readers take 4/4, or keep the
@@ -90,7 +98,7 @@ def to_midi(abc: str, path: str, tempo: int = 200, group: ReplacingFiles | None 
     ]
     signatures = _signature_marks(tune, spans, label)  # for readers of the file
     placed += signatures
-    program = midi_program(abc, label)  # `%%MIDI program 73`: a program change at the start
+    program = midi_program(abc, label, said)  # `%%MIDI program 73`: a program change at the start
     if program is not None:
         instrument = music21.instrument.Instrument()
         instrument.midiProgram = program

@@ -102,7 +102,7 @@ def test_render_plays_a_file_header_program_in_every_tune(tmp_path, caplog, caps
     assert main(["render", str(book), "--out", str(out), "--formats", "midi"]) == 0
     assert {p for *_, p in _programs(out / "b_1.mid")} == {73}
     assert {p for *_, p in _programs(out / "b_2.mid")} == {22}  # the tune's own, after it
-    said = _render_warnings(caplog)
+    said = [m for m in caplog.messages if "gchord" in m]
     assert len(said) == 2 and all("I:MIDI gchord fzf" in line for line in said), said
     caplog.clear()
     capsys.readouterr()
@@ -138,3 +138,22 @@ def test_the_program_is_the_one_abc2midi_plays(tmp_path):
     (_, tune), *_ = split_tunebook(abc, standalone=True)
     ours = {program for *_, program in _programs(to_midi(tune, str(tmp_path / "o.mid")))}
     assert ours == {program for *_, program in _programs(tmp_path / "a.mid")} == {73}
+
+
+def test_a_file_header_directive_of_a_book_is_said_for_its_first_tunes_then_counted(
+    tmp_path, caplog
+):
+    from modeling_irish.cli import main
+    from tokenization.reader_warnings import TUNE_WARNINGS_SHOWN
+
+    tunes = "".join(f"X:{n}\nT:T{n}\nL:1/8\nK:G\nGABc|]\n\n" for n in range(1, 6))
+    book = tmp_path / "b.abc"
+    book.write_text(f"%%MIDI gchord fzf\n\n{tunes}", encoding="utf-8")
+    assert main(["render", str(book), "--out", str(tmp_path / "out"), "--formats", "midi"]) == 0
+    said = [r.getMessage() for r in caplog.records if r.levelno >= 30 and "gchord" in r.message]
+    assert len(said) == TUNE_WARNINGS_SHOWN == 3, said
+    assert said[0].startswith("X:1 T:T1: 1 %%MIDI directive(s) not played"), said
+    summary = [m for m in caplog.messages if m.startswith("... and")]
+    assert summary == [
+        "... and 2 more tune warnings '%%MIDI directives not played' (not shown); 5 in all"
+    ]

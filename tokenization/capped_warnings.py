@@ -60,19 +60,24 @@ class CappedWarnings:
         self.logger = logger
         self.shown = shown
         self.reasons: dict[str, Counter[str]] = {}
+        self._shown: dict[str, int | None] = {}  # a kind's own cap (`warn`'s ``shown``)
         self._closed = False
 
     def total(self, what: str) -> int:
         """How many warnings of the kind ``what`` were given, shown or not."""
         return self.reasons[what].total() if what in self.reasons else 0
 
-    def warn(self, what: str, reason: str, message: str, *args: object) -> None:
+    def warn(
+        self, what: str, reason: str, message: str, *args: object, shown: int | None = None
+    ) -> None:
         """Count one warning of the kind ``what`` under ``reason``; log ``message % args`` as a
         warning while at most ``shown`` of that kind have been, at DEBUG after (a debug log
-        still names every item)."""
+        still names every item). ``shown``: this kind's cap, where lower than the command's
+        (`warn_tune`'s, for tune warnings in a command's other warnings)."""
         counts = self.reasons.setdefault(what, Counter())
         counts[reason] += 1
-        hidden = self.shown is not None and counts.total() > self.shown
+        cap = self._cap(what, shown)
+        hidden = cap is not None and counts.total() > cap
         self.logger.log(logging.DEBUG if hidden else logging.WARNING, message, *args)
 
     def summaries(self, interrupted: bool = False) -> list[str]:
@@ -89,7 +94,8 @@ class CappedWarnings:
         """
         lines = []
         for what, counts in self.reasons.items():
-            hidden = 0 if self.shown is None else counts.total() - self.shown
+            cap = self._shown.get(what, self.shown)
+            hidden = 0 if cap is None else counts.total() - cap
             if hidden > 0:
                 total = f"{counts.total()} {'so far (interrupted)' if interrupted else 'in all'}"
                 line = f"... and {hidden} more {what} (not shown); {total}"
@@ -97,6 +103,13 @@ class CappedWarnings:
                     line += f", by reason: {by_kind(counts)}"
                 lines.append(line)
         return lines
+
+    def _cap(self, what: str, shown: int | None) -> int | None:
+        """How many warnings of the kind ``what`` are shown: ``shown`` where lower than the
+        command's (kept for `summaries`), else the command's."""
+        if shown is not None and (self.shown is None or shown < self.shown):
+            self._shown[what] = shown
+        return self._shown.get(what, self.shown)
 
     def close(self, interrupted: bool = False) -> None:
         """Log the `summaries` (once, however often this is called; ``interrupted``: of work

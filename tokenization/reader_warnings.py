@@ -99,9 +99,10 @@ def tune_warnings(logger: logging.Logger) -> CappedWarnings:
 
 def warn_tune(said: CappedWarnings, name: str, kind: str, message: str) -> None:
     """Log in ``said`` (`tune_warnings`) one warning of the kind ``kind`` about the tune
-    ``name`` (``book.abc: X:3 Cooley's``): ``name: message``, capped a kind."""
+    ``name`` (``book.abc: X:3 Cooley's``): ``name: message``, capped a kind at
+    `TUNE_WARNINGS_SHOWN` (in a command's other warnings too, which may show more)."""
     what = f"tune warnings '{kind}'"  # capped a kind: a frequent one hides no rare one
-    said.warn(what, what, "%s: %s", name, message)
+    said.warn(what, what, "%s: %s", name, message, shown=TUNE_WARNINGS_SHOWN)
 
 
 def warn_not_as_written(said: CappedWarnings, name: str, warnings: Iterable[str]) -> None:
