@@ -339,12 +339,13 @@ class HeaderFields(TitleFields):
         ``K:``) does not set itself (an ``I:`` directive it does not set: `header_setting`), as
         the header ends: a field between ``K:`` and the music is the body's start, read
         after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
-        header's), as in the text `with_file_header` writes."""
+        header's), as in the text `with_file_header` writes. Two of one setting (``M:`` twice,
+        two ``%%MIDI program``) are applied in order, the last one holding, as they read in
+        that text and as abc2midi reads them."""
         own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
         for letter, value in defaults:
-            if header_setting(letter, value) in own:
+            if header_setting(letter, value) in own:  # the tune's own: not the file header's
                 continue
-            own.add(header_setting(letter, value))  # the first of two (`M:` twice) is the one
             self.fields.setdefault(letter, []).append(value)
             self.lineno, self.col = self.x_line, 1  # the tune it is applied to
             try:
