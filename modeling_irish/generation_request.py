@@ -36,6 +36,7 @@ from .generation_args import (
     prompt_tokens,
     same_meter,
 )
+from .render_directives import MIDI_DIRECTIVE_RE
 
 # The warnings about a request are the generator's: they keep its logger, the name that users
 # (and the tests) filter on, as before this module was split out of generation.py.
@@ -243,24 +244,20 @@ def _warn_dropped_markings(prompt: AbcTune, prompt_text: str = "") -> None:
         )
 
 
-#: an abc2midi directive line (``%%MIDI program 20``): ABC 2.1 §11's ``I:MIDI`` field
-_MIDI_DIRECTIVE_RE = re.compile(r"\s*%%MIDI\s+(\S+)")
-
-
 def _midi_directives(text: str) -> list[str]:
-    """The ``%%MIDI`` directive lines of a prompt's ``text`` that the continued tunes are not
-    written with, as `_warn_dropped_markings` says them (their instrument, chords, drones...
-    are not played), as the ``I:`` field the same directive is (`_dropped_fields`); they
-    were dropped without a word. A transposing one is not counted: the reader says it
-    (`transpose_directive_warning`).
+    """The ``%%MIDI`` directive lines and ``I:MIDI`` field lines (ABC 2.1 §11: the same) of a
+    prompt's ``text`` that the continued tunes are not written with, as
+    `_warn_dropped_markings` says them (their instrument, chords, drones... are not played;
+    `MIDI_DIRECTIVE_RE`, as render reads them); they were dropped without a word. A
+    transposing one is not counted: the reader says it (`transpose_directive_warning`).
 
-    >>> _midi_directives("X:1\\n%%MIDI program 20\\n%%MIDI transpose 2\\nK:D\\n%%MIDI drone\\nA|")
+    >>> _midi_directives("X:1\\n%%MIDI program 20\\n%%MIDI transpose 2\\nK:D\\nI:MIDI drone\\nA|")
     ['2 %%MIDI directive(s) (program, drone)']
     """
     found = [
-        m[1]
+        (m[1].split()[1:] or ["MIDI"])[0]
         for line in abc_lines(text)
-        if (m := _MIDI_DIRECTIVE_RE.match(line)) and transpose_directive_warning(line, 0) is None
+        if (m := MIDI_DIRECTIVE_RE.match(line)) and transpose_directive_warning(line, 0) is None
     ]
     return (
         [f"{len(found)} %%MIDI directive(s) ({', '.join(dict.fromkeys(found))})"] if found else []
@@ -280,12 +277,21 @@ def _dropped_fields(prompt: AbcTune) -> list[str]:
     ...                           "R:reel\\nK:D\\nA|"))
     ['header field(s) C:', '1 alternative title(s) (T:)']
     """
-    fields = [f"{name}:" for name in prompt.fields if name not in OWN_FIELDS]
+    fields = [  # an I:MIDI field is counted among the %%MIDI directives (`_midi_directives`)
+        f"{name}:"
+        for name, values in prompt.fields.items()
+        if name not in OWN_FIELDS and not (name == "I" and all(_is_midi(v) for v in values))
+    ]
     dropped = [f"header field(s) {', '.join(fields)}"] if fields else []  # after "the prompt's"
     for letter, what in (("T", "alternative title(s)"), ("R", "further rhythm(s)")):
         more = [value for value in prompt.fields.get(letter, [])[1:] if value.strip()]
         dropped += [f"{len(more)} {what} ({letter}:)"] if more else []
     return dropped
+
+
+def _is_midi(value: str) -> bool:
+    """Whether the ``I:`` field ``value`` is an abc2midi directive (``MIDI program 20``)."""
+    return value.split()[:1] == ["MIDI"]
 
 
 def prompt_parts(req: TuneRequest, tokens: list[Token]) -> tuple[list[tuple[int, str]], list[int]]:

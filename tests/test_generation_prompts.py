@@ -655,3 +655,19 @@ def test_a_prompt_with_its_l_gets_no_unit_hint(generator):
     with pytest.raises(ValueError) as refused:
         generator.generate(1, prompt="X:1\nM:2/4\nL:1/16\nK:D\nA>B AF|ED B,2|", seed=0)
     assert "L: line" not in str(refused.value)
+
+
+@pytest.mark.parametrize("written", ["%%MIDI", "I:MIDI"])
+def test_a_prompts_i_midi_field_is_said_as_its_midi_directive(caplog, written):
+    """ABC 2.1 §11: ``I:MIDI program 20`` is ``%%MIDI program 20``; the field was said as a
+    header field ``I:``, the directive by its kind."""
+    from modeling_irish.generation_request import _warn_dropped_markings
+    from tokenization.abc_parser import parse_abc
+
+    text = f"X:1\nT:Reel\n{written} program 20\nI:linebreak $\nL:1/8\nK:D\n{written} drone\nA2B2|"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        _warn_dropped_markings(parse_abc(text), text)
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith(
+        "the prompt's header field(s) I:, 2 %%MIDI directive(s) (program, drone) are not kept:"
+    ), said
