@@ -102,8 +102,9 @@ def test_a_directive_of_the_file_header_is_said_once_by_the_sources(caplog):
     with caplog.at_level(logging.WARNING, logger="modeling_irish.abc_sources"):
         raws = list(text_tunes(TRANSPOSED_BOOK, "book.abc"))
     assert len(raws) == 2
-    # the I: one too, at its line of the file: it is written into each tune (ABC 2.1: a tune
-    # cut out keeps its file header), whose reader said it again, naming the line written into
+    # the I: one too, at its line of the file: both MIDI directives are written into each tune
+    # as I:MIDI fields (ABC 2.1: a tune cut out keeps its file header), whose reader says them
+    # again, naming the lines written into; own_warnings leaves them to the file's one line
     assert caplog.messages == [
         f"book.abc: %%MIDI transpose -2 {ONCE.format(2)}",
         f"book.abc: I:MIDI transpose 3 {ONCE.format(3)}",
@@ -112,12 +113,13 @@ def test_a_directive_of_the_file_header_is_said_once_by_the_sources(caplog):
     for raw in raws:
         said = parse_abc(raw.text).warnings
         assert said == [
-            "I:MIDI transpose 3 not read (line 2): the notes are read and played as written"
+            "I:MIDI transpose -2 not read (line 2): the notes are read and played as written",
+            "I:MIDI transpose 3 not read (line 3): the notes are read and played as written",
         ]
         assert raw.own_warnings(said) == []
         shifted = parse_abc(raw.text, line_offset=raw.line_offset).warnings
         assert shifted and raw.own_warnings(shifted, raw.line_offset) == []
     own = parse_abc(raws[0].text + "[I:MIDI transpose 3]GA|\n").warnings
     assert raws[0].own_warnings(own) == [  # its own, in its music, is its own to say
-        "I:MIDI transpose 3 not read (line 7): the notes are read and played as written"
+        "I:MIDI transpose 3 not read (line 8): the notes are read and played as written"
     ]
