@@ -195,10 +195,10 @@ def test_render_cli_a_fault_on_one_tune_fails_that_tune_alone(
 
     real = render.to_midi
 
-    def flaky(abc, path, tempo=200, group=None):
+    def flaky(abc, path, tempo=200, group=None, **kwargs):
         if "T:Broken" in abc:
             raise TypeError("unsupported operand")
-        return real(abc, path, tempo=tempo, group=group)
+        return real(abc, path, tempo=tempo, group=group, **kwargs)
 
     monkeypatch.setattr(render, "to_midi", flaky)
     book = _write(tmp_path / "book.abc", BOOK.replace("[[AF]", "[AF]"))
@@ -217,7 +217,7 @@ def test_render_cli_a_full_disk_stops_the_command(tmp_path, capsys, monkeypatch)
     import modeling_irish.render as render
     from modeling_irish.cli import main
 
-    def full(abc, path, tempo=200, group=None):
+    def full(abc, path, tempo=200, group=None, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
     monkeypatch.setattr(render, "to_midi", full)
