@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Optional
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .configuration_measurenote import MeasureNoteConfig
@@ -71,10 +72,13 @@ def note_gru_from_ids(
     its layer-0 input product `x @ W_ih^T` was ~15% of a CPU training step. That product is
     linear in each feature's slice, so a row's input gates are the sum over features of one row
     of the small table `E_f @ W_ih_f^T` each: one `embedding_bag` over the stacked tables
-    (`_note_input_gates`). Layer 0 then runs ATen's GRU cell step by step (`_gru_layer`), the
-    layers above it in ATen's multi-layer GRU (`_upper_gru_layers`), with the dropout draws of
-    `nn.GRU`. Returns the outputs of the last layer, `(batch, seq, hidden)`, and no final state
-    (the model runs `nn.GRU` when it needs one).
+    (`_note_input_gates`). Layer 0 then runs over those gates step by step (`_gru_layer`): in
+    training as one autograd node with a hand-written backward through time
+    (`_GRULayerFunction`; autograd on the step loop was ~60% of a CPU training step), without
+    gradients or under autocast as a loop of ATen's ops. The layers above it run in ATen's
+    multi-layer GRU (`_upper_gru_layers`), with the dropout draws of `nn.GRU`. Returns the
+    outputs of the last layer, `(batch, seq, hidden)`, and no final state (the model runs
+    `nn.GRU` when it needs one).
 
     Under CPU autocast the recurrent products run in the autocast dtype and the outputs stay
     float32, as in `nn.GRU` (whose float32 input autocast does not cast, while the products
@@ -110,7 +114,14 @@ def _note_input_gates(
 
 def _gru_layer(gates: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
     """One GRU layer from zeros over precomputed input gates `(seq, batch, 3 * hidden)`, with the
-    arithmetic of ATen's `GRUCell` (the gate order reset, update, new): `(seq, batch, hidden)`."""
+    arithmetic of ATen's `GRUCell` (the gate order reset, update, new): `(seq, batch, hidden)`.
+
+    When autograd needs the result (training) it runs as `_GRULayerFunction`, whose hand-written
+    backward records no graph per step; without gradients, and under autocast (whose casts that
+    function would skip), it runs ATen's ops step by step."""
+    needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in (gates, w_hh, b_hh))
+    if needs_grad and not torch.is_autocast_enabled(gates.device.type):
+        return _GRULayerFunction.apply(gates, w_hh, b_hh)
     h, outputs = gates.new_zeros(gates.shape[1], w_hh.shape[1]), []
     for step in gates:
         x_r, x_z, x_n = step.chunk(3, dim=1)
@@ -120,7 +131,79 @@ def _gru_layer(gates: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> t
         new = torch.tanh(x_n + h_n * reset)
         h = (h - new) * update + new
         outputs.append(h)
-    return torch.stack(outputs)
+    return torch.stack(outputs) if outputs else gates.new_zeros(0, *h.shape)
+
+
+class _GRULayerFunction(torch.autograd.Function):
+    """`_gru_layer` with a hand-written backward through time.
+
+    Autograd on the step loop recorded ~10 nodes a step and ran two small products a step in the
+    backward (the carried state's gradient and `W_hh`'s); layer 0 was ~60% of a CPU training step
+    of `small`. Here the forward writes each step into preallocated buffers (5 ops a step), and
+    the backward runs 3 ops a step, one of them the only product (the carried state's gradient);
+    the gradients of `W_hh` and `b_hh` are one product and one sum over all steps at the end.
+    """
+
+    @staticmethod
+    def forward(ctx, gates: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+        seq, batch, _ = gates.shape
+        size = w_hh.shape[1]
+        # states[t] is the state before step t (zeros first), states[1:] the outputs
+        states = gates.new_empty(seq + 1, batch, size)
+        states[0] = 0
+        # per step [x_r + b_r, x_z + b_z, b_n] + h W_hh^T, then [r, z, hg_n] in place
+        work = gates.new_empty(seq, batch, 3 * size)
+        torch.add(gates[..., : 2 * size], b_hh[: 2 * size], out=work[..., : 2 * size])
+        work[..., 2 * size :] = b_hh[2 * size :]
+        new = gates.new_empty(seq, batch, size)
+        x_n = gates[..., 2 * size :]
+        w_t = w_hh.t()
+        for t in range(seq):
+            step = work[t].addmm_(states[t], w_t)
+            step[:, : 2 * size].sigmoid_()
+            reset, update, h_n = step.split(size, dim=1)
+            torch.addcmul(x_n[t], h_n, reset, out=new[t]).tanh_()
+            torch.lerp(new[t], states[t], update, out=states[t + 1])  # (h - new) * update + new
+        ctx.save_for_backward(w_hh, work, new, states)
+        return states[1:]
+
+    @staticmethod
+    @once_differentiable
+    def backward(
+        ctx, grad_out: torch.Tensor
+    ) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor], Optional[torch.Tensor]]:
+        w_hh, work, new, states = ctx.saved_tensors
+        seq, batch, size = new.shape
+        reset, update, h_n = work.split(size, dim=-1)
+        # The hidden gates' gradient at step t is dh_t (repeated per gate) times `factors[t]`:
+        # [dn hg_n r (1 - r), (h_prev - n) z (1 - z), dn r] with dn = (1 - z) (1 - n^2), computed
+        # in place (a fresh temporary of this size costs as much as the op)
+        factors = new.new_empty(seq, batch, 3, size)
+        f_r, f_z, f_n = factors.unbind(2)
+        d_new = torch.mul(new, new).neg_().add_(1)
+        one = new.new_ones(())
+        d_new.mul_(torch.sub(one, update, out=f_z))
+        f_z.mul_(update).mul_(torch.sub(states[:-1], new, out=f_r))
+        torch.sub(one, reset, out=f_r).mul_(reset).mul_(h_n).mul_(d_new)
+        torch.mul(d_new, reset, out=f_n)
+        d_hidden = grad_out.new_empty(seq, batch, 3 * size)  # dG_t, the hidden gates' gradient
+        d_state = grad_out.new_empty(seq, batch, size)  # dh_t, the state's gradient after step t
+        if seq:
+            d_state[-1] = grad_out[-1]
+        for t in range(seq - 1, -1, -1):
+            torch.mul(factors[t], d_state[t].unsqueeze(1), out=d_hidden[t].view(batch, 3, size))
+            if t:  # dh_{t-1} = grad_out[t-1] + dh_t z_t + dG_t W_hh
+                torch.addcmul(grad_out[t - 1], d_state[t], update[t], out=d_state[t - 1])
+                d_state[t - 1].addmm_(d_hidden[t], w_hh)
+        needs_gates, needs_w, needs_b = ctx.needs_input_grad
+        flat = d_hidden.flatten(0, 1)
+        grad_w = flat.t() @ states[:-1].flatten(0, 1) if needs_w else None
+        grad_b = flat.sum(0) if needs_b else None
+        grad_gates = None
+        if needs_gates:  # the hidden gates' gradient but for the new gate's (no factor r)
+            grad_gates = d_hidden
+            torch.mul(d_state, d_new, out=grad_gates[..., 2 * size :])
+        return grad_gates, grad_w, grad_b
 
 
 def _upper_gru_layers(gru: nn.GRU, layer_0: torch.Tensor) -> torch.Tensor:

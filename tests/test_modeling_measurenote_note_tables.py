@@ -214,3 +214,85 @@ def test_upper_note_gru_layers_are_nn_gru():
     torch.manual_seed(1)
     expected = upper(torch.nn.functional.dropout(layer_0, 0.5, True))[0]
     torch.testing.assert_close(got, expected)
+
+
+def _layer_0_inputs(seq, batch, hidden, dtype=torch.float32, seed=0):
+    """An `nn.GRU` of one layer and inputs `(seq, batch, 3)` for it, both requiring gradients."""
+    torch.manual_seed(seed)
+    gru = torch.nn.GRU(3, hidden).to(dtype)
+    return gru, torch.randn(seq, batch, 3, dtype=dtype, requires_grad=True)
+
+
+def _layer_0(gru, x):
+    """`_gru_layer` (layer 0 of the tables' path) on the input gates of `gru` for `x`."""
+    from modeling_irish.measurenote_layers import _gru_layer
+
+    gates = torch.nn.functional.linear(x, gru.weight_ih_l0, gru.bias_ih_l0)
+    return _gru_layer(gates, gru.weight_hh_l0, gru.bias_hh_l0)
+
+
+def test_layer_0_runs_as_one_autograd_node_only_when_a_gradient_is_needed():
+    """Autograd on the step loop recorded ~10 nodes a step (~60% of a CPU training step of
+    `small`): with gradients layer 0 is one node with its own backward; without them, and under
+    autocast (whose casts that node would skip), it is the step loop."""
+    gru, x = _layer_0_inputs(4, 2, 5)
+    assert type(_layer_0(gru, x).grad_fn).__name__ == "_GRULayerFunctionBackward"
+    with torch.no_grad():
+        assert _layer_0(gru, x).grad_fn is None
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert type(_layer_0(gru, x).grad_fn).__name__ == "StackBackward0"
+
+
+def test_layer_0_backward_passes_gradcheck():
+    from modeling_irish.measurenote_layers import _GRULayerFunction
+
+    torch.manual_seed(0)
+    gates = torch.randn(5, 3, 12, dtype=torch.float64, requires_grad=True)
+    w_hh = torch.randn(12, 4, dtype=torch.float64, requires_grad=True)
+    b_hh = torch.randn(12, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_GRULayerFunction.apply, (gates, w_hh, b_hh))
+    # only some inputs needing a gradient (a frozen recurrent weight)
+    assert torch.autograd.gradcheck(_GRULayerFunction.apply, (gates, w_hh.detach(), b_hh))
+
+
+@pytest.mark.parametrize("seq", [1, 2, 9])
+def test_layer_0_outputs_and_gradients_are_nn_gru(seq):
+    """Against `nn.GRU` itself, every gradient to float32 rounding (1e-6, not the 1e-5 of the
+    whole model), for a state carried over several steps, one step and two."""
+    gru, x = _layer_0_inputs(seq, 3, 6)
+    grad_out = torch.randn(seq, 3, 6)
+    inputs = [x, *gru.parameters()]
+    got = _layer_0(gru, x)
+    grads = torch.autograd.grad(got, inputs, grad_out)
+    expected = gru(x)[0]
+    ref_grads = torch.autograd.grad(expected, inputs, grad_out)
+    torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-6)
+    for grad, ref_grad in zip(grads, ref_grads):
+        torch.testing.assert_close(grad, ref_grad, rtol=1e-6, atol=1e-6)
+
+
+def test_layer_0_of_no_steps_is_empty_with_zero_gradients():
+    gru, x = _layer_0_inputs(0, 3, 6)
+    out = _layer_0(gru, x)
+    assert out.shape == (0, 3, 6)
+    out.sum().backward()
+    assert not gru.weight_hh_l0.grad.any() and not gru.bias_hh_l0.grad.any()
+    with torch.no_grad():
+        assert _layer_0(gru, x).shape == (0, 3, 6)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_training_gradients_are_nn_gru_to_float32_rounding(tester, monkeypatch, layers):
+    """The whole model's loss and every parameter's gradient with layer 0's own backward against
+    `nn.GRU`, to 1e-6, in a padded batch (whose padding rows run through the recurrence too)."""
+    _, inputs, labels = tester.prepare_config_and_inputs()
+    mask = (torch.arange(13) < torch.tensor([13, 9, 4, 1])[:, None]).long()
+    inputs["attention_mask"] = mask
+    labels = labels.masked_fill(~mask.bool()[..., None], -100)
+    model = tester.model(note_num_layers=layers).train()
+    (out, grads), (ref, ref_grads) = _run_both(monkeypatch, model, inputs, labels)
+    torch.testing.assert_close(out.loss, ref.loss, rtol=1e-6, atol=1e-6)
+    for name, grad in grads.items():
+        torch.testing.assert_close(
+            grad, ref_grads[name], rtol=1e-6, atol=1e-6, msg=lambda m, name=name: f"{name}: {m}"
+        )
