@@ -75,7 +75,8 @@ def note_gru_from_ids(
     (`_note_input_gates`). Layer 0 then runs over those gates step by step (`_gru_layer`): in
     training as one autograd node with a hand-written backward through time
     (`_GRULayerFunction`; autograd on the step loop was ~60% of a CPU training step), without
-    gradients or under autocast as a loop of ATen's ops. The layers above it run in ATen's
+    gradients by the same forward (the same bits), under autocast as a loop of ATen's ops. The
+    layers above it run in ATen's
     multi-layer GRU (`_upper_gru_layers`), with the dropout draws of `nn.GRU`. Returns the
     outputs of the last layer, `(batch, seq, hidden)`, and no final state (the model runs
     `nn.GRU` when it needs one).
@@ -116,11 +117,11 @@ def _gru_layer(gates: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> t
     """One GRU layer from zeros over precomputed input gates `(seq, batch, 3 * hidden)`, with the
     arithmetic of ATen's `GRUCell` (the gate order reset, update, new): `(seq, batch, hidden)`.
 
-    When autograd needs the result (training) it runs as `_GRULayerFunction`, whose hand-written
-    backward records no graph per step; without gradients, and under autocast (whose casts that
-    function would skip), it runs ATen's ops step by step."""
-    needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in (gates, w_hh, b_hh))
-    if needs_grad and not torch.is_autocast_enabled(gates.device.type):
+    It runs as `_GRULayerFunction`, whose hand-written backward records no graph per step, with
+    gradients (training) and without (evaluation: the same forward, so the outputs are the same
+    bits either way, and its buffers are faster than the loop); under autocast (whose casts that
+    function would skip) it runs ATen's ops step by step."""
+    if not torch.is_autocast_enabled(gates.device.type):
         return _GRULayerFunction.apply(gates, w_hh, b_hh)
     h, outputs = gates.new_zeros(gates.shape[1], w_hh.shape[1]), []
     for step in gates:

@@ -231,14 +231,17 @@ def _layer_0(gru, x):
     return _gru_layer(gates, gru.weight_hh_l0, gru.bias_hh_l0)
 
 
-def test_layer_0_runs_as_one_autograd_node_only_when_a_gradient_is_needed():
+def test_layer_0_runs_as_one_autograd_node_and_the_same_forward_without_gradients():
     """Autograd on the step loop recorded ~10 nodes a step (~60% of a CPU training step of
-    `small`): with gradients layer 0 is one node with its own backward; without them, and under
-    autocast (whose casts that node would skip), it is the step loop."""
+    `small`): with gradients layer 0 is one node with its own backward; without them it runs the
+    same forward, so a model gives the same bits with and without gradients; under autocast
+    (whose casts that node would skip) it is the step loop."""
     gru, x = _layer_0_inputs(4, 2, 5)
-    assert type(_layer_0(gru, x).grad_fn).__name__ == "_GRULayerFunctionBackward"
+    with_grad = _layer_0(gru, x)
+    assert type(with_grad.grad_fn).__name__ == "_GRULayerFunctionBackward"
     with torch.no_grad():
-        assert _layer_0(gru, x).grad_fn is None
+        without = _layer_0(gru, x)
+    assert without.grad_fn is None and torch.equal(without, with_grad.detach())
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert type(_layer_0(gru, x).grad_fn).__name__ == "StackBackward0"
 
