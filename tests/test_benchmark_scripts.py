@@ -366,3 +366,20 @@ def test_midi_vs_abc2midi_compares_the_notes_and_names_the_cause(tmp_path):
     hornpipe = outcome("R:hornpipe\nM:4/4", "GABc d4|]")
     assert hornpipe == ("onset", "R:hornpipe (abc2midi swings it)")
     assert outcome("M:2/4", "|:GA|Bc|:de|fg|]") == ("note count", "repeats and endings")
+
+
+def test_corpus_scaling_copies_are_distinct_tunes_or_exact_bodies():
+    """`corpus_scaling.py`'s scaled corpora: every copy numbered and titled apart; ``distinct``
+    copies respell notes so that dedupe keeps them all, ``exact`` ones keep the bodies."""
+    from tokenization.abc_tunebook import split_tunebook
+
+    bench = load_benchmark("corpus_scaling")
+    book = "X: 1\nT: One\nK: C Major\n=c=d=e|\n\nX:7\nT:Two\nK: C Major\n=G2=A|\n"
+    tunes = bench.split_tunes(book)
+    for distinct in (True, False):
+        scaled = [tune for _, tune in split_tunebook(bench.scaled_text(tunes, 3, distinct))]
+        assert [tune.split("\n")[0] for tune in scaled] == [f"X: {n}" for n in range(1, 7)]
+        assert scaled[5].split("\n")[1] == "T:Two (copy 2)"
+        bodies = [tune.rstrip("\n").split("\n")[-1] for tune in scaled]
+        assert len(set(bodies)) == (6 if distinct else 2), bodies
+    assert bench.respell("=c^F=B,|=A", 2) == "=d^G=B,|=A"
