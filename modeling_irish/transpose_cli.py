@@ -45,19 +45,29 @@ def _target_key(text: str | None) -> Key | None:
     return usual
 
 
+class _NotWritten(ValueError):
+    """A tune that transpose leaves out: the message names the tune and where it failed, as
+    `irish-tune check` does; `reason` is what it says after them (an `AbcParseError`'s own
+    message, which may hold ': ' itself, K:Bn's), to count such tunes by."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def _read(raw: Any) -> AbcTune:
     """The tune ``raw`` (a `RawTune`) read, its warnings at the lines of its file (a dump row's
     at those of its tune text, as `RawTune.read_warnings` places them); a `ValueError` that
     names the tune, with the line and column (`RawTune.locate`), when it cannot be read."""
     if raw.unreadable:  # a dump row that gives no tune
-        raise ValueError(raw.locate(ValueError(raw.unreadable)))
+        raise _NotWritten(raw.locate(ValueError(raw.unreadable)), raw.unreadable)
     offset = raw.read_offset
     try:
         return parse_abc(raw.text, line_offset=offset)
     except AbcParseError as err:  # `locate` places a line of the tune's text in its file
         line = None if err.line is None else err.line - offset
         at_text = AbcParseError(err.message, tune=err.tune, line=line, column=err.column)
-        raise ValueError(raw.locate(at_text)) from None
+        raise _NotWritten(raw.locate(at_text), err.message) from None
 
 
 def _transposed(raw: Any, key: Key | None, said: CappedWarnings) -> str:
@@ -71,7 +81,7 @@ def _transposed(raw: Any, key: Key | None, said: CappedWarnings) -> str:
     try:
         return transposed_abc(tune, key)
     except ModeMismatchError as err:  # named by its file, X: and title, as check names it
-        raise ValueError(f"{raw.name}: {err}") from None
+        raise _NotWritten(f"{raw.name}: {err}", _reason(str(err))) from None
 
 
 def run_transpose(args: argparse.Namespace) -> int:
@@ -102,7 +112,8 @@ def run_transpose(args: argparse.Namespace) -> int:
             try:
                 written.append(_transposed(raw, key, read_said))
             except ValueError as err:
-                said.warn(_NOT_WRITTEN, masked(_reason(str(err))), "irish-tune transpose: %s", err)
+                reason = err.reason if isinstance(err, _NotWritten) else _reason(str(err))
+                said.warn(_NOT_WRITTEN, masked(reason), "irish-tune transpose: %s", err)
                 failed += 1
     if not tunes:  # (of several sources, each without a tune was named as it was read)
         raise ValueError("no tune to transpose: " + "; ".join(f"{w} ({why})" for w, why in without))

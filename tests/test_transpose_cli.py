@@ -240,3 +240,19 @@ def test_transpose_names_three_tune_warnings_a_kind_then_counts_them(tmp_path, c
         "... and 2 more tune warnings 'voices dropped (only the first is read)' (not shown); "
         "5 in all"
     ]
+
+
+def test_tunes_not_written_are_counted_by_the_whole_reason_after_their_place(
+    tmp_path, capsys, caplog
+):
+    """A reason whose own text holds ': ' (K:Bn's) is counted whole, not from its last ': '."""
+    bn = "X:{x}\nT:Galway Tom {x}\nL:1/8\nK:Bn\nBcd|]\n\n"
+    book = tmp_path / "bn.abc"
+    book.write_text("".join(bn.format(x=x) for x in range(1, 7)), encoding="utf-8")
+    assert irish_tune.main(["transpose", str(book)]) == 1
+    said = stderr_said(capsys, caplog, "modeling_irish.transpose_cli").splitlines()
+    summary = [line for line in said if line.startswith("... and 1 more")]
+    assert summary == [
+        "... and 1 more tunes not written (not shown); 6 in all, by reason: {\"unknown key '…': "
+        "no natural sign in an ABC key (K:B), nor is '…' a mode (m, dor...)\": 6}"
+    ]
