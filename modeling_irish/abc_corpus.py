@@ -24,7 +24,7 @@ from tokenization.corpus_rows import (  # BARS_SKIP_REASON: re-exported, its hom
     Parsed,
     ParseOptions,
     beyond_int64,
-    parse_raw,
+    parse_raw_noting_sound,
 )
 from tokenization.worker_pool import WorkerPool
 
@@ -94,19 +94,6 @@ def _features() -> Features:
 
 #: How many places of skipped tunes the report keeps per reason (``skipped_at``).
 _SKIPS_SHOWN = 5
-
-
-def _sound_key(raw: RawTune) -> str:
-    """A digest of what the tune's body spells as read: each token's kind, pitch and length.
-    One body text under another key signature (``K:G`` / ``K:F``) or unit length (``L:1/8`` /
-    ``L:1/16``) is other music; under another label that changes nothing (a corpus placeholder
-    ``K: C <mode>`` over explicit accidentals, ``M:4/4`` / ``M:2/2``) it is the same. Read again
-    from the text: only tunes whose body text repeats another's need it."""
-    from tokenization.abc_parser import parse_abc
-
-    tokens = parse_abc(raw.text, tune_name=raw.file_name, line_offset=raw.line - 1).tokens
-    spelled = repr([(token.kind, token.pitch, token.dur) for token in tokens])
-    return hashlib.sha1(spelled.encode("utf-8")).hexdigest()[:20]
 
 
 # ----------------------------------------------------------------------------- grouping and splits
@@ -197,17 +184,21 @@ def _workers(num_proc: int | None, n_tunes: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _parse_all(raws: list[RawTune], options: ParseOptions, num_proc: int | None) -> list[Parsed]:
+def _parse_all(
+    raws: list[RawTune], sound: list[bool], options: ParseOptions, num_proc: int | None
+) -> list[Parsed]:
     """`parse_raw` of each tune, in order, in `_workers` processes (`WorkerPool`, started by
-    `_start_method`); in this process where they cannot start, with a warning (`WorkerPool`)."""
+    `_start_method`); in this process where they cannot start, with a warning (`WorkerPool`).
+    The rows of the tunes marked in ``sound`` hold their `sound_key` (``"_sound"``), read where
+    they are parsed: the dedupe compares those and parses no tune again."""
     import tokenization.abc_parser  # noqa: F401 - imported once here, before any fork
 
     bar = {"total": len(raws), "desc": "Parsing ABC tunes", "unit": "tune", "disable": None}
     workers = _workers(num_proc, len(raws))
     chunksize = max(32, len(raws) // (workers * 8))  # a few chunks a worker: the work evens out
-    work = functools.partial(parse_raw, options=options)
+    work = functools.partial(parse_raw_noting_sound, options=options)
     with WorkerPool(workers, start_method=_start_method(), chunksize=chunksize) as pool:
-        return list(tqdm(pool.map(work, raws), **bar))
+        return list(tqdm(pool.map(work, list(zip(raws, sound))), **bar))
 
 
 def _warn_unnumbered(raws: list[RawTune]) -> None:
@@ -259,9 +250,15 @@ def _build_rows(
     dedupe: bool,
     report: dict,
 ) -> tuple[list[dict[str, Any]], list[set[str]]]:
-    rows, bodies, parsed, reasons = [], [], [], Counter()
+    rows, bodies, sounds, reasons = [], [], [], Counter()
     places: dict[str, list[str]] = {}  # reason -> where its first tunes are
-    for raw, (row, reason, error) in zip(raws, _parse_all(raws, options, num_proc)):
+    texts = [body_key(raw.text) for raw in raws]  # what the dedupe and the body links compare
+    # a tune whose body text repeats another's is read with its notes' digest, compared instead
+    repeated = {body for body, n in Counter(texts).items() if n > 1} if dedupe else set()
+    sound = [body in repeated for body in texts]
+    for raw, text, (row, reason, error) in zip(
+        raws, texts, _parse_all(raws, sound, options, num_proc)
+    ):
         if row is None:
             reasons[reason] += 1
             where = f"{raw.place}: {error}" if error else raw.place
@@ -271,10 +268,8 @@ def _build_rows(
                 shown.append(where)
         else:
             rows.append(row)
-            bodies.append(body_key(raw.text))
-            parsed.append(raw)
-    repeated = {body for body, n in Counter(bodies).items() if n > 1} if dedupe else set()
-    sounds = [_sound_key(r) if b in repeated else "" for r, b in zip(parsed, bodies)]
+            bodies.append(text)
+            sounds.append(row.pop("_sound", ""))
     kept, keys, duplicates = _dedupe(rows, bodies, sounds, dedupe)
     report.update(
         read=len(raws),

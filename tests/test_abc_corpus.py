@@ -246,6 +246,31 @@ def test_dedup_keeps_titled_copy_and_counts(tmp_path):
 
 
 @needs_parser
+def test_dedupe_parses_each_tune_once(tmp_path, monkeypatch):
+    """A tune whose body repeats another's is compared by the notes' digest read where it was
+    parsed (a worker's, here this process's with num_proc=1), not parsed again to dedupe."""
+    import tokenization.abc_parser as abc_parser
+
+    same = body(40)
+    book = write(tmp_path / "dups.abc", [
+        tune(1, "In D", notes=same),
+        tune(2, "In D Again", notes=same),                   # the same notes: a duplicate
+        tune(3, "In F", key="F", notes=same),                # the same text, other notes: kept
+        tune(4, "Other"),
+    ])  # fmt: skip
+    parsed = []
+    real = abc_parser.parse_abc
+    monkeypatch.setattr(
+        abc_parser, "parse_abc", lambda text, **kw: parsed.append(text) or real(text, **kw)
+    )
+    report = {}
+    data = load_abc_corpus(book, split_ratios=(1, 0, 0), num_proc=1, report=report)
+    assert len(parsed) == 4 and len(set(parsed)) == 4  # each tune once
+    assert report["duplicates"] == 1
+    assert sorted(row["title"] for row in rows(data)) == ["In D", "In F", "Other"]
+
+
+@needs_parser
 def test_forked_parsing_gives_the_same_corpus(tmp_path):
     book = leaky_corpus(tmp_path)
     one = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), num_proc=1)

@@ -5,7 +5,9 @@ spawned worker starts in a fraction of a second."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +16,16 @@ from .capped_warnings import skip_reason
 from .raw_tune import RawTune
 from .reader_warnings import drops_voices
 
-__all__ = ["BARS_SKIP_REASON", "X_MAX", "ParseOptions", "Parsed", "beyond_int64", "parse_raw"]
+__all__ = [
+    "BARS_SKIP_REASON",
+    "X_MAX",
+    "ParseOptions",
+    "Parsed",
+    "beyond_int64",
+    "parse_raw",
+    "parse_raw_noting_sound",
+    "sound_key",
+]
 
 #: The report's skip reason (``skip_reasons``) of the tunes ``require_bars_fit`` leaves out.
 BARS_SKIP_REASON = "a full bar does not fit the meter (irish-tune check --bars)"
@@ -102,16 +113,28 @@ def _incipit(tune: Any, notes: int) -> str:
     return f"{tune.meter or ''}|" + " ".join(str(p % 12) for p in pitches)
 
 
+def sound_key(tokens: Sequence[Any]) -> str:
+    """A digest of what a tune's body spells as read (its parsed ``tokens``): each token's kind,
+    pitch and length. One body text under another key signature (``K:G`` / ``K:F``) or unit
+    length (``L:1/8`` / ``L:1/16``) is other music; under another label that changes nothing (a
+    corpus placeholder ``K: C <mode>`` over explicit accidentals, ``M:4/4`` / ``M:2/2``) it is
+    the same. The loader compares it between tunes whose body text repeats (its dedupe)."""
+    spelled = repr([(token.kind, token.pitch, token.dur) for token in tokens])
+    return hashlib.sha1(spelled.encode("utf-8")).hexdigest()[:20]
+
+
 #: `parse_raw`'s answer: the row, or None with the skip reason and the error as located in
 #: the file ("" when the reason says all), e.g. ``"X:3 Bad: line 11, column 3: unknown mode 'x'"``.
 Parsed = tuple[dict[str, Any] | None, str, str]
 
 
-def parse_raw(raw: RawTune, options: ParseOptions) -> Parsed:
+def parse_raw(raw: RawTune, options: ParseOptions, sound: bool = False) -> Parsed:
     """Parse one tune into ``(row, "", "")``, or return ``(None, reason, error)``; every tune
     is parsed once. With ``options.incipit_notes``, the row also holds its incipit under
-    ``"_incipit"``. The error names the tune and its line in the file, as ``irish-tune check``
-    does (a dump row's line counts in the tune text built from it)."""
+    ``"_incipit"``; with ``sound``, its `sound_key` under ``"_sound"`` (the loader asks for it
+    where the tune's body text repeats another's, to dedupe without parsing it again). The
+    error names the tune and its line in the file, as ``irish-tune check`` does (a dump row's
+    line counts in the tune text built from it)."""
     from tokenization.abc_parser import AbcParseError, parse_abc
     from tokenization.bar_check import bar_report
 
@@ -155,8 +178,17 @@ def parse_raw(raw: RawTune, options: ParseOptions) -> Parsed:
     }
     if incipit:
         row["_incipit"] = incipit
+    if sound:
+        row["_sound"] = sound_key(tune.tokens)
     # read with its first voice only: the loader's report counts such tunes (voices_dropped)
     row["_voices_dropped"] = drops_voices(tune.warnings)
     # an id that the file's name does not make: the "hash" split may be anchored on it
     row["_named"] = bool(url) or raw.source in options.named_sources
     return row, "", ""
+
+
+def parse_raw_noting_sound(item: tuple[RawTune, bool], options: ParseOptions) -> Parsed:
+    """`parse_raw` of a ``(tune, sound)`` pair: the loader maps it over its tunes, each marked
+    with whether its row needs its `sound_key` (a function of one item, for `WorkerPool.map`)."""
+    raw, sound = item
+    return parse_raw(raw, options, sound)
