@@ -148,8 +148,9 @@ def skip_reason(err: Exception) -> str:
     return f"{type(err).__name__}: {masked(message, values=True)}"[:120]
 
 
-#: Quoted text, or a number, as `masked` masks them
-_MASKED_RE = re.compile(r"'([^']*)'|\"([^\"]*)\"|\d+")
+#: Quoted text, or a number, as `masked` masks them; an apostrophe within a word (the tune's,
+#: 'Paddy's Reel') neither opens nor closes a quote
+_MASKED_RE = re.compile(r"(?<![A-Za-z])'((?:[^']|'(?=[A-Za-z]))*)'(?![A-Za-z])|\"([^\"]*)\"|\d+")
 
 #: The longest quoted value `masked` leaves as it is with ``values`` (a key as 'Amix' or 'Hmaj'
 #: fits; a title, a line of text, does not)
@@ -165,6 +166,8 @@ def masked(message: str, values: bool = False) -> str:
     'voice V:N dropped'
     >>> masked("key 'Bb' in 'a long title' at 3"), masked("key 'Bb' in 'a long title' at 3", True)
     ("key '…' in '…' at N", "key 'Bb' in '…' at N")
+    >>> masked("keeps the tune's mode: 'A minor' is not 'Paddy's Reel' (line 3)", True)
+    "keeps the tune's mode: '…' is not '…' (line N)"
     """
 
     def mask(m: re.Match[str]) -> str:
