@@ -55,6 +55,7 @@ from .corpus_splits import (  # noqa: F401 - re-exported: the loader's split API
     check_ratios,
     check_seed,
     shared_key_components,
+    short_splits,
     split_groups,
 )
 from .file_utils import discard_folder, publish_directory
@@ -129,6 +130,40 @@ def _split_anchors(rows: list[dict[str, Any]], keys: list[set[str]]) -> list[lis
             titles = sorted(key for key in row_keys if key.startswith("title:"))
             anchors.append(titles or sorted(key for key in row_keys if key.startswith("body:")))
     return anchors
+
+
+def _group_summary(rows: list[dict[str, Any]], keys: list[set[str]]) -> dict[str, Any]:
+    """How many groups the links make, the largest's size and its most common title (and how
+    many of its tunes have it): what names the cause when a giant group leaves a split short."""
+    roots = shared_key_components(keys)
+    sizes = Counter(roots)
+    root, largest = sizes.most_common(1)[0]
+    titles = Counter(
+        row["title"] for row, r in zip(rows, roots) if r == root and title_key(row["title"])
+    )
+    title, titled = titles.most_common(1)[0] if titles else ("", 0)
+    return {
+        "tunes": len(rows),
+        "count": len(sizes),
+        "largest": largest,
+        "largest_title": title,
+        "largest_titled": titled,
+    }
+
+
+def _short_split_message(short: dict[str, int], ratios: list[float], groups: dict) -> str:
+    """Why the ``short`` splits (name -> tunes) hold under half of what their ratios ask for:
+    the group count and the largest group, with its most common title."""
+    total = groups["tunes"]
+    asked = " and ".join(f"{ratios[SPLIT_NAMES.index(n)] * total:.0f}" for n in short)
+    named = f"{groups['largest_titled']} titled {groups['largest_title']!r}"
+    return (
+        f"the {' and '.join(short)} split{'s' if len(short) > 1 else ''} came out short, "
+        f"{' and '.join(map(str, short.values()))} tunes where ratios {tuple(ratios)} ask for "
+        f"{asked}: {total} tunes in {groups['count']} groups (a group, the tunes linked by tune "
+        f"id, title or body, goes whole to one split), the largest of {groups['largest']} tunes "
+        f"({named if groups['largest_title'] else 'untitled'})"
+    )
 
 
 def _dedupe(
@@ -331,25 +366,20 @@ def _read_corpus(
         row.pop("_named")
     split_of = split_groups(keys, ratios, seed, split_method, anchors)
     report["splits"] = {name: split_of.count(i) for i, name in enumerate(SPLIT_NAMES)}
+    report["groups"] = _group_summary(rows, keys)
+    report["short_splits"] = short_splits(split_of, ratios)
     dataset = _make_dataset_dict(rows, split_of, report)
-    empty = [
-        n for n, size in report["splits"].items() if size == 0 and ratios[SPLIT_NAMES.index(n)]
-    ]
-    # a warning when tunes were skipped or a split came out empty, so that default logging shows it
+    short = report["short_splits"]
+    # a warning when tunes were skipped or a split came out short, so that default logging shows it
     logger.log(
-        logging.WARNING if report["skipped"] or empty else logging.INFO,
+        logging.WARNING if report["skipped"] or short else logging.INFO,
         "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s, %d read "
         "with their first voice only (voices dropped)",
         report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
         report["duplicates"], report["splits"], report["voices_dropped"],
     )  # fmt: skip
-    if empty:
-        logger.warning(
-            "ABC corpus: the %s split%s %s empty: %d tunes in %d groups are too few for ratios %s "
-            "(a group, the tunes linked by tune id, title or body, goes whole to one split)",
-            " and ".join(empty), "s" if len(empty) > 1 else "", "are" if len(empty) > 1 else "is",
-            len(rows), len(set(shared_key_components(keys))), tuple(ratios),
-        )  # fmt: skip
+    if short:
+        logger.warning("ABC corpus: %s", _short_split_message(short, ratios, report["groups"]))
     return dataset
 
 
@@ -394,9 +424,13 @@ def load_abc_corpus(
             with a pipe among its sources (``<(cat a.abc)``) is not cached: it is read once,
             and there is no file whose contents a key could hash.
         report: a dict filled with ``read, parsed, skipped, skip_reasons, skipped_at,
-            duplicates, splits, voices_dropped`` (and ``shared_incipits`` with
-            `link_incipits`). ``voices_dropped`` counts the parsed tunes read with their first
-            voice only (a second voice ``V:2`` or an overlay ``&`` dropped: ``tune.warnings``).
+            duplicates, splits, groups, short_splits, voices_dropped`` (and
+            ``shared_incipits`` with `link_incipits`). ``groups`` gives the linked groups'
+            ``count``, the ``largest``'s size and its most common title (``largest_title``,
+            ``largest_titled`` tunes), ``tunes`` all; ``short_splits`` the splits under half
+            of what their ratio asks for, with their sizes (also said in a warning).
+            ``voices_dropped`` counts the parsed tunes read with their first voice only (a
+            second voice ``V:2`` or an overlay ``&`` dropped: ``tune.warnings``).
             ``skipped_at`` maps each skip reason to where its first 5 tunes are, as
             ``irish-tune check`` names them (``"tunes.csv row 2: B: line 7, column 3: cannot
             read key 'missing'"``, ``"book.abc line 40"``); each skipped tune is also logged

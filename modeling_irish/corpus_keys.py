@@ -23,10 +23,16 @@ _PLACEHOLDER = re.compile(r"[\s?.\-_*\u2026\u2013\u2014]*")
 #: writes both: "‘Ma' McNulty's Favourite"), the modifier letter and the backtick.
 _APOSTROPHES = re.compile("['\u2019\u2018\u02bc`]")
 
+#: A trailing part that numbers or labels a title rather than names a tune: ``(copy 2)``, ``(2)``,
+#: ``#3``, ``4``. An untitled placeholder with one (``x (copy 1)``, ``Gan Ainm 2``) is untitled
+#: still: as a title it would link thousands of unrelated untitled tunes into one group.
+_LABEL_SUFFIX = re.compile(r"\s*(\([^()]*\)|#?\d+)$")
+
 
 def title_key(title: str) -> str:
     """Normalise a title for matching: "" for untitled tunes (``x``, ``Gan Ainm``, empty, or
-    only placeholder signs: ``?``, ``-``, ``...``).
+    only placeholder signs: ``?``, ``-``, ``...``), also when a number or a bracketed label
+    follows the placeholder (``x (copy 1)``, ``Gan Ainm (2)``, ``Untitled #3``).
 
     Accents are dropped, case folded, a trailing ", The" / ", A" / ", An" moved to the front,
     apostrophes (``'``, ``’``, ``‘``) removed and every other run of punctuation or spaces made
@@ -39,6 +45,8 @@ def title_key(title: str) -> str:
     'sean o duibhir a ghleanna'
     >>> title_key("#"), title_key("?"), title_key("O‘Neill's") == title_key("O'Neill's")
     ('#', '', True)
+    >>> title_key("x (copy 1)"), title_key("Gan Ainm 2"), title_key("1999"), title_key("Reel (2)")
+    ('', '', '1999', 'reel 2')
     """
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
@@ -49,7 +57,10 @@ def title_key(title: str) -> str:
     words = re.sub(r"[\W_]+", " ", text).strip()
     if not words and not _PLACEHOLDER.fullmatch(text):  # signs alone name it: "#"
         return " ".join(text.split())
-    return "" if words in _UNTITLED else words
+    if words in _UNTITLED:
+        return ""
+    base = re.sub(r"[\W_]+", " ", _LABEL_SUFFIX.sub("", text)).strip()
+    return "" if base and base in _UNTITLED else words
 
 
 def body_key(text: str) -> str:

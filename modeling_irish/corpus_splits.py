@@ -24,6 +24,7 @@ __all__ = [
     "check_ratios",
     "check_seed",
     "shared_key_components",
+    "short_splits",
 ]
 
 SPLIT_NAMES = ("train", "validation", "test")
@@ -177,6 +178,23 @@ def split_groups(
         for i in members[root]:
             assignment[i] = split
     return assignment
+
+
+def short_splits(assignment: Sequence[int], ratios: Sequence[float]) -> dict[str, int]:
+    """The splits that came out under half their share of the records though their ratio asks
+    for some (an empty one among them), with their sizes: a group larger than a split's share,
+    or one laid across its cut, leaves it short.
+
+    >>> short_splits([0, 0, 0, 0, 0, 0, 0, 0, 2, 2], (0.8, 0.1, 0.1))
+    {'validation': 0}
+    """
+    shares = check_ratios(ratios)
+    sizes = [list(assignment).count(s) for s in range(len(SPLIT_NAMES))]
+    return {
+        name: size
+        for name, size, share in zip(SPLIT_NAMES, sizes, shares)
+        if share > 0 and size < share * len(assignment) / 2
+    }
 
 
 def _split_by_hash(

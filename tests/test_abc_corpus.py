@@ -61,6 +61,10 @@ def test_title_key_normalises_articles_case_punctuation_and_untitled():
     assert title_key("Humours of Ennistymon, An") == "an humours of ennistymon"
     for untitled in ("x", "X", "Gan Ainm", "gan ainm.", "", "  "):
         assert title_key(untitled) == ""
+    # a placeholder numbered or labelled is untitled still; a name numbered is a name
+    for untitled in ("x (copy 1)", "Gan Ainm (2)", "Untitled #3", "x 4", "No Name (reel)"):
+        assert title_key(untitled) == "", untitled
+    assert (title_key("Reel (copy 1)"), title_key("1999")) == ("reel copy 1", "1999")
 
 
 def test_iter_abc_tunes_splits_a_tunebook_and_ignores_the_file_header(tmp_path):
@@ -152,7 +156,10 @@ def test_tunebook_file_columns_ids_and_keys(tmp_path):
     assert by_x[3]["n_notes"] == 12
     assert report == {"read": 3, "parsed": 3, "skipped": 0, "skip_reasons": {},
                       "skipped_at": {}, "duplicates": 0, "voices_dropped": 0,
-                      "splits": {"train": 3, "validation": 0, "test": 0}}  # fmt: skip
+                      "splits": {"train": 3, "validation": 0, "test": 0}, "short_splits": {},
+                      "groups": {"tunes": 3, "count": 3, "largest": 1,
+                                 "largest_title": "Devil In The Kitchen, The",
+                                 "largest_titled": 1}}  # fmt: skip
     assert data.report is report
     assert json.dumps(report, sort_keys=True) in data["test"].info.description
 

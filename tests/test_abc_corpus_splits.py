@@ -18,6 +18,7 @@ from abc_corpus_helpers import (
 from helpers import require_corpus
 
 from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus, split_groups, title_key
+from modeling_irish.corpus_splits import short_splits
 
 
 def test_split_groups_keeps_components_whole_and_follows_ratios():
@@ -315,3 +316,43 @@ def test_split_groups_deals_large_and_small_groups_alike():
             assert 0.25 < share < 0.75, (seed, s, share)
         sizes = np.bincount(split, minlength=3)
         assert abs(sizes[1] - 200) <= 5 and abs(sizes[2] - 200) <= 5, sizes
+
+
+def test_short_splits_names_empty_and_under_half_splits_asked_for():
+    assert short_splits([0] * 8 + [2, 2], (0.8, 0.1, 0.1)) == {"validation": 0}
+    # 100 records at 80/10/10: 4 in validation is under half of 10, 6 in test is not
+    split = [0] * 90 + [1] * 4 + [2] * 6
+    assert short_splits(split, (0.8, 0.1, 0.1)) == {"validation": 4}
+    assert short_splits([0] * 10, (1.0, 0.0, 0.0)) == {}  # a ratio of 0 asks for nothing
+
+
+def test_a_giant_group_that_empties_a_split_is_named_in_a_warning_and_the_report(tmp_path, caplog):
+    # 18 tunes under one title (one group) and 2 alone: at 80/10/10 the group takes train and
+    # overlaps validation's cut whatever the order, leaving validation empty (and test too when
+    # both lone tunes come first)
+    book = write(
+        tmp_path / "book.abc",
+        [tune(x, "Polka") for x in range(1, 19)] + [tune(19, "Reel A"), tune(20, "Reel B")],
+    )
+    for seed in range(3):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+            corpus = load_abc_corpus(book, split_ratios=(0.8, 0.1, 0.1), seed=seed)
+        assert len(corpus["validation"]) == 0
+        assert corpus.report["short_splits"]["validation"] == 0
+        assert corpus.report["groups"] == {
+            "tunes": 20, "count": 3, "largest": 18, "largest_title": "Polka", "largest_titled": 18
+        }  # fmt: skip
+        assert "the validation" in caplog.text and "came out short, 0 " in caplog.text
+        assert "the largest of 18 tunes (18 titled 'Polka')" in caplog.text
+
+
+def test_untitled_copies_numbered_in_their_titles_are_not_linked_by_them(tmp_path):
+    # the shared corpus written twice over titles "x (copy 1)": the copies' titles joined 3,150
+    # unrelated untitled tunes into one group, which emptied the validation split
+    originals = [tune(x, "x") for x in range(1, 11)]
+    copies = [tune(x, "x (copy 1)", notes=body(x - 10)) for x in range(11, 21)]
+    report = {}
+    load_abc_corpus(write(tmp_path / "twice.abc", originals + copies), report=report)
+    assert report["duplicates"] == 10
+    assert report["groups"]["count"] == 10 and report["groups"]["largest"] == 1
