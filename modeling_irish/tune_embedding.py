@@ -36,6 +36,7 @@ __all__ = [
     "encode_records",
     "title_gallery",
     "header_lists",
+    "smallest_int",
 ]
 
 #: a thesession.org tune address in an ``S:`` field, and its tune id
@@ -129,6 +130,7 @@ def encode_records(
     desc: Optional[str] = None,
     terminal_only: bool = False,
     changed: Optional[list[tuple[int, list[str]]]] = None,
+    compact: bool = False,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[int]]:
     """`(input_ids, measure_numbers)` of every readable record, and the indices of those
     records; each record that cannot be read is appended to `failures` as (index, error) when
@@ -138,8 +140,13 @@ def encode_records(
 
     Only the ids are kept, not the parsed tune each `EncodedTune` holds: thesession's 17,000
     parsed tunes (2 million tokens) kept to the end made each of the garbage collector's full
-    passes longer, 5-10 s of an index build (docs/BENCHMARKS.md)."""
+    passes longer, 5-10 s of an index build (docs/BENCHMARKS.md). `compact`: each array in
+    the smallest integer type that holds its values (`smallest_int`; the same numbers), not
+    int64, with room for every id of the tokenizer's vocabulary (`NoteCropper.played` writes
+    a bar's id into a copy): thesession's ids took ~400 MB as int64, most of an index build's
+    peak."""
     encoded, kept = [], []
+    largest_id = max(tokenizer.abc_vocab.sizes.values(), default=1) - 1 if compact else 0
     items = enumerate(records)
     if desc is not None:
         items = tqdm(
@@ -159,9 +166,31 @@ def encode_records(
             continue
         if changed is not None and enc.tune.warnings:
             changed.append((i, enc.tune.warnings))
-        encoded.append((enc.input_ids, enc.measure_numbers))
+        ids, measures = enc.input_ids, enc.measure_numbers
+        if compact:
+            ids, measures = smallest_int(ids, largest_id), smallest_int(measures)
+        encoded.append((ids, measures))
         kept.append(i)
     return encoded, kept
+
+
+def smallest_int(values: np.ndarray, largest: int = 0) -> np.ndarray:
+    """``values`` (integers) in the smallest integer type that holds every one of them and
+    ``largest`` too (``values`` itself when it is that type already).
+
+    >>> smallest_int(np.array([0, 88, 255])).dtype, smallest_int(np.array([-1, 300])).dtype
+    (dtype('uint8'), dtype('int16'))
+    >>> smallest_int(np.array([0, 88]), largest=300).dtype  # room for every id of a vocabulary
+    dtype('uint16')
+    """
+    values = np.asarray(values)
+    low = min(int(values.min()), 0) if values.size else 0
+    high = max(int(values.max()), largest) if values.size else largest
+    types = (np.uint8, np.uint16, np.uint32) if low >= 0 else ()
+    for dtype in (*types, np.int8, np.int16, np.int32):
+        if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
+            return values.astype(dtype, copy=False)
+    return values.astype(np.int64, copy=False)
 
 
 def encode_all(
@@ -311,17 +340,23 @@ def notes_and_headers(
     desc: Optional[str],
     read_headers: bool = True,
     terminal_only: bool = False,
+    narrow: bool = False,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, list[Optional[str]]]]:
     """The notes of each setting's rows `ids` (`NoteCropper.notes`: pitches and lengths), in
     the order they are played (`NoteCropper.played`) when `unfold_repeats`, else as written,
     and their `header_values` as one list per field (`header_lists`; `read_headers` False:
     the lists are left empty, for a caller that has them or needs none), under a bar labelled
     `desc` (None: no bar; `terminal_only`: only where stderr is a terminal, and cleared when
-    done): thesession's 17,000 settings take 3-10 s, mostly the unfolding."""
+    done): thesession's 17,000 settings take 3-10 s, mostly the unfolding. `narrow`: the
+    pitches as int16 and the lengths as float32 (the types a `TuneIndex` keeps them in), not
+    int64 and float64: 6 bytes a note held instead of 16."""
     notes, headers = [], []
     disable = True if desc is None else None if terminal_only else False
     for x in tqdm(ids, desc=desc, unit="setting", disable=disable, leave=not terminal_only):
-        notes.append(cropper.notes(cropper.played(x) if unfold_repeats else x))
+        pitches, lengths = cropper.notes(cropper.played(x) if unfold_repeats else x)
+        if narrow:  # MIDI pitches 0..127; the lengths float32 as the index saves them
+            pitches, lengths = pitches.astype(np.int16), lengths.astype(np.float32)
+        notes.append((pitches, lengths))
         if read_headers:
             headers.append(header_values(cropper, x))
     return notes, header_lists(headers)

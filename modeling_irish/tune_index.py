@@ -51,6 +51,7 @@ __all__ = [
     "TuneIndex",
     "REBUILD",
     "check_index",
+    "flat_notes",
     "folder_path",
     "nothing_to_index",
     "shape_problems",
@@ -147,7 +148,9 @@ class TuneIndex:
         keyed = [(r, title_key(r["title"])) for r in read if not gives_no_tune(r)]
         records, keys = [r for r, key in keyed if key], [key for _, key in keyed if key]
         failures: list[tuple[int, str]] = []
-        encoded, kept = encode_records(tokenizer, records, failures, "Indexing tunes")
+        # each setting's ids in the smallest integer type (uint8 for most vocabularies), not
+        # int64: ~400 MB of thesession's, most of a build's peak, held to the end
+        encoded, kept = encode_records(tokenizer, records, failures, "Indexing tunes", compact=True)
         report = {
             "read": len(read),
             # `x`, `Gan Ainm` or no title: nothing to name
@@ -163,9 +166,9 @@ class TuneIndex:
         cropper = NoteCropper(tokenizer)
         order = "played" if unfold_repeats else "written"
         desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between two others
-        notes, headers = notes_and_headers(cropper, ids, unfold_repeats, desc)
-        pitches = [p for p, _ in notes]
-        offsets = np.concatenate([[0], np.cumsum([len(p) for p in pitches])]).astype(np.int64)
+        notes, headers = notes_and_headers(cropper, ids, unfold_repeats, desc, narrow=True)
+        pitch_flat, dur_flat, offsets = flat_notes(notes)
+        del notes  # the flat arrays hold them now
         meta = {
             "model": folder_path(getattr(model, "name_or_path", "")),
             "settings": len(ids),
@@ -192,10 +195,10 @@ class TuneIndex:
             titles,
             settings,
             np.array([key_index[key] for key in keys], dtype=np.int64),
-            np.concatenate(pitches) if pitches else np.zeros(0, np.int16),
+            pitch_flat,
             offsets,
             meta,
-            np.concatenate([d for _, d in notes]) if notes else np.zeros(0, np.float32),
+            dur_flat,
             headers["meter"],
             headers["mode"],
             headers["rhythm"],
@@ -346,6 +349,28 @@ class TuneIndex:
         ranker = self._ranker(transpose)
         scores = ranker.scores(pitches, durations, meter, mode, rhythm, key_known)
         return best_per_title(scores, self.setting_title, len(self.titles))
+
+
+def flat_notes(
+    notes: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each setting's (pitches, lengths) laid end to end as an index holds them: `pitch_flat`
+    (int16), `dur_flat` (float32) and the `(n + 1,)` offsets of each setting in them (int64),
+    written into arrays made once at their final size (no int64 and float64 copies of all
+    the notes on the way).
+
+    >>> p, d, o = flat_notes([(np.array([62, 64]), np.array([1.0, 2.0])), (np.array([67]), [3])])
+    >>> p.tolist(), p.dtype, d.tolist(), d.dtype, o.tolist()
+    ([62, 64, 67], dtype('int16'), [1.0, 2.0, 3.0], dtype('float32'), [0, 2, 3])
+    """
+    offsets = np.zeros(len(notes) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(p) for p, _ in notes], dtype=np.int64)
+    pitch_flat = np.empty(offsets[-1], dtype=np.int16)
+    dur_flat = np.empty(offsets[-1], dtype=np.float32)
+    for (pitches, lengths), begin, end in zip(notes, offsets[:-1], offsets[1:]):
+        pitch_flat[begin:end] = pitches
+        dur_flat[begin:end] = lengths
+    return pitch_flat, dur_flat, offsets
 
 
 def nothing_to_index(corpus: Corpus, report: dict[str, Any]) -> str:

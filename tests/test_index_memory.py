@@ -1,0 +1,99 @@
+"""What a name-that-tune index build holds while it reads the corpus: each setting's ids in the
+smallest integer type, notes in the index's own types, and the same index (and the same
+answers) as the int64 / float64 build before it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
+from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
+from helpers import name_that_tune_tokenizer  # noqa: F401 (fixture)
+
+from modeling_irish import tune_index
+from modeling_irish.tune_embedding import smallest_int
+from modeling_irish.tune_index import TuneIndex, flat_notes
+from modeling_irish.tune_title_data import NoteCropper
+
+
+def _spy(monkeypatch, name: str) -> list:
+    """Record the arguments `tune_index` passes to its function ``name``."""
+    calls, real = [], getattr(tune_index, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tune_index, name, spy)
+    return calls
+
+
+def test_a_build_holds_each_settings_ids_in_the_smallest_type(tokenizer, monkeypatch):
+    # int64 ids of every setting, held to the end of the build, were most of its peak
+    # (~400 MB of thesession's 20,700 tunes); the tiny vocabulary fits in uint8
+    calls = _spy(monkeypatch, "notes_and_headers")
+    TuneIndex.build(None, tokenizer, TRAIN)
+    ids = calls[0][1]
+    assert len(ids) == 8 and {x.dtype for x in ids} == {np.dtype(np.uint8)}
+    for x, text in zip(ids, TRAIN[:8]):  # the ninth, titled "x", is left out
+        assert np.array_equal(x, tokenizer.encode_tune(text).input_ids)
+
+
+def test_a_build_keeps_notes_in_the_index_types_as_it_reads_them(tokenizer, monkeypatch):
+    calls = _spy(monkeypatch, "flat_notes")
+    TuneIndex.build(None, tokenizer, TRAIN)
+    notes = calls[0][0]
+    assert {(p.dtype, d.dtype) for p, d in notes} == {(np.dtype(np.int16), np.dtype(np.float32))}
+
+
+def test_compact_ids_leave_room_for_every_id_of_the_vocabulary():
+    # `NoteCropper.played` writes a bar's id into a copy of a tune's ids: a tune whose own
+    # ids are all small must still hold the vocabulary's largest
+    assert smallest_int(np.array([[0, 88]]), largest=300).dtype == np.uint16
+    assert smallest_int(np.array([-2, 5])).dtype == np.int8
+    assert smallest_int(np.array([0, 2**40])).dtype == np.int64
+    assert smallest_int(np.zeros(0, np.int64), largest=9).dtype == np.uint8
+
+
+def test_flat_notes_of_no_setting():
+    p, d, o = flat_notes([])
+    assert (p.dtype, d.dtype, o.tolist()) == (np.int16, np.float32, [0])
+
+
+def _wide_index(tokenizer, tmp_path) -> tuple[TuneIndex, TuneIndex]:
+    """The index as the build before made it: int64 ids, notes concatenated as int64 and
+    float64, saved as they were (wide types: `TuneIndex` narrows them on load); and the index
+    built now."""
+    built = TuneIndex.build(None, tokenizer, TRAIN)
+    cropper = NoteCropper(tokenizer)
+    notes = [cropper.notes(cropper.played(tokenizer.encode_tune(t).input_ids)) for t in TRAIN[:8]]
+    assert len(notes) == len(built.setting_title)
+    arrays = {
+        "title_embeds": built.title_embeds,
+        "setting_embeds": built.setting_embeds,
+        "setting_title": built.setting_title,
+        "pitch_flat": np.concatenate([p for p, _ in notes]).astype(np.int64),
+        "pitch_offsets": np.concatenate([[0], np.cumsum([len(p) for p, _ in notes])]),
+        "dur_flat": np.concatenate([d for _, d in notes]).astype(np.float64),
+    }
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    built.save(folder)
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", array, allow_pickle=False)
+    return built, TuneIndex.load(folder)
+
+
+@pytest.mark.parametrize("transpose", [True, False])
+def test_a_compact_build_answers_as_the_wide_one(tokenizer, tmp_path, transpose):
+    built, wide = _wide_index(tokenizer, tmp_path)
+    for name in ("pitch_flat", "pitch_offsets", "dur_flat", "setting_title"):
+        assert np.array_equal(getattr(built, name), getattr(wide, name)), name
+    cropper = NoteCropper(tokenizer)
+    for text in KNOWN:  # whole tunes and 12-note snippets of them, with and without lengths
+        p, d = cropper.notes(tokenizer.encode_tune(text).input_ids)
+        for q, lengths in ((p, d), (p[5:17], d[5:17]), (p[5:17], None)):
+            a = built.edit_distance_scores(q, lengths, transpose=transpose)
+            b = wide.edit_distance_scores(q, lengths, transpose=transpose)
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(built.shift_free_scores(p[:20]), wide.shift_free_scores(p[:20]))
