@@ -86,11 +86,16 @@ def pitch_sequence(
     >>> pitch_sequence([62, 62, None, 74, 76], fold_octave=True, collapse_repeats=True)
     [2, 4]
     """
+    return _pitch_symbols(pitches, fold_octave, collapse_repeats).tolist()
+
+
+def _pitch_symbols(pitches: Pitches, fold_octave: bool, collapse_repeats: bool) -> np.ndarray:
+    """`pitch_sequence` as an int64 array (a gallery's, without a Python int per note)."""
     kept, _ = _kept(pitches)
     symbols = kept % 12 if fold_octave else kept
     if collapse_repeats and len(symbols):
         symbols = symbols[np.r_[True, symbols[1:] != symbols[:-1]]]
-    return symbols.tolist()
+    return symbols
 
 
 def eighth_sequence(pitches: Pitches, durations: Durations, fold_octave: bool = True) -> list[int]:
@@ -102,9 +107,14 @@ def eighth_sequence(pitches: Pitches, durations: Durations, fold_octave: bool = 
     >>> eighth_sequence([62, 64, None, 67], [3, 1, 2, 0.5])
     [2, 2, 2, 4, 7]
     """
+    return _eighth_symbols(pitches, durations, fold_octave).tolist()
+
+
+def _eighth_symbols(pitches: Pitches, durations: Durations, fold_octave: bool) -> np.ndarray:
+    """`eighth_sequence` as an int64 array (a gallery's, without a Python int per eighth)."""
     p, lengths = _kept(pitches, durations)
     reps = np.maximum(1, np.rint(lengths))
-    return np.repeat(p % 12 if fold_octave else p, reps.astype(np.int64)).tolist()
+    return np.repeat(p % 12 if fold_octave else p, reps.astype(np.int64))
 
 
 def letter_sequence(
@@ -159,6 +169,14 @@ def heard_spelling(pitches: Pitches) -> np.ndarray:
     table = (_FLAT_LETTER if tonic in _FLAT_TONICS else _LETTER).copy()
     table[(tonic + _MAJOR) % 12] = (_TONIC_LETTER[tonic] + np.arange(7)) % 7
     return table
+
+
+def _narrow(symbols: np.ndarray, small: bool = True) -> np.ndarray:
+    """A gallery's symbols as uint8 when they are `small` (pitch classes 0..11, letters and
+    steps 0..6), until `PaddedGallery` lays them out: an int64 array of every sequence at once
+    was 8x the gallery's own size (~80 MB of thesession's eighths). Others (MIDI pitches, not
+    folded) are left for `PaddedGallery` to check."""
+    return symbols.astype(np.uint8) if small else symbols
 
 
 def _steps(letters: np.ndarray) -> np.ndarray:
@@ -304,11 +322,16 @@ class EditDistanceRanker:
             self._init_letters(gallery_pitch_seqs, gallery_durations, window, overlap)
             return
         self.gallery = PaddedGallery(
-            [self._symbols(s) for s in gallery_pitch_seqs], window, overlap
+            [
+                _narrow(_pitch_symbols(s, fold_octave, collapse_repeats), fold_octave)
+                for s in gallery_pitch_seqs
+            ],
+            window,
+            overlap,
         )
         if gallery_durations is not None:
             seqs = [
-                eighth_sequence(p, d, fold_octave)
+                _narrow(_eighth_symbols(p, d, fold_octave), fold_octave)
                 for p, d in zip(gallery_pitch_seqs, gallery_durations)
             ]
             self.eighths = PaddedGallery(seqs, window, overlap)
@@ -316,11 +339,11 @@ class EditDistanceRanker:
     def _init_letters(self, pitch_seqs, durations, window, overlap) -> None:
         """The galleries of the transposing scorer: diatonic steps (the first, rotation-free
         pass), letters per note and, with durations, letters per eighth note."""
-        letters = [letter_sequence(p) for p in pitch_seqs]
-        self.steps = PaddedGallery([_steps(x) for x in letters], window, overlap)
+        letters = [_narrow(letter_sequence(p)) for p in pitch_seqs]
+        self.steps = PaddedGallery([_narrow(_steps(x)) for x in letters], window, overlap)
         self.letters = [PaddedGallery(letters, window, overlap)]
         if durations is not None:
-            seqs = [letter_sequence(p, d) for p, d in zip(pitch_seqs, durations)]
+            seqs = [_narrow(letter_sequence(p, d)) for p, d in zip(pitch_seqs, durations)]
             self.letters.append(PaddedGallery(seqs, window, overlap))
 
     def _symbols(self, pitches: Pitches) -> list[int]:

@@ -63,6 +63,9 @@ class PaddedGallery:
             seq = np.asarray(s, dtype=np.int64).reshape(-1)
             if seq.size and (seq.min() < 0 or seq.max() >= PAD):
                 raise ValueError(f"symbols must be in 0..{PAD - 1}, sequence {idx} is not")
+            # held as the codes' uint8 until they are laid out: an int64 copy of every
+            # sequence at once was 8x the gallery's own size (~80 MB of thesession's eighths)
+            seq = seq.astype(np.uint8)
             if window is None or seq.size <= window:
                 columns.append(seq)
                 owner.append(idx)

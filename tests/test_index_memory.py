@@ -97,3 +97,33 @@ def test_a_compact_build_answers_as_the_wide_one(tokenizer, tmp_path, transpose)
             b = wide.edit_distance_scores(q, lengths, transpose=transpose)
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
         np.testing.assert_allclose(built.shift_free_scores(p[:20]), wide.shift_free_scores(p[:20]))
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_a_ranker_is_built_without_a_wide_copy_of_its_gallery(transpose):
+    # every sequence was held as int64 (and as Python lists) until the gallery was laid out:
+    # 4-5x the gallery's own codes at the peak of the first query of `identify`
+    import tracemalloc
+
+    from modeling_irish.edit_distance import EditDistanceRanker
+
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(55, 85, 600) for _ in range(300)]
+    durations = [rng.choice([0.5, 1.0, 2.0], 600) for _ in range(300)]
+    tracemalloc.start()
+    try:
+        ranker = EditDistanceRanker(
+            seqs, list(range(300)), gallery_durations=durations, transpose=transpose
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    galleries = [ranker.steps, *ranker.letters] if transpose else [ranker.gallery, ranker.eighths]
+    assert peak < 3 * sum(g.codes.nbytes for g in galleries)
+
+
+def test_a_gallery_of_midi_pitches_still_refuses_symbols_out_of_range():
+    from modeling_irish.edit_distance import EditDistanceRanker
+
+    with pytest.raises(ValueError, match="symbols must be in 0..254, sequence 1 is not"):
+        EditDistanceRanker([[60, 62], [60, 300]], ["a", "b"], fold_octave=False)
