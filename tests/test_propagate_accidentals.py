@@ -121,6 +121,31 @@ def test_a_directive_line_among_a_voice_not_kept_applies_to_the_kept_voice_and_i
     ]
 
 
+def test_an_inline_directive_among_a_voice_not_kept_applies_to_the_kept_voice_and_is_said():
+    """``[I:propagate-accidentals not]`` on voice 2's music line was ignored without a word,
+    while its ``I:`` line form there applies to the kept voice, said: it now reads as the line."""
+    tune = parse_abc(
+        "X:1\nL:1/8\nV:1\nV:2\nK:C\nV:1\n^c c z6|\nV:2\nC4 [I:propagate-accidentals not] C4|\n"
+        "V:1\n^c c z6|]\nV:2\nC8|]\n"
+    )
+    assert [t.pitch for t in tune.tokens if t.kind == "note"] == [73, 73, 73, 72]
+    assert tune.warnings == [
+        "[I:propagate-accidentals not] among the lines of voice V:2, not kept, applies to voice "
+        "V:1 from here (line 9, column 4)",
+        "voice V:2 dropped",
+    ]
+
+
+def test_an_unknown_inline_directive_among_a_voice_not_kept_is_said_with_its_column():
+    tune = parse_abc(
+        "X:1\nL:1/8\nV:1\nV:2\nK:C\nV:1\n^c c z6|\nV:2\nC4 [I:propagate-accidentals bar] C4|\n"
+    )
+    assert tune.warnings[0] == (
+        "propagate-accidentals 'bar' is not one of not, octave, pitch (line 9, column 4): "
+        "ignored, pitch kept"
+    )
+
+
 @pytest.mark.parametrize(
     ("directive", "said"),
     [

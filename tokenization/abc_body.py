@@ -134,17 +134,20 @@ class BodyWalk:
         else:
             self.dropped_fields.setdefault("I", []).append((self.lineno, None))
 
-    def _voice_directive(self, value: str) -> None:
-        """Apply the ``propagate-accidentals`` directive line ``value`` (``%%`` or ``I:``) from
-        here on. A directive line is the tune's from where it stands, as abc2midi reads it,
-        not a voice's: one among the lines of a voice not kept applies to the voice kept, said
-        with its line (it was ignored without a word)."""
+    def _voice_directive(self, value: str, column: int | None = None) -> None:
+        """Apply the ``propagate-accidentals`` directive line ``value`` (``%%`` or ``I:``), or
+        the inline ``[I:...]`` at ``column``, from here on. A directive is the tune's from where
+        it stands, as abc2midi reads it, not a voice's: one among the lines of a voice not kept
+        applies to the voice kept, said with its line (and column, inline; it was ignored
+        without a word)."""
         if self.skipping and propagate_accidentals([value])[1] is None:  # a value it knows
+            written = value.strip() if column is None else f"[I:{value.strip()}]"
+            where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
             self.warnings.append(
-                f"{value.strip()} among the lines of voice V:{self.current_voice}, not kept, "
-                f"applies to voice V:{self.voice} from here (line {self.lineno})"
+                f"{written} among the lines of voice V:{self.current_voice}, not kept, "
+                f"applies to voice V:{self.voice} from here ({where})"
             )
-        self._change_accidental_scope(value, None)
+        self._change_accidental_scope(value, column)
 
     def _lex(self, line: str, start: int, end: int) -> None:
         """Read ``line[start:end]`` into tokens (in pieces when voice overlays are skipped)."""

@@ -103,7 +103,7 @@ _NOT_READ_IN_BODY = {
 }
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 #: an inline ``[T:...]`` or ``[U:...]`` and its value, in music that is not read (`_skipped_music`)
-_SKIPPED_FIELD_RE = re.compile(r"\[([TU]):([^\]]*)\]")
+_SKIPPED_FIELD_RE = re.compile(r"\[([TUI]):([^\]]*)\]")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
 #: any real meter (the largest in thesession, O'Neill's, Ryan's and music21's ABC is 12/8); a
@@ -481,13 +481,18 @@ class HeaderFields(TitleFields):
 
     def _skipped_music(self, line: str, start: int = 0, end: int | None = None) -> None:
         """Read the inline fields of ``line[start:end]``, music of a voice that is not kept,
-        that are the tune's, not the voice's: a ``[T:...]`` (`_other_voice_title`) and a
-        ``[U:...]`` (`_other_voice_symbol`), in the order written; the music is not read."""
+        that are the tune's, not the voice's: a ``[T:...]`` (`_other_voice_title`), a
+        ``[U:...]`` (`_other_voice_symbol`) and an ``[I:propagate-accidentals ...]``
+        (`_voice_directive`, as its ``I:`` line there), in the order written; the music is not
+        read."""
         for m in _SKIPPED_FIELD_RE.finditer(line, start, len(line) if end is None else end):
+            column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted)
             if m[1] == "T":
                 self._other_voice_title(field_value(m[2]))
-            else:
-                self._other_voice_symbol(m[2], self.error("", m.start() + 1).column)
+            elif m[1] == "U":
+                self._other_voice_symbol(m[2], column)
+            elif m[2].split()[:1] == ["propagate-accidentals"]:
+                self._voice_directive(m[2], column)
 
     def _body_field(self, letter: str, value: str, column: int) -> None:
         self.col = column
