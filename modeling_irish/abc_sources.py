@@ -18,12 +18,12 @@ from tokenization.abc_header import (
     file_header_transposes,
     split_tunebook,
     split_tunebook_noted,
-    text_tune_name,
     x_number,
 )
 from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
+from tokenization.reader_warnings import shown_kind, warn_tune
 
 from .session_dump import (  # session_tune_text: re-exported, the reader's public API
     dump_field,
@@ -92,22 +92,28 @@ def warn_no_tunes(said: CappedWarnings, source: Any, why: str) -> None:
 
 
 def _tunebook_tunes(
-    path: Path, source: str, prefix: str, said: CappedWarnings
+    path: Path, source: str, prefix: str, said: CappedWarnings, file: str = ""
 ) -> Iterator[RawTune]:
-    """The tunes of one file (`text_tunes`)."""
-    yield from text_tunes(_read_text(path, said), source, prefix, said)
+    """The tunes of one file (`text_tunes`; ``file``: `RawTune.file`, of a collection's)."""
+    yield from text_tunes(_read_text(path, said), source, prefix, said, file)
 
 
 def text_tunes(
-    text: str, source: str, prefix: str | None = None, said: CappedWarnings | None = None
+    text: str,
+    source: str,
+    prefix: str | None = None,
+    said: CappedWarnings | None = None,
+    file: str = "",
 ) -> Iterator[RawTune]:
     """The tunes of a tunebook's text (a file's, or stdin's), each with its line in the text so
     that errors name it. ``X:`` numbers name tunes only when the text keeps them unique; many
     hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line (else
     they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
+    ``file``: the file of a collection's tune (`RawTune.file`), named in messages.
     Lines of music after the blank line that ends a tune (in the free text before the next) are
     not read, and a warning names them, as `parse_abc` warns; another names a ``%%begintext``
-    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`), and
+    block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`): each
+    names its tune by file, ``X:`` and title, as `irish-tune check` does (`warn_tune`); and
     another a ``%%MIDI transpose`` or ``%%transpose`` directive in the file header, not read,
     once for the file (`file_header_transposes`; an ``I:`` one, written into every tune,
     `with_file_header`, too: `RawTune.own_warnings` leaves out each tune's own). The
@@ -121,10 +127,9 @@ def text_tunes(
     said = source_warnings() if said is None else said
     found = []
     for line, tune, notes in split_tunebook_noted(text, standalone=True):
-        for note in notes:  # the tune named as `irish-tune check` names it, and its line
-            name = text_tune_name(tune)
-            where = (source, f" {name}" if name else "", line + 1, note)
-            said.warn(_NOT_READ, masked(note), "%s: the tune%s at line %d: %s", *where)
+        name = RawTune(source, prefix, tune, line + 1, file=file).name  # as check names it
+        for note in notes:
+            warn_tune(said, name, shown_kind(note) or _NOT_READ, note)
         found.append((line + 1, tune))
     for note in file_header_transposes(text):  # once for the file, not in each tune
         said.warn(_NOT_READ, masked(note), "%s: %s", source, note)
@@ -149,7 +154,7 @@ def text_tunes(
         said.close()
     for (line, tune), own in zip(found, written):
         unique = numbers[x_number(tune)] == 1
-        yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own)
+        yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own, file=file)
 
 
 def _stem(path: Path) -> str:
@@ -265,8 +270,7 @@ def _music21_tunes(name: str, said: CappedWarnings) -> Iterator[RawTune]:
     for path in music21_collection_files(name):
         prefix = name if name in _BOOK_NUMBERED else f"{name}/{_stem(path)}"
         file = f"{name}/{path.name}"
-        for raw in _tunebook_tunes(path, name, prefix, said):
-            yield dataclasses.replace(raw, file=file)
+        yield from _tunebook_tunes(path, name, prefix, said, file)
 
 
 def _session_tunes(path: Path) -> Iterator[RawTune]:

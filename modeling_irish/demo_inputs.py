@@ -132,7 +132,7 @@ def pasted_tunes(text: str) -> tuple[list[RawTune], list[str]]:
 
     >>> tunes, noted = pasted_tunes("X:1\\nK:G\\nGAB|\\n\\nFAAB|")
     >>> [raw.line for raw in tunes], noted[0].split(": 1 line")[0]
-    ([1], 'the tune X:1 at line 1')
+    ([1], 'X:1')
     """
     from .abc_sources import text_tunes
 

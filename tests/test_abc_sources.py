@@ -519,15 +519,31 @@ def test_a_tunebook_tune_with_music_after_its_blank_line_is_named(caplog):
         raws = list(text_tunes(book, "book.abc"))
     assert [raw.text for raw in raws] == ["X:1\nT:A\nK:D\nDEFG|\n", "X:2\nT:B\nK:D\nDEFG|\n"]
     assert [r.getMessage() for r in caplog.records] == [
-        "book.abc: the tune X:1 A at line 1: 1 line(s) after the blank line 5 not read (a blank "
-        "line ends a tune), the first at line 6"
+        "book.abc: X:1 A: 1 line(s) after the blank line 5 not read (a blank line ends a tune), "
+        "the first at line 6"
     ]
 
 
-def test_many_cut_tunes_and_shared_numbers_are_named_five_then_counted(tmp_path, caplog):
+def test_a_collection_tune_with_music_after_its_blank_line_is_named_by_its_file(caplog):
+    """A music21 book's tune cut by a blank line was named by the book (``oneills1850: the tune
+    X:1645 ... at line 309``, a line of which file?) where check names its file: now as check."""
+    from modeling_irish.abc_sources import text_tunes
+
+    book = "X:1645\nT:Cut\nK:D\nDEFG|\n\ndefg|\n"
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        raws = list(text_tunes(book, "oneills1850", file="oneills1850/1625-1700.abc"))
+    assert [raw.file for raw in raws] == ["oneills1850/1625-1700.abc"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "oneills1850/1625-1700.abc: X:1645 Cut: 1 line(s) after the blank line 5 not read (a "
+        "blank line ends a tune), the first at line 6"
+    ]
+
+
+def test_many_cut_tunes_and_shared_numbers_are_named_a_few_then_counted(tmp_path, caplog):
     """A folder of messy tunebooks gave one warning a tune cut by a blank line and one a file
-    whose tunes all say ``X:1``: a flood. Of each kind, the first five are named, then one line
-    counts all twelve by reason, over all the files at once."""
+    whose tunes all say ``X:1``: a flood. Of each kind, the first few are named (five; three of
+    the cut tunes, named as check names them, `warn_tune`), then one line counts all twelve,
+    over all the files at once."""
     cut = "X:{x}\nT:Cut {x}\nK:D\nDEFG|\n\ndefg|\n\n"
     for n in range(1, 7):  # two tunes a file, each cut, both X:1
         (tmp_path / f"book{n:02}.abc").write_text(cut.format(x=1) * 2, encoding="utf-8")
@@ -538,16 +554,15 @@ def test_many_cut_tunes_and_shared_numbers_are_named_five_then_counted(tmp_path,
     with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
         assert len(list(iter_raw_tunes(str(tmp_path)))) == 24
     said = warnings_of(caplog, "modeling_irish.abc_sources")
-    cuts = [line for line in said if "the tune X:1 Cut 1 at line" in line]
+    cuts = [line for line in said if ": X:1 Cut 1: " in line]
     assert (
         cuts
         == [
-            f"{tmp_path / f'book{n:02}.abc'}: the tune X:1 Cut 1 at line {line}: 1 line(s) after "
-            f"the blank line {line + 4} not read (a blank line ends a tune), the first at line "
-            f"{line + 5}"
-            for n in (1, 2, 3)
+            f"{tmp_path / f'book{n:02}.abc'}: X:1 Cut 1: 1 line(s) after the blank line "
+            f"{line + 4} not read (a blank line ends a tune), the first at line {line + 5}"
+            for n in (1, 2)
             for line in (1, 8)
-        ][:5]
+        ][:3]
     )
     shared = [line for line in said if "share their X: number" in line]
     assert shared == [
@@ -556,13 +571,11 @@ def test_many_cut_tunes_and_shared_numbers_are_named_five_then_counted(tmp_path,
         for n in range(1, 6)
     ]
     assert said[-2:] == [
-        "... and 7 more tunes with text not read (not shown); 12 in all, by reason: {'N "
-        "line(s) after the blank line N not read (a blank line ends a tune), the first at line "
-        "N': 12}",
+        "... and 9 more tune warnings 'not read (a blank line ends a tune)' (not shown); 12 in all",
         "... and 7 more files whose tunes share X: numbers (not shown); 12 in all, by reason: "
         "{'ids from line numbers': 12}",
     ]
-    assert len(said) == 5 + 5 + 2
+    assert len(said) == 3 + 5 + 2
 
 
 def test_windows_1252_punctuation_is_read_as_written():

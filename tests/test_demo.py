@@ -438,9 +438,7 @@ def test_the_notes_on_pasted_text_not_read_are_on_the_page(generator, index, tmp
     after = "1 line(s) after the blank line"
     view = name_tab(index, f"{KNOWN[2]}\n\nFAAB AFED|", k=1)
     assert view.rows[0][1] == "Reel 3"
-    assert any(
-        w.startswith("the tune X:103 Reel 3 at line 1: ") and after in w for w in view.warnings
-    )
+    assert any(w.startswith("X:103 Reel 3: ") and after in w for w in view.warnings)
     said = name_tab(index, f"%%begintext\nmy notes\n{KNOWN[2]}", k=1).warnings
     assert any("%%begintext at line 1 has no %%endtext" in w for w in said), said
     prompt = "X:1\nM:6/8\nL:1/8\nK:G\nGAG GAB|\n\nABA ABd|"

@@ -227,6 +227,24 @@ def test_what_the_reader_did_not_read_as_written_is_said_as_check_says_it(tmp_pa
     ]
 
 
+def test_music_after_a_blank_line_is_named_as_check_names_it(tmp_path, capsys, caplog):
+    """Transpose named it ``book.abc: the tune X:1 Cut at line 1: ...`` (by the book alone for
+    music21's: ``oneills1850: the tune X:1645 ...``) where check says ``book.abc: X:1 Cut: ...``."""
+    book = tmp_path / "cut.abc"
+    book.write_text("X:1\nT:Cut\nL:1/8\nK:G\nGABc|]\n\ndBAG|]\n", encoding="utf-8")
+    assert irish_tune.main(["check", str(book)]) == 0
+    checked = warnings_of(caplog, "tokenization.check")
+    caplog.clear()
+    capsys.readouterr()
+    status, out, err = _transpose([str(book)], capsys)
+    assert (status, err, len(_tunes(out))) == (0, "", 1)
+    assert checked == [
+        f"{book}: X:1 Cut: 1 line(s) after the blank line 6 not read (a blank line ends a tune), "
+        "the first at line 7"
+    ]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == checked
+
+
 def test_transpose_names_three_tune_warnings_a_kind_then_counts_them(tmp_path, capsys, caplog):
     """As check: the first `TUNE_WARNINGS_SHOWN` of each kind, then one line counts them."""
     two = "X:{x}\nT:Two {x}\nL:1/8\nK:G\nV:1\nGABc|]\nV:2\nDEFG|]\n\n"
