@@ -77,6 +77,33 @@ def test_check_prints_a_repeat_start_dropped_for_an_ending(tmp_path, caplog):
     ]
 
 
+def test_check_prints_a_lone_colon_with_an_ending(tmp_path, caplog):
+    """``:2`` is read as ``:|2``, the section before it played twice, where abc2midi (4.84)
+    drops the digit, reads no repeat and plays it once: the reader said so, check did not."""
+    path = tmp_path / "colon.abc"
+    path.write_text(
+        "X:1\nT:Colon\nM:2/4\nL:1/8\nK:D\n|: ABcd |1 defg :2 gfed |]\n", encoding="utf-8"
+    )
+    assert main(["check", str(path)]) == 0
+    assert warnings_of(caplog, "tokenization.check") == [
+        f"{path}: X:1 Colon: bar line :2 (a lone colon with an ending) read as :|2: a repeat ends "
+        "there and the ending opens (line 6, column 17)"
+    ]
+
+
+def test_check_passes_repeat_dots_inside_a_bar_line_without_a_word(tmp_path, caplog):
+    """O'Neill's ``|:|`` is read as ``|:``, the section after it repeated, as abc2midi plays
+    it: the music played is the same, so check says nothing; the reader still says so."""
+    from tokenization.abc_parser import parse_abc
+
+    text = "X:1\nT:Dots\nM:2/4\nL:1/8\nK:D\nABcd |:| defg :| gfed |]\n"
+    assert any("repeat dots inside it" in warning for warning in parse_abc(text).warnings)
+    path = tmp_path / "dots.abc"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    assert warnings_of(caplog, "tokenization.check") == []
+
+
 def test_check_passes_an_unknown_decoration_without_a_word(tmp_path, caplog):
     """A letter no `U:` defines (Ryan's `k`) is dropped as a decoration: no note, length or row
     changes, so check says nothing (it named 101 of Ryan's tunes); the reader still says so."""

@@ -21,9 +21,10 @@ from typing import TypeVar
 from .abc_lexer import canonical_bar, merge_bar_texts, repeat_dots_inside
 from .abc_tune import Token
 
-# the bar and tie passes of `abc_parser`, imported from there by name; the text of a warning
-# that `reader_warnings` prints (a repeat start dropped changes the music played)
+# the bar and tie passes of `abc_parser`, imported from there by name; the texts of warnings
+# that `reader_warnings` prints (a repeat start dropped, or one guessed, changes the music played)
 __all__ = [
+    "COLON_ENDING",
     "REPEAT_START_DROPPED",
     "BarsAndTies",
     "bar_token",
@@ -32,6 +33,10 @@ __all__ = [
 #: What the warning of a bar line that starts a repeat and opens an ending (``|:2``) says: the
 #: ending is kept and the start dropped, so the section after it is not played twice
 REPEAT_START_DROPPED = "(a repeat start and an ending at once)"
+
+#: What the warning of a lone colon with an ending (``:2``) says: it is read as ``:|2``, the
+#: section before it played twice, where abc2midi (4.84) drops the digit and plays it once
+COLON_ENDING = "(a lone colon with an ending)"
 
 _BAR_TOKENS: dict[tuple[str, str | None], Token] = {}
 _T = TypeVar("_T")
@@ -191,7 +196,8 @@ class BarsAndTies:
     def _colon_ending(self, m: re.Match) -> None:
         """Warn, once a spelling, of a lone colon with an ending number (`colon_ending`: ``:2``,
         ``:]2``), naming its line and column and how it is read: the end repeat a lone ``:`` is
-        read as, then the ending (``:|2``). It was ``:|``, the ending lost unsaid."""
+        read as, then the ending (``:|2``). It was ``:|``, the ending lost unsaid. Check prints
+        it (`COLON_ENDING`): abc2midi reads no repeat there, and plays the section once."""
         written = m[0]
         if written in self.colon_endings:
             return
@@ -199,7 +205,7 @@ class BarsAndTies:
         column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
         text = canonical_bar(m["bt"], m["be"])
         self.warnings.append(
-            f"bar line {written} (a lone colon with an ending) read as {text}: a repeat ends "
+            f"bar line {written} {COLON_ENDING} read as {text}: a repeat ends "
             f"there and the ending opens (line {self.lineno}, column {column})"
         )
 
