@@ -285,7 +285,7 @@ class TypeCheckedConfig(PretrainedConfig):
     model type by name (`check_saved_model_type`) instead of reading it into default sizes, as
     transformers does after a warning; a sub-config (one with a `base_config_key`) reads its
     part of a composite model's folder. `from_dict` (so `from_pretrained` and `AutoConfig`)
-    checks the overrides it sets, with the subclass's `_check`."""
+    checks the overrides it sets, with the subclass's `check_values`."""
 
     @classmethod
     def from_pretrained(
@@ -302,17 +302,20 @@ class TypeCheckedConfig(PretrainedConfig):
 
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> Any:
-        """`PretrainedConfig.from_dict`, then `_check`: transformers sets the ``kwargs`` (those of
-        ``from_pretrained(path, measure_num_heads=5)``) as attributes after `__init__` checked
-        the saved values, so a bad override was taken, saved, and refused only on the next load.
+        """`PretrainedConfig.from_dict`, then `check_values`: transformers sets the ``kwargs``
+        (those of ``from_pretrained(path, measure_num_heads=5)``) as attributes after `__init__`
+        checked the saved values, so a bad override was taken, saved, and refused only on the next
+        load.
         Returns the config, or ``(config, unused_kwargs)`` with ``return_unused_kwargs=True``."""
         loaded = super().from_dict(config_dict, **kwargs)
         config = loaded[0] if isinstance(loaded, tuple) else loaded
-        config._check()
+        config.check_values()
         return loaded
 
-    def _check(self) -> None:
-        """Raise when a value has the wrong type or range; each config checks its own."""
+    def check_values(self) -> None:
+        """Raise a `ValueError` (a `TypeError` for a wrong type) when a value has the wrong type
+        or range; each config checks its own. Public: `from_dict` and the models run it again
+        for attributes set after the config was made (``config.dropout = 2.0``)."""
 
 
 class MeasureNoteConfig(TypeCheckedConfig):
@@ -397,7 +400,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
     # What `transformers.Trainer` leaves out of predictions: `EvalPrediction.predictions` is then
     # (logits, dur_logits), not the per-batch losses and every hidden state of the eval set.
     keys_to_ignore_at_inference = ["loss_main", "loss_dur", "state", "hidden_states"]
-    #: The type of every value `_check` checks (`check_value_types`).
+    #: The type of every value `check_values` checks (`check_value_types`).
     value_kinds = {
         "feature_names": "list[str]",
         "vocab_sizes": "dict[int]",
@@ -444,7 +447,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
             embedding_sizes=embedding_sizes,
             embedding_size=embedding_size,
             embedding_ratios=embedding_ratios,
-        )  # read before `_check`: their types are checked first
+        )  # read before `check_values`: their types are checked first
         given = {name: value for name, value in given.items() if value is not None}
         check_value_types(type(self).__name__, given, self.value_kinds)
         self.feature_names = list(feature_names or MEASURENOTE_FEATURE_NAMES)
@@ -477,7 +480,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
             eos_token_id=eos_token_id,
             **kwargs,
         )
-        self._check()  # after super().__init__, which sets the special ids
+        self.check_values()  # after super().__init__, which sets the special ids
 
     def __setattr__(self, name: str, value: Any) -> None:
         # a new base width or ratios (`from_pretrained(path, embedding_ratios={...})`) resize every
@@ -580,7 +583,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
             f"num_hidden_layers={value!r}"
         )
 
-    def _check(self) -> None:
+    def check_values(self) -> None:
         """Types and ranges of the values (run by `__init__`, by `from_dict` after the overrides
         of `from_pretrained`, and by the model for attributes set by hand)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}

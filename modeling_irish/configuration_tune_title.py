@@ -113,10 +113,10 @@ class TuneTitleTuneConfig(TypeCheckedConfig):
         self.cnn_channels = cnn_channels
         self.cnn_num_blocks = cnn_num_blocks
         self.cnn_kernel_size = cnn_kernel_size
-        self._check()
+        self.check_values()
         super().__init__(**kwargs)
 
-    def _check(self) -> None:
+    def check_values(self) -> None:
         """Types and ranges of the values (run again by `from_dict` after the overrides of
         ``from_pretrained(path, dropout=...)``, and by the model for attributes set by hand)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}
@@ -210,17 +210,17 @@ class TuneTitleTextConfig(TypeCheckedConfig):
         self.freeze = freeze
         self.minilm_path = minilm_path
         self.minilm_config = minilm_config
-        if max_length is None:  # (an unknown encoder_type is refused by `_check`)
+        if max_length is None:  # (an unknown encoder_type is refused by `check_values`)
             max_length = DEFAULT_TITLE_MAX_LENGTH.get(encoder_type, 32)
         self.max_length = max_length
         self.char_embed_dim = char_embed_dim
         self.char_hidden_size = char_hidden_size
         self.char_num_layers = char_num_layers
         self.dropout = dropout
-        self._check()
+        self.check_values()
         super().__init__(**kwargs)
 
-    def _check(self) -> None:
+    def check_values(self) -> None:
         """Types and ranges of the values (run again by `from_dict` after the overrides of
         `from_pretrained`, and by the model for attributes set by hand)."""
         values = {name: getattr(self, name, None) for name in self.value_kinds}
@@ -351,7 +351,7 @@ class TuneTitleConfig(TypeCheckedConfig):
         self.loss_type = loss_type
         self.hinge_margin = hinge_margin
         self.initializer_range = initializer_range
-        self._check()
+        self.check_values()
         super().__init__(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -364,14 +364,14 @@ class TuneTitleConfig(TypeCheckedConfig):
             _drop_names(value)
         return output
 
-    def _check(self) -> None:
+    def check_values(self) -> None:
         """Types and ranges of the values, the sub-configs' included: `from_dict` runs it again
         after the overrides of ``from_pretrained(path, loss_type=...)``, and `TuneTitleModel`
         for attributes set by hand.
 
         >>> config = TuneTitleConfig(title_config={"encoder_type": "char_gru"})
         >>> config.loss_type = "bogus"
-        >>> config._check()
+        >>> config.check_values()
         Traceback (most recent call last):
         ...
         ValueError: loss_type must be one of ('infonce', 'hinge', 'cosine'), got 'bogus'
@@ -394,7 +394,7 @@ class TuneTitleConfig(TypeCheckedConfig):
         for sub in (self.tune_config, self.title_config):
             # another copy's classes (remote code) are rebuilt, so checked, by the model
             if isinstance(sub, (TuneTitleTuneConfig, TuneTitleTextConfig)):
-                sub._check()
+                sub.check_values()
 
 
 def _drop_names(value: Any) -> None:

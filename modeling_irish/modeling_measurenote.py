@@ -296,7 +296,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
     _keys_to_ignore_on_load_unexpected = [r"^(main|dur)_head\."]
 
     def __init__(self, config: MeasureNoteConfig) -> None:
-        config._check()  # attributes set after the config was made are checked here
+        config.check_values()  # attributes set after the config was made are checked here
         super().__init__(config)
         self.embeddings = MeasureNoteEmbeddings(config)
         self.note_rnn = make_gru(

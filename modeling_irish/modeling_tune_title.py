@@ -294,7 +294,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 setattr(config, name, cls(**sub.to_dict()))
         # from_pretrained(path, loss_type=...) sets attributes after the config was made (as
         # MeasureNoteModel does); unbound, as the config may be another copy's class (see above)
-        TuneTitleConfig._check(config)
+        TuneTitleConfig.check_values(config)
         self.tune_model = TuneTitleTuneModel(config.tune_config)
         self.title_model = TuneTitleTextModel(config.title_config)
         if config.title_config.encoder_type == "minilm":

@@ -147,7 +147,7 @@ def private_imports(files: Iterable[Path], root: Path) -> list[str]:
     """``file:line: module.name`` for each underscored name (a dunder aside) that `files` take
     from a module of the packages: by ``from module import _name``, or as ``alias._name`` of a
     module imported by ``import module as alias`` or ``from package import module`` (a class's
-    private attributes, ``Config._check``, are its own business)."""
+    private attributes, ``Tune._name``, are its own business)."""
     found = []
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
