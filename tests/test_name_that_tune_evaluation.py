@@ -387,8 +387,10 @@ def test_stdin_queries_say_what_is_not_read_once_at_the_lines_of_stdin(
     (header,) = [m for m in said if "transpose" in m]  # once for stdin, not once a query
     assert header.startswith("stdin: I:MIDI transpose 2 in the file header not read (line 1)")
     (after,) = [m for m in said if "not read (a blank line ends a tune)" in m]
-    at = [int(n) for n in re.findall(r"line (\d+)", after)]  # the tune's X:, blank, music
-    assert [lines[n - 1] for n in at] == ["X:102", "", "ABcd efga|"], after
+    # named as check names it (its X: and title), then the blank line and the music at stdin's
+    assert after.startswith("stdin: X:102 Reel 2: "), after
+    at = [int(n) for n in re.findall(r"line (\d+)", after)]
+    assert [lines[n - 1] for n in at] == ["", "ABcd efga|"], after
 
 
 def test_evaluate_retrieval_json_answers_no_usable_query_with_its_object(
