@@ -153,7 +153,7 @@ class TuneIndex:
         encoded, kept = encode_records(tokenizer, records, failures, "Indexing tunes", compact=True)
         report = {
             "read": len(read),
-            # `x`, `Gan Ainm` or no title: nothing to name
+            # `x`, `Gan Ainm` (numbered too: `x (copy 1)`) or no title: nothing to name
             "untitled": len(read) - len(no_tune) - len(records),
             # each names its tune and line (a dump row: its row)
             "unreadable": no_tune + [error for _, error in failures],

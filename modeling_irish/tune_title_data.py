@@ -44,10 +44,11 @@ _SETTING_URL = re.compile(r"thesession\.org/tunes/\d+#setting(\d+)")
 
 
 def titled_indices(titles: Sequence[str]) -> list[int]:
-    """Indices of tunes with a real title (untitled `x`, `Gan Ainm` and "" are left out).
+    """Indices of tunes with a real title (untitled `x`, `Gan Ainm`, "", and such a placeholder
+    numbered, ``x (copy 1)``, are left out: `title_key`).
 
-    >>> titled_indices(["The Kesh", "x", "Gan Ainm", "", "Kesh, The"])
-    [0, 4]
+    >>> titled_indices(["The Kesh", "x", "Gan Ainm", "", "x (copy 1)", "Kesh, The"])
+    [0, 5]
     """
     return [i for i, t in enumerate(titles) if title_key(t)]
 
