@@ -68,6 +68,40 @@ def test_an_instruction_among_a_dropped_voice_is_said_dropped(field):
     ]
 
 
+@pytest.mark.parametrize("field", ["[I:linebreak !]", "[I:MIDI program 1]", "[I:abc-charset x]"])
+def test_an_inline_instruction_among_a_dropped_voice_is_said_dropped(field):
+    """``[I:linebreak !]`` on V:2's music line was ignored without a word, while its ``I:``
+    line form there is said dropped: it now is too, with its column."""
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nV:1\nV:2\nK:C\nV:1\nAB|\nV:2\ncd {field} cd|\nV:1\ncd|")
+    assert tune.warnings == [
+        "I: field (instruction) in the body not read: dropped (line 10, column 4)",
+        "voice V:2 dropped",
+    ]
+
+
+def test_an_inline_instruction_after_an_inline_voice_switch_is_said_with_its_column():
+    # one line, `[V:2]` dropping what follows it, a `=3D` cut before it counted as written
+    tune = parse_abc("X:1\nL:1/8\nV:1\nV:2\nK:C\nV:1\n=3DB A [V:2] c [I:linebreak !] d [V:1] B|\n")
+    assert tune.warnings == [
+        "I: field (instruction) in the body not read: dropped (line 7, column 16)",
+        "voice V:2 dropped",
+    ]
+
+
+def test_an_inline_transpose_among_a_dropped_voice_is_said_as_its_line_is():
+    lines = "X:1\nL:1/8\nV:1\nV:2\nK:C\nV:1\nAB|\nV:2\n{}\nV:1\ncd|\n"
+    inline = parse_abc(lines.format("cd [I:MIDI transpose -2] cd|")).warnings
+    line = parse_abc(lines.format("I:MIDI transpose -2\ncd|")).warnings
+    assert (
+        inline
+        == line
+        == [
+            "I:MIDI transpose -2 not read (line 9): the notes are read and played as written",
+            "voice V:2 dropped",
+        ]
+    )
+
+
 @pytest.mark.parametrize(
     ("meter", "body", "said"),
     [

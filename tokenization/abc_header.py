@@ -102,7 +102,8 @@ _NOT_READ_IN_BODY = {
     "Z": "transcription",
 }
 _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
-#: an inline ``[T:...]`` or ``[U:...]`` and its value, in music that is not read (`_skipped_music`)
+#: an inline ``[T:...]``, ``[U:...]`` or ``[I:...]`` and its value, in music not read
+#: (`_skipped_music`)
 _SKIPPED_FIELD_RE = re.compile(r"\[([TUI]):([^\]]*)\]")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
@@ -483,16 +484,21 @@ class HeaderFields(TitleFields):
         """Read the inline fields of ``line[start:end]``, music of a voice that is not kept,
         that are the tune's, not the voice's: a ``[T:...]`` (`_other_voice_title`), a
         ``[U:...]`` (`_other_voice_symbol`) and an ``[I:propagate-accidentals ...]``
-        (`_voice_directive`, as its ``I:`` line there), in the order written; the music is not
-        read."""
+        (`_voice_directive`, as its ``I:`` line there), in the order written; any other
+        ``[I:...]`` (``[I:linebreak !]``, ``[I:MIDI transpose -2]``) is said as its ``I:`` line
+        there is, with its column (it was ignored unsaid); the music is not read."""
         for m in _SKIPPED_FIELD_RE.finditer(line, start, len(line) if end is None else end):
-            column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted)
+            self.col = m.start() + 1
+            column = self._field_column(True)  # as written (`=3D` cuts counted)
             if m[1] == "T":
                 self._other_voice_title(field_value(m[2]))
             elif m[1] == "U":
                 self._other_voice_symbol(m[2], column)
             elif m[2].split()[:1] == ["propagate-accidentals"]:
                 self._voice_directive(m[2], column)
+            else:  # said not read or dropped, as its `I:` line there (`_body_field`)
+                self._transpose_directive(m[0])
+                self._drop_field("I", m[2], inline=True)
 
     def _body_field(self, letter: str, value: str, column: int) -> None:
         self.col = column
