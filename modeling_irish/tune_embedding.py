@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Optional, Union
 
@@ -34,6 +34,7 @@ __all__ = [
     "best_per_title",
     "encode_all",
     "encode_records",
+    "encoded_records",
     "title_gallery",
     "header_lists",
     "smallest_int",
@@ -144,8 +145,28 @@ def encode_records(
     the smallest integer type that holds its values (`smallest_int`; the same numbers), not
     int64, with room for every id of the tokenizer's vocabulary (`NoteCropper.played` writes
     a bar's id into a copy): thesession's ids took ~400 MB as int64, most of an index build's
-    peak."""
+    peak. `encoded_records` gives them one at a time instead."""
     encoded, kept = [], []
+    stream = encoded_records(tokenizer, records, failures, desc, terminal_only, changed, compact)
+    for i, ids, measures in stream:
+        encoded.append((ids, measures))
+        kept.append(i)
+    return encoded, kept
+
+
+def encoded_records(
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    failures: Optional[list[tuple[int, str]]] = None,
+    desc: Optional[str] = None,
+    terminal_only: bool = False,
+    changed: Optional[list[tuple[int, list[str]]]] = None,
+    compact: bool = False,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """`(index, input_ids, measure_numbers)` of each readable record as it is encoded (the
+    arguments as `encode_records`'s, whose lists this fills as it goes; the bar counts records,
+    read or not), so that a caller that needs each tune's ids only for a moment (an index
+    without a model reads their notes) holds one tune's at a time, not the corpus's."""
     largest_id = max(tokenizer.abc_vocab.sizes.values(), default=1) - 1 if compact else 0
     items = enumerate(records)
     if desc is not None:
@@ -167,11 +188,10 @@ def encode_records(
         if changed is not None and enc.tune.warnings:
             changed.append((i, enc.tune.warnings))
         ids, measures = enc.input_ids, enc.measure_numbers
+        del enc  # the parsed tune: not held while the caller works on its ids
         if compact:
             ids, measures = smallest_int(ids, largest_id), smallest_int(measures)
-        encoded.append((ids, measures))
-        kept.append(i)
-    return encoded, kept
+        yield i, ids, measures
 
 
 def smallest_int(values: np.ndarray, largest: int = 0) -> np.ndarray:
@@ -335,7 +355,7 @@ def header_lists(headers: Sequence[dict[str, Optional[str]]]) -> dict[str, list[
 
 def notes_and_headers(
     cropper: NoteCropper,
-    ids: Sequence[np.ndarray],
+    ids: Iterable[np.ndarray],
     unfold_repeats: bool,
     desc: Optional[str],
     read_headers: bool = True,
@@ -349,7 +369,8 @@ def notes_and_headers(
     `desc` (None: no bar; `terminal_only`: only where stderr is a terminal, and cleared when
     done): thesession's 17,000 settings take 3-10 s, mostly the unfolding. `narrow`: the
     pitches as int16 and the lengths as float32 (the types a `TuneIndex` keeps them in), not
-    int64 and float64: 6 bytes a note held instead of 16."""
+    int64 and float64: 6 bytes a note held instead of 16. `ids` may be an iterator (each
+    setting's ids are read once, in order, and not held: `encoded_records` can feed it)."""
     notes, headers = [], []
     disable = True if desc is None else None if terminal_only else False
     for x in tqdm(ids, desc=desc, unit="setting", disable=disable, leave=not terminal_only):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -27,6 +27,7 @@ from .tune_embedding import (
     embed_titles,
     embed_tunes,
     encode_records,
+    encoded_records,
     gives_no_tune,
     notes_and_headers,
     read_tunes,
@@ -148,9 +149,20 @@ class TuneIndex:
         keyed = [(r, title_key(r["title"])) for r in read if not gives_no_tune(r)]
         records, keys = [r for r, key in keyed if key], [key for _, key in keyed if key]
         failures: list[tuple[int, str]] = []
-        # each setting's ids in the smallest integer type (uint8 for most vocabularies), not
-        # int64: ~400 MB of thesession's, most of a build's peak, held to the end
-        encoded, kept = encode_records(tokenizer, records, failures, "Indexing tunes", compact=True)
+        cropper = NoteCropper(tokenizer)
+        order = "played" if unfold_repeats else "written"
+        if model is None:  # each setting's ids read for its notes as it is encoded, then dropped
+            notes, headers, kept = _notes_as_encoded(tokenizer, records, failures, cropper, order)
+            encoded: list[tuple[np.ndarray, np.ndarray]] = []  # no embeddings: no ids held
+        else:  # the ids of every setting are held for the embeddings, in the smallest integer
+            # type (uint8 for most vocabularies), not int64: ~400 MB of thesession's
+            encoded, kept = encode_records(
+                tokenizer, records, failures, "Indexing tunes", compact=True
+            )
+            desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between others
+            ids = [input_ids for input_ids, _ in encoded]
+            notes, headers = notes_and_headers(cropper, ids, unfold_repeats, desc, narrow=True)
+            del ids
         report = {
             "read": len(read),
             # `x`, `Gan Ainm` (numbered too: `x (copy 1)`) or no title: nothing to name
@@ -161,17 +173,12 @@ class TuneIndex:
         if not kept:  # an empty index named nothing ([]), or failed in `check_model`
             raise ValueError(nothing_to_index(corpus_sources, report))
         records, keys = [records[i] for i in kept], [keys[i] for i in kept]
-        ids = [input_ids for input_ids, _ in encoded]
         display, _, key_index = title_gallery(records, keys)
-        cropper = NoteCropper(tokenizer)
-        order = "played" if unfold_repeats else "written"
-        desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between two others
-        notes, headers = notes_and_headers(cropper, ids, unfold_repeats, desc, narrow=True)
         pitch_flat, dur_flat, offsets = flat_notes(notes)
         del notes  # the flat arrays hold them now
         meta = {
             "model": folder_path(getattr(model, "name_or_path", "")),
-            "settings": len(ids),
+            "settings": len(kept),
             "order": order,
             "report": report,
             # for `load` to warn when the corpus has changed since (the index is then stale)
@@ -182,7 +189,7 @@ class TuneIndex:
         if os.path.isdir(tokenizer_folder):
             meta["tokenizer"] = tokenizer_folder
         if model is None:
-            titles, settings = np.zeros((len(display), 0)), np.zeros((len(ids), 0))
+            titles, settings = np.zeros((len(display), 0)), np.zeros((len(kept), 0))
         else:
             titles = embed_titles(model, display, desc="Embedding titles")
             settings = embed_tunes(model, encoded, batch_size, max_rows, "Embedding settings")
@@ -371,6 +378,31 @@ def flat_notes(
         pitch_flat[begin:end] = pitches
         dur_flat[begin:end] = lengths
     return pitch_flat, dur_flat, offsets
+
+
+def _notes_as_encoded(
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    failures: list[tuple[int, str]],
+    cropper: NoteCropper,
+    order: str,
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, list[Optional[str]]], list[int]]:
+    """The notes (int16 pitches, float32 lengths) and headers of each readable record, played
+    (``order`` "played": repeats unfolded) or as written, and the indices of those records,
+    each record's ids read as it is encoded and dropped then, under one bar (an edit-distance
+    index needs no ids after: thesession's took 57 MiB held to the end as uint8, 400 as int64).
+    A record that cannot be read is appended to `failures` as `encode_records` does."""
+    kept: list[int] = []
+
+    def each_ids() -> Iterator[np.ndarray]:
+        for i, ids, _ in encoded_records(
+            tokenizer, records, failures, f"Indexing tunes, notes as {order}"
+        ):
+            kept.append(i)
+            yield ids
+
+    notes, headers = notes_and_headers(cropper, each_ids(), order == "played", None, narrow=True)
+    return notes, headers, kept
 
 
 def nothing_to_index(corpus: Corpus, report: dict[str, Any]) -> str:

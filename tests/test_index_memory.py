@@ -1,14 +1,16 @@
 """What a name-that-tune index build holds while it reads the corpus: each setting's ids in the
-smallest integer type, notes in the index's own types, and the same index (and the same
-answers) as the int64 / float64 build before it."""
+smallest integer type (with a model), or one setting's at a time (without), notes in the index's
+own types, and the same index (and the same answers) as the int64 / float64 build before it."""
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 import pytest
 from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
 from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
-from helpers import name_that_tune_tokenizer  # noqa: F401 (fixture)
+from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
 
 from modeling_irish import tune_index
 from modeling_irish.tune_embedding import smallest_int
@@ -28,15 +30,45 @@ def _spy(monkeypatch, name: str) -> list:
     return calls
 
 
-def test_a_build_holds_each_settings_ids_in_the_smallest_type(tokenizer, monkeypatch):
-    # int64 ids of every setting, held to the end of the build, were most of its peak
-    # (~400 MB of thesession's 20,700 tunes); the tiny vocabulary fits in uint8
+def test_a_build_holds_each_settings_ids_in_the_smallest_type(tokenizer, model, monkeypatch):
+    # int64 ids of every setting, held to the end of the build for the model's embeddings,
+    # were most of its peak (~400 MB of thesession's 20,700 tunes); the tiny vocabulary fits
+    # in uint8
     calls = _spy(monkeypatch, "notes_and_headers")
-    TuneIndex.build(None, tokenizer, TRAIN)
+    TuneIndex.build(model, tokenizer, TRAIN)
     ids = calls[0][1]
     assert len(ids) == 8 and {x.dtype for x in ids} == {np.dtype(np.uint8)}
     for x, text in zip(ids, TRAIN[:8]):  # the ninth, titled "x", is left out
         assert np.array_equal(x, tokenizer.encode_tune(text).input_ids)
+
+
+@pytest.mark.parametrize("unfold_repeats", [True, False])
+def test_a_build_without_a_model_reads_each_tunes_notes_before_encoding_the_next(
+    tokenizer, monkeypatch, unfold_repeats
+):
+    # without a model only the notes are needed, yet every setting's ids were held until all
+    # were encoded (57 MiB of thesession's as uint8): now each tune's notes are read as it is
+    # encoded, and no other setting's ids are alive when they are
+    events, alive = [], []
+    encode, notes = tokenizer.encode_tune, NoteCropper.notes
+
+    def encoding(text, *args, **kwargs):
+        enc = encode(text, *args, **kwargs)
+        events.append("encode")
+        alive.append(weakref.ref(enc.input_ids))
+        return enc
+
+    def reading(self, ids, *args, **kwargs):
+        events.append("notes")
+        held = [ref for ref in alive[:-1] if ref() is not None]
+        assert not held, f"{len(held)} earlier settings' ids held while one's notes are read"
+        return notes(self, ids, *args, **kwargs)
+
+    monkeypatch.setattr(tokenizer, "encode_tune", encoding)
+    monkeypatch.setattr(NoteCropper, "notes", reading)
+    index = TuneIndex.build(None, tokenizer, TRAIN, unfold_repeats=unfold_repeats)
+    assert events == ["encode", "notes"] * 8  # the ninth, titled "x", is never encoded
+    assert len(index) == 8 and index.meta["settings"] == 8
 
 
 def test_a_build_keeps_notes_in_the_index_types_as_it_reads_them(tokenizer, monkeypatch):

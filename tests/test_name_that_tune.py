@@ -382,16 +382,25 @@ def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, c
     assert capsys.readouterr().err == ""
 
 
-def test_index_shows_its_progress_while_it_reads_the_notes_of_its_settings(tokenizer, capsys):
+def test_index_shows_its_progress_while_it_reads_the_notes_of_its_settings(
+    model, tokenizer, capsys
+):
     # thesession's 17,000 settings had their repeats unfolded and headers read for 5-10 s
     # (10-24 s on a busy machine) with nothing shown after the "Indexing tunes" bar
-    index = TuneIndex.build(None, tokenizer, TRAIN)
+    index = TuneIndex.build(model, tokenizer, TRAIN)
     err = capsys.readouterr().err
     n = len(index.setting_title)
     assert re.search(rf"Reading notes as played: 100%\S* *\S* {n}/{n} ", err), err
     assert err.rindex("Indexing tunes") < err.index("Reading notes as played")
-    TuneIndex.build(None, tokenizer, TRAIN, unfold_repeats=False)
+    TuneIndex.build(model, tokenizer, TRAIN, unfold_repeats=False)
     assert "Reading notes as written: 100%" in capsys.readouterr().err
+    # without a model each tune's notes are read as it is encoded: one bar for both
+    TuneIndex.build(None, tokenizer, TRAIN)
+    err = capsys.readouterr().err
+    assert re.search(rf"Indexing tunes, notes as played: 100%\S* *\S* {n}/{n} ", err), err
+    assert "Reading notes" not in err
+    TuneIndex.build(None, tokenizer, TRAIN, unfold_repeats=False)
+    assert "Indexing tunes, notes as written: 100%" in capsys.readouterr().err
 
 
 def test_an_index_records_the_folder_of_its_tokenizer(model, tokenizer, tmp_path, monkeypatch):
