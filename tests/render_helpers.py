@@ -31,32 +31,45 @@ def _no_wav(monkeypatch) -> None:
     monkeypatch.delenv("SOUNDFONT", raising=False)
 
 
-def _midi_notes(path) -> list[tuple[Fraction, int, Fraction]]:
-    """``(start, MIDI pitch, length)`` in quarter notes of every note of a MIDI file, read from
-    its events (music21's reader would split notes at its barlines); none may be left on."""
+def midi_events(path) -> tuple[int, list[tuple[int, object]]]:
+    """The ticks a quarter note and ``(tick, event)`` of every event of a MIDI file but its
+    delta times, track by track, read back with music21's MIDI reader (each track's ticks from
+    its start)."""
     import music21
 
     midi = music21.midi.MidiFile()
     midi.open(str(path))
     midi.read()
     midi.close()
-    sounding, notes = {}, []
+    found = []
     for track in midi.tracks:
         now = 0
         for event in track.events:
             if isinstance(event, music21.midi.DeltaTime):
                 now += event.time
-            elif event.type == music21.midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
-                assert event.pitch not in sounding, f"{event.pitch} started twice"
-                sounding[event.pitch] = now
-            elif event.type in (
-                music21.midi.ChannelVoiceMessages.NOTE_OFF,
-                music21.midi.ChannelVoiceMessages.NOTE_ON,
-            ):
-                start = sounding.pop(event.pitch)  # a NOTE_OFF before its NOTE_ON fails here
-                notes.append((start, event.pitch, now - start))
+            else:
+                found.append((now, event))
+    return midi.ticksPerQuarterNote, found
+
+
+def _midi_notes(path) -> list[tuple[Fraction, int, Fraction]]:
+    """``(start, MIDI pitch, length)`` in quarter notes of every note of a MIDI file, read from
+    its events (music21's reader would split notes at its barlines); none may be left on."""
+    import music21
+
+    tick, events = midi_events(path)
+    sounding, notes = {}, []
+    for now, event in events:
+        if event.type == music21.midi.ChannelVoiceMessages.NOTE_ON and event.velocity:
+            assert event.pitch not in sounding, f"{event.pitch} started twice"
+            sounding[event.pitch] = now
+        elif event.type in (
+            music21.midi.ChannelVoiceMessages.NOTE_OFF,
+            music21.midi.ChannelVoiceMessages.NOTE_ON,
+        ):
+            start = sounding.pop(event.pitch)  # a NOTE_OFF before its NOTE_ON fails here
+            notes.append((start, event.pitch, now - start))
     assert not sounding, f"notes never released: {sounding}"
-    tick = midi.ticksPerQuarterNote
     return sorted((Fraction(start, tick), p, Fraction(n, tick)) for start, p, n in notes)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from render_helpers import _midi_notes
+from render_helpers import _midi_notes, midi_events
 
 
 def _signatures(path) -> list[tuple[Fraction, str]]:
@@ -13,22 +13,15 @@ def _signatures(path) -> list[tuple[Fraction, str]]:
     key signature meta-event of a MIDI file, read back with music21's MIDI reader."""
     import music21
 
-    midi = music21.midi.MidiFile()
-    midi.open(str(path))
-    midi.read()
-    midi.close()
+    per_quarter, events = midi_events(path)
     found = []
-    for track in midi.tracks:
-        now = 0
-        for event in track.events:
-            if isinstance(event, music21.midi.DeltaTime):
-                now += event.time
-            elif event.type == music21.midi.MetaEvents.TIME_SIGNATURE:
-                found.append((now, f"M:{event.data[0]}/{2 ** event.data[1]}"))
-            elif event.type == music21.midi.MetaEvents.KEY_SIGNATURE:
-                sharps = int.from_bytes(event.data[:1], "big", signed=True)
-                found.append((now, f"K:{sharps}{'m' if event.data[1] else ''}"))
-    return sorted((Fraction(now, midi.ticksPerQuarterNote), what) for now, what in found)
+    for now, event in events:
+        if event.type == music21.midi.MetaEvents.TIME_SIGNATURE:
+            found.append((now, f"M:{event.data[0]}/{2 ** event.data[1]}"))
+        elif event.type == music21.midi.MetaEvents.KEY_SIGNATURE:
+            sharps = int.from_bytes(event.data[:1], "big", signed=True)
+            found.append((now, f"K:{sharps}{'m' if event.data[1] else ''}"))
+    return sorted((Fraction(now, per_quarter), what) for now, what in found)
 
 
 def test_meter_and_key_changes_are_written_where_they_are_played(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from render_helpers import midi_events
 
 RENDER = "modeling_irish.render"
 
@@ -16,19 +17,9 @@ def _programs(path) -> list[tuple[int, int, int]]:
     music21's MIDI reader."""
     import music21
 
-    midi = music21.midi.MidiFile()
-    midi.open(str(path))
-    midi.read()
-    midi.close()
-    found = []
-    for track in midi.tracks:
-        now = 0
-        for event in track.events:
-            if isinstance(event, music21.midi.DeltaTime):
-                now += event.time
-            elif event.type == music21.midi.ChannelVoiceMessages.PROGRAM_CHANGE:
-                found.append((now, event.channel, event.data))
-    return found
+    _, events = midi_events(path)
+    change = music21.midi.ChannelVoiceMessages.PROGRAM_CHANGE
+    return [(now, e.channel, e.data) for now, e in events if e.type == change]
 
 
 def _render_warnings(caplog) -> list[str]:
