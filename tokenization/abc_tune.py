@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .keys import Key
 
-__all__ = ["AbcParseError", "AbcTune", "Token", "part_ending_tempos"]
+__all__ = ["AbcParseError", "AbcTune", "Token", "in_force_at", "part_ending_tempos"]
 
 
 class AbcParseError(ValueError):
@@ -150,12 +150,22 @@ class AbcTune:
         >>> tune.key_at(4).name, tune.key_at(5).name, tune.key_at(6).name
         ('G major', 'D major', 'D major')
         """
-        key = self.key
-        for at, changed in self.key_changes:
-            if at > index:
-                break
-            key = changed
-        return key
+        return in_force_at(self.key_changes, index, self.key)
+
+
+def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> Any:
+    """The value in force at token ``index``: the last of ``changes`` (``(token index it comes
+    before, value)``, in token order) at or before it, else ``header``'s.
+
+    >>> in_force_at([(2, "3/4"), (5, "6/8")], 4, "4/4"), in_force_at([(2, "3/4")], 1, "4/4")
+    ('3/4', '4/4')
+    """
+    value = header
+    for at, changed in changes:
+        if at > index:
+            break
+        value = changed
+    return value
 
 
 def part_ending_tempos(

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .abc_parser import AbcTune
+from .abc_tune import in_force_at
 from .measure import TICKS_PER_EIGHTH, MeasureTracker, to_ticks
 
 __all__ = [
@@ -96,12 +97,7 @@ class BarReport:
 
 
 def _meter_at(tune: AbcTune, index: int) -> str | None:
-    meter = tune.meter
-    for at, changed in tune.meter_changes:
-        if at > index:
-            break
-        meter = changed
-    return meter
+    return in_force_at(tune.meter_changes, index, tune.meter)
 
 
 def bars_of(tune: AbcTune) -> list[Bar]:
