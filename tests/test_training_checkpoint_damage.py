@@ -51,18 +51,24 @@ def test_a_later_checkpoint_that_cannot_be_read_does_not_block_resuming_an_older
     assert f"resume the newest ({tmp_path / 'step_8'}" in message
 
 
+def _readable_step_5_and_cut_step_10(folder) -> None:
+    """Checkpoints of a one-process run: step_5 readable, step_10 with its optimizer.bin cut
+    short."""
+    _checkpoint(folder / "step_5", 5, (0,))
+    _cut_short(_checkpoint(folder / "step_10", 10, (0,)) / "optimizer.bin")
+    for name in ("step_5", "step_10"):
+        state = folder / name / run_folder.TRAINING_STATE_FILE
+        state.write_text(
+            state.read_text(encoding="utf-8").replace(": 2}", ": 1}"), encoding="utf-8"
+        )
+
+
 def test_latest_passing_over_a_damaged_checkpoint_trains_on_from_the_older_one(tmp_path, capsys):
     """Resuming "latest" passed over a newest checkpoint whose optimizer.bin was cut short and
     took step_5, which the check for later checkpoints then refused, naming step_10."""
     from training.arguments import parse_args
 
-    _checkpoint(tmp_path / "step_5", 5, (0,))
-    _cut_short(_checkpoint(tmp_path / "step_10", 10, (0,)) / "optimizer.bin")
-    for folder in ("step_5", "step_10"):  # checkpoints of a one-process run
-        state = tmp_path / folder / run_folder.TRAINING_STATE_FILE
-        state.write_text(
-            state.read_text(encoding="utf-8").replace(": 2}", ": 1}"), encoding="utf-8"
-        )
+    _readable_step_5_and_cut_step_10(tmp_path)
     args = parse_args(
         ["--output_dir", str(tmp_path), "--max_train_steps", "20", "--resume_from_checkpoint"]
     )
@@ -123,13 +129,7 @@ def test_training_on_past_a_damaged_checkpoint_names_the_finished_run_it_replace
     run's, whose train_log.jsonl it had cut back to update 5, without a word about them."""
     from training.arguments import parse_args
 
-    _checkpoint(tmp_path / "step_5", 5, (0,))
-    _cut_short(_checkpoint(tmp_path / "step_10", 10, (0,)) / "optimizer.bin")
-    for folder in ("step_5", "step_10"):  # checkpoints of a one-process run
-        state = tmp_path / folder / run_folder.TRAINING_STATE_FILE
-        state.write_text(
-            state.read_text(encoding="utf-8").replace(": 2}", ": 1}"), encoding="utf-8"
-        )
+    _readable_step_5_and_cut_step_10(tmp_path)
     argv = ["--output_dir", str(tmp_path), "--max_train_steps", "10", "--resume_from_checkpoint"]
     args = parse_args(argv)
     capsys.readouterr()
