@@ -424,3 +424,16 @@ def test_a_dropped_outer_tie_of_a_chord_takes_its_inner_ties_along(body, warning
     assert parse_abc(text).tokens == tune.tokens
     kept = parse_abc("X:1\nL:1/8\nK:C\n[CE-G]2-[CEG]2|")  # a tie that reaches its notes stays
     assert [t.kind for t in kept.tokens].count("tie") == 2
+
+
+@pytest.mark.parametrize("change", ["[L:1/16]", "\nL:1/16\n"])
+def test_a_unit_change_in_the_body_is_recorded_and_the_header_unit_kept(change):
+    # `unit` was the last L: read (1/4), so the c2 before it was typed back as c
+    from tokenization.abc_writer import typed_token
+
+    tune = parse_abc(f"X:1\nL:1/8\nK:G\nc2|{change}c4|[L:1/16]c|[L:1/4]c|")
+    assert [str(t.dur) for t in tune.tokens if t.kind == "note"] == ["1/4", "1/4", "1/16", "1/4"]
+    assert tune.unit == F(1, 8)
+    assert tune.unit_changes == [(2, F(1, 16)), (6, F(1, 4))]  # a repeated [L:1/16] is none
+    assert [tune.unit_at(i) for i in (0, 2, 4, 6)] == [F(1, 8), F(1, 16), F(1, 16), F(1, 4)]
+    assert [typed_token(tune, i) for i in (0, 2, 4, 6)] == ["c2", "c4", "c", "c"]

@@ -681,3 +681,12 @@ def test_a_meter_midi_cannot_write_is_said_not_written_as_another(tmp_path, capl
     assert _midi_notes(odd) == _midi_notes(jig) == _midi_notes(free)  # played all the same
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and said[0].startswith("X:1 T:Odd: M:3/5 has no MIDI time signature")
+
+
+def test_a_q_field_is_read_with_the_unit_in_force_where_it_stands():
+    # the header's Q:C=120 was read with the body's last L: (1/4): 120 quarters, not 60
+    from modeling_irish.render_playing import tempo_marks
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc("X:1\nL:1/8\nQ:C=120\nK:C\nCDEF|[L:1/16][Q:C=120]CDEF|[L:1/4]C|]")
+    assert tempo_marks(tune, 200, "X:1") == [(0, 60.0), (Fraction(2), 30.0)]

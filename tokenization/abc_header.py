@@ -22,6 +22,7 @@ from .abc_field_lines import (
 )
 from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
+from .abc_tune import in_force_at
 from .abc_tunebook import (
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
@@ -562,7 +563,7 @@ class HeaderFields(TitleFields):
             if letter == "K":
                 self._set_key(value, header=False)
             elif letter == "L":
-                self._set_unit(_parse_unit(value))
+                self._change_unit(_parse_unit(value))
             elif letter == "M":
                 meter = parse_meter(value)
                 if meter != self.meter:
@@ -625,6 +626,18 @@ class HeaderFields(TitleFields):
             changes.pop()
         changes.append((at, meter))
         self.meter = meter
+
+    def _change_unit(self, unit: Fraction) -> None:
+        """Read the notes from here on in ``unit`` and record the change where it differs from
+        the unit in force (a later change at the same token replaces it; one back to the unit
+        before it there is none)."""
+        changes, at = self.unit_changes, len(self.tokens)
+        if changes and changes[-1][0] == at:
+            changes.pop()
+        before = in_force_at(changes, at, self.header_unit)
+        if unit != before:
+            changes.append((at, unit))
+        self._set_unit(unit)
 
     def _change_key(self, key: Key) -> None:
         """Record a mid-tune key change (a later change at the same token replaces it)."""

@@ -89,6 +89,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
         self.meter_at_k: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
         self.key_changes: list[tuple[int, Key]] = []  # `AbcTune.key_changes`
+        self.unit_changes: list[tuple[int, Fraction]] = []  # `AbcTune.unit_changes`
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
@@ -99,7 +100,8 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
         self.parts_after_tempo: set[int] = set()
         self.markings: dict[str, int] = {}  # `AbcTune.markings`
         self.section_titles: list[tuple[int, str]] = []  # `AbcTune.section_titles`
-        self.unit: Fraction | None = None
+        self.unit: Fraction | None = None  # the unit in force (the body's `L:` change it)
+        self.header_unit = _ONE  # the tune's `AbcTune.unit`, set as the header ends
         self.x: int | None = None
         self.x_line = line_offset + 1
         #: how far a bar's accidental reaches (`_accidental_scope`, read at the end of the header)
@@ -173,7 +175,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
         if self.unit is None:
             self.unit = self._default_unit()
         self._set_unit(self.unit)
-        self.header_meter = self.meter
+        self.header_meter, self.header_unit = self.meter, self.unit
         self.pending: Fraction | None = None
         self.pended: tuple[int, Fraction] = (-1, _ONE)  # (group, factor) of the last `pending`
         #: the tokens ``[start, stop)`` the last broken rhythm lengthened, and by what factor
@@ -261,7 +263,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             title=self.title or "",
             key=key,
             meter=self.header_meter,
-            unit=self.unit,
+            unit=self.header_unit,
             tokens=self.tokens,
             warnings=self.warnings,
             line=self.x_line,
@@ -273,6 +275,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,
             key_changes=self.key_changes,
+            unit_changes=self.unit_changes,
             tempo_changes=self.tempo_changes,
             part_changes=self.part_changes,
             inline_parts=self.inline_parts,

@@ -108,6 +108,11 @@ class AbcTune:
     #: writes the new key signature there, `write_abc` an inline ``[K:]``; `normalise_tune`
     #: and ``irish-tune transpose`` move them with the notes (`moved_key`).
     key_changes: list[tuple[int, Key]] = field(default_factory=list)
+    #: mid-tune unit changes (an inline ``[L:1/16]``, an ``L:`` line in the body):
+    #: ``(index of the first token under the new unit, unit)``. The tokens' lengths are whole
+    #: notes, so the reader has already applied them; `unit` stays the header's (it was the
+    #: last one read) and `unit_at` gives the one a token was written in.
+    unit_changes: list[tuple[int, Fraction]] = field(default_factory=list)
     #: tempo changes in the body (a ``Q:`` line after ``K:``, before the music too, an inline
     #: ``[Q:...]``):
     #: ``(index of the first token played at the new tempo, the Q: text)``, e.g.
@@ -151,6 +156,17 @@ class AbcTune:
         ('G major', 'D major', 'D major')
         """
         return in_force_at(self.key_changes, index, self.key)
+
+    def unit_at(self, index: int) -> Fraction:
+        """The unit note length in force at token ``index``: the last of `unit_changes` at or
+        before it, else the header's `unit` (the one its length was written in).
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[L:1/16]c4|")
+        >>> tune.unit, tune.unit_at(0), tune.unit_at(2)
+        (Fraction(1, 8), Fraction(1, 8), Fraction(1, 16))
+        """
+        return in_force_at(self.unit_changes, index, self.unit)
 
 
 def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> Any:

@@ -448,18 +448,17 @@ def typed_token(tune: AbcTune, index: int) -> str:
     """Token ``index`` of ``tune`` alone as ABC, as a message names what the user typed: spelled
     in the key in force there (`AbcTune.key_at`: after a ``[K:D]``, a C sharp is ``c``, not the
     header's ``^c``) and the accidentals written earlier in its bar (`_bar_accidentals`: after
-    ``^c``, a C sharp is ``c``, a C natural ``=c``), its length in the tune's unit. A mid-tune
-    ``[L:]`` is not known to it (`AbcTune` keeps the header's unit alone): a length after one
-    is in the header's unit.
+    ``^c``, a C sharp is ``c``, a C natural ``=c``), its length in the unit in force there
+    (`AbcTune.unit_at`: after an ``[L:1/16]``, a sixteenth is ``c``, not ``c/2``).
 
     >>> from tokenization.abc_parser import parse_abc
-    >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[K:D]c2|^G G =G|")
-    >>> [typed_token(tune, i) for i in (0, 2, 4, 5, 6)]
-    ['c2', 'c2', '^G', 'G', '=G']
+    >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[K:D]c2|^G G =G|[L:1/16]G4|")
+    >>> [typed_token(tune, i) for i in (0, 2, 4, 5, 6, 8)]
+    ['c2', 'c2', '^G', 'G', '=G', 'G4']
     """
     tok = tune.tokens[index]
     key = tune.key_at(index)
-    text = tokens_to_body([tok], key=key, unit=tune.unit)
+    text = tokens_to_body([tok], key=key, unit=tune.unit_at(index))
     if tok.kind != "note" or tok.pitch is None:
         return text
     carried = _bar_accidentals(tune, index)
