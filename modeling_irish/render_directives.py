@@ -1,5 +1,6 @@
 """abc2midi's ``%%MIDI`` directives as the MIDI of `render.to_midi` plays them (a part of
-render_midi): ``%%MIDI program [channel] N`` sets the instrument (`midi_program`); the others
+render_midi): ``%%MIDI program [channel] N`` sets the instrument (`midi_program`), from where
+it stands in the music (`program_marks`); the others
 (``gchord``, ``drone``, ``beat``...), which change abc2midi's playing, not the music read, are
 named in one warning per tune rather than passed over unsaid: in a command's capped tune
 warnings when given (`UNPLAYED_DIRECTIVES`), so a book's file-header ``%%MIDI gchord`` is said
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tokenization.abc_tune import AbcTune
     from tokenization.capped_warnings import CappedWarnings
 
 __all__ = [
@@ -21,6 +25,7 @@ __all__ = [
     "MidiDirective",
     "midi_directives",
     "midi_program",
+    "program_marks",
 ]
 
 logger = logging.getLogger("modeling_irish.render")  # a part of render, as render_midi is
@@ -78,9 +83,9 @@ def midi_program(abc: str, label: str, said: CappedWarnings | None = None) -> in
     """The General MIDI program (0-127, abc2midi's numbering: 0 is the piano, 73 the flute)
     the MIDI of the tune ``abc`` plays from its start, or None (the player's default): the last
     ``%%MIDI program N`` (or ``program C N`` on the channel the MIDI plays, 1) before the
-    music, a file header's before the tune's own (`midi_directives`). The directives the MIDI
-    does not play are said in one warning naming ``label``: a program in the music (one
-    program plays throughout), on another channel, or not 0-127; any other kind but
+    music, a file header's before the tune's own (`midi_directives`); one in the music plays
+    from where it stands (`program_marks`). The directives the MIDI does not play are said in
+    one warning naming ``label``: a program on another channel, or not 0-127; any other kind but
     ``transpose`` (which the reader says already). None is said for a tune without them. With
     ``said`` (a command's `tune_warnings`), the warning goes there, capped with the others of
     its kind (`UNPLAYED_DIRECTIVES`, `warn_tune`); else on the render logger.
@@ -97,11 +102,9 @@ def midi_program(abc: str, label: str, said: CappedWarnings | None = None) -> in
             unplayed.append(directive.text)
             continue
         number, why = _program(args)
-        if why is None and not directive.before_music:
-            why = "in the music: the program before it plays throughout"
-        if why is None:
+        if why is None and directive.before_music:
             program = number
-        else:
+        elif why is not None:  # one in the music plays from there (`program_marks`)
             unplayed.append(f"{directive.text} ({why})")
     if unplayed:
         message = (
@@ -115,6 +118,28 @@ def midi_program(abc: str, label: str, said: CappedWarnings | None = None) -> in
 
             warn_tune(said, label, UNPLAYED_DIRECTIVES, message)
     return program
+
+
+def program_marks(tune: AbcTune, spans: Sequence[tuple[int, int]]) -> list[tuple[Fraction, int]]:
+    """``(start in quarter notes, program)`` of each program change of the body of ``tune``
+    (`AbcTune.program_changes`: ``%%MIDI program 20`` between lines of music, ``[I:MIDI program
+    20]``) each time playing passes it in the ``spans`` (`passed_marks`), as abc2midi plays it:
+    the instrument changes from there on. One `_program` does not play (another channel, not
+    0-127) is left out, said by `midi_program`.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nL:1/4\\nK:C\\nCD|\\n%%MIDI program 20\\nEF|]")
+    >>> [(str(start), program) for start, program in program_marks(tune, [(0, 6)])]
+    [('2', 20)]
+    """
+    from .render_playing import passed_marks
+
+    changes = {}
+    for at, text in tune.program_changes:
+        number, why = _program(tuple(text.split()[2:]))
+        if why is None:
+            changes[at] = number
+    return passed_marks(tune, changes, spans) if changes else []
 
 
 def _program(args: tuple[str, ...]) -> tuple[int, str | None]:

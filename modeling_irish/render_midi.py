@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
 from .music21_stderr import music21_said
-from .render_directives import midi_program
+from .render_directives import midi_program, program_marks
 from .render_playing import (
     header_clef_octave,
     played_events,
@@ -68,9 +68,10 @@ def to_midi(
     each time playing passes it (`tempo_marks`). A ``Q:`` that gives no tempo
     (``Q:"Slower"``) is said in a warning and changes nothing. The instrument is the General
     MIDI program of the last ``%%MIDI program N`` before the music (a file header's too;
-    `midi_program`), else the player's default (a piano); the ``%%MIDI`` directives it does
-    not play (``gchord``, ``drone``, a program in the music...) are named in one warning (in
-    ``said`` when given: a command's capped tune warnings). The
+    `midi_program`), else the player's default (a piano), and changes where the music has one
+    (``[I:MIDI program 20]``, each time playing passes it, `program_marks`); the ``%%MIDI``
+    directives it does not play (``gchord``, ``drone``, a program on channel 2...) are named
+    in one warning (in ``said`` when given: a command's capped tune warnings). The
     file's time and key signatures are the header's meter and key, and change where the body's
     do (``[M:3/4]``, ``[K:G]``, as field lines too; `_signature_marks`); none for free meter or
     one MIDI cannot write (``M:3/5``: a warning, `_midi_meter`; readers take 4/4, or keep the
@@ -99,10 +100,11 @@ def to_midi(
     signatures = _signature_marks(tune, spans, label)  # for readers of the file
     placed += signatures
     program = midi_program(abc, label, said)  # `%%MIDI program 73`: a program change at the start
-    if program is not None:
+    programs = [] if program is None else [(Fraction(0), program)]
+    for start, number in [*programs, *program_marks(tune, spans)]:  # and where the music has one
         instrument = music21.instrument.Instrument()
-        instrument.midiProgram = program
-        placed.append((Fraction(0), instrument))
+        instrument.midiProgram = number
+        placed.append((start, instrument))
     events = played_events(tune.tokens, spans)
     notes = _transposed(played_notes(events), played_transpose(tune, label))
     for field in _body_transposes(abc):

@@ -2,15 +2,16 @@
 (`played_spans`), the ``transpose=`` and clef octave (``treble-8``) of its header
 (`played_transpose`), its notes, chords and rests in playing order (repeats and endings
 unfolded, tuplets scaled, ties joined: `played_events`, `played_notes`) and the tempo marks of
-its ``Q:`` fields (`tempo_marks`)."""
+its ``Q:`` fields (`tempo_marks`), and where playing passes a change of the body
+(`passed_marks`)."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from tokenization.abc_tune import part_ending_tempos
 
@@ -28,7 +29,10 @@ __all__ = [
     "start_times",
     "tempo_marks",
     "played_span_order",
+    "passed_marks",
 ]
+
+T = TypeVar("T")
 
 #: The render module's logger, which users filter on, not this module's own name.
 logger = logging.getLogger("modeling_irish.render")
@@ -317,6 +321,35 @@ def tempo_marks(
         if stop in ends:  # the part ends: before the next run's own change at its start
             marks[starts[done]] = ends[stop]
     return sorted(marks.items())
+
+
+def passed_marks(
+    tune: AbcTune, changes: Mapping[int, T], spans: Sequence[tuple[int, int]]
+) -> list[tuple[Fraction, T]]:
+    """``(start in quarter notes, value)`` each time playing passes one of ``changes`` (``{token
+    index: value}``, a change written before that token) in `played_order` of each of the
+    ``spans`` (`played_spans`), as abc2midi plays a directive of the body: on every pass of a
+    repeated section, in an ending only on the passes that play it (`_passed_places`, as
+    `tempo_marks` places a tempo change). One after the last token changes nothing played.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("X:1\\nL:1/4\\nK:C\\n|:C [I:MIDI program 20] D:|E|]")
+    >>> [(str(start), v) for start, v in passed_marks(tune, {2: "20"}, [(0, len(tune.tokens))])]
+    [('1', '20'), ('3', '20')]
+    """
+    bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
+    runs = played_span_order(bars, spans)
+    starts = start_times([tune.tokens[i] for run in runs for i in run])
+    marks: list[tuple[Fraction, T]] = []
+    done = 0  # the tokens played in the runs before
+    for run in runs:
+        marks += [
+            (starts[done + position], changes[at])
+            for position, at in _passed_places(run, bars)
+            if at in changes
+        ]
+        done += len(run)
+    return marks
 
 
 def _readable_tempo(

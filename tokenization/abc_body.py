@@ -85,6 +85,7 @@ class BodyWalk:
             line = strip_comment(lines[i])
             if lines[i].lstrip().startswith("%%"):
                 self._transpose_directive(lines[i])
+                self._program_change(lines[i].lstrip()[2:].split("%")[0])  # `%%MIDI program 20`
                 for value in directive_fields(lines[i : i + 1]):  # `%%propagate-accidentals not`
                     self._body_directive(value)
             if i in continuations:
@@ -122,6 +123,14 @@ class BodyWalk:
                 self._lex(line, start, len(line))
             else:
                 self._skipped_music(line)
+
+    def _program_change(self, value: str) -> None:
+        """Record the ``I:`` value (or ``%%`` directive) ``value`` of the body where it is
+        abc2midi's ``MIDI program [channel] N`` among the voice kept: at the next token
+        (`AbcTune.program_changes`), where `render.to_midi` changes the instrument. One among a
+        voice not kept is that voice's (abc2midi plays it on its channel), not recorded."""
+        if value.split()[:2] == ["MIDI", "program"] and not self.skipping:
+            self.program_changes.append((len(self.tokens), " ".join(value.split())))
 
     def _body_directive(self, value: str) -> None:
         """Read the ``%%`` directive line of the body that is the ``I:`` field ``value``
@@ -265,6 +274,7 @@ class BodyWalk:
         """Read the inline field ``text`` (``[P:B]``), of letter ``letter`` and value ``value``."""
         if letter == "I":
             self._transpose_directive(text)
+            self._program_change(value)
         parts = len(self.part_changes)
         self._inline_field(letter, value)
         if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline

@@ -92,6 +92,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
         self.unit_changes: list[tuple[int, Fraction]] = []  # `AbcTune.unit_changes`
         self.tempo_changes: list[tuple[int, str]] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
+        self.program_changes: list[tuple[int, str]] = []  # `AbcTune.program_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
         self.part_lines: list[int] = []  # the line of each of `part_changes`
         #: `AbcTune.parts_after_tempo`: one between two bar lines that merge stays after the
@@ -282,6 +283,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             parts_after_tempo=sorted(self.parts_after_tempo),
             markings=self.markings,
             section_titles=self.section_titles,
+            program_changes=self.program_changes,
         )
 
 

@@ -145,6 +145,12 @@ class AbcTune:
     #: header without one. The writer writes them back as ``T:`` lines in the body; the tokens,
     #: rows and features carry none.
     section_titles: list[tuple[int, str]] = field(default_factory=list)
+    #: abc2midi's ``%%MIDI program [channel] N`` in the body of the voice kept (a ``%%MIDI``
+    #: or ``I:MIDI`` line, an inline ``[I:MIDI program N]``; one between ``K:`` and the music
+    #: is the header's): ``(index of the first token played on the new instrument, the
+    #: directive's words)``, e.g. ``(8, "MIDI program 20")``. Only `render.to_midi` reads them
+    #: (`program_marks`); the tokens, rows and features carry no instrument.
+    program_changes: list[tuple[int, str]] = field(default_factory=list)
 
     def key_at(self, index: int) -> Key:
         """The key in force at token ``index``: the last of `key_changes` at or before it, else

@@ -1,0 +1,65 @@
+"""abc2midi's ``%%MIDI program`` among the notes (a ``%%MIDI`` line between lines of music, an
+inline ``[I:MIDI program N]``): the MIDI of render changes the instrument from there on, each
+time playing passes it, where it named the directive in a warning and played one program."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from render_helpers import midi_events
+
+TUNE = "X:1\nT:A\nM:4/4\nL:1/8\nK:D\n%%MIDI program 73\nDEFG ABcd|\n{}dcBA GFED|\nDE{}FG ABcd|]\n"
+
+
+def _programs(path) -> list[tuple[float, int]]:
+    """``(quarter note, program)`` of each program change of a MIDI file, a repeat at one
+    time (music21 writes the start's twice) once."""
+    import music21
+
+    quarter, events = midi_events(path)
+    change = music21.midi.ChannelVoiceMessages.PROGRAM_CHANGE
+    found = [(round(now / quarter, 2), e.data) for now, e in events if e.type == change]
+    return list(dict.fromkeys(found))
+
+
+def test_a_program_among_the_notes_changes_the_instrument_from_there(tmp_path, caplog):
+    from modeling_irish.render import to_midi
+
+    abc = TUNE.format("%%MIDI program 20\n", " [I:MIDI program 40] ")
+    assert _programs(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 73), (4, 20), (9, 40)]
+    assert not [m for m in caplog.messages if "MIDI" in m], caplog.messages
+
+
+def test_a_program_in_a_repeat_is_played_on_each_pass():
+    from modeling_irish.render_directives import program_marks
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc("X:1\nL:1/4\nK:C\n|:C [I:MIDI program 20] D:|E [I:MIDI program 2 30] F|]")
+    marks = program_marks(tune, [(0, len(tune.tokens))])
+    assert [(float(start), program) for start, program in marks] == [(1, 20), (3, 20)]
+
+
+def test_a_program_among_a_voice_not_kept_is_not_recorded():
+    from tokenization.abc_parser import parse_abc
+
+    abc = "X:1\nL:1/8\nV:1\nV:2\nK:D\n[V:1] DE|\n[V:2] FG|\n%%MIDI program 3\nFG|\n"
+    abc += "[V:1]\nI:MIDI program 5\nAB|\n"
+    assert parse_abc(abc).program_changes == [(3, "MIDI program 5")]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_the_programs_among_the_notes_are_where_abc2midi_plays_them(tmp_path):
+    import subprocess
+
+    from modeling_irish.render import to_midi
+
+    abc = TUNE.format("%%MIDI program 20\n", " [I:MIDI program 40] ")
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    ours = _programs(to_midi(abc, str(tmp_path / "o.mid")))
+    assert ours == [(round(t), p) for t, p in _programs(tmp_path / "a.mid")]
