@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import NamedTuple
@@ -34,6 +33,7 @@ from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public h
 from .abc_parser import Token, default_tuplet_q
 from .abc_tune import AbcTune, part_ending_tempos
 from .abc_tunebook import propagate_accidentals
+from .kept_warnings import warn
 from .keys import LETTER_PC, Key, standard_key
 
 __all__ = [
@@ -647,7 +647,7 @@ def _written_key(key: Key) -> Key:
     """``key`` as a ``K:`` writes it: `standard_key`, with a warning when that respells it."""
     written = standard_key(key)
     if written != key:
-        warnings.warn(
+        warn(  # kept for check's thread (`kept_warnings`), else a Python warning
             f"{key.name} needs {abs(key.signature)} {'sharps' if key.signature > 0 else 'flats'}, "
             f"more than an ABC key signature holds: written in {written.name}, the same notes",
             stacklevel=3,

@@ -7,7 +7,6 @@ import codecs
 import logging
 import os
 import sys
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -24,6 +23,7 @@ from .capped_warnings import CappedWarnings
 from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
 from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
+from .kept_warnings import kept_warnings
 from .reader_warnings import TUNE_WARNINGS_SHOWN, not_as_written, tune_warnings, warn_tune
 from .round_trip import first_difference, parse_abc_strict, round_trip_rows
 from .worker_pool import WorkerPool
@@ -71,13 +71,14 @@ def _caught_round_trip(tune: AbcTune, said: list[tuple[str, str]]) -> tuple[Tune
     """`round_trip_rows` of one tune, its writer's warnings (a key beyond 7 sharps or flats,
     written in its usual spelling) added to ``said`` as ``(kind, message)``, which
     `check_text` logs with the file and tune: as Python warnings they named a line of this
-    module, no tune, and showed once a run."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    module, no tune, and showed once a run. They are kept for this thread (`kept_warnings`),
+    not caught with ``warnings.catch_warnings``, which swaps the warning state of every
+    thread: two checks in threads gave each other their warnings, or lost them."""
+    with kept_warnings() as kept:
         try:
             rows, again, _ = round_trip_rows(tune)
         finally:
-            said += [(_KEY_RESPELLED, str(w.message)) for w in caught]
+            said += [(_KEY_RESPELLED, message) for message in kept]
     return rows, again
 
 
