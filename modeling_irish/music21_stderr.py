@@ -1,12 +1,18 @@
 """What music21 says while render writes a file, kept for the thread that writes it:
 `music21_said`. It says most on stderr (its own warnings, such as ``beam: WARNING: ...``, are
 written there with ``sys.stderr.write``, not given to `warnings` or `logging`), some as Python
-warnings (``TranslateWarning``, ``MusicXMLWarning``), which are kept as they reach
-``warnings.showwarning`` (after the process's filters, which are never changed: they hold for
-every thread, and ``warnings.catch_warnings`` changes them for all, the demo's other threads
-included). Other threads' printing and warnings meanwhile (the demo renders in worker threads;
-their warnings, log lines, progress bars) reach stderr and ``showwarning`` as they would have,
-not the render's messages."""
+warnings (``TranslateWarning``, ``MusicXMLWarning``), which are kept as they are shown (after
+the process's filters, which are never changed: they hold for every thread, and
+``warnings.catch_warnings`` changes them for all, the demo's other threads included). Other
+threads' printing and warnings meanwhile (the demo renders in worker threads; their warnings,
+log lines, progress bars) reach stderr and ``showwarning`` as they would have, not the render's
+messages.
+
+The warnings are routed at ``warnings._showwarnmsg``, which Python calls with every warning its
+filters let through (and which calls ``showwarning``), not at ``showwarning`` itself: another
+thread's ``catch_warnings`` (a library's) puts back on leaving the ``showwarning`` it found on
+entering, so one entered before a render and left during it took the router away, and the
+render's later warnings went to the caller; ``catch_warnings`` leaves ``_showwarnmsg`` alone."""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ __all__ = ["music21_said"]
 
 #: each thread's stack of lists that keep what it prints on stderr (innermost last)
 _KEEPING = threading.local()
-#: guards the swaps of ``sys.stderr`` and ``warnings.showwarning`` and the routers' counts
+#: guards the swaps of ``sys.stderr`` and ``warnings._showwarnmsg`` and the routers' counts
 _LOCK = threading.Lock()
 
 
@@ -50,37 +56,30 @@ class _RoutedStderr:
         return getattr(self.target, name)
 
 
-class _RoutedShowwarning:
-    """``warnings.showwarning`` while a thread keeps what it says: a warning shown in such a
+class _RoutedShowwarnmsg:
+    """``warnings._showwarnmsg`` while a thread keeps what it says: a warning shown in such a
     thread (one the process's filters let through) is kept as its message's text, like a text
-    printed on stderr; one shown in any other thread goes to ``target``, the ``showwarning``
-    this replaced (pytest's recorder, Python's own), as it would have."""
+    printed on stderr; one shown in any other thread goes to ``target``, the ``_showwarnmsg``
+    this replaced, which gives it to the ``showwarning`` of the moment (pytest's recorder,
+    Python's own), as it would have."""
 
-    def __init__(self, target: Callable[..., Any]) -> None:
+    def __init__(self, target: Callable[[Any], None]) -> None:
         self.target = target
         self.users = 0  # the `_kept_said` blocks open on it, in all threads
 
-    def __call__(
-        self,
-        message: Warning | str,
-        category: type[Warning],
-        filename: str,
-        lineno: int,
-        file: TextIO | None = None,
-        line: str | None = None,
-    ) -> None:
+    def __call__(self, msg: Any) -> None:  # a `warnings.WarningMessage`
         kept = getattr(_KEEPING, "stack", None)
         if kept:
-            kept[-1].append(str(message))
+            kept[-1].append(str(msg.message))
             return
-        self.target(message, category, filename, lineno, file, line)
+        self.target(msg)
 
 
 @contextlib.contextmanager
 def _kept_said() -> Iterator[list[str]]:
     """Keep each text this thread writes to ``sys.stderr``, and the message of each warning
     shown in it, inside the ``with``, in the list it gives; other threads' go on to the stderr
-    and ``showwarning`` of the moment. Each router (`_RoutedStderr`, `_RoutedShowwarning`) is
+    and ``showwarning`` of the moment. Each router (`_RoutedStderr`, `_RoutedShowwarnmsg`) is
     put in front of the one found at the start (a pytest capsys stderr or warnings recorder
     included) unless one is there, and is taken away by the last block to end, if it is still
     in place (one put there meanwhile is left alone)."""
@@ -88,9 +87,9 @@ def _kept_said() -> Iterator[list[str]]:
     with _LOCK:
         if not isinstance(sys.stderr, _RoutedStderr):
             sys.stderr = _RoutedStderr(sys.stderr)
-        if not isinstance(warnings.showwarning, _RoutedShowwarning):
-            warnings.showwarning = _RoutedShowwarning(warnings.showwarning)
-        stderr, shown = sys.stderr, warnings.showwarning
+        if not isinstance(warnings._showwarnmsg, _RoutedShowwarnmsg):
+            warnings._showwarnmsg = _RoutedShowwarnmsg(warnings._showwarnmsg)
+        stderr, shown = sys.stderr, warnings._showwarnmsg
         stderr.users += 1
         shown.users += 1
     stack = _KEEPING.__dict__.setdefault("stack", [])
@@ -104,8 +103,8 @@ def _kept_said() -> Iterator[list[str]]:
             if stderr.users == 0 and sys.stderr is stderr:
                 sys.stderr = stderr.target
             shown.users -= 1
-            if shown.users == 0 and warnings.showwarning is shown:
-                warnings.showwarning = shown.target
+            if shown.users == 0 and warnings._showwarnmsg is shown:
+                warnings._showwarnmsg = shown.target
 
 
 @contextlib.contextmanager

@@ -273,3 +273,34 @@ def test_quality_checks_keep_music21_quiet_in_their_thread_only(
     assert "progress of another tune" in err
     assert "music21's own" not in err
     assert [str(w.message) for w in recwarn] == ["another tune's warning"]
+
+
+def test_another_threads_catch_warnings_ending_during_a_capture_loses_none_of_its_warnings(
+    recwarn,
+):
+    """Another thread's ``warnings.catch_warnings`` (a library's) entered before a capture and
+    left during it puts back the ``showwarning`` it found, without the capture's router: a
+    warning the capture's thread gives after that is still kept, not shown to the caller."""
+    from music21.midi.translate import TranslateWarning
+
+    entered, capturing, left = threading.Event(), threading.Event(), threading.Event()
+
+    def other() -> None:
+        with warnings.catch_warnings():
+            entered.set()
+            _step(capturing)
+        left.set()
+
+    shown, dispatch = warnings.showwarning, warnings._showwarnmsg
+    thread, failed = _in_thread(other)
+    _step(entered)
+    with music21_said() as said:
+        capturing.set()
+        _step(left)
+        warnings.warn("channel 17 unknown", TranslateWarning, stacklevel=1)
+    thread.join(WAIT)
+    assert not failed, failed
+    assert said == ["channel 17 unknown"]
+    assert not recwarn.list
+    assert warnings.showwarning is shown
+    assert warnings._showwarnmsg is dispatch  # the router is taken away at the end
