@@ -208,10 +208,13 @@ def write_checkpoint(folder: Path, state: dict) -> Path:
     """A checkpoint ``folder`` (made if needed) with ``state`` as its training_state.json and
     tiny readable weights, optimizer and random-state files (one for each of its
     ``num_processes``, 1 when it records none), so that "latest" takes it: one without them is
-    incomplete, and "latest" passes over it. Nothing in them is loaded."""
+    incomplete, and "latest" passes over it. Nothing in them is loaded; the weights' sha256 is
+    recorded (``weights_sha256.json``)."""
     import zipfile
 
     from safetensors.numpy import save_file
+
+    from training.checkpoint_digests import write_weights_digests
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "training_state.json").write_text(json.dumps(state), encoding="utf-8")
@@ -221,6 +224,7 @@ def write_checkpoint(folder: Path, state: dict) -> Path:
     for name in names:
         with zipfile.ZipFile(folder / name, "w") as archive:
             archive.writestr(f"{name.split('.')[0]}/data.pkl", b"state")
+    write_weights_digests(str(folder))  # as `save_checkpoint` records them
     return folder
 
 

@@ -4,9 +4,13 @@ name, as the weights and optimizer files are. (The checkpoint helpers: test_trai
 
 from __future__ import annotations
 
+import json
+import os
 import re
 
+import numpy as np
 import pytest
+import torch
 from helpers import one_torch_thread  # noqa: F401
 from test_training_save import (
     _checkpoint,
@@ -174,3 +178,61 @@ def test_an_optimizer_file_damaged_inside_is_refused_before_it_loads(tmp_path, m
     message = _resume_refused(args, load_state=loaded.append)
     assert f"{newest}: optimizer.bin cannot be read (" in message
     assert f"resume {older} instead" in message and loaded == []
+
+
+def _flip_weights(file) -> None:
+    """Overwrite the last bytes of a safetensors file (its tensor data, the header whole): it
+    opens, and only the sha256 recorded at save time tells."""
+    whole = file.read_bytes()
+    file.write_bytes(whole[:-4] + bytes(b ^ 0xFF for b in whole[-4:]))
+
+
+def test_weights_damaged_inside_are_refused_by_their_recorded_sha256(tmp_path, monkeypatch):
+    """A model.safetensors whose tensor data was overwritten (its header whole) opened without
+    an error (safetensors keeps no CRC): the run resumed, and trained on, from garbage."""
+    from types import SimpleNamespace
+
+    from safetensors.numpy import save_file
+
+    def save_state(folder):  # accelerate's: weights, optimizer, random state
+        os.makedirs(folder)
+        save_file({"w": np.ones(8, dtype=np.float32)}, os.path.join(folder, "model.safetensors"))
+        for name in ("optimizer.bin", "random_states_0.pkl"):
+            torch.save({"state": 1}, os.path.join(folder, name))
+
+    accelerator = SimpleNamespace(is_main_process=True, num_processes=1, save_state=save_state,
+                                  wait_for_everyone=lambda: None)  # fmt: skip
+    for steps in (5, 10):
+        run_folder.save_checkpoint(
+            accelerator, str(tmp_path), f"step_{steps}", {"completed_steps": steps}
+        )
+    older, newest = tmp_path / "step_5", tmp_path / "step_10"
+    assert set(json.loads((newest / "weights_sha256.json").read_text(encoding="utf-8"))) == {
+        "model.safetensors"
+    }
+    assert checkpoints.damaged_state_error(str(newest), 1) is None
+    _flip_weights(newest / "model.safetensors")
+    assert checkpoints.state_file_problem(str(newest / "model.safetensors")) is None  # it opens
+    message = str(checkpoints.damaged_state_error(str(newest), 1))
+    assert f"{newest}: model.safetensors cannot be read (its sha256 is not the one " in message
+    assert f"resume {older} instead" in message and "\n" not in message
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(older)  # passed over
+    # a large one: "latest" takes it (not read whole), and the resume refuses it
+    monkeypatch.setattr(checkpoints, "QUICK_CRC_BYTES", 10)
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(newest)
+    assert "sha256" in str(checkpoints.damaged_state_error(str(newest), 1))
+
+
+def test_a_checkpoint_without_a_sha256_record_resumes_with_one_warning(tmp_path, capsys):
+    """One saved before the weights' sha256 was recorded is no damaged one: it is resumed
+    unchecked, said once."""
+    older = _checkpoint(tmp_path / "step_5", 5, (0, 1))
+    (older / "weights_sha256.json").unlink()
+    _flip_weights(older / "model.safetensors")  # cannot be told
+    capsys.readouterr()
+    for _ in range(2):
+        assert checkpoints.damaged_state_error(str(older), 2) is None
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1
+    assert f"checkpoint {older} has no weights_sha256.json (saved by an older version)" in said
+    assert checkpoints.latest_checkpoint(str(tmp_path)) == str(older)

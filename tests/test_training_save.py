@@ -221,7 +221,8 @@ def test_a_checkpoint_holds_every_process_random_state_however_late_it_writes(tm
     then wrote random_states_1.pkl into a .tmp-step_5 it made again, and step_5 lacked it."""
     run_folder.save_checkpoint(_SlowSecondProcess(), str(tmp_path), "step_5", {"x": 1})
     assert sorted(p.name for p in (tmp_path / "step_5").iterdir()) == [
-        "random_states_0.pkl", "random_states_1.pkl", "training_state.json"
+        "random_states_0.pkl", "random_states_1.pkl", "training_state.json",
+        "weights_sha256.json",
     ]  # fmt: skip
     assert not (tmp_path / ".tmp-step_5").exists()
 

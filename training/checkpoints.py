@@ -19,6 +19,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from training.checkpoint_digests import (
+    WEIGHTS_DIGESTS_FILE,
+    WEIGHTS_FILES,
+    byte_progress,
+    has_weights_digests,
+    read_chunks,
+    weights_digest_problem,
+)
 from training.common import UsageError
 
 TRAINING_STATE_FILE = "training_state.json"
@@ -327,7 +335,7 @@ def check_random_states(path: str, num_processes: int) -> None:
 #: files (either one: the weights are ``pytorch_model.bin`` with ``safe_serialization=False``),
 #: and what they hold. `accelerator.load_state` needs them all.
 STATE_FILES = (
-    (("model.safetensors", "pytorch_model.bin"), "the model weights"),
+    (WEIGHTS_FILES, "the model weights"),
     (("optimizer.bin",), "the optimizer state"),
 )
 
@@ -381,7 +389,10 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     `load_state` (torch's load checks no CRC, and takes a file overwritten inside its zip
     without an error) and once it has failed, which said so with a traceback that named no
     file (safetensors' ``invalid header length``, torch's ``failed finding central directory``).
-    The refusal names the file and the newest checkpoint beside it that is whole and readable.
+    The weights' sha256 is checked too (`weights_digest_problem`: safetensors keeps no CRC,
+    and loads weights damaged inside without an error); a checkpoint that records none (saved
+    by an older version) resumes unchecked, with one warning. The refusal names the file and
+    the newest checkpoint beside it that is whole and readable.
 
     >>> import tempfile
     >>> folder = tempfile.mkdtemp()
@@ -391,6 +402,12 @@ def damaged_state_error(path: str, num_processes: int) -> UsageError | None:
     'optimizer.bin cannot be read (not a whole zip archive, as torch saves it)'
     """
     damage = damaged_file(path, quick=False)
+    if damage is None and _has_any(path, WEIGHTS_FILES) and not has_weights_digests(path):
+        warn_once(
+            f"{path} {WEIGHTS_DIGESTS_FILE}",
+            f"checkpoint {path} has no {WEIGHTS_DIGESTS_FILE} (saved by an older version): "
+            "damage inside its weights cannot be told; resuming it unchecked",
+        )
     return None if damage is None else _damage_error(path, *damage, num_processes)
 
 
@@ -412,7 +429,8 @@ QUICK_CRC_BYTES = 64 * 2**20
 def damaged_file(path: str, quick: bool = True) -> tuple[str, str] | None:
     """``(name, why)`` for the first weights or optimizer file (`STATE_FILES`) or random state
     (`RANDOM_STATES_FILE`, each there) of checkpoint ``path`` that is there but cannot be read
-    (`state_file_problem`), or None (a missing one is `check_state_files`' and
+    (`state_file_problem`) or, read whole, is weights whose sha256 is not the one recorded
+    when it was saved (`weights_digest_problem`), or None (a missing one is `check_state_files`' and
     `check_random_states`' to refuse). ``quick``: no tensor is loaded, and a ``.bin`` larger
     than `QUICK_CRC_BYTES` is not read whole, so that picking "latest" stays cheap."""
     names = [name for names, _ in STATE_FILES for name in names] + _random_state_names(path)
@@ -420,8 +438,10 @@ def damaged_file(path: str, quick: bool = True) -> tuple[str, str] | None:
         file = os.path.join(path, name)
         if not os.path.isfile(file):
             continue
-        crc = not quick or os.path.getsize(file) <= QUICK_CRC_BYTES
-        reason = state_file_problem(file, crc=crc)
+        whole = not quick or os.path.getsize(file) <= QUICK_CRC_BYTES
+        reason = state_file_problem(file, crc=whole)
+        if reason is None and whole and name in WEIGHTS_FILES:
+            reason = weights_digest_problem(path, name)
         if reason:
             return name, reason
     return None
@@ -456,7 +476,7 @@ def state_file_problem(file: str, crc: bool = True) -> str | None:
     try:
         with zipfile.ZipFile(file) as archive:
             if crc:
-                bad = archive.testzip()
+                bad = _first_bad_entry(archive, file)
             else:
                 for entry in archive.infolist():
                     with archive.open(entry):  # reads and checks its local header
@@ -465,6 +485,23 @@ def state_file_problem(file: str, crc: bool = True) -> str | None:
     except (zipfile.BadZipFile, OSError, EOFError):
         return "not a whole zip archive, as torch saves it"
     return f"{bad} in it fails its CRC check" if bad else None
+
+
+def _first_bad_entry(archive: Any, file: str) -> str | None:
+    """The name of the first entry of zip ``archive`` (of ``file``) that fails its CRC, or None:
+    `zipfile.ZipFile.testzip`, with a progress bar over a large file (`byte_progress`)."""
+    import zipfile
+
+    entries = archive.infolist()
+    with byte_progress(sum(e.file_size for e in entries), f"CRC {file}") as bar:
+        for entry in entries:
+            try:
+                with archive.open(entry) as handle:
+                    for _ in read_chunks(handle, bar):  # the CRC is checked at the end
+                        pass
+            except zipfile.BadZipFile:
+                return entry.filename
+    return None
 
 
 def _has_any(path: str, names: Sequence[str]) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from irish_tune.json_output import json_safe
 from irish_tune.value_checks import link_problem
 from tokenization.file_cleanup import discard_folder
+from training.checkpoint_digests import write_weights_digests
 from training.common import (
     SECRET_FLAGS,
     SPLIT_FLAGS,
@@ -54,14 +55,15 @@ logger = process_logger(__name__)  # accelerate's: warns once, from the main pro
 def save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[str, Any]) -> str:
     """`accelerator.save_state` into ``output_dir/name``, atomically.
 
-    Every process writes into a temporary folder (model, optimizer, RNG states, plus ``state``
-    as ``training_state.json``); the main process then renames it, so a run killed mid-save never
-    leaves a half-written ``step_N`` that "latest" would pick up. A full or read-only disk is a
-    `WriteError` naming the temporary folder (or the file that failed). The replaced checkpoint
-    (``.old-<name>``) that cannot be deleted is named in a warning and left (`discard_folder`);
-    one left by an earlier run in the way of the rename is that warning, then the rename's error.
-    A run stopped between the two renames (old aside, new in) leaves the old one as
-    ``.old-<name>``, which the next run in the folder puts back
+    Every process writes into a temporary folder (model, optimizer, RNG states, plus the
+    weights' sha256 as ``weights_sha256.json``, checked before a resume loads them, and
+    ``state`` as ``training_state.json``); the main process then renames it, so a run killed
+    mid-save never leaves a half-written ``step_N`` that "latest" would pick up. A full or
+    read-only disk is a `WriteError` naming the temporary folder (or the file that failed).
+    The replaced checkpoint (``.old-<name>``) that cannot be deleted is named in a warning and
+    left (`discard_folder`); one left by an earlier run in the way of the rename is that
+    warning, then the rename's error. A run stopped between the two renames (old aside, new
+    in) leaves the old one as ``.old-<name>``, which the next run in the folder puts back
     (`training.checkpoints.put_back_replaced_checkpoints`).
     """
     with writing(os.path.join(output_dir, f".tmp-{name}")):
@@ -84,6 +86,7 @@ def _save_checkpoint(accelerator: Any, output_dir: str, name: str, state: dict[s
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         state = {**state, "num_processes": accelerator.num_processes}  # see `resume_state`
+        write_weights_digests(tmp)  # checked before a resume loads them (`damaged_file`)
         write_json(os.path.join(tmp, TRAINING_STATE_FILE), state)
         old = os.path.join(output_dir, f".old-{name}")
         if os.path.exists(final):
