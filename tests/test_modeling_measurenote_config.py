@@ -78,7 +78,7 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tester, tmp_pa
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
     lm, backbone = tester.model(), MeasureNoteModel(tester.get_config())
     for model, folder in ((lm, tmp_path / "lm"), (backbone, tmp_path / "backbone")):
-        with pytest.raises(OSError, match="offline"):
+        with pytest.raises(OSError, match="HF_HUB_OFFLINE is set"):
             model.save_pretrained(folder, push_to_hub=True, commit_message="m")
         assert {"config.json", "model.safetensors"} <= {p.name for p in folder.iterdir()}
     commits = record_hub_commits(monkeypatch)
@@ -90,6 +90,50 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tester, tmp_pa
     lm.save_pretrained(tmp_path / "hub", is_main_process=False, push_to_hub=True)
     assert [c["repo_id"] for c in commits] == ["hub", "me/lm"]
     assert MeasureNoteForCausalLM.from_pretrained(tmp_path / "hub").config.to_dict()
+
+
+def test_save_pretrained_with_push_to_hub_fails_in_one_line_as_train_push_to_hub_does(
+    tester, tmp_path, monkeypatch
+):
+    """Offline, without a token or a network, save_pretrained(push_to_hub=True) raised the Hub
+    client's own errors (OfflineModeIsEnabled, the HTTP client's ConnectError, a 401 naming
+    no token), where train.py --push_to_hub says in one line what is wrong and what to do."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import OfflineModeIsEnabled
+    from transformers.utils import hub
+
+    from modeling_irish.measurenote_checks import HubUploadError
+
+    lm = tester.model()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    with pytest.raises(HubUploadError) as failed:
+        lm.save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
+    assert str(failed.value) == (
+        "save_pretrained(push_to_hub=True): the upload to me/m failed (HF_HUB_OFFLINE is set, "
+        f"so nothing can be uploaded); the model is saved in {tmp_path / 'm'}: upload it later "
+        "with model.push_to_hub or `hf upload`"
+    )
+    assert isinstance(failed.value.__cause__, OfflineModeIsEnabled)
+
+    class Unreachable:  # the Hub client with no network (never reached in a test)
+        def create_repo(self, repo_id, **kwargs):
+            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "hf_api", Unreachable)
+    monkeypatch.setenv("HF_TOKEN", "hf_t")
+    with pytest.raises(HubUploadError, match=r"failed \(ConnectionError: \[Errno 111\] Connection "
+                       r"refused\); the model is saved in") as failed:  # fmt: skip
+        lm.save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
+    assert "\n" not in str(failed.value)
+    # no token: said so, with how to give one (the Hub's 401 names none)
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    with pytest.raises(HubUploadError, match=r"failed \(no Hub token; log in with `hf auth login` "
+                       r"or pass token=\)"):  # fmt: skip
+        lm.save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
+    assert (tmp_path / "m" / "model.safetensors").is_file()
 
 
 def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(tester, tmp_path, monkeypatch):

@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modeling_irish.cli import first_line
-from modeling_irish.measurenote_checks import stale_file_deletions
+from modeling_irish.measurenote_checks import (
+    hub_client_errors,
+    hub_unusable,
+    stale_file_deletions,
+)
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
 from training.run_record import forget_removed_files, removed_run_files
 
@@ -31,13 +35,10 @@ def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None
     from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
 
-    if constants.HF_HUB_OFFLINE:
-        raise RuntimeError("--push_to_hub: HF_HUB_OFFLINE is set, so nothing can be uploaded")
+    unusable = hub_unusable(token, "give --hub_token")  # as save_pretrained(push_to_hub=True)
+    if unusable is not None:
+        raise RuntimeError(f"--push_to_hub: {unusable}")
     token = token or get_token()
-    if token is None:
-        raise RuntimeError(
-            "--push_to_hub: no Hub token; log in with `hf auth login` or give --hub_token"
-        )
     try:  # HfApi.whoami's request, with a timeout (the session has none)
         response = get_session().get(
             f"{constants.ENDPOINT}/api/whoami-v2",
@@ -217,9 +218,7 @@ def _upload_errors() -> tuple[type[BaseException], ...]:
     network's (the base class of that error's HTTP client, whose connection errors are no
     `OSError`; and `OSError`), `check_hub_reachable`'s `RuntimeError`, and the client's refusal
     of a repository name (`HFValidationError`; `parse_args` checks --hub_model_id up front)."""
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
-
-    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, RuntimeError, HFValidationError)
+    return (*hub_client_errors(), RuntimeError)
 
 
 __all__ = [
