@@ -17,8 +17,10 @@ no tunes in b.abc (empty file)
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
+import threading
 from collections import Counter
 from types import TracebackType
 
@@ -204,35 +206,80 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-class WarningRecorder(logging.Filter):
-    """Keeps the warnings ``loggers`` give inside a ``with`` (which gives their list of
-    ``{"logger", "level", "message"}``): the corpus loader's, so that a cache hit can give them
-    again, and the demo's, to show a generation's warnings on the page.
+#: the `WarningRecorder` blocks open in this context (this thread's, or work handed on with
+#: its context), innermost last: a tuple, never changed in place (a copied context keeps its own)
+_RECORDING: contextvars.ContextVar[tuple[WarningRecorder, ...]] = contextvars.ContextVar(
+    "recording", default=()
+)
+#: guards the routers' counts and their putting on and taking off loggers
+_ROUTERS_LOCK = threading.Lock()
 
-    A filter on each logger, not a handler: a handler would count as one, and with no logging
-    configured Python would then not print the warnings through `logging.lastResort`, so a
-    plain first load would say nothing that its cache hits say. The filter lets every record
-    through. It sees only the records of ``loggers`` themselves (none of theirs has children).
+
+class _Router(logging.Filter):
+    """The one filter on ``logger`` while any thread records it: gives each warning (or worse)
+    to the recorders open in the context that logs it, those of ``logger``, and lets every
+    record through. One filter for all the threads, taken off by the last to end, so that no
+    thread's recorder is taken off while another's record goes through the filters (the list
+    shrinking under the loop stopped it before the next filter)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+        self.users = 0  # the recorders open on ``logger``, in all threads
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Give a warning (or worse) to this context's recorders of ``logger``."""
+        if record.levelno >= logging.WARNING:
+            for recorder in dict.fromkeys(_RECORDING.get()):  # a recorder opened twice: once
+                if self.logger in recorder.loggers:
+                    recorder.keep(record)
+        return True
+
+
+class WarningRecorder:
+    """Keeps the warnings ``loggers`` give inside a ``with`` (which gives their list of
+    ``{"logger", "level", "message"}``) in the thread that opened it: the corpus loader's, so
+    that a cache hit can give them again, and the demo's, to show a request's generation and
+    rendering warnings on its page while gradio serves other requests in other threads.
+
+    Another thread's warnings meanwhile are not kept, even on the same loggers, unless given
+    this thread's context (``contextvars.copy_context().run``, as ``asyncio.to_thread`` does):
+    work handed on so is this block's. A filter on each logger (`_Router`), not a handler: a
+    handler would count as one, and with no logging configured Python would then not print the
+    warnings through `logging.lastResort`, so a plain first load would say nothing that its
+    cache hits say. The filter lets every record through. It sees only the records of
+    ``loggers`` themselves (none of theirs has children).
     """
 
     def __init__(self, *loggers: logging.Logger) -> None:
-        super().__init__()
-        self.loggers = loggers
+        self.loggers = tuple(dict.fromkeys(loggers))
         self.records: list[dict[str, object]] = []
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Record a warning (or worse) and let every record through."""
-        if record.levelno >= logging.WARNING:
-            message = record.getMessage()
-            entry = {"logger": record.name, "level": record.levelno, "message": message}
-            self.records.append(entry)
-        return True
+    def keep(self, record: logging.LogRecord) -> None:
+        """Keep ``record`` (a warning or worse of one of ``loggers``)."""
+        message = record.getMessage()
+        self.records.append({"logger": record.name, "level": record.levelno, "message": message})
 
     def __enter__(self) -> list[dict[str, object]]:
-        for one in self.loggers:
-            one.addFilter(self)
+        with _ROUTERS_LOCK:
+            for one in self.loggers:
+                router = next((f for f in one.filters if isinstance(f, _Router)), None)
+                if router is None:
+                    router = _Router(one)
+                    one.addFilter(router)
+                router.users += 1
+        _RECORDING.set((*_RECORDING.get(), self))
         return self.records
 
     def __exit__(self, *exc_info: object) -> None:
-        for one in self.loggers:
-            one.removeFilter(self)
+        opened = _RECORDING.get()
+        if self in opened:  # (not where the block was opened in another context)
+            last = len(opened) - 1 - opened[::-1].index(self)  # its innermost opening
+            _RECORDING.set(opened[:last] + opened[last + 1 :])
+        with _ROUTERS_LOCK:
+            for one in self.loggers:
+                router = next((f for f in one.filters if isinstance(f, _Router)), None)
+                if router is not None:  # (None: taken off by someone else)
+                    router.users -= 1
+                    if router.users == 0:
+                        one.removeFilter(router)
