@@ -129,6 +129,7 @@ def encode_records(
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
+    *,
     terminal_only: bool = False,
     changed: Optional[list[tuple[int, list[str]]]] = None,
     compact: bool = False,
@@ -147,7 +148,15 @@ def encode_records(
     a bar's id into a copy): thesession's ids took ~400 MB as int64, most of an index build's
     peak. `encoded_records` gives them one at a time instead."""
     encoded, kept = [], []
-    stream = encoded_records(tokenizer, records, failures, desc, terminal_only, changed, compact)
+    stream = encoded_records(
+        tokenizer,
+        records,
+        failures,
+        desc,
+        terminal_only=terminal_only,
+        changed=changed,
+        compact=compact,
+    )
     for i, ids, measures in stream:
         encoded.append((ids, measures))
         kept.append(i)
@@ -159,6 +168,7 @@ def encoded_records(
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
+    *,
     terminal_only: bool = False,
     changed: Optional[list[tuple[int, list[str]]]] = None,
     compact: bool = False,
@@ -218,12 +228,15 @@ def encode_all(
     records: list[dict[str, str]],
     failures: Optional[list[tuple[int, str]]] = None,
     desc: Optional[str] = None,
+    *,
     changed: Optional[list[tuple[int, list[str]]]] = None,
 ) -> tuple[list, list[int]]:
     """Encoded ids of every readable record, and the indices of those records (`failures`,
     `changed`: see `encode_records`; `desc`: a progress bar with this description, on a
     terminal only)."""
-    encoded, kept = encode_records(tokenizer, records, failures, desc, True, changed)
+    encoded, kept = encode_records(
+        tokenizer, records, failures, desc, terminal_only=True, changed=changed
+    )
     return [ids for ids, _ in encoded], kept
 
 

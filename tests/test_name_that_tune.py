@@ -466,6 +466,18 @@ def test_encoding_the_settings_keeps_no_parsed_tune_alive(tokenizer, monkeypatch
         assert np.array_equal(measures, enc.measure_numbers)
 
 
+def test_the_encoders_flags_are_keyword_only(tokenizer):
+    # encode_all passed `True` as the fifth positional argument, `terminal_only`; a caller
+    # that meant `changed` (encode_all's own fifth) got a flag, or a list as a flag
+    from modeling_irish.tune_embedding import encode_all, encode_records, encoded_records
+
+    records = read_tunes(TRAIN[:1])
+    for encode in (encode_records, encoded_records, encode_all):
+        with pytest.raises(TypeError, match="positional"):
+            encode(tokenizer, records, None, None, True)
+    assert encode_all(tokenizer, records, changed=[])[1] == [0]
+
+
 def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
     # thesession's titles went through title_key three times each in a build (0.4 s for its
     # 20,700 tunes, 2026-12-06)
