@@ -25,6 +25,7 @@ from .tune_title_data import NoteCropper
 
 __all__ = [
     "MODEL_NOT_FINITE",
+    "StreamedTuneEmbeddings",
     "embed_titles",
     "embed_tunes",
     "header_values",
@@ -272,6 +273,57 @@ def embed_tunes(
         )
         out[idx] = emb.float().cpu().numpy()
     return out
+
+
+class StreamedTuneEmbeddings:
+    """`embed_tunes` of settings given one at a time (`add`), embedded ``chunk_size`` at a
+    time, so that a caller that encodes a corpus tune by tune holds a chunk's ids, not the
+    corpus's (thesession's: 57 MiB as uint8, ~400 MiB as int64). Each chunk is batched by
+    length within itself (a whole corpus sorted at once pads a little less).
+
+    >>> from transformers import AutoModel
+    >>> model = AutoModel.from_pretrained("runs/tune-title")
+    >>> enc = AbcTokenizer.from_pretrained("runs/tune-title").encode_tune("K:D\\nDFA dAF|")
+    >>> embedder = StreamedTuneEmbeddings(model, chunk_size=2)
+    >>> for _ in range(3):  # the first two embedded as the second is added, the third at the end
+    ...     embedder.add(enc.input_ids, enc.measure_numbers)
+    >>> embedder.embeddings().shape == (3, model.config.projection_dim)
+    True
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        batch_size: int = 64,
+        max_rows: Optional[int] = None,
+        chunk_size: int = 512,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"StreamedTuneEmbeddings: chunk_size must be >= 1, got {chunk_size}")
+        self.model, self.batch_size, self.max_rows = model, batch_size, max_rows
+        self.chunk_size = chunk_size
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._done: list[np.ndarray] = []
+
+    def add(self, input_ids: np.ndarray, measure_numbers: np.ndarray) -> None:
+        """Queue one setting's rows; a full chunk is embedded (and its ids dropped) at once."""
+        self._pending.append((input_ids, measure_numbers))
+        if len(self._pending) >= self.chunk_size:
+            self._embed_pending()
+
+    def embeddings(self, desc: Optional[str] = None) -> np.ndarray:
+        """`(n, projection_dim)` float32 embeddings of every setting added, in order (`desc`:
+        a bar with this label while the settings not yet embedded are)."""
+        self._embed_pending(desc)
+        if not self._done:
+            return np.zeros((0, self.model.config.projection_dim), dtype=np.float32)
+        return self._done[0] if len(self._done) == 1 else np.concatenate(self._done)
+
+    def _embed_pending(self, desc: Optional[str] = None) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            embeds = embed_tunes(self.model, rows, self.batch_size, self.max_rows, desc)
+            self._done.append(embeds)
 
 
 @torch.no_grad()

@@ -23,10 +23,9 @@ from .corpus_keys import title_key
 from .edit_distance import SHIFT_CANDIDATES, EditDistanceRanker
 from .tune_embedding import (
     Corpus,
+    StreamedTuneEmbeddings,
     best_per_title,
     embed_titles,
-    embed_tunes,
-    encode_records,
     encoded_records,
     gives_no_tune,
     notes_and_headers,
@@ -122,6 +121,7 @@ class TuneIndex:
         max_rows: Optional[int] = 512,
         batch_size: int = 64,
         unfold_repeats: bool = True,
+        chunk_size: int = 512,
     ) -> TuneIndex:
         """Embed every distinct title and every titled, readable setting of `corpus_sources`.
 
@@ -132,6 +132,11 @@ class TuneIndex:
         played from the end of a part back to its start is found (a snippet is compared as
         typed: one typed across first and second endings holds both, which no pass plays, and
         is not found exactly); False: as written (the index before; ``meta["order"]`` says which).
+
+        The tunes are encoded one at a time and each one's notes read at once; with a model,
+        each ``chunk_size`` settings are embedded (in batches of ``batch_size``, by length)
+        as soon as they are encoded, so that the build holds one chunk's ids, not the
+        corpus's: its memory grows with the notes and embeddings it keeps, not with the ids.
 
         ``meta`` records the folders of the model and of the tokenizer when they were loaded
         from local folders, so that `identify` finds the tokenizer by itself, and ``report``:
@@ -151,18 +156,22 @@ class TuneIndex:
         failures: list[tuple[int, str]] = []
         cropper = NoteCropper(tokenizer)
         order = "played" if unfold_repeats else "written"
-        if model is None:  # each setting's ids read for its notes as it is encoded, then dropped
-            notes, headers, kept = _notes_as_encoded(tokenizer, records, failures, cropper, order)
-            encoded: list[tuple[np.ndarray, np.ndarray]] = []  # no embeddings: no ids held
-        else:  # the ids of every setting are held for the embeddings, in the smallest integer
-            # type (uint8 for most vocabularies), not int64: ~400 MB of thesession's
-            encoded, kept = encode_records(
-                tokenizer, records, failures, "Indexing tunes", compact=True
-            )
-            desc = f"Reading notes as {order}"  # a bar: 5-10 s on thesession's, between others
-            ids = [input_ids for input_ids, _ in encoded]
-            notes, headers = notes_and_headers(cropper, ids, unfold_repeats, desc, narrow=True)
-            del ids
+        # each setting's ids read for its notes as it is encoded, then dropped; with a model,
+        # held until its chunk of `chunk_size` settings is embedded, never the corpus's at once
+        embedder = (
+            None
+            if model is None
+            else StreamedTuneEmbeddings(model, batch_size, max_rows, chunk_size)
+        )
+        notes, headers, kept = _notes_as_encoded(
+            tokenizer, records, failures, cropper, order, embedder
+        )
+        # the last chunk (all of a corpus smaller than one) under a bar of its own
+        settings = (
+            np.zeros((len(kept), 0))
+            if embedder is None
+            else embedder.embeddings("Embedding settings")
+        )
         report = {
             "read": len(read),
             # `x`, `Gan Ainm` (numbered too: `x (copy 1)`) or no title: nothing to name
@@ -189,10 +198,9 @@ class TuneIndex:
         if os.path.isdir(tokenizer_folder):
             meta["tokenizer"] = tokenizer_folder
         if model is None:
-            titles, settings = np.zeros((len(display), 0)), np.zeros((len(kept), 0))
+            titles = np.zeros((len(display), 0))
         else:
             titles = embed_titles(model, display, desc="Embedding titles")
-            settings = embed_tunes(model, encoded, batch_size, max_rows, "Embedding settings")
             # NaN vectors would score every query NaN: no index of them (`identify` says why)
             require_finite(titles, "the model's embeddings of the titles")
             require_finite(settings, "the model's embeddings of the settings")
@@ -386,19 +394,25 @@ def _notes_as_encoded(
     failures: list[tuple[int, str]],
     cropper: NoteCropper,
     order: str,
+    embedder: Optional[StreamedTuneEmbeddings] = None,
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, list[Optional[str]]], list[int]]:
     """The notes (int16 pitches, float32 lengths) and headers of each readable record, played
     (``order`` "played": repeats unfolded) or as written, and the indices of those records,
-    each record's ids read as it is encoded and dropped then, under one bar (an edit-distance
-    index needs no ids after: thesession's took 57 MiB held to the end as uint8, 400 as int64).
-    A record that cannot be read is appended to `failures` as `encode_records` does."""
+    each record's ids read as it is encoded and dropped then, under one bar (thesession's took
+    57 MiB held to the end as uint8, 400 as int64). ``embedder``: each setting's ids (in the
+    smallest integer type) are also given to it, which embeds them a chunk at a time. A
+    record that cannot be read is appended to `failures` as `encode_records` does."""
     kept: list[int] = []
+    what = "Indexing tunes" if embedder is None else "Indexing and embedding tunes"
 
     def each_ids() -> Iterator[np.ndarray]:
-        for i, ids, _ in encoded_records(
-            tokenizer, records, failures, f"Indexing tunes, notes as {order}"
+        desc, compact = f"{what}, notes as {order}", embedder is not None
+        for i, ids, measures in encoded_records(
+            tokenizer, records, failures, desc, compact=compact
         ):
             kept.append(i)
+            if embedder is not None:
+                embedder.add(ids, measures)
             yield ids
 
     notes, headers = notes_and_headers(cropper, each_ids(), order == "played", None, narrow=True)

@@ -1,6 +1,7 @@
 """What a name-that-tune index build holds while it reads the corpus: each setting's ids in the
-smallest integer type (with a model), or one setting's at a time (without), notes in the index's
-own types, and the same index (and the same answers) as the int64 / float64 build before it."""
+smallest integer type, a chunk's at a time until they are embedded (with a model) or one
+setting's at a time (without), notes in the index's own types, and the same index (and the same
+answers) as the int64 / float64 build before it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
 from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
 from helpers import name_that_tune_model, name_that_tune_tokenizer  # noqa: F401 (fixtures)
 
-from modeling_irish import tune_index
-from modeling_irish.tune_embedding import smallest_int
+from modeling_irish import tune_embedding, tune_index
+from modeling_irish.tune_embedding import StreamedTuneEmbeddings, smallest_int
 from modeling_irish.tune_index import TuneIndex, flat_notes
 from modeling_irish.tune_title_data import NoteCropper
 
@@ -34,12 +35,52 @@ def test_a_build_holds_each_settings_ids_in_the_smallest_type(tokenizer, model, 
     # int64 ids of every setting, held to the end of the build for the model's embeddings,
     # were most of its peak (~400 MB of thesession's 20,700 tunes); the tiny vocabulary fits
     # in uint8
-    calls = _spy(monkeypatch, "notes_and_headers")
+    calls, real = [], tune_embedding.embed_tunes
+    monkeypatch.setattr(
+        tune_embedding, "embed_tunes", lambda m, rows, *a: calls.append(rows) or real(m, rows, *a)
+    )
     TuneIndex.build(model, tokenizer, TRAIN)
-    ids = calls[0][1]
-    assert len(ids) == 8 and {x.dtype for x in ids} == {np.dtype(np.uint8)}
-    for x, text in zip(ids, TRAIN[:8]):  # the ninth, titled "x", is left out
-        assert np.array_equal(x, tokenizer.encode_tune(text).input_ids)
+    rows = [row for chunk in calls for row in chunk]
+    assert len(rows) == 8 and {x.dtype for x, _ in rows} == {np.dtype(np.uint8)}
+    for (x, measures), text in zip(rows, TRAIN[:8]):  # the ninth, titled "x", is left out
+        enc = tokenizer.encode_tune(text)
+        assert np.array_equal(x, enc.input_ids) and np.array_equal(measures, enc.measure_numbers)
+
+
+def test_a_build_with_a_model_embeds_its_settings_a_chunk_at_a_time(tokenizer, model, monkeypatch):
+    # every setting's ids were encoded and held before the first was embedded: 57 MiB of
+    # thesession's as uint8, growing with the corpus; now no more than a chunk's are alive
+    events, alive, held = [], [], []
+    encode, embed = tokenizer.encode_tune, tune_embedding.embed_tunes
+
+    def encoding(text, *args, **kwargs):
+        enc = encode(text, *args, **kwargs)
+        enc.input_ids = enc.input_ids.astype(np.uint8)  # the type the build keeps: not copied
+        held.append(sum(ref() is not None for ref in alive))
+        alive.append(weakref.ref(enc.input_ids))
+        events.append("encode")
+        return enc
+
+    def embedding(model, rows, *args):
+        events.append(len(rows))
+        return embed(model, rows, *args)
+
+    monkeypatch.setattr(tokenizer, "encode_tune", encoding)
+    monkeypatch.setattr(tune_embedding, "embed_tunes", embedding)
+    index = TuneIndex.build(model, tokenizer, TRAIN, chunk_size=3)
+    assert max(held) <= 3, f"{max(held)} earlier settings' ids held while one is encoded"
+    assert events == [*["encode"] * 3, 3, *["encode"] * 3, 3, "encode", "encode", 2]
+    whole = TuneIndex.build(model, tokenizer, TRAIN)  # one chunk: batched by length as before
+    np.testing.assert_allclose(index.setting_embeds, whole.setting_embeds, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(index.title_embeds, whole.title_embeds)
+    for name in ("setting_title", "pitch_flat", "pitch_offsets", "dur_flat"):
+        assert np.array_equal(getattr(index, name), getattr(whole, name)), name
+
+
+def test_streamed_embeddings_refuse_an_empty_chunk(model):
+    with pytest.raises(ValueError, match="chunk_size must be >= 1, got 0"):
+        StreamedTuneEmbeddings(model, chunk_size=0)
+    assert StreamedTuneEmbeddings(model).embeddings().shape == (0, model.config.projection_dim)
 
 
 @pytest.mark.parametrize("unfold_repeats", [True, False])
