@@ -33,6 +33,7 @@ from .demo_inputs import (
     SEED,
     TEMPERATURE,
     TITLES,
+    TUNES,
     checked_number,
     checked_text,
     distinct_messages,
@@ -57,6 +58,7 @@ __all__ = [
     "NamedView",
     "build_demo",
     "generate_tab",
+    "generate_views",
     "import_gradio",
     "known_rhythms",
     "load_index",
@@ -155,7 +157,26 @@ def generate_tab(
     out_dir: str | None = None,
 ) -> GeneratedView:
     """Sample one tune and render it into a new folder under ``out_dir`` (default: the system's
-    temporary folder). ``rhythm``, ``key`` and ``prompt`` blank or None (or ``rhythm`` =
+    temporary folder): `generate_views` of one tune, the same arguments."""
+    (view,) = generate_views(generator, rhythm, key, num_bars, temperature, seed, prompt, out_dir)
+    return view
+
+
+def generate_views(
+    generator: TuneGenerator,
+    rhythm: str | None = None,
+    key: str | None = None,
+    num_bars: int = 16,
+    temperature: float = 1.0,
+    seed: int = 0,
+    prompt: str | None = None,
+    out_dir: str | None = None,
+    num_tunes: int = 1,
+) -> list[GeneratedView]:
+    """Sample ``num_tunes`` tunes in one batch (`TuneGenerator.generate`: ``X:1``, ``X:2``...;
+    the same seed and number give the same tunes) and render each into one new folder under
+    ``out_dir`` (default: the system's temporary folder), a view of each, in order.
+    ``rhythm``, ``key`` and ``prompt`` blank or None (or ``rhythm`` =
     `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
     reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
     its `ValueError`, a prompt too long to finish a tune after worded for the page (which has
@@ -165,19 +186,18 @@ def generate_tab(
     file (`pasted_prompt`: free text before its ``X:`` passed over, header fields typed
     before it written in), and its warnings and errors name its lines as pasted, blank lines
     before it counted; what of the pasted text is not read is in ``warnings`` too.
-    The warnings the generation logs on ``modeling_irish.generation`` and the rendering on
-    ``modeling_irish.render`` (those ``irish-tune generate --render`` says: a MIDI or SVG
-    warning naming the tune) are kept in ``warnings``, for the page to show, and still
-    logged."""
+    The warnings the generation logs on ``modeling_irish.generation`` (said of the whole
+    request: in every view's ``warnings``) and the rendering on ``modeling_irish.render``
+    (those ``irish-tune generate --render`` says: a MIDI or SVG warning naming the tune, in
+    that tune's view) are kept in ``warnings``, for the page to show, and still logged."""
     from .generation_args import TooLittleRoom
-    from .render import RenderError, render_abc, unavailable_formats
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
     raw, noted = pasted_prompt(prompt or "")
     with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
         try:
-            (tune,) = generator.generate(
-                1,
+            tunes = generator.generate(
+                int(num_tunes),
                 rhythm=rhythm,
                 key=(key or "").strip() or None,
                 prompt=raw.text if raw else None,
@@ -188,24 +208,38 @@ def generate_tab(
             )
         except TooLittleRoom as err:  # its max_rows is no control of the page
             raise ValueError(_no_room_message(err)) from None
-    view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
-    view.warnings = noted + [w for w in distinct_messages(said) if w not in noted]
+    warnings = noted + [w for w in distinct_messages(said) if w not in noted]
+    folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
+    views = []
+    for number, tune in enumerate(tunes, 1):
+        view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
+        view.warnings = list(warnings)
+        name = "the tune" if len(tunes) == 1 else f"tune {number}"
+        _render_view(view, os.path.join(folder, f"tune-{number}"), name)
+        views.append(view)
+    return views
+
+
+def _render_view(view: GeneratedView, stem: str, name: str) -> None:
+    """Render ``view``'s ABC to ``stem``'s SVG, MIDI and WAV (those this machine can make) into
+    the view, what could not be made in its ``notes`` (``name``, the tune, says which could not
+    be rendered) and what the rendering said in its ``warnings``."""
+    from .render import RenderError, render_abc, unavailable_formats
+
     missing = unavailable_formats(_FORMATS)
     view.notes += list(missing.values())
-    stem = os.path.join(tempfile.mkdtemp(prefix="tune-", dir=out_dir), "tune")
     rendering = WarningRecorder(logging.getLogger("modeling_irish.render"))
     try:
         with rendering:
             made = render_abc(view.abc, stem, [f for f in _FORMATS if f not in missing])
     except RenderError as err:
-        view.notes.append(f"the tune could not be rendered: {err}")
-        return view
+        view.notes.append(f"{name} could not be rendered: {err}")
+        return
     finally:  # what the rendering said, said too when it failed after
         view.warnings += [w for w in distinct_messages(rendering.records) if w not in view.warnings]
     view.notes += made.get("skipped", [])
     view.svg = "\n".join(_read_text(page) for page in made.get("svg", []))
     view.midi, view.wav = made.get("midi"), made.get("wav")
-    return view
 
 
 def _no_room_message(err: Any) -> str:
@@ -340,41 +374,80 @@ def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None
 
 
 def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -> None:
-    """The Generate tab's inputs, button and outputs, wired to `generate_tab`."""
+    """The Generate tab's inputs, button and outputs, wired to `generate_views`: a place for
+    each of the most tunes the page samples at once (`TUNES`), those not sampled hidden."""
     choices = [DEFAULT_RHYTHM, *known_rhythms(generator.tokenizer)]
     with gr.Row():
         rhythm = gr.Dropdown(choices, value=DEFAULT_RHYTHM, label="Rhythm")
         hint = "D, E dorian, Bm (blank: the prompt's)"
         key = gr.Textbox(value="D", label="Key", placeholder=hint)
+        tunes = gr.Slider(*TUNES, value=1, step=1, label="Tunes (sampled at once)")
     with gr.Row():
         bars = gr.Slider(*BARS, value=16, step=1, label="Bars")
         temperature = gr.Slider(*TEMPERATURE, value=1.0, step=0.05, label="Temperature (0: greedy)")
         seed = gr.Number(value=0, precision=0, minimum=SEED[0], label="Seed")
     prompt = gr.Textbox(lines=3, label="Prompt: an ABC incipit to continue (optional)")
     button = gr.Button("Generate", variant="primary")
-    abc = gr.Textbox(lines=10, label="ABC")
-    score = gr.HTML(label="Score")
-    with gr.Row():
-        audio = gr.Audio(type="filepath", label="Audio (WAV)")
-        midi = gr.File(label="MIDI")
+    first = _tune_outputs(gr, "")
     notes = gr.Markdown()
+    others = []
+    for number in range(2, TUNES[1] + 1):
+        with gr.Column(visible=False) as place:
+            others.append((place, *_tune_outputs(gr, f"Tune {number}: ")))
 
     def run(*values: Any) -> tuple:
         try:
-            view = generate_tab(generator, *generate_values(values, choices), out_dir=out_dir)
+            *checked, count = generate_values(values, choices)
+            views = generate_views(generator, *checked, out_dir=out_dir, num_tunes=count)
         except ValueError as err:
             raise _user_error(gr, err) from None
         finally:
             prune_renderings(out_dir, KEEP_RENDERINGS)
-        said = ([] if view.valid else [f"invalid: {e}" for e in view.errors]) + view.warnings
-        said += view.notes
-        return view.abc, view.svg, view.wav, view.midi, _notes_markdown(said)
+        shown = [(view.abc, view.svg, view.wav, view.midi) for view in views]
+        said = _notes_markdown(_page_notes(views))
+        rest: list[Any] = []
+        for number in range(2, TUNES[1] + 1):  # the places of tunes 2, 3...: shown or emptied
+            sampled = number <= len(views)
+            rest += [gr.update(visible=sampled), *(shown[number - 1] if sampled else _EMPTY)]
+        return (*shown[0], said, *rest)
 
-    inputs = [rhythm, key, bars, temperature, seed, prompt]
-    outputs = [abc, score, audio, midi, notes]
+    inputs = [rhythm, key, bars, temperature, seed, prompt, tunes]
+    outputs = [*first, notes, *[component for place in others for component in place]]
     # unchecked values (preprocess=False): gradio's own checks of a value the API sent out of a
     # control's range logged a traceback for each; `generate_values` refuses them in words
     button.click(run, inputs, outputs, api_name="generate", preprocess=False)
+
+
+#: What an unused place of a tune holds: no ABC, score, audio or MIDI.
+_EMPTY = ("", "", None, None)
+
+
+def _tune_outputs(gr: ModuleType, name: str) -> tuple:
+    """One tune's place on the Generate tab: its ABC, score, audio and MIDI, the labels led by
+    ``name`` ("" for the first tune, "Tune 2: "...)."""
+    abc = gr.Textbox(lines=10, label=f"{name}ABC")
+    score = gr.HTML(label=f"{name}Score")
+    with gr.Row():
+        audio = gr.Audio(type="filepath", label=f"{name}Audio (WAV)")
+        midi = gr.File(label=f"{name}MIDI")
+    return abc, score, audio, midi
+
+
+def _page_notes(views: list[GeneratedView]) -> list[str]:
+    """What the Generate tab says under its tunes, each once: why a tune is invalid (which
+    one, of several), then the warnings and notes, in the order of the tunes.
+
+    >>> views = [GeneratedView("X:1", False, ["no end"], notes=["no WAV"]), GeneratedView(
+    ...     "X:2", True, notes=["no WAV"])]
+    >>> _page_notes(views), _page_notes(views[:1])
+    (['tune 1 invalid: no end', 'no WAV'], ['invalid: no end', 'no WAV'])
+    """
+    said: list[str] = []
+    for number, view in enumerate(views, 1):
+        name = f"tune {number} " if len(views) > 1 else ""
+        said += [f"{name}invalid: {error}" for error in ([] if view.valid else view.errors)]
+        said += view.warnings + view.notes
+    return list(dict.fromkeys(said))
 
 
 def _user_error(gr: ModuleType, err: ValueError) -> Exception:

@@ -1,7 +1,7 @@
 """What the demo's pages take in (a part of demo_app.py): the checks of the values the API
 sends for the page's controls (`generate_values`, `checked_number`, `checked_text`, the ranges
-`BARS`, `TEMPERATURE`, `SEED`, `TITLES`), refused in words naming the control, and the reading
-of a pasted text (`pasted_prompt`, `first_of_several`, `leading_blank_lines`: headerless
+`BARS`, `TEMPERATURE`, `SEED`, `TUNES`, `TITLES`), refused in words naming the control, and the
+reading of a pasted text (`pasted_prompt`, `first_of_several`, `leading_blank_lines`: headerless
 snippets, blank lines before them, the lines as pasted, several tunes named).
 """
 
@@ -23,6 +23,7 @@ __all__ = [
     "SEVERAL_SHOWN",
     "TEMPERATURE",
     "TITLES",
+    "TUNES",
     "checked_number",
     "checked_text",
     "distinct_messages",
@@ -43,6 +44,7 @@ BARS = (4, 64)
 TEMPERATURE = (0.0, 2.0)
 SEED = (0, 2**64 - 1)  # what `TuneGenerator.generate` takes (`check_seed`)
 TITLES = (1, 20)
+TUNES = (1, 20)  # tunes sampled at once: one batch, each rendered
 
 
 def pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
@@ -186,20 +188,22 @@ def listed_names(names: list[str], most: int = SEVERAL_SHOWN) -> str:
 
 def generate_values(values: tuple, rhythms: list[str]) -> tuple:
     """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
-    prompt), checked as the page's controls hold them: the rhythm among ``rhythms``, the
-    numbers in their ranges (`checked_number`), the key and prompt text; a `ValueError` naming
-    the control otherwise.
+    prompt, tunes; tunes may be left off, for one), checked as the page's controls hold them:
+    the rhythm among ``rhythms``, the numbers in their ranges (`checked_number`), the key and
+    prompt text; a `ValueError` naming the control otherwise.
 
-    >>> generate_values(("jig", "G", 8.0, 1, 7, None), ["jig"])
-    ('jig', 'G', 8, 1.0, 7, '')
+    >>> generate_values(("jig", "G", 8.0, 1, 7, None, 3.0), ["jig"])
+    ('jig', 'G', 8, 1.0, 7, '', 3)
+    >>> generate_values(("jig", "G", 8, 1, 7, "")[:6], ["jig"])[-1]
+    1
     >>> generate_values(("jig", "G", 10**9, 1, 7, None), ["jig"])
     Traceback (most recent call last):
     ...
     ValueError: Bars must be a whole number from 4 to 64, got 1000000000
     """
-    if len(values) != 6:
-        raise ValueError(f"the Generate tab takes 6 values, got {len(values)}")
-    rhythm, key, bars, temperature, seed, prompt = values
+    if len(values) not in (6, 7):
+        raise ValueError(f"the Generate tab takes 6 or 7 values, got {len(values)}")
+    rhythm, key, bars, temperature, seed, prompt, tunes = (*values, 1)[:7]
     if rhythm not in rhythms:
         raise ValueError(f"Rhythm must be one of {', '.join(rhythms)}, got {rhythm!r}")
     return (
@@ -209,6 +213,7 @@ def generate_values(values: tuple, rhythms: list[str]) -> tuple:
         checked_number(temperature, "Temperature", TEMPERATURE, whole=False),
         checked_number(seed, "Seed", SEED),
         checked_text(prompt, "Prompt"),
+        checked_number(tunes, "Tunes", TUNES),
     )
 
 

@@ -1,0 +1,84 @@
+"""`irish-tune demo`'s Generate tab with several tunes at once (`generate_views`, the Tunes
+control), called without a server."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from helpers import (  # noqa: F401 (fixtures)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
+
+from modeling_irish.demo_app import build_demo, generate_views
+from modeling_irish.demo_inputs import TUNES
+
+gradio = pytest.importorskip("gradio")
+
+
+def _app_function(demo, api_name: str):
+    """The Python function behind the app's ``api_name`` button, to call without a server."""
+    (function,) = [fn.fn for fn in demo.fns.values() if fn.api_name == api_name]
+    return function
+
+
+@pytest.fixture
+def midi_only(monkeypatch):
+    """The demo renders MIDI only (no SVG, no WAV): several tunes, rendered quickly."""
+    import modeling_irish.demo_app as demo_app
+
+    monkeypatch.setattr(demo_app, "_FORMATS", ("midi",))
+
+
+def test_generate_views_samples_several_tunes_in_one_batch_each_rendered(
+    generator, tmp_path, midi_only
+):
+    views = generate_views(generator, "jig", "G", 4, 1.0, 5, out_dir=str(tmp_path), num_tunes=3)
+    batch = generator.generate(3, rhythm="jig", key="G", num_bars=4, seed=5)
+    assert [view.abc for view in views] == [tune.engraved_abc or tune.abc for tune in batch]
+    assert [view.abc.splitlines()[0] for view in views] == ["X:1", "X:2", "X:3"]
+    midis = [view.midi for view in views]
+    assert all(m and os.path.isfile(m) for m in midis) and len(set(midis)) == 3
+    # one folder for the request (`prune_renderings` counts requests), each tune's files in it
+    assert len({os.path.dirname(m) for m in midis}) == 1 and len(os.listdir(tmp_path)) == 1
+
+
+def test_the_app_shows_as_many_tunes_as_asked_each_with_its_abc_and_midi(
+    model_dir, tmp_path, midi_only
+):
+    """There was no Tunes control: five tunes took five clicks."""
+    demo = build_demo(model_dir, out_dir=str(tmp_path))
+    generate = _app_function(demo, "generate")
+    out = generate("jig", "D", 4, 1.0, 0, "", 3)
+    first, rest = out[:4], out[5:]
+    places = [rest[i : i + 5] for i in range(0, len(rest), 5)]
+    assert len(places) == TUNES[1] - 1
+    assert first[0].startswith("X:1") and os.path.isfile(first[3])
+    for number, (place, abc, _, _, midi) in enumerate(places, 2):
+        assert place["visible"] == (number <= 3), number
+        if number <= 3:
+            assert abc.startswith(f"X:{number}\n") and os.path.isfile(midi), number
+        else:
+            assert (abc, midi) == ("", None), number
+    # one tune again: the other places hidden and emptied; six values (no Tunes) are one tune
+    for values in [("jig", "D", 4, 1.0, 0, "", 1), ("jig", "D", 4, 1.0, 0, "")]:
+        out = generate(*values)
+        assert out[0].startswith("X:1") and not any(p["visible"] for p in out[5::5])
+
+
+def test_the_app_says_a_greedy_batch_gives_the_same_tunes(model_dir, tmp_path, midi_only):
+    generate = _app_function(build_demo(model_dir, out_dir=str(tmp_path)), "generate")
+    notes = generate("jig", "D", 4, 0.0, 0, "", 2)[4]
+    assert "the 2 tunes will be the same" in notes, notes
+
+
+@pytest.mark.parametrize("count", [0, 21, 2.5, None])
+def test_the_app_refuses_a_number_of_tunes_out_of_range_in_words(model_dir, tmp_path, count):
+    generate = _app_function(build_demo(model_dir, out_dir=str(tmp_path)), "generate")
+    with pytest.raises(gradio.Error) as refused:
+        generate("jig", "D", 4, 1.0, 0, "", count)
+    assert re.match(r"^Tunes must be a whole number from 1 to 20", refused.value.message)
+    assert not refused.value.print_exception
