@@ -22,6 +22,7 @@ __all__ = [
     "SEED",
     "SEVERAL_SHOWN",
     "TEMPERATURE",
+    "TEXT_MOST",
     "TITLES",
     "TUNES",
     "checked_number",
@@ -239,9 +240,14 @@ def checked_number(
     return int(value) if whole else float(value)
 
 
+#: The longest text a page's box takes, in characters (a tunebook of a few hundred tunes): a
+#: longer paste sent to a served demo would keep it busy reading it.
+TEXT_MOST = 100_000
+
+
 def checked_text(value: Any, label: str) -> str:
     """``value``, sent for the text box ``label``: itself, "" for None (a box left empty);
-    a `ValueError` for what is not text.
+    a `ValueError` for what is not text, or text longer than `TEXT_MOST` characters.
 
     >>> checked_text(None, "Key"), checked_text(" D", "Key")
     ('', ' D')
@@ -250,4 +256,9 @@ def checked_text(value: Any, label: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(f"{label} must be text, got {value!r}")
+    if len(value) > TEXT_MOST:
+        raise ValueError(
+            f"{label} is {len(value):,} characters long, more than the demo reads "
+            f"({TEXT_MOST:,}): paste one tune, or its first bars"
+        )
     return value

@@ -82,3 +82,31 @@ def test_the_app_refuses_a_number_of_tunes_out_of_range_in_words(model_dir, tmp_
         generate("jig", "D", 4, 1.0, 0, "", count)
     assert re.match(r"^Tunes must be a whole number from 1 to 20", refused.value.message)
     assert not refused.value.print_exception
+
+
+@pytest.mark.parametrize("api_name", ["generate", "name"])
+def test_the_app_refuses_an_oversized_paste_in_words(model_dir, tmp_path, api_name):
+    """A pasted text of any length was read whole (a megabyte kept a served demo busy)."""
+    from modeling_irish.demo_inputs import TEXT_MOST
+
+    index = tmp_path / "index"
+    if api_name == "name":  # an index of the model's own tunes, no model
+        from helpers import GENERATION_TRAIN
+
+        from modeling_irish.name_that_tune import TuneIndex
+        from tokenization.tokenization_abc import AbcTokenizer
+
+        corpus = tmp_path / "tunes.abc"
+        corpus.write_text("\n".join(GENERATION_TRAIN), encoding="utf-8")
+        tokenizer = AbcTokenizer.from_pretrained(model_dir)
+        TuneIndex.build(None, tokenizer, str(corpus)).save(str(index))
+    demo = build_demo(model_dir, str(index) if api_name == "name" else None, str(tmp_path))
+    bars = "FAAB AFED|" * (TEXT_MOST // 10 + 1)
+    values = (bars, 3) if api_name == "name" else ("reel", "D", 4, 1.0, 0, bars, 1)
+    with pytest.raises(gradio.Error) as refused:
+        _app_function(demo, api_name)(*values)
+    label = "Snippet" if api_name == "name" else "Prompt"
+    assert refused.value.message == (
+        f"{label} is {len(bars):,} characters long, more than the demo reads ({TEXT_MOST:,}): "
+        "paste one tune, or its first bars"
+    )
