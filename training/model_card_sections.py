@@ -8,7 +8,7 @@ import argparse
 import math
 import os
 from collections.abc import Collection
-from typing import Any
+from typing import Any, TypedDict
 
 from irish_tune.json_output import SINGLE_QUERY
 from modeling_irish.modeling_measurenote import PACKAGE_INSTALL
@@ -17,6 +17,7 @@ from training.model_card_metadata import LM_FIGURES, PROTOCOL_DATA, RETRIEVAL_FI
 
 __all__ = [
     "DIVERGED",
+    "CardTables",
     "SCORE_FIGURES",
     "card_name",
     "card_tables",
@@ -80,7 +81,7 @@ def train_loss_note(args: argparse.Namespace, results: dict[str, Any]) -> str:
 SCORE_FIGURES = (*RETRIEVAL_FIGURES, "mrr_at_20_stderr", "random_mrr_at_20")
 
 
-def tune_title_tables(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def tune_title_tables(results: dict[str, Any]) -> CardTables:
     """A tune-title run's numbers for its card (`card_tables`): its ``metrics`` are the
     retrieval figures (`SCORE_FIGURES`), ``train_loss_last`` and ``eval_precision``.
 
@@ -94,7 +95,14 @@ def tune_title_tables(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return card_tables(results, scores)
 
 
-def card_tables(results: dict[str, Any], scores: Collection[str]) -> dict[str, dict[str, Any]]:
+class CardTables(TypedDict):
+    """`card_tables`' figures, `write_model_card`'s keyword arguments of the same names."""
+
+    metrics: dict[str, Any]
+    run_figures: dict[str, Any]
+
+
+def card_tables(results: dict[str, Any], scores: Collection[str]) -> CardTables:
     """A run's numbers (and ``eval_precision``) for its card, as `write_model_card`'s
     ``metrics`` (those named in ``scores``) and ``run_figures`` (every other number: the run's
     counts and timings). A figure that is None (JSON null) or not a finite number (a diverged

@@ -57,6 +57,7 @@ from training.run_resume import MODEL_CONFIG_KEY, resume_state, resumed_model_co
 if TYPE_CHECKING:  # annotations only: the real imports stay lazy
     from datasets import DatasetDict
 
+    from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
     from tokenization.tokenization_abc import AbcTokenizer
 
 logger = get_logger(__name__)
@@ -101,7 +102,7 @@ def build_dataloaders(
     return train_dl, eval_dl, [train_set, sampler]
 
 
-def build_model(args: argparse.Namespace, tokenizer: Any) -> torch.nn.Module:
+def build_model(args: argparse.Namespace, tokenizer: Any) -> MeasureNoteForCausalLM:
     """MeasureNote from a preset, with the tokenizer's vocabulary sizes and the overrides; a
     resumed run's from the config its checkpoint's run trained with, whatever this version's
     defaults (`resumed_model_config`)."""
@@ -131,7 +132,13 @@ def train_loop(
     completed = resume_state(args, accelerator, saved, optimizer)
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     resume_batches *= args.gradient_accumulation_steps
-    stats = {"loss_sum": 0.0, "loss_steps": 0, "tokens": 0, "eval_seconds": 0.0, "last": {}}
+    stats: dict[str, Any] = {
+        "loss_sum": 0.0,
+        "loss_steps": 0,
+        "tokens": 0,
+        "eval_seconds": 0.0,
+        "last": {},
+    }
     stats["last_updates"] = 0  # how many updates stats["last"] averages (0: none, or not known)
     totals = dict(saved.get("totals", {}))
     # a resumed run reports the whole run's totals, its training time included
@@ -156,7 +163,7 @@ def train_loop(
         for epoch in range(first_epoch, args.num_train_epochs if not stats["stop"] else 0):
             for obj in epoch_objects:
                 obj.set_epoch(epoch)
-            active = train_dl
+            active: Any = train_dl  # accelerate's loader (prepared), with its set_epoch
             if epoch == first_epoch and resume_batches:
                 active = accelerator.skip_first_batches(train_dl, resume_batches)
             active.set_epoch(epoch)

@@ -83,7 +83,8 @@ KNOWN_QUERIES_FILE = "known_queries.abc"
 
 
 def _optimizer(model: torch.nn.Module, args: argparse.Namespace) -> torch.optim.Optimizer:
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, param in model.named_parameters():
         if param.requires_grad:
             (decay if param.dim() >= 2 and "embeddings" not in name else no_decay).append(param)
@@ -190,7 +191,10 @@ def train_loop(
     first_epoch, resume_batches = divmod(completed, steps_per_epoch)
     # a resumed run starts with the checkpoint's last losses and those it has not logged, so
     # that its learning curve and train_loss_last are an uninterrupted run's
-    stats = {"losses": list(saved.get("recent_losses", [])), "start": time.perf_counter()}
+    stats: dict[str, Any] = {
+        "losses": list(saved.get("recent_losses", [])),
+        "start": time.perf_counter(),
+    }
     stats["window"], stats["last"] = restored_log_state(saved, completed, args.logging_steps)
     stats["seconds_before"] = float(saved.get("train_seconds", 0.0))  # the runs it resumes
     if nothing_left(args, completed, stats["seconds_before"]):  # resumed with its budget spent
@@ -208,7 +212,7 @@ def train_loop(
         for epoch in range(first_epoch, args.num_train_epochs):
             for obj in epoch_objects:
                 obj.set_epoch(epoch)
-            active = train_dl
+            active: Any = train_dl  # accelerate's loader (prepared), with its set_epoch
             if epoch == first_epoch and resume_batches:
                 active = accelerator.skip_first_batches(
                     train_dl, resume_batches * args.gradient_accumulation_steps
@@ -231,9 +235,9 @@ def train_loop(
                 if not accelerator.sync_gradients:
                     continue
                 completed += 1
-                loss = update_loss(accelerator, micro)
-                stats["losses"].append(loss)
-                stats["window"].append(loss)
+                update_mean = update_loss(accelerator, micro)  # a float; `loss` is a batch's
+                stats["losses"].append(update_mean)
+                stats["window"].append(update_mean)
                 micro = []
                 # the clock first: a checkpoint saved after it records at least the time that
                 # stopped the run, so that resuming it finds the budget spent

@@ -70,8 +70,8 @@ def known_eval_queries(train: Any, args: argparse.Namespace, held: list[int], n:
 
     if n >= len(held):
         return held
-    columns = (column_values(train, name) for name in ("title", "tune_id", "abc"))
-    queries = known_tune_holdout(*columns, seed=args.split_seed, max_queries=n)[1]
+    titles, tune_ids, texts = (column_values(train, name) for name in ("title", "tune_id", "abc"))
+    queries = known_tune_holdout(titles, tune_ids, texts, seed=args.split_seed, max_queries=n)[1]
     if not set(queries) <= set(held):  # the holdout's draws are a prefix of a longer holdout's
         raise RuntimeError("known-tune evaluation queries outside the holdout")
     return queries
