@@ -24,7 +24,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tokenization.capped_warnings import WarningRecorder
 
@@ -239,7 +239,8 @@ def _render_view(view: GeneratedView, stem: str, name: str) -> None:
         view.warnings += [w for w in distinct_messages(rendering.records) if w not in view.warnings]
     view.notes += made.get("skipped", [])
     view.svg = "\n".join(_read_text(page) for page in made.get("svg", []))
-    view.midi, view.wav = made.get("midi"), made.get("wav")
+    # one path each (`render_abc`'s lists are the SVG pages and the notes)
+    view.midi, view.wav = cast(str | None, made.get("midi")), cast(str | None, made.get("wav"))
 
 
 def _no_room_message(err: Any) -> str:

@@ -187,7 +187,7 @@ def listed_names(names: list[str], most: int = SEVERAL_SHOWN) -> str:
     return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
 
 
-def generate_values(values: tuple, rhythms: list[str]) -> tuple:
+def generate_values(values: tuple, rhythms: list[str]) -> tuple[str, str, int, float, int, str]:
     """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
     prompt, tunes; tunes may be left off, for one), checked as the page's controls hold them:
     the rhythm among ``rhythms``, the numbers in their ranges (`checked_number`), the key and
@@ -210,9 +210,9 @@ def generate_values(values: tuple, rhythms: list[str]) -> tuple:
     return (
         rhythm,
         checked_text(key, "Key"),
-        checked_number(bars, "Bars", BARS),
+        int(checked_number(bars, "Bars", BARS)),  # whole: an int already
         checked_number(temperature, "Temperature", TEMPERATURE, whole=False),
-        checked_number(seed, "Seed", SEED),
+        int(checked_number(seed, "Seed", SEED)),
         checked_text(prompt, "Prompt"),
         checked_number(tunes, "Tunes", TUNES),
     )

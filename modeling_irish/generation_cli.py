@@ -317,7 +317,7 @@ def run_render(args: argparse.Namespace) -> int:
     from .render import tune_label
 
     refuse_usage_problem(render_usage_problem(args))  # parse_args refused it already
-    books = []
+    books: list[tuple[str, str, list]] = []  # each file's name, base for outputs and tunes
     for path in args.files:
         where = "stdin" if path == "-" else path
         # a thesession.org dump: a tune a row, one that gives no tune too (it fails, named)
@@ -383,7 +383,10 @@ def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
     from tokenization.capped_warnings import by_kind, skip_reason
     from tokenization.keys import normalise_tune
 
-    tunes, skipped, without, reasons = [], [], [], Counter()
+    tunes: list[list] = []
+    skipped: list[str] = []
+    without: list[tuple[str, str]] = []  # the dump rows that give no tune, and why
+    reasons: Counter[str] = Counter()
     for item in tune_texts([path], without):
         try:
             tune = parse_abc(getattr(item, "text", item))

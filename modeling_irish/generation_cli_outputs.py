@@ -189,10 +189,11 @@ def render_one(
     except RenderError as err:
         parse_error = getattr(err, "parse_error", None)
         reason = skip_reason(parse_error or err)  # the parse error's message, without the tune
+        shown = str(err)
         if locate is not None and parse_error is not None:
-            err = f"not readable ABC, nothing rendered: {locate(parse_error)}"
+            shown = f"not readable ABC, nothing rendered: {locate(parse_error)}"
         earlier = _earlier_outputs(stem, formats)
-        said.warn(NOT_RENDERED, reason, "irish-tune %s: %s%s", name, err, earlier)
+        said.warn(NOT_RENDERED, reason, "irish-tune %s: %s%s", name, shown, earlier)
         return [], False
     except Exception as err:  # noqa: BLE001 (a fault on one tune: the others are still rendered)
         fault = type(err).__name__
@@ -203,10 +204,11 @@ def render_one(
             name, fault, first_line(err, "no message"), _earlier_outputs(stem, formats),
         )  # fmt: skip
         return [], False
-    written = []
+    written: list[str] = []
     for fmt in formats:
         if fmt in out:
-            paths = out[fmt] if isinstance(out[fmt], list) else [out[fmt]]  # svg: one a page
+            made = out[fmt]
+            paths = made if isinstance(made, list) else [made]  # svg: one a page
             print(f"  {fmt}: {' '.join(paths)}")
             written += paths
     if out.get("removed"):  # an earlier rendering's further pages: this one has fewer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from irish_tune.json_output import print_json, shown_figure
 from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside their runners
@@ -32,6 +32,9 @@ from .cli import (
 )
 from .retrieval_evaluation_cli import run_evaluate_retrieval
 from .tune_names import snippet_error, tune_names
+
+if TYPE_CHECKING:  # annotations only: the parser is imported when a command runs
+    from tokenization.abc_tune import AbcParseError
 
 __all__ = [
     "add_evaluate_retrieval_args",
@@ -170,7 +173,8 @@ def run_identify(args: argparse.Namespace) -> int:
     names = tune_names(found, bare)
     if not args.transpose:
         _warn_transpose_ignored(found, names)
-    named, failures = [], []
+    named: list[dict[str, Any]] = []  # a tune named: its name, place, top titles and label
+    failures: list[dict[str, Any]] = []
     with CappedWarnings(logger) as said:  # many snippets: the first few of each kind named
         for (start, tune, raw), (name, label) in zip(found, names):
             try:
@@ -235,10 +239,10 @@ def run_identify(args: argparse.Namespace) -> int:
         ]
         _print_json(scoring, tunes, failures)
     else:
-        for n, tune in enumerate(named):
+        for n, entry in enumerate(named):
             if len(found) > 1:  # several tunes: name each, under its X: and T: lines
-                print(("\n" if n else "") + tune["label"])
-            for rank, (title, score) in enumerate(tune["top"], 1):
+                print(("\n" if n else "") + entry["label"])
+            for rank, (title, score) in enumerate(entry["top"], 1):
                 print(f"{rank:3d}  {_shown_score(score)}  {title}")
     failed = len(failures)
     if failed:  # as `check`: 1 when some tunes could not be named, 2 for usage errors
@@ -308,7 +312,7 @@ def _tune_at(start: int, raw: Any, where: str) -> str:
     return f"line {start} of {where}"
 
 
-def _identify_error(err: ValueError, start: int, raw: Any, bare: bool) -> str:
+def _identify_error(err: AbcParseError | _RowWithoutTune, start: int, raw: Any, bare: bool) -> str:
     """The error of a tune that cannot be named, with where it fails in the input: the line
     the user typed for a bare snippet, the file's line for a tunebook's tune, the line of its
     tune text for a dump row (whose row the caller names), or why a dump row gives no tune."""
