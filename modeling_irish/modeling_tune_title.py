@@ -551,7 +551,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         tune_embeds: torch.Tensor,
         title_embeds: torch.Tensor,
         cosine: torch.Tensor,
-        positives_mask: Optional[torch.Tensor] = None,
+        positives_mask: Optional[torch.BoolTensor] = None,
     ) -> torch.Tensor:
         """`config.loss_type` of a batch of normalised embeddings and their cosine matrix."""
         loss_type = self.config.loss_type

@@ -173,7 +173,7 @@ class ClipLoss(nn.Module):
         tune_embeds: torch.Tensor,
         title_embeds: torch.Tensor,
         logit_scale: Optional[torch.Tensor] = None,
-        labels: Optional[torch.Tensor] = None,
+        labels: Optional[torch.LongTensor] = None,
     ) -> torch.Tensor:
         """The scalar loss of one batch (see the class docstring for the arguments)."""
         tune = F.normalize(tune_embeds, dim=-1)
