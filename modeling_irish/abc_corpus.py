@@ -285,7 +285,10 @@ def _build_rows(
     dedupe: bool,
     report: dict,
 ) -> tuple[list[dict[str, Any]], list[set[str]]]:
-    rows, bodies, sounds, reasons = [], [], [], Counter()
+    rows: list[dict[str, Any]] = []
+    bodies: list[str] = []
+    sounds: list[str] = []
+    reasons: Counter[str] = Counter()
     places: dict[str, list[str]] = {}  # reason -> where its first tunes are
     texts = [body_key(raw.text) for raw in raws]  # what the dedupe and the body links compare
     # a tune whose body text repeats another's is read with its notes' digest, compared instead

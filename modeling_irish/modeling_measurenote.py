@@ -262,7 +262,8 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
         [0.01, 0.0]
         >>> optimizer = torch.optim.AdamW(groups, lr=3e-4)
         """
-        decay, no_decay = [], []
+        decay: list[nn.Parameter] = []
+        no_decay: list[nn.Parameter] = []
         for name, param in self.named_parameters():
             if not param.requires_grad:
                 continue

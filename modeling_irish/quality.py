@@ -97,7 +97,8 @@ def split_bars(tokens: Sequence[Any]) -> list[tuple]:
     >>> len(split_bars([n, Token("bar", "|", None, None), n, n]))
     2
     """
-    bars, current = [], []
+    bars: list[tuple] = []
+    current: list[tuple] = []
     for tok in tokens:
         if tok.kind == "bar":
             if current:
@@ -167,7 +168,9 @@ def _moved(tokens: Sequence[Any], semitones: int) -> list[Any]:
 
 # ----- histograms --------------------------------------------------------------------------
 def _histograms(token_lists: Iterable[Sequence[Any]]) -> dict[str, Counter]:
-    pcs, intervals, durs = Counter(), Counter(), Counter()
+    pcs: Counter[int] = Counter()
+    intervals: Counter[int] = Counter()
+    durs: Counter[Fraction] = Counter()
     for tokens in token_lists:
         prev = None
         for tok in tokens:
@@ -265,7 +268,9 @@ def reread_ours(tune: Any, tokenizer: Any) -> bool:
 def token_events(tokens: Sequence[Any], compound: bool = False) -> list[tuple]:
     """``(midi pitches, quarter length)`` of every sounding event (chords as one event), with
     tuplet members scaled by their tuplet's factor (music21's view)."""
-    events, chord, factor, left = [], None, Fraction(1), 0
+    events: list[tuple] = []
+    chord: list[Any] | None = None  # the notes of the chord being read
+    factor, left = Fraction(1), 0
     for tok in tokens:
         kind = tok.kind
         if kind == "tuplet":

@@ -96,7 +96,7 @@ def group_ids(
     roots = [find(i) for i in range(len(titles))]
     _, ids = np.unique(roots, return_inverse=True)
     # renumber in order of first appearance, so ids are stable and readable
-    order = {}
+    order: dict[int, int] = {}
     return np.array([order.setdefault(r, len(order)) for r in ids], dtype=np.int64)
 
 
