@@ -180,13 +180,12 @@ def checkpoint_names(output_dir: str) -> list[str]:
     """
     if not os.path.isdir(output_dir):
         return []
-    found = [
-        name
-        for name in os.listdir(output_dir)
-        if _CHECKPOINT_RE.match(name)
-        and os.path.isfile(os.path.join(output_dir, name, TRAINING_STATE_FILE))
-    ]
-    return sorted(found, key=lambda name: (int(_CHECKPOINT_RE.match(name)[2]), name))
+    found = {}  # name -> its updates
+    for name in os.listdir(output_dir):
+        m = _CHECKPOINT_RE.match(name)
+        if m and os.path.isfile(os.path.join(output_dir, name, TRAINING_STATE_FILE)):
+            found[name] = int(m[2])
+    return sorted(found, key=lambda name: (found[name], name))
 
 
 def put_back_replaced_checkpoints(output_dir: str) -> list[str]:
@@ -454,8 +453,12 @@ def _random_state_names(path: str) -> list[str]:
     """The `RANDOM_STATES_FILE` names in folder ``path``, by process."""
     if not os.path.isdir(path):
         return []
-    found = [name for name in os.listdir(path) if _RANDOM_STATES_RE.match(name)]
-    return sorted(found, key=lambda name: int(_RANDOM_STATES_RE.match(name)[1]))
+    found = {}  # name -> its process
+    for name in os.listdir(path):
+        m = _RANDOM_STATES_RE.match(name)
+        if m:
+            found[name] = int(m[1])
+    return sorted(found, key=found.__getitem__)
 
 
 def state_file_problem(file: str, crc: bool = True) -> str | None:
