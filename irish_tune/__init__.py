@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from types import FrameType
 
 from .parser import build_parser, parse_args
 
@@ -111,7 +112,7 @@ class _Interrupts:
         signal.signal(signal.SIGINT, handler)
         return handler
 
-    def __call__(self, signum: int, frame: object) -> None:
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
         import contextlib
         import os
         import signal

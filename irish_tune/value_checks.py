@@ -71,6 +71,7 @@ def check_unit_length(unit_length: str | Fraction) -> Fraction:
     ...
     ValueError: unit_length '3/8' is not an ABC unit length: give 1/N with N one of 1, 2, 4, ...
     """
+    unit: Fraction | None
     if isinstance(unit_length, Fraction):
         unit = unit_length
     else:
