@@ -245,15 +245,18 @@ _TEMPO_UNITS = re.compile(r"\s*C(\d*)(?:/(\d+))?\s*")
 def _quarters_a_minute(field: str, unit: Fraction) -> float | None:
     """Quarter notes a minute of a ``Q:`` field: ``1/4=120``, ``3/8=60`` (90), ``"Allegro"
     1/4=120``, ``C=120``, ``C2=120`` (two unit notes, as abc2midi reads it) or a bare ``120``
-    (unit notes a minute); None when it gives no usable tempo (``"Allegro"`` alone).
+    (quarter notes a minute whatever the unit, as abc2midi plays it); None when it gives no
+    usable tempo (``"Allegro"`` alone).
 
     >>> _quarters_a_minute("C2=120", Fraction(1, 8)), _quarters_a_minute("3/8=60", 1)
     (120.0, 90.0)
+    >>> _quarters_a_minute("120", Fraction(1, 8)), _quarters_a_minute("120", Fraction(1, 16))
+    (120.0, 120.0)
     >>> _quarters_a_minute('"Slower"', Fraction(1, 8)) is None
     True
     """
     text = re.sub(r'"[^"]*"', " ", field)
-    beats, _, rate = text.rpartition("=") if "=" in text else ("", "", text)
+    beats, _, rate = text.rpartition("=") if "=" in text else ("1/4", "", text)
     number = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", rate)
     if number is None:
         return None

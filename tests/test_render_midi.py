@@ -260,7 +260,7 @@ def test_an_m_field_after_k_keeps_the_unit_abc2midi_plays(tmp_path, header):
 
 @pytest.mark.parametrize(
     ("field", "quarters"), [("", 200), ("Q:1/4=120\n", 120), ("Q:3/8=60\n", 90),
-                            ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 50),
+                            ('Q:"Lively" 1/2=60\n', 120), ("Q:100\n", 100),
                             # C<n>: n unit notes (abc2midi); C2 was read as C, 60
                             ("Q:C=120\n", 60), ("Q:C2=120\n", 120), ("Q:C3/2=120\n", 90),
                             # of two, the last, as abc2midi plays it (the first, 90, was played)

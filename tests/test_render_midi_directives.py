@@ -63,3 +63,49 @@ def test_the_programs_among_the_notes_are_where_abc2midi_plays_them(tmp_path):
     )
     ours = _programs(to_midi(abc, str(tmp_path / "o.mid")))
     assert ours == [(round(t), p) for t, p in _programs(tmp_path / "a.mid")]
+
+
+def _ninth_note_seconds(path) -> float:
+    """When the 9th note of a MIDI file starts, in seconds, by the tempo in force there."""
+    import music21
+
+    quarter, events = midi_events(path)
+    tempos = sorted(
+        (now, int.from_bytes(e.data, "big"))
+        for now, e in events
+        if e.type == music21.midi.MetaEvents.SET_TEMPO
+    )
+    on = music21.midi.ChannelVoiceMessages.NOTE_ON
+    ninth = sorted(now for now, e in events if e.type == on and e.velocity)[8]
+    micros = [tempo for now, tempo in tempos if now <= ninth][-1]
+    return ninth / quarter * micros / 1e6
+
+
+BARE_TEMPO = "X:1\nT:A\nM:4/4\nL:1/8\nQ:120\nK:D\nDEFG ABcd|dcBA GFED|]\n"
+
+
+def test_a_bare_q_is_quarter_notes_a_minute_as_abc2midi_plays_it(tmp_path):
+    """``Q:120`` (no ``1/4=``) with ``L:1/8`` was played as 120 eighths a minute, half the
+    speed abc2midi plays: eight eighths take 2 seconds at 120 quarters a minute."""
+    from modeling_irish.render import to_midi
+
+    path = to_midi(BARE_TEMPO, str(tmp_path / "t.mid"))
+    assert _ninth_note_seconds(path) == pytest.approx(2.0, abs=0.01)
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+@pytest.mark.parametrize("unit", ["1/8", "1/16"])
+def test_a_bare_q_sounds_as_abc2midi_plays_it(tmp_path, unit):
+    import subprocess
+
+    from modeling_irish.render import to_midi
+
+    abc = BARE_TEMPO.replace("L:1/8", f"L:{unit}")
+    (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
+        capture_output=True,
+        check=True,
+    )
+    ours = _ninth_note_seconds(to_midi(abc, str(tmp_path / "o.mid")))
+    assert ours == pytest.approx(_ninth_note_seconds(tmp_path / "a.mid"), abs=0.01)
