@@ -78,7 +78,7 @@ def test_a_section_title_before_the_first_note_of_an_untitled_tune_titles_it(mus
         ("[w:la la]", "w: field (lyrics)"),
         ("[N:slowly]", "N: field (notes)"),
         ("[R:reel]", "R: field (rhythm)"),
-        ("[I:MIDI program 1]", "I: field (instruction)"),
+        ("[I:MIDI gchord fzf]", "I: field (instruction)"),  # a program is played
         ("[m:~G3=G/A/G]", "m: field (macro)"),
         ("[Z:me]", "Z: field (transcription)"),
         ("[C:Trad]", "C: field (composer)"),

@@ -109,3 +109,18 @@ def test_a_bare_q_sounds_as_abc2midi_plays_it(tmp_path, unit):
     )
     ours = _ninth_note_seconds(to_midi(abc, str(tmp_path / "o.mid")))
     assert ours == pytest.approx(_ninth_note_seconds(tmp_path / "a.mid"), abs=0.01)
+
+
+@pytest.mark.parametrize("written", ["[I:MIDI program 20]", "\nI:MIDI program 20\n"])
+def test_the_reader_does_not_say_a_played_program_is_dropped(written):
+    """The reader said ``I: field (instruction) in the body not read: dropped`` of a program
+    among the notes that render plays from there; other ``I:`` fields there are still said."""
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc(f"X:1\nL:1/8\nK:D\nDEFG {written} ABcd|\n")
+    assert tune.program_changes == [(4, "MIDI program 20")]
+    assert not [w for w in tune.warnings if "I: field" in w], tune.warnings
+    other = parse_abc("X:1\nL:1/8\nK:D\nDEFG [I:MIDI gchord fzf] ABcd|\n").warnings
+    assert [w for w in other if "I: field" in w] == [
+        "I: field (instruction) in the body not read: dropped (line 4, column 6)"
+    ]

@@ -124,13 +124,16 @@ class BodyWalk:
             else:
                 self._skipped_music(line)
 
-    def _program_change(self, value: str) -> None:
+    def _program_change(self, value: str) -> bool:
         """Record the ``I:`` value (or ``%%`` directive) ``value`` of the body where it is
         abc2midi's ``MIDI program [channel] N`` among the voice kept: at the next token
-        (`AbcTune.program_changes`), where `render.to_midi` changes the instrument. One among a
-        voice not kept is that voice's (abc2midi plays it on its channel), not recorded."""
-        if value.split()[:2] == ["MIDI", "program"] and not self.skipping:
-            self.program_changes.append((len(self.tokens), " ".join(value.split())))
+        (`AbcTune.program_changes`), where `render.to_midi` changes the instrument; whether it
+        was (so it is not said dropped, `_drop_field`). One among a voice not kept is that
+        voice's (abc2midi plays it on its channel), not recorded."""
+        if value.split()[:2] != ["MIDI", "program"] or self.skipping:
+            return False
+        self.program_changes.append((len(self.tokens), " ".join(value.split())))
+        return True
 
     def _body_directive(self, value: str) -> None:
         """Read the ``%%`` directive line of the body that is the ``I:`` field ``value``
@@ -274,7 +277,8 @@ class BodyWalk:
         """Read the inline field ``text`` (``[P:B]``), of letter ``letter`` and value ``value``."""
         if letter == "I":
             self._transpose_directive(text)
-            self._program_change(value)
+            if self._program_change(value):  # played from here, not dropped
+                return
         parts = len(self.part_changes)
         self._inline_field(letter, value)
         if len(self.part_changes) > parts:  # an inline `[P:B]`, written back inline

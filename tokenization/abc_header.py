@@ -519,8 +519,8 @@ class HeaderFields(TitleFields):
             elif letter == "U":  # the tune's symbols, not a voice's (`_other_voice_symbol`)
                 self._other_voice_symbol(value, None)
             return
-        if letter == "I":
-            self._program_change(value)  # `I:MIDI program 20`
+        if letter == "I" and self._program_change(value):  # `I:MIDI program 20`: played
+            return
         self._inline_field(letter, value, inline=False)
 
     def _other_voice_symbol(self, value: str, column: int | None) -> None:
