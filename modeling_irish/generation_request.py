@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
-from tokenization.abc_tunebook import abc_lines, transpose_directive_warning
+from tokenization.abc_tunebook import transpose_directive_warning
 from tokenization.abc_writer import OWN_FIELDS, typed_token
 from tokenization.keys import (  # check_key: re-exported, where generate's key was checked
     MODES,
@@ -36,7 +36,7 @@ from .generation_args import (
     prompt_tokens,
     same_meter,
 )
-from .render_directives import MIDI_DIRECTIVE_RE
+from .render_directives import midi_directives
 
 # The warnings about a request are the generator's: they keep its logger, the name that users
 # (and the tests) filter on, as before this module was split out of generation.py.
@@ -245,19 +245,21 @@ def _warn_dropped_markings(prompt: AbcTune, prompt_text: str = "") -> None:
 
 
 def _midi_directives(text: str) -> list[str]:
-    """The ``%%MIDI`` directive lines and ``I:MIDI`` field lines (ABC 2.1 §11: the same) of a
-    prompt's ``text`` that the continued tunes are not written with, as
-    `_warn_dropped_markings` says them (their instrument, chords, drones... are not played;
-    `MIDI_DIRECTIVE_RE`, as render reads them); they were dropped without a word. A
+    """The ``%%MIDI`` directive lines, ``I:MIDI`` field lines (ABC 2.1 §11: the same) and
+    inline ``[I:MIDI ...]`` of a prompt's ``text`` that the continued tunes are not written
+    with, as `_warn_dropped_markings` says them (their instrument, chords, drones... are not
+    played; `midi_directives`, as render reads them); they were dropped without a word. A
     transposing one is not counted: the reader says it (`transpose_directive_warning`).
 
     >>> _midi_directives("X:1\\n%%MIDI program 20\\n%%MIDI transpose 2\\nK:D\\nI:MIDI drone\\nA|")
     ['2 %%MIDI directive(s) (program, drone)']
+    >>> _midi_directives("X:1\\nK:D\\nA [I:MIDI program 3] B|")
+    ['1 %%MIDI directive(s) (program)']
     """
     found = [
-        (m[1].split()[1:] or ["MIDI"])[0]
-        for line in abc_lines(text)
-        if (m := MIDI_DIRECTIVE_RE.match(line)) and transpose_directive_warning(line, 0) is None
+        (directive.words or ("MIDI",))[0]
+        for directive in midi_directives(text)
+        if transpose_directive_warning(directive.text, 0) is None
     ]
     return (
         [f"{len(found)} %%MIDI directive(s) ({', '.join(dict.fromkeys(found))})"] if found else []

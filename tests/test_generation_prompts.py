@@ -671,3 +671,17 @@ def test_a_prompts_i_midi_field_is_said_as_its_midi_directive(caplog, written):
     assert said.startswith(
         "the prompt's header field(s) I:, 2 %%MIDI directive(s) (program, drone) are not kept:"
     ), said
+
+
+def test_a_prompts_inline_midi_program_is_said_as_its_line_forms_are(caplog):
+    """An inline ``[I:MIDI program 3]`` among the prompt's notes, which the continued tunes
+    leave out too, was not counted (the line forms were); the reader no longer says it
+    dropped (render plays it), so nothing said it."""
+    from modeling_irish.generation_request import _warn_dropped_markings
+    from tokenization.abc_parser import parse_abc
+
+    text = "X:1\nT:Reel\nL:1/8\nK:D\nA2 [I:MIDI program 3] B2|"
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        _warn_dropped_markings(parse_abc(text), text)
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith("the prompt's 1 %%MIDI directive(s) (program) are not kept:"), said
