@@ -103,7 +103,7 @@ def test_a_directive_of_the_file_header_is_said_once_by_the_sources(caplog):
         raws = list(text_tunes(TRANSPOSED_BOOK, "book.abc"))
     assert len(raws) == 2
     # the I: one too, at its line of the file: both MIDI directives are written into each tune
-    # as I:MIDI fields (ABC 2.1: a tune cut out keeps its file header), whose reader says them
+    # as written (ABC 2.1: a tune cut out keeps its file header), whose reader says them
     # again, naming the lines written into; own_warnings leaves them to the file's one line
     assert caplog.messages == [
         f"book.abc: %%MIDI transpose -2 {ONCE.format(2)}",
@@ -113,7 +113,7 @@ def test_a_directive_of_the_file_header_is_said_once_by_the_sources(caplog):
     for raw in raws:
         said = parse_abc(raw.text).warnings
         assert said == [
-            "I:MIDI transpose -2 not read (line 2): the notes are read and played as written",
+            "%%MIDI transpose -2 not read (line 2): the notes are read and played as written",
             "I:MIDI transpose 3 not read (line 3): the notes are read and played as written",
         ]
         assert raw.own_warnings(said) == []

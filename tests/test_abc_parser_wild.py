@@ -305,7 +305,7 @@ def test_a_file_header_bang_line_break_reaches_tunes_with_other_directives():
     assert pitches(second) == [60, 62, 64, 65]  # its own `I:linebreak $` wins
     # the loader's standalone texts read as the book does
     texts = [text for _, text in split_tunebook(book, standalone=True)]
-    assert texts[0].startswith("X:1\nI:linebreak !\nT:a\n") and "linebreak !" not in texts[1]
+    assert texts[0].startswith("X:1\n%%linebreak !\nT:a\n") and "linebreak !" not in texts[1]
     assert [pitches(parse_abc(text)) for text in texts] == [pitches(first), pitches(second)]
 
 

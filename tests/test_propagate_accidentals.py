@@ -47,7 +47,7 @@ def test_the_file_header_sets_it_for_every_tune_that_does_not_set_its_own():
         "X:2\nL:1/8\nI:propagate-accidentals not\nK:C\n^c C c z5|]\n\n"
         "X:3\nL:1/8\n%%propagate-accidentals pitch\nK:C\n^c C c z5|]\n"
     )
-    assert file_header_fields(text) == [("I", "propagate-accidentals octave")]
+    assert file_header_fields(text) == [("%%", "propagate-accidentals octave")]
     got = [[t.pitch for t in tune.tokens if t.kind == "note"] for tune in parse_tunebook(text)]
     assert got == [[73, 60, 73], [73, 60, 72], [73, 61, 73]]
 

@@ -124,3 +124,41 @@ def test_the_reader_does_not_say_a_played_program_is_dropped(written):
     assert [w for w in other if "I: field" in w] == [
         "I: field (instruction) in the body not read: dropped (line 4, column 6)"
     ]
+
+
+def test_a_file_header_directive_is_said_as_written(caplog):
+    """A file header's ``%%MIDI gchord fzf`` was written into each tune as ``I:MIDI gchord
+    fzf``, and said so; the ``I:MIDI`` form the user wrote stays that."""
+    from modeling_irish.render_directives import midi_program
+    from tokenization.abc_tunebook import split_tunebook
+
+    book = "%%MIDI gchord fzf\nI:MIDI drone 70\n\nX:1\nT:A\nK:G\nGA|\n"
+    ((_, tune),) = split_tunebook(book, standalone=True)
+    assert tune.startswith("X:1\n%%MIDI gchord fzf\nI:MIDI drone 70\n")
+    assert midi_program(tune, "X:1 T:A") is None
+    (said,) = [m for m in caplog.messages if "not played" in m]
+    assert said.endswith(": %%MIDI gchord fzf; I:MIDI drone 70"), said
+
+
+BOOK = (
+    "%%MIDI program 73\n%%MIDI gchord fzf\n\n"
+    "X:1\nT:A\n%%MIDI program 22\nK:G\nGA|\n\n"
+    "X:2\nT:B\nK:G\nI:MIDI program 40\nGA|\n\n"
+    "X:3\nT:C\nK:G\nGA|\n"
+)
+
+
+def test_a_tunes_own_program_is_its_only_one():
+    """A tune's own ``%%MIDI program`` before its music was passed over as a blank line: the
+    file header's was written in (and read) too, a second program."""
+    from modeling_irish.render_directives import midi_directives
+    from tokenization.abc_parser import parse_tunebook
+    from tokenization.abc_tunebook import split_tunebook
+
+    texts = [text for _, text in split_tunebook(BOOK, standalone=True)]
+    programs = [[d.text for d in midi_directives(t) if d.words[0] == "program"] for t in texts]
+    assert programs == [["%%MIDI program 22"], ["I:MIDI program 40"], ["%%MIDI program 73"]]
+    assert all("%%MIDI gchord fzf" in text for text in texts)  # another setting: written in
+    tunes = parse_tunebook(BOOK)
+    assert ["MIDI program 73" in tune.fields.get("I", []) for tune in tunes] == [False, False, True]
+    assert all("MIDI gchord fzf" in tune.fields["I"] for tune in tunes)

@@ -93,7 +93,7 @@ def test_render_plays_a_file_header_program_in_every_tune(tmp_path, caplog, caps
     assert {p for *_, p in _programs(out / "b_1.mid")} == {73}
     assert {p for *_, p in _programs(out / "b_2.mid")} == {22}  # the tune's own, after it
     said = [m for m in caplog.messages if "gchord" in m]
-    assert len(said) == 2 and all("I:MIDI gchord fzf" in line for line in said), said
+    assert len(said) == 2 and all("%%MIDI gchord fzf" in line for line in said), said
     caplog.clear()
     capsys.readouterr()
     assert main(["check", str(book)]) == 0  # playing instructions, not the music read
@@ -106,7 +106,7 @@ def test_a_file_header_midi_directive_is_written_into_each_tune():
     book = "%%MIDI program 73\n\nX:1\nI:MIDI gchord fzf\nK:G\nGA|\n"
     # a tune's own I:MIDI gchord does not override the file's program: another directive
     assert [t for _, t in split_tunebook(book, standalone=True)] == [
-        "X:1\nI:MIDI program 73\nI:MIDI gchord fzf\nK:G\nGA|\n"
+        "X:1\n%%MIDI program 73\nI:MIDI gchord fzf\nK:G\nGA|\n"  # as written
     ]
 
 

@@ -24,6 +24,7 @@ from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
 from .abc_tune import in_force_at
 from .abc_tunebook import (
+    DIRECTIVE,
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
     bang_is_line_break,
@@ -34,6 +35,7 @@ from .abc_tunebook import (
     file_header_transposes,
     fold_lines,
     header_setting,
+    midi_settings,
     needs_folding,
     propagate_accidentals,
     split_tunebook,
@@ -238,9 +240,9 @@ class HeaderFields(TitleFields):
             self._header_field(letter, value)
             if letter == "K" and not seen_k:  # the header ends: the file header's defaults
                 seen_k = True
-                self._inherit(self.file_header)
+                self._inherit(self.file_header, lines[: span.end])
         if not seen_k:
-            self._inherit(self.file_header)
+            self._inherit(self.file_header, lines[: span.end])
         if self.title is None and section_title is not None:
             self._title_after_key(*section_title)
         if span.ended:
@@ -336,18 +338,21 @@ class HeaderFields(TitleFields):
                 self.lineno, self.col = self.line_offset + i + 1, word.start() + 1
                 raise self.error(f"{where}, and {word[0]!r} reads as text, not music")
 
-    def _inherit(self, defaults: list[tuple[str, str]]) -> None:
+    def _inherit(self, defaults: list[tuple[str, str]], header: Sequence[str]) -> None:
         """Apply a tunebook's file-header fields that the tune's header (its fields up to
-        ``K:``) does not set itself (an ``I:`` directive it does not set: `header_setting`), as
+        ``K:``) does not set itself (an ``I:`` directive it does not set: `header_setting`; a
+        ``%%MIDI`` one of its ``header`` lines, up to the music: `midi_settings`), as
         the header ends: a field between ``K:`` and the music is the body's start, read
         after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
         header's), as in the text `with_file_header` writes. Two of one setting (``M:`` twice,
         two ``%%MIDI program``) are applied in order, the last one holding, as they read in
         that text and as abc2midi reads them."""
         own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
+        own |= midi_settings(header)
         for letter, value in defaults:
             if header_setting(letter, value) in own:  # the tune's own: not the file header's
                 continue
+            letter = "I" if letter == DIRECTIVE else letter  # `%%MIDI program 73`: its I: field
             self.fields.setdefault(letter, []).append(value)
             self.lineno, self.col = self.x_line, 1  # the tune it is applied to
             try:

@@ -50,6 +50,8 @@ __all__ = [
     "with_file_header",
     "x_number",
     "header_setting",
+    "DIRECTIVE",
+    "midi_settings",
 ]
 
 #: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
@@ -61,8 +63,13 @@ _I_DIRECTIVE_RE = re.compile(r"\s*%%((?:linebreak|propagate-accidentals)\b[^%]*)
 #: alone, its octave, or its letter in every octave (the default)
 PROPAGATE_ACCIDENTALS = ("not", "octave", "pitch")
 #: an abc2midi ``%%MIDI`` directive (``%%MIDI program 73``), the same as the ``I:MIDI`` field: a
-#: file header's applies to every tune (abc2midi), so it is written in as that field
+#: file header's applies to every tune (abc2midi), so it is written in, as written
 _MIDI_DIRECTIVE_RE = re.compile(r"\s*%%(MIDI\b[^%]*)")
+#: a tune's own ``%%MIDI`` directive line or ``I:MIDI`` field line (ABC 2.1 §11: the same)
+_OWN_MIDI_RE = re.compile(r"\s*(?:%%|I:\s*)(MIDI\b[^%]*)")
+#: the letter `file_header_fields` gives a ``%%`` directive line (``%%MIDI program 73``): the
+#: ``I:`` field it equals, written back as the user wrote it (`with_file_header`)
+DIRECTIVE = "%%"
 
 
 def file_header_fields(text: str) -> list[tuple[str, str]]:
@@ -71,12 +78,13 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     field and comment lines (free text around them is not a header). ``X T K P V W w`` do not
     carry over. A ``%%linebreak`` or ``%%propagate-accidentals`` directive is given as the
     ``I:`` field it equals (`directive_fields`), and so is a ``%%MIDI`` one (``%%MIDI program
-    73`` as ``I:MIDI program 73``: `render` plays it in every tune, as abc2midi does).
+    73``: `render` plays it in every tune, as abc2midi does), under the letter `DIRECTIVE`
+    (``%%``), so that it is written into a tune, and said, as the user wrote it.
 
     >>> file_header_fields("%abc-2.1\\nM:2/4\\nL:1/16\\nR:polka\\n\\nX:1\\nK:G\\nGA|")
     [('M', '2/4'), ('L', '1/16'), ('R', 'polka')]
-    >>> file_header_fields("%%linebreak !\\n\\nX:1\\nK:G\\nGA|")
-    [('I', 'linebreak !')]
+    >>> file_header_fields("%%linebreak !\\nI:MIDI program 73\\n\\nX:1\\nK:G\\nGA|")
+    [('%%', 'linebreak !'), ('I', 'MIDI program 73')]
     """
     lines = abc_lines(text)
     first = next((i for i, line in enumerate(lines) if X_RE.match(line)), None)
@@ -92,7 +100,7 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
             continue
         directive = _I_DIRECTIVE_RE.match(raw) or _MIDI_DIRECTIVE_RE.match(raw)
         if directive:
-            block.append(("I", directive[1].strip()))
+            block.append((DIRECTIVE, directive[1].strip()))
             continue
         line = strip_comment(raw).rstrip("\r")
         if not line.strip():  # a comment or `%%` directive
@@ -227,10 +235,22 @@ def header_setting(letter: str, value: str) -> str:
     """
     if letter == "U":
         return "U:" + value.strip()[:1]
-    if letter != "I":
+    if letter not in ("I", DIRECTIVE):  # `%%MIDI program` is `I:MIDI program`
         return letter
     words = value.split()
     return "I:" + " ".join(words[:2] if words[:1] == ["MIDI"] else words[:1])
+
+
+def midi_settings(lines: Iterable[str]) -> set[str]:
+    """The `header_setting` (``I:MIDI program``) of each ``%%MIDI`` directive line and
+    ``I:MIDI`` field line among a tune's ``lines`` (those before its music): the tune sets
+    these itself, so a file header's of the same setting is not added (abc2midi plays the
+    tune's, the later one; written in too, it was a second one).
+
+    >>> sorted(midi_settings(["X:1", "%%MIDI program 22", "K:G", "I:MIDI gchord fzf"]))
+    ['I:MIDI gchord', 'I:MIDI program']
+    """
+    return {header_setting("I", m[1].strip()) for line in lines if (m := _OWN_MIDI_RE.match(line))}
 
 
 def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
@@ -238,7 +258,9 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
     itself written in after its first line (its ``X:``), so that the text reads alone as it
     reads in its tunebook (the lines after them move down by as many lines). A field between
     ``K:`` and the music is the body's start, not the header's (a ``Q:`` there is a tempo
-    change): the file header's field is written in all the same, as the parser applies it.
+    change): the file header's field is written in all the same, as the parser applies it;
+    but not a ``%%MIDI`` directive that the tune sets itself before its music (`midi_settings`:
+    its own program is its only one). A directive is written as written (`DIRECTIVE`).
 
     >>> print(with_file_header("X:1\\nR:reel\\nK:G\\nGA|", [("L", "1/16"), ("R", "polka")]))
     X:1
@@ -261,7 +283,12 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
         own.add(header_setting(m[1], field_value(m[2])))
         if m[1] == "K":  # the header ends; the fields after it are the body's start
             break
-    missing = [f"{k}:{v}" for k, v in header if header_setting(k, v) not in own]
+    own |= midi_settings(lines[: header_span(lines).end])
+    missing = [
+        f"{k}{v}" if k == DIRECTIVE else f"{k}:{v}"
+        for k, v in header
+        if header_setting(k, v) not in own
+    ]
     if not missing:
         return tune
     first, _, rest = tune.partition("\n")
