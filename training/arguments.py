@@ -46,6 +46,7 @@ from training.run_resume import (
 )
 
 __all__ = [
+    "DEFAULT_DDP_TIMEOUT",
     "DEFAULT_MAX_TRAIN_STEPS",
     "DEFAULT_OUTPUT_DIRS",
     "TASKS",
@@ -66,6 +67,8 @@ TASKS = ("measurenote", "tune_title")
 DEFAULT_OUTPUT_DIRS = {"measurenote": "runs/measurenote-small", "tune_title": "runs/tune-title"}
 #: Default budget of a bare `accelerate launch training/train.py` (a few minutes on 2 CPU cores).
 DEFAULT_MAX_TRAIN_STEPS = 300
+#: ``--ddp_timeout``: torch's default process-group timeout (30 minutes), transformers' too.
+DEFAULT_DDP_TIMEOUT = 1800
 
 
 # fmt: off
@@ -248,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--report_to", default="tensorboard",
         help="accelerate tracker(s), comma-separated: tensorboard, wandb, mlflow... or 'all' "
              "(each must be installed).")
+    add("--ddp_timeout", type=int, default=DEFAULT_DDP_TIMEOUT,
+        help="Seconds a process of a multi-process launch waits for the others at a barrier "
+             "or gradient all-reduce before it stops with an error naming the timeout (torch's "
+             f"process-group timeout; default {DEFAULT_DDP_TIMEOUT}, torch's own, as in "
+             "transformers' Trainer). Raise it when the main process alone reads a large "
+             "corpus for longer; lower it to see a stuck launch sooner.")
     add("--push_to_hub", action="store_true",
         help="Upload output_dir to the Hub at the end. Asked for by each run: a resumed run "
              "uploads only when given it again (it takes --hub_model_id from its checkpoint).")
@@ -266,6 +275,7 @@ _AT_LEAST_ONE = (
     "gradient_accumulation_steps",
     "lr_step_size",
     "logging_steps",
+    "ddp_timeout",
 )
 _AT_LEAST_ONE_IF_SET = ("num_train_epochs", "max_length", "num_proc")
 _AT_LEAST_ZERO = ("num_warmup_steps", "eval_steps", "link_incipits", "weight_decay")

@@ -273,6 +273,7 @@ UNRECORDED_FLAGS = (
     "resume_from_checkpoint",
     "overwrite_output_dir",
     "push_to_hub",
+    "ddp_timeout",  # how this launch waits, not what the run is: a resume takes its own
     *SECRET_FLAGS,
     "recorded_flags",
 )

@@ -127,6 +127,17 @@ def ddp_kwargs(args: argparse.Namespace) -> list:
     return [DistributedDataParallelKwargs(find_unused_parameters=True)]
 
 
+def process_group_kwargs(args: argparse.Namespace) -> list:
+    """accelerate's process-group options: ``--ddp_timeout`` seconds at any collective (a
+    barrier, an all-reduce), after which a process whose peers never came stops with torch's
+    timeout error, and the launcher ends the others, rather than the launch hanging on."""
+    from datetime import timedelta
+
+    from accelerate.utils import InitProcessGroupKwargs
+
+    return [InitProcessGroupKwargs(timeout=timedelta(seconds=args.ddp_timeout))]
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Parse ``argv``, build the `Accelerator` and run the task; returns its results dict (a
     resume with nothing to train that would replace a run that went further writes nothing and
@@ -150,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
         project_dir=args.output_dir,
         # Without cpu=True, processes launched on a CPU-only machine each train their own copy.
         cpu=not torch.cuda.is_available(),
-        kwargs_handlers=ddp_kwargs(args),
+        kwargs_handlers=ddp_kwargs(args) + process_group_kwargs(args),
     )
     quiet_other_processes(accelerator)
     record_precision(args, accelerator)
