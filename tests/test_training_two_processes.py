@@ -5,12 +5,15 @@ launch starts two interpreters): run with ``pytest -m slow tests/test_training_t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 from helpers import TINY_MODEL_OVERRIDES, TUNE_TITLE_FLAGS
 
@@ -18,6 +21,12 @@ pytestmark = pytest.mark.slow
 
 _SCRIPT = Path(__file__).parents[1] / "training" / "train.py"
 _TUNE_TITLE = TUNE_TITLE_FLAGS
+
+
+#: ``--ddp_timeout`` of the launches: a collective that one process never reaches ends the
+#: launch with gloo's timeout error (in the failed assertion's stderr) well before `launch`'s
+#: own timeout, which shows only what was printed until then.
+_DDP_TIMEOUT = 120
 
 
 def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
@@ -28,27 +37,84 @@ def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess
     ``--main_process_port 0``: accelerate picks a free port just before torchrun listens on it.
     A port picked here stayed free only if nothing else took it during the seconds the launcher
     took to start (more on a loaded machine, where other test runs open sockets), and a taken
-    one ended the launch with "EADDRINUSE" in torchrun, not in the script under test."""
+    one ended the launch with "EADDRINUSE" in torchrun, not in the script under test.
+
+    Past ``timeout`` the test fails with the tails of what the launch printed (`_stop_launch`)."""
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
         "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-        "--dynamo_backend", "no", "--main_process_port", "0", str(_SCRIPT), *argv,
+        "--dynamo_backend", "no", "--main_process_port", "0", str(_SCRIPT),
+        "--ddp_timeout", str(_DDP_TIMEOUT), *argv,
     ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    # PYTHONFAULTHANDLER: a process stopped by `_stop_launch` prints its threads' stacks
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONFAULTHANDLER": "1"}
     root = str(Path(__file__).parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=env, encoding="utf-8"
+    pipe = subprocess.PIPE
+    with subprocess.Popen(
+        command, stdout=pipe, stderr=pipe, text=True, env=env, encoding="utf-8"
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = _stop_launch(process)
+            pytest.fail(timed_out(timeout, stdout, stderr), pytrace=False)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _stop_launch(process: subprocess.Popen) -> tuple[str, str]:
+    """End a launch that ran out of time, its workers too, and return what it printed. torchrun
+    starts each worker in a session of its own: killing the launcher alone (``subprocess.run``'s
+    timeout) left both waiting, for gloo's 30 minutes. The workers get SIGABRT first, which
+    PYTHONFAULTHANDLER turns into a dump of where each was stuck."""
+    import signal
+
+    workers = psutil.Process(process.pid).children(recursive=True)
+    for worker in workers:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            worker.send_signal(signal.SIGABRT)
+    for _ in range(100):  # 10 s at most for the dumps
+        if all(map(ended, workers)):
+            break
+        time.sleep(0.1)
+    for leftover in [*workers, psutil.Process(process.pid)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.kill()
+    return process.communicate()
+
+
+def ended(process: psutil.Process) -> bool:
+    """Whether ``process`` has ended (a zombie has: only its parent has yet to reap it)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def timed_out(timeout: float, stdout: str, stderr: str, most: int = 4000) -> str:
+    """The failure message of a launch stopped after ``timeout`` seconds: the last ``most``
+    characters of its stdout and stderr (both processes write to both).
+
+    >>> timed_out(300, "Tunes per split", "x" * 5000, most=3).splitlines()[-2:]
+    ['--- stderr (both processes, last 3 chars):', 'xxx']
+    """
+    return (
+        f"the launch ran past {timeout:g} s and was stopped\n"
+        f"--- stdout (both processes, last {most} chars):\n{stdout[-most:]}\n"
+        f"--- stderr (both processes, last {most} chars):\n{stderr[-most:]}"
     )
 
 
-def _argv(reels_abc: str, tmp_path: Path, *extra: str) -> list[str]:
-    """6 training tunes, 2 a process: one update an epoch (2 updates cross an epoch)."""
+def _argv(
+    reels_abc: str, tmp_path: Path, *extra: str, task: tuple[str, ...] = _TUNE_TITLE
+) -> list[str]:
+    """6 training tunes, 2 a process: one update an epoch (2 updates cross an epoch); the
+    tune-title task unless ``task`` says otherwise (``()``: MeasureNote)."""
     return [
         "--corpus", reels_abc, "--split_ratios", "0.5", "0.25", "0.25",
         "--cache_dir", str(tmp_path / "cache"), "--output_dir", str(tmp_path / "run"),
         "--config_overrides", TINY_MODEL_OVERRIDES, "--per_device_train_batch_size", "2",
-        "--logging_steps", "1", *_TUNE_TITLE, *extra,
+        "--logging_steps", "1", *task, *extra,
     ]  # fmt: skip
 
 
@@ -87,11 +153,13 @@ def assert_corpus_logged_once(stderr: str) -> None:
 
 
 def test_measurenote_logs_the_corpus_loading_once_on_two_processes(reels_abc, tmp_path):
-    argv = _argv(reels_abc, tmp_path, "--max_train_steps", "1")
-    argv = argv[: argv.index("--task")] + ["--eval_steps", "0"]  # MeasureNote, not tune_title
+    """One update: cutting the tune-title flags off the argv also cut ``--max_train_steps 1``
+    (given after them), and the test trained the default 300 (45-100 s on a loaded machine)."""
+    argv = _argv(reels_abc, tmp_path, "--max_train_steps", "1", "--eval_steps", "0", task=())
     done = launch(argv)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_corpus_logged_once(done.stderr)
+    assert _results(tmp_path)["train_steps"] == 1
 
 
 def test_a_finetuned_minilm_title_tower_trains_on_two_processes(reels_abc, tmp_path):
