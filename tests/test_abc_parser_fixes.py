@@ -437,3 +437,15 @@ def test_a_unit_change_in_the_body_is_recorded_and_the_header_unit_kept(change):
     assert tune.unit_changes == [(2, F(1, 16)), (6, F(1, 4))]  # a repeated [L:1/16] is none
     assert [tune.unit_at(i) for i in (0, 2, 4, 6)] == [F(1, 8), F(1, 16), F(1, 16), F(1, 4)]
     assert [typed_token(tune, i) for i in (0, 2, 4, 6)] == ["c2", "c4", "c", "c"]
+
+
+def test_a_unit_change_after_a_dropped_tie_moves_back_with_the_tokens():
+    # the tie before the rest is dropped after the [L:1/16] was recorded: the change stayed at
+    # its old index, one past the rest, so the rest read z4 was typed back as z2
+    from tokenization.abc_writer import typed_token
+
+    tune = parse_abc("X:1\nL:1/8\nK:G\nd4-|[M:3/4][L:1/16]z4 c4|")
+    assert [t.kind for t in tune.tokens] == ["note", "bar", "rest", "note", "bar"]
+    assert tune.meter_changes == [(2, "3/4")]
+    assert tune.unit_changes == [(2, F(1, 16))]
+    assert [typed_token(tune, i) for i in (2, 3)] == ["z4", "c4"]

@@ -301,14 +301,15 @@ class BarsAndTies:
 
     def _delete_tokens(self, doomed: list[int]) -> None:
         """Delete the tokens at the indexes ``doomed`` (sorted, not empty), in place: the list
-        from the first of them on is rebuilt once, and a meter, key, tempo or program change
-        or a part recorded after one (`d4-|[M:3/4]z`), and a section title, moves back with the
-        tokens (`_shift_back`)."""
+        from the first of them on is rebuilt once, and a meter, key, unit, tempo or program
+        change or a part recorded after one (`d4-|[M:3/4]z`), and a section title, moves back
+        with the tokens (`_shift_back`)."""
         tokens, first, gone = self.tokens, doomed[0], set(doomed)
         tokens[first:] = [t for i, t in enumerate(tokens[first:], first) if i not in gone]
         changes = (
             self.meter_changes,
             self.key_changes,
+            self.unit_changes,
             self.tempo_changes,
             self.part_changes,
             self.section_titles,
