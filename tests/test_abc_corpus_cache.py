@@ -125,6 +125,7 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
         "tokenization.abc_bars",
         "tokenization.abc_notes",
         "tokenization.abc_header",
+        "tokenization.abc_header_directives",
         "tokenization.abc_titles",
         "tokenization.abc_tunebook",
         "tokenization.abc_field_lines",

@@ -31,6 +31,7 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
         "abc_bars.py",
         "abc_notes.py",
         "abc_header.py",
+        "abc_header_directives.py",
         "abc_titles.py",
         "abc_tunebook.py",
         "abc_field_lines.py",

@@ -1,6 +1,7 @@
 """ABC header and field handling: `M:`/`L:`/`K:`/`V:` values, the unit default, the fields of
 the body. The tunebook's lines and fields are abc_field_lines.py's, its file header and its cut
-into tunes abc_tunebook.py's, the titles abc_titles.py's."""
+into tunes abc_tunebook.py's, the titles abc_titles.py's, the directives that change how the
+tune is read and the file header's fields it inherits abc_header_directives.py's."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ from .abc_field_lines import (
     strip_comment,
     x_number,
 )
+from .abc_header_directives import HeaderDirectives
 from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
 from .abc_tune import in_force_at
 from .abc_tunebook import (
-    DIRECTIVE,
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
     bang_is_line_break,
@@ -34,10 +35,7 @@ from .abc_tunebook import (
     file_header_fields,
     file_header_transposes,
     fold_lines,
-    header_setting,
-    midi_settings,
     needs_folding,
-    propagate_accidentals,
     split_tunebook,
     split_tunebook_noted,
     transpose_directive_warning,
@@ -45,7 +43,7 @@ from .abc_tunebook import (
     unnumbered_tunes,
     with_file_header,
 )
-from .keys import LETTER_PC, Key, octave_option, parse_key_field
+from .keys import Key, octave_option, parse_key_field
 
 # the tunebook names (abc_field_lines.py, abc_tunebook.py) and the titles' (abc_titles.py) are
 # re-exported: the package, its tests, benchmarks and docs import them from here
@@ -164,30 +162,9 @@ def default_unit(meter: str | None) -> Fraction:
     return Fraction(1, 16) if short else Fraction(1, 8)
 
 
-def _rescoped(bar_acc: dict[str | int, int], old: str, new: str) -> dict[str | int, int]:
-    """The accidentals of a bar read under the ``propagate-accidentals`` scope ``old`` (by
-    letter for ``pitch``, by natural MIDI pitch for ``octave``), keyed for the scope ``new``:
-    none for ``not``; a letter's in every octave for ``octave``; a natural pitch's by its
-    letter for ``pitch``.
-
-    >>> _rescoped({"C": 1}, "pitch", "octave")[60], _rescoped({60: 1, 71: -1}, "octave", "pitch")
-    (1, {'C': 1, 'B': -1})
-    """
-    if new == "not" or old == new:
-        return {} if new == "not" else bar_acc
-    if new == "octave":
-        return {
-            nat: alt
-            for letter, alt in bar_acc.items()
-            for nat in range(LETTER_PC[str(letter)], 128, 12)
-        }
-    letters = {pc: letter for letter, pc in LETTER_PC.items()}
-    return {letters[int(nat) % 12]: alt for nat, alt in bar_acc.items()}
-
-
-class HeaderFields(TitleFields):
+class HeaderFields(TitleFields, HeaderDirectives):
     """Header and field handling of `_TuneParser` (the parser subclasses this; the titles'
-    methods are `TitleFields`').
+    methods are `TitleFields`', the directives' and the file header's `HeaderDirectives`').
 
     The parser supplies the state these methods read and write (`fields`, `key`, `meter`,
     `voices`...), `error` for positioned errors, `_set_unit` and `_lex`.
@@ -285,45 +262,6 @@ class HeaderFields(TitleFields):
         in force at ``K:``: an ``M:`` after ``K:`` changes the meter, not the unit (abc2midi)."""
         return default_unit(self.meter_at_k if self.meter_after_k else self.meter)
 
-    def _bang_is_line_break(self, header: list[str]) -> bool:
-        """Whether ``!`` is a line break in the body (`bang_is_line_break`): the last
-        ``linebreak`` directive, ``I:linebreak ... ! ...`` (the tune's, or else the file
-        header's, `_inherit`) or a ``%%linebreak`` line of the tune's ``header``, names ``!``
-        (otherwise ``!`` brackets a decoration)."""
-        values = self.fields.get("I", []) + directive_fields(header)
-        return bang_is_line_break(values)
-
-    def _accidental_scope(self, header: list[str]) -> str:
-        """How far a bar's accidental reaches (`propagate_accidentals`: ``pitch``, ``octave`` or
-        ``not``) by the last ``propagate-accidentals`` directive of the tune's ``header`` lines
-        or ``I:`` fields (its own, or else the file header's), ``pitch`` by default (ABC 2.1
-        §11.3); a value that is none of those is said in a warning."""
-        scope, unknown = propagate_accidentals(self.fields.get("I", []) + directive_fields(header))
-        if unknown is not None:
-            said = [i for i, text in enumerate(header) if "propagate-accidentals" in text]
-            line = self.line_offset + said[-1] + 1 if said else self.x_line  # else the file's
-            self.warnings.append(
-                f"propagate-accidentals {unknown!r} is not one of not, octave, pitch (line "
-                f"{line}): pitch kept, an accidental holds in every octave to the bar line"
-            )
-        return scope
-
-    def _change_accidental_scope(self, value: str, column: int | None) -> None:
-        """Apply a ``propagate-accidentals`` directive of the body (``I:`` line, ``[I:...]`` or
-        ``%%`` line; ABC 2.1 §11 lets one stand there) from where it stands: the accidentals of
-        the bar so far keep reaching the notes they reached (`_rescoped`). A value that is none
-        of not, octave, pitch is said in a warning and changes nothing."""
-        scope, unknown = propagate_accidentals([value])
-        if unknown is not None:
-            where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
-            self.warnings.append(
-                f"propagate-accidentals {unknown!r} is not one of not, octave, pitch ({where}): "
-                f"ignored, {self.acc_scope} kept"
-            )
-            return
-        self.bar_acc = _rescoped(self.bar_acc, self.acc_scope, scope)
-        self.acc_scope = scope
-
     def _refuse_prose(self, lines: list[str], start: int, where: str) -> None:
         """A body (from ``lines[start]`` to a blank line) that holds words is text, not music:
         raise, the error opening with ``where`` (a word is 4+ letters with 2+ that no note,
@@ -337,31 +275,6 @@ class HeaderFields(TitleFields):
             if word is not None:
                 self.lineno, self.col = self.line_offset + i + 1, word.start() + 1
                 raise self.error(f"{where}, and {word[0]!r} reads as text, not music")
-
-    def _inherit(self, defaults: list[tuple[str, str]], header: Sequence[str]) -> None:
-        """Apply a tunebook's file-header fields that the tune's header (its fields up to
-        ``K:``) does not set itself (an ``I:`` directive it does not set: `header_setting`; a
-        ``%%MIDI`` one of its ``header`` lines, up to the music: `midi_settings`), as
-        the header ends: a field between ``K:`` and the music is the body's start, read
-        after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
-        header's), as in the text `with_file_header` writes. Two of one setting (``M:`` twice,
-        two ``%%MIDI program``) are applied in order, the last one holding, as they read in
-        that text and as abc2midi reads them."""
-        own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
-        own |= midi_settings(header)
-        for letter, value in defaults:
-            if header_setting(letter, value) in own:  # the tune's own: not the file header's
-                continue
-            letter = "I" if letter == DIRECTIVE else letter  # `%%MIDI program 73`: its I: field
-            self.fields.setdefault(letter, []).append(value)
-            self.lineno, self.col = self.x_line, 1  # the tune it is applied to
-            try:
-                self._header_field(letter, value)
-            except ValueError as err:  # an AbcParseError; its line is the file's, not the tune's
-                raise self.error(
-                    f"{getattr(err, 'message', err)} (the file header's {letter}: field, before "
-                    "the first X: line, applied to this tune)"
-                ) from None
 
     def _header_field(self, letter: str, value: str) -> None:
         try:
