@@ -196,6 +196,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
                     self.warnings.append(stray_line_warning(self.lineno, strip_comment(lines[i])))
                 elif seen_k and blank_after_k is None and "%" not in lines[i]:
                     blank_after_k = i
+                self._header_directive(lines[i])  # `%%linebreak !`: the I: field it equals
                 continue
             if i not in values:  # a `+:` line, read with the field line before it
                 continue

@@ -11,8 +11,8 @@ from .abc_tunebook import (
     DIRECTIVE,
     bang_is_line_break,
     directive_fields,
+    directive_settings,
     header_setting,
-    midi_settings,
     propagate_accidentals,
 )
 from .keys import LETTER_PC
@@ -49,20 +49,28 @@ class HeaderDirectives:
     positioned errors and `_header_field` (`HeaderFields`), which applies an inherited field.
     """
 
-    def _bang_is_line_break(self, header: list[str]) -> bool:
+    def _header_directive(self, line: str) -> None:
+        """Keep a ``%%linebreak`` or ``%%propagate-accidentals`` line of the header as the
+        ``I:`` field it equals (`directive_fields`, ABC 2.1 §11), among the ``I:`` fields in the
+        order of their lines: the last of ``%%`` and ``I:`` holds (the ``%%`` one held, read
+        after them all), and the writer reads it there too (`AbcTune.fields`)."""
+        for value in directive_fields([line]):
+            self.fields.setdefault("I", []).append(value)
+
+    def _bang_is_line_break(self) -> bool:
         """Whether ``!`` is a line break in the body (`bang_is_line_break`): the last
-        ``linebreak`` directive, ``I:linebreak ... ! ...`` (the tune's, or else the file
-        header's, `_inherit`) or a ``%%linebreak`` line of the tune's ``header``, names ``!``
+        ``linebreak`` directive of the header, ``I:linebreak ... ! ...`` or ``%%linebreak``
+        (`_header_directive`; the tune's, or else the file header's, `_inherit`), names ``!``
         (otherwise ``!`` brackets a decoration)."""
-        values = self.fields.get("I", []) + directive_fields(header)
-        return bang_is_line_break(values)
+        return bang_is_line_break(self.fields.get("I", []))
 
     def _accidental_scope(self, header: list[str]) -> str:
         """How far a bar's accidental reaches (`propagate_accidentals`: ``pitch``, ``octave`` or
-        ``not``) by the last ``propagate-accidentals`` directive of the tune's ``header`` lines
-        or ``I:`` fields (its own, or else the file header's), ``pitch`` by default (ABC 2.1
-        §11.3); a value that is none of those is said in a warning."""
-        scope, unknown = propagate_accidentals(self.fields.get("I", []) + directive_fields(header))
+        ``not``) by the last ``propagate-accidentals`` directive of the header, ``I:`` or ``%%``
+        (`_header_directive`; its own, or else the file header's), ``pitch`` by default (ABC
+        2.1 §11.3); a value that is none of those is said in a warning, at the last of the
+        tune's ``header`` lines that names it (else at its ``X:``: the file header's)."""
+        scope, unknown = propagate_accidentals(self.fields.get("I", []))
         if unknown is not None:
             said = [i for i, text in enumerate(header) if "propagate-accidentals" in text]
             line = self.line_offset + said[-1] + 1 if said else self.x_line  # else the file's
@@ -91,14 +99,14 @@ class HeaderDirectives:
     def _inherit(self, defaults: list[tuple[str, str]], header: Sequence[str]) -> None:
         """Apply a tunebook's file-header fields that the tune's header (its fields up to
         ``K:``) does not set itself (an ``I:`` directive it does not set: `header_setting`; a
-        ``%%MIDI`` one of its ``header`` lines, up to the music: `midi_settings`), as
+        ``%%`` or ``I:`` one of its ``header`` lines, up to the music: `directive_settings`), as
         the header ends: a field between ``K:`` and the music is the body's start, read
         after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
         header's), as in the text `with_file_header` writes. Two of one setting (``M:`` twice,
         two ``%%MIDI program``) are applied in order, the last one holding, as they read in
         that text and as abc2midi reads them."""
         own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
-        own |= midi_settings(header)
+        own |= directive_settings(header)
         for letter, value in defaults:
             if header_setting(letter, value) in own:  # the tune's own: not the file header's
                 continue

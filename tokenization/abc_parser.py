@@ -165,7 +165,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             if lines[i].lstrip().startswith(("%%", "I:")):
                 self._transpose_directive(lines[i], self.line_offset + i + 1)
         self._finish_header()
-        if self._bang_is_line_break(lines[:body_start]):
+        if self._bang_is_line_break():
             self.body_re = BODY_BANG_BREAK_RE
         self.acc_scope = self._accidental_scope(lines[:body_start])
         if not self.ended:

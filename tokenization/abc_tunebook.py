@@ -51,7 +51,7 @@ __all__ = [
     "x_number",
     "header_setting",
     "DIRECTIVE",
-    "midi_settings",
+    "directive_settings",
 ]
 
 #: fields of a file header (ABC 2.1 §2.2.2) that do not carry over into its tunes
@@ -65,8 +65,9 @@ PROPAGATE_ACCIDENTALS = ("not", "octave", "pitch")
 #: an abc2midi ``%%MIDI`` directive (``%%MIDI program 73``), the same as the ``I:MIDI`` field: a
 #: file header's applies to every tune (abc2midi), so it is written in, as written
 _MIDI_DIRECTIVE_RE = re.compile(r"\s*%%(MIDI\b[^%]*)")
-#: a tune's own ``%%MIDI`` directive line or ``I:MIDI`` field line (ABC 2.1 §11: the same)
-_OWN_MIDI_RE = re.compile(r"\s*(?:%%|I:\s*)(MIDI\b[^%]*)")
+#: a tune's own directive line, ``%%`` or ``I:`` (ABC 2.1 §11: the same), and its value
+#: (``%%MIDI program 22``, ``I:linebreak !``, ``%%propagate-accidentals not``)
+_OWN_DIRECTIVE_RE = re.compile(r"\s*(?:%%|I:\s*)(\w[\w-]*[^%]*)")
 #: the letter `file_header_fields` gives a ``%%`` directive line (``%%MIDI program 73``): the
 #: ``I:`` field it equals, written back as the user wrote it (`with_file_header`)
 DIRECTIVE = "%%"
@@ -241,16 +242,20 @@ def header_setting(letter: str, value: str) -> str:
     return "I:" + " ".join(words[:2] if words[:1] == ["MIDI"] else words[:1])
 
 
-def midi_settings(lines: Iterable[str]) -> set[str]:
-    """The `header_setting` (``I:MIDI program``) of each ``%%MIDI`` directive line and
-    ``I:MIDI`` field line among a tune's ``lines`` (those before its music): the tune sets
-    these itself, so a file header's of the same setting is not added (abc2midi plays the
-    tune's, the later one; written in too, it was a second one).
+def directive_settings(lines: Iterable[str]) -> set[str]:
+    """The `header_setting` (``I:linebreak``, ``I:MIDI program``) of each ``%%`` directive line
+    and ``I:`` field line among a tune's ``lines`` (those before its music, after ``K:`` too):
+    the tune sets these itself, so a file header's of the same setting is neither written in
+    (`with_file_header`) nor applied (the tune's alone holds, as abc2midi plays the later one;
+    written in too, it was a second one, which `%%MIDI program` played twice).
 
-    >>> sorted(midi_settings(["X:1", "%%MIDI program 22", "K:G", "I:MIDI gchord fzf"]))
+    >>> sorted(directive_settings(["X:1", "%%MIDI program 22", "K:G", "I:MIDI gchord fzf"]))
     ['I:MIDI gchord', 'I:MIDI program']
+    >>> sorted(directive_settings(["%%linebreak <EOL>", "%%propagate-accidentals not", "%abc"]))
+    ['I:linebreak', 'I:propagate-accidentals']
     """
-    return {header_setting("I", m[1].strip()) for line in lines if (m := _OWN_MIDI_RE.match(line))}
+    found = (_OWN_DIRECTIVE_RE.match(line) for line in lines)
+    return {header_setting("I", m[1].strip()) for m in found if m}
 
 
 def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
@@ -259,8 +264,9 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
     reads in its tunebook (the lines after them move down by as many lines). A field between
     ``K:`` and the music is the body's start, not the header's (a ``Q:`` there is a tempo
     change): the file header's field is written in all the same, as the parser applies it;
-    but not a ``%%MIDI`` directive that the tune sets itself before its music (`midi_settings`:
-    its own program is its only one). A directive is written as written (`DIRECTIVE`).
+    but not a directive (``%%linebreak``, ``%%MIDI program``) that the tune sets itself before
+    its music, ``%%`` or ``I:`` (`directive_settings`: its own is its only one). A directive is
+    written as written (`DIRECTIVE`).
 
     >>> print(with_file_header("X:1\\nR:reel\\nK:G\\nGA|", [("L", "1/16"), ("R", "polka")]))
     X:1
@@ -283,7 +289,7 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
         own.add(header_setting(m[1], field_value(m[2])))
         if m[1] == "K":  # the header ends; the fields after it are the body's start
             break
-    own |= midi_settings(lines[: header_span(lines).end])
+    own |= directive_settings(lines[: header_span(lines).end])
     missing = [
         f"{k}{v}" if k == DIRECTIVE else f"{k}:{v}"
         for k, v in header
