@@ -1,6 +1,7 @@
 """The checks of the MeasureNote models' arguments (rows, measure numbers, labels, the
 ``save_pretrained`` call) and the error messages that say what to give."""
 
+import contextlib
 import inspect
 import os
 from collections.abc import Sequence
@@ -10,12 +11,18 @@ import torch
 
 from .configuration_measurenote import MeasureNoteConfig
 
+# What a failed upload says has one source, shared with the tokenizer's upload (HubUploadError
+# re-exported: its home until it moved). Saved as remote code, this file runs without the
+# package too (an import in a try, which transformers' check of a folder's imports skips):
+# there an upload fails with the Hub client's own error.
+try:
+    from tokenization.hub_errors import HubUploadError, upload_errors
+except ImportError:  # remote code without the package
+    upload_errors = None  # type: ignore[assignment]
+
 __all__ = [
     "HUB_UPLOAD_ARGUMENTS",
     "HubUploadError",
-    "hub_client_errors",
-    "hub_failure",
-    "hub_unusable",
     "check_rows",
     "folder_timestamps",
     "saved_file_additions",
@@ -186,60 +193,16 @@ def upload_saved_folder(
 
     A failed upload (offline, no token, no network, a refusal of the Hub) is a `HubUploadError`
     that says so in one line, as ``train.py --push_to_hub`` does, and that the folder is saved,
-    rather than the Hub client's error."""
-    try:
+    rather than the Hub client's error (`tokenization.hub_errors.upload_errors`, as the
+    tokenizer's; the model's remote code run without the package raises the client's error)."""
+    errors: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if upload_errors is not None:
+        errors = upload_errors(repo_id, token, "model", saved_in=save_directory)
+    with errors:
         return _upload(
             model, save_directory, files_timestamps, repo_id, commit_message,
             commit_description, private, token, revision, create_pr, tags, removed,
         )  # fmt: skip
-    except hub_client_errors() as err:
-        raise HubUploadError(
-            f"save_pretrained(push_to_hub=True): the upload to {repo_id} failed "
-            f"({hub_failure(err, token, 'pass token=')}); the model is saved in "
-            f"{save_directory}: upload it later with model.push_to_hub or `hf upload`"
-        ) from err
-
-
-class HubUploadError(OSError):
-    """The upload of ``save_pretrained(push_to_hub=True)`` failed (offline, no token, the Hub
-    unreachable or refusing it): the folder is saved. An `OSError`, as the Hub client's
-    offline and connection errors are."""
-
-
-def hub_client_errors() -> tuple[type[BaseException], ...]:
-    """What a Hub upload ends in when it fails: the Hub's answers (`HfHubHTTPError`), the
-    network's (the base classes of that error, whose HTTP client's connection errors are no
-    `OSError`; and `OSError`, offline mode's included), and the client's refusal of a
-    repository name (`HFValidationError`)."""
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
-
-    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, HFValidationError)
-
-
-def hub_unusable(token: Optional[Union[bool, str]], token_hint: str) -> Optional[str]:
-    """Why nothing can be uploaded to the Hub whatever the network: offline mode, or no token
-    (``token``, else the one ``hf auth login`` saved; ``token_hint`` says how else to give one);
-    None when neither."""
-    from huggingface_hub import constants
-    from huggingface_hub.utils import get_token
-
-    if constants.HF_HUB_OFFLINE:
-        return "HF_HUB_OFFLINE is set, so nothing can be uploaded"
-    if not (isinstance(token, str) and token) and get_token() is None:
-        return f"no Hub token; log in with `hf auth login` or {token_hint}"
-    return None
-
-
-def hub_failure(err: BaseException, token: Optional[Union[bool, str]], token_hint: str) -> str:
-    """What made an upload fail with ``err``, in one line: offline mode or no token
-    (`hub_unusable`), else the error's type and first line."""
-    from huggingface_hub.errors import OfflineModeIsEnabled
-
-    if isinstance(err, OfflineModeIsEnabled):
-        return "HF_HUB_OFFLINE is set, so nothing can be uploaded"
-    unusable = hub_unusable(token, token_hint)
-    lines = str(err).split("\n", 1)  # a line feed only (`modeling_irish.cli.first_line`)
-    return unusable or f"{type(err).__name__}: {lines[0] or 'no message'}"
 
 
 def _upload(

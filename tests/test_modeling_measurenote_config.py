@@ -136,6 +136,24 @@ def test_save_pretrained_with_push_to_hub_fails_in_one_line_as_train_push_to_hub
     assert (tmp_path / "m" / "model.safetensors").is_file()
 
 
+def test_the_models_and_the_tokenizers_failed_uploads_are_one_error(tester, tmp_path, monkeypatch):
+    """One HubUploadError (tokenization.hub_errors) for the models' and the tokenizer's uploads,
+    so that one ``except`` catches both; the models' remote code run without the package (no
+    ``tokenization`` to import) raises the Hub client's error, the folder saved as before."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    from modeling_irish import measurenote_checks
+    from tokenization.hub_errors import HubUploadError
+
+    assert measurenote_checks.HubUploadError is HubUploadError
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    monkeypatch.setattr(measurenote_checks, "upload_errors", None)  # as without the package
+    with pytest.raises(OfflineModeIsEnabled):
+        tester.model().save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
+    assert (tmp_path / "m" / "model.safetensors").is_file()
+
+
 def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(tester, tmp_path, monkeypatch):
     """The upload was a second save with defaults (push_to_hub): one model.safetensors, not the
     variant's shards and index that the folder holds."""

@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modeling_irish.cli import first_line
-from modeling_irish.measurenote_checks import (
-    hub_client_errors,
-    hub_unusable,
-    stale_file_deletions,
-)
+from modeling_irish.measurenote_checks import stale_file_deletions
+from tokenization.hub_errors import hub_client_errors, hub_unusable
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
 from training.run_record import forget_removed_files, removed_run_files
 

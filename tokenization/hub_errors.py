@@ -1,0 +1,92 @@
+"""What a failed Hub upload says: one line naming the repository, why (offline, no token, the
+error's first line) and, after ``save_pretrained(push_to_hub=True)``, that the folder is saved.
+
+The one source of it: the tokenizer's upload (`tokenizer_hub`), the models' upload
+(``modeling_irish.measurenote_checks``) and ``train.py --push_to_hub`` (``training.hub``).
+Saved beside the tokenizer as remote code, so it imports nothing of the package; it imports
+``huggingface_hub`` only when an upload fails (reading tunes needs none of it).
+
+>>> str(HubUploadError("push_to_hub: the upload to me/t failed (...)"))
+'push_to_hub: the upload to me/t failed (...)'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+__all__ = [
+    "HubUploadError",
+    "hub_client_errors",
+    "hub_failure",
+    "hub_unusable",
+    "upload_errors",
+]
+
+
+class HubUploadError(OSError):
+    """An upload to the Hub failed (offline, no token, the Hub unreachable or refusing it); after
+    ``save_pretrained(push_to_hub=True)`` the folder is saved. An `OSError`, as the Hub client's
+    offline and connection errors are."""
+
+
+def hub_client_errors() -> tuple[type[BaseException], ...]:
+    """What a Hub upload ends in when it fails: the Hub's answers (`HfHubHTTPError`), the
+    network's (the base classes of that error, whose HTTP client's connection errors are no
+    `OSError`; and `OSError`, offline mode's included), and the client's refusal of a
+    repository name (`HFValidationError`)."""
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+
+    return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, HFValidationError)
+
+
+def hub_unusable(token: bool | str | None, token_hint: str) -> str | None:
+    """Why nothing can be uploaded to the Hub whatever the network: offline mode, or no token
+    (``token``, else the one ``hf auth login`` saved; ``token_hint`` says how else to give one);
+    None when neither."""
+    from huggingface_hub import constants
+    from huggingface_hub.utils import get_token
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set, so nothing can be uploaded"
+    if not (isinstance(token, str) and token) and get_token() is None:
+        return f"no Hub token; log in with `hf auth login` or {token_hint}"
+    return None
+
+
+def hub_failure(err: BaseException, token: bool | str | None, token_hint: str) -> str:
+    """What made an upload fail with ``err``, in one line: offline mode or no token
+    (`hub_unusable`), else the error's type and first line."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    if isinstance(err, OfflineModeIsEnabled):
+        return "HF_HUB_OFFLINE is set, so nothing can be uploaded"
+    unusable = hub_unusable(token, token_hint)
+    lines = str(err).split("\n", 1)  # a line feed only (`modeling_irish.cli.first_line`)
+    return unusable or f"{type(err).__name__}: {lines[0] or 'no message'}"
+
+
+@contextlib.contextmanager
+def upload_errors(
+    repo_id: str,
+    token: bool | str | None,
+    what: str,
+    saved_in: str | os.PathLike | None = None,
+) -> Iterator[None]:
+    """Turn the Hub client's error of an upload to ``repo_id`` (`hub_client_errors`) into a
+    `HubUploadError` that says why in one line (`hub_failure`, ``token=`` the way to give a
+    token). With ``saved_in``, the folder that ``save_pretrained(push_to_hub=True)`` saved the
+    ``what`` (``"model"``, ``"tokenizer"``) in, before it uploaded: the message says so, and
+    how to upload it later; without, it is ``push_to_hub``'s (whose folder was temporary)."""
+    try:
+        yield
+    except hub_client_errors() as err:
+        why = hub_failure(err, token, "pass token=")
+        if saved_in is None:
+            raise HubUploadError(f"push_to_hub: the upload to {repo_id} failed ({why})") from err
+        raise HubUploadError(
+            f"save_pretrained(push_to_hub=True): the upload to {repo_id} failed ({why}); the "
+            f"{what} is saved in {saved_in}: upload it later with {what}.push_to_hub or "
+            "`hf upload`"
+        ) from err
