@@ -119,7 +119,7 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tokenizer, tmp
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
-    with pytest.raises(OSError, match="offline"):
+    with pytest.raises(OSError, match="HF_HUB_OFFLINE is set"):
         tokenizer.save_pretrained(tmp_path / "tok", push_to_hub=True, commit_message="m")
     assert AbcTokenizer.from_pretrained(tmp_path / "tok") == tokenizer
     commits = record_hub_commits(monkeypatch)
@@ -131,6 +131,66 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tokenizer, tmp
         ("me/t", "m", None),
         ("hub", "Upload tokenizer", "t"),
     ]
+    assert "abc_vocab.json" in commits[0]["files"]
+
+
+def test_a_failed_upload_of_the_tokenizer_says_why_in_one_line_as_the_models_do(
+    tokenizer, tmp_path, monkeypatch
+):
+    """Offline, without a token or a network, save_pretrained(push_to_hub=True) and push_to_hub
+    raised the Hub client's own errors (OfflineModeIsEnabled, the HTTP client's ConnectError,
+    a 401 naming no token), where the models' save_pretrained says in one line what is wrong."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import OfflineModeIsEnabled
+    from transformers.utils import hub
+
+    from tokenization.hub_errors import HubUploadError
+
+    folder = tmp_path / "tok"
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    with pytest.raises(HubUploadError) as failed:
+        tokenizer.save_pretrained(folder, push_to_hub=True, repo_id="me/t")
+    assert str(failed.value) == (
+        "save_pretrained(push_to_hub=True): the upload to me/t failed (HF_HUB_OFFLINE is set, "
+        f"so nothing can be uploaded); the tokenizer is saved in {folder}: upload it later "
+        "with tokenizer.push_to_hub or `hf upload`"
+    )
+    assert isinstance(failed.value.__cause__, OfflineModeIsEnabled)
+    assert AbcTokenizer.from_pretrained(folder) == tokenizer
+    with pytest.raises(HubUploadError) as failed:  # nothing saved: push_to_hub's temporary folder
+        tokenizer.push_to_hub("me/t")
+    assert str(failed.value) == (
+        "push_to_hub: the upload to me/t failed (HF_HUB_OFFLINE is set, so nothing can be uploaded)"
+    )
+
+    class Unreachable:  # the Hub client with no network (never reached in a test)
+        def create_repo(self, repo_id, **kwargs):
+            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "hf_api", Unreachable)
+    monkeypatch.setenv("HF_TOKEN", "hf_t")
+    refused = r"failed \(ConnectionError: \[Errno 111\] Connection refused\)"
+    with pytest.raises(HubUploadError, match=refused + "; the tokenizer is saved in") as failed:
+        tokenizer.save_pretrained(folder, push_to_hub=True, repo_id="me/t")
+    assert "\n" not in str(failed.value)
+    with pytest.raises(HubUploadError, match=f"^push_to_hub: the upload to me/t {refused}$"):
+        tokenizer.push_to_hub("me/t")
+    # no token: said so, with how to give one (the Hub's 401 names none); push_to_hub's token
+    # is one
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    no_token = r"failed \(no Hub token; log in with `hf auth login` or pass token=\)"
+    with pytest.raises(HubUploadError, match=no_token):
+        tokenizer.save_pretrained(folder, push_to_hub=True, repo_id="me/t")
+    with pytest.raises(HubUploadError, match=no_token):
+        tokenizer.push_to_hub("me/t")
+    with pytest.raises(HubUploadError, match=refused):
+        tokenizer.push_to_hub("me/t", token="hf_t")
+    commits = record_hub_commits(monkeypatch)  # an upload that works is as it was
+    tokenizer.push_to_hub("me/t", commit_message="m")
+    assert [(c["repo_id"], c["commit_message"]) for c in commits] == [("me/t", "m")]
     assert "abc_vocab.json" in commits[0]["files"]
 
 

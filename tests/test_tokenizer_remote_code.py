@@ -22,7 +22,12 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
     assert "AutoTokenizer" in config.get("auto_map", {})
     # the tokenizer's and the reader's topic modules are copied beside it (relative imports)
     saved = {path.name for path in folder.glob("*.py")}
-    assert {"tokenization_abc.py", "tokenizer_interface.py", "tokenizer_hub.py"} <= saved
+    assert {
+        "tokenization_abc.py",
+        "tokenizer_interface.py",
+        "tokenizer_hub.py",
+        "hub_errors.py",
+    } <= saved
     assert {
         "row_decoding.py",
         "abc_parser.py",

@@ -37,6 +37,7 @@ from .encoded_tune import IGNORE_INDEX as IGNORE_INDEX  # re-exported: importabl
 from .encoded_tune import EncodedTune, encode_tune, read_tune
 from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
 from .features import HeaderInfo, TuneRows, tune_to_rows
+from .hub_errors import upload_errors
 from .row_decoding import (
     RowsToAbc,
     UnreadableRowsError,
@@ -192,6 +193,14 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
         if push_to_hub:
             upload_saved_folder(self, save_directory, before, repo_id, **upload)
         return files
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """`PreTrainedTokenizer.push_to_hub` (a save in a temporary folder, uploaded to
+        ``repo_id``), but a failed upload (offline, no token, no network, a refusal of the Hub)
+        is a `HubUploadError` that says why in one line, as ``save_pretrained(push_to_hub=True)``
+        says it, rather than the Hub client's error."""
+        with upload_errors(repo_id, kwargs.get("token"), "tokenizer"):
+            return super().push_to_hub(repo_id, **kwargs)
 
     @classmethod
     def train(cls, abc_texts: Iterable[str], progress: bool = False, **kwargs: Any) -> AbcTokenizer:

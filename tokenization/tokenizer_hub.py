@@ -17,6 +17,8 @@ from typing import Any
 
 from transformers import PreTrainedTokenizer
 
+from .hub_errors import upload_errors
+
 __all__ = ["HUB_UPLOAD_ARGUMENTS", "package_version", "upload_saved_folder"]
 
 
@@ -39,29 +41,36 @@ def upload_saved_folder(
     `push_to_hub` makes in a temporary folder. A folder without a README.md gets the Hub's (or
     a new) model card with ``tags``; one that has one keeps it. The tokenizer's twin of
     ``modeling_irish.measurenote_checks.upload_saved_folder`` (this file uploads without that
-    package)."""
-    # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub and
-    # _upload_modified_files below use, so one client (and its library tag) makes the upload
-    from transformers.utils import hub
+    package).
 
-    repo_id = hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
-    readme = os.path.join(save_directory, "README.md")
-    if not os.path.exists(readme):
-        tags = [tags] if isinstance(tags, str) else list(tags or [])
-        # transformers hints token as str | None, but only forwards it to hf_hub_download,
-        # which takes True too (the saved token, as for create_repo above)
-        card = hub.create_and_tag_model_card(repo_id, tags or None, token=token)  # type: ignore[arg-type]
-        card.save(readme)
-    return tokenizer._upload_modified_files(
-        save_directory,
-        repo_id,
-        files_timestamps,
-        commit_message=commit_message,
-        commit_description=commit_description,
-        token=token,
-        create_pr=create_pr,
-        revision=revision,
-    )
+    A failed upload (offline, no token, no network, a refusal of the Hub) is a
+    `HubUploadError` that says so in one line, as the models' does, and that the folder is
+    saved (`upload_errors`), rather than the Hub client's error."""
+    with upload_errors(repo_id, token, "tokenizer", saved_in=save_directory):
+        # hub.hf_api (transformers>=5.10.1): the Hub client that transformers' own push_to_hub
+        # and _upload_modified_files below use, so one client (and its library tag) uploads
+        from transformers.utils import hub
+
+        repo_id = (
+            hub.hf_api().create_repo(repo_id, private=private, token=token, exist_ok=True).repo_id
+        )
+        readme = os.path.join(save_directory, "README.md")
+        if not os.path.exists(readme):
+            tags = [tags] if isinstance(tags, str) else list(tags or [])
+            # transformers hints token as str | None, but only forwards it to hf_hub_download,
+            # which takes True too (the saved token, as for create_repo above)
+            card = hub.create_and_tag_model_card(repo_id, tags or None, token=token)  # type: ignore[arg-type]
+            card.save(readme)
+        return tokenizer._upload_modified_files(
+            save_directory,
+            repo_id,
+            files_timestamps,
+            commit_message=commit_message,
+            commit_description=commit_description,
+            token=token,
+            create_pr=create_pr,
+            revision=revision,
+        )
 
 
 @functools.cache
