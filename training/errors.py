@@ -1,8 +1,10 @@
 """The errors that stop a run, each of which the command line (`training.train.cli`) prints as
-one line: bad input (`UsageError`), a failed upload (`UploadError`), and a write the disk refused
+one line: bad input (`UsageError`), a failed upload (`UploadError`), a write the disk refused
 (`WriteError`), which `writing` makes of what the disk and the libraries raise when it is full or
-read-only. Re-exported by `training.common`, where the training modules take them from; this
-module imports only the standard library and safetensors (``train.py --help`` loads no torch).
+read-only, and a collective of a multi-process launch that timed out or lost a process
+(`collective_failure`). All but the last are re-exported by `training.common`, where the training
+modules take them from; this module imports only the standard library and safetensors
+(``train.py --help`` loads no torch).
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import sys
 from collections.abc import Iterator
 
 from safetensors import SafetensorError
 
 __all__ = [
     "DISK_ERRNOS",
+    "TRACEBACK_ENV",
     "UploadError",
     "UsageError",
     "WriteError",
+    "collective_failure",
     "disk_trouble",
     "write_failure",
     "writing",
@@ -139,3 +145,74 @@ def _file_name(err: OSError) -> str | None:
     if name is None:
         return None
     return os.fsdecode(name) if isinstance(name, (str, bytes, os.PathLike)) else str(name)
+
+
+#: Set to 1, the command line prints torch's traceback of a failed collective before its line.
+TRACEBACK_ENV = "TRAIN_TRACEBACK"
+#: What gloo and torch's store say (lower-cased) when a collective waited past the process
+#: group's timeout (``--ddp_timeout``), and when the process at its other end has stopped.
+_TIMEOUT_SIGNS = (
+    "timed out waiting",  # gloo: "Timed out waiting 120000ms for recv operation to complete"
+    "application timeout caused pair closure",
+    "wait timeout after",  # the store: "wait timeout after 120000ms, keys: ..."
+    "socket timeout",
+)
+_PEER_LOST_SIGNS = ("connection closed by peer", "connection reset by peer", "broken pipe")
+
+
+def collective_failure(err: BaseException) -> str | None:
+    """The line `training.train.cli` prints, in each process, when a collective (a barrier, a
+    gradient all-reduce) failed because another process of the launch stopped or is stuck: it
+    waited past ``--ddp_timeout`` (gloo's plain ``RuntimeError``, torch's ``DistStoreError``), or
+    the other process's socket closed (``Connection closed by peer``); ``err`` or an error it
+    was raised from. None for any other error (a bug keeps its traceback).
+
+    >>> print(collective_failure(RuntimeError(
+    ...     "[third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:78] Timed out waiting "
+    ...     "120000ms for recv operation to complete")))  # doctest: +ELLIPSIS
+    this process waited 120 s at a collective for the others (--ddp_timeout): another process ...
+    >>> collective_failure(RuntimeError("Timed out waiting for the kettle")) is None  # not gloo's
+    True
+    """
+    for error in _chain(err):
+        text = str(error).lower()
+        if not isinstance(error, RuntimeError) or not (_distributed(error) or "gloo" in text):
+            continue
+        tail = f"see its output above ({TRACEBACK_ENV}=1 prints torch's traceback)"
+        if any(sign in text for sign in _TIMEOUT_SIGNS):
+            ms = re.search(r"(\d+)\s*ms\b", text)
+            waited = f"{int(ms[1]) / 1000:g} s" if ms else "its --ddp_timeout"
+            return (
+                f"{_process()} waited {waited} at a collective for the others (--ddp_timeout): "
+                f"another process stopped or is stuck; {tail}"
+            )
+        if any(sign in text for sign in _PEER_LOST_SIGNS):
+            return (
+                f"{_process()} lost another process of the launch at a collective (its "
+                f"connection closed): that process stopped; {tail}"
+            )
+    return None
+
+
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and the errors it was raised from or while handling, each once."""
+    seen: set[int] = set()
+    error: BaseException | None = err
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def _distributed(err: BaseException) -> bool:
+    """Whether ``err`` is one of torch.distributed's errors (torch is not imported for it: an
+    error of torch's comes from a process that has imported it)."""
+    dist = sys.modules.get("torch.distributed")
+    base = getattr(dist, "DistError", None)
+    return isinstance(base, type) and isinstance(err, base)
+
+
+def _process() -> str:
+    """This process as a line names it: ``process <RANK>`` of the launch."""
+    rank = os.environ.get("RANK")
+    return f"process {rank}" if rank is not None else "this process"

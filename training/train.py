@@ -28,9 +28,11 @@ the last.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+import traceback
 from typing import TYPE_CHECKING
 
 if __package__ in (None, ""):  # `python training/train.py`: make the repository importable
@@ -89,6 +91,7 @@ from training.common import (  # noqa: E402
     process_logger,
     write_failure,
 )
+from training.errors import TRACEBACK_ENV, collective_failure  # noqa: E402
 from training.interrupts import SignalStops, exit_status, stop_line  # noqa: E402
 from training.run_resume import NothingToTrain, check_newest_checkpoint_early  # noqa: E402
 
@@ -226,8 +229,11 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
     `DISK_ERRNOS` from a write not wrapped by `writing`): ``cannot write <path>: <reason>``,
     the checkpoints saved before it whole; Ctrl-C is ``interrupted`` (status 130) and SIGTERM,
     which the script run as a program turns into `training.interrupts.Terminated` (``stops``,
-    told here that the line is said), ``terminated (SIGTERM)`` (status 143); any other
-    exception is a bug and keeps its traceback."""
+    told here that the line is said), ``terminated (SIGTERM)`` (status 143); a collective of a
+    multi-process launch that waited past ``--ddp_timeout`` or lost the process at its other
+    end is one line in each process that met it (`training.errors.collective_failure`), status
+    1, after torch's traceback only when ``TRAIN_TRACEBACK=1``; any other exception is a bug
+    and keeps its traceback."""
     try:
         main(argv)
     except UsageError as err:
@@ -248,13 +254,35 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
             raise
         print(f"{os.path.basename(__file__)}: error: {write_failure(err)}", file=sys.stderr)
         return 1
+    except RuntimeError as err:  # each process says what it met: the others may have stopped
+        line = collective_failure(err)
+        if line is None:
+            raise
+        if os.environ.get(TRACEBACK_ENV, "") not in ("", "0"):
+            traceback.print_exc()
+        print(f"{os.path.basename(__file__)}: error: {line}", file=sys.stderr)
+        leave_process_group()
+        return 1
     return 0
+
+
+def leave_process_group() -> None:
+    """Destroy torch's process group, if this process is in one, after a collective failed:
+    left to the interpreter's exit, gloo's threads still waiting on a timed-out all-reduce can
+    end the process with ``terminate called without an active exception`` (SIGABRT, status 134)
+    after its one line (a bare gloo all-reduce did, with torch 2.13)."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return
+    with contextlib.suppress(Exception):  # the line is said; the group is gone either way
+        dist.destroy_process_group()
 
 
 __all__ = [
     "LIBRARY_LOGGERS",
     "UsageError",
     "cli",
+    "leave_process_group",
     "main",
     "parse_args",
     "quiet_other_processes",
