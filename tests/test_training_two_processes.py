@@ -29,7 +29,9 @@ _TUNE_TITLE = TUNE_TITLE_FLAGS
 _DDP_TIMEOUT = 120
 
 
-def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+def launch(
+    argv: list[str], timeout: float = 300, script: Path = _SCRIPT
+) -> subprocess.CompletedProcess:
     """``accelerate launch --multi_gpu --num_processes 2 training/train.py *argv``: two gloo
     processes sharing one model (the script builds ``Accelerator(cpu=True)`` without CUDA;
     ``--cpu --num_processes 2`` would start one process).
@@ -39,11 +41,12 @@ def launch(argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess
     took to start (more on a loaded machine, where other test runs open sockets), and a taken
     one ended the launch with "EADDRINUSE" in torchrun, not in the script under test.
 
-    Past ``timeout`` the test fails with the tails of what the launch printed (`_stop_launch`)."""
+    Past ``timeout`` the test fails with the tails of what the launch printed (`_stop_launch`).
+    ``script``: another script to launch in place of train.py (one that runs its `cli`)."""
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
         "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-        "--dynamo_backend", "no", "--main_process_port", "0", str(_SCRIPT),
+        "--dynamo_backend", "no", "--main_process_port", "0", str(script),
         "--ddp_timeout", str(_DDP_TIMEOUT), *argv,
     ]  # fmt: skip
     # PYTHONFAULTHANDLER: a process stopped by `_stop_launch` prints its threads' stacks
@@ -181,6 +184,41 @@ def test_push_to_hub_offline_ends_every_process_in_one_line(reels_abc, tmp_path)
     assert done.stderr.count("train.py: error: --push_to_hub: HF_HUB_OFFLINE is set") == 1
     assert "[rank1]" not in done.stderr and "Connection closed by peer" not in done.stderr
     assert not (tmp_path / "run").exists()  # refused before any data was read or written
+
+
+#: train.py, but its first process leaves before training (``os._exit(0)``, without a word:
+#: torchrun ends the others at once when a process fails, and at once they see nothing) or,
+#: given ``sleep``, waits 60 s there, never reaching a collective.
+_FIRST_PROCESS_STOPS = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from training import train
+
+def stop(args, accelerator):
+    if {sleep}:
+        time.sleep(60)
+    os._exit(0)
+
+if os.environ["RANK"] == "0":
+    train.run_measurenote = stop
+sys.argv[0] = train.__file__
+sys.exit(train.cli())
+"""
+
+
+@pytest.mark.parametrize("sleep", [False, True], ids=["exited", "stuck"])
+def test_a_process_whose_peer_stopped_ends_in_one_line(reels_abc, tmp_path, sleep):
+    """The second process met the first's absence at its first collective, and ended with gloo's
+    ~35-line traceback ("[rank1]: ... Connection closed by peer", or its timeout)."""
+    script = tmp_path / "first_process_stops.py"
+    root = str(Path(__file__).parents[1])
+    script.write_text(_FIRST_PROCESS_STOPS.format(root=root, sleep=sleep), encoding="utf-8")
+    argv = _argv(reels_abc, tmp_path, "--max_train_steps", "1", task=())
+    done = launch([*argv, "--ddp_timeout", "5"], timeout=120, script=script)
+    assert done.returncode != 0
+    said = "waited 5 s at a collective for the others" if sleep else "lost another process"
+    assert done.stderr.count(f"train.py: error: process 1 {said}") == 1, done.stderr[-3000:]
+    assert "[rank1]" not in done.stderr and "terminate called" not in done.stderr
 
 
 # ----- gradients: two processes of 4 pairs = one process of 8 ------------------------------------
