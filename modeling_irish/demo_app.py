@@ -41,6 +41,7 @@ from .demo_inputs import (
     generate_values,
     leading_blank_lines,
     pasted_prompt,
+    prompt_error,
     several_note,
 )
 
@@ -185,11 +186,14 @@ def generate_views(
     shown all the same. The prompt is read as ``irish-tune generate --prompt FILE`` reads a
     file (`pasted_prompt`: free text before its ``X:`` passed over, header fields typed
     before it written in), and its warnings and errors name its lines as pasted, blank lines
-    before it counted; what of the pasted text is not read is in ``warnings`` too.
+    before it counted (an error as ``prompt, line N, column C: ...``, `prompt_error`); what
+    of the pasted text is not read is in ``warnings`` too.
     The warnings the generation logs on ``modeling_irish.generation`` (said of the whole
     request: in every view's ``warnings``) and the rendering on ``modeling_irish.render``
     (those ``irish-tune generate --render`` says: a MIDI or SVG warning naming the tune, in
     that tune's view) are kept in ``warnings``, for the page to show, and still logged."""
+    from tokenization.abc_tune import AbcParseError
+
     from .generation_args import TooLittleRoom
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
@@ -208,6 +212,10 @@ def generate_views(
             )
         except TooLittleRoom as err:  # its max_rows is no control of the page
             raise ValueError(_no_room_message(err)) from None
+        except AbcParseError as err:  # the prompt's, at its line as pasted
+            if err.line is None:
+                raise
+            raise ValueError(prompt_error(err)) from None
     warnings = noted + [w for w in distinct_messages(said) if w not in noted]
     folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
     views = []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tokenization.capped_warnings import WarningRecorder
 
 if TYPE_CHECKING:
+    from tokenization.abc_tune import AbcParseError
     from tokenization.raw_tune import RawTune
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "pasted_names",
     "pasted_prompt",
     "pasted_tunes",
+    "prompt_error",
     "refuse_several_tunes",
     "several_note",
 ]
@@ -50,14 +52,18 @@ TUNES = (1, 20)  # tunes sampled at once: one batch, each rendered
 
 def pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
     """The tune of a pasted prompt (None when blank), read as ``irish-tune generate --prompt
-    FILE`` reads a file (`pasted_tunes`; a text without an ``X:`` line taken whole), and the
+    FILE`` reads a file (`pasted_tunes`; a text without an ``X:`` line taken whole, less the
+    blank lines before it, which would end it before its bars: `leading_blank_lines`), and the
     notes on what of the text is not read. Its `RawTune.line_offset`, given to the generator,
-    makes the prompt's warnings and errors name the lines as pasted. A prompt of several tunes
-    is refused (`refuse_several_tunes`).
+    makes the prompt's warnings and errors name the lines as pasted (`prompt_error`). A prompt
+    of several tunes is refused (`refuse_several_tunes`).
 
     >>> raw, noted = pasted_prompt("\\n\\nX:1\\nM:6/8\\nK:G\\nGAB|")
     >>> raw.text.splitlines()[0], raw.line_offset, noted
     ('X:1', 2, [])
+    >>> raw, _ = pasted_prompt("\\n\\nM:6/8\\nGAB|")
+    >>> raw.text, raw.line_offset
+    ('M:6/8\\nGAB|', 2)
     """
     from tokenization.raw_tune import RawTune
 
@@ -65,7 +71,23 @@ def pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
         return None, []
     tunes, noted = pasted_tunes(text)
     refuse_several_tunes(pasted_names([(raw.line - 1, raw.text) for raw in tunes]))
-    return (tunes[0] if tunes else RawTune(PASTED, PASTED, text, 1)), noted
+    if tunes:
+        return tunes[0], noted
+    lead, bars = leading_blank_lines(text)
+    return RawTune(PASTED, PASTED, bars, lead + 1), noted
+
+
+def prompt_error(err: AbcParseError) -> str:
+    """The reader's ``err`` of a pasted prompt, read at its lines as pasted (`pasted_prompt`'s
+    `RawTune.line_offset`), in the page's terms: ``prompt, line N, column C: ...``. The
+    reader's own words name the tune by its title, else ``tune``, a name the user never typed
+    (the Name that tune tab drops it as well: `snippet_error`).
+
+    >>> from tokenization.abc_tune import AbcParseError
+    >>> prompt_error(AbcParseError("nested chord", line=3, column=6))
+    'prompt, line 3, column 6: nested chord'
+    """
+    return f"prompt, line {err.line}, column {err.column}: {err.message}"
 
 
 def refuse_several_tunes(names: list[str]) -> None:

@@ -406,6 +406,21 @@ def test_name_tab_names_lines_as_pasted_under_a_header_written_into_the_tune(ind
     assert name_tab(index, f"{head}{KNOWN[2]}", k=1).rows[0][1] == "Reel 3"
 
 
+def test_generate_tab_says_a_prompts_error_at_the_line_as_pasted(generator, tmp_path):
+    """A headerless prompt's error was "tune: line 1, column 7: nested chord", the reader's
+    fallback name for a tune the user never named; and bars pasted after blank lines were
+    refused as "tune has no notes" (the blank lines ended the tune before them)."""
+    with pytest.raises(ValueError, match=r"^prompt, line 1, column 7: nested chord$"):
+        generate_tab(generator, "jig", "D", 4, 1.0, 0, "FAAB [[ AFED|", str(tmp_path))
+    with pytest.raises(ValueError, match=r"^prompt, line 4, column 5: nested chord$"):
+        generate_tab(generator, "jig", "D", 4, 1.0, 0, "\n\nM:6/8\nGA [[ B|", str(tmp_path))
+    with pytest.raises(ValueError, match=r"^prompt, line 6, column 5: nested chord$"):
+        prompt = "\n\nX:1\nT:Foo\nK:G\nFA [[ AB|"
+        generate_tab(generator, "jig", "G", 4, 1.0, 0, prompt, str(tmp_path))
+    view = generate_tab(generator, None, None, 4, 1.0, 0, "\n\nM:6/8\nK:G\nGAG GAB|", str(tmp_path))
+    assert parse_abc(view.abc).meter == "6/8"
+
+
 def test_generate_tab_says_a_prompt_of_several_tunes_in_the_pages_terms(generator, tmp_path):
     """A prompt of several tunes was refused with the reader's "give one tune per string, e.g.
     a list", words for Python callers: the page names the tunes and says what to paste."""
