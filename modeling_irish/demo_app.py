@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -173,6 +174,7 @@ def generate_views(
     prompt: str | None = None,
     out_dir: str | None = None,
     num_tunes: int = 1,
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> list[GeneratedView]:
     """Sample ``num_tunes`` tunes in one batch (`TuneGenerator.generate`: ``X:1``, ``X:2``...;
     the same seed and number give the same tunes) and render each into one new folder under
@@ -191,17 +193,23 @@ def generate_views(
     The warnings the generation logs on ``modeling_irish.generation`` (said of the whole
     request: in every view's ``warnings``) and the rendering on ``modeling_irish.render``
     (those ``irish-tune generate --render`` says: a MIDI or SVG warning naming the tune, in
-    that tune's view) are kept in ``warnings``, for the page to show, and still logged."""
+    that tune's view) are kept in ``warnings``, for the page to show, and still logged.
+    ``on_step(done, total, what)`` is called before each of the ``num_tunes + 1`` steps
+    (the sampling, then the rendering of each tune: "rendering tune 2 of 3"), for the page's
+    progress bar."""
     from tokenization.abc_tune import AbcParseError
 
     from .generation_args import TooLittleRoom
 
     rhythm = None if not rhythm or rhythm == DEFAULT_RHYTHM else rhythm
     raw, noted = pasted_prompt(prompt or "")
+    step = on_step or (lambda done, total, what: None)
+    count = int(num_tunes)
+    step(0, count + 1, f"sampling {count} tune{'s' if count != 1 else ''}")
     with WarningRecorder(logging.getLogger("modeling_irish.generation")) as said:
         try:
             tunes = generator.generate(
-                int(num_tunes),
+                count,
                 rhythm=rhythm,
                 key=(key or "").strip() or None,
                 prompt=raw.text if raw else None,
@@ -220,6 +228,7 @@ def generate_views(
     folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
     views = []
     for number, tune in enumerate(tunes, 1):
+        step(number, count + 1, f"rendering tune {number} of {len(tunes)}")
         view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
         view.warnings = list(warnings)
         name = "the tune" if len(tunes) == 1 else f"tune {number}"
@@ -404,10 +413,31 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         with gr.Column(visible=False) as place:
             others.append((place, *_tune_outputs(gr, f"Tune {number}: ")))
 
-    def run(*values: Any) -> tuple:
+    tracker = gr.Progress()  # the default of `run`'s progress: gradio looks for one
+
+    def run(
+        rhythm: Any,
+        key: Any,
+        bars: Any,
+        temperature: Any,
+        seed: Any,
+        prompt: Any,
+        tunes: Any = 1,
+        progress: Any = tracker,  # gradio finds it by this default, and gives its own
+    ) -> tuple:
+        """The page's tunes for its values; ``progress`` (gradio's, given by the server: a
+        parameter whose default is a `gradio.Progress`) shows the sampling, then each tune's
+        rendering."""
+        values = (rhythm, key, bars, temperature, seed, prompt, tunes)
         try:
             *checked, count = generate_values(values, choices)
-            views = generate_views(generator, *checked, out_dir=out_dir, num_tunes=count)
+            views = generate_views(
+                generator,
+                *checked,
+                out_dir=out_dir,
+                num_tunes=count,
+                on_step=lambda done, total, what: progress((done, total), desc=what),
+            )
         except ValueError as err:
             raise _user_error(gr, err) from None
         finally:

@@ -110,3 +110,29 @@ def test_the_app_refuses_an_oversized_paste_in_words(model_dir, tmp_path, api_na
         f"{label} is {len(bars):,} characters long, more than the demo reads ({TEXT_MOST:,}): "
         "paste one tune, or its first bars"
     )
+
+
+def test_the_app_shows_its_progress_sampling_then_rendering_each_tune(
+    model_dir, tmp_path, midi_only
+):
+    """There was no progress on the page: 20 tunes with WAVs took half a minute in silence.
+    gradio gives its tracker to a parameter whose default is a `gradio.Progress`."""
+    from gradio.helpers import special_args
+
+    demo = build_demo(model_dir, out_dir=str(tmp_path))
+    generate = _app_function(demo, "generate")
+    assert special_args(generate)[1] == 7  # after the page's seven values
+    assert all(fn.tracks_progress for fn in demo.fns.values() if fn.api_name == "generate")
+    calls = []
+
+    def progress(done, desc=None, **kwargs):
+        calls.append((done, desc))
+
+    out = generate("jig", "D", 4, 1.0, 0, "", 3, progress)
+    assert out[0].startswith("X:1")
+    assert calls == [
+        ((0, 4), "sampling 3 tunes"),
+        ((1, 4), "rendering tune 1 of 3"),
+        ((2, 4), "rendering tune 2 of 3"),
+        ((3, 4), "rendering tune 3 of 3"),
+    ]
