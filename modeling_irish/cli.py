@@ -271,17 +271,26 @@ def read_input(path: str) -> str:
 
 
 def require_folder(path: str, what: str = "model") -> str:
-    """``path`` if it is a local folder, else a `FileNotFoundError` that says so. The command line
-    loads saved folders only (nothing is downloaded at run time); a Hub model is fetched first,
-    e.g. ``hf download user/name --local-dir DIR``."""
+    """``path`` if it is a local folder, else a `FileNotFoundError` that says so, in words for
+    the command line and for Python callers (`build_demo`) alike: saved folders only are read
+    (nothing is downloaded at run time); a Hub model is fetched first, e.g. ``hf download
+    user/name --local-dir DIR``.
+
+    >>> try:
+    ...     require_folder("nope")
+    ... except FileNotFoundError as err:
+    ...     print(str(err).replace("; ", ";\\n"))
+    no model folder 'nope' (models are read from local folders only, nothing is downloaded;
+    fetch one from the Hub first: hf download USER/NAME --local-dir DIR)
+    """
     if os.path.isfile(path):
         raise FileNotFoundError(f"{path!r} is a file; give the {what} folder")
     if not os.path.isdir(path):
         hint = (
             "build one with irish-tune index"
             if what == "index"
-            else "the command line loads local folders; fetch a Hub model first: "
-            "hf download USER/NAME --local-dir DIR"
+            else f"{what}s are read from local folders only, nothing is downloaded; fetch one "
+            "from the Hub first: hf download USER/NAME --local-dir DIR"
         )
         raise FileNotFoundError(f"no {what} folder {path!r} ({hint})")
     return path

@@ -295,6 +295,16 @@ def test_prune_renderings_removes_the_oldest_folders_only(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "tune-c"]
 
 
+def test_build_demo_of_a_missing_model_folder_says_so_in_words_for_python(tmp_path):
+    """From Python, a missing model folder said "the command line loads local folders"."""
+    missing = str(tmp_path / "no-model")
+    with pytest.raises(FileNotFoundError) as refused:
+        build_demo(missing, out_dir=str(tmp_path))
+    said = str(refused.value)
+    assert said.startswith(f"no model folder {missing!r} (") and "command line" not in said
+    assert "read from local folders only, nothing is downloaded" in said
+
+
 def test_a_refused_request_is_a_page_message_as_written_without_a_server_traceback(
     model_dir, index_dir, tmp_path
 ):
