@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -32,7 +32,7 @@ from .tune_embedding import (
     best_per_title,
     embed_titles,
     embed_tunes,
-    encode_all,
+    encoded_records,
     header_lists,
     header_values,
     notes_and_headers,
@@ -50,6 +50,7 @@ __all__ = [
     "query_edit_scores",
     "settings_ranker",
     "titled_settings",
+    "training_ids",
     "protocol_queries",
     "excerpt_query_rows",
 ]
@@ -140,22 +141,23 @@ def excerpt_query_rows(
     cropper = NoteCropper(tokenizer)
     failures: list[tuple[int, str]] = []
     changed: list[tuple[int, list[str]]] = []
-    ids, kept = encode_all(tokenizer, queries, failures, changed=changed)
-    left_out = [(i, error, error.rsplit(": ", 1)[-1]) for i, error in failures]
+    cropped: list[tuple[int, str, str]] = []
     rows, readable = [], []
-    for x, i in zip(ids, kept):
+    # each query cropped as it is encoded: its excerpt held, not its whole setting's ids
+    for i, x, _ in encoded_records(tokenizer, queries, failures, changed=changed):
         if query_order == "played":
             x = cropper.played(x)
         try:
             crop = cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i)))
         except UnreadableRowsError as err:
-            left_out.append((i, f"its excerpt cannot be read back: {err}", "excerpt unreadable"))
+            cropped.append((i, f"its excerpt cannot be read back: {err}", "excerpt unreadable"))
             continue
         if not len(cropper.pitches(crop[0])):
-            left_out.append((i, "no note in its excerpt (rests only)", "no note"))
+            cropped.append((i, "no note in its excerpt (rests only)", "no note"))
             continue
         rows.append(crop)
         readable.append(i)
+    left_out = [(i, error, error.rsplit(": ", 1)[-1]) for i, error in failures] + cropped
     if said is not None:
         scored = set(readable)  # one left out is named as such below
         for i, warnings in changed:
@@ -237,14 +239,29 @@ def _model_scores(model, rows, gallery_embeds, progress: bool = False) -> tuple[
 logger = logging.getLogger(__name__)
 
 
-def _encode_training(
-    tokenizer: AbcTokenizer, records: list[dict[str, str]], progress: bool = False
-) -> tuple[list, list]:
-    """`encode_all` of the training side, saying how many settings it could not read
-    (`progress`: a bar on a terminal)."""
+def training_ids(
+    tokenizer: AbcTokenizer,
+    records: list[dict[str, str]],
+    options: EditScorerOptions = EditScorerOptions(),
+    progress: bool = False,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """`(index, input_ids)` of each readable training setting as it is encoded, so that a
+    caller that reads its notes at once (`settings_ranker` takes an iterator) holds one
+    setting's ids, not the corpus's (as `TuneIndex.build` reads them); once all are given, says
+    how many settings it could not read. `progress`: one bar on a terminal for both, the
+    encoding and the notes read in the order `options` says ("Reading training tunes, notes
+    as played"), counting the records.
+
+    >>> tok = AbcTokenizer.from_pretrained("runs/tune-title")
+    >>> [i for i, _ in training_ids(tok, [{"abc": "X:1\\nK:D\\nDFA|"}, {"abc": "X:2\\nK:G\\nGB|"}])]
+    [0, 1]
+    """
     failures: list[tuple[int, str]] = []
-    desc = "Reading training tunes" if progress else None
-    ids, kept = encode_all(tokenizer, records, failures, desc)
+    order = "played" if options.unfold_repeats else "written"
+    desc = f"Reading training tunes, notes as {order}" if progress else None
+    stream = encoded_records(tokenizer, records, failures, desc, terminal_only=True)
+    for i, ids, _ in stream:
+        yield i, ids
     if failures:
         logger.warning(
             "left out %d of %d training settings that could not be read (the first: %s)",
@@ -252,24 +269,27 @@ def _encode_training(
             len(records),
             failures[0][1],
         )
-    return ids, kept
 
 
 def settings_ranker(
     cropper: NoteCropper,
-    ids: Sequence[np.ndarray],
-    owner: Sequence[Any],
+    ids: Iterable[np.ndarray],
+    owner: Optional[Sequence[Any]],
     options: EditScorerOptions = EditScorerOptions(),
     headers: Optional[Sequence[dict[str, Optional[str]]]] = None,
     window: Optional[int] = WINDOW,
     progress: bool = False,
 ) -> EditDistanceRanker:
-    """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title):
+    """The edit-distance scorer over encoded settings `ids` (`owner[i]` names setting i's title;
+    None: each setting its own, its number):
     pitch classes per note, plus the per-eighth part, the penalties, the transposition and the
     played order as `options` say (`headers`: each setting's `header_values`, when the caller
     has them already; `window`: the gallery windows of `EditDistanceRanker`; `progress`: the
     index's "Reading notes as played" bar, on a terminal, `tune_embedding.notes_and_headers`).
-    Shared by the evaluation and the benchmarks, so that they measure one scorer."""
+    `ids` may be an iterator (each setting's notes are read as it comes and its ids not held);
+    `owner` and `headers` are read only once every setting has been, so that lists that such
+    an iterator fills as it goes do. Shared by the evaluation and the benchmarks, so that they
+    measure one scorer."""
     order = "played" if options.unfold_repeats else "written"
     desc = f"Reading notes as {order}" if progress else None
     read_headers = options.meter_mode and headers is None
@@ -281,7 +301,7 @@ def settings_ranker(
         fields = read if headers is None else header_lists(headers)
     return EditDistanceRanker(
         [p for p, _ in notes],
-        list(owner),
+        list(range(len(notes)) if owner is None else owner),
         gallery_durations=[d for _, d in notes] if options.eighths_weight else None,
         eighths_weight=options.eighths_weight,
         gallery_meters=fields["meter"],
@@ -315,9 +335,15 @@ def _edit_scores(
     `settings_ranker`)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = _encode_training(tokenizer, titled, progress)
-    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept], dtype=np.int64)
-    ranker = settings_ranker(cropper, ids, owner.tolist(), options, progress=progress)
+    owners: list[int] = []  # each readable setting's title, filled as the settings are read
+
+    def each_ids() -> Iterator[np.ndarray]:
+        for i, ids in training_ids(tokenizer, titled, options, progress):
+            owners.append(key_index[title_key(titled[i]["title"])])
+            yield ids
+
+    ranker = settings_ranker(cropper, each_ids(), owners, options)  # `training_ids`'s bar
+    owner = np.array(owners, dtype=np.int64)
 
     def score(query: Any) -> np.ndarray:
         edit = query_edit_scores(ranker, cropper, query[0], options.meter_mode)
@@ -341,12 +367,19 @@ def titled_settings(
     `progress`: a bar over the training tunes read, on a terminal."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"])]
-    ids, kept = _encode_training(tokenizer, titled, progress)
-    if not ids:
-        raise ValueError("the training corpus has no readable titled tune to take titles from")
-    headers = [header_values(cropper, x) for x in ids]
-    ranker = settings_ranker(cropper, ids, range(len(ids)), options, headers, progress=progress)
-    return cropper, ranker, [titled[i]["title"] for i in kept], headers
+    names: list[str] = []  # filled as the settings are read, one setting's ids at a time
+    headers: list[dict[str, Optional[str]]] = []
+
+    def each_ids() -> Iterator[np.ndarray]:
+        for i, ids in training_ids(tokenizer, titled, options, progress):
+            names.append(titled[i]["title"])
+            headers.append(header_values(cropper, ids))
+            yield ids
+        if not names:
+            raise ValueError("the training corpus has no readable titled tune to take titles from")
+
+    ranker = settings_ranker(cropper, each_ids(), None, options, headers)  # one bar, as above
+    return cropper, ranker, names, headers
 
 
 def _neighbour_title_scores(
