@@ -33,7 +33,7 @@ from modeling_irish.semiglobal import (
     rotation_distances,
     semiglobal_distances,
 )
-from modeling_irish.tune_embedding import encode_all, read_tunes
+from modeling_irish.tune_embedding import encoded_records, read_tunes
 from modeling_irish.tune_title_data import NoteCropper, setting_key
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -72,11 +72,14 @@ def nearest_distances(
     (`rotations`: on diatonic letters, the best of the 7 rotations)."""
     cropper = NoteCropper(tokenizer)
     titled = [r for r in train if title_key(r["title"]) in key_index]
-    ids, kept = encode_all(tokenizer, titled)
-    owner = np.array([key_index[title_key(titled[i]["title"])] for i in kept])
     symbols = letter_sequence if rotations else pitch_sequence
-    gallery = PaddedGallery([symbols(cropper.pitches(x)) for x in ids], 256, 128)
-    everything = np.ones(len(ids), dtype=bool)
+    sequences, owners = [], []  # each setting's symbols as it is encoded: no ids held
+    for i, x, _ in encoded_records(tokenizer, titled):
+        sequences.append(symbols(cropper.pitches(x)))
+        owners.append(key_index[title_key(titled[i]["title"])])
+    owner = np.array(owners)
+    gallery = PaddedGallery(sequences, 256, 128)
+    everything = np.ones(len(sequences), dtype=bool)
     own, other = [], []
     for query_rows, target in rows:
         sym = np.asarray(symbols(cropper.pitches(query_rows[0]))[:MAX_WORD_QUERY])

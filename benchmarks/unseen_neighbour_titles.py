@@ -52,7 +52,7 @@ from modeling_irish.retrieval_evaluation import (
     titled_settings,
 )
 from modeling_irish.title_prior import HeaderTitlePrior
-from modeling_irish.tune_embedding import encode_all, header_values, read_tunes
+from modeling_irish.tune_embedding import encoded_records, header_values, read_tunes
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -121,8 +121,8 @@ def nearest_edits_per_note(tokenizer, train, rows) -> np.ndarray:
     """Per query: edits per excerpt note to the nearest titled training setting (pitch class per
     note only, no penalties): near 0 means the same melody is in training under another name."""
     cropper = NoteCropper(tokenizer)
-    ids, _ = encode_all(tokenizer, train)
-    ranker = EditDistanceRanker([cropper.pitches(x) for x in ids], list(range(len(ids))))
+    pitches = [cropper.pitches(x) for _, x, _ in encoded_records(tokenizer, train)]  # no ids held
+    ranker = EditDistanceRanker(pitches, list(range(len(pitches))))
     return np.array([-ranker.scores(cropper.pitches(r[0])).max() for r in rows])
 
 
