@@ -93,12 +93,18 @@ class _Checker:
 
     def __init__(self, bar_eighths: Fraction) -> None:
         self.tracker = MeasureTracker(bar_eighths)
-        self.bar = self.tracker.bar_length
+        bar = self.tracker.bar_length
+        assert bar is not None  # a meter's bar (`bar_eighths`) makes no free-meter tracker
+        #: a full bar in ticks
+        self.bar: int | Fraction = bar
         self.sections = SectionState()
         self.errors: list[str] = []
         self.bars = self.seen = 0
-        self.pickup = Fraction(0)
+        #: the first bar's length when it is a pickup (ticks; 0 when the tune has none)
+        self.pickup: int | Fraction = Fraction(0)
         self.tie_pitch: int | None = None
+        #: pitch of the last note, which a tie after it joins
+        self._last_pitch: int | None = None
         self.prev_kind = ""
         self.chord_size = 0
         #: offset in its bar at which the next bar starts (ticks; 0 after a complete bar)
