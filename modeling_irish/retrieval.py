@@ -257,16 +257,18 @@ def cosine_ranks(
         if q.shape[0] != g.shape[0]:
             raise ValueError("without targets, queries and gallery must pair up one to one")
         targets = torch.arange(q.shape[0])
-    if query_labels is not None:
-        ql = torch.as_tensor(
+    codes = None  # (query, gallery) label codes: equal labels, equal codes
+    if query_labels is not None and gallery_labels is not None:
+        both = torch.as_tensor(
             np.unique(list(query_labels) + list(gallery_labels), return_inverse=True)[1]
         )
-        ql, gl = ql[: len(query_labels)], ql[len(query_labels) :]
+        codes = both[: len(query_labels)], both[len(query_labels) :]
     ranks = []
     for start in range(0, q.shape[0], chunk_size):
         stop = min(start + chunk_size, q.shape[0])
         sims = q[start:stop] @ g.T  # (chunk, n_gallery)
-        if query_labels is not None:
+        if codes is not None:
+            ql, gl = codes
             tgt = ql[start:stop, None] == gl[None, :]
         else:
             tgt = _chunk_targets(targets, start, stop)
