@@ -10,7 +10,7 @@ overrides that keep its generic methods (``encode``, ``add_tokens``...) true to 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers import AddedToken, BatchEncoding
 
@@ -18,7 +18,14 @@ from .encoded_tune import read_tune
 from .features import HeaderInfo, tune_to_rows
 from .row_decoding import main_ids
 from .tokenizer_checks import check_truncation, check_truncation_side
-from .vocabulary import END_ID, START_ID
+from .vocabulary import END_ID, START_ID, AbcVocab
+
+# to mypy this class is the `PreTrainedTokenizer` it is mixed into, so that its ``super()`` calls
+# and overrides are checked against transformers'; at run time it is a plain mixin
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizer as _Base
+else:
+    _Base = object
 
 __all__ = [
     "VOCAB_FILE",
@@ -29,12 +36,14 @@ __all__ = [
 VOCAB_FILE = "abc_vocab.json"
 
 
-class SlowTokenizerInterface:
+class SlowTokenizerInterface(_Base):
     """The `PreTrainedTokenizer` methods of `AbcTokenizer` on the ``main`` feature (it
     subclasses this before `PreTrainedTokenizer`, so ``super()`` here is transformers').
 
     `AbcTokenizer` supplies ``abc_vocab`` and the transformers state (``truncation_side``...).
     """
+
+    abc_vocab: AbcVocab
 
     @property
     def vocab_size(self) -> int:
@@ -45,7 +54,8 @@ class SlowTokenizerInterface:
         """The ``main`` tokens and their ids."""
         return dict(self.abc_vocab.index["main"])
 
-    def tokenize(self, text: str, **kwargs: Any) -> list[str]:
+    # transformers' own slow tokenizer (`PythonBackend`) drops the base's ``pair`` arguments too
+    def tokenize(self, text: str, **kwargs: Any) -> list[str]:  # type: ignore[override]
         """Main tokens of one ABC tune (normalised), without ``<start>``/``<end>``: the text is
         read whole, with ``split_special_tokens`` always true. `transformers` would first split
         it on the special tokens' strings, so a tune with ``<start>`` or ``<unk>`` in its ``T:``
@@ -94,7 +104,8 @@ class SlowTokenizerInterface:
                     )
         return super().add_special_tokens(special_tokens_dict, replace_extra_special_tokens)
 
-    def convert_ids_to_tokens(
+    # also tensors and feature rows, which transformers' overloads (int, list[int]) do not name
+    def convert_ids_to_tokens(  # type: ignore[override]
         self, ids: int | list[int] | Any, skip_special_tokens: bool = False
     ) -> str | list[str]:
         """``main`` tokens of ids: an int, a list, a tensor or array of ``main`` ids, or feature
@@ -145,7 +156,8 @@ class SlowTokenizerInterface:
             raise ValueError("AbcTokenizer encodes one tune at a time; pairs are not supported")
         return [1] + [0] * len(token_ids_0) + [1]
 
-    def prepare_for_model(
+    # transformers' arguments past ``max_length`` (``stride``...) come through ``**kwargs``
+    def prepare_for_model(  # type: ignore[override]
         self,
         ids: list[int],
         pair_ids: list[int] | None = None,
@@ -174,7 +186,13 @@ class SlowTokenizerInterface:
         rows = self.build_inputs_with_special_tokens(list(ids)) if add_special_tokens else ids
         if strategy == "do_not_truncate" or limit is None or len(rows) <= limit:
             return super().prepare_for_model(
-                ids, None, add_special_tokens, padding, truncation, max_length, **kwargs
+                ids,
+                None,
+                add_special_tokens,
+                padding,
+                truncation,  # type: ignore[arg-type]  # transformers reads None as not given
+                max_length,
+                **kwargs,
             )
         check_truncation_side(self.truncation_side)
         # the kept rows as they are (specials included), then tensors: <start> is marked below
@@ -188,7 +206,8 @@ class SlowTokenizerInterface:
             out["special_tokens_mask"][0] = 1  # <start>
         return BatchEncoding(dict(out), tensor_type=return_tensors, prepend_batch_axis=batch_axis)
 
-    def truncate_sequences(
+    # transformers returns ``pair_ids`` as given, None too, though it annotates list[int]
+    def truncate_sequences(  # type: ignore[override]
         self,
         ids: list[int],
         pair_ids: list[int] | None = None,
