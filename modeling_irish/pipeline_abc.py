@@ -113,8 +113,9 @@ class _MeasureNoteAutoModel(AutoModelForCausalLM):
     reloads it from transformers."""
 
     @classmethod
-    def from_pretrained(cls, path: Any, *args: Any, **kwargs: Any) -> Any:
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> Any:
         """`AutoModelForCausalLM.from_pretrained`, after the model type check."""
+        path = pretrained_model_name_or_path
         try:
             check_saved_model_type(path, "measurenote", kwargs.get("subfolder"), hub_kwargs=kwargs)
         except ValueError as err:

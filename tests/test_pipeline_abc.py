@@ -230,3 +230,18 @@ def test_a_saved_pipeline_without_the_package_says_it_needs_the_package(model_di
     kind, message = report["error"]
     assert kind == "ImportError" and "\n" not in message
     assert message.startswith("pipeline('abc-generation') needs the modeling-irish package")
+
+
+def test_the_model_class_takes_the_folder_by_transformers_keyword(tmp_path):
+    """``from_pretrained(pretrained_model_name_or_path=...)``, transformers' name for the
+    folder, is checked as a positional folder is: it was a TypeError (the name was ``path``)."""
+    from test_modeling_tune_title import TuneTitleModelTester
+
+    from modeling_irish import pipeline_abc
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+
+    TuneTitleModel(TuneTitleModelTester().get_config()).save_pretrained(tmp_path / "tt")
+    with pytest.raises(pipeline_abc.WrongModelTypeError, match="holds a 'tune_title' model"):
+        pipeline_abc._MeasureNoteAutoModel.from_pretrained(
+            pretrained_model_name_or_path=str(tmp_path / "tt")
+        )
