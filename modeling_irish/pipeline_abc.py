@@ -178,10 +178,13 @@ class AbcGenerationPipeline(Pipeline):
             raise
         return results
 
-    _load_processor = False
-    _load_image_processor = False
-    _load_feature_extractor = False
-    _load_tokenizer = True
+    # transformers leaves these None (unset) in `Pipeline`, so mypy reads them as typed None
+    _load_processor = False  # type: ignore[assignment]
+    _load_image_processor = False  # type: ignore[assignment]
+    _load_feature_extractor = False  # type: ignore[assignment]
+    _load_tokenizer = True  # type: ignore[assignment]
+    #: what `PIPELINE_REGISTRY.register_pipeline` sets on the class (`register`)
+    _registered_impl: dict[str, dict[str, Any]]
 
     def _sanitize_parameters(
         self,
@@ -207,7 +210,8 @@ class AbcGenerationPipeline(Pipeline):
             )
         return {}, generate_kwargs, postprocess
 
-    def preprocess(self, inputs: str | None) -> dict[str, str | None]:
+    # one incipit and no preprocess parameters (`_sanitize_parameters` gives none)
+    def preprocess(self, inputs: str | None) -> dict[str, str | None]:  # type: ignore[override]
         """The incipit as ``{"prompt": ...}``: an empty or blank one is no prompt (``None``), and
         anything but a string or ``None`` is a `TypeError`."""
         if inputs is not None and not isinstance(inputs, str):
@@ -216,7 +220,8 @@ class AbcGenerationPipeline(Pipeline):
             )
         return {"prompt": inputs if inputs and inputs.strip() else None}
 
-    def _forward(self, model_inputs: dict, **generate_kwargs: Any) -> dict[str, list]:
+    # tunes, not a `ModelOutput`: transformers hands `postprocess` whatever this returns
+    def _forward(self, model_inputs: dict, **generate_kwargs: Any) -> dict[str, list]:  # type: ignore[override]
         """The input's tunes. Without a ``seed`` (or with ``None``) one is drawn from torch's
         global CPU generator, as transformers' pipelines sample: `transformers.set_seed` makes
         the calls reproducible, and each call samples new tunes. The model may be on a GPU
@@ -227,7 +232,8 @@ class AbcGenerationPipeline(Pipeline):
             generate_kwargs["seed"] = int(torch.randint(2**63 - 1, (), device="cpu"))
         return {"tunes": generator.generate(prompt=model_inputs["prompt"], **generate_kwargs)}
 
-    def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:
+    # `_forward`'s tunes, and the one parameter `_sanitize_parameters` gives
+    def postprocess(self, model_outputs: dict, return_tunes: bool = False) -> list[dict]:  # type: ignore[override]
         """One ``{"generated_text", "valid", "errors"}`` dict per tune, with the `GeneratedTune`
         itself under ``"tune"`` when ``return_tunes``."""
         results = []
@@ -260,7 +266,7 @@ def _generate_arguments() -> list[str]:
     return sorted(set(inspect.signature(generate).parameters) - {"self", "prompt"})
 
 
-def _tune_generator() -> type:
+def _tune_generator() -> Any:
     """`modeling_irish.generation.TuneGenerator`, or one clear line when the package is absent.
 
     The import is absolute on purpose. A saved pipeline carries this file and what it imports
@@ -268,6 +274,8 @@ def _tune_generator() -> type:
     modules too, and they import ``tokenization`` (a sibling package), so the saved pipeline
     loaded without the package and then failed on its first call with ``No module named
     'tokenization'``. As for `MeasureNoteForCausalLM.generate`, sampling needs the package.
+    Typed ``Any``: not even under ``TYPE_CHECKING`` may this file import the package, as
+    transformers would then require it to load the saved pipeline (`get_imports`).
     """
     try:
         from modeling_irish.generation import TuneGenerator
