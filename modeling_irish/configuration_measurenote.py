@@ -9,7 +9,7 @@ import json
 import math
 import numbers
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Self
 
 from transformers import PretrainedConfig
 from transformers.utils import logging
@@ -288,9 +288,7 @@ class TypeCheckedConfig(PretrainedConfig):
     checks the overrides it sets, with the subclass's `check_values`."""
 
     @classmethod
-    def from_pretrained(
-        cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any
-    ) -> "PretrainedConfig":
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> Self:
         check_saved_model_type(
             pretrained_model_name_or_path,
             cls.model_type,
@@ -474,7 +472,9 @@ class MeasureNoteConfig(TypeCheckedConfig):
         self.use_cache = use_cache
         for name in _READ_ONLY_NAMES & kwargs.keys():  # their setters say what to set instead
             setattr(self, name, kwargs[name])  # (transformers logged the whole config first)
-        super().__init__(
+        # transformers' config is a dataclass without these fields (mypy reads its fields as
+        # the parameters), but its __init__ takes any keyword and sets it
+        super().__init__(  # type: ignore[call-arg]
             pad_token_id=pad_token_id,
             bos_token_id=bos_token_id,
             eos_token_id=eos_token_id,
@@ -529,7 +529,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
             raise ValueError(
                 f"unknown preset {name!r}; choose one of {sorted(MEASURENOTE_PRESETS)}"
             )
-        values = copy.deepcopy(MEASURENOTE_PRESETS[name])
+        values: dict[str, Any] = copy.deepcopy(MEASURENOTE_PRESETS[name])
         values.update(kwargs)
         return cls(vocab_sizes=vocab_sizes, **values)
 
@@ -632,7 +632,7 @@ class MeasureNoteConfig(TypeCheckedConfig):
         or fail inside the loss: refused here, where it is set."""
         size = min(self.main_vocab_size, self.dur_vocab_size)
         for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
-            value = getattr(self, name, None)
+            value: Any = getattr(self, name, None)  # anything a user set: checked here
             if not _is_int(value):
                 raise TypeError(
                     f"{type(self).__name__}: {name} must be one whole number (the tokenizer's "
