@@ -196,6 +196,7 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
     config_class = MeasureNoteConfig
+    config: MeasureNoteConfig  # to mypy too: transformers types it as PreTrainedConfig
     base_model_prefix = "measurenote"
     main_input_name = "input_ids"
     supports_gradient_checkpointing = False
