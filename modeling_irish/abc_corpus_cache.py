@@ -110,6 +110,7 @@ def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     import tokenization.abc_lexer as lexer
     import tokenization.abc_notes as notes
     import tokenization.abc_parser as parser
+    import tokenization.abc_parser_state as parser_state
     import tokenization.abc_titles as titles
     import tokenization.abc_tune as tune
     import tokenization.abc_tunebook as tunebook
@@ -128,8 +129,8 @@ def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     # the bar rule of `require_bars_fit` (bar_check, measure), the split and the title and body
     # keys it dedupes and links on (corpus_keys), a tune's row (corpus_rows, raw_tune) and the
     # report's skip reasons (capped_warnings)
-    reader = (parser, body, tune, bars, notes, header, header_directives, titles, tunebook)
-    reader += (field_lines, lexer, keys)
+    reader = (parser, parser_state, body, tune, bars, notes, header, header_directives, titles)
+    reader += (tunebook, field_lines, lexer, keys)
     reader += (abc_sources, check, file_bytes, session_dump, bar_check, measure, corpus_splits)
     reader += (corpus_keys, corpus_rows, raw_tune, capped_warnings)
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code

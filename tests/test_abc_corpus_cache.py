@@ -120,6 +120,7 @@ def test_the_corpus_cache_key_follows_the_reader_code_by_content(tmp_path, monke
         # the reader is split into topic modules (bar lines and ties, lengths and chords, the
         # tune's types): a change to any of them is new code
         "tokenization.abc_parser",
+        "tokenization.abc_parser_state",
         "tokenization.abc_body",
         "tokenization.abc_tune",
         "tokenization.abc_bars",

@@ -31,6 +31,7 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
     assert {
         "row_decoding.py",
         "abc_parser.py",
+        "abc_parser_state.py",
         "abc_body.py",
         "abc_tune.py",
         "abc_bars.py",

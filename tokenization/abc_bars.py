@@ -19,6 +19,7 @@ from bisect import bisect_left
 from typing import TypeVar
 
 from .abc_lexer import canonical_bar, merge_bar_texts, repeat_dots_inside
+from .abc_parser_state import ParserState
 from .abc_tune import Token
 
 # the bar and tie passes of `abc_parser`, imported from there by name; the texts of warnings
@@ -123,7 +124,7 @@ def _tie_target(tokens: list[Token], at: int, inside: bool) -> int | None:
     return i if i < len(tokens) and tokens[i].kind in ("note", "chord_start") else None
 
 
-class BarsAndTies:
+class BarsAndTies(ParserState):
     """Bar line, ending and tie handling of `_TuneParser` (the parser subclasses this).
 
     The parser supplies the state these methods read and write (`tokens`, `bar_acc`,

@@ -26,6 +26,7 @@ from .abc_lexer import (
     repeat_start_dropped,
     unknown_decoration,
 )
+from .abc_parser_state import ParserState
 from .abc_tune import Token
 from .abc_tunebook import directive_fields, propagate_accidentals, transpose_directive_warning
 
@@ -68,7 +69,7 @@ def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
     return value
 
 
-class BodyWalk:
+class BodyWalk(ParserState):
     """The body walk of `_TuneParser` (the parser subclasses this): its lines, the hot loop
     of the lexer, overlays and the warnings said while reading.
 

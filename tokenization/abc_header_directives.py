@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .abc_parser_state import ParserState
 from .abc_tunebook import (
     DIRECTIVE,
     bang_is_line_break,
@@ -41,7 +42,7 @@ def _rescoped(bar_acc: dict[str | int, int], old: str, new: str) -> dict[str | i
     return {letters[int(nat) % 12]: alt for nat, alt in bar_acc.items()}
 
 
-class HeaderDirectives:
+class HeaderDirectives(ParserState):
     """Directive handling of `_TuneParser` (`HeaderFields`, and so the parser, subclasses this).
 
     The parser supplies the state these methods read and write (`fields`, `file_header`,

@@ -18,6 +18,7 @@ from .abc_lexer import (
     read_number,
     shown,
 )
+from .abc_parser_state import ParserState
 from .abc_tune import Token
 from .measure import compound_meter
 
@@ -45,7 +46,7 @@ def default_tuplet_q(p: int, meter: str | None) -> int:
     return 3 if compound_meter(meter) else 2
 
 
-class NotesAndChords:
+class NotesAndChords(ParserState):
     """Length, rest, chord, tuplet and broken-rhythm handling of `_TuneParser` (the parser
     subclasses this).
 

@@ -10,7 +10,7 @@ from .abc_bars import BarsAndTies
 from .abc_body import BANG_LINE_BREAK, BARE_FIELD, BodyWalk
 from .abc_field_lines import strip_comment, unix_text
 from .abc_header import HeaderFields, lines_listed
-from .abc_lexer import BODY_BANG_BREAK_RE, BODY_RE, clipped
+from .abc_lexer import BODY_BANG_BREAK_RE, clipped
 from .abc_notes import NotesAndChords, default_tuplet_q
 from .abc_tune import AbcParseError, AbcTune, Token
 from .abc_tunebook import (
@@ -22,7 +22,6 @@ from .abc_tunebook import (
     needs_folding,
     split_tunebook_noted,
 )
-from .keys import Key
 
 # AbcParseError, AbcTune, Token (abc_tune.py), default_tuplet_q (abc_notes.py) and
 # BANG_LINE_BREAK (abc_body.py) are re-exported: the package, its tests and its users import
@@ -51,104 +50,10 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
     Its methods by topic: the body walk, the lexer's hot loop and overlays (`BodyWalk`,
     abc_body.py), header and fields (`HeaderFields`, abc_header.py), titles (`TitleFields`,
     abc_titles.py), bar lines, endings and ties (`BarsAndTies`, abc_bars.py), lengths, rests,
-    chords and tuplets (`NotesAndChords`, abc_notes.py); the state, the header's end and the
-    result are here.
+    chords and tuplets (`NotesAndChords`, abc_notes.py), each a `ParserState`
+    (abc_parser_state.py: the state they share, and the methods one calls on another); the
+    header's end and the result are here.
     """
-
-    def __init__(
-        self,
-        corpus_format: str,
-        line_offset: int,
-        tune_name: str | None,
-        file_header: Sequence[tuple[str, str]] = (),
-        keep_final_tie: bool = False,
-    ) -> None:
-        self.corpus_format = corpus_format
-        self.keep_final_tie = keep_final_tie
-        self.file_header = list(file_header)
-        self.ended = False
-        self.line_offset = line_offset
-        self.name = tune_name
-        self.lineno = line_offset + 1
-        self.col = 1
-        self.fields: dict[str, list[str]] = {}
-        #: the header's first ``T:`` (before ``K:``); None until one is read
-        self.title: str | None = None
-        self.warnings: list[str] = []
-        self.tokens: list[Token] = []
-        self.key = Key("C", "major")
-        self.keysig: dict[str, int] = self.key.accidentals
-        self.key_text = ""
-        self.key_given = False  # a K: field with a key (not only a clef) was read
-        self.octave = 0  # semitones the notes sound from where they are written (K: octave=)
-        self.meter: str | None = None
-        self.header_meter: str | None = None
-        #: an ``M:`` line after ``K:`` was read, and the meter in force before it: the default
-        #: unit's (`HeaderFields._default_unit`)
-        self.meter_after_k = False
-        self.meter_at_k: str | None = None
-        self.meter_changes: list[tuple[int, str | None]] = []
-        self.key_changes: list[tuple[int, Key]] = []  # `AbcTune.key_changes`
-        self.unit_changes: list[tuple[int, Fraction]] = []  # `AbcTune.unit_changes`
-        self.tempo_changes: list[tuple[int, str]] = []
-        self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
-        self.program_changes: list[tuple[int, str]] = []  # `AbcTune.program_changes`
-        self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
-        self.part_lines: list[int] = []  # the line of each of `part_changes`
-        #: `AbcTune.parts_after_tempo`: one between two bar lines that merge stays after the
-        #: merged bar, and the tempo change ends the part before it
-        #: (`BarsAndTies._fields_before_merged_bar`)
-        self.parts_after_tempo: set[int] = set()
-        self.markings: dict[str, int] = {}  # `AbcTune.markings`
-        self.section_titles: list[tuple[int, str]] = []  # `AbcTune.section_titles`
-        self.unit: Fraction | None = None  # the unit in force (the body's `L:` change it)
-        self.header_unit = _ONE  # the tune's `AbcTune.unit`, set as the header ends
-        self.x: int | None = None
-        self.x_line = line_offset + 1
-        #: how far a bar's accidental reaches (`_accidental_scope`, read at the end of the header)
-        self.acc_scope = "pitch"
-        self.voices: list[str] = []  # the voices the body selects or writes in
-        self.voice: str | None = None  # the kept one
-        self.declared: list[str] = []  # the voices the header declares, in order
-        #: the last header declaration of each voice: its value, line and column
-        self.declared_options: dict[str, tuple[str, int, int]] = {}
-        self.skipping = False
-        self.current_voice = ""  # the voice the body writes in (`skipping` when not `voice`)
-        self.n_bare = 0
-        self.n_notes = 0
-        self.used_flat = False
-        self.key_changed = False
-        self.overlaid = False  # a `&` voice overlay was read (and warned of)
-        #: where the line being read had `=3D` cut to `=` (columns of errors are moved back)
-        self.qp_cuts: list[int] = []
-        self.tie_at: list[int] = []  # where the pending tie's tokens went (several in a chord)
-        self.tied_pitches: set[int] = set()  # the pitches it ties (a chord's, or one note's)
-        self.dropped_ties = 0  # ties before a note of another pitch, dropped
-        self.dangling_ties = 0  # ties before a rest or at the end, dropped
-        self.in_overlay = False  # skipping an overlay that runs past the end of its line
-        self.body_re = BODY_RE  # `BODY_BANG_BREAK_RE` in a tune with `I:linebreak !`
-        self.unknown_decorations: set[str] = set()  # those warned of (once each)
-        #: the symbols ``U:`` fields define so far, and the decoration each stands for
-        self.user_symbols: dict[str, str] = {}
-        self.stray_marks: set[str] = set()  # reserved characters and `\\` inside a line, warned of
-        self.dotted_bars: set[str] = set()  # bar lines with repeat dots inside, warned of
-        self.dropped_starts: set[str] = set()  # bar lines with a start and an ending, warned of
-        self.colon_endings: set[str] = set()  # lone colons with an ending (`:2`), warned of
-        self.lone_bangs = 0  # `!` passed over as line breaks (`_lone_bang`), and the first's
-        self.first_lone_bang = (0, 0)  # line and column
-        #: the section titles of voices not kept: their index in `section_titles`, their
-        #: line and voice (`_other_voice_title`)
-        self.other_voice_titles: dict[int, tuple[int, str]] = {}
-        #: the fields of the body dropped, by letter: (line, column of an inline one)
-        self.dropped_fields: dict[str, list[tuple[int, int | None]]] = {}
-
-    # ---------------------------------------------------------------- errors
-    def error(self, message: str, column: int | None = None, internal: bool = False):
-        name = self.name or self.title or (f"X:{self.x}" if self.x is not None else None)
-        col = self.col if column is None else column
-        # a column of a line read with `=3D` shortened to `=`: counted in the text as written
-        col += 2 * sum(cut < col - 1 for cut in self.qp_cuts)
-        return AbcParseError(message, tune=name, line=self.lineno, column=col, internal=internal)
 
     # ---------------------------------------------------------------- header
     def parse(self, text: str) -> AbcTune:
@@ -177,20 +82,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             self.unit = self._default_unit()
         self._set_unit(self.unit)
         self.header_meter, self.header_unit = self.meter, self.unit
-        self.pending: Fraction | None = None
-        self.pended: tuple[int, Fraction] = (-1, _ONE)  # (group, factor) of the last `pending`
-        #: the tokens ``[start, stop)`` the last broken rhythm lengthened, and by what factor
-        self.brk_span: tuple[int, int, Fraction] = (0, 0, _ONE)
-        self.in_chord = False
-        self.chord_start = 0
-        self.chord_col = 0
-        self.last_group = 0  # index of the first token of the last note, rest or chord
-        self.carry: dict[int, int] = {}
-        self.next_carry: dict[int, int] = {}
-        self.last_note: tuple[int, int] = (0, 0)
-        self.chord_notes: list[tuple[int, int]] = []
-        #: the bar's accidentals: alteration by letter (``pitch``) or natural pitch (``octave``)
-        self.bar_acc: dict[str | int, int] = {}
+        self._start_body()
 
     # ---------------------------------------------------------------- result
     def _note_text_after(self, lines: list[str], blank: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from .abc_field_lines import abc_lines, field_value, header_fields, strip_comment, x_number
+from .abc_parser_state import ParserState
 
 __all__ = [
     "header_title",
@@ -41,7 +42,7 @@ def continued_values(fields: dict[int, re.Match]) -> dict[int, str]:
     return values
 
 
-class TitleFields:
+class TitleFields(ParserState):
     """Title handling of `_TuneParser` (`HeaderFields`, and so the parser, subclasses this).
 
     The parser supplies the state these methods read and write (`title`, `section_titles`,
