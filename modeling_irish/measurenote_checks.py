@@ -25,6 +25,7 @@ __all__ = [
     "HubUploadError",
     "check_rows",
     "folder_timestamps",
+    "model_upload_errors",
     "saved_file_additions",
     "split_upload_arguments",
     "stale_file_deletions",
@@ -165,6 +166,21 @@ def folder_timestamps(model: Any, folder: Union[str, os.PathLike]) -> dict[str, 
     return model._get_files_timestamps(folder) if os.path.isdir(folder) else {}
 
 
+def model_upload_errors(
+    repo_id: str,
+    token: Optional[Union[bool, str]],
+    saved_in: Optional[Union[str, os.PathLike]] = None,
+) -> contextlib.AbstractContextManager[None]:
+    """Where a model's upload to ``repo_id`` fails (offline, no token, no network, a refusal of
+    the Hub), a `HubUploadError` that says why in one line (`tokenization.hub_errors.
+    upload_errors`, as the tokenizer's; ``saved_in``: the folder ``save_pretrained`` saved, or
+    none for ``push_to_hub``'s temporary one). The model's remote code run without the package
+    lets the Hub client's error through."""
+    if upload_errors is None:
+        return contextlib.nullcontext()
+    return upload_errors(repo_id, token, "model", saved_in=saved_in)
+
+
 def upload_saved_folder(
     model: Any,
     save_directory: Union[str, os.PathLike],
@@ -195,10 +211,7 @@ def upload_saved_folder(
     that says so in one line, as ``train.py --push_to_hub`` does, and that the folder is saved,
     rather than the Hub client's error (`tokenization.hub_errors.upload_errors`, as the
     tokenizer's; the model's remote code run without the package raises the client's error)."""
-    errors: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if upload_errors is not None:
-        errors = upload_errors(repo_id, token, "model", saved_in=save_directory)
-    with errors:
+    with model_upload_errors(repo_id, token, saved_in=save_directory):
         return _upload(
             model, save_directory, files_timestamps, repo_id, commit_message,
             commit_description, private, token, revision, create_pr, tags, removed,

@@ -21,6 +21,7 @@ from .measurenote_checks import (
     check_measure_numbers,
     check_rows,
     folder_timestamps,
+    model_upload_errors,
     refuse_attentions,
     split_upload_arguments,
     upload_saved_folder,
@@ -244,6 +245,14 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
         if upload is not None and kwargs.get("is_main_process", True):
             upload_saved_folder(self, save_directory, before, **upload)
         return out
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """`PreTrainedModel.push_to_hub` (a save in a temporary folder, uploaded to
+        ``repo_id``), but a failed upload (offline, no token, no network, a refusal of the Hub)
+        is a `HubUploadError` that says why in one line, as ``save_pretrained(push_to_hub=True)``
+        says it (`model_upload_errors`), rather than the Hub client's error."""
+        with model_upload_errors(repo_id, kwargs.get("token")):
+            return super().push_to_hub(repo_id, **kwargs)
 
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: MeasureNote embeds each of the 20 features with its own (see

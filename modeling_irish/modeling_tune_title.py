@@ -24,6 +24,7 @@ from .configuration_tune_title import (
 )
 from .measurenote_checks import (
     folder_timestamps,
+    model_upload_errors,
     refuse_attentions,
     split_upload_arguments,
     upload_saved_folder,
@@ -210,6 +211,15 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
     _no_split_modules = ["TuneTitleTuneModel", "TuneTitleTextModel"]
     # MiniLM ships its own attention implementation; nothing here needs an attention backend.
     _supports_sdpa = False
+
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """`PreTrainedModel.push_to_hub` (a save in a temporary folder, through
+        `TuneTitleModel.save_pretrained`, uploaded to ``repo_id``), but a failed upload (offline,
+        no token, no network, a refusal of the Hub) is a `HubUploadError` that says why in one
+        line, as ``save_pretrained(push_to_hub=True)`` says it (`model_upload_errors`), rather
+        than the Hub client's error."""
+        with model_upload_errors(repo_id, kwargs.get("token")):
+            return super().push_to_hub(repo_id, **kwargs)
 
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: the tune tower embeds each of MeasureNote's 20 features with its own,

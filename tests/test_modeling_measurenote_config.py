@@ -154,6 +154,52 @@ def test_the_models_and_the_tokenizers_failed_uploads_are_one_error(tester, tmp_
     assert (tmp_path / "m" / "model.safetensors").is_file()
 
 
+def test_push_to_hub_fails_in_one_line_as_save_pretrained_with_push_to_hub_does(
+    tester, tmp_path, monkeypatch
+):
+    """Offline, without a network or a token, model.push_to_hub raised the Hub client's own
+    errors (OfflineModeIsEnabled, the HTTP client's ConnectError, a 401 naming no token), where
+    save_pretrained(push_to_hub=True) and the tokenizer's push_to_hub say why in one line."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import OfflineModeIsEnabled
+    from transformers.utils import hub
+
+    from modeling_irish import measurenote_checks
+    from tokenization.hub_errors import HubUploadError
+
+    lm, backbone = tester.model(), MeasureNoteModel(tester.get_config())
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    for model in (lm, backbone):
+        with pytest.raises(HubUploadError) as failed:
+            model.push_to_hub("me/m")
+        assert str(failed.value) == (
+            "push_to_hub: the upload to me/m failed (HF_HUB_OFFLINE is set, so nothing can be "
+            "uploaded)"
+        )
+        assert isinstance(failed.value.__cause__, OfflineModeIsEnabled)
+
+    class Unreachable:  # the Hub client with no network (never reached in a test)
+        def create_repo(self, repo_id, **kwargs):
+            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "hf_api", Unreachable)
+    refused = r"failed \(ConnectionError: \[Errno 111\] Connection refused\)$"
+    with pytest.raises(HubUploadError, match=refused):  # the token given is one
+        lm.push_to_hub("me/m", token="hf_t")
+    # no token: said so, with how to give one (the Hub's 401 names none)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    no_token = r"failed \(no Hub token; log in with `hf auth login` or pass token=\)$"
+    with pytest.raises(HubUploadError, match=no_token):
+        lm.push_to_hub("me/m")
+    # the model's remote code run without the package: the Hub client's own error, as before
+    monkeypatch.setattr(measurenote_checks, "upload_errors", None)
+    with pytest.raises(ConnectionError):
+        lm.push_to_hub("me/m", token="hf_t")
+
+
 def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(tester, tmp_path, monkeypatch):
     """The upload was a second save with defaults (push_to_hub): one model.safetensors, not the
     variant's shards and index that the folder holds."""

@@ -145,3 +145,25 @@ def test_push_to_hub_deletes_from_the_repository_the_files_the_save_removed_and_
     gru.save_pretrained(folder, push_to_hub=True, repo_id="u/m", create_pr=True)
     assert len(commits) == 1 and commits[0]["create_pr"] and commits[0]["deleted"] == ["NOTICE"]
     assert "config.json" in commits[0]["files"]
+
+
+def test_push_to_hub_of_a_tune_title_model_fails_in_one_line(tester, monkeypatch):
+    """Offline, model.push_to_hub of a tune-title model raised the Hub client's own error
+    (OfflineModeIsEnabled), where its save_pretrained(push_to_hub=True) says why in one line."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    from tokenization.hub_errors import HubUploadError
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # every Hub request fails
+    with pytest.raises(HubUploadError) as failed:
+        TuneTitleModel(tester.get_config()).push_to_hub("u/m")
+    assert str(failed.value) == (
+        "push_to_hub: the upload to u/m failed (HF_HUB_OFFLINE is set, so nothing can be uploaded)"
+    )
+    assert isinstance(failed.value.__cause__, OfflineModeIsEnabled)
+    commits = record_hub_commits(monkeypatch)  # an upload that works is as it was
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    TuneTitleModel(tester.get_config()).push_to_hub("u/m", token="t", commit_message="m")
+    assert [(c["repo_id"], c["commit_message"]) for c in commits] == [("u/m", "m")]
+    assert "config.json" in commits[0]["files"]
