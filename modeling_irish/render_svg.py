@@ -400,13 +400,22 @@ def tune_lines(lines: Sequence[str]) -> Iterator[tuple[str, str, re.Match | None
 def _bang_breaks(walked: Sequence[tuple[str, str, re.Match | None, str]]) -> bool:
     """Whether ``!`` is a line break in the body of a tune, ``walked`` by `tune_lines`, as the
     reader reads it (`bang_is_line_break`): by the ``I:`` fields and ``%%linebreak`` lines of
-    its header (a standalone text: its tunebook's file header written in, `with_file_header`)."""
+    its header (a standalone text: its tunebook's file header written in, `with_file_header`),
+    in the order of their lines, the last one holding, as the reader keeps them in
+    ``fields["I"]`` (`HeaderDirectives._header_directive`): a ``%%linebreak !`` that an
+    ``I:linebreak <EOL>`` follows breaks no line (it did here, read after every ``I:``)."""
     from tokenization.abc_field_lines import field_value
     from tokenization.abc_tunebook import bang_is_line_break, directive_fields
 
-    header = [(line, field) for line, _, field, part in walked if part == "header"]
-    values = [field_value(field[2]) for _, field in header if field is not None and field[1] == "I"]
-    return bang_is_line_break(values + directive_fields(line for line, _ in header))
+    values: list[str] = []
+    for line, _, field, part in walked:
+        if part != "header":
+            continue
+        if field is None:  # `%%linebreak !`: the I: field it equals
+            values += directive_fields([line])
+        elif field[1] == "I":
+            values.append(field_value(field[2]))
+    return bang_is_line_break(values)
 
 
 def _without_lone_bangs(music: str, breaks: bool = False) -> str:

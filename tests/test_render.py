@@ -149,6 +149,28 @@ def test_a_declared_bang_line_break_is_engraved_as_one(tmp_path, header):
         assert Path(path).read_text(encoding="utf-8").count('class="note"') == 5
 
 
+@pytest.mark.parametrize(
+    ("header", "breaks"),
+    [
+        ("%%linebreak !\nI:linebreak <EOL>", False),
+        ("I:linebreak <EOL>\n%%linebreak !", True),
+        ("I:linebreak !\n%%linebreak <EOL>", False),
+    ],
+)
+def test_the_last_linebreak_of_the_header_holds_for_render_as_for_the_reader(header, breaks):
+    """Render read a header's `I:` fields first and its `%%linebreak` lines after them: under
+    `%%linebreak !` then `I:linebreak <EOL>` it broke lines at `!` where the reader (its last
+    one holds) reads `!f2g2!` as a decoration."""
+    from modeling_irish.render_svg import _engravable
+    from tokenization.abc_parser import parse_abc
+
+    text = f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:D\nd2e2!f2g2!|a8|]\n"
+    notes = [token.kind for token in parse_abc(text).tokens].count("note")
+    assert notes == (5 if breaks else 3)  # the reader's reading
+    engraved = _engravable(text).split("K:D\n")[1]
+    assert engraved == ("d2e2\nf2g2\n|a8|]\n" if breaks else "d2e2!f2g2!|a8|]\n")
+
+
 def test_a_verovio_crash_fails_its_tune_and_the_others_are_rendered(
     tmp_path, monkeypatch, capsys, caplog
 ):
