@@ -173,3 +173,25 @@ def test_a_token_named_alone_knows_the_accidentals_before_it_in_its_bar(body, na
     tune = parse_abc(f"X:1\nL:1/8\n{header + chr(10) if header else ''}K:G\n{music}\n")
     notes = [i for i, tok in enumerate(tune.tokens) if tok.kind == "note"]
     assert [typed_token(tune, i) for i in notes] == named
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        # a change in the bar: the second `c` is C natural under `not`, the `^c` before it held
+        ("^c c [I:propagate-accidentals not] c ^c|", ["^c", "c", "c", "^c"]),
+        ("^c c\n%%propagate-accidentals not\nc ^c|", ["^c", "c", "c", "^c"]),
+        # under `octave` a `^C` reaches no `c`; a `^c` before it reaches every C (`rescoped`)
+        ("[I:propagate-accidentals octave] ^C c C|", ["^C", "c", "C"]),
+        ("^c [I:propagate-accidentals octave] c C,|", ["^c", "c", "C,"]),
+        # a change holds on past the bar line
+        ("[I:propagate-accidentals not] ^c|c|", ["^c", "c"]),
+    ],
+)
+def test_a_token_named_alone_follows_a_propagate_accidentals_change_of_the_body(body, named):
+    """`typed_token` read the header's `propagate-accidentals` alone, where the reader follows
+    one of the body from where it stands: after `[I:propagate-accidentals not]` a C natural
+    was named `=c` (the `^c` before it, which no longer reaches it, still did)."""
+    tune = parse_abc(f"X:1\nL:1/8\nK:G\n{body}\n")
+    notes = [i for i, tok in enumerate(tune.tokens) if tok.kind == "note"]
+    assert [typed_token(tune, i) for i in notes] == named

@@ -302,9 +302,9 @@ class BarsAndTies(ParserState):
 
     def _delete_tokens(self, doomed: list[int]) -> None:
         """Delete the tokens at the indexes ``doomed`` (sorted, not empty), in place: the list
-        from the first of them on is rebuilt once, and a meter, key, unit, tempo or program
-        change or a part recorded after one (`d4-|[M:3/4]z`), and a section title, moves back
-        with the tokens (`_shift_back`)."""
+        from the first of them on is rebuilt once, and a meter, key, unit, tempo, program or
+        ``propagate-accidentals`` change or a part recorded after one (`d4-|[M:3/4]z`), and a
+        section title, moves back with the tokens (`_shift_back`)."""
         tokens, first, gone = self.tokens, doomed[0], set(doomed)
         tokens[first:] = [t for i, t in enumerate(tokens[first:], first) if i not in gone]
         changes = (
@@ -315,6 +315,7 @@ class BarsAndTies(ParserState):
             self.part_changes,
             self.section_titles,
             self.program_changes,
+            self.scope_changes,
         )
         for changed in changes:
             _shift_back(changed, doomed)

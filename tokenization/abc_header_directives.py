@@ -18,16 +18,16 @@ from .abc_tunebook import (
 )
 from .keys import LETTER_PC
 
-__all__ = ["HeaderDirectives"]
+__all__ = ["HeaderDirectives", "rescoped"]
 
 
-def _rescoped(bar_acc: dict[str | int, int], old: str, new: str) -> dict[str | int, int]:
+def rescoped(bar_acc: dict[str | int, int], old: str, new: str) -> dict[str | int, int]:
     """The accidentals of a bar read under the ``propagate-accidentals`` scope ``old`` (by
     letter for ``pitch``, by natural MIDI pitch for ``octave``), keyed for the scope ``new``:
     none for ``not``; a letter's in every octave for ``octave``; a natural pitch's by its
     letter for ``pitch``.
 
-    >>> _rescoped({"C": 1}, "pitch", "octave")[60], _rescoped({60: 1, 71: -1}, "octave", "pitch")
+    >>> rescoped({"C": 1}, "pitch", "octave")[60], rescoped({60: 1, 71: -1}, "octave", "pitch")
     (1, {'C': 1, 'B': -1})
     """
     if new == "not" or old == new:
@@ -46,8 +46,9 @@ class HeaderDirectives(ParserState):
     """Directive handling of `_TuneParser` (`HeaderFields`, and so the parser, subclasses this).
 
     The parser supplies the state these methods read and write (`fields`, `file_header`,
-    `acc_scope`, `bar_acc`, `warnings`, `line_offset`, `x_line`, `lineno`, `col`), `error` for
-    positioned errors and `_header_field` (`HeaderFields`), which applies an inherited field.
+    `acc_scope`, `scope_changes`, `tokens`, `bar_acc`, `warnings`, `line_offset`, `x_line`,
+    `lineno`, `col`), `error` for positioned errors and `_header_field` (`HeaderFields`), which
+    applies an inherited field.
     """
 
     def _header_directive(self, line: str) -> None:
@@ -84,7 +85,7 @@ class HeaderDirectives(ParserState):
     def _change_accidental_scope(self, value: str, column: int | None) -> None:
         """Apply a ``propagate-accidentals`` directive of the body (``I:`` line, ``[I:...]`` or
         ``%%`` line; ABC 2.1 §11 lets one stand there) from where it stands: the accidentals of
-        the bar so far keep reaching the notes they reached (`_rescoped`). A value that is none
+        the bar so far keep reaching the notes they reached (`rescoped`). A value that is none
         of not, octave, pitch is said in a warning and changes nothing."""
         scope, unknown = propagate_accidentals([value])
         if unknown is not None:
@@ -94,8 +95,9 @@ class HeaderDirectives(ParserState):
                 f"ignored, {self.acc_scope} kept"
             )
             return
-        self.bar_acc = _rescoped(self.bar_acc, self.acc_scope, scope)
+        self.bar_acc = rescoped(self.bar_acc, self.acc_scope, scope)
         self.acc_scope = scope
+        self.scope_changes.append((len(self.tokens), scope))  # `AbcTune.scope_changes`
 
     def _inherit(self, defaults: list[tuple[str, str]], header: Sequence[str]) -> None:
         """Apply a tunebook's file-header fields that the tune's header (its fields up to

@@ -176,6 +176,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             markings=self.markings,
             section_titles=self.section_titles,
             program_changes=self.program_changes,
+            scope_changes=self.scope_changes,
         )
 
 

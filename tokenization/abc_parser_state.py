@@ -86,6 +86,7 @@ class ParserState:
         self.x_line = line_offset + 1
         #: how far a bar's accidental reaches (`_accidental_scope`, read at the end of the header)
         self.acc_scope = "pitch"
+        self.scope_changes: list[tuple[int, str]] = []  # `AbcTune.scope_changes`
         self.voices: list[str] = []  # the voices the body selects or writes in
         self.voice: str | None = None  # the kept one
         self.declared: list[str] = []  # the voices the header declares, in order

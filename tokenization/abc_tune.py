@@ -151,6 +151,12 @@ class AbcTune:
     #: directive's words)``, e.g. ``(8, "MIDI program 20")``. Only `render.to_midi` reads them
     #: (`program_marks`); the tokens, rows and features carry no instrument.
     program_changes: list[tuple[int, str]] = field(default_factory=list)
+    #: ``propagate-accidentals`` in the body (an ``I:`` or ``%%`` line, an inline ``[I:...]``;
+    #: ABC 2.1 §11.3): ``(index of the first token read under the new scope, scope)``, e.g.
+    #: ``(4, "not")``. The reader reads the notes after it so, the accidentals of the bar so far
+    #: reaching on where they reached (`abc_header_directives.rescoped`); the header's scope is
+    #: its ``fields["I"]``'s (`propagate_accidentals`). `abc_writer.typed_token` follows them.
+    scope_changes: list[tuple[int, str]] = field(default_factory=list)
 
     def key_at(self, index: int) -> Key:
         """The key in force at token ``index``: the last of `key_changes` at or before it, else

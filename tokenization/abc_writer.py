@@ -22,6 +22,7 @@ from .abc_body_fields import (
     write_parts_and_tempo,
     write_titles,
 )
+from .abc_header_directives import rescoped
 from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public here too
     LineBreaks,
     beat_group,
@@ -31,7 +32,7 @@ from .abc_layout import (  # noqa: F401 - beat_group, engraved_lengths: public h
     pair_beat,
 )
 from .abc_parser import Token, default_tuplet_q
-from .abc_tune import AbcTune, part_ending_tempos
+from .abc_tune import AbcTune, in_force_at, part_ending_tempos
 from .abc_tunebook import propagate_accidentals
 from .kept_warnings import warn
 from .keys import LETTER_PC, Key, standard_key
@@ -463,15 +464,17 @@ def typed_token(tune: AbcTune, index: int) -> str:
         return text
     carried = _bar_accidentals(tune, index)
     letter, alt = _Speller(key).spell(tok.pitch % 12)
-    place = _accidental_place(letter, tok.pitch - alt, _header_scope(tune))
+    place = _accidental_place(letter, tok.pitch - alt, _scope_at(tune, index))
     bare = key.accidentals[letter] if place is None else carried.get(place, key.accidentals[letter])
     return ("" if alt == bare else _ACC_TEXT[alt]) + text.lstrip("^_=")
 
 
-def _header_scope(tune: AbcTune) -> str:
-    """How far a bar's accidental reaches in ``tune`` by its header's ``I:`` fields
-    (`propagate_accidentals`: ``pitch``, the ABC 2.1 default, ``octave`` or ``not``)."""
-    return propagate_accidentals(tune.fields.get("I", []))[0]
+def _scope_at(tune: AbcTune, index: int) -> str:
+    """How far a bar's accidental reaches at token ``index`` of ``tune`` (``pitch``, the ABC
+    2.1 default, ``octave`` or ``not``): the last ``propagate-accidentals`` of the body before
+    it (`AbcTune.scope_changes`), else its header's ``I:`` fields' (`propagate_accidentals`)."""
+    header = propagate_accidentals(tune.fields.get("I", []))[0]
+    return in_force_at(tune.scope_changes, index, header)
 
 
 def _accidental_place(letter: str, natural: int, scope: str) -> str | int | None:
@@ -483,18 +486,34 @@ def _accidental_place(letter: str, natural: int, scope: str) -> str | int | None
 def _bar_accidentals(tune: AbcTune, index: int) -> dict[str | int, int]:
     """The accidentals written before token ``index`` in its bar (since its bar line or the
     key change before it, which ends a bar's accidentals), by `_accidental_place`: a note
-    spelled otherwise than the key and the bar so far read it was written with one."""
+    spelled otherwise than the key and the bar so far read it was written with one. A
+    ``propagate-accidentals`` change in the bar keeps those before it reaching where they
+    reached (`rescoped`), as the reader reads them.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("K:C\\n^c c [I:propagate-accidentals not] c|")
+    >>> _bar_accidentals(tune, 1), _bar_accidentals(tune, 2)
+    ({'C': 1}, {})
+    """
     bar = next((i + 1 for i in range(index - 1, -1, -1) if tune.tokens[i].kind == "bar"), 0)
     start = max([bar] + [at for at, _ in tune.key_changes if at <= index])
-    key, scope, carried = tune.key_at(index), _header_scope(tune), {}
+    key, scope, carried = tune.key_at(index), _scope_at(tune, start), {}
     speller = _Speller(key)
-    for tok in tune.tokens[start:index]:
+    changes = [(at, new) for at, new in tune.scope_changes if start < at <= index]
+    for i in range(start, index):
+        for at, new in changes:  # in the order the reader applied them
+            if at == i:
+                carried, scope = rescoped(carried, scope, new), new
+        tok = tune.tokens[i]
         if tok.kind != "note" or tok.pitch is None:
             continue
         letter, alt = speller.spell(tok.pitch % 12)
         place = _accidental_place(letter, tok.pitch - alt, scope)
         if place is not None and alt != carried.get(place, key.accidentals[letter]):
             carried[place] = alt
+    for at, new in changes:  # those just before token `index`
+        if at == index:
+            carried, scope = rescoped(carried, scope, new), new
     return carried
 
 
