@@ -16,7 +16,20 @@ def test_the_last_of_two_file_header_fields_holds_in_the_book_as_in_the_tune_tex
     alone = parse_abc(text)
     assert str(book_tune.meter) == str(alone.meter) == "6/8"
     assert book_tune.fields["M"] == alone.fields["M"] == ["2/4", "6/8"]
-    assert book_tune.fields["I"] == ["MIDI program 20", "MIDI program 73"]
+    assert book_tune.fields["I"] == alone.fields["I"] == ["MIDI program 20", "MIDI program 73"]
+
+
+def test_a_tunes_own_midi_header_lines_are_its_i_fields_as_the_file_headers_are():
+    """A tune's own `%%MIDI` header lines were not kept in `fields["I"]` while its file header's
+    were: the tune read alone (the file header written in) lacked the book's `MIDI` fields."""
+    tune = parse_abc("X:1\n%%MIDI program 20\nI:linebreak !\n%%MIDI gchord fc % chords\nK:D\nD|")
+    assert tune.fields["I"] == ["MIDI program 20", "linebreak !", "MIDI gchord fc"]
+    book = "%%MIDI program 73\n\nX:1\n%%MIDI gchord fc\nK:D\nDEF|\n"
+    (book_tune,) = parse_tunebook(book)
+    ((_, text),) = split_tunebook(book, standalone=True)
+    # the same fields; the book's inherited ones come after the tune's own, as for any I:
+    assert sorted(book_tune.fields["I"]) == sorted(parse_abc(text).fields["I"])
+    assert sorted(book_tune.fields["I"]) == ["MIDI gchord fc", "MIDI program 73"]
 
 
 def test_render_plays_the_last_file_header_program():

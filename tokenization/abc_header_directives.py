@@ -11,8 +11,8 @@ from .abc_parser_state import ParserState
 from .abc_tunebook import (
     DIRECTIVE,
     bang_is_line_break,
-    directive_fields,
     directive_settings,
+    header_directive_fields,
     header_setting,
     propagate_accidentals,
 )
@@ -52,11 +52,14 @@ class HeaderDirectives(ParserState):
     """
 
     def _header_directive(self, line: str) -> None:
-        """Keep a ``%%linebreak`` or ``%%propagate-accidentals`` line of the header as the
-        ``I:`` field it equals (`directive_fields`, ABC 2.1 §11), among the ``I:`` fields in the
-        order of their lines: the last of ``%%`` and ``I:`` holds (the ``%%`` one held, read
-        after them all), and the writer reads it there too (`AbcTune.fields`)."""
-        for value in directive_fields([line]):
+        """Keep a ``%%linebreak``, ``%%propagate-accidentals`` or ``%%MIDI`` line of the header
+        as the ``I:`` field it equals (`header_directive_fields`, ABC 2.1 §11), among the ``I:``
+        fields in the order of their lines: the last of ``%%`` and ``I:`` holds (the ``%%`` one
+        held, read after them all), and the writer reads it there too (`AbcTune.fields`). A
+        ``%%MIDI`` line is kept there as the file header's is (`_inherit`): a tune's
+        ``fields["I"]`` is the same read in its tunebook and alone (it was the file header's
+        alone)."""
+        for value in header_directive_fields([line]):
             self.fields.setdefault("I", []).append(value)
 
     def _bang_is_line_break(self) -> bool:

@@ -30,6 +30,7 @@ __all__ = [
     "unix_text",
     "bang_is_line_break",
     "directive_fields",
+    "header_directive_fields",
     "propagate_accidentals",
     "PROPAGATE_ACCIDENTALS",
     "NO_ENDTEXT",
@@ -99,9 +100,9 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
             found += [] if prose else block
             block, prose = [], False
             continue
-        directive = _I_DIRECTIVE_RE.match(raw) or _MIDI_DIRECTIVE_RE.match(raw)
+        directive = header_directive_fields([raw])
         if directive:
-            block.append((DIRECTIVE, directive[1].strip()))
+            block.append((DIRECTIVE, directive[0]))
             continue
         line = strip_comment(raw).rstrip("\r")
         if not line.strip():  # a comment or `%%` directive
@@ -182,6 +183,23 @@ def directive_fields(lines: Iterable[str]) -> list[str]:
     ['linebreak !', 'propagate-accidentals not']
     """
     return [m[1].strip() for line in lines if (m := _I_DIRECTIVE_RE.match(line))]
+
+
+def header_directive_fields(lines: Iterable[str]) -> list[str]:
+    """The ``I:`` values that the ``%%`` directive lines among ``lines`` that a header keeps
+    equal: ``%%linebreak`` and ``%%propagate-accidentals`` (`directive_fields`) and abc2midi's
+    ``%%MIDI`` (``I:MIDI``). One rule for a file header's (`file_header_fields`) and a tune's
+    own (`HeaderDirectives._header_directive`), so that a tune read in its tunebook and alone
+    (its file header written in, `with_file_header`) has the same ``fields["I"]``.
+
+    >>> header_directive_fields(["%%MIDI program 73 % flute", "%%linebreak !", "%%score 1"])
+    ['MIDI program 73', 'linebreak !']
+    """
+    return [
+        m[1].strip()
+        for line in lines
+        if (m := _I_DIRECTIVE_RE.match(line) or _MIDI_DIRECTIVE_RE.match(line))
+    ]
 
 
 def propagate_accidentals(values: Iterable[str]) -> tuple[str, str | None]:
