@@ -4,9 +4,12 @@ that torchrun starts in sessions of their own and shows what they printed."""
 
 from __future__ import annotations
 
+import os
+import selectors
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import timedelta
 
 import psutil
@@ -79,10 +82,10 @@ def test_a_launch_past_its_time_is_stopped_with_its_workers_and_their_stacks():
         env=env,
         encoding="utf-8",
     ) as process:
-        with pytest.raises(subprocess.TimeoutExpired):
-            process.communicate(timeout=3)
+        before = _read_until(process, "worker waiting", timeout=60)
         workers = psutil.Process(process.pid).children(recursive=True)
         stdout, stderr = _stop_launch(process)
+    stdout = before + stdout
     assert len(workers) == 1 and ended(workers[0])
     assert "launcher started" in stdout and "worker waiting" in stdout
     assert "Fatal Python error: Aborted" in stderr and "most recent call first" in stderr
@@ -174,3 +177,23 @@ def test_the_process_group_is_left_after_a_failed_collective(monkeypatch, tmp_pa
         if dist.is_initialized():
             dist.destroy_process_group()
     assert "process 1 waited" in capsys.readouterr().err
+
+
+def _read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
+    """What ``process`` prints on stdout up to and including ``text``, read from its pipe's file
+    descriptor (so `Popen.communicate` reads on from there), failing after ``timeout`` seconds
+    without it: a busy machine may take seconds to start the worker (a fixed 3 s wait was flaky).
+    """
+    read, deadline = b"", time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while text.encode() not in read:
+            left = deadline - time.monotonic()
+            if left <= 0 or process.poll() is not None:
+                pytest.fail(f"no {text!r} on stdout within {timeout:g} s: {read.decode()!r}")
+            if selector.select(timeout=left):
+                chunk = os.read(process.stdout.fileno(), 4096)
+                if not chunk:  # stdout closed
+                    pytest.fail(f"stdout ended without {text!r}: {read.decode()!r}")
+                read += chunk
+    return read.decode()
