@@ -308,21 +308,16 @@ def tempo_marks(
         return list(marks.items())
     if 0 in ends:  # no part before it: from the start
         marks[Fraction(0)] = ends[0]
-    bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
-    spans = [(0, len(bars))] if spans is None else spans
-    runs = played_span_order(bars, spans)
-    starts = start_times([tune.tokens[i] for run in runs for i in run])
-    done = 0  # the tokens played in the runs before
-    for run, (start, stop) in zip(runs, spans):
-        for position, at in _passed_places(run, bars):
+    spans = [(0, len(tune.tokens))] if spans is None else spans
+    for (start, stop), passes, end in _span_passes(tune, spans):
+        for time, at in passes:
             # a later one at the same time wins: the change starting a part, in the middle
             if at in ends and at != start:
-                marks[starts[done + position]] = ends[at]
+                marks[time] = ends[at]
             if at in changes:
-                marks[starts[done + position]] = changes[at]
-        done += len(run)
+                marks[time] = changes[at]
         if stop in ends:  # the part ends: before the next run's own change at its start
-            marks[starts[done]] = ends[stop]
+            marks[end] = ends[stop]
     return sorted(marks.items())
 
 
@@ -340,19 +335,29 @@ def passed_marks(
     >>> [(str(start), v) for start, v in passed_marks(tune, {2: "20"}, [(0, len(tune.tokens))])]
     [('1', '20'), ('3', '20')]
     """
+    return [
+        (time, changes[at])
+        for _, passes, _ in _span_passes(tune, spans)
+        for time, at in passes
+        if at in changes
+    ]
+
+
+def _span_passes(
+    tune: AbcTune, spans: Sequence[tuple[int, int]]
+) -> Iterator[tuple[tuple[int, int], list[tuple[Fraction, int]], Fraction]]:
+    """For each of the ``spans`` played in turn (`played_spans`): the span, ``(start in quarter
+    notes, token index i)`` of each place before token ``i`` that playing it in `played_order`
+    passes (`_passed_places`), and when it ends: where `tempo_marks` and `passed_marks` place
+    the changes of the body."""
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
     runs = played_span_order(bars, spans)
     starts = start_times([tune.tokens[i] for run in runs for i in run])
-    marks: list[tuple[Fraction, T]] = []
     done = 0  # the tokens played in the runs before
-    for run in runs:
-        marks += [
-            (starts[done + position], changes[at])
-            for position, at in _passed_places(run, bars)
-            if at in changes
-        ]
+    for run, span in zip(runs, spans):
+        passes = [(starts[done + position], at) for position, at in _passed_places(run, bars)]
         done += len(run)
-    return marks
+        yield span, passes, starts[done]
 
 
 def _readable_tempo(
