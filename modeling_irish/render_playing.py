@@ -328,19 +328,22 @@ def passed_marks(
     index: value}``, a change written before that token) in `played_order` of each of the
     ``spans`` (`played_spans`), as abc2midi plays a directive of the body: on every pass of a
     repeated section, in an ending only on the passes that play it (`_passed_places`, as
-    `tempo_marks` places a tempo change). One after the last token changes nothing played.
+    `tempo_marks` places a tempo change). One after the last token is passed where a span
+    ending there ends, as abc2midi plays it: in a part played before another (``P:BA``) the
+    other plays on with it.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nL:1/4\\nK:C\\n|:C [I:MIDI program 20] D:|E|]")
     >>> [(str(start), v) for start, v in passed_marks(tune, {2: "20"}, [(0, len(tune.tokens))])]
     [('1', '20'), ('3', '20')]
     """
-    return [
-        (time, changes[at])
-        for _, passes, _ in _span_passes(tune, spans)
-        for time, at in passes
-        if at in changes
-    ]
+    last = len(tune.tokens)
+    marks: list[tuple[Fraction, T]] = []
+    for (_, stop), passes, end in _span_passes(tune, spans):
+        marks += [(time, changes[at]) for time, at in passes if at in changes]
+        if stop == last and last in changes:
+            marks.append((end, changes[last]))
+    return marks
 
 
 def _span_passes(

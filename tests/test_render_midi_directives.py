@@ -48,6 +48,20 @@ def test_a_program_among_a_voice_not_kept_is_not_recorded():
     assert parse_abc(abc).program_changes == [(3, "MIDI program 5")]
 
 
+def test_a_program_after_the_last_note_plays_on_in_the_part_played_after_it():
+    """One after the last token was dropped without a word; abc2midi plays it where the part
+    ending there ends (``P:BA``: part A plays on program 20, at 2 quarter notes)."""
+    from modeling_irish.render_directives import program_marks
+    from modeling_irish.render_playing import played_spans
+    from tokenization.abc_parser import parse_abc
+
+    tune = parse_abc("X:1\nP:BA\nL:1/4\nK:C\nP:A\nCD|\nP:B\nEF|\n%%MIDI program 20\n")
+    marks = program_marks(tune, played_spans(tune, "X:1"))
+    assert [(float(start), program) for start, program in marks] == [(2, 20)]
+    plain = parse_abc("X:1\nL:1/4\nK:C\nCD|\n%%MIDI program 20\n")
+    assert program_marks(plain, [(0, len(plain.tokens))]) == [(2, 20)]
+
+
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 def test_the_programs_among_the_notes_are_where_abc2midi_plays_them(tmp_path):
     import subprocess
