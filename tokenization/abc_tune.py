@@ -148,8 +148,9 @@ class AbcTune:
     #: abc2midi's ``%%MIDI program [channel] N`` in the body of the voice kept (a ``%%MIDI``
     #: or ``I:MIDI`` line, an inline ``[I:MIDI program N]``; one between ``K:`` and the music
     #: is the header's): ``(index of the first token played on the new instrument, the
-    #: directive's words)``, e.g. ``(8, "MIDI program 20")``. Only `render.to_midi` reads them
-    #: (`program_marks`); the tokens, rows and features carry no instrument.
+    #: directive's words)``, e.g. ``(8, "MIDI program 20")``. `render.to_midi` plays them
+    #: (`program_marks`) and the writer writes them back inline (``[I:MIDI program 20]``);
+    #: the tokens, rows and features carry no instrument.
     program_changes: list[tuple[int, str]] = field(default_factory=list)
     #: ``propagate-accidentals`` in the body (an ``I:`` or ``%%`` line, an inline ``[I:...]``;
     #: ABC 2.1 §11.3): ``(index of the first token read under the new scope, scope)``, e.g.

@@ -258,6 +258,7 @@ def tokens_to_body(
     parts_after_tempo: Collection[int] = (),
     section_titles: Sequence[tuple[int, str]] = (),
     key_changes: Sequence[tuple[int, Key]] = (),
+    program_changes: Sequence[tuple[int, str]] = (),
 ) -> str:
     """ABC body text of parser tokens whose pitches sound in `key`. ``meter_changes``: ``(token
     index, meter)`` of mid-tune meter changes (`AbcTune.meter_changes`), written as inline
@@ -279,8 +280,11 @@ def tokens_to_body(
     halves, before the part it opens (``:|``, ``T:Part B``, ``|:``: `SPLIT_BEFORE_TITLE`);
     one past the tokens is a `ValueError`; ``key_changes``: ``(token index, key)`` of mid-tune
     key changes (`AbcTune.key_changes`, keys of at most 7 sharps or flats), written as inline
-    ``[K:...]`` fields as the meter changes are, the notes after each spelled in its key.
-    Without them the body has no ``[M:]``, ``[Q:]``, ``[K:]``, ``P:`` or ``T:``.
+    ``[K:...]`` fields as the meter changes are, the notes after each spelled in its key;
+    ``program_changes``: ``(token index, "MIDI program 20")`` of abc2midi's program changes
+    among the notes (`AbcTune.program_changes`), written as inline ``[I:MIDI program 20]``
+    fields in the same way, after a tempo change there.
+    Without them the body has no ``[M:]``, ``[Q:]``, ``[K:]``, ``[I:]``, ``P:`` or ``T:``.
     Bars are written in beat groups (`beat_group`), which only sets
     how sheet music beams them; dotted pairs as broken rhythm, ``G>A``
     (`BarText.dotted_pairs`). Lines end as `LineBreaks` says: after four bars of the meter or a
@@ -320,7 +324,7 @@ def tokens_to_body(
     bar = BarText(engravable, pickup=True)
     chord: list[tuple[str, Fraction | None]] | None = None
     prev_kind = ""
-    changes, keys = dict(meter_changes), dict(key_changes)
+    changes, keys, programs = dict(meter_changes), dict(key_changes), dict(program_changes)
     ending = part_ending_tempos(tempo_changes, part_changes, parts_after_tempo)
     end_tempos = {at: inline_field("Q", text) for at, text in changes_at(tempo_changes, ending)}
     tempos = dict(changes_at(tempo_changes, ending, keep=False))
@@ -354,6 +358,8 @@ def tokens_to_body(
             bar.field(f"[K:{keys[index].abc}]")
         if index in tempos and not tempo_split:
             bar.field(inline_field("Q", tempos[index]))
+        if index in programs:
+            bar.field(inline_field("I", programs[index]))
         kind = tok.kind
         if kind == "note":
             if chord is None:
@@ -440,6 +446,8 @@ def tokens_to_body(
         bar.field(f"[K:{keys[index + 1].abc}]")
     if index + 1 in tempos:
         bar.field(inline_field("Q", tempos[index + 1]))
+    if index + 1 in programs:
+        bar.field(inline_field("I", programs[index + 1]))
     out.append(bar.text(bar_length, beat, unit, group))
     flush_written(out, done)
     return "\n".join(line for line in done if line)
@@ -593,9 +601,11 @@ def write_abc(
     parts_after_tempo: Collection[int] = (),
     section_titles: Sequence[tuple[int, str]] = (),
     key_changes: Sequence[tuple[int, Key]] = (),
+    program_changes: Sequence[tuple[int, str]] = (),
 ) -> str:
     """A complete ABC tune: headers X, T, (other fields), R, M, L, K, then the body (with the
-    mid-tune ``meter_changes``, ``key_changes`` and ``tempo_changes``, the ``part_changes`` (with
+    mid-tune ``meter_changes``, ``key_changes``, ``tempo_changes`` and ``program_changes``, the
+    ``part_changes`` (with
     ``inline_parts`` and ``parts_after_tempo``) and the ``section_titles`` of `tokens_to_body`,
     and its layout: four bars
     of the meter a line unless ``bars_per_line`` is given, dotted pairs as ``G>A``, and with
@@ -658,6 +668,7 @@ def write_abc(
         parts_after_tempo=parts_after_tempo,
         section_titles=section_titles,
         key_changes=changed_keys,
+        program_changes=program_changes,
     )
     return "\n".join(lines) + "\n" + body + "\n"
 

@@ -160,7 +160,8 @@ def _changes_lost(
     tune: AbcTune, again: AbcTune, key_changes: list[tuple[int, Key]] | None = None
 ) -> str | None:
     """How the tune read back (``again``) differs from ``tune`` in its mid-tune meter, key or
-    tempo changes, its parts or its section titles, ``(token index, value)`` each, or None when
+    tempo changes, its parts, its section titles or its program changes among the notes
+    (`AbcTune.program_changes`), ``(token index, value)`` each, or None when
     it does not (the header's order of the parts, ``P:AABB``, is `_header_changed`'s). The key
     changes are compared with ``key_changes``, those written (`written_key_changes`), else
     with ``tune``'s.
@@ -181,6 +182,7 @@ def _changes_lost(
         ("parts", tune.part_changes, again.part_changes),
         ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
         ("section titles", tune.section_titles, again.section_titles),
+        ("program changes", tune.program_changes, again.program_changes),
     ):
         if before != after:
             return f"the {what} {before} became {after} after the round trip"
@@ -243,9 +245,10 @@ def write_tune(
     its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
     ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
     changes, its key changes moved into ``key`` (`written_key_changes`: the notes after each are
-    spelled in it), parts and section titles; a tune without ``T:`` gets one empty ``T:``, unless a
-    section title titles it (`write_abc`). `round_trip_rows` and ``irish-tune transpose``
-    (`tokenization.transposition`) write tunes with it."""
+    spelled in it), parts, section titles and program changes among the notes; a tune without
+    ``T:`` gets one empty ``T:``, unless a section title titles it (`write_abc`).
+    `round_trip_rows` and ``irish-tune transpose`` (`tokenization.transposition`) write tunes
+    with it."""
     return write_abc(
         tokens,
         key=key,
@@ -261,4 +264,5 @@ def write_tune(
         inline_parts=tune.inline_parts,
         parts_after_tempo=tune.parts_after_tempo,
         section_titles=tune.section_titles,
+        program_changes=tune.program_changes,
     )

@@ -48,8 +48,9 @@ def transposed_abc(tune: AbcTune, key: Key | None = None) -> str:
 
     The header is kept as `irish-tune check`'s round trip keeps it: its number, every title and
     rhythm, the meter, and every other field but ``L:`` and ``V:`` (``C:``, ``Q:``, ``P:``,
-    ``Z:``...), and so are the mid-tune meter and tempo changes, the parts the body marks and
-    its section titles; its mid-tune key changes move with it (`written_key_changes`).
+    ``Z:``...), and so are the mid-tune meter and tempo changes, the parts the body marks, its
+    section titles and its ``%%MIDI program`` changes among the notes (``[I:MIDI program 20]``);
+    its mid-tune key changes move with it (`written_key_changes`).
     A `ModeMismatchError` when ``key``'s mode is not the tune's
     (`mode_mismatch`).
 
