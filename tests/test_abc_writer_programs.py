@@ -60,3 +60,15 @@ def test_abc2midi_plays_the_written_programs_where_it_played_the_read_ones(tmp_p
     before = _abc2midi_programs(tmp_path / "a.abc", tmp_path)
     assert len({program for _, program in before}) == 4
     assert _abc2midi_programs(tmp_path / "b.abc", tmp_path) == before
+
+
+def test_transpose_keeps_a_header_program_where_abc2midi_plays_it_in_the_same_order():
+    """A ``%%MIDI program`` line of the header, or between ``K:`` and the music, was dropped
+    without a word (an ``I:MIDI program`` line was kept): both are kept, in their order."""
+    abc = "X:1\n%%MIDI program 73\nI:MIDI program 74\nL:1/8\nK:C\n%%MIDI program 22\nCD|\n"
+    tune = parse_abc(abc)
+    assert tune.fields["I"] == ["MIDI program 73", "MIDI program 74", "MIDI program 22"]
+    written = transposed_abc(tune, Key("D", "major"))
+    assert parse_abc(written).fields["I"] == tune.fields["I"]
+    assert written.index("I:MIDI program 74") < written.index("I:MIDI program 22")
+    round_trip_rows(tune)
