@@ -176,3 +176,17 @@ def test_a_tunes_own_program_is_its_only_one():
     tunes = parse_tunebook(BOOK)
     assert ["MIDI program 73" in tune.fields.get("I", []) for tune in tunes] == [False, False, True]
     assert all("MIDI gchord fzf" in tune.fields["I"] for tune in tunes)
+
+
+@pytest.mark.parametrize(
+    ("fields", "bpm"), [("[Q:C=120][L:1/16]", 60.0), ("[L:1/16][Q:C=120]", 30.0)]
+)
+def test_a_tempo_is_read_in_the_unit_in_force_where_it_is_written(fields, bpm):
+    """``[Q:C=120][L:1/16]`` at one token was read with the new unit (30 quarter notes a
+    minute), though the ``Q:`` was written before it: C is the eighth note there (60)."""
+    from modeling_irish.render_playing import tempo_marks
+    from tokenization.abc_parser import parse_abc
+
+    for body in (f"C4|{fields}C8|", fields.replace("][", "]\n[") + "\nC8|"):
+        tune = parse_abc(f"X:1\nL:1/8\nK:C\n{body}")
+        assert tempo_marks(tune, 100, "X:1")[-1][1] == bpm, body

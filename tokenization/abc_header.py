@@ -558,6 +558,8 @@ class HeaderFields(TitleFields, HeaderDirectives):
         before = in_force_at(changes, at, self.header_unit)
         if unit != before:
             changes.append((at, unit))
+            if self.tempo_changes and self.tempo_changes[-1][0] == at:  # `[Q:C=120][L:1/16]`
+                self.tempos_before_unit.add(len(self.tempo_changes) - 1)
         self._set_unit(unit)
 
     def _change_key(self, key: Key) -> None:
@@ -582,6 +584,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
         if changes and changes[-1][0] == at and not ends_part:
             changes.pop()
         changes.append((at, tempo))
+        self.tempos_before_unit.discard(len(changes) - 1)  # read after a unit change there
 
     def _looks_like_corpus(self) -> bool:
         return (

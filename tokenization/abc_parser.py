@@ -173,6 +173,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             part_changes=self.part_changes,
             inline_parts=self.inline_parts,
             parts_after_tempo=sorted(self.parts_after_tempo),
+            tempos_before_unit=sorted(self.tempos_before_unit),
             markings=self.markings,
             section_titles=self.section_titles,
             program_changes=self.program_changes,

@@ -70,6 +70,7 @@ class ParserState:
         self.key_changes: list[tuple[int, Key]] = []  # `AbcTune.key_changes`
         self.unit_changes: list[tuple[int, Fraction]] = []  # `AbcTune.unit_changes`
         self.tempo_changes: list[tuple[int, str]] = []
+        self.tempos_before_unit: set[int] = set()  # `AbcTune.tempos_before_unit`
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.program_changes: list[tuple[int, str]] = []  # `AbcTune.program_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`

@@ -133,6 +133,9 @@ class AbcTune:
     #: played when that part ends, not when this one starts (`part_ending_tempos`), as abc2midi
     #: plays it; a second change at that token, written after the ``P:``, starts the part.
     parts_after_tempo: list[int] = field(default_factory=list)
+    #: which of `tempo_changes` (their places in that list) the body writes before a unit
+    #: change at the same token (``[Q:C=120][L:1/16]``): read in the unit before it, as written.
+    tempos_before_unit: list[int] = field(default_factory=list)
     #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
     #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
     #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a
