@@ -40,11 +40,10 @@ from .demo_inputs import (
     distinct_messages,
     first_of_several,
     generate_values,
-    leading_blank_lines,
     pasted_prompt,
-    prompt_error,
     several_note,
 )
+from .prompt_lines import leading_blank_lines, prompt_error
 
 if TYPE_CHECKING:
     from tokenization.tokenization_abc import AbcTokenizer

@@ -1,8 +1,9 @@
 """What the demo's pages take in (a part of demo_app.py): the checks of the values the API
 sends for the page's controls (`generate_values`, `checked_number`, `checked_text`, the ranges
 `BARS`, `TEMPERATURE`, `SEED`, `TUNES`, `TITLES`), refused in words naming the control, and the
-reading of a pasted text (`pasted_prompt`, `first_of_several`, `leading_blank_lines`: headerless
-snippets, blank lines before them, the lines as pasted, several tunes named).
+reading of a pasted text (`pasted_prompt`, `first_of_several`: headerless snippets, blank lines
+before them, the lines as pasted, several tunes named; prompt_lines.py reads a headerless prompt,
+and words its error, as ``irish-tune generate --prompt FILE`` does).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from tokenization.capped_warnings import WarningRecorder
 
 if TYPE_CHECKING:
-    from tokenization.abc_tune import AbcParseError
     from tokenization.raw_tune import RawTune
 
 __all__ = [
@@ -31,12 +31,10 @@ __all__ = [
     "distinct_messages",
     "first_of_several",
     "generate_values",
-    "leading_blank_lines",
     "listed_names",
     "pasted_names",
     "pasted_prompt",
     "pasted_tunes",
-    "prompt_error",
     "refuse_several_tunes",
     "several_note",
 ]
@@ -53,7 +51,7 @@ TUNES = (1, 20)  # tunes sampled at once: one batch, each rendered
 def pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
     """The tune of a pasted prompt (None when blank), read as ``irish-tune generate --prompt
     FILE`` reads a file (`pasted_tunes`; a text without an ``X:`` line taken whole, less the
-    blank lines before it, which would end it before its bars: `leading_blank_lines`), and the
+    blank lines before it, which would end it before its bars: `bare_prompt`), and the
     notes on what of the text is not read. Its `RawTune.line_offset`, given to the generator,
     makes the prompt's warnings and errors name the lines as pasted (`prompt_error`). A prompt
     of several tunes is refused (`refuse_several_tunes`).
@@ -65,29 +63,13 @@ def pasted_prompt(text: str) -> tuple[RawTune | None, list[str]]:
     >>> raw.text, raw.line_offset
     ('M:6/8\\nGAB|', 2)
     """
-    from tokenization.raw_tune import RawTune
+    from .prompt_lines import bare_prompt
 
     if not text.strip():
         return None, []
     tunes, noted = pasted_tunes(text)
     refuse_several_tunes(pasted_names([(raw.line - 1, raw.text) for raw in tunes]))
-    if tunes:
-        return tunes[0], noted
-    lead, bars = leading_blank_lines(text)
-    return RawTune(PASTED, PASTED, bars, lead + 1), noted
-
-
-def prompt_error(err: AbcParseError) -> str:
-    """The reader's ``err`` of a pasted prompt, read at its lines as pasted (`pasted_prompt`'s
-    `RawTune.line_offset`), in the page's terms: ``prompt, line N, column C: ...``. The
-    reader's own words name the tune by its title, else ``tune``, a name the user never typed
-    (the Name that tune tab drops it as well: `snippet_error`).
-
-    >>> from tokenization.abc_tune import AbcParseError
-    >>> prompt_error(AbcParseError("nested chord", line=3, column=6))
-    'prompt, line 3, column 6: nested chord'
-    """
-    return f"prompt, line {err.line}, column {err.column}: {err.message}"
+    return (tunes[0] if tunes else bare_prompt(text, PASTED)), noted
 
 
 def refuse_several_tunes(names: list[str]) -> None:
@@ -112,21 +94,6 @@ def refuse_several_tunes(names: list[str]) -> None:
 def distinct_messages(records: list[dict[str, object]]) -> list[str]:
     """The distinct messages of a `WarningRecorder`'s ``records``, in the order given."""
     return list(dict.fromkeys(str(record["message"]) for record in records))
-
-
-def leading_blank_lines(text: str) -> tuple[int, str]:
-    """How many blank lines open ``text`` (as the parser splits lines: `abc_lines`), and the
-    text after them, its first line's indentation kept (the columns as pasted), without
-    trailing whitespace.
-
-    >>> leading_blank_lines("\\n \\r\\n  FAAB AFED|\\n")
-    (2, '  FAAB AFED|')
-    """
-    from tokenization.abc_tunebook import abc_lines
-
-    lines = abc_lines(text)
-    lead = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    return lead, "\n".join(lines[lead:]).rstrip()
 
 
 #: The tunes `several_note` names of a text of several, the first's included.
