@@ -166,20 +166,23 @@ def _sample(
 def _read_prompt(path: str) -> tuple[str, int]:
     """The tune of ``--prompt`` to continue, and what to add to its lines for the file's
     (`RawTune.line_offset`: its warnings name the lines of the file, not those of its text
-    with the file header written in; 0 for a dump row, whose text is built from the row, and a
-    text without an ``X:`` line, taken whole), found in the file as `irish-tune check` and
-    `render` find tunes (`text_tunes`: free text before its ``X:`` line is passed over, file
-    header fields are written in); a text without an ``X:`` line is taken whole (a bare
-    incipit), or a thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused
-    (`ValueError` naming the file) when it is empty, holds several tunes (a dump of several),
-    or holds no notes the reader can take (text without a ``K:`` line that reads as prose is
-    an `AbcParseError` of the reader, at its line of the file). A transposing directive of the
+    with the file header written in; 0 for a dump row, whose text is built from the row; the
+    blank lines before a text without an ``X:`` line), found in the file as `irish-tune check`
+    and `render` find tunes (`text_tunes`: free text before its ``X:`` line is passed over, file
+    header fields are written in); a text without an ``X:`` line is taken whole, less the blank
+    lines before it (a bare incipit, read as the demo reads a pasted one: `bare_prompt`), or a
+    thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused (`ValueError`
+    naming the file) when it is empty, holds several tunes (a dump of several), or holds no
+    notes the reader can take (text without a ``K:`` line that reads as prose is an
+    `AbcParseError` of the reader, at its line of the file: ``--prompt FILE, line N, column C:
+    ...`` for a text without an ``X:`` line, `prompt_error`). A transposing directive of the
     file header (``I:MIDI transpose 2``), not read, is said once for the file, and not written
     into the tune (where the prompt's warnings said it again, at a line the file has not)."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import read_tune
 
     from .abc_sources import text_tunes
+    from .prompt_lines import bare_prompt, prompt_error
 
     where = "stdin" if path == "-" else path
     dump = read_dump(path)  # a tunes.json / tunes.csv: its rows, as check and render read them
@@ -199,15 +202,19 @@ def _read_prompt(path: str) -> tuple[str, int]:
             f"--prompt {where} holds {len(found)} tunes (X: lines {shown}): a prompt is one "
             "tune; keep only the one to continue"
         )
-    if found:
-        found[0] = _without_header_transposes(found[0])
-    tune = found[0].text if found else text
+    if not found:  # taken whole, less the blank lines before it, at its lines of the file
+        raw = bare_prompt(text, where)
+        try:
+            read_tune(raw.text, line_offset=raw.line_offset)
+        except AbcParseError as err:
+            raise ValueError(prompt_error(err, f"--prompt {where}")) from err
+        return raw.text, raw.line_offset
+    raw = _without_header_transposes(found[0])
     try:
-        read_tune(tune)
+        read_tune(raw.text)
     except AbcParseError as err:
-        place = found[0].locate(err) if found else f"{where}: {err}"  # the file's line
-        raise ValueError(f"--prompt {place}") from err
-    return tune, found[0].line_offset if found and not found[0].row else 0
+        raise ValueError(f"--prompt {raw.locate(err)}") from err  # the file's line
+    return raw.text, raw.read_offset
 
 
 def _without_header_transposes(raw: RawTune) -> RawTune:

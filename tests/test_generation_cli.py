@@ -223,6 +223,44 @@ def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, mess
     assert err.startswith(f"irish-tune generate: --prompt {prompt}") and message in err
 
 
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("M:6/8\nGAB [[c]]|\n", "line 2, column 6: nested chord"),
+        ("\n\nM:6/8\nGAB [[c]]|\n", "line 4, column 6: nested chord"),
+        ("\nThis is some text about a tune\n", "line 2, column 1: no K: field, and 'This'"),
+    ],
+)
+def test_cli_a_headerless_prompt_error_names_the_file_not_a_tune(tmp_path, capsys, text, said):
+    """A prompt file without headers failed as ``--prompt FILE: tune: line N, ...``: "tune"
+    is the reader's name for a tune without a title, which the user never typed."""
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text(text, encoding="utf-8")
+    assert main(["generate", "--model", "missing", "--prompt", str(prompt)]) == 2
+    err = capsys.readouterr().err
+    assert f"irish-tune generate: --prompt {prompt}, {said}" in err and "tune:" not in err
+
+
+def test_cli_a_headerless_prompt_after_blank_lines_is_continued(model_dir, tmp_path, caplog):
+    """Bars after blank lines were refused as "tune has no notes" (the blank lines ended the
+    tune before them); they are read after them, their warnings at the file's lines."""
+    import logging
+
+    from modeling_irish.cli import main
+    from modeling_irish.generation_cli import _read_prompt
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text("\n \n|:GAG GAB|!foo!ABA ABd|\n", encoding="utf-8")
+    assert _read_prompt(str(prompt)) == ("|:GAG GAB|!foo!ABA ABd|", 2)
+    argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--meter", "6/8"]
+    with caplog.at_level(logging.WARNING):
+        assert main([*argv, "--num-bars", "4"]) == 0
+    (said,) = [r.getMessage() for r in caplog.records if "not read exactly" in r.getMessage()]
+    assert "!foo! dropped (line 3, column 11)" in said, said  # as in the file
+
+
 def test_cli_prompt_file_with_text_before_its_tune_is_continued(model_dir, tmp_path, capsys):
     """A tunebook's free text before X: was read as the tune ("no K: field, and 'Tunes' reads
     as text, not music"), though `irish-tune check` reads the file."""
