@@ -3,7 +3,8 @@
 Both implementations share the same modules and see identical synthetic batches (batch 32,
 lengths drawn around the corpus's median of ~130 rows, p95 ~250; measure groups of 6-9 rows).
 A training step is forward + backward + Adam step. The padded side is the model's training
-forward (its note GRU from per-feature lookup tables on the CPU); the packed side keeps the
+forward (on the CPU its note GRU from per-feature lookup tables, every GRU layer with a
+hand-written backward through time); the packed side keeps the
 reference's `nn.GRU` on a `PackedSequence`. Run::
 
     python benchmarks/bench_training_throughput.py            # the full table (a few minutes)

@@ -1,8 +1,9 @@
 """The building blocks of MeasureNote (`MeasureNoteModel` in `modeling_measurenote`).
 
 The feature embeddings, the measure module (multi-head attention pooling of each measure's rows
-and the measure GRU), the GRU helpers both models use (`run_gru`, `init_gru_`) and the note GRU
-of training run from per-feature lookup tables (`note_gru_from_ids`). A sibling of the model's
+and the measure GRU), the GRU helpers both models use (`run_gru`, `init_gru_`), the note GRU
+of training run from per-feature lookup tables (`note_gru_from_ids`) and the GRUs of training
+with their own backward (`gru_from_zeros`). A sibling of the model's
 module, so it is saved beside it for ``trust_remote_code`` and imported relatively.
 
 >>> gru = make_gru(input_size=3, hidden_size=4, num_layers=1, dropout=0.0)
@@ -76,8 +77,8 @@ def note_gru_from_ids(
     training as one autograd node with a hand-written backward through time
     (`_GRULayerFunction`; autograd on the step loop was ~60% of a CPU training step), without
     gradients by the same forward (the same bits), under autocast as a loop of ATen's ops. The
-    layers above it run in ATen's
-    multi-layer GRU (`_upper_gru_layers`), with the dropout draws of `nn.GRU`. Returns the
+    layers above it run the same way from their input products (`_upper_gru_layers`; in ATen's
+    multi-layer GRU under autocast), with the dropout draws of `nn.GRU`. Returns the
     outputs of the last layer, `(batch, seq, hidden)`, and no final state (the model runs
     `nn.GRU` when it needs one).
 
@@ -210,12 +211,15 @@ class _GRULayerFunction(torch.autograd.Function):
 def _upper_gru_layers(gru: nn.GRU, layer_0: torch.Tensor) -> torch.Tensor:
     """Layers 1.. of `gru` from zeros over layer 0's time-major output: dropout on it, as
     `nn.GRU` draws it between layers (the same `(seq, batch, hidden)` layout, so the same masks
-    for the same seed), then the remaining layers in one call.
+    for the same seed), then the remaining layers (`gru_layers_from_zeros`).
 
-    `torch.gru` is the ATen op `nn.GRU.forward` calls (as `torch._VF.gru`, the same function);
-    it takes the layers' weights as a list, which no public module API does for a subset of
-    layers. Undocumented: `test_upper_note_gru_layers_are_nn_gru` catches a change of it.
+    Under autocast they run in `torch.gru`, the ATen op `nn.GRU.forward` calls (as
+    `torch._VF.gru`, the same function), which takes the layers' weights as a list, as no public
+    module API does for a subset of layers. Undocumented: `test_upper_note_gru_layers_are_nn_gru`
+    catches a change of it.
     """
+    if not torch.is_autocast_enabled(layer_0.device.type):
+        return gru_layers_from_zeros(gru, layer_0, first=1)
     out = F.dropout(layer_0, gru.dropout, gru.training) if gru.dropout else layer_0
     weights = [p for name, p in gru.named_parameters() if not name.endswith("_l0")]
     h0 = out.new_zeros(gru.num_layers - 1, out.shape[1], gru.hidden_size)
@@ -223,6 +227,37 @@ def _upper_gru_layers(gru: nn.GRU, layer_0: torch.Tensor) -> torch.Tensor:
     return torch.gru(
         out, h0, weights, gru.bias, gru.num_layers - 1, gru.dropout, gru.training, False, False
     )[0]
+
+
+def gru_layers_from_zeros(gru: nn.GRU, inputs: torch.Tensor, first: int = 0) -> torch.Tensor:
+    """Layers `first`.. of `gru` (with biases) from zero states over time-major `inputs` `(seq,
+    batch, features)`: each layer's input product over all steps at once, its recurrence in
+    `_gru_layer`, and `nn.GRU`'s dropout on the input of every layer but the first (the same
+    draws, in the same layout). Returns the last layer's `(seq, batch, hidden)`; no `h_n`.
+
+    On the CPU `torch.gru` records ~10 autograd nodes a step and a weight-gradient product a
+    step; here a layer is one node (`_GRULayerFunction`) with its weight gradients one product.
+    """
+    out = inputs
+    for layer in range(first, gru.num_layers):
+        if layer and gru.dropout:
+            out = F.dropout(out, gru.dropout, gru.training)
+        weights = [getattr(gru, f"{kind}_l{layer}") for kind in ("weight_ih", "bias_ih")]
+        gates = F.linear(out, *weights)  # (seq, batch, 3 * hidden)
+        out = _gru_layer(
+            gates, getattr(gru, f"weight_hh_l{layer}"), getattr(gru, f"bias_hh_l{layer}")
+        )
+    return out
+
+
+def gru_from_zeros(gru: nn.GRU, inputs: torch.Tensor) -> torch.Tensor:
+    """`run_gru(gru, inputs, None)[0]` of a batch-first `gru` (the outputs, no state): on the
+    CPU without autocast by `gru_layers_from_zeros` (faster to train, the same function to float
+    rounding), else (a GPU, autocast, an empty batch) by `nn.GRU`."""
+    on_cpu = inputs.device.type == "cpu" and not torch.is_autocast_enabled("cpu")
+    if not on_cpu or min(inputs.shape[:2]) == 0:
+        return run_gru(gru, inputs, None)[0]
+    return gru_layers_from_zeros(gru, inputs.transpose(0, 1)).transpose(0, 1)
 
 
 def make_gru(input_size: int, hidden_size: int, num_layers: int, dropout: float) -> nn.GRU:
@@ -360,7 +395,10 @@ class MeasureNoteMeasureModule(nn.Module):
         nodes = nodes.view(batch, stride, hidden.shape[-1])
         h0 = state.measure_hidden if state is not None else None
         lengths = n_complete if need_state else None
-        out, measure_hidden = run_gru(self.rnn, nodes[:, : n_seg - 1], h0, lengths)
+        if h0 is None and not need_state:  # training, scoring: no state in or out
+            out, measure_hidden = gru_from_zeros(self.rnn, nodes[:, : n_seg - 1]), None
+        else:
+            out, measure_hidden = run_gru(self.rnn, nodes[:, : n_seg - 1], h0, lengths)
         if h0 is None:
             first = hidden.new_zeros(batch, 1, self.rnn.hidden_size)
         else:
@@ -418,6 +456,8 @@ class MeasureNoteMeasureModule(nn.Module):
 __all__ = [
     "MeasureNoteEmbeddings",
     "MeasureNoteMeasureModule",
+    "gru_from_zeros",
+    "gru_layers_from_zeros",
     "init_gru_",
     "note_gru_from_ids",
     "run_gru",

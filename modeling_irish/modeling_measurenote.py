@@ -32,6 +32,7 @@ from .measurenote_checks import (
 from .measurenote_layers import (
     MeasureNoteEmbeddings,
     MeasureNoteMeasureModule,
+    gru_from_zeros,
     init_gru_,
     make_gru,
     note_gru_from_ids,
@@ -384,7 +385,10 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         context, pooled = self.measure(note_out, segment, valid, n_complete, state, use_cache)
         final_h0 = state.final_hidden if state is not None else None
         final_in = torch.cat([note_out, context], dim=-1)
-        final_out, final_hidden = run_gru(self.final_rnn, final_in, final_h0, lengths)
+        if final_h0 is None and not use_cache:  # training, scoring: no state in or out
+            final_out, final_hidden = gru_from_zeros(self.final_rnn, final_in), None
+        else:
+            final_out, final_hidden = run_gru(self.final_rnn, final_in, final_h0, lengths)
 
         new_state = None
         if use_cache:
