@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .abc_lexer import canonical_bar, merge_bar_texts, repeat_dots_inside
 from .abc_parser_state import ParserState
@@ -79,11 +79,12 @@ def _after(changes: list[tuple[int, _T]], at: int) -> list[int]:
     return list(range(n, len(changes)))
 
 
-def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int]:
+def _chord_pitches(tokens: list[Token], at: int, backwards: bool = False) -> list[int | None]:
     """Pitches of the chord whose ``chord_start`` (or, ``backwards``, ``chord_end``) is
     ``tokens[at]``."""
     step, stop = (-1, "chord_start") if backwards else (1, "chord_end")
-    pitches, i = [], at + step
+    pitches: list[int | None] = []  # `Token.pitch`: typed optional, never None on a note
+    i = at + step
     while 0 <= i < len(tokens) and tokens[i].kind != stop:
         if tokens[i].kind == "note":
             pitches.append(tokens[i].pitch)
@@ -188,10 +189,10 @@ class BarsAndTies(ParserState):
         if written in self.dropped_starts:
             return
         self.dropped_starts.add(written)
-        column = self.error("", column).column  # as written (`=3D` cuts counted back)
+        shown_at = self.error("", column).column  # as written (`=3D` cuts counted back)
         self.warnings.append(
             f"{written} {REPEAT_START_DROPPED} read as {text}, the start "
-            f"dropped: no bar holds both (line {self.lineno}, column {column})"
+            f"dropped: no bar holds both (line {self.lineno}, column {shown_at})"
         )
 
     def _colon_ending(self, m: re.Match) -> None:
@@ -307,7 +308,8 @@ class BarsAndTies(ParserState):
         section title, moves back with the tokens (`_shift_back`)."""
         tokens, first, gone = self.tokens, doomed[0], set(doomed)
         tokens[first:] = [t for i, t in enumerate(tokens[first:], first) if i not in gone]
-        changes = (
+        # each list holds its own kind of value: `_shift_back` moves only the indexes
+        changes: tuple[list[tuple[int, Any]], ...] = (
             self.meter_changes,
             self.key_changes,
             self.unit_changes,
@@ -332,7 +334,9 @@ class BarsAndTies(ParserState):
         find note to be tied"), counted once a chord. A tie into a chord is only known to be
         wrong once the chord closes, hence this pass."""
         tokens = self.tokens
-        groups: dict[int, tuple[list[int], set[int], int | None]] = {}  # ties, pitches, target
+        groups: dict[
+            int, tuple[list[int], set[int | None], int | None]
+        ] = {}  # ties, pitches, target
         chord, inside = -1, False  # the last chord's `chord_start`, and whether in it
         for i, token in enumerate(tokens):
             if token.kind in ("chord_start", "chord_end"):

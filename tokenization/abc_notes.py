@@ -66,7 +66,7 @@ class NotesAndChords(ParserState):
 
     def _len(self, text: str, m: re.Match) -> Fraction:
         try:
-            dur = self.unit * length_multiplier(text)
+            dur = self.body_unit * length_multiplier(text)
         except ValueError as exc:
             self.col = m.start() + 1
             raise self.error(str(exc)) from None
@@ -95,8 +95,9 @@ class NotesAndChords(ParserState):
             if applied + first > 1:
                 factor = (applied + first - 1) / applied
         for i in range(self.last_group, len(tokens)):
-            if tokens[i].dur is not None:
-                tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
+            tok = tokens[i]
+            if tok.dur is not None:
+                tokens[i] = tok._replace(dur=tok.dur * factor)
         self.pending = second
         self.brk_span = (self.last_group, len(tokens), factor)
 
@@ -117,8 +118,9 @@ class NotesAndChords(ParserState):
         start, stop, factor = self.brk_span
         tokens = self.tokens
         for i in range(start, stop):
-            if tokens[i].dur is not None:
-                tokens[i] = tokens[i]._replace(dur=tokens[i].dur / factor)
+            tok = tokens[i]
+            if tok.dur is not None:
+                tokens[i] = tok._replace(dur=tok.dur / factor)
         self.pending = None
 
     def _tup(self, m: re.Match, line: str) -> None:
@@ -192,7 +194,7 @@ class NotesAndChords(ParserState):
                 f"(L:{self.unit}), not {count} bar{plural}: {why} (line {self.lineno}, column "
                 f"{self.error('').column})"
             )
-            self._append_rest(self.unit * count)
+            self._append_rest(self.body_unit * count)
             return
         for i in range(count):
             if i:
@@ -211,7 +213,7 @@ class NotesAndChords(ParserState):
             f"of {count} unit{plural} (L:{self.unit}) (line {self.lineno}, column "
             f"{self.error('').column})"
         )
-        self._append_rest(self.unit * count)
+        self._append_rest(self.body_unit * count)
 
     def _cs(self, m: re.Match, line: str) -> None:
         if self.in_chord:
@@ -272,14 +274,15 @@ class NotesAndChords(ParserState):
         if not self.chord_notes:
             raise self.error("empty chord")
         factor = self.lens.get(length) or self._len(length, m)
-        factor /= self.unit
+        factor /= self.body_unit
         if self.pending is not None:
             self.pended = (self.chord_start, self.pending)
             factor, self.pending = factor * self.pending, None
         tokens = self.tokens
         if factor != 1:
             for i in range(self.chord_start, len(tokens)):
-                if tokens[i].kind == "note":
-                    tokens[i] = tokens[i]._replace(dur=tokens[i].dur * factor)
+                tok = tokens[i]
+                if tok.kind == "note" and tok.dur is not None:  # a note always has a length
+                    tokens[i] = tok._replace(dur=tok.dur * factor)
         self.in_chord, self.last_group = False, self.chord_start
         self.tokens.append(Token("chord_end", "]", None, None))

@@ -135,6 +135,15 @@ class ParserState:
         col += 2 * sum(cut < col - 1 for cut in self.qp_cuts)
         return AbcParseError(message, tune=name, line=self.lineno, column=col, internal=internal)
 
+    @property
+    def body_unit(self) -> Fraction:
+        """The unit in force in the body: `unit`, which the header's ``L:`` (or its default, by
+        the meter) sets as the header ends (`_TuneParser._finish_header`), and never None after."""
+        unit = self.unit
+        if unit is None:
+            raise self.error("the body is read before the header sets its unit", internal=True)
+        return unit
+
     def _start_body(self) -> None:
         """The state of the body, set as the header ends."""
         self.pending: Fraction | None = None
