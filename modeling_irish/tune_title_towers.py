@@ -91,20 +91,36 @@ def _masked_batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor, keep: torch.Tensor
         return norm(x_in)
     mean = (x * keep).sum((0, 2)) / count
     var = ((x - mean[:, None]).square() * keep).sum((0, 2)) / count
-    if norm.track_running_stats:
+    tracked, running_mean = norm.num_batches_tracked, norm.running_mean
+    running_var = norm.running_var
+    # torch registers the three buffers (else None) when `track_running_stats`
+    if (
+        norm.track_running_stats
+        and tracked is not None
+        and running_mean is not None
+        and running_var is not None
+    ):
         with torch.no_grad():
-            norm.num_batches_tracked += 1
+            tracked.add_(1)
             momentum = norm.momentum
             if momentum is None:  # torch's cumulative average
-                momentum = 1.0 / norm.num_batches_tracked.item()
-            stored = norm.running_mean.dtype
-            norm.running_mean.lerp_(mean.to(stored), momentum)
+                momentum = 1.0 / tracked.item()
+            stored = running_mean.dtype
+            running_mean.lerp_(mean.to(stored), momentum)
             # as torch: the running variance is the unbiased one
-            norm.running_var.lerp_((var * count / (count - 1)).to(stored), momentum)
+            running_var.lerp_((var * count / (count - 1)).to(stored), momentum)
     x = (x - mean[:, None]) * torch.rsqrt(var[:, None] + norm.eps)
     if norm.affine:
         x = x * norm.weight[:, None] + norm.bias[:, None]
     return x.to(x_in.dtype)
+
+
+def _block_layers(block: nn.Module) -> tuple[nn.Module, nn.BatchNorm1d, nn.Module, nn.Module]:
+    """The conv, batch norm, ReLU and dropout of a `TuneTitleCNN` block, in order."""
+    conv, norm, relu, dropout = block.children()
+    if not isinstance(norm, nn.BatchNorm1d):
+        raise TypeError(f"a TuneTitleCNN block holds a BatchNorm1d second, not {norm}")
+    return conv, norm, relu, dropout
 
 
 class TuneTitleCNN(nn.Module):
@@ -130,7 +146,8 @@ class TuneTitleCNN(nn.Module):
         rows where `mask` (batch, seq) is 1 only."""
         x = self.input_conv(embedded.transpose(1, 2))  # (batch, ch, seq)
         keep = mask[:, None, :].to(x.dtype)  # (batch, 1, seq)
-        for conv, norm, relu, dropout in self.blocks:
+        for block in self.blocks:
+            conv, norm, relu, dropout = _block_layers(block)
             # zero the padded rows after the block too: its conv bias, batch norm and reach leave
             # values there that the pooling below would mix into the last real window. A ReLU
             # output is >= 0, so a 0 never wins a max over a real value: the pooled rows equal
@@ -186,12 +203,12 @@ class TuneTitleTuneModel(nn.Module):
         # here too, not only in the backbone: the CNN tower reads the mask itself
         check_rows(input_ids, self.config.backbone_config.feature_names, attention_mask)
         if attention_mask is None:
-            attention_mask = torch.ones(
-                input_ids.shape[:2], dtype=torch.long, device=input_ids.device
-            )
+            mask = torch.ones(input_ids.shape[:2], dtype=torch.long, device=input_ids.device)
+        else:
+            mask = attention_mask
         if input_ids.shape[0] == 0:  # no tunes, no vectors (the CNN cannot run on 0 rows)
             return next(self.parameters()).new_zeros((0, self.config.output_size))
-        empty = (attention_mask.sum(1) == 0).nonzero().flatten().tolist()
+        empty = (mask.sum(1) == 0).nonzero().flatten().tolist()
         if empty:
             raise ValueError(
                 f"tune(s) {', '.join(str(i) for i in empty[:5])} of the batch have no rows "
@@ -205,14 +222,14 @@ class TuneTitleTuneModel(nn.Module):
                 out: MeasureNoteModelOutput = self.backbone(
                     input_ids,
                     measure_numbers,
-                    attention_mask=attention_mask,
+                    attention_mask=mask,
                     use_cache=False,
                     return_dict=True,
                 )
                 hidden = out.last_hidden_state  # (batch, seq, final_hidden_size)
         if self.config.encoder_type == "cnn":
-            return self.cnn(embedded, attention_mask)
-        return self.summary(hidden, attention_mask.sum(1))
+            return self.cnn(embedded, mask)
+        return self.summary(hidden, mask.sum(1))
 
 
 # ----- title tower -----------------------------------------------------------------------------
@@ -259,6 +276,7 @@ class TuneTitleTextModel(nn.Module):
     def __init__(self, config: TuneTitleTextConfig) -> None:
         super().__init__()
         self.config = config
+        self.encoder: MiniLMTitleEncoder | CharGRUTitleEncoder
         if config.encoder_type == "minilm":
             self.encoder = MiniLMTitleEncoder(
                 model_name_or_path=config.minilm_path,
@@ -283,7 +301,12 @@ class TuneTitleTextModel(nn.Module):
     def cached(self) -> bool:
         """Title vectors are cached while the MiniLM encoder is frozen (its flag, not the
         config's: `encoder.set_frozen(False)` must give trainable, uncached vectors)."""
-        return isinstance(self.encoder, MiniLMTitleEncoder) and self.encoder.frozen
+        return self._cached_encoder() is not None
+
+    def _cached_encoder(self) -> Optional[MiniLMTitleEncoder]:
+        """The encoder whose vectors are cached (a frozen MiniLM, `cached`), or None."""
+        encoder = self.encoder
+        return encoder if isinstance(encoder, MiniLMTitleEncoder) and encoder.frozen else None
 
     def set_frozen(self, frozen: bool) -> None:
         """Freeze (or unfreeze) a MiniLM encoder and record it in `config.freeze`, which is what
@@ -292,12 +315,12 @@ class TuneTitleTextModel(nn.Module):
         if isinstance(self.encoder, MiniLMTitleEncoder):
             self.encoder.set_frozen(frozen)
 
-    def _title_cache(self) -> dict[str, torch.Tensor]:
-        """The cache of title vectors, emptied first when the encoder was frozen or unfrozen
+    def _title_cache(self, encoder: MiniLMTitleEncoder) -> dict[str, torch.Tensor]:
+        """The cache of title vectors, emptied first when `encoder` was frozen or unfrozen
         since it was filled (weights trained while unfrozen make the cached vectors stale)."""
-        if self._cache_span != self.encoder.freeze_changes:
+        if self._cache_span != encoder.freeze_changes:
             self._cache.clear()
-            self._cache_span = self.encoder.freeze_changes
+            self._cache_span = encoder.freeze_changes
         return self._cache
 
     def _apply(self, fn, *args, **kwargs):
@@ -325,22 +348,23 @@ class TuneTitleTextModel(nn.Module):
         if titles is None:
             if input_ids is None:
                 raise ValueError("no titles: give titles (strings) or title_input_ids")
-            if attention_mask is None:  # every position is read, as transformers' models do
-                attention_mask = torch.ones_like(input_ids)
-            return self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+            # every position is read where no mask is given, as transformers' models do
+            mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask
+            return self.encoder(input_ids=input_ids, attention_mask=mask)
         titles = titles_as_list(titles)
         if not titles:  # no titles, no vectors (the encoders' batching needs at least one)
             weight = next(self.encoder.parameters())
             return weight.new_zeros((0, self.encoder.output_dim))
-        if not self.cached:
+        encoder = self._cached_encoder()
+        if encoder is None:
             return self.encoder.encode(titles)
-        cache = self._title_cache()
+        cache = self._title_cache(encoder)
         missing = list(dict.fromkeys(t for t in titles if t not in cache))
         if missing:
             # each title alone (`encode_each`): a title's cached vector must not depend on the
             # titles missing with it, or a resumed run, its cache empty, would train on others
             with torch.no_grad():
-                for title, vec in zip(missing, self.encoder.encode_each(missing)):
+                for title, vec in zip(missing, encoder.encode_each(missing)):
                     cache[title] = vec.detach()
         return torch.stack([cache[t] for t in titles])
 
@@ -349,12 +373,13 @@ class TuneTitleTextModel(nn.Module):
         thousands of titles at once go faster than the few new ones of each batch. `progress`
         shows a bar (the training's 7,000 titles take some 15 s on one CPU thread); a title's
         vector does not depend on the others computed with it, so the chunks change nothing."""
-        if not (self.cached and titles):
+        encoder = self._cached_encoder()
+        if encoder is None or not titles:
             return
         titles = titles_as_list(titles)  # before hashing them: a list as a title says so
         from tqdm.auto import tqdm
 
-        cache = self._title_cache()
+        cache = self._title_cache(encoder)
         missing = [t for t in dict.fromkeys(titles) if t not in cache]
         bar = tqdm(total=len(missing), disable=not progress, desc="Caching titles", unit="title")
         with bar:
