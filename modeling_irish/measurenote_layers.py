@@ -89,7 +89,8 @@ def note_gru_from_ids(
     embeddings.check_ids(input_ids)
     with torch.autocast(input_ids.device.type, enabled=False):  # a lookup: nothing to cast
         gates = _note_input_gates(embeddings, gru, input_ids)  # (seq, batch, 3 * hidden)
-    out = _gru_layer(gates, gru.weight_hh_l0, gru.bias_hh_l0)  # (seq, batch, hidden)
+    w_hh, b_hh = gru.get_parameter("weight_hh_l0"), gru.get_parameter("bias_hh_l0")
+    out = _gru_layer(gates, w_hh, b_hh)  # (seq, batch, hidden)
     if gru.num_layers > 1:
         out = _upper_gru_layers(gru, out)
     return out.transpose(0, 1)
@@ -103,15 +104,16 @@ def _note_input_gates(
     feature f's rows from `offsets[f]`: ids must be checked first, or a bad id reads another
     feature's rows)."""
     tables, offsets, column, row = [], [], 0, 0
-    for layer in embeddings.layers:
+    weight_ih = gru.get_parameter("weight_ih_l0")
+    for layer in embeddings.tables:
         width = layer.embedding_dim
-        w_ih = gru.weight_ih_l0[:, column : column + width]  # (3 * hidden, width)
+        w_ih = weight_ih[:, column : column + width]  # (3 * hidden, width)
         tables.append(layer.weight @ w_ih.t())  # (vocab_f, 3 * hidden)
         offsets.append(row)
         column, row = column + width, row + layer.num_embeddings
     ids = input_ids.transpose(0, 1) + input_ids.new_tensor(offsets)  # (seq, batch, n_features)
     gates = F.embedding_bag(ids.flatten(0, 1), torch.cat(tables), mode="sum")
-    return (gates + gru.bias_ih_l0).unflatten(0, ids.shape[:2])
+    return (gates + gru.get_parameter("bias_ih_l0")).unflatten(0, ids.shape[:2])
 
 
 def _gru_layer(gates: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
@@ -221,7 +223,9 @@ def _upper_gru_layers(gru: nn.GRU, layer_0: torch.Tensor) -> torch.Tensor:
     if not torch.is_autocast_enabled(layer_0.device.type):
         return gru_layers_from_zeros(gru, layer_0, first=1)
     out = F.dropout(layer_0, gru.dropout, gru.training) if gru.dropout else layer_0
-    weights = [p for name, p in gru.named_parameters() if not name.endswith("_l0")]
+    weights: list[torch.Tensor] = [
+        p for name, p in gru.named_parameters() if not name.endswith("_l0")
+    ]
     h0 = out.new_zeros(gru.num_layers - 1, out.shape[1], gru.hidden_size)
     # (input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
     return torch.gru(
@@ -295,6 +299,14 @@ class MeasureNoteEmbeddings(nn.Module):
             for name in config.feature_names
         )
 
+    @property
+    def tables(self) -> list[nn.Embedding]:
+        """The embedding table of each feature, in `feature_names` order (`layers`, typed)."""
+        tables = [layer for layer in self.layers if isinstance(layer, nn.Embedding)]
+        if len(tables) != len(self.layers):
+            raise TypeError("MeasureNoteEmbeddings.layers holds a module that is not an Embedding")
+        return tables
+
     def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
         """Concatenated feature embeddings of `(batch, seq, n_features)` ids; an id beyond its
         table is a `ValueError` naming the feature (torch says only "index out of range")."""
@@ -312,7 +324,7 @@ class MeasureNoteEmbeddings(nn.Module):
         before `note_gru_from_ids` looks the ids up in one stacked table, where a bad id would
         silently read another feature's rows."""
         self._check_feature_count(input_ids)
-        sizes = input_ids.new_tensor([layer.num_embeddings for layer in self.layers])
+        sizes = input_ids.new_tensor([layer.num_embeddings for layer in self.tables])
         if bool(((input_ids < 0) | (input_ids >= sizes)).any()):
             raise ValueError(self._out_of_range(input_ids))
 
@@ -326,7 +338,7 @@ class MeasureNoteEmbeddings(nn.Module):
 
     def _out_of_range(self, input_ids: torch.LongTensor) -> str:
         """Which feature holds an id its table lacks, and where (checked only after a failure)."""
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self.tables):
             column = input_ids[..., i]
             where = first_outside(column, layer.num_embeddings)
             if where is not None:
