@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 from typing import Any
 
@@ -52,7 +54,11 @@ MAX_CHORD_NOTES = 3
 _EIGHTHS = 8
 
 
-def reachable_offsets(grid: set[Fraction], durations: list[Fraction], target: Fraction) -> set:
+def reachable_offsets(
+    grid: AbstractSet[int | Fraction],
+    durations: Sequence[int | Fraction],
+    target: int | Fraction,
+) -> set[int | Fraction]:
     """Offsets of ``grid`` from which ``target`` is reached by steps of ``durations``, every
     intermediate offset staying on the grid.
 
@@ -62,7 +68,7 @@ def reachable_offsets(grid: set[Fraction], durations: list[Fraction], target: Fr
     """
     if target not in grid:
         return set()
-    good = {target}
+    good: set[int | Fraction] = {target}
     for offset in sorted((o for o in grid if o < target), reverse=True):
         if any(offset + d in good for d in durations):
             good.add(offset)
@@ -175,21 +181,22 @@ class ConstraintTables:
         self.main_size = len(values)
         self.kind = ["special"] * len(values)
         self.protos: list[Token | None] = [None] * len(values)
-        self.pitch_ids, self.tuplets, self.advance, self.bar_id = [], {}, {}, {}
+        pitch_ids: list[int] = []
+        self.tuplets, self.advance, self.bar_id = {}, {}, {}
         for i, value in enumerate(values):
             if i < 4:
                 continue
             kind, proto = _main_kind(value, self.compound)
             self.kind[i], self.protos[i] = kind, proto
             if kind == "note":
-                self.pitch_ids.append(i)
-            elif kind == "tuplet":
-                self.advance[i] = proto.dur * tuplet_size(value)  # per tick of member length
+                pitch_ids.append(i)
+            elif kind == "tuplet":  # per tick of member length (`proto.dur`: its time factor)
+                self.advance[i] = tuplet_factor(value, self.compound) * tuplet_size(value)
                 if value in SAMPLED_TUPLETS:
                     self.tuplets[i] = self.advance[i]
             elif kind == "bar":
                 self.bar_id[value] = i
-        self.pitch_ids = np.asarray(self.pitch_ids, dtype=np.int64)
+        self.pitch_ids = np.asarray(pitch_ids, dtype=np.int64)
         self.end_id = 2
         lookup = {v: i for i, v in enumerate(values)}
         self.rest_id = lookup.get("z")
@@ -352,7 +359,7 @@ class TuneConstraint:
         self.rows = self.bars_done = self.bars_seen = 0
         #: rows at the last bar line, and the most rows a bar has taken (its bar line included)
         self.bar_start_rows = self.widest_bar = 0
-        self.pickup = Fraction(0)
+        self.pickup: int | Fraction = 0
         self.closing = self.must_end = self.endable = self.done = self.truncated = False
         self.tie_main: int | None = None
         self.last_main: int | None = None
@@ -400,7 +407,7 @@ class TuneConstraint:
         tie = self.tie_ok and not self.closing and self._tie_fits(bars, offset)
         return ("free", lengths, offset, bars, self.endable, tie), dur_key
 
-    def _tie_fits(self, bars: tuple[str, ...], offset: Fraction) -> bool:
+    def _tie_fits(self, bars: tuple[str, ...], offset: int | Fraction) -> bool:
         """Whether a tie here can be followed: by a plain bar line, or by its note with a length
         that the bar can take (always, short of a length the bar may have, in the bars the
         sampler writes: their notes were drawn to reach one; not in a prompt's)."""
@@ -501,8 +508,13 @@ class TuneConstraint:
         if kind == "special":
             self.done = True
             return None
-        self.rows += 1
         token = tables.protos[main_id]
+        if token is None:  # an "other" main value (`_main_kind`): no token the tracker reads
+            raise ValueError(
+                f"main value {tables.vocab.values['main'][main_id]!r} (id {main_id}) is no "
+                "token constrained sampling can place"
+            )
+        self.rows += 1
         self.endable = False
         if kind == "note" or kind == "rest":
             token = token._replace(dur=tables.whole[dur_id])
@@ -595,7 +607,7 @@ class TuneConstraint:
         if self.num_bars and self.bars_done + 1 >= self.num_bars:
             return True
         if self.max_rows:
-            per_bar = max(self.widest_bar, self.tables.bar_eighths + 1)
+            per_bar = max(Fraction(self.widest_bar), self.tables.bar_eighths + 1)
             return self.rows + 2 + self._bars_to_close() * per_bar > self.max_rows
         return False
 

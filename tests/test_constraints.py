@@ -403,6 +403,17 @@ def test_constraint_tables_of_the_same_vocabularies_with_a_length_that_fits():
     assert ConstraintTables(_vocab(SIXTEENTHS, ["3"]), "6/8").bar_eighths == 6
 
 
+def test_pushing_a_main_value_that_is_no_token_says_which():
+    # a pitch outside `pitchN` (a prompt's note below MIDI 0) reads as no token: it was an
+    # AttributeError on None deep in the tracker
+    vocab = AbcVocab.from_values(
+        {"m_offset": SIXTEENTHS, "dur": ["1"], "main": ["pitch60", "pitch-3"]}
+    )
+    constraint = TuneConstraint(ConstraintTables(vocab, "2/4"))
+    with pytest.raises(ValueError, match=r"main value 'pitch-3' \(id \d+\) is no token"):
+        constraint.push(vocab.id("main", "pitch-3"), vocab.id("dur", "1"))
+
+
 @pytest.fixture(scope="module")
 def tiny_generator():
     import torch
