@@ -8,7 +8,7 @@ or tune type. The scans themselves are in `semiglobal`; `PaddedGallery` and
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Optional, Union
+from typing import Optional, Union, overload
 
 import numpy as np
 
@@ -56,6 +56,14 @@ _KEY_ACCIDENTALS = np.array([0, 5, 2, 3, 4, 1, 6, 1, 4, 3, 2, 5], dtype=np.int64
 _FLAT_TONICS = frozenset({1, 3, 5, 8, 10})
 
 
+@overload
+def _kept(pitches: Pitches, durations: None = None) -> tuple[np.ndarray, None]: ...
+@overload
+def _kept(pitches: Pitches, durations: Durations) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def _kept(
+    pitches: Pitches, durations: Optional[Durations]
+) -> tuple[np.ndarray, Optional[np.ndarray]]: ...
 def _kept(
     pitches: Pitches, durations: Optional[Durations] = None
 ) -> tuple[np.ndarray, Optional[np.ndarray]]:
@@ -181,7 +189,7 @@ def _narrow(symbols: np.ndarray, small: bool = True) -> np.ndarray:
 
 def _steps(letters: np.ndarray) -> np.ndarray:
     """Diatonic steps between successive letters, mod 7: the same for every rotation."""
-    return np.diff(np.asarray(letters, dtype=np.int64)) % 7
+    return np.remainder(np.diff(np.asarray(letters, dtype=np.int64)), 7)
 
 
 def _codes(values: Sequence[Optional[str]]) -> tuple[dict[str, int], np.ndarray]:
@@ -346,6 +354,13 @@ class EditDistanceRanker:
             seqs = [_narrow(letter_sequence(p, d)) for p, d in zip(pitch_seqs, durations)]
             self.letters.append(PaddedGallery(seqs, window, overlap))
 
+    def _notes(self, method: str) -> PaddedGallery:
+        """The gallery of pitch classes per note, which `method` compares and a `transpose=True`
+        ranker lacks (it holds letters: `scores`)."""
+        if self.gallery is None:
+            raise ValueError(f"{method} compares pitch classes; this ranker transposes")
+        return self.gallery
+
     def _symbols(self, pitches: Pitches) -> list[int]:
         return pitch_sequence(pitches, self.fold_octave, self.collapse_repeats)
 
@@ -382,9 +397,10 @@ class EditDistanceRanker:
                 return self._transposed_scores(query, durations, penalty, self.rotation_penalty)
             return self._transposed_scores(query, durations, penalty, 0.0, heard_spelling(query))
         sym = self._symbols(query)[: self.max_query]
-        out = (-semiglobal_distances(sym, self.gallery)).astype(np.float64) / len(sym) - penalty
+        notes = self._notes("scores")
+        out = (-semiglobal_distances(sym, notes)).astype(np.float64) / len(sym) - penalty
         if durations is not None and self.eighths is not None:
-            out = self._add_eighths(out, query, durations)
+            out = self._add_eighths(out, query, durations, self.eighths)
         return out
 
     def shift_free_scores(
@@ -408,8 +424,7 @@ class EditDistanceRanker:
         >>> ranker.shift_free_scores([62, 64, 66, 67]).tolist()  # A a tone up: exact
         [0.0, 0.0]
         """
-        if self.gallery is None:
-            raise ValueError("shift_free_scores compares pitch classes; this ranker transposes")
+        gallery = self._notes("shift_free_scores")
         sym = np.asarray(self._symbols(query)[: self.max_query], dtype=np.int64)
         if sym.size == 0:
             raise ValueError("empty query")
@@ -420,12 +435,13 @@ class EditDistanceRanker:
         first = np.zeros(n)
         if sym.size > 1:
             steps = np.diff(sym) % 12
-            first = -semiglobal_distances(steps, self._intervals()).astype(np.float64) / steps.size
+            intervals = self._intervals(gallery)
+            first = -semiglobal_distances(steps, intervals).astype(np.float64) / steps.size
         first = first - penalty
         keep = np.arange(n)
         if candidates < n:  # exactly that many: ties at the cut go to the earlier sequence
             keep = np.sort(np.argsort(-first, kind="stable")[:candidates])
-        notes = self.gallery.subset(keep)
+        notes = gallery.subset(keep)
         dist = np.stack([semiglobal_distances((sym + s) % 12, notes)[keep] for s in range(12)])
         scores = 0.0 - np.minimum(dist, sym.size).astype(np.float64) / sym.size  # no -0.0
         shift = scores.argmax(axis=0)  # the best shift of each candidate (the lowest of ties)
@@ -448,10 +464,10 @@ class EditDistanceRanker:
         out[keep] = best - np.broadcast_to(penalty, (n,))[keep]
         return out
 
-    def _intervals(self) -> PaddedGallery:
-        """The gallery's pitch-class intervals (successive differences mod 12), built once."""
+    def _intervals(self, g: PaddedGallery) -> PaddedGallery:
+        """The pitch-class intervals (successive differences mod 12) of `g`, the ranker's
+        `gallery`, built once."""
         if self._interval_gallery is None:
-            g = self.gallery
             codes = g.codes.astype(np.int16)
             inner = (codes[1:] != PAD) & (codes[:-1] != PAD)
             steps = np.where(inner, (codes[1:] - codes[:-1]) % 12, PAD).astype(np.uint8)
@@ -510,9 +526,11 @@ class EditDistanceRanker:
         wanted = table.get(value, -2)
         return penalty * ((known != wanted) & (known != -1))
 
-    def _add_eighths(self, out: np.ndarray, query: Pitches, durations: Durations) -> np.ndarray:
+    def _add_eighths(
+        self, out: np.ndarray, query: Pitches, durations: Durations, gallery: PaddedGallery
+    ) -> np.ndarray:
+        """`out` less `eighths_weight` x the per-eighth distances to `gallery` (`eighths`)."""
         eighths = eighth_sequence(query, durations, self.fold_octave)[: self.max_query]
-        gallery = self.eighths
         if self.rerank is not None and self.rerank < len(out):
             threshold = np.partition(out, len(out) - self.rerank)[len(out) - self.rerank]
             gallery = gallery.subset(np.flatnonzero(out >= threshold))
