@@ -307,7 +307,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         TuneTitleConfig.check_values(config)
         self.tune_model = TuneTitleTuneModel(config.tune_config)
         self.title_model = TuneTitleTextModel(config.title_config)
-        if config.title_config.encoder_type == "minilm":
+        if isinstance(self.title_model.encoder, MiniLMTitleEncoder):  # encoder_type "minilm"
             _mark_pretrained(self.title_model.encoder.bert)
         self.tune_projection = nn.Linear(
             config.tune_config.output_size, config.projection_dim, bias=False
@@ -444,10 +444,11 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         """Save the MiniLM tokenizer in `save_directory/title_tokenizer` (no-op for char GRU).
         A model with no tokenizer to save (loaded from a folder without one, where the package
         is not installed either) saves none, with a warning: its folder needs the package."""
-        if self.config.title_config.encoder_type != "minilm":
+        encoder = self.title_model.encoder
+        if not isinstance(encoder, MiniLMTitleEncoder):  # encoder_type "char_gru"
             return
         try:
-            tokenizer = self.title_model.encoder.tokenizer
+            tokenizer = encoder.tokenizer
         except ImportError as err:
             logger.warning(
                 "%s: no %s/ saved: the model has no MiniLM tokenizer to save (%s)",
