@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import TypeVar
 
 from .abc_field_lines import (
     HeaderSpan,
@@ -107,6 +108,7 @@ _VOICE_RE = re.compile(r"\[V:\s*([^\]\s]*)[^\]]*\]")
 #: (`_skipped_music`)
 _SKIPPED_FIELD_RE = re.compile(r"\[([TUI]):([^\]]*)\]")
 _CORPUS_KEY_RE = re.compile(r"\s*C\s+(major|minor|dorian|mixolydian)\s*", re.I)
+_V = TypeVar("_V")  # the value of a recorded change: a meter, unit or key
 #: the largest numerator (an additive one summed) and denominator of an ``M:`` meter: well above
 #: any real meter (the largest in thesession, O'Neill's, Ryan's and music21's ABC is 12/8); a
 #: huge one is a typo, and the measure features build a list as long as its numerator
@@ -542,19 +544,16 @@ class HeaderFields(TitleFields, HeaderDirectives):
 
     def _change_meter(self, meter: str | None) -> None:
         """Record a meter change (a later change at the same token replaces it)."""
-        changes, at = self.meter_changes, len(self.tokens)
-        if changes and changes[-1][0] == at:
-            changes.pop()
-        changes.append((at, meter))
+        at = len(self.tokens)
+        _replace_change(self.meter_changes, at).append((at, meter))
         self.meter = meter
 
     def _change_unit(self, unit: Fraction) -> None:
         """Read the notes from here on in ``unit`` and record the change where it differs from
         the unit in force (a later change at the same token replaces it; one back to the unit
         before it there is none)."""
-        changes, at = self.unit_changes, len(self.tokens)
-        if changes and changes[-1][0] == at:
-            changes.pop()
+        at = len(self.tokens)
+        changes = _replace_change(self.unit_changes, at)
         before = in_force_at(changes, at, self.header_unit)
         if unit != before:
             changes.append((at, unit))
@@ -564,10 +563,8 @@ class HeaderFields(TitleFields, HeaderDirectives):
 
     def _change_key(self, key: Key) -> None:
         """Record a mid-tune key change (a later change at the same token replaces it)."""
-        changes, at = self.key_changes, len(self.tokens)
-        if changes and changes[-1][0] == at:
-            changes.pop()
-        changes.append((at, key))
+        at = len(self.tokens)
+        _replace_change(self.key_changes, at).append((at, key))
 
     def _change_tempo(self, tempo: str) -> None:
         """Record a tempo change, its ``Q:`` text as written (a later change at the same token
@@ -594,6 +591,18 @@ class HeaderFields(TitleFields, HeaderDirectives):
             and not self.key_changed
             and _CORPUS_KEY_RE.fullmatch(self.key_text.split("%")[0]) is not None
         )
+
+
+def _replace_change(changes: list[tuple[int, _V]], at: int) -> list[tuple[int, _V]]:
+    """``changes`` (``(token index, value)``, in order) without its last change where that one is
+    at token ``at``, which the change about to be recorded there replaces.
+
+    >>> _replace_change([(0, "3/4"), (4, "6/8")], 4), _replace_change([(0, "3/4")], 4)
+    ([(0, '3/4')], [(0, '3/4')])
+    """
+    if changes and changes[-1][0] == at:
+        changes.pop()
+    return changes
 
 
 def lines_listed(numbers: Sequence[int]) -> str:
