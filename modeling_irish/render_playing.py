@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
+from tokenization.abc_tempo import quarters_a_minute
 from tokenization.abc_tune import part_ending_tempos
 
 if TYPE_CHECKING:
@@ -235,41 +236,6 @@ def played_notes(events: Sequence[PlayedEvent]) -> list[tuple[Fraction, int, Fra
     return sorted(notes)
 
 
-_TEMPO_BEAT = re.compile(r"(\d+)\s*/\s*(\d+)")
-
-
-#: the beat of an ABC 1.6 ``Q:C2=120``: ``C`` and a length in unit notes (``C``: one)
-_TEMPO_UNITS = re.compile(r"\s*C(\d*)(?:/(\d+))?\s*")
-
-
-def _quarters_a_minute(field: str, unit: Fraction) -> float | None:
-    """Quarter notes a minute of a ``Q:`` field: ``1/4=120``, ``3/8=60`` (90), ``"Allegro"
-    1/4=120``, ``C=120``, ``C2=120`` (two unit notes, as abc2midi reads it) or a bare ``120``
-    (quarter notes a minute whatever the unit, as abc2midi plays it); None when it gives no
-    usable tempo (``"Allegro"`` alone).
-
-    >>> _quarters_a_minute("C2=120", Fraction(1, 8)), _quarters_a_minute("3/8=60", 1)
-    (120.0, 90.0)
-    >>> _quarters_a_minute("120", Fraction(1, 8)), _quarters_a_minute("120", Fraction(1, 16))
-    (120.0, 120.0)
-    >>> _quarters_a_minute('"Slower"', Fraction(1, 8)) is None
-    True
-    """
-    text = re.sub(r'"[^"]*"', " ", field)
-    beats, _, rate = text.rpartition("=") if "=" in text else ("1/4", "", text)
-    number = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", rate)
-    if number is None:
-        return None
-    units = _TEMPO_UNITS.fullmatch(beats)
-    if units:
-        beat = unit * int(units[1] or 1) / int(units[2] or 1)
-    else:
-        lengths = [Fraction(int(a), int(b)) for a, b in _TEMPO_BEAT.findall(beats) if int(b)]
-        beat = sum(lengths) if lengths else unit
-    quarters = float(number[1]) * float(beat) * 4
-    return quarters if 0 < quarters < 10_000 else None
-
-
 def tempo_marks(
     tune: AbcTune, default: float, label: str, spans: Sequence[tuple[int, int]] | None = None
 ) -> list[tuple[Fraction, float]]:
@@ -301,8 +267,9 @@ def tempo_marks(
     changes: dict[int, float] = {}
     ends: dict[int, float] = {}  # the changes that end the part before their token, or the last
     for n, (at, text) in enumerate(tune.tempo_changes):
-        unit = tune.unit_at(at - 1 if n in tune.tempos_before_unit else at)  # as written
-        bpm = _readable_tempo(text, unit, label, "the body", "the tempo in force plays on")
+        bpm = _readable_tempo(
+            text, tune.tempo_unit(n), label, "the body", "the tempo in force plays on"
+        )
         if bpm is not None:
             (ends if n in ending or at == len(tune.tokens) else changes)[at] = bpm
     if not changes and not ends:
@@ -367,10 +334,10 @@ def _span_passes(
 def _readable_tempo(
     field: str, unit: Fraction, label: str, where: str, instead: str
 ) -> float | None:
-    """`_quarters_a_minute` of a ``Q:`` field in ``where``; when it gives none, unless the
+    """`quarters_a_minute` of a ``Q:`` field in ``where``; when it gives none, unless the
     field is empty, a warning (abc2midi: "malformed Q: field ignored") that says what plays
     ``instead``."""
-    bpm = _quarters_a_minute(field, unit)
+    bpm = quarters_a_minute(field, unit)
     if bpm is None and field.strip():
         logger.warning("%s: Q:%s in %s gives no tempo to play: %s", label, field, where, instead)
     return bpm

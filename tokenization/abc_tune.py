@@ -184,6 +184,19 @@ class AbcTune:
         """
         return in_force_at(self.unit_changes, index, self.unit)
 
+    def tempo_unit(self, n: int) -> Fraction:
+        """The unit note length body tempo change ``n`` (its place in `tempo_changes`) is read
+        in, as written: the unit in force at its token (`unit_at`), or before it for one written
+        before a unit change there (`tempos_before_unit`, ``[Q:C=120][L:1/16]``).
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[Q:C=60][L:1/16]c4|[Q:C=60]c4|")
+        >>> tune.tempo_unit(0), tune.tempo_unit(1)
+        (Fraction(1, 8), Fraction(1, 16))
+        """
+        at = self.tempo_changes[n][0]
+        return self.unit_at(at - 1 if n in self.tempos_before_unit else at)
+
 
 def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> Any:
     """The value in force at token ``index``: the last of ``changes`` (``(token index it comes

@@ -5,8 +5,10 @@ section title it lost), in the words check's report gives."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 
 from .abc_parser import AbcTune, Token
+from .abc_tempo import explicit_tempo, quarters_a_minute
 from .abc_writer import OWN_FIELDS, write_abc
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
 from .keys import Key, moved_key, normalise_tune, output_shift, standard_key, transpose_tokens
@@ -16,6 +18,7 @@ __all__ = [
     "round_trip_rows",
     "write_tune",
     "written_key_changes",
+    "written_tempo_changes",
     "first_difference",
 ]
 
@@ -28,6 +31,8 @@ def _rows(tune: AbcTune) -> TuneRows:
 #: writes from its own arguments, `OWN_FIELDS`, and ``V:``: the tokens are one voice's, at the
 #: pitches they sound, and a voice declaration written again, ``V:1 octave=-1``, would move them)
 _NOT_FIELDS = OWN_FIELDS | {"V"}
+#: The unit note length `write_tune` writes the notes' lengths in (``L:1/8``)
+_WRITTEN_UNIT = Fraction(1, 8)
 #: What `_header_changed` calls a header field besides its letter
 _FIELD_MEANINGS = {
     "X": "the tune's number",
@@ -178,7 +183,7 @@ def _changes_lost(
             _named(tune.key_changes if key_changes is None else key_changes),
             _named(again.key_changes),
         ),
-        ("tempo changes", tune.tempo_changes, again.tempo_changes),
+        ("tempo changes", *_tempos_compared(tune, again)),
         ("parts", tune.part_changes, again.part_changes),
         ("parts after a tempo change", tune.parts_after_tempo, again.parts_after_tempo),
         ("section titles", tune.section_titles, again.section_titles),
@@ -187,6 +192,58 @@ def _changes_lost(
         if before != after:
             return f"the {what} {before} became {after} after the round trip"
     return None
+
+
+def _tempos_read(tune: AbcTune) -> list[tuple[int, float | str]]:
+    """The body's tempo changes of ``tune`` as the reader reads them, for `_changes_lost`:
+    quarter notes a minute in the unit each is written in (`AbcTune.tempo_unit`), so that
+    ``C=120`` after an ``[L:1/16]`` and the ``1/16=120`` it is written back as are the same;
+    the text of one with no tempo to read (``"Slower"``).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> _tempos_read(parse_abc('L:1/8\\nK:G\\nc2|[L:1/16][Q:C=120]c4|[Q:"Slower"]c4|'))
+    [(2, 30.0), (4, '"Slower"')]
+    """
+    read = []
+    for n, (at, text) in enumerate(tune.tempo_changes):
+        bpm = quarters_a_minute(text, tune.tempo_unit(n))
+        read.append((at, text if bpm is None else bpm))
+    return read
+
+
+def _tempos_compared(tune: AbcTune, again: AbcTune) -> tuple[list[object], list[object]]:
+    """The body's tempo changes of ``tune`` and of ``again`` as `_changes_lost` compares and
+    names them: equal where they read the same (`_tempos_read`); else as written, or as read
+    where their text is the same (``C=120`` read under another unit).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> slow, fast = (parse_abc(f"L:{unit}\\nK:G\\n[Q:C=120]c4|") for unit in ("1/16", "1/8"))
+    >>> _tempos_compared(slow, fast)
+    ([(0, 30.0)], [(0, 60.0)])
+    """
+    read: tuple[list[object], list[object]] = (list(_tempos_read(tune)), list(_tempos_read(again)))
+    if read[0] == read[1] or tune.tempo_changes == again.tempo_changes:
+        return read
+    return list(tune.tempo_changes), list(again.tempo_changes)
+
+
+def written_tempo_changes(tune: AbcTune, unit: Fraction) -> list[tuple[int, str]]:
+    """The body's tempo changes of ``tune`` as `write_tune` writes them, the notes' lengths in
+    ``unit``: one whose beat is in unit notes (``C=120``) written where another unit was in
+    force (after an ``[L:1/16]``, `AbcTune.tempo_unit`; the writer writes no ``L:`` in the
+    body) with its beat spelled out (``1/16=120``, `explicit_tempo`), so that it reads back at
+    the same tempo; the others as written.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> tune = parse_abc("L:1/8\\nK:G\\n[Q:C=60]c2|[L:1/16][Q:C=120]c4|")
+    >>> written_tempo_changes(tune, Fraction(1, 8))
+    [(0, 'C=60'), (2, '1/16=120')]
+    """
+    written = []
+    for n, (at, text) in enumerate(tune.tempo_changes):
+        read_in = tune.tempo_unit(n)
+        written.append((at, text if read_in == unit else explicit_tempo(text, read_in)))
+    return written
 
 
 def _named(changes: list[tuple[int, Key]]) -> list[tuple[int, str]]:
@@ -244,9 +301,11 @@ def write_tune(
     """`write_abc` of ``tokens`` (``tune``'s, moved) in ``key``, with ``tune``'s header and what
     its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
     ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
-    changes, its key changes moved into ``key`` (`written_key_changes`: the notes after each are
-    spelled in it), parts, section titles and program changes among the notes; a tune without
-    ``T:`` gets one empty ``T:``, unless a section title titles it (`write_abc`).
+    changes (a beat in unit notes spelled out, `written_tempo_changes`: the lengths are
+    written in ``L:1/8``), its key changes moved into ``key`` (`written_key_changes`: the notes
+    after each are spelled in it), parts, section titles and program changes among the notes;
+    a tune without ``T:`` gets one empty ``T:``, unless a section title titles it
+    (`write_abc`).
     `round_trip_rows` and ``irish-tune transpose`` (`tokenization.transposition`) write tunes
     with it."""
     return write_abc(
@@ -258,7 +317,8 @@ def write_tune(
         rhythm=tune.fields.get("R", []),
         meter_changes=tune.meter_changes,
         key_changes=written_key_changes(tune, key),
-        tempo_changes=tune.tempo_changes,
+        tempo_changes=written_tempo_changes(tune, _WRITTEN_UNIT),
+        unit=_WRITTEN_UNIT,
         fields={letter: v for letter, v in fields.items() if letter not in _NOT_FIELDS},
         part_changes=tune.part_changes,
         inline_parts=tune.inline_parts,
