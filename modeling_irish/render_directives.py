@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIDI_DIRECTIVE_RE",
+    "PIANO_PROGRAM",
     "UNPLAYED_DIRECTIVES",
     "MidiDirective",
     "midi_directives",
@@ -36,6 +37,8 @@ MIDI_DIRECTIVE_RE = re.compile(r"\s*(?:%%|I:\s*)(MIDI\b[^%]*)")
 _INLINE_RE = re.compile(r"\[I:\s*(MIDI\b[^\]%]*)\]")
 #: the channel abc2midi plays a tune's first voice on, the one the MIDI plays (`to_midi`)
 MELODY_CHANNEL = 1
+#: the General MIDI program a player plays without a program change (the piano)
+PIANO_PROGRAM = 0
 #: the kind of `midi_program`'s warning in a command's capped tune warnings (`warn_tune`)
 UNPLAYED_DIRECTIVES = "%%MIDI directives not played"
 

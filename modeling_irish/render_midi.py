@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
 from .music21_stderr import music21_said
-from .render_directives import midi_program, program_marks
+from .render_directives import PIANO_PROGRAM, midi_program, program_marks
 from .render_playing import (
     header_clef_octave,
     played_events,
@@ -68,7 +68,8 @@ def to_midi(
     each time playing passes it (`tempo_marks`). A ``Q:`` that gives no tempo
     (``Q:"Slower"``) is said in a warning and changes nothing. The instrument is the General
     MIDI program of the last ``%%MIDI program N`` before the music (a file header's too;
-    `midi_program`), else the player's default (a piano), and changes where the music has one
+    `midi_program`), else the player's default (a piano, written as program 0 where the music
+    changes it later), and changes where the music has one
     (``[I:MIDI program 20]``, each time playing passes it, `program_marks`); the ``%%MIDI``
     directives it does not play (``gchord``, ``drone``, a program on channel 2...) are named
     in one warning (in ``said`` when given: a command's capped tune warnings). The
@@ -100,8 +101,13 @@ def to_midi(
     signatures = _signature_marks(tune, spans, label)  # for readers of the file
     placed += signatures
     program = midi_program(abc, label, said)  # `%%MIDI program 73`: a program change at the start
+    marks = program_marks(tune, spans)  # and where the music has one
+    if program is None and marks and marks[0][0] > 0:
+        # music21 writes the first instrument at the start too: the notes before it play on
+        # the player's default, the piano, as abc2midi plays them
+        program = PIANO_PROGRAM
     programs = [] if program is None else [(Fraction(0), program)]
-    for start, number in [*programs, *program_marks(tune, spans)]:  # and where the music has one
+    for start, number in [*programs, *marks]:
         instrument = music21.instrument.Instrument()
         instrument.midiProgram = number
         placed.append((start, instrument))

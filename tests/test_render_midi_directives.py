@@ -31,6 +31,19 @@ def test_a_program_among_the_notes_changes_the_instrument_from_there(tmp_path, c
     assert not [m for m in caplog.messages if "MIDI" in m], caplog.messages
 
 
+def test_the_notes_before_the_first_program_among_them_play_on_the_piano(tmp_path):
+    """Without a program before the music, music21 wrote the first one among the notes at the
+    start too: bar 1 sounded on it, where abc2midi plays the player's default, the piano (0)."""
+    from modeling_irish.render import to_midi
+
+    abc = "X:1\nM:4/4\nL:1/8\nK:G\nGABc dedB|\n%%MIDI program 30\nGABc dedB|]\n"
+    assert _programs(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 0), (4, 30)]
+    inline = "X:1\nM:4/4\nL:1/8\nK:G\nGABc [I:MIDI program 40]dedB|]\n"
+    assert _programs(to_midi(inline, str(tmp_path / "i.mid"))) == [(0, 0), (2, 40)]
+    first = "X:1\nM:4/4\nL:1/8\nK:G\n[I:MIDI program 40]GABc dedB|]\n"  # at the start: alone
+    assert _programs(to_midi(first, str(tmp_path / "f.mid"))) == [(0, 40)]
+
+
 def test_a_program_in_a_repeat_is_played_on_each_pass():
     from modeling_irish.render_directives import program_marks
     from tokenization.abc_parser import parse_abc
