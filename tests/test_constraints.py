@@ -19,7 +19,7 @@ from modeling_irish.constraints import (
     reachable_offsets,
     validate_tune,
 )
-from tokenization.abc_parser import Token, parse_abc
+from tokenization.abc_parser import AbcParseError, Token, parse_abc
 from tokenization.features import HeaderInfo, tune_to_rows
 from tokenization.measure import TICKS_PER_EIGHTH
 from tokenization.vocabulary import AbcVocab
@@ -497,3 +497,36 @@ def _room_ok(check_room, max_rows, meter, tables) -> bool:
     except ValueError:
         return False
     return True
+
+
+# C,,,,, in D major (MIDI 1) moves down to -1 on C's white keys; g'''' in Bb (127) up to 129
+_OUT_OF_RANGE = ["X:1\nM:2/4\nL:1/8\nK:D\nC,,,,, D|", "X:1\nM:2/4\nL:1/8\nK:Bb\ng'''' B|"]
+
+
+@pytest.mark.parametrize("text", _OUT_OF_RANGE)
+def test_tokenizer_holds_no_main_value_sampling_cannot_place(text):
+    """A note the white keys move out of MIDI's 0-127 made a main value such as ``pitch-1``
+    (the reader checks the written pitch only), which `TuneConstraint.push` refused with a
+    ValueError: a tokenizer trained on it leaves that tune out (and says why) instead."""
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    good = "X:1\nM:2/4\nL:1/8\nK:D\nDF A2|"
+    tok = AbcTokenizer.train([good, text])
+    vocab = tok.abc_vocab
+    tables, mains = ConstraintTables(vocab, "2/4"), vocab.values["main"]
+    assert [v for i, v in enumerate(mains) if i >= 4 and tables.kind[i] == "other"] == []
+    pitches = sorted(int(v[5:]) for v in mains if v.startswith("pitch"))
+    assert pitches[0] >= 0 and pitches[-1] <= 127
+    for pitch in (pitches[0], pitches[-1]):  # pushed as sampled: read as a note of that pitch
+        c = TuneConstraint(tables, num_bars=2, max_rows=40, min_bars=1)
+        token = c.push(vocab.id("main", f"pitch{pitch}"), vocab.id("dur", "1"))
+        assert token is not None and (token.kind, token.pitch) == ("note", pitch)
+
+
+@pytest.mark.parametrize("text", _OUT_OF_RANGE)
+def test_read_tune_refuses_a_pitch_the_white_keys_move_out_of_midi(text):
+    from tokenization.encoded_tune import read_tune
+
+    with pytest.raises(AbcParseError, match="outside the MIDI range 0-127") as info:
+        read_tune(text)
+    assert info.value.line == 1  # the tune's X: line (its notes keep no line of their own)
