@@ -1,12 +1,21 @@
-"""The writer writes a body tempo change back so that it reads at the same tempo: a beat in
-unit notes (``Q:C=120``) written where another unit was in force is spelled out, and check's
-round trip compares the tempos as read, not their text."""
+"""The writer writes the header's tempo and a body tempo change back so that they read at the
+same tempo: a beat in unit notes (``Q:C=120``) written where another unit was in force is
+spelled out, and check's round trip compares the tempos as read, not their text."""
 
 from __future__ import annotations
 
 from modeling_irish.render_playing import tempo_marks
 from tokenization.abc_parser import parse_abc
-from tokenization.round_trip import _changes_lost, parse_abc_strict, round_trip_rows, write_tune
+from tokenization.keys import Key
+from tokenization.round_trip import (
+    _changes_lost,
+    _header_changed,
+    parse_abc_strict,
+    round_trip_rows,
+    write_tune,
+)
+
+G = Key("G", "major")
 
 UNIT_THEN_TEMPO = "X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc|[L:1/16][Q:C=120]G4A4B4c4|"
 
@@ -32,3 +41,30 @@ def test_the_round_trip_names_a_tempo_read_at_another_rate():
     # the same text read under L:1/8 is another tempo: a lost change, though the text is equal
     lost = _changes_lost(tune, parse_abc("X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc|[Q:C=120]GABc|"))
     assert lost == "the tempo changes [(5, 30.0)] became [(5, 60.0)] after the round trip"
+
+
+#: M:2/4 with no L: reads its lengths in sixteenths (the default unit), the writer in eighths
+HEADER_TEMPO = "X:1\nT:t\nM:2/4\nQ:C=120\nK:G\nG2A2B2c2|"
+
+
+def test_a_header_tempo_in_unit_notes_under_another_unit_reads_back_at_its_tempo():
+    # the header Q:C=120 was copied as it is under the written L:1/8: 30 -> 60 quarters a minute
+    tune = parse_abc(HEADER_TEMPO)
+    text = write_tune(tune, tune.tokens, tune.key, tune.fields)
+    again = parse_abc_strict(text)
+    assert "Q:1/16=120\n" in text
+    assert tempo_marks(again, 100, "X:1") == tempo_marks(tune, 100, "X:1") == [(0, 30.0)]
+    round_trip_rows(tune)  # the same tempo read back, in other text: no failure
+
+
+def test_the_round_trip_names_a_header_tempo_read_at_another_rate():
+    tune = parse_abc(HEADER_TEMPO)
+    # the same text read under L:1/8 is another tempo: the header changed, though its text is
+    lost = _header_changed(tune, parse_abc(HEADER_TEMPO.replace("M:2/4", "M:2/4\nL:1/8")), G)
+    assert lost == "the header Q: 30.0 became 60.0 after the round trip"
+
+
+def test_the_round_trip_names_a_header_tempo_as_written_where_it_changed():
+    tune = parse_abc(HEADER_TEMPO)
+    lost = _header_changed(tune, parse_abc(HEADER_TEMPO.replace("C=120", "1/4=120")), G)
+    assert lost == "the header Q: 'C=120' became '1/4=120' after the round trip"

@@ -113,8 +113,9 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
     writer keeps of it, or None when it does not: the number (not that of an ``X:`` that is not
     one, which is written ``X:1``), every title and rhythm, the meter, the key (``key``,
     the original key as written: one of more than 7 sharps or flats in its usual spelling), and
-    every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order; and the
-    tune's title (a header without ``T:`` takes a section title's, `AbcTune.title`).
+    every field but ``L:`` and ``V:`` (`_NOT_FIELDS`), all their values, in order (the tempo
+    ``Q:`` as read, `_header_tempos`); and the tune's title (a header without ``T:`` takes a
+    section title's, `AbcTune.title`).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tempo = parse_abc("X:1\\nQ:1/4=120\\nK:C\\nCDEF|")
@@ -132,7 +133,9 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
         del compared[0]
     letters = dict.fromkeys([*tune.fields, *again.fields])
     compared += [
-        (letter, tune.fields.get(letter), again.fields.get(letter))
+        (letter, *_header_tempos(tune, again))
+        if letter == "Q"
+        else (letter, tune.fields.get(letter), again.fields.get(letter))
         for letter in letters
         if letter not in _NOT_FIELDS
     ]
@@ -145,6 +148,33 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
     if tune.title != again.title:  # the header's first T:, else a section title's (`parse_abc`)
         return f"the title {tune.title!r} became {again.title!r} after the round trip"
     return None
+
+
+def _header_tempos(tune: AbcTune, again: AbcTune) -> tuple[object, object]:
+    """The header ``Q:`` values of ``tune`` and of ``again`` as `_header_changed` compares and
+    names them: equal where they read the same, quarter notes a minute under each tune's unit
+    (`quarters_a_minute`; the text of one with no tempo to read), so that ``Q:C=120`` under
+    ``L:1/16`` and the ``Q:1/16=120`` it is written back as are the same; else as written, or
+    as read where their text is the same (``C=120`` read under another unit).
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> slow, fast = (parse_abc(f"L:{unit}\\nQ:C=120\\nK:G\\nc4|") for unit in ("1/16", "1/8"))
+    >>> _header_tempos(slow, fast), _header_tempos(slow, parse_abc("Q:1/16=120\\nK:G\\nc4|"))
+    (([30.0], [60.0]), ([30.0], [30.0]))
+    """
+    written = tune.fields.get("Q"), again.fields.get("Q")
+    read = tuple(
+        None if values is None else [_tempo_read(value, t.unit) for value in values]
+        for values, t in zip(written, (tune, again))
+    )
+    return read if read[0] == read[1] or written[0] == written[1] else written
+
+
+def _tempo_read(field: str, unit: Fraction) -> float | str:
+    """A ``Q:`` field as check's round trip compares it: its quarter notes a minute read under
+    ``unit`` (`quarters_a_minute`), else (``"Slower"``) its text."""
+    bpm = quarters_a_minute(field, unit)
+    return field if bpm is None else bpm
 
 
 def _shown(value: object, listed: bool) -> str:
@@ -204,11 +234,10 @@ def _tempos_read(tune: AbcTune) -> list[tuple[int, float | str]]:
     >>> _tempos_read(parse_abc('L:1/8\\nK:G\\nc2|[L:1/16][Q:C=120]c4|[Q:"Slower"]c4|'))
     [(2, 30.0), (4, '"Slower"')]
     """
-    read = []
-    for n, (at, text) in enumerate(tune.tempo_changes):
-        bpm = quarters_a_minute(text, tune.tempo_unit(n))
-        read.append((at, text if bpm is None else bpm))
-    return read
+    return [
+        (at, _tempo_read(text, tune.tempo_unit(n)))
+        for n, (at, text) in enumerate(tune.tempo_changes)
+    ]
 
 
 def _tempos_compared(tune: AbcTune, again: AbcTune) -> tuple[list[object], list[object]]:
@@ -244,6 +273,25 @@ def written_tempo_changes(tune: AbcTune, unit: Fraction) -> list[tuple[int, str]
         read_in = tune.tempo_unit(n)
         written.append((at, text if read_in == unit else explicit_tempo(text, read_in)))
     return written
+
+
+def _written_fields(
+    fields: Mapping[str, list[str]], unit: Fraction, written: Fraction
+) -> dict[str, list[str]]:
+    """The header ``fields`` of a tune read with ``unit`` as `write_tune` writes them, the
+    notes' lengths in ``written``: but the writer's own and ``V:`` (`_NOT_FIELDS`), a tempo
+    ``Q:`` whose beat is in unit notes (``C=120``) with it spelled out where the units differ
+    (``1/16=120``, `explicit_tempo`), so that it reads back at the same tempo; the others as
+    they are.
+
+    >>> header = {"L": ["1/16"], "Q": ["C=120"], "C": ["Trad."]}
+    >>> _written_fields(header, Fraction(1, 16), _WRITTEN_UNIT)
+    {'Q': ['1/16=120'], 'C': ['Trad.']}
+    """
+    kept = {letter: list(v) for letter, v in fields.items() if letter not in _NOT_FIELDS}
+    if unit != written and "Q" in kept:
+        kept["Q"] = [explicit_tempo(value, unit) for value in kept["Q"]]
+    return kept
 
 
 def _named(changes: list[tuple[int, Key]]) -> list[tuple[int, str]]:
@@ -300,12 +348,12 @@ def write_tune(
 ) -> str:
     """`write_abc` of ``tokens`` (``tune``'s, moved) in ``key``, with ``tune``'s header and what
     its body marks besides notes: its number (``X:1`` for none), every title and rhythm, meter,
-    ``fields`` (but the writer's own and ``V:``, `_NOT_FIELDS`), mid-tune meter and tempo
-    changes (a beat in unit notes spelled out, `written_tempo_changes`: the lengths are
-    written in ``L:1/8``), its key changes moved into ``key`` (`written_key_changes`: the notes
-    after each are spelled in it), parts, section titles and program changes among the notes;
-    a tune without ``T:`` gets one empty ``T:``, unless a section title titles it
-    (`write_abc`).
+    ``fields`` (but the writer's own and ``V:``; the tempo ``Q:``'s beat in unit notes spelled
+    out, `_written_fields`), mid-tune meter and tempo changes (a beat in unit notes spelled out,
+    `written_tempo_changes`: the lengths are written in ``L:1/8``), its key changes moved into
+    ``key`` (`written_key_changes`: the notes after each are spelled in it), parts, section
+    titles and program changes among the notes; a tune without ``T:`` gets one empty ``T:``,
+    unless a section title titles it (`write_abc`).
     `round_trip_rows` and ``irish-tune transpose`` (`tokenization.transposition`) write tunes
     with it."""
     return write_abc(
@@ -319,7 +367,7 @@ def write_tune(
         key_changes=written_key_changes(tune, key),
         tempo_changes=written_tempo_changes(tune, _WRITTEN_UNIT),
         unit=_WRITTEN_UNIT,
-        fields={letter: v for letter, v in fields.items() if letter not in _NOT_FIELDS},
+        fields=_written_fields(fields, tune.unit, _WRITTEN_UNIT),
         part_changes=tune.part_changes,
         inline_parts=tune.inline_parts,
         parts_after_tempo=tune.parts_after_tempo,
