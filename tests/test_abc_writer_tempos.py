@@ -4,8 +4,13 @@ spelled out, and check's round trip compares the tempos as read, not their text.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import pytest
+
 from modeling_irish.render_playing import tempo_marks
 from tokenization.abc_parser import parse_abc
+from tokenization.abc_tempo import explicit_tempo, quarters_a_minute
 from tokenization.keys import Key
 from tokenization.round_trip import (
     _changes_lost,
@@ -68,3 +73,22 @@ def test_the_round_trip_names_a_header_tempo_as_written_where_it_changed():
     tune = parse_abc(HEADER_TEMPO)
     lost = _header_changed(tune, parse_abc(HEADER_TEMPO.replace("C=120", "1/4=120")), G)
     assert lost == "the header Q: 'C=120' became '1/4=120' after the round trip"
+
+
+@pytest.mark.parametrize("beat", ["=120", '"Allegro"=120', "x=120", "C3/2=120", "c=120"])
+def test_every_beat_read_in_unit_notes_is_spelled_out_as_it_is_read(beat):
+    # the reader reads a beat with no length (not ABC 2.1) as one unit note, as it reads `C`
+    unit = Fraction(1, 16)
+    written = explicit_tempo(beat, unit)
+    assert quarters_a_minute(written, Fraction(1, 8)) == quarters_a_minute(beat, unit)
+    tune = parse_abc(HEADER_TEMPO.replace("C=120", beat) + f"[Q:{beat}]G2A2B2c2|")
+    again = parse_abc_strict(write_tune(tune, tune.tokens, tune.key, tune.fields))
+    assert tempo_marks(again, 100, "X:1") == tempo_marks(tune, 100, "X:1")
+
+
+def test_a_tempo_with_no_tempo_to_read_is_written_as_it_is():
+    # compared as text where it reads no tempo: spelling its beat out lost it in the round trip
+    tune = parse_abc("X:1\nT:t\nM:2/4\nQ:C=fast\nK:G\nG2A2|[Q:C=slow]B2c2|")
+    text = write_tune(tune, tune.tokens, tune.key, tune.fields)
+    assert "Q:C=fast\n" in text and "[Q:C=slow]" in text
+    round_trip_rows(tune)
