@@ -8,6 +8,7 @@ from fractions import Fraction as F
 
 import pytest
 
+from tokenization.abc_lexer import length_multiplier
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 
 HEADER = "X:1\nM:4/4\nL:1/8\nK:C\n"
@@ -357,3 +358,9 @@ def test_an_inline_u_field_after_an_inline_voice_switch_applies_from_there():
     )
     assert tune.markings == {"deco": 1}
     assert [text for _, text in tune.section_titles] == ["B"]
+
+
+@pytest.mark.parametrize("text", ["x", "2/a", "3.5"])
+def test_a_length_not_of_digits_and_slashes_is_a_value_error_naming_it(text: str) -> None:
+    with pytest.raises(ValueError, match=f"cannot read note length '{text}'"):
+        length_multiplier(text)

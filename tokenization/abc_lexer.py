@@ -242,12 +242,16 @@ def clipped(text: str, size: int = 40) -> str:
 
 def length_multiplier(text: str) -> Fraction:
     """Multiplier of a written ABC length: `2`, `/2`, `/`, `//`, `3/2`; a `ValueError` for a
-    zero, a denominator above `MAX_LENGTH_DENOMINATOR` or a numerator above `MAX_NUMBER`.
+    zero, a denominator above `MAX_LENGTH_DENOMINATOR`, a numerator above `MAX_NUMBER` or a
+    text not of digits and slashes.
 
     >>> length_multiplier("3/2"), length_multiplier("//////////")
     (Fraction(3, 2), Fraction(1, 1024))
     """
-    num, slashes, den = re.fullmatch(r"(\d*)(/*)(\d*)", text).groups()
+    written = re.fullmatch(r"(\d*)(/*)(\d*)", text)
+    if written is None:
+        raise ValueError(f"cannot read note length {shown(text)}: digits and slashes expected")
+    num, slashes, den = written.groups()
     n = read_number(num) if num else 1
     if n is None:
         raise ValueError(f"note length {shown(text)} too long: its numerator is above {MAX_NUMBER}")
@@ -255,11 +259,11 @@ def length_multiplier(text: str) -> Fraction:
     if slashes:
         # each slash after the first halves the length again: counted before the power is taken
         halvings = len(slashes) - 1
-        d = read_number(den, MAX_LENGTH_DENOMINATOR) if den else 2
-        if d is None or halvings >= MAX_LENGTH_DENOMINATOR.bit_length():
+        read = read_number(den, MAX_LENGTH_DENOMINATOR) if den else 2
+        if read is None or halvings >= MAX_LENGTH_DENOMINATOR.bit_length():
             d = MAX_LENGTH_DENOMINATOR + 1
         else:
-            d <<= halvings
+            d = read << halvings
     if n == 0 or d == 0:
         raise ValueError(f"zero note length {text!r}")
     if d > MAX_LENGTH_DENOMINATOR:
