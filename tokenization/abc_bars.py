@@ -175,7 +175,7 @@ class BarsAndTies(ParserState):
         if raw in self.dotted_bars or not repeat_dots_inside(raw):
             return
         self.dotted_bars.add(raw)
-        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
         text = canonical_bar(raw, None)
         self.warnings.append(
             f"bar line {raw} has repeat dots inside it: read as {text}, a repeat starting there "
@@ -189,7 +189,7 @@ class BarsAndTies(ParserState):
         if written in self.dropped_starts:
             return
         self.dropped_starts.add(written)
-        shown_at = self.error("", column).column  # as written (`=3D` cuts counted back)
+        shown_at = self.written_column(column)  # as written (`=3D` cuts counted back)
         self.warnings.append(
             f"{written} {REPEAT_START_DROPPED} read as {text}, the start "
             f"dropped: no bar holds both (line {self.lineno}, column {shown_at})"
@@ -204,7 +204,7 @@ class BarsAndTies(ParserState):
         if written in self.colon_endings:
             return
         self.colon_endings.add(written)
-        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
         text = canonical_bar(m["bt"], m["be"])
         self.warnings.append(
             f"bar line {written} {COLON_ENDING} read as {text}: a repeat ends "

@@ -183,7 +183,7 @@ class BodyWalk(ParserState):
         markings = self.markings
         n_notes = n_bare = 0
         for m in self.body_re.finditer(line, start, end):
-            kind = m.lastgroup
+            kind = m.lastgroup or "bad"  # every alternative is named: `bad` takes the rest
             if kind == "note":
                 acc, nk, nl = m.group(2, 3, 4)
                 nat, letter = note_get(nk) or note_base(nk)
@@ -204,8 +204,8 @@ class BodyWalk(ParserState):
                     pitch = carry[nat]
                 else:
                     n_bare += 1
-                    alt = bar_acc.get(letter if by_letter else nat) if bar_acc else None
-                    pitch = nat + (keysig[letter] if alt is None else alt)
+                    held = bar_acc.get(letter if by_letter else nat) if bar_acc else None
+                    pitch = nat + (keysig[letter] if held is None else held)
                 dur = lens.get(nl)
                 if dur is None:
                     dur = self._len(nl, m)
@@ -305,7 +305,7 @@ class BodyWalk(ParserState):
                 f"field V:{clipped(value)} inside a line: write the voice switch in brackets, "
                 f"{clipped(text)}, or on a line of its own"
             )
-        column = self.error("").column  # as written (`=3D` cuts counted back)
+        column = self.written_column()  # as written (`=3D` cuts counted back)
         self.warnings.append(
             f"field {letter}:{clipped(value)} inside a line read as {clipped(text)} "
             f"(line {self.lineno}, column {column}): {BARE_FIELD}"
@@ -325,7 +325,7 @@ class BodyWalk(ParserState):
         why = "a line continuation only at a line's end" if mark == "\\" else "a reserved character"
         self.warnings.append(
             f"`{mark}` inside the music ignored ({why}; line {self.lineno}, column "
-            f"{self.error('').column})"
+            f"{self.written_column()})"
         )
 
     def _ovl(self, m: re.Match, line: str) -> None:
@@ -368,7 +368,7 @@ class BodyWalk(ParserState):
         if text in self.unknown_decorations:
             return
         self.unknown_decorations.add(text)
-        column = self.error("", m.start() + 1).column  # as written (`=3D` cuts counted back)
+        column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
         inside = BODY_RE.finditer(text, 1, len(text) - 1)
         music = text[0] == "!" and all(part.lastgroup in MUSIC_GROUPS for part in inside)
         music = music and text == m[0]  # a letter `U:` defined is no `!` line break
@@ -384,7 +384,7 @@ class BodyWalk(ParserState):
         ABC 2.1 wants the declaration; `_build` warns once a tune, naming the first (abc2midi
         says nothing of one at a line's end)."""
         if not self.lone_bangs:
-            self.first_lone_bang = (self.lineno, self.error("", m.start() + 1).column)
+            self.first_lone_bang = (self.lineno, self.written_column(m.start() + 1))
         self.lone_bangs += 1
 
     def _lone_bang_warning(self) -> list[str]:

@@ -135,7 +135,9 @@ def parse_meter(value: str) -> str | None:
         raise ValueError(f"cannot read meter {shown(value.strip())}")
     # `read_number` checks the count of digits first: `int` raises on more than 4,300
     parts = [read_number(part, MAX_METER_PART) for part in m[1].split("+")]
-    num, den = None if None in parts else sum(parts), read_number(m[2], MAX_METER_PART)
+    counts = [part for part in parts if part is not None]
+    num = sum(counts) if len(counts) == len(parts) else None
+    den = read_number(m[2], MAX_METER_PART)
     if num == 0 or den == 0:
         raise ValueError(f"zero meter {shown(value.strip())}")
     if num is None or den is None or num > MAX_METER_PART:
@@ -518,7 +520,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
     def _field_column(self, inline: bool) -> int | None:
         """The column of the inline field being read, for a warning, as written (`=3D` cuts
         counted, `error`); None for a field line, whose line is said alone."""
-        return self.error("").column if inline else None
+        return self.written_column() if inline else None
 
     def _dropped_field_warnings(self) -> list[str]:
         """One warning for each letter of the fields of the body that were dropped

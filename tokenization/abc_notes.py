@@ -109,7 +109,7 @@ class NotesAndChords(ParserState):
         where = "the tune" if not self.tokens else "a bar"
         self.warnings.append(
             f"broken rhythm {m[0]!r} at the start of {where}, with no note before it, dropped "
-            f"(line {self.lineno}, column {self.error('').column})"
+            f"(line {self.lineno}, column {self.written_column()})"
         )
 
     def _undo_pending_brk(self) -> None:
@@ -192,7 +192,7 @@ class NotesAndChords(ParserState):
             self.warnings.append(
                 f"multi-measure rest {m[0]!r} read as a rest of {count} unit{plural} "
                 f"(L:{self.unit}), not {count} bar{plural}: {why} (line {self.lineno}, column "
-                f"{self.error('').column})"
+                f"{self.written_column()})"
             )
             self._append_rest(self.body_unit * count)
             return
@@ -211,7 +211,7 @@ class NotesAndChords(ParserState):
         self.warnings.append(
             f"multi-measure rest {m[0]!r} shares its bar with notes {shares}: read as z, a rest "
             f"of {count} unit{plural} (L:{self.unit}) (line {self.lineno}, column "
-            f"{self.error('').column})"
+            f"{self.written_column()})"
         )
         self._append_rest(self.body_unit * count)
 
@@ -253,7 +253,7 @@ class NotesAndChords(ParserState):
         side = "after" if after_bar else "before"
         self.warnings.append(
             f"']' without a chord {side} a bar line dropped (line {self.lineno}, column "
-            f"{self.error('').column})"
+            f"{self.written_column()})"
         )
         return True
 
@@ -263,7 +263,7 @@ class NotesAndChords(ParserState):
         or broken rhythm before it goes on to the note after it."""
         self.tokens.pop()
         self.in_chord, self.next_carry, self.tie_at = False, self.carry, self.chord_ties
-        column = self.error("", self.chord_col).column  # as written (`=3D` cuts counted back)
+        column = self.written_column(self.chord_col)  # as written (`=3D` cuts counted back)
         self.warnings.append(
             f"empty chord [{m[0]} dropped (line {self.chord_line}, column {column})"
         )

@@ -130,10 +130,14 @@ class ParserState:
         """An `AbcParseError` at ``column`` (by default the one being read) of the line being
         read, naming the tune (the caller raises it, or reads its column as written)."""
         name = self.name or self.title or (f"X:{self.x}" if self.x is not None else None)
-        col = self.col if column is None else column
-        # a column of a line read with `=3D` shortened to `=`: counted in the text as written
-        col += 2 * sum(cut < col - 1 for cut in self.qp_cuts)
+        col = self.written_column(column)
         return AbcParseError(message, tune=name, line=self.lineno, column=col, internal=internal)
+
+    def written_column(self, column: int | None = None) -> int:
+        """``column`` (by default the one being read) of the line being read, counted in the
+        text as written: a line read with ``=3D`` shortened to ``=`` counts the cuts back."""
+        col = self.col if column is None else column
+        return col + 2 * sum(cut < col - 1 for cut in self.qp_cuts)
 
     @property
     def body_unit(self) -> Fraction:
