@@ -10,7 +10,7 @@ import torch.nn.functional as F
 def measurenote_loss(
     logits: torch.Tensor,
     dur_logits: torch.Tensor,
-    labels: torch.LongTensor,
+    labels: torch.Tensor,
     dur_loss_weight: float = 1.0,
     ignored_dur_ids: tuple[int, ...] = (0, 1, 2),
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -42,7 +42,7 @@ def _loss_targets(
 
 
 def loss_target_counts(
-    labels: torch.LongTensor, ignored_dur_ids: tuple[int, ...] = (0, 1, 2)
+    labels: torch.Tensor, ignored_dur_ids: tuple[int, ...] = (0, 1, 2)
 ) -> torch.Tensor:
     """``[main targets, duration targets]`` of a batch, as `measurenote_loss` counts them: what
     its two means divide by. A training step over several batches (gradient accumulation,

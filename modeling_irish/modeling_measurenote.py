@@ -6,11 +6,11 @@ from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
 # isort: split
 import os
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional, TypeVar, Union
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
+from transformers import PretrainedConfig, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
 
@@ -128,11 +128,11 @@ class MeasureNoteModelOutput(ModelOutput):
         (torch.Size([1, 3]), torch.Size([1, 3]), False)
     """
 
-    last_hidden_state: Optional[torch.FloatTensor] = None
+    last_hidden_state: Optional[torch.Tensor] = None
     state: Optional[MeasureNoteState] = None
-    note_hidden_states: Optional[torch.FloatTensor] = None
-    measure_context: Optional[torch.FloatTensor] = None
-    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
+    note_hidden_states: Optional[torch.Tensor] = None
+    measure_context: Optional[torch.Tensor] = None
+    hidden_states: Optional[tuple[torch.Tensor, ...]] = None
 
 
 @dataclass
@@ -173,16 +173,27 @@ class MeasureNoteCausalLMOutput(ModelOutput):
         True
     """
 
-    loss: Optional[torch.FloatTensor] = None
-    loss_main: Optional[torch.FloatTensor] = None
-    loss_dur: Optional[torch.FloatTensor] = None
-    logits: Optional[torch.FloatTensor] = None
-    dur_logits: Optional[torch.FloatTensor] = None
+    loss: Optional[torch.Tensor] = None
+    loss_main: Optional[torch.Tensor] = None
+    loss_dur: Optional[torch.Tensor] = None
+    logits: Optional[torch.Tensor] = None
+    dur_logits: Optional[torch.Tensor] = None
     state: Optional[MeasureNoteState] = None
-    hidden_states: Optional[tuple[torch.FloatTensor, ...]] = None
+    hidden_states: Optional[tuple[torch.Tensor, ...]] = None
 
 
-def wants_dict(config: MeasureNoteConfig, return_dict: Optional[bool]) -> bool:
+_Made = TypeVar("_Made")
+
+
+def _made(value: Optional[_Made], what: str) -> _Made:
+    """``value``, which the path the model took always makes: a `RuntimeError` naming ``what``
+    (an internal error) when it is None."""
+    if value is None:
+        raise RuntimeError(f"internal error: MeasureNoteModel made no {what} on this path")
+    return value
+
+
+def wants_dict(config: PretrainedConfig, return_dict: Optional[bool]) -> bool:
     """`return_dict` as transformers reads it: the argument, else `config.return_dict`."""
     return getattr(config, "return_dict", True) if return_dict is None else return_dict
 
@@ -247,13 +258,14 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
             upload_saved_folder(self, save_directory, before, **upload)
         return out
 
-    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """`PreTrainedModel.push_to_hub` (a save in a temporary folder, uploaded to
         ``repo_id``), but a failed upload (offline, no token, no network, a refusal of the Hub)
         is a `HubUploadError` that says why in one line, as ``save_pretrained(push_to_hub=True)``
         says it (`model_upload_errors`), rather than the Hub client's error."""
         with model_upload_errors(repo_id, kwargs.get("token")):
-            return super().push_to_hub(repo_id, **kwargs)
+            # transformers types push_to_hub as a functools.wraps wrapper, not a method
+            return super().push_to_hub(repo_id, **kwargs)  # type: ignore[arg-type]
 
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: MeasureNote embeds each of the 20 features with its own (see
@@ -393,15 +405,26 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         new_state = None
         if use_cache:
             start = state.measure_number if state is not None else torch.zeros_like(n_complete)
+            measure_hidden, pool_max, pool_denom, pool_sum = _made(pooled, "measure state")
             new_state = MeasureNoteState(
-                note_hidden, pooled[0], final_hidden, *pooled[1:], start + n_complete
+                _made(note_hidden, "note GRU state"),
+                measure_hidden,
+                _made(final_hidden, "final GRU state"),
+                pool_max,
+                pool_denom,
+                pool_sum,
+                start + n_complete,
             )
         output = MeasureNoteModelOutput(
             last_hidden_state=final_out,
             state=new_state,
             note_hidden_states=note_out,
             measure_context=context,
-            hidden_states=(embedded, note_out, context, final_out) if want_hidden else None,
+            hidden_states=(
+                (_made(embedded, "embeddings"), note_out, context, final_out)
+                if want_hidden
+                else None
+            ),
         )
         return output if wants_dict(self.config, return_dict) else output.to_tuple()
 
@@ -490,7 +513,7 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
         state: Optional[MeasureNoteState],
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Measure numbers relative to the open measure, and the measures completed per sequence."""
-        segment = measure_numbers
+        segment: torch.Tensor = measure_numbers
         if state is not None:
             segment = measure_numbers - state.measure_number.unsqueeze(1)
         if valid is not None:
@@ -643,10 +666,10 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         loss = loss_main = loss_dur = None
         if labels is not None:
             check_labels(labels, input_ids, self.config)
-            labels = labels.long()  # int32 ids are accepted as for input_ids; the loss takes long
+            target = labels.long()  # int32 ids are accepted as for input_ids; the loss takes long
             special = (self.config.pad_token_id, self.config.bos_token_id, self.config.eos_token_id)
             loss, loss_main, loss_dur = measurenote_loss(
-                logits, dur_logits, labels, self.config.dur_loss_weight, special
+                logits, dur_logits, target, self.config.dur_loss_weight, special
             )
         output = MeasureNoteCausalLMOutput(
             loss=loss,

@@ -50,6 +50,8 @@ from .tune_title_towers import (  # noqa: F401
 logger = logging.get_logger(__name__)
 
 TITLE_TOKENIZER_DIR = "title_tokenizer"
+#: the attribute that marks a module loaded from MiniLM, which `_init_weights` leaves alone
+_PRETRAINED_MARK = "_tune_title_pretrained"
 
 
 # ----- losses (pure functions; training/losses.py has the cross-process version) ---------------
@@ -135,13 +137,13 @@ class TuneTitleOutput(ModelOutput):
             title tower's pooled output before the projection.
     """
 
-    loss: Optional[torch.FloatTensor] = None
-    logits_per_tune: Optional[torch.FloatTensor] = None
-    logits_per_title: Optional[torch.FloatTensor] = None
-    tune_embeds: Optional[torch.FloatTensor] = None
-    title_embeds: Optional[torch.FloatTensor] = None
-    tune_model_output: Optional[torch.FloatTensor] = None
-    title_model_output: Optional[torch.FloatTensor] = None
+    loss: Optional[torch.Tensor] = None
+    logits_per_tune: Optional[torch.Tensor] = None
+    logits_per_title: Optional[torch.Tensor] = None
+    tune_embeds: Optional[torch.Tensor] = None
+    title_embeds: Optional[torch.Tensor] = None
+    tune_model_output: Optional[torch.Tensor] = None
+    title_model_output: Optional[torch.Tensor] = None
 
 
 def _refuse_hidden_states(output_hidden_states: Optional[bool], model: str) -> None:
@@ -212,14 +214,15 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
     # MiniLM ships its own attention implementation; nothing here needs an attention backend.
     _supports_sdpa = False
 
-    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:  # type: ignore[override]
         """`PreTrainedModel.push_to_hub` (a save in a temporary folder, through
         `TuneTitleModel.save_pretrained`, uploaded to ``repo_id``), but a failed upload (offline,
         no token, no network, a refusal of the Hub) is a `HubUploadError` that says why in one
         line, as ``save_pretrained(push_to_hub=True)`` says it (`model_upload_errors`), rather
         than the Hub client's error."""
         with model_upload_errors(repo_id, kwargs.get("token")):
-            return super().push_to_hub(repo_id, **kwargs)
+            # transformers types push_to_hub as a functools.wraps wrapper, not a method
+            return super().push_to_hub(repo_id, **kwargs)  # type: ignore[arg-type]
 
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: the tune tower embeds each of MeasureNote's 20 features with its own,
@@ -238,7 +241,7 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
         """GRUs: xavier input, orthogonal recurrent weights per gate, zero biases; linear normal.
 
         Modules of the pretrained MiniLM are left alone (they hold its weights)."""
-        if getattr(module, "_tune_title_pretrained", False):
+        if getattr(module, _PRETRAINED_MARK, False):
             return
         std = self.config.initializer_range
         if isinstance(module, nn.GRU):
@@ -268,7 +271,7 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
 
 def _mark_pretrained(module: nn.Module) -> None:
     for sub in module.modules():
-        sub._tune_title_pretrained = True
+        setattr(sub, _PRETRAINED_MARK, True)
 
 
 class TuneTitleModel(TuneTitlePreTrainedModel):
@@ -353,7 +356,8 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
             config.tune_config.freeze_backbone = freeze_backbone
         model = cls(config)
         target = model.tune_model.backbone_modules()
-        source = backbone if config.tune_config.encoder_type == "gru" else backbone.embeddings
+        gru = config.tune_config.encoder_type == "gru"
+        source = backbone if gru else backbone.get_submodule("embeddings")
         target.load_state_dict(source.state_dict())
         return model
 
@@ -467,7 +471,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         attention_mask: Optional[torch.LongTensor] = None,
         labels: Optional[torch.LongTensor] = None,
         normalize: bool = True,
-    ) -> torch.FloatTensor:
+    ) -> torch.Tensor:
         """`(batch, projection_dim)` tune embeddings (L2-normalised unless `normalize=False`;
         CLIP's getters return the projection unnormalised). `labels` is ignored: it is the
         language-model labels the tokenizer returns, so `get_tune_features(**tokenizer(abc))`
@@ -482,7 +486,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         title_input_ids: Optional[torch.LongTensor] = None,
         title_attention_mask: Optional[torch.LongTensor] = None,
         normalize: bool = True,
-    ) -> torch.FloatTensor:
+    ) -> torch.Tensor:
         """`(n, projection_dim)` title embeddings from strings or from title-tokenizer ids
         (without `title_attention_mask`, every position is read); no titles (`[]`) give
         `(0, projection_dim)`, as encoders of sentences return nothing for nothing."""
@@ -498,7 +502,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         titles: Optional[list[str]] = None,
         title_input_ids: Optional[torch.LongTensor] = None,
         title_attention_mask: Optional[torch.LongTensor] = None,
-        positives_mask: Optional[torch.BoolTensor] = None,
+        positives_mask: Optional[torch.Tensor] = None,
         group_ids: Optional[torch.LongTensor] = None,
         return_loss: Optional[bool] = None,
         return_dict: Optional[bool] = None,
@@ -562,7 +566,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         tune_embeds: torch.Tensor,
         title_embeds: torch.Tensor,
         cosine: torch.Tensor,
-        positives_mask: Optional[torch.BoolTensor] = None,
+        positives_mask: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """`config.loss_type` of a batch of normalised embeddings and their cosine matrix."""
         loss_type = self.config.loss_type
