@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
@@ -30,12 +30,19 @@ from .render_playing import (
 from .render_svg import RenderError, read_for_render, tune_lines
 
 if TYPE_CHECKING:
+    from music21.base import Music21Object
+    from music21.key import KeySignature
+    from music21.midi import MidiEvent, MidiFile
+    from music21.stream import Part
+
     from tokenization.abc_parser import AbcTune
     from tokenization.capped_warnings import CappedWarnings
 
 __all__ = ["MIDI_LONGEST_WAIT", "to_midi", "tune_label"]
 
 logger = logging.getLogger("modeling_irish.render")  # render_midi is a part of render
+
+_Value = TypeVar("_Value")
 
 
 def to_midi(
@@ -94,7 +101,7 @@ def to_midi(
     tune = read_for_render(abc)
     label = tune_label(abc)
     spans = played_spans(tune, label)  # the parts in the order of the header's P:
-    placed: list[tuple[Fraction, object]] = [
+    placed: list[tuple[Fraction, Music21Object]] = [
         (start, music21.tempo.MetronomeMark(number=bpm))
         for start, bpm in tempo_marks(tune, tempo, label, spans)
     ]
@@ -134,7 +141,7 @@ def to_midi(
         placed.append((start, note))
     part = _part_of(placed)
     end = sum((event.length for event in events), Fraction(0))
-    with music21_said() as said:  # its warnings too, not the filters changed for all threads
+    with music21_said() as heard:  # its warnings too, not the filters changed for all threads
         try:
             midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
@@ -155,7 +162,7 @@ def to_midi(
             raise
         except Exception as err:  # noqa: BLE001 (the writer fails on some streams it was given)
             raise RenderError(f"music21 could not write MIDI: {first_line(err)}") from err
-    for message in said:  # such as an event it could not write and left out
+    for message in heard:  # such as an event it could not write and left out
         logger.warning("%s: music21 said, writing MIDI: %s", label, message)
     return path
 
@@ -189,7 +196,7 @@ def _midi_meter(meter: str | None, label: str, in_body: bool = False) -> str | N
 
 def _signature_marks(
     tune: AbcTune, spans: Sequence[tuple[int, int]], label: str
-) -> list[tuple[Fraction, object]]:
+) -> list[tuple[Fraction, Music21Object]]:
     """``(start in quarter notes, music21 key or time signature)`` of each signature the MIDI
     of ``tune`` writes, played in the ``spans`` (`played_spans`): the header's key and meter
     (`key_signature`, `_midi_meter`) at 0, then, each time playing (`played_order`) reaches a
@@ -202,25 +209,30 @@ def _signature_marks(
 
     from .render_musicxml import key_signature
 
-    keys = [(at, _midi_key(key_signature(k))) for at, k in [(0, tune.key), *tune.key_changes]]
+    keys: list[tuple[int, Music21Object | None]] = [
+        (at, _midi_key(key_signature(k))) for at, k in [(0, tune.key), *tune.key_changes]
+    ]
     header = _midi_meter(tune.meter, label)
     meters = [(0, header)] + [(at, _midi_meter(m, label, True)) for at, m in tune.meter_changes]
-    signed = [(at, music21.meter.TimeSignature(m) if m else None) for at, m in meters]
+    signed: list[tuple[int, Music21Object | None]] = [
+        (at, music21.meter.TimeSignature(m) if m else None) for at, m in meters
+    ]
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
     order = [i for run in played_span_order(bars, spans) for i in run]
     starts = start_times([tune.tokens[i] for i in order])
-    marks: list[tuple[Fraction, object]] = []
+    marks: list[tuple[Fraction, Music21Object]] = []
     for changes in (keys, signed):
         in_force = _in_force(changes, len(tune.tokens))
         last = None
         for start, i in zip(starts, order):
-            if in_force[i] is not None and in_force[i] is not last:
-                last = in_force[i]  # a copy written: a stream holds an element once
-                marks.append((start, copy.deepcopy(last)))
+            now = in_force[i]
+            if now is not None and now is not last:
+                last = now  # a copy written: a stream holds an element once
+                marks.append((start, copy.deepcopy(now)))
     return marks
 
 
-def _midi_key(signature: object) -> object:
+def _midi_key(signature: KeySignature) -> KeySignature:
     """The music21 key ``signature`` (`key_signature`) as a MIDI key signature writes it: at
     most 7 sharps or flats (the byte of any more is out of the standard's range), so one of
     more (``K:D#``, 9 sharps) is written as its enharmonic key (E flat, 3 flats), its major or
@@ -240,7 +252,7 @@ def _midi_key(signature: object) -> object:
     return same.asKey(mode) if mode in ("major", "minor") else same
 
 
-def _in_force(changes: Sequence[tuple[int, object]], size: int) -> list[object]:
+def _in_force(changes: Sequence[tuple[int, _Value | None]], size: int) -> list[_Value | None]:
     """For each of ``size`` tokens, the last of ``changes`` (``(token index it comes before,
     value)`` in token order) at or before it; None before the first, and where the last is
     None (a meter MIDI cannot write: nothing is in force to write).
@@ -248,7 +260,7 @@ def _in_force(changes: Sequence[tuple[int, object]], size: int) -> list[object]:
     >>> _in_force([(0, "a"), (2, "b"), (2, "c"), (3, None)], 4)
     ['a', 'a', 'c', None]
     """
-    out: list[object] = []
+    out: list[_Value | None] = []
     n, value = 0, None
     for i in range(size):
         while n < len(changes) and changes[n][0] <= i:
@@ -258,7 +270,7 @@ def _in_force(changes: Sequence[tuple[int, object]], size: int) -> list[object]:
     return out
 
 
-def _part_of(placed: Sequence[tuple[Fraction, object]]) -> object:
+def _part_of(placed: Sequence[tuple[Fraction, Music21Object]]) -> Part:
     """A music21 `Part` of the ``(offset in quarter notes, element)`` of ``placed``, each
     element at its offset, as `Stream.insert` would put it, in linear time: `insert` works out
     the part's highest time anew at each element (the MIDI of a tune of 13,000 notes took 28 s),
@@ -366,7 +378,7 @@ def _body_clef_octaves(abc: str, played: str | None) -> list[tuple[int, str]]:
 MIDI_LONGEST_WAIT = 0x0FFFFFFF
 
 
-def _check_waits(midi: object, notes: Sequence[tuple[Fraction, int, Fraction]]) -> None:
+def _check_waits(midi: MidiFile, notes: Sequence[tuple[Fraction, int, Fraction]]) -> None:
     """Raise `RenderError` when a wait between two events of a track of ``midi`` (a music21
     `MidiFile`: its delta times, the only variable-length quantities of its events that grow
     with the tune) is beyond `MIDI_LONGEST_WAIT`, saying what lasts that long (`_too_long`).
@@ -420,7 +432,7 @@ def _too_long(
     )
 
 
-def _last_at_least(midi: object, quarters: Fraction) -> None:
+def _last_at_least(midi: MidiFile, quarters: Fraction) -> None:
     """Move the end of each track of ``midi`` (a music21 `MidiFile`) to ``quarters`` where it
     comes sooner. music21 ends a track a quarter note after its last note ends, whatever rests
     follow: a tune's closing rest (``C4 z4|]``) was cut to that, where abc2midi plays it all."""
@@ -435,14 +447,14 @@ def _last_at_least(midi: object, quarters: Fraction) -> None:
             events[-2].time += ticks - now
 
 
-def _drop_time_signatures(midi: object) -> None:
+def _drop_time_signatures(midi: MidiFile) -> None:
     """Take the time signature meta-events out of each track of ``midi`` (a music21
     `MidiFile`), each wait before one added to the wait after it: music21 writes 4/4 for a
     stream without a time signature, where the tune gives none (`_midi_meter`)."""
     from music21.midi import DeltaTime, MetaEvents
 
     for track in midi.tracks:
-        kept: list[object] = []
+        kept: list[MidiEvent] = []
         carried = 0  # the wait before a time signature taken out
         for event in track.events:  # [DeltaTime, event, DeltaTime, event, ...]
             if isinstance(event, DeltaTime):
