@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from typing import TYPE_CHECKING, BinaryIO, Optional
+from typing import IO, TYPE_CHECKING, BinaryIO, Optional
 
 from tokenization.capped_warnings import CappedWarnings
 
@@ -472,6 +472,14 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+def _pipes(process: subprocess.Popen) -> tuple[IO[str], IO[str]]:
+    """The input and output pipes of the engraver ``process``, which `_Engraver._start` opens
+    both of (a `RuntimeError`, an internal error, where one is missing)."""
+    if process.stdin is None or process.stdout is None:
+        raise RuntimeError("internal error: the verovio process was started without its pipes")
+    return process.stdin, process.stdout
+
+
 class _Engraver:
     """verovio in a long-lived process of its own, engraving tunes one at a time.
 
@@ -493,10 +501,11 @@ class _Engraver:
             process = self._process
             if process is None or process.poll() is not None:
                 process = self._start()
+            stdin, stdout = _pipes(process)
             try:
-                process.stdin.write(json.dumps(abc) + "\n")
-                process.stdin.flush()
-                answer = self._answer(process)
+                stdin.write(json.dumps(abc) + "\n")
+                stdin.flush()
+                answer = self._answer(process, stdout)
             except BrokenPipeError:  # it died before it read the tune
                 answer = None
             except BaseException:  # interrupted mid-tune: its answer would go to the next
@@ -522,12 +531,12 @@ class _Engraver:
         )
         return self._process
 
-    def _answer(self, process: subprocess.Popen) -> str | None:
+    def _answer(self, process: subprocess.Popen, stdout: IO[str]) -> str | None:
         """The answer line, or None when the process ended first (timed out: killed). The
         line is read in a thread waited for up to ``timeout``, not after `select.select`, which
         waits on no pipe on Windows (sockets only)."""
         read: list[str] = []
-        reader = threading.Thread(target=lambda: read.append(process.stdout.readline()))
+        reader = threading.Thread(target=lambda: read.append(stdout.readline()))
         reader.daemon = True  # one stuck on a process that will not die does not keep us
         reader.start()
         reader.join(self.timeout)
@@ -542,9 +551,12 @@ class _Engraver:
     def _died(self) -> str:
         """How the process ended (``crashed (SIGSEGV)``, ``aborted (SIGABRT: terminate ...)``),
         with the last line it wrote; it is gone afterwards."""
-        code = self._process.wait()
-        self._log.seek(0)
-        said = [line.strip() for line in self._log.read().decode(errors="replace").splitlines()]
+        process, log = self._process, self._log
+        if process is None or log is None:
+            raise RuntimeError("internal error: the verovio process ended before it was asked how")
+        code = process.wait()
+        log.seek(0)
+        said = [line.strip() for line in log.read().decode(errors="replace").splitlines()]
         said = [line for line in said if line]
         # "terminate called after throwing an instance of 'std::out_of_range'", not its what()
         said += [line for line in said if line.startswith("terminate called")]
@@ -562,7 +574,8 @@ class _Engraver:
         if process is not None:
             for pipe in (process.stdin, process.stdout):
                 with contextlib.suppress(OSError):  # a broken pipe: it is gone already
-                    pipe.close()
+                    if pipe is not None:
+                        pipe.close()
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
