@@ -429,10 +429,16 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         rendering."""
         values = (rhythm, key, bars, temperature, seed, prompt, tunes)
         try:
-            *checked, count = generate_values(values, choices)
+            # the values as checked, in place of those sent
+            rhythm, key, bars, temperature, seed, prompt, count = generate_values(values, choices)
             views = generate_views(
                 generator,
-                *checked,
+                rhythm,
+                key,
+                bars,
+                temperature,
+                seed,
+                prompt,
                 out_dir=out_dir,
                 num_tunes=count,
                 on_step=lambda done, total, what: progress((done, total), desc=what),

@@ -176,7 +176,9 @@ def listed_names(names: list[str], most: int = SEVERAL_SHOWN) -> str:
     return ", ".join(names[:most]) + (", ..." if len(names) > most else "")
 
 
-def generate_values(values: tuple, rhythms: list[str]) -> tuple[str, str, int, float, int, str]:
+def generate_values(
+    values: tuple, rhythms: list[str]
+) -> tuple[str, str, int, float, int, str, int]:
     """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
     prompt, tunes; tunes may be left off, for one), checked as the page's controls hold them:
     the rhythm among ``rhythms``, the numbers in their ranges (`checked_number`), the key and
@@ -203,7 +205,7 @@ def generate_values(values: tuple, rhythms: list[str]) -> tuple[str, str, int, f
         checked_number(temperature, "Temperature", TEMPERATURE, whole=False),
         int(checked_number(seed, "Seed", SEED)),
         checked_text(prompt, "Prompt"),
-        checked_number(tunes, "Tunes", TUNES),
+        int(checked_number(tunes, "Tunes", TUNES)),  # whole: an int already
     )
 
 
