@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from tokenization.abc_header import (
     file_header_fields,
@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 SourceLike = Union[str, os.PathLike, None]
+_Source = TypeVar("_Source", bound=SourceLike)
 
 #: music21's bundled Irish collections: name -> folder under ``music21.common.getCorpusFilePath()``.
 MUSIC21_COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryansMammoth"}
@@ -152,9 +153,11 @@ def text_tunes(
         )
     if own:
         said.close()
-    for (line, tune), own in zip(found, written):
+    for (line, tune), lines_written in zip(found, written):
         unique = numbers[x_number(tune)] == 1
-        yield RawTune(source, prefix, tune, line, unique, tune.count("\n") - own, file=file)
+        yield RawTune(
+            source, prefix, tune, line, unique, tune.count("\n") - lines_written, file=file
+        )
 
 
 def _stem(path: Path) -> str:
@@ -279,7 +282,9 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
     that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning;
     rows without a meter are counted in another (`session_meter`), and so are those whose ABC
     has its line breaks escaped as ``\\n``, read as line breaks (`escaped_line_breaks`)."""
-    unreadable, no_meter, escaped = [], Counter(), []
+    unreadable: list[str] = []
+    no_meter: Counter[str] = Counter()
+    escaped: list[int] = []
     for x, row in enumerate(session_rows(path), start=1):
         reason = unreadable_row(row)
         if reason:
@@ -350,7 +355,7 @@ def source_files(source: SourceLike) -> list[Path]:
     >>> [p.name for p in source_files("oneills1850")][:1]
     ['0001-0050.abc']
     """
-    if _check_source(source) is None or str(source) == "music21":
+    if source is None or str(_check_source(source)) == "music21":
         return music21_collection_files("music21")
     path = Path(source)
     if path.is_dir():
@@ -364,7 +369,7 @@ def source_files(source: SourceLike) -> list[Path]:
     raise _missing(source)
 
 
-def _check_source(source: SourceLike) -> SourceLike:
+def _check_source(source: _Source) -> _Source:
     """``source``, unless it is the empty string: ``Path("")`` is the current folder, and every
     ``*.abc`` file under it would be read."""
     if isinstance(source, str) and source == "":
@@ -381,7 +386,16 @@ def source_list(source: SourceLike | Sequence[SourceLike]) -> list[SourceLike]:
     >>> source_list("oneills1850"), source_list(("a.abc", None))
     (['oneills1850'], ['a.abc', None])
     """
-    sources = list(source) if isinstance(source, (list, tuple)) else [source]
+    sources: list[SourceLike]
+    if isinstance(source, (list, tuple)):
+        sources = list(source)
+    elif source is None or isinstance(source, (str, os.PathLike)):
+        sources = [source]
+    else:  # a set of paths, say: read as one path, it failed later without naming the source
+        raise TypeError(
+            f"an ABC source is a path, 'music21', a music21 collection or None, or a list or "
+            f"tuple of them; got a {type(source).__name__}"
+        )
     return [_check_source(one) for one in sources]
 
 

@@ -403,6 +403,12 @@ def test_an_empty_source_is_an_error_not_the_current_folder(tmp_path, monkeypatc
         load_abc_corpus([])
 
 
+def test_a_set_of_sources_is_a_type_error_naming_what_a_source_is() -> None:
+    # a set is not a list or tuple of sources: it was kept as one source, a path it is not
+    with pytest.raises(TypeError, match="a list or tuple of them; got a set"):
+        list(iter_abc_tunes({"a.abc", "b.abc"}))
+
+
 def _book(path, titles: list[str], notes: list[str]):
     path.parent.mkdir(parents=True, exist_ok=True)
     tunes = [
