@@ -30,6 +30,8 @@ __all__ = ["music21_said"]
 _KEEPING = threading.local()
 #: guards the swaps of ``sys.stderr`` and ``warnings._showwarnmsg`` and the routers' counts
 _LOCK = threading.Lock()
+#: the private hook of `warnings` routed (typeshed leaves it out: read and set by its name)
+_SHOW = "_showwarnmsg"
 
 
 class _RoutedStderr:
@@ -87,9 +89,9 @@ def _kept_said() -> Iterator[list[str]]:
     with _LOCK:
         if not isinstance(sys.stderr, _RoutedStderr):
             sys.stderr = _RoutedStderr(sys.stderr)
-        if not isinstance(warnings._showwarnmsg, _RoutedShowwarnmsg):
-            warnings._showwarnmsg = _RoutedShowwarnmsg(warnings._showwarnmsg)
-        stderr, shown = sys.stderr, warnings._showwarnmsg
+        if not isinstance(getattr(warnings, _SHOW), _RoutedShowwarnmsg):
+            setattr(warnings, _SHOW, _RoutedShowwarnmsg(getattr(warnings, _SHOW)))
+        stderr, shown = sys.stderr, getattr(warnings, _SHOW)
         stderr.users += 1
         shown.users += 1
     stack = _KEEPING.__dict__.setdefault("stack", [])
@@ -103,8 +105,8 @@ def _kept_said() -> Iterator[list[str]]:
             if stderr.users == 0 and sys.stderr is stderr:
                 sys.stderr = stderr.target
             shown.users -= 1
-            if shown.users == 0 and warnings._showwarnmsg is shown:
-                warnings._showwarnmsg = shown.target
+            if shown.users == 0 and getattr(warnings, _SHOW) is shown:
+                setattr(warnings, _SHOW, shown.target)
 
 
 @contextlib.contextmanager

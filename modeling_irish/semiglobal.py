@@ -141,7 +141,7 @@ def _myers_scan(q: np.ndarray, gallery: PaddedGallery) -> np.ndarray:
     return _myers_scan_table(_pattern_table(q), q.size, gallery)
 
 
-def _word(m: int) -> tuple[type, type, int]:
+def _word(m: int) -> tuple[type[np.unsignedinteger], type[np.signedinteger], int]:
     """Unsigned and signed dtypes and width of the machine word that holds an m-symbol pattern."""
     return (np.uint32, np.int32, 32) if m <= 32 else (np.uint64, np.int64, 64)
 
