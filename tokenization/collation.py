@@ -177,6 +177,8 @@ def collate(
             )
         pad_to_multiple_of = None  # no padding at all, as in transformers
     if padding == "max_length":
+        if max_length is None:  # `check_call_options` refuses it first
+            raise ValueError("padding='max_length' needs max_length")
         if max(lengths) > max_length:
             raise ValueError(
                 f"a tune of {max(lengths)} rows is longer than max_length={max_length}"
@@ -187,9 +189,9 @@ def collate(
     if return_length:  # as transformers: each input's length, unpadded
         batch["length"] = torch.tensor(lengths, dtype=torch.int64)
     if return_tensors == "np":
-        batch = {k: v.numpy() for k, v in batch.items()}
-    elif return_tensors is None:
-        batch = {k: v.tolist() for k, v in batch.items()}
+        return BatchEncoding({k: v.numpy() for k, v in batch.items()})
+    if return_tensors is None:
+        return BatchEncoding({k: v.tolist() for k, v in batch.items()})
     return BatchEncoding(batch)
 
 
@@ -207,7 +209,9 @@ def _unpadded_lists(features: list[dict[str, Any]], lengths: list[int] | None) -
     [[1, 1, 1], [1, 1]]
     """
     tunes = [AbcDataCollator()([feature]) for feature in features]  # each alone: no padding
-    batch = {key: [tune[key][0].tolist() for tune in tunes] for key in tunes[0]}
+    batch: dict[str, list[Any]] = {
+        key: [tune[key][0].tolist() for tune in tunes] for key in tunes[0]
+    }
     if lengths is not None:
         batch["length"] = list(lengths)
     return BatchEncoding(batch)

@@ -260,7 +260,8 @@ def decode_rows(
     target = given or white
     if target.mode != white.mode:
         raise ValueError(f"cannot write a {white.mode} tune in {target.name}")
-    pitches = [t.pitch for t in tokens if t.kind == "note"] if register == "auto" else None
+    notes = [t.pitch for t in tokens if t.kind == "note" and t.pitch is not None]  # all of them
+    pitches = notes if register == "auto" else None
     tokens = transpose_tokens(tokens, output_shift(white, target, pitches))
     meter = meter or _header_value(vocab, ids, METER_COLUMN, "meter")
     rhythm = vocab.token("rhythm", int(ids[0, RHYTHM_COLUMN]))
@@ -340,6 +341,8 @@ def main_ids(ids: Any) -> int | list[int]:
 class RowsToAbc:
     """The decoding methods of `AbcTokenizer` (it subclasses this before `PreTrainedTokenizer`,
     whose ``decode`` this replaces); `AbcTokenizer` supplies ``abc_vocab``."""
+
+    abc_vocab: AbcVocab  # set by `AbcTokenizer.__init__`
 
     def ids_to_tokens(self, input_ids: Any) -> list[Token]:
         """Parser tokens (in the normalised key) of a tune's feature rows; ``<pad>``,
