@@ -24,6 +24,7 @@ from .abc_field_lines import (
 )
 from .abc_header_directives import HeaderDirectives
 from .abc_lexer import clipped, read_number, shown, user_symbol
+from .abc_tempo import tempo_form_warning
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
 from .abc_tune import in_force_at
 from .abc_tunebook import (
@@ -253,7 +254,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
         which is the header's meter's (`_default_unit`). Other fields (``W:``, ``N:``,
         ``I:``...) are kept in `fields` as metadata."""
         if letter in ("Q", "P"):
-            self._inline_field(letter, value)
+            self._inline_field(letter, value, inline=False)
             return True
         if letter == "T":
             self.section_titles.append((len(self.tokens), value))
@@ -294,6 +295,8 @@ class HeaderFields(TitleFields, HeaderDirectives):
                 self._declare_voice(value)
             elif letter == "U":
                 self._define_symbol(value, None)
+            elif letter == "Q":
+                self._tempo_form(value, None)
         except ValueError as exc:
             raise self.error(str(exc)) from None
 
@@ -499,6 +502,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
                     )
                     self._change_meter(meter)
             elif letter == "Q":
+                self._tempo_form(value, self._field_column(inline))
                 self._change_tempo(field_value(value))
             elif letter == "P":  # a part starts: `render.to_midi` plays the header P:'s order
                 at = len(self.tokens)
@@ -567,6 +571,15 @@ class HeaderFields(TitleFields, HeaderDirectives):
         """Record a mid-tune key change (a later change at the same token replaces it)."""
         at = len(self.tokens)
         _replace_change(self.key_changes, at).append((at, key))
+
+    def _tempo_form(self, value: str, column: int | None) -> None:
+        """Say where a ``Q:`` field (``value``, its text as written) on the line being read, at
+        ``column`` (None for a field line), has a beat that is not ABC 2.1: read as abc2midi
+        reads it, or not read (`tempo_form_warning`)."""
+        where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
+        said = tempo_form_warning(field_value(value), where)
+        if said is not None:
+            self.warnings.append(said)
 
     def _change_tempo(self, tempo: str) -> None:
         """Record a tempo change, its ``Q:`` text as written (a later change at the same token
