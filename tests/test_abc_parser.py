@@ -494,3 +494,17 @@ def test_rests_alone_are_a_tune_bar_lines_alone_are_not():
     assert [t.kind for t in parse_abc("X:1\nM:4/4\nK:G\nz8|z8|]").tokens] == ["rest", "bar"] * 2
     with pytest.raises(AbcParseError, match="no notes: bar lines but no note or rest"):
         parse_abc("X:1\nM:4/4\nK:G\n!fermata! | [|] |]")
+
+
+def test_pitch_shift_checks_the_moved_pitch_at_the_note_and_keeps_the_written_one():
+    """`parse_abc(pitch_shift=...)` stops at the note a transposition would move out of MIDI's
+    0-127 (`refuse_moved_out_of_midi` finds where with it); the tokens keep written pitches."""
+    assert [t.pitch for t in parse_abc("X:1\nK:C\nA g''''|", pitch_shift=-1).tokens[:2]] == [
+        69,
+        127,
+    ]
+    with pytest.raises(AbcParseError) as info:
+        parse_abc("X:1\nT:Top\nK:C\nA g''''|", pitch_shift=1)
+    err = info.value
+    assert (err.tune, err.line, err.column) == ("Top", 4, 3)
+    assert err.message == "pitch 127 moves to 128, outside the MIDI range 0-127"

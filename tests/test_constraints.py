@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -529,4 +530,19 @@ def test_read_tune_refuses_a_pitch_the_white_keys_move_out_of_midi(text):
 
     with pytest.raises(AbcParseError, match="outside the MIDI range 0-127") as info:
         read_tune(text)
-    assert info.value.line == 1  # the tune's X: line (its notes keep no line of their own)
+    assert (info.value.line, info.value.column) == (5, 1)  # the note itself, not the X: line
+    assert re.search(r"pitch (1 moves to -1|127 moves to 129) when the tune goes from", str(info))
+
+
+def test_read_tune_names_the_tune_line_and_column_of_a_note_moved_out_of_midi():
+    from tokenization.encoded_tune import read_tune
+
+    text = "X:3\nT:Low\nM:2/4\nL:1/8\nK:D\nD2 F2|\nA2 C,,,,,2|"
+    with pytest.raises(AbcParseError) as info:
+        read_tune(text, line_offset=10)
+    err = info.value
+    assert (err.tune, err.line, err.column) == ("Low", 17, 4)
+    assert err.message == (
+        "pitch 1 moves to -1 when the tune goes from D major onto the white keys (C major), "
+        "outside the MIDI range 0-127"
+    )

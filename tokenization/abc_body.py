@@ -182,6 +182,7 @@ class BodyWalk(ParserState):
         by_letter, kept = self.acc_scope == "pitch", self.acc_scope != "not"
         markings = self.markings
         n_notes = n_bare = 0
+        shift = self.pitch_shift
         for m in self.body_re.finditer(line, start, end):
             kind = m.lastgroup or "bad"  # every alternative is named: `bad` takes the rest
             if kind == "note":
@@ -210,9 +211,10 @@ class BodyWalk(ParserState):
                 if dur is None:
                     dur = self._len(nl, m)
                 n_notes += 1
-                if pitch < 0 or pitch > 127:
+                if pitch + shift < 0 or pitch + shift > 127:
                     self.col = m.start() + 1
-                    raise self.error(f"pitch {pitch} outside the MIDI range")
+                    moved = f" moves to {pitch + shift}," if shift else ""
+                    raise self.error(f"pitch {pitch}{moved} outside the MIDI range 0-127")
                 if in_chord:
                     self.chord_notes.append((nat, pitch))
                 else:

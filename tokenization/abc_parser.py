@@ -37,6 +37,7 @@ __all__ = [
     "parse_abc",
     "parse_tunebook",
     "read_chunk",
+    "refuse_moved_out_of_midi",
     "tunebook_chunks",
 ]
 
@@ -189,6 +190,7 @@ def parse_abc(
     line_offset: int = 0,
     file_header: Sequence[tuple[str, str]] = (),
     keep_final_tie: bool = False,
+    pitch_shift: int = 0,
 ) -> AbcTune:
     """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input, and a
     `TypeError` when ``text`` is not a `str`.
@@ -202,6 +204,9 @@ def parse_abc(
     (`file_header_fields`), applied where the tune does not set them itself.
     `keep_final_tie`: keep a tie that no note follows at the end of the text (an incipit to be
     continued, `A2-|`); a whole tune drops it, with a warning, as it does one before a rest.
+    `pitch_shift`: a note whose pitch moved by that many semitones leaves MIDI's 0-127 is an
+    error at that note, as one written out of it is (`refuse_moved_out_of_midi` finds where a
+    transposition fails so); the tokens keep the pitches as written.
 
     >>> t = parse_abc("X:1\\nT:Demo\\nM:6/8\\nK:D\\nFA>B c/d/e|")
     >>> t.title, t.meter, t.unit
@@ -213,6 +218,7 @@ def parse_abc(
     if corpus_format not in CORPUS_FORMATS:
         raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
     parser = _TuneParser(corpus_format, line_offset, tune_name, file_header, keep_final_tie)
+    parser.pitch_shift = pitch_shift
     try:
         return parser.parse(text)
     except AbcParseError:
@@ -222,6 +228,41 @@ def parse_abc(
         # flagged `internal` so that tests can tell the two apart.
         message = f"internal error {type(exc).__name__}: {exc}"
         raise parser.error(message, internal=True) from exc
+
+
+def refuse_moved_out_of_midi(
+    tune: AbcTune, shift: int, how: str, text: str | None = None, line_offset: int = 0
+) -> None:
+    """Raise an `AbcParseError` when moving every note of ``tune`` by ``shift`` semitones takes
+    one out of MIDI's 0-127 (``how`` says where it goes: ``"into B major"``): written back it
+    is ABC no reader takes, and as rows a value sampling cannot place. The error is at that
+    note's line and column when ``text`` (the ABC ``tune`` was read from, with
+    ``line_offset``) is given, else at the tune's X: line.
+
+    >>> text = "X:1\\nT:High\\nK:G\\nB g''''|"
+    >>> try:
+    ...     refuse_moved_out_of_midi(parse_abc(text), 1, "into Ab major", text)
+    ... except AbcParseError as err:
+    ...     err.line, err.column, err.message
+    (4, 3, 'pitch 127 moves to 128 into Ab major, outside the MIDI range 0-127')
+    """
+    moved = (t.pitch + shift for t in tune.tokens if t.kind == "note")
+    bad = next((p for p in moved if not 0 <= p <= 127), None)
+    if bad is None:
+        return
+    name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
+    line, column = tune.line, None
+    if text is not None:
+        try:  # read again, checking the moved pitches: the first one out stops it where it is
+            parse_abc(text, line_offset=line_offset, pitch_shift=shift)
+        except AbcParseError as err:
+            name, line, column = err.tune or name, err.line, err.column
+    raise AbcParseError(
+        f"pitch {bad - shift} moves to {bad} {how}, outside the MIDI range 0-127",
+        tune=name,
+        line=line,
+        column=column,
+    )
 
 
 def _require_text(text: object, caller: str) -> None:

@@ -46,6 +46,8 @@ class ParserState:
         self.keep_final_tie = keep_final_tie
         self.file_header = list(file_header)
         self.ended = False
+        #: semitones every note is checked at on top of its pitch (`parse_abc`'s ``pitch_shift``)
+        self.pitch_shift = 0
         self.line_offset = line_offset
         self.name = tune_name
         self.lineno = line_offset + 1

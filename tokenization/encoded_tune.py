@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .abc_header import abc_lines
-from .abc_parser import AbcParseError, AbcTune, parse_abc
+from .abc_parser import AbcParseError, AbcTune, parse_abc, refuse_moved_out_of_midi
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
-from .keys import Key, normalise_tune
+from .keys import Key, normalise_shift, normalise_tune
 from .vocabulary import PAD_ID, START_ID, UNK_ID, AbcVocab
 
 __all__ = [
@@ -127,7 +127,7 @@ def read_tune(
     ``keep_final_tie``: keep a tie at the very end (an incipit to continue, `parse_abc`).
     ``line_offset``: added to the line numbers of its warnings and errors (`parse_abc`).
     A note that moving onto the white keys takes out of MIDI's 0-127 (``C,,,,,`` in D major
-    to -1) is an `AbcParseError` too, at the tune's X: line.
+    to -1) is an `AbcParseError` too, at that note (`refuse_moved_out_of_midi`).
 
     >>> original, tune = read_tune("X:1\\nK:D\\nDFA|")
     >>> original.key.name, tune.key.name
@@ -148,25 +148,9 @@ def read_tune(
                 column=1,
             )
     normal = normalise_tune(tune)
-    _check_normal_pitches(tune, normal)
+    how = f"when the tune goes from {tune.key.name} onto the white keys ({normal.key.name})"
+    refuse_moved_out_of_midi(tune, normalise_shift(tune.key), how, text, line_offset)
     return tune, normal
-
-
-def _check_normal_pitches(tune: AbcTune, normal: AbcTune) -> None:
-    """An `AbcParseError` (at the tune's X: line) for a note that moving onto the white keys
-    takes out of MIDI's 0-127: the reader checks the written pitch only, and such a note would
-    be a main value (``pitch-1``) that sampling, key augmentation and MIDI cannot place."""
-    if normal.tokens is tune.tokens:  # already on the white keys: nothing moved
-        return
-    for written, moved in zip(tune.tokens, normal.tokens):
-        if moved.kind == "note" and not 0 <= moved.pitch <= 127:
-            raise AbcParseError(
-                f"pitch {written.pitch} moves to {moved.pitch} when the tune goes from "
-                f"{tune.key.name} onto the white keys ({normal.key.name}), outside the MIDI "
-                "range 0-127",
-                tune=tune.title or None,
-                line=tune.line,
-            )
 
 
 def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> EncodedTune:
