@@ -236,8 +236,9 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
         0: "every tune written, as read: what the reader did not read as written (a second "
         "voice dropped, stray brackets...) is said on stderr as check says it, the first 3 of "
         "each kind, without changing the status",
-        1: "a tune cannot be read, or is of another mode than --key, or a file of several holds "
-        "no tune: named on stderr and left out, the others written, a last line counting them",
+        1: "a tune cannot be read, or is of another mode than --key, or has a note the move "
+        "takes out of MIDI 0-127, or a file of several holds no tune: named on stderr and left "
+        "out, the others written, a last line counting them",
         2: "an argument is refused (a --key that is no key name), no file of that name, no "
         "tune in the input, or the output cannot be written: nothing is written",
     },

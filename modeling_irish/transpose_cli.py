@@ -61,27 +61,35 @@ def _read(raw: Any) -> AbcTune:
     names the tune, with the line and column (`RawTune.locate`), when it cannot be read."""
     if raw.unreadable:  # a dump row that gives no tune
         raise _NotWritten(raw.locate(ValueError(raw.unreadable)), raw.unreadable)
-    offset = raw.read_offset
     try:
-        return parse_abc(raw.text, line_offset=offset)
-    except AbcParseError as err:  # `locate` places a line of the tune's text in its file
-        line = None if err.line is None else err.line - offset
-        at_text = AbcParseError(err.message, tune=err.tune, line=line, column=err.column)
-        raise _NotWritten(raw.locate(at_text), err.message) from None
+        return parse_abc(raw.text, line_offset=raw.read_offset)
+    except AbcParseError as err:
+        raise _located(raw, err) from None
+
+
+def _located(raw: Any, err: AbcParseError) -> _NotWritten:
+    """``err`` (read from ``raw.text`` at ``raw.read_offset``) named as `irish-tune check` names
+    it: `locate` places a line of the tune's text in its file."""
+    line = None if err.line is None else err.line - raw.read_offset
+    at_text = AbcParseError(err.message, tune=err.tune, line=line, column=err.column)
+    return _NotWritten(raw.locate(at_text), err.message)
 
 
 def _transposed(raw: Any, key: Key | None, said: CappedWarnings) -> str:
     """The ABC of the tune ``raw`` (a `RawTune`) in ``key`` (`transposed_abc`); a `ValueError`
     that names the tune as `irish-tune check` does, ``book.abc: X:3 Cooley's: ...``, when it
-    cannot be read (`_read`) or its mode is not ``key``'s. What the reader did not read as
+    cannot be read (`_read`), its mode is not ``key``'s, or a note would move out of MIDI's
+    0-127. What the reader did not read as
     written (a second voice dropped, stray brackets...) is logged in ``said`` as check logs it
     (`warn_not_as_written`): the ABC written holds the music as read."""
     tune = _read(raw)
     warn_not_as_written(said, raw.name, raw.own_warnings(tune.warnings, raw.read_offset))
     try:
-        return transposed_abc(tune, key)
+        return transposed_abc(tune, key, raw.text, raw.read_offset)
     except ModeMismatchError as err:  # named by its file, X: and title, as check names it
         raise _NotWritten(f"{raw.name}: {err}", _reason(str(err))) from None
+    except AbcParseError as err:  # a note moved out of MIDI's 0-127, at its line and column
+        raise _located(raw, err) from None
 
 
 def run_transpose(args: argparse.Namespace) -> int:

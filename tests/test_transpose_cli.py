@@ -274,3 +274,31 @@ def test_tunes_not_written_are_counted_by_the_whole_reason_after_their_place(
         "... and 1 more tunes not written (not shown); 6 in all, by reason: {\"unknown key '…': "
         "no natural sign in an ABC key (K:B), nor is '…' a mode (m, dor...)\": 6}"
     ]
+
+
+# g'''' is MIDI 127, the highest; C,,,,, in D major (C#) is 1, a tone down 0-127's end
+_TOO_HIGH = "X:5\nT:Top\nM:2/4\nL:1/8\nK:Bb\nB2 d2|\nf2 g''''2|\n"
+_TOO_LOW = "X:6\nT:Bottom\nM:2/4\nL:1/8\nK:D\nD2 F2|\nA2 C,,,,,2|\n"
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        ([], "X:5 Top: line 15, column 4: pitch 127 moves to 129 when the tune goes from Bb major"),
+        ([], "X:6 Bottom: line 23, column 4: pitch 1 moves to -1 when the tune goes from D major"),
+        (["--key", "B"], "X:5 Top: line 15, column 4: pitch 127 moves to 128 when the tune goes "),
+    ],
+)
+def test_a_note_moved_out_of_midi_is_named_at_its_line_and_left_out(
+    key, named, tmp_path, capsys, caplog
+):
+    """It was written as ABC no reader takes back (``a''''``, ``B,,,,,,``) with status 0: now
+    the tune is named with the line and column of the note and the pitch it would get."""
+    book = tmp_path / "book.abc"
+    book.write_text(KESH + "\n" + _TOO_HIGH + "\n" + _TOO_LOW, encoding="utf-8")
+    status, out, _ = _transpose([str(book), *key], capsys)
+    assert status == 1
+    assert [t.title for t in _tunes(out)] == ["The Kesh"]  # B major: D down 3, 1 to -2
+    err = stderr_said(capsys, caplog, "modeling_irish.transpose_cli")
+    assert f"irish-tune transpose: {book}: {named}" in err
+    assert "outside the MIDI range 0-127" in err

@@ -6,8 +6,8 @@ not), so the command starts in a fraction of a second."""
 
 from __future__ import annotations
 
-from .abc_parser import AbcTune
-from .keys import Key, normalise_tune, output_shift, transpose_tokens
+from .abc_parser import AbcTune, refuse_moved_out_of_midi
+from .keys import Key, normalise_shift, normalise_tune, output_shift, transpose_tokens
 from .round_trip import write_tune
 
 __all__ = ["ModeMismatchError", "mode_mismatch", "transposed_abc", "write_tune"]
@@ -37,7 +37,9 @@ def mode_mismatch(tune_key: Key, target: Key) -> str | None:
     )
 
 
-def transposed_abc(tune: AbcTune, key: Key | None = None) -> str:
+def transposed_abc(
+    tune: AbcTune, key: Key | None = None, text: str | None = None, line_offset: int = 0
+) -> str:
     """The ABC of ``tune`` in ``key``, or, when None, normalised as the training corpus is
     (`normalise_tune`: its tonic on the white tonic of its mode, in the corpus's octave, and the
     key it was read in written first in ``Z:``), written in that white key (``K:Ddor``: a real
@@ -52,7 +54,9 @@ def transposed_abc(tune: AbcTune, key: Key | None = None) -> str:
     section titles and its ``%%MIDI program`` changes among the notes (``[I:MIDI program 20]``);
     its mid-tune key changes move with it (`written_key_changes`).
     A `ModeMismatchError` when ``key``'s mode is not the tune's
-    (`mode_mismatch`).
+    (`mode_mismatch`), and an `AbcParseError` when a note would move out of MIDI's 0-127 (ABC
+    no reader takes back), at that note's line and column given ``text``, the ABC the tune was
+    read from (with ``line_offset``), else at its X: line (`refuse_moved_out_of_midi`).
 
     >>> from tokenization.abc_parser import parse_abc
     >>> kesh = parse_abc("X:1\\nT:The Kesh\\nR:jig\\nM:6/8\\nL:1/8\\nK:G\\nGAG GAB|")
@@ -82,4 +86,7 @@ def transposed_abc(tune: AbcTune, key: Key | None = None) -> str:
             shift = output_shift(normal.key, key)
         else:
             shift = output_shift(normal.key, key, pitches, centre=centre)
+    into = f"onto the white keys ({target.name})" if key is None else f"into {target.name}"
+    how = f"when the tune goes from {tune.key.name} {into}"
+    refuse_moved_out_of_midi(tune, normalise_shift(tune.key) + shift, how, text, line_offset)
     return write_tune(tune, transpose_tokens(normal.tokens, shift), target, fields)
