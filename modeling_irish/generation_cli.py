@@ -384,11 +384,12 @@ def _warn_not_as_written(raw: RawTune, said: CappedWarnings) -> None:
 def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
     """The normalised tokens of the ``--train`` tunes (any source the other commands read: a
     tunebook, a folder, a thesession dump, a music21 book, ``-``), and how many of its tunes
-    (up to the ``limit`` read) could not be read: said in one line on stderr, the first named,
-    all counted by reason (`skip_reason`; a dump row's that gives no tune: its own)."""
-    from tokenization.abc_parser import AbcParseError, parse_abc
+    (up to the ``limit`` read) could not be read, a note normalising takes out of MIDI's 0-127
+    among them (`read_tune`): said in one line on stderr, the first named, all counted by reason
+    (`skip_reason`; a dump row's that gives no tune: its own)."""
+    from tokenization.abc_parser import AbcParseError
     from tokenization.capped_warnings import by_kind, skip_reason
-    from tokenization.keys import normalise_tune
+    from tokenization.encoded_tune import read_tune
 
     tunes: list[list] = []
     skipped: list[str] = []
@@ -396,12 +397,12 @@ def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
     reasons: Counter[str] = Counter()
     for item in tune_texts([path], without):
         try:
-            tune = parse_abc(getattr(item, "text", item))
+            normal = read_tune(getattr(item, "text", item))[1]  # no note moved out of 0-127
         except AbcParseError as err:
             skipped.append(item.locate(err) if hasattr(item, "locate") else str(err))
             reasons[getattr(item, "unreadable", "") or skip_reason(err)] += 1
             continue
-        tunes.append(normalise_tune(tune).tokens)
+        tunes.append(normal.tokens)
         if limit and len(tunes) >= limit:
             break
     if not tunes:

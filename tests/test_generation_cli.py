@@ -735,3 +735,21 @@ def test_cli_evaluate_generation_text_says_why_a_histogram_distance_is_na(model_
     assert main([*argv, "--num-tunes", "2", "--num-bars", "4", "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["interval_tv"] is None and metrics["interval_js"] is None
+
+
+def test_train_tunes_normalised_out_of_midi_are_left_out_named_at_the_note(tmp_path, capsys):
+    """--train kept a tune normalising moved to pitch -1 (``C,,,,,`` in D major), a note no
+    generated tune can have, among the training side's: it is now an unreadable tune, named
+    with the line and column of the note and the pitch it would get."""
+    from modeling_irish.generation_cli import _read_corpus
+
+    train = tmp_path / "train.abc"
+    low = "X:6\nT:Bottom\nM:2/4\nL:1/8\nK:D\nD2 F2|\nA2 C,,,,,2|\n"
+    train.write_text(low + "\n" + "X:1\nT:Fine\nM:2/4\nL:1/8\nK:D\nD2 F2|\n", encoding="utf-8")
+    tunes, skipped = _read_corpus(str(train), None)
+    assert skipped == 1 and len(tunes) == 1
+    assert min(t.pitch for t in tunes[0] if t.kind == "note") >= 0
+    err = capsys.readouterr().err
+    assert (
+        "X:6 Bottom: line 7, column 4: pitch 1 moves to -1 when the tune goes from D major" in err
+    )
