@@ -107,7 +107,7 @@ def _incipit(tune: Any, notes: int) -> str:
         normal = normalise_tune(tune)
     except ValueError:  # a key the normaliser does not handle: no incipit, not a skipped tune
         return ""
-    pitches = [t.pitch for t in normal.tokens if t.kind == "note"][:notes]
+    pitches = [t.pitch for t in normal.tokens if t.kind == "note" and t.pitch is not None][:notes]
     if len(pitches) < notes:
         return ""
     return f"{tune.meter or ''}|" + " ".join(str(p % 12) for p in pitches)

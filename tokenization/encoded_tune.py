@@ -167,6 +167,7 @@ def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> Encode
     rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
     ids = vocab.encode(rows)
     measures = np.asarray(rows.measure_numbers, dtype=np.int64)
+    assert tune.original_key is not None  # normalise_tune (in read_tune) always sets it
     return EncodedTune(ids, measures, tune, tune.original_key, rows)
 
 

@@ -63,6 +63,7 @@ def round_trip_rows(tune: AbcTune) -> tuple[TuneRows, TuneRows, str]:
     """
     normal = normalise_tune(tune)
     original = normal.original_key
+    assert original is not None  # normalise_tune always sets it
     shift = output_shift(normal.key, original)  # the inverse of the normalisation
     text = write_tune(tune, transpose_tokens(normal.tokens, shift), original, tune.fields)
     read = parse_abc_strict(text)
@@ -163,11 +164,11 @@ def _header_tempos(tune: AbcTune, again: AbcTune) -> tuple[object, object]:
     (([30.0], [60.0]), ([30.0], [30.0]))
     """
     written = tune.fields.get("Q"), again.fields.get("Q")
-    read = tuple(
+    first, second = (
         None if values is None else [_tempo_read(value, t.unit) for value in values]
         for values, t in zip(written, (tune, again))
     )
-    return read if read[0] == read[1] or written[0] == written[1] else written
+    return (first, second) if first == second or written[0] == written[1] else written
 
 
 def _tempo_read(field: str, unit: Fraction) -> float | str:

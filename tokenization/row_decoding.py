@@ -449,9 +449,11 @@ class RowsToAbc:
                     "several tunes' (ids of 4 dimensions, or nested one list too deep)"
                 )
             try:
-                texts.append(self.decode(seq, **kwargs))
+                text = self.decode(seq, **kwargs)
             except ValueError as err:
                 raise type(err)(f"{err} ({batch_item(n)})") from err
+            assert isinstance(text, str)  # one tune's rows (holds_tunes refused a batch above)
+            texts.append(text)
         return texts
 
 

@@ -13,13 +13,13 @@ from .transformers_version import REQUIRED_TRANSFORMERS  # noqa: F401
 
 # isort: split
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence, Sized
 from typing import Any
 
 from tqdm.auto import tqdm
 from transformers import BatchEncoding, PreTrainedTokenizer
-from transformers.utils import logging
 
 from .abc_parser import AbcParseError, AbcTune
 from .abc_tunebook import x_number
@@ -71,10 +71,12 @@ __all__ = [
     "read_tune",
 ]
 
-logger = logging.get_logger(__name__)
+logger = logging.getLogger(__name__)  # a plain Logger, as CappedWarnings takes
 
 
-class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
+# RowsToAbc's decode and batch_decode take their options by keyword only, and say so, where
+# transformers' take skip_special_tokens by position: deliberately not its signature
+class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # type: ignore[misc]
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
     Each tune is read (`tokenization.abc_parser`), transposed onto the white keys of its mode
@@ -272,7 +274,7 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
             type(other).__name__ == "AbcTokenizer" and vocab is not None and self.abc_vocab == vocab
         )
 
-    __hash__ = None  # mutable, compared by vocabulary
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by vocabulary
 
     # ----- ABC -> rows -----------------------------------------------------------------------
     def encode_tune(self, text: str, *, rhythm: str | None = None) -> EncodedTune:
@@ -384,8 +386,9 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
         check_padding_side(padding_side or self.padding_side)
         check_truncation_side(self.truncation_side)
         check_call_text(text)
+        assert text is not None  # check_call_text refused None, by name
         batch = not isinstance(text, str)
-        texts = list(text) if batch else [text]
+        texts = list(text) if not isinstance(text, str) else [text]
         if not texts:
             raise ValueError("AbcTokenizer got no tunes to encode (an empty list)")
         features = []

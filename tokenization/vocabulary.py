@@ -118,11 +118,11 @@ class AbcVocab:
         }
 
     @classmethod
-    def from_values(cls, observed: dict[str, Iterable[str]]) -> AbcVocab:
+    def from_values(cls, observed: Mapping[str, Iterable[str]]) -> AbcVocab:
         """Vocabulary from observed values per feature, plus the fixed base values (every value
         of the closed features), each feature's sorted in `value_sort_key` order: the same
         values give the same ids, whatever order they were seen in."""
-        values = {}
+        values: dict[str, list[str]] = {}
         for name in FEATURE_NAMES:
             seen = set(observed.get(name, ())) | set(_BASE_VALUES.get(name, ()))
             seen -= set(SPECIALS)
@@ -240,10 +240,11 @@ def _check_feature_values(name: str, values: object) -> None:
         )
     if tuple(values[:4]) != SPECIALS:
         raise ValueError(f"vocabulary of {name!r} must start with {SPECIALS}")
-    if len(set(values)) != len(values):
-        seen: set[str] = set()
-        twice = next(v for v in values if v in seen or seen.add(v))
-        raise ValueError(f"vocabulary of {name!r} holds {twice!r} twice")
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"vocabulary of {name!r} holds {value!r} twice")
+        seen.add(value)
 
 
 def _widened_pitches(values: set[str]) -> set[str]:
