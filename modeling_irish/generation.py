@@ -343,6 +343,7 @@ class TuneGenerator:
         unknown_ids = encoded[1:, :2] == UNK_ID  # (n_prompt_tokens, 2): main, dur
         unknown = np.flatnonzero(unknown_ids.any(axis=1))
         if unknown.size:
+            assert req.written_prompt is not None  # prompt rows come from a written prompt
             first = int(unknown[0])
             raise ValueError(
                 f"the prompt has {unknown.size} token(s) outside the model's vocabulary; the "
@@ -352,8 +353,8 @@ class TuneGenerator:
         for c in cons:
             for main_id, dur_id in encoded[1:, :2].tolist():
                 c.push(main_id, dur_id)
-        rows = torch.from_numpy(encoded).unsqueeze(0)
-        return rows, torch.tensor([measures], dtype=torch.long, device=CPU)
+        ids = torch.from_numpy(encoded).unsqueeze(0)
+        return ids, torch.tensor([measures], dtype=torch.long, device=CPU)
 
     @staticmethod
     def _warn_unknown_header(values: tuple[str, ...], ids: np.ndarray, vocab: Any) -> None:
@@ -453,7 +454,9 @@ def generated_abc(tokens: list[Token], unwritable: str, **header: Any) -> tuple[
     """
     abc = write_abc(tokens, **header)
     unengravable = any(
-        len(engraved_lengths(tok.dur)) > 1 for tok in tokens if tok.kind in ("note", "rest")
+        len(engraved_lengths(tok.dur)) > 1
+        for tok in tokens
+        if tok.kind in ("note", "rest") and tok.dur is not None
     )
     engraved = write_abc(tokens, **header, engravable=True) if unengravable else abc
     comment = f"% {unwritable}\n" if unwritable else ""

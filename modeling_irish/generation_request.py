@@ -476,7 +476,9 @@ def resolve_request(
             unit = original.unit  # a continued tune keeps the prompt's L:
         rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
         tokens = prompt_tokens(tune.tokens)
-        written = sorted(t.pitch for t in original.tokens if t.kind == "note")
+        written = sorted(
+            t.pitch for t in original.tokens if t.kind == "note" and t.pitch is not None
+        )
         centre = written[len(written) // 2] if written else None
         prompt_title = tune.title.strip() or None  # the header's, not a section's T:
     target = key if isinstance(key, Key) else check_key(key) if key else prompt_key

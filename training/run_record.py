@@ -70,7 +70,10 @@ def source_files(task: str) -> list[str]:
     modules = [f"modeling_irish.{name}" for name in _SAVED_MODULES[task]]
     names = set()
     for module in (*modules, "tokenization.tokenization_abc"):
-        origin = importlib.util.find_spec(module).origin
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"{module}: no source file to save with the run")
+        origin = spec.origin
         names.add(os.path.basename(origin))
         names.update(os.path.basename(path) for path in get_relative_import_files(origin))
     return sorted(names)

@@ -218,6 +218,11 @@ def _check_queries(predictions) -> None:
 class RetrievalMRR(evaluate.Metric):
     """Retrieval ranks metric; see `_KWARGS_DESCRIPTION`."""
 
+    # evaluate's own (untyped) state, which `_drop_empty_writer` and `_discard_computed` reset
+    writer: Any
+    filelocks: Any
+    file_paths: Any
+
     def _info(self) -> evaluate.MetricInfo:
         if self.config_name in ("default", "scores"):
             features = _scores_features()
