@@ -376,10 +376,11 @@ def _typed(parser: argparse.ArgumentParser, action: argparse.Action, values: lis
     """``values`` through the ``type`` of the positional ``action``, as argparse passes the ones
     it fills it with (`_gather_files` adds the later ones itself); a refused one exits with the
     command's usage and argparse's message."""
-    if action.type is None:
+    convert = action.type
+    if not callable(convert):  # no type (None); this CLI registers no type by name
         return values
     try:
-        return [action.type(value) for value in values]
+        return [convert(value) for value in values]
     except argparse.ArgumentTypeError as err:
         parser.error(f"argument {action.dest}: {err}")
 

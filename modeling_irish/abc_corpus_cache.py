@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from datasets import Dataset, DatasetDict, load_from_disk
@@ -129,7 +130,8 @@ def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     # the bar rule of `require_bars_fit` (bar_check, measure), the split and the title and body
     # keys it dedupes and links on (corpus_keys), a tune's row (corpus_rows, raw_tune) and the
     # report's skip reasons (capped_warnings)
-    reader = (parser, parser_state, body, tune, bars, notes, header, header_directives, titles)
+    reader: tuple[ModuleType, ...] = (parser, parser_state, body, tune, bars, notes, header)
+    reader += (header_directives, titles)
     reader += (tunebook, field_lines, lexer, keys)
     reader += (abc_sources, check, file_bytes, session_dump, bar_check, measure, corpus_splits)
     reader += (corpus_keys, corpus_rows, raw_tune, capped_warnings)

@@ -155,7 +155,7 @@ def split_groups(
     for i, root in enumerate(roots):
         members.setdefault(root, []).append(i)
     if method == "hash":
-        anchor_keys = keys if anchors is None else [list(a) for a in anchors]
+        anchor_keys = [list(a) for a in (keys if anchors is None else anchors)]
         if len(anchor_keys) != len(keys):
             raise ValueError(f"{len(anchor_keys)} anchor lists for {len(keys)} records")
         return _split_by_hash(anchor_keys, members, ratios, seed)

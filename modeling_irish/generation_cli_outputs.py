@@ -126,6 +126,7 @@ def warn_stale(folder: str, names: set[str]) -> None:
 
     def order(name: str) -> tuple[int, int, int, str]:
         m = _GENERATED_NAME.fullmatch(name)
+        assert m is not None  # `names` are those `_is_generated` took
         return int(m[1]), int(m[2] or 1), int(m[3] or 1), name
 
     shown = sorted(names, key=order)

@@ -214,7 +214,9 @@ def sample_tunes(
                 continue
             if kind[m] != "note" and kind[m] != "rest":
                 dur_ids[j] = PAD_ID
-            tokens[i].append(c.push(m, dur_ids[j]))
+            token = c.push(m, dur_ids[j])
+            assert token is not None  # None is <end>'s, taken above
+            tokens[i].append(token)
             tr = c.tracker
             positions.append(batch.position_ids(tr.m_idx, tr.offset))
             measures.append(tr.measure)

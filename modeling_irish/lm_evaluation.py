@@ -237,7 +237,7 @@ def _score_tunes(
     from tokenization.abc_parser import AbcParseError
     from tokenization.tokenization_abc import AbcDataCollator
 
-    collator, features, rows = AbcDataCollator(), [], []
+    collator, features, rows = AbcDataCollator(), list[dict[str, Any]](), []
     said = CappedWarnings(logger)
     unknown = UnknownValues()
     device = next(model.parameters()).device

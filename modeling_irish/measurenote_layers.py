@@ -427,6 +427,7 @@ class MeasureNoteMeasureModule(nn.Module):
             denom[open_bucket],
             weighted[open_bucket].flatten(1),
         )
+        assert measure_hidden is not None  # run_gru's: a state is needed
         return context, (measure_hidden, *new_pool)
 
     def _segment_softmax(

@@ -96,14 +96,15 @@ def _cache_in_user_folder() -> Iterator[None]:
     """numba's cache folder set to `kernel_cache_dir` while kernels are decorated (numba fixes
     a function's cache path then), unless the user set ``NUMBA_CACHE_DIR``; numba's setting is
     restored after, so other numba code in the process is not affected."""
-    if numba.config.CACHE_DIR:
+    config: Any = numba.config  # its settings are set at import, unknown to mypy
+    if config.CACHE_DIR:
         yield
         return
-    numba.config.CACHE_DIR = kernel_cache_dir()
+    config.CACHE_DIR = kernel_cache_dir()
     try:
         yield
     finally:
-        numba.config.CACHE_DIR = ""
+        config.CACHE_DIR = ""
 
 
 def compiled_kernel(func: Callable[..., Any]) -> Any:

@@ -26,10 +26,13 @@ tune ids of the training split, never on the reported validation queries (docs/B
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from .title_encoders import MiniLMTitleEncoder
 
 __all__ = [
     "NEIGHBOURS",
@@ -50,7 +53,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def minilm_title_embeddings(
-    titles: Sequence[str], encoder: Optional[torch.nn.Module] = None, batch_size: int = 256
+    titles: Sequence[str], encoder: Optional[MiniLMTitleEncoder] = None, batch_size: int = 256
 ) -> np.ndarray:
     """Unit-length all-MiniLM-L6-v2 embeddings `(len(titles), 384)` (mean pooling), each
     distinct title encoded once. `encoder`: a ready `MiniLMTitleEncoder` (default: the one

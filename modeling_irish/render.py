@@ -166,6 +166,7 @@ def to_wav(
     program, font, problem = _wav_tools(soundfont)
     if problem:
         raise RenderError(problem)
+    assert program is not None and font is not None  # _wav_tools gives both, or a problem
     with replacing_file(path, group) as tmp:
         command = [program, "-ni", "-g", "0.8", "-r", str(rate), "-F", tmp, font, midi_path]
         try:
@@ -275,7 +276,7 @@ def _midi_seconds(path: str) -> float | None:
         for event in track.events:
             if isinstance(event, DeltaTime):
                 now += event.time
-            elif event.type == MetaEvents.SET_TEMPO:
+            elif event.type == MetaEvents.SET_TEMPO and isinstance(event.data, bytes):
                 marks.append((now, int.from_bytes(event.data, "big")))
         end = max(end, now)
     micros, at, per_quarter = 0, 0, 500_000

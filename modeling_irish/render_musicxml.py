@@ -145,6 +145,7 @@ def _measure_events(
     from tokenization.measure import tuplet_size
 
     out: list[Any] = []
+    element: music21.note.GeneralNote  # a rest, note or chord
     chord: list[Any] | None = None
     factor, left = Fraction(1), 0
     for i, token in enumerate(tokens):

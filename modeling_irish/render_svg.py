@@ -22,7 +22,7 @@ from tokenization.capped_warnings import CappedWarnings
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
 
 if TYPE_CHECKING:
-    from tokenization.abc_tune import AbcTune
+    from tokenization.abc_tune import AbcParseError, AbcTune
 
 __all__ = [
     "RenderError",
@@ -41,6 +41,9 @@ logger = logging.getLogger("modeling_irish.render")  # render_svg is a part of r
 
 class RenderError(RuntimeError):
     """A rendering could not be made (missing tool, or the tool failed)."""
+
+    #: the reader's error, where the ABC could not be read (`read_for_render`)
+    parse_error: AbcParseError | None = None
 
 
 def read_for_render(abc: str) -> AbcTune:

@@ -187,7 +187,7 @@ class MiniLMTitleEncoder(nn.Module):
         for i, row in enumerate(ids):
             by_length.setdefault(len(row), []).append(i)
         device = next(self.parameters()).device
-        vectors: list[Optional[torch.Tensor]] = [None] * len(ids)
+        vectors: dict[int, torch.Tensor] = {}  # by title; every one is filled below
         rows = self.each_rows
         for members in by_length.values():
             for start in range(0, len(members), rows):
@@ -196,7 +196,7 @@ class MiniLMTitleEncoder(nn.Module):
                 input_ids = torch.tensor(batch, dtype=torch.long, device=device)
                 for i, vector in zip(chunk, self(input_ids, torch.ones_like(input_ids))):
                     vectors[i] = vector
-        return torch.stack(vectors)
+        return torch.stack([vectors[i] for i in range(len(ids))])
 
 
 class CharGRUTitleEncoder(nn.Module):

@@ -79,8 +79,8 @@ class HeaderTitlePrior:
         except ValueError:  # no word in min_df titles: nothing to learn from
             return
         for name in fields:
-            rows = [i for i, h in enumerate(headers) if h.get(name)]
-            values = [headers[i][name] for i in rows]
+            given = [(i, value) for i, h in enumerate(headers) if (value := h.get(name))]
+            rows, values = [i for i, _ in given], [value for _, value in given]
             if len(set(values)) >= 2:
                 self.models[name] = self._fit(words[rows], values, c)
 

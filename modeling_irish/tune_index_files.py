@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeGuard, Union
 
 import numpy as np
 
@@ -493,7 +493,7 @@ def _read_index_json(path: Union[str, os.PathLike]) -> dict[str, Any]:
     raise ValueError(f"{where} is damaged ({problem}); rebuild the index")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

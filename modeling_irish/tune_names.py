@@ -58,6 +58,6 @@ def snippet_error(err: AbcParseError, first_line: int) -> str:
     >>> snippet_error(AbcParseError("']' without a chord", line=3, column=5), 4)
     "line 5, column 5: ']' without a chord"
     """
-    if err.line == 1:
+    if err.line is None or err.line == 1:  # (no line: the reader's error of the whole text)
         return f"the snippet from line {first_line}: {err.message}"
     return f"line {first_line + err.line - 2}, column {err.column}: {err.message}"

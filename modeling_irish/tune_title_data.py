@@ -81,9 +81,9 @@ def group_ids(
             a = parent[a]
         return a
 
-    first: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, Hashable], int] = {}
     for i, (title, tune_id) in enumerate(zip(titles, tune_ids)):
-        keys = [("title", title_key(title)), ("id", str(tune_id))]
+        keys: list[tuple[str, Hashable]] = [("title", title_key(title)), ("id", str(tune_id))]
         if title_inputs is not None:
             keys.append(("input", title_inputs[i]))
         for key in keys:
@@ -452,7 +452,7 @@ class TuneTitleCollator:
         self.rows = AbcDataCollator()
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
-        batch = self.rows(features)
+        batch: dict[str, Any] = dict(self.rows(features))
         batch.pop("labels")
         groups = torch.tensor([f["group"] for f in features], dtype=torch.long)
         batch["titles"] = [f["title"] for f in features]

@@ -367,7 +367,8 @@ def _scope_at(tune: AbcTune, index: int) -> str:
 def _accidental_place(letter: str, natural: int, scope: str) -> str | int | None:
     """What an accidental on the note ``letter`` (its ``natural`` pitch) carries to in the rest
     of its bar under ``scope``: its letter in every octave, its natural pitch, or nothing."""
-    return {"pitch": letter, "octave": natural}.get(scope)
+    places: dict[str, str | int] = {"pitch": letter, "octave": natural}
+    return places.get(scope)
 
 
 def _bar_accidentals(tune: AbcTune, index: int) -> dict[str | int, int]:
@@ -384,7 +385,7 @@ def _bar_accidentals(tune: AbcTune, index: int) -> dict[str | int, int]:
     """
     bar = next((i + 1 for i in range(index - 1, -1, -1) if tune.tokens[i].kind == "bar"), 0)
     start = max([bar] + [at for at, _ in tune.key_changes if at <= index])
-    key, scope, carried = tune.key_at(index), _scope_at(tune, start), {}
+    key, scope, carried = tune.key_at(index), _scope_at(tune, start), dict[str | int, int]()
     speller = Speller(key)
     changes = [(at, new) for at, new in tune.scope_changes if start < at <= index]
     for i in range(start, index):
@@ -436,6 +437,7 @@ def _tuplet_text(tok: Token, meter: str | None) -> str:
     """
     parts = tok.text[1:].split(":")
     p = int(parts[0])
+    assert tok.dur is not None  # a tuplet's token carries its ratio q/p
     q = tok.dur * p
     r = int(parts[2]) if len(parts) == 3 and parts[2] else p
     if q.denominator != 1:

@@ -195,7 +195,7 @@ def played_order(bars: Sequence[str]) -> list[int]:
     >>> " ".join(bars[i] or names[tune.tokens[i].pitch] for i in played_order(bars))
     '|: G A |1 B c G A :|2 d e || f g f g :|'
     """
-    n, order = len(bars), []
+    n, order = len(bars), list[int]()
     i, start, passes_done, last_ending = 0, 0, 1, False
     while i < n and len(order) <= 8 * n:
         ends_repeat, ending = bar_parts(bars[i]) if bars[i] else (False, ())
@@ -290,6 +290,7 @@ def expand_parts(spec: str) -> list[str]:
                 f"cannot read P:{clipped(spec)}: {text[i]!r} is no part (A-Z), '(' or ')'"
             )
         count = _PART_COUNT.match(text, i)
+        assert count is not None  # \d* matches anywhere, if only ""
         times, i = _part_times(count[0]), count.end()
         if len(groups[-1]) + len(group) * times > MAX_PARTS:
             raise ValueError(f"P:{clipped(spec)} plays more than {MAX_PARTS} parts")

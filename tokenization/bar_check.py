@@ -108,7 +108,7 @@ def bars_of(tune: AbcTune) -> list[Bar]:
     >>> [(b.length, b.closed_by) for b in bars_of(tune)]
     [(Fraction(1, 1), '|'), (Fraction(4, 1), '|]')]
     """
-    tracker, bars = MeasureTracker(None), []
+    tracker, bars = MeasureTracker(None), list[Bar]()
     opened: str | None = None
     start, notes = 0, None  # notes: indices of the bar's first and last note or rest
     for i, tok in enumerate(tune.tokens):

@@ -201,6 +201,7 @@ def _add_checked(
     for kind, message in tune_said:  # a pass would hide them
         warn_tune(said, tune.name, kind, message)
     if tune.bars is not None:
+        assert report.bars is not None  # a run that checks bars counts them
         report.bars.add_report(tune.name, tune.bars)
     if tune.error is None:
         report.round_trip_ok += 1
@@ -408,8 +409,10 @@ def decode_abc(data: bytes, name: str = "ABC input", said: CappedWarnings | None
         return _decode_lines(data.removeprefix(codecs.BOM_UTF8), name, said)
 
 
-def _latin1_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
+def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
     """A codec error handler: the bytes Windows-1252 leaves undefined read as Latin-1."""
+    if not isinstance(err, UnicodeDecodeError):  # a decoding handler only
+        raise err
     return err.object[err.start : err.end].decode("latin-1"), err.end
 
 

@@ -270,8 +270,8 @@ def tune_to_rows(tokens: Sequence[Any], header: HeaderInfo) -> TuneRows:
     """
     tracker = MeasureTracker(header.bar_length)
     onbeats, middles = beat_points(header.meter)
-    token_rows = [_START_TOKEN]
-    position_rows = [position_features(0, 0, onbeats, middles)]
+    token_rows: list[tuple[str, ...]] = [_START_TOKEN]
+    position_rows: list[tuple[str, ...]] = [position_features(0, 0, onbeats, middles)]
     measures = [0]
     push = tracker.push
     for token in tokens:

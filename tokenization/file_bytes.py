@@ -9,7 +9,6 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 __all__ = [
     "COMPRESSED_SUFFIXES",
@@ -100,7 +99,9 @@ def _not_an_archive(data: bytes, name: str) -> bytes:
     )
 
 
-def _opener(kind: str) -> tuple[Callable[[io.BytesIO], IO[bytes]], tuple[type, ...]]:
+def _opener(
+    kind: str,
+) -> tuple[Callable[[io.BytesIO], io.BufferedIOBase], tuple[type[Exception], ...]]:
     """The file class that reads a ``kind`` stream, and the errors of damaged data it raises
     (a truncated file is an `EOFError`; a bad header an `OSError`)."""
     if kind == "gzip":

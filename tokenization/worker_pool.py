@@ -91,7 +91,7 @@ def unguarded_main_call() -> str | None:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     line = _main_line(vars(main)) if path else None
-    if line is None:
+    if not path or line is None:
         return None
     try:
         with tokenize.open(path) as handle:

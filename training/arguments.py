@@ -9,7 +9,10 @@ import math
 import os
 import re
 import sys
-from typing import IO, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from irish_tune.arg_types import DefaultsHelpFormatter, VersionAction
 from training import tune_title_arguments
@@ -126,7 +129,7 @@ class _LaunchParser(argparse.ArgumentParser):
             super().error(message + _from_checkpoint_note(message, self.from_checkpoint))
         self.exit(2)
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         """argparse's one way out for usage, help, version and errors: the first process's."""
         if first_process():
             super()._print_message(message, file)
@@ -154,7 +157,7 @@ def _from_checkpoint_note(message: str, from_checkpoint: dict[str, str]) -> str:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _LaunchParser:
     """The parser of `parse_args`."""
     # every flag's default shown after its help, unless the help already gives it
     p = _LaunchParser(description=DESCRIPTION, formatter_class=DefaultsHelpFormatter)

@@ -32,6 +32,8 @@ def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None
     from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
 
+    # the HTTP client's network errors, whichever client the Hub library uses
+    network_errors: tuple[type[BaseException], ...] = (*HfHubHTTPError.__bases__, OSError)
     unusable = hub_unusable(token, "give --hub_token")  # as save_pretrained(push_to_hub=True)
     if unusable is not None:
         raise RuntimeError(f"--push_to_hub: {unusable}")
@@ -50,7 +52,7 @@ def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None
             f"--push_to_hub: {constants.ENDPOINT} {reason} (whoami); log in again with `hf auth "
             "login` or give a valid --hub_token"
         ) from err
-    except (*HfHubHTTPError.__bases__, OSError) as err:  # the HTTP client's network errors
+    except network_errors as err:
         raise RuntimeError(
             f"--push_to_hub: cannot reach {constants.ENDPOINT} "
             f"({first_line(err, 'no message')}); check the network or drop --push_to_hub and "

@@ -33,7 +33,7 @@ def logged_evals(
 
     if args.resume_from_checkpoint is None or not completed:
         return {}
-    found = [None]
+    found: list[dict[str, float | None] | None] = [None]
     if accelerator.is_main_process:
         found = [logged_eval(os.path.join(args.output_dir, "train_log.jsonl"), completed)]
     metrics = broadcast_object_list(found)[0]

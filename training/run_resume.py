@@ -142,7 +142,8 @@ def optimisation_changes(args: argparse.Namespace, state: dict[str, Any]) -> lis
     >>> optimisation_changes(run, {"completed_steps": 6, "args": {"learning_rate": 3e-4}})
     [{'step': 6, 'flag': 'learning_rate', 'was': 0.0003, 'now': 0.01}]
     """
-    saved, moot, names = state.get("args", {}), moot_flags(args), OPTIMISATION_FLAGS
+    saved, moot = state.get("args", {}), moot_flags(args)
+    names: tuple[str, ...] = OPTIMISATION_FLAGS
     if args.lr_scheduler_type == "cosine" and "max_train_steps" in state:
         # the schedule spans the run's updates: the checkpoint records its run's (epochs
         # counted; its recorded flags hold the value as given)
