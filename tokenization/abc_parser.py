@@ -246,12 +246,13 @@ def refuse_moved_out_of_midi(
     ...     err.line, err.column, err.message
     (4, 3, 'pitch 127 moves to 128 into Ab major, outside the MIDI range 0-127')
     """
-    moved = (t.pitch + shift for t in tune.tokens if t.kind == "note")
+    moved = (t.pitch + shift for t in tune.tokens if t.kind == "note" and t.pitch is not None)
     bad = next((p for p in moved if not 0 <= p <= 127), None)
     if bad is None:
         return
     name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
-    line, column = tune.line, None
+    line: int | None = tune.line
+    column: int | None = None
     if text is not None:
         try:  # read again, checking the moved pitches: the first one out stops it where it is
             parse_abc(text, line_offset=line_offset, pitch_shift=shift)
