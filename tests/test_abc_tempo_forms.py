@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 from test_render_midi import _midi_tempos
 
-from tokenization.abc_parser import parse_abc
+from tokenization.abc_parser import parse_abc, parse_tunebook
 from tokenization.abc_tempo import quarters_a_minute
 
 #: (Q: text, quarter notes a minute as abc2midi 4.84 plays it under any L:, None: not read)
@@ -39,6 +39,20 @@ def test_a_beat_that_is_not_abc_2_1_is_said_where_it_is_written():
         'Q:"Allegro" 2=120 (line 6) is not ABC 2.1: read as abc2midi reads it, a beat of 2 '
         "whole notes (2/1=120)",
         "Q:x=120 (line 7, column 6) is not ABC 2.1: its beat 'x' is not read, nor its tempo",
+    ]
+
+
+def test_a_file_headers_beat_that_is_not_abc_2_1_is_said_at_the_file_headers_line():
+    # it was said at each tune's X: line (line 5, line 9), where it is applied
+    book = "%abc-2.1\nQ:=120\nM:4/4\n\nX:1\nK:C\nCDEF|]\n\nX:2\nK:D\nDEFG|]\n"
+    said = "Q:=120 (the file header's, line 2) is not ABC 2.1: read as abc2midi reads it, a beat"
+    assert [tune.warnings for tune in parse_tunebook(book)] == [
+        [f"{said} of a whole note (1/1=120)"]
+    ] * 2
+    alone = parse_abc("X:1\nK:C\nC|]\n", line_offset=4, file_header=[("Q", "=120")]).warnings
+    assert alone == [
+        "Q:=120 (the file header's, applied at line 5) is not ABC 2.1: read as abc2midi reads "
+        "it, a beat of a whole note (1/1=120)"
     ]
 
 

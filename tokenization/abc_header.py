@@ -572,11 +572,13 @@ class HeaderFields(TitleFields, HeaderDirectives):
         at = len(self.tokens)
         _replace_change(self.key_changes, at).append((at, key))
 
-    def _tempo_form(self, value: str, column: int | None) -> None:
+    def _tempo_form(self, value: str, column: int | None, where: str = "") -> None:
         """Say where a ``Q:`` field (``value``, its text as written) on the line being read, at
-        ``column`` (None for a field line), has a beat that is not ABC 2.1: read as abc2midi
-        reads it, or not read (`tempo_form_warning`)."""
-        where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
+        ``column`` (None for a field line), or at ``where`` (a file header's, `_inherit`), has
+        a beat that is not ABC 2.1: read as abc2midi reads it, or not read
+        (`tempo_form_warning`)."""
+        if not where:
+            where = f"line {self.lineno}" + ("" if column is None else f", column {column}")
         said = tempo_form_warning(field_value(value), where)
         if said is not None:
             self.warnings.append(said)

@@ -17,6 +17,7 @@ from .abc_tunebook import (
     begintext_warning,
     blank_line_warning,
     file_header_fields,
+    file_header_lines,
     file_header_transposes,
     fold_lines,
     needs_folding,
@@ -189,6 +190,7 @@ def parse_abc(
     corpus_format: str = "auto",
     line_offset: int = 0,
     file_header: Sequence[tuple[str, str]] = (),
+    file_header_lines: Sequence[int] = (),
     keep_final_tie: bool = False,
     pitch_shift: int = 0,
 ) -> AbcTune:
@@ -202,6 +204,8 @@ def parse_abc(
     `line_offset` is added to line numbers (for tunes cut out of a larger text).
     `file_header`: the ``(letter, value)`` fields of the tunebook's file header
     (`file_header_fields`), applied where the tune does not set them itself.
+    `file_header_lines`: the line of the tunebook each of them is on (`file_header_lines`),
+    which a warning of one names (else it names the tune's ``X:`` line, where it is applied).
     `keep_final_tie`: keep a tie that no note follows at the end of the text (an incipit to be
     continued, `A2-|`); a whole tune drops it, with a warning, as it does one before a rest.
     `pitch_shift`: a note whose pitch moved by that many semitones leaves MIDI's 0-127 is an
@@ -219,6 +223,7 @@ def parse_abc(
         raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
     parser = _TuneParser(corpus_format, line_offset, tune_name, file_header, keep_final_tie)
     parser.pitch_shift = pitch_shift
+    parser.file_header_lines = list(file_header_lines)
     try:
         return parser.parse(text)
     except AbcParseError:
@@ -310,13 +315,15 @@ def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
 class TuneChunk:
     """The text of one tune of a tunebook, as `parse_tunebook` cuts it out (`tunebook_chunks`):
     the line of the book it starts at (``start``), its ``text``, the ``notes`` of what the cut
-    left out (`split_tunebook_noted`) and the book's ``file_header`` fields. `read_chunk` reads it
-    alone, so the tunes of a book can be read apart (in other processes: it pickles)."""
+    left out (`split_tunebook_noted`), the book's ``file_header`` fields and the lines they are
+    on (``file_header_lines``). `read_chunk` reads it alone, so the tunes of a book can be read
+    apart (in other processes: it pickles)."""
 
     start: int
     text: str
     notes: tuple[str, ...]
     file_header: tuple[tuple[str, str], ...]
+    file_header_lines: tuple[int, ...] = ()
 
 
 def tunebook_chunks(text: str) -> tuple[list[str], Iterator[TuneChunk]]:
@@ -331,9 +338,9 @@ def tunebook_chunks(text: str) -> tuple[list[str], Iterator[TuneChunk]]:
     _require_text(text, "tunebook_chunks")
     # the text as `split_tunebook` reads it, so that the file header is found in CR files too
     text = unix_text(text)
-    header = tuple(file_header_fields(text))
+    header, lines = tuple(file_header_fields(text)), tuple(file_header_lines(text))
     chunks = (
-        TuneChunk(start, chunk, tuple(notes), header)
+        TuneChunk(start, chunk, tuple(notes), header, lines)
         for start, chunk, notes in split_tunebook_noted(text)
     )
     return file_header_transposes(text), chunks
@@ -343,7 +350,12 @@ def read_chunk(chunk: TuneChunk) -> AbcTune | AbcParseError:
     """The tune of a `TuneChunk`, or the `AbcParseError` it raised, as `parse_tunebook`
     reads it but for the file header's warnings (`tunebook_chunks`)."""
     try:
-        tune = parse_abc(chunk.text, line_offset=chunk.start, file_header=chunk.file_header)
+        tune = parse_abc(
+            chunk.text,
+            line_offset=chunk.start,
+            file_header=chunk.file_header,
+            file_header_lines=chunk.file_header_lines,
+        )
     except AbcParseError as err:
         return err
     # what the cut left out of `chunk` (music after its blank line, an unclosed text block

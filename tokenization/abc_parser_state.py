@@ -45,6 +45,8 @@ class ParserState:
         self.corpus_format = corpus_format
         self.keep_final_tie = keep_final_tie
         self.file_header = list(file_header)
+        #: the tunebook's line of each of `file_header` (`parse_abc`'s ``file_header_lines``)
+        self.file_header_lines: list[int] = []
         self.ended = False
         #: semitones every note is checked at on top of its pitch (`parse_abc`'s ``pitch_shift``)
         self.pitch_shift = 0
@@ -189,6 +191,7 @@ class ParserState:
         def _inline_field(self, letter: str, value: str, inline: bool = True) -> None: ...
         def _skipped_music(self, line: str, start: int = 0, end: int | None = None) -> None: ...
         def _header_field(self, letter: str, value: str) -> None: ...
+        def _tempo_form(self, value: str, column: int | None, where: str = "") -> None: ...
         def _voice_segments(self, line: str) -> None: ...
 
         # HeaderDirectives (abc_header_directives.py)

@@ -38,6 +38,7 @@ __all__ = [
     "begintext_warning",
     "blank_line_warning",
     "file_header_fields",
+    "file_header_lines",
     "file_header_transposes",
     "fold_lines",
     "HeaderSpan",
@@ -88,21 +89,37 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     >>> file_header_fields("%%linebreak !\\nI:MIDI program 73\\n\\nX:1\\nK:G\\nGA|")
     [('%%', 'linebreak !'), ('I', 'MIDI program 73')]
     """
+    return [(letter, value) for _, letter, value in _numbered_file_header(text)]
+
+
+def file_header_lines(text: str) -> list[int]:
+    """The line of the tunebook ``text`` (from 1) each of its `file_header_fields` is on, in
+    their order: what the reader names in a warning of a file-header field (`parse_abc`'s
+    ``file_header_lines``).
+
+    >>> file_header_lines("%abc-2.1\\nM:2/4\\n% a comment\\nL:1/16\\n\\nX:1\\nK:G\\nGA|")
+    [2, 4]
+    """
+    return [line for line, _, _ in _numbered_file_header(text)]
+
+
+def _numbered_file_header(text: str) -> list[tuple[int, str, str]]:
+    """``(line from 1, letter, value)`` of each of the `file_header_fields` of ``text``."""
     lines = abc_lines(text)
     first = next((i for i, line in enumerate(lines) if X_RE.match(line)), None)
     if not first:
         return []
-    found: list[tuple[str, str]] = []
-    block: list[tuple[str, str]] = []
+    found: list[tuple[int, str, str]] = []
+    block: list[tuple[int, str, str]] = []
     prose = False
-    for raw in [*lines[:first], ""]:
+    for number, raw in enumerate([*lines[:first], ""], 1):
         if not raw.strip():  # a blank line closes a block
             found += [] if prose else block
             block, prose = [], False
             continue
         directive = header_directive_fields([raw])
         if directive:
-            block.append((DIRECTIVE, directive[0]))
+            block.append((number, DIRECTIVE, directive[0]))
             continue
         line = strip_comment(raw).rstrip("\r")
         if not line.strip():  # a comment or `%%` directive
@@ -111,7 +128,7 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
         if m is None:
             prose = True
         elif m[1] not in _NOT_INHERITED:
-            block.append((m[1], field_value(m[2])))
+            block.append((number, m[1], field_value(m[2])))
     return found
 
 
