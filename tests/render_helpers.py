@@ -52,6 +52,22 @@ def midi_events(path) -> tuple[int, list[tuple[int, object]]]:
     return midi.ticksPerQuarterNote, found
 
 
+def midi_tempos(path) -> list[tuple[Fraction, float]]:
+    """``(quarter notes in, quarter notes a minute)`` where a MIDI file's tempo changes (an
+    event that sets the tempo in force changes nothing), read from its events (`midi_events`);
+    abc2midi's one tick late start rounded off."""
+    import music21
+
+    tick, events = midi_events(path)
+    changes = [
+        (Fraction(round(now / tick * 12), 12), round(60e6 / int.from_bytes(event.data, "big"), 2))
+        for now, event in events
+        if event.type == music21.midi.MetaEvents.SET_TEMPO
+    ]
+    tempos = sorted(dict(changes).items())  # the last at a time is the one played
+    return [tempo for i, tempo in enumerate(tempos) if not i or tempo[1] != tempos[i - 1][1]]
+
+
 def _midi_notes(path) -> list[tuple[Fraction, int, Fraction]]:
     """``(start, MIDI pitch, length)`` in quarter notes of every note of a MIDI file, read from
     its events (music21's reader would split notes at its barlines); none may be left on."""

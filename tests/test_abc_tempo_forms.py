@@ -9,7 +9,7 @@ import subprocess
 from fractions import Fraction
 
 import pytest
-from test_render_midi import _midi_tempos
+from render_helpers import midi_tempos
 
 from tokenization.abc_parser import parse_abc, parse_tunebook
 from tokenization.abc_tempo import quarters_a_minute
@@ -76,8 +76,8 @@ def test_a_beat_that_is_not_abc_2_1_is_played_as_abc2midi_plays_it(tmp_path, fie
         capture_output=True,
         check=True,
     )
-    theirs = _midi_tempos(tmp_path / "a.mid")
+    theirs = midi_tempos(tmp_path / "a.mid")
     bar = 4 * 4 * Fraction(unit)  # in quarter notes
     played = [(0, quarters or 120), (bar / 2, 100)] + ([(bar, quarters)] if quarters else [])
     assert theirs == played
-    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"), tempo=120)) == theirs
+    assert midi_tempos(to_midi(abc, str(tmp_path / "t.mid"), tempo=120)) == theirs

@@ -7,7 +7,7 @@ import shutil
 from fractions import Fraction
 
 import pytest
-from render_helpers import _midi_notes
+from render_helpers import _midi_notes, midi_tempos
 
 
 def _midi_pitches(path) -> list[int]:
@@ -277,29 +277,6 @@ def test_midi_tempo_is_the_q_field_or_the_default(tmp_path, field, quarters):
     assert mark.getQuarterBPM() == pytest.approx(quarters, rel=1e-4)
 
 
-def _midi_tempos(path) -> list[tuple[Fraction, float]]:
-    """``(quarter notes in, quarter notes a minute)`` where a MIDI file's tempo changes (an
-    event that sets the tempo in force changes nothing), read with music21; abc2midi's one
-    tick late start rounded off."""
-    import music21
-
-    midi = music21.midi.MidiFile()
-    midi.open(str(path))
-    midi.read()
-    midi.close()
-    events = []
-    for track in midi.tracks:
-        ticks = 0
-        for event in track.events:
-            if isinstance(event, music21.midi.DeltaTime):
-                ticks += event.time
-            elif event.type == music21.midi.MetaEvents.SET_TEMPO:
-                at = Fraction(round(ticks / midi.ticksPerQuarterNote * 12), 12)
-                events.append((at, round(60e6 / int.from_bytes(event.data, "big"), 2)))
-    tempos = sorted(dict(events).items())  # the last at a time is the one played
-    return [tempo for i, tempo in enumerate(tempos) if not i or tempo[1] != tempos[i - 1][1]]
-
-
 #: tempo changes of the body, and where abc2midi (4.84) plays them: each time playing passes
 #: one; a repeat goes on at the tempo in force, not back to the one it started at
 TEMPO_CHANGES = [
@@ -328,7 +305,7 @@ def test_tempo_changes_in_the_body_are_played_each_time_they_are_passed(tmp_path
     from modeling_irish.render import to_midi
 
     abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}\n"
-    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
+    assert midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
 
 
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
@@ -343,7 +320,7 @@ def test_tempo_changes_are_played_as_abc2midi_plays_them(tmp_path, body, tempos)
         capture_output=True,
         check=True,
     )
-    assert _midi_tempos(tmp_path / "a.mid") == tempos
+    assert midi_tempos(tmp_path / "a.mid") == tempos
 
 
 def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
@@ -358,7 +335,7 @@ def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
     assert caplog.messages == [
         'X:1 T:Slow: Q:"Slower" in the body gives no tempo to play: the tempo in force plays on'
     ]
-    assert _midi_tempos(path) == [(0, 120)]
+    assert midi_tempos(path) == [(0, 120)]
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
         path = to_midi('X:2\nL:1/8\nQ:"Allegro"\nK:D\nDEFG|]\n', str(tmp_path / "t.mid"))
@@ -366,7 +343,7 @@ def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
         'X:2: Q:"Allegro" in the header gives no tempo to play: the MIDI starts at 200 '
         "quarter notes a minute"
     ]
-    assert _midi_tempos(path) == [(0, 200)]
+    assert midi_tempos(path) == [(0, 200)]
     caplog.clear()
     to_midi("X:1\nT:Steady\nL:1/8\nQ:1/4=120\nK:D\nDEFG ABcd|]\n", str(tmp_path / "t.mid"))
     assert caplog.messages == []
@@ -411,7 +388,7 @@ def test_a_tempo_change_at_the_start_of_a_part_is_played_each_time_the_part_is(t
 
     body = "P:A\n[Q:1/4=60]CDEF|]\nP:B\n[Q:1/4=90]GABc|]"
     abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:ABA\nK:C\n{body}\n"  # as abc2midi plays it
-    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 60), (2, 90), (4, 60)]
+    assert midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == [(0, 60), (2, 90), (4, 60)]
 
 
 #: A tempo change next to a part (``Q:`` before or after ``P:B``), between two bar lines that
@@ -443,7 +420,7 @@ def test_a_tempo_change_between_merged_bar_lines_is_played_with_its_part(tmp_pat
     from modeling_irish.render import to_midi
 
     abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:BA\nK:C\n{body}\n"
-    assert _midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
+    assert midi_tempos(to_midi(abc, str(tmp_path / "t.mid"))) == tempos
 
 
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
@@ -459,7 +436,7 @@ def test_a_tempo_change_between_merged_bar_lines_is_where_abc2midi_plays_it(tmp_
         capture_output=True,
         check=True,
     )
-    assert _midi_tempos(tmp_path / "a.mid") == tempos
+    assert midi_tempos(tmp_path / "a.mid") == tempos
 
 
 @pytest.mark.parametrize(
