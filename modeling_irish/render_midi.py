@@ -73,8 +73,10 @@ def to_midi(
     the body has a ``Q:`` (a field line, one between ``K:`` and the music included, or
     ``[Q:1/4=140]``, `AbcTune.tempo_changes`), as abc2midi plays it:
     each time playing passes it (`tempo_marks`). A ``Q:`` that gives no tempo
-    (``Q:"Slower"``) is said in a warning and changes nothing. The instrument is the General
-    MIDI program of the last ``%%MIDI program N`` before the music (a file header's too;
+    (``Q:"Slower"``) is said in a warning and changes nothing (one whose beat the reader does
+    not read, ``Q:x=120``, the reader says at its line, `AbcTune.warnings`, not this again).
+    The instrument is the General MIDI program of the last ``%%MIDI program N`` before the
+    music (a file header's too;
     `midi_program`), else the player's default (a piano, written as program 0 where the music
     changes it later), and changes where the music has one
     (``[I:MIDI program 20]``, each time playing passes it, `program_marks`); the ``%%MIDI``

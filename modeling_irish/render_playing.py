@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from tokenization.abc_tempo import quarters_a_minute
+from tokenization.abc_tempo import quarters_a_minute, tempo_form_warning
 from tokenization.abc_tune import part_ending_tempos
 
 if TYPE_CHECKING:
@@ -335,10 +335,11 @@ def _readable_tempo(
     field: str, unit: Fraction, label: str, where: str, instead: str
 ) -> float | None:
     """`quarters_a_minute` of a ``Q:`` field in ``where``; when it gives none, unless the
-    field is empty, a warning (abc2midi: "malformed Q: field ignored") that says what plays
-    ``instead``."""
+    field is empty or the reader said so already with its line and column (a beat it does not
+    read, ``x=120``: `tempo_form_warning`, among the tune's warnings), a warning (abc2midi:
+    "malformed Q: field ignored") that says what plays ``instead``."""
     bpm = quarters_a_minute(field, unit)
-    if bpm is None and field.strip():
+    if bpm is None and field.strip() and tempo_form_warning(field, where) is None:
         logger.warning("%s: Q:%s in %s gives no tempo to play: %s", label, field, where, instead)
     return bpm
 

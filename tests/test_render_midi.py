@@ -323,6 +323,25 @@ def test_tempo_changes_are_played_as_abc2midi_plays_them(tmp_path, body, tempos)
     assert midi_tempos(tmp_path / "a.mid") == tempos
 
 
+def test_a_q_beat_the_reader_does_not_read_is_said_once_by_the_reader(tmp_path, caplog):
+    # the reader says each with its line (and column); to_midi said them again, without
+    import logging
+
+    from modeling_irish.render import to_midi
+    from tokenization.abc_parser import parse_abc
+
+    abc = "X:1\nT:Odd\nL:1/8\nQ:x=120\nK:D\nDEFG [Q:x=90] ABcd|]\n"
+    said = [warning for warning in parse_abc(abc).warnings if "not read, nor its tempo" in warning]
+    assert [warning.split(" is not")[0] for warning in said] == [
+        "Q:x=120 (line 4)",
+        "Q:x=90 (line 6, column 6)",
+    ]
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.render"):
+        path = to_midi(abc, str(tmp_path / "t.mid"))
+    assert [message for message in caplog.messages if "Q:x=" in message] == []
+    assert midi_tempos(path) == [(0, 200)]
+
+
 def test_a_q_field_with_no_tempo_is_said_and_changes_nothing(tmp_path, caplog):
     # abc2midi: "malformed Q: field ignored"; a comment is no Q: at all
     import logging
