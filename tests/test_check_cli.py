@@ -73,6 +73,25 @@ def test_a_tune_of_bar_lines_alone_fails_with_its_place(tmp_path, capsys):
     ]
 
 
+def test_a_tune_normalised_out_of_midi_fails_at_its_note(tmp_path, capsys):
+    """C#,,,,, (MIDI 1) in D major goes to -1 on the white keys: training and every model
+    command refuse the tune (`read_tune`), while check said "round-trip ok" (its round trip,
+    at the pitches as written, holds). Now a failure at the note, as they name it."""
+    low = GOOD.replace("X:1", "X:2").replace("Good One", "Too Low").replace("K:Ador", "K:D")
+    path = tmp_path / "book.abc"
+    path.write_text(GOOD + "\n" + low + "D C,,,,,|\n", encoding="utf-8")
+    assert main(["check", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["tunes"], data["parsed"], data["round_trip_ok"]) == (2, 1, 1)
+    assert data["failures"] == [
+        {
+            "tune": f"{path}: X:2 Too Low",
+            "error": "parse: line 16, column 3: pitch 1 moves to -1 when the tune goes from D "
+            "major onto the white keys (C major), outside the MIDI range 0-127",
+        }
+    ]
+
+
 def _spoiled_round_trip(monkeypatch, spoil):
     """Make every round trip of `check` come back changed by ``spoil(rows_again)``."""
     import tokenization.check as check

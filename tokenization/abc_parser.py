@@ -23,6 +23,7 @@ from .abc_tunebook import (
     needs_folding,
     split_tunebook_noted,
 )
+from .keys import normalise_shift
 
 # AbcParseError, AbcTune, Token (abc_tune.py), default_tuplet_q (abc_notes.py) and
 # BANG_LINE_BREAK (abc_body.py) are re-exported: the package, its tests and its users import
@@ -39,6 +40,7 @@ __all__ = [
     "parse_tunebook",
     "read_chunk",
     "refuse_moved_out_of_midi",
+    "refuse_normalised_out_of_midi",
     "tunebook_chunks",
 ]
 
@@ -236,13 +238,19 @@ def parse_abc(
 
 
 def refuse_moved_out_of_midi(
-    tune: AbcTune, shift: int, how: str, text: str | None = None, line_offset: int = 0
+    tune: AbcTune,
+    shift: int,
+    how: str,
+    text: str | None = None,
+    line_offset: int = 0,
+    file_header: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Raise an `AbcParseError` when moving every note of ``tune`` by ``shift`` semitones takes
     one out of MIDI's 0-127 (``how`` says where it goes: ``"into B major"``): written back it
     is ABC no reader takes, and as rows a value sampling cannot place. The error is at that
     note's line and column when ``text`` (the ABC ``tune`` was read from, with
-    ``line_offset``) is given, else at the tune's X: line.
+    ``line_offset`` and the book's ``file_header``, as `parse_abc` takes them) is given, else
+    at the tune's X: line.
 
     >>> text = "X:1\\nT:High\\nK:G\\nB g''''|"
     >>> try:
@@ -260,7 +268,7 @@ def refuse_moved_out_of_midi(
     column: int | None = None
     if text is not None:
         try:  # read again, checking the moved pitches: the first one out stops it where it is
-            parse_abc(text, line_offset=line_offset, pitch_shift=shift)
+            parse_abc(text, line_offset=line_offset, file_header=file_header, pitch_shift=shift)
         except AbcParseError as err:
             name, line, column = err.tune or name, err.line, err.column
     raise AbcParseError(
@@ -269,6 +277,29 @@ def refuse_moved_out_of_midi(
         line=line,
         column=column,
     )
+
+
+def refuse_normalised_out_of_midi(
+    tune: AbcTune,
+    text: str | None = None,
+    line_offset: int = 0,
+    file_header: Sequence[tuple[str, str]] = (),
+) -> None:
+    """`refuse_moved_out_of_midi` for the move `normalise_tune` makes onto the white keys
+    (`normalise_shift`): the tune that every model command and training reads, and that
+    ``irish-tune check`` fails, as its rows would hold a pitch no MIDI note has.
+
+    >>> text = "X:1\\nT:Low\\nK:D\\nD C,,,,,|"
+    >>> try:
+    ...     refuse_normalised_out_of_midi(parse_abc(text), text)
+    ... except AbcParseError as err:
+    ...     err.line, err.column, err.message
+    (4, 3, 'pitch 1 moves to -1 when the tune goes from D major onto the white keys (C major), \
+outside the MIDI range 0-127')
+    """
+    how = f"when the tune goes from {tune.key.name} onto the white keys ({tune.key.white.name})"
+    shift = normalise_shift(tune.key)
+    refuse_moved_out_of_midi(tune, shift, how, text, line_offset, file_header)
 
 
 def _require_text(text: object, caller: str) -> None:

@@ -16,6 +16,7 @@ from .abc_parser import (
     AbcTune,
     TuneChunk,
     read_chunk,
+    refuse_normalised_out_of_midi,
     tunebook_chunks,
 )
 from .bar_check import BarReport, bar_report
@@ -126,9 +127,24 @@ class _FileFailure:
 _Item = _TextStart | _TuneJob | _FileFailure | UnreadableTune
 
 
+def _read_as_tokenized(chunk: TuneChunk) -> AbcTune | AbcParseError:
+    """The tune of ``chunk`` (`read_chunk`), or the `AbcParseError` the reader of the corpus
+    and of every model command (`read_tune`) gives it: also one for a note that moving onto
+    the white keys takes out of MIDI's 0-127 (`refuse_normalised_out_of_midi`), at that note,
+    whose rows no tokenizer takes (its round trip, at the pitches as written, holds)."""
+    tune = read_chunk(chunk)
+    if isinstance(tune, AbcParseError):
+        return tune
+    try:
+        refuse_normalised_out_of_midi(tune, chunk.text, chunk.start, chunk.file_header)
+    except AbcParseError as err:
+        return err
+    return tune
+
+
 def _check_chunk(job: _TuneJob) -> _TuneChecked:
     """Read, tokenize and round-trip one tune (in a worker process, or in this one)."""
-    tune = read_chunk(job.chunk)
+    tune = _read_as_tokenized(job.chunk)
     name = _tune_name(job.source, tune, job.chunk.text)
     if isinstance(tune, AbcParseError):
         where = ""

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .abc_header import abc_lines
-from .abc_parser import AbcParseError, AbcTune, parse_abc, refuse_moved_out_of_midi
+from .abc_parser import AbcParseError, AbcTune, parse_abc, refuse_normalised_out_of_midi
 from .features import FEATURE_NAMES, HeaderInfo, TuneRows, tune_to_rows
-from .keys import Key, normalise_shift, normalise_tune
+from .keys import Key, normalise_tune
 from .vocabulary import PAD_ID, START_ID, UNK_ID, AbcVocab
 
 __all__ = [
@@ -127,7 +127,7 @@ def read_tune(
     ``keep_final_tie``: keep a tie at the very end (an incipit to continue, `parse_abc`).
     ``line_offset``: added to the line numbers of its warnings and errors (`parse_abc`).
     A note that moving onto the white keys takes out of MIDI's 0-127 (``C,,,,,`` in D major
-    to -1) is an `AbcParseError` too, at that note (`refuse_moved_out_of_midi`).
+    to -1) is an `AbcParseError` too, at that note (`refuse_normalised_out_of_midi`).
 
     >>> original, tune = read_tune("X:1\\nK:D\\nDFA|")
     >>> original.key.name, tune.key.name
@@ -147,10 +147,8 @@ def read_tune(
                 line=starts[1],
                 column=1,
             )
-    normal = normalise_tune(tune)
-    how = f"when the tune goes from {tune.key.name} onto the white keys ({normal.key.name})"
-    refuse_moved_out_of_midi(tune, normalise_shift(tune.key), how, text, line_offset)
-    return tune, normal
+    refuse_normalised_out_of_midi(tune, text, line_offset)
+    return tune, normalise_tune(tune)
 
 
 def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> EncodedTune:
