@@ -17,7 +17,7 @@ import torch
 from tokenization.abc_parser import Token
 from tokenization.abc_writer import chord_problem, engraved_lengths, write_abc
 from tokenization.features import HEADER_FEATURES, POSITION_FEATURES, HeaderInfo
-from tokenization.keys import Key, output_shift, transpose_tokens
+from tokenization.keys import Key, first_out_of_midi, output_shift, transpose_tokens
 from tokenization.vocabulary import END_ID, PAD_ID, UNK_ID
 
 from .constraints import (
@@ -82,7 +82,8 @@ class GeneratedTune:
             ``P:B``) in the requested key. A sample whose chords no
             ABC holds (a ``]`` closing no chord, a bar line inside a chord: sampled
             unconstrained, or cut inside a chord at the hard row limit) is written up to its
-            first broken chord, with a ``%`` comment that says so; it is invalid.
+            first broken chord, with a ``%`` comment that says so; it is invalid. So is one
+            whose octave in that key takes a note out of MIDI's 0-127, written up to it.
         tokens: parser tokens in the requested key (what `abc` writes).
         rows: ``(n_rows, 20)`` feature ids in the normalised key, ``<start>`` ... ``<end>``
             (what `AbcTokenizer.encode_tune(abc)` gives back, up to whole octaves: the written
@@ -404,7 +405,7 @@ class TuneGenerator:
         else:  # a continued prompt: in the octave that leaves the prompt where it was typed
             pitches = [t.pitch for t in req.prompt_tokens if t.kind == "note"]
             shift = output_shift(req.key.white, req.key, pitches, centre=req.prompt_centre)
-        real, unwritable = _writable(transpose_tokens(tokens, shift))
+        real, unwritable = _writable(transpose_tokens(tokens, shift), req.key)
         rhythm = None if req.rhythm == "unspecified" else req.rhythm
         part_changes, inline_parts = prompt_parts(req, real)
         abc, engraved = generated_abc(
@@ -463,19 +464,29 @@ def generated_abc(tokens: list[Token], unwritable: str, **header: Any) -> tuple[
     return abc + comment, engraved + comment
 
 
-def _writable(tokens: list[Token]) -> tuple[list[Token], str]:
-    """The tokens of a sample that `write_abc` can write, and why not all ("" when all): where
+def _writable(tokens: list[Token], key: Key) -> tuple[list[Token], str]:
+    """The tokens of a sample moved into ``key`` that `write_abc` can write, and why not all
+    ("" when all): where a note left MIDI's 0-127 (`first_out_of_midi`: the octave that centres
+    the tune, `output_shift`, can take a note of a wide one past it), those before it; where
     their chords cannot be written as ABC (`chord_problem`: sampled unconstrained, or cut inside
-    a chord at the hard row limit), those before the first broken chord.
+    a chord at the hard row limit), those before the first broken chord. No pitch is clamped.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tokens = parse_abc("K:C\\nCD [CE]|").tokens
-    >>> written, why = _writable(tokens[:5] + tokens[6:])  # its `]` left out
+    >>> written, why = _writable(tokens[:5] + tokens[6:], Key("C", "major"))  # its `]` left out
     >>> len(written)
     2
     >>> print(why)
     token 5: bar line '|' inside a chord (the chord opened at token 2); the ABC stops at token 2
     """
+    out = first_out_of_midi(tokens)
+    if out is not None:
+        written, _ = _writable(tokens[:out], key)
+        why = (
+            f"token {out}: pitch {tokens[out].pitch} in {key.name} is outside the MIDI range "
+            f"0-127 (the octave centred the tune); the ABC stops at token {len(written)}"
+        )
+        return written, why
     problem = chord_problem(tokens)
     if problem is None:
         return tokens, ""

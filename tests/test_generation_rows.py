@@ -122,3 +122,19 @@ def test_sampled_rows_are_the_encoding_of_the_written_abc(generator, sampled, rh
         notes_seen += len(notes)
         compared += len(known)
     assert notes_seen >= 40 and compared >= notes_seen / 2
+
+
+def test_a_sample_moved_out_of_midi_stops_before_that_note():
+    """The octave that centres a new tune (`output_shift`) can take its highest note past
+    127: written, no reader took the ABC back. Now the ABC stops before it, and says why."""
+    from modeling_irish.generation import _writable
+    from tokenization.abc_parser import parse_abc
+    from tokenization.keys import Key, transpose_tokens
+
+    tokens = transpose_tokens(parse_abc("X:1\nK:C\nCD g''''E|").tokens, 13)  # into C#, up 13
+    written, why = _writable(tokens, Key("C#", "major"))
+    assert [t.pitch for t in written] == [73, 75]
+    assert why == (
+        "token 2: pitch 140 in C# major is outside the MIDI range 0-127 (the octave centred "
+        "the tune); the ABC stops at token 2"
+    )

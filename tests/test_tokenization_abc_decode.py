@@ -370,3 +370,13 @@ def test_decode_refuses_arguments_of_the_wrong_type_by_name(tokenizer):
     plain = tokenizer.decode(ids[0], x=3, title="t")
     assert plain.startswith("X:3\nT:t\n")
     assert tokenizer.decode(ids[0].numpy(), x=np.int64(3), title="t") == plain
+
+
+def test_decode_refuses_a_note_the_key_moves_out_of_midi():
+    """g'''' (MIDI 127) on the white keys goes up a fifth into G major: decode wrote
+    g''''' (134), ABC that no reader takes back; now it says which note, and clamps none."""
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:C\nC g''''|"])
+    ids = tok.encode_tune("X:1\nM:2/4\nL:1/8\nK:C\nC g''''|").input_ids
+    assert "g''''" in tok.decode(ids)  # in its own key it fits
+    with pytest.raises(ValueError, match=r"note 1 of the tune moves to pitch 134 in G major, "):
+        tok.decode(ids, key="G")

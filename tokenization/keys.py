@@ -21,6 +21,7 @@ __all__ = [
     "clef_octave",
     "moved_key",
     "normalise_shift",
+    "first_out_of_midi",
     "normalise_tune",
     "parse_key",
     "parse_key_field",
@@ -517,6 +518,19 @@ def transpose_tokens(tokens: list[Token], semitones: int) -> list[Token]:
     if semitones == 0:
         return list(tokens)
     return [t._replace(pitch=t.pitch + semitones) if t.pitch is not None else t for t in tokens]
+
+
+def first_out_of_midi(tokens: list[Token]) -> int | None:
+    """The index of the first note of ``tokens`` whose pitch is outside MIDI's 0-127, or None:
+    a tune moved into a real key (`output_shift`, which picks the octave by the median pitch)
+    can take its highest or lowest note out of it, and written as ABC no reader takes it back.
+
+    >>> from tokenization.abc_parser import Token
+    >>> first_out_of_midi([Token("note", "", 127, None), Token("note", "", 140, None)])
+    1
+    """
+    bad = (i for i, t in enumerate(tokens) if t.pitch is not None and not 0 <= t.pitch <= 127)
+    return next(bad, None)
 
 
 def normalise_tune(tune: AbcTune) -> AbcTune:

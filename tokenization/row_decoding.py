@@ -22,7 +22,7 @@ from .encoded_tune import (
     as_numpy,
 )
 from .features import FEATURE_NAMES
-from .keys import Key, output_shift, parse_key, transpose_tokens
+from .keys import Key, first_out_of_midi, output_shift, parse_key, transpose_tokens
 from .measure import EIGHTHS_PER_WHOLE, compound_meter, tuplet_factor
 from .tokenizer_checks import batch_item, check_meter, convert_shape_error, decode_shape_error
 from .vocabulary import PAD_ID, SPECIALS, UNK_ID, AbcVocab
@@ -263,6 +263,12 @@ def decode_rows(
     notes = [t.pitch for t in tokens if t.kind == "note" and t.pitch is not None]  # all of them
     pitches = notes if register == "auto" else None
     tokens = transpose_tokens(tokens, output_shift(white, target, pitches))
+    out = first_out_of_midi(tokens)
+    if out is not None:  # written, it is ABC no reader takes back; no pitch is clamped
+        raise ValueError(
+            f"decode: note {out} of the tune moves to pitch {tokens[out].pitch} in "
+            f"{target.name}, outside the MIDI range 0-127; give another key or register"
+        )
     meter = meter or _header_value(vocab, ids, METER_COLUMN, "meter")
     rhythm = vocab.token("rhythm", int(ids[0, RHYTHM_COLUMN]))
     return write_abc(
