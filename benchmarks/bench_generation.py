@@ -42,8 +42,15 @@ RHYTHMS = [
 
 
 def build_vocab(corpus: str):
-    """The vocabulary of every readable tune of the tunebook ``corpus``."""
-    from tokenization.abc_parser import AbcParseError, parse_tunebook
+    """The vocabulary of every tune of the tunebook ``corpus`` that training reads: not those
+    the reader refuses, nor those with a note that normalising moves out of MIDI's 0-127
+    (`refuse_normalised_out_of_midi`, as `read_tune` refuses them); it prints how many of each
+    it left out."""
+    from tokenization.abc_parser import (
+        AbcParseError,
+        parse_tunebook,
+        refuse_normalised_out_of_midi,
+    )
     from tokenization.check import read_abc_file
     from tokenization.features import HeaderInfo, tune_to_rows
     from tokenization.keys import normalise_tune
@@ -51,14 +58,24 @@ def build_vocab(corpus: str):
 
     text = read_abc_file(corpus)  # UTF-8, else Latin-1 line by line, as the package reads ABC
 
+    left_out = {"unreadable": 0, "out of MIDI 0-127 once normalised": 0}
+
     def rows():
         for tune in parse_tunebook(text):
             if isinstance(tune, AbcParseError):
+                left_out["unreadable"] += 1
+                continue
+            try:
+                refuse_normalised_out_of_midi(tune)
+            except AbcParseError:
+                left_out["out of MIDI 0-127 once normalised"] += 1
                 continue
             tune = normalise_tune(tune)
             yield tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune))
 
-    return AbcVocab.build(rows())
+    vocab = AbcVocab.build(rows())
+    print("tunes left out of the vocabulary: " + ", ".join(f"{n} {k}" for k, n in left_out.items()))
+    return vocab
 
 
 def make_generator(preset: str, tokenizer, seed: int = 0):

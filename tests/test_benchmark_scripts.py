@@ -124,8 +124,22 @@ def test_benchmarks_read_a_latin1_book_without_blank_lines_as_the_package_does(l
     assert tunes == load_benchmark("bench_tokenization").split_tunes(str(utf8))
     build_vocab = load_benchmark("bench_generation").build_vocab
     assert build_vocab(str(latin1)).sizes == build_vocab(str(utf8)).sizes
+    capsys.readouterr()
     load_benchmark("split_stability").main(["--corpus", str(latin1), "--keep", "0.5"])
     assert capsys.readouterr().out.startswith(f"{latin1}: 12 tunes; older version: ")
+
+
+def test_bench_generation_leaves_out_tunes_normalised_out_of_midi(tmp_path, capsys):
+    """Its vocabulary took C#,,,,, in D major as pitch -1, which training refuses
+    (`read_tune`); now that tune is left out, and counted."""
+    book = tmp_path / "book.abc"
+    good = "X:1\nM:2/4\nL:1/8\nK:D\nDFAd|\n"
+    book.write_text(good + "\nX:2\nM:2/4\nL:1/8\nK:D\nD C,,,,,|\n", encoding="utf-8")
+    vocab = load_benchmark("bench_generation").build_vocab(str(book))
+    assert "pitch-1" not in vocab.values["main"]
+    assert capsys.readouterr().out == (
+        "tunes left out of the vocabulary: 0 unreadable, 1 out of MIDI 0-127 once normalised\n"
+    )
 
 
 def test_normalisation_octave_says_when_no_pair_is_found(tmp_path, capsys):
