@@ -578,3 +578,27 @@ def refuse_unlinking(monkeypatch, name: str) -> None:
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "unlink", unlink)
+
+
+def unreachable_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub client with no network for uploads (`transformers`' ``hf_api``; nothing reaches
+    the network): every ``create_repo`` raises a two-line ConnectionError, and
+    ``HF_HUB_OFFLINE`` is off so that the upload gets that far."""
+    from huggingface_hub import constants
+    from transformers.utils import hub
+
+    class Unreachable:
+        def create_repo(self, repo_id, **kwargs):
+            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub, "hf_api", Unreachable)
+
+
+def no_hub_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No Hub token anywhere the client looks: no ``HF_TOKEN``, no stored token files."""
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))

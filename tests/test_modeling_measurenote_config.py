@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import record_hub_commits
+from helpers import no_hub_token, record_hub_commits, unreachable_hub
 from test_modeling_measurenote import measurenote_tester  # noqa: F401 (the tester fixture)
 
 from modeling_irish.configuration_measurenote import (
@@ -100,7 +100,6 @@ def test_save_pretrained_with_push_to_hub_fails_in_one_line_as_train_push_to_hub
     no token), where train.py --push_to_hub says in one line what is wrong and what to do."""
     from huggingface_hub import constants
     from huggingface_hub.errors import OfflineModeIsEnabled
-    from transformers.utils import hub
 
     from modeling_irish.measurenote_checks import HubUploadError
 
@@ -115,21 +114,14 @@ def test_save_pretrained_with_push_to_hub_fails_in_one_line_as_train_push_to_hub
     )
     assert isinstance(failed.value.__cause__, OfflineModeIsEnabled)
 
-    class Unreachable:  # the Hub client with no network (never reached in a test)
-        def create_repo(self, repo_id, **kwargs):
-            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hf_api", Unreachable)
+    unreachable_hub(monkeypatch)
     monkeypatch.setenv("HF_TOKEN", "hf_t")
     with pytest.raises(HubUploadError, match=r"failed \(ConnectionError: \[Errno 111\] Connection "
                        r"refused\); the model is saved in") as failed:  # fmt: skip
         lm.save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
     assert "\n" not in str(failed.value)
     # no token: said so, with how to give one (the Hub's 401 names none)
-    monkeypatch.delenv("HF_TOKEN")
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    no_hub_token(monkeypatch, tmp_path)
     with pytest.raises(HubUploadError, match=r"failed \(no Hub token; log in with `hf auth login` "
                        r"or pass token=\)"):  # fmt: skip
         lm.save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
@@ -162,7 +154,6 @@ def test_push_to_hub_fails_in_one_line_as_save_pretrained_with_push_to_hub_does(
     save_pretrained(push_to_hub=True) and the tokenizer's push_to_hub say why in one line."""
     from huggingface_hub import constants
     from huggingface_hub.errors import OfflineModeIsEnabled
-    from transformers.utils import hub
 
     from modeling_irish import measurenote_checks
     from tokenization.hub_errors import HubUploadError
@@ -178,19 +169,12 @@ def test_push_to_hub_fails_in_one_line_as_save_pretrained_with_push_to_hub_does(
         )
         assert isinstance(failed.value.__cause__, OfflineModeIsEnabled)
 
-    class Unreachable:  # the Hub client with no network (never reached in a test)
-        def create_repo(self, repo_id, **kwargs):
-            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hf_api", Unreachable)
+    unreachable_hub(monkeypatch)
     refused = r"failed \(ConnectionError: \[Errno 111\] Connection refused\)$"
     with pytest.raises(HubUploadError, match=refused):  # the token given is one
         lm.push_to_hub("me/m", token="hf_t")
     # no token: said so, with how to give one (the Hub's 401 names none)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    no_hub_token(monkeypatch, tmp_path)
     no_token = r"failed \(no Hub token; log in with `hf auth login` or pass token=\)$"
     with pytest.raises(HubUploadError, match=no_token):
         lm.push_to_hub("me/m")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import record_hub_commits
+from helpers import no_hub_token, record_hub_commits, unreachable_hub
 from tokenization_abc_helpers import (
     DORIAN_REEL,
     KESH,
@@ -142,7 +142,6 @@ def test_a_failed_upload_of_the_tokenizer_says_why_in_one_line_as_the_models_do(
     a 401 naming no token), where the models' save_pretrained says in one line what is wrong."""
     from huggingface_hub import constants
     from huggingface_hub.errors import OfflineModeIsEnabled
-    from transformers.utils import hub
 
     from tokenization.hub_errors import HubUploadError
 
@@ -163,12 +162,7 @@ def test_a_failed_upload_of_the_tokenizer_says_why_in_one_line_as_the_models_do(
         "push_to_hub: the upload to me/t failed (HF_HUB_OFFLINE is set, so nothing can be uploaded)"
     )
 
-    class Unreachable:  # the Hub client with no network (never reached in a test)
-        def create_repo(self, repo_id, **kwargs):
-            raise ConnectionError("[Errno 111] Connection refused\nmore lines")
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(hub, "hf_api", Unreachable)
+    unreachable_hub(monkeypatch)
     monkeypatch.setenv("HF_TOKEN", "hf_t")
     refused = r"failed \(ConnectionError: \[Errno 111\] Connection refused\)"
     with pytest.raises(HubUploadError, match=refused + "; the tokenizer is saved in") as failed:
@@ -178,9 +172,7 @@ def test_a_failed_upload_of_the_tokenizer_says_why_in_one_line_as_the_models_do(
         tokenizer.push_to_hub("me/t")
     # no token: said so, with how to give one (the Hub's 401 names none); push_to_hub's token
     # is one
-    monkeypatch.delenv("HF_TOKEN")
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+    no_hub_token(monkeypatch, tmp_path)
     no_token = r"failed \(no Hub token; log in with `hf auth login` or pass token=\)"
     with pytest.raises(HubUploadError, match=no_token):
         tokenizer.save_pretrained(folder, push_to_hub=True, repo_id="me/t")
