@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from fractions import Fraction
+from pathlib import Path
 
 ABC = "X:1\nT:Test\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|1dBG A3:|2dBG G3|]\n"
 
@@ -112,3 +114,13 @@ def _fake_fluidsynth(
     monkeypatch.setattr(render, "_wav_tools", lambda soundfont: ("fluidsynth", "gm.sf2", None))
     monkeypatch.setattr(render.subprocess, "run", run)
     return commands
+
+
+def abc2midi_file(folder: Path) -> Path:
+    """abc2midi's MIDI of ``folder / "t.abc"``, written to ``folder / "a.mid"``: the reference
+    player the renders are compared with (tests that call it skip where it is not installed)."""
+    out = Path(folder) / "a.mid"
+    subprocess.run(
+        ["abc2midi", str(Path(folder) / "t.abc"), "-o", str(out)], capture_output=True, check=True
+    )
+    return out

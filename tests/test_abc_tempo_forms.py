@@ -5,11 +5,10 @@ warning naming the field and where it is (`tokenization.abc_tempo`)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from fractions import Fraction
 
 import pytest
-from render_helpers import midi_tempos
+from render_helpers import abc2midi_file, midi_tempos
 
 from tokenization.abc_parser import parse_abc, parse_tunebook
 from tokenization.abc_tempo import quarters_a_minute
@@ -71,11 +70,7 @@ def test_a_beat_that_is_not_abc_2_1_is_played_as_abc2midi_plays_it(tmp_path, fie
 
     abc = f"X:1\nT:t\nM:4/4\nL:{unit}\nQ:{field}\nK:C\nCD[Q:1/4=100]EF|[Q:{field}]GABc|]\n"
     (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     theirs = midi_tempos(tmp_path / "a.mid")
     bar = 4 * 4 * Fraction(unit)  # in quarter notes
     played = [(0, quarters or 120), (bar / 2, 100)] + ([(bar, quarters)] if quarters else [])

@@ -7,7 +7,7 @@ import shutil
 from fractions import Fraction
 
 import pytest
-from render_helpers import _midi_notes, midi_tempos
+from render_helpers import _midi_notes, abc2midi_file, midi_tempos
 
 
 def _midi_pitches(path) -> list[int]:
@@ -242,17 +242,12 @@ def test_a_tune_without_meter_or_unit_is_rendered(tmp_path):
 def test_an_m_field_after_k_keeps_the_unit_abc2midi_plays(tmp_path, header):
     # the default unit is the header M:'s (the one in force at K:); M:2/4, K:, M:6/8 played
     # eighths where abc2midi plays sixteenths
-    import subprocess
 
     from modeling_irish.render import to_midi
 
     abc = f"X:1\nT:t\n{header}\nDEF GAB|]\n"
     (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     theirs = [round(length * 16) / 16 for _, _, length in _midi_notes(tmp_path / "a.mid")]
     ours = [length for _, _, length in _midi_notes(to_midi(abc, str(tmp_path / "t.mid")))]
     assert ours == theirs
@@ -311,15 +306,10 @@ def test_tempo_changes_in_the_body_are_played_each_time_they_are_passed(tmp_path
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize(("body", "tempos"), TEMPO_CHANGES)
 def test_tempo_changes_are_played_as_abc2midi_plays_them(tmp_path, body, tempos):
-    import subprocess
 
     abc = f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nK:C\n{body}\n"
     (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     assert midi_tempos(tmp_path / "a.mid") == tempos
 
 
@@ -389,16 +379,11 @@ def test_midi_plays_the_parts_in_the_order_of_the_header_p_field(tmp_path, heade
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize(("header", "body", "pitches"), PARTS)
 def test_parts_are_played_as_abc2midi_plays_them(tmp_path, header, body, pitches):
-    import subprocess
 
     (tmp_path / "t.abc").write_text(
         f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nK:C\n{body}\n", encoding="utf-8"
     )
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     assert [pitch for _, pitch, _ in _midi_notes(tmp_path / "a.mid")] == pitches
 
 
@@ -445,16 +430,11 @@ def test_a_tempo_change_between_merged_bar_lines_is_played_with_its_part(tmp_pat
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize(("body", "tempos"), PART_TEMPOS)
 def test_a_tempo_change_between_merged_bar_lines_is_where_abc2midi_plays_it(tmp_path, body, tempos):
-    import subprocess
 
     (tmp_path / "t.abc").write_text(
         f"X:1\nT:t\nM:4/4\nL:1/8\nQ:1/4=120\nP:BA\nK:C\n{body}\n", encoding="utf-8"
     )
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     assert midi_tempos(tmp_path / "a.mid") == tempos
 
 
@@ -489,15 +469,10 @@ def test_a_part_marked_twice_plays_its_last(tmp_path, order, pitches):
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize(("order", "pitches"), [("ABA", [G, A, E, F, G, A]), ("BA", [E, F, G, A])])
 def test_a_part_marked_twice_is_played_as_abc2midi_plays_it(tmp_path, order, pitches):
-    import subprocess
 
     text = f"X:1\nT:t\nM:4/4\nL:1/8\n{PARTS_TWICE.format(order=order)}\n"
     (tmp_path / "t.abc").write_text(text, encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     assert [pitch for _, pitch, _ in _midi_notes(tmp_path / "a.mid")] == pitches
 
 
@@ -540,14 +515,9 @@ def test_midi_plays_the_transpose_of_the_header_at_sounding_pitch(tmp_path, head
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize(("header", "pitches"), TRANSPOSED)
 def test_transpose_is_played_as_abc2midi_plays_it(tmp_path, header, pitches):
-    import subprocess
 
     (tmp_path / "t.abc").write_text(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}\nDEFG|]\n", encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     assert [pitch for _, pitch, _ in _midi_notes(tmp_path / "a.mid")] == pitches
 
 

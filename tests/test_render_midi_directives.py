@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from render_helpers import midi_events
+from render_helpers import abc2midi_file, midi_events
 
 TUNE = "X:1\nT:A\nM:4/4\nL:1/8\nK:D\n%%MIDI program 73\nDEFG ABcd|\n{}dcBA GFED|\nDE{}FG ABcd|]\n"
 
@@ -77,17 +77,12 @@ def test_a_program_after_the_last_note_plays_on_in_the_part_played_after_it():
 
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 def test_the_programs_among_the_notes_are_where_abc2midi_plays_them(tmp_path):
-    import subprocess
 
     from modeling_irish.render import to_midi
 
     abc = TUNE.format("%%MIDI program 20\n", " [I:MIDI program 40] ")
     (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     ours = _programs(to_midi(abc, str(tmp_path / "o.mid")))
     assert ours == [(round(t), p) for t, p in _programs(tmp_path / "a.mid")]
 
@@ -123,17 +118,12 @@ def test_a_bare_q_is_quarter_notes_a_minute_as_abc2midi_plays_it(tmp_path):
 @pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
 @pytest.mark.parametrize("unit", ["1/8", "1/16"])
 def test_a_bare_q_sounds_as_abc2midi_plays_it(tmp_path, unit):
-    import subprocess
 
     from modeling_irish.render import to_midi
 
     abc = BARE_TEMPO.replace("L:1/8", f"L:{unit}")
     (tmp_path / "t.abc").write_text(abc, encoding="utf-8")
-    subprocess.run(
-        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "a.mid")],
-        capture_output=True,
-        check=True,
-    )
+    abc2midi_file(tmp_path)
     ours = _ninth_note_seconds(to_midi(abc, str(tmp_path / "o.mid")))
     assert ours == pytest.approx(_ninth_note_seconds(tmp_path / "a.mid"), abs=0.01)
 
