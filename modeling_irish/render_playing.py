@@ -249,10 +249,10 @@ def tempo_marks(
     then ``P:B``, `part_ending_tempos`) at the end of the part before it in the body instead,
     each time that part ends, as one after the last token is (abc2midi too). A repeat does
     not go back to the tempo it started at (abc2midi neither). A ``Q:`` is read with the unit
-    in force where it is written (`AbcTune.unit_at` its token, or before it for one written
-    before a unit change there, `AbcTune.tempos_before_unit`; the header's with the header's
-    `unit`: it was read with the body's last ``L:``). A ``Q:`` with no tempo to read is passed
-    over, with a warning naming ``label``.
+    in force where it is written (`AbcTune.tempo_unit`: `AbcTune.unit_at` its token, or the
+    one before a unit change there or between two, `AbcTune.tempo_units`; the header's with
+    the header's `unit`: it was read with the body's last ``L:``). A ``Q:`` with no tempo to
+    read is passed over, with a warning naming ``label``.
 
     >>> from tokenization.abc_parser import parse_abc
     >>> tune = parse_abc("X:1\\nL:1/8\\nQ:1/4=120\\nK:C\\n|:CDEF [Q:1/4=60]GABc:|[Q:3/8=40]C8|]")

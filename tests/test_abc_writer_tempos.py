@@ -41,6 +41,19 @@ def test_a_tempo_written_before_the_unit_change_keeps_the_unit_before_it():
     assert tempo_marks(again, 100, "X:1") == tempo_marks(tune, 100, "X:1")
 
 
+@pytest.mark.parametrize("bar", ["|:", "|"])
+def test_a_tempo_moved_before_a_merged_bar_line_keeps_the_unit_it_was_written_in(bar):
+    # the `|` ending a line and the `|:` opening the next merge into one bar line, and the
+    # tempo between them goes before it: it was then read in the unit in force there (L:1/8,
+    # 60 quarter notes a minute), not the [L:1/16] it was written after (30)
+    tune = parse_abc(f"X:1\nT:t\nM:4/4\nL:1/8\nK:G\nGABc|\n[L:1/16][Q:C=120]{bar}G4A4B4c4|]")
+    assert tune.tempo_changes == [(4, "C=120")] and tune.tokens[4].text == bar
+    assert [bpm for _, bpm in tempo_marks(tune, 100, "X:1")] == [100, 30.0]
+    again = parse_abc_strict(write_tune(tune, tune.tokens, tune.key, tune.fields))
+    assert tempo_marks(again, 100, "X:1") == tempo_marks(tune, 100, "X:1")
+    round_trip_rows(tune)
+
+
 def test_the_round_trip_names_a_tempo_read_at_another_rate():
     tune = parse_abc(UNIT_THEN_TEMPO)
     # the same text read under L:1/8 is another tempo: a lost change, though the text is equal

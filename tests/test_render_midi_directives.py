@@ -182,7 +182,16 @@ def test_a_tunes_own_program_is_its_only_one():
 
 
 @pytest.mark.parametrize(
-    ("fields", "bpm"), [("[Q:C=120][L:1/16]", 60.0), ("[L:1/16][Q:C=120]", 30.0)]
+    ("fields", "bpm"),
+    [
+        ("[Q:C=120][L:1/16]", 60.0),
+        ("[L:1/16][Q:C=120]", 30.0),
+        # between two unit changes at one token: the first was forgotten, the Q: read in the
+        # header's unit (60) or the one before the token (60), not the 1/16 or 1/4 it is in
+        ("[L:1/16][Q:C=120][L:1/8]", 30.0),
+        ("[L:1/4][Q:C=120][L:1/16]", 120.0),
+        ("[L:1/16][Q:C=120][L:1/4]", 30.0),
+    ],
 )
 def test_a_tempo_is_read_in_the_unit_in_force_where_it_is_written(fields, bpm):
     """``[Q:C=120][L:1/16]`` at one token was read with the new unit (30 quarter notes a

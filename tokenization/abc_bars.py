@@ -248,21 +248,30 @@ class BarsAndTies(ParserState):
         ``P:B``) stays after the merged bar, the change alone going before it, where it ends the
         part before, as abc2midi plays it; a change written after that ``P:B`` stays with the
         part. (After a ``:|:``, such a change stays at the part, and ends the part before
-        there: `AbcTune.parts_after_tempo`.)"""
+        there: `AbcTune.parts_after_tempo`.) A change moved is read in the unit it was
+        written in (`AbcTune.tempo_units`), not the one in force before the merged bar."""
         at, tempos, parts = len(self.tokens), self.tempo_changes, self.part_changes
         after = _after(parts, at)
         ending = [n for n in after if n in self.parts_after_tempo]
         if ending and tempos and tempos[-1][0] > at:  # `|`, `Q:1/4=60`, `P:B`, `|:`
             self.parts_after_tempo.difference_update(ending)  # no change before them now
-            later = tempos[min(_after(tempos, at)) + 1 :]  # written after the P:
-            del tempos[len(tempos) - len(later) :]
-            self._change_tempo(tempos.pop()[1])
+            units = self.tempo_units
+            first = min(_after(tempos, at)) + 1  # the changes from here were written after the P:
+            later, later_units = tempos[first:], units[first:]
+            del tempos[first:], units[first:]
+            self._move_last_tempo()
             tempos.extend(later)
+            units.extend(later_units)
             return
         if tempos and tempos[-1][0] > at:
-            self._change_tempo(tempos.pop()[1])
+            self._move_last_tempo()
         for n in after:
             parts[n] = (at, parts[n][1])
+
+    def _move_last_tempo(self) -> None:
+        """Record the last tempo change again at the token to come (`_change_tempo`), in the
+        unit it was read in where it was written."""
+        self._change_tempo(self.tempo_changes.pop()[1], self.tempo_units.pop())
 
     def _tie(self, m: re.Match, line: str) -> None:
         prev = self.tokens[-1].kind if self.tokens else None

@@ -563,8 +563,6 @@ class HeaderFields(TitleFields, HeaderDirectives):
         before = in_force_at(changes, at, self.header_unit)
         if unit != before:
             changes.append((at, unit))
-            if self.tempo_changes and self.tempo_changes[-1][0] == at:  # `[Q:C=120][L:1/16]`
-                self.tempos_before_unit.add(len(self.tempo_changes) - 1)
         self._set_unit(unit)
 
     def _change_key(self, key: Key) -> None:
@@ -583,11 +581,12 @@ class HeaderFields(TitleFields, HeaderDirectives):
         if said is not None:
             self.warnings.append(said)
 
-    def _change_tempo(self, tempo: str) -> None:
+    def _change_tempo(self, tempo: str, unit: Fraction | None = None) -> None:
         """Record a tempo change, its ``Q:`` text as written (a later change at the same token
         replaces it, unless a part written between them starts there: the first then ends the
-        part before, `AbcTune.parts_after_tempo`); the tokens and rows do not carry tempo,
-        `render.to_midi` plays it."""
+        part before, `AbcTune.parts_after_tempo`), and ``unit``, the unit it is read in: by
+        default the one in force now, where it is written (`AbcTune.tempo_units`); the tokens
+        and rows do not carry tempo, `render.to_midi` plays it."""
         changes, at, parts = self.tempo_changes, len(self.tokens), self.part_changes
         ends_part = (  # the change at `at` is the first there, and a part written after it
             bool(parts)
@@ -597,8 +596,9 @@ class HeaderFields(TitleFields, HeaderDirectives):
         )
         if changes and changes[-1][0] == at and not ends_part:
             changes.pop()
+            self.tempo_units.pop()
         changes.append((at, tempo))
-        self.tempos_before_unit.discard(len(changes) - 1)  # read after a unit change there
+        self.tempo_units.append(self.unit if unit is None else unit)
 
     def _looks_like_corpus(self) -> bool:
         return (

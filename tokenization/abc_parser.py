@@ -12,7 +12,7 @@ from .abc_field_lines import strip_comment, unix_text
 from .abc_header import HeaderFields, lines_listed
 from .abc_lexer import BODY_BANG_BREAK_RE, clipped
 from .abc_notes import NotesAndChords, default_tuplet_q
-from .abc_tune import AbcParseError, AbcTune, Token
+from .abc_tune import AbcParseError, AbcTune, Token, in_force_at
 from .abc_tunebook import (
     begintext_warning,
     blank_line_warning,
@@ -177,12 +177,23 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             part_changes=self.part_changes,
             inline_parts=self.inline_parts,
             parts_after_tempo=sorted(self.parts_after_tempo),
-            tempos_before_unit=sorted(self.tempos_before_unit),
+            tempo_units=self._tempo_units(),
             markings=self.markings,
             section_titles=self.section_titles,
             program_changes=self.program_changes,
             scope_changes=self.scope_changes,
         )
+
+    def _tempo_units(self) -> dict[int, Fraction]:
+        """`AbcTune.tempo_units`: the unit each tempo change was read in (the header's where
+        none was set yet), where it is not the one in force at its token."""
+        read = zip(self.tempo_changes, self.tempo_units, strict=True)
+        return {
+            n: unit
+            for n, ((at, _), written) in enumerate(read)
+            if (unit := written or self.header_unit)
+            != in_force_at(self.unit_changes, at, self.header_unit)
+        }
 
 
 def parse_abc(

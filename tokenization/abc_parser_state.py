@@ -74,7 +74,10 @@ class ParserState:
         self.key_changes: list[tuple[int, Key]] = []  # `AbcTune.key_changes`
         self.unit_changes: list[tuple[int, Fraction]] = []  # `AbcTune.unit_changes`
         self.tempo_changes: list[tuple[int, str]] = []
-        self.tempos_before_unit: set[int] = set()  # `AbcTune.tempos_before_unit`
+        #: the unit each of `tempo_changes` is read in, the one in force where it was written
+        #: (None: the header's, not set yet); `AbcTune.tempo_units` keeps those it is not at
+        #: its token
+        self.tempo_units: list[Fraction | None] = []
         self.part_changes: list[tuple[int, str]] = []  # `AbcTune.part_changes`
         self.program_changes: list[tuple[int, str]] = []  # `AbcTune.program_changes`
         self.inline_parts: list[int] = []  # `AbcTune.inline_parts`
@@ -186,7 +189,7 @@ class ParserState:
 
         # HeaderFields (abc_header.py)
         def _body_field(self, letter: str, value: str, column: int) -> None: ...
-        def _change_tempo(self, tempo: str) -> None: ...
+        def _change_tempo(self, tempo: str, unit: Fraction | None = None) -> None: ...
         def _implicit_voice(self) -> None: ...
         def _inline_field(self, letter: str, value: str, inline: bool = True) -> None: ...
         def _skipped_music(self, line: str, start: int = 0, end: int | None = None) -> None: ...

@@ -133,9 +133,13 @@ class AbcTune:
     #: played when that part ends, not when this one starts (`part_ending_tempos`), as abc2midi
     #: plays it; a second change at that token, written after the ``P:``, starts the part.
     parts_after_tempo: list[int] = field(default_factory=list)
-    #: which of `tempo_changes` (their places in that list) the body writes before a unit
-    #: change at the same token (``[Q:C=120][L:1/16]``): read in the unit before it, as written.
-    tempos_before_unit: list[int] = field(default_factory=list)
+    #: the unit note length a tempo change of `tempo_changes` (by its place in that list) is
+    #: read in, the one in force where it is written, for those where that is not the one in
+    #: force at its token (`unit_at`): one written before a unit change there
+    #: (``[Q:C=120][L:1/16]``: the unit before it), between two (``[L:1/16][Q:C=120][L:1/8]``:
+    #: 1/16), or moved before a bar line merged across a line break (``|``, then
+    #: ``[L:1/16][Q:C=120]|:`` on the next line: 1/16; `BarsAndTies._fields_before_merged_bar`).
+    tempo_units: dict[int, Fraction] = field(default_factory=dict)
     #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
     #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
     #: ``"grace"`` grace-note groups (``{g}``), ``"slur"`` slurs (counted at their ``(``); a
@@ -186,16 +190,16 @@ class AbcTune:
 
     def tempo_unit(self, n: int) -> Fraction:
         """The unit note length body tempo change ``n`` (its place in `tempo_changes`) is read
-        in, as written: the unit in force at its token (`unit_at`), or before it for one written
-        before a unit change there (`tempos_before_unit`, ``[Q:C=120][L:1/16]``).
+        in, the one in force where it is written: its `tempo_units`, else the unit in force at its
+        token (`unit_at`).
 
         >>> from tokenization.abc_parser import parse_abc
-        >>> tune = parse_abc("L:1/8\\nK:G\\nc2|[Q:C=60][L:1/16]c4|[Q:C=60]c4|")
-        >>> tune.tempo_unit(0), tune.tempo_unit(1)
-        (Fraction(1, 8), Fraction(1, 16))
+        >>> tune = parse_abc("L:1/8\\nK:G\\nc|[Q:C=60][L:1/16]c|[Q:C=60]c4|[L:1/4][Q:C=9][L:1/8]c|")
+        >>> tune.tempo_unit(0), tune.tempo_unit(1), tune.tempo_unit(2)
+        (Fraction(1, 8), Fraction(1, 16), Fraction(1, 4))
         """
-        at = self.tempo_changes[n][0]
-        return self.unit_at(at - 1 if n in self.tempos_before_unit else at)
+        unit = self.tempo_units.get(n)
+        return self.unit_at(self.tempo_changes[n][0]) if unit is None else unit
 
 
 def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> Any:
