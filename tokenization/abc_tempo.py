@@ -11,6 +11,9 @@ compares the MIDI against, so that the tempo played is the one it plays, with a 
 the form is not ABC 2.1: a beat with no length (``=120``, ``"Allegro"=120``) is a whole note,
 a whole number ``n`` (``2=120``) ``n`` whole notes, whatever the unit; any other beat
 (``x=120``, ``1/4 x=120``) is not read, no tempo (abc2midi: "malformed Q: field ignored").
+A beat of several lengths is read as ABC 2.1 reads it, their sum (``1/4 3/8=40``: 5/8, 100
+quarter notes a minute), without a warning, though abc2midi 4.84 rejects it ("Expecting = in
+tempo") and plays on at the tempo before it.
 """
 
 from __future__ import annotations
