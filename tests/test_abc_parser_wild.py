@@ -406,9 +406,10 @@ def test_an_error_after_a_quoted_printable_equals_names_the_column_as_written(bo
 
 
 def test_a_bad_file_header_field_is_named_as_the_file_headers():
-    """It was reported at the tune's first music line (line 6 here), where nothing is wrong."""
+    """It was reported at the tune's first music line (line 6 here), where nothing is wrong,
+    then at its X: line (line 3): it is at the file header's line 1, its value at column 3."""
     (err,) = list(parse_tunebook("M:foo\n\nX:1\nT:a\nK:C\nABc|\n"))
-    assert isinstance(err, AbcParseError) and (err.line, err.column) == (3, 1)
+    assert isinstance(err, AbcParseError) and (err.line, err.column) == (1, 3)
     assert err.message == (
         "cannot read meter 'foo' (the file header's M: field, before the first X: line, "
         "applied to this tune)"

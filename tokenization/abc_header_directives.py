@@ -111,19 +111,22 @@ class HeaderDirectives(ParserState):
         header's), as in the text `with_file_header` writes. Two of one setting (``M:`` twice,
         two ``%%MIDI program``) are applied in order, the last one holding, as they read in
         that text and as abc2midi reads them. A ``Q:`` whose beat is not ABC 2.1 is said at the
-        file header's line (`file_header_lines`; unknown: at the tune's ``X:`` line, saying it is
-        the file header's), where it is written, not at the tune's."""
+        file header's line, and an error of a field (``M:7/x``) at its line and column
+        (`file_header_lines`; unknown: at the tune's ``X:`` line), saying it is the file
+        header's, where it is written, not at the tune's."""
         own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
         own |= directive_settings(header)
+        places = self.file_header_lines
         for n, (letter, value) in enumerate(defaults):
             if header_setting(letter, value) in own:  # the tune's own: not the file header's
                 continue
             letter = "I" if letter == DIRECTIVE else letter  # `%%MIDI program 73`: its I: field
             self.fields.setdefault(letter, []).append(value)
-            self.lineno, self.col = self.x_line, 1  # the tune it is applied to
+            known = n < len(places)
+            # where it is written, else the tune it is applied to
+            self.lineno, self.col = places[n] if known else (self.x_line, 1)
             if letter == "Q":  # all `_header_field` does with one: say a beat not ABC 2.1
-                lines = self.file_header_lines
-                where = f"line {lines[n]}" if n < len(lines) else f"applied at line {self.x_line}"
+                where = f"line {self.lineno}" if known else f"applied at line {self.x_line}"
                 self._tempo_form(value, None, f"the file header's, {where}")
                 continue
             try:

@@ -203,7 +203,7 @@ def parse_abc(
     corpus_format: str = "auto",
     line_offset: int = 0,
     file_header: Sequence[tuple[str, str]] = (),
-    file_header_lines: Sequence[int] = (),
+    file_header_lines: Sequence[tuple[int, int]] = (),
     keep_final_tie: bool = False,
     pitch_shift: int = 0,
 ) -> AbcTune:
@@ -217,8 +217,9 @@ def parse_abc(
     `line_offset` is added to line numbers (for tunes cut out of a larger text).
     `file_header`: the ``(letter, value)`` fields of the tunebook's file header
     (`file_header_fields`), applied where the tune does not set them itself.
-    `file_header_lines`: the line of the tunebook each of them is on (`file_header_lines`),
-    which a warning of one names (else it names the tune's ``X:`` line, where it is applied).
+    `file_header_lines`: the line of the tunebook each of them is on and the column of its
+    value (`file_header_lines`), which a warning or an error of one names (else it names the
+    tune's ``X:`` line, where it is applied).
     `keep_final_tie`: keep a tie that no note follows at the end of the text (an incipit to be
     continued, `A2-|`); a whole tune drops it, with a warning, as it does one before a rest.
     `pitch_shift`: a note whose pitch moved by that many semitones leaves MIDI's 0-127 is an
@@ -357,15 +358,15 @@ def _tunebook_tunes(text: str) -> Iterator[AbcTune | AbcParseError]:
 class TuneChunk:
     """The text of one tune of a tunebook, as `parse_tunebook` cuts it out (`tunebook_chunks`):
     the line of the book it starts at (``start``), its ``text``, the ``notes`` of what the cut
-    left out (`split_tunebook_noted`), the book's ``file_header`` fields and the lines they are
-    on (``file_header_lines``). `read_chunk` reads it alone, so the tunes of a book can be read
-    apart (in other processes: it pickles)."""
+    left out (`split_tunebook_noted`), the book's ``file_header`` fields and the lines (and
+    columns) they are on (``file_header_lines``). `read_chunk` reads it alone, so the tunes of
+    a book can be read apart (in other processes: it pickles)."""
 
     start: int
     text: str
     notes: tuple[str, ...]
     file_header: tuple[tuple[str, str], ...]
-    file_header_lines: tuple[int, ...] = ()
+    file_header_lines: tuple[tuple[int, int], ...] = ()
 
 
 def tunebook_chunks(text: str) -> tuple[list[str], Iterator[TuneChunk]]:

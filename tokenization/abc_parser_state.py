@@ -45,8 +45,9 @@ class ParserState:
         self.corpus_format = corpus_format
         self.keep_final_tie = keep_final_tie
         self.file_header = list(file_header)
-        #: the tunebook's line of each of `file_header` (`parse_abc`'s ``file_header_lines``)
-        self.file_header_lines: list[int] = []
+        #: the tunebook's line of each of `file_header`, and its value's column (`parse_abc`'s
+        #: ``file_header_lines``)
+        self.file_header_lines: list[tuple[int, int]] = []
         self.ended = False
         #: semitones every note is checked at on top of its pitch (`parse_abc`'s ``pitch_shift``)
         self.pitch_shift = 0

@@ -89,37 +89,39 @@ def file_header_fields(text: str) -> list[tuple[str, str]]:
     >>> file_header_fields("%%linebreak !\\nI:MIDI program 73\\n\\nX:1\\nK:G\\nGA|")
     [('%%', 'linebreak !'), ('I', 'MIDI program 73')]
     """
-    return [(letter, value) for _, letter, value in _numbered_file_header(text)]
+    return [(letter, value) for _, _, letter, value in _numbered_file_header(text)]
 
 
-def file_header_lines(text: str) -> list[int]:
-    """The line of the tunebook ``text`` (from 1) each of its `file_header_fields` is on, in
-    their order: what the reader names in a warning of a file-header field (`parse_abc`'s
-    ``file_header_lines``).
+def file_header_lines(text: str) -> list[tuple[int, int]]:
+    """The line of the tunebook ``text`` (from 1) each of its `file_header_fields` is on, and
+    the column its value starts at (as the reader gives a tune's own field's), in their order:
+    where the reader names a warning or an error of a file-header field applied to a tune
+    (`parse_abc`'s ``file_header_lines``), not at the tune's ``X:`` line.
 
-    >>> file_header_lines("%abc-2.1\\nM:2/4\\n% a comment\\nL:1/16\\n\\nX:1\\nK:G\\nGA|")
-    [2, 4]
+    >>> file_header_lines("%abc-2.1\\nM: 2/4\\n% a comment\\nL:1/16\\n%%MIDI program 73\\n\\nX:1")
+    [(2, 4), (4, 3), (5, 3)]
     """
-    return [line for line, _, _ in _numbered_file_header(text)]
+    return [(line, column) for line, column, _, _ in _numbered_file_header(text)]
 
 
-def _numbered_file_header(text: str) -> list[tuple[int, str, str]]:
-    """``(line from 1, letter, value)`` of each of the `file_header_fields` of ``text``."""
+def _numbered_file_header(text: str) -> list[tuple[int, int, str, str]]:
+    """``(line from 1, column of the value, letter, value)`` of each of the
+    `file_header_fields` of ``text``."""
     lines = abc_lines(text)
     first = next((i for i, line in enumerate(lines) if X_RE.match(line)), None)
     if not first:
         return []
-    found: list[tuple[int, str, str]] = []
-    block: list[tuple[int, str, str]] = []
+    found: list[tuple[int, int, str, str]] = []
+    block: list[tuple[int, int, str, str]] = []
     prose = False
     for number, raw in enumerate([*lines[:first], ""], 1):
         if not raw.strip():  # a blank line closes a block
             found += [] if prose else block
             block, prose = [], False
             continue
-        directive = header_directive_fields([raw])
-        if directive:
-            block.append((number, DIRECTIVE, directive[0]))
+        directive = _I_DIRECTIVE_RE.match(raw) or _MIDI_DIRECTIVE_RE.match(raw)
+        if directive:  # as `header_directive_fields` reads it
+            block.append((number, directive.start(1) + 1, DIRECTIVE, directive[1].strip()))
             continue
         line = strip_comment(raw).rstrip("\r")
         if not line.strip():  # a comment or `%%` directive
@@ -128,7 +130,8 @@ def _numbered_file_header(text: str) -> list[tuple[int, str, str]]:
         if m is None:
             prose = True
         elif m[1] not in _NOT_INHERITED:
-            block.append((number, m[1], field_value(m[2])))
+            column = m.start(2) + 1 + len(m[2]) - len(m[2].lstrip())  # as `HeaderFields` says
+            block.append((number, column, m[1], field_value(m[2])))
     return found
 
 
