@@ -38,3 +38,26 @@ def test_an_inherited_fields_error_without_its_line_is_at_the_tunes_x_line():
     with pytest.raises(AbcParseError) as err:
         parse_abc("X:1\nT:A\nK:G\nGA|\n", line_offset=6, file_header=[("M", "7/x")])
     assert (err.value.line, err.value.column) == (7, 1)
+
+
+MERGED = (
+    "I:linebreak !\n%%MIDI program 73\nU: W = !trill!\n\n"
+    "X:1\nT:A\nI:abc-charset utf-8\n%%MIDI gchord fzf\nU: T = !fermata!\nK:G\nGAWB TcA|\n\n"
+    "X:2\nT:B\nK:G\nGABc|\n"
+)
+
+
+def test_merged_fields_are_in_one_order_in_the_book_and_in_a_tunes_text_alone():
+    """The book gave the tune's own I: (and U:) fields first, then the file header's; its text
+    alone (the file header written in after X:, `text_tunes`) the file header's first."""
+    from modeling_irish.abc_sources import text_tunes
+    from tokenization.check import check_text
+
+    book = [tune.fields for tune in parse_tunebook(MERGED)]
+    alone = [parse_abc(raw.text).fields for raw in text_tunes(MERGED, "b.abc")]
+    assert book == alone
+    own = ["abc-charset utf-8", "MIDI gchord fzf"]
+    assert book[0]["I"] == ["linebreak !", "MIDI program 73", *own]
+    assert book[0]["U"] == ["W = !trill!", "T = !fermata!"]
+    assert book[1]["I"] == ["linebreak !", "MIDI program 73"]
+    assert check_text(MERGED, "b.abc").round_trip_ok == 2

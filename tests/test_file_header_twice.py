@@ -27,9 +27,9 @@ def test_a_tunes_own_midi_header_lines_are_its_i_fields_as_the_file_headers_are(
     book = "%%MIDI program 73\n\nX:1\n%%MIDI gchord fc\nK:D\nDEF|\n"
     (book_tune,) = parse_tunebook(book)
     ((_, text),) = split_tunebook(book, standalone=True)
-    # the same fields; the book's inherited ones come after the tune's own, as for any I:
-    assert sorted(book_tune.fields["I"]) == sorted(parse_abc(text).fields["I"])
-    assert sorted(book_tune.fields["I"]) == ["MIDI gchord fc", "MIDI program 73"]
+    # the same fields, in the same order: the file header's first, as written in after X:
+    assert book_tune.fields["I"] == parse_abc(text).fields["I"]
+    assert book_tune.fields["I"] == ["MIDI program 73", "MIDI gchord fc"]
 
 
 def test_render_plays_the_last_file_header_program():

@@ -5,6 +5,7 @@ not set itself (`HeaderDirectives._inherit`). The directives' text is abc_tunebo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from .abc_parser_state import ParserState
@@ -110,18 +111,23 @@ class HeaderDirectives(ParserState):
         after them (a ``Q:`` there is a tempo change, the file header's ``Q:`` stays the
         header's), as in the text `with_file_header` writes. Two of one setting (``M:`` twice,
         two ``%%MIDI program``) are applied in order, the last one holding, as they read in
-        that text and as abc2midi reads them. A ``Q:`` whose beat is not ABC 2.1 is said at the
-        file header's line, and an error of a field (``M:7/x``) at its line and column
-        (`file_header_lines`; unknown: at the tune's ``X:`` line), saying it is the file
-        header's, where it is written, not at the tune's."""
+        that text and as abc2midi reads them. In ``fields`` the file header's come first, then
+        the tune's own (``I:``, ``U:``), as they stand in that text. A ``Q:`` whose beat is not
+        ABC 2.1 is said at the file header's line, and an error of a field (``M:7/x``) at its
+        line and column (`file_header_lines`; unknown: at the tune's ``X:`` line), saying it is
+        the file header's, where it is written, not at the tune's."""
         own = {header_setting(k, v) for k, values in self.fields.items() for v in values}
         own |= directive_settings(header)
         places = self.file_header_lines
+        inherited: Counter[str] = Counter()  # the file header's fields applied, by letter
         for n, (letter, value) in enumerate(defaults):
             if header_setting(letter, value) in own:  # the tune's own: not the file header's
                 continue
             letter = "I" if letter == DIRECTIVE else letter  # `%%MIDI program 73`: its I: field
-            self.fields.setdefault(letter, []).append(value)
+            # before the tune's own of the letter (its other I: or U: fields), as in the text
+            # `with_file_header` writes, so that `fields` read the same in the book and alone
+            self.fields.setdefault(letter, []).insert(inherited[letter], value)
+            inherited[letter] += 1
             known = n < len(places)
             # where it is written, else the tune it is applied to
             self.lineno, self.col = places[n] if known else (self.x_line, 1)
