@@ -20,6 +20,7 @@ from tokenization.abc_header import (
     split_tunebook_noted,
     x_number,
 )
+from tokenization.abc_tunebook import file_header_tempo_forms
 from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
@@ -78,6 +79,7 @@ def _read_text(path: Path, said: CappedWarnings | None = None) -> str:
 _NO_TUNES = "files without tunes"
 _NOT_READ = "tunes with text not read"
 _SHARED_X = "files whose tunes share X: numbers"
+_TEMPO_FORM = "file headers with a Q: beat not ABC 2.1"
 
 
 def source_warnings() -> CappedWarnings:
@@ -117,7 +119,8 @@ def text_tunes(
     names its tune by file, ``X:`` and title, as `irish-tune check` does (`warn_tune`); and
     another a ``%%MIDI transpose`` or ``%%transpose`` directive in the file header, not read,
     once for the file (`file_header_transposes`; an ``I:`` one, written into every tune,
-    `with_file_header`, too: `RawTune.own_warnings` leaves out each tune's own). The
+    `with_file_header`, too: `RawTune.own_warnings` leaves out each tune's own), and so a
+    ``Q:`` there whose beat is not ABC 2.1 (`file_header_tempo_forms`). The
     warnings go to ``said`` (`source_warnings`, which the caller closes), else to this text's.
 
     >>> [(raw.line, raw.text.splitlines()[0]) for raw in text_tunes("%\\nX:1\\nK:G\\nG|", "s")]
@@ -135,6 +138,8 @@ def text_tunes(
     for note in file_header_transposes(text):  # once for the file, not in each tune
         said.warn(_NOT_READ, masked(note), "%s: %s", source, note)
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
+    for note in file_header_tempo_forms(unix):  # so too a Q: beat not ABC 2.1
+        said.warn(_TEMPO_FORM, masked(note), "%s: %s", source, note)
     if file_header_fields(unix):  # lines of each tune as written, without the file header
         written = [tune.count("\n") for _, tune in split_tunebook(text)]
     else:  # (most books: no file header, nothing written in)

@@ -61,3 +61,21 @@ def test_merged_fields_are_in_one_order_in_the_book_and_in_a_tunes_text_alone():
     assert book[0]["U"] == ["W = !trill!", "T = !fermata!"]
     assert book[1]["I"] == ["linebreak !", "MIDI program 73"]
     assert check_text(MERGED, "b.abc").round_trip_ok == 2
+
+
+def test_a_file_headers_q_beat_not_abc_2_1_is_said_once_for_the_file_read_as_tunes(caplog):
+    """`text_tunes`' tunes each said it again (`read_warnings`, at their own line: 4, 9),
+    where the book says it at the file header's line; now the file says it once, there."""
+    from modeling_irish.abc_sources import text_tunes
+
+    book = "%abc-2.1\nQ:=120\n\nX:1\nT:A\nK:G\nGABc|\n\nX:2\nT:B\nK:G\nGABc|\n"
+    with caplog.at_level("WARNING"):
+        tunes = list(text_tunes(book, "b.abc"))
+    said = [r.getMessage() for r in caplog.records if "Q:=120" in r.getMessage()]
+    assert said == [
+        "b.abc: Q:=120 (the file header's, line 2) is not ABC 2.1: read as abc2midi reads it, "
+        "a beat of a whole note (1/1=120)"
+    ]
+    assert [raw.read_warnings() for raw in tunes] == [[], []]
+    own = "X:1\nT:A\nQ:=120\nK:G\nGABc|\n"  # a tune's own is its own to say
+    assert len(next(text_tunes(own, "c.abc")).read_warnings()) == 1

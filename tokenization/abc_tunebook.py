@@ -22,6 +22,7 @@ from .abc_field_lines import (
     unix_text,
     x_number,
 )
+from .abc_tempo import tempo_form_warning
 
 # abc_field_lines.py's public names are re-exported: the package and its users import them from
 # here (and from abc_header.py)
@@ -39,6 +40,7 @@ __all__ = [
     "blank_line_warning",
     "file_header_fields",
     "file_header_lines",
+    "file_header_tempo_forms",
     "file_header_transposes",
     "fold_lines",
     "HeaderSpan",
@@ -192,6 +194,24 @@ def file_header_transposes(text: str) -> list[str]:
         f"{_PLAYED_AS_WRITTEN}"
         for i, said in found
     ]
+
+
+def file_header_tempo_forms(text: str) -> list[str]:
+    """The warnings of the ``Q:`` fields of the file header of the tunebook ``text`` whose beat
+    is not ABC 2.1 (`tempo_form_warning`), each at its line of the file, as the reader says
+    them in a tune of the book (`parse_abc`'s ``file_header_lines``): `text_tunes` says them
+    once for the file, not once a tune (`RawTune.own_warnings`).
+
+    >>> file_header_tempo_forms("Q:=120\\n\\nX:1\\nK:G\\nGA|")[0][:37]
+    "Q:=120 (the file header's, line 1) is"
+    """
+    places = file_header_lines(text)
+    found = (
+        tempo_form_warning(value, f"the file header's, line {line}")
+        for (letter, value), (line, _) in zip(file_header_fields(text), places)
+        if letter == "Q"
+    )
+    return [said for said in found if said is not None]
 
 
 def directive_fields(lines: Iterable[str]) -> list[str]:

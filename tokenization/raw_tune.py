@@ -94,7 +94,8 @@ class RawTune:
     def own_warnings(self, warnings: Sequence[str], line_offset: int = 0) -> list[str]:
         """``warnings`` of ``text`` read with ``line_offset`` (`parse_abc`), less those of the
         transposing directives of the file header written into it (``I:MIDI transpose -2``,
-        `with_file_header`): `text_tunes` says each once for the file, naming its line there,
+        `with_file_header`) and of its ``Q:`` whose beat is not ABC 2.1 (``Q:=120``,
+        `tempo_form_warning`): `text_tunes` says each once for the file, naming its line there,
         where every tune said it again, naming the line it was written into.
 
         >>> from tokenization.abc_parser import parse_abc
@@ -102,11 +103,17 @@ class RawTune:
         >>> parse_abc(raw.text).warnings, raw.own_warnings(parse_abc(raw.text).warnings)
         (['I:MIDI transpose 2 not read (line 2): the notes are read and played as written'], [])
         """
+        from tokenization.abc_tempo import tempo_form_warning
         from tokenization.abc_tunebook import transpose_directive_warning
 
         written = self.text.split("\n")[1 : 1 + self.header_lines]
         said = {
             transpose_directive_warning(line, line_offset + n) for n, line in enumerate(written, 2)
+        }
+        said |= {  # as the reader says a tune's own Q: field line
+            tempo_form_warning(line[2:], f"line {line_offset + n}")
+            for n, line in enumerate(written, 2)
+            if line.startswith("Q:")
         }
         return [warning for warning in warnings if warning not in said]
 
