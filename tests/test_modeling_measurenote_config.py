@@ -128,6 +128,26 @@ def test_save_pretrained_with_push_to_hub_fails_in_one_line_as_train_push_to_hub
     assert (tmp_path / "m" / "model.safetensors").is_file()
 
 
+def test_a_local_file_error_of_the_models_upload_is_its_own(tester, tmp_path, monkeypatch):
+    """The model card's README.md refused (permission denied) in save_pretrained(push_to_hub=
+    True) was said to be a failed upload to the Hub ("log in", "upload it later"); it is now
+    the file's own error, naming the file (`tokenization.hub_errors.local_file_error`)."""
+    from transformers.utils import hub
+
+    from modeling_irish.measurenote_checks import HubUploadError
+
+    class RefusedCard:
+        def save(self, path):
+            raise PermissionError(13, "Permission denied", path)
+
+    record_hub_commits(monkeypatch)
+    monkeypatch.setattr(hub, "create_and_tag_model_card", lambda *args, **kwargs: RefusedCard())
+    with pytest.raises(PermissionError) as failed:
+        tester.model().save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/m")
+    assert not isinstance(failed.value, HubUploadError)
+    assert failed.value.filename == str(tmp_path / "m" / "README.md")
+
+
 def test_the_models_and_the_tokenizers_failed_uploads_are_one_error(tester, tmp_path, monkeypatch):
     """One HubUploadError (tokenization.hub_errors) for the models' and the tokenizer's uploads,
     so that one ``except`` catches both; the models' remote code run without the package (no

@@ -186,6 +186,44 @@ def test_a_failed_upload_of_the_tokenizer_says_why_in_one_line_as_the_models_do(
     assert "abc_vocab.json" in commits[0]["files"]
 
 
+def test_a_local_file_error_of_an_upload_is_its_own_not_the_hubs(tokenizer, tmp_path, monkeypatch):
+    """hub_client_errors() holds OSError (the Hub client's offline and connection errors are
+    ones), so a local file's failure in save_pretrained(push_to_hub=True) or push_to_hub (the
+    model card's README.md refused, the disk full in push_to_hub's temporary folder) was said
+    to be a failed upload ("the upload to me/t failed (PermissionError: ...)", log in, upload
+    later). It is now the file's own error, naming the file; the Hub's own OSErrors are not."""
+    import errno
+
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+    from transformers.utils import hub
+
+    from tokenization.hub_errors import HubUploadError
+
+    class Card:  # the model card that each upload saves as README.md, on a disk that refuses it
+        def __init__(self, error):
+            self.error = error
+
+        def save(self, path):
+            raise self.error(path)
+
+    record_hub_commits(monkeypatch)
+    refused = Card(lambda path: PermissionError(errno.EACCES, "Permission denied", path))
+    monkeypatch.setattr(hub, "create_and_tag_model_card", lambda *args, **kwargs: refused)
+    with pytest.raises(PermissionError) as failed:
+        tokenizer.save_pretrained(tmp_path / "tok", push_to_hub=True, repo_id="me/t")
+    assert not isinstance(failed.value, HubUploadError)
+    assert failed.value.filename == str(tmp_path / "tok" / "README.md")
+    full = Card(lambda path: OSError(errno.ENOSPC, "No space left on device"))
+    monkeypatch.setattr(hub, "create_and_tag_model_card", lambda *args, **kwargs: full)
+    with pytest.raises(OSError, match="No space left on device") as failed:
+        tokenizer.push_to_hub("me/t", token="hf_t")
+    assert not isinstance(failed.value, HubUploadError)
+    from tokenization.hub_errors import local_file_error
+
+    assert not local_file_error(OfflineModeIsEnabled("offline"))  # the Hub client's: the Hub's
+    assert not local_file_error(LocalEntryNotFoundError("not in the cache"))
+
+
 def test_save_pretrained_with_push_to_hub_uploads_the_files_it_saved(
     tokenizer, tmp_path, monkeypatch
 ):

@@ -215,6 +215,25 @@ def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
     assert f"`hf upload someone/model {out} --exclude 'step_*'" in line
 
 
+def test_a_local_file_error_after_the_commit_is_no_failed_upload(fake_hub, tmp_path, monkeypatch):
+    """The folder's record of removed files, emptied once the commit is made, could not be
+    written (permission denied): push_run said the upload failed and "nothing of the run is on
+    the Hub", with a command to upload it again, though the commit was made. A local file's
+    error is now its own, naming the file."""
+    out = tmp_path / "run"
+    args, accelerator = _char_gru_run_over_a_minilm_run(out, push_to_hub=True)
+    record = str(out / "run_files.json")
+
+    def refused(output_dir):
+        raise PermissionError(13, "Permission denied", record)
+
+    monkeypatch.setattr(hub, "forget_removed_files", refused)
+    with pytest.raises(PermissionError) as failed:
+        hub.push_run(args, accelerator)
+    assert not isinstance(failed.value, common.UploadError) and failed.value.filename == record
+    assert [c["files"] for c in fake_hub.commits] == [["model.safetensors"]]  # uploaded
+
+
 def test_a_hub_model_id_refused_at_the_upload_says_so_in_one_line(monkeypatch, tmp_path):
     """A name the Hub client refuses (`HFValidationError`) that reaches `push_run` (`parse_args`
     refuses it up front; a caller may build its arguments without it) ended the run in the

@@ -13,6 +13,7 @@ Saved beside the tokenizer as remote code, so it imports nothing of the package;
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 
@@ -21,6 +22,7 @@ __all__ = [
     "hub_client_errors",
     "hub_failure",
     "hub_unusable",
+    "local_file_error",
     "upload_errors",
 ]
 
@@ -39,6 +41,32 @@ def hub_client_errors() -> tuple[type[BaseException], ...]:
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
     return (HfHubHTTPError, *HfHubHTTPError.__bases__, OSError, HFValidationError)
+
+
+#: The errnos of a disk that refuses a write (full, over quota, read-only, a file too large), which
+#: a failed ``write`` gives without a file name: as ``training.errors.DISK_ERRNOS`` (this file is
+#: remote code, and ``training.errors`` imports nothing of the package: ``train.py --help``).
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+
+
+def local_file_error(err: BaseException) -> bool:
+    """Whether ``err``, one of `hub_client_errors`, is a local file's failure (a save or a read
+    of the folder that is uploaded: the disk full, permission denied, a file gone), not the
+    Hub's or the network's: a built-in `OSError` that names a file, is a missing or misplaced
+    path's, or has a disk's errno. The Hub client's own (offline mode, a file the Hub lacks, an
+    HTTP error) are its subclasses, and a connection's (refused, reset) names no file.
+
+    >>> local_file_error(PermissionError(13, "Permission denied", "m/README.md"))
+    True
+    >>> local_file_error(OSError(errno.ENOSPC, "No space left on device"))
+    True
+    >>> local_file_error(ConnectionRefusedError(111, "Connection refused"))
+    False
+    """
+    paths = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)
+    if not isinstance(err, OSError) or type(err).__module__.split(".")[0] != "builtins":
+        return False
+    return isinstance(err, paths) or err.filename is not None or err.errno in _DISK_ERRNOS
 
 
 def hub_unusable(token: bool | str | None, token_hint: str) -> str | None:
@@ -78,10 +106,14 @@ def upload_errors(
     `HubUploadError` that says why in one line (`hub_failure`, ``token=`` the way to give a
     token). With ``saved_in``, the folder that ``save_pretrained(push_to_hub=True)`` saved the
     ``what`` (``"model"``, ``"tokenizer"``) in, before it uploaded: the message says so, and
-    how to upload it later; without, it is ``push_to_hub``'s (whose folder was temporary)."""
+    how to upload it later; without, it is ``push_to_hub``'s (whose folder was temporary).
+    A local file's error (`local_file_error`: the disk full, permission denied, a file gone)
+    goes on as it is, naming its file, never called the Hub's."""
     try:
         yield
     except hub_client_errors() as err:
+        if local_file_error(err):  # a file of the save, not the upload: its own message and path
+            raise
         why = hub_failure(err, token, "pass token=")
         if saved_in is None:
             raise HubUploadError(f"push_to_hub: the upload to {repo_id} failed ({why})") from err

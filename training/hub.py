@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from modeling_irish.cli import first_line
 from modeling_irish.measurenote_checks import stale_file_deletions
-from tokenization.hub_errors import hub_client_errors, hub_unusable
+from tokenization.hub_errors import hub_client_errors, hub_unusable, local_file_error
 from training.common import TRACKER_PROJECTS, UploadError, UsageError
 from training.run_record import forget_removed_files, removed_run_files
 
@@ -162,12 +162,16 @@ def push_run(args: argparse.Namespace, accelerator: Accelerator) -> None:
     only) and print where. A failure, once the run is over and saved, is an `UploadError` that
     says so in one line, with the command that uploads the folder later (and deletes there the
     earlier run's files that the failed commit was to delete), instead of the Hub client's
-    traceback: the upload is one commit, so a failed one left the repository as it was."""
+    traceback: the upload is one commit, so a failed one left the repository as it was. A
+    local file's error (`local_file_error`: the output folder's, read for the upload or its
+    record written after it) goes on as it is, naming the file: no Hub failure."""
     if not (args.push_to_hub and accelerator.is_main_process):
         return
     try:
         url = push_to_hub(args.output_dir, args.hub_model_id, args.hub_token)
     except _upload_errors() as err:
+        if local_file_error(err):  # the folder's (a file gone, its record refused): no Hub's
+            raise
         command = upload_command(args.hub_model_id, args.output_dir, _unpushed(args.output_dir))
         raise UploadError(
             f"--push_to_hub: the upload to {args.hub_model_id} failed "
