@@ -348,10 +348,17 @@ def _one_source(source: str | os.PathLike | None, said: CappedWarnings) -> Itera
 
 
 def _missing(source: Any) -> FileNotFoundError:
-    return FileNotFoundError(
-        f"ABC source {source!r} is neither a file, a folder, 'music21' nor one of "
-        f"{sorted(MUSIC21_COLLECTIONS)}"
-    )
+    """The error for a source that is no file, folder nor music21 book; one written as a glob
+    pattern (``tunes/*.abc``, as `datasets.load_dataset` takes them) is told how to give it.
+
+    >>> str(_missing("tunes/*.abc")).split("; ")[1]
+    'a glob pattern is not expanded: give its folder, or its files as a list'
+    """
+    said = f"ABC source {source!r} is neither a file, a folder, 'music21' nor one of "
+    said += str(sorted(MUSIC21_COLLECTIONS))
+    if any(sign in str(source) for sign in "*?["):
+        said += "; a glob pattern is not expanded: give its folder, or its files as a list"
+    return FileNotFoundError(said)
 
 
 def source_files(source: SourceLike) -> list[Path]:

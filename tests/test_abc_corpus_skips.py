@@ -84,6 +84,19 @@ def test_require_bars_fit_skips_and_counts_tunes_with_a_wrong_bar(tmp_path):
     assert plain.report["skipped"] == 0
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_glob_pattern_source_is_refused_saying_how_to_give_its_files(tmp_path, cached):
+    # a user of datasets.load_dataset writes "tunes/*.abc"; it is not expanded, and the error
+    # says what to give instead (with a cache folder, the key's reading of the sources says it)
+    write(tmp_path / "book.abc", [tune(1, "A")])
+    cache = {"cache_dir": tmp_path / "cache"} if cached else {}
+    with pytest.raises(FileNotFoundError, match="glob pattern is not expanded: give its folder"):
+        load_abc_corpus(str(tmp_path / "*.abc"), **cache)
+    with pytest.raises(FileNotFoundError) as missing:  # a plain missing path: no glob hint
+        load_abc_corpus(str(tmp_path / "nope.abc"), **cache)
+    assert "not expanded" not in str(missing.value)
+
+
 def test_sources_without_tunes_are_an_error_or_a_warning(tmp_path, caplog):
     empty = tmp_path / "empty"
     empty.mkdir()
