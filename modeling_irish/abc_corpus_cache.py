@@ -105,7 +105,8 @@ def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     parts: list[Any] = [_LOADER_VERSION, params]
     for source in sources:
         paths = source_files(source)
-        parts += [(str(p.resolve()), hashlib.sha1(p.read_bytes()).hexdigest()) for p in paths]
+        # the path as read too: a symlink's name gives its tunes' ids, its target the content
+        parts += [(os.path.abspath(p), str(p.resolve()), _digest(p)) for p in paths]
     from . import abc_corpus
 
     reader = [importlib.import_module(name) for name in _reader_modules()]
@@ -114,6 +115,11 @@ def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code
             parts.append(hashlib.sha1(Path(code).read_bytes()).hexdigest())
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def _digest(path: Path) -> str:
+    """The SHA-1 of a file's bytes."""
+    return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
 #: Where the reader's code starts (`_reader_modules`): a tune's row (corpus_rows), the parser,

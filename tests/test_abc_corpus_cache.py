@@ -31,6 +31,22 @@ def test_mixed_sources_and_cache(tmp_path):
 
 
 @needs_parser
+def test_a_renamed_symlink_in_a_cached_folder_is_read_again_under_its_new_name(tmp_path):
+    # ids and the source column come from the name as found in the folder, not its target: a
+    # key on resolved paths alone hit the cache after the rename, with the old ids
+    store = write(tmp_path / "store" / "x.abc", [tune(1, "One")])
+    folder = tmp_path / "books"
+    folder.mkdir()
+    (folder / "book.abc").symlink_to(store)
+    kwargs = {"split_ratios": (1, 0, 0), "cache_dir": tmp_path / "c"}
+    assert load_abc_corpus(folder, **kwargs)["train"]["tune_id"] == ["books/book:1"]
+    (folder / "book.abc").rename(folder / "other.abc")
+    again = load_abc_corpus(folder, **kwargs)["train"]
+    assert again["tune_id"] == ["books/other:1"]
+    assert again["source"] == [str(folder / "other.abc")]
+
+
+@needs_parser
 def test_cache_written_aside_survives_a_dead_writer_and_a_concurrent_one(tmp_path):
     book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
     data = load_abc_corpus(book, split_ratios=(1, 0, 0), cache_dir=tmp_path / "c")
