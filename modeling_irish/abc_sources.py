@@ -20,7 +20,11 @@ from tokenization.abc_header import (
     split_tunebook_noted,
     x_number,
 )
-from tokenization.abc_tunebook import file_header_tempo_forms
+from tokenization.abc_tunebook import (
+    file_header_lines,
+    file_header_tempo_forms,
+    written_header_places,
+)
 from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import NOT_TEXT, uncompressed_name
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
@@ -140,10 +144,12 @@ def text_tunes(
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     for note in file_header_tempo_forms(unix):  # so too a Q: beat not ABC 2.1
         said.warn(_TEMPO_FORM, masked(note), "%s: %s", source, note)
-    if file_header_fields(unix):  # lines of each tune as written, without the file header
+    header = file_header_fields(unix)
+    if header:  # lines of each tune as written, without the file header
         written = [tune.count("\n") for _, tune in split_tunebook(text)]
     else:  # (most books: no file header, nothing written in)
         written = [tune.count("\n") for _, tune in found]
+    places = file_header_lines(unix) if header else []
     # counted as the ids read them (`X: 1` is `X:1`); a tune without a number is named by line
     numbers = Counter(x_number(tune) for _, tune in found)
     repeated = sum(n for number, n in numbers.items() if n > 1 and number)
@@ -160,9 +166,10 @@ def text_tunes(
         said.close()
     for (line, tune), lines_written in zip(found, written):
         unique = numbers[x_number(tune)] == 1
-        yield RawTune(
-            source, prefix, tune, line, unique, tune.count("\n") - lines_written, file=file
-        )
+        extra = tune.count("\n") - lines_written  # the file header's lines written in
+        # where those are in the file, for an error of one (`RawTune.locate`)
+        at = written_header_places(tune.split("\n")[1 : 1 + extra], header, places)
+        yield RawTune(source, prefix, tune, line, unique, extra, file=file, header_at=at)
 
 
 def _stem(path: Path) -> str:

@@ -235,8 +235,11 @@ def _without_header_transposes(raw: RawTune) -> RawTune:
 
     first, *lines = raw.text.split("\n")
     written, rest = lines[: raw.header_lines], lines[raw.header_lines :]
-    kept = [line for line in written if transpose_directive_warning(line, 0) is None]
-    return replace(raw, text="\n".join([first, *kept, *rest]), header_lines=len(kept))
+    keep = [transpose_directive_warning(line, 0) is None for line in written]
+    kept = [line for line, ok in zip(written, keep) if ok]
+    at = tuple(place for place, ok in zip(raw.header_at, keep) if ok)  # where they are
+    text = "\n".join([first, *kept, *rest])
+    return replace(raw, text=text, header_lines=len(kept), header_at=at)
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ an error of one of its fields is at its own line and column, as a tune's own fie
 from __future__ import annotations
 
 import pytest
+from helpers import stderr_said
 
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 
@@ -79,3 +80,71 @@ def test_a_file_headers_q_beat_not_abc_2_1_is_said_once_for_the_file_read_as_tun
     assert [raw.read_warnings() for raw in tunes] == [[], []]
     own = "X:1\nT:A\nQ:=120\nK:G\nGABc|\n"  # a tune's own is its own to say
     assert len(next(text_tunes(own, "c.abc")).read_warnings()) == 1
+
+
+AS_CHECK = "line 2, column {column}: {message} (the file header's {letter}: field, before the first X: line, applied to this tune)"  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("header", "message", "column"),
+    [("M:7/x", "cannot read meter '7/x'", 3), ("L: 1/x", "cannot read unit length '1/x'", 4)],
+)
+def test_a_tune_read_alone_says_an_inherited_fields_error_where_check_does(header, message, column):
+    """A tune of `text_tunes` (the file header written in after its X:) said it at its X: line
+    (4, 9), as its own field, where `irish-tune check` says it at the file header's line 2."""
+    from modeling_irish.abc_sources import text_tunes
+    from tokenization.check import check_text
+
+    book = BAD_METER.replace("M:7/x", header)
+    said = []
+    for raw in text_tunes(book, "b.abc"):
+        with pytest.raises(AbcParseError) as err:
+            parse_abc(raw.text)
+        said.append(raw.locate(err.value))
+    at = AS_CHECK.format(column=column, message=message, letter=header[0])
+    assert said == [f"b.abc: X:1 A: {at}", f"b.abc: X:2 B: {at}"]
+    checked = check_text(book, "b.abc").failures
+    assert [f"{failure['tune']}: {failure['error']}" for failure in checked] == [
+        one.replace(": line 2", ": parse: line 2") for one in said
+    ]
+
+
+def test_transpose_says_an_inherited_fields_error_at_the_file_headers_line(
+    tmp_path, capsys, caplog
+):
+    """It said 'X:1 A: line 4, column 3: cannot read meter '7/x'', at the tune's X: line."""
+    import irish_tune
+
+    book = tmp_path / "fh.abc"
+    book.write_text(BAD_METER, encoding="utf-8")
+    assert irish_tune.main(["transpose", str(book), "--key", "D"]) != 0
+    at = AS_CHECK.format(column=3, message="cannot read meter '7/x'", letter="M")
+    err = stderr_said(capsys, caplog, "modeling_irish.transpose_cli")
+    assert f"{book}: X:1 A: {at}" in err and f"{book}: X:2 B: {at}" in err
+
+
+def test_the_loaders_skip_report_says_an_inherited_fields_error_at_its_line(tmp_path):
+    """The loader's skip report named the tune's X: line (4) for the file header's M:."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+
+    book = tmp_path / "book.abc"
+    own = "X:2\nT:B\nM:4/4\nK:G\nGABc dcBA|GABc dcBA|\n"  # its own M:: read
+    book.write_text(BAD_METER.split("X:2")[0] + own, encoding="utf-8")
+    report = load_abc_corpus([book], split_ratios=(1, 0, 0)).report
+    at = AS_CHECK.format(column=3, message="cannot read meter '7/x'", letter="M")
+    assert report["skipped_at"] == {
+        "AbcParseError: cannot read meter '7/x'": [f"{book} line 4: X:1 A: {at}"]
+    }
+
+
+def test_a_prompts_inherited_fields_error_is_at_its_line_past_a_transpose_left_out(tmp_path):
+    """`generate --prompt` leaves the file header's transposing directive out of the tune: the
+    M: written in after it is still at its own line (3) of the file."""
+    from modeling_irish.generation_cli import _read_prompt
+
+    prompt = tmp_path / "p.abc"
+    prompt.write_text("I:MIDI transpose 2\nM:7/x\n\nX:1\nT:A\nK:G\nGABc|\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        _read_prompt(str(prompt))
+    at = AS_CHECK.format(column=3, message="cannot read meter '7/x'", letter="M")
+    assert str(err.value) == f"--prompt {prompt}: X:1 A: {at}"

@@ -15,6 +15,7 @@ from .abc_tunebook import (
     directive_settings,
     header_directive_fields,
     header_setting,
+    inherited_field_error,
     propagate_accidentals,
 )
 from .keys import LETTER_PC
@@ -139,6 +140,5 @@ class HeaderDirectives(ParserState):
                 self._header_field(letter, value)
             except ValueError as err:  # an AbcParseError; its line is the file's, not the tune's
                 raise self.error(
-                    f"{getattr(err, 'message', err)} (the file header's {letter}: field, before "
-                    "the first X: line, applied to this tune)"
+                    inherited_field_error(getattr(err, "message", str(err)), letter)
                 ) from None

@@ -6,7 +6,7 @@ are abc_field_lines.py's (`abc_lines`, `unix_text`, `header_span`, `x_number` ar
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from .abc_field_lines import (
     X_RE,
@@ -52,6 +52,9 @@ __all__ = [
     "tune_end",
     "unnumbered_tunes",
     "with_file_header",
+    "header_field_line",
+    "inherited_field_error",
+    "written_header_places",
     "x_number",
     "header_setting",
     "DIRECTIVE",
@@ -316,6 +319,51 @@ def directive_settings(lines: Iterable[str]) -> set[str]:
     return {header_setting("I", m[1].strip()) for m in found if m}
 
 
+def header_field_line(letter: str, value: str) -> str:
+    """The line `with_file_header` writes into a tune for the file-header field ``(letter,
+    value)`` (`file_header_fields`): ``M:2/4``, or a directive as written (`DIRECTIVE`). Its
+    value starts at column 3.
+
+    >>> header_field_line("M", "2/4"), header_field_line(DIRECTIVE, "MIDI program 73")
+    ('M:2/4', '%%MIDI program 73')
+    """
+    return f"{letter}{value}" if letter == DIRECTIVE else f"{letter}:{value}"
+
+
+def inherited_field_error(message: str, letter: str) -> str:
+    """The reader's error ``message`` of a file-header field (``letter``: ``M``; ``I`` for a
+    directive) applied to a tune: said to be the file header's, not the tune's own field's.
+
+    >>> inherited_field_error("cannot read meter '7/x'", "M")
+    "cannot read meter '7/x' (the file header's M: field, before the first X: line, applied to this tune)"
+    """  # noqa: E501
+    return (
+        f"{message} (the file header's {letter}: field, before the first X: line, applied to "
+        "this tune)"
+    )
+
+
+def written_header_places(
+    written: Sequence[str], header: Sequence[tuple[str, str]], places: Sequence[tuple[int, int]]
+) -> tuple[tuple[int, int], ...]:
+    """Where in the tunebook each of the lines ``written`` is (its line and its value's column,
+    `file_header_lines`): the file-header fields `with_file_header` wrote into a tune, in the
+    order of ``header`` (`file_header_fields`) at ``places``. Empty when a line is not one of
+    them (nothing known then: the tune's ``X:`` line stands for them all).
+
+    >>> written_header_places(["L:1/16"], [("M", "2/4"), ("L", "1/16")], [(2, 3), (3, 4)])
+    ((3, 4),)
+    """
+    fields = iter(zip(header, places))
+    found = []
+    for line in written:
+        place = next((at for (k, v), at in fields if header_field_line(k, v) == line), None)
+        if place is None:
+            return ()
+        found.append(place)
+    return tuple(found)
+
+
 def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
     """``tune``'s text with the file-header fields its header (up to ``K:``) does not set
     itself written in after its first line (its ``X:``), so that the text reads alone as it
@@ -348,11 +396,7 @@ def with_file_header(tune: str, header: list[tuple[str, str]]) -> str:
         if m[1] == "K":  # the header ends; the fields after it are the body's start
             break
     own |= directive_settings(lines[: header_span(lines).end])
-    missing = [
-        f"{k}{v}" if k == DIRECTIVE else f"{k}:{v}"
-        for k, v in header
-        if header_setting(k, v) not in own
-    ]
+    missing = [header_field_line(k, v) for k, v in header if header_setting(k, v) not in own]
     if not missing:
         return tune
     first, _, rest = tune.partition("\n")

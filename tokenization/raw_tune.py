@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .abc_header import text_tune_name
+
+if TYPE_CHECKING:
+    from .abc_tune import AbcParseError
 
 __all__ = ["RawTune"]
 
@@ -17,7 +21,10 @@ class RawTune:
     """One tune's text and where it came from (``prefix`` builds ids of tunes without ``S:``:
     ``prefix:X``, or ``prefix:lineN`` when ``x_unique`` is false, i.e. another tune of its file
     has the same ``X:`` number). ``line``: the file line of its ``X:``; ``header_lines``: the
-    file-header fields written into ``text`` after that line (see `file_line`). ``unreadable``:
+    file-header fields written into ``text`` after that line (see `file_line`); ``header_at``:
+    where each of those is in the file, its line and its value's column (`file_header_lines`;
+    empty: not known, the ``X:`` line stands for them), where an error of one is said, as
+    ``irish-tune check`` says it (`locate`). ``unreadable``:
     why a dump row gives no tune (not an object, no ABC text), its ``text`` then empty: the
     loader counts it as skipped under that reason. ``row``: a dump row's number (1-based; its
     ``X:``), 0 for a tunebook's tune. ``file``: the file of a collection's tune
@@ -33,6 +40,7 @@ class RawTune:
     unreadable: str = ""
     row: int = 0
     file: str = ""
+    header_at: tuple[tuple[int, int], ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -56,13 +64,26 @@ class RawTune:
 
     def file_line(self, tune_line: int) -> int:
         """The line of the file that holds line ``tune_line`` (1-based) of ``text``; a line of
-        the file header written into the text maps to the tune's first line.
+        the file header written into the text maps to its line in the file header
+        (``header_at``), else to the tune's first line.
 
-        >>> RawTune("b.abc", "b", "X:1\\nL:1/16\\nK:G\\nGA|", 10, header_lines=1).file_line(4)
-        12
+        >>> from dataclasses import replace
+        >>> raw = RawTune("b.abc", "b", "X:1\\nL:1/16\\nK:G\\nGA|", 10, header_lines=1)
+        >>> raw.file_line(4), raw.file_line(2), replace(raw, header_at=((2, 3),)).file_line(2)
+        (12, 10, 2)
         """
+        place = self._header_place(tune_line)
+        if place is not None:
+            return place[0]
         past_header = tune_line - 1 - self.header_lines
         return self.line + max(past_header, 0)
+
+    def _header_place(self, tune_line: int) -> tuple[int, int] | None:
+        """The file's line and value column (``header_at``) of line ``tune_line`` of ``text``
+        when it is a file-header field written in whose place is known, else None."""
+        written = tune_line - 2  # the fields are written in after the X: line
+        known = min(self.header_lines, len(self.header_at))
+        return self.header_at[written] if 0 <= written < known else None
 
     @property
     def line_offset(self) -> int:
@@ -152,7 +173,29 @@ class RawTune:
         if self.row:
             at = f"line {err.line} of its tune text, column {err.column}"
             return f"{self.file_name}: {name or 'tune'}: {at}: {err.message}"
-        moved = AbcParseError(
-            err.message, tune=name, line=self.file_line(err.line), column=err.column
-        )
-        return f"{self.file_name}: {moved}"
+        place = self._header_place(err.line)
+        if place is None:
+            moved = AbcParseError(
+                err.message, tune=name, line=self.file_line(err.line), column=err.column
+            )
+            return f"{self.file_name}: {moved}"
+        return f"{self.file_name}: {self._header_error(err, name, place)}"
+
+    def _header_error(
+        self, err: AbcParseError, name: str | None, place: tuple[int, int]
+    ) -> AbcParseError:
+        """``err``, of a file-header field written into ``text`` (at ``place`` in the file: its
+        line and value's column), at its line and column there, said to be the file header's,
+        as the reader says it in the tunebook (`inherited_field_error`)."""
+        from tokenization.abc_parser import AbcParseError
+        from tokenization.abc_tunebook import DIRECTIVE, inherited_field_error
+
+        assert err.line is not None
+        written = self.text.split("\n")[err.line - 1]
+        letter = "I" if written.startswith(DIRECTIVE) else written[:1]
+        line, column = place
+        at = err.column  # in the value (from column 3 of the line written), else as it is
+        if at is not None and at >= 3:
+            at += column - 3
+        message = inherited_field_error(err.message, letter)
+        return AbcParseError(message, tune=name, line=line, column=at)
