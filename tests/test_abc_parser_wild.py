@@ -301,12 +301,13 @@ def test_a_file_header_bang_line_break_reaches_tunes_with_other_directives():
     )
     first, second = parse_tunebook(book)
     assert pitches(first) == [60, 62, 64, 65, 67, 69, 71, 72] and first.warnings == []
-    assert first.fields["I"] == ["abc-charset utf-8", "linebreak !"]
+    assert first.fields["I"] == ["linebreak !", "abc-charset utf-8"]  # the file header's first
     assert pitches(second) == [60, 62, 64, 65]  # its own `I:linebreak $` wins
     # the loader's standalone texts read as the book does
     texts = [text for _, text in split_tunebook(book, standalone=True)]
     assert texts[0].startswith("X:1\n%%linebreak !\nT:a\n") and "linebreak !" not in texts[1]
     assert [pitches(parse_abc(text)) for text in texts] == [pitches(first), pitches(second)]
+    assert parse_abc(texts[0]).fields["I"] == first.fields["I"]
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
