@@ -26,7 +26,13 @@ from tokenization.abc_tunebook import (
     written_header_places,
 )
 from tokenization.capped_warnings import CappedWarnings, counted, masked
-from tokenization.file_bytes import NOT_TEXT, uncompressed_name
+from tokenization.file_bytes import (
+    HIDDEN_PASSED_OVER,
+    NOT_TEXT,
+    abc_files,
+    hidden_note,
+    uncompressed_name,
+)
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
 from tokenization.reader_warnings import shown_kind, warn_tune
 
@@ -179,26 +185,22 @@ def _stem(path: Path) -> str:
 
 
 def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
-    """``*.abc`` files (any case; compressed too, ``*.abc.gz``, `read_file_bytes`) of a folder,
-    sorted by relative path."""
-    found = folder.rglob("*") if recursive else folder.glob("*")
-    paths = [p for p in found if _abc_suffix(p) and p.is_file()]
-    return sorted(paths, key=lambda p: p.relative_to(folder).as_posix())
-
-
-def _abc_suffix(path: Path) -> bool:
-    """Whether ``path`` is named as an ABC file: ``.abc``, maybe with a compression suffix."""
-    return Path(uncompressed_name(path.name)).suffix.lower() == ".abc"
+    """The ``*.abc`` files a folder is read as (`abc_files`: hidden ones passed over)."""
+    return abc_files(folder, recursive)[0]
 
 
 def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
-    warning, with why (the other files' tunes would hide it), as ``said`` caps them. Ids
+    warning, with why (the other files' tunes would hide it), as ``said`` caps them, and so
+    are hidden files passed over (`abc_files`: ``.ipynb_checkpoints/``, ``.#tune.abc``). Ids
     start with the folder's own name however its path is written (``.``, ``sub/..``,
     absolute): ``Path(".").name`` is "" and ``Path("sub/..").name`` is "..", which would give
     one folder other ids, hence other ``"hash"`` splits, from another working folder."""
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
-    for path in _abc_files(folder):
+    paths, hidden = abc_files(folder)
+    if hidden:  # Jupyter's checkpoints, an editor's backups: copies, not more tunes
+        said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", hidden_note(folder, hidden))
+    for path in paths:
         rel = path.relative_to(folder).with_name(_stem(path)).as_posix()
         found = False
         for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}", said):
@@ -244,8 +246,12 @@ def no_tune_reason(source: SourceLike) -> str:
         return "music21's corpus holds no tune"
     path = Path(_check_source(source))
     if path.is_dir():
-        count = len(_abc_files(path))
-        return f"none of its {count} *.abc files holds a tune" if count else "no *.abc files"
+        paths, hidden = abc_files(path)
+        if paths:
+            return f"none of its {len(paths)} *.abc files holds a tune"
+        return (
+            f"no *.abc files but {len(hidden)} hidden, passed over" if hidden else "no *.abc files"
+        )
     if not path.exists():
         return "no such file or folder"
     if not path.is_file():  # a pipe, read already: it cannot be read again to say why

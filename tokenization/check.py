@@ -23,7 +23,14 @@ from .bar_check import BarReport, bar_report
 from .capped_warnings import CappedWarnings
 from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
-from .file_bytes import NOT_TEXT, decompressed, read_file_bytes, uncompressed_name
+from .file_bytes import (
+    HIDDEN_PASSED_OVER,
+    NOT_TEXT,
+    abc_files,
+    decompressed,
+    hidden_note,
+    read_file_bytes,
+)
 from .kept_warnings import kept_warnings
 from .reader_warnings import TUNE_WARNINGS_SHOWN, not_as_written, tune_warnings, warn_tune
 from .round_trip import first_difference, parse_abc_strict, round_trip_rows
@@ -288,7 +295,7 @@ def check_files(
         tune_warnings(logger) as said,
         WorkerPool(jobs) as pool,
     ):  # warnings: for every file at once
-        for path in _expand(paths):
+        for path in _expand(paths, said):
             label = "stdin" if path == "-" else (labels or {}).get(path, path)
             try:
                 tunes, text = _read_source(path, tunes_of, said)
@@ -470,19 +477,19 @@ def _decode_lines(data: bytes, name: str, said: CappedWarnings | None = None) ->
     return "".join(texts)
 
 
-def _expand(paths: Iterable[str | os.PathLike]) -> list[str]:
+def _expand(paths: Iterable[str | os.PathLike], said: CappedWarnings) -> list[str]:
+    """The files of ``paths``: a folder's ``*.abc`` files as the loader finds them
+    (`abc_files`), its hidden ones passed over and named in a warning in ``said``."""
     files = []
     for path in map(str, paths):
         if os.path.isdir(path):
-            found = [
-                os.path.join(root, n)
-                for root, _, names in sorted(os.walk(path))
-                for n in sorted(names)
-                if uncompressed_name(n).lower().endswith(".abc")  # book.abc.gz too, as loaded
-            ]
+            found, hidden = abc_files(path)
+            if hidden:
+                said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", hidden_note(path, hidden))
             if not found:
-                raise FileNotFoundError(f"no .abc files in the folder {path}")
-            files += found
+                passed = f" ({len(hidden)} hidden, passed over)" if hidden else ""
+                raise FileNotFoundError(f"no .abc files in the folder {path}{passed}")
+            files += map(str, found)
         elif path == "-" or os.path.exists(path):
             files.append(path)
         else:

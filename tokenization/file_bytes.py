@@ -1,10 +1,12 @@
 """The bytes of an input file, decompressed when it is gzip, bzip2 or xz compressed (told by its
 first bytes, whatever its name), an archive (zip, tar) refused with what to do, and the name of a
 file without its compression suffix. Standard library only. Used by
-`tokenization.check.read_abc_file`, hence by every reader of ABC files and dumps."""
+`tokenization.check.read_abc_file`, hence by every reader of ABC files and dumps; and the
+``*.abc`` files of a folder (`abc_files`), as the loader and ``irish-tune check`` find them."""
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Callable
@@ -12,8 +14,11 @@ from pathlib import Path
 
 __all__ = [
     "COMPRESSED_SUFFIXES",
+    "HIDDEN_PASSED_OVER",
     "MAX_DECOMPRESSED",
     "NOT_TEXT",
+    "abc_files",
+    "hidden_note",
     "decompressed",
     "read_file_bytes",
     "uncompressed_name",
@@ -30,6 +35,8 @@ COMPRESSED_SUFFIXES = tuple(suffix for _, _, suffix in _COMPRESSIONS)
 #: The most a compressed file may decompress to: far above any corpus (thesession.org's whole
 #: dump is under 100 MB), far below what a few KB of zeros compressed can claim (a "zip bomb").
 MAX_DECOMPRESSED = 2**30
+#: The kind of the warning (`CappedWarnings`) naming the hidden files `abc_files` passed over.
+HIDDEN_PASSED_OVER = "folders with hidden *.abc files passed over"
 #: Why a file with NUL bytes and no tune in it is not read, as every reader words it.
 NOT_TEXT = "not a text file (NUL bytes)"
 
@@ -45,6 +52,63 @@ def uncompressed_name(path: str | os.PathLike) -> str:
     if Path(name).suffix.lower() in COMPRESSED_SUFFIXES:
         return name[: -len(Path(name).suffix)]
     return name
+
+
+def _is_abc(name: str) -> bool:
+    """Whether a file's name says it holds ABC: ``.abc``, any case, maybe compressed."""
+    return Path(uncompressed_name(name)).suffix.lower() == ".abc"
+
+
+def abc_files(folder: str | os.PathLike, recursive: bool = True) -> tuple[list[Path], list[Path]]:
+    """The ``*.abc`` files (any case; compressed too, ``*.abc.gz``) of a folder and, when
+    ``recursive``, of its subfolders (not through a link to a folder), sorted by relative path;
+    and, apart, those passed over: hidden (a name starting with ``.``, as an editor's backup
+    ``.#tune.abc``) or in a hidden folder (Jupyter's ``.ipynb_checkpoints/`` holds old copies
+    of a notebook's files, ``.git/``), which would be read as more tunes. A hidden file or
+    folder given itself is read: only what is under ``folder`` is told apart.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("b.abc", "a/c.ABC", ".ipynb_checkpoints/b-checkpoint.abc", "n.txt"):
+    ...         Path(tmp, name).parent.mkdir(exist_ok=True)
+    ...         _ = Path(tmp, name).write_text("X:1", encoding="utf-8")
+    ...     [[p.relative_to(tmp).as_posix() for p in paths] for paths in abc_files(tmp)]
+    [['a/c.ABC', 'b.abc'], ['.ipynb_checkpoints/b-checkpoint.abc']]
+    """
+    top = Path(folder)
+    read: list[Path] = []
+    hidden: list[Path] = []
+    for root, folders, names in os.walk(top):
+        if not recursive:
+            folders.clear()
+        under = Path(root)
+        in_hidden = any(part.startswith(".") for part in under.relative_to(top).parts)
+        for name in names:
+            path = under / name
+            if _is_abc(name) and path.is_file():
+                (hidden if in_hidden or name.startswith(".") else read).append(path)
+    key = functools.partial(_relative, top)
+    return sorted(read, key=key), sorted(hidden, key=key)
+
+
+def _relative(folder: Path, path: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def hidden_note(folder: str | os.PathLike, hidden: list[Path]) -> str:
+    """What a reader says of the ``hidden`` files `abc_files` passed over in ``folder``.
+
+    >>> hidden_note("tunes", [Path("tunes/.ipynb_checkpoints/a-checkpoint.abc")])
+    "tunes: 1 hidden *.abc file passed over (a name starting with '.', or in such a folder):
+    .ipynb_checkpoints/a-checkpoint.abc; give one by its path to read it"
+    """
+    shown = ", ".join(_relative(Path(folder), path) for path in hidden[:3])
+    shown += ", ..." if len(hidden) > 3 else ""
+    files = "file" if len(hidden) == 1 else "files"
+    return (
+        f"{folder}: {len(hidden)} hidden *.abc {files} passed over (a name starting with '.', "
+        f"or in such a folder): {shown}; give one by its path to read it"
+    )
 
 
 def read_file_bytes(path: str | os.PathLike) -> bytes:
