@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import logging
+import numbers
 import os
 import re
 import sys
@@ -206,6 +207,22 @@ def _start_method() -> str:
     if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
         return "spawn"
     return "fork"
+
+
+def _check_count(name: str, value: object, also: str = "") -> int:
+    """``value`` of the argument ``name`` as an int; a ``ValueError`` unless it is a whole
+    number from 0 (a numpy one too), as `check_seed` takes a seed: a negative one read as 0 or
+    1 would hide a slip (``min_notes=-1`` keeps every tune, ``num_proc=-1`` parses in this
+    process). ``also``: what else the argument takes, named in the error.
+
+    >>> _check_count("num_proc", -1, "None or ")
+    Traceback (most recent call last):
+    ...
+    ValueError: num_proc must be None or a whole number >= 0, got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be {also}a whole number >= 0, got {value!r}")
+    return int(value)
 
 
 def _workers(num_proc: int | None, n_tunes: int) -> int:
@@ -413,12 +430,14 @@ def load_abc_corpus(
         dedupe: drop tunes whose body (the text after ``K:``, whitespace-normalised) repeats an
             earlier one and reads as the same notes (the same body under another key signature
             or ``L:`` is kept); a titled copy is kept in preference to an untitled one.
-        min_notes: tunes with fewer notes are skipped.
-        num_proc: parse in this many worker processes: forked on Linux, spawned on Windows
-            (no fork) and macOS (a fork after torch can hang). A spawned worker imports the
-            reader only, and the main script again: call from under its
-            ``if __name__ == "__main__":`` (else this process parses, with a warning naming the
-            line). ``None`` forks up to 4 (as many as there are cores) for sources of 4,000
+        min_notes: tunes with fewer notes are skipped (0 keeps every tune; a negative number
+            is refused, as are a negative ``seed``, ``num_proc`` and ``link_incipits``).
+        num_proc: parse in this many worker processes (0 or 1: none, this process parses, as
+            ``datasets``' ``map`` reads 0; a negative number is refused): forked on Linux,
+            spawned on Windows (no fork) and macOS (a fork after torch can hang). A spawned
+            worker imports the reader only, and the main script again: call from under its
+            ``if __name__ == "__main__":`` (else this process parses, with a warning naming
+            the line). ``None`` forks up to 4 (as many as there are cores) for sources of 4,000
             tunes or more, else parses in this process, as it does where it would spawn. Where
             workers cannot start, this process parses, with a warning; the rows are the same.
         cache_dir: if given, the result is saved there under a fingerprint of the inputs (paths
@@ -498,6 +517,10 @@ def load_abc_corpus(
     """
     ratios = check_ratios(split_ratios)
     seed = check_seed(seed)  # before the sources are read: parsing a corpus takes minutes
+    min_notes = _check_count("min_notes", min_notes)
+    link_incipits = _check_count("link_incipits", link_incipits)
+    if num_proc is not None:  # 0: no worker processes, as `datasets.Dataset.map` reads it
+        num_proc = _check_count("num_proc", num_proc, "None or ")
     sources = source_list(source)
     if not sources:
         raise ValueError("no ABC sources given (an empty list): give at least one source")

@@ -4,6 +4,8 @@ corpus grows."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from abc_corpus_helpers import (
@@ -99,6 +101,41 @@ def test_the_loader_refuses_a_bad_seed_before_reading_anything(tmp_path, monkeyp
     book = write(tmp_path / "book.abc", [tune(1, "One")])
     with pytest.raises(ValueError, match="split seed must be a whole number >= 0"):
         load_abc_corpus(book, seed=seed, cache_dir=tmp_path / "cache")
+
+
+BAD_COUNTS = [
+    ("min_notes", -1, "min_notes must be a whole number >= 0, got -1"),
+    ("min_notes", 2.5, "min_notes must be a whole number >= 0, got 2.5"),
+    ("num_proc", -1, "num_proc must be None or a whole number >= 0, got -1"),
+    ("num_proc", -4, "num_proc must be None or a whole number >= 0, got -4"),
+    ("link_incipits", -24, "link_incipits must be a whole number >= 0, got -24"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), BAD_COUNTS)
+def test_the_loader_refuses_a_negative_count_before_reading_anything(
+    tmp_path, monkeypatch, name, value, message
+):
+    """``min_notes=-1`` kept every tune, ``num_proc=-1`` parsed in this process and
+    ``link_incipits=-24`` linked nothing, all silently: a slip went unseen."""
+    import modeling_irish.abc_corpus as abc_corpus
+
+    def unread(*args, **kwargs):
+        raise AssertionError(f"the sources were read before {name} was checked")
+
+    monkeypatch.setattr(abc_corpus, "iter_raw_tunes", unread)
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_abc_corpus(book, cache_dir=tmp_path / "cache", **{name: value})
+
+
+@needs_parser
+def test_the_loader_parses_in_this_process_with_num_proc_0(tmp_path):
+    """0 worker processes, as `datasets`' ``map`` reads ``num_proc=0``: the rows of one."""
+    book = leaky_corpus(tmp_path)
+    none = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), num_proc=0)
+    one = load_abc_corpus(book, split_ratios=(0.6, 0.2, 0.2), num_proc=1)
+    assert [none[n]["tune_id"] for n in SPLIT_NAMES] == [one[n]["tune_id"] for n in SPLIT_NAMES]
 
 
 @needs_parser
