@@ -1,7 +1,8 @@
 """The errors that stop a run, each of which the command line (`training.train.cli`) prints as
 one line: bad input (`UsageError`), a failed upload (`UploadError`), a write the disk refused
 (`WriteError`), which `writing` makes of what the disk and the libraries raise when it is full or
-read-only, and a collective of a multi-process launch that timed out or lost a process
+read-only, a local file in the way or refused (`file_failure`: a file where a folder goes, a folder
+this user may not read), and a collective of a multi-process launch that timed out or lost a process
 (`collective_failure`). All but the last are re-exported by `training.common`, where the training
 modules take them from; this module imports only the standard library and safetensors
 (``train.py --help`` loads no torch).
@@ -26,6 +27,7 @@ __all__ = [
     "WriteError",
     "collective_failure",
     "disk_trouble",
+    "file_failure",
     "write_failure",
     "writing",
 ]
@@ -138,12 +140,45 @@ def write_failure(err: OSError) -> str:
     return f"cannot write {name}: {reason}" if name else f"cannot write: {reason}"
 
 
+#: The errors of a local file that something in the way or the file system refused: permission
+#: denied, a folder where a file goes or a file where a folder goes, a loop of links, a failed read.
+_PATH_ERRNOS = (errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ELOOP, errno.EIO)
+
+
+def file_failure(err: BaseException) -> str | None:
+    """The line `training.train.cli` prints for a local file the run could not read, write or
+    move into place (a built-in `OSError` of `_PATH_ERRNOS` that names its file): ``<path>:
+    <reason>``, or ``cannot move <from> to <to>: <reason>`` for a rename, with the switch that
+    shows where it was met. None for any other error: a `FileNotFoundError` (the files the user
+    names are checked before the run, `training.arguments.parse_args`, so a file of the run's
+    own that is missing is a bug's) or a library's `OSError` keeps its traceback.
+
+    >>> print(file_failure(NotADirectoryError(errno.ENOTDIR, "Not a directory", "c/a.tmp", None,
+    ...                                       "c/a")))
+    cannot move c/a.tmp to c/a: Not a directory (TRAIN_TRACEBACK=1 prints where it was met)
+    >>> file_failure(FileNotFoundError(errno.ENOENT, "No such file or directory", "a.json")) is None
+    True
+    """
+    if not isinstance(err, OSError) or type(err).__module__ != "builtins":
+        return None
+    if err.errno not in _PATH_ERRNOS or err.filename is None:
+        return None
+    name, reason = _path_text(err.filename), os.strerror(err.errno)
+    tail = f"({TRACEBACK_ENV}=1 prints where it was met)"
+    if err.filename2 is not None:
+        return f"cannot move {name} to {_path_text(err.filename2)}: {reason} {tail}"
+    return f"{name}: {reason} {tail}"
+
+
 def _file_name(err: OSError) -> str | None:
     """The file an `OSError` names: the destination of a failed copy or rename, else its only
     one; None when it names none."""
     name = err.filename2 if err.filename2 is not None else err.filename
-    if name is None:
-        return None
+    return None if name is None else _path_text(name)
+
+
+def _path_text(name: object) -> str:
+    """A file name an `OSError` gives (a path, bytes, or a file descriptor) as text."""
     return os.fsdecode(name) if isinstance(name, (str, bytes, os.PathLike)) else str(name)
 
 

@@ -91,7 +91,7 @@ from training.common import (  # noqa: E402
     process_logger,
     write_failure,
 )
-from training.errors import TRACEBACK_ENV, collective_failure  # noqa: E402
+from training.errors import TRACEBACK_ENV, collective_failure, file_failure  # noqa: E402
 from training.interrupts import SignalStops, exit_status, stop_line  # noqa: E402
 from training.run_resume import NothingToTrain, check_newest_checkpoint_early  # noqa: E402
 
@@ -227,9 +227,12 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
     at the end (`UploadError`: the model is saved) is one such line too, with status 1, and
     so is a file the disk refuses, full or read-only (`WriteError`, or an `OSError` of
     `DISK_ERRNOS` from a write not wrapped by `writing`): ``cannot write <path>: <reason>``,
-    the checkpoints saved before it whole; Ctrl-C is ``interrupted`` (status 130) and SIGTERM,
-    which the script run as a program turns into `training.interrupts.Terminated` (``stops``,
-    told here that the line is said), ``terminated (SIGTERM)`` (status 143); a collective of a
+    the checkpoints saved before it whole, and so is a local file in the way or refused
+    (`training.errors.file_failure`: a file where a cache folder goes, permission denied),
+    status 1, after its traceback only when ``TRAIN_TRACEBACK=1``; Ctrl-C is ``interrupted``
+    (status 130) and SIGTERM, which the script run as a program turns into
+    `training.interrupts.Terminated` (``stops``, told here that the line is said),
+    ``terminated (SIGTERM)`` (status 143); a collective of a
     multi-process launch that waited past ``--ddp_timeout`` or lost the process at its other
     end is one line in each process that met it (`training.errors.collective_failure`), status
     1, after torch's traceback only when ``TRAIN_TRACEBACK=1``; any other exception is a bug
@@ -250,20 +253,31 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
         print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 1
     except OSError as err:  # each process says what it could not write: it may be alone
-        if not isinstance(err, WriteError) and err.errno not in DISK_ERRNOS:
+        if isinstance(err, WriteError) or err.errno in DISK_ERRNOS:
+            print(f"{os.path.basename(__file__)}: error: {write_failure(err)}", file=sys.stderr)
+            return 1
+        line = file_failure(err)
+        if line is None:
             raise
-        print(f"{os.path.basename(__file__)}: error: {write_failure(err)}", file=sys.stderr)
+        _print_traceback_if_asked()
+        print(f"{os.path.basename(__file__)}: error: {line}", file=sys.stderr)
         return 1
     except RuntimeError as err:  # each process says what it met: the others may have stopped
         line = collective_failure(err)
         if line is None:
             raise
-        if os.environ.get(TRACEBACK_ENV, "") not in ("", "0"):
-            traceback.print_exc()
+        _print_traceback_if_asked()
         print(f"{os.path.basename(__file__)}: error: {line}", file=sys.stderr)
         leave_process_group()
         return 1
     return 0
+
+
+def _print_traceback_if_asked() -> None:
+    """Print the traceback of the error being handled when ``TRAIN_TRACEBACK`` is set (not 0):
+    the command line says an error it knows in one line, and this shows where it was met."""
+    if os.environ.get(TRACEBACK_ENV, "") not in ("", "0"):
+        traceback.print_exc()
 
 
 def leave_process_group() -> None:
