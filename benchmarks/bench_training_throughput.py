@@ -10,9 +10,13 @@ reference's `nn.GRU` on a `PackedSequence`. Run::
     python benchmarks/bench_training_throughput.py            # the full table (a few minutes)
     python benchmarks/bench_training_throughput.py --presets small --steps 2
     python benchmarks/bench_training_throughput.py --presets small --bucketed --autocast bf16
+    python benchmarks/bench_training_throughput.py --presets small --bucketed --malloc_tuning
 
 ``--autocast bf16`` runs the forward passes of both implementations under CPU autocast to
 bfloat16 (what training's ``--mixed_precision bf16`` does): the same numerics for both sides.
+``--malloc_tuning`` raises glibc's mmap and trim thresholds first (`training.allocator`, what
+``training/train.py`` does on the CPU unless given ``--no_malloc_tuning``): process-wide, so
+both implementations run with it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from modeling_irish.configuration_measurenote import (
     MeasureNoteConfig,
 )
 from modeling_irish.modeling_measurenote import MeasureNoteForCausalLM
+from training.allocator import keep_freed_memory
 
 
 def synthetic_batch(batch: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
@@ -218,6 +223,8 @@ def bench_preset(preset: str, batches: list, warmup: int, kind: str, bf16: bool 
 
 
 def run(args: argparse.Namespace) -> None:
+    if args.malloc_tuning:
+        print(f"malloc tuning (glibc thresholds raised): {keep_freed_memory()}")
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}")
     print(f"load average before: {os.getloadavg()}")
@@ -257,6 +264,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bucketed", action="store_true", help="also length-bucketed batches")
     parser.add_argument(
         "--autocast", choices=("bf16",), default=None, help="forward passes under bf16 autocast"
+    )
+    parser.add_argument(
+        "--malloc_tuning",
+        action="store_true",
+        help="first keep freed large blocks in the heap (glibc mmap/trim thresholds, as "
+        "training/train.py does on the CPU): process-wide, so both implementations get it",
     )
     args = parser.parse_args(argv)
     run(args)
