@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
         kwargs_handlers=ddp_kwargs(args) + process_group_kwargs(args),
     )
     quiet_other_processes(accelerator)
+    tune_malloc(args, accelerator)
     record_precision(args, accelerator)
     check_hub_before_training(args, accelerator)
     _warn_if_no_fp16(accelerator)
@@ -198,6 +199,24 @@ def quiet_other_processes(accelerator: Accelerator) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
         transformers.utils.logging.disable_progress_bar()
         datasets.disable_progress_bars()
+
+
+def tune_malloc(args: argparse.Namespace, accelerator: Accelerator) -> bool:
+    """On the CPU, unless ``--no_malloc_tuning``, keep the large blocks a step frees in the
+    process heap (`training.allocator.keep_freed_memory`: glibc Linux only, and not when the
+    user's environment tunes malloc): the next step reuses them without page faults. Returns
+    whether it applied, which the log says."""
+    if args.no_malloc_tuning or accelerator.device.type != "cpu":
+        return False
+    from training.allocator import keep_freed_memory
+
+    applied = keep_freed_memory()
+    if applied:
+        logger.info(
+            "malloc: freed large blocks stay in the heap (glibc mmap and trim thresholds "
+            "raised; --no_malloc_tuning leaves them)"
+        )
+    return applied
 
 
 def record_precision(args: argparse.Namespace, accelerator: Accelerator) -> None:
@@ -303,6 +322,7 @@ __all__ = [
     "refuse_a_hiding_package",
     "run_measurenote",
     "run_tune_title",
+    "tune_malloc",
 ]
 
 
