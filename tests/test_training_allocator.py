@@ -1,6 +1,6 @@
 """`training.allocator.keep_freed_memory` raises glibc's mmap and trim thresholds, and only
 there: elsewhere, or when the user's environment tunes malloc, it changes nothing and says so
-(False); `training/train.py` calls it on the CPU unless ``--no_malloc_tuning``."""
+(False); `training/train.py` calls it on the CPU when given ``--malloc_tuning``."""
 
 from __future__ import annotations
 
@@ -108,29 +108,27 @@ def test_glibc_takes_the_thresholds_unless_the_environment_sets_them():
     assert _applied_in_a_fresh_process({**env, "MALLOC_MMAP_THRESHOLD_": "131072"}) == "False"
 
 
-def test_train_py_takes_no_malloc_tuning_and_does_not_record_it():
+def test_train_py_takes_malloc_tuning_and_does_not_record_it():
     from training.arguments import parse_args
     from training.run_folder import recorded_flags
 
-    assert parse_args([]).no_malloc_tuning is False
-    args = parse_args(["--no_malloc_tuning"])
-    assert args.no_malloc_tuning is True
-    assert "no_malloc_tuning" not in recorded_flags(args)  # a resume decides for itself
+    assert parse_args([]).malloc_tuning is False  # off unless asked for
+    args = parse_args(["--malloc_tuning"])
+    assert args.malloc_tuning is True
+    assert "malloc_tuning" not in recorded_flags(args)  # a resume decides for itself
 
 
 @pytest.mark.parametrize(
-    ("device", "off", "called"),
-    [("cpu", False, True), ("cpu", True, False), ("cuda", False, False)],
+    ("device", "asked", "called"),
+    [("cpu", True, True), ("cpu", False, False), ("cuda", True, False)],
 )
-def test_train_py_tunes_malloc_on_the_cpu_only_and_not_when_told_not_to(
-    monkeypatch, device, off, called
-):
+def test_train_py_tunes_malloc_on_the_cpu_only_when_asked(monkeypatch, device, asked, called):
     from training import train
 
     calls, lines = [], []
     monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append(1) or True)
     monkeypatch.setattr(train, "logger", SimpleNamespace(info=lines.append))  # no accelerate state
-    args = argparse.Namespace(no_malloc_tuning=off)
+    args = argparse.Namespace(malloc_tuning=asked)
     accelerator = SimpleNamespace(device=SimpleNamespace(type=device))
     assert train.tune_malloc(args, accelerator) is called
     assert bool(calls) is called

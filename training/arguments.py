@@ -254,10 +254,10 @@ def build_parser() -> _LaunchParser:
     add("--report_to", default="tensorboard",
         help="accelerate tracker(s), comma-separated: tensorboard, wandb, mlflow... or 'all' "
              "(each must be installed).")
-    add("--no_malloc_tuning", action="store_true",
-        help="On the CPU, leave glibc's malloc as it is: by default a CPU run keeps the large "
-             "blocks it frees in the heap (mmap and trim thresholds raised; a few %% faster "
-             "steps, same peak memory), unless MALLOC_*_ or GLIBC_TUNABLES already tune it.")
+    add("--malloc_tuning", action="store_true",
+        help="On the CPU (glibc Linux), keep the large blocks a step frees in the heap (mmap "
+             "and trim thresholds raised: fewer page faults, same peak memory; not yet a "
+             "measured gain, docs/BENCHMARKS.md), unless MALLOC_*_ or GLIBC_TUNABLES tune it.")
     add("--ddp_timeout", type=int, default=DEFAULT_DDP_TIMEOUT,
         help="Seconds a process of a multi-process launch waits for the others at a barrier "
              "or gradient all-reduce before it stops with an error naming the timeout (torch's "

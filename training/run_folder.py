@@ -274,7 +274,7 @@ UNRECORDED_FLAGS = (
     "overwrite_output_dir",
     "push_to_hub",
     "ddp_timeout",  # how this launch waits, not what the run is: a resume takes its own
-    "no_malloc_tuning",  # how this process allocates, not what the run is
+    "malloc_tuning",  # how this process allocates, not what the run is
     *SECRET_FLAGS,
     "recorded_flags",
 )
