@@ -163,6 +163,21 @@ def _sample(
     )
 
 
+def _refuse_abc_text_as_path(path: str) -> None:
+    """Refuse, in one line that says what to do, a ``--prompt`` that is no file but ABC text
+    (``--prompt "X:1..."``, as ``generate(prompt=...)`` takes it): it failed as ``no such
+    file: X:1``, the error's first line naming neither ``--prompt`` nor its remedy."""
+    if path == "-" or os.path.exists(path) or not ("\n" in path or "|" in path):
+        return
+    first = path.strip().splitlines()[0]
+    shown = first[:40] + ("..." if first[:40] != path else "")
+    raise ValueError(
+        f"--prompt takes an ABC file ('-': stdin), not ABC text, and no file is named "
+        f"{shown!r}: save the tune as a file, or pipe it to --prompt - "
+        "(printf 'X:1\\nM:6/8\\nK:G\\nGAG GAB|' | irish-tune generate --model M --prompt -)"
+    )
+
+
 def _read_prompt(path: str) -> tuple[str, int]:
     """The tune of ``--prompt`` to continue, and what to add to its lines for the file's
     (`RawTune.line_offset`: its warnings name the lines of the file, not those of its text
@@ -185,6 +200,7 @@ def _read_prompt(path: str) -> tuple[str, int]:
     from .prompt_lines import bare_prompt, prompt_error
 
     where = "stdin" if path == "-" else path
+    _refuse_abc_text_as_path(path)
     dump = read_dump(path)  # a tunes.json / tunes.csv: its rows, as check and render read them
     if dump is not None and len(dump) != 1:
         raise ValueError(

@@ -178,3 +178,15 @@ def test_cli_prompt_from_stdin_and_wav_said_once(model_dir, tmp_path, monkeypatc
     abc = (out / "tune_1.abc").read_text(encoding="utf-8")
     assert "M:6/8" in abc and "K:G" in abc and "|: GAB" in abc  # the prompt, continued
     assert (out / "tune_2.mid").exists() and not (out / "tune_2.wav").exists()
+
+
+@pytest.mark.parametrize("text", ["X:1\nM:6/8\nK:G\nGAG GAB|\n", "GAG GAB|ABA ABd|"])
+def test_cli_prompt_given_as_abc_text_says_to_use_a_file_or_stdin(capsys, text):
+    """``--prompt "X:1..."`` (ABC text, as ``generate(prompt=...)`` takes it) failed as
+    ``no such file: X:1``: the first line of the text, as if it were a file name."""
+    from modeling_irish.cli import main
+
+    assert main(["generate", "--model", "missing", "--prompt", text]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("irish-tune generate: --prompt takes an ABC file ('-': stdin), not ABC")
+    assert "--prompt -" in err and "no such file" not in err
