@@ -186,6 +186,18 @@ class AbcGenerationPipeline(Pipeline):
     #: what `PIPELINE_REGISTRY.register_pipeline` sets on the class (`register`)
     _registered_impl: dict[str, dict[str, Any]]
 
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
+        """`Pipeline.save_pretrained`, with this file written beside the model whatever class
+        object this pipeline is: one loaded from a folder's own copy (``pipeline(model=folder,
+        trust_remote_code=True)``) is not the registered class, and transformers then saved
+        no ``pipeline_abc.py`` while config.json's ``custom_pipelines`` still named it, so that
+        the saved folder could not be loaded."""
+        super().save_pretrained(save_directory, **kwargs)
+        if not os.path.isfile(os.path.join(save_directory, os.path.basename(__file__))):
+            from transformers.dynamic_module_utils import custom_object_save
+
+            custom_object_save(type(self), str(save_directory))
+
     def _sanitize_parameters(
         self,
         return_tunes: bool | None = None,

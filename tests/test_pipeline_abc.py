@@ -245,3 +245,15 @@ def test_the_model_class_takes_the_folder_by_transformers_keyword(tmp_path):
         pipeline_abc._MeasureNoteAutoModel.from_pretrained(
             pretrained_model_name_or_path=str(tmp_path / "tt")
         )
+
+
+def test_a_pipeline_loaded_from_a_saved_folder_saves_its_code_again(model_dir, tmp_path):
+    """A pipeline loaded with ``pipeline(model=folder, trust_remote_code=True)`` is the
+    folder's copy of the class, not the registered one: its `save_pretrained` wrote no
+    ``pipeline_abc.py`` while config.json named it, and the folder then failed to load."""
+    pipeline("abc-generation", model=model_dir).save_pretrained(tmp_path / "one")
+    reloaded = pipeline(model=str(tmp_path / "one"), trust_remote_code=True)
+    reloaded.save_pretrained(tmp_path / "two")
+    assert (tmp_path / "two" / "pipeline_abc.py").is_file()
+    again = pipeline(model=str(tmp_path / "two"), trust_remote_code=True)
+    assert type(again).__name__ == "AbcGenerationPipeline"
