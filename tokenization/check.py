@@ -480,7 +480,7 @@ def _decode_lines(data: bytes, name: str, said: CappedWarnings | None = None) ->
 def _expand(paths: Iterable[str | os.PathLike], said: CappedWarnings) -> list[str]:
     """The files of ``paths``: a folder's ``*.abc`` files as the loader finds them
     (`abc_files`), its hidden ones passed over and named in a warning in ``said``."""
-    files = []
+    files: list[str] = []
     for path in map(str, paths):
         if os.path.isdir(path):
             found, hidden = abc_files(path)
