@@ -55,7 +55,7 @@ from modeling_irish.retrieval_evaluation import (
     settings_ranker,
 )
 from modeling_irish.threads import torch_threads
-from modeling_irish.tune_embedding import best_per_title, encode_all, read_tunes
+from modeling_irish.tune_embedding import best_per_title, encoded_records, read_tunes
 from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
@@ -189,12 +189,27 @@ def compatible_scan(commit: str) -> tuple[str, object]:
     return name, function
 
 
-def main() -> None:
-    args = parse_args()
+def gallery_ids(
+    tokenizer: AbcTokenizer, records: list[dict[str, str]]
+) -> tuple[list[np.ndarray], list[int]]:
+    """The ids of every readable record (and those records' indices), each `(rows, 20)` array
+    in the smallest integer type with room for the tokenizer's vocabulary (`encoded_records`'s
+    ``compact``: the same numbers), its measure numbers not held. The gallery and the queries
+    need them all, for each scorer timed; as int64 thesession's took ~470 MB, most of the
+    benchmark's peak (docs/BENCHMARKS.md)."""
+    ids, kept = [], []
+    for i, x, _ in encoded_records(tokenizer, records, compact=True):
+        ids.append(x)
+        kept.append(i)
+    return ids, kept
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     tokenizer = AbcTokenizer.from_pretrained(args.tokenizer)
     cropper = NoteCropper(tokenizer)
     records = read_tunes(args.corpus)
-    ids, kept = encode_all(tokenizer, records)
+    ids, kept = gallery_ids(tokenizer, records)
     keys = [title_key(records[i]["title"]) or f"#{i}" for i in kept]
     index = {k: n for n, k in enumerate(dict.fromkeys(keys))}
     owner = np.array([index[k] for k in keys])

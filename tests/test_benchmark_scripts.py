@@ -277,6 +277,36 @@ def test_name_that_tune_refuses_a_compare_window_no_longer_than_the_overlap(tmp_
     assert bench.parse_args([*flags, "--compare-window", "129"]).compare_window == 129
 
 
+def test_name_that_tune_holds_the_gallery_ids_compact(tmp_path, monkeypatch, capsys):
+    """It held every setting's ids as int64 for the whole run (~470 MB of thesession's, most of
+    its peak); now in the smallest type with room for the vocabulary, the same numbers."""
+    from helpers import name_that_tune_reel
+
+    from modeling_irish.tune_embedding import encode_all, read_tunes
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    bench = load_benchmark("bench_name_that_tune")
+    tunes = [name_that_tune_reel(x, f"Reel {x}", x, x) for x in range(1, 6)]
+    corpus = _write(tmp_path / "reels.abc", tunes)
+    tokenizer = AbcTokenizer.train(tunes)
+    tokenizer.save_pretrained(tmp_path / "tok")
+    held, real = [], bench.settings_ranker
+
+    def ranker(cropper, ids, *args, **kwargs):  # the ids the gallery is built of
+        held.append(ids)
+        return real(cropper, ids, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "settings_ranker", ranker)
+    bench.main(["--tokenizer", str(tmp_path / "tok"), "--corpus", corpus, "--queries", "3"])
+    out = json.loads(capsys.readouterr().out)
+    assert (out["gallery_settings"], out["gallery_titles"], out["queries"]) == (5, 5, 3)
+    (ids,) = held
+    assert {x.dtype.name for x in ids} == {"uint8"}
+    wide, _ = encode_all(tokenizer, read_tunes(corpus))
+    assert all(x.dtype.name == "int64" for x in wide)
+    assert all((a == b).all() for a, b in zip(ids, wide, strict=True))
+
+
 def test_a_benchmark_imports_the_code_of_its_own_checkout(tmp_path):
     """`_paths` appended the checkout to ``sys.path``, so a benchmark run from one checkout
     measured the code of another one installed (editable) in the environment."""
