@@ -289,12 +289,14 @@ def settings_ranker(
     `ids` may be an iterator (each setting's notes are read as it comes and its ids not held);
     `owner` and `headers` are read only once every setting has been, so that lists that such
     an iterator fills as it goes do. Shared by the evaluation and the benchmarks, so that they
-    measure one scorer."""
+    measure one scorer. The notes are held as a `TuneIndex` holds them (int16 pitches, float32
+    lengths: `notes_and_headers`'s ``narrow``) until the galleries are built, so that the
+    evaluation scores what `identify` does, and holds 6 bytes a note, not 16."""
     order = "played" if options.unfold_repeats else "written"
     desc = f"Reading notes as {order}" if progress else None
     read_headers = options.meter_mode and headers is None
     notes, read = notes_and_headers(
-        cropper, ids, options.unfold_repeats, desc, read_headers, terminal_only=True
+        cropper, ids, options.unfold_repeats, desc, read_headers, terminal_only=True, narrow=True
     )
     fields: dict[str, Any] = {"meter": None, "mode": None, "rhythm": None}
     if options.meter_mode:

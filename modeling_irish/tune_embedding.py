@@ -38,6 +38,7 @@ __all__ = [
     "encoded_records",
     "title_gallery",
     "header_lists",
+    "notes_and_headers",
     "smallest_int",
 ]
 

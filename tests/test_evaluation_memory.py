@@ -23,7 +23,13 @@ from modeling_irish.retrieval_evaluation import (
     settings_ranker,
     titled_settings,
 )
-from modeling_irish.tune_embedding import best_per_title, encode_all, header_values, read_tunes
+from modeling_irish.tune_embedding import (
+    best_per_title,
+    encode_all,
+    header_values,
+    notes_and_headers,
+    read_tunes,
+)
 from modeling_irish.tune_title_data import NoteCropper
 
 
@@ -122,3 +128,46 @@ def test_streamed_training_settings_score_as_the_held_ones(tokenizer, unfold_rep
 def test_titled_settings_refuses_a_training_side_with_nothing_readable(tokenizer):
     with pytest.raises(ValueError, match="no readable titled tune to take titles from"):
         titled_settings(tokenizer, read_tunes(["X:1\nT:Only\nK:D\n[[A]]|"]))
+
+
+@pytest.mark.parametrize("transpose", [True, False])
+def test_the_gallery_notes_are_held_as_the_index_holds_them(monkeypatch, transpose):
+    """`settings_ranker` held every setting's notes as int64 pitches and float64 lengths (16
+    bytes a note) while the galleries were built; the index holds int16 and float32 (6), and
+    the scores of both are the same, triplets' lengths (not exact in float32) included."""
+    import modeling_irish.retrieval_evaluation as evaluation
+    from modeling_irish.edit_distance import EditDistanceRanker
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    triplets = "X:50\nT:Trip\nR:jig\nM:6/8\nL:1/8\nK:G\n(3GAB (3cBA G2|(3DEF G>A B2|]\n"
+    tokenizer = AbcTokenizer.train([*TRAIN, triplets])
+    cropper = NoteCropper(tokenizer)
+    ids, _ = encode_all(tokenizer, read_tunes([*TRAIN, triplets]))
+    held = []
+
+    def ranker(pitches, *args, **kwargs):  # the notes the galleries are built of
+        held.append((pitches, kwargs["gallery_durations"]))
+        return EditDistanceRanker(pitches, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "EditDistanceRanker", ranker)
+    options = EditScorerOptions(transpose=transpose)
+    narrow = settings_ranker(cropper, ids, None, options)
+    ((pitches, durations),) = held
+    assert {p.dtype.name for p in pitches} == {"int16"}
+    assert {d.dtype.name for d in durations} == {"float32"}
+    notes, fields = notes_and_headers(cropper, ids, True, None)  # as they were held before
+    assert {d.dtype.name for _, d in notes} == {"float64"}
+    wide = EditDistanceRanker(
+        [p for p, _ in notes],
+        list(range(len(ids))),
+        gallery_durations=[d for _, d in notes],
+        gallery_meters=fields["meter"],
+        gallery_modes=fields["mode"],
+        gallery_rhythms=fields["rhythm"],
+        transpose=transpose,
+    )
+    for x in ids:
+        rows, _ = cropper.crop(x, 12, np.random.default_rng(0))
+        np.testing.assert_array_equal(
+            query_edit_scores(narrow, cropper, rows), query_edit_scores(wide, cropper, rows)
+        )
