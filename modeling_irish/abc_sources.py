@@ -27,10 +27,10 @@ from tokenization.abc_tunebook import (
 )
 from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import (
-    HIDDEN_PASSED_OVER,
     NOT_TEXT,
     abc_files,
-    hidden_note,
+    passed_over_count,
+    passed_over_notes,
     uncompressed_name,
 )
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
@@ -186,21 +186,23 @@ def _stem(path: Path) -> str:
 
 def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
     """The ``*.abc`` files a folder is read as (`abc_files`: hidden ones passed over)."""
-    return abc_files(folder, recursive)[0]
+    return abc_files(folder, recursive).files
 
 
 def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
     warning, with why (the other files' tunes would hide it), as ``said`` caps them, and so
-    are hidden files passed over (`abc_files`: ``.ipynb_checkpoints/``, ``.#tune.abc``). Ids
+    are hidden files passed over (`abc_files`: ``.ipynb_checkpoints/``, ``.#tune.abc``) and
+    the entries not read (a link to nothing, a pipe, a link to a folder: `unread_reason`). Ids
     start with the folder's own name however its path is written (``.``, ``sub/..``,
     absolute): ``Path(".").name`` is "" and ``Path("sub/..").name`` is "..", which would give
     one folder other ids, hence other ``"hash"`` splits, from another working folder."""
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
-    paths, hidden = abc_files(folder)
-    if hidden:  # Jupyter's checkpoints, an editor's backups: copies, not more tunes
-        said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", hidden_note(folder, hidden))
-    for path in paths:
+    walked = abc_files(folder)
+    # Jupyter's checkpoints, an editor's backups (copies, not more tunes); links to nothing...
+    for kind, note in passed_over_notes(folder, walked):
+        said.warn(kind, kind, "%s", note)
+    for path in walked.files:
         rel = path.relative_to(folder).with_name(_stem(path)).as_posix()
         found = False
         for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}", said):
@@ -246,12 +248,11 @@ def no_tune_reason(source: SourceLike) -> str:
         return "music21's corpus holds no tune"
     path = Path(_check_source(source))
     if path.is_dir():
-        paths, hidden = abc_files(path)
-        if paths:
-            return f"none of its {len(paths)} *.abc files holds a tune"
-        return (
-            f"no *.abc files but {len(hidden)} hidden, passed over" if hidden else "no *.abc files"
-        )
+        found = abc_files(path)
+        if found.files:
+            return f"none of its {len(found.files)} *.abc files holds a tune"
+        passed = passed_over_count(found)
+        return f"no *.abc files but {passed}" if passed else "no *.abc files"
     if not path.exists():
         return "no such file or folder"
     if not path.is_file():  # a pipe, read already: it cannot be read again to say why

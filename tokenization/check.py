@@ -24,11 +24,11 @@ from .capped_warnings import CappedWarnings
 from .check_report import BarCounts, CheckReport, PlacedTune, UnreadableTune
 from .features import TuneRows
 from .file_bytes import (
-    HIDDEN_PASSED_OVER,
     NOT_TEXT,
     abc_files,
     decompressed,
-    hidden_note,
+    passed_over_count,
+    passed_over_notes,
     read_file_bytes,
 )
 from .kept_warnings import kept_warnings
@@ -479,17 +479,18 @@ def _decode_lines(data: bytes, name: str, said: CappedWarnings | None = None) ->
 
 def _expand(paths: Iterable[str | os.PathLike], said: CappedWarnings) -> list[str]:
     """The files of ``paths``: a folder's ``*.abc`` files as the loader finds them
-    (`abc_files`), its hidden ones passed over and named in a warning in ``said``."""
+    (`abc_files`), its hidden ones passed over and those it cannot read (a link to nothing, a
+    pipe) named in warnings in ``said``."""
     files: list[str] = []
     for path in map(str, paths):
         if os.path.isdir(path):
-            found, hidden = abc_files(path)
-            if hidden:
-                said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", hidden_note(path, hidden))
-            if not found:
-                passed = f" ({len(hidden)} hidden, passed over)" if hidden else ""
+            found = abc_files(path)
+            for kind, note in passed_over_notes(path, found):
+                said.warn(kind, kind, "%s", note)
+            if not found.files:
+                passed = f" ({passed_over_count(found)})" if found.hidden or found.unread else ""
                 raise FileNotFoundError(f"no .abc files in the folder {path}{passed}")
-            files += map(str, found)
+            files += map(str, found.files)
         elif path == "-" or os.path.exists(path):
             files.append(path)
         else:

@@ -6,22 +6,32 @@ file without its compression suffix. Standard library only. Used by
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = [
     "COMPRESSED_SUFFIXES",
     "HIDDEN_PASSED_OVER",
+    "LINKED_FOLDER",
     "MAX_DECOMPRESSED",
+    "NOT_READ",
     "NOT_TEXT",
+    "FolderFiles",
     "abc_files",
     "hidden_note",
     "decompressed",
+    "passed_over_count",
+    "passed_over_notes",
     "read_file_bytes",
     "uncompressed_name",
+    "unread_note",
+    "unread_reason",
 ]
 
 #: The compressions read, by their first bytes ("magic numbers"): name, file suffix.
@@ -37,6 +47,10 @@ COMPRESSED_SUFFIXES = tuple(suffix for _, _, suffix in _COMPRESSIONS)
 MAX_DECOMPRESSED = 2**30
 #: The kind of the warning (`CappedWarnings`) naming the hidden files `abc_files` passed over.
 HIDDEN_PASSED_OVER = "folders with hidden *.abc files passed over"
+#: The kind of the warning naming the entries `abc_files` found but could not read, with why.
+NOT_READ = "folders with entries not read"
+#: Why `abc_files` does not read a link to a folder.
+LINKED_FOLDER = "a link to a folder, not followed: give it by its path to read it"
 #: Why a file with NUL bytes and no tune in it is not read, as every reader words it.
 NOT_TEXT = "not a text file (NUL bytes)"
 
@@ -59,40 +73,103 @@ def _is_abc(name: str) -> bool:
     return Path(uncompressed_name(name)).suffix.lower() == ".abc"
 
 
-def abc_files(folder: str | os.PathLike, recursive: bool = True) -> tuple[list[Path], list[Path]]:
+class FolderFiles(NamedTuple):
+    """What `abc_files` finds in a folder: the files read, the hidden ones passed over, and the
+    entries not read, each with why (a link to nothing, a pipe, ...), all sorted by path."""
+
+    files: list[Path]
+    hidden: list[Path]
+    unread: list[tuple[Path, str]]
+
+
+def abc_files(folder: str | os.PathLike, recursive: bool = True) -> FolderFiles:
     """The ``*.abc`` files (any case; compressed too, ``*.abc.gz``) of a folder and, when
-    ``recursive``, of its subfolders (not through a link to a folder), sorted by relative path;
+    ``recursive``, of its subfolders (a folder named ``sub.abc`` too), sorted by relative path;
     and, apart, those passed over: hidden (a name starting with ``.``, as an editor's backup
     ``.#tune.abc``) or in a hidden folder (Jupyter's ``.ipynb_checkpoints/`` holds old copies
     of a notebook's files, ``.git/``), which would be read as more tunes. A hidden file or
-    folder given itself is read: only what is under ``folder`` is told apart.
+    folder given itself is read: only what is under ``folder`` is told apart. And the entries
+    not read, with why: a ``*.abc`` that is no readable file (a link to nothing or in a loop, a
+    pipe, which is not opened, a device, a file without read permission), a link to a folder
+    (not followed: it could loop, or copy a folder read already), a subfolder that cannot be
+    listed (`unread_reason`).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     for name in ("b.abc", "a/c.ABC", ".ipynb_checkpoints/b-checkpoint.abc", "n.txt"):
     ...         Path(tmp, name).parent.mkdir(exist_ok=True)
     ...         _ = Path(tmp, name).write_text("X:1", encoding="utf-8")
-    ...     [[p.relative_to(tmp).as_posix() for p in paths] for paths in abc_files(tmp)]
+    ...     Path(tmp, "gone.abc").symlink_to("nowhere.abc")
+    ...     found = abc_files(tmp)
+    ...     [[p.relative_to(tmp).as_posix() for p in paths] for paths in found[:2]]
+    ...     [(path.name, why) for path, why in found.unread]
     [['a/c.ABC', 'b.abc'], ['.ipynb_checkpoints/b-checkpoint.abc']]
+    [('gone.abc', 'a link to nothing (its target is missing)')]
     """
     top = Path(folder)
     read: list[Path] = []
     hidden: list[Path] = []
-    for root, folders, names in os.walk(top):
+    unread: list[tuple[Path, str]] = []
+
+    def is_hidden(path: Path) -> bool:
+        return any(part.startswith(".") for part in path.relative_to(top).parts)
+
+    def not_listed(err: OSError) -> None:  # os.walk's onerror: a subfolder it cannot list
+        path = Path(err.filename)
+        if path != top and not is_hidden(path):
+            unread.append((path, f"a folder that cannot be listed ({err.strerror})"))
+
+    for root, folders, names in os.walk(top, onerror=not_listed):
         if not recursive:
             folders.clear()
         under = Path(root)
-        in_hidden = any(part.startswith(".") for part in under.relative_to(top).parts)
+        in_hidden = is_hidden(under)
+        for name in folders:
+            if not in_hidden and not name.startswith(".") and (under / name).is_symlink():
+                unread.append((under / name, LINKED_FOLDER))
         for name in names:
             path = under / name
-            if _is_abc(name) and path.is_file():
-                (hidden if in_hidden or name.startswith(".") else read).append(path)
+            if not _is_abc(name):
+                continue
+            if in_hidden or name.startswith("."):  # an editor's lock, a link to nothing too
+                hidden.append(path)
+            elif (why := unread_reason(path)) is None:
+                read.append(path)
+            else:
+                unread.append((path, why))
     key = functools.partial(_relative, top)
-    return sorted(read, key=key), sorted(hidden, key=key)
+    unread.sort(key=lambda entry: key(entry[0]))
+    return FolderFiles(sorted(read, key=key), sorted(hidden, key=key), unread)
+
+
+def unread_reason(path: Path) -> str | None:
+    """Why the folder entry ``path`` (not a folder) is not read, or None for a file that can be:
+    a link to nothing or in a loop, a pipe (never opened: reading one waits for a writer), a
+    device or socket, a file without read permission. Told from its metadata only."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a link in a loop"
+        if path.is_symlink() and err.errno == errno.ENOENT:
+            return "a link to nothing (its target is missing)"
+        return err.strerror or type(err).__name__
+    if stat.S_ISREG(mode):
+        return None if os.access(path, os.R_OK) else "no permission to read it"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO), not opened"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
 
 
 def _relative(folder: Path, path: Path) -> str:
     return path.relative_to(folder).as_posix()
+
+
+def _named(names: list[str]) -> str:
+    """The first three of ``names``, and ``...`` when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def hidden_note(folder: str | os.PathLike, hidden: list[Path]) -> str:
@@ -102,13 +179,44 @@ def hidden_note(folder: str | os.PathLike, hidden: list[Path]) -> str:
     "tunes: 1 hidden *.abc file passed over (a name starting with '.', or in such a folder):
     .ipynb_checkpoints/a-checkpoint.abc; give one by its path to read it"
     """
-    shown = ", ".join(_relative(Path(folder), path) for path in hidden[:3])
-    shown += ", ..." if len(hidden) > 3 else ""
+    shown = _named([_relative(Path(folder), path) for path in hidden])
     files = "file" if len(hidden) == 1 else "files"
     return (
         f"{folder}: {len(hidden)} hidden *.abc {files} passed over (a name starting with '.', "
         f"or in such a folder): {shown}; give one by its path to read it"
     )
+
+
+def unread_note(folder: str | os.PathLike, unread: list[tuple[Path, str]]) -> str:
+    """What a reader says of the entries `abc_files` could not read in ``folder``, with why.
+
+    >>> unread_note("tunes", [(Path("tunes/a.abc"), "a pipe (FIFO), not opened")])
+    'tunes: 1 entry not read: a.abc (a pipe (FIFO), not opened)'
+    """
+    shown = _named([f"{_relative(Path(folder), path)} ({why})" for path, why in unread])
+    entries = "entry" if len(unread) == 1 else "entries"
+    return f"{folder}: {len(unread)} {entries} not read: {shown}"
+
+
+def passed_over_notes(folder: str | os.PathLike, found: FolderFiles) -> list[tuple[str, str]]:
+    """The warnings a reader gives of what `abc_files` did not read in ``folder``: (kind, as
+    `CappedWarnings` counts it; message) for the hidden files, and for the entries not read."""
+    notes = []
+    if found.hidden:
+        notes.append((HIDDEN_PASSED_OVER, hidden_note(folder, found.hidden)))
+    if found.unread:
+        notes.append((NOT_READ, unread_note(folder, found.unread)))
+    return notes
+
+
+def passed_over_count(found: FolderFiles) -> str:
+    """How many entries `abc_files` did not read, as a folder without tunes is said to hold:
+    ``"3 hidden, passed over; 1 not read (a link to nothing ...)"``, or "" for none."""
+    parts = [f"{len(found.hidden)} hidden, passed over"] if found.hidden else []
+    if found.unread:
+        more = ", ..." if len(found.unread) > 1 else ""
+        parts.append(f"{len(found.unread)} not read ({found.unread[0][1]}{more})")
+    return "; ".join(parts)
 
 
 def read_file_bytes(path: str | os.PathLike) -> bytes:
