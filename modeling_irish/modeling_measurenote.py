@@ -588,7 +588,8 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         ``num_bars``, ``temperature``, ``top_k``, ``top_p``, ``seed``, ``constrained``...
         (``num_tunes``, 1 by default, may be given as ``num_return_sequences``; transformers'
         ``max_new_tokens``, ``do_sample``... are refused saying what to use instead, as the
-        ``abc-generation`` pipeline does: `modeling_irish.pipeline_abc.TRANSFORMERS_ONLY`.)
+        ``abc-generation`` pipeline does: `modeling_irish.pipeline_abc.TRANSFORMERS_ONLY`; any
+        other unknown keyword, such as ``num_beams``, is a `TypeError` listing those it takes.)
         Returns `GeneratedTune` objects (``.abc`` is the tune in its real key). Needs the
         ``modeling-irish`` package (a folder loaded with ``trust_remote_code`` carries the model
         code only).
@@ -618,14 +619,16 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
                 "prompt='<ABC incipit>' to continue a tune"
             )
         try:  # (inside try: a remote-code folder does not require the package to import)
+            from modeling_irish import pipeline_abc
             from modeling_irish.generation import TuneGenerator
-            from modeling_irish.pipeline_abc import tune_generator_arguments
         except ImportError as err:
             raise ImportError(
                 "model.generate needs the modeling-irish package installed (not only the model's "
                 f"remote code), {PACKAGE_INSTALL}"
             ) from err
-        kwargs = tune_generator_arguments({**kwargs, "num_tunes": num_tunes}, "model.generate")
+        kwargs = {**kwargs, "num_tunes": num_tunes}
+        kwargs = pipeline_abc.tune_generator_arguments(kwargs, "model.generate")
+        pipeline_abc.refuse_unknown_arguments(kwargs, "model.generate", "tokenizer, prompt")
         if kwargs.get("num_tunes") is None:
             kwargs["num_tunes"] = 1
         return TuneGenerator(self, tokenizer).generate(**kwargs)

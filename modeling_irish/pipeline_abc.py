@@ -48,6 +48,7 @@ __all__ = [
     "AbcGenerationPipeline",
     "WrongModelTypeError",
     "carry_pipeline",
+    "refuse_unknown_arguments",
     "tune_generator_arguments",
 ]
 
@@ -213,13 +214,7 @@ class AbcGenerationPipeline(Pipeline):
         generate_kwargs = tune_generator_arguments(
             {**generate_kwargs, "num_return_sequences": num_return_sequences}, TASK
         )
-        known = _generate_arguments()
-        unknown = sorted(set(generate_kwargs).difference(known)) if known else []
-        if unknown:
-            raise TypeError(
-                f"{TASK} got unexpected argument(s) {', '.join(unknown)}; it takes return_tunes, "
-                f"num_return_sequences and those of TuneGenerator.generate: {', '.join(known)}"
-            )
+        refuse_unknown_arguments(generate_kwargs, TASK, "return_tunes, num_return_sequences")
         return {}, generate_kwargs, postprocess
 
     # one incipit and no preprocess parameters (`_sanitize_parameters` gives none)
@@ -266,6 +261,27 @@ def _name_input(err: Exception, index: int, count: int) -> None:
         err.args = (f"{where}: {err.args[0]}",)
     else:
         err.add_note(f"(on {where} given to pipeline({TASK!r}))")
+
+
+def refuse_unknown_arguments(kwargs: dict[str, Any], caller: str, takes: str) -> None:
+    """A `TypeError` naming the ``kwargs`` that `TuneGenerator.generate` does not take (beside
+    ``prompt``, which ``caller`` handles) and listing those it does, after the names ``caller``
+    ``takes`` itself: transformers' ``num_beams=3`` or a misspelt ``tempreature=`` get one line
+    that says what the call takes, not Python's "unexpected keyword" from inside the sampler.
+    Nothing is checked without the package (the call then says it is needed).
+
+    >>> refuse_unknown_arguments({"num_beams": 3}, "model.generate", "tokenizer, prompt")
+    Traceback (most recent call last):
+    ...
+    TypeError: model.generate got unexpected argument(s) num_beams; it takes tokenizer, prompt ...
+    """
+    known = _generate_arguments()
+    unknown = sorted(set(kwargs).difference(known, {"prompt"})) if known else []
+    if unknown:
+        raise TypeError(
+            f"{caller} got unexpected argument(s) {', '.join(unknown)}; it takes {takes} and "
+            f"those of TuneGenerator.generate: {', '.join(known)}"
+        )
 
 
 def _generate_arguments() -> list[str]:

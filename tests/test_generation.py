@@ -288,6 +288,22 @@ def test_model_generate_reads_transformers_generation_arguments(generator):
         model.generate(tok, 1, do_sample=False)
 
 
+def test_model_generate_refuses_other_transformers_arguments_in_one_line(generator):
+    """``num_beams=3`` (or a misspelt name) failed with Python's "TuneGenerator.generate() got
+    an unexpected keyword argument", naming an inner class; now refused as the abc-generation
+    pipeline refuses it, listing what model.generate takes."""
+    model, tok = generator.model, generator.tokenizer
+    takes = r"; it takes tokenizer, prompt and those of TuneGenerator.generate: .*num_bars"
+    with pytest.raises(
+        TypeError, match=r"^model.generate got unexpected argument\(s\) num_beams" + takes
+    ):
+        model.generate(tok, 1, num_beams=3)
+    with pytest.raises(TypeError, match=r"argument\(s\) repetition_penalty, tempreature;"):
+        model.generate(tok, 1, tempreature=0.5, repetition_penalty=1.2)
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|"
+    assert len(model.generate(tok, 1, prompt=prompt, seed=0, num_bars=2)) == 1  # still taken
+
+
 def test_model_generate_without_the_package_gives_advice_that_works(generator, monkeypatch):
     """A remote-code model without the package advised `pip install modeling-irish`, a name
     that is not on PyPI; the advice is now the README's install from a clone."""
