@@ -84,6 +84,16 @@ def test_save_pretrained_returns_the_files_it_wrote(tokenizer, tmp_path):
         assert all(os.path.isfile(f) for f in files)
 
 
+def test_save_pretrained_onto_a_file_says_so_in_one_line(tokenizer, tmp_path):
+    """A path naming a file failed with "TypeError: 'NoneType' object is not iterable" (the base
+    save logs an error and returns None, which the files-it-wrote filter iterated)."""
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine", encoding="utf-8")
+    with pytest.raises(NotADirectoryError, match=r"notes.txt: a file, not a folder"):
+        tokenizer.save_pretrained(taken)
+    assert taken.read_text(encoding="utf-8") == "mine"
+
+
 def test_the_remote_code_copy_of_the_tokenizer_compares_equal(tokenizer, tmp_path):
     """A model folder loaded with trust_remote_code gives the tokenizer class of its own code copy
     (transformers_modules...), not this one: still the same vocabulary, so equal."""

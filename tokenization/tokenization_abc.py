@@ -182,7 +182,12 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # t
         ``repo_id`` and the upload's arguments in `HUB_UPLOAD_ARGUMENTS`): the base method
         creates the Hub repository before it writes anything, so a failed upload (no network)
         left the folder empty. Returns the paths of the files it wrote (transformers' own also
-        named an ``added_tokens.json`` it had not written)."""
+        named an ``added_tokens.json`` it had not written). A ``save_directory`` that is a file
+        is a `NotADirectoryError` (transformers logs an error and returns None)."""
+        if os.path.isfile(save_directory):
+            raise NotADirectoryError(
+                f"{save_directory}: a file, not a folder; save_pretrained writes a folder of files"
+            )
         repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
         upload = {name: kwargs.pop(name) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs}
         before = {}
