@@ -199,8 +199,9 @@ def _usual_meter(rhythm: str) -> str:
     near = difflib.get_close_matches(rhythm, RHYTHM_METERS, n=2, cutoff=0.7)
     hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
     raise ValueError(
-        f"no usual meter is known for rhythm {rhythm!r}{hint}: give meter (--meter), e.g. "
-        f"'6/8', or a rhythm whose meter is known ({', '.join(_TYPE_METERS)}...)"
+        f"no usual meter is known for rhythm {rhythm!r}{hint}: give meter= (--meter on the "
+        "command line), e.g. '6/8', or a rhythm whose meter is known "
+        f"({', '.join(_TYPE_METERS)}...)"
     )
 
 
@@ -408,8 +409,8 @@ def _mode_of(mode: str) -> str:
         return mode_name(mode.strip())
     except ValueError:
         raise ValueError(
-            f"mode {mode!r} is not a mode: give one of {', '.join(MODES)} (--mode; the first "
-            "three letters are enough, m is minor)"
+            f"mode {mode!r} is not a mode: give one of {', '.join(MODES)} as mode= (--mode "
+            "on the command line); the first three letters are enough, m is minor"
         ) from None
 
 
@@ -469,7 +470,8 @@ def resolve_request(
         if not (meter or tune.meter):
             raise ValueError(
                 "the prompt has no meter (no M: line, or M:none), so there is no bar for its "
-                "continuation to fill: give meter (--meter), e.g. '6/8', or an M: line"
+                "continuation to fill: give meter= (--meter on the command line), e.g. '6/8', "
+                "or an M: line"
             )
         prompt_key, meter = original.key, meter or tune.meter
         if unit_length is None and _is_unit(original.unit):
@@ -490,8 +492,8 @@ def resolve_request(
         asked = Key(target.tonic, prompt_key.mode).name
         raise ValueError(
             f"the prompt is in {prompt_key.name}, not a {target.mode} key: a continuation keeps "
-            f"the prompt's mode; to write it in {target.tonic}, give key {asked!r} (--key), or "
-            "leave key and mode out to keep its own"
+            f"the prompt's mode; to write it in {target.tonic}, give key={asked!r} (--key on "
+            "the command line), or leave key and mode out to keep its own"
         )
     rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
     rhythm = _spelling(rhythm, known_rhythms)

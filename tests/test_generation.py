@@ -479,10 +479,12 @@ def test_a_rhythm_of_no_known_meter_needs_the_meter(generator, model_dir, rhythm
     from modeling_irish.cli import main
 
     said = f"no usual meter is known for rhythm {rhythm!r}{hint}"
-    with pytest.raises(ValueError, match=re.escape(said)):
+    with pytest.raises(ValueError, match=re.escape(said)) as refused:
         generator.generate(1, rhythm=rhythm, num_bars=2)
+    both = "give meter= (--meter on the command line)"  # as Python and the command line name it
+    assert both in str(refused.value)
     assert main(["generate", "--model", model_dir, "--rhythm", rhythm, "--num-tunes", "1"]) == 2
-    assert "give meter (--meter)" in capsys.readouterr().err
+    assert both in capsys.readouterr().err
     (tune,) = generator.generate(1, rhythm=rhythm, meter="3/4", seed=0, num_bars=2)
     assert tune.meter == "3/4" and tune.valid
 

@@ -55,7 +55,8 @@ def test_prompt_in_another_mode_says_which_key_to_ask_for():
         resolve_request(None, None, None, "A", None, prompt)
     assert str(refused.value) == (
         "the prompt is in E dorian, not a major key: a continuation keeps the prompt's mode; to "
-        "write it in A, give key 'A dorian' (--key), or leave key and mode out to keep its own"
+        "write it in A, give key='A dorian' (--key on the command line), or leave key and mode "
+        "out to keep its own"
     )
     assert resolve_request(None, None, None, "A dorian", None, prompt).key.name == "A dorian"
 
@@ -68,7 +69,7 @@ def test_an_unknown_mode_is_named_with_the_modes(mode):
         resolve_request("reel", None, mode, "D", None, None)
     message = str(refused.value)
     assert message.startswith(f"mode {mode!r} is not a mode: give one of major, minor, dorian, ")
-    assert "\n" not in message and "--mode" in message
+    assert "\n" not in message and "as mode= (--mode on the command line)" in message
 
 
 def test_prompt_with_lengths_outside_the_vocabulary_is_refused_clearly(generator, tmp_path, capsys):
@@ -292,7 +293,8 @@ def test_a_prompt_without_a_meter_needs_one_given(generator, meter_line):
     """No M: (or free meter): there is no bar to fill, and sampling in 4/4 made every tune of a
     6/8 prompt invalid; the meter given is used."""
     prompt = f"X:1\n{meter_line}L:1/8\nK:G\nGAG GAB|ABA ABd|"
-    with pytest.raises(ValueError, match="the prompt has no meter .* give meter"):
+    said = r"the prompt has no meter .* give meter= \(--meter on the command line\)"
+    with pytest.raises(ValueError, match=said):
         generator.generate(1, prompt=prompt, seed=0, num_bars=2)
     (tune,) = generator.generate(1, prompt=prompt, meter="6/8", seed=0, num_bars=3)
     assert tune.meter == "6/8" and tune.valid
