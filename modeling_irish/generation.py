@@ -30,6 +30,7 @@ from .constraints import (
 )
 from .generation_args import (
     DEFAULT_MAX_ROWS,
+    DEFAULT_MIN_BARS,
     bars_after_prompt,
     check_lengths,
     check_numbering,
@@ -207,7 +208,7 @@ class TuneGenerator:
         prompt: str | None = None,
         num_bars: int | None = 16,
         max_rows: int | None = DEFAULT_MAX_ROWS,
-        min_bars: int = 4,
+        min_bars: int | None = None,
         temperature: float = 1.0,
         top_k: int = 0,
         top_p: float = 1.0,
@@ -255,7 +256,9 @@ class TuneGenerator:
                 Twice it is a hard limit: a tune still open there is cut (``truncated``, not
                 ``valid``).
                 ``num_bars`` and ``max_rows`` may not both be ``None``.
-            min_bars: fewest bars before the model may end a tune by itself.
+            min_bars: fewest bars before the model may end a tune by itself, counted as
+                ``num_bars`` counts them, at most ``num_bars`` (a `ValueError` naming both
+                otherwise); default `DEFAULT_MIN_BARS` (4), or ``num_bars`` if fewer.
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
                 allowed token, any finite one is taken: a huge one draws the allowed tokens
                 near uniformly; top_k 0 and top_p 1 are off).
@@ -302,7 +305,8 @@ class TuneGenerator:
                 except ValueError as err:  # bars of half their length: no L: in 2/4
                     raise ValueError(f"{err}{unit_hint(req)}") from None
             num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
-            cons = [TuneConstraint(tables, num_bars, max_rows, min_bars) for _ in range(num_tunes)]
+            least = DEFAULT_MIN_BARS if min_bars is None else min_bars
+            cons = [TuneConstraint(tables, num_bars, max_rows, least) for _ in range(num_tunes)]
             batch = RowBuilder(self.tokenizer, header)
             first_rows, first_meas = self._first_rows(batch, header, req, cons)
             if constrained:  # after the vocabulary check: an unknown tuplet is named as such

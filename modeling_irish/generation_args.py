@@ -46,6 +46,7 @@ __all__ = [
     "check_prompt_pickup",
     "check_prompt_scans",
     "DEFAULT_MAX_ROWS",
+    "DEFAULT_MIN_BARS",
     "TooLittleRoom",
     "check_room",
     "check_sampling",
@@ -126,26 +127,37 @@ def bars_after_prompt(num_bars: int | None, prompt: list[Token]) -> int | None:
     return prompt_bars + 1
 
 
-def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int) -> None:
+def check_lengths(num_bars: int | None, max_rows: int | None, min_bars: int | None) -> None:
     """Refuse, by name, lengths that would make no tune: a ``num_bars`` or ``max_rows`` that is
-    not a whole number >= 1 (or ``None``), a ``min_bars`` below 0, and both limits ``None``
-    (nothing would close the tunes).
+    not a whole number >= 1 (or ``None``), a ``min_bars`` below 0 or above ``num_bars`` (the
+    tune is steered to close after ``num_bars`` bars: it gave that many, the ``min_bars`` asked
+    for dropped without a word), and both limits ``None`` (nothing would close the tunes). A
+    ``min_bars`` of ``None`` is the default, `DEFAULT_MIN_BARS` or ``num_bars`` if fewer.
 
     >>> check_lengths(8, None, 0)
+    >>> check_lengths(2, None, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_bars=10 is more than num_bars=2: the tune is steered to close after ...
     >>> check_lengths(None, None, 0)
     Traceback (most recent call last):
     ...
     ValueError: num_bars and max_rows are both None: nothing would steer the tunes to close, ...
     """
     for name, value in (("num_bars", num_bars), ("max_rows", max_rows), ("min_bars", min_bars)):
-        if value is not None or name == "min_bars":
+        if value is not None:
             check_number(name, value, whole=True)
     if num_bars is not None and num_bars < 1:
         raise ValueError(f"num_bars must be at least 1 (or None), got {num_bars}")
     if max_rows is not None and max_rows < 1:
         raise ValueError(f"max_rows must be at least 1 (or None), got {max_rows}")
-    if min_bars < 0:
+    if min_bars is not None and min_bars < 0:
         raise ValueError(f"min_bars must be >= 0, got {min_bars}")
+    if min_bars is not None and num_bars is not None and min_bars > num_bars:
+        raise ValueError(
+            f"min_bars={min_bars} is more than num_bars={num_bars}: the tune is steered to close "
+            "after num_bars bars; give a min_bars of at most num_bars, or leave it out"
+        )
     if num_bars is None and max_rows is None:
         raise ValueError(
             "num_bars and max_rows are both None: nothing would steer the tunes to close, and "
@@ -442,6 +454,10 @@ def _unbalanced_hint(tokens: list[Token], index: int) -> str:
 
 #: Rows a tune may have (the prompt's included) unless ``max_rows`` says otherwise.
 DEFAULT_MAX_ROWS = 600
+
+#: Fewest bars before the model may end a tune, unless ``min_bars`` says otherwise (or
+#: ``num_bars`` is fewer: then ``num_bars``).
+DEFAULT_MIN_BARS = 4
 
 #: Fewest bars of eighth notes, with their bar lines, that ``max_rows`` must leave room for
 #: after the prompt: with less, tunes are often still open at the hard limit (twice max_rows).

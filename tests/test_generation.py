@@ -361,6 +361,8 @@ def test_a_rhythm_that_is_not_a_string_is_named(generator):
         ({"num_bars": 0}, "num_bars must be at least 1"),
         ({"max_rows": -5}, "max_rows must be at least 1"),
         ({"min_bars": -1}, "min_bars must be >= 0"),
+        # the tune was steered to close after num_bars: 2 bars, the min_bars asked for dropped
+        ({"min_bars": 10, "num_bars": 2}, "min_bars=10 is more than num_bars=2"),
         # nothing steered the tune to close: a slip jig was cut at 1,201 rows
         ({"num_bars": None, "max_rows": None}, "num_bars and max_rows are both None"),
     ],
