@@ -75,18 +75,37 @@ def seed_arg(text: str) -> int:
 
 def formats_arg(text: str) -> list[str]:
     """``--render`` / ``--formats``: a comma list of ``svg``, ``midi``, ``wav``, ``musicxml``
-    (checked when the arguments are read, before anything is sampled or written).
+    (checked when the arguments are read, before anything is sampled or written). An empty
+    list or entry (``--render ""``, ``midi,,svg``: rendered nothing, or skipped, without a
+    word) and a format given twice are refused, as ``--config`` refuses a key given twice.
 
-    >>> formats_arg("svg, midi"), formats_arg("")
-    (['svg', 'midi'], [])
+    >>> formats_arg("svg, MIDI")
+    ['svg', 'midi']
+    >>> formats_arg("midi,,svg")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: empty format in 'midi,,svg' (two commas, or one at an end); ...
+    >>> formats_arg("midi,svg,midi")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: format 'midi' is given twice
     """
-    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
+    choose = f"choose from {', '.join(FORMATS)} (comma-separated)"
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"no format given; {choose}")
+    formats = [f.strip().lower() for f in text.split(",")]
+    if "" in formats:
+        raise argparse.ArgumentTypeError(
+            f"empty format in {text!r} (two commas, or one at an end); {choose}"
+        )
+    unknown = [f for f in dict.fromkeys(formats) if f not in FORMATS]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown format {', '.join(map(repr, unknown))}; choose from {', '.join(FORMATS)} "
-            "(comma-separated)"
+            f"unknown format {', '.join(map(repr, unknown))}; {choose}"
         )
+    twice = next((f for i, f in enumerate(formats) if f in formats[:i]), None)
+    if twice is not None:
+        raise argparse.ArgumentTypeError(f"format {twice!r} is given twice")
     return formats
 
 
@@ -208,7 +227,8 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         "--render",
         type=formats_arg,
         default=[],
-        help="comma list of svg,midi,wav,musicxml (needs --out); musicxml: the tune as written "
+        help="comma list of svg,midi,wav,musicxml, each once (needs --out); musicxml: the tune "
+        "as written "
         "(repeats, endings) for MuseScore, Sibelius, Finale",
     )
     parser.add_argument("--soundfont", default=None, help="GM .sf2 for WAV rendering")
@@ -234,7 +254,8 @@ def add_render_args(parser: argparse.ArgumentParser) -> None:
         "--formats",
         type=formats_arg,
         default=list(DEFAULT_FORMATS),
-        help="comma list of svg,midi,wav,musicxml (default: svg,midi,wav); musicxml (t.musicxml) "
+        help="comma list of svg,midi,wav,musicxml, each once (default: svg,midi,wav); musicxml "
+        "(t.musicxml) "
         "is the tune as written, repeats and endings kept, for MuseScore, Sibelius or Finale, "
         "and a tune music21 cannot export is named on stderr, its other formats still written, "
         "and counted as a tune not rendered (exit status 1); "

@@ -409,7 +409,7 @@ def _refuse_dropped_values(
     value (``--max-failures=--``): argparse up to Python 3.12.2 (3.11 here) drops that ``--``
     and sets the option to ``[]`` without calling its type, and the command then failed in a
     traceback; 3.13 refuses it with this same message. An ``[]`` alone does not tell: a type
-    may return one (``--formats ""``), so the ``--`` must be in ``argv`` too."""
+    may return one, so the ``--`` must be in ``argv`` too."""
     child = _command_parser(parser, args.command)
     for action in child._actions:
         value = getattr(args, action.dest, None)

@@ -444,19 +444,22 @@ def test_an_option_given_a_double_dash_as_its_value_is_a_usage_error(argv, flag,
     assert f"irish-tune {argv[0]}: error: argument {flag}: expected one argument" in err
 
 
-def test_an_option_whose_type_gives_an_empty_list_is_not_refused(monkeypatch, capsys):
-    """``--render=`` is an empty list by its type, not a ``--`` argparse dropped; ``render
-    --formats=`` is refused as formats that render nothing, not as a dropped value."""
+def test_an_empty_format_list_is_refused_as_such_not_as_a_dropped_value(monkeypatch, capsys):
+    """``--render=`` and ``render --formats=`` are refused by their type as giving no format,
+    not as a ``--`` argparse dropped ("expected one argument")."""
     from modeling_irish.cli import main
 
     seen = []
     monkeypatch.setattr("modeling_irish.cli._resolve", lambda target: seen.append)
-    assert main(["generate", "--model", "m", "--render="]) == 0
-    assert seen[0].render == []
-    with pytest.raises(SystemExit) as refused:
-        main(["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"])
-    assert refused.value.code == 2
-    err = capsys.readouterr().err
-    assert err.endswith("error: --formats is empty; choose from svg, midi, wav, musicxml\n")
+    for argv in (
+        ["generate", "--model", "m", "--render="],
+        ["render", "one.abc", "--formats=", "--out", "rx", "--", "--x--"],
+    ):
+        with pytest.raises(SystemExit) as refused:
+            main(argv)
+        assert refused.value.code == 2
+        err = capsys.readouterr().err
+        assert err.endswith(": no format given; choose from svg, midi, wav, musicxml "
+                            "(comma-separated)\n")  # fmt: skip
     assert main(["render", "one.abc", "--formats=midi", "--out", "rx", "--", "--x--"]) == 0
-    assert seen[1].formats == ["midi"] and seen[1].files == ["one.abc", "--x--"]
+    assert seen[0].formats == ["midi"] and seen[0].files == ["one.abc", "--x--"]

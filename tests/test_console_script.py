@@ -203,7 +203,8 @@ def test_retrieval_usage_errors_load_nothing():
         (["generate", "--model", "m", "--soundfont", "gm.sf2"],
          "--soundfont is used only for WAV files: add wav to --render (e.g. --render wav)"),
         (["render", "t.abc", "--out", "o", "--formats", ""],
-         "--formats is empty; choose from svg, midi, wav, musicxml"),
+         "argument --formats: no format given; choose from svg, midi, wav, musicxml "
+         "(comma-separated)"),
         (["render", "t.abc", "--out", "o", "--formats", "midi", "--soundfont", "gm.sf2"],
          "--soundfont is used only for WAV files: add wav to --formats (e.g. --formats wav)"),
         (["render", "-", "--out", "o", "-"], "'-' (stdin) can be given once"),
@@ -215,6 +216,26 @@ def test_generation_options_that_cannot_go_together_are_usage_errors(argv, messa
     """generate, render and evaluate-generation refused these in the runner, in one line of
     their own without the usage line; now `parse_args` does, as argparse's own errors."""
     _assert_usage_error(argv, message, capsys)
+
+
+@pytest.mark.parametrize(
+    ("render", "message"),
+    [
+        ("", "no format given; choose from svg, midi, wav, musicxml (comma-separated)"),
+        ("midi,,midi", "empty format in 'midi,,midi' (two commas, or one at an end); choose "
+         "from svg, midi, wav, musicxml (comma-separated)"),
+        ("svg,", "empty format in 'svg,' (two commas, or one at an end)"),
+        ("midi,svg, MIDI", "format 'midi' is given twice"),
+    ],
+)  # fmt: skip
+def test_an_empty_or_repeated_render_format_is_refused(render, message, capsys):
+    """``--render ""`` rendered nothing and ``midi,,midi`` midi once, without a word: an empty
+    entry and a format given twice are refused, as ``--config`` refuses a key given twice."""
+    argv = ["generate", "--model", "m", "--out", "o", "--render", render]
+    with pytest.raises(SystemExit) as info:
+        irish_tune.main(argv)
+    assert info.value.code == 2
+    assert f"error: argument --render: {message}" in capsys.readouterr().err
 
 
 def test_the_generation_runners_refuse_arguments_built_in_python_alike():
