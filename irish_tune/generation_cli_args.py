@@ -165,7 +165,18 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         "further batches",
     )
     parser.add_argument(
-        "--num-bars", type=positive_int, default=16, help="bars before closing the tune"
+        "--num-bars",
+        type=positive_int,
+        default=16,
+        help="written bars after which the tune is steered to close: a repeated section's "
+        "bars counted once, both endings' bars counted, a pickup not"
+        + (
+            ", the prompt's included (a longer prompt is closed after its last bar)"
+            if prompted
+            else ""
+        )
+        + "; closing may add a bar or two (the end of a repeat, a second ending), and the "
+        "repeats played out make more bars",
     )
     parser.add_argument(
         "--max-rows",

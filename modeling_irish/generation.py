@@ -244,8 +244,11 @@ class TuneGenerator:
             prompt: an ABC incipit to continue (its key, meter and rhythm are used where the
                 arguments are ``None``), in one meter: a mid-prompt ``M:`` change is refused.
                 A tie at its end goes on to the first sampled note (the same pitch).
-            num_bars: bars after which the tune is steered to close (repeats, final bar); a
-                prompt of as many bars or more is continued and closed after its last bar.
+            num_bars: written bars after which the tune is steered to close (repeats, final
+                bar): a repeated section's bars are counted once, both endings' bars counted, a
+                pickup not, the prompt's included; a prompt of as many bars or more is
+                continued and closed after its last bar. Closing may add a bar or two (the end
+                of a repeat, a second ending), and the repeats played out make more bars.
             max_rows: soft cap on the rows (`GeneratedTune.rows`, the prompt's and ``<start>``
                 and ``<end>`` included): the tune is steered to close before it, judging the
                 bars to come as wide as its widest so far (at least a bar of eighth notes), so
