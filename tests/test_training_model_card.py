@@ -271,3 +271,21 @@ def test_a_diverged_figure_is_n_a_with_its_reason_fresh_or_resumed(tunebook, tmp
         assert "| nan |" not in text and "| inf |" not in text
     assert tables["fresh"]["train_loss_last"] == f"n/a ({DIVERGED})"
     assert tables["resumed"]["train_loss_last"] == "0.5"
+
+
+def test_the_tune_title_card_lists_the_optimisation_it_trained_with(tunebook, tmp_path):
+    """The tune-title card's hyper-parameters gave --learning_rate alone of the optimisation
+    flags, and no --gradient_accumulation_steps: a run under the cosine schedule with warmup,
+    weight decay, another clipping norm and 3 batches an update had a card that said none of it
+    (and a resume that changed one named the change under a table without its value), where
+    the MeasureNote card lists them all."""
+    flags = ("--lr_scheduler_type", "cosine", "--num_warmup_steps", "2", "--weight_decay",
+             "0.01", "--max_grad_norm", "0.5", "--gradient_accumulation_steps", "3")  # fmt: skip
+    path = _card(tmp_path, tunebook, "tune_title", RETRIEVAL_RESULTS, *flags)
+    table = _table(ModelCard.load(path).text, "## Training hyper-parameters")
+    assert {k: table.get(k) for k in ("lr_scheduler_type", "num_warmup_steps", "weight_decay",
+            "max_grad_norm", "gradient_accumulation_steps", "learning_rate")} == {
+        "lr_scheduler_type": "cosine", "num_warmup_steps": "2", "weight_decay": "0.01",
+        "max_grad_norm": "0.5", "gradient_accumulation_steps": "3", "learning_rate": "0.0003",
+    }  # fmt: skip
+    assert "lr_step_size" not in table and "lr_gamma" not in table  # moot under cosine

@@ -368,8 +368,9 @@ def write_tune_title_card(
             "projection_dim",
             "preset",
             "config_overrides",
-            "learning_rate",
+            *OPTIMISATION_FLAGS,  # as the MeasureNote card: the values the run ended with
             "per_device_train_batch_size",
+            "gradient_accumulation_steps",
             "seed",
             "mixed_precision",
             *DATA_FLAGS,
