@@ -289,3 +289,12 @@ def test_the_tune_title_card_lists_the_optimisation_it_trained_with(tunebook, tm
         "max_grad_norm": "0.5", "gradient_accumulation_steps": "3", "learning_rate": "0.0003",
     }  # fmt: skip
     assert "lr_step_size" not in table and "lr_gamma" not in table  # moot under cosine
+
+
+def test_the_tune_title_card_gives_the_max_length_that_dropped_tunes(tunebook, tmp_path):
+    """--max_length drops the longer tunes from a tune-title run's data (counted in
+    all_results.json's tokenize_report) as from a MeasureNote run's, but only the MeasureNote
+    card's hyper-parameters gave it: the tune-title card did not say its data was cut."""
+    path = _card(tmp_path, tunebook, "tune_title", RETRIEVAL_RESULTS, "--max_length", "500")
+    table = _table(ModelCard.load(path).text, "## Training hyper-parameters")
+    assert table.get("max_length") == "500"

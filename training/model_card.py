@@ -371,6 +371,7 @@ def write_tune_title_card(
             *OPTIMISATION_FLAGS,  # as the MeasureNote card: the values the run ended with
             "per_device_train_batch_size",
             "gradient_accumulation_steps",
+            "max_length",
             "seed",
             "mixed_precision",
             *DATA_FLAGS,
