@@ -122,22 +122,27 @@ def names_a_key(abc_snippet: str) -> bool:
 
 #: What the ABC reader says of a query without ``K:`` (`AbcTune.warnings`).
 _NO_KEY_ASSUMED = "no K: field; C major assumed"
+#: What it says of one with ``K:none`` (notes typed as heard), compared in every key as well.
+_KEY_NONE_READ = "K:none read as C major"
 
 
 def scored_read_warnings(warnings: list[str], abc_snippet: str, scoring: str) -> list[str]:
-    """The reader's ``warnings`` about a query, less the C major it assumes without ``K:`` where
-    that changes no score: under the edit distance alone, such a query is compared in all 12
-    transpositions and without a mode (`_snippet_edit_scores`), so saying it would have the
-    user add a ``K:`` line for nothing. A model's scorers read that key: kept for them.
+    """The reader's ``warnings`` about a query, less the C major it assumes without ``K:`` (or
+    with ``K:none``) where that changes no score: under the edit distance alone, such a query
+    is compared in all 12 transpositions and without a mode (`_snippet_edit_scores`), so saying
+    it would have the user add a ``K:`` line for nothing. A model's scorers read that key: kept
+    for them.
 
     >>> scored_read_warnings([_NO_KEY_ASSUMED, "overlay"], "GAG|", "edit-distance")
     ['overlay']
+    >>> scored_read_warnings([_KEY_NONE_READ], "K:none\\n^FGA|", "edit-distance")
+    []
     >>> scored_read_warnings([_NO_KEY_ASSUMED], "GAG|", "hybrid")
     ['no K: field; C major assumed']
     """
     if scoring != "edit-distance" or names_a_key(abc_snippet):
         return list(warnings)
-    return [warning for warning in warnings if warning != _NO_KEY_ASSUMED]
+    return [w for w in warnings if w not in (_NO_KEY_ASSUMED, _KEY_NONE_READ)]
 
 
 def index_tokenizer(index: TuneIndex) -> AbcTokenizer:
@@ -195,7 +200,7 @@ def identify(
     What of the snippet is not compared as typed is returned, not logged (a caller that says
     it where the user typed the snippet would repeat it): ``read_warnings`` of the result, what
     the ABC reader left out of or changed in it (a second voice, an overlay: it is compared as
-    read), at the snippet's lines (not the C major assumed without ``K:`` under the edit
+    read), at the snippet's lines (not the C major read without ``K:`` under the edit
     distance alone, which compares such a snippet in every key: `scored_read_warnings`);
     ``unknown_notes``, its notes whose length or pitch the tokenizer lacks (`unknown_notes`:
     their rhythm, or the notes themselves, are not compared); ``warnings``, both.

@@ -675,3 +675,17 @@ def test_identify_does_not_warn_of_the_key_a_bare_snippet_lacks(tokenizer, tmp_p
     caplog.clear()
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
     assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
+
+
+def test_identify_does_not_warn_of_the_c_major_k_none_is_read_as(tokenizer, tmp_path, caplog):
+    """A snippet typed as heard under ``K:none`` was "not read exactly as written ... K:none
+    read as C major", though the edit distance compares it in all 12 transpositions, as it
+    does a snippet without ``K:`` (whose C major is not said): the key changes no score."""
+    from modeling_irish.cli import main
+
+    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    snippet = tmp_path / "none.abc"
+    snippet.write_text("K:none\n" + KNOWN[6].split("K:D\n")[1], encoding="utf-8")
+    caplog.clear()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
