@@ -66,3 +66,16 @@ def test_check_passes_over_the_hidden_files_of_a_folder_as_the_loader_does(
         line.startswith(f"{folder}: 3 hidden *.abc files passed over")
         for line in warnings_of(caplog, "tokenization.check")
     )
+
+
+def test_a_file_named_dot_abc_alone_is_a_hidden_file_passed_over_and_named(tmp_path, caplog):
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    for name in ("book.abc", ".abc"):  # `Path(".abc").suffix` is "": it was left out unsaid
+        (folder / name).write_text(GOOD, encoding="utf-8")
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_sources"):
+        assert [raw.source for raw in iter_raw_tunes(str(folder))] == [str(folder / "book.abc")]
+    assert warnings_of(caplog, "modeling_irish.abc_sources") == [
+        f"{folder}: 1 hidden *.abc file passed over (a name starting with '.', or in such a "
+        "folder): .abc; give one by its path to read it"
+    ]

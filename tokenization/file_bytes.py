@@ -69,8 +69,10 @@ def uncompressed_name(path: str | os.PathLike) -> str:
 
 
 def _is_abc(name: str) -> bool:
-    """Whether a file's name says it holds ABC: ``.abc``, any case, maybe compressed."""
-    return Path(uncompressed_name(name)).suffix.lower() == ".abc"
+    """Whether a file's name says it holds ABC: ``.abc``, any case, maybe compressed; a name
+    that is ``.abc`` alone too (no suffix to `Path`, but hidden: passed over and named, not
+    left out unsaid, as ``irish-tune check`` read it before `abc_files`)."""
+    return uncompressed_name(name).lower().endswith(".abc")
 
 
 class FolderFiles(NamedTuple):
