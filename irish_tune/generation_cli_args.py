@@ -229,8 +229,8 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
         "--out",
         default=None,
         help="folder for tune_N.abc and renderings (default: print the ABC); files of an "
-        "earlier run that this one does not replace (tune_N.abc, .mid, .wav, and SVG pages "
-        "marked as tune_N's) are named in a warning, never deleted "
+        "earlier run that this one does not replace (tune_N.abc, .mid, .wav, .musicxml, and SVG "
+        "pages marked as tune_N's) are named in a warning, never deleted "
         "(but an earlier rendering's further SVG pages, tune_N-3.svg, of a tune it renders as SVG "
         "again with fewer pages, marked as its pages: those are removed and named)",
     )

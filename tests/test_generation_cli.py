@@ -382,6 +382,17 @@ def test_cli_names_the_files_of_an_earlier_run_it_did_not_replace(model_dir, tmp
     assert "earlier run" not in capsys.readouterr().err
 
 
+def test_the_generate_help_names_musicxml_among_the_earlier_files_it_names(capsys):
+    # --out's help listed tune_N.abc, .mid, .wav and SVG pages as the earlier run's files it
+    # names, leaving out the .musicxml that `--render musicxml` writes and that it names too
+    import irish_tune
+
+    with pytest.raises(SystemExit):
+        irish_tune.main(["generate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "does not replace (tune_N.abc, .mid, .wav, .musicxml, and SVG pages" in help_text
+
+
 def test_cli_names_an_earlier_runs_svg_pages_by_their_marker(model_dir, tmp_path, capsys):
     # tune_2-2-2.svg and tune_2-1-2.svg, tune_2's pages moved aside from names another tune's
     # pages had, were never named (the name pattern missed them), and tune_1-2.svg, the page of
