@@ -331,10 +331,16 @@ class TuneTitleConfig(TypeCheckedConfig):
             ("tune_config", tune_config, TuneTitleTuneConfig),
             ("title_config", title_config, TuneTitleTextConfig),
         ):
-            if not isinstance(sub, (dict, PretrainedConfig, type(None))):
+            # another copy's class (remote code) has the same name: the model rebuilds it; any
+            # other config (the MeasureNoteConfig of a backbone, the other tower's) was taken,
+            # saved, and read back as a default tower config
+            if not (sub is None or isinstance(sub, dict) or _config_named(sub, cls)):
+                hint = ""
+                if isinstance(sub, MeasureNoteConfig):
+                    hint = " (a MeasureNote config is the tune tower's backbone_config)"
                 raise TypeError(
                     f"{type(self).__name__}: {name} must be a dict or a {cls.__name__}, got "
-                    f"{type(sub).__name__}"
+                    f"{type(sub).__name__}{hint}"
                 )
         if tune_config is None:
             tune_config = TuneTitleTuneConfig()
@@ -395,6 +401,18 @@ class TuneTitleConfig(TypeCheckedConfig):
             # another copy's classes (remote code) are rebuilt, so checked, by the model
             if isinstance(sub, (TuneTitleTuneConfig, TuneTitleTextConfig)):
                 sub.check_values()
+
+
+def _config_named(value: Any, cls: type) -> bool:
+    """Whether `value` is a `cls`, or the class of that name of another copy of this module
+    (remote code loads one).
+
+    >>> _config_named(TuneTitleTuneConfig(), TuneTitleTuneConfig)
+    True
+    >>> _config_named(MeasureNoteConfig(), TuneTitleTuneConfig)
+    False
+    """
+    return isinstance(value, PretrainedConfig) and type(value).__name__ == cls.__name__
 
 
 def _drop_names(value: Any) -> None:

@@ -72,6 +72,19 @@ def test_configs_refuse_values_out_of_range(kwargs, message):
         (TuneTitleConfig, {"projection_dim": 64.0}, "projection_dim must be a whole number"),
         (TuneTitleConfig, {"hinge_margin": "0.4"}, "hinge_margin must be a real number"),
         (TuneTitleConfig, {"title_config": "char_gru"}, "title_config must be a dict"),
+        # another config was taken, saved, and read back as a default tower (MeasureNote's
+        # values left as stray attributes)
+        (
+            TuneTitleConfig,
+            {"tune_config": MeasureNoteConfig()},
+            r"tune_config must be a dict or a TuneTitleTuneConfig, got MeasureNoteConfig \(a "
+            r"MeasureNote config is the tune tower's backbone_config\)",
+        ),
+        (
+            TuneTitleConfig,
+            {"title_config": TuneTitleTuneConfig()},
+            "title_config must be a dict or a TuneTitleTextConfig, got TuneTitleTuneConfig$",
+        ),
         (
             TuneTitleConfig,
             {"tune_config": {"backbone_config": {"measure_num_heads": 4.0}}},
