@@ -146,12 +146,19 @@ class TuneTitleOutput(ModelOutput):
     title_model_output: Optional[torch.Tensor] = None
 
 
+def _config_default(value: Optional[bool], config: Any, name: str) -> bool:
+    """A forward flag as transformers reads it: the argument, else the config's (where
+    ``from_pretrained(path, output_hidden_states=True)`` puts it)."""
+    return bool(getattr(config, name, False) if value is None else value)
+
+
 def _refuse_hidden_states(output_hidden_states: Optional[bool], model: str) -> None:
     """`output_hidden_states=True` asks for per-position states a tune-title model does not
     return (it was accepted and ignored): refuse it by name; False and None are accepted."""
     if output_hidden_states:
         raise ValueError(
-            f"{model} returns no hidden states (output_hidden_states=True): its outputs hold "
+            f"{model} returns no hidden states (output_hidden_states=True, by argument or "
+            "config): its outputs hold "
             "the towers' pooled outputs (tune_model_output, title_model_output); call "
             "model.tune_model.backbone(..., output_hidden_states=True) for the states of a "
             "MeasureNote tune tower (--tune_encoder gru)"
@@ -524,13 +531,20 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
                 that are not None, as a tuple.
             labels: ignored: the language-model labels the tune tokenizer returns, accepted so
                 that `model(**tokenizer(tunes), titles=titles)` works.
-            output_hidden_states: only False (or None): the towers' pooled outputs are always
-                returned (`tune_model_output`, `title_model_output`), their per-position
-                states never (`_refuse_hidden_states`).
-            output_attentions: only False (or None): no attention weights are returned.
+            output_hidden_states: only False (or None with `config.output_hidden_states`
+                False): the towers' pooled outputs are always returned (`tune_model_output`,
+                `title_model_output`), their per-position states never
+                (`_refuse_hidden_states`).
+            output_attentions: only False (or None with `config.output_attentions` False): no
+                attention weights are returned.
         """
-        _refuse_hidden_states(output_hidden_states, type(self).__name__)
-        refuse_attentions(output_attentions, type(self).__name__)
+        name = type(self).__name__
+        config = self.config
+        # None is the config's value, as in transformers: that True was ignored, not refused
+        _refuse_hidden_states(
+            _config_default(output_hidden_states, config, "output_hidden_states"), name
+        )
+        refuse_attentions(_config_default(output_attentions, config, "output_attentions"), name)
         tune_pooled = self.tune_model(input_ids, measure_numbers, attention_mask)
         title_pooled = self.title_model(titles, title_input_ids, title_attention_mask)
         if return_loss and len(tune_pooled) != len(title_pooled):

@@ -224,6 +224,21 @@ def test_output_hidden_states_and_output_attentions_are_refused_when_asked(teste
         model(**inputs, output_attentions=True)
 
 
+@pytest.mark.parametrize("flag", ["output_hidden_states", "output_attentions"])
+def test_a_config_asking_for_hidden_states_or_attentions_is_refused_too(tester, tmp_path, flag):
+    """None reads the config, as in transformers: ``from_pretrained(path,
+    output_hidden_states=True)`` was ignored, the outputs holding no states; an explicit False
+    still wins."""
+    config = tester.get_config()
+    TuneTitleModel(config).save_pretrained(tmp_path)
+    model = TuneTitleModel.from_pretrained(tmp_path, **{flag: True}).eval()
+    inputs = tester.prepare_inputs(config)
+    with pytest.raises(ValueError, match="TuneTitleModel returns no (hidden states|attention)"):
+        model(**inputs)
+    with torch.no_grad():
+        assert model(**inputs, **{flag: False}).logits_per_tune.shape == (4, 4)
+
+
 def test_padding_does_not_change_embeddings(tester):
     config = tester.get_config()
     model = TuneTitleModel(config).eval()
