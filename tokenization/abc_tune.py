@@ -11,9 +11,11 @@ topic modules (`abc_bars`, `abc_notes`) make tokens and errors without importing
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .keys import Key
@@ -208,13 +210,12 @@ def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> 
 
     >>> in_force_at([(2, "3/4"), (5, "6/8")], 4, "4/4"), in_force_at([(2, "3/4")], 1, "4/4")
     ('3/4', '4/4')
+
+    A binary search of ``changes`` (which must be in token order): the reader asks at every
+    ``[L:]`` field and the bar check at every bar, so that many changes stay linear in all.
     """
-    value = header
-    for at, changed in changes:
-        if at > index:
-            break
-        value = changed
-    return value
+    placed = bisect_right(changes, index, key=itemgetter(0))
+    return changes[placed - 1][1] if placed else header
 
 
 def part_ending_tempos(
