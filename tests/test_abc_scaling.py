@@ -11,6 +11,7 @@ import pytest
 import tokenization.abc_header as abc_header
 from tokenization.abc_parser import parse_abc
 from tokenization.abc_tune import in_force_at
+from tokenization.bar_check import bars_of
 
 
 class CountedChanges(Sequence):
@@ -53,3 +54,19 @@ def test_unit_changes_read_in_linear_work(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(tune.unit_changes) == fields - 1  # the first [L:1/8] changes nothing
     assert len(counted) == fields
     assert sum(c.reads for c in counted) <= fields * 16
+
+
+def test_bar_check_reads_few_meter_and_part_changes_a_bar() -> None:
+    """`bars_of` asks each bar for the meter and part changes at it by binary search, not by
+    scanning them all (a 16,000-bar tune of ``[M:]`` fields took most of a minute)."""
+    count = 2000
+    body = "".join("[M:3/4]A6|" if i % 2 else "P:B\n[M:2/4]A4|" for i in range(count))
+    tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nP:AB\nK:G\n{body}\n")
+    meters, parts = CountedChanges(tune.meter_changes), CountedChanges(tune.part_changes)
+    tune.meter_changes, tune.part_changes = meters, parts  # type: ignore[assignment]
+    bars = bars_of(tune)
+    assert len(bars) == count
+    assert [b.meter for b in bars[:3]] == ["2/4", "3/4", "2/4"]
+    assert "part" in bars[0].flags and "meter" in bars[1].flags
+    # five binary searches a bar, about log2(count) reads each; a scan reads every change
+    assert meters.reads + parts.reads <= count * 10 * count.bit_length()

@@ -37,8 +37,12 @@ and broken rhythm count exactly as the tokenizer counts them):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import itemgetter
+from typing import TypeVar
 
 from .abc_parser import AbcTune
 from .abc_tune import in_force_at
@@ -54,6 +58,8 @@ __all__ = [
     "bars_of",
     "full_bar",
 ]
+
+_V = TypeVar("_V")
 
 #: Bar lines that end one section and start the next.
 SECTION_BARS = frozenset(("||", "|:", ":|", ":|:", "|]"))
@@ -98,6 +104,17 @@ class BarReport:
 
 def _meter_at(tune: AbcTune, index: int) -> str | None:
     return in_force_at(tune.meter_changes, index, tune.meter)
+
+
+def _within(changes: Sequence[tuple[int, _V]], low: int, high: int) -> Sequence[tuple[int, _V]]:
+    """The ``changes`` (``(token index, value)``, in token order) at tokens ``low..high``,
+    found by binary search: every bar asks, so a tune of many changes stays linear.
+
+    >>> _within([(0, "3/4"), (4, "6/8"), (9, "2/4")], 1, 9)
+    [(4, '6/8'), (9, '2/4')]
+    """
+    at = itemgetter(0)
+    return changes[bisect_left(changes, low, key=at) : bisect_right(changes, high, key=at)]
 
 
 def bars_of(tune: AbcTune) -> list[Bar]:
@@ -150,12 +167,13 @@ def _bar(
     first, last = notes
     if tracker.tuplet_left > 0:
         flags.add("tuplet")
-    if any(start - 1 <= at <= end + 1 for at, _ in tune.meter_changes):
+    if _within(tune.meter_changes, start - 1, end + 1):
         flags.add("meter")
-    if any(start - 1 <= at <= first or end <= at <= end + 1 for at, _ in tune.part_changes):
+    parts = tune.part_changes
+    if _within(parts, start - 1, first) or _within(parts, end, end + 1):
         flags.add("part")
     meters = [_meter_at(tune, first) or "none"]
-    meters += [m or "none" for at, m in tune.meter_changes if first < at <= last]
+    meters += [m or "none" for _, m in _within(tune.meter_changes, first + 1, last)]
     length = Fraction(tracker.offset) / TICKS_PER_EIGHTH
     straddles = tuple(meters) if len(meters) > 1 else ()
     return Bar(number, length, meters[-1], opened, closed, start, frozenset(flags), straddles)
