@@ -205,7 +205,8 @@ def evaluate_lm_on_texts(
     feature with values read as ``<unk>``: `UnknownValues.counts`, ``{}`` when none); the
     definitions are those of the training script's validation (`summarise_nll`). With no
     readable tune there is nothing to score: a `ValueError` (an NLL of 0 would read as a
-    perfect model).
+    perfect model). ``batch_size`` is a whole number >= 1 (tunes per forward pass), else a
+    `ValueError` before anything is read.
 
     Example:
         >>> model, tok = load_lm("runs/measurenote-small")
@@ -219,6 +220,11 @@ def evaluate_lm_on_texts(
             f"evaluate_lm_on_texts: texts is one string ({len(texts)} characters); pass a list "
             "of tune texts, e.g. list(text_tunes(book, 'book.abc')) for a tunebook's text "
             "(modeling_irish.abc_sources.text_tunes)"
+        )
+    # 0 or less never filled a batch: every tune went into one forward pass, memory unbounded
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(
+            f"evaluate_lm_on_texts: batch_size must be a whole number >= 1, got {batch_size!r}"
         )
     sums, skipped, unknown = _score_tunes(model, tokenizer, texts, batch_size, progress)
     if not len(sums):

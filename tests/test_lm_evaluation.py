@@ -304,6 +304,16 @@ def test_nothing_readable_to_score_is_an_error_not_a_perfect_model(model_dir):
         evaluate_lm_on_texts(model, tokenizer, iter(["X:9\nT:bad\nK:G\nA]B|\n", "X:1\nK:G\n"]))
 
 
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5])
+def test_a_batch_size_not_a_whole_number_from_one_is_refused(model_dir, batch_size):
+    """``batch_size=0`` (or -1, 2.5) never filled a batch: every tune went into one forward pass,
+    its memory growing with the input, without a word."""
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got "):
+        evaluate_lm_on_texts(model, tokenizer, TUNES, batch_size=batch_size)
+
+
 def _two_voices(x: int) -> str:
     return f"X:{x}\nT:Two {x}\nM:6/8\nL:1/8\nK:Ador\nV:1\n|:A2B c2d|e2d c2B:|\nV:2\n|:A3 E3:|\n"
 
