@@ -140,7 +140,9 @@ def replacing_file(
     atomicity (a reader of the pipe gets what was written before a failure; the device stays
     a device). In a ``group`` such a path is refused, an `OSError` naming it, before anything
     is written: a group is renamed into place whole or not at all, which a pipe cannot be. A
-    folder is refused as before (``[Errno 21] Is a directory``).
+    folder (or a link to one) is refused before anything is written too, an
+    `IsADirectoryError` naming ``path``: in a group, the files written before it are removed, not
+    renamed into place without it (a tune's SVG replaced, its MIDI not).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -167,6 +169,8 @@ def replacing_file(
     shown = final  # the name errors give: the one the caller gave
     if os.path.islink(final):  # replace the file the link leads to, and keep the link
         final = os.path.realpath(final)
+    if os.path.isdir(final):  # refused before it is written: no file of its group renamed
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), shown)
     folder, name = os.path.split(final)
     stem, ext = os.path.splitext(name)
     tmp = os.path.join(folder, _temporary_name(stem, ext))

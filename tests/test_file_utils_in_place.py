@@ -75,6 +75,19 @@ def test_a_folder_and_a_new_or_regular_file_are_replaced_as_before(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "old.abc"]
 
 
+def test_a_folder_in_a_group_is_refused_before_any_file_of_the_group_is_renamed(tmp_path):
+    earlier = tmp_path / "tune.svg"
+    earlier.write_text("earlier", encoding="utf-8")
+    (tmp_path / "tune.mid").mkdir()
+    with pytest.raises(IsADirectoryError, match="tune.mid"), replacing_files() as group:
+        with replacing_file(earlier, group) as tmp:
+            Path(tmp).write_text("new", encoding="utf-8")
+        with replacing_file(tmp_path / "tune.mid", group) as tmp:
+            Path(tmp).write_bytes(b"MThd")
+    assert earlier.read_text(encoding="utf-8") == "earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tune.mid", "tune.svg"]
+
+
 def test_transpose_writes_into_a_named_pipe(tmp_path, capsys):
     book, pipe = tmp_path / "kesh.abc", tmp_path / "out.fifo"
     book.write_text(KESH, encoding="utf-8")

@@ -78,6 +78,27 @@ def test_render_names_the_earlier_files_a_failed_tune_left(tmp_path, monkeypatch
     assert _files(out) == before
 
 
+def test_a_folder_at_one_of_a_tunes_names_stops_the_run_before_any_file_is_replaced(
+    tmp_path, monkeypatch, capsys
+):
+    """A folder where the WAV goes fails the run (exit status 2, naming it) with the tune's
+    earlier MIDI left as it was: not replaced while its WAV is not."""
+    from modeling_irish.cli import main
+
+    _fake_fluidsynth(monkeypatch, 0, writes=True)
+    book = _write(tmp_path / "tune.abc", ABC)
+    out = tmp_path / "out"
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
+    (out / "tune.wav").mkdir()
+    before = (out / "tune.mid").read_bytes()
+    _write(tmp_path / "tune.abc", OTHER)
+    capsys.readouterr()
+    assert main(["render", book, "--out", str(out), "--formats", "midi,wav"]) == 2
+    assert f"{out / 'tune.wav'}: Is a directory" in capsys.readouterr().err
+    assert (out / "tune.mid").read_bytes() == before
+    assert sorted(path.name for path in out.iterdir()) == ["tune.mid", "tune.wav"]
+
+
 def _pages(monkeypatch, count: int, text: str) -> None:
     """verovio engraves ``count`` pages (``<svg>TEXT N</svg>``)."""
     import modeling_irish.render_svg as render_svg
