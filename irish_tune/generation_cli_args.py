@@ -304,11 +304,14 @@ def soundfont_problem(soundfont: str | None, formats: list[str], flag: str) -> s
 
 def render_usage_problem(args: argparse.Namespace) -> str | None:
     """Why the arguments of ``render`` can render nothing whatever its files, or None: an empty
-    ``--formats``, a ``--soundfont`` without wav among them (`soundfont_problem`), or ``-``
+    ``--formats`` or ``--out`` (``--out ""``, an unset shell variable: the folder could only be
+    said not to exist), a ``--soundfont`` without wav among them (`soundfont_problem`), or ``-``
     (stdin) given twice. Refused by `irish_tune.parser.parse_args` with the command's usage, and
     again by `modeling_irish.generation_cli.run_render`, for arguments built in Python."""
     if not args.formats:
         return f"--formats is empty; choose from {', '.join(FORMATS)}"
+    if not args.out:
+        return "--out is empty; give the folder the renderings go to"
     problem = soundfont_problem(args.soundfont, args.formats, "--formats")
     if problem is None and args.files.count("-") > 1:
         return "'-' (stdin) can be given once"

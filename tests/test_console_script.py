@@ -208,6 +208,7 @@ def test_retrieval_usage_errors_load_nothing():
         (["render", "t.abc", "--out", "o", "--formats", "midi", "--soundfont", "gm.sf2"],
          "--soundfont is used only for WAV files: add wav to --formats (e.g. --formats wav)"),
         (["render", "-", "--out", "o", "-"], "'-' (stdin) can be given once"),
+        (["render", "t.abc", "--out", ""], "--out is empty; give the folder the renderings go to"),
         (["evaluate-generation", "--model", "m", "--max-train-tunes", "5"],
          "--max-train-tunes limits --train, which is not given"),
     ],
