@@ -259,13 +259,17 @@ def place_in(raw: Any) -> Callable[[Exception], str]:
 
 
 def render_base(path: str, taken: list[str]) -> str:
-    """The output name of a file's tunes: its name without extension (``stdin`` for ``-``),
-    with ``-2``, ``-3``... when an earlier file of the command has the same name.
+    """The output name of a file's tunes: its name without extension, nor a compression
+    suffix before it (``tunes`` of ``tunes.abc.gz``; ``stdin`` for ``-``), with ``-2``,
+    ``-3``... when an earlier file of the command has the same name.
 
-    >>> render_base("b/t.abc", ["t"])
-    't-2'
+    >>> render_base("b/t.abc", ["t"]), render_base("b/tunes.csv.xz", [])
+    ('t-2', 'tunes')
     """
-    base = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
+    from tokenization.file_bytes import uncompressed_name
+
+    name = os.path.basename(uncompressed_name(path))
+    base = "stdin" if path == "-" else os.path.splitext(name)[0]
     return _unique_name(base, taken)
 
 

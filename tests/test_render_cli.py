@@ -129,6 +129,23 @@ def test_render_cli_reads_stdin_and_latin1(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "cafe.mid").stat().st_size > 0
 
 
+def test_render_cli_names_a_compressed_files_tunes_without_its_suffixes(tmp_path, capsys):
+    """``book.abc.gz`` is read as ``book.abc``: its tunes are ``book_1``..., not ``book.abc_1``."""
+    import gzip
+    import lzma
+
+    from modeling_irish.cli import main
+
+    book = tmp_path / "book.abc.gz"
+    book.write_bytes(gzip.compress(BOOK.replace("[[AF]", "ABA ABd|]").encode("utf-8")))
+    one = tmp_path / "one.ABC.xz"
+    one.write_bytes(lzma.compress(ABC.encode("utf-8")))
+    out = tmp_path / "out"
+    assert main(["render", str(book), str(one), "--out", str(out), "--formats", "midi"]) == 0
+    names = ["book_1.mid", "book_2.mid", "book_3.mid", "one.mid"]
+    assert sorted(p.name for p in out.iterdir()) == names
+
+
 def test_render_cli_takes_several_files(tmp_path, capsys):
     from modeling_irish.cli import main
 
