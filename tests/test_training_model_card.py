@@ -14,7 +14,9 @@ from helpers import card_model
 from huggingface_hub import ModelCard, metadata_load
 from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
 
-from training.model_card import write_measurenote_card, write_tune_title_card
+from training.arguments import DEFAULT_MAX_TRAIN_STEPS
+from training.common import recompute_steps_and_start_tracking
+from training.model_card import budget, write_measurenote_card, write_tune_title_card
 from training.model_card_sections import DIVERGED
 from training.train import parse_args
 
@@ -298,3 +300,27 @@ def test_the_tune_title_card_gives_the_max_length_that_dropped_tunes(tunebook, t
     path = _card(tmp_path, tunebook, "tune_title", RETRIEVAL_RESULTS, "--max_length", "500")
     table = _table(ModelCard.load(path).text, "## Training hyper-parameters")
     assert table.get("max_length") == "500"
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_the_card_gives_the_budget_flags_as_the_run_was_given_them(task, tunebook, tmp_path):
+    """Both cards gave ``max_train_steps`` as the step count the epochs made of it and never
+    ``--num_train_epochs``: a run given 100 steps and 1 epoch of 15 updates read
+    ``max_train_steps 15``. The table gives both flags as given; the updates done are the
+    run's ``train_steps``."""
+    results = {**(LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS), "train_steps": 15}
+    flags = ("--max_train_steps", "100", "--num_train_epochs", "1")
+    out = tmp_path / task
+    args = parse_args(["--corpus", tunebook, "--task", task, "--output_dir", str(out), *flags])
+    recompute_steps_and_start_tracking(args, None, range(15), task)  # 15 batches an epoch
+    assert (args.max_train_steps, args.num_train_epochs) == (15, 1)  # the run's own budget
+    os.makedirs(out)
+    write = write_measurenote_card if task == "measurenote" else write_tune_title_card
+    write(args, MODEL, results, {"tokenize": {}})
+    table = _table(ModelCard.load(out / "README.md").text, "## Training hyper-parameters")
+    assert (table["max_train_steps"], table["num_train_epochs"]) == ("100", "1")
+    only_epochs = parse_args(["--corpus", tunebook, "--task", task, "--num_train_epochs", "2"])
+    assert budget(only_epochs, {}) == {"num_train_epochs": 2}  # no step count was given
+    assert budget(parse_args(["--corpus", tunebook]), {}) == {
+        "max_train_steps": DEFAULT_MAX_TRAIN_STEPS
+    }

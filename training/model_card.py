@@ -152,18 +152,29 @@ def shown_path(path: str | None) -> str | None:
 
 
 def budget(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
-    """The run's budget for the hyper-parameters table: ``max_train_steps`` and, with a time
-    budget, ``max_train_minutes`` and what ended the run (``stopped_by``, from
-    all_results.json: the clock or the step count), since the step count of such a run is
-    only a ceiling (``10**9`` in ``benchmarks/train_fixed_budget.py``).
+    """The run's budget for the hyper-parameters table, its flags as given (``recorded_flags``,
+    not the step count the epochs made of them, which is the run's ``train_steps``):
+    ``max_train_steps`` (its default when no budget was given), ``num_train_epochs`` when
+    given and, with a time budget, ``max_train_minutes`` and what ended the run
+    (``stopped_by``, from all_results.json: the clock or the step count), since the step
+    count of such a run is only a ceiling (``10**9`` in ``benchmarks/train_fixed_budget.py``).
 
     >>> run = argparse.Namespace(max_train_steps=10**9, max_train_minutes=30.0)
     >>> budget(run, {"stopped_by": "max_train_minutes"})
     {'max_train_steps': 1000000000, 'max_train_minutes': 30.0, 'stopped_by': 'max_train_minutes'}
-    >>> budget(argparse.Namespace(max_train_steps=300, max_train_minutes=None), {})
-    {'max_train_steps': 300}
+    >>> given = {"max_train_steps": 100, "num_train_epochs": 1}
+    >>> budget(argparse.Namespace(max_train_steps=15, recorded_flags=given), {})
+    {'max_train_steps': 100, 'num_train_epochs': 1}
     """
-    shown = {"max_train_steps": args.max_train_steps}
+    given = getattr(args, "recorded_flags", None)
+    if not isinstance(given, dict):  # not from `parse_args`: the values are the flags
+        given = vars(args)
+    steps, epochs = given.get("max_train_steps"), given.get("num_train_epochs")
+    shown: dict[str, Any] = {}
+    if steps or not epochs:  # None or 0 with epochs: as many updates as they take
+        shown["max_train_steps"] = steps or args.max_train_steps
+    if epochs:
+        shown["num_train_epochs"] = epochs
     if getattr(args, "max_train_minutes", None) is not None:
         shown["max_train_minutes"] = args.max_train_minutes
         if "stopped_by" in results:
