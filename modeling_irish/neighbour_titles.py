@@ -66,15 +66,14 @@ def minilm_title_embeddings(
         from .title_encoders import MiniLMTitleEncoder
 
         encoder = MiniLMTitleEncoder(freeze=True)
+    from .generation_sampling import eval_mode
+
     distinct = list(dict.fromkeys(titles))
-    was_training = encoder.training
-    encoder.eval()
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(encoder):  # back in its own mode after, even on an error
         parts = [
             encoder.encode(distinct[i : i + batch_size]).float().cpu().numpy()
             for i in range(0, len(distinct), batch_size)
         ]
-    encoder.train(was_training)
     table = _unit(np.concatenate(parts)) if parts else np.zeros((0, 384), np.float32)
     row = {title: i for i, title in enumerate(distinct)}
     return table[[row[t] for t in titles]] if len(titles) else table

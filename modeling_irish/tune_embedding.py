@@ -20,6 +20,7 @@ from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 
 from .abc_sources import RawTune, iter_raw_tunes
 from .corpus_keys import title_key
+from .generation_sampling import eval_mode
 from .threads import torch_threads
 from .tune_title_data import NoteCropper
 
@@ -253,27 +254,28 @@ def embed_tunes(
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
     pairs, batched by length (`max_rows` cuts long tunes to their first rows; `desc`: show a
-    progress bar with that label)."""
-    model.eval()
-    collate = AbcDataCollator()
-    device = next(model.parameters()).device
-    order = np.argsort([len(r[0]) for r in rows], kind="stable")
-    out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
-    starts = range(0, len(rows), batch_size)
-    for start in tqdm(starts, desc=desc, unit="batch", disable=desc is None):
-        idx = order[start : start + batch_size]
-        feats = [
-            {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
-            for i in idx
-        ]
-        batch = collate(feats)
-        emb = model.get_tune_features(
-            batch["input_ids"].to(device),
-            batch["measure_numbers"].to(device),
-            batch["attention_mask"].to(device),
-        )
-        out[idx] = emb.float().cpu().numpy()
-    return out
+    progress bar with that label). The model embeds in eval mode and is left in its own mode
+    (`eval_mode`), so identifying in the middle of training does not turn its dropout off."""
+    with eval_mode(model):
+        collate = AbcDataCollator()
+        device = next(model.parameters()).device
+        order = np.argsort([len(r[0]) for r in rows], kind="stable")
+        out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
+        starts = range(0, len(rows), batch_size)
+        for start in tqdm(starts, desc=desc, unit="batch", disable=desc is None):
+            idx = order[start : start + batch_size]
+            feats = [
+                {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
+                for i in idx
+            ]
+            batch = collate(feats)
+            emb = model.get_tune_features(
+                batch["input_ids"].to(device),
+                batch["measure_numbers"].to(device),
+                batch["attention_mask"].to(device),
+            )
+            out[idx] = emb.float().cpu().numpy()
+        return out
 
 
 class StreamedTuneEmbeddings:
@@ -332,10 +334,11 @@ def embed_titles(
     model: Any, titles: Sequence[str], batch_size: int = 256, desc: Optional[str] = None
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised title embeddings (`desc`: show a progress bar
-    with that label, counting titles: thesession's 8,309 take about 36 s on a CPU)."""
-    model.eval()
+    with that label, counting titles: thesession's 8,309 take about 36 s on a CPU). The model
+    embeds in eval mode and is left in its own mode, as `embed_tunes` leaves it."""
     chunks = []
-    with tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None) as bar:
+    bar = tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None)
+    with bar, eval_mode(model):
         for s in range(0, len(titles), batch_size):
             batch = list(titles[s : s + batch_size])
             chunks.append(model.get_title_features(batch).float().cpu().numpy())

@@ -3,6 +3,7 @@ and the tiny model are `tests/helpers.py`'s; the commands are test_name_that_tun
 
 from __future__ import annotations
 
+import copy
 import re
 
 import numpy as np
@@ -518,8 +519,6 @@ def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys)
 
 def _nan_model(model, *parts: str):
     """A copy of `model` whose `parts` (all its weights when none is named) are NaN."""
-    import copy
-
     broken = copy.deepcopy(model)
     with torch.no_grad():
         modules = [getattr(broken, part) for part in parts] or [broken]
@@ -552,3 +551,21 @@ def test_identify_says_a_model_or_index_gives_nan_rather_than_ranking_it(model, 
     index.setting_embeds[5] = np.nan
     with pytest.raises(ValueError, match=r"index's embeddings \(1 of 8\) .*rebuild it"):
         identify(model, index, KNOWN[0], k=3, tokenizer=tokenizer, scoring="setting")
+
+
+def test_identify_and_index_building_leave_a_training_model_in_training_mode(
+    model, tokenizer, monkeypatch
+):
+    # both set eval mode and left it set: identifying mid-training turned dropout off after it
+    training = copy.deepcopy(model).train()
+    index = TuneIndex.build(training, tokenizer, TRAIN)
+    assert training.training and all(m.training for m in training.modules())
+    identify(training, index, KNOWN[0], k=1, tokenizer=tokenizer, scoring="hybrid")
+    assert training.training and all(m.training for m in training.modules())
+    # its own mode again on an error too, and an eval model stays in eval mode
+    monkeypatch.setattr(training, "get_title_features", lambda titles: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        embed_titles(training, ["The Kesh"])
+    assert training.training
+    embed_titles(model, ["The Kesh"])
+    assert not model.training

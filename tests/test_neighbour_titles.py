@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from modeling_irish.neighbour_titles import NeighbourTitles, minilm_title_embeddings
 
@@ -82,3 +83,16 @@ def test_minilm_embeddings_are_unit_rows_and_repeat_for_equal_titles():
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(out[0], out[2])
     assert out[0] @ out[1] < 0.99
+
+
+def test_minilm_embeddings_leave_the_encoder_in_its_own_mode_even_on_an_error():
+    # the encoder was put back in training mode only when encoding succeeded
+    class Failing(torch.nn.Module):
+        def encode(self, titles):
+            assert not self.training  # encoded in eval mode
+            raise RuntimeError("out of memory")
+
+    encoder = Failing().train()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        minilm_title_embeddings(["The Kesh"], encoder=encoder)  # type: ignore[arg-type]
+    assert encoder.training
