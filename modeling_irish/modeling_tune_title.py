@@ -245,7 +245,8 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
-        """GRUs: xavier input, orthogonal recurrent weights per gate, zero biases; linear normal.
+        """GRUs: xavier input, orthogonal recurrent weights per gate, zero biases; linear normal
+        (std `initializer_range`); embeddings N(0, 1), the char-GRU title tower's bytes too.
 
         Modules of the pretrained MiniLM are left alone (they hold its weights)."""
         if getattr(module, _PRETRAINED_MARK, False):

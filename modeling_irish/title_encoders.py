@@ -216,6 +216,11 @@ class CharGRUTitleEncoder(nn.Module):
             `DEFAULT_TITLE_MAX_LENGTH`).
         lowercase: fold case before encoding ("Silver Spear" = "silver spear").
 
+    Initialisation: built alone, as `reset_parameters` says (bytes N(0, 0.02)). Inside a
+    `TuneTitleModel` the model's `_init_weights` draws the weights again, as it does every
+    module's: the bytes N(0, 1), as every embedding of the model, and the GRU's input weights
+    Xavier gate by gate; the published tune-title models were trained from that init.
+
     >>> enc = CharGRUTitleEncoder(embed_dim=8, hidden_size=16)
     >>> enc.encode(["The Silver Spear", "Kesh"]).shape
     torch.Size([2, 32])
@@ -253,7 +258,8 @@ class CharGRUTitleEncoder(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Xavier input weights, orthogonal recurrent weights, zero biases, N(0, 0.02) bytes."""
+        """Xavier input weights, orthogonal recurrent weights, zero biases, N(0, 0.02) bytes:
+        the init of a tower built alone (a `TuneTitleModel` draws its own: see the class)."""
         nn.init.normal_(self.embed.weight, std=0.02)
         with torch.no_grad():
             self.embed.weight[0].zero_()

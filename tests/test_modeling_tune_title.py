@@ -5,12 +5,15 @@ test_modeling_tune_title_{cnn,training,config,pretrained}.py."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from helpers import tiny_measurenote_config
 
 from modeling_irish.configuration_tune_title import TuneTitleConfig
 from modeling_irish.modeling_tune_title import TuneTitleModel
+from modeling_irish.title_encoders import CharGRUTitleEncoder
 
 TITLES = ["The Kesh", "Morrison's", "Silver Spear", "Drowsy Maggie"]
 
@@ -258,3 +261,24 @@ def test_resizing_embeddings_says_why_not(tester):
         model.get_input_embeddings()
     with pytest.raises(NotImplementedError, match="one table per MeasureNote feature"):
         model.resize_token_embeddings(100)
+
+
+def _documented_std(doc: str, pattern: str) -> float:
+    found = re.search(pattern, " ".join(doc.split()))
+    assert found, f"no {pattern!r} in the docstring"
+    return float(found.group(1))
+
+
+def test_the_char_gru_byte_init_is_the_std_its_docstring_says(tester):
+    # the docstring said N(0, 0.02), but inside a TuneTitleModel the bytes are drawn N(0, 1)
+    torch.manual_seed(0)
+    alone = CharGRUTitleEncoder(embed_dim=64, hidden_size=8).embed.weight[1:]
+    doc = CharGRUTitleEncoder.__doc__ or ""
+    assert alone.std().item() == pytest.approx(
+        _documented_std(doc, r"built alone.*?bytes N\(0, ([\d.]+)\)"), rel=0.1
+    )
+    model = TuneTitleModel(tester.get_config(title={"char_embed_dim": 64}))
+    inside = model.title_model.encoder.embed.weight[1:]
+    assert inside.std().item() == pytest.approx(
+        _documented_std(doc, r"Inside a `TuneTitleModel`.*?bytes N\(0, ([\d.]+)\)"), rel=0.1
+    )
