@@ -499,6 +499,12 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         (without `title_attention_mask`, every position is read); no titles (`[]`) give
         `(0, projection_dim)`, as encoders of sentences return nothing for nothing."""
         pooled = self.title_model(titles, title_input_ids, title_attention_mask)
+        return self._project_titles(pooled, normalize)
+
+    def _project_titles(self, pooled: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        """The title tower's output `pooled` projected (and L2-normalised when `normalize`),
+        moved first to the projection's device (the tower's may differ): `forward` and
+        `get_title_features` share it, so their title embeddings cannot differ."""
         embeds = self.title_projection(pooled.to(self.title_projection.weight.device))
         return F.normalize(embeds, dim=-1) if normalize else embeds
 
@@ -556,7 +562,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         if return_loss and len(tune_pooled) == 0:
             raise ValueError("the loss needs at least one (tune, title) pair; this batch has none")
         tune_embeds = F.normalize(self.tune_projection(tune_pooled), dim=-1)
-        title_embeds = F.normalize(self.title_projection(title_pooled), dim=-1)
+        title_embeds = self._project_titles(title_pooled)
         cosine = tune_embeds @ title_embeds.T  # (n_tunes, n_titles)
         logits_per_tune = self.logit_scale.exp() * cosine
         loss = None

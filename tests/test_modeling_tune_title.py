@@ -68,6 +68,27 @@ def test_forward_shapes_and_finite_loss(tester, encoder_type, loss_type):
     assert model(**tester.prepare_inputs(config)).loss is None
 
 
+def test_forward_and_get_title_features_give_the_same_title_embeddings(tester, monkeypatch):
+    # forward projected the title tower's output where it was; get_title_features moved it to
+    # the projection's device first (a tower on another device failed in forward only)
+    model = TuneTitleModel(tester.get_config()).eval()
+    inputs = tester.prepare_inputs(config=model.config)
+    with torch.no_grad():
+        assert torch.equal(model(**inputs).title_embeds, model.get_title_features(TITLES))
+        pooled = model.title_model(TITLES)
+        moves = []
+
+        class Elsewhere:  # a tower output that is a tensor here only once moved (`.to`)
+            def to(self, device):
+                moves.append(device)
+                return pooled
+
+        monkeypatch.setattr(model.title_model, "forward", lambda *args: Elsewhere())
+        title_embeds = model(**inputs).title_embeds
+    assert moves == [model.title_projection.weight.device]
+    assert torch.equal(title_embeds, model.get_title_features(TITLES))
+
+
 def test_one_string_is_one_title_not_its_characters(tester):
     model = TuneTitleModel(tester.get_config()).eval()
     with torch.no_grad():
