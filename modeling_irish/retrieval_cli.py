@@ -18,7 +18,7 @@ from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside t
     identify_usage_problem,
     index_usage_problem,
 )
-from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, masked
+from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, counted, masked
 from tokenization.file_bytes import NOT_TEXT
 
 from .cli import (
@@ -118,11 +118,12 @@ def run_index(args: argparse.Namespace) -> int:
     if os.path.isfile(out):
         raise FileExistsError(f"--out {out!r} is a file; the index is a folder")
     index.save(out)
-    print(f"indexed {len(index)} titles, {len(index.setting_title)} settings -> {out}")
+    titles, settings = counted(len(index), "title"), counted(len(index.setting_title), "setting")
+    print(f"indexed {titles}, {settings} -> {out}")
     unreadable = report["unreadable"]
     print(
-        f"read {report['read']} tunes; left out {report['untitled']} without a title and "
-        f"{len(unreadable)} that could not be read"
+        f"read {counted(report['read'], 'tune')}; left out {report['untitled']} without a title "
+        f"and {len(unreadable)} that could not be read"
     )
     for line in unreadable[:WARNINGS_SHOWN]:  # all of them in the index's meta
         print(f"  {line}")
@@ -223,9 +224,9 @@ def run_identify(args: argparse.Namespace) -> int:
                 said.warn(
                     _FEW_NOTES,
                     f"fewer than {FEW_NOTES} notes",
-                    "irish-tune identify: %s has %d notes, too few to tell tunes apart (many match "
-                    "it exactly); %d or more name a tune better",
-                    label, notes, FEW_NOTES,
+                    "irish-tune identify: %s has %s, too few to tell tunes apart (many match it "
+                    "exactly); %d or more name a tune better",
+                    label, counted(notes, "note"), FEW_NOTES,
                 )  # fmt: skip
             named.append({"tune": name, "place": _place(start, raw), "top": top, "label": label})
     if args.json:

@@ -28,6 +28,22 @@ def test_index_and_identify_commands(model, tokenizer, tmp_path, capsys):
     corpus.write_text("\n".join(TRAIN), encoding="utf-8")
     assert main(["index", "--model", str(tmp_path / "model"), str(corpus)]) == 0
     assert "indexed 8 titles, 8 settings" in capsys.readouterr().out
+    corpus.write_text(TRAIN[0], encoding="utf-8")  # one of each: "1 title", not "1 titles"
+    assert (
+        main(
+            [
+                "index",
+                "--model",
+                str(tmp_path / "model"),
+                str(corpus),
+                "--out",
+                str(tmp_path / "one"),
+            ]
+        )
+        == 0
+    )
+    assert "indexed 1 title, 1 setting" in (printed := capsys.readouterr().out)
+    assert "read 1 tune; left out 0 without a title" in printed
     snippet = tmp_path / "snippet.abc"
     snippet.write_text(
         "M:4/4\nL:1/8\nK:D\n" + KNOWN[4].split("K:D\n")[1], encoding="utf-8"
@@ -99,6 +115,12 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     capsys.readouterr()
     (said,) = warnings_of(caplog, "modeling_irish.retrieval_cli")
     assert "snippet at line 1 has 3 notes, too few to tell tunes apart" in said
+    snippet.write_text("K:D\nD|\n", encoding="utf-8")  # one note: "1 note", not "1 notes"
+    caplog.clear()
+    assert main(["identify", "--index", out, str(snippet), "-k", "2"]) == 0
+    capsys.readouterr()
+    (said,) = warnings_of(caplog, "modeling_irish.retrieval_cli")
+    assert "snippet at line 1 has 1 note, too few to tell tunes apart" in said
     # snippets without X: lines, between blank lines: each is named, none is dropped
     body = [tune.split("K:D\n")[1].strip() for tune in (KNOWN[6], KNOWN[2])]
     snippet.write_text(f"{body[0]}\n\n\n{body[1]}\n\nA]B|\n", encoding="utf-8")
