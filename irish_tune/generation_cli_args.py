@@ -98,15 +98,12 @@ def formats_arg(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"empty format in {text!r} (two commas, or one at an end); {choose}"
         )
-    unknown = [f for f in dict.fromkeys(formats) if f not in FORMATS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {', '.join(map(repr, unknown))}; {choose}"
-        )
-    twice = next((f for i, f in enumerate(formats) if f in formats[:i]), None)
-    if twice is not None:
-        raise argparse.ArgumentTypeError(f"format {twice!r} is given twice")
-    return formats
+    from .value_checks import check_formats  # (as `render_abc` checks them)
+
+    try:
+        return check_formats(formats, FORMATS, hint=" (comma-separated)")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _top_p(text: str) -> float:

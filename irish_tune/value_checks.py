@@ -12,13 +12,21 @@ import errno
 import operator
 import os
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
 from tokenization.abc_header import parse_meter
 
-__all__ = ["MAX_DENOMINATOR", "check_meter", "check_seed", "check_unit_length", "link_problem"]
+__all__ = [
+    "MAX_DENOMINATOR",
+    "check_formats",
+    "check_meter",
+    "check_seed",
+    "check_unit_length",
+    "link_problem",
+]
 
 #: Largest denominator of a meter or unit length: note values down to a 64th, which the
 #: tokenizer's tick grid (`tokenization.measure.TICKS_PER_EIGHTH`) holds exactly.
@@ -109,6 +117,38 @@ def check_seed(seed: int) -> int:
             f"seed must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), got {seed}"
         )
     return seed
+
+
+def check_formats(formats: Sequence[str], known: Sequence[str], hint: str = "") -> list[str]:
+    """``formats`` as a list, when each is one of ``known`` and none is given twice: a
+    `ValueError` naming the first empty, unknown or repeated one otherwise (``render_abc``'s
+    ``formats`` and the commands' ``--render`` / ``--formats``, `formats_arg`, which adds
+    ``hint`` to the choices named). One string (``"svg"``, not ``["svg"]``) is refused whole.
+
+    >>> check_formats(["svg", "midi"], ("svg", "midi"))
+    ['svg', 'midi']
+    >>> check_formats(["midi", "svg", "midi"], ("svg", "midi"))
+    Traceback (most recent call last):
+    ...
+    ValueError: format 'midi' is given twice
+    >>> check_formats(["png"], ("svg", "midi"))
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown format 'png'; choose from svg, midi
+    """
+    choose = f"choose from {', '.join(known)}{hint}"
+    if isinstance(formats, str):
+        raise ValueError(f"formats is a list of formats, not one string {formats!r}; {choose}")
+    formats = list(formats)
+    if "" in formats:
+        raise ValueError(f"empty format in {formats!r}; {choose}")
+    unknown = [f for f in dict.fromkeys(formats) if f not in known]
+    if unknown:
+        raise ValueError(f"unknown format {', '.join(map(repr, unknown))}; {choose}")
+    twice = next((f for i, f in enumerate(formats) if f in formats[:i]), None)
+    if twice is not None:
+        raise ValueError(f"format {twice!r} is given twice")
+    return formats
 
 
 def link_problem(path: str | os.PathLike) -> Optional[str]:

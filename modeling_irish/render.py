@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Collection, Sequence
 
+from irish_tune.value_checks import check_formats
 from tokenization.capped_warnings import CappedWarnings
 
 from .file_utils import ReplacingFiles, replacing_file, replacing_files
@@ -320,7 +321,8 @@ def render_abc(
     said: CappedWarnings | None = None,
 ) -> dict[str, list[str] | str]:
     """Render one tune to ``stem.svg``, ``stem.mid``, ``stem.wav`` and ``stem.musicxml`` (those
-    asked for, of `FORMATS`; by default `DEFAULT_FORMATS`).
+    asked for, of `FORMATS`; by default `DEFAULT_FORMATS`; a `ValueError` names one that is
+    unknown, empty or given twice, as ``--formats`` does).
 
     Returns ``{format: path(s)}``. A WAV that this machine cannot make (no fluidsynth, or no
     soundfont) is reported under ``"skipped"`` (``{"skipped": ["wav: WAV needs ..."]}``)
@@ -352,9 +354,7 @@ def render_abc(
     an error (the tune's place in its file, `RawTune.line_offset`). ``taken``: paths no SVG
     page may take (`to_svg`).
     """
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
+    formats = check_formats(formats, FORMATS)  # an unknown, empty or repeated one: refused
     _check_readable(abc, line_offset)
     out: dict = {"skipped": [], "failed": []}
     kept: Kept = []  # unmarked files: said once the tune is rendered, not if it fails

@@ -44,8 +44,25 @@ def test_midi_has_the_notes_with_repeats(tmp_path):
 
 
 def test_unknown_format_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="unknown formats"):
+    with pytest.raises(ValueError, match="unknown format 'png'; choose from svg, midi, wav, mu"):
         render_abc(ABC, str(tmp_path / "tune"), formats=["png"])
+
+
+@pytest.mark.parametrize(
+    ("formats", "said"),
+    [
+        (["midi", "svg", "midi"], "format 'midi' is given twice"),
+        (["midi", ""], "empty format in ['midi', '']; choose from svg, midi, wav, musicxml"),
+        ("svg", "formats is a list of formats, not one string 'svg'"),
+    ],
+)
+def test_a_repeated_or_empty_format_is_refused_as_the_command_line_does(tmp_path, formats, said):
+    """``formats=["midi", "midi"]`` rendered the MIDI once without a word (and ``"svg"`` was
+    refused as the unknown formats 's', 'v', 'g'), where ``--formats midi,midi`` is refused."""
+    with pytest.raises(ValueError) as refused:
+        render_abc(ABC, str(tmp_path / "tune"), formats=formats)
+    assert str(refused.value).startswith(said)
+    assert not list(tmp_path.iterdir())  # refused before anything is written
 
 
 def test_a_tune_music21_cannot_read_leaves_no_file(tmp_path, monkeypatch):
