@@ -4,6 +4,7 @@ padding sides, return_length, and keywords accepted or refused with the reason."
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -497,3 +498,30 @@ def test_only_second_refused_names_what_was_given(tokenizer):
         tokenizer(KESH, truncation=TruncationStrategy.ONLY_SECOND)
     with pytest.raises(ValueError, match=r"^truncation='only_second' truncates"):
         tokenizer.encode(KESH, max_length=6, truncation="only_second")
+
+
+def test_a_tune_longer_than_model_max_length_not_cut_is_warned_of_once(tokenizer, tmp_path, caplog):
+    """``tok(tune)`` past ``model_max_length`` without truncation said nothing, where
+    transformers' tokenizers (and our ``encode``, through them) warn once per tokenizer."""
+    tokenizer.save_pretrained(tmp_path)
+    limited = AbcTokenizer.from_pretrained(tmp_path, model_max_length=10)
+    rows = len(tokenizer.encode_tune(KESH).input_ids)
+
+    def said() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "maximum sequence" in r.getMessage()]
+
+    with caplog.at_level(logging.WARNING):
+        assert limited(KESH)["input_ids"].shape[1] == rows  # not cut
+        assert said() == [
+            "Token indices sequence length is longer than the specified maximum sequence length "
+            f"for this model ({rows} > 10). Running this sequence through the model will result "
+            "in indexing errors"
+        ]
+        limited([KESH, KESH])  # said once per tokenizer, as transformers does
+        limited.encode(KESH)
+    assert len(said()) == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # cut, or told not to say: nothing said
+        AbcTokenizer.from_pretrained(tmp_path, model_max_length=10)(KESH, truncation=True)
+        AbcTokenizer.from_pretrained(tmp_path, model_max_length=10)(KESH, verbose=False)
+    assert not said()

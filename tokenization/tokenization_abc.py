@@ -333,7 +333,10 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # t
         ``truncation=True`` and ``padding="max_length"`` use ``model_max_length`` when one is set
         (``from_pretrained(..., model_max_length=512)``), as in `transformers`; with
         ``truncation=False`` too, tunes are padded to it and not truncated (one longer than it is
-        a `ValueError`). The other
+        a `ValueError`); neither given, a tune longer than it is not cut, and the first such
+        tune of the tokenizer's life is named in `transformers`' warning ("Token indices
+        sequence length is longer than the specified maximum sequence length ...", once, as
+        `encode` says it too). The other
         `transformers` keywords are accepted where they describe what this tokenizer does
         (``padding=True``, ``truncation=True`` or its one-text strategies ``"longest_first"``
         and ``"only_first"``, ``return_attention_mask=True``, ``add_special_tokens=True``,
@@ -421,6 +424,13 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # t
                     ) from err
                 if verbose and enc.tune.warnings:
                     told.warn(enc.tune, n if batch else None)
+                # a tune longer than model_max_length, not cut: transformers' warning, once (it
+                # reads only the rows' len(): the array, not a list of ids, serves)
+                self._eventual_warn_about_too_long_sequence(
+                    enc.input_ids,  # type: ignore[arg-type]
+                    max_length,
+                    verbose,
+                )
                 features.append(
                     {
                         "input_ids": enc.input_ids[:cut],
