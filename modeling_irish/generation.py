@@ -54,11 +54,10 @@ from .generation_sampling import (
     CPU,
     N_POSITION_COLUMNS,
     RowBuilder,
-    eval_mode,
     filter_logits,
     sample_tunes,
 )
-from .threads import torch_threads
+from .threads import eval_mode, torch_threads
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,6 @@ them (a score that a GPU rounds otherwise can, rarely, tip a draw).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +28,7 @@ from tokenization.features import FEATURE_NAMES, HeaderInfo, beat_points, positi
 from tokenization.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
 from .constraints import MaskBank, TuneConstraint
+from .threads import eval_mode  # re-exported: it lived here, and its name is public here
 
 __all__ = [
     "CPU",
@@ -135,18 +134,6 @@ class RowBuilder:
         pos = torch.tensor(positions, dtype=torch.long, device=CPU).view(batch, N_POSITION_COLUMNS)
         header = self.header_ids.expand(batch, -1)
         return torch.cat([token, pos, header], dim=1).unsqueeze(1)
-
-
-@contextlib.contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[None]:
-    """``model`` in eval mode (no dropout) inside, and in its own mode again after: sampling in
-    the middle of training must not leave dropout off for the rest of it."""
-    training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(training)
 
 
 def free_masks(vocab: Any) -> tuple[torch.Tensor, torch.Tensor]:

@@ -66,7 +66,7 @@ def minilm_title_embeddings(
         from .title_encoders import MiniLMTitleEncoder
 
         encoder = MiniLMTitleEncoder(freeze=True)
-    from .generation_sampling import eval_mode
+    from .threads import eval_mode
 
     distinct = list(dict.fromkeys(titles))
     with torch.no_grad(), eval_mode(encoder):  # back in its own mode after, even on an error

@@ -1,4 +1,6 @@
-"""Run torch on a chosen number of intra-op threads for the duration of a block."""
+"""Torch state held for the duration of a block: a chosen number of intra-op threads
+(`torch_threads`), a model in eval mode (`eval_mode`); each is restored after, however the
+block ends."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["torch_threads"]
+__all__ = ["eval_mode", "torch_threads"]
 
 
 @contextmanager
@@ -31,3 +33,24 @@ def torch_threads(num_threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """``model`` in eval mode (no dropout) inside, and in its own mode again after, even when
+    the block raises: sampling, embedding or validating in the middle of training must not
+    leave dropout off for the rest of it.
+
+    >>> layer = torch.nn.Dropout()
+    >>> with eval_mode(layer):
+    ...     layer.training
+    False
+    >>> layer.training
+    True
+    """
+    training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(training)

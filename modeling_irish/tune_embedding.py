@@ -20,8 +20,7 @@ from tokenization.tokenization_abc import AbcDataCollator, AbcTokenizer
 
 from .abc_sources import RawTune, iter_raw_tunes
 from .corpus_keys import title_key
-from .generation_sampling import eval_mode
-from .threads import torch_threads
+from .threads import eval_mode, torch_threads
 from .tune_title_data import NoteCropper
 
 __all__ = [

@@ -490,6 +490,27 @@ def test_the_validation_loss_weighs_durations_as_the_training_loss_does(tunebook
     assert metrics["loss"] == pytest.approx(metrics["nll_main"] + 0.5 * metrics["nll_dur"])
 
 
+def test_validation_stopped_midway_gives_the_model_back_in_training_mode():
+    """Ctrl-C (or an error) in the validation pass left the model in eval mode, so a run that
+    caught it and went on trained without dropout: its mode is restored however the pass ends."""
+
+    class _Interrupted(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.modes: list[bool] = []
+
+        def forward(self, **inputs: torch.Tensor) -> None:
+            self.modes.append(self.training)
+            raise KeyboardInterrupt
+
+    model = _Interrupted().train()
+    batch = {"input_ids": torch.zeros(1, 2, dtype=torch.long), "labels": torch.zeros(1, 2)}
+    with pytest.raises(KeyboardInterrupt):
+        common.evaluate_lm(model, [batch], None, [0, 1, 2])
+    assert model.modes == [False]  # scored in eval mode
+    assert model.training
+
+
 def test_a_changed_default_corpus_is_named_as_the_default_books_not_none():
     """The backbone-split warning and resume refusals show what the user gave: no --corpus is
     the default books, not Python's None."""

@@ -345,20 +345,19 @@ def evaluate_lm(
     model: torch.nn.Module, dataloader: Any, accelerator: Any, ignored_dur_ids: Sequence[int]
 ) -> dict[str, float]:
     """`summarise_nll` over a whole (prepared) dataloader, gathered across processes with
-    ``gather_for_metrics`` (which drops the samples repeated to even out the last batch)."""
+    ``gather_for_metrics`` (which drops the samples repeated to even out the last batch). The
+    model is scored in eval mode and given back in its own mode, however the pass ends."""
     import torch
 
     from modeling_irish.lm_evaluation import per_tune_nll, summarise_nll
+    from modeling_irish.threads import eval_mode
 
-    was_training = model.training
-    model.eval()
     rows = []
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         for batch in dataloader:
             out = model(**{k: v for k, v in batch.items() if k != "labels"}, return_dict=True)
             sums = per_tune_nll(out.logits, out.dur_logits, batch["labels"], ignored_dur_ids)
             rows.append(accelerator.gather_for_metrics(sums))
-        model.train(was_training)
         weight = accelerator.unwrap_model(model).config.dur_loss_weight
         return summarise_nll(
             torch.cat(rows) if rows else torch.zeros(1, 6, dtype=torch.float64), weight
