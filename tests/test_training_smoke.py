@@ -201,6 +201,9 @@ def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     argv = _argv(tunebook, cache_dir, out, "--task", "tune_title", "--max_train_steps", "2")
     main(argv + ["--title_encoder", "char_gru", "--projection_dim", "16", "--crop_notes", "8"])
     assert (out / "model.safetensors").exists() and (out / "all_results.json").exists()
+    # the process's whole time, as a MeasureNote run's: a tune-title run's lacked it
+    saved = json.loads((out / "all_results.json").read_text(encoding="utf-8"))
+    assert saved["wall_time_seconds"] >= saved["train_runtime_seconds"] > 0
     model = AutoModel.from_pretrained(out)
     assert type(model).__name__ == "TuneTitleModel"
     card = (out / "README.md").read_text(encoding="utf-8")

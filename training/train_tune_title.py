@@ -332,6 +332,7 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
     from modeling_irish.tune_title_data import TuneTitleCollator, TuneTitleDataset, titled_indices
     from tokenization.dataset import column_values
 
+    wall_start = time.perf_counter()  # all_results.json's wall_time_seconds, as MeasureNote's
     check_backbone_weights(args)  # before the corpus is read (25+ s on the full corpus)
     set_seed(args.seed, device_specific=True)
     tokenizer, splits, data_report = prepare_corpus(args, accelerator)
@@ -424,6 +425,9 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
             logger.info("final retrieval evaluation skipped (--retrieval_eval_queries 0)")
             why = "--retrieval_eval_queries 0"
             results["retrieval_eval_skipped"] = {"known": why, "unseen": why}
+        # this process's time alone, everything included: from reading the corpus to saving
+        # the model after the final retrieval evaluation (not the runs it resumed)
+        results["wall_time_seconds"] = time.perf_counter() - wall_start
         record_run_files(args.output_dir, ["all_results.json", "README.md"])
         record_data_split(args.output_dir, data_split_record(args))  # the corpus paths too
         write_json(os.path.join(args.output_dir, "all_results.json"), results)
