@@ -307,7 +307,8 @@ def test_the_card_gives_the_budget_flags_as_the_run_was_given_them(task, tuneboo
     """Both cards gave ``max_train_steps`` as the step count the epochs made of it and never
     ``--num_train_epochs``: a run given 100 steps and 1 epoch of 15 updates read
     ``max_train_steps 15``. The table gives both flags as given; the updates done are the
-    run's ``train_steps``."""
+    run's ``train_steps``, by that name in both cards (the MeasureNote card's hyper-parameters
+    gave them again as ``steps_done``)."""
     results = {**(LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS), "train_steps": 15}
     flags = ("--max_train_steps", "100", "--num_train_epochs", "1")
     out = tmp_path / task
@@ -317,8 +318,11 @@ def test_the_card_gives_the_budget_flags_as_the_run_was_given_them(task, tuneboo
     os.makedirs(out)
     write = write_measurenote_card if task == "measurenote" else write_tune_title_card
     write(args, MODEL, results, {"tokenize": {}})
-    table = _table(ModelCard.load(out / "README.md").text, "## Training hyper-parameters")
+    text = ModelCard.load(out / "README.md").text
+    table = _table(text, "## Training hyper-parameters")
     assert (table["max_train_steps"], table["num_train_epochs"]) == ("100", "1")
+    assert _table(text, "### Run: counts and timings")["train_steps"] == "15"
+    assert "steps_done" not in text
     only_epochs = parse_args(["--corpus", tunebook, "--task", task, "--num_train_epochs", "2"])
     assert budget(only_epochs, {}) == {"num_train_epochs": 2}  # no step count was given
     assert budget(parse_args(["--corpus", tunebook]), {}) == {

@@ -252,7 +252,9 @@ def write_measurenote_card(
     if "mixed_precision" in hyper:
         hyper["mixed_precision"] = trained_precision(args, model)
     hyper.update(budget(args, results))
-    hyper.update(total_batch_size=results["total_batch_size"], steps_done=results["train_steps"])
+    # the updates done are the run table's train_steps (all_results.json's name), as on the
+    # tune-title card
+    hyper.update(total_batch_size=results["total_batch_size"])
     # the figures that score the model; every other number is the run's (counts and timings)
     scores = (*LM_FIGURES, "eval_precision", "train_loss", "train_loss_last")
     sizes = ", ".join(
