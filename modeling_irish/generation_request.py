@@ -10,7 +10,6 @@ prompt read), and the titles and prompt errors that name what was asked for.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +24,12 @@ from tokenization.keys import (  # check_key: re-exported, where generate's key 
     check_key,
     mode_name,
     standard_key,
+)
+from tokenization.rhythm_types import (  # RHYTHM_METERS, rhythm_key: re-exported
+    RHYTHM_METERS,
+    TYPE_METERS,
+    rhythm_key,
+    rhythm_spelling,
 )
 from tokenization.tokenization_abc import read_tune
 
@@ -56,72 +61,8 @@ __all__ = [
     "unknown_token",
 ]
 
-#: The usual meter of each tune type of thesession.org (the corpus's usual one). A new tune in
-#: one of these meters, asked for without a rhythm, is conditioned on the first type in it.
-_TYPE_METERS = {
-    "reel": "4/4",
-    "hornpipe": "4/4",
-    "barndance": "4/4",
-    "strathspey": "4/4",
-    "jig": "6/8",
-    "slide": "12/8",
-    "slip jig": "9/8",
-    "polka": "2/4",
-    "march": "2/4",
-    "waltz": "3/4",
-    "mazurka": "3/4",
-    "three-two": "3/2",
-}
-#: Other spellings and types of the default training corpus, music21's O'Neill's 1850 and
-#: Ryan's Mammoth (``R:slipjig``, ``R:double jig``, ``R:clog``, ``R:highland fling``, in the
-#: meter its tunes of that type all have, ``C|`` read as 2/2), and of Irish tunebooks.
-_OTHER_TYPE_METERS = {
-    "slipjig": "9/8",
-    "double jig": "6/8",
-    "single jig": "6/8",
-    "hop jig": "9/8",
-    "clog": "2/2",
-    "highland fling": "2/2",
-}
-#: Default meter of each tune type; a type not here (an air: its tunes have many meters) needs
-#: the meter given.
-RHYTHM_METERS = {**_TYPE_METERS, **_OTHER_TYPE_METERS}
-
-
-def rhythm_key(rhythm: str) -> str:
-    """What two spellings of one tune type share: ``rhythm`` lower-cased, without spaces, ``-``
-    and ``_``, so that ``"Slip-Jig"``, ``"slip_jig"`` and ``"slipjig"`` all name the corpus's
-    ``slip jig``.
-
-    >>> rhythm_key("Slip-Jig"), rhythm_key(" three two ")
-    ('slipjig', 'threetwo')
-    """
-    return re.sub(r"[\s_-]+", "", rhythm.lower())
-
-
 #: `RHYTHM_METERS` by `rhythm_key`: the meter of a type however it is spelled.
 _KEY_METERS = {rhythm_key(rhythm): meter for rhythm, meter in RHYTHM_METERS.items()}
-
-
-def _spelling(rhythm: str, known: Iterable[str]) -> str:
-    """The spelling of ``rhythm`` that the tokenizer's vocabulary has (``known``, its rhythm
-    values), else that of `RHYTHM_METERS`, else ``rhythm``: ``rhythm`` itself when it is one,
-    else the first of them of its `rhythm_key`. A model is conditioned on the spelling its
-    corpus has (thesession's ``slip jig``, O'Neill's ``slipjig``), not on ``<unk>``.
-
-    >>> _spelling("slip-jig", ["jig", "slip jig"]), _spelling("slip jig", ["slipjig"])
-    ('slip jig', 'slipjig')
-    >>> _spelling("Three_Two", []), _spelling("air", ["reel"])
-    ('three-two', 'air')
-    """
-    key = rhythm_key(rhythm)
-    for spellings in (list(known), list(RHYTHM_METERS)):
-        if rhythm in spellings:
-            return rhythm
-        same = [spelled for spelled in spellings if rhythm_key(spelled) == key]
-        if same:
-            return same[0]
-    return rhythm
 
 
 @dataclass
@@ -169,14 +110,14 @@ def _is_unit(unit: Fraction) -> bool:
 
 def _rhythm_of(meter: str | None) -> str:
     """The tune type a new tune is conditioned on when none is asked for: the first of
-    `_TYPE_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
+    `TYPE_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
 
     >>> _rhythm_of(None), _rhythm_of("9/8"), _rhythm_of("5/4")
     ('reel', 'slip jig', 'unspecified')
     """
     if meter is None:
         return "reel"
-    return next((r for r, usual in _TYPE_METERS.items() if same_meter(usual, meter)), "unspecified")
+    return next((r for r, usual in TYPE_METERS.items() if same_meter(usual, meter)), "unspecified")
 
 
 def _usual_meter(rhythm: str) -> str:
@@ -201,7 +142,7 @@ def _usual_meter(rhythm: str) -> str:
     raise ValueError(
         f"no usual meter is known for rhythm {rhythm!r}{hint}: give meter= (--meter on the "
         "command line), e.g. '6/8', or a rhythm whose meter is known "
-        f"({', '.join(_TYPE_METERS)}...)"
+        f"({', '.join(TYPE_METERS)}...)"
     )
 
 
@@ -496,7 +437,7 @@ def resolve_request(
             "the command line), or leave key and mode out to keep its own"
         )
     rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
-    rhythm = _spelling(rhythm, known_rhythms)
+    rhythm = rhythm_spelling(rhythm, known_rhythms)
     meter = meter or _usual_meter(rhythm)
     usual = _KEY_METERS.get(rhythm_key(rhythm))
     if asked_rhythm and usual and not same_meter(usual, meter):
