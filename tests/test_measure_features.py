@@ -304,6 +304,44 @@ def test_rhythm_is_read_case_insensitively(field):
     assert tune_to_rows([note(72)], header).header[3] == "reel"
 
 
+@pytest.mark.parametrize(
+    "field", ["R:Slip-Jig", "R:slip-jig", "R:Slip jig ", "R:SLIP JIG", "R:slip_jig", "R:Slip Jig"]
+)
+def test_a_spelling_of_a_known_rhythm_is_read_as_generate_reads_it(field):
+    # thesession's corpus (and a vocabulary built on it) spells the type `slip jig`; the other
+    # spellings a user writes are the same type, as `irish-tune generate --rhythm` matches them,
+    # not `<unk>` against that vocabulary
+    from tokenization.abc_parser import parse_abc
+    from tokenization.encoded_tune import RHYTHM_COLUMN, encode_tune
+
+    tune = parse_abc(f"X:1\n{field}\nM:9/8\nL:1/8\nK:C\nC")
+    assert HeaderInfo.from_tune(tune).rhythm == "slip jig"
+    vocab = AbcVocab.from_values({"rhythm": ["jig", "slip jig"]})
+    encoded = encode_tune(vocab, f"X:1\n{field}\nM:9/8\nL:1/8\nK:C\nC|")
+    assert vocab.token("rhythm", int(encoded.input_ids[0, RHYTHM_COLUMN])) == "slip jig"
+
+
+def test_a_rhythm_takes_the_spelling_of_the_vocabulary_it_is_encoded_with():
+    # O'Neill's writes `R:slipjig`: a corpus of it keeps its own spelling, and a vocabulary
+    # built on it reads thesession's `slip jig` as its `slipjig`; a type no table knows is
+    # only lower-cased, and an exact value of the vocabulary is kept as it is
+    from tokenization.abc_parser import parse_abc
+    from tokenization.encoded_tune import RHYTHM_COLUMN, encode_tune
+
+    def read(field: str, known: list[str]) -> str:
+        return HeaderInfo.from_tune(parse_abc(f"X:1\n{field}\nK:C\nC"), known=known).rhythm
+
+    assert read("R:slipjig", []) == "slipjig"
+    assert read("R:Slip Jig", ["reel", "slipjig"]) == "slipjig"
+    assert read("R:slipjig", ["slip jig", "slipjig"]) == "slipjig"
+    assert read("R:Set-Dance", []) == "set-dance"
+    assert read("R:Set-Dance", ["set dance"]) == "set dance"
+    assert read("R:reels", ["reel"]) == "reels"  # a plural is another word, as for generate
+    vocab = AbcVocab.from_values({"rhythm": ["slipjig"]})
+    encoded = encode_tune(vocab, "X:1\nL:1/8\nK:C\nC|", rhythm="Slip-Jig")
+    assert vocab.token("rhythm", int(encoded.input_ids[0, RHYTHM_COLUMN])) == "slipjig"
+
+
 def test_double_repeats_restart_the_section_index():
     # `:|:` and `::` end one repeated section and start the next (ABC 2.1 4.8): like `|:`, they
     # restart m_idx at 0 (MeasureTracker's docstring), while the measure group keeps counting

@@ -153,7 +153,8 @@ def read_tune(
 
 def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> EncodedTune:
     """Read one ABC tune into ``vocab``'s feature ids (raises `AbcParseError` on bad input);
-    ``rhythm`` stands in for the tune's ``R:`` (`HeaderInfo.from_tune`).
+    ``rhythm`` stands in for the tune's ``R:`` (`HeaderInfo.from_tune`); either is spelled as
+    ``vocab`` spells its type, whatever its case, spaces, ``-`` and ``_`` (`rhythm_spelling`).
 
     >>> from tokenization.vocabulary import AbcVocab
     >>> vocab = AbcVocab.from_values({"dur": ["1"], "rhythm": ["reel"]})
@@ -162,7 +163,8 @@ def encode_tune(vocab: AbcVocab, text: str, rhythm: str | None = None) -> Encode
     'reel'
     """
     _, tune = read_tune(text)
-    rows = tune_to_rows(tune.tokens, HeaderInfo.from_tune(tune, rhythm))
+    header = HeaderInfo.from_tune(tune, rhythm, vocab.values["rhythm"])
+    rows = tune_to_rows(tune.tokens, header)
     ids = vocab.encode(rows)
     measures = np.asarray(rows.measure_numbers, dtype=np.int64)
     assert tune.original_key is not None  # normalise_tune (in read_tune) always sets it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -15,6 +15,7 @@ from .measure import (
     bar_length_in_eighths,
     compound_meter,
 )
+from .rhythm_types import rhythm_spelling
 
 __all__ = [
     "END",
@@ -111,13 +112,25 @@ class HeaderInfo:
     rhythm: str = "unspecified"
 
     @classmethod
-    def from_tune(cls, tune: Any, rhythm: str | None = None) -> HeaderInfo:
-        """Header of a parsed (normally already normalised) `AbcTune`."""
+    def from_tune(
+        cls, tune: Any, rhythm: str | None = None, known: Iterable[str] = ()
+    ) -> HeaderInfo:
+        """Header of a parsed (normally already normalised) `AbcTune`. Its rhythm (``rhythm``,
+        else its first ``R:``) is read as ``irish-tune generate --rhythm`` reads one
+        (`rhythm_spelling`): whatever its case, spaces, ``-`` and ``_``, a type is spelled as
+        ``known`` (a vocabulary's rhythm values) spells it, else as `RHYTHM_METERS` does
+        (``R:Slip-Jig`` is thesession's ``slip jig``), else lower-cased.
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> HeaderInfo.from_tune(parse_abc("X:1\\nR:Slip-Jig\\nK:D\\nD|")).rhythm
+        'slip jig'
+        """
         key = tune.key
         if rhythm is None:
             values = tune.fields.get("R") or [""]
             rhythm = values[0]
-        rhythm = rhythm.strip().lower() or "unspecified"
+        rhythm = rhythm.strip().lower()
+        rhythm = rhythm_spelling(rhythm, known) if rhythm else "unspecified"
         return cls(key.name, key.tonic, key.mode, key.signature, tune.meter, rhythm)
 
     @property
