@@ -20,6 +20,7 @@ __all__ = [
     "formats_arg",
     "generate_usage_problem",
     "meter_arg",
+    "empty_out_problem",
     "render_usage_problem",
     "seed_arg",
     "soundfont_problem",
@@ -279,10 +280,27 @@ def generate_usage_problem(args: argparse.Namespace) -> str | None:
     without ``--out`` (the renderings need a folder), or a ``--soundfont`` that nothing would
     use (`soundfont_problem`). Refused by `irish_tune.parser.parse_args` with the command's
     usage, as argparse's own errors, and again by `modeling_irish.generation_cli.run_generate`,
-    for arguments built in Python."""
-    if args.render and not args.out:
+    for arguments built in Python. An empty ``--out`` (``--out ""``) is refused too
+    (`empty_out_problem`), not taken as no ``--out``."""
+    problem = empty_out_problem(args.out, "the .abc files and renderings")
+    if problem is None and args.render and not args.out:
         return "--render needs --out, the folder the .abc files and renderings go to"
-    return soundfont_problem(args.soundfont, args.render, "--render")
+    return problem or soundfont_problem(args.soundfont, args.render, "--render")
+
+
+def empty_out_problem(out: str | None, what: str) -> str | None:
+    """Why an ``--out`` given empty (``--out ""``, an unset shell variable) is refused, or None:
+    it names no folder, and could only be said not to exist (or, in ``generate``, be taken as
+    no ``--out`` at all); ``what`` is what goes to the folder.
+
+    >>> empty_out_problem("", "the renderings")
+    '--out is empty; give the folder the renderings go to'
+    >>> empty_out_problem(None, "the renderings") is None
+    True
+    """
+    if out is not None and not out:
+        return f"--out is empty; give the folder {what} go to"
+    return None
 
 
 def soundfont_problem(soundfont: str | None, formats: list[str], flag: str) -> str | None:
@@ -307,8 +325,9 @@ def render_usage_problem(args: argparse.Namespace) -> str | None:
     again by `modeling_irish.generation_cli.run_render`, for arguments built in Python."""
     if not args.formats:
         return f"--formats is empty; choose from {', '.join(FORMATS)}"
-    if not args.out:
-        return "--out is empty; give the folder the renderings go to"
+    problem = empty_out_problem(args.out or "", "the renderings")
+    if problem is not None:
+        return problem
     problem = soundfont_problem(args.soundfont, args.formats, "--formats")
     if problem is None and args.files.count("-") > 1:
         return "'-' (stdin) can be given once"
