@@ -389,8 +389,26 @@ def run_command(args: argparse.Namespace) -> int:
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except (OSError, ValueError) as err:  # bad input (AbcParseError is a ValueError); OSError:
         # missing files, folders that are not saved models (transformers raises OSError)
-        print(f"irish-tune {args.command}: {error_line(err)}", file=sys.stderr)
+        line = _stdout_failure(err) or error_line(err)
+        print(f"irish-tune {args.command}: {line}", file=sys.stderr)
         return 2
+
+
+def _stdout_failure(err: BaseException) -> str | None:
+    """The line `run_command` prints for ``err`` when it is a failed write to standard output
+    (``irish-tune check tunes.abc > /dev/full``: Python's ``OSError`` names no file), ``cannot
+    write to standard output: REASON``; None for any other error. Told apart by stdout refusing
+    a write now too (what it holds is flushed): an error that names no file (a folder that is no
+    saved model) leaves stdout writable."""
+    stream = sys.stdout
+    if not isinstance(err, OSError) or err.filename is not None or stream is None:
+        return None
+    try:
+        stream.write("")
+        stream.flush()
+    except OSError:
+        return f"cannot write to standard output: {err.strerror or first_line(err)}"
+    return None
 
 
 def error_line(err: BaseException) -> str:

@@ -5,7 +5,11 @@ tempo and parts written back) in `test_check_cli_round_trip.py`."""
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -277,6 +281,39 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert "Broken pipe" not in err and "Traceback" not in err
+
+
+class _FullDisk(io.StringIO):
+    """A stdout on a full disk (``> /dev/full``): every write refused with ENOSPC."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_stdout_that_cannot_be_written_is_named_in_the_error(tmp_path, capsys, monkeypatch):
+    """``irish-tune check tunes.abc > /dev/full`` said ``[Errno 28] No space left on device``
+    without saying what could not be written: the line names standard output, status 2."""
+    clean = tmp_path / "clean.abc"
+    clean.write_text(GOOD, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    assert main(["check", str(clean)]) == 2
+    err = capsys.readouterr().err
+    assert err == "irish-tune check: cannot write to standard output: No space left on device\n"
+
+
+def test_an_error_naming_no_file_is_not_blamed_on_stdout(tmp_path, capsys, monkeypatch):
+    """An OSError naming no file from elsewhere (a library's write): stdout still writes, so
+    the line is the error's own, not said to be about standard output."""
+    import modeling_irish.cli as cli
+
+    def full_disk(args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(cli, "run_check", full_disk)
+    clean = tmp_path / "clean.abc"
+    clean.write_text(GOOD, encoding="utf-8")
+    assert main(["check", str(clean)]) == 2
+    assert capsys.readouterr().err == "irish-tune check: [Errno 28] No space left on device\n"
 
 
 @pytest.mark.parametrize(
