@@ -430,8 +430,8 @@ def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
         raise ValueError(f"--train {path} has no readable tunes{reason}")
     if skipped:
         print(
-            f"evaluate-generation: {len(skipped)} unreadable tunes of {path} left out of the "
-            f"training side (first: {skipped[0]}), by reason: {by_kind(reasons)}",
+            f"irish-tune evaluate-generation: {len(skipped)} unreadable tunes of {path} left "
+            f"out of the training side (first: {skipped[0]}), by reason: {by_kind(reasons)}",
             file=sys.stderr,
         )
     return tunes, len(skipped)

@@ -251,7 +251,8 @@ def test_cli_evaluate_generation_counts_the_train_tunes_it_could_not_read(
     metrics = json.loads(out)
     assert (metrics["train_tunes"], metrics["train_skipped"]) == (len(TRAIN), 2)
     reason = "by reason: {\"AbcParseError: ']' without a chord\": 2}"
-    assert f"2 unreadable tunes of {train} left out of the training side (first: " in err
+    line = f"irish-tune evaluate-generation: 2 unreadable tunes of {train} left out of the "
+    assert f"{line}training side (first: " in err  # prefixed as every line of the CLI
     assert err.rstrip().endswith(reason), err
 
 
