@@ -142,7 +142,9 @@ def replacing_file(
     is written: a group is renamed into place whole or not at all, which a pipe cannot be. A
     folder (or a link to one) is refused before anything is written too, an
     `IsADirectoryError` naming ``path``: in a group, the files written before it are removed, not
-    renamed into place without it (a tune's SVG replaced, its MIDI not).
+    renamed into place without it (a tune's SVG replaced, its MIDI not). A link that leads
+    into a folder that does not exist is a `FileNotFoundError` naming ``path``, ``a link to
+    TARGET, whose folder does not exist`` (not the link's own missing file).
 
     >>> import tempfile
     >>> scratch = tempfile.TemporaryDirectory()
@@ -185,7 +187,10 @@ def replacing_file(
         discard_file(tmp)  # one that will not go: a warning, and this error raised
         if err.errno is None or err.filename not in (None, tmp):
             raise
-        raise OSError(err.errno, err.strerror, shown) from err
+        why = err.strerror
+        if final != shown and err.errno == errno.ENOENT and not os.path.isdir(folder or "."):
+            why = f"a link to {final}, whose folder does not exist"  # not the link's own
+        raise OSError(err.errno, why, shown) from err
     except BaseException:
         discard_file(tmp)
         raise

@@ -135,3 +135,24 @@ def test_a_link_to_a_file_keeps_its_link_and_the_file_it_leads_to_is_replaced(tm
     assert target.read_text(encoding="utf-8") == "X:1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["current.abc", "versions"]
     assert [p.name for p in (tmp_path / "versions").iterdir()] == ["v3.abc"]
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_a_link_into_a_missing_folder_is_named_as_such(tmp_path, grouped):
+    """``out/t_1.mid -> /nonexistent/x.mid`` stopped the run with ``out/t_1.mid: No such file or
+    directory``, as if the link itself were missing: the line says where the link leads."""
+    from modeling_irish.cli import error_line
+
+    target = tmp_path / "gone" / "x.mid"
+    link = tmp_path / "t_1.mid"
+    link.symlink_to(target)
+    with pytest.raises(FileNotFoundError) as info:
+        if grouped:
+            with replacing_files() as group, replacing_file(link, group) as tmp:
+                Path(tmp).write_bytes(b"MThd")
+        else:
+            with replacing_file(link) as tmp:
+                Path(tmp).write_bytes(b"MThd")
+    why = f"a link to {os.path.realpath(target)}, whose folder does not exist"
+    assert error_line(info.value) == f"{link}: {why}"
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["t_1.mid"]
