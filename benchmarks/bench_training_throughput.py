@@ -14,8 +14,8 @@ reference's `nn.GRU` on a `PackedSequence`. Run::
 
 ``--autocast bf16`` runs the forward passes of both implementations under CPU autocast to
 bfloat16 (what training's ``--mixed_precision bf16`` does): the same numerics for both sides.
-``--malloc_tuning`` raises glibc's mmap and trim thresholds first (`training.allocator`, what
-``training/train.py --malloc_tuning`` does on the CPU): process-wide, so
+``--malloc_tuning`` raises glibc's mmap and trim thresholds first (`training.allocator`,
+what ``training/train.py`` does on the CPU unless ``--no_malloc_tuning``): process-wide, so
 both implementations run with it.
 """
 
@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
         "--malloc_tuning",
         action="store_true",
         help="first keep freed large blocks in the heap (glibc mmap/trim thresholds, as "
-        "training/train.py --malloc_tuning does): process-wide, so both implementations get it",
+        "training/train.py does on the CPU by default): process-wide, so both implementations "
+        "get it",
     )
     args = parser.parse_args(argv)
     run(args)

@@ -202,7 +202,7 @@ def quiet_other_processes(accelerator: Accelerator) -> None:
 
 
 def tune_malloc(args: argparse.Namespace, accelerator: Accelerator) -> bool:
-    """On the CPU, with ``--malloc_tuning``, keep the large blocks a step frees in the
+    """On the CPU, unless ``--no_malloc_tuning``, keep the large blocks a step frees in the
     process heap (`training.allocator.keep_freed_memory`: glibc Linux only, and not when the
     user's environment tunes malloc): the next step reuses them without page faults. Returns
     whether it applied, which the log says."""
@@ -213,8 +213,8 @@ def tune_malloc(args: argparse.Namespace, accelerator: Accelerator) -> bool:
     applied = keep_freed_memory()
     if applied:
         logger.info(
-            "malloc: freed large blocks stay in the heap (--malloc_tuning: glibc mmap and "
-            "trim thresholds raised)"
+            "malloc: freed large blocks stay in the heap (glibc mmap and trim thresholds "
+            "raised; --no_malloc_tuning leaves them)"
         )
     return applied
 
