@@ -602,3 +602,34 @@ def no_hub_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
+
+
+def edit_distance_index_cli(tokenizer, tmp_path: Path) -> tuple[Path, str]:
+    """NAME_THAT_TUNE_TRAIN as a tunebook and an edit-distance index of it built by `irish-tune
+    index` from a tokenizer folder: (the tunebook's path, the index folder)."""
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(NAME_THAT_TUNE_TRAIN), encoding="utf-8")
+    tokenizer.save_pretrained(tmp_path / "tok")
+    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
+    out = str(tmp_path / "idx")
+    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
+    return corpus, out
+
+
+def model_index_cli(model, tokenizer, tmp_path: Path) -> tuple[Path, Path]:
+    """A model folder of ``model`` and ``tokenizer`` with an index of NAME_THAT_TUNE_TRAIN built
+    in it by `irish-tune index --model`, and a snippet file of NAME_THAT_TUNE_KNOWN[0]: (the
+    snippet, the folder)."""
+    from modeling_irish.cli import main
+
+    corpus = tmp_path / "corpus.abc"
+    corpus.write_text("\n".join(NAME_THAT_TUNE_TRAIN), encoding="utf-8")
+    snippet = tmp_path / "snippet.abc"
+    snippet.write_text(NAME_THAT_TUNE_KNOWN[0], encoding="utf-8")
+    folder = tmp_path / "tt"
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert main(["index", "--model", str(folder), str(corpus)]) == 0
+    return snippet, folder

@@ -10,6 +10,8 @@ import torch
 from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
 from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
 from helpers import (
+    edit_distance_index_cli,
+    model_index_cli,
     name_that_tune_model,  # noqa: F401 (a fixture)
     name_that_tune_tokenizer,  # noqa: F401 (a fixture)
     warnings_of,
@@ -138,40 +140,10 @@ def test_edit_distance_index_and_identify_need_no_model(model, tokenizer, tmp_pa
     assert "the argument --out is required with --tokenizer" in capsys.readouterr().err
 
 
-def _edit_distance_index_cli(tokenizer, tmp_path):
-    """TRAIN as a tunebook and an edit-distance index of it built by `irish-tune index` from a
-    tokenizer folder: (the tunebook's path, the index folder)."""
-    from modeling_irish.cli import main
-
-    corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
-    tokenizer.save_pretrained(tmp_path / "tok")
-    (tmp_path / "tok" / "config.json").write_text('{"model_type": "measurenote"}', encoding="utf-8")
-    out = str(tmp_path / "idx")
-    assert main(["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", out]) == 0
-    return corpus, out
-
-
-def _model_index_cli(model, tokenizer, tmp_path):
-    """A model folder of ``model`` and ``tokenizer`` with an index of TRAIN built in it by
-    `irish-tune index --model`, and a snippet file of KNOWN[0]: (the snippet, the folder)."""
-    from modeling_irish.cli import main
-
-    corpus = tmp_path / "corpus.abc"
-    corpus.write_text("\n".join(TRAIN), encoding="utf-8")
-    snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[0], encoding="utf-8")
-    folder = tmp_path / "tt"
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    assert main(["index", "--model", str(folder), str(corpus)]) == 0
-    return snippet, folder
-
-
 def test_retrieval_commands_refuse_bad_inputs_clearly(model, tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
-    corpus, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    corpus, out = edit_distance_index_cli(tokenizer, tmp_path)
     empty = tmp_path / "empty.abc"
     empty.write_text("", encoding="utf-8")
     prose = tmp_path / "notes.txt"
@@ -200,7 +172,7 @@ def test_identify_refuses_an_index_of_another_model_and_a_foreign_tokenizer(
 ):
     from modeling_irish.cli import main
 
-    snippet, folder = _model_index_cli(model, tokenizer, tmp_path)
+    snippet, folder = model_index_cli(model, tokenizer, tmp_path)
     assert main(["identify", "--model", str(folder), str(snippet), "-k", "1"]) == 0
     capsys.readouterr()
     # the same architecture with other weights: its vectors would not be the index's
@@ -228,7 +200,7 @@ def test_identify_exit_status_of_one_tune_that_cannot_be_named(tokenizer, tmp_pa
     still prints its one object (1); in a file of several, 1 and the others named."""
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     query = tmp_path / "query.abc"
     for tune, error in (("X:1\nT:Rests\nK:D\nz4|z4|\n", "only rests"),
                         ("X:1\nT:Odd key\nK:Q\nDFA|\n", "cannot read key 'Q'")):  # fmt: skip
@@ -258,7 +230,7 @@ def test_identify_json_answers_an_input_of_no_tune_with_its_one_object(
 
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     inputs = {"empty.abc": b"", "blank.abc": b"  \n\n \n", "tunes.json": b"[]",
               "midi.abc": b"MThd\x00\x00\x00\x06"}  # fmt: skip
     why = {"empty.abc": "is empty", "blank.abc": "is empty",
@@ -291,7 +263,7 @@ def test_identify_json_answers_an_input_of_no_tune_with_its_one_object(
 def test_a_bare_snippet_error_names_the_line_typed(tokenizer, tmp_path, capsys):
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     snippet = tmp_path / "bare.abc"
     snippet.write_text("K:D\nFAAB AF}D|\n", encoding="utf-8")  # line 2, column 8: "}" is no ABC
     capsys.readouterr()
@@ -380,7 +352,7 @@ def test_a_snippet_of_rests_among_others_is_a_failure_not_the_end(
 ):
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     rests = "X:1\nM:4/4\nL:1/8\nK:D\nz8|z8|\n"
     snippet = tmp_path / "snippets.abc"
     snippet.write_text(KNOWN[6] + "\n" + rests + "\n" + KNOWN[2], encoding="utf-8")
@@ -440,7 +412,7 @@ def test_snippets_that_share_an_x_number_are_told_apart_by_their_line(
 ):
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     bodies = [tune.split("K:D\n")[1] for tune in (KNOWN[6], KNOWN[2])]
     snippet = tmp_path / "snippets.abc"
     snippet.write_text(
@@ -474,7 +446,7 @@ def test_a_tune_before_the_first_x_line_is_named_by_its_line(tokenizer, tmp_path
     # it had neither X: nor T: line: an empty heading, and "tune": "" in --json
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     body = KNOWN[6].split("K:D\n")[1].strip()
     tunes = tmp_path / "tunes.abc"
     tunes.write_text(f"M:4/4\nL:1/8\nK:D\n{body}\n\n{KNOWN[2]}", encoding="utf-8")
@@ -495,7 +467,7 @@ def test_no_transpose_says_once_that_it_does_nothing_to_a_snippet_without_a_key(
     # ignored without a word
     from modeling_irish.cli import main
 
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
     body = KNOWN[6].split("K:D\n")[1].strip()
     snippets = tmp_path / "snippets.txt"
     snippets.write_text(f"{body}\n\nK:D\n{body}\n\nK:none\n{body}\n", encoding="utf-8")
@@ -522,7 +494,7 @@ def test_identify_refuses_options_that_never_work_before_reading_the_input(
     from modeling_irish import retrieval_cli
     from modeling_irish.cli import main
 
-    corpus, ed_index = _edit_distance_index_cli(tokenizer, tmp_path)
+    corpus, ed_index = edit_distance_index_cli(tokenizer, tmp_path)
     folder = str(tmp_path / "model")
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -578,136 +550,3 @@ def test_index_refuses_a_read_only_out_folder_before_the_work(tokenizer, tmp_pat
     tokenizer.save_pretrained(tmp_path / "tok")
     argv = ["index", "--tokenizer", str(tmp_path / "tok"), str(tmp_path), "--out", str(read_only)]
     assert main(argv) == 2
-
-
-def test_identify_says_what_the_reader_left_out_of_a_query_at_the_lines_typed(
-    tokenizer, tmp_path, monkeypatch, capsys, caplog
-):
-    """A query's reader warnings (an unknown decoration dropped, a body W: line dropped) were
-    kept in the encoded tune and never said: the user did not hear that part of what was pasted
-    was not compared. They are said on stderr, at the line and column of the file or stdin;
-    --json stdout stays one object."""
-    import io
-
-    from modeling_irish.cli import main
-
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
-    snippet = tmp_path / "bare.abc"
-    snippet.write_text(
-        "\n\nK:D\neBBd!foo!AcdE|CFEdeCGd|\nW:words\n", encoding="utf-8"
-    )  # a snippet at line 3
-    capsys.readouterr()
-    caplog.clear()
-    assert main(["identify", "--index", out, str(snippet), "-k", "1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["tunes"][0]["top"][0]["title"] == "Reel 7"
-    (said,) = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "as read" in m]
-    assert said.startswith(f"irish-tune identify: the tune at line 3 of {snippet} was not read")
-    assert "unknown decoration !foo! dropped (line 4, column 5)" in said
-    assert "W: field (words) in the body not read: dropped (line 5)" in said
-    # a tunebook on stdin: at stdin's lines, past the tune's X: line
-    book = "% my tunes\n\n" + KNOWN[6].replace("K:D\n", "K:D\nG!foo!A|\n")
-    monkeypatch.setattr("sys.stdin", io.StringIO(book))
-    caplog.clear()
-    assert main(["identify", "--index", out, "-", "-k", "1"]) == 0
-    assert capsys.readouterr().out.split()[-2:] == ["Reel", "7"]
-    (said,) = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "as read" in m]
-    assert said.startswith("irish-tune identify: the tune at line 3 of stdin was not read")
-    assert said.endswith("unknown decoration !foo! dropped (line 10, column 2)")
-    assert book.split("\n")[9] == "G!foo!A|"
-
-
-def test_identify_with_a_model_that_gives_nan_says_so_instead_of_a_list(
-    model, tokenizer, tmp_path, capsys
-):
-    # it printed the index's first titles, each scored "nan" (--json: null), and exit status 0
-    from modeling_irish.cli import main
-
-    snippet, folder = _model_index_cli(model, tokenizer, tmp_path)
-    broken = TuneTitleModel(model.config)
-    broken.load_state_dict(model.state_dict())
-    with torch.no_grad():
-        broken.tune_projection.weight.fill_(float("nan"))  # the titles' side is the index's
-    broken.save_pretrained(tmp_path / "nan")
-    tokenizer.save_pretrained(tmp_path / "nan")
-    capsys.readouterr()
-    argv = ["identify", "--model", str(tmp_path / "nan"), "--index", str(folder / "index")]
-    for extra in ([], ["--json"]):
-        assert main([*argv, *extra, str(snippet), "-k", "3"]) == 2, extra
-        out, err = capsys.readouterr()
-        assert out == "" and "nan" not in out.lower(), extra
-        assert "embeddings of the snippet are not finite numbers" in err, extra
-        assert "weights finite" in err, extra
-
-
-def test_identify_names_a_bare_snippet_s_unknown_notes_by_the_line_typed(
-    tokenizer, tmp_path, monkeypatch, capsys, caplog
-):
-    """A snippet without an X: line was named "X:1" (the line the command adds, which the user
-    never typed) in the warning about its notes of a length the tokenizer lacks."""
-    import io
-
-    from modeling_irish.cli import main
-
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
-    body = KNOWN[6].split("K:D\n")[1]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\nM:4/4\nL:1/8\nK:D\nd10" + body[1:]))
-    capsys.readouterr()
-    caplog.clear()
-    assert main(["identify", "--index", out, "-", "-k", "1"]) == 0
-    said = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "<unk>" in m]
-    assert said == [
-        "irish-tune identify: the tune at line 2 of stdin: 1 note with a length the tokenizer "
-        "does not know (read as <unk>): 'd10' (note 1); compared as one eighth each, so the "
-        "scores do not see that rhythm"
-    ]
-    assert not any("X:1" in m for m in caplog.messages)
-
-
-def test_identify_lists_a_title_with_no_setting_to_compare_as_n_a(tokenizer, tmp_path, capsys):
-    # a title indexed without settings scores -inf under the edit distance (nothing of it to
-    # compare), and the listing printed it as a bare "-inf" beside the figures
-    import numpy as np
-
-    from modeling_irish.cli import main
-
-    index = TuneIndex.build(None, tokenizer, TRAIN[:2])
-    index.titles.append("Lost Reel")  # a title without settings, as an index of titles holds
-    index.title_embeds = np.zeros((len(index.titles), 0), np.float32)
-    index.save(tmp_path / "idx")
-    tokenizer.save_pretrained(tmp_path / "tok")
-    snippet = tmp_path / "snippet.abc"
-    snippet.write_text(KNOWN[0], encoding="utf-8")
-    argv = ["identify", "--index", str(tmp_path / "idx"), "--tokenizer", str(tmp_path / "tok")]
-    assert main([*argv, str(snippet), "-k", "3"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "  1   0.0000  Reel 1" and len(lines) == 3
-    assert lines[2] == "  3  n/a (no setting of this title to compare)  Lost Reel"
-    assert main([*argv, str(snippet), "-k", "3", "--json"]) == 0  # JSON: null, as before
-    assert json.loads(capsys.readouterr().out)["tunes"][0]["top"][2]["score"] is None
-
-
-def test_identify_does_not_warn_of_the_key_a_bare_snippet_lacks(tokenizer, tmp_path, caplog):
-    """A headerless snippet was "not read exactly as written ... no K: field; C major assumed",
-    though the edit distance compares it in all 12 transpositions: the key changes no score."""
-    from modeling_irish.cli import main
-
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
-    snippet = tmp_path / "bare.abc"
-    snippet.write_text(KNOWN[6].split("K:D\n")[1], encoding="utf-8")
-    caplog.clear()
-    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
-    assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
-
-
-def test_identify_does_not_warn_of_the_c_major_k_none_is_read_as(tokenizer, tmp_path, caplog):
-    """A snippet typed as heard under ``K:none`` was "not read exactly as written ... K:none
-    read as C major", though the edit distance compares it in all 12 transpositions, as it
-    does a snippet without ``K:`` (whose C major is not said): the key changes no score."""
-    from modeling_irish.cli import main
-
-    _, out = _edit_distance_index_cli(tokenizer, tmp_path)
-    snippet = tmp_path / "none.abc"
-    snippet.write_text("K:none\n" + KNOWN[6].split("K:D\n")[1], encoding="utf-8")
-    caplog.clear()
-    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
-    assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
