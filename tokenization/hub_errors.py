@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 
 __all__ = [
+    "DISK_ERRNOS",
     "HubUploadError",
     "hub_client_errors",
     "hub_failure",
@@ -44,9 +45,8 @@ def hub_client_errors() -> tuple[type[BaseException], ...]:
 
 
 #: The errnos of a disk that refuses a write (full, over quota, read-only, a file too large), which
-#: a failed ``write`` gives without a file name: as ``training.errors.DISK_ERRNOS`` (this file is
-#: remote code, and ``training.errors`` imports nothing of the package: ``train.py --help``).
-_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+#: a failed ``write`` gives without a file name; ``training.errors`` takes them from here.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 
 def local_file_error(err: BaseException) -> bool:
@@ -66,7 +66,7 @@ def local_file_error(err: BaseException) -> bool:
     paths = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)
     if not isinstance(err, OSError) or type(err).__module__.split(".")[0] != "builtins":
         return False
-    return isinstance(err, paths) or err.filename is not None or err.errno in _DISK_ERRNOS
+    return isinstance(err, paths) or err.filename is not None or err.errno in DISK_ERRNOS
 
 
 def hub_unusable(token: bool | str | None, token_hint: str) -> str | None:

@@ -4,8 +4,8 @@ one line: bad input (`UsageError`), a failed upload (`UploadError`), a write the
 read-only, a local file in the way or refused (`file_failure`: a file where a folder goes, a folder
 this user may not read), and a collective of a multi-process launch that timed out or lost a process
 (`collective_failure`). All but the last are re-exported by `training.common`, where the training
-modules take them from; this module imports only the standard library and safetensors
-(``train.py --help`` loads no torch).
+modules take them from; this module imports only the standard library, safetensors and
+`tokenization.hub_errors` (standard library alone: ``train.py --help`` loads no torch).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterator
 
 from safetensors import SafetensorError
+
+from tokenization.hub_errors import DISK_ERRNOS  # re-exported: one set for the Hub's and ours
 
 __all__ = [
     "DISK_ERRNOS",
@@ -58,9 +60,8 @@ class WriteError(OSError):
         return write_failure(self)
 
 
-#: The errors of a write that the disk made fail, whatever the file; and those (permission) that
-#: say so only for a file inside the folder being written (elsewhere it may be a file read).
-DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+#: The errors (permission) that say the disk made a write fail only for a file inside the folder
+#: being written (elsewhere it may be a file read); `DISK_ERRNOS` say so whatever the file.
 _PERMISSION_ERRNOS = (errno.EACCES, errno.EPERM)
 #: Less free space than this on a file system counts as full (`disk_trouble`).
 _FULL_BELOW = 1 << 20
