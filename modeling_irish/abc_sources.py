@@ -30,8 +30,8 @@ from tokenization.file_bytes import (
     NOT_TEXT,
     abc_files,
     passed_over_count,
-    passed_over_notes,
     uncompressed_name,
+    warn_passed_over,
 )
 from tokenization.raw_tune import RawTune  # re-exported too: its home until it moved
 from tokenization.reader_warnings import shown_kind, warn_tune
@@ -200,8 +200,7 @@ def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
     walked = abc_files(folder)
     # Jupyter's checkpoints, an editor's backups (copies, not more tunes); links to nothing...
-    for kind, note in passed_over_notes(folder, walked):
-        said.warn(kind, kind, "%s", note)
+    warn_passed_over(said, folder, walked)
     for path in walked.files:
         rel = path.relative_to(folder).with_name(_stem(path)).as_posix()
         found = False

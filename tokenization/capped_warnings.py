@@ -197,13 +197,13 @@ def by_kind(counts: Counter[str]) -> dict[str, int]:
     return dict(sorted(counts.most_common(), key=lambda item: order[masked(item[0])]))
 
 
-def counted(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless one.
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless one (``plural``, else ``noun`` and ``s``).
 
-    >>> counted(1, "tune"), counted(12, "value")
-    ('1 tune', '12 values')
+    >>> counted(1, "tune"), counted(12, "value"), counted(2, "entry", "entries")
+    ('1 tune', '12 values', '2 entries')
     """
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 #: the `WarningRecorder` blocks open in this context (this thread's, or work handed on with

@@ -28,8 +28,8 @@ from .file_bytes import (
     abc_files,
     decompressed,
     passed_over_count,
-    passed_over_notes,
     read_file_bytes,
+    warn_passed_over,
 )
 from .kept_warnings import kept_warnings
 from .reader_warnings import TUNE_WARNINGS_SHOWN, not_as_written, tune_warnings, warn_tune
@@ -485,11 +485,11 @@ def _expand(paths: Iterable[str | os.PathLike], said: CappedWarnings) -> list[st
     for path in map(str, paths):
         if os.path.isdir(path):
             found = abc_files(path)
-            for kind, note in passed_over_notes(path, found):
-                said.warn(kind, kind, "%s", note)
+            warn_passed_over(said, path, found)
             if not found.files:
-                passed = f" ({passed_over_count(found)})" if found.hidden or found.unread else ""
-                raise FileNotFoundError(f"no .abc files in the folder {path}{passed}")
+                passed = passed_over_count(found)
+                why = f" ({passed})" if passed else ""
+                raise FileNotFoundError(f"no .abc files in the folder {path}{why}")
             files += map(str, found.files)
         elif path == "-" or os.path.exists(path):
             files.append(path)

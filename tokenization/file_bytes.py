@@ -1,7 +1,7 @@
 """The bytes of an input file, decompressed when it is gzip, bzip2 or xz compressed (told by its
 first bytes, whatever its name), an archive (zip, tar) refused with what to do, and the name of a
-file without its compression suffix. Standard library only. Used by
-`tokenization.check.read_abc_file`, hence by every reader of ABC files and dumps; and the
+file without its compression suffix. Standard library only (and `capped_warnings`, which is too).
+Used by `tokenization.check.read_abc_file`, hence by every reader of ABC files and dumps; and the
 ``*.abc`` files of a folder (`abc_files`), as the loader and ``irish-tune check`` find them."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from .capped_warnings import CappedWarnings, counted
+
 __all__ = [
     "COMPRESSED_SUFFIXES",
     "HIDDEN_PASSED_OVER",
@@ -27,11 +29,11 @@ __all__ = [
     "hidden_note",
     "decompressed",
     "passed_over_count",
-    "passed_over_notes",
     "read_file_bytes",
     "uncompressed_name",
     "unread_note",
     "unread_reason",
+    "warn_passed_over",
 ]
 
 #: The compressions read, by their first bytes ("magic numbers"): name, file suffix.
@@ -182,10 +184,9 @@ def hidden_note(folder: str | os.PathLike, hidden: list[Path]) -> str:
     .ipynb_checkpoints/a-checkpoint.abc; give one by its path to read it"
     """
     shown = _named([_relative(Path(folder), path) for path in hidden])
-    files = "file" if len(hidden) == 1 else "files"
     return (
-        f"{folder}: {len(hidden)} hidden *.abc {files} passed over (a name starting with '.', "
-        f"or in such a folder): {shown}; give one by its path to read it"
+        f"{folder}: {counted(len(hidden), 'hidden *.abc file')} passed over (a name starting "
+        f"with '.', or in such a folder): {shown}; give one by its path to read it"
     )
 
 
@@ -196,19 +197,17 @@ def unread_note(folder: str | os.PathLike, unread: list[tuple[Path, str]]) -> st
     'tunes: 1 entry not read: a.abc (a pipe (FIFO), not opened)'
     """
     shown = _named([f"{_relative(Path(folder), path)} ({why})" for path, why in unread])
-    entries = "entry" if len(unread) == 1 else "entries"
-    return f"{folder}: {len(unread)} {entries} not read: {shown}"
+    return f"{folder}: {counted(len(unread), 'entry', 'entries')} not read: {shown}"
 
 
-def passed_over_notes(folder: str | os.PathLike, found: FolderFiles) -> list[tuple[str, str]]:
-    """The warnings a reader gives of what `abc_files` did not read in ``folder``: (kind, as
-    `CappedWarnings` counts it; message) for the hidden files, and for the entries not read."""
-    notes = []
+def warn_passed_over(said: CappedWarnings, folder: str | os.PathLike, found: FolderFiles) -> None:
+    """Give ``said`` the warnings a reader gives of what `abc_files` did not read in ``folder``,
+    each of its kind (`HIDDEN_PASSED_OVER`, `NOT_READ`): the hidden files, the entries not
+    read."""
     if found.hidden:
-        notes.append((HIDDEN_PASSED_OVER, hidden_note(folder, found.hidden)))
+        said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", hidden_note(folder, found.hidden))
     if found.unread:
-        notes.append((NOT_READ, unread_note(folder, found.unread)))
-    return notes
+        said.warn(NOT_READ, NOT_READ, "%s", unread_note(folder, found.unread))
 
 
 def passed_over_count(found: FolderFiles) -> str:
