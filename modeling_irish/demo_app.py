@@ -569,36 +569,44 @@ def run_demo(args: argparse.Namespace) -> int:
         import_gradio()  # said before the model loads
     except ImportError as err:
         raise ValueError(str(err)) from None
+    terminated = threading.Event()
     with tempfile.TemporaryDirectory(prefix="irish-tune-demo-") as out_dir:
         demo = build_demo(args.model, args.index, out_dir)
-        try:
-            demo.launch(
-                server_name="127.0.0.1",
-                server_port=args.port,
-                share=False,
-                inbrowser=False,
-                prevent_thread_lock=True,
-                quiet=True,
-            )
-        except OSError as err:  # gradio's message speaks of launch(): say the flag instead
-            if "empty port" not in str(err):
-                raise
-            raise OSError(
-                f"port {args.port} on 127.0.0.1 is taken: give another (--port)"
-            ) from None
-        print(f"irish-tune demo: serving on {demo.local_url} (Ctrl-C to stop)", flush=True)
-        terminated = threading.Event()
+        # before the "serving on" line: a kill right after it (a script, a service manager
+        # that waits for it) is a stop asked for, not the default death with renderings left
         previous = _stop_on_sigterm(terminated)
         try:
-            while demo.is_running and not terminated.wait(0.5):
-                pass
+            _launch(demo, args.port)
+            print(f"irish-tune demo: serving on {demo.local_url} (Ctrl-C to stop)", flush=True)
+            try:
+                while demo.is_running and not terminated.wait(0.5):
+                    pass
+            finally:
+                demo.close()
         finally:
-            demo.close()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
     if terminated.is_set():
         print("irish-tune demo: stopped (SIGTERM)", file=sys.stderr)
     return 0
+
+
+def _launch(demo: Any, port: int) -> None:
+    """Start ``demo``'s server on 127.0.0.1:``port`` without blocking; a port taken is an
+    `OSError` that names ``--port`` (gradio's message speaks of ``launch()``)."""
+    try:
+        demo.launch(
+            server_name="127.0.0.1",
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            prevent_thread_lock=True,
+            quiet=True,
+        )
+    except OSError as err:
+        if "empty port" not in str(err):
+            raise
+        raise OSError(f"port {port} on 127.0.0.1 is taken: give another (--port)") from None
 
 
 def _stop_on_sigterm(stop: threading.Event) -> Any:
