@@ -39,6 +39,7 @@ from .generation_cli_outputs import (  # the --out folder, the renderings and th
     render_base,
     render_one,
     render_stems,
+    rendered_names,
     say_invalid,
     usable_formats,
     warn_stale,
@@ -336,9 +337,11 @@ def run_render(args: argparse.Namespace) -> int:
     status is 1. So is a tune whose MusicXML cannot be made (its other formats are written:
     `render_abc`'s ``"failed"``), and a thesession.org dump's row that gives no tune (no ABC
     text): it counts among the dump's tunes, in their names too (``tunes_1`` of two rows).
-    Every file is read before anything is rendered, so a wrong path fails at once. A format
-    this machine cannot make is skipped with one note; when none of ``--formats`` can be made,
-    the note is a `ValueError` (exit status 2)."""
+    The files of an earlier run under the names of this run's books that it did not replace
+    (``t_6.mid`` after a book of 8 tunes, now 5) are named in one warning, never deleted
+    (`warn_stale`). Every file is read before anything is rendered, so a wrong path fails at
+    once. A format this machine cannot make is skipped with one note; when none of
+    ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes
     from .render import tune_label
 
@@ -358,6 +361,10 @@ def run_render(args: argparse.Namespace) -> int:
     out_folder(args.out)
     stems = render_stems(books)
     taken = {os.path.join(args.out, stem) + ".svg" for stem in stems}  # no SVG page takes one
+    names = rendered_names({base for _, base, _ in books})  # an earlier run's: t_6 after t_1..8
+    earlier = generated_files(args.out, names)
+    written: set[str] = set()
+    kept: set[str] = set()  # unmarked earlier SVG pages the rendering named: not named again
     failed = 0
     tunes = [raw for _, _, found in books for raw in found]
     with (
@@ -373,12 +380,15 @@ def run_render(args: argparse.Namespace) -> int:
                 continue
             name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
             stem_path = os.path.join(args.out, stem)
-            written, whole = render_one(  # the tune's lines placed in its file, as check does
+            made, whole = render_one(  # the tune's lines placed in its file, as check does
                 raw.text, stem_path, formats, args.soundfont, name, 0, taken, place_in(raw),
-                said=said,
+                said=said, kept=kept,
             )  # fmt: skip
             failed += not whole  # a MusicXML not made too: its other files are written
-            taken.update(written)
+            taken.update(made)
+            written.update(os.path.basename(path) for path in [*made, *kept])
+    left = {name for name in earlier - written if os.path.lexists(os.path.join(args.out, name))}
+    warn_stale(args.out, left, "render", names)  # said once, after every tune
     if failed:
         print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
     return 1 if failed else 0

@@ -1,7 +1,7 @@
 """The output side of `irish-tune generate` and `render` (`generation_cli`, which imports
 these helpers by name): the ``--out`` folder made and checked before any work, the formats this
 machine can make, one tune rendered and its files named, the output names of `render`'s tunes,
-and the files of an earlier `generate` run that this one left."""
+and the files of an earlier `generate` or `render` run that this one left."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ __all__: list[str] = [
     "render_base",
     "render_one",
     "render_stems",
+    "rendered_names",
     "say_invalid",
     "usable_formats",
     "warn_stale",
@@ -88,51 +89,74 @@ def say_invalid(said: CappedWarnings, name: str, errors: list[str]) -> None:
     said.warn(_INVALID, reason, "irish-tune generate: %s INVALID: %s", name, "; ".join(errors[:3]))
 
 
+def _output_names(stem: str, formats: str) -> re.Pattern[str]:
+    """The names of a command's output files: ``stem`` (a pattern with groups ``base`` and
+    ``n``), an SVG page number and a moved-aside number (``page``, ``moved``), and an extension
+    of ``formats`` (``ext``)."""
+    return re.compile(
+        rf"(?P<stem>{stem})(?:-(?P<page>[0-9]+))?(?:-(?P<moved>[0-9]+))?\.(?P<ext>{formats})"
+    )
+
+
 #: Names of the files `irish-tune generate` writes: tune_N.abc, .mid, .wav, .musicxml, .svg,
 #: and an SVG's further pages, tune_N-2.svg, or tune_N-2-2.svg... moved aside (`to_svg`); an SVG
 #: page is the run's by its marker, and a page number counts only on an SVG (`_is_generated`).
-_GENERATED_NAME = re.compile(
-    r"tune_([0-9]+)(?:-([0-9]+))?(?:-([0-9]+))?\.(abc|svg|mid|wav|musicxml)"
-)
+_GENERATED_NAME = _output_names(r"(?P<base>tune)_(?P<n>[0-9]+)", "abc|svg|mid|wav|musicxml")
 
 
-def generated_files(folder: str) -> set[str]:
-    """The names in ``folder`` that `irish-tune generate` writes (`_is_generated`)."""
-    return {name for name in os.listdir(folder) if _is_generated(folder, name)}
+def rendered_names(bases: Collection[str]) -> re.Pattern[str]:
+    """Names of the files `irish-tune render` writes of books named ``bases`` (`render_base`):
+    ``base`` or ``base_N`` with .mid, .wav, .musicxml or .svg (and an SVG's further pages, as
+    `_GENERATED_NAME`); never .abc, which it reads (``render out/tune_1.abc --out out``)."""
+    names = "|".join(re.escape(base) for base in sorted(bases))
+    return _output_names(rf"(?P<base>{names})(?:_(?P<n>[0-9]+))?", "svg|mid|wav|musicxml")
 
 
-def _is_generated(folder: str, name: str) -> bool:
-    """Whether ``name`` in ``folder`` is a file `irish-tune generate` writes (`_GENERATED_NAME`):
+def generated_files(folder: str, pattern: re.Pattern[str] = _GENERATED_NAME) -> set[str]:
+    """The names in ``folder`` of the files a command writes (`_is_generated`): by default
+    `irish-tune generate`'s, else those ``pattern`` (`rendered_names`) names."""
+    return {name for name in os.listdir(folder) if _is_generated(folder, name, pattern)}
+
+
+def _is_generated(folder: str, name: str, pattern: re.Pattern[str] = _GENERATED_NAME) -> bool:
+    """Whether ``name`` in ``folder`` is a file `irish-tune generate` writes (`_GENERATED_NAME`,
+    or `render`'s, ``pattern``):
     of SVG, a page marked as a ``tune_N``'s (`page_of`: ``tune_N-2.svg``, and one moved aside,
     ``tune_N-2-2.svg`` or ``tune_N-1-2.svg``), or one without a marker of a name an older
     version wrote (``tune_N.svg``, ``tune_N-2.svg``); not another stem's page (``tune_1-2.svg``
     of a tune ``tune_1-2``), nor an ABC, MIDI, WAV or MusicXML file with a page number
     (``tune_1-2.mid``: generate writes only ``tune_N.abc``, ``.mid``, ``.wav``, ``.musicxml``)."""
-    m = _GENERATED_NAME.fullmatch(name)
-    if m is None or m[4] != "svg":
-        return m is not None and not m[2]
+    m = pattern.fullmatch(name)
+    if m is None or m["ext"] != "svg":
+        return m is not None and not m["page"]
     page = page_of(os.path.join(folder, name))
     if page is None:  # an older version's page (or not one of ours): by its name alone
-        return not m[3]
-    return os.path.basename(page[1]) == f"tune_{m[1]}.svg"
+        return not m["moved"]
+    return os.path.basename(page[1]) == f"{m['stem']}.svg"
 
 
-def warn_stale(folder: str, names: set[str]) -> None:
-    """Name on stderr the files of an earlier run that this one left in ``folder`` (a run with
-    fewer tunes, or other renderings): they look like this run's but are not, and are never
-    deleted (they may be someone's)."""
+def warn_stale(
+    folder: str,
+    names: set[str],
+    command: str = "generate",
+    pattern: re.Pattern[str] = _GENERATED_NAME,
+) -> None:
+    """Name on stderr, as `irish-tune COMMAND`, the files of an earlier run that this one left
+    in ``folder`` (a run with fewer tunes, or other renderings; ``names``, those ``pattern``
+    takes): they look like this run's but are not, and are never deleted (they may be
+    someone's)."""
     if not names:
         return
 
-    def order(name: str) -> tuple[int, int, int, str]:
-        m = _GENERATED_NAME.fullmatch(name)
+    def order(name: str) -> tuple[str, int, int, int, str]:
+        m = pattern.fullmatch(name)
         assert m is not None  # `names` are those `_is_generated` took
-        return int(m[1]), int(m[2] or 1), int(m[3] or 1), name
+        return m["base"], int(m["n"] or 0), int(m["page"] or 1), int(m["moved"] or 1), name
 
     shown = sorted(names, key=order)
     more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
     print(
-        f"irish-tune generate: warning: {folder} still holds {len(shown)} file(s) of an earlier "
+        f"irish-tune {command}: warning: {folder} still holds {len(shown)} file(s) of an earlier "
         f"run that this one did not replace: {', '.join(shown[:10])}{more} (they are not this "
         "run's tunes; remove them or use another --out)",
         file=sys.stderr,

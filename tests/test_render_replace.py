@@ -340,3 +340,27 @@ def test_a_tune_of_a_long_name_is_rendered_under_it(tmp_path, monkeypatch):
     assert _files(tmp_path) == {
         f"{stem}.svg": _page("long", 1, stem), f"{stem}-2.svg": _page("long", 2, stem)
     }  # fmt: skip
+
+
+def test_render_names_the_files_of_a_larger_earlier_render_it_left(tmp_path, capsys):
+    # a book of 3 tunes rendered where one of 5 was left t_4 and t_5 without a word (generate
+    # named such files); the input ABC, another book's files and a page-numbered MIDI are not
+    # render's, so never named
+    from modeling_irish.cli import main
+
+    tunes = "".join(f"X:{i}\nT:T{i}\nM:6/8\nL:1/8\nK:G\nGAG GAB|]\n\n" for i in range(1, 6))
+    out = tmp_path / "out"
+    book = _write(tmp_path / "t.abc", tunes)
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
+    for name in ("t.abc", "other_1.mid", "t_1-2.mid", "notes.txt"):
+        (out / name).write_text("mine", encoding="utf-8")
+    _write(tmp_path / "t.abc", tunes.split("X:4")[0])
+    capsys.readouterr()
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
+    err = capsys.readouterr().err
+    said = f"irish-tune render: warning: {out} still holds 2 file(s) of an earlier run that "
+    assert said + "this one did not replace: t_4.mid, t_5.mid (they are not" in err, err
+    assert err.count("earlier run") == 1 and (out / "t_5.mid").exists()  # once; never deleted
+    _write(tmp_path / "t.abc", tunes)
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
+    assert "earlier run" not in capsys.readouterr().err  # every one replaced
