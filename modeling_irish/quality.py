@@ -452,6 +452,31 @@ def normalised_tokens(tune: Any) -> list[Any]:
     return transpose_tokens(tune.tokens, normalise_shift(tune.key))
 
 
+def _reread_rates(tunes: Sequence[Any], tokenizer: Any = None) -> dict[str, float | None]:
+    """The shares of ``tunes`` that our reader (with ``tokenizer``), music21 and abc2midi (when
+    installed) read back (`reread_ours`, `reread_music21`, `reread_abc2midi`), each tune read
+    under a "Re-reading tunes" bar on stderr: on a terminal only, and cleared when done (stdout
+    stays the report; music21 and abc2midi take a second or so a tune)."""
+    from .cli import progress_bar_class
+
+    n = max(len(tunes), 1)
+    ours = music21 = 0
+    midi: list[bool | None] = []
+    tqdm = progress_bar_class()
+    for tune in tqdm(tunes, desc="Re-reading tunes", unit=" tunes", disable=None, leave=False):
+        if tokenizer is not None:
+            ours += reread_ours(tune, tokenizer)
+        music21 += reread_music21(tune)
+        midi.append(reread_abc2midi(tune))
+    out: dict[str, float | None] = {}
+    if tokenizer is not None:
+        out["reread_ours_rate"] = ours / n
+    out["reread_music21_rate"] = music21 / n
+    if all(m is not None for m in midi):
+        out["reread_abc2midi_rate"] = sum(bool(m) for m in midi) / n
+    return out
+
+
 def generation_metrics(
     tunes: Sequence[Any],
     corpus: Sequence[Sequence[Any]] | None = None,
@@ -474,12 +499,7 @@ def generation_metrics(
         "mean_rows": sum(len(t.rows) for t in tunes) / n,
     }
     if readers:
-        if tokenizer is not None:
-            out["reread_ours_rate"] = sum(reread_ours(t, tokenizer) for t in tunes) / n
-        out["reread_music21_rate"] = sum(reread_music21(t) for t in tunes) / n
-        midi = [reread_abc2midi(t) for t in tunes]
-        if all(m is not None for m in midi):
-            out["reread_abc2midi_rate"] = sum(bool(m) for m in midi) / n
+        out.update(_reread_rates(tunes, tokenizer))
     if corpus is not None:
         samples = [normalised_tokens(t) for t in tunes]
         index = index or BarIndex(corpus)

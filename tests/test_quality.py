@@ -16,6 +16,7 @@ from modeling_irish.quality import (
     histogram_distances,
     jensen_shannon,
     repeats_balanced,
+    reread_music21,
     sounding_events,
     split_bars,
     tied_pitches,
@@ -153,3 +154,26 @@ def test_generation_metrics_on_hand_made_tunes():
     assert out["tonic_end_share"] == 0.5
     assert out["copy_longest_mean"] == pytest.approx(1.0)  # 2 and 0
     assert out["copy_share_ge4"] == 0.0
+
+
+def test_the_rereading_checks_show_a_bar_on_a_terminal_only(capsys, monkeypatch):
+    # music21 and abc2midi re-read every sample (a second or so each) with nothing shown
+    import sys
+
+    text = "X:1\nT:t\nM:4/4\nL:1/8\nK:D\nD8|A4 D4|]\n"
+    tokens = parse_abc(text).tokens
+    rows = np.zeros((len(tokens) + 2, 20), np.int64)
+    tunes = [
+        GeneratedTune(
+            abc=abc, tokens=tokens, rows=rows, measure_numbers=np.zeros(0), valid=True,
+            key=Key("D", "major"), meter="4/4",
+        )
+        for abc in (text, "")  # read back by music21, and not
+    ]  # fmt: skip
+    piped = generation_metrics(tunes)
+    assert piped["reread_music21_rate"] == sum(map(reread_music21, tunes)) / 2
+    assert "Re-reading tunes" not in capsys.readouterr().err  # piped: the report alone
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert generation_metrics(tunes) == piped  # the same figures under the bar
+    err = capsys.readouterr().err
+    assert "Re-reading tunes:" in err and " 0/2 " in err, err  # cleared when done (leave=False)
