@@ -222,7 +222,8 @@ def evaluate_lm_on_texts(
             "(modeling_irish.abc_sources.text_tunes)"
         )
     # 0 or less never filled a batch: every tune went into one forward pass, memory unbounded
-    if not isinstance(batch_size, int) or batch_size < 1:
+    # True is an int to Python, and was taken as 1
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(
             f"evaluate_lm_on_texts: batch_size must be a whole number >= 1, got {batch_size!r}"
         )

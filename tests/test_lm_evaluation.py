@@ -304,10 +304,11 @@ def test_nothing_readable_to_score_is_an_error_not_a_perfect_model(model_dir):
         evaluate_lm_on_texts(model, tokenizer, iter(["X:9\nT:bad\nK:G\nA]B|\n", "X:1\nK:G\n"]))
 
 
-@pytest.mark.parametrize("batch_size", [0, -1, 2.5])
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
 def test_a_batch_size_not_a_whole_number_from_one_is_refused(model_dir, batch_size):
     """``batch_size=0`` (or -1, 2.5) never filled a batch: every tune went into one forward pass,
-    its memory growing with the input, without a word."""
+    its memory growing with the input, without a word; ``True`` (a bool, an int to Python) was
+    taken as 1."""
     model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
     tokenizer = AbcTokenizer.from_pretrained(model_dir)
     with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got "):
