@@ -431,7 +431,7 @@ def test_check_names_three_tune_warnings_a_kind_then_counts_them(tmp_path, capsy
         for x in range(9, 12)
     ] + [
         "... and 5 more tune warnings 'not read (a blank line ends a tune)' (not shown); 8 in all",
-        "... and 1 more tune warnings 'a `!` that breaks the line needs I:linebreak !' (not "
+        "... and 1 more tune warning 'a `!` that breaks the line needs I:linebreak !' (not "
         "shown); 4 in all",
     ]
 

@@ -381,6 +381,8 @@ def test_train_refuses_one_string_and_a_corpus_it_cannot_read(caplog):
         AbcTokenizer.train(KESH.encode())
     with pytest.raises(ValueError, match=r"none of the 2 tunes .*tune 1 \(index 0\): .*no notes"):
         AbcTokenizer.train(["X:1\nT:Empty\nK:G\n", "hello world"])
+    with pytest.raises(ValueError, match=r"none of the 1 tune it got \(the first, tune 1 "):
+        AbcTokenizer.train(["hello world"])  # not "none of the 1 tunes"
     with pytest.raises(ValueError, match="no tunes"):
         AbcTokenizer.train([])
     with caplog.at_level(logging.WARNING, logger="tokenization.tokenization_abc"):
@@ -550,7 +552,7 @@ def test_a_warning_said_by_an_earlier_call_is_not_said_again_by_the_tokenizer(fr
     said = [r.getMessage() for r in records if r.levelno >= logging.WARNING]
     assert [line.count("I:MIDI transpose 2 not read") for line in said] == [1, 0, 0, 0], said
     assert "tune X:0 'T0'" in said[0]
-    assert said[1].startswith("... and 1 more tunes whose warnings were all said above")
+    assert said[1].startswith("... and 1 more tune whose warnings were all said above")
     assert said[2].startswith("AbcTokenizer: 2 tunes whose warnings were all said by an earlier")
     assert "tune X:7 'Two parts'" in said[3] and "; and 1 warning said above" in said[3]
     quiet = [r.getMessage() for r in records if r.levelno == logging.DEBUG]

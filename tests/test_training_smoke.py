@@ -365,6 +365,7 @@ def test_split_rule_names_the_run_ratios():
     assert "split 80/10/10" in split_rule((0.8, 0.1, 0.1))
     assert "keeps its split in a larger version" in split_rule(method="hash")
     assert "shuffled" not in split_rule(method="hash")
+    assert "the same first 1 note (`--link_incipits 1`)" in split_rule(link_incipits=1)
 
 
 def test_the_cards_give_the_licence_the_time_budget_and_no_local_backbone_path(tunebook, tmp_path):

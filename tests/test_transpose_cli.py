@@ -271,7 +271,7 @@ def test_tunes_not_written_are_counted_by_the_whole_reason_after_their_place(
     said = stderr_said(capsys, caplog, "modeling_irish.transpose_cli").splitlines()
     summary = [line for line in said if line.startswith("... and 1 more")]
     assert summary == [
-        "... and 1 more tunes not written (not shown); 6 in all, by reason: {\"unknown key '…': "
+        "... and 1 more tune not written (not shown); 6 in all, by reason: {\"unknown key '…': "
         "no natural sign in an ABC key (K:B), nor is '…' a mode (m, dor...)\": 6}"
     ]
 

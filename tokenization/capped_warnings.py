@@ -11,7 +11,7 @@ reason, so that a folder of 2,000 files does not flood the terminal and nothing 
 ...         said.warn("files without tunes", "empty file", "no tunes in %s (empty file)", name)
 no tunes in a.abc (empty file)
 no tunes in b.abc (empty file)
-... and 1 more files without tunes (not shown); 3 in all, by reason: {'empty file': 3}
+... and 1 more file without tunes (not shown); 3 in all, by reason: {'empty file': 3}
 >>> log.handlers.clear()
 """
 
@@ -91,7 +91,7 @@ class CappedWarnings:
         >>> said = CappedWarnings(logging.getLogger("example"), shown=0)
         >>> said.warn("tunes not written", "bad chord", "X:1: bad chord")
         >>> said.summaries(interrupted=True)
-        ["... and 1 more tunes not written (not shown); 1 so far (interrupted), by reason:
+        ["... and 1 more tune not written (not shown); 1 so far (interrupted), by reason:
         {'bad chord': 1}"]
         """
         lines = []
@@ -100,7 +100,8 @@ class CappedWarnings:
             hidden = 0 if cap is None else counts.total() - cap
             if hidden > 0:
                 total = f"{counts.total()} {'so far (interrupted)' if interrupted else 'in all'}"
-                line = f"... and {hidden} more {what} (not shown); {total}"
+                hid = counted(hidden, f"more {_one_of(what)}", f"more {what}")
+                line = f"... and {hid} (not shown); {total}"
                 if list(counts) != [what]:
                     line += f", by reason: {by_kind(counts)}"
                 lines.append(line)
@@ -195,6 +196,24 @@ def by_kind(counts: Counter[str]) -> dict[str, int]:
         kinds[masked(reason)] += n
     order = {kind: place for place, (kind, _) in enumerate(kinds.most_common())}
     return dict(sorted(counts.most_common(), key=lambda item: order[masked(item[0])]))
+
+
+def _one_of(kind: str) -> str:
+    """One of the warnings of the kind ``kind``, which names them in the plural: its first word
+    ending in ``s`` is the noun, made singular (``ies`` to ``y``); ``kind`` as it is where no
+    word ends in ``s``.
+
+    >>> _one_of("tunes not written"), _one_of("skipped tunes"), _one_of("queries left out")
+    ('tune not written', 'skipped tune', 'query left out')
+    >>> _one_of("tune warnings 'voices dropped'"), _one_of("tune not read")
+    ("tune warning 'voices dropped'", 'tune not read')
+    """
+    words = kind.split(" ")
+    for i, word in enumerate(words):
+        if word.endswith("s") and len(word) > 1:
+            words[i] = word[:-3] + "y" if word.endswith("ies") else word[:-1]
+            return " ".join(words)
+    return kind
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

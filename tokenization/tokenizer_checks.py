@@ -11,6 +11,7 @@ from typing import Any
 
 from .abc_header import parse_meter
 from .abc_parser import AbcParseError
+from .capped_warnings import counted
 from .features import FEATURE_NAMES
 
 __all__ = [
@@ -285,8 +286,8 @@ def no_tune_read(unreadable: list[tuple[int, AbcParseError]]) -> str:
         return "AbcTokenizer.train got no tunes (an empty iterable): there is nothing to count"
     n, err = unreadable[0]
     return (
-        f"AbcTokenizer.train could read none of the {len(unreadable)} tunes it got (the first, "
-        f"tune {n + 1} (index {n}): {err})"
+        f"AbcTokenizer.train could read none of the {counted(len(unreadable), 'tune')} it got "
+        f"(the first, tune {n + 1} (index {n}): {err})"
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tokenization.capped_warnings import counted
 from training.model_card_metadata import corpus_names
 
 __all__ = [
@@ -38,6 +39,8 @@ def split_rule(
     True
     >>> "or the same first 24 notes" in split_rule(link_incipits=24)
     True
+    >>> "or the same first 1 note (" in split_rule(link_incipits=1)
+    True
     """
     total = sum(ratios)
     shares = "/".join(f"{100 * r / total:g}" for r in ratios)
@@ -45,7 +48,7 @@ def split_rule(
     if link_incipits > 0:
         keys = (
             f"a thesession tune id, a normalised title, an identical body or the same first "
-            f"{link_incipits} notes (`--link_incipits {link_incipits}`)"
+            f"{counted(link_incipits, 'note')} (`--link_incipits {link_incipits}`)"
         )
     linked = (
         f"Tunes are split {shares} into train/validation/test by `load_abc_corpus` "
