@@ -17,22 +17,13 @@ from typing import NamedTuple
 
 from .capped_warnings import CappedWarnings, counted
 
-__all__ = [
-    "COMPRESSED_SUFFIXES",
-    "HIDDEN_PASSED_OVER",
-    "LINKED_FOLDER",
-    "MAX_DECOMPRESSED",
-    "NOT_READ",
+__all__ = [  # only the names used outside this module
     "NOT_TEXT",
-    "FolderFiles",
     "abc_files",
-    "hidden_note",
     "decompressed",
     "passed_over_count",
     "read_file_bytes",
     "uncompressed_name",
-    "unread_note",
-    "unread_reason",
     "warn_passed_over",
 ]
 
