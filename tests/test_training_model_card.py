@@ -238,6 +238,18 @@ def test_the_measurenote_card_gives_its_parameter_count_with_the_runs_counts(tun
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_the_card_gives_the_total_batch_size_once_in_its_run_table(task, tunebook, tmp_path):
+    """The MeasureNote card gave ``total_batch_size`` twice, in its hyper-parameters table and
+    in its run table; the tune-title card in its run table only. Both give it once, there."""
+    results = {**(LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS)}
+    results.update(total_batch_size=24, train_steps=7)
+    text = ModelCard.load(_card(tmp_path, tunebook, task, results)).text
+    assert text.count("total_batch_size") == 1
+    assert _table(text, "### Run: counts and timings")["total_batch_size"] == "24"
+    assert "total_batch_size" not in _table(text, "## Training hyper-parameters")
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_a_null_figure_is_shown_as_n_a_with_its_reason(task, tunebook, tmp_path):
     """A figure that is None (JSON null), such as unseen_median_rank of a protocol with no
     query or train_loss_last of a run that logged no update, was in neither table."""

@@ -251,10 +251,9 @@ def write_measurenote_card(
     hyper = {k: getattr(args, k) for k in keep if k not in moot_flags(args)}
     if "mixed_precision" in hyper:
         hyper["mixed_precision"] = trained_precision(args, model)
+    # the updates done (train_steps) and the tunes of an update (total_batch_size) are in the
+    # run table only (all_results.json's names), as on the tune-title card
     hyper.update(budget(args, results))
-    # the updates done are the run table's train_steps (all_results.json's name), as on the
-    # tune-title card
-    hyper.update(total_batch_size=results["total_batch_size"])
     # the figures that score the model; every other number is the run's (counts and timings)
     scores = (*LM_FIGURES, "eval_precision", "train_loss", "train_loss_last")
     sizes = ", ".join(
