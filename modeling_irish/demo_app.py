@@ -17,6 +17,7 @@ import argparse
 import html
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -177,25 +178,25 @@ def generate_views(
 ) -> list[GeneratedView]:
     """Sample ``num_tunes`` tunes in one batch (`TuneGenerator.generate`: ``X:1``, ``X:2``...;
     the same seed and number give the same tunes) and render each into one new folder under
-    ``out_dir`` (default: the system's temporary folder), a view of each, in order.
-    ``rhythm``, ``key`` and ``prompt`` blank or None (or ``rhythm`` =
-    `DEFAULT_RHYTHM`) are left to `TuneGenerator.generate`'s defaults: the prompt's, else a
-    reel in D major. A refused request (a key that is no key, a prompt that cannot be read) is
-    its `ValueError`, a prompt too long to finish a tune after worded for the page (which has
-    no ``max_rows``: `_no_room_message`), and so is a prompt of several tunes, named
-    (`refuse_several_tunes`); a rendering that cannot be made is a note, the ABC
-    shown all the same. The prompt is read as ``irish-tune generate --prompt FILE`` reads a
-    file (`pasted_prompt`: free text before its ``X:`` passed over, header fields typed
-    before it written in), and its warnings and errors name its lines as pasted, blank lines
-    before it counted (an error as ``prompt, line N, column C: ...``, `prompt_error`); what
-    of the pasted text is not read is in ``warnings`` too.
-    The warnings the generation logs on ``modeling_irish.generation`` (said of the whole
-    request: in every view's ``warnings``) and the rendering on ``modeling_irish.render``
-    (those ``irish-tune generate --render`` says: a MIDI or SVG warning naming the tune, in
-    that tune's view) are kept in ``warnings``, for the page to show, and still logged.
-    ``on_step(done, total, what)`` is called before each of the ``num_tunes + 1`` steps
-    (the sampling, then the rendering of each tune: "rendering tune 2 of 3"), for the page's
-    progress bar."""
+    ``out_dir`` (default: the system's temporary folder), a view of each, in order. ``rhythm``,
+    ``key`` and ``prompt`` blank or None (or ``rhythm`` = `DEFAULT_RHYTHM`) are left to
+    `TuneGenerator.generate`'s defaults: the prompt's, else a reel in D major. A refused request
+    (a key that is no key, a prompt that cannot be read) is its `ValueError`, what it asks to
+    give as an argument and a flag (``meter=``, ``--meter``) named as the page gives it
+    (`_page_terms`), a prompt too long to finish a tune after worded for the page (which has no
+    ``max_rows``: `_no_room_message`), and so is a prompt of several tunes, named
+    (`refuse_several_tunes`); a rendering that cannot be made is a note, the ABC shown all the
+    same. The prompt is read as ``irish-tune generate --prompt FILE`` reads a file
+    (`pasted_prompt`: free text before its ``X:`` passed over, header fields typed before it
+    written in), and its warnings and errors name its lines as pasted, blank lines before it
+    counted (an error as ``prompt, line N, column C: ...``, `prompt_error`); what of the pasted
+    text is not read is in ``warnings`` too. The warnings the generation logs on
+    ``modeling_irish.generation`` (said of the whole request: in every view's ``warnings``) and
+    the rendering on ``modeling_irish.render`` (those ``irish-tune generate --render`` says: a
+    MIDI or SVG warning naming the tune, in that tune's view) are kept in ``warnings``, for the
+    page to show, and still logged. ``on_step(done, total, what)`` is called before each of the
+    ``num_tunes + 1`` steps (the sampling, then the rendering of each tune: "rendering tune 2 of
+    3"), for the page's progress bar."""
     from tokenization.abc_tune import AbcParseError
 
     from .generation_args import TooLittleRoom
@@ -223,6 +224,8 @@ def generate_views(
             if err.line is None:
                 raise
             raise ValueError(prompt_error(err)) from None
+        except ValueError as err:  # a request refused in the API's words: meter=, --key
+            raise ValueError(_page_terms(str(err))) from None
     warnings = noted + [w for w in distinct_messages(said) if w not in noted]
     folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
     views = []
@@ -280,6 +283,40 @@ def _no_room_message(err: Any) -> str:
         f"lines), at most {err.most_prompt} in {err.meter}; paste a shorter incipit, its first "
         "few bars"
     )
+
+
+#: The generation API's words for what to give (`modeling_irish.generation_request`: the
+#: argument and its command-line flag), each with the page's: it has no meter or mode control,
+#: and a prompt's meter is its ``M:`` line. The one place that rewords them (`_page_terms`).
+_PAGE_TERMS = (
+    (
+        r"give meter= \(--meter on the command line\), e\.g\. '6/8', or an M: line",
+        "give the prompt an M: line, e.g. M:6/8",
+    ),
+    (
+        r"give meter= \(--meter on the command line\), e\.g\. '6/8', or a rhythm whose meter is "
+        r"known \((.*)\)$",
+        r"pick a rhythm whose meter is known (\1), or paste a prompt with an M: line, e.g. M:6/8",
+    ),
+    (
+        r"give key=('[^']*') \(--key on the command line\), or leave key and mode out",
+        r"type \1 in the Key box, or leave the Key box blank",
+    ),
+)
+
+
+def _page_terms(message: str) -> str:
+    """A generation refusal (`TuneGenerator.generate`'s `ValueError`) in the Generate tab's
+    terms: what it asks to give as an argument and a flag (``meter=``, ``--key``) named as the
+    page gives it (`_PAGE_TERMS`); the rest of the message as it was.
+
+    >>> print(_page_terms("the prompt has no meter: give meter= (--meter on the command line), "
+    ...     "e.g. '6/8', or an M: line"))
+    the prompt has no meter: give the prompt an M: line, e.g. M:6/8
+    """
+    for api, page in _PAGE_TERMS:
+        message = re.sub(api, page, message)
+    return message
 
 
 def _read_text(path: str) -> str:

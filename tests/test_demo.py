@@ -371,6 +371,25 @@ def test_generate_tab_says_a_prompt_too_long_in_the_pages_terms(generator, tmp_p
         generator.generate(1, prompt=prompt, num_bars=8)
 
 
+@pytest.mark.parametrize(
+    ("rhythm", "key", "prompt", "page"),
+    [
+        (None, "D", "X:1\nL:1/8\nK:D\nFAAB AFED|", "give the prompt an M: line, e.g. M:6/8"),
+        ("reel", "D", "X:1\nM:4/4\nL:1/8\nK:Em\nEFGA B2AG|", "type 'D minor' in the Key box"),
+        ("air", "D", None, "pick a rhythm whose meter is known (reel, "),
+    ],
+)
+def test_generate_tab_says_what_to_give_in_the_pages_terms(
+    generator, tmp_path, rhythm, key, prompt, page
+):
+    """The API's refusals asked for ``meter=`` and ``key=`` with their command-line flags
+    ("--meter on the command line"): the page has no meter control and names its Key box."""
+    with pytest.raises(ValueError) as refused:
+        generate_tab(generator, rhythm, key, 8, 1.0, 0, prompt, out_dir=str(tmp_path))
+    said = str(refused.value)
+    assert page in said and "command line" not in said and "=" not in said, said
+
+
 @pytest.mark.parametrize("header", ["", "X:7\nT:Mine\n"])
 def test_name_tab_does_not_warn_of_a_key_that_changes_no_score(index, header):
     """The placeholder's bars, headerless, always drew "no K: field; C major assumed": the edit
