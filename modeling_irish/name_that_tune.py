@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from tokenization.abc_header import NO_KEY
 from tokenization.abc_parser import AbcParseError
 from tokenization.tokenization_abc import AbcTokenizer, EncodedTune
 
@@ -120,9 +121,8 @@ def names_a_key(abc_snippet: str) -> bool:
     return False
 
 
-#: What the ABC reader says of a query without ``K:`` (`AbcTune.warnings`).
-_NO_KEY_ASSUMED = "no K: field; C major assumed"
-#: What it says of one with ``K:none`` (notes typed as heard), compared in every key as well.
+#: What the reader says of a query with ``K:none`` (notes typed as heard); one without ``K:``
+#: draws `NO_KEY`: both compared in every key.
 _KEY_NONE_READ = "K:none read as C major"
 
 
@@ -133,16 +133,16 @@ def scored_read_warnings(warnings: list[str], abc_snippet: str, scoring: str) ->
     it would have the user add a ``K:`` line for nothing. A model's scorers read that key: kept
     for them.
 
-    >>> scored_read_warnings([_NO_KEY_ASSUMED, "overlay"], "GAG|", "edit-distance")
+    >>> scored_read_warnings([f"{NO_KEY} (line 1)", "overlay"], "GAG|", "edit-distance")
     ['overlay']
     >>> scored_read_warnings([_KEY_NONE_READ], "K:none\\n^FGA|", "edit-distance")
     []
-    >>> scored_read_warnings([_NO_KEY_ASSUMED], "GAG|", "hybrid")
-    ['no K: field; C major assumed']
+    >>> scored_read_warnings([f"{NO_KEY} (line 1)"], "GAG|", "hybrid")
+    ['no K: field: read as C major (line 1)']
     """
     if scoring != "edit-distance" or names_a_key(abc_snippet):
         return list(warnings)
-    return [w for w in warnings if w not in (_NO_KEY_ASSUMED, _KEY_NONE_READ)]
+    return [w for w in warnings if not w.startswith(NO_KEY) and w != _KEY_NONE_READ]
 
 
 def index_tokenizer(index: TuneIndex) -> AbcTokenizer:

@@ -115,3 +115,22 @@ def test_check_passes_an_unknown_decoration_without_a_word(tmp_path, caplog):
     path.write_text(text, encoding="utf-8")
     assert main(["check", str(path)]) == 0
     assert warnings_of(caplog, "tokenization.check") == []
+
+
+def test_check_prints_a_tune_without_k_read_as_c_major_at_its_x_line(tmp_path, caplog):
+    """A tune with ``X:`` but no ``K:`` (ABC 2.1: the required last header field) was read as
+    C major while check said nothing (the reader's note was not a kind check prints, and named
+    no line): it is said once, at the tune's ``X:`` line. A tune with ``K:`` says nothing."""
+    from tokenization.abc_parser import parse_abc
+
+    keyless = "X:7\nT:Keyless\nM:4/4\nL:1/8\nABcd efga|bagf edcB|\n"
+    tune = parse_abc(keyless, line_offset=10)
+    assert tune.key.name == "C major"
+    assert [w for w in tune.warnings if "K:" in w] == ["no K: field: read as C major (line 11)"]
+    path = tmp_path / "keyless.abc"
+    keyed = keyless.replace("X:7", "X:8").replace("T:Keyless", "T:Keyed\nK:G")
+    path.write_text(f"{keyed}\n{keyless}", encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    assert warnings_of(caplog, "tokenization.check") == [
+        f"{path}: X:7 Keyless: no K: field: read as C major (line 8)"
+    ]

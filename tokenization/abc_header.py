@@ -77,7 +77,14 @@ __all__ = [
     "x_number",
     "HeaderFields",
     "lines_listed",
+    "NO_KEY",
 ]
+
+#: What the reader says of a tune without ``K:`` (ABC 2.1: the field that ends the header, and
+#: required): ``no K: field: read as C major (line N)``, at the tune's ``X:`` line; `irish-tune
+#: check` prints it (`reader_warnings.SHOWN_KINDS`), `identify` does not where no score reads
+#: the key (`scored_read_warnings`)
+NO_KEY = "no K: field: read as C major"
 
 #: the field letters of ABC 2.1 (§3.1), and ``+:``, which continues the field before it
 _FIELD_LETTERS = frozenset("ABCDFGHIKLMmNOPQRrSsTUVWwXZ+")
@@ -235,7 +242,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
             self.lineno, self.col = self.line_offset + span.end + 1, 1  # the first line of music
             if not seen_k:
                 self._refuse_prose(lines, span.end, "no K: field")
-                self.warnings.append("no K: field; C major assumed")
+                self.warnings.append(f"{NO_KEY} (line {self.x_line})")
             elif blank_after_k is not None:
                 line_no = self.line_offset + blank_after_k + 1
                 self._refuse_prose(lines, span.end, f"blank line {line_no} after K:")

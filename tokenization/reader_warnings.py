@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from .abc_bars import COLON_ENDING, REPEAT_START_DROPPED
 from .abc_body import BANG_LINE_BREAK, BARE_FIELD
+from .abc_header import NO_KEY
 from .abc_tunebook import NO_ENDTEXT, NOT_READ_AFTER_BLANK
 from .capped_warnings import CappedWarnings
 
@@ -54,6 +55,7 @@ SHOWN_KINDS: dict[str, re.Pattern[str]] = {
         re.escape(REPEAT_START_DROPPED)
     ),
     "lone colons with an ending read as a repeat end": re.compile(re.escape(COLON_ENDING)),
+    "no K: field (read as C major)": re.compile("^" + re.escape(NO_KEY)),
 }
 
 
@@ -82,7 +84,7 @@ def not_as_written(warnings: Iterable[str]) -> list[tuple[str, str]]:
     """The ``warnings`` of a tune that say its music was not read as written (`shown_kind`:
     text not read, voices dropped, a field read from outside its brackets, stray brackets or
     reserved characters dropped, a repeat start dropped for an ending, a lone colon with an
-    ending read as a repeat end), as ``(kind, warning)``, in order.
+    ending read as a repeat end, no ``K:`` read as C major), as ``(kind, warning)``, in order.
 
     >>> not_as_written(["mid-tune key change to D major", "voice V:2 dropped"])
     [('voices dropped (only the first is read)', 'voice V:2 dropped')]
