@@ -141,6 +141,9 @@ class AbcTune:
     #: (``[Q:C=120][L:1/16]``: the unit before it), between two (``[L:1/16][Q:C=120][L:1/8]``:
     #: 1/16), or moved before a bar line merged across a line break (``|``, then
     #: ``[L:1/16][Q:C=120]|:`` on the next line: 1/16; `BarsAndTies._fields_before_merged_bar`).
+    #: It holds the unit of every such change, whatever its beat, though only a beat in unit
+    #: notes (``C=120``, `abc_tempo.unit_beat`) reads it: ``[L:1/16][Q:1/4=60][L:1/8]`` is
+    #: there too (1/16), and reads 60 quarter notes a minute under any unit.
     tempo_units: dict[int, Fraction] = field(default_factory=dict)
     #: what the reader read in the body and left out of `tokens`, counted by kind: ``"text"``
     #: chord symbols and annotations (``"Am"``), ``"deco"`` decorations (``~``, ``!roll!``),
@@ -193,7 +196,7 @@ class AbcTune:
     def tempo_unit(self, n: int) -> Fraction:
         """The unit note length body tempo change ``n`` (its place in `tempo_changes`) is read
         in, the one in force where it is written: its `tempo_units`, else the unit in force at its
-        token (`unit_at`).
+        token (`unit_at`). Every change has one; only a beat in unit notes (``C=120``) reads it.
 
         >>> from tokenization.abc_parser import parse_abc
         >>> tune = parse_abc("L:1/8\\nK:G\\nc|[Q:C=60][L:1/16]c|[Q:C=60]c4|[L:1/4][Q:C=9][L:1/8]c|")
