@@ -35,6 +35,7 @@ from .abc_corpus_cache import (  # the on-disk cache (its key, cache_fingerprint
     cache_hit,
     load_cached,
     piped_sources,
+    prune_corpus_cache,
     write_aside,
 )
 from .abc_sources import (  # noqa: F401 - re-exported: the loader's public reading API
@@ -74,6 +75,7 @@ __all__ = [
     "iter_abc_tunes",
     "load_abc_corpus",
     "music21_collection_files",
+    "prune_corpus_cache",
     "session_tune_text",
     "split_groups",
     "title_key",

@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "cache_fingerprint",
     "load_cached",
     "piped_sources",
+    "prune_corpus_cache",
     "write_aside",
 ]  # and the cache helpers of `abc_corpus`, imported there by name
 
@@ -217,6 +219,7 @@ def cache_hit(cached: Path, report: dict | None) -> AbcCorpusDict | None:
     if (cached / "abc_corpus_report.json").is_file():
         loaded = load_cached(cached, report)
         if loaded is not None:
+            _mark_used(cached)  # the last use that prune_corpus_cache reads
             _replay_warnings(cached)  # a cache hit says what the first load said
             return loaded
         remove_directory(cached)  # damaged: built again below
@@ -240,6 +243,62 @@ def write_aside(
         discard_folder(tmp)
         raise
     return tmp
+
+
+#: The file whose modification time records a cache folder's last use (its write or last hit).
+_USED_FILE = "abc_corpus_report.json"
+
+
+def _mark_used(path: Path) -> None:
+    """Record a hit on the cache folder ``path`` (its report file's mtime, which
+    `prune_corpus_cache` reads); a read-only cache is still read, its use not recorded."""
+    try:
+        os.utime(path / _USED_FILE)
+    except OSError as err:
+        logger.debug("ABC corpus cache %s: its use is not recorded (%s)", path, err)
+
+
+def _last_used(path: Path) -> float:
+    """When the cache folder ``path`` was last written or hit (seconds since the epoch)."""
+    try:
+        return (path / _USED_FILE).stat().st_mtime
+    except OSError:  # a folder without its report is no complete copy: its own mtime
+        return path.stat().st_mtime
+
+
+def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
+    """Delete the corpus cache folders (``abc_corpus-<key>``) of ``cache_dir`` that no load
+    has written or hit for ``older_than_days`` days, and return them.
+
+    A new package version (or corpus, or loader option) keys a new folder and never reads the
+    old ones, which are otherwise kept for ever. Age, not key, decides: two package versions
+    that share ``cache_dir`` each keep the folders they use (every hit records its use), and
+    ``older_than_days=0`` clears them all. Writers' folders (``.tmp-``, ``.damaged-``) and
+    other files are left to their own cleanup.
+
+    >>> import tempfile
+    >>> prune_corpus_cache(tempfile.mkdtemp())
+    []
+    """
+    if not older_than_days >= 0:  # NaN too
+        raise ValueError(
+            f"prune_corpus_cache: older_than_days must be >= 0, got {older_than_days!r}"
+        )
+    folder = Path(cache_dir)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"prune_corpus_cache: {folder} is not a folder")
+    cutoff = time.time() - older_than_days * 86400
+    stale = [
+        path
+        for path in sorted(folder.glob("abc_corpus-*"))
+        if path.is_dir() and "." not in path.name and _last_used(path) <= cutoff
+    ]
+    for path in stale:
+        remove_directory(path)
+    if stale:
+        logger.info("ABC corpus cache %s: removed %d folder(s) unused for %s days",
+                    folder, len(stale), older_than_days)  # fmt: skip
+    return stale
 
 
 #: The warnings of the load that filled a cache folder, given again on each cache hit.

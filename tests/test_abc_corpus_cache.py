@@ -281,3 +281,25 @@ def test_a_corpus_with_an_empty_split_saves_and_loads_back(tmp_path):
     assert again.report == cached.report == corpus.report
     again.save_to_disk(str(tmp_path / "saved_again"))
     assert len(load_from_disk(str(tmp_path / "saved_again"))["validation"]) == 0
+
+
+@needs_parser
+def test_prune_removes_only_the_corpus_caches_no_load_used_lately(tmp_path):
+    from modeling_irish.abc_corpus import prune_corpus_cache
+
+    book = write(tmp_path / "one.abc", [tune(1, "One"), tune(2, "Two")])
+    cache = tmp_path / "c"
+    for seed in (0, 1):  # two keys, as two package versions (or options) sharing cache_dir
+        load_abc_corpus(book, split_ratios=(1, 0, 0), seed=seed, cache_dir=cache)
+    old, used = sorted(cache.iterdir(), key=lambda path: path.stat().st_mtime)
+    month_ago = os.path.getmtime(old) - 40 * 86400
+    for path in (old, used):
+        os.utime(path / "abc_corpus_report.json", (month_ago, month_ago))
+    load_abc_corpus(book, split_ratios=(1, 0, 0), seed=1, cache_dir=cache)  # a hit marks it used
+    writer = cache / f"{old.name}.tmp-1.2@elsewhere"
+    writer.mkdir()
+    assert prune_corpus_cache(cache) == [old]
+    assert sorted(cache.iterdir()) == sorted([used, writer])
+    assert prune_corpus_cache(cache, older_than_days=0) == [used]
+    with pytest.raises(ValueError, match="older_than_days"):
+        prune_corpus_cache(cache, older_than_days=-1)
