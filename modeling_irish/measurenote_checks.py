@@ -40,10 +40,12 @@ __all__ = [
 
 def refuse_attentions(output_attentions: Optional[bool], model: str) -> None:
     """`output_attentions=True` asks for what a GRU model does not have: refuse it by name
-    (transformers' callers pass the flag; False and None are accepted)."""
+    (transformers' callers pass the flag; False and None are accepted). Give it the flag as
+    transformers reads it: the argument, else `config.output_attentions`."""
     if output_attentions:
         raise ValueError(
-            f"{model} returns no attention weights (output_attentions=True): MeasureNote is "
+            f"{model} returns no attention weights (output_attentions=True, by argument or "
+            "config): MeasureNote is "
             "a GRU model; MeasureNote's output_hidden_states=True gives its hidden states"
         )
 

@@ -205,6 +205,15 @@ def _wants_hidden_states(config: MeasureNoteConfig, output_hidden_states: Option
     return bool(output_hidden_states)
 
 
+def _wants_attentions(config: MeasureNoteConfig, output_attentions: Optional[bool]) -> bool:
+    """`output_attentions` as transformers reads it: the argument, else the config's (where
+    ``from_pretrained(path, output_attentions=True)`` puts it), so that `refuse_attentions`
+    refuses a config that asks for them as it refuses the argument (it was ignored)."""
+    if output_attentions is None:
+        return bool(getattr(config, "output_attentions", False))
+    return bool(output_attentions)
+
+
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -366,13 +375,16 @@ class MeasureNoteModel(MeasureNotePreTrainedModel):
             output_hidden_states: also return `hidden_states`, the output of every stage
                 (default `config.output_hidden_states`); `last_hidden_state`,
                 `note_hidden_states` and `measure_context` are always returned.
-            output_attentions: only False (or None): a GRU model has no attention weights.
+            output_attentions: only False (or None with `config.output_attentions` False): a GRU
+                model has no attention weights; True is refused at forward time, by argument or
+                by config (`from_pretrained(path, output_attentions=True)`), as transformers
+                reads the flag there.
             labels: ignored (the backbone has no head, so no loss): the language-model labels
                 the tokenizer returns, accepted so that `model(**tokenizer(abc))` and
                 `pipeline("feature-extraction")` work, as for `MeasureNoteForCausalLM`. Last,
                 so that positional calls keep their meaning.
         """
-        refuse_attentions(output_attentions, type(self).__name__)
+        refuse_attentions(_wants_attentions(self.config, output_attentions), type(self).__name__)
         check_rows(input_ids, self.embeddings.feature_names, attention_mask)
         check_measure_numbers(measure_numbers, input_ids)
         if state is not None:
@@ -651,9 +663,10 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         them, so the scores at row t are trained on the labels of row t+1.
         `output_hidden_states=True` (default `config.output_hidden_states`) also returns
         `hidden_states`, the backbone's per-stage outputs (the last is what the heads read);
-        `output_attentions` may only be False: a GRU model has no attention weights.
+        `output_attentions` may only be False (or None with `config.output_attentions` False): a
+        GRU model has no attention weights.
         """
-        refuse_attentions(output_attentions, type(self).__name__)
+        refuse_attentions(_wants_attentions(self.config, output_attentions), type(self).__name__)
         outputs = self.measurenote(
             input_ids,
             measure_numbers,
@@ -662,6 +675,7 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
             use_cache=use_cache,
             return_dict=True,
             output_hidden_states=_wants_hidden_states(self.config, output_hidden_states),
+            output_attentions=False,  # refused above; the backbone must not read the config again
         )
         hidden = outputs.last_hidden_state
         logits = self.main_head(hidden)

@@ -99,6 +99,22 @@ def test_output_hidden_states_is_accepted_and_output_attentions_refused(tester, 
         model(**inputs, output_attentions=True)
 
 
+@pytest.mark.parametrize("cls", [MeasureNoteModel, MeasureNoteForCausalLM])
+def test_a_config_asking_for_attentions_is_refused_too(tester, tmp_path, cls):
+    """None reads the config, as in transformers (and as the tune-title model does):
+    ``from_pretrained(path, output_attentions=True)`` was ignored, not refused; an explicit
+    False still wins, also over the config the head shares with its backbone."""
+    _, inputs, _ = tester.prepare_config_and_inputs()
+    tester.model(cls).save_pretrained(tmp_path)
+    model = cls.from_pretrained(tmp_path, output_attentions=True).eval()
+    assert model.config.output_attentions
+    with pytest.raises(ValueError, match=f"{cls.__name__} returns no attention weights"):
+        model(**inputs)
+    with torch.no_grad():
+        out = model(**inputs, output_attentions=False)
+    assert out[0].shape[:2] == inputs["input_ids"].shape[:2]
+
+
 def test_resizing_embeddings_says_why_not(tester):
     with pytest.raises(NotImplementedError, match="one embedding table per feature"):
         tester.model().resize_token_embeddings(100)
